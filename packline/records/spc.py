@@ -25,8 +25,9 @@ what to chart instead (`NO_SPREAD_WITHIN`). Capability is
 against the measurement's own limits (`low`, `high`, as the latest run recorded them): Cpk =
 min(high - mean, mean - low) / (3 sigma within), one-sided when one limit is missing; Ppk the
 same with the standard deviation of every value (sample, n - 1); Cp and Pp the spread of the
-two limits over 6 sigma. Which numbers are which, with a known data set: tests/records/
-test_spc.py; how to read them: docs/results.md.
+two limits over 6 sigma. A sigma that is rounding noise beside the values (`ROUNDING_NOISE`)
+is 0: equal values have no spread, and no index. Which numbers are which, with a known data
+set: tests/records/test_spc.py; how to read them: docs/results.md.
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ NO_SPREAD_WITHIN = (
     "where they would flag every {subgroup} off it whatever the process; no {subgroup} is "
     "judged. To compare the {subgroup}s with each other, chart each value: --chart individuals"
 )
+#: How small a standard deviation may be beside the values' magnitude (their largest) and be
+#: the arithmetic's rounding, not a spread: the mean of seven equal 63.4 um is not exactly 63.4,
+#: so their sample deviation came out 7.7e-15 um, and Pp 2.8e+14. Summing thousands of values
+#: rounds far less than this; no measurement resolves a spread this small.
+ROUNDING_NOISE = 1e-12
 #: The columns of `ControlChart.points`.
 POINT_COLUMNS = (
     "label", "run_id", "wafers", "n", "value", "lcl", "cl", "ucl",
@@ -254,11 +260,17 @@ def capability(values: pd.DataFrame, sigma_within: float) -> Capability:
     docstring), with sigma within subgroups `sigma_within`."""
     data = values["value"].to_numpy(dtype=float)
     mean = float(data.mean())
-    overall = float(data.std(ddof=1)) if len(data) > 1 else math.nan
+    overall = _spread(float(data.std(ddof=1)), data) if len(data) > 1 else math.nan
     low, high = (_limit(values[column].iloc[-1]) for column in ("low", "high"))
     cp, cpk = _indices(mean, sigma_within, low, high)
     pp, ppk = _indices(mean, overall, low, high)
     return Capability(mean, sigma_within, overall, low, high, cp, cpk, pp, ppk)
+
+
+def _spread(sigma: float, data: np.ndarray) -> float:
+    """`sigma` of the values `data`, or 0 where it is rounding noise beside their magnitude
+    (`ROUNDING_NOISE`): equal values have no spread, however their mean rounds."""
+    return 0.0 if sigma <= ROUNDING_NOISE * float(np.abs(data).max()) else sigma
 
 
 def _indices(
@@ -292,6 +304,7 @@ def _xbar_r(values: pd.DataFrame, subgroup: str) -> tuple[pd.DataFrame, float]:
     d2 = points["n"].map(lambda n: D2_D3.get(n, (math.nan, math.nan))[0])
     d3 = points["n"].map(lambda n: D2_D3.get(n, (math.nan, math.nan))[1])
     sigma = float((ranged["spread"] / d2[ranged.index]).mean())
+    sigma = _spread(sigma, values["value"].to_numpy(dtype=float))
     centre = float(values["value"].mean())
     half = 3 * sigma / np.sqrt(points["n"])
     points = points.assign(
@@ -314,7 +327,7 @@ def _individuals(values: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     data = values["value"].to_numpy(dtype=float)
     moving = np.abs(np.diff(data, prepend=np.nan))
     d2, d3 = D2_D3[2]
-    sigma = float(np.nanmean(moving) / d2)
+    sigma = _spread(float(np.nanmean(moving) / d2), data)
     centre = float(data.mean())
     points = pd.DataFrame(
         {

@@ -92,6 +92,23 @@ def test_a_constant_measurements_limits_are_its_centre_and_never_minus_zero(caps
     assert "-0" not in out
 
 
+@pytest.mark.parametrize("chart", ["xbar-r", "individuals"])
+def test_equal_values_have_no_spread_however_their_mean_rounds(chart, capsys):
+    """The mean of seven equal 63.4 um is not exactly 63.4: their deviation read 7.7e-15 um,
+    and Pp 2.8e+14; it is 0, and Pp and Ppk say `-`, as for values whose mean is exact."""
+    equal = values_of([[63.4] * 7, [63.4] * 7], low=54.0, high=66.0)
+    assert np.std(equal["value"], ddof=1) > 0  # the rounding this is about
+    chart_ = control_chart(equal, measurement="m", method="x", chart=chart)
+    capability = chart_.capability
+    assert (capability.sigma_within, capability.sigma_overall) == (0.0, 0.0)
+    assert (capability.cp, capability.cpk, capability.pp, capability.ppk) == (None,) * 4
+    print_spc(Console(width=120), chart_, None)
+    assert "sigma within 0, overall 0; Cp -, Cpk -, Pp -, Ppk -" in capsys.readouterr().out
+    # a spread a measurement resolves is one, however small beside the values
+    spread = values_of([[63.4] * 6 + [63.4001]] * 2, low=54.0, high=66.0)
+    assert control_chart(spread, measurement="m", method="x", chart=chart).capability.ppk
+
+
 def test_subgroups_without_spread_are_not_judged_and_the_output_says_why(tmp_path, capsys):
     """Identical dry runs of two recipes (180 s, 210 s, 180 s, each lot's wafers alike):
     sigma within is 0, so the limits collapse onto the centre line, where they had flagged
