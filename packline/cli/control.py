@@ -10,8 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from packline.sequences.engine.clearances import check_tool, record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.dispositions import Decision, record_disposition, resume_command
@@ -38,11 +36,13 @@ def _driven_run(store: RunStore, ref: str, otherwise: str) -> str:
 
 def refuse_while_faulted(run: dict[str, Any], tool: str) -> None:
     """Refuse a clear of `tool` of `run` (a runs row) while the served simulated line the run
-    drives (its station's `control:` socket) says the tool still suffers a fault, as an
-    operator's console reads a tool's fault before it takes a clear: cleared, it would be back
-    in service to alarm again on the wafers it runs. A line that cannot be asked (stopped,
-    or real tools: no socket) is not: a clear is then the operator's word, and the recovery
-    that follows it (the resume's, or the run's own for a foreign workpiece) the check."""
+    drives (its station's `control:` socket, read as `sim fault --run` reads it) says the tool
+    still suffers a fault, as an operator's console reads a tool's fault before it takes a
+    clear: cleared, it would be back in service to alarm again on the wafers it runs. A line
+    that cannot be asked (stopped, or real tools: no socket) is not: a clear is then the
+    operator's word, and the recovery that follows it (the resume's, or the run's own for a
+    foreign workpiece) the check."""
+    from packline.sequences.engine.launch import recorded_station
     from packline.sim_instruments.servers.control import (
         ControlError,
         ControlUnreachable,
@@ -51,7 +51,7 @@ def refuse_while_faulted(run: dict[str, Any], tool: str) -> None:
 
     from .sim import CONTROL_TIMEOUT_S
 
-    control = yaml.safe_load(run["station_yaml"]).get("control")
+    control = recorded_station(run).control
     if control is None:
         return
     asked = {"command": "faults", "tool": tool}

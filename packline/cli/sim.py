@@ -185,7 +185,7 @@ def _served_control(args: argparse.Namespace) -> Path:
     """The control socket of the served line `sim fault` reaches: the one its station file
     names (`--station`), or the one of the station run `--run` drove (its records keep the
     station, not the file's path: `clear-tool`'s refusal names the run)."""
-    import yaml
+    from packline.sequences.engine.launch import recorded_station
 
     if args.station is not None:
         where = f"--station {args.station}"
@@ -201,7 +201,7 @@ def _served_control(args: argparse.Namespace) -> Path:
         finally:
             store.close()
         where = f"--run {args.run}: run {run['id']}"
-        control = (yaml.safe_load(run["station_yaml"]) or {}).get("control")
+        control = recorded_station(run).control
     if control is None:
         raise BadInput(
             f"{where}: names no control socket (`control:`); it is not the station file of a "

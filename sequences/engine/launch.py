@@ -178,7 +178,7 @@ def check_same_tools(
     """Refuse a station for resuming `run` unless it has the same tools, by name and driver,
     for the method's roles as the station the run drove (addresses, options and limits may
     differ): the run's records and its batches name the tools."""
-    recorded = parse_station(yaml.safe_load(run["station_yaml"]), f"run {run['id']} station")
+    recorded = recorded_station(run)
     before = {
         name: _driver_of(entry)
         for name, entry in recorded.tools.items()
@@ -268,6 +268,13 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
         f"; then `packline resume {run_id} --confirmed-by {confirmed_by}` (this session's "
         f"confirmations were answered in advance by {confirmed_by}; a resume answers its own)"
     )
+
+
+def recorded_station(run: dict[str, Any]) -> Station:
+    """The station `run` (a runs row) was recorded with, read by the station parser, as a
+    station file is: its tools, their addresses and a served line's control socket. A
+    StationError names the run's station and the key."""
+    return parse_station(yaml.safe_load(run["station_yaml"]), f"run {run['id']} station")
 
 
 def recorded_recipe(method: Method, run: dict[str, Any]) -> Recipe:
@@ -362,9 +369,7 @@ async def open_resume(
     if not run["simulated"]:
         try:
             if station_path is None:
-                station = parse_station(
-                    yaml.safe_load(run["station_yaml"]), f"run {run_id} station"
-                )
+                station = recorded_station(run)
             else:
                 station = load_station(station_path)
                 check_same_tools(method, run, station, station_path)
@@ -376,7 +381,7 @@ async def open_resume(
             yield Engine(spec(station=station, clock=WallClock()))
         return
     clock = VirtualClock(wires_in_memory=True)
-    recorded = parse_station(yaml.safe_load(run["station_yaml"]), f"run {run_id} station")
+    recorded = recorded_station(run)
     on_gem = any(tool.driver == "gem" for tool in recorded.tools.values())
     line = _sim_line(line_factory, clock, method, recipe, gem=on_gem)
     async with line:

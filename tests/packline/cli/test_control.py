@@ -117,7 +117,9 @@ async def test_a_clear_the_line_would_not_vouch_for_is_refused_and_an_unreachabl
     """A line that answers the faults question with a refusal (no such tool on it) does not
     let the clear through as a line that is gone does: the clear is not vouched for."""
     path = tmp_path / "control"
-    run = {"id": "R1", "station_yaml": yaml.safe_dump({"control": str(path)})}
+    tools = {"plasma_cleaner": {"driver": "plasma_cleaner", "address": "modbus+tcp://127.0.0.1:1"}}
+    station = {"name": "line", "tools": tools, "control": str(path)}
+    run = {"id": "R1", "station_yaml": yaml.safe_dump(station)}
     async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
         control = LineControl(line.tools, path, [].append)
         await control.start()

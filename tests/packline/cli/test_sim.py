@@ -12,6 +12,7 @@ import yaml
 
 from packline.cli import main
 from packline.cli.sim import advertised, serial_on_tcp
+from packline.sequences.engine import RunStore
 from packline.station import parse_station
 
 from ...sequences.processes import Served
@@ -91,6 +92,33 @@ def test_a_run_that_drove_no_served_line_names_no_control_socket(tmp_path, capsy
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db]) == 0
     assert main(["sim", "fault", "plasma_cleaner", "rf_mismatch", "--run", "last", "--db", db]) == 2
     assert "drove no line `packline sim serve` serves" in capsys.readouterr().err
+
+
+def test_a_runs_control_socket_is_read_by_the_station_parser_for_sim_fault_and_clear_tool(
+    tmp_path, capsys
+):
+    """`sim fault --run` and `clear-tool` read the served line's control socket from the
+    station the run's records keep as a station file is read (`recorded_station`): one that
+    does not validate is refused naming the run's station and the key, not a traceback."""
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]) == 0
+    store = RunStore(db, create=False)
+    try:
+        run = store.run(store.resolve_run("last"))
+        station = {**yaml.safe_load(run["station_yaml"]), "control": 5}
+        with store.transaction() as written:
+            written.execute(
+                "UPDATE runs SET station_yaml = ? WHERE id = ?",
+                (yaml.safe_dump(station), run["id"]),
+            )
+    finally:
+        store.close()
+    said = f"packline: error: run {run['id']} station: control: must be text, got 5"
+    fault = ["sim", "fault", "plasma_cleaner", "rf_mismatch", "--run", "last", "--db", str(db)]
+    assert main(fault) == 2
+    assert said in capsys.readouterr().err
+    assert main(["clear-tool", "last", "plasma_cleaner", "--by", "ana", "--db", str(db)]) == 2
+    assert said in capsys.readouterr().err
 
 
 def test_a_station_file_without_a_control_socket_is_bad_input(tmp_path, capsys):
