@@ -17,7 +17,7 @@ from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import is_alive, shown_status
 from packline.sequences.engine.records import RunStore
 
-from .output import EXIT_OK, open_store, print_json
+from .output import EXIT_OK, db_option, open_store, print_json
 from .parser import add_by, add_common, add_run_ref, ordered_by, person
 
 
@@ -34,14 +34,15 @@ def _driven_run(store: RunStore, ref: str, otherwise: str) -> str:
     return run_id
 
 
-def refuse_while_faulted(run: dict[str, Any], tool: str) -> None:
-    """Refuse a clear of `tool` of `run` (a runs row) while the served simulated line the run
-    drives (its station's `control:` socket, read as `sim fault --run` reads it) says the tool
-    still suffers a fault, as an operator's console reads a tool's fault before it takes a
-    clear: cleared, it would be back in service to alarm again on the wafers it runs. A line
-    that cannot be asked (stopped, or real tools: no socket) is not: a clear is then the
-    operator's word, and the recovery that follows it (the resume's, or the run's own for a
-    foreign workpiece) the check."""
+def refuse_while_faulted(run: dict[str, Any], tool: str, db: str | Path) -> None:
+    """Refuse a clear of `tool` of `run` (a runs row of database `db`) while the served
+    simulated line the run drives (its station's `control:` socket) says the tool still
+    suffers a fault, as an operator's console reads a tool's fault before it takes a clear:
+    cleared, it would be back in service to alarm again on the wafers it runs; the refusal
+    names the `sim fault --clear` that repairs it, complete with `--db` (it finds the run in
+    `db`). A line that cannot be asked (stopped, or real tools: no socket) is not: a clear is
+    then the operator's word, and the recovery that follows it (the resume's, or the run's
+    own for a foreign workpiece) the check."""
     from packline.sequences.engine.launch import recorded_station
     from packline.sim_instruments.servers.control import (
         ControlError,
@@ -67,7 +68,8 @@ def refuse_while_faulted(run: dict[str, Any], tool: str) -> None:
     if faults:
         suffered = "; ".join(f"{fault} ({what})" for fault, what in faults.items())
         repairs = "; ".join(
-            f"`packline sim fault {tool} {fault} --run {run['id']} --clear`" for fault in faults
+            f"`packline sim fault {tool} {fault} --run {run['id']} --clear{db_option(db)}`"
+            for fault in faults
         )
         raise BadInput(
             f"run {run['id']}: {tool} still suffers {suffered} on the served line: cleared, it "
@@ -83,7 +85,7 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     try:
         run_id = store.resolve_run(args.run)
-        refuse_while_faulted(store.run(run_id), args.tool)
+        refuse_while_faulted(store.run(run_id), args.tool, store.path)
         recorded = record_clearance(store, run_id, args.tool, args.by)
         if recorded is None:
             check_tool(store.run(run_id), args.tool)

@@ -120,17 +120,18 @@ async def test_a_clear_the_line_would_not_vouch_for_is_refused_and_an_unreachabl
     tools = {"plasma_cleaner": {"driver": "plasma_cleaner", "address": "modbus+tcp://127.0.0.1:1"}}
     station = {"name": "line", "tools": tools, "control": str(path)}
     run = {"id": "R1", "station_yaml": yaml.safe_dump(station)}
+    db = tmp_path / "runs.db"
     async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
         control = LineControl(line.tools, path, [].append)
         await control.start()
         try:
             with pytest.raises(BadInput) as refused:
-                await asyncio.to_thread(refuse_while_faulted, run, "oven")
-            await asyncio.to_thread(refuse_while_faulted, run, "plasma_cleaner")  # no fault
+                await asyncio.to_thread(refuse_while_faulted, run, "oven", db)
+            await asyncio.to_thread(refuse_while_faulted, run, "plasma_cleaner", db)  # no fault
         finally:
             await control.stop()
     assert str(refused.value) == (
         "run R1: the served line would not say whether oven suffers a fault (the served line "
         "has no tool 'oven'; its tools: plasma_cleaner); nothing cleared"
     )
-    await asyncio.to_thread(refuse_while_faulted, run, "oven")  # gone: the operator's word
+    await asyncio.to_thread(refuse_while_faulted, run, "oven", db)  # gone: the operator's word

@@ -4,6 +4,7 @@ a served tool, what the line says it does, and a wrong tool or fault refused nam
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -46,15 +47,21 @@ def test_a_fault_from_a_second_terminal_alarms_the_served_tool(tmp_path, capsys)
         assert "REFLECTED_POWER" in summary["wafers"][0]["reason"]
         clear_tool = ["clear-tool", summary["run_id"], "plasma_cleaner", "--by", "ana", "--db", db]
         assert main(clear_tool) == 2
-        # the repair it names is the command to run: the tool, its fault and the run's line
-        repair = f"packline sim fault plasma_cleaner rf_mismatch --run {summary['run_id']} --clear"
+        err = capsys.readouterr().err
         assert (
             "plasma_cleaner still suffers rf_mismatch (matching network detuned: reflected power "
             "far above its limit) on the served line: cleared, it would be back in service to "
-            f"alarm again on the wafers it runs; repair it first (`{repair}`), then clear it; "
-            "nothing cleared"
-        ) in capsys.readouterr().err
-        clear = packline(*repair.split()[1:], "--db", db)
+            "alarm again on the wafers it runs; repair it first (`"
+        ) in err
+        assert "`), then clear it; nothing cleared" in err
+        # the repair it names is the command to run, as printed: the tool, its fault and the
+        # run's line, in the database the run is in (not the default one)
+        repair = err.partition("repair it first (`")[2].partition("`)")[0]
+        assert repair == (
+            f"packline sim fault plasma_cleaner rf_mismatch --run {summary['run_id']} --clear "
+            f"--db {Path(db).resolve()}"
+        )
+        clear = packline(*shlex.split(repair)[1:])
         assert clear.stdout.startswith("plasma_cleaner: fault rf_mismatch cleared"), clear.stderr
         assert main(clear_tool) == 0  # repaired: taken
     said = served.log.read_text()
