@@ -34,14 +34,29 @@ class Fault:
     injected: bool = False
 
 
+def say_planning() -> None:
+    """Say on stderr, as `recipe_outline` starts a planning dry run of the recipe, why nothing
+    happens meanwhile: the plan takes seconds (more for a bigger method), and nothing else
+    would be said until it ends."""
+    from packline.sequences.engine.schedule import PLAN_WAIT_S
+
+    print(
+        "packline: checking --fault against a one-wafer plan of the recipe (a dry run of one "
+        f"wafer, kept for the next runs; up to {PLAN_WAIT_S:g} s) ...",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def read_faults(
     texts: list[str], method: Method, recipe_outline: Callable[[], RecipeOutline | None]
 ) -> list[Fault]:
     """The `--fault` options, each checked against the simulated tools of `method`'s dry run,
     then against the tools and steps a dry run of its recipe uses and starts (`recipe_outline`,
     asked once, once every option's tool and fault exist; None, or its tools None: not known,
-    so not checked, and a step that never starts is said not injected at the run's end);
-    BadInput naming the option and what it may be."""
+    so not checked, which a warning on stderr says of each fault (`_say_unchecked`), and a
+    step that never starts is said not injected at the run's end); BadInput naming the option
+    and what it may be."""
     simulators = {
         kind.role: kind.load_simulator()
         for kind in TOOL_KINDS.values()
@@ -65,7 +80,9 @@ def read_faults(
         if "@" in text and not step:
             raise BadInput(f"--fault {text}: no step named after '@'")
         faults.append(Fault(text, tool, fault, step or None))
-    if (outline := recipe_outline()) is not None:
+    outline = recipe_outline()
+    _say_unchecked(faults, outline)
+    if outline is not None:
         for each in faults:
             if outline.tools is not None and each.tool not in outline.tools:
                 raise BadInput(
@@ -78,6 +95,33 @@ def read_faults(
                     f"step {each.step!r}; its steps: {', '.join(outline.steps)}"
                 )
     return faults
+
+
+def _say_unchecked(faults: list[Fault], outline: RecipeOutline | None) -> None:
+    """Warn on stderr of each fault whose tool or step cannot be checked against what the
+    recipe uses (`outline` None: no run of it completed its wafers, nor did its plan; its tools
+    None: the run it was read from recorded none of their roles), naming what is not checked:
+    a fault on a tool no step uses would go the run's whole way unmet, unsaid."""
+    from packline.sequences.engine.schedule import PLAN_WAIT_S
+
+    if outline is None:
+        why = (
+            "no run of it completed its wafers, nor did its one-wafer plan (its wafer held, or "
+            f"not done within {PLAN_WAIT_S:g} s)"
+        )
+    elif outline.tools is None:
+        why = "the run of it read for this was recorded before schema 3, with no roles of its tools"
+    else:
+        return
+    for each in faults:
+        unchecked = f"tool {each.tool!r}"
+        if outline is None and each.step is not None:
+            unchecked += f" and step {each.step!r}"
+        print(
+            f"packline: warning: --fault {each.text}: {unchecked} not checked against the "
+            f"recipe: {why}; a tool no step of it uses is never met",
+            file=sys.stderr,
+        )
 
 
 class FaultInjector:

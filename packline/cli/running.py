@@ -37,7 +37,7 @@ from packline.sequences.engine.control import Order
 from packline.sequences.engine.launch import what_held_wafers_need
 
 from .console import OperatorConsole
-from .faults import FaultInjector, read_faults
+from .faults import FaultInjector, read_faults, say_planning
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
 from .parser import add_by, add_common, ordered_by, person
 from .summary import print_claim_check, print_summary
@@ -108,7 +108,13 @@ def _injector(
         raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
     db = Path(args.db or default_db_path())
     outline = partial(
-        recipe_outline, db, method.name, recipe_text, recipe_hash, method.renamed_steps
+        recipe_outline,
+        db,
+        method.name,
+        recipe_text,
+        recipe_hash,
+        method.renamed_steps,
+        planning=say_planning,
     )
     return FaultInjector(read_faults(args.faults, method, outline))
 
@@ -331,7 +337,9 @@ def _fault_argument(parser: argparse.ArgumentParser) -> None:
         help="dry run only: inject the simulated TOOL's FAULT when the run (this session of "
         "it) starts, or when a step named STEP first starts (repeatable; a wrong TOOL, FAULT or "
         "STEP, or a TOOL no step of the recipe uses, is refused before any tool moves, "
-        "naming the tools, faults or steps there are)",
+        "naming the tools, faults or steps there are; the recipe's steps and tools are read "
+        "from a run of it, else from a one-wafer plan of it made first; a warning says what "
+        "could not be checked)",
     )
 
 

@@ -23,7 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -325,20 +325,29 @@ class RecipeOutline:
 
 
 def recipe_outline(
-    db: Path, method: str, recipe_text: str, recipe_hash: str, renamed: Mapping[str, str]
+    db: Path,
+    method: str,
+    recipe_text: str,
+    recipe_hash: str,
+    renamed: Mapping[str, str],
+    *,
+    planning: Callable[[], None] | None = None,
 ) -> RecipeOutline | None:
     """The steps and tools of `method` on this recipe, its steps as the script calls them now
     (`renamed`: old name -> new, `Method.renamed_steps`): those of a run of the recipe that
     completed every wafer in one session, in run database `db` or in its plans database, else
     of a planning dry run of one wafer made now (`plan_recipe`, waited for up to
-    `PLAN_WAIT_S`), which the live view's ETA then finds too. None when there is none to read:
-    the plan did not complete its wafer, or took too long.
+    `PLAN_WAIT_S`; `planning` is called before it starts, for the caller to say why nothing
+    happens meanwhile), which the live view's ETA then finds too. None when there is none to
+    read: the plan did not complete its wafer, or took too long.
 
     A method's steps are code, not a list (see the module's doc): a run of them is where
     they and the tools they use are known before a run starts (`run --fault
     TOOL:FAULT@STEP` checks its TOOL and STEP so)."""
     if (known := _recorded_outline(db, method, recipe_hash, renamed)) is not None:
         return known
+    if planning is not None:
+        planning()
     with tempfile.TemporaryDirectory(prefix="packline-plan-") as workdir:
         planner = plan_recipe(db, method, recipe_text, Path(workdir))
         try:

@@ -9,6 +9,7 @@ import pytest
 
 from packline.cli import main
 from packline.cli.faults import read_faults
+from packline.sequences.engine import schedule
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.method import get_method
 from packline.sequences.engine.schedule import RecipeOutline
@@ -67,6 +68,13 @@ def test_a_fault_is_for_a_dry_run(db, tmp_path, capsys):
     )
 
 
+#: What a `--fault` says before its recipe's plan is made (no run of it completed yet).
+PLANNING = (
+    "packline: checking --fault against a one-wafer plan of the recipe (a dry run of one wafer, "
+    "kept for the next runs; up to 300 s) ...\n"
+)
+
+
 def refused_before_anything_runs(args: list[str], db: Path, capsys) -> str:
     """The error of a command refused as bad input (exit 2) before any tool moved: nothing
     said of a run, no run recorded (the recipe's plan, a cache, is beside the database)."""
@@ -82,13 +90,15 @@ def test_a_misspelt_step_is_refused_before_anything_runs_naming_the_steps(db, ca
     run had gone its whole way without the fault."""
     fault = "plasma_cleaner:rf_mismatch@plasma clen"
     run = ["run", "plasma-clean", "--sim", "--lot", "2", "--fault", fault]
-    assert refused_before_anything_runs(run, db, capsys) == (
+    assert refused_before_anything_runs(run, db, capsys) == PLANNING + (
         "packline: error: --fault plasma_cleaner:rf_mismatch@plasma clen: a dry run of "
         "plasma-clean on this recipe starts no step 'plasma clen'; its steps: batch "
         "plasma_cleaner, open door, load, close door, pump down, plasma clean, vent, unload\n"
     )
-    # the recipe's steps are kept: a later run is refused from them (as a wrong tool is)
+    # the recipe's steps are kept: a later run is refused from them (as a wrong tool is),
+    # planning nothing
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", fault]) == 2
+    assert PLANNING not in capsys.readouterr().err
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", "pc:rf_mismatch"]) == 2
     assert "has no tool 'pc'" in capsys.readouterr().err
 
@@ -98,7 +108,7 @@ def test_a_fault_on_a_tool_the_recipe_never_uses_is_refused_before_anything_runs
     run's whole way unmet: the oven of bump-seal-clean, the plasma chamber of its laser
     recipe, which cleans the tips with the laser instead."""
     run = ["run", "bump-seal-clean", "--sim", "--fault", "oven:n2_supply"]
-    assert refused_before_anything_runs(run, db, capsys) == (
+    assert refused_before_anything_runs(run, db, capsys) == PLANNING + (
         "packline: error: --fault oven:n2_supply: a dry run of bump-seal-clean on this recipe "
         "never uses tool 'oven'; the tools it uses: wire_bonder, laminator, plasma_cleaner, "
         "dicing_saw\n"
@@ -110,15 +120,39 @@ def test_a_fault_on_a_tool_the_recipe_never_uses_is_refused_before_anything_runs
     )
 
 
-def test_a_fault_is_not_refused_for_a_tool_the_recipe_s_records_do_not_name():
+def test_a_fault_is_not_refused_for_a_tool_the_recipe_s_records_do_not_name(capsys):
     """The tools a run recorded before schema 3 used are not known (it kept none of their
-    roles): its faults' tools are not checked against them, as a step is not without steps."""
+    roles): its faults' tools are not checked against them, as a step is not without steps,
+    and a warning says so."""
     method = get_method("bump-seal-clean")
     steps = ["use wire_bonder", "form bumps"]
     (fault,) = read_faults(["oven:n2_supply"], method, lambda: RecipeOutline(steps, None))
     assert (fault.tool, fault.fault, fault.step) == ("oven", "n2_supply", None)
+    assert capsys.readouterr().err == (
+        "packline: warning: --fault oven:n2_supply: tool 'oven' not checked against the recipe: "
+        "the run of it read for this was recorded before schema 3, with no roles of its tools; "
+        "a tool no step of it uses is never met\n"
+    )
     with pytest.raises(BadInput, match="starts no step 'cure'; its steps: use wire_bonder,"):
         read_faults(["oven:n2_supply@cure"], method, lambda: RecipeOutline(steps, None))
+
+
+def test_a_fault_the_recipe_s_plan_cannot_check_is_run_with_a_warning_naming_what_is_not(
+    db, capsys, monkeypatch
+):
+    """A plan that cannot tell (here: not done within the wait) leaves the fault's tool and
+    step unchecked: the run goes ahead, and a warning says which, where it said nothing."""
+    monkeypatch.setattr(schedule, "PLAN_WAIT_S", 0.5)
+    fault = "plasma_cleaner:rf_mismatch@plasma clean"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", fault]) == 1  # held
+    assert capsys.readouterr().err == (
+        "packline: checking --fault against a one-wafer plan of the recipe (a dry run of one "
+        "wafer, kept for the next runs; up to 0.5 s) ...\n"
+        "packline: warning: --fault plasma_cleaner:rf_mismatch@plasma clean: tool "
+        "'plasma_cleaner' and step 'plasma clean' not checked against the recipe: no run of it "
+        "completed its wafers, nor did its one-wafer plan (its wafer held, or not done within "
+        "0.5 s); a tool no step of it uses is never met\n"
+    )
 
 
 def test_a_fault_whose_step_never_starts_is_said_not_injected(db, capsys):
