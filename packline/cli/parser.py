@@ -117,6 +117,31 @@ def at_least_one(text: str) -> int:
     return int(text)
 
 
+def recipe_filter(text: str) -> str:
+    """A recipe to filter runs by (`add_recipe_filter`): not empty or blank, which had matched
+    every run (the start of every sha256)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names no recipe: give its name or the start of its sha256"
+        )
+    return text
+
+
+def add_recipe_filter(parser: argparse.ArgumentParser, keeps: str) -> None:
+    """`--recipe NAME|HASH`, which `runs` and `spc` filter the runs by (`RunDatabase.runs`):
+    `keeps` says which runs the command then keeps."""
+    from packline.sequences.engine.database import HASH_PREFIX_MIN
+
+    parser.add_argument(
+        "--recipe",
+        type=recipe_filter,
+        metavar="NAME|HASH",
+        help=f"{keeps}: its name (a shipped one's, `bump-seal-clean-laser`, or a file's without "
+        "its folder and .yaml) or the start of its sha256 as `packline show` lists it, "
+        f"{HASH_PREFIX_MIN} hex digits or more (anything else is read as a name only)",
+    )
+
+
 def add_db(parser: argparse.ArgumentParser) -> None:
     """`--db`, the run database a command reads or writes."""
     parser.add_argument(

@@ -10,14 +10,14 @@ from typing import Any
 
 from packline.rendering import RECIPE_SHOWN, DataTable
 from packline.sequences.engine.catalogue import read_catalogue
-from packline.sequences.engine.database import recipe_name
+from packline.sequences.engine.database import HASH_PREFIX_MIN, is_hash_prefix, recipe_name
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status, status_text
 from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
 from packline.sequences.engine.records import RunStore, default_db_path
 
 from .output import answer_table, open_store
-from .parser import add_common, at_least_one, local_date
+from .parser import add_common, add_recipe_filter, at_least_one, local_date
 
 #: The most runs `runs --status` looks through (the status shown is decided per run).
 MAX_LISTED = 100_000
@@ -87,17 +87,20 @@ def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:
 
 
 def _no_recipe(store: RunStore, given: str) -> str:
-    """Why no run is of recipe `given` (a name, or the start of a sha256): the newest `NAMED`
-    recipes the database holds (their name, method and the start of their sha256)."""
+    """Why no run is of recipe `given` (a name, or the start of a sha256 when it is read as
+    one): the newest `NAMED` recipes the database holds (their name, method and the start of
+    their sha256)."""
     recipes = dict.fromkeys(
         f"{recipe_name(run['recipe_source'])} ({run['method']}, "
         f"{run['recipe_hash'][:RECIPE_SHOWN]})"
         for run in store.runs(-1)
     )
-    return (
-        f"no run of a recipe of that name, or whose sha256 starts so, in {store.path}; "
-        f"{_named('recipes', recipes)}"
+    read = (
+        "of that name, or whose sha256 starts so,"
+        if is_hash_prefix(given)
+        else f"of that name (a sha256's start is of {HASH_PREFIX_MIN} hex digits or more)"
     )
+    return f"no run of a recipe {read} in {store.path}; {_named('recipes', recipes)}"
 
 
 def _no_wafer(store: RunStore, wafer: str) -> str:
@@ -178,12 +181,7 @@ def _runs_arguments(runs: argparse.ArgumentParser) -> None:
         choices=SHOWN_STATUSES,
         help="only runs with this status (as shown: a run nobody drives any more is interrupted)",
     )
-    runs.add_argument(
-        "--recipe",
-        metavar="NAME|HASH",
-        help="only runs of this recipe: its name (a shipped one's, `bump-seal-clean-laser`, or "
-        "a file's without its folder and .yaml) or the start of its sha256",
-    )
+    add_recipe_filter(runs, "only runs of this recipe")
     runs.add_argument("--wafer", metavar="WAFER", help="only runs that had this wafer id")
     runs.add_argument("--lot", metavar="LOT", help="only runs of this lot id")
     runs.add_argument(

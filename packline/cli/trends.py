@@ -16,7 +16,7 @@ from packline.rendering import DataTable, counted
 from packline.sequences.engine.progress import clock_text, wall_text
 
 from .output import answer, open_store
-from .parser import add_common, local_date
+from .parser import add_common, add_recipe_filter, local_date
 
 if TYPE_CHECKING:  # `packline alarms` needs neither
     from packline.records.spc import ControlChart
@@ -263,13 +263,7 @@ def _spc_arguments(spc: argparse.ArgumentParser) -> None:
         "#2' for the second run of a step the script runs twice): needed when several steps "
         "take the measurement",
     )
-    spc.add_argument(
-        "--recipe",
-        metavar="NAME|HASH",
-        help="only runs of one recipe, by its name (as `packline runs --recipe` takes it) or the "
-        "start of its sha256 (as `packline show` lists it): one process, judged against its own "
-        "limits",
-    )
+    add_recipe_filter(spc, "only runs of one recipe, one process judged against its own limits")
     spc.add_argument(
         "--since",
         type=local_date,

@@ -39,6 +39,10 @@ DEFAULT_RECIPE, REFERENCE_RECIPE, METHOD_DEFAULTS = (
     "reference recipe",
     "defaults of method",
 )
+#: How many hex digits a recipe filter (`runs --recipe`, `spc --recipe`) needs at least to be
+#: read as the start of a recipe's sha256 as well as a name: fewer, or a name that is not hex,
+#: matched every run whose sha256 starts so by chance (a recipe named `face` or `add`).
+HASH_PREFIX_MIN = 6
 
 
 def recipe_name(source: str) -> str:
@@ -51,6 +55,12 @@ def recipe_name(source: str) -> str:
             source = source.removeprefix(f"{shipped} ")
             break
     return Path(source).name.removesuffix(".yaml")
+
+
+def is_hash_prefix(text: str) -> bool:
+    """Whether a recipe filter `text` is read as the start of a sha256 too, besides a name:
+    lowercase hex, as a run's `recipe_hash` is, of `HASH_PREFIX_MIN` digits or more."""
+    return len(text) >= HASH_PREFIX_MIN and all(digit in "0123456789abcdef" for digit in text)
 
 
 class RunDatabase:
@@ -132,8 +142,8 @@ class RunDatabase:
         lot: str | None = None,
     ) -> list[dict[str, Any]]:
         """The newest runs first, at most `limit`, of `method`, of recipe `recipe` (its name,
-        `recipe_name`, or the start of its sha256), that had `wafer` in their lot, started at
-        or after `since_wall`, of lot id `lot`."""
+        `recipe_name`, or the start of its sha256 when `is_hash_prefix`), that had `wafer` in
+        their lot, started at or after `since_wall`, of lot id `lot`."""
         where: list[str] = []
         values: list[str | float] = []
         if method is not None:
@@ -142,11 +152,14 @@ class RunDatabase:
         if lot is not None:
             where.append("r.lot_id = ?")
             values.append(lot)
-        if recipe is not None:
+        if recipe is not None and is_hash_prefix(recipe):
             where.append(
                 "(recipe_name(r.recipe_source) = ? OR substr(r.recipe_hash, 1, length(?)) = ?)"
             )
             values += [recipe_name(recipe), recipe, recipe]
+        elif recipe is not None:
+            where.append("recipe_name(r.recipe_source) = ?")
+            values.append(recipe_name(recipe))
         if wafer is not None:
             where.append("EXISTS (SELECT 1 FROM wafers w WHERE w.run_id = r.id AND w.wafer_id = ?)")
             values.append(wafer)

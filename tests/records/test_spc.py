@@ -311,11 +311,11 @@ def test_runs_of_different_recipes_mixed_are_said_and_one_recipe_charted_alone(
     out = " ".join(capsys.readouterr().out.split())  # as the terminal's lines wrap it
     assert "runs of 2 recipes mixed: aaaaaaaaaaaa (4 runs), bbbbbbbbbbbb (1 run)" in out
     assert "chart one recipe with --recipe HASH" in out
-    assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "aaa", "--json"]) == 0
+    assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "aaaaaa", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [p["run_id"] for p in data["points"]] == ["R1", "R2", "R3", "R5"]
     assert data["recipes"] == [{"sha256": RECIPES[0], "runs": 4}]
-    assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "aaa"]) == 0
+    assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "aaaaaa"]) == 0
     assert "mixed" not in capsys.readouterr().out
     assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "c"]) == 2
     assert "no run of method 'm' of recipe 'c' (by name or sha256)" in capsys.readouterr().err

@@ -117,3 +117,19 @@ def test_version(capsys):
         main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.strip() == f"packline {version('packline')}"
+
+
+@pytest.mark.parametrize(
+    "command", [["runs"], ["spc", "bump height", "--method", "bump-seal-clean"]]
+)
+@pytest.mark.parametrize("given", ["", " "])
+def test_an_empty_recipe_filter_is_refused(command, given, capsys):
+    """`--recipe ""` had listed every run (the start of every sha256): refused, naming what
+    the option takes, before any database is opened."""
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--recipe", given])
+    assert stop.value.code == 2
+    assert (
+        f"error: argument --recipe: {given!r} names no recipe: give its name or the start of "
+        "its sha256\n"
+    ) in capsys.readouterr().err

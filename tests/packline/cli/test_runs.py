@@ -202,6 +202,13 @@ def test_runs_of_one_recipe_are_found_by_its_name_or_its_sha256(tmp_path, capsys
     by_hash = json.loads(capsys.readouterr().out)[0]["recipe_hash"][:8]
     # the same recipe as the default's: the hash finds both runs of it
     assert found(by_hash) == ["mine/gentle.yaml", "default recipe plasma-clean.yaml"]
+    assert found(by_hash[:6]) == found(by_hash)  # HASH_PREFIX_MIN hex digits: a hash's start
+    # a recipe whose name is hex, as that sha256 starts (`face`, `add`): it alone, by its name
+    named_hex = f"mine/{by_hash[:4]}.yaml"
+    Path(named_hex).write_text(Path(SHIPPED_RECIPES, "plasma-clean-forming-gas.yaml").read_text())
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db, "--recipe", named_hex]) == 0
+    capsys.readouterr()
+    assert found(by_hash[:4]) == [named_hex]
 
 
 def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, capsys):
@@ -220,17 +227,25 @@ def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, c
     (run,) = json.loads(capsys.readouterr().out)
     assert main([*runs, "--method", "tape-substrate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
-    refused = {
-        "--method": ("nope", "--method nope: unknown method; known methods: bump-seal-clean,"),
-        "--recipe": (
-            "0bad",
-            f"--recipe 0bad: no run of a recipe of that name, or whose sha256 starts so, in "
+    short = run["recipe_hash"][:5]  # too short to be read as a sha256's start, even the run's
+    refused = [
+        ("--method", "nope", "--method nope: unknown method; known methods: bump-seal-clean,"),
+        (
+            "--recipe",
+            "0badbad",
+            f"--recipe 0badbad: no run of a recipe of that name, or whose sha256 starts so, in "
             f"{db}; its recipes: plasma-clean (plasma-clean, {run['recipe_hash'][:12]})",
         ),
-        "--wafer": ("W99", f"--wafer W99: no run of {db} had wafer 'W99'"),
-        "--since": ("2999-01-01", "--since 2999-01-01: that day has not come yet"),
-    }
-    for option, (value, message) in refused.items():
+        (
+            "--recipe",
+            short,
+            f"--recipe {short}: no run of a recipe of that name (a sha256's start is of 6 hex "
+            f"digits or more) in {db}; its recipes: plasma-clean (plasma-clean, ",
+        ),
+        ("--wafer", "W99", f"--wafer W99: no run of {db} had wafer 'W99'"),
+        ("--since", "2999-01-01", "--since 2999-01-01: that day has not come yet"),
+    ]
+    for option, value, message in refused:
         assert main([*runs, option, value]) == 2, option
         captured = capsys.readouterr()
         assert message in captured.err
