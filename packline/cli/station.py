@@ -24,6 +24,10 @@ from packline.station_check import (
 from .output import EXIT_OK, EXIT_RUN_FAILED, print_json, terminal
 from .parser import add_common, positive_seconds
 
+#: How much of the console's width the `ready` column takes at most for its text (40 of a
+#: console 200 wide), unless a word of it is longer.
+READY_SHARE = 0.2
+
 
 def cmd_station_check(args: argparse.Namespace) -> int:
     """Exit 0 when every tool is ready for a lot, 1 when one is not (unreachable, not idle,
@@ -41,15 +45,22 @@ def cmd_station_check(args: argparse.Namespace) -> int:
 
 
 def print_station_check(console: Console, station: str, checks: list[ToolCheck]) -> None:
-    """One row per tool: who it says it is, its state, its open interlocks, what it holds,
-    and what keeps it from a lot. A tool of two devices has each device's address on a line
-    of its own, so the table fits a terminal or a piped console's width."""
+    """One row per tool: who it says it is, its state, the interlocks not made right now (at
+    rest a chamber's door or base pressure is not made: no fault, beside `ready: yes`), what
+    it holds, and what keeps it from a lot. A tool of two devices has each device's address
+    on a line of its own, so the table fits a terminal or a piped console's width; the
+    `ready` column is as wide as its text up to `READY_SHARE` of the console, and never
+    narrower than its longest word: rich would give it way with the others and cut the
+    address an unreachable tool's reason names (`TCPIP0::127.0.0.1::411…`); the others give
+    way instead."""
     table = DataTable(
-        "tool", "kind", "address", "identity", "state", "open interlocks", "holds", "ready",
+        "tool", "kind", "address", "identity", "state", "interlocks not made", "holds", "ready",
         title=f"station {station}", whole=("address",),
     )  # fmt: skip
+    readiness = ["ready"]
     for check in checks:
         opened = check.open_interlocks()
+        readiness.append("yes" if check.ready else "no: " + "; ".join(check.problems()))
         table.add_row(
             check.name,
             check.kind,
@@ -58,8 +69,11 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
             f"{check.state} ({check.e10_state})" if check.state else "-",
             ", ".join(opened) if opened else ("none" if check.interlocks else "-"),
             ", ".join(check.workpieces) or ("nothing" if check.state else "-"),
-            "yes" if check.ready else "no: " + "; ".join(check.problems()),
+            readiness[-1],
         )
+    longest_word = max(len(word) for text in readiness for word in text.split())
+    widest = max(map(len, readiness))
+    table.columns[-1].width = max(longest_word, min(widest, int(console.width * READY_SHARE)))
     console.print(table)
     ready = sum(c.ready for c in checks)
     console.print(f"{ready} of {len(checks)} tools ready; nothing was commanded")

@@ -9,7 +9,7 @@ import json
 from rich.console import Console
 
 from packline.cli import main
-from packline.cli.output import PIPED_WIDTH
+from packline.cli.output import PIPED_WIDTH, terminal
 from packline.cli.station import print_station_check
 from packline.drivers.registry import TOOL_KINDS
 from packline.sim_instruments.line import SimulatedLine
@@ -150,5 +150,41 @@ def test_the_table_shows_a_tool_of_two_devices_one_address_a_line_and_every_colu
     text = out.getvalue()
     assert "│ cell modbus+tcp://127.0.0.1:34517       │" in text
     assert "│ supply TCPIP0::127.0.0.1::44213::SOCKET │" in text
-    assert "│ vacuum          │ nothing │ yes   │" in text
+    assert "│ vacuum              │ nothing │ yes   │" in text
     assert max(map(len, text.splitlines())) <= PIPED_WIDTH
+
+
+def test_the_table_names_the_interlocks_not_made_and_cuts_no_word_of_why_a_tool_is_not_ready(
+    monkeypatch, capsys
+):
+    """A new user read `open interlocks: door_closed` beside `ready: yes` as a contradiction
+    (the column lists the interlocks not made: at rest a chamber's door is not), and a table
+    piped 200 columns wide cut the address an unreachable tool's `ready` cell names
+    (`TCPIP0::127.0.0.1::411…`): rich gave up its width as the others'; now they give way."""
+    monkeypatch.setenv("COLUMNS", "200")
+    idle = {"identity": "packline LV-355 s/n LV-355-085470 fw 1.0", "state": "idle",
+            "e10_state": "standby"}  # fmt: skip
+    at_rest = {"door_closed": False, "base_pressure": False, "rf_permissive": False}
+    visa = "TCPIP0::127.0.0.1::41129::SOCKET"
+    two = DEVICE_SEPARATOR.join(("cell modbus+tcp://127.0.0.1:36905", f"supply {visa}"))
+    unreachable = (
+        f"grinder at {visa}: connect: cannot connect ([Errno 111] cannot connect to {visa})"
+    )
+    checks = [
+        ToolCheck("plasma_cleaner", "plasma_cleaner", "modbus+tcp://127.0.0.1:3", **idle,
+                  interlocks=at_rest),
+        ToolCheck("electroplater", "electroplater", two, **idle,
+                  interlocks={"cathode_contact": False, "wafer_immersed": False}),
+        ToolCheck("grinder", "grinder", visa, error=unreachable),
+        ToolCheck("flip_chip_bonder", "flip_chip_bonder", "socket://127.0.0.1:4", **idle,
+                  workpieces=("055012-3f2a-W01",), interlocks={"wafer_vacuum": True}),
+    ]  # fmt: skip
+    print_station_check(terminal(), "line", checks)
+    text = capsys.readouterr().out
+    assert "┃ interlocks not " in text  # its header wraps, the line below reads `made`
+    assert "open interlocks" not in text
+    assert "…" not in text
+    assert f"│ {visa}: " in text
+    assert f"│ {visa}) " in text
+    assert "│ no: holds 055012-3f2a-W01: have it " in text
+    assert max(map(len, text.splitlines())) <= 200
