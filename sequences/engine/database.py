@@ -140,10 +140,12 @@ class RunDatabase:
         wafer: str | None = None,
         since_wall: float | None = None,
         lot: str | None = None,
+        recipe_hash: str | None = None,
     ) -> list[dict[str, Any]]:
         """The newest runs first, at most `limit`, of `method`, of recipe `recipe` (its name,
-        `recipe_name`, or the start of its sha256 when `is_hash_prefix`), that had `wafer` in
-        their lot, started at or after `since_wall`, of lot id `lot`."""
+        `recipe_name`, or the start of its sha256 when `is_hash_prefix`: a user's filter),
+        that had `wafer` in their lot, started at or after `since_wall`, of lot id `lot`, of
+        the recipe whose whole sha256 is `recipe_hash`."""
         where: list[str] = []
         values: list[str | float] = []
         if method is not None:
@@ -160,6 +162,9 @@ class RunDatabase:
         elif recipe is not None:
             where.append("recipe_name(r.recipe_source) = ?")
             values.append(recipe_name(recipe))
+        if recipe_hash is not None:
+            where.append("r.recipe_hash = ?")
+            values.append(recipe_hash)
         if wafer is not None:
             where.append("EXISTS (SELECT 1 FROM wafers w WHERE w.run_id = r.id AND w.wafer_id = ?)")
             values.append(wafer)

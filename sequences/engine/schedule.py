@@ -213,15 +213,13 @@ def _usable_runs(
 ) -> list[dict[str, Any]]:
     """The runs (their whole records) of this method and recipe, newest first, that
     completed every wafer in one session: a schedule without gaps."""
-    listed = store.runs(limit=1000, method=method, recipe=recipe_hash)
+    listed = store.runs(limit=1000, method=method, recipe_hash=recipe_hash)
     return [
         run
         for run in (
             store.run(row["id"])
             for row in listed
-            if row["id"] != exclude_run
-            and row["status"] == "completed"
-            and row["recipe_hash"] == recipe_hash  # `recipe` matches a prefix
+            if row["id"] != exclude_run and row["status"] == "completed"
         )
         if run["sessions"] == 1
     ]
