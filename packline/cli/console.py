@@ -28,6 +28,7 @@ from rich.text import Text
 
 from packline.sequences.engine import ConfirmFn, Engine, LiveView
 from packline.sequences.engine.control import RunState
+from packline.sequences.engine.dispositions import IN_ADVANCE
 from packline.sequences.engine.errors import NO_OPERATOR
 
 #: How long an operator has to answer a confirmation on real tools (wall seconds).
@@ -239,7 +240,7 @@ class OperatorConsole:
         if confirmed_by:
 
             async def confirm_in_advance(wafers: str, prompt: str) -> tuple[bool, str]:
-                return True, f"{confirmed_by} (in advance, --confirmed-by)"
+                return True, confirmed_by + IN_ADVANCE
 
             return confirm_in_advance
         if lines is None:

@@ -127,11 +127,28 @@ def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def resume_command(store: RunStore, run_id: str) -> str:
+#: How a confirmation answered in advance (`--confirmed-by NAME`) is recorded after the name
+#: (the confirmations table's `by`): the hints read the name back from it.
+IN_ADVANCE = " (in advance, --confirmed-by)"
+
+
+def resume_command(store: RunStore, run_id: str, confirmed_by: str | None = None) -> str:
     """The command that resumes run `run_id`, as a hint names it once its held wafers are
-    decided: with `--confirmed-by NAME` when a held wafer's latest hold is a confirmation no
-    operator was there to answer (`no_operator`), saying why, since a resume without it holds
-    the wafer there again (an operator who followed a bare `packline resume` went round)."""
+    decided: with `--confirmed-by NAME` again when the session (`confirmed_by`), or else the
+    run's latest confirmation, was answered in advance in that name (it is not carried over:
+    whoever resumes answers for that session); else with `--confirmed-by NAME` when a held
+    wafer's latest hold is a confirmation no operator was there to answer (`no_operator`),
+    saying why. A resume without it, from a script, holds the wafers again at their first
+    confirmation: an operator who followed a bare `packline resume` went round."""
+    if confirmed_by is None:
+        answered = [row["by"] for row in store.table("confirmations", run_id)]
+        if answered and answered[-1].endswith(IN_ADVANCE):
+            confirmed_by = answered[-1].removesuffix(IN_ADVANCE)
+    if confirmed_by is not None:
+        return (
+            f"`packline resume {run_id} --confirmed-by {confirmed_by}` (its confirmations were "
+            f"answered in advance by {confirmed_by}; a resume answers its own)"
+        )
     holds = latest_holds(store, run_id)
     unanswered = [
         wafer["wafer_id"]

@@ -238,10 +238,8 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
     """What the held wafers of a run that has ended need before a resume runs them, for the
     operator at its end ('' when none is held): a disposition for each held for what
     happened to it (none for one held only for want of a tool), and the clear of each tool
-    the run put out of service. A session whose confirmations `confirmed_by` answered in
-    advance gets the resume with `--confirmed-by` again: it is not carried over (whoever
-    resumes answers for that session), and a resume without it from a script holds its
-    wafers again at the first confirmation."""
+    the run put out of service; then the resume (`resume_command`: with `--confirmed-by`
+    again for a session whose confirmations `confirmed_by` answered in advance)."""
     holds = latest_holds(store, run_id)
     held = [w["wafer_id"] for w in store.wafers(run_id) if w["status"] == "held"]
     unserved = [w for w in held if holds.get(w, {}).get("tool_unavailable")]
@@ -262,12 +260,7 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
         return ""
     if tools := out_of_service_text(store, run_id):
         parts.append(tools)
-    if confirmed_by is None:
-        return "; ".join(parts) + f"; then {resume_command(store, run_id)}"
-    return "; ".join(parts) + (
-        f"; then `packline resume {run_id} --confirmed-by {confirmed_by}` (this session's "
-        f"confirmations were answered in advance by {confirmed_by}; a resume answers its own)"
-    )
+    return "; ".join(parts) + f"; then {resume_command(store, run_id, confirmed_by)}"
 
 
 def recorded_station(run: dict[str, Any]) -> Station:

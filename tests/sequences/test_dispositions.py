@@ -27,6 +27,7 @@ from packline.sequences.engine import (
     wafer_history,
 )
 from packline.sequences.engine.clearances import record_clearance
+from packline.sequences.engine.dispositions import IN_ADVANCE, resume_command
 from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sequences.engine.plan import RELEASED
 from packline.sequences.engine.stage import Stage
@@ -528,7 +529,7 @@ async def test_a_release_stands_when_the_wafer_is_held_again_before_it_reaches_t
 
 
 async def confirm_yes(wafers: str, prompt: str) -> tuple[bool, str]:
-    return True, "ana (in advance, --confirmed-by)"
+    return True, "ana" + IN_ADVANCE
 
 
 async def test_a_release_of_a_later_hold_leaves_an_earlier_holds_rework_standing(store, tmp_path):
@@ -550,6 +551,11 @@ async def test_a_release_of_a_later_hold_leaves_an_earlier_holds_rework_standing
         run_id = engine.run_id
         wafer_ids = [w["wafer_id"] for w in store.wafers(run_id)]
         assert all("REFLECTED_POWER" in w["reason"] for w in store.wafers(run_id))
+        # the hint `disposition` and `clear-tool` print carries the session's --confirmed-by,
+        # read back from its confirmations: the new user's bare `packline resume` held again
+        assert resume_command(store, run_id).startswith(
+            f"`packline resume {run_id} --confirmed-by ana` (its confirmations were answered "
+        )
         chamber.clear_fault("rf_mismatch")
         record_clearance(store, run_id, "plasma_cleaner", "ana")
         for wafer_id in wafer_ids:

@@ -162,8 +162,8 @@ async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store
         # a session answered unattended: its resume answers unattended too, or holds again
         unattended = what_held_wafers_need(store, run_id, confirmed_by="ana")
         assert unattended.endswith(
-            f"then `packline resume {run_id} --confirmed-by ana` (this session's confirmations "
-            "were answered in advance by ana; a resume answers its own)"
+            f"then `packline resume {run_id} --confirmed-by ana` (its confirmations were "
+            "answered in advance by ana; a resume answers its own)"
         )
         line.tools["plasma_cleaner"].clear_fault("rf_mismatch")
         assert record_clearance(store, run_id, "plasma_cleaner", "ana") is not None
