@@ -53,9 +53,22 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
         {**run, "status": shown_status(run), "claim_check_failed": bool(run["claim_check_failed"])}
         for run in found
     ]
-    if args.status is None:
-        return runs
-    return [run for run in runs if run["status"] == args.status][: args.limit]
+    if args.status is not None:
+        runs = [run for run in runs if run["status"] == args.status][: args.limit]
+    for run in runs:
+        run["last_record_t"] = _last_record_t(store, run)
+    return runs
+
+
+def _last_record_t(store: RunStore, run: dict[str, Any]) -> float | None:
+    """Where the run clock of a run cut off (no end recorded, nothing driving it) stood at its
+    last record (`last_record`); None for any other run."""
+    if run["stopped_t"] is not None or run["status"] in DRIVEN:
+        return None
+    from packline.sequences.engine.report import last_record  # a run cut off is rare
+
+    began = run["started_t"], run["started_wall"]
+    return last_record(store.events(run["id"]), store.steps(run["id"]), began)[0]
 
 
 def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:
@@ -164,12 +177,12 @@ def _wafers_text(run: dict[str, Any]) -> str:
 
 def _run_clock(run: dict[str, Any]) -> str:
     """How long the run took by its clock, saying which (a dry run's is simulated time, a
-    station run's the wall clock); for a run still driven, its wall time so far."""
-    if run["stopped_t"] is not None:
-        return run_clock_text(run["stopped_t"] - run["started_t"], simulated=run["simulated"])
-    if run["status"] in DRIVEN:
-        return f"{clock_text(time.time() - run['started_wall'])} wall so far"
-    return "-"
+    station run's the wall clock); for a run still driven, its wall time so far; for one cut
+    off, up to its last record."""
+    stopped_t = run["stopped_t"] if run["stopped_t"] is not None else run["last_record_t"]
+    if stopped_t is not None:
+        return run_clock_text(stopped_t - run["started_t"], simulated=run["simulated"])
+    return f"{clock_text(time.time() - run['started_wall'])} wall so far"
 
 
 def _runs_arguments(runs: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import socket
+import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from rich.console import Console
 from packline.cli import main
 from packline.cli.runs import runs_table
 from packline.sequences.engine import RunStore
+from packline.sequences.engine.liveness import this_host
 from packline.sequences.engine.progress import clock_text
 
 #: The recipes shipped with packline.
@@ -279,3 +281,32 @@ def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_p
     shown = capsys.readouterr().out
     assert "status completed, claim check failed," in shown
     assert f"run {run_id}  completed, claim check failed" in shown
+
+
+def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsys):
+    """A new user's killed dry run listed its run clock as `-` where its records reached
+    9:53:54; it reads up to its last record now, beside its status `interrupted`."""
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--lot", "2", "--db", str(db)]) == 0
+    store = RunStore(db)
+    try:
+        (run,) = store.runs()
+        steps_end = max(step["stopped_t"] for step in store.steps(run["id"]))
+        ended = subprocess.Popen(["true"])  # a process that has ended drives nothing
+        ended.wait()
+        store._db.execute(
+            "UPDATE runs SET status = 'running', stopped_t = NULL, stopped_wall = NULL, "
+            "pid = ?, host = ?",
+            (ended.pid, this_host()),
+        )
+        store._db.commit()
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["runs", "--db", str(db), "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["status"] == "interrupted"
+    assert listed["last_record_t"] >= steps_end
+    assert main(["runs", "--db", str(db)]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if run["id"] in line)
+    assert line.rstrip().endswith(f"{clock_text(listed['last_record_t'])} simulated")
