@@ -297,11 +297,13 @@ def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subpr
     controller's priority, into `plans_path(db)`: `find_schedule` then scales it to the lot.
     The caller waits for it or kills it; `workdir` (a directory of the caller's) holds the
     recipe file meanwhile. The process has a session of its own: the terminal's Ctrl-C, which
-    pauses the run, does not reach it (it terminated the plan, and the run had no ETA)."""
+    pauses the run, does not reach it (it terminated the plan, and the run had no ETA). Its
+    interpreter leaves the working folder off its path (`-P`): run from the folder a user
+    cloned packline into, `-m packline` imported the checkout's folder instead."""
     recipe = workdir / "recipe.yaml"
     recipe.write_text(recipe_text)
     return subprocess.Popen(
-        [sys.executable, "-m", "packline", "run", method, "--sim", "--lot", "1",
+        [sys.executable, "-P", "-m", "packline", "run", method, "--sim", "--lot", "1",
          "--recipe", str(recipe), "--quiet", "--db", str(plans_path(db))],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

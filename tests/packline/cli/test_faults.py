@@ -103,6 +103,20 @@ def test_a_misspelt_step_is_refused_before_anything_runs_naming_the_steps(db, ca
     assert "has no tool 'pc'" in capsys.readouterr().err
 
 
+def test_the_plan_is_made_from_a_folder_holding_a_checkout_named_packline(
+    db, tmp_path, monkeypatch, capsys
+):
+    """A new user ran from the folder they had cloned packline into: the planning dry run,
+    `python -m packline` there, imported the checkout's folder as the package and failed, and
+    the misspelt step went unchecked. The plan's interpreter leaves the working folder off its
+    path (`python -P`)."""
+    (tmp_path / "packline").mkdir()
+    monkeypatch.chdir(tmp_path)
+    fault = "plasma_cleaner:rf_mismatch@plasma clen"
+    run = ["run", "plasma-clean", "--sim", "--lot", "2", "--fault", fault]
+    assert "starts no step 'plasma clen'" in refused_before_anything_runs(run, db, capsys)
+
+
 def test_a_fault_on_a_tool_the_recipe_never_uses_is_refused_before_anything_runs(db, capsys):
     """A new user's fault on a tool of the method that the recipe's steps never use went the
     run's whole way unmet: the oven of bump-seal-clean, the plasma chamber of its laser
