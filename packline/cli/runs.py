@@ -68,7 +68,7 @@ def _last_record_t(store: RunStore, run: dict[str, Any]) -> float | None:
     from packline.sequences.engine.report import last_record  # a run cut off is rare
 
     began = run["started_t"], run["started_wall"]
-    return last_record(store.events(run["id"]), store.steps(run["id"]), began)[0]
+    return last_record(store.steps(run["id"]), began)[0]
 
 
 def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:

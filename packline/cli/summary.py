@@ -85,7 +85,7 @@ def clocks_text(report: dict[str, Any]) -> str:
     if cut_off:
         clock += " when cut off"
         began = run["started_t"], run["started_wall"]
-        end_wall = last_record(report["events"], report["steps"], began)[1]
+        end_wall = last_record(report["steps"], began)[1]
         end = "its last record (no end recorded: cut off)"
     if end_wall is not None:
         wall = f"{end_wall - run['started_wall']:.1f} s wall from start to {end}"
@@ -112,7 +112,7 @@ def driven_text(events: list[dict[str, Any]], steps: list[dict[str, Any]], sessi
     started = {e["session"]: (e["t"], e["wall"]) for e in events if e["kind"] == "run-started"}
     finished = {e["session"]: e["wall"] for e in events if e["kind"] == "run-finished"}
     driven = sum(
-        (finished[n] if n in finished else last_record(events, steps, began, n)[1]) - began[1]
+        (finished[n] if n in finished else last_record(steps, began, n)[1]) - began[1]
         for n, began in started.items()
     )
     return f"{sessions} sessions drove it {driven:.1f} s, the rest between them"

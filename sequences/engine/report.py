@@ -178,7 +178,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         duration = run_clock(run, events, steps, time.time())[1] - run["started_t"]
     else:  # cut off: its clock stood at least where its last record is
         began = run["started_t"], run["started_wall"]
-        duration = last_record(events, steps, began)[0] - run["started_t"]
+        duration = last_record(steps, began)[0] - run["started_t"]
     return {
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
@@ -203,15 +203,15 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
 
 
 def last_record(
-    events: Sequence[Mapping[str, Any]],
     steps: Sequence[Mapping[str, Any]],
     began: tuple[float, float],
     session: int | None = None,
 ) -> tuple[float, float]:
-    """The run clock's and the wall clock's time of a run's last event or step record (of
-    `session`'s alone, when given), or when it `began` (run clock, wall) if that is later:
-    where a session cut off, with no end recorded, was at least."""
-    times = [began, *((e["t"], e["wall"]) for e in events if session in (None, e["session"]))]
+    """The run clock's and the wall clock's time of a run's last step record (of `session`'s
+    alone, when given), or when it `began` (run clock, wall) if that is later: where a session
+    cut off, with no end recorded, was at least, and where a resume continues its run clock
+    (engine.md, *Checkpoints and resume*)."""
+    times = [began]
     for step in steps:
         if session in (None, step["session"]):
             times.append((step["started_t"], step["started_wall"]))
