@@ -12,7 +12,12 @@ from typing import Any
 
 from packline.sequences.engine.clearances import check_tool, record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL, Order
-from packline.sequences.engine.dispositions import Decision, record_disposition, resume_command
+from packline.sequences.engine.dispositions import (
+    Decision,
+    record_disposition,
+    resume_command,
+    undecided_wafers,
+)
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import is_alive, shown_status
 from packline.sequences.engine.records import RunStore
@@ -92,6 +97,11 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
             order = Order(CLEAR_TOOL, by=args.by, tool=args.tool)
             store.post_control(run_id, order.text(), time.time())
         resume = resume_command(store, run_id)
+        if undecided := undecided_wafers(store, run_id):
+            resume = (
+                f"{', '.join(undecided)} held: decide each first (`packline disposition "
+                f"{run_id} WAFER release|rework|scrap --by NAME --reason TEXT`), then {resume}"
+            )
     finally:
         store.close()
     if args.json:

@@ -164,6 +164,21 @@ def resume_command(store: RunStore, run_id: str, confirmed_by: str | None = None
     )
 
 
+def undecided_wafers(store: RunStore, run_id: str) -> list[str]:
+    """The held wafers of run `run_id` that wait for a decision: none recorded since their
+    hold (`pending_dispositions`), and not held only for want of a tool (which runs again
+    without one)."""
+    holds = latest_holds(store, run_id)
+    pending = pending_dispositions(store, run_id)
+    return [
+        wafer["wafer_id"]
+        for wafer in store.wafers(run_id)
+        if wafer["status"] == "held"
+        and wafer["wafer_id"] not in pending
+        and not holds.get(wafer["wafer_id"], {}).get("tool_unavailable")
+    ]
+
+
 def _wafer_named(run_id: str, wafers: Collection[str], ref: str) -> str:
     """The wafer id of run `run_id` that `ref` names: a whole id, or a unique end of one
     (`W06` for `055012-3f2a-W06`, as a station lot numbers its wafers after the run id)."""
