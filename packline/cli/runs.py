@@ -12,7 +12,13 @@ from packline.rendering import RECIPE_SHOWN, DataTable
 from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.database import HASH_PREFIX_MIN, is_hash_prefix, recipe_name
 from packline.sequences.engine.errors import BadInput
-from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status, status_text
+from packline.sequences.engine.liveness import (
+    SHOWN_STATUSES,
+    is_cut_off,
+    last_record,
+    shown_status,
+    status_text,
+)
 from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
 from packline.sequences.engine.records import RunStore, default_db_path
 
@@ -63,12 +69,9 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
 def _last_record_t(store: RunStore, run: dict[str, Any]) -> float | None:
     """Where the run clock of a run cut off (no end recorded, nothing driving it) stood at its
     last record (`last_record`); None for any other run."""
-    if run["stopped_t"] is not None or run["status"] in DRIVEN:
+    if not is_cut_off(run):
         return None
-    from packline.sequences.engine.report import last_record  # a run cut off is rare
-
-    began = run["started_t"], run["started_wall"]
-    return last_record(store.steps(run["id"]), began)[0]
+    return last_record(store.steps(run["id"]), (run["started_t"], run["started_wall"]))[0]
 
 
 def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:

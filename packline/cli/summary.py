@@ -12,9 +12,9 @@ from rich.console import Console
 from packline.rendering import DataTable
 from packline.sequences.engine.claim_check import margin_text, nothing_checked
 from packline.sequences.engine.eta import current_pause
-from packline.sequences.engine.liveness import DRIVEN, status_text
+from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
 from packline.sequences.engine.progress import clock_text
-from packline.sequences.engine.report import before_after, last_record
+from packline.sequences.engine.report import before_after
 
 
 def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
@@ -69,7 +69,7 @@ def clocks_text(report: dict[str, Any]) -> str:
     drove, `driven_text`), or so far for a run still driven, and for a paused one how long it
     has been paused; of a run cut off, both up to its last record (`last_record`)."""
     run, duration = report["run"], report["duration_s"]
-    cut_off = run["stopped_wall"] is None and run["status"] not in DRIVEN
+    cut_off = is_cut_off(run)
     scale = run["time_scale"]
     if run["simulated"]:
         clock = f"simulated time {clock_text(duration)}"

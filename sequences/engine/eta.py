@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .liveness import last_record
 from .progress import clock_text
 from .records import RunStore
 from .schedule import COUNTED_KINDS, Schedule, find_schedule, planned_schedule, time_scale_of
@@ -264,5 +265,4 @@ def run_clock(
     )
     if not run["simulated"]:
         return start_t, start_t + now_wall - start_wall
-    latest = [t for s in steps for t in (s["started_t"], s["stopped_t"]) if t is not None]
-    return start_t, max([start_t, *latest])
+    return start_t, last_record(list(steps), (start_t, start_wall))[0]

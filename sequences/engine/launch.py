@@ -37,7 +37,7 @@ from .dispositions import latest_holds, pending_dispositions, resume_command
 from .engine import Engine, RunSpec
 from .errors import BadInput, RecipeError
 from .events import Observer
-from .liveness import DRIVEN, driver_text, is_alive
+from .liveness import DRIVEN, driver_text, is_alive, last_record
 from .method import FailurePolicy, Method, get_method
 from .plan import FINISHED, Plan
 from .recipe import Recipe
@@ -331,9 +331,9 @@ async def open_resume(
         refuse_uncleared_dry_resume(store, run_id)
     recipe = recorded_recipe(method, run)
     session = run["sessions"] + 1
+    # the run clock goes on where its records end (an earlier session's end, or its last step)
     offset = max(
-        [run["started_t"], run["stopped_t"] or 0.0]
-        + [s["stopped_t"] or s["started_t"] for s in steps]
+        run["stopped_t"] or 0.0, last_record(steps, (run["started_t"], run["started_wall"]))[0]
     )
     spec = partial(
         RunSpec,

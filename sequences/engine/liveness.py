@@ -10,6 +10,7 @@ and `packline resume` continues it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,30 @@ def shown_status(run: dict[str, Any]) -> str:
     here = run["host"] == this_host()
     driving = run["pid"] == os.getpid() or is_alive(run)
     return INTERRUPTED if run["status"] in DRIVEN and here and not driving else run["status"]
+
+
+def is_cut_off(run: Mapping[str, Any]) -> bool:
+    """Whether `run` (a runs row, its status as shown) was cut off: no end recorded, and no
+    process driving it (`interrupted`)."""
+    return run["stopped_t"] is None and run["status"] not in DRIVEN
+
+
+def last_record(
+    steps: Sequence[Mapping[str, Any]],
+    began: tuple[float, float],
+    session: int | None = None,
+) -> tuple[float, float]:
+    """The run clock's and the wall clock's time of a run's last step record (of `session`'s
+    alone, when given), or when it `began` (run clock, wall) if that is later: where a run or
+    session cut off, with no end recorded, was at least, and where a resume continues its
+    run clock (engine.md, *Checkpoints and resume*)."""
+    times = [began]
+    for step in steps:
+        if session in (None, step["session"]):
+            times.append((step["started_t"], step["started_wall"]))
+            if step["stopped_t"] is not None:
+                times.append((step["stopped_t"], step["stopped_wall"]))
+    return max(t for t, _ in times), max(wall for _, wall in times)
 
 
 def status_text(status: str, claim_check_failed: bool) -> str:

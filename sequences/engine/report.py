@@ -16,7 +16,7 @@ import yaml
 
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .eta import run_clock
-from .liveness import DRIVEN, shown_status
+from .liveness import is_cut_off, last_record, shown_status
 from .records import RunStore
 from .schedule import COUNTED_KINDS
 
@@ -172,13 +172,14 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         )
     events = store.events(run_id)
     status = shown_status(run)
-    if run["stopped_t"] is not None:
-        duration: float | None = run["stopped_t"] - run["started_t"]
-    elif status in DRIVEN:  # so far
+    if is_cut_off({**run, "status": status}):  # its clock stood at least at its last record
+        duration: float | None = (
+            last_record(steps, (run["started_t"], run["started_wall"]))[0] - run["started_t"]
+        )
+    elif run["stopped_t"] is not None:
+        duration = run["stopped_t"] - run["started_t"]
+    else:  # so far
         duration = run_clock(run, events, steps, time.time())[1] - run["started_t"]
-    else:  # cut off: its clock stood at least where its last record is
-        began = run["started_t"], run["started_wall"]
-        duration = last_record(steps, began)[0] - run["started_t"]
     return {
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
@@ -200,24 +201,6 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "tools": store.table("tools", run_id),
         "claim_check": claim_check_report(store, run, wafers),
     }
-
-
-def last_record(
-    steps: Sequence[Mapping[str, Any]],
-    began: tuple[float, float],
-    session: int | None = None,
-) -> tuple[float, float]:
-    """The run clock's and the wall clock's time of a run's last step record (of `session`'s
-    alone, when given), or when it `began` (run clock, wall) if that is later: where a session
-    cut off, with no end recorded, was at least, and where a resume continues its run clock
-    (engine.md, *Checkpoints and resume*)."""
-    times = [began]
-    for step in steps:
-        if session in (None, step["session"]):
-            times.append((step["started_t"], step["started_wall"]))
-            if step["stopped_t"] is not None:
-                times.append((step["stopped_t"], step["stopped_wall"]))
-    return max(t for t, _ in times), max(wall for _, wall in times)
 
 
 def step_keys(steps: Sequence[Mapping[str, Any]]) -> dict[int, str]:

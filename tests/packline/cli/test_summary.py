@@ -12,7 +12,8 @@ from packline.cli.summary import clocks_text
 def report(**run: object) -> dict[str, object]:
     base = {"simulated": False, "time_scale": 1.0, "status": "completed", "started_wall": 1000.0,
             "sessions": 1}  # fmt: skip
-    return {"run": {**base, "stopped_wall": 1012.5, **run}, "duration_s": 120.0, "steps": []}
+    stopped = {"stopped_t": 120.0, "stopped_wall": 1012.5}
+    return {"run": {**base, **stopped, **run}, "duration_s": 120.0, "steps": []}
 
 
 def test_a_dry_run_takes_simulated_time_and_its_wall_time_is_the_runs():
@@ -52,7 +53,7 @@ def test_on_a_line_served_faster_the_run_clock_is_wall_time_and_process_time_is_
 def test_a_run_still_driven_says_how_long_it_has_run():
     text = clocks_text(
         {
-            "run": {**report()["run"], "status": "running", "stopped_wall": None,
+            "run": {**report()["run"], "status": "running", "stopped_t": None, "stopped_wall": None,
                     "started_wall": time.time() - 65},
             "duration_s": None,
         }
@@ -68,6 +69,7 @@ def test_a_paused_run_says_how_long_it_has_been_paused_beside_how_long_it_has_ru
     paused = {
         **report()["run"],
         "status": "paused",
+        "stopped_t": None,
         "stopped_wall": None,
         "started_wall": now - 605,
     }
@@ -91,7 +93,13 @@ def step(session: int, started: tuple[float, float], stopped: tuple[float, float
 def test_a_run_cut_off_is_timed_to_its_last_record():
     """A new user's killed dry run read `simulated time -, no end recorded`, where its records
     reached 4:39:48."""
-    cut = {**report()["run"], "started_t": 0.0, "status": "interrupted", "stopped_wall": None}
+    cut = {
+        **report()["run"],
+        "started_t": 0.0,
+        "status": "interrupted",
+        "stopped_t": None,
+        "stopped_wall": None,
+    }
     events = [{"session": 1, "kind": "run-started", "t": 0.0, "wall": 1000.0}]
     steps = [step(1, (10.0, 1001.0), (16788.0, 1003.0)), step(1, (16000.0, 1003.5), None)]
     text = clocks_text({"run": cut, "duration_s": 16788.0, "events": events, "steps": steps})
