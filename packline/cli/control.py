@@ -14,6 +14,7 @@ from packline.sequences.engine.clearances import check_tool, record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.dispositions import (
     Decision,
+    disposition_command,
     record_disposition,
     resume_command,
     undecided_wafers,
@@ -99,8 +100,8 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
         resume = resume_command(store, run_id)
         if undecided := undecided_wafers(store, run_id):
             resume = (
-                f"{', '.join(undecided)} held: decide each first (`packline disposition "
-                f"{run_id} WAFER release|rework|scrap --by NAME --reason TEXT`), then {resume}"
+                f"{', '.join(undecided)} held: decide each first "
+                f"({disposition_command(run_id)}), then {resume}"
             )
     finally:
         store.close()

@@ -127,6 +127,12 @@ def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def disposition_command(run_id: str, decisions: str = "release|rework|scrap") -> str:
+    """The `packline disposition` command a hint names for a held wafer of run `run_id`, with
+    the `decisions` that fit, quoted as a command."""
+    return f"`packline disposition {run_id} WAFER {decisions} --by NAME --reason TEXT`"
+
+
 #: How a confirmation answered in advance (`--confirmed-by NAME`) is recorded after the name
 #: (the confirmations table's `by`): the hints read the name back from it.
 IN_ADVANCE = " (in advance, --confirmed-by)"

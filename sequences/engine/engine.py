@@ -33,7 +33,7 @@ from .claim_check import check_claims, overall, what_did_not_pass
 from .clearances import recorded_while_stopped
 from .context import RunContext
 from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
-from .dispositions import DONE, resume_command
+from .dispositions import DONE, disposition_command, resume_command
 from .errors import (
     BadInput,
     NoOperator,
@@ -375,8 +375,7 @@ class Engine:
         if decide:
             text += (
                 f". {', '.join(decide)} wait for a disposition once the run has ended "
-                f"(`packline disposition {run_id} WAFER release|rework|scrap --by NAME "
-                f"--reason TEXT`, then {resume_command(self.store, run_id)})"
+                f"({disposition_command(run_id)}, then {resume_command(self.store, run_id)})"
             )
         return text + (
             f". The run waits for a clear for up to {TOOL_WAIT_TIMEOUT_S / 3600:g} h; "

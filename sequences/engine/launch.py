@@ -33,7 +33,12 @@ from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
 from .clearances import out_of_service_text, refuse_uncleared_dry_resume
-from .dispositions import latest_holds, pending_dispositions, resume_command
+from .dispositions import (
+    disposition_command,
+    latest_holds,
+    pending_dispositions,
+    resume_command,
+)
 from .engine import Engine, RunSpec
 from .errors import BadInput, RecipeError
 from .events import Observer
@@ -226,8 +231,8 @@ def _nothing_to_resume(
     held = [w["wafer_id"] for w in wafers if w["status"] == "held"]
     if held:
         text += (
-            f"; release or rework a held wafer first (`packline disposition {run['id']} WAFER "
-            f"release|rework --by NAME --reason TEXT`; held: {', '.join(held)})"
+            f"; release or rework a held wafer first "
+            f"({disposition_command(run['id'], 'release|rework')}; held: {', '.join(held)})"
         )
         if tools := out_of_service_text(store, run["id"]):
             text += f"; {tools}"
@@ -248,8 +253,7 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
     if decide:
         parts.append(
             f"{', '.join(decide)} held: decide each (why it is held: `packline show {run_id}`) "
-            f"with `packline disposition {run_id} WAFER release|rework|scrap --by NAME "
-            "--reason TEXT`"
+            f"with {disposition_command(run_id)}"
         )
     if unserved:
         parts.append(
@@ -284,7 +288,7 @@ def recorded_recipe(method: Method, run: dict[str, Any]) -> Recipe:
             f"added since refuses it), so this release does not resume it:\n{error}\n"
             "Resume it with the release of packline that recorded it (its wafers stay as "
             f"`packline show {run['id']}` lists them meanwhile), or scrap each held wafer "
-            f"(`packline disposition {run['id']} WAFER scrap --by NAME --reason TEXT`)"
+            f"({disposition_command(run['id'], 'scrap')})"
         ) from None
 
 
