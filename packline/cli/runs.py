@@ -13,6 +13,7 @@ from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.database import HASH_PREFIX_MIN, is_hash_prefix, recipe_name
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import (
+    INTERRUPTED,
     SHOWN_STATUSES,
     is_cut_off,
     last_record,
@@ -173,9 +174,15 @@ def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
 
 
 def _wafers_text(run: dict[str, Any]) -> str:
-    """The lot size and its wafers' outcomes so far: `10 (7 done, 2 held, 1 scrapped)`."""
-    scrapped = f", {run['scrapped']} scrapped" if run["scrapped"] else ""
-    return f"{run['lot_size']} ({run['completed']} done, {run['held']} held{scrapped})"
+    """The lot size and its wafers' outcomes so far: `10 (7 done, 2 held, 1 scrapped)`, with
+    the wafers under way (`, 1 running`), or where a run cut off left them (`, 1 interrupted`,
+    as `show` reads them)."""
+    counts = f"{run['completed']} done, {run['held']} held"
+    if run["scrapped"]:
+        counts += f", {run['scrapped']} scrapped"
+    if run["in_progress"]:
+        counts += f", {run['in_progress']} {INTERRUPTED if is_cut_off(run) else 'running'}"
+    return f"{run['lot_size']} ({counts})"
 
 
 def _run_clock(run: dict[str, Any]) -> str:

@@ -84,6 +84,19 @@ def last_record(
     return max(t for t, _ in times), max(wall for _, wall in times)
 
 
+def cut_off_reason(steps: Sequence[Mapping[str, Any]], labels: Mapping[int, str]) -> str:
+    """Where a wafer of a run cut off stood, from its `steps` in the order they started (each
+    named by its label in `labels`): the step it was in, or, between two, the last it
+    finished, or that it had none yet (queued for its first tool); what `show` gives for its
+    reason, beside `interrupted` where the records still say `running`."""
+    running = [step for step in steps if step["status"] == "running"]
+    if running:
+        return f"cut off in {labels[running[-1]['id']]}"
+    if steps:
+        return f"cut off after {labels[steps[-1]['id']]}"
+    return "cut off before its first step"
+
+
 def status_text(status: str, claim_check_failed: bool) -> str:
     """A run's status as `runs`, `show` and a run's summary print it: with `, claim check
     failed` when its product failed the claim check (the run exited 1 though its wafers

@@ -16,7 +16,7 @@ import yaml
 
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .eta import run_clock
-from .liveness import is_cut_off, last_record, shown_status
+from .liveness import INTERRUPTED, cut_off_reason, is_cut_off, last_record, shown_status
 from .records import RunStore
 from .schedule import COUNTED_KINDS
 
@@ -148,17 +148,26 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         for label, m, attempt in zip(taken, measurements, attempts, strict=True)
     ]
     first_step_t = first_step_starts(steps)
+    status = shown_status(run)
+    cut_off = is_cut_off({**run, "status": status})
+    # where the run clock of a run cut off stood at least: its last record
+    cut_off_t = last_record(steps, (run["started_t"], run["started_wall"]))[0] if cut_off else None
     wafers = []
     for wafer in store.wafers(run_id):
         own = [entry for entry in labelled if entry[2]["wafer_id"] == wafer["wafer_id"]]
         # on the line since its first step started (docs/engine.md), not since its task began:
         # a wafer queued behind the lot, or one that never started, has not been on the line
         started, stopped = first_step_t.get(wafer["wafer_id"]), wafer["stopped_t"]
+        wafer_status, reason = wafer["status"], wafer["reason"]
+        if cut_off and wafer_status == "running":  # as the run reads: no process drives it
+            own_steps = [s for s in steps if s["wafer_id"] == wafer["wafer_id"]]
+            wafer_status, reason = INTERRUPTED, cut_off_reason(own_steps, labels)
+            stopped = cut_off_t  # on the line, in a step or between two, until the cut
         wafers.append(
             {
                 "wafer": wafer["wafer_id"],
-                "status": wafer["status"],
-                "reason": wafer["reason"],
+                "status": wafer_status,
+                "reason": reason,
                 "cycle_time_s": None if started is None or stopped is None else stopped - started,
                 "steps_completed": sum(
                     1
@@ -171,11 +180,8 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
             }
         )
     events = store.events(run_id)
-    status = shown_status(run)
-    if is_cut_off({**run, "status": status}):  # its clock stood at least at its last record
-        duration: float | None = (
-            last_record(steps, (run["started_t"], run["started_wall"]))[0] - run["started_t"]
-        )
+    if cut_off_t is not None:
+        duration: float | None = cut_off_t - run["started_t"]
     elif run["stopped_t"] is not None:
         duration = run["stopped_t"] - run["started_t"]
     else:  # so far

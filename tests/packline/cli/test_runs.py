@@ -126,6 +126,7 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
         "completed": 20,
         "held": 5,
         "scrapped": 0,
+        "in_progress": 0,
         "claim_check_failed": False,
         "simulated": 0,
         "station_name": "line-3",
@@ -147,7 +148,8 @@ def test_the_run_clock_says_which_clock_simulated_or_wall():
     station = {
         "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
         "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
-        "claim_check_failed": False, "simulated": 0, "station_name": "simulated-line",
+        "in_progress": 0, "claim_check_failed": False, "simulated": 0,
+        "station_name": "simulated-line",
         "operator": "ana", "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 6.0,
     }  # fmt: skip
     dry = station | {"id": "20261201-201853-07f1", "simulated": 1, "stopped_t": 13743.0}
@@ -285,13 +287,19 @@ def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_p
 
 def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsys):
     """A new user's killed dry run listed its run clock as `-` where its records reached
-    9:53:54; it reads up to its last record now, beside its status `interrupted`."""
+    9:53:54; it reads up to its last record now, beside its status `interrupted`. Its wafers
+    read `running`, with no time on the line, and `0 done, 0 held` of a lot none of whose
+    wafers was left waiting: each reads `interrupted` now, with where it stood and its time
+    on the line up to the cut."""
     db = tmp_path / "runs.db"
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--lot", "2", "--db", str(db)]) == 0
     store = RunStore(db)
     try:
         (run,) = store.runs()
-        steps_end = max(step["stopped_t"] for step in store.steps(run["id"]))
+        steps = store.steps(run["id"])
+        steps_end = max(step["stopped_t"] for step in steps)
+        last = max((s for s in steps if s["wafer_id"] == "W02"), key=lambda s: s["id"])
+        first = min(s["started_t"] for s in steps if s["wafer_id"] == "W01")
         ended = subprocess.Popen(["true"])  # a process that has ended drives nothing
         ended.wait()
         store._db.execute(
@@ -299,6 +307,9 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
             "pid = ?, host = ?",
             (ended.pid, this_host()),
         )
+        # W01 between two steps when it was cut off, W02 in its last
+        store._db.execute("UPDATE wafers SET status = 'running', stopped_t = NULL")
+        store._db.execute("UPDATE steps SET status = 'running' WHERE id = ?", (last["id"],))
         store._db.commit()
     finally:
         store.close()
@@ -310,3 +321,13 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
     assert main(["runs", "--db", str(db)]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if run["id"] in line)
     assert line.rstrip().endswith(f"{clock_text(listed['last_record_t'])} simulated")
+    assert "2 (0 done, 0 held, 2 interrupted)" in line
+    assert main(["show", run["id"], "--db", str(db)]) == 0
+    cells = [
+        [c.strip() for c in line.split("│")[1:-1]] for line in capsys.readouterr().out.splitlines()
+    ]
+    rows = {row[0]: row for row in cells if row and row[0] in ("W01", "W02")}
+    assert rows["W01"][1:3] == ["interrupted", clock_text(steps_end - first)]
+    assert rows["W01"][-1].startswith("cut off after ")
+    assert rows["W02"][1] == "interrupted"
+    assert rows["W02"][-1] == f"cut off in {last['name']}"
