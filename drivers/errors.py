@@ -106,9 +106,17 @@ class LimitViolation(ToolError):
             tool,
             address,
             action,
-            f"{setpoint} = {value:g} {unit} is outside the limits "
+            f"{setpoint} = {_apart(value, minimum, maximum)} {unit} is outside the limits "
             + described_limit(minimum, maximum, unit, source),
         )
+
+
+def _apart(value: float, *bounds: float) -> str:
+    """`value` to 6 significant digits, or to as many as tell it from each of `bounds` (its
+    shortest round-trip text): a value just past a bound read `60.0000001 degC is outside
+    [0, 60]` as `60 degC`."""
+    text = f"{value:g}"
+    return repr(value) if any(text == f"{bound:g}" for bound in bounds) else text
 
 
 def described_limit(minimum: float, maximum: float, unit: str, source: str = "") -> str:
