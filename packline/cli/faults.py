@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packline.drivers.registry import TOOL_KINDS
-from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.errors import BadInput, did_you_mean
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.method import Method
 from packline.sim_instruments.line import SimulatedLine
@@ -69,13 +69,13 @@ def read_faults(
         if tool not in simulators:
             raise BadInput(
                 f"--fault {text}: the dry run of {method.name} has no tool {tool!r}; its tools: "
-                f"{', '.join(simulators)}"
+                f"{', '.join(simulators)}{did_you_mean(tool, simulators)}"
             )
         known = simulators[tool].faults
         if fault not in known:
             raise BadInput(
                 f"--fault {text}: the simulated {tool} has no fault {fault!r}; its faults: "
-                f"{', '.join(known)}"
+                f"{', '.join(known)}{did_you_mean(fault, known)}"
             )
         if "@" in text and not step:
             raise BadInput(f"--fault {text}: no step named after '@'")
@@ -93,6 +93,7 @@ def read_faults(
                 raise BadInput(
                     f"--fault {each.text}: a dry run of {method.name} on this recipe starts no "
                     f"step {each.step!r}; its steps: {', '.join(outline.steps)}"
+                    + did_you_mean(each.step, outline.steps)
                 )
     return faults
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 
 from packline.drivers.errors import PacklineError
 
@@ -10,6 +11,19 @@ from packline.drivers.errors import PacklineError
 class BadInput(PacklineError):
     """The user asked for something that cannot run (unknown method, bad recipe, bad station,
     unknown run); the message names what and where. Nothing was touched."""
+
+
+def spelt_closest(word: str, choices: Iterable[str]) -> list[str]:
+    """The (at most three) `choices` spelt closest to `word`, closest first: what a slip of
+    the keys may have meant (`plasma clen` -> `plasma clean`)."""
+    return difflib.get_close_matches(word, list(choices), 3, 0.5)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """What a refusal of `word` ends with: ` (did you mean 'a' or 'b'?)`, naming the `choices`
+    spelt closest to it; nothing when none is close."""
+    closest = spelt_closest(word, choices)
+    return f" (did you mean {' or '.join(map(repr, closest))}?)" if closest else ""
 
 
 class RecipeError(BadInput):

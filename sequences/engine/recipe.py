@@ -23,7 +23,6 @@ Two more kinds of check go beyond one field:
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -49,7 +48,7 @@ from packline.claims import claim as catalogued_claim
 from packline.files import FileProblem, parse_yaml, read_text
 from packline.plain_words import plain_words
 
-from .errors import RecipeError
+from .errors import RecipeError, spelt_closest
 from .recipe_fields import facts_of, missing_section, section_kinds, unit_of
 from .recipe_meta import Feeds, unwrapped
 
@@ -753,7 +752,7 @@ def _closest_fields(key: str, section: type[BaseModel]) -> list[str]:
     by the key (`RENAMED_KEYS` the other way), then the three spelt closest to it."""
     names = list(section.model_fields)
     renamed = [old for old, new in RENAMED_KEYS.items() if new == key and old in names]
-    spelt = difflib.get_close_matches(key, names, 3, 0.5)
+    spelt = spelt_closest(key, names)
     return renamed + [name for name in spelt if name not in renamed]
 
 

@@ -48,6 +48,8 @@ def test_a_dry_run_whose_wafers_were_all_held_says_in_one_line_that_nothing_was_
         ("oven:zone_heater", "the dry run of plasma-clean has no tool 'oven'; its tools: plasma"),
         ("plasma_cleaner:rf", "has no fault 'rf'; its faults: rf_mismatch, chamber_leak"),
         ("plasma_cleaner:rf_mismatch@", "no step named after '@'"),
+        ("plasma_cleanr:rf_mismatch", "its tools: plasma_cleaner (did you mean 'plasma_cleaner'?)"),
+        ("plasma_cleaner:rf_mismach", "throttle_valve (did you mean 'rf_mismatch'?)"),
     ],
 )
 def test_a_wrong_fault_is_bad_input_and_runs_nothing(db, capsys, fault, message):
@@ -87,13 +89,14 @@ def refused_before_anything_runs(args: list[str], db: Path, capsys) -> str:
 
 def test_a_misspelt_step_is_refused_before_anything_runs_naming_the_steps(db, capsys):
     """A new user's misspelt step was said only at the end of the run, not injected: the
-    run had gone its whole way without the fault."""
+    run had gone its whole way without the fault. The refusal names the steps spelt closest."""
     fault = "plasma_cleaner:rf_mismatch@plasma clen"
     run = ["run", "plasma-clean", "--sim", "--lot", "2", "--fault", fault]
     assert refused_before_anything_runs(run, db, capsys) == PLANNING + (
         "packline: error: --fault plasma_cleaner:rf_mismatch@plasma clen: a dry run of "
         "plasma-clean on this recipe starts no step 'plasma clen'; its steps: batch "
-        "plasma_cleaner, open door, load, close door, pump down, plasma clean, vent, unload\n"
+        "plasma_cleaner, open door, load, close door, pump down, plasma clean, vent, unload "
+        "(did you mean 'plasma clean' or 'batch plasma_cleaner'?)\n"
     )
     # the recipe's steps are kept: a later run is refused from them (as a wrong tool is),
     # planning nothing
