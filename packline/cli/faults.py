@@ -19,7 +19,7 @@ from packline.sequences.engine.method import Method
 from packline.sim_instruments.line import SimulatedLine
 
 if TYPE_CHECKING:
-    from packline.sequences.engine.schedule import RecipeOutline
+    from packline.sequences.engine.schedule import NoOutline, RecipeOutline
 
 
 @dataclass
@@ -49,7 +49,7 @@ def say_planning() -> None:
 
 
 def read_faults(
-    texts: list[str], method: Method, recipe_outline: Callable[[], RecipeOutline | None]
+    texts: list[str], method: Method, recipe_outline: Callable[[], RecipeOutline | NoOutline]
 ) -> list[Fault]:
     """The `--fault` options, each checked against the simulated tools of `method`'s dry run,
     then against the tools and steps a dry run of its recipe uses and starts (`recipe_outline`,
@@ -80,9 +80,11 @@ def read_faults(
         if "@" in text and not step:
             raise BadInput(f"--fault {text}: no step named after '@'")
         faults.append(Fault(text, tool, fault, step or None))
+    from packline.sequences.engine.schedule import RecipeOutline
+
     outline = recipe_outline()
     _say_unchecked(faults, outline)
-    if outline is not None:
+    if isinstance(outline, RecipeOutline):
         for each in faults:
             if outline.tools is not None and each.tool not in outline.tools:
                 raise BadInput(
@@ -98,25 +100,22 @@ def read_faults(
     return faults
 
 
-def _say_unchecked(faults: list[Fault], outline: RecipeOutline | None) -> None:
+def _say_unchecked(faults: list[Fault], outline: RecipeOutline | NoOutline) -> None:
     """Warn on stderr of each fault whose tool or step cannot be checked against what the
-    recipe uses (`outline` None: no run of it completed its wafers, nor did its plan; its tools
-    None: the run it was read from recorded none of their roles), naming what is not checked:
-    a fault on a tool no step uses would go the run's whole way unmet, unsaid."""
-    from packline.sequences.engine.schedule import PLAN_WAIT_S
+    recipe uses (`NoOutline`: no run of it completed its wafers, nor did its plan, and why;
+    its tools None: the run it was read from recorded none of their roles), naming what is not
+    checked: a fault on a tool no step uses would go the run's whole way unmet, unsaid."""
+    from packline.sequences.engine.schedule import NoOutline
 
-    if outline is None:
-        why = (
-            "no run of it completed its wafers, nor did its one-wafer plan (its wafer held, or "
-            f"not done within {PLAN_WAIT_S:g} s)"
-        )
+    if isinstance(outline, NoOutline):
+        why = f"no run of it completed its wafers, nor {outline.why}"
     elif outline.tools is None:
         why = "the run of it read for this was recorded before schema 3, with no roles of its tools"
     else:
         return
     for each in faults:
         unchecked = f"tool {each.tool!r}"
-        if outline is None and each.step is not None:
+        if isinstance(outline, NoOutline) and each.step is not None:
             unchecked += f" and step {each.step!r}"
         print(
             f"packline: warning: --fault {each.text}: {unchecked} not checked against the "

@@ -296,21 +296,35 @@ def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subpr
     """Start a dry run of one wafer of `recipe_text` in a process of its own, below the
     controller's priority, into `plans_path(db)`: `find_schedule` then scales it to the lot.
     The caller waits for it or kills it; `workdir` (a directory of the caller's) holds the
-    recipe file meanwhile. The process has a session of its own: the terminal's Ctrl-C, which
-    pauses the run, does not reach it (it terminated the plan, and the run had no ETA). Its
-    interpreter leaves the working folder off its path (`-P`): run from the folder a user
-    cloned packline into, `-m packline` imported the checkout's folder instead."""
+    recipe file meanwhile, and what the plan says on stderr (`PLAN_LOG`: why it failed). The
+    process has a session of its own: the terminal's Ctrl-C, which pauses the run, does not
+    reach it (it terminated the plan, and the run had no ETA). Its interpreter leaves the
+    working folder off its path (`-P`): run from the folder a user cloned packline into, `-m
+    packline` imported the checkout's folder instead."""
     recipe = workdir / "recipe.yaml"
     recipe.write_text(recipe_text)
-    return subprocess.Popen(
-        [sys.executable, "-P", "-m", "packline", "run", method, "--sim", "--lot", "1",
-         "--recipe", str(recipe), "--quiet", "--db", str(plans_path(db))],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=functools.partial(os.nice, PLAN_NICENESS),
-        start_new_session=True,
-    )  # fmt: skip
+    with (workdir / PLAN_LOG).open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-P", "-m", "packline", "run", method, "--sim", "--lot", "1",
+             "--recipe", str(recipe), "--quiet", "--db", str(plans_path(db))],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            preexec_fn=functools.partial(os.nice, PLAN_NICENESS),
+            start_new_session=True,
+        )  # fmt: skip
+
+
+#: Where in its `workdir` a plan writes what it says on stderr (`plan_recipe`).
+PLAN_LOG = "plan.log"
+
+
+@dataclass(frozen=True)
+class NoOutline:
+    """Why a recipe has no outline before its run starts (`recipe_outline`), in words that
+    follow "no run of it completed its wafers, nor ..."."""
+
+    why: str
 
 
 @dataclass(frozen=True)
@@ -332,14 +346,14 @@ def recipe_outline(
     renamed: Mapping[str, str],
     *,
     planning: Callable[[], None] | None = None,
-) -> RecipeOutline | None:
+) -> RecipeOutline | NoOutline:
     """The steps and tools of `method` on this recipe, its steps as the script calls them now
     (`renamed`: old name -> new, `Method.renamed_steps`): those of a run of the recipe that
     completed every wafer in one session, in run database `db` or in its plans database, else
     of a planning dry run of one wafer made now (`plan_recipe`, waited for up to
     `PLAN_WAIT_S`; `planning` is called before it starts, for the caller to say why nothing
-    happens meanwhile), which the live view's ETA then finds too. None when there is none to
-    read: the plan did not complete its wafer, or took too long.
+    happens meanwhile), which the live view's ETA then finds too. `NoOutline` when there is none to
+    read, saying why: the plan did not complete its wafer (and what it said), or took too long.
 
     A method's steps are code, not a list (see the module's doc): a run of them is where
     they and the tools they use are known before a run starts (`run --fault
@@ -355,8 +369,16 @@ def recipe_outline(
         except subprocess.TimeoutExpired:
             planner.kill()
             planner.wait(timeout=PLAN_WAIT_S)
-            return None
-    return _recorded_outline(db, method, recipe_hash, renamed)
+            return NoOutline(f"did its one-wafer plan within {PLAN_WAIT_S:g} s")
+        said = (Path(workdir) / PLAN_LOG).read_text(errors="replace").strip().splitlines()
+    known = _recorded_outline(db, method, recipe_hash, renamed)
+    if known is not None:
+        return known
+    # a run exits 1 when a wafer or a tool failed, saying nothing on stderr with --quiet
+    why = "its wafer did not complete" if planner.returncode == 1 else f"exit {planner.returncode}"
+    if said:
+        why += f": {said[-1].removeprefix('packline: ')}"
+    return NoOutline(f"did its one-wafer plan ({why})")
 
 
 def _recorded_outline(

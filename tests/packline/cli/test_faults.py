@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -167,9 +169,26 @@ def test_a_fault_the_recipe_s_plan_cannot_check_is_run_with_a_warning_naming_wha
         "wafer, kept for the next runs; up to 0.5 s) ...\n"
         "packline: warning: --fault plasma_cleaner:rf_mismatch@plasma clean: tool "
         "'plasma_cleaner' and step 'plasma clean' not checked against the recipe: no run of it "
-        "completed its wafers, nor did its one-wafer plan (its wafer held, or not done within "
-        "0.5 s); a tool no step of it uses is never met\n"
+        "completed its wafers, nor did its one-wafer plan within 0.5 s; a tool no step of it "
+        "uses is never met\n"
     )
+
+
+def test_a_plan_that_failed_says_what_it_said(db, capsys, monkeypatch):
+    """A plan that ended without its wafer was said to have held it, or not to be done in
+    time, whatever stopped it: the warning says what the plan itself said."""
+
+    def failing(db: Path, method: str, recipe_text: str, workdir: Path) -> subprocess.Popen:
+        (workdir / schedule.PLAN_LOG).write_text("Traceback ...\nOSError: disk full\n")
+        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+
+    monkeypatch.setattr(schedule, "plan_recipe", failing)
+    fault = "plasma_cleaner:rf_mismatch@plasma clean"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", fault]) == 1  # held
+    assert (
+        "not checked against the recipe: no run of it completed its wafers, nor did its "
+        "one-wafer plan (exit 3: OSError: disk full); a tool no step of it uses is never met\n"
+    ) in capsys.readouterr().err
 
 
 def test_a_fault_whose_step_never_starts_is_said_not_injected(db, capsys):

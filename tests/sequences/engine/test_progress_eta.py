@@ -119,7 +119,7 @@ async def test_a_recipe_s_outline_names_a_station_run_s_tools_by_their_roles(sto
     run = store.run(run_id)
     text, recipe = run["recipe_text"], run["recipe_hash"]
     on_station = recipe_outline(store.path, "plasma-clean", text, recipe, {})
-    assert on_station is not None
+    assert isinstance(on_station, RecipeOutline)
     assert on_station.tools == ["plasma_cleaner"]
     assert on_station.steps[:3] == ["batch plasma_cleaner", "open door", "load"]
     with sqlite3.connect(store.path) as db:
