@@ -32,8 +32,13 @@ READY_SHARE = 0.2
 def cmd_station_check(args: argparse.Namespace) -> int:
     """Exit 0 when every tool is ready for a lot, 1 when one is not (unreachable, not idle,
     alarmed, holding a workpiece), 2 for a station file that cannot be read."""
+    if (args.station_file is None) == (args.station is None):
+        raise BadInput(
+            "station check: name the station file once, as `station check FILE` or "
+            "`station check --station FILE`"
+        )
     try:
-        station = load_station(args.station_file)
+        station = load_station(args.station_file or args.station)
     except StationError as error:
         raise BadInput(str(error)) from None
     checks = asyncio.run(check_station(station, args.timeout_s))
@@ -87,7 +92,13 @@ def _station_arguments(station: argparse.ArgumentParser) -> None:
         "workpieces it holds; commands nothing",
     )
     add_common(check)
-    check.add_argument("station_file", type=Path, metavar="FILE")
+    check.add_argument("station_file", type=Path, metavar="FILE", nargs="?")
+    check.add_argument(
+        "--station",
+        type=Path,
+        metavar="FILE",
+        help="the station file, as the other commands name it (or FILE alone)",
+    )
     check.add_argument(
         "--timeout",
         dest="timeout_s",

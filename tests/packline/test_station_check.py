@@ -73,6 +73,18 @@ def test_the_cli_exits_1_naming_what_is_not_ready_and_2_for_a_bad_file(tmp_path,
     assert "missing.yaml" in capsys.readouterr().err
 
 
+def test_the_station_file_is_named_as_every_other_command_names_it_too(tmp_path, capsys):
+    """`station check --station FILE`, as `run` and `validate` take a station, was refused as
+    an unrecognized argument; it is the same as `station check FILE`, and naming none or two
+    is bad input."""
+    missing = str(tmp_path / "missing.yaml")
+    assert main(["station", "check", "--station", missing]) == 2
+    assert "missing.yaml: cannot read it" in capsys.readouterr().err
+    assert main(["station", "check"]) == 2
+    assert main(["station", "check", missing, "--station", missing]) == 2
+    assert "name the station file once" in capsys.readouterr().err
+
+
 async def test_a_tool_that_holds_a_wafer_is_not_ready_and_names_it():
     async with SimulatedLine(kinds=["laminator", "wire_bonder"]) as line:
         async with line.station.open_tool("wire_bonder") as bonder:
