@@ -12,13 +12,13 @@ from typing import Any
 
 import bokeh
 import pandas as pd
-import yaml
 from bokeh.model import Model
 
 from packline.rendering import counted
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, run_clock_text
+from packline.sequences.engine.recorded_station import time_scale_of
 from packline.sequences.engine.report import ON_REAL_TOOLS, attempt_text, measurement_labels
 
 from . import figures
@@ -45,8 +45,8 @@ def run_clock_fact(header: dict[str, Any]) -> str:
         return "still running"
     seconds = header["stopped_t"] - header["started_t"]
     text = run_clock_text(seconds, simulated=bool(header["simulated"]))
-    scale = float((yaml.safe_load(header["station_yaml"]) or {}).get("time_scale", 1.0))
-    if header["simulated"] or scale == 1.0:
+    scale = time_scale_of(header)
+    if scale == 1.0:
         return text
     process = clock_text(seconds * scale)
     return f"{text}, process time on the line {process} (served at time x{scale:g})"

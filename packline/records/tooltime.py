@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import pandas as pd
-import yaml
 
 from packline.drivers.equipment import E10State
 from packline.sequences.engine.events import TOOL_STATE
+from packline.sequences.engine.recorded_station import recorded_tools
 from packline.sequences.engine.stage import HOLDING_KINDS
 
 from .reader import RunRecords
@@ -97,8 +97,7 @@ def tool_names(records: RunRecords) -> list[str]:
 
 def unused_tools(records: RunRecords) -> list[str]:
     """The tools of the run's station that it did not use (`tool_names`), sorted."""
-    station = yaml.safe_load(records.header()["station_yaml"]) or {}
-    return sorted(set(station.get("tools") or {}) - set(tool_names(records)))
+    return sorted(set(recorded_tools(records.header())) - set(tool_names(records)))
 
 
 def unused_text(unused: list[str]) -> str:

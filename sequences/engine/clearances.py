@@ -21,10 +21,9 @@ import json
 import time
 from typing import Any
 
-import yaml
-
 from .errors import BadInput
 from .liveness import is_alive, shown_status
+from .recorded_station import recorded_tools
 from .records import RunStore
 
 #: The `cause` of a `tool-out-of-service` event of an alarmed tool.
@@ -147,7 +146,7 @@ def recorded_while_stopped(store: RunStore, run_id: str, session: int) -> list[d
 
 def check_tool(run: dict[str, Any], tool: str) -> None:
     """Refuse a tool that is not in the station run `run` (a runs row) drove."""
-    tools = yaml.safe_load(run["station_yaml"])["tools"]
+    tools = recorded_tools(run)
     if tool not in tools:
         raise BadInput(f"run {run['id']} has no tool {tool!r}; its tools: {', '.join(tools)}")
 

@@ -18,8 +18,9 @@ from typing import Any
 
 from .liveness import last_record
 from .progress import clock_text
+from .recorded_station import time_scale_of
 from .records import RunStore
-from .schedule import COUNTED_KINDS, Schedule, find_schedule, planned_schedule, time_scale_of
+from .schedule import COUNTED_KINDS, Schedule, find_schedule, planned_schedule
 
 #: Wafer statuses of a wafer that does no more steps in this run, unfinished.
 STOPPED = ("held", "terminated", "scrapped")

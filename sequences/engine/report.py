@@ -12,11 +12,10 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .eta import run_clock
 from .liveness import INTERRUPTED, cut_off_reason, is_cut_off, last_record, shown_status
+from .recorded_station import time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
 
@@ -191,7 +190,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
             "status": status,
             # process time per wall second on the run's line (a `sim serve --time-scale`)
-            "time_scale": float(yaml.safe_load(run["station_yaml"]).get("time_scale", 1.0)),
+            "time_scale": time_scale_of(run),
         },
         "recipe": run["recipe_text"],
         "duration_s": duration,

@@ -28,8 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .recorded_station import recorded_tools, time_scale_of
 from .records import RunStore
 from .stage import HOLDING_KINDS
 
@@ -183,20 +182,11 @@ def _bottleneck_pace(
     return pace[tool], capacities.get(tool, 1) if tool in batched else 1
 
 
-def time_scale_of(run: Mapping[str, Any]) -> float:
-    """How many times faster than process time a recorded run's clock passed: 1 for a dry run
-    (simulated process time), the station's `time_scale` for a served line."""
-    if run["simulated"]:
-        return 1.0
-    station = yaml.safe_load(run["station_yaml"]) or {}
-    return float(station.get("time_scale", 1.0))
-
-
 def _schedule_of(
     store: RunStore, run: Mapping[str, Any], time_scale: float, basis: str
 ) -> Schedule:
     positions = {w["wafer_id"]: w["position"] for w in store.wafers(run["id"])}
-    tools = (yaml.safe_load(run["station_yaml"]) or {}).get("tools") or {}
+    tools = recorded_tools(run)
     return Schedule.from_rows(
         store.table("steps", run["id"]),
         positions,
