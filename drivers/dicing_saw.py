@@ -167,7 +167,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
 
     async def start_spindle(self, speed_krpm: float) -> None:
         action = "start spindle"
-        self.check_limit(action, "spindle_krpm", speed_krpm)
+        speed_krpm = self.check_limit(action, "spindle_krpm", speed_krpm)
         async with self.operation(action):
             status = await self.status_when_closed(action, "SPINDLE", self.status_from)
             await self._spin_up(action, speed_krpm, status)
@@ -236,8 +236,8 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
 
     async def dice(self, recipe: DicingRecipe) -> DicingResult:
         action = "dice"
+        recipe = self.check_recipe(recipe)
         streets = recipe.streets
-        self.check_recipe(recipe)
         async with self.operation(action):
             mounted = await self.request_workpiece()
             if mounted is None:

@@ -167,8 +167,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
     async def plate(self, recipe: PlatingRecipe) -> PlatingResult:
         action = f"plate {recipe.thickness_um:g} um {recipe.metal.value}"
         self._check_recipe(action, recipe)
-        bath_c = recipe.bath_temperature_c
-        self.check_limit(action, "bath_temperature_c", bath_c)
+        bath_c = self.check_limit(action, "bath_temperature_c", recipe.bath_temperature_c)
         paddle = self.encode_fields(action, {"agitation_rpm": recipe.agitation_rpm})
         most_cm2 = accepted_area_cm2(recipe.plated_area_cm2)[1]  # any the cell may measure
         for name, value in (

@@ -184,7 +184,7 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
         self, profile: ThermalProfile, timeout_s: float | None = None
     ) -> ProfileResult:
         action = "run profile"
-        self.check_profile(action, profile, timeout_s)
+        profile = self.check_profile(action, profile, timeout_s)
         async with self.operation(action):
             interlocks = SPEC.command_by_name["START_RUN"].interlocks
             await self.require_interlocks(action, interlocks)

@@ -158,10 +158,9 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
     # ----------------------------------------------------------------- bumping
 
     def program_command(self, program: BondProgram, action: str = "bond program") -> str:
-        """The `PROG` line for `program`, every value checked against the limits first."""
-        for setpoint in PROGRAM_SETPOINTS:
-            self.check_limit(action, setpoint, getattr(program, setpoint))
-        return format_program(program)
+        """The `PROG` line for `program`, every value checked against the limits first and
+        sent as it is held (`held_setpoints`)."""
+        return format_program(self.held_setpoints(action, program, PROGRAM_SETPOINTS))
 
     async def form_stud_bumps(
         self,

@@ -17,7 +17,8 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
-from typing import ClassVar, Self
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
 
 from transitions.extensions.asyncio import AsyncMachine
 
@@ -49,6 +50,12 @@ from .vocabulary import (
     validate_wafer_id,
 )
 from .waits import HOLD_S, ProcessWaits, held_pace, poll_hold_s
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+#: A record of setpoints a driver sends (a recipe, a program, a profile segment): a dataclass.
+Record = TypeVar("Record", bound="DataclassInstance")
 
 # The interface's one import point: its shared definitions live in states.py, vocabulary.py,
 # limits.py, alarms.py and devices.py, its waits in waits.py and its recovery in recovery.py.
@@ -243,6 +250,25 @@ class Equipment(ProcessWaits, Recovery, ABC):
         within rounding: the bound, `Limit.held`), else raise `LimitViolation`; a fraction for
         a whole-number setpoint is a `ValueError` (nothing is rounded)."""
         return check_limit(self.name, self.address, action, setpoint, self.limits[setpoint], value)
+
+    def held_setpoints(
+        self, action: str, record: Record, fields: Iterable[str] | Mapping[str, str]
+    ) -> Record:
+        """A copy of `record` (a dataclass a driver sends) with each field of `fields` checked
+        against its setpoint's limits (`check_limit`) and replaced by the value as it is sent:
+        a value past a bound by a unit conversion's rounding is sent as the bound, so a driver
+        that builds what it sends from the copy never sends the value it was given. `fields`
+        names each field by its setpoint, or maps a field to the setpoint it is where the names
+        differ (a profile segment's `target_c` is `temperature_c`); they are checked in their
+        order, the first refused raising `LimitViolation`."""
+        setpoints = fields if isinstance(fields, Mapping) else {name: name for name in fields}
+        return replace(
+            record,
+            **{
+                field: self.check_limit(action, setpoint, getattr(record, field))
+                for field, setpoint in setpoints.items()
+            },
+        )
 
     # ----------------------------------------------------------------- alarms
 

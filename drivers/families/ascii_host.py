@@ -371,9 +371,9 @@ class HostLinkDriver(Equipment):
             ) from None
 
     def setting(self, action: str, setpoint: str, value: float) -> str:
-        """`value` checked against the driver's limit of `setpoint`, in its wire form."""
-        self.check_limit(action, setpoint, value)
-        return encode(self.spec, setpoint, value)
+        """`value` checked against the driver's limit of `setpoint`, in its wire form: the
+        value as it is sent (`check_limit`: one past a bound by rounding is the bound)."""
+        return encode(self.spec, setpoint, self.check_limit(action, setpoint, value))
 
     # ----------------------------------------------------------------- what every tool has
 

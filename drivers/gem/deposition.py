@@ -191,11 +191,15 @@ class GemDeposition(GemChamberTool, DepositionTool):
         action = "deposit"
         self.check_limit(action, "steps", len(recipe.steps))
         base = self.check_limit(action, "base_pressure_utorr", recipe.base_pressure_utorr)
-        settings = self.step_settings(action, recipe)
-        for index, step in enumerate(settings):
-            for name, value in step.items():  # its setpoints in the map's order, as Modbus's
-                if not isinstance(value, str):
-                    self.check_limit(f"{action} step {index + 1}", name, float(value))
+        settings = [  # each step's setpoints held, in the map's order, as Modbus's
+            {
+                name: value
+                if isinstance(value, str)
+                else self.check_limit(f"{action} step {index + 1}", name, float(value))
+                for name, value in step.items()
+            }
+            for index, step in enumerate(self.step_settings(action, recipe))
+        ]
         constants: dict[str, Any] = {
             constant: tuple(step[name] for step in settings)
             for name, constant in RECIPE_CONSTANTS.items()

@@ -163,13 +163,13 @@ class GemDicingSaw(GemEquipment, DicingSaw):
 
     async def install_blade(self, thickness_um: float) -> None:
         action = "install blade"
-        self.check_limit(action, "blade_thickness_um", thickness_um)
+        thickness_um = self.check_limit(action, "blade_thickness_um", thickness_um)
         self.require_state(action, *BLADE_CHANGE_STATES)
         await self.command("install_blade", thickness_um=thickness_um)
 
     async def set_dressing_interval(self, interval_mm: float) -> None:
         action = "set dressing interval"
-        self.check_limit(action, "dressing_interval_mm", interval_mm)
+        interval_mm = self.check_limit(action, "dressing_interval_mm", interval_mm)
         self.require_state(action, *READY_STATES)
         await self.set_constants(action, {"dressing_interval_mm": interval_mm})
 
@@ -177,7 +177,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
 
     async def start_spindle(self, speed_krpm: float) -> None:
         action = "start spindle"
-        self.check_limit(action, "spindle_krpm", speed_krpm)
+        speed_krpm = self.check_limit(action, "spindle_krpm", speed_krpm)
         async with self.operation(action):
             await self.require_interlocks(action, SPEC.command_by_name["SPINDLE"].interlocks)
             await self._spin_up(action, speed_krpm)
@@ -240,16 +240,19 @@ class GemDicingSaw(GemEquipment, DicingSaw):
 
     async def dice(self, recipe: DicingRecipe) -> DicingResult:
         action = "dice"
-        self.check_recipe(recipe)
+        recipe = self.check_recipe(recipe)
         streets = recipe.streets
         async with self.operation(action):
             mounted = await self.request_workpiece()
             if mounted is None:
                 raise ToolStateError(self.name, self.address, action, "no workpiece is mounted")
-            ch1_pitch = streets.ch1_pitch_mm or mounted.die_height_mm
-            ch2_pitch = streets.ch2_pitch_mm or mounted.die_width_mm
-            for channel, pitch in ((1, ch1_pitch), (2, ch2_pitch)):
+            ch1_pitch, ch2_pitch = (
                 self.check_limit(f"dice channel {channel}", "pitch_mm", pitch)
+                for channel, pitch in (
+                    (1, streets.ch1_pitch_mm or mounted.die_height_mm),
+                    (2, streets.ch2_pitch_mm or mounted.die_width_mm),
+                )
+            )
             await self.require_interlocks(action, SPEC.command_by_name["CUT"].interlocks)
             await self.set_constants(
                 action,

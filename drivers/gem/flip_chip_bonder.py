@@ -244,8 +244,8 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
     ) -> TransferResult:
         alloy = TransferAlloy(transfer.alloy)
         action = f"transfer {alloy.value}"
-        self.check_limit(action, "film_um", transfer.film_um)
-        sheet = {"transfer_alloy": alloy.value, "film_um": transfer.film_um}
+        film_um = self.check_limit(action, "film_um", transfer.film_um)
+        sheet = {"transfer_alloy": alloy.value, "film_um": film_um}
         wafer, values = await self._run(
             action,
             "transfer",
@@ -267,9 +267,8 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         timeout_s: float | None = None,
     ) -> FrameResult:
         action = "mount frames"
+        frame = self.held_setpoints(action, frame, FRAME_SETPOINTS)
         sizes = {name: getattr(frame, name) for name in FRAME_SETPOINTS}
-        for name, value in sizes.items():
-            self.check_limit(action, name, value)
         substrate, values = await self._run(
             action, "frame", "frame_ended", frame.recipe, sizes, first_unit, unit_count, timeout_s
         )
@@ -286,12 +285,11 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         unit_count: int | None,
         timeout_s: float | None,
     ) -> tuple[str, dict[str, Any]]:
-        """Set the recipe (and `constants`), run `command` over the units and wait for
-        `event_name`; the substrate and the event's values. An alarm, or a run ended short of
-        its dies, is `ToolAlarm`."""
+        """Set the recipe (held to its limits, `held_setpoints`) and `constants`, run
+        `command` over the units and wait for `event_name`; the substrate and the event's
+        values. An alarm, or a run ended short of its dies, is `ToolAlarm`."""
+        recipe = self.held_setpoints(action, recipe, RECIPE_SETPOINTS)
         constants = {name: getattr(recipe, name) for name in RECIPE_SETPOINTS} | constants
-        for name in RECIPE_SETPOINTS:
-            self.check_limit(action, name, constants[name])
         if first_unit < 0 or (unit_count is not None and unit_count < 1):
             raise ValueError(f"{self.name}: first_unit must be >= 0 and unit_count >= 1")
         async with self.operation(action):

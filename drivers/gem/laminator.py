@@ -200,7 +200,7 @@ class GemLaminator(GemPlcTool, Laminator):
 
     async def cool(self, to_c: float) -> float:
         action = f"cool to {to_c:g} degC"
-        self.check_limit(action, "cool_to_c", to_c)
+        to_c = self.check_limit(action, "cool_to_c", to_c)
         async with self.operation(action), self._traced():
             with self.expect_event(action, "cooled") as cooled:
                 await self.command("cool", cool_to_c=to_c)

@@ -235,7 +235,7 @@ class GemOven(GemBatchTool, Oven):
         self, profile: ThermalProfile, timeout_s: float | None = None
     ) -> ProfileResult:
         action = "run profile"
-        self.check_profile(action, profile, timeout_s)
+        profile = self.check_profile(action, profile, timeout_s)
         if len(profile.segments) > MAX_SEGMENTS:
             raise ValueError(
                 f"{self.name}: {action}: {len(profile.segments)} segments; the oven runs "

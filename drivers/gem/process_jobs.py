@@ -73,7 +73,7 @@ class ProcessJobs:
                 wire[parameter.name] = parameter.variable.to_wire(value)
             elif name in constants:
                 if name in equipment.limits:
-                    equipment.check_limit(action, name, value)
+                    value = equipment.check_limit(action, name, value)
                 wire[name] = constants[name].to_wire(value)
             else:
                 raise ValueError(

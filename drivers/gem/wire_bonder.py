@@ -161,9 +161,8 @@ class GemWireBonder(GemEquipment, WireBonder):
         timeout_s: float | None = None,
     ) -> BumpResult:
         action = "form stud bumps"
-        for setpoint in PROGRAM_SETPOINTS:
-            self.check_limit(action, setpoint, getattr(program, setpoint))
-        self.check_limit(action, "stack_count", stack_count)
+        program = self.held_setpoints(action, program, PROGRAM_SETPOINTS)
+        self.check_limit(action, "stack_count", stack_count)  # a whole number: held as it is
         selection = None if sites is None else np.unique(np.asarray(list(sites)))
         if selection is not None:
             encode_site_ranges(selection)  # refuses an empty, negative or fractional site set

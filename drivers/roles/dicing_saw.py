@@ -10,7 +10,7 @@ streets (channel 1, then the table turns 90 degrees for channel 2).
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ..equipment import Equipment
@@ -130,20 +130,18 @@ class DicingSaw(Equipment):
 
     role = "dicing_saw"
 
-    def check_recipe(self, recipe: DicingRecipe) -> None:
-        """Refuse, before anything is sent, a recipe value outside the saw's limits (a street
-        pitch given as None is the die's, checked once the workpiece is known)."""
-        streets = recipe.streets
-        self.check_limit("dice", "spindle_krpm", recipe.spindle_krpm)
-        self.check_limit("dice", "feed_mm_s", recipe.feed_mm_s)
-        self.check_limit("dice", "depth_into_tape_um", streets.depth_into_tape_um)
-        for channel, pitch, offset in (
-            (1, streets.ch1_pitch_mm, streets.ch1_offset_mm),
-            (2, streets.ch2_pitch_mm, streets.ch2_offset_mm),
-        ):
+    def check_recipe(self, recipe: DicingRecipe) -> DicingRecipe:
+        """`recipe` as it is sent (`held_setpoints`: a value past a bound by rounding is the
+        bound), refused before anything is sent if a value is outside the saw's limits; a
+        street pitch given as None is the die's, checked once the workpiece is known."""
+        held = self.held_setpoints("dice", recipe, ("spindle_krpm", "feed_mm_s"))
+        streets = self.held_setpoints("dice", held.streets, ("depth_into_tape_um",))
+        for channel, pitch in ((1, streets.ch1_pitch_mm), (2, streets.ch2_pitch_mm)):
+            fields = {f"ch{channel}_offset_mm": "offset_mm"}
             if pitch is not None:
-                self.check_limit(f"dice channel {channel}", "pitch_mm", pitch)
-            self.check_limit(f"dice channel {channel}", "offset_mm", offset)
+                fields = {f"ch{channel}_pitch_mm": "pitch_mm", **fields}
+            streets = self.held_setpoints(f"dice channel {channel}", streets, fields)
+        return replace(held, streets=streets)
 
     async def confirm_mounted(self, action: str, workpiece_id: str) -> MountedWorkpiece:
         """The workpiece the saw reports after a mount command, which must be `workpiece_id`."""

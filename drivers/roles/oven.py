@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 import numpy as np
@@ -99,6 +99,10 @@ def checked_zone_trace_interval_s(tool: str, interval_s: float) -> float:
             f"zone_trace_interval_s must be a number of seconds, 0 or more, got {interval_s!r}",
         )
     return interval_s
+
+
+#: The setpoint each limited field of a profile segment is sent as, by the field.
+SEGMENT_SETPOINTS = {"target_c": "temperature_c", "rate_c_per_min": "ramp_rate_c_per_min"}
 
 
 @dataclass(frozen=True)
@@ -393,20 +397,24 @@ class Oven(BatchTool):
             if wafer_id is not None:
                 await self.unload(wafer_id)
 
-    def check_profile(self, action: str, profile: ThermalProfile, timeout_s: float | None) -> None:
-        """Every segment's target and rate against the limits, and the bound, before anything
-        is sent (whatever wire the oven is on)."""
+    def check_profile(
+        self, action: str, profile: ThermalProfile, timeout_s: float | None
+    ) -> ThermalProfile:
+        """`profile` as it is sent, every segment's target and rate checked against the limits
+        and held to them (`held_setpoints`: a target past a bound by rounding is the bound),
+        and the timeout, before anything is sent (whatever wire the oven is on)."""
         if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s > 0):
             raise ValueError(
                 f"{self.name}: {action}: timeout_s must be a positive number of seconds, "
                 f"got {timeout_s!r}"
             )
-        for index, segment in enumerate(profile.segments):
-            where = f"{action} segment {index + 1}"
-            self.check_limit(where, "temperature_c", segment.target_c)
-            self.check_limit(where, "ramp_rate_c_per_min", segment.rate_c_per_min)
+        segments = tuple(
+            self.held_setpoints(f"{action} segment {index + 1}", segment, SEGMENT_SETPOINTS)
+            for index, segment in enumerate(profile.segments)
+        )
         if profile.liquidus_c is not None and not math.isfinite(profile.liquidus_c):
             raise ValueError(f"{self.name}: {action}: liquidus_c must be a temperature")
+        return replace(profile, segments=segments)
 
     @abstractmethod
     async def request_status(self) -> OvenStatus:

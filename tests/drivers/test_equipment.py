@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -37,6 +39,7 @@ from packline.drivers.links.base import Link
 from packline.drivers.plasma_cleaner import Command, ModbusPlasmaCleaner
 from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.laser import LaserSource
+from packline.drivers.roles.plasma_cleaner import Gas, PlasmaStep
 from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
@@ -68,6 +71,27 @@ def test_a_value_at_a_bound_by_a_unit_conversions_rounding_is_taken_and_sent_as_
     assert not fluence.contains(0.04999999999999)
     with pytest.raises(LimitViolation, match="is outside the limits"):
         check_limit("laser", "tcp", "clean", "fluence", fluence, 0.3000000000001)
+
+
+@dataclass(frozen=True)
+class Power:
+    """A record whose field is named otherwise than the setpoint it is sent as."""
+
+    w: float
+
+
+def test_a_record_is_held_to_its_setpoints_limits_field_by_field():
+    # a station's narrower bound, where a recipe's own hold (to the widest driver's) is none
+    link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")
+    plasma = ModbusPlasmaCleaner(link, name="plasma", limits={"rf_power_w": (100, 600)})
+    step = PlasmaStep(Gas.O2, 50, 300, math.nextafter(600, math.inf), 60)
+    held = plasma.held_setpoints("clean step 1", step, ("flow_sccm", "rf_power_w"))
+    assert held == replace(step, rf_power_w=600)
+    # a field named otherwise than its setpoint is mapped to it
+    renamed = plasma.held_setpoints("clean", Power(math.nextafter(100, 0)), {"w": "rf_power_w"})
+    assert renamed == Power(100)
+    with pytest.raises(LimitViolation, match=r"clean step 1: rf_power_w = 601 W is outside"):
+        plasma.held_setpoints("clean step 1", replace(step, rf_power_w=601), ("rf_power_w",))
 
 
 def test_a_driver_refuses_a_link_it_does_not_speak():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import secsgem.gem
@@ -66,6 +67,26 @@ class GemBench:
 
         self.equipment.send_event = spy  # type: ignore[method-assign]
         return sent
+
+    def values_received(self) -> dict[str, Any]:
+        """From now on, the last value of each equipment constant (S2F15, a job's S16F11) and
+        remote command parameter (S2F41) the tool took, by the role's names, as it read them off
+        the wire (a tool behind a PLC rounds them to its registers after)."""
+        model = self.model
+        received: dict[str, Any] = {}
+        set_constants, command = model.set_constants, model.command
+
+        def constants_spy(values: Mapping[str, Any]) -> None:
+            set_constants(values)
+            received.update(values)
+
+        async def command_spy(name: str, parameters: Mapping[str, Any]) -> int:
+            received.update(parameters)
+            return await command(name, parameters)
+
+        model.set_constants = constants_spy  # type: ignore[method-assign]
+        model.command = command_spy  # type: ignore[method-assign]
+        return received
 
     def heard_at_events(self) -> dict[str, list[str]]:
         """From now on, for each event the equipment sends, what it had received by then (by

@@ -5,6 +5,7 @@ rather than polled, to what the Modbus driver measures of the same run."""
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import replace
 from itertools import pairwise
 
@@ -255,6 +256,18 @@ async def test_the_chamber_refuses_a_constant_out_of_range_and_any_while_it_runs
         (2000.0, 0.0),
         5.0,
     ]
+
+
+async def test_a_step_past_a_bound_by_rounding_reaches_the_chamber_as_the_bound(
+    deposition_bench,
+) -> None:
+    """A step value a unit conversion left an ulp past its bound is taken, and the chamber is
+    sent the bound itself (`Limit.held`), never the value past it."""
+    chamber = await evacuated(deposition_bench, "W1")
+    received = deposition_bench.values_received()
+    fastest = replace(CU, time_s=20, rate_nm_s=math.nextafter(5, math.inf))
+    await chamber.deposit(replace(RECIPE, steps=(TI, fastest)))
+    assert received["step_rate_nm_s"] == (0, 5)
 
 
 async def test_the_base_pressure_is_waited_for_only_evacuated(deposition_bench) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from packline.drivers.equipment import E10State, ToolState
@@ -59,6 +61,29 @@ async def test_off_grid_streets_and_limits(saw_bench) -> None:
         await saw.dice(DicingRecipe(30, 500))
     result = await saw.dice(DicingRecipe(30, 30, StreetMap(ch1_offset_mm=5.0, ch2_offset_mm=5.0)))
     assert result.singulated_units == 0
+
+
+async def test_values_past_a_bound_by_rounding_reach_the_saw_as_the_bound(saw_bench) -> None:
+    """A value a unit conversion left an ulp past a bound is taken, and the saw is sent the
+    bound itself (`Limit.held`), never the value past it."""
+    saw = await saw_bench.driver()
+    received = saw_bench.values_received()
+    await saw.set_dressing_interval(math.nextafter(500_000, math.inf))
+    await saw.install_blade(math.nextafter(15, -math.inf))
+    await saw.start_spindle(math.nextafter(60, math.inf))
+    assert received == {"dressing_interval_mm": 500_000, "thickness_um": 15, "speed_krpm": 60}
+    await saw.stop_spindle()
+    await saw.mount("W1")
+    streets = StreetMap(
+        ch1_pitch_mm=math.nextafter(100, math.inf), depth_into_tape_um=math.nextafter(50, math.inf)
+    )
+    recipe = DicingRecipe(
+        math.nextafter(20, -math.inf), math.nextafter(100, math.inf), streets=streets
+    )
+    assert (await saw.dice(recipe)).outcome is CutOutcome.COMPLETED
+    sent = {name: received[name] for name in ("feed_mm_s", "depth_into_tape_um", "ch1_pitch_mm")}
+    assert sent == {"feed_mm_s": 100, "depth_into_tape_um": 50, "ch1_pitch_mm": 100}
+    assert received["speed_krpm"] == 20
 
 
 async def test_interlocks_are_checked_before_the_cut(saw_bench) -> None:

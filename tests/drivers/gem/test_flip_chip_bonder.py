@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 
 import pytest
@@ -170,3 +171,25 @@ async def test_a_frame_run_ends_on_its_own_event(fc_bench) -> None:
     assert int((panel.frame.height_um == 400).sum()) == 4
     with pytest.raises(LimitViolation, match="frame_um"):
         await bonder.mount_frames(FrameRecipe(3000, 100, 36, RECIPE))
+
+
+async def test_values_past_a_bound_by_rounding_reach_the_bonder_as_the_bound(fc_bench) -> None:
+    """A value a unit conversion left an ulp past a bound is taken, and the bonder is sent the
+    bound itself (`Limit.held`), never the value past it: a transfer's film and recipe, a
+    frame's sizes."""
+    bumped_dies(fc_bench.twin, "W2", material="Pb95Sn5")
+    filled_panel(fc_bench.twin, "P2", spec=PanelSpec(rows=2, columns=3, columns_per_side=4))
+    bonder = await fc_bench.driver()
+    received = fc_bench.values_received()
+    await bonder.load("W2")
+    recipe = BondRecipe(230, 100, math.nextafter(1, -math.inf), 3)
+    film_um = math.nextafter(50, math.inf)
+    await bonder.transfer_solder_layer(
+        SolderTransfer(TransferAlloy.SN63PB37, film_um, recipe), unit_count=1
+    )
+    assert (received["film_um"], received["bond_force_n"]) == (50, 1)
+    await bonder.unload("W2")
+    await bonder.load("P2")
+    frame = FrameRecipe(math.nextafter(1500, math.inf), 100, 36, RECIPE)
+    await bonder.mount_frames(frame, unit_count=1)
+    assert received["frame_um"] == 1500

@@ -5,6 +5,7 @@ what the Modbus driver measures of the same job."""
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import replace
 
 import pytest
@@ -306,6 +307,18 @@ async def test_cool_and_peel_end_on_their_events(laminator_bench) -> None:
         await laminator.peel_support()
     history = [e.operation for e in laminator_bench.twin.get("W1").history]
     assert history == ["laminate", "peel support"]
+
+
+async def test_a_cool_past_its_bound_by_rounding_reaches_the_laminator_as_the_bound(
+    laminator_bench,
+) -> None:
+    """A target a unit conversion left an ulp past its bound is taken, and the laminator is
+    sent the bound itself (`Limit.held`), never the value past it."""
+    laminator = await loaded(laminator_bench)
+    await laminator.laminate(JOB)
+    received = laminator_bench.values_received()
+    assert await laminator.cool(math.nextafter(30, -math.inf)) <= 30
+    assert received == {"cool_to_c": 30}
 
 
 async def test_a_vent_whose_end_never_comes_times_out_without_a_second_stop(

@@ -5,6 +5,7 @@ oven's own sequencer to what the Modbus driver measures."""
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 
@@ -169,6 +170,18 @@ async def test_a_bad_profile_is_refused_before_anything_is_sent(oven_bench) -> N
         await oven.run_profile(many)
     assert oven_bench.equipment.received == []
     assert oven.state is ToolState.IDLE
+
+
+async def test_a_profile_past_a_bound_by_rounding_reaches_the_oven_as_the_bound(
+    oven_bench,
+) -> None:
+    """A segment's target or rate a unit conversion left an ulp past its bound is taken, and
+    the oven is sent the bound itself (`Limit.held`), never the value past it."""
+    oven = await inert(oven_bench, "W1")
+    received = oven_bench.values_received()
+    hottest = ProfileSegment(math.nextafter(350, math.inf), math.nextafter(180, math.inf), 10)
+    await oven.run_profile(ThermalProfile((hottest,)))
+    assert (received["segment_target_c"], received["segment_rate_c_per_min"]) == ((350,), (180,))
 
 
 async def test_the_oven_refuses_a_constant_out_of_its_range_and_the_atmosphere_in_a_run(

@@ -3,6 +3,8 @@ driver against the simulated GEM bonder and saw, in virtual time."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from packline.drivers.errors import CommandRefused, LimitViolation, ProtocolError, ToolTimeout
@@ -137,14 +139,18 @@ async def test_a_tool_without_process_jobs(grinder_bench) -> None:
         await grinder.gem.request_process_jobs()
 
 
-async def test_the_saw_cuts_by_job(saw_bench) -> None:
+# a feed a unit conversion left an ulp past its bound is taken and sent as the bound itself
+@pytest.mark.parametrize(
+    ("feed_mm_s", "sent_mm_s"), [(20.0, 20.0), (math.nextafter(100, math.inf), 100)]
+)
+async def test_the_saw_cuts_by_job(saw_bench, feed_mm_s: float, sent_mm_s: float) -> None:
     saw = await saw_bench.driver()
     saw_bench.twin.receive("W1")
     await saw.gem.send_process_program("DICE", "")
     await saw.command("mount", workpiece_id="W1")
     await saw.command("start_spindle", speed_krpm=30.0)
     await saw_bench.clock.sleep(30)
-    await saw.process_jobs.create("PJ1", "W1", recipe="DICE", feed_mm_s=20.0)
+    await saw.process_jobs.create("PJ1", "W1", recipe="DICE", feed_mm_s=feed_mm_s)
     assert await saw.process_jobs.wait("PJ1", timeout_s=3600) == "process complete"
-    assert saw_bench.model.constants["feed_mm_s"] == 20.0
+    assert saw_bench.model.constants["feed_mm_s"] == sent_mm_s
     assert saw_bench.twin.get("W1").singulation.units > 200

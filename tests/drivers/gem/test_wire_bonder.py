@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -94,6 +96,26 @@ async def test_selected_sites_only(bench) -> None:
     assert (result.sites_requested, result.bumps_formed) == (4, 4)
     heights = await bonder.request_bump_heights()
     assert np.flatnonzero(heights).tolist() == [1, 2, 3, 700]
+
+
+async def test_a_program_past_a_bound_by_rounding_reaches_the_bonder_as_the_bound(bench) -> None:
+    """A value a unit conversion left an ulp past a bound is taken, and the bonder is sent the
+    bound itself (`Limit.held`), never the value past it."""
+    bench.twin.receive("W01")
+    bonder = await bench.driver()
+    await bonder.load("W01")
+    received = bench.values_received()
+    program = replace(
+        PROGRAM,
+        stage_temperature_c=math.nextafter(100, -math.inf),
+        bond_force_gf=math.nextafter(60, math.inf),
+    )
+    result = await bonder.form_stud_bumps(program, sites=[1, 2])
+    assert (result.sites_requested, result.bumps_formed) == (2, 2)
+    assert (received["stage_temperature_c"], received["bond_force_gf"]) == (100, 60)
+    assert await bonder.request_program() == replace(
+        PROGRAM, stage_temperature_c=100, bond_force_gf=60
+    )
 
 
 async def test_limits_and_interlocks_are_checked_before_anything_is_sent(bench) -> None:
