@@ -73,8 +73,8 @@ def one_wafer(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
 
 def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
     """`packline show`: the run and its recipe's values, its summary and claim check, then
-    every wafer's steps, measurements (limits, verdict, margin) and alarms, and the run-level
-    events."""
+    every wafer's steps, measurements (limits, verdict, margin), alarms and confirmations, and
+    the run-level events."""
     run = report["run"]
     console.print(
         f"run {run['id']}: {run['method']} on {run['station_name']}"
@@ -95,7 +95,12 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
         def own(rows: list[dict[str, Any]], wafer_id: str = wafer_id) -> list[dict[str, Any]]:
             return [row for row in rows if row["wafer_id"] == wafer_id]
 
-        table = timeline(own(report["steps"]), own(report["measurements"]), own(report["alarms"]))
+        table = timeline(
+            own(report["steps"]),
+            own(report["measurements"]),
+            own(report["alarms"]),
+            own(report["confirmations"]),
+        )
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
     for line in listed_events(report["events"]):
@@ -155,12 +160,15 @@ def timeline(
     steps: list[dict[str, Any]],
     measurements: list[dict[str, Any]],
     alarms: list[dict[str, Any]],
+    confirmations: list[dict[str, Any]],
 ) -> DataTable:
     """One wafer's records step by step (`step_order`): each step by the label its record
     carries (the run's `step_labels`: `inspect bump heights #2` for the second run of a step
     the script runs twice), its start, tool, status and error, then each measurement it took
     against its limits with its verdict and margin (and its attempt, where the step took it again:
-    `measurement_attempts`), and each alarm it raised. A step recorded more than once (failed,
+    `measurement_attempts`), each alarm it raised, and each operator confirmation asked of the
+    wafer with its answer (a wafer held for want of one had read as if nothing stopped it). A
+    step recorded more than once (failed,
     then reworked or replayed by a resume) says which attempt and session each run of it is:
     `step plasma clean (attempt 2, session 2)` (`record_markers`). A wafer that never
     started a step says so under its empty table."""
@@ -183,6 +191,7 @@ def timeline(
         for m, a in zip(measurements, attempts, strict=True)
     ]
     rows += [(a, a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
+    rows += [(c, c["t"], "confirmation", c["prompt"], confirmation_text(c)) for c in confirmations]
     in_order = step_order(steps)
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
@@ -191,6 +200,13 @@ def timeline(
             "no step recorded: the wafer never started one (held or stopped first)"
         )
     return table
+
+
+def confirmation_text(confirmation: dict[str, Any]) -> str:
+    """An operator confirmation's answer, and whose: `confirmed by ana (at the terminal)`,
+    `declined by no operator`."""
+    answer = "confirmed" if confirmation["confirmed"] else "declined"
+    return f"{answer} by {confirmation['by']}"
 
 
 def record_markers(steps: list[dict[str, Any]]) -> list[str]:
@@ -238,7 +254,8 @@ def print_wafer(
     console: Console, wafer_id: str, history: list[dict[str, Any]], others: list[str]
 ) -> None:
     """`packline wafer ID`: each run the wafer was in, its outcome, and every step,
-    measurement, alarm and disposition of it; then the runs of other wafers of that id."""
+    measurement, alarm, confirmation and disposition of it; then the runs of other wafers of
+    that id."""
     for entry in history:
         console.print(
             f"wafer {wafer_id} in run {entry['run_id']} ("
@@ -250,7 +267,9 @@ def print_wafer(
             markup=False,
             highlight=False,
         )
-        console.print(timeline(entry["steps"], entry["measurements"], entry["alarms"]))
+        console.print(
+            timeline(entry["steps"], entry["measurements"], entry["alarms"], entry["confirmations"])
+        )
         for d in entry["dispositions"]:
             console.print(
                 f"  disposition {d['decision']} by {d['by']}: {d['reason']} "

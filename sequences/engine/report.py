@@ -6,7 +6,6 @@ Built from the records only, so it reads the same during a run, after it, and af
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -40,21 +39,22 @@ def first_step_starts(steps: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[float, ...]]:
-    """A sort key that lays one wafer's records out step by step: each step by its start
-    (then its record id), and each measurement or alarm (a row with `step_id` and `t`) right
+    """A sort key that lays one wafer's records out step by step: each step by its start (by
+    the run clock, then the wall clock: steps of a dry run start at one instant of its clock),
+    and each measurement, alarm or confirmation (a row with `step_id`, `t` and `wall`) right
     after the step that recorded it, whenever it was recorded. A step's measurements are
     recorded as it ends, the instant the next steps start: by time alone they read as the
-    next steps'. A row of no step among `steps` falls in by its own time, after the steps
-    that started then."""
-    started = {s["id"]: s["started_t"] for s in steps}
+    next steps'. A row of no step among `steps` falls in where it was recorded, by its own
+    time (an operator's confirmation between two steps)."""
+    started = {s["id"]: (s["started_t"], s["started_wall"]) for s in steps}
 
     def key(row: dict[str, Any]) -> tuple[float, ...]:
         if "step_id" not in row:  # a step
-            return (row["started_t"], row["id"], 0, 0)
+            return (row["started_t"], row["started_wall"], 0, 0)
         step_id = row["step_id"]
         if step_id in started:
-            return (started[step_id], step_id, 1, row["t"])
-        return (row["t"], math.inf, 1, row["t"])
+            return (*started[step_id], 1, row["t"])
+        return (row["t"], row["wall"], 1, row["t"])
 
     return key
 
@@ -199,7 +199,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "steps": [{**step, "label": labels[step["id"]]} for step in steps],
         "measurements": measurements,
         "alarms": store.table("alarms", run_id),
-        "confirmations": len(store.table("confirmations", run_id)),
+        "confirmations": store.table("confirmations", run_id),
         "dispositions": store.table("dispositions", run_id),
         "events": events,
         "traces": store.trace_summary(run_id),

@@ -36,7 +36,10 @@ def test_a_measurement_reads_with_its_limits_and_margin(low, high, value, text):
     assert measured_text(measurement) == text
 
 
-def _step(step_id: int, key: str, started_t: float, kind: str = "step") -> dict:
+def _step(
+    step_id: int, key: str, started_t: float, kind: str = "step", started_wall: float | None = None
+) -> dict:
+    """A step record (started on the wall clock as on the run clock, unless told)."""
     return {
         "id": step_id,
         "key": key,
@@ -46,6 +49,7 @@ def _step(step_id: int, key: str, started_t: float, kind: str = "step") -> dict:
         "status": "completed",
         "error": None,
         "started_t": started_t,
+        "started_wall": started_t if started_wall is None else started_wall,
     }
 
 
@@ -59,6 +63,7 @@ def _measured(step_id: int | None, name: str, t: float) -> dict:
         "high": None,
         "passed": 1,
         "t": t,
+        "wall": t,
     }
 
 
@@ -89,7 +94,7 @@ def test_a_measurement_is_listed_under_the_step_that_took_it_not_the_next_ones()
         _measured(None, "by the sequence", 2900.0),
     ]
     alarms = [{"step_id": 45, "t": 3046.71, "code": "E1", "tool": "wet_bench", "message": "x"}]
-    table = timeline(labelled(steps), measurements, alarms).__rich__()
+    table = timeline(labelled(steps), measurements, alarms, []).__rich__()
     assert [str(cell) for cell in table.columns[1].cells] == [
         "step load in plating cell",
         "step electroplate wiring",
@@ -157,7 +162,7 @@ def test_a_step_run_again_says_which_attempt_and_session_each_run_is():
         run(4, "plasma clean#0", 30.0, "failed", 2),
         run(5, "plasma clean#0", 40.0, "completed", 3),
     ]
-    table = timeline(labelled(steps), [], []).__rich__()
+    table = timeline(labelled(steps), [], [], []).__rich__()
     assert [str(cell) for cell in table.columns[1].cells] == [
         "step load",
         "step plasma clean (attempt 1, session 1)",
@@ -170,7 +175,7 @@ def test_a_step_run_again_says_which_attempt_and_session_each_run_is():
 def test_a_wafer_that_never_started_a_step_says_why_its_timeline_is_empty():
     """A wafer held before its first step (no tool in service for it) had an empty table
     under its title, as if its records were lost."""
-    table = timeline([], [], []).__rich__()
+    table = timeline([], [], [], []).__rich__()
     assert table.row_count == 0
     assert str(table.caption) == (
         "no step recorded: the wafer never started one (held or stopped first)"
@@ -221,3 +226,24 @@ def test_a_wafer_is_named_even_where_its_message_begins_with_its_id():
     (the user's, `rework` as well as `W01`) always is."""
     line = event_line(0.0, "disposition", "rework", None, "rework by bo: seen")
     assert line == "[0:00:00] disposition rework rework by bo: seen"
+
+
+def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
+    """A wafer held for want of an operator read as if nothing stopped it after its load: the
+    confirmation is a row of its own, between the steps it came between, though a dry run's
+    steps all start at one instant of its clock."""
+    steps = [
+        _step(1, "open door#0", 0.0, started_wall=100.0),
+        _step(2, "load#0", 0.0, started_wall=100.1),
+        _step(3, "close door#0", 0.0, started_wall=100.3),
+    ]
+    asked = {"step_id": None, "t": 0.0, "wall": 100.2, "prompt": "wafers W01 seated",
+             "confirmed": 0, "by": "no operator"}  # fmt: skip
+    table = timeline(labelled(steps), [], [], [asked]).__rich__()
+    rows = list(zip(*(map(str, column.cells) for column in table.columns), strict=True))
+    assert [row[1:] for row in rows] == [
+        ("step open door", "wet_bench", "completed"),
+        ("step load", "wet_bench", "completed"),
+        ("confirmation", "wafers W01 seated", "declined by no operator"),
+        ("step close door", "wet_bench", "completed"),
+    ]
