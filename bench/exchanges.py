@@ -151,20 +151,20 @@ async def _confirm(question: str, detail: str) -> tuple[bool, str]:
     return True, "bench (in advance)"
 
 
-async def station_run(
-    station: Path, method: str, recipe: Path, lot: int, db: Path, time_scale: float
-) -> str:
+async def station_run(station: Path, method: str, recipe: Path, lot: int, db: Path) -> str:
     """A lot of `method` against the served line, the engine and drivers on the line's time
-    (`time_scale` times the wall's); its status and claim check."""
+    (its station's `time_scale` times the wall's); its status and claim check."""
     store = RunStore(db)
-    clock = ScaledClock(time_scale)
     try:
         request = RunRequest(
             method, simulated=False, station_path=station, recipe_path=recipe, lot=lot
         )
+        prepared = prepare(request)
+        assert prepared.station is not None
+        clock = ScaledClock(prepared.station.time_scale)
         # A run on a station takes the wall clock (`open_run`); this one takes the line's.
         with mock.patch.object(launch, "WallClock", return_value=clock):
-            async with open_run(store, prepare(request), confirm=_confirm) as engine:
+            async with open_run(store, prepared, confirm=_confirm) as engine:
                 status = await engine.run()
         return f"{status}, claims {run_report(store, engine.run_id)['claim_check']['status']}"
     finally:
@@ -190,9 +190,7 @@ def count_station_run(method: str, recipe: Path, lot: int, time_scale: float, ge
             wire_log.addHandler(counter)
             wire_log.setLevel(logging.DEBUG)
             started = time.perf_counter()
-            outcome = asyncio.run(
-                station_run(station, method, recipe, lot, Path(tmp) / "r.db", time_scale)
-            )
+            outcome = asyncio.run(station_run(station, method, recipe, lot, Path(tmp) / "r.db"))
             wall = time.perf_counter() - started
         finally:
             wire_log.removeHandler(counter)
