@@ -33,7 +33,10 @@ objects, their arrays laid out as they were (`_LeadingText`, else part by part),
 the history begins with the events last written, each holding the same plain values, is told
 in a few calls over all of them at once (`_Containers`, `_Layout`), as is which arrays are
 still frozen and which arrays' bytes equal the last snapshot's parts, not value by value or
-array by array in Python.
+array by array in Python. Before any of that, a workpiece whose every array is still frozen,
+laid out as it was, and whose every container (its own fields, its parts', its history and
+its events') holds the very objects it held is told at once to be as it was: its snapshot is
+the last one (`_Unchanged`, decision 0089; most steps leave their wafer's twin alone).
 """
 
 from __future__ import annotations
@@ -152,9 +155,15 @@ class Snapshots:
         #: The arrays of each workpiece's last snapshot, in the order of its parts, and the
         #: arrays whose memory each is, as it froze them (`_frozen`).
         self._frozen: dict[str, _Frozen] = {}
+        #: What each workpiece's last snapshot was taken from, told at once (`_Unchanged`;
+        #: absent when that cannot be told so).
+        self._unchanged: dict[str, _Unchanged] = {}
 
     def take(self, workpiece: Workpiece) -> Snapshot:
         """The snapshot of `workpiece` as it is now (kept as its last one)."""
+        unchanged = self._unchanged.get(workpiece.id)
+        if unchanged is not None and unchanged.holds(workpiece):
+            return self._last[workpiece.id]
         texts = self._texts.setdefault(workpiece.id, _HeaderText())
         header, arrays = _encoded(workpiece, texts)
         last = self._last.get(workpiece.id)
@@ -192,6 +201,12 @@ class Snapshots:
             )
         if not all(untouched) or len(untouched) != len(chunks):
             self._frozen[workpiece.id] = _frozen(arrays.arrays, untouched, owners)
+            owners = self._frozen[workpiece.id][1]
+        unchanged = None if type(workpiece) is not Workpiece else texts.unchanged(workpiece, owners)
+        if unchanged is None:
+            self._unchanged.pop(workpiece.id, None)
+        else:
+            self._unchanged[workpiece.id] = unchanged
         return last
 
     def _changed(
@@ -244,6 +259,7 @@ class Snapshots:
         self._last.pop(workpiece_id, None)
         self._texts.pop(workpiece_id, None)
         self._frozen.pop(workpiece_id, None)
+        self._unchanged.pop(workpiece_id, None)
 
 
 #: Whether an array may be written in place.
@@ -343,6 +359,9 @@ _HISTORY = ".fields.history"
 #: The fields of a `Workpiece` before its history (parts, `_LeadingText`); their values.
 _LEADING_FIELDS = _WORKPIECE_FIELDS[: _WORKPIECE_FIELDS.index("history")]
 _LEADING_VALUES = operator.attrgetter(*_LEADING_FIELDS)
+#: The fields of a `Workpiece` after its history (parts); the values of all its fields.
+_TRAILING_FIELDS = _WORKPIECE_FIELDS[_WORKPIECE_FIELDS.index("history") + 1 :]
+_WORKPIECE_VALUES = operator.attrgetter(*_WORKPIECE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -468,6 +487,37 @@ class _LeadingText:
         """Whether `workpiece` is the one the texts were written from, its leading parts as
         they were."""
         return workpiece is self.workpiece and self.containers.hold() and self.layout.holds()
+
+
+@dataclass(frozen=True)
+class _Unchanged:
+    """What a workpiece's last snapshot was taken from, told at once: the workpiece, its own
+    fields' values and its history's events (`own`), every other container in it with its
+    contents (each part's, `_LeadingText`'s and `_PartText`'s, and each event's,
+    `_HistoryText`'s), every array with its layout, and the arrays whose memory each is, as
+    the snapshot froze them (`_frozen`). While the workpiece's containers hold the very same
+    objects, its arrays are laid out as they were (so each has the text and the `.npy` header
+    it had, where it had them) and each one's memory is still read-only (its bytes untouched,
+    decision 0084), its snapshot is the last one: nothing of it is encoded or compared again.
+    The cheapest tells come first: a step that changed the twin thawed an array or recorded an
+    event, mostly."""
+
+    workpiece: Workpiece
+    owners: tuple[np.ndarray, ...]
+    own: _Containers
+    layouts: tuple[_Layout, ...]
+    containers: tuple[_Containers, ...]
+
+    def holds(self, workpiece: Workpiece) -> bool:
+        """Whether `workpiece`'s snapshot is the one this was taken of (an array not frozen,
+        its memory writable, is never taken for untouched)."""
+        return (
+            workpiece is self.workpiece
+            and not any(map(_WRITEABLE, self.owners))
+            and self.own.hold()
+            and all(map(_Layout.holds, self.layouts))
+            and all(map(_Containers.hold, self.containers))
+        )
 
 
 @dataclass(frozen=True)
@@ -598,6 +648,30 @@ class _HeaderText:
             self._leading = _LeadingText.of(workpiece, texts, self._parts)
         return _HEADER_OPENING + ",".join(texts) + "}}"
 
+    def unchanged(self, workpiece: Workpiece, owners: tuple[np.ndarray, ...]) -> _Unchanged | None:
+        """What the header of `workpiece` was just written from (`json`), with `owners`, the
+        arrays whose memory each of its arrays is, as the snapshot froze them; None when its
+        texts cannot be told kept at once (an array not C-ordered, an event not of plain
+        values)."""
+        leading, events = self._leading, self.history.containers
+        trailing = [self._parts[name] for name in _TRAILING_FIELDS]
+        layouts = [part.layout for part in trailing]
+        if leading is None or events is None or None in layouts:
+            return None
+        own = _Containers.of(
+            [
+                (_WORKPIECE_VALUES, workpiece, _WORKPIECE_VALUES(workpiece)),
+                (tuple, workpiece.history, tuple(workpiece.history)),
+            ]
+        )
+        return _Unchanged(
+            workpiece,
+            owners,
+            own,
+            (leading.layout, *(layout for layout in layouts if layout is not None)),
+            (leading.containers, events, *(part.containers for part in trailing)),
+        )
+
     def paths(self) -> tuple[str, ...]:
         """Where each array of the header last written is in the workpiece, in order."""
         found: list[str] = []
@@ -636,21 +710,21 @@ class _HistoryText:
         #: The events last written, their containers (None: one is not of plain values) and
         #: the text of them all.
         self._written: tuple[Any, ...] = ()
-        self._containers: _Containers | None = None
+        self.containers: _Containers | None = None
         self._text = ""
 
     def json(self, history: Any, arrays: _Arrays) -> str:
         """The JSON of `history` (its events' arrays, if any, added to `arrays`)."""
         if type(history) is not list:
-            self._events, self._written, self._containers = [], (), None
+            self._events, self._written, self.containers = [], (), None
             self._text = _json(_encode(history, arrays))
             return self._text
         kept, written, held = self._events, self._written, 0
         if (
-            self._containers is not None
+            self.containers is not None
             and len(history) >= len(written)
             and all(map(operator.is_, history, written))
-            and self._containers.hold()
+            and self.containers.hold()
         ):
             if len(history) == len(written):
                 return self._text  # every event as last written
@@ -673,10 +747,10 @@ class _HistoryText:
         self._events = events
         added = _events_containers(history[held:])
         self._written = tuple(history)
-        self._containers = (
+        self.containers = (
             added
-            if added is None or not held or self._containers is None
-            else _Containers.joined([self._containers, added])
+            if added is None or not held or self.containers is None
+            else _Containers.joined([self.containers, added])
         )
         self._text = "[" + ",".join(text for _, text in events) + "]"
         return self._text
@@ -684,7 +758,7 @@ class _HistoryText:
     def paths(self) -> list[str]:
         """Where each array of the history last written is, in order (`array_paths`): none in
         events of plain values."""
-        return [] if self._containers is not None else _paths_in(json.loads(self._text), _HISTORY)
+        return [] if self.containers is not None else _paths_in(json.loads(self._text), _HISTORY)
 
 
 class _EndOfDict:

@@ -502,6 +502,49 @@ def test_a_wafer_left_alone_is_not_encoded_again(monkeypatch):
     assert changed.digest == digest_of(changed.data) != first.digest
 
 
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_wafer_left_alone_is_told_so_at_once_and_any_change_is_seen(monkeypatch, change):
+    """A wafer of plain events left alone since its last snapshot is told so at once
+    (`_Unchanged`): no part's or event's text is looked at. After any change it is not, and
+    the change is in the snapshot."""
+    wafer = made_wafer(listed=False)
+    snapshots = Snapshots()
+    first = snapshots.take(wafer)
+
+    def refuse(*_: object) -> str:
+        raise AssertionError("the texts were looked at")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(snapshot_module._HeaderText, "json", refuse)
+        assert snapshots.take(wafer) is first
+    change(wafer)
+    taken = snapshots.take(wafer)
+    assert taken.data == snapshot(wafer) != first.data
+    assert taken.digest == digest_of(taken.data)
+    assert snapshots.take(wafer) is taken
+
+
+def test_a_wafer_with_an_event_holding_a_list_is_never_told_unchanged_at_once(monkeypatch):
+    """A list in an event's detail can change in place unseen by the history's containers:
+    such a wafer's texts are looked at every time."""
+    wafer = made_wafer(listed=True)
+    snapshots = Snapshots()
+    first = snapshots.take(wafer)
+    looked: list[object] = []
+    json_of = snapshot_module._HeaderText.json
+
+    def counted(self: object, *args: object) -> str:
+        looked.append(self)
+        return json_of(self, *args)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(snapshot_module._HeaderText, "json", counted)
+        assert snapshots.take(wafer) is first
+        assert looked
+        add_to_a_list_in_a_detail(wafer)
+        assert snapshots.take(wafer).data == snapshot(wafer) != first.data
+
+
 def test_a_snapshot_freezes_the_arrays_it_took_until_a_step_thaws_them():
     """An array a snapshot took cannot be written in place (the write raises) until thawed;
     the array a view of it is of is frozen with it."""
