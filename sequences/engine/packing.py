@@ -23,7 +23,7 @@ import itertools
 import json
 import sqlite3
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 # numpy is imported by the functions that use it: `packline runs` opens the records without it.
@@ -390,10 +390,14 @@ def load_twin(db: sqlite3.Connection, digest: str) -> bytes | None:
 StepSamples = dict[tuple[str, str, str], list[tuple[int, float, float, float]]]
 
 
-def write_traces(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+def write_traces(
+    db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]], packed: Collection[int] = ()
+) -> int:
     """Insert trace samples (run_id, tool, step_id, name, value, unit, t, wall) as rows, each
     with an id after every sample's, packed or not (ids are never reused); the first row's id
-    (each row after it has the next)."""
+    (each row after it has the next). The samples of the steps `packed` are given their ids
+    but not inserted: the caller packs them in the same transaction (`pack_traces`, from what
+    it keeps of them), whose series' last ids then keep the ids after them."""
     (last,) = db.execute(
         "SELECT max(coalesce((SELECT max(id) FROM traces), 0), "
         "coalesce((SELECT max(last_id) FROM trace_series), 0))"
@@ -401,7 +405,7 @@ def write_traces(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> int
     db.executemany(
         "INSERT INTO traces (id, run_id, tool, step_id, name, value, unit, t, wall) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(last + 1 + index, *row) for index, row in enumerate(rows)],
+        [(last + 1 + index, *row) for index, row in enumerate(rows) if row[2] not in packed],
     )
     return int(last) + 1
 

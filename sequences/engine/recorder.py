@@ -206,6 +206,9 @@ class StepRecorder:
         #: Each workpiece's snapshot taken last by a counted task: the twin it was taken of,
         #: and that task's count of waits then.
         self._taken: dict[str, tuple[Snapshot, Workpiece, _Waits, int]] = {}
+        #: The name of each step this recorder started and has not finished, as recorded (its
+        #: events name it so without reading it back).
+        self._names: dict[int, str] = {}
 
     def counting_waits(self, coroutine: Coroutine[Any, Any, T]) -> Coroutine[Any, Any, T]:
         """`coroutine`, a wafer's script as its task runs it, counting the times it waits (in
@@ -292,6 +295,7 @@ class StepRecorder:
     def start_steps(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Record steps as running (committed before their action starts); their ids."""
         ids = self._store.start_steps([self._row(row, "running") for row in rows])
+        self._names.update(zip(ids, (row["name"] for row in rows), strict=True))
         for row, step_id in zip(rows, ids, strict=True):
             self.events.emit(
                 "step-started",
@@ -347,11 +351,18 @@ class StepRecorder:
             self.events.emit(
                 "step-finished",
                 wafer=wafer_id,
-                step=self._store.step_name(step_id),
+                step=self._step_name(step_id),
                 status=status,
                 message=error or "",
                 data={"step_id": step_id},
             )
+        for step_id in step_ids:
+            self._names.pop(step_id, None)
+
+    def _step_name(self, step_id: int) -> str:
+        """The name of step record `step_id`: as this recorder started it, else read back."""
+        name = self._names.get(step_id)
+        return self._store.step_name(step_id) if name is None else name
 
     def _beside_on_line(self, wafer_id: str) -> list[str]:
         """The workpieces beside wafer `wafer_id` (the method's `side_workpieces`) the
@@ -441,7 +452,7 @@ class StepRecorder:
             self.events.emit(
                 "measurement",
                 wafer=subject.id,
-                step=None if step_id is None else self._store.step_name(step_id),
+                step=None if step_id is None else self._step_name(step_id),
                 status="pass" if passed else "fail",
                 data={
                     "name": name,

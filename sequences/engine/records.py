@@ -12,8 +12,9 @@ since the last step boundary, never a step or a measurement.
 
 Twin snapshots are stored by part and a step's trace rows are packed per series when the step
 ends, in the transaction that records its end (`packing.py`): from the samples the store wrote
-of it, kept in memory until then, when the store started the step, else read back. The rows a
-run's session took outside a step are packed when it closes the store. Every reader sees the
+of it, kept in memory until then, when the store started the step (its samples still buffered
+then are packed without being written as rows first), else read back. The rows a run's session
+took outside a step are packed when it closes the store. Every reader sees the
 same records either way.
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,10 +90,12 @@ class RunStore(RunDatabase):
 
     @contextmanager
     def transaction(
-        self, *, durable: bool = True, traces: bool = False
+        self, *, durable: bool = True, traces: bool = False, packed: Collection[int] = ()
     ) -> Iterator[sqlite3.Connection]:
         """One transaction, committed when the block ends; the buffered traces go with it when
-        it is a step's (`traces`: a step's start or end, or a batch of them).
+        it is a step's (`traces`: a step's start or end, or a batch of them), those of the steps
+        it packs from their samples in memory (`packed`) only given their ids, not written as
+        rows it would delete again (`packing.write_traces`).
 
         A durable one is on disk when it returns, and so is every transaction committed
         before it; one not durable is committed (another process reads it, a killed one
@@ -109,7 +112,7 @@ class RunStore(RunDatabase):
         buffered = self._traces
         try:
             if traces:
-                self._write_traces()
+                self._write_traces(packed)
             yield self._db
             self._db.execute("COMMIT")
         except BaseException:
@@ -236,7 +239,10 @@ class RunStore(RunDatabase):
         disk with the next durable write: at the latest the next irreversible step's start."""
         if not step_ids:
             return
-        with self.transaction(durable=False, traces=True) as db:
+        # their trace samples packed from those the store wrote of them when it started every
+        # one (those still buffered not written as rows), else read back
+        packed = set(step_ids) if all(i in self._step_samples for i in step_ids) else set()
+        with self.transaction(durable=False, traces=True, packed=packed) as db:
             db.executemany(
                 "UPDATE steps SET status = ?, stopped_t = ?, stopped_wall = ?, error = ? "
                 "WHERE id = ?",
@@ -253,9 +259,8 @@ class RunStore(RunDatabase):
                     for step_id, wafer_id, taken in twins
                 ],
             )
-            kept = {i: self._step_samples.pop(i) for i in step_ids if i in self._step_samples}
-            written = kept if len(kept) == len(set(step_ids)) else None  # else read back
-            packing.pack_traces(db, run_id, step_ids, written)
+            written = {i: self._step_samples.pop(i) for i in step_ids if i in self._step_samples}
+            packing.pack_traces(db, run_id, step_ids, written if packed else None)
 
     def latest_twin_hash(self, run_id: str, wafer_id: str) -> str | None:
         """The hash of wafer `wafer_id`'s most recent twin snapshot (None: it has none)."""
@@ -307,10 +312,10 @@ class RunStore(RunDatabase):
             with self.transaction(traces=True):
                 pass
 
-    def _write_traces(self) -> None:
+    def _write_traces(self, packed: Collection[int]) -> None:
         if self._traces:
             rows, self._traces = self._traces, []
-            first_id = packing.write_traces(self._db, rows)
+            first_id = packing.write_traces(self._db, rows, packed)
             for row_id, (_, tool, step_id, name, value, unit, t, wall) in enumerate(rows, first_id):
                 samples = self._step_samples.get(step_id)
                 if samples is not None:  # + 0.0: as the REAL column gives them back (-0.0 is 0.0)
