@@ -36,7 +36,7 @@ still frozen and which arrays' bytes equal the last snapshot's parts, not value 
 array by array in Python. Before any of that, a workpiece whose every array is still frozen,
 laid out as it was, and whose every container (its own fields, its parts', its history and
 its events') holds the very objects it held is told at once to be as it was: its snapshot is
-the last one (`_Unchanged`, decision 0089; most steps leave their wafer's twin alone).
+the last one (`_Unchanged`, decision 0088; most steps leave their wafer's twin alone).
 """
 
 from __future__ import annotations
