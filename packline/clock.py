@@ -163,6 +163,7 @@ class _TimeBound:
         """The wait is over: whether its time ran out (the timer cancelled the task, and no
         one else did: their cancellation goes on). The timer is stopped either way."""
         task, self._task = self._task, None
+        self.timer.remove_done_callback(self._expire)  # stopped, it costs no callback
         self.timer.cancel()
         return self._expired and task is not None and task.uncancel() <= self._cancelling
 
@@ -406,17 +407,21 @@ class VirtualClock:
         #: How many activities have ended: each may have left bytes on a socket that only the
         #: loop's next select sees.
         self._ended = 0
-        #: `_ended` as the clock's task was started by a new sleeper.
+        #: `_ended` as the clock began to settle, started by a new sleeper.
         self._ended_at_start = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._advancer: asyncio.Task[None] | None = None
+        #: The loop the clock settles on towards its next jump (`_settle`), from a new
+        #: sleeper until no sleeper is left; None while it does not.
+        self._settling_on: asyncio.AbstractEventLoop | None = None
+        #: While settling waits for the last activity open to end: `_ended` once it has.
+        self._idle_at: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: Sized = ()
         #: The exchanges begun and not yet gone on, in the order they began: whether each
         #: one's reply is in (`exchange`).
         self._turns: dict[asyncio.Future[None], bool] = {}
-        #: The timers not yet done (`timer`): whether each was put back once at its instant.
+        #: The timers among the sleepers (`timer`): whether each was put back once at its
+        #: instant. One leaves as the clock takes it off the heap (done, or cancelled), which
+        #: costs no callback of the loop.
         self._timers: dict[asyncio.Future[None], bool] = {}
 
     def now(self) -> float:
@@ -448,7 +453,6 @@ class VirtualClock:
         if seconds > 0:
             timer = self._wake_up(loop, seconds)
             self._timers[timer] = False
-            timer.add_done_callback(self._timers.pop)
             return timer
         future: asyncio.Future[None] = loop.create_future()
         loop.call_soon(_complete, future)  # as `sleep(0)`: after what is queued now
@@ -459,9 +463,10 @@ class VirtualClock:
         future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), future))
         self._epoch += 1
-        if self._advancer is None or self._advancer.done():
-            self._advancer = loop.create_task(self._advance(), name="packline-virtual-clock")
+        if self._settling_on is not loop:
+            self._settling_on = loop
             self._ended_at_start = self._ended
+            loop.call_soon(self._begin_settling, loop)
         return future
 
     def activity(self) -> AbstractContextManager[None]:
@@ -534,43 +539,44 @@ class VirtualClock:
 
     def _has_sleepers(self) -> bool:
         while self._sleepers and self._sleepers[0][2].done():
-            heapq.heappop(self._sleepers)  # cancelled sleepers
+            _, _, cancelled = heapq.heappop(self._sleepers)
+            self._timers.pop(cancelled, None)
         return bool(self._sleepers)
 
-    async def _advance(self) -> None:
-        while True:
-            await self._settle()
-            if not self._has_sleepers():
-                return
-            target_s = max(self._now, self._sleepers[0][0])
-            in_flight = self._work_in_flight() if self.checks else []
-            if not in_flight:
-                self._now = target_s
-            woken = False
-            timers: list[asyncio.Future[None]] = []
-            while self._sleepers and self._sleepers[0][0] <= target_s:
-                _, _, future = heapq.heappop(self._sleepers)
-                if future.done():
-                    continue
-                if in_flight:
-                    future.set_exception(
-                        ClockCheckFailed(
-                            f"virtual clock: no jump from {self._now:g} s to {target_s:g} s "
-                            f"with work in flight: {'; '.join(in_flight)}"
-                        )
+    def _jump(self) -> None:
+        """Jump to the earliest sleeper's time and wake every sleeper due then (a timer after
+        what its instant woke, `timer`); with the checks on and work in flight, give them
+        `ClockCheckFailed` instead, time unchanged."""
+        target_s = max(self._now, self._sleepers[0][0])
+        in_flight = self._work_in_flight() if self.checks else []
+        if not in_flight:
+            self._now = target_s
+        woken = False
+        timers: list[asyncio.Future[None]] = []
+        while self._sleepers and self._sleepers[0][0] <= target_s:
+            _, _, future = heapq.heappop(self._sleepers)
+            put_back = self._timers.pop(future, None)
+            if future.done():
+                continue
+            if in_flight:
+                future.set_exception(
+                    ClockCheckFailed(
+                        f"virtual clock: no jump from {self._now:g} s to {target_s:g} s "
+                        f"with work in flight: {'; '.join(in_flight)}"
                     )
-                elif self._timers.get(future) is False:
-                    timers.append(future)
-                else:
-                    future.set_result(None)
-                    woken = True
-            for timer in timers:
-                if woken:  # a timer is done after what its instant woke (`timer`)
-                    self._timers[timer] = True
-                    heapq.heappush(self._sleepers, (target_s, next(self._order), timer))
-                else:
-                    timer.set_result(None)
-            self._epoch += 1
+                )
+            elif put_back is False:
+                timers.append(future)
+            else:
+                future.set_result(None)
+                woken = True
+        for timer in timers:
+            if woken:  # a timer is done after what its instant woke (`timer`)
+                self._timers[timer] = True
+                heapq.heappush(self._sleepers, (target_s, next(self._order), timer))
+            else:
+                timer.set_result(None)
+        self._epoch += 1
 
     def _work_in_flight(self) -> list[str]:
         """What a jump now would skip: open exchanges and served ends with unread bytes."""
@@ -597,22 +603,58 @@ class VirtualClock:
                 return self._settle_iterations
         return min(1, self._settle_iterations)
 
-    async def _settle(self) -> None:
-        needed = self._quiet_passes()
-        quiet = self._quiet_already(self._ended_at_start)
-        while quiet < needed and self._has_sleepers():
-            if self._exchanges:
-                # Woken by the end of the last activity open: none other may end before.
-                ended = self._ended + 1
-                await self._idle.wait()
-                quiet, needed = self._quiet_already(ended), self._quiet_passes()
-                continue
-            epoch = self._epoch
-            await asyncio.sleep(0)
-            if epoch == self._epoch and self._nothing_to_run():
-                quiet += 1
-            else:
-                quiet, needed = 0, self._quiet_passes()
+    def _begin_settling(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Settle towards the next jump, as a new sleeper started it or after a jump."""
+        self._settle(loop, self._quiet_already(self._ended_at_start), self._quiet_passes())
+
+    def _settle(self, loop: asyncio.AbstractEventLoop, quiet: int, needed: int) -> None:
+        """Jump once the loop has passed `needed` times in a row with nothing to run (`quiet`
+        so far), then settle towards the next jump, until no sleeper is left.
+
+        Callbacks of the loop, not a task: where a task would wait a pass (`sleep(0)`) or for
+        the last activity open to end, the clock queues its next look (`_after_pass`,
+        `_after_idle`) where that task's wake-up would be queued, so it looks in the same
+        passes and at the same places in them as a task would, without a task's step and
+        future on each (docs/decisions/0088)."""
+        try:
+            while True:
+                if quiet < needed and self._has_sleepers():
+                    if self._exchanges:
+                        # Woken by the end of the last activity open: none other may end before.
+                        self._idle_at = self._ended + 1
+                    else:
+                        loop.call_soon(self._after_pass, loop, self._epoch, quiet, needed)
+                    return
+                if not self._has_sleepers():
+                    self._settling_on = None
+                    return
+                self._jump()
+                quiet, needed = self._quiet_already(self._ended_at_start), self._quiet_passes()
+        except BaseException:
+            self._settling_on = None  # the next sleeper starts afresh
+            raise
+
+    def _after_pass(
+        self, loop: asyncio.AbstractEventLoop, epoch: int, quiet: int, needed: int
+    ) -> None:
+        """A pass of the loop since the clock looked: quiet if nothing came (no new sleeper,
+        activity or jump: `epoch`) and nothing is left to run."""
+        if epoch == self._epoch and self._nothing_to_run():
+            quiet += 1
+        else:
+            quiet, needed = 0, self._quiet_passes()
+        self._settle(loop, quiet, needed)
+
+    def _idle(self) -> None:
+        """The last activity open ended while the clock's settling waited for it
+        (`_idle_at`): it looks again a pass on (`_after_idle`), as a task woken now would."""
+        ended, self._idle_at = self._idle_at, None
+        if (loop := self._settling_on) is not None and ended is not None:
+            loop.call_soon(self._after_idle, loop, ended)
+
+    def _after_idle(self, loop: asyncio.AbstractEventLoop, ended: int) -> None:
+        """Settle on after the last activity open ended (`ended`: `_ended` then)."""
+        self._settle(loop, self._quiet_already(ended), self._quiet_passes())
 
     def _quiet_already(self, ended: int) -> int:
         """The quiet passes the clock counts as it begins to settle, started by a new sleeper
@@ -681,15 +723,14 @@ class _Activity:
         clock = self._clock
         self._task, self._opened_at_s = _current_task(), clock.now()
         clock._exchanges[self] = None
-        clock._idle.clear()
 
     def __exit__(self, *exc_info: object) -> None:
         clock = self._clock
         del clock._exchanges[self]
         clock._epoch += 1
         clock._ended += 1
-        if not clock._exchanges:
-            clock._idle.set()
+        if not clock._exchanges and clock._idle_at is not None:
+            clock._idle()
 
     def __str__(self) -> str:
         where = f"task {self._task.get_name()!r}" if self._task is not None else "outside a task"

@@ -431,6 +431,7 @@ class Link(ABC):
             return await operation()
         finally:
             running = False
+            hold.remove_done_callback(arm)  # stopped, it costs no callback
             hold.cancel()
 
     async def _reconnect(self, action: str) -> None:

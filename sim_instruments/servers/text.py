@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from packline.clock import Clock
+from packline.tasks import step_now
 
 from .base import (
     LineHandler,
@@ -36,6 +37,18 @@ def abort_connection(writer: asyncio.StreamWriter | asyncio.WriteTransport) -> N
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+class _LineProtocol(asyncio.StreamReaderProtocol):
+    """What `asyncio.start_server` makes for a connection (a stream reader, and `_serve` in a
+    task of its own given it and a writer), but the task awaiting the bytes that arrive goes
+    on in the callback that delivers them, not on the loop's next pass (`step_now`): a line
+    is answered in the pass it arrives in, as a simulated Modbus tool's request is (decision
+    0075), its reply on its way in that pass (docs/decisions/0088)."""
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        step_now(self._task)  # type: ignore[attr-defined]  # the connection's `_serve`
 
 
 class TextToolServer(ToolServer):
@@ -81,12 +94,12 @@ class TextToolServer(ToolServer):
 
     async def _start(self) -> str:
         self._stopping = False
-        self._server = await asyncio.start_server(
-            self._serve, self.host, self.port, **reader_limit(self.max_line_bytes)
+        self._server = await asyncio.get_running_loop().create_server(
+            self._protocol, self.host, self.port
         )
         self.port = self._server.sockets[0].getsockname()[1]
         if (wires := self.clock.wires) is not None:
-            wires.listen(self.host, self.port, self._memory_protocol)
+            wires.listen(self.host, self.port, self._protocol)
         if self.address_form == "visa":
             return f"TCPIP0::{self.host}::{self.port}::SOCKET"
         return f"socket://{self.host}:{self.port}"
@@ -99,11 +112,11 @@ class TextToolServer(ToolServer):
 
         return write
 
-    def _memory_protocol(self) -> asyncio.StreamReaderProtocol:
-        """The protocol of a connection made in memory (`Clock.wires`): what the listening
-        socket's server makes for one it accepts."""
+    def _protocol(self) -> _LineProtocol:
+        """The protocol of a connection, accepted by the listening socket or made in memory
+        (`Clock.wires`)."""
         reader = asyncio.StreamReader(**reader_limit(self.max_line_bytes))
-        return asyncio.StreamReaderProtocol(reader, self._serve)
+        return _LineProtocol(reader, self._serve)
 
     async def _stop(self) -> None:
         assert self._server is not None

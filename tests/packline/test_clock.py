@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from packline import testing
 from packline.clock import (
     CHECKS_VARIABLE,
     Clock,
@@ -544,3 +545,28 @@ async def test_no_jump_while_anything_is_runnable(chains: list[list[Hop]]):
         for chain in chains
     ]
     assert clock.now() == max(chain_spans_s)  # the chains overlapped in simulated time
+
+
+async def test_the_clock_settles_in_callbacks_of_the_loop_in_the_passes_a_task_would():
+    """The clock settles towards a jump in callbacks of the loop, not a task of its own
+    (docs/decisions/0088), looking in the passes its task looked in: an exchange and a sleep
+    after it, or an activity and a sleep, take as many passes of the loop as they did with
+    the task (pinned on the tree before), and a sleeper among others is woken in its turn."""
+    clock = VirtualClock(wires_in_memory=True)
+    before = asyncio.all_tasks()
+    other = asyncio.create_task(clock.sleep(0.5))
+    await asyncio.sleep(0)
+    assert asyncio.all_tasks() - before == {other}  # the clock runs no task
+    with testing.counting_loop_passes() as passes:
+        async with clock.exchange():
+            pass
+        await clock.sleep(1)
+    assert passes == [4]
+    assert clock.now() == 1
+    assert other.done()
+    with testing.counting_loop_passes() as passes:
+        with clock.activity():
+            await asyncio.sleep(0)
+        await clock.sleep(1)
+    assert passes == [3]
+    assert clock.now() == 2

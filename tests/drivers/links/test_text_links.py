@@ -241,13 +241,14 @@ async def test_a_held_reply_times_out_after_the_hold_and_the_timeout(start_meter
 
 async def test_a_query_in_memory_goes_on_in_the_pass_its_reply_arrives_in(start_meter):
     """On a dry run's wires in memory, the serial link's task goes on in the pass its reply is
-    delivered in (as the Modbus link's, decision 0075): three passes of the loop from the
-    query written to its reply in hand (the request's delivery, the tool's answering task, the
-    reply's delivery), where there were four."""
+    delivered in (as the Modbus link's, decision 0075), and the tool answers in the pass the
+    line is delivered in (docs/decisions/0088): two passes of the loop from the query written
+    to its reply in hand (the request's delivery and answer, the reply's delivery), where
+    there were four, then three."""
     clock = VirtualClock(wires_in_memory=True)
     server, _ = await start_meter("serial-socket", clock=clock)
     async with meter_link(server.address, clock=clock) as link:
         await link.write("VOLT 5")
         with testing.counting_loop_passes() as passes:
             await link.query("VOLT?")
-        assert passes == [3]
+        assert passes == [2]

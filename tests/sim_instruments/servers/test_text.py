@@ -185,3 +185,36 @@ async def test_a_reply_held_then_written_to_a_socket_is_read_before_the_clock_ju
         await reading
         writer.close()
         await writer.wait_closed()
+
+
+class _Received(asyncio.Protocol):
+    """A raw client's end of a connection: the bytes that reach it."""
+
+    def __init__(self) -> None:
+        self.received = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+
+
+async def test_a_line_in_memory_is_answered_in_the_pass_it_arrives_in(echo_handler):
+    """A line on a wire in memory is answered as it is delivered, in that pass of the loop,
+    not the pass after (as a Modbus request is, decision 0075; docs/decisions/0088): its reply
+    is on its way in the pass after the line was sent, and in the client's hands the pass
+    after that; lines sent together are answered in order."""
+    clock = VirtualClock(wires_in_memory=True)
+    async with TextToolServer(echo_handler, address_form="serial", clock=clock) as server:
+        assert clock.wires is not None
+        client, protocol = await clock.wires.connect(server.host, server.port, _Received)
+        assert isinstance(protocol, _Received)
+        client.write(b"volt?\n")
+        await asyncio.sleep(0)  # the line arrives, after this task's step, and is answered
+        await asyncio.sleep(0)  # the reply arrives, after this task's step
+        await asyncio.sleep(0)
+        assert protocol.received == b"VOLT?\n"
+        client.write(b"a?\nb?\n")
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert protocol.received == b"VOLT?\nA?\nB?\n"
+        client.close()
