@@ -615,7 +615,7 @@ class VirtualClock:
         the last activity open to end, the clock queues its next look (`_after_pass`,
         `_after_idle`) where that task's wake-up would be queued, so it looks in the same
         passes and at the same places in them as a task would, without a task's step and
-        future on each (docs/decisions/0088)."""
+        future on each (docs/decisions/0089)."""
         try:
             while True:
                 if quiet < needed and self._has_sleepers():

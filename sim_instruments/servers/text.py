@@ -44,7 +44,7 @@ class _LineProtocol(asyncio.StreamReaderProtocol):
     task of its own given it and a writer), but the task awaiting the bytes that arrive goes
     on in the callback that delivers them, not on the loop's next pass (`step_now`): a line
     is answered in the pass it arrives in, as a simulated Modbus tool's request is (decision
-    0075), its reply on its way in that pass (docs/decisions/0088)."""
+    0075), its reply on its way in that pass (docs/decisions/0089)."""
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)

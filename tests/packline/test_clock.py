@@ -549,7 +549,7 @@ async def test_no_jump_while_anything_is_runnable(chains: list[list[Hop]]):
 
 async def test_the_clock_settles_in_callbacks_of_the_loop_in_the_passes_a_task_would():
     """The clock settles towards a jump in callbacks of the loop, not a task of its own
-    (docs/decisions/0088), looking in the passes its task looked in: an exchange and a sleep
+    (docs/decisions/0089), looking in the passes its task looked in: an exchange and a sleep
     after it, or an activity and a sleep, take as many passes of the loop as they did with
     the task (pinned on the tree before), and a sleeper among others is woken in its turn."""
     clock = VirtualClock(wires_in_memory=True)

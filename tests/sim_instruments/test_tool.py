@@ -94,7 +94,7 @@ async def test_a_held_reply_looks_at_its_tool_without_a_task_per_look() -> None:
     assert held
     assert supply.clock.now() == 60.0
     assert len(looks) == 60 / HOLD_SCAN_S
-    assert started == []  # the clock jumps in callbacks of the loop (decision 0088)
+    assert started == []  # the clock jumps in callbacks of the loop (decision 0089)
 
 
 def test_an_injected_fault_opens_its_interlock_and_the_tools_conditions_the_rest() -> None:

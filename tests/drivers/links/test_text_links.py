@@ -242,7 +242,7 @@ async def test_a_held_reply_times_out_after_the_hold_and_the_timeout(start_meter
 async def test_a_query_in_memory_goes_on_in_the_pass_its_reply_arrives_in(start_meter):
     """On a dry run's wires in memory, the serial link's task goes on in the pass its reply is
     delivered in (as the Modbus link's, decision 0075), and the tool answers in the pass the
-    line is delivered in (docs/decisions/0088): two passes of the loop from the query written
+    line is delivered in (docs/decisions/0089): two passes of the loop from the query written
     to its reply in hand (the request's delivery and answer, the reply's delivery), where
     there were four, then three."""
     clock = VirtualClock(wires_in_memory=True)

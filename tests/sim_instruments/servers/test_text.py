@@ -199,7 +199,7 @@ class _Received(asyncio.Protocol):
 
 async def test_a_line_in_memory_is_answered_in_the_pass_it_arrives_in(echo_handler):
     """A line on a wire in memory is answered as it is delivered, in that pass of the loop,
-    not the pass after (as a Modbus request is, decision 0075; docs/decisions/0088): its reply
+    not the pass after (as a Modbus request is, decision 0075; docs/decisions/0089): its reply
     is on its way in the pass after the line was sent, and in the client's hands the pass
     after that; lines sent together are answered in order."""
     clock = VirtualClock(wires_in_memory=True)
