@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import fcntl
+import functools
 import heapq
 import itertools
 import math
@@ -27,11 +28,11 @@ import struct
 import termios
 import time
 from asyncio.trsock import TransportSocket
-from collections.abc import Awaitable, Sized
+from collections.abc import Awaitable, Callable, Sized
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from packline.memory_wires import MemoryTransport, MemoryWires
 
@@ -359,6 +360,25 @@ def _current_task() -> asyncio.Task[Any] | None:
         return None
 
 
+_Step = TypeVar("_Step", bound=Callable[..., None])
+
+
+def _settling_step(step: _Step) -> _Step:
+    """A callback of the virtual clock's settling (`VirtualClock._settle`) that leaves none
+    behind if it fails: the next sleeper starts settling afresh, where a settling marked as
+    going on with nothing queued would leave every later sleeper of its loop asleep."""
+
+    @functools.wraps(step)
+    def settling(clock: VirtualClock, *args: Any) -> None:
+        try:
+            step(clock, *args)
+        except BaseException:
+            clock._settling_on = None
+            raise
+
+    return cast(_Step, settling)
+
+
 class VirtualClock:
     """A discrete-event clock for dry runs with every simulated tool in this process.
 
@@ -603,6 +623,7 @@ class VirtualClock:
                 return self._settle_iterations
         return min(1, self._settle_iterations)
 
+    @_settling_step
     def _begin_settling(self, loop: asyncio.AbstractEventLoop) -> None:
         """Settle towards the next jump, as a new sleeper started it or after a jump."""
         self._settle(loop, self._quiet_already(self._ended_at_start), self._quiet_passes())
@@ -616,24 +637,21 @@ class VirtualClock:
         `_after_idle`) where that task's wake-up would be queued, so it looks in the same
         passes and at the same places in them as a task would, without a task's step and
         future on each (docs/decisions/0089)."""
-        try:
-            while True:
-                if quiet < needed and self._has_sleepers():
-                    if self._exchanges:
-                        # Woken by the end of the last activity open: none other may end before.
-                        self._idle_at = self._ended + 1
-                    else:
-                        loop.call_soon(self._after_pass, loop, self._epoch, quiet, needed)
-                    return
-                if not self._has_sleepers():
-                    self._settling_on = None
-                    return
-                self._jump()
-                quiet, needed = self._quiet_already(self._ended_at_start), self._quiet_passes()
-        except BaseException:
-            self._settling_on = None  # the next sleeper starts afresh
-            raise
+        while True:
+            if quiet < needed and self._has_sleepers():
+                if self._exchanges:
+                    # Woken by the end of the last activity open: none other may end before.
+                    self._idle_at = self._ended + 1
+                else:
+                    loop.call_soon(self._after_pass, loop, self._epoch, quiet, needed)
+                return
+            if not self._has_sleepers():
+                self._settling_on = None
+                return
+            self._jump()
+            quiet, needed = self._quiet_already(self._ended_at_start), self._quiet_passes()
 
+    @_settling_step
     def _after_pass(
         self, loop: asyncio.AbstractEventLoop, epoch: int, quiet: int, needed: int
     ) -> None:
@@ -652,6 +670,7 @@ class VirtualClock:
         if (loop := self._settling_on) is not None and ended is not None:
             loop.call_soon(self._after_idle, loop, ended)
 
+    @_settling_step
     def _after_idle(self, loop: asyncio.AbstractEventLoop, ended: int) -> None:
         """Settle on after the last activity open ended (`ended`: `_ended` then)."""
         self._settle(loop, self._quiet_already(ended), self._quiet_passes())

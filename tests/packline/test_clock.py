@@ -570,3 +570,31 @@ async def test_the_clock_settles_in_callbacks_of_the_loop_in_the_passes_a_task_w
         await clock.sleep(1)
     assert passes == [3]
     assert clock.now() == 2
+
+
+async def test_a_look_of_the_settling_that_fails_leaves_the_next_sleeper_to_start_afresh(
+    monkeypatch,
+):
+    """A callback of the clock's settling that raised had left its settling marked as going
+    on with nothing queued: every later sleeper of the loop slept for ever."""
+    clock = VirtualClock()
+    loop = asyncio.get_running_loop()
+    failed: list[dict] = []
+    loop.set_exception_handler(lambda _, context: failed.append(context))
+    passes = clock._quiet_passes
+
+    def fails_once() -> int:
+        monkeypatch.setattr(clock, "_quiet_passes", passes)
+        raise RuntimeError("a look that failed")
+
+    monkeypatch.setattr(clock, "_quiet_passes", fails_once)
+    try:
+        first = asyncio.ensure_future(clock.sleep(1))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert [str(context["exception"]) for context in failed] == ["a look that failed"]
+        await asyncio.wait_for(clock.sleep(2), timeout=5)  # wall seconds: it did not hang
+        await asyncio.wait_for(first, timeout=5)
+    finally:
+        loop.set_exception_handler(None)
+    assert clock.now() == 2
