@@ -15,6 +15,7 @@ from rich.console import Console
 from packline.rendering import DataTable, counted
 from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.engine.liveness import INTERRUPTED
 from packline.sequences.engine.method import measurements_now
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.report import run_report
@@ -90,7 +91,12 @@ WALL = "wall from start to end"
 
 def _timings(report: dict[str, Any]) -> dict[str, str]:
     run = report["run"]
-    cycles = [w["cycle_time_s"] for w in report["wafers"] if w["cycle_time_s"] is not None]
+    # a wafer a run cut off left under way was on the line up to the cut: not a time on it
+    cycles = [
+        w["cycle_time_s"]
+        for w in report["wafers"]
+        if w["cycle_time_s"] is not None and w["status"] != INTERRUPTED
+    ]
     done = sum(w["status"] == "completed" for w in report["wafers"])
     wall = None if run["stopped_wall"] is None else run["stopped_wall"] - run["started_wall"]
     return {

@@ -86,15 +86,15 @@ def last_record(
 
 def cut_off_reason(steps: Sequence[Mapping[str, Any]], labels: Mapping[int, str]) -> str:
     """Where a wafer of a run cut off stood, from its `steps` in the order they started (each
-    named by its label in `labels`): the step it was in, or, between two, the last it
-    finished, or that it had none yet (queued for its first tool); what `show` gives for its
-    reason, beside `interrupted` where the records still say `running`."""
-    running = [step for step in steps if step["status"] == "running"]
-    if running:
-        return f"cut off in {labels[running[-1]['id']]}"
-    if steps:
-        return f"cut off after {labels[steps[-1]['id']]}"
-    return "cut off before its first step"
+    named by its label in `labels`): in the last it started, if that never finished (still
+    `running`, or `interrupted` by the start of a later session that was cut off in turn),
+    else after it, or that it had none yet (queued for its first tool); what `show` and
+    `wafer` give for its reason, beside `interrupted` where the records still say `running`."""
+    if not steps:
+        return "cut off before its first step"
+    last = steps[-1]
+    where = "in" if last["status"] in ("running", INTERRUPTED) else "after"
+    return f"cut off {where} {labels[last['id']]}"
 
 
 def status_text(status: str, claim_check_failed: bool) -> str:

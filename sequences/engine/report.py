@@ -124,11 +124,27 @@ def attempt_text(attempt: int | None) -> str:
     return "" if attempt is None else f" (attempt {attempt})"
 
 
+def shown_wafer(
+    wafer: Mapping[str, Any],
+    steps: Sequence[Mapping[str, Any]],
+    labels: Mapping[int, str],
+    cut_off: bool,
+) -> tuple[str, str | None]:
+    """A wafer's status and reason as `show` and `wafer` give them: as recorded, but for one a
+    run `cut_off` left under way (recorded `running`, which no process drives), `interrupted`
+    with where it stood (`cut_off_reason`, from the run's `steps` and their `labels`)."""
+    if not (cut_off and wafer["status"] == "running"):
+        return wafer["status"], wafer["reason"]
+    own = [step for step in steps if step["wafer_id"] == wafer["wafer_id"]]
+    return INTERRUPTED, cut_off_reason(own, labels)
+
+
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     """The run (its status as shown: a running run nobody drives is `interrupted`), its wafers
     (with their measurements, each by its label, `measurement_labels`, and with the `step`
     that took it: a wafer's latest value of each, and of one taken more than once every one in
-    order under `attempts`, `wafer_measurements`), counts of everything recorded, and its run
+    order under `attempts`, `wafer_measurements`), every step, measurement, alarm,
+    confirmation and disposition recorded, the events, the traces' summary, and its run
     clock's duration (`duration_s`: so far for a run still driven, up to its last record for
     one cut off, `last_record`), and the tools each session drove as read at connect (`tools`:
     driver, address, identity)."""
@@ -157,10 +173,8 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         # on the line since its first step started (docs/engine.md), not since its task began:
         # a wafer queued behind the lot, or one that never started, has not been on the line
         started, stopped = first_step_t.get(wafer["wafer_id"]), wafer["stopped_t"]
-        wafer_status, reason = wafer["status"], wafer["reason"]
-        if cut_off and wafer_status == "running":  # as the run reads: no process drives it
-            own_steps = [s for s in steps if s["wafer_id"] == wafer["wafer_id"]]
-            wafer_status, reason = INTERRUPTED, cut_off_reason(own_steps, labels)
+        wafer_status, reason = shown_wafer(wafer, steps, labels, cut_off)
+        if wafer_status == INTERRUPTED:
             stopped = cut_off_t  # on the line, in a step or between two, until the cut
         wafers.append(
             {
@@ -253,7 +267,9 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
 
         steps = store.steps(run_id)
         labels = step_labels(steps)  # the run's, as its report reads them
-
+        run_status = shown_status(run)
+        cut_off = is_cut_off({**run, "status": run_status})
+        status, reason = shown_wafer(wafer, steps, labels, cut_off)
         history.append(
             {
                 "run_id": run_id,
@@ -262,10 +278,10 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "station": run["station_name"],
                 "lot_id": run["lot_id"],
                 "simulated": bool(run["simulated"]),
-                "run_status": shown_status(run),
+                "run_status": run_status,
                 "started_wall": run["started_wall"],
-                "status": wafer["status"],
-                "reason": wafer["reason"],
+                "status": status,
+                "reason": reason,
                 "steps": [
                     {**s, "label": labels[s["id"]]} for s in own(steps) if s["kind"] != "batch"
                 ],

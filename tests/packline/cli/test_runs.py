@@ -290,7 +290,7 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
     9:53:54; it reads up to its last record now, beside its status `interrupted`. Its wafers
     read `running`, with no time on the line, and `0 done, 0 held` of a lot none of whose
     wafers was left waiting: each reads `interrupted` now, with where it stood and its time
-    on the line up to the cut."""
+    on the line up to the cut, in `show` and in `wafer` alike."""
     db = tmp_path / "runs.db"
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--lot", "2", "--db", str(db)]) == 0
     store = RunStore(db)
@@ -331,3 +331,7 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
     assert rows["W01"][-1].startswith("cut off after ")
     assert rows["W02"][1] == "interrupted"
     assert rows["W02"][-1] == f"cut off in {last['name']}"
+    # the wafer's history says the same
+    assert main(["wafer", "W02", "--db", str(db), "--json"]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    assert (history["status"], history["reason"]) == ("interrupted", f"cut off in {last['name']}")

@@ -1,0 +1,30 @@
+"""Where a run cut off left its wafers, as `show` and `wafer` say it."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.sequences.engine.liveness import cut_off_reason
+
+LABELS = {1: "load", 2: "plasma clean", 3: "unload"}
+
+
+def step(step_id: int, status: str) -> dict:
+    return {"id": step_id, "status": status}
+
+
+@pytest.mark.parametrize(
+    ("steps", "reason"),
+    [
+        ([], "cut off before its first step"),
+        ([step(1, "completed"), step(2, "running")], "cut off in plasma clean"),
+        ([step(1, "completed"), step(2, "completed")], "cut off after plasma clean"),
+        # a later session closed the step its predecessor was cut off in, and was cut off
+        # before it ran it again: the wafer is still in it
+        ([step(1, "completed"), step(2, "interrupted")], "cut off in plasma clean"),
+        ([step(2, "interrupted"), step(2, "completed"), step(3, "completed")],
+         "cut off after unload"),
+    ],
+)  # fmt: skip
+def test_a_wafer_cut_off_is_in_the_last_step_it_started_or_after_it(steps, reason):
+    assert cut_off_reason(steps, LABELS) == reason
