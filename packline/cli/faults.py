@@ -53,8 +53,9 @@ def read_faults(
 ) -> list[Fault]:
     """The `--fault` options, each checked against the simulated tools of `method`'s dry run,
     then against the tools and steps a dry run of its recipe uses and starts (`recipe_outline`,
-    asked once, once every option's tool and fault exist; None, or its tools None: not known,
-    so not checked, which a warning on stderr says of each fault (`_say_unchecked`), and a
+    asked once, once every option's tool and fault exist; `NoOutline`, or its tools None: not
+    known, so not checked, which a warning on stderr says of each fault, and why
+    (`_say_unchecked`), and a
     step that never starts is said not injected at the run's end); BadInput naming the option
     and what it may be."""
     simulators = {

@@ -364,10 +364,16 @@ def recipe_outline(
     known = _recorded_outline(db, method, recipe_hash, renamed)
     if known is not None:
         return known
+    code = planner.returncode
     # a run exits 1 when a wafer or a tool failed, saying nothing on stderr with --quiet
-    why = "its wafer did not complete" if planner.returncode == 1 else f"exit {planner.returncode}"
-    if said:
-        why += f": {said[-1].removeprefix('packline: ')}"
+    why = {1: "its wafer did not complete"}.get(code) or (
+        f"killed by signal {-code}" if code < 0 else f"exit {code}"
+    )
+    # what it said last of its own (`packline: error: ...`) or of an error that ended it (a
+    # traceback's last line), not a warning's line of source
+    cause = [line for line in said if line.startswith("packline:") or "Error" in line]
+    if cause:
+        why += f": {cause[-1].removeprefix('packline: ')}"
     return NoOutline(f"did its one-wafer plan ({why})")
 
 

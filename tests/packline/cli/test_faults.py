@@ -176,10 +176,13 @@ def test_a_fault_the_recipe_s_plan_cannot_check_is_run_with_a_warning_naming_wha
 
 def test_a_plan_that_failed_says_what_it_said(db, capsys, monkeypatch):
     """A plan that ended without its wafer was said to have held it, or not to be done in
-    time, whatever stopped it: the warning says what the plan itself said."""
+    time, whatever stopped it: the warning says what the plan itself said of its end (not a
+    warning's line of source after it)."""
 
     def failing(db: Path, method: str, recipe_text: str, workdir: Path) -> subprocess.Popen:
-        (workdir / schedule.PLAN_LOG).write_text("Traceback ...\nOSError: disk full\n")
+        (workdir / schedule.PLAN_LOG).write_text(
+            "Traceback ...\nOSError: disk full\n/x.py:1: UserWarning: x\n  warnings.warn(x)\n"
+        )
         return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
 
     monkeypatch.setattr(schedule, "plan_recipe", failing)
