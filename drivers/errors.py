@@ -112,11 +112,12 @@ class LimitViolation(ToolError):
 
 
 def _apart(value: float, *bounds: float) -> str:
-    """`value` to 6 significant digits, or to as many as tell it from each of `bounds` (its
-    shortest round-trip text): a value just past a bound read `60.0000001 degC is outside
-    [0, 60]` as `60 degC`."""
+    """`value` to 6 significant digits, or, where that reads as a bound it is not, to as many
+    as tell it from it (its shortest round-trip text, of a numpy scalar too): a value just
+    past a bound read `60.0000001 degC is outside [0, 60]` as `60 degC`."""
     text = f"{value:g}"
-    return repr(value) if any(text == f"{bound:g}" for bound in bounds) else text
+    close = any(text == f"{bound:g}" and value != bound for bound in bounds)
+    return repr(float(value)) if close else text
 
 
 def described_limit(minimum: float, maximum: float, unit: str, source: str = "") -> str:
