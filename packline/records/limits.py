@@ -12,19 +12,19 @@ dictionary, which the records do not keep).
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import yaml
+from typing import Any
 
 from packline.drivers.equipment.limits import Limit, narrow_limits
 from packline.drivers.registry import TOOL_KINDS
+from packline.sequences.engine.recorded_station import recorded_tools
 
 
-def station_limits(station_yaml: str) -> dict[str, dict[str, Limit]]:
-    """Each tool of a recorded station file: its setpoint limits (the driver's, narrowed by
-    the station's `limits:`); a tool whose driver is not a registered kind has none."""
-    station = yaml.safe_load(station_yaml) or {}
+def station_limits(run: Mapping[str, Any]) -> dict[str, dict[str, Limit]]:
+    """Each tool of the station `run` (a runs row) recorded: its setpoint limits (the
+    driver's, narrowed by the station's `limits:`); a tool whose driver is not a registered
+    kind has none."""
     limits: dict[str, dict[str, Limit]] = {}
-    for name, entry in (station.get("tools") or {}).items():
+    for name, entry in recorded_tools(run).items():
         kind = TOOL_KINDS.get(str((entry or {}).get("driver")))
         if kind is None:
             limits[str(name)] = {}

@@ -189,7 +189,7 @@ def traces_section(records: RunRecords, header: dict[str, Any], charts: dict[str
     traces = records.traces()
     if traces.empty:
         return "<p>No process trace recorded.</p>"
-    limits = station_limits(header["station_yaml"])
+    limits = station_limits(header)
     failures = records.alarms().drop_duplicates(list(FAILURE))
     parts = [
         "<p>Dashed red lines: the limits of the setpoint of the trace's name and unit. Solid "
