@@ -81,6 +81,7 @@ def test_the_station_file_is_named_as_every_other_command_names_it_too(tmp_path,
     assert main(["station", "check", "--station", missing]) == 2
     assert "missing.yaml: cannot read it" in capsys.readouterr().err
     assert main(["station", "check"]) == 2
+    assert "name the station file once" in capsys.readouterr().err
     assert main(["station", "check", missing, "--station", missing]) == 2
     assert "name the station file once" in capsys.readouterr().err
 

@@ -23,7 +23,14 @@ from packline.sim_instruments.twin import (
 )
 from packline.sim_instruments.twin import snapshot as snapshot_module
 from packline.sim_instruments.twin.freezing import thaw
-from packline.sim_instruments.twin.parts import BumpKind, Film, FilmMaterial, Tone, WiringLevel
+from packline.sim_instruments.twin.parts import (
+    BumpKind,
+    Film,
+    FilmMaterial,
+    StackLevel,
+    Tone,
+    WiringLevel,
+)
 from packline.sim_instruments.twin.snapshot import (
     Snapshots,
     Workpiece,
@@ -312,6 +319,19 @@ def order_an_array_as_fortran(wafer: Workpiece) -> None:  # its bytes a copy, no
     wafer.balls.offset_um = np.asfortranarray(wafer.balls.offset_um + 0.5)
 
 
+def set_the_frames_metal(wafer: Workpiece) -> None:  # a part after the history
+    wafer.frame.column_metal = "Cu"
+
+
+def stack_a_level(wafer: Workpiece) -> None:  # a dataclass more in a part after the history
+    wafer.stack.levels.append(StackLevel.empty("P01", wafer.geometry.site_count))
+
+
+def write_a_frame_array(wafer: Workpiece) -> None:  # an array of a part after the history
+    thaw(wafer.frame.column_top_um)
+    wafer.frame.column_top_um[0] += 5.0
+
+
 def retype_an_array_in_place(wafer: Workpiece) -> None:  # its bytes as they were
     wafer.surface.oxide_nm.dtype = np.dtype(np.int32)  # type: ignore[misc]
 
@@ -354,6 +374,9 @@ CHANGES = [
     retype_an_array_in_place,
     order_an_array_as_fortran,
     replace_a_part,
+    set_the_frames_metal,
+    stack_a_level,
+    write_a_frame_array,
 ]
 #: Changes of objects that leave the snapshot's bytes as they were.
 SAME_BYTES = [replace_a_detail_by_an_equal_one, replace_an_array_by_an_equal_one, change_nothing]
