@@ -197,7 +197,7 @@ def timeline(
         table.add_row(clock_text(at), what, detail, status.strip())
     if not rows:  # an empty table had read as records lost
         table.options["caption"] = Text(
-            "no step recorded: the wafer never started one (held or stopped first)"
+            "no step recorded: the wafer never started one (held, stopped or cut off first)"
         )
     return table
 

@@ -16,6 +16,8 @@ from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, 
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import before_after
 
+from .output import db_option
+
 
 def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
     """Per wafer: outcome, time on the line, and the twin's before/after metrics (dry run)."""
@@ -54,6 +56,13 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
         markup=False,
         highlight=False,
     )
+    if is_cut_off(run):
+        console.print(
+            f"cut off, nothing drives it: `packline resume {run['id']}{db_option(db)}` goes on "
+            "from its records (docs/engine.md, Checkpoints and resume)",
+            markup=False,
+            highlight=False,
+        )
 
 
 def shown_run_status(report: dict[str, Any]) -> str:

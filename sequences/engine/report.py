@@ -139,6 +139,24 @@ def shown_wafer(
     return INTERRUPTED, cut_off_reason(own, labels)
 
 
+#: What `show` and `wafer` say of a step a run cut off left without an end (`shown_steps`).
+CUT_OFF_STEP = "cut off: no end recorded (a resume closes it)"
+
+
+def shown_steps(steps: Sequence[Mapping[str, Any]], cut_off: bool) -> list[dict[str, Any]]:
+    """A run's step records as `show` and `wafer` give them: as recorded, but of a run
+    `cut_off`, a step recorded `running` (no process drives it) reads `interrupted`, as the
+    resume that closes it records it, with why (`CUT_OFF_STEP`)."""
+    if not cut_off:
+        return [dict(step) for step in steps]
+    return [
+        {**step, "status": INTERRUPTED, "error": CUT_OFF_STEP}
+        if step["status"] == "running"
+        else dict(step)
+        for step in steps
+    ]
+
+
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     """The run (its status as shown: a running run nobody drives is `interrupted`), its wafers
     (with their measurements, each by its label, `measurement_labels`, and with the `step`
@@ -210,7 +228,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "duration_s": duration,
         "wafers": wafers,
         # each with its label, which the measurements' labels name it by
-        "steps": [{**step, "label": labels[step["id"]]} for step in steps],
+        "steps": [{**step, "label": labels[step["id"]]} for step in shown_steps(steps, cut_off)],
         "measurements": measurements,
         "alarms": store.table("alarms", run_id),
         "confirmations": store.table("confirmations", run_id),
@@ -283,7 +301,9 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "status": status,
                 "reason": reason,
                 "steps": [
-                    {**s, "label": labels[s["id"]]} for s in own(steps) if s["kind"] != "batch"
+                    {**s, "label": labels[s["id"]]}
+                    for s in shown_steps(own(steps), cut_off)
+                    if s["kind"] != "batch"
                 ],
                 "measurements": own(store.table("measurements", run_id)),
                 "alarms": own(store.table("alarms", run_id)),

@@ -323,9 +323,13 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
     assert line.rstrip().endswith(f"{clock_text(listed['last_record_t'])} simulated")
     assert "2 (0 done, 0 held, 2 interrupted)" in line
     assert main(["show", run["id"], "--db", str(db)]) == 0
-    cells = [
-        [c.strip() for c in line.split("│")[1:-1]] for line in capsys.readouterr().out.splitlines()
-    ]
+    shown = capsys.readouterr().out
+    # what goes on from here, with the database it is in, and the step left without an end
+    words = " ".join(shown.replace("│", " ").split())  # as read, however the lines wrap
+    assert f"`packline resume {run['id']} --db {db.resolve()}` goes on" in words
+    assert "interrupted: cut off: no end recorded (a resume" in words
+    assert " running " not in shown
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in shown.splitlines()]
     rows = {row[0]: row for row in cells if row and row[0] in ("W01", "W02")}
     assert rows["W01"][1:3] == ["interrupted", clock_text(steps_end - first)]
     assert rows["W01"][-1].startswith("cut off after ")
