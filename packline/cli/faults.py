@@ -66,7 +66,11 @@ def read_faults(
     faults = []
     for text in texts:
         target, _, step = text.partition("@")
-        tool, _, fault = target.partition(":")
+        tool, colon, fault = target.partition(":")
+        if not colon:
+            raise BadInput(
+                f"--fault {text}: give it as TOOL:FAULT[@STEP] (plasma_cleaner:rf_mismatch)"
+            )
         if tool not in simulators:
             raise BadInput(
                 f"--fault {text}: the dry run of {method.name} has no tool {tool!r}; its tools: "

@@ -14,9 +14,16 @@ class BadInput(PacklineError):
 
 
 def spelt_closest(word: str, choices: Iterable[str]) -> list[str]:
-    """The (at most three) `choices` spelt closest to `word`, closest first: what a slip of
-    the keys may have meant (`plasma clen` -> `plasma clean`)."""
-    return difflib.get_close_matches(word, list(choices), 3, 0.5)
+    """The (at most three) `choices` spelt closest to `word`, closest first, whatever their
+    case: what a slip of the keys may have meant (`plasma clen` -> `plasma clean`,
+    `RF_MISMATCH` -> `rf_mismatch`)."""
+    by_folded: dict[str, str] = {}
+    for choice in choices:
+        by_folded.setdefault(choice.casefold(), choice)
+    if word.casefold() in by_folded:  # a slip of case alone: that one
+        return [by_folded[word.casefold()]]
+    closest = difflib.get_close_matches(word.casefold(), list(by_folded), 3, 0.5)
+    return [by_folded[folded] for folded in closest]
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

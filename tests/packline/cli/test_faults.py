@@ -52,6 +52,8 @@ def test_a_dry_run_whose_wafers_were_all_held_says_in_one_line_that_nothing_was_
         ("plasma_cleaner:rf_mismatch@", "no step named after '@'"),
         ("plasma_cleanr:rf_mismatch", "its tools: plasma_cleaner (did you mean 'plasma_cleaner'?)"),
         ("plasma_cleaner:rf_mismach", "throttle_valve (did you mean 'rf_mismatch'?)"),
+        ("plasma_cleaner:RF_MISMATCH", "throttle_valve (did you mean 'rf_mismatch'?)"),
+        ("plasma_cleaner", "--fault plasma_cleaner: give it as TOOL:FAULT[@STEP]"),
     ],
 )
 def test_a_wrong_fault_is_bad_input_and_runs_nothing(db, capsys, fault, message):
