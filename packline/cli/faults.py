@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.engine.errors import BadInput, did_you_mean
-from packline.sequences.engine.events import Event
+from packline.sequences.engine.events import FAULT_INJECTED, Event
 from packline.sequences.engine.method import Method
 from packline.sim_instruments.line import SimulatedLine
 
@@ -131,10 +131,14 @@ def _say_unchecked(faults: list[Fault], outline: RecipeOutline | NoOutline) -> N
 
 class FaultInjector:
     """As the run's `line_ready`, keeps the dry run's simulated line; as an observer of the
-    run's events, injects each fault on its tool at its moment, once."""
+    run's events, injects each fault on its tool at its moment, once, and records that it did
+    (a `fault-injected` event, through the run's `record`: a reader of the records later
+    tells an injected alarm from one the line raised)."""
 
     def __init__(self, faults: list[Fault]) -> None:
         self.faults = faults
+        #: The run's event log's `emit`, once the run is open.
+        self.record: Callable[..., None] | None = None
         self._line: SimulatedLine | None = None
         #: Whether the session started (a resume refused before it did injects nothing, and
         #: misses nothing).
@@ -154,6 +158,14 @@ class FaultInjector:
             if due and not fault.injected and self._line is not None:
                 self._line.tools[fault.tool].inject_fault(fault.fault)
                 fault.injected = True
+                if self.record is not None:
+                    self.record(
+                        FAULT_INJECTED,
+                        tool=fault.tool,
+                        status=fault.fault,
+                        message=f"--fault {fault.text}",
+                        data={"fault": fault.fault, "step": fault.step},
+                    )
 
     def report_missed(self) -> None:
         """Say on stderr which faults never came due in a session that started (no step of

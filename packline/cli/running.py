@@ -79,6 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     confirm=confirm,
                     line_ready=injector.line_ready if injector else None,
                 ),
+                injector,
             )
         )
     finally:
@@ -172,6 +173,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                     refuse_uncleared=run["simulated"],
                     by=args.by,
                 ),
+                injector,
             )
         )
     finally:
@@ -180,7 +182,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
             injector.report_missed()
 
 
-async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[..., Any]) -> int:
+async def _drive(
+    args: argparse.Namespace,
+    store: RunStore,
+    opener: Callable[..., Any],
+    injector: FaultInjector | None = None,
+) -> int:
     console = terminal()
     interactive = sys.stdin.isatty() and not args.json
     observers: list[Observer] = []
@@ -197,6 +204,8 @@ async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[...
         console, interactive=interactive, confirmed_by=args.confirmed_by, view=view
     )
     async with opener(observers, operator.confirm_fn()) as engine:
+        if injector is not None:
+            injector.record = engine.emit  # the run's records say what it injected
         if view is not None:
             view.attach(engine)
         # The started heap is left out of full collections while the run polls its tools.

@@ -46,6 +46,9 @@ Observer = Callable[[Event], None]
 #: The kind of event a tool's own report of its state is (`keeper.py`): recorded, and read by
 #: the tool time accounting.
 TOOL_STATE = "tool-state"
+#: The kind of event a dry run's `--fault` records as it injects a simulated tool's fault
+#: (`packline/cli/faults.py`): its tool, the fault as its status, the option as its message.
+FAULT_INJECTED = "fault-injected"
 #: The kinds of event `packline show` and the report leave out of a run's events: the tools'
 #: own states, which the Gantt chart draws instead (a run records hundreds).
 UNLISTED = frozenset({TOOL_STATE})

@@ -74,6 +74,7 @@ class PlainLog:
             "waiting-for-clear",
             "claim-check",
             "run-finished",
+            "fault-injected",  # events.FAULT_INJECTED: `packline runs` imports no dataclasses
         }
     )
 

@@ -31,7 +31,7 @@ from .errors import (
     StepError,
     failure_text,
 )
-from .events import TOOL_STATE, Event, Observer
+from .events import FAULT_INJECTED, TOOL_STATE, Event, Observer
 from .records import RunStore
 from .tools import Tool
 
@@ -57,6 +57,7 @@ RECORDED_EVENTS = frozenset(
         "tool-replaced",
         "disposition",
         TOOL_STATE,
+        FAULT_INJECTED,
     }
 )
 

@@ -204,6 +204,20 @@ def test_a_fault_whose_step_never_starts_is_said_not_injected(db, capsys):
     assert "was not injected: no step 'plasma clean' started" in capsys.readouterr().err
 
 
+def test_a_fault_injected_is_in_the_runs_records(db, capsys):
+    """A new user reading a run with an injected fault saw an alarm that looked like the
+    line's own: the run records each fault it injected, which `show` lists; one never due is
+    not recorded."""
+    at_clean, at_vent = "plasma_cleaner:rf_mismatch@plasma clean", "plasma_cleaner:gas_supply@vent"
+    args = ["run", "plasma-clean", "--sim", "--quiet", "--fault", at_clean, "--fault", at_vent]
+    assert main(args) == 1
+    capsys.readouterr()
+    assert main(["show", "last"]) == 0
+    injected = [line for line in capsys.readouterr().out.splitlines() if "fault-injected" in line]
+    assert len(injected) == 1
+    assert "fault-injected plasma_cleaner rf_mismatch: --fault " + at_clean in injected[0]
+
+
 def test_resume_injects_a_fault_into_the_dry_runs_next_session(db, capsys):
     fault = "plasma_cleaner:rf_mismatch@plasma clean"
     run = ["run", "plasma-clean", "--sim", "--lot", "6", "--failure-policy", "stop", "--json"]
