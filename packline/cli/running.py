@@ -228,7 +228,7 @@ async def _drive(
             )
         )
     else:
-        print_summary(console, report, store.path)
+        print_summary(console, report, store)
         print_claim_check(console, report["claim_check"])
         if advice := what_held_wafers_need(store, engine.run_id, args.confirmed_by):
             console.print(advice, markup=False, highlight=False, soft_wrap=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -14,6 +13,7 @@ from packline.rendering import DataTable, counted
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, event_line
+from packline.sequences.engine.records import RunStore
 from packline.sequences.engine.report import (
     attempt_text,
     measurement_attempts,
@@ -33,9 +33,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     try:
         report = run_report(store, store.resolve_run(args.run))
+        return answer(args, report, lambda console: print_run(console, report, store))
     finally:
         store.close()
-    return answer(args, report, lambda console: print_run(console, report, store.path))
 
 
 def cmd_wafer(args: argparse.Namespace) -> int:
@@ -71,7 +71,7 @@ def one_wafer(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     return kept, [h["run_id"] for h in history if h not in kept]
 
 
-def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
+def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None:
     """`packline show`: the run and its recipe's values, its summary and claim check, then
     every wafer's steps, measurements (limits, verdict, margin), alarms and confirmations, and
     the run-level events."""
@@ -87,7 +87,7 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
     console.print(f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}:", markup=False)
     console.print(report["recipe"].rstrip(), markup=False, highlight=False)
     console.print(tools_table(report["tools"], run["sessions"]))
-    print_summary(console, report, db)
+    print_summary(console, report, store)
     print_claim_check(console, report["claim_check"])
     for wafer in report["wafers"]:
         wafer_id = wafer["wafer"]

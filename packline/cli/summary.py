@@ -4,22 +4,23 @@ clocks, and the claim check of the simulated product."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from packline.rendering import DataTable
 from packline.sequences.engine.claim_check import margin_text, nothing_checked
+from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
 from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.records import RunStore
 from packline.sequences.engine.report import before_after
 
 from .output import db_option
 
 
-def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
+def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> None:
     """Per wafer: outcome, time on the line, and the twin's before/after metrics (dry run)."""
     run = report["run"]
     metrics = sorted({name for w in report["wafers"] for name in before_after(w)})
@@ -52,13 +53,14 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
     if run["error"]:
         console.print(f"error: {run['error']}", markup=False, highlight=False)
     console.print(
-        f"{clocks_text(report)}; records in {db} (packline show {run['id']})",
+        f"{clocks_text(report)}; records in {store.path} (packline show {run['id']})",
         markup=False,
         highlight=False,
     )
     if is_cut_off(run):
         console.print(
-            f"cut off, nothing drives it: `packline resume {run['id']}{db_option(db)}` goes on "
+            f"cut off, nothing drives it: "
+            f"{resume_command(store, run['id'], db_option=db_option(store.path))} goes on "
             "from its records (docs/engine.md, Checkpoints and resume)",
             markup=False,
             highlight=False,

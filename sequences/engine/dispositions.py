@@ -138,21 +138,25 @@ def disposition_command(run_id: str, decisions: str = "release|rework|scrap") ->
 IN_ADVANCE = " (in advance, --confirmed-by)"
 
 
-def resume_command(store: RunStore, run_id: str, confirmed_by: str | None = None) -> str:
+def resume_command(
+    store: RunStore, run_id: str, confirmed_by: str | None = None, *, db_option: str = ""
+) -> str:
     """The command that resumes run `run_id`, as a hint names it once its held wafers are
     decided: with `--confirmed-by NAME` again when the session (`confirmed_by`), or else the
     run's latest confirmation, was answered in advance in that name (it is not carried over:
     whoever resumes answers for that session); else with `--confirmed-by NAME` when a held
     wafer's latest hold is a confirmation no operator was there to answer (`no_operator`),
     saying why. A resume without it, from a script, holds the wafers again at their first
-    confirmation: an operator who followed a bare `packline resume` went round."""
+    confirmation: an operator who followed a bare `packline resume` went round. `db_option`
+    (` --db PATH`, or nothing for the default database) ends the command itself."""
     if confirmed_by is None:
         answered = [row["by"] for row in store.table("confirmations", run_id)]
         if answered and answered[-1].endswith(IN_ADVANCE):
             confirmed_by = answered[-1].removesuffix(IN_ADVANCE)
     if confirmed_by is not None:
         return (
-            f"`packline resume {run_id} --confirmed-by {confirmed_by}` (its confirmations were "
+            f"`packline resume {run_id} --confirmed-by {confirmed_by}{db_option}` (its "
+            "confirmations were "
             f"answered in advance by {confirmed_by}; a resume answers its own)"
         )
     holds = latest_holds(store, run_id)
@@ -162,9 +166,10 @@ def resume_command(store: RunStore, run_id: str, confirmed_by: str | None = None
         if wafer["status"] == "held" and holds.get(wafer["wafer_id"], {}).get("no_operator")
     ]
     if not unanswered:
-        return f"`packline resume {run_id}`"
+        return f"`packline resume {run_id}{db_option}`"
     return (
-        f"`packline resume {run_id} --confirmed-by NAME` ({', '.join(unanswered)} held at an "
+        f"`packline resume {run_id} --confirmed-by NAME{db_option}` ({', '.join(unanswered)} "
+        "held at an "
         "operator confirmation no operator answered: a resume without --confirmed-by, and "
         "without a terminal, holds them there again)"
     )
