@@ -143,16 +143,14 @@ def shown_wafer(
 CUT_OFF_STEP = "cut off: no end recorded (a resume closes it)"
 
 
-def shown_steps(steps: Sequence[Mapping[str, Any]], cut_off: bool) -> list[dict[str, Any]]:
+def shown_steps(steps: Sequence[Mapping[str, Any]], cut_off: bool) -> list[Mapping[str, Any]]:
     """A run's step records as `show` and `wafer` give them: as recorded, but of a run
     `cut_off`, a step recorded `running` (no process drives it) reads `interrupted`, as the
     resume that closes it records it, with why (`CUT_OFF_STEP`)."""
-    if not cut_off:
-        return [dict(step) for step in steps]
     return [
         {**step, "status": INTERRUPTED, "error": CUT_OFF_STEP}
-        if step["status"] == "running"
-        else dict(step)
+        if cut_off and step["status"] == "running"
+        else step
         for step in steps
     ]
 
