@@ -1,9 +1,12 @@
 """Batch formation for batch tools (TestStand's batch synchronisation).
 
-Wafers arriving at the same batch stage gather in a forming batch; it closes when it is full,
-when no other live wafer of the lot can still arrive at that stage, or when its timeout (from
-its first arrival, in process time) runs out. The first wafer leads: it takes the whole tool,
-runs the batch once and hands the outcome to every member. On resume, wafers cut off inside a
+Wafers arriving at the same batch stage gather in a forming batch; it asks for its tool when it
+is full, when no other live wafer of the lot can still arrive at that stage, or when its
+timeout (from its first arrival, in process time) runs out. A batch whose tool is still busy
+when its timeout runs out goes on taking the wafers that arrive, up to its size, until the tool
+is given to it: the wafers waiting at a busy oven all go in when it frees, as an operator
+loads them (decision 0090). The first wafer leads: it takes the whole tool, runs the batch once
+and hands the outcome to every member. On resume, wafers cut off inside a
 batch only batch with wafers that completed the same irreversible steps of it (their
 "signature"), so no irreversible step is ever repeated on a wafer in a mixed batch.
 
@@ -119,7 +122,7 @@ class Batcher:
         try:
             await wait_for(self._clock, asyncio.shield(forming.closed), timeout_s, "batch forming")
         except ClockTimeout:
-            self._close(forming)
+            self._ask_for_tool(forming)
         except BaseException as error:
             self._finish(forming, error)
             raise
@@ -140,6 +143,7 @@ class Batcher:
         try:
             assert forming.ticket is not None
             tool = await self._pool.wait(forming.ticket, timeout_s=self._tool_wait_timeout_s)
+            self._stop_joining(forming)
             try:
                 batch_id = f"b{next(self._numbers)}-s{self._session}"
                 result = await lead(forming.members, tool, batch_id)
@@ -152,7 +156,7 @@ class Batcher:
         return result
 
     def _finish(self, forming: _Forming[Any], error: BaseException) -> None:
-        self._forming.pop((forming.key, forming.signature), None)
+        self._stop_joining(forming)
         if forming.ticket is not None:
             self._pool.cancel(forming.ticket)
         for future in (forming.closed, forming.done):
@@ -164,10 +168,22 @@ class Batcher:
                 future.exception()  # retrieved here; followers re-raise their own copy
 
     def _close(self, forming: _Forming[Any]) -> None:
-        self._forming.pop((forming.key, forming.signature), None)
+        """No wafer joins `forming` any more; it asks for its tool if it has not yet."""
+        self._stop_joining(forming)
+        self._ask_for_tool(forming)
+
+    def _ask_for_tool(self, forming: _Forming[Any]) -> None:
+        """Queue `forming` for its tool (once), and let its leader wait for it; wafers may
+        still join it until the tool is given or it is closed."""
         if not forming.closed.done():
             forming.ticket = self._pool.request(forming.role, whole=True)
             forming.closed.set_result(None)
+
+    def _stop_joining(self, forming: _Forming[Any]) -> None:
+        """`forming` takes no more wafers: a later arrival at its stage forms another batch."""
+        key = (forming.key, forming.signature)
+        if self._forming.get(key) is forming:
+            del self._forming[key]
 
     def recheck(self) -> None:
         """Close every forming batch that is full or that no live wafer can still join."""
@@ -177,6 +193,10 @@ class Batcher:
                 self._close(forming)
 
     def stop_forming(self, reason: str) -> None:
-        """Terminate: every forming batch ends now, its wafers stop."""
+        """Terminate: every forming batch ends now, its wafers stop; one already queued for its
+        tool ends with the tool's queue (`ToolPool.stop_waiting`)."""
         for forming in list(self._forming.values()):
-            self._finish(forming, RunTerminated(reason))
+            if forming.ticket is None:
+                self._finish(forming, RunTerminated(reason))
+            else:
+                self._stop_joining(forming)
