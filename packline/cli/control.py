@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.dispositions import (
     Decision,
     disposition_command,
+    dry_run_release_warning,
     record_disposition,
     resume_command,
     undecided_wafers,
@@ -145,8 +147,15 @@ def cmd_disposition(args: argparse.Namespace) -> int:
             store, args.run, args.wafer_id, Decision(args.decision), args.by, args.reason
         )
         resume = resume_command(store, row["run_id"])
+        warning = (
+            dry_run_release_warning(store, row["run_id"], row["wafer_id"])
+            if row["decision"] == Decision.RELEASE
+            else None
+        )
     finally:
         store.close()
+    if warning is not None:
+        print(f"packline: warning: {warning}", file=sys.stderr)
     if args.json:
         print_json(row)
     elif row["decision"] == Decision.SCRAP:

@@ -115,6 +115,25 @@ def record_disposition(
     return row
 
 
+def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str | None:
+    """What an operator releasing held wafer `wafer_id` (its full id) of run `run_id` should
+    know first, or None: in a dry run, an irreversible step the run stopped under did not
+    happen on the simulated wafer, which goes on as it was before it, so the next steps meet a
+    wafer without it and its claim check fails. (Released all the same: a dry run is where a
+    release's handling is rehearsed.)"""
+    if not store.run(run_id)["simulated"] or not latest_holds(store, run_id).get(
+        wafer_id, {}
+    ).get("cut_off"):
+        return None
+    return (
+        f"wafer {wafer_id} of run {run_id} is released past an irreversible step the run "
+        "stopped under, in a dry run: its simulated wafer goes on as it was before that step, "
+        "so the next steps meet a wafer the step never changed and its claim check will fail; "
+        f"to carry the step out on it, rework it instead (packline disposition {run_id} "
+        f"{wafer_id} rework --by NAME --reason TEXT, before the resume)"
+    )
+
+
 def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     """Each wafer of run `run_id` that was ever held -> the data of its latest `held` event
     (`refused`: its step was one its tool refused; `tool_unavailable`: no tool was given to

@@ -55,6 +55,15 @@ async def held_lot(store, wafer_ids: list[str] | None = None) -> str:
     return engine.run_id
 
 
+def held_lot_in(db, wafer_ids: list[str] | None = None) -> str:
+    """`held_lot` in the run database at `db`, closed again for the commands to open."""
+    store = RunStore(db)
+    try:
+        return asyncio.run(held_lot(store, wafer_ids))
+    finally:
+        store.close()
+
+
 def clean_rows(store, run_id, wafer_id):
     return [
         s
@@ -161,11 +170,7 @@ async def test_a_disposition_is_refused_unless_the_wafer_is_held_and_the_run_sto
 
 
 def test_a_dry_runs_wafer_is_its_own_with_its_disposition(db, capsys):
-    store = RunStore(db)
-    try:
-        run_id = asyncio.run(held_lot(store))
-    finally:
-        store.close()
+    run_id = held_lot_in(db)
     assert main(["disposition", run_id, "W01", "release", "--by", "ana", "--reason", "ok"]) == 0
     assert "packline resume" in capsys.readouterr().out
     assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet"]) == 0
@@ -191,6 +196,31 @@ def test_a_dry_runs_wafer_is_its_own_with_its_disposition(db, capsys):
         assert wafer_history(store, "W02")[0]["status"] == "held"
     finally:
         store.close()
+
+
+def test_a_dry_run_s_release_past_a_cut_off_step_warns_that_the_step_never_happened(db, capsys):
+    """W01's plasma clean was cut off as it started: the resumed dry run's simulated wafer is
+    as it was before it, so a release goes on with its residue and the claim check fails.
+    The release is recorded (a dry run rehearses it) with a warning naming the rework; a
+    rework, or a release of a hold for another cause, says nothing of it."""
+    run_id = held_lot_in(db)
+    assert main(["disposition", run_id, "W01", "release", "--by", "ana", "--reason", "ok"]) == 0
+    captured = capsys.readouterr()
+    assert f"wafer W01 of run {run_id}: release by ana" in captured.out
+    assert captured.err == (
+        f"packline: warning: wafer W01 of run {run_id} is released past an irreversible step "
+        "the run stopped under, in a dry run: its simulated wafer goes on as it was before "
+        "that step, so the next steps meet a wafer the step never changed and its claim check "
+        f"will fail; to carry the step out on it, rework it instead (packline disposition "
+        f"{run_id} W01 rework --by NAME --reason TEXT, before the resume)\n"
+    )
+    assert main(["disposition", run_id, "W02", "rework", "--by", "ana", "--reason", "ok"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["resume", run_id, "--quiet"]) == 1  # W03 and W04 are still held
+    capsys.readouterr()
+    assert main(["show", run_id, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["claim_check"]["status"] == "failed"  # what the warning said of W01
 
 
 def test_a_wafer_is_named_by_a_unique_end_of_its_id_and_runs_count_the_scrapped(db, capsys):
@@ -229,7 +259,7 @@ def test_a_released_step_stays_released_when_the_wafer_is_held_again_and_reworke
     plan = Plan.from_records(steps, wafers, {"W01": Decision.REWORK})
     assert plan.status("W01", "laminate#0") == "completed"  # never run twice
     assert plan.status("W01", "peel support#0") is None  # done again
-    assert plan.hold_reason("W01") is None
+    assert plan.hold("W01") is None
 
 
 def test_a_rework_stands_when_the_wafer_is_held_for_want_of_a_tool_before_the_step():
@@ -250,7 +280,7 @@ def test_a_rework_stands_when_the_wafer_is_held_for_want_of_a_tool_before_the_st
     assert plan.run_again == {"W01"}
     assert plan.status("W01", "unload from ball mounter#0") == "completed"
     assert plan.status("W01", "reflow balls#0") is None  # done again
-    assert plan.hold_reason("W01") is None
+    assert plan.hold("W01") is None
 
 
 def test_a_rework_stands_when_its_session_stopped_before_the_step():
@@ -271,7 +301,7 @@ def test_a_rework_stands_when_its_session_stopped_before_the_step():
         row(4, "load#0", "completed"),
     ]
     plan = Plan.from_records(steps, [{"wafer_id": "W01", "status": "running"}])
-    assert plan.hold_reason("W01") is None
+    assert plan.hold("W01") is None
     assert plan.status("W01", "plasma clean#0") is None  # done again
 
 
