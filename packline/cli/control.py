@@ -23,9 +23,9 @@ from packline.sequences.engine.dispositions import (
 )
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import is_alive, shown_status
-from packline.sequences.engine.records import RunStore
+from packline.sequences.engine.records import RunStore, db_option
 
-from .output import EXIT_OK, db_option, open_store, print_json
+from .output import EXIT_OK, open_store, print_json
 from .parser import add_by, add_common, add_run_ref, ordered_by, person
 
 
@@ -99,11 +99,12 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
             check_tool(store.run(run_id), args.tool)
             order = Order(CLEAR_TOOL, by=args.by, tool=args.tool)
             store.post_control(run_id, order.text(), time.time())
-        resume = resume_command(store, run_id)
+        db = db_option(store.path)
+        resume = resume_command(store, run_id, db_option=db)
         if undecided := undecided_wafers(store, run_id):
             resume = (
                 f"{', '.join(undecided)} held: decide each first "
-                f"({disposition_command(run_id)}), then {resume}"
+                f"({disposition_command(run_id, db_option=db)}), then {resume}"
             )
     finally:
         store.close()
@@ -116,7 +117,7 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
     elif recorded is None:
         print(
             f"clear-tool {args.tool} requested for run {run_id} by {args.by}; the run records "
-            f"it as a tool-cleared event (packline show {run_id})"
+            f"it as a tool-cleared event (packline show {run_id}{db})"
         )
     else:
         print(f"{recorded['message']} (recorded in run {run_id}; {resume})")
@@ -146,7 +147,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         row = record_disposition(
             store, args.run, args.wafer_id, Decision(args.decision), args.by, args.reason
         )
-        resume = resume_command(store, row["run_id"])
+        resume = resume_command(store, row["run_id"], db_option=db_option(store.path))
         warning = (
             dry_run_release_warning(store, row["run_id"], row["wafer_id"])
             if row["decision"] == Decision.RELEASE

@@ -13,7 +13,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # `packline --help` needs none of them
@@ -30,18 +29,6 @@ def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
     from packline.sequences.engine.records import RunStore, default_db_path
 
     return RunStore(args.db or default_db_path(), create=create)
-
-
-def db_option(db: str | Path) -> str:
-    """What a command named for the user to run next on database `db` needs to find it:
-    nothing for the default one (`default_db_path`), else ` --db PATH` (absolute, quoted
-    for the shell), since the named command would otherwise look in the default one."""
-    import shlex
-
-    from packline.sequences.engine.records import default_db_path
-
-    path = Path(db).resolve()
-    return "" if path == default_db_path().resolve() else f" --db {shlex.quote(str(path))}"
 
 
 #: How wide output piped to a file or a program is laid out at least: wide enough not to

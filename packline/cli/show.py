@@ -13,7 +13,7 @@ from packline.rendering import DataTable, counted
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, event_line
-from packline.sequences.engine.records import RunStore
+from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
     attempt_text,
     measurement_attempts,
@@ -54,8 +54,9 @@ def cmd_wafer(args: argparse.Namespace) -> int:
             raise BadInput(f"wafer {args.wafer_id!r}: not in run {run_id}")
     else:
         history, others = one_wafer(history)
+    db = db_option(store.path)
     return answer(
-        args, history, lambda console: print_wafer(console, args.wafer_id, history, others)
+        args, history, lambda console: print_wafer(console, args.wafer_id, history, others, db)
     )
 
 
@@ -251,11 +252,15 @@ def measured_text(measurement: dict[str, Any]) -> str:
 
 
 def print_wafer(
-    console: Console, wafer_id: str, history: list[dict[str, Any]], others: list[str]
+    console: Console,
+    wafer_id: str,
+    history: list[dict[str, Any]],
+    others: list[str],
+    db_option: str = "",
 ) -> None:
     """`packline wafer ID`: each run the wafer was in, its outcome, and every step,
     measurement, alarm, confirmation and disposition of it; then the runs of other wafers of
-    that id."""
+    that id (and the command that shows one, with `db_option`)."""
     for entry in history:
         console.print(
             f"wafer {wafer_id} in run {entry['run_id']} ("
@@ -280,7 +285,7 @@ def print_wafer(
     if others:
         console.print(
             f"{wafer_id} also names another wafer in run(s) {', '.join(others)} (a dry run's "
-            f"wafers are its own): packline wafer {wafer_id} --run RUN",
+            f"wafers are its own): packline wafer {wafer_id} --run RUN{db_option}",
             markup=False,
             highlight=False,
         )

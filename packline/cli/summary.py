@@ -14,10 +14,8 @@ from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
 from packline.sequences.engine.progress import clock_text
-from packline.sequences.engine.records import RunStore
+from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import before_after
-
-from .output import db_option
 
 
 def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> None:
@@ -53,7 +51,8 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
     if run["error"]:
         console.print(f"error: {run['error']}", markup=False, highlight=False)
     console.print(
-        f"{clocks_text(report)}; records in {store.path} (packline show {run['id']})",
+        f"{clocks_text(report)}; records in {store.path} (packline show {run['id']}"
+        f"{db_option(store.path)})",
         markup=False,
         highlight=False,
     )

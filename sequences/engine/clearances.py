@@ -24,7 +24,7 @@ from typing import Any
 from .errors import BadInput
 from .liveness import is_alive, shown_status
 from .recorded_station import recorded_tools
-from .records import RunStore
+from .records import RunStore, db_option
 
 #: The `cause` of a `tool-out-of-service` event of an alarmed tool.
 ALARM = "alarm"
@@ -58,17 +58,18 @@ def awaiting_clear(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def clear_command(run_id: str, tool: str) -> str:
-    """The command that clears `tool` of run `run_id`, for messages."""
-    return f"`packline clear-tool {run_id} {tool} --by NAME`"
+def clear_command(run_id: str, tool: str, *, db_option: str = "") -> str:
+    """The command that clears `tool` of run `run_id`, for messages; `db_option` (`db_option`
+    of the records' path, in a printed one) ends it."""
+    return f"`packline clear-tool {run_id} {tool} --by NAME{db_option}`"
 
 
-def waiting_text(run_id: str, tool: str, row: dict[str, Any]) -> str:
+def waiting_text(run_id: str, tool: str, row: dict[str, Any], *, db_option: str = "") -> str:
     """Why `tool` of run `run_id` waits for a clear (`row`, the `tool-out-of-service` event
-    that put it out) and the command that clears it."""
+    that put it out) and the command that clears it (with `db_option`)."""
     return (
         f"{tool} is out of service until someone clears it ({row['data'].get('cause')}): once "
-        f"its cause is fixed, {clear_command(run_id, tool)}"
+        f"its cause is fixed, {clear_command(run_id, tool, db_option=db_option)}"
     )
 
 
@@ -76,7 +77,8 @@ def uncleared_text(store: RunStore, run_id: str) -> str:
     """Each tool of run `run_id` that waits for a clear, why, and the command that clears it,
     for a message ('' when none waits)."""
     return "; ".join(
-        waiting_text(run_id, tool, row) for tool, row in awaiting_clear(store, run_id).items()
+        waiting_text(run_id, tool, row, db_option=db_option(store.path))
+        for tool, row in awaiting_clear(store, run_id).items()
     )
 
 
@@ -96,7 +98,7 @@ def out_of_service_text(store: RunStore, run_id: str) -> str:
     resume: the clear of one that waits for it, the cause fixed of one whose recovery failed
     (`recovery_failed_text`); '' when every tool is in service."""
     return "; ".join(
-        waiting_text(run_id, tool, row)
+        waiting_text(run_id, tool, row, db_option=db_option(store.path))
         if row["data"].get("until_cleared")
         else recovery_failed_text(tool, row["message"])
         for tool, row in out_of_service(store, run_id).items()
@@ -175,7 +177,7 @@ def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[s
                 "service (nothing took it out, or it was cleared since)"
                 if waiting is None
                 else f"tool {recovery_failed_text(tool, waiting['message'])}: `packline resume "
-                f"{run_id}` once it is fixed"
+                f"{run_id}{db_option(store.path)}` once it is fixed"
             )
             raise BadInput(f"{why}; nothing cleared")
         then = (

@@ -32,7 +32,7 @@ from typing import Any
 
 from .errors import BadInput
 from .liveness import driver_text, is_alive
-from .records import RunStore
+from .records import RunStore, db_option
 
 
 class Decision(StrEnum):
@@ -76,14 +76,15 @@ def record_disposition(
             f"wafer {wafer_id} of run {run_id} is held only because no tool was in service "
             f"({wafer['reason']}): nothing happened to it there, so there is nothing to "
             f"{decision.value}; clear the tool once its cause is fixed (packline clear-tool "
-            f"{run_id} TOOL --by {by}) and resume the run, which runs it again; or scrap it"
+            f"{run_id} TOOL --by {by}{db_option(store.path)}) and resume the run, which runs it "
+            "again; or scrap it"
         )
     if decision is Decision.RELEASE and hold.get("refused"):
         raise BadInput(
             f"wafer {wafer_id} of run {run_id} is held because its tool refused a step, which "
             f"so did not happen ({wafer['reason']}); a release would go on as if it had: "
             f"rework it to do the step again (packline disposition {run_id} {wafer_id} rework "
-            f"--by {by} --reason ...), or scrap it"
+            f"--by {by} --reason ...{db_option(store.path)}), or scrap it"
         )
     row = {
         "run_id": run_id,
@@ -121,16 +122,16 @@ def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str 
     happen on the simulated wafer, which goes on as it was before it, so the next steps meet a
     wafer without it and its claim check fails. (Released all the same: a dry run is where a
     release's handling is rehearsed.)"""
-    if not store.run(run_id)["simulated"] or not latest_holds(store, run_id).get(
-        wafer_id, {}
-    ).get("cut_off"):
+    if not store.run(run_id)["simulated"] or not latest_holds(store, run_id).get(wafer_id, {}).get(
+        "cut_off"
+    ):
         return None
     return (
         f"wafer {wafer_id} of run {run_id} is released past an irreversible step the run "
         "stopped under, in a dry run: its simulated wafer goes on as it was before that step, "
         "so the next steps meet a wafer the step never changed and its claim check will fail; "
         f"to carry the step out on it, rework it instead (packline disposition {run_id} "
-        f"{wafer_id} rework --by NAME --reason TEXT, before the resume)"
+        f"{wafer_id} rework --by NAME --reason TEXT{db_option(store.path)}, before the resume)"
     )
 
 
@@ -146,10 +147,13 @@ def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def disposition_command(run_id: str, decisions: str = "release|rework|scrap") -> str:
+def disposition_command(
+    run_id: str, decisions: str = "release|rework|scrap", *, db_option: str = ""
+) -> str:
     """The `packline disposition` command a hint names for a held wafer of run `run_id`, with
-    the `decisions` that fit, quoted as a command."""
-    return f"`packline disposition {run_id} WAFER {decisions} --by NAME --reason TEXT`"
+    the `decisions` that fit, quoted as a command; `db_option` (`db_option` of the records'
+    path, in a printed hint) ends it."""
+    return f"`packline disposition {run_id} WAFER {decisions} --by NAME --reason TEXT{db_option}`"
 
 
 #: How a confirmation answered in advance (`--confirmed-by NAME`) is recorded after the name

@@ -47,7 +47,7 @@ from .method import FailurePolicy, Method, get_method
 from .plan import FINISHED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn
-from .records import RESUMABLE, RunStore
+from .records import RESUMABLE, RunStore, db_option
 from .request import Prepared, check_tool_limits, tool_limits
 
 
@@ -232,7 +232,8 @@ def _nothing_to_resume(
     if held:
         text += (
             f"; release or rework a held wafer first "
-            f"({disposition_command(run['id'], 'release|rework')}; held: {', '.join(held)})"
+            f"({disposition_command(run['id'], 'release|rework', db_option=db_option(store.path))}"
+            f"; held: {', '.join(held)})"
         )
         if tools := out_of_service_text(store, run["id"]):
             text += f"; {tools}"
@@ -246,14 +247,15 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
     the run put out of service; then the resume (`resume_command`: with `--confirmed-by`
     again for a session whose confirmations `confirmed_by` answered in advance)."""
     holds = latest_holds(store, run_id)
+    db = db_option(store.path)
     held = [w["wafer_id"] for w in store.wafers(run_id) if w["status"] == "held"]
     unserved = [w for w in held if holds.get(w, {}).get("tool_unavailable")]
     decide = [w for w in held if w not in unserved]
     parts = []
     if decide:
         parts.append(
-            f"{', '.join(decide)} held: decide each (why it is held: `packline show {run_id}`) "
-            f"with {disposition_command(run_id)}"
+            f"{', '.join(decide)} held: decide each (why it is held: `packline show {run_id}"
+            f"{db}`) with {disposition_command(run_id, db_option=db)}"
         )
     if unserved:
         parts.append(
@@ -264,7 +266,7 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
         return ""
     if tools := out_of_service_text(store, run_id):
         parts.append(tools)
-    return "; ".join(parts) + f"; then {resume_command(store, run_id, confirmed_by)}"
+    return "; ".join(parts) + f"; then {resume_command(store, run_id, confirmed_by, db_option=db)}"
 
 
 def recorded_station(run: dict[str, Any]) -> Station:
@@ -274,21 +276,23 @@ def recorded_station(run: dict[str, Any]) -> Station:
     return parse_station(yaml.safe_load(run["station_yaml"]), f"run {run['id']} station")
 
 
-def recorded_recipe(method: Method, run: dict[str, Any]) -> Recipe:
+def recorded_recipe(store: RunStore, method: Method, run: dict[str, Any]) -> Recipe:
     """The recipe `run` was recorded with, as this release reads it: under the names of its
     keys now, a 0 recorded for a setting not given as left out (`parse_recipe(recorded=True)`).
     Refused, naming each problem and what the user can do, when a check added since it was
     recorded refuses it (a value now outside its range, a combination now known to fail):
-    never driven past it, on real tools or simulated, since the user cannot edit it."""
+    never driven past it, on real tools or simulated, since the user cannot edit it (the
+    commands it names find `store`)."""
     try:
         return method.read_recorded_recipe(run["id"], json.loads(run["recipe_json"]))
     except RecipeError as error:
+        db = db_option(store.path)
         raise BadInput(
             f"run {run['id']}: the recipe it was recorded with no longer validates (a check "
             f"added since refuses it), so this release does not resume it:\n{error}\n"
             "Resume it with the release of packline that recorded it (its wafers stay as "
-            f"`packline show {run['id']}` lists them meanwhile), or scrap each held wafer "
-            f"({disposition_command(run['id'], 'scrap')})"
+            f"`packline show {run['id']}{db}` lists them meanwhile), or scrap each held wafer "
+            f"({disposition_command(run['id'], 'scrap', db_option=db)})"
         ) from None
 
 
@@ -333,7 +337,7 @@ async def open_resume(
         raise BadInput(idle)
     if refuse_uncleared:
         refuse_uncleared_dry_resume(store, run_id)
-    recipe = recorded_recipe(method, run)
+    recipe = recorded_recipe(store, method, run)
     session = run["sessions"] + 1
     # the run clock goes on where its records end (an earlier session's end, or its last step)
     offset = max(

@@ -49,6 +49,17 @@ def default_db_path() -> Path:
     return base / "packline" / "runs.db"
 
 
+def db_option(db: str | Path) -> str:
+    """What a command named for the user to run next on database `db` needs to find it:
+    nothing for the default one (`default_db_path`), else ` --db PATH` (absolute, quoted
+    for the shell), since the named command would otherwise look in the default one. (Only
+    in what is printed: a text the records keep names no path, which moves with them.)"""
+    import shlex
+
+    path = Path(db).resolve()
+    return "" if path == default_db_path().resolve() else f" --db {shlex.quote(str(path))}"
+
+
 class RunStore(RunDatabase):
     """The records of every run in one SQLite file, and what a run writes to them."""
 

@@ -10,15 +10,17 @@ from packline.sequences.engine import RunStore
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = RunStore(tmp_path / "runs.db")
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The run database of the command line's runs, in tmp_path ($PACKLINE_DB)."""
     path = tmp_path / "runs.db"
     monkeypatch.setenv("PACKLINE_DB", str(path))
     return path
+
+
+@pytest.fixture
+def store(db: Path):
+    """The run store of `db`, the default database: the commands its messages name need no
+    `--db`, as a user's on the default database."""
+    store = RunStore(db)
+    yield store
+    store.close()

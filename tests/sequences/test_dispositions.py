@@ -223,6 +223,33 @@ def test_a_dry_run_s_release_past_a_cut_off_step_warns_that_the_step_never_happe
     assert report["claim_check"]["status"] == "failed"  # what the warning said of W01
 
 
+def test_the_commands_a_hint_names_take_the_database_it_was_given(db, tmp_path, capsys):
+    """Records kept in a database other than the default one: every command printed for the
+    operator to run next names it (`--db PATH`), else it would look in the default one; the
+    texts the records keep name no path."""
+    other = tmp_path / "line 3" / "runs.db"
+    other.parent.mkdir()
+    run_id = held_lot_in(other)
+    db_option = f" --db '{other}'"
+    assert main(["disposition", run_id, "W01", "release", "--by", "ana", "--reason", "ok",
+                 "--db", str(other)]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert f"carried out by `packline resume {run_id}{db_option}`" in captured.out
+    assert f"rework --by NAME --reason TEXT{db_option}, before the resume" in captured.err
+    assert main(["resume", run_id, "--db", str(other), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert f"(why it is held: `packline show {run_id}{db_option}`)" in out
+    assert f"--by NAME --reason TEXT{db_option}`" in out
+    assert f"then `packline resume {run_id}{db_option}`" in out
+    assert main(["show", run_id, "--db", str(other)]) == 0
+    assert f"records in {other} (packline show {run_id}{db_option})" in capsys.readouterr().out
+    store = RunStore(other)
+    try:
+        assert not any(str(other) in (e["message"] or "") for e in store.events(run_id))
+    finally:
+        store.close()
+
+
 def test_a_wafer_is_named_by_a_unique_end_of_its_id_and_runs_count_the_scrapped(db, capsys):
     """`disposition RUN W03` for a station lot's `...-W03`, as docs/engine.md writes it."""
     store = RunStore(db)

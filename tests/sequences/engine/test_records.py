@@ -14,6 +14,7 @@ from packline.sequences.engine import RunRequest, open_run, prepare
 from packline.sequences.engine import records as records_module
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.recorder import StepRecorder
+from packline.sequences.engine.records import db_option, default_db_path
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
 
@@ -62,6 +63,7 @@ async def test_a_completed_step_is_on_disk_before_the_next_irreversible_step_sta
             assert await engine.run() == "completed"
         steps = store.table("steps", engine.run_id)
     finally:
+        monkeypatch.undo()  # before the store's close syncs, with nothing left to spy on
         spy.reader.close()
     assert len(checked) == 5  # every wafer's clean
     assert checked[-1][0]  # after completed steps
@@ -155,3 +157,12 @@ def test_the_default_database_is_named_by_the_environment_first(monkeypatch, tmp
     assert records_module.default_db_path() == tmp_path / "data/runs.db"
     monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "mine.db"))
     assert records_module.default_db_path() == tmp_path / "mine.db"
+
+
+def test_a_named_command_takes_the_database_unless_it_is_the_default_one(tmp_path, monkeypatch):
+    """A command named for the user to run next finds the run database the command that
+    names it was given."""
+    monkeypatch.chdir(tmp_path)
+    assert db_option(default_db_path()) == ""
+    assert db_option("runs.db") == f" --db {tmp_path.resolve() / 'runs.db'}"  # from anywhere
+    assert db_option(Path("my runs.db")) == f" --db '{tmp_path.resolve() / 'my runs.db'}'"
