@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Self
 
 from packline.clock import Clock, ClockTimeout, WallClock, wait_for
 from packline.drivers.specs import ToolSpec
+from packline.spelling import did_you_mean
 
 from .servers import ToolServer
 from .servers.base import ConnectionListener, next_line
@@ -261,4 +262,5 @@ class SimulatedTool(ABC):
         if fault not in self.faults:
             raise ValueError(
                 f"simulated {self.name} has no fault {fault!r}; known: {', '.join(self.faults)}"
+                f"{did_you_mean(fault, self.faults)}"
             )

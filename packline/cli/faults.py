@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packline.drivers.registry import TOOL_KINDS
-from packline.sequences.engine.errors import BadInput, did_you_mean
+from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import FAULT_INJECTED, Event
 from packline.sequences.engine.method import Method
 from packline.sim_instruments.line import SimulatedLine
+from packline.spelling import did_you_mean
 
 if TYPE_CHECKING:
     from packline.sequences.engine.schedule import NoOutline, RecipeOutline

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from packline.drivers.errors import PacklineError
 
@@ -11,26 +10,6 @@ from packline.drivers.errors import PacklineError
 class BadInput(PacklineError):
     """The user asked for something that cannot run (unknown method, bad recipe, bad station,
     unknown run); the message names what and where. Nothing was touched."""
-
-
-def spelt_closest(word: str, choices: Iterable[str]) -> list[str]:
-    """The (at most three) `choices` spelt closest to `word`, closest first, whatever their
-    case: what a slip of the keys may have meant (`plasma clen` -> `plasma clean`,
-    `RF_MISMATCH` -> `rf_mismatch`)."""
-    by_folded: dict[str, str] = {}
-    for choice in choices:
-        by_folded.setdefault(choice.casefold(), choice)
-    if word.casefold() in by_folded:  # a slip of case alone: that one
-        return [by_folded[word.casefold()]]
-    closest = difflib.get_close_matches(word.casefold(), list(by_folded), 3, 0.5)
-    return [by_folded[folded] for folded in closest]
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """What a refusal of `word` ends with: ` (did you mean 'a' or 'b'?)`, naming the `choices`
-    spelt closest to it; nothing when none is close."""
-    closest = spelt_closest(word, choices)
-    return f" (did you mean {' or '.join(map(repr, closest))}?)" if closest else ""
 
 
 class RecipeError(BadInput):

@@ -47,8 +47,9 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, c
 from packline.claims import claim as catalogued_claim
 from packline.files import FileProblem, parse_yaml, read_text
 from packline.plain_words import plain_words
+from packline.spelling import spelt_closest
 
-from .errors import RecipeError, spelt_closest
+from .errors import RecipeError
 from .recipe_fields import facts_of, missing_section, section_kinds, unit_of
 from .recipe_meta import Feeds, unwrapped
 

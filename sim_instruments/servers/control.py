@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from packline.spelling import did_you_mean
+
 from .base import cancel_and_wait
 
 if TYPE_CHECKING:
@@ -114,7 +116,7 @@ class LineControl:
             return {
                 "ok": False,
                 "error": f"the served line has no tool {tool_name!r}; its tools: "
-                f"{', '.join(self.tools)}",
+                f"{', '.join(self.tools)}{did_you_mean(str(tool_name), self.tools)}",
             }
         if command == "faults":
             present = {name: tool.faults[name] for name in sorted(tool.injected)}
@@ -124,7 +126,7 @@ class LineControl:
             return {
                 "ok": False,
                 "error": f"the simulated {tool_name} has no fault {fault!r}; its faults: "
-                f"{', '.join(tool.faults)}",
+                f"{', '.join(tool.faults)}{did_you_mean(str(fault), tool.faults)}",
             }
         if command == "inject":
             tool.inject_fault(fault)

@@ -82,12 +82,16 @@ def test_a_wrong_tool_or_fault_is_refused_naming_it_and_a_stopped_line_unreachab
     station = tmp_path / "line.yaml"
     with Served(station):
         assert main(["sim", "fault", "ovn", "n2_supply", "--station", str(station)]) == 2
+        error = capsys.readouterr().err
         assert (
             "packline: error: sim fault ovn n2_supply: the served line has no tool 'ovn'; its "
             "tools: plasma_cleaner,"
-        ) in capsys.readouterr().err
+        ) in error
+        assert error.endswith(" (did you mean 'oven'?)\n")
         assert main(["sim", "fault", "oven", "rf", "--station", str(station)]) == 2
         assert "the simulated oven has no fault 'rf'; its faults: " in capsys.readouterr().err
+        assert main(["sim", "fault", "oven", "N2_suply", "--station", str(station)]) == 2
+        assert capsys.readouterr().err.endswith(" (did you mean 'n2_supply'?)\n")
     assert main(["sim", "fault", "oven", "n2_supply", "--station", str(station)]) == 2
     assert "is `packline sim serve` still running?" in capsys.readouterr().err
 
