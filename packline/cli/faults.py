@@ -57,35 +57,38 @@ def read_faults(
     asked once, once every option's tool and fault exist; `NoOutline`, or its tools None: not
     known, so not checked, which a warning on stderr says of each fault, and why
     (`_say_unchecked`), and a
-    step that never starts is said not injected at the run's end); BadInput naming the option
-    and what it may be."""
+    step that never starts is said not injected at the run's end); BadInput naming every
+    option that is wrong, a line each, and what it may be."""
     simulators = {
         kind.role: kind.load_simulator()
         for kind in TOOL_KINDS.values()
         if kind.role in method.tools
     }
     faults = []
+    problems = []
     for text in texts:
         target, _, step = text.partition("@")
         tool, colon, fault = target.partition(":")
         if not colon:
-            raise BadInput(
+            problems.append(
                 f"--fault {text}: give it as TOOL:FAULT[@STEP] (plasma_cleaner:rf_mismatch)"
             )
-        if tool not in simulators:
-            raise BadInput(
+        elif tool not in simulators:
+            problems.append(
                 f"--fault {text}: the dry run of {method.name} has no tool {tool!r}; its tools: "
                 f"{', '.join(simulators)}{did_you_mean(tool, simulators)}"
             )
-        known = simulators[tool].faults
-        if fault not in known:
-            raise BadInput(
+        elif fault not in (known := simulators[tool].faults):
+            problems.append(
                 f"--fault {text}: the simulated {tool} has no fault {fault!r}; its faults: "
                 f"{', '.join(known)}{did_you_mean(fault, known)}"
             )
-        if "@" in text and not step:
-            raise BadInput(f"--fault {text}: no step named after '@'")
-        faults.append(Fault(text, tool, fault, step or None))
+        elif "@" in text and not step:
+            problems.append(f"--fault {text}: no step named after '@'")
+        else:
+            faults.append(Fault(text, tool, fault, step or None))
+    if problems:
+        raise BadInput("\n".join(problems))
     from packline.sequences.engine.schedule import RecipeOutline
 
     outline = recipe_outline()
@@ -93,16 +96,18 @@ def read_faults(
     if isinstance(outline, RecipeOutline):
         for each in faults:
             if outline.tools is not None and each.tool not in outline.tools:
-                raise BadInput(
+                problems.append(
                     f"--fault {each.text}: a dry run of {method.name} on this recipe never uses "
                     f"tool {each.tool!r}; the tools it uses: {', '.join(outline.tools)}"
                 )
-            if each.step is not None and each.step not in outline.steps:
-                raise BadInput(
+            elif each.step is not None and each.step not in outline.steps:
+                problems.append(
                     f"--fault {each.text}: a dry run of {method.name} on this recipe starts no "
                     f"step {each.step!r}; its steps: {', '.join(outline.steps)}"
                     + did_you_mean(each.step, outline.steps)
                 )
+    if problems:
+        raise BadInput("\n".join(problems))
     return faults
 
 

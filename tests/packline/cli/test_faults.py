@@ -62,6 +62,22 @@ def test_a_wrong_fault_is_bad_input_and_runs_nothing(db, capsys, fault, message)
     assert not db.exists()
 
 
+def test_every_wrong_fault_is_named_at_once(db, capsys):
+    """Three --fault options, two wrong: both are named, a line each, and nothing runs (an
+    operator had fixed the first only to be told of the second)."""
+    faults = ["plasma_cleaner:rf_mismatch", "plasma_cleanr:rf_mismatch", "plasma_cleaner:rf"]
+    assert main(["run", "plasma-clean", "--sim", *(f"--fault={f}" for f in faults)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "packline: error: --fault plasma_cleanr:rf_mismatch: the dry run of plasma-clean has no "
+        "tool 'plasma_cleanr'; its tools: plasma_cleaner (did you mean 'plasma_cleaner'?)",
+        "--fault plasma_cleaner:rf: the simulated plasma_cleaner has no fault 'rf'; its faults: "
+        "rf_mismatch, chamber_leak, gas_supply, door_switch, throttle_valve",
+    ]
+    assert captured.out == ""
+    assert not db.exists()
+
+
 def test_a_fault_is_for_a_dry_run(db, tmp_path, capsys):
     station = tmp_path / "line.yaml"
     station.write_text(
