@@ -13,7 +13,7 @@ from typing import Any
 
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .eta import run_clock
-from .liveness import INTERRUPTED, cut_off_reason, is_cut_off, last_record, shown_status
+from .liveness import DRIVEN, INTERRUPTED, cut_off_reason, is_cut_off, last_record, shown_status
 from .recorded_station import time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
@@ -234,7 +234,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "events": events,
         "traces": store.trace_summary(run_id),
         "tools": store.table("tools", run_id),
-        "claim_check": claim_check_report(store, run, wafers),
+        "claim_check": claim_check_report(store, {**run, "status": status}, wafers),
     }
 
 
@@ -315,9 +315,10 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
 def claim_check_report(
     store: RunStore, run: dict[str, Any], wafers: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """The run's claim check: status (passed, failed, incomplete; 'measured' on real tools;
-    'not run' when a dry run stopped before it or its method declares no conditions), a note,
-    one entry per condition, and the wafers not checked (they did not complete the method)."""
+    """The run's claim check (`run`'s status as shown): status (passed, failed, incomplete;
+    'measured' on real tools; 'not run' when a dry run has not got to it or its method declares
+    no conditions, which the note tells apart), a note, one entry per condition, and the
+    wafers not checked (they did not complete the method)."""
     rows = store.table("claim_checks", run["id"])
     conditions = [
         {
@@ -336,7 +337,7 @@ def claim_check_report(
         status, note = "measured", ON_REAL_TOOLS
     elif not conditions:
         status = "not run"
-        note = "no claim check recorded: the method declares none, or the run stopped before it"
+        note = _why_no_claim_check(run["status"])
     else:
         status = overall([c["verdict"] for c in conditions])
         note = what_did_not_pass([(c["claim"], c["condition"], c["verdict"]) for c in conditions])
@@ -346,6 +347,18 @@ def claim_check_report(
         "conditions": conditions,
         "unchecked_wafers": [w["wafer"] for w in wafers if w["status"] != "completed"],
     }
+
+
+def _why_no_claim_check(status: str) -> str:
+    """Why a dry run whose status (as shown) is `status` has no claim check recorded: it is
+    made once the lot's wafers are all done or held."""
+    if status in DRIVEN:
+        return f"not made yet: the run is {status}; it is made at the run's end"
+    if status == INTERRUPTED:
+        return "not made: the run was cut off before its end; a resume that ends it makes it"
+    if status == "completed":
+        return "none: the method declares no claim conditions"
+    return f"not made: the run ended {status} before it"
 
 
 def before_after(wafer: dict[str, Any]) -> dict[str, tuple[float, float | None, str]]:

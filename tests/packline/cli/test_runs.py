@@ -310,6 +310,7 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
         # W01 between two steps when it was cut off, W02 in its last
         store._db.execute("UPDATE wafers SET status = 'running', stopped_t = NULL")
         store._db.execute("UPDATE steps SET status = 'running' WHERE id = ?", (last["id"],))
+        store._db.execute("DELETE FROM claim_checks")  # made at a run's end, which it never had
         store._db.commit()
     finally:
         store.close()
@@ -328,6 +329,7 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
     words = " ".join(shown.replace("│", " ").split())  # as read, however the lines wrap
     assert f"`packline resume {run['id']} --db {db.resolve()}` goes on" in words
     assert "interrupted: cut off: no end recorded (a resume" in words
+    assert "claim check: not made: the run was cut off before its end; a resume that" in words
     assert " running " not in shown
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in shown.splitlines()]
     rows = {row[0]: row for row in cells if row and row[0] in ("W01", "W02")}
