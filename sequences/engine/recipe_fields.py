@@ -10,11 +10,11 @@ import ast
 import inspect
 import json
 import re
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
+from pathlib import Path
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
@@ -279,12 +279,15 @@ def field_docs(model: type[BaseModel]) -> dict[str, str]:
         if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls is BaseModel:
             continue
         try:
-            source = textwrap.dedent(inspect.getsource(cls))
-        except (OSError, TypeError):
+            filename = inspect.getsourcefile(cls)
+        except TypeError:  # built in, or made at run time: no source
             continue
-        lines = source.splitlines()
-        (node,) = ast.parse(source).body
-        assert isinstance(node, ast.ClassDef)
+        if filename is None:
+            continue
+        classes, lines = _classes_in(filename)
+        node = classes.get(cls.__qualname__)
+        if node is None:
+            continue
         for statement in node.body:
             if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
                 comment: list[str] = []
@@ -295,6 +298,26 @@ def field_docs(model: type[BaseModel]) -> dict[str, str]:
                 if comment:
                     docs[statement.target.id] = " ".join(comment)
     return docs
+
+
+@cache
+def _classes_in(filename: str) -> tuple[dict[str, ast.ClassDef], list[str]]:
+    """Each class defined in source file `filename`, by its qualified name, and the file's
+    lines: a module parsed once for all its recipe models (`inspect.getsource` parses the
+    whole module again for each class, seconds for a method's reference)."""
+    source = Path(filename).read_text(encoding="utf-8")
+    classes: dict[str, ast.ClassDef] = {}
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                classes[prefix + statement.name] = statement
+                visit(statement.body, f"{prefix}{statement.name}.")
+            elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(statement.body, f"{prefix}{statement.name}.<locals>.")
+
+    visit(ast.parse(source, filename).body, "")
+    return classes, source.splitlines()
 
 
 def section_doc(model: type[BaseModel]) -> str:
