@@ -6,7 +6,8 @@ asked for its state, alarms, interlocks and the workpieces it holds, and closed.
 commanded: no safe state, no reset, no load or unload, no setpoint, so it may be run on a line
 that holds wafers, before a lot or while looking for a fault. The tools are checked at once,
 each bounded by `timeout_s`; a tool that cannot be reached is reported with the reason, and
-the others still are.
+the others still are. An interlock open is a problem only where the tool's spec says it must
+be made at rest (`Made.at_rest`: a supply or set-up no step of a lot makes).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import PacklineError
+from packline.drivers.registry import tool_kind
 from packline.station import Station
 
 #: How long one tool may take to connect and answer, all questions together.
@@ -38,16 +40,22 @@ class ToolCheck:
     alarms: dict[str, str] = field(default_factory=dict)
     #: name -> closed (True: safe to proceed)
     interlocks: dict[str, bool] = field(default_factory=dict)
+    #: The interlocks the kind's spec says must be made at rest (`Made.at_rest`: a supply or a
+    #: set-up no step makes), name -> what the check says of one open: when it is closed and
+    #: what makes it.
+    made_at_rest: dict[str, str] = field(default_factory=dict)
     #: the ids of the workpieces the tool holds (`request_workpieces`)
     workpieces: tuple[str, ...] = ()
     error: str | None = None
 
     @property
     def ready(self) -> bool:
-        """Answered, idle, without an alarm and holding nothing: a lot may start on it. (A
-        run takes no workpiece off a tool that it did not put there. An open interlock is not
-        a problem at rest: a chamber's door or base pressure, a chuck's vacuum close as the
-        tool is loaded and pumped; a step checks the ones it needs.)"""
+        """Answered, idle, without an alarm, holding nothing and with every interlock made
+        that must be made at rest: a lot may start on it. (A run takes no workpiece off a tool
+        that it did not put there. An interlock a step makes is no problem open at rest: a
+        chamber's door or base pressure, a chuck's vacuum close as the tool is loaded and
+        pumped, and the step checks it; a supply no step makes, such as a process gas, would
+        hold the lot at its first step that needs it.)"""
         return not self.problems()
 
     def problems(self) -> list[str]:
@@ -56,6 +64,11 @@ class ToolCheck:
             return [self.error]
         found = [] if self.state == ToolState.IDLE.value else [f"state {self.state}"]
         found += [f"alarm {code}: {text}" for code, text in self.alarms.items()]
+        found += [
+            f"interlock {name} open: {self.made_at_rest[name]}"
+            for name in self.open_interlocks()
+            if name in self.made_at_rest
+        ]
         if self.workpieces:
             found.append(
                 f"holds {', '.join(self.workpieces)}: have it unloaded, or taken off and the "
@@ -110,9 +123,20 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
                     e10_state=tool.e10_state.value,
                     alarms=alarms,
                     interlocks=interlocks,
+                    made_at_rest=_made_at_rest(entry.kind),
                     workpieces=workpieces,
                 )
     except TimeoutError:
         return ToolCheck(name, entry.kind, address, error=f"no answer within {timeout_s:g} s")
     except (PacklineError, OSError) as error:
         return ToolCheck(name, entry.kind, address, error=str(error))
+
+
+def _made_at_rest(kind: str) -> dict[str, str]:
+    """The interlocks of tool kind `kind` that must be made at rest, as `ToolCheck` carries
+    them: name -> 'closed when <its doc> (made at rest: a supply no step makes)'."""
+    return {
+        interlock.name: f"closed when {interlock.doc} (made {interlock.made.value})"
+        for interlock in tool_kind(kind).load_spec().interlocks
+        if interlock.made.at_rest
+    }

@@ -352,12 +352,13 @@ class HostLink:
                 ((f"`{s.key}`", s.unit, s.decimals or "", s.doc) for s in host_status(spec)),
             ),
             "interlocks": table(
-                ("key", "driver name", "closed (safe) when", "needed by"),
+                ("key", "driver name", "closed (safe) when", "made", "needed by"),
                 (
                     (
                         f"`{interlock.key}`",
                         f"`{interlock.name}`",
                         interlock.doc,
+                        interlock.made.value,
                         ", ".join(
                             f"`{command.name}`"
                             for command in spec.commands

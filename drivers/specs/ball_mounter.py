@@ -41,7 +41,7 @@ from ..roles.ball_mounter import (
     FluxMethod,
     Side,
 )
-from .core import ExpectedIdentity, Range, ToolSpec
+from .core import ExpectedIdentity, Made, Range, ToolSpec
 
 #: The codes of the job block's coded values, as the map numbers them.
 SIDE_CODES = ((1, Side.FRONT.value), (2, Side.BACK.value))
@@ -237,9 +237,13 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         ),
     ),
     interlocks=(
-        BitInterlock(name="door_closed", bit=0, doc="the safety door is closed"),
-        BitInterlock(name="wafer_present", bit=1, doc="a workpiece is on the stage"),
-        BitInterlock(name="ball_supply", bit=2, doc="the ball reservoir holds balls"),
+        BitInterlock(name="door_closed", made=Made.STEP, bit=0, doc="the safety door is closed"),
+        BitInterlock(
+            name="wafer_present", made=Made.STEP, bit=1, doc="a workpiece is on the stage"
+        ),
+        BitInterlock(
+            name="ball_supply", made=Made.SUPPLY, bit=2, doc="the ball reservoir holds balls"
+        ),
     ),
     refusals=stage_refusals(
         "the cell's present phase",

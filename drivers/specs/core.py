@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 from functools import cached_property
 from typing import Generic, TypeVar
 
@@ -137,11 +138,37 @@ class Alarm:
     text: str
 
 
+class Made(Enum):
+    """What makes (closes) an interlock, and so whether it must be made already at rest.
+
+    A step makes most of them as it goes: a door or a lid closes and a chamber pumps down to
+    its base pressure as the tool is loaded, a chuck's vacuum holds the wafer put on it, a
+    permissive follows the door; open at rest, they are no fault. A supply or utility the line
+    gives the tool (process gas, N2, cooling water, air, exhaust, a bath at its level, the
+    balls or wire it uses up), or a set-up an operator makes before a lot (a stencil fitted
+    and clamped, an exposure lamp lit), no step makes: open at rest, a lot would hold at its
+    first step that needs it, so `packline station check` calls the tool not ready. The value
+    is what a protocol page's interlock table and the check say of it.
+    """
+
+    STEP = "by a step"
+    SUPPLY = "at rest: a supply no step makes"
+    SETUP = "at rest: a set-up no step makes"
+
+    @property
+    def at_rest(self) -> bool:
+        """Must be made before a lot, at rest."""
+        return self is not Made.STEP
+
+
 @dataclass(frozen=True, kw_only=True)
 class Interlock:
-    """A safety condition the tool reports; closed (true) means safe to proceed."""
+    """A safety condition the tool reports; closed (true) means safe to proceed. `made` says
+    what closes it (every declaration says it, there is no default: whether an interlock open
+    at rest stops a lot is a fact of the tool, not of its family)."""
 
     name: str
+    made: Made
     doc: str = ""
 
 

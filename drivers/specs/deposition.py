@@ -40,7 +40,7 @@ from ..roles.deposition import (
     Method,
     ProcessGas,
 )
-from .core import ExpectedIdentity, Range, ToolSpec
+from .core import ExpectedIdentity, Made, Range, ToolSpec
 
 #: The methods, materials and gases as the map codes them (a step's block, the sources, the
 #: actual values); 0 is "none" where the map reads one.
@@ -252,16 +252,31 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         BitAlarm(code="COOLING_WATER", bit=7, text="source cooling water lost during processing"),
     ),
     interlocks=(
-        BitInterlock(name="door_closed", bit=0, doc="the door is closed"),
+        BitInterlock(name="door_closed", made=Made.STEP, bit=0, doc="the door is closed"),
         BitInterlock(
             name="base_pressure",
+            made=Made.STEP,
             bit=1,
             doc="the high vacuum is at or below the recipe's base pressure",
         ),
-        BitInterlock(name="process_gas", bit=2, doc="the Ar and silane gas supplies are present"),
-        BitInterlock(name="cooling_water", bit=3, doc="the sources' cooling water flows"),
-        BitInterlock(name="exhaust", bit=4, doc="the toxic-gas exhaust and scrubber run"),
-        BitInterlock(name="power_permissive", bit=5, doc="no alarm latched and the door closed"),
+        BitInterlock(
+            name="process_gas",
+            made=Made.SUPPLY,
+            bit=2,
+            doc="the Ar and silane gas supplies are present",
+        ),
+        BitInterlock(
+            name="cooling_water", made=Made.SUPPLY, bit=3, doc="the sources' cooling water flows"
+        ),
+        BitInterlock(
+            name="exhaust", made=Made.SUPPLY, bit=4, doc="the toxic-gas exhaust and scrubber run"
+        ),
+        BitInterlock(
+            name="power_permissive",
+            made=Made.STEP,
+            bit=5,
+            doc="no alarm latched and the door closed",
+        ),
     ),
     refusals=chamber_refusals(
         "coated",

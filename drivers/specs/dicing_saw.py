@@ -22,7 +22,7 @@ from ..families.ascii_host_wire import (
     state_status,
 )
 from ..roles.dicing_saw import SawState
-from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Range, ToolSpec
+from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
 DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
@@ -241,10 +241,16 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         Alarm(code="VACUUM_LOST", text="chuck vacuum lost: the frame is no longer held"),
     ),
     interlocks=(
-        HostInterlock(key="COVER", name="cover_closed", doc="the cover is shut"),
-        HostInterlock(key="WATER", name="cutting_water", doc="cutting water flows"),
-        HostInterlock(key="AIR", name="spindle_air", doc="spindle air pressure is up"),
-        HostInterlock(key="VACUUM", name="chuck_vacuum", doc="a frame is mounted and held"),
+        HostInterlock(key="COVER", name="cover_closed", made=Made.STEP, doc="the cover is shut"),
+        HostInterlock(
+            key="WATER", name="cutting_water", made=Made.SUPPLY, doc="cutting water flows"
+        ),
+        HostInterlock(
+            key="AIR", name="spindle_air", made=Made.SUPPLY, doc="spindle air pressure is up"
+        ),
+        HostInterlock(
+            key="VACUUM", name="chuck_vacuum", made=Made.STEP, doc="a frame is mounted and held"
+        ),
     ),
     refusals=host_link_refusals(
         "wrong number of arguments, not a "

@@ -26,7 +26,7 @@ from ..families.ascii_host_wire import (
     state_status,
 )
 from ..roles.dispenser import DispenserState, FillMaterial, SealResin
-from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 JET_INTERLOCKS = ("door_closed", "jet_air")
 
@@ -131,9 +131,14 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         Alarm(code="AIR_LOST", text="the jet valve's supply air was lost during a job"),
     ),
     interlocks=(
-        HostInterlock(key="DOOR", name="door_closed", doc="the safety door is closed"),
         HostInterlock(
-            key="AIR", name="jet_air", doc="the jet valve's and the syringe's supply air is up"
+            key="DOOR", name="door_closed", made=Made.STEP, doc="the safety door is closed"
+        ),
+        HostInterlock(
+            key="AIR",
+            name="jet_air",
+            made=Made.SUPPLY,
+            doc="the jet valve's and the syringe's supply air is up",
         ),
     ),
     refusals=host_link_refusals(

@@ -48,7 +48,7 @@ from ..families.stage_map import (
 from ..roles.clean_room import AMBIENT_C
 from ..roles.electroplater import CellPhase, Metal
 from . import dc_supply
-from .core import ExpectedIdentity, MeasurementPoint, Range, Setpoint, ToolSpec
+from .core import ExpectedIdentity, Made, MeasurementPoint, Range, Setpoint, ToolSpec
 
 #: The bath chemistries as the map codes them (BATH_METAL).
 METAL_CODES = tuple((index, metal.value) for index, metal in enumerate(Metal, start=1))
@@ -287,15 +287,19 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         ),
     ),
     interlocks=(
-        BitInterlock(name="lid_closed", bit=0, doc="the cell's lid is closed"),
-        BitInterlock(name="bath_level", bit=1, doc="the bath is at its working level"),
+        BitInterlock(name="lid_closed", made=Made.STEP, bit=0, doc="the cell's lid is closed"),
+        BitInterlock(
+            name="bath_level", made=Made.SUPPLY, bit=1, doc="the bath is at its working level"
+        ),
         BitInterlock(
             name="cathode_contact",
+            made=Made.STEP,
             bit=2,
             doc="a wafer is in the holder and the contact ring closes a circuit to its seed",
         ),
         BitInterlock(
             name="wafer_immersed",
+            made=Made.STEP,
             bit=3,
             doc="the wafer is in the bath (immersed): the host turns the current on only then",
         ),

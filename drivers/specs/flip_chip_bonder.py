@@ -26,7 +26,7 @@ from ..families.ascii_host_wire import (
 )
 from ..roles.clean_room import AMBIENT_C
 from ..roles.flip_chip_bonder import FlipChipState, TransferAlloy
-from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 BOND_INTERLOCKS = ("door_closed", "wafer_vacuum", "head_air")
 
@@ -255,13 +255,18 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         Alarm(code="AIR_LOST", text="bond head air lost during a run; the head stopped"),
     ),
     interlocks=(
-        HostInterlock(key="DOOR", name="door_closed", doc="the safety door is shut"),
+        HostInterlock(
+            key="DOOR", name="door_closed", made=Made.STEP, doc="the safety door is shut"
+        ),
         HostInterlock(
             key="VACUUM",
             name="wafer_vacuum",
+            made=Made.STEP,
             doc="a substrate is on the stage, the vacuum holds it",
         ),
-        HostInterlock(key="AIR", name="head_air", doc="the bond head's air supply holds"),
+        HostInterlock(
+            key="AIR", name="head_air", made=Made.SUPPLY, doc="the bond head's air supply holds"
+        ),
     ),
     refusals=host_link_refusals(
         "wrong number of arguments, not a number, a decimal for a unit, bad workpiece id",

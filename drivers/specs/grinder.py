@@ -18,6 +18,7 @@ from .core import (
     RELOAD_DOC,
     Alarm,
     ExpectedIdentity,
+    Made,
     Parameter,
     Range,
     Refusal,
@@ -203,16 +204,19 @@ SPEC = ToolSpec(
     interlocks=(
         ScpiInterlock(
             name="chuck_vacuum",
+            made=Made.STEP,
             refusal="chuck_vacuum",
             doc="vacuum on and holding a workpiece (guards spindles, chuck rotation and feed)",
         ),
         ScpiInterlock(
             name="wafer_present",
+            made=Made.STEP,
             refusal="wafer_present",
             doc="a workpiece lies on the chuck (guards the cycle)",
         ),
         ScpiInterlock(
             name="grinding_water",
+            made=Made.SUPPLY,
             refusal="grinding_water",
             doc="grinding water flows (guards spindles and feed)",
         ),

@@ -31,7 +31,7 @@ from ..families.stage_map import (
     wafer_loaded,
 )
 from ..roles.laminator import FOIL_STEP_UM, JobResult, LaminatorPhase, SupportKind
-from .core import ExpectedIdentity, Range, ToolSpec
+from .core import ExpectedIdentity, Made, Range, ToolSpec
 
 #: The support kinds as the map codes them (SUPPORT_KIND, SUPPORT_ON_WAFER).
 SUPPORT_CODES = ((1, SupportKind.FILM.value), (2, SupportKind.METAL_FILM.value))
@@ -268,9 +268,11 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         ),
     ),
     interlocks=(
-        BitInterlock(name="lid_closed", bit=0, doc="the lid is closed"),
-        BitInterlock(name="wafer_present", bit=1, doc="a wafer is on the platen"),
-        BitInterlock(name="peel_temperature", bit=2, doc="the platen is below PEEL_BELOW"),
+        BitInterlock(name="lid_closed", made=Made.STEP, bit=0, doc="the lid is closed"),
+        BitInterlock(name="wafer_present", made=Made.STEP, bit=1, doc="a wafer is on the platen"),
+        BitInterlock(
+            name="peel_temperature", made=Made.STEP, bit=2, doc="the platen is below PEEL_BELOW"
+        ),
     ),
     refusals=stage_refusals(
         "the laminator's present phase",

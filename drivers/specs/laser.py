@@ -21,6 +21,7 @@ from .core import (
     RELOAD_DOC,
     Alarm,
     ExpectedIdentity,
+    Made,
     Parameter,
     Range,
     StatusVariable,
@@ -324,16 +325,19 @@ SPEC = ToolSpec(
     interlocks=(
         ScpiInterlock(
             name="enclosure_closed",
+            made=Made.STEP,
             refusal="enclosure open",
             doc="the door is closed and its switch reads closed",
         ),
         ScpiInterlock(
             name="emission_enabled",
+            made=Made.STEP,
             refusal="emission off",
             doc="emission is on",
         ),
         ScpiInterlock(
             name="shutter_open",
+            made=Made.STEP,
             refusal="shutter closed",
             doc="the beam shutter is open",
         ),

@@ -28,7 +28,7 @@ from ..families.ascii_host_wire import (
     state_status,
 )
 from ..roles.lithography import MATERIALS, Tone, TrackState
-from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 SPIN_INTERLOCKS = ("cover_closed", "cup_exhaust", "wafer_vacuum")
 BAKE_INTERLOCKS = ("cover_closed",)
@@ -223,10 +223,24 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         Alarm(code="VACUUM_LOST", text="chuck vacuum lost: the wafer is no longer held"),
     ),
     interlocks=(
-        HostInterlock(key="COVER", name="cover_closed", doc="the cell's covers are shut"),
-        HostInterlock(key="EXHAUST", name="cup_exhaust", doc="the spin cup exhaust flows"),
-        HostInterlock(key="VACUUM", name="wafer_vacuum", doc="a wafer is on the chuck and held"),
-        HostInterlock(key="LAMP", name="lamp_ready", doc="the exposure lamp is lit and stable"),
+        HostInterlock(
+            key="COVER", name="cover_closed", made=Made.STEP, doc="the cell's covers are shut"
+        ),
+        HostInterlock(
+            key="EXHAUST", name="cup_exhaust", made=Made.SUPPLY, doc="the spin cup exhaust flows"
+        ),
+        HostInterlock(
+            key="VACUUM",
+            name="wafer_vacuum",
+            made=Made.STEP,
+            doc="a wafer is on the chuck and held",
+        ),
+        HostInterlock(
+            key="LAMP",
+            name="lamp_ready",
+            made=Made.SETUP,
+            doc="the exposure lamp is lit and stable",
+        ),
     ),
     refusals=host_link_refusals(
         "wrong number of arguments, not a number, a decimal for a whole number, "

@@ -36,7 +36,7 @@ from ..families.plc_map import (
 from ..families.temperature_controller import EUROTHERM_3200
 from ..roles.clean_room import AMBIENT_C
 from ..roles.oven import LastResult, OvenState
-from .core import ExpectedIdentity, Range, Setpoint, ToolSpec
+from .core import ExpectedIdentity, Made, Range, Setpoint, ToolSpec
 
 MAX_SLOTS = 12
 #: The load temperature below which the door may open (the `load_cool` interlock), degC (est).
@@ -197,11 +197,16 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         ),
     ),
     interlocks=(
-        BitInterlock(name="door_closed", bit=0, doc="the door is closed"),
-        BitInterlock(name="n2_supply", bit=1, doc="nitrogen supply pressure is present"),
-        BitInterlock(name="atmosphere_inert", bit=2, doc="residual O2 at or below O2_LIMIT"),
+        BitInterlock(name="door_closed", made=Made.STEP, bit=0, doc="the door is closed"),
+        BitInterlock(
+            name="n2_supply", made=Made.SUPPLY, bit=1, doc="nitrogen supply pressure is present"
+        ),
+        BitInterlock(
+            name="atmosphere_inert", made=Made.STEP, bit=2, doc="residual O2 at or below O2_LIMIT"
+        ),
         BitInterlock(
             name="load_cool",
+            made=Made.STEP,
             bit=3,
             doc=f"the load is below {DOOR_OPEN_BELOW_C:g} degC (est)",
         ),

@@ -73,7 +73,8 @@ def common_tables(spec: ToolSpec[Any]) -> dict[str, str]:
         ),
         "alarms": table(("code", "meaning"), ((a.code, a.text) for a in spec.alarms)),
         "interlocks": table(
-            ("interlock", "closed (safe) when"), ((f"`{i.name}`", i.doc) for i in spec.interlocks)
+            ("interlock", "closed (safe) when", "made"),
+            ((f"`{i.name}`", i.doc, i.made.value) for i in spec.interlocks),
         ),
         "refusals": table(("code", "meaning"), ((r.code, r.text) for r in spec.refusals)),
         "measurement-points": table(

@@ -29,7 +29,7 @@ from ..families.plc_map import (
     serial_number_status,
 )
 from ..roles.plasma_cleaner import ChamberState, Gas, LastResult
-from .core import ExpectedIdentity, Range, ToolSpec
+from .core import ExpectedIdentity, Made, Range, ToolSpec
 
 #: The gases as the map codes them (GAS of a step, GAS_ACTUAL).
 GAS_CODES = (
@@ -137,10 +137,16 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         ),
     ),
     interlocks=(
-        BitInterlock(name="door_closed", bit=0, doc="the door is closed"),
-        BitInterlock(name="base_pressure", bit=1, doc="the chamber is at or below 50 mTorr"),
-        BitInterlock(name="gas_supply", bit=2, doc="the process gas supply is present"),
-        BitInterlock(name="rf_permissive", bit=3, doc="no alarm latched and the door closed"),
+        BitInterlock(name="door_closed", made=Made.STEP, bit=0, doc="the door is closed"),
+        BitInterlock(
+            name="base_pressure", made=Made.STEP, bit=1, doc="the chamber is at or below 50 mTorr"
+        ),
+        BitInterlock(
+            name="gas_supply", made=Made.SUPPLY, bit=2, doc="the process gas supply is present"
+        ),
+        BitInterlock(
+            name="rf_permissive", made=Made.STEP, bit=3, doc="no alarm latched and the door closed"
+        ),
     ),
     refusals=chamber_refusals("cleaned"),
     wire=PlcMap(

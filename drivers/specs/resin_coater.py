@@ -27,7 +27,7 @@ from ..families.ascii_host_wire import (
     state_status,
 )
 from ..roles.resin_coater import CoaterState, CoatResin
-from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 COAT_INTERLOCKS = ("lid_closed", "cup_exhaust")
 
@@ -144,8 +144,15 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         Alarm(code="EXHAUST_LOST", text="cup exhaust lost during a step"),
     ),
     interlocks=(
-        HostInterlock(key="LID", name="lid_closed", doc="the spin cup's lid is closed"),
-        HostInterlock(key="EXHAUST", name="cup_exhaust", doc="the cup and plate exhaust flows"),
+        HostInterlock(
+            key="LID", name="lid_closed", made=Made.STEP, doc="the spin cup's lid is closed"
+        ),
+        HostInterlock(
+            key="EXHAUST",
+            name="cup_exhaust",
+            made=Made.SUPPLY,
+            doc="the cup and plate exhaust flows",
+        ),
     ),
     refusals=host_link_refusals(
         "wrong number of arguments, not a number, bad wafer id, unknown resin",

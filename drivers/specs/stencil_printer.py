@@ -34,7 +34,7 @@ from ..families.stage_map import (
 )
 from ..roles.ball_mounter import CycleResult
 from ..roles.stencil_printer import PrinterPhase, SolderPaste
-from .core import ExpectedIdentity, Range, ToolSpec
+from .core import ExpectedIdentity, Made, Range, ToolSpec
 
 #: The codes of the pastes, as the map numbers them.
 PASTE_CODES = ((1, SolderPaste.SNPB_EUTECTIC.value), (2, SolderPaste.SAC305.value))
@@ -202,9 +202,13 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         ),
     ),
     interlocks=(
-        BitInterlock(name="door_closed", bit=0, doc="the safety door is closed"),
-        BitInterlock(name="wafer_present", bit=1, doc="a workpiece is on the stage"),
-        BitInterlock(name="stencil_clamped", bit=2, doc="a stencil is fitted and clamped"),
+        BitInterlock(name="door_closed", made=Made.STEP, bit=0, doc="the safety door is closed"),
+        BitInterlock(
+            name="wafer_present", made=Made.STEP, bit=1, doc="a workpiece is on the stage"
+        ),
+        BitInterlock(
+            name="stencil_clamped", made=Made.SETUP, bit=2, doc="a stencil is fitted and clamped"
+        ),
     ),
     refusals=stage_refusals(
         "the printer's present phase",

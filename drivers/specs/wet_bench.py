@@ -28,7 +28,7 @@ from ..families.ascii_host_wire import (
 )
 from ..roles.clean_room import AMBIENT_C
 from ..roles.wet_bench import BenchState, Tank
-from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 DIP_INTERLOCKS = ("sash_closed", "bench_exhaust", "bath_level")
 
@@ -118,9 +118,15 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         Alarm(code="LEVEL_LOW", text="a bath level fell below its sensor during a dip"),
     ),
     interlocks=(
-        HostInterlock(key="SASH", name="sash_closed", doc="the bench's sash is down"),
-        HostInterlock(key="EXHAUST", name="bench_exhaust", doc="the bench exhaust flows"),
-        HostInterlock(key="LEVEL", name="bath_level", doc="every bath is at its level"),
+        HostInterlock(
+            key="SASH", name="sash_closed", made=Made.STEP, doc="the bench's sash is down"
+        ),
+        HostInterlock(
+            key="EXHAUST", name="bench_exhaust", made=Made.SUPPLY, doc="the bench exhaust flows"
+        ),
+        HostInterlock(
+            key="LEVEL", name="bath_level", made=Made.SUPPLY, doc="every bath is at its level"
+        ),
     ),
     refusals=host_link_refusals(
         "wrong number of arguments, not a number, bad wafer id, unknown tank",

@@ -26,7 +26,7 @@ from ..families.ascii_host_wire import (
     wait_query,
 )
 from ..roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
-from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Range, ToolSpec
+from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 #: Phases in which the tool takes setup commands: not during a run.
 NOT_RUNNING = ("IDLE", "FAULT")
@@ -234,12 +234,20 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         Alarm(code="VACUUM_LOST", text="chuck vacuum lost during a run"),
     ),
     interlocks=(
-        HostInterlock(key="COVER", name="cover_closed", doc="the safety cover is shut"),
         HostInterlock(
-            key="VACUUM", name="wafer_vacuum", doc="a wafer is on the chuck, the vacuum holds it"
+            key="COVER", name="cover_closed", made=Made.STEP, doc="the safety cover is shut"
         ),
         HostInterlock(
-            key="WIRE", name="wire_present", doc="the spool holds wire for one more stud"
+            key="VACUUM",
+            name="wafer_vacuum",
+            made=Made.STEP,
+            doc="a wafer is on the chuck, the vacuum holds it",
+        ),
+        HostInterlock(
+            key="WIRE",
+            name="wire_present",
+            made=Made.SUPPLY,
+            doc="the spool holds wire for one more stud",
         ),
     ),
     refusals=(

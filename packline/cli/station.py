@@ -31,7 +31,8 @@ READY_SHARE = 0.2
 
 def cmd_station_check(args: argparse.Namespace) -> int:
     """Exit 0 when every tool is ready for a lot, 1 when one is not (unreachable, not idle,
-    alarmed, holding a workpiece), 2 for a station file that cannot be read."""
+    alarmed, an interlock open that must be made at rest, holding a workpiece), 2 for a
+    station file that cannot be read."""
     if (args.station_file is None) == (args.station is None):
         raise BadInput(
             "station check: name the station file once, as `station check FILE` or "
@@ -51,8 +52,9 @@ def cmd_station_check(args: argparse.Namespace) -> int:
 
 def print_station_check(console: Console, station: str, checks: list[ToolCheck]) -> None:
     """One row per tool: who it says it is, its state, the interlocks not made right now (at
-    rest a chamber's door or base pressure is not made: no fault, beside `ready: yes`), what
-    it holds, and what keeps it from a lot. A tool of two devices has each device's address
+    rest a chamber's door or base pressure is not made: no fault, beside `ready: yes`; one
+    that must be made at rest, a supply, is named in `ready` too), what it holds, and what
+    keeps it from a lot. A tool of two devices has each device's address
     on a line of its own, so the table fits a terminal or a piped console's width; the
     `ready` column is as wide as its text up to `READY_SHARE` of the console, and never
     narrower than its longest word: rich would give it way with the others and cut the

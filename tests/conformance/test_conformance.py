@@ -142,6 +142,24 @@ async def test_an_open_interlock_refuses_the_operation(
     assert adapter.safe(rig.sim)
 
 
+async def test_every_interlock_made_at_rest_is_made_and_a_fault_opens_it(
+    rig: testing.Rig[Any, Any], spec: ToolSpec
+):
+    """An interlock no step makes (a supply, a set-up: `Made.at_rest`) is made on the fresh
+    simulated tool, so its line is ready, and one of its faults opens it at rest, so a test or
+    a served line (`packline sim fault`) can show `station check` catching it."""
+    at_rest = {interlock.name for interlock in spec.interlocks if interlock.made.at_rest}
+    fresh = await rig.driver.request_interlocks()
+    assert {name for name in at_rest if not fresh[name]} == set()
+    opened: set[str] = set()
+    for fault in rig.sim.faults:
+        rig.sim.inject_fault(fault)
+        interlocks = await rig.driver.request_interlocks()
+        opened |= {name for name in at_rest if not interlocks[name]}
+        rig.sim.clear_fault(fault)
+    assert opened == at_rest
+
+
 # ----------------------------------------------------------------- alarms
 
 

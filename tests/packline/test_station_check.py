@@ -29,21 +29,64 @@ async def test_every_tool_of_a_fresh_line_answers_ready_and_nothing_is_commanded
             assert check.ready, (check.name, check.problems())
             assert check.state == "idle"
             assert check.e10_state == "standby"
-            assert check.interlocks
+            spec = TOOL_KINDS[check.kind].load_spec()
+            assert list(check.interlocks) == list(spec.interlock_names)
+            assert set(check.made_at_rest) == {i.name for i in spec.interlocks if i.made.at_rest}
             assert check.identity is not None
         assert len(line.twin) == 0  # no wafer was loaded anywhere
 
 
-async def test_an_open_interlock_is_shown_and_left_as_it_was():
-    async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
-        tool = line.tools["plasma_cleaner"]
-        (before,) = await check_station(line.station)
-        assert "gas_supply" not in before.open_interlocks()
-        tool.inject_fault("gas_supply")
-        (after,) = await check_station(line.station)
-        assert after.ready  # idle, no alarm: a step checks the interlocks it needs
-        assert set(after.open_interlocks()) == {*before.open_interlocks(), "gas_supply"}
-        assert tool.injected == {"gas_supply"}  # the check repaired nothing
+async def test_a_supply_open_at_rest_makes_its_tool_not_ready_naming_it_and_is_left_open():
+    """The check said `ready: yes` beside the plasma cleaner's process gas or the oven's N2
+    lost: no step of a lot makes a supply, so the lot held at its first step needing it."""
+    async with SimulatedLine(kinds=["plasma_cleaner", "oven"]) as line:
+        plasma, oven = line.tools["plasma_cleaner"], line.tools["oven"]
+        before = await check_station(line.station)
+        assert all(check.ready for check in before)
+        plasma.inject_fault("gas_supply")
+        oven.inject_fault("n2_supply")
+        after = await check_station(line.station)
+        assert plasma.injected == {"gas_supply"}  # the check repaired nothing
+        assert oven.injected == {"n2_supply"}
+    for old, new, supply in zip(before, after, ("gas_supply", "n2_supply"), strict=True):
+        assert set(new.open_interlocks()) == {*old.open_interlocks(), supply}
+        assert not new.ready
+    assert [check.problems() for check in after] == [
+        [
+            "interlock gas_supply open: closed when the process gas supply is present (made at "
+            "rest: a supply no step makes)"
+        ],
+        [
+            "interlock n2_supply open: closed when nitrogen supply pressure is present (made at "
+            "rest: a supply no step makes)"
+        ],
+    ]
+
+
+async def test_an_interlock_a_step_makes_open_at_rest_is_shown_and_no_problem():
+    """A door is closed by the load that needs it: open at rest, the tool is still ready (the
+    plasma cleaner's door and base pressure are open on a fresh line; the dispenser's door is
+    opened here)."""
+    async with SimulatedLine(kinds=["plasma_cleaner", "dispenser"]) as line:
+        line.tools["dispenser"].inject_fault("door_open")
+        plasma, dispenser = await check_station(line.station)
+    assert {"door_closed", "base_pressure"} <= set(plasma.open_interlocks())
+    assert dispenser.open_interlocks() == ["door_closed"]
+    assert plasma.ready
+    assert dispenser.ready
+
+
+async def test_a_gem_tools_supply_open_at_rest_is_named_from_its_kinds_spec():
+    """A GEM tool's interlocks are its dictionary's kind's: the check tells its supply too."""
+    async with SimulatedLine(kinds=["plasma_cleaner"], gem=True) as line:
+        assert line.station.tools["plasma_cleaner"].driver == "gem"
+        line.tools["plasma_cleaner"].inject_fault("gas_supply")
+        (check,) = await check_station(line.station)
+    assert not check.ready
+    assert check.problems() == [
+        "interlock gas_supply open: closed when the process gas supply is present (made at "
+        "rest: a supply no step makes)"
+    ]
 
 
 async def test_a_tool_that_does_not_answer_is_named_and_the_others_still_checked():
@@ -117,6 +160,29 @@ async def test_the_cli_shows_what_a_tool_holds_and_exits_1(tmp_path, capsys):
     assert check["workpieces"] == ["GEMW02"]
     assert check["ready"] is False
     assert "holds GEMW02" in check["problems"][0]
+
+
+async def test_the_cli_names_a_supply_open_at_rest_and_exits_1(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    async with SimulatedLine(kinds=["oven", "dispenser"]) as line:
+        line.tools["oven"].inject_fault("n2_supply")
+        station_file = tmp_path / "line.yaml"
+        station_file.write_text(line.station.to_yaml())
+        assert await asyncio.to_thread(main, ["station", "check", str(station_file)]) == 1
+        table = capsys.readouterr().out
+        assert await asyncio.to_thread(main, ["station", "check", str(station_file), "--json"]) == 1
+    ready = " ".join(row.split("│")[-2].strip() for row in table.splitlines() if "│" in row)
+    assert ready == (
+        "no: interlock n2_supply open: closed when nitrogen supply pressure is present (made at "
+        "rest: a supply no step makes) yes"
+    )  # the `ready` column's cells, the oven's over three lines, then the dispenser's
+    assert "1 of 2 tools ready" in table
+    oven, dispenser = json.loads(capsys.readouterr().out)
+    assert oven["ready"] is False
+    assert oven["interlocks"]["n2_supply"] is False
+    assert oven["made_at_rest"]["n2_supply"].endswith("(made at rest: a supply no step makes)")
+    assert oven["problems"] == [f"interlock n2_supply open: {oven['made_at_rest']['n2_supply']}"]
+    assert dispenser["ready"] is True
 
 
 async def test_a_tool_reporting_another_serial_number_than_the_file_is_refused_naming_both():

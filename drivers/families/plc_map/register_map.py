@@ -169,12 +169,13 @@ class PlcMap:
                 ((a.bit, a.code, a.text) for a in spec.alarms if isinstance(a, BitAlarm)),
             ),
             "interlocks": table(
-                ("bit", "interlock", "closed (safe) when", "guards"),
+                ("bit", "interlock", "closed (safe) when", "made", "guards"),
                 (
                     (
                         i.bit,
                         f"`{i.name}`",
                         i.doc,
+                        i.made.value,
                         ", ".join(c.name for c in spec.commands if i.name in c.interlocks),
                     )
                     for i in spec.interlocks
