@@ -161,6 +161,10 @@ class SimOven(BatchPlcSimulator):
 
     def conditions_changed(self) -> None:
         self.zones[0].sensor_broken = "zone_sensor_break" in self.injected
+        if self._zone_alarm() and "ZONE_ALARM" not in self.alarms:
+            # the zone's alarm relay is wired to the PLC: a sensor break alarms at once, at
+            # rest as in a run, as the controller's own display does
+            self._fault("ZONE_ALARM", self.clock.now())
 
     # ----------------------------------------------------------------- commands
 

@@ -7,6 +7,7 @@ model"): Kamal cure kinetics, the solders' liquidus, 20 s above it to wet, at mo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -245,9 +246,12 @@ async def test_every_zone_is_traced_and_follows_the_profile(rig):
 async def test_a_zone_sensor_break_faults_the_run_and_cuts_the_heaters(rig):
     await load(rig, "W01")
     await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+    run = asyncio.create_task(rig.driver.run_profile(cure_profile(150, 600)))
+    await rig.clock.sleep(120.0)
+    assert rig.sim.state is OvenState.RUNNING
     rig.sim.inject_fault("zone_sensor_break")
     with pytest.raises(ToolAlarm, match="ZONE_ALARM"):
-        await rig.driver.run_profile(cure_profile(150, 600))
+        await run
     assert rig.sim.state is OvenState.FAULT
     assert last_run(rig, "W01")["result"] == "faulted"
     assert (await rig.driver.request_zones())[0].alarms == ("sensor break (thermocouple open)",)
@@ -260,6 +264,15 @@ async def test_a_zone_sensor_break_faults_the_run_and_cuts_the_heaters(rig):
     await rig.driver.recover(("W01",))
     assert rig.sim.loaded() == []
     assert not rig.sim.door_closed
+
+
+async def test_a_zone_sensor_break_at_rest_alarms_at_once(rig):
+    """The zones' alarm relays are wired to the PLC (oven.md): a thermocouple that opens on an
+    idle oven alarms it at once, so a station check or the lot's first command sees it, not
+    the profile's start after the load and the purge."""
+    rig.sim.inject_fault("zone_sensor_break")
+    assert (rig.sim.state, rig.sim.alarms) == (OvenState.FAULT, ["ZONE_ALARM"])
+    assert list(await rig.driver.request_alarms()) == ["ZONE_ALARM"]
 
 
 async def high_lead_bumps_with_a_eutectic_layer(rig: Rig[SimOven, ModbusOven]) -> None:
