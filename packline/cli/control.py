@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from packline.sequences.engine.clearances import check_tool, record_clearance
+from packline.sequences.engine.clearances import check_tool, out_of_service_text, record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.dispositions import (
     Decision,
@@ -148,6 +148,8 @@ def cmd_disposition(args: argparse.Namespace) -> int:
             store, args.run, args.wafer_id, Decision(args.decision), args.by, args.reason
         )
         resume = resume_command(store, row["run_id"], db_option=db_option(store.path))
+        # what the resume needs first: a tool out of service holds its wafers again
+        tools = out_of_service_text(store, row["run_id"])
         warning = (
             dry_run_release_warning(store, row["run_id"], row["wafer_id"])
             if row["decision"] == Decision.RELEASE
@@ -164,7 +166,8 @@ def cmd_disposition(args: argparse.Namespace) -> int:
     else:
         print(
             f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}; "
-            f"carried out by {resume}"
+            + (f"{tools}; then " if tools else "")
+            + f"carried out by {resume}"
         )
     return EXIT_OK
 

@@ -118,20 +118,21 @@ def record_disposition(
 
 def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str | None:
     """What an operator releasing held wafer `wafer_id` (its full id) of run `run_id` should
-    know first, or None: in a dry run, an irreversible step the run stopped under did not
-    happen on the simulated wafer, which goes on as it was before it, so the next steps meet a
-    wafer without it and its claim check fails. (Released all the same: a dry run is where a
-    release's handling is rehearsed.)"""
-    if not store.run(run_id)["simulated"] or not latest_holds(store, run_id).get(wafer_id, {}).get(
-        "cut_off"
-    ):
+    know first, or None: in a dry run, the step that held the wafer (failed, or cut off when
+    the run stopped) never completed on the simulated wafer, which a resume restores as its
+    last completed step left it, so the next steps meet a wafer without it and its claim check
+    fails where the step mattered. (Released all the same: a dry run is where a release's
+    handling is rehearsed. A hold at a confirmation nobody answered changed nothing.)"""
+    hold = latest_holds(store, run_id).get(wafer_id, {})
+    if not store.run(run_id)["simulated"] or hold.get("no_operator"):
         return None
     return (
-        f"wafer {wafer_id} of run {run_id} is released past an irreversible step the run "
-        "stopped under, in a dry run: its simulated wafer goes on as it was before that step, "
-        "so the next steps meet a wafer the step never changed and its claim check will fail; "
-        f"to carry the step out on it, rework it instead (packline disposition {run_id} "
-        f"{wafer_id} rework --by NAME --reason TEXT{db_option(store.path)}, before the resume)"
+        f"wafer {wafer_id} of run {run_id} is released past the step that held it, in a dry "
+        "run: that step never completed on its simulated wafer, which goes on as its last "
+        "completed step left it, so the next steps meet a wafer the step never changed and the "
+        "claim check fails where it mattered; to carry the step out on it, rework it instead "
+        f"(packline disposition {run_id} {wafer_id} rework --by NAME --reason TEXT"
+        f"{db_option(store.path)}, before the resume)"
     )
 
 

@@ -47,7 +47,7 @@ from .events import Observer
 from .keeper import ToolKeeper
 from .liveness import this_host
 from .method import FailurePolicy, Method
-from .plan import FINISHED, RELEASED, Hold, Plan
+from .plan import FINISHED, RELEASED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore
@@ -553,9 +553,9 @@ class Engine:
                 # finished in an earlier session: it still counts for the run's outcome
                 self._wafer_status[wafer_id] = status
                 continue
-            hold = self.plan.hold(wafer_id)
-            if hold is not None:
-                self._hold(wafer_id, hold.reason, apply_policy=False, cut_off=hold.cut_off)
+            reason = self.plan.hold_reason(wafer_id)
+            if reason is not None:
+                self._hold(wafer_id, reason, apply_policy=False)
                 continue
             self._wafer_status[wafer_id] = status
             live.append(wafer_id)
@@ -614,12 +614,12 @@ class Engine:
         except RunTerminated as stop:
             self._set_wafer(wafer.id, "terminated", reason=str(stop))
         except asyncio.CancelledError:
-            hold = self._cut_off_hold(wafer.id)
-            if hold is None:
+            cut_off = self._cut_off_reason(wafer.id)
+            if cut_off is None:
                 # the abort's reason, naming who ordered it, as a terminate's does
                 self._set_wafer(wafer.id, "terminated", reason=self.control.reason or "aborted")
             else:  # held now, not only when a resume finds the step cut off
-                self._hold(wafer.id, hold.reason, apply_policy=False, cut_off=hold.cut_off)
+                self._hold(wafer.id, cut_off, apply_policy=False)
             raise
         except Exception as error:
             self._hold(wafer.id, failure_text(error), apply_policy=True, cause=error)
@@ -630,7 +630,7 @@ class Engine:
         finally:
             self.batcher.wafer_done(wafer.id)
 
-    def _cut_off_hold(self, wafer_id: str) -> Hold | None:
+    def _cut_off_reason(self, wafer_id: str) -> str | None:
         """Why an abort holds this wafer: an irreversible step of it this session cut off
         (it may have partly happened and is never repeated), or None."""
         steps = [
@@ -638,7 +638,7 @@ class Engine:
             for row in self.store.table("steps", self.run_id)
             if row["wafer_id"] == wafer_id and row["session"] == self.session
         ]
-        return Plan.from_records(steps, []).hold(wafer_id)
+        return Plan.from_records(steps, []).hold_reason(wafer_id)
 
     def _set_wafer(self, wafer_id: str, status: str, reason: str | None = None) -> None:
         self._wafer_status[wafer_id] = status
@@ -653,13 +653,7 @@ class Engine:
         self.emit("wafer-finished", wafer=wafer_id, status=status, message=reason or "")
 
     def _hold(
-        self,
-        wafer_id: str,
-        reason: str,
-        *,
-        apply_policy: bool,
-        cause: Exception | None = None,
-        cut_off: bool = False,
+        self, wafer_id: str, reason: str, *, apply_policy: bool, cause: Exception | None = None
     ) -> None:
         """Hold the wafer for `reason`, the failure `cause` if one held it. The held event's
         data says when it did not happen on the wafer: `refused`, a step its tool refused (a
@@ -667,14 +661,10 @@ class Engine:
         to it (it runs again once an operator clears one of its tools in this session,
         `_run_unserved_again`, else on the next resume: `plan.py`); `no_operator`, a
         confirmation nobody was there to answer (the hints name the resume with
-        `--confirmed-by`: `dispositions.resume_command`); `cut_off`, an irreversible step the
-        run stopped under (a dry run's release of it is refused: its simulated wafer goes on
-        as it was before the step)."""
+        `--confirmed-by`: `dispositions.resume_command`)."""
         self._set_wafer(wafer_id, "held", reason)
         data = (
-            {"cut_off": True}
-            if cut_off
-            else {"refused": True}
+            {"refused": True}
             if isinstance(cause, StepRefused)
             else {"tool_unavailable": True}
             if isinstance(cause, ToolUnavailable)

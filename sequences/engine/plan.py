@@ -82,16 +82,6 @@ def _under_new_name(row: dict[str, Any], renamed: Mapping[str, str]) -> dict[str
     }
 
 
-@dataclass(frozen=True)
-class Hold:
-    """Why a wafer must be held before it runs again."""
-
-    #: the step by its label and what became of it, as the hold records it
-    reason: str
-    #: an irreversible step was cut off (the run stopped under it), not failed
-    cut_off: bool
-
-
 @dataclass
 class Plan:
     """The latest record of every (wafer, step key), and the wafers' outcomes so far."""
@@ -215,7 +205,7 @@ class Plan:
         row = self.steps.get((wafer_id, key))
         return None if row is None else row["status"]
 
-    def hold(self, wafer_id: str) -> Hold | None:
+    def hold_reason(self, wafer_id: str) -> str | None:
         """Why this wafer must be held before it runs again, or None; the step by its label, as
         `show` lists it (`step_labels`: 'plasma clean', not the records' key 'plasma clean#0')."""
         for (wafer, _), row in self.steps.items():
@@ -225,11 +215,10 @@ class Plan:
                 continue
             step = step_labels(list(self.steps.values()))[row["id"]]
             if row["status"] == "failed":
-                return Hold(f"step {step!r} failed: {row['error']}", cut_off=False)
-            return Hold(
+                return f"step {step!r} failed: {row['error']}"
+            return (
                 f"irreversible step {step!r} was {row['status']} when the run stopped; "
-                "it may have partly happened and is never repeated: operator decision needed",
-                cut_off=True,
+                "it may have partly happened and is never repeated: operator decision needed"
             )
         return None
 
@@ -242,11 +231,11 @@ class Plan:
             if row["status"] != "running":
                 continue
             wafer_status = self.wafer_status.get(row["wafer_id"], "pending")
-            hold = self.hold(row["wafer_id"])
+            reason = self.hold_reason(row["wafer_id"])
             if wafer_status in FINISHED:
                 decision = f"nothing more: the wafer was already {wafer_status}"
-            elif hold is not None:
-                decision = f"wafer held: {hold.reason}"
+            elif reason is not None:
+                decision = f"wafer held: {reason}"
             else:
                 decision = "run again" if row["kind"] in ("step", "batch-step") else "replayed"
             decisions[row["id"]] = (
