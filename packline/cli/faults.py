@@ -7,6 +7,7 @@ step uses is never met. Each part is checked before any tool moves."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,11 +55,11 @@ def read_faults(
 ) -> list[Fault]:
     """The `--fault` options, each checked against the simulated tools of `method`'s dry run,
     then against the tools and steps a dry run of its recipe uses and starts (`recipe_outline`,
-    asked once, once every option's tool and fault exist; `NoOutline`, or its tools None: not
-    known, so not checked, which a warning on stderr says of each fault, and why
-    (`_say_unchecked`), and a
-    step that never starts is said not injected at the run's end); BadInput naming every
-    option that is wrong, a line each, and what it may be."""
+    asked once, once every option's tool and fault exist or an option names a step; `NoOutline`,
+    or its tools None: not known, so not checked, which a warning on stderr says of each fault,
+    and why (`_say_unchecked`), and a step that never starts is said not injected at the run's
+    end); BadInput naming every option that is wrong, a line each, as it can be given again
+    (quoted for the shell), and what it may be."""
     simulators = {
         kind.role: kind.load_simulator()
         for kind in TOOL_KINDS.values()
@@ -66,46 +67,50 @@ def read_faults(
     }
     faults = []
     problems = []
+    #: each option that names a step, as given for the shell, and the step
+    steps: list[tuple[str, str]] = []
     for text in texts:
-        target, _, step = text.partition("@")
+        option = f"--fault {shlex.quote(text)}"
+        target, at, step = text.partition("@")
         tool, colon, fault = target.partition(":")
+        if at and step:
+            steps.append((option, step))
         if not colon:
-            problems.append(
-                f"--fault {text}: give it as TOOL:FAULT[@STEP] (plasma_cleaner:rf_mismatch)"
-            )
+            problems.append(f"{option}: give it as TOOL:FAULT[@STEP] (plasma_cleaner:rf_mismatch)")
         elif tool not in simulators:
             problems.append(
-                f"--fault {text}: the dry run of {method.name} has no tool {tool!r}; its tools: "
+                f"{option}: the dry run of {method.name} has no tool {tool!r}; its tools: "
                 f"{', '.join(simulators)}{did_you_mean(tool, simulators)}"
             )
         elif fault not in (known := simulators[tool].faults):
             problems.append(
-                f"--fault {text}: the simulated {tool} has no fault {fault!r}; its faults: "
+                f"{option}: the simulated {tool} has no fault {fault!r}; its faults: "
                 f"{', '.join(known)}{did_you_mean(fault, known)}"
             )
-        elif "@" in text and not step:
-            problems.append(f"--fault {text}: no step named after '@'")
+        elif at and not step:
+            problems.append(f"{option}: no step named after '@'")
         else:
             faults.append(Fault(text, tool, fault, step or None))
-    if problems:
+    if problems and not steps:
         raise BadInput("\n".join(problems))
     from packline.sequences.engine.schedule import RecipeOutline
 
     outline = recipe_outline()
-    _say_unchecked(faults, outline)
+    if not problems:
+        _say_unchecked(faults, outline)
     if isinstance(outline, RecipeOutline):
-        for each in faults:
-            if outline.tools is not None and each.tool not in outline.tools:
-                problems.append(
-                    f"--fault {each.text}: a dry run of {method.name} on this recipe never uses "
-                    f"tool {each.tool!r}; the tools it uses: {', '.join(outline.tools)}"
-                )
-            elif each.step is not None and each.step not in outline.steps:
-                problems.append(
-                    f"--fault {each.text}: a dry run of {method.name} on this recipe starts no "
-                    f"step {each.step!r}; its steps: {', '.join(outline.steps)}"
-                    + did_you_mean(each.step, outline.steps)
-                )
+        problems += [
+            f"{option}: a dry run of {method.name} on this recipe starts no step {step!r}; its "
+            f"steps: {', '.join(outline.steps)}{did_you_mean(step, outline.steps)}"
+            for option, step in steps
+            if step not in outline.steps
+        ]
+        problems += [
+            f"--fault {shlex.quote(each.text)}: a dry run of {method.name} on this recipe never "
+            f"uses tool {each.tool!r}; the tools it uses: {', '.join(outline.tools)}"
+            for each in faults
+            if outline.tools is not None and each.tool not in outline.tools
+        ]
     if problems:
         raise BadInput("\n".join(problems))
     return faults

@@ -107,13 +107,31 @@ def refused_before_anything_runs(args: list[str], db: Path, capsys) -> str:
     return captured.err
 
 
+def test_a_misspelt_step_is_named_with_a_wrong_tool_in_one_refusal(db, capsys):
+    """The trial's three options: a misspelt step, a wrong tool and a right one. The step was
+    named only once the tool was put right, a second round; both are named at once now."""
+    faults = ["plasma_cleaner:rf_mismatch@plasma clen", "ovn:n2_supply", "plasma_cleaner:rf"]
+    run = ["run", "plasma-clean", "--sim", "--lot", "2", *(f"--fault={f}" for f in faults)]
+    refusal = refused_before_anything_runs(run, db, capsys).removeprefix(PLANNING)
+    assert refusal.splitlines() == [
+        "packline: error: --fault ovn:n2_supply: the dry run of plasma-clean has no tool 'ovn'; "
+        "its tools: plasma_cleaner",
+        "--fault plasma_cleaner:rf: the simulated plasma_cleaner has no fault 'rf'; its faults: "
+        "rf_mismatch, chamber_leak, gas_supply, door_switch, throttle_valve",
+        "--fault 'plasma_cleaner:rf_mismatch@plasma clen': a dry run of plasma-clean on this "
+        "recipe starts no step 'plasma clen'; its steps: batch plasma_cleaner, open door, load, "
+        "close door, pump down, plasma clean, vent, unload (did you mean 'plasma clean' or "
+        "'batch plasma_cleaner'?)",
+    ]
+
+
 def test_a_misspelt_step_is_refused_before_anything_runs_naming_the_steps(db, capsys):
     """A new user's misspelt step was said only at the end of the run, not injected: the
     run had gone its whole way without the fault. The refusal names the steps spelt closest."""
     fault = "plasma_cleaner:rf_mismatch@plasma clen"
     run = ["run", "plasma-clean", "--sim", "--lot", "2", "--fault", fault]
     assert refused_before_anything_runs(run, db, capsys) == PLANNING + (
-        "packline: error: --fault plasma_cleaner:rf_mismatch@plasma clen: a dry run of "
+        "packline: error: --fault 'plasma_cleaner:rf_mismatch@plasma clen': a dry run of "
         "plasma-clean on this recipe starts no step 'plasma clen'; its steps: batch "
         "plasma_cleaner, open door, load, close door, pump down, plasma clean, vent, unload "
         "(did you mean 'plasma clean' or 'batch plasma_cleaner'?)\n"
