@@ -33,8 +33,9 @@ NAMED = 10
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    # no database yet: no runs, and none created
-    exists = Path(args.db or default_db_path()).exists()
+    # no default database yet: no runs, and none created; a --db that names none is refused
+    # as every other command refuses it (a path mistyped listed nothing, as if it were empty)
+    exists = args.db is not None or Path(default_db_path()).exists()
     store = open_store(args, create=False) if exists else None
     try:
         _refuse_unknown(args, store)

@@ -44,6 +44,19 @@ def _driven(db, status: str) -> dict:
         store.close()
 
 
+def test_runs_of_a_database_that_is_not_there(tmp_path, monkeypatch, capsys):
+    """No default database yet: no runs, and none made. A --db naming none is refused as
+    every other command refuses it: a mistyped path had listed nothing, as if it were empty."""
+    monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "runs.db"))
+    assert main(["runs"]) == 0
+    assert f"runs in {tmp_path / 'runs.db'}" in capsys.readouterr().out
+    assert not (tmp_path / "runs.db").exists()
+    typo = tmp_path / "rnus.db"
+    assert main(["runs", "--db", str(typo)]) == 2
+    assert f"run database {typo} does not exist" in capsys.readouterr().err
+    assert not typo.exists()
+
+
 def test_a_run_still_driven_shows_its_wall_time_so_far(tmp_path, capsys):
     db = tmp_path / "runs.db"
     run_id = _driven(db, "running")["id"]
@@ -215,13 +228,17 @@ def test_runs_of_one_recipe_are_found_by_its_name_or_its_sha256(tmp_path, capsys
     assert found(by_hash[:4]) == [named_hex]
 
 
-def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, capsys):
+def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(
+    tmp_path, monkeypatch, capsys
+):
     """A method nobody knows, a recipe or wafer no run has, a day still to come: each is bad
     input (exit 2) naming what there is, never an empty table; a known method nobody ran yet
-    is an empty table (and without a database, an unknown method is still refused)."""
+    is an empty table (and without a default database yet, an unknown method is still
+    refused)."""
     db = str(tmp_path / "runs.db")
     runs = ["runs", "--db", db]
-    assert main([*runs, "--method", "nope"]) == 2
+    monkeypatch.setenv("PACKLINE_DB", db)
+    assert main(["runs", "--method", "nope"]) == 2
     assert "--method nope: unknown method; known methods: bump-seal-clean, plasma-clean," in (
         capsys.readouterr().err
     )
