@@ -131,6 +131,11 @@ class LineControl:
         if command == "inject":
             tool.inject_fault(fault)
             message = f"{tool_name}: fault {fault} injected ({tool.faults[fault]})"
+        elif fault not in tool.injected:  # said as it is: a repair of nothing is no repair
+            return {
+                "ok": True,
+                "message": f"{tool_name}: fault {fault} was not injected; nothing cleared",
+            }
         else:
             tool.clear_fault(fault)
             message = f"{tool_name}: fault {fault} cleared"

@@ -228,9 +228,7 @@ def test_runs_of_one_recipe_are_found_by_its_name_or_its_sha256(tmp_path, capsys
     assert found(by_hash[:4]) == [named_hex]
 
 
-def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(
-    tmp_path, monkeypatch, capsys
-):
+def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, monkeypatch, capsys):
     """A method nobody knows, a recipe or wafer no run has, a day still to come: each is bad
     input (exit 2) naming what there is, never an empty table; a known method nobody ran yet
     is an empty table (and without a default database yet, an unknown method is still

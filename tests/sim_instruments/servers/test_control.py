@@ -26,6 +26,7 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
             await request_control(path, {**request, "command": "clear"}, 10)
             assert line.tools["plasma_cleaner"].injected == set()
             repaired = await request_control(path, asked, 10)
+            again = await request_control(path, {**request, "command": "clear"}, 10)
         finally:
             await control.stop()
     assert message == (
@@ -33,6 +34,11 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
         "reached)"
     )
     assert said == [message, "plasma_cleaner: fault chamber_leak cleared"]  # a look is not told
+    # a second clear is said as it is (it had said `cleared` again), and changes nothing
+    assert again == {
+        "ok": True,
+        "message": "plasma_cleaner: fault chamber_leak was not injected; nothing cleared",
+    }
     assert suffered["faults"] == {"chamber_leak": "chamber leaks: base pressure is never reached"}
     assert (suffered["message"], repaired["faults"]) == ("plasma_cleaner: faults chamber_leak", {})
     assert not path.exists()  # removed when the line stops
