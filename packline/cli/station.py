@@ -51,7 +51,8 @@ def cmd_station_check(args: argparse.Namespace) -> int:
 
 
 def print_station_check(console: Console, station: str, checks: list[ToolCheck]) -> None:
-    """One row per tool: who it says it is, its state, the interlocks not made right now (at
+    """One row per tool (its name and kind never cut): who it says it is, its state, the
+    interlocks not made right now, each name whole (at
     rest a chamber's door or base pressure is not made: no fault, beside `ready: yes`; one
     that must be made at rest, a supply, is named in `ready` too), what it holds, and what
     keeps it from a lot. A tool of two devices has each device's address
@@ -62,7 +63,7 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
     way instead."""
     table = DataTable(
         "tool", "kind", "address", "identity", "state", "interlocks not made", "holds", "ready",
-        title=f"station {station}", whole=("address",),
+        title=f"station {station}", whole=("tool", "kind", "address"),
     )  # fmt: skip
     readiness = ["ready"]
     for check in checks:
@@ -78,6 +79,10 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
             ", ".join(check.workpieces) or ("nothing" if check.state else "-"),
             readiness[-1],
         )
+    # an interlock's name is one word: wrapped between names, never cut
+    table.columns[5].min_width = max(
+        (len(name) for check in checks for name in check.open_interlocks()), default=None
+    )
     longest_word = max(len(word) for text in readiness for word in text.split())
     widest = max(map(len, readiness))
     table.columns[-1].width = max(longest_word, min(widest, int(console.width * READY_SHARE)))

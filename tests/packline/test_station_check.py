@@ -267,3 +267,31 @@ def test_the_table_names_the_interlocks_not_made_and_cuts_no_word_of_why_a_tool_
     assert f"│ {visa}) " in text
     assert "│ no: holds 055012-3f2a-W01: have it " in text
     assert max(map(len, text.splitlines())) <= 200
+
+
+def test_a_piped_table_of_a_line_with_a_supply_lost_cuts_no_tool_kind_or_interlock_name():
+    """A new user's piped check of the served line (160 columns) read `plasma_cle…`,
+    `electropla…` and `door_close…` once a lost supply's reason took the `ready` column's
+    width: the tool and kind columns are whole now, and an interlock's name is never cut."""
+    idle = {"identity": "packline BO-4 s/n BO-4-0001 fw 1.0", "state": "idle",
+            "e10_state": "standby"}  # fmt: skip
+    n2 = "closed when nitrogen supply pressure is present (made at rest: a supply no step makes)"
+    checks = [
+        ToolCheck("plasma_cleaner", "plasma_cleaner", "modbus+tcp://127.0.0.1:36905", **idle,
+                  interlocks={"door_closed": False, "base_pressure": False}),
+        ToolCheck("electroplater", "electroplater", DEVICE_SEPARATOR.join(
+            ("cell modbus+tcp://127.0.0.1:34517", "supply TCPIP0::127.0.0.1::44213::SOCKET")
+        ), **idle, interlocks={"cathode_contact": False, "wafer_immersed": False}),
+        ToolCheck("oven", "oven", "modbus+rtu:///dev/pts/7?unit=1", **idle,
+                  interlocks={"door_closed": False, "n2_supply": False,
+                              "atmosphere_inert": False},
+                  made_at_rest={"n2_supply": n2}),
+    ]  # fmt: skip
+    out = io.StringIO()
+    print_station_check(Console(file=out, width=PIPED_WIDTH), "line", checks)
+    text = out.getvalue()
+    assert "…" not in text
+    for name in ("plasma_cleaner", "electroplater", "door_closed", "atmosphere_inert",
+                 "cathode_contact", "wafer_immersed"):  # fmt: skip
+        assert f" {name}" in text
+    assert max(map(len, text.splitlines())) <= PIPED_WIDTH
