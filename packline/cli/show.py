@@ -165,7 +165,8 @@ def timeline(
 ) -> DataTable:
     """One wafer's records step by step (`step_order`): each step by the label its record
     carries (the run's `step_labels`: `inspect bump heights #2` for the second run of a step
-    the script runs twice), its start, tool, status and error, then each measurement it took
+    the script runs twice), its start, tool (and batch: `oven, batch b7-s1`, which the wafers
+    cured together share), status and error, then each measurement it took
     against its limits with its verdict and margin (and its attempt, where the step took it again:
     `measurement_attempts`), each alarm it raised, and each operator confirmation asked of the
     wafer with its answer (a wafer held for want of one had read as if nothing stopped it). A
@@ -180,7 +181,7 @@ def timeline(
             s,
             s["started_t"],
             f"step {s['label']}{marker}",
-            s["tool"] or "",
+            ", ".join(filter(None, (s["tool"], s["batch"] and f"batch {s['batch']}"))),
             f"{s['status']}: {s['error']}" if s["error"] else s["status"],
         )
         for s, marker in zip(shown, record_markers(shown), strict=True)

@@ -264,9 +264,10 @@ def test_a_time_scaled_simulated_line_runs_an_unattended_lot_from_another_proces
     assert "of wall time, process time on the line" in capsys.readouterr().out
 
 
-def test_runs_without_a_database_lists_none_and_creates_none(tmp_path, capsys):
+def test_runs_without_a_database_lists_none_and_creates_none(tmp_path, monkeypatch, capsys):
     db = tmp_path / "none.db"
-    assert main(["runs", "--db", str(db), "--json"]) == 0
+    monkeypatch.setenv("PACKLINE_DB", str(db))  # the default database, not made yet
+    assert main(["runs", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert not db.exists()
 

@@ -46,6 +46,7 @@ def _step(
         "name": key.rpartition("#")[0],
         "kind": kind,
         "tool": "wet_bench",
+        "batch": None,
         "status": "completed",
         "error": None,
         "started_t": started_t,
@@ -234,7 +235,7 @@ def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
     steps all start at one instant of its clock."""
     steps = [
         _step(1, "open door#0", 0.0, started_wall=100.0),
-        _step(2, "load#0", 0.0, started_wall=100.1),
+        {**_step(2, "load#0", 0.0, started_wall=100.1), "batch": "b7-s1"},
         _step(3, "close door#0", 0.0, started_wall=100.3),
     ]
     asked = {"step_id": None, "t": 0.0, "wall": 100.2, "prompt": "wafers W01 seated",
@@ -243,7 +244,7 @@ def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
     rows = list(zip(*(map(str, column.cells) for column in table.columns), strict=True))
     assert [row[1:] for row in rows] == [
         ("step open door", "wet_bench", "completed"),
-        ("step load", "wet_bench", "completed"),
+        ("step load", "wet_bench, batch b7-s1", "completed"),  # which wafers went in together
         ("confirmation", "wafers W01 seated", "declined by no operator"),
         ("step close door", "wet_bench", "completed"),
     ]
