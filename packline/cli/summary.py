@@ -167,5 +167,7 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
             highlight=False,
         )
     verdict = check["status"].upper() if check["status"] == "failed" else check["status"]
+    if check["unchecked_wafers"]:  # a pass of one wafer of four had read as the lot's
+        verdict += " for the wafers that completed only"
     tail = f": {check['note']}" if check["note"] else ""
     console.print(f"claim check {verdict}{tail}", markup=False, highlight=False)

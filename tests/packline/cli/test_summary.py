@@ -3,10 +3,13 @@ served faster than real time beside the controller's run clock, and what the wal
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
-from packline.cli.summary import clocks_text
+from rich.console import Console
+
+from packline.cli.summary import clocks_text, print_claim_check
 
 
 def report(**run: object) -> dict[str, object]:
@@ -119,3 +122,23 @@ def test_a_session_cut_off_counts_as_driven_up_to_its_last_record():
     resumed = report(simulated=True, sessions=2, stopped_wall=2000.1)
     text = clocks_text({**resumed, "events": events, "steps": steps})
     assert text.endswith("(2 sessions drove it 3.6 s, the rest between them)")
+
+
+def test_a_claim_check_passed_on_some_wafers_says_it_was_on_those_only():
+    """A new user read `claim check passed` of a lot of 4 with 3 wafers held as the lot's:
+    the verdict says it judged the wafers that completed only."""
+    condition = {"claim": "003:10", "condition": "no residue", "sites_checked": 8352,
+                 "sites_passing": 8352, "verdict": "pass", "failing_wafers": [],
+                 "wafers_checked": 1, "worst_site": None}  # fmt: skip
+    check = {"status": "passed", "note": "", "conditions": [condition],
+             "unchecked_wafers": ["W02", "W03", "W04"]}  # fmt: skip
+    out = io.StringIO()
+    print_claim_check(Console(file=out, width=160), check)
+    lines = out.getvalue().splitlines()
+    assert lines[-2:] == [
+        "not checked (did not complete): W02, W03, W04",
+        "claim check passed for the wafers that completed only",
+    ]
+    out = io.StringIO()
+    print_claim_check(Console(file=out, width=160), {**check, "unchecked_wafers": []})
+    assert out.getvalue().splitlines()[-1] == "claim check passed"
