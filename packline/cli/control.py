@@ -102,9 +102,9 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
         db = db_option(store.path)
         resume = resume_command(store, run_id, db_option=db)
         if undecided := undecided_wafers(store, run_id):
-            resume = (
-                f"{', '.join(undecided)} held: decide each first "
-                f"({disposition_command(run_id, db_option=db)}), then {resume}"
+            resume = (  # a resume goes on without them, and leaves them held
+                f"{', '.join(undecided)} held: a resume runs them only once each is decided "
+                f"({disposition_command(run_id, db_option=db)}); then {resume}"
             )
     finally:
         store.close()

@@ -711,9 +711,9 @@ async def test_the_hints_resume_with_confirmed_by_while_a_confirmation_had_no_op
     assert main(["clear-tool", run_id, "plasma_cleaner", "--by", "ana", *db]) == 0
     # every wafer waits for a decision: a resume now would be refused, so that comes first
     assert capsys.readouterr().out.endswith(
-        f"(recorded in run {run_id}; {', '.join(wafer_ids)} held: decide each first "
-        f"(`packline disposition {run_id} WAFER release|rework|scrap --by NAME --reason "
-        f"TEXT`), then {resume})\n"
+        f"(recorded in run {run_id}; {', '.join(wafer_ids)} held: a resume runs them only "
+        f"once each is decided (`packline disposition {run_id} WAFER release|rework|scrap --by "
+        f"NAME --reason TEXT`); then {resume})\n"
     )
     assert (
         main(["disposition", run_id, "W05", "rework", "--by", "ana", "--reason", "again", *db]) == 0
