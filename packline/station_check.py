@@ -123,7 +123,7 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
                     e10_state=tool.e10_state.value,
                     alarms=alarms,
                     interlocks=interlocks,
-                    made_at_rest=_made_at_rest(entry.kind),
+                    made_at_rest=made_at_rest(entry.kind),
                     workpieces=workpieces,
                 )
     except TimeoutError:
@@ -132,7 +132,7 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
         return ToolCheck(name, entry.kind, address, error=str(error))
 
 
-def _made_at_rest(kind: str) -> dict[str, str]:
+def made_at_rest(kind: str) -> dict[str, str]:
     """The interlocks of tool kind `kind` that must be made at rest, as `ToolCheck` carries
     them: name -> 'closed when <its doc> (made at rest: a supply no step makes)'."""
     return {

@@ -2,16 +2,17 @@
 
     pytest --pyargs packline.testing.station_checks --station=line.yaml
 
-For every tool of the station file (or of the bundled simulated line without `--station`):
-the tool answers on its link and is the kind of tool its driver drives (the identity check of
+For every tool of the station file (or of the bundled simulated line without `--station`): the
+tool answers on its link and is the kind of tool its driver drives (the identity check of
 `connect`), with the serial number the station file gives; it reports a state, its alarms and
-its interlocks by name, consistently; its safe state can be commanded (energy off, motion
-stopped, gases closed) and leaves it idle; and it runs its kind's short dry job
-(`dry_jobs.DRY_JOBS`: a chamber's pump-down and vent, a saw's spindle run-up, a transfer of the
-dummy wafer `--dummy-wafer`...), which processes nothing and leaves it idle, without an alarm and
-holding nothing. The dry jobs move the tools, so run the set between lots; a tool in fault
-skips the checks that command it, and one that holds a workpiece its dry job, naming why. Needs
-`packline[test]` (pytest and pytest-asyncio).
+its interlocks by name, consistently, with those a lot needs made already made (a supply or set-
+up no step makes: the process gas, nitrogen, cooling water; decision 0091); its safe state can
+be commanded (energy off, motion stopped, gases closed) and leaves it idle; and it runs its
+kind's short dry job (`dry_jobs.DRY_JOBS`: a chamber's pump-down and vent, a saw's spindle run-
+up, a transfer of the dummy wafer `--dummy-wafer`...), which processes nothing and leaves it
+idle, without an alarm and holding nothing. The dry jobs move the tools, so run the set between
+lots; a tool in fault skips the checks that command it, and one that holds a workpiece its dry
+job, naming why. Needs `packline[test]` (pytest and pytest-asyncio).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 
 from packline.drivers.equipment import ToolState
 from packline.station import Station
+from packline.station_check import made_at_rest
 from packline.testing.dry_jobs import DRY_JOBS
 
 pytestmark = pytest.mark.station
@@ -57,6 +59,18 @@ async def test_the_tool_names_its_interlocks(station: Station, station_tool: str
         interlocks = await tool.request_interlocks()
         assert interlocks, f"{station_tool}: reports no interlock"
         assert all(name for name in interlocks), interlocks
+
+
+async def test_the_interlocks_a_lot_needs_at_rest_are_made(
+    station: Station, station_tool: str
+) -> None:
+    """A supply or set-up no step of a lot makes (its spec's `Made.SUPPLY`, `Made.SETUP`) is
+    made: open, the lot would hold at its first step that needs it."""
+    needed = made_at_rest(station.tools[station_tool].kind)
+    async with station.open_tool(station_tool) as tool:
+        interlocks = await tool.request_interlocks()
+    not_made = [f"{name}: {why}" for name, why in needed.items() if not interlocks.get(name)]
+    assert not not_made, f"{station_tool}: open at rest: {'; '.join(not_made)}"
 
 
 async def test_the_safe_state_can_be_commanded_and_leaves_the_tool_idle(

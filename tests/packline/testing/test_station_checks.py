@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from packline.cli import main
 from packline.station import load_station
 
 from ...sequences.processes import Served
 
 #: The checks of packline.testing.station_checks, each run once per tool.
-CHECKS_PER_TOOL = 5
+CHECKS_PER_TOOL = 6
 
 
 @pytest.fixture(params=[False, True], ids=["native", "gem"])
@@ -50,6 +51,26 @@ def test_the_station_checks_pass_against_a_served_line(served_station: Path, tmp
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{CHECKS_PER_TOOL * len(tools)} passed" in result.stdout
+
+
+def test_a_supply_lost_at_rest_fails_its_tool_s_check_naming_it(tmp_path: Path):
+    """The oven's nitrogen supply lost on a served line: its made-at-rest check fails, naming
+    the interlock and what closes it, as `station check` calls the oven not ready."""
+    with Served(tmp_path / "line.yaml", "--for", "300", "--time-scale", "60") as served:
+        fault = ["sim", "fault", "oven", "n2_supply", "--station", str(served.station)]
+        assert main(fault) == 0
+        result = run_pytest(
+            ["--pyargs", "packline.testing.station_checks", "--station", str(served.station),
+             "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+             "-k", "interlocks_a_lot_needs_at_rest"],
+            tmp_path,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed" in result.stdout
+    assert (
+        "oven: open at rest: n2_supply: closed when nitrogen supply pressure is present (made "
+        "at rest: a supply no step makes)"
+    ) in result.stdout
 
 
 #: A station of one plasma cleaner at an address where nothing listens (the discard port).
