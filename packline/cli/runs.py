@@ -17,7 +17,7 @@ from packline.sequences.engine.liveness import (
     SHOWN_STATUSES,
     is_cut_off,
     last_record,
-    shown_status,
+    shown_run,
     status_text,
 )
 from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
@@ -58,8 +58,7 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
         lot=args.lot,
     )
     runs = [
-        {**run, "status": shown_status(run), "claim_check_failed": bool(run["claim_check_failed"])}
-        for run in found
+        {**shown_run(run), "claim_check_failed": bool(run["claim_check_failed"])} for run in found
     ]
     if args.status is not None:
         runs = [run for run in runs if run["status"] == args.status][: args.limit]

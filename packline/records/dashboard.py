@@ -32,7 +32,7 @@ from starlette.routing import Route
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import out_of_service
 from packline.sequences.engine.eta import Schedules, eta_text, run_eta
-from packline.sequences.engine.liveness import DRIVEN, shown_status
+from packline.sequences.engine.liveness import DRIVEN, shown_run
 from packline.sequences.engine.lot_state import shown_wafer_status
 from packline.sequences.engine.progress import wall_text
 from packline.sequences.engine.stage import HOLDING_KINDS
@@ -223,7 +223,7 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
 
 def past_runs(store: RunStore) -> list[dict[str, Any]]:
     """The newest runs, with their status as shown."""
-    return [run | {"status": shown_status(run)} for run in store.runs(PAST_RUNS)]
+    return [shown_run(run) for run in store.runs(PAST_RUNS)]
 
 
 def _read(db: Path, read: Callable[[RunStore], Any]) -> Any:

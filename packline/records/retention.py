@@ -30,7 +30,7 @@ from typing import Any
 
 from packline import __version__
 from packline.sequences.engine import BadInput, RunStore
-from packline.sequences.engine.liveness import DRIVEN, shown_status
+from packline.sequences.engine.liveness import DRIVEN, shown_run
 from packline.sequences.engine.packing import drop_unused_twins, twin_blobs_of, twin_parts_of
 
 from .export import export_run
@@ -80,7 +80,7 @@ def plan_prune(
     chosen = runs[: max(0, len(runs) - keep)] if keep is not None else runs
     if before_wall is not None:
         chosen = [run for run in chosen if run["started_wall"] < before_wall]
-    shown = [{**run, "status": shown_status(run)} for run in chosen]
+    shown = [shown_run(run) for run in chosen]
     archived = _archives(store, [run["id"] for run in shown])
     return PrunePlan(
         runs=[{**run, "archived": archived.get(run["id"])} for run in shown if not _driven(run)],
@@ -97,7 +97,7 @@ def prune_runs(store: RunStore, plan: PrunePlan) -> Pruned:
         before = _pages(db)
         for run_id in ids:
             row = dict(db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
-            if _driven({**row, "status": shown_status(row)}):
+            if _driven(shown_run(row)):
                 raise BadInput(f"prune: run {run_id} is driven again meanwhile; nothing deleted")
         tables = [
             name

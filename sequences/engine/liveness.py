@@ -60,6 +60,12 @@ def shown_status(run: dict[str, Any]) -> str:
     return INTERRUPTED if run["status"] in DRIVEN and here and not driving else run["status"]
 
 
+def shown_run(run: Mapping[str, Any]) -> dict[str, Any]:
+    """The runs row `run` with its status as shown (`shown_status`): what `is_cut_off` and
+    the readers of a run's status take."""
+    return {**run, "status": shown_status(dict(run))}
+
+
 def is_cut_off(run: Mapping[str, Any]) -> bool:
     """Whether `run` (a runs row, its status as shown) was cut off: no end recorded, and no
     process driving it (`interrupted`)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .eta import run_clock
-from .liveness import DRIVEN, INTERRUPTED, cut_off_reason, is_cut_off, last_record, shown_status
+from .liveness import DRIVEN, INTERRUPTED, cut_off_reason, is_cut_off, last_record, shown_run
 from .recorded_station import time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
@@ -179,8 +179,9 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         for label, m, attempt in zip(taken, measurements, attempts, strict=True)
     ]
     first_step_t = first_step_starts(steps)
-    status = shown_status(run)
-    cut_off = is_cut_off({**run, "status": status})
+    shown = shown_run(run)
+    status = shown["status"]
+    cut_off = is_cut_off(shown)
     # where the run clock of a run cut off stood at least: its last record
     cut_off_t = last_record(steps, (run["started_t"], run["started_wall"]))[0] if cut_off else None
     wafers = []
@@ -234,7 +235,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "events": events,
         "traces": store.trace_summary(run_id),
         "tools": store.table("tools", run_id),
-        "claim_check": claim_check_report(store, {**run, "status": status}, wafers),
+        "claim_check": claim_check_report(store, shown, wafers),
     }
 
 
@@ -283,8 +284,9 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
 
         steps = store.steps(run_id)
         labels = step_labels(steps)  # the run's, as its report reads them
-        run_status = shown_status(run)
-        cut_off = is_cut_off({**run, "status": run_status})
+        shown = shown_run(run)
+        run_status = shown["status"]
+        cut_off = is_cut_off(shown)
         status, reason = shown_wafer(wafer, steps, labels, cut_off)
         history.append(
             {
