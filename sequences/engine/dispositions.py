@@ -80,11 +80,13 @@ def record_disposition(
             "again; or scrap it"
         )
     if decision is Decision.RELEASE and hold.get("refused"):
+        rework = disposition_command(
+            run_id, "rework", wafer=wafer_id, by=by, db_option=db_option(store.path)
+        )
         raise BadInput(
             f"wafer {wafer_id} of run {run_id} is held because its tool refused a step, which "
             f"so did not happen ({wafer['reason']}); a release would go on as if it had: "
-            f"rework it to do the step again (packline disposition {run_id} {wafer_id} rework "
-            f"--by {by} --reason ...{db_option(store.path)}), or scrap it"
+            f"rework it to do the step again ({rework}), or scrap it"
         )
     row = {
         "run_id": run_id,
@@ -131,8 +133,8 @@ def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str 
         "run: that step never completed on its simulated wafer, which goes on as its last "
         "completed step left it, so the next steps meet a wafer the step never changed and the "
         "claim check fails where it mattered; to carry the step out on it, rework it instead "
-        f"(packline disposition {run_id} {wafer_id} rework --by NAME --reason TEXT"
-        f"{db_option(store.path)}, before the resume)"
+        f"({disposition_command(run_id, 'rework', wafer=wafer_id, db_option=db_option(store.path))}"
+        ", before the resume)"
     )
 
 
@@ -149,12 +151,18 @@ def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
 
 
 def disposition_command(
-    run_id: str, decisions: str = "release|rework|scrap", *, db_option: str = ""
+    run_id: str,
+    decisions: str = "release|rework|scrap",
+    *,
+    wafer: str = "WAFER",
+    by: str = "NAME",
+    db_option: str = "",
 ) -> str:
-    """The `packline disposition` command a hint names for a held wafer of run `run_id`, with
-    the `decisions` that fit, quoted as a command; `db_option` (`db_option` of the records'
-    path, in a printed hint) ends it."""
-    return f"`packline disposition {run_id} WAFER {decisions} --by NAME --reason TEXT{db_option}`"
+    """The `packline disposition` command a hint names for a held wafer of run `run_id` (its
+    id when the hint is about one), with the `decisions` that fit and the operator's name when
+    known, quoted as a command; `db_option` (`db_option` of the records' path, in a printed
+    hint) ends it."""
+    return f"`packline disposition {run_id} {wafer} {decisions} --by {by} --reason TEXT{db_option}`"
 
 
 #: How a confirmation answered in advance (`--confirmed-by NAME`) is recorded after the name

@@ -49,8 +49,8 @@ class _LineProtocol(asyncio.StreamReaderProtocol):
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         # CPython's StreamReaderProtocol keeps the task it started for the connection's
-        # `_serve` as `_task` (private, 3.8 on); packline's `step_now` steps a task as 0075 does
-        step_now(self._task)  # type: ignore[attr-defined]
+        # `_serve` as `_task` (private, 3.8 on); without it the task runs in its turn
+        step_now(getattr(self, "_task", None))
 
 
 class TextToolServer(ToolServer):

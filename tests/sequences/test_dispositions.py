@@ -205,8 +205,8 @@ def released_with_warning(run_id: str, wafer_id: str) -> str:
         "held it, in a dry run: that step never completed on its simulated wafer, which goes "
         "on as its last completed step left it, so the next steps meet a wafer the step never "
         "changed and the claim check fails where it mattered; to carry the step out on it, "
-        f"rework it instead (packline disposition {run_id} {wafer_id} rework --by NAME "
-        "--reason TEXT, before the resume)\n"
+        f"rework it instead (`packline disposition {run_id} {wafer_id} rework --by NAME "
+        "--reason TEXT`, before the resume)\n"
     )
 
 
@@ -241,7 +241,7 @@ def test_the_commands_a_hint_names_take_the_database_it_was_given(db, tmp_path, 
                  "--db", str(other)]) == 0  # fmt: skip
     captured = capsys.readouterr()
     assert f"carried out by `packline resume {run_id}{db_option}`" in captured.out
-    assert f"rework --by NAME --reason TEXT{db_option}, before the resume" in captured.err
+    assert f"rework --by NAME --reason TEXT{db_option}`, before the resume" in captured.err
     assert main(["resume", run_id, "--db", str(other), "--quiet"]) == 1
     out = capsys.readouterr().out
     assert f"(why it is held: `packline show {run_id}{db_option}`)" in out
@@ -416,7 +416,8 @@ async def test_a_step_its_tool_refused_is_reworked_never_released(store):
     with pytest.raises(
         BadInput,
         match=r"its tool refused a step, which so did not happen .*"
-        r"rework it to do the step again \(packline disposition .* W01 rework",
+        r"rework it to do the step again \(`packline disposition .* W01 rework --by ana "
+        r"--reason TEXT`\)",
     ):
         record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "cover closed")
     assert store.table("dispositions", run_id) == []
