@@ -13,7 +13,16 @@ if TYPE_CHECKING:
     from .control import RunState
     from .dispositions import Decision, record_disposition
     from .engine import Engine, RunSpec, TwinsAtSteps
-    from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
+    from .errors import (
+        BadInput,
+        OutOfLimits,
+        RecipeError,
+        RecordsUnwritable,
+        RunNotRecorded,
+        RunTerminated,
+        StepError,
+        StepFailed,
+    )
     from .events import Event, Observer
     from .launch import open_resume, open_run
     from .live_view import LiveView
@@ -70,6 +79,8 @@ __all__ = [
     "PlainLog",
     "Recipe",
     "RecipeError",
+    "RecordsUnwritable",
+    "RunNotRecorded",
     "RunRequest",
     "RunSpec",
     "RunState",

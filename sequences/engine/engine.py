@@ -37,7 +37,9 @@ from .dispositions import DONE, disposition_command, resume_command
 from .errors import (
     BadInput,
     NoOperator,
+    RecordsUnwritable,
     ResumeNotStarted,
+    RunNotRecorded,
     RunTerminated,
     StepRefused,
     ToolUnavailable,
@@ -50,7 +52,7 @@ from .method import FailurePolicy, Method
 from .plan import FINISHED, RELEASED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
-from .records import RunStore
+from .records import RunStore, db_option
 from .tools import Tool
 from .wafer import Wafer
 
@@ -206,6 +208,8 @@ class Engine:
         self._again: asyncio.Event | None = None
         #: A terminate ended the wait for a clear: every wafer left was held, none cut short.
         self._ended_waiting = False
+        #: Why the records could not be written, once they could not (`_stop_unrecorded`).
+        self._unwritable: RecordsUnwritable | None = None
 
     # ----------------------------------------------------------------- time and events
 
@@ -231,7 +235,7 @@ class Engine:
             RunState.ABORTING: "aborting",
         }[state]
         self.emit(kind, message=reason, data={"by": by} if by else {})
-        if state in (RunState.PAUSED, RunState.RUNNING):
+        if state in (RunState.PAUSED, RunState.RUNNING) and not self.events.unrecorded:
             self.store.update_run(self.run_id, status=state.value)
         if state in STOPPING:
             self.batcher.stop_forming(reason)
@@ -265,12 +269,15 @@ class Engine:
             while await self._wait_for_a_clear():
                 await self._wafers_done()
             status = self._final_status()
-            self._check_claims()
+            if self._unwritable is None:
+                self._check_claims()
         except asyncio.CancelledError:
             self.control.abort("the controller was cancelled")
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
             status = "aborted"
             raise
+        except RecordsUnwritable as unwritable:
+            self._stop_unrecorded(unwritable)
         except PacklineError as failure:
             error = str(failure)
         except Exception as failure:  # a bug: record it, then let it surface
@@ -282,10 +289,44 @@ class Engine:
             await asyncio.gather(poller, return_exceptions=True)
             shutdown, cancelled = await finish_shielded(self.keeper.shutdown())
             shutdown.result()
-            self._close_records(status, error)
+            if self._unwritable is None:
+                try:
+                    self._close_records(status, error)
+                except RecordsUnwritable as unwritable:
+                    self._stop_unrecorded(unwritable)
             if cancelled:
                 raise asyncio.CancelledError
+        if self._unwritable is not None:
+            raise RunNotRecorded(self._unrecorded_text(self._unwritable)) from self._unwritable
         return status
+
+    def _stop_unrecorded(self, unwritable: RecordsUnwritable) -> None:
+        """The records could not be written (the first time: `unwritable`): no step may start
+        that they do not hold, so the run stops as a terminate stops it, its steps under way
+        ending on their tools, and from now on its events are told without being recorded.
+        The records stay as the last write that succeeded left them, as after a crash, for a
+        resume once they can be written again (`RunNotRecorded`, raised by `run`)."""
+        if self._unwritable is not None:
+            return
+        self._unwritable = unwritable
+        self.events.unrecorded = True
+        self.control.terminate(
+            f"{unwritable}: no step starts that they do not hold, so the run stops once the "
+            "steps under way end"
+        )
+
+    def _unrecorded_text(self, unwritable: RecordsUnwritable) -> str:
+        """What the operator is told when a run stopped for records it could not write."""
+        resume = f"packline resume {self.run_id}{db_option(self.store.path)}"
+        return (
+            f"run {self.run_id} stopped: {unwritable}. No step started that the records do "
+            "not hold; the steps under way ran to their end on their tools, their end "
+            "unrecorded where it could not be written, and every record written is kept. Make "
+            "room on that disk (or mend what the error names), then "
+            f"`{resume}`: each wafer goes on from its last recorded step (a step recorded as "
+            "under way is done again, or, if it cannot be repeated, holds its wafer for a "
+            "disposition)"
+        )
 
     async def _reach_tools(self) -> None:
         """A resume connects every tool before it takes the run over: a tool it cannot reach
@@ -510,10 +551,11 @@ class Engine:
 
     async def _poll_control(self) -> None:
         """Commands from other processes (`packline pause RUN`), read on the wall clock. A
-        database that is busy for longer than its timeout is tried again at the next poll:
-        the poller must not die, or `packline terminate RUN` would be silently ignored."""
+        database that is busy for longer than its timeout, or where the orders taken cannot
+        be marked taken, is tried again at the next poll: the poller must not die, or
+        `packline terminate RUN` would be silently ignored."""
         while True:
-            with suppress(sqlite3.OperationalError):
+            with suppress(sqlite3.OperationalError, RecordsUnwritable):
                 self._take_control()
             await asyncio.sleep(CONTROL_POLL_S)
 
@@ -591,6 +633,14 @@ class Engine:
             self._start_wafer(wafer_id, back=tool.name)
 
     async def _wafer_main(self, wafer: Wafer, back: str | None) -> None:
+        """The wafer's script, as its task runs it: its records stopped where the run's
+        records could not be written (`_stop_unrecorded`), as a crash would have left them."""
+        try:
+            await self._wafer_script(wafer, back)
+        except RecordsUnwritable as unwritable:
+            self._stop_unrecorded(unwritable)
+
+    async def _wafer_script(self, wafer: Wafer, back: str | None) -> None:
         fresh = self._wafer_status[wafer.id] == "pending"
         fields: dict[str, Any] = {"status": "running"}
         if fresh:
@@ -621,6 +671,8 @@ class Engine:
             else:  # held now, not only when a resume finds the step cut off
                 self._hold(wafer.id, cut_off, apply_policy=False)
             raise
+        except RecordsUnwritable:
+            raise  # nothing more of the wafer can be recorded: `_wafer_main`
         except Exception as error:
             self._hold(wafer.id, failure_text(error), apply_policy=True, cause=error)
         else:

@@ -28,6 +28,23 @@ class ResumeNotStarted(PacklineError):
     message names the tool and its address."""
 
 
+class RecordsUnwritable(PacklineError):
+    """The run records could not be written: the disk is full, failed or read-only, or
+    another process held the database longer than its busy timeout. The transaction was
+    rolled back whole, so the records are as they were before it; `path` is the database and
+    `cause` what SQLite or the operating system said."""
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        self.path = path
+        self.cause = cause
+        super().__init__(f"the records at {path} could not be written ({cause})")
+
+
+class RunNotRecorded(PacklineError):
+    """A run stopped because its records could not be written (`RecordsUnwritable`): no
+    step started that they do not hold; the message says what happened and how to go on."""
+
+
 class RunTerminated(Exception):
     """Raised at a step boundary or pause point when the run is being terminated."""
 

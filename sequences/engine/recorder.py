@@ -27,6 +27,7 @@ from .errors import (
     NO_OPERATOR,
     NoOperator,
     OutOfLimits,
+    RecordsUnwritable,
     RunTerminated,
     StepError,
     failure_text,
@@ -88,10 +89,13 @@ class EventLog:
         self.t = t
         self._store = store
         self._observers = observers
+        #: Set once the records could not be written (`RecordsUnwritable`): the run is
+        #: stopping, and its events are told without being recorded.
+        self.unrecorded = False
 
     def emit(self, kind: str, **fields: Any) -> None:
         event = Event(kind, self.run_id, self.t(), time.time(), **fields)
-        if kind in RECORDED_EVENTS:
+        if kind in RECORDED_EVENTS and not self.unrecorded:
             self._record(kind, event.wafer, event.message, event)
         self._tell(event)
 
@@ -118,7 +122,8 @@ class EventLog:
                 # named by its kind, not by its repr's memory address, which tells a reader nothing
                 name = getattr(observer, "__name__", type(observer).__name__)
                 message = f"{name} dropped ({type(error).__name__}: {error}); the run goes on"
-                self._record("observer-dropped", None, message, event)
+                if not self.unrecorded:
+                    self._record("observer-dropped", None, message, event)
 
     def _record(self, kind: str, wafer_id: str | None, message: str, event: Event) -> None:
         """Keep an event in the events table: the tool, status and data of the event it is
@@ -286,7 +291,9 @@ class StepRecorder:
             self.finish_steps(wafer_ids, ids, "interrupted", "aborted")
             raise
         except BaseException as error:
-            failed = isinstance(error, Exception) and not isinstance(error, RunTerminated)
+            failed = isinstance(error, Exception) and not isinstance(
+                error, RunTerminated | RecordsUnwritable
+            )
             status = "failed" if failed else "interrupted"
             self.finish_steps(wafer_ids, ids, status, failure_text(error))
             raise

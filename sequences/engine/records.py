@@ -24,17 +24,33 @@ import json
 import os
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import packing
 from .database import ROW_TABLES, RunDatabase
+from .errors import RecordsUnwritable
 
 if TYPE_CHECKING:
     from packline.sim_instruments.twin.snapshot import Snapshot
 
 TRACE_BATCH = 2000
+#: SQLite's primary result codes of a write the storage refused (`_unwritable`).
+_STORAGE_FAILURES = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
 #: Statuses of a run that no engine is driving any more and `resume` may continue.
 RESUMABLE = ("running", "paused", "terminated", "aborted", "failed")
 
@@ -88,15 +104,18 @@ class RunStore(RunDatabase):
     def close(self) -> None:
         """Write the buffered traces, pack every trace row of the runs this store traced (and
         give the pages they leave free back, in a file created with schema 6), and close the
-        database."""
-        self.flush_traces()
-        if self._traced:
-            with self.transaction() as db:
-                for run_id in sorted(self._traced):
-                    packing.pack_traces(db, run_id, None)
-            self._db.executescript("PRAGMA incremental_vacuum;")  # to the end (execute: one page)
-        if self._unsynced:
-            self._sync()
+        database. Records that cannot be written now (`RecordsUnwritable`, which the run that
+        wrote them has met and reported) leave the readings since the run's last step
+        boundary unwritten, as a crash would: the database is closed all the same."""
+        with suppress(RecordsUnwritable):
+            self.flush_traces()
+            if self._traced:
+                with self.transaction() as db:
+                    for run_id in sorted(self._traced):
+                        packing.pack_traces(db, run_id, None)
+                self._db.executescript("PRAGMA incremental_vacuum;")  # to the end (one page)
+            if self._unsynced:
+                self._sync()
         super().close()
 
     @contextmanager
@@ -118,7 +137,12 @@ class RunStore(RunDatabase):
                 raise RuntimeError("a durable transaction cannot join one that is not durable")
             yield self._db
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            if unwritable := self._unwritable(error):
+                raise unwritable from error
+            raise
         self._in_transaction, self._durable = True, durable
         buffered = self._traces
         try:
@@ -126,14 +150,17 @@ class RunStore(RunDatabase):
                 self._write_traces(packed)
             yield self._db
             self._db.execute("COMMIT")
-        except BaseException:
+        except BaseException as error:
             # a COMMIT that failed (a full disk, an I/O error) may have rolled back itself
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # failing as the COMMIT did: that error is told
+                    self._db.execute("ROLLBACK")
             if traces:  # not written: keep them for the next one
                 self._traces = buffered + self._traces
             self._step_samples.clear()  # the ids they were given are not the ones written
             self._twins.forget()  # nor, perhaps, the snapshots and parts it stored
+            if isinstance(error, sqlite3.Error) and (unwritable := self._unwritable(error)):
+                raise unwritable from error
             raise
         finally:
             self._in_transaction = False
@@ -142,16 +169,26 @@ class RunStore(RunDatabase):
         else:
             self._unsynced = True
 
+    def _unwritable(self, error: sqlite3.Error) -> RecordsUnwritable | None:
+        """`RecordsUnwritable` for a write that SQLite refused because of the storage (the disk
+        full, failing or read-only, the database busy past its timeout, its file damaged);
+        None for any other error, a mistake in a statement, which is a bug, not the disk."""
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF  # the primary code of an extended one
+        return RecordsUnwritable(str(self.path), error) if code in _STORAGE_FAILURES else None
+
     def _sync(self) -> None:
         """Put the write-ahead log on disk (fsync), and with it every transaction committed.
 
         The log is appended to in commit order and a checkpoint syncs it before it copies it
         into the database, so one sync of the file makes every earlier commit durable."""
-        descriptor = os.open(self._wal, os.O_RDONLY)
         try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+            descriptor = os.open(self._wal, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        except OSError as error:
+            raise RecordsUnwritable(str(self.path), error) from error
         self._unsynced = False
 
     # ----------------------------------------------------------------- runs and wafers

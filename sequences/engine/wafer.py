@@ -35,7 +35,14 @@ from packline.drivers.errors import (
 )
 
 from .context import RunContext
-from .errors import RunTerminated, StepError, StepFailed, StepRefused, failure_text
+from .errors import (
+    RecordsUnwritable,
+    RunTerminated,
+    StepError,
+    StepFailed,
+    StepRefused,
+    failure_text,
+)
 from .plan import COMPLETED_BEFORE, CUT_OFF, RELEASED
 from .recorder import StepRecorder
 from .stage import Stage
@@ -490,5 +497,8 @@ def _refused(error: BaseException, stage: Stage | None, carried_out: int) -> boo
 
 
 def _failure(error: BaseException) -> bool:
-    """A step failure (the wafer is held), as opposed to the run stopping under the step."""
-    return isinstance(error, Exception) and not isinstance(error, RunTerminated | StepFailed)
+    """A step failure (the wafer is held), as opposed to the run stopping under the step (a
+    terminate, or records it could not write)."""
+    return isinstance(error, Exception) and not isinstance(
+        error, RunTerminated | StepFailed | RecordsUnwritable
+    )
