@@ -203,6 +203,8 @@ YES, NO = ("y", "yes"), ("", "n", "no")
 #: The pause menu's answers, each one key.
 MENU = {"c": "resume", "t": "terminate", "a": "abort"}
 MENU_QUESTION = "paused at step boundaries: press c to continue, t to terminate, a to abort"
+#: Why a run whose terminal hung up terminates (the terminating event's message).
+HANG_UP = "SIGHUP: the terminal hung up (run it under nohup, tmux or screen to outlive one)"
 
 
 class OperatorConsole:
@@ -276,8 +278,9 @@ class OperatorConsole:
         open confirmation (non-interactive: terminates); twice terminates; thrice aborts. Once
         the run goes on again (the menu answered `c`, a resume from anywhere), the next Ctrl-C
         is a first one again.
-        SIGTERM terminates. A line typed when no question is open is a menu command too (a
-        run paused from another terminal is continued with `c`)."""
+        SIGTERM terminates, and so does SIGHUP (`HANG_UP`) unless it is ignored (`nohup`). A
+        line typed when no question is open is a menu command too (a run paused from another
+        terminal is continued with `c`)."""
         loop = asyncio.get_running_loop()
         lines = self._lines
         self._operator = engine.spec.operator
@@ -322,6 +325,11 @@ class OperatorConsole:
 
         loop.add_signal_handler(signal.SIGINT, on_sigint)
         loop.add_signal_handler(signal.SIGTERM, engine.request, "terminate", "SIGTERM")
+        # A terminal that hangs up (its window closed, its SSH connection lost) ends the run
+        # as a terminate does, not as a crash; under `nohup` (ignored) the run goes on.
+        hang_up = signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN
+        if hang_up:
+            loop.add_signal_handler(signal.SIGHUP, engine.request, "terminate", HANG_UP)
         if lines is not None:
             lines.on_line = on_line
             loop.add_reader(sys.stdin.fileno(), lines.feed)
@@ -334,5 +342,7 @@ class OperatorConsole:
             self._area.finish()
             loop.remove_signal_handler(signal.SIGINT)
             loop.remove_signal_handler(signal.SIGTERM)
+            if hang_up:
+                loop.remove_signal_handler(signal.SIGHUP)
             if lines is not None and not lines.closed:
                 loop.remove_reader(sys.stdin.fileno())

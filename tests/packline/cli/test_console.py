@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from packline.cli.console import MENU_QUESTION
+from packline.cli.console import HANG_UP, MENU_QUESTION
 from packline.sequences.engine.request import login_name
 
 from ...sequences.processes import Pane, Served
@@ -41,7 +41,8 @@ def served_line(tmp_path: Path) -> Iterator[Path]:
 class Terminal:
     """`packline run` with a pseudo-terminal as its stdin and stdout, as an operator sees it."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, nohup: bool = False) -> None:
+        """`nohup`: started ignoring SIGHUP, as `nohup` starts a command."""
         self.master, slave = pty.openpty()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "packline", *args],
@@ -49,6 +50,7 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env={**os.environ, "COLUMNS": "120", "LINES": "40", "TERM": "xterm"},
+            preexec_fn=_ignore_hang_up if nohup else None,
         )
         os.close(slave)
         self.screen = ""
@@ -96,6 +98,10 @@ class Terminal:
         code = self.process.wait(timeout=WAIT_S)
         os.close(self.master)
         return code
+
+
+def _ignore_hang_up() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 def records(db: Path, query: str) -> list[tuple]:
@@ -191,6 +197,28 @@ def test_ctrl_c_after_the_run_went_on_pauses_and_asks_again(served_line: Path, t
     assert control == ["paused", "resumed", "paused", "terminating"]
     messages = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
     assert messages == ["terminate by ana at the terminal"]
+
+
+@pytest.mark.parametrize("nohup", [False, True], ids=["hung-up", "nohup"])
+def test_a_terminal_that_hangs_up_terminates_the_run_unless_under_nohup(
+    served_line: Path, tmp_path: Path, nohup: bool
+):
+    """SIGHUP (the terminal's window closed, its SSH connection lost) terminates the run: its
+    steps under way end and it records why, rather than the process dying under them.
+    Started under `nohup`, which ignores SIGHUP, the run goes on to its end."""
+    db = tmp_path / "runs.db"
+    term = Terminal("run", "plasma-clean", "--station", str(served_line), "--lot", "4",
+                    "--confirmed-by", "ci-bot", "--db", str(db), nohup=nohup)  # fmt: skip
+    term.expect("run clock")
+    term.process.send_signal(signal.SIGHUP)
+    if nohup:
+        assert term.finish() == 0
+        assert records(db, "SELECT status FROM runs") == [("completed",)]
+        return
+    assert term.finish() == 1
+    assert records(db, "SELECT status FROM runs") == [("terminated",)]
+    messages = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
+    assert messages == [HANG_UP]
 
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run)")
