@@ -82,8 +82,12 @@ class Batcher:
         self._numbers = itertools.count(1)
 
     def expect(self, wafer_id: str) -> None:
-        """A live wafer of the lot: a forming batch may still wait for it."""
+        """A live wafer of the lot, its script starting (again: held for want of a tool, it
+        runs again once the tool is cleared): a forming batch of any stage may still wait for
+        it, whether or not it arrived there before (a stage it completed, it passes by)."""
         self._live.add(wafer_id)
+        for arrived in self._arrived.values():
+            arrived.discard(wafer_id)
 
     def wafer_done(self, wafer_id: str) -> None:
         """A wafer's script ended: no batch waits for it any longer."""

@@ -1,12 +1,13 @@
 """Tools out of service until an operator clears them, as the records hold them across sessions.
 
-A tool that alarmed, or holds a workpiece the run did not put there, is out of service until a
-named person clears it (`packline clear-tool RUN TOOL --by NAME`). The records say so as
-events with a `tool` and JSON `data` (decision 0029): a `tool-out-of-service` event whose data
-has `until_cleared` true waits for a clear, and a later `tool-cleared` event whose data has
-`cleared` true ends the wait. So which tools of a run wait for a clear is a query on those
-columns (`awaiting_clear`), and it reads the same in the process that drives the run, in a
-resume of it days later, and in `packline tools`.
+A tool that alarmed, refused a step for an interlock no step makes (a supply, a set-up), or
+holds a workpiece the run did not put there, is out of service until a named person clears it
+(`packline clear-tool RUN TOOL --by NAME`). The records say so as events with a `tool` and JSON
+`data` (decision 0029): a `tool-out-of-service` event whose data has `until_cleared` true waits
+for a clear, and a later `tool-cleared` event whose data has `cleared` true ends the wait. So
+which tools of a run wait for a clear is a query on those columns (`awaiting_clear`), and it
+reads the same in the process that drives the run, in a resume of it days later, and in
+`packline tools`.
 
 A clear of a run no process drives (held, failed, terminated, aborted, interrupted) is recorded
 at once (`record_clearance`), after the checks that need no tool: the run and the tool exist,
@@ -30,6 +31,9 @@ from .records import RunStore, db_option
 ALARM = "alarm"
 #: The `cause` of one holding a workpiece the run did not put there.
 FOREIGN_WORKPIECE = "foreign workpiece"
+#: The `cause` of one that refused a step for an interlock no step makes (a supply, a set-up:
+#: `Made.at_rest`) that was open: every step needing it would be refused until it is made.
+INTERLOCK_OPEN = "interlock open"
 #: The `cause` of one whose recovery failed, or whose contents are unknown (a resume recovers
 #: it again; a clear cannot vouch for it).
 RECOVERY_FAILED = "recovery failed"

@@ -25,13 +25,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, StateListener, ToolState
-from packline.drivers.errors import PacklineError, ToolAlarm, WorkpieceHeld
+from packline.drivers.errors import InterlockOpen, PacklineError, ToolAlarm, WorkpieceHeld
+from packline.drivers.registry import tool_kind
 
-from .clearances import ALARM, FOREIGN_WORKPIECE, RECOVERY_FAILED, awaiting_clear, clear_command
+from .clearances import (
+    ALARM,
+    FOREIGN_WORKPIECE,
+    INTERLOCK_OPEN,
+    RECOVERY_FAILED,
+    awaiting_clear,
+    clear_command,
+)
 from .control import RunControl, RunState
 from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
@@ -42,6 +50,8 @@ from .tools import Tool, ToolPool
 
 if TYPE_CHECKING:
     from packline.station import Station
+
+E = TypeVar("E", bound=BaseException)
 
 #: Process-time bound of one tool's recovery.
 RECOVER_TIMEOUT_S = 1800.0
@@ -78,7 +88,10 @@ class ToolKeeper:
         self._on_back_in_service = on_back_in_service
         #: The tools out of service for a workpiece the run did not put there: what they held.
         self._foreign: dict[str, tuple[str, ...]] = {}
-        #: The recovery an operator's clear started for each of them, the latest by tool name.
+        #: The tools out of service for interlocks no step makes that were open: which.
+        self._interlocked: dict[str, tuple[str, ...]] = {}
+        #: The recovery or the check an operator's clear started for each of them, the latest
+        #: by tool name.
         self._clearing: dict[str, asyncio.Task[None]] = {}
         #: Whether `prepare` has read which tools wait for a clear (a clear before it is
         #: recorded for it to read).
@@ -285,18 +298,42 @@ class ToolKeeper:
         self._take_out(tool, reason, data)
 
     async def recover_after(self, tool: Tool, error: BaseException) -> None:
-        """A stage on `tool` failed or stopped: recover it; if a tool alarm caused it, the
-        tool stays out of service until an operator clears it (`clear`)."""
+        """A stage on `tool` failed or stopped: recover it; if a tool alarm caused it, or the
+        tool refused a step for an interlock no step makes (a supply, a set-up: every step
+        needing it would be refused the same way), the tool stays out of service until an
+        operator clears it (`clear`)."""
         await self.recover(tool)
-        alarm = _alarm_under(error)
-        if alarm is not None and tool.out_of_service is None:
-            reason = (
-                f"alarmed ({alarm}); clear it with {clear_command(self._events.run_id, tool.name)}"
-                " once the cause is found"
-            )
+        if tool.out_of_service is not None:
+            return
+        clear = clear_command(self._events.run_id, tool.name)
+        alarm = _cause_under(error, ToolAlarm)
+        if alarm is not None:
+            reason = f"alarmed ({alarm}); clear it with {clear} once the cause is found"
             self._take_out(
                 tool, reason, {"cause": ALARM, "until_cleared": True, "alarms": alarm.alarms}
             )
+        elif open_at_rest := self._open_at_rest(tool, error):
+            self._interlocked[tool.name] = tuple(open_at_rest)
+            closes = ", ".join(f"{name} ({made})" for name, made in open_at_rest.items())
+            reason = (
+                f"interlock open: {closes}; every step needing it would be refused: clear it "
+                f"with {clear} once it is made"
+            )
+            data = {"cause": INTERLOCK_OPEN, "until_cleared": True, "interlocks": [*open_at_rest]}
+            self._take_out(tool, reason, data)
+
+    def _open_at_rest(self, tool: Tool, error: BaseException) -> dict[str, str]:
+        """The interlocks no step makes (`Made.at_rest`) whose being open made `tool` refuse
+        the step that failed with `error`: name -> what closes it."""
+        refusal = _cause_under(error, InterlockOpen)
+        if refusal is None:
+            return {}
+        spec = tool_kind(self._station.tools[tool.name].kind).load_spec()
+        return {
+            interlock.name: f"closed when {interlock.doc}, made {interlock.made.value}"
+            for interlock in spec.interlocks
+            if interlock.made.at_rest and interlock.name in refusal.interlocks
+        }
 
     def clear(self, name: str, by: str) -> None:
         """An operator (`by`) puts an alarmed tool back in service: the wafers held for want
@@ -306,44 +343,56 @@ class ToolKeeper:
         tools are prepared is recorded for `prepare` to read; each clear is a `tool-cleared`
         event, its data saying by whom and whether it `cleared` the tool."""
         tool = self.pool.tools.get(name)
-
-        def emit(message: str, *, cleared: bool = False) -> None:
-            data = {"by": by, "cleared": cleared}
-            self._events.emit("tool-cleared", tool=name, message=message, data=data)
-
         if not self._prepared:
-            emit(f"{name} cleared by {by} before the run used its tools", cleared=True)
+            self._tell_cleared(name, by, f"{name} cleared by {by} before the run used its tools")
             return
         if tool is None:
-            emit(f"{name} is not a tool this run uses; nothing cleared")
+            self._tell_not_cleared(name, by, f"{name} is not a tool this run uses; nothing cleared")
             return
         if tool.out_of_service is None:
-            emit(f"{name} was in service; nothing cleared")
+            self._tell_not_cleared(name, by, f"{name} was in service; nothing cleared")
             return
-        if name in self._foreign:
+        check = (
+            self._clear_foreign
+            if name in self._foreign
+            else self._clear_interlocks
+            if name in self._interlocked
+            else None
+        )
+        if check is not None:
             checking = self._clearing.get(name)
             if checking is not None and not checking.done():
-                emit(f"{name} is being checked already")
+                self._tell_not_cleared(name, by, f"{name} is being checked already")
             else:
-                task = asyncio.create_task(self._clear_foreign(tool, by), name=f"clear-{name}")
-                self._clearing[name] = task
+                self._clearing[name] = asyncio.create_task(check(tool, by), name=f"clear-{name}")
             return
         if not tool.awaiting_clear or tool.driver.state is ToolState.FAULT:
             # its recovery failed: it is not known to be safe and empty, so a clear cannot
             # vouch for it; a resume of the run recovers it again
-            emit(
+            self._tell_not_cleared(
+                name,
+                by,
                 f"{name} not cleared: its recovery failed ({tool.out_of_service}); "
-                "resume the run once it is fixed"
+                "resume the run once it is fixed",
             )
             return
         self._back_in_service(tool, by, f"{name} back in service, cleared by {by}")
+
+    def _tell_cleared(self, name: str, by: str, message: str, *, cleared: bool = True) -> None:
+        """Record `by`'s clear of tool `name` as a `tool-cleared` event saying `message` and
+        whether it `cleared` the tool."""
+        data = {"by": by, "cleared": cleared}
+        self._events.emit("tool-cleared", tool=name, message=message, data=data)
+
+    def _tell_not_cleared(self, name: str, by: str, message: str) -> None:
+        """Record `by`'s clear of tool `name` that did not clear it, saying why."""
+        self._tell_cleared(name, by, message, cleared=False)
 
     def _back_in_service(self, tool: Tool, by: str, message: str) -> None:
         """`by`'s clear puts `tool` back in service: recorded as a `tool-cleared` event with
         `message`, then the engine is told (the wafers held for want of it run again)."""
         self.pool.return_to_service(tool)
-        data = {"by": by, "cleared": True}
-        self._events.emit("tool-cleared", tool=tool.name, message=message, data=data)
+        self._tell_cleared(tool.name, by, message)
         if self._on_back_in_service is not None:
             self._on_back_in_service(tool)
 
@@ -361,6 +410,38 @@ class ToolKeeper:
             del self._foreign[tool.name]
             gone = f"{', '.join(foreign)} no longer on it"
             self._back_in_service(tool, by, f"{tool.name} back in service, cleared by {by}: {gone}")
+
+    async def _clear_interlocks(self, tool: Tool, by: str) -> None:
+        """An operator (`by`) says the supply or set-up is back: the tool is asked for its
+        interlocks, and is back in service only if those that were open are made, else it
+        stays out of service naming those still open."""
+        names = self._interlocked[tool.name]
+        try:
+            made = await wait_for(
+                self._clock,
+                tool.driver.request_interlocks(),
+                tool.driver.link.timeout_s,
+                f"reading {tool.name}'s interlocks",
+            )
+        except (PacklineError, TimeoutError) as error:
+            self._tell_not_cleared(
+                tool.name,
+                by,
+                f"{tool.name} not cleared: its interlocks could not be read ({error})",
+            )
+            return
+        still = [name for name in names if not made.get(name, False)]
+        if still:
+            self._tell_not_cleared(
+                tool.name,
+                by,
+                f"{tool.name} not cleared: interlock still open: {', '.join(still)}; clear it "
+                "again once it is made",
+            )
+            return
+        del self._interlocked[tool.name]
+        made_now = f"{', '.join(names)} made"
+        self._back_in_service(tool, by, f"{tool.name} back in service, cleared by {by}: {made_now}")
 
     async def shutdown(self) -> None:
         """The run ends: a clear's recovery still going is stopped (its tool's safe state
@@ -388,11 +469,12 @@ class ToolKeeper:
         )
 
 
-def _alarm_under(error: BaseException) -> ToolAlarm | None:
-    """The tool alarm a failure came from (a failed step wraps it), if it came from one."""
+def _cause_under(error: BaseException, kind: type[E]) -> E | None:
+    """The error of `kind` a failure came from (a failed step wraps it: a tool alarm, a
+    refusal for an open interlock), if it came from one."""
     cause: BaseException | None = error
     while cause is not None:
-        if isinstance(cause, ToolAlarm):
+        if isinstance(cause, kind):
             return cause
         cause = cause.__cause__
     return None

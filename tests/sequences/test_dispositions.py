@@ -477,13 +477,16 @@ async def test_bump_heights_are_inspected_only_on_the_bonder_holding_the_wafer(s
     assert "bumped sites" not in inspected
 
 
-async def reworked_never_released(store, run_id: str) -> None:
-    """Held W01's release is refused, recording nothing; its rework is recorded, and the
-    resume that carries it out completes the run."""
+async def reworked_never_released(store, run_id: str, cleared: str | None = None) -> None:
+    """Held W01's release is refused, recording nothing; its rework is recorded (and the tool
+    `cleared`, one out of service for the supply it found off), and the resume that carries
+    it out completes the run."""
     with pytest.raises(BadInput, match=r"its tool refused a step, which so did not happen"):
         record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "looks done")
     assert store.table("dispositions", run_id) == []
     record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "do it again")
+    if cleared is not None:
+        record_clearance(store, run_id, cleared, "ana")
     async with open_resume(store, run_id) as resumed:
         assert await resumed.run() == "completed"
 
@@ -561,7 +564,8 @@ async def test_a_reflow_its_oven_refused_is_reworked_never_released(store, gem):
     applied. The step is a script function (`run_reflow`: the oven's `run_profile`, then the
     records of its result) that the oven refused before it carried out anything in the step,
     so it is held as refused (released, the wafer had gone on with its solder never melted),
-    and its record says so; a rework reflows it and the run completes."""
+    and its record says so, and the oven is out of service until someone clears it (the
+    supply back: no step makes it); a rework reflows it and the run completes."""
     step = "reflow balls"
     run_id, wafer = await held_by_a_fault(
         store, "sprout-bump-csp", step, "oven", "n2_supply", gem=gem
@@ -570,7 +574,13 @@ async def test_a_reflow_its_oven_refused_is_reworked_never_released(store, gem):
     assert "run profile: interlock open: n2_supply" in wafer["reason"]
     (refused,) = [s for s in store.table("steps", run_id) if s["name"] == step]
     assert refused["error"].startswith("refused by its tool, nothing done: oven at ")
-    await reworked_never_released(store, run_id)
+    (out,) = [e for e in store.events(run_id) if e["kind"] == "tool-out-of-service"]
+    assert out["data"] == {
+        "cause": "interlock open",
+        "until_cleared": True,
+        "interlocks": ["n2_supply"],
+    }
+    await reworked_never_released(store, run_id, cleared="oven")
     assert statuses(store, run_id, step) == ["failed", "completed"]
 
 

@@ -6,6 +6,8 @@ while the run goes on (sequences/engine/engine.py), or on the next resume once i
 
 from __future__ import annotations
 
+import asyncio
+
 from packline.clock import ScaledClock
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import record_clearance
@@ -37,9 +39,12 @@ def check_held_at_once(events: list, run_id: str) -> None:
         assert hold.t - out.t < 60  # at once, not at the end of the 24 h tool wait
 
 
-async def alarmed_station_run(store, tmp_path, line: SimulatedLine, operator=None) -> tuple:
-    """plasma-clean for a lot of 6 on the served `line`, whose chamber alarms under the first
-    batch; `operator(engine, event)` sees each event. The run's id and its events."""
+async def alarmed_station_run(
+    store, tmp_path, line: SimulatedLine, operator=None, fault: str = "rf_mismatch"
+) -> tuple:
+    """plasma-clean for a lot of 6 on the served `line`, whose chamber suffers `fault` (an
+    alarm) under the first batch; `operator(engine, event)` sees each event. The run's id and
+    its events."""
     chamber = line.tools["plasma_cleaner"]
     events: list = []
     box: list = []
@@ -47,7 +52,7 @@ async def alarmed_station_run(store, tmp_path, line: SimulatedLine, operator=Non
     def observe(event) -> None:
         events.append(event)
         if event.kind == "run-started":
-            chamber.inject_fault("rf_mismatch")
+            chamber.inject_fault(fault)
         if operator is not None:
             operator(box[0], event)
 
@@ -131,6 +136,10 @@ async def test_on_real_tools_the_run_waits_for_a_clear_that_runs_them_again(stor
     assert short_ids(store, run_id) == {**HELD, "W05": "completed", "W06": "completed"}
     again = [e.wafer[-3:] for e in events if e.kind == "wafer-started" and e.data]
     assert again == ["W05", "W06"]
+    # in one batch, as the chamber takes them: not one chamber cycle each
+    (after_the_clear,) = [e for e in events if e.kind == "batch-formed"][1:]
+    members = after_the_clear.message.partition(": ")[2].split(", ")
+    assert [member[-3:] for member in members] == ["W05", "W06"]
 
 
 async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store, tmp_path):
@@ -170,3 +179,53 @@ async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store
         async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
             assert await resumed.run() == "held"
     assert short_ids(store, run_id) == {**HELD, "W05": "completed", "W06": "completed"}
+
+
+async def test_a_supply_found_off_takes_the_tool_out_until_a_clear_finds_it_back(store, tmp_path):
+    """The chamber's process gas is off (its gas_supply interlock, made at rest: a supply no
+    step makes): the first batch's clean is refused, and the chamber is out of service at
+    once, so W05 and W06 are held for want of it instead of being loaded, pumped down and
+    refused batch after batch, each then needing a disposition. A clear while the gas is still
+    off reads the interlock and leaves the chamber out; once the gas is back, a clear puts it
+    back in service and W05 and W06 run."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        chamber = line.tools["plasma_cleaner"]
+
+        def gas_back(engine) -> None:
+            chamber.clear_fault("gas_supply")
+            order(engine, CLEAR_TOOL, tool="plasma_cleaner")
+
+        def operator(engine, event) -> None:
+            if event.kind == "waiting-for-clear":
+                order(engine, CLEAR_TOOL, tool="plasma_cleaner")  # the gas still off
+            elif event.kind == "tool-cleared" and "still open" in event.message:
+                # once the clear's check has ended, as an operator's next command comes
+                asyncio.get_running_loop().call_soon(gas_back, engine)
+
+        run_id, events = await alarmed_station_run(
+            store, tmp_path, line, operator, fault="gas_supply"
+        )
+
+    (out,) = [e for e in events if e.kind == "tool-out-of-service"]
+    assert out.data["cause"] == "interlock open"
+    assert out.data["interlocks"] == ["gas_supply"]
+    assert out.message == (
+        "plasma_cleaner: interlock open: gas_supply (closed when the process gas supply is "
+        "present, made at rest: a supply no step makes); every step needing it would be "
+        "refused: clear it with "
+        f"`packline clear-tool {run_id} plasma_cleaner --by NAME` once it is made"
+    )
+    batches = [e.message for e in events if e.kind == "batch-formed"]
+    assert [batch.count("W0") for batch in batches] == [4, 2]  # none refused after the first
+    clears = [(e.data["cleared"], e.message) for e in events if e.kind == "tool-cleared"]
+    assert clears == [
+        (
+            False,
+            "plasma_cleaner not cleared: interlock still open: gas_supply; clear it again once "
+            "it is made",
+        ),
+        (True, "plasma_cleaner back in service, cleared by ana: gas_supply made"),
+    ]
+    assert short_ids(store, run_id) == {**HELD, "W05": "completed", "W06": "completed"}
+    refused = [w["reason"] for w in store.wafers(run_id) if w["status"] == "held"]
+    assert all("was refused" in reason and "gas_supply" in reason for reason in refused)
