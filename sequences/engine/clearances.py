@@ -40,8 +40,10 @@ RECOVERY_FAILED = "recovery failed"
 
 
 def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
-    """Each tool's latest `tool-out-of-service` event of run `run_id` that no clear followed:
-    tool name -> the events row (`RunStore.events`)."""
+    """Each tool's latest `tool-out-of-service` event of run `run_id` that nothing brought
+    back since: a clear, or, for one whose recovery failed (it waits for no clear), a
+    recovery that succeeded (a resume's, once its cause was fixed): tool name -> the events
+    row (`RunStore.events`)."""
     latest: dict[str, dict[str, Any]] = {}
     for row in store.events(run_id):  # in id order: a later event wins
         tool = row["tool"]
@@ -49,6 +51,12 @@ def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
             latest[tool] = row
         elif row["kind"] == "tool-cleared" and row["data"].get("cleared"):
             latest.pop(tool, None)
+        elif (
+            row["kind"] == "tool-recovered"
+            and tool in latest
+            and not latest[tool]["data"].get("until_cleared")
+        ):
+            del latest[tool]
     return latest
 
 

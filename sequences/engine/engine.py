@@ -413,15 +413,16 @@ class Engine:
             for wafer_id, status in self._wafer_status.items()
             if status == "held" and wafer_id not in unserved
         ]
+        resume = resume_command(self.store, run_id)
         if decide:
             text += (
                 f". {', '.join(decide)} wait for a disposition once the run has ended "
-                f"({disposition_command(run_id)}, then {resume_command(self.store, run_id)})"
+                f"({disposition_command(run_id)}, then the resume)"
             )
         return text + (
             f". The run waits for a clear for up to {TOOL_WAIT_TIMEOUT_S / 3600:g} h; "
             f"`packline terminate {run_id}` (or Ctrl-C) ends it now, every held wafer "
-            f"recorded: clear the tool then, and `packline resume {run_id}` runs them"
+            f"recorded: clear the tool then, and {resume} runs them"
         )
 
     async def _stop_wafers(self) -> None:

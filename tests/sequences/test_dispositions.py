@@ -26,7 +26,7 @@ from packline.sequences.engine import (
     record_disposition,
     wafer_history,
 )
-from packline.sequences.engine.clearances import record_clearance
+from packline.sequences.engine.clearances import out_of_service_text, record_clearance
 from packline.sequences.engine.dispositions import IN_ADVANCE, resume_command
 from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sequences.engine.plan import RELEASED
@@ -383,6 +383,12 @@ async def test_an_oven_whose_recovery_failed_is_named_with_what_brings_it_back(s
     ):
         record_clearance(store, run_id, "oven", "ana")
     assert [e for e in store.events(run_id) if e["kind"] == "tool-cleared"] == []
+    # the sensor replaced: the resume's recovery brings the oven back, and nothing names it
+    # out of service any more (it did, after the run had completed on it)
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "sensor replaced")
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
+    assert out_of_service_text(store, run_id) == ""
 
 
 async def load_refused_on_resume(store) -> str:

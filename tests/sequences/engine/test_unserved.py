@@ -114,6 +114,9 @@ def check_waiting(events: list, run_id: str) -> None:
     assert "-W04 wait for a disposition once the run has ended" in text
     assert f"`packline disposition {run_id} WAFER release|rework|scrap" in text
     assert f"`packline terminate {run_id}` (or Ctrl-C) ends it now" in text
+    # one resume named, as it must be given (it had named a second, different one)
+    assert text.endswith(f"clear the tool then, and `packline resume {run_id}` runs them")
+    assert text.count("packline resume") == 1
 
 
 async def test_on_real_tools_the_run_waits_for_a_clear_that_runs_them_again(store, tmp_path):
