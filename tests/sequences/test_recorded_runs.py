@@ -31,6 +31,7 @@ from packline.sequences.engine import (
     record_disposition,
 )
 from packline.sequences.engine import recipe as recipes
+from packline.sequences.engine.clearances import record_clearance
 
 #: two-process-via's mounting step, before and since it took 002's words.
 OLD_STEP, NEW_STEP = "mount chips", "mount devices"
@@ -189,6 +190,7 @@ async def test_a_mounting_held_under_its_old_name_is_reworked_under_its_new_one(
     run_id = await mounting_recorded_before_the_rename(store, "failed")
     assert mounting_rows(store, run_id) == [(1, f"{OLD_STEP}#0", "failed")]
     record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "air back on")
+    record_clearance(store, run_id, "flip_chip_bonder", "ana")  # out of service: no air
     async with open_resume(store, run_id) as resumed:
         assert resumed.recipe.mounting.devices == 4
         assert await resumed.run() == "completed"
