@@ -2,22 +2,26 @@
 
 Each tool is connected through its driver (so its identity is checked against the kind its
 driver drives, and its serial number against the station file's where the file gives one),
-asked for its state, alarms, interlocks and the workpieces it holds, and closed. Nothing is
-commanded: no safe state, no reset, no load or unload, no setpoint, so it may be run on a line
-that holds wafers, before a lot or while looking for a fault. The tools are checked at once,
-each bounded by `timeout_s`; a tool that cannot be reached is reported with the reason, and
-the others still are. An interlock open is a problem only where the tool's spec says it must
-be made at rest (`Made.at_rest`: a supply or set-up no step of a lot makes).
+asked for its state, alarms, interlocks, the workpieces it holds and how many it takes at
+once, and closed. Nothing is commanded: no safe state, no reset, no load or unload, no
+setpoint, so it may be run on a line that holds wafers, before a lot or while looking for a
+fault. The tools are checked at once, each bounded by `timeout_s`; a tool that cannot be
+reached is reported with the reason, and the others still are. An interlock open is a problem
+only where the tool's spec says it must be made at rest (`Made.at_rest`: a supply or set-up no
+step of a lot makes). A station's `capacity` above what the tool takes at once is a problem
+too (`capacity_problem`), which a run also refuses before any wafer moves.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import PacklineError
 from packline.drivers.registry import tool_kind
+from packline.files import read_text, yaml_lines
 from packline.station import Station
 
 #: How long one tool may take to connect and answer, all questions together.
@@ -46,16 +50,23 @@ class ToolCheck:
     made_at_rest: dict[str, str] = field(default_factory=dict)
     #: the ids of the workpieces the tool holds (`request_workpieces`)
     workpieces: tuple[str, ...] = ()
+    #: How many wafers the tool takes at once, as it reports it (`request_capacity`), and the
+    #: station file's `capacity` for it, which may not be more.
+    capacity: int | None = None
+    station_capacity: int = 1
+    #: Where the station file says its `capacity` ('line 9 of station file line.yaml'), when
+    #: the station was read from a file that says it.
+    capacity_at: str | None = None
     error: str | None = None
 
     @property
     def ready(self) -> bool:
-        """Answered, idle, without an alarm, holding nothing and with every interlock made
-        that must be made at rest: a lot may start on it. (A run takes no workpiece off a tool
-        that it did not put there. An interlock a step makes is no problem open at rest: a
-        chamber's door or base pressure, a chuck's vacuum close as the tool is loaded and
-        pumped, and the step checks it; a supply no step makes, such as a process gas, would
-        hold the lot at its first step that needs it.)"""
+        """Answered, idle, without an alarm, holding nothing, with every interlock made that
+        must be made at rest, and given no more capacity than it takes: a lot may start on it.
+        (A run takes no workpiece off a tool that it did not put there. An interlock a step
+        makes is no problem open at rest: a chamber's door or base pressure, a chuck's vacuum
+        close as the tool is loaded and pumped, and the step checks it; a supply no step makes,
+        such as a process gas, would hold the lot at its first step that needs it.)"""
         return not self.problems()
 
     def problems(self) -> list[str]:
@@ -74,20 +85,52 @@ class ToolCheck:
                 f"holds {', '.join(self.workpieces)}: have it unloaded, or taken off and the "
                 "tool cleared, before a run"
             )
+        if self.capacity is not None:
+            where = "" if self.capacity_at is None else f" on {self.capacity_at}"
+            too_many = capacity_problem(self.station_capacity, self.capacity, where)
+            found += [] if too_many is None else [too_many]
         return found
 
     def open_interlocks(self) -> list[str]:
         return [name for name, closed in self.interlocks.items() if not closed]
 
 
-async def check_station(station: Station, timeout_s: float = CHECK_TIMEOUT_S) -> list[ToolCheck]:
-    """Every tool of `station`, in file order, checked at once."""
-    return list(
-        await asyncio.gather(*(_check_tool(station, name, timeout_s) for name in station.tools))
+def capacity_problem(capacity: int, takes: int, where: str = "") -> str | None:
+    """What is wrong with a station's `capacity` for a tool that takes `takes` wafers at once
+    (its `request_capacity`), or None: a batch of more than the tool holds fails at its load,
+    the tool full, with wafers already loaded. Less is the line's choice (smaller batches).
+    `where` says where the station file gives it (' on line 9 of station file line.yaml')."""
+    if capacity <= takes:
+        return None
+    wafers = "wafer" if takes == 1 else "wafers"
+    return (
+        f"capacity {capacity} in the station file, but the tool takes {takes} {wafers} at "
+        f"once (a batch of more would fail at its load, the tool full): set `capacity: "
+        f"{takes}` or less{where}"
     )
 
 
-async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolCheck:
+async def check_station(
+    station: Station, timeout_s: float = CHECK_TIMEOUT_S, station_file: Path | None = None
+) -> list[ToolCheck]:
+    """Every tool of `station`, in file order, checked at once; `station_file`, the file it was
+    read from, so that a problem with a tool's value names the line to change."""
+    lines = {} if station_file is None else yaml_lines(read_text(station_file, "station file"))
+    places = {
+        name: f"line {lines[key]} of station file {station_file}"
+        for name in station.tools
+        if (key := ("tools", name, "capacity")) in lines
+    }
+    return list(
+        await asyncio.gather(
+            *(_check_tool(station, name, timeout_s, places.get(name)) for name in station.tools)
+        )
+    )
+
+
+async def _check_tool(
+    station: Station, name: str, timeout_s: float, capacity_at: str | None
+) -> ToolCheck:
     entry = station.tools[name]
     address = (
         entry.address
@@ -114,6 +157,7 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
                 alarms = await tool.request_alarms()
                 interlocks = await tool.request_interlocks()
                 workpieces = await tool.request_workpieces()
+                capacity = await tool.request_capacity()
                 return ToolCheck(
                     name,
                     entry.kind,
@@ -125,6 +169,9 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
                     interlocks=interlocks,
                     made_at_rest=made_at_rest(entry.kind),
                     workpieces=workpieces,
+                    capacity=capacity,
+                    station_capacity=entry.capacity,
+                    capacity_at=capacity_at,
                 )
     except TimeoutError:
         return ToolCheck(name, entry.kind, address, error=f"no answer within {timeout_s:g} s")

@@ -327,6 +327,15 @@ class Equipment(ProcessWaits, Recovery, ABC):
         if open_:
             raise InterlockOpen(self.name, self.address, action, open_)
 
+    # ----------------------------------------------------------------- what it takes
+
+    async def request_capacity(self) -> int:
+        """How many wafers (or panels) the tool takes at once: a batch tool's slots, as it
+        reports them (`BatchTool`); one for every other role, whose tool holds one at a time.
+        A query: nothing is moved. A station's `capacity` above it would send the tool more
+        than it holds, so `packline station check` and a run refuse it before any wafer moves."""
+        return 1
+
     # ----------------------------------------------------------------- operations and abort
 
     def require_state(self, action: str, *allowed: ToolState) -> None:

@@ -33,7 +33,10 @@ def slot_status(register: int, max_slots: int) -> tuple[PlcStatus, PlcStatus]:
     driver reads both in one request)."""
     return (
         PlcStatus(
-            name="SLOT_CAPACITY", register=register, doc=f"number of wafer slots (1-{max_slots})"
+            name="SLOT_CAPACITY",
+            register=register,
+            doc=f"number of wafer slots (1-{max_slots}): how many wafers the tool takes at once "
+            "(`request_capacity`), which a station's `capacity` may not exceed",
         ),
         PlcStatus(
             name="SLOTS_OCCUPIED",

@@ -19,6 +19,11 @@ class BatchTool(Equipment):
     async def request_slots(self) -> list[str | None]:
         """The wafer id in each slot (None for an empty slot)."""
 
+    async def request_capacity(self) -> int:
+        """Its slots, as many as the tool reports (`SLOT_CAPACITY` on a PLC, the status
+        variable `slot_capacity` on a GEM face)."""
+        return len(await self.request_slots())
+
     async def request_workpieces(self) -> tuple[str, ...]:
         return tuple(wafer_id for wafer_id in await self.request_slots() if wafer_id is not None)
 

@@ -111,7 +111,14 @@ def _export_arguments(export: argparse.ArgumentParser) -> None:
 
     add_common(export)
     add_run_ref(export)
-    export.add_argument("--to", type=Path, required=True, metavar="DIR", help="folder to write")
+    export.add_argument(
+        "--to",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder to write: a new or empty one, or this run's own export in this format, "
+        "written over (another run's export there is refused)",
+    )
     export.add_argument("--format", choices=FORMATS, default="csv", help="file format (csv)")
     export.add_argument(
         "--maps",

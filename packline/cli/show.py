@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
-from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, event_line
 from packline.sequences.engine.records import RunStore, db_option
@@ -39,24 +39,27 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_wafer(args: argparse.Namespace) -> int:
+    """The history of the wafer `args.wafer_id` names: a whole id, or the end of one alone
+    (`W06` for a station lot's `055012-3f2a-W06`), as `disposition` takes it."""
     store = open_store(args, create=False)
     try:
         run_id = None if args.run is None else store.resolve_run(args.run)
-        history = wafer_history(store, args.wafer_id)
+        wafer_id = store.resolve_wafer(args.wafer_id, run_id)
+        history = wafer_history(store, wafer_id)
+        # a whole id that ends others too (a dry run's `W06`, a station lot's `...-W06`)
+        ending = ids_ending(wafer_id, store.wafer_lots(run_id))
     finally:
         store.close()
-    if not history:
-        raise BadInput(f"wafer {args.wafer_id!r}: in no run of {store.path}")
     others: list[str] = []
     if run_id is not None:
         history = [h for h in history if h["run_id"] == run_id]
-        if not history:
-            raise BadInput(f"wafer {args.wafer_id!r}: not in run {run_id}")
     else:
         history, others = one_wafer(history)
     db = db_option(store.path)
     return answer(
-        args, history, lambda console: print_wafer(console, args.wafer_id, history, others, db)
+        args,
+        history,
+        lambda console: print_wafer(console, wafer_id, history, others, db, ending),
     )
 
 
@@ -258,10 +261,12 @@ def print_wafer(
     history: list[dict[str, Any]],
     others: list[str],
     db_option: str = "",
+    ending: list[str] | None = None,
 ) -> None:
     """`packline wafer ID`: each run the wafer was in, its outcome, and every step,
     measurement, alarm, confirmation and disposition of it; then the runs of other wafers of
-    that id (and the command that shows one, with `db_option`)."""
+    that id (and the command that shows one, with `db_option`), and the longer ids it is the
+    end of (`ending`: a station lot's `055012-3f2a-W06` beside a dry run's `W06`)."""
     for entry in history:
         console.print(
             f"wafer {wafer_id} in run {entry['run_id']} ("
@@ -290,6 +295,13 @@ def print_wafer(
             markup=False,
             highlight=False,
         )
+    if ending:
+        console.print(
+            f"{wafer_id} is also the end of other wafers' ids, {', '.join(ending)}: packline "
+            f"wafer ID{db_option} with the whole id shows one",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _show_arguments(show: argparse.ArgumentParser) -> None:
@@ -300,7 +312,11 @@ def _show_arguments(show: argparse.ArgumentParser) -> None:
 
 def _wafer_arguments(wafer: argparse.ArgumentParser) -> None:
     add_common(wafer)
-    wafer.add_argument("wafer_id", metavar="WAFER")
+    wafer.add_argument(
+        "wafer_id",
+        metavar="WAFER",
+        help="its id, or the end of one alone (W06 for a station lot's 101813-c46c-W06)",
+    )
     wafer.add_argument(
         "--run",
         help="the wafer of this id in this run (a dry run's wafers are its own: W01 of two dry "

@@ -31,18 +31,19 @@ READY_SHARE = 0.2
 
 def cmd_station_check(args: argparse.Namespace) -> int:
     """Exit 0 when every tool is ready for a lot, 1 when one is not (unreachable, not idle,
-    alarmed, an interlock open that must be made at rest, holding a workpiece), 2 for a
-    station file that cannot be read."""
+    alarmed, an interlock open that must be made at rest, holding a workpiece, given a
+    `capacity` above what it takes at once), 2 for a station file that cannot be read."""
     if (args.station_file is None) == (args.station is None):
         raise BadInput(
             "station check: name the station file once, as `station check FILE` or "
             "`station check --station FILE`"
         )
+    station_file = args.station_file or args.station
     try:
-        station = load_station(args.station_file or args.station)
+        station = load_station(station_file)
     except StationError as error:
         raise BadInput(str(error)) from None
-    checks = asyncio.run(check_station(station, args.timeout_s))
+    checks = asyncio.run(check_station(station, args.timeout_s, station_file))
     if args.json:
         print_json([{**asdict(c), "ready": c.ready, "problems": c.problems()} for c in checks])
     else:

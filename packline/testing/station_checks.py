@@ -6,13 +6,14 @@ For every tool of the station file (or of the bundled simulated line without `--
 tool answers on its link and is the kind of tool its driver drives (the identity check of
 `connect`), with the serial number the station file gives; it reports a state, its alarms and
 its interlocks by name, consistently, with those a lot needs made already made (a supply or set-
-up no step makes: the process gas, nitrogen, cooling water; decision 0091); its safe state can
-be commanded (energy off, motion stopped, gases closed) and leaves it idle; and it runs its
-kind's short dry job (`dry_jobs.DRY_JOBS`: a chamber's pump-down and vent, a saw's spindle run-
-up, a transfer of the dummy wafer `--dummy-wafer`...), which processes nothing and leaves it
-idle, without an alarm and holding nothing. The dry jobs move the tools, so run the set between
-lots; a tool in fault skips the checks that command it, and one that holds a workpiece its dry
-job, naming why. Needs `packline[test]` (pytest and pytest-asyncio).
+up no step makes: the process gas, nitrogen, cooling water; decision 0091); the station file
+gives it no more `capacity` than it takes at once (`station_check.capacity_problem`); its
+safe state can be commanded (energy off, motion stopped, gases closed) and leaves it idle; and
+it runs its kind's short dry job (`dry_jobs.DRY_JOBS`: a chamber's pump-down and vent, a saw's
+spindle run-up, a transfer of the dummy wafer `--dummy-wafer`...), which processes nothing and
+leaves it idle, without an alarm and holding nothing. The dry jobs move the tools, so run the
+set between lots; a tool in fault skips the checks that command it, and one that holds a
+workpiece its dry job, naming why. Needs `packline[test]` (pytest and pytest-asyncio).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 
 from packline.drivers.equipment import ToolState
 from packline.station import Station
-from packline.station_check import made_at_rest
+from packline.station_check import capacity_problem, made_at_rest
 from packline.testing.dry_jobs import DRY_JOBS
 
 pytestmark = pytest.mark.station
@@ -71,6 +72,17 @@ async def test_the_interlocks_a_lot_needs_at_rest_are_made(
         interlocks = await tool.request_interlocks()
     not_made = [f"{name}: {why}" for name, why in needed.items() if not interlocks.get(name)]
     assert not not_made, f"{station_tool}: open at rest: {'; '.join(not_made)}"
+
+
+async def test_the_station_gives_the_tool_no_more_capacity_than_it_takes(
+    station: Station, station_tool: str
+) -> None:
+    """A station `capacity` above the wafers the tool takes at once (a batch tool's slots, one
+    for any other) would send it a batch it cannot hold: its load fails, the tool full."""
+    async with station.open_tool(station_tool) as tool:
+        takes = await tool.request_capacity()
+    too_many = capacity_problem(station.tools[station_tool].capacity, takes)
+    assert too_many is None, f"{station_tool}: {too_many}"
 
 
 async def test_the_safe_state_can_be_commanded_and_leaves_the_tool_idle(

@@ -16,8 +16,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from packline.spelling import did_you_mean
 
 from . import packing
 from .errors import BadInput
@@ -206,6 +209,46 @@ class RunDatabase:
         )
         return [str(row["id"]) for row in rows]
 
+    def wafer_lots(self, run_id: str | None = None) -> dict[str, list[str]]:
+        """Every wafer id in the lots of every run (or of run `run_id`), in the order the runs
+        started and their lots', each with the ids of the runs that had it, oldest first."""
+        rows = self._db.execute(
+            "SELECT w.wafer_id, r.id FROM wafers w JOIN runs r ON r.id = w.run_id "
+            "WHERE ? IS NULL OR r.id = ? ORDER BY r.started_wall, w.position",
+            (run_id, run_id),
+        )
+        lots: dict[str, list[str]] = {}
+        for row in rows:
+            lots.setdefault(str(row["wafer_id"]), []).append(str(row["id"]))
+        return lots
+
+    def resolve_wafer(self, ref: str, run_id: str | None = None) -> str:
+        """The wafer id that `ref` names in the lots of every run (or of run `run_id`): a
+        whole id, or else the end of one id alone (`W06` for `055012-3f2a-W06`, as a station
+        lot numbers its wafers after its run id). Refused as bad input when it is the end of
+        several (each listed with its runs) or names none (the ids spelt closest named)."""
+        lots = self.wafer_lots(run_id)
+        if ref in lots:
+            return ref
+        ending = ids_ending(ref, lots)
+        if len(ending) == 1:
+            return ending[0]
+        if ending:
+            listed = [f"  {wafer_id}  in run {', '.join(lots[wafer_id])}" for wafer_id in ending]
+            more = len(listed) - AMBIGUOUS_LISTED
+            listed = listed[:AMBIGUOUS_LISTED] + ([f"  ... and {more} more"] if more > 0 else [])
+            raise BadInput(
+                f"wafer {ref!r} is the end of {len(ending)} wafer ids"
+                + (f" of run {run_id}" if run_id is not None else f" in {self.path}")
+                + "; give the whole id (or its run, --run RUN); they are:\n"
+                + "\n".join(listed)
+            )
+        # a station lot's wafers by their number in the run too (`W06`), as `ref` may end one
+        hint = did_you_mean(ref, [*lots, *(wafer_id.rpartition("-")[2] for wafer_id in lots)])
+        if run_id is not None:
+            raise BadInput(f"wafer {ref!r}: not in run {run_id}{hint}")
+        raise BadInput(f"wafer {ref!r}: in no run of {self.path}{hint}")
+
     def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
         """Every row of one per-run table (steps, measurements, alarms, confirmations, events,
         claim_checks, tools)."""
@@ -270,6 +313,14 @@ class RunDatabase:
             (run_id,),
         ).fetchall()
         return {row["wafer_id"]: self.twin_blob(row["hash"]) for row in rows}
+
+
+def ids_ending(ref: str, wafer_ids: Iterable[str]) -> list[str]:
+    """The `wafer_ids` that `ref` is the end of, other than `ref` itself (`055012-3f2a-W06`
+    for `W06`): a short id names one of them alone (`RunDatabase.resolve_wafer`)."""
+    return [
+        wafer_id for wafer_id in wafer_ids if ref and wafer_id != ref and wafer_id.endswith(ref)
+    ]
 
 
 def _pick(runs: list[sqlite3.Row]) -> str:

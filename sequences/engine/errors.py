@@ -21,6 +21,12 @@ class RecipeError(BadInput):
         super().__init__(message)
         self.problems = [dict(problem) for problem in problems]
 
+    @classmethod
+    def of_fields(cls, source: str, problems: Sequence[Mapping[str, str]]) -> RecipeError:
+        """The refusal of the recipe `source` (its file, named) for the fields' `problems`:
+        a line each, its message after the source's name."""
+        return cls("\n".join(f"{source}: {problem['message']}" for problem in problems), problems)
+
 
 class ResumeNotStarted(PacklineError):
     """A resume could not reach a tool of its station (refused, timed out, gone): no session

@@ -31,6 +31,7 @@ from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, StateListener, ToolState
 from packline.drivers.errors import InterlockOpen, PacklineError, ToolAlarm, WorkpieceHeld
 from packline.drivers.registry import tool_kind
+from packline.station_check import capacity_problem
 
 from .clearances import (
     ALARM,
@@ -41,6 +42,7 @@ from .clearances import (
     clear_command,
 )
 from .control import RunControl, RunState
+from .errors import BadInput
 from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
 from .recorder import EventLog
@@ -183,7 +185,16 @@ class ToolKeeper:
         nobody cleared since, out of service until cleared, and recovers every tool (a wafer
         may be left in it); any run recovers a tool that reports an alarm; every other tool
         is asked what it holds, and one holding a workpiece the run did not put there is out
-        of service."""
+        of service. First, before anything moves, a tool the station gives a `capacity` above
+        what the tool takes at once refuses the run (`BadInput`)."""
+        for tool in self.pool.tools.values():
+            too_many = capacity_problem(tool.capacity, await tool.driver.request_capacity())
+            if too_many is not None:
+                raise BadInput(
+                    f"station {self._station.name}: {tool.name}: {too_many}; nothing was "
+                    "loaded: resume the run with the station file corrected, `packline resume "
+                    f"{self._events.run_id} --station FILE`"
+                )
         waiting = awaiting_clear(self._store, self._events.run_id) if resumed else {}
         self._prepared = True
         for tool in self.pool.tools.values():

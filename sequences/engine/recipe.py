@@ -672,7 +672,7 @@ def validation_problems(
         if problem["type"] == "missing" and fields and fields[-1][1] == loc[-1]:
             section = missing_section(fields)
         if section is not None:
-            lines.append(_problem(".".join(loc), f" = none: {section}"))
+            lines.append(path_problem(".".join(loc), f" = none: {section}"))
             continue
         kinds = None
         if problem["type"] in _TAG_TYPES and fields and fields[-1][1] == loc[-1]:
@@ -683,7 +683,7 @@ def validation_problems(
         if problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT):
             path = ".".join([*loc, ctx["path"]])
             claim = f" (claim {ctx['claim']})" if "claim" in ctx else ""
-            lines.append(_problem(path, f" = {ctx['value']}: {ctx['message']}{claim}"))
+            lines.append(path_problem(path, f" = {ctx['value']}: {ctx['message']}{claim}"))
             continue
         path = ".".join(loc) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
@@ -714,7 +714,7 @@ def validation_problems(
             message = f"must be a section of fields, as `packline methods {method}` lists them"
         quiet = problem["type"] == "missing" or isinstance(problem["input"], dict)
         given = " = none" if left_out else "" if quiet else f" = {_given(problem['input'])}"
-        lines.append(_problem(path, f"{given}: {message}"))
+        lines.append(path_problem(path, f"{given}: {message}"))
     return lines
 
 
@@ -726,13 +726,14 @@ def _kind_problem(
     allowed = ", ".join(kinds)
     if problem["type"] == "union_tag_not_found":
         why = f"it says which kind of section {path} is (each kind takes its own fields)"
-        return _problem(f"{path}.{key}", f" = none: required, one of {allowed}: {why}")
+        return path_problem(f"{path}.{key}", f" = none: required, one of {allowed}: {why}")
     given = _given(problem.get("ctx", {}).get("tag"))
-    return _problem(f"{path}.{key}", f" = {given}: must be one of {allowed}")
+    return path_problem(f"{path}.{key}", f" = {given}: must be one of {allowed}")
 
 
-def _problem(path: str, rest: str) -> dict[str, str]:
-    """A problem of `validation_problems`: its message is the path and `rest`."""
+def path_problem(path: str, rest: str) -> dict[str, str]:
+    """A problem with the recipe field at `path` (`RecipeError.problems`): its message is the
+    path and `rest`."""
     return {"path": path, "message": f"{path}{rest}"}
 
 
@@ -770,8 +771,7 @@ def parse_recipe(model: type[R], data: object, source: str, *, recorded: bool = 
         return model.model_validate(data, context={_RECORDED: True} if recorded else None)
     except ValidationError as error:
         problems = _another_methods(model, data) or validation_problems(error, model)
-        text = "\n".join(f"{source}: {problem['message']}" for problem in problems)
-        raise RecipeError(text, problems) from None
+        raise RecipeError.of_fields(source, problems) from None
 
 
 #: Each registered method's recipe model by the method's name (`method.method` registers

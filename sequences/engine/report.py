@@ -272,8 +272,9 @@ def wafer_measurements(
 
 
 def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
-    """Everything the records hold about one wafer id, run by run, oldest first: the run, the
-    wafer's outcome, its steps, measurements, alarms, confirmations and dispositions."""
+    """Everything the records hold about one wafer id, run by run, oldest first: the wafer id,
+    the run, the wafer's outcome, its steps, measurements, alarms, confirmations and
+    dispositions."""
     history = []
     for run_id in store.runs_of_wafer(wafer_id):
         run = store.run(run_id)
@@ -290,6 +291,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
         status, reason = shown_wafer(wafer, steps, labels, cut_off)
         history.append(
             {
+                "wafer_id": wafer_id,
                 "run_id": run_id,
                 "method": run["method"],
                 "recipe_hash": run["recipe_hash"],

@@ -20,7 +20,7 @@ from packline.units import quantity_text
 
 from .errors import BadInput, RecipeError
 from .method import FailurePolicy, Method, get_method
-from .recipe import Recipe, load_recipe, read_recipe_text
+from .recipe import Recipe, load_recipe, path_problem, read_recipe_text
 
 MAX_LOT = 999
 
@@ -224,27 +224,28 @@ def check_tool_limits(
     recipe: Recipe, source: str, limits: Mapping[str, list[Mapping[str, Limit]]]
 ) -> None:
     """Refuse a recipe that would send a tool a setpoint outside its limits (`RecipeError`
-    naming `source`, the field path, the value and the limit), before any tool moves."""
+    naming `source`, the field path, the value and the limit, a line and a `problems` entry
+    each), before any tool moves."""
     problems = []
     for point in recipe.tool_setpoints():
         if point.role not in limits:
-            raise RecipeError(
-                f"{source}: {point.path}: the recipe sets {point.setpoint} on a "
-                f"{point.role}, which is not a tool role of the method"
+            wrong = (
+                f"sets {point.setpoint} on a {point.role}, which is not a tool role of the method"
             )
+            raise RecipeError.of_fields(source, [path_problem(point.path, f": the recipe {wrong}")])
         for tool in limits[point.role]:
             limit = tool.get(point.setpoint)
             if limit is None:
-                raise RecipeError(
-                    f"{source}: {point.path}: a {point.role} has no setpoint "
-                    f"{point.setpoint!r}; its setpoints: {', '.join(sorted(tool))}"
+                wrong = (
+                    f"has no setpoint {point.setpoint!r}; its setpoints: {', '.join(sorted(tool))}"
+                )
+                raise RecipeError.of_fields(
+                    source, [path_problem(point.path, f": a {point.role} {wrong}")]
                 )
             if not limit.contains(point.value):
                 given = quantity_text(point.value, limit.unit)
-                problems.append(
-                    f"{source}: {point.path} = {given}: outside the "
-                    f"{point.role} limit {point.setpoint} {limit.described()}"
-                )
+                outside = f"outside the {point.role} limit {point.setpoint} {limit.described()}"
+                problems.append(path_problem(point.path, f" = {given}: {outside}"))
                 break
     if problems:
-        raise RecipeError("\n".join(problems))
+        raise RecipeError.of_fields(source, problems)

@@ -231,6 +231,16 @@ async def test_the_tool_reports_the_workpieces_it_holds(
     await holds_what_it_was_given(rig, adapter)
 
 
+async def takes_what_it_reports(rig: testing.Rig[Any, Any]) -> None:
+    """The tool's `request_capacity` is what the simulated tool takes at once: a batch tool's
+    slots (as the line serves it, its station entry's `capacity`), one for any other."""
+    assert await rig.driver.request_capacity() == getattr(rig.sim, "capacity", 1)
+
+
+async def test_the_tool_reports_how_many_wafers_it_takes(rig: testing.Rig[Any, Any]):
+    await takes_what_it_reports(rig)
+
+
 async def test_a_load_onto_an_occupied_tool_names_what_it_holds(
     rig: testing.Rig[Any, Any], adapter: ToolAdapter
 ):
@@ -271,6 +281,12 @@ async def test_a_gem_tool_reports_the_workpieces_it_holds(
 ):
     adapter, rig = gem_rig
     await holds_what_it_was_given(rig, adapter)
+
+
+async def test_a_gem_tool_reports_how_many_wafers_it_takes(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
+):
+    await takes_what_it_reports(gem_rig[1])
 
 
 async def test_a_gem_tool_names_what_it_holds_when_it_refuses_a_load(

@@ -100,6 +100,17 @@ async def test_load_writes_slot_and_id_then_the_command():
         await driver.close()
 
 
+async def test_the_capacity_is_the_slot_capacity_register_16():
+    """How many wafers the chamber takes at once is what it reports at register 16 (its slots
+    read with it), which a station's `capacity` may not exceed."""
+    script = [*connect_script(), read(4, 16, [2, 0]), read(5, 40, [0] * 16)]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        assert await driver.request_capacity() == 2
+        await driver.close()
+
+
 async def test_refused_command_is_explained_from_register_19():
     script = [
         *connect_script(),

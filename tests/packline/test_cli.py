@@ -140,6 +140,52 @@ def test_validate_json_lists_each_problem_with_its_field_path(db, tmp_path, caps
     ]
 
 
+#: A station whose plasma cleaner's limits are narrower than the default recipe's setpoints
+#: (300 W and 500 W, a step of 120 s); its address is never contacted.
+NARROW_STATION = """\
+name: narrow
+tools:
+  plasma_cleaner:
+    driver: plasma_cleaner
+    address: modbus+tcp://127.0.0.1:9
+    limits: {rf_power_w: [100, 200], time_s: [30, 60]}
+"""
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_station_limit_refusal_lists_each_problem_in_json(db, tmp_path, capsys, command):
+    """A new user's `validate plasma-clean --station s_narrow.yaml --json` printed an error
+    of two problems (here three) and `"problems": []`: each is one entry, as a recipe
+    field's own refusal is, and `run --json` says the same."""
+    station = tmp_path / "s_narrow.yaml"
+    station.write_text(NARROW_STATION)
+    assert main([command, "plasma-clean", "--station", str(station), "--json"]) == 2
+    refusal = json.loads(capsys.readouterr().out.splitlines()[-1])
+    limit = f"of station file {station}"
+    assert refusal["problems"] == [
+        {
+            "path": "steps.0.rf_power_w",
+            "message": "steps.0.rf_power_w = 300 W: outside the plasma_cleaner limit "
+            f"rf_power_w [100, 200] W {limit}",
+        },
+        {
+            "path": "steps.1.rf_power_w",
+            "message": "steps.1.rf_power_w = 500 W: outside the plasma_cleaner limit "
+            f"rf_power_w [100, 200] W {limit}",
+        },
+        {
+            "path": "steps.1.time_s",
+            "message": "steps.1.time_s = 120 s: outside the plasma_cleaner limit time_s "
+            f"[30, 60] s {limit}",
+        },
+    ]
+    assert refusal["error"].splitlines() == [
+        f"default recipe plasma-clean.yaml (no --recipe given): {problem['message']}"
+        for problem in refusal["problems"]
+    ]
+    assert not db.exists()  # nothing touched
+
+
 def test_bad_station_exits_2(db, tmp_path, capsys):
     station = tmp_path / "s.yaml"
     station.write_text("name: x\ntools:\n  pc: {driver: plasma_cleaner, address: 'ftp://x'}\n")

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 
+import pytest
 from rich.console import Console
 
 from packline.cli import main
@@ -295,3 +296,72 @@ def test_a_piped_table_of_a_line_with_a_supply_lost_cuts_no_tool_kind_or_interlo
                  "cathode_contact", "wafer_immersed"):  # fmt: skip
         assert f" {name}" in text
     assert max(map(len, text.splitlines())) <= PIPED_WIDTH
+
+
+@pytest.mark.parametrize("gem", [False, True], ids=["plc", "gem"])
+async def test_a_batch_tool_given_more_capacity_than_it_takes_is_not_ready_naming_both(gem):
+    """A new user's station gave the plasma cleaner `capacity: 8`: the check said ready, and
+    the run failed at its fifth load, `all 4 slots are full`. Every batch kind, on its PLC and
+    its GEM face, reports its slots; a station capacity above them is named, a smaller one is
+    the line's choice."""
+    kinds = ["plasma_cleaner", "oven", "deposition"]
+    async with SimulatedLine(kinds=kinds, gem=gem) as line:
+        takes = {kind: line.tools[kind].capacity for kind in kinds}
+        assert takes == {"plasma_cleaner": 4, "oven": 8, "deposition": 4}
+        tools = {
+            "plasma_cleaner": line.station.tools["plasma_cleaner"].model_copy(
+                update={"capacity": 8}
+            ),
+            "oven": line.station.tools["oven"].model_copy(update={"capacity": 9}),
+            "deposition": line.station.tools["deposition"].model_copy(update={"capacity": 2}),
+        }
+        checks = await check_station(line.station.model_copy(update={"tools": tools}))
+    plasma, oven, deposition = checks
+    assert [check.capacity for check in checks] == [4, 8, 4]
+    assert plasma.problems() == [
+        "capacity 8 in the station file, but the tool takes 4 wafers at once (a batch of more "
+        "would fail at its load, the tool full): set `capacity: 4` or less"
+    ]
+    assert oven.problems() == [
+        "capacity 9 in the station file, but the tool takes 8 wafers at once (a batch of more "
+        "would fail at its load, the tool full): set `capacity: 8` or less"
+    ]
+    assert deposition.ready
+
+
+async def test_a_tool_of_one_wafer_at_a_time_given_a_capacity_of_two_is_not_ready():
+    """A wire bonder holds one wafer: a station capacity of 2 would send it a second while it
+    holds the first."""
+    async with SimulatedLine(kinds=["wire_bonder"]) as line:
+        entry = line.station.tools["wire_bonder"].model_copy(update={"capacity": 2})
+        (bonder,) = await check_station(
+            line.station.model_copy(update={"tools": {"wire_bonder": entry}})
+        )
+    assert bonder.capacity == 1
+    assert bonder.problems() == [
+        "capacity 2 in the station file, but the tool takes 1 wafer at once (a batch of more "
+        "would fail at its load, the tool full): set `capacity: 1` or less"
+    ]
+
+
+async def test_the_cli_names_the_station_file_line_of_a_capacity_too_large(tmp_path, capsys):
+    """`packline sim serve --station-out line.yaml`, its plasma cleaner's `capacity: 4` edited
+    to 8, then `station check`: it exits 1 naming both numbers and the line to change."""
+    async with SimulatedLine(kinds=["wire_bonder", "plasma_cleaner"]) as line:
+        station_file = tmp_path / "line.yaml"
+        station_file.write_text(line.station.to_yaml().replace("capacity: 4", "capacity: 8"))
+        (number,) = [
+            number
+            for number, text in enumerate(station_file.read_text().splitlines(), start=1)
+            if text.strip() == "capacity: 8"
+        ]
+        argv = ["station", "check", str(station_file), "--json"]
+        assert await asyncio.to_thread(main, argv) == 1
+    bonder, plasma = json.loads(capsys.readouterr().out)
+    assert bonder["ready"] is True
+    assert (plasma["capacity"], plasma["station_capacity"]) == (4, 8)
+    assert plasma["problems"] == [
+        "capacity 8 in the station file, but the tool takes 4 wafers at once (a batch of more "
+        "would fail at its load, the tool full): set `capacity: 4` or less on line "
+        f"{number} of station file {station_file}"
+    ]

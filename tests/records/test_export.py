@@ -11,6 +11,7 @@ import pytest
 from packline.cli import main
 from packline.records import TABLES
 from packline.records.export import export_run
+from packline.sequences.engine import RunStore
 
 
 def _same(read: pd.DataFrame, frame: pd.DataFrame, *, exact: bool) -> None:
@@ -88,3 +89,60 @@ def test_each_measurement_names_the_step_that_took_it(records, tmp_path):
     assert maps["step"].tolist() == [steps["label"][int(i)] for i in maps["step_id"]]
     assert any(label.endswith(" #2") for label in steps["label"])
     assert (steps["label"] == steps["name"]).any()
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def test_a_folder_holding_another_export_is_refused_and_left_as_it_was(tmp_path, add_run, capsys):
+    """A new user's `export RUN_A --to exp1`, then `export RUN_B --to exp1 --format parquet`,
+    wrote into the folder: it held run A's wafers.csv beside run B's wafers.parquet and
+    run.json. An export refuses a folder holding another run's export, in either format, or
+    this run's in the other, naming the files and writing nothing; other files stay."""
+    db = tmp_path / "runs.db"
+    store = RunStore(db)
+    add_run(store, "R1", ["W01"])
+    add_run(store, "R2", ["W01", "W02"])
+    store.close()
+    out = tmp_path / "exp1"
+    assert main(["export", "R1", "--db", str(db), "--to", str(out)]) == 0
+    (out / "notes.txt").write_text("lot 7, as exported")
+    before = _files(out)
+    capsys.readouterr()
+    for run, fmt, whose in [
+        ("R2", "parquet", "the export of another run, R1"),
+        ("R2", "csv", "the export of another run, R1"),
+        ("R1", "parquet", "this run's export in another format"),
+    ]:
+        assert main(["export", run, "--db", str(db), "--to", str(out), "--format", fmt]) == 2
+        error = capsys.readouterr().err
+        assert f"export to {out}: the folder holds {whose}" in error
+        assert "(alarms.csv, claim_checks.csv, " in error
+        assert "run.json, steps.csv, tools.csv, traces.csv, wafers.csv); nothing was written" in (
+            error
+        )
+        assert "choose another folder, or empty it" in error
+        assert _files(out) == before
+    (out / "run.json").unlink()
+    assert main(["export", "R1", "--db", str(db), "--to", str(out)]) == 2
+    assert "export files without a run.json to say whose they are" in capsys.readouterr().err
+
+
+def test_the_same_run_exported_again_in_the_same_format_writes_over_its_own_files(
+    tmp_path, add_run
+):
+    """Exporting a run again into its own folder, as its records stand now, is what a careful
+    user does after a resume: its files are written over, anything else in the folder stays."""
+    db = tmp_path / "runs.db"
+    store = RunStore(db)
+    add_run(store, "R1", ["W01"])
+    store.close()
+    out = tmp_path / "exp1"
+    assert main(["export", "R1", "--db", str(db), "--to", str(out), "--format", "parquet"]) == 0
+    (out / "notes.txt").write_text("kept")
+    (out / "wafers.parquet").write_bytes(b"stale")
+    assert main(["export", "R1", "--db", str(db), "--to", str(out), "--format", "parquet"]) == 0
+    assert (out / "notes.txt").read_text() == "kept"
+    assert list(pd.read_parquet(out / "wafers.parquet")["wafer_id"]) == ["W01"]
+    assert json.loads((out / "run.json").read_text())["id"] == "R1"

@@ -283,3 +283,27 @@ async def test_wafers_held_waiting_for_the_alarmed_chamber_run_once_it_is_cleare
         "W06": "completed",
     }
     assert {e.wafer for e in line.of_kind("wafer-started")} == {"W05", "W06"}
+
+
+async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_before_any_load(
+    store, tmp_path
+):
+    """A new user's station gave the plasma cleaner `capacity: 8`: the run loaded four wafers
+    and failed at the fifth, `all 4 slots are full`, holding the lot. The run now refuses it as
+    it prepares its tools, naming the tool and both numbers: no step starts, nothing loads."""
+    async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as served:
+        path = station_file(tmp_path, served, "line.yaml", plasma_cleaner={"capacity": 8})
+        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=8))
+        async with open_run(store, prepared) as engine:
+            status = await engine.run()
+        assert len(served.twin) == 0  # no wafer was ever loaded
+        name = served.station.name
+    assert status == "failed"
+    assert store.table("steps", engine.run_id) == []
+    assert {w["status"] for w in store.wafers(engine.run_id)} == {"pending"}
+    assert store.run(engine.run_id)["error"] == (
+        f"station {name}: plasma_cleaner: capacity 8 in the station file, but "
+        "the tool takes 4 wafers at once (a batch of more would fail at its load, the tool "
+        "full): set `capacity: 4` or less; nothing was loaded: resume the run with the station "
+        f"file corrected, `packline resume {engine.run_id} --station FILE`"
+    )

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from packline.cli import main
 from packline.cli.show import listed_events, measured_text, timeline, tools_table, verdict_text
+from packline.sequences.engine import RunStore
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, event_line
 from packline.sequences.engine.report import step_labels
@@ -248,3 +249,76 @@ def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
         ("confirmation", "wafers W01 seated", "declined by no operator"),
         ("step close door", "wet_bench", "completed"),
     ]
+
+
+def _runs_of_wafers(db, *lots: str) -> list[str]:
+    """A dry run of plasma-clean for each lot of wafer ids (`--wafers`, a station lot's ids
+    numbered after its run id, as `101813-c46c-W06`); their run ids, oldest first."""
+    run = ["run", "plasma-clean", "--sim", "--quiet", "--db", str(db), "--wafers"]
+    for wafers in lots:
+        assert main([*run, wafers]) == 0
+    store = RunStore(db)
+    try:
+        return [run["id"] for run in reversed(store.runs())]
+    finally:
+        store.close()
+
+
+def test_a_wafer_is_found_by_the_end_of_its_id_as_disposition_takes_it(tmp_path, capsys):
+    """A new user's `packline wafer W06` said `in no run`, though their station lot had
+    `101813-c46c-W06`, which `disposition RUN W06` took: a unique end of an id names it."""
+    db = tmp_path / "runs.db"
+    (station_lot,) = _runs_of_wafers(db, "101813-c46c-W05,101813-c46c-W06")
+    capsys.readouterr()
+    assert main(["wafer", "W06", "--db", str(db), "--json"]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    assert (history["wafer_id"], history["run_id"]) == ("101813-c46c-W06", station_lot)
+    assert main(["wafer", "c46c-W06", "--db", str(db)]) == 0
+    assert f"wafer 101813-c46c-W06 in run {station_lot} (" in capsys.readouterr().out
+
+
+def test_a_wafer_id_that_ends_several_lists_them_with_their_runs(tmp_path, capsys):
+    db = tmp_path / "runs.db"
+    first, second = _runs_of_wafers(db, "101813-c46c-W06", "113000-ab12-W06")
+    capsys.readouterr()
+    assert main(["wafer", "W06", "--db", str(db)]) == 2
+    assert capsys.readouterr().err == (
+        f"packline: error: wafer 'W06' is the end of 2 wafer ids in {db}; give the whole id "
+        "(or its run, --run RUN); they are:\n"
+        f"  101813-c46c-W06  in run {first}\n"
+        f"  113000-ab12-W06  in run {second}\n"
+    )
+    assert main(["wafer", "W06", "--run", second, "--db", str(db), "--json"]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    assert (history["wafer_id"], history["run_id"]) == ("113000-ab12-W06", second)
+
+
+def test_a_wafer_in_no_run_is_refused_with_the_ids_spelt_closest(tmp_path, capsys):
+    db = tmp_path / "runs.db"
+    (run,) = _runs_of_wafers(db, "101813-c46c-W05,101813-c46c-W06")
+    capsys.readouterr()
+    assert main(["wafer", "W6", "--db", str(db)]) == 2
+    assert capsys.readouterr().err == (
+        f"packline: error: wafer 'W6': in no run of {db} (did you mean 'W06'?)\n"
+    )
+    assert main(["wafer", "101813-c46c-W60", "--run", run, "--db", str(db)]) == 2
+    assert capsys.readouterr().err == (
+        f"packline: error: wafer '101813-c46c-W60': not in run {run} (did you mean "
+        "'101813-c46c-W06' or '101813-c46c-W05'?)\n"
+    )
+
+
+def test_a_whole_wafer_id_names_its_wafer_and_the_longer_ids_it_ends_are_named(tmp_path, capsys):
+    """A dry run's `W06` is a wafer of its own: `wafer W06` shows it, as `disposition` takes a
+    whole id first, and says which station wafers' ids it also ends."""
+    db = tmp_path / "runs.db"
+    dry, _station_lot = _runs_of_wafers(db, "W06", "101813-c46c-W06")
+    capsys.readouterr()
+    assert main(["wafer", "W06", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert f"wafer W06 in run {dry} (" in out
+    words = " ".join(out.split())
+    assert (
+        "W06 is also the end of other wafers' ids, 101813-c46c-W06: packline wafer ID --db "
+        f"{db.resolve()} with the whole id shows one"
+    ) in words

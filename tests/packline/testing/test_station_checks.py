@@ -18,7 +18,7 @@ from packline.station import load_station
 from ...sequences.processes import Served
 
 #: The checks of packline.testing.station_checks, each run once per tool.
-CHECKS_PER_TOOL = 6
+CHECKS_PER_TOOL = 7
 
 
 @pytest.fixture(params=[False, True], ids=["native", "gem"])
@@ -42,13 +42,18 @@ def run_pytest(
     )  # fmt: skip
 
 
+def run_station_checks(station: Path, cwd: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """packline's set, as a user runs it, on `station` from `cwd`, with pytest's `options`."""
+    return run_pytest(
+        ["--pyargs", "packline.testing.station_checks", "--station", str(station), "-q",
+         "-p", "no:randomly", "-p", "no:cacheprovider", *options],
+        cwd,
+    )  # fmt: skip
+
+
 def test_the_station_checks_pass_against_a_served_line(served_station: Path, tmp_path: Path):
     tools = load_station(served_station).tools
-    result = run_pytest(
-        ["--pyargs", "packline.testing.station_checks", "--station", str(served_station),
-         "-m", "station", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
-        tmp_path,
-    )  # fmt: skip
+    result = run_station_checks(served_station, tmp_path, "-m", "station")
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{CHECKS_PER_TOOL * len(tools)} passed" in result.stdout
 
@@ -59,17 +64,29 @@ def test_a_supply_lost_at_rest_fails_its_tool_s_check_naming_it(tmp_path: Path):
     with Served(tmp_path / "line.yaml", "--for", "300", "--time-scale", "60") as served:
         fault = ["sim", "fault", "oven", "n2_supply", "--station", str(served.station)]
         assert main(fault) == 0
-        result = run_pytest(
-            ["--pyargs", "packline.testing.station_checks", "--station", str(served.station),
-             "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-             "-k", "interlocks_a_lot_needs_at_rest"],
-            tmp_path,
-        )  # fmt: skip
+        result = run_station_checks(
+            served.station, tmp_path, "-k", "interlocks_a_lot_needs_at_rest"
+        )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 failed" in result.stdout
     assert (
         "oven: open at rest: n2_supply: closed when nitrogen supply pressure is present (made "
         "at rest: a supply no step makes)"
+    ) in result.stdout
+
+
+def test_a_capacity_above_what_the_tool_takes_fails_its_tool_s_check_naming_both(tmp_path: Path):
+    """The served plasma cleaner's `capacity: 4` edited to 8, as a new user did: its capacity
+    check fails, naming both numbers, as `station check` calls it not ready and a run refuses
+    it."""
+    with Served(tmp_path / "line.yaml", "--for", "300", "--time-scale", "60") as served:
+        edited = tmp_path / "edited.yaml"
+        edited.write_text(served.station.read_text().replace("capacity: 4", "capacity: 8", 1))
+        result = run_station_checks(edited, tmp_path, "-k", "capacity")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed" in result.stdout
+    assert (
+        "plasma_cleaner: capacity 8 in the station file, but the tool takes 4 wafers at once"
     ) in result.stdout
 
 
@@ -86,11 +103,7 @@ tools:
 def test_a_tool_that_does_not_answer_fails_its_checks_by_name(tmp_path: Path):
     station_file = tmp_path / "line.yaml"
     station_file.write_text(DEAD_LINE)
-    result = run_pytest(
-        ["--pyargs", "packline.testing.station_checks", "--station", str(station_file),
-         "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
-        tmp_path,
-    )  # fmt: skip
+    result = run_station_checks(station_file, tmp_path)
     assert result.returncode == 1
     assert f"{CHECKS_PER_TOOL} failed" in result.stdout
     assert "[plasma_cleaner]" in result.stdout
@@ -99,11 +112,7 @@ def test_a_tool_that_does_not_answer_fails_its_checks_by_name(tmp_path: Path):
 def test_a_dummy_wafer_id_no_tool_could_take_is_refused_before_any_check(tmp_path: Path):
     station_file = tmp_path / "line.yaml"
     station_file.write_text(DEAD_LINE)
-    result = run_pytest(
-        ["--pyargs", "packline.testing.station_checks", "--station", str(station_file),
-         "--dummy-wafer", "D 1", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
-        tmp_path,
-    )  # fmt: skip
+    result = run_station_checks(station_file, tmp_path, "--dummy-wafer", "D 1")
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
     assert "--dummy-wafer: wafer id 'D 1' must be 1-16 printable ASCII characters" in (
         result.stderr
