@@ -24,6 +24,7 @@ from ..secs.link import SecsLink, parse_hsms_address
 from .base import Link
 from .modbus import ModbusLink
 from .modbus_protocol import parse_modbus_address
+from .ports import SERIAL_URL, tcp_port
 from .serial import SerialLink
 from .visa import VisaLink
 
@@ -68,18 +69,20 @@ LINK_KINDS: dict[LinkKindName, LinkKind] = {
 }
 
 _VISA_RESOURCE = re.compile(r"^(?:(?:TCPIP|GPIB|USB|VXI)\d*::|ASRL\S+::INSTR$)", re.IGNORECASE)
-_VISA_SOCKET = re.compile(r"^TCPIP\d*::[^:]+::\d+::SOCKET$", re.IGNORECASE)
-_SERIAL_URL = re.compile(r"^(socket|rfc2217)://[^/:]+:\d+$")
+_VISA_SOCKET = re.compile(r"^TCPIP\d*::[^:]+::(?P<port>\d+)::SOCKET$", re.IGNORECASE)
 
 
 def link_kind(address: str) -> LinkKindName:
-    """The kind of link an address selects; ValueError naming the accepted forms otherwise."""
+    """The kind of link an address selects; ValueError naming the accepted forms otherwise,
+    or the port out of range of a form that names one."""
     if _VISA_RESOURCE.match(address):
-        if address.upper().endswith("::SOCKET") and not _VISA_SOCKET.match(address):
-            raise ValueError(
-                f"{address!r} names no host or no port; a VISA socket resource is "
-                "TCPIP<n>::<host>::<port>::SOCKET, e.g. TCPIP0::10.0.3.21::5025::SOCKET"
-            )
+        if address.upper().endswith("::SOCKET"):
+            if (socket := _VISA_SOCKET.match(address)) is None:
+                raise ValueError(
+                    f"{address!r} names no host or no port; a VISA socket resource is "
+                    "TCPIP<n>::<host>::<port>::SOCKET, e.g. TCPIP0::10.0.3.21::5025::SOCKET"
+                )
+            tcp_port(address, socket["port"])
         return "visa"
     if address.startswith("modbus+"):
         parse_modbus_address(address)  # raises with the Modbus forms spelled out
@@ -87,7 +90,10 @@ def link_kind(address: str) -> LinkKindName:
     if address.startswith("hsms://"):
         parse_hsms_address(address)  # raises with the HSMS form spelled out
         return "hsms"
-    if _SERIAL_URL.match(address) or (address.startswith("/dev/") and len(address) > 5):
+    if (url := SERIAL_URL.match(address)) is not None:
+        tcp_port(address, url["port"])
+        return "serial"
+    if address.startswith("/dev/") and len(address) > 5:
         return "serial"
     forms = "; ".join(
         f"{kind.name}: {', '.join(kind.address_forms)}" for kind in LINK_KINDS.values()
