@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from packline.clock import Clock
+from packline.spelling import did_you_mean
 
 from ..secs.link import SecsLink, parse_hsms_address
 from .base import Link
@@ -105,16 +106,26 @@ def open_link(address: str, *, tool: str, clock: Clock | None = None, **options:
     """Make the link that `address` selects, not yet connected (`async with` it or `connect()`).
 
     `options` go to the link class (timeouts, terminations, line settings, `device_id`...);
-    one that the link does not take raises TypeError naming it and the ones it does take.
+    one that the link does not take raises TypeError naming it (`not_an_option`).
     """
     kind = LINK_KINDS[link_kind(address)]
     unknown = sorted(set(options) - kind.options)
     if unknown:
         raise TypeError(
-            f"{tool} at {address}: {kind.link_class.__name__} has no option(s) "
-            f"{', '.join(unknown)}; it takes {', '.join(sorted(kind.options))}"
+            f"{tool} at {address}: "
+            + "; ".join(f"{option}: {not_an_option(option, kind, tool)}" for option in unknown)
         )
     return kind.link_class(address, tool=tool, clock=clock, **options)
+
+
+def not_an_option(option: str, kind: LinkKind, tool: str) -> str:
+    """Why `option`, which a link of `kind` does not take, is refused for `tool`'s link: the
+    options it may have meant, and those the link takes."""
+    options = sorted(kind.options)
+    return (
+        f"not an option of {tool}'s {kind.name} link{did_you_mean(option, options)}; it takes "
+        f"{', '.join(options)}"
+    )
 
 
 def _keyword_options(link_class: type[Link]) -> frozenset[str]:
