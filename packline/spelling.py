@@ -1,10 +1,11 @@
 """What a refused name may have meant: the choices spelt closest to it.
 
 Every refusal of a name the user typed (a recipe's key, a `--fault` tool, fault or step, a
-served line's tool or fault) ends with the same `(did you mean ...?)`, stated here once. It
-offers only what the word is close to: a slip of the keys away from it, else the start of it,
-else spelt much like it; a choice that merely shares some of its letters (`plasma_claner`'s
-l, a, s, e, r spell `laser`) is none.
+served line's tool or fault, a station file's key, driver, link option or setpoint, a run's
+tool to clear, a method or its reference recipe) ends with the same `(did you mean ...?)`,
+stated here once. It offers only what the word is close to: a slip of the keys away from it,
+else the start of it, else spelt much like it; a choice that merely shares some of its letters
+(`plasma_claner`'s l, a, s, e, r spell `laser`) is none.
 """
 
 from __future__ import annotations

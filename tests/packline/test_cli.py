@@ -89,6 +89,10 @@ def test_methods(capsys):
     ("args", "message"),
     [
         (["run", "plasma-cleen", "--sim"], "unknown method 'plasma-cleen'"),
+        (
+            ["run", "plasma_clean", "--sim"],  # a new user's: no did-you-mean then
+            "unknown method 'plasma_clean' (did you mean 'plasma-clean'?); known methods: ",
+        ),
         (["run", "plasma-clean", "--sim", "--lot", "0"], "--lot 0"),
         (
             ["run", "plasma-clean", "--station", "missing.yaml"],
