@@ -1,8 +1,9 @@
-"""What a YAML file's value of the wrong kind is refused with, in the file's words.
+"""What a YAML file's value of the wrong kind or length is refused with, in the file's words.
 
 pydantic's own messages name Python's types ("Input should be a valid integer, unable to parse
-string as an integer") or quote choices as Python does ("Input should be 'Au' or 'Cu'"); a
-recipe's or a station file's reader sees YAML. Both refusals say it as `plain_words` does.
+string as an integer", "List should have at least 1 item after validation, not 0") or quote
+choices as Python does ("Input should be 'Au' or 'Cu'"); a recipe's or a station file's reader
+sees YAML. Both refusals say it as `plain_words` does.
 """
 
 from __future__ import annotations
@@ -28,12 +29,28 @@ _TYPE_WORDS = {
     "list_type": "must be a list, an item a line, each after a dash (- ...)",
 }
 
+#: What a list, mapping or text of the wrong length is refused with, by pydantic's error type:
+#: the bound and what is counted.
+_LENGTH_WORDS = {
+    "too_short": ("at least", "item"),
+    "too_long": ("at most", "item"),
+    "string_too_short": ("at least", "character"),
+    "string_too_long": ("at most", "character"),
+}
+
 
 def plain_words(problem: ErrorDetails) -> str | None:
     """`problem`'s refusal in a YAML file's words ("must be one of Au, Cu", "must be a
-    number"); None for a kind of problem pydantic's message already says plainly enough or
-    that its caller words itself."""
+    number", "must have at least 1 item"); None for a kind of problem pydantic's message
+    already says plainly enough or that its caller words itself."""
+    ctx = problem.get("ctx", {})
     if problem["type"] in _CHOICE_TYPES:
-        expected = str(problem.get("ctx", {}).get("expected"))
-        return "must be one of " + ", ".join(_QUOTED.findall(expected))
+        return "must be one of " + ", ".join(_QUOTED.findall(str(ctx.get("expected"))))
+    if problem["type"] in _LENGTH_WORDS:  # pydantic's "List should have at least 1 item
+        # after validation, not 0" names a Python type and its own validation
+        bound, noun = _LENGTH_WORDS[problem["type"]]
+        length = ctx["min_length" if bound == "at least" else "max_length"]
+        if (problem["type"], length) == ("string_too_short", 1):
+            return "must not be empty"
+        return f"must have {bound} {length} {noun}{'' if length == 1 else 's'}"
     return _TYPE_WORDS.get(problem["type"])

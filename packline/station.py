@@ -24,13 +24,16 @@ A station file is YAML (data, never code; a key given twice is an error)::
 
 The same file format describes the bundled simulated line (`packline sim serve` prints it) and
 a real one; only the addresses differ (and `time_scale: 60` on a simulated line served sixty
-times faster than real time). Every problem is reported with the file, the key path
-and what is wrong, before any tool is contacted. Every field, its type, unit, range, default and
+times faster than real time). Every problem of a file is reported at once, before any tool is
+contacted, a line each with the file, the key path (down to a tool's link option) and what is
+wrong, and a misspelt key, driver, link option or setpoint with the names it may mean. Every
+field, its type, unit, range, default and
 an example: docs/station-file.md, rendered from the declarations below (`station_page.py`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,10 +53,11 @@ from packline.clock import Clock
 from packline.drivers.equipment import Equipment
 from packline.drivers.errors import PacklineError, SetupRefused
 from packline.drivers.gem.dictionary import DictionaryError, is_dictionary_file, load_dictionary
-from packline.drivers.links import LINK_KINDS, Link, link_kind, open_link
+from packline.drivers.links import LINK_KINDS, Link, link_kind, not_an_option, open_link
 from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, tool_kind
 from packline.files import FileProblem, parse_yaml, read_text
 from packline.plain_words import plain_words
+from packline.spelling import did_you_mean
 
 #: The most wafers or panels one tool takes at once (a batch oven's boat).
 MAX_CAPACITY = 200
@@ -126,10 +130,11 @@ class ToolEntry(BaseModel):
     @field_validator("driver")
     @classmethod
     def _known_driver(cls, driver: str) -> str:
-        if driver not in TOOL_KINDS and driver != GEM_DRIVER:
+        known = sorted([*TOOL_KINDS, GEM_DRIVER])
+        if driver not in known:
             raise ValueError(
-                f"unknown driver {driver!r}; known drivers: "
-                f"{', '.join(sorted([*TOOL_KINDS, GEM_DRIVER]))}"
+                f"unknown driver {driver!r}{did_you_mean(driver, known)}; known drivers: "
+                f"{', '.join(known)}"
             )
         return driver
 
@@ -174,6 +179,87 @@ class ToolEntry(BaseModel):
     def role(self) -> str:
         return tool_kind(self.kind).role
 
+    def _driver(self) -> type[Equipment]:
+        """The driver class: the kind's, or its GEM driver for a `driver: gem` tool."""
+        kind = tool_kind(self.kind)
+        return kind.load_driver() if self.dictionary is None else kind.load_gem_driver()
+
+    def open(self, name: str, clock: Clock | None = None, limits_source: str = "") -> Equipment:
+        """Build (not connect) the driver of this tool, named `name`, over its links; its
+        `limits` set by `limits_source` (the station file)."""
+        gem = {} if self.dictionary is None else {"dictionary": self.dictionary}
+        zones = {}
+        if self.zone_trace_interval_s is not None:
+            zones["zone_trace_interval_s"] = self.zone_trace_interval_s
+        return build_driver(
+            self._driver(),
+            self.driver,
+            self.address,
+            self.options,
+            name=name,
+            clock=clock,
+            limits=self.limits,
+            limits_source=limits_source,
+            poll_interval_s=self.poll_interval_s,
+            **gem,
+            **zones,
+        )
+
+    def problems(self, name: str) -> list[tuple[str, str]]:
+        """What the driver of this tool (named `name`) refuses of its address, options or
+        limits, contacting nothing: each problem as its place below the tool's
+        (`.options.timeout_s`, or "" for the tool's own) and why. Every one at once: each
+        option and each limit is checked alone, so a second is not found only once the first
+        is fixed."""
+        try:
+            self.open(name)
+        except (TypeError, ValueError) as refused:
+            whole = _why(refused)
+        else:
+            return []
+        bare: dict[str, Any] = {"options": {}, "limits": {}}
+        try:  # the address (its form, a link the driver speaks, each device's)
+            self.model_copy(update=bare).open(name)
+        except (TypeError, ValueError) as refused:
+            return [("", _why(refused))]
+        devices = self._driver().devices
+        options = {None: self.options} if not devices else self.options
+        if devices and not (
+            set(options) <= set(devices) and all(isinstance(o, Mapping) for o in options.values())
+        ):
+            return [("", whole)]  # options not given per device: none can be checked
+        problems = [
+            problem
+            for device, given in options.items()
+            for problem in self._option_problems(name, device, given)
+        ]
+        for setpoint, bounds in self.limits.items():
+            try:
+                self.model_copy(update={"options": {}, "limits": {setpoint: bounds}}).open(name)
+            except (TypeError, ValueError) as refused:
+                problems.append(("", _why(refused)))
+        return problems or [("", whole)]  # else options fine alone, wrong together
+
+    def _option_problems(
+        self, name: str, device: str | None, options: Mapping[str, Any]
+    ) -> list[tuple[str, str]]:
+        """Each of `options` (of `device`, None for a tool of one device) that its link does
+        not take, or not as given: its place and why."""
+        address = self.address if isinstance(self.address, str) else self.address[str(device)]
+        link = name if device is None else f"{name}.{device}"
+        kind = LINK_KINDS[link_kind(address)]
+        place = ".options" if device is None else f".options.{device}"
+        problems = []
+        for option, value in options.items():
+            if option not in kind.options:
+                problems.append((f"{place}.{option}", not_an_option(option, kind, link)))
+                continue
+            try:
+                open_link(address, tool=link, **{option: value})
+            except (TypeError, ValueError) as refused:
+                problems.append((f"{place}.{option}", _why(refused, f"{link} at {address}: ")))
+        return problems
+
 
 class Station(BaseModel):
     """A named set of tools."""
@@ -216,42 +302,7 @@ class Station(BaseModel):
             raise StationError(
                 f"station {self.name}: no tool {name!r}; tools: {', '.join(self.tools)}"
             )
-        entry = self.tools[name]
-        kind = tool_kind(entry.kind)
-        if entry.dictionary is None:
-            driver, gem = kind.load_driver(), {}
-        else:
-            driver, gem = kind.load_gem_driver(), {"dictionary": entry.dictionary}
-        zones = {}
-        if entry.zone_trace_interval_s is not None:
-            zones["zone_trace_interval_s"] = entry.zone_trace_interval_s
-        return build_driver(
-            driver,
-            entry.driver,
-            entry.address,
-            entry.options,
-            name=name,
-            clock=clock,
-            limits=entry.limits,
-            limits_source=self._source,
-            poll_interval_s=entry.poll_interval_s,
-            **gem,
-            **zones,
-        )
-
-    def problems(self) -> list[str]:
-        """What each tool's driver refuses of its address, options or limits, contacting
-        nothing: `tools.NAME: why` (a refused setup by its problem alone, without the tool's
-        name the driver's message starts with, so the file's error names each place once)."""
-        problems = []
-        for name in self.tools:
-            try:
-                self.open_tool(name)
-            except SetupRefused as refused:
-                problems.append(f"tools.{name}: {refused.problem}")
-            except (TypeError, ValueError) as error:
-                problems.append(f"tools.{name}: {error}")
-        return problems
+        return self.tools[name].open(name, clock, self._source)
 
 
 def build_driver(
@@ -354,34 +405,91 @@ def _open_device_link(
     return open_link(address, tool=name, clock=clock, **options)
 
 
-def _format_validation_error(source: str, error: ValidationError) -> str:
+def _why(refused: TypeError | ValueError, prefix: str = "") -> str:
+    """What a driver or link refused, for a station file's place of it: a refused setup by
+    its problem alone, without the tool's name its message starts with, and another refusal
+    without `prefix` (the link's `TOOL at ADDRESS: `), so the file's error names each place
+    once."""
+    if isinstance(refused, SetupRefused):
+        return refused.problem
+    return str(refused).removeprefix(prefix)
+
+
+def _validation_problems(data: dict[str, Any], error: ValidationError) -> list[str]:
+    """Each problem pydantic found in station `data`, as `PATH: why`: a key no station or
+    tool has, with the fields it may mean; a tool's limit that is no [minimum, maximum], once
+    however many of its items are wrong; any other in the file's words where pydantic's are
+    Python's (`plain_words`), naming the value given."""
     lines = []
     for problem in error.errors():
-        path = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        loc = [str(part) for part in problem["loc"]]
         given = problem.get("input")
-        if problem["type"] == "value_error":  # a validator's own error, which names the value
-            message = str(problem["ctx"]["error"])
+        if loc[:1] == ["tools"] and loc[2:3] == ["limits"] and len(loc) >= 4:
+            _, tool, _, setpoint, *_ = problem["loc"]
+            loc, given = loc[:4], data["tools"][tool]["limits"][setpoint]
+            message = "must be [minimum, maximum] in the setpoint's unit"
+        elif problem["type"] == "extra_forbidden":
+            lines.append(f"{'.'.join(loc)}: {_not_a_field(loc)}")
+            continue
+        elif problem["type"] == "value_error":  # a validator's own error, which names the value
+            message, given = str(problem["ctx"]["error"]), None
         else:
             message = plain_words(problem) or problem["msg"]
-            if isinstance(given, str | int | float):
-                message += f", got {given!r}"  # pydantic's own messages do not name the value
-        lines.append(f"{source}: {path}: {message}")
-    return "\n".join(lines)
+        if isinstance(given, str | int | float | list):
+            message += f", got {given!r}"  # pydantic's own messages do not name the value
+        line = f"{'.'.join(loc) or '(top level)'}: {message}"
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _not_a_field(loc: list[str]) -> str:
+    """Why the key at `loc` is refused: not a field of a station (at the top level) or of a
+    station tool (`tools.NAME.KEY`), with the fields it may mean and every field there is."""
+    model, whose = (Station, "a station") if len(loc) == 1 else (ToolEntry, "a station tool")
+    fields = list(model.model_fields)
+    return f"not a field of {whose}{did_you_mean(loc[-1], fields)}; its fields: {', '.join(fields)}"
 
 
 def parse_station(data: object, source: str = "station") -> Station:
-    """Validate station data already read from YAML; errors name `source` and the key path."""
+    """Validate station data already read from YAML; `StationError` naming `source` and every
+    problem of it at once, a line each with its key path: pydantic's of its fields, and what
+    the driver of each tool whose entry is right refuses of its address, options or limits."""
     if not isinstance(data, dict):
         raise StationError(f"{source}: a station is a mapping with 'name' and 'tools'")
+    station: Station | None = None
     try:
         station = Station.model_validate(data)
     except ValidationError as error:
-        raise StationError(_format_validation_error(source, error)) from None
+        problems, entries = _validation_problems(data, error), _sound_entries(data, error)
+    else:
+        problems, entries = [], station.tools
+    for name, entry in entries.items():
+        problems += [f"tools.{name}{place}: {why}" for place, why in entry.problems(name)]
+    if problems or station is None:
+        raise StationError("\n".join(f"{source}: {problem}" for problem in problems))
     station._source = source
-    problems = station.problems()
-    if problems:
-        raise StationError(f"{source}: " + "; ".join(problems))
     return station
+
+
+def _sound_entries(data: dict[str, Any], error: ValidationError) -> dict[str, ToolEntry]:
+    """The tool entries of station `data` (which `error` refused) as far as they are right:
+    each without the keys `error` refused in it, if it is a tool entry without them (its
+    driver and address right), so its driver's problems with the rest are told at once."""
+    refused: dict[str, set[str]] = {}
+    for problem in error.errors():
+        loc = [str(part) for part in problem["loc"]]
+        if loc[:1] == ["tools"] and len(loc) > 2:
+            refused.setdefault(loc[1], set()).add(loc[2])
+    tools = data.get("tools")
+    entries = {}
+    for name, entry in tools.items() if isinstance(tools, dict) else ():
+        if isinstance(entry, dict):
+            keys = refused.get(str(name), set())
+            sound = {key: value for key, value in entry.items() if key not in keys}
+            with contextlib.suppress(ValidationError):  # not a tool entry without them
+                entries[str(name)] = ToolEntry.model_validate(sound)
+    return entries
 
 
 def load_station(path: str | Path) -> Station:

@@ -17,6 +17,8 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from packline.spelling import did_you_mean
+
 from ..errors import LimitViolation, SetupRefused, described_limit
 
 #: How far past a bound, relative to it, a value is still judged at the bound: the rounding of
@@ -106,9 +108,11 @@ def narrow_limits(
     merged = dict(own_limits)
     for setpoint, bounds in overrides.items():
         if setpoint not in merged:
+            known = sorted(merged)
             raise SetupRefused(
                 tool,
-                f"no setpoint {setpoint!r} to limit; known setpoints: {', '.join(sorted(merged))}",
+                f"no setpoint {setpoint!r} to limit{did_you_mean(setpoint, known)}; known "
+                f"setpoints: {', '.join(known)}",
             )
         own = merged[setpoint]
         try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from packline.lazy import load_on_use
 
 if TYPE_CHECKING:
-    from .address import LINK_KINDS, LinkKind, LinkKindName, link_kind, open_link
+    from .address import LINK_KINDS, LinkKind, LinkKindName, link_kind, not_an_option, open_link
     from .base import Link, ReconnectPolicy, wire_log, wire_log_to
     from .modbus import ModbusLink
     from .modbus_protocol import parse_modbus_address
@@ -27,6 +27,7 @@ __all__ = [
     "TextLink",
     "VisaLink",
     "link_kind",
+    "not_an_option",
     "open_link",
     "parse_modbus_address",
     "wire_log",

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from packline.clock import Clock
+from packline.spelling import did_you_mean
 
 from ..secs.link import SecsLink, parse_hsms_address
 from .base import Link
 from .modbus import ModbusLink
 from .modbus_protocol import parse_modbus_address
+from .ports import SERIAL_URL, tcp_port
 from .serial import SerialLink
 from .visa import VisaLink
 
@@ -68,18 +70,20 @@ LINK_KINDS: dict[LinkKindName, LinkKind] = {
 }
 
 _VISA_RESOURCE = re.compile(r"^(?:(?:TCPIP|GPIB|USB|VXI)\d*::|ASRL\S+::INSTR$)", re.IGNORECASE)
-_VISA_SOCKET = re.compile(r"^TCPIP\d*::[^:]+::\d+::SOCKET$", re.IGNORECASE)
-_SERIAL_URL = re.compile(r"^(socket|rfc2217)://[^/:]+:\d+$")
+_VISA_SOCKET = re.compile(r"^TCPIP\d*::[^:]+::(?P<port>\d+)::SOCKET$", re.IGNORECASE)
 
 
 def link_kind(address: str) -> LinkKindName:
-    """The kind of link an address selects; ValueError naming the accepted forms otherwise."""
+    """The kind of link an address selects; ValueError naming the accepted forms otherwise,
+    or the port out of range of a form that names one."""
     if _VISA_RESOURCE.match(address):
-        if address.upper().endswith("::SOCKET") and not _VISA_SOCKET.match(address):
-            raise ValueError(
-                f"{address!r} names no host or no port; a VISA socket resource is "
-                "TCPIP<n>::<host>::<port>::SOCKET, e.g. TCPIP0::10.0.3.21::5025::SOCKET"
-            )
+        if address.upper().endswith("::SOCKET"):
+            if (socket := _VISA_SOCKET.match(address)) is None:
+                raise ValueError(
+                    f"{address!r} names no host or no port; a VISA socket resource is "
+                    "TCPIP<n>::<host>::<port>::SOCKET, e.g. TCPIP0::10.0.3.21::5025::SOCKET"
+                )
+            tcp_port(address, socket["port"])
         return "visa"
     if address.startswith("modbus+"):
         parse_modbus_address(address)  # raises with the Modbus forms spelled out
@@ -87,7 +91,10 @@ def link_kind(address: str) -> LinkKindName:
     if address.startswith("hsms://"):
         parse_hsms_address(address)  # raises with the HSMS form spelled out
         return "hsms"
-    if _SERIAL_URL.match(address) or (address.startswith("/dev/") and len(address) > 5):
+    if (url := SERIAL_URL.match(address)) is not None:
+        tcp_port(address, url["port"])
+        return "serial"
+    if address.startswith("/dev/") and len(address) > 5:
         return "serial"
     forms = "; ".join(
         f"{kind.name}: {', '.join(kind.address_forms)}" for kind in LINK_KINDS.values()
@@ -99,16 +106,26 @@ def open_link(address: str, *, tool: str, clock: Clock | None = None, **options:
     """Make the link that `address` selects, not yet connected (`async with` it or `connect()`).
 
     `options` go to the link class (timeouts, terminations, line settings, `device_id`...);
-    one that the link does not take raises TypeError naming it and the ones it does take.
+    one that the link does not take raises TypeError naming it (`not_an_option`).
     """
     kind = LINK_KINDS[link_kind(address)]
     unknown = sorted(set(options) - kind.options)
     if unknown:
         raise TypeError(
-            f"{tool} at {address}: {kind.link_class.__name__} has no option(s) "
-            f"{', '.join(unknown)}; it takes {', '.join(sorted(kind.options))}"
+            f"{tool} at {address}: "
+            + "; ".join(f"{option}: {not_an_option(option, kind, tool)}" for option in unknown)
         )
     return kind.link_class(address, tool=tool, clock=clock, **options)
+
+
+def not_an_option(option: str, kind: LinkKind, tool: str) -> str:
+    """Why `option`, which a link of `kind` does not take, is refused for `tool`'s link: the
+    options it may have meant, and those the link takes."""
+    options = sorted(kind.options)
+    return (
+        f"not an option of {tool}'s {kind.name} link{did_you_mean(option, options)}; it takes "
+        f"{', '.join(options)}"
+    )
 
 
 def _keyword_options(link_class: type[Link]) -> frozenset[str]:

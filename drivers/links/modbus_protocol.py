@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from .ports import SERIAL_URL, tcp_port
+
 #: Modbus exception codes by their names in the Modbus Application Protocol specification.
 EXCEPTION_NAMES: dict[int, str] = {
     1: "ILLEGAL_FUNCTION",
@@ -53,18 +55,18 @@ MAX_READ_BITS = 2000
 def parse_modbus_address(address: str) -> tuple[str, str, int]:
     """Split a Modbus address into (`"tcp"`, host, port) or (`"rtu"`, serial port, 0).
 
-    Raises ValueError naming the address and the accepted forms.
+    Raises ValueError naming the address and the accepted forms, or the port out of range.
     """
     if address.startswith("modbus+tcp://"):
         parts = urlsplit(address)
-        try:
-            port = parts.port
-        except ValueError:
-            port = None
-        if parts.hostname and port and not parts.path.strip("/"):
-            return "tcp", parts.hostname, port
+        port = parts.netloc.rpartition(":")[2]
+        if parts.hostname and port.isdigit() and not parts.path.strip("/"):
+            return "tcp", parts.hostname, tcp_port(address, port)
     elif address.startswith("modbus+rtu:") and len(address) > len("modbus+rtu:"):
-        return "rtu", address.removeprefix("modbus+rtu:"), 0
+        line = address.removeprefix("modbus+rtu:")
+        if (url := SERIAL_URL.match(line)) is not None:
+            tcp_port(address, url["port"])
+        return "rtu", line, 0
     raise ValueError(
         f"{address!r} is not a Modbus address; expected 'modbus+tcp://HOST:PORT' or "
         "'modbus+rtu:SERIAL_PORT' (a device path such as /dev/ttyUSB0, or a pyserial URL "

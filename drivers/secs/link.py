@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from packline.clock import Clock
 
 from ..links.base import Link, ReconnectPolicy
+from ..links.ports import tcp_port
 from .hsms import HsmsLink, HsmsTimers
 
-_ADDRESS = re.compile(r"^hsms://(?P<host>[^/:\s]+):(?P<port>\d{1,5})$")
+_ADDRESS = re.compile(r"^hsms://(?P<host>[^/:\s]+):(?P<port>\d+)$")
 
 #: T3 of a station's GEM tool unless its options say otherwise: E37's typical 45 s is for slow
 #: hosts on busy networks; every reply of packline's GEM exchanges is immediate.
@@ -28,12 +29,12 @@ DEFAULT_T3_S = 10.0
 def parse_hsms_address(address: str) -> tuple[str, int]:
     """`hsms://host:port` as (host, port); ValueError naming the form otherwise."""
     match = _ADDRESS.match(address)
-    if match is None or not 0 < int(match["port"]) <= 65535:
+    if match is None:
         raise ValueError(
             f"{address!r} is not an HSMS address; it is hsms://<host>:<port>, "
             "e.g. hsms://10.0.3.30:5000"
         )
-    return match["host"], int(match["port"])
+    return match["host"], tcp_port(address, match["port"])
 
 
 class SecsLink(Link):

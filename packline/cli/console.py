@@ -207,6 +207,23 @@ MENU_QUESTION = "paused at step boundaries: press c to continue, t to terminate,
 HANG_UP = "SIGHUP: the terminal hung up (run it under nohup, tmux or screen to outlive one)"
 
 
+def keyboard_reaches() -> bool:
+    """Whether a SIGINT can be a Ctrl-C typed at a keyboard: this process is in the foreground
+    of the terminal that controls it. Not so for a process started without a terminal (by a
+    script, a service, cron, CI) or in the background: its SIGINT was sent by another process
+    (`kill -INT`), which the signal itself does not name."""
+    try:
+        terminal = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:  # no controlling terminal
+        return False
+    try:
+        return os.tcgetpgrp(terminal) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(terminal)
+
+
 class OperatorConsole:
     """The terminal's operator for one run: confirmations, and control by keyboard and signal.
 
@@ -277,7 +294,8 @@ class OperatorConsole:
         """While the run goes: Ctrl-C once pauses and opens the pause menu, queued behind an
         open confirmation (non-interactive: terminates); twice terminates; thrice aborts. Once
         the run goes on again (the menu answered `c`, a resume from anywhere), the next Ctrl-C
-        is a first one again.
+        is a first one again. A SIGINT no keyboard can have sent does the same, recorded as
+        another process's, in nobody's name.
         SIGTERM terminates, and so does SIGHUP (`HANG_UP`) unless it is ignored (`nohup`). A
         line typed when no question is open is a menu command too (a run paused from another
         terminal is continued with `c`)."""
@@ -293,6 +311,14 @@ class OperatorConsole:
                     command, f"{command} by {self._operator} at the terminal", self._operator
                 )
 
+        def sent(times: str = "") -> tuple[str, str | None]:
+            """The reason and the person of an order a SIGINT gives (`times`: " three times"):
+            the operator's Ctrl-C at the terminal, or another process's signal when no
+            keyboard can have sent it (`keyboard_reaches`)."""
+            if keyboard_reaches():
+                return f"Ctrl-C{times} by {self._operator} at the terminal", self._operator
+            return f"SIGINT{times} by another process", None
+
         def on_sigint() -> None:
             nonlocal presses
             menu_open = self._menu is not None and not self._menu.done()
@@ -300,9 +326,7 @@ class OperatorConsole:
                 presses = 0  # the run went on since the last: a first Ctrl-C again
             presses += 1
             if presses == 1 and lines is not None:
-                engine.request(
-                    "pause", f"Ctrl-C by {self._operator} at the terminal", self._operator
-                )
+                engine.request("pause", *sent())
                 if lines.waiter is not None:
                     self._area.say(
                         "pausing at step boundaries; answer the open question first, then "
@@ -313,15 +337,9 @@ class OperatorConsole:
             if self._menu is not None:  # this Ctrl-C is the answer: the run stops
                 self._menu.cancel()
             if presses <= 2:
-                engine.request(
-                    "terminate", f"Ctrl-C by {self._operator} at the terminal", self._operator
-                )
+                engine.request("terminate", *sent())
             else:
-                engine.request(
-                    "abort",
-                    f"Ctrl-C three times by {self._operator} at the terminal",
-                    self._operator,
-                )
+                engine.request("abort", *sent(" three times"))
 
         loop.add_signal_handler(signal.SIGINT, on_sigint)
         loop.add_signal_handler(signal.SIGTERM, engine.request, "terminate", "SIGTERM")

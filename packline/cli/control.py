@@ -88,15 +88,16 @@ def refuse_while_faulted(run: dict[str, Any], tool: str, db: str | Path) -> None
 
 def cmd_clear_tool(args: argparse.Namespace) -> int:
     """Clear a tool of a run: ordered from the process that drives it, or recorded at once
-    for a stopped run, for its resume to read (`clearances.record_clearance`); refused while
-    a served simulated line says the tool still suffers a fault (`refuse_while_faulted`)."""
+    for a stopped run, for its resume to read (`clearances.record_clearance`); refused for a
+    tool the run does not have, before the line is asked anything about it, and while a
+    served simulated line says the tool still suffers a fault (`refuse_while_faulted`)."""
     store = open_store(args, create=False)
     try:
         run_id = store.resolve_run(args.run)
+        check_tool(store.run(run_id), args.tool)
         refuse_while_faulted(store.run(run_id), args.tool, store.path)
         recorded = record_clearance(store, run_id, args.tool, args.by)
         if recorded is None:
-            check_tool(store.run(run_id), args.tool)
             order = Order(CLEAR_TOOL, by=args.by, tool=args.tool)
             store.post_control(run_id, order.text(), time.time())
         db = db_option(store.path)

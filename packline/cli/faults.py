@@ -36,20 +36,6 @@ class Fault:
     injected: bool = False
 
 
-def say_planning() -> None:
-    """Say on stderr, as `recipe_outline` starts a planning dry run of the recipe, why nothing
-    happens meanwhile: the plan takes seconds (more for a bigger method), and nothing else
-    would be said until it ends."""
-    from packline.sequences.engine.schedule import PLAN_WAIT_S
-
-    print(
-        "packline: checking --fault against a one-wafer plan of the recipe (a dry run of one "
-        f"wafer, kept for the next runs; up to {PLAN_WAIT_S:g} s) ...",
-        file=sys.stderr,
-        flush=True,
-    )
-
-
 def read_faults(
     texts: list[str], method: Method, recipe_outline: Callable[[], RecipeOutline | NoOutline]
 ) -> list[Fault]:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packline.drivers.registry import gem_face_kinds
 from packline.heap import frozen_heap
@@ -37,10 +37,13 @@ from packline.sequences.engine.control import Order
 from packline.sequences.engine.launch import what_held_wafers_need
 
 from .console import OperatorConsole
-from .faults import FaultInjector, read_faults, say_planning
+from .faults import FaultInjector, read_faults
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
 from .parser import add_by, add_common, ordered_by, person
 from .summary import print_claim_check, print_summary
+
+if TYPE_CHECKING:
+    from packline.sequences.engine.schedule import NoOutline, RecipeOutline
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -59,13 +62,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.operator:
         request.operator = args.operator
     prepared = prepare(request)
+    recipe_hash = prepared.recipe.recipe_hash()
     injector = _injector(
-        args,
-        prepared.method,
-        prepared.recipe_text,
-        prepared.recipe.recipe_hash(),
-        simulated=args.sim,
+        args, prepared.method, prepared.recipe_text, recipe_hash, simulated=args.sim
     )
+    if not (args.sim or args.confirmed_by or _interactive(args)):
+        _refuse_unanswerable(args, prepared.method, prepared.recipe_text, recipe_hash)
     store = open_store(args)
     try:
         return asyncio.run(
@@ -88,6 +90,67 @@ def cmd_run(args: argparse.Namespace) -> int:
             injector.report_missed()
 
 
+def _interactive(args: argparse.Namespace) -> bool:
+    """Whether the operator can answer at this run's terminal: stdin is one, and the output
+    is for people (`--json`'s is for a program, which answers nothing)."""
+    return sys.stdin.isatty() and not args.json
+
+
+def _recipe_outline(
+    args: argparse.Namespace, method: Method, recipe_text: str, recipe_hash: str, checking: str
+) -> RecipeOutline | NoOutline:
+    """What a run of `method` on this recipe does (`schedule.recipe_outline`), read from a
+    run of it in the run database, else from a plan of it made now, which a line on stderr
+    says it is `checking` as it starts (the plan takes seconds; nothing else is said
+    meanwhile)."""
+    from packline.sequences.engine.records import default_db_path
+    from packline.sequences.engine.schedule import PLAN_WAIT_S, recipe_outline
+
+    def planning() -> None:
+        print(
+            f"packline: checking {checking} against a one-wafer plan of the recipe (a dry run "
+            f"of one wafer, kept for the next runs; up to {PLAN_WAIT_S:g} s) ...",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    db = Path(args.db or default_db_path())
+    return recipe_outline(
+        db, method.name, recipe_text, recipe_hash, method.renamed_steps, planning=planning
+    )
+
+
+def _refuse_unanswerable(
+    args: argparse.Namespace, method: Method, recipe_text: str, recipe_hash: str
+) -> None:
+    """Refuse a run on real tools that nobody can answer at (no terminal, or `--json`, and
+    no `--confirmed-by`) when the steps of its recipe ask the operator to confirm (as a run of
+    it asked, `_recipe_outline`): every wafer would be held at the first confirmation, after
+    the tools had loaded it. BadInput, before anything is touched, saying how to answer;
+    where the confirmations cannot be read, a warning says so and the run goes on."""
+    from packline.sequences.engine.schedule import NoOutline
+
+    nobody = "stdin is no terminal" if not sys.stdin.isatty() else "--json's output is a program's"
+    checking = "whether the steps ask an operator's confirmation"
+    outline = _recipe_outline(args, method, recipe_text, recipe_hash, checking)
+    if isinstance(outline, NoOutline):
+        print(
+            f"packline: warning: whether the steps of {method.name} on this recipe ask an "
+            f"operator's confirmation is not known (no run of it completed its wafers, nor "
+            f"{outline.why}); nobody can answer one here ({nobody}, and no --confirmed-by "
+            "NAME): its wafers would be held at it",
+            file=sys.stderr,
+        )
+    elif outline.confirmations:
+        raise BadInput(
+            f"the steps of {method.name} on this recipe ask the operator to confirm (a run of "
+            f"it asked {outline.confirmations[0]!r}) and nobody can answer here ({nobody}, "
+            "and no --confirmed-by NAME): every wafer would be held at the first confirmation; "
+            "give --confirmed-by NAME (who answers them yes in advance, recorded with each) or "
+            "run it at a terminal; nothing was touched"
+        )
+
+
 def _injector(
     args: argparse.Namespace,
     method: Method,
@@ -100,23 +163,11 @@ def _injector(
     run, or when a fault names a tool, fault or step the dry run of `method` on this recipe
     does not have or never uses (its tools and steps read from a run of the recipe, or a plan
     of it made now)."""
-    from packline.sequences.engine.records import default_db_path
-    from packline.sequences.engine.schedule import recipe_outline
-
     if not args.faults:
         return None
     if not simulated:
         raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
-    db = Path(args.db or default_db_path())
-    outline = partial(
-        recipe_outline,
-        db,
-        method.name,
-        recipe_text,
-        recipe_hash,
-        method.renamed_steps,
-        planning=say_planning,
-    )
+    outline = partial(_recipe_outline, args, method, recipe_text, recipe_hash, "--fault")
     return FaultInjector(read_faults(args.faults, method, outline))
 
 
@@ -189,7 +240,7 @@ async def _drive(
     injector: FaultInjector | None = None,
 ) -> int:
     console = terminal()
-    interactive = sys.stdin.isatty() and not args.json
+    interactive = _interactive(args)
     observers: list[Observer] = []
     view: LiveView | None = None
     if args.json:
@@ -248,7 +299,8 @@ def _watch_arguments(parser: argparse.ArgumentParser) -> None:
         type=person,
         metavar="NAME",
         help="NAME answers every operator confirmation yes in advance (unattended runs on real "
-        "tools, e.g. hardware-in-the-loop CI); each is recorded with NAME",
+        "tools, e.g. hardware-in-the-loop CI); each is recorded with NAME. Without it, a run "
+        "on real tools with no terminal whose steps ask a confirmation is refused",
     )
 
 

@@ -22,6 +22,7 @@ from packline.sequences.engine.liveness import (
 )
 from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
 from packline.sequences.engine.records import RunStore, default_db_path
+from packline.spelling import did_you_mean
 
 from .output import answer_table, open_store
 from .parser import add_common, add_recipe_filter, at_least_one, local_date
@@ -89,8 +90,8 @@ def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:
         if args.method not in known and not (store and store.runs(1, method=args.method)):
             known |= {run["method"] for run in store.runs(-1)} if store else set()
             raise BadInput(
-                f"--method {args.method}: unknown method; known methods: "
-                f"{', '.join(sorted(known))} (`packline methods`)"
+                f"--method {args.method}: unknown method{did_you_mean(args.method, sorted(known))}"
+                f"; known methods: {', '.join(sorted(known))} (`packline methods`)"
             )
     if store is None:
         return

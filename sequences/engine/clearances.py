@@ -22,6 +22,8 @@ import json
 import time
 from typing import Any
 
+from packline.spelling import did_you_mean
+
 from .errors import BadInput
 from .liveness import is_alive, shown_status
 from .recorded_station import recorded_tools
@@ -159,10 +161,14 @@ def recorded_while_stopped(store: RunStore, run_id: str, session: int) -> list[d
 
 
 def check_tool(run: dict[str, Any], tool: str) -> None:
-    """Refuse a tool that is not in the station run `run` (a runs row) drove."""
+    """Refuse a tool that is not in the station run `run` (a runs row) drove, naming its
+    tools and the one a misspelt name may mean."""
     tools = recorded_tools(run)
     if tool not in tools:
-        raise BadInput(f"run {run['id']} has no tool {tool!r}; its tools: {', '.join(tools)}")
+        raise BadInput(
+            f"run {run['id']} has no tool {tool!r}; its tools: {', '.join(tools)}"
+            f"{did_you_mean(tool, tools)}; nothing cleared"
+        )
 
 
 def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[str, Any] | None:

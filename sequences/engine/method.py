@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from packline.claims import CLAIMS, Claim
+from packline.spelling import did_you_mean
 
 from .claim_check import Condition
 from .database import DEFAULT_RECIPE, METHOD_DEFAULTS, REFERENCE_RECIPE
@@ -255,8 +256,17 @@ def get_method(name: str) -> Method:
     try:
         return _METHODS[name]
     except KeyError:
-        known = ", ".join(sorted(_METHODS)) or "none"
-        raise BadInput(f"unknown method {name!r}; known methods: {known}") from None
+        known = sorted(_METHODS)
+        raise BadInput(
+            f"unknown method {name!r}{did_you_mean(name, known)}; known methods: "
+            f"{', '.join(known) or 'none'}"
+        ) from None
+
+
+def reference_recipe_method(name: str) -> Method | None:
+    """The method whose reference recipe `name` (`bump-seal-clean-laser`, with or without
+    `.yaml`) is; None for a name no method's is."""
+    return next((m for m in all_methods() if m.reference_named(name) is not None), None)
 
 
 def measurements_now(

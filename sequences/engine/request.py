@@ -15,11 +15,12 @@ from pathlib import Path
 from packline.drivers.equipment import Limit, validate_wafer_id
 from packline.drivers.registry import TOOL_KINDS
 from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
+from packline.spelling import did_you_mean
 from packline.station import Station, StationError, load_station
 from packline.units import quantity_text
 
 from .errors import BadInput, RecipeError
-from .method import FailurePolicy, Method, get_method
+from .method import FailurePolicy, Method, get_method, reference_recipe_method
 from .recipe import Recipe, load_recipe, path_problem, read_recipe_text
 
 MAX_LOT = 999
@@ -86,7 +87,7 @@ def prepare(request: RunRequest) -> Prepared:
         recipe, named = read_recipe_text(method.recipe_model, text, source), source
     else:
         missing = not Path(request.recipe_path).exists()
-        hint = own_recipes(method) if missing else ""
+        hint = own_recipes(method, str(request.recipe_path)) if missing else ""
         recipe, text = load_recipe(method.recipe_model, request.recipe_path, hint=hint)
         source = str(request.recipe_path)
         named = f"recipe file {source}"
@@ -151,10 +152,20 @@ def reference_named(method: Method, recipe_path: str | Path) -> str | None:
     return name
 
 
-def own_recipes(method: Method) -> str:
-    """What a recipe file that is not there could have been: one of the method's reference
-    recipes, named by itself."""
-    return f"or name a reference recipe of {method.name}: {', '.join(method.reference_recipes())}"
+def own_recipes(method: Method, given: str) -> str:
+    """What a recipe file `given` that is not there could have been: one of the method's
+    reference recipes, named by itself, and the one a misspelt name may mean. BadInput for the
+    name of another method's reference recipe, which it is (`--recipe bump-seal-clean-laser`
+    for plasma-clean), rather than a file that cannot be read."""
+    own = method.reference_recipes()
+    hint = f"{method.name}'s reference recipes: {', '.join(own)}"
+    other = reference_recipe_method(given)
+    if other is not None and other is not method:
+        raise BadInput(
+            f"--recipe {given}: a reference recipe of {other.name}, not of {method.name} (run or "
+            f"validate it with method {other.name}); {hint}"
+        )
+    return f"or name one of {hint}{did_you_mean(given.removesuffix('.yaml'), own)}"
 
 
 def read_lot(request: RunRequest) -> tuple[LotIdentity, list[str] | None]:

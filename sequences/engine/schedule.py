@@ -10,8 +10,9 @@ the same recipe, dry or on a station, scaled to the lot's size (`Schedule.for_lo
 recipe's step times as the simulated tools' process models give them, a dry run of one wafer
 that `plan_recipe` makes in a database of its own beside the run database, scaled likewise.
 Each schedule says its `basis`, which the ETA names. `recipe_outline` reads a recipe's step
-names and the tools its steps use from the same runs, for a check before a run starts
-(`run --fault TOOL:FAULT@STEP`).
+names, the tools its steps use and the operator confirmations they ask from the same runs, for
+a check before a run starts (`run --fault TOOL:FAULT@STEP`; a run on real tools that nobody
+can answer at).
 
 `eta.py` follows a run against its schedule (the ETA).
 """
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -320,12 +321,17 @@ class NoOutline:
 @dataclass(frozen=True)
 class RecipeOutline:
     """What a run of a recipe does, read before a run of it starts (`recipe_outline`): the
-    names of its steps, in the order its wafers first start them, and the tools its steps use,
-    by their roles (as a dry run's simulated line names its tools), in the order first used."""
+    names of its steps, in the order its wafers first start them, the tools its steps use, by
+    their roles (as a dry run's simulated line names its tools), in the order first used, and
+    the operator confirmations its steps asked."""
 
     steps: list[str]
     #: None: not known (a run recorded before schema 3 kept no roles of its tools).
     tools: list[str] | None
+    #: What each confirmation asked the operator, as the run asked it of its wafers (its
+    #: prompt, which names them), in the order first asked; a dry run answers them itself, a
+    #: run on real tools asks them of its operator.
+    confirmations: list[str] = field(default_factory=list)
 
 
 def recipe_outline(
@@ -346,8 +352,9 @@ def recipe_outline(
     read, saying why: the plan did not complete its wafer (and what it said), or took too long.
 
     A method's steps are code, not a list (see the module's doc): a run of them is where
-    they and the tools they use are known before a run starts (`run --fault
-    TOOL:FAULT@STEP` checks its TOOL and STEP so)."""
+    they, the tools they use and the confirmations they ask are known before a run starts
+    (`run --fault TOOL:FAULT@STEP` checks its TOOL and STEP so, and a run on real tools that
+    nobody can answer at is refused when its steps ask a confirmation)."""
     if (known := _recorded_outline(db, method, recipe_hash, renamed)) is not None:
         return known
     if planning is not None:
@@ -395,9 +402,11 @@ def _recorded_outline(
                 roles = {tool["name"]: tool["role"] for tool in store.table("tools", run_id)}
                 used = dict.fromkeys(step["tool"] for step in steps if step["tool"] is not None)
                 known = used.keys() <= roles.keys()  # runs before schema 3 recorded no tools
+                asked = store.table("confirmations", run_id)
                 return RecipeOutline(
                     list(dict.fromkeys(renamed.get(s["name"], s["name"]) for s in steps)),
                     list(dict.fromkeys(roles[name] for name in used)) if known else None,
+                    list(dict.fromkeys(row["prompt"] for row in asked)),
                 )
         finally:
             store.close()

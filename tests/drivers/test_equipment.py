@@ -105,7 +105,9 @@ def test_unknown_limit_overrides_name_the_known_setpoints():
         ModbusPlasmaCleaner(link, name="plasma", limits={"power_w": (1, 2)})
     # structured: the tool apart from the problem, which a station file names by its own path
     assert refused.value.tool == "plasma"
-    assert refused.value.problem.startswith("no setpoint 'power_w' to limit; known setpoints: ")
+    assert refused.value.problem.startswith(
+        "no setpoint 'power_w' to limit (did you mean 'rf_power_w'?); known setpoints: "
+    )
     assert str(refused.value) == f"plasma: {refused.value.problem}"
 
 

@@ -15,6 +15,10 @@ class _Fields(BaseModel):
     count: int = 1
     share: float = 0.5
     steps: list[int] = []
+    gases: list[str] = Field(default=["O2"], min_length=1, max_length=1)
+    films: list[str] = Field(default=["Ti", "Cu"], min_length=2, max_length=8)
+    name: str = Field(default="line", min_length=1, max_length=4)
+    code: str = Field(default="ab", min_length=2)
 
 
 @pytest.mark.parametrize(
@@ -25,6 +29,13 @@ class _Fields(BaseModel):
         ("count", 1.5, "must be a whole number"),
         ("share", "5 %", "must be a number"),
         ("steps", {"a": 1}, "must be a list, an item a line, each after a dash (- ...)"),
+        ("gases", [], "must have at least 1 item"),  # pydantic: "List should have at least
+        ("gases", ["O2", "Ar"], "must have at most 1 item"),  # 1 item after validation, not 0"
+        ("films", ["Ti"], "must have at least 2 items"),
+        ("films", ["Ti"] * 9, "must have at most 8 items"),
+        ("name", "", "must not be empty"),
+        ("name", "line-3", "must have at most 4 characters"),
+        ("code", "a", "must have at least 2 characters"),
     ],
 )
 def test_a_wrong_kind_of_value_is_said_in_a_files_words(field: str, value: object, words: str):

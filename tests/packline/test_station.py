@@ -82,14 +82,15 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "capacity: 4",
             "capacity: 4\n    colour: red",
-            "tools.plasma_cleaner.colour: Extra inputs are not permitted",
+            "tools.plasma_cleaner.colour: not a field of a station tool; its fields: driver, "
+            "address, options, dictionary, limits,",
         ),
         ("timeout_s: 1.5", "timeout_seconds: 1.5", "timeout_seconds"),
         (
             "timeout_s: 1.5",
             "timeout_s: fast",
-            "tools.plasma_cleaner: plasma_cleaner at modbus+tcp://10.0.3.17:502: timeout_s must "
-            "be a positive number of seconds, got 'fast'",
+            "tools.plasma_cleaner.options.timeout_s: timeout_s must be a positive number of "
+            "seconds, got 'fast'",
         ),
         (
             "timeout_s: 1.5",
@@ -385,8 +386,8 @@ def test_a_gem_tool_plays_its_dictionarys_role(tmp_path: Path):
         (
             "options: {cell: {device_id: 3}, supply: {timeout_s: 2.5}}",
             "options: {supply: {device_id: 3}}",
-            "tools.electroplater: electroplater.supply at TCPIP0::10.0.3.31::5025::SOCKET: "
-            "VisaLink has no option(s) device_id",
+            "tools.electroplater.options.supply.device_id: not an option of electroplater.supply's "
+            "visa link; it takes baudrate, connect_timeout_s,",
         ),
     ],
 )
@@ -450,7 +451,12 @@ def test_a_bad_dictionary_file_is_refused_naming_the_file_and_key(tmp_path: Path
         ("driver: gem", "driver: wire_bonder", "dictionary: only a driver: gem tool has one"),
         ("hsms://10.0.3.30:5000", "hsms://10.0.3.30", "is not an HSMS address"),
         ("session_id: 1", "session_id: 70000", "session_id must be 0..65534"),
-        ("timeout_s: 3.0", "t9_s: 3.0", "SecsLink has no option(s) t9_s"),
+        (
+            "timeout_s: 3.0",
+            "t9_s: 3.0",
+            "tools.bonder.options.t9_s: not an option of bonder's hsms link (did you mean 't5_s' "
+            "or 't6_s' or 't7_s'?); it takes connect_timeout_s,",
+        ),
     ],
 )
 def test_a_bad_gem_tool_is_refused_naming_the_key(tmp_path: Path, old: str, new: str, message):
@@ -459,3 +465,81 @@ def test_a_bad_gem_tool_is_refused_naming_the_key(tmp_path: Path, old: str, new:
         load_station(path)
     assert str(path) in str(error.value)
     assert message in str(error.value)
+
+
+def test_every_problem_of_a_station_file_is_told_at_once_each_at_its_place(tmp_path: Path):
+    """A new user's file told one problem per attempt (the option `device_idd` first, its
+    `timeout_s: -2` only once that was fixed), in pydantic's words or a link's class name;
+    as a recipe's, every problem is a line of its own, at its tool and key, with what a
+    misspelt name may mean."""
+    text = (
+        GOOD.replace("driver: plasma_cleaner", "driver: plasma_claener")
+        .replace("capacity: 4", "capacty: 4")
+        .replace("{device_id: 2, timeout_s: 1.5}", "{device_idd: 2, timeout_s: -2}")
+        .replace("[100, 600]", "[600, 100], rf_pwr_w: [1, 2]")
+        + "  laser:\n    driver: laser\n    address: TCPIP0::10.0.3.21::99999::SOCKET\n"
+        + "  oven:\n    driver: oven\n    address: modbus+rtu:/dev/ttyUSB0\n"
+        + "    options: {device_idd: 2, timeout_s: -2, baudrate: 9600}\n"
+        + "    limits: {zone_1_c: []}\n"
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    modbus = "baudrate, bytesize, connect_timeout_s, device_id, parity, read_retries, reconnect, "
+    fields = "driver, address, options, dictionary, limits, poll_interval_s, zone_trace_interval_s"
+    drivers = (
+        "ball_mounter, deposition, dicing_saw, dispenser, electroplater, flip_chip_bonder, gem, "
+        "grinder, laminator, laser, lithography, oven, plasma_cleaner, resin_coater, "
+        "stencil_printer, wet_bench, wire_bonder"
+    )
+    assert str(error.value).splitlines() == [
+        f"station file {path}: {line}"
+        for line in (
+            "tools.plasma_cleaner.driver: unknown driver 'plasma_claener' (did you mean "
+            f"'plasma_cleaner'?); known drivers: {drivers}",
+            "tools.plasma_cleaner.capacty: not a field of a station tool (did you mean "
+            f"'capacity'?); its fields: {fields}, capacity, serial_number",
+            "tools.laser.address: 'TCPIP0::10.0.3.21::99999::SOCKET': port 99999 is out of "
+            "range (1-65535)",
+            "tools.oven.limits.zone_1_c: must be [minimum, maximum] in the setpoint's unit, got []",
+            "tools.oven.options.device_idd: not an option of oven's modbus link (did you mean "
+            f"'device_id'?); it takes {modbus}stopbits, timeout_s",
+            "tools.oven.options.timeout_s: timeout_s must be a positive number of seconds, got "
+            "-2 (at most 600 s)",
+        )
+    ]
+    fixed = text.replace("plasma_claener", "plasma_cleaner").replace("capacty", "capacity")
+    with pytest.raises(StationError) as error:  # its driver right: its own problems, each
+        load_station(write(tmp_path, fixed))
+    told = [line.removeprefix(f"station file {path}: ") for line in str(error.value).splitlines()]
+    assert told[2:6] == [
+        "tools.plasma_cleaner.options.device_idd: not an option of plasma_cleaner's modbus link "
+        f"(did you mean 'device_id'?); it takes {modbus}stopbits, timeout_s",
+        "tools.plasma_cleaner.options.timeout_s: timeout_s must be a positive number of seconds, "
+        "got -2 (at most 600 s)",
+        "tools.plasma_cleaner: limits.rf_power_w must be [minimum, maximum] in W, minimum not "
+        "above maximum; got (600.0, 100.0) (limit minimum 600.0 is above maximum 100.0)",
+        "tools.plasma_cleaner: no setpoint 'rf_pwr_w' to limit (did you mean 'rf_power_w'?); "
+        "known setpoints: flow_sccm, pressure_mtorr, rf_power_w, steps, time_s",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("name: line-3", "name: ''", "name: must not be empty, got ''"),
+        ("capacity: 4", "capacity: 4\n    serial_number: ''", "serial_number: must not be empty"),
+        ("[100, 600]", "[100]", "limits.rf_power_w: must be [minimum, maximum] in the setpoint's"),
+        ("[100, 600]", "[1, 2, 3]", "limits.rf_power_w: must be [minimum, maximum] in the"),
+    ],
+)
+def test_a_value_of_the_wrong_length_is_refused_in_plain_words(
+    tmp_path: Path, old: str, new: str, message: str
+):
+    """pydantic said "String should have at least 1 character" and, of a limit given one
+    bound, "limits.rf_power_w.1: Field required"."""
+    with pytest.raises(StationError) as error:
+        load_station(write(tmp_path, GOOD.replace(old, new)))
+    assert message in str(error.value)
+    assert "should have" not in str(error.value)
+    assert "Field required" not in str(error.value)

@@ -45,7 +45,9 @@ def packline(
 class Controller:
     """`packline run ... --json` in its own process, its events read one at a time."""
 
-    def __init__(self, db: Path, *args: str) -> None:
+    def __init__(self, db: Path, *args: str, terminal: bool = True) -> None:
+        """`terminal` False: started without one (in a session of its own), as by a script
+        or a service, so no keyboard reaches it."""
         read_fd, write_fd = os.pipe()
         fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self.process = subprocess.Popen(
@@ -53,6 +55,7 @@ class Controller:
             stdout=write_fd,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
+            start_new_session=not terminal,
         )
         os.close(write_fd)
         self.stream = os.fdopen(read_fd, "r")

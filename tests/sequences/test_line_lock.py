@@ -131,7 +131,7 @@ async def test_a_run_refuses_to_start_on_a_line_the_station_tests_drive(tmp_path
         db = tmp_path / "runs.db"
         run = await _run(
             [sys.executable, "-m", "packline", "run", "plasma-clean", "--station", str(station),
-             "--db", str(db)]
+             "--db", str(db), "--confirmed-by", "ci"]
         )  # fmt: skip
         assert run.returncode == 2, run.stdout + run.stderr
         assert (

@@ -124,9 +124,19 @@ def test_a_reference_recipe_is_run_by_its_name_from_anywhere(tmp_path, capsys, m
     for given in ("bump-seal-clean-laser", "bump-seal-clean-laser.yaml"):
         assert main(["validate", "bump-seal-clean", "--recipe", given]) == 0
         assert "reference recipe bump-seal-clean-laser.yaml is valid" in capsys.readouterr().out
-    assert main(["validate", "bump-seal-clean", "--recipe", "two-process-via"]) == 2
-    assert "or name a reference recipe of bump-seal-clean: bump-seal-clean, " in (
-        capsys.readouterr().err
+    own = ", ".join(names)
+    # another method's reference recipe is said to be one, not a file that cannot be read
+    assert main(["validate", "plasma-clean", "--recipe", "bump-seal-clean-laser"]) == 2
+    assert capsys.readouterr().err == (
+        "packline: error: --recipe bump-seal-clean-laser: a reference recipe of bump-seal-clean, "
+        "not of plasma-clean (run or validate it with method bump-seal-clean); plasma-clean's "
+        "reference recipes: plasma-clean, plasma-clean-forming-gas\n"
+    )
+    assert main(["validate", "bump-seal-clean", "--recipe", "bump-seal-clen-laser"]) == 2
+    assert capsys.readouterr().err == (
+        "packline: error: recipe file bump-seal-clen-laser: cannot read it (No such file or "
+        f"directory); or name one of bump-seal-clean's reference recipes: {own} (did you mean "
+        "'bump-seal-clean-laser'?)\n"
     )
     # a path is a file, never a name: one that is not there is refused, not read as the name
     assert main(["validate", "bump-seal-clean", "--recipe", "./bump-seal-clean-laser.yaml"]) == 2

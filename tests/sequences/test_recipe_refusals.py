@@ -650,3 +650,12 @@ def test_a_list_given_as_a_mapping_says_a_list_is_needed():
     assert "cleaning.plasma.steps: must be a list, an item a line, each after a dash (- ...)" in (
         _refusal(method, recipe) or ""
     )
+
+
+def test_an_empty_list_of_steps_says_it_needs_one():
+    """An empty step list read pydantic's `List should have at least 1 item after
+    validation, not 0`."""
+    (method,) = [m for m in METHODS if m.name == "plasma-clean"]
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    recipe["steps"] = []
+    assert _refusal(method, recipe) == "recipe: steps = []: must have at least 1 item"

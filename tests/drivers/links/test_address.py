@@ -62,6 +62,26 @@ def test_malformed_modbus_addresses(address):
         open_link(address, tool="mixer")
 
 
+@pytest.mark.parametrize(
+    ("address", "port"),
+    [
+        ("modbus+tcp://10.0.3.17:99999", 99999),
+        ("modbus+tcp://10.0.3.17:0", 0),
+        ("modbus+rtu:socket://10.0.3.40:99999", 99999),
+        ("TCPIP0::10.0.3.21::99999::SOCKET", 99999),
+        ("socket://10.0.3.22:99999", 99999),
+        ("rfc2217://portserver:0", 0),
+        ("hsms://10.0.3.30:99999", 99999),
+    ],
+)
+def test_a_port_out_of_range_is_refused_as_such_in_every_form(address, port):
+    """A new user's port 99999 read "is not a Modbus address; expected
+    'modbus+tcp://HOST:PORT'", which it looked like; the other forms took it."""
+    with pytest.raises(ValueError, match="out of range") as refused:
+        link_kind(address)
+    assert str(refused.value) == f"{address!r}: port {port} is out of range (1-65535)"
+
+
 def test_parse_modbus_address():
     assert parse_modbus_address("modbus+tcp://10.0.3.40:1502") == ("tcp", "10.0.3.40", 1502)
     assert parse_modbus_address("modbus+rtu:/dev/ttyUSB1") == ("rtu", "/dev/ttyUSB1", 0)
@@ -80,12 +100,17 @@ def test_options_reach_the_link():
 
 
 def test_unknown_options_are_named():
-    with pytest.raises(
-        TypeError, match="SerialLink has no option\\(s\\) device_id, speed; it takes"
-    ):
+    with pytest.raises(TypeError) as refused:
         open_link("/dev/ttyUSB0", tool="oven", speed=9600, device_id=1)
-    with pytest.raises(TypeError, match="ModbusLink has no option\\(s\\) read_termination"):
+    takes = ", ".join(sorted(LINK_KINDS["serial"].options))
+    assert str(refused.value) == (
+        f"oven at /dev/ttyUSB0: device_id: not an option of oven's serial link; it takes {takes}; "
+        f"speed: not an option of oven's serial link; it takes {takes}"
+    )
+    with pytest.raises(TypeError, match="read_termination: not an option of mixer's modbus link"):
         open_link("modbus+tcp://h:502", tool="mixer", read_termination="\n")
+    with pytest.raises(TypeError, match="not an option of mixer's modbus link \\(did you mean "):
+        open_link("modbus+tcp://h:502", tool="mixer", device_idd=2)
 
 
 def test_link_kinds_describe_forms_and_options():

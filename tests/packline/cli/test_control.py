@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from packline.cli import main
+from packline.cli import control, main
 from packline.cli.control import refuse_while_faulted
 from packline.sequences.engine import BadInput, RunStore
 from packline.sim_instruments.line import SimulatedLine
@@ -60,10 +60,19 @@ def test_a_clear_of_a_stopped_run_is_recorded_once(db, alarmed, capsys):
     assert len(cleared_events(db, alarmed)) == 1
 
 
-def test_a_clear_of_a_tool_the_run_does_not_have_is_refused(db, alarmed, capsys):
-    assert main(["clear-tool", alarmed, "plasma", "--by", "ana"]) == 2
-    assert f"run {alarmed} has no tool 'plasma'; its tools: plasma_cleaner" in (
-        capsys.readouterr().err
+def test_a_clear_of_a_tool_the_run_does_not_have_is_refused(db, alarmed, capsys, monkeypatch):
+    """Checked against the run's own tools before the served line is asked anything: a new
+    user's misspelt tool read "the served line would not say whether plasma_cleanr suffers a
+    fault (...)", the line's refusal of a tool it does not have."""
+
+    def line_asked(run: dict, tool: str, db: Path) -> None:
+        raise AssertionError(f"the line was asked about {tool}")
+
+    monkeypatch.setattr(control, "refuse_while_faulted", line_asked)
+    assert main(["clear-tool", alarmed, "plasma_cleanr", "--by", "ana"]) == 2
+    assert capsys.readouterr().err == (
+        f"packline: error: run {alarmed} has no tool 'plasma_cleanr'; its tools: "
+        "plasma_cleaner (did you mean 'plasma_cleaner'?); nothing cleared\n"
     )
     assert cleared_events(db, alarmed) == []
 

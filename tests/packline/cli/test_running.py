@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from packline.cli import main
-from packline.sequences.engine import RunStore
+from packline.sequences.engine import RunStore, schedule
 
 
 @pytest.fixture
@@ -89,3 +89,56 @@ def test_a_terminated_run_whose_wafers_are_all_held_is_not_resumed(db, capsys):
     assert _records(db, run_id) == before
     assert main(["disposition", run_id, "W01", "rework", "--by", "bo", "--reason", "seen"]) == 0
     assert main(["resume", run_id, "--quiet"]) == 0  # reworked; the fault is not injected again
+
+
+#: A station of one plasma chamber at a port nothing listens on: a run refused before it
+#: starts touches no tool, and one that starts fails to connect.
+DEAD_LINE = (
+    "name: dead\ntools:\n  plasma_cleaner: {driver: plasma_cleaner, "
+    "address: 'modbus+tcp://127.0.0.1:1'}\n"
+)
+
+
+def test_a_station_run_nobody_can_answer_is_refused_when_its_steps_ask_a_confirmation(
+    db, tmp_path, capsys
+):
+    """A new user's `packline run plasma-clean --station line.yaml --lot-file lot.yaml` from a
+    script loaded the wafers, then held the whole lot at the first confirmation ("operator
+    confirmation refused (no operator)"). The confirmations a recipe's steps ask are known
+    from a run of it (its plan, a dry run of one wafer): refused before anything is touched."""
+    station = tmp_path / "line.yaml"
+    station.write_text(DEAD_LINE)
+    assert main(["run", "plasma-clean", "--station", str(station)]) == 2  # stdin: pytest's
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "packline: checking whether the steps ask an operator's confirmation against a "
+        "one-wafer plan of the recipe"
+    )
+    assert err.splitlines()[-1] == (
+        "packline: error: the steps of plasma-clean on this recipe ask the operator to confirm "
+        "(a run of it asked 'wafers W01 seated in the chamber slots') and nobody can answer here "
+        "(stdin is no terminal, and no --confirmed-by NAME): every wafer would be held at the "
+        "first confirmation; give --confirmed-by NAME (who answers them yes in advance, "
+        "recorded with each) or run it at a terminal; nothing was touched"
+    )
+    assert not db.exists()  # no run recorded
+    # answered in advance, the run goes on (to its tools, here unreachable)
+    assert main(["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci"]) == 1
+    assert "connect" in capsys.readouterr().out
+
+
+def test_a_station_run_whose_confirmations_cannot_be_known_goes_on_saying_so(
+    db, tmp_path, capsys, monkeypatch
+):
+    """Without a run of the recipe and with a plan that did not complete its wafer, whether
+    its steps ask a confirmation is not known: not refused, but said."""
+    monkeypatch.setattr(schedule, "PLAN_WAIT_S", 0.01)
+    station = tmp_path / "line.yaml"
+    station.write_text(DEAD_LINE)
+    assert main(["run", "plasma-clean", "--station", str(station), "--quiet"]) == 1
+    assert (
+        "packline: warning: whether the steps of plasma-clean on this recipe ask an operator's "
+        "confirmation is not known (no run of it completed its wafers, nor did its one-wafer "
+        "plan within 0.01 s); nobody can answer one here (stdin is no terminal, and no "
+        "--confirmed-by NAME): its wafers would be held at it\n"
+    ) in capsys.readouterr().err

@@ -250,6 +250,11 @@ def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, m
     refused = [
         ("--method", "nope", "--method nope: unknown method; known methods: bump-seal-clean,"),
         (
+            "--method",
+            "plasma_clean",
+            "--method plasma_clean: unknown method (did you mean 'plasma-clean'?); known methods: ",
+        ),
+        (
             "--recipe",
             "0badbad",
             f"--recipe 0badbad: no run of a recipe of that name, or whose sha256 starts so, in "

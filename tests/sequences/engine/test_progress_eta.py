@@ -122,10 +122,28 @@ async def test_a_recipe_s_outline_names_a_station_run_s_tools_by_their_roles(sto
     assert isinstance(on_station, RecipeOutline)
     assert on_station.tools == ["plasma_cleaner"]
     assert on_station.steps[:3] == ["batch plasma_cleaner", "open door", "load"]
+    assert on_station.confirmations == ["wafers W01 seated in the chamber slots"]
     with sqlite3.connect(store.path) as db:
         db.execute("DELETE FROM tools WHERE run_id = ?", (run_id,))
     unnamed = recipe_outline(store.path, "plasma-clean", text, recipe, {})
-    assert unnamed == RecipeOutline(on_station.steps, None)
+    assert unnamed == RecipeOutline(on_station.steps, None, on_station.confirmations)
+
+
+async def test_a_recipe_s_outline_names_the_confirmations_its_steps_ask(store):
+    """What a run on real tools that nobody can answer at is refused by: bump-seal-clean asks
+    the operator to confirm the wafers seated in the plasma chamber, and not with the laser
+    recipe, which cleans the tips without the chamber."""
+    for recipe_name, asked in [
+        (None, ["wafers W01 seated in the chamber slots"]),
+        ("bump-seal-clean-laser", []),
+    ]:
+        prepared = prepare(RunRequest("bump-seal-clean", lot=1, recipe_path=recipe_name))
+        async with open_run(store, prepared) as engine:
+            assert await engine.run() == "completed"
+        text, recipe = prepared.recipe_text, prepared.recipe.recipe_hash()
+        outline = recipe_outline(store.path, "bump-seal-clean", text, recipe, {})
+        assert isinstance(outline, RecipeOutline)
+        assert outline.confirmations == asked, recipe_name
 
 
 @pytest.mark.parametrize(
