@@ -202,7 +202,8 @@ def timeline(
         table.add_row(clock_text(at), what, detail, status.strip())
     if not rows:  # an empty table had read as records lost
         table.options["caption"] = Text(
-            "no step recorded: the wafer never started one (held, stopped or cut off first)"
+            "no step recorded: the wafer has started none (queued for its first tool while "
+            "the run goes on, or held, stopped or cut off before it)"
         )
     return table
 

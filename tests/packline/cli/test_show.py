@@ -180,7 +180,8 @@ def test_a_wafer_that_never_started_a_step_says_why_its_timeline_is_empty():
     table = timeline([], [], [], []).__rich__()
     assert table.row_count == 0
     assert str(table.caption) == (
-        "no step recorded: the wafer never started one (held, stopped or cut off first)"
+        "no step recorded: the wafer has started none (queued for its first tool while "
+        "the run goes on, or held, stopped or cut off before it)"
     )
 
 
