@@ -21,6 +21,7 @@ from pathlib import Path
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import PacklineError
 from packline.drivers.registry import tool_kind
+from packline.drivers.specs import Interlock
 from packline.files import read_text, yaml_lines
 from packline.station import Station
 
@@ -179,11 +180,17 @@ async def _check_tool(
         return ToolCheck(name, entry.kind, address, error=str(error))
 
 
+def interlocks_made_at_rest(kind: str) -> list[Interlock]:
+    """The interlocks of tool kind `kind` that must be made at rest (`Made.at_rest`: a supply
+    or set-up no step makes), which a check wants made and a run's refusal for takes the tool
+    out of service."""
+    return [i for i in tool_kind(kind).load_spec().interlocks if i.made.at_rest]
+
+
 def made_at_rest(kind: str) -> dict[str, str]:
     """The interlocks of tool kind `kind` that must be made at rest, as `ToolCheck` carries
     them: name -> 'closed when <its doc> (made at rest: a supply no step makes)'."""
     return {
         interlock.name: f"closed when {interlock.doc} (made {interlock.made.value})"
-        for interlock in tool_kind(kind).load_spec().interlocks
-        if interlock.made.at_rest
+        for interlock in interlocks_made_at_rest(kind)
     }

@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, StateListener, ToolState
 from packline.drivers.errors import InterlockOpen, PacklineError, ToolAlarm, WorkpieceHeld
-from packline.drivers.registry import tool_kind
-from packline.station_check import capacity_problem
+from packline.station_check import capacity_problem, interlocks_made_at_rest
 
 from .clearances import (
     ALARM,
@@ -339,11 +338,10 @@ class ToolKeeper:
         refusal = _cause_under(error, InterlockOpen)
         if refusal is None:
             return {}
-        spec = tool_kind(self._station.tools[tool.name].kind).load_spec()
         return {
             interlock.name: f"closed when {interlock.doc}, made {interlock.made.value}"
-            for interlock in spec.interlocks
-            if interlock.made.at_rest and interlock.name in refusal.interlocks
+            for interlock in interlocks_made_at_rest(self._station.tools[tool.name].kind)
+            if interlock.name in refusal.interlocks
         }
 
     def clear(self, name: str, by: str) -> None:
