@@ -5,10 +5,15 @@ driver drives, and its serial number against the station file's where the file g
 asked for its state, alarms, interlocks, the workpieces it holds and how many it takes at
 once, and closed. Nothing is commanded: no safe state, no reset, no load or unload, no
 setpoint, so it may be run on a line that holds wafers, before a lot or while looking for a
-fault. The tools are checked at once, each bounded by `timeout_s`; a tool that cannot be
-reached is reported with the reason, and the others still are. An interlock open is a problem
-only where the tool's spec says it must be made at rest (`Made.at_rest`: a supply or set-up no
-step of a lot makes). A station's `capacity` above what the tool takes at once is a problem
+fault. A tool that a run or the station tests drive is not contacted at all: the check names
+who drives it (`packline.line_lock`), since a second controller on its link would cross the
+other's exchanges (a serial line, a serial device server or a GEM tool's one HSMS session) or
+take what the other must read (a SCPI tool's error queue); the run's own view of its tools is
+`packline show RUN`. Each tool the check contacts is held by it meanwhile, so a run started
+during the check is refused, naming it, for the seconds it takes. The tools are checked at
+once, each bounded by `timeout_s`; a tool that cannot be reached is reported with the reason,
+and the others still are. An interlock open is a problem only where the tool's spec says it
+must be made at rest (`Made.at_rest`: a supply or set-up no step of a lot makes). A station's `capacity` above what the tool takes at once is a problem
 too (`capacity_problem`), which a run also refuses before any wafer moves.
 """
 
@@ -23,6 +28,7 @@ from packline.drivers.errors import PacklineError
 from packline.drivers.registry import tool_kind
 from packline.drivers.specs import Interlock
 from packline.files import read_text, yaml_lines
+from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.station import Station
 
 #: How long one tool may take to connect and answer, all questions together.
@@ -59,6 +65,9 @@ class ToolCheck:
     #: the station was read from a file that says it.
     capacity_at: str | None = None
     error: str | None = None
+    #: Who drives the tool (a run, the station tests: the holder of its lock), when another
+    #: controller does: the check did not contact it.
+    driven_by: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -72,6 +81,11 @@ class ToolCheck:
 
     def problems(self) -> list[str]:
         """Why the tool is not ready, one phrase each."""
+        if self.driven_by is not None:
+            return [
+                f"driven by {self.driven_by}: not contacted (a second controller would cross "
+                "its exchanges; `packline show RUN` shows a run's view of its tools)"
+            ]
         if self.error is not None:
             return [self.error]
         found = [] if self.state == ToolState.IDLE.value else [f"state {self.state}"]
@@ -115,29 +129,64 @@ async def check_station(
     station: Station, timeout_s: float = CHECK_TIMEOUT_S, station_file: Path | None = None
 ) -> list[ToolCheck]:
     """Every tool of `station`, in file order, checked at once; `station_file`, the file it was
-    read from, so that a problem with a tool's value names the line to change."""
+    read from, so that a problem with a tool's value names the line to change. A tool another
+    controller drives is named with it, not contacted; the others are held while checked."""
     lines = {} if station_file is None else yaml_lines(read_text(station_file, "station file"))
     places = {
         name: f"line {lines[key]} of station file {station_file}"
         for name in station.tools
         if (key := ("tools", name, "capacity")) in lines
     }
+    holder = Holder.here(
+        f"`packline station check` of {station_file or 'station ' + station.name}",
+        "wait a few seconds until it ends",
+    )
+    addresses = tool_addresses(station)
     return list(
         await asyncio.gather(
-            *(_check_tool(station, name, timeout_s, places.get(name)) for name in station.tools)
+            *(
+                _check_tool(
+                    station,
+                    name,
+                    timeout_s,
+                    places.get(name),
+                    ({a: tool for a, tool in addresses.items() if tool == name}, holder),
+                )
+                for name in station.tools
+            )
         )
     )
 
 
 async def _check_tool(
-    station: Station, name: str, timeout_s: float, capacity_at: str | None
+    station: Station,
+    name: str,
+    timeout_s: float,
+    capacity_at: str | None,
+    held_as: tuple[dict[str, str], Holder],
 ) -> ToolCheck:
+    """Tool `name` checked, held meanwhile at its addresses by the check's holder (`held_as`);
+    one that another controller holds is named with its holder, not contacted."""
     entry = station.tools[name]
     address = (
         entry.address
         if isinstance(entry.address, str)
         else DEVICE_SEPARATOR.join(f"{device} {where}" for device, where in entry.address.items())
     )
+    try:
+        with hold_tools(*held_as):
+            return await _contact(station, name, timeout_s, capacity_at, address)
+    except LineBusy as busy:
+        return ToolCheck(name, entry.kind, address, driven_by=busy.holder.what)
+    except PacklineError as error:  # the lock directory cannot be written
+        return ToolCheck(name, entry.kind, address, error=str(error))
+
+
+async def _contact(
+    station: Station, name: str, timeout_s: float, capacity_at: str | None, address: str
+) -> ToolCheck:
+    """What tool `name` says of itself (or why it did not), asked within `timeout_s`."""
+    entry = station.tools[name]
     try:
         async with asyncio.timeout(timeout_s):
             async with station.open_tool(name) as tool:

@@ -89,7 +89,9 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
     table.columns[-1].width = max(longest_word, min(widest, int(console.width * READY_SHARE)))
     console.print(table)
     ready = sum(c.ready for c in checks)
-    console.print(f"{ready} of {len(checks)} tools ready; nothing was commanded")
+    driven = sum(c.driven_by is not None for c in checks)
+    elsewhere = f"; {driven} driven by another controller, not contacted" if driven else ""
+    console.print(f"{ready} of {len(checks)} tools ready; nothing was commanded{elsewhere}")
 
 
 def _station_arguments(station: argparse.ArgumentParser) -> None:

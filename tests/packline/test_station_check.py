@@ -12,7 +12,9 @@ from rich.console import Console
 from packline.cli import main
 from packline.cli.output import PIPED_WIDTH, terminal
 from packline.cli.station import print_station_check
+from packline.drivers.equipment import Equipment
 from packline.drivers.registry import TOOL_KINDS
+from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station, ToolEntry
 from packline.station_check import DEVICE_SEPARATOR, ToolCheck, check_station
@@ -100,6 +102,62 @@ async def test_a_tool_that_does_not_answer_is_named_and_the_others_still_checked
     assert not plasma.ready
     assert plasma.problems() == [plasma.error]
     assert "plasma_cleaner at modbus+tcp://127.0.0.1:9: connect" in plasma.error
+
+
+async def test_a_tool_a_run_drives_is_named_with_the_run_and_never_contacted():
+    """The check connected to every tool, a run's too: on a serial line, a device server or a
+    GEM tool's one HSMS session that crosses the run's exchanges, and a SCPI tool's error
+    queue read by the check is lost to the run."""
+    async with SimulatedLine(kinds=["plasma_cleaner", "laser"]) as line:
+        clients: list[object] = []
+        chamber = line.tools["plasma_cleaner"]
+        chamber.connection_listeners.append(lambda *change: clients.append(change))
+        run = Holder("run R1 of plasma-clean (process 4711 on host line-pc)", "stop it")
+        wanted = {
+            address: name
+            for address, name in tool_addresses(line.station).items()
+            if name == "plasma_cleaner"
+        }
+        with hold_tools(wanted, run):
+            plasma, laser = await check_station(line.station)
+        assert clients == []  # not so much as connected to
+    assert plasma.driven_by == run.what
+    assert plasma.state is None
+    assert plasma.identity is None
+    assert plasma.problems() == [
+        "driven by run R1 of plasma-clean (process 4711 on host line-pc): not contacted (a "
+        "second controller would cross its exchanges; `packline show RUN` shows a run's view of "
+        "its tools)"
+    ]
+    assert not plasma.ready
+    assert laser.ready
+    assert laser.driven_by is None
+
+
+async def test_a_run_started_while_the_check_talks_to_a_tool_is_refused_naming_the_check(
+    monkeypatch,
+):
+    refusals: list[str] = []
+    open_tool = Station.open_tool
+
+    def taken_meanwhile(station: Station, name: str) -> Equipment:  # a run starting now
+        with (
+            pytest.raises(LineBusy) as refused,
+            hold_tools(tool_addresses(station), Holder("run R2", "-")),
+        ):
+            pass
+        refusals.append(str(refused.value))
+        return open_tool(station, name)
+
+    monkeypatch.setattr(Station, "open_tool", taken_meanwhile)
+    async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
+        (check,) = await check_station(line.station)
+        assert check.ready
+        with hold_tools(tool_addresses(line.station), Holder("run R3", "-")):
+            pass  # free again once the check ended
+    assert len(refusals) == 1
+    assert "is being driven by `packline station check` of station " in refusals[0]
+    assert "wait a few seconds until it ends" in refusals[0]
 
 
 def test_the_cli_exits_1_naming_what_is_not_ready_and_2_for_a_bad_file(tmp_path, capsys):
@@ -258,9 +316,16 @@ def test_the_table_names_the_interlocks_not_made_and_cuts_no_word_of_why_a_tool_
         ToolCheck("grinder", "grinder", visa, error=unreachable),
         ToolCheck("flip_chip_bonder", "flip_chip_bonder", "socket://127.0.0.1:4", **idle,
                   workpieces=("055012-3f2a-W01",), interlocks={"wafer_vacuum": True}),
+        ToolCheck("oven", "oven", "modbus+rtu:/dev/ttyUSB0",
+                  driven_by="run 20261201-061502-3f2a of sprout-bump-csp (process 4711 on host "
+                  "line-pc)"),
     ]  # fmt: skip
     print_station_check(terminal(), "line", checks)
     text = capsys.readouterr().out
+    assert "│ no: driven by run 20261201-061502-3f2a " in text
+    assert text.rstrip().endswith(
+        "2 of 5 tools ready; nothing was commanded; 1 driven by another controller, not contacted"
+    )
     assert "┃ interlocks not " in text  # its header wraps, the line below reads `made`
     assert "open interlocks" not in text
     assert "…" not in text
