@@ -123,11 +123,12 @@ def _recipe_outline(
 def _refuse_unanswerable(
     args: argparse.Namespace, method: Method, recipe_text: str, recipe_hash: str
 ) -> None:
-    """Refuse a run on real tools that nobody can answer at (no terminal, or `--json`, and
-    no `--confirmed-by`) when the steps of its recipe ask the operator to confirm (as a run of
-    it asked, `_recipe_outline`): every wafer would be held at the first confirmation, after
-    the tools had loaded it. BadInput, before anything is touched, saying how to answer;
-    where the confirmations cannot be read, a warning says so and the run goes on."""
+    """Refuse a run, or a resume, on real tools that nobody can answer at (no terminal, or
+    `--json`, and no `--confirmed-by`) when the steps of its recipe ask the operator to confirm
+    (as a run of it asked, `_recipe_outline`): every wafer would be held at the first
+    confirmation, after the tools had loaded it. BadInput, before anything is touched, saying
+    how to answer; where the confirmations cannot be read, a warning says so and the run goes
+    on."""
     from packline.sequences.engine.schedule import NoOutline
 
     nobody = "stdin is no terminal" if not sys.stdin.isatty() else "--json's output is a program's"
@@ -203,13 +204,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
                 f"--sim: run {run_id} drove the tools of station {run['station_name']}, not a "
                 "simulated line; resume it without --sim (--station FILE for new addresses)"
             )
+        method = get_method(run["method"])
         injector = _injector(
-            args,
-            get_method(run["method"]),
-            run["recipe_text"],
-            run["recipe_hash"],
-            simulated=run["simulated"],
+            args, method, run["recipe_text"], run["recipe_hash"], simulated=run["simulated"]
         )
+        if not (run["simulated"] or args.confirmed_by or _interactive(args)):
+            _refuse_unanswerable(args, method, run["recipe_text"], run["recipe_hash"])
         return asyncio.run(
             _drive(
                 args,

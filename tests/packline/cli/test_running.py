@@ -127,6 +127,31 @@ def test_a_station_run_nobody_can_answer_is_refused_when_its_steps_ask_a_confirm
     assert "connect" in capsys.readouterr().out
 
 
+def test_a_station_run_resumed_where_nobody_can_answer_is_refused_as_its_start_is(
+    db, tmp_path, capsys
+):
+    """The start was refused, the resume was not: resumed from a script, the run loaded the
+    wafers again and held them all at the first confirmation."""
+    station = tmp_path / "line.yaml"
+    station.write_text(DEAD_LINE)
+    run = ["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci", "--json"]
+    assert main(run) == 1  # its tools unreachable: its wafers wait for the next session
+    run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+    before = _records(db, run_id)
+    assert main(["resume", run_id, "--station", str(station)]) == 2  # stdin: pytest's
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "packline: error: the steps of plasma-clean on this recipe ask the operator to confirm "
+        "(a run of it asked 'wafers W01 seated in the chamber slots') and nobody can answer here "
+        "(stdin is no terminal, and no --confirmed-by NAME): every wafer would be held at the "
+        "first confirmation; give --confirmed-by NAME (who answers them yes in advance, "
+        "recorded with each) or run it at a terminal; nothing was touched"
+    )
+    assert _records(db, run_id) == before
+    resumed = ["resume", run_id, "--station", str(station), "--confirmed-by", "ci", "--quiet"]
+    assert main(resumed) == 1  # answered in advance: resumed, to its tools, unreachable still
+    assert f"run {run_id} not resumed: plasma_cleaner at " in capsys.readouterr().err
+
+
 def test_a_station_run_whose_confirmations_cannot_be_known_goes_on_saying_so(
     db, tmp_path, capsys, monkeypatch
 ):
