@@ -27,6 +27,7 @@ _TYPE_WORDS = {
     "bool_parsing": "must be true or false",
     "string_type": "must be text",
     "list_type": "must be a list, an item a line, each after a dash (- ...)",
+    "dict_type": "must be a mapping, a `name: value` a line, each indented under it",
 }
 
 #: What a list, mapping or text of the wrong length is refused with, by pydantic's error type:

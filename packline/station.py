@@ -270,7 +270,9 @@ class Station(BaseModel):
     name: str = Field(min_length=1, max_length=64, examples=["line-3"])
     #: The tools, by name (a run's records and its batches name them): each a tool entry
     #: (below). A method asks for its tools by role, the role of the tool's kind.
-    tools: dict[str, ToolEntry] = Field(examples=["{plasma_cleaner: {driver: ..., address: ...}}"])
+    tools: dict[str, ToolEntry] = Field(
+        min_length=1, examples=["{plasma_cleaner: {driver: ..., address: ...}}"]
+    )
     #: Process time on this line per second of wall time: 1 on real tools; a simulated line
     #: served faster (`packline sim serve --time-scale 60`) says so, and a run's summary then
     #: gives the line's process time beside its run clock, which is the controller's wall clock.

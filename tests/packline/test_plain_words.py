@@ -19,6 +19,7 @@ class _Fields(BaseModel):
     films: list[str] = Field(default=["Ti", "Cu"], min_length=2, max_length=8)
     name: str = Field(default="line", min_length=1, max_length=4)
     code: str = Field(default="ab", min_length=2)
+    limits: dict[str, int] = {}
 
 
 @pytest.mark.parametrize(
@@ -29,6 +30,7 @@ class _Fields(BaseModel):
         ("count", 1.5, "must be a whole number"),
         ("share", "5 %", "must be a number"),
         ("steps", {"a": 1}, "must be a list, an item a line, each after a dash (- ...)"),
+        ("limits", ["O2"], "must be a mapping, a `name: value` a line, each indented under it"),
         ("gases", [], "must have at least 1 item"),  # pydantic: "List should have at least
         ("gases", ["O2", "Ar"], "must have at most 1 item"),  # 1 item after validation, not 0"
         ("films", ["Ti"], "must have at least 2 items"),

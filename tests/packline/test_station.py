@@ -156,6 +156,20 @@ def test_a_bad_station_file_names_the_key_and_the_problem(
     assert message in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("tools", "message"),
+    [
+        ("tools: {}", "tools: must have at least 1 item"),
+        ("tools:", "tools: must be a mapping, a `name: value` a line, each indented under it"),
+    ],
+)
+def test_a_station_of_no_tools_is_refused(tmp_path: Path, tools: str, message: str):
+    """`station check` of one said `0 of 0 tools ready` and exited 0: every tool ready."""
+    with pytest.raises(StationError) as error:
+        load_station(write(tmp_path, f"name: line-3\n{tools}\n"))
+    assert str(error.value).endswith(message)
+
+
 def test_unreadable_and_malformed_files_are_refused(tmp_path: Path):
     with pytest.raises(StationError, match="cannot read it"):
         load_station(tmp_path / "missing.yaml")
