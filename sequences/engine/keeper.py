@@ -324,13 +324,14 @@ class ToolKeeper:
             )
         elif open_at_rest := self._open_at_rest(tool, error):
             self._interlocked[tool.name] = tuple(open_at_rest)
+            # what closes each interlock is told once, in the event: each wafer held for want
+            # of the tool names the interlocks and the clear (`_none_in_service`)
             closes = ", ".join(f"{name} ({made})" for name, made in open_at_rest.items())
-            reason = (
-                f"interlock open: {closes}; every step needing it would be refused: clear it "
-                f"with {clear} once it is made"
-            )
+            clear_it = f"clear it with {clear} once it is made"
+            reason = f"interlock open: {', '.join(open_at_rest)}; {clear_it}"
+            shown = f"interlock open: {closes}; every step needing it would be refused: {clear_it}"
             data = {"cause": INTERLOCK_OPEN, "until_cleared": True, "interlocks": [*open_at_rest]}
-            self._take_out(tool, reason, data)
+            self._take_out(tool, reason, data, shown)
 
     def _open_at_rest(self, tool: Tool, error: BaseException) -> dict[str, str]:
         """The interlocks no step makes (`Made.at_rest`) whose being open made `tool` refuse
