@@ -221,11 +221,15 @@ async def test_a_supply_found_off_takes_the_tool_out_until_a_clear_finds_it_back
     # each wafer held for want of the chamber names the interlock and the clear, not again
     # what closes it (a lot of 12 repeated that 8 times, in the log and the summary)
     holds = [e.message for e in events if e.kind == "held" and e.data.get("tool_unavailable")]
-    assert holds == [
-        "no plasma_cleaner in service: plasma_cleaner is out of service: interlock open: "
-        f"gas_supply; clear it with `packline clear-tool {run_id} plasma_cleaner --by NAME` "
-        "once it is made"
-    ] * 2
+    assert (
+        holds
+        == [
+            "no plasma_cleaner in service: plasma_cleaner is out of service: interlock open: "
+            f"gas_supply; clear it with `packline clear-tool {run_id} plasma_cleaner --by NAME` "
+            "once it is made"
+        ]
+        * 2
+    )
     batches = [e.message for e in events if e.kind == "batch-formed"]
     assert [batch.count("W0") for batch in batches] == [4, 2]  # none refused after the first
     clears = [(e.data["cleared"], e.message) for e in events if e.kind == "tool-cleared"]
