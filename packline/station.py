@@ -435,6 +435,8 @@ def _validation_problems(data: dict[str, Any], error: ValidationError) -> list[s
             continue
         elif problem["type"] == "value_error":  # a validator's own error, which names the value
             message, given = str(problem["ctx"]["error"]), None
+        elif problem["type"] == "missing":  # pydantic: "Field required"
+            message = _missing(loc)
         else:
             message = plain_words(problem) or problem["msg"]
         if isinstance(given, str | int | float | list):
@@ -443,6 +445,16 @@ def _validation_problems(data: dict[str, Any], error: ValidationError) -> list[s
         if line not in lines:
             lines.append(line)
     return lines
+
+
+def _missing(loc: list[str]) -> str:
+    """Why the field at `loc`, which the file leaves out, is refused: it is required, and a
+    value of it for example (its `Field` examples, as the station-file page shows them)."""
+    model = Station if len(loc) == 1 else ToolEntry
+    info = model.model_fields.get(loc[-1])
+    examples = [] if info is None or info.examples is None else info.examples
+    example = f"; e.g. `{loc[-1]}: {examples[0]}`" if examples else ""
+    return f"missing (required{example})"
 
 
 def _not_a_field(loc: list[str]) -> str:

@@ -170,6 +170,20 @@ def test_a_station_of_no_tools_is_refused(tmp_path: Path, tools: str, message: s
     assert str(error.value).endswith(message)
 
 
+def test_a_required_field_left_out_is_named_with_an_example_not_in_pydantics_words(
+    tmp_path: Path,
+):
+    """pydantic said `tools.plasma_cleaner.address: Field required`."""
+    path = write(tmp_path, "tools:\n  plasma_cleaner:\n    driver: plasma_cleaner\n")
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    assert str(error.value).splitlines() == [
+        f"station file {path}: name: missing (required; e.g. `name: line-3`)",
+        f"station file {path}: tools.plasma_cleaner.address: missing (required; e.g. "
+        "`address: modbus+tcp://10.0.3.17:502`)",
+    ]
+
+
 def test_unreadable_and_malformed_files_are_refused(tmp_path: Path):
     with pytest.raises(StationError, match="cannot read it"):
         load_station(tmp_path / "missing.yaml")
@@ -177,7 +191,7 @@ def test_unreadable_and_malformed_files_are_refused(tmp_path: Path):
         load_station(write(tmp_path, "name: [unclosed"))
     with pytest.raises(StationError, match="a station is a mapping"):
         load_station(write(tmp_path, "- just a list"))
-    with pytest.raises(StationError, match="tools: Field required"):
+    with pytest.raises(StationError, match=r"tools: missing \(required; e.g. `tools: "):
         load_station(write(tmp_path, "name: empty"))
 
 

@@ -69,4 +69,4 @@ def test_a_station_file_outside_the_project_given_apart_from_its_option_is_refus
     inside.write_text("name: line\n")  # no tools: refused before any test, naming the file
     wrong = run_pytest("--station=line.yaml")
     assert wrong.returncode == pytest.ExitCode.USAGE_ERROR, wrong.stdout + wrong.stderr
-    assert "--station=line.yaml: station file line.yaml: tools: Field required" in wrong.stderr
+    assert "--station=line.yaml: station file line.yaml: tools: missing (required" in wrong.stderr
