@@ -20,6 +20,8 @@ from packline.sequences.engine import RunStore
 from packline.sequences.engine.liveness import this_host
 from packline.sequences.engine.progress import clock_text
 
+from .test_show import paused_dry_run
+
 #: The recipes shipped with packline.
 SHIPPED_RECIPES = str(resources.files("packline.sequences").joinpath("recipes"))
 
@@ -75,6 +77,31 @@ def test_a_paused_run_still_driven_shows_its_run_clock_so_far(tmp_path, capsys):
     assert main(["show", run["id"], "--db", str(db)]) == 0
     so_far = clock_text(max(step["stopped_t"] for step in run["steps"]) - run["started_t"])
     assert f"simulated time {so_far}, paused, 0:" in capsys.readouterr().out  # no pause event
+
+
+async def test_a_paused_run_counts_its_wafers_as_paused_and_those_in_a_step_running(
+    tmp_path, capsys, monkeypatch
+):
+    """A new user's trial: a run paused mid-lot read `6 (0 done, 0 held, 6 running)`, as if
+    the line were processing every wafer while nothing moved. Its wafers are counted as `show`
+    reads them, the live view's words: those in a step the pause waits for running, the
+    others paused; once the step ends, all paused."""
+    monkeypatch.setenv("COLUMNS", "200")  # the wafers column whole on one line
+    db = tmp_path / "runs.db"
+
+    def look(run_id: str) -> tuple[dict, str]:
+        capsys.readouterr()
+        assert main(["runs", "--db", str(db), "--json"]) == 0
+        (listed,) = json.loads(capsys.readouterr().out)
+        assert main(["runs", "--db", str(db)]) == 0
+        return listed, capsys.readouterr().out
+
+    (at_pause, text_at_pause), (after_step, text_after) = await paused_dry_run(db, look)
+    assert "6 (0 done, 0 held, 4 running, 2 paused)" in text_at_pause
+    assert "6 (0 done, 0 held, 6 paused)" in text_after
+    assert (at_pause["status"], at_pause["in_progress"]) == ("paused", 6)
+    assert at_pause["under_way"] == {"running": 4, "paused": 2}
+    assert after_step["under_way"] == {"paused": 6}
 
 
 def test_a_lot_file_names_the_runs_lot_and_wafers_which_runs_and_wafer_find(tmp_path, capsys):
@@ -140,6 +167,7 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
         "held": 5,
         "scrapped": 0,
         "in_progress": 0,
+        "under_way": {},
         "claim_check_failed": False,
         "simulated": 0,
         "station_name": "line-3",
@@ -161,7 +189,7 @@ def test_the_run_clock_says_which_clock_simulated_or_wall():
     station = {
         "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
         "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
-        "in_progress": 0, "claim_check_failed": False, "simulated": 0,
+        "in_progress": 0, "under_way": {}, "claim_check_failed": False, "simulated": 0,
         "station_name": "simulated-line",
         "operator": "ana", "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 6.0,
     }  # fmt: skip
