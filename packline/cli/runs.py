@@ -22,6 +22,7 @@ from packline.sequences.engine.liveness import (
     status_text,
 )
 from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
+from packline.sequences.engine.recorded_station import line_text
 from packline.sequences.engine.records import RunStore, default_db_path
 from packline.spelling import did_you_mean
 
@@ -65,6 +66,7 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
     if args.status is not None:
         runs = [run for run in runs if run["status"] == args.status][: args.limit]
     for run in runs:
+        run["line"] = line_text(store.run(run["id"]))  # its station as recorded: not listed
         run["last_record_t"] = _last_record_t(store, run)
         run["under_way"] = _under_way(store, run) if run["in_progress"] else {}
     return runs
@@ -168,8 +170,8 @@ def _named(what: str, names: Iterable[str]) -> str:
 
 def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
     """One row per run: its id and lot id (whole: they are copied from here), method, status,
-    wafers (how many completed, held, scrapped), where (simulated or a station), operator, start
-    and run clock."""
+    wafers (how many completed, held, scrapped), its line (`line_text`: a dry run, a station,
+    a served simulated line), operator, start and run clock."""
     from rich import box  # its boxes alone: rich's console and tables are not imported
 
     table = DataTable(
@@ -186,7 +188,7 @@ def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
             run["method"],
             status_text(run["status"], run["claim_check_failed"]),
             _wafers_text(run),
-            "simulated" if run["simulated"] else run["station_name"],
+            run["line"],
             run["operator"],
             wall_text(run["started_wall"]),
             _run_clock(run),

@@ -22,7 +22,7 @@ from .liveness import (
     shown_run,
     where_it_stands,
 )
-from .recorded_station import time_scale_of
+from .recorded_station import line_text, time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
 from .wafer_status import RECORDED_UNDER_WAY, recorded_wafer_status
@@ -249,6 +249,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
             "status": status,
+            "line": line_text(run),
             # process time per wall second on the run's line (a `sim serve --time-scale`)
             "time_scale": time_scale_of(run),
         },
@@ -325,6 +326,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "method": run["method"],
                 "recipe_hash": run["recipe_hash"],
                 "station": run["station_name"],
+                "line": line_text(run),
                 "lot_id": run["lot_id"],
                 "simulated": bool(run["simulated"]),
                 "run_status": run_status,
