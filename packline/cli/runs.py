@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from packline.sequences.engine.liveness import (
     status_text,
 )
 from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
+from packline.sequences.engine.recorded_station import line_text
 from packline.sequences.engine.records import RunStore, default_db_path
 from packline.spelling import did_you_mean
 
@@ -64,8 +66,28 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
     if args.status is not None:
         runs = [run for run in runs if run["status"] == args.status][: args.limit]
     for run in runs:
+        run["line"] = line_text(store.run(run["id"]))  # its station as recorded: not listed
         run["last_record_t"] = _last_record_t(store, run)
+        run["under_way"] = _under_way(store, run) if run["in_progress"] else {}
     return runs
+
+
+def _under_way(store: RunStore, run: dict[str, Any]) -> dict[str, int]:
+    """How many of the run's wafers under way (recorded `running`) are doing what, as `show`
+    reads them (`shown_wafer`): of a run still driven, `running`, `waiting`, `paused` or
+    `queued` (the live view's order); of one cut off, `interrupted`."""
+    # only for a run with wafers under way: `runs` of runs that ended loads no engine module
+    from packline.sequences.engine.report import shown_wafer, step_labels
+    from packline.sequences.engine.wafer_status import UNDER_WAY
+
+    steps = store.steps(run["id"])
+    labels = step_labels(steps)
+    shown = Counter(
+        shown_wafer(wafer, steps, labels, run)[0]
+        for wafer in store.wafers(run["id"])
+        if wafer["status"] == "running"
+    )
+    return {status: shown[status] for status in (*UNDER_WAY, INTERRUPTED) if shown[status]}
 
 
 def _last_record_t(store: RunStore, run: dict[str, Any]) -> float | None:
@@ -148,8 +170,8 @@ def _named(what: str, names: Iterable[str]) -> str:
 
 def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
     """One row per run: its id and lot id (whole: they are copied from here), method, status,
-    wafers (how many completed, held, scrapped), where (simulated or a station), operator, start
-    and run clock."""
+    wafers (how many completed, held, scrapped), its line (`line_text`: a dry run, a station,
+    a served simulated line), operator, start and run clock."""
     from rich import box  # its boxes alone: rich's console and tables are not imported
 
     table = DataTable(
@@ -166,7 +188,7 @@ def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
             run["method"],
             status_text(run["status"], run["claim_check_failed"]),
             _wafers_text(run),
-            "simulated" if run["simulated"] else run["station_name"],
+            run["line"],
             run["operator"],
             wall_text(run["started_wall"]),
             _run_clock(run),
@@ -176,13 +198,13 @@ def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
 
 def _wafers_text(run: dict[str, Any]) -> str:
     """The lot size and its wafers' outcomes so far: `10 (7 done, 2 held, 1 scrapped)`, with
-    the wafers under way (`, 1 running`), or where a run cut off left them (`, 1 interrupted`,
-    as `show` reads them)."""
+    the wafers under way by what they are doing (`_under_way`: `, 4 running, 2 paused`), or
+    where a run cut off left them (`, 1 interrupted`), as `show` reads them."""
     counts = f"{run['completed']} done, {run['held']} held"
     if run["scrapped"]:
         counts += f", {run['scrapped']} scrapped"
-    if run["in_progress"]:
-        counts += f", {run['in_progress']} {INTERRUPTED if is_cut_off(run) else 'running'}"
+    for status, count in run["under_way"].items():
+        counts += f", {count} {status}"
     return f"{run['lot_size']} ({counts})"
 
 

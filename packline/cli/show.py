@@ -81,8 +81,7 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
     the run-level events."""
     run = report["run"]
     console.print(
-        f"run {run['id']}: {run['method']} on {run['station_name']}"
-        f"{' (simulated)' if run['simulated'] else ''}, operator {run['operator']}, "
+        f"run {run['id']}: {run['method']} on {run['line']}, operator {run['operator']}, "
         f"{lot_text(run)}, policy {run['failure_policy']}, status {shown_run_status(report)}, "
         f"{counted(run['sessions'], 'session')}",
         markup=False,
@@ -272,8 +271,7 @@ def print_wafer(
         console.print(
             f"wafer {wafer_id} in run {entry['run_id']} ("
             + (f"lot {entry['lot_id']}, " if entry["lot_id"] else "")
-            + f"{entry['method']}, "
-            f"{'simulated' if entry['simulated'] else entry['station']}, run "
+            + f"{entry['method']} on {entry['line']}, run "
             f"{entry['run_status']}): {entry['status']}"
             + (f" ({entry['reason']})" if entry["reason"] else ""),
             markup=False,

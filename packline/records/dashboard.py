@@ -33,9 +33,9 @@ from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import out_of_service
 from packline.sequences.engine.eta import Schedules, eta_text, run_eta
 from packline.sequences.engine.liveness import DRIVEN, shown_run
-from packline.sequences.engine.lot_state import shown_wafer_status
 from packline.sequences.engine.progress import wall_text
 from packline.sequences.engine.stage import HOLDING_KINDS
+from packline.sequences.engine.wafer_status import recorded_wafer_status
 
 from .reader import RunRecords
 from .tooltime import tool_names
@@ -168,20 +168,22 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
         steps = records.steps()
         running = steps[steps["status"] == "running"]
         latest = store.run(run["id"])["sessions"]  # a wafer's first step is of this session
-        session = steps[(steps["session"] == latest) & (steps["status"] != "skipped")]
         wafers = []
         for wafer in store.wafers(run["id"]):
             own = running[(running["wafer_id"] == wafer["wafer_id"])]
             inner = own[~own["kind"].isin(HOLDING_KINDS)]
             current = inner if not inner.empty else own
-            status = wafer["status"]
-            if status in ("pending", "running"):  # the records' until it is final
-                started = (session["wafer_id"] == wafer["wafer_id"]).any()
-                status = "running" if started else "queued"
+            recorded = steps[steps["wafer_id"] == wafer["wafer_id"]]
+            status = recorded_wafer_status(
+                wafer["status"],
+                recorded[["session", "status", "kind"]].to_dict("records"),
+                latest,
+                run["status"],
+            )
             wafers.append(
                 {
                     "wafer": wafer["wafer_id"],
-                    "status": shown_wafer_status(status, list(own["kind"]), run["status"]),
+                    "status": status,
                     "step": None if current.empty else str(current["name"].iloc[-1]),
                     "tool": None if current.empty else _text(current["tool"].iloc[-1]),
                 }

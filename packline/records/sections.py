@@ -18,7 +18,7 @@ from packline.rendering import counted
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, run_clock_text
-from packline.sequences.engine.recorded_station import time_scale_of
+from packline.sequences.engine.recorded_station import line_text, time_scale_of
 from packline.sequences.engine.report import ON_REAL_TOOLS, attempt_text, measurement_labels
 
 from . import figures
@@ -62,10 +62,7 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
         ("status", header["status"]),
         ("lot", counted(header["lot_size"], "wafer")),
         ("operator", header["operator"]),
-        (
-            "station",
-            f"{header['station_name']}{' (simulated line)' if header['simulated'] else ''}",
-        ),
+        ("line", line_text(header)),
         ("failure policy", header["failure_policy"]),
         ("sessions", header["sessions"]),
         ("recipe", f"{header['recipe_source']} (sha256 {header['recipe_hash']})"),

@@ -176,7 +176,7 @@ class RunDatabase:
             values.append(since_wall)
         rows = self._db.execute(
             f"""SELECT r.id, r.method, r.status, r.pid, r.host, r.operator, r.lot_size, r.simulated,
-                      r.station_name, r.lot_id, r.recipe_source, r.recipe_hash,
+                      r.sessions, r.station_name, r.lot_id, r.recipe_source, r.recipe_hash,
                       r.started_wall, r.stopped_wall, r.started_t, r.stopped_t,
                       (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'completed') AS completed,

@@ -10,7 +10,7 @@ and `packline resume` continues it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,16 +91,29 @@ def last_record(
 
 
 def cut_off_reason(steps: Sequence[Mapping[str, Any]], labels: Mapping[int, str]) -> str:
-    """Where a wafer of a run cut off stood, from its `steps` in the order they started (each
-    named by its label in `labels`): in the last it started, if that never finished (still
-    `running`, or `interrupted` by the start of a later session that was cut off in turn),
-    else after it, or that it had none yet (queued for its first tool); what `show` and
-    `wafer` give for its reason, beside `interrupted` where the records still say `running`."""
+    """Where a wafer of a run cut off stood (`where_it_stands`, a step `interrupted` by the
+    start of a later session that was cut off in turn still unfinished): `cut off in form
+    bumps`, `cut off after unload from laminator`, `cut off before its first step`; what `show`
+    and `wafer` give for its reason, beside `interrupted` where the records still say
+    `running`."""
+    return f"cut off {where_it_stands(steps, labels, unfinished=('running', INTERRUPTED))}"
+
+
+def where_it_stands(
+    steps: Sequence[Mapping[str, Any]],
+    labels: Mapping[int, str],
+    unfinished: Collection[str] = ("running",),
+) -> str:
+    """Where a wafer stands, from its `steps` in the order they started (each named by its
+    label in `labels`): `in` the last it started, if that has not finished (its status is one
+    of `unfinished`), else `after` it, or `before its first step` (queued for its first tool).
+    What `show` and `wafer` say of a wafer still under way (a run still driven), and of one a
+    run cut off left so (`cut_off_reason`)."""
     if not steps:
-        return "cut off before its first step"
+        return "before its first step"
     last = steps[-1]
-    where = "in" if last["status"] in ("running", INTERRUPTED) else "after"
-    return f"cut off {where} {labels[last['id']]}"
+    where = "in" if last["status"] in unfinished else "after"
+    return f"{where} {labels[last['id']]}"
 
 
 def status_text(status: str, claim_check_failed: bool) -> str:

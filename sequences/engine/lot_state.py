@@ -1,19 +1,15 @@
 """What the live view knows of a lot, from the engine's events: each wafer's state and step,
 each tool's wafers, the run's pause, and the time left by the line's schedule.
 
-A wafer is `queued` until its first step starts, `running` while a step or a stage on a tool
-is open, `waiting` between them (for a tool, or for a batch to form), `paused` when the run is
-paused and it is not in a step (a wafer in a step finishes it first; one between two steps of
-a stage, holding its tool, waits at the pause like any other, and a queued one starts no step
-until the run resumes), then `completed`, `held`,
-`terminated` or `scrapped`. The view reads this state from its refresh thread while the engine
+What a wafer is doing is told in the words of `wafer_status` (queued, running, waiting,
+paused, then completed, held, terminated or scrapped), which the dashboard, `show` and `runs`
+read from the records. The view reads this state from its refresh thread while the engine
 writes it from the event loop: both go through `lock`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .clearances import clear_command
@@ -21,9 +17,8 @@ from .eta import STOPPED, Estimate, holding_reason
 from .events import Event
 from .plan import FINISHED
 from .schedule import COUNTED_KINDS, Schedule
+from .wafer_status import shown_wafer_status
 
-#: Wafer statuses of a wafer that does no more steps in this run.
-FINAL = ("completed", *STOPPED)
 #: Run-level events that change what the run as a whole is doing, and what it then is.
 RUN_STATES = {
     "paused": "paused",
@@ -32,21 +27,6 @@ RUN_STATES = {
     "aborting": "aborting",
     "waiting-for-clear": "waiting for a clear",  # every wafer left held (engine.py)
 }
-
-
-def shown_wafer_status(status: str, open_kinds: Collection[str], run_state: str) -> str:
-    """What a wafer is doing (see the module's doc), of its `status` (`queued` until its
-    first step starts, `running` from then until it is final), the kinds of its steps and
-    stages open now and the state of the run (`paused`, `running`...): the live view's and
-    the dashboard's."""
-    if status in FINAL:
-        return status
-    if run_state == "paused":  # a wafer only stops at a step's boundary, a queued one too
-        in_step = any(kind in COUNTED_KINDS for kind in open_kinds)
-        return "running" if in_step else "paused"
-    if status == "queued":
-        return status
-    return "running" if open_kinds else "waiting"
 
 
 @dataclass

@@ -20,8 +20,9 @@ from rich.text import Text
 from packline.rendering import DataTable
 
 from .eta import eta_text
-from .lot_state import FINAL, LotState, WaferState
+from .lot_state import LotState, WaferState
 from .progress import clock_text
+from .wafer_status import FINAL, UNDER_WAY
 
 STYLES = {
     "completed": "green",
@@ -33,7 +34,7 @@ STYLES = {
     "paused": "bold yellow",
     "queued": "dim",
 }
-ORDER = ("running", "waiting", "paused", "queued", "completed", "held", "terminated", "scrapped")
+ORDER = (*UNDER_WAY, *FINAL)
 BAR_WIDTH = 12
 #: The lines of the wafer frame besides its rows: title, table header, counts, footer.
 WAFER_FRAME_LINES = 4

@@ -18,6 +18,29 @@ def time_scale_of(run: Mapping[str, Any]) -> float:
     return float(_station(run).get("time_scale", 1.0))
 
 
+#: The line of a dry run, as `line_text` names it: the bundled simulated line `--sim` starts in
+#: the run's own process (docs/engine.md, *Dry runs and simulated time*).
+DRY_RUN_LINE = "in-process sim"
+#: What `line_text` adds to the name of a station that is a simulated line another process
+#: serves (`packline sim serve`).
+SERVED_LINE = " (sim serve)"
+
+
+def line_text(run: Mapping[str, Any]) -> str:
+    """The line a recorded run drove, as `runs` (its `line` column), `show`, `wafer` and the
+    report name it: a dry run's `in-process sim` (`--sim`: the bundled simulated line in the
+    run's own process; short, so `runs` fits a terminal); a station by its name, and one that
+    is a simulated line another process serves saying so, `simulated-line (sim serve)` (its
+    station file names the line's `control:` socket, which real tools' lack). Both simulated
+    lines call themselves `simulated-line`: a dry run read `simulated` beside a run on a served
+    line that read `simulated-line`, as if one kind of run were named two ways."""
+    if run["simulated"]:
+        return DRY_RUN_LINE
+    if _station(run).get("control"):
+        return f"{run['station_name']}{SERVED_LINE}"
+    return str(run["station_name"])
+
+
 def recorded_tools(run: Mapping[str, Any]) -> dict[str, Any]:
     """The tools of the station `run` (a runs row) drove, by name, as recorded."""
     return dict(_station(run).get("tools") or {})

@@ -13,10 +13,19 @@ from typing import Any
 
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .eta import run_clock
-from .liveness import DRIVEN, INTERRUPTED, cut_off_reason, is_cut_off, last_record, shown_run
-from .recorded_station import time_scale_of
+from .liveness import (
+    DRIVEN,
+    INTERRUPTED,
+    cut_off_reason,
+    is_cut_off,
+    last_record,
+    shown_run,
+    where_it_stands,
+)
+from .recorded_station import line_text, time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
+from .wafer_status import RECORDED_UNDER_WAY, recorded_wafer_status
 
 #: The claim check's margin columns.
 MARGIN_COLUMNS = tuple(margin_columns(None, None))
@@ -128,15 +137,31 @@ def shown_wafer(
     wafer: Mapping[str, Any],
     steps: Sequence[Mapping[str, Any]],
     labels: Mapping[int, str],
-    cut_off: bool,
+    run: Mapping[str, Any],
 ) -> tuple[str, str | None]:
-    """A wafer's status and reason as `show` and `wafer` give them: as recorded, but for one a
-    run `cut_off` left under way (recorded `running`, which no process drives), `interrupted`
-    with where it stood (`cut_off_reason`, from the run's `steps` and their `labels`)."""
-    if not (cut_off and wafer["status"] == "running"):
-        return wafer["status"], wafer["reason"]
+    """A wafer's status and reason as `show`, `wafer` and `runs` give them, of `run` (its runs
+    row, its status as shown, `shown_run`): as recorded once it is final; of a run cut off, one
+    it left under way (recorded `running`, which no process drives) `interrupted`, with where it
+    stood (`cut_off_reason`); of a run still driven, what it is doing, in the live view's words
+    (`recorded_wafer_status`: the records say `running` from its task's start, queued, paused
+    or between two steps though it be), with where it stands (`where_it_stands`), and for one
+    in a step the pause waits for, that the pause does (`IN_STEP_AT_PAUSE`). `steps` are the
+    run's step records, `labels` their labels (`step_labels`)."""
     own = [step for step in steps if step["wafer_id"] == wafer["wafer_id"]]
-    return INTERRUPTED, cut_off_reason(own, labels)
+    if is_cut_off(run) and wafer["status"] == "running":
+        return INTERRUPTED, cut_off_reason(own, labels)
+    if run["status"] not in DRIVEN or wafer["status"] not in RECORDED_UNDER_WAY:
+        return wafer["status"], wafer["reason"]
+    status = recorded_wafer_status(wafer["status"], own, run["sessions"], run["status"])
+    where = where_it_stands(own, labels)
+    if status == "running" and run["status"] == "paused":
+        return status, f"{where}{IN_STEP_AT_PAUSE}"
+    return status, where
+
+
+#: What `show` adds to where a wafer stands that is in a step while its run is paused: the
+#: step goes on to its end (docs/engine.md, *Pause, terminate, abort*).
+IN_STEP_AT_PAUSE = ", under way when the run paused: the wafer waits once it ends"
 
 
 #: What `show` and `wafer` say of a step a run cut off left without an end (`shown_steps`).
@@ -157,9 +182,11 @@ def shown_steps(steps: Sequence[Mapping[str, Any]], cut_off: bool) -> list[Mappi
 
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     """The run (its status as shown: a running run nobody drives is `interrupted`), its wafers
-    (with their measurements, each by its label, `measurement_labels`, and with the `step`
-    that took it: a wafer's latest value of each, and of one taken more than once every one in
-    order under `attempts`, `wafer_measurements`), every step, measurement, alarm,
+    (each with its status and reason as shown, `shown_wafer`, and its time on the line up to
+    its end, the cut, or so far; with their measurements, each by its label,
+    `measurement_labels`, and with the `step` that took it: a wafer's latest value of each, and
+    of one taken more than once every one in order under `attempts`, `wafer_measurements`),
+    every step, measurement, alarm,
     confirmation and disposition recorded, the events, the traces' summary, and its run
     clock's duration (`duration_s`: so far for a run still driven, up to its last record for
     one cut off, `last_record`), and the tools each session drove as read at connect (`tools`:
@@ -182,17 +209,25 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     shown = shown_run(run)
     status = shown["status"]
     cut_off = is_cut_off(shown)
-    # where the run clock of a run cut off stood at least: its last record
-    cut_off_t = last_record(steps, (run["started_t"], run["started_wall"]))[0] if cut_off else None
+    events = store.events(run_id)
+    # where the run clock stands: at the run's end; of a run cut off, at its last record at
+    # least; of one still driven, now
+    if cut_off:
+        end_t = last_record(steps, (run["started_t"], run["started_wall"]))[0]
+    elif run["stopped_t"] is not None:
+        end_t = run["stopped_t"]
+    else:  # so far
+        end_t = run_clock(run, events, steps, time.time())[1]
     wafers = []
     for wafer in store.wafers(run_id):
         own = [entry for entry in labelled if entry[2]["wafer_id"] == wafer["wafer_id"]]
         # on the line since its first step started (docs/engine.md), not since its task began:
-        # a wafer queued behind the lot, or one that never started, has not been on the line
+        # a wafer queued behind the lot, or one that never started, has not been on the line;
+        # one with no end yet is on it until the cut, or so far
         started, stopped = first_step_t.get(wafer["wafer_id"]), wafer["stopped_t"]
-        wafer_status, reason = shown_wafer(wafer, steps, labels, cut_off)
-        if wafer_status == INTERRUPTED:
-            stopped = cut_off_t  # on the line, in a step or between two, until the cut
+        wafer_status, reason = shown_wafer(wafer, steps, labels, shown)
+        if stopped is None and run["stopped_t"] is None:
+            stopped = end_t
         wafers.append(
             {
                 "wafer": wafer["wafer_id"],
@@ -209,17 +244,12 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 "measurements": wafer_measurements(own),
             }
         )
-    events = store.events(run_id)
-    if cut_off_t is not None:
-        duration: float | None = cut_off_t - run["started_t"]
-    elif run["stopped_t"] is not None:
-        duration = run["stopped_t"] - run["started_t"]
-    else:  # so far
-        duration = run_clock(run, events, steps, time.time())[1] - run["started_t"]
+    duration = end_t - run["started_t"]
     return {
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
             "status": status,
+            "line": line_text(run),
             # process time per wall second on the run's line (a `sim serve --time-scale`)
             "time_scale": time_scale_of(run),
         },
@@ -288,7 +318,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
         shown = shown_run(run)
         run_status = shown["status"]
         cut_off = is_cut_off(shown)
-        status, reason = shown_wafer(wafer, steps, labels, cut_off)
+        status, reason = shown_wafer(wafer, steps, labels, shown)
         history.append(
             {
                 "wafer_id": wafer_id,
@@ -296,6 +326,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "method": run["method"],
                 "recipe_hash": run["recipe_hash"],
                 "station": run["station_name"],
+                "line": line_text(run),
                 "lot_id": run["lot_id"],
                 "simulated": bool(run["simulated"]),
                 "run_status": run_status,

@@ -19,6 +19,10 @@ from packline.cli.runs import runs_table
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.liveness import this_host
 from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.recorded_station import DRY_RUN_LINE, line_text
+
+from ...sequences.processes import Served
+from .test_show import paused_dry_run
 
 #: The recipes shipped with packline.
 SHIPPED_RECIPES = str(resources.files("packline.sequences").joinpath("recipes"))
@@ -75,6 +79,69 @@ def test_a_paused_run_still_driven_shows_its_run_clock_so_far(tmp_path, capsys):
     assert main(["show", run["id"], "--db", str(db)]) == 0
     so_far = clock_text(max(step["stopped_t"] for step in run["steps"]) - run["started_t"])
     assert f"simulated time {so_far}, paused, 0:" in capsys.readouterr().out  # no pause event
+
+
+async def test_a_paused_run_counts_its_wafers_as_paused_and_those_in_a_step_running(
+    tmp_path, capsys, monkeypatch
+):
+    """A new user's trial: a run paused mid-lot read `6 (0 done, 0 held, 6 running)`, as if
+    the line were processing every wafer while nothing moved. Its wafers are counted as `show`
+    reads them, the live view's words: those in a step the pause waits for running, the
+    others paused; once the step ends, all paused."""
+    monkeypatch.setenv("COLUMNS", "200")  # the wafers column whole on one line
+    db = tmp_path / "runs.db"
+
+    def look(run_id: str) -> tuple[dict, str]:
+        capsys.readouterr()
+        assert main(["runs", "--db", str(db), "--json"]) == 0
+        (listed,) = json.loads(capsys.readouterr().out)
+        assert main(["runs", "--db", str(db)]) == 0
+        return listed, capsys.readouterr().out
+
+    (at_pause, text_at_pause), (after_step, text_after) = await paused_dry_run(db, look)
+    assert "6 (0 done, 0 held, 4 running, 2 paused)" in text_at_pause
+    assert "6 (0 done, 0 held, 6 paused)" in text_after
+    assert (at_pause["status"], at_pause["in_progress"]) == ("paused", 6)
+    assert at_pause["under_way"] == {"running": 4, "paused": 2}
+    assert after_step["under_way"] == {"paused": 6}
+
+
+def test_a_dry_run_and_a_run_on_a_served_simulated_line_name_their_lines_apart(
+    tmp_path, capsys, monkeypatch
+):
+    """A new user's trial: `runs` named a dry run's line `simulated` and a station run's on
+    `packline sim serve` `simulated-line`, two names for what read as one kind of run. Each
+    says what it is, as `show`, `wafer` and `--json` name it too: the dry run's simulated line
+    in its own process, the served line by its station's name and who serves it."""
+    monkeypatch.setenv("COLUMNS", "200")
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]) == 0
+    with Served(tmp_path / "sim.yaml", "--time-scale", "300") as served:
+        on_station = ["run", "plasma-clean", "--station", str(served.station), "--quiet"]
+        assert main([*on_station, "--db", str(db), "--confirmed-by", "ana"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "--db", str(db), "--json"]) == 0
+    station, dry = json.loads(capsys.readouterr().out)
+    assert (dry["line"], station["line"]) == (DRY_RUN_LINE, "simulated-line (sim serve)")
+    assert main(["runs", "--db", str(db)]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert " in-process sim " in rows[dry["id"]]
+    assert " simulated-line (sim serve) " in rows[station["id"]]
+    for run in (dry, station):
+        assert main(["show", run["id"], "--db", str(db)]) == 0
+        assert f"run {run['id']}: plasma-clean on {run['line']}, operator " in (
+            capsys.readouterr().out
+        )
+    assert main(["wafer", "W01", "--db", str(db)]) == 0
+    assert f"(plasma-clean on {DRY_RUN_LINE}, run completed)" in capsys.readouterr().out
+
+
+def test_a_station_of_real_tools_is_named_as_its_file_names_it():
+    """No `control:` socket (a served simulated line's alone): real tools, the name alone."""
+    real = {"simulated": 0, "station_name": "line-3", "station_yaml": "name: line-3\n"}
+    assert line_text(real) == "line-3"
+    served = real | {"station_yaml": "name: line-3\ncontrol: /tmp/sim/control\n"}
+    assert line_text(served) == "line-3 (sim serve)"
 
 
 def test_a_lot_file_names_the_runs_lot_and_wafers_which_runs_and_wafer_find(tmp_path, capsys):
@@ -140,9 +207,11 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
         "held": 5,
         "scrapped": 0,
         "in_progress": 0,
+        "under_way": {},
         "claim_check_failed": False,
         "simulated": 0,
         "station_name": "line-3",
+        "line": "line-3",
         "operator": "a.person.with.a.long.name",
         "started_wall": 1.8e9,
         "stopped_t": 100.0,
@@ -161,11 +230,13 @@ def test_the_run_clock_says_which_clock_simulated_or_wall():
     station = {
         "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
         "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
-        "in_progress": 0, "claim_check_failed": False, "simulated": 0,
-        "station_name": "simulated-line",
+        "in_progress": 0, "under_way": {}, "claim_check_failed": False, "simulated": 0,
+        "station_name": "simulated-line", "line": "simulated-line (sim serve)",
         "operator": "ana", "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 6.0,
     }  # fmt: skip
-    dry = station | {"id": "20261201-201853-07f1", "simulated": 1, "stopped_t": 13743.0}
+    dry = station | {
+        "id": "20261201-201853-07f1", "simulated": 1, "stopped_t": 13743.0, "line": DRY_RUN_LINE
+    }  # fmt: skip
     console = Console(file=io.StringIO(), width=200)
     console.print(runs_table([station, dry], title="runs"))
     lines = console.file.getvalue().splitlines()

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from rich.console import Console
 
 from packline.cli import main
 from packline.cli.show import listed_events, measured_text, timeline, tools_table, verdict_text
-from packline.sequences.engine import RunStore
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, event_line
-from packline.sequences.engine.report import step_labels
+from packline.sequences.engine.report import IN_STEP_AT_PAUSE, step_labels
+
+Look = TypeVar("Look")
 
 
 @pytest.mark.parametrize(
@@ -323,3 +329,69 @@ def test_a_whole_wafer_id_names_its_wafer_and_the_longer_ids_it_ends_are_named(t
         "W06 is also the end of other wafers' ids, 101813-c46c-W06: packline wafer ID --db "
         f"{db.resolve()} with the whole id shows one"
     ) in words
+
+
+async def paused_dry_run(db: Path, look: Callable[[str], Look]) -> tuple[Look, Look]:
+    """A dry run of plasma-clean of 6 wafers, paused once its first batch (W01 to W04) has
+    started `plasma clean` while W05 and W06 wait for the chamber: what `look(run_id)` finds
+    as the pause takes hold (the step still under way) and once the step has ended (every
+    wafer waits), before the run resumes and completes. A live process (this one) drives it
+    throughout, as the command that paused it from another terminal finds it."""
+    store = RunStore(db)
+    engine: list = []
+    looks: list[Look] = []
+
+    def observe(event) -> None:
+        run_id, loop = event.run_id, asyncio.get_running_loop()
+        if event.kind == "step-started" and event.step == "plasma clean" and len(engine) == 1:
+            engine.append("pause requested")
+            engine[0].request("pause", "test", "ana")
+        elif event.kind == "paused":  # the run's record says so once the event is out
+            loop.call_soon(lambda: looks.append(look(run_id)))
+        elif event.kind == "step-finished" and event.step == "plasma clean" and len(looks) == 1:
+            looks.append(look(run_id))  # the batch's steps end together
+            loop.call_soon(engine[0].request, "resume", "test", "ana")
+
+    try:
+        prepared = prepare(RunRequest("plasma-clean", lot=6))
+        async with open_run(store, prepared, observers=[observe]) as running:
+            engine.append(running)
+            assert await running.run() == "completed"
+    finally:
+        store.close()
+    at_pause, after_step = looks
+    return at_pause, after_step
+
+
+async def test_a_paused_run_s_wafers_read_as_paused_and_one_in_a_step_says_so(tmp_path, capsys):
+    """A new user's trial: `show` of a run paused mid-lot listed every wafer `running`, with
+    no time on the line, as if the line were processing all of them while nothing moved (the
+    records say `running` from a wafer's task's start to its end). They read as the live
+    view shows them: a wafer in a step the pause waits for `running` in it, saying so, each
+    other one `paused` where it stands, each started one's time on the line so far."""
+    db = tmp_path / "runs.db"
+
+    def look(run_id: str) -> tuple[dict, str]:
+        capsys.readouterr()
+        assert main(["show", run_id, "--db", str(db), "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert main(["wafer", "W05", "--run", run_id, "--db", str(db)]) == 0
+        return report, capsys.readouterr().out
+
+    (at_pause, w05_at_pause), (after_step, _) = await paused_dry_run(db, look)
+    assert at_pause["run"]["status"] == "paused"
+    wafers = {w["wafer"]: w for w in at_pause["wafers"]}
+    in_step = f"in plasma clean{IN_STEP_AT_PAUSE}"
+    assert {w: (wafers[w]["status"], wafers[w]["reason"]) for w in wafers} == {
+        **{w: ("running", in_step) for w in ("W01", "W02", "W03", "W04")},
+        **{w: ("paused", "before its first step") for w in ("W05", "W06")},
+    }
+    assert wafers["W01"]["cycle_time_s"] == pytest.approx(at_pause["duration_s"])
+    assert wafers["W05"]["cycle_time_s"] is None  # not on the line yet
+    assert "): paused (before its first step)" in w05_at_pause
+    wafers = {w["wafer"]: w for w in after_step["wafers"]}
+    assert {w: (wafers[w]["status"], wafers[w]["reason"]) for w in wafers} == {
+        **{w: ("paused", "after plasma clean") for w in ("W01", "W02", "W03", "W04")},
+        **{w: ("paused", "before its first step") for w in ("W05", "W06")},
+    }
+    assert wafers["W01"]["cycle_time_s"] > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.sequences.engine.liveness import cut_off_reason
+from packline.sequences.engine.liveness import cut_off_reason, where_it_stands
 
 LABELS = {1: "load", 2: "plasma clean", 3: "unload"}
 
@@ -28,3 +28,12 @@ def step(step_id: int, status: str) -> dict:
 )  # fmt: skip
 def test_a_wafer_cut_off_is_in_the_last_step_it_started_or_after_it(steps, reason):
     assert cut_off_reason(steps, LABELS) == reason
+
+
+def test_a_wafer_of_a_run_still_driven_is_after_a_step_a_resume_closed():
+    """A step a resume closed `interrupted` has ended for the session that goes on: the wafer
+    stands after it (queued to run it again), not in it as a run cut off leaves it."""
+    steps = [step(1, "completed"), step(2, "interrupted")]
+    assert where_it_stands(steps, LABELS) == "after plasma clean"
+    assert where_it_stands([*steps, step(2, "running")], LABELS) == "in plasma clean"
+    assert where_it_stands([], LABELS) == "before its first step"
