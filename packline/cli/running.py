@@ -208,8 +208,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
         injector = _injector(
             args, method, run["recipe_text"], run["recipe_hash"], simulated=run["simulated"]
         )
+        unanswerable = None
         if not (run["simulated"] or args.confirmed_by or _interactive(args)):
-            _refuse_unanswerable(args, method, run["recipe_text"], run["recipe_hash"])
+            unanswerable = partial(
+                _refuse_unanswerable, args, method, run["recipe_text"], run["recipe_hash"]
+            )
         return asyncio.run(
             _drive(
                 args,
@@ -223,6 +226,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                     line_ready=injector.line_ready if injector else None,
                     refuse_uncleared=run["simulated"],
                     by=args.by,
+                    before_driving=unanswerable,
                 ),
                 injector,
             )

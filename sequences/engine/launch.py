@@ -308,6 +308,7 @@ async def open_resume(
     line_ready: Callable[[SimulatedLine], None] | None = None,
     refuse_uncleared: bool = False,
     by: str | None = None,
+    before_driving: Callable[[], None] | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine that continues run `run_ref` from its records (see `plan.py` for the rules),
     on the station the run last drove, or on the station file `station_path` (the same tools,
@@ -315,7 +316,9 @@ async def open_resume(
     fresh simulated line, handed to `line_ready` once it serves. `refuse_uncleared`: refuse
     while a tool waits for a clear (`clearances.refuse_uncleared_dry_resume`: a dry run's
     command line), instead of holding the wafers that need it. `by`: who resumes it (the session's
-    operator; default the run's operator)."""
+    operator; default the run's operator). `before_driving` is called once the run is known to
+    have something to resume and before any tool is taken or touched: a caller's own refusal
+    (a command line's, of a resume nobody can answer at)."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
     if is_alive(run):
@@ -337,6 +340,8 @@ async def open_resume(
         raise BadInput(idle)
     if refuse_uncleared:
         refuse_uncleared_dry_resume(store, run_id)
+    if before_driving is not None:
+        before_driving()
     recipe = recorded_recipe(store, method, run)
     session = run["sessions"] + 1
     # the run clock goes on where its records end (an earlier session's end, or its last step)

@@ -11,6 +11,8 @@ import pytest
 from packline.cli import main
 from packline.sequences.engine import RunStore, schedule
 
+from ...sequences.processes import Served
+
 
 @pytest.fixture
 def db(tmp_path, monkeypatch) -> Path:
@@ -150,6 +152,19 @@ def test_a_station_run_resumed_where_nobody_can_answer_is_refused_as_its_start_i
     resumed = ["resume", run_id, "--station", str(station), "--confirmed-by", "ci", "--quiet"]
     assert main(resumed) == 1  # answered in advance: resumed, to its tools, unreachable still
     assert f"run {run_id} not resumed: plasma_cleaner at " in capsys.readouterr().err
+
+
+def test_a_station_run_with_nothing_to_resume_says_so_first(db, tmp_path, capsys):
+    """A trial's resume of a completed station run was told to add --confirmed-by, and only
+    then that there was nothing to resume."""
+    with Served(tmp_path / "line.yaml", "--time-scale", "300", "--for", "600") as served:
+        run = ["run", "plasma-clean", "--station", str(served.station), "--lot", "1"]
+        assert main([*run, "--confirmed-by", "ci", "--quiet", "--json"]) == 0
+        run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+        assert main(["resume", run_id]) == 2  # stdin: pytest's, and no --confirmed-by
+    err = capsys.readouterr().err
+    assert f"run {run_id} is completed: nothing to resume" in err
+    assert "--confirmed-by" not in err
 
 
 def test_a_station_run_whose_confirmations_cannot_be_known_goes_on_saying_so(
