@@ -106,6 +106,15 @@ class RunRecords:
         """One row per wafer of the lot: position, status, why held, its clocks."""
         return _frame(self.store.wafers(self.run_id), self.store.columns("wafers"))
 
+    def wafer_named(self, ref: str) -> str:
+        """The id of this run's workpiece that `ref` names, by the rule every command that
+        takes a wafer of a run reads it by (`RunDatabase.resolve_wafer`: a whole id, or a
+        unique end of one): one of its lot's wafers, or a workpiece with a twin beside them (a
+        board, a die wafer); bad input naming the run's wafers otherwise, on real tools as in
+        a dry run."""
+        twins = sorted({row["wafer_id"] for row in self.store.twin_snapshots(self.run_id)})
+        return self.store.resolve_wafer(ref, self.run_id, beside=twins)
+
     def steps(self) -> pd.DataFrame:
         """One row per step of each wafer (and per stage and batch around them): its key, name,
         label (`step_labels`: the name, `inspect bump heights #2` for the second run of a step

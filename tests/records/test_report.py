@@ -207,12 +207,38 @@ def test_the_lots_wafer_is_mapped_not_the_board_beside_it(tmp_path, capsys):
 
 
 def test_a_wafer_the_run_does_not_have_is_bad_input(records, run_db, tmp_path, capsys):
-    with pytest.raises(BadInput, match="no twin of it; its wafers: W01, W02"):
+    refused = r"has no wafer 'W07'; its wafers: W01, W02 \(did you mean 'W01' or 'W02'\?\)$"
+    with pytest.raises(BadInput, match=refused):
         render_report(records, wafer="W07")
     out = tmp_path / "r.html"
     assert main(["report", "last", "--db", str(run_db), "--out", str(out), "--wafer", "W7"]) == 2
-    assert "W7" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"packline: error: run {records.run_id} has no wafer 'W7'; its wafers: W01, W02\n"
+    )
     assert not out.exists()
+
+
+def test_a_station_runs_report_refuses_a_wafer_it_does_not_have(tmp_path, add_run, capsys):
+    """A run on real tools has no twin to map, but `--wafer` is still checked as the dry run's
+    is (it had written the report as if nothing were wrong), and a unique end of an id names
+    its wafer, as `disposition` and `wafer` take it."""
+    db, out = tmp_path / "runs.db", tmp_path / "r.html"
+    store = RunStore(db)
+    wafers = [f"131009-3f5e-W0{n}" for n in range(1, 5)]
+    add_run(store, "20261203-131009-3f5e", wafers)
+    store.close()
+    report = ["report", "last", "--db", str(db), "--out", str(out)]
+    assert main([*report, "--wafer", "W99"]) == 2
+    assert capsys.readouterr().err == (
+        "packline: error: run 20261203-131009-3f5e has no wafer 'W99'; its wafers: "
+        f"{', '.join(wafers)}\n"
+    )
+    assert not out.exists()
+    assert main([*report, "--wafer", "W3"]) == 2
+    assert capsys.readouterr().err.endswith("-W04 (did you mean 'W03'?)\n")
+    assert not out.exists()
+    assert main([*report, "--wafer", "W03", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] == str(out)
 
 
 def test_tools_names_the_bottleneck(run_db, records, capsys):

@@ -304,8 +304,8 @@ def test_a_wafer_in_no_run_is_refused_with_the_ids_spelt_closest(tmp_path, capsy
     )
     assert main(["wafer", "101813-c46c-W60", "--run", run, "--db", str(db)]) == 2
     assert capsys.readouterr().err == (
-        f"packline: error: wafer '101813-c46c-W60': not in run {run} (did you mean "
-        "'101813-c46c-W06'?)\n"
+        f"packline: error: run {run} has no wafer '101813-c46c-W60'; its wafers: "
+        "101813-c46c-W05, 101813-c46c-W06 (did you mean '101813-c46c-W06'?)\n"
     )
 
 
