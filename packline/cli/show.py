@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
+from packline.sequences.engine.confirmations import answer_text
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, event_line
@@ -172,7 +173,8 @@ def timeline(
     cured together share), status and error, then each measurement it took
     against its limits with its verdict and margin (and its attempt, where the step took it again:
     `measurement_attempts`), each alarm it raised, and each operator confirmation asked of the
-    wafer with its answer (a wafer held for want of one had read as if nothing stopped it). A
+    wafer with its answer in words (`answer_text`; a wafer held for want of one had read as if
+    nothing stopped it). A
     step recorded more than once (failed,
     then reworked or replayed by a resume) says which attempt and session each run of it is:
     `step plasma clean (attempt 2, session 2)` (`record_markers`). A wafer that never
@@ -196,7 +198,10 @@ def timeline(
         for m, a in zip(measurements, attempts, strict=True)
     ]
     rows += [(a, a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
-    rows += [(c, c["t"], "confirmation", c["prompt"], confirmation_text(c)) for c in confirmations]
+    rows += [
+        (c, c["t"], "confirmation", c["prompt"], answer_text(c["confirmed"], c["by"]))
+        for c in confirmations
+    ]
     in_order = step_order(steps)
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
@@ -206,13 +211,6 @@ def timeline(
             "the run goes on, or held, stopped or cut off before it)"
         )
     return table
-
-
-def confirmation_text(confirmation: dict[str, Any]) -> str:
-    """An operator confirmation's answer, and whose: `confirmed by ana (at the terminal)`,
-    `declined by no operator`."""
-    answer = "confirmed" if confirmation["confirmed"] else "declined"
-    return f"{answer} by {confirmation['by']}"
 
 
 def record_markers(steps: list[dict[str, Any]]) -> list[str]:

@@ -29,6 +29,7 @@ import time
 from enum import StrEnum
 from typing import Any
 
+from .confirmations import IN_ADVANCE
 from .errors import BadInput
 from .liveness import driver_text, is_alive
 from .records import RunStore, db_option
@@ -163,11 +164,6 @@ def disposition_command(
     known, quoted as a command; `db_option` (`db_option` of the records' path, in a printed
     hint) ends it."""
     return f"`packline disposition {run_id} {wafer} {decisions} --by {by} --reason TEXT{db_option}`"
-
-
-#: How a confirmation answered in advance (`--confirmed-by NAME`) is recorded after the name
-#: (the confirmations table's `by`): the hints read the name back from it.
-IN_ADVANCE = " (in advance, --confirmed-by)"
 
 
 def resume_command(

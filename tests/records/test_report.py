@@ -367,3 +367,30 @@ def test_a_tools_alarms_are_marked_on_its_traces():
         assert [(s.location, s.line_color) for s in marks] == [(1.5, ALARM_COLOUR)]
     unmarked = trace_panel("plasma_cleaner", samples, {})
     assert not any(isinstance(s, Span) for plot, _, _ in unmarked.children for s in plot.center)
+
+
+def test_the_confirmations_say_in_words_who_answered_and_how(alarmed_run):
+    """The report's confirmations table read `confirmed 1` (the records' value): each answer
+    says in words who gave it and how, as `show` does, at the step that asked it."""
+    where = {"run_id": "R1", "wafer_id": "W1", "wall": 0.0, "t": 50.0, "prompt": "W1 seated"}
+    step = alarmed_run.steps()["id"].iloc[-1]
+    alarmed_run.store.add_rows(
+        "confirmations",
+        [
+            {
+                **where,
+                "step_id": int(step),
+                "confirmed": 1,
+                "by": "ana (in advance, --confirmed-by)",
+            },
+            {**where, "step_id": None, "confirmed": 0, "by": "no operator"},
+        ],
+    )
+    page = render_report(alarmed_run)
+    section = page[page.index("<h3>Operator confirmations (2)</h3>") :]
+    section = section[: section.index("</table>")]
+    assert "<th>answer</th>" in section
+    assert "<th>confirmed</th>" not in section
+    assert "<td>confirmed by ana in advance (--confirmed-by ana)</td>" in section
+    assert "<td>declined: no operator was there to answer it</td>" in section
+    assert "<td>use oven</td>" in section  # the step that asked it

@@ -247,7 +247,7 @@ def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
     assert [row[1:] for row in rows] == [
         ("step open door", "wet_bench", "completed"),
         ("step load", "wet_bench, batch b7-s1", "completed"),  # which wafers went in together
-        ("confirmation", "wafers W01 seated", "declined by no operator"),
+        ("confirmation", "wafers W01 seated", "declined: no operator was there to answer it"),
         ("step close door", "wet_bench", "completed"),
     ]
 
@@ -323,3 +323,25 @@ def test_a_whole_wafer_id_names_its_wafer_and_the_longer_ids_it_ends_are_named(t
         "W06 is also the end of other wafers' ids, 101813-c46c-W06: packline wafer ID --db "
         f"{db.resolve()} with the whole id shows one"
     ) in words
+
+
+def test_a_confirmations_answer_says_in_words_who_gave_it_and_how():
+    """`show`, `wafer` and the report read each answer the same way: who confirmed, and how
+    (at the terminal, or in advance with `--confirmed-by NAME`), not the recorded code."""
+    answers = [
+        (1, "ana (at the terminal)", "confirmed by ana, answered at the terminal"),
+        (0, "ana (at the terminal)", "declined by ana, answered at the terminal"),
+        (1, "bo (in advance, --confirmed-by)", "confirmed by bo in advance (--confirmed-by bo)"),
+        (0, "no operator", "declined: no operator was there to answer it"),
+        (0, "no answer", "declined: nobody answered at the terminal within an hour"),
+        (1, "auto (dry run)", "confirmed automatically (a dry run asks no operator)"),
+        (1, "ci", "confirmed by ci"),  # another answerer (a test's), as recorded
+    ]
+    steps = [_step(1, "load#0", 0.0, started_wall=100.0)]
+    asked = [
+        {"step_id": 1, "t": 0.0, "wall": 100.0 + n, "prompt": "seated", "confirmed": c, "by": by}
+        for n, (c, by, _) in enumerate(answers)
+    ]
+    table = timeline(labelled(steps), [], [], asked).__rich__()
+    statuses = [str(cell) for cell in table.columns[3].cells][1:]
+    assert statuses == [words for _, _, words in answers]
