@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -21,6 +21,7 @@ from packline.sequences.engine.report import (
     run_report,
     step_keys,
     step_order,
+    tool_waits,
     wafer_history,
 )
 from packline.units import figure_text
@@ -105,6 +106,7 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
             own(report["measurements"]),
             own(report["alarms"]),
             own(report["confirmations"]),
+            tool_waits(report["events"], report["steps"], wafer_id),
         )
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
@@ -166,6 +168,7 @@ def timeline(
     measurements: list[dict[str, Any]],
     alarms: list[dict[str, Any]],
     confirmations: list[dict[str, Any]],
+    waits: Sequence[dict[str, Any]] = (),
 ) -> DataTable:
     """One wafer's records step by step (`step_order`): each step by the label its record
     carries (the run's `step_labels`: `inspect bump heights #2` for the second run of a step
@@ -174,7 +177,9 @@ def timeline(
     against its limits with its verdict and margin (and its attempt, where the step took it again:
     `measurement_attempts`), each alarm it raised, and each operator confirmation asked of the
     wafer with its answer in words (`answer_text`; a wafer held for want of one had read as if
-    nothing stopped it). A
+    nothing stopped it), and the `waits` (`tool_waits`): each hold of the wafer for want of a
+    tool, what brought the tool back and the resume that ran it again (its steps had read with
+    a gap and no reason). A
     step recorded more than once (failed,
     then reworked or replayed by a resume) says which attempt and session each run of it is:
     `step plasma clean (attempt 2, session 2)` (`record_markers`). A wafer that never
@@ -202,6 +207,7 @@ def timeline(
         (c, c["t"], "confirmation", c["prompt"], answer_text(c["confirmed"], c["by"]))
         for c in confirmations
     ]
+    rows += [(w, w["t"], w["what"], w["detail"], w["status"]) for w in waits]
     in_order = step_order(steps)
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
@@ -278,7 +284,13 @@ def print_wafer(
             highlight=False,
         )
         console.print(
-            timeline(entry["steps"], entry["measurements"], entry["alarms"], entry["confirmations"])
+            timeline(
+                entry["steps"],
+                entry["measurements"],
+                entry["alarms"],
+                entry["confirmations"],
+                entry["tool_waits"],
+            )
         )
         for d in entry["dispositions"]:
             console.print(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from .claim_check import margin_columns, overall, what_did_not_pass
+from .clearances import service_event
 from .eta import run_clock
 from .liveness import DRIVEN, INTERRUPTED, cut_off_reason, is_cut_off, last_record, shown_run
 from .recorded_station import time_scale_of
@@ -57,6 +58,71 @@ def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[
         return (row["t"], row["wall"], 1, row["t"])
 
     return key
+
+
+#: What a wafer's timeline calls its hold for want of a tool (`tool_waits`).
+HELD_FOR_A_TOOL = "held for want of a tool"
+
+
+def tool_waits(
+    events: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]], wafer_id: str
+) -> list[dict[str, Any]]:
+    """Each time wafer `wafer_id` was held for want of a tool (its `held` event says
+    `tool_unavailable`: no tool of a kind it needed was in service), and what ran it again,
+    as rows of its timeline (`show`, `wafer`), where its steps alone had left a gap and no
+    reason: the hold, with its reason; the event that brought back in service one of the tools
+    out of service when it was held (`clearances.service_event`): a clear, saying by whom, or
+    a resume's recovery; and the resume that ran it again, where a later session did. Read
+    from the run's events (`RunStore.events`, in id order) and the wafer's step records after
+    the hold (where it ran again); no record of its own. Each row: `t` and `wall` (where it
+    falls among the steps, `step_order`), `what`, `detail`, `status`."""
+    own = sorted(
+        (s for s in steps if s["wafer_id"] == wafer_id and s["kind"] != "batch"),
+        key=lambda step: step["started_wall"],
+    )
+    sessions = {e["session"]: e for e in events if e["kind"] == "run-started"}
+    out: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    waiting: tuple[dict[str, Any], set[str]] | None = None  # the hold, the tools out then
+    for event in events:
+        back = service_event(out, event)
+        if (
+            event["kind"] == "held"
+            and event["wafer_id"] == wafer_id
+            and event["data"].get("tool_unavailable")
+        ):
+            waiting = (event, set(out))
+            rows.append(_wait_row(event, HELD_FOR_A_TOOL, event["message"], "held"))
+        elif waiting is not None and back is not None and back in (waiting[1] or {back}):
+            hold, waiting = waiting[0], None
+            again = next((s for s in own if s["started_wall"] >= event["wall"]), None)
+            later = again is not None and again["session"] > hold["session"]
+            what = f"{back} cleared" if event["kind"] == "tool-cleared" else f"{back} recovered"
+            if again is not None and again["session"] == event["session"]:
+                status = "back in service: runs the wafer again"
+            elif later or "run_status" in event["data"]:  # cleared while the run was stopped
+                status = "back in service for the run's resume"
+            else:
+                status = "back in service"
+            rows.append(_wait_row(event, what, event["message"], status))
+            resume = sessions.get(again["session"]) if again is not None and later else None
+            if resume is not None:
+                ran = "runs the wafer again" if resume["session"] != event["session"] else "resumed"
+                rows.append(_wait_row(resume, "run resumed", resume["message"], ran))
+    return rows
+
+
+def _wait_row(event: dict[str, Any], what: str, detail: str, status: str) -> dict[str, Any]:
+    """A row of a wafer's timeline read from a run's `event` (`tool_waits`): of no step, at
+    the event's clocks."""
+    return {
+        "step_id": None,
+        "t": event["t"],
+        "wall": event["wall"],
+        "what": what,
+        "detail": detail,
+        "status": status,
+    }
 
 
 def step_labels(steps: Sequence[dict[str, Any]]) -> dict[int, str]:
@@ -274,7 +340,7 @@ def wafer_measurements(
 def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
     """Everything the records hold about one wafer id, run by run, oldest first: the wafer id,
     the run, the wafer's outcome, its steps, measurements, alarms, confirmations and
-    dispositions."""
+    dispositions, and its holds for want of a tool with what ran it again (`tool_waits`)."""
     history = []
     for run_id in store.runs_of_wafer(wafer_id):
         run = store.run(run_id)
@@ -311,6 +377,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "alarms": own(store.table("alarms", run_id)),
                 "confirmations": own(store.table("confirmations", run_id)),
                 "dispositions": own(store.table("dispositions", run_id)),
+                "tool_waits": tool_waits(store.events(run_id), steps, wafer_id),
             }
         )
     return history

@@ -9,11 +9,24 @@ import pytest
 from rich.console import Console
 
 from packline.cli import main
-from packline.cli.show import listed_events, measured_text, timeline, tools_table, verdict_text
-from packline.sequences.engine import RunStore
+from packline.cli.show import (
+    listed_events,
+    measured_text,
+    print_run,
+    timeline,
+    tools_table,
+    verdict_text,
+)
+from packline.clock import ScaledClock
+from packline.sequences.engine import RunStore, open_resume
+from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, event_line
-from packline.sequences.engine.report import step_labels
+from packline.sequences.engine.report import run_report, step_labels
+from packline.sim_instruments.line import SimulatedLine
+
+from ...sequences.engine.test_unserved import alarmed_station_run, order
+from ...sequences.test_resume_station import confirm_yes
 
 
 @pytest.mark.parametrize(
@@ -345,3 +358,93 @@ def test_a_confirmations_answer_says_in_words_who_gave_it_and_how():
     table = timeline(labelled(steps), [], [], asked).__rich__()
     statuses = [str(cell) for cell in table.columns[3].cells][1:]
     assert statuses == [words for _, _, words in answers]
+
+
+def _wafer_rows(store: RunStore, run_id: str, wafer: str) -> list[tuple[str, ...]]:
+    """The rows of wafer `wafer`'s (its number in the lot) timeline as `show` prints it: what,
+    detail and status."""
+    printed = io.StringIO()
+    print_run(Console(file=printed, width=1000), run_report(store, run_id), store)
+    lines = printed.getvalue().splitlines()
+    start = next(
+        n
+        for n, line in enumerate(lines)
+        if line.strip().startswith("wafer ") and f"-{wafer}: " in line
+    )
+    rows: list[list[str]] = []
+    for line in lines[start + 4 :]:
+        if not line.startswith("│"):
+            break
+        at, *cells = (cell.strip() for cell in line.split("│")[1:5])
+        if at or not rows:
+            rows.append(cells)
+        else:  # a cell wrapped onto the next line
+            rows[-1] = [" ".join(filter(None, pair)) for pair in zip(rows[-1], cells, strict=True)]
+    return [tuple(row) for row in rows]
+
+
+async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(tmp_path):
+    """W05 and W06 were held at once for want of the plasma chamber (out of service after an
+    alarm under W01-W04); the operator ended the run, cleared the chamber and resumed it, and
+    they ran. `show`'s timeline of W05 had read as if it simply started late: it says it was
+    held for want of the tool, that the clear put the tool back, and that the resume ran it."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+            def operator(engine, event) -> None:
+                if event.kind == "waiting-for-clear":
+                    order(engine, "terminate")
+
+            run_id, _ = await alarmed_station_run(store, tmp_path, line, operator)
+            line.tools["plasma_cleaner"].clear_fault("rf_mismatch")
+            assert record_clearance(store, run_id, "plasma_cleaner", "ana") is not None
+            async with open_resume(store, run_id, confirm=confirm_yes, by="bo") as resumed:
+                assert await resumed.run() == "held"
+        rows = _wafer_rows(store, run_id, "W05")
+    finally:
+        store.close()
+    held, cleared, resumed, first = rows[:4]
+    assert held[0] == "held for want of a tool"
+    assert held[1].startswith("no plasma_cleaner in service: plasma_cleaner is out of service")
+    assert held[2] == "held"
+    assert cleared == (
+        "plasma_cleaner cleared",
+        "plasma_cleaner cleared by ana while the run was held: the resume puts it back in service",
+        "back in service for the run's resume",
+    )
+    assert resumed == (
+        "run resumed",
+        "plasma-clean session 2, resumed by bo",
+        "runs the wafer again",
+    )
+    assert first[0] == "step open door #1"
+    assert all(row[0].startswith(("step ", "measured ", "confirmation")) for row in rows[3:])
+
+
+async def test_a_wafer_held_for_want_of_a_tool_cleared_while_the_run_goes_on(tmp_path):
+    """The clear from another terminal while the run waits runs W05 again in that session:
+    its timeline says it was held, and that the clear put the tool back and ran it again."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+            def operator(engine, event) -> None:
+                if event.kind == "waiting-for-clear":
+                    line.tools["plasma_cleaner"].clear_fault("rf_mismatch")
+                    order(engine, "clear-tool", tool="plasma_cleaner")
+
+            run_id, _ = await alarmed_station_run(store, tmp_path, line, operator)
+        rows = _wafer_rows(store, run_id, "W05")
+        untouched = _wafer_rows(store, run_id, "W01")  # held by its own step's failure
+    finally:
+        store.close()
+    held, cleared, first = rows[:3]
+    assert held[0] == "held for want of a tool"
+    assert cleared == (
+        "plasma_cleaner cleared",
+        "plasma_cleaner back in service, cleared by ana",
+        "back in service: runs the wafer again",
+    )
+    assert first[0] == "step open door #1"
+    assert not any(row[0] == "held for want of a tool" for row in untouched)
