@@ -70,45 +70,53 @@ def tool_waits(
     """Each time wafer `wafer_id` was held for want of a tool (its `held` event says
     `tool_unavailable`: no tool of a kind it needed was in service), and what ran it again,
     as rows of its timeline (`show`, `wafer`), where its steps alone had left a gap and no
-    reason: the hold, with its reason; the event that brought back in service one of the tools
-    out of service when it was held (`clearances.service_event`): a clear, saying by whom, or
-    a resume's recovery; and the resume that ran it again, where a later session did. Read
-    from the run's events (`RunStore.events`, in id order) and the wafer's step records after
-    the hold (where it ran again); no record of its own. Each row: `t` and `wall` (where it
-    falls among the steps, `step_order`), `what`, `detail`, `status`."""
+    reason: the hold, with its reason; the first event after it that brought back in service
+    one of the tools it waited for (the hold's `tools`; of a hold recorded before it named
+    them, those out of service then; `clearances.service_event`): a clear, or a resume's
+    recovery of a tool whose recovery had failed; and the resume that ran it again, where a
+    later session did (also after a hold that waited for no tool out of service: none was
+    given to it within the tool wait). Read from the run's events (`RunStore.events`, in id
+    order) and the wafer's step records after the hold (where it ran again); no record of its
+    own. Each row: `t` and `wall` (where it falls among the steps, `step_order`), `what`,
+    `detail`, `status`."""
     own = sorted(
         (s for s in steps if s["wafer_id"] == wafer_id and s["kind"] != "batch"),
         key=lambda step: step["started_wall"],
     )
     sessions = {e["session"]: e for e in events if e["kind"] == "run-started"}
     out: dict[str, dict[str, Any]] = {}
-    rows: list[dict[str, Any]] = []
-    waiting: tuple[dict[str, Any], set[str]] | None = None  # the hold, the tools out then
+    holds: list[tuple[dict[str, Any], set[str]]] = []  # each hold, the tools it waited for
+    backs: list[tuple[dict[str, Any], str]] = []  # each event that brought a tool back
     for event in events:
         back = service_event(out, event)
+        if back is not None:
+            backs.append((event, back))
         if (
             event["kind"] == "held"
             and event["wafer_id"] == wafer_id
             and event["data"].get("tool_unavailable")
         ):
-            waiting = (event, set(out))
-            rows.append(_wait_row(event, HELD_FOR_A_TOOL, event["message"], "held"))
-        elif waiting is not None and back is not None and back in (waiting[1] or {back}):
-            hold, waiting = waiting[0], None
-            again = next((s for s in own if s["started_wall"] >= event["wall"]), None)
-            later = again is not None and again["session"] > hold["session"]
-            what = f"{back} cleared" if event["kind"] == "tool-cleared" else f"{back} recovered"
-            if again is not None and again["session"] == event["session"]:
+            holds.append((event, set(event["data"].get("tools", out))))
+    rows: list[dict[str, Any]] = []
+    for hold, tools in holds:
+        rows.append(_wait_row(hold, HELD_FOR_A_TOOL, hold["message"], "held"))
+        again = next((s for s in own if s["started_wall"] >= hold["wall"]), None)
+        brought = next((e for e, tool in backs if e["id"] > hold["id"] and tool in tools), None)
+        if brought is not None:
+            tool = brought["tool"]
+            what = f"{tool} cleared" if brought["kind"] == "tool-cleared" else f"{tool} recovered"
+            if again is not None and again["session"] == brought["session"]:
                 status = "back in service: runs the wafer again"
-            elif later or "run_status" in event["data"]:  # cleared while the run was stopped
+            elif again is not None or "run_status" in brought["data"]:  # while the run stopped
                 status = "back in service for the run's resume"
             else:
                 status = "back in service"
-            rows.append(_wait_row(event, what, event["message"], status))
-            resume = sessions.get(again["session"]) if again is not None and later else None
-            if resume is not None:
-                ran = "runs the wafer again" if resume["session"] != event["session"] else "resumed"
-                rows.append(_wait_row(resume, "run resumed", resume["message"], ran))
+            rows.append(_wait_row(brought, what, brought["message"], status))
+        resume = sessions.get(again["session"]) if again is not None else None
+        if resume is not None and again is not None and again["session"] > hold["session"]:
+            resumed = brought is not None and brought["session"] == resume["session"]
+            status = "resumed" if resumed else "runs the wafer again"
+            rows.append(_wait_row(resume, "run resumed", resume["message"], status))
     return rows
 
 
