@@ -13,8 +13,9 @@ take what the other must read (a SCPI tool's error queue); the run's own view of
 during the check is refused, naming it, for the seconds it takes. The tools are checked at
 once, each bounded by `timeout_s`; a tool that cannot be reached is reported with the reason,
 and the others still are. An interlock open is a problem only where the tool's spec says it
-must be made at rest (`Made.at_rest`: a supply or set-up no step of a lot makes). A station's `capacity` above what the tool takes at once is a problem
-too (`capacity_problem`), which a run also refuses before any wafer moves.
+must be made at rest (`Made.at_rest`: a supply or set-up no step of a lot makes). A station's
+`capacity` above what the tool takes at once is a problem too (`capacity_problem`), which a run
+also refuses before any wafer moves.
 """
 
 from __future__ import annotations
