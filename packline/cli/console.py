@@ -27,8 +27,8 @@ from rich.segment import ControlType
 from rich.text import Text
 
 from packline.sequences.engine import ConfirmFn, Engine, LiveView
+from packline.sequences.engine.confirmations import AT_THE_TERMINAL, IN_ADVANCE, NO_ANSWER
 from packline.sequences.engine.control import RunState
-from packline.sequences.engine.dispositions import IN_ADVANCE
 from packline.sequences.engine.errors import NO_OPERATOR
 
 #: How long an operator has to answer a confirmation on real tools (wall seconds).
@@ -270,10 +270,10 @@ class OperatorConsole:
             try:
                 answer = await lines.ask(question, lambda line: line in YES + NO, "not y or n.")
             except TimeoutError:
-                return False, "no answer"
+                return False, NO_ANSWER
             except EOFError:
                 return False, NO_OPERATOR
-            return answer in YES, f"{self._operator} (at the terminal)"
+            return answer in YES, self._operator + AT_THE_TERMINAL
 
         return confirm
 

@@ -117,9 +117,10 @@ def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:
             )
     if store is None:
         return
+    if args.wafer is not None:  # a whole id or a unique end of one, as `wafer` reads it
+        args.wafer = store.resolve_wafer(args.wafer)
     for option, value, why in (
         ("recipe", args.recipe, _no_recipe),
-        ("wafer", args.wafer, _no_wafer),
         ("lot", args.lot, _no_lot),
     ):
         if value is not None and not store.runs(1, **{option: value}):
@@ -141,10 +142,6 @@ def _no_recipe(store: RunStore, given: str) -> str:
         else f"of that name (a sha256's start is of {HASH_PREFIX_MIN} hex digits or more)"
     )
     return f"no run of a recipe {read} in {store.path}; {_named('recipes', recipes)}"
-
-
-def _no_wafer(store: RunStore, wafer: str) -> str:
-    return f"no run of {store.path} had wafer {wafer!r}"
 
 
 def _no_lot(store: RunStore, lot: str) -> str:
@@ -228,7 +225,12 @@ def _runs_arguments(runs: argparse.ArgumentParser) -> None:
         help="only runs with this status (as shown: a run nobody drives any more is interrupted)",
     )
     add_recipe_filter(runs, "only runs of this recipe")
-    runs.add_argument("--wafer", metavar="WAFER", help="only runs that had this wafer id")
+    runs.add_argument(
+        "--wafer",
+        metavar="WAFER",
+        help="only runs that had this wafer id (or the id it is the end of alone, as W06 of a "
+        "station lot's 101813-c46c-W06)",
+    )
     runs.add_argument("--lot", metavar="LOT", help="only runs of this lot id")
     runs.add_argument(
         "--since", type=local_date, metavar="YYYY-MM-DD", help="only runs started on or after"

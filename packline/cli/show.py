@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
+from packline.sequences.engine.confirmations import answer_text
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, event_line
@@ -20,6 +21,7 @@ from packline.sequences.engine.report import (
     run_report,
     step_keys,
     step_order,
+    tool_waits,
     wafer_history,
 )
 from packline.units import figure_text
@@ -103,6 +105,7 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
             own(report["measurements"]),
             own(report["alarms"]),
             own(report["confirmations"]),
+            tool_waits(report["events"], report["steps"], wafer_id),
         )
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
@@ -164,6 +167,7 @@ def timeline(
     measurements: list[dict[str, Any]],
     alarms: list[dict[str, Any]],
     confirmations: list[dict[str, Any]],
+    waits: Sequence[dict[str, Any]] = (),
 ) -> DataTable:
     """One wafer's records step by step (`step_order`): each step by the label its record
     carries (the run's `step_labels`: `inspect bump heights #2` for the second run of a step
@@ -171,7 +175,10 @@ def timeline(
     cured together share), status and error, then each measurement it took
     against its limits with its verdict and margin (and its attempt, where the step took it again:
     `measurement_attempts`), each alarm it raised, and each operator confirmation asked of the
-    wafer with its answer (a wafer held for want of one had read as if nothing stopped it). A
+    wafer with its answer in words (`answer_text`; a wafer held for want of one had read as if
+    nothing stopped it), and the `waits` (`tool_waits`): each hold of the wafer for want of a
+    tool, what brought the tool back and the resume that ran it again (its steps had read with
+    a gap and no reason). A
     step recorded more than once (failed,
     then reworked or replayed by a resume) says which attempt and session each run of it is:
     `step plasma clean (attempt 2, session 2)` (`record_markers`). A wafer that never
@@ -195,7 +202,11 @@ def timeline(
         for m, a in zip(measurements, attempts, strict=True)
     ]
     rows += [(a, a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
-    rows += [(c, c["t"], "confirmation", c["prompt"], confirmation_text(c)) for c in confirmations]
+    rows += [
+        (c, c["t"], "confirmation", c["prompt"], answer_text(c["confirmed"], c["by"]))
+        for c in confirmations
+    ]
+    rows += [(w, w["t"], w["what"], w["detail"], w["status"]) for w in waits]
     in_order = step_order(steps)
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
@@ -205,13 +216,6 @@ def timeline(
             "the run goes on, or held, stopped or cut off before it)"
         )
     return table
-
-
-def confirmation_text(confirmation: dict[str, Any]) -> str:
-    """An operator confirmation's answer, and whose: `confirmed by ana (at the terminal)`,
-    `declined by no operator`."""
-    answer = "confirmed" if confirmation["confirmed"] else "declined"
-    return f"{answer} by {confirmation['by']}"
 
 
 def record_markers(steps: list[dict[str, Any]]) -> list[str]:
@@ -278,7 +282,13 @@ def print_wafer(
             highlight=False,
         )
         console.print(
-            timeline(entry["steps"], entry["measurements"], entry["alarms"], entry["confirmations"])
+            timeline(
+                entry["steps"],
+                entry["measurements"],
+                entry["alarms"],
+                entry["confirmations"],
+                entry["tool_waits"],
+            )
         )
         for d in entry["dispositions"]:
             console.print(

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
+from packline.sequences.engine.confirmations import answer_text
 from packline.sequences.engine.report import measurement_attempts, step_keys, step_labels
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.snapshot import read_snapshot
@@ -106,6 +107,15 @@ class RunRecords:
         """One row per wafer of the lot: position, status, why held, its clocks."""
         return _frame(self.store.wafers(self.run_id), self.store.columns("wafers"))
 
+    def wafer_named(self, ref: str) -> str:
+        """The id of this run's workpiece that `ref` names, by the rule every command that
+        takes a wafer of a run reads it by (`RunDatabase.resolve_wafer`: a whole id, or a
+        unique end of one): one of its lot's wafers, or a workpiece with a twin beside them (a
+        board, a die wafer); bad input naming the run's wafers otherwise, on real tools as in
+        a dry run."""
+        twins = sorted({row["wafer_id"] for row in self.store.twin_snapshots(self.run_id)})
+        return self.store.resolve_wafer(ref, self.run_id, beside=twins)
+
     def steps(self) -> pd.DataFrame:
         """One row per step of each wafer (and per stage and batch around them): its key, name,
         label (`step_labels`: the name, `inspect bump heights #2` for the second run of a step
@@ -152,8 +162,20 @@ class RunRecords:
         return self._table("events")
 
     def confirmations(self) -> pd.DataFrame:
-        """One row per operator confirmation asked of a wafer: the prompt, yes or no, by whom."""
-        return self._table("confirmations")
+        """One row per operator confirmation asked of a wafer: the step that asked it
+        (`step_id`, and its label `step`, as `measurements` gives it; empty for one asked
+        between steps), the prompt, yes or no (`confirmed`, 1 or 0) and by whom as recorded
+        (`by`), and `answer`: all of that in words, who answered and how (`answer_text`:
+        `confirmed by ana, answered at the terminal`)."""
+        frame = self._table("confirmations")
+        steps = self.store.table("steps", self.run_id)
+        after_step_id = list(frame.columns).index("step_id") + 1
+        frame.insert(after_step_id, "step", frame["step_id"].map(step_labels(steps)))
+        answers = [
+            answer_text(c, by) for c, by in zip(frame["confirmed"], frame["by"], strict=True)
+        ]
+        frame.insert(list(frame.columns).index("by") + 1, "answer", answers)
+        return frame
 
     def claim_checks(self) -> pd.DataFrame:
         """A dry run's claim check: one row per condition, with sites checked and passing, the

@@ -79,7 +79,8 @@ section { margin-top: 2em; }
 
 
 def write_report(records: RunRecords, path: str | Path, *, wafer: str | None = None) -> Path:
-    """Write the run's report to `path` (an .html file; its folder must exist); the path."""
+    """Write the run's report to `path` (an .html file; its folder must exist), its maps of
+    `wafer` (`render_report`); the path. A `wafer` the run does not have writes nothing."""
     return save_page(render_report(records, wafer=wafer), path, what="report")
 
 
@@ -95,7 +96,12 @@ def save_page(page: str, path: str | Path, *, what: str) -> Path:
 
 
 def render_report(records: RunRecords, *, wafer: str | None = None) -> str:
-    """The run's report as one HTML document (see the module docstring)."""
+    """The run's report as one HTML document (see the module docstring), its maps of `wafer`
+    (a whole id or a unique end of one, `RunRecords.wafer_named`), else of the first wafer
+    failing a claim condition. A `wafer` the run does not have is bad input, checked first,
+    on real tools too, where the run has no twin to map."""
+    if wafer is not None:
+        wafer = records.wafer_named(wafer)
     header = records.header()
     charts: dict[str, Model] = {}
     body = {

@@ -245,6 +245,8 @@ def alarms_section(records: RunRecords) -> str:
     wafers = records.wafers()
     held = wafers[wafers["status"] != "completed"][["wafer_id", "status", "reason"]]
     confirmations = records.confirmations()
+    # the step that asked each, where any was asked in one (most are asked between steps)
+    asked_in = ["step"] if confirmations["step"].notna().any() else []
     dispositions = records.dispositions()
     events = records.events()
     events = events[~events["kind"].isin(UNLISTED)]
@@ -265,7 +267,7 @@ def alarms_section(records: RunRecords) -> str:
         )
         + f"\n<h3>Operator confirmations ({len(confirmations)})</h3>\n"
         + (
-            table(confirmations[["t", "wafer_id", "prompt", "confirmed", "by"]])
+            table(confirmations[["t", "wafer_id", *asked_in, "prompt", "answer"]])
             if len(confirmations)
             else "<p>None.</p>"
         )

@@ -43,23 +43,33 @@ RECOVERY_FAILED = "recovery failed"
 
 def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     """Each tool's latest `tool-out-of-service` event of run `run_id` that nothing brought
-    back since: a clear, or, for one whose recovery failed (it waits for no clear), a
-    recovery that succeeded (a resume's, once its cause was fixed): tool name -> the events
-    row (`RunStore.events`)."""
+    back since (`service_event`): tool name -> the events row (`RunStore.events`)."""
     latest: dict[str, dict[str, Any]] = {}
     for row in store.events(run_id):  # in id order: a later event wins
-        tool = row["tool"]
-        if row["kind"] == "tool-out-of-service" and tool is not None:
-            latest[tool] = row
-        elif row["kind"] == "tool-cleared" and row["data"].get("cleared"):
-            latest.pop(tool, None)
-        elif (
-            row["kind"] == "tool-recovered"
-            and tool in latest
-            and not latest[tool]["data"].get("until_cleared")
-        ):
-            del latest[tool]
+        service_event(latest, row)
     return latest
+
+
+def service_event(out: dict[str, dict[str, Any]], row: dict[str, Any]) -> str | None:
+    """Read the next of a run's events (`row`, in id order) into `out`, each tool out of
+    service -> the `tool-out-of-service` event that put it out: a tool is out from such an
+    event until something brings it back, a clear, or, for one whose recovery failed (it
+    waits for no clear), a recovery that succeeded (a resume's, once its cause was fixed).
+    The tool this event brought back in service, else None."""
+    tool = row["tool"]
+    if row["kind"] == "tool-out-of-service" and tool is not None:
+        out[tool] = row
+    elif row["kind"] == "tool-cleared" and row["data"].get("cleared"):
+        if out.pop(tool, None) is not None:
+            return str(tool)
+    elif (
+        row["kind"] == "tool-recovered"
+        and tool in out
+        and not out[tool]["data"].get("until_cleared")
+    ):
+        del out[tool]
+        return str(tool)
+    return None
 
 
 def awaiting_clear(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:

@@ -31,6 +31,8 @@ from .schema import migrate, schema_version
 BUSY_TIMEOUT_MS = 10_000
 #: The most runs an ambiguous run-id prefix lists (the newest).
 AMBIGUOUS_LISTED = 10
+#: The most wafer ids of a run a refused wafer id lists (in lot order; `listed_ids`).
+WAFERS_LISTED = 25
 #: The per-run tables whose rows are written as they come (`RunStore.add_rows`).
 ROW_TABLES = ("measurements", "alarms", "confirmations", "events", "tools", "dispositions")
 #: How a run's `recipe_source` says it ran a recipe shipped with packline, before the file's
@@ -222,31 +224,50 @@ class RunDatabase:
             lots.setdefault(str(row["wafer_id"]), []).append(str(row["id"]))
         return lots
 
-    def resolve_wafer(self, ref: str, run_id: str | None = None) -> str:
+    def resolve_wafer(
+        self, ref: str, run_id: str | None = None, *, beside: Iterable[str] = ()
+    ) -> str:
         """The wafer id that `ref` names in the lots of every run (or of run `run_id`): a
         whole id, or else the end of one id alone (`W06` for `055012-3f2a-W06`, as a station
         lot numbers its wafers after its run id). Refused as bad input when it is the end of
-        several (each listed with its runs) or names none (the ids spelt closest named)."""
+        several (each listed with its runs) or names none (the ids spelt closest named, and of
+        one run its wafers). The one rule by which every command that takes a wafer of a run
+        reads it (`wafer`, `disposition`, `report --wafer`); `beside`, the ids of workpieces of
+        run `run_id` beside its lot's wafers (a board, a die wafer), which the report maps
+        too, are named as its wafers are."""
         lots = self.wafer_lots(run_id)
+        if run_id is not None:
+            for workpiece in beside:
+                lots.setdefault(workpiece, [run_id])
         if ref in lots:
             return ref
         ending = ids_ending(ref, lots)
         if len(ending) == 1:
             return ending[0]
         if ending:
-            listed = [f"  {wafer_id}  in run {', '.join(lots[wafer_id])}" for wafer_id in ending]
+            # of one run, the ids alone; across runs, each with its runs and how to pick one
+            listed = [
+                f"  {wafer_id}" + ("" if run_id else f"  in run {', '.join(lots[wafer_id])}")
+                for wafer_id in ending
+            ]
             more = len(listed) - AMBIGUOUS_LISTED
             listed = listed[:AMBIGUOUS_LISTED] + ([f"  ... and {more} more"] if more > 0 else [])
             raise BadInput(
                 f"wafer {ref!r} is the end of {len(ending)} wafer ids"
-                + (f" of run {run_id}" if run_id is not None else f" in {self.path}")
-                + "; give the whole id (or its run, --run RUN); they are:\n"
+                + (
+                    f" of run {run_id}; give the whole id"
+                    if run_id is not None
+                    else f" in {self.path}; give the whole id (or its run, --run RUN)"
+                )
+                + "; they are:\n"
                 + "\n".join(listed)
             )
         # a station lot's wafers by their number in the run too (`W06`), as `ref` may end one
         hint = did_you_mean(ref, [*lots, *(wafer_id.rpartition("-")[2] for wafer_id in lots)])
         if run_id is not None:
-            raise BadInput(f"wafer {ref!r}: not in run {run_id}{hint}")
+            raise BadInput(
+                f"run {run_id} has no wafer {ref!r}; its wafers: {listed_ids(lots)}{hint}"
+            )
         raise BadInput(f"wafer {ref!r}: in no run of {self.path}{hint}")
 
     def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
@@ -313,6 +334,14 @@ class RunDatabase:
             (run_id,),
         ).fetchall()
         return {row["wafer_id"]: self.twin_blob(row["hash"]) for row in rows}
+
+
+def listed_ids(wafer_ids: Iterable[str]) -> str:
+    """A run's wafer ids as a refusal names them, in lot order: every one of a lot of up to
+    `WAFERS_LISTED`, else the first ones and how many more (a lot of 200 on one line)."""
+    ids = list(wafer_ids)
+    more = len(ids) - WAFERS_LISTED
+    return ", ".join(ids[:WAFERS_LISTED]) + (f" and {more} more" if more > 0 else "")
 
 
 def ids_ending(ref: str, wafer_ids: Iterable[str]) -> list[str]:

@@ -26,10 +26,10 @@ unfinished wafers are held becomes resumable again once one of them is released 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
 from enum import StrEnum
 from typing import Any
 
+from .confirmations import IN_ADVANCE
 from .errors import BadInput
 from .liveness import driver_text, is_alive
 from .records import RunStore, db_option
@@ -51,8 +51,9 @@ DONE = frozenset({"completed", SCRAPPED})
 def record_disposition(
     store: RunStore, run_ref: str, wafer_id: str, decision: Decision, by: str, reason: str
 ) -> dict[str, Any]:
-    """Record `by`'s decision for held wafer `wafer_id` of run `run_ref`; a scrap finishes the
-    wafer now. Refused, changing nothing, for a run being driven or a wafer that is not held."""
+    """Record `by`'s decision for held wafer `wafer_id` of run `run_ref` (a whole id or a
+    unique end of one, `RunDatabase.resolve_wafer`); a scrap finishes the wafer now. Refused,
+    changing nothing, for a run being driven or a wafer that is not held."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
     if is_alive(run):
@@ -61,7 +62,7 @@ def record_disposition(
             "once it has stopped, then resume it"
         )
     wafers = {w["wafer_id"]: w for w in store.wafers(run_id)}
-    wafer = wafers[_wafer_named(run_id, wafers, wafer_id)]
+    wafer = wafers[store.resolve_wafer(wafer_id, run_id)]
     wafer_id = wafer["wafer_id"]
     if wafer["status"] != "held":
         raise BadInput(
@@ -165,11 +166,6 @@ def disposition_command(
     return f"`packline disposition {run_id} {wafer} {decisions} --by {by} --reason TEXT{db_option}`"
 
 
-#: How a confirmation answered in advance (`--confirmed-by NAME`) is recorded after the name
-#: (the confirmations table's `by`): the hints read the name back from it.
-IN_ADVANCE = " (in advance, --confirmed-by)"
-
-
 def resume_command(
     store: RunStore, run_id: str, confirmed_by: str | None = None, *, db_option: str = ""
 ) -> str:
@@ -220,19 +216,6 @@ def undecided_wafers(store: RunStore, run_id: str) -> list[str]:
         and wafer["wafer_id"] not in pending
         and not holds.get(wafer["wafer_id"], {}).get("tool_unavailable")
     ]
-
-
-def _wafer_named(run_id: str, wafers: Collection[str], ref: str) -> str:
-    """The wafer id of run `run_id` that `ref` names: a whole id, or a unique end of one
-    (`W06` for `055012-3f2a-W06`, as a station lot numbers its wafers after the run id)."""
-    if ref in wafers:
-        return ref
-    ending = [wafer_id for wafer_id in wafers if ref and wafer_id.endswith(ref)]
-    if len(ending) == 1:
-        return ending[0]
-    if ending:
-        raise BadInput(f"run {run_id}: wafer {ref!r} is the end of {', '.join(ending)}; say which")
-    raise BadInput(f"run {run_id} has no wafer {ref!r}; its wafers: {', '.join(wafers)}")
 
 
 def pending_dispositions(store: RunStore, run_id: str) -> dict[str, Decision]:

@@ -711,15 +711,17 @@ class Engine:
         """Hold the wafer for `reason`, the failure `cause` if one held it. The held event's
         data says when it did not happen on the wafer: `refused`, a step its tool refused (a
         release of it is refused: `dispositions.py`); `tool_unavailable`, no tool was given
-        to it (it runs again once an operator clears one of its tools in this session,
-        `_run_unserved_again`, else on the next resume: `plan.py`); `no_operator`, a
+        to it, and `tools`, those it asked for that were out of service, which `show` reads
+        back to say what ran it again (`report.tool_waits`; it runs again once an operator
+        clears one of its tools in this session, `_run_unserved_again`, else on the next
+        resume: `plan.py`); `no_operator`, a
         confirmation nobody was there to answer (the hints name the resume with
         `--confirmed-by`: `dispositions.resume_command`)."""
         self._set_wafer(wafer_id, "held", reason)
         data = (
             {"refused": True}
             if isinstance(cause, StepRefused)
-            else {"tool_unavailable": True}
+            else {"tool_unavailable": True, "tools": list(cause.tools)}
             if isinstance(cause, ToolUnavailable)
             else {"no_operator": True}
             if isinstance(cause, NoOperator)

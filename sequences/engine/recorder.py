@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 from packline.sim_instruments.twin import TwinStore, Workpiece
 from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, read_snapshot, snapshot
 
+from .confirmations import DRY_RUN
 from .errors import (
     NO_OPERATOR,
     NoOperator,
@@ -479,7 +480,7 @@ class StepRecorder:
         raises `StepError` when it is not a yes (`NoOperator` when nobody could answer)."""
         wafer_text = ", ".join(s.id for s in subjects)
         if self._simulated:  # a dry run never waits for an operator
-            confirmed, by = True, "auto (dry run)"
+            confirmed, by = True, DRY_RUN
         elif self._confirm is None:
             confirmed, by = False, NO_OPERATOR
         else:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from .claim_check import margin_columns, overall, what_did_not_pass
+from .clearances import service_event
 from .eta import run_clock
 from .liveness import (
     DRIVEN,
@@ -66,6 +67,79 @@ def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[
         return (row["t"], row["wall"], 1, row["t"])
 
     return key
+
+
+#: What a wafer's timeline calls its hold for want of a tool (`tool_waits`).
+HELD_FOR_A_TOOL = "held for want of a tool"
+
+
+def tool_waits(
+    events: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]], wafer_id: str
+) -> list[dict[str, Any]]:
+    """Each time wafer `wafer_id` was held for want of a tool (its `held` event says
+    `tool_unavailable`: no tool of a kind it needed was in service), and what ran it again,
+    as rows of its timeline (`show`, `wafer`), where its steps alone had left a gap and no
+    reason: the hold, with its reason; the first event after it that brought back in service
+    one of the tools it waited for (the hold's `tools`; of a hold recorded before it named
+    them, those out of service then; `clearances.service_event`): a clear, or a resume's
+    recovery of a tool whose recovery had failed; and the resume that ran it again, where a
+    later session did (also after a hold that waited for no tool out of service: none was
+    given to it within the tool wait). Read from the run's events (`RunStore.events`, in id
+    order) and the wafer's step records after the hold (where it ran again); no record of its
+    own. Each row: `t` and `wall` (where it falls among the steps, `step_order`), `what`,
+    `detail`, `status`."""
+    own = sorted(
+        (s for s in steps if s["wafer_id"] == wafer_id and s["kind"] != "batch"),
+        key=lambda step: step["started_wall"],
+    )
+    sessions = {e["session"]: e for e in events if e["kind"] == "run-started"}
+    out: dict[str, dict[str, Any]] = {}
+    holds: list[tuple[dict[str, Any], set[str]]] = []  # each hold, the tools it waited for
+    backs: list[tuple[dict[str, Any], str]] = []  # each event that brought a tool back
+    for event in events:
+        back = service_event(out, event)
+        if back is not None:
+            backs.append((event, back))
+        if (
+            event["kind"] == "held"
+            and event["wafer_id"] == wafer_id
+            and event["data"].get("tool_unavailable")
+        ):
+            holds.append((event, set(event["data"].get("tools", out))))
+    rows: list[dict[str, Any]] = []
+    for hold, tools in holds:
+        rows.append(_wait_row(hold, HELD_FOR_A_TOOL, hold["message"], "held"))
+        again = next((s for s in own if s["started_wall"] >= hold["wall"]), None)
+        brought = next((e for e, tool in backs if e["id"] > hold["id"] and tool in tools), None)
+        if brought is not None:
+            tool = brought["tool"]
+            what = f"{tool} cleared" if brought["kind"] == "tool-cleared" else f"{tool} recovered"
+            if again is not None and again["session"] == brought["session"]:
+                status = "back in service: runs the wafer again"
+            elif again is not None or "run_status" in brought["data"]:  # while the run stopped
+                status = "back in service for the run's resume"
+            else:
+                status = "back in service"
+            rows.append(_wait_row(brought, what, brought["message"], status))
+        resume = sessions.get(again["session"]) if again is not None else None
+        if resume is not None and again is not None and again["session"] > hold["session"]:
+            resumed = brought is not None and brought["session"] == resume["session"]
+            status = "resumed" if resumed else "runs the wafer again"
+            rows.append(_wait_row(resume, "run resumed", resume["message"], status))
+    return rows
+
+
+def _wait_row(event: dict[str, Any], what: str, detail: str, status: str) -> dict[str, Any]:
+    """A row of a wafer's timeline read from a run's `event` (`tool_waits`): of no step, at
+    the event's clocks."""
+    return {
+        "step_id": None,
+        "t": event["t"],
+        "wall": event["wall"],
+        "what": what,
+        "detail": detail,
+        "status": status,
+    }
 
 
 def step_labels(steps: Sequence[dict[str, Any]]) -> dict[int, str]:
@@ -304,7 +378,7 @@ def wafer_measurements(
 def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
     """Everything the records hold about one wafer id, run by run, oldest first: the wafer id,
     the run, the wafer's outcome, its steps, measurements, alarms, confirmations and
-    dispositions."""
+    dispositions, and its holds for want of a tool with what ran it again (`tool_waits`)."""
     history = []
     for run_id in store.runs_of_wafer(wafer_id):
         run = store.run(run_id)
@@ -342,6 +416,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "alarms": own(store.table("alarms", run_id)),
                 "confirmations": own(store.table("confirmations", run_id)),
                 "dispositions": own(store.table("dispositions", run_id)),
+                "tool_waits": tool_waits(store.events(run_id), steps, wafer_id),
             }
         )
     return history

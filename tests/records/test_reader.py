@@ -28,6 +28,9 @@ def test_every_table_holds_the_runs_rows_with_the_schemas_columns(records, run_d
         schema.append("attempt")  # and which try of it, where a rework measured it again
     if table == "steps":  # and its label, beside its name
         schema.insert(schema.index("name") + 1, "label")
+    if table == "confirmations":  # the label of the step that asked it; the answer in words
+        schema.insert(schema.index("step_id") + 1, "step")
+        schema.insert(schema.index("by") + 1, "answer")
     assert list(frame.columns) == schema
     rows = f"SELECT count(*) FROM {table} WHERE run_id = ?1"
     if table == "traces":  # and the samples packed per series (schema 6)

@@ -207,12 +207,38 @@ def test_the_lots_wafer_is_mapped_not_the_board_beside_it(tmp_path, capsys):
 
 
 def test_a_wafer_the_run_does_not_have_is_bad_input(records, run_db, tmp_path, capsys):
-    with pytest.raises(BadInput, match="no twin of it; its wafers: W01, W02"):
+    refused = r"has no wafer 'W07'; its wafers: W01, W02 \(did you mean 'W01' or 'W02'\?\)$"
+    with pytest.raises(BadInput, match=refused):
         render_report(records, wafer="W07")
     out = tmp_path / "r.html"
     assert main(["report", "last", "--db", str(run_db), "--out", str(out), "--wafer", "W7"]) == 2
-    assert "W7" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"packline: error: run {records.run_id} has no wafer 'W7'; its wafers: W01, W02\n"
+    )
     assert not out.exists()
+
+
+def test_a_station_runs_report_refuses_a_wafer_it_does_not_have(tmp_path, add_run, capsys):
+    """A run on real tools has no twin to map, but `--wafer` is still checked as the dry run's
+    is (it had written the report as if nothing were wrong), and a unique end of an id names
+    its wafer, as `disposition` and `wafer` take it."""
+    db, out = tmp_path / "runs.db", tmp_path / "r.html"
+    store = RunStore(db)
+    wafers = [f"131009-3f5e-W0{n}" for n in range(1, 5)]
+    add_run(store, "20261203-131009-3f5e", wafers)
+    store.close()
+    report = ["report", "last", "--db", str(db), "--out", str(out)]
+    assert main([*report, "--wafer", "W99"]) == 2
+    assert capsys.readouterr().err == (
+        "packline: error: run 20261203-131009-3f5e has no wafer 'W99'; its wafers: "
+        f"{', '.join(wafers)}\n"
+    )
+    assert not out.exists()
+    assert main([*report, "--wafer", "W3"]) == 2
+    assert capsys.readouterr().err.endswith("-W04 (did you mean 'W03'?)\n")
+    assert not out.exists()
+    assert main([*report, "--wafer", "W03", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] == str(out)
 
 
 def test_tools_names_the_bottleneck(run_db, records, capsys):
@@ -341,3 +367,30 @@ def test_a_tools_alarms_are_marked_on_its_traces():
         assert [(s.location, s.line_color) for s in marks] == [(1.5, ALARM_COLOUR)]
     unmarked = trace_panel("plasma_cleaner", samples, {})
     assert not any(isinstance(s, Span) for plot, _, _ in unmarked.children for s in plot.center)
+
+
+def test_the_confirmations_say_in_words_who_answered_and_how(alarmed_run):
+    """The report's confirmations table read `confirmed 1` (the records' value): each answer
+    says in words who gave it and how, as `show` does, at the step that asked it."""
+    where = {"run_id": "R1", "wafer_id": "W1", "wall": 0.0, "t": 50.0, "prompt": "W1 seated"}
+    step = alarmed_run.steps()["id"].iloc[-1]
+    alarmed_run.store.add_rows(
+        "confirmations",
+        [
+            {
+                **where,
+                "step_id": int(step),
+                "confirmed": 1,
+                "by": "ana (in advance, --confirmed-by)",
+            },
+            {**where, "step_id": None, "confirmed": 0, "by": "no operator"},
+        ],
+    )
+    page = render_report(alarmed_run)
+    section = page[page.index("<h3>Operator confirmations (2)</h3>") :]
+    section = section[: section.index("</table>")]
+    assert "<th>answer</th>" in section
+    assert "<th>confirmed</th>" not in section
+    assert "<td>confirmed by ana in advance (--confirmed-by ana)</td>" in section
+    assert "<td>declined: no operator was there to answer it</td>" in section
+    assert "<td>use oven</td>" in section  # the step that asked it

@@ -292,8 +292,9 @@ def test_a_wafer_is_named_by_a_unique_end_of_its_id_and_runs_count_the_scrapped(
     assert main(["disposition", run_id, "W03", "scrap", "--by", "ana", "--reason", "chip"]) == 0
     assert f"wafer 123456-ab12-W03 of run {run_id} scrapped by ana" in capsys.readouterr().out
     assert main(["disposition", run_id, "W01", "release", "--by", "ana", "--reason", "ok"]) == 2
-    assert "wafer 'W01' is the end of 123456-ab12-W01, OTHER-W01; say which" in (
-        capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"packline: error: wafer 'W01' is the end of 2 wafer ids of run {run_id}; give the "
+        "whole id; they are:\n  123456-ab12-W01\n  OTHER-W01\n"
     )
     assert main(["disposition", run_id, "W09", "release", "--by", "ana", "--reason", "ok"]) == 2
     assert "has no wafer 'W09'" in capsys.readouterr().err

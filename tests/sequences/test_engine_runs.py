@@ -396,7 +396,8 @@ async def test_an_operator_clears_the_tool_through_the_control_table(store):
     assert [e.message for e in cleared] == ["plasma_cleaner back in service, cleared by ana"]
     # W05 and W06 were held at once for want of the chamber; the clear ran them again
     told = [(e.kind, e.wafer, e.data) for e in fault.events if e.wafer in ("W05", "W06")]
-    assert [data for kind, _, data in told if kind == "held"] == [{"tool_unavailable": True}] * 2
+    held = [data for kind, _, data in told if kind == "held"]
+    assert held == [{"tool_unavailable": True, "tools": ["plasma_cleaner"]}] * 2
     again = [data for kind, _, data in told if kind == "wafer-started" and data]
     assert again == [{"back_in_service": "plasma_cleaner"}] * 2
 

@@ -266,8 +266,8 @@ async def test_wafers_held_waiting_for_the_alarmed_chamber_run_once_it_is_cleare
         assert await resumed.run() == "terminated"  # the stop policy, on W05's hold
     holds = [e for e in store.events(run_id) if e["kind"] == "held" and e["session"] == 2]
     assert {e["wafer_id"]: e["data"] for e in holds} == {
-        "W05": {"tool_unavailable": True},
-        "W06": {"tool_unavailable": True},
+        "W05": {"tool_unavailable": True, "tools": ["plasma_cleaner"]},
+        "W06": {"tool_unavailable": True, "tools": ["plasma_cleaner"]},
     }
     with pytest.raises(BadInput, match=r"plasma_cleaner is out of service until someone clears"):
         async with open_resume(store, run_id, refuse_uncleared=True):

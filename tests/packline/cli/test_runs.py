@@ -337,7 +337,8 @@ def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, m
             f"--recipe {short}: no run of a recipe of that name (a sha256's start is of 6 hex "
             f"digits or more) in {db}; its recipes: plasma-clean (plasma-clean, ",
         ),
-        ("--wafer", "W99", f"--wafer W99: no run of {db} had wafer 'W99'"),
+        ("--wafer", "W99", f"wafer 'W99': in no run of {db}\n"),
+        ("--wafer", "W1", f"wafer 'W1': in no run of {db} (did you mean 'W01'?)\n"),
         ("--since", "2999-01-01", "--since 2999-01-01: that day has not come yet"),
     ]
     for option, value, message in refused:
@@ -432,3 +433,20 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
     assert main(["wafer", "W02", "--db", str(db), "--json"]) == 0
     (history,) = json.loads(capsys.readouterr().out)
     assert (history["status"], history["reason"]) == ("interrupted", f"cut off in {last['name']}")
+
+
+def test_a_wafer_filter_reads_a_wafer_as_wafer_and_disposition_do(tmp_path, capsys):
+    """`runs --wafer W06` finds the run of a station lot's `101813-c46c-W06`, as `wafer W06`
+    and `disposition RUN W06` take it (one rule: `RunDatabase.resolve_wafer`)."""
+    db = str(tmp_path / "runs.db")
+    assert (
+        main(["run", "plasma-clean", "--sim", "--quiet", "--db", db, "--wafers", "A-W05,A-W06"])
+        == 0
+    )
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db, "--wafers", "B-W07"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "--db", db, "--wafer", "W06", "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert run["lot_size"] == 2
+    assert main(["runs", "--db", db, "--wafer", "W6"]) == 2
+    assert capsys.readouterr().err.endswith("(did you mean 'W06'?)\n")

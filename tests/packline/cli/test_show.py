@@ -13,11 +13,24 @@ import pytest
 from rich.console import Console
 
 from packline.cli import main
-from packline.cli.show import listed_events, measured_text, timeline, tools_table, verdict_text
-from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+from packline.cli.show import (
+    listed_events,
+    measured_text,
+    print_run,
+    timeline,
+    tools_table,
+    verdict_text,
+)
+from packline.clock import ScaledClock
+from packline.sequences.engine import RunRequest, RunStore, open_resume, open_run, prepare
+from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, event_line
-from packline.sequences.engine.report import IN_STEP_AT_PAUSE, step_labels
+from packline.sequences.engine.report import IN_STEP_AT_PAUSE, run_report, step_labels
+from packline.sim_instruments.line import SimulatedLine
+
+from ...sequences.engine.test_unserved import alarmed_station_run, order
+from ...sequences.test_resume_station import confirm_yes
 
 Look = TypeVar("Look")
 
@@ -253,7 +266,7 @@ def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
     assert [row[1:] for row in rows] == [
         ("step open door", "wet_bench", "completed"),
         ("step load", "wet_bench, batch b7-s1", "completed"),  # which wafers went in together
-        ("confirmation", "wafers W01 seated", "declined by no operator"),
+        ("confirmation", "wafers W01 seated", "declined: no operator was there to answer it"),
         ("step close door", "wet_bench", "completed"),
     ]
 
@@ -310,8 +323,8 @@ def test_a_wafer_in_no_run_is_refused_with_the_ids_spelt_closest(tmp_path, capsy
     )
     assert main(["wafer", "101813-c46c-W60", "--run", run, "--db", str(db)]) == 2
     assert capsys.readouterr().err == (
-        f"packline: error: wafer '101813-c46c-W60': not in run {run} (did you mean "
-        "'101813-c46c-W06'?)\n"
+        f"packline: error: run {run} has no wafer '101813-c46c-W60'; its wafers: "
+        "101813-c46c-W05, 101813-c46c-W06 (did you mean '101813-c46c-W06'?)\n"
     )
 
 
@@ -395,3 +408,115 @@ async def test_a_paused_run_s_wafers_read_as_paused_and_one_in_a_step_says_so(tm
         **{w: ("paused", "before its first step") for w in ("W05", "W06")},
     }
     assert wafers["W01"]["cycle_time_s"] > 0
+
+
+def test_a_confirmations_answer_says_in_words_who_gave_it_and_how():
+    """`show`, `wafer` and the report read each answer the same way: who confirmed, and how
+    (at the terminal, or in advance with `--confirmed-by NAME`), not the recorded code."""
+    answers = [
+        (1, "ana (at the terminal)", "confirmed by ana, answered at the terminal"),
+        (0, "ana (at the terminal)", "declined by ana, answered at the terminal"),
+        (1, "bo (in advance, --confirmed-by)", "confirmed by bo in advance (--confirmed-by bo)"),
+        (0, "no operator", "declined: no operator was there to answer it"),
+        (0, "no answer", "declined: nobody answered at the terminal within an hour"),
+        (1, "auto (dry run)", "confirmed automatically (a dry run asks no operator)"),
+        (1, "ci", "confirmed by ci"),  # another answerer (a test's), as recorded
+    ]
+    steps = [_step(1, "load#0", 0.0, started_wall=100.0)]
+    asked = [
+        {"step_id": 1, "t": 0.0, "wall": 100.0 + n, "prompt": "seated", "confirmed": c, "by": by}
+        for n, (c, by, _) in enumerate(answers)
+    ]
+    table = timeline(labelled(steps), [], [], asked).__rich__()
+    statuses = [str(cell) for cell in table.columns[3].cells][1:]
+    assert statuses == [words for _, _, words in answers]
+
+
+def _wafer_rows(store: RunStore, run_id: str, wafer: str) -> list[tuple[str, ...]]:
+    """The rows of wafer `wafer`'s (its number in the lot) timeline as `show` prints it: what,
+    detail and status."""
+    printed = io.StringIO()
+    print_run(Console(file=printed, width=1000), run_report(store, run_id), store)
+    lines = printed.getvalue().splitlines()
+    start = next(
+        n
+        for n, line in enumerate(lines)
+        if line.strip().startswith("wafer ") and f"-{wafer}: " in line
+    )
+    rows: list[list[str]] = []
+    for line in lines[start + 4 :]:
+        if not line.startswith("│"):
+            break
+        at, *cells = (cell.strip() for cell in line.split("│")[1:5])
+        if at or not rows:
+            rows.append(cells)
+        else:  # a cell wrapped onto the next line
+            rows[-1] = [" ".join(filter(None, pair)) for pair in zip(rows[-1], cells, strict=True)]
+    return [tuple(row) for row in rows]
+
+
+async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(tmp_path):
+    """W05 and W06 were held at once for want of the plasma chamber (out of service after an
+    alarm under W01-W04); the operator ended the run, cleared the chamber and resumed it, and
+    they ran. `show`'s timeline of W05 had read as if it simply started late: it says it was
+    held for want of the tool, that the clear put the tool back, and that the resume ran it."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+            def operator(engine, event) -> None:
+                if event.kind == "waiting-for-clear":
+                    order(engine, "terminate")
+
+            run_id, _ = await alarmed_station_run(store, tmp_path, line, operator)
+            line.tools["plasma_cleaner"].clear_fault("rf_mismatch")
+            assert record_clearance(store, run_id, "plasma_cleaner", "ana") is not None
+            async with open_resume(store, run_id, confirm=confirm_yes, by="bo") as resumed:
+                assert await resumed.run() == "held"
+        rows = _wafer_rows(store, run_id, "W05")
+    finally:
+        store.close()
+    held, cleared, resumed, first = rows[:4]
+    assert held[0] == "held for want of a tool"
+    assert held[1].startswith("no plasma_cleaner in service: plasma_cleaner is out of service")
+    assert held[2] == "held"
+    assert cleared == (
+        "plasma_cleaner cleared",
+        "plasma_cleaner cleared by ana while the run was held: the resume puts it back in service",
+        "back in service for the run's resume",
+    )
+    assert resumed == (
+        "run resumed",
+        "plasma-clean session 2, resumed by bo",
+        "runs the wafer again",
+    )
+    assert first[0] == "step open door #1"
+    assert all(row[0].startswith(("step ", "measured ", "confirmation")) for row in rows[3:])
+
+
+async def test_a_wafer_held_for_want_of_a_tool_cleared_while_the_run_goes_on(tmp_path):
+    """The clear from another terminal while the run waits runs W05 again in that session:
+    its timeline says it was held, and that the clear put the tool back and ran it again."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+            def operator(engine, event) -> None:
+                if event.kind == "waiting-for-clear":
+                    line.tools["plasma_cleaner"].clear_fault("rf_mismatch")
+                    order(engine, "clear-tool", tool="plasma_cleaner")
+
+            run_id, _ = await alarmed_station_run(store, tmp_path, line, operator)
+        rows = _wafer_rows(store, run_id, "W05")
+        untouched = _wafer_rows(store, run_id, "W01")  # held by its own step's failure
+    finally:
+        store.close()
+    held, cleared, first = rows[:3]
+    assert held[0] == "held for want of a tool"
+    assert cleared == (
+        "plasma_cleaner cleared",
+        "plasma_cleaner back in service, cleared by ana",
+        "back in service: runs the wafer again",
+    )
+    assert first[0] == "step open door #1"
+    assert not any(row[0] == "held for want of a tool" for row in untouched)

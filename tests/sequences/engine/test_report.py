@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.sequences.engine.report import claim_check_report
+from packline.sequences.engine.report import claim_check_report, tool_waits
 
 
 class NoClaimChecks:
@@ -33,3 +33,64 @@ def test_a_dry_run_without_a_claim_check_says_why(status, note):
     run = {"id": "r", "simulated": 1, "status": status}
     report = claim_check_report(NoClaimChecks(), run, [])  # type: ignore[arg-type]
     assert (report["status"], report["note"]) == ("not run", note)
+
+
+def _event(n: int, session: int, kind: str, t: float, **fields: object) -> dict[str, object]:
+    """A run's events row (`RunStore.events`): id `n`, at run clock and wall time `t`."""
+    return {
+        "id": n,
+        "session": session,
+        "kind": kind,
+        "t": t,
+        "wall": t,
+        "wafer_id": None,
+        "tool": None,
+        "message": "",
+        "data": {},
+        **fields,
+    }
+
+
+def _step(n: int, session: int, name: str, t: float) -> dict[str, object]:
+    """W01's step record `n` on the oven, started at run clock and wall time `t`."""
+    return {"id": n, "session": session, "wafer_id": "W01", "kind": "step", "name": name,
+            "started_t": t, "started_wall": t}  # fmt: skip
+
+
+def test_a_hold_for_want_of_a_tool_a_resumes_recovery_ended_reads_as_the_gap_it_left():
+    """W01 baked, then was held for want of the oven (its recovery had failed: it takes no
+    clear), and cured after a resume whose recovery brought the oven back: the gap between
+    its steps reads held, resumed, the oven recovered; W02, held by nothing of the kind, has
+    no such row, and a clear of another tool ends no wait of W01's."""
+    out = {"cause": "recovery failed", "until_cleared": False}
+    events = [
+        _event(1, 1, "run-started", 0.0, message="cure session 1"),
+        _event(2, 1, "tool-out-of-service", 90.0, tool="oven", message="oven: no reset", data=out),
+        _event(3, 1, "tool-out-of-service", 91.0, tool="saw", data={"until_cleared": True}),
+        _event(
+            4,
+            1,
+            "held",
+            95.0,
+            wafer_id="W01",
+            message="no oven in service: ...",
+            data={"tool_unavailable": True, "tools": ["oven"]},
+        ),
+        _event(5, 1, "held", 96.0, wafer_id="W02", message="step 'bake' failed"),
+        _event(6, 1, "tool-cleared", 97.0, tool="saw", data={"by": "ana", "cleared": True}),
+        _event(7, 2, "run-started", 500.0, message="cure session 2, resumed by bo"),
+        _event(8, 2, "tool-recovered", 501.0, tool="oven", message="oven safe and empty"),
+    ]
+    steps = [_step(1, 1, "bake", 10.0), _step(2, 2, "cure", 510.0)]
+    rows = [(r["t"], r["what"], r["detail"], r["status"]) for r in tool_waits(events, steps, "W01")]
+    assert rows == [
+        (95.0, "held for want of a tool", "no oven in service: ...", "held"),
+        (501.0, "oven recovered", "oven safe and empty", "back in service: runs the wafer again"),
+        (500.0, "run resumed", "cure session 2, resumed by bo", "resumed"),
+    ]
+    assert tool_waits(events, steps, "W02") == []
+    # a hold that waited for no tool out of service (none served it for the tool wait): the
+    # resume that ran it again
+    events[3] = {**events[3], "data": {"tool_unavailable": True, "tools": []}}
+    rows = [(r["what"], r["status"]) for r in tool_waits(events, steps, "W01")]
+    assert rows == [("held for want of a tool", "held"), ("run resumed", "runs the wafer again")]

@@ -1,0 +1,50 @@
+"""An operator confirmation's answer: how the records keep who gave it, and how it reads.
+
+Each confirmation a step asks (`StepRecorder.confirm`) is recorded per wafer with `confirmed`
+(1 yes, 0 no) and `by`, which says who answered and how, in one of these forms:
+
+* `auto (dry run)`: a dry run answers every confirmation yes itself (`DRY_RUN`);
+* `NAME (at the terminal)`: the run's operator answered at its terminal (`AT_THE_TERMINAL`);
+* `NAME (in advance, --confirmed-by)`: `--confirmed-by NAME` answered it yes before it was
+  asked (`IN_ADVANCE`; the hints read the name back from it to name the resume);
+* `no operator`: nobody was there to answer (no terminal, no `--confirmed-by`: `NO_OPERATOR`);
+* `no answer`: asked at the terminal, and not answered in time (`NO_ANSWER`).
+
+`answer_text` reads a record in words, for every output a person reads (`show`'s and
+`wafer`'s timelines, the report's table, the exported tables' `answer`): the recorded `1` and
+the form's brackets had read as codes.
+"""
+
+from __future__ import annotations
+
+from .errors import NO_OPERATOR
+
+#: How a dry run's own answer is recorded (the confirmations table's `by`).
+DRY_RUN = "auto (dry run)"
+#: How an answer typed at the run's terminal is recorded after the operator's name.
+AT_THE_TERMINAL = " (at the terminal)"
+#: How a confirmation answered in advance (`--confirmed-by NAME`) is recorded after the name
+#: (the confirmations table's `by`): the hints read the name back from it.
+IN_ADVANCE = " (in advance, --confirmed-by)"
+#: How a confirmation asked at the terminal and not answered in time is recorded.
+NO_ANSWER = "no answer"
+
+
+def answer_text(confirmed: bool | int, by: str) -> str:
+    """A recorded confirmation's answer in words: what was answered, by whom and how
+    (`confirmed by ana, answered at the terminal`, `confirmed by bo in advance (--confirmed-by
+    bo)`, `declined: no operator was there to answer it`); an answerer of no known form (a
+    test's, or a release's before these) as recorded (`confirmed by ci`)."""
+    answer = "confirmed" if confirmed else "declined"
+    if by == DRY_RUN:
+        return f"{answer} automatically (a dry run asks no operator)"
+    if by == NO_OPERATOR:
+        return f"{answer}: no operator was there to answer it"
+    if by == NO_ANSWER:
+        return f"{answer}: nobody answered at the terminal within an hour"
+    if by.endswith(IN_ADVANCE):
+        name = by.removesuffix(IN_ADVANCE)
+        return f"{answer} by {name} in advance (--confirmed-by {name})"
+    if by.endswith(AT_THE_TERMINAL):
+        return f"{answer} by {by.removesuffix(AT_THE_TERMINAL)}, answered at the terminal"
+    return f"{answer} by {by}"
