@@ -5,7 +5,9 @@ Rules (the checkpoint contract, see docs/engine.md):
 * a wafer completed, held or scrapped stays so, unless an operator released or reworked the
   held wafer since it was held (`dispositions.py`): a release counts the step that held it as
   completed, so the wafer goes on from the step after it (a released step is skipped even in
-  its replayed stage, repeatable or not: a check that failed would only fail again; the
+  its replayed stage, repeatable or not: a check that failed would only fail again; but a
+  repeatable one runs with its batch where the wafer is loaded with wafers that must run it,
+  as a pump-down runs on every wafer in the chamber, and is recorded so; the
   resume records it as skipped when it starts, so the release stands in every later resume
   even if the wafer is held again before it reaches the step); a
   rework forgets that step, so it runs again; either way the stage (tool use or batch) it
@@ -53,7 +55,10 @@ from .stage import HOLDING_KINDS
 CUT_OFF = ("running", "interrupted")
 #: Why a released step is recorded as skipped when the resume that carries out its release
 #: starts (`Plan.released_steps`).
-RELEASED = "released by an operator's disposition: accepted as done, never run again"
+RELEASED = (
+    "released by an operator's disposition: accepted as done (a batch it is loaded into with "
+    "wafers that must run a repeatable step runs it on every wafer in the tool)"
+)
 #: Why a step completed in an earlier session is recorded as skipped when a resume meets it.
 COMPLETED_BEFORE = "completed before"
 #: What a step's record says of the step itself (the recorder's row, `wafer.py`).

@@ -634,6 +634,40 @@ async def test_a_release_stands_when_the_wafer_is_held_again_before_it_reaches_t
     assert cleans[1]["error"] == cleans[2]["error"] == RELEASED  # not "completed before"
 
 
+async def test_a_released_reversible_step_its_batch_runs_again_reads_as_it_happened(store):
+    """A trial's timeline read `pump down ... skipped: released by an operator's disposition:
+    accepted as done, never run again`, then `pump down (attempt 2, session 2) ... completed`:
+    a released wafer batched with reworked ones is loaded with them, and the chamber pumps
+    down with every wafer in it. The release accepts the step as done; it does not promise
+    the wafer a chamber of its own."""
+
+    def leak(line):
+        line.tools["plasma_cleaner"].inject_fault("chamber_leak")
+
+    async with open_run(store, prepare(RunRequest("plasma-clean", lot=4)), line_ready=leak) as run:
+        assert await run.run() == "held"  # the pump-down of W01 to W04 failed
+    run_id = run.run_id
+    record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "vacuum was fine")
+    for wafer in ("W02", "W03", "W04"):
+        record_disposition(store, run_id, wafer, Decision.REWORK, "ana", "pump again")
+    record_clearance(store, run_id, "plasma_cleaner", "ana")
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
+    pump = [
+        (s["session"], s["status"], s["batch"], s["error"])
+        for s in store.table("steps", run_id)
+        if s["wafer_id"] == "W01" and s["name"] == "pump down"
+    ]
+    assert [row[:2] for row in pump] == [(1, "failed"), (2, "skipped"), (2, "completed")]
+    assert pump[1][3] == RELEASED
+    assert "never run again" not in RELEASED
+    assert pump[2][2] == next(  # with the reworked wafers, in their batch
+        s["batch"]
+        for s in store.table("steps", run_id)
+        if s["wafer_id"] == "W02" and s["name"] == "pump down" and s["session"] == 2
+    )
+
+
 async def confirm_yes(wafers: str, prompt: str) -> tuple[bool, str]:
     return True, "ana" + IN_ADVANCE
 
