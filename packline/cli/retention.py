@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -16,6 +16,9 @@ from packline.sequences.engine.progress import wall_text
 
 from .output import EXIT_OK, open_store, print_json, terminal
 from .parser import add_common, add_run_ref, at_least_one, local_date
+
+if TYPE_CHECKING:
+    from packline.records.retention import PrunePlan
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
@@ -43,12 +46,13 @@ def cmd_prune(args: argparse.Namespace) -> int:
             "dry_run": args.dry_run,
             "runs": plan.runs,
             "kept_driven": [run["id"] for run in plan.driven],
+            "kept_unfinished": {run["id"]: run["unfinished"] for run in plan.unfinished},
             "deleted": [],
             "returned_bytes": 0,
             "free_bytes": 0,
         }
         if not args.json:
-            print_plan(terminal(), plan.runs, plan.driven, dry_run=args.dry_run)
+            print_plan(terminal(), plan, dry_run=args.dry_run)
         if plan.runs and not args.dry_run:
             if not args.yes and not _confirmed(len(plan.runs)):
                 raise BadInput(
@@ -75,10 +79,10 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def print_plan(
-    console: Console, runs: list[dict[str, Any]], driven: list[dict[str, Any]], *, dry_run: bool
-) -> None:
-    """The runs a prune deletes (or would, `dry_run`), and those it keeps as they are driven."""
+def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool) -> None:
+    """The runs a prune deletes (or would, `dry_run`), and those it keeps: driven, or with
+    a lot not finished (its wafers by status, and how to finish them)."""
+    runs = plan.runs
     verb = "would delete" if dry_run else "deletes"
     table = DataTable(
         "run", "method", "status", "wafers", "started", "archived to", title=f"prune {verb}"
@@ -94,12 +98,18 @@ def print_plan(
             run["archived"] or "not archived",
         )
     console.print(table if runs else "no run to prune", markup=False, highlight=False)
-    for run in driven:
-        console.print(
-            f"kept: run {run['id']} is {run['status']} in a live process",
-            markup=False,
-            highlight=False,
+    kept = [f"kept: run {run['id']} is {run['status']} in a live process" for run in plan.driven]
+    for run in plan.unfinished:
+        wafers = "; ".join(
+            f"{len(ids)} {status} ({', '.join(ids)})" for status, ids in run["unfinished"].items()
         )
+        kept.append(
+            f"kept: run {run['id']}'s lot is not finished: {wafers}; its records are what its "
+            "dispositions and resume read: decide or scrap its held wafers (`packline "
+            f"disposition {run['id']} WAFER ...`) or resume it, then prune"
+        )
+    for line in kept:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _confirmed(count: int) -> bool:

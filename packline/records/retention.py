@@ -9,7 +9,10 @@ records an `archived` event in the run (so `prune --dry-run` shows which runs ar
 elsewhere).
 
 `plan_prune` chooses the runs to delete: those started before a date, and/or all but the
-newest N; a run a live process drives (running or paused) is never chosen, however old.
+newest N; a run a live process drives (running or paused) is never chosen, however old, nor
+is a run whose lot is not finished (a wafer neither completed nor scrapped: held for a
+decision, or left for a resume): its records are what its resume and its dispositions read,
+and why its wafers are held; deciding, scrapping or finishing them makes it one to prune.
 `prune_runs` deletes the chosen runs' every record in one transaction, the twin snapshots and
 parts no remaining run uses, then gives the freed pages back to the file system where the
 database allows it (databases created since schema 6: `auto_vacuum` incremental); every
@@ -30,6 +33,7 @@ from typing import Any
 
 from packline import __version__
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.dispositions import SCRAPPED
 from packline.sequences.engine.liveness import DRIVEN, shown_run
 from packline.sequences.engine.packing import drop_unused_twins, twin_blobs_of, twin_parts_of
 
@@ -43,16 +47,21 @@ ARCHIVED = "archived"
 ARCHIVED_DB = "runs.db"
 #: SQLite's `auto_vacuum` mode in which a database gives free pages back on request.
 INCREMENTAL = 2
+#: The statuses of a wafer whose lot is done with it (a held one still waits for a decision).
+FINISHED_WAFERS = ("completed", SCRAPPED)
 
 
 @dataclass(frozen=True)
 class PrunePlan:
     """The runs `prune_runs` would delete (`runs`, oldest first, rows as `RunStore.runs`
     lists them, with `archived`: where each was archived, or None) and the runs the criteria
-    chose but that are `driven` (running or paused in a live process), which it keeps."""
+    chose but that it keeps: those `driven` (running or paused in a live process), and those
+    whose lot is `unfinished` (each with `unfinished`: its wafers neither completed nor
+    scrapped, by status)."""
 
     runs: list[dict[str, Any]]
     driven: list[dict[str, Any]] = field(default_factory=list)
+    unfinished: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -82,10 +91,30 @@ def plan_prune(
         chosen = [run for run in chosen if run["started_wall"] < before_wall]
     shown = [shown_run(run) for run in chosen]
     archived = _archives(store, [run["id"] for run in shown])
+    open_lots = {
+        run["id"]: left for run in shown if not _driven(run) and (left := _unfinished(store, run))
+    }
     return PrunePlan(
-        runs=[{**run, "archived": archived.get(run["id"])} for run in shown if not _driven(run)],
+        runs=[
+            {**run, "archived": archived.get(run["id"])}
+            for run in shown
+            if not _driven(run) and run["id"] not in open_lots
+        ],
         driven=[run for run in shown if _driven(run)],
+        unfinished=[
+            {**run, "unfinished": open_lots[run["id"]]} for run in shown if run["id"] in open_lots
+        ],
     )
+
+
+def _unfinished(store: RunStore, run: dict[str, Any]) -> dict[str, list[str]]:
+    """The wafers of `run` neither completed nor scrapped (held, or left for a resume), by
+    status: none for a run whose lot is finished."""
+    left: dict[str, list[str]] = {}
+    for wafer in store.wafers(run["id"]):
+        if wafer["status"] not in FINISHED_WAFERS:
+            left.setdefault(wafer["status"], []).append(wafer["wafer_id"])
+    return left
 
 
 def prune_runs(store: RunStore, plan: PrunePlan) -> Pruned:

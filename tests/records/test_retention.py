@@ -167,6 +167,36 @@ def test_a_run_a_live_process_drives_is_never_pruned(db):
         store.close()
 
 
+def test_a_run_whose_lot_is_not_finished_is_kept_until_its_wafers_are(db, capsys):
+    """A trial's `prune --dry-run` listed an aborted run of four held wafers among those it
+    would delete: the records its dispositions and resume read, and why its wafers are held."""
+    first, second = run_ids(db)
+    store = RunStore(db, create=False)
+    try:
+        store.update_run(first, status="held")
+        store.update_wafer(first, "W02", status="held", reason="step 'bump' failed")
+    finally:
+        store.close()
+    assert main(["prune", "--db", str(db), "--before", "2100-01-01", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert second in out.split("kept:")[0]
+    assert (
+        f"kept: run {first}'s lot is not finished: 1 held (W02); its records are what its "
+        f"dispositions and resume read: decide or scrap its held wafers (`packline "
+        f"disposition {first} WAFER ...`) or resume it, then prune"
+    ) in " ".join(out.split())
+    assert main(["prune", "--db", str(db), "--before", "2100-01-01", "--yes", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["deleted"] == [second]
+    assert data["kept_unfinished"] == {first: {"held": ["W02"]}}
+    assert run_ids(db) == [first]
+    # scrapped, the wafer is done with: the run goes with the next prune
+    assert main(["disposition", first, "W02", "scrap", "--db", str(db), "--by", "ana",
+                 "--reason", "cracked"]) == 0  # fmt: skip
+    assert main(["prune", "--db", str(db), "--before", "2100-01-01", "--yes"]) == 0
+    assert run_ids(db) == []
+
+
 def test_the_commands_list_first_and_delete_only_when_asked(db, tmp_path, capsys):
     first, second = run_ids(db)
     counts = rows_of(db, first)
