@@ -278,7 +278,7 @@ class Station(BaseModel):
     #: gives the line's process time beside its run clock, which is the controller's wall clock.
     time_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False, examples=[60])
     #: A served simulated line's control socket (`packline sim serve` writes it): `packline
-    #: sim fault --station FILE TOOL FAULT` injects a fault through it, and `packline
+    #: sim fault TOOL FAULT --station FILE` injects a fault through it, and `packline
     #: clear-tool` asks it which faults the tool to clear still suffers (refused while it
     #: suffers one). Absent on real tools.
     control: str | None = Field(default=None, examples=["/tmp/packline-sim-x1y2/control"])

@@ -97,7 +97,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 address = entry.address
                 where = address if isinstance(address, str) else ", ".join(address.values())
                 report(f"{name}: {entry.kind} served at {where}")
-            report(f"faults: packline sim fault --station FILE TOOL FAULT (socket {control.path})")
+            report(f"faults: packline sim fault TOOL FAULT --station FILE (socket {control.path})")
             watching = asyncio.create_task(LineWatch(line, report).watch())
             try:
                 # The line's polls are not stalled by full passes over the started heap.
