@@ -80,6 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     observers=[*obs, injector] if injector else obs,
                     confirm=confirm,
                     line_ready=injector.line_ready if injector else None,
+                    confirmed_by=args.confirmed_by,
                 ),
                 injector,
             )
@@ -227,6 +228,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                     refuse_uncleared=run["simulated"],
                     by=args.by,
                     before_driving=unanswerable,
+                    confirmed_by=args.confirmed_by,
                 ),
                 injector,
             )

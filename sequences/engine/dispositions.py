@@ -167,23 +167,29 @@ def disposition_command(
 
 
 def resume_command(
-    store: RunStore, run_id: str, confirmed_by: str | None = None, *, db_option: str = ""
+    store: RunStore,
+    run_id: str,
+    confirmed_by: str | None = None,
+    *,
+    station_option: str = "",
+    db_option: str = "",
 ) -> str:
     """The command that resumes run `run_id`, as a hint names it once its held wafers are
     decided: with `--confirmed-by NAME` again when the session (`confirmed_by`), or else the
-    run's latest confirmation, was answered in advance in that name (it is not carried over:
-    whoever resumes answers for that session); else with `--confirmed-by NAME` when a held
-    wafer's latest hold is a confirmation no operator was there to answer (`no_operator`),
-    saying why. A resume without it, from a script, holds the wafers again at their first
-    confirmation: an operator who followed a bare `packline resume` went round. `db_option`
-    (` --db PATH`, or nothing for the default database) ends the command itself."""
+    run's latest session (its `run-started` event's `confirmed_by`) or latest confirmation,
+    was answered in advance in that name (it is not carried over: whoever resumes answers for
+    that session); else with `--confirmed-by NAME` when a held wafer's latest hold is a
+    confirmation no operator was there to answer (`no_operator`), saying why. A resume
+    without it, from a script, holds the wafers again at their first confirmation (and is
+    refused where its steps ask one: nobody can answer): an operator who followed a bare
+    `packline resume` went round. `station_option` (` --station FILE`) and `db_option`
+    (` --db PATH`, or nothing for the default database) end the command itself."""
     if confirmed_by is None:
-        answered = [row["by"] for row in store.table("confirmations", run_id)]
-        if answered and answered[-1].endswith(IN_ADVANCE):
-            confirmed_by = answered[-1].removesuffix(IN_ADVANCE)
+        confirmed_by = _answered_in_advance(store, run_id)
+    options = f"{station_option}{db_option}"
     if confirmed_by is not None:
         return (
-            f"`packline resume {run_id} --confirmed-by {confirmed_by}{db_option}` (its "
+            f"`packline resume {run_id} --confirmed-by {confirmed_by}{options}` (its "
             "confirmations were "
             f"answered in advance by {confirmed_by}; a resume answers its own)"
         )
@@ -194,13 +200,28 @@ def resume_command(
         if wafer["status"] == "held" and holds.get(wafer["wafer_id"], {}).get("no_operator")
     ]
     if not unanswered:
-        return f"`packline resume {run_id}{db_option}`"
+        return f"`packline resume {run_id}{options}`"
     return (
-        f"`packline resume {run_id} --confirmed-by NAME{db_option}` ({', '.join(unanswered)} "
+        f"`packline resume {run_id} --confirmed-by NAME{options}` ({', '.join(unanswered)} "
         "held at an "
         "operator confirmation no operator answered: a resume without --confirmed-by, and "
         "without a terminal, holds them there again)"
     )
+
+
+def _answered_in_advance(store: RunStore, run_id: str) -> str | None:
+    """Who answered run `run_id`'s confirmations in advance (`--confirmed-by`): as its latest
+    session started (recorded since this release), else as its latest confirmation was
+    answered; None when nobody did."""
+    for event in reversed(store.events(run_id)):
+        if event["kind"] == "run-started":
+            if (named := event["data"].get("confirmed_by")) is not None:
+                return str(named)
+            break
+    answered = [str(row["by"]) for row in store.table("confirmations", run_id)]
+    if answered and answered[-1].endswith(IN_ADVANCE):
+        return answered[-1].removesuffix(IN_ADVANCE)
+    return None
 
 
 def undecided_wafers(store: RunStore, run_id: str) -> list[str]:

@@ -81,6 +81,9 @@ class RunSpec:
     #: who resumed it (`resume --by`); answers typed at the terminal are recorded in this name.
     operator: str
     failure_policy: FailurePolicy
+    #: Who answers this session's confirmations yes in advance (`--confirmed-by NAME`), told
+    #: in its `run-started` event: the resume a hint names answers them so again.
+    confirmed_by: str | None = None
     twin: TwinStore | None = None
     session: int = 1
     plan: Plan = field(default_factory=Plan)
@@ -501,6 +504,7 @@ class Engine:
         else:
             self._take_over(spec)
         resumed = {"by": spec.operator} if self.session > 1 else {}
+        in_advance = {} if spec.confirmed_by is None else {"confirmed_by": spec.confirmed_by}
         self.emit(
             "run-started",
             message=f"{self.method.name} session {self.session}"
@@ -510,6 +514,7 @@ class Engine:
                 "method": self.method.name,
                 "simulated": spec.station.simulated,
                 **resumed,
+                **in_advance,
             },
         )
         if self.session > 1:

@@ -41,11 +41,12 @@ from .clearances import (
     clear_command,
 )
 from .control import RunControl, RunState
+from .dispositions import resume_command
 from .errors import BadInput
 from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
 from .recorder import EventLog
-from .records import RunStore
+from .records import RunStore, db_option
 from .stage import HOLDING_KINDS
 from .tools import Tool, ToolPool
 
@@ -189,10 +190,15 @@ class ToolKeeper:
         for tool in self.pool.tools.values():
             too_many = capacity_problem(tool.capacity, await tool.driver.request_capacity())
             if too_many is not None:
+                resume = resume_command(
+                    self._store,
+                    self._events.run_id,
+                    station_option=" --station FILE",
+                    db_option=db_option(self._store.path),
+                )
                 raise BadInput(
                     f"station {self._station.name}: {tool.name}: {too_many}; nothing was "
-                    "loaded: resume the run with the station file corrected, `packline resume "
-                    f"{self._events.run_id} --station FILE`"
+                    f"loaded: resume the run with the station file corrected, {resume}"
                 )
         waiting = awaiting_clear(self._store, self._events.run_id) if resumed else {}
         self._prepared = True

@@ -84,11 +84,13 @@ async def open_run(
     run_id: str | None = None,
     line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
     line_ready: Callable[[SimulatedLine], None] | None = None,
+    confirmed_by: str | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine for a new run, with the simulated line running around it in a dry run
     (`line_ready` is handed that line once it serves, before the run starts); `BadInput`
     before anything starts for a lot the recipe cannot make (`Recipe.lot_problem`: a recipe
-    is validated without a lot, a run has one)."""
+    is validated without a lot, a run has one). `confirmed_by`: who answers its
+    confirmations in advance (`RunSpec.confirmed_by`)."""
     problem = prepared.recipe.lot_problem(prepared.lot)
     if problem is not None:
         raise BadInput(f"a lot of {prepared.lot}: {problem}")
@@ -109,6 +111,7 @@ async def open_run(
         failure_policy=prepared.failure_policy,
         observers=list(observers or []),
         confirm=confirm,
+        confirmed_by=confirmed_by,
         lot=prepared.lot_identity,
     )
     if prepared.station is not None:
@@ -309,6 +312,7 @@ async def open_resume(
     refuse_uncleared: bool = False,
     by: str | None = None,
     before_driving: Callable[[], None] | None = None,
+    confirmed_by: str | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine that continues run `run_ref` from its records (see `plan.py` for the rules),
     on the station the run last drove, or on the station file `station_path` (the same tools,
@@ -318,7 +322,8 @@ async def open_resume(
     command line), instead of holding the wafers that need it. `by`: who resumes it (the session's
     operator; default the run's operator). `before_driving` is called once the run is known to
     have something to resume and before any tool is taken or touched: a caller's own refusal
-    (a command line's, of a resume nobody can answer at)."""
+    (a command line's, of a resume nobody can answer at). `confirmed_by`: who answers the
+    session's confirmations in advance (`RunSpec.confirmed_by`)."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
     if is_alive(run):
@@ -366,6 +371,7 @@ async def open_resume(
         t_offset=offset,
         observers=list(observers or []),
         confirm=confirm,
+        confirmed_by=confirmed_by,
     )
     if run["simulated"] and station_path is not None:
         raise BadInput(

@@ -294,7 +294,7 @@ async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_befo
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as served:
         path = station_file(tmp_path, served, "line.yaml", plasma_cleaner={"capacity": 8})
         prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=8))
-        async with open_run(store, prepared) as engine:
+        async with open_run(store, prepared, confirmed_by="ana") as engine:
             status = await engine.run()
         assert len(served.twin) == 0  # no wafer was ever loaded
         name = served.station.name
@@ -305,5 +305,8 @@ async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_befo
         f"station {name}: plasma_cleaner: capacity 8 in the station file, but "
         "the tool takes 4 wafers at once (a batch of more would fail at its load, the tool "
         "full): set `capacity: 4` or less; nothing was loaded: resume the run with the station "
-        f"file corrected, `packline resume {engine.run_id} --station FILE`"
-    )
+        f"file corrected, `packline resume {engine.run_id} --confirmed-by ana --station FILE` "
+        "(its confirmations were answered in advance by ana; a resume answers its own)"
+    )  # as printed, it runs: a trial's resume without --confirmed-by was refused, nobody there
+    (started,) = [e for e in store.events(engine.run_id) if e["kind"] == "run-started"]
+    assert started["data"]["confirmed_by"] == "ana"

@@ -140,6 +140,8 @@ def test_a_station_run_resumed_where_nobody_can_answer_is_refused_as_its_start_i
     assert main(run) == 1  # its tools unreachable: its wafers wait for the next session
     run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
     before = _records(db, run_id)
+    (started,) = [e for e in before["events"] if e["kind"] == "run-started"]
+    assert json.loads(started["data"])["confirmed_by"] == "ci"  # what its hints resume with
     assert main(["resume", run_id, "--station", str(station)]) == 2  # stdin: pytest's
     assert capsys.readouterr().err.splitlines()[-1] == (
         "packline: error: the steps of plasma-clean on this recipe ask the operator to confirm "
