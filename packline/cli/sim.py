@@ -78,7 +78,7 @@ async def _serve(args: argparse.Namespace) -> int:
             except (OSError, RuntimeError) as error:  # pymodbus: RuntimeError, cannot listen
                 reason = getattr(error, "strerror", None) or error
                 raise BadInput(f"--host {args.host}: cannot serve on it ({reason})") from None
-            control = await stack.enter_async_context(_control(line))
+            control = await stack.enter_async_context(_control(line, args.time_scale))
             name = args.advertise or (socket.getfqdn() if bound == "0.0.0.0" else args.host)
             station = advertised(line.station, args.host, name).model_copy(
                 update={"time_scale": args.time_scale, "control": str(control.path)}
@@ -151,13 +151,13 @@ def report(message: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _control(line: SimulatedLine) -> AsyncIterator[LineControl]:
+async def _control(line: SimulatedLine, time_scale: float) -> AsyncIterator[LineControl]:
     """The served line's control socket, in a directory of its own (this user's alone), both
-    removed when the line stops."""
+    removed when the line stops; it says the line is served at `time_scale`."""
     from packline.sim_instruments.servers.control import LineControl
 
     with tempfile.TemporaryDirectory(prefix="packline-sim-") as folder:
-        control = LineControl(line.tools, Path(folder) / "control", report)
+        control = LineControl(line.tools, Path(folder) / "control", report, time_scale)
         await control.start()
         try:
             yield control

@@ -25,11 +25,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, StateListener, ToolState
 from packline.drivers.errors import InterlockOpen, PacklineError, ToolAlarm, WorkpieceHeld
+from packline.sim_instruments.servers.control import ControlError, request_control
 from packline.station_check import capacity_problem, interlocks_made_at_rest
 
 from .clearances import (
@@ -59,6 +61,8 @@ E = TypeVar("E", bound=BaseException)
 RECOVER_TIMEOUT_S = 1800.0
 #: Wall-clock bound of each tool's abort and close when the run ends (they guard the wire).
 SHUTDOWN_TIMEOUT_S = 30.0
+#: Wall-clock bound of asking a served simulated line how fast it is served (a local socket).
+LINE_ASKED_S = 5.0
 
 
 class ToolKeeper:
@@ -185,8 +189,20 @@ class ToolKeeper:
         nobody cleared since, out of service until cleared, and recovers every tool (a wafer
         may be left in it); any run recovers a tool that reports an alarm; every other tool
         is asked what it holds, and one holding a workpiece the run did not put there is out
-        of service. First, before anything moves, a tool the station gives a `capacity` above
-        what the tool takes at once refuses the run (`BadInput`)."""
+        of service. First, before anything moves, a station file of a served simulated line
+        that says another `time_scale` than the line is served at, or a tool the station gives
+        a `capacity` above what the tool takes at once, refuses the run (`BadInput`)."""
+        if (pace := await self._another_time_scale()) is not None:
+            resume = resume_command(
+                self._store,
+                self._events.run_id,
+                station_option=" --station FILE",
+                db_option=db_option(self._store.path),
+            )
+            raise BadInput(
+                f"{pace}; nothing was loaded: resume the run with the station file corrected, "
+                f"{resume}"
+            )
         for tool in self.pool.tools.values():
             too_many = capacity_problem(tool.capacity, await tool.driver.request_capacity())
             if too_many is not None:
@@ -256,6 +272,30 @@ class ToolKeeper:
         foreign = tuple(workpiece for workpiece in held if workpiece not in own)
         if foreign:
             self._hold_for_foreign(tool, foreign, "nothing was commanded")
+
+    async def _another_time_scale(self) -> str | None:
+        """What is wrong with the station's `time_scale` when it names a served simulated line
+        (its `control:` socket) served at another, as the line says: every process time the
+        run records (its clock, its tools' E10 times) would read that many times wrong. None
+        when it is right, or the line cannot be asked (no socket on real tools; a line no
+        longer served, which the run's tools then do not answer either)."""
+        station = self._station
+        if station.control is None:
+            return None
+        asked = request_control(Path(station.control), {"command": "line"}, LINE_ASKED_S)
+        try:
+            served = float((await asked)["time_scale"])
+        except (ControlError, KeyError, TypeError, ValueError):
+            return None
+        if served == station.time_scale:
+            return None
+        return (
+            f"station {station.name} says `time_scale: {station.time_scale:g}`, but the simulated "
+            f"line it names is served at time x{served:g} (`packline sim serve --time-scale "
+            f"{served:g}`): the run's process times would read {served / station.time_scale:g} "
+            f"times short; give `time_scale: {served:g}` in the station file, as `sim serve "
+            "--station-out` writes it"
+        )
 
     async def recover(self, tool: Tool) -> bool:
         """Bring a tool to its known safe, empty state, taking off only the run's own

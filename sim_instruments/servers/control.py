@@ -14,6 +14,12 @@ operator's console reads a tool's fault before taking a clear:
     {"command": "faults", "tool": "oven"}
     {"ok": true, "message": "oven: faults zone_sensor_break", "faults": {"zone_sensor_break": "…"}}
 
+A run on the line's station file asks the line how fast it is served, which the file's
+`time_scale` must say (else the run's process times read that many times wrong):
+
+    {"command": "line"}
+    {"ok": true, "message": "served at time x60", "time_scale": 60.0}
+
 A tool or fault the line does not have is refused naming those it has, and nothing changes.
 The socket is local: a line served for another machine (`--host`) takes faults on its own.
 """
@@ -34,8 +40,9 @@ from .base import cancel_and_wait
 if TYPE_CHECKING:
     from ..tool import SimulatedTool
 
-#: What a request may ask: a fault injected or cleared, or the faults a tool suffers now.
-CONTROL_COMMANDS = ("inject", "clear", "faults")
+#: What a request may ask: a fault injected or cleared, the faults a tool suffers now, or
+#: how fast the line is served.
+CONTROL_COMMANDS = ("inject", "clear", "faults", "line")
 #: The longest request line (a tool and a fault name fit many times over).
 MAX_REQUEST_BYTES = 4096
 
@@ -50,17 +57,21 @@ class ControlUnreachable(ControlError):
 
 class LineControl:
     """Serves a simulated line's control socket at `path`: each request line is one fault
-    injected or cleared on one of `tools` (name -> simulated tool), reported to `report`."""
+    injected or cleared on one of `tools` (name -> simulated tool), reported to `report`, or
+    a question (the faults a tool suffers; the line's `time_scale`)."""
 
     def __init__(
         self,
         tools: Mapping[str, SimulatedTool],
         path: Path,
         report: Callable[[str], None],
+        time_scale: float = 1.0,
     ) -> None:
         self.tools = tools
         self.path = path
         self.report = report
+        #: Process time on the line per second of wall time, as `packline sim serve` serves it.
+        self.time_scale = time_scale
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
@@ -101,7 +112,11 @@ class LineControl:
         """The reply to one request line: done (`ok`, `message`) or refused (`error`)."""
         try:
             request = json.loads(line)
-            command, tool_name, fault = request["command"], request["tool"], request.get("fault")
+            command = request["command"]
+            if command == "line":
+                pace = "wall clock" if self.time_scale == 1.0 else f"time x{self.time_scale:g}"
+                return {"ok": True, "message": f"served at {pace}", "time_scale": self.time_scale}
+            tool_name, fault = request["tool"], request.get("fault")
         except (ValueError, TypeError, KeyError, AttributeError):
             return {"ok": False, "error": f"not a control request: {line[:200]!r}"}
         if command not in CONTROL_COMMANDS:

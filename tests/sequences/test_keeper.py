@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 
-from packline.clock import WallClock
+from packline.clock import ScaledClock, WallClock
 from packline.drivers.roles.batch_chamber import BatchChamber
 from packline.records import RunRecords
 from packline.records.tooltime import tool_intervals
@@ -20,6 +20,7 @@ from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import awaiting_clear, record_clearance
 from packline.sequences.engine.errors import BadInput
 from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.servers.control import LineControl
 from packline.station import Station
 
 from .helpers import aborted_at
@@ -283,6 +284,38 @@ async def test_wafers_held_waiting_for_the_alarmed_chamber_run_once_it_is_cleare
         "W06": "completed",
     }
     assert {e.wafer for e in line.of_kind("wafer-started")} == {"W05", "W06"}
+
+
+async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the_run(
+    store, tmp_path
+):
+    """A trial's hand-written station file of a line `sim serve --time-scale 60` served had no
+    `time_scale`: the summary said `process time 0:00:05` for a 180 s plasma clean, silently.
+    The line says how fast it is served; the run refuses before any load, naming both."""
+    async with SimulatedLine(ScaledClock(60), kinds=["plasma_cleaner"]) as served:
+        control = LineControl(served.tools, tmp_path / "control", [].append, 60.0)
+        await control.start()
+        try:
+            path = tmp_path / "line.yaml"  # written by hand: `control:`, no `time_scale:`
+            path.write_text(served.station.to_yaml() + f"control: {tmp_path / 'control'}\n")
+            prepared = prepare(
+                RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+            )
+            async with open_run(store, prepared) as engine:
+                status = await engine.run()
+        finally:
+            await control.stop()
+        assert len(served.twin) == 0  # no wafer was ever loaded
+        name = served.station.name
+    assert status == "failed"
+    assert store.table("steps", engine.run_id) == []
+    assert store.run(engine.run_id)["error"] == (
+        f"station {name} says `time_scale: 1`, but the simulated line it names is served at "
+        "time x60 (`packline sim serve --time-scale 60`): the run's process times would read 60 "
+        "times short; give `time_scale: 60` in the station file, as `sim serve --station-out` "
+        "writes it; nothing was loaded: resume the run with the station file corrected, "
+        f"`packline resume {engine.run_id} --station FILE`"
+    )
 
 
 async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_before_any_load(

@@ -78,3 +78,16 @@ async def test_a_line_that_is_gone_is_said_unreachable(tmp_path):
     request = {"command": "inject", "tool": "plasma_cleaner", "fault": "rf_mismatch"}
     with pytest.raises(ControlError, match=r"cannot reach it.*is `packline sim serve` still"):
         await request_control(tmp_path / "control", request, 10)
+
+
+async def test_the_line_says_how_fast_it_is_served(tmp_path):
+    """A run on the line's station file asks it: a file that names the line and another
+    `time_scale` would have the run's process times read that many times wrong."""
+    async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
+        control = LineControl(line.tools, tmp_path / "control", [].append, 60.0)
+        await control.start()
+        try:
+            reply = await request_control(tmp_path / "control", {"command": "line"}, 10)
+        finally:
+            await control.stop()
+    assert reply == {"ok": True, "message": "served at time x60", "time_scale": 60.0}
