@@ -193,29 +193,11 @@ class ToolKeeper:
         that says another `time_scale` than the line is served at, or a tool the station gives
         a `capacity` above what the tool takes at once, refuses the run (`BadInput`)."""
         if (pace := await self._another_time_scale()) is not None:
-            resume = resume_command(
-                self._store,
-                self._events.run_id,
-                station_option=" --station FILE",
-                db_option=db_option(self._store.path),
-            )
-            raise BadInput(
-                f"{pace}; nothing was loaded: resume the run with the station file corrected, "
-                f"{resume}"
-            )
+            raise self._station_wrong(pace)
         for tool in self.pool.tools.values():
             too_many = capacity_problem(tool.capacity, await tool.driver.request_capacity())
             if too_many is not None:
-                resume = resume_command(
-                    self._store,
-                    self._events.run_id,
-                    station_option=" --station FILE",
-                    db_option=db_option(self._store.path),
-                )
-                raise BadInput(
-                    f"station {self._station.name}: {tool.name}: {too_many}; nothing was "
-                    f"loaded: resume the run with the station file corrected, {resume}"
-                )
+                raise self._station_wrong(f"station {self._station.name}: {tool.name}: {too_many}")
         waiting = awaiting_clear(self._store, self._events.run_id) if resumed else {}
         self._prepared = True
         for tool in self.pool.tools.values():
@@ -272,6 +254,20 @@ class ToolKeeper:
         foreign = tuple(workpiece for workpiece in held if workpiece not in own)
         if foreign:
             self._hold_for_foreign(tool, foreign, "nothing was commanded")
+
+    def _station_wrong(self, problem: str) -> BadInput:
+        """The refusal of a station file found wrong before anything moved (`problem`), with
+        the resume that runs the lot once the file is corrected."""
+        resume = resume_command(
+            self._store,
+            self._events.run_id,
+            station_option=" --station FILE",
+            db_option=db_option(self._store.path),
+        )
+        return BadInput(
+            f"{problem}; nothing was loaded: resume the run with the station file corrected, "
+            f"{resume}"
+        )
 
     async def _another_time_scale(self) -> str | None:
         """What is wrong with the station's `time_scale` when it names a served simulated line
