@@ -685,9 +685,12 @@ class Engine:
 
     def _cut_off_reason(self, wafer_id: str) -> str | None:
         """Why an abort holds this wafer: an irreversible step of it this session cut off
-        (it may have partly happened and is never repeated), or None."""
+        (it may have partly happened and is never repeated), or None. A step of this session
+        still recorded running is one the abort is interrupting: a batch step's members read
+        it before the leader's task, cancelled too, records it `interrupted` for them all, and
+        every member of the batch is held for the same reason, the leader's."""
         steps = [
-            row
+            {**row, "status": "interrupted"} if row["status"] == "running" else row
             for row in self.store.table("steps", self.run_id)
             if row["wafer_id"] == wafer_id and row["session"] == self.session
         ]
