@@ -136,9 +136,9 @@ class PromptArea:
         self.view = None
 
 
-#: Why a run whose terminal went away, its input ended or failed (EIO), terminates: the
-#: terminating event's message, with how its input ended after it.
-TERMINAL_GONE = "the terminal went away, nobody is left to answer"
+#: Why a run whose terminal's input ended (end of file: Ctrl-D, or the terminal closed) or
+#: failed (EIO: it hung up) terminates: the terminating event's message, how it ended after it.
+TERMINAL_GONE = "the terminal's input ended, nobody is left to answer"
 
 
 class TerminalGone(EOFError):
@@ -173,10 +173,10 @@ class StdinLines:
             else:
                 raw = sys.stdin.readline()
         except OSError as error:
-            self.gone(f"its input failed: {error.strerror or error}")
+            self.gone(f"reading it failed, {error.strerror or error} (it hung up)")
             return
         if not raw:
-            self.gone("its input ended")
+            self.gone("end of file (Ctrl-D, or it closed)")
             return
         line = raw.strip().lower()
         if self.waiter is not None and not self.waiter.done():
@@ -312,7 +312,7 @@ class OperatorConsole:
             except TimeoutError:
                 return False, NO_ANSWER
             except OSError as error:  # showing the question failed (EIO: the terminal is gone)
-                lines.gone(f"its output failed: {error.strerror or error}")
+                lines.gone(f"writing to it failed, {error.strerror or error} (it hung up)")
                 raise RunTerminated(lines.why_gone) from error
             except TerminalGone as gone:
                 raise RunTerminated(lines.why_gone) from gone
