@@ -29,7 +29,8 @@ from rich.text import Text
 from packline.sequences.engine import ConfirmFn, Engine, LiveView
 from packline.sequences.engine.confirmations import AT_THE_TERMINAL, IN_ADVANCE, NO_ANSWER
 from packline.sequences.engine.control import RunState
-from packline.sequences.engine.errors import NO_OPERATOR
+from packline.sequences.engine.errors import RunTerminated
+from packline.sequences.engine.records import db_option
 
 #: How long an operator has to answer a confirmation on real tools (wall seconds).
 CONFIRM_TIMEOUT_S = 3600.0
@@ -89,10 +90,13 @@ class PromptArea:
             try:
                 yield
             finally:
-                self._erase()
-                if before is not None:
-                    termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, before)
-                self._set_echo(on=False)
+                # a terminal that went away fails these (EIO): the question ends as it
+                # ended (answered, cancelled by a terminate), not as an error of the terminal
+                with contextlib.suppress(OSError, termios.error):
+                    self._erase()
+                    if before is not None:
+                        termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, before)
+                    self._set_echo(on=False)
 
     def say(self, text: str) -> None:
         """Print `text` at the start of a line of its own (over a `^C` the terminal echoed)."""
@@ -123,11 +127,23 @@ class PromptArea:
 
     def finish(self) -> None:
         """The run has ended: erase a question left open and give the terminal its echo
-        back; nothing is erased after this (the run's summary follows)."""
-        self._erase()
-        self._set_echo(on=True)
+        back; nothing is erased after this (the run's summary follows). A terminal that went
+        away takes neither (EIO)."""
+        with contextlib.suppress(OSError, termios.error):
+            self._erase()
+            self._set_echo(on=True)
         self._termios = None
         self.view = None
+
+
+#: Why a run whose terminal's input ended (end of file: Ctrl-D, or the terminal closed) or
+#: failed (EIO: it hung up) terminates: the terminating event's message, how it ended after it.
+TERMINAL_GONE = "the terminal's input ended, nobody is left to answer"
+
+
+class TerminalGone(EOFError):
+    """The terminal a question was asked on went away (its input ended or failed): the
+    question ends unanswered, as a terminate ends it."""
 
 
 class StdinLines:
@@ -138,23 +154,29 @@ class StdinLines:
         self.area = area
         self.waiter: asyncio.Future[str] | None = None
         self.on_line: Callable[[str], None] | None = None
+        #: told why, once the terminal went away (`gone`)
+        self.on_gone: Callable[[str], None] | None = None
         self.closed = False
+        self.why_gone = TERMINAL_GONE
         self.by_key = False  # the open question is answered by one key (`ask`)
         # one question at a time: two wafers asking at once must not steal each other's answer
         self._asking = asyncio.Lock()
 
     def feed(self) -> None:
         """Read the line stdin has ready (or the keys, for a question answered by a key: the
-        first one answers it): the answer to the open question, else a command."""
-        if self.by_key:
-            raw = os.read(sys.stdin.fileno(), KEYS_READ).decode(errors="replace")[:1]
-        else:
-            raw = sys.stdin.readline()
-        if not raw:  # end of input: stop watching stdin (it would stay readable forever)
-            self.closed = True
-            asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
-            if self.waiter is not None and not self.waiter.done():
-                self.waiter.set_exception(EOFError("no more operator input"))
+        first one answers it): the answer to the open question, else a command. The end of
+        input, or an error reading it (EIO: the terminal hung up), is the terminal gone
+        (`gone`)."""
+        try:
+            if self.by_key:
+                raw = os.read(sys.stdin.fileno(), KEYS_READ).decode(errors="replace")[:1]
+            else:
+                raw = sys.stdin.readline()
+        except OSError as error:
+            self.gone(f"reading it failed, {error.strerror or error} (it hung up)")
+            return
+        if not raw:
+            self.gone("end of file (Ctrl-D, or it closed)")
             return
         line = raw.strip().lower()
         if self.waiter is not None and not self.waiter.done():
@@ -163,6 +185,20 @@ class StdinLines:
             self.waiter.set_result(line)
         elif self.on_line is not None:
             self.on_line(line)
+
+    def gone(self, why: str) -> None:
+        """The terminal went away (`why`: how its input ended): stop watching stdin (it would
+        stay readable forever), tell `on_gone` (the run terminates: nobody is left to answer)
+        and end the open question with `TerminalGone`, unanswered."""
+        if self.closed:
+            return
+        self.closed = True
+        asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
+        self.why_gone = f"{TERMINAL_GONE}: {why}"
+        if self.on_gone is not None:
+            self.on_gone(self.why_gone)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(TerminalGone(self.why_gone))
 
     async def ask(
         self,
@@ -175,7 +211,8 @@ class StdinLines:
         """The operator's answer to `prompt`, asked again (with `hint`) until `accepts` it:
         the question keeps the terminal until then, so no other question takes the answer.
         `by_key`: one key answers, without Enter (on a terminal). TimeoutError after
-        CONFIRM_TIMEOUT_S (the wait for a turn included), EOFError once stdin has ended."""
+        CONFIRM_TIMEOUT_S (the wait for a turn included), `TerminalGone` once the terminal
+        went away."""
         by_key = by_key and sys.stdin.isatty()
         async with asyncio.timeout(CONFIRM_TIMEOUT_S), self._asking:
             with self.area.question(by_key=by_key):
@@ -184,7 +221,7 @@ class StdinLines:
                     shown = prompt
                     while True:
                         if self.closed:
-                            raise EOFError("no more operator input")
+                            raise TerminalGone(self.why_gone)
                         self.area.say(shown)
                         self.waiter = asyncio.get_running_loop().create_future()
                         try:
@@ -266,13 +303,19 @@ class OperatorConsole:
             return None
 
         async def confirm(wafers: str, prompt: str) -> tuple[bool, str]:
+            """The answer typed at the terminal; none (`RunTerminated`, nothing recorded) once
+            the terminal went away while asking, or before: the run terminates, as it does
+            when the terminal hangs up, and nobody declined anything."""
             question = f"[{wafers}] confirm: {prompt} [y/N]"
             try:
                 answer = await lines.ask(question, lambda line: line in YES + NO, "not y or n.")
             except TimeoutError:
                 return False, NO_ANSWER
-            except EOFError:
-                return False, NO_OPERATOR
+            except OSError as error:  # showing the question failed (EIO: the terminal is gone)
+                lines.gone(f"writing to it failed, {error.strerror or error} (it hung up)")
+                raise RunTerminated(lines.why_gone) from error
+            except TerminalGone as gone:
+                raise RunTerminated(lines.why_gone) from gone
             return answer in YES, self._operator + AT_THE_TERMINAL
 
         return confirm
@@ -284,8 +327,8 @@ class OperatorConsole:
             answer = await self._lines.ask(
                 MENU_QUESTION, lambda line: line[:1] in MENU, "not c, t or a.", by_key=True
             )
-        except (TimeoutError, EOFError):
-            return  # the run stays paused; `packline resume|terminate RUN` from anywhere
+        except (TimeoutError, EOFError, OSError):
+            return  # paused (`packline resume|terminate RUN` from anywhere) or, gone, ending
         command = MENU[answer[:1]]
         engine.request(command, f"{command} by {self._operator} at the terminal", self._operator)
 
@@ -303,6 +346,12 @@ class OperatorConsole:
         lines = self._lines
         self._operator = engine.spec.operator
         presses = 0
+
+        def resumed_by(why: str) -> str:
+            """A terminate for a terminal gone (`why`), naming the resume: the run's summary
+            is printed to nobody, and its records are where the operator reads it."""
+            resume = f"packline resume {engine.run_id}{db_option(engine.store.path)}"
+            return f"{why}; `{resume}` goes on from its records"
 
         def on_line(line: str) -> None:
             command = MENU.get(line[:1])
@@ -347,9 +396,10 @@ class OperatorConsole:
         # as a terminate does, not as a crash; under `nohup` (ignored) the run goes on.
         hang_up = signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN
         if hang_up:
-            loop.add_signal_handler(signal.SIGHUP, engine.request, "terminate", HANG_UP)
+            loop.add_signal_handler(signal.SIGHUP, engine.request, "terminate", resumed_by(HANG_UP))
         if lines is not None:
             lines.on_line = on_line
+            lines.on_gone = lambda why: engine.request("terminate", resumed_by(why))
             loop.add_reader(sys.stdin.fileno(), lines.feed)
             self._area.manage_echo()
         try:

@@ -160,8 +160,8 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         store.close()
     if warning is not None:
         print(f"packline: warning: {warning}", file=sys.stderr)
-    if args.json:
-        print_json(row)
+    if args.json:  # a script reading the answer is told the warning in it
+        print_json(row | ({"warning": warning} if warning is not None else {}))
     elif row["decision"] == Decision.SCRAP:
         print(f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}")
     else:

@@ -141,7 +141,10 @@ class Batcher:
                 f"batch {forming.key} to finish",
             )
         except (StepFailed, RunTerminated) as error:
-            raise type(error)(*error.args) from None  # each member its own exception
+            copy = type(error)(*error.args)  # each member its own exception
+            if isinstance(error, StepFailed) and isinstance(copy, StepFailed):
+                copy.wafers = error.wafers
+            raise copy from None
 
     async def _lead(self, forming: _Forming[M], lead: Lead[M, T]) -> T:
         try:

@@ -41,11 +41,12 @@ from .errors import (
     ResumeNotStarted,
     RunNotRecorded,
     RunTerminated,
+    StepFailed,
     StepRefused,
     ToolUnavailable,
     failure_text,
 )
-from .events import Observer
+from .events import NOTHING_TO_PAUSE, Observer
 from .keeper import ToolKeeper
 from .liveness import this_host
 from .method import FailurePolicy, Method
@@ -209,6 +210,8 @@ class Engine:
         #: Set when a clear runs a wafer again or the run stops, while the run waits for a
         #: clear (`_wait_for_a_clear`); None otherwise.
         self._again: asyncio.Event | None = None
+        #: the `pause` policy paused the run (`_apply_policy`)
+        self._policy_paused = False
         #: A terminate ended the wait for a clear: every wafer left was held, none cut short.
         self._ended_waiting = False
         #: Why the records could not be written, once they could not (`_stop_unrecorded`).
@@ -271,6 +274,8 @@ class Engine:
             await self._wafers_done()
             while await self._wait_for_a_clear():
                 await self._wafers_done()
+            if self.control.state is RunState.PAUSED and self._policy_paused:
+                self._nothing_to_pause(self.control.reason, paused=True)
             status = self._final_status()
             if self._unwritable is None:
                 self._check_claims()
@@ -690,9 +695,12 @@ class Engine:
 
     def _cut_off_reason(self, wafer_id: str) -> str | None:
         """Why an abort holds this wafer: an irreversible step of it this session cut off
-        (it may have partly happened and is never repeated), or None."""
+        (it may have partly happened and is never repeated), or None. A step of this session
+        still recorded running is one the abort is interrupting: a batch step's members read
+        it before the leader's task, cancelled too, records it `interrupted` for them all, and
+        every member of the batch is held for the same reason, the leader's."""
         steps = [
-            row
+            {**row, "status": "interrupted"} if row["status"] == "running" else row
             for row in self.store.table("steps", self.run_id)
             if row["wafer_id"] == wafer_id and row["session"] == self.session
         ]
@@ -734,7 +742,7 @@ class Engine:
         )
         self.emit("held", wafer=wafer_id, message=reason, data=data)
         if apply_policy:
-            self._apply_policy(wafer_id, reason)
+            self._apply_policy(wafer_id, reason, cause)
         if isinstance(cause, ToolUnavailable) and cause.tools:
             self._unserved[wafer_id] = cause.tools
             pool = self.keeper.pool
@@ -744,13 +752,44 @@ class Engine:
             if back:  # cleared between its refusal and this hold: once its task has ended
                 asyncio.get_running_loop().call_soon(self._run_unserved_again, back[0])
 
-    def _apply_policy(self, wafer_id: str, reason: str) -> None:
-        """The failure policy, for the rest of the lot, once `wafer_id` is held for `reason`."""
+    def _apply_policy(self, wafer_id: str, reason: str, cause: Exception | None) -> None:
+        """The failure policy, for the rest of the lot, once `wafer_id` is held for `reason`
+        (by the failure `cause`, if one held it). `pause` pauses the run for an operator while
+        a wafer is left to run beside those the failure holds (a batch step's members, each
+        held in turn); else, once they are all held, there is nothing to pause (a pause would
+        end at once, the log reading `paused` then `run-finished held`): the run says so
+        (`NOTHING_TO_PAUSE`) and ends."""
         policy = self.spec.failure_policy
         if policy is FailurePolicy.PAUSE:
-            self.control.pause(f"wafer {wafer_id} held: {reason}")
+            if self.control.state is not RunState.RUNNING:
+                return
+            together = set(cause.wafers if isinstance(cause, StepFailed) else ()) | {wafer_id}
+            statuses = self._wafer_status
+            if self._unserved or any(
+                status not in FINISHED and wafer not in together
+                for wafer, status in statuses.items()
+            ):
+                self.control.pause(f"wafer {wafer_id} held: {reason}")
+                self._policy_paused = True  # the wafers it left may be held before they run
+            elif all(statuses.get(wafer) in FINISHED for wafer in together):
+                self._nothing_to_pause(f"wafer {wafer_id} held: {reason}")
         elif policy is FailurePolicy.STOP:
             self.control.terminate(f"wafer {wafer_id} held: {reason}")
+
+    def _nothing_to_pause(self, why: str, *, paused: bool = False) -> None:
+        """Say that the `pause` policy has nothing to pause, no wafer being left to run, for
+        `why` (the hold it would have paused for, or, `paused`, the pause it had ordered
+        before the wafers it left were held too): the run ends, and its log says why it does
+        not wait paused."""
+        statuses = set(self._wafer_status.values())
+        every = "every wafer" if statuses == {"held"} else "every wafer left"
+        status = self._final_status()
+        held = f"the run paused, then {every} was held" if paused else f"{every} held"
+        self.emit(
+            NOTHING_TO_PAUSE,
+            message=f"failure policy pause: {held}, nothing left to pause for; the run ends "
+            f"{status} ({why})",
+        )
 
     def _twin_metrics(self, wafer: Wafer, when: str) -> None:
         if self.twin is None or not self.method.twin_metrics:

@@ -89,6 +89,10 @@ class StepFailed(PacklineError):
     """A step of a wafer failed (a tool alarm, a timeout, a lost connection, out of limits);
     the wafer is held. The message names the step, the wafer and the cause."""
 
+    #: the wafers the step failed for together (a batch step's members), when known: the
+    #: failure policy decides once every one of them is held
+    wafers: tuple[str, ...] = ()
+
 
 class StepRefused(StepFailed):
     """A step its tool refused with its own code, or its driver before sending it (an open

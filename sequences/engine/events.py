@@ -23,7 +23,8 @@ class Event:
     so it runs again once one is cleared, or on resume), disposition (a decision for a held
     wafer, or how a resume carried one out: data["carried_out"]),
     confirmation, measurement, claim-check (a dry run's claim check: status
-    passed/failed/incomplete, data["conditions"] one entry per condition).
+    passed/failed/incomplete, data["conditions"] one entry per condition), nothing-to-pause
+    (`NOTHING_TO_PAUSE`).
     """
 
     kind: str
@@ -49,6 +50,9 @@ TOOL_STATE = "tool-state"
 #: The kind of event a dry run's `--fault` records as it injects a simulated tool's fault
 #: (`packline/cli/faults.py`): its tool, the fault as its status, the option as its message.
 FAULT_INJECTED = "fault-injected"
+#: The kind of event the `pause` failure policy records instead of pausing when no wafer is
+#: left to run (every one held or finished): there is nothing to pause, and the run ends.
+NOTHING_TO_PAUSE = "nothing-to-pause"
 #: The kinds of event `packline show` and the report leave out of a run's events: the tools'
 #: own states, which the Gantt chart draws instead (a run records hundreds).
 UNLISTED = frozenset({TOOL_STATE})

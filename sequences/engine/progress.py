@@ -75,6 +75,7 @@ class PlainLog:
             "claim-check",
             "run-finished",
             "fault-injected",  # events.FAULT_INJECTED: `packline runs` imports no dataclasses
+            "nothing-to-pause",  # events.NOTHING_TO_PAUSE, likewise
         }
     )
 

@@ -33,7 +33,7 @@ from .errors import (
     StepError,
     failure_text,
 )
-from .events import FAULT_INJECTED, TOOL_STATE, Event, Observer
+from .events import FAULT_INJECTED, NOTHING_TO_PAUSE, TOOL_STATE, Event, Observer
 from .records import RunStore
 from .tools import Tool
 
@@ -60,6 +60,7 @@ RECORDED_EVENTS = frozenset(
         "disposition",
         TOOL_STATE,
         FAULT_INJECTED,
+        NOTHING_TO_PAUSE,
     }
 )
 

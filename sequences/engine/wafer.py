@@ -464,9 +464,13 @@ async def execute_step(
             if isinstance(error, ToolAlarm) and stage is not None:
                 recorder.record_alarms(stage.tool, wafer_ids, step_ids[0])
             what = f"step {name!r} of {', '.join(wafer_ids)}"
-            if refused:
-                raise StepRefused(f"{what} was refused: {error}") from error
-            raise StepFailed(f"{what} failed: {error}") from error
+            failed = (
+                StepRefused(f"{what} was refused: {error}")
+                if refused
+                else StepFailed(f"{what} failed: {error}")
+            )
+            failed.wafers = tuple(wafer_ids)
+            raise failed from error
         raise
     run.control.step_ended()
     _finish(recorder, wafers, step_ids, "completed", None)

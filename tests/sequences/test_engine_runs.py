@@ -17,6 +17,7 @@ from packline.sequences.engine import (
     run_report,
 )
 from packline.sequences.engine.control import CLEAR_TOOL, Order
+from packline.sequences.engine.events import NOTHING_TO_PAUSE
 from packline.sim_instruments.twin import PanelSpec
 
 from .helpers import TwoToolLine
@@ -157,15 +158,22 @@ class Injector:
             self.chamber.clear_fault(self.fault)
             self.engine.clear_tool(event.tool, "test operator")
 
+    async def run(self, store, lot: int, policy: str, *, clears: bool = True):
+        """A dry-run lot of `lot` under failure policy `policy`, the fault injected as it
+        starts; `clears`: the alarmed chamber is cleared as an operator would. Returns the
+        engine and the run's status."""
+        prepared = prepare(RunRequest("plasma-clean", lot=lot, failure_policy=policy))
+        async with open_run(
+            store, prepared, observers=[self], line_factory=self.line_factory
+        ) as engine:
+            self.engine = engine if clears else None
+            status = await engine.run()
+        return engine, status
+
 
 async def test_hold_policy_holds_the_batch_and_continues_the_lot(store):
     injector = Injector("rf_mismatch")
-    prepared = prepare(RunRequest("plasma-clean", lot=6, failure_policy="hold"))
-    async with open_run(
-        store, prepared, observers=[injector], line_factory=injector.line_factory
-    ) as engine:
-        injector.engine = engine
-        status = await engine.run()
+    engine, status = await injector.run(store, 6, "hold")
     assert status == "held"
     wafers = {w["wafer_id"]: w for w in store.wafers(engine.run_id)}
     held = [w for w in wafers.values() if w["status"] == "held"]
@@ -202,6 +210,39 @@ async def test_pause_policy_pauses_until_resumed(store):
     assert statuses.count("completed") == 2
 
 
+async def test_pause_policy_with_every_wafer_held_says_nothing_is_left_to_pause_for(store):
+    """A lot of one batch whose step fails: every wafer is held, nothing is left to run. The
+    log read `paused ...` then at once `run-finished held`, a pause that never was; the pause
+    policy has nothing to pause, and the run says so and ends held."""
+    injector = Injector("gas_supply")
+    engine, status = await injector.run(store, 4, "pause")
+    assert status == "held"
+    kinds = [e.kind for e in injector.events]
+    assert "paused" not in kinds
+    (moot,) = [e for e in injector.events if e.kind == NOTHING_TO_PAUSE]
+    assert moot.message.startswith("failure policy pause: every wafer held, nothing left to")
+    assert kinds.index(NOTHING_TO_PAUSE) > max(i for i, k in enumerate(kinds) if k == "held")
+    assert kinds.index(NOTHING_TO_PAUSE) < kinds.index("run-finished")
+    assert NOTHING_TO_PAUSE in {e["kind"] for e in store.table("events", engine.run_id)}
+    assert {w["status"] for w in store.wafers(engine.run_id)} == {"held"}
+
+
+async def test_pause_policy_whose_paused_lot_is_held_after_it_says_nothing_was_left(store):
+    """The pause policy pauses for the first batch's failure while a second batch waits; its
+    alarmed chamber, never cleared in a dry run, then holds the second batch too. The run
+    ended at once after `paused`; now it says that nothing is left to pause for."""
+    injector = Injector("rf_mismatch")
+    _, status = await injector.run(store, 8, "pause", clears=False)
+    assert status == "held"
+    kinds = [e.kind for e in injector.events]
+    assert kinds.index("paused") < kinds.index(NOTHING_TO_PAUSE) < kinds.index("run-finished")
+    (moot,) = [e for e in injector.events if e.kind == NOTHING_TO_PAUSE]
+    assert moot.message.startswith(
+        "failure policy pause: the run paused, then every wafer was held, nothing left to "
+        "pause for; the run ends held (wafer W01 held: "
+    )
+
+
 async def test_stop_policy_terminates_and_leaves_tools_safe(store):
     injector = Injector("chamber_leak")
     prepared = prepare(RunRequest("plasma-clean", lot=6, failure_policy="stop"))
@@ -228,17 +269,22 @@ async def test_abort_interrupts_the_step_and_commands_safe_state(store):
         if event.kind == "step-started" and event.step == "plasma clean":
             engine.request("abort", "test")
 
-    prepared = prepare(RunRequest("plasma-clean", lot=2))
+    prepared = prepare(RunRequest("plasma-clean", lot=4))
     async with open_run(store, prepared, observers=[abort_in_clean]) as engine:
         status = await engine.run()
     assert status == "aborted"
     clean = [s for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"]
     assert {s["status"] for s in clean} == {"interrupted"}
     assert {s["error"] for s in clean} == {"aborted"}  # not "CancelledError()"
-    # the plasma clean is irreversible: the abort holds the wafers it cut off in it at once
+    # the plasma clean is irreversible: the abort holds the wafers it cut off in it at once,
+    # every member of the batch for the same true reason: the leader's read `was
+    # interrupted`, the other members' `was running` (read before the leader recorded it)
     wafers = store.wafers(engine.run_id)
     assert {w["status"] for w in wafers} == {"held"}
-    assert all("never repeated" in w["reason"] for w in wafers)
+    assert {w["reason"] for w in wafers} == {
+        "irreversible step 'plasma clean' was interrupted when the run stopped; it may have "
+        "partly happened and is never repeated: operator decision needed"
+    }
 
 
 async def test_every_step_event_pairs_by_its_record_id_and_measurements_name_their_step(store):

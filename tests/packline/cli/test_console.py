@@ -4,6 +4,7 @@ every answer is recorded in the operator's name."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import re
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from packline.cli.console import HANG_UP, MENU_QUESTION
+from packline.cli.console import HANG_UP, MENU_QUESTION, TERMINAL_GONE
 from packline.sequences.engine.request import login_name
 
 from ...sequences.processes import Pane, Served
@@ -41,8 +42,10 @@ def served_line(tmp_path: Path) -> Iterator[Path]:
 class Terminal:
     """`packline run` with a pseudo-terminal as its stdin and stdout, as an operator sees it."""
 
-    def __init__(self, *args: str, nohup: bool = False) -> None:
-        """`nohup`: started ignoring SIGHUP, as `nohup` starts a command."""
+    def __init__(self, *args: str, nohup: bool = False, controlling: bool = False) -> None:
+        """`nohup`: started ignoring SIGHUP, as `nohup` starts a command. `controlling`: the
+        pseudo-terminal is the one that controls the process's session, as a login's or a
+        terminal window's is: closing it (`hang_up`) sends the process SIGHUP."""
         self.master, slave = pty.openpty()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "packline", *args],
@@ -50,7 +53,8 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env={**os.environ, "COLUMNS": "120", "LINES": "40", "TERM": "xterm"},
-            preexec_fn=_ignore_hang_up if nohup else None,
+            preexec_fn=_ignore_hang_up if nohup else _take_the_terminal if controlling else None,
+            start_new_session=controlling,
         )
         os.close(slave)
         self.screen = ""
@@ -86,7 +90,15 @@ class Terminal:
     def interrupt(self) -> None:
         self.process.send_signal(signal.SIGINT)
 
+    def hang_up(self) -> None:
+        """The terminal goes away (its window closed, its SSH connection lost): its master side
+        closes, and the process reads EOF or EIO on it (and is sent SIGHUP, if `controlling`)."""
+        os.close(self.master)
+        self.master = -1
+
     def finish(self) -> int:
+        if self.master < 0:  # hung up: nothing more to read
+            return self.process.wait(timeout=WAIT_S)
         deadline = time.monotonic() + WAIT_S
         while self.process.poll() is None:
             assert time.monotonic() < deadline, "the run did not end"
@@ -104,16 +116,23 @@ def _ignore_hang_up() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
+def _take_the_terminal() -> None:
+    """In the child, a session leader by then: its stdin's terminal becomes its controlling one."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 def records(db: Path, query: str) -> list[tuple]:
     with sqlite3.connect(db) as connection:
         return connection.execute(query).fetchall()
 
 
-def interrupted_at_a_confirmation(station: Path, db: Path) -> Terminal:
+def interrupted_at_a_confirmation(
+    station: Path, db: Path, *, controlling: bool = False
+) -> Terminal:
     """A lot of 4 run by ana on `station`, Ctrl-C pressed while its batch's confirmation
     waits: the pause menu is queued behind it."""
     term = Terminal("run", "plasma-clean", "--station", str(station), "--lot", "4",
-                    "--operator", "ana", "--db", str(db))  # fmt: skip
+                    "--operator", "ana", "--db", str(db), controlling=controlling)  # fmt: skip
     term.expect("confirm:")
     term.interrupt()
     term.expect("answer the open question first")
@@ -217,8 +236,52 @@ def test_a_terminal_that_hangs_up_terminates_the_run_unless_under_nohup(
         return
     assert term.finish() == 1
     assert records(db, "SELECT status FROM runs") == [("terminated",)]
-    messages = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
-    assert messages == [HANG_UP]
+    (message,) = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
+    assert message.startswith(HANG_UP)
+    assert "packline resume" in message
+
+
+def _assert_terminated_unanswered(db: Path) -> None:
+    """The run ended as a terminate ends it, its open confirmation unanswered: every wafer
+    terminated (none held, no OS error as a reason), no answer recorded, its resume named."""
+    assert records(db, "SELECT status FROM runs") == [("terminated",)]
+    assert records(db, "SELECT DISTINCT status FROM wafers") == [("terminated",)]
+    assert records(db, "SELECT * FROM confirmations") == []
+    events = records(db, "SELECT kind, message FROM events ORDER BY id")
+    assert not [m for _, m in events if m and "Errno" in m], events
+    assert [k for k, _ in events].count("terminating") == 1, events
+    assert any(m and "packline resume" in m for _, m in events), events
+
+
+def test_a_terminal_gone_while_a_confirmation_waits_terminates_the_run_unanswered(
+    served_line: Path, tmp_path: Path
+):
+    """The terminal goes away (EIO on stdin and stdout; not the process's controlling one, so
+    no SIGHUP) while a confirmation waits: nobody is left to answer, and the run ends as a
+    terminate ends it, the question unanswered; it held the wafers, `[Errno 5] Input/output
+    error` their reason."""
+    db = tmp_path / "runs.db"
+    term = Terminal("run", "plasma-clean", "--station", str(served_line), "--lot", "4",
+                    "--operator", "ana", "--db", str(db))  # fmt: skip
+    term.expect("confirm:")
+    term.hang_up()
+    assert term.finish() == 1
+    _assert_terminated_unanswered(db)
+
+
+def test_ctrl_c_then_a_hang_up_at_a_confirmation_terminates_the_run_unanswered(
+    served_line: Path, tmp_path: Path
+):
+    """A new user's trial: Ctrl-C at the `[y/N]` question, then the terminal closed (SIGHUP
+    from the kernel, then EIO on the terminal). Its wafers were held, `[Errno 5] Input/output
+    error` their reason; now the run is terminated as a hang-up terminates it, unanswered."""
+    db = tmp_path / "runs.db"
+    term = interrupted_at_a_confirmation(served_line, db, controlling=True)
+    term.hang_up()
+    assert term.finish() == 1
+    _assert_terminated_unanswered(db)
+    (message,) = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
+    assert message.startswith((HANG_UP, TERMINAL_GONE))  # the kernel's SIGHUP, or EOF, first
 
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run)")
