@@ -71,3 +71,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     closest to it (`spelt_closest`); nothing when none is close."""
     closest = spelt_closest(word, choices)
     return f" (did you mean {' or '.join(map(repr, closest))}?)" if closest else ""
+
+
+def not_a_field(key: str, whose: str, fields: Iterable[str]) -> str:
+    """Why a file's `key` is refused where `whose` (a station, a lot file) has no field of that
+    name: the fields it may mean (`did_you_mean`) and every field there is, so a slip is
+    corrected without opening the documentation."""
+    fields = list(fields)
+    return f"not a field of {whose}{did_you_mean(key, fields)}; its fields: {', '.join(fields)}"
