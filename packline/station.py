@@ -438,13 +438,19 @@ def _validation_problems(data: dict[str, Any], error: ValidationError) -> list[s
         elif problem["type"] == "missing":  # pydantic: "Field required"
             message = _missing(loc)
         else:
-            message = plain_words(problem) or problem["msg"]
+            message = plain_words(problem, field_unit(loc[-1]) if loc else "") or problem["msg"]
         if isinstance(given, str | int | float | list):
             message += f", got {given!r}"  # pydantic's own messages do not name the value
         line = f"{'.'.join(loc) or '(top level)'}: {message}"
         if line not in lines:
             lines.append(line)
     return lines
+
+
+def field_unit(name: str) -> str:
+    """The unit of a station field: seconds for a name ending `_s` (`poll_interval_s`), none
+    for a count (`capacity`); its range is refused in it, and the station page shows it."""
+    return "s" if name.endswith("_s") else ""
 
 
 def _missing(loc: list[str]) -> str:

@@ -570,8 +570,6 @@ R = TypeVar("R", bound=Recipe)
 #: A recipe model's method marked `recipe_check`.
 CheckT = TypeVar("CheckT", bound=Callable[..., object])
 
-_LIMIT_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
-
 #: pydantic's error types for a choice of sections whose kind (its tag) is missing or unknown.
 _TAG_TYPES = {"union_tag_not_found", "union_tag_invalid"}
 
@@ -689,11 +687,7 @@ def validation_problems(
         message = problem["msg"].removeprefix("Value error, ")
         left_out = False
         unit = unit_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else ""
-        unit = f" {unit}" if unit else ""
-        limits = [f"{_LIMIT_WORDS[k]} {v}{unit}" for k, v in ctx.items() if k in _LIMIT_WORDS]
-        if limits:
-            message = "must be " + " and ".join(limits)
-        elif problem["type"] == "extra_forbidden":
+        if problem["type"] == "extra_forbidden":
             message = _not_a_field(loc, fields)
         elif problem["type"] == "missing" and loc:
             facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
@@ -706,7 +700,7 @@ def validation_problems(
                 continue  # a key given for it says "did you mean" it: one line for one slip
             if facts is not None and facts.doc:  # what it is for, as a left-out section says
                 message += f": {facts.doc}"
-        elif (plain := plain_words(problem)) is not None:
+        elif (plain := plain_words(problem, unit or "")) is not None:
             message = plain
         elif problem["type"] in _SECTION_TYPES:
             # pydantic names the section's model class, which no recipe spells
