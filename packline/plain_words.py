@@ -11,8 +11,11 @@ YAML. Both refusals say it as `plain_words` does ("must be at least 0.01 s").
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pydantic_core import ErrorDetails
+
+from packline.spelling import did_you_mean
 
 #: pydantic's error types of a value not among a field's choices (its `expected` context
 #: quotes each choice: "'Au' or 'Cu'").
@@ -62,7 +65,7 @@ def plain_words(problem: ErrorDetails, unit: str = "") -> str | None:
     if bounds:
         return "must be " + " and ".join(bounds)
     if problem["type"] in _CHOICE_TYPES:
-        return "must be one of " + ", ".join(_QUOTED.findall(str(ctx.get("expected"))))
+        return one_of(problem.get("input"), _QUOTED.findall(str(ctx.get("expected"))))
     if problem["type"] in _LENGTH_WORDS:  # pydantic's "List should have at least 1 item
         # after validation, not 0" names a Python type and its own validation
         bound, noun = _LENGTH_WORDS[problem["type"]]
@@ -71,6 +74,15 @@ def plain_words(problem: ErrorDetails, unit: str = "") -> str | None:
             return "must not be empty"
         return f"must have {bound} {length} {noun}{'' if length == 1 else 's'}"
     return _TYPE_WORDS.get(problem["type"])
+
+
+def one_of(given: object, choices: Sequence[str]) -> str:
+    """The refusal of `given`, none of `choices` (a recipe's or station's choice, a kind of
+    section): the choices, and the one it may mean, in another case or misspelt (`o2` ->
+    `O2`; a short symbol is no slip of another: `N2` is offered nothing, `did_you_mean`'s
+    `short_slips`)."""
+    meant = did_you_mean(given, choices, short_slips=False) if isinstance(given, str) else ""
+    return f"must be one of {', '.join(choices)}{meant}"
 
 
 def _number(value: object) -> object:

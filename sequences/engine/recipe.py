@@ -46,7 +46,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, c
 
 from packline.claims import claim as catalogued_claim
 from packline.files import FileProblem, parse_yaml, read_text
-from packline.plain_words import plain_words
+from packline.plain_words import one_of, plain_words
 from packline.spelling import spelt_closest
 
 from .errors import RecipeError
@@ -717,12 +717,11 @@ def _kind_problem(
 ) -> dict[str, str]:
     """The problem of a section whose `key` (its kind, one of `kinds`) is left out or none of
     them: pydantic's "Unable to extract tag using discriminator" named no field a file has."""
-    allowed = ", ".join(kinds)
     if problem["type"] == "union_tag_not_found":
         why = f"it says which kind of section {path} is (each kind takes its own fields)"
-        return path_problem(f"{path}.{key}", f" = none: required, one of {allowed}: {why}")
-    given = _given(problem.get("ctx", {}).get("tag"))
-    return path_problem(f"{path}.{key}", f" = {given}: must be one of {allowed}")
+        return path_problem(f"{path}.{key}", f" = none: required, one of {', '.join(kinds)}: {why}")
+    tag = problem.get("ctx", {}).get("tag")
+    return path_problem(f"{path}.{key}", f" = {_given(tag)}: {one_of(tag, kinds)}")
 
 
 def path_problem(path: str, rest: str) -> dict[str, str]:

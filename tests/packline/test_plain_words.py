@@ -25,7 +25,8 @@ class _Fields(BaseModel):
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
-        ("wire", "Ag", "must be one of Au, Cu"),
+        ("wire", "Ag", "must be one of Au, Cu"),  # another metal: no did-you-mean
+        ("wire", "au", "must be one of Au, Cu (did you mean 'Au'?)"),
         ("count", "two", "must be a whole number"),
         ("count", 1.5, "must be a whole number"),
         ("share", "5 %", "must be a number"),
