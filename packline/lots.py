@@ -9,8 +9,9 @@ or in a lot file, YAML (data, never code; a key given twice is an error)::
     owner: J. Doe                     # optional: whose lot it is (who asked for it)
 
 A run records its lot id, product and owner; `packline runs --lot` finds its runs and
-`packline wafer ID` a wafer's. Every problem of a lot file is reported with the file, the line,
-the field and the value, before anything is touched.
+`packline wafer ID` a wafer's. Every problem of a lot file is reported at once, a line each
+with the file, the line, the field and the value (a misspelt field with the field it may
+mean), before anything is touched.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from packline.drivers.equipment import validate_wafer_id
 from packline.drivers.errors import PacklineError
 from packline.files import FileProblem, parse_yaml, read_text, yaml_lines
+from packline.spelling import not_a_field, spelt_closest
 
 #: Where in a lot file: a key path (`("wafers", 2)`).
 Where = tuple[str | int, ...]
@@ -78,7 +80,10 @@ def validate_lot_id(lot_id: str) -> str:
 
 
 def load_lot_file(path: str | Path) -> LotFile:
-    """Read and check a lot file; `LotError` names the file, line, field and value."""
+    """Read and check a lot file; `LotError` names the file and every problem of it at once,
+    a line each with its line, field and value, as a station file's and a recipe's are: a
+    misspelt field with the field it may mean, each wrong or repeated wafer id, so the file
+    is fixed in one round."""
     path = Path(path)
     source = f"lot file {path}"
     try:
@@ -87,63 +92,94 @@ def load_lot_file(path: str | Path) -> LotFile:
     except FileProblem as error:
         raise LotError(str(error)) from None
     lines = yaml_lines(text)
-
-    def wrong(where: Where, message: str) -> LotError:
-        line = lines.get(where, lines.get(where[:1]))
-        at = f"line {line}: " if line is not None else ""
-        field = ".".join(str(part) for part in where)
-        return LotError(f"{source}: {at}{field}: {message}")
-
     if not isinstance(data, dict):
         raise LotError(
             f"{source}: a lot file is a mapping of {', '.join(LOT_FIELDS)} "
             f"({'; '.join(f'{k}: {v}' for k, v in LOT_FIELDS.items())})"
         )
-    unknown = [key for key in data if key not in LOT_FIELDS]
-    if unknown:
-        raise wrong(
-            (str(unknown[0]),), f"not a field of a lot file; its fields: {', '.join(LOT_FIELDS)}"
-        )
+    problems: list[str] = []
+
+    def wrong(where: Where, message: str) -> None:
+        line = lines.get(where, lines.get(where[:1]))
+        at = f"line {line}: " if line is not None else ""
+        field = ".".join(str(part) for part in where)
+        problems.append(f"{source}: {at}{field}: {message}")
+
+    meant: set[str] = set()  # the fields the misspelt keys may mean: not missing as well
+    for key in data:
+        if key not in LOT_FIELDS:
+            wrong((str(key),), not_a_field(str(key), "a lot file", LOT_FIELDS))
+            meant.update(spelt_closest(str(key), LOT_FIELDS))
     for required in ("lot", "wafers"):
-        if required not in data:
-            raise LotError(f"{source}: {required}: missing ({LOT_FIELDS[required]})")
-    lot_id = data["lot"]
+        if required not in data and required not in meant:
+            problems.append(f"{source}: {required}: missing ({LOT_FIELDS[required]})")
+    lot_id = _lot_id(data, wrong)
+    wafers = _wafer_ids(data, wrong)
+    texts = {key: _optional_text(data, key, wrong) for key in ("product", "owner")}
+    if problems or lot_id is None or wafers is None:
+        raise LotError("\n".join(problems))
+    return LotFile(LotIdentity(lot_id, texts["product"], texts["owner"]), wafers)
+
+
+def _lot_id(data: dict[str, Any], wrong: Callable[[Where, str], None]) -> str | None:
+    """The file's lot id, or None when it has none or a wrong one (told to `wrong`)."""
+    lot_id = data.get("lot")
+    if lot_id is None:
+        return None
     if not isinstance(lot_id, str):
-        raise wrong(("lot",), f"{lot_id!r} is not text; write the lot id (quote it if numeric)")
+        wrong(("lot",), f"{lot_id!r} is not text; write the lot id (quote it if numeric)")
+        return None
     try:
-        validate_lot_id(lot_id)
+        return validate_lot_id(lot_id)
     except ValueError as error:
-        raise wrong(("lot",), str(error)) from None
+        wrong(("lot",), str(error))
+        return None
+
+
+def _wafer_ids(data: dict[str, Any], wrong: Callable[[Where, str], None]) -> list[str] | None:
+    """The file's wafer ids, or None when it has none or any is wrong: each wrong one, and
+    each given again, told to `wrong` at its place."""
+    if "wafers" not in data:
+        return None
     wafers = data["wafers"]
     if not isinstance(wafers, list) or not wafers:
-        raise wrong(("wafers",), f"{wafers!r}: give a list of one or more wafer ids")
+        wrong(("wafers",), f"{wafers!r}: give a list of one or more wafer ids")
+        return None
     seen: dict[str, int] = {}
+    sound = True
     for i, wafer_id in enumerate(wafers):
         if not isinstance(wafer_id, str):
-            raise wrong(("wafers", i), f"{wafer_id!r} is not text (quote it if numeric)")
+            wrong(("wafers", i), f"{wafer_id!r} is not text (quote it if numeric)")
+            sound = False
+            continue
         try:
             validate_wafer_id(wafer_id)
         except ValueError as error:
-            raise wrong(("wafers", i), str(error)) from None
+            wrong(("wafers", i), str(error))
+            sound = False
         if wafer_id in seen:
-            raise wrong(
+            wrong(
                 ("wafers", i),
                 f"wafer id {wafer_id!r} is given twice (also wafers.{seen[wafer_id]})",
             )
-        seen[wafer_id] = i
-    texts = {key: _optional_text(data, key, wrong) for key in ("product", "owner")}
-    return LotFile(LotIdentity(lot_id, texts["product"], texts["owner"]), list(wafers))
+            sound = False
+        else:
+            seen[wafer_id] = i
+    return list(wafers) if sound else None
 
 
 def _optional_text(
-    data: dict[str, Any], key: str, wrong: Callable[[Where, str], LotError]
+    data: dict[str, Any], key: str, wrong: Callable[[Where, str], None]
 ) -> str | None:
-    """An optional text field: absent is None, else printable text of at most 200 characters."""
+    """An optional text field: absent is None, else printable text of at most 200 characters
+    (a wrong one told to `wrong`, and None)."""
     if key not in data:
         return None
     value = data[key]
     if not isinstance(value, str) or not value.strip() or not value.isprintable():
-        raise wrong((key,), f"{value!r}: {LOT_FIELDS[key]}, as printable text, not blank")
+        wrong((key,), f"{value!r}: {LOT_FIELDS[key]}, as printable text, not blank")
+        return None
     if len(value) > LOT_TEXT_MAX_LENGTH:
-        raise wrong((key,), f"longer than {LOT_TEXT_MAX_LENGTH} characters")
+        wrong((key,), f"longer than {LOT_TEXT_MAX_LENGTH} characters")
+        return None
     return value.strip()

@@ -24,13 +24,15 @@ SPELT_ALIKE = 0.5
 CHARACTERS_PER_SLIP = 4
 
 
-def spelt_closest(word: str, choices: Iterable[str]) -> list[str]:
+def spelt_closest(word: str, choices: Iterable[str], *, short_slips: bool = True) -> list[str]:
     """The (at most three) `choices` closest to `word`, closest first, whatever their case: a
     slip of the case alone gives that one (`RF_MISMATCH` -> `rf_mismatch`); else those the
     fewest slips of the keys away from it, if a slip every `CHARACTERS_PER_SLIP` characters
     makes it (`plasma_claner` -> `plasma_cleaner`, not also `laser`); else, for a word too
     short to be a slip of anything, the choices it begins (`n2` -> `n2_supply`); else those
-    spelt most like it (`SPELT_ALIKE`)."""
+    spelt most like it (`SPELT_ALIKE`). Without `short_slips` (a choice of symbols: gases,
+    metals), a word shorter than `CHARACTERS_PER_SLIP` is offered only the choice it is in
+    another case: `N2` is one key from `O2`, but another gas."""
     by_folded: dict[str, str] = {}
     for choice in choices:
         by_folded.setdefault(choice.casefold(), choice)
@@ -39,6 +41,8 @@ def spelt_closest(word: str, choices: Iterable[str]) -> list[str]:
         return []
     if folded in by_folded:  # a slip of case alone: that one
         return [by_folded[folded]]
+    if not short_slips and len(folded) < CHARACTERS_PER_SLIP:
+        return []
     slips = {choice: _slips(folded, choice) for choice in by_folded}
     fewest = min(slips.values(), default=0)
     if fewest <= max(1, len(folded) // CHARACTERS_PER_SLIP):
@@ -66,8 +70,16 @@ def _slips(word: str, choice: str) -> int:
     return previous[-1]
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
+def did_you_mean(word: str, choices: Iterable[str], *, short_slips: bool = True) -> str:
     """What a refusal of `word` ends with: ` (did you mean 'a' or 'b'?)`, naming the `choices`
-    closest to it (`spelt_closest`); nothing when none is close."""
-    closest = spelt_closest(word, choices)
+    closest to it (`spelt_closest`, `short_slips` as there); nothing when none is close."""
+    closest = spelt_closest(word, choices, short_slips=short_slips)
     return f" (did you mean {' or '.join(map(repr, closest))}?)" if closest else ""
+
+
+def not_a_field(key: str, whose: str, fields: Iterable[str]) -> str:
+    """Why a file's `key` is refused where `whose` (a station, a lot file) has no field of that
+    name: the fields it may mean (`did_you_mean`) and every field there is, so a slip is
+    corrected without opening the documentation."""
+    fields = list(fields)
+    return f"not a field of {whose}{did_you_mean(key, fields)}; its fields: {', '.join(fields)}"

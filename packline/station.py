@@ -57,7 +57,7 @@ from packline.drivers.links import LINK_KINDS, Link, link_kind, not_an_option, o
 from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, tool_kind
 from packline.files import FileProblem, parse_yaml, read_text
 from packline.plain_words import plain_words
-from packline.spelling import did_you_mean
+from packline.spelling import did_you_mean, not_a_field
 
 #: The most wafers or panels one tool takes at once (a batch oven's boat).
 MAX_CAPACITY = 200
@@ -438,13 +438,19 @@ def _validation_problems(data: dict[str, Any], error: ValidationError) -> list[s
         elif problem["type"] == "missing":  # pydantic: "Field required"
             message = _missing(loc)
         else:
-            message = plain_words(problem) or problem["msg"]
+            message = plain_words(problem, field_unit(loc[-1]) if loc else "") or problem["msg"]
         if isinstance(given, str | int | float | list):
             message += f", got {given!r}"  # pydantic's own messages do not name the value
         line = f"{'.'.join(loc) or '(top level)'}: {message}"
         if line not in lines:
             lines.append(line)
     return lines
+
+
+def field_unit(name: str) -> str:
+    """The unit of a station field: seconds for a name ending `_s` (`poll_interval_s`), none
+    for a count (`capacity`); its range is refused in it, and the station page shows it."""
+    return "s" if name.endswith("_s") else ""
 
 
 def _missing(loc: list[str]) -> str:
@@ -461,8 +467,7 @@ def _not_a_field(loc: list[str]) -> str:
     """Why the key at `loc` is refused: not a field of a station (at the top level) or of a
     station tool (`tools.NAME.KEY`), with the fields it may mean and every field there is."""
     model, whose = (Station, "a station") if len(loc) == 1 else (ToolEntry, "a station tool")
-    fields = list(model.model_fields)
-    return f"not a field of {whose}{did_you_mean(loc[-1], fields)}; its fields: {', '.join(fields)}"
+    return not_a_field(loc[-1], whose, model.model_fields)
 
 
 def parse_station(data: object, source: str = "station") -> Station:

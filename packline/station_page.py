@@ -24,7 +24,7 @@ from pydantic_core import PydanticUndefined
 from packline.drivers.links import LINK_KINDS
 from packline.drivers.specs.pages import page_command, table
 from packline.sequences.engine.recipe_fields import field_docs
-from packline.station import Station, ToolEntry
+from packline.station import Station, ToolEntry, field_unit
 
 #: A model's name in the tables' type column.
 MODEL_NAMES: dict[type[BaseModel], str] = {ToolEntry: "tool entry", Station: "station"}
@@ -54,7 +54,7 @@ def type_text(annotation: Any) -> str:
 
 def range_text(name: str, info: FieldInfo) -> str:
     """A field's unit and bounds: 's, >= 0.01, <= 600'; 'length >= 1, length <= 64'."""
-    parts = ["s"] if name.endswith("_s") else []
+    parts = [unit] if (unit := field_unit(name)) else []
     words = {
         annotated_types.Gt: ("gt", "> {}"),
         annotated_types.Ge: ("ge", ">= {}"),

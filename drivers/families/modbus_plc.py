@@ -13,7 +13,7 @@ import logging
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import cached_property
 from typing import ClassVar, Generic, TypeVar
@@ -101,8 +101,21 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         return ProtocolError(self.name, self.address, action, detail)
 
     async def request_identity(self) -> Identity:
-        """FC43 objects and the serial number block."""
+        """FC43 objects and the serial number block.
+
+        The serial number is where this driver's map puts it, so another kind of tool (whose
+        map puts other registers there) is refused as another kind by its FC43 objects
+        (`_check_identity`: what it says it is, what this driver drives) before its serial
+        number is judged, not with the bytes of another register block.
+        """
         info = await self.link.read_device_identification()
+        identity = Identity(
+            vendor=info.get("vendor_name", ""),
+            model=info.get("product_code", ""),
+            serial_number="",
+            firmware=info.get("revision", ""),
+        )
+        self._check_identity(identity)
         block = self.spec.status_by_name[SERIAL_NUMBER]
         assert isinstance(block, PlcStatus)
         serial = await self.link.read_holding_registers(block.address(), block.words)
@@ -110,12 +123,7 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
             serial_number = registers_to_ascii(serial)
         except ValueError as error:
             raise self._protocol_error("read identity", f"serial number: {error}") from None
-        return Identity(
-            vendor=info.get("vendor_name", ""),
-            model=info.get("product_code", ""),
-            serial_number=serial_number,
-            firmware=info.get("revision", ""),
-        )
+        return replace(identity, serial_number=serial_number)
 
     # ----------------------------------------------------------------- status
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from packline.drivers.errors import PacklineError
+from packline.drivers.errors import PacklineError, WrongTool
 
 
 class BadInput(PacklineError):
@@ -32,6 +32,19 @@ class ResumeNotStarted(PacklineError):
     """A resume could not reach a tool of its station (refused, timed out, gone): no session
     was started and nothing was recorded, so the run stays as its last session left it; the
     message names the tool and its address."""
+
+
+class WrongTools(PacklineError):
+    """Several station tools answered as other kinds than their drivers drive (addresses
+    swapped in the station file): every one is named, a line each, not only the first
+    connected; `errors` holds each tool's `WrongTool`."""
+
+    def __init__(self, errors: Sequence[WrongTool]) -> None:
+        self.errors = list(errors)
+        super().__init__(
+            f"{len(self.errors)} tools are other kinds than the station file says:\n"
+            + "\n".join(str(error) for error in self.errors)
+        )
 
 
 class RecordsUnwritable(PacklineError):

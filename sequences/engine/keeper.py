@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, StateListener, ToolState
-from packline.drivers.errors import InterlockOpen, PacklineError, ToolAlarm, WorkpieceHeld
+from packline.drivers.errors import (
+    InterlockOpen,
+    PacklineError,
+    ToolAlarm,
+    WorkpieceHeld,
+    WrongTool,
+)
 from packline.sim_instruments.servers.control import ControlError, request_control
 from packline.station_check import capacity_problem, interlocks_made_at_rest
 
@@ -44,7 +50,7 @@ from .clearances import (
 )
 from .control import RunControl, RunState
 from .dispositions import resume_command
-from .errors import BadInput
+from .errors import BadInput, WrongTools
 from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
 from .recorder import EventLog
@@ -114,16 +120,29 @@ class ToolKeeper:
         """Connect every station tool of these roles; each one's identity is checked against
         the run's records (a resumed run) before anything is sent to it. Nothing is recorded
         until `record_connected`: a resume that cannot reach a tool, or meets another model,
-        changes no record."""
+        changes no record.
+
+        A tool that answers as another kind (`WrongTool`: two tools' addresses swapped in the
+        station file) does not stop the others being connected: every one is named at once,
+        a line each (`WrongTools`), so the file is corrected in one round."""
+        wrong: list[WrongTool] = []
         for role in roles:
             for name in self._station.tools_for_role(role):
                 driver = self._station.open_tool(name, self._clock)
                 tool = Tool(name, role, driver, self._station.tools[name].capacity)
                 self.pool.add(tool)
                 driver.add_state_listener(self._state_listener(tool))
-                await driver.connect()
+                try:
+                    await driver.connect()
+                except WrongTool as error:
+                    wrong.append(error)
+                    continue
                 self._check_identity(tool, self._station.tools[name].driver)
                 driver.add_reading_listener(self._trace_listener(tool))
+        if len(wrong) == 1:
+            raise wrong[0]
+        if wrong:
+            raise WrongTools(wrong)
 
     def _check_identity(self, tool: Tool, driver_name: str) -> None:
         """Refuse a tool that is not the model the run drove under this name; keep its

@@ -46,7 +46,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, c
 
 from packline.claims import claim as catalogued_claim
 from packline.files import FileProblem, parse_yaml, read_text
-from packline.plain_words import plain_words
+from packline.plain_words import one_of, plain_words
 from packline.spelling import spelt_closest
 
 from .errors import RecipeError
@@ -570,8 +570,6 @@ R = TypeVar("R", bound=Recipe)
 #: A recipe model's method marked `recipe_check`.
 CheckT = TypeVar("CheckT", bound=Callable[..., object])
 
-_LIMIT_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
-
 #: pydantic's error types for a choice of sections whose kind (its tag) is missing or unknown.
 _TAG_TYPES = {"union_tag_not_found", "union_tag_invalid"}
 
@@ -689,11 +687,7 @@ def validation_problems(
         message = problem["msg"].removeprefix("Value error, ")
         left_out = False
         unit = unit_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else ""
-        unit = f" {unit}" if unit else ""
-        limits = [f"{_LIMIT_WORDS[k]} {v}{unit}" for k, v in ctx.items() if k in _LIMIT_WORDS]
-        if limits:
-            message = "must be " + " and ".join(limits)
-        elif problem["type"] == "extra_forbidden":
+        if problem["type"] == "extra_forbidden":
             message = _not_a_field(loc, fields)
         elif problem["type"] == "missing" and loc:
             facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
@@ -706,7 +700,7 @@ def validation_problems(
                 continue  # a key given for it says "did you mean" it: one line for one slip
             if facts is not None and facts.doc:  # what it is for, as a left-out section says
                 message += f": {facts.doc}"
-        elif (plain := plain_words(problem)) is not None:
+        elif (plain := plain_words(problem, unit or "")) is not None:
             message = plain
         elif problem["type"] in _SECTION_TYPES:
             # pydantic names the section's model class, which no recipe spells
@@ -723,12 +717,11 @@ def _kind_problem(
 ) -> dict[str, str]:
     """The problem of a section whose `key` (its kind, one of `kinds`) is left out or none of
     them: pydantic's "Unable to extract tag using discriminator" named no field a file has."""
-    allowed = ", ".join(kinds)
     if problem["type"] == "union_tag_not_found":
         why = f"it says which kind of section {path} is (each kind takes its own fields)"
-        return path_problem(f"{path}.{key}", f" = none: required, one of {allowed}: {why}")
-    given = _given(problem.get("ctx", {}).get("tag"))
-    return path_problem(f"{path}.{key}", f" = {given}: must be one of {allowed}")
+        return path_problem(f"{path}.{key}", f" = none: required, one of {', '.join(kinds)}: {why}")
+    tag = problem.get("ctx", {}).get("tag")
+    return path_problem(f"{path}.{key}", f" = {_given(tag)}: {one_of(tag, kinds)}")
 
 
 def path_problem(path: str, rest: str) -> dict[str, str]:

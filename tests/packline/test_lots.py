@@ -33,7 +33,10 @@ def test_a_lot_file_gives_the_lot_and_its_wafers(tmp_path):
         ),
         ("lot: 'L 1'\nwafers: [A1]\n", "line 1: lot: lot id 'L 1' must be 1-32 printable"),
         ("lot: 2611\nwafers: [A1]\n", "line 1: lot: 2611 is not text"),
-        ("lot: L1\nwafer: [A1]\n", "line 2: wafer: not a field of a lot file; its fields: lot,"),
+        (
+            "lot: L1\nwafer: [A1]\n",
+            "line 2: wafer: not a field of a lot file (did you mean 'wafers'?); its fields: lot,",
+        ),
         ("lot: L1\n", "wafers: missing (the wafers' scribe ids, in load order)"),
         ("lot: L1\nwafers: []\n", "line 2: wafers: []: give a list of one or more wafer ids"),
         ("lot: L1\nwafers: [A1, 7]\n", "line 2: wafers.1: 7 is not text"),
@@ -49,6 +52,28 @@ def test_a_wrong_lot_file_is_named_with_its_line_field_and_value(tmp_path, text,
         load_lot_file(path)
     assert f"lot file {path}: " in str(raised.value)
     assert message in str(raised.value)
+
+
+def test_every_problem_of_a_lot_file_is_named_at_once_a_line_each(tmp_path):
+    """A misspelt field is told with the field it may mean, beside every other problem (a
+    wafer id given twice, a wrong one, a blank product), so the file is fixed in one round;
+    a required field the misspelt key names is not refused again as missing."""
+    path = tmp_path / "lot.yaml"
+    path.write_text("lott: L1\nwafers: [A1, 'A 2', A1, A3, A3]\nproduct: ''\nownr: J. Doe\n")
+    with pytest.raises(LotError) as raised:
+        load_lot_file(path)
+    source = f"lot file {path}"
+    assert str(raised.value).splitlines() == [
+        f"{source}: line 1: lott: not a field of a lot file (did you mean 'lot'?); its fields: "
+        "lot, wafers, product, owner",
+        f"{source}: line 4: ownr: not a field of a lot file (did you mean 'owner'?); its "
+        "fields: lot, wafers, product, owner",
+        f"{source}: line 2: wafers.1: wafer id 'A 2' must be 1-16 printable ASCII characters, "
+        "no space, comma, semicolon or double quote",
+        f"{source}: line 2: wafers.2: wafer id 'A1' is given twice (also wafers.0)",
+        f"{source}: line 2: wafers.4: wafer id 'A3' is given twice (also wafers.3)",
+        f"{source}: line 3: product: '': optional: what the lot is, as printable text, not blank",
+    ]
 
 
 def test_a_missing_lot_file_is_named(tmp_path):

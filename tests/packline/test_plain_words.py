@@ -25,7 +25,8 @@ class _Fields(BaseModel):
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
-        ("wire", "Ag", "must be one of Au, Cu"),
+        ("wire", "Ag", "must be one of Au, Cu"),  # another metal: no did-you-mean
+        ("wire", "au", "must be one of Au, Cu (did you mean 'Au'?)"),
         ("count", "two", "must be a whole number"),
         ("count", 1.5, "must be a whole number"),
         ("share", "5 %", "must be a number"),
@@ -47,15 +48,29 @@ def test_a_wrong_kind_of_value_is_said_in_a_files_words(field: str, value: objec
     assert plain_words(problem) == words
 
 
-def test_a_range_problem_is_left_to_its_caller():
-    """A limit's refusal is worded by the recipe's or station's reader (with its unit and
-    the tool's range), not here."""
+@pytest.mark.parametrize(
+    ("value", "unit", "words"),
+    [
+        (0, "", "must be at least 1"),
+        (0.001, "s", "must be at least 0.01 s"),
+        (7200, "s", "must be at most 3600 s"),  # a whole bound without pydantic's 3600.0
+        (2.5, "um", "must be below 2.5 um"),
+    ],
+)
+def test_a_value_past_a_bound_is_refused_with_the_bound_in_the_fields_unit(
+    value: float, unit: str, words: str
+):
+    """A bound is worded here once, for a recipe's and a station file's fields alike, in the
+    unit the caller gives (pydantic's "Input should be greater than or equal to 0.01" has
+    none)."""
 
     class Bounded(BaseModel):
         count: int = Field(default=1, ge=1)
+        interval: float = Field(default=1.0, ge=0.01, le=3600.0)
+        width: float = Field(default=1.0, lt=2.5)
 
+    field = {"": "count", "s": "interval", "um": "width"}[unit]
     with pytest.raises(ValidationError) as error:
-        Bounded.model_validate({"count": 0})
+        Bounded.model_validate({field: value if field != "width" else 3})
     (problem,) = error.value.errors()
-    assert problem["type"] == "greater_than_equal"
-    assert plain_words(problem) is None
+    assert plain_words(problem, unit) == words

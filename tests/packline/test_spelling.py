@@ -43,3 +43,23 @@ def test_a_refusal_ends_with_them_or_with_nothing():
     assert did_you_mean("n2", FAULTS) == " (did you mean 'n2_supply'?)"
     assert did_you_mean("la", TOOLS) == " (did you mean 'laminator' or 'laser'?)"
     assert did_you_mean("x", FAULTS) == ""
+
+
+GASES = ("O2", "Ar", "forming-gas", "CF4/O2")
+
+
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [
+        ("o2", ["O2"]),  # of case alone
+        ("AR", ["Ar"]),
+        ("forming_gas", ["forming-gas"]),  # a slip of the keys in a long enough word
+        ("cf4-o2", ["CF4/O2"]),
+        ("N2", []),  # another gas, not a slip of O2
+        ("Ag", []),
+    ],
+)
+def test_a_short_symbol_is_no_slip_of_another(word, meant):
+    """A choice of symbols (gases, metals) offers a short word only the choice it is in
+    another case: `N2` is one key from `O2` but another gas."""
+    assert spelt_closest(word, GASES, short_slips=False) == meant

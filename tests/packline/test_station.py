@@ -76,9 +76,14 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "poll_interval_s: 0.5",
             "poll_interval_s: 0",
-            "tools.plasma_cleaner.poll_interval_s: Input should be greater than or equal to 0.01, "
-            "got 0",
+            "tools.plasma_cleaner.poll_interval_s: must be at least 0.01 s, got 0",
         ),
+        (
+            "poll_interval_s: 0.5",
+            "poll_interval_s: 0.001",
+            "tools.plasma_cleaner.poll_interval_s: must be at least 0.01 s, got 0.001",
+        ),
+        ("capacity: 4", "capacity: 0", "tools.plasma_cleaner.capacity: must be at least 1, got 0"),
         (
             "capacity: 4",
             "capacity: 4\n    colour: red",
@@ -120,8 +125,7 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "poll_interval_s: 0.5",
             "poll_interval_s: 1.0e-12",
-            "tools.plasma_cleaner.poll_interval_s: Input should be greater than or equal to 0.01, "
-            "got 1e-12",
+            "tools.plasma_cleaner.poll_interval_s: must be at least 0.01 s, got 1e-12",
         ),
         (
             "timeout_s: 1.5",
@@ -309,9 +313,9 @@ def test_a_gem_ovens_zone_trace_interval_reaches_its_driver(tmp_path: Path):
 @pytest.mark.parametrize(
     ("interval", "message"),
     [
-        ("-1", "tools.oven.zone_trace_interval_s: Input should be greater than or equal to 0, "),
-        ("7200", "tools.oven.zone_trace_interval_s: Input should be less than or equal to 3600"),
-        (".nan", "tools.oven.zone_trace_interval_s: Input should be a finite number, got nan"),
+        ("-1", "tools.oven.zone_trace_interval_s: must be at least 0 s, got -1"),
+        ("7200", "tools.oven.zone_trace_interval_s: must be at most 3600 s, got 7200"),
+        (".nan", "tools.oven.zone_trace_interval_s: must be a finite number, got nan"),
         ("a minute", "tools.oven.zone_trace_interval_s: must be a number, got 'a minute'"),
         ("'60'", "tools.oven.zone_trace_interval_s: must be a number, got '60'"),
     ],

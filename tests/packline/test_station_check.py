@@ -430,3 +430,18 @@ async def test_the_cli_names_the_station_file_line_of_a_capacity_too_large(tmp_p
         "would fail at its load, the tool full): set `capacity: 4` or less on line "
         f"{number} of station file {station_file}"
     ]
+
+
+async def test_two_tools_at_each_others_address_are_both_named_as_the_other_kind():
+    """A laminator and a ball mounter whose addresses are swapped in the file: each check says
+    which kind answered and which its driver drives, the laminator's as clearly as the ball
+    mounter's (the laminator's map has the mounter's other registers where its serial is)."""
+    async with SimulatedLine(kinds=["laminator", "ball_mounter"]) as line:
+        tools = dict(line.station.tools)
+        tools["laminator"], tools["ball_mounter"] = (
+            tools["laminator"].model_copy(update={"address": tools["ball_mounter"].address}),
+            tools["ball_mounter"].model_copy(update={"address": tools["laminator"].address}),
+        )
+        laminator, mounter = await check_station(Station(name="swapped", tools=tools))
+    assert "a ball_mounter; this driver drives a laminator" in str(laminator.error)
+    assert "a laminator; this driver drives a ball_mounter" in str(mounter.error)

@@ -448,6 +448,26 @@ def test_a_sections_kind_left_out_or_unknown_is_refused_naming_its_key_and_the_k
             assert "discriminator" not in error, error
 
 
+def test_a_choice_in_another_case_or_misspelt_is_refused_with_the_choice_meant():
+    """`gas: o2` (a new user's) and a section's kind misspelt are refused naming the choice
+    they differ from in case or by a slip; `N2`, another gas, is offered none."""
+    (method,) = [m for m in METHODS if m.name == "plasma-clean"]
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    recipe["steps"][0]["gas"] = "o2"
+    recipe["steps"][1]["gas"] = "N2"
+    assert (_refusal(method, recipe) or "").splitlines() == [
+        "recipe: steps.0.gas = 'o2': must be one of O2, Ar, forming-gas, CF4/O2 (did you mean "
+        "'O2'?)",
+        "recipe: steps.1.gas = 'N2': must be one of O2, Ar, forming-gas, CF4/O2",
+    ]
+    (method,) = [m for m in METHODS if m.name == "bump-seal-clean"]
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    recipe["cleaning"]["method"] = "Plasma"
+    assert (_refusal(method, recipe) or "").endswith(
+        "cleaning.method = 'Plasma': must be one of plasma, laser (did you mean 'plasma'?)"
+    )
+
+
 def test_a_seed_and_a_cleaning_left_without_their_kind_read_so_on_the_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
