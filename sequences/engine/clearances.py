@@ -53,23 +53,35 @@ def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
 def service_event(out: dict[str, dict[str, Any]], row: dict[str, Any]) -> str | None:
     """Read the next of a run's events (`row`, in id order) into `out`, each tool out of
     service -> the `tool-out-of-service` event that put it out: a tool is out from such an
-    event until something brings it back, a clear, or, for one whose recovery failed (it
-    waits for no clear), a recovery that succeeded (a resume's, once its cause was fixed).
-    The tool this event brought back in service, else None."""
+    event until something brings it back: a clear; or a recovery that succeeded (a
+    `tool-recovered` event) of a tool whose recovery had failed (it waits for no clear: a
+    resume's, once its cause was fixed), or of one that held a foreign workpiece, in a later
+    session than the one that found it (a resume's recovery asks the tool again what it
+    holds, `ToolKeeper.prepare`, and one that found it empty put it back in service; within
+    the session that found it, only a clear's recovery does, and the clear records it). This
+    is the one reading of when a tool is out of service: the advice (`out_of_service`), a
+    wafer's timeline (`report.tool_waits`) and its E10 downtime (`packline tools`, the
+    report) read it alike. The tool this event brought back in service, else None."""
     tool = row["tool"]
     if row["kind"] == "tool-out-of-service" and tool is not None:
         out[tool] = row
     elif row["kind"] == "tool-cleared" and row["data"].get("cleared"):
         if out.pop(tool, None) is not None:
             return str(tool)
-    elif (
-        row["kind"] == "tool-recovered"
-        and tool in out
-        and not out[tool]["data"].get("until_cleared")
-    ):
+    elif row["kind"] == "tool-recovered" and tool in out and _recovered_back(out[tool], row):
         del out[tool]
         return str(tool)
     return None
+
+
+def _recovered_back(out: dict[str, Any], recovered: dict[str, Any]) -> bool:
+    """Whether the `tool-recovered` event `recovered` put back in service the tool that the
+    `tool-out-of-service` event `out` put out (`service_event`): one whose recovery had failed,
+    or one that held a foreign workpiece, recovered in a later session (a resume's)."""
+    data = out["data"]
+    if not data.get("until_cleared"):
+        return True
+    return bool(data.get("cause") == FOREIGN_WORKPIECE and recovered["session"] > out["session"])
 
 
 def awaiting_clear(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
