@@ -193,6 +193,21 @@ def check_tool(run: dict[str, Any], tool: str) -> None:
         )
 
 
+def refuse_in_service(store: RunStore, run_id: str, tool: str) -> dict[str, Any]:
+    """The `tool-out-of-service` event that put `tool` of run `run_id` out of service and that
+    nothing brought back since (`out_of_service`); BadInput when the records say the tool is
+    in service: a clear of it would clear nothing, of a stopped run as of a running one (whose
+    order the run would only ignore), so it is refused before anything is recorded or
+    ordered."""
+    waiting = out_of_service(store, run_id).get(tool)
+    if waiting is None:
+        raise BadInput(
+            f"tool {tool} of run {run_id} does not wait for a clear: it is not out of service "
+            "(nothing took it out, or it was cleared since); nothing cleared"
+        )
+    return waiting
+
+
 def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[str, Any] | None:
     """`by` clears `tool` of run `run_id`, which no process drives: the clearance is recorded
     as a `tool-cleared` event, which the next resume reads (its events row is returned).
@@ -210,16 +225,12 @@ def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[s
         check_tool(run, tool)
         if status == "completed":
             raise BadInput(f"run {run_id} is completed: no resume uses its tools; nothing cleared")
-        waiting = out_of_service(store, run_id).get(tool)
-        if waiting is None or not waiting["data"].get("until_cleared"):
-            why = (
-                f"tool {tool} of run {run_id} does not wait for a clear: it is not out of "
-                "service (nothing took it out, or it was cleared since)"
-                if waiting is None
-                else f"tool {recovery_failed_text(tool, waiting['message'])}: `packline resume "
-                f"{run_id}{db_option(store.path)}` once it is fixed"
+        waiting = refuse_in_service(store, run_id, tool)
+        if not waiting["data"].get("until_cleared"):
+            raise BadInput(
+                f"tool {recovery_failed_text(tool, waiting['message'])}: `packline resume "
+                f"{run_id}{db_option(store.path)}` once it is fixed; nothing cleared"
             )
-            raise BadInput(f"{why}; nothing cleared")
         then = (
             "the resume recovers it and asks it what it holds: it goes back in service only "
             "once the workpiece is gone"

@@ -351,16 +351,17 @@ class ToolKeeper:
         A tool that held a foreign workpiece is recovered first, and back in service only if
         it holds nothing foreign any more (`_clear_foreign`). A clear that comes before the
         tools are prepared is recorded for `prepare` to read; each clear is a `tool-cleared`
-        event, its data saying by whom and whether it `cleared` the tool."""
+        event, its data saying by whom and whether it `cleared` the tool, except one of a tool
+        in service or not the run's, which clears nothing (`_ignore_clear`)."""
         tool = self.pool.tools.get(name)
         if not self._prepared:
             self._tell_cleared(name, by, f"{name} cleared by {by} before the run used its tools")
             return
         if tool is None:
-            self._tell_not_cleared(name, by, f"{name} is not a tool this run uses; nothing cleared")
+            self._ignore_clear(name, by, f"{name} is not a tool this run uses; nothing cleared")
             return
         if tool.out_of_service is None:
-            self._tell_not_cleared(name, by, f"{name} was in service; nothing cleared")
+            self._ignore_clear(name, by, f"{name} was in service; nothing cleared")
             return
         check = (
             self._clear_foreign
@@ -397,6 +398,17 @@ class ToolKeeper:
     def _tell_not_cleared(self, name: str, by: str, message: str) -> None:
         """Record `by`'s clear of tool `name` that did not clear it, saying why."""
         self._tell_cleared(name, by, message, cleared=False)
+
+    def _ignore_clear(self, name: str, by: str, why: str) -> None:
+        """Record `by`'s clear of tool `name` that had nothing to clear (`why`) as an ignored
+        order (`control-ignored`), not as a `tool-cleared` event: the records of the tool's
+        service say only what was cleared, or checked and found not ready. `packline
+        clear-tool` refuses such a clear up front where the records tell it
+        (`clearances.refuse_in_service`); this is the order that got past it (the tool came
+        back in service meanwhile)."""
+        data = {"order": "clear-tool", "by": by}
+        message = f"clear-tool {name} by {by}: {why}"
+        self._events.emit("control-ignored", tool=name, message=message, data=data)
 
     def _back_in_service(self, tool: Tool, by: str, message: str) -> None:
         """`by`'s clear puts `tool` back in service: recorded as a `tool-cleared` event with
