@@ -44,6 +44,7 @@ from .control import RunControl, RunState
 from .errors import BadInput
 from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
+from .left_on_tools import owners, owners_text
 from .recorder import EventLog
 from .records import RunStore
 from .stage import HOLDING_KINDS
@@ -298,13 +299,25 @@ class ToolKeeper:
         """`tool` holds workpieces this run did not put there: nothing is taken off, and the
         tool is out of service until an operator has them removed and clears it."""
         names = ", ".join(foreign)
-        reason = (
-            f"holds {names}, which this run did not put there (another lot's or an engineering "
-            f"workpiece): nothing was unloaded, {done}; have {names} taken off the tool by "
-            f"whoever owns it, then clear it with {clear_command(self._events.run_id, tool.name)}"
-        )
+        run_id = self._events.run_id
+        clear = clear_command(run_id, tool.name)
+        owned = owners(self._store, run_id, foreign)
+        if owned:  # another run's, as this database knows: its resume takes them off
+            reason = (
+                f"holds {names}, which this run did not put there: "
+                f"{owners_text(self._store, run_id, foreign)}: nothing was unloaded, {done}; "
+                f"once they are off (by that resume, or by hand), clear it with {clear}"
+            )
+        else:
+            reason = (
+                f"holds {names}, which this run did not put there (another lot's or an "
+                f"engineering workpiece): nothing was unloaded, {done}; have {names} taken off "
+                f"the tool by whoever owns it, then clear it with {clear}"
+            )
         self._foreign[tool.name] = foreign
         data = {"cause": FOREIGN_WORKPIECE, "until_cleared": True, "workpieces": list(foreign)}
+        if owned:
+            data["owners"] = owned
         self._take_out(tool, reason, data)
 
     async def recover_after(self, tool: Tool, error: BaseException) -> None:
