@@ -169,15 +169,16 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         store.close()
     if warning is not None:
         print(f"packline: warning: {warning}", file=sys.stderr)
+    # a decision that replaces one still pending says so, naming who made that one
+    replaces = f" (replaces {row['replaces']})" if "replaces" in row else ""
     if args.json:
         print_json(row)
     elif row["decision"] == Decision.SCRAP:
-        print(f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}")
+        print(f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}{replaces}")
     else:
         print(
-            f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}; "
-            + (f"{tools}; then " if tools else "")
-            + f"carried out by {resume}"
+            f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}"
+            f"{replaces}; " + (f"{tools}; then " if tools else "") + f"carried out by {resume}"
         )
     return EXIT_OK
 
