@@ -109,13 +109,15 @@ def owners(store: RunStore, run_id: str, workpieces: tuple[str, ...]) -> dict[st
 def owners_text(store: RunStore, run_id: str, workpieces: tuple[str, ...]) -> str:
     """Whose wafers `workpieces` (foreign on a tool of run `run_id`) are, as the records of
     the same database know them, and what takes them off: each run's resume, whose recovery
-    unloads its own wafers ('' when no recorded run has any of them)."""
+    unloads its own wafers, named as that run is resumed (`resume_command`: with
+    `--confirmed-by` where its confirmations were answered in advance); '' when no recorded run
+    has any of them."""
     by_run: dict[str, list[str]] = {}
     for workpiece, owner in owners(store, run_id, workpieces).items():
         by_run.setdefault(owner, []).append(workpiece)
     db = db_option(store.path)
     return "; ".join(
         f"{', '.join(wafers)} of run {owner}, whose resume takes them off "
-        f"(`packline resume {owner}{db}`: its recovery unloads its own wafers)"
+        f"({resume_command(store, owner, db_option=db)}; its recovery unloads its own wafers)"
         for owner, wafers in by_run.items()
     )
