@@ -11,7 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from packline.sequences.engine.clearances import check_tool, out_of_service_text, record_clearance
+from packline.sequences.engine.clearances import (
+    check_tool,
+    out_of_service_text,
+    record_clearance,
+    refuse_in_service,
+)
 from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.dispositions import (
     Decision,
@@ -89,12 +94,16 @@ def refuse_while_faulted(run: dict[str, Any], tool: str, db: str | Path) -> None
 def cmd_clear_tool(args: argparse.Namespace) -> int:
     """Clear a tool of a run: ordered from the process that drives it, or recorded at once
     for a stopped run, for its resume to read (`clearances.record_clearance`); refused for a
-    tool the run does not have, before the line is asked anything about it, and while a
-    served simulated line says the tool still suffers a fault (`refuse_while_faulted`)."""
+    tool the run does not have, before the line is asked anything about it, for a tool the
+    records say is in service (`clearances.refuse_in_service`: of a running run too, whose
+    order would clear nothing), and while a served simulated line says the tool still
+    suffers a fault (`refuse_while_faulted`)."""
     store = open_store(args, create=False)
     try:
         run_id = store.resolve_run(args.run)
         check_tool(store.run(run_id), args.tool)
+        if is_alive(store.run(run_id)):  # a stopped run's clear checks it as it records it
+            refuse_in_service(store, run_id, args.tool)
         refuse_while_faulted(store.run(run_id), args.tool, store.path)
         recorded = record_clearance(store, run_id, args.tool, args.by)
         if recorded is None:
@@ -160,15 +169,16 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         store.close()
     if warning is not None:
         print(f"packline: warning: {warning}", file=sys.stderr)
+    # a decision that replaces one still pending says so, naming who made that one
+    replaces = f" (replaces {row['replaces']})" if "replaces" in row else ""
     if args.json:  # a script reading the answer is told the warning in it
         print_json(row | ({"warning": warning} if warning is not None else {}))
     elif row["decision"] == Decision.SCRAP:
-        print(f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}")
+        print(f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}{replaces}")
     else:
         print(
-            f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}; "
-            + (f"{tools}; then " if tools else "")
-            + f"carried out by {resume}"
+            f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}"
+            f"{replaces}; " + (f"{tools}; then " if tools else "") + f"carried out by {resume}"
         )
     return EXIT_OK
 

@@ -12,6 +12,7 @@ from packline.rendering import DataTable
 from packline.sequences.engine.claim_check import margin_text, nothing_checked
 from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.eta import current_pause
+from packline.sequences.engine.left_on_tools import left_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.records import RunStore, db_option
@@ -56,6 +57,8 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
         markup=False,
         highlight=False,
     )
+    if left := left_text(store, run["id"]):
+        console.print(left, markup=False, highlight=False, soft_wrap=True)
     if is_cut_off(run):
         console.print(
             f"cut off, nothing drives it: "

@@ -5,7 +5,8 @@ and a run after a crash. Each tool's driver reports its state as it changes (`to
 events: idle, busy, engineering, maintenance, fault, offline, each with its E10 state), and
 the engine adds what the tool cannot know. So a tool is in **unscheduled downtime** while it
 reports a fault, and from an alarm that failed a step on it, or from a recovery that failed
-(`tool-out-of-service`), until an operator puts it back in service (`tool-cleared`); in
+(`tool-out-of-service`), until an operator puts it back in service (`tool-cleared`) or a
+resume's recovery does (`clearances.service_event`); in
 **scheduled downtime**, **engineering** or **non-scheduled** time while it reports one;
 **productive** while a stage holds it (the steps one wafer, or a batch, does on it, loading
 and unloading included as E10 counts them: `steps` rows of kind stage or batch) or while it
@@ -36,10 +37,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import pandas as pd
 
 from packline.drivers.equipment import E10State
+from packline.sequences.engine.clearances import service_event
 from packline.sequences.engine.events import TOOL_STATE
 from packline.sequences.engine.recorded_station import recorded_tools
 from packline.sequences.engine.stage import HOLDING_KINDS
@@ -237,12 +240,13 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
 def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFrame:
     """When each tool was out of service: one row per cause (`tool`; `cause`, the alarm's
     code or `out of service` for a recovery that failed; `alarm_id`, the alarm's record id
-    or None; `start_t`, `stop_t`), from the alarm or event to the `tool-cleared` event that
-    put the tool back in service, else to the run's end (`window`'s stop); and `restore_s`,
-    the time to restore (decision 0064): to that clear by the run clock, or by the wall
-    clock for a clear made while the run was stopped (its clock stood still through the
-    repair: the clear is recorded where the run stopped; `restored_by_wall` says so); None
-    when no clear ended it."""
+    or None; `start_t`, `stop_t`), from the alarm or event to the event that put the tool
+    back in service (`clearances.service_event`: a clear, or a resume's recovery of a tool
+    whose recovery had failed or that held a foreign workpiece), else to the run's end
+    (`window`'s stop); and `restore_s`, the time to restore (decision 0064): to that event by
+    the run clock, or by the wall clock for a clear made while the run was stopped or a
+    resume's recovery (the run's clock stood still through the repair: the clear is recorded
+    where the run stopped; `restored_by_wall` says so); None when nothing ended it."""
     stop_t = (window or run_window(records)).stop_t
     starts: list[tuple[str, str, int | None, float, float]] = []
     alarms = records.alarms()
@@ -251,13 +255,21 @@ def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFr
     ):
         starts.append((str(tool), str(code), int(alarm_id), float(t), float(wall)))
     clears: dict[str, list[tuple[float, float, bool]]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for event in records.store.events(records.run_id):
         if event["kind"] == OUT_OF_SERVICE_EVENT:
             starts.append(
                 (str(event["tool"]), OUT_OF_SERVICE, None, float(event["t"]), event["wall"])
             )
-        elif event["kind"] == "tool-cleared" and event["data"].get("cleared"):
-            stopped = "run_status" in event["data"]  # cleared while the run was stopped
+        put_out = out.get(str(event["tool"]))
+        cleared = event["kind"] == "tool-cleared" and event["data"].get("cleared")
+        # what brought the tool back (`service_event`), or a clear of an alarm recorded alone
+        if service_event(out, event) is not None or cleared:
+            # cleared while the run was stopped, or recovered by a resume: the run's clock
+            # stood still between its sessions
+            stopped = "run_status" in event["data"] or (
+                put_out is not None and event["session"] > put_out["session"]
+            )
             clears.setdefault(str(event["tool"]), []).append(
                 (float(event["t"]), float(event["wall"]), stopped)
             )

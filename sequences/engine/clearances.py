@@ -53,23 +53,35 @@ def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
 def service_event(out: dict[str, dict[str, Any]], row: dict[str, Any]) -> str | None:
     """Read the next of a run's events (`row`, in id order) into `out`, each tool out of
     service -> the `tool-out-of-service` event that put it out: a tool is out from such an
-    event until something brings it back, a clear, or, for one whose recovery failed (it
-    waits for no clear), a recovery that succeeded (a resume's, once its cause was fixed).
-    The tool this event brought back in service, else None."""
+    event until something brings it back: a clear; or a recovery that succeeded (a
+    `tool-recovered` event) of a tool whose recovery had failed (it waits for no clear: a
+    resume's, once its cause was fixed), or of one that held a foreign workpiece, in a later
+    session than the one that found it (a resume's recovery asks the tool again what it
+    holds, `ToolKeeper.prepare`, and one that found it empty put it back in service; within
+    the session that found it, only a clear's recovery does, and the clear records it). This
+    is the one reading of when a tool is out of service: the advice (`out_of_service`), a
+    wafer's timeline (`report.tool_waits`) and its E10 downtime (`packline tools`, the
+    report) read it alike. The tool this event brought back in service, else None."""
     tool = row["tool"]
     if row["kind"] == "tool-out-of-service" and tool is not None:
         out[tool] = row
     elif row["kind"] == "tool-cleared" and row["data"].get("cleared"):
         if out.pop(tool, None) is not None:
             return str(tool)
-    elif (
-        row["kind"] == "tool-recovered"
-        and tool in out
-        and not out[tool]["data"].get("until_cleared")
-    ):
+    elif row["kind"] == "tool-recovered" and tool in out and _recovered_back(out[tool], row):
         del out[tool]
         return str(tool)
     return None
+
+
+def _recovered_back(out: dict[str, Any], recovered: dict[str, Any]) -> bool:
+    """Whether the `tool-recovered` event `recovered` put back in service the tool that the
+    `tool-out-of-service` event `out` put out (`service_event`): one whose recovery had failed,
+    or one that held a foreign workpiece, recovered in a later session (a resume's)."""
+    data = out["data"]
+    if not data.get("until_cleared"):
+        return True
+    return bool(data.get("cause") == FOREIGN_WORKPIECE and recovered["session"] > out["session"])
 
 
 def awaiting_clear(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
@@ -181,6 +193,21 @@ def check_tool(run: dict[str, Any], tool: str) -> None:
         )
 
 
+def refuse_in_service(store: RunStore, run_id: str, tool: str) -> dict[str, Any]:
+    """The `tool-out-of-service` event that put `tool` of run `run_id` out of service and that
+    nothing brought back since (`out_of_service`); BadInput when the records say the tool is
+    in service: a clear of it would clear nothing, of a stopped run as of a running one (whose
+    order the run would only ignore), so it is refused before anything is recorded or
+    ordered."""
+    waiting = out_of_service(store, run_id).get(tool)
+    if waiting is None:
+        raise BadInput(
+            f"tool {tool} of run {run_id} does not wait for a clear: it is not out of service "
+            "(nothing took it out, or it was cleared since); nothing cleared"
+        )
+    return waiting
+
+
 def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[str, Any] | None:
     """`by` clears `tool` of run `run_id`, which no process drives: the clearance is recorded
     as a `tool-cleared` event, which the next resume reads (its events row is returned).
@@ -198,16 +225,12 @@ def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[s
         check_tool(run, tool)
         if status == "completed":
             raise BadInput(f"run {run_id} is completed: no resume uses its tools; nothing cleared")
-        waiting = out_of_service(store, run_id).get(tool)
-        if waiting is None or not waiting["data"].get("until_cleared"):
-            why = (
-                f"tool {tool} of run {run_id} does not wait for a clear: it is not out of "
-                "service (nothing took it out, or it was cleared since)"
-                if waiting is None
-                else f"tool {recovery_failed_text(tool, waiting['message'])}: `packline resume "
-                f"{run_id}{db_option(store.path)}` once it is fixed"
+        waiting = refuse_in_service(store, run_id, tool)
+        if not waiting["data"].get("until_cleared"):
+            raise BadInput(
+                f"tool {recovery_failed_text(tool, waiting['message'])}: `packline resume "
+                f"{run_id}{db_option(store.path)}` once it is fixed; nothing cleared"
             )
-            raise BadInput(f"{why}; nothing cleared")
         then = (
             "the resume recovers it and asks it what it holds: it goes back in service only "
             "once the workpiece is gone"

@@ -53,7 +53,10 @@ def record_disposition(
 ) -> dict[str, Any]:
     """Record `by`'s decision for held wafer `wafer_id` of run `run_ref` (a whole id or a
     unique end of one, `RunDatabase.resolve_wafer`); a scrap finishes the wafer now. Refused,
-    changing nothing, for a run being driven or a wafer that is not held."""
+    changing nothing, for a run being driven, a wafer that is not held, or the same decision
+    as the one already pending for the wafer's hold (a double entry: the first stands, its
+    maker named). A different decision replaces the pending one: the row returned then says
+    which (`replaces`, `decision_text` of it), as the resume does too."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
     if is_alive(run):
@@ -89,6 +92,14 @@ def record_disposition(
             f"so did not happen ({wafer['reason']}); a release would go on as if it had: "
             f"rework it to do the step again ({rework}), or scrap it"
         )
+    earlier = pending_decisions(store, run_id).get(wafer_id)
+    if earlier is not None and earlier["decision"] == decision.value:
+        raise BadInput(
+            f"wafer {wafer_id} of run {run_id} is already decided: {decision.value} by "
+            f"{earlier['by']} ({earlier['reason']}), carried out by the next resume; nothing "
+            "recorded: the same decision twice for one hold is a double entry (a different "
+            "decision replaces it)"
+        )
     row = {
         "run_id": run_id,
         "wafer_id": wafer_id,
@@ -105,7 +116,7 @@ def record_disposition(
             "session": run["sessions"],
             "kind": "disposition",
             "wafer_id": wafer_id,
-            "message": f"{decision.value} by {by}: {row['reason']}",
+            "message": decision_text(row),
             "t": run["stopped_t"] or 0.0,
             "wall": row["wall"],
         }
@@ -116,6 +127,8 @@ def record_disposition(
             statuses = {w["status"] for w in store.wafers(run_id)}
             if run["status"] == "held" and statuses <= DONE:
                 store.update_run(run_id, status="completed")
+    if earlier is not None:  # said when it is recorded, not only by the resume
+        return {**row, "replaces": decision_text(earlier)}
     return row
 
 
@@ -241,10 +254,25 @@ def undecided_wafers(store: RunStore, run_id: str) -> list[str]:
 
 def pending_dispositions(store: RunStore, run_id: str) -> dict[str, Decision]:
     """Held wafer -> the release or rework decided since its last hold, for the next resume."""
+    return {
+        wafer_id: Decision(row["decision"])
+        for wafer_id, row in pending_decisions(store, run_id).items()
+    }
+
+
+def pending_decisions(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
+    """Held wafer -> the `dispositions` row of the latest decision made since its last hold
+    (who made it, when and why), which the next resume carries out."""
     held = {w["wafer_id"]: w for w in store.wafers(run_id) if w["status"] == "held"}
-    pending: dict[str, Decision] = {}
+    pending: dict[str, dict[str, Any]] = {}
     for row in store.table("dispositions", run_id):  # in id order: a later decision wins
         wafer = held.get(row["wafer_id"])
         if wafer is not None and row["wall"] >= (wafer["stopped_wall"] or 0.0):
-            pending[row["wafer_id"]] = Decision(row["decision"])
+            pending[row["wafer_id"]] = row
     return pending
+
+
+def decision_text(row: dict[str, Any]) -> str:
+    """A recorded decision (a `dispositions` row) as the records tell it: `release by ana:
+    looks clean`."""
+    return f"{row['decision']} by {row['by']}: {row['reason']}"

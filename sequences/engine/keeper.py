@@ -53,6 +53,7 @@ from .dispositions import resume_command
 from .errors import BadInput, WrongTools
 from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
+from .left_on_tools import owners, owners_text
 from .recorder import EventLog
 from .records import RunStore, db_option
 from .stage import HOLDING_KINDS
@@ -359,13 +360,25 @@ class ToolKeeper:
         """`tool` holds workpieces this run did not put there: nothing is taken off, and the
         tool is out of service until an operator has them removed and clears it."""
         names = ", ".join(foreign)
-        reason = (
-            f"holds {names}, which this run did not put there (another lot's or an engineering "
-            f"workpiece): nothing was unloaded, {done}; have {names} taken off the tool by "
-            f"whoever owns it, then clear it with {clear_command(self._events.run_id, tool.name)}"
-        )
+        run_id = self._events.run_id
+        clear = clear_command(run_id, tool.name)
+        owned = owners(self._store, run_id, foreign)
+        if owned:  # another run's, as this database knows: its resume takes them off
+            reason = (
+                f"holds {names}, which this run did not put there: "
+                f"{owners_text(self._store, run_id, foreign)}: nothing was unloaded, {done}; "
+                f"once they are off (by that resume, or by hand), clear it with {clear}"
+            )
+        else:
+            reason = (
+                f"holds {names}, which this run did not put there (another lot's or an "
+                f"engineering workpiece): nothing was unloaded, {done}; have {names} taken off "
+                f"the tool by whoever owns it, then clear it with {clear}"
+            )
         self._foreign[tool.name] = foreign
         data = {"cause": FOREIGN_WORKPIECE, "until_cleared": True, "workpieces": list(foreign)}
+        if owned:
+            data["owners"] = owned
         self._take_out(tool, reason, data)
 
     async def recover_after(self, tool: Tool, error: BaseException) -> None:
@@ -412,16 +425,17 @@ class ToolKeeper:
         A tool that held a foreign workpiece is recovered first, and back in service only if
         it holds nothing foreign any more (`_clear_foreign`). A clear that comes before the
         tools are prepared is recorded for `prepare` to read; each clear is a `tool-cleared`
-        event, its data saying by whom and whether it `cleared` the tool."""
+        event, its data saying by whom and whether it `cleared` the tool, except one of a tool
+        in service or not the run's, which clears nothing (`_ignore_clear`)."""
         tool = self.pool.tools.get(name)
         if not self._prepared:
             self._tell_cleared(name, by, f"{name} cleared by {by} before the run used its tools")
             return
         if tool is None:
-            self._tell_not_cleared(name, by, f"{name} is not a tool this run uses; nothing cleared")
+            self._ignore_clear(name, by, f"{name} is not a tool this run uses; nothing cleared")
             return
         if tool.out_of_service is None:
-            self._tell_not_cleared(name, by, f"{name} was in service; nothing cleared")
+            self._ignore_clear(name, by, f"{name} was in service; nothing cleared")
             return
         check = (
             self._clear_foreign
@@ -458,6 +472,17 @@ class ToolKeeper:
     def _tell_not_cleared(self, name: str, by: str, message: str) -> None:
         """Record `by`'s clear of tool `name` that did not clear it, saying why."""
         self._tell_cleared(name, by, message, cleared=False)
+
+    def _ignore_clear(self, name: str, by: str, why: str) -> None:
+        """Record `by`'s clear of tool `name` that had nothing to clear (`why`) as an ignored
+        order (`control-ignored`), not as a `tool-cleared` event: the records of the tool's
+        service say only what was cleared, or checked and found not ready. `packline
+        clear-tool` refuses such a clear up front where the records tell it
+        (`clearances.refuse_in_service`); this is the order that got past it (the tool came
+        back in service meanwhile)."""
+        data = {"order": "clear-tool", "by": by}
+        message = f"clear-tool {name} by {by}: {why}"
+        self._events.emit("control-ignored", tool=name, message=message, data=data)
 
     def _back_in_service(self, tool: Tool, by: str, message: str) -> None:
         """`by`'s clear puts `tool` back in service: recorded as a `tool-cleared` event with

@@ -787,3 +787,37 @@ async def test_the_hints_resume_with_confirmed_by_while_a_confirmation_had_no_op
     for wafer_id in wafer_ids[:4]:
         record_disposition(store, run_id, wafer_id, Decision.SCRAP, "ana", "lot split")
     assert what_held_wafers_need(store, run_id).endswith(f"; then `packline resume {run_id}`")
+
+
+async def test_an_identical_second_decision_is_refused_naming_who_made_the_first(store):
+    """A new user's second `release` of a wafer already released was recorded silently; the
+    same decision twice for one hold is a double entry: refused, naming the first."""
+    run_id = await held_lot(store)
+    record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "looks clean")
+    with pytest.raises(BadInput) as refused:
+        record_disposition(store, run_id, "W01", Decision.RELEASE, "ben", "clean to me too")
+    assert str(refused.value).startswith(
+        f"wafer W01 of run {run_id} is already decided: release by ana (looks clean), "
+        "carried out by the next resume; nothing recorded"
+    )
+    assert "a different decision replaces it" in str(refused.value)
+    decided = [(d["decision"], d["by"]) for d in store.table("dispositions", run_id)]
+    assert decided == [("release", "ana")]
+
+
+def test_a_different_second_decision_says_what_it_replaces(tmp_path, capsys):
+    db = tmp_path / "runs.db"
+    run_id = held_lot_in(db)
+    common = ["--by", "ana", "--reason", "looks clean", "--db", str(db)]
+    assert main(["disposition", run_id, "W01", "release", *common]) == 0
+    assert "replaces" not in capsys.readouterr().out
+    again = ["--by", "ben", "--reason", "residue: again", "--db", str(db)]
+    assert main(["disposition", run_id, "W01", "rework", *again]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        f"wafer W01 of run {run_id}: rework by ben (replaces release by ana: looks clean); "
+    )
+    assert main(["disposition", run_id, "W02", "rework", *again, "--json"]) == 0
+    assert "replaces" not in json.loads(capsys.readouterr().out)
+    assert main(["disposition", run_id, "W02", "release", *common, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["replaces"] == "rework by ben: residue: again"

@@ -343,3 +343,26 @@ async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_befo
     )  # as printed, it runs: a trial's resume without --confirmed-by was refused, nobody there
     (started,) = [e for e in store.events(engine.run_id) if e["kind"] == "run-started"]
     assert started["data"]["confirmed_by"] == "ana"
+
+
+async def test_a_clear_of_a_chamber_in_service_writes_no_tool_cleared_event(store):
+    """A clear order that reaches the run while its tool is in service (ordered before the
+    tool was seen in service, or by another hand) clears nothing: it is recorded as an
+    ignored order, never as a `tool-cleared` event."""
+    line = Line()
+
+    def operator(event) -> None:
+        if event.kind == "wafer-started":
+            asyncio.get_running_loop().call_soon(engine.clear_tool, "plasma_cleaner", "ana")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=1))
+    async with open_run(
+        store, prepared, observers=[line, operator], line_factory=line.factory
+    ) as engine:
+        assert await engine.run() == "completed"
+    assert not line.of_kind("tool-cleared")
+    (ignored,) = line.of_kind("control-ignored")
+    assert (ignored.tool, ignored.message) == (
+        "plasma_cleaner",
+        "clear-tool plasma_cleaner by ana: plasma_cleaner was in service; nothing cleared",
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import yaml
 from packline.cli import control, main
 from packline.cli.control import refuse_while_faulted
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.liveness import this_host
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.servers.control import LineControl
 
@@ -144,3 +147,27 @@ async def test_a_clear_the_line_would_not_vouch_for_is_refused_and_an_unreachabl
         "has no tool 'oven'; its tools: plasma_cleaner); nothing cleared"
     )
     await asyncio.to_thread(refuse_while_faulted, run, "oven", db)  # gone: the operator's word
+
+
+def test_a_clear_of_a_tool_in_service_of_a_running_run_is_refused_up_front(db, capsys):
+    """The trial: `clear-tool RUN wire_bonder` while the run was running said `clear-tool
+    wire_bonder requested ...` (exit 0) for a tool in service, and the run wrote a tool-cleared
+    event; refused now as for a stopped run, nothing ordered, nothing recorded."""
+    assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--json"]) == 0
+    run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+    with sqlite3.connect(db) as records:  # driven by a live process (the test's parent)
+        records.execute(
+            "UPDATE runs SET status = 'running', pid = ?, host = ? WHERE id = ?",
+            (os.getppid(), this_host(), run_id),
+        )
+    assert main(["clear-tool", run_id, "plasma_cleaner", "--by", "ana"]) == 2
+    assert capsys.readouterr().err == (
+        f"packline: error: tool plasma_cleaner of run {run_id} does not wait for a clear: it is "
+        "not out of service (nothing took it out, or it was cleared since); nothing cleared\n"
+    )
+    store = RunStore(db, create=False)
+    try:
+        assert store.take_control(run_id, 0.0) == []  # no order for the run to carry out
+    finally:
+        store.close()
+    assert cleared_events(db, run_id) == []

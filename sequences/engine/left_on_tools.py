@@ -1,0 +1,123 @@
+"""Wafers a stopped run left on its tools, and whose wafers a tool's foreign workpieces are,
+as the records of one run database tell them.
+
+An abort stops every tool where it is (`ToolKeeper.shutdown`) and recovers none: a wafer whose
+stage on a tool it cut off stays on the tool (the plasma chamber closed on its batch), and so
+may a crash's. The run's own resume takes it off (its recovery unloads the run's own
+workpieces: `ToolKeeper.own_workpieces`); meanwhile another run on the line finds it there as
+a workpiece that run did not put there, a **foreign workpiece**, and is out of service for it
+until it is cleared. So the stopped run's summary and `show` say which wafers it left in which
+tools (`left_text`), and the other run's `tool-out-of-service` event names the run whose
+wafers they are and that its resume takes them off (`owners_text`), rather than only "have
+them taken off by whoever owns it".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .dispositions import resume_command
+from .liveness import is_alive
+from .records import RunStore, db_option
+from .stage import HOLDING_KINDS
+
+#: The statuses of a stage a run's stop cut off: closed as such, or still `running` in the
+#: records of a process that died under it.
+CUT_OFF = ("interrupted", "running")
+
+
+def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
+    """The wafers run `run_id`, stopped, left on its tools: tool name -> wafer ids, in lot
+    order. A wafer is left on a tool when its latest stage (a tool use or a batch) there was
+    cut off (`CUT_OFF`) after a step of it loaded the wafer (its name begins `load`) and before
+    one unloaded it (`unload...`), and no recovery of the tool (`tool-recovered`) came in a
+    later session (a resume's recovery takes the run's own wafers off). Nothing for a run a
+    process drives or that completed."""
+    run = store.run(run_id)
+    if is_alive(run) or run["status"] == "completed":
+        return {}
+    steps = store.table("steps", run_id)  # in id order: a later stage wins
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in steps:
+        if row["kind"] in HOLDING_KINDS and row["tool"] is not None:
+            latest[(row["tool"], row["wafer_id"])] = row
+    recovered: dict[str, int] = {}  # tool -> the latest session whose recovery emptied it
+    for event in store.events(run_id):
+        if event["kind"] == "tool-recovered" and event["tool"] is not None:
+            recovered[event["tool"]] = event["session"]
+    left: dict[str, list[str]] = {}
+    for (tool, wafer_id), stage in latest.items():
+        if stage["status"] not in CUT_OFF or recovered.get(tool, 0) > stage["session"]:
+            continue
+        inside = [
+            step["name"]
+            for step in steps
+            if step["stage"] == stage["key"]
+            and step["wafer_id"] == wafer_id
+            and step["session"] == stage["session"]
+            and step["status"] == "completed"
+        ]
+        if _loaded_last(inside):
+            left.setdefault(tool, []).append(wafer_id)
+    order = {w["wafer_id"]: w["position"] for w in store.wafers(run_id)}
+    return {tool: sorted(wafers, key=lambda w: order.get(w, 0)) for tool, wafers in left.items()}
+
+
+def _loaded_last(names: list[str]) -> bool:
+    """Whether of the steps a stage completed, in order (`names`), a load came after the last
+    unload: the wafer was on the tool when the stage was cut off."""
+    on = False
+    for name in names:
+        if name.startswith("unload"):
+            on = False
+        elif name.startswith("load"):
+            on = True
+    return on
+
+
+def left_text(store: RunStore, run_id: str) -> str:
+    """What stopped run `run_id` left on its tools and what takes it off, for its summary and
+    `show` ('' when nothing is left): its resume, whose recovery unloads the run's own wafers,
+    or an operator's hands (a run that found them meanwhile is then cleared)."""
+    left = left_on_tools(store, run_id)
+    if not left:
+        return ""
+    where = "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in left.items())
+    db = db_option(store.path)
+    return (
+        f"left on the tools when the run stopped: {where}; "
+        f"{resume_command(store, run_id, db_option=db)} takes them off (its recovery unloads "
+        "the run's own wafers), or unload them by hand; until then another run on the line "
+        "finds them there, out of service for them, and is cleared once they are off"
+    )
+
+
+def owners(store: RunStore, run_id: str, workpieces: tuple[str, ...]) -> dict[str, str]:
+    """The run of the same database whose lot has each of `workpieces` (found on a tool of run
+    `run_id`, which did not put them there), the latest such run other than `run_id`:
+    workpiece -> run id; a workpiece of no recorded run (an engineering wafer) is left out. A
+    station lot's wafer ids begin with their run id's tail (`132922-6813-W01` of run
+    `20261203-132922-6813`), so the whole id names its run."""
+    found = {}
+    for workpiece in workpieces:
+        runs = [other for other in store.runs_of_wafer(workpiece) if other != run_id]
+        if runs:
+            found[workpiece] = runs[-1]
+    return found
+
+
+def owners_text(store: RunStore, run_id: str, workpieces: tuple[str, ...]) -> str:
+    """Whose wafers `workpieces` (foreign on a tool of run `run_id`) are, as the records of
+    the same database know them, and what takes them off: each run's resume, whose recovery
+    unloads its own wafers, named as that run is resumed (`resume_command`: with
+    `--confirmed-by` where its confirmations were answered in advance); '' when no recorded run
+    has any of them."""
+    by_run: dict[str, list[str]] = {}
+    for workpiece, owner in owners(store, run_id, workpieces).items():
+        by_run.setdefault(owner, []).append(workpiece)
+    db = db_option(store.path)
+    return "; ".join(
+        f"{', '.join(wafers)} of run {owner}, whose resume takes them off "
+        f"({resume_command(store, owner, db_option=db)}; its recovery unloads its own wafers)"
+        for owner, wafers in by_run.items()
+    )

@@ -1,0 +1,71 @@
+"""What the records say of a tool out of service (sequences/engine/clearances.py) agrees with
+what the run did with it: a tool out of service for a foreign workpiece that a resume's
+recovery found empty, and put back in service, is in service in every reading of the records
+(the advice, `packline tools`, the report)."""
+
+from __future__ import annotations
+
+from packline.clock import ScaledClock
+from packline.records import RunRecords
+from packline.records.tooltime import down_periods, tool_time
+from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine.clearances import (
+    awaiting_clear,
+    out_of_service,
+    out_of_service_text,
+)
+from packline.sim_instruments.line import SimulatedLine
+
+from ..test_keeper import place
+from ..test_resume_station import confirm_yes, station_file
+
+FOREIGN = "ENG07"
+
+
+async def test_a_resume_that_finds_the_chamber_empty_ends_its_foreign_workpiece_outage(
+    store, tmp_path
+):
+    """The trial: bump-seal-clean found another's wafer in the plasma chamber and was stopped;
+    resumed on a new line whose chamber is empty, it recovered the chamber, cleaned the lot on
+    it and completed, so nothing may still call the chamber out of service."""
+    box: list = []
+
+    def stop_when_out(event) -> None:
+        if event.kind == "tool-out-of-service":
+            box[0].request("terminate", "test operator: the chamber holds a foreign wafer")
+
+    async with SimulatedLine(ScaledClock(1000)) as first:
+        path = station_file(tmp_path, first, "line.yaml")
+        await place(first.station, "plasma_cleaner", FOREIGN)
+        request = RunRequest("bump-seal-clean", simulated=False, station_path=path, lot=3)
+        async with open_run(
+            store, prepare(request), observers=[stop_when_out], confirm=confirm_yes
+        ) as engine:
+            box.append(engine)
+            assert await engine.run() == "terminated"
+    run_id = engine.run_id
+    assert out_of_service(store, run_id)["plasma_cleaner"]["data"]["cause"] == "foreign workpiece"
+
+    async with SimulatedLine(ScaledClock(1000)) as second:
+        path = station_file(tmp_path, second, "line2.yaml")
+        async with open_resume(store, run_id, station_path=path, confirm=confirm_yes) as resumed:
+            assert await resumed.run() == "completed"
+    cleaned = [
+        s
+        for s in store.table("steps", run_id)
+        if s["tool"] == "plasma_cleaner" and s["status"] == "completed" and s["session"] == 2
+    ]
+    assert cleaned  # the chamber worked for the resume
+    assert out_of_service(store, run_id) == {}
+    assert awaiting_clear(store, run_id) == {}
+    assert out_of_service_text(store, run_id) == ""
+    records = RunRecords(store, run_id)
+    (down,) = down_periods(records).itertuples()
+    (recovered,) = [
+        e
+        for e in store.events(run_id)
+        if e["kind"] == "tool-recovered" and e["tool"] == "plasma_cleaner" and e["session"] == 2
+    ]
+    assert (down.tool, down.stop_t) == ("plasma_cleaner", recovered["t"])
+    times = tool_time(records).set_index("tool")
+    assert times.loc["plasma_cleaner", "availability"] > 0.5

@@ -1,0 +1,77 @@
+"""Wafers an abort left on a tool (sequences/engine/left_on_tools.py): the aborted run says
+which wafers it left in which tools and what takes them off, and the next run on the line that
+finds them names the run whose wafers they are and its resume, not "whoever owns it"."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.cli import main
+from packline.clock import ScaledClock
+from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine.left_on_tools import left_on_tools, left_text
+from packline.sim_instruments.line import SimulatedLine
+
+from ..test_resume_station import confirm_yes, station_file
+
+
+async def station_run(store, path: str, stop: str, when) -> tuple[str, list]:
+    """plasma-clean for a lot of 2 on the station file `path`, stopped (`stop`: abort or
+    terminate) at the first event `when(event)` is true of; its id and its events."""
+    events: list = []
+    box: list = []
+
+    def observe(event) -> None:
+        events.append(event)
+        if when(event) and len(box) == 1:
+            box[0].request(stop, "test operator")
+            box.append(event)
+
+    request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+    async with open_run(store, prepare(request), observers=[observe], confirm=confirm_yes) as run:
+        box.append(run)
+        await run.run()
+    return run.run_id, events
+
+
+async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_it(
+    store, tmp_path, capsys: pytest.CaptureFixture[str]
+):
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        chamber = line.tools["plasma_cleaner"]
+        first, _ = await station_run(
+            store, path, "abort", lambda e: e.kind == "step-started" and e.step == "close door"
+        )
+        wafers = [w["wafer_id"] for w in store.wafers(first)]
+        assert sorted(chamber.loaded()) == sorted(wafers)  # the abort left them in it
+        assert left_on_tools(store, first) == {"plasma_cleaner": wafers}
+        text = left_text(store, first)
+        assert text.startswith(
+            f"left on the tools when the run stopped: {', '.join(wafers)} in plasma_cleaner; "
+            f"`packline resume {first}"
+        )
+        assert "takes them off (its recovery unloads the run's own wafers)" in text
+        assert main(["show", first, "--db", str(store.path)]) == 0
+        assert f"{', '.join(wafers)} in plasma_cleaner" in capsys.readouterr().out
+
+        second, events = await station_run(
+            store, path, "terminate", lambda e: e.kind == "tool-out-of-service"
+        )
+        (out,) = [e for e in events if e.kind == "tool-out-of-service"]
+        assert f"plasma_cleaner: holds {', '.join(wafers)}, which this run did not put" in (
+            out.message
+        )
+        assert f"of run {first}, whose resume takes them off (`packline resume {first}" in (
+            out.message
+        )
+        assert "whoever owns it" not in out.message
+        assert f"clear it with `packline clear-tool {second} plasma_cleaner" in out.message
+        assert out.data["owners"] == {wafer: first for wafer in wafers}
+
+        # the aborted run's resume takes them off: nothing is said to be left any more
+        async with open_resume(store, first, station_path=path, confirm=confirm_yes) as resumed:
+            await resumed.run()
+        assert chamber.loaded() == []
+    assert left_on_tools(store, first) == {}
+    assert left_text(store, first) == ""
