@@ -229,10 +229,10 @@ def test_a_dry_run_s_release_past_a_cut_off_step_warns_that_the_step_never_happe
     assert captured.err == released_with_warning(run_id, "W03")
     warning = released_with_warning(run_id, "W03").removeprefix("packline: warning: ")
     assert json.loads(captured.out)["warning"] == warning.rstrip("\n")
-    assert main(["disposition", run_id, "W02", "rework", "--by", "ana", "--reason", "again",
+    assert main(["disposition", run_id, "W04", "rework", "--by", "ana", "--reason", "again",
                  "--json"]) == 0  # fmt: skip
     assert "warning" not in json.loads(capsys.readouterr().out)
-    assert main(["resume", run_id, "--quiet"]) == 1  # W04 is still held
+    assert main(["resume", run_id, "--quiet"]) == 1  # the claim check fails: W01, W03 released
     resumed = capsys.readouterr()
     # said once, when the release is recorded and a rework can still replace it: a copy at
     # the resume's end would come after the step it warns of was skipped (a trial's report)
