@@ -26,6 +26,8 @@ def test_every_table_holds_the_runs_rows_with_the_schemas_columns(records, run_d
     if table == "measurements":  # and the label of the step that took it, beside its id
         schema.insert(schema.index("step_id") + 1, "step")
         schema.append("attempt")  # and which try of it, where a rework measured it again
+    if table == "wafers":  # and its time on the line, as `show` gives it
+        schema.append("time_on_line_s")
     if table == "steps":  # and its label, beside its name
         schema.insert(schema.index("name") + 1, "label")
     if table == "confirmations":  # the label of the step that asked it; the answer in words
