@@ -31,6 +31,7 @@ from packline.sequences.engine.report import (
     step_labels,
     time_on_line,
 )
+from packline.sequences.engine.verdicts import judged_passed, measurement_verdict
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
@@ -163,7 +164,9 @@ class RunRecords:
         `descum pads` and `dry etch via bottoms`, and sprout-bump-csp's bump heights of each
         level, `inspect bump heights #1` and `#2`, are told apart by it without a join; empty
         for a wafer's own, taken outside its steps), name, value, unit, limits, passed,
-        source (the tool, the twin of a dry run, or the sequence), clocks, and last `attempt`:
+        `passed` (1 or 0; empty for a value without limits, which nothing judged), `verdict`
+        beside it in words (pass, fail, or recorded, as `show` reads it: `verdicts`), source
+        (the tool, the twin of a dry run, or the sequence), clocks, and last `attempt`:
         which try of its step it is where the wafer's rework measured it again (1, 2...;
         empty where the wafer measured it once, `measurement_attempts`)."""
         frame = self._table("measurements")
@@ -173,6 +176,14 @@ class RunRecords:
         keys = step_keys(steps)
         taken = zip(frame["wafer_id"], frame["name"], frame["step_id"].map(keys), strict=True)
         frame["attempt"] = pd.array(measurement_attempts(list(taken)), dtype="Int64")
+        limits = list(zip(frame["low"], frame["high"], frame["passed"], strict=True))
+        judged = [judged_passed(*limit) for limit in limits]
+        frame["passed"] = pd.array([None if p is None else int(p) for p in judged], dtype="Int64")
+        frame.insert(
+            list(frame.columns).index("passed") + 1,
+            "verdict",
+            [measurement_verdict(*limit) for limit in limits],
+        )
         return frame
 
     def traces(self) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from .liveness import (
 from .recorded_station import line_text, time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
+from .verdicts import judged_passed, measurement_verdict, with_verdict
 from .wafer_status import RECORDED_UNDER_WAY, recorded_wafer_status
 
 #: The claim check's margin columns.
@@ -355,7 +356,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "wafers": wafers,
         # each with its label, which the measurements' labels name it by
         "steps": [{**step, "label": labels[step["id"]]} for step in shown_steps(steps, cut_off)],
-        "measurements": measurements,
+        "measurements": [with_verdict(m) for m in measurements],
         "alarms": store.table("alarms", run_id),
         "confirmations": store.table("confirmations", run_id),
         "dispositions": store.table("dispositions", run_id),
@@ -375,11 +376,11 @@ def wafer_measurements(
     labelled: Sequence[tuple[str, str | None, dict[str, Any], int | None]],
 ) -> dict[str, dict[str, Any]]:
     """A wafer's measurements (label, step name, record, attempt; in record order) by label:
-    the step that took it, value, unit, limits (None where it has none: `passed` of a value
-    without either is no verdict, nothing judged it; `show` reads it 'recorded'), verdict
-    and source. One taken more than once (a step measured again by its rework) is its latest,
-    and every one in order under `attempts`, each with its `attempt`: the first try beside
-    the rework."""
+    the step that took it, value, unit, limits (None where it has none), `passed` (None for a
+    value without either: nothing judged it), its `verdict` in words (`verdicts`: pass,
+    fail, or recorded, as `show` reads it) and source. One taken more than once (a step
+    measured again by its rework) is its latest, and every one in order under `attempts`,
+    each with its `attempt`: the first try beside the rework."""
     measured: dict[str, dict[str, Any]] = {}
     for label, step, m, attempt in labelled:
         entry: dict[str, Any] = {
@@ -388,7 +389,8 @@ def wafer_measurements(
             "unit": m["unit"],
             "low": m["low"],
             "high": m["high"],
-            "passed": bool(m["passed"]),
+            "passed": judged_passed(m["low"], m["high"], m["passed"]),
+            "verdict": measurement_verdict(m["low"], m["high"], m["passed"]),
             "source": m["source"],
         }
         if attempt is not None:
@@ -435,7 +437,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                     for s in shown_steps(own(steps), cut_off)
                     if s["kind"] != "batch"
                 ],
-                "measurements": own(store.table("measurements", run_id)),
+                "measurements": [with_verdict(m) for m in own(store.table("measurements", run_id))],
                 "alarms": own(store.table("alarms", run_id)),
                 "confirmations": own(store.table("confirmations", run_id)),
                 "dispositions": own(store.table("dispositions", run_id)),

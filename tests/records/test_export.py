@@ -110,6 +110,23 @@ def test_each_wafers_start_and_time_on_line_are_shown_s(records, tmp_path):
     assert wafers.loc[shown[1]["wafer"], "started_t"] > 0
 
 
+def test_a_measurement_without_limits_is_exported_not_judged(tmp_path):
+    """The measurements table's `passed` is empty for a value without limits (plasma-clean's
+    twin's `residue before`), and `verdict` says `recorded`, as `show` reads it (`passed`
+    read 1, a pass nothing judged)."""
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet", "--db", db]) == 0
+    assert main(["export", "last", "--to", str(tmp_path / "exp"), "--db", db]) == 0
+    table = pd.read_csv(tmp_path / "exp" / "measurements.csv")
+    unjudged = table["low"].isna() & table["high"].isna()
+    assert unjudged.any()
+    assert (~unjudged).any()
+    assert table.loc[unjudged, "passed"].isna().all()
+    assert set(table.loc[unjudged, "verdict"]) == {"recorded"}
+    assert set(table.loc[~unjudged, "verdict"]) <= {"pass", "fail"}
+    assert (table.loc[~unjudged, "passed"] == (table.loc[~unjudged, "verdict"] == "pass")).all()
+
+
 def _files(folder) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in folder.iterdir()}
 
