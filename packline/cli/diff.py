@@ -19,6 +19,7 @@ from packline.sequences.engine.liveness import INTERRUPTED
 from packline.sequences.engine.method import measurements_now
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.report import run_report
+from packline.sequences.engine.verdicts import FAIL
 
 from .output import answer, open_store
 from .parser import add_common
@@ -133,10 +134,10 @@ def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
     measured = {}
     for label, own in taken.items():
         numbers = [row["value"] for row in own]
-        failed = sum(not row["passed"] for row in own)
+        failed = sum(row["verdict"] == FAIL for row in own)
         by_wafer: dict[str, list[tuple[float, bool]]] = {}
         for row in own:
-            by_wafer.setdefault(row["wafer_id"], []).append((row["value"], bool(row["passed"])))
+            by_wafer.setdefault(row["wafer_id"], []).append((row["value"], row["verdict"] != FAIL))
         # a wafer measured again (its rework) has each attempt's value: say how many of them
         taken_by = counted(len(by_wafer), "wafer")
         if len(numbers) > len(by_wafer):

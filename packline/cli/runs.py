@@ -18,8 +18,8 @@ from packline.sequences.engine.liveness import (
     SHOWN_STATUSES,
     is_cut_off,
     last_record,
-    shown_run,
-    status_text,
+    listed_run,
+    listed_status,
 )
 from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
 from packline.sequences.engine.recorded_station import line_text
@@ -60,9 +60,7 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
         since_wall=args.since,
         lot=args.lot,
     )
-    runs = [
-        {**shown_run(run), "claim_check_failed": bool(run["claim_check_failed"])} for run in found
-    ]
+    runs = [listed_run(run) for run in found]
     if args.status is not None:
         runs = [run for run in runs if run["status"] == args.status][: args.limit]
     for run in runs:
@@ -183,7 +181,7 @@ def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
             run["id"],
             run["lot_id"] or "-",
             run["method"],
-            status_text(run["status"], run["claim_check_failed"]),
+            listed_status(run),
             _wafers_text(run),
             run["line"],
             run["operator"],

@@ -24,6 +24,7 @@ from packline.sequences.engine.report import (
     tool_waits,
     wafer_history,
 )
+from packline.sequences.engine.verdicts import FAIL, measurement_verdict
 from packline.units import figure_text
 
 from .output import answer, open_store
@@ -236,10 +237,10 @@ def record_markers(steps: list[dict[str, Any]]) -> list[str]:
 
 def verdict_text(measurement: dict[str, Any]) -> str:
     """'pass' or 'FAIL' against the measurement's limits; 'recorded' without any (nothing
-    judged it: a 'pass' there had read as a check it never had)."""
-    if measurement["low"] is None and measurement["high"] is None:
-        return "recorded"
-    return "pass" if measurement["passed"] else "FAIL"
+    judged it: a 'pass' there had read as a check it never had): `measurement_verdict`'s
+    words, a failure in capitals."""
+    verdict = measurement_verdict(measurement["low"], measurement["high"], measurement["passed"])
+    return verdict.upper() if verdict == FAIL else verdict
 
 
 def measured_text(measurement: dict[str, Any]) -> str:

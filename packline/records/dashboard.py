@@ -32,7 +32,7 @@ from starlette.routing import Route
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import out_of_service
 from packline.sequences.engine.eta import Schedules, eta_text, run_eta
-from packline.sequences.engine.liveness import DRIVEN, shown_run
+from packline.sequences.engine.liveness import DRIVEN, listed_run, listed_status
 from packline.sequences.engine.progress import wall_text
 from packline.sequences.engine.stage import HOLDING_KINDS
 from packline.sequences.engine.wafer_status import recorded_wafer_status
@@ -224,8 +224,8 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
 
 
 def past_runs(store: RunStore) -> list[dict[str, Any]]:
-    """The newest runs, with their status as shown."""
-    return [shown_run(run) for run in store.runs(PAST_RUNS)]
+    """The newest runs, as `packline runs` lists them (`listed_run`)."""
+    return [listed_run(run) for run in store.runs(PAST_RUNS)]
 
 
 def _read(db: Path, read: Callable[[RunStore], Any]) -> Any:
@@ -255,7 +255,7 @@ def _page(past: list[dict[str, Any]]) -> str:
     rows = "".join(
         "<tr>"
         f'<td><a href="runs/{html.escape(run["id"])}/report">{html.escape(run["id"])}</a></td>'
-        f"<td>{html.escape(run['method'])}</td><td>{html.escape(run['status'])}</td>"
+        f"<td>{html.escape(run['method'])}</td><td>{html.escape(listed_status(run))}</td>"
         f"<td>{run['lot_size']}</td><td>{run['completed']}</td><td>{run['held']}</td>"
         f"<td>{wall_text(run['started_wall'])}</td>"
         "</tr>"

@@ -23,7 +23,15 @@ import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
 from packline.sequences.engine.confirmations import answer_text
-from packline.sequences.engine.report import measurement_attempts, step_keys, step_labels
+from packline.sequences.engine.report import (
+    clock_stands_at,
+    first_steps,
+    measurement_attempts,
+    step_keys,
+    step_labels,
+    time_on_line,
+)
+from packline.sequences.engine.verdicts import judged_passed, measurement_verdict
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
@@ -104,8 +112,29 @@ class RunRecords:
         return frame
 
     def wafers(self) -> pd.DataFrame:
-        """One row per wafer of the lot: position, status, why held, its clocks."""
-        return _frame(self.store.wafers(self.run_id), self.store.columns("wafers"))
+        """One row per wafer of the lot: position, status, why held, its clocks, and last
+        `time_on_line_s`. Its start (`started_t`, `started_wall`) is its first step's, as
+        `show`, the summary and the report count a wafer's time on the line (`time_on_line`):
+        the records' own start of a wafer is its task's, the run's, where a wafer queued
+        behind the lot waits before it is on the line (the 25th of a lot read 4:21:20 on the
+        line for its 0:27:04); empty for a wafer that started no step. `time_on_line_s` is
+        that time (so far, or to the cut, for a wafer not stopped in a run not ended)."""
+        run = self.store.run(self.run_id)
+        steps = self.store.steps(self.run_id)
+        rows = self.store.wafers(self.run_id)
+        first = first_steps(steps)
+        first_t = {wafer: step["started_t"] for wafer, step in first.items()}
+        end_t = clock_stands_at(self.store, run, steps)
+        on_line = []
+        for row in rows:
+            started, stopped = time_on_line(row, first_t, run, end_t)
+            step = first.get(row["wafer_id"])
+            row["started_t"] = started
+            row["started_wall"] = None if step is None else step["started_wall"]
+            on_line.append(None if started is None or stopped is None else stopped - started)
+        frame = _frame(rows, self.store.columns("wafers"))
+        frame["time_on_line_s"] = pd.Series(on_line, dtype=float)
+        return frame
 
     def wafer_named(self, ref: str) -> str:
         """The id of this run's workpiece that `ref` names, by the rule every command that
@@ -135,7 +164,9 @@ class RunRecords:
         `descum pads` and `dry etch via bottoms`, and sprout-bump-csp's bump heights of each
         level, `inspect bump heights #1` and `#2`, are told apart by it without a join; empty
         for a wafer's own, taken outside its steps), name, value, unit, limits, passed,
-        source (the tool, the twin of a dry run, or the sequence), clocks, and last `attempt`:
+        `passed` (1 or 0; empty for a value without limits, which nothing judged), `verdict`
+        beside it in words (pass, fail, or recorded, as `show` reads it: `verdicts`), source
+        (the tool, the twin of a dry run, or the sequence), clocks, and last `attempt`:
         which try of its step it is where the wafer's rework measured it again (1, 2...;
         empty where the wafer measured it once, `measurement_attempts`)."""
         frame = self._table("measurements")
@@ -145,6 +176,14 @@ class RunRecords:
         keys = step_keys(steps)
         taken = zip(frame["wafer_id"], frame["name"], frame["step_id"].map(keys), strict=True)
         frame["attempt"] = pd.array(measurement_attempts(list(taken)), dtype="Int64")
+        limits = list(zip(frame["low"], frame["high"], frame["passed"], strict=True))
+        judged = [judged_passed(*limit) for limit in limits]
+        frame["passed"] = pd.array([None if p is None else int(p) for p in judged], dtype="Int64")
+        frame.insert(
+            list(frame.columns).index("passed") + 1,
+            "verdict",
+            [measurement_verdict(*limit) for limit in limits],
+        )
         return frame
 
     def traces(self) -> pd.DataFrame:

@@ -216,7 +216,7 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     labels = measurement_labels(list(zip(measurements["name"], taken_at, strict=True)))
     charts["measurements"] = figures.measurement_chart(measurements.assign(label=labels))
     shown = measurements[
-        ["wafer_id", "step", "name", "value", "unit", "low", "high", "passed", "source", "t"]
+        ["wafer_id", "step", "name", "value", "unit", "low", "high", "verdict", "source", "t"]
     ]
     # a measurement its step took again (a rework) says which attempt it is, in the table
     shown = shown.assign(
@@ -225,14 +225,6 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
             for step, attempt in zip(shown["step"], measurements["attempt"], strict=True)
         ]
     )
-    # without limits nothing judged it: 'recorded', not a 'pass' it never had
-    judged = shown["low"].notna() | shown["high"].notna()
-    verdicts = [
-        ("pass" if p else "fail") if j else "recorded"
-        for p, j in zip(shown["passed"], judged, strict=True)
-    ]
-    # its heading says what the column holds: 'pass', 'fail' or 'recorded', as `show` reads it
-    shown = shown.assign(passed=verdicts).rename(columns={"passed": "verdict"})
     return (
         "<p>Each measurement with both limits, placed within them (0: the low limit, 1: the "
         "high; hover for the value); every measurement in the table, with the step that "

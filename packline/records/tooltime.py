@@ -15,8 +15,10 @@ the order that wins. Records written before tools reported their states have no
 `tool-state` events: their tools are then never in the states only a tool reports. Every
 tool's states sum to the run's duration.
 
-A use is a stage that did work: one whose steps were all skipped (a resumed wafer passes
-again through a stage it completed before, its steps skipped in no time) is none.
+A use is a stage that did work: one whose steps were all skipped (a wafer passes again
+through a stage it completed before, its steps skipped in no time, when it is resumed and
+when it is run again in the same session after a hold, a tool back in service) is none
+(`stage_work` states the rule, by the very stage row, not its key).
 
 Utilisation is productive time over the run's duration; the bottleneck is the tool with the
 highest. OEE is availability x performance x quality from the run's own figures:
@@ -27,8 +29,10 @@ taken at their process's best demonstrated time per wafer, over its productive t
 use of the tool in the method (the step's `key`: the oven's cure and its reflow, the plasma
 cleaner's descum and its dry etch), each rated against its own best (SEMI E10/E79 rate a
 process against its own standard time, not a different recipe's): its fastest completed use
-in this run (a stage cut off by an abort or failed part-way demonstrates no rate; the
-passes of a process none of whose uses completed rate nothing); quality, the share of
+in this run that did all its steps (a stage cut off by an abort or failed part-way
+demonstrates no rate, nor does its replay on resume, which repeats the handling and skips the
+process done before: a pass all the same, rated at the best; the passes of a process none of
+whose uses completed rate nothing); quality, the share of
 its passes that completed (SEMI E79: a failed pass reworked later is a quality loss, not a
 good wafer).
 """
@@ -45,7 +49,7 @@ from packline.drivers.equipment import E10State
 from packline.sequences.engine.clearances import service_event
 from packline.sequences.engine.events import TOOL_STATE
 from packline.sequences.engine.recorded_station import recorded_tools
-from packline.sequences.engine.stage import HOLDING_KINDS
+from packline.sequences.engine.stage import ALL_WORK, HOLDING_KINDS, NO_WORK, stage_work
 
 from .reader import RunRecords
 
@@ -113,15 +117,14 @@ def unused_text(unused: list[str]) -> str:
 
 def tool_uses(steps: pd.DataFrame) -> pd.DataFrame:
     """The rows of `steps` (`RunRecords.steps`) that held a tool and did work on it: every
-    stage and batch row but those whose steps inside were all skipped (see the module
-    docstring)."""
+    stage and batch row but the passes whose steps inside were all skipped (`stage_work`,
+    see the module docstring); `work` says whether the use did all its steps or, replayed,
+    only part (`stage_work`'s words)."""
     holding = steps[steps["kind"].isin(HOLDING_KINDS)]
-    inside = steps[steps["stage"].notna()]
-    ran = inside[inside["status"] != "skipped"]
-    skipped = set(zip(inside["session"], inside["wafer_id"], inside["stage"], strict=True))
-    skipped -= set(zip(ran["session"], ran["wafer_id"], ran["stage"], strict=True))
-    keys = zip(holding["session"], holding["wafer_id"], holding["key"], strict=True)
-    return holding.loc[[key not in skipped for key in keys]]
+    recorded = steps[["id", "session", "wafer_id", "key", "stage", "kind", "status"]]
+    work = stage_work(recorded.to_dict("records"))
+    uses = holding.assign(work=holding["id"].map(work))
+    return uses.loc[uses["work"] != NO_WORK]
 
 
 def reported_states(records: RunRecords, window: Window | None = None) -> pd.DataFrame:
@@ -221,11 +224,12 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
         "quality": float("nan"),
     }
     done = uses[uses["status"] == "completed"].dropna(subset=["stopped_t"])
+    whole = done[done["work"] == ALL_WORK]
     if productive > 0 and not uses.empty:
         figures["quality"] = len(done) / len(uses)
-    if productive > 0 and not done.empty:
-        group = done["batch"].fillna(done["id"].astype(str))
-        per_use = done.groupby([done["key"], group]).agg(
+    if productive > 0 and not whole.empty:
+        group = whole["batch"].fillna(whole["id"].astype(str))
+        per_use = whole.groupby([whole["key"], group]).agg(
             start=("started_t", "min"), stop=("stopped_t", "max"), wafers=("wafer_id", "nunique")
         )
         per_wafer = (per_use["stop"] - per_use["start"]) / per_use["wafers"]

@@ -66,6 +66,20 @@ def shown_run(run: Mapping[str, Any]) -> dict[str, Any]:
     return {**run, "status": shown_status(dict(run))}
 
 
+def listed_run(run: Mapping[str, Any]) -> dict[str, Any]:
+    """The runs row `run` (`RunStore.runs`) as `runs` and the dashboard's run list give it:
+    its status as shown (`shown_run`) and `claim_check_failed` as a bool, which
+    `listed_status` puts in words beside the status."""
+    return {**shown_run(run), "claim_check_failed": bool(run["claim_check_failed"])}
+
+
+def listed_status(run: Mapping[str, Any]) -> str:
+    """A `listed_run`'s status in words (`status_text`), the one way `runs` and the
+    dashboard's run list print it: `completed, claim check failed`, never a plain
+    `completed`, for a run whose product failed its claim check."""
+    return status_text(run["status"], run["claim_check_failed"])
+
+
 def is_cut_off(run: Mapping[str, Any]) -> bool:
     """Whether `run` (a runs row, its status as shown) was cut off: no end recorded, and no
     process driving it (`interrupted`)."""

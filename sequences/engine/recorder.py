@@ -36,6 +36,7 @@ from .errors import (
 from .events import FAULT_INJECTED, NOTHING_TO_PAUSE, TOOL_STATE, Event, Observer
 from .records import RunStore
 from .tools import Tool
+from .verdicts import measurement_verdict
 
 #: Answers an operator confirmation: (confirmed, by whom).
 ConfirmFn = Callable[[str, str], Awaitable[tuple[bool, str]]]
@@ -463,7 +464,7 @@ class StepRecorder:
                 "measurement",
                 wafer=subject.id,
                 step=None if step_id is None else self._step_name(step_id),
-                status="pass" if passed else "fail",
+                status=measurement_verdict(low, high, passed),
                 data={
                     "name": name,
                     "value": value,

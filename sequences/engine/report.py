@@ -26,6 +26,7 @@ from .liveness import (
 from .recorded_station import line_text, time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
+from .verdicts import judged_passed, measurement_verdict, with_verdict
 from .wafer_status import RECORDED_UNDER_WAY, recorded_wafer_status
 
 #: The claim check's margin columns.
@@ -37,15 +38,50 @@ ON_REAL_TOOLS = (
 )
 
 
-def first_step_starts(steps: list[dict[str, Any]]) -> dict[str, float]:
-    """When each wafer's first step started (run clock), from a run's step records: a wafer is
-    on the line from then (docs/engine.md), not from its task's start, the run's; a wafer that
-    started no step has none."""
-    first: dict[str, float] = {}
+def first_steps(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each wafer's first step (the record, with its run clock `started_t` and wall clock
+    `started_wall`), from a run's step records: a wafer is on the line from its start
+    (docs/engine.md), not from its task's start, the run's; a wafer that started no step has
+    none."""
+    first: dict[str, dict[str, Any]] = {}
     for step in (s for s in steps if s["kind"] in COUNTED_KINDS):
-        wafer_id = step["wafer_id"]
-        first[wafer_id] = min(step["started_t"], first.get(wafer_id, step["started_t"]))
+        before = first.get(step["wafer_id"])
+        if before is None or step["started_t"] < before["started_t"]:
+            first[step["wafer_id"]] = step
     return first
+
+
+def first_step_starts(steps: list[dict[str, Any]]) -> dict[str, float]:
+    """When each wafer's first step started (run clock, `first_steps`)."""
+    return {wafer: step["started_t"] for wafer, step in first_steps(steps).items()}
+
+
+def clock_stands_at(store: RunStore, run: Mapping[str, Any], steps: list[dict[str, Any]]) -> float:
+    """Where the run's clock stands (run clock): at the run's end; of a run cut off, at its
+    last record at least; of one still driven, now."""
+    if is_cut_off(shown_run(run)):
+        return last_record(steps, (run["started_t"], run["started_wall"]))[0]
+    if run["stopped_t"] is not None:
+        return float(run["stopped_t"])
+    return run_clock(dict(run), store.events(run["id"]), steps, time.time())[1]
+
+
+def time_on_line(
+    wafer: Mapping[str, Any],
+    first_step_t: Mapping[str, float],
+    run: Mapping[str, Any],
+    end_t: float,
+) -> tuple[float | None, float | None]:
+    """When a wafer (its `wafers` record) was on the line, by the run clock, as `show`, the
+    summary, the report and the export give it: from its first step's start
+    (`first_step_starts`; not its task's start, the run's: a wafer queued behind the lot, or
+    one that never started, has not been on the line) to its stop; one with no stop yet, of a
+    run not ended, is on it until the cut or so far (`end_t`, `clock_stands_at`). Its time
+    on the line is the second less the first, where both are known."""
+    stopped = wafer["stopped_t"]
+    if stopped is None and run["stopped_t"] is None:
+        stopped = end_t
+    return first_step_t.get(wafer["wafer_id"]), stopped
 
 
 def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[float, ...]]:
@@ -284,24 +320,12 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     status = shown["status"]
     cut_off = is_cut_off(shown)
     events = store.events(run_id)
-    # where the run clock stands: at the run's end; of a run cut off, at its last record at
-    # least; of one still driven, now
-    if cut_off:
-        end_t = last_record(steps, (run["started_t"], run["started_wall"]))[0]
-    elif run["stopped_t"] is not None:
-        end_t = run["stopped_t"]
-    else:  # so far
-        end_t = run_clock(run, events, steps, time.time())[1]
+    end_t = clock_stands_at(store, run, steps)
     wafers = []
     for wafer in store.wafers(run_id):
         own = [entry for entry in labelled if entry[2]["wafer_id"] == wafer["wafer_id"]]
-        # on the line since its first step started (docs/engine.md), not since its task began:
-        # a wafer queued behind the lot, or one that never started, has not been on the line;
-        # one with no end yet is on it until the cut, or so far
-        started, stopped = first_step_t.get(wafer["wafer_id"]), wafer["stopped_t"]
+        started, stopped = time_on_line(wafer, first_step_t, run, end_t)
         wafer_status, reason = shown_wafer(wafer, steps, labels, shown)
-        if stopped is None and run["stopped_t"] is None:
-            stopped = end_t
         wafers.append(
             {
                 "wafer": wafer["wafer_id"],
@@ -332,7 +356,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "wafers": wafers,
         # each with its label, which the measurements' labels name it by
         "steps": [{**step, "label": labels[step["id"]]} for step in shown_steps(steps, cut_off)],
-        "measurements": measurements,
+        "measurements": [with_verdict(m) for m in measurements],
         "alarms": store.table("alarms", run_id),
         "confirmations": store.table("confirmations", run_id),
         "dispositions": store.table("dispositions", run_id),
@@ -352,11 +376,11 @@ def wafer_measurements(
     labelled: Sequence[tuple[str, str | None, dict[str, Any], int | None]],
 ) -> dict[str, dict[str, Any]]:
     """A wafer's measurements (label, step name, record, attempt; in record order) by label:
-    the step that took it, value, unit, limits (None where it has none: `passed` of a value
-    without either is no verdict, nothing judged it; `show` reads it 'recorded'), verdict
-    and source. One taken more than once (a step measured again by its rework) is its latest,
-    and every one in order under `attempts`, each with its `attempt`: the first try beside
-    the rework."""
+    the step that took it, value, unit, limits (None where it has none), `passed` (None for a
+    value without either: nothing judged it), its `verdict` in words (`verdicts`: pass,
+    fail, or recorded, as `show` reads it) and source. One taken more than once (a step
+    measured again by its rework) is its latest, and every one in order under `attempts`,
+    each with its `attempt`: the first try beside the rework."""
     measured: dict[str, dict[str, Any]] = {}
     for label, step, m, attempt in labelled:
         entry: dict[str, Any] = {
@@ -365,7 +389,8 @@ def wafer_measurements(
             "unit": m["unit"],
             "low": m["low"],
             "high": m["high"],
-            "passed": bool(m["passed"]),
+            "passed": judged_passed(m["low"], m["high"], m["passed"]),
+            "verdict": measurement_verdict(m["low"], m["high"], m["passed"]),
             "source": m["source"],
         }
         if attempt is not None:
@@ -412,7 +437,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                     for s in shown_steps(own(steps), cut_off)
                     if s["kind"] != "batch"
                 ],
-                "measurements": own(store.table("measurements", run_id)),
+                "measurements": [with_verdict(m) for m in own(store.table("measurements", run_id))],
                 "alarms": own(store.table("alarms", run_id)),
                 "confirmations": own(store.table("confirmations", run_id)),
                 "dispositions": own(store.table("dispositions", run_id)),

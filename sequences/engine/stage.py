@@ -8,12 +8,50 @@ steps are skipped (see `plan.py`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .tools import Tool
 
 #: The step kinds of the records of a wafer holding a tool: a stage, or its row of a batch.
 HOLDING_KINDS = ("stage", "batch")
+
+
+#: What `stage_work` says of a stage that did none of its steps, some, or all of them.
+NO_WORK, PART_WORK, ALL_WORK = "none", "part", "all"
+
+
+def stage_work(rows: Iterable[Mapping[Any, Any]]) -> dict[int, str]:
+    """How much of its work each stage and batch did, by the id of its record (`steps` rows:
+    `id`, `session`, `wafer_id`, `key`, `stage`, `kind`, `status`): `NO_WORK` when every
+    step recorded inside it was skipped, `PART_WORK` when some were, `ALL_WORK` when none
+    was (or none is recorded inside it).
+
+    A wafer passes again, its steps skipped in no time, through a stage it completed before:
+    on resume (a new session), and in the same session when it is run again after a hold (a
+    tool back in service, `clear-tool`). Such a pass is not a use of the tool and
+    demonstrates no rate; nor does a stage replayed after a stop inside it, which repeats
+    its handling but skips the irreversible process it did before (`packline tools`).
+
+    Each step belongs to the last stage of its `stage` key that the same wafer entered before
+    it in the same session (records are written in order, so by `id`): matching on the key
+    alone would let a pass that ran vouch for a later one that skipped everything."""
+    entered: dict[tuple[Any, Any, Any], int] = {}
+    ran: dict[int, set[bool]] = {}
+    for row in sorted(rows, key=lambda r: int(r["id"])):
+        wafer = (row["session"], row["wafer_id"])
+        if row["kind"] in HOLDING_KINDS:
+            entered[(*wafer, row["key"])] = int(row["id"])
+            ran[int(row["id"])] = set()
+            continue
+        stage = row["stage"]
+        if isinstance(stage, str) and (*wafer, stage) in entered:
+            ran[entered[(*wafer, stage)]].add(row["status"] != "skipped")
+    return {
+        step_id: NO_WORK if done == {False} else PART_WORK if False in done else ALL_WORK
+        for step_id, done in ran.items()
+    }
 
 
 @dataclass(frozen=True)

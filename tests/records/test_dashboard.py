@@ -30,6 +30,7 @@ from packline.sequences.engine import RunStore
 from packline.sequences.engine.eta import NO_BASIS, Schedules
 from packline.sequences.engine.schedule import RECIPE_BASIS, plans_path
 
+from ..packline.cli.test_runs import run_whose_claim_check_failed
 from ..sequences.processes import TIMEOUT_S, Background, Served, stop
 from .conftest import CHROMIUM_FLAGS, Chromium, create_run, oven_stage, stage_row
 
@@ -192,6 +193,21 @@ def test_a_token_is_asked_for_and_kept_and_nothing_is_written(tmp_path):
         assert refused.value.code == 405  # read-only
         refused.value.close()
     assert _dump(db) == before
+
+
+def test_the_run_list_says_what_runs_says_of_a_failed_claim_check(tmp_path):
+    """A completed run whose product failed its claim check reads `completed, claim check
+    failed` in the page's run list, as `packline runs` says it (it read plain `completed`)."""
+    db = tmp_path / "runs.db"
+    run_id = run_whose_claim_check_failed(db)
+    with (
+        Dashboard(db) as dashboard,
+        urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page,
+    ):
+        listed = page.read().decode()
+    row = re.search(rf"<tr><td><a href=\"runs/{run_id}/report\">.*?</tr>", listed)
+    assert row is not None
+    assert "<td>completed, claim check failed</td>" in row.group()
 
 
 class StoppedByCtrlC(Dashboard):

@@ -12,6 +12,7 @@ from packline.cli import main
 from packline.records import TABLES
 from packline.records.export import export_run
 from packline.sequences.engine import RunStore
+from packline.sequences.engine.report import run_report
 
 
 def _same(read: pd.DataFrame, frame: pd.DataFrame, *, exact: bool) -> None:
@@ -89,6 +90,41 @@ def test_each_measurement_names_the_step_that_took_it(records, tmp_path):
     assert maps["step"].tolist() == [steps["label"][int(i)] for i in maps["step_id"]]
     assert any(label.endswith(" #2") for label in steps["label"])
     assert (steps["label"] == steps["name"]).any()
+
+
+def test_each_wafers_start_and_time_on_line_are_shown_s(records, tmp_path):
+    """The wafers table starts each wafer at its first step, as `show`, the summary and the
+    report count its time on the line: W02, queued behind W01, read `started_t` 0.0 (its
+    task's start, the run's), so `stopped_t - started_t` overstated its time on the line
+    (4:21:20 for the 25th of a lot on the line 0:27:04)."""
+    export_run(records, tmp_path / "exp", "csv")
+    wafers = pd.read_csv(tmp_path / "exp" / "wafers.csv").set_index("wafer_id")
+    shown = run_report(records.store, records.run_id)["wafers"]
+    steps = records.steps()
+    for wafer in shown:
+        row = wafers.loc[wafer["wafer"]]
+        first = steps[(steps["wafer_id"] == wafer["wafer"]) & (steps["kind"] == "step")]
+        assert row["started_t"] == pytest.approx(first["started_t"].min())
+        assert row["stopped_t"] - row["started_t"] == pytest.approx(wafer["cycle_time_s"])
+        assert row["time_on_line_s"] == pytest.approx(wafer["cycle_time_s"])
+    assert wafers.loc[shown[1]["wafer"], "started_t"] > 0
+
+
+def test_a_measurement_without_limits_is_exported_not_judged(tmp_path):
+    """The measurements table's `passed` is empty for a value without limits (plasma-clean's
+    twin's `residue before`), and `verdict` says `recorded`, as `show` reads it (`passed`
+    read 1, a pass nothing judged)."""
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet", "--db", db]) == 0
+    assert main(["export", "last", "--to", str(tmp_path / "exp"), "--db", db]) == 0
+    table = pd.read_csv(tmp_path / "exp" / "measurements.csv")
+    unjudged = table["low"].isna() & table["high"].isna()
+    assert unjudged.any()
+    assert (~unjudged).any()
+    assert table.loc[unjudged, "passed"].isna().all()
+    assert set(table.loc[unjudged, "verdict"]) == {"recorded"}
+    assert set(table.loc[~unjudged, "verdict"]) <= {"pass", "fail"}
+    assert (table.loc[~unjudged, "passed"] == (table.loc[~unjudged, "verdict"] == "pass")).all()
 
 
 def _files(folder) -> dict[str, bytes]:

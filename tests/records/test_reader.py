@@ -25,7 +25,10 @@ def test_every_table_holds_the_runs_rows_with_the_schemas_columns(records, run_d
     schema = [row[1] for row in _raw(run_db, f"PRAGMA table_info({table})")]
     if table == "measurements":  # and the label of the step that took it, beside its id
         schema.insert(schema.index("step_id") + 1, "step")
+        schema.insert(schema.index("passed") + 1, "verdict")  # pass, fail or recorded
         schema.append("attempt")  # and which try of it, where a rework measured it again
+    if table == "wafers":  # and its time on the line, as `show` gives it
+        schema.append("time_on_line_s")
     if table == "steps":  # and its label, beside its name
         schema.insert(schema.index("name") + 1, "label")
     if table == "confirmations":  # the label of the step that asked it; the answer in words

@@ -212,3 +212,57 @@ def test_a_stage_a_resumed_wafer_passes_again_with_its_steps_skipped_is_no_use(t
     store.close()
     assert (oven["uses"], oven["wafers"], oven["productive_s"]) == (1, 1, 100.0)
     assert oven["performance"] == 1.0
+
+
+def oven_passes(store, passes, wafer: str = "W1") -> None:
+    """`wafer`'s passes through its oven stage: (session, start, stop, its steps' statuses),
+    each a stage row with a step inside per status (`bake#0`, `check#0`), lasting start..stop."""
+    for session, start, stop, statuses in passes:
+        inner = [
+            stage_row(
+                "oven", wafer, start, session=session,
+                key=f"{name}#0", name=name, kind="step", stage="use oven#0",
+            )
+            for name in ("bake", "check")[: len(statuses)]
+        ]  # fmt: skip
+        stage, *steps = store.start_steps(
+            [stage_row("oven", wafer, start, session=session), *inner]
+        )
+        for step, status in zip(steps, statuses, strict=True):
+            store.finish_steps([step], status, stop, 0.0)
+        store.finish_steps([stage], "completed", stop, 0.0)
+
+
+def test_a_stage_a_wafer_passes_again_in_the_same_session_with_its_steps_skipped_is_no_use(
+    tmp_path, add_run
+):
+    """A wafer held, then run again in the same session once a tool is back in service
+    (`clear-tool`, on a served line), passes again through the oven stage it completed, its
+    step skipped: one use at its demonstrated rate. Matched by the stage's key alone, the
+    first pass that ran vouched for the second, a use of no time that rated the oven at
+    0 % (trial run ...-86c3)."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1"], stopped_t=300.0)
+    oven_passes(store, [(1, 0.0, 100.0, ["completed"]), (1, 250.0, 250.001, ["skipped"])])
+    oven = tool_time(RunRecords(store, "R1")).set_index("tool").loc["oven"]
+    store.close()
+    assert (oven["uses"], oven["wafers"], oven["productive_s"]) == (1, 1, 100.0)
+    assert oven["performance"] == 1.0
+
+
+def test_a_stage_replayed_with_its_process_skipped_is_a_pass_that_demonstrates_no_rate(
+    tmp_path, add_run
+):
+    """W1's oven stage, cut off by a terminate after its bake (100 s), is replayed on resume:
+    its check runs again, its bake is skipped, in 1 s. That replay completes the pass, rated at
+    the oven's best (100 s), but is not itself a rate (a best of 1 s read 2 %)."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1", "W2"], stopped_t=400.0, sessions=2)
+    oven_passes(store, [(1, 0.0, 100.0, ["completed", "completed"])])
+    (stage,) = store.start_steps([stage_row("oven", "W2", 100.0)])
+    store.finish_steps([stage], "interrupted", 200.0, 0.0, "terminate requested")
+    oven_passes(store, [(2, 300.0, 301.0, ["skipped", "completed"])], wafer="W2")
+    oven = tool_time(RunRecords(store, "R1")).set_index("tool").loc["oven"]
+    store.close()
+    assert oven["productive_s"] == 201.0
+    assert oven["performance"] == pytest.approx(200.0 / 201.0)

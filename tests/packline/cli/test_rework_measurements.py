@@ -34,14 +34,15 @@ def test_every_reader_shows_the_first_try_beside_the_rework(reworked: str, tmp_p
     (wafer,) = json.loads(capsys.readouterr().out)["wafers"]
     bonded = wafer["measurements"]["dies bonded"]
     first = {"step": "bond dies", "value": 0.0, "unit": "dies", "low": 100.0, "high": None}
-    first |= {"passed": False, "source": "tool"}
-    again = first | {"value": 100.0, "passed": True}
+    first |= {"passed": False, "verdict": "fail", "source": "tool"}
+    again = first | {"value": 100.0, "passed": True, "verdict": "pass"}
     assert bonded == again | {"attempts": [{"attempt": 1, **first}, {"attempt": 2, **again}]}
     # measured once: as it always read
     assert "attempts" not in wafer["measurements"]["package thickness"]
     # without limits: nothing judged it, as its limits say (show reads it 'recorded')
     fill = wafer["measurements"]["fill level min"]
     assert (fill["low"], fill["high"]) == (None, None)
+    assert (fill["passed"], fill["verdict"]) == (None, "recorded")
 
     assert main(["show", reworked]) == 0
     lines = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]

@@ -348,11 +348,9 @@ def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, m
         assert captured.out == ""
 
 
-def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_path, capsys):
-    """The run exits 1 when its product fails the claim check though every wafer completed:
-    `runs` and `show` say `completed, claim check failed` (and `runs --json` gives the flag),
-    never a plain `completed`; `--status completed` still lists it."""
-    db = tmp_path / "runs.db"
+def run_whose_claim_check_failed(db: Path) -> str:
+    """A dry run of plasma-clean in `db`, completed, whose claim check then reads one
+    condition failed (as a product that failed it would): its id."""
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]) == 0
     store = RunStore(db)
     try:
@@ -365,6 +363,15 @@ def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_p
         )
     finally:
         store.close()
+    return run_id
+
+
+def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_path, capsys):
+    """The run exits 1 when its product fails the claim check though every wafer completed:
+    `runs` and `show` say `completed, claim check failed` (and `runs --json` gives the flag),
+    never a plain `completed`; `--status completed` still lists it."""
+    db = tmp_path / "runs.db"
+    run_id = run_whose_claim_check_failed(db)
     capsys.readouterr()
     assert main(["runs", "--db", str(db), "--status", "completed"]) == 0
     assert "completed, claim check failed" in " ".join(capsys.readouterr().out.split())

@@ -168,6 +168,35 @@ def test_a_measurement_without_limits_reads_recorded_not_pass():
     assert verdict_text({**unjudged, "high": 1.0, "passed": 0}) == "FAIL"
 
 
+def _verdicts(measurements) -> dict[str, tuple[object, str]]:
+    """Each measurement's `passed` and `verdict` by name (its label, in a summary's dict)."""
+    if isinstance(measurements, dict):
+        return {name: (m["passed"], m["verdict"]) for name, m in measurements.items()}
+    return {m["name"]: (m["passed"], m["verdict"]) for m in measurements}
+
+
+def test_json_says_a_measurement_without_limits_was_not_judged(tmp_path, capsys):
+    """`run --json` (its measurement events and summary), `show --json` and `wafer --json`
+    give a value without limits `passed` null and `verdict` `recorded`, as `show` reads it,
+    and a judged one its verdict: they had said `"passed": true` for a value nothing judged,
+    and a script counting passes overcounted."""
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--json", "--db", db]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    events = {e["data"]["name"]: e["status"] for e in lines if e["kind"] == "measurement"}
+    assert (events["residue before"], events["plasma process time"]) == ("recorded", "pass")
+    (wafer,) = lines[-1]["wafers"]
+    answers = [_verdicts(wafer["measurements"])]
+    assert main(["show", "last", "--json", "--db", db]) == 0
+    answers.append(_verdicts(json.loads(capsys.readouterr().out)["measurements"]))
+    assert main(["wafer", "W01", "--json", "--db", db]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    answers.append(_verdicts(history["measurements"]))
+    for verdicts in answers:
+        assert verdicts["residue before"] == (None, "recorded")
+        assert verdicts["plasma process time"] == (True, "pass")
+
+
 def test_a_step_run_again_says_which_attempt_and_session_each_run_is():
     """A served line's plasma clean failed twice and was reworked each time: its three runs
     had all read `step plasma clean`, told apart only by the events below the table. Each now

@@ -40,11 +40,16 @@ def check_held_at_once(events: list, run_id: str) -> None:
 
 
 async def alarmed_station_run(
-    store, tmp_path, line: SimulatedLine, operator=None, fault: str = "rf_mismatch"
+    store,
+    tmp_path,
+    line: SimulatedLine,
+    operator=None,
+    fault: str = "rf_mismatch",
+    method: str = "plasma-clean",
 ) -> tuple:
-    """plasma-clean for a lot of 6 on the served `line`, whose chamber suffers `fault` (an
-    alarm) under the first batch; `operator(engine, event)` sees each event. The run's id and
-    its events."""
+    """`method` (plasma-clean) for a lot of 6 on the served `line`, whose chamber suffers
+    `fault` (an alarm) under the first batch; `operator(engine, event)` sees each event. The
+    run's id and its events."""
     chamber = line.tools["plasma_cleaner"]
     events: list = []
     box: list = []
@@ -57,9 +62,7 @@ async def alarmed_station_run(
             operator(box[0], event)
 
     path = station_file(tmp_path, line, "line.yaml")
-    request = RunRequest(
-        "plasma-clean", simulated=False, station_path=path, lot=6, failure_policy="hold"
-    )
+    request = RunRequest(method, simulated=False, station_path=path, lot=6, failure_policy="hold")
     async with open_run(
         store, prepare(request), observers=[observe], confirm=confirm_yes
     ) as engine:

@@ -1,0 +1,97 @@
+"""A pass through a stage that did no work is no use of its tool (`stage.stage_work`), on a
+served line as in a dry run: a wafer run again in the same session after `clear-tool`, and a
+wafer whose stage a terminate cut off, replayed on resume, leave the tools they pass again at
+their demonstrated rate (`packline tools`: performance and OEE read 0 % after them, trial run
+...-86c3)."""
+
+from __future__ import annotations
+
+from packline.clock import ScaledClock
+from packline.records import RunRecords
+from packline.records.tooltime import tool_time
+from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine.stage import NO_WORK, PART_WORK, stage_work
+from packline.sim_instruments.line import SimulatedLine
+
+from ..test_resume_station import confirm_yes, station_file
+from .test_unserved import alarmed_station_run, order
+
+#: The tool kinds bump-seal-clean asks of a station (its variants' too).
+KINDS = [
+    "wire_bonder", "laminator", "plasma_cleaner", "dicing_saw",
+    "ball_mounter", "oven", "laser", "electroplater", "flip_chip_bonder",
+]  # fmt: skip
+
+
+def performance(store, run_id: str) -> dict[str, tuple[float, int]]:
+    """Each tool's performance and uses in the run, as `packline tools` gives them."""
+    times = tool_time(RunRecords(store, run_id))
+    return {
+        tool: (float(perf), int(uses))
+        for tool, perf, uses in zip(times["tool"], times["performance"], times["uses"], strict=True)
+    }
+
+
+async def test_a_wafer_run_again_after_a_clear_passes_its_done_stages_at_no_use(store, tmp_path):
+    """bump-seal-clean, a lot of 6: the chamber alarms under the first batch, the wafers after
+    it (W05 and W06) are held for want of it, and run again once it is cleared, passing the
+    bonder and laminator stages they completed with every step skipped, in the same session."""
+    async with SimulatedLine(ScaledClock(1000), kinds=KINDS) as line:
+        chamber = line.tools["plasma_cleaner"]
+
+        def operator(engine, event) -> None:
+            if event.kind == "held" and event.wafer.endswith("W06") and event.data:
+                chamber.clear_fault("rf_mismatch")
+                order(engine, "clear-tool", tool="plasma_cleaner")
+
+        run_id, events = await alarmed_station_run(
+            store, tmp_path, line, operator, method="bump-seal-clean"
+        )
+    steps = store.table("steps", run_id)
+    work = stage_work(steps)
+    idle = [s for s in steps if work.get(s["id"]) == NO_WORK]
+    again = {e.wafer for e in events if e.kind == "wafer-started" and e.data}
+    assert again
+    assert sorted((s["wafer_id"], s["tool"]) for s in idle) == [
+        (wafer, tool) for wafer in sorted(again) for tool in ("laminator", "wire_bonder")
+    ]
+    figures = performance(store, run_id)
+    for tool in ("wire_bonder", "laminator"):
+        perf, uses = figures[tool]
+        assert uses == 6, tool
+        assert perf > 0.9, (tool, perf)
+
+
+async def test_a_stage_cut_off_and_replayed_on_resume_keeps_its_tools_rate(store, tmp_path):
+    """bump-seal-clean, a lot of 2, terminated once W02's bumps are formed inside its bonder
+    stage, then resumed: W02's stage is replayed (loaded, inspected, unloaded again, its
+    bumping skipped; W01's laminator stage, cut off too, is replayed alike) and W01 passes its
+    bonder stage again with every step skipped."""
+    async with SimulatedLine(ScaledClock(1000), kinds=KINDS) as line:
+        box: list = []
+
+        def terminate(event) -> None:
+            if (
+                event.kind == "step-finished"
+                and event.step == "form bumps"
+                and event.wafer.endswith("W02")
+                and event.status == "completed"
+            ):
+                box[0].request("terminate", "ana")
+
+        path = station_file(tmp_path, line, "line.yaml")
+        request = RunRequest("bump-seal-clean", simulated=False, station_path=path, lot=2)
+        async with open_run(
+            store, prepare(request), observers=[terminate], confirm=confirm_yes
+        ) as engine:
+            box.append(engine)
+            assert await engine.run() == "terminated"
+        async with open_resume(store, engine.run_id, confirm=confirm_yes) as resumed:
+            assert await resumed.run() == "completed"
+    steps = store.table("steps", engine.run_id)
+    work = stage_work(steps)
+    replayed = [(s["wafer_id"][-3:], s["tool"]) for s in steps if work.get(s["id"]) == PART_WORK]
+    assert ("W02", "wire_bonder") in replayed
+    perf, uses = performance(store, engine.run_id)["wire_bonder"]
+    assert perf > 0.9
+    assert uses == 3  # W01's, W02's cut off, and its replay
