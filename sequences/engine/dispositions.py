@@ -76,12 +76,15 @@ def record_disposition(
         raise BadInput("--reason: say why (what was seen on the wafer), not blank")
     hold = latest_holds(store, run_id).get(wafer_id, {})
     if decision is not Decision.SCRAP and hold.get("tool_unavailable"):
+        # the tool it waits for, where its hold names one (recorded since the hold says which)
+        waited = hold.get("tools") or []
+        tool = waited[0] if len(waited) == 1 else "TOOL"
         raise BadInput(
             f"wafer {wafer_id} of run {run_id} is held only because no tool was in service "
             f"({wafer['reason']}): nothing happened to it there, so there is nothing to "
             f"{decision.value}; clear the tool once its cause is fixed (packline clear-tool "
-            f"{run_id} TOOL --by {by}{db_option(store.path)}) and resume the run, which runs it "
-            "again; or scrap it"
+            f"{run_id} {tool} --by {by}{db_option(store.path)}) and resume the run, which runs "
+            "it again; or scrap it"
         )
     if decision is Decision.RELEASE and hold.get("refused"):
         rework = disposition_command(

@@ -412,7 +412,8 @@ async def test_an_alarmed_tool_is_out_of_service_and_gets_no_next_job(store):
     for decision in (Decision.RELEASE, Decision.REWORK):
         with pytest.raises(BadInput, match="held only because no tool was in service") as refused:
             record_disposition(store, engine.run_id, "W05", decision, "ana", "looks fine")
-        assert f"packline clear-tool {engine.run_id} TOOL --by ana" in str(refused.value)
+        # the tool its hold waits for, by name, as the command is run
+        assert f"packline clear-tool {engine.run_id} plasma_cleaner --by ana" in str(refused.value)
     assert store.table("dispositions", engine.run_id) == []
     record_disposition(store, engine.run_id, "W05", Decision.SCRAP, "ana", "lot split")
 
