@@ -151,7 +151,8 @@ async def check_station(
                     name,
                     timeout_s,
                     places.get(name),
-                    ({a: tool for a, tool in addresses.items() if tool == name}, holder),
+                    {a: tool for a, tool in addresses.items() if tool == name},
+                    holder,
                 )
                 for name in station.tools
             )
@@ -164,10 +165,11 @@ async def _check_tool(
     name: str,
     timeout_s: float,
     capacity_at: str | None,
-    held_as: tuple[dict[str, str], Holder],
+    addresses: dict[str, str],
+    holder: Holder,
 ) -> ToolCheck:
-    """Tool `name` checked, held meanwhile at its addresses by the check's holder (`held_as`);
-    one that another controller holds is named with its holder, not contacted."""
+    """Tool `name` checked, held meanwhile at its `addresses` (address -> tool) by the check's
+    `holder`; one that another controller holds is named with its holder, not contacted."""
     entry = station.tools[name]
     address = (
         entry.address
@@ -175,7 +177,7 @@ async def _check_tool(
         else DEVICE_SEPARATOR.join(f"{device} {where}" for device, where in entry.address.items())
     )
     try:
-        with hold_tools(*held_as):
+        with hold_tools(addresses, holder):
             return await _contact(station, name, timeout_s, capacity_at, address)
     except LineBusy as busy:
         return ToolCheck(name, entry.kind, address, driven_by=busy.holder.what)
