@@ -8,7 +8,7 @@ from __future__ import annotations
 from packline.clock import ScaledClock
 from packline.records import RunRecords
 from packline.records.tooltime import down_periods, tool_time
-from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine import open_resume
 from packline.sequences.engine.clearances import (
     awaiting_clear,
     out_of_service,
@@ -18,6 +18,7 @@ from packline.sim_instruments.line import SimulatedLine
 
 from ..test_keeper import place
 from ..test_resume_station import confirm_yes, station_file
+from .test_unserved import terminated_station_run
 
 FOREIGN = "ENG07"
 
@@ -28,22 +29,15 @@ async def test_a_resume_that_finds_the_chamber_empty_ends_its_foreign_workpiece_
     """The trial: bump-seal-clean found another's wafer in the plasma chamber and was stopped;
     resumed on a new line whose chamber is empty, it recovered the chamber, cleaned the lot on
     it and completed, so nothing may still call the chamber out of service."""
-    box: list = []
-
-    def stop_when_out(event) -> None:
-        if event.kind == "tool-out-of-service":
-            box[0].request("terminate", "test operator: the chamber holds a foreign wafer")
-
     async with SimulatedLine(ScaledClock(1000)) as first:
-        path = station_file(tmp_path, first, "line.yaml")
         await place(first.station, "plasma_cleaner", FOREIGN)
-        request = RunRequest("bump-seal-clean", simulated=False, station_path=path, lot=3)
-        async with open_run(
-            store, prepare(request), observers=[stop_when_out], confirm=confirm_yes
-        ) as engine:
-            box.append(engine)
-            assert await engine.run() == "terminated"
-    run_id = engine.run_id
+        run_id = await terminated_station_run(
+            store,
+            tmp_path,
+            first,
+            3,
+            lambda event: event.kind == "tool-out-of-service",
+        )
     assert out_of_service(store, run_id)["plasma_cleaner"]["data"]["cause"] == "foreign workpiece"
 
     async with SimulatedLine(ScaledClock(1000)) as second:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from packline.clock import ScaledClock
 from packline.records import RunRecords
 from packline.records.tooltime import tool_time
-from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine import open_resume
 from packline.sequences.engine.stage import NO_WORK, PART_WORK, stage_work
 from packline.sim_instruments.line import SimulatedLine
 
-from ..test_resume_station import confirm_yes, station_file
-from .test_unserved import alarmed_station_run, order
+from ..test_resume_station import confirm_yes
+from .test_unserved import alarmed_station_run, order, terminated_station_run
 
 #: The tool kinds bump-seal-clean asks of a station (its variants' too).
 KINDS = [
@@ -68,30 +68,22 @@ async def test_a_stage_cut_off_and_replayed_on_resume_keeps_its_tools_rate(store
     bumping skipped; W01's laminator stage, cut off too, is replayed alike) and W01 passes its
     bonder stage again with every step skipped."""
     async with SimulatedLine(ScaledClock(1000), kinds=KINDS) as line:
-        box: list = []
 
-        def terminate(event) -> None:
-            if (
+        def bumped_w02(event) -> bool:
+            return (
                 event.kind == "step-finished"
                 and event.step == "form bumps"
                 and event.wafer.endswith("W02")
                 and event.status == "completed"
-            ):
-                box[0].request("terminate", "ana")
+            )
 
-        path = station_file(tmp_path, line, "line.yaml")
-        request = RunRequest("bump-seal-clean", simulated=False, station_path=path, lot=2)
-        async with open_run(
-            store, prepare(request), observers=[terminate], confirm=confirm_yes
-        ) as engine:
-            box.append(engine)
-            assert await engine.run() == "terminated"
-        async with open_resume(store, engine.run_id, confirm=confirm_yes) as resumed:
+        run_id = await terminated_station_run(store, tmp_path, line, 2, bumped_w02)
+        async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
             assert await resumed.run() == "completed"
-    steps = store.table("steps", engine.run_id)
+    steps = store.table("steps", run_id)
     work = stage_work(steps)
     replayed = [(s["wafer_id"][-3:], s["tool"]) for s in steps if work.get(s["id"]) == PART_WORK]
     assert ("W02", "wire_bonder") in replayed
-    perf, uses = performance(store, engine.run_id)["wire_bonder"]
+    perf, uses = performance(store, run_id)["wire_bonder"]
     assert perf > 0.9
     assert uses == 3  # W01's, W02's cut off, and its replay
