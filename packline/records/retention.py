@@ -33,7 +33,7 @@ from typing import Any
 
 from packline import __version__
 from packline.sequences.engine import BadInput, RunStore
-from packline.sequences.engine.dispositions import SCRAPPED
+from packline.sequences.engine.dispositions import DONE
 from packline.sequences.engine.liveness import DRIVEN, shown_run
 from packline.sequences.engine.packing import drop_unused_twins, twin_blobs_of, twin_parts_of
 
@@ -47,8 +47,6 @@ ARCHIVED = "archived"
 ARCHIVED_DB = "runs.db"
 #: SQLite's `auto_vacuum` mode in which a database gives free pages back on request.
 INCREMENTAL = 2
-#: The statuses of a wafer whose lot is done with it (a held one still waits for a decision).
-FINISHED_WAFERS = ("completed", SCRAPPED)
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ def _unfinished(store: RunStore, run: dict[str, Any]) -> dict[str, list[str]]:
     status: none for a run whose lot is finished."""
     left: dict[str, list[str]] = {}
     for wafer in store.wafers(run["id"]):
-        if wafer["status"] not in FINISHED_WAFERS:
+        if wafer["status"] not in DONE:
             left.setdefault(wafer["status"], []).append(wafer["wafer_id"])
     return left
 
