@@ -366,7 +366,7 @@ class ToolKeeper:
         if owned:  # another run's, as this database knows: its resume takes them off
             reason = (
                 f"holds {names}, which this run did not put there: "
-                f"{owners_text(self._store, run_id, foreign)}: nothing was unloaded, {done}; "
+                f"{owners_text(self._store, owned)}: nothing was unloaded, {done}; "
                 f"once they are off (by that resume, or by hand), clear it with {clear}"
             )
         else:

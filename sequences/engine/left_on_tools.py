@@ -14,16 +14,14 @@ them taken off by whoever owns it".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .dispositions import resume_command
 from .liveness import is_alive
+from .plan import CUT_OFF
 from .records import RunStore, db_option
 from .stage import HOLDING_KINDS
-
-#: The statuses of a stage a run's stop cut off: closed as such, or still `running` in the
-#: records of a process that died under it.
-CUT_OFF = ("interrupted", "running")
 
 
 def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
@@ -53,6 +51,7 @@ def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
             step["name"]
             for step in steps
             if step["stage"] == stage["key"]
+            and step["id"] > stage["id"]  # this pass's, not an earlier pass's of the session
             and step["wafer_id"] == wafer_id
             and step["session"] == stage["session"]
             and step["status"] == "completed"
@@ -106,14 +105,14 @@ def owners(store: RunStore, run_id: str, workpieces: tuple[str, ...]) -> dict[st
     return found
 
 
-def owners_text(store: RunStore, run_id: str, workpieces: tuple[str, ...]) -> str:
-    """Whose wafers `workpieces` (foreign on a tool of run `run_id`) are, as the records of
-    the same database know them, and what takes them off: each run's resume, whose recovery
+def owners_text(store: RunStore, owned: Mapping[str, str]) -> str:
+    """Whose wafers the foreign workpieces `owned` (workpiece -> its run, `owners`) are, and
+    what takes them off: each run's resume, whose recovery
     unloads its own wafers, named as that run is resumed (`resume_command`: with
     `--confirmed-by` where its confirmations were answered in advance); '' when no recorded run
     has any of them."""
     by_run: dict[str, list[str]] = {}
-    for workpiece, owner in owners(store, run_id, workpieces).items():
+    for workpiece, owner in owned.items():
         by_run.setdefault(owner, []).append(workpiece)
     db = db_option(store.path)
     return "; ".join(
