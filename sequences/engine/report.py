@@ -26,7 +26,7 @@ from .liveness import (
 from .recorded_station import line_text, time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
-from .verdicts import judged_passed, measurement_verdict, with_verdict
+from .verdicts import with_verdict
 from .wafer_status import RECORDED_UNDER_WAY, recorded_wafer_status
 
 #: The claim check's margin columns.
@@ -383,16 +383,17 @@ def wafer_measurements(
     each with its `attempt`: the first try beside the rework."""
     measured: dict[str, dict[str, Any]] = {}
     for label, step, m, attempt in labelled:
-        entry: dict[str, Any] = {
-            "step": step,
-            "value": m["value"],
-            "unit": m["unit"],
-            "low": m["low"],
-            "high": m["high"],
-            "passed": judged_passed(m["low"], m["high"], m["passed"]),
-            "verdict": measurement_verdict(m["low"], m["high"], m["passed"]),
-            "source": m["source"],
-        }
+        entry: dict[str, Any] = with_verdict(
+            {
+                "step": step,
+                "value": m["value"],
+                "unit": m["unit"],
+                "low": m["low"],
+                "high": m["high"],
+                "passed": m["passed"],
+                "source": m["source"],
+            }
+        )
         if attempt is not None:
             earlier = measured.get(label, {}).get("attempts", [])
             entry["attempts"] = [*earlier, {"attempt": attempt, **entry}]
