@@ -66,8 +66,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     injector = _injector(
         args, prepared.method, prepared.recipe_text, recipe_hash, simulated=args.sim
     )
-    if not (args.sim or args.confirmed_by or _interactive(args)):
-        _refuse_unanswerable(args, prepared.method, prepared.recipe_text, recipe_hash)
+    _refuse_unanswerable(
+        args, prepared.method, prepared.recipe_text, recipe_hash, simulated=args.sim
+    )
     store = open_store(args)
     try:
         return asyncio.run(
@@ -122,7 +123,12 @@ def _recipe_outline(
 
 
 def _refuse_unanswerable(
-    args: argparse.Namespace, method: Method, recipe_text: str, recipe_hash: str
+    args: argparse.Namespace,
+    method: Method,
+    recipe_text: str,
+    recipe_hash: str,
+    *,
+    simulated: bool,
 ) -> None:
     """Refuse a run, or a resume, on real tools that nobody can answer at (no terminal, or
     `--json`, and no `--confirmed-by`) when the steps of its recipe ask the operator to confirm
@@ -132,6 +138,8 @@ def _refuse_unanswerable(
     on."""
     from packline.sequences.engine.schedule import NoOutline
 
+    if simulated or args.confirmed_by or _interactive(args):  # a dry run answers itself
+        return
     nobody = "stdin is no terminal" if not sys.stdin.isatty() else "--json's output is a program's"
     checking = "whether the steps ask an operator's confirmation"
     outline = _recipe_outline(args, method, recipe_text, recipe_hash, checking)
@@ -209,11 +217,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
         injector = _injector(
             args, method, run["recipe_text"], run["recipe_hash"], simulated=run["simulated"]
         )
-        unanswerable = None
-        if not (run["simulated"] or args.confirmed_by or _interactive(args)):
-            unanswerable = partial(
-                _refuse_unanswerable, args, method, run["recipe_text"], run["recipe_hash"]
-            )
+        unanswerable = partial(
+            _refuse_unanswerable,
+            args,
+            method,
+            run["recipe_text"],
+            run["recipe_hash"],
+            simulated=run["simulated"],
+        )
         return asyncio.run(
             _drive(
                 args,
