@@ -210,8 +210,9 @@ class Engine:
         #: Set when a clear runs a wafer again or the run stops, while the run waits for a
         #: clear (`_wait_for_a_clear`); None otherwise.
         self._again: asyncio.Event | None = None
-        #: the `pause` policy paused the run (`_apply_policy`)
-        self._policy_paused = False
+        #: Why the `pause` policy last paused the run (`_apply_policy`): the run's pause is the
+        #: policy's while the control's reason is this one (an operator's later pause is not).
+        self._policy_pause: str | None = None
         #: A terminate ended the wait for a clear: every wafer left was held, none cut short.
         self._ended_waiting = False
         #: Why the records could not be written, once they could not (`_stop_unrecorded`).
@@ -274,7 +275,8 @@ class Engine:
             await self._wafers_done()
             while await self._wait_for_a_clear():
                 await self._wafers_done()
-            if self.control.state is RunState.PAUSED and self._policy_paused:
+            paused = self.control.state is RunState.PAUSED
+            if paused and self.control.reason == self._policy_pause:
                 self._nothing_to_pause(self.control.reason, paused=True)
             status = self._final_status()
             if self._unwritable is None:
@@ -769,8 +771,9 @@ class Engine:
                 status not in FINISHED and wafer not in together
                 for wafer, status in statuses.items()
             ):
-                self.control.pause(f"wafer {wafer_id} held: {reason}")
-                self._policy_paused = True  # the wafers it left may be held before they run
+                # the wafers it left may be held before they run (`_nothing_to_pause`)
+                self._policy_pause = f"wafer {wafer_id} held: {reason}"
+                self.control.pause(self._policy_pause)
             elif all(statuses.get(wafer) in FINISHED for wafer in together):
                 self._nothing_to_pause(f"wafer {wafer_id} held: {reason}")
         elif policy is FailurePolicy.STOP:
