@@ -643,6 +643,10 @@ class PlatingStep(Recipe):
         )
 
 
+#: The tool roles `mount_balls` drives: the mounter, and the oven its reflow runs in.
+MOUNT_BALLS_TOOLS = frozenset({BallMounter.role, Oven.role})
+
+
 async def mount_balls(wafer: Wafer, balls: SolderBallRecipe, claims: tuple[str, ...]) -> None:
     """Flux and balls on the mapped sites, inspected, then the step 'reflow balls' in an oven
     batch; the flux, mount and reflow steps carry `claims`."""

@@ -34,11 +34,16 @@ claim check with the claim map (`checks`); this module is the script.
 
 from __future__ import annotations
 
+from packline.drivers.roles.dicing_saw import DicingSaw
+from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
+from packline.drivers.roles.laminator import Laminator
+from packline.drivers.roles.laser import Laser
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
+from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import Wafer, method
 
 from ..plasma_clean import chamber_cycle
-from ..solder import mount_balls
+from ..solder import MOUNT_BALLS_TOOLS, mount_balls
 from .checks import CLAIM_MAP, claim_conditions, joints_on_board
 from .recipe import (
     KERF_ALLOWANCE_UM,
@@ -65,6 +70,7 @@ from .recipe import (
     require_the_height_the_studs_give,
 )
 from .steps import (
+    SOLDER_LAYER_TOOLS,
     Mounted,
     bond_and_inspect,
     clean_by_laser,
@@ -139,6 +145,20 @@ IRREVERSIBLE = (
 )
 
 
+def recipe_tools(recipe: BumpSealCleanRecipe) -> set[str]:
+    """The tool roles `bump_seal_clean` drives for `recipe`, branch by branch as it runs."""
+    bumps = isinstance(recipe.bumps, SolderBumpRecipe)
+    roles = {*(MOUNT_BALLS_TOOLS if bumps else {WireBonder.role}), Laminator.role}
+    roles.add(PlasmaCleaner.role if isinstance(recipe.cleaning, PlasmaCleaning) else Laser.role)
+    if recipe.solder_layer is not None:
+        roles |= SOLDER_LAYER_TOOLS
+    if recipe.dicing is not None:
+        roles.add(DicingSaw.role)
+    if recipe.mounting is not None:
+        roles.add(FlipChipBonder.role)
+    return roles
+
+
 @method(
     name="bump-seal-clean",
     title="Bumps through a thin resin film, then cleaned (003:7); solder bumps with a "
@@ -183,6 +203,7 @@ IRREVERSIBLE = (
         "dicing_saw",
         "flip_chip_bonder",
     ),
+    recipe_tools=recipe_tools,
     irreversible=IRREVERSIBLE,
     default_recipe="bump-seal-clean.yaml",
     claim_checks=claim_conditions,

@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from packline.drivers.roles.dicing_saw import DicingSaw
+from packline.drivers.roles.electroplater import Electroplater
 from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
 from packline.drivers.roles.laminator import Laminator
 from packline.drivers.roles.laser import FaceUp, Laser
+from packline.drivers.roles.oven import Oven
 from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import StepError, Wafer
 
@@ -95,6 +97,10 @@ async def on_laser(wafer: Wafer, *face_up: FaceUp) -> AsyncIterator[Laser]:
         await wafer.step("disable emission", laser.disable_emission)
         await wafer.step("open enclosure", laser.open_enclosure)
         await wafer.step("unload from laser", laser.unload)
+
+
+#: The tool roles `form_solder_layer` drives: the plating cell, and the oven of its reflow.
+SOLDER_LAYER_TOOLS = frozenset({Electroplater.role, Oven.role})
 
 
 async def form_solder_layer(wafer: Wafer, layer: PlatedSolderLayer, tips_cm2: float) -> None:

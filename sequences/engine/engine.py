@@ -159,6 +159,8 @@ class Engine:
         self.run_id = spec.run_id
         self.method = spec.method
         self.recipe = spec.recipe
+        #: The tool roles the recipe drives: the tools the run connects (decision 0093).
+        self.roles = spec.method.tools_for(spec.recipe)
         self.clock = spec.clock
         self.store = spec.store
         self.session = spec.session
@@ -265,7 +267,7 @@ class Engine:
         try:
             if self.session == 1:
                 try:
-                    await self.keeper.connect(self.method.tools)
+                    await self.keeper.connect(self.roles)
                 finally:  # the tools it reached, also when one fails the run
                     self.keeper.record_connected()
             else:
@@ -344,7 +346,7 @@ class Engine:
         another model under a tool's name as bad input; either closes what it reached and
         records nothing (no session, no cut-off step closed), so the run stays as it was."""
         try:
-            await self.keeper.connect(self.method.tools)
+            await self.keeper.connect(self.roles)
         except BaseException as failure:
             closed, cancelled = await finish_shielded(self.keeper.shutdown())
             closed.result()

@@ -70,8 +70,8 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
-def _sim_kinds(method: Method) -> list[str]:
-    return [name for name, kind in TOOL_KINDS.items() if kind.role in method.tools]
+def _sim_kinds(roles: tuple[str, ...]) -> list[str]:
+    return [name for name, kind in TOOL_KINDS.items() if kind.role in roles]
 
 
 @asynccontextmanager
@@ -115,7 +115,7 @@ async def open_run(
         lot=prepared.lot_identity,
     )
     if prepared.station is not None:
-        with _driving(prepared.station, prepared.method, run_id, store):
+        with _driving(prepared.station, prepared.method, prepared.recipe, run_id, store):
             yield Engine(spec(station=prepared.station, clock=WallClock()))
         return
     clock = VirtualClock(wires_in_memory=True)
@@ -127,8 +127,10 @@ async def open_run(
 
 
 @contextlib.contextmanager
-def _driving(station: Station, method: Method, run_id: str, store: RunStore) -> Iterator[None]:
-    """Hold the station's tools of the method's roles while run `run_id` drives them
+def _driving(
+    station: Station, method: Method, recipe: Recipe, run_id: str, store: RunStore
+) -> Iterator[None]:
+    """Hold the station's tools of the roles `recipe` drives while run `run_id` drives them
     (`packline.line_lock`); refused as bad input, nothing recorded, while another run or the
     station tests hold one."""
     holder = Holder.here(
@@ -138,7 +140,9 @@ def _driving(station: Station, method: Method, run_id: str, store: RunStore) -> 
     )
     with contextlib.ExitStack() as held:
         try:
-            held.enter_context(hold_tools(tool_addresses(station, method.tools), holder))
+            held.enter_context(
+                hold_tools(tool_addresses(station, method.tools_for(recipe)), holder)
+            )
         except LineBusy as busy:
             raise BadInput(f"station {station.name}: {busy}") from None
         yield
@@ -161,15 +165,21 @@ def _sim_line(
 def dry_run_line(
     clock: VirtualClock, method: Method, recipe: Recipe, *, gem: bool = False
 ) -> SimulatedLine:
-    """A dry run's simulated line: a tool of every role the method needs, as the recipe needs
-    them, receiving the method's incoming material for this recipe (`gem`: the tools that have
-    a GEM face served on GEM); its serial lines (the oven's RTU line, the wire bonder's host
+    """A dry run's simulated line: a tool of every role the recipe drives, as it needs them,
+    receiving the method's incoming material for this recipe (`gem`: the tools that have a
+    GEM face served on GEM); its serial lines (the oven's RTU line, the wire bonder's host
     link) carried over TCP rather than a pty, the same bytes at a fraction of the wall time."""
+    roles = method.tools_for(recipe)
+    undriven = set(method.tools) - set(roles)  # their options are moot; any other role's not
     return SimulatedLine(
         clock,
-        kinds=_sim_kinds(method),
+        kinds=_sim_kinds(roles),
         incoming=method.incoming_material(recipe),
-        tool_options=method.sim_tool_options(recipe),
+        tool_options={
+            role: options
+            for role, options in method.sim_tool_options(recipe).items()
+            if role not in undriven
+        },
         gem=gem,
         serial_over_tcp=True,
     )
@@ -181,16 +191,14 @@ def _driver_of(entry: ToolEntry) -> str:
 
 
 def check_same_tools(
-    method: Method, run: dict[str, Any], station: Station, station_path: str | Path
+    roles: tuple[str, ...], run: dict[str, Any], station: Station, station_path: str | Path
 ) -> None:
     """Refuse a station for resuming `run` unless it has the same tools, by name and driver,
-    for the method's roles as the station the run drove (addresses, options and limits may
-    differ): the run's records and its batches name the tools."""
+    for the `roles` its recipe drives as the station the run drove (addresses, options and
+    limits may differ): the run's records and its batches name the tools."""
     recorded = recorded_station(run)
     before = {
-        name: _driver_of(entry)
-        for name, entry in recorded.tools.items()
-        if entry.role in method.tools
+        name: _driver_of(entry) for name, entry in recorded.tools.items() if entry.role in roles
     }
     differences = []
     for name, driver in before.items():
@@ -204,7 +212,7 @@ def check_same_tools(
     differences += [
         f"tool {name} ({_driver_of(entry)}): not in the run"
         for name, entry in station.tools.items()
-        if entry.role in method.tools and name not in before
+        if entry.role in roles and name not in before
     ]
     if differences:
         raise BadInput(
@@ -384,12 +392,12 @@ async def open_resume(
                 station = recorded_station(run)
             else:
                 station = load_station(station_path)
-                check_same_tools(method, run, station, station_path)
+                check_same_tools(method.tools_for(recipe), run, station, station_path)
         except StationError as error:
             raise BadInput(str(error)) from None
         if station_path is not None:
             check_tool_limits(recipe, f"run {run_id} recipe", tool_limits(method, station))
-        with _driving(station, method, run_id, store):
+        with _driving(station, method, recipe, run_id, store):
             yield Engine(spec(station=station, clock=WallClock()))
         return
     clock = VirtualClock(wires_in_memory=True)

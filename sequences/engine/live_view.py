@@ -91,7 +91,7 @@ class LiveView:
         self.state.simulated = spec.station.simulated
         self.clock = engine.t
         self.state.add_tools(
-            [name for name, tool in spec.station.tools.items() if tool.role in engine.method.tools]
+            [name for name, tool in spec.station.tools.items() if tool.role in engine.roles]
         )
         first_step_t = first_step_starts(engine.store.table("steps", engine.run_id))
         for wafer in engine.store.wafers(engine.run_id):

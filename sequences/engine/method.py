@@ -2,11 +2,13 @@
 
 A method is declared next to its script with `@method(...)`: its name on the command line,
 a title, the claim ids it carries out, its recipe model and default recipe, the tool roles it
-needs, which of its steps are irreversible (never repeated on resume: a grind, a cut), the
-failure policy it runs with unless the user says otherwise (a tool's safe, empty state is its
-role's `recover()`, not the method's), and, when its lot is not of wafers, its incoming
-material (`incoming`: a function of the recipe, e.g. the tape panel claim 000 starts from)
-and the options of the simulated tools its recipe needs (`sim_tools`: a CO2 laser).
+may drive and which of them a given recipe drives (`recipe_tools`: a run connects, holds and
+needs in its station only those, decision 0093), which of its steps are irreversible (never
+repeated on resume: a grind, a cut), the failure policy it runs with unless the user says
+otherwise (a tool's safe, empty state is its role's `recover()`, not the method's), and, when
+its lot is not of wafers, its incoming material (`incoming`: a function of the recipe, e.g.
+the tape panel claim 000 starts from) and the options of the simulated tools its recipe
+needs (`sim_tools`: a CO2 laser).
 For the claims it declares `claim_checks` (the conditions its product must meet, checked on
 the twin after a dry run) and `claim_map` (claim id -> what implements it, shown by `packline
 claims`). Every claim id must be in the catalogue `packline.claims.CLAIMS`: a wrong one fails
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from importlib import resources
@@ -50,6 +52,8 @@ IncomingFn = Callable[[Any], "Incoming"]
 #: The options of the simulated line's tools a recipe needs (role -> keyword arguments of its
 #: simulated tool: a CO2 laser's `source`), for a given recipe.
 SimToolsFn = Callable[[Any], Mapping[str, Mapping[str, Any]]]
+#: The tool roles a recipe drives (some of the method's `tools`), for a given recipe.
+RecipeToolsFn = Callable[[Any], Iterable[str]]
 #: The workpieces beside a lot wafer that its steps work on, given the wafer's id (a tape
 #: panel's die wafer, the board a wafer's chips are mounted on).
 SideWorkpiecesFn = Callable[[str], tuple[str, ...]]
@@ -72,6 +76,7 @@ class Method:
     claims: tuple[str, ...]
     recipe_model: type[Recipe]
     sequence: SequenceFn
+    #: Every tool role a recipe of the method may drive (`packline methods` lists them).
     tools: tuple[str, ...]
     irreversible: frozenset[str] = frozenset()
     default_recipe: str | None = None
@@ -103,6 +108,24 @@ class Method:
     #: devices). A figure across runs (`packline diff`, `packline spc`) reads a recorded one
     #: by its name now, so the runs on either side of the rename line up (decision 0062).
     renamed_measurements: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: The roles of `tools` a recipe drives, given the recipe, declared beside the script and
+    #: following its branches (a plasma clean or a laser clean; no dicing, no saw); None:
+    #: every one of `tools`, whatever the recipe.
+    recipe_tools: RecipeToolsFn | None = None
+
+    def tools_for(self, recipe: Recipe) -> tuple[str, ...]:
+        """The tool roles a run of `recipe` drives, in the order of `tools`: the tools it
+        connects and holds, and the roles its station must have (decision 0093). A role the
+        declaration names that is not one of `tools` is a mistake in the method (ValueError)."""
+        if self.recipe_tools is None:
+            return self.tools
+        named = set(self.recipe_tools(recipe))
+        if stray := sorted(named - set(self.tools)):
+            raise ValueError(
+                f"method {self.name!r}: its recipe_tools names role(s) {', '.join(stray)}, "
+                f"which are not among its tools ({', '.join(self.tools)})"
+            )
+        return tuple(role for role in self.tools if role in named)
 
     def incoming_material(self, recipe: Recipe) -> Incoming | None:
         """What the lot's workpieces are when they arrive, for this recipe (None: wafers)."""
@@ -184,6 +207,7 @@ def method(
     claims: tuple[str, ...],
     recipe: type[Recipe],
     tools: tuple[str, ...],
+    recipe_tools: RecipeToolsFn | None = None,
     irreversible: tuple[str, ...] = (),
     default_recipe: str | None = None,
     failure_policy: FailurePolicy = FailurePolicy.HOLD,
@@ -225,6 +249,7 @@ def method(
             side_workpieces=side_workpieces,
             renamed_steps=dict(renamed_steps or {}),
             renamed_measurements=dict(renamed_measurements or {}),
+            recipe_tools=recipe_tools,
         )
         return sequence
 

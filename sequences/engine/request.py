@@ -117,7 +117,7 @@ def prepare(request: RunRequest) -> Prepared:
             station = load_station(request.station_path)
         except StationError as error:
             raise BadInput(str(error)) from None
-        check_station(method, station)
+        check_station(method, recipe, station)
     check_tool_limits(recipe, named, tool_limits(method, station))
     lot = request.lot if wafer_ids is None else len(wafer_ids)
     return Prepared(
@@ -205,12 +205,15 @@ def check_wafer_ids(wafer_ids: Sequence[str]) -> None:
         raise BadInput(f"--wafers: wafer id(s) {', '.join(twice)} given more than once")
 
 
-def check_station(method: Method, station: Station) -> None:
-    missing = [role for role in method.tools if not station.tools_for_role(role)]
+def check_station(method: Method, recipe: Recipe, station: Station) -> None:
+    """Refuse a station without a tool of every role `recipe` drives (only those: a plasma
+    clean needs no laser, decision 0093)."""
+    missing = [role for role in method.tools_for(recipe) if not station.tools_for_role(role)]
     if missing:
         raise BadInput(
             f"station {station.name}: method {method.name} needs a tool for role(s) "
-            f"{', '.join(missing)}; the station has {', '.join(station.tools) or 'no tools'}"
+            f"{', '.join(missing)} for this recipe; the station has "
+            f"{', '.join(station.tools) or 'no tools'}"
         )
 
 

@@ -40,6 +40,9 @@ claim check with the claim map (`checks`); this module is the script.
 
 from __future__ import annotations
 
+from packline.drivers.roles.dicing_saw import DicingSaw
+from packline.drivers.roles.laminator import Laminator
+from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import Wafer, method
 
 from ..bump_seal_clean import dice, form_bumps
@@ -77,6 +80,8 @@ from .steps import (
     pattern,
     plate_electroless_seed,
     strip,
+    terminals_tools,
+    wiring_tools,
 )
 
 __all__ = [
@@ -140,6 +145,20 @@ IRREVERSIBLE = (
 )
 
 
+def recipe_tools(recipe: SproutBumpRecipe) -> set[str]:
+    """The tool roles `sprout_bump_csp` drives for `recipe`, branch by branch as it runs: at
+    every level the bonder's bumps, the laminator's resin and the wiring's tools; then the
+    terminals' and the saw, if the recipe forms and dices them."""
+    roles = {WireBonder.role, Laminator.role}
+    for level in recipe.levels():
+        roles |= wiring_tools(level.wiring)
+    if recipe.terminals is not None:
+        roles |= terminals_tools(recipe.terminals)
+    if recipe.dicing is not None:
+        roles.add(DicingSaw.role)
+    return roles
+
+
 @method(
     name="sprout-bump-csp",
     title="Wafer-level chip-size packages with sprout-shaped bumps (001:1)",
@@ -178,6 +197,7 @@ IRREVERSIBLE = (
         "oven",
         "dicing_saw",
     ),
+    recipe_tools=recipe_tools,
     irreversible=IRREVERSIBLE,
     default_recipe="sprout-bump-csp.yaml",
     incoming=lambda recipe: recipe.wafer.spec(),

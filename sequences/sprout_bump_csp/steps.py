@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from packline.drivers.roles.deposition import DepositionTool
+from packline.drivers.roles.electroplater import Electroplater
 from packline.drivers.roles.laminator import Laminator, ResinSheet, SupportKind
 from packline.drivers.roles.lithography import MATERIALS, Lithography
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
@@ -13,7 +14,7 @@ from packline.sequences.engine import Batch, Wafer
 
 from ..bump_seal_clean import ResinRecipe
 from ..plasma_clean import chamber_cycle, load_wafers, unload_wafers
-from ..solder import electroplate, mask_area_cm2, mount_balls
+from ..solder import MOUNT_BALLS_TOOLS, electroplate, mask_area_cm2, mount_balls
 from .recipe import (
     SEED_TOLERANCE,
     ChamberFilms,
@@ -48,6 +49,22 @@ async def laminate_resin(
         if support is SupportKind.FILM:
             await wafer.step("peel support", laminator.peel_support, claims=("001:7",))
         await wafer.step("unload from laminator", laminator.unload)
+
+
+def wiring_tools(wiring: WiringRecipe) -> set[str]:
+    """The tool roles `form_wiring` drives for `wiring`: the descum's plasma, the sputtered
+    seed's deposition tool or the electroless one's wet bench, the mould's litho cell, the
+    plating cell, and the wet bench of the strip and seed etch."""
+    roles = {Lithography.role, Electroplater.role}
+    if wiring.descum is not None:
+        roles.add(PlasmaCleaner.role)
+    if isinstance(wiring.seed, SeedRecipe):
+        roles.add(DepositionTool.role)
+    elif wiring.seed is not None:
+        roles.add(WetBench.role)
+    if wiring.etch is not None:
+        roles.add(WetBench.role)
+    return roles
 
 
 async def form_wiring(
@@ -184,6 +201,13 @@ async def strip(wafer: Wafer, bench: WetBench, time_s: float) -> None:
 async def etch_between_patterns(wafer: Wafer, bench: WetBench, tank: Tank, time_s: float) -> None:
     result = await bench.etch(tank, time_s)
     wafer.measure(f"patterns cut through ({tank.value})", result.opened_sites, "sites", high=0)
+
+
+def terminals_tools(terminals: TerminalsRecipe) -> set[str]:
+    """The tool roles `form_terminals` drives for `terminals`: the balls' mounter and oven,
+    and the solder resist's litho cell."""
+    roles = set(MOUNT_BALLS_TOOLS)
+    return roles | {Lithography.role} if terminals.solder_resist is not None else roles
 
 
 async def form_terminals(wafer: Wafer, terminals: TerminalsRecipe) -> None:

@@ -52,11 +52,19 @@ claim check with the claim map (`checks`); this module is the script.
 
 from __future__ import annotations
 
-from packline.drivers.roles.laser import LaserSource
+from packline.drivers.roles.dicing_saw import DicingSaw
+from packline.drivers.roles.dispenser import Dispenser
+from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
+from packline.drivers.roles.grinder import Grinder
+from packline.drivers.roles.laser import Laser, LaserSource
+from packline.drivers.roles.lithography import Lithography
+from packline.drivers.roles.oven import Oven
+from packline.drivers.roles.wet_bench import WetBench
+from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import Wafer, method
 
 from ..bump_seal_clean import dice
-from ..solder import mount_balls
+from ..solder import MOUNT_BALLS_TOOLS, mount_balls
 from .checks import CLAIM_MAP, CURE_STEP, claim_conditions
 from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
@@ -127,6 +135,29 @@ IRREVERSIBLE = (
 )
 
 
+def recipe_tools(recipe: TapeSubstrateRecipe) -> set[str]:
+    """The tool roles `tape_substrate` drives for `recipe`, branch by branch as it runs: the
+    dies bumped and cut from their wafer, bonded (and framed, and stacked) on the flip-chip
+    bonder, sealed by the dispenser, cured, ground and diced; the holes drilled by the laser
+    and filled by the dispenser; a metal plate patterned in the litho cell and etched on the
+    wet bench; balls mounted and reflowed."""
+    roles = {
+        WireBonder.role,
+        DicingSaw.role,
+        FlipChipBonder.role,
+        Dispenser.role,
+        Oven.role,
+        Grinder.role,
+    }
+    if recipe.holes is not None and recipe.fill is not None:
+        roles.add(Laser.role)
+    if recipe.metal_substrate is not None:
+        roles |= {Lithography.role, WetBench.role}
+    if recipe.balls is not None:
+        roles |= MOUNT_BALLS_TOOLS
+    return roles
+
+
 @method(
     name="tape-substrate",
     title="Packages on a tape substrate with filled through-holes (000:a-g, 000:x1-x3)",
@@ -155,6 +186,7 @@ IRREVERSIBLE = (
         "lithography",
         "wet_bench",
     ),
+    recipe_tools=recipe_tools,
     irreversible=IRREVERSIBLE,
     default_recipe="tape-substrate.yaml",
     claim_checks=claim_conditions,

@@ -44,12 +44,18 @@ claim map (`product`); this module is the script.
 
 from __future__ import annotations
 
+from packline.drivers.roles.dicing_saw import DicingSaw
+from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
+from packline.drivers.roles.laser import Laser
+from packline.drivers.roles.lithography import Lithography
+from packline.drivers.roles.oven import Oven
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
+from packline.drivers.roles.resin_coater import ResinCoater
 from packline.sequences.engine import Wafer, method
 
 from ..bump_seal_clean import Mounted, board_of, dice, mount_chips
 from ..plasma_clean import chamber_cycle
-from ..solder import mount_balls
+from ..solder import MOUNT_BALLS_TOOLS, mount_balls
 from .product import CLAIM_MAP, CURE_STEP, THERMOSET_KINDS, claim_conditions
 from .recipe import (
     THERMOSETTING,
@@ -67,11 +73,14 @@ from .recipe import (
     TwoProcessViaRecipe,
 )
 from .steps import (
+    PASSIVATION_TOOLS,
+    STRESS_RELIEF_TOOLS,
     coat,
     cure,
     develop_concave_portions,
     drill,
     form_interconnects,
+    interconnect_tools,
     passivate,
     relieve_stress,
 )
@@ -133,6 +142,23 @@ IRREVERSIBLE = (
 DEVICES = Mounted("devices", "balls")
 
 
+def recipe_tools(recipe: TwoProcessViaRecipe) -> set[str]:
+    """The tool roles `two_process_via` drives for `recipe`, branch by branch as it runs."""
+    roles = {*interconnect_tools(recipe.interconnects), ResinCoater.role, Oven.role}
+    roles |= MOUNT_BALLS_TOOLS
+    if recipe.passivation is not None:
+        roles |= PASSIVATION_TOOLS
+    if recipe.stress_relief is not None:
+        roles |= STRESS_RELIEF_TOOLS
+    roles.add(Laser.role if isinstance(recipe.first, LaserDrill) else Lithography.role)
+    roles.add(PlasmaCleaner.role if isinstance(recipe.second, DryEtch) else Laser.role)
+    if recipe.dicing is not None:
+        roles.add(DicingSaw.role)
+    if recipe.mounting is not None:
+        roles.add(FlipChipBonder.role)
+    return roles
+
+
 @method(
     name="two-process-via",
     title="Resin over the interconnects, opened onto them by two different processes (002:1)",
@@ -177,6 +203,7 @@ DEVICES = Mounted("devices", "balls")
         "dicing_saw",
         "flip_chip_bonder",
     ),
+    recipe_tools=recipe_tools,
     irreversible=IRREVERSIBLE,
     default_recipe="two-process-via.yaml",
     claim_checks=claim_conditions,

@@ -4,6 +4,7 @@ checking what its tool measures."""
 from __future__ import annotations
 
 from packline.drivers.roles.deposition import DepositionTool
+from packline.drivers.roles.electroplater import Electroplater
 from packline.drivers.roles.laser import Laser
 from packline.drivers.roles.lithography import Lithography
 from packline.drivers.roles.oven import Oven, ThermalProfile
@@ -41,6 +42,13 @@ PASSIVATION = ("002:15",)
 COOL_DOWN_S = 3600.0
 
 
+#: The tool roles `passivate` drives: the film's deposition, the mask's litho cell, the
+#: openings' plasma etch and the mask's strip on the wet bench.
+PASSIVATION_TOOLS = frozenset(
+    {DepositionTool.role, Lithography.role, PlasmaCleaner.role, WetBench.role}
+)
+
+
 async def passivate(wafer: Wafer, layer: PassivationRecipe) -> None:
     """002:15: lay the SiO2 or SiN passivation, mask it open over the pads, etch the openings
     through in CF4/O2, strip the mask."""
@@ -76,11 +84,21 @@ async def passivate(wafer: Wafer, layer: PassivationRecipe) -> None:
         await wafer.step("unload from wet bench", bench.unload, wafer.id)
 
 
+#: The tool roles `relieve_stress` drives: the coater, the curing oven, the opening laser.
+STRESS_RELIEF_TOOLS = frozenset({ResinCoater.role, Oven.role, Laser.role})
+
+
 async def relieve_stress(wafer: Wafer, layer: StressReliefRecipe) -> None:
     """002:17: coat the stress-relieving precursor, cure it, laser it open over every pad."""
     await coat(wafer, layer.coat, "coat stress relief", ("002:17",), over="the pads")
     await cure(wafer, layer.cure, "cure stress relief", ("002:17",))
     await drill(wafer, layer.opening, "open stress relief", ("002:17",))
+
+
+def interconnect_tools(recipe: InterconnectRecipe) -> set[str]:
+    """The tool roles `form_interconnects` drives for `recipe`."""
+    roles = {DepositionTool.role, Lithography.role, Electroplater.role, WetBench.role}
+    return roles | {PlasmaCleaner.role} if recipe.descum is not None else roles
 
 
 async def form_interconnects(wafer: Wafer, recipe: InterconnectRecipe, spec: WaferSpec) -> None:

@@ -270,7 +270,28 @@ GEM_BONDER = {"driver": "gem", "dictionary": "wire_bonder"}
 
 def test_a_run_on_a_gem_tool_is_resumed_on_the_same_gem_tool():
     run = {"id": "r1", "station_yaml": gem_station(GEM_BONDER).to_yaml()}
-    check_same_tools(get_method("bump-seal-clean"), run, gem_station(GEM_BONDER), "again.yaml")
+    check_same_tools(
+        get_method("bump-seal-clean").tools, run, gem_station(GEM_BONDER), "again.yaml"
+    )
+
+
+def test_resume_compares_only_the_tools_of_the_roles_the_recipe_drives():
+    """A run that drove a laser it never used (recorded before decision 0093) resumes on a
+    station without one; a tool of a role the recipe drives that is missing is refused."""
+    drove = (
+        gem_station(GEM_BONDER)
+        .to_yaml()
+        .replace(
+            "tools:\n",
+            "tools:\n  laser:\n    driver: laser\n    address: socket://127.0.0.1:5030\n",
+            1,
+        )
+    )
+    run = {"id": "r1", "station_yaml": drove}
+    plasma = ("wire_bonder", "laminator", "plasma_cleaner", "dicing_saw")
+    check_same_tools(plasma, run, gem_station(GEM_BONDER), "again.yaml")
+    with pytest.raises(BadInput, match=re.escape("tool laser (laser): not in the station file")):
+        check_same_tools((*plasma, "laser"), run, gem_station(GEM_BONDER), "again.yaml")
 
 
 @pytest.mark.parametrize(
@@ -289,7 +310,9 @@ def test_a_run_on_a_gem_tool_is_resumed_on_the_same_gem_tool():
 def test_resume_refuses_another_driver_for_a_gem_tool(bonder, expected):
     run = {"id": "r1", "station_yaml": gem_station(GEM_BONDER).to_yaml()}
     with pytest.raises(BadInput, match=re.escape(expected)):
-        check_same_tools(get_method("bump-seal-clean"), run, gem_station(bonder), "other.yaml")
+        check_same_tools(
+            get_method("bump-seal-clean").tools, run, gem_station(bonder), "other.yaml"
+        )
 
 
 @pytest.fixture

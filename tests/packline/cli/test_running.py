@@ -22,7 +22,8 @@ def db(tmp_path, monkeypatch) -> Path:
 
 
 def test_gem_drives_the_dry_runs_gem_tools_through_the_gem_host_driver(db, capsys):
-    assert main(["run", "bump-seal-clean", "--sim", "--gem", "--quiet"]) == 0
+    laser = ["--recipe", "bump-seal-clean-laser"]  # its laser has no GEM face
+    assert main(["run", "bump-seal-clean", "--sim", "--gem", *laser, "--quiet"]) == 0
     store = RunStore(db)
     try:
         run_id = store.resolve_run("last")
@@ -32,7 +33,7 @@ def test_gem_drives_the_dry_runs_gem_tools_through_the_gem_host_driver(db, capsy
     assert drivers["wire_bonder"] == "gem"
     assert drivers["dicing_saw"] == "gem"
     assert drivers["laminator"] == "gem"
-    assert drivers["ball_mounter"] == "ball_mounter"  # a kind without a GEM face
+    assert drivers["laser"] == "laser"  # a kind without a GEM face
     capsys.readouterr()
     assert main(["show", "last"]) == 0  # and show says so, as the records hold it
     cells = [
@@ -43,8 +44,8 @@ def test_gem_drives_the_dry_runs_gem_tools_through_the_gem_host_driver(db, capsy
     tools = {row[0]: row[1:3] for row in cells if row[0] in drivers}
     assert tools["wire_bonder"][0] == "gem"
     assert tools["wire_bonder"][1].startswith("hsms://127.0.0.1:")
-    assert tools["ball_mounter"][0] == "ball_mounter"
-    assert tools["ball_mounter"][1].startswith("modbus+tcp://")
+    assert tools["laser"][0] == "laser"
+    assert tools["laser"][1].startswith("TCPIP0::127.0.0.1::")
 
 
 def test_gem_on_a_station_file_is_bad_input(db, tmp_path, capsys):

@@ -1,0 +1,91 @@
+"""A run drives the tools of the roles its recipe drives, not every role of its method
+(decision 0093): its station needs only those, and it holds only those while it runs. Every
+reference recipe's run connecting and using exactly its declared roles is tested with the
+claim map (`test_claim_map_steps_are_recorded_with_their_claims_on_the_sim`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from packline.clock import WallClock
+from packline.line_lock import Holder, LineBusy, hold_tools
+from packline.sequences.engine import BadInput, RunRequest, get_method, open_run, prepare
+from packline.sim_instruments.line import SimulatedLine
+
+#: The roles bump-seal-clean's reference recipe drives: stud bumps, the resin, a plasma clean
+#: and dicing; no balls, no plated solder layer, no laser, no mounting.
+PLASMA_RECIPE_ROLES = ("wire_bonder", "laminator", "plasma_cleaner", "dicing_saw")
+
+
+@pytest.fixture
+async def tools() -> dict[str, dict]:
+    """The station entries of a tool of every role of bump-seal-clean, at the addresses of a
+    simulated line (stopped again: nothing here contacts them)."""
+    roles = get_method("bump-seal-clean").tools
+    async with SimulatedLine(WallClock(), kinds=list(roles)) as line:
+        entries: dict[str, dict] = yaml.safe_load(line.station.to_yaml())["tools"]
+    return entries
+
+
+def _station(tmp_path: Path, tools: dict[str, dict], roles: tuple[str, ...]) -> Path:
+    path = tmp_path / "line.yaml"
+    chosen = {name: entry for name, entry in tools.items() if name in roles}
+    path.write_text(yaml.safe_dump({"name": "line-7", "tools": chosen}))
+    return path
+
+
+def test_a_recipe_drives_the_roles_its_method_declares_for_it():
+    method = get_method("bump-seal-clean")
+    plasma, _ = method.load_default_recipe()
+    laser = prepare(RunRequest(method.name, recipe_path="bump-seal-clean-laser")).recipe
+    plated = prepare(RunRequest(method.name, recipe_path="bump-seal-clean-solder-plated")).recipe
+    assert method.tools_for(plasma) == PLASMA_RECIPE_ROLES
+    assert "laser" in method.tools_for(laser)
+    assert "plasma_cleaner" not in method.tools_for(laser)
+    assert {"ball_mounter", "oven", "electroplater"} <= set(method.tools_for(plated))
+    assert "wire_bonder" not in method.tools_for(plated)
+
+
+def test_a_declaration_naming_a_role_the_method_lacks_is_refused_as_the_methods_mistake():
+    method = get_method("plasma-clean")
+    recipe, _ = method.load_default_recipe()
+    mistaken = type(method)(**{**vars(method), "recipe_tools": lambda _: {"plasma_cleaner", "lsr"}})
+    with pytest.raises(ValueError, match=r"recipe_tools names role\(s\) lsr, which are not among"):
+        mistaken.tools_for(recipe)
+
+
+def test_a_station_with_only_the_recipes_tools_runs_it(tmp_path, tools):
+    """It had been refused for want of a ball mounter, an oven, a laser, a plating cell and a
+    flip-chip bonder, none of which the recipe uses."""
+    station = _station(tmp_path, tools, PLASMA_RECIPE_ROLES)
+    prepared = prepare(RunRequest("bump-seal-clean", simulated=False, station_path=str(station)))
+    assert sorted(prepared.station.tools) == sorted(PLASMA_RECIPE_ROLES)
+
+
+def test_a_station_without_a_tool_the_recipe_drives_is_refused_naming_its_role(tmp_path, tools):
+    station = _station(tmp_path, tools, ("wire_bonder", "laminator", "plasma_cleaner", "laser"))
+    with pytest.raises(BadInput) as refused:
+        prepare(RunRequest("bump-seal-clean", simulated=False, station_path=str(station)))
+    assert str(refused.value) == (
+        "station line-7: method bump-seal-clean needs a tool for role(s) dicing_saw for this "
+        "recipe; the station has laminator, laser, plasma_cleaner, wire_bonder"
+    )
+
+
+async def test_a_run_holds_only_the_tools_its_recipe_drives(store, tmp_path, tools):
+    """Another run may drive the station's laser meanwhile; the plasma cleaner is refused."""
+    station = _station(tmp_path, tools, (*PLASMA_RECIPE_ROLES, "laser"))
+    prepared = prepare(RunRequest("bump-seal-clean", simulated=False, station_path=str(station)))
+    other = Holder("run R2 of tape-substrate", "-")
+    async with open_run(store, prepared) as engine:
+        with hold_tools({tools["laser"]["address"]: "laser"}, other):
+            pass
+        plasma = tools["plasma_cleaner"]["address"]
+        with (
+            pytest.raises(LineBusy, match=f"run {engine.run_id} of bump-seal-clean"),
+            hold_tools({plasma: "plasma_cleaner"}, other),
+        ):
+            pass
