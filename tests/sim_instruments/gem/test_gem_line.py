@@ -17,11 +17,9 @@ from packline.drivers.roles.grinder import Grinder, GrindRecipe, GrindSide
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import (
     BadInput,
-    Method,
     RunRequest,
     RunStore,
     all_methods,
-    get_method,
     open_resume,
     open_run,
     prepare,
@@ -32,12 +30,13 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.station import load_station, parse_station
 
 
-def gem_kinds_of(method: Method) -> set[str]:
-    """The tool kinds a method uses that have a simulated GEM face."""
+def gem_kinds_of(roles: tuple[str, ...]) -> set[str]:
+    """The tool kinds of these roles (a method's, or those a recipe drives) that have a
+    simulated GEM face."""
     return {
         name
         for name, kind in TOOL_KINDS.items()
-        if kind.role in method.tools and kind.gem_simulator is not None
+        if kind.role in roles and kind.gem_simulator is not None
     }
 
 
@@ -70,7 +69,7 @@ async def test_the_line_serves_the_grinder_on_gem_and_its_station_driver_grinds(
 
 #: The shipped methods with a GEM tool (another test module may register a method of its own).
 @pytest.mark.parametrize(
-    "method", [m.name for m in all_methods() if shipped(m) and gem_kinds_of(m)]
+    "method", [m.name for m in all_methods() if shipped(m) and gem_kinds_of(m.tools)]
 )
 async def test_each_method_runs_a_lot_of_25_with_its_gem_tools_on_gem(tmp_path, method) -> None:
     store = RunStore(tmp_path / "runs.db")
@@ -87,7 +86,7 @@ async def test_each_method_runs_a_lot_of_25_with_its_gem_tools_on_gem(tmp_path, 
     assert [w["status"] for w in report["wafers"]] == ["completed"] * 25
     assert report["claim_check"]["status"] == "passed"
     on_gem = {name for name, row in tools.items() if row["driver"] == "gem"}
-    assert on_gem == gem_kinds_of(get_method(method))
+    assert on_gem == gem_kinds_of(prepared.method.tools_for(prepared.recipe))
     if "wire_bonder" in on_gem:
         assert tools["wire_bonder"]["model"] == "WB-1"
 
