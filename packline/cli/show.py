@@ -18,7 +18,6 @@ from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
     attempt_text,
     measurement_attempts,
-    run_report,
     step_keys,
     step_order,
     tool_waits,
@@ -29,13 +28,13 @@ from packline.units import figure_text
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
-from .summary import print_claim_check, print_summary, shown_run_status
+from .summary import print_claim_check, print_summary, shown_run_status, summary_report
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     try:
-        report = run_report(store, store.resolve_run(args.run))
+        report = summary_report(store, store.resolve_run(args.run))
         return answer(args, report, lambda console: print_run(console, report, store))
     finally:
         store.close()

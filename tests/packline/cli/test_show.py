@@ -21,12 +21,13 @@ from packline.cli.show import (
     tools_table,
     verdict_text,
 )
+from packline.cli.summary import summary_report
 from packline.clock import ScaledClock
 from packline.sequences.engine import RunRequest, RunStore, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, event_line
-from packline.sequences.engine.report import IN_STEP_AT_PAUSE, run_report, step_labels
+from packline.sequences.engine.report import IN_STEP_AT_PAUSE, step_labels
 from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.engine.test_unserved import alarmed_station_run, order
@@ -465,7 +466,7 @@ def _wafer_rows(store: RunStore, run_id: str, wafer: str) -> list[tuple[str, ...
     """The rows of wafer `wafer`'s (its number in the lot) timeline as `show` prints it: what,
     detail and status."""
     printed = io.StringIO()
-    print_run(Console(file=printed, width=1000), run_report(store, run_id), store)
+    print_run(Console(file=printed, width=1000), summary_report(store, run_id), store)
     lines = printed.getvalue().splitlines()
     start = next(
         n
