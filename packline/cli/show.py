@@ -20,7 +20,6 @@ from packline.sequences.engine.report import (
     measurement_attempts,
     step_keys,
     step_order,
-    tool_waits,
     wafer_history,
 )
 from packline.sequences.engine.verdicts import FAIL, measurement_verdict
@@ -105,7 +104,7 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
             own(report["measurements"]),
             own(report["alarms"]),
             own(report["confirmations"]),
-            tool_waits(report["events"], report["steps"], wafer_id),
+            wafer["tool_waits"],
         )
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)

@@ -295,8 +295,9 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     (each with its status and reason as shown, `shown_wafer`, and its time on the line up to
     its end, the cut, or so far; with their measurements, each by its label,
     `measurement_labels`, and with the `step` that took it: a wafer's latest value of each, and
-    of one taken more than once every one in order under `attempts`, `wafer_measurements`),
-    every step, measurement, alarm,
+    of one taken more than once every one in order under `attempts`, `wafer_measurements`;
+    and with its holds for want of a tool and what ran it again, `tool_waits`, as
+    `wafer_history` gives them), every step, measurement, alarm,
     confirmation and disposition recorded, the events, the traces' summary, and its run
     clock's duration (`duration_s`: so far for a run still driven, up to its last record for
     one cut off, `last_record`), and the tools each session drove as read at connect (`tools`:
@@ -340,6 +341,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                     and s["kind"] != "batch"
                 ),
                 "measurements": wafer_measurements(own),
+                "tool_waits": tool_waits(events, steps, wafer["wafer_id"]),
             }
         )
     duration = end_t - run["started_t"]

@@ -485,11 +485,12 @@ def _wafer_rows(store: RunStore, run_id: str, wafer: str) -> list[tuple[str, ...
     return [tuple(row) for row in rows]
 
 
-async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(tmp_path):
+async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(tmp_path, capsys):
     """W05 and W06 were held at once for want of the plasma chamber (out of service after an
     alarm under W01-W04); the operator ended the run, cleared the chamber and resumed it, and
     they ran. `show`'s timeline of W05 had read as if it simply started late: it says it was
-    held for want of the tool, that the clear put the tool back, and that the resume ran it."""
+    held for want of the tool, that the clear put the tool back, and that the resume ran it.
+    `show --json` says it too, of each wafer, as `wafer --json` does (only it had)."""
     store = RunStore(tmp_path / "runs.db")
     try:
         async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
@@ -522,6 +523,16 @@ async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(tmp
     )
     assert first[0] == "step open door #1"
     assert all(row[0].startswith(("step ", "measured ", "confirmation")) for row in rows[3:])
+    db = str(tmp_path / "runs.db")
+    assert main(["show", run_id, "--json", "--db", db]) == 0
+    shown = {w["wafer"]: w["tool_waits"] for w in json.loads(capsys.readouterr().out)["wafers"]}
+    w05 = next(wafer for wafer in shown if wafer.endswith("-W05"))
+    # as the text timeline words them
+    assert [(w["what"], w["detail"], w["status"]) for w in shown[w05]] == [held, cleared, resumed]
+    assert not any(shown[w] for w in shown if w.endswith(("-W01", "-W02", "-W03", "-W04")))
+    assert main(["wafer", w05, "--json", "--db", db]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    assert history["tool_waits"] == shown[w05]  # the same keys and values as `wafer --json`
 
 
 async def test_a_wafer_held_for_want_of_a_tool_cleared_while_the_run_goes_on(tmp_path):
