@@ -31,7 +31,7 @@ from packline.sequences.engine.report import IN_STEP_AT_PAUSE, step_labels
 from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.engine.test_unserved import alarmed_station_run, order
-from ...sequences.test_resume_station import confirm_yes
+from ...sequences.test_resume_station import confirm_yes, station_file
 
 Look = TypeVar("Look")
 
@@ -299,6 +299,66 @@ def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
         ("confirmation", "wafers W01 seated", "declined: no operator was there to answer it"),
         ("step close door", "wet_bench", "completed"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "stopped"), [("terminate", "terminated"), ("abort", "aborted")]
+)
+async def test_a_confirmation_the_run_stopped_at_reads_unanswered_where_it_was_asked(
+    tmp_path, capsys, command, stopped
+):
+    """ana terminated the run from another terminal while its question waited at the run's
+    terminal: the question ended unanswered, and nothing of it was left in the records, so
+    the wafers' timelines read as if nothing had been asked. Each wafer asked now has an event
+    saying the question was open and why it went unanswered, which `show` lists and the
+    wafer's timeline (`show`, `wafer`, and their JSON) shows where it was asked."""
+    db = tmp_path / "runs.db"
+    store = RunStore(db)
+    engines = []
+    reason = f"{command} requested by ana from another process"
+
+    async def nobody_answers(wafers: str, prompt: str) -> tuple[bool, str]:
+        engines[0].request(command, reason, "ana")
+        await asyncio.wait_for(asyncio.Event().wait(), 30)  # ended by the stop, or fails
+        raise AssertionError("the stop did not end the open question")
+
+    try:
+        async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+            station = station_file(tmp_path, line, "line.yaml")
+            request = RunRequest("plasma-clean", simulated=False, station_path=station, lot=2)
+            async with open_run(store, prepare(request), confirm=nobody_answers) as engine:
+                engines.append(engine)
+                assert await engine.run() == stopped
+        run_id = engine.run_id
+        wafers = [w["wafer_id"] for w in store.wafers(run_id)]
+        rows = _wafer_rows(store, run_id, "W02")
+        assert store.table("confirmations", run_id) == []  # nobody answered: no answer
+    finally:
+        store.close()
+    prompt = f"wafers {', '.join(wafers)} seated in the chamber slots"
+    said = f"unanswered: the run was {stopped} ({reason})"
+    asked = rows.index(("confirmation", prompt, said))  # where it was asked: after the load
+    assert rows[asked - 1][0] == "step load"
+    assert not [row for row in rows if row[0] == "confirmation" and row[2] != said]
+    assert main(["show", run_id, "--db", str(db)]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if "unanswered" in line]
+    for wafer in wafers:  # among the run's events, as the run printed them
+        assert any(
+            line.endswith(f"confirmation-unanswered {wafer} confirmation {prompt!r} {said}")
+            for line in listed
+        ), listed
+    assert main(["show", run_id, "--json", "--db", str(db)]) == 0
+    shown = {w["wafer"]: w for w in json.loads(capsys.readouterr().out)["wafers"]}
+    for wafer in wafers:
+        (unanswered,) = shown[wafer]["unanswered_confirmations"]
+        assert (unanswered["prompt"], unanswered["stopped"], unanswered["reason"]) == (
+            prompt,
+            stopped,
+            reason,
+        )
+        assert main(["wafer", wafer, "--json", "--db", str(db)]) == 0
+        (history,) = json.loads(capsys.readouterr().out)
+        assert history["unanswered_confirmations"] == [unanswered]
 
 
 def _runs_of_wafers(db, *lots: str) -> list[str]:
