@@ -31,7 +31,6 @@ from packline.sequences.engine import (
     open_resume,
     open_run,
     prepare,
-    run_report,
 )
 from packline.sequences.engine.control import Order
 from packline.sequences.engine.launch import what_held_wafers_need
@@ -40,7 +39,7 @@ from .console import OperatorConsole
 from .faults import FaultInjector, read_faults
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
 from .parser import add_by, add_common, ordered_by, person
-from .summary import print_claim_check, print_summary
+from .summary import print_claim_check, print_summary, summary_report
 
 if TYPE_CHECKING:
     from packline.sequences.engine.schedule import NoOutline, RecipeOutline
@@ -279,7 +278,7 @@ async def _drive(
         # The started heap is left out of full collections while the run polls its tools.
         with operator.attached(engine), view or contextlib.nullcontext(), frozen_heap():
             status = await engine.run()
-    report = run_report(store, engine.run_id)
+    report = summary_report(store, engine.run_id)
     if args.json:
         print(
             json.dumps(
@@ -291,6 +290,7 @@ async def _drive(
                     "duration_s": report["duration_s"],
                     "error": report["run"]["error"],
                     "claim_check": report["claim_check"],
+                    "left_on_tools": report["left_on_tools"],
                 },
                 default=str,
             )

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
-from packline.sequences.engine.confirmations import answer_text
+from packline.sequences.engine.confirmations import answer_text, unanswered_text
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, event_line
@@ -18,10 +18,8 @@ from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
     attempt_text,
     measurement_attempts,
-    run_report,
     step_keys,
     step_order,
-    tool_waits,
     wafer_history,
 )
 from packline.sequences.engine.verdicts import FAIL, measurement_verdict
@@ -29,13 +27,13 @@ from packline.units import figure_text
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
-from .summary import print_claim_check, print_summary, shown_run_status
+from .summary import print_claim_check, print_summary, shown_run_status, summary_report
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     try:
-        report = run_report(store, store.resolve_run(args.run))
+        report = summary_report(store, store.resolve_run(args.run))
         return answer(args, report, lambda console: print_run(console, report, store))
     finally:
         store.close()
@@ -106,7 +104,8 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
             own(report["measurements"]),
             own(report["alarms"]),
             own(report["confirmations"]),
-            tool_waits(report["events"], report["steps"], wafer_id),
+            wafer["tool_waits"],
+            wafer["unanswered_confirmations"],
         )
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
@@ -169,6 +168,7 @@ def timeline(
     alarms: list[dict[str, Any]],
     confirmations: list[dict[str, Any]],
     waits: Sequence[dict[str, Any]] = (),
+    unanswered: Sequence[dict[str, Any]] = (),
 ) -> DataTable:
     """One wafer's records step by step (`step_order`): each step by the label its record
     carries (the run's `step_labels`: `inspect bump heights #2` for the second run of a step
@@ -179,7 +179,9 @@ def timeline(
     wafer with its answer in words (`answer_text`; a wafer held for want of one had read as if
     nothing stopped it), and the `waits` (`tool_waits`): each hold of the wafer for want of a
     tool, what brought the tool back and the resume that ran it again (its steps had read with
-    a gap and no reason). A
+    a gap and no reason), and each confirmation the run stopped at, `unanswered`
+    (`unanswered_confirmations`), where it was asked: `unanswered: the run was terminated
+    (...)` (`unanswered_text`; nothing of the open question had shown). A
     step recorded more than once (failed,
     then reworked or replayed by a resume) says which attempt and session each run of it is:
     `step plasma clean (attempt 2, session 2)` (`record_markers`). A wafer that never
@@ -208,6 +210,10 @@ def timeline(
         for c in confirmations
     ]
     rows += [(w, w["t"], w["what"], w["detail"], w["status"]) for w in waits]
+    rows += [
+        (u, u["t"], "confirmation", u["prompt"], unanswered_text(u["stopped"], u["reason"]))
+        for u in unanswered
+    ]
     in_order = step_order(steps)
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
@@ -289,6 +295,7 @@ def print_wafer(
                 entry["alarms"],
                 entry["confirmations"],
                 entry["tool_waits"],
+                entry["unanswered_confirmations"],
             )
         )
         for d in entry["dispositions"]:

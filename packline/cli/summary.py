@@ -12,15 +12,24 @@ from packline.rendering import DataTable
 from packline.sequences.engine.claim_check import margin_text, nothing_checked
 from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.eta import current_pause
-from packline.sequences.engine.left_on_tools import left_text
+from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.records import RunStore, db_option
-from packline.sequences.engine.report import before_after
+from packline.sequences.engine.report import before_after, run_report
+
+
+def summary_report(store: RunStore, run_id: str) -> dict[str, Any]:
+    """Run `run_id`'s report (`run_report`) with what its summary says beyond it: the wafers
+    it left on its tools and the resume that takes them off (`left_on_tools`, `left_report`;
+    None when it left none), for `show` (text and `--json`) and the end of `run` and `resume`
+    (their summary and its JSON line) alike."""
+    return {**run_report(store, run_id), "left_on_tools": left_report(store, run_id)}
 
 
 def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> None:
-    """Per wafer: outcome, time on the line, and the twin's before/after metrics (dry run)."""
+    """Per wafer: outcome, time on the line, and the twin's before/after metrics (dry run);
+    then the clocks, and what the run left on its tools (`report`: `summary_report`)."""
     run = report["run"]
     metrics = sorted({name for w in report["wafers"] for name in before_after(w)})
     table = DataTable(
@@ -57,7 +66,7 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
         markup=False,
         highlight=False,
     )
-    if left := left_text(store, run["id"]):
+    if left := left_text(report["left_on_tools"]):
         console.print(left, markup=False, highlight=False, soft_wrap=True)
     if is_cut_off(run):
         console.print(

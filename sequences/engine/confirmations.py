@@ -12,7 +12,9 @@ Each confirmation a step asks (`StepRecorder.confirm`) is recorded per wafer wit
 
 `answer_text` reads a record in words, for every output a person reads (`show`'s and
 `wafer`'s timelines, the report's table, the exported tables' `answer`): the recorded `1` and
-the form's brackets had read as codes.
+the form's brackets had read as codes. A confirmation the run stopped at, unanswered, has no
+answer to record: its event says so (`CONFIRMATION_UNANSWERED`), in `unanswered_text`'s
+words.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ AT_THE_TERMINAL = " (at the terminal)"
 IN_ADVANCE = " (in advance, --confirmed-by)"
 #: How a confirmation asked at the terminal and not answered in time is recorded.
 NO_ANSWER = "no answer"
+#: The kind of event a wafer's operator confirmation records when the run stopped while it
+#: was open (a terminate, an abort, or the terminal gone): nobody answered it, so the
+#: confirmations table, which keeps answers, has no row of it; one event per wafer asked,
+#: data `prompt`, `step_id` (the step it was asked in), `stopped` (`terminated` or `aborted`)
+#: and `reason` (the stop's), which the wafer's timeline shows (`show`, `wafer`).
+CONFIRMATION_UNANSWERED = "confirmation-unanswered"
 
 
 def answer_text(confirmed: bool | int, by: str) -> str:
@@ -48,3 +56,10 @@ def answer_text(confirmed: bool | int, by: str) -> str:
     if by.endswith(AT_THE_TERMINAL):
         return f"{answer} by {by.removesuffix(AT_THE_TERMINAL)}, answered at the terminal"
     return f"{answer} by {by}"
+
+
+def unanswered_text(stopped: str, reason: str) -> str:
+    """What became of a confirmation open when the run was `stopped` (`terminated` or
+    `aborted`) for `reason`, as its event's message and the wafer's timeline say it:
+    `unanswered: the run was terminated (terminate requested by ana from another process)`."""
+    return f"unanswered: the run was {stopped} ({reason})"

@@ -7,7 +7,8 @@ may a crash's. The run's own resume takes it off (its recovery unloads the run's
 workpieces: `ToolKeeper.own_workpieces`); meanwhile another run on the line finds it there as
 a workpiece that run did not put there, a **foreign workpiece**, and is out of service for it
 until it is cleared. So the stopped run's summary and `show` say which wafers it left in which
-tools (`left_text`), and the other run's `tool-out-of-service` event names the run whose
+tools and the resume that takes them off (`left_report`, in their JSON too; `left_text`, in
+words), and the other run's `tool-out-of-service` event names the run whose
 wafers they are and that its resume takes them off (`owners_text`), rather than only "have
 them taken off by whoever owns it".
 """
@@ -74,18 +75,27 @@ def _loaded_last(names: list[str]) -> bool:
     return on
 
 
-def left_text(store: RunStore, run_id: str) -> str:
-    """What stopped run `run_id` left on its tools and what takes it off, for its summary and
-    `show` ('' when nothing is left): its resume, whose recovery unloads the run's own wafers,
-    or an operator's hands (a run that found them meanwhile is then cleared)."""
+def left_report(store: RunStore, run_id: str) -> dict[str, Any] | None:
+    """What stopped run `run_id` left on its tools, as its summary and `show` give it in JSON
+    (None when nothing is left): `tools`, tool name -> the wafer ids left in it
+    (`left_on_tools`), and `resume`, the command that takes them off as the text names it
+    (`resume_command`: its resume, whose recovery unloads the run's own wafers)."""
     left = left_on_tools(store, run_id)
     if not left:
+        return None
+    return {"tools": left, "resume": resume_command(store, run_id, db_option=db_option(store.path))}
+
+
+def left_text(left: Mapping[str, Any] | None) -> str:
+    """What a stopped run left on its tools (`left_report`) and what takes it off, for its
+    summary and `show` ('' when nothing is left): its resume, whose recovery unloads the run's
+    own wafers, or an operator's hands (a run that found them meanwhile is then cleared)."""
+    if left is None:
         return ""
-    where = "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in left.items())
-    db = db_option(store.path)
+    where = "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in left["tools"].items())
     return (
         f"left on the tools when the run stopped: {where}; "
-        f"{resume_command(store, run_id, db_option=db)} takes them off (its recovery unloads "
+        f"{left['resume']} takes them off (its recovery unloads "
         "the run's own wafers), or unload them by hand; until then another run on the line "
         "finds them there, out of service for them, and is cleared once they are off"
     )

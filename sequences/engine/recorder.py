@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 from packline.sim_instruments.twin import TwinStore, Workpiece
 from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, read_snapshot, snapshot
 
-from .confirmations import DRY_RUN
+from .confirmations import CONFIRMATION_UNANSWERED, DRY_RUN, unanswered_text
 from .errors import (
     NO_OPERATOR,
     NoOperator,
@@ -62,6 +62,7 @@ RECORDED_EVENTS = frozenset(
         TOOL_STATE,
         FAULT_INJECTED,
         NOTHING_TO_PAUSE,
+        CONFIRMATION_UNANSWERED,
     }
 )
 
@@ -515,6 +516,24 @@ class StepRecorder:
         if not confirmed:
             refusal = NoOperator if by == NO_OPERATOR else StepError
             raise refusal(f"operator confirmation refused ({by}): {prompt}")
+
+    def unanswered(
+        self, subjects: Sequence[Subject], prompt: str, stopped: str, reason: str
+    ) -> None:
+        """Record that the confirmation `prompt` asked of `subjects` was open, and never
+        answered, when the run was `stopped` (`terminated` or `aborted`) for `reason`: one
+        `CONFIRMATION_UNANSWERED` event per wafer, carrying the step it was asked in, so its
+        timeline says so where it was asked (`show`, `wafer`). Nothing is recorded as an answer
+        (the confirmations table keeps answers): nobody declined anything."""
+        for subject in subjects:
+            step_id = subject.step_id
+            self.events.emit(
+                CONFIRMATION_UNANSWERED,
+                wafer=subject.id,
+                step=None if step_id is None else self._step_name(step_id),
+                message=f"confirmation {prompt!r} {unanswered_text(stopped, reason)}",
+                data={"prompt": prompt, "step_id": step_id, "stopped": stopped, "reason": reason},
+            )
 
 
 def _limits_broken(unit: str, low: float | None, high: float | None) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .clearances import service_event
+from .confirmations import CONFIRMATION_UNANSWERED
 from .eta import run_clock
 from .liveness import (
     DRIVEN,
@@ -178,6 +179,26 @@ def _wait_row(event: dict[str, Any], what: str, detail: str, status: str) -> dic
     }
 
 
+def unanswered_confirmations(
+    events: Sequence[dict[str, Any]], wafer_id: str
+) -> list[dict[str, Any]]:
+    """Each operator confirmation asked of wafer `wafer_id` that was open when the run
+    stopped, never answered (its `CONFIRMATION_UNANSWERED` events: the confirmations table
+    keeps answers only), as rows of its timeline (`show`, `wafer`), which had shown nothing of
+    the question: `step_id` (the step it was asked in, which the row follows, `step_order`),
+    `t`, `wall`, `prompt`, `stopped` (`terminated` or `aborted`) and `reason`."""
+    return [
+        {
+            "step_id": event["data"].get("step_id"),
+            "t": event["t"],
+            "wall": event["wall"],
+            **{key: event["data"].get(key) for key in ("prompt", "stopped", "reason")},
+        }
+        for event in events
+        if event["kind"] == CONFIRMATION_UNANSWERED and event["wafer_id"] == wafer_id
+    ]
+
+
 def step_labels(steps: Sequence[dict[str, Any]]) -> dict[int, str]:
     """Step record id -> what a run's step is called wherever a person reads it (`show`'s
     timeline, the report's table of measurements, its maps and Gantt, the rows of `diff` and
@@ -295,8 +316,10 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     (each with its status and reason as shown, `shown_wafer`, and its time on the line up to
     its end, the cut, or so far; with their measurements, each by its label,
     `measurement_labels`, and with the `step` that took it: a wafer's latest value of each, and
-    of one taken more than once every one in order under `attempts`, `wafer_measurements`),
-    every step, measurement, alarm,
+    of one taken more than once every one in order under `attempts`, `wafer_measurements`;
+    with its holds for want of a tool and what ran it again, `tool_waits`, and the
+    confirmations the run stopped at, unanswered, `unanswered_confirmations`, as
+    `wafer_history` gives them), every step, measurement, alarm,
     confirmation and disposition recorded, the events, the traces' summary, and its run
     clock's duration (`duration_s`: so far for a run still driven, up to its last record for
     one cut off, `last_record`), and the tools each session drove as read at connect (`tools`:
@@ -340,6 +363,8 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                     and s["kind"] != "batch"
                 ),
                 "measurements": wafer_measurements(own),
+                "tool_waits": tool_waits(events, steps, wafer["wafer_id"]),
+                "unanswered_confirmations": unanswered_confirmations(events, wafer["wafer_id"]),
             }
         )
     duration = end_t - run["started_t"]
@@ -403,8 +428,9 @@ def wafer_measurements(
 
 def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
     """Everything the records hold about one wafer id, run by run, oldest first: the wafer id,
-    the run, the wafer's outcome, its steps, measurements, alarms, confirmations and
-    dispositions, and its holds for want of a tool with what ran it again (`tool_waits`)."""
+    the run, the wafer's outcome, its steps, measurements, alarms, confirmations (and those
+    the run stopped at, unanswered: `unanswered_confirmations`) and dispositions, and its
+    holds for want of a tool with what ran it again (`tool_waits`)."""
     history = []
     for run_id in store.runs_of_wafer(wafer_id):
         run = store.run(run_id)
@@ -414,6 +440,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
             return [r for r in rows if r["wafer_id"] == wafer_id]
 
         steps = store.steps(run_id)
+        events = store.events(run_id)
         labels = step_labels(steps)  # the run's, as its report reads them
         shown = shown_run(run)
         run_status = shown["status"]
@@ -442,7 +469,8 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "alarms": own(store.table("alarms", run_id)),
                 "confirmations": own(store.table("confirmations", run_id)),
                 "dispositions": own(store.table("dispositions", run_id)),
-                "tool_waits": tool_waits(store.events(run_id), steps, wafer_id),
+                "tool_waits": tool_waits(events, steps, wafer_id),
+                "unanswered_confirmations": unanswered_confirmations(events, wafer_id),
             }
         )
     return history

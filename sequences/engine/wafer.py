@@ -35,6 +35,7 @@ from packline.drivers.errors import (
 )
 
 from .context import RunContext
+from .control import RunState
 from .errors import (
     RecordsUnwritable,
     RunTerminated,
@@ -331,20 +332,40 @@ class Batch(Generic[E]):
 
 async def _confirm(run: RunContext, wafers: list[Wafer], prompt: str) -> None:
     """Ask the operator to confirm `prompt` for `wafers`, until the run stops: a terminate or
-    an abort ends the open question unanswered (`RunTerminated`, nothing recorded), as it
-    ends a wait for a tool; an operator who pressed Ctrl-C twice is not kept at it."""
+    an abort ends the open question unanswered (`RunTerminated`, no answer recorded), as it
+    ends a wait for a tool; an operator who pressed Ctrl-C twice is not kept at it. So does a
+    terminal that went away while it asked (the run terminates). Either way each wafer's
+    records say the question was open and unanswered, and why (`StepRecorder.unanswered`):
+    its timeline had shown nothing of it."""
     asking = asyncio.ensure_future(run.recorder.confirm(wafers, prompt))
     stopping = asyncio.ensure_future(run.control.until_stopping())
     try:
         await asyncio.wait((asking, stopping), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # an abort cancels the wafers' tasks
+        if run.control.stopping and not asking.done():
+            _unanswered(run, wafers, prompt, run.control.reason)
+        raise
     finally:
         stopping.cancel()
         if not asking.done():
             asking.cancel()
             await asyncio.gather(asking, return_exceptions=True)
     if asking.cancelled():
+        _unanswered(run, wafers, prompt, run.control.reason)
         raise RunTerminated(run.control.reason)
-    asking.result()
+    try:
+        asking.result()
+    except RunTerminated as gone:  # the terminal went away while it asked
+        # why, as the terminate it ordered says it (naming the resume), else as the terminal did
+        _unanswered(run, wafers, prompt, run.control.reason if run.control.stopping else str(gone))
+        raise
+
+
+def _unanswered(run: RunContext, wafers: list[Wafer], prompt: str, reason: str) -> None:
+    """Record the confirmation `prompt` of `wafers` open and unanswered as the run stopped for
+    `reason`: aborted, or else terminated (a terminal gone terminates it)."""
+    stopped = "aborted" if run.control.state is RunState.ABORTING else "terminated"
+    run.recorder.unanswered(wafers, prompt, stopped, reason)
 
 
 def _request_name(run: RunContext, tool: Role[Equipment] | str) -> str:

@@ -194,6 +194,34 @@ def test_ctrl_c_twice_during_a_confirmation_terminates_without_its_answer(
     assert records(db, "SELECT status FROM runs") == [("terminated",)]
     assert records(db, "SELECT DISTINCT status FROM wafers") == [("terminated",)]
     assert records(db, "SELECT * FROM confirmations") == []
+    _assert_left_unanswered(db)
+
+
+def test_packline_terminate_from_another_terminal_ends_an_open_confirmation_unanswered(
+    served_line: Path, tmp_path: Path
+):
+    """The operator ends the run from another terminal (`packline terminate`) while its
+    question waits at the run's terminal: the question ends unanswered, the wafers are
+    terminated, and each wafer's timeline says the question was open and why it went
+    unanswered (nothing of it had been left in the records)."""
+    db = tmp_path / "runs.db"
+    term = Terminal("run", "plasma-clean", "--station", str(served_line), "--lot", "4",
+                    "--operator", "ana", "--db", str(db))  # fmt: skip
+    term.expect("confirm:")
+    other = subprocess.run(
+        [sys.executable, "-m", "packline", "terminate", "last", "--by", "bo", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+    )
+    assert other.returncode == 0, other.stderr
+    assert term.finish() == 1
+    assert records(db, "SELECT DISTINCT status FROM wafers") == [("terminated",)]
+    assert records(db, "SELECT * FROM confirmations") == []
+    _assert_left_unanswered(db)
+    reason = "terminate requested by bo from another process"
+    assert records(db, "SELECT DISTINCT json_extract(data, '$.reason') FROM events WHERE "
+                   "kind='confirmation-unanswered'") == [(reason,)]  # fmt: skip
 
 
 def test_ctrl_c_after_the_run_went_on_pauses_and_asks_again(served_line: Path, tmp_path: Path):
@@ -243,7 +271,9 @@ def test_a_terminal_that_hangs_up_terminates_the_run_unless_under_nohup(
 
 def _assert_terminated_unanswered(db: Path) -> None:
     """The run ended as a terminate ends it, its open confirmation unanswered: every wafer
-    terminated (none held, no OS error as a reason), no answer recorded, its resume named."""
+    terminated (none held, no OS error as a reason), no answer recorded, its resume named,
+    and the question recorded as open and unanswered for every wafer asked
+    (`_assert_left_unanswered`)."""
     assert records(db, "SELECT status FROM runs") == [("terminated",)]
     assert records(db, "SELECT DISTINCT status FROM wafers") == [("terminated",)]
     assert records(db, "SELECT * FROM confirmations") == []
@@ -251,6 +281,34 @@ def _assert_terminated_unanswered(db: Path) -> None:
     assert not [m for _, m in events if m and "Errno" in m], events
     assert [k for k, _ in events].count("terminating") == 1, events
     assert any(m and "packline resume" in m for _, m in events), events
+    _assert_left_unanswered(db)
+
+
+def _assert_left_unanswered(db: Path) -> None:
+    """The batch's confirmation, open when the run was terminated, is recorded as unanswered
+    for each of its wafers (the lot's four), saying why (the terminate's reason, as its
+    `terminating` event has it), and `show` says so in each wafer's timeline, where it had
+    shown nothing of the question: the events' messages."""
+    (reason,) = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
+    unanswered = records(
+        db,
+        "SELECT wafer_id, message FROM events WHERE kind='confirmation-unanswered' ORDER BY id",
+    )
+    wafers = [w for (w,) in records(db, "SELECT wafer_id FROM wafers ORDER BY position")]
+    assert [w for w, _ in unanswered] == wafers
+    prompt = f"wafers {', '.join(wafers)} seated in the chamber slots"
+    said = f"unanswered: the run was terminated ({reason})"
+    assert {m for _, m in unanswered} == {f"confirmation {prompt!r} {said}"}
+    show = subprocess.run(
+        [sys.executable, "-m", "packline", "show", "last", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+        env={**os.environ, "COLUMNS": "1000"},
+    )
+    rows = [line for line in show.stdout.splitlines() if "│ confirmation " in line]
+    assert len(rows) == len(wafers), show.stdout  # a row in each wafer's timeline
+    assert all(prompt in row and said in row for row in rows), rows
 
 
 def test_a_terminal_gone_while_a_confirmation_waits_terminates_the_run_unanswered(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from packline.cli import main
-from packline.sequences.engine import RunStore, schedule
+from packline.cli import main, running
+from packline.sequences.engine import Engine, RunStore, open_run, schedule
 
 from ...sequences.processes import Served
 
@@ -185,3 +187,42 @@ def test_a_station_run_whose_confirmations_cannot_be_known_goes_on_saying_so(
         "plan within 0.01 s); nobody can answer one here (stdin is no terminal, and no "
         "--confirmed-by NAME): its wafers would be held at it\n"
     ) in capsys.readouterr().err
+
+
+def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_the_resume(
+    db, capsys, monkeypatch
+):
+    """Aborted as the chamber closes on its batch, the run left W01 and W02 in it: its text
+    summary said so and named the resume that takes them off, its `--json` summary did not.
+    Both say it now, as `show --json` does, in the same words."""
+    engines: list[Engine] = []
+
+    def abort_at_close(event: Any) -> None:
+        if event.kind == "step-started" and event.step == "close door":
+            engines[0].request("abort", "test operator")
+
+    @contextlib.asynccontextmanager
+    async def aborting_run(*args: Any, observers: list, **kwargs: Any) -> AsyncIterator[Engine]:
+        async with open_run(*args, observers=[*observers, abort_at_close], **kwargs) as engine:
+            engines.append(engine)
+            yield engine
+
+    monkeypatch.setattr(running, "open_run", aborting_run)
+    assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--json"]) == 1
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    run_id = summary["run_id"]
+    assert summary["status"] == "aborted"
+    assert summary["left_on_tools"] == {
+        "tools": {"plasma_cleaner": ["W01", "W02"]},
+        "resume": f"`packline resume {run_id}`",
+    }
+    assert main(["show", run_id, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["left_on_tools"] == summary["left_on_tools"]
+    assert main(["show", run_id]) == 0
+    assert (
+        f"left on the tools when the run stopped: W01, W02 in plasma_cleaner; "
+        f"`packline resume {run_id}` takes them off"
+    ) in capsys.readouterr().out
+    # the resume's recovery takes them off, and its summary says nothing is left
+    assert main(["resume", run_id, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["left_on_tools"] is None

@@ -21,16 +21,17 @@ from packline.cli.show import (
     tools_table,
     verdict_text,
 )
+from packline.cli.summary import summary_report
 from packline.clock import ScaledClock
 from packline.sequences.engine import RunRequest, RunStore, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, event_line
-from packline.sequences.engine.report import IN_STEP_AT_PAUSE, run_report, step_labels
+from packline.sequences.engine.report import IN_STEP_AT_PAUSE, step_labels
 from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.engine.test_unserved import alarmed_station_run, order
-from ...sequences.test_resume_station import confirm_yes
+from ...sequences.test_resume_station import confirm_yes, station_file
 
 Look = TypeVar("Look")
 
@@ -300,6 +301,66 @@ def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
     ]
 
 
+@pytest.mark.parametrize(
+    ("command", "stopped"), [("terminate", "terminated"), ("abort", "aborted")]
+)
+async def test_a_confirmation_the_run_stopped_at_reads_unanswered_where_it_was_asked(
+    tmp_path, capsys, command, stopped
+):
+    """ana terminated the run from another terminal while its question waited at the run's
+    terminal: the question ended unanswered, and nothing of it was left in the records, so
+    the wafers' timelines read as if nothing had been asked. Each wafer asked now has an event
+    saying the question was open and why it went unanswered, which `show` lists and the
+    wafer's timeline (`show`, `wafer`, and their JSON) shows where it was asked."""
+    db = tmp_path / "runs.db"
+    store = RunStore(db)
+    engines = []
+    reason = f"{command} requested by ana from another process"
+
+    async def nobody_answers(wafers: str, prompt: str) -> tuple[bool, str]:
+        engines[0].request(command, reason, "ana")
+        await asyncio.wait_for(asyncio.Event().wait(), 30)  # ended by the stop, or fails
+        raise AssertionError("the stop did not end the open question")
+
+    try:
+        async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+            station = station_file(tmp_path, line, "line.yaml")
+            request = RunRequest("plasma-clean", simulated=False, station_path=station, lot=2)
+            async with open_run(store, prepare(request), confirm=nobody_answers) as engine:
+                engines.append(engine)
+                assert await engine.run() == stopped
+        run_id = engine.run_id
+        wafers = [w["wafer_id"] for w in store.wafers(run_id)]
+        rows = _wafer_rows(store, run_id, "W02")
+        assert store.table("confirmations", run_id) == []  # nobody answered: no answer
+    finally:
+        store.close()
+    prompt = f"wafers {', '.join(wafers)} seated in the chamber slots"
+    said = f"unanswered: the run was {stopped} ({reason})"
+    asked = rows.index(("confirmation", prompt, said))  # where it was asked: after the load
+    assert rows[asked - 1][0] == "step load"
+    assert not [row for row in rows if row[0] == "confirmation" and row[2] != said]
+    assert main(["show", run_id, "--db", str(db)]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if "unanswered" in line]
+    for wafer in wafers:  # among the run's events, as the run printed them
+        assert any(
+            line.endswith(f"confirmation-unanswered {wafer} confirmation {prompt!r} {said}")
+            for line in listed
+        ), listed
+    assert main(["show", run_id, "--json", "--db", str(db)]) == 0
+    shown = {w["wafer"]: w for w in json.loads(capsys.readouterr().out)["wafers"]}
+    for wafer in wafers:
+        (unanswered,) = shown[wafer]["unanswered_confirmations"]
+        assert (unanswered["prompt"], unanswered["stopped"], unanswered["reason"]) == (
+            prompt,
+            stopped,
+            reason,
+        )
+        assert main(["wafer", wafer, "--json", "--db", str(db)]) == 0
+        (history,) = json.loads(capsys.readouterr().out)
+        assert history["unanswered_confirmations"] == [unanswered]
+
+
 def _runs_of_wafers(db, *lots: str) -> list[str]:
     """A dry run of plasma-clean for each lot of wafer ids (`--wafers`, a station lot's ids
     numbered after its run id, as `101813-c46c-W06`); their run ids, oldest first."""
@@ -465,7 +526,7 @@ def _wafer_rows(store: RunStore, run_id: str, wafer: str) -> list[tuple[str, ...
     """The rows of wafer `wafer`'s (its number in the lot) timeline as `show` prints it: what,
     detail and status."""
     printed = io.StringIO()
-    print_run(Console(file=printed, width=1000), run_report(store, run_id), store)
+    print_run(Console(file=printed, width=1000), summary_report(store, run_id), store)
     lines = printed.getvalue().splitlines()
     start = next(
         n
@@ -484,11 +545,12 @@ def _wafer_rows(store: RunStore, run_id: str, wafer: str) -> list[tuple[str, ...
     return [tuple(row) for row in rows]
 
 
-async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(tmp_path):
+async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(tmp_path, capsys):
     """W05 and W06 were held at once for want of the plasma chamber (out of service after an
     alarm under W01-W04); the operator ended the run, cleared the chamber and resumed it, and
     they ran. `show`'s timeline of W05 had read as if it simply started late: it says it was
-    held for want of the tool, that the clear put the tool back, and that the resume ran it."""
+    held for want of the tool, that the clear put the tool back, and that the resume ran it.
+    `show --json` says it too, of each wafer, as `wafer --json` does (only it had)."""
     store = RunStore(tmp_path / "runs.db")
     try:
         async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
@@ -521,6 +583,16 @@ async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(tmp
     )
     assert first[0] == "step open door #1"
     assert all(row[0].startswith(("step ", "measured ", "confirmation")) for row in rows[3:])
+    db = str(tmp_path / "runs.db")
+    assert main(["show", run_id, "--json", "--db", db]) == 0
+    shown = {w["wafer"]: w["tool_waits"] for w in json.loads(capsys.readouterr().out)["wafers"]}
+    w05 = next(wafer for wafer in shown if wafer.endswith("-W05"))
+    # as the text timeline words them
+    assert [(w["what"], w["detail"], w["status"]) for w in shown[w05]] == [held, cleared, resumed]
+    assert not any(shown[w] for w in shown if w.endswith(("-W01", "-W02", "-W03", "-W04")))
+    assert main(["wafer", w05, "--json", "--db", db]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    assert history["tool_waits"] == shown[w05]  # the same keys and values as `wafer --json`
 
 
 async def test_a_wafer_held_for_want_of_a_tool_cleared_while_the_run_goes_on(tmp_path):

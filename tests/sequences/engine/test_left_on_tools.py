@@ -9,7 +9,8 @@ import pytest
 from packline.cli import main
 from packline.clock import ScaledClock
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
-from packline.sequences.engine.left_on_tools import left_on_tools, left_text
+from packline.sequences.engine.left_on_tools import left_on_tools, left_report, left_text
+from packline.sequences.engine.records import db_option
 from packline.sim_instruments.line import SimulatedLine
 
 from ..test_resume_station import confirm_yes, station_file
@@ -46,7 +47,12 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
         wafers = [w["wafer_id"] for w in store.wafers(first)]
         assert sorted(chamber.loaded()) == sorted(wafers)  # the abort left them in it
         assert left_on_tools(store, first) == {"plasma_cleaner": wafers}
-        text = left_text(store, first)
+        left = left_report(store, first)
+        assert left == {
+            "tools": {"plasma_cleaner": wafers},
+            "resume": f"`packline resume {first}{db_option(store.path)}`",
+        }
+        text = left_text(left)
         assert text.startswith(
             f"left on the tools when the run stopped: {', '.join(wafers)} in plasma_cleaner; "
             f"`packline resume {first}"
@@ -74,4 +80,5 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
             await resumed.run()
         assert chamber.loaded() == []
     assert left_on_tools(store, first) == {}
-    assert left_text(store, first) == ""
+    assert left_report(store, first) is None
+    assert left_text(None) == ""

@@ -1,0 +1,100 @@
+"""An operator confirmation the run stops at (sequences/engine/wafer.py, `_confirm`): however
+the stop reaches the open question (a terminate, an abort that cancels the wafer's task, the
+terminal gone), it ends unanswered and is recorded as such once, saying how the run stopped
+and why; an answered one is not."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from packline.clock import ScaledClock
+from packline.sequences.engine.control import RunControl
+from packline.sequences.engine.errors import RunTerminated
+from packline.sequences.engine.wafer import _confirm
+
+PROMPT = "wafers W01, W02 seated in the chamber slots"
+#: Wall seconds an unanswered question may wait in a test before it fails it.
+WAIT_S = 30.0
+
+
+class Recorder:
+    """The run's recorder as `_confirm` uses it: a question answered by `answer` (waiting
+    until the test's stop ends it when None), and the unanswered questions it records."""
+
+    def __init__(self, answer: BaseException | None = None) -> None:
+        self.answer = answer
+        self.unanswered_calls: list[tuple[list[str], str, str, str]] = []
+
+    async def confirm(self, wafers: list[Any], prompt: str) -> None:
+        if self.answer is not None:
+            raise self.answer
+        await asyncio.wait_for(asyncio.Event().wait(), WAIT_S)
+
+    def unanswered(self, wafers: list[Any], prompt: str, stopped: str, reason: str) -> None:
+        self.unanswered_calls.append(([w.id for w in wafers], prompt, stopped, reason))
+
+
+def _run(recorder: Recorder) -> Any:
+    """A run context of `recorder` and a run control of its own, all `_confirm` reads."""
+    control = RunControl(ScaledClock(1000), lambda state, reason, by: None)
+    return SimpleNamespace(recorder=recorder, control=control)
+
+
+WAFERS = [SimpleNamespace(id="W01"), SimpleNamespace(id="W02")]
+
+
+async def test_a_terminate_ends_the_open_question_recorded_unanswered():
+    run = _run(Recorder())
+    asking = asyncio.create_task(_confirm(run, WAFERS, PROMPT))
+    await asyncio.sleep(0)  # the question is open
+    run.control.terminate("terminate requested by ana from another process", "ana")
+    with pytest.raises(RunTerminated):
+        await asyncio.wait_for(asking, WAIT_S)
+    assert run.recorder.unanswered_calls == [
+        (["W01", "W02"], PROMPT, "terminated", "terminate requested by ana from another process")
+    ]
+
+
+async def test_an_abort_that_cancels_the_wafers_task_records_it_unanswered_once():
+    """The engine's abort cancels the wafers' tasks as it sets the run stopping: the question
+    ends by the cancellation, not by the stop, and is recorded all the same."""
+    run = _run(Recorder())
+    asking = asyncio.create_task(_confirm(run, WAFERS, PROMPT))
+    await asyncio.sleep(0)
+    run.control.abort("abort requested by ana from another process", "ana")
+    asking.cancel()  # as `Engine._on_control` does
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(asking, WAIT_S)
+    assert run.recorder.unanswered_calls == [
+        (["W01", "W02"], PROMPT, "aborted", "abort requested by ana from another process")
+    ]
+
+
+async def test_a_terminal_gone_while_asking_records_it_unanswered_with_the_terminals_reason():
+    """The terminal's own end of the question (`RunTerminated` from the console) before any
+    terminate reached the run: recorded unanswered with the terminal's words; once the run is
+    terminating, with the terminate's (its event's, which names the resume)."""
+    gone = "the terminal's input ended, nobody is left to answer: end of file"
+    run = _run(Recorder(RunTerminated(gone)))
+    with pytest.raises(RunTerminated):
+        await _confirm(run, WAFERS, PROMPT)
+    assert run.recorder.unanswered_calls == [(["W01", "W02"], PROMPT, "terminated", gone)]
+    run = _run(Recorder(RunTerminated(gone)))
+    run.control.terminate(f"{gone}; `packline resume R` goes on from its records")
+    with pytest.raises(RunTerminated):
+        await _confirm(run, WAFERS, PROMPT)
+    assert run.recorder.unanswered_calls[0][3].endswith("goes on from its records")
+
+
+async def test_an_answered_question_records_nothing_unanswered():
+    class Answered(Recorder):
+        async def confirm(self, wafers: list[Any], prompt: str) -> None:
+            return None
+
+    run = _run(Answered())
+    await _confirm(run, WAFERS, PROMPT)
+    assert run.recorder.unanswered_calls == []
