@@ -84,6 +84,12 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
             "tools.plasma_cleaner.poll_interval_s: must be at least 0.01 s, got 0.001",
         ),
         ("capacity: 4", "capacity: 0", "tools.plasma_cleaner.capacity: must be at least 1, got 0"),
+        (  # once, not once for text and once for a mapping at `address.str`, `address.dict[...]`
+            "address: modbus+tcp://10.0.3.17:502",
+            "address: 502",
+            "tools.plasma_cleaner.address: must be text or a mapping, a `name: value` a line, "
+            "each indented under it, got 502",
+        ),
         (
             "capacity: 4",
             "capacity: 4\n    colour: red",
