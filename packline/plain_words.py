@@ -4,18 +4,26 @@ words.
 pydantic's own messages name Python's types ("Input should be a valid integer, unable to parse
 string as an integer", "List should have at least 1 item after validation, not 0"), quote
 choices as Python does ("Input should be 'Au' or 'Cu'") and give a bound without its unit
-("Input should be greater than or equal to 0.01"); a recipe's or a station file's reader sees
-YAML. Both refusals say it as `plain_words` does ("must be at least 0.01 s").
+("Input should be greater than or equal to 0.01"); a recipe's, a station file's or a GEM
+dictionary's reader sees YAML. Each refusal says it as `plain_words` does ("must be at least
+0.01 s"). A station file and a GEM dictionary word each whole problem alike too (`refusal`,
+`refusal_lines`): at its key path in the file, a key no field has with the fields it may mean,
+a field left out with an example of it, a value of a field that may take several types (an id,
+a number or text) refused once for all of them, and the value given.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import types
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
 
+from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from packline.spelling import did_you_mean
+from packline.spelling import did_you_mean, not_a_field
 
 #: pydantic's error types of a value not among a field's choices (its `expected` context
 #: quotes each choice: "'Au' or 'Cu'").
@@ -88,3 +96,115 @@ def one_of(given: object, choices: Sequence[str]) -> str:
 def _number(value: object) -> object:
     """A bound as a file writes it: a whole float without its `.0` (3600, not 3600.0)."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One problem of a file's value, in the file's words: at its key `path`
+    (`trace.min_period_s`; "" for the file's whole, whose `message` names the keys), why, and
+    the value given (None: `message` names it, or there is none); `member` when the field
+    takes several types and this is the refusal of one of them."""
+
+    path: str
+    message: str
+    given: object = None
+    member: bool = False
+
+
+def field_unit(name: str) -> str:
+    """The unit of a file's field by its name: seconds for one ending `_s` (`poll_interval_s`,
+    `min_period_s`), none for a count (`capacity`, `max_traces`); its range is refused in
+    it, and the station file's page shows it."""
+    return "s" if name.endswith("_s") else ""
+
+
+def refusal(
+    problem: ErrorDetails, model: type[BaseModel], whose: Mapping[type[BaseModel], str]
+) -> Refusal:
+    """pydantic's `problem` of a file read as `model`, in the file's words: a key no field
+    has, with the fields it may mean (`not_a_field`, of the part of the file `whose` names,
+    else of the key path above it); a field left out, with an example of it (its `Field`
+    examples); a validator's own message; any other as `plain_words` says it, a bound in the
+    field's unit (`field_unit`), else pydantic's message."""
+    owner, path, member = _field_at(model, problem["loc"])
+    where = ".".join(path)
+    key = path[-1] if path else ""
+    if problem["type"] == "extra_forbidden":
+        fields = [] if owner is None else list(owner.model_fields)
+        return Refusal(where, not_a_field(key, whose.get(owner, ".".join(path[:-1])), fields))
+    if problem["type"] == "missing":  # pydantic: "Field required"
+        info = None if owner is None else owner.model_fields.get(key)
+        examples = [] if info is None or info.examples is None else info.examples
+        example = f"; e.g. `{key}: {examples[0]}`" if examples else ""
+        return Refusal(where, f"missing (required{example})")
+    if problem["type"] == "value_error":  # a validator's own error, which names the value
+        return Refusal(where, str(problem.get("ctx", {}).get("error")), member=member)
+    message = plain_words(problem, field_unit(key)) or problem["msg"]
+    return Refusal(where, message, problem.get("input"), member)
+
+
+def refusal_lines(refusals: Iterable[Refusal]) -> list[str]:
+    """`refusals` as a file's reader tells them, a line each, `PATH: why, got VALUE`: those of
+    one field that takes several types joined in one ("must be a whole number or text"), and
+    none twice."""
+    merged: dict[str, Refusal] = {}
+    lines: dict[str, None] = {}
+    for each in refusals:
+        earlier = merged.get(each.path)
+        if each.member and earlier is not None and earlier.member:
+            either = each.message.removeprefix("must be ")
+            merged[each.path] = Refusal(
+                each.path, f"{earlier.message} or {either}", each.given, member=True
+            )
+            continue
+        key = each.path if each.member else f"{each.path}\0{each.message}"
+        merged.setdefault(key, each)
+    for each in merged.values():
+        given = each.given
+        named = f", got {given!r}" if isinstance(given, str | int | float | list) else ""
+        place = f"{each.path}: " if each.path else ""  # the file's whole: its message says
+        lines.setdefault(f"{place}{each.message}{named}")
+    return list(lines)
+
+
+def _field_at(model: type[BaseModel], loc: Iterable[int | str]) -> tuple[Any, list[str], bool]:
+    """Where pydantic's `loc` is in a file read as `model`: the model whose field its last key
+    is (None where it is a mapping's key or a list's item), its key path in the file, and
+    whether `loc` named a member of a field of several types (pydantic's `int` of `id: int |
+    str`, which is no key of the file)."""
+    owner: Any = None
+    path: list[str] = []
+    annotation: Any = model
+    member = False
+    for part in loc:
+        members = _members(annotation)
+        if len(members) > 1:  # pydantic's name of the member refused, not a key of the file
+            annotation = next((m for m in members if _type_name(m) == str(part)), None)
+            member = True
+            continue
+        annotation = members[0] if members else None
+        path.append(str(part))
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            owner = annotation
+            info = annotation.model_fields.get(str(part))
+            annotation = None if info is None else info.annotation
+        else:  # a mapping's key or a list's index: its values' or items' type
+            owner = None
+            arguments = get_args(annotation) if get_origin(annotation) in (dict, list) else ()
+            annotation = arguments[-1] if arguments else None
+    return owner, path, member
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types `annotation` takes, without None (`X | None` is one, `int | str` two)."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, types.UnionType):
+        return [member for member in get_args(annotation) if member is not type(None)]
+    return [] if annotation is None else [annotation]
+
+
+def _type_name(annotation: Any) -> str:
+    """How pydantic names a member of a field of several types in a problem's location: `int`,
+    `dict[str,str]`, a model by its class name."""
+    return str(annotation).replace(" ", "") if get_args(annotation) else annotation.__name__

@@ -56,8 +56,8 @@ from packline.drivers.gem.dictionary import DictionaryError, is_dictionary_file,
 from packline.drivers.links import LINK_KINDS, Link, link_kind, not_an_option, open_link
 from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, tool_kind
 from packline.files import FileProblem, parse_yaml, read_text
-from packline.plain_words import plain_words
-from packline.spelling import did_you_mean, not_a_field
+from packline.plain_words import Refusal, refusal, refusal_lines
+from packline.spelling import did_you_mean
 
 #: The most wafers or panels one tool takes at once (a batch oven's boat).
 MAX_CAPACITY = 200
@@ -417,57 +417,26 @@ def _why(refused: TypeError | ValueError, prefix: str = "") -> str:
     return str(refused).removeprefix(prefix)
 
 
+#: What a station file's refusal of a key calls the part of the file it is in.
+_WHOSE: dict[type[BaseModel], str] = {Station: "a station", ToolEntry: "a station tool"}
+
+
 def _validation_problems(data: dict[str, Any], error: ValidationError) -> list[str]:
-    """Each problem pydantic found in station `data`, as `PATH: why`: a key no station or
-    tool has, with the fields it may mean; a tool's limit that is no [minimum, maximum], once
-    however many of its items are wrong; any other in the file's words where pydantic's are
-    Python's (`plain_words`), naming the value given."""
-    lines = []
+    """Each problem pydantic found in station `data`, as `PATH: why`: a tool's limit that is
+    no [minimum, maximum], once however many of its items are wrong; any other in the file's
+    words (`refusal`: a key no station or tool has with the fields it may mean, a field left
+    out with an example, a value in `plain_words`), naming the value given."""
+    refusals = []
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
-        given = problem.get("input")
         if loc[:1] == ["tools"] and loc[2:3] == ["limits"] and len(loc) >= 4:
             _, tool, _, setpoint, *_ = problem["loc"]
-            loc, given = loc[:4], data["tools"][tool]["limits"][setpoint]
-            message = "must be [minimum, maximum] in the setpoint's unit"
-        elif problem["type"] == "extra_forbidden":
-            lines.append(f"{'.'.join(loc)}: {_not_a_field(loc)}")
-            continue
-        elif problem["type"] == "value_error":  # a validator's own error, which names the value
-            message, given = str(problem["ctx"]["error"]), None
-        elif problem["type"] == "missing":  # pydantic: "Field required"
-            message = _missing(loc)
+            given = data["tools"][tool]["limits"][setpoint]
+            why = "must be [minimum, maximum] in the setpoint's unit"
+            refusals.append(Refusal(".".join(loc[:4]), why, given))
         else:
-            message = plain_words(problem, field_unit(loc[-1]) if loc else "") or problem["msg"]
-        if isinstance(given, str | int | float | list):
-            message += f", got {given!r}"  # pydantic's own messages do not name the value
-        line = f"{'.'.join(loc) or '(top level)'}: {message}"
-        if line not in lines:
-            lines.append(line)
-    return lines
-
-
-def field_unit(name: str) -> str:
-    """The unit of a station field: seconds for a name ending `_s` (`poll_interval_s`), none
-    for a count (`capacity`); its range is refused in it, and the station page shows it."""
-    return "s" if name.endswith("_s") else ""
-
-
-def _missing(loc: list[str]) -> str:
-    """Why the field at `loc`, which the file leaves out, is refused: it is required, and a
-    value of it for example (its `Field` examples, as the station-file page shows them)."""
-    model = Station if len(loc) == 1 else ToolEntry
-    info = model.model_fields.get(loc[-1])
-    examples = [] if info is None or info.examples is None else info.examples
-    example = f"; e.g. `{loc[-1]}: {examples[0]}`" if examples else ""
-    return f"missing (required{example})"
-
-
-def _not_a_field(loc: list[str]) -> str:
-    """Why the key at `loc` is refused: not a field of a station (at the top level) or of a
-    station tool (`tools.NAME.KEY`), with the fields it may mean and every field there is."""
-    model, whose = (Station, "a station") if len(loc) == 1 else (ToolEntry, "a station tool")
-    return not_a_field(loc[-1], whose, model.model_fields)
+            refusals.append(refusal(problem, Station, _WHOSE))
+    return refusal_lines(refusals)
 
 
 def parse_station(data: object, source: str = "station") -> Station:

@@ -23,8 +23,9 @@ from pydantic_core import PydanticUndefined
 
 from packline.drivers.links import LINK_KINDS
 from packline.drivers.specs.pages import page_command, table
+from packline.plain_words import field_unit
 from packline.sequences.engine.recipe_fields import field_docs
-from packline.station import Station, ToolEntry, field_unit
+from packline.station import Station, ToolEntry
 
 #: A model's name in the tables' type column.
 MODEL_NAMES: dict[type[BaseModel], str] = {ToolEntry: "tool entry", Station: "station"}

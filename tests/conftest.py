@@ -1,11 +1,13 @@
 """Suite-wide guards: every test must leave no thread and no asyncio task behind, no test
 measures its speed through hypothesis (a test runs on a loaded machine: `pytest -n auto`), and
-each test keeps its runs and tool locks in directories of its own, never the user's."""
+each test keeps its runs and tool locks in directories of its own, never the user's. And a
+port where nothing listens, for any test (`unused_port`)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -107,3 +109,12 @@ def own_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         del os.environ[LOCK_DIR_VARIABLE]
     else:
         os.environ[LOCK_DIR_VARIABLE] = before
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port that nobody listens on (bound once, then released): a tool address
+    where nothing answers, for any test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

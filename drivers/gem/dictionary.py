@@ -41,9 +41,11 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from packline.files import FileProblem, parse_yaml, read_text
+from packline.plain_words import refusal, refusal_lines
+from packline.spelling import did_you_mean
 
 from ..equipment.states import E10State
 from ..errors import PacklineError
@@ -93,6 +95,18 @@ DICTIONARY_SUFFIXES = (".yaml", ".yml")
 
 #: The status variable that, when a dictionary names it, carries the tool's own SEMI E10 state.
 E10_STATE = "e10_state"
+
+
+#: What a dictionary's refusal of a key calls the part of the file it is in (any other part:
+#: by its key path, `trace`, `identity`).
+_WHOSE: dict[type[BaseModel], str] = {
+    GemDictionary: "a GEM dictionary",
+    Variable: "a status variable or equipment constant",
+    Event: "a collection event",
+    AlarmEntry: "an alarm",
+    Command: "a remote command",
+    Parameter: "a remote command parameter",
+}
 
 
 class DictionaryError(PacklineError):
@@ -148,14 +162,12 @@ def parse_dictionary(data: object, source: str, name: str = "") -> GemDictionary
     try:
         dictionary = GemDictionary.model_validate({**data, "name": name or data.get("kind", "")})
     except ValidationError as error:
-        lines = []
-        for problem in error.errors():
-            path = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-            lines.append(f"{source}: {path}: {problem['msg'].removeprefix('Value error, ')}")
-        raise DictionaryError("\n".join(lines)) from None
+        lines = refusal_lines(refusal(problem, GemDictionary, _WHOSE) for problem in error.errors())
+        raise DictionaryError("\n".join(f"{source}: {line}" for line in lines)) from None
     if dictionary.kind not in TOOL_KINDS:
         raise DictionaryError(
-            f"{source}: kind: unknown tool kind {dictionary.kind!r}; known: {', '.join(TOOL_KINDS)}"
+            f"{source}: kind: unknown tool kind {dictionary.kind!r}"
+            f"{did_you_mean(dictionary.kind, TOOL_KINDS)}; known: {', '.join(TOOL_KINDS)}"
         )
     try:
         driver = TOOL_KINDS[dictionary.kind].load_gem_driver()
@@ -169,17 +181,16 @@ def parse_dictionary(data: object, source: str, name: str = "") -> GemDictionary
             f"{source}: status_variables.{E10_STATE}.values: map every tool value to an E10 "
             f"state ({', '.join(E10State)}); got {sorted(e10_values) or 'none'}"
         )
-    problems = driver.needs.problems(dictionary) + [
-        f"alarms.{code}: not an alarm of the {dictionary.kind} spec ({', '.join(spec_alarms)})"
+    problems = [
+        f"{need} (the {driver.role} role needs it)" for need in driver.needs.problems(dictionary)
+    ] + [
+        f"alarms.{code}: not an alarm of the {dictionary.kind} spec"
+        f"{did_you_mean(code, spec_alarms)}; its alarms: {', '.join(spec_alarms)}"
         for code in dictionary.alarms
         if code not in spec_alarms
     ]
     if problems:
-        raise DictionaryError(
-            "\n".join(
-                f"{source}: {problem} (the {driver.role} role needs it)" for problem in problems
-            )
-        )
+        raise DictionaryError("\n".join(f"{source}: {problem}" for problem in problems))
     return dictionary
 
 

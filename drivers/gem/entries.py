@@ -16,6 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from packline.plain_words import one_of
+from packline.spelling import did_you_mean
+
 from ..secs.items import Format, Item, item
 
 _ID_FORMATS = ("U1", "U2", "U4", "U8", "I1", "I2", "I4", "I8")
@@ -44,8 +47,8 @@ class Variable(_Entry):
     """A status variable or equipment constant: its id, its item format and how its wire value
     becomes the role's (`scale`: wire = role x scale; `values`: wire value -> role value)."""
 
-    id: int | str
-    format: str
+    id: int | str = Field(examples=[1010])
+    format: str = Field(examples=["U4"])
     unit: str = ""
     scale: float = 1.0
     #: Enumerated values: what the tool sends -> the role's value (its enum's value).
@@ -60,10 +63,10 @@ class Variable(_Entry):
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str) -> str:
-        if value.upper() not in Format.__members__ or value.upper() == "L":
+        formats = [f.name for f in Format if f is not Format.L]
+        if value.upper() not in formats:
             raise ValueError(
-                f"format {value!r} is not a SECS-II item format of a value "
-                f"({', '.join(f.name for f in Format if f is not Format.L)})"
+                f"{one_of(value, formats)} (a SECS-II item format of a value), got {value!r}"
             )
         return value.upper()
 
@@ -156,7 +159,7 @@ def _number(text: str, whole: bool) -> int | float:
 class Event(_Entry):
     """A collection event: its CEID and the status variables its report carries (by name)."""
 
-    id: int | str
+    id: int | str = Field(examples=[3001])
     report: list[str] = Field(default_factory=list)
     doc: str = ""
 
@@ -164,7 +167,7 @@ class Event(_Entry):
 class AlarmEntry(_Entry):
     """An alarm: its ALID (the key is the role's alarm code, from the kind's spec)."""
 
-    id: int | str
+    id: int | str = Field(examples=[4001])
     text: str = ""
 
 
@@ -172,7 +175,7 @@ class Parameter(_Entry):
     """A remote command parameter: its CPNAME, how its value goes on the wire and the unit of
     that value (its page states it; empty for an id, an index, a word or a flag)."""
 
-    name: str
+    name: str = Field(examples=["WAFERID"])
     format: str = "A"
     unit: str = ""
     scale: float = 1.0
@@ -195,7 +198,7 @@ class Parameter(_Entry):
 class Command(_Entry):
     """A remote command: its RCMD and its parameters, by the role's names."""
 
-    rcmd: str = Field(min_length=1)
+    rcmd: str = Field(min_length=1, examples=["START"])
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     doc: str = ""
 
@@ -222,27 +225,27 @@ class ProcessJobs(_Entry):
     the status variable that names the substrate on the tool, and the collection event that
     reports each job state change (its report: `process_job_id`, `process_job_state`)."""
 
-    command: str
-    ended: str
-    material: str
-    state_changed: str
+    command: str = Field(examples=["start"])
+    ended: str = Field(examples=["run_ended"])
+    material: str = Field(examples=["wafer_id"])
+    state_changed: str = Field(examples=["process_job_state_changed"])
     max_jobs: int = Field(default=4, ge=1)
 
 
 class Identity(_Entry):
     """What the tool's S1F13 does not say (the vendor), and the MDLN it must report."""
 
-    vendor: str = Field(min_length=1)
-    model: str = Field(min_length=1)
+    vendor: str = Field(min_length=1, examples=["packline"])
+    model: str = Field(min_length=1, examples=["WB-1"])
 
 
 class GemDictionary(_Entry):
     """One GEM tool dictionary (see the module docstring for the file's form)."""
 
     name: str = ""
-    kind: str
+    kind: str = Field(examples=["wire_bonder"])
     doc: str = ""
-    identity: Identity
+    identity: Identity = Field(examples=["{vendor: packline, model: WB-1}"])
     id_format: str = "U4"
     status_variables: dict[str, Variable] = Field(default_factory=dict)
     equipment_constants: dict[str, Variable] = Field(default_factory=dict)
@@ -256,7 +259,7 @@ class GemDictionary(_Entry):
     @classmethod
     def _integer_ids(cls, value: str) -> str:
         if value.upper() not in _ID_FORMATS:
-            raise ValueError(f"id_format must be one of {', '.join(_ID_FORMATS)}, got {value!r}")
+            raise ValueError(f"{one_of(value, _ID_FORMATS)}, got {value!r}")
         return value.upper()
 
     @model_validator(mode="after")
@@ -273,8 +276,9 @@ class GemDictionary(_Entry):
             unknown = [sv for sv in event.report if sv not in self.status_variables]
             if unknown:
                 raise ValueError(
-                    f"collection_events.{name}.report names {', '.join(unknown)}, not among "
-                    "the status_variables"
+                    f"collection_events.{name}.report names "
+                    + ", ".join(sv + did_you_mean(sv, self.status_variables) for sv in unknown)
+                    + ", not among the status_variables"
                 )
         jobs = self.process_jobs
         if jobs is not None:

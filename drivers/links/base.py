@@ -15,6 +15,7 @@ never is.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import os
@@ -31,6 +32,8 @@ import serial
 
 from packline.clock import Clock, WallClock
 from packline.memory_wires import MemoryTransport, MemoryWires
+from packline.plain_words import one_of
+from packline.spelling import did_you_mean
 
 from ..errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolError, ToolTimeout
 from .deadline import ExchangeDeadline
@@ -159,10 +162,25 @@ def is_timeout_s(value: object) -> bool:
     )
 
 
+#: The parities a UART takes (pyserial's): none, even, odd, mark, space.
+PARITIES = ("N", "E", "O", "M", "S")
+#: The data bits a character a UART takes.
+BYTESIZES = (5, 6, 7, 8)
+#: The stop bits a UART takes.
+STOPBITS = (1, 1.5, 2)
+
+
 def check_line_settings(
-    where: str, baudrate: int, bytesize: int = 8, parity: str = "N", stopbits: float = 1
+    where: str,
+    baudrate: int,
+    bytesize: int = 8,
+    parity: str = "N",
+    stopbits: float = 1,
+    parities: tuple[str, ...] = PARITIES,
 ) -> None:
-    """Refuse serial line settings no UART takes, naming `where` (the tool and its address)."""
+    """Refuse serial line settings no UART takes, or a parity not among `parities` (those the
+    link's library takes), naming `where` (the tool and its address); a choice as a station
+    file's other choices are refused (`one_of`: `parity: e` -> did you mean 'E'?)."""
     problems = []
     if (
         isinstance(baudrate, bool)
@@ -170,12 +188,17 @@ def check_line_settings(
         or not 50 <= baudrate <= 4_000_000
     ):
         problems.append(f"baudrate must be a whole number of baud 50..4000000, got {baudrate!r}")
-    if bytesize not in (5, 6, 7, 8):
-        problems.append(f"bytesize must be 5, 6, 7 or 8, got {bytesize!r}")
-    if parity not in ("N", "E", "O", "M", "S"):
-        problems.append(f"parity must be 'N', 'E', 'O', 'M' or 'S', got {parity!r}")
-    if stopbits not in (1, 1.5, 2) or isinstance(stopbits, bool):
-        problems.append(f"stopbits must be 1, 1.5 or 2, got {stopbits!r}")
+    choices: tuple[tuple[str, object, tuple[object, ...]], ...] = (
+        ("bytesize", bytesize, BYTESIZES),
+        ("parity", parity, parities),
+        ("stopbits", stopbits, STOPBITS),
+    )
+    for option, value, allowed in choices:
+        if isinstance(value, bool) or value not in allowed:
+            # a number is no slip of another; a parity letter in the other case is (`e`: 'E')
+            letter = value if all(isinstance(choice, str) for choice in allowed) else None
+            words = one_of(letter, [str(choice) for choice in allowed])
+            problems.append(f"{option} {words}, got {value!r}")
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
 
@@ -216,13 +239,15 @@ class Link(ABC):
             # A station file (YAML) spells the policy as a mapping: {attempts: 3, delay_s: 0.5};
             # ReconnectPolicy checks each value's type.
             spelled: Mapping[str, Any] = reconnect
+            fields = [field.name for field in dataclasses.fields(ReconnectPolicy)]
+            unknown = [str(key) for key in spelled if key not in fields]
+            if unknown:
+                raise ValueError(
+                    f"{tool} at {address}: reconnect takes {' and '.join(fields)}, not "
+                    + ", ".join(key + did_you_mean(key, fields) for key in unknown)
+                )
             try:
                 reconnect = ReconnectPolicy(**spelled)
-            except TypeError:
-                raise ValueError(
-                    f"{tool} at {address}: reconnect takes attempts and delay_s, "
-                    f"got {', '.join(map(str, spelled))}"
-                ) from None
             except ValueError as error:
                 raise ValueError(f"{tool} at {address}: {error}") from None
         elif not isinstance(reconnect, ReconnectPolicy):

@@ -66,6 +66,8 @@ from .modbus_protocol import (
 
 #: Seconds the serial client waits beyond the link's own timeout, so the link's fires first.
 _LIBRARY_TIMEOUT_MARGIN_S = 1.0
+#: The parities of an RTU line (pymodbus's serial client takes no mark or space).
+RTU_PARITIES = ("N", "E", "O")
 
 
 class _ToWireLog(logging.Handler):
@@ -122,9 +124,9 @@ class ModbusLink(Link):
         super().__init__(address, **options)
         self.mode, self._host, self._port = parse_modbus_address(address)
         check_device_id(f"{self.tool} at {address}", device_id)
-        if parity not in ("N", "E", "O"):
-            raise ValueError(f"{self.tool} at {address}: parity must be 'N', 'E' or 'O'")
-        check_line_settings(f"{self.tool} at {address}", baudrate, bytesize, parity, stopbits)
+        check_line_settings(
+            f"{self.tool} at {address}", baudrate, bytesize, parity, stopbits, RTU_PARITIES
+        )
         self.device_id = device_id
         self.serial_options: _RtuLine = {
             "baudrate": baudrate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from packline.drivers.errors import PacklineError, WrongTool
+from packline.drivers.errors import PacklineError, ToolError, WrongTool
 
 
 class BadInput(PacklineError):
@@ -34,16 +34,27 @@ class ResumeNotStarted(PacklineError):
     message names the tool and its address."""
 
 
-class WrongTools(PacklineError):
-    """Several station tools answered as other kinds than their drivers drive (addresses
-    swapped in the station file): every one is named, a line each, not only the first
-    connected; `errors` holds each tool's `WrongTool`."""
+class UnusableTools(PacklineError):
+    """Several station tools cannot be driven as the station file says: some answered as
+    other kinds than their drivers drive (addresses swapped in the file), some could not be
+    reached (refused, timed out, nothing at the address). Every one is named, a line each,
+    those of another kind first, not only the first connected, so the file is corrected in
+    one round; `wrong` holds each one's `WrongTool`, `unreachable` each one's error."""
 
-    def __init__(self, errors: Sequence[WrongTool]) -> None:
-        self.errors = list(errors)
+    def __init__(self, wrong: Sequence[WrongTool], unreachable: Sequence[ToolError]) -> None:
+        self.wrong = list(wrong)
+        self.unreachable = list(unreachable)
+        said = []
+        if self.wrong:
+            kinds = "tool is another kind" if len(self.wrong) == 1 else "tools are other kinds"
+            said.append(f"{len(self.wrong)} {kinds} than the station file says")
+        if self.unreachable:
+            tools = "" if said else " tool" if len(self.unreachable) == 1 else " tools"
+            said.append(f"{len(self.unreachable)}{tools} cannot be reached")
         super().__init__(
-            f"{len(self.errors)} tools are other kinds than the station file says:\n"
-            + "\n".join(str(error) for error in self.errors)
+            ", and ".join(said)
+            + ":\n"
+            + "\n".join(str(error) for error in [*self.wrong, *self.unreachable])
         )
 
 

@@ -34,6 +34,9 @@ from packline.drivers.errors import (
     InterlockOpen,
     PacklineError,
     ToolAlarm,
+    ToolConnectionError,
+    ToolError,
+    ToolTimeout,
     WorkpieceHeld,
     WrongTool,
 )
@@ -50,7 +53,7 @@ from .clearances import (
 )
 from .control import RunControl, RunState
 from .dispositions import resume_command
-from .errors import BadInput, WrongTools
+from .errors import BadInput, UnusableTools
 from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
 from .left_on_tools import owners, owners_text
@@ -124,9 +127,12 @@ class ToolKeeper:
         changes no record.
 
         A tool that answers as another kind (`WrongTool`: two tools' addresses swapped in the
-        station file) does not stop the others being connected: every one is named at once,
-        a line each (`WrongTools`), so the file is corrected in one round."""
+        station file) or cannot be reached (refused, timed out, nothing at its address) does
+        not stop the others being connected: a problem of one tool is raised as it is, and of
+        several every one is named at once, a line each (`UnusableTools`), so the file is
+        corrected in one round."""
         wrong: list[WrongTool] = []
+        unreachable: list[ToolError] = []
         for role in roles:
             for name in self._station.tools_for_role(role):
                 driver = self._station.open_tool(name, self._clock)
@@ -138,12 +144,16 @@ class ToolKeeper:
                 except WrongTool as error:
                     wrong.append(error)
                     continue
+                except (ToolConnectionError, ToolTimeout) as error:
+                    unreachable.append(error)
+                    continue
                 self._check_identity(tool, self._station.tools[name].driver)
                 driver.add_reading_listener(self._trace_listener(tool))
-        if len(wrong) == 1:
-            raise wrong[0]
-        if wrong:
-            raise WrongTools(wrong)
+        problems: list[ToolError] = [*wrong, *unreachable]
+        if len(problems) == 1:
+            raise problems[0]
+        if problems:
+            raise UnusableTools(wrong, unreachable)
 
     def _check_identity(self, tool: Tool, driver_name: str) -> None:
         """Refuse a tool that is not the model the run drove under this name; keep its

@@ -84,6 +84,12 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
             "tools.plasma_cleaner.poll_interval_s: must be at least 0.01 s, got 0.001",
         ),
         ("capacity: 4", "capacity: 0", "tools.plasma_cleaner.capacity: must be at least 1, got 0"),
+        (  # once, not once for text and once for a mapping at `address.str`, `address.dict[...]`
+            "address: modbus+tcp://10.0.3.17:502",
+            "address: 502",
+            "tools.plasma_cleaner.address: must be text or a mapping, a `name: value` a line, "
+            "each indented under it, got 502",
+        ),
         (
             "capacity: 4",
             "capacity: 4\n    colour: red",
@@ -100,7 +106,7 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "timeout_s: 1.5",
             "timeout_s: 1.5, reconnect: {tries: 3}",
-            "reconnect takes attempts and delay_s, got tries",
+            "reconnect takes attempts and delay_s, not tries",
         ),
         (
             "timeout_s: 1.5",
@@ -110,7 +116,7 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "timeout_s: 1.5",
             "timeout_s: 1.5, stopbits: 7",
-            "stopbits must be 1, 1.5 or 2, got 7",
+            "stopbits must be one of 1, 1.5, 2, got 7",
         ),
         (
             "timeout_s: 1.5",
@@ -158,6 +164,76 @@ def test_a_bad_station_file_names_the_key_and_the_problem(
         load_station(path)
     assert str(path) in str(error.value)
     assert message in str(error.value)
+
+
+SERIAL_TOOLS = """\
+name: line-3
+tools:
+  wire_bonder:
+    driver: wire_bonder
+    address: /dev/ttyUSB0
+    options: {OPTION}
+  plasma_cleaner:
+    driver: plasma_cleaner
+    address: modbus+rtu:/dev/ttyUSB0
+    options: {OPTION}
+"""
+
+
+@pytest.mark.parametrize(
+    ("option", "serial", "modbus_rtu"),
+    [
+        pytest.param(
+            "parity: e",
+            "parity must be one of N, E, O, M, S (did you mean 'E'?), got 'e'",
+            "parity must be one of N, E, O (did you mean 'E'?), got 'e'",
+            id="a parity in the other case",
+        ),
+        pytest.param(
+            "parity: s",
+            "parity must be one of N, E, O, M, S (did you mean 'S'?), got 's'",
+            "parity must be one of N, E, O, got 's'",  # pymodbus takes no mark nor space
+            id="a parity one link takes",
+        ),
+        pytest.param(
+            "parity: even",
+            "parity must be one of N, E, O, M, S, got 'even'",
+            "parity must be one of N, E, O, got 'even'",
+            id="a word for a letter: short choices are matched by case alone",
+        ),
+        pytest.param(
+            "bytesize: 9",
+            "bytesize must be one of 5, 6, 7, 8, got 9",
+            "bytesize must be one of 5, 6, 7, 8, got 9",
+            id="data bits",
+        ),
+        pytest.param(
+            "stopbits: '1'",
+            "stopbits must be one of 1, 1.5, 2, got '1'",  # a number is no slip of another
+            "stopbits must be one of 1, 1.5, 2, got '1'",
+            id="stop bits as text",
+        ),
+        pytest.param(
+            "reconnect: {attempts: 3, delay: 1}",
+            "reconnect takes attempts and delay_s, not delay (did you mean 'delay_s'?)",
+            "reconnect takes attempts and delay_s, not delay (did you mean 'delay_s'?)",
+            id="a misspelt key of the reconnect policy",
+        ),
+    ],
+)
+def test_a_link_options_choice_is_refused_with_what_it_may_mean(
+    tmp_path: Path, option: str, serial: str, modbus_rtu: str
+):
+    """A serial line's setting misspelt was told its choices but not, as a recipe's `gas: o2`
+    is, the one it may mean; and the reconnect policy's keys were told without it."""
+    path = write(tmp_path, SERIAL_TOOLS.replace("OPTION", option))
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    key = option.split(":")[0]
+    assert str(error.value).splitlines() == [
+        f"station file {path}: tools.wire_bonder.options.{key}: {serial}",
+        f"station file {path}: tools.plasma_cleaner.options.{key}: {modbus_rtu}",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -445,3 +445,22 @@ async def test_two_tools_at_each_others_address_are_both_named_as_the_other_kind
         laminator, mounter = await check_station(Station(name="swapped", tools=tools))
     assert "a ball_mounter; this driver drives a laminator" in str(laminator.error)
     assert "a laminator; this driver drives a ball_mounter" in str(mounter.error)
+
+
+async def test_tools_swapped_and_a_tool_unreachable_are_every_one_named(unused_port: int):
+    """A run once stopped at the first connection error alone; the check, as a run now does,
+    names the two tools whose addresses are swapped and the one where nothing listens."""
+    async with SimulatedLine(kinds=["laminator", "ball_mounter", "plasma_cleaner"]) as line:
+        tools = dict(line.station.tools)
+        nobody = f"modbus+tcp://127.0.0.1:{unused_port}"
+        tools["laminator"], tools["ball_mounter"], tools["plasma_cleaner"] = (
+            tools["laminator"].model_copy(update={"address": tools["ball_mounter"].address}),
+            tools["ball_mounter"].model_copy(update={"address": tools["laminator"].address}),
+            tools["plasma_cleaner"].model_copy(update={"address": nobody}),
+        )
+        checks = await check_station(Station(name="swapped", tools=tools), timeout_s=10)
+    problems = {check.name: check.problems() for check in checks}
+    assert "a ball_mounter; this driver drives a laminator" in problems["laminator"][0]
+    assert "a laminator; this driver drives a ball_mounter" in problems["ball_mounter"][0]
+    (unreachable,) = problems["plasma_cleaner"]
+    assert unreachable.startswith(f"plasma_cleaner at {nobody}: connect: cannot connect")

@@ -21,6 +21,8 @@ from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.secs.items import BOOLEAN, F4, F8, I2, U1, U4, A
 from packline.drivers.specs.pages import marked_tables, stale_tables
 
+WIRE_BONDER_ALARMS = TOOL_KINDS["wire_bonder"].load_spec().alarm_by_code
+
 
 def shipped(name: str) -> dict:
     text = resources.files("packline.drivers").joinpath("specs", "gem", f"{name}.yaml").read_text()
@@ -53,18 +55,18 @@ def test_every_kind_with_a_gem_driver_has_a_dictionary_and_it_loads() -> None:
         ),
         (
             lambda d: d["status_variables"]["state"].update(format="U3"),
-            "status_variables.state.format: format 'U3' is not",
+            "status_variables.state.format: must be one of B, BOOLEAN, A, J, I8, I1, I2, I4, "
+            "F8, F4, U8, U1, U2, U4 (a SECS-II item format of a value), got 'U3'",
         ),
         (
             lambda d: d["collection_events"]["run_ended"]["report"].append("mood"),
             "collection_events.run_ended.report names mood",
         ),
-        (lambda d: d.update(id_format="F4"), "id_format must be one of U1"),
+        (lambda d: d.update(id_format="F4"), "id_format: must be one of U1, U2, U4, U8, I1"),
         (
             lambda d: d["status_variables"]["e10_state"]["values"].update({9: "lunch"}),
             "status_variables.e10_state.values: map every tool value to an E10 state",
         ),
-        (lambda d: d.update(colour="red"), "colour: Extra inputs are not permitted"),
         (
             lambda d: d["process_jobs"].update(ended="run_over"),
             "process_jobs.ended: no 'run_over' in this dictionary",
@@ -72,10 +74,6 @@ def test_every_kind_with_a_gem_driver_has_a_dictionary_and_it_loads() -> None:
         (
             lambda d: d["collection_events"]["process_job_state_changed"]["report"].reverse(),
             "the report of process_job_state_changed must start with process_job_id",
-        ),
-        (
-            lambda d: d["trace"].update(min_period_s=0.001),
-            "trace.min_period_s: Input should be greater than or equal to 0.01",
         ),
     ],
 )
@@ -86,6 +84,86 @@ def test_a_wrong_dictionary_is_refused_naming_the_key(change, message: str) -> N
         parse_dictionary(data, "dictionary wb.yaml")
     assert "dictionary wb.yaml: " in str(error.value)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        pytest.param(
+            lambda d: d["trace"].update(min_period_s=0.001),
+            "trace.min_period_s: must be at least 0.01 s, got 0.001",
+            id="a range, in its unit",
+        ),
+        pytest.param(
+            lambda d: d["identity"].pop("vendor"),
+            "identity.vendor: missing (required; e.g. `vendor: packline`)",
+            id="a field left out, with an example",
+        ),
+        pytest.param(
+            lambda d: d["remote_commands"]["start"].pop("rcmd"),
+            "remote_commands.start.rcmd: missing (required; e.g. `rcmd: START`)",
+            id="a field of an entry left out, with an example",
+        ),
+        pytest.param(
+            lambda d: d["trace"].update(max_trace=2),
+            "trace.max_trace: not a field of trace (did you mean 'max_traces'?); its fields: "
+            "max_traces, max_variables, min_period_s",
+            id="an unknown field of a section, by its key path",
+        ),
+        pytest.param(
+            lambda d: d["status_variables"]["state"].update(formt="U1"),
+            "status_variables.state.formt: not a field of a status variable or equipment "
+            "constant (did you mean 'format'?); its fields: id, format, unit, scale, values, "
+            "array, default, doc",
+            id="an unknown field of an entry, by what the entry is",
+        ),
+        pytest.param(
+            lambda d: d.update(colour="red"),
+            "colour: not a field of a GEM dictionary; its fields: name, kind, doc, identity, "
+            "id_format, status_variables, equipment_constants, collection_events, alarms, "
+            "remote_commands, trace, process_jobs",
+            id="an unknown field like none",
+        ),
+        pytest.param(
+            lambda d: d["trace"].update(max_traces="four"),
+            "trace.max_traces: must be a whole number, got 'four'",
+            id="a wrong type",
+        ),
+        pytest.param(
+            lambda d: d["status_variables"]["state"].update(id=[1010]),
+            "status_variables.state.id: must be a whole number or text, got [1010]",
+            id="a wrong type where two are taken: once, not once per type",
+        ),
+        pytest.param(
+            lambda d: d["alarms"].update(WIRE_BRAKE={"id": 4999}),
+            "alarms.WIRE_BRAKE: not an alarm of the wire_bonder spec (did you mean "
+            "'WIRE_BREAK'?); its alarms: " + ", ".join(WIRE_BONDER_ALARMS),
+            id="an unknown alarm code",
+        ),
+        pytest.param(
+            lambda d: d.update(kind="wirebonder"),
+            "kind: unknown tool kind 'wirebonder' (did you mean 'wire_bonder'?); known: "
+            + ", ".join(TOOL_KINDS),
+            id="an unknown tool kind",
+        ),
+        pytest.param(
+            lambda d: d["collection_events"]["run_ended"]["report"].append("stat"),
+            "collection_events.run_ended.report names stat (did you mean 'state'?), not among "
+            "the status_variables",
+            id="a report of an unknown status variable",
+        ),
+    ],
+)
+def test_a_wrong_dictionary_is_refused_in_its_files_words(change, line: str) -> None:
+    """pydantic's wording ("trace.min_period_s: Input should be greater than or equal to
+    0.01", "Extra inputs are not permitted", "id.int: Input should be a valid integer" and
+    "id.str: ..." for one value) is said as a station file says it: the file, the key path, a
+    bound in its unit, an example of a field left out, the field a misspelt key may mean."""
+    data = copy.deepcopy(shipped("wire_bonder"))
+    change(data)
+    with pytest.raises(DictionaryError) as error:
+        parse_dictionary(data, "GEM dictionary bonder-7.yaml")
+    assert str(error.value).splitlines() == [f"GEM dictionary bonder-7.yaml: {line}"]
 
 
 def test_an_unknown_dictionary_names_the_known_ones() -> None:

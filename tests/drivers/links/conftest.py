@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -97,14 +96,6 @@ async def start_meter() -> AsyncIterator[StartMeter]:
     yield start
     for server in servers:
         await server.stop()
-
-
-@pytest.fixture
-def unused_port() -> int:
-    """A loopback port that nobody listens on (bound once, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Mixer:

@@ -1,8 +1,11 @@
-"""A run names every station tool that answers as another kind (sequences/engine/keeper.py):
-two tools' addresses swapped in a station file are both named in the one refusal, each with
-what answered and what its driver drives, not the first connected alone."""
+"""A run names every station tool that answers as another kind or cannot be reached
+(sequences/engine/keeper.py): two tools' addresses swapped in a station file are both named in
+the one refusal, each with what answered and what its driver drives, and with them a tool
+where nothing listens, not the first connected alone."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import yaml
 
@@ -16,14 +19,7 @@ METHOD = "sprout-bump-csp"
 async def test_a_run_names_both_tools_of_two_swapped_addresses(store: RunStore, tmp_path):
     tools = prepare(RunRequest(METHOD, lot=1)).method.tools
     async with SimulatedLine(ScaledClock(2000), kinds=list(tools)) as line:
-        station = yaml.safe_load(line.station.to_yaml())
-        entries = station["tools"]
-        entries["laminator"]["address"], entries["ball_mounter"]["address"] = (
-            entries["ball_mounter"]["address"],
-            entries["laminator"]["address"],
-        )
-        path = tmp_path / "swapped.yaml"
-        path.write_text(yaml.safe_dump(station))
+        path = _swapped(line, tmp_path)
         request = RunRequest(METHOD, simulated=False, station_path=path, lot=1)
         async with open_run(store, prepare(request), confirm=_yes) as engine:
             assert await engine.run() == "failed"
@@ -36,5 +32,48 @@ async def test_a_run_names_both_tools_of_two_swapped_addresses(store: RunStore, 
         assert len(line.twin) == 0  # no wafer moved
 
 
+async def test_a_run_names_every_wrong_tool_and_every_unreachable_one_at_once(
+    store: RunStore, tmp_path, unused_port: int
+):
+    """A station file with two addresses swapped and a third tool where nothing listens: the
+    connection error of the third stopped the run alone, and the swapped tools were found only
+    once it was fixed. Every one is named in the one refusal, those of another kind first."""
+    tools = prepare(RunRequest(METHOD, lot=1)).method.tools
+    async with SimulatedLine(ScaledClock(2000), kinds=list(tools)) as line:
+        path = _swapped(line, tmp_path, deposition=f"modbus+tcp://127.0.0.1:{unused_port}")
+        request = RunRequest(METHOD, simulated=False, station_path=path, lot=1)
+        async with open_run(store, prepare(request), confirm=_yes) as engine:
+            assert await engine.run() == "failed"
+        first, *named = store.run(engine.run_id)["error"].splitlines()
+        assert first == (
+            "2 tools are other kinds than the station file says, and 1 cannot be reached:"
+        )
+        assert [row.split(" at ")[0] for row in named] == [
+            "laminator",
+            "ball_mounter",
+            "deposition",
+        ]
+        assert named[2].startswith(
+            f"deposition at modbus+tcp://127.0.0.1:{unused_port}: connect: cannot connect"
+        )
+        assert len(line.twin) == 0  # no wafer moved
+
+
 async def _yes(wafers: str, prompt: str) -> tuple[bool, str]:
     return True, "test"
+
+
+def _swapped(line: SimulatedLine, folder: Path, **addresses: str) -> Path:
+    """The station file of `line` with the laminator's and the ball mounter's addresses
+    swapped, and the tools named in `addresses` at the address given (in `folder`)."""
+    station = yaml.safe_load(line.station.to_yaml())
+    entries = station["tools"]
+    entries["laminator"]["address"], entries["ball_mounter"]["address"] = (
+        entries["ball_mounter"]["address"],
+        entries["laminator"]["address"],
+    )
+    for tool, address in addresses.items():
+        entries[tool]["address"] = address
+    path = folder / "swapped.yaml"
+    path.write_text(yaml.safe_dump(station))
+    return path
