@@ -63,6 +63,8 @@ async def run_again_after_a_clear(store, tmp_path, paused_s: float = 0.0) -> tup
 
 
 async def test_a_wafer_run_again_after_a_clear_passes_its_done_stages_at_no_use(store, tmp_path):
+    """W05's and W06's passes again through the bonder and laminator stages they completed
+    are no uses: each tool has its 6, at its demonstrated rate."""
     run_id, events = await run_again_after_a_clear(store, tmp_path)
     steps = store.table("steps", run_id)
     work = stage_work(steps)
