@@ -21,13 +21,13 @@ from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.dispositions import (
     Decision,
     disposition_command,
-    dry_run_release_warning,
     record_disposition,
     resume_command,
     undecided_wafers,
 )
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import is_alive, shown_status
+from packline.sequences.engine.plan import dry_run_release_warning
 from packline.sequences.engine.records import RunStore, db_option
 
 from .output import EXIT_OK, open_store, print_json

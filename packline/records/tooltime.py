@@ -32,9 +32,10 @@ process against its own standard time, not a different recipe's): its fastest co
 in this run that did all its steps (a stage cut off by an abort or failed part-way
 demonstrates no rate, nor does its replay on resume, which repeats the handling and skips the
 process done before: a pass all the same, rated at the best; the passes of a process none of
-whose uses completed rate nothing); quality, the share of
-its passes that completed (SEMI E79: a failed pass reworked later is a quality loss, not a
-good wafer).
+whose uses completed rate nothing); quality, the share of the passes it ran through that
+completed (SEMI E79: a failed pass reworked later is a quality loss, not a good wafer; a pass
+cut off by an operator's terminate or abort, or by a crash, is neither good nor bad, as OEE
+counts an aborted cycle: `RAN_THROUGH`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ E10_STATES = tuple(E10State)
 OUT_OF_SERVICE = "out of service"
 #: The event that records it.
 OUT_OF_SERVICE_EVENT = "tool-out-of-service"
+#: The statuses of a pass a tool ran through, good or bad: performance and quality count
+#: these. A pass cut off (`interrupted` by a terminate or an abort, still `running` after a
+#: crash) made no part, good or bad, as OEE counts an aborted cycle.
+RAN_THROUGH = ("completed", "failed")
 #: What makes a run's alarm records one failure: the wafers of a batch each record the alarm
 #: that failed their step, at one time (`tool_time` and `packline alarms` count failures).
 FAILURE = ("tool", "code", "t")
@@ -223,10 +228,11 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
         "performance": float("nan"),
         "quality": float("nan"),
     }
-    done = uses[uses["status"] == "completed"].dropna(subset=["stopped_t"])
+    ran_through = uses[uses["status"].isin(RAN_THROUGH)]
+    done = ran_through[ran_through["status"] == "completed"].dropna(subset=["stopped_t"])
     whole = done[done["work"] == ALL_WORK]
-    if productive > 0 and not uses.empty:
-        figures["quality"] = len(done) / len(uses)
+    if productive > 0 and not ran_through.empty:
+        figures["quality"] = len(done) / len(ran_through)
     if productive > 0 and not whole.empty:
         group = whole["batch"].fillna(whole["id"].astype(str))
         per_use = whole.groupby([whole["key"], group]).agg(
@@ -234,8 +240,8 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
         )
         per_wafer = (per_use["stop"] - per_use["start"]) / per_use["wafers"]
         best = per_wafer.groupby(level=0).min().to_dict()
-        ran_through = uses[uses["status"].isin(("completed", "failed"))]["key"].value_counts()
-        rated = sum(best[key] * passes for key, passes in ran_through.items() if key in best)
+        passes_of = ran_through["key"].value_counts()
+        rated = sum(best[key] * passes for key, passes in passes_of.items() if key in best)
         figures["performance"] = min(1.0, rated / productive)
     figures["oee"] = figures["availability"] * figures["performance"] * figures["quality"]
     return figures

@@ -135,26 +135,6 @@ def record_disposition(
     return row
 
 
-def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str | None:
-    """What an operator releasing held wafer `wafer_id` (its full id) of run `run_id` should
-    know first, or None: in a dry run, the step that held the wafer (failed, or cut off when
-    the run stopped) never completed on the simulated wafer, which a resume restores as its
-    last completed step left it, so the next steps meet a wafer without it and its claim check
-    fails where the step mattered. (Released all the same: a dry run is where a release's
-    handling is rehearsed. A hold at a confirmation nobody answered changed nothing.)"""
-    hold = latest_holds(store, run_id).get(wafer_id, {})
-    if not store.run(run_id)["simulated"] or hold.get("no_operator"):
-        return None
-    return (
-        f"wafer {wafer_id} of run {run_id} is released past the step that held it, in a dry "
-        "run: that step never completed on its simulated wafer, which goes on as its last "
-        "completed step left it, so the next steps meet a wafer the step never changed and the "
-        "claim check fails where it mattered; to carry the step out on it, rework it instead "
-        f"({disposition_command(run_id, 'rework', wafer=wafer_id, db_option=db_option(store.path))}"
-        ", before the resume)"
-    )
-
-
 def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     """Each wafer of run `run_id` that was ever held -> the data of its latest `held` event
     (`refused`: its step was one its tool refused; `tool_unavailable`: no tool was given to

@@ -38,6 +38,9 @@ Rules (the checkpoint contract, see docs/engine.md):
 * a step recorded under a name its method's script no longer calls (`Method.renamed_steps`,
   old name -> new) is the step of the new name, at the same occurrence: completed, it is
   skipped; held and reworked, it runs again under its new name.
+
+`dry_run_release_warning` reads by these rules, as a dry run's release is recorded, whether it
+accepts as done a step its simulated wafer never completed.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .dispositions import SCRAPPED, Decision
+from .dispositions import SCRAPPED, Decision, disposition_command, latest_holds
+from .records import RunStore, db_option
 from .report import step_labels
 from .stage import HOLDING_KINDS
 
@@ -271,3 +275,35 @@ class Plan:
             and row["irreversible"]
             and row["status"] == "completed"
         )
+
+
+def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str | None:
+    """What an operator releasing held wafer `wafer_id` (its full id) of run `run_id` should
+    know first, or None: in a dry run, the step the release accepts as done (the one that
+    held the wafer, failed or cut off when the run stopped, as the resume carrying it out
+    reads the records: `Plan.released_now`) never completed on the simulated wafer, which a
+    resume restores as its last completed step left it, so the next steps meet a wafer
+    without it and its claim check fails where the step mattered. (Released all the same: a
+    dry run is where a release's handling is rehearsed.) A release that accepts no step is
+    warned of nothing: a wafer held where no step failed or was cut off (at a confirmation
+    nobody answered, or for want of a tool in records from before such a hold said so, whose
+    release the refusal of `record_disposition` did not catch) changed nothing, and only runs
+    again."""
+    if not store.run(run_id)["simulated"]:
+        return None
+    released = Plan.from_records(
+        store.table("steps", run_id),
+        store.wafers(run_id),
+        {wafer_id: Decision.RELEASE},
+        latest_holds(store, run_id),
+    ).released_now
+    if not any(wafer == wafer_id for wafer, _ in released):
+        return None
+    rework = disposition_command(run_id, "rework", wafer=wafer_id, db_option=db_option(store.path))
+    return (
+        f"wafer {wafer_id} of run {run_id} is released past the step that held it, in a dry "
+        "run: that step never completed on its simulated wafer, which goes on as its last "
+        "completed step left it, so the next steps meet a wafer the step never changed and the "
+        "claim check fails where it mattered; to carry the step out on it, rework it instead "
+        f"({rework}, before the resume)"
+    )

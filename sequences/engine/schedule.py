@@ -31,7 +31,7 @@ from typing import Any
 
 from .recorded_station import recorded_tools, time_scale_of
 from .records import RunStore
-from .stage import HOLDING_KINDS
+from .stage import HOLDING_KINDS, NO_WORK, stage_work
 
 #: Step kinds a wafer's progress counts (a stage or a batch only groups steps on a tool).
 COUNTED_KINDS = ("step", "batch-step")
@@ -157,11 +157,21 @@ def _bottleneck_pace(
     """The pace of the tool with the most time held per wafer over its capacity (a wafer's
     stages and batches on it, summed for a tool it comes back to, averaged over the wafers),
     and how many wafers leave it together: a batch tool's load, so that a lot takes
-    ceil(lot / capacity) of its batches. Without a stage, the longest step, a wafer at a time."""
+    ceil(lot / capacity) of its batches. Without a stage, the longest step, a wafer at a time.
+
+    Only the passes that did work count (`stage_work`, the rule `packline tools` counts a
+    tool's uses by): a wafer run again after a hold passes the stages it completed before with
+    its steps skipped, and whatever time such a pass held the tool (a pause that fell in it)
+    is no time the tool takes per wafer."""
+    work = stage_work(rows)
     held: dict[tuple[str, int], float] = {}
     batched: set[str] = set()
     for row in rows:
-        if row["kind"] in HOLDING_KINDS and row["status"] == "completed":
+        if (
+            row["kind"] in HOLDING_KINDS
+            and row["status"] == "completed"
+            and work[int(row["id"])] != NO_WORK
+        ):
             key = (row["tool"], positions[row["wafer_id"]])
             held[key] = held.get(key, 0.0) + row["stopped_t"] - row["started_t"]
             if row["kind"] == "batch":

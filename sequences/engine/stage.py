@@ -32,7 +32,8 @@ def stage_work(rows: Iterable[Mapping[Any, Any]]) -> dict[int, str]:
     on resume (a new session), and in the same session when it is run again after a hold (a
     tool back in service, `clear-tool`). Such a pass is not a use of the tool and
     demonstrates no rate; nor does a stage replayed after a stop inside it, which repeats
-    its handling but skips the irreversible process it did before (`packline tools`).
+    its handling but skips the irreversible process it did before (`packline tools`; the
+    ETA's bottleneck pace, `schedule._bottleneck_pace`, counts no pass that did no work).
 
     Each step belongs to the last stage of its `stage` key that the same wafer entered before
     it in the same session (records are written in order, so by `id`): matching on the key

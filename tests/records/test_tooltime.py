@@ -19,7 +19,7 @@ from packline.records.tooltime import (
     tool_time,
     unused_tools,
 )
-from packline.sequences.engine import RunStore
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
 
 from .conftest import oven_stage, stage_row
 
@@ -110,6 +110,39 @@ def test_a_failed_pass_reworked_later_is_a_quality_loss(alarmed_run):
     assert times.loc["oven", "quality"] == 0.5
     assert times.loc["oven", "performance"] == 1.0
     assert times.loc["oven", "wafers"] == 1
+
+
+async def test_a_pass_cut_off_by_a_terminate_is_neither_good_nor_failed(tmp_path, capsys):
+    """A dry run of bump-seal-clean, a lot of 2, terminated by its operator once W02's bumps
+    are formed inside its bonder stage: that pass is cut off, not a bad part (the bonder read
+    50 % quality, its one completed pass good). Every pass the bonder ran through completed:
+    100 %, and its OEE is availability x performance."""
+    store = RunStore(tmp_path / "runs.db")
+    box: list = []
+
+    def terminate(event) -> None:
+        bumped = event.kind == "step-finished" and event.step == "form bumps"
+        if bumped and event.wafer.endswith("W02") and event.status == "completed":
+            box[0].request("terminate", "a look at the lot", "ana")
+
+    request = prepare(RunRequest("bump-seal-clean", lot=2))
+    async with open_run(store, request, observers=[terminate]) as run:
+        box.append(run)
+        assert await run.run() == "terminated"
+    records = RunRecords(store, run.run_id)
+    steps = records.steps()
+    bonder = steps[(steps["tool"] == "wire_bonder") & (steps["kind"] == "stage")]
+    assert sorted(bonder["status"]) == ["completed", "interrupted"]
+    times = tool_time(records).set_index("tool")
+    bonded = times.loc["wire_bonder"]
+    assert bonded["quality"] == 1.0
+    assert bonded["oee"] == pytest.approx(bonded["availability"] * bonded["performance"])
+    assert main(["tools", run.run_id, "--db", str(store.path), "--json"]) == 0
+    store.close()
+    (listed,) = [
+        t for t in json.loads(capsys.readouterr().out)["tools"] if t["tool"] == "wire_bonder"
+    ]
+    assert listed["quality"] == 1.0
 
 
 def test_each_process_of_a_tool_is_rated_against_its_own_best(add_run, tmp_path):

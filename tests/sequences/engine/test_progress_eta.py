@@ -188,10 +188,11 @@ def test_a_dry_run_scaled_to_a_served_line_s_lot_keeps_its_pace_in_the_line_s_ti
     line served 60 times faster: each further wafer 100 s / 60 later, not 100 s / 3600 (the
     pace was divided by the time scale twice, leaving the lot the 2-wafer time)."""
     rows = [
-        {"wafer_id": wafer, "key": key, "kind": "step", "status": "completed",
-         "started_t": end - 100.0, "stopped_t": end}
-        for end, wafer, key in [(100, "W0", "a#1"), (200, "W0", "b#1"), (200, "W1", "a#1"),
-                                (300, "W1", "b#1")]
+        {"id": step_id, "session": 1, "wafer_id": wafer, "key": key, "stage": None,
+         "kind": "step", "status": "completed", "started_t": end - 100.0, "stopped_t": end}
+        for step_id, (end, wafer, key) in enumerate(
+            [(100, "W0", "a#1"), (200, "W0", "b#1"), (200, "W1", "a#1"), (300, "W1", "b#1")]
+        )
     ]  # fmt: skip
     schedule = Schedule.from_rows(rows, {"W0": 0, "W1": 1}, 0.0, 300.0, time_scale=60)
     assert schedule.interval_s == pytest.approx(100.0 / 60)

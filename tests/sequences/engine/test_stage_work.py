@@ -2,14 +2,18 @@
 served line as in a dry run: a wafer run again in the same session after `clear-tool`, and a
 wafer whose stage a terminate cut off, replayed on resume, leave the tools they pass again at
 their demonstrated rate (`packline tools`: performance and OEE read 0 % after them, trial run
-...-86c3)."""
+...-86c3), and the bottleneck's pace the ETA scales a lot by as it is."""
 
 from __future__ import annotations
+
+import asyncio
 
 from packline.clock import ScaledClock
 from packline.records import RunRecords
 from packline.records.tooltime import tool_time
 from packline.sequences.engine import open_resume
+from packline.sequences.engine.recorded_station import recorded_tools
+from packline.sequences.engine.schedule import _bottleneck_pace
 from packline.sequences.engine.stage import NO_WORK, PART_WORK, stage_work
 from packline.sim_instruments.line import SimulatedLine
 
@@ -32,21 +36,36 @@ def performance(store, run_id: str) -> dict[str, tuple[float, int]]:
     }
 
 
-async def test_a_wafer_run_again_after_a_clear_passes_its_done_stages_at_no_use(store, tmp_path):
-    """bump-seal-clean, a lot of 6: the chamber alarms under the first batch, the wafers after
-    it (W05 and W06) are held for want of it, and run again once it is cleared, passing the
-    bonder and laminator stages they completed with every step skipped, in the same session."""
+async def run_again_after_a_clear(store, tmp_path, paused_s: float = 0.0) -> tuple:
+    """bump-seal-clean, a lot of 6, on a served line 1000 times faster than life: the chamber
+    alarms under the first batch, the wafers after it (W05 and W06) are held for want of it,
+    and run again once it is cleared, passing the bonder and laminator stages they completed
+    with every step skipped, in the same session; the operator pauses the run for `paused_s`
+    of wall time as W05 enters its bonder stage again (0: not at all). The run's id and its
+    events."""
     async with SimulatedLine(ScaledClock(1000), kinds=KINDS) as line:
         chamber = line.tools["plasma_cleaner"]
+        bonded: list[str] = []
 
         def operator(engine, event) -> None:
             if event.kind == "held" and event.wafer.endswith("W06") and event.data:
                 chamber.clear_fault("rf_mismatch")
                 order(engine, "clear-tool", tool="plasma_cleaner")
+            entered = event.kind == "step-started" and event.data.get("kind") == "stage"
+            if entered and event.tool == "wire_bonder" and event.wafer.endswith("W05"):
+                bonded.append(event.wafer)
+                if len(bonded) == 2 and paused_s:
+                    engine.request("pause", "a look at the bonder", "ana")
+                    loop = asyncio.get_running_loop()
+                    loop.call_later(paused_s, engine.request, "resume", "looked", "ana")
 
-        run_id, events = await alarmed_station_run(
-            store, tmp_path, line, operator, method="bump-seal-clean"
-        )
+        return await alarmed_station_run(store, tmp_path, line, operator, method="bump-seal-clean")
+
+
+async def test_a_wafer_run_again_after_a_clear_passes_its_done_stages_at_no_use(store, tmp_path):
+    """W05's and W06's passes again through the bonder and laminator stages they completed
+    are no uses: each tool has its 6, at its demonstrated rate."""
+    run_id, events = await run_again_after_a_clear(store, tmp_path)
     steps = store.table("steps", run_id)
     work = stage_work(steps)
     idle = [s for s in steps if work.get(s["id"]) == NO_WORK]
@@ -87,3 +106,29 @@ async def test_a_stage_cut_off_and_replayed_on_resume_keeps_its_tools_rate(store
     perf, uses = performance(store, run_id)["wire_bonder"]
     assert perf > 0.9
     assert uses == 3  # W01's, W02's cut off, and its replay
+
+
+async def test_the_eta_s_bottleneck_pace_counts_only_the_passes_that_did_work(store, tmp_path):
+    """The pace a lot is scaled by (`schedule._bottleneck_pace`) is its bottleneck's time held
+    per wafer: W05's pass through the bonder stage it had completed, lengthened by an
+    operator's pause of 10 s, held the bonder for nothing of its own. Counted, it made the
+    bonder (1 s a wafer) the bottleneck, ahead of the saw (2 s); the pace is what the passes
+    that did work give, as if that pass had not been recorded."""
+    run_id, _ = await run_again_after_a_clear(store, tmp_path, paused_s=10.0)
+    steps = store.table("steps", run_id)
+    work = stage_work(steps)
+    idle = [s for s in steps if work.get(s["id"]) == NO_WORK]
+    (paused,) = [s for s in idle if s["wafer_id"].endswith("W05") and s["tool"] == "wire_bonder"]
+    positions = {w["wafer_id"]: w["position"] for w in store.wafers(run_id)}
+    tools = recorded_tools(store.run(run_id))
+    capacities = {name: int(tool.get("capacity", 1)) for name, tool in tools.items()}
+    worked = [s for s in steps if s not in idle]
+    pace_s, group = _bottleneck_pace(steps, positions, capacities)
+    assert (pace_s, group) == _bottleneck_pace(worked, positions, capacities)
+    bonded_s = sum(
+        s["stopped_t"] - s["started_t"]
+        for s in worked
+        if s["tool"] == "wire_bonder" and s["kind"] == "stage"
+    )
+    # the pass counted, the bonder would have been the bottleneck: the test shows the rule
+    assert (bonded_s + paused["stopped_t"] - paused["started_t"]) / 6 > pace_s
