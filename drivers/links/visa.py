@@ -230,6 +230,15 @@ class VisaLink(TextLink):
             if _peer_closed(resource):
                 raise ConnectionResetError("the tool closed the connection") from error
             raise TimeoutError(str(error)) from error
+        except TimeoutError as error:
+            if error.errno is None:
+                raise
+            # The OS's ETIMEDOUT, which Python names TimeoutError and pyvisa-py passes on from
+            # the socket: TCP gave the connection up (keepalive's probes went unanswered), not
+            # the link's own timeout running out.
+            raise ConnectionAbortedError(
+                error.errno, f"the tool stopped answering TCP ({error.strerror})"
+            ) from error
 
     def _read_reply(
         self,
