@@ -180,8 +180,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self.require_state("connect", ToolState.OFFLINE)
         await self.link.connect()
         try:
-            self.identity = await self.request_identity()
-            self._check_identity(self.identity)
+            self.identity = await self._checked_identity()
             await self._read_setup()
             await self._state.go_online()
             await self.refresh_alarms()
@@ -214,6 +213,13 @@ class Equipment(ProcessWaits, Recovery, ABC):
     @abstractmethod
     async def request_identity(self) -> Identity:
         """Ask the tool who it is."""
+
+    async def _checked_identity(self) -> Identity:
+        """The tool's identity (`request_identity`), refused when the tool says it is another
+        kind than this driver drives (`_check_identity`)."""
+        identity = await self.request_identity()
+        self._check_identity(identity)
+        return identity
 
     async def _read_setup(self) -> None:
         """Read what the driver must know of a tool before it drives it (the laser's source);

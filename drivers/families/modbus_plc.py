@@ -125,6 +125,11 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
             raise self._protocol_error("read identity", f"serial number: {error}") from None
         return replace(identity, serial_number=serial_number)
 
+    async def _checked_identity(self) -> Identity:
+        """`request_identity`, which refuses another kind of tool itself, by its FC43 objects,
+        before it reads the serial number."""
+        return await self.request_identity()
+
     # ----------------------------------------------------------------- status
 
     @cached_property

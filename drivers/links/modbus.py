@@ -51,6 +51,7 @@ from .base import (
     socket_url_endpoint,
     wire_log,
 )
+from .keepalive import keep_alive
 from .modbus_pdu import ModbusDecoder
 from .modbus_protocol import (
     EXCEPTION_NAMES,
@@ -206,10 +207,13 @@ class ModbusLink(Link):
         self._watch_replies(self._client.ctx)
         if not await self._client.connect():
             raise ConnectionRefusedError(f"pymodbus could not connect to {self._host}")
-        if port := getattr(self._client.ctx.transport, "sync_serial", None):
+        transport = self._client.ctx.transport
+        if port := getattr(transport, "sync_serial", None):
             # A tty keeps what arrived while nobody listened: it answers no question of this
             # connection (a late reply still on its way is `Link._drop_late_reply`'s).
             port.reset_input_buffer()
+        else:
+            keep_alive(transport)  # TCP: a dead peer noticed while the link is idle
 
     def _meet_in_memory(self, host: str, port: int) -> None:
         """Connect the TCP client in memory when the clock's wires serve `host:port` (a

@@ -28,6 +28,7 @@ import serial_asyncio_fast
 from packline.tasks import step_now
 
 from .base import check_line_settings, reaches_a_tty, read_waiting, socket_url_endpoint
+from .keepalive import keep_alive
 from .text import TextLink
 
 log = logging.getLogger(__name__)
@@ -167,10 +168,13 @@ class SerialLink(TextLink):
                 asyncio.get_running_loop(), lambda: port, self.address, **self.serial_options
             )
         port.transport, self._port = transport, port
-        if isinstance(transport, serial_asyncio_fast.SerialTransport) and transport.serial:
-            # A tty keeps what arrived while nobody listened: it answers no question of this
-            # connection (a late reply still on its way is `Link._drop_late_reply`'s).
-            transport.serial.reset_input_buffer()
+        if isinstance(transport, serial_asyncio_fast.SerialTransport):
+            if transport.serial:
+                # A tty keeps what arrived while nobody listened: it answers no question of
+                # this connection (a late reply still on its way is `Link._drop_late_reply`'s).
+                transport.serial.reset_input_buffer()
+        else:
+            keep_alive(transport)  # `socket://`: a dead peer noticed while the link is idle
 
     async def _next_arrival(self) -> bytes | None:
         assert self._port is not None

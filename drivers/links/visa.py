@@ -49,6 +49,7 @@ from pyvisa.resources import MessageBasedResource
 
 from ..errors import ProtocolError
 from .base import check_line_settings, read_waiting
+from .keepalive import keep_alive
 from .text import TextLink
 
 T = TypeVar("T")
@@ -200,6 +201,9 @@ class VisaLink(TextLink):
             # A command is one small segment followed by a wait for its answer: Nagle's
             # algorithm would hold each one back for tens of milliseconds.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # A dead peer noticed while the link is idle (pyvisa-py's own keepalive attribute
+            # waits minutes before its first probe).
+            keep_alive(sock)
             # Read up to the termination even when the reply arrives in several segments.
             resource.set_visa_attribute(constants.ResourceAttribute.suppress_end_enabled, True)
         return resource
@@ -226,6 +230,15 @@ class VisaLink(TextLink):
             if _peer_closed(resource):
                 raise ConnectionResetError("the tool closed the connection") from error
             raise TimeoutError(str(error)) from error
+        except TimeoutError as error:
+            if error.errno is None:
+                raise
+            # The OS's ETIMEDOUT, which Python names TimeoutError and pyvisa-py passes on from
+            # the socket: TCP gave the connection up (keepalive's probes went unanswered), not
+            # the link's own timeout running out.
+            raise ConnectionAbortedError(
+                error.errno, f"the tool stopped answering TCP ({error.strerror})"
+            ) from error
 
     def _read_reply(
         self,

@@ -22,6 +22,7 @@ import asyncio
 
 from ..errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolError, ToolTimeout
 from ..links.base import read_waiting
+from ..links.keepalive import keep_alive
 from .frames import DESELECT_STATUS, SELECT_STATUS, SType
 from .messages import SecsMessage
 from .session import ConnectMode, HsmsSession, LinkState, MessageHandler, TcpConnection
@@ -213,7 +214,9 @@ class HsmsLink(HsmsSession):
             self._last_connect_at = loop.time()
             try:
                 async with asyncio.timeout(self.connect_timeout_s):
-                    await loop.create_connection(lambda: TcpConnection(self), self.host, self.port)
+                    transport, _ = await loop.create_connection(
+                        lambda: TcpConnection(self), self.host, self.port
+                    )
             except TimeoutError:
                 raise ToolConnectionError(
                     self.tool,
@@ -225,6 +228,9 @@ class HsmsLink(HsmsSession):
                 raise ToolConnectionError(
                     self.tool, self.address, action, f"cannot connect ({error})"
                 ) from error
+            # A dead peer noticed while the session is idle, as on every link to a tool: the
+            # periodic linktest that would notice it is off unless a station sets `linktest_s`.
+            keep_alive(transport)
         # A select.rsp of status 0 or 1 selects the session as it arrives (session.py).
         status = await self._control_transaction(SType.SELECT_REQ, action)
         if status not in (0, 1):

@@ -16,6 +16,7 @@ from packline.clock import VirtualClock
 from packline.drivers.ball_mounter import ModbusBallMounter
 from packline.drivers.deposition import ModbusDepositionTool
 from packline.drivers.electroplater import ModbusScpiElectroplater
+from packline.drivers.equipment.vocabulary import Identity
 from packline.drivers.errors import WrongTool
 from packline.drivers.families.modbus_plc import ModbusPlcDriver
 from packline.drivers.families.plc_map import PlcStatus, decoded
@@ -102,5 +103,35 @@ async def test_another_plc_kind_at_the_address_is_refused_as_another_kind(
             str(refused.value),
         ), str(refused.value)
         assert not link.connected
+    finally:
+        await sim.stop()
+
+
+async def test_a_plc_is_judged_once_per_connect_by_its_fc43_objects(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """A PLC of the driver's own kind is judged once a connect, by what its FC43 objects say
+    (no serial number read yet), and then read whole."""
+    sim = TOOL_KINDS["plasma_cleaner"].load_simulator()(
+        "plasma_cleaner", TwinStore(), VirtualClock()
+    )
+    address = await sim.start()
+    tool = ModbusPlasmaCleaner(
+        open_link(address, tool="tool", timeout_s=1.0, clock=sim.clock), name="tool"
+    )
+    judged: list[str] = []
+    check = tool._check_identity
+
+    def judge(identity: Identity) -> None:
+        judged.append(identity.serial_number)
+        check(identity)
+
+    monkeypatch.setattr(tool, "_check_identity", judge)
+    try:
+        async with asyncio.timeout(5):
+            await tool.connect()
+        assert judged == [""]
+        assert tool.identity.serial_number
+        await tool.close()
     finally:
         await sim.stop()

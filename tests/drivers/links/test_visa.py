@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import time
 
 import pytest
@@ -84,3 +86,23 @@ async def test_the_visa_timeout_counts_from_the_exchange_not_from_a_late_worker(
             with pytest.raises(ToolTimeout) as timeout:
                 await link.query("*IDN?")
     assert "VI_ERROR_TMO" in str(timeout.value.__context__)
+
+
+async def test_a_connection_tcp_gave_up_is_connection_lost_not_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """A socket whose keepalive probes went unanswered fails its read with ETIMEDOUT, which
+    Python raises as a TimeoutError: the connection is lost, the link's timeout never ran."""
+
+    def connection_timed_out(count: int) -> tuple[bytes, int]:
+        raise OSError(errno.ETIMEDOUT, os.strerror(errno.ETIMEDOUT))
+
+    async with TextToolServer(silent) as server:
+        link = VisaLink(server.address, tool="meter", reconnect=ReconnectPolicy(attempts=0))
+        async with link:
+            assert link._resource is not None
+            session = link._resource.visalib.sessions[link._resource.session]  # type: ignore[attr-defined]
+            monkeypatch.setattr(session, "read", connection_timed_out)
+            with pytest.raises(ConnectionLost, match=r"the tool stopped answering TCP"):
+                await link.query("*IDN?")
+            assert not link.connected
