@@ -110,6 +110,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             recipe_path=args.recipe,
         )
     )
+    roles = method.tools_for(prepared.recipe)
     result = {
         "ok": True,
         "method": method.name,
@@ -117,20 +118,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "recipe_hash": prepared.recipe.recipe_hash(),
         "recipe": prepared.recipe.model_dump(mode="json"),
         "station": prepared.station.name if prepared.station else None,
+        "tools": list(roles),
         "tool_setpoints_checked": len(prepared.recipe.tool_setpoints()),
     }
     if args.json:
         print_json(result)
     else:
         where = (
-            f"station {result['station']} has every tool the method needs; "
+            f"station {result['station']} has a tool of each; "
             f"{result['tool_setpoints_checked']} tool setpoint(s) within its tools' limits"
             if result["station"]
             else f"{result['tool_setpoints_checked']} tool setpoint(s) within the drivers' limits"
         )
         print(
             f"{method.name}: {prepared.recipe_source} is valid "
-            f"(sha256 {result['recipe_hash']}); {where}"
+            f"(sha256 {result['recipe_hash']}); it drives {', '.join(roles)}; "
+            f"{where}"
         )
     return EXIT_OK
 

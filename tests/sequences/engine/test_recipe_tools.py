@@ -5,11 +5,13 @@ claim map (`test_claim_map_steps_are_recorded_with_their_claims_on_the_sim`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
+from packline.cli import main
 from packline.clock import WallClock
 from packline.line_lock import Holder, LineBusy, hold_tools
 from packline.sequences.engine import BadInput, RunRequest, get_method, open_run, prepare
@@ -89,3 +91,17 @@ async def test_a_run_holds_only_the_tools_its_recipe_drives(store, tmp_path, too
             hold_tools({plasma: "plasma_cleaner"}, other),
         ):
             pass
+
+
+def test_validate_says_which_tool_roles_the_recipe_drives(tmp_path, tools, capsys):
+    """What a station for the recipe must have: `validate` names it, and with a station says
+    the station has each."""
+    assert main(["validate", "bump-seal-clean", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tools"] == list(PLASMA_RECIPE_ROLES)
+    station = _station(tmp_path, tools, PLASMA_RECIPE_ROLES)
+    assert main(["validate", "bump-seal-clean", "--station", str(station)]) == 0
+    said = capsys.readouterr().out
+    assert (
+        "; it drives wire_bonder, laminator, plasma_cleaner, dicing_saw; station line-7 has a"
+        in (said.replace("\n", " "))
+    )
