@@ -6,7 +6,8 @@ given a VISA resource:
 
 - `visa` (`VisaLink`): VISA resource names, `TCPIP0::host::port::SOCKET`, `ASRL...::INSTR`,
   `GPIB...`, `USB...`, `VXI...`.
-- `serial` (`SerialLink`): `/dev/...` paths, `socket://host:port`, `rfc2217://host:port`.
+- `serial` (`SerialLink`): `/dev/...` paths, `socket://host:port` (not `rfc2217://`:
+  `ports.refuse_rfc2217`).
 - `modbus` (`ModbusLink`): `modbus+tcp://host:port`, `modbus+rtu:<serial port or URL>`.
 - `hsms` (`SecsLink`, a GEM tool's HSMS-SS session): `hsms://host:port`.
 """
@@ -25,7 +26,7 @@ from ..secs.link import SecsLink, parse_hsms_address
 from .base import Link
 from .modbus import ModbusLink
 from .modbus_protocol import parse_modbus_address
-from .ports import SERIAL_URL, tcp_port
+from .ports import SERIAL_URL, refuse_rfc2217, tcp_port
 from .serial import SerialLink
 from .visa import VisaLink
 
@@ -57,7 +58,7 @@ LINK_KINDS: dict[LinkKindName, LinkKind] = {
     "serial": LinkKind(
         "serial",
         SerialLink,
-        ("/dev/<port>", "socket://<host>:<port>", "rfc2217://<host>:<port>"),
+        ("/dev/<port>", "socket://<host>:<port>"),
         ("/dev/ttyUSB0", "socket://127.0.0.1:4001"),
     ),
     "modbus": LinkKind(
@@ -91,6 +92,7 @@ def link_kind(address: str) -> LinkKindName:
     if address.startswith("hsms://"):
         parse_hsms_address(address)  # raises with the HSMS form spelled out
         return "hsms"
+    refuse_rfc2217(address, address)
     if (url := SERIAL_URL.match(address)) is not None:
         tcp_port(address, url["port"])
         return "serial"

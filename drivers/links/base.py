@@ -87,8 +87,8 @@ def read_waiting(
 
 def reaches_a_tty(port: str) -> bool:
     """Whether pyserial's `port` (a device path or a URL) opens a tty, as opposed to a TCP
-    connection to a serial device server (`socket://`, `rfc2217://`)."""
-    return not port.startswith(("socket://", "rfc2217://"))
+    connection to a serial device server's raw TCP port (`socket://`)."""
+    return not port.startswith("socket://")
 
 
 def socket_url_endpoint(port: str) -> tuple[str, int] | None:

@@ -4,7 +4,8 @@ bits a request carries, and the addresses a station file gives a Modbus device.
 
 Addresses: `modbus+tcp://HOST:PORT` (Modbus TCP) and `modbus+rtu:PORT` where PORT is anything
 pyserial opens: a device path (`/dev/ttyUSB0`, a pty `/dev/pts/5`) or a URL
-(`socket://10.0.3.40:4001` for a serial device server, `rfc2217://...`). The unit id
+(`socket://10.0.3.40:4001` for a serial device server's raw TCP port; not `rfc2217://`,
+`ports.refuse_rfc2217`). The unit id
 (`device_id`) is a whole number 0-255.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .ports import SERIAL_URL, tcp_port
+from .ports import SERIAL_URL, refuse_rfc2217, tcp_port
 
 #: Modbus exception codes by their names in the Modbus Application Protocol specification.
 EXCEPTION_NAMES: dict[int, str] = {
@@ -64,6 +65,7 @@ def parse_modbus_address(address: str) -> tuple[str, str, int]:
             return "tcp", parts.hostname, tcp_port(address, port)
     elif address.startswith("modbus+rtu:") and len(address) > len("modbus+rtu:"):
         line = address.removeprefix("modbus+rtu:")
+        refuse_rfc2217(address, line)
         if (url := SERIAL_URL.match(line)) is not None:
             tcp_port(address, url["port"])
         return "rtu", line, 0
