@@ -78,12 +78,18 @@ def _loaded_last(names: list[str]) -> bool:
 def left_report(store: RunStore, run_id: str) -> dict[str, Any] | None:
     """What stopped run `run_id` left on its tools, as its summary and `show` give it in JSON
     (None when nothing is left): `tools`, tool name -> the wafer ids left in it
-    (`left_on_tools`), and `resume`, the command that takes them off as the text names it
-    (`resume_command`: its resume, whose recovery unloads the run's own wafers)."""
+    (`left_on_tools`), `resume`, the command that takes them off as the text names it
+    (`resume_command`: its resume, whose recovery unloads the run's own wafers), and `dry_run`:
+    the tools were the in-process simulated line's, which ended with the run (nobody unloads
+    them by hand, no other run finds them)."""
     left = left_on_tools(store, run_id)
     if not left:
         return None
-    return {"tools": left, "resume": resume_command(store, run_id, db_option=db_option(store.path))}
+    return {
+        "tools": left,
+        "resume": resume_command(store, run_id, db_option=db_option(store.path)),
+        "dry_run": bool(store.run(run_id)["simulated"]),
+    }
 
 
 def left_text(left: Mapping[str, Any] | None) -> str:
@@ -93,6 +99,11 @@ def left_text(left: Mapping[str, Any] | None) -> str:
     if left is None:
         return ""
     where = "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in left["tools"].items())
+    if left["dry_run"]:
+        return (
+            f"left on the simulated tools when the run stopped: {where}; {left['resume']} "
+            "takes them off (its recovery unloads them from the simulated line it starts)"
+        )
     return (
         f"left on the tools when the run stopped: {where}; "
         f"{left['resume']} takes them off (its recovery unloads "

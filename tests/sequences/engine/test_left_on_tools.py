@@ -51,6 +51,7 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
         assert left == {
             "tools": {"plasma_cleaner": wafers},
             "resume": f"`packline resume {first}{db_option(store.path)}`",
+            "dry_run": False,
         }
         text = left_text(left)
         assert text.startswith(
