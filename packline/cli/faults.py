@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,15 +37,19 @@ class Fault:
 
 
 def read_faults(
-    texts: list[str], method: Method, recipe_outline: Callable[[], RecipeOutline | NoOutline]
+    texts: list[str],
+    method: Method,
+    roles: tuple[str, ...],
+    recipe_outline: Callable[[], RecipeOutline | NoOutline],
 ) -> list[Fault]:
-    """The `--fault` options, each checked against the simulated tools of `method`'s dry run,
-    then against the tools and steps a dry run of its recipe uses and starts (`recipe_outline`,
-    asked once, once every option's tool and fault exist or an option names a step; `NoOutline`,
-    or its tools None: not known, so not checked, which a warning on stderr says of each fault,
-    and why (`_say_unchecked`), and a step that never starts is said not injected at the run's
-    end); BadInput naming every option that is wrong, a line each, as it can be given again
-    (quoted for the shell), and what it may be."""
+    """The `--fault` options, each checked against the simulated tools of `method`'s dry run
+    of a recipe that drives `roles` (`Method.tools_for`: its line serves those alone), then
+    against the tools and steps a dry run of its recipe uses and starts (`recipe_outline`,
+    asked once, once every option's tool and fault exist or an option names a step;
+    `NoOutline`, or its tools None: not known, so not checked, which a warning on stderr says
+    of each fault, and why (`_say_unchecked`), and a step that never starts is said not
+    injected at the run's end); BadInput naming every option that is wrong, a line each, as
+    it can be given again (quoted for the shell), and what it may be."""
     simulators = {
         kind.role: kind.load_simulator()
         for kind in TOOL_KINDS.values()
@@ -68,6 +72,8 @@ def read_faults(
                 f"{option}: the dry run of {method.name} has no tool {tool!r}; its tools: "
                 f"{', '.join(simulators)}{did_you_mean(tool, simulators)}"
             )
+        elif tool not in roles:  # not served on the recipe's line: known without its plan
+            problems.append(_never_used(option, method, tool, roles))
         elif fault not in (known := simulators[tool].faults):
             problems.append(
                 f"{option}: the simulated {tool} has no fault {fault!r}; its faults: "
@@ -92,14 +98,22 @@ def read_faults(
             if step not in outline.steps
         ]
         problems += [
-            f"--fault {shlex.quote(each.text)}: a dry run of {method.name} on this recipe never "
-            f"uses tool {each.tool!r}; the tools it uses: {', '.join(outline.tools)}"
+            _never_used(f"--fault {shlex.quote(each.text)}", method, each.tool, outline.tools)
             for each in faults
             if outline.tools is not None and each.tool not in outline.tools
         ]
     if problems:
         raise BadInput("\n".join(problems))
     return faults
+
+
+def _never_used(option: str, method: Method, tool: str, used: Sequence[str]) -> str:
+    """The refusal of `option`, a fault on `tool`, which a dry run of the recipe never uses
+    (`used`: the tools it does)."""
+    return (
+        f"{option}: a dry run of {method.name} on this recipe never uses tool {tool!r}; the "
+        f"tools it uses: {', '.join(used)}"
+    )
 
 
 def _say_unchecked(faults: list[Fault], outline: RecipeOutline | NoOutline) -> None:

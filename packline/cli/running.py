@@ -33,7 +33,7 @@ from packline.sequences.engine import (
     prepare,
 )
 from packline.sequences.engine.control import Order
-from packline.sequences.engine.launch import what_held_wafers_need
+from packline.sequences.engine.launch import recorded_recipe, what_held_wafers_need
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults
@@ -63,7 +63,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     prepared = prepare(request)
     recipe_hash = prepared.recipe.recipe_hash()
     injector = _injector(
-        args, prepared.method, prepared.recipe_text, recipe_hash, simulated=args.sim
+        args,
+        prepared.method,
+        lambda: prepared.method.tools_for(prepared.recipe),
+        prepared.recipe_text,
+        recipe_hash,
+        simulated=args.sim,
     )
     _refuse_unanswerable(
         args, prepared.method, prepared.recipe_text, recipe_hash, simulated=args.sim
@@ -163,6 +168,7 @@ def _refuse_unanswerable(
 def _injector(
     args: argparse.Namespace,
     method: Method,
+    roles: Callable[[], tuple[str, ...]],
     recipe_text: str,
     recipe_hash: str,
     *,
@@ -170,14 +176,14 @@ def _injector(
 ) -> FaultInjector | None:
     """The `--fault` options' injector (None without any), refused unless the run is a dry
     run, or when a fault names a tool, fault or step the dry run of `method` on this recipe
-    does not have or never uses (its tools and steps read from a run of the recipe, or a plan
-    of it made now)."""
+    does not have (its line serves the tools of the `roles` the recipe drives) or never uses
+    (its tools and steps read from a run of the recipe, or a plan of it made now)."""
     if not args.faults:
         return None
     if not simulated:
         raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
     outline = partial(_recipe_outline, args, method, recipe_text, recipe_hash, "--fault")
-    return FaultInjector(read_faults(args.faults, method, outline))
+    return FaultInjector(read_faults(args.faults, method, roles(), outline))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -214,7 +220,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
             )
         method = get_method(run["method"])
         injector = _injector(
-            args, method, run["recipe_text"], run["recipe_hash"], simulated=run["simulated"]
+            args,
+            method,
+            lambda: method.tools_for(recorded_recipe(store, method, run)),
+            run["recipe_text"],
+            run["recipe_hash"],
+            simulated=run["simulated"],
         )
         unanswerable = partial(
             _refuse_unanswerable,

@@ -164,7 +164,7 @@ def test_a_fault_on_a_tool_the_recipe_never_uses_is_refused_before_anything_runs
     run's whole way unmet: the oven of bump-seal-clean, the plasma chamber of its laser
     recipe, which cleans the tips with the laser instead."""
     run = ["run", "bump-seal-clean", "--sim", "--fault", "oven:n2_supply"]
-    assert refused_before_anything_runs(run, db, capsys) == PLANNING + (
+    assert refused_before_anything_runs(run, db, capsys) == (  # known without a plan: 0093
         "packline: error: --fault oven:n2_supply: a dry run of bump-seal-clean on this recipe "
         "never uses tool 'oven'; the tools it uses: wire_bonder, laminator, plasma_cleaner, "
         "dicing_saw\n"
@@ -182,7 +182,8 @@ def test_a_fault_is_not_refused_for_a_tool_the_recipe_s_records_do_not_name(caps
     and a warning says so."""
     method = get_method("bump-seal-clean")
     steps = ["use wire_bonder", "form bumps"]
-    (fault,) = read_faults(["oven:n2_supply"], method, lambda: RecipeOutline(steps, None))
+    roles = method.tools
+    (fault,) = read_faults(["oven:n2_supply"], method, roles, lambda: RecipeOutline(steps, None))
     assert (fault.tool, fault.fault, fault.step) == ("oven", "n2_supply", None)
     assert capsys.readouterr().err == (
         "packline: warning: --fault oven:n2_supply: tool 'oven' not checked against the recipe: "
@@ -190,7 +191,24 @@ def test_a_fault_is_not_refused_for_a_tool_the_recipe_s_records_do_not_name(caps
         "a tool no step of it uses is never met\n"
     )
     with pytest.raises(BadInput, match="starts no step 'cure'; its steps: use wire_bonder,"):
-        read_faults(["oven:n2_supply@cure"], method, lambda: RecipeOutline(steps, None))
+        read_faults(["oven:n2_supply@cure"], method, roles, lambda: RecipeOutline(steps, None))
+
+
+def test_a_fault_on_a_tool_the_recipe_does_not_drive_is_refused_without_a_plan():
+    """Its dry run serves only the tools the recipe drives (decision 0093): a plasma clean's
+    line has no laser, told at once, before any plan of the recipe is asked for."""
+    method = get_method("bump-seal-clean")
+    recipe, _ = method.load_default_recipe()
+
+    def no_plan() -> RecipeOutline:
+        raise AssertionError("the recipe was planned")
+
+    with pytest.raises(BadInput) as refused:
+        read_faults(["laser:power_drift"], method, method.tools_for(recipe), no_plan)
+    assert str(refused.value) == (
+        "--fault laser:power_drift: a dry run of bump-seal-clean on this recipe never uses tool "
+        "'laser'; the tools it uses: wire_bonder, laminator, plasma_cleaner, dicing_saw"
+    )
 
 
 def test_a_fault_the_recipe_s_plan_cannot_check_is_run_with_a_warning_naming_what_is_not(
