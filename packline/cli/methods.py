@@ -163,7 +163,10 @@ def print_method(console: Console, method: dict[str, Any]) -> None:
     """One method: its reference recipes, every field of its recipe (path, what it takes,
     range, default, doc), then each claim it carries out and where."""
     console.print(f"[bold]{method['name']}[/bold]: {method['title']}")
-    console.print(f"tools: {', '.join(method['tools'])}")
+    console.print(
+        f"tools: {', '.join(method['tools'])} (those a recipe drives: `packline validate "
+        f"{method['name']} --recipe NAME`)"
+    )
     console.print(
         f"reference recipes (run one with --recipe NAME): {', '.join(method['reference_recipes'])}"
     )
