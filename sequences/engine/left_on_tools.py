@@ -29,9 +29,10 @@ def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
     """The wafers run `run_id`, stopped, left on its tools: tool name -> wafer ids, in lot
     order. A wafer is left on a tool when its latest stage (a tool use or a batch) there was
     cut off (`CUT_OFF`) after a step of it loaded the wafer (its name begins `load`) and before
-    one unloaded it (`unload...`), and no recovery of the tool (`tool-recovered`) came in a
-    later session (a resume's recovery takes the run's own wafers off). Nothing for a run a
-    process drives or that completed."""
+    one unloaded it (`unload...`), and no recovery of the tool (`tool-recovered`) came after it
+    was cut off: a terminate's, which brings the tool to its safe, empty state in the same
+    session, or a resume's, which takes the run's own wafers off (`_recovered_since`). Nothing
+    for a run a process drives or that completed."""
     run = store.run(run_id)
     if is_alive(run) or run["status"] == "completed":
         return {}
@@ -40,13 +41,13 @@ def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
     for row in steps:
         if row["kind"] in HOLDING_KINDS and row["tool"] is not None:
             latest[(row["tool"], row["wafer_id"])] = row
-    recovered: dict[str, int] = {}  # tool -> the latest session whose recovery emptied it
+    recoveries: dict[str, list[dict[str, Any]]] = {}  # tool -> its recoveries' events
     for event in store.events(run_id):
         if event["kind"] == "tool-recovered" and event["tool"] is not None:
-            recovered[event["tool"]] = event["session"]
+            recoveries.setdefault(event["tool"], []).append(event)
     left: dict[str, list[str]] = {}
     for (tool, wafer_id), stage in latest.items():
-        if stage["status"] not in CUT_OFF or recovered.get(tool, 0) > stage["session"]:
+        if stage["status"] not in CUT_OFF or _recovered_since(stage, recoveries.get(tool, [])):
             continue
         inside = [
             step["name"]
@@ -61,6 +62,24 @@ def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
             left.setdefault(tool, []).append(wafer_id)
     order = {w["wafer_id"]: w["position"] for w in store.wafers(run_id)}
     return {tool: sorted(wafers, key=lambda w: order.get(w, 0)) for tool, wafers in left.items()}
+
+
+def _recovered_since(stage: dict[str, Any], recoveries: list[dict[str, Any]]) -> bool:
+    """Whether one of a tool's `recoveries` (its `tool-recovered` events) came after `stage`
+    was cut off there: in a later session (a resume's), or in its own session once the stage
+    was closed as interrupted (a terminate's; by the wall clock, which orders the records of a
+    dry run whose run clock stands still between them). A stage a crash left running was
+    closed by nothing of its session."""
+    closed_wall = stage["stopped_wall"] if stage["status"] == "interrupted" else None
+    return any(
+        event["session"] > stage["session"]
+        or (
+            event["session"] == stage["session"]
+            and closed_wall is not None
+            and event["wall"] >= closed_wall
+        )
+        for event in recoveries
+    )
 
 
 def _loaded_last(names: list[str]) -> bool:

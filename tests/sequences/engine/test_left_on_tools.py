@@ -83,3 +83,19 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
     assert left_on_tools(store, first) == {}
     assert left_report(store, first) is None
     assert left_text(None) == ""
+
+
+async def test_a_terminate_whose_recovery_emptied_the_chamber_left_nothing_on_it(store, tmp_path):
+    """A terminate brings each stage's tool to its safe, empty state in the same session: the
+    chamber it recovered holds nothing, and the run's summary had said its wafers were left in
+    it, as an abort's are (a trial found them nowhere)."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        chamber = line.tools["plasma_cleaner"]
+        run_id, events = await station_run(
+            store, path, "terminate", lambda e: e.kind == "step-started" and e.step == "close door"
+        )
+        assert chamber.loaded() == []
+    assert "tool-recovered" in [e.kind for e in events]
+    assert left_on_tools(store, run_id) == {}
+    assert left_report(store, run_id) is None
