@@ -79,8 +79,9 @@ class ToolEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    #: The tool's driver: a tool kind of `drivers/registry.py` (`packline methods` names the
-    #: kinds each method needs), or `gem` for a tool driven as GEM equipment on HSMS.
+    #: The tool's driver: a tool kind of `drivers/registry.py` (`packline validate METHOD
+    #: --recipe NAME` names the roles a recipe drives), or `gem` for a tool driven as GEM
+    #: equipment on HSMS.
     driver: str = Field(examples=["plasma_cleaner", "gem"])
     #: Where the tool is: one address (its form chooses the link), or for a tool of several
     #: devices one per device, by the driver's device names.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,7 +73,10 @@ def read_faults(
                 f"{', '.join(simulators)}{did_you_mean(tool, simulators)}"
             )
         elif tool not in roles:  # not served on the recipe's line: known without its plan
-            problems.append(_never_used(option, method, tool, roles))
+            problems.append(
+                f"{option}: {method.name} on this recipe drives no tool {tool!r} (its dry run "
+                f"has none); the tools it drives: {', '.join(roles)}"
+            )
         elif fault not in (known := simulators[tool].faults):
             problems.append(
                 f"{option}: the simulated {tool} has no fault {fault!r}; its faults: "
@@ -98,22 +101,14 @@ def read_faults(
             if step not in outline.steps
         ]
         problems += [
-            _never_used(f"--fault {shlex.quote(each.text)}", method, each.tool, outline.tools)
+            f"--fault {shlex.quote(each.text)}: a dry run of {method.name} on this recipe never "
+            f"uses tool {each.tool!r}; the tools it uses: {', '.join(outline.tools)}"
             for each in faults
             if outline.tools is not None and each.tool not in outline.tools
         ]
     if problems:
         raise BadInput("\n".join(problems))
     return faults
-
-
-def _never_used(option: str, method: Method, tool: str, used: Sequence[str]) -> str:
-    """The refusal of `option`, a fault on `tool`, which a dry run of the recipe never uses
-    (`used`: the tools it does)."""
-    return (
-        f"{option}: a dry run of {method.name} on this recipe never uses tool {tool!r}; the "
-        f"tools it uses: {', '.join(used)}"
-    )
 
 
 def _say_unchecked(faults: list[Fault], outline: RecipeOutline | NoOutline) -> None:

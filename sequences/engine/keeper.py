@@ -1,11 +1,11 @@
 """The run's tools from connect to close: identity, traces, recovery, service, shutdown.
 
-`ToolKeeper` connects every station tool the method needs (checking each one's identity
-against the run's records, `identity.py`, and filing its readings as traces under the step
-running on it), recovers a tool to its known safe, empty state before wafers move and after a
-stage on it fails, takes an alarmed tool out of service until an operator clears it, and
-aborts and closes every tool when the run ends. The tools it connected are its `pool`, which
-the wafers queue for (`tools.py`).
+`ToolKeeper` connects every station tool of the roles the run's recipe drives (checking each
+one's identity against the run's records, `identity.py`, and filing its readings as traces
+under the step running on it), recovers a tool to its known safe, empty state before wafers
+move and after a stage on it fails, takes an alarmed tool out of service until an operator
+clears it, and aborts and closes every tool when the run ends. The tools it connected are its
+`pool`, which the wafers queue for (`tools.py`).
 
 A recovery takes off only the workpieces the run put on the tool (its records say which:
 `own_workpieces`, each wafer with a stage on the tool and, while that stage has not completed,

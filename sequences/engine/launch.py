@@ -48,7 +48,7 @@ from .plan import FINISHED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn
 from .records import RESUMABLE, RunStore, db_option
-from .request import Prepared, check_tool_limits, tool_limits
+from .request import Prepared, check_station, check_tool_limits, tool_limits
 
 
 def lot_wafer_ids(run_id: str, lot: int, *, own_line: bool) -> list[str]:
@@ -395,6 +395,7 @@ async def open_resume(
                 check_same_tools(method.tools_for(recipe), run, station, station_path)
         except StationError as error:
             raise BadInput(str(error)) from None
+        check_station(method, recipe, station)  # a role its declaration has gained since
         if station_path is not None:
             check_tool_limits(recipe, f"run {run_id} recipe", tool_limits(method, station))
         with _driving(station, method, recipe, run_id, store):

@@ -50,7 +50,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .dispositions import SCRAPPED, Decision, disposition_command, latest_holds
+from .dispositions import (
+    SCRAPPED,
+    Decision,
+    disposition_command,
+    latest_holds,
+    pending_dispositions,
+)
 from .records import RunStore, db_option
 from .report import step_labels
 from .stage import HOLDING_KINDS
@@ -277,11 +283,14 @@ class Plan:
         )
 
 
-def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str | None:
-    """What an operator releasing held wafer `wafer_id` (its full id) of run `run_id` should
-    know first, or None: in a dry run, the step the release accepts as done (the one that
+def dry_run_release_warning(
+    store: RunStore, run_id: str, wafer_id: str, renamed_steps: Mapping[str, str]
+) -> str | None:
+    """What an operator who has released held wafer `wafer_id` (its full id) of run `run_id`
+    should know, or None: in a dry run, the step the release accepts as done (the one that
     held the wafer, failed or cut off when the run stopped, as the resume carrying it out
-    reads the records: `Plan.released_now`) never completed on the simulated wafer, which a
+    reads the records, with every disposition pending and the method's `renamed_steps`:
+    `Plan.released_now`) never completed on the simulated wafer, which a
     resume restores as its last completed step left it, so the next steps meet a wafer
     without it and its claim check fails where the step mattered. (Released all the same: a
     dry run is where a release's handling is rehearsed.) A release that accepts no step is
@@ -294,8 +303,9 @@ def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str 
     released = Plan.from_records(
         store.table("steps", run_id),
         store.wafers(run_id),
-        {wafer_id: Decision.RELEASE},
+        pending_dispositions(store, run_id),
         latest_holds(store, run_id),
+        renamed_steps,
     ).released_now
     if not any(wafer == wafer_id for wafer, _ in released):
         return None

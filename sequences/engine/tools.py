@@ -79,9 +79,8 @@ class ToolPool:
         tools = [tool for tool in self.tools.values() if tool.role == tool_or_role]
         if not tools:
             raise StepError(
-                f"no tool or role {tool_or_role!r} in this run (it drives the tools of the "
-                f"roles its method's recipe_tools names for its recipe); tools: "
-                f"{', '.join(self.tools)}"
+                f"no tool or role {tool_or_role!r} in this run; tools: {', '.join(self.tools)} "
+                "(a run connects the tools of the roles its recipe drives: `Method.tools_for`)"
             )
         return tools
 

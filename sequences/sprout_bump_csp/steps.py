@@ -207,7 +207,9 @@ def terminals_tools(terminals: TerminalsRecipe) -> set[str]:
     """The tool roles `form_terminals` drives for `terminals`: the balls' mounter and oven,
     and the solder resist's litho cell."""
     roles = set(MOUNT_BALLS_TOOLS)
-    return roles | {Lithography.role} if terminals.solder_resist is not None else roles
+    if terminals.solder_resist is not None:
+        roles.add(Lithography.role)
+    return roles
 
 
 async def form_terminals(wafer: Wafer, terminals: TerminalsRecipe) -> None:

@@ -98,7 +98,9 @@ async def relieve_stress(wafer: Wafer, layer: StressReliefRecipe) -> None:
 def interconnect_tools(recipe: InterconnectRecipe) -> set[str]:
     """The tool roles `form_interconnects` drives for `recipe`."""
     roles = {DepositionTool.role, Lithography.role, Electroplater.role, WetBench.role}
-    return roles | {PlasmaCleaner.role} if recipe.descum is not None else roles
+    if recipe.descum is not None:
+        roles.add(PlasmaCleaner.role)
+    return roles
 
 
 async def form_interconnects(wafer: Wafer, recipe: InterconnectRecipe, spec: WaferSpec) -> None:

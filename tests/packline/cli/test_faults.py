@@ -165,13 +165,13 @@ def test_a_fault_on_a_tool_the_recipe_never_uses_is_refused_before_anything_runs
     recipe, which cleans the tips with the laser instead."""
     run = ["run", "bump-seal-clean", "--sim", "--fault", "oven:n2_supply"]
     assert refused_before_anything_runs(run, db, capsys) == (  # known without a plan: 0093
-        "packline: error: --fault oven:n2_supply: a dry run of bump-seal-clean on this recipe "
-        "never uses tool 'oven'; the tools it uses: wire_bonder, laminator, plasma_cleaner, "
-        "dicing_saw\n"
+        "packline: error: --fault oven:n2_supply: bump-seal-clean on this recipe drives no tool "
+        "'oven' (its dry run has none); the tools it drives: wire_bonder, laminator, "
+        "plasma_cleaner, dicing_saw\n"
     )
     laser = ["run", "bump-seal-clean", "--sim", "--recipe", "bump-seal-clean-laser"]
     at_laser_clean = [*laser, "--fault", "plasma_cleaner:rf_mismatch@laser clean"]
-    assert "never uses tool 'plasma_cleaner'; the tools it uses: wire_bonder, laminator, " in (
+    assert "drives no tool 'plasma_cleaner' (its dry run has none); the tools it drives: " in (
         refused_before_anything_runs(at_laser_clean, db, capsys)
     )
 
@@ -206,8 +206,22 @@ def test_a_fault_on_a_tool_the_recipe_does_not_drive_is_refused_without_a_plan()
     with pytest.raises(BadInput) as refused:
         read_faults(["laser:power_drift"], method, method.tools_for(recipe), no_plan)
     assert str(refused.value) == (
-        "--fault laser:power_drift: a dry run of bump-seal-clean on this recipe never uses tool "
-        "'laser'; the tools it uses: wire_bonder, laminator, plasma_cleaner, dicing_saw"
+        "--fault laser:power_drift: bump-seal-clean on this recipe drives no tool 'laser' (its "
+        "dry run has none); the tools it drives: wire_bonder, laminator, plasma_cleaner, "
+        "dicing_saw"
+    )
+
+
+def test_a_fault_on_a_tool_the_recipe_s_plan_never_uses_is_refused_naming_those_it_does():
+    """A tool of a role the recipe drives that its plan (or its last run) never used: a
+    method that declares no `recipe_tools` drives every role of its own."""
+    method = get_method("bump-seal-clean")
+    plan = RecipeOutline(["use wire_bonder", "form bumps"], ["wire_bonder"])
+    with pytest.raises(BadInput) as refused:
+        read_faults(["oven:n2_supply"], method, method.tools, lambda: plan)
+    assert str(refused.value) == (
+        "--fault oven:n2_supply: a dry run of bump-seal-clean on this recipe never uses tool "
+        "'oven'; the tools it uses: wire_bonder"
     )
 
 
@@ -308,7 +322,7 @@ def test_resume_refuses_a_fault_on_a_tool_the_recipe_never_uses(db, capsys):
     assert main([*run, "--fault", "wire_bonder:cover_open"]) == 1
     capsys.readouterr()
     assert main(["resume", "last", "--sim", "--fault", "oven:n2_supply"]) == 2
-    assert "never uses tool 'oven'; the tools it uses: wire_bonder, laminator," in (
+    assert "drives no tool 'oven' (its dry run has none); the tools it drives: wire_bonder," in (
         capsys.readouterr().err
     )
     assert main(["show", "last", "--json"]) == 0

@@ -5,6 +5,8 @@ claim map (`test_claim_map_steps_are_recorded_with_their_claims_on_the_sim`)."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 from pathlib import Path
 
@@ -12,10 +14,20 @@ import pytest
 import yaml
 
 from packline.cli import main
-from packline.clock import WallClock
+from packline.clock import ScaledClock, WallClock
 from packline.line_lock import Holder, LineBusy, hold_tools
-from packline.sequences.engine import BadInput, RunRequest, get_method, open_run, prepare
+from packline.sequences.engine import (
+    BadInput,
+    RunRequest,
+    get_method,
+    open_resume,
+    open_run,
+    prepare,
+)
 from packline.sim_instruments.line import SimulatedLine
+
+from ..test_resume_station import confirm_yes, station_file
+from .test_left_on_tools import station_run
 
 #: The roles bump-seal-clean's reference recipe drives: stud bumps, the resin, a plasma clean
 #: and dicing; no balls, no plated solder layer, no laser, no mounting.
@@ -59,7 +71,7 @@ def test_a_declaration_naming_a_role_the_method_lacks_is_refused_as_the_methods_
         mistaken.tools_for(recipe)
 
 
-def test_a_station_with_only_the_recipes_tools_runs_it(tmp_path, tools):
+def test_a_station_with_only_the_recipes_tools_is_taken_for_it(tmp_path, tools):
     """It had been refused for want of a ball mounter, an oven, a laser, a plating cell and a
     flip-chip bonder, none of which the recipe uses."""
     station = _station(tmp_path, tools, PLASMA_RECIPE_ROLES)
@@ -105,3 +117,41 @@ def test_validate_says_which_tool_roles_the_recipe_drives(tmp_path, tools, capsy
         "; it drives wire_bonder, laminator, plasma_cleaner, dicing_saw; station line-7 has a"
         in (said.replace("\n", " "))
     )
+
+
+async def test_a_resume_refuses_a_station_without_a_role_its_recipe_drives_now(
+    store, tmp_path, monkeypatch
+):
+    """A method whose declaration gained a role since its run started (a mistake mended in a
+    new release) is resumed only on a station with a tool of it: the keeper would connect
+    nothing for the role, and a step asking for it would fail mid-process."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        run_id, _ = await station_run(
+            store, path, "terminate", lambda e: e.kind == "step-started" and e.step == "load"
+        )
+    method = get_method("plasma-clean")
+    mended = dataclasses.replace(
+        method, tools=(*method.tools, "laser"), recipe_tools=lambda _: {"plasma_cleaner", "laser"}
+    )
+    registry = importlib.import_module("packline.sequences.engine.method")
+    monkeypatch.setitem(registry._METHODS, "plasma-clean", mended)
+    with pytest.raises(BadInput, match=r"needs a tool for role\(s\) laser for this recipe"):
+        async with open_resume(store, run_id):
+            pass
+    assert store.run(run_id)["sessions"] == 1  # nothing resumed
+
+
+async def test_a_station_run_connects_only_the_tools_its_recipe_drives(store, tmp_path):
+    """On a station with a tool of every role of bump-seal-clean, its plasma recipe's run
+    connects, and records, the four it drives: the laser, ball mounter, oven, plating cell and
+    flip-chip bonder are never contacted (one of them down would not stop it)."""
+    roles = get_method("bump-seal-clean").tools
+    async with SimulatedLine(ScaledClock(1000), kinds=list(roles)) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        await line.tools["laser"].stop()  # down: nothing answers at its address
+        prepared = prepare(RunRequest("bump-seal-clean", simulated=False, station_path=path))
+        async with open_run(store, prepared, confirm=confirm_yes) as engine:
+            assert await engine.run() == "completed"
+        connected = {tool["name"] for tool in store.table("tools", engine.run_id)}
+        assert connected == set(PLASMA_RECIPE_ROLES)
