@@ -42,6 +42,7 @@ from .dispositions import (
 from .engine import Engine, RunSpec
 from .errors import BadInput, RecipeError
 from .events import Observer
+from .left_on_tools import left_on_tools
 from .liveness import DRIVEN, driver_text, is_alive, last_record
 from .method import FailurePolicy, Method, get_method
 from .plan import FINISHED, Plan
@@ -229,10 +230,13 @@ def _nothing_to_resume(
     status and its wafers' outcomes, and what can be done (release or rework a held wafer,
     clear each tool that waits for it). A run that ended (terminated, aborted, failed) with
     every wafer finished (completed, held or scrapped) has nothing left, as a completed or held
-    one; an interrupted one is resumed to close it (its claim check, its end)."""
+    one, unless it left wafers on its tools (`left_on_tools`: its recovery takes them off, as
+    its summary says); an interrupted one is resumed to close it (its claim check, its end)."""
     finished = all(w["status"] in FINISHED for w in wafers)
     if run["status"] in RESUMABLE and (run["status"] in DRIVEN or not finished):
         return None
+    if run["status"] in RESUMABLE and left_on_tools(store, run["id"]):
+        return None  # its recovery takes off the wafers it left on its tools
     outcomes = Counter(w["status"] for w in wafers)
     text = (
         f"run {run['id']} is {run['status']}: nothing to resume (its wafers: "

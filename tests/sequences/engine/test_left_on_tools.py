@@ -9,6 +9,7 @@ import pytest
 from packline.cli import main
 from packline.clock import ScaledClock
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.left_on_tools import left_on_tools, left_report, left_text
 from packline.sequences.engine.records import db_option
 from packline.sim_instruments.line import SimulatedLine
@@ -99,3 +100,32 @@ async def test_a_terminate_whose_recovery_emptied_the_chamber_left_nothing_on_it
     assert "tool-recovered" in [e.kind for e in events]
     assert left_on_tools(store, run_id) == {}
     assert left_report(store, run_id) is None
+
+
+async def test_a_resume_takes_off_what_an_abort_left_though_every_wafer_is_scrapped(store):
+    """An abort in the chamber held its batch; an operator scrapped the three wafers. The
+    summary said the resume takes them off, and the resume was refused as having nothing to
+    do: the chamber stayed loaded, and the next run on the line waited for a clear. Now the
+    resume recovers the chamber and the run ends with its wafers scrapped."""
+    engines: list = []
+
+    def abort_in_the_clean(event) -> None:
+        if event.kind == "step-started" and event.step == "plasma clean" and len(engines) == 1:
+            engines[0].request("abort", "test operator")
+            engines.append(event)
+
+    prepared = prepare(RunRequest("plasma-clean", lot=3))
+    async with open_run(store, prepared, observers=[abort_in_the_clean]) as engine:
+        engines.append(engine)
+        assert await engine.run() == "aborted"
+    run_id = engine.run_id
+    wafers = ["W01", "W02", "W03"]
+    assert left_on_tools(store, run_id) == {"plasma_cleaner": wafers}
+    for wafer in wafers:
+        record_disposition(store, run_id, wafer, Decision.SCRAP, "ana", "cleaned part way")
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
+    assert left_on_tools(store, run_id) == {}
+    assert [w["status"] for w in store.wafers(run_id)] == ["scrapped"] * 3
+    recovered = [e for e in store.events(run_id) if e["kind"] == "tool-recovered"]
+    assert [(e["session"], e["tool"]) for e in recovered] == [(2, "plasma_cleaner")]
