@@ -35,7 +35,7 @@ A dictionary::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -153,8 +153,12 @@ def dictionary_names() -> list[str]:
     )
 
 
-def parse_dictionary(data: object, source: str, name: str = "") -> GemDictionary:
-    """Validate dictionary data read from YAML, and check it against its role's needs."""
+def parse_dictionary(
+    data: object, source: str, name: str = "", *, shipped: bool = False
+) -> GemDictionary:
+    """Validate dictionary data read from YAML, and check it against its role's needs; a
+    user's (not `shipped`) also against the shipped dictionary of its kind, whose enumerated
+    values are the role's (`_unknown_role_values`)."""
     from ..registry import TOOL_KINDS  # the registry loads the GEM drivers
 
     if not isinstance(data, dict):
@@ -189,9 +193,49 @@ def parse_dictionary(data: object, source: str, name: str = "") -> GemDictionary
         for code in dictionary.alarms
         if code not in spec_alarms
     ]
+    if not shipped and dictionary.kind in dictionary_names():
+        problems += _unknown_role_values(dictionary, load_dictionary(dictionary.kind))
     if problems:
         raise DictionaryError("\n".join(f"{source}: {problem}" for problem in problems))
     return dictionary
+
+
+def _unknown_role_values(dictionary: GemDictionary, reference: GemDictionary) -> list[str]:
+    """Each role value of an enumerated entry of `dictionary` (a status variable, an
+    equipment constant, a remote command's parameter) that the role does not know: the
+    shipped dictionary of its kind (`reference`) maps no wire value to it for that entry. A
+    value misspelt there (`Argon` for the role's `Ar`) would otherwise be found only when a
+    step sends it, the wafer in the tool."""
+    found = []
+    for where, entry, known in _enumerations(dictionary, reference):
+        for wire, value in (entry.values or {}).items():
+            if value not in known:
+                found.append(
+                    f"{where}.values.{wire}: {value!r} is not a value of the role"
+                    f"{did_you_mean(value, known)}; its values: {', '.join(known)}"
+                )
+    return found
+
+
+def _enumerations(
+    dictionary: GemDictionary, reference: GemDictionary
+) -> Iterator[tuple[str, Variable | Parameter, list[str]]]:
+    """Each enumerated entry of `dictionary` that `reference` has enumerated too: where it
+    is (`section.name`), the entry, and the role values `reference` maps for it."""
+    for section in ("status_variables", "equipment_constants"):
+        theirs = getattr(reference, section)
+        for name, entry in getattr(dictionary, section).items():
+            if name in theirs and theirs[name].values is not None:
+                yield f"{section}.{name}", entry, list(theirs[name].values.values())
+    for command, entry in dictionary.remote_commands.items():
+        reference_command = reference.remote_commands.get(command)
+        if reference_command is None:
+            continue
+        for name, parameter in entry.parameters.items():
+            known = reference_command.parameters.get(name)
+            if known is not None and known.values is not None:
+                where = f"remote_commands.{command}.parameters.{name}"
+                yield where, parameter, list(known.values.values())
 
 
 def is_dictionary_file(name: str) -> bool:
@@ -223,7 +267,7 @@ def load_dictionary(name: str) -> GemDictionary:
         data = parse_yaml(resource.read_text(encoding="utf-8"), source)
     except FileProblem as problem:
         raise DictionaryError(str(problem)) from None
-    return parse_dictionary(data, source, name)
+    return parse_dictionary(data, source, name, shipped=True)
 
 
 # --------------------------------------------------------------------- the dictionary's page

@@ -209,3 +209,23 @@ def test_each_dictionary_has_its_page_and_the_pages_tables_are_its_own(name: str
     tables = dictionary_tables(load_dictionary(name))
     assert set(marked_tables(page)) == set(tables)
     assert stale_tables(page, tables) == []
+
+
+def test_a_dictionary_files_role_value_its_role_does_not_know_is_refused_at_load():
+    """A trial wrote `2: Argon` for the chamber's gas: the station loaded, `validate` and
+    `station check` passed, and the run failed only when the clean sent `Ar`, the wafer
+    pumped down in the chamber. The role's values are the shipped dictionary's of its kind."""
+    data = shipped("plasma_cleaner")
+    data["equipment_constants"]["step_gas"]["values"][2] = "Argon"
+    data["status_variables"]["chamber_state"]["values"][0] = "vnted"
+    with pytest.raises(DictionaryError) as refused:
+        parse_dictionary(data, "GEM dictionary pc-3.yaml", "pc-3")
+    assert str(refused.value).splitlines() == [
+        "GEM dictionary pc-3.yaml: status_variables.chamber_state.values.0: 'vnted' is not a "
+        "value of the role (did you mean 'vented'?); its values: "
+        + ", ".join(
+            shipped("plasma_cleaner")["status_variables"]["chamber_state"]["values"].values()
+        ),
+        "GEM dictionary pc-3.yaml: equipment_constants.step_gas.values.2: 'Argon' is not a value "
+        "of the role (did you mean 'Ar'?); its values: O2, Ar, forming-gas, CF4/O2",
+    ]
