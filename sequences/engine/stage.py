@@ -37,18 +37,29 @@ def stage_work(rows: Iterable[Mapping[Any, Any]]) -> dict[int, str]:
 
     Each step belongs to the last stage of its `stage` key that the same wafer entered before
     it in the same session (records are written in order, so by `id`): matching on the key
-    alone would let a pass that ran vouch for a later one that skipped everything."""
+    alone would let a pass that ran vouch for a later one that skipped everything. A step
+    skipped before the wafer entered its stage in the session (a release, recorded as the
+    resume carrying it out starts) belongs to the pass the wafer then makes through it: that
+    pass's handling ran around a process it did not do (a chamber pumped and vented for a
+    released clean), which is no rate of the process."""
     entered: dict[tuple[Any, Any, Any], int] = {}
+    skipped_ahead: set[tuple[Any, Any, Any]] = set()
     ran: dict[int, set[bool]] = {}
     for row in sorted(rows, key=lambda r: int(r["id"])):
         wafer = (row["session"], row["wafer_id"])
         if row["kind"] in HOLDING_KINDS:
             entered[(*wafer, row["key"])] = int(row["id"])
-            ran[int(row["id"])] = set()
+            ahead = (*wafer, row["key"]) in skipped_ahead
+            ran[int(row["id"])] = {False} if ahead else set()
+            skipped_ahead.discard((*wafer, row["key"]))
             continue
         stage = row["stage"]
-        if isinstance(stage, str) and (*wafer, stage) in entered:
+        if not isinstance(stage, str):
+            continue
+        if (*wafer, stage) in entered:
             ran[entered[(*wafer, stage)]].add(row["status"] != "skipped")
+        elif row["status"] == "skipped":
+            skipped_ahead.add((*wafer, stage))
     return {
         step_id: NO_WORK if done == {False} else PART_WORK if False in done else ALL_WORK
         for step_id, done in ran.items()
