@@ -210,10 +210,15 @@ def check_station(method: Method, recipe: Recipe, station: Station) -> None:
     clean needs no laser, decision 0093)."""
     missing = [role for role in method.tools_for(recipe) if not station.tools_for_role(role)]
     if missing:
+        drivers = "; ".join(
+            f"{role}: driver {' or '.join(k.name for k in TOOL_KINDS.values() if k.role == role)}"
+            for role in missing
+        )
         raise BadInput(
             f"station {station.name}: method {method.name} needs a tool for role(s) "
             f"{', '.join(missing)} for this recipe; the station has "
-            f"{', '.join(station.tools) or 'no tools'}"
+            f"{', '.join(station.tools) or 'no tools'} (add a tool entry of each, "
+            f"docs/station-file.md: {drivers})"
         )
 
 

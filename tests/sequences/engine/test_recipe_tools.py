@@ -85,7 +85,8 @@ def test_a_station_without_a_tool_the_recipe_drives_is_refused_naming_its_role(t
         prepare(RunRequest("bump-seal-clean", simulated=False, station_path=str(station)))
     assert str(refused.value) == (
         "station line-7: method bump-seal-clean needs a tool for role(s) dicing_saw for this "
-        "recipe; the station has laminator, laser, plasma_cleaner, wire_bonder"
+        "recipe; the station has laminator, laser, plasma_cleaner, wire_bonder (add a tool "
+        "entry of each, docs/station-file.md: dicing_saw: driver dicing_saw)"
     )
 
 
