@@ -162,8 +162,9 @@ def is_timeout_s(value: object) -> bool:
     )
 
 
-#: The parities a UART takes (pyserial's): none, even, odd, mark, space.
-PARITIES = ("N", "E", "O", "M", "S")
+#: The parities a UART takes (pyserial's letters), and what each is called.
+PARITY_NAMES = {"N": "none", "E": "even", "O": "odd", "M": "mark", "S": "space"}
+PARITIES = tuple(PARITY_NAMES)
 #: The data bits a character a UART takes.
 BYTESIZES = (5, 6, 7, 8)
 #: The stop bits a UART takes.
@@ -198,6 +199,9 @@ def check_line_settings(
             # a number is no slip of another; a parity letter in the other case is (`e`: 'E')
             letter = value if all(isinstance(choice, str) for choice in allowed) else None
             words = one_of(letter, [str(choice) for choice in allowed])
+            named = {name: key for key, name in PARITY_NAMES.items() if key in allowed}
+            if option == "parity" and isinstance(value, str) and value.lower() in named:
+                words += f" (the letter of {value.lower()} parity is {named[value.lower()]!r})"
             problems.append(f"{option} {words}, got {value!r}")
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))

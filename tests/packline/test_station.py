@@ -197,9 +197,15 @@ tools:
         ),
         pytest.param(
             "parity: even",
-            "parity must be one of N, E, O, M, S, got 'even'",
-            "parity must be one of N, E, O, got 'even'",
-            id="a word for a letter: short choices are matched by case alone",
+            "parity must be one of N, E, O, M, S (the letter of even parity is 'E'), got 'even'",
+            "parity must be one of N, E, O (the letter of even parity is 'E'), got 'even'",
+            id="a parity by its name",
+        ),
+        pytest.param(
+            "parity: space",
+            "parity must be one of N, E, O, M, S (the letter of space parity is 'S'), got 'space'",
+            "parity must be one of N, E, O, got 'space'",  # pymodbus takes no space parity
+            id="a parity by its name that one link takes",
         ),
         pytest.param(
             "bytesize: 9",
