@@ -394,16 +394,12 @@ def _open_device_link(
     """The link to one device at `address`, refused if it is not the kind the device speaks."""
     kind = LINK_KINDS[link_kind(address)]
     if not issubclass(kind.link_class, link_type):
+        taken = [other for other in LINK_KINDS.values() if issubclass(other.link_class, link_type)]
+        names = " or ".join(other.name for other in taken)
         raise TypeError(
-            f"{speaker} speaks over {link_type.__name__}, but "
-            f"{address} is a {kind.name} address ({kind.link_class.__name__}); "
-            f"{link_type.__name__} addresses look like "
-            + ", ".join(
-                form
-                for other in LINK_KINDS.values()
-                if issubclass(other.link_class, link_type)
-                for form in other.address_forms
-            )
+            f"{speaker} takes a {names} address, but {address} is a {kind.name} address; "
+            f"{names} addresses look like "
+            + ", ".join(form for other in taken for form in other.address_forms)
         )
     return open_link(address, tool=name, clock=clock, **options)
 

@@ -59,9 +59,9 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "modbus+tcp://10.0.3.17:502",
             "TCPIP0::10.0.3.17::5025::SOCKET",
-            "tools.plasma_cleaner: driver plasma_cleaner speaks over ModbusLink, but "
-            "TCPIP0::10.0.3.17::5025::SOCKET is a visa address (VisaLink); "
-            "ModbusLink addresses look like modbus+tcp://<host>:<port>",
+            "tools.plasma_cleaner: driver plasma_cleaner takes a modbus address, but "
+            "TCPIP0::10.0.3.17::5025::SOCKET is a visa address; modbus addresses look like "
+            "modbus+tcp://<host>:<port>",
         ),
         (
             "rf_power_w: [100, 600]",
@@ -488,8 +488,8 @@ def test_a_gem_tool_plays_its_dictionarys_role(tmp_path: Path):
         (
             "supply: TCPIP0::10.0.3.31::5025::SOCKET",
             "supply: modbus+tcp://10.0.3.31:502",
-            "tools.electroplater: driver electroplater's supply speaks over TextLink, but "
-            "modbus+tcp://10.0.3.31:502 is a modbus address (ModbusLink)",
+            "tools.electroplater: driver electroplater's supply takes a visa or serial address, "
+            "but modbus+tcp://10.0.3.31:502 is a modbus address",
         ),
         ("supply: TCPIP0::10.0.3.31::5025::SOCKET", "supply: 10.0.3.31", "address"),
         (

@@ -26,7 +26,9 @@ async def test_the_rig_connects_over_the_address_the_server_gives_and_closes_bot
 
 async def test_a_driver_that_cannot_speak_the_link_leaves_nothing_served():
     sim = SimPlasmaCleaner("plasma", TwinStore(), VirtualClock())
-    with pytest.raises(TypeError, match=r"speaks over TextLink, but .* is a modbus address"):
+    with pytest.raises(
+        TypeError, match=r"takes a visa or serial address, but .* is a modbus address"
+    ):
         await open_rig(sim, AsciiWireBonder)
     with pytest.raises(RuntimeError, match="not being served"):
         _ = sim.address
