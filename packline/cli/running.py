@@ -380,7 +380,14 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         default=None,
         help="who runs the lot, recorded with the run (default: the login name, $USER)",
     )
-    run.add_argument("--failure-policy", choices=["hold", "pause", "stop"], default=None)
+    run.add_argument(
+        "--failure-policy",
+        choices=["hold", "pause", "stop"],
+        default=None,
+        help="what a failed step does to the rest of the lot: hold the wafer and go on, hold it "
+        "and pause the run for an operator, or hold it and terminate the run (default: the "
+        "method's)",
+    )
     run.add_argument(
         "--gem",
         action="store_true",
