@@ -5,9 +5,12 @@ claim map (`test_claim_map_steps_are_recorded_with_their_claims_on_the_sim`)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import importlib
 import json
+import operator
 from pathlib import Path
 
 import pytest
@@ -18,12 +21,16 @@ from packline.clock import ScaledClock, WallClock
 from packline.line_lock import Holder, LineBusy, hold_tools
 from packline.sequences.engine import (
     BadInput,
+    Method,
+    RecipeError,
     RunRequest,
+    all_methods,
     get_method,
     open_resume,
     open_run,
     prepare,
 )
+from packline.sequences.engine.recipe import parse_recipe
 from packline.sim_instruments.line import SimulatedLine
 
 from ..test_resume_station import confirm_yes, station_file
@@ -156,3 +163,69 @@ async def test_a_station_run_connects_only_the_tools_its_recipe_drives(store, tm
             assert await engine.run() == "completed"
         connected = {tool["name"] for tool in store.table("tools", engine.run_id)}
         assert connected == set(PLASMA_RECIPE_ROLES)
+
+
+def _variants(method: Method) -> list[tuple[str, dict]]:
+    """Each reference recipe of `method` with one optional section left out (at its top or
+    one level in: `dicing`, `interconnects.descum`) where it still validates and its declared
+    roles are a set no variant before had: (the recipe and what was left out, its data). The
+    combinations of options no reference recipe has, where a declaration could part from its
+    script's branches."""
+    variants = []
+    references = {
+        name: yaml.safe_load(method.reference_recipe_text(name)[0])
+        for name in method.reference_recipes()
+    }
+    seen = {  # what the reference recipes' runs prove (the claim-map test)
+        frozenset(method.tools_for(parse_recipe(method.recipe_model, data, name)))
+        for name, data in references.items()
+    }
+    for name, data in references.items():
+        places = [(key,) for key in data] + [
+            (key, inner)
+            for key, value in data.items()
+            if isinstance(value, dict)
+            for inner in value
+        ]
+        for place in places:
+            variant = copy.deepcopy(data)
+            *outer, last = place
+            section = functools.reduce(operator.getitem, outer, variant)
+            if section[last] is None:
+                continue
+            section[last] = None
+            try:
+                recipe = parse_recipe(method.recipe_model, variant, name)
+            except RecipeError:
+                continue  # not optional there
+            roles = frozenset(method.tools_for(recipe))
+            if roles not in seen:
+                seen.add(roles)
+                variants.append((f"{name} without {'.'.join(place)}", variant))
+    return variants
+
+
+@pytest.mark.parametrize(
+    ("method", "data"),
+    [
+        pytest.param(method.name, data, id=what)
+        for method in all_methods()
+        if method.recipe_tools is not None
+        for what, data in _variants(method)
+    ],
+)
+async def test_a_recipe_beside_the_reference_ones_drives_the_roles_declared_for_it(
+    store, tmp_path, method, data
+):
+    """The reference recipes' runs use exactly their declared roles (the claim-map test);
+    each combination an optional section left out makes, with roles no reference recipe
+    has, is run too: its steps use exactly the roles declared for it."""
+    path = tmp_path / "variant.yaml"
+    path.write_text(yaml.safe_dump(data))
+    lot = (data.get("stack") or {}).get("levels", 1)  # panels stacked: a lot of a stack
+    prepared = prepare(RunRequest(method, recipe_path=str(path), lot=lot))
+    async with open_run(store, prepared) as engine:
+        await engine.run()
+    entries = engine.spec.station.tools
+    used = {entries[s["tool"]].role for s in store.table("steps", engine.run_id) if s["tool"]}
+    assert used == set(prepared.method.tools_for(prepared.recipe))
