@@ -130,25 +130,32 @@ class ToolKeeper:
         station file) or cannot be reached (refused, timed out, nothing at its address) does
         not stop the others being connected: a problem of one tool is raised as it is, and of
         several every one is named at once, a line each (`UnusableTools`), so the file is
-        corrected in one round."""
-        wrong: list[WrongTool] = []
-        unreachable: list[ToolError] = []
+        corrected in one round. The tools are connected at once, so that a refusal naming
+        several unreachable ones comes after one connect timeout, not one a tool; they are
+        checked and listened to in station order, whatever order they answered in."""
+        tools = []
         for role in roles:
             for name in self._station.tools_for_role(role):
                 driver = self._station.open_tool(name, self._clock)
                 tool = Tool(name, role, driver, self._station.tools[name].capacity)
                 self.pool.add(tool)
                 driver.add_state_listener(self._state_listener(tool))
-                try:
-                    await driver.connect()
-                except WrongTool as error:
-                    wrong.append(error)
-                    continue
-                except (ToolConnectionError, ToolTimeout) as error:
-                    unreachable.append(error)
-                    continue
-                self._check_identity(tool, self._station.tools[name].driver)
-                driver.add_reading_listener(self._trace_listener(tool))
+                tools.append(tool)
+        outcomes = await asyncio.gather(
+            *(tool.driver.connect() for tool in tools), return_exceptions=True
+        )
+        wrong: list[WrongTool] = []
+        unreachable: list[ToolError] = []
+        for tool, outcome in zip(tools, outcomes, strict=True):
+            if isinstance(outcome, WrongTool):
+                wrong.append(outcome)
+            elif isinstance(outcome, ToolConnectionError | ToolTimeout):
+                unreachable.append(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                self._check_identity(tool, self._station.tools[tool.name].driver)
+                tool.driver.add_reading_listener(self._trace_listener(tool))
         problems: list[ToolError] = [*wrong, *unreachable]
         if len(problems) == 1:
             raise problems[0]
@@ -166,13 +173,17 @@ class ToolKeeper:
     def record_connected(self) -> None:
         """Record what connecting found, once the session's records are open: each tool's
         identity (a new serial number as `tool-replaced`) and the states its driver reported
-        while it connected; from now on every state is recorded as it comes."""
+        while it connected, tool by tool in station order (they connect at once, and answer
+        in any order); from now on every state is recorded as it comes."""
         for row, replaced in self._identities:
             if replaced is not None:
                 self._events.emit("tool-replaced", tool=row["name"], message=replaced)
             self._store.add_rows("tools", [row])
         self._recording_states = True
-        for tool, state in self._states_before:
+        order = {name: index for index, name in enumerate(self.pool.tools)}
+        for tool, state in sorted(
+            self._states_before, key=lambda reported: order[reported[0].name]
+        ):
             self._record_state(tool, state)
         self._identities, self._states_before = [], []
 
