@@ -171,23 +171,32 @@ def resume_command(
     db_option: str = "",
 ) -> str:
     """The command that resumes run `run_id`, as a hint names it once its held wafers are
-    decided: with `--confirmed-by NAME` again when the session (`confirmed_by`), or else the
-    run's latest session (its `run-started` event's `confirmed_by`) or latest confirmation,
-    was answered in advance in that name (it is not carried over: whoever resumes answers for
-    that session); else with `--confirmed-by NAME` when a held wafer's latest hold is a
-    confirmation no operator was there to answer (`no_operator`), saying why. A resume
-    without it, from a script, holds the wafers again at their first confirmation (and is
-    refused where its steps ask one: nobody can answer): an operator who followed a bare
-    `packline resume` went round. `station_option` (` --station FILE`) and `db_option`
-    (` --db PATH`, or nothing for the default database) end the command itself."""
+    decided: the command quoted, and why it carries `--confirmed-by` where it does
+    (`resume_hint`)."""
+    command, why = resume_hint(store, run_id, confirmed_by, f"{station_option}{db_option}")
+    return f"`{command}`" if why is None else f"`{command}` ({why})"
+
+
+def resume_hint(
+    store: RunStore, run_id: str, confirmed_by: str | None = None, options: str = ""
+) -> tuple[str, str | None]:
+    """The command that resumes run `run_id` once its held wafers are decided, and why it
+    carries `--confirmed-by NAME` (None when it does not): with it again when the session
+    (`confirmed_by`), or else the run's latest session (its `run-started` event's
+    `confirmed_by`) or latest confirmation, was answered in advance in that name (it is not
+    carried over: whoever resumes answers for that session); else when a held wafer's latest
+    hold is a confirmation no operator was there to answer (`no_operator`). A resume without
+    it, from a script, holds the wafers again at their first confirmation (and is refused
+    where its steps ask one: nobody can answer): an operator who followed a bare `packline
+    resume` went round. `options` end the command (` --station FILE`, then ` --db PATH`,
+    or nothing for the default database)."""
     if confirmed_by is None:
         confirmed_by = _answered_in_advance(store, run_id)
-    options = f"{station_option}{db_option}"
     if confirmed_by is not None:
         return (
-            f"`packline resume {run_id} --confirmed-by {confirmed_by}{options}` (its "
-            "confirmations were "
-            f"answered in advance by {confirmed_by}; a resume answers its own)"
+            f"packline resume {run_id} --confirmed-by {confirmed_by}{options}",
+            f"its confirmations were answered in advance by {confirmed_by}; a resume answers "
+            "its own",
         )
     holds = latest_holds(store, run_id)
     unanswered = [
@@ -196,12 +205,11 @@ def resume_command(
         if wafer["status"] == "held" and holds.get(wafer["wafer_id"], {}).get("no_operator")
     ]
     if not unanswered:
-        return f"`packline resume {run_id}{options}`"
+        return f"packline resume {run_id}{options}", None
     return (
-        f"`packline resume {run_id} --confirmed-by NAME{options}` ({', '.join(unanswered)} "
-        "held at an "
-        "operator confirmation no operator answered: a resume without --confirmed-by, and "
-        "without a terminal, holds them there again)"
+        f"packline resume {run_id} --confirmed-by NAME{options}",
+        f"{', '.join(unanswered)} held at an operator confirmation no operator answered: a "
+        "resume without --confirmed-by, and without a terminal, holds them there again",
     )
 
 

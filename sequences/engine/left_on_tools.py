@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .dispositions import resume_command
+from .dispositions import resume_command, resume_hint
 from .liveness import is_alive
 from .plan import CUT_OFF
 from .records import RunStore, db_option
@@ -97,16 +97,18 @@ def _loaded_last(names: list[str]) -> bool:
 def left_report(store: RunStore, run_id: str) -> dict[str, Any] | None:
     """What stopped run `run_id` left on its tools, as its summary and `show` give it in JSON
     (None when nothing is left): `tools`, tool name -> the wafer ids left in it
-    (`left_on_tools`), `resume`, the command that takes them off as the text names it
-    (`resume_command`: its resume, whose recovery unloads the run's own wafers), and `dry_run`:
-    the tools were the in-process simulated line's, which ended with the run (nobody unloads
-    them by hand, no other run finds them)."""
+    (`left_on_tools`), `resume`, the command that takes them off (its resume, whose recovery
+    unloads the run's own wafers) and `resume_note`, why it carries `--confirmed-by` where
+    it does (`resume_hint`), and `dry_run`: the tools were the in-process simulated line's,
+    which ended with the run (nobody unloads them by hand, no other run finds them)."""
     left = left_on_tools(store, run_id)
     if not left:
         return None
+    command, note = resume_hint(store, run_id, options=db_option(store.path))
     return {
         "tools": left,
-        "resume": resume_command(store, run_id, db_option=db_option(store.path)),
+        "resume": command,
+        "resume_note": note,
         "dry_run": bool(store.run(run_id)["simulated"]),
     }
 
@@ -118,14 +120,16 @@ def left_text(left: Mapping[str, Any] | None) -> str:
     if left is None:
         return ""
     where = "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in left["tools"].items())
+    note = left["resume_note"]
+    resume = f"`{left['resume']}`" + ("" if note is None else f" ({note})")
     if left["dry_run"]:
         return (
-            f"left on the simulated tools when the run stopped: {where}; {left['resume']} "
-            "takes them off (its recovery unloads them from the simulated line it starts)"
+            f"left on the simulated tools when the run stopped: {where}; {resume} takes them "
+            "off (its recovery unloads them from the simulated line it starts)"
         )
     return (
         f"left on the tools when the run stopped: {where}; "
-        f"{left['resume']} takes them off (its recovery unloads "
+        f"{resume} takes them off (its recovery unloads "
         "the run's own wafers), or unload them by hand; until then another run on the line "
         "finds them there, out of service for them, and is cleared once they are off"
     )
