@@ -24,7 +24,7 @@ import json
 import os
 import socket
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -55,9 +55,22 @@ class Holder:
 class LineBusy(PacklineError):
     """A tool is driven by another controller: nothing was taken, nothing was contacted."""
 
-    def __init__(self, tool: str, address: str, holder: Holder) -> None:
+    tool: str
+    address: str
+    holder: Holder
+
+    def __init__(
+        self, tool: str, address: str, holder: Holder, also: Sequence[LineBusy] = ()
+    ) -> None:
+        """`also`: the other tools of the same request that are driven too (each named, so
+        that whoever plans two runs on one line sees every tool they share at once)."""
+        others = "".join(
+            f"; tool {busy.tool} at {busy.address} is being driven by "
+            + ("it too" if busy.holder == holder else busy.holder.what)
+            for busy in also
+        )
         super().__init__(
-            f"tool {tool} at {address} is being driven by {holder.what}; {holder.stop}"
+            f"tool {tool} at {address} is being driven by {holder.what}{others}; {holder.stop}"
         )
         self.tool, self.address, self.holder = tool, address, holder
 
@@ -94,8 +107,15 @@ def hold_tools(addresses: dict[str, str], holder: Holder) -> Iterator[None]:
     """Hold the tools at `addresses` (address -> tool name) for the block, every one or none:
     `LineBusy` when another process holds one."""
     with contextlib.ExitStack() as held:
+        busy: list[LineBusy] = []
         for address in sorted(addresses, key=_key):
-            held.enter_context(_hold(address, addresses[address], holder))
+            try:
+                held.enter_context(_hold(address, addresses[address], holder))
+            except LineBusy as taken:
+                busy.append(taken)
+        if busy:
+            first, *also = busy
+            raise LineBusy(first.tool, first.address, first.holder, also) from None
         yield
 
 

@@ -143,3 +143,28 @@ async def test_a_run_refuses_to_start_on_a_line_the_station_tests_drive(tmp_path
         release.touch()
         output, _ = await asyncio.wait_for(tests.communicate(), START_TIMEOUT_S)
     assert tests.returncode == 0, output.decode()
+
+
+def test_every_tool_a_second_holder_shares_with_the_first_is_named_at_once():
+    """A trial's second run overlapped the first on three tools and was told of the first
+    alone; whoever plans two runs on one line sees every tool they share."""
+    first = Holder("run R1 of bump-seal-clean", "stop it with `packline terminate R1`")
+    tools = {
+        "socket://10.0.3.18:5000": "wire_bonder",
+        "modbus+tcp://10.0.3.17:502": "laminator",
+        "TCPIP0::10.0.3.21::5025::SOCKET": "dicing_saw",
+    }
+    with hold_tools(tools, first):
+        wanted = {**tools, "TCPIP0::10.0.3.22::5025::SOCKET": "laser"}
+        with pytest.raises(LineBusy) as refused, hold_tools(wanted, Holder("second", "-")):
+            pass
+        message = str(refused.value)
+        assert message.startswith("tool ")
+        assert message.endswith("; stop it with `packline terminate R1`")
+        for address, tool in tools.items():
+            assert f"tool {tool} at {address} is being driven by" in message
+        assert message.count("run R1 of bump-seal-clean") == 1  # the others: "it too"
+        assert "laser" not in message
+        # every tool or none: the refused holder left the laser free
+        with hold_tools({"TCPIP0::10.0.3.22::5025::SOCKET": "laser"}, Holder("third", "-")):
+            pass
