@@ -231,3 +231,25 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     # the resume's recovery takes them off, and its summary says nothing is left
     assert main(["resume", run_id, "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["left_on_tools"] is None
+
+
+def test_a_run_that_could_not_reach_its_tool_says_its_resume_runs_the_lot(
+    db, tmp_path, capsys, unused_port
+):
+    """Nothing answered at the chamber's address: the run is recorded failed, every wafer
+    pending, and its summary had only the connection error, not what goes on from there."""
+    station = tmp_path / "line.yaml"
+    address = f"modbus+tcp://127.0.0.1:{unused_port}"
+    station.write_text(
+        f"name: l\ntools:\n  plasma_cleaner: {{driver: plasma_cleaner, address: '{address}'}}\n"
+    )
+    run = ["run", "plasma-clean", "--station", str(station), "--confirmed-by", "bo"]
+    assert main([*run, "--lot", "1"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    run_id = out.split("packline show ")[1].split()[0].rstrip(")")
+    assert (
+        "nothing ran (every wafer pending): once what stopped it is mended (a tool switched on, "
+        f"an address corrected with --station FILE), `packline resume {run_id} --confirmed-by "
+        "bo` (its confirmations were answered in advance by bo; a resume answers its own) runs "
+        "the lot"
+    ) in out
