@@ -35,6 +35,7 @@ A dictionary::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -158,7 +159,7 @@ def parse_dictionary(
 ) -> GemDictionary:
     """Validate dictionary data read from YAML, and check it against its role's needs; a
     user's (not `shipped`) also against the shipped dictionary of its kind, whose enumerated
-    values are the role's (`_unknown_role_values`)."""
+    values and units are the role's (`_unknown_role_values`, `_unconverted_units`)."""
     from ..registry import TOOL_KINDS  # the registry loads the GEM drivers
 
     if not isinstance(data, dict):
@@ -194,7 +195,9 @@ def parse_dictionary(
         if code not in spec_alarms
     ]
     if not shipped and dictionary.kind in dictionary_names():
-        problems += _unknown_role_values(dictionary, load_dictionary(dictionary.kind))
+        reference = load_dictionary(dictionary.kind)
+        problems += _unknown_role_values(dictionary, reference)
+        problems += _unconverted_units(dictionary, reference)
     if problems:
         raise DictionaryError("\n".join(f"{source}: {problem}" for problem in problems))
     return dictionary
@@ -207,7 +210,10 @@ def _unknown_role_values(dictionary: GemDictionary, reference: GemDictionary) ->
     value misspelt there (`Argon` for the role's `Ar`) would otherwise be found only when a
     step sends it, the wafer in the tool."""
     found = []
-    for where, entry, known in _enumerations(dictionary, reference):
+    for where, entry, theirs in _shared_entries(dictionary, reference):
+        if theirs.values is None:
+            continue
+        known = list(theirs.values.values())
         for wire, value in (entry.values or {}).items():
             if value not in known:
                 found.append(
@@ -217,25 +223,51 @@ def _unknown_role_values(dictionary: GemDictionary, reference: GemDictionary) ->
     return found
 
 
-def _enumerations(
+def _unconverted_units(dictionary: GemDictionary, reference: GemDictionary) -> list[str]:
+    """Each entry of `dictionary` whose `unit` is not the role's (the one the shipped
+    dictionary of its kind, `reference`, gives it) without the `scale` that converts the
+    role's into it (wire = role x scale): `unit: Torr` on the role's `pressure_mtorr` with
+    no scale would read 100 mTorr as 0.1. A unit of another dimension, or none pint knows, is
+    refused as such."""
+    from pint.errors import PintError
+
+    from packline.units import registry
+
+    found = []
+    for where, entry, theirs in _shared_entries(dictionary, reference):
+        if not entry.unit or not theirs.unit or entry.unit == theirs.unit:
+            continue
+        try:
+            factor = float(registry().Quantity(1.0, theirs.unit).to(entry.unit).magnitude)
+        except PintError as error:
+            found.append(f"{where}.unit: {entry.unit!r} is not the role's {theirs.unit} ({error})")
+            continue
+        if not math.isclose(entry.scale, factor, rel_tol=1e-9):
+            found.append(
+                f"{where}.scale: {entry.unit} on the wire for the role's {theirs.unit} takes "
+                f"scale: {factor:g} (wire = role x scale), not {entry.scale:g}"
+            )
+    return found
+
+
+def _shared_entries(
     dictionary: GemDictionary, reference: GemDictionary
-) -> Iterator[tuple[str, Variable | Parameter, list[str]]]:
-    """Each enumerated entry of `dictionary` that `reference` has enumerated too: where it
-    is (`section.name`), the entry, and the role values `reference` maps for it."""
+) -> Iterator[tuple[str, Variable | Parameter, Variable | Parameter]]:
+    """Each entry of `dictionary` that `reference` has too (a status variable, an equipment
+    constant, a remote command's parameter): where it is (`section.name`), it, and
+    `reference`'s."""
     for section in ("status_variables", "equipment_constants"):
         theirs = getattr(reference, section)
         for name, entry in getattr(dictionary, section).items():
-            if name in theirs and theirs[name].values is not None:
-                yield f"{section}.{name}", entry, list(theirs[name].values.values())
+            if name in theirs:
+                yield f"{section}.{name}", entry, theirs[name]
     for command, entry in dictionary.remote_commands.items():
         reference_command = reference.remote_commands.get(command)
         if reference_command is None:
             continue
         for name, parameter in entry.parameters.items():
-            known = reference_command.parameters.get(name)
-            if known is not None and known.values is not None:
-                where = f"remote_commands.{command}.parameters.{name}"
-                yield where, parameter, list(known.values.values())
+            if (known := reference_command.parameters.get(name)) is not None:
+                yield f"remote_commands.{command}.parameters.{name}", parameter, known
 
 
 def is_dictionary_file(name: str) -> bool:

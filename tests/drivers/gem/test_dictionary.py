@@ -229,3 +229,35 @@ def test_a_dictionary_files_role_value_its_role_does_not_know_is_refused_at_load
         "GEM dictionary pc-3.yaml: equipment_constants.step_gas.values.2: 'Argon' is not a value "
         "of the role (did you mean 'Ar'?); its values: O2, Ar, forming-gas, CF4/O2",
     ]
+
+
+@pytest.mark.parametrize(
+    ("unit", "scale", "refusal"),
+    [
+        (
+            "Torr",
+            None,
+            "status_variables.pressure_mtorr.scale: Torr on the wire for the role's mTorr takes "
+            "scale: 0.001 (wire = role x scale), not 1",
+        ),
+        ("Torr", 0.001, None),
+        ("sccm", None, "status_variables.pressure_mtorr.unit: 'sccm' is not the role's mTorr ("),
+    ],
+)
+def test_a_dictionary_files_unit_must_be_converted_from_the_roles_by_its_scale(
+    unit: str, scale: float | None, refusal: str | None
+):
+    """A trial's `unit: Torr` on the chamber's pressure was taken without a word: with no
+    scale the driver would have read 100 mTorr as 0.1. The role's unit is the shipped
+    dictionary's; another must come with the scale that converts the role's into it."""
+    data = shipped("plasma_cleaner")
+    entry = data["status_variables"]["pressure_mtorr"]
+    entry["unit"] = unit
+    if scale is not None:
+        entry["scale"] = scale
+    if refusal is None:
+        parse_dictionary(data, "GEM dictionary pc-3.yaml", "pc-3")
+        return
+    with pytest.raises(DictionaryError) as refused:
+        parse_dictionary(data, "GEM dictionary pc-3.yaml", "pc-3")
+    assert str(refused.value).startswith(f"GEM dictionary pc-3.yaml: {refusal}")
