@@ -52,7 +52,14 @@ class ProtocolError(ToolError):
 
 
 class WrongTool(ProtocolError):
-    """The tool at the address is another kind than the driver drives (a station file mix-up)."""
+    """The tool at the address is another kind than the driver drives (a station file mix-up);
+    `found_kind`: the registered kind it says it is, where it names one."""
+
+    def __init__(
+        self, tool: str, address: str, action: str, detail: str, found_kind: str | None = None
+    ) -> None:
+        self.found_kind = found_kind
+        super().__init__(tool, address, action, detail)
 
 
 class CommandRefused(ProtocolError):

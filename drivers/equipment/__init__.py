@@ -240,6 +240,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
                 "connect",
                 f"the tool says it is a {identity.vendor} {identity.model}, a {other}; this "
                 f"driver drives a {' or '.join(sorted(mine))} (check the station file's address)",
+                found_kind=other,
             )
 
     def check_wafer_id(self, wafer_id: str) -> None:

@@ -41,7 +41,14 @@ class UnusableTools(PacklineError):
     those of another kind first, not only the first connected, so the file is corrected in
     one round; `wrong` holds each one's `WrongTool`, `unreachable` each one's error."""
 
-    def __init__(self, wrong: Sequence[WrongTool], unreachable: Sequence[ToolError]) -> None:
+    def __init__(
+        self,
+        wrong: Sequence[WrongTool],
+        unreachable: Sequence[ToolError],
+        swapped: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """`swapped`: pairs of the `wrong` tools each of which answered as the other's kind,
+        said as such after them (give each the other's address)."""
         self.wrong = list(wrong)
         self.unreachable = list(unreachable)
         said = []
@@ -51,11 +58,13 @@ class UnusableTools(PacklineError):
         if self.unreachable:
             tools = "" if said else " tool" if len(self.unreachable) == 1 else " tools"
             said.append(f"{len(self.unreachable)}{tools} cannot be reached")
-        super().__init__(
-            ", and ".join(said)
-            + ":\n"
-            + "\n".join(str(error) for error in [*self.wrong, *self.unreachable])
-        )
+        lines = [str(error) for error in [*self.wrong, *self.unreachable]]
+        lines += [
+            f"{first} and {second} each answer as the other's kind: their addresses are "
+            "swapped in the station file (give each the other's)"
+            for first, second in swapped
+        ]
+        super().__init__(", and ".join(said) + ":\n" + "\n".join(lines))
 
 
 class RecordsUnwritable(PacklineError):

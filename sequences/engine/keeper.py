@@ -160,7 +160,20 @@ class ToolKeeper:
         if len(problems) == 1:
             raise problems[0]
         if problems:
-            raise UnusableTools(wrong, unreachable)
+            raise UnusableTools(wrong, unreachable, self._swapped(wrong))
+
+    def _swapped(self, wrong: list[WrongTool]) -> list[tuple[str, str]]:
+        """The pairs of station tools among `wrong` each of which answered as the other's
+        kind: their addresses swapped in the station file, in station order."""
+        kind_of = {name: entry.driver for name, entry in self._station.tools.items()}
+        said = {error.tool: error.found_kind for error in wrong}
+        names = list(said)
+        return [
+            (first, second)
+            for index, first in enumerate(names)
+            for second in names[index + 1 :]
+            if said[first] == kind_of[second] and said[second] == kind_of[first]
+        ]
 
     def _check_identity(self, tool: Tool, driver_name: str) -> None:
         """Refuse a tool that is not the model the run drove under this name; keep its

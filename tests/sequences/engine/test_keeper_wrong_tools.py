@@ -1,7 +1,7 @@
 """A run names every station tool that answers as another kind or cannot be reached
 (sequences/engine/keeper.py): two tools' addresses swapped in a station file are both named in
-the one refusal, each with what answered and what its driver drives, and with them a tool
-where nothing listens, not the first connected alone."""
+the one refusal, each with what answered and what its driver drives, then said to be swapped,
+and with them a tool where nothing listens, not the first connected alone."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ async def test_a_run_names_both_tools_of_two_swapped_addresses(store: RunStore, 
         async with open_run(store, prepare(request), confirm=_yes) as engine:
             assert await engine.run() == "failed"
         error = store.run(engine.run_id)["error"]
-        first, *named = error.splitlines()
+        first, *named, swap = error.splitlines()
         assert first == "2 tools are other kinds than the station file says:"
         assert [row.split(" at ")[0] for row in named] == ["laminator", "ball_mounter"]
+        assert swap.startswith("laminator and ball_mounter each answer as the other's kind")
         assert "a ball_mounter; this driver drives a laminator" in named[0]
         assert "a laminator; this driver drives a ball_mounter" in named[1]
         assert len(line.twin) == 0  # no wafer moved
@@ -48,13 +49,18 @@ async def test_a_run_names_every_wrong_tool_and_every_unreachable_one_at_once(
         assert first == (
             "2 tools are other kinds than the station file says, and 1 cannot be reached:"
         )
-        assert [row.split(" at ")[0] for row in named] == [
+        *tools_named, swap = named
+        assert [row.split(" at ")[0] for row in tools_named] == [
             "laminator",
             "ball_mounter",
             "deposition",
         ]
-        assert named[2].startswith(
+        assert tools_named[2].startswith(
             f"deposition at modbus+tcp://127.0.0.1:{unused_port}: connect: cannot connect"
+        )
+        assert swap == (  # each answers as the other's kind: said as a swap (a trial's wish)
+            "laminator and ball_mounter each answer as the other's kind: their addresses are "
+            "swapped in the station file (give each the other's)"
         )
         assert len(line.twin) == 0  # no wafer moved
 
