@@ -7,6 +7,7 @@ named by import path and loaded on first use, so importing the registry stays ch
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, cast
@@ -226,6 +227,11 @@ def kind_of_identity(vendor: str, model: str) -> str | None:
         if kind.load_spec().identity.matches(vendor, model):
             return kind.name
     return None
+
+
+def kinds_of(roles: Collection[str]) -> list[ToolKind]:
+    """The registered kinds that play one of `roles`, in registry order."""
+    return [kind for kind in TOOL_KINDS.values() if kind.role in roles]
 
 
 def kinds_driven_by(driver: type[Equipment]) -> set[str]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.registry import kinds_of
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import FAULT_INJECTED, Event
 from packline.sequences.engine.method import Method
@@ -50,11 +50,7 @@ def read_faults(
     of each fault, and why (`_say_unchecked`), and a step that never starts is said not
     injected at the run's end); BadInput naming every option that is wrong, a line each, as
     it can be given again (quoted for the shell), and what it may be."""
-    simulators = {
-        kind.role: kind.load_simulator()
-        for kind in TOOL_KINDS.values()
-        if kind.role in method.tools
-    }
+    simulators = {kind.role: kind.load_simulator() for kind in kinds_of(method.tools)}
     faults = []
     problems = []
     #: each option that names a step, as given for the shell, and the step

@@ -26,7 +26,7 @@ import yaml
 
 from packline.clock import VirtualClock, WallClock
 from packline.drivers.equipment import WAFER_ID_MAX_LENGTH
-from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.registry import kinds_of
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
@@ -72,7 +72,7 @@ def new_run_id() -> str:
 
 
 def _sim_kinds(roles: tuple[str, ...]) -> list[str]:
-    return [name for name, kind in TOOL_KINDS.items() if kind.role in roles]
+    return [kind.name for kind in kinds_of(roles)]
 
 
 @asynccontextmanager

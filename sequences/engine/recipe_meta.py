@@ -13,7 +13,7 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
 from packline.drivers.equipment import Limit
-from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.registry import kinds_of
 from packline.units import quantity_text
 
 #: The pydantic error type of a value no tool of its role could take (see `Feeds`).
@@ -26,8 +26,8 @@ def tool_range(role: str, setpoint: str) -> Limit:
     any tool of the role could take, before a station narrows it."""
     limits = [
         limits[setpoint]
-        for kind in TOOL_KINDS.values()
-        if kind.role == role and setpoint in (limits := kind.load_driver().limits)
+        for kind in kinds_of((role,))
+        if setpoint in (limits := kind.load_driver().limits)
     ]
     if not limits:
         raise KeyError(f"no tool kind of role {role!r} has a setpoint {setpoint!r}")

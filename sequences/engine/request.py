@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packline.drivers.equipment import Limit, validate_wafer_id
-from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.registry import kinds_of
 from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
 from packline.spelling import did_you_mean
 from packline.station import Station, StationError, load_station
@@ -211,7 +211,7 @@ def check_station(method: Method, recipe: Recipe, station: Station) -> None:
     missing = [role for role in method.tools_for(recipe) if not station.tools_for_role(role)]
     if missing:
         drivers = "; ".join(
-            f"{role}: driver {' or '.join(k.name for k in TOOL_KINDS.values() if k.role == role)}"
+            f"{role}: driver {' or '.join(kind.name for kind in kinds_of((role,)))}"
             for role in missing
         )
         raise BadInput(
@@ -230,8 +230,7 @@ def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mappi
     building its drivers cannot fail here.)"""
     if station is None:
         return {
-            role: [kind.load_driver().limits for kind in TOOL_KINDS.values() if kind.role == role]
-            for role in method.tools
+            role: [kind.load_driver().limits for kind in kinds_of((role,))] for role in method.tools
         }
     return {
         role: [station.open_tool(name).limits for name in station.tools_for_role(role)]
