@@ -29,6 +29,7 @@ from rich.text import Text
 from packline.sequences.engine import ConfirmFn, Engine, LiveView
 from packline.sequences.engine.confirmations import AT_THE_TERMINAL, IN_ADVANCE, NO_ANSWER
 from packline.sequences.engine.control import RunState
+from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.errors import RunTerminated
 from packline.sequences.engine.records import db_option
 
@@ -350,8 +351,11 @@ class OperatorConsole:
         def resumed_by(why: str) -> str:
             """A terminate for a terminal gone (`why`), naming the resume: the run's summary
             is printed to nobody, and its records are where the operator reads it."""
-            resume = f"packline resume {engine.run_id}{db_option(engine.store.path)}"
-            return f"{why}; `{resume}` goes on from its records"
+            db = db_option(engine.store.path)
+            resume = resume_command(
+                engine.store, engine.run_id, engine.spec.confirmed_by, db_option=db
+            )
+            return f"{why}; {resume} goes on from its records"
 
         def on_line(line: str) -> None:
             command = MENU.get(line[:1])

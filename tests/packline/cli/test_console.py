@@ -267,6 +267,8 @@ def test_a_terminal_that_hangs_up_terminates_the_run_unless_under_nohup(
     (message,) = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
     assert message.startswith(HANG_UP)
     assert "packline resume" in message
+    # answered in advance by ci-bot: the resume it names answers its own the same way
+    assert "--confirmed-by ci-bot" in message
 
 
 def _assert_terminated_unanswered(db: Path) -> None:
