@@ -25,6 +25,7 @@ from packline.sequences.engine import BadInput, RunStore, default_db_path, shown
 from packline.sequences.engine.confirmations import answer_text
 from packline.sequences.engine.report import (
     clock_stands_at,
+    first_step_starts,
     first_steps,
     measurement_attempts,
     step_keys,
@@ -123,15 +124,15 @@ class RunRecords:
         steps = self.store.steps(self.run_id)
         rows = self.store.wafers(self.run_id)
         first = first_steps(steps)
-        first_t = {wafer: step["started_t"] for wafer, step in first.items()}
+        first_t = first_step_starts(steps)
         end_t = clock_stands_at(self.store, run, steps)
         on_line = []
         for row in rows:
-            started, stopped = time_on_line(row, first_t, run, end_t)
+            times = time_on_line(row, first_t, run, end_t)
             step = first.get(row["wafer_id"])
-            row["started_t"] = started
+            row["started_t"] = times.started
             row["started_wall"] = None if step is None else step["started_wall"]
-            on_line.append(None if started is None or stopped is None else stopped - started)
+            on_line.append(times.seconds)
         frame = _frame(rows, self.store.columns("wafers"))
         frame["time_on_line_s"] = pd.Series(on_line, dtype=float)
         return frame

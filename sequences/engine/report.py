@@ -9,7 +9,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .clearances import service_event
@@ -67,22 +67,37 @@ def clock_stands_at(store: RunStore, run: Mapping[str, Any], steps: list[dict[st
     return run_clock(dict(run), store.events(run["id"]), steps, time.time())[1]
 
 
+class OnLine(NamedTuple):
+    """When a wafer was on the line, by the run clock (`time_on_line`): from, to (None where
+    not known)."""
+
+    started: float | None
+    stopped: float | None
+
+    @property
+    def seconds(self) -> float | None:
+        """How long it was on the line, where both ends are known."""
+        if self.started is None or self.stopped is None:
+            return None
+        return self.stopped - self.started
+
+
 def time_on_line(
     wafer: Mapping[str, Any],
     first_step_t: Mapping[str, float],
     run: Mapping[str, Any],
     end_t: float,
-) -> tuple[float | None, float | None]:
+) -> OnLine:
     """When a wafer (its `wafers` record) was on the line, by the run clock, as `show`, the
     summary, the report and the export give it: from its first step's start
     (`first_step_starts`; not its task's start, the run's: a wafer queued behind the lot, or
     one that never started, has not been on the line) to its stop; one with no stop yet, of a
     run not ended, is on it until the cut or so far (`end_t`, `clock_stands_at`). Its time
-    on the line is the second less the first, where both are known."""
+    on the line is the second less the first, where both are known (`OnLine.seconds`)."""
     stopped = wafer["stopped_t"]
     if stopped is None and run["stopped_t"] is None:
         stopped = end_t
-    return first_step_t.get(wafer["wafer_id"]), stopped
+    return OnLine(first_step_t.get(wafer["wafer_id"]), stopped)
 
 
 def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[float, ...]]:
@@ -347,14 +362,14 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     wafers = []
     for wafer in store.wafers(run_id):
         own = [entry for entry in labelled if entry[2]["wafer_id"] == wafer["wafer_id"]]
-        started, stopped = time_on_line(wafer, first_step_t, run, end_t)
+        on_line = time_on_line(wafer, first_step_t, run, end_t)
         wafer_status, reason = shown_wafer(wafer, steps, labels, shown)
         wafers.append(
             {
                 "wafer": wafer["wafer_id"],
                 "status": wafer_status,
                 "reason": reason,
-                "cycle_time_s": None if started is None or stopped is None else stopped - started,
+                "cycle_time_s": on_line.seconds,
                 "steps_completed": sum(
                     1
                     for s in steps
