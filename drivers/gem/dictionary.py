@@ -231,15 +231,15 @@ def _unconverted_units(dictionary: GemDictionary, reference: GemDictionary) -> l
     refused as such."""
     from pint.errors import PintError
 
-    from packline.units import registry
+    from packline.units import to_magnitude
 
     found = []
     for where, entry, theirs in _shared_entries(dictionary, reference):
         if not entry.unit or not theirs.unit or entry.unit == theirs.unit:
             continue
         try:
-            factor = float(registry().Quantity(1.0, theirs.unit).to(entry.unit).magnitude)
-        except PintError as error:
+            factor = to_magnitude(f"1 {theirs.unit}", entry.unit)
+        except (ValueError, PintError) as error:  # another dimension; a unit pint lacks
             found.append(f"{where}.unit: {entry.unit!r} is not the role's {theirs.unit} ({error})")
             continue
         if not math.isclose(entry.scale, factor, rel_tol=1e-9):
