@@ -189,22 +189,29 @@ def check_line_settings(
         or not 50 <= baudrate <= 4_000_000
     ):
         problems.append(f"baudrate must be a whole number of baud 50..4000000, got {baudrate!r}")
-    choices: tuple[tuple[str, object, tuple[object, ...]], ...] = (
-        ("bytesize", bytesize, BYTESIZES),
-        ("parity", parity, parities),
-        ("stopbits", stopbits, STOPBITS),
-    )
-    for option, value, allowed in choices:
-        if isinstance(value, bool) or value not in allowed:
-            # a number is no slip of another; a parity letter in the other case is (`e`: 'E')
-            letter = value if all(isinstance(choice, str) for choice in allowed) else None
-            words = one_of(letter, [str(choice) for choice in allowed])
-            named = {name: key for key, name in PARITY_NAMES.items() if key in allowed}
-            if option == "parity" and isinstance(value, str) and value.lower() in named:
-                words += f" (the letter of {value.lower()} parity is {named[value.lower()]!r})"
-            problems.append(f"{option} {words}, got {value!r}")
+    if isinstance(bytesize, bool) or bytesize not in BYTESIZES:
+        problems.append(f"bytesize {_number_choice(BYTESIZES)}, got {bytesize!r}")
+    if parity not in parities:
+        problems.append(f"parity {_parity_choice(parity, parities)}, got {parity!r}")
+    if isinstance(stopbits, bool) or stopbits not in STOPBITS:
+        problems.append(f"stopbits {_number_choice(STOPBITS)}, got {stopbits!r}")
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
+
+
+def _number_choice(allowed: tuple[float, ...]) -> str:
+    """The refusal of a number none of `allowed`: no number is a slip of another."""
+    return one_of(None, [str(choice) for choice in allowed])
+
+
+def _parity_choice(given: object, parities: tuple[str, ...]) -> str:
+    """The refusal of `given`, none of `parities`: a letter in the other case is offered as a
+    slip (`e`: 'E'), a parity's name with its letter (`even`: 'E')."""
+    words = one_of(given, parities)
+    letters = {name: letter for letter, name in PARITY_NAMES.items() if letter in parities}
+    if isinstance(given, str) and given.lower() in letters:
+        words += f" (the letter of {given.lower()} parity is {letters[given.lower()]!r})"
+    return words
 
 
 class Link(ABC):
