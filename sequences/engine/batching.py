@@ -17,6 +17,7 @@ recorded, is the leader's `lead` function (see `wafer.py`).
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -141,10 +142,8 @@ class Batcher:
                 f"batch {forming.key} to finish",
             )
         except (StepFailed, RunTerminated) as error:
-            copy = type(error)(*error.args)  # each member its own exception
-            if isinstance(error, StepFailed) and isinstance(copy, StepFailed):
-                copy.wafers = error.wafers
-            raise copy from None
+            # each member its own exception (its own traceback), carrying all the error does
+            raise copy.copy(error) from None
 
     async def _lead(self, forming: _Forming[M], lead: Lead[M, T]) -> T:
         try:
