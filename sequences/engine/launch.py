@@ -170,17 +170,11 @@ def dry_run_line(
     receiving the method's incoming material for this recipe (`gem`: the tools that have a
     GEM face served on GEM); its serial lines (the oven's RTU line, the wire bonder's host
     link) carried over TCP rather than a pty, the same bytes at a fraction of the wall time."""
-    roles = method.tools_for(recipe)
-    undriven = set(method.tools) - set(roles)  # their options are moot; any other role's not
     return SimulatedLine(
         clock,
-        kinds=_sim_kinds(roles),
+        kinds=_sim_kinds(method.tools_for(recipe)),
         incoming=method.incoming_material(recipe),
-        tool_options={
-            role: options
-            for role, options in method.sim_tool_options(recipe).items()
-            if role not in undriven
-        },
+        tool_options=method.sim_tool_options(recipe),
         gem=gem,
         serial_over_tcp=True,
     )

@@ -133,8 +133,18 @@ class Method:
 
     def sim_tool_options(self, recipe: Recipe) -> Mapping[str, Mapping[str, Any]]:
         """The options of the dry run's simulated tools for this recipe (role -> keyword
-        arguments); on real tools the station has what it has, and the drivers check it."""
-        return {} if self.sim_tools is None else self.sim_tools(recipe)
+        arguments), but those of a role of the method the recipe does not drive (its line
+        has no such tool: `tools_for`); on real tools the station has what it has, and the
+        drivers check it. A role that is none of the method's is kept, for the line to
+        refuse (a mistake in `sim_tools`)."""
+        if self.sim_tools is None:
+            return {}
+        undriven = set(self.tools) - set(self.tools_for(recipe))
+        return {
+            role: options
+            for role, options in self.sim_tools(recipe).items()
+            if role not in undriven
+        }
 
     def default_recipe_text(self) -> tuple[str, str]:
         """The shipped default recipe: (text, where it came from, as a run records it: its
