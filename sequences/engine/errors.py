@@ -45,7 +45,7 @@ class UnusableTools(PacklineError):
         self,
         wrong: Sequence[WrongTool],
         unreachable: Sequence[ToolError],
-        swapped: Sequence[tuple[str, str]] = (),
+        swapped: Sequence[tuple[str, str]],
     ) -> None:
         """`swapped`: pairs of the `wrong` tools each of which answered as the other's kind,
         said as such after them (give each the other's address)."""
