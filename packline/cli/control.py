@@ -27,6 +27,7 @@ from packline.sequences.engine.dispositions import (
 )
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import is_alive, shown_status
+from packline.sequences.engine.method import get_method
 from packline.sequences.engine.plan import dry_run_release_warning
 from packline.sequences.engine.records import RunStore, db_option
 
@@ -161,7 +162,12 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         # what the resume needs first: a tool out of service holds its wafers again
         tools = out_of_service_text(store, row["run_id"])
         warning = (
-            dry_run_release_warning(store, row["run_id"], row["wafer_id"])
+            dry_run_release_warning(
+                store,
+                row["run_id"],
+                row["wafer_id"],
+                get_method(store.run(row["run_id"])["method"]).renamed_steps,
+            )
             if row["decision"] == Decision.RELEASE
             else None
         )

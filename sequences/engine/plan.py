@@ -283,11 +283,13 @@ class Plan:
         )
 
 
-def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str | None:
+def dry_run_release_warning(
+    store: RunStore, run_id: str, wafer_id: str, renamed_steps: Mapping[str, str]
+) -> str | None:
     """What an operator who has released held wafer `wafer_id` (its full id) of run `run_id`
     should know, or None: in a dry run, the step the release accepts as done (the one that
     held the wafer, failed or cut off when the run stopped, as the resume carrying it out
-    reads the records, with every disposition pending and its method's `renamed_steps`:
+    reads the records, with every disposition pending and the method's `renamed_steps`:
     `Plan.released_now`) never completed on the simulated wafer, which a
     resume restores as its last completed step left it, so the next steps meet a wafer
     without it and its claim check fails where the step mattered. (Released all the same: a
@@ -296,17 +298,14 @@ def dry_run_release_warning(store: RunStore, run_id: str, wafer_id: str) -> str 
     nobody answered, or for want of a tool in records from before such a hold said so, whose
     release the refusal of `record_disposition` did not catch) changed nothing, and only runs
     again."""
-    from .method import get_method  # the sequences' modules, only where a release is warned of
-
-    run = store.run(run_id)
-    if not run["simulated"]:
+    if not store.run(run_id)["simulated"]:
         return None
     released = Plan.from_records(
         store.table("steps", run_id),
         store.wafers(run_id),
         pending_dispositions(store, run_id),
         latest_holds(store, run_id),
-        get_method(run["method"]).renamed_steps,
+        renamed_steps,
     ).released_now
     if not any(wafer == wafer_id for wafer, _ in released):
         return None
