@@ -33,9 +33,10 @@ from .wafer_status import RECORDED_UNDER_WAY, recorded_wafer_status
 #: The claim check's margin columns.
 MARGIN_COLUMNS = tuple(margin_columns(None, None))
 
-#: What the report says where a run has no twin to check (real tools).
-ON_REAL_TOOLS = (
-    "real tools: no twin to check; the claim check is done by the sequence's measurements"
+#: What the report says where a run has no twin to check: a station run (real tools, or a
+#: simulated line another process serves, whose twin stays in that process).
+ON_A_STATION = (
+    "a station run: no twin to check; the claim check is done by the sequence's measurements"
 )
 
 
@@ -513,7 +514,7 @@ def claim_check_report(
         for r in rows
     ]
     if not run["simulated"]:
-        status, note = "measured", ON_REAL_TOOLS
+        status, note = "measured", ON_A_STATION
     elif not conditions:
         status = "not run"
         note = _why_no_claim_check(run["status"])

@@ -250,7 +250,7 @@ def test_sim_serve_prints_a_station_and_stops_on_sigterm(tmp_path):
         assert run.returncode == 0, run.stderr
         summary = json.loads(run.stdout.splitlines()[-1])
         assert summary["wafers"][0]["status"] == "completed"
-        assert summary["claim_check"]["status"] == "measured"  # real tools: no twin to check
+        assert summary["claim_check"]["status"] == "measured"  # a station run: no twin to check
         assert "the sequence's measurements" in summary["claim_check"]["note"]
 
 
