@@ -44,6 +44,7 @@ from packline.sequences.engine import (
     Batch,
     Condition,
     Feeds,
+    Handling,
     Recipe,
     Wafer,
     claim_violation,
@@ -345,7 +346,7 @@ async def chamber_cycle(
     003, tagged with the claims of its gas sequence, the pump-down with 003:17."""
     chamber = batch.tool
     await batch.step("open door", chamber.open_door)
-    await batch.step("load", load_wafers, chamber, batch.wafer_ids)
+    await batch.step("load", load_wafers, chamber, batch.wafer_ids, handling=Handling.LOAD)
     await batch.confirm(f"wafers {', '.join(batch.wafer_ids)} seated in the chamber slots")
     await batch.step("close door", chamber.close_door)
     await batch.step("pump down", chamber.pump_down, claims=("003:17",) if claims is None else ())
@@ -354,7 +355,7 @@ async def chamber_cycle(
     )
     await batch.step("vent", chamber.vent)
     await batch.step("open door", chamber.open_door)
-    await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)
+    await batch.step("unload", unload_wafers, chamber, batch.wafer_ids, handling=Handling.UNLOAD)
 
 
 async def load_wafers(tool: BatchTool, wafer_ids: list[str]) -> None:

@@ -66,6 +66,7 @@ from packline.drivers.roles.wet_bench import BATH_TOLERANCE_C, BathRate
 from packline.sequences.engine import (
     Batch,
     Feeds,
+    Handling,
     Recipe,
     ToolSetpoint,
     Wafer,
@@ -651,7 +652,7 @@ async def mount_balls(wafer: Wafer, balls: SolderBallRecipe, claims: tuple[str, 
     """Flux and balls on the mapped sites, inspected, then the step 'reflow balls' in an oven
     batch; the flux, mount and reflow steps carry `claims`."""
     async with wafer.use(BallMounter) as mounter:
-        await wafer.step("load on ball mounter", mounter.load, wafer.id)
+        await wafer.step("load on ball mounter", mounter.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             "apply flux",
             mounter.apply_flux,
@@ -661,7 +662,7 @@ async def mount_balls(wafer: Wafer, balls: SolderBallRecipe, claims: tuple[str, 
             claims=claims,
         )
         await wafer.step("mount balls", mount_and_inspect, wafer, mounter, balls, claims=claims)
-        await wafer.step("unload from ball mounter", mounter.unload)
+        await wafer.step("unload from ball mounter", mounter.unload, handling=Handling.UNLOAD)
     await reflow(wafer, "reflow balls", balls.alloy.value, balls.reflow, claims)
 
 
@@ -728,14 +729,14 @@ async def oven_cycle(
     `claims`), cool within `cool_timeout_s`, unload: once for the oven's batch."""
     oven = batch.tool
     await batch.step("open door", oven.open_door)
-    await batch.step("load", load_wafers, oven, batch.wafer_ids)
+    await batch.step("load", load_wafers, oven, batch.wafer_ids, handling=Handling.LOAD)
     await batch.step("close door", oven.close_door)
     await batch.step("purge", oven.purge, n2_flow_slm, o2_limit_ppm)
     await batch.step(step, process, batch, *args, claims=claims)
     await batch.step("cool down", oven.cool_down, cool_timeout_s)
     await batch.step("stop purge", oven.stop_purge)
     await batch.step("open door", oven.open_door)
-    await batch.step("unload", unload_wafers, oven, batch.wafer_ids)
+    await batch.step("unload", unload_wafers, oven, batch.wafer_ids, handling=Handling.UNLOAD)
 
 
 async def run_reflow(batch: Batch[Oven], alloy: str, recipe: ReflowRecipe) -> None:
@@ -766,11 +767,11 @@ async def electroplate(
     (`deposit`) as its XRF head measured it; a density outside the bath's window, or a
     measured minimum thinner than the step's `min_thickness_um`, holds the wafer."""
     async with wafer.use(Electroplater) as cell:
-        await wafer.step("load in plating cell", cell.load, wafer.id)
+        await wafer.step("load in plating cell", cell.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             step, plate_and_measure, wafer, cell, plating, real_cm2, deposit, claims=claims
         )
-        await wafer.step("unload from plating cell", cell.unload)
+        await wafer.step("unload from plating cell", cell.unload, handling=Handling.UNLOAD)
 
 
 async def plate_and_measure(

@@ -13,7 +13,7 @@ from packline.drivers.roles.laminator import Laminator
 from packline.drivers.roles.laser import FaceUp, Laser
 from packline.drivers.roles.oven import Oven
 from packline.drivers.roles.wire_bonder import WireBonder
-from packline.sequences.engine import StepError, Wafer
+from packline.sequences.engine import Handling, StepError, Wafer
 
 from ..solder import electroplate, reflow
 from .recipe import (
@@ -34,7 +34,7 @@ async def form_bumps(
     """A stud bump on every pad (003:7.1, or the `claims` of another method's bumps); the
     bonder's height inspection must meet the recipe."""
     async with wafer.use(WireBonder) as bonder:
-        await wafer.step("load on bonder", bonder.load, wafer.id)
+        await wafer.step("load on bonder", bonder.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             "form bumps",
             bonder.form_stud_bumps,
@@ -43,7 +43,7 @@ async def form_bumps(
             claims=claims,
         )
         await wafer.step("inspect bump heights", inspect_bump_heights, wafer, bonder, bumps)
-        await wafer.step("unload from bonder", bonder.unload, wafer.id)
+        await wafer.step("unload from bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 async def inspect_bump_heights(
@@ -68,13 +68,13 @@ async def inspect_bump_heights(
 async def seal_with_resin(wafer: Wafer, resin: ResinRecipe) -> None:
     """003:7.2: laminate a resin sheet thinner than the bumps; peel its support once cool."""
     async with wafer.use(Laminator) as laminator:
-        await wafer.step("load on laminator", laminator.load, wafer.id)
+        await wafer.step("load on laminator", laminator.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             "laminate resin film", laminator.laminate, resin.job(), claims=("003:7.2",)
         )
         await wafer.step("cool", laminator.cool, resin.peel_below_c)
         await wafer.step("peel support", laminator.peel_support, claims=("003:7.2",))
-        await wafer.step("unload from laminator", laminator.unload)
+        await wafer.step("unload from laminator", laminator.unload, handling=Handling.UNLOAD)
 
 
 async def clean_by_laser(wafer: Wafer, cleaning: LaserCleaning, claims: tuple[str, ...]) -> None:
@@ -91,12 +91,12 @@ async def on_laser(wafer: Wafer, *face_up: FaceUp) -> AsyncIterator[Laser]:
     closed, for the steps of the body; then emission off and the wafer unloaded."""
     async with wafer.use(Laser) as laser:
         await wafer.step("open enclosure", laser.open_enclosure)
-        await wafer.step("load on laser", laser.load, wafer.id, *face_up)
+        await wafer.step("load on laser", laser.load, wafer.id, *face_up, handling=Handling.LOAD)
         await wafer.step("close enclosure", laser.close_enclosure)
         yield laser
         await wafer.step("disable emission", laser.disable_emission)
         await wafer.step("open enclosure", laser.open_enclosure)
-        await wafer.step("unload from laser", laser.unload)
+        await wafer.step("unload from laser", laser.unload, handling=Handling.UNLOAD)
 
 
 #: The tool roles `form_solder_layer` drives: the plating cell, and the oven of its reflow.
@@ -142,8 +142,10 @@ async def mount_chips(
     bumps, every one bonded and every bump joined."""
     board = board_of(wafer.id)
     async with wafer.use(FlipChipBonder) as bonder:
-        await wafer.step("load board", bonder.load, board)
-        await wafer.step("load die source", bonder.load_die_source, wafer.id)
+        await wafer.step("load board", bonder.load, board, handling=Handling.LOAD)
+        await wafer.step(
+            "load die source", bonder.load_die_source, wafer.id, handling=Handling.LOAD
+        )
         await wafer.step(
             f"mount {words.parts}",
             bond_and_inspect,
@@ -154,8 +156,10 @@ async def mount_chips(
             words,
             claims=claims,
         )
-        await wafer.step("unload die source", bonder.unload_die_source, wafer.id)
-        await wafer.step("unload board", bonder.unload, board)
+        await wafer.step(
+            "unload die source", bonder.unload_die_source, wafer.id, handling=Handling.UNLOAD
+        )
+        await wafer.step("unload board", bonder.unload, board, handling=Handling.UNLOAD)
 
 
 async def bond_and_inspect(
@@ -173,10 +177,10 @@ async def dice(wafer: Wafer, dicing: DicingStep, claims: tuple[str, ...] = ("003
     method's dicing); every whole die must come free."""
     async with wafer.use(DicingSaw) as saw:
         await wafer.step("prepare blade", prepare_blade, saw, dicing)
-        await wafer.step("mount on saw", saw.mount, wafer.id)
+        await wafer.step("mount on saw", saw.mount, wafer.id, handling=Handling.LOAD)
         await wafer.step("dice", cut_and_inspect, wafer, saw, dicing, claims=claims)
         await wafer.step("stop spindle", saw.stop_spindle)
-        await wafer.step("unmount from saw", saw.unmount)
+        await wafer.step("unmount from saw", saw.unmount, handling=Handling.UNLOAD)
 
 
 async def cut_and_inspect(wafer: Wafer, saw: DicingSaw, dicing: DicingStep) -> None:

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from .records import RunStore, default_db_path
     from .report import before_after, run_report, wafer_history
     from .request import RunRequest, prepare
+    from .stage import Handling
     from .wafer import Batch, Wafer
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "Event",
     "FailurePolicy",
     "Feeds",
+    "Handling",
     "JsonLines",
     "LiveView",
     "Margin",

@@ -22,17 +22,17 @@ from .dispositions import resume_command, resume_hint
 from .liveness import is_alive
 from .plan import CUT_OFF
 from .records import RunStore, db_option
-from .stage import HOLDING_KINDS
+from .stage import HOLDING_KINDS, on_the_tool
 
 
 def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
     """The wafers run `run_id`, stopped, left on its tools: tool name -> wafer ids, in lot
     order. A wafer is left on a tool when its latest stage (a tool use or a batch) there was
-    cut off (`CUT_OFF`) after a step of it loaded the wafer (its name begins `load`) and before
-    one unloaded it (`unload...`), and no recovery of the tool (`tool-recovered`) came after it
-    was cut off: a terminate's, which brings the tool to its safe, empty state in the same
-    session, or a resume's, which takes the run's own wafers off (`_recovered_since`). Nothing
-    for a run a process drives or that completed."""
+    cut off (`CUT_OFF`) with more of its steps declared loads than unloads completed in it
+    (`on_the_tool`, by each step's recorded `handling`, never its name), and no recovery of the
+    tool (`tool-recovered`) came after it was cut off: a terminate's, which brings the tool to
+    its safe, empty state in the same session, or a resume's, which takes the run's own wafers
+    off (`_recovered_since`). Nothing for a run a process drives or that completed."""
     run = store.run(run_id)
     if is_alive(run) or run["status"] == "completed":
         return {}
@@ -50,7 +50,7 @@ def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
         if stage["status"] not in CUT_OFF or _recovered_since(stage, recoveries.get(tool, [])):
             continue
         inside = [
-            step["name"]
+            step["handling"]
             for step in steps
             if step["stage"] == stage["key"]
             and step["id"] > stage["id"]  # this pass's, not an earlier pass's of the session
@@ -58,7 +58,7 @@ def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
             and step["session"] == stage["session"]
             and step["status"] == "completed"
         ]
-        if _loaded_last(inside):
+        if on_the_tool(inside):
             left.setdefault(tool, []).append(wafer_id)
     order = {w["wafer_id"]: w["position"] for w in store.wafers(run_id)}
     return {tool: sorted(wafers, key=lambda w: order.get(w, 0)) for tool, wafers in left.items()}
@@ -80,18 +80,6 @@ def _recovered_since(stage: dict[str, Any], recoveries: list[dict[str, Any]]) ->
         )
         for event in recoveries
     )
-
-
-def _loaded_last(names: list[str]) -> bool:
-    """Whether of the steps a stage completed, in order (`names`), a load came after the last
-    unload: the wafer was on the tool when the stage was cut off."""
-    on = False
-    for name in names:
-        if name.startswith("unload"):
-            on = False
-        elif name.startswith("load"):
-            on = True
-    return on
 
 
 def left_report(store: RunStore, run_id: str) -> dict[str, Any] | None:

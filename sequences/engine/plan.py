@@ -72,7 +72,17 @@ RELEASED = (
 #: Why a step completed in an earlier session is recorded as skipped when a resume meets it.
 COMPLETED_BEFORE = "completed before"
 #: What a step's record says of the step itself (the recorder's row, `wafer.py`).
-RECORDED_FIELDS = ("wafer_id", "key", "name", "kind", "tool", "irreversible", "stage", "batch")
+RECORDED_FIELDS = (
+    "wafer_id",
+    "key",
+    "name",
+    "kind",
+    "tool",
+    "irreversible",
+    "stage",
+    "batch",
+    "handling",
+)
 #: Wafer statuses of a wafer that is finished: a resume does not run it.
 FINISHED = ("completed", "held", SCRAPPED)
 

@@ -233,6 +233,16 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         ELSE 'incomplete' END
     WHERE kind = 'claim-check' AND data IS NOT NULL""",
     ),
+    # 11: whether a step put its wafer on its stage's tool or took it off, as the script
+    # declares it (`stage.Handling`, decision 0094); the steps written before get it by the
+    # rule an earlier packline read it by, their names: a step's name beginning `unload` took
+    # the wafer off, one beginning `load` put it on (GLOB: case-sensitive, as that rule was)
+    11: (
+        "ALTER TABLE steps ADD COLUMN handling TEXT",  # load, unload, or NULL: neither
+        """UPDATE steps SET handling = CASE
+        WHEN name GLOB 'unload*' THEN 'unload' WHEN name GLOB 'load*' THEN 'load' END
+    WHERE kind IN ('step', 'batch-step')""",
+    ),
 }
 
 #: The schema version this packline writes and reads.

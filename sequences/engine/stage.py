@@ -10,12 +10,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from .tools import Tool
 
 #: The step kinds of the records of a wafer holding a tool: a stage, or its row of a batch.
 HOLDING_KINDS = ("stage", "batch")
+
+
+class Handling(StrEnum):
+    """What a step does with its wafer's workpiece on its stage's tool, as the script declares
+    it on the step (`wafer.step("mount on saw", saw.mount, wafer.id, handling=Handling.LOAD)`)
+    and its record keeps (`steps.handling`): puts it on the tool (a wafer on a chuck, a batch
+    in a chamber, a board on a bond stage, a diced wafer in a die supply), or takes it off.
+    The engine reads it, never the step's name, to know whether a stage that was cut off left
+    its wafer on the tool (`on_the_tool`): a step named otherwise (`mount on saw`, a new
+    method's `place`) is a load all the same, and a renamed one stays one (decision 0094)."""
+
+    LOAD = "load"
+    UNLOAD = "unload"
+
+
+def on_the_tool(handling: Iterable[str | None]) -> bool:
+    """Whether, of the steps a pass through a stage completed, in order (each one's recorded
+    `handling`: a `Handling` value, or None for a step that handles nothing), the loads
+    outnumber the unloads: something of the wafer's (itself, its board, its die wafer) was
+    on the tool when the pass stopped. Counted, not the last one read: the board loaded
+    before the die source stays on the bond stage after the die source is taken off."""
+    on = 0
+    for each in handling:
+        if each == Handling.LOAD:
+            on += 1
+        elif each == Handling.UNLOAD:
+            on -= 1
+    return on > 0
 
 
 #: What `stage_work` says of a stage that did none of its steps, some, or all of them.

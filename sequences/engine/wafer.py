@@ -46,7 +46,7 @@ from .errors import (
 )
 from .plan import COMPLETED_BEFORE, CUT_OFF, RELEASED
 from .recorder import StepRecorder
-from .stage import Stage
+from .stage import Handling, Stage
 from .tools import Tool
 
 #: How a tool, or its driver before sending anything, refuses an operation: it did not happen.
@@ -96,14 +96,17 @@ class Wafer:
         *args: Any,
         claims: Sequence[str] = (),
         repeatable: bool | None = None,
+        handling: Handling | None = None,
         **kwargs: Any,
     ) -> T | None:
         """Run `await action(*args, **kwargs)` as the checkpointed step `name`.
 
         Repeatable (run again on resume if it was cut off) unless the method lists `name` as
         irreversible or `repeatable=False` is given here; `repeatable=True` cannot make a step
-        the method lists as irreversible repeatable. Returns the action's result, or None when
-        the step is skipped on resume because it completed before.
+        the method lists as irreversible repeatable. A step that puts the wafer (or a
+        workpiece of it) on its stage's tool, or takes it off, says so (`handling`): the
+        records read it to know what a stopped run left on its tools. Returns the action's
+        result, or None when the step is skipped on resume because it completed before.
         """
         return await execute_step(
             self._run,
@@ -114,6 +117,7 @@ class Wafer:
             kwargs,
             claims=claims,
             repeatable=repeatable,
+            handling=handling,
             kind="step",
             stage=self._stage,
         )
@@ -293,9 +297,11 @@ class Batch(Generic[E]):
         *args: Any,
         claims: Sequence[str] = (),
         repeatable: bool | None = None,
+        handling: Handling | None = None,
         **kwargs: Any,
     ) -> T | None:
-        """Run one action for the whole batch; it is recorded as a step of every member."""
+        """Run one action for the whole batch; it is recorded as a step of every member (a
+        load or unload of the batch's wafers says so, `handling`, as `Wafer.step`'s does)."""
         return await execute_step(
             self._run,
             self.wafers,
@@ -305,6 +311,7 @@ class Batch(Generic[E]):
             kwargs,
             claims=claims,
             repeatable=repeatable,
+            handling=handling,
             kind="batch-step",
             stage=self.wafers[0]._stage,
         )
@@ -423,10 +430,17 @@ async def execute_step(
     *,
     claims: Sequence[str],
     repeatable: bool | None,
+    handling: Handling | None,
     kind: str,
     stage: Stage | None,
 ) -> T | None:
     """The checkpoint around one action: boundary, skip or record, run, record the outcome."""
+    if handling is not None and stage is None:
+        raise TypeError(
+            f"step {name!r} is declared a {handling.value} (handling=Handling."
+            f"{handling.name}) but holds no tool: a load or unload runs inside "
+            "`wafer.use(...)` or a batch body"
+        )
     await run.boundary()
     irreversible = name in run.irreversible or repeatable is False
     keys = [wafer._key(name) for wafer in wafers]
@@ -443,6 +457,7 @@ async def execute_step(
             "irreversible": int(irreversible),
             "stage": stage.key if stage else None,
             "batch": stage.batch if stage else None,
+            "handling": None if handling is None else handling.value,
         }
         for wafer, key in zip(wafers, keys, strict=True)
     ]

@@ -10,7 +10,7 @@ from packline.drivers.roles.laminator import Laminator, ResinSheet, SupportKind
 from packline.drivers.roles.lithography import MATERIALS, Lithography
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.drivers.roles.wet_bench import Tank, WetBench
-from packline.sequences.engine import Batch, Wafer
+from packline.sequences.engine import Batch, Handling, Wafer
 
 from ..bump_seal_clean import ResinRecipe
 from ..plasma_clean import chamber_cycle, load_wafers, unload_wafers
@@ -43,12 +43,12 @@ async def laminate_resin(
     claims = (*tags, "001:1b", carrier, "001:13") if thick else (*tags, "001:1b", carrier)
     job = replace(resin.job(), sheet=sheet)
     async with wafer.use(Laminator) as laminator:
-        await wafer.step("load on laminator", laminator.load, wafer.id)
+        await wafer.step("load on laminator", laminator.load, wafer.id, handling=Handling.LOAD)
         await wafer.step("laminate resin sheet", laminator.laminate, job, claims=claims)
         await wafer.step("cool", laminator.cool, resin.peel_below_c)
         if support is SupportKind.FILM:
             await wafer.step("peel support", laminator.peel_support, claims=("001:7",))
-        await wafer.step("unload from laminator", laminator.unload)
+        await wafer.step("unload from laminator", laminator.unload, handling=Handling.UNLOAD)
 
 
 def wiring_tools(wiring: WiringRecipe) -> set[str]:
@@ -91,12 +91,12 @@ async def form_wiring(
 async def plate_electroless_seed(wafer: Wafer, seed: ElectrolessSeedRecipe) -> None:
     """001:9: grow the thin copper film in the wet bench's electroless bath."""
     async with wafer.use(WetBench) as bench:
-        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step("load on wet bench", bench.load, wafer.id, handling=Handling.LOAD)
         await wafer.step("heat CU-ELESS bath", bench.heat_bath, Tank.CU_ELESS, seed.temperature_c)
         await wafer.step(
             "plate electroless seed", grow_seed, wafer, bench, seed, claims=seed.claims()
         )
-        await wafer.step("unload from wet bench", bench.unload, wafer.id)
+        await wafer.step("unload from wet bench", bench.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 async def grow_seed(wafer: Wafer, bench: WetBench, seed: ElectrolessSeedRecipe) -> None:
@@ -114,7 +114,7 @@ async def deposition_cycle(
     deposit of the `film`, tagged with `claims`, by default the section's own)."""
     chamber = batch.tool
     await batch.step("open door", chamber.open_door)
-    await batch.step("load", load_wafers, chamber, batch.wafer_ids)
+    await batch.step("load", load_wafers, chamber, batch.wafer_ids, handling=Handling.LOAD)
     await batch.step("close door", chamber.close_door)
     await batch.step("pump down", chamber.pump_down)
     await batch.step(
@@ -122,7 +122,7 @@ async def deposition_cycle(
     )
     await batch.step("vent", chamber.vent)
     await batch.step("open door", chamber.open_door)
-    await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)
+    await batch.step("unload", unload_wafers, chamber, batch.wafer_ids, handling=Handling.UNLOAD)
 
 
 async def deposit(
@@ -153,7 +153,7 @@ async def pattern(
     """001:8 (001:11): coat, bake, expose and develop the mould (or, named by the steps, the
     solder resist of 001:4); every opening must clear."""
     async with wafer.use(Lithography) as cell:
-        await wafer.step("load in litho cell", cell.load, wafer.id)
+        await wafer.step("load in litho cell", cell.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             coat_step,
             cell.coat,
@@ -164,7 +164,7 @@ async def pattern(
         )
         await wafer.step("soft bake", cell.bake, film.bake_temperature_c, film.bake_time_s)
         await wafer.step(pattern_step, expose_and_develop, wafer, cell, film, claims=claims)
-        await wafer.step("unload from litho cell", cell.unload, wafer.id)
+        await wafer.step("unload from litho cell", cell.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 async def expose_and_develop(wafer: Wafer, cell: Lithography, film: MouldRecipe) -> None:
@@ -179,7 +179,7 @@ async def etch_seed(wafer: Wafer, etch: SeedEtchRecipe, claims: tuple[str, ...])
     the patterns; the stripper must leave no resist and the etch must cut no pattern
     through."""
     async with wafer.use(WetBench) as bench:
-        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step("load on wet bench", bench.load, wafer.id, handling=Handling.LOAD)
         await wafer.step("heat stripper", bench.heat_bath, Tank.STRIP, etch.strip.temperature_c)
         await wafer.step("strip mould", strip, wafer, bench, etch.strip.time_s)
         dips = [("etch seed", Tank.CU_ETCH, etch.copper_etch)]
@@ -190,7 +190,7 @@ async def etch_seed(wafer: Wafer, etch: SeedEtchRecipe, claims: tuple[str, ...])
             await wafer.step(
                 name, etch_between_patterns, wafer, bench, tank, dip.time_s, claims=claims
             )
-        await wafer.step("unload from wet bench", bench.unload, wafer.id)
+        await wafer.step("unload from wet bench", bench.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 async def strip(wafer: Wafer, bench: WetBench, time_s: float) -> None:

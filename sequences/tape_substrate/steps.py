@@ -14,7 +14,7 @@ from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
 from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
 from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.drivers.roles.wire_bonder import WireBonder
-from packline.sequences.engine import Batch, Wafer
+from packline.sequences.engine import Batch, Handling, Wafer
 
 from ..bump_seal_clean import (
     BondStep,
@@ -68,11 +68,13 @@ async def drill_and_count(wafer: Wafer, laser: Laser, drill: DrillRecipe) -> Non
 async def fill_holes(wafer: Wafer, fill: FillStep, terminal_nl: float) -> None:
     """000:b: filler by volume into every hole, leaving room for the terminal's `terminal_nl`."""
     async with wafer.use(Dispenser) as dispenser:
-        await wafer.step("load on dispenser", dispenser.load, wafer.id)
+        await wafer.step("load on dispenser", dispenser.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             "fill holes", fill_and_inspect, wafer, dispenser, fill, terminal_nl, claims=("000:b",)
         )
-        await wafer.step("unload from dispenser", dispenser.unload, wafer.id)
+        await wafer.step(
+            "unload from dispenser", dispenser.unload, wafer.id, handling=Handling.UNLOAD
+        )
 
 
 async def fill_and_inspect(
@@ -94,7 +96,7 @@ async def prepare_dies(
     for the flip-chip bonder."""
     source = die_wafer_id(wafer.id)
     async with wafer.use(WireBonder) as bonder:
-        await wafer.step("load die wafer on bonder", bonder.load, source)
+        await wafer.step("load die wafer on bonder", bonder.load, source, handling=Handling.LOAD)
         await wafer.step(
             "form terminals",
             bonder.form_stud_bumps,
@@ -105,13 +107,15 @@ async def prepare_dies(
         await wafer.step(
             "inspect terminal heights", inspect_bump_heights, wafer, bonder, dies.terminals, source
         )
-        await wafer.step("unload die wafer from bonder", bonder.unload, source)
+        await wafer.step(
+            "unload die wafer from bonder", bonder.unload, source, handling=Handling.UNLOAD
+        )
     async with wafer.use(DicingSaw) as saw:
         await wafer.step("prepare blade for die wafer", prepare_blade, saw, dies.dicing)
-        await wafer.step("mount die wafer on saw", saw.mount, source)
+        await wafer.step("mount die wafer on saw", saw.mount, source, handling=Handling.LOAD)
         await wafer.step("dice die wafer", cut_and_inspect, wafer, saw, dies.dicing)
         await wafer.step("stop spindle after die wafer", saw.stop_spindle)
-        await wafer.step("unmount die wafer from saw", saw.unmount)
+        await wafer.step("unmount die wafer from saw", saw.unmount, handling=Handling.UNLOAD)
 
 
 async def bond_dies(
@@ -127,17 +131,32 @@ async def bond_dies(
     claims = (*tags, "000:d") if tags else ("000:c", "000:d")
     source = die_wafer_id(wafer.id)
     async with wafer.use(FlipChipBonder) as bonder:
-        await wafer.step("load on flip-chip bonder", bonder.load, wafer.id)
-        await wafer.step("load die wafer in die supply", load_dies, wafer, bonder, source, panel)
+        await wafer.step("load on flip-chip bonder", bonder.load, wafer.id, handling=Handling.LOAD)
+        await wafer.step(
+            "load die wafer in die supply",
+            load_dies,
+            wafer,
+            bonder,
+            source,
+            panel,
+            handling=Handling.LOAD,
+        )
         await wafer.step(
             "bond dies", bond_and_inspect, wafer, bonder, bond, not tags, claims=claims
         )
-        await wafer.step("unload die wafer from die supply", bonder.unload_die_source, source)
+        await wafer.step(
+            "unload die wafer from die supply",
+            bonder.unload_die_source,
+            source,
+            handling=Handling.UNLOAD,
+        )
         if frame is not None:
             await wafer.step(
                 "mount frames", frame_and_inspect, wafer, bonder, frame, claims=("000:x2",)
             )
-        await wafer.step("unload from flip-chip bonder", bonder.unload, wafer.id)
+        await wafer.step(
+            "unload from flip-chip bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD
+        )
 
 
 async def load_dies(wafer: Wafer, bonder: FlipChipBonder, source: str, panel: PanelRecipe) -> None:
@@ -191,14 +210,25 @@ async def stack_levels(batch: Batch[FlipChipBonder], stack: StackStep) -> None:
     bonder = batch.tool
     batch.measure("panels in the stack", len(batch.wafer_ids), "levels", high=stack.levels)
     base, *levels = batch.wafer_ids
-    await batch.step("load stack base on flip-chip bonder", bonder.load, base)
+    await batch.step(
+        "load stack base on flip-chip bonder", bonder.load, base, handling=Handling.LOAD
+    )
     for source in levels:
-        await batch.step("load packages in die supply", bonder.load_die_source, source)
+        await batch.step(
+            "load packages in die supply", bonder.load_die_source, source, handling=Handling.LOAD
+        )
         await batch.step(
             "stack packages", stack_and_inspect, batch, bonder, stack, claims=("000:x2",)
         )
-        await batch.step("unload packages from die supply", bonder.unload_die_source, source)
-    await batch.step("unload stack from flip-chip bonder", bonder.unload, base)
+        await batch.step(
+            "unload packages from die supply",
+            bonder.unload_die_source,
+            source,
+            handling=Handling.UNLOAD,
+        )
+    await batch.step(
+        "unload stack from flip-chip bonder", bonder.unload, base, handling=Handling.UNLOAD
+    )
 
 
 async def stack_and_inspect(
@@ -215,11 +245,13 @@ async def stack_and_inspect(
 async def seal_dies(wafer: Wafer, seal: SealStep, tags: tuple[str, ...] = ()) -> None:
     """000:e: resin around every die up to the seal height."""
     async with wafer.use(Dispenser) as dispenser:
-        await wafer.step("load on dispenser", dispenser.load, wafer.id)
+        await wafer.step("load on dispenser", dispenser.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             "seal dies", seal_and_inspect, wafer, dispenser, seal, claims=("000:e", *tags)
         )
-        await wafer.step("unload from dispenser", dispenser.unload, wafer.id)
+        await wafer.step(
+            "unload from dispenser", dispenser.unload, wafer.id, handling=Handling.UNLOAD
+        )
 
 
 async def seal_and_inspect(wafer: Wafer, dispenser: Dispenser, seal: SealStep) -> None:
@@ -259,11 +291,13 @@ async def run_profile(batch: Batch[Oven], profile: ThermalProfile) -> None:
 async def grind(wafer: Wafer, step: GrindStep, tags: tuple[str, ...] = ()) -> None:
     """000:f: resin top and die backs ground to the package thickness, measured."""
     async with wafer.use(Grinder) as grinder:
-        await wafer.step("load on grinder", grinder.load, wafer.id, GrindSide.FRONT)
+        await wafer.step(
+            "load on grinder", grinder.load, wafer.id, GrindSide.FRONT, handling=Handling.LOAD
+        )
         await wafer.step("apply chuck vacuum", grinder.apply_chuck_vacuum)
         await wafer.step("grind", grind_and_measure, wafer, grinder, step, claims=("000:f", *tags))
         await wafer.step("release chuck vacuum", grinder.release_chuck_vacuum)
-        await wafer.step("unload from grinder", grinder.unload)
+        await wafer.step("unload from grinder", grinder.unload, handling=Handling.UNLOAD)
 
 
 async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> None:
@@ -290,7 +324,7 @@ async def pattern_plate(wafer: Wafer, plate: MetalSubstrate) -> None:
         pattern_step="pattern interconnections",
     )
     async with wafer.use(WetBench) as bench:
-        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step("load on wet bench", bench.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             "heat CU-ETCH bath", bench.heat_bath, Tank.CU_ETCH, plate.etch.temperature_c
         )
@@ -305,4 +339,4 @@ async def pattern_plate(wafer: Wafer, plate: MetalSubstrate) -> None:
         )
         await wafer.step("heat stripper", bench.heat_bath, Tank.STRIP, plate.strip.temperature_c)
         await wafer.step("strip plate resist", strip, wafer, bench, plate.strip.time_s)
-        await wafer.step("unload from wet bench", bench.unload, wafer.id)
+        await wafer.step("unload from wet bench", bench.unload, wafer.id, handling=Handling.UNLOAD)

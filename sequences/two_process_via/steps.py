@@ -11,7 +11,7 @@ from packline.drivers.roles.oven import Oven, ThermalProfile
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.drivers.roles.resin_coater import ResinCoater
 from packline.drivers.roles.wet_bench import Tank, WetBench
-from packline.sequences.engine import Batch, Wafer
+from packline.sequences.engine import Batch, Handling, Wafer
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import WaferSpec
 
@@ -77,11 +77,11 @@ async def passivate(wafer: Wafer, layer: PassivationRecipe) -> None:
         timeout_s=etch.batch_timeout_s,
     )
     async with wafer.use(WetBench) as bench:
-        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step("load on wet bench", bench.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             "strip passivation mask", dip, wafer, bench, Tank.STRIP, layer.strip, claims=PASSIVATION
         )
-        await wafer.step("unload from wet bench", bench.unload, wafer.id)
+        await wafer.step("unload from wet bench", bench.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 #: The tool roles `relieve_stress` drives: the coater, the curing oven, the opening laser.
@@ -124,12 +124,12 @@ async def form_interconnects(wafer: Wafer, recipe: InterconnectRecipe, spec: Waf
     real_cm2 = mask_area_cm2(recipe.mould.mask, spec)
     await electroplate(wafer, recipe.plating, real_cm2, INTERCONNECTS)
     async with wafer.use(WetBench) as bench:
-        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step("load on wet bench", bench.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             "strip mould", dip, wafer, bench, Tank.STRIP, recipe.strip, claims=INTERCONNECTS
         )
         await wafer.step("etch seed", etch_seed, wafer, bench, recipe, claims=INTERCONNECTS)
-        await wafer.step("unload from wet bench", bench.unload, wafer.id)
+        await wafer.step("unload from wet bench", bench.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 async def dip(wafer: Wafer, bench: WetBench, tank: Tank, step: Dip) -> None:
@@ -157,9 +157,9 @@ async def coat(
     """Spin the resin precursor on and soft-bake it; what it coats (`over`: the interconnects,
     or the pads of a wafer that has none yet) must stay covered."""
     async with wafer.use(ResinCoater) as coater:
-        await wafer.step("load on coater", coater.load, wafer.id)
+        await wafer.step("load on coater", coater.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(name, coat_and_bake, wafer, coater, step, over, claims=claims)
-        await wafer.step("unload from coater", coater.unload, wafer.id)
+        await wafer.step("unload from coater", coater.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 async def coat_and_bake(wafer: Wafer, coater: ResinCoater, step: CoatStep, over: str) -> None:
@@ -191,7 +191,7 @@ async def develop_concave_portions(wafer: Wafer, develop: Develop) -> None:
     """002:1f, 002:3: irradiate the resin through the reticle and develop it only part of
     the way: no opening may clear down to the interconnect."""
     async with wafer.use(Lithography) as cell:
-        await wafer.step("load in litho cell", cell.load, wafer.id)
+        await wafer.step("load in litho cell", cell.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
             "expose concave portions",
             cell.expose,
@@ -207,7 +207,7 @@ async def develop_concave_portions(wafer: Wafer, develop: Develop) -> None:
             develop,
             claims=("002:1f", "002:3"),
         )
-        await wafer.step("unload from litho cell", cell.unload, wafer.id)
+        await wafer.step("unload from litho cell", cell.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 async def develop_partly(wafer: Wafer, cell: Lithography, develop: Develop) -> None:

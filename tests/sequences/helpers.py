@@ -23,6 +23,7 @@ from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaReci
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import (
     Engine,
+    Handling,
     Method,
     Recipe,
     RecipeError,
@@ -49,14 +50,14 @@ class TwoToolRecipe(Recipe):
 async def chamber_cycle(wafer: Wafer, chamber: PlasmaCleaner, seconds: float, label: str) -> None:
     """A single-wafer chamber cycle as named, checkpointed steps."""
     await wafer.step("open door", chamber.open_door)
-    await wafer.step("load", chamber.load, wafer.id)
+    await wafer.step("load", chamber.load, wafer.id, handling=Handling.LOAD)
     await wafer.step("close door", chamber.close_door)
     await wafer.step("pump down", chamber.pump_down)
     recipe = PlasmaRecipe((PlasmaStep(Gas.AR, 100, 100, 300, seconds),))
     await wafer.step(label, chamber.clean, recipe, claims=("003:13",))
     await wafer.step("vent", chamber.vent)
     await wafer.step("open door", chamber.open_door)
-    await wafer.step("unload", chamber.unload, wafer.id)
+    await wafer.step("unload", chamber.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 @method(
@@ -83,11 +84,11 @@ async def bump_one_site(wafer: Wafer, recipe: BumpSiteRecipe) -> None:
     """One stud bump on the wire bonder, then a check of it that a recipe may fail (the
     sequence of the method `test-bump-site`, which the tests that use it register)."""
     async with wafer.use(WireBonder) as bonder:
-        await wafer.step("load on bonder", bonder.load, wafer.id)
+        await wafer.step("load on bonder", bonder.load, wafer.id, handling=Handling.LOAD)
         program = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
         await wafer.step("bump", bonder.form_stud_bumps, program, sites=[0])
         await wafer.step("check", check_bumped, wafer, bonder, recipe.min_bumped_sites)
-        await wafer.step("unload from bonder", bonder.unload, wafer.id)
+        await wafer.step("unload from bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 async def check_bumped(wafer: Wafer, bonder: WireBonder, min_sites: int) -> None:
@@ -117,12 +118,14 @@ async def grind_once(wafer: Wafer, recipe: GrindOnceRecipe) -> None:
     """The back ground once on the grinder, then checked (the sequence of the method
     `test-grind`, which the tests that use it register)."""
     async with wafer.use(Grinder) as grinder:
-        await wafer.step("load on grinder", grinder.load, wafer.id, GrindSide.BACK)
+        await wafer.step(
+            "load on grinder", grinder.load, wafer.id, GrindSide.BACK, handling=Handling.LOAD
+        )
         await wafer.step("apply chuck vacuum", grinder.apply_chuck_vacuum)
         await wafer.step("grind", grinder.grind, GrindRecipe(recipe.target_um))
         await wafer.step("check", check_processed, wafer, grinder, recipe.fail_check)
         await wafer.step("release chuck vacuum", grinder.release_chuck_vacuum)
-        await wafer.step("unload from grinder", grinder.unload)
+        await wafer.step("unload from grinder", grinder.unload, handling=Handling.UNLOAD)
 
 
 async def clean_once(wafer: Wafer, recipe: CheckedRecipe) -> None:
@@ -130,7 +133,7 @@ async def clean_once(wafer: Wafer, recipe: CheckedRecipe) -> None:
     `test-clean`, which the tests that use it register)."""
     async with wafer.use(PlasmaCleaner) as chamber:
         await wafer.step("open door", chamber.open_door)
-        await wafer.step("load", chamber.load, wafer.id)
+        await wafer.step("load", chamber.load, wafer.id, handling=Handling.LOAD)
         await wafer.step("close door", chamber.close_door)
         await wafer.step("pump down", chamber.pump_down)
         clean = PlasmaRecipe((PlasmaStep(Gas.AR, 100, 100, 300, 30),))
@@ -138,7 +141,7 @@ async def clean_once(wafer: Wafer, recipe: CheckedRecipe) -> None:
         await wafer.step("check", check_processed, wafer, chamber, recipe.fail_check)
         await wafer.step("vent", chamber.vent)
         await wafer.step("open door", chamber.open_door)
-        await wafer.step("unload", chamber.unload, wafer.id)
+        await wafer.step("unload", chamber.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 class PanelRowsRecipe(Recipe):
@@ -158,12 +161,12 @@ class PanelRowsRecipe(Recipe):
 async def drill_panel(wafer: Wafer, recipe: PanelRowsRecipe) -> None:
     async with wafer.use(Laser) as laser:
         await wafer.step("open enclosure", laser.open_enclosure)
-        await wafer.step("load", laser.load, wafer.id, FaceUp.FRONT)
+        await wafer.step("load", laser.load, wafer.id, FaceUp.FRONT, handling=Handling.LOAD)
         await wafer.step("close enclosure", laser.close_enclosure)
         await wafer.step("drill", laser.drill_vias, DrillRecipe(100, 5, 50))
         await wafer.step("disable emission", laser.disable_emission)
         await wafer.step("open enclosure", laser.open_enclosure)
-        await wafer.step("unload", laser.unload)
+        await wafer.step("unload", laser.unload, handling=Handling.UNLOAD)
 
 
 class TwoToolLine:

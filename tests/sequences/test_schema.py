@@ -10,6 +10,7 @@ import pytest
 
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import awaiting_clear
+from packline.sequences.engine.left_on_tools import left_on_tools
 from packline.sequences.engine.schema import MIGRATIONS, SCHEMA_VERSION, VERSION_1
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
@@ -272,3 +273,47 @@ def test_a_version_9_databases_events_get_the_status_their_records_tell(tmp_path
         ("completed", ""),
         (None, "oven: no reply"),
     ]
+
+
+def test_a_version_10_databases_steps_get_their_handling_by_their_names(tmp_path):
+    """Schema 11 records whether a step put its wafer on its tool or took it off, as the
+    script declares it (decision 0094); the steps written before get it by the rule packline
+    read them by then, their names (case-sensitive), so what an old aborted run left on its
+    tools reads as it did: W01's bonder stage was cut off after its load."""
+    path = tmp_path / "old.db"
+    version_1_database(path)
+    db = sqlite3.connect(path)
+    for version in range(2, 11):
+        for statement in MIGRATIONS[version]:
+            db.execute(statement)
+    db.execute("UPDATE runs SET status = 'aborted' WHERE id = 'r1'")
+    db.executemany(
+        "INSERT INTO steps (run_id, session, wafer_id, key, name, stage, kind, claims, tool, "
+        "irreversible, status, started_t, started_wall) "
+        "VALUES ('r1', 1, 'W01', ?, ?, ?, ?, '[]', 'wire_bonder', 0, ?, 1, 2.0)",
+        [
+            ("use wire_bonder#0", "use wire_bonder", None, "stage", "interrupted"),
+            ("load on bonder#0", "load on bonder", "use wire_bonder#0", "step", "completed"),
+            ("Load map#0", "Load map", "use wire_bonder#0", "step", "completed"),
+            ("mount on saw#0", "mount on saw", "use wire_bonder#0", "step", "completed"),
+            ("unload from bonder#0", "unload from bonder", "use wire_bonder#0", "step", "running"),
+        ],
+    )
+    db.execute("PRAGMA user_version = 10")
+    db.commit()
+    db.close()
+    store = RunStore(path)
+    try:
+        steps = store.table("steps", "r1")
+        assert {s["name"]: s["handling"] for s in steps} == {
+            "load": "load",  # version_1_database's step
+            "use wire_bonder": None,
+            "load on bonder": "load",
+            "Load map": None,
+            "mount on saw": None,
+            "unload from bonder": "unload",
+        }
+        assert left_on_tools(store, "r1") == {"wire_bonder": ["W01"]}
+    finally:
+        store.close()
+    assert user_version(path) == SCHEMA_VERSION

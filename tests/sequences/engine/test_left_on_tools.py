@@ -8,7 +8,17 @@ import pytest
 
 from packline.cli import main
 from packline.clock import ScaledClock
-from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
+from packline.sequences.engine import (
+    Handling,
+    Recipe,
+    RunRequest,
+    Wafer,
+    method,
+    open_resume,
+    open_run,
+    prepare,
+)
 from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.left_on_tools import left_on_tools, left_report, left_text
 from packline.sequences.engine.records import db_option
@@ -17,8 +27,10 @@ from packline.sim_instruments.line import SimulatedLine
 from ..test_resume_station import confirm_yes, station_file
 
 
-async def station_run(store, path: str, stop: str, when) -> tuple[str, list]:
-    """plasma-clean for a lot of 2 on the station file `path`, stopped (`stop`: abort or
+async def station_run(
+    store, path: str, stop: str, when, method: str = "plasma-clean", lot: int = 2
+) -> tuple[str, list]:
+    """`method` for a lot of `lot` on the station file `path`, stopped (`stop`: abort or
     terminate) at the first event `when(event)` is true of; its id and its events."""
     events: list = []
     box: list = []
@@ -29,7 +41,7 @@ async def station_run(store, path: str, stop: str, when) -> tuple[str, list]:
             box[0].request(stop, "test operator")
             box.append(event)
 
-    request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+    request = RunRequest(method, simulated=False, station_path=path, lot=lot)
     async with open_run(store, prepare(request), observers=[observe], confirm=confirm_yes) as run:
         box.append(run)
         await run.run()
@@ -130,3 +142,66 @@ async def test_a_resume_takes_off_what_an_abort_left_though_every_wafer_is_scrap
     assert [w["status"] for w in store.wafers(run_id)] == ["scrapped"] * 3
     recovered = [e for e in store.events(run_id) if e["kind"] == "tool-recovered"]
     assert [(e["session"], e["tool"]) for e in recovered] == [(2, "plasma_cleaner")]
+
+
+class PortChecksRecipe(Recipe):
+    """The recipe of `test-port-checks` (its own class: a method names its recipe class)."""
+
+
+@method(
+    name="test-port-checks",
+    title="test: a chamber's load and unload ports checked around a wafer placed and taken out",
+    claims=(),
+    recipe=PortChecksRecipe,
+    tools=("plasma_cleaner",),
+)
+async def port_checks(wafer: Wafer, recipe: PortChecksRecipe) -> None:
+    """Steps whose names begin `load` and `unload` that put nothing on the chamber and take
+    nothing off (they ask it what it holds), around the two that do, named otherwise."""
+    async with wafer.use(PlasmaCleaner) as chamber:
+        await wafer.step("load port check", chamber.request_workpieces)
+        await wafer.step("open door", chamber.open_door)
+        await wafer.step("place in chamber", chamber.load, wafer.id, handling=Handling.LOAD)
+        await wafer.step("close door", chamber.close_door)
+        await wafer.step("unload port check", chamber.request_workpieces)
+        await wafer.step("open door", chamber.open_door)
+        await wafer.step("take out", chamber.unload, wafer.id, handling=Handling.UNLOAD)
+
+
+async def aborted_port_checks(store, tmp_path, step: str) -> tuple[str, list[str], list[str]]:
+    """`test-port-checks` for one wafer on a served line, aborted as its step `step` starts:
+    the run's id, what its records say it left in the chamber (`left_on_tools`), and what
+    the chamber holds."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        run_id, _ = await station_run(
+            store,
+            path,
+            "abort",
+            lambda e: e.kind == "step-started" and e.step == step,
+            method="test-port-checks",
+            lot=1,
+        )
+        held = list(line.tools["plasma_cleaner"].loaded())
+    return run_id, left_on_tools(store, run_id).get("plasma_cleaner", []), held
+
+
+async def test_a_step_named_load_that_is_no_load_leaves_nothing_on_the_tool(store, tmp_path):
+    """Aborted before the wafer is placed, after a `load port check` that put nothing on the
+    chamber: nothing is left in it, and the records say so (by the step's name, the wafer
+    read as loaded, and its resume as the one that takes it off)."""
+    _, left, held = await aborted_port_checks(store, tmp_path, "place in chamber")
+    assert held == []
+    assert left == []
+
+
+async def test_a_load_named_otherwise_leaves_its_wafer_on_the_tool(store, tmp_path):
+    """Aborted as the wafer is to be taken out, after an `unload port check` that took
+    nothing off: the wafer, placed by a step declared a load, is left in the chamber, and the
+    records say so (by the steps' names, none loaded it and the check unloaded it: the
+    chamber's wafer would have been found by the next run as a foreign workpiece, nobody
+    told whose)."""
+    run_id, left, held = await aborted_port_checks(store, tmp_path, "take out")
+    (wafer,) = [w["wafer_id"] for w in store.wafers(run_id)]
+    assert held == [wafer]
+    assert left == [wafer]

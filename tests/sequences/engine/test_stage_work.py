@@ -15,7 +15,14 @@ from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.recorded_station import recorded_tools
 from packline.sequences.engine.schedule import _bottleneck_pace
-from packline.sequences.engine.stage import ALL_WORK, NO_WORK, PART_WORK, stage_work
+from packline.sequences.engine.stage import (
+    ALL_WORK,
+    NO_WORK,
+    PART_WORK,
+    Handling,
+    on_the_tool,
+    stage_work,
+)
 from packline.sim_instruments.line import SimulatedLine
 
 from ..test_resume_station import confirm_yes
@@ -169,3 +176,13 @@ async def test_a_released_wafers_pass_around_a_process_it_skips_is_no_rate_of_it
     assert passes == {"W01": ALL_WORK, "W02": PART_WORK}
     (chamber,) = tool_time(RunRecords(store, run_id)).to_dict("records")
     assert chamber["performance"] > 0.5
+
+
+def test_a_workpiece_is_on_the_tool_while_its_loads_outnumber_its_unloads():
+    """bump-seal-clean's mounting: the board loaded on the bond stage, the diced wafer in the
+    die supply, then the die supply emptied: cut off there, the board is still on the tool,
+    though the last handling step read was an unload."""
+    load, unload = Handling.LOAD.value, Handling.UNLOAD.value
+    assert on_the_tool([load, load, None, unload])
+    assert not on_the_tool([load, load, None, unload, unload])
+    assert not on_the_tool([None, None])  # cut off before the load: nothing of it there

@@ -12,6 +12,7 @@ import pytest
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
 from packline.sequences.engine import Engine, RunRequest, RunStore, Wafer, method, open_run, prepare
 from packline.sequences.engine.events import Event
+from packline.sequences.engine.stage import Handling
 from packline.sim_instruments.twin.freezing import thaw
 from packline.sim_instruments.twin.snapshot import Snapshots
 
@@ -36,7 +37,7 @@ class PumpedRecipe(TwoToolRecipe):
 async def pumped(wafer: Wafer, recipe: PumpedRecipe) -> None:
     async with wafer.use("pc_a") as chamber:
         await wafer.step("open door", chamber.open_door)
-        await wafer.step("load", chamber.load, wafer.id)
+        await wafer.step("load", chamber.load, wafer.id, handling=Handling.LOAD)
         await wafer.step("close door", chamber.close_door)
         await wafer.step("pump down", chamber.pump_down)
         await _between[0](chamber)

@@ -1,7 +1,8 @@
 """An operator confirmation the run stops at (sequences/engine/wafer.py, `_confirm`): however
 the stop reaches the open question (a terminate, an abort that cancels the wafer's task, the
 terminal gone), it ends unanswered and is recorded as such once, saying how the run stopped
-and why; an answered one is not."""
+and why; an answered one is not. And a step declared a load or unload that holds no tool is
+the script's mistake, refused before anything runs or is recorded."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 from packline.clock import ScaledClock
 from packline.sequences.engine.control import RunControl
 from packline.sequences.engine.errors import RunTerminated
-from packline.sequences.engine.wafer import _confirm
+from packline.sequences.engine.stage import Handling
+from packline.sequences.engine.wafer import _confirm, execute_step
 
 PROMPT = "wafers W01, W02 seated in the chamber slots"
 #: Wall seconds an unanswered question may wait in a test before it fails it.
@@ -98,3 +100,29 @@ async def test_an_answered_question_records_nothing_unanswered():
     run = _run(Answered())
     await _confirm(run, WAFERS, PROMPT)
     assert run.recorder.unanswered_calls == []
+
+
+async def test_a_load_outside_any_stage_is_refused_as_the_scripts_mistake():
+    """Declared a load, a step outside `wafer.use(...)` and a batch body would be a wafer put
+    on no tool: refused naming the step, before the run's boundary, its records or its
+    action are touched (the run context here has none of them)."""
+    ran: list[str] = []
+
+    async def load() -> None:
+        ran.append("load")
+
+    with pytest.raises(TypeError, match=r"step 'load board' is declared a load .* holds no tool"):
+        await execute_step(
+            SimpleNamespace(),
+            [],
+            "load board",
+            load,
+            (),
+            {},
+            claims=(),
+            repeatable=None,
+            handling=Handling.LOAD,
+            kind="step",
+            stage=None,
+        )
+    assert ran == []
