@@ -6,8 +6,8 @@ on it fails until something is sent. A link idle between steps (minutes to hours
 of it only when its next exchange times out, and a held reply (decision 0052: up to 30 s)
 would wait its whole bound on a peer that is gone. With keepalive the kernel probes an idle
 connection and ends it when the probes go unanswered (or are answered with a reset, by a tool
-that restarted): the link's next exchange reconnects before sending, or on a VISA link fails
-at once with `ConnectionLost` rather than at its timeout (docs/links.md, "Keepalive").
+that restarted): the link's next exchange reconnects before sending (docs/links.md,
+"Reconnect" and "Keepalive").
 
 The figures (the OS's defaults wait two hours before the first probe):
 
