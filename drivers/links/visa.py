@@ -25,6 +25,10 @@ the worker thread to end, at most `_CLOSE_WAIT_S`.
 pyvisa-py does not notice a socket peer that closed cleanly (it reads nothing until its
 timeout); between slices the link looks at the socket and reports a closed peer as
 `ConnectionLost`, within one slice. A peer that resets the connection is reported at once.
+pyvisa-py does not notice either that a connection ended while the link was idle (the peer
+closed or reset it, or keepalive gave it up): the link looks at the socket before each
+exchange (`_is_open`), so that the exchange reconnects first, as every other link does,
+instead of failing with `ConnectionLost` on a connection already gone.
 """
 
 from __future__ import annotations
@@ -146,6 +150,8 @@ class VisaLink(TextLink):
         #: The deadline of one reply, counted from the start of its exchange.
         self.visa_timeout_ms = _a_little_below_ms(self.timeout_s)
         self._resource: MessageBasedResource | None = None
+        #: The TCP socket under a `::SOCKET` session while it is open; None otherwise.
+        self._socket: socket.socket | None = None
         self._worker: _Worker | None = None
         #: Set by `_close`: the reader stops between two slices (one per open session).
         self._stop_reading = threading.Event()
@@ -227,7 +233,7 @@ class VisaLink(TextLink):
         except VisaIOError as error:
             if error.error_code != constants.StatusCode.error_timeout:
                 raise ConnectionError(str(error)) from error
-            if _peer_closed(resource):
+            if _peer_closed(_socket_of(resource)):
                 raise ConnectionResetError("the tool closed the connection") from error
             raise TimeoutError(str(error)) from error
         except TimeoutError as error:
@@ -263,7 +269,7 @@ class VisaLink(TextLink):
                 resource.timeout = self._slice_ms = slice_ms
             chunk, timed_out = _read_chunk(resource, min(_CHUNK_BYTES, limit - len(reply)))
             reply += chunk
-            if timed_out and _peer_closed(resource):
+            if timed_out and _peer_closed(_socket_of(resource)):
                 raise ConnectionResetError("the tool closed the connection")
         return bytes(reply)
 
@@ -274,6 +280,13 @@ class VisaLink(TextLink):
         self._worker = _Worker(f"visa {self.tool} {self.address}")
         self._stop_reading = threading.Event()
         self._resource = await self._in_worker(self._open_resource, self._stop_reading)
+        self._socket = _socket_of(self._resource)
+
+    def _is_open(self) -> bool:
+        """False once the tool closed or reset a `::SOCKET` connection, or TCP gave it up
+        (keepalive), while the link was idle: pyvisa-py would not say so, and the exchange
+        about to run would fail on it. Other resources are taken as open."""
+        return not _peer_closed(self._socket)
 
     async def _next_arrival(self) -> bytes | None:
         assert self._resource is not None
@@ -290,6 +303,7 @@ class VisaLink(TextLink):
     async def _close(self) -> None:
         worker, self._worker = self._worker, None
         resource, self._resource = self._resource, None
+        sock, self._socket = self._socket, None
         if worker is None:
             return
         # Whatever runs in the worker stops: the reader between two slices, a read stuck in
@@ -301,7 +315,7 @@ class VisaLink(TextLink):
         # silence. A shut-down socket still holds them.
         unread: list[bytes] = []
         if resource is not None:
-            if (sock := _socket_of(resource)) is not None:
+            if sock is not None:
                 with contextlib.suppress(OSError):  # not connected any more: nothing to stop
                     sock.shutdown(socket.SHUT_RDWR)
                 worker.submit(lambda: unread.append(read_waiting(sock, _CHUNK_BYTES)))
@@ -336,8 +350,8 @@ class VisaLink(TextLink):
         (the loop's selector sees them at once, the worker thread later), then read by the
         worker as a wire exchange (`clock.activity()`)."""
         assert self._resource is not None
-        if (sock := _socket_of(self._resource)) is not None:
-            await _readable(sock)
+        if self._socket is not None:
+            await _readable(self._socket)
         try:
             # No deadline of its own: a held reply (`Link.exchange`) is bounded by the
             # exchange, which stops the reader by closing the session.
@@ -417,9 +431,9 @@ def _socket_of(resource: MessageBasedResource) -> socket.socket | None:
     return None
 
 
-def _peer_closed(resource: MessageBasedResource) -> bool:
-    """Whether the peer of a pyvisa-py socket session has closed its end (non-blocking)."""
-    sock = _socket_of(resource)
+def _peer_closed(sock: socket.socket | None) -> bool:
+    """Whether the connection of `sock`, the socket of a pyvisa-py session, has ended: its
+    peer closed or reset it, or TCP gave it up (without waiting; False for no socket)."""
     if sock is None:
         return False
     try:

@@ -27,6 +27,7 @@ class Meter:
     `BINARY?` answers a byte that is not ASCII (served with latin-1); `STALL?` is not answered
     the first time it is asked (a stalled controller), `READY` every time after; `HOLD? <s>`
     answers `HELD` once `<s>` seconds of `clock`'s time have passed (a reply the tool holds).
+    `received` lists every line as it arrives, and `heard` is set by each.
     """
 
     def __init__(self) -> None:
@@ -34,11 +35,13 @@ class Meter:
         self.volt = 0.0
         self.errors: list[str] = []
         self.received: list[str] = []
+        self.heard = asyncio.Event()
         self.stalled = False
         self._delays = iter([0.004, 0.0, 0.002, 0.001] * 100)
 
     async def __call__(self, line: str) -> str | None:
         self.received.append(line)
+        self.heard.set()
         command, _, argument = line.partition(" ")
         if command == "*IDN?":
             return "ACME,M1,0001,1.0"

@@ -1,9 +1,11 @@
 """Every TCP connection a driver opens to a tool keeps itself alive: a tool power-cycled, or a
-switch that drops, is noticed while the link is idle, not at its next exchange's timeout.
+switch that drops, is noticed while the link is idle, not at its next exchange's timeout, and
+while what the link sent is unacknowledged, not some 15 minutes of retransmissions later.
 
 Each link kind connects to a simulated tool on an ephemeral port, and its socket is asked
-(`getsockopt`) for what `keep_alive` sets: keepalive on, and the idle time, probe interval
-and probe count of `packline.drivers.links.keepalive` (the OS's defaults: off, two hours).
+(`getsockopt`) for what `keep_alive` sets: keepalive on, the idle time, probe interval and
+probe count of `packline.drivers.links.keepalive` (the OS's defaults: off, two hours), and on
+Linux the user timeout (the OS's default: none).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from packline.drivers.links.keepalive import (
     KEEPALIVE_INTERVAL_S,
     KEEPALIVE_OPTIONS,
     KEEPALIVE_PROBES,
+    TCP_USER_TIMEOUT_S,
 )
 from packline.drivers.links.visa import _socket_of
 from packline.drivers.secs.hsms import HsmsLink
@@ -40,9 +43,11 @@ async def stack() -> AsyncIterator[AsyncExitStack]:
 
 
 def test_a_dead_peer_is_noticed_within_a_held_reply():
-    """The figures' promise (decisions/0052): the last probe goes unanswered before a reply
-    the tool may hold has run out, so a held read on a dead peer ends as a lost connection."""
+    """The figures' promise (decisions/0052): the last probe goes unanswered, and a request
+    never acknowledged is given up, before a reply the tool may hold has run out, so a held
+    read on a dead peer ends as a lost connection."""
     assert KEEPALIVE_IDLE_S + KEEPALIVE_INTERVAL_S * KEEPALIVE_PROBES < HOLD_S
+    assert TCP_USER_TIMEOUT_S < HOLD_S
 
 
 def assert_keeps_alive(sock: socket.socket) -> None:
@@ -55,6 +60,8 @@ def assert_keeps_alive(sock: socket.socket) -> None:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == KEEPALIVE_IDLE_S
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == KEEPALIVE_INTERVAL_S
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == KEEPALIVE_PROBES
+        user_timeout_ms = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT)
+        assert user_timeout_ms == TCP_USER_TIMEOUT_S * 1000
 
 
 @pytest.mark.parametrize("transport", ["tcp", "rtu-tcp"], ids=["modbus-tcp", "modbus-rtu-socket"])

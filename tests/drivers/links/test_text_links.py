@@ -11,6 +11,8 @@ from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolTimeout
 from packline.drivers.links import ReconnectPolicy, SerialLink, TextLink, VisaLink, open_link
+from packline.sim_instruments.servers import TextToolServer, ToolServer
+from packline.sim_instruments.servers.base import ConnectionChange
 from packline.testing.timing import Stopwatch
 
 TRANSPORTS = ["visa-tcp", "visa-asrl", "serial-socket", "serial-pty"]
@@ -81,6 +83,86 @@ async def test_reconnects_when_the_tool_comes_back_on_the_same_port(start_meter,
             await link.query("*IDN?")
         assert await server.start() == address
         assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+
+
+async def end_served_connections(server: ToolServer, ending: str) -> None:
+    """The tool ends its connections between two exchanges: `reset`, as a tool power-cycled
+    does (it stops, with a reset, and comes back on the same port); `close`, as one that closes
+    its end cleanly (FIN) and stays up. Returns once the link's end has been told."""
+    assert isinstance(server, TextToolServer)
+    if ending == "reset":
+        address = server.address
+        await server.stop()
+        assert await server.start() == address
+        return
+    ended = asyncio.Event()
+
+    def on_change(address: str, peer: str, change: ConnectionChange) -> None:
+        if change is not ConnectionChange.OPENED:
+            ended.set()
+
+    server.connection_listeners.append(on_change)
+    # The simulator has no way of its own to close a connection it serves.
+    for writer in server._connections.values():
+        writer.close()
+    # Told once the socket is closed, its FIN in the link's socket (loopback): one pass of
+    # the loop then lets a link that watches its connection (serial) see it; a VISA link
+    # looks when it is next asked.
+    await asyncio.wait_for(ended.wait(), 2)
+    await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("ending", ["reset", "close"])
+@pytest.mark.parametrize("transport", TCP_TRANSPORTS)
+async def test_a_connection_the_tool_ended_between_exchanges_is_reopened_by_the_next(
+    start_meter, transport, ending
+):
+    """Keepalive (or the tool) ended the connection while the link was idle: the next
+    exchange reconnects before it sends, and works, rather than failing on the old one."""
+    server, meter = await start_meter(transport)
+    async with meter_link(server.address) as link:
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+        await end_served_connections(server, ending)
+        assert await link.query("VOLT?") == "0"
+        assert link.connected
+    assert meter.received == ["*IDN?", "VOLT?"]
+
+
+@pytest.mark.parametrize("transport", TCP_TRANSPORTS)
+async def test_an_exchange_under_way_when_the_connection_ends_fails_and_is_never_sent_again(
+    start_meter, transport
+):
+    """The command may have reached the tool: its exchange fails, the next one reconnects."""
+    server, meter = await start_meter(transport)
+    address = server.address
+    # A timeout far beyond the wait for the tool to take the command, however loaded.
+    async with open_link(address, tool="meter", timeout_s=10.0) as link:
+        pending = asyncio.create_task(link.query("SILENT?"))
+        await asyncio.wait_for(meter.heard.wait(), 5)
+        await server.stop()
+        with pytest.raises(ConnectionLost, match=r"SILENT\?: connection lost \("):
+            await pending
+        assert await server.start() == address
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+    assert meter.received == ["SILENT?", "*IDN?"]
+
+
+@pytest.mark.parametrize("transport", TCP_TRANSPORTS)
+async def test_a_tool_that_stays_gone_is_the_error_of_a_first_connect(start_meter, transport):
+    """The reconnects of a connection that ended fail as a first connect would, and say so."""
+    server, _ = await start_meter(transport)
+    policy = ReconnectPolicy(attempts=2, delay_s=0.01)
+    async with meter_link(server.address, reconnect=policy) as link:
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+        await server.stop()
+        with pytest.raises(ConnectionLost) as lost:
+            await link.query("*IDN?")
+    with pytest.raises(ToolConnectionError) as refused:
+        await meter_link(link.address).connect()
+    assert refused.value.detail.startswith("cannot connect (")
+    assert lost.value.detail == (
+        f"connection lost and 2 reconnect attempt(s) failed: {refused.value.detail}"
+    )
 
 
 @pytest.mark.parametrize(

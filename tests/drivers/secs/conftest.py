@@ -44,18 +44,6 @@ def fast_timers() -> HsmsTimers:
     return FAST
 
 
-@pytest.fixture
-def free_port() -> Callable[[], int]:
-    """Give a loopback port nobody listens on."""
-
-    def pick() -> int:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
-
-    return pick
-
-
 async def equipment_replies(message: SecsMessage) -> SecsMessage | None:
     """A small equipment: S1F1 -> S1F2, S1F13 -> S1F14, S2F25 loopback -> S2F26 (echo)."""
     if (message.stream, message.function) == (1, 1):

@@ -486,9 +486,9 @@ async def test_without_reconnect_a_lost_connection_stays_lost(start_equipment, h
         await host.request(S1F1)
 
 
-async def test_a_refused_connect_is_a_connection_error(host_of, free_port) -> None:
+async def test_a_refused_connect_is_a_connection_error(host_of, unused_port) -> None:
     with pytest.raises(ToolConnectionError, match="connect: cannot connect"):
-        await host_of(free_port())
+        await host_of(unused_port)
 
 
 async def test_a_passive_link_not_selected_refuses_to_send(start_equipment) -> None:
@@ -516,8 +516,8 @@ async def test_the_passive_side_registers_each_connection_with_its_clock(
     assert clock.ends[0] is equipment._connection.transport
 
 
-async def test_close_twice_and_before_connect(free_port) -> None:
-    link = HsmsLink(port=free_port())
+async def test_close_twice_and_before_connect(unused_port) -> None:
+    link = HsmsLink(port=unused_port)
     await link.close()
     await link.close()
     with pytest.raises(ToolConnectionError, match="not connected"):
