@@ -128,8 +128,8 @@ class ToolKeeper:
 
         A tool that answers as another kind (`WrongTool`: two tools' addresses swapped in the
         station file) or cannot be reached (refused, timed out, nothing at its address) does
-        not stop the others being connected: a problem of one tool is raised as it is, and of
-        several every one is named at once, a line each (`UnusableTools`), so the file is
+        not stop the others being connected: every one is named at once, a line each, with the
+        line of the station file that gives its address (`UnusableTools`), so the file is
         corrected in one round. The tools are connected at once, so that a refusal naming
         several unreachable ones comes after one connect timeout, not one a tool; they are
         checked and listened to in station order, whatever order they answered in."""
@@ -156,24 +156,18 @@ class ToolKeeper:
             else:
                 self._check_identity(tool, self._station.tools[tool.name].driver)
                 tool.driver.add_reading_listener(self._trace_listener(tool))
-        problems: list[ToolError] = [*wrong, *unreachable]
-        if len(problems) == 1:
-            raise problems[0]
-        if problems:
-            raise UnusableTools(wrong, unreachable, self._swapped(wrong))
-
-    def _swapped(self, wrong: list[WrongTool]) -> list[tuple[str, str]]:
-        """The pairs of station tools among `wrong` each of which answered as the other's
-        kind: their addresses swapped in the station file, in station order."""
-        kind_of = {name: entry.driver for name, entry in self._station.tools.items()}
-        said = {error.tool: error.found_kind for error in wrong}
-        names = list(said)
-        return [
-            (first, second)
-            for index, first in enumerate(names)
-            for second in names[index + 1 :]
-            if said[first] == kind_of[second] and said[second] == kind_of[first]
-        ]
+        if wrong or unreachable:
+            found = {error.tool: error.found_kind for error in wrong if error.found_kind}
+            raise UnusableTools(
+                wrong,
+                unreachable,
+                self._station.swapped(found),
+                {
+                    error.tool: place
+                    for error in [*wrong, *unreachable]
+                    if (place := self._station.address_at(error.tool)) is not None
+                },
+            )
 
     def _check_identity(self, tool: Tool, driver_name: str) -> None:
         """Refuse a tool that is not the model the run drove under this name; keep its

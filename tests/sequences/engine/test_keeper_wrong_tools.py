@@ -1,7 +1,8 @@
 """A run names every station tool that answers as another kind or cannot be reached
 (sequences/engine/keeper.py): two tools' addresses swapped in a station file are both named in
 the one refusal, each with what answered and what its driver drives, then said to be swapped,
-and with them a tool where nothing listens, not the first connected alone."""
+and with them a tool where nothing listens, not the first connected alone; each with the line
+of the station file that gives its address."""
 
 from __future__ import annotations
 
@@ -62,6 +63,11 @@ async def test_a_run_names_every_wrong_tool_and_every_unreachable_one_at_once(
             "laminator and ball_mounter each answer as the other's kind: their addresses are "
             "swapped in the station file (give each the other's)"
         )
+        lines = path.read_text().splitlines()
+        for row in tools_named:  # each with the line to correct
+            address = row.split(" at ")[1].split(": ")[0]
+            line_of = lines.index(f"    address: {address}") + 1
+            assert row.endswith(f"; its address is on line {line_of} of station file {path}")
         assert len(line.twin) == 0  # no wafer moved
 
 
