@@ -34,10 +34,16 @@ class RecipeError(BadInput):
         return cls("\n".join(f"{source}: {problem['message']}" for problem in problems), problems)
 
 
-class ResumeNotStarted(PacklineError):
-    """A resume could not reach a tool of its station (refused, timed out, gone): no session
-    was started and nothing was recorded, so the run stays as its last session left it; the
-    message names the tool and its address."""
+class RunNotStarted(PacklineError):
+    """A run could not drive a tool of its station as the station file says (refused, timed
+    out, gone, another kind at its address) before it started: every tool it reached was
+    closed and released, and nothing was recorded; the message names each tool, its address
+    and the line of the station file that gives it."""
+
+
+class ResumeNotStarted(RunNotStarted):
+    """A resume could not drive a tool of its station (`RunNotStarted`): no session was
+    started and nothing was recorded, so the run stays as its last session left it."""
 
 
 class UnusableTools(PacklineError):
