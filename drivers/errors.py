@@ -62,6 +62,24 @@ class WrongTool(ProtocolError):
         super().__init__(tool, address, action, detail)
 
 
+def address_line_text(problem: str, place: str | None) -> str:
+    """A station tool's `problem` at its address (it cannot be reached, another kind or
+    another tool answers there) with where the station file gives that address, when known
+    (`place`: 'line 4 of station file line.yaml', `Station.address_at`): the line to correct.
+    One wording for a run's refusal and `packline station check`."""
+    return problem if place is None else f"{problem}; its address is on {place}"
+
+
+def swapped_text(first: str, second: str) -> str:
+    """What is said of two station tools each of which answered as the other's kind
+    (`WrongTool.found_kind`): their addresses are swapped in the station file. One wording for
+    a run's refusal and `packline station check`."""
+    return (
+        f"{first} and {second} each answer as the other's kind: their addresses are swapped "
+        "in the station file (give each the other's)"
+    )
+
+
 class CommandRefused(ProtocolError):
     """The tool understood the request and refused it with the protocol's own error;
     `reason` is what it said, without the code the message ends with."""

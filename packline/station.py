@@ -55,7 +55,7 @@ from packline.drivers.errors import PacklineError, SetupRefused
 from packline.drivers.gem.dictionary import DictionaryError, is_dictionary_file, load_dictionary
 from packline.drivers.links import LINK_KINDS, Link, link_kind, not_an_option, open_link
 from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, tool_kind
-from packline.files import FileProblem, parse_yaml, read_text
+from packline.files import FileProblem, parse_yaml, read_text, yaml_lines
 from packline.plain_words import Refusal, refusal, refusal_lines
 from packline.spelling import did_you_mean
 
@@ -288,6 +288,9 @@ class Station(BaseModel):
     # What the station was read from (`station file line.yaml`), named by a refusal of a
     # tool's `limits:` (set by `parse_station`); not a field of the file.
     _source: str = PrivateAttr(default="the station")
+    # The line of every key of the file it was read from, by its path (`yaml_lines`, set by
+    # `load_station`): a problem found once its tools answer names the line to change.
+    _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
 
     def tools_for_role(self, role: str) -> list[str]:
         """Names of the tools that can play `role`, in file order."""
@@ -298,6 +301,33 @@ class Station(BaseModel):
         return yaml.safe_dump(
             self.model_dump(mode="json", exclude=exclude, exclude_none=True), sort_keys=False
         )
+
+    def where(self, *key: str) -> str | None:
+        """Where the station file gives `key` (`"tools", "oven", "capacity"`): 'line 9 of
+        station file line.yaml'; None for a station not read from a file (a run's recorded
+        station, a dry run's line) or a key the file does not give."""
+        line = self._lines.get(key)
+        return None if line is None else f"line {line} of {self._source}"
+
+    def address_at(self, tool: str) -> str | None:
+        """Where the station file gives the address of tool `tool`, or of one device of a tool
+        of several, as its link names it (`electroplater.supply`): that device's line (`where`)."""
+        if tool in self.tools:
+            return self.where("tools", tool, "address")
+        name, _, device = tool.rpartition(".")
+        return self.where("tools", name, "address", device) or self.where("tools", name, "address")
+
+    def swapped(self, found: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The pairs of its tools each of which answered as the kind the other's entry drives:
+        their addresses swapped in the file. `found`: each tool that answered as another kind
+        -> that kind (`WrongTool.found_kind`); the pairs in its order."""
+        names = [name for name in found if name in self.tools]
+        return [
+            (first, second)
+            for index, first in enumerate(names)
+            for second in names[index + 1 :]
+            if found[first] == self.tools[second].kind and found[second] == self.tools[first].kind
+        ]
 
     def open_tool(self, name: str, clock: Clock | None = None) -> Equipment:
         """Build (not connect) the driver for tool `name` over its link."""
@@ -482,10 +512,13 @@ def load_station(path: str | Path) -> Station:
     path = Path(path)
     source = f"station file {path}"
     try:
-        data = parse_yaml(read_text(path, "station file"), source)
+        text = read_text(path, "station file")
+        data = parse_yaml(text, source)
     except FileProblem as problem:
         raise StationError(str(problem)) from None
-    return parse_station(_dictionaries_beside(data, path.parent), source=source)
+    station = parse_station(_dictionaries_beside(data, path.parent), source=source)
+    station._lines = yaml_lines(text)
+    return station
 
 
 def _dictionaries_beside(data: object, folder: Path) -> object:

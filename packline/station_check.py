@@ -11,8 +11,10 @@ other's exchanges (a serial line, a serial device server or a GEM tool's one HSM
 take what the other must read (a SCPI tool's error queue); the run's own view of its tools is
 `packline show RUN`. Each tool the check contacts is held by it meanwhile, so a run started
 during the check is refused, naming it, for the seconds it takes. The tools are checked at
-once, each bounded by `timeout_s`; a tool that cannot be reached is reported with the reason,
-and the others still are. An interlock open is a problem only where the tool's spec says it
+once, each bounded by `timeout_s`; a tool that cannot be reached, or answers as another kind,
+is reported with the reason and the line of the station file that gives its address, and the
+others still are; two tools each of which answered as the other's kind are said to be swapped,
+in the words of a run's refusal. An interlock open is a problem only where the tool's spec says it
 must be made at rest (`Made.at_rest`: a supply or set-up no step of a lot makes). A station's
 `capacity` above what the tool takes at once is a problem too (`capacity_problem`), which a run
 also refuses before any wafer moves.
@@ -21,14 +23,14 @@ also refuses before any wafer moves.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from packline.drivers.equipment import ToolState
-from packline.drivers.errors import PacklineError
+from packline.drivers.errors import PacklineError, WrongTool, address_line_text, swapped_text
 from packline.drivers.registry import tool_kind
 from packline.drivers.specs import Interlock
-from packline.files import read_text, yaml_lines
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.station import Station
 
@@ -66,6 +68,14 @@ class ToolCheck:
     #: the station was read from a file that says it.
     capacity_at: str | None = None
     error: str | None = None
+    #: Where the station file gives its address ('line 4 of station file line.yaml', for a
+    #: station read from a file), which its `error` names: the line to correct.
+    address_at: str | None = None
+    #: The kind the tool answered as, when it is another than its driver drives.
+    found_kind: str | None = None
+    #: This tool and another, in station order, each of which answered as the other's kind:
+    #: their addresses are swapped in the station file.
+    swapped: tuple[str, str] | None = None
     #: Who drives the tool (a run, the station tests: the holder of its lock), when another
     #: controller does: the check did not contact it.
     driven_by: str | None = None
@@ -88,7 +98,8 @@ class ToolCheck:
                 "its exchanges; `packline show RUN` shows a run's view of its tools)"
             ]
         if self.error is not None:
-            return [self.error]
+            swapped = [] if self.swapped is None else [swapped_text(*self.swapped)]
+            return [address_line_text(self.error, self.address_at), *swapped]
         found = [] if self.state == ToolState.IDLE.value else [f"state {self.state}"]
         found += [f"alarm {code}: {text}" for code, text in self.alarms.items()]
         found += [
@@ -130,43 +141,34 @@ async def check_station(
     station: Station, timeout_s: float = CHECK_TIMEOUT_S, station_file: Path | None = None
 ) -> list[ToolCheck]:
     """Every tool of `station`, in file order, checked at once; `station_file`, the file it was
-    read from, so that a problem with a tool's value names the line to change. A tool another
-    controller drives is named with it, not contacted; the others are held while checked."""
-    lines = {} if station_file is None else yaml_lines(read_text(station_file, "station file"))
-    places = {
-        name: f"line {lines[key]} of station file {station_file}"
-        for name in station.tools
-        if (key := ("tools", name, "capacity")) in lines
-    }
+    read from, names the check to a run refused meanwhile (a problem with a tool's value names
+    its line, as the station read from it says: `Station.where`). A tool another controller
+    drives is named with it, not contacted; the others are held while checked. Two tools each
+    of which answered as the other's kind are each told so (`ToolCheck.swapped`)."""
     holder = Holder.here(
         f"`packline station check` of {station_file or 'station ' + station.name}",
         "wait a few seconds until it ends",
     )
     addresses = tool_addresses(station)
-    return list(
-        await asyncio.gather(
-            *(
-                _check_tool(
-                    station,
-                    name,
-                    timeout_s,
-                    places.get(name),
-                    {a: tool for a, tool in addresses.items() if tool == name},
-                    holder,
-                )
-                for name in station.tools
+    checks = await asyncio.gather(
+        *(
+            _check_tool(
+                station,
+                name,
+                timeout_s,
+                {a: tool for a, tool in addresses.items() if tool == name},
+                holder,
             )
+            for name in station.tools
         )
     )
+    found = {check.name: check.found_kind for check in checks if check.found_kind is not None}
+    pairs = {name: pair for pair in station.swapped(found) for name in pair}
+    return [replace(check, swapped=pairs.get(check.name)) for check in checks]
 
 
 async def _check_tool(
-    station: Station,
-    name: str,
-    timeout_s: float,
-    capacity_at: str | None,
-    addresses: dict[str, str],
-    holder: Holder,
+    station: Station, name: str, timeout_s: float, addresses: dict[str, str], holder: Holder
 ) -> ToolCheck:
     """Tool `name` checked, held meanwhile at its `addresses` (address -> tool) by the check's
     `holder`; one that another controller holds is named with its holder, not contacted."""
@@ -178,28 +180,25 @@ async def _check_tool(
     )
     try:
         with hold_tools(addresses, holder):
-            return await _contact(station, name, timeout_s, capacity_at, address)
+            return await _contact(station, name, timeout_s, address)
     except LineBusy as busy:
         return ToolCheck(name, entry.kind, address, driven_by=busy.holder.what)
     except PacklineError as error:  # the lock directory cannot be written
         return ToolCheck(name, entry.kind, address, error=str(error))
 
 
-async def _contact(
-    station: Station, name: str, timeout_s: float, capacity_at: str | None, address: str
-) -> ToolCheck:
-    """What tool `name` says of itself (or why it did not), asked within `timeout_s`."""
+async def _contact(station: Station, name: str, timeout_s: float, address: str) -> ToolCheck:
+    """What tool `name` says of itself (or why it did not), asked within `timeout_s`; a
+    problem with its address names the line of the station file that gives it."""
     entry = station.tools[name]
+    failed = partial(ToolCheck, name, entry.kind, address, address_at=station.address_at(name))
     try:
         async with asyncio.timeout(timeout_s):
             async with station.open_tool(name) as tool:
                 identity = tool.identity
                 assert identity is not None  # read by connect
                 if entry.serial_number not in (None, identity.serial_number):
-                    return ToolCheck(
-                        name,
-                        entry.kind,
-                        address,
+                    return failed(
                         identity=str(identity),
                         error=f"serial number {identity.serial_number}, but the station file "
                         f"says {entry.serial_number}: another tool answers at this address "
@@ -224,12 +223,14 @@ async def _contact(
                     workpieces=workpieces,
                     capacity=capacity,
                     station_capacity=entry.capacity,
-                    capacity_at=capacity_at,
+                    capacity_at=station.where("tools", name, "capacity"),
                 )
     except TimeoutError:
-        return ToolCheck(name, entry.kind, address, error=f"no answer within {timeout_s:g} s")
+        return failed(error=f"no answer within {timeout_s:g} s")
+    except WrongTool as error:
+        return failed(error=str(error), found_kind=error.found_kind)
     except (PacklineError, OSError) as error:
-        return ToolCheck(name, entry.kind, address, error=str(error))
+        return failed(error=str(error))
 
 
 def interlocks_made_at_rest(kind: str) -> list[Interlock]:

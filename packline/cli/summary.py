@@ -68,14 +68,6 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
     )
     if left := left_text(report["left_on_tools"]):
         console.print(left, markup=False, highlight=False, soft_wrap=True)
-    if run["status"] == "failed" and all(w["status"] == "pending" for w in report["wafers"]):
-        console.print(
-            "nothing ran (every wafer pending): once what stopped it is mended (a tool "
-            "switched on, an address corrected with --station FILE), "
-            f"{resume_command(store, run['id'], db_option=db_option(store.path))} runs the lot",
-            markup=False,
-            highlight=False,
-        )
     if is_cut_off(run):
         console.print(
             f"cut off, nothing drives it: "

@@ -40,6 +40,7 @@ from .errors import (
     RecordsUnwritable,
     ResumeNotStarted,
     RunNotRecorded,
+    RunNotStarted,
     RunTerminated,
     StepFailed,
     StepRefused,
@@ -258,20 +259,14 @@ class Engine:
     # ----------------------------------------------------------------- the run
 
     async def run(self) -> str:
-        """Run the lot (or what a resume leaves of it); returns the run's final status."""
-        if self.session > 1:
-            await self._reach_tools()
+        """Run the lot (or what a resume leaves of it); returns the run's final status. A
+        session refused on its tools before they are used (`_reach_tools`) records nothing."""
+        await self._reach_tools()
         self._open_records()
         poller = asyncio.create_task(self._poll_control(), name=f"packline-control-{self.run_id}")
         status, error = "failed", None
         try:
-            if self.session == 1:
-                try:
-                    await self.keeper.connect(self.roles)
-                finally:  # the tools it reached, also when one fails the run
-                    self.keeper.record_connected()
-            else:
-                self.keeper.record_connected()
+            self.keeper.record_connected()
             await self.keeper.prepare(resumed=self.session > 1)
             self._start_wafers()
             await self._wafers_done()
@@ -341,22 +336,56 @@ class Engine:
         )
 
     async def _reach_tools(self) -> None:
-        """A resume connects every tool before it takes the run over: a tool it cannot reach
-        (refused, timed out) ends it here, raising `ResumeNotStarted` naming the tool, and
-        another model under a tool's name as bad input; either closes what it reached and
-        records nothing (no session, no cut-off step closed), so the run stays as it was."""
+        """Connect every tool and check the station against them and its line
+        (`ToolKeeper.check_station`) before the run is recorded or a resume takes it over, so
+        that a session that cannot start records nothing, as none refused before it does: a
+        tool it cannot reach (refused, timed out) or of another kind, another model under a
+        tool's name, a `capacity` above what a tool takes or a `time_scale` the line is not
+        served at ends it here, every tool it reached closed (its line lock is the caller's,
+        `launch.py`). No run is recorded; a resume starts no session and closes no cut-off
+        step, so the run stays as its last session left it. The refusal names what is wrong
+        and how to go on (`_not_started`)."""
         try:
             await self.keeper.connect(self.roles)
+            await self.keeper.check_station()
         except BaseException as failure:
             closed, cancelled = await finish_shielded(self.keeper.shutdown())
             closed.result()
-            if cancelled or not isinstance(failure, PacklineError) or isinstance(failure, BadInput):
+            if cancelled or not isinstance(failure, PacklineError):
                 raise
-            raise ResumeNotStarted(
-                f"run {self.run_id} not resumed: {failure}; nothing was recorded, so the run "
-                "is as its last session left it: resume it once the tool answers, or with "
-                "--station FILE where it is served now"
-            ) from failure
+            raise self._not_started(failure) from failure
+
+    def _not_started(self, failure: PacklineError) -> PacklineError:
+        """The refusal of this session for `failure`, found on its tools before it started:
+        bad input (the station file says what its tools or its line do not) stays bad input,
+        any other failure (a tool refused, timed out, or of another kind) is `RunNotStarted`,
+        `ResumeNotStarted` for a resume; either says that nothing was recorded and how to go
+        on."""
+        bad_input = isinstance(failure, BadInput)
+        if self.session == 1:
+            again = (
+                "with the station file corrected"
+                if bad_input
+                else "once every tool answers as the station file says"
+            )
+            text = f"run not started: {failure}; nothing was recorded: run it again {again}"
+            return BadInput(text) if bad_input else RunNotStarted(text)
+        kept = (
+            f"run {self.run_id} not resumed: {failure}; nothing was recorded, so the run is as "
+            "its last session left it"
+        )
+        if not bad_input:
+            return ResumeNotStarted(
+                f"{kept}: resume it once the tool answers, or with --station FILE where it is "
+                "served now"
+            )
+        resume = resume_command(
+            self.store,
+            self.run_id,
+            station_option=" --station FILE",
+            db_option=db_option(self.store.path),
+        )
+        return BadInput(f"{kept}: resume it with the station file corrected, {resume}")
 
     async def _wafers_done(self) -> None:
         """Until every wafer's script has ended, and no operator's clear that may run a held

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from packline.drivers.errors import PacklineError, ToolError, WrongTool
+from packline.drivers.errors import (
+    PacklineError,
+    ToolError,
+    WrongTool,
+    address_line_text,
+    swapped_text,
+)
 
 
 class BadInput(PacklineError):
@@ -28,29 +34,46 @@ class RecipeError(BadInput):
         return cls("\n".join(f"{source}: {problem['message']}" for problem in problems), problems)
 
 
-class ResumeNotStarted(PacklineError):
-    """A resume could not reach a tool of its station (refused, timed out, gone): no session
-    was started and nothing was recorded, so the run stays as its last session left it; the
-    message names the tool and its address."""
+class RunNotStarted(PacklineError):
+    """A run could not drive a tool of its station as the station file says (refused, timed
+    out, gone, another kind at its address) before it started: every tool it reached was
+    closed and released, and nothing was recorded; the message names each tool, its address
+    and the line of the station file that gives it."""
+
+
+class ResumeNotStarted(RunNotStarted):
+    """A resume could not drive a tool of its station (`RunNotStarted`): no session was
+    started and nothing was recorded, so the run stays as its last session left it."""
 
 
 class UnusableTools(PacklineError):
-    """Several station tools cannot be driven as the station file says: some answered as
-    other kinds than their drivers drive (addresses swapped in the file), some could not be
-    reached (refused, timed out, nothing at the address). Every one is named, a line each,
-    those of another kind first, not only the first connected, so the file is corrected in
-    one round; `wrong` holds each one's `WrongTool`, `unreachable` each one's error."""
+    """Station tools that cannot be driven as the station file says: some answered as other
+    kinds than their drivers drive (addresses swapped in the file), some could not be reached
+    (refused, timed out, nothing at the address). Every one is named, a line each, those of
+    another kind first, not only the first connected, so the file is corrected in one round,
+    each with the line of the file that gives its address where known; one tool alone is its
+    line. `wrong` holds each one's `WrongTool`, `unreachable` each one's error."""
 
     def __init__(
         self,
         wrong: Sequence[WrongTool],
         unreachable: Sequence[ToolError],
         swapped: Sequence[tuple[str, str]],
+        address_at: Mapping[str, str],
     ) -> None:
         """`swapped`: pairs of the `wrong` tools each of which answered as the other's kind,
-        said as such after them (give each the other's address)."""
+        said as such after them (give each the other's address); `address_at`: where the
+        station file gives the address of each tool an error names (`Station.address_at`)."""
         self.wrong = list(wrong)
         self.unreachable = list(unreachable)
+        lines = [
+            address_line_text(str(error), address_at.get(error.tool))
+            for error in [*self.wrong, *self.unreachable]
+        ]
+        lines += [swapped_text(first, second) for first, second in swapped]
+        if len(lines) == 1:
+            super().__init__(lines[0])
+            return
         said = []
         if self.wrong:
             kinds = "tool is another kind" if len(self.wrong) == 1 else "tools are other kinds"
@@ -58,12 +81,6 @@ class UnusableTools(PacklineError):
         if self.unreachable:
             tools = "" if said else " tool" if len(self.unreachable) == 1 else " tools"
             said.append(f"{len(self.unreachable)}{tools} cannot be reached")
-        lines = [str(error) for error in [*self.wrong, *self.unreachable]]
-        lines += [
-            f"{first} and {second} each answer as the other's kind: their addresses are "
-            "swapped in the station file (give each the other's)"
-            for first, second in swapped
-        ]
         super().__init__(", and ".join(said) + ":\n" + "\n".join(lines))
 
 

@@ -52,13 +52,12 @@ from .clearances import (
     clear_command,
 )
 from .control import RunControl, RunState
-from .dispositions import resume_command
 from .errors import BadInput, UnusableTools
 from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
 from .left_on_tools import owners, owners_text
 from .recorder import EventLog
-from .records import RunStore, db_option
+from .records import RunStore
 from .stage import HOLDING_KINDS
 from .tools import Tool, ToolPool
 
@@ -123,13 +122,13 @@ class ToolKeeper:
     async def connect(self, roles: tuple[str, ...]) -> None:
         """Connect every station tool of these roles; each one's identity is checked against
         the run's records (a resumed run) before anything is sent to it. Nothing is recorded
-        until `record_connected`: a resume that cannot reach a tool, or meets another model,
-        changes no record.
+        until `record_connected`: a run or a resume that cannot reach a tool, or meets another
+        model, changes no record.
 
         A tool that answers as another kind (`WrongTool`: two tools' addresses swapped in the
         station file) or cannot be reached (refused, timed out, nothing at its address) does
-        not stop the others being connected: a problem of one tool is raised as it is, and of
-        several every one is named at once, a line each (`UnusableTools`), so the file is
+        not stop the others being connected: every one is named at once, a line each, with the
+        line of the station file that gives its address (`UnusableTools`), so the file is
         corrected in one round. The tools are connected at once, so that a refusal naming
         several unreachable ones comes after one connect timeout, not one a tool; they are
         checked and listened to in station order, whatever order they answered in."""
@@ -155,25 +154,18 @@ class ToolKeeper:
                 raise outcome
             else:
                 self._check_identity(tool, self._station.tools[tool.name].driver)
-                tool.driver.add_reading_listener(self._trace_listener(tool))
-        problems: list[ToolError] = [*wrong, *unreachable]
-        if len(problems) == 1:
-            raise problems[0]
-        if problems:
-            raise UnusableTools(wrong, unreachable, self._swapped(wrong))
-
-    def _swapped(self, wrong: list[WrongTool]) -> list[tuple[str, str]]:
-        """The pairs of station tools among `wrong` each of which answered as the other's
-        kind: their addresses swapped in the station file, in station order."""
-        kind_of = {name: entry.driver for name, entry in self._station.tools.items()}
-        said = {error.tool: error.found_kind for error in wrong}
-        names = list(said)
-        return [
-            (first, second)
-            for index, first in enumerate(names)
-            for second in names[index + 1 :]
-            if said[first] == kind_of[second] and said[second] == kind_of[first]
-        ]
+        if wrong or unreachable:
+            found = {error.tool: error.found_kind for error in wrong if error.found_kind}
+            raise UnusableTools(
+                wrong,
+                unreachable,
+                self._station.swapped(found),
+                {
+                    error.tool: place
+                    for error in [*wrong, *unreachable]
+                    if (place := self._station.address_at(error.tool)) is not None
+                },
+            )
 
     def _check_identity(self, tool: Tool, driver_name: str) -> None:
         """Refuse a tool that is not the model the run drove under this name; keep its
@@ -187,7 +179,10 @@ class ToolKeeper:
         """Record what connecting found, once the session's records are open: each tool's
         identity (a new serial number as `tool-replaced`) and the states its driver reported
         while it connected, tool by tool in station order (they connect at once, and answer
-        in any order); from now on every state is recorded as it comes."""
+        in any order); from now on every state is recorded as it comes, and every reading
+        filed as a trace (none is kept for a session refused before its records opened)."""
+        for tool in self.pool.tools.values():
+            tool.driver.add_reading_listener(self._trace_listener(tool))
         for row, replaced in self._identities:
             if replaced is not None:
                 self._events.emit("tool-replaced", tool=row["name"], message=replaced)
@@ -238,20 +233,31 @@ class ToolKeeper:
 
         return listen
 
+    async def check_station(self) -> None:
+        """Once the tools are connected, before the session is recorded or anything moves:
+        refuse (`BadInput`, every problem at once, a line each) a station file of a served
+        simulated line that says another `time_scale` than the line is served at, and each
+        tool the station gives a `capacity` above what it takes at once, naming the line of
+        the file to change."""
+        problems = [] if (pace := await self._another_time_scale()) is None else [pace]
+        for tool in self.pool.tools.values():
+            place = self._station.where("tools", tool.name, "capacity")
+            too_many = capacity_problem(
+                tool.capacity,
+                await tool.driver.request_capacity(),
+                "" if place is None else f" on {place}",
+            )
+            if too_many is not None:
+                problems.append(f"station {self._station.name}: {tool.name}: {too_many}")
+        if problems:
+            raise BadInput("\n".join(problems))
+
     async def prepare(self, *, resumed: bool) -> None:
         """Before wafers move: a resumed run keeps a tool an alarm put out of service, and
         nobody cleared since, out of service until cleared, and recovers every tool (a wafer
         may be left in it); any run recovers a tool that reports an alarm; every other tool
         is asked what it holds, and one holding a workpiece the run did not put there is out
-        of service. First, before anything moves, a station file of a served simulated line
-        that says another `time_scale` than the line is served at, or a tool the station gives
-        a `capacity` above what the tool takes at once, refuses the run (`BadInput`)."""
-        if (pace := await self._another_time_scale()) is not None:
-            raise self._station_wrong(pace)
-        for tool in self.pool.tools.values():
-            too_many = capacity_problem(tool.capacity, await tool.driver.request_capacity())
-            if too_many is not None:
-                raise self._station_wrong(f"station {self._station.name}: {tool.name}: {too_many}")
+        of service."""
         waiting = awaiting_clear(self._store, self._events.run_id) if resumed else {}
         self._prepared = True
         for tool in self.pool.tools.values():
@@ -308,20 +314,6 @@ class ToolKeeper:
         foreign = tuple(workpiece for workpiece in held if workpiece not in own)
         if foreign:
             self._hold_for_foreign(tool, foreign, "nothing was commanded")
-
-    def _station_wrong(self, problem: str) -> BadInput:
-        """The refusal of a station file found wrong before anything moved (`problem`), with
-        the resume that runs the lot once the file is corrected."""
-        resume = resume_command(
-            self._store,
-            self._events.run_id,
-            station_option=" --station FILE",
-            db_option=db_option(self._store.path),
-        )
-        return BadInput(
-            f"{problem}; nothing was loaded: resume the run with the station file corrected, "
-            f"{resume}"
-        )
 
     async def _another_time_scale(self) -> str | None:
         """What is wrong with the station's `time_scale` when it names a served simulated line

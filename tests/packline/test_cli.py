@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -334,24 +333,40 @@ def test_a_reader_that_goes_away_early_gets_no_traceback(tmp_path):
     assert b"BrokenPipeError" not in err
 
 
-def test_run_quiet_that_cannot_start_its_tools_says_why(db, tmp_path, capsys):
-    with socket.socket() as unused:  # a port nothing listens on
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+def test_a_run_that_cannot_reach_its_tool_is_refused_naming_its_line_and_records_nothing(
+    db, tmp_path, capsys, unused_port
+):
+    """A new user's trial: every typo in a station file's address left a `failed` run with
+    its wafers `pending` in `packline runs`, while a missing role or a held tool recorded
+    nothing, and the error named the address but not the line that gives it. A run refused
+    before its first step now records nothing, and names the line."""
+    address = f"modbus+tcp://127.0.0.1:{unused_port}"
     station = tmp_path / "dead.yaml"
     station.write_text(
-        "name: dead\ntools:\n  plasma_cleaner:\n    driver: plasma_cleaner\n"
-        f"    address: modbus+tcp://127.0.0.1:{port}\n"
+        f"name: dead\ntools:\n  plasma_cleaner:\n    driver: plasma_cleaner\n"
+        f"    address: {address}\n"
     )
     run = ["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci"]
-    assert main([*run, "--quiet"]) == 1
-    out = capsys.readouterr().out
-    assert "failed" in out
-    assert f"error: plasma_cleaner at modbus+tcp://127.0.0.1:{port}: connect" in out
+    assert main([*run, "--quiet"]) == 1  # a tool failed, outside a run
+    out, err = capsys.readouterr()
+    assert out == ""
+    (error,) = err.splitlines()
+    assert error.startswith(
+        f"packline: error: run not started: plasma_cleaner at {address}: connect: cannot connect"
+    )
+    assert error.endswith(
+        f"; its address is on line 5 of station file {station}; nothing was recorded: run it "
+        "again once every tool answers as the station file says"
+    )
     assert main([*run, "--json"]) == 1
-    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert summary["status"] == "failed"
-    assert f"127.0.0.1:{port}: connect" in summary["error"]
+    refusal = json.loads(capsys.readouterr().out)  # the one line a program reads
+    assert refusal == {
+        "ok": False,
+        "error": error.removeprefix("packline: error: "),
+        "exit_code": 1,
+    }
+    assert main(["runs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # no run in the history
 
 
 def test_run_with_named_wafers(db, capsys):

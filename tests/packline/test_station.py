@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.gem import dictionary as dictionary_module
@@ -447,6 +448,25 @@ def test_a_tool_of_several_devices_gets_a_link_per_named_address(tmp_path: Path)
     assert driver.supply.link is supply
     assert parse_station(station.model_dump()).tools == station.tools
     assert "supply: TCPIP0::10.0.3.31::5025::SOCKET" in station.to_yaml()
+
+
+def test_a_station_file_names_the_line_of_each_tools_address_and_of_each_device(
+    tmp_path: Path,
+):
+    """A tool that cannot be reached is named with the line its address is on (a tool of
+    several devices: the line of the device its link names); a station read from no file,
+    such as a run's recorded one, has no lines to name."""
+    path = write(tmp_path, GOOD + PLATER.removeprefix("name: line-3\ntools:\n"))
+    station = load_station(path)
+    assert station.address_at("plasma_cleaner") == f"line 5 of station file {path}"
+    assert station.address_at("electroplater") == f"line 12 of station file {path}"
+    assert station.address_at("electroplater.cell") == f"line 13 of station file {path}"
+    assert station.address_at("electroplater.supply") == f"line 14 of station file {path}"
+    capacity = station.where("tools", "plasma_cleaner", "capacity")
+    assert capacity == f"line 9 of station file {path}"
+    assert station.where("tools", "electroplater", "capacity") is None  # not in the file
+    recorded = parse_station(yaml.safe_load(station.to_yaml()), "run R station")
+    assert recorded.address_at("plasma_cleaner") is None
 
 
 GEM = """\

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+import yaml
 from rich.console import Console
 
 from packline.cli import main
@@ -462,5 +463,62 @@ async def test_tools_swapped_and_a_tool_unreachable_are_every_one_named(unused_p
     problems = {check.name: check.problems() for check in checks}
     assert "a ball_mounter; this driver drives a laminator" in problems["laminator"][0]
     assert "a laminator; this driver drives a ball_mounter" in problems["ball_mounter"][0]
+    swap = (  # as a run's refusal says it (a new user's trial read two unrelated wrong tools)
+        "laminator and ball_mounter each answer as the other's kind: their addresses are "
+        "swapped in the station file (give each the other's)"
+    )
+    assert problems["laminator"][1:] == problems["ball_mounter"][1:] == [swap]
+    assert [check.swapped for check in checks] == [("laminator", "ball_mounter")] * 2 + [None]
     (unreachable,) = problems["plasma_cleaner"]
     assert unreachable.startswith(f"plasma_cleaner at {nobody}: connect: cannot connect")
+
+
+async def test_the_cli_says_two_tools_are_swapped_and_names_the_line_of_each_address(
+    tmp_path, capsys, monkeypatch, unused_port: int
+):
+    """A new user's station file gave the laminator the plasma cleaner's address and the
+    plasma cleaner the laminator's: the check named two unrelated wrong tools, where a run
+    said they are swapped; and a tool it could not reach was named by its address alone, not
+    by the line of the file that gives it. Both, in text and `--json`."""
+    nobody = f"modbus+tcp://127.0.0.1:{unused_port}"
+    async with SimulatedLine(kinds=["laminator", "plasma_cleaner", "ball_mounter"]) as line:
+        station = yaml.safe_load(line.station.to_yaml())
+        tools = station["tools"]
+        tools["laminator"]["address"], tools["plasma_cleaner"]["address"] = (
+            tools["plasma_cleaner"]["address"],
+            tools["laminator"]["address"],
+        )
+        tools["ball_mounter"]["address"] = nobody
+        station_file = tmp_path / "line.yaml"
+        station_file.write_text(yaml.safe_dump(station, sort_keys=False))
+        argv = ["station", "check", str(station_file), "--timeout", "10"]
+        assert await asyncio.to_thread(main, [*argv, "--json"]) == 1
+        checks = json.loads(capsys.readouterr().out)
+        monkeypatch.setenv("COLUMNS", "4000")  # the ready column wide enough for a whole line
+        assert await asyncio.to_thread(main, argv) == 1
+        text = capsys.readouterr().out
+    lines = station_file.read_text().splitlines()
+    at = {  # tool -> the line of its address
+        tool["name"]: f"line {lines.index(f'    address: {address}') + 1} of station file "
+        f"{station_file}"
+        for tool in checks
+        for address in [tools[tool["name"]]["address"]]
+    }
+    laminator, plasma, mounter = checks
+    swap = (
+        "laminator and plasma_cleaner each answer as the other's kind: their addresses are "
+        "swapped in the station file (give each the other's)"
+    )
+    assert laminator["swapped"] == plasma["swapped"] == ["laminator", "plasma_cleaner"]
+    assert laminator["problems"][1:] == plasma["problems"][1:] == [swap]
+    assert "a plasma_cleaner; this driver drives a laminator" in laminator["problems"][0]
+    assert "a laminator; this driver drives a plasma_cleaner" in plasma["problems"][0]
+    for check in checks:
+        assert check["address_at"] == at[check["name"]]
+        assert check["problems"][0].endswith(f"; its address is on {at[check['name']]}")
+    assert mounter["swapped"] is None
+    (unreachable,) = mounter["problems"]
+    assert unreachable.startswith(f"ball_mounter at {nobody}: connect: cannot connect")
+    assert text.count(swap) == 2  # in each swapped tool's row
+    for place in at.values():
+        assert f"its address is on {place}" in text

@@ -9,6 +9,7 @@ simulated tool afterwards; the rest of the lot behaves as the failure policy say
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -291,7 +292,8 @@ async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the
 ):
     """A trial's hand-written station file of a line `sim serve --time-scale 60` served had no
     `time_scale`: the summary said `process time 0:00:05` for a 180 s plasma clean, silently.
-    The line says how fast it is served; the run refuses before any load, naming both."""
+    The line says how fast it is served; the run refuses before any load, naming both, and
+    records nothing: a typo in a station file left a failed run in the history."""
     async with SimulatedLine(ScaledClock(60), kinds=["plasma_cleaner"]) as served:
         control = LineControl(served.tools, tmp_path / "control", [].append, 60.0)
         await control.start()
@@ -302,47 +304,50 @@ async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the
                 RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
             )
             async with open_run(store, prepared) as engine:
-                status = await engine.run()
+                with pytest.raises(BadInput) as refused:
+                    await engine.run()
         finally:
             await control.stop()
         assert len(served.twin) == 0  # no wafer was ever loaded
         name = served.station.name
-    assert status == "failed"
-    assert store.table("steps", engine.run_id) == []
-    assert store.run(engine.run_id)["error"] == (
-        f"station {name} says `time_scale: 1`, but the simulated line it names is served at "
-        "time x60 (`packline sim serve --time-scale 60`): the run's process times would read 60 "
-        "times short; give `time_scale: 60` in the station file, as `sim serve --station-out` "
-        "writes it; nothing was loaded: resume the run with the station file corrected, "
-        f"`packline resume {engine.run_id} --station FILE`"
+    assert str(refused.value) == (
+        f"run not started: station {name} says `time_scale: 1`, but the simulated line it names "
+        "is served at time x60 (`packline sim serve --time-scale 60`): the run's process times "
+        "would read 60 times short; give `time_scale: 60` in the station file, as `sim serve "
+        "--station-out` writes it; nothing was recorded: run it again with the station file "
+        "corrected"
     )
+    assert store.runs() == []
 
 
 async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_before_any_load(
     store, tmp_path
 ):
     """A new user's station gave the plasma cleaner `capacity: 8`: the run loaded four wafers
-    and failed at the fifth, `all 4 slots are full`, holding the lot. The run now refuses it as
-    it prepares its tools, naming the tool and both numbers: no step starts, nothing loads."""
+    and failed at the fifth, `all 4 slots are full`, holding the lot. The run now refuses it
+    once its tools are connected, naming the tool, both numbers and the line to change: no
+    step starts, nothing loads, nothing is recorded."""
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as served:
         path = station_file(tmp_path, served, "line.yaml", plasma_cleaner={"capacity": 8})
         prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=8))
         async with open_run(store, prepared, confirmed_by="ana") as engine:
-            status = await engine.run()
+            with pytest.raises(BadInput) as refused:
+                await engine.run()
         assert len(served.twin) == 0  # no wafer was ever loaded
         name = served.station.name
-    assert status == "failed"
-    assert store.table("steps", engine.run_id) == []
-    assert {w["status"] for w in store.wafers(engine.run_id)} == {"pending"}
-    assert store.run(engine.run_id)["error"] == (
-        f"station {name}: plasma_cleaner: capacity 8 in the station file, but "
+    written = await asyncio.to_thread(Path(path).read_text)
+    (line,) = [
+        number
+        for number, text in enumerate(written.splitlines(), start=1)
+        if text.strip() == "capacity: 8"
+    ]
+    assert str(refused.value) == (
+        f"run not started: station {name}: plasma_cleaner: capacity 8 in the station file, but "
         "the tool takes 4 wafers at once (a batch of more would fail at its load, the tool "
-        "full): set `capacity: 4` or less; nothing was loaded: resume the run with the station "
-        f"file corrected, `packline resume {engine.run_id} --confirmed-by ana --station FILE` "
-        "(its confirmations were answered in advance by ana; a resume answers its own)"
-    )  # as printed, it runs: a trial's resume without --confirmed-by was refused, nobody there
-    (started,) = [e for e in store.events(engine.run_id) if e["kind"] == "run-started"]
-    assert started["data"]["confirmed_by"] == "ana"
+        f"full): set `capacity: 4` or less on line {line} of station file {path}; nothing was "
+        "recorded: run it again with the station file corrected"
+    )
+    assert store.runs() == []
 
 
 async def test_a_clear_of_a_chamber_in_service_writes_no_tool_cleared_event(store):

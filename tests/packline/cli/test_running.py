@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from packline.cli import main, running
-from packline.sequences.engine import Engine, RunStore, open_run, schedule
+from packline.clock import WallClock
+from packline.sequences.engine import Engine, RunRequest, RunStore, open_run, prepare, schedule
+from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.processes import Served
 
@@ -127,9 +131,11 @@ def test_a_station_run_nobody_can_answer_is_refused_when_its_steps_ask_a_confirm
         "recorded with each) or run it at a terminal; nothing was touched"
     )
     assert not db.exists()  # no run recorded
-    # answered in advance, the run goes on (to its tools, here unreachable)
+    # answered in advance, the run goes on (to its tools, here unreachable: refused there)
     assert main(["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci"]) == 1
-    assert "connect" in capsys.readouterr().out
+    assert "run not started: plasma_cleaner at modbus+tcp://127.0.0.1:1: connect" in (
+        capsys.readouterr().err
+    )
 
 
 def test_a_station_run_resumed_where_nobody_can_answer_is_refused_as_its_start_is(
@@ -137,15 +143,11 @@ def test_a_station_run_resumed_where_nobody_can_answer_is_refused_as_its_start_i
 ):
     """The start was refused, the resume was not: resumed from a script, the run loaded the
     wafers again and held them all at the first confirmation."""
-    station = tmp_path / "line.yaml"
-    station.write_text(DEAD_LINE)
-    run = ["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci", "--json"]
-    assert main(run) == 1  # its tools unreachable: its wafers wait for the next session
-    run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+    run_id = asyncio.run(_aborted_station_run(db, tmp_path, confirmed_by="ci"))
     before = _records(db, run_id)
     (started,) = [e for e in before["events"] if e["kind"] == "run-started"]
     assert json.loads(started["data"])["confirmed_by"] == "ci"  # what its hints resume with
-    assert main(["resume", run_id, "--station", str(station)]) == 2  # stdin: pytest's
+    assert main(["resume", run_id]) == 2  # stdin: pytest's
     assert capsys.readouterr().err.splitlines()[-1] == (
         "packline: error: the steps of plasma-clean on this recipe ask the operator to confirm "
         "(a run of it asked 'wafers W01 seated in the chamber slots') and nobody can answer here "
@@ -154,9 +156,88 @@ def test_a_station_run_resumed_where_nobody_can_answer_is_refused_as_its_start_i
         "recorded with each) or run it at a terminal; nothing was touched"
     )
     assert _records(db, run_id) == before
-    resumed = ["resume", run_id, "--station", str(station), "--confirmed-by", "ci", "--quiet"]
-    assert main(resumed) == 1  # answered in advance: resumed, to its tools, unreachable still
+    resumed = ["resume", run_id, "--confirmed-by", "ci", "--quiet"]
+    assert main(resumed) == 1  # answered in advance: to its tools, gone with their line
     assert f"run {run_id} not resumed: plasma_cleaner at " in capsys.readouterr().err
+    assert _records(db, run_id) == before
+
+
+async def _aborted_station_run(db: Path, folder: Path, confirmed_by: str | None = None) -> str:
+    """A plasma-clean run of two wafers on a simulated line served for it alone, through its
+    station file (in `folder`), aborted at its first step: a run to resume, its line gone."""
+    store = RunStore(db)
+    try:
+        async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as line:
+            station = folder / "first.yaml"
+            await asyncio.to_thread(station.write_text, line.station.to_yaml())
+            request = RunRequest("plasma-clean", simulated=False, station_path=station, lot=2)
+            engines: list[Engine] = []
+
+            def abort_at_first_step(event: Any) -> None:
+                if event.kind == "step-started":
+                    engines[0].request("abort", "test")
+
+            async with open_run(
+                store, prepare(request), observers=[abort_at_first_step], confirmed_by=confirmed_by
+            ) as engine:
+                engines.append(engine)
+                assert await engine.run() == "aborted"
+    finally:
+        store.close()
+    return engine.run_id
+
+
+@contextlib.contextmanager
+def _served_at_time_x60(folder: Path) -> Iterator[tuple[Path, str]]:
+    """A line `packline sim serve --time-scale 60` serves, and its station file as a user
+    writes one by hand: `control:` copied, `time_scale` left out; with what a run or a resume
+    on it is told is wrong with it."""
+    with Served(folder / "served.yaml", "--time-scale", "60", "--for", "600") as served:
+        written = served.station.read_text().splitlines(keepends=True)
+        station = folder / "line.yaml"
+        station.write_text("".join(line for line in written if not line.startswith("time_scale:")))
+        name = yaml.safe_load(station.read_text())["name"]
+        wrong = (
+            f"station {name} says `time_scale: 1`, but the simulated line it names is served "
+            "at time x60 (`packline sim serve --time-scale 60`): the run's process times would "
+            "read 60 times short; give `time_scale: 60` in the station file, as `sim serve "
+            "--station-out` writes it"
+        )
+        yield station, wrong
+
+
+def test_a_run_refused_for_its_station_files_time_scale_records_nothing(db, tmp_path, capsys):
+    """A new user's trial: a station file without the `time_scale` of the line it names left
+    a `failed` run with its wafers `pending` in `packline runs` (as every address typo did),
+    while a missing role or a held tool recorded nothing. Refused before its first step, it
+    now records nothing: bad input, exit 2."""
+    with _served_at_time_x60(tmp_path) as (station, wrong):
+        run = ["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci"]
+        assert main([*run, "--lot", "2"]) == 2
+    assert capsys.readouterr().err == (
+        f"packline: error: run not started: {wrong}; nothing was recorded: run it again with "
+        "the station file corrected\n"
+    )
+    assert main(["runs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_a_resume_refused_for_its_station_files_time_scale_leaves_the_run_as_it_was(
+    db, tmp_path, capsys
+):
+    """Refused so, a resume starts no session: the run's records are exactly as its last
+    session left them, for a resume with the file corrected."""
+    run_id = asyncio.run(_aborted_station_run(db, tmp_path))
+    before = _records(db, run_id)
+    with _served_at_time_x60(tmp_path) as (station, wrong):
+        resume = ["resume", run_id, "--station", str(station), "--confirmed-by", "ci"]
+        assert main(resume) == 2
+    assert capsys.readouterr().err == (
+        f"packline: error: run {run_id} not resumed: {wrong}; nothing was recorded, so the run "
+        "is as its last session left it: resume it with the station file corrected, "
+        f"`packline resume {run_id} --station FILE`\n"
+    )
+    assert _records(db, run_id) == before
 
 
 def test_a_station_run_with_nothing_to_resume_says_so_first(db, tmp_path, capsys):
@@ -231,25 +312,3 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     # the resume's recovery takes them off, and its summary says nothing is left
     assert main(["resume", run_id, "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["left_on_tools"] is None
-
-
-def test_a_run_that_could_not_reach_its_tool_says_its_resume_runs_the_lot(
-    db, tmp_path, capsys, unused_port
-):
-    """Nothing answered at the chamber's address: the run is recorded failed, every wafer
-    pending, and its summary had only the connection error, not what goes on from there."""
-    station = tmp_path / "line.yaml"
-    address = f"modbus+tcp://127.0.0.1:{unused_port}"
-    station.write_text(
-        f"name: l\ntools:\n  plasma_cleaner: {{driver: plasma_cleaner, address: '{address}'}}\n"
-    )
-    run = ["run", "plasma-clean", "--station", str(station), "--confirmed-by", "bo"]
-    assert main([*run, "--lot", "1"]) == 1
-    out = " ".join(capsys.readouterr().out.split())
-    run_id = out.split("packline show ")[1].split()[0].rstrip(")")
-    assert (
-        "nothing ran (every wafer pending): once what stopped it is mended (a tool switched on, "
-        f"an address corrected with --station FILE), `packline resume {run_id} --confirmed-by "
-        "bo` (its confirmations were answered in advance by bo; a resume answers its own) runs "
-        "the lot"
-    ) in out

@@ -185,11 +185,12 @@ def test_a_station_file_reaching_another_served_lines_tools_is_refused_by_statio
             first[check["name"]]["serial_number"],
             second[check["name"]]["serial_number"],
         )
+        assert check["address_at"].endswith(f" of station file {later}")  # the line to correct
         assert check["problems"] == [
             f"serial number {reported}, but the station file says {told}: another tool answers "
             "at this address (a cable or port moved; on a simulated line, another `sim serve` "
             "took over its pty): correct the address, or use the station file of the line you "
-            "mean"
+            f"mean; its address is on {check['address_at']}"
         ]
 
 

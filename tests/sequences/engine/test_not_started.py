@@ -1,0 +1,66 @@
+"""A run refused on its tools before its first step records nothing
+(sequences/engine/engine.py, `Engine._reach_tools`): every tool it reached is closed and its
+line lock released, so the tools are free for the run that follows the corrected file."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import yaml
+
+from packline.clock import WallClock
+from packline.line_lock import Holder, hold_tools, tool_addresses
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+from packline.sequences.engine.errors import RunNotStarted
+from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.servers.base import ConnectionChange
+from packline.station import load_station
+
+#: How long the served chamber may take to see the run's client leave.
+LEFT_WITHIN_S = 10.0
+
+
+async def test_a_run_that_reached_one_chamber_but_not_the_other_closes_it_and_records_nothing(
+    store: RunStore, tmp_path, unused_port: int
+):
+    """Two plasma chambers, the second's address wrong: the run connected the first (and held
+    its lock) before it was refused for the second. The first is closed, both locks are free,
+    and no run, wafer, event or tool row is left in the records."""
+    async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as line:
+        changes: list[ConnectionChange] = []
+        every_client_left = asyncio.Event()
+
+        def listen(server: str, client: str, change: ConnectionChange) -> None:
+            changes.append(change)
+            left = changes.count(ConnectionChange.LEFT) == changes.count(ConnectionChange.OPENED)
+            if left:
+                every_client_left.set()
+            else:
+                every_client_left.clear()
+
+        chamber = line.tools["plasma_cleaner"]
+        chamber.connection_listeners.append(listen)
+        station = yaml.safe_load(line.station.to_yaml())
+        nobody = f"modbus+tcp://127.0.0.1:{unused_port}"
+        station["tools"]["spare_chamber"] = {"driver": "plasma_cleaner", "address": nobody}
+        path = tmp_path / "line.yaml"
+        await asyncio.to_thread(path.write_text, yaml.safe_dump(station, sort_keys=False))
+        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+        async with open_run(store, prepare(request), confirmed_by="ci") as engine:
+            with pytest.raises(RunNotStarted) as refused:
+                await engine.run()
+        await asyncio.wait_for(every_client_left.wait(), LEFT_WITHIN_S)
+        assert ConnectionChange.OPENED in changes  # it was reached, and left
+        with hold_tools(tool_addresses(load_station(path)), Holder("the next run", "-")):
+            pass  # no lock of the refused run's is left
+        assert chamber.loaded() == []
+    lines = (await asyncio.to_thread(path.read_text)).splitlines()
+    address_line = lines.index(f"    address: {nobody}") + 1
+    error = str(refused.value)
+    assert error.startswith(f"run not started: spare_chamber at {nobody}: connect: cannot connect")
+    assert error.endswith(
+        f"; its address is on line {address_line} of station file {path}; nothing was "
+        "recorded: run it again once every tool answers as the station file says"
+    )
+    assert store.runs() == []
