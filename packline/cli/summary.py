@@ -16,7 +16,7 @@ from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.records import RunStore, db_option
-from packline.sequences.engine.report import before_after, run_report
+from packline.sequences.engine.report import MEASURED, NOT_MEASURED, before_after, run_report
 
 
 def summary_report(store: RunStore, run_id: str) -> dict[str, Any]:
@@ -142,10 +142,10 @@ def driven_text(events: list[dict[str, Any]], steps: list[dict[str, Any]], sessi
 
 def print_claim_check(console: Console, check: dict[str, Any]) -> None:
     """The claim check of the product: one row per condition, then the verdict (a violation
-    names its claims); on real tools one line saying the sequence's measurements check it,
+    names its claims); on a station one line saying what its measurements checked,
     and one line too when it checked nothing (a table of conditions checked on no wafer,
     each `not checked`, told a failed dry run's user nothing the summary above had not)."""
-    if check["status"] in ("measured", "not run"):
+    if check["status"] in (MEASURED, NOT_MEASURED, "not run"):
         console.print(f"claim check: {check['note']}", markup=False, highlight=False)
         return
     if nothing_checked([c["verdict"] for c in check["conditions"]]):

@@ -19,7 +19,7 @@ from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import line_text, time_scale_of
-from packline.sequences.engine.report import ON_A_STATION, attempt_text, measurement_labels
+from packline.sequences.engine.report import attempt_text, measurement_labels, station_claim_check
 
 from . import figures
 from .limits import station_limits, trace_limits
@@ -104,7 +104,8 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
 def claims_section(records: RunRecords, header: dict[str, Any]) -> str:
     checks = records.claim_checks()
     if not header["simulated"]:
-        return f"<p>{escape(ON_A_STATION)} (see Measurements).</p>"
+        _, note = station_claim_check(records.measurements()["verdict"])
+        return f"<p>Claim check: {escape(note)}.</p>"
     if checks.empty:
         return (
             "<p>No claim check recorded: the method declares none, or the run stopped "

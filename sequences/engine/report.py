@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from .claim_check import margin_columns, overall, what_did_not_pass
@@ -27,17 +27,37 @@ from .liveness import (
 from .recorded_station import line_text, time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
-from .verdicts import with_verdict
+from .verdicts import FAIL, RECORDED, measurement_verdict, with_verdict
 from .wafer_status import RECORDED_UNDER_WAY, recorded_wafer_status
 
 #: The claim check's margin columns.
 MARGIN_COLUMNS = tuple(margin_columns(None, None))
 
-#: What the report says where a run has no twin to check: a station run (real tools, or a
-#: simulated line another process serves, whose twin stays in that process).
-ON_A_STATION = (
-    "a station run: no twin to check; the claim check is done by the sequence's measurements"
-)
+#: A station run's claim check status: some measurement was judged against its limits, or
+#: none was (`station_claim_check`).
+MEASURED, NOT_MEASURED = "measured", "not measured"
+
+
+def station_claim_check(verdicts: Iterable[str]) -> tuple[str, str]:
+    """A station run's claim check (real tools, or a simulated line another process serves,
+    whose twin stays in that process) as its status and note, from the verdicts of the run's
+    measurements (`measurement_verdict`). With no twin, no claim condition is checked site by
+    site: what was checked is each measurement the sequence took against its limits, which
+    the note counts and says is not every condition of the claims, lest a reader take
+    'measured' for 'the claims hold' (a run whose measurements carried no limits, or that took
+    none, checked nothing: `not measured`)."""
+    judged = [verdict for verdict in verdicts if verdict != RECORDED]
+    if not judged:
+        return NOT_MEASURED, (
+            "a station run: no twin to check the claim conditions on, and no measurement was "
+            "judged against limits, so nothing checked them (a dry run checks them on the twin)"
+        )
+    return MEASURED, (
+        f"a station run: no twin to check the claim conditions on; {len(judged)} "
+        f"measurement(s) of the sequence judged against their limits, {judged.count(FAIL)} "
+        "outside them (see the measurements): they check what the tools measure, not every "
+        "condition of the claims (a dry run checks those on the twin)"
+    )
 
 
 def first_steps(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -496,9 +516,10 @@ def claim_check_report(
     store: RunStore, run: dict[str, Any], wafers: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The run's claim check (`run`'s status as shown): status (passed, failed, incomplete;
-    'measured' on real tools; 'not run' when a dry run has not got to it or its method declares
-    no conditions, which the note tells apart), a note, one entry per condition, and the
-    wafers not checked (they did not complete the method)."""
+    on a station 'measured' or 'not measured', `station_claim_check`; 'not run' when a dry run
+    has not got to it or its method declares no conditions, which the note tells apart), a
+    note, one entry per condition, and the wafers not checked (they did not complete the
+    method)."""
     rows = store.table("claim_checks", run["id"])
     conditions = [
         {
@@ -514,7 +535,10 @@ def claim_check_report(
         for r in rows
     ]
     if not run["simulated"]:
-        status, note = "measured", ON_A_STATION
+        status, note = station_claim_check(
+            measurement_verdict(m["low"], m["high"], m["passed"])
+            for m in store.table("measurements", run["id"])
+        )
     elif not conditions:
         status = "not run"
         note = _why_no_claim_check(run["status"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.sequences.engine.report import claim_check_report, tool_waits
+from packline.sequences.engine.report import claim_check_report, station_claim_check, tool_waits
 
 
 class NoClaimChecks:
@@ -94,3 +94,16 @@ def test_a_hold_for_want_of_a_tool_a_resumes_recovery_ended_reads_as_the_gap_it_
     events[3] = {**events[3], "data": {"tool_unavailable": True, "tools": []}}
     rows = [(r["what"], r["status"]) for r in tool_waits(events, steps, "W01")]
     assert rows == [("held for want of a tool", "held"), ("run resumed", "runs the wafer again")]
+
+
+def test_a_station_runs_claim_check_counts_what_was_judged_and_never_claims_the_conditions():
+    status, note = station_claim_check(["pass", "recorded", "fail", "pass"])
+    assert status == "measured"
+    assert "3 measurement(s) of the sequence judged against their limits, 1 outside them" in note
+    assert "not every condition of the claims" in note
+    # a run that took no measurement with limits (all held before one, or none has limits)
+    # checked nothing, and says so rather than 'measured'
+    for verdicts in ([], ["recorded", "recorded"]):
+        status, note = station_claim_check(verdicts)
+        assert status == "not measured"
+        assert "nothing checked them" in note
