@@ -131,6 +131,7 @@ IRREVERSIBLE = (
     "deposit seed",
     "plate electroless seed",
     "coat mould",
+    "soft bake",  # baked again, the resist is over-baked: slower to expose, harder to strip
     "pattern wiring",
     "electroplate wiring",
     "strip mould",

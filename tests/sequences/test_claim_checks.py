@@ -721,11 +721,13 @@ async def test_claim_map_steps_are_recorded_with_their_claims_on_the_sim(
     """Run the method on the sim with each shipped recipe (by its name, from a folder with no
     recipe file): every step tag is a catalogued id, every recipe's product passes its claim
     check, every "step 'X'" of the claim map is a step recorded with that claim id in at
-    least one of the runs, and the tools the run's steps used are those of exactly the roles
-    its method declares the recipe drives (`Method.tools_for`; that a run connects only those
-    is `test_recipe_tools`')."""
+    least one of the runs, every step its method declares irreversible is a step some run ran
+    (a name misspelt there would be repeated by a resume), and the tools the run's steps used
+    are those of exactly the roles its method declares the recipe drives (`Method.tools_for`;
+    that a run connects only those is `test_recipe_tools`')."""
     monkeypatch.chdir(tmp_path)
     recorded: set[tuple[str, str]] = set()
+    ran: set[str] = set()
     for name in method.reference_recipes():
         text, _ = method.reference_recipe_text(name)
         stack = yaml.safe_load(text).get("stack") or {}  # panels stacked: a lot of a stack
@@ -738,10 +740,14 @@ async def test_claim_map_steps_are_recorded_with_their_claims_on_the_sim(
         steps = store.table("steps", engine.run_id)
         declared = set(method.tools_for(prepared.recipe))
         assert {entries[step["tool"]].role for step in steps if step["tool"]} == declared, name
+        ran |= {step["name"] for step in steps}
         for step in steps:
             for claim_id in json.loads(step["claims"]):
                 assert claim_id in CLAIMS, (name, step["name"], claim_id)
                 recorded.add((step["name"], claim_id))
+    # an irreversible step's name misspelt would let a resume repeat the step it means
+    unknown = sorted(method.irreversible - ran)
+    assert not unknown, f"{method.name}: irreversible, but no step of that name ran: {unknown}"
     for claim_id, where in method.claim_map.items():
         for step in re.findall(r"step '([^']+)'", where):
             assert (step, claim_id) in recorded, (
