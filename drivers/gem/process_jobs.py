@@ -5,8 +5,9 @@
 (S16F19), and follows their states by the dictionary's state event (S6F11 with the job and its
 PRJOBSTATE), so that waiting for a job's end is a wait on an event, never a poll. A job's
 recipe is a process program the tool holds (S7F3), tuned by recipe variables named as the role
-names them: the parameters of the job's remote command and the equipment constants (each
-checked against the role's limits before anything is sent).
+names them: the parameters of the job's remote command and the equipment constants, each
+one the role limits (a bonder's `stack_count`, its `bond_force_gf`) checked against the
+station's limits of it before anything is sent, as the role's own commands check them.
 """
 
 from __future__ import annotations
@@ -68,12 +69,12 @@ class ProcessJobs:
         constants = equipment.dictionary.equipment_constants
         wire: dict[str, Item] = {}
         for name, value in variables.items():
+            if name in equipment.limits:  # a parameter or a constant the role limits
+                value = equipment.check_limit(action, name, value)
             if name in command.parameters:
                 parameter = command.parameters[name]
                 wire[parameter.name] = parameter.variable.to_wire(value)
             elif name in constants:
-                if name in equipment.limits:
-                    value = equipment.check_limit(action, name, value)
                 wire[name] = constants[name].to_wire(value)
             else:
                 raise ValueError(

@@ -117,6 +117,9 @@ async def test_bad_jobs_are_refused_with_their_errcodes(bench) -> None:
     sent = received.count("S16F11")
     with pytest.raises(LimitViolation, match="bond_force_gf"):
         await jobs.create("PJ1", "W01", recipe="BUMP", bond_force_gf=500.0)
+    # the job command's parameters too, as the bonder's own start checks them (1-4 studs)
+    with pytest.raises(LimitViolation, match="stack_count"):
+        await jobs.create("PJ1", "W01", recipe="BUMP", stack_count=9)
     with pytest.raises(ValueError, match="'speed' is no parameter of START"):
         await jobs.create("PJ1", "W01", recipe="BUMP", speed=3)
     assert received.count("S16F11") == sent
