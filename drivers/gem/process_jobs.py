@@ -63,6 +63,20 @@ class ProcessJobs:
             job_id, [material_id], recipe, wire, start=start
         )
 
+    async def run(
+        self, job_id: str, material_id: str, *, recipe: str, timeout_s: float, **variables: Any
+    ) -> str:
+        """Run job `job_id` on substrate `material_id` (on the tool already) to its end, as a
+        process operation of the driver (`Equipment.operation`): refused unless the tool is
+        ready, busy while the job runs (its E10 time productive), and a caller cancelled
+        (terminate, abort) commands the tool's safe state before the cancellation goes on.
+        Created as `create` does (`variables` checked against the role's limits first), then
+        waited for as `wait` does; the job's last state (`process complete`, `stopped`,
+        `aborted`). `create` and `wait` alone queue and follow jobs without any of that."""
+        async with self._equipment.operation(f"process job {job_id}"):
+            await self.create(job_id, material_id, recipe=recipe, **variables)
+            return await self.wait(job_id, timeout_s)
+
     def _recipe_variables(self, action: str, variables: Mapping[str, Any]) -> dict[str, Item]:
         equipment = self._equipment
         command = equipment.dictionary.remote_commands[self.entry().command]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from packline.clock import Clock
@@ -46,5 +47,7 @@ class RoleDriver(Protocol):
     def clock(self) -> Clock: ...
 
     def check_limit(self, action: str, setpoint: str, value: float) -> float: ...
+
+    def operation(self, action: str) -> AbstractAsyncContextManager[None]: ...
 
     def event_values(self, name: str, event: CollectionEvent) -> dict[str, Any]: ...

@@ -3,11 +3,19 @@ driver against the simulated GEM bonder and saw, in virtual time."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
 
-from packline.drivers.errors import CommandRefused, LimitViolation, ProtocolError, ToolTimeout
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import (
+    CommandRefused,
+    LimitViolation,
+    ProtocolError,
+    ToolStateError,
+    ToolTimeout,
+)
 from packline.drivers.gem.records import CollectionEvent
 from packline.drivers.roles.wire_bonder import BonderState, RunResult
 from packline.drivers.secs.items import F8
@@ -157,3 +165,42 @@ async def test_the_saw_cuts_by_job(saw_bench, feed_mm_s: float, sent_mm_s: float
     assert await saw.process_jobs.wait("PJ1", timeout_s=3600) == "process complete"
     assert saw_bench.model.constants["feed_mm_s"] == sent_mm_s
     assert saw_bench.twin.get("W1").singulation.units > 200
+
+
+async def test_a_job_run_as_an_operation_keeps_the_driver_busy_and_its_safe_state(bench) -> None:
+    bench.twin.receive("W01")
+    bonder = await bench.driver()
+    await bonder.gem.send_process_program("BUMP-2", "stack 2 studs")
+    await bonder.load("W01")
+    states: list[ToolState] = []
+
+    async def watch() -> None:
+        while bonder.process_jobs.states.get("PJ1") != "processing":
+            await bench.clock.sleep(1)
+        states.append(bonder.state)
+
+    watcher = asyncio.create_task(watch())
+    assert await bonder.process_jobs.run("PJ1", "W01", recipe="BUMP-2", timeout_s=600) == (
+        "process complete"
+    )
+    await watcher
+    assert states == [ToolState.BUSY]  # its E10 time productive, not standby
+    assert bonder.state is ToolState.IDLE
+    # a caller cancelled mid-job commands the tool's safe state before it goes on
+    await bonder.unload("W01")
+    bench.twin.receive("W02")
+    await bonder.load("W02")
+    running = asyncio.create_task(
+        bonder.process_jobs.run("PJ2", "W02", recipe="BUMP-2", timeout_s=600)
+    )
+    while bonder.process_jobs.states.get("PJ2") != "processing":
+        await bench.clock.sleep(1)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    status = await bonder.request_status()
+    assert status.last_result is RunResult.ABORTED
+    # a tool not ready refuses the job before anything is sent
+    await bonder.close()
+    with pytest.raises(ToolStateError):
+        await bonder.process_jobs.run("PJ3", "W02", recipe="BUMP-2", timeout_s=600)
