@@ -236,7 +236,7 @@ def alarms_section(records: RunRecords) -> str:
     alarms = records.alarms()
     wafers = records.wafers()
     held = wafers[wafers["status"] != "completed"][["wafer_id", "status", "reason"]]
-    confirmations = records.confirmations()
+    confirmations = records.confirmations()  # every one asked, answered or not
     # the step that asked each, where any was asked in one (most are asked between steps)
     asked_in = ["step"] if confirmations["step"].notna().any() else []
     dispositions = records.dispositions()
@@ -257,7 +257,7 @@ def alarms_section(records: RunRecords) -> str:
             if len(dispositions)
             else "<p>None.</p>"
         )
-        + f"\n<h3>Operator confirmations ({len(confirmations)})</h3>\n"
+        + f"\n<h3>Operator confirmations ({confirmations_count(confirmations)})</h3>\n"
         + (
             table(confirmations[["t", "wafer_id", *asked_in, "prompt", "answer"]])
             if len(confirmations)
@@ -266,3 +266,12 @@ def alarms_section(records: RunRecords) -> str:
         + f"\n<h3>Events ({len(events)})</h3>\n"
         + table(events[["t", "session", "kind", "wafer_id", "status", "message"]])
     )
+
+
+def confirmations_count(confirmations: pd.DataFrame) -> str:
+    """How many operator confirmations were asked, and how many of them the run stopped at,
+    unanswered (`RunRecords.confirmations`: those with no `confirmed`): '4', '4, 2
+    unanswered'."""
+    asked = len(confirmations)
+    unanswered = int(confirmations["confirmed"].isna().sum())
+    return f"{asked}, {unanswered} unanswered" if unanswered else str(asked)

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .clearances import service_event
-from .confirmations import CONFIRMATION_UNANSWERED
+from .confirmations import confirmations_asked
 from .eta import run_clock
 from .liveness import (
     DRIVEN,
@@ -194,26 +194,6 @@ def _wait_row(event: dict[str, Any], what: str, detail: str, status: str) -> dic
     }
 
 
-def unanswered_confirmations(
-    events: Sequence[dict[str, Any]], wafer_id: str
-) -> list[dict[str, Any]]:
-    """Each operator confirmation asked of wafer `wafer_id` that was open when the run
-    stopped, never answered (its `CONFIRMATION_UNANSWERED` events: the confirmations table
-    keeps answers only), as rows of its timeline (`show`, `wafer`), which had shown nothing of
-    the question: `step_id` (the step it was asked in, which the row follows, `step_order`),
-    `t`, `wall`, `prompt`, `stopped` (`terminated` or `aborted`) and `reason`."""
-    return [
-        {
-            "step_id": event["data"].get("step_id"),
-            "t": event["t"],
-            "wall": event["wall"],
-            **{key: event["data"].get(key) for key in ("prompt", "stopped", "reason")},
-        }
-        for event in events
-        if event["kind"] == CONFIRMATION_UNANSWERED and event["wafer_id"] == wafer_id
-    ]
-
-
 def step_labels(steps: Sequence[dict[str, Any]]) -> dict[int, str]:
     """Step record id -> what a run's step is called wherever a person reads it (`show`'s
     timeline, the report's table of measurements, its maps and Gantt, the rows of `diff` and
@@ -332,10 +312,10 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     its end, the cut, or so far; with their measurements, each by its label,
     `measurement_labels`, and with the `step` that took it: a wafer's latest value of each, and
     of one taken more than once every one in order under `attempts`, `wafer_measurements`;
-    with its holds for want of a tool and what ran it again, `tool_waits`, and the
-    confirmations the run stopped at, unanswered, `unanswered_confirmations`, as
-    `wafer_history` gives them), every step, measurement, alarm,
-    confirmation and disposition recorded, the events, the traces' summary, and its run
+    with its holds for want of a tool and what ran it again, `tool_waits`, as
+    `wafer_history` gives them), every step, measurement, alarm and disposition recorded,
+    every operator confirmation asked with its outcome, answered or not
+    (`confirmations_asked`), the events, the traces' summary, and its run
     clock's duration (`duration_s`: so far for a run still driven, up to its last record for
     one cut off, `last_record`), and the tools each session drove as read at connect (`tools`:
     driver, address, identity)."""
@@ -379,7 +359,6 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 ),
                 "measurements": wafer_measurements(own),
                 "tool_waits": tool_waits(events, steps, wafer["wafer_id"]),
-                "unanswered_confirmations": unanswered_confirmations(events, wafer["wafer_id"]),
             }
         )
     duration = end_t - run["started_t"]
@@ -398,7 +377,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "steps": [{**step, "label": labels[step["id"]]} for step in shown_steps(steps, cut_off)],
         "measurements": [with_verdict(m) for m in measurements],
         "alarms": store.table("alarms", run_id),
-        "confirmations": store.table("confirmations", run_id),
+        "confirmations": confirmations_asked(store.table("confirmations", run_id), events),
         "dispositions": store.table("dispositions", run_id),
         "events": events,
         "traces": store.trace_summary(run_id),
@@ -443,9 +422,9 @@ def wafer_measurements(
 
 def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
     """Everything the records hold about one wafer id, run by run, oldest first: the wafer id,
-    the run, the wafer's outcome, its steps, measurements, alarms, confirmations (and those
-    the run stopped at, unanswered: `unanswered_confirmations`) and dispositions, and its
-    holds for want of a tool with what ran it again (`tool_waits`)."""
+    the run, the wafer's outcome, its steps, measurements, alarms, the operator confirmations
+    asked of it with their outcome, answered or not (`confirmations_asked`), and
+    dispositions, and its holds for want of a tool with what ran it again (`tool_waits`)."""
     history = []
     for run_id in store.runs_of_wafer(wafer_id):
         run = store.run(run_id)
@@ -482,10 +461,11 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 ],
                 "measurements": [with_verdict(m) for m in own(store.table("measurements", run_id))],
                 "alarms": own(store.table("alarms", run_id)),
-                "confirmations": own(store.table("confirmations", run_id)),
+                "confirmations": own(
+                    confirmations_asked(store.table("confirmations", run_id), events)
+                ),
                 "dispositions": own(store.table("dispositions", run_id)),
                 "tool_waits": tool_waits(events, steps, wafer_id),
-                "unanswered_confirmations": unanswered_confirmations(events, wafer_id),
             }
         )
     return history
