@@ -126,24 +126,25 @@ HELD_FOR_A_TOOL = "held for want of a tool"
 
 
 def tool_waits(
-    events: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]], wafer_id: str
-) -> list[dict[str, Any]]:
-    """Each time wafer `wafer_id` was held for want of a tool (its `held` event says
-    `tool_unavailable`: no tool of a kind it needed was in service), and what ran it again,
-    as rows of its timeline (`show`, `wafer`), where its steps alone had left a gap and no
-    reason: the hold, with its reason; the first event after it that brought back in service
-    one of the tools it waited for (the hold's `tools`; of a hold recorded before it named
-    them, those out of service then; `clearances.service_event`): a clear, or a resume's
-    recovery of a tool whose recovery had failed; and the resume that ran it again, where a
-    later session did (also after a hold that waited for no tool out of service: none was
-    given to it within the tool wait). Read from the run's events (`RunStore.events`, in id
-    order) and the wafer's step records after the hold (where it ran again); no record of its
-    own. Each row: `t` and `wall` (where it falls among the steps, `step_order`), `what`,
-    `detail`, `status`."""
-    own = sorted(
-        (s for s in steps if s["wafer_id"] == wafer_id and s["kind"] != "batch"),
-        key=lambda step: step["started_wall"],
-    )
+    events: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each wafer's holds for want of a tool (its `held` event says `tool_unavailable`: no
+    tool of a kind it needed was in service), and what ran it again, as rows of its timeline
+    (`show`, `wafer`), where its steps alone had left a gap and no reason: the hold, with its
+    reason; the first event after it that brought back in service one of the tools it waited
+    for (the hold's `tools`; of a hold recorded before it named them, those out of service
+    then; `clearances.service_event`): a clear, or a resume's recovery of a tool whose
+    recovery had failed; and the resume that ran it again, where a later session did (also
+    after a hold that waited for no tool out of service: none was given to it within the
+    tool wait). Read from the run's events (`RunStore.events`, in id order), once for every
+    wafer (a lot of 200 had read them 200 times), and each wafer's step records after the
+    hold (where it ran again); no record of its own. Wafer id -> its rows (a wafer never
+    held for a tool has none), each: `t` and `wall` (where it falls among the steps,
+    `step_order`), `what`, `detail`, `status`."""
+    own: dict[str, list[dict[str, Any]]] = {}  # each wafer's steps, by start
+    for step in sorted(steps, key=lambda step: step["started_wall"]):
+        if step["kind"] != "batch":
+            own.setdefault(step["wafer_id"], []).append(step)
     sessions = {e["session"]: e for e in events if e["kind"] == "run-started"}
     out: dict[str, dict[str, Any]] = {}
     holds: list[tuple[dict[str, Any], set[str]]] = []  # each hold, the tools it waited for
@@ -152,16 +153,14 @@ def tool_waits(
         back = service_event(out, event)
         if back is not None:
             backs.append((event, back))
-        if (
-            event["kind"] == "held"
-            and event["wafer_id"] == wafer_id
-            and event["data"].get("tool_unavailable")
-        ):
+        if event["kind"] == "held" and event["data"].get("tool_unavailable"):
             holds.append((event, set(event["data"].get("tools", out))))
-    rows: list[dict[str, Any]] = []
+    rows: dict[str, list[dict[str, Any]]] = {}
     for hold, tools in holds:
-        rows.append(_wait_row(hold, HELD_FOR_A_TOOL, hold["message"], "held"))
-        again = next((s for s in own if s["started_wall"] >= hold["wall"]), None)
+        wafer_rows = rows.setdefault(hold["wafer_id"], [])
+        wafer_rows.append(_wait_row(hold, HELD_FOR_A_TOOL, hold["message"], "held"))
+        after = (s for s in own.get(hold["wafer_id"], []) if s["started_wall"] >= hold["wall"])
+        again = next(after, None)
         brought = next((e for e, tool in backs if e["id"] > hold["id"] and tool in tools), None)
         if brought is not None:
             tool = brought["tool"]
@@ -172,12 +171,12 @@ def tool_waits(
                 status = "back in service for the run's resume"
             else:
                 status = "back in service"
-            rows.append(_wait_row(brought, what, brought["message"], status))
+            wafer_rows.append(_wait_row(brought, what, brought["message"], status))
         resume = sessions.get(again["session"]) if again is not None else None
         if resume is not None and again is not None and again["session"] > hold["session"]:
             resumed = brought is not None and brought["session"] == resume["session"]
             status = "resumed" if resumed else "runs the wafer again"
-            rows.append(_wait_row(resume, "run resumed", resume["message"], status))
+            wafer_rows.append(_wait_row(resume, "run resumed", resume["message"], status))
     return rows
 
 
@@ -338,6 +337,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     status = shown["status"]
     cut_off = is_cut_off(shown)
     events = store.events(run_id)
+    waits = tool_waits(events, steps)
     end_t = clock_stands_at(store, run, steps)
     wafers = []
     for wafer in store.wafers(run_id):
@@ -358,7 +358,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                     and s["kind"] != "batch"
                 ),
                 "measurements": wafer_measurements(own),
-                "tool_waits": tool_waits(events, steps, wafer["wafer_id"]),
+                "tool_waits": waits.get(wafer["wafer_id"], []),
             }
         )
     duration = end_t - run["started_t"]
@@ -465,7 +465,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                     confirmations_asked(store.table("confirmations", run_id), events)
                 ),
                 "dispositions": own(store.table("dispositions", run_id)),
-                "tool_waits": tool_waits(events, steps, wafer_id),
+                "tool_waits": tool_waits(events, steps).get(wafer_id, []),
             }
         )
     return history
