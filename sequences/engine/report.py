@@ -125,6 +125,13 @@ def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[
 HELD_FOR_A_TOOL = "held for want of a tool"
 
 
+def held_for_want_of_a_tool(event: Mapping[str, Any]) -> bool:
+    """Whether a run's event (`RunStore.events`, data read) is a wafer's hold for want of a
+    tool: its `held` event says `tool_unavailable` (a `ToolUnavailable`: no tool of a kind it
+    asked for was given to it, nothing happened to it on that tool)."""
+    return event["kind"] == "held" and bool(event["data"].get("tool_unavailable"))
+
+
 def tool_waits(
     events: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]]
 ) -> dict[str, list[dict[str, Any]]]:
@@ -153,7 +160,7 @@ def tool_waits(
         back = service_event(out, event)
         if back is not None:
             backs.append((event, back))
-        if event["kind"] == "held" and event["data"].get("tool_unavailable"):
+        if held_for_want_of_a_tool(event):
             holds.append((event, set(event["data"].get("tools", out))))
     rows: dict[str, list[dict[str, Any]]] = {}
     for hold, tools in holds:
