@@ -205,11 +205,12 @@ class RunRecords:
         """One row per operator confirmation asked of a wafer, answered or not
         (`confirmations_asked`), in the order they ended: the step that asked it (`step_id`,
         and its label `step`, as `measurements` gives it; empty for one asked between steps),
-        the prompt, yes or no (`confirmed`, 1 or 0) and by whom as recorded (`by`), `answer`:
-        the outcome in words (`confirmed by ana, answered at the terminal`; `unanswered: the
-        run was terminated (...)`), and for one the run stopped at, unanswered, `confirmed`,
-        `by` and `id` empty, `stopped` (terminated or aborted) and its `reason`; `t` and
-        `wall` when it was answered, or when the run stopped."""
+        the prompt, yes or no (`confirmed`, 1 or 0) and by whom as recorded (`by`), `outcome`
+        (confirmed, declined, or unanswered: nobody in time, no operator, or the run stopped
+        while it waited), `answer`: the outcome in words (`confirmed by ana, answered at the
+        terminal`; `unanswered: the run was terminated (...)`), and for one the run stopped
+        at, `confirmed`, `by` and `id` empty, `stopped` (terminated or aborted) and its
+        `reason`; `t` and `wall` when it was answered, or when the run stopped."""
         asked = confirmations_asked(
             self.store.table("confirmations", self.run_id), self.store.events(self.run_id)
         )

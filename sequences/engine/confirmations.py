@@ -70,12 +70,26 @@ def unanswered_text(stopped: str, reason: str) -> str:
     return f"unanswered: the run was {stopped} ({reason})"
 
 
+#: What became of a confirmation asked (`confirmations_asked`'s `outcome`): a yes, a no an
+#: operator gave, or no answer from anyone: nobody at the terminal within the hour
+#: (`NO_ANSWER`), no operator to ask (`NO_OPERATOR`; both recorded as a no, which held the
+#: wafer), or the run stopped while it waited (`CONFIRMATION_UNANSWERED`).
+CONFIRMED, DECLINED, UNANSWERED = "confirmed", "declined", "unanswered"
 #: The columns of a confirmation asked (`confirmations_asked`), in order: the confirmations
-#: table's, the outcome in words after who gave it, then why an unanswered one went so.
+#: table's, its outcome and in words after who gave it, then why one the run stopped at went
+#: unanswered.
 ASKED_COLUMNS = (
-    "id", "run_id", "wafer_id", "step_id", "prompt", "confirmed", "by", "answer", "stopped",
-    "reason", "t", "wall",
+    "id", "run_id", "wafer_id", "step_id", "prompt", "confirmed", "by", "outcome", "answer",
+    "stopped", "reason", "t", "wall",
 )  # fmt: skip
+
+
+def answer_outcome(confirmed: bool | int, by: str) -> str:
+    """A recorded answer's outcome (`CONFIRMED`, `DECLINED`, `UNANSWERED`): a no nobody gave
+    (no operator, no answer in time) is no answer."""
+    if by in (NO_OPERATOR, NO_ANSWER):
+        return UNANSWERED
+    return CONFIRMED if confirmed else DECLINED
 
 
 def confirmations_asked(
@@ -86,12 +100,20 @@ def confirmations_asked(
     table (`answered`, its rows: `confirmed` 1 or 0, `by` whom and how, at `t`), and each
     confirmation the run stopped at (its `CONFIRMATION_UNANSWERED` event among `events`, as
     `RunStore.events` reads them, data read: nobody answered it, so the table has no row of
-    it). Each row has `ASKED_COLUMNS`: an unanswered one has no `id` (its record is an
+    it). Each row has `ASKED_COLUMNS`: one the run stopped at has no `id` (its record is an
     event), `confirmed` nor `by`, and says `stopped` (`terminated` or `aborted`) and the stop's
-    `reason` at the stop's `t`; an answered one has neither of those. `answer` is the outcome
-    in words (`answer_text`, `unanswered_text`), as every output a person reads gives it."""
+    `reason` at the stop's `t`; an answer has neither of those. `outcome` says what became of
+    it (`answer_outcome`: confirmed, declined, or unanswered, by nobody in time, for want of an
+    operator, or for the stop), `answer` the same in words (`answer_text`,
+    `unanswered_text`), as every output a person reads gives it."""
     rows = [
-        {**row, "answer": answer_text(row["confirmed"], row["by"]), "stopped": None, "reason": None}
+        {
+            **row,
+            "outcome": answer_outcome(row["confirmed"], row["by"]),
+            "answer": answer_text(row["confirmed"], row["by"]),
+            "stopped": None,
+            "reason": None,
+        }
         for row in answered
     ]
     rows += [
@@ -103,6 +125,7 @@ def confirmations_asked(
             "prompt": event["data"].get("prompt"),
             "confirmed": None,
             "by": None,
+            "outcome": UNANSWERED,
             "answer": unanswered_text(event["data"].get("stopped"), event["data"].get("reason")),
             "stopped": event["data"].get("stopped"),
             "reason": event["data"].get("reason"),

@@ -74,6 +74,8 @@ def test_every_confirmation_asked_is_exported_with_its_outcome(asked_run, tmp_pa
         (0, "no operator", None, None),
         (None, None, "terminated", "terminate requested by bo"),
     ]
+    # nobody answered the last two: no operator to ask, the run stopped while it waited
+    assert [r["outcome"] for r in rows] == ["confirmed", "unanswered", "unanswered"]
     assert [r["answer"] for r in rows] == [
         "confirmed by ana, answered at the terminal",
         "declined: no operator was there to answer it",

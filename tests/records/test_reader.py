@@ -35,7 +35,8 @@ def test_every_table_holds_the_runs_rows_with_the_schemas_columns(records, run_d
     if table == "confirmations":  # the label of the step that asked it; the answer in words
         schema.insert(schema.index("step_id") + 1, "step")
         # and for one the run stopped at, unanswered: why
-        schema[schema.index("by") + 1 : schema.index("by") + 1] = ["answer", "stopped", "reason"]
+        after_by = schema.index("by") + 1  # its outcome, in words, and why it went unanswered
+        schema[after_by:after_by] = ["outcome", "answer", "stopped", "reason"]
     assert list(frame.columns) == schema
     rows = f"SELECT count(*) FROM {table} WHERE run_id = ?1"
     if table == "confirmations":  # and each the run stopped at, unanswered (an event)

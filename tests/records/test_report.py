@@ -372,9 +372,10 @@ def test_a_tools_alarms_are_marked_on_its_traces():
 def test_every_confirmation_asked_is_in_the_report_answered_or_not(asked_run):
     """The report's confirmations were the answered ones alone: the one the run was
     terminated at, unanswered, which is what an auditor looks for, was not there. Every one
-    asked has its row, its outcome in words, and the heading counts the unanswered."""
+    asked has its row, its outcome in words, and the heading counts those nobody answered:
+    no operator was there for one, the run stopped while the other waited."""
     page = render_report(asked_run)
-    section = page[page.index("<h3>Operator confirmations (3, 1 unanswered)</h3>") :]
+    section = page[page.index("<h3>Operator confirmations (3, 2 unanswered)</h3>") :]
     section = section[: section.index("</table>")]
     rows = re.findall(r"<tr>(.*?)</tr>", section)[1:]
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
@@ -407,7 +408,7 @@ def test_the_confirmations_say_in_words_who_answered_and_how(alarmed_run):
         ],
     )
     page = render_report(alarmed_run)
-    section = page[page.index("<h3>Operator confirmations (2)</h3>") :]
+    section = page[page.index("<h3>Operator confirmations (2, 1 unanswered)</h3>") :]
     section = section[: section.index("</table>")]
     assert "<th>answer</th>" in section
     assert "<th>confirmed</th>" not in section

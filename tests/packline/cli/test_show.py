@@ -354,10 +354,12 @@ async def test_a_confirmation_the_run_stopped_at_reads_unanswered_where_it_was_a
     assert sorted(c["wafer_id"] for c in shown) == sorted(wafers)
     for wafer in wafers:
         (unanswered,) = [c for c in shown if c["wafer_id"] == wafer]
-        assert {k: unanswered[k] for k in ("prompt", "confirmed", "by", "stopped", "reason")} == {
+        shown_keys = ("prompt", "confirmed", "by", "outcome", "stopped", "reason")
+        assert {k: unanswered[k] for k in shown_keys} == {
             "prompt": prompt,
             "confirmed": None,  # nobody answered it
             "by": None,
+            "outcome": "unanswered",
             "stopped": stopped,
             "reason": reason,
         }
@@ -524,9 +526,14 @@ def test_a_confirmations_answer_says_in_words_who_gave_it_and_how():
         {**where, "id": n, "wall": 100.0 + n, "confirmed": c, "by": by}
         for n, (c, by, _) in enumerate(answers)
     ]
-    table = timeline(labelled(steps), [], [], confirmations_asked(asked, [])).__rich__()
+    read = confirmations_asked(asked, [])
+    table = timeline(labelled(steps), [], [], read).__rich__()
     statuses = [str(cell) for cell in table.columns[3].cells][1:]
     assert statuses == [words for _, _, words in answers]
+    # a no nobody gave (no operator, nobody in time) is no answer: what an auditor filters on
+    assert [c["outcome"] for c in read] == [
+        "confirmed", "declined", "confirmed", "unanswered", "unanswered", "confirmed", "confirmed"
+    ]  # fmt: skip
 
 
 def _wafer_rows(store: RunStore, run_id: str, wafer: str) -> list[tuple[str, ...]]:
