@@ -4,6 +4,7 @@ keep of the registry's kinds name what the registry has."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -53,3 +54,127 @@ def test_the_secs_gem_page_names_every_kind_with_a_gem_face():
     bullet = next(b for b in not_implemented.split("\n* ") if b.startswith("A GEM face"))
     named = {word for word in re.findall(r"`(\w+)`", bullet) if word in TOOL_KINDS}
     assert named == {name for name, kind in TOOL_KINDS.items() if kind.gem_simulator}
+
+
+#: The source packages (their `packline.*` links are the same files).
+SOURCES = ("drivers", "sequences", "sim_instruments", "packline")
+#: An events table row's own columns: a dict literal holding these is a row written whole.
+EVENT_ROW = frozenset({"session", "kind", "message"})
+
+
+def _source_trees() -> list[tuple[str, ast.Module]]:
+    """Every module of the product once (not again through `packline`'s links), parsed."""
+    seen: set[Path] = set()
+    modules = []
+    for package in SOURCES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            real = path.resolve()
+            if real in seen or any(p.is_symlink() for p in path.relative_to(ROOT).parents):
+                continue
+            seen.add(real)
+            modules.append((str(path.relative_to(ROOT)), ast.parse(path.read_text("utf-8"))))
+    return modules
+
+
+def _event_kinds() -> tuple[set[str], set[str]]:
+    """The kinds of event the code emits (`EventLog.emit`, the engine's `emit` and the
+    callables set to one: told to the observers, the `--json` stream) and those it records
+    (the emitted ones `RECORDED_EVENTS` keeps, those `EventLog._record` is given by name, and
+    the rows other commands write whole: a disposition, a clear, an archive), read from the
+    code itself. A kind is a string, a module's constant naming one, or a name the function
+    sets from a dict of strings; any other is refused, so no kind escapes the check unread."""
+    from packline.sequences.engine.recorder import RECORDED_EVENTS
+
+    modules = _source_trees()
+    constants: dict[str, set[str]] = {}
+    for _, tree in modules:
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and isinstance(node.value.value, str):
+                        constants.setdefault(target.id, set()).add(node.value.value)
+
+    def kinds_of(node: ast.expr, function: ast.AST, where: str) -> set[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, ast.Name) and len(constants.get(node.id, ())) == 1:
+            return set(constants[node.id])
+        if isinstance(node, ast.Name):  # set from a dict of kinds: `kind = {...}[state]`
+            for assign in ast.walk(function):
+                if (
+                    isinstance(assign, ast.Assign)
+                    and [getattr(t, "id", None) for t in assign.targets] == [node.id]
+                    and isinstance(assign.value, ast.Subscript)
+                    and isinstance(assign.value.value, ast.Dict)
+                ):
+                    return {
+                        k for v in assign.value.value.values for k in kinds_of(v, function, where)
+                    }
+        raise AssertionError(f"{where}: an event kind the test cannot read: {ast.unparse(node)}")
+
+    # a callable attribute set to an emit (`injector.record = engine.emit`) emits as it does
+    emitters = {"emit"} | {
+        target.attr
+        for _, tree in modules
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.value, "attr", None) == "emit"
+        for target in node.targets
+        if isinstance(target, ast.Attribute)
+    }
+    emitted: set[str] = set()
+    recorded: set[str] = set()
+    for name, tree in modules:
+        functions = [
+            f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+        ]
+        for function in functions:
+            for node in ast.walk(function):
+                where = f"{name}:{getattr(node, 'lineno', '?')}"
+                if isinstance(node, ast.Call) and node.args:
+                    called = getattr(node.func, "attr", getattr(node.func, "id", None))
+                    on_self = getattr(getattr(node.func, "value", None), "id", None) == "self"
+                    if function.name != "emit" and (
+                        called == "emit" or (called in emitters and on_self)
+                    ):
+                        emitted |= kinds_of(node.args[0], function, where)
+                    elif called == "_record" and function.name != "emit":
+                        recorded |= kinds_of(node.args[0], function, where)
+                kind = _row_kind(node) if function.name != "_record" else None
+                if kind is not None:  # an events row written whole
+                    recorded |= kinds_of(kind, function, where)
+    return emitted, recorded | (emitted & RECORDED_EVENTS)
+
+
+def _row_kind(node: ast.AST) -> ast.expr | None:
+    """The `kind` of a dict literal that is an events row (`EVENT_ROW`), else None."""
+    if not isinstance(node, ast.Dict):
+        return None
+    entries = {k.value: v for k, v in zip(node.keys, node.values, strict=True)
+               if isinstance(k, ast.Constant)}  # fmt: skip
+    return entries["kind"] if entries.keys() >= EVENT_ROW else None
+
+
+def _named(text: str) -> set[str]:
+    """The names a passage of a page gives in backticks."""
+    return set(re.findall(r"`([a-z]+(?:-[a-z]+)*)`", text))
+
+
+def test_every_kind_of_event_the_code_emits_or_records_is_documented():
+    """A kind added to the code and to no page (a confirmation the run stopped at,
+    `confirmation-unanswered`, was missing from results.md's list) leaves a user grepping
+    the records for a kind no page explains. engine.md lists every kind of the `--json`
+    stream and every kind the events table keeps, with its data; results.md's examples are
+    kinds the records keep and point there."""
+    emitted, recorded = _event_kinds()
+    assert {"run-started", "confirmation-unanswered", "archived", "disposition"} <= recorded
+    engine = (ROOT / "docs" / "engine.md").read_text(encoding="utf-8")
+    stream = engine.split("`--json`: one JSON object per event (", 1)[1].split("then a final")[0]
+    assert sorted(emitted - _named(stream)) == [], "missing from engine.md's --json stream"
+    (table,) = [line for line in engine.splitlines() if line.startswith("| `events` |")]
+    assert sorted(recorded - _named(table)) == [], "missing from engine.md's events table"
+    results = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    (row,) = [line for line in results.splitlines() if line.startswith("| `events()` |")]
+    examples = _named(row.split("`kind` (", 1)[1].split(")", 1)[0])
+    assert examples, "results.md's events() row names no kind"
+    assert examples <= recorded, f"not kinds the records keep: {examples - recorded}"
+    assert "engine.md#where-the-records-are" in row.split("`kind` (", 1)[1].split(")", 1)[0]

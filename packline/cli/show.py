@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
-from packline.sequences.engine.confirmations import answer_text, unanswered_text
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, event_line
@@ -105,7 +104,6 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
             own(report["alarms"]),
             own(report["confirmations"]),
             wafer["tool_waits"],
-            wafer["unanswered_confirmations"],
         )
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
@@ -168,21 +166,19 @@ def timeline(
     alarms: list[dict[str, Any]],
     confirmations: list[dict[str, Any]],
     waits: Sequence[dict[str, Any]] = (),
-    unanswered: Sequence[dict[str, Any]] = (),
 ) -> DataTable:
     """One wafer's records step by step (`step_order`): each step by the label its record
     carries (the run's `step_labels`: `inspect bump heights #2` for the second run of a step
     the script runs twice), its start, tool (and batch: `oven, batch b7-s1`, which the wafers
     cured together share), status and error, then each measurement it took
     against its limits with its verdict and margin (and its attempt, where the step took it again:
-    `measurement_attempts`), each alarm it raised, and each operator confirmation asked of the
-    wafer with its answer in words (`answer_text`; a wafer held for want of one had read as if
-    nothing stopped it), and the `waits` (`tool_waits`): each hold of the wafer for want of a
-    tool, what brought the tool back and the resume that ran it again (its steps had read with
-    a gap and no reason), and each confirmation the run stopped at, `unanswered`
-    (`unanswered_confirmations`), where it was asked: `unanswered: the run was terminated
-    (...)` (`unanswered_text`; nothing of the open question had shown). A
-    step recorded more than once (failed,
+    `measurement_attempts`), each alarm it raised, each operator confirmation asked of the
+    wafer (`confirmations_asked`) with its outcome in words, its `answer`: who answered and
+    how (a wafer held for want of one had read as if nothing stopped it), or, for one the run
+    stopped at, where it was asked, `unanswered: the run was terminated (...)` (nothing of
+    the open question had shown); and the `waits` (`tool_waits`): each hold of the wafer for
+    want of a tool, what brought the tool back and the resume that ran it again (its steps
+    had read with a gap and no reason). A step recorded more than once (failed,
     then reworked or replayed by a resume) says which attempt and session each run of it is:
     `step plasma clean (attempt 2, session 2)` (`record_markers`). A wafer that never
     started a step says so under its empty table."""
@@ -205,15 +201,8 @@ def timeline(
         for m, a in zip(measurements, attempts, strict=True)
     ]
     rows += [(a, a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
-    rows += [
-        (c, c["t"], "confirmation", c["prompt"], answer_text(c["confirmed"], c["by"]))
-        for c in confirmations
-    ]
+    rows += [(c, c["t"], "confirmation", c["prompt"], c["answer"]) for c in confirmations]
     rows += [(w, w["t"], w["what"], w["detail"], w["status"]) for w in waits]
-    rows += [
-        (u, u["t"], "confirmation", u["prompt"], unanswered_text(u["stopped"], u["reason"]))
-        for u in unanswered
-    ]
     in_order = step_order(steps)
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
@@ -295,7 +284,6 @@ def print_wafer(
                 entry["alarms"],
                 entry["confirmations"],
                 entry["tool_waits"],
-                entry["unanswered_confirmations"],
             )
         )
         for d in entry["dispositions"]:

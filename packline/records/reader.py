@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
-from packline.sequences.engine.confirmations import answer_text
+from packline.sequences.engine.confirmations import ASKED_COLUMNS, confirmations_asked
 from packline.sequences.engine.report import (
     clock_stands_at,
     first_step_starts,
@@ -202,19 +202,24 @@ class RunRecords:
         return self._table("events")
 
     def confirmations(self) -> pd.DataFrame:
-        """One row per operator confirmation asked of a wafer: the step that asked it
-        (`step_id`, and its label `step`, as `measurements` gives it; empty for one asked
-        between steps), the prompt, yes or no (`confirmed`, 1 or 0) and by whom as recorded
-        (`by`), and `answer`: all of that in words, who answered and how (`answer_text`:
-        `confirmed by ana, answered at the terminal`)."""
-        frame = self._table("confirmations")
+        """One row per operator confirmation asked of a wafer, answered or not
+        (`confirmations_asked`), in the order they ended: the step that asked it (`step_id`,
+        and its label `step`, as `measurements` gives it; empty for one asked between steps),
+        the prompt, yes or no (`confirmed`, 1 or 0) and by whom as recorded (`by`), `outcome`
+        (confirmed, declined, or unanswered: nobody in time, no operator, or the run stopped
+        while it waited), `answer`: the outcome in words (`confirmed by ana, answered at the
+        terminal`; `unanswered: the run was terminated (...)`), and for one the run stopped
+        at, `confirmed`, `by` and `id` empty, `stopped` (terminated or aborted) and its
+        `reason`; `t` and `wall` when it was answered, or when the run stopped."""
+        asked = confirmations_asked(
+            self.store.table("confirmations", self.run_id), self.store.events(self.run_id)
+        )
+        frame = _frame(asked, list(ASKED_COLUMNS))
+        for column in ("id", "confirmed"):  # empty for an unanswered one, not a float
+            frame[column] = frame[column].astype("Int64")
         steps = self.store.table("steps", self.run_id)
         after_step_id = list(frame.columns).index("step_id") + 1
         frame.insert(after_step_id, "step", frame["step_id"].map(step_labels(steps)))
-        answers = [
-            answer_text(c, by) for c, by in zip(frame["confirmed"], frame["by"], strict=True)
-        ]
-        frame.insert(list(frame.columns).index("by") + 1, "answer", answers)
         return frame
 
     def claim_checks(self) -> pd.DataFrame:

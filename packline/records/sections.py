@@ -16,6 +16,7 @@ from bokeh.model import Model
 
 from packline.rendering import counted
 from packline.sequences.engine.claim_check import margin_text, overall
+from packline.sequences.engine.confirmations import UNANSWERED
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import line_text, time_scale_of
@@ -237,7 +238,7 @@ def alarms_section(records: RunRecords) -> str:
     alarms = records.alarms()
     wafers = records.wafers()
     held = wafers[wafers["status"] != "completed"][["wafer_id", "status", "reason"]]
-    confirmations = records.confirmations()
+    confirmations = records.confirmations()  # every one asked, answered or not
     # the step that asked each, where any was asked in one (most are asked between steps)
     asked_in = ["step"] if confirmations["step"].notna().any() else []
     dispositions = records.dispositions()
@@ -258,7 +259,7 @@ def alarms_section(records: RunRecords) -> str:
             if len(dispositions)
             else "<p>None.</p>"
         )
-        + f"\n<h3>Operator confirmations ({len(confirmations)})</h3>\n"
+        + f"\n<h3>Operator confirmations ({confirmations_count(confirmations)})</h3>\n"
         + (
             table(confirmations[["t", "wafer_id", *asked_in, "prompt", "answer"]])
             if len(confirmations)
@@ -267,3 +268,12 @@ def alarms_section(records: RunRecords) -> str:
         + f"\n<h3>Events ({len(events)})</h3>\n"
         + table(events[["t", "session", "kind", "wafer_id", "status", "message"]])
     )
+
+
+def confirmations_count(confirmations: pd.DataFrame) -> str:
+    """How many operator confirmations were asked, and how many of them nobody answered
+    (`RunRecords.confirmations`' `outcome`: in time, for want of an operator, or before the
+    run stopped): '4', '4, 2 unanswered'."""
+    asked = len(confirmations)
+    unanswered = int((confirmations["outcome"] == UNANSWERED).sum())
+    return f"{asked}, {unanswered} unanswered" if unanswered else str(asked)

@@ -35,11 +35,14 @@ process done before: a pass all the same, rated at the best; the passes of a pro
 whose uses completed rate nothing); quality, the share of the passes it ran through that
 completed (SEMI E79: a failed pass reworked later is a quality loss, not a good wafer; a pass
 cut off by an operator's terminate or abort, or by a crash, is neither good nor bad, as OEE
-counts an aborted cycle: `RAN_THROUGH`).
+counts an aborted cycle: `RAN_THROUGH`; nor is one that failed because another tool it asked
+for while it held this one was given none, `ToolUnavailable`: nothing judged its wafer, and
+the loss is the unavailable tool's downtime, in its availability: `ran_through`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -50,6 +53,7 @@ from packline.drivers.equipment import E10State
 from packline.sequences.engine.clearances import service_event
 from packline.sequences.engine.events import TOOL_STATE
 from packline.sequences.engine.recorded_station import recorded_tools
+from packline.sequences.engine.report import held_for_want_of_a_tool
 from packline.sequences.engine.stage import ALL_WORK, HOLDING_KINDS, NO_WORK, stage_work
 
 from .reader import RunRecords
@@ -61,8 +65,9 @@ OUT_OF_SERVICE = "out of service"
 #: The event that records it.
 OUT_OF_SERVICE_EVENT = "tool-out-of-service"
 #: The statuses of a pass a tool ran through, good or bad: performance and quality count
-#: these. A pass cut off (`interrupted` by a terminate or an abort, still `running` after a
-#: crash) made no part, good or bad, as OEE counts an aborted cycle.
+#: these (`ran_through`: but a failure another tool's unavailability made). A pass cut off
+#: (`interrupted` by a terminate or an abort, still `running` after a crash) made no part,
+#: good or bad, as OEE counts an aborted cycle.
 RAN_THROUGH = ("completed", "failed")
 #: What makes a run's alarm records one failure: the wafers of a batch each record the alarm
 #: that failed their step, at one time (`tool_time` and `packline alarms` count failures).
@@ -185,6 +190,7 @@ def tool_time(records: RunRecords) -> pd.DataFrame:
     window = run_window(records)
     intervals = tool_intervals(records)
     holding = tool_uses(records.steps())
+    passes = ran_through(holding, records.store.events(records.run_id))
     failures = records.alarms().drop_duplicates(list(FAILURE))
     rows = []
     for tool in tool_names(records):
@@ -196,7 +202,7 @@ def tool_time(records: RunRecords) -> pd.DataFrame:
             "tool": tool,
             "duration_s": window.duration_s,
             **{state_column(state): seconds[state] for state in E10_STATES},
-            **_oee(uses, seconds, window.duration_s),
+            **_oee(passes[passes["tool"] == tool], seconds, window.duration_s),
             "uses": int(uses["batch"].fillna(uses["id"].astype(str)).nunique()),
             "wafers": int(uses["wafer_id"].nunique()),
             "alarms": int((failures["tool"] == tool).sum()),
@@ -217,9 +223,39 @@ def state_column(state: E10State) -> str:
     return state.value.replace(" ", "_").replace("-", "_") + "_s"
 
 
-def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) -> dict[str, float]:
-    """Utilisation, availability, performance, quality and OEE (see the module docstring);
-    NaN where a figure is not defined (a tool that processed nothing)."""
+def ran_through(uses: pd.DataFrame, events: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The passes of `uses` (`tool_uses`) that their tool ran through, good or bad, which
+    performance and quality count: those that completed or failed (`RAN_THROUGH`), but a
+    failure another tool's unavailability made. A stage that asked for another tool while it
+    held its own and was given none (`ToolUnavailable`: none in service, or none given within
+    the tool wait) ends failed, and its wafer is held for want of a tool (the wafer's first
+    hold among the run's `events` after the stage ended, `held_for_want_of_a_tool`): nothing
+    judged the wafer bad, so, as a pass cut off, it is neither good nor bad; that loss is the
+    unavailable tool's downtime, in its availability."""
+    holds: dict[str, list[tuple[float, bool]]] = {}  # each wafer's holds: when, for a tool
+    for event in events:
+        if event["kind"] == "held":
+            holds.setdefault(str(event["wafer_id"]), []).append(
+                (float(event["wall"]), held_for_want_of_a_tool(event))
+            )
+
+    def failed_for_a_tool(wafer_id: str, status: str, stopped_wall: float) -> bool:
+        held = holds.get(wafer_id, [])
+        after = (for_a_tool for wall, for_a_tool in held if wall >= stopped_wall)
+        return status == "failed" and next(after, False)
+
+    passes = uses[uses["status"].isin(RAN_THROUGH)]
+    ended = zip(passes["wafer_id"], passes["status"], passes["stopped_wall"], strict=True)
+    unserved = [failed_for_a_tool(str(w), str(status), float(stop)) for w, status, stop in ended]
+    return passes[[not failed for failed in unserved]]
+
+
+def _oee(
+    passes: pd.DataFrame, seconds: dict[E10State, float], duration_s: float
+) -> dict[str, float]:
+    """Utilisation, availability, performance, quality and OEE of a tool whose `passes` it
+    ran through are these (`ran_through`; see the module docstring); NaN where a figure is
+    not defined (a tool that processed nothing)."""
     productive = seconds[E10State.PRODUCTIVE]
     down = seconds[E10State.UNSCHEDULED_DOWNTIME] + seconds[E10State.SCHEDULED_DOWNTIME]
     figures = {
@@ -228,11 +264,10 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
         "performance": float("nan"),
         "quality": float("nan"),
     }
-    ran_through = uses[uses["status"].isin(RAN_THROUGH)]
-    done = ran_through[ran_through["status"] == "completed"].dropna(subset=["stopped_t"])
+    done = passes[passes["status"] == "completed"].dropna(subset=["stopped_t"])
     whole = done[done["work"] == ALL_WORK]
-    if productive > 0 and not ran_through.empty:
-        figures["quality"] = len(done) / len(ran_through)
+    if productive > 0 and not passes.empty:
+        figures["quality"] = len(done) / len(passes)
     if productive > 0 and not whole.empty:
         group = whole["batch"].fillna(whole["id"].astype(str))
         per_use = whole.groupby([whole["key"], group]).agg(
@@ -240,7 +275,7 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
         )
         per_wafer = (per_use["stop"] - per_use["start"]) / per_use["wafers"]
         best = per_wafer.groupby(level=0).min().to_dict()
-        passes_of = ran_through["key"].value_counts()
+        passes_of = passes["key"].value_counts()
         rated = sum(best[key] * passes for key, passes in passes_of.items() if key in best)
         figures["performance"] = min(1.0, rated / productive)
     figures["oee"] = figures["availability"] * figures["performance"] * figures["quality"]

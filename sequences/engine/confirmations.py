@@ -14,10 +14,15 @@ Each confirmation a step asks (`StepRecorder.confirm`) is recorded per wafer wit
 `wafer`'s timelines, the report's table, the exported tables' `answer`): the recorded `1` and
 the form's brackets had read as codes. A confirmation the run stopped at, unanswered, has no
 answer to record: its event says so (`CONFIRMATION_UNANSWERED`), in `unanswered_text`'s
-words.
+words. `confirmations_asked` reads both into one list, every confirmation asked with its
+outcome, which every reader takes (`show`, `wafer`, their JSON, the report, the export): an
+auditor's question is what was asked and what became of it, answered or not.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .errors import NO_OPERATOR
 
@@ -63,3 +68,72 @@ def unanswered_text(stopped: str, reason: str) -> str:
     `aborted`) for `reason`, as its event's message and the wafer's timeline say it:
     `unanswered: the run was terminated (terminate requested by ana from another process)`."""
     return f"unanswered: the run was {stopped} ({reason})"
+
+
+#: What became of a confirmation asked (`confirmations_asked`'s `outcome`): a yes, a no an
+#: operator gave, or no answer from anyone: nobody at the terminal within the hour
+#: (`NO_ANSWER`), no operator to ask (`NO_OPERATOR`; both recorded as a no, which held the
+#: wafer), or the run stopped while it waited (`CONFIRMATION_UNANSWERED`).
+CONFIRMED, DECLINED, UNANSWERED = "confirmed", "declined", "unanswered"
+#: The columns of a confirmation asked (`confirmations_asked`), in order: the confirmations
+#: table's, its outcome and in words after who gave it, then why one the run stopped at went
+#: unanswered.
+ASKED_COLUMNS = (
+    "id", "run_id", "wafer_id", "step_id", "prompt", "confirmed", "by", "outcome", "answer",
+    "stopped", "reason", "t", "wall",
+)  # fmt: skip
+
+
+def answer_outcome(confirmed: bool | int, by: str) -> str:
+    """A recorded answer's outcome (`CONFIRMED`, `DECLINED`, `UNANSWERED`): a no nobody gave
+    (no operator, no answer in time) is no answer."""
+    if by in (NO_OPERATOR, NO_ANSWER):
+        return UNANSWERED
+    return CONFIRMED if confirmed else DECLINED
+
+
+def confirmations_asked(
+    answered: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every operator confirmation asked in a run, one row per wafer asked, with its outcome,
+    in the order they ended (run clock `t`, then `wall`): each answer of the confirmations
+    table (`answered`, its rows: `confirmed` 1 or 0, `by` whom and how, at `t`), and each
+    confirmation the run stopped at (its `CONFIRMATION_UNANSWERED` event among `events`, as
+    `RunStore.events` reads them, data read: nobody answered it, so the table has no row of
+    it). Each row has `ASKED_COLUMNS`: one the run stopped at has no `id` (its record is an
+    event), `confirmed` nor `by`, and says `stopped` (`terminated` or `aborted`) and the stop's
+    `reason` at the stop's `t`; an answer has neither of those. `outcome` says what became of
+    it (`answer_outcome`: confirmed, declined, or unanswered, by nobody in time, for want of an
+    operator, or for the stop), `answer` the same in words (`answer_text`,
+    `unanswered_text`), as every output a person reads gives it."""
+    rows = [
+        {
+            **row,
+            "outcome": answer_outcome(row["confirmed"], row["by"]),
+            "answer": answer_text(row["confirmed"], row["by"]),
+            "stopped": None,
+            "reason": None,
+        }
+        for row in answered
+    ]
+    rows += [
+        {
+            "id": None,
+            "run_id": event["run_id"],
+            "wafer_id": event["wafer_id"],
+            "step_id": event["data"].get("step_id"),
+            "prompt": event["data"].get("prompt"),
+            "confirmed": None,
+            "by": None,
+            "outcome": UNANSWERED,
+            "answer": unanswered_text(event["data"].get("stopped"), event["data"].get("reason")),
+            "stopped": event["data"].get("stopped"),
+            "reason": event["data"].get("reason"),
+            "t": event["t"],
+            "wall": event["wall"],
+        }
+        for event in events
+        if event["kind"] == CONFIRMATION_UNANSWERED
+    ]
+    ordered = sorted(rows, key=lambda row: (row["t"], row["wall"]))
+    return [{column: row[column] for column in ASKED_COLUMNS} for row in ordered]

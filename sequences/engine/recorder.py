@@ -63,6 +63,7 @@ RECORDED_EVENTS = frozenset(
         FAULT_INJECTED,
         NOTHING_TO_PAUSE,
         CONFIRMATION_UNANSWERED,
+        "waiting-for-clear",
     }
 )
 

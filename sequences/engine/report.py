@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .clearances import service_event
-from .confirmations import CONFIRMATION_UNANSWERED
+from .confirmations import confirmations_asked
 from .eta import run_clock
 from .liveness import (
     DRIVEN,
@@ -146,25 +146,33 @@ def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[
 HELD_FOR_A_TOOL = "held for want of a tool"
 
 
+def held_for_want_of_a_tool(event: Mapping[str, Any]) -> bool:
+    """Whether a run's event (`RunStore.events`, data read) is a wafer's hold for want of a
+    tool: its `held` event says `tool_unavailable` (a `ToolUnavailable`: no tool of a kind it
+    asked for was given to it, nothing happened to it on that tool)."""
+    return event["kind"] == "held" and bool(event["data"].get("tool_unavailable"))
+
+
 def tool_waits(
-    events: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]], wafer_id: str
-) -> list[dict[str, Any]]:
-    """Each time wafer `wafer_id` was held for want of a tool (its `held` event says
-    `tool_unavailable`: no tool of a kind it needed was in service), and what ran it again,
-    as rows of its timeline (`show`, `wafer`), where its steps alone had left a gap and no
-    reason: the hold, with its reason; the first event after it that brought back in service
-    one of the tools it waited for (the hold's `tools`; of a hold recorded before it named
-    them, those out of service then; `clearances.service_event`): a clear, or a resume's
-    recovery of a tool whose recovery had failed; and the resume that ran it again, where a
-    later session did (also after a hold that waited for no tool out of service: none was
-    given to it within the tool wait). Read from the run's events (`RunStore.events`, in id
-    order) and the wafer's step records after the hold (where it ran again); no record of its
-    own. Each row: `t` and `wall` (where it falls among the steps, `step_order`), `what`,
-    `detail`, `status`."""
-    own = sorted(
-        (s for s in steps if s["wafer_id"] == wafer_id and s["kind"] != "batch"),
-        key=lambda step: step["started_wall"],
-    )
+    events: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each wafer's holds for want of a tool (its `held` event says `tool_unavailable`: no
+    tool of a kind it needed was in service), and what ran it again, as rows of its timeline
+    (`show`, `wafer`), where its steps alone had left a gap and no reason: the hold, with its
+    reason; the first event after it that brought back in service one of the tools it waited
+    for (the hold's `tools`; of a hold recorded before it named them, those out of service
+    then; `clearances.service_event`): a clear, or a resume's recovery of a tool whose
+    recovery had failed; and the resume that ran it again, where a later session did (also
+    after a hold that waited for no tool out of service: none was given to it within the
+    tool wait). Read from the run's events (`RunStore.events`, in id order), once for every
+    wafer (a lot of 200 had read them 200 times), and each wafer's step records after the
+    hold (where it ran again); no record of its own. Wafer id -> its rows (a wafer never
+    held for a tool has none), each: `t` and `wall` (where it falls among the steps,
+    `step_order`), `what`, `detail`, `status`."""
+    own: dict[str, list[dict[str, Any]]] = {}  # each wafer's steps, by start
+    for step in sorted(steps, key=lambda step: step["started_wall"]):
+        if step["kind"] != "batch":
+            own.setdefault(step["wafer_id"], []).append(step)
     sessions = {e["session"]: e for e in events if e["kind"] == "run-started"}
     out: dict[str, dict[str, Any]] = {}
     holds: list[tuple[dict[str, Any], set[str]]] = []  # each hold, the tools it waited for
@@ -173,16 +181,14 @@ def tool_waits(
         back = service_event(out, event)
         if back is not None:
             backs.append((event, back))
-        if (
-            event["kind"] == "held"
-            and event["wafer_id"] == wafer_id
-            and event["data"].get("tool_unavailable")
-        ):
+        if held_for_want_of_a_tool(event):
             holds.append((event, set(event["data"].get("tools", out))))
-    rows: list[dict[str, Any]] = []
+    rows: dict[str, list[dict[str, Any]]] = {}
     for hold, tools in holds:
-        rows.append(_wait_row(hold, HELD_FOR_A_TOOL, hold["message"], "held"))
-        again = next((s for s in own if s["started_wall"] >= hold["wall"]), None)
+        wafer_rows = rows.setdefault(hold["wafer_id"], [])
+        wafer_rows.append(_wait_row(hold, HELD_FOR_A_TOOL, hold["message"], "held"))
+        after = (s for s in own.get(hold["wafer_id"], []) if s["started_wall"] >= hold["wall"])
+        again = next(after, None)
         brought = next((e for e, tool in backs if e["id"] > hold["id"] and tool in tools), None)
         if brought is not None:
             tool = brought["tool"]
@@ -193,12 +199,12 @@ def tool_waits(
                 status = "back in service for the run's resume"
             else:
                 status = "back in service"
-            rows.append(_wait_row(brought, what, brought["message"], status))
+            wafer_rows.append(_wait_row(brought, what, brought["message"], status))
         resume = sessions.get(again["session"]) if again is not None else None
         if resume is not None and again is not None and again["session"] > hold["session"]:
             resumed = brought is not None and brought["session"] == resume["session"]
             status = "resumed" if resumed else "runs the wafer again"
-            rows.append(_wait_row(resume, "run resumed", resume["message"], status))
+            wafer_rows.append(_wait_row(resume, "run resumed", resume["message"], status))
     return rows
 
 
@@ -213,26 +219,6 @@ def _wait_row(event: dict[str, Any], what: str, detail: str, status: str) -> dic
         "detail": detail,
         "status": status,
     }
-
-
-def unanswered_confirmations(
-    events: Sequence[dict[str, Any]], wafer_id: str
-) -> list[dict[str, Any]]:
-    """Each operator confirmation asked of wafer `wafer_id` that was open when the run
-    stopped, never answered (its `CONFIRMATION_UNANSWERED` events: the confirmations table
-    keeps answers only), as rows of its timeline (`show`, `wafer`), which had shown nothing of
-    the question: `step_id` (the step it was asked in, which the row follows, `step_order`),
-    `t`, `wall`, `prompt`, `stopped` (`terminated` or `aborted`) and `reason`."""
-    return [
-        {
-            "step_id": event["data"].get("step_id"),
-            "t": event["t"],
-            "wall": event["wall"],
-            **{key: event["data"].get(key) for key in ("prompt", "stopped", "reason")},
-        }
-        for event in events
-        if event["kind"] == CONFIRMATION_UNANSWERED and event["wafer_id"] == wafer_id
-    ]
 
 
 def step_labels(steps: Sequence[dict[str, Any]]) -> dict[int, str]:
@@ -353,10 +339,10 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     its end, the cut, or so far; with their measurements, each by its label,
     `measurement_labels`, and with the `step` that took it: a wafer's latest value of each, and
     of one taken more than once every one in order under `attempts`, `wafer_measurements`;
-    with its holds for want of a tool and what ran it again, `tool_waits`, and the
-    confirmations the run stopped at, unanswered, `unanswered_confirmations`, as
-    `wafer_history` gives them), every step, measurement, alarm,
-    confirmation and disposition recorded, the events, the traces' summary, and its run
+    with its holds for want of a tool and what ran it again, `tool_waits`, as
+    `wafer_history` gives them), every step, measurement, alarm and disposition recorded,
+    every operator confirmation asked with its outcome, answered or not
+    (`confirmations_asked`), the events, the traces' summary, and its run
     clock's duration (`duration_s`: so far for a run still driven, up to its last record for
     one cut off, `last_record`), and the tools each session drove as read at connect (`tools`:
     driver, address, identity)."""
@@ -379,6 +365,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     status = shown["status"]
     cut_off = is_cut_off(shown)
     events = store.events(run_id)
+    waits = tool_waits(events, steps)
     end_t = clock_stands_at(store, run, steps)
     wafers = []
     for wafer in store.wafers(run_id):
@@ -399,8 +386,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                     and s["kind"] != "batch"
                 ),
                 "measurements": wafer_measurements(own),
-                "tool_waits": tool_waits(events, steps, wafer["wafer_id"]),
-                "unanswered_confirmations": unanswered_confirmations(events, wafer["wafer_id"]),
+                "tool_waits": waits.get(wafer["wafer_id"], []),
             }
         )
     duration = end_t - run["started_t"]
@@ -419,7 +405,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "steps": [{**step, "label": labels[step["id"]]} for step in shown_steps(steps, cut_off)],
         "measurements": [with_verdict(m) for m in measurements],
         "alarms": store.table("alarms", run_id),
-        "confirmations": store.table("confirmations", run_id),
+        "confirmations": confirmations_asked(store.table("confirmations", run_id), events),
         "dispositions": store.table("dispositions", run_id),
         "events": events,
         "traces": store.trace_summary(run_id),
@@ -464,9 +450,9 @@ def wafer_measurements(
 
 def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
     """Everything the records hold about one wafer id, run by run, oldest first: the wafer id,
-    the run, the wafer's outcome, its steps, measurements, alarms, confirmations (and those
-    the run stopped at, unanswered: `unanswered_confirmations`) and dispositions, and its
-    holds for want of a tool with what ran it again (`tool_waits`)."""
+    the run, the wafer's outcome, its steps, measurements, alarms, the operator confirmations
+    asked of it with their outcome, answered or not (`confirmations_asked`), and
+    dispositions, and its holds for want of a tool with what ran it again (`tool_waits`)."""
     history = []
     for run_id in store.runs_of_wafer(wafer_id):
         run = store.run(run_id)
@@ -503,10 +489,11 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 ],
                 "measurements": [with_verdict(m) for m in own(store.table("measurements", run_id))],
                 "alarms": own(store.table("alarms", run_id)),
-                "confirmations": own(store.table("confirmations", run_id)),
+                "confirmations": own(
+                    confirmations_asked(store.table("confirmations", run_id), events)
+                ),
                 "dispositions": own(store.table("dispositions", run_id)),
-                "tool_waits": tool_waits(events, steps, wafer_id),
-                "unanswered_confirmations": unanswered_confirmations(events, wafer_id),
+                "tool_waits": tool_waits(events, steps).get(wafer_id, []),
             }
         )
     return history

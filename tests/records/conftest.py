@@ -3,18 +3,21 @@ Debian's headless Chromium to open pages in."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
 from packline.cli import main
 from packline.records import RunRecords
 from packline.sequences.engine import RunStore
+from packline.sequences.engine.errors import StepError
+from packline.sequences.engine.recorder import EventLog, StepRecorder
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +137,52 @@ def alarmed_run(tmp_path: Path):
     )
     yield RunRecords(store, "R1")
     store.close()
+
+
+class Asked(NamedTuple):
+    """A wafer as the recorder sees it when a confirmation is asked of it (`Subject`)."""
+
+    id: str
+    step_id: int | None
+
+
+#: What `asked_run` asked, when (run clock), in which step of W1 ("stage": its oven stage,
+#: None: between steps) and what became of it: an answer (yes or no, by whom as recorded),
+#: or the run stopped (`stopped`, the stop's reason).
+ASKED = (
+    (60.0, "W1 on the oven's tray", "stage", (True, "ana (at the terminal)")),
+    (150.0, "W1 seated", None, (False, "no operator")),
+    (900.0, "W1 taken off the oven", None, ("terminated", "terminate requested by bo")),
+)
+
+
+@pytest.fixture
+def asked_run(alarmed_run: RunRecords) -> RunRecords:
+    """`alarmed_run`, its operator asked the confirmations of `ASKED`, recorded by the engine's
+    own recorder: two answered, the last open when the run was terminated."""
+    store = alarmed_run.store
+    stage = int(alarmed_run.steps()["id"].iloc[-1])
+    for t, prompt, step, outcome in ASKED:
+        events = EventLog("R1", 1, store, lambda t=t: t, [])
+        wafer = Asked("W1", stage if step == "stage" else None)
+        if isinstance(outcome[0], str):
+            StepRecorder(
+                events, store, None, side_workpieces=None, simulated=False, confirm=None
+            ).unanswered([wafer], prompt, outcome[0], outcome[1])
+            continue
+
+        async def answer(wafers: str, prompt: str, outcome=outcome) -> tuple[bool, str]:
+            return outcome
+
+        recorder = StepRecorder(
+            events, store, None, side_workpieces=None, simulated=False, confirm=answer
+        )
+        if outcome[0]:
+            asyncio.run(recorder.confirm([wafer], prompt))
+            continue
+        with pytest.raises(StepError):  # declined: the wafer's step fails, as it did
+            asyncio.run(recorder.confirm([wafer], prompt))
+    return alarmed_run
 
 
 CHROMIUM = shutil.which("chromium")

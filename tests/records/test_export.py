@@ -14,6 +14,8 @@ from packline.records.export import export_run
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.report import run_report
 
+from .conftest import ASKED
+
 
 def _same(read: pd.DataFrame, frame: pd.DataFrame, *, exact: bool) -> None:
     """A table read back equals the records' table: exactly from Parquet; from CSV the same
@@ -53,6 +55,33 @@ def test_every_table_round_trips(records, tmp_path, fmt):
     header = json.loads((tmp_path / "out" / "run.json").read_text())
     assert header["id"] == records.run_id
     assert header["recipe"]["resin"]["sheet_thickness_um"] == "45 um"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_every_confirmation_asked_is_exported_with_its_outcome(asked_run, tmp_path, fmt):
+    """The exported confirmations had the answered ones alone: one the run was terminated at,
+    which an auditor asks about first, was missing. Each asked has its row, in the order they
+    ended: answered (yes or no, by whom, how, when) or unanswered (why, when the run
+    stopped), read back as the records give it."""
+    export_run(asked_run, tmp_path / "out", fmt)
+    path = tmp_path / "out" / f"confirmations.{fmt}"
+    read = pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
+    _same(read, asked_run.confirmations(), exact=fmt == "parquet")
+    rows = read.astype(object).where(read.notna(), None).to_dict("records")
+    assert [(r["t"], r["prompt"]) for r in rows] == [(t, prompt) for t, prompt, _, _ in ASKED]
+    assert [(r["confirmed"], r["by"], r["stopped"], r["reason"]) for r in rows] == [
+        (1, "ana (at the terminal)", None, None),
+        (0, "no operator", None, None),
+        (None, None, "terminated", "terminate requested by bo"),
+    ]
+    # nobody answered the last two: no operator to ask, the run stopped while it waited
+    assert [r["outcome"] for r in rows] == ["confirmed", "unanswered", "unanswered"]
+    assert [r["answer"] for r in rows] == [
+        "confirmed by ana, answered at the terminal",
+        "declined: no operator was there to answer it",
+        "unanswered: the run was terminated (terminate requested by bo)",
+    ]
+    assert [r["step"] for r in rows] == ["use oven", None, None]  # the step that asked it
 
 
 def test_the_command_writes_the_last_runs_tables(run_db, tmp_path, capsys):

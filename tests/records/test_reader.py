@@ -10,6 +10,7 @@ import pytest
 
 from packline.records import TABLES, open_records, site_table
 from packline.sequences.engine import BadInput
+from packline.sequences.engine.confirmations import CONFIRMATION_UNANSWERED
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
@@ -33,12 +34,18 @@ def test_every_table_holds_the_runs_rows_with_the_schemas_columns(records, run_d
         schema.insert(schema.index("name") + 1, "label")
     if table == "confirmations":  # the label of the step that asked it; the answer in words
         schema.insert(schema.index("step_id") + 1, "step")
-        schema.insert(schema.index("by") + 1, "answer")
+        # and for one the run stopped at, unanswered: why
+        after_by = schema.index("by") + 1  # its outcome, in words, and why it went unanswered
+        schema[after_by:after_by] = ["outcome", "answer", "stopped", "reason"]
     assert list(frame.columns) == schema
     rows = f"SELECT count(*) FROM {table} WHERE run_id = ?1"
+    if table == "confirmations":  # and each the run stopped at, unanswered (an event)
+        unanswered = "SELECT count(*) FROM events WHERE run_id = ?1 AND kind = ?2"
+        rows = f"SELECT ({rows}) + ({unanswered})"
     if table == "traces":  # and the samples packed per series (schema 6)
         rows = f"SELECT ({rows}) + (SELECT sum(samples) FROM trace_series WHERE run_id = ?1)"
-    (count,) = _raw(run_db, rows, records.run_id)[0]
+    kinds = (CONFIRMATION_UNANSWERED,) if table == "confirmations" else ()
+    (count,) = _raw(run_db, rows, records.run_id, *kinds)[0]
     assert len(frame) == count
 
 

@@ -370,6 +370,27 @@ def test_a_tools_alarms_are_marked_on_its_traces():
     assert not any(isinstance(s, Span) for plot, _, _ in unmarked.children for s in plot.center)
 
 
+def test_every_confirmation_asked_is_in_the_report_answered_or_not(asked_run):
+    """The report's confirmations were the answered ones alone: the one the run was
+    terminated at, unanswered, which is what an auditor looks for, was not there. Every one
+    asked has its row, its outcome in words, and the heading counts those nobody answered:
+    no operator was there for one, the run stopped while the other waited."""
+    page = render_report(asked_run)
+    section = page[page.index("<h3>Operator confirmations (3, 2 unanswered)</h3>") :]
+    section = section[: section.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", section)[1:]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
+    assert [(row[3], row[4]) for row in cells] == [
+        ("W1 on the oven&#x27;s tray", "confirmed by ana, answered at the terminal"),
+        ("W1 seated", "declined: no operator was there to answer it"),
+        (
+            "W1 taken off the oven",
+            "unanswered: the run was terminated (terminate requested by bo)",
+        ),
+    ]
+    assert [row[0] for row in cells] == ["0:01:00", "0:02:30", "0:15:00"]  # when each ended
+
+
 def test_the_confirmations_say_in_words_who_answered_and_how(alarmed_run):
     """The report's confirmations table read `confirmed 1` (the records' value): each answer
     says in words who gave it and how, as `show` does, at the step that asked it."""
@@ -388,7 +409,7 @@ def test_the_confirmations_say_in_words_who_answered_and_how(alarmed_run):
         ],
     )
     page = render_report(alarmed_run)
-    section = page[page.index("<h3>Operator confirmations (2)</h3>") :]
+    section = page[page.index("<h3>Operator confirmations (2, 1 unanswered)</h3>") :]
     section = section[: section.index("</table>")]
     assert "<th>answer</th>" in section
     assert "<th>confirmed</th>" not in section

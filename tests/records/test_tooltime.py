@@ -9,6 +9,8 @@ import pytest
 
 from packline.cli import main
 from packline.drivers.equipment import ToolState
+from packline.drivers.roles.laminator import Laminator
+from packline.drivers.roles.wire_bonder import WireBonder
 from packline.records import RunRecords
 from packline.records.tooltime import (
     E10_STATES,
@@ -19,6 +21,7 @@ from packline.records.tooltime import (
     tool_time,
     unused_tools,
 )
+from packline.sequences import bump_seal_clean
 from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
 
 from .conftest import oven_stage, stage_row
@@ -143,6 +146,64 @@ async def test_a_pass_cut_off_by_a_terminate_is_neither_good_nor_failed(tmp_path
         t for t in json.loads(capsys.readouterr().out)["tools"] if t["tool"] == "wire_bonder"
     ]
     assert listed["quality"] == 1.0
+
+
+async def _bumps_then_a_laminator(wafer, bumps, claims=("003:7.1", "003:22")) -> None:
+    """bump-seal-clean's bonder stage (`form_bumps`) asking, once its bumps are formed and
+    before its unload, for the laminator: a script that takes a tool while it holds another."""
+    async with wafer.use(WireBonder) as bonder:
+        await wafer.step("load on bonder", bonder.load, wafer.id)
+        await wafer.step("form bumps", bonder.form_stud_bumps, bumps.program(), claims=claims)
+        async with wafer.use(Laminator):
+            pass
+        await wafer.step("unload from bonder", bonder.unload, wafer.id)
+
+
+def test_a_pass_another_tools_unavailability_ended_is_no_quality_loss(tmp_path, monkeypatch):
+    """W02's bonder stage asked for the laminator, which W01's lamination had just alarmed:
+    none in service (`ToolUnavailable`), the stage ended failed and W02 was held for want of
+    the laminator. The bonder read 50 % quality, as if it had bumped a bad wafer; nothing
+    judged W02 bad. That pass is neither good nor bad, as one cut off: the bonder's quality
+    is 100 % (W01's pass, good), its performance W01's pass at its rate over its productive
+    time until W02's rerun passes it (then 100 %), and the loss is the laminator's downtime,
+    in its availability."""
+    monkeypatch.setattr(bump_seal_clean, "form_bumps", _bumps_then_a_laminator)
+    db = str(tmp_path / "runs.db")
+    fault = "laminator:heater_runaway@laminate resin film"
+    assert main(["run", "bump-seal-clean", "--sim", "--lot", "2", "--quiet", "--db", db,
+                 "--fault", fault]) == 1  # fmt: skip
+    store = RunStore(db)
+    records = RunRecords(store, store.resolve_run("last"))
+    steps = records.steps()
+    bonder = steps[(steps["tool"] == "wire_bonder") & (steps["kind"] == "stage")]
+    assert list(bonder["status"]) == ["completed", "failed"]
+    assert bonder["error"].iloc[1].startswith("no laminator in service")
+    holds = [e for e in store.events(records.run_id) if e["kind"] == "held"]
+    (held,) = [e for e in holds if e["wafer_id"] == "W02"]
+    assert held["data"] == {"tool_unavailable": True, "tools": ["laminator"]}
+    times = tool_time(records).set_index("tool")
+    store.close()
+    bonded = times.loc["wire_bonder"]
+    assert bonded["quality"] == 1.0
+    first = bonder.iloc[0]
+    rated = first["stopped_t"] - first["started_t"]  # W01's pass, the bonder's best
+    assert bonded["performance"] == pytest.approx(rated / bonded["productive_s"])
+    assert bonded["availability"] == 1.0  # the bonder was never down
+    assert bonded["oee"] == pytest.approx(bonded["performance"])
+    laminator = times.loc["laminator"]
+    assert laminator["unscheduled_downtime_s"] > 0  # from its alarm: the laminator's loss
+    assert laminator["availability"] < 1.0
+    # the laminator cleared, W01 scrapped, resumed: W02's rerun passes the bonder, rated
+    run_id = records.run_id
+    assert main(["clear-tool", run_id, "laminator", "--by", "ana", "--db", db]) == 0
+    scrap = ["disposition", run_id, "W01", "scrap", "--by", "ana", "--reason", "overheated"]
+    assert main([*scrap, "--db", db]) == 0
+    assert main(["resume", run_id, "--quiet", "--db", db]) == 0
+    store = RunStore(db)
+    times = tool_time(RunRecords(store, run_id)).set_index("tool")
+    store.close()
+    assert (times.loc["wire_bonder", "quality"], times.loc["wire_bonder", "oee"]) == (1.0, 1.0)
+    assert times.loc["laminator", "availability"] < 1.0
 
 
 def test_each_process_of_a_tool_is_rated_against_its_own_best(add_run, tmp_path):

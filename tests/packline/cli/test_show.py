@@ -25,6 +25,7 @@ from packline.cli.summary import summary_report
 from packline.clock import ScaledClock
 from packline.sequences.engine import RunRequest, RunStore, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import record_clearance
+from packline.sequences.engine.confirmations import confirmations_asked
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, event_line
 from packline.sequences.engine.report import IN_STEP_AT_PAUSE, step_labels
@@ -289,9 +290,10 @@ def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
         {**_step(2, "load#0", 0.0, started_wall=100.1), "batch": "b7-s1"},
         _step(3, "close door#0", 0.0, started_wall=100.3),
     ]
-    asked = {"step_id": None, "t": 0.0, "wall": 100.2, "prompt": "wafers W01 seated",
-             "confirmed": 0, "by": "no operator"}  # fmt: skip
-    table = timeline(labelled(steps), [], [], [asked]).__rich__()
+    asked = {"id": 1, "run_id": "R1", "wafer_id": "W01", "step_id": None, "t": 0.0,
+             "wall": 100.2, "prompt": "wafers W01 seated", "confirmed": 0,
+             "by": "no operator"}  # fmt: skip
+    table = timeline(labelled(steps), [], [], confirmations_asked([asked], [])).__rich__()
     rows = list(zip(*(map(str, column.cells) for column in table.columns), strict=True))
     assert [row[1:] for row in rows] == [
         ("step open door", "wet_bench", "completed"),
@@ -348,17 +350,23 @@ async def test_a_confirmation_the_run_stopped_at_reads_unanswered_where_it_was_a
             for line in listed
         ), listed
     assert main(["show", run_id, "--json", "--db", str(db)]) == 0
-    shown = {w["wafer"]: w for w in json.loads(capsys.readouterr().out)["wafers"]}
+    shown = json.loads(capsys.readouterr().out)["confirmations"]  # every one asked, with its end
+    assert sorted(c["wafer_id"] for c in shown) == sorted(wafers)
     for wafer in wafers:
-        (unanswered,) = shown[wafer]["unanswered_confirmations"]
-        assert (unanswered["prompt"], unanswered["stopped"], unanswered["reason"]) == (
-            prompt,
-            stopped,
-            reason,
-        )
+        (unanswered,) = [c for c in shown if c["wafer_id"] == wafer]
+        shown_keys = ("prompt", "confirmed", "by", "outcome", "stopped", "reason")
+        assert {k: unanswered[k] for k in shown_keys} == {
+            "prompt": prompt,
+            "confirmed": None,  # nobody answered it
+            "by": None,
+            "outcome": "unanswered",
+            "stopped": stopped,
+            "reason": reason,
+        }
+        assert unanswered["answer"] == said
         assert main(["wafer", wafer, "--json", "--db", str(db)]) == 0
         (history,) = json.loads(capsys.readouterr().out)
-        assert history["unanswered_confirmations"] == [unanswered]
+        assert history["confirmations"] == [unanswered]
 
 
 def _runs_of_wafers(db, *lots: str) -> list[str]:
@@ -513,13 +521,19 @@ def test_a_confirmations_answer_says_in_words_who_gave_it_and_how():
         (1, "ci", "confirmed by ci"),  # another answerer (a test's), as recorded
     ]
     steps = [_step(1, "load#0", 0.0, started_wall=100.0)]
+    where = {"run_id": "R1", "wafer_id": "W01", "step_id": 1, "t": 0.0, "prompt": "seated"}
     asked = [
-        {"step_id": 1, "t": 0.0, "wall": 100.0 + n, "prompt": "seated", "confirmed": c, "by": by}
+        {**where, "id": n, "wall": 100.0 + n, "confirmed": c, "by": by}
         for n, (c, by, _) in enumerate(answers)
     ]
-    table = timeline(labelled(steps), [], [], asked).__rich__()
+    read = confirmations_asked(asked, [])
+    table = timeline(labelled(steps), [], [], read).__rich__()
     statuses = [str(cell) for cell in table.columns[3].cells][1:]
     assert statuses == [words for _, _, words in answers]
+    # a no nobody gave (no operator, nobody in time) is no answer: what an auditor filters on
+    assert [c["outcome"] for c in read] == [
+        "confirmed", "declined", "confirmed", "unanswered", "unanswered", "confirmed", "confirmed"
+    ]  # fmt: skip
 
 
 def _wafer_rows(store: RunStore, run_id: str, wafer: str) -> list[tuple[str, ...]]:

@@ -51,19 +51,17 @@ def _event(n: int, session: int, kind: str, t: float, **fields: object) -> dict[
     }
 
 
-def _step(n: int, session: int, name: str, t: float) -> dict[str, object]:
-    """W01's step record `n` on the oven, started at run clock and wall time `t`."""
-    return {"id": n, "session": session, "wafer_id": "W01", "kind": "step", "name": name,
+def _step(n: int, session: int, name: str, t: float, wafer: str = "W01") -> dict[str, object]:
+    """`wafer`'s step record `n`, started at run clock and wall time `t`."""
+    return {"id": n, "session": session, "wafer_id": wafer, "kind": "step", "name": name,
             "started_t": t, "started_wall": t}  # fmt: skip
 
 
-def test_a_hold_for_want_of_a_tool_a_resumes_recovery_ended_reads_as_the_gap_it_left():
-    """W01 baked, then was held for want of the oven (its recovery had failed: it takes no
-    clear), and cured after a resume whose recovery brought the oven back: the gap between
-    its steps reads held, resumed, the oven recovered; W02, held by nothing of the kind, has
-    no such row, and a clear of another tool ends no wait of W01's."""
+def _oven_out_w01_held() -> list[dict[str, object]]:
+    """A run's first events: the oven out of service (its recovery failed: it takes no
+    clear), the saw out until cleared, and W01 held for want of the oven."""
     out = {"cause": "recovery failed", "until_cleared": False}
-    events = [
+    return [
         _event(1, 1, "run-started", 0.0, message="cure session 1"),
         _event(2, 1, "tool-out-of-service", 90.0, tool="oven", message="oven: no reset", data=out),
         _event(3, 1, "tool-out-of-service", 91.0, tool="saw", data={"until_cleared": True}),
@@ -76,24 +74,104 @@ def test_a_hold_for_want_of_a_tool_a_resumes_recovery_ended_reads_as_the_gap_it_
             message="no oven in service: ...",
             data={"tool_unavailable": True, "tools": ["oven"]},
         ),
+    ]
+
+
+def test_a_hold_for_want_of_a_tool_a_resumes_recovery_ended_reads_as_the_gap_it_left():
+    """W01 baked, then was held for want of the oven (its recovery had failed: it takes no
+    clear), and cured after a resume whose recovery brought the oven back: the gap between
+    its steps reads held, resumed, the oven recovered; W02, held by nothing of the kind, has
+    no such row, and a clear of another tool ends no wait of W01's."""
+    events = [
+        *_oven_out_w01_held(),
         _event(5, 1, "held", 96.0, wafer_id="W02", message="step 'bake' failed"),
         _event(6, 1, "tool-cleared", 97.0, tool="saw", data={"by": "ana", "cleared": True}),
         _event(7, 2, "run-started", 500.0, message="cure session 2, resumed by bo"),
         _event(8, 2, "tool-recovered", 501.0, tool="oven", message="oven safe and empty"),
     ]
     steps = [_step(1, 1, "bake", 10.0), _step(2, 2, "cure", 510.0)]
-    rows = [(r["t"], r["what"], r["detail"], r["status"]) for r in tool_waits(events, steps, "W01")]
+    waits = tool_waits(events, steps)
+    rows = [(r["t"], r["what"], r["detail"], r["status"]) for r in waits["W01"]]
     assert rows == [
         (95.0, "held for want of a tool", "no oven in service: ...", "held"),
         (501.0, "oven recovered", "oven safe and empty", "back in service: runs the wafer again"),
         (500.0, "run resumed", "cure session 2, resumed by bo", "resumed"),
     ]
-    assert tool_waits(events, steps, "W02") == []
+    assert "W02" not in waits
     # a hold that waited for no tool out of service (none served it for the tool wait): the
     # resume that ran it again
     events[3] = {**events[3], "data": {"tool_unavailable": True, "tools": []}}
-    rows = [(r["what"], r["status"]) for r in tool_waits(events, steps, "W01")]
+    rows = [(r["what"], r["status"]) for r in tool_waits(events, steps)["W01"]]
     assert rows == [("held for want of a tool", "held"), ("run resumed", "runs the wafer again")]
+
+
+def test_the_holds_of_several_wafers_are_read_in_one_pass_each_wafers_own():
+    """A lot of four: W01 held for want of the oven (its recovery failed), run again after a
+    resume recovered it; W02 held for want of the saw, cleared while the run went on and run
+    again in that session; W03 held for want of the oven too, by a hold that named no tools
+    (recorded before holds did), not run again (the run ended); W04 held by a step's
+    failure. Read once for the lot, each wafer gets its own rows, as it would alone; no
+    wafer's rows name another's steps."""
+    unavailable = {"tool_unavailable": True}
+    events = [
+        *_oven_out_w01_held(),
+        _event(
+            5,
+            1,
+            "held",
+            96.0,
+            wafer_id="W02",
+            message="no saw",
+            data={**unavailable, "tools": ["saw"]},
+        ),
+        _event(6, 1, "held", 96.5, wafer_id="W04", message="step 'bake' failed"),
+        _event(
+            7,
+            1,
+            "tool-cleared",
+            97.0,
+            tool="saw",
+            message="saw cleared by ana",
+            data={"by": "ana", "cleared": True},
+        ),
+        # recorded as before holds named their tools: it waited for those out then, the oven
+        _event(8, 1, "held", 98.0, wafer_id="W03", message="no oven either", data=unavailable),
+        _event(9, 2, "run-started", 500.0, message="cure session 2, resumed by bo"),
+        _event(10, 2, "tool-recovered", 501.0, tool="oven", message="oven safe and empty"),
+    ]
+    steps = [
+        _step(1, 1, "bake", 10.0),
+        _step(2, 1, "bake", 11.0, "W02"),
+        _step(3, 1, "saw", 99.0, "W02"),
+        _step(4, 1, "bake", 12.0, "W03"),
+        _step(5, 1, "bake", 13.0, "W04"),
+        _step(6, 2, "cure", 510.0),
+    ]
+    waits = tool_waits(events, steps)
+    rows = {w: [(r["t"], r["what"], r["detail"], r["status"]) for r in waits[w]] for w in waits}
+    assert rows == {
+        "W01": [
+            (95.0, "held for want of a tool", "no oven in service: ...", "held"),
+            (
+                501.0,
+                "oven recovered",
+                "oven safe and empty",
+                "back in service: runs the wafer again",
+            ),
+            (500.0, "run resumed", "cure session 2, resumed by bo", "resumed"),
+        ],
+        "W02": [
+            (96.0, "held for want of a tool", "no saw", "held"),
+            (97.0, "saw cleared", "saw cleared by ana", "back in service: runs the wafer again"),
+        ],
+        "W03": [  # waited for the tools out of service then: the oven, not the saw (cleared)
+            (98.0, "held for want of a tool", "no oven either", "held"),
+            (501.0, "oven recovered", "oven safe and empty", "back in service"),
+        ],
+    }
+    for wafer in waits:  # the lot read once gives each wafer what its own records give it
+        alone = [s for s in steps if s["wafer_id"] == wafer]
+        assert tool_waits(events, alone)[wafer] == waits[wafer]
 
 
 def test_a_station_runs_claim_check_counts_what_was_judged_and_never_claims_the_conditions():

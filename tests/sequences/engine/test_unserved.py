@@ -148,7 +148,7 @@ async def test_on_real_tools_the_run_waits_for_a_clear_that_runs_them_again(stor
     """Every wafer held, W05 and W06 only for want of the chamber: on real tools the run does
     not end at once but waits for the operator, who fixes the chamber and clears it from
     another terminal: W05 and W06 run in the same session, no resume needed. Before, the run
-    ended at once and only a resume ran them."""
+    ended at once and only a resume ran them. The wait is recorded."""
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         chamber = line.tools["plasma_cleaner"]
 
@@ -161,6 +161,11 @@ async def test_on_real_tools_the_run_waits_for_a_clear_that_runs_them_again(stor
 
     check_held_at_once(events, run_id)
     check_waiting(events, run_id)
+    # and the records keep the wait, as the events table says (show lists it): the run's
+    # record had read as if it never stood waiting for the clear
+    (told,) = [e for e in events if e.kind == "waiting-for-clear"]
+    (kept,) = [e for e in store.events(run_id) if e["kind"] == "waiting-for-clear"]
+    assert (kept["message"], kept["data"], kept["t"]) == (told.message, told.data, told.t)
     assert short_ids(store, run_id) == {**HELD, "W05": "completed", "W06": "completed"}
     again = [e.wafer[-3:] for e in events if e.kind == "wafer-started" and e.data]
     assert again == ["W05", "W06"]
