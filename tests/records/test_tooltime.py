@@ -22,7 +22,7 @@ from packline.records.tooltime import (
     unused_tools,
 )
 from packline.sequences import bump_seal_clean
-from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+from packline.sequences.engine import Handling, RunRequest, RunStore, open_run, prepare
 
 from .conftest import oven_stage, stage_row
 
@@ -152,11 +152,11 @@ async def _bumps_then_a_laminator(wafer, bumps, claims=("003:7.1", "003:22")) ->
     """bump-seal-clean's bonder stage (`form_bumps`) asking, once its bumps are formed and
     before its unload, for the laminator: a script that takes a tool while it holds another."""
     async with wafer.use(WireBonder) as bonder:
-        await wafer.step("load on bonder", bonder.load, wafer.id)
+        await wafer.step("load on bonder", bonder.load, wafer.id, handling=Handling.LOAD)
         await wafer.step("form bumps", bonder.form_stud_bumps, bumps.program(), claims=claims)
         async with wafer.use(Laminator):
             pass
-        await wafer.step("unload from bonder", bonder.unload, wafer.id)
+        await wafer.step("unload from bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD)
 
 
 def test_a_pass_another_tools_unavailability_ended_is_no_quality_loss(tmp_path, monkeypatch):
