@@ -402,6 +402,9 @@ async def _stage(
     (`Equipment.reloading`): the tool may have processed them last, before its recovery took
     them off, and the plan skips what of it was irreversible and done."""
     stage = Stage(key, tool, replay, batch)
+    # a stage inside another (a tool taken while the wafer holds one) gives the outer one back
+    # at its end: the steps after it are the outer stage's, its loads and unloads among them
+    outer = [wafer._stage for wafer in wafers]
     for wafer in wafers:
         wafer._stage = stage
     wafer_ids = [w.id for w in wafers]
@@ -416,8 +419,8 @@ async def _stage(
         raise
     finally:
         tool.step_id = None
-        for wafer in wafers:
-            wafer._stage = None
+        for wafer, held in zip(wafers, outer, strict=True):
+            wafer._stage = held
 
 
 async def execute_step(

@@ -2,7 +2,8 @@
 the stop reaches the open question (a terminate, an abort that cancels the wafer's task, the
 terminal gone), it ends unanswered and is recorded as such once, saying how the run stopped
 and why; an answered one is not. And a step declared a load or unload that holds no tool is
-the script's mistake, refused before anything runs or is recorded."""
+the script's mistake, refused before anything runs or is recorded; a stage inside another gives
+the outer one back, so the outer stage's unload after it is its own."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from typing import Any
 import pytest
 
 from packline.clock import ScaledClock
+from packline.drivers.roles import Laminator, WireBonder
+from packline.sequences import bump_seal_clean
+from packline.sequences.engine import RunRequest, open_run, prepare
 from packline.sequences.engine.control import RunControl
 from packline.sequences.engine.errors import RunTerminated
 from packline.sequences.engine.stage import Handling
@@ -126,3 +130,29 @@ async def test_a_load_outside_any_stage_is_refused_as_the_scripts_mistake():
             stage=None,
         )
     assert ran == []
+
+
+async def test_a_stage_inside_another_gives_the_outer_one_back(store, monkeypatch):
+    """bump-seal-clean's bonder stage taking the laminator before its unload (a tool taken
+    while the wafer holds another): the unload after the inner stage is the bonder stage's,
+    recorded in it and run as its declared unload. The inner stage's end had left the wafer
+    in no stage, and the unload was refused as one that holds no tool."""
+
+    async def bumps_then_a_laminator(wafer, bumps, claims=("003:7.1", "003:22")) -> None:
+        async with wafer.use(WireBonder) as bonder:
+            await wafer.step("load on bonder", bonder.load, wafer.id, handling=Handling.LOAD)
+            await wafer.step("form bumps", bonder.form_stud_bumps, bumps.program(), claims=claims)
+            async with wafer.use(Laminator):
+                pass
+            await wafer.step(
+                "unload from bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD
+            )
+
+    monkeypatch.setattr(bump_seal_clean, "form_bumps", bumps_then_a_laminator)
+    async with open_run(store, prepare(RunRequest("bump-seal-clean"))) as engine:
+        assert await engine.run() == "completed"
+    steps = {row["name"]: row for row in store.table("steps", engine.run_id)}
+    bonder_stage = steps["load on bonder"]["stage"]
+    assert bonder_stage is not None
+    assert steps["unload from bonder"]["stage"] == bonder_stage
+    assert steps["unload from bonder"]["status"] == "completed"
