@@ -23,6 +23,7 @@ import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
 from packline.sequences.engine.confirmations import ASKED_COLUMNS, confirmations_asked
+from packline.sequences.engine.liveness import DRIVEN
 from packline.sequences.engine.report import (
     clock_stands_at,
     first_step_starts,
@@ -212,7 +213,9 @@ class RunRecords:
         at, `confirmed`, `by` and `id` empty, `stopped` (terminated or aborted) and its
         `reason`; `t` and `wall` when it was answered, or when the run stopped."""
         asked = confirmations_asked(
-            self.store.table("confirmations", self.run_id), self.store.events(self.run_id)
+            self.store.table("confirmations", self.run_id),
+            self.store.events(self.run_id),
+            driven=shown_status(self.store.run(self.run_id)) in DRIVEN,
         )
         frame = _frame(asked, list(ASKED_COLUMNS))
         for column in ("id", "confirmed"):  # empty for an unanswered one, not a float

@@ -16,7 +16,7 @@ from bokeh.model import Model
 
 from packline.rendering import counted
 from packline.sequences.engine.claim_check import margin_text, overall
-from packline.sequences.engine.confirmations import UNANSWERED
+from packline.sequences.engine.confirmations import UNANSWERED, WAITING
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import line_text, time_scale_of
@@ -273,7 +273,11 @@ def alarms_section(records: RunRecords) -> str:
 def confirmations_count(confirmations: pd.DataFrame) -> str:
     """How many operator confirmations were asked, and how many of them nobody answered
     (`RunRecords.confirmations`' `outcome`: in time, for want of an operator, or before the
-    run stopped): '4', '4, 2 unanswered'."""
-    asked = len(confirmations)
-    unanswered = int((confirmations["outcome"] == UNANSWERED).sum())
-    return f"{asked}, {unanswered} unanswered" if unanswered else str(asked)
+    run stopped, or was cut off), and of a run still driven how many wait for their answer:
+    '4', '4, 2 unanswered', '4, 1 waiting'."""
+    counts = [
+        f"{count} {outcome}"
+        for outcome in (UNANSWERED, WAITING)
+        if (count := int((confirmations["outcome"] == outcome).sum()))
+    ]
+    return ", ".join([str(len(confirmations)), *counts])

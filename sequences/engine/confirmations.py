@@ -41,6 +41,11 @@ NO_ANSWER = "no answer"
 #: data `prompt`, `step_id` (the step it was asked in), `stopped` (`terminated` or `aborted`)
 #: and `reason` (the stop's), which the wafer's timeline shows (`show`, `wafer`).
 CONFIRMATION_UNANSWERED = "confirmation-unanswered"
+#: The kind of event an operator confirmation records as it is put to an operator at the
+#: terminal (a dry run's, answered at once, and one with nobody to ask record none): one per
+#: wafer asked, data `prompt` and `step_id`, before the wait for the answer, so a question a
+#: crash or a power cut cut off while it waited is in the records too (`confirmations_asked`).
+CONFIRMATION_ASKED = "confirmation-asked"
 
 
 def answer_text(confirmed: bool | int, by: str) -> str:
@@ -73,8 +78,12 @@ def unanswered_text(stopped: str, reason: str) -> str:
 #: What became of a confirmation asked (`confirmations_asked`'s `outcome`): a yes, a no an
 #: operator gave, or no answer from anyone: nobody at the terminal within the hour
 #: (`NO_ANSWER`), no operator to ask (`NO_OPERATOR`; both recorded as a no, which held the
-#: wafer), or the run stopped while it waited (`CONFIRMATION_UNANSWERED`).
-CONFIRMED, DECLINED, UNANSWERED = "confirmed", "declined", "unanswered"
+#: wafer), or the run stopped while it waited (`CONFIRMATION_UNANSWERED`), or was cut off
+#: while it waited (its `CONFIRMATION_ASKED` event alone); or, of a run still driven,
+#: none yet: `WAITING`.
+CONFIRMED, DECLINED, UNANSWERED, WAITING = "confirmed", "declined", "unanswered", "waiting"
+#: Why a confirmation asked and never ended, of a run no process drives, has no answer.
+CUT_OFF_WHILE_ASKED = "cut off"
 #: The columns of a confirmation asked (`confirmations_asked`), in order: the confirmations
 #: table's, its outcome and in words after who gave it, then why one the run stopped at went
 #: unanswered.
@@ -93,7 +102,10 @@ def answer_outcome(confirmed: bool | int, by: str) -> str:
 
 
 def confirmations_asked(
-    answered: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+    answered: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+    *,
+    driven: bool,
 ) -> list[dict[str, Any]]:
     """Every operator confirmation asked in a run, one row per wafer asked, with its outcome,
     in the order they ended (run clock `t`, then `wall`): each answer of the confirmations
@@ -105,7 +117,11 @@ def confirmations_asked(
     `reason` at the stop's `t`; an answer has neither of those. `outcome` says what became of
     it (`answer_outcome`: confirmed, declined, or unanswered, by nobody in time, for want of an
     operator, or for the stop), `answer` the same in words (`answer_text`,
-    `unanswered_text`), as every output a person reads gives it."""
+    `unanswered_text`), as every output a person reads gives it. A confirmation put to an
+    operator (its `CONFIRMATION_ASKED` event) with neither an answer nor a stop after it for
+    its wafer, step and prompt is still open: of a run a process still `driven`, `WAITING`
+    for its answer, at the time it was asked; of one cut off, unanswered, `stopped`
+    `cut off` (a crash, a power cut: nothing recorded its end)."""
     rows = [
         {
             **row,
@@ -135,5 +151,61 @@ def confirmations_asked(
         for event in events
         if event["kind"] == CONFIRMATION_UNANSWERED
     ]
+    rows += [_open(event, driven=driven) for event in _still_open(rows, events)]
     ordered = sorted(rows, key=lambda row: (row["t"], row["wall"]))
     return [{column: row[column] for column in ASKED_COLUMNS} for row in ordered]
+
+
+def _asked_key(wafer_id: Any, step_id: Any, prompt: Any) -> tuple[Any, Any, Any]:
+    """What tells a confirmation's asking and its end apart from another's: the wafer, the
+    step it was asked in and its prompt."""
+    return wafer_id, step_id, prompt
+
+
+def _still_open(
+    ended: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The `CONFIRMATION_ASKED` events among `events` that no row of `ended` (answers and
+    stops, `confirmations_asked`'s) ended: of each wafer, step and prompt, those asked after
+    as many as ended (a step asks its question once; its rework is another step)."""
+    ends: dict[tuple[Any, Any, Any], int] = {}
+    for row in ended:
+        key = _asked_key(row["wafer_id"], row["step_id"], row["prompt"])
+        ends[key] = ends.get(key, 0) + 1
+    still: list[Mapping[str, Any]] = []
+    for event in sorted(
+        (event for event in events if event["kind"] == CONFIRMATION_ASKED),
+        key=lambda event: (event["t"], event["wall"]),
+    ):
+        key = _asked_key(
+            event["wafer_id"], event["data"].get("step_id"), event["data"].get("prompt")
+        )
+        if ends.get(key, 0) > 0:
+            ends[key] -= 1
+        else:
+            still.append(event)
+    return still
+
+
+def _open(event: Mapping[str, Any], *, driven: bool) -> dict[str, Any]:
+    """A confirmation asked (its `CONFIRMATION_ASKED` event) that nothing ended, as a row of
+    `confirmations_asked`: waiting for its answer in a run still `driven`, else cut off."""
+    return {
+        "id": None,
+        "run_id": event["run_id"],
+        "wafer_id": event["wafer_id"],
+        "step_id": event["data"].get("step_id"),
+        "prompt": event["data"].get("prompt"),
+        "confirmed": None,
+        "by": None,
+        "outcome": WAITING if driven else UNANSWERED,
+        "answer": (
+            "waiting for an answer at the run's terminal"
+            if driven
+            else "unanswered: the run was cut off while it waited (no answer recorded)"
+        ),
+        "stopped": None if driven else CUT_OFF_WHILE_ASKED,
+        "reason": None if driven else "no process drove the run any more: a crash or a power cut",
+        "t": event["t"],
+        "wall": event["wall"],
+    }

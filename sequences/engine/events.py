@@ -22,8 +22,9 @@ class Event:
     tool refused, so it did not happen; data["tool_unavailable"]: no tool was given to it,
     so it runs again once one is cleared, or on resume), disposition (a decision for a held
     wafer, or how a resume carried one out: data["carried_out"]),
-    confirmation, confirmation-unanswered (`confirmations.CONFIRMATION_UNANSWERED`: the run
-    stopped while it was open), measurement, claim-check (a dry run's claim check: status
+    confirmation-asked (`confirmations.CONFIRMATION_ASKED`: put to the operator, before the
+    wait), confirmation, confirmation-unanswered (`confirmations.CONFIRMATION_UNANSWERED`: the
+    run stopped while it was open), measurement, claim-check (a dry run's claim check: status
     passed/failed/incomplete, data["conditions"] one entry per condition), nothing-to-pause
     (`NOTHING_TO_PAUSE`).
     """

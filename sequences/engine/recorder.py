@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 from packline.sim_instruments.twin import TwinStore, Workpiece
 from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, read_snapshot, snapshot
 
-from .confirmations import CONFIRMATION_UNANSWERED, DRY_RUN, unanswered_text
+from .confirmations import CONFIRMATION_ASKED, CONFIRMATION_UNANSWERED, DRY_RUN, unanswered_text
 from .errors import (
     NO_OPERATOR,
     NoOperator,
@@ -62,6 +62,7 @@ RECORDED_EVENTS = frozenset(
         TOOL_STATE,
         FAULT_INJECTED,
         NOTHING_TO_PAUSE,
+        CONFIRMATION_ASKED,
         CONFIRMATION_UNANSWERED,
         "waiting-for-clear",
     }
@@ -488,6 +489,7 @@ class StepRecorder:
         elif self._confirm is None:
             confirmed, by = False, NO_OPERATOR
         else:
+            self._asked(subjects, prompt)
             confirmed, by = await self._confirm(wafer_text, prompt)
         t, wall = self.events.t(), time.time()
         self._store.add_rows(
@@ -517,6 +519,20 @@ class StepRecorder:
         if not confirmed:
             refusal = NoOperator if by == NO_OPERATOR else StepError
             raise refusal(f"operator confirmation refused ({by}): {prompt}")
+
+    def _asked(self, subjects: Sequence[Subject], prompt: str) -> None:
+        """Record that the confirmation `prompt` is put to the operator for `subjects`, before
+        the wait for the answer: one `CONFIRMATION_ASKED` event per wafer, with the step it is
+        asked in, so a question the controller's crash cut off is in the records too."""
+        for subject in subjects:
+            step_id = subject.step_id
+            self.events.emit(
+                CONFIRMATION_ASKED,
+                wafer=subject.id,
+                step=None if step_id is None else self._step_name(step_id),
+                message=f"confirmation {prompt!r} asked at the terminal",
+                data={"prompt": prompt, "step_id": step_id},
+            )
 
     def unanswered(
         self, subjects: Sequence[Subject], prompt: str, stopped: str, reason: str

@@ -405,7 +405,9 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "steps": [{**step, "label": labels[step["id"]]} for step in shown_steps(steps, cut_off)],
         "measurements": [with_verdict(m) for m in measurements],
         "alarms": store.table("alarms", run_id),
-        "confirmations": confirmations_asked(store.table("confirmations", run_id), events),
+        "confirmations": confirmations_asked(
+            store.table("confirmations", run_id), events, driven=shown_run(run)["status"] in DRIVEN
+        ),
         "dispositions": store.table("dispositions", run_id),
         "events": events,
         "traces": store.trace_summary(run_id),
@@ -490,7 +492,11 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "measurements": [with_verdict(m) for m in own(store.table("measurements", run_id))],
                 "alarms": own(store.table("alarms", run_id)),
                 "confirmations": own(
-                    confirmations_asked(store.table("confirmations", run_id), events)
+                    confirmations_asked(
+                        store.table("confirmations", run_id),
+                        events,
+                        driven=run_status in DRIVEN,
+                    )
                 ),
                 "dispositions": own(store.table("dispositions", run_id)),
                 "tool_waits": tool_waits(events, steps).get(wafer_id, []),

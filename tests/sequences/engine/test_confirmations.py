@@ -1,0 +1,105 @@
+"""Every operator confirmation asked, with what became of it (sequences/engine/confirmations.py,
+`confirmations_asked`): one put to an operator is recorded as asked before the wait for its
+answer, so a question the controller's crash cut off is in the records, read as cut off, and
+one a run still driven waits for is read as waiting."""
+
+from __future__ import annotations
+
+import yaml
+
+from packline.clock import ScaledClock
+from packline.sequences.engine import RunRequest, open_run, prepare, run_report
+from packline.sequences.engine.confirmations import (
+    CONFIRMATION_ASKED,
+    CONFIRMATION_UNANSWERED,
+    UNANSWERED,
+    WAITING,
+    confirmations_asked,
+)
+from packline.sim_instruments.line import SimulatedLine
+
+PROMPT = "wafers W01 seated in the chamber slots"
+
+
+def asked(t: float, wafer: str = "W01", step_id: int = 7) -> dict:
+    return {
+        "kind": CONFIRMATION_ASKED,
+        "run_id": "R",
+        "wafer_id": wafer,
+        "t": t,
+        "wall": 1000.0 + t,
+        "data": {"prompt": PROMPT, "step_id": step_id},
+    }
+
+
+def answer(t: float, *, confirmed: int = 1, step_id: int = 7) -> dict:
+    return {
+        "id": 1,
+        "run_id": "R",
+        "wafer_id": "W01",
+        "step_id": step_id,
+        "prompt": PROMPT,
+        "confirmed": confirmed,
+        "by": "ana (at the terminal)",
+        "t": t,
+        "wall": 1000.0 + t,
+    }
+
+
+def test_a_question_answered_is_one_row_however_it_was_asked():
+    (row,) = confirmations_asked([answer(50.0)], [asked(10.0)], driven=False)
+    assert (row["outcome"], row["t"]) == ("confirmed", 50.0)
+
+
+def test_a_question_nothing_ended_waits_while_the_run_is_driven_and_is_cut_off_after():
+    (waiting,) = confirmations_asked([], [asked(10.0)], driven=True)
+    assert (waiting["outcome"], waiting["stopped"], waiting["t"]) == (WAITING, None, 10.0)
+    assert waiting["answer"] == "waiting for an answer at the run's terminal"
+    (cut,) = confirmations_asked([], [asked(10.0)], driven=False)
+    assert (cut["outcome"], cut["stopped"]) == (UNANSWERED, "cut off")
+    assert cut["answer"].startswith("unanswered: the run was cut off while it waited")
+
+
+def test_each_asking_is_ended_by_its_own_answer_or_stop():
+    """The same question in a reworked step (another step record) and of another wafer: each
+    asking is paired with an end of its own wafer, step and prompt, never another's."""
+    stop = {
+        "kind": CONFIRMATION_UNANSWERED,
+        "run_id": "R",
+        "wafer_id": "W01",
+        "t": 90.0,
+        "wall": 1090.0,
+        "data": {"prompt": PROMPT, "step_id": 8, "stopped": "terminated", "reason": "by ana"},
+    }
+    events = [asked(10.0), asked(80.0, step_id=8), stop, asked(95.0, wafer="W02")]
+    rows = confirmations_asked([answer(50.0)], events, driven=False)
+    assert [(r["wafer_id"], r["step_id"], r["outcome"], r["stopped"]) for r in rows] == [
+        ("W01", 7, "confirmed", None),
+        ("W01", 8, UNANSWERED, "terminated"),
+        ("W02", 7, UNANSWERED, "cut off"),
+    ]
+
+
+async def test_a_question_put_to_the_operator_is_recorded_before_its_answer(store, tmp_path):
+    """A station run's confirmation: by the time the operator's answer is asked for, the
+    records hold the question (a crash during the wait would leave it there), and once
+    answered the run's confirmations list it once, confirmed."""
+    recorded_before_the_answer: list[tuple[str, list[dict]]] = []
+
+    async def operator(subject: str, prompt: str) -> tuple[bool, str]:
+        events = store.events(engine.run_id)
+        asked = [e for e in events if e["kind"] == CONFIRMATION_ASKED]
+        recorded_before_the_answer.append((prompt, asked))
+        return True, "ana (at the terminal)"
+
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = tmp_path / "line.yaml"
+        path.write_text(yaml.safe_dump(yaml.safe_load(line.station.to_yaml())))
+        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=str(path)))
+        async with open_run(store, prepared, confirm=operator) as engine:
+            assert await engine.run() == "completed"
+    ((prompt, seen),) = recorded_before_the_answer
+    (wafer,) = store.wafers(engine.run_id)
+    assert [(e["wafer_id"], e["data"]["prompt"]) for e in seen] == [(wafer["wafer_id"], prompt)]
+    (row,) = run_report(store, engine.run_id)["confirmations"]
+    assert (row["outcome"], row["by"]) == ("confirmed", "ana (at the terminal)")
