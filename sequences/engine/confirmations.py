@@ -133,21 +133,12 @@ def confirmations_asked(
         for row in answered
     ]
     rows += [
-        {
-            "id": None,
-            "run_id": event["run_id"],
-            "wafer_id": event["wafer_id"],
-            "step_id": event["data"].get("step_id"),
-            "prompt": event["data"].get("prompt"),
-            "confirmed": None,
-            "by": None,
-            "outcome": UNANSWERED,
-            "answer": unanswered_text(event["data"].get("stopped"), event["data"].get("reason")),
-            "stopped": event["data"].get("stopped"),
-            "reason": event["data"].get("reason"),
-            "t": event["t"],
-            "wall": event["wall"],
-        }
+        _unanswered(
+            event,
+            unanswered_text(event["data"].get("stopped"), event["data"].get("reason")),
+            event["data"].get("stopped"),
+            event["data"].get("reason"),
+        )
         for event in events
         if event["kind"] == CONFIRMATION_UNANSWERED
     ]
@@ -190,6 +181,25 @@ def _still_open(
 def _open(event: Mapping[str, Any], *, driven: bool) -> dict[str, Any]:
     """A confirmation asked (its `CONFIRMATION_ASKED` event) that nothing ended, as a row of
     `confirmations_asked`: waiting for its answer in a run still `driven`, else cut off."""
+    if driven:
+        return {
+            **_unanswered(event, "waiting for an answer at the run's terminal", None, None),
+            "outcome": WAITING,
+        }
+    return _unanswered(
+        event,
+        "unanswered: the run was cut off while it waited (no answer recorded)",
+        CUT_OFF_WHILE_ASKED,
+        "no process drove the run any more: a crash or a power cut",
+    )
+
+
+def _unanswered(
+    event: Mapping[str, Any], answer: str, stopped: str | None, reason: str | None
+) -> dict[str, Any]:
+    """A confirmation no answer of the confirmations table ended, from its `event` (asked,
+    or unanswered at a stop), as a row of `confirmations_asked`: `answer` in words, and the
+    stop's `stopped` and `reason` if one ended it; at the event's time."""
     return {
         "id": None,
         "run_id": event["run_id"],
@@ -198,14 +208,10 @@ def _open(event: Mapping[str, Any], *, driven: bool) -> dict[str, Any]:
         "prompt": event["data"].get("prompt"),
         "confirmed": None,
         "by": None,
-        "outcome": WAITING if driven else UNANSWERED,
-        "answer": (
-            "waiting for an answer at the run's terminal"
-            if driven
-            else "unanswered: the run was cut off while it waited (no answer recorded)"
-        ),
-        "stopped": None if driven else CUT_OFF_WHILE_ASKED,
-        "reason": None if driven else "no process drove the run any more: a crash or a power cut",
+        "outcome": UNANSWERED,
+        "answer": answer,
+        "stopped": stopped,
+        "reason": reason,
         "t": event["t"],
         "wall": event["wall"],
     }

@@ -16,7 +16,15 @@ import asyncio
 import json
 import time
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
@@ -524,15 +532,7 @@ class StepRecorder:
         """Record that the confirmation `prompt` is put to the operator for `subjects`, before
         the wait for the answer: one `CONFIRMATION_ASKED` event per wafer, with the step it is
         asked in, so a question the controller's crash cut off is in the records too."""
-        for subject in subjects:
-            step_id = subject.step_id
-            self.events.emit(
-                CONFIRMATION_ASKED,
-                wafer=subject.id,
-                step=None if step_id is None else self._step_name(step_id),
-                message=f"confirmation {prompt!r} asked at the terminal",
-                data={"prompt": prompt, "step_id": step_id},
-            )
+        self._per_wafer(CONFIRMATION_ASKED, subjects, prompt, "asked at the terminal", {})
 
     def unanswered(
         self, subjects: Sequence[Subject], prompt: str, stopped: str, reason: str
@@ -542,14 +542,29 @@ class StepRecorder:
         `CONFIRMATION_UNANSWERED` event per wafer, carrying the step it was asked in, so its
         timeline says so where it was asked (`show`, `wafer`). Nothing is recorded as an answer
         (the confirmations table keeps answers): nobody declined anything."""
+        said = unanswered_text(stopped, reason)
+        data = {"stopped": stopped, "reason": reason}
+        self._per_wafer(CONFIRMATION_UNANSWERED, subjects, prompt, said, data)
+
+    def _per_wafer(
+        self,
+        kind: str,
+        subjects: Sequence[Subject],
+        prompt: str,
+        said: str,
+        data: Mapping[str, Any],
+    ) -> None:
+        """An event of `kind` about the confirmation `prompt` for each of `subjects`, naming
+        the step it is asked in: `confirmation 'PROMPT' <said>`, data `prompt`, `step_id` and
+        `data`."""
         for subject in subjects:
             step_id = subject.step_id
             self.events.emit(
-                CONFIRMATION_UNANSWERED,
+                kind,
                 wafer=subject.id,
                 step=None if step_id is None else self._step_name(step_id),
-                message=f"confirmation {prompt!r} {unanswered_text(stopped, reason)}",
-                data={"prompt": prompt, "step_id": step_id, "stopped": stopped, "reason": reason},
+                message=f"confirmation {prompt!r} {said}",
+                data={"prompt": prompt, "step_id": step_id, **data},
             )
 
 

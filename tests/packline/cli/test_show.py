@@ -293,7 +293,9 @@ def test_a_confirmation_reads_where_it_was_asked_with_its_answer():
     asked = {"id": 1, "run_id": "R1", "wafer_id": "W01", "step_id": None, "t": 0.0,
              "wall": 100.2, "prompt": "wafers W01 seated", "confirmed": 0,
              "by": "no operator"}  # fmt: skip
-    table = timeline(labelled(steps), [], [], confirmations_asked([asked], [], driven=False)).__rich__()
+    table = timeline(
+        labelled(steps), [], [], confirmations_asked([asked], [], driven=False)
+    ).__rich__()
     rows = list(zip(*(map(str, column.cells) for column in table.columns), strict=True))
     assert [row[1:] for row in rows] == [
         ("step open door", "wet_bench", "completed"),
