@@ -50,18 +50,25 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_tools(args: argparse.Namespace) -> int:
     from packline.records.tooltime import bottleneck, tool_time, unused_text, unused_tools
+    from packline.sequences.engine.recorded_station import clock_label
 
     with open_records(args.run, args.db) as records:
         times = tool_time(records)
         unused = unused_tools(records)
+        clock = clock_label(records.header())
     rows = json.loads(times.to_json(orient="records"))
     neck = bottleneck(times)
+    title = f"tool time, run {records.run_id} ({clock})"
     return answer(
         args,
-        {"run_id": records.run_id, "bottleneck": neck, "tools": rows, "unused_tools": unused},
-        lambda console: print_tool_time(
-            console, rows, neck, unused_text(unused), title=f"tool time, run {records.run_id}"
-        ),
+        {
+            "run_id": records.run_id,
+            "clock": clock,
+            "bottleneck": neck,
+            "tools": rows,
+            "unused_tools": unused,
+        },
+        lambda console: print_tool_time(console, rows, neck, unused_text(unused), title=title),
     )
 
 

@@ -18,6 +18,19 @@ def time_scale_of(run: Mapping[str, Any]) -> float:
     return float(_station(run).get("time_scale", 1.0))
 
 
+def clock_label(run: Mapping[str, Any]) -> str:
+    """Which clock a recorded run's times are on, as a table of them names it: `simulated
+    time` (a dry run), `wall clock` (a station), and for a line served faster than real time
+    `wall clock; the line's process time ran 60 x as fast` (its tools' time per state is the
+    controller's wall time, 1/60 of their process time)."""
+    if run["simulated"]:
+        return "simulated time"
+    scale = time_scale_of(run)
+    if scale == 1.0:
+        return "wall clock"
+    return f"wall clock; the line's process time ran {scale:g} x as fast"
+
+
 #: The line of a dry run, as `line_text` names it: the bundled simulated line `--sim` starts in
 #: the run's own process (docs/engine.md, *Dry runs and simulated time*).
 DRY_RUN_LINE = "in-process sim"

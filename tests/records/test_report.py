@@ -245,8 +245,10 @@ def test_tools_names_the_bottleneck(run_db, records, capsys):
     answer = json.loads(capsys.readouterr().out)
     best = max(answer["tools"], key=lambda row: row["utilisation"])
     assert answer["bottleneck"] == best["tool"] == "wire_bonder"
+    assert answer["clock"] == "simulated time"
     assert main(["tools", "last", "--db", str(run_db)]) == 0
     out = capsys.readouterr().out
+    assert f"tool time, run {answer['run_id']} (simulated time)" in out
     assert "bottleneck: wire_bonder (highest utilisation)" in out
     assert "utilisation" in out
 
