@@ -532,7 +532,10 @@ class StepRecorder:
         """Record that the confirmation `prompt` is put to the operator for `subjects`, before
         the wait for the answer: one `CONFIRMATION_ASKED` event per wafer, with the step it is
         asked in, so a question the controller's crash cut off is in the records too."""
-        self._per_wafer(CONFIRMATION_ASKED, subjects, prompt, "asked at the terminal", {})
+        for subject in subjects:
+            self.events.emit(
+                CONFIRMATION_ASKED, **self._about(subject, prompt, "asked at the terminal", {})
+            )
 
     def unanswered(
         self, subjects: Sequence[Subject], prompt: str, stopped: str, reason: str
@@ -544,28 +547,22 @@ class StepRecorder:
         (the confirmations table keeps answers): nobody declined anything."""
         said = unanswered_text(stopped, reason)
         data = {"stopped": stopped, "reason": reason}
-        self._per_wafer(CONFIRMATION_UNANSWERED, subjects, prompt, said, data)
-
-    def _per_wafer(
-        self,
-        kind: str,
-        subjects: Sequence[Subject],
-        prompt: str,
-        said: str,
-        data: Mapping[str, Any],
-    ) -> None:
-        """An event of `kind` about the confirmation `prompt` for each of `subjects`, naming
-        the step it is asked in: `confirmation 'PROMPT' <said>`, data `prompt`, `step_id` and
-        `data`."""
         for subject in subjects:
-            step_id = subject.step_id
-            self.events.emit(
-                kind,
-                wafer=subject.id,
-                step=None if step_id is None else self._step_name(step_id),
-                message=f"confirmation {prompt!r} {said}",
-                data={"prompt": prompt, "step_id": step_id, **data},
-            )
+            self.events.emit(CONFIRMATION_UNANSWERED, **self._about(subject, prompt, said, data))
+
+    def _about(
+        self, subject: Subject, prompt: str, said: str, data: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What an event about the confirmation `prompt` asked of `subject` says: its wafer,
+        the step it is asked in, `confirmation 'PROMPT' <said>`, data `prompt`, `step_id` and
+        `data`."""
+        step_id = subject.step_id
+        return {
+            "wafer": subject.id,
+            "step": None if step_id is None else self._step_name(step_id),
+            "message": f"confirmation {prompt!r} {said}",
+            "data": {"prompt": prompt, "step_id": step_id, **data},
+        }
 
 
 def _limits_broken(unit: str, low: float | None, high: float | None) -> str:
