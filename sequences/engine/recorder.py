@@ -33,7 +33,14 @@ from .errors import (
     StepError,
     failure_text,
 )
-from .events import FAULT_INJECTED, NOTHING_TO_PAUSE, TOOL_STATE, Event, Observer
+from .events import (
+    FAULT_INJECTED,
+    NOTHING_TO_PAUSE,
+    SAFE_STATE_UNCONFIRMED,
+    TOOL_STATE,
+    Event,
+    Observer,
+)
 from .records import RunStore
 from .tools import Tool
 from .verdicts import measurement_verdict
@@ -62,6 +69,7 @@ RECORDED_EVENTS = frozenset(
         TOOL_STATE,
         FAULT_INJECTED,
         NOTHING_TO_PAUSE,
+        SAFE_STATE_UNCONFIRMED,
         CONFIRMATION_UNANSWERED,
     }
 )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Concatenate, Generic, TypeVar, overload
+from typing import Any, Concatenate, Generic, TypeGuard, TypeVar, overload
 
 from packline.drivers.equipment import Equipment
 from packline.drivers.errors import (
@@ -30,6 +30,7 @@ from packline.drivers.errors import (
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
+    ToolError,
     ToolStateError,
     WorkpieceRefused,
 )
@@ -491,6 +492,14 @@ async def execute_step(
         result = await action(*args, **kwargs)
     except BaseException as error:
         run.control.step_ended()
+        if _safe_state_failed(error, run):
+            # the abort cut the step off; the driver's `abort()`, commanding the safe state as
+            # it let go, raised in place of the cancellation: the step is cut off like every
+            # other the abort stopped, never failed with the abort's error as its own
+            why = f"cut off by the abort, whose safe-state command failed: {error}"
+            _finish(recorder, wafers, step_ids, "interrupted", why)
+            run.keeper.safe_state_failed(error.tool, error)
+            raise asyncio.CancelledError(why) from error
         failure = _failure(error)
         refused = failure and _refused(error, stage, carried_out)
         status = "failed" if failure else "interrupted"
@@ -534,6 +543,19 @@ def _refused(error: BaseException, stage: Stage | None, carried_out: int) -> boo
         return False
     driver = stage.tool.driver
     return error.tool == driver.name and driver.operations_carried_out == carried_out
+
+
+def _safe_state_failed(error: BaseException, run: RunContext) -> TypeGuard[ToolError]:
+    """Whether `error` came out of a step the run's abort cut off, in place of the
+    cancellation: a driver's error while it let go, commanding its tool's safe state (its
+    `abort()`, which raises when the safe state is not reached)."""
+    task = asyncio.current_task()
+    return (
+        isinstance(error, ToolError)
+        and run.control.state is RunState.ABORTING
+        and task is not None
+        and task.cancelling() > 0
+    )
 
 
 def _failure(error: BaseException) -> bool:
