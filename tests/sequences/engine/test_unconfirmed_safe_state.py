@@ -20,6 +20,7 @@ from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import UNCONFIRMED_SAFE_STATE, unconfirmed_safe_states
 from packline.sequences.engine.events import SAFE_STATE_UNCONFIRMED
 from packline.sequences.engine.left_on_tools import left_on_tools, left_report, left_text
+from packline.sequences.engine.progress import PlainLog
 from packline.sim_instruments.line import SimulatedLine
 
 from ..test_resume_station import confirm_yes, station_file
@@ -158,6 +159,7 @@ async def test_an_unanswered_abort_is_recorded_and_its_resume_recovers_the_chamb
         )
         assert "; at the run's end: " in unconfirmed["message"]
         assert f"`packline resume {run_id}" in unconfirmed["message"]
+        assert SAFE_STATE_UNCONFIRMED in PlainLog.KINDS  # a log without a live view says it
         assert [f.split(":")[0] for f in unconfirmed["data"]["failures"]] == [
             "as the abort cut its step off",
             "at the run's end",
