@@ -498,7 +498,9 @@ async def execute_step(
             # other the abort stopped, never failed with the abort's error as its own
             why = f"cut off by the abort, whose safe-state command failed: {error}"
             _finish(recorder, wafers, step_ids, "interrupted", why)
-            run.keeper.safe_state_failed(error.tool, error)
+            # the stage's tool by its name in the run (a device link names its error
+            # `electroplater.supply`); a step holding no tool, the tool its error names
+            run.keeper.safe_state_failed(error.tool if stage is None else stage.tool.name, error)
             raise asyncio.CancelledError(why) from error
         failure = _failure(error)
         refused = failure and _refused(error, stage, carried_out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -33,7 +33,8 @@ TIMEOUT_S = 0.3
 class FreezingProxy:
     """A TCP proxy in front of one tool that can be frozen: from then on nothing either side
     sends reaches the other (the tool's controller hung, a switch port dead), the connections
-    staying open; thawed, what is sent afterwards passes again."""
+    staying open; thawed, what is sent afterwards passes again. Or cut (`cut`): every
+    connection closed and none taken any more (the tool powered off)."""
 
     def __init__(self, host: str, port: int) -> None:
         self._upstream = (host, port)
@@ -60,6 +61,13 @@ class FreezingProxy:
             pipe.cancel()
         await asyncio.gather(*self._pipes, return_exceptions=True)
         await self._server.wait_closed()
+
+    def cut(self) -> None:
+        """Close every connection and take no more: connects to the port are refused."""
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         tool_reader, tool_writer = await asyncio.open_connection(*self._upstream)
@@ -98,11 +106,16 @@ async def frozen_chamber_line(tmp_path) -> AsyncIterator[tuple[SimulatedLine, Fr
 
 
 async def aborted_mid_clean(
-    store, path: str, proxy: FreezingProxy, monkeypatch: pytest.MonkeyPatch, *, freeze: bool
+    store,
+    path: str,
+    proxy: FreezingProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Callable[[FreezingProxy], None] = lambda proxy: None,
 ) -> str:
     """plasma-clean for a lot of 2 through `proxy`, aborted once the chamber has started its
-    recipe (RF on); `freeze`: the proxy frozen first, so the ABORT the cancelled clean sends
-    gets no reply, nor does the one the run sends every tool at its end. The run's id."""
+    recipe (RF on), just after `fault` is done to the proxy (frozen, the ABORT the cancelled
+    clean sends gets no reply, nor does the one the run sends every tool at its end; cut, no
+    ABORT reaches the chamber). The run's id."""
     box: list = []
     command = ModbusPlcDriver.command
 
@@ -110,7 +123,7 @@ async def aborted_mid_clean(
         await command(self, action, name, **parameters)
         if name == "START_RECIPE" and len(box) == 1:
             box.append(name)
-            proxy.frozen = freeze
+            fault(proxy)
             box[0].request("abort", "test operator")
 
     monkeypatch.setattr(ModbusPlcDriver, "command", abort_after_start)
@@ -127,7 +140,7 @@ async def test_an_unanswered_abort_is_recorded_and_its_resume_recovers_the_chamb
 ):
     async with frozen_chamber_line(tmp_path) as (line, proxy, path):
         chamber = line.tools["plasma_cleaner"]
-        run_id = await aborted_mid_clean(store, path, proxy, monkeypatch, freeze=True)
+        run_id = await aborted_mid_clean(store, path, proxy, monkeypatch, freeze)
         wafers = [w["wafer_id"] for w in store.wafers(run_id)]
         assert sorted(chamber.loaded()) == sorted(wafers)
 
@@ -220,13 +233,41 @@ async def test_an_unanswered_abort_is_recorded_and_its_resume_recovers_the_chamb
     assert second != run_id
 
 
+def freeze(proxy: FreezingProxy) -> None:
+    """The chamber hangs: nothing it is sent is answered."""
+    proxy.frozen = True
+
+
+async def test_a_tool_gone_at_the_abort_is_recorded_unconfirmed(
+    store, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """The chamber's link goes down as the abort comes (the tool powered off, its cable
+    pulled): the abort cannot reach it, in the cancelled step nor at the run's end, where its
+    link, not connected, had been skipped without a word. Both failures are recorded."""
+    async with frozen_chamber_line(tmp_path) as (line, proxy, path):
+        run_id = await aborted_mid_clean(store, path, proxy, monkeypatch, FreezingProxy.cut)
+        assert sorted(line.tools["plasma_cleaner"].loaded()) == sorted(
+            w["wafer_id"] for w in store.wafers(run_id)
+        )
+    (unconfirmed,) = [e for e in store.events(run_id) if e["kind"] == SAFE_STATE_UNCONFIRMED]
+    cut_off, at_the_end = unconfirmed["data"]["failures"]
+    assert cut_off.startswith("as the abort cut its step off: plasma_cleaner at ")
+    assert at_the_end.startswith("at the run's end: plasma_cleaner at ")
+    assert "connect" in at_the_end
+    cleans = [s for s in store.table("steps", run_id) if s["name"] == "plasma clean"]
+    assert {s["status"] for s in cleans} == {"interrupted"}
+    left = left_report(store, run_id)
+    assert left is not None
+    assert list(left["safe_state_unconfirmed"]) == ["plasma_cleaner"]
+
+
 async def test_an_abort_whose_safe_state_was_confirmed_records_no_doubt(
     store, tmp_path, monkeypatch: pytest.MonkeyPatch
 ):
     """The same abort with the chamber answering its ABORT: nothing is said to be
     unconfirmed, and the tool is not taken out of service."""
     async with frozen_chamber_line(tmp_path) as (_, proxy, path):
-        run_id = await aborted_mid_clean(store, path, proxy, monkeypatch, freeze=False)
+        run_id = await aborted_mid_clean(store, path, proxy, monkeypatch)
     kinds = [e["kind"] for e in store.events(run_id)]
     assert SAFE_STATE_UNCONFIRMED not in kinds
     assert "tool-out-of-service" not in kinds
