@@ -758,8 +758,8 @@ class Engine:
             and row["tool"] in unconfirmed
         }
         return "".join(
-            f"; the abort left {tool}'s safe state unconfirmed ({unconfirmed[tool]}): the "
-            "wafer may be in a live tool"
+            f"; the abort left {tool}'s safe state unconfirmed (its safe-state-unconfirmed "
+            "event says why): the wafer may be in a live tool"
             for tool in sorted(tools)
         )
 

@@ -4,7 +4,8 @@
 one's identity against the run's records, `identity.py`, and filing its readings as traces
 under the step running on it), recovers a tool to its known safe, empty state before wafers
 move and after a stage on it fails, takes an alarmed tool out of service until an operator
-clears it, and aborts and closes every tool when the run ends. The tools it connected are its
+clears it, and aborts and closes every tool when the run ends (recording each whose safe state
+an abort could not confirm: `safe-state-unconfirmed`). The tools it connected are its
 `pool`, which the wafers queue for (`tools.py`).
 
 A recovery takes off only the workpieces the run put on the tool (its records say which:
@@ -123,9 +124,9 @@ class ToolKeeper:
         #: The safe-state commands an abort sent that failed during a step it cut off: tool
         #: name -> each failure (`safe_state_failed`), told with the tool's at the run's end.
         self._failed_safe_states: dict[str, list[str]] = {}
-        #: The tools whose safe state the run's abort could not confirm: tool name -> why,
-        #: known once `shutdown` has tried each tool's abort (recorded then).
-        self.unconfirmed: dict[str, str] = {}
+        #: The tools whose safe state the run's abort could not confirm, by name: known once
+        #: `shutdown` has tried each tool's abort (and recorded then).
+        self.unconfirmed: set[str] = set()
 
     async def connect(self, roles: tuple[str, ...]) -> None:
         """Connect every station tool of these roles; each one's identity is checked against
@@ -584,9 +585,9 @@ class ToolKeeper:
 
     async def shutdown(self) -> None:
         """The run ends: a clear's recovery still going is stopped (its tool's safe state
-        finishes); an aborted run aborts every connected tool, and each whose safe state it
-        cannot confirm is recorded so (`_abort_tool`); the clock is let go; every tool is
-        closed (each bounded on the wall clock)."""
+        finishes); an aborted run aborts every tool, and each whose safe state it cannot
+        confirm is recorded so (`_abort_tool`); the clock is let go; every tool is closed
+        (each bounded on the wall clock)."""
         self._recording_states = False
         tools = list(self.pool.tools.values())
         clearing = list(self._clearing.values())
@@ -620,7 +621,7 @@ class ToolKeeper:
             return  # confirmed, whatever an earlier command's fate
         failures = [*self._failed_safe_states.get(tool.name, []), f"at the run's end: {failure}"]
         why = "; ".join(failures)
-        self.unconfirmed[tool.name] = why
+        self.unconfirmed.add(tool.name)
         run_id = self._events.run_id
         resume = resume_command(self._store, run_id, db_option=db_option(self._store.path))
         self._events.emit(

@@ -11,6 +11,11 @@ tools and the resume that takes them off (`left_report`, in their JSON too; `lef
 words), and the other run's `tool-out-of-service` event names the run whose
 wafers they are and that its resume takes them off (`owners_text`), rather than only "have
 them taken off by whoever owns it".
+
+A tool whose safe state the abort could not confirm (its ABORT unanswered: RF may still be on)
+is said first, as its resume is what recovers it (`left_report`'s `safe_state_unconfirmed`,
+from `clearances.unconfirmed_safe_states`), the wafers in it being left there as any the abort
+cut off.
 """
 
 from __future__ import annotations
@@ -85,14 +90,15 @@ def _recovered_since(stage: dict[str, Any], recoveries: list[dict[str, Any]]) ->
 
 def left_report(store: RunStore, run_id: str) -> dict[str, Any] | None:
     """What stopped run `run_id` left on its tools, as its summary and `show` give it in JSON
-    (None when nothing is left): `tools`, tool name -> the wafer ids left in it
-    (`left_on_tools`), `safe_state_unconfirmed`, tool name -> each failure of the abort's
-    safe-state commands to a tool it left in a state nobody confirmed safe and no recovery
-    has brought back since (`unconfirmed_safe_states`), `resume`, the command that takes them
-    off and brings those tools to their safe state (its resume, whose recovery unloads the
-    run's own wafers) and `resume_note`, why it carries `--confirmed-by` where it does
-    (`resume_hint`), and `dry_run`: the tools were the in-process simulated line's, which
-    ended with the run (nobody unloads them by hand, no other run finds them)."""
+    (None when nothing is left and no tool's safe state is in doubt): `tools`, tool name ->
+    the wafer ids left in it (`left_on_tools`), `safe_state_unconfirmed`, tool name -> the
+    failures of the abort's safe-state commands to a tool it left in a state nobody
+    confirmed safe and no recovery has brought back since (`unconfirmed_safe_states`),
+    `resume`, the command that takes them off and brings those tools to their safe state
+    (its resume, whose recovery unloads the run's own wafers) and `resume_note`, why it
+    carries `--confirmed-by` where it does (`resume_hint`), and `dry_run`: the tools were the
+    in-process simulated line's, which ended with the run (nobody unloads them by hand, no
+    other run finds them)."""
     run = store.run(run_id)
     left = left_on_tools(store, run_id)
     unconfirmed = {} if is_alive(run) else unconfirmed_safe_states(store, run_id)
