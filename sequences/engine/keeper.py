@@ -55,7 +55,7 @@ from .clearances import (
 )
 from .control import RunControl, RunState
 from .dispositions import resume_command
-from .errors import BadInput, UnusableTools
+from .errors import BadInput, UnusableTools, failure_text
 from .events import SAFE_STATE_UNCONFIRMED, TOOL_STATE
 from .identity import compare_identity, identity_row
 from .left_on_tools import owners, owners_text
@@ -580,7 +580,7 @@ class ToolKeeper:
         recorded at the run's end with the outcome of the abort's command to every tool
         (`shutdown`), which tries it again."""
         self._failed_safe_states.setdefault(tool, []).append(
-            f"as the abort cut its step off: {error}"
+            f"as the abort cut its step off: {failure_text(error)}"
         )
 
     async def shutdown(self) -> None:
@@ -615,8 +615,8 @@ class ToolKeeper:
             await asyncio.wait_for(tool.driver.abort(), SHUTDOWN_TIMEOUT_S)
         except TimeoutError:
             failure = f"no end within {SHUTDOWN_TIMEOUT_S:g} s"
-        except (PacklineError, OSError) as error:
-            failure = str(error)
+        except Exception as error:  # whatever it raised (a driver's bug too), unconfirmed
+            failure = failure_text(error)
         else:
             return  # confirmed, whatever an earlier command's fate
         failures = [*self._failed_safe_states.get(tool.name, []), f"at the run's end: {failure}"]

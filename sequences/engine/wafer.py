@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Concatenate, Generic, TypeGuard, TypeVar, overload
+from typing import Any, Concatenate, Generic, TypeVar, overload
 
 from packline.drivers.equipment import Equipment
 from packline.drivers.errors import (
@@ -30,7 +30,6 @@ from packline.drivers.errors import (
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
-    ToolError,
     ToolStateError,
     WorkpieceRefused,
 )
@@ -496,11 +495,13 @@ async def execute_step(
             # the abort cut the step off; the driver's `abort()`, commanding the safe state as
             # it let go, raised in place of the cancellation: the step is cut off like every
             # other the abort stopped, never failed with the abort's error as its own
-            why = f"cut off by the abort, whose safe-state command failed: {error}"
+            why = f"cut off by the abort, whose safe-state command failed: {failure_text(error)}"
             _finish(recorder, wafers, step_ids, "interrupted", why)
             # the stage's tool by its name in the run (a device link names its error
             # `electroplater.supply`); a step holding no tool, the tool its error names
-            run.keeper.safe_state_failed(error.tool if stage is None else stage.tool.name, error)
+            tool = getattr(error, "tool", None) if stage is None else stage.tool.name
+            if isinstance(tool, str):
+                run.keeper.safe_state_failed(tool, error)
             raise asyncio.CancelledError(why) from error
         failure = _failure(error)
         refused = failure and _refused(error, stage, carried_out)
@@ -547,13 +548,14 @@ def _refused(error: BaseException, stage: Stage | None, carried_out: int) -> boo
     return error.tool == driver.name and driver.operations_carried_out == carried_out
 
 
-def _safe_state_failed(error: BaseException, run: RunContext) -> TypeGuard[ToolError]:
+def _safe_state_failed(error: BaseException, run: RunContext) -> bool:
     """Whether `error` came out of a step the run's abort cut off, in place of the
-    cancellation: a driver's error while it let go, commanding its tool's safe state (its
-    `abort()`, which raises when the safe state is not reached)."""
+    cancellation: a driver's failure while it let go, commanding its tool's safe state (its
+    `abort()`, which raises when the safe state is not reached: a tool's error, or any other,
+    a driver's bug included, after which the safe state is not confirmed either)."""
     task = asyncio.current_task()
     return (
-        isinstance(error, ToolError)
+        _failure(error)
         and run.control.state is RunState.ABORTING
         and task is not None
         and task.cancelling() > 0

@@ -16,6 +16,7 @@ import pytest
 from packline.cli import main
 from packline.clock import ScaledClock
 from packline.drivers.families.modbus_plc import ModbusPlcDriver
+from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import UNCONFIRMED_SAFE_STATE, unconfirmed_safe_states
 from packline.sequences.engine.events import SAFE_STATE_UNCONFIRMED
@@ -282,3 +283,46 @@ async def test_an_abort_whose_safe_state_was_confirmed_records_no_doubt(
     assert left is not None
     assert left["safe_state_unconfirmed"] == {}
     assert not left_text(left).startswith("the safe state")
+
+
+async def test_a_dry_runs_abort_that_raises_anything_is_recorded_and_the_tools_closed(
+    store, monkeypatch: pytest.MonkeyPatch
+):
+    """A driver whose safe-state command fails with an error no tool sends (a bug) at the
+    run's end: the abort of every tool had discarded it; now it is recorded as any other
+    failure, and the run still ends, aborted, its tools closed."""
+    closed: list[str] = []
+    close = ModbusPlcDriver.close
+
+    async def safe_state_bug(self) -> None:
+        raise RuntimeError("register map out of step")
+
+    async def closing(self) -> None:
+        closed.append(self.name)
+        await close(self)
+
+    monkeypatch.setattr(ModbusPlasmaCleaner, "_command_safe_state", safe_state_bug)
+    monkeypatch.setattr(ModbusPlcDriver, "close", closing)
+    box: list = []
+
+    def abort_at_the_clean(event) -> None:
+        if event.kind == "step-started" and event.step == "plasma clean" and len(box) == 1:
+            box.append(event)
+            box[0].request("abort", "test operator")
+
+    async with open_run(
+        store, prepare(RunRequest("plasma-clean", lot=2)), observers=[abort_at_the_clean]
+    ) as engine:
+        box.append(engine)
+        assert await engine.run() == "aborted"
+    assert closed == ["plasma_cleaner"]
+    (unconfirmed,) = [e for e in store.events(engine.run_id) if e["kind"] == SAFE_STATE_UNCONFIRMED]
+    assert unconfirmed["data"]["failures"] == [
+        "as the abort cut its step off: register map out of step",
+        "at the run's end: register map out of step",
+    ]
+    cleans = [s for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"]
+    assert {s["status"] for s in cleans} == {"interrupted"}
+    text = left_text(left_report(store, engine.run_id))
+    assert text.startswith("the safe state of plasma_cleaner was not confirmed when the run")
+    assert "left on the simulated tools when the run stopped: W01, W02 in plasma_cleaner" in text
