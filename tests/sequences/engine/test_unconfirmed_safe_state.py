@@ -326,3 +326,36 @@ async def test_a_dry_runs_abort_that_raises_anything_is_recorded_and_the_tools_c
     text = left_text(left_report(store, engine.run_id))
     assert text.startswith("the safe state of plasma_cleaner was not confirmed when the run")
     assert "left on the simulated tools when the run stopped: W01, W02 in plasma_cleaner" in text
+
+
+async def test_a_tool_in_doubt_with_nothing_on_it_is_resumed_though_every_wafer_is_held(
+    store, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """The held lot's resume took its wafers off the chamber, and was aborted as the chamber
+    went away: nothing is left on it, every wafer is held, and the chamber's safe state is in
+    doubt. A resume had been refused as having nothing to do; now it recovers the chamber."""
+    async with frozen_chamber_line(tmp_path) as (line, proxy, path):
+        run_id = await aborted_mid_clean(store, path, proxy, monkeypatch, freeze)
+        proxy.frozen = False
+        box: list = []
+
+        def cut_once_recovered(event) -> None:
+            if event.kind == "tool-recovered" and len(box) == 1:
+                box.append(event)
+                proxy.cut()
+                box[0].request("abort", "test operator")
+
+        async with open_resume(
+            store, run_id, observers=[cut_once_recovered], confirm=confirm_yes
+        ) as engine:
+            box.append(engine)
+            assert await engine.run() == "aborted"
+        assert left_on_tools(store, run_id) == {}
+        assert [w["status"] for w in store.wafers(run_id)] == ["held", "held"]
+        assert list(unconfirmed_safe_states(store, run_id)) == ["plasma_cleaner"]
+        direct = station_file(tmp_path, line, "direct.yaml")  # the chamber, no proxy
+        async with open_resume(store, run_id, station_path=direct, confirm=confirm_yes) as again:
+            assert await again.run() == "held"
+    assert unconfirmed_safe_states(store, run_id) == {}
+    recovered = [e for e in store.events(run_id) if e["kind"] == "tool-recovered"]
+    assert [e["session"] for e in recovered] == [2, 3]
