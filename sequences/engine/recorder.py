@@ -60,6 +60,7 @@ RECORDED_EVENTS = frozenset(
         "held",
         "tool-recovered",
         "tool-out-of-service",
+        SAFE_STATE_UNCONFIRMED,
         "tool-cleared",
         "control-ignored",
         "batch-formed",
@@ -69,7 +70,6 @@ RECORDED_EVENTS = frozenset(
         TOOL_STATE,
         FAULT_INJECTED,
         NOTHING_TO_PAUSE,
-        SAFE_STATE_UNCONFIRMED,
         CONFIRMATION_UNANSWERED,
     }
 )
