@@ -39,6 +39,10 @@ INTERLOCK_OPEN = "interlock open"
 #: The `cause` of one whose recovery failed, or whose contents are unknown (a resume recovers
 #: it again; a clear cannot vouch for it).
 RECOVERY_FAILED = "recovery failed"
+#: The `cause` of one whose safe state an abort could not confirm (`SAFE_STATE_UNCONFIRMED`):
+#: it may still be live; as for a failed recovery, a resume recovers it and a clear cannot
+#: vouch for it.
+UNCONFIRMED_SAFE_STATE = "safe state unconfirmed"
 
 
 def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
@@ -94,6 +98,24 @@ def awaiting_clear(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def failures_text(row: dict[str, Any]) -> str:
+    """Each failure of the abort's safe-state commands to a tool, as the `tool-out-of-service`
+    event `row` that put it out for its unconfirmed safe state lists them (`data["failures"]`:
+    the cancelled step's, the run's end's)."""
+    return "; ".join(row["data"]["failures"])
+
+
+def unconfirmed_safe_states(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
+    """The tools of run `run_id` whose safe state its abort could not confirm and that no
+    recovery brought to it since: tool name -> the `tool-out-of-service` event that says so
+    (`failures_text`). Its resume is what recovers them."""
+    return {
+        tool: row
+        for tool, row in out_of_service(store, run_id).items()
+        if row["data"].get("cause") == UNCONFIRMED_SAFE_STATE
+    }
+
+
 def clear_command(run_id: str, tool: str, *, db_option: str = "") -> str:
     """The command that clears `tool` of run `run_id`, for messages; `db_option` (`db_option`
     of the records' path, in a printed one) ends it."""
@@ -118,12 +140,18 @@ def uncleared_text(store: RunStore, run_id: str) -> str:
     )
 
 
-def recovery_failed_text(tool: str, message: str) -> str:
-    """Why `tool`, whose recovery failed (`message`, its `tool-out-of-service` event's), is
-    out of service and what brings it back: no clear (nothing vouches for a tool never
-    brought to its safe state), but a resume, whose recovery tries it again."""
+def recovery_failed_text(tool: str, row: dict[str, Any]) -> str:
+    """Why `tool`, whose recovery failed or whose safe state an abort could not confirm
+    (`row`, the `tool-out-of-service` event that says so), is out of service and what brings
+    it back: no clear (nothing vouches for a tool never brought to its safe state), but a
+    resume, whose recovery tries it again."""
+    what = (
+        f"its safe state was not confirmed when the run was aborted ({failures_text(row)})"
+        if row["data"].get("cause") == UNCONFIRMED_SAFE_STATE
+        else f"its recovery failed ({row['message']})"
+    )
     return (
-        f"{tool} is out of service: its recovery failed ({message}); it takes no clear: fix "
+        f"{tool} is out of service: {what}; it takes no clear: fix "
         "its cause, and a resume's recovery tries it again (the wafers that need it are held "
         "for want of it while it still fails)"
     )
@@ -132,11 +160,12 @@ def recovery_failed_text(tool: str, message: str) -> str:
 def out_of_service_text(store: RunStore, run_id: str) -> str:
     """Each tool of run `run_id` out of service, why, and what brings it back before a
     resume: the clear of one that waits for it, the cause fixed of one whose recovery failed
-    (`recovery_failed_text`); '' when every tool is in service."""
+    or whose safe state is unconfirmed (`recovery_failed_text`); '' when every tool is in
+    service."""
     return "; ".join(
         waiting_text(run_id, tool, row, db_option=db_option(store.path))
         if row["data"].get("until_cleared")
-        else recovery_failed_text(tool, row["message"])
+        else recovery_failed_text(tool, row)
         for tool, row in out_of_service(store, run_id).items()
     )
 
@@ -228,7 +257,7 @@ def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[s
         waiting = refuse_in_service(store, run_id, tool)
         if not waiting["data"].get("until_cleared"):
             raise BadInput(
-                f"tool {recovery_failed_text(tool, waiting['message'])}: `packline resume "
+                f"tool {recovery_failed_text(tool, waiting)}: `packline resume "
                 f"{run_id}{db_option(store.path)}` once it is fixed; nothing cleared"
             )
         then = (

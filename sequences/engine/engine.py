@@ -51,7 +51,7 @@ from .events import NOTHING_TO_PAUSE, Observer
 from .keeper import ToolKeeper
 from .liveness import this_host
 from .method import FailurePolicy, Method
-from .plan import FINISHED, RELEASED, Plan
+from .plan import CUT_OFF, FINISHED, RELEASED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore, db_option
@@ -220,6 +220,9 @@ class Engine:
         self._ended_waiting = False
         #: Why the records could not be written, once they could not (`_stop_unrecorded`).
         self._unwritable: RecordsUnwritable | None = None
+        #: The wafers the abort cut off, in the order their tasks ended: recorded once the
+        #: tools' safe states are known (`_record_cut_off`).
+        self._cut_off: list[str] = []
 
     # ----------------------------------------------------------------- time and events
 
@@ -298,6 +301,7 @@ class Engine:
             shutdown.result()
             if self._unwritable is None:
                 try:
+                    self._record_cut_off()
                     self._close_records(status, error)
                 except RecordsUnwritable as unwritable:
                     self._stop_unrecorded(unwritable)
@@ -708,12 +712,7 @@ class Engine:
         except RunTerminated as stop:
             self._set_wafer(wafer.id, "terminated", reason=str(stop))
         except asyncio.CancelledError:
-            cut_off = self._cut_off_reason(wafer.id)
-            if cut_off is None:
-                # the abort's reason, naming who ordered it, as a terminate's does
-                self._set_wafer(wafer.id, "terminated", reason=self.control.reason or "aborted")
-            else:  # held now, not only when a resume finds the step cut off
-                self._hold(wafer.id, cut_off, apply_policy=False)
+            self._cut_off.append(wafer.id)  # recorded as the run ends: `_record_cut_off`
             raise
         except RecordsUnwritable:
             raise  # nothing more of the wafer can be recorded: `_wafer_main`
@@ -726,12 +725,50 @@ class Engine:
         finally:
             self.batcher.wafer_done(wafer.id)
 
+    def _record_cut_off(self) -> None:
+        """Record the outcome of each wafer the abort cut off, once every wafer's task has
+        ended (its steps recorded, a batch's by its leader) and the tools' safe states are
+        known (`ToolKeeper.shutdown`): a wafer whose irreversible step it cut off is held
+        (`_cut_off_reason`), any other is terminated for the abort's reason, naming who
+        ordered it, as a terminate's does. Where the stage it cut off was on a tool whose safe
+        state the abort could not confirm, the reason names the abort and that tool
+        (`_unconfirmed_text`): the wafer may sit in a live chamber."""
+        abort = self.control.reason or "aborted"
+        for wafer_id in self._cut_off:
+            cut_off = self._cut_off_reason(wafer_id)
+            unconfirmed = self._unconfirmed_text(wafer_id)
+            if cut_off is None:
+                self._set_wafer(wafer_id, "terminated", reason=abort + unconfirmed)
+            elif unconfirmed:
+                self._hold(wafer_id, f"{cut_off} ({abort}){unconfirmed}", apply_policy=False)
+            else:
+                self._hold(wafer_id, cut_off, apply_policy=False)
+
+    def _unconfirmed_text(self, wafer_id: str) -> str:
+        """What a reason of a wafer the abort cut off adds for the tools of the steps it cut
+        off that the abort could not bring to a confirmed safe state (`ToolKeeper.unconfirmed`):
+        '' when there is none."""
+        unconfirmed = self.keeper.unconfirmed
+        tools = {
+            row["tool"]
+            for row in self.store.table("steps", self.run_id)
+            if row["wafer_id"] == wafer_id
+            and row["session"] == self.session
+            and row["status"] in CUT_OFF
+            and row["tool"] in unconfirmed
+        }
+        return "".join(
+            f"; the abort left {tool}'s safe state unconfirmed (its safe-state-unconfirmed "
+            "event says why): the wafer may be in a live tool"
+            for tool in sorted(tools)
+        )
+
     def _cut_off_reason(self, wafer_id: str) -> str | None:
         """Why an abort holds this wafer: an irreversible step of it this session cut off
-        (it may have partly happened and is never repeated), or None. A step of this session
-        still recorded running is one the abort is interrupting: a batch step's members read
-        it before the leader's task, cancelled too, records it `interrupted` for them all, and
-        every member of the batch is held for the same reason, the leader's."""
+        (it may have partly happened and is never repeated), or None. Read once every
+        wafer's task has ended, so a batch step the leader's task recorded `interrupted` for
+        them all holds every member for the same reason; a step still recorded running (its
+        end could not be recorded) is read as interrupted."""
         steps = [
             {**row, "status": "interrupted"} if row["status"] == "running" else row
             for row in self.store.table("steps", self.run_id)

@@ -17,7 +17,8 @@ class Event:
     step-finished, batch-formed, paused, resumed, terminating, aborting (data["by"]: the
     person who ordered it, when one did), tool-recovered,
     tool-out-of-service (an alarmed tool, or one holding a workpiece the run did not put
-    there, named in data["workpieces"], waits for `clear-tool`), tool-cleared, tool-replaced
+    there, named in data["workpieces"], waits for `clear-tool`), safe-state-unconfirmed
+    (`SAFE_STATE_UNCONFIRMED`), tool-cleared, tool-replaced
     (a resumed run found a new serial number), held (data["refused"]: its step was one its
     tool refused, so it did not happen; data["tool_unavailable"]: no tool was given to it,
     so it runs again once one is cleared, or on resume), disposition (a decision for a held
@@ -55,6 +56,11 @@ FAULT_INJECTED = "fault-injected"
 #: The kind of event the `pause` failure policy records instead of pausing when no wafer is
 #: left to run (every one held or finished): there is nothing to pause, and the run ends.
 NOTHING_TO_PAUSE = "nothing-to-pause"
+#: The kind of event an aborted run records of each tool whose safe state it could not
+#: confirm (its driver's `abort()` failed or did not end in time: `ToolKeeper.shutdown`): the
+#: tool, a message naming each failure and the resume that recovers it, and data["failures"].
+#: The tool may still be live (RF on, gas flowing); it is out of service until a recovery.
+SAFE_STATE_UNCONFIRMED = "safe-state-unconfirmed"
 #: The kinds of event `packline show` and the report leave out of a run's events: the tools'
 #: own states, which the Gantt chart draws instead (a run records hundreds).
 UNLISTED = frozenset({TOOL_STATE})

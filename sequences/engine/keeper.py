@@ -4,7 +4,8 @@
 one's identity against the run's records, `identity.py`, and filing its readings as traces
 under the step running on it), recovers a tool to its known safe, empty state before wafers
 move and after a stage on it fails, takes an alarmed tool out of service until an operator
-clears it, and aborts and closes every tool when the run ends. The tools it connected are its
+clears it, and aborts and closes every tool when the run ends (recording each whose safe state
+an abort could not confirm: `safe-state-unconfirmed`). The tools it connected are its
 `pool`, which the wafers queue for (`tools.py`).
 
 A recovery takes off only the workpieces the run put on the tool (its records say which:
@@ -48,16 +49,18 @@ from .clearances import (
     FOREIGN_WORKPIECE,
     INTERLOCK_OPEN,
     RECOVERY_FAILED,
+    UNCONFIRMED_SAFE_STATE,
     awaiting_clear,
     clear_command,
 )
 from .control import RunControl, RunState
-from .errors import BadInput, UnusableTools
-from .events import TOOL_STATE
+from .dispositions import resume_command
+from .errors import BadInput, UnusableTools, failure_text
+from .events import SAFE_STATE_UNCONFIRMED, TOOL_STATE
 from .identity import compare_identity, identity_row
 from .left_on_tools import owners, owners_text
 from .recorder import EventLog
-from .records import RunStore
+from .records import RunStore, db_option
 from .stage import HOLDING_KINDS
 from .tools import Tool, ToolPool
 
@@ -118,6 +121,12 @@ class ToolKeeper:
         #: and its `tool-replaced` note, and the states the drivers reported meanwhile.
         self._identities: list[tuple[dict[str, Any], str | None]] = []
         self._states_before: list[tuple[Tool, ToolState]] = []
+        #: The safe-state commands an abort sent that failed during a step it cut off: tool
+        #: name -> each failure (`safe_state_failed`), told with the tool's at the run's end.
+        self._failed_safe_states: dict[str, list[str]] = {}
+        #: The tools whose safe state the run's abort could not confirm, by name: known once
+        #: `shutdown` has tried each tool's abort (and recorded then).
+        self.unconfirmed: set[str] = set()
 
     async def connect(self, roles: tuple[str, ...]) -> None:
         """Connect every station tool of these roles; each one's identity is checked against
@@ -565,10 +574,20 @@ class ToolKeeper:
         made_now = f"{', '.join(names)} made"
         self._back_in_service(tool, by, f"{tool.name} back in service, cleared by {by}: {made_now}")
 
+    def safe_state_failed(self, tool: str, error: BaseException) -> None:
+        """The safe-state command an abort sent to `tool` during a step it cut off failed
+        (`error`, raised by the driver's `abort()` in place of the cancellation): noted, and
+        recorded at the run's end with the outcome of the abort's command to every tool
+        (`shutdown`), which tries it again."""
+        self._failed_safe_states.setdefault(tool, []).append(
+            f"as the abort cut its step off: {failure_text(error)}"
+        )
+
     async def shutdown(self) -> None:
         """The run ends: a clear's recovery still going is stopped (its tool's safe state
-        finishes); an aborted run aborts every connected tool; the clock is let go; every tool
-        is closed (each bounded on the wall clock)."""
+        finishes); an aborted run aborts every tool, and each whose safe state it cannot
+        confirm is recorded so (`_abort_tool`); the clock is let go; every tool is closed
+        (each bounded on the wall clock)."""
         self._recording_states = False
         tools = list(self.pool.tools.values())
         clearing = list(self._clearing.values())
@@ -576,19 +595,48 @@ class ToolKeeper:
             task.cancel()
         await asyncio.gather(*clearing, return_exceptions=True)
         if self._control.state is RunState.ABORTING:
-            await asyncio.gather(
-                *(
-                    asyncio.wait_for(t.driver.abort(), SHUTDOWN_TIMEOUT_S)
-                    for t in tools
-                    if t.driver.link.connected
-                ),
-                return_exceptions=True,
-            )
+            await asyncio.gather(*(self._abort_tool(tool) for tool in tools))
         self._control.release()
         await asyncio.gather(
             *(asyncio.wait_for(t.driver.close(), SHUTDOWN_TIMEOUT_S) for t in tools),
             return_exceptions=True,
         )
+
+    async def _abort_tool(self, tool: Tool) -> None:
+        """Command `tool`'s safe state as the run is aborted (bounded on the wall clock), also
+        where its link is not connected now: a link that dropped a cancelled or timed-out
+        exchange reopens for the next, and one whose tool went away fails to. One whose safe
+        state is not confirmed (its driver's `abort()` raised, its link could not be opened,
+        or it did not end in time) is recorded so, with each failure of the abort's
+        safe-state commands to it (`safe_state_failed`): a
+        `safe-state-unconfirmed` event, and out of service until a recovery brings it to its
+        safe state (the resume's: it takes no clear, nothing vouching for it)."""
+        try:
+            await asyncio.wait_for(tool.driver.abort(), SHUTDOWN_TIMEOUT_S)
+        except TimeoutError:
+            failure = f"no end within {SHUTDOWN_TIMEOUT_S:g} s"
+        except Exception as error:  # whatever it raised (a driver's bug too), unconfirmed
+            failure = failure_text(error)
+        else:
+            return  # confirmed, whatever an earlier command's fate
+        failures = [*self._failed_safe_states.get(tool.name, []), f"at the run's end: {failure}"]
+        why = "; ".join(failures)
+        self.unconfirmed.add(tool.name)
+        run_id = self._events.run_id
+        resume = resume_command(self._store, run_id, db_option=db_option(self._store.path))
+        self._events.emit(
+            SAFE_STATE_UNCONFIRMED,
+            tool=tool.name,
+            message=(
+                f"{tool.name}: its safe state was not confirmed as the run was aborted ({why}): "
+                "treat it as live (energy, gases or motion may still be on) until a recovery "
+                f"brings it to its safe state; {resume} recovers it and takes off the run's "
+                "wafers it holds"
+            ),
+            data={"failures": failures},
+        )
+        data = {"cause": UNCONFIRMED_SAFE_STATE, "until_cleared": False, "failures": failures}
+        self._take_out(tool, f"safe state unconfirmed: {why}", data)
 
 
 def _cause_under(error: BaseException, kind: type[E]) -> E | None:

@@ -32,7 +32,11 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
-from .clearances import out_of_service_text, refuse_uncleared_dry_resume
+from .clearances import (
+    out_of_service_text,
+    refuse_uncleared_dry_resume,
+    unconfirmed_safe_states,
+)
 from .dispositions import (
     disposition_command,
     latest_holds,
@@ -225,12 +229,18 @@ def _nothing_to_resume(
     clear each tool that waits for it). A run that ended (terminated, aborted, failed) with
     every wafer finished (completed, held or scrapped) has nothing left, as a completed or held
     one, unless it left wafers on its tools (`left_on_tools`: its recovery takes them off, as
-    its summary says); an interrupted one is resumed to close it (its claim check, its end)."""
+    its summary says) or a tool whose safe state its abort could not confirm
+    (`unconfirmed_safe_states`: its recovery commands it again); an interrupted one is resumed
+    to close it (its claim check, its end)."""
     finished = all(w["status"] in FINISHED for w in wafers)
     if run["status"] in RESUMABLE and (run["status"] in DRIVEN or not finished):
         return None
-    if run["status"] in RESUMABLE and left_on_tools(store, run["id"]):
-        return None  # its recovery takes off the wafers it left on its tools
+    if run["status"] in RESUMABLE and (
+        left_on_tools(store, run["id"]) or unconfirmed_safe_states(store, run["id"])
+    ):
+        # its recovery takes off the wafers it left on its tools, and commands the safe state
+        # of each tool its abort could not confirm safe again
+        return None
     outcomes = Counter(w["status"] for w in wafers)
     text = (
         f"run {run['id']} is {run['status']}: nothing to resume (its wafers: "

@@ -11,6 +11,11 @@ tools and the resume that takes them off (`left_report`, in their JSON too; `lef
 words), and the other run's `tool-out-of-service` event names the run whose
 wafers they are and that its resume takes them off (`owners_text`), rather than only "have
 them taken off by whoever owns it".
+
+A tool whose safe state the abort could not confirm (its ABORT unanswered: RF may still be on)
+is said first, as its resume is what recovers it (`left_report`'s `safe_state_unconfirmed`,
+from `clearances.unconfirmed_safe_states`), the wafers in it being left there as any the abort
+cut off.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .clearances import failures_text, unconfirmed_safe_states
 from .dispositions import resume_command, resume_hint
 from .liveness import is_alive
 from .plan import CUT_OFF
@@ -84,43 +90,59 @@ def _recovered_since(stage: dict[str, Any], recoveries: list[dict[str, Any]]) ->
 
 def left_report(store: RunStore, run_id: str) -> dict[str, Any] | None:
     """What stopped run `run_id` left on its tools, as its summary and `show` give it in JSON
-    (None when nothing is left): `tools`, tool name -> the wafer ids left in it
-    (`left_on_tools`), `resume`, the command that takes them off (its resume, whose recovery
-    unloads the run's own wafers) and `resume_note`, why it carries `--confirmed-by` where
-    it does (`resume_hint`), and `dry_run`: the tools were the in-process simulated line's,
-    which ended with the run (nobody unloads them by hand, no other run finds them)."""
+    (None when nothing is left and no tool's safe state is in doubt): `tools`, tool name ->
+    the wafer ids left in it (`left_on_tools`), `safe_state_unconfirmed`, tool name -> the
+    failures of the abort's safe-state commands to a tool it left in a state nobody
+    confirmed safe and no recovery has brought back since (`unconfirmed_safe_states`),
+    `resume`, the command that takes them off and brings those tools to their safe state
+    (its resume, whose recovery unloads the run's own wafers) and `resume_note`, why it
+    carries `--confirmed-by` where it does (`resume_hint`), and `dry_run`: the tools were the
+    in-process simulated line's, which ended with the run (nobody unloads them by hand, no
+    other run finds them)."""
+    run = store.run(run_id)
     left = left_on_tools(store, run_id)
-    if not left:
+    unconfirmed = {} if is_alive(run) else unconfirmed_safe_states(store, run_id)
+    if not left and not unconfirmed:
         return None
     command, note = resume_hint(store, run_id, options=db_option(store.path))
     return {
         "tools": left,
+        "safe_state_unconfirmed": {tool: failures_text(row) for tool, row in unconfirmed.items()},
         "resume": command,
         "resume_note": note,
-        "dry_run": bool(store.run(run_id)["simulated"]),
+        "dry_run": bool(run["simulated"]),
     }
 
 
 def left_text(left: Mapping[str, Any] | None) -> str:
     """What a stopped run left on its tools (`left_report`) and what takes it off, for its
-    summary and `show` ('' when nothing is left): its resume, whose recovery unloads the run's
-    own wafers, or an operator's hands (a run that found them meanwhile is then cleared)."""
+    summary and `show` ('' when nothing is left): first each tool whose safe state its abort
+    could not confirm (it may be live: nobody should open it before its recovery); then the
+    wafers, and their resume, whose recovery unloads the run's own wafers, or an operator's
+    hands (a run that found them meanwhile is then cleared)."""
     if left is None:
         return ""
-    where = "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in left["tools"].items())
     note = left["resume_note"]
     resume = f"`{left['resume']}`" + ("" if note is None else f" ({note})")
-    if left["dry_run"]:
-        return (
+    said = [
+        f"the safe state of {tool} was not confirmed when the run was aborted ({why}): treat "
+        f"it as live until {resume} recovers it (its recovery commands the safe state again)"
+        for tool, why in left["safe_state_unconfirmed"].items()
+    ]
+    where = "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in left["tools"].items())
+    if where and left["dry_run"]:
+        said.append(
             f"left on the simulated tools when the run stopped: {where}; {resume} takes them "
             "off (its recovery unloads them from the simulated line it starts)"
         )
-    return (
-        f"left on the tools when the run stopped: {where}; "
-        f"{resume} takes them off (its recovery unloads "
-        "the run's own wafers), or unload them by hand; until then another run on the line "
-        "finds them there, out of service for them, and is cleared once they are off"
-    )
+    elif where:
+        said.append(
+            f"left on the tools when the run stopped: {where}; "
+            f"{resume} takes them off (its recovery unloads "
+            "the run's own wafers), or unload them by hand; until then another run on the line "
+            "finds them there, out of service for them, and is cleared once they are off"
+        )
+    return "\n".join(said)
 
 
 def owners(store: RunStore, run_id: str, workpieces: tuple[str, ...]) -> dict[str, str]:

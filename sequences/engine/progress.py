@@ -67,6 +67,7 @@ class PlainLog:
             "batch-formed",
             "tool-recovered",
             "tool-out-of-service",
+            "safe-state-unconfirmed",  # events.SAFE_STATE_UNCONFIRMED, likewise
             "tool-cleared",
             "tool-replaced",
             "control-ignored",

@@ -41,7 +41,14 @@ from .errors import (
     StepError,
     failure_text,
 )
-from .events import FAULT_INJECTED, NOTHING_TO_PAUSE, TOOL_STATE, Event, Observer
+from .events import (
+    FAULT_INJECTED,
+    NOTHING_TO_PAUSE,
+    SAFE_STATE_UNCONFIRMED,
+    TOOL_STATE,
+    Event,
+    Observer,
+)
 from .records import RunStore
 from .tools import Tool
 from .verdicts import measurement_verdict
@@ -61,6 +68,7 @@ RECORDED_EVENTS = frozenset(
         "held",
         "tool-recovered",
         "tool-out-of-service",
+        SAFE_STATE_UNCONFIRMED,
         "tool-cleared",
         "control-ignored",
         "batch-formed",

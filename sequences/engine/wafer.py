@@ -494,6 +494,18 @@ async def execute_step(
         result = await action(*args, **kwargs)
     except BaseException as error:
         run.control.step_ended()
+        if _safe_state_failed(error, run):
+            # the abort cut the step off; the driver's `abort()`, commanding the safe state as
+            # it let go, raised in place of the cancellation: the step is cut off like every
+            # other the abort stopped, never failed with the abort's error as its own
+            why = f"cut off by the abort, whose safe-state command failed: {failure_text(error)}"
+            _finish(recorder, wafers, step_ids, "interrupted", why)
+            # the stage's tool by its name in the run (a device link names its error
+            # `electroplater.supply`); a step holding no tool, the tool its error names
+            tool = getattr(error, "tool", None) if stage is None else stage.tool.name
+            if isinstance(tool, str):
+                run.keeper.safe_state_failed(tool, error)
+            raise asyncio.CancelledError(why) from error
         failure = _failure(error)
         refused = failure and _refused(error, stage, carried_out)
         status = "failed" if failure else "interrupted"
@@ -537,6 +549,20 @@ def _refused(error: BaseException, stage: Stage | None, carried_out: int) -> boo
         return False
     driver = stage.tool.driver
     return error.tool == driver.name and driver.operations_carried_out == carried_out
+
+
+def _safe_state_failed(error: BaseException, run: RunContext) -> bool:
+    """Whether `error` came out of a step the run's abort cut off, in place of the
+    cancellation: a driver's failure while it let go, commanding its tool's safe state (its
+    `abort()`, which raises when the safe state is not reached: a tool's error, or any other,
+    a driver's bug included, after which the safe state is not confirmed either)."""
+    task = asyncio.current_task()
+    return (
+        _failure(error)
+        and run.control.state is RunState.ABORTING
+        and task is not None
+        and task.cancelling() > 0
+    )
 
 
 def _failure(error: BaseException) -> bool:

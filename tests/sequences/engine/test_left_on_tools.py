@@ -63,6 +63,7 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
         left = left_report(store, first)
         assert left == {
             "tools": {"plasma_cleaner": wafers},
+            "safe_state_unconfirmed": {},
             "resume": f"packline resume {first}{db_option(store.path)}",
             "resume_note": None,
             "dry_run": False,
