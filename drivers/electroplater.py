@@ -43,7 +43,7 @@ from .dc_supply import ScpiDcSupply
 from .equipment import READY_STATES, Reading
 from .errors import ConnectionLost, ToolError, ToolStateError, WorkpieceRefused
 from .families.plc_map import PlcStatus, field
-from .families.plc_stage import SingleWaferPlcDriver
+from .families.plc_stage import SingleWaferPlcDriver, cycle_stopped
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (
@@ -86,6 +86,8 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         "supply": ScpiDcSupply.link_type,  # type: ignore[type-abstract]  # isinstance only
     }
     primary_device = "cell"
+    #: The holder withdrawn, rinsed and spun dry after ABORT: what a withdraw takes.
+    safe_state_timeout_s = HOLDER_TIMEOUT_S
 
     def __init__(self, link: Link, *, devices: Mapping[str, Link] | None = None, **kwargs: Any):
         super().__init__(link, devices=devices, **kwargs)
@@ -378,26 +380,14 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             await self.supply.reset()
 
     async def _command_safe_state(self) -> None:
-        """The supply's output off, then ABORT (a wafer in the bath withdrawn and rinsed), and
-        wait until the holder is out, so the next command meets a ready or faulted cell.
+        """The supply's output off, then ABORT (a wafer in the bath withdrawn and rinsed),
+        confirmed by the holder back out of the bath, ready or faulted (`cycle_stopped`), so the
+        next command meets a ready or faulted cell.
 
         The cell is aborted even when the supply cannot be reached; the supply's failure is
-        raised after. The wait is bounded by `HOLDER_TIMEOUT_S` of process time.
+        raised after. The wait is bounded by `safe_state_timeout_s` of process time.
         """
         try:
             await self.supply.abort()
         finally:
-            await self.write_abort()
-
-            async def poll() -> CellStatus | None:
-                status = await self.traced_status()
-                moving = status.phase in (CellPhase.IMMERSING, CellPhase.WITHDRAWING)
-                return None if moving else status
-
-            await self.wait_until(
-                "abort",
-                poll,
-                HOLDER_TIMEOUT_S,
-                lambda: "holder still moving",
-                abort_on_timeout=False,
-            )
+            await self.abort_confirmed(cycle_stopped)

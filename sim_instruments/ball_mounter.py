@@ -31,7 +31,7 @@ from packline.drivers.roles.ball_mounter import (
 )
 from packline.drivers.specs.ball_mounter import SPEC
 
-from .families.modbus_plc import Refused
+from .families.modbus_plc import ABORT_IGNORED, Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .physics.ball_mounter import (
     BallMountPhysics,
@@ -95,6 +95,7 @@ class SimBallMounter(SingleWaferPlcSimulator):
         "ball_supply_empty": "the ball reservoir is empty",
         "head_vacuum_leak": "the ball head's vacuum leaks: a mount cycle stops with an alarm",
         "squeegee_jam": "the flux unit jams: a flux cycle stops with an alarm",
+        **ABORT_IGNORED,
     }
     fault_opens = {"door_switch": "door_closed", "ball_supply_empty": "ball_supply"}
 

@@ -34,7 +34,7 @@ from packline.drivers.specs.deposition import (
     SPEC,
 )
 
-from .families.modbus_plc import Refused
+from .families.modbus_plc import ABORT_IGNORED, Refused
 from .families.plc_chamber import PlcChamberSimulator
 from .physics.deposition import ATMOSPHERE_TORR, DepositionPhysics, deposit_film
 from .servers import ModbusTransport
@@ -97,6 +97,7 @@ class SimDepositionTool(PlcChamberSimulator):
         "exhaust": "the toxic-gas exhaust stops",
         "door_switch": "the door switch opens during processing",
         "crystal_failure": "the crystal monitor's quartz fails: no reading",
+        **ABORT_IGNORED,
     }
     fault_opens = {
         "gas_supply": "process_gas",

@@ -45,7 +45,7 @@ from packline.drivers.roles.electroplater import CellPhase, Metal
 from packline.drivers.specs.electroplater import SPEC, XRF_POINTS
 
 from .dc_supply import Load, SimDcSupply
-from .families.modbus_plc import Refused
+from .families.modbus_plc import ABORT_IGNORED, Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.electroplater import PlatingPhysics, cathode_of, electroplate, nearest_sites
@@ -94,6 +94,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
         "lid_opened": "the cell's lid switch reads open",
         "level_drop": "the bath level falls below its sensor",
         "contact_open": "the contact ring does not reach the seed film",
+        **ABORT_IGNORED,
     }
     fault_opens = {
         "lid_opened": "lid_closed",

@@ -29,7 +29,7 @@ from packline.drivers.families.temperature_controller import InstrumentStatus
 from packline.drivers.roles.oven import LastResult, OvenState
 from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
 
-from .families.modbus_plc import Refused
+from .families.modbus_plc import ABORT_IGNORED, Refused
 from .families.plc_batch import BatchPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.oven import OVEN_PLANT, LoadHistory, ReflowPhysics, apply_run
@@ -68,6 +68,7 @@ class SimOven(BatchPlcSimulator):
     faults = {
         "n2_supply": "nitrogen supply lost: no flow, air comes back into the chamber",
         "zone_sensor_break": "zone 1's thermocouple opens: its controller reports a sensor break",
+        **ABORT_IGNORED,
     }
     fault_opens = {"n2_supply": "n2_supply"}
     serial_over_tcp = "rtu-tcp"

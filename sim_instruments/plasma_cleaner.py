@@ -21,7 +21,7 @@ from packline.drivers.families.plc_map import Reason, field
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, LastResult
 from packline.drivers.specs.plasma_cleaner import SPEC
 
-from .families.modbus_plc import Refused
+from .families.modbus_plc import ABORT_IGNORED, Refused
 from .families.plc_chamber import PlcChamberSimulator
 from .physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from .servers import ModbusTransport
@@ -67,6 +67,7 @@ class SimPlasmaCleaner(PlcChamberSimulator):
         "gas_supply": "process gas supply lost: no flow",
         "door_switch": "door switch opens during processing",
         "throttle_valve": "throttle valve stuck: chamber pressure leaves its tolerance",
+        **ABORT_IGNORED,
     }
     fault_opens = {"gas_supply": "gas_supply"}
 

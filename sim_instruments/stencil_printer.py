@@ -25,7 +25,7 @@ from packline.drivers.roles.ball_mounter import CycleResult
 from packline.drivers.roles.stencil_printer import PrinterPhase, PrintRecipe, SolderPaste
 from packline.drivers.specs.stencil_printer import SPEC
 
-from .families.modbus_plc import Refused
+from .families.modbus_plc import ABORT_IGNORED, Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .physics.stencil_printer import PrintOutcome, PrintPhysics, print_paste, print_time_s
 from .servers import ModbusTransport
@@ -52,6 +52,7 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
         "door_switch": "safety door switch reads open",
         "stencil_unclamped": "the stencil clamp is released",
         "squeegee_jam": "the squeegee head jams: a print stops with an alarm",
+        **ABORT_IGNORED,
     }
     fault_opens = {"door_switch": "door_closed", "stencil_unclamped": "stencil_clamped"}
 
