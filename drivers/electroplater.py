@@ -40,7 +40,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
-from .equipment import READY_STATES, Reading
+from .equipment import READY_STATES, Equipment, Reading
 from .errors import ConnectionLost, ToolError, ToolStateError, WorkpieceRefused
 from .families.plc_map import PlcStatus, field
 from .families.plc_stage import SingleWaferPlcDriver, cycle_stopped
@@ -54,7 +54,6 @@ from .roles.electroplater import (
     Metal,
     PlatingRecipe,
     PlatingResult,
-    accepted_area_cm2,
     area_mismatch,
 )
 from .specs.electroplater import SPEC
@@ -86,16 +85,13 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         "supply": ScpiDcSupply.link_type,  # type: ignore[type-abstract]  # isinstance only
     }
     primary_device = "cell"
+    device_drivers: ClassVar[Mapping[str, type[Equipment]]] = {"supply": ScpiDcSupply}
     #: The holder withdrawn, rinsed and spun dry after ABORT: what a withdraw takes.
     safe_state_timeout_s = HOLDER_TIMEOUT_S
 
     def __init__(self, link: Link, *, devices: Mapping[str, Link] | None = None, **kwargs: Any):
         super().__init__(link, devices=devices, **kwargs)
-        self.supply = ScpiDcSupply(
-            self.device_links["supply"],
-            name=f"{self.name}.supply",
-            poll_interval_s=self.poll_interval_s,
-        )
+        self.supply = self.open_device("supply", ScpiDcSupply)
         self._heater: TemperatureController | None = None
         self.supply.add_reading_listener(self._record_supply_reading)
 
@@ -171,12 +167,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         self._check_recipe(action, recipe)
         bath_c = self.check_limit(action, "bath_temperature_c", recipe.bath_temperature_c)
         paddle = self.encode_fields(action, {"agitation_rpm": recipe.agitation_rpm})
-        most_cm2 = accepted_area_cm2(recipe.plated_area_cm2)[1]  # any the cell may measure
-        for name, value in (
-            ("list_current_a", recipe.current_a(most_cm2)),
-            ("voltage_v", recipe.compliance_voltage_v),
-            ("over_voltage_v", recipe.over_voltage_v),
-        ):
+        for name, value in recipe.supply_setpoints().items():
             self.supply.check_limit(action, name, value)
         async with self.operation(action):
             status = await self._settled_status(action)
