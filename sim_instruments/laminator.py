@@ -28,7 +28,7 @@ from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 from packline.drivers.specs.laminator import SPEC
 
-from .families.modbus_plc import Refused
+from .families.modbus_plc import ABORT_IGNORED, Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .laminator_plant import ATMOSPHERE_PA, Chamber, ChamberDrive, Drive, Platen
 from .physics.laminator import LaminatorPhysics, laminate_sheet
@@ -104,6 +104,7 @@ class SimLaminator(SingleWaferPlcSimulator):
         "chamber_leak": "chamber leaks: it pumps down only to 800 Pa, above any vacuum setpoint",
         "heater_runaway": "platen heater controller does not regulate: it heats past the setpoint",
         "lid_switch": "lid switch reads open",
+        **ABORT_IGNORED,
     }
     fault_opens = {"lid_switch": "lid_closed"}
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import yaml
+
 from packline.records.limits import station_limits
 
 #: A run's recorded station: the electroplater's cell narrowed at the top of `limits:`, its
 #: supply under the device's name.
-STATION_YAML = """\
-name: line
-tools:
-  electroplater:
-    driver: electroplater
-    address: {cell: "modbus+tcp://127.0.0.1:9", supply: "TCPIP0::127.0.0.1::9::SOCKET"}
-    limits: {bath_temperature_c: [25, 30], supply: {voltage_v: [0, 3]}}
-"""
+STATION_YAML = yaml.safe_dump(
+    {
+        "name": "line",
+        "tools": {
+            "electroplater": {
+                "driver": "electroplater",
+                "limits": {"bath_temperature_c": [25, 30], "supply": {"voltage_v": [0, 3]}},
+            }
+        },
+    }
+)
 
 
 def test_a_recorded_stations_tool_has_its_own_limits_narrowed_beside_a_devices():
