@@ -49,7 +49,7 @@ from .vocabulary import (
     is_wafer_id,
     validate_wafer_id,
 )
-from .waits import HOLD_S, ProcessWaits, held_pace, poll_hold_s
+from .waits import HOLD_S, ProcessWaits, SafeStateWatch, held_pace, poll_hold_s
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -72,6 +72,7 @@ __all__ = [
     "Limit",
     "Reading",
     "ReadingListener",
+    "SafeStateWatch",
     "StateListener",
     "ToolState",
     "held_pace",

@@ -18,7 +18,7 @@ from enum import IntEnum
 from functools import cached_property, partial
 from typing import ClassVar, Generic, TypeVar
 
-from ..equipment import HOLD_S, Equipment, Identity, held_pace, poll_hold_s
+from ..equipment import HOLD_S, Equipment, Identity, SafeStateWatch, held_pace, poll_hold_s
 from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
 from ..links.modbus_protocol import EXCEPTION_NAMES
@@ -433,22 +433,12 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         without aborting again: this is the abort, and `Equipment.abort` then puts the driver
         in fault."""
         await self.write_abort()
-        shown = ""
-
-        async def poll() -> Status | None:
-            nonlocal shown
-            status = await self.traced_status()
-            found = unsafe(status)
-            if found is None:
-                return status
-            shown = found
-            return None
-
+        watch = SafeStateWatch(self.traced_status, unsafe)
         return await self.wait_until_held(
             "abort",
-            poll,
+            watch.poll,
             self.safe_state_timeout_s,
-            lambda: f"safe state not confirmed: {shown}",
+            watch.still,
             hold_s=self.poll_interval_s,
             abort_on_timeout=False,
         )
