@@ -31,7 +31,7 @@ from packline.drivers.roles.ball_mounter import (
 )
 from packline.drivers.specs.ball_mounter import SPEC
 
-from .families.modbus_plc import ABORT_IGNORED, Refused
+from .families.modbus_plc import Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .physics.ball_mounter import (
     BallMountPhysics,
@@ -43,6 +43,7 @@ from .physics.ball_mounter import (
     repair_sites,
 )
 from .servers import ModbusTransport
+from .tool import ABORT_IGNORED
 from .twin import Face, TwinStore, Workpiece
 
 CommandError = reason_enum(SPEC)

@@ -34,10 +34,11 @@ from packline.drivers.specs.deposition import (
     SPEC,
 )
 
-from .families.modbus_plc import ABORT_IGNORED, Refused
+from .families.modbus_plc import Refused
 from .families.plc_chamber import PlcChamberSimulator
 from .physics.deposition import ATMOSPHERE_TORR, DepositionPhysics, deposit_film
 from .servers import ModbusTransport
+from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 #: Time (and its relative thickness) below which a step counts as at its end (float rounding).

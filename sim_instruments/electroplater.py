@@ -45,11 +45,12 @@ from packline.drivers.roles.electroplater import CellPhase, Metal
 from packline.drivers.specs.electroplater import SPEC, XRF_POINTS
 
 from .dc_supply import Load, SimDcSupply
-from .families.modbus_plc import ABORT_IGNORED, Refused
+from .families.modbus_plc import Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.electroplater import PlatingPhysics, cathode_of, electroplate, nearest_sites
 from .servers import ModbusTransport
+from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 CommandError = reason_enum(SPEC)

@@ -28,11 +28,12 @@ from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 from packline.drivers.specs.laminator import SPEC
 
-from .families.modbus_plc import ABORT_IGNORED, Refused
+from .families.modbus_plc import Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .laminator_plant import ATMOSPHERE_PA, Chamber, ChamberDrive, Drive, Platen
 from .physics.laminator import LaminatorPhysics, laminate_sheet
 from .servers import ModbusTransport
+from .tool import ABORT_IGNORED
 from .twin import Support, TwinStore
 
 #: The phases of a lamination job, in order (progress counts through them).

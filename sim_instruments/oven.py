@@ -29,11 +29,12 @@ from packline.drivers.families.temperature_controller import InstrumentStatus
 from packline.drivers.roles.oven import LastResult, OvenState
 from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
 
-from .families.modbus_plc import ABORT_IGNORED, Refused
+from .families.modbus_plc import Refused
 from .families.plc_batch import BatchPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.oven import OVEN_PLANT, LoadHistory, ReflowPhysics, apply_run
 from .servers import ModbusTransport
+from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 #: Oxygen in air, ppm.

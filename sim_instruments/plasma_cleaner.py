@@ -21,10 +21,11 @@ from packline.drivers.families.plc_map import Reason, field
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, LastResult
 from packline.drivers.specs.plasma_cleaner import SPEC
 
-from .families.modbus_plc import ABORT_IGNORED, Refused
+from .families.modbus_plc import Refused
 from .families.plc_chamber import PlcChamberSimulator
 from .physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from .servers import ModbusTransport
+from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 ATMOSPHERE_MTORR = 760_000.0

@@ -25,10 +25,11 @@ from packline.drivers.roles.ball_mounter import CycleResult
 from packline.drivers.roles.stencil_printer import PrinterPhase, PrintRecipe, SolderPaste
 from packline.drivers.specs.stencil_printer import SPEC
 
-from .families.modbus_plc import ABORT_IGNORED, Refused
+from .families.modbus_plc import Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .physics.stencil_printer import PrintOutcome, PrintPhysics, print_paste, print_time_s
 from .servers import ModbusTransport
+from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 CommandError = reason_enum(SPEC)

@@ -63,13 +63,6 @@ from ..twin import TwinStore
 #: A refused write: the reason code and the register it concerned.
 Refused = tuple[int, int]
 
-#: The fault of a PLC tool whose driver confirms its safe state by the status after ABORT
-#: (`ModbusPlcDriver.abort_confirmed`); each such tool lists it among its `faults`.
-ABORT_IGNORED = {
-    "abort_ignored": "the PLC's sequence hangs in its step: it takes ABORT but acts on it "
-    "only once the fault is cleared, carrying on as it was meanwhile"
-}
-
 
 @lru_cache(maxsize=1024)
 def _ascii_registers(text: str, register_count: int) -> tuple[int, ...]:
@@ -145,8 +138,6 @@ class ModbusPlcSimulator(SimulatedTool):
         #: `STATUS_CHANGES`, and the counted status values it was last brought up to date
         #: with (`status_changes`; None before the first look).
         self._status_changes = 0
-        #: An ABORT taken while `abort_ignored` is injected, acted on once it is cleared.
-        self._abort_pending = False
         self._counted: tuple[object, ...] | None = None
 
     @cached_property
@@ -442,15 +433,6 @@ class ModbusPlcSimulator(SimulatedTool):
                 values[entry.name] = entry.text_of(raw) or ""
         return values
 
-    def clear_fault(self, fault: str) -> None:
-        """`SimulatedTool.clear_fault`; a PLC freed of `abort_ignored` acts then on an ABORT
-        it took meanwhile, as a hung sequence that steps on."""
-        super().clear_fault(fault)
-        if fault == "abort_ignored" and self._abort_pending:
-            self._abort_pending = False
-            self.execute("ABORT", {}, [], 0)
-            self.changed()
-
     def _command(self, code: int, registers: list[int], start: int) -> Refused | None:
         wire = self.map
         here = wire.command_register
@@ -475,8 +457,9 @@ class ModbusPlcSimulator(SimulatedTool):
                 parameters[entry.name] = raw if entry.text else raw[0]
         if command.name == "RESET_ALARMS":
             self.clear_alarms()
-        if command.name == "ABORT" and "abort_ignored" in self.injected:
-            self._abort_pending = True  # taken, as the hung PLC takes it; nothing stops yet
+        if command.name == "ABORT" and self.defer_safe_state(
+            lambda: self.execute("ABORT", {}, [], 0)
+        ):
             return None
         return self.execute(command.name, parameters, registers, start)
 
