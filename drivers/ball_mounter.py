@@ -7,7 +7,8 @@ declared once in `packline.drivers.specs.ball_mounter`; the family's driver base
 (`ModbusPlcDriver`) reads, encodes and explains from it. This file keeps the cell's process:
 the load checks, the flux, mount, repair and inspection cycles (write the job registers a cycle
 reads, then its command, then poll until the cycle is counted), their waits and the safe state
-(heads raised, vacuum off: ABORT). Byte-level tests pin it to the page.
+(heads raised, vacuum off: ABORT, confirmed by the phase back at ready). Byte-level tests
+pin it to the page.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 
 from .errors import ToolAlarm
 from .families.plc_map import field
-from .families.plc_stage import SingleWaferPlcDriver, run_cycle
+from .families.plc_stage import SingleWaferPlcDriver, cycle_stopped, run_cycle
 from .links.registers import bits_to_registers
 from .roles.ball_mounter import (
     BallAlloy,
@@ -167,5 +168,6 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
     # ----------------------------------------------------------------- safety
 
     async def _command_safe_state(self) -> None:
-        """Heads raised, vacuum off: the ABORT command (the cell stops at once)."""
-        await self.write_abort()
+        """Heads raised, vacuum off: the ABORT command (the cell stops at once), confirmed by
+        the phase back at ready or fault (`cycle_stopped`) within `safe_state_timeout_s`."""
+        await self.abort_confirmed(cycle_stopped)

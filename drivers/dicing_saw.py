@@ -10,6 +10,8 @@ advanced, or in fault, within an allowance computed from the street map and the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .equipment import READY_STATES, ToolState
 from .errors import ToolAlarm, ToolStateError
 from .families.ascii_host import HostLinkDriver, parse_fields, reading_first
@@ -51,6 +53,18 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
     """Drives a dicing saw whose host link implements the packline dicing saw command set."""
 
     spec = SPEC
+    #: The spindle coasting down after `STOP`: 6 s from its top speed at the page's 10
+    #: krpm/s, with a margin for a slower spindle and the polls that watch it.
+    safe_state_timeout_s = 20.0
+
+    def unsafe(self, fields: Mapping[str, str]) -> str | None:
+        """The family's (`STATE` idle or fault), and the spindle stopped: `STOP` stops it, and
+        a blade still turning is not safe to reach."""
+        found = [] if (state := super().unsafe(fields)) is None else [state]
+        rpm = self.number_field("abort", fields, "SPINDLE")
+        if rpm:
+            found.append(f"spindle at {rpm:g} rpm")
+        return ", ".join(found) or None
 
     # ----------------------------------------------------------------- queries
 

@@ -40,10 +40,10 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
-from .equipment import READY_STATES, Reading
+from .equipment import READY_STATES, Equipment, Reading
 from .errors import ConnectionLost, ToolError, ToolStateError, WorkpieceRefused
 from .families.plc_map import PlcStatus, field
-from .families.plc_stage import SingleWaferPlcDriver
+from .families.plc_stage import SingleWaferPlcDriver, cycle_stopped
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (
@@ -54,7 +54,6 @@ from .roles.electroplater import (
     Metal,
     PlatingRecipe,
     PlatingResult,
-    accepted_area_cm2,
     area_mismatch,
 )
 from .specs.electroplater import SPEC
@@ -86,14 +85,13 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         "supply": ScpiDcSupply.link_type,  # type: ignore[type-abstract]  # isinstance only
     }
     primary_device = "cell"
+    device_drivers: ClassVar[Mapping[str, type[Equipment]]] = {"supply": ScpiDcSupply}
+    #: The holder withdrawn, rinsed and spun dry after ABORT: what a withdraw takes.
+    safe_state_timeout_s = HOLDER_TIMEOUT_S
 
     def __init__(self, link: Link, *, devices: Mapping[str, Link] | None = None, **kwargs: Any):
         super().__init__(link, devices=devices, **kwargs)
-        self.supply = ScpiDcSupply(
-            self.device_links["supply"],
-            name=f"{self.name}.supply",
-            poll_interval_s=self.poll_interval_s,
-        )
+        self.supply = self.open_device("supply", ScpiDcSupply)
         self._heater: TemperatureController | None = None
         self.supply.add_reading_listener(self._record_supply_reading)
 
@@ -169,12 +167,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         self._check_recipe(action, recipe)
         bath_c = self.check_limit(action, "bath_temperature_c", recipe.bath_temperature_c)
         paddle = self.encode_fields(action, {"agitation_rpm": recipe.agitation_rpm})
-        most_cm2 = accepted_area_cm2(recipe.plated_area_cm2)[1]  # any the cell may measure
-        for name, value in (
-            ("list_current_a", recipe.current_a(most_cm2)),
-            ("voltage_v", recipe.compliance_voltage_v),
-            ("over_voltage_v", recipe.over_voltage_v),
-        ):
+        for name, value in recipe.supply_setpoints().items():
             self.supply.check_limit(action, name, value)
         async with self.operation(action):
             status = await self._settled_status(action)
@@ -378,26 +371,14 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             await self.supply.reset()
 
     async def _command_safe_state(self) -> None:
-        """The supply's output off, then ABORT (a wafer in the bath withdrawn and rinsed), and
-        wait until the holder is out, so the next command meets a ready or faulted cell.
+        """The supply's output off, then ABORT (a wafer in the bath withdrawn and rinsed),
+        confirmed by the holder back out of the bath, ready or faulted (`cycle_stopped`), so the
+        next command meets a ready or faulted cell.
 
         The cell is aborted even when the supply cannot be reached; the supply's failure is
-        raised after. The wait is bounded by `HOLDER_TIMEOUT_S` of process time.
+        raised after. The wait is bounded by `safe_state_timeout_s` of process time.
         """
         try:
             await self.supply.abort()
         finally:
-            await self.write_abort()
-
-            async def poll() -> CellStatus | None:
-                status = await self.traced_status()
-                moving = status.phase in (CellPhase.IMMERSING, CellPhase.WITHDRAWING)
-                return None if moving else status
-
-            await self.wait_until(
-                "abort",
-                poll,
-                HOLDER_TIMEOUT_S,
-                lambda: "holder still moving",
-                abort_on_timeout=False,
-            )
+            await self.abort_confirmed(cycle_stopped)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from .errors import ToolAlarm, ToolStateError
 from .families.plc_map import PlcStatus, command_enum, decoded, reason_enum
-from .families.plc_stage import SingleWaferPlcDriver
+from .families.plc_stage import SingleWaferPlcDriver, cycle_stopped
 from .roles.laminator import (
     JobResult,
     LaminationJob,
@@ -49,6 +49,8 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
     spec = SPEC
     holder = "on the platen"
     limits = SPEC.limits()
+    #: The chamber vented after ABORT: what a vent takes, with its allowance.
+    safe_state_timeout_s = VENT_TIMEOUT_S
 
     # ----------------------------------------------------------------- queries
 
@@ -169,19 +171,8 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
         await self._settled_status("reset alarms")
 
     async def _command_safe_state(self) -> None:
-        """Heater off, press released, chamber vented (the ABORT command), then wait until the
-        venting is over, so the next command (an unload, a reset) meets a ready or faulted tool.
-
-        The wait does not treat the fault phase as an error (a faulted tool is safe: heater off,
-        press released); it is bounded by `VENT_TIMEOUT_S` of process time.
-        """
-        await self.write_abort()
-
-        async def poll() -> LaminatorStatus | None:
-            status = await self.traced_status()
-            return None if status.phase is LaminatorPhase.VENTING else status
-
-        # this is the abort: past the allowance it raises without aborting again
-        await self.wait_until(
-            "abort", poll, VENT_TIMEOUT_S, lambda: "chamber still venting", abort_on_timeout=False
-        )
+        """Heater off, press released, chamber vented (the ABORT command), confirmed by the
+        phase back at ready or fault (`cycle_stopped`: the venting over), so the next command
+        (an unload, a reset) meets a ready or faulted tool; a faulted tool is safe (heater
+        off, press released). Bounded by `safe_state_timeout_s`, the vent's allowance."""
+        await self.abort_confirmed(cycle_stopped)

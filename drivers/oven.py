@@ -292,7 +292,17 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
     # ----------------------------------------------------------------- alarms and safety
 
     async def _command_safe_state(self) -> None:
-        """Heater supply off (ABORT: a run ends aborted), then every zone in standby."""
-        await self.write_abort()
-        for zone in self.zones:
-            await zone.set_mode(InstrumentMode.STANDBY)
+        """Heater supply off (ABORT: a run ends aborted), confirmed by the oven no longer
+        running within `safe_state_timeout_s`, then every zone in standby (even when it was
+        not confirmed: the zones' outputs go off all the same)."""
+        try:
+            await self.abort_confirmed(
+                lambda status: (
+                    "heater supply still on (running)"
+                    if status.state is OvenState.RUNNING
+                    else None
+                )
+            )
+        finally:
+            for zone in self.zones:
+                await zone.set_mode(InstrumentMode.STANDBY)

@@ -6,7 +6,8 @@ the print job block, the command register and its parameters) is declared once i
 `packline.drivers.specs.stencil_printer`; the family's driver base (`ModbusPlcDriver`) reads,
 encodes and explains from it. This file keeps the printer's process: the print cycle (write
 the job block, then `PRINT`, then poll until the cycle is counted), its wait and the safe state
-(squeegee raised, stage lowered: ABORT). Byte-level tests pin it to the page.
+(squeegee raised, stage lowered: ABORT, confirmed by the phase back at ready). Byte-level
+tests pin it to the page.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .families.plc_map import field
-from .families.plc_stage import SingleWaferPlcDriver, run_cycle
+from .families.plc_stage import SingleWaferPlcDriver, cycle_stopped, run_cycle
 from .roles.ball_mounter import CycleResult
 from .roles.stencil_printer import (
     PrinterPhase,
@@ -92,5 +93,7 @@ class ModbusStencilPrinter(SingleWaferPlcDriver[PrinterStatus], StencilPrinter):
         return result
 
     async def _command_safe_state(self) -> None:
-        """Squeegee raised, stage lowered: the ABORT command (the printer stops at once)."""
-        await self.write_abort()
+        """Squeegee raised, stage lowered: the ABORT command (the printer stops at once),
+        confirmed by the phase back at ready or fault (`cycle_stopped`) within
+        `safe_state_timeout_s`."""
+        await self.abort_confirmed(cycle_stopped)

@@ -51,6 +51,7 @@ from pydantic import (
 
 from packline.clock import Clock
 from packline.drivers.equipment import Equipment
+from packline.drivers.equipment.limits import StationLimits
 from packline.drivers.errors import PacklineError, SetupRefused
 from packline.drivers.gem.dictionary import DictionaryError, is_dictionary_file, load_dictionary
 from packline.drivers.links import LINK_KINDS, Link, link_kind, not_an_option, open_link
@@ -97,10 +98,13 @@ class ToolEntry(BaseModel):
     #: drivers/specs/gem/ by name, or a dictionary file (relative to the station file).
     dictionary: str | None = Field(default=None, examples=["wire_bonder", "bonder-7.yaml"])
     #: Narrower setpoint limits than the driver's defaults: setpoint -> [minimum, maximum] in
-    #: the setpoint's unit (the driver's own limits are in its protocol page); a recipe outside
-    #: them is refused before any tool moves.
-    limits: dict[str, tuple[float, float]] = Field(
-        default_factory=dict, examples=["{rf_power_w: [100, 600]}"]
+    #: the setpoint's unit (the driver's own limits are in its protocol page); for a tool of
+    #: several devices, a further device's setpoints under its name (the electroplater's
+    #: `supply: {voltage_v: [0, 3]}`). A recipe outside them is refused before any tool moves,
+    #: and the driver refuses a value outside them before it sends it.
+    limits: dict[str, tuple[float, float] | dict[str, tuple[float, float]]] = Field(
+        default_factory=dict,
+        examples=["{rf_power_w: [100, 600]}", "{supply: {voltage_v: [0, 3]}}"],
     )
     #: How often the tool's status is read while it works, in seconds (at least 0.01: a
     #: shorter interval is a busy loop on its link).
@@ -235,10 +239,16 @@ class ToolEntry(BaseModel):
             for problem in self._option_problems(name, device, given)
         ]
         for setpoint, bounds in self.limits.items():
-            try:
-                self.model_copy(update={"options": {}, "limits": {setpoint: bounds}}).open(name)
-            except (TypeError, ValueError) as refused:
-                problems.append(("", _why(refused)))
+            alone = (
+                [{setpoint: {inner: each}} for inner, each in bounds.items()]
+                if isinstance(bounds, dict)
+                else [{setpoint: bounds}]
+            )
+            for limits in alone:  # a device's setpoints each alone too
+                try:
+                    self.model_copy(update={"options": {}, "limits": limits}).open(name)
+                except (TypeError, ValueError) as refused:
+                    problems.append(("", _why(refused)))
         return problems or [("", whole)]  # else options fine alone, wrong together
 
     def _option_problems(
@@ -346,7 +356,7 @@ def build_driver(
     *,
     name: str,
     clock: Clock | None = None,
-    limits: Mapping[str, tuple[float, float]] | None = None,
+    limits: StationLimits | None = None,
     limits_source: str = "",
     poll_interval_s: float = 1.0,
     **driver_options: Any,
@@ -453,17 +463,37 @@ def _validation_problems(data: dict[str, Any], error: ValidationError) -> list[s
     no [minimum, maximum], once however many of its items are wrong; any other in the file's
     words (`refusal`: a key no station or tool has with the fields it may mean, a field left
     out with an example, a value in `plain_words`), naming the value given."""
-    refusals = []
+    refusals: list[Refusal] = []
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
         if loc[:1] == ["tools"] and loc[2:3] == ["limits"] and len(loc) >= 4:
-            _, tool, _, setpoint, *_ = problem["loc"]
-            given = data["tools"][tool]["limits"][setpoint]
-            why = "must be [minimum, maximum] in the setpoint's unit"
-            refusals.append(Refusal(".".join(loc[:4]), why, given))
+            limit = _limit_refusal(data, loc)
+            if limit is not None and limit.path not in {each.path for each in refusals}:
+                refusals.append(limit)
         else:
             refusals.append(refusal(problem, Station, _WHOSE))
     return refusal_lines(refusals)
+
+
+def _limit_refusal(data: dict[str, Any], loc: list[str]) -> Refusal | None:
+    """The refusal of the limit pydantic's error at `loc` (`tools.T.limits.KEY...`) is about,
+    or None when the error is of the other form than the one given: a limit is either a
+    setpoint's [minimum, maximum] or a device's mapping of them, and pydantic tries both."""
+    _, tool, _, key, *within = loc
+    given = data["tools"][tool]["limits"][key]
+    why = "must be [minimum, maximum] in the setpoint's unit"
+    if not isinstance(given, dict):
+        if within[:1] and within[0].startswith("dict"):
+            return None  # the device form's error of a setpoint's bounds
+        return Refusal(".".join(loc[:4]), why, given)
+    if not within[:1] or not within[0].startswith("dict"):
+        return None  # the bounds form's error of a device's mapping
+    if len(within) < 2:
+        return Refusal(
+            ".".join(loc[:4]), "must be a mapping of setpoint: [minimum, maximum]", given
+        )
+    setpoint = within[1]
+    return Refusal(".".join([*loc[:4], setpoint]), why, given.get(setpoint))
 
 
 def parse_station(data: object, source: str = "station") -> Station:

@@ -45,7 +45,10 @@ def type_text(annotation: Any) -> str:
     if origin in (Union, types.UnionType):
         return " or ".join(type_text(a) for a in get_args(annotation) if a is not type(None))
     if origin is dict:
-        return f"mapping of {type_text(get_args(annotation)[1])}"
+        value = get_args(annotation)[1]
+        words = type_text(value)
+        nested = get_origin(value) in (Union, types.UnionType)
+        return f"mapping of ({words})" if nested else f"mapping of {words}"
     if origin is tuple:
         return "[minimum, maximum]"
     if annotation in MODEL_NAMES:

@@ -47,6 +47,7 @@ from packline.drivers.roles.ball_mounter import (
 )
 from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.electroplater import (
+    SUPPLY_SETPOINTS,
     Electroplater,
     Metal,
     PlatingRecipe,
@@ -584,9 +585,23 @@ class PlatingStep(Recipe):
 
     def design_area_setpoints(self, path: str, real_cm2: float, source: str) -> list[ToolSetpoint]:
         """The plated area the step sends the cell (`plating_recipe`): `real_cm2`, what
-        `source` opens, whatever area the recipe states, for the tools' limits."""
+        `source` opens, whatever area the recipe states, and what it sends the cell's supply
+        over that area (`PlatingRecipe.supply_setpoints`, as `supply.<setpoint>`), for the
+        tools' limits."""
         where = f"{path}.plated_area_cm2 (the design's, sent to the cell: {source})"
-        return [ToolSetpoint("electroplater", "plated_area_cm2", real_cm2, where)]
+        supply = self.plating_recipe(real_cm2).supply_setpoints()
+        return [
+            ToolSetpoint("electroplater", "plated_area_cm2", real_cm2, where),
+            *(
+                ToolSetpoint(
+                    "electroplater",
+                    f"supply.{setpoint}",
+                    value,
+                    f"{path} (sent to the supply as {setpoint}: {SUPPLY_SETPOINTS[setpoint]})",
+                )
+                for setpoint, value in supply.items()
+            ),
+        ]
 
     def window_a_dm2(self) -> tuple[float, float]:
         """The bath's current-density window at the step's temperature and paddle speed."""

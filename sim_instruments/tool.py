@@ -40,6 +40,15 @@ HOLD_SCAN_S = 1.0
 CHANGE_ROUNDING_S = 1e-6
 
 
+#: The fault of a tool whose driver confirms its safe state by the tool's status once it
+#: commanded it (a PLC tool's ABORT, a host-link tool's STOP); each such tool lists it among
+#: its `faults`, and its family takes the command through `defer_safe_state`.
+ABORT_IGNORED = {
+    "abort_ignored": "the tool's sequence hangs in its step: it takes the safe-state command "
+    "but acts on it only once the fault is cleared, carrying on as it was meanwhile"
+}
+
+
 class SimulatedTool(ABC):
     """Base of every simulated tool."""
 
@@ -73,6 +82,9 @@ class SimulatedTool(ABC):
         #: The waits `hold` has open (`_woken`), in the order they began, each ended by the
         #: next `changed`.
         self._change_waiters: dict[asyncio.Future[None], None] = {}
+        #: The safe-state command taken while `abort_ignored` is injected, acted on once it
+        #: is cleared (`defer_safe_state`).
+        self._safe_state_pending: Callable[[], object] | None = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -249,12 +261,26 @@ class SimulatedTool(ABC):
         self.changed()
 
     def clear_fault(self, fault: str) -> None:
-        """Repair `fault` (one of `faults`); clearing one that is not injected does nothing."""
+        """Repair `fault` (one of `faults`); clearing one that is not injected does nothing. A
+        tool freed of `abort_ignored` acts then on the safe-state command it took meanwhile,
+        as a hung sequence that steps on."""
         self._check_fault(fault)
         self.advance()
         self.injected.discard(fault)
         self.conditions_changed()
+        if fault == "abort_ignored" and self._safe_state_pending is not None:
+            self._safe_state_pending()
+            self._safe_state_pending = None
         self.changed()
+
+    def defer_safe_state(self, act: Callable[[], object]) -> bool:
+        """Whether the safe-state command is put off (`abort_ignored` injected): then `act`,
+        which carries it out, runs once the fault is cleared, and the command is taken as
+        the hung tool takes it, doing nothing yet."""
+        if "abort_ignored" not in self.injected:
+            return False
+        self._safe_state_pending = act
+        return True
 
     def _check_fault(self, fault: str) -> None:
         # A misspelt name must not pass silently: clear_fault("rf_mismach") would leave the

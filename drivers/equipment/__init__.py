@@ -37,7 +37,7 @@ from ..errors import (
 from ..links.base import Link
 from .alarms import AlarmList
 from .devices import check_device_links
-from .limits import Limit, check_limit, narrow_limits
+from .limits import Limit, StationLimits, check_limit, device_bounds, named_limits, narrow_limits
 from .recovery import Recovery
 from .states import READY_STATES, TRANSITIONS, E10State, StateListener, StateModel, ToolState
 from .vocabulary import (
@@ -49,13 +49,15 @@ from .vocabulary import (
     is_wafer_id,
     validate_wafer_id,
 )
-from .waits import HOLD_S, ProcessWaits, held_pace, poll_hold_s
+from .waits import HOLD_S, ProcessWaits, SafeStateWatch, held_pace, poll_hold_s
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 #: A record of setpoints a driver sends (a recipe, a program, a profile segment): a dataclass.
 Record = TypeVar("Record", bound="DataclassInstance")
+#: A driver of a further device of a tool (the plating cell's supply).
+Device = TypeVar("Device", bound="Equipment")
 
 # The interface's one import point: its shared definitions live in states.py, vocabulary.py,
 # limits.py, alarms.py and devices.py, its waits in waits.py and its recovery in recovery.py.
@@ -70,6 +72,7 @@ __all__ = [
     "Limit",
     "Reading",
     "ReadingListener",
+    "SafeStateWatch",
     "StateListener",
     "ToolState",
     "held_pace",
@@ -104,13 +107,18 @@ class Equipment(ProcessWaits, Recovery, ABC):
     #: tool of one device on one link.
     devices: ClassVar[Mapping[str, type[Link]]] = {}
     primary_device: ClassVar[str] = ""
+    #: The driver of each further device whose setpoints the tool sends, by device name (the
+    #: plating cell's `supply`), built by `open_device`: its limits are the tool's too, a
+    #: station file narrowing them under the device's name (`limits: {supply: {voltage_v:
+    #: [0, 3]}}`) and a recipe's check naming them `<device>.<setpoint>` (`setpoint_limits`).
+    device_drivers: ClassVar[Mapping[str, type[Equipment]]] = {}
 
     def __init__(
         self,
         link: Link,
         *,
         name: str | None = None,
-        limits: Mapping[str, tuple[float, float]] | None = None,
+        limits: StationLimits | None = None,
         limits_source: str = "",
         poll_interval_s: float = 1.0,
         devices: Mapping[str, Link] | None = None,
@@ -132,7 +140,11 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self.link = link
         self.name = name or link.tool
         self.poll_interval_s = poll_interval_s
-        self.limits = narrow_limits(self.name, self.limits, limits or {}, limits_source)
+        own, self._device_bounds = device_bounds(self.name, self.device_drivers, limits or {})
+        self.limits = narrow_limits(self.name, self.limits, own, limits_source)
+        self._limits_source = limits_source
+        #: The drivers of the further devices `open_device` built, by device name.
+        self.device_equipment: dict[str, Equipment] = {}
         self.identity: Identity | None = None
         self.alarm_list = AlarmList()
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
@@ -257,6 +269,40 @@ class Equipment(ProcessWaits, Recovery, ABC):
         within rounding: the bound, `Limit.held`), else raise `LimitViolation`; a fraction for
         a whole-number setpoint is a `ValueError` (nothing is rounded)."""
         return check_limit(self.name, self.address, action, setpoint, self.limits[setpoint], value)
+
+    def open_device(self, device: str, driver: type[Device]) -> Device:
+        """The driver of further device `device` (`driver`, its class in `device_drivers`)
+        over its link, named `<tool>.<device>`, its limits narrowed by the station file's
+        `limits.<device>` (a bound past its own refused here, as the tool's own are)."""
+        assert self.device_drivers[device] is driver
+        equipment = driver(
+            self.device_links[device],
+            name=f"{self.name}.{device}",
+            poll_interval_s=self.poll_interval_s,
+        )
+        equipment.limits = narrow_limits(
+            self.name,
+            equipment.limits,
+            self._device_bounds.get(device, {}),
+            self._limits_source,
+            key=f"limits.{device}",
+        )
+        self.device_equipment[device] = equipment
+        return equipment
+
+    @classmethod
+    def driver_limits(cls) -> dict[str, Limit]:
+        """The driver's own limits and its further devices' (`device_drivers`), as no station
+        narrows them, named as `setpoint_limits` names them."""
+        return named_limits(cls.limits, {d: kind.limits for d, kind in cls.device_drivers.items()})
+
+    def setpoint_limits(self) -> dict[str, Limit]:
+        """Every limit the tool's setpoints are sent within, as its station file narrowed
+        them: its own (`limits`) and each further device's, named `<device>.<setpoint>`
+        (`supply.voltage_v`), as a recipe's check looks them up."""
+        return named_limits(
+            self.limits, {d: each.limits for d, each in self.device_equipment.items()}
+        )
 
     def held_setpoints(
         self, action: str, record: Record, fields: Iterable[str] | Mapping[str, str]

@@ -1,8 +1,10 @@
 """Setpoint limits: every setpoint a driver sends has a range, checked before anything is sent.
 
 A driver declares its own (`Equipment.limits`, from its tool's spec); a station file may only
-narrow them (`narrow_limits`); `check_limit` refuses a value outside them with
-`LimitViolation`, naming the tool, the action, the setpoint, the value and the range.
+narrow them (`narrow_limits`), and on a tool of several devices those of each further device
+too, under the device's name (`device_bounds`, `named_limits`); `check_limit` refuses a value
+outside them with `LimitViolation`, naming the tool, the action, the setpoint, the value and
+the range.
 
 A value within `ROUNDING` of a bound is at the bound (`Limit.contains`) and is sent as the
 bound itself (`Limit.held`): a recipe's "3 mJ/mm^2" reaches a 0.3 J/cm2 limit as
@@ -14,12 +16,19 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from packline.spelling import did_you_mean
 
 from ..errors import LimitViolation, SetupRefused, described_limit
+
+#: A setpoint's bounds as a station file gives them: [minimum, maximum] in its unit.
+Bounds: TypeAlias = tuple[float, float]
+#: A station file's `limits:` of one tool: setpoint -> bounds for the tool's own setpoints and,
+#: on a tool of several devices, a further device's name -> its setpoints' bounds.
+StationLimits: TypeAlias = Mapping[str, "Bounds | Mapping[str, Bounds]"]
 
 #: How far past a bound, relative to it, a value is still judged at the bound: the rounding of
 #: a unit conversion. A scaling rounds in the last place or two ("3 mJ/mm^2" is 0.3 J/cm2 and
@@ -97,9 +106,11 @@ def narrow_limits(
     own_limits: Mapping[str, Limit],
     overrides: Mapping[str, tuple[float, float]],
     source: str = "",
+    key: str = "limits",
 ) -> dict[str, Limit]:
     """A driver's limits (`own_limits`) narrowed by `overrides` (a station file's `limits:`,
-    `source` naming it: `station file line.yaml`).
+    `source` naming it: `station file line.yaml`; `key`, where in the tool's entry they are
+    given: a further device's under `limits.<device>`).
 
     An override may only narrow: a range reaching outside the driver's own is refused,
     naming the setpoint, the value and the driver's range, because the driver's range is
@@ -111,8 +122,9 @@ def narrow_limits(
             known = sorted(merged)
             raise SetupRefused(
                 tool,
-                f"no setpoint {setpoint!r} to limit{did_you_mean(setpoint, known)}; known "
-                f"setpoints: {', '.join(known)}",
+                f"no setpoint {setpoint!r} to limit"
+                f"{'' if key == 'limits' else f' in {key}'}{did_you_mean(setpoint, known)}; "
+                f"known setpoints: {', '.join(known)}",
             )
         own = merged[setpoint]
         try:
@@ -123,15 +135,60 @@ def narrow_limits(
         except (TypeError, ValueError) as error:
             raise SetupRefused(
                 tool,
-                f"limits.{setpoint} must be [minimum, maximum] in {own.unit}, "
+                f"{key}.{setpoint} must be [minimum, maximum] in {own.unit}, "
                 f"minimum not above maximum; got {bounds!r} ({error})",
             ) from None
         if narrowed.minimum < own.minimum or narrowed.maximum > own.maximum:
             raise SetupRefused(
                 tool,
-                f"limits.{setpoint} [{minimum:g}, {maximum:g}] {own.unit} "
+                f"{key}.{setpoint} [{minimum:g}, {maximum:g}] {own.unit} "
                 f"reaches outside the driver's range [{own.minimum:g}, {own.maximum:g}] "
                 f"{own.unit}; a station's limits may only narrow it",
             )
         merged[setpoint] = narrowed
     return merged
+
+
+def device_bounds(
+    tool: str, devices: Collection[str], limits: StationLimits
+) -> tuple[dict[str, Bounds], dict[str, dict[str, Bounds]]]:
+    """A station file's `limits:` of `tool` split into the bounds of its own setpoints and,
+    by device, those of each of its further `devices` (the plating cell's `supply`), given
+    as a mapping under the device's name. A mapping under any other name is refused
+    (`SetupRefused`), naming the devices the tool has: a setpoint's bounds are a pair."""
+    own: dict[str, Bounds] = {}
+    by_device: dict[str, dict[str, Bounds]] = {}
+    for name, bounds in limits.items():
+        if not isinstance(bounds, Mapping):
+            own[name] = bounds
+        elif name in devices:
+            by_device[name] = dict(bounds)
+        else:
+            further = (
+                f"its further devices: {', '.join(sorted(devices))}"
+                f"{did_you_mean(name, sorted(devices))}"
+                if devices
+                else "it has no further device"
+            )
+            raise SetupRefused(
+                tool,
+                f"limits.{name}: a mapping limits the setpoints of a further device of the "
+                f"tool, under the device's name ({further}); a setpoint of the tool's own is "
+                "limited by [minimum, maximum]",
+            )
+    return own, by_device
+
+
+def named_limits(
+    own: Mapping[str, Limit], devices: Mapping[str, Mapping[str, Limit]]
+) -> dict[str, Limit]:
+    """`own` (a tool's own limits) and each further device's, named `<device>.<setpoint>` as a
+    recipe's check names them (`supply.voltage_v`)."""
+    return {
+        **own,
+        **{
+            f"{device}.{setpoint}": limit
+            for device, limits in devices.items()
+            for setpoint, limit in limits.items()
+        },
+    }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from packline.clock import Clock
 
@@ -162,3 +162,27 @@ class ProcessWaits:
                 await self.clock.sleep(min(interval_s or self.poll_interval_s, left_s))
             elif (early_s := pace.next_poll_s - self.clock.now()) > 0:
                 await self.clock.sleep(min(early_s, left_s))
+
+
+class SafeStateWatch(Generic[T]):
+    """The polls of the wait that confirms a tool's safe state once it was commanded (a
+    driver's `_command_safe_state`): each reads the tool's status (`read`) and returns it once
+    `unsafe` finds nothing in it that is not safe (`unsafe` says what it finds: `still
+    printing`, `RF forward 300 W`), None until then; `still` says what the last read showed,
+    for the timeout (`abort: safe state not confirmed: ...`)."""
+
+    def __init__(self, read: Callable[[], Awaitable[T]], unsafe: Callable[[T], str | None]):
+        self._read = read
+        self._unsafe = unsafe
+        self._shown = "no status read"
+
+    async def poll(self) -> T | None:
+        status = await self._read()
+        found = self._unsafe(status)
+        if found is None:
+            return status
+        self._shown = found
+        return None
+
+    def still(self) -> str:
+        return f"safe state not confirmed: {self._shown}"

@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from enum import IntEnum
-from functools import cached_property
+from functools import cached_property, partial
 from typing import ClassVar, Generic, TypeVar
 
-from ..equipment import Equipment, Identity, held_pace, poll_hold_s
+from ..equipment import HOLD_S, Equipment, Identity, SafeStateWatch, held_pace, poll_hold_s
 from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
 from ..links.modbus_protocol import EXCEPTION_NAMES
@@ -86,6 +86,15 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     #: an exception that says it is not served (`_HELD_READ_NOT_SERVED`), then until the
     #: driver connects again.
     _serves_held_read = True
+    #: How long, s of process time, a tool of the family may take to show its safe state once
+    #: ABORT is written (`abort_confirmed`), past which the abort raises `ToolTimeout`: the
+    #: PLC acts on ABORT in its next scan (tens of ms), and what it switches off or lifts (an
+    #: RF generator's or a heater supply's contactor, the gas valves, a head's or a
+    #: squeegee's lift cylinder) is off or home within a second or two (est); 10 s is that
+    #: several times over with the reads that watch it, and a tool still not safe after it
+    #: needs an operator, not a longer wait. A tool kind whose safe state takes longer (a
+    #: plating holder withdrawn and rinsed) sets its own.
+    safe_state_timeout_s: ClassVar[float] = 10.0
 
     async def connect(self) -> None:
         self._serves_held_read = True
@@ -243,20 +252,30 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         still: Callable[[], str],
         *,
         interval_s: float | None = None,
+        hold_s: float = HOLD_S,
+        abort_on_timeout: bool = True,
     ) -> T:
         """`wait_until` held by the PLC: after the first, each status read of a poll
         (`read_status_block`) is held by the PLC until its counted status changes (a phase, a
-        count, an alarm, an interlock) or the wait's hold has passed (docs/decisions/0078). On
-        a map without the held read, a link that cannot carry a held reply (Modbus RTU) or a
-        PLC that refused the held read as not served (`_serves_held_read`), the wait polls,
-        every `interval_s` if given (as in the wait's last hold), else every poll interval."""
+        count, an alarm, an interlock) or the wait's hold has passed, at most `hold_s`
+        (docs/decisions/0078). On a map without the held read, a link that cannot carry a
+        held reply (Modbus RTU) or a PLC that refused the held read as not served
+        (`_serves_held_read`), the wait polls, every `interval_s` if given (as in the wait's
+        last hold), else every poll interval. `abort_on_timeout` as `wait_until`'s."""
+        wait = partial(
+            self.wait_until,
+            action,
+            poll,
+            timeout_s,
+            still,
+            interval_s=interval_s,
+            abort_on_timeout=abort_on_timeout,
+        )
         if not (self.map.holds_status and self.link.holds_replies and self._serves_held_read):
-            return await self.wait_until(action, poll, timeout_s, still, interval_s=interval_s)
+            return await wait()
         token = _HELD_WAIT.set(_HeldWait())
         try:
-            return await self.wait_until(
-                action, poll, timeout_s, still, interval_s=interval_s, held_by_tool=True
-            )
+            return await wait(held_by_tool=True, hold_s=hold_s)
         finally:
             _HELD_WAIT.reset(token)
 
@@ -401,6 +420,28 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         abort = self.spec.command_by_name["ABORT"]
         assert isinstance(abort, PlcCommand)
         await self.link.write_register(self.map.command_register, abort.code)
+
+    async def abort_confirmed(self, unsafe: Callable[[Status], str | None]) -> Status:
+        """ABORT (`write_abort`), then the status read until it shows the safe state:
+        `unsafe` says what a status shows that is not safe (`chamber processing, RF forward
+        300 W`), None once it shows nothing. Returns that status.
+
+        The reads are held by the PLC until its counted status changes, each at most a poll
+        interval (`wait_until_held`): what the safe state needs off (RF power, gas flow) may
+        be a value the PLC does not count. Past `safe_state_timeout_s` of process time it
+        raises `ToolTimeout` (`abort: safe state not confirmed: <what was not> after 10 s`)
+        without aborting again: this is the abort, and `Equipment.abort` then puts the driver
+        in fault."""
+        await self.write_abort()
+        watch = SafeStateWatch(self.traced_status, unsafe)
+        return await self.wait_until_held(
+            "abort",
+            watch.poll,
+            self.safe_state_timeout_s,
+            watch.still,
+            hold_s=self.poll_interval_s,
+            abort_on_timeout=False,
+        )
 
     async def _clear_alarms(self) -> None:
         await self.command("reset alarms", "RESET_ALARMS")

@@ -3,14 +3,16 @@
 Both tools present the same chamber block on their Modbus PLC map (their pages): a chamber
 state code (`ChamberState`), a door (`DOOR_CLOSED`, commands `OPEN_DOOR`/`CLOSE_DOOR`), wafer
 slots (`SLOT_CAPACITY`, `SLOTS_OCCUPIED`, `SLOT_WAFER_ID` i; commands `LOAD_WAFER slot
-wafer_id`, `UNLOAD_WAFER slot`), `PUMP_DOWN`, `VENT`, `ABORT` as the safe state, and a run
-started by `START_RECIPE` whose end shows as `RECIPES_COMPLETED` counting on with
+wafer_id`, `UNLOAD_WAFER slot`), `PUMP_DOWN`, `VENT`, `ABORT` as the safe state (confirmed
+by the status: the chamber neither processing nor pumping, its power and gas flow read 0),
+and a run started by `START_RECIPE` whose end shows as `RECIPES_COMPLETED` counting on with
 `LAST_RESULT`. The block is declared once for each chamber's spec in `chamber_map.py`;
 `PlcChamberDriver` drives it once; each tool's driver adds its recipe.
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, Protocol, TypeVar
 
@@ -125,7 +127,25 @@ class PlcChamberDriver(BatchPlcDriver[S], BatchChamber):
         """The register of setpoint or parameter `name` (its first repetition)."""
         return field(self.spec, name).address()
 
+    @abstractmethod
+    def delivering(self, status: S) -> dict[str, tuple[float, str]]:
+        """What the chamber delivers as `status` reads it, each off in the safe state: its
+        power (RF forward, a source's) and its gas flow, name -> (value, unit)."""
+
+    def unsafe(self, status: S) -> str | None:
+        """What `status` shows that is not the safe state ABORT brings (`abort_confirmed`):
+        a run or a pump-down still going (ABORT ends one, turns the other to venting), power
+        or gas still flowing; None when it shows none (vented, evacuated, venting, fault)."""
+        found = [
+            f"{name} {value:g} {unit}"
+            for name, (value, unit) in self.delivering(status).items()
+            if value
+        ]
+        if status.chamber in (ChamberState.PROCESSING, ChamberState.PUMPING):
+            found.insert(0, f"chamber still {status.chamber.name.lower()}")
+        return ", ".join(found) or None
+
     async def _command_safe_state(self) -> None:
-        """Energy off and gases closed (the ABORT command): a run ends aborted, a pump-down
-        vents."""
-        await self.write_abort()
+        """Energy off and gases closed (the ABORT command: a run ends aborted, a pump-down
+        vents), confirmed by the status (`unsafe`) within `safe_state_timeout_s`."""
+        await self.abort_confirmed(self.unsafe)

@@ -99,6 +99,16 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased], SingleWaferTool):
         return wafer_id
 
 
+def cycle_stopped(status: PhasedStatus) -> str | None:
+    """What the status of a stage tool shows that is not the safe state ABORT brings it to
+    (`ModbusPlcDriver.abort_confirmed`): a phase other than `READY` (at rest: its heads,
+    squeegee or holder home, no cycle running) or `FAULT` (an alarm stopped it); None when
+    it shows none."""
+    if status.phase.name in ("READY", "FAULT"):
+        return None
+    return f"still {status.phase.name.lower()}"
+
+
 class CountedCycleStatus(PhasedStatus, Protocol):
     """The status of a tool that counts its cycles and says how the last one ended."""
 

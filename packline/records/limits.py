@@ -14,23 +14,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from packline.drivers.equipment.limits import Limit, narrow_limits
+from packline.drivers.equipment.limits import Limit, device_bounds, narrow_limits
 from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.engine.recorded_station import recorded_tools
 
 
 def station_limits(run: Mapping[str, Any]) -> dict[str, dict[str, Limit]]:
-    """Each tool of the station `run` (a runs row) recorded: its setpoint limits (the
-    driver's, narrowed by the station's `limits:`); a tool whose driver is not a registered
-    kind has none."""
+    """Each tool of the station `run` (a runs row) recorded: its own setpoint limits (the
+    driver's, narrowed by the station's `limits:`; a further device's, given under its name,
+    are not the tool's traces'); a tool whose driver is not a registered kind has none."""
     limits: dict[str, dict[str, Limit]] = {}
     for name, entry in recorded_tools(run).items():
         kind = TOOL_KINDS.get(str((entry or {}).get("driver")))
         if kind is None:
             limits[str(name)] = {}
             continue
-        own = kind.load_driver().limits
-        limits[str(name)] = dict(narrow_limits(str(name), own, entry.get("limits") or {}))
+        driver = kind.load_driver()
+        own, _ = device_bounds(str(name), driver.device_drivers, entry.get("limits") or {})
+        limits[str(name)] = dict(narrow_limits(str(name), driver.limits, own))
     return limits
 
 

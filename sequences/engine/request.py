@@ -223,17 +223,19 @@ def check_station(method: Method, recipe: Recipe, station: Station) -> None:
 
 
 def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mapping[str, Limit]]]:
-    """Per tool role of the method, the setpoint limits of every tool that may play it: with a
+    """Per tool role of the method, the setpoint limits of every tool that may play it, a
+    further device's named `<device>.<setpoint>` (`Equipment.setpoint_limits`): with a
     station, each station tool's driver as the station builds it (its `limits:` overrides
     count; nothing is connected); without one (the bundled simulated line), the defaults of
     every registered driver kind of the role. (A loaded station passed `Station.check`, so
     building its drivers cannot fail here.)"""
     if station is None:
         return {
-            role: [kind.load_driver().limits for kind in kinds_of((role,))] for role in method.tools
+            role: [kind.load_driver().driver_limits() for kind in kinds_of((role,))]
+            for role in method.tools
         }
     return {
-        role: [station.open_tool(name).limits for name in station.tools_for_role(role)]
+        role: [station.open_tool(name).setpoint_limits() for name in station.tools_for_role(role)]
         for role in method.tools
     }
 

@@ -457,6 +457,10 @@ class ModbusPlcSimulator(SimulatedTool):
                 parameters[entry.name] = raw if entry.text else raw[0]
         if command.name == "RESET_ALARMS":
             self.clear_alarms()
+        if command.name == "ABORT" and self.defer_safe_state(
+            lambda: self.execute("ABORT", {}, [], 0)
+        ):
+            return None
         return self.execute(command.name, parameters, registers, start)
 
     def text_parameter(self, parameters: Mapping[str, float | list[int]], name: str) -> str:

@@ -396,6 +396,57 @@ async def test_a_cancelled_operation_commands_the_safe_state(
     assert rig.driver.state is ToolState.IDLE
 
 
+async def aborted_on_a_hung_tool(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+) -> asyncio.Task[Any]:
+    """The adapter's operation, cancelled while it runs on a tool that takes its safe-state
+    command but does not act on it (`abort_ignored`): the task, commanding the safe state (as
+    a terminated run's operation does) and waiting on the tool to show it."""
+    if "abort_ignored" not in rig.sim.faults:
+        pytest.skip("a tool whose abort is confirmed otherwise (SCPI *OPC?, GEM HCACK)")
+    await adapter.prepare(rig)
+    task = asyncio.create_task(adapter.operate(rig))
+    await testing.run_until(task, lambda: adapter.running(rig.sim), rig.sim, timeout_s=WALL_LIMIT_S)
+    rig.sim.inject_fault("abort_ignored")
+    task.cancel()
+    return task
+
+
+async def test_an_abort_returns_once_the_safe_state_shows(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    """A PLC or host-link tool's abort is confirmed by its status (`abort_confirmed`,
+    `HostLinkDriver._command_safe_state`): a tool that acts on its safe-state command 3 s
+    late is waited for, the abort returning once the safe state shows."""
+    sim = rig.sim
+    task = await aborted_on_a_hung_tool(rig, adapter)
+    late_s = sim.clock.now() + 3
+    # fails if the abort returned before the tool acted on it
+    await testing.run_until(task, lambda: sim.clock.now() >= late_s, sim, timeout_s=WALL_LIMIT_S)
+    assert not adapter.safe(sim)
+    sim.clear_fault("abort_ignored")  # the hung sequence steps on and takes the command
+    with pytest.raises(asyncio.CancelledError):
+        await bounded(task)
+    assert adapter.safe(sim)
+    assert rig.driver.state is ToolState.IDLE
+
+
+async def test_an_abort_raises_when_the_safe_state_never_shows(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    """A tool that never acts on its safe-state command within the driver's
+    `safe_state_timeout_s` makes the abort raise `ToolTimeout` naming what was not
+    confirmed; the driver is then in fault."""
+    sim = rig.sim
+    task = await aborted_on_a_hung_tool(rig, adapter)
+    started_s = sim.clock.now()
+    with pytest.raises(ToolTimeout, match=r"abort: safe state not confirmed: .* after "):
+        await bounded(task)
+    assert sim.clock.now() - started_s >= type(rig.driver).safe_state_timeout_s
+    assert rig.driver.state is ToolState.FAULT
+    assert not adapter.safe(sim)
+
+
 async def test_an_overrun_is_aborted_before_the_timeout_is_raised(
     rig: testing.Rig[Any, Any], adapter: ToolAdapter, monkeypatch: pytest.MonkeyPatch
 ):

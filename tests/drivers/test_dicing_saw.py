@@ -246,11 +246,44 @@ async def test_bad_workpiece_id_is_refused_with_nothing_sent():
             await saw.mount("W 1")
 
 
-async def test_abort_commands_the_safe_state():
-    script = [*CONNECT, (b"STOP\n", b"OK\n")]
+async def test_abort_commands_the_safe_state_and_waits_for_the_spindle_to_stop():
+    """STOP, then STAT? polled (every 2 s) while the spindle coasts down from 30 krpm at the
+    page's 10 krpm/s: the abort returns once it reads 0."""
+    script = [
+        *CONNECT,
+        (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", stat(rpm=30000)),
+        (b"STAT?\n", stat(rpm=10000)),
+        (b"STAT?\n", stat(rpm=0)),
+    ]
     async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
         await saw.abort()
         assert saw.state is ToolState.IDLE
+        assert saw.clock.now() == 4.0
+
+
+async def test_an_abort_whose_spindle_never_stops_raises_naming_it():
+    """A spindle still turning 20 s after STOP (its brake failed): the abort raises
+    `ToolTimeout` naming it, STOP not sent again, and the driver is in fault."""
+    turning = (b"STAT?\n", stat(rpm=12000))
+    script = [*CONNECT, (b"STOP\n", b"OK\n"), *[turning] * 11]  # t = 0, 2, ... 20
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(
+            ToolTimeout,
+            match=r"^saw at .*: abort: safe state not confirmed: spindle at 12000 rpm after 20 s$",
+        ):
+            await saw.abort()
+        assert saw.state is ToolState.FAULT
+
+
+async def test_an_abort_whose_job_goes_on_raises_naming_the_state():
+    cutting = (b"STAT?\n", stat("CUTTING", line=3, lines=40, rpm=30000, set_rpm=30000))
+    script = [*CONNECT, (b"STOP\n", b"OK\n"), *[cutting] * 11]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(
+            ToolTimeout, match=r"safe state not confirmed: still cutting, spindle at 30000 rpm"
+        ):
+            await saw.abort()
 
 
 async def test_a_spindle_that_never_reaches_speed_is_stopped_before_the_timeout():
@@ -262,6 +295,7 @@ async def test_a_spindle_that_never_reaches_speed_is_stopped_before_the_timeout(
         compound((b"SPINDLE 30000\n", b"OK\n"), slow),  # the first of the 16
         *[slow] * 15,
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE SPINDLE=0\n"),  # the safe state shows
     ]
     async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
         with pytest.raises(ToolTimeout, match=r"after 30 s; aborted"):

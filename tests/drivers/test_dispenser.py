@@ -118,6 +118,7 @@ async def test_an_overrunning_seal_is_stopped():
         compound((b"SEAL EPOXY 400.0\n", b"OK\n"), stat("SEALING", 100.0)),
         stat("SEALING", 100.0),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
     ]
     async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
         with pytest.raises(ToolTimeout, match=r"still sealing \(100 s left\)"):
@@ -130,6 +131,7 @@ async def test_transfers_and_recover():
         (b"ILK?\n", b"OK DOOR=1 AIR=0\n"),
         (b"LOAD P1\n", b"OK\n"),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
         stat(),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK NONE\n"),
         stat(),

@@ -9,12 +9,14 @@ and runs the real links and driver against two scripted peers at once.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.electroplater import HOLDER_TIMEOUT_S, ModbusScpiElectroplater
 from packline.drivers.equipment import ToolState
+from packline.drivers.equipment.limits import StationLimits
 from packline.drivers.errors import CommandRefused, LimitViolation, ToolAlarm, ToolError
 from packline.drivers.links import ModbusLink, VisaLink
 from packline.drivers.roles.electroplater import Metal, PlatingRecipe
@@ -97,8 +99,14 @@ def bath_at(tid: int, pv_c: float, status: int = 0) -> list:
 
 
 @asynccontextmanager
-async def plater(cell_script: list, supply_script: list, poll_interval_s: float = 200.0):
-    """A connected driver whose cell and supply are scripted peers."""
+async def plater(
+    cell_script: list,
+    supply_script: list,
+    poll_interval_s: float = 200.0,
+    limits: StationLimits | None = None,
+):
+    """A connected driver whose cell and supply are scripted peers, its `limits` as a
+    station file `line.yaml` narrows them."""
     clock = VirtualClock()
     async with (
         expected_protocol(CELL_CONNECT + cell_script) as cell,
@@ -108,6 +116,8 @@ async def plater(cell_script: list, supply_script: list, poll_interval_s: float 
             ModbusLink(cell.address("modbus+tcp"), tool="plater", timeout_s=1.0, clock=clock),
             name="plater",
             poll_interval_s=poll_interval_s,
+            limits=limits,
+            limits_source="station file line.yaml",
             devices={
                 "supply": VisaLink(
                     supply.address("visa"), tool="supply", timeout_s=1.0, clock=clock
@@ -298,6 +308,24 @@ async def test_a_recipe_outside_the_limits_is_refused_with_nothing_sent():
             LimitViolation, match=r"bath_temperature_c = 18 degC is outside .*\[22, 60\] degC"
         ):
             await driver.plate(PlatingRecipe(Metal.CU, 2, 1, 69.4, bath_temperature_c=18))
+
+
+async def test_a_stations_supply_limits_refuse_a_plating_with_nothing_sent():
+    """A station narrows the supply's setpoints under its name: a plating that would drive
+    the supply past them (1.53 A, the density over the most the cell accepts; 10 V of
+    compliance) is refused naming the supply, the setpoint and the station file, before
+    either device is sent anything."""
+    supply = {"list_current_a": (0, 0.5), "voltage_v": (0, 3)}
+    async with plater([], [], limits={"supply": supply}) as driver:
+        with pytest.raises(
+            LimitViolation,
+            match=r"^plater\.supply at .*: plate 1 um Cu: list_current_a = 1\.5268 A is "
+            r"outside .*\[0, 0\.5\] A of station file line\.yaml",
+        ):
+            await driver.plate(RECIPE)
+        with pytest.raises(LimitViolation, match=r"voltage_v = 10 V .*\[0, 3\] V of station"):
+            await driver.plate(replace(RECIPE, current_density_a_dm2=0.5))
+        assert driver.state is ToolState.IDLE
 
 
 async def test_a_recipe_for_a_bath_the_cell_lacks_is_refused_at_select_bath():

@@ -192,6 +192,7 @@ async def test_an_overrunning_run_is_stopped():
         compound((b"BOND 0 1 320.0 120.0 12.50 2.0\n", b"OK 1\n"), stat("BONDING", 0, 1)),
         stat("BONDING", 0, 1),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
     ]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
         with pytest.raises(ToolTimeout, match=r"still bonding \(0 of 1 dies\)"):
@@ -204,6 +205,7 @@ async def test_recover_returns_the_substrate_and_the_source():
         ALL_CLOSED,
         (b"LOAD P7\n", b"OK\n"),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
         stat(),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK NONE\n"),
         stat(),
@@ -263,6 +265,7 @@ async def test_a_run_of_another_size_is_stopped():
         compound(ALL_CLOSED, stat()),
         compound((b"BOND 0 4 320.0 120.0 12.50 2.0\n", b"OK 3\n"), stat("BONDING", 0, 3)),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
     ]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
         with pytest.raises(ProtocolError, match=r"'BOND 0 4 .*' failed .* a run of 4 units"):

@@ -420,8 +420,9 @@ async def test_abort_writes_the_abort_command_and_waits_until_vented():
     script = [
         *connect_script(),
         write_one(4, 300, 4),
-        read(5, 0, status(5, pressure_pa=60_000)),  # venting
-        read(6, 0, status(0)),  # ready: the safe state is reached
+        held_read(5, 0, 0, 5, status(5, pressure_pa=60_000)),  # venting
+        # held until the phase changes, at most a poll interval (10 in 0.1 s)
+        held_read(6, 5, 10, 6, status(0)),  # ready: the safe state is reached
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -432,7 +433,11 @@ async def test_abort_writes_the_abort_command_and_waits_until_vented():
 
 
 async def test_abort_of_a_faulted_tool_does_not_wait_for_a_reset():
-    script = [*connect_script(alarm_word=0b10), write_one(4, 300, 4), read(5, 0, status(8))]
+    script = [
+        *connect_script(alarm_word=0b10),
+        write_one(4, 300, 4),
+        held_read(5, 0, 0, 5, status(8)),
+    ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()

@@ -213,6 +213,7 @@ async def test_an_overrunning_coat_is_stopped():
         compound((b"COAT PR-THIN 3000 20.0\n", b"OK\n"), stat("COATING", spin=3000, left=30.0)),
         stat("COATING", spin=3000, left=30.0),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
     ]
     async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
         with pytest.raises(ToolTimeout, match="still coating"):
@@ -242,6 +243,7 @@ async def test_recover_stops_resets_and_unloads():
     script = [
         *CONNECT,
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
         stat("IDLE"),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK DISPENSE_FAILED\n"),
         (b"RST\n", b"OK\n"),
@@ -265,6 +267,7 @@ async def test_a_job_whose_status_fails_after_the_job_was_taken_is_stopped(statu
         compound(ALL_CLOSED, stat()),
         (b"COAT PR-THIN 3000 20.0;STAT?\n", b"OK;" + status),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
     ]
     async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
         with pytest.raises(
@@ -282,6 +285,7 @@ async def test_a_job_whose_reply_is_lost_after_it_was_sent_is_stopped():
         compound(ALL_CLOSED, stat()),
         (b"COAT PR-THIN 3000 20.0;STAT?\n", None),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
     ]
     async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
         with pytest.raises(ToolTimeout):

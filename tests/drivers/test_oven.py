@@ -159,6 +159,7 @@ async def test_cool_down_cuts_the_heaters_puts_every_zone_in_standby_and_waits()
     script = [
         *connect_script(zones=2),
         rtu(write_one(0, 300, 5)),  # ABORT: heater supply off
+        rtu(read(0, 0, status(2))),  # confirmed: inert, no longer running
         rtu(write_one(0, 199, 2, unit=2)),
         rtu(write_one(0, 199, 2, unit=3)),
         rtu(read(0, 2, [0b0011])),  # load not cool yet

@@ -192,13 +192,52 @@ async def test_chamber_state_outside_the_map_is_a_protocol_error():
         await driver.close()
 
 
-async def test_abort_writes_the_abort_command():
-    script = [*connect_script(), write_one(4, 300, 4)]
+def delivering(regs: list[int], rf_forward_w: int, gas_flow_sccm: int) -> list[int]:
+    """`regs` (a status block) with RF forward power (register 5) and gas flow (7) set."""
+    regs = list(regs)
+    regs[5], regs[7] = rf_forward_w, gas_flow_sccm
+    return regs
+
+
+async def test_abort_writes_the_abort_command_and_reads_until_rf_and_gas_are_off():
+    """ABORT, then the status by the held status read (each held at most a poll interval,
+    10 in 0.1 s): still processing with RF and gas on, then evacuated with both at 0."""
+    clock = VirtualClock()
+    script = [
+        *connect_script(),
+        write_one(4, 300, 4),
+        held_read(5, 0, 0, 7, delivering(status(3), 300, 100)),
+        held_read(6, 7, 10, 8, status(2)),
+    ]
     async with expected_protocol(script) as peer:
-        driver = make_driver(peer.address("modbus+tcp"))
+        driver = make_driver(peer.address("modbus+tcp"), clock)
         await driver.connect()
         await driver.abort()
         assert driver.state.value == "idle"
+        await driver.close()
+
+
+async def test_an_abort_whose_rf_stays_on_raises_naming_what_was_not_confirmed():
+    """The chamber left processing but its RF forward power still reads 150 W: the abort
+    is not confirmed; 10 s of process time later it raises `ToolTimeout` saying so, writes
+    ABORT no second time, and the driver is in fault."""
+    clock = VirtualClock()
+    on = delivering(status(2), 150, 0)
+    script = [
+        *connect_script(),
+        write_one(4, 300, 4),
+        held_read(5, 0, 0, 7, on),
+        # held at most 1 s; answered at once without a change, so read again a second later
+        *(held_read(6 + n, 7, 10, 7, on) for n in range(10)),  # t = 0 ... 9
+        read(16, 0, on),  # t = 10, the deadline: no time left to hold
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"), clock)
+        await driver.connect()
+        not_confirmed = "plasma at .*: abort: safe state not confirmed: RF forward 150 W after 10 s"
+        with pytest.raises(ToolTimeout, match=f"^{not_confirmed}$"):
+            await driver.abort()
+        assert driver.state.value == "fault"
         await driver.close()
 
 
@@ -259,6 +298,7 @@ async def test_a_recipe_that_overruns_is_aborted_before_the_timeout_is_raised():
         read(12, 0, status(3)),  # t = 100
         read(13, 0, status(3)),  # t = 200: past the deadline
         write_one(14, 300, 4),  # ABORT: RF and gas off
+        read(15, 0, status(2)),  # confirmed: the run ended, RF and gas read 0
     ]
     async with expected_protocol(script) as peer:
         link = ModbusLink(peer.address("modbus+tcp"), tool="plasma", timeout_s=1.0, clock=clock)

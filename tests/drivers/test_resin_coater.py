@@ -124,6 +124,7 @@ async def test_an_overrunning_bake_is_stopped():
         compound((b"BAKE 90.0 60.0\n", b"OK\n"), stat("BAKING", 40.0)),
         stat("BAKING", 40.0),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
     ]
     async with expected_protocol(script) as peer, coater_at(peer.address("serial")) as coater:
         with pytest.raises(ToolTimeout, match=r"still baking \(40 s left\)"):
@@ -136,6 +137,7 @@ async def test_transfers_and_recover():
         ALL_CLOSED,
         (b"LOAD W1\n", b"OK\n"),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
         stat(),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK NONE\n"),
         stat(),

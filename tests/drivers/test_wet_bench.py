@@ -158,6 +158,7 @@ async def test_transfers_and_recover():
         ALL_CLOSED,
         (b"LOAD W1\n", b"OK\n"),
         (b"STOP\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
         stat(),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK NONE\n"),
         stat(),

@@ -259,7 +259,7 @@ async def test_run_aborted_at_the_tool_is_reported():
 
 
 async def test_abort_sends_abort():
-    async with bonder_on([(b"ABORT\n", b"OK\n")]) as bonder:
+    async with bonder_on([(b"ABORT\n", b"OK\n"), (b"STAT?\n", b"OK STATE=IDLE\n")]) as bonder:
         await bonder.abort()
         assert bonder.state is ToolState.IDLE
 
@@ -349,6 +349,7 @@ async def test_a_failure_on_the_run_s_line_after_bump_was_taken_stops_the_run(af
         compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
         (b"PROG AU 25.0 150.0 35.0 60.0 12.0;SEL:ALL;BUMP 1;STAT?\n", b"OK;OK 120;" + after_bump),
         (b"ABORT\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
     ]
     async with bonder_on(script) as bonder:
         with pytest.raises(ProtocolError, match="after the tool took") as error:
@@ -369,6 +370,7 @@ async def test_a_garbled_selection_count_stops_the_run_it_went_with():
             b"OK;OK all;OK 120;" + status("HEATING", 0, 120),
         ),
         (b"ABORT\n", b"OK\n"),
+        (b"STAT?\n", b"OK STATE=IDLE\n"),  # the safe state shows
     ]
     async with bonder_on(script) as bonder:
         with pytest.raises(ProtocolError, match=r"'SEL:ALL' failed after .*expected a count"):

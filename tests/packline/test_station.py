@@ -450,6 +450,73 @@ def test_a_tool_of_several_devices_gets_a_link_per_named_address(tmp_path: Path)
     assert "supply: TCPIP0::10.0.3.31::5025::SOCKET" in station.to_yaml()
 
 
+def test_a_further_devices_setpoints_are_narrowed_under_its_name(tmp_path: Path):
+    """The plating cell's supply delivers the energy: its compliance voltage and current are
+    narrowed under the device's name, the cell's own setpoints at the top of `limits:`; both
+    reach the drivers, and a recipe's check sees the supply's as `supply.<setpoint>`."""
+    text = PLATER + (
+        "    limits: {bath_temperature_c: [25, 30], "
+        "supply: {voltage_v: [0, 3], list_current_a: [0, 0.5]}}\n"
+    )
+    path = write(tmp_path, text)
+    driver = load_station(path).open_tool("electroplater")
+    assert isinstance(driver, ModbusScpiElectroplater)
+    assert driver.limits["bath_temperature_c"].described() == (
+        f"[25, 30] degC of station file {path}"
+    )
+    assert driver.supply.limits["voltage_v"].described() == f"[0, 3] V of station file {path}"
+    limits = driver.setpoint_limits()
+    assert limits["supply.list_current_a"].described() == f"[0, 0.5] A of station file {path}"
+    assert limits["supply.over_voltage_v"].described() == "[1, 25] V"  # the driver's own
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        (
+            "{supply: {voltage_v: [0, 30]}}",
+            "tools.electroplater: limits.supply.voltage_v [0, 30] V reaches outside the "
+            "driver's range [0, 20] V; a station's limits may only narrow it",
+        ),
+        (
+            "{supply: {list_curent_a: [0, 1]}}",
+            "tools.electroplater: no setpoint 'list_curent_a' to limit in limits.supply (did "
+            "you mean 'list_current_a'?); known setpoints: current_a, list_count, ",
+        ),
+        (
+            "{suply: {voltage_v: [0, 3]}}",
+            "tools.electroplater: limits.suply: a mapping limits the setpoints of a further "
+            "device of the tool, under the device's name (its further devices: supply (did you "
+            "mean 'supply'?)); a setpoint of the tool's own is limited by [minimum, maximum]",
+        ),
+        (
+            "{supply: {voltage_v: [0, x]}}",
+            "tools.electroplater.limits.supply.voltage_v: must be [minimum, maximum] in the "
+            "setpoint's unit, got [0, 'x']",
+        ),
+    ],
+)
+def test_a_further_devices_limit_is_refused_naming_the_device_and_setpoint(
+    tmp_path: Path, limits: str, message: str
+):
+    path = write(tmp_path, PLATER + f"    limits: {limits}\n")
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    (problem,) = str(error.value).splitlines()
+    assert problem.startswith(f"station file {path}: {message}")
+
+
+def test_a_device_mapping_on_a_tool_of_one_device_is_refused(tmp_path: Path):
+    path = write(tmp_path, LASER.replace("{clean_fluence_j_cm2: [0.05, 5.0]}", "{supply: {}}"))
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    assert str(error.value) == (
+        f"station file {path}: tools.laser: limits.supply: a mapping limits the setpoints of a "
+        "further device of the tool, under the device's name (it has no further device); a "
+        "setpoint of the tool's own is limited by [minimum, maximum]"
+    )
+
+
 def test_a_station_file_names_the_line_of_each_tools_address_and_of_each_device(
     tmp_path: Path,
 ):

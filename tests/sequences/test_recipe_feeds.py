@@ -16,7 +16,8 @@ from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
 from packline.sequences.engine import Feeds, Recipe, RecipeError, all_methods, read_recipe_text
 from packline.sequences.engine.recipe import ToolSetpoint
-from packline.sequences.engine.request import check_tool_limits
+from packline.sequences.engine.request import check_tool_limits, tool_limits
+from packline.station import parse_station
 from packline.units import Unit
 
 
@@ -230,7 +231,7 @@ def test_a_stations_plated_area_limit_holds_the_area_the_design_plates_stated_or
         data["wiring"]["plating"]["plated_area_cm2"] = stated
         loaded = read_recipe_text(model, yaml.safe_dump(data), recipe)
     limits = {
-        role: [{**kind.load_driver().limits, **NARROW_AREA}]
+        role: [{**kind.load_driver().driver_limits(), **NARROW_AREA}]
         for role, kind in {k.role: k for k in TOOL_KINDS.values()}.items()
     }
     with pytest.raises(RecipeError) as error:
@@ -239,3 +240,41 @@ def test_a_stations_plated_area_limit_holds_the_area_the_design_plates_stated_or
     assert (
         "outside the electroplater limit plated_area_cm2 [500, 1000] cm^2 of station file line.yaml"
     ) in str(error.value)
+
+
+#: A station that caps the plating cell's supply under its device name; never contacted.
+SUPPLY_CAPPED = """\
+name: line
+tools:
+  electroplater:
+    driver: electroplater
+    address: {cell: "modbus+tcp://127.0.0.1:9", supply: "TCPIP0::127.0.0.1::9::SOCKET"}
+    limits: {supply: {voltage_v: [0, 3], list_current_a: [0, 0.005]}}
+"""
+
+
+def test_a_stations_supply_limits_hold_what_a_plating_sends_the_supply():
+    """What a plating step sends the cell's supply (its compliance voltage, the current of
+    its density over the largest seed the cell accepts) is checked at validate against the
+    supply's limits as the station narrows them, named `supply.<setpoint>` and the station
+    file, before any tool moves."""
+    recipe = "bump-seal-clean-solder-plated.yaml"
+    method = {m.name: m for m in all_methods()}["bump-seal-clean"]
+    text = resources.files("packline.sequences").joinpath("recipes", recipe).read_text("utf-8")
+    loaded = read_recipe_text(method.recipe_model, text, recipe)
+    station = parse_station(yaml.safe_load(SUPPLY_CAPPED), source="station file line.yaml")
+    with pytest.raises(RecipeError) as error:
+        check_tool_limits(loaded, recipe, tool_limits(method, station))
+    problems = str(error.value).splitlines()
+    assert [problem.split(" = ")[0] for problem in problems] == [
+        f"{recipe}: solder_layer.plating (sent to the supply as {setpoint}: {what})"
+        for setpoint, what in (
+            ("list_current_a", "current_density_a_dm2 over the largest seed area the cell accepts"),
+            ("voltage_v", "the compliance voltage every plating drives the cell with"),
+        )
+    ]
+    assert problems[1].endswith(
+        " = 10 V: outside the electroplater limit supply.voltage_v [0, 3] V of station file "
+        "line.yaml"
+    )
+    check_tool_limits(loaded, recipe, tool_limits(method, None))  # the supply's own: within

@@ -383,7 +383,7 @@ async def test_cancelling_a_run_aborts_it_into_the_safe_state(loaded, bench):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await bounded(task)
-    assert sim.received[-1] == "ABORT"
+    assert sim.received[-2:] == ["ABORT", "STAT?"]  # the safe state, then its confirmation
     assert sim.state is BonderState.IDLE
     assert sim.last_result is RunResult.ABORTED
     assert bonder.state is ToolState.IDLE
