@@ -134,6 +134,11 @@ class CellPhase(IntEnum):
     FAULT = 4
 
 
+#: The phases in which the holder is out of the bath, still; every other is working (`working`),
+#: a fault told by the alarms.
+AT_REST = frozenset({CellPhase.READY, CellPhase.FAULT})
+
+
 @dataclass(frozen=True)
 class PlatingRecipe:
     """One plating step in process terms.
