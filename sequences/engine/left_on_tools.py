@@ -104,7 +104,8 @@ def left_report(store: RunStore, run_id: str) -> dict[str, Any] | None:
 def left_text(left: Mapping[str, Any] | None) -> str:
     """What a stopped run left on its tools (`left_report`) and what takes it off, for its
     summary and `show` ('' when nothing is left): its resume, whose recovery unloads the run's
-    own wafers, or an operator's hands (a run that found them meanwhile is then cleared)."""
+    own wafers, or an operator's hands, once the tool is at rest (a run killed in a step may
+    have left it working: decision 0095; a run that found them meanwhile is then cleared)."""
     if left is None:
         return ""
     where = "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in left["tools"].items())
@@ -118,8 +119,10 @@ def left_text(left: Mapping[str, Any] | None) -> str:
     return (
         f"left on the tools when the run stopped: {where}; "
         f"{resume} takes them off (its recovery unloads "
-        "the run's own wafers), or unload them by hand; until then another run on the line "
-        "finds them there, out of service for them, and is cleared once they are off"
+        "the run's own wafers), or unload them by hand (a run cut off in a step may have left "
+        "its tool working: `packline station check` says; stop it first); until then another "
+        "run on the line finds them there, out of service for them, and is cleared once they "
+        "are off"
     )
 
 

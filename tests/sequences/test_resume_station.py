@@ -423,6 +423,8 @@ def test_a_tool_a_killed_run_left_working_is_refused_by_others_and_recovered_by_
         assert cleaning is not None
         time.sleep(1.0)  # the recipe started: RF on, for tens of seconds of wall time
         controller.kill()
+        shown = packline(db, "show", run_id).stdout.replace("\n", " ")
+        assert "may have left its tool working" in " ".join(shown.split())
         checked = packline(db, "station", "check", line, "--json")
         assert checked.returncode == 1, checked.stderr
         (chamber,) = [c for c in json.loads(checked.stdout) if c["name"] == "plasma_cleaner"]
