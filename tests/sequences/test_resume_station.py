@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from packline.clock import ScaledClock, WallClock
+from packline.drivers.roles.batch_chamber import ChamberState
 from packline.sequences.engine import (
     BadInput,
     Decision,
@@ -454,3 +455,35 @@ def test_a_tool_a_killed_run_left_working_is_refused_by_others_and_recovered_by_
     with sqlite3.connect(db) as connection:
         kinds = [row[0] for row in connection.execute("SELECT kind FROM events")]
     assert "tool-recovered" in kinds
+
+
+async def test_a_resume_is_refused_a_tool_working_on_none_of_its_wafers(store, tmp_path):
+    """A resume recovers a tool found working only when its own cut-off session left the
+    run's wafers in it: a chamber another controller left pumping down, empty, after the run
+    stopped is refused as a new run refuses it, nothing recorded and nothing stopped."""
+    async with SimulatedLine(ScaledClock(10), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=2))
+        box: list = []
+        async with open_run(store, prepared, observers=[abort_at_first_step(box)]) as engine:
+            box.append(engine)
+            assert await engine.run() == "aborted"
+        run_id = engine.run_id
+        chamber = line.tools["plasma_cleaner"]
+        assert chamber.loaded() == []  # stopped before any wafer was loaded
+        chamber.inject_fault("chamber_leak")  # the pump-down lasts its 300 s limit
+        async with line.station.open_tool("plasma_cleaner") as other:
+            if not (await other.request_status()).door_closed:
+                await other.close_door()
+            await other.command("pump down", "PUMP_DOWN")  # left running as it closes
+        assert chamber.chamber is ChamberState.PUMPING
+        before = records_of(store, run_id)
+        with pytest.raises(ResumeNotStarted) as refused:
+            async with open_resume(store, run_id, station_path=path) as resumed:
+                await resumed.run()
+        assert chamber.chamber is ChamberState.PUMPING  # nobody's process was stopped
+    error = str(refused.value)
+    assert error.startswith(f"run {run_id} not resumed: plasma_cleaner at ")
+    assert "working: pumping, a process no run of this controller started" in error
+    assert "resume it once the tool answers, at rest" in error
+    assert records_of(store, run_id) == before
