@@ -366,7 +366,7 @@ class Engine:
             again = (
                 "with the station file corrected"
                 if bad_input
-                else "once every tool answers as the station file says, at rest"
+                else "once every tool answers as the station file says"
             )
             text = f"run not started: {failure}; nothing was recorded: run it again {again}"
             return BadInput(text) if bad_input else RunNotStarted(text)
@@ -376,8 +376,8 @@ class Engine:
         )
         if not bad_input:
             return ResumeNotStarted(
-                f"{kept}: resume it once the tool answers, at rest, or with --station FILE "
-                "where it is served now"
+                f"{kept}: resume it once the tool answers, or with --station FILE where it is "
+                "served now"
             )
         resume = resume_command(
             self.store,

@@ -485,5 +485,5 @@ async def test_a_resume_is_refused_a_tool_working_on_none_of_its_wafers(store, t
     error = str(refused.value)
     assert error.startswith(f"run {run_id} not resumed: plasma_cleaner at ")
     assert "working: pumping, a process no run of this controller started" in error
-    assert "resume it once the tool answers, at rest" in error
+    assert "nothing was recorded" in error
     assert records_of(store, run_id) == before
