@@ -67,12 +67,16 @@ def abort_at_first_step(engine_box: list) -> object:
 async def aborted_station_run(store, tmp_path) -> str:
     """A plasma-clean run on a served line, aborted at its first step; the line is gone after."""
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as line:
-        first = station_file(tmp_path, line, "first.yaml")
-        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=first, lot=2))
-        box: list = []
-        async with open_run(store, prepared, observers=[abort_at_first_step(box)]) as engine:
-            box.append(engine)
-            assert await engine.run() == "aborted"
+        return await aborted_run_on(store, station_file(tmp_path, line, "first.yaml"))
+
+
+async def aborted_run_on(store, path: str) -> str:
+    """A plasma-clean run of 2 wafers on the station file `path`, aborted at its first step."""
+    prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=2))
+    box: list = []
+    async with open_run(store, prepared, observers=[abort_at_first_step(box)]) as engine:
+        box.append(engine)
+        assert await engine.run() == "aborted"
     return engine.run_id
 
 
@@ -463,12 +467,7 @@ async def test_a_resume_is_refused_a_tool_working_on_none_of_its_wafers(store, t
     stopped is refused as a new run refuses it, nothing recorded and nothing stopped."""
     async with SimulatedLine(ScaledClock(10), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
-        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=2))
-        box: list = []
-        async with open_run(store, prepared, observers=[abort_at_first_step(box)]) as engine:
-            box.append(engine)
-            assert await engine.run() == "aborted"
-        run_id = engine.run_id
+        run_id = await aborted_run_on(store, path)
         chamber = line.tools["plasma_cleaner"]
         assert chamber.loaded() == []  # stopped before any wafer was loaded
         chamber.inject_fault("chamber_leak")  # the pump-down lasts its 300 s limit
