@@ -151,6 +151,10 @@ class ScpiDcSupply(ScpiDriver):
     async def request_output(self) -> bool:
         return await self.query_flag("read output", self._query("output"))
 
+    async def request_activity(self) -> str | None:
+        """'output on' while the output is on (current may flow), else None."""
+        return "output on" if await self.request_output() else None
+
     async def measure_watched(self, action: str) -> tuple[float, float, dict[str, str]]:
         """What a process watches of the supply, in one exchange (a compound query): the
         output current (A) and voltage (V), recorded as the cell's traces, and the tripped

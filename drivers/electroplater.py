@@ -40,13 +40,14 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
-from .equipment import READY_STATES, Equipment, Reading
+from .equipment import READY_STATES, Equipment, Reading, working
 from .errors import ConnectionLost, ToolError, ToolStateError, WorkpieceRefused
 from .families.plc_map import PlcStatus, field
 from .families.plc_stage import SingleWaferPlcDriver, cycle_stopped
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (
+    AT_REST,
     METALS,
     CellPhase,
     CellStatus,
@@ -131,6 +132,13 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             charge_reached=bool(values["CHARGE_REACHED"]),
             current_on_s=values["CURRENT_ON_TIME"],
         )
+
+    async def request_activity(self) -> str | None:
+        """The holder's phase when it is not at rest, and the supply's output when it is on
+        (current may flow, whatever the phase)."""
+        phase = (await self.request_status()).phase
+        supply = await self.supply.request_activity()
+        return working(phase, AT_REST, None if supply is None else f"supply {supply}")
 
     async def request_bath_temperature_c(self) -> float:
         """The heater's process value, recorded as the bath temperature trace."""

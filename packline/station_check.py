@@ -51,6 +51,9 @@ class ToolCheck:
     identity: str | None = None
     state: str | None = None
     e10_state: str | None = None
+    #: What the tool said it was doing, when it was working as the check connected
+    #: (`Equipment.found_working`: 'processing (RF on)'); it is then busy, not ready.
+    working: str | None = None
     alarms: dict[str, str] = field(default_factory=dict)
     #: name -> closed (True: safe to proceed)
     interlocks: dict[str, bool] = field(default_factory=dict)
@@ -82,8 +85,9 @@ class ToolCheck:
 
     @property
     def ready(self) -> bool:
-        """Answered, idle, without an alarm, holding nothing, with every interlock made that
-        must be made at rest, and given no more capacity than it takes: a lot may start on it.
+        """Answered, idle (not working: a tool running a process nobody started here is busy),
+        without an alarm, holding nothing, with every interlock made that must be made at
+        rest, and given no more capacity than it takes: a lot may start on it.
         (A run takes no workpiece off a tool that it did not put there. An interlock a step
         makes is no problem open at rest: a chamber's door or base pressure, a chuck's vacuum
         close as the tool is loaded and pumped, and the step checks it; a supply no step makes,
@@ -100,7 +104,10 @@ class ToolCheck:
         if self.error is not None:
             swapped = [] if self.swapped is None else [swapped_text(*self.swapped)]
             return [address_line_text(self.error, self.address_at), *swapped]
-        found = [] if self.state == ToolState.IDLE.value else [f"state {self.state}"]
+        if self.working is not None:
+            found = [working_problem(self.working)]
+        else:
+            found = [] if self.state == ToolState.IDLE.value else [f"state {self.state}"]
         found += [f"alarm {code}: {text}" for code, text in self.alarms.items()]
         found += [
             f"interlock {name} open: {self.made_at_rest[name]}"
@@ -120,6 +127,18 @@ class ToolCheck:
 
     def open_interlocks(self) -> list[str]:
         return [name for name, closed in self.interlocks.items() if not closed]
+
+
+def working_problem(doing: str) -> str:
+    """What is wrong with a tool found working (`Equipment.found_working`, `doing` in the
+    tool's words), and what the operator can do: a run sends it nothing meanwhile. packline
+    has no command that stops a tool outside a run; a run that was cut off on it (killed, a
+    power cut) is the one whose resume commands its safe state and recovers it."""
+    return (
+        f"working: {doing}, a process no run of this controller started: wait for it to end, "
+        "or stop it at the tool (if a run cut off on it left it so, that run's `packline "
+        "resume RUN` commands its safe state and takes its wafers off)"
+    )
 
 
 def capacity_problem(capacity: int, takes: int, where: str = "") -> str | None:
@@ -217,6 +236,7 @@ async def _contact(station: Station, name: str, timeout_s: float, address: str) 
                     identity=str(identity),
                     state=tool.state.value,
                     e10_state=tool.e10_state.value,
+                    working=tool.found_working,
                     alarms=alarms,
                     interlocks=interlocks,
                     made_at_rest=made_at_rest(entry.kind),

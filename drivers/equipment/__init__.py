@@ -2,7 +2,8 @@
 
 Every driver binds a role interface (`drivers/roles/`) to a link (`drivers/links/`). This base
 gives all of them the same life: async connect/close and `async with`; an identity; a state
-machine whose states map onto SEMI E10; alarms (active and history) with a fault state that only
+machine whose states map onto SEMI E10, a tool found working at connect busy (productive), not
+idle; alarms (active and history) with a fault state that only
 a reset leaves; interlocks checked before motion or energy; limits on every setpoint, refused
 before anything is sent; `abort()` that commands the safe state even when its caller is
 cancelled; process waits polled on the clock up to a deadline (`wait_until`, waits.py); what
@@ -39,7 +40,15 @@ from .alarms import AlarmList
 from .devices import check_device_links
 from .limits import Limit, StationLimits, check_limit, device_bounds, named_limits, narrow_limits
 from .recovery import Recovery
-from .states import READY_STATES, TRANSITIONS, E10State, StateListener, StateModel, ToolState
+from .states import (
+    READY_STATES,
+    TRANSITIONS,
+    E10State,
+    StateListener,
+    StateModel,
+    ToolState,
+    working,
+)
 from .vocabulary import (
     WAFER_ID_MAX_LENGTH,
     Alarm,
@@ -79,6 +88,7 @@ __all__ = [
     "is_wafer_id",
     "poll_hold_s",
     "validate_wafer_id",
+    "working",
 ]
 
 
@@ -146,6 +156,10 @@ class Equipment(ProcessWaits, Recovery, ABC):
         #: The drivers of the further devices `open_device` built, by device name.
         self.device_equipment: dict[str, Equipment] = {}
         self.identity: Identity | None = None
+        #: What the tool said it was doing when this driver connected, if it was working then
+        #: (`request_activity`: a process, job or cycle nobody of this driver started); None
+        #: when it was at rest. The driver was then busy, not idle, until its safe state.
+        self.found_working: str | None = None
         self.alarm_list = AlarmList()
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
         #: How many process operations (`operation()`) ended as the tool carried them out: a
@@ -183,8 +197,10 @@ class Equipment(ProcessWaits, Recovery, ABC):
 
     async def connect(self) -> None:
         """Open the link, read the identity (refused if it is another kind of tool), what the
-        driver needs to know of the tool (`_read_setup`), then the alarms; the tool is then idle
-        or in fault.
+        driver needs to know of the tool (`_read_setup`), whether it is working
+        (`request_activity`), then the alarms; the tool is then idle, busy (working: a process
+        nobody of this driver started is E10 productive, never standby, until its safe state
+        is commanded, `abort`) or in fault.
 
         Refused with `ToolStateError` (the link untouched) when already connected. If reading
         the identity or the alarms fails, the link is closed and the tool stays offline.
@@ -194,7 +210,11 @@ class Equipment(ProcessWaits, Recovery, ABC):
         try:
             self.identity = await self._checked_identity()
             await self._read_setup()
-            await self._state.go_online()
+            self.found_working = await self.request_activity()
+            if self.found_working is None:
+                await self._state.go_online()
+            else:
+                await self._state.go_online_working()
             await self.refresh_alarms()
         except BaseException:
             await self._close_links()
@@ -225,6 +245,14 @@ class Equipment(ProcessWaits, Recovery, ABC):
     @abstractmethod
     async def request_identity(self) -> Identity:
         """Ask the tool who it is."""
+
+    @abstractmethod
+    async def request_activity(self) -> str | None:
+        """What the tool says it is doing now when it is working (a process, job, run, cycle
+        or chamber state other than at rest: 'processing (RF on)', 'bumping'), in the tool's
+        words; None when it runs nothing. A query: nothing is moved. Each role answers it from
+        its status and its states at rest (`working`); `connect` asks it, so a tool running
+        a process nobody of this driver started is busy, not idle."""
 
     async def _checked_identity(self) -> Identity:
         """The tool's identity (`request_identity`), refused when the tool says it is another

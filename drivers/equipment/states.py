@@ -7,8 +7,8 @@ async machine on a `StateModel`, whose triggers are declared here so a type chec
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from enum import StrEnum
+from collections.abc import Awaitable, Callable, Collection
+from enum import Enum, StrEnum
 
 
 class E10State(StrEnum):
@@ -52,6 +52,8 @@ READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
 
 TRANSITIONS = [
     {"trigger": "go_online", "source": ToolState.OFFLINE, "dest": ToolState.IDLE},
+    # connected to a tool already running a process nobody of this driver started
+    {"trigger": "go_online_working", "source": ToolState.OFFLINE, "dest": ToolState.BUSY},
     {"trigger": "go_offline", "source": "*", "dest": ToolState.OFFLINE},
     {"trigger": "start_work", "source": ToolState.IDLE, "dest": ToolState.BUSY},
     {"trigger": "start_work", "source": ToolState.ENGINEERING, "dest": ToolState.ENGINEERING},
@@ -64,6 +66,19 @@ TRANSITIONS = [
     {"trigger": "start_maintenance", "source": ToolState.IDLE, "dest": ToolState.MAINTENANCE},
     {"trigger": "end_maintenance", "source": ToolState.MAINTENANCE, "dest": ToolState.IDLE},
 ]
+
+
+def working(state: Enum, at_rest: Collection[Enum], energy_on: str | None = None) -> str | None:
+    """What a tool reporting `state` (its process, job, cycle or chamber state) is doing, as
+    the tool names it ('processing', 'vacuum hold'), when that is none of `at_rest`: the
+    states in which it runs nothing (its idle or ready states, and its fault, which its alarms
+    tell); None in those. `energy_on` names an energy the tool reports switched on ('RF on'),
+    said beside its state ('processing (RF on)'): energy on is working in any state. Each role
+    declares its `at_rest` once, beside its states."""
+    doing = None if state in at_rest else state.name.lower().replace("_", " ")
+    if energy_on is None:
+        return doing
+    return energy_on if doing is None else f"{doing} ({energy_on})"
 
 
 #: Told a driver's new state after each change of it (`Equipment.add_state_listener`).
@@ -86,6 +101,7 @@ class StateModel:
     """
 
     go_online: Trigger
+    go_online_working: Trigger
     go_offline: Trigger
     start_work: Trigger
     end_work: Trigger

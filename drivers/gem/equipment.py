@@ -5,7 +5,8 @@ it gives the equipment interface (`drivers/equipment/`) to a GEM tool, reading e
 the tool's dictionary. At connect it establishes communication (S1F13), asks for the online state
 (S1F17), reads the identity (MDLN and SOFTREV, the serial number from a status variable),
 defines one report per collection event of the dictionary, links and enables them
-(S2F33/35/37) and enables the dictionary's alarms (S5F3).
+(S2F33/35/37), enables the dictionary's alarms (S5F3) and reads whether the tool is working (its
+role's state status variable, S1F3: a tool found working is busy, `Equipment.connect`).
 
 Alarms arrive pushed (S5F1) into the alarm list, and a set alarm puts the tool in fault; the
 alarm list is read with S5F5. Process waits end on collection events, never by polling:

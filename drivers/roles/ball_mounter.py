@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from ..equipment import working
 from .single_wafer import SingleWaferTool
 
 #: The site positions per unit a ball map can address (the map's bit field on the wire).
@@ -82,6 +83,11 @@ class BallMounterPhase(IntEnum):
     MOUNTING = 2
     INSPECTING = 3
     FAULT = 4
+
+
+#: The phases in which the cell runs no cycle; every other is working (`working`), a fault told
+#: by the alarms.
+AT_REST = frozenset({BallMounterPhase.READY, BallMounterPhase.FAULT})
 
 
 class CycleResult(IntEnum):
@@ -207,6 +213,10 @@ class BallMounter(SingleWaferTool):
     @abstractmethod
     async def request_status(self) -> BallMounterStatus:
         """A snapshot of the phase, the cycle and the loaded workpiece."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.phase, AT_REST)
 
     @abstractmethod
     async def apply_flux(

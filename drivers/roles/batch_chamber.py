@@ -12,6 +12,7 @@ from abc import abstractmethod
 from enum import IntEnum
 from typing import Protocol
 
+from ..equipment import working
 from .batch import BatchTool
 
 
@@ -24,6 +25,11 @@ class ChamberState(IntEnum):
     PROCESSING = 3
     VENTING = 4
     FAULT = 5
+
+
+#: The chamber states in which the chamber runs nothing: no pump-down, run or vent; every other
+#: is working (`working`), a fault told by the alarms.
+CHAMBER_AT_REST = frozenset({ChamberState.VENTED, ChamberState.EVACUATED, ChamberState.FAULT})
 
 
 class LastResult(IntEnum):
@@ -80,6 +86,10 @@ class BatchChamber(BatchTool):
     @abstractmethod
     async def request_status(self) -> ChamberStatus:
         """A snapshot of the chamber: its cycle, its door and what its process is doing."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.chamber, CHAMBER_AT_REST)
 
     @abstractmethod
     async def pump_down(self) -> None:

@@ -13,8 +13,9 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..equipment import working
 from ..errors import ToolStateError
-from .batch_chamber import BatchChamber, ChamberState, LastResult
+from .batch_chamber import CHAMBER_AT_REST, BatchChamber, ChamberState, LastResult
 
 __all__ = [
     "CVD_GAS",
@@ -208,6 +209,14 @@ class DepositionTool(BatchChamber):
     @abstractmethod
     async def request_status(self) -> DepositionStatus:
         """A snapshot of pressures, source power, gas, crystal monitor and chamber cycle."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(
+            status.chamber,
+            CHAMBER_AT_REST,
+            "source power on" if status.source_power_w > 0 else None,
+        )
 
     @abstractmethod
     async def request_sources(self) -> list[Source]:

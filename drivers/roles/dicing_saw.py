@@ -13,7 +13,7 @@ from abc import abstractmethod
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ..equipment import Equipment
+from ..equipment import Equipment, working
 from ..errors import ProtocolError
 
 
@@ -24,6 +24,11 @@ class SawState(StrEnum):
     CUTTING = "CUTTING"
     DRESSING = "DRESSING"
     FAULT = "FAULT"
+
+
+#: The states in which the saw neither cuts nor dresses its blade; every other is working
+#: (`working`), a fault told by the alarms.
+AT_REST = frozenset({SawState.IDLE, SawState.FAULT})
 
 
 class CutOutcome(StrEnum):
@@ -172,6 +177,10 @@ class DicingSaw(Equipment):
     @abstractmethod
     async def request_status(self) -> SawStatus:
         """A snapshot of the saw: state, cut progress, spindle speed, counters."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_workpiece(self) -> MountedWorkpiece | None:

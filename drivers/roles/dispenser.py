@@ -20,7 +20,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..equipment import Equipment
+from ..equipment import Equipment, working
 
 #: The jet's volume repeatability, 1-sigma of a shot (the vendor's figure): each hole gets the
 #: asked volume scattered by it.
@@ -63,6 +63,11 @@ class DispenserState(StrEnum):
     FILLING = "FILLING"
     SEALING = "SEALING"
     FAULT = "FAULT"
+
+
+#: The states in which the dispenser runs no job; every other is working (`working`), a fault
+#: told by the alarms.
+AT_REST = frozenset({DispenserState.IDLE, DispenserState.FAULT})
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,10 @@ class Dispenser(Equipment):
     @abstractmethod
     async def request_status(self) -> DispenserStatus:
         """State, the workpiece on the stage, time left of the job, jobs completed."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_last_fill(self) -> FillResult | None:

@@ -142,6 +142,9 @@ SUPPLY_SETPOINTS = {
     "voltage_v": "the compliance voltage every plating drives the cell with",
     "over_voltage_v": "the over-voltage protection every plating sets",
 }
+#: The phases in which the holder is out of the bath, still; every other is working (`working`),
+#: a fault told by the alarms.
+AT_REST = frozenset({CellPhase.READY, CellPhase.FAULT})
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from ..equipment import Equipment
+from ..equipment import Equipment, working
 from ..errors import ProtocolError
 
 #: The share of the head's temperature above the stage's that reaches a die's terminals through
@@ -106,6 +106,11 @@ class FlipChipState(StrEnum):
     BONDING = "BONDING"  # picking, aligning and bonding dies (or frames, or stacked packages)
     TRANSFERRING = "TRANSFERRING"  # pressing the transfer sheet on each die's bumps
     FAULT = "FAULT"
+
+
+#: The states in which the bonder runs no run; every other is working (`working`), a fault told
+#: by the alarms.
+AT_REST = frozenset({FlipChipState.IDLE, FlipChipState.FAULT})
 
 
 @dataclass(frozen=True)
@@ -307,6 +312,10 @@ class FlipChipBonder(Equipment):
     @abstractmethod
     async def request_status(self) -> FlipChipStatus:
         """State, substrate and die source held, progress of the present or last run."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_last_bond(self) -> BondResult | None:

@@ -13,7 +13,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..equipment import Equipment
+from ..equipment import Equipment, working
 
 
 class GrindSide(StrEnum):
@@ -35,6 +35,11 @@ class GrindPhase(StrEnum):
     FINE = "fine"
     POLISH = "polish"
     FAULT = "fault"
+
+
+#: The phases in which the grinder runs no cycle; every other is working (`working`), a fault
+#: told by the alarms.
+AT_REST = frozenset({GrindPhase.IDLE, GrindPhase.FAULT})
 
 
 class CycleResult(StrEnum):
@@ -123,6 +128,10 @@ class Grinder(Equipment):
     @abstractmethod
     async def request_status(self) -> GrinderStatus:
         """A snapshot of the cycle phase, thickness, spindle, chuck and feed."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.phase, AT_REST)
 
     @abstractmethod
     async def request_wafer(self) -> WaferOnChuck | None:

@@ -16,6 +16,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from ..equipment import working
 from .single_wafer import SingleWaferTool
 
 
@@ -38,6 +39,11 @@ class LaminatorPhase(IntEnum):
     COOLING = 6
     PEELING = 7
     FAULT = 8
+
+
+#: The phases in which the laminator runs no job; every other is working (`working`), a fault
+#: told by the alarms.
+AT_REST = frozenset({LaminatorPhase.READY, LaminatorPhase.FAULT})
 
 
 class JobResult(IntEnum):
@@ -218,6 +224,10 @@ class Laminator(SingleWaferTool):
     @abstractmethod
     async def request_status(self) -> LaminatorStatus:
         """A snapshot of phase, platen temperature, vacuum, press pressure and the wafer."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.phase, AT_REST)
 
     @abstractmethod
     async def laminate(self, job: LaminationJob) -> LaminationResult:

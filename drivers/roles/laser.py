@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import Equipment
+from ..equipment import Equipment, working
 
 
 class LaserSource(IntEnum):
@@ -72,6 +72,11 @@ class JobState(StrEnum):
     DONE = "done"
     ABORTED = "aborted"
     FAULTED = "faulted"
+
+
+#: The job states in which the laser runs no job; every other is working (`working`), a fault
+#: told by the alarms.
+AT_REST = frozenset({JobState.IDLE, JobState.DONE, JobState.ABORTED, JobState.FAULTED})
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,10 @@ class Laser(Equipment):
     @abstractmethod
     async def request_status(self) -> LaserStatus:
         """A snapshot of emission, shutter, atmosphere, pulse settings, power and the job."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.job.state, AT_REST, "shutter open" if status.shutter_open else None)
 
     @abstractmethod
     async def request_progress(self) -> JobProgress:

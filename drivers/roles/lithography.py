@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from ..equipment import Equipment
+from ..equipment import Equipment, working
 
 if TYPE_CHECKING:
     import numpy as np
@@ -230,6 +230,11 @@ class TrackState(StrEnum):
     FAULT = "FAULT"
 
 
+#: The states in which the cell runs no job; every other is working (`working`), a fault told by
+#: the alarms.
+AT_REST = frozenset({TrackState.IDLE, TrackState.FAULT})
+
+
 class Feature(StrEnum):
     """The shape a reticle opens (or, for a land, keeps) at each of its sites."""
 
@@ -367,6 +372,10 @@ class Lithography(Equipment):
     @abstractmethod
     async def request_status(self) -> TrackStatus:
         """State, loaded wafer, spin speed, hotplate, exposure progress, jobs completed."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_film(self) -> Film | None:

@@ -18,6 +18,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from ..equipment import working
 from ..errors import SetupRefused
 from .batch import BatchTool
 
@@ -30,6 +31,11 @@ class OvenState(IntEnum):
     INERT = 2  # O2 at or below its limit: a run may start
     RUNNING = 3  # heater supply on: the zones follow the profile
     FAULT = 4
+
+
+#: The states in which the oven runs no purge and no profile (inert: the purge done, nitrogen
+#: held); every other is working (`working`), a fault told by the alarms.
+AT_REST = frozenset({OvenState.IDLE, OvenState.INERT, OvenState.FAULT})
 
 
 class LastResult(IntEnum):
@@ -419,6 +425,10 @@ class Oven(BatchTool):
     @abstractmethod
     async def request_status(self) -> OvenStatus:
         """A snapshot of the oven's state, load temperature and atmosphere."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_zone_temperatures_c(self) -> list[float]:

@@ -16,7 +16,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from .batch_chamber import BatchChamber, ChamberState, LastResult
+from ..equipment import working
+from .batch_chamber import CHAMBER_AT_REST, BatchChamber, ChamberState, LastResult
 from .deposition import Material
 
 __all__ = [
@@ -173,6 +174,12 @@ class PlasmaCleaner(BatchChamber):
     @abstractmethod
     async def request_status(self) -> PlasmaStatus:
         """A snapshot of pressure, RF, gas and the chamber cycle."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(
+            status.chamber, CHAMBER_AT_REST, "RF on" if status.rf_forward_w > 0 else None
+        )
 
     @abstractmethod
     async def clean(self, recipe: PlasmaRecipe) -> CleanResult:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from ..equipment import Equipment
+from ..equipment import Equipment, working
 from .lithography import MATERIALS, CoatMaterial, soft_baked, solvent_after_spin, speed_law_um
 
 if TYPE_CHECKING:
@@ -119,6 +119,11 @@ class CoaterState(StrEnum):
     FAULT = "FAULT"
 
 
+#: The states in which the coater runs no step; every other is working (`working`), a fault told
+#: by the alarms.
+AT_REST = frozenset({CoaterState.IDLE, CoaterState.FAULT})
+
+
 class CoatStep(StrEnum):
     """A step of the coater's log (the names are the protocol's)."""
 
@@ -166,6 +171,10 @@ class ResinCoater(Equipment):
     @abstractmethod
     async def request_status(self) -> CoaterStatus:
         """State, loaded wafer, time left of the step, steps completed."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_last_coat(self) -> CoatResult | None:

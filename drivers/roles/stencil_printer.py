@@ -23,6 +23,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from ..equipment import working
 from .ball_mounter import CycleResult
 from .single_wafer import SingleWaferTool
 
@@ -40,6 +41,11 @@ class PrinterPhase(IntEnum):
     READY = 0  # nothing moving: load, unload and print allowed
     PRINTING = 1  # align, squeegee stroke, separation, inspection
     FAULT = 2
+
+
+#: The phases in which the printer runs no cycle; every other is working (`working`), a fault
+#: told by the alarms.
+AT_REST = frozenset({PrinterPhase.READY, PrinterPhase.FAULT})
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,10 @@ class StencilPrinter(SingleWaferTool):
     @abstractmethod
     async def request_status(self) -> PrinterStatus:
         """A snapshot of the phase, the cycle and the loaded workpiece."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.phase, AT_REST)
 
     @abstractmethod
     async def print_paste(self, recipe: PrintRecipe, timeout_s: float = 600.0) -> PrintResult:

@@ -20,7 +20,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..equipment import Equipment
+from ..equipment import Equipment, working
 
 
 class Tank(StrEnum):
@@ -110,6 +110,11 @@ class BenchState(StrEnum):
     FAULT = "FAULT"
 
 
+#: The states in which the bench runs no dip; every other is working (`working`), a fault told by
+#: the alarms.
+AT_REST = frozenset({BenchState.IDLE, BenchState.FAULT})
+
+
 @dataclass(frozen=True)
 class BenchStatus:
     """One snapshot of the bench."""
@@ -164,6 +169,10 @@ class WetBench(Equipment):
     @abstractmethod
     async def request_status(self) -> BenchStatus:
         """State, loaded wafer, the dip running, time left, dips completed."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_tank(self, tank: Tank) -> TankStatus:

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from ..equipment import Equipment
+from ..equipment import Equipment, working
 from ..errors import ToolAlarm
 
 
@@ -49,6 +49,11 @@ class BonderState(StrEnum):
     HEATING = "heating"  # a bump run is waiting for the stage to reach its temperature
     BUMPING = "bumping"  # forming studs on the selected sites
     FAULT = "fault"  # an alarm stopped the tool; reset to go on
+
+
+#: The states in which the bonder runs no bump run; every other is working (`working`), a fault
+#: told by the alarms.
+AT_REST = frozenset({BonderState.IDLE, BonderState.FAULT})
 
 
 class RunResult(StrEnum):
@@ -230,6 +235,10 @@ class WireBonder(Equipment):
     @abstractmethod
     async def request_status(self) -> BonderStatus:
         """State, loaded wafer, progress of the present or last run, stage and wire."""
+
+    async def request_activity(self) -> str | None:
+        status = await self.request_status()
+        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_site_count(self) -> int:

@@ -75,7 +75,7 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
             check.kind,
             "\n".join(check.address.split(DEVICE_SEPARATOR)),
             check.identity or "-",
-            f"{check.state} ({check.e10_state})" if check.state else "-",
+            _state_text(check),
             ", ".join(opened) if opened else ("none" if check.interlocks else "-"),
             ", ".join(check.workpieces) or ("nothing" if check.state else "-"),
             readiness[-1],
@@ -92,6 +92,15 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
     driven = sum(c.driven_by is not None for c in checks)
     elsewhere = f"; {driven} driven by another controller, not contacted" if driven else ""
     console.print(f"{ready} of {len(checks)} tools ready; nothing was commanded{elsewhere}")
+
+
+def _state_text(check: ToolCheck) -> str:
+    """The tool's state and its E10 state, and what it is doing when it was found working
+    (`busy (productive): processing (RF on)`); '-' for a tool that did not answer."""
+    if check.state is None:
+        return "-"
+    working = "" if check.working is None else f": {check.working}"
+    return f"{check.state} ({check.e10_state}){working}"
 
 
 def _station_arguments(station: argparse.ArgumentParser) -> None:

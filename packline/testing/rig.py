@@ -63,25 +63,41 @@ async def open_rig(
     """Serve `sim` on loopback and connect a `driver_class` driver to it (`link_options` go to
     the link, e.g. `timeout_s`; to every device's link, for a tool of several devices)."""
     await sim.start()
-    address = sim.station_address
-    options = link_options if isinstance(address, str) else dict.fromkeys(address, link_options)
     try:
-        driver = build_driver(
-            driver_class,
-            sim.name,
-            address,
-            options,
-            name=sim.name,
-            clock=sim.clock,
-            limits=limits,
-            poll_interval_s=poll_interval_s,
+        driver = await connect_driver(
+            sim, driver_class, limits=limits, poll_interval_s=poll_interval_s, **link_options
         )
-        assert isinstance(driver, driver_class)
-        await driver.connect()
     except BaseException:
         await sim.stop()
         raise
     return Rig(sim, driver)
+
+
+async def connect_driver(
+    sim: SimulatedTool,
+    driver_class: type[D],
+    *,
+    limits: Mapping[str, tuple[float, float]] | None = None,
+    poll_interval_s: float = 1.0,
+    **link_options: Any,
+) -> D:
+    """A `driver_class` driver connected to `sim`, served already (`open_rig`'s; another
+    controller's, connecting to a tool that an earlier one left as it was)."""
+    address = sim.station_address
+    options = link_options if isinstance(address, str) else dict.fromkeys(address, link_options)
+    driver = build_driver(
+        driver_class,
+        sim.name,
+        address,
+        options,
+        name=sim.name,
+        clock=sim.clock,
+        limits=limits,
+        poll_interval_s=poll_interval_s,
+    )
+    assert isinstance(driver, driver_class)
+    await driver.connect()
+    return driver
 
 
 async def run_until(

@@ -49,7 +49,10 @@ async def test_the_tool_reports_its_state_and_alarms_consistently(
 ) -> None:
     async with station.open_tool(station_tool) as tool:
         alarms = await tool.request_alarms()
-        assert tool.state in (ToolState.IDLE, ToolState.FAULT), f"{station_tool}: {tool.state}"
+        working = "" if tool.found_working is None else f" (working: {tool.found_working})"
+        assert tool.state in (ToolState.IDLE, ToolState.FAULT), (
+            f"{station_tool}: {tool.state}{working}"
+        )
         if tool.state is ToolState.FAULT:
             assert alarms, f"{station_tool}: in fault with no alarm reported"
         assert all(code and text for code, text in alarms.items()), alarms

@@ -46,6 +46,12 @@ class ResumeNotStarted(RunNotStarted):
     started and nothing was recorded, so the run stays as its last session left it."""
 
 
+class ToolsWorking(PacklineError):
+    """Station tools a run (or a resume) found working as it connected them, running a
+    process it did not start (a run cut off on them, another controller): it sends them
+    nothing; the message names each tool, what it is doing and what the operator can do."""
+
+
 class UnusableTools(PacklineError):
     """Station tools that cannot be driven as the station file says: some answered as other
     kinds than their drivers drive (addresses swapped in the file), some could not be reached

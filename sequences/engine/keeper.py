@@ -42,7 +42,7 @@ from packline.drivers.errors import (
     WrongTool,
 )
 from packline.sim_instruments.servers.control import ControlError, request_control
-from packline.station_check import capacity_problem, interlocks_made_at_rest
+from packline.station_check import capacity_problem, interlocks_made_at_rest, working_problem
 
 from .clearances import (
     ALARM,
@@ -55,10 +55,10 @@ from .clearances import (
 )
 from .control import RunControl, RunState
 from .dispositions import resume_command
-from .errors import BadInput, UnusableTools, failure_text
+from .errors import BadInput, ToolsWorking, UnusableTools, failure_text
 from .events import SAFE_STATE_UNCONFIRMED, TOOL_STATE
 from .identity import compare_identity, identity_row
-from .left_on_tools import owners, owners_text
+from .left_on_tools import left_on_tools, owners, owners_text
 from .recorder import EventLog
 from .records import RunStore, db_option
 from .stage import HOLDING_KINDS
@@ -247,7 +247,8 @@ class ToolKeeper:
         refuse (`BadInput`, every problem at once, a line each) a station file of a served
         simulated line that says another `time_scale` than the line is served at, and each
         tool the station gives a `capacity` above what it takes at once, naming the line of
-        the file to change."""
+        the file to change; then refuse (`ToolsWorking`) each tool found working that is not
+        the run's own (`_working_problems`)."""
         problems = [] if (pace := await self._another_time_scale()) is None else [pace]
         for tool in self.pool.tools.values():
             place = self._station.where("tools", tool.name, "capacity")
@@ -260,6 +261,37 @@ class ToolKeeper:
                 problems.append(f"station {self._station.name}: {tool.name}: {too_many}")
         if problems:
             raise BadInput("\n".join(problems))
+        working = await self._working_problems()
+        if working:
+            raise ToolsWorking("\n".join(working))
+
+    async def _working_problems(self) -> list[str]:
+        """A line for each tool found working as it was connected (`found_working`: a process
+        this session did not start) that is not the run's own, naming what it does, what it
+        holds and whose wafers they are: a run sends it nothing. A resume's own tool is one
+        its crashed session left working on the run's own wafers (`left_on_tools`: a stage
+        cut off on it with its wafers still in it and no recovery since); the resume's
+        recovery commands its safe state and takes them off (`prepare`)."""
+        run_id = self._events.run_id
+        left = left_on_tools(self._store, run_id) if self._events.session > 1 else {}
+        problems = []
+        for tool in self.pool.tools.values():
+            doing = tool.driver.found_working
+            if doing is None or tool.name in left:
+                continue
+            asked = tool.driver.request_workpieces()
+            try:
+                held = await wait_for(self._clock, asked, RECOVER_TIMEOUT_S, f"asking {tool.name}")
+            except (PacklineError, TimeoutError) as error:
+                holds = f"; what it holds is unknown ({error})"
+            else:
+                owned = owners_text(self._store, owners(self._store, run_id, held))
+                holds = f"; it holds {', '.join(held)}" if held else ""
+                holds += f": {owned}" if owned else ""
+            problems.append(
+                f"{tool.name} at {tool.driver.address}: {working_problem(doing)}{holds}"
+            )
+        return problems
 
     async def prepare(self, *, resumed: bool) -> None:
         """Before wafers move: a resumed run keeps a tool an alarm put out of service, and

@@ -119,7 +119,8 @@ def left_text(left: Mapping[str, Any] | None) -> str:
     summary and `show` ('' when nothing is left): first each tool whose safe state its abort
     could not confirm (it may be live: nobody should open it before its recovery); then the
     wafers, and their resume, whose recovery unloads the run's own wafers, or an operator's
-    hands (a run that found them meanwhile is then cleared)."""
+    hands, once the tool is at rest (a run killed in a step may have left it working: decision
+    0095; a run that found them meanwhile is then cleared)."""
     if left is None:
         return ""
     note = left["resume_note"]
@@ -139,8 +140,10 @@ def left_text(left: Mapping[str, Any] | None) -> str:
         said.append(
             f"left on the tools when the run stopped: {where}; "
             f"{resume} takes them off (its recovery unloads "
-            "the run's own wafers), or unload them by hand; until then another run on the line "
-            "finds them there, out of service for them, and is cleared once they are off"
+            "the run's own wafers), or unload them by hand (a run cut off in a step may have "
+            "left its tool working: `packline station check` says; stop it first); until then "
+            "another run on the line finds them there, out of service for them, and is cleared "
+            "once they are off"
         )
     return "\n".join(said)
 

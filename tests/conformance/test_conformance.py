@@ -481,6 +481,73 @@ async def test_a_tool_that_dies_mid_operation_is_connection_lost_within_its_time
     assert rig.driver.state is ToolState.FAULT
 
 
+# ----------------------------------------------------------------- a tool found working
+
+
+async def left_working(rig: testing.Rig[Any, Any], adapter: ToolAdapter) -> None:
+    """`rig`'s tool left in the middle of its operation by a controller that died (`kill -9`):
+    the operation under way, then the driver gone without commanding anything."""
+    await adapter.prepare(rig, "W01")
+    task = asyncio.create_task(adapter.operate(rig))
+    await testing.run_until(task, lambda: adapter.running(rig.sim), rig.sim, timeout_s=WALL_LIMIT_S)
+
+    async def nothing() -> None:  # a dead controller commands no safe state
+        pass
+
+    rig.driver._command_safe_state = nothing
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await bounded(task)
+    await rig.driver.close()
+    assert adapter.running(rig.sim)
+
+
+async def is_busy_until_recovered(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter, fresh: Any
+) -> None:
+    """`fresh`, a driver connected to `rig`'s tool left working, finds it busy (E10
+    productive), saying what it does; it refuses an operation until a recovery commands the
+    safe state, which leaves the tool idle, safe and empty."""
+    assert fresh.state is ToolState.BUSY
+    assert fresh.e10_state is E10State.PRODUCTIVE
+    assert fresh.found_working
+    assert await fresh.request_activity()
+    sent = len(rig.sim.received)
+    with pytest.raises(ToolStateError, match="not allowed while busy"):
+        await adapter.operate(testing.Rig(rig.sim, fresh))
+    assert rig.sim.received[sent:] == []
+    await bounded(fresh.recover(OWN))
+    assert fresh.state is ToolState.IDLE
+    assert await fresh.request_activity() is None
+    assert adapter.safe(rig.sim)
+    assert adapter.empty(rig.sim)
+
+
+async def test_a_tool_found_working_is_busy_until_its_recovery(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await left_working(rig, adapter)
+    kind = TOOL_KINDS[adapter.kind]
+    rig.driver = await testing.connect_driver(
+        rig.sim, kind.load_driver(), timeout_s=1.0, reconnect=ReconnectPolicy(attempts=0)
+    )
+    await is_busy_until_recovered(rig, adapter, rig.driver)
+
+
+async def test_a_gem_tool_found_working_is_busy_until_its_recovery(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
+):
+    adapter, rig = gem_rig
+    await left_working(rig, adapter)
+    link = open_link(rig.driver.address, tool=adapter.kind, clock=rig.clock, timeout_s=2.0)
+    fresh = TOOL_KINDS[adapter.kind].load_gem_driver()(link, dictionary=adapter.kind)
+    await fresh.connect()
+    try:
+        await is_busy_until_recovered(rig, adapter, fresh)
+    finally:
+        await fresh.close()
+
+
 # ----------------------------------------------------------------- E10 states
 
 

@@ -40,7 +40,8 @@ def connect_script() -> list:
     return [
         identification(1, "packline", "BM-1", "1.0"),
         read(2, 22, text("BM-1-0001")),
-        read(3, 1, [0]),
+        read(3, 0, status(0)),
+        read(4, 1, [0]),
     ]
 
 
@@ -86,14 +87,14 @@ async def test_apply_flux_writes_side_map_and_flux_then_polls_until_counted():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        read(4, 2, [0b111]),  # interlocks: door closed, workpiece, balls
-        read(5, 8, [1]),
-        read(6, 30, text("P01")),
-        write_many(7, 202, [2, *SPARSE_BITS, 2, 425]),  # back, map, pin transfer, 42.5 um
-        read(8, 0, status(0, completed=4)),
-        write_one(9, 300, 3),
-        held_read(10, 0, 0, 5, status(1, completed=4)),
-        held_read(11, 5, 300, 6, status(0, elapsed_ds=200, completed=5, result=1, flux=1)),
+        read(5, 2, [0b111]),  # interlocks: door closed, workpiece, balls
+        read(6, 8, [1]),
+        read(7, 30, text("P01")),
+        write_many(8, 202, [2, *SPARSE_BITS, 2, 425]),  # back, map, pin transfer, 42.5 um
+        read(9, 0, status(0, completed=4)),
+        write_one(10, 300, 3),
+        held_read(11, 0, 0, 5, status(1, completed=4)),
+        held_read(12, 5, 300, 6, status(0, elapsed_ds=200, completed=5, result=1, flux=1)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -107,15 +108,15 @@ async def test_mount_balls_writes_diameter_alloy_side_and_map_and_reports_the_ba
     clock = VirtualClock()
     script = [
         *connect_script(),
-        read(4, 2, [0b111]),
-        read(5, 8, [1]),
-        read(6, 30, text("W01")),
-        write_many(7, 200, [450, 3, 1, 0xFFFF, 0x0001, *[0] * 14]),  # 450 um, Pb95Sn5, 0-16
-        read(8, 0, status(0, completed=1, flux=1)),
-        write_one(9, 300, 4),
-        held_read(10, 0, 0, 5, status(2, completed=1, flux=1)),
+        read(5, 2, [0b111]),
+        read(6, 8, [1]),
+        read(7, 30, text("W01")),
+        write_many(8, 200, [450, 3, 1, 0xFFFF, 0x0001, *[0] * 14]),  # 450 um, Pb95Sn5, 0-16
+        read(9, 0, status(0, completed=1, flux=1)),
+        write_one(10, 300, 4),
+        held_read(11, 0, 0, 5, status(2, completed=1, flux=1)),
         held_read(
-            11, 5, 300, 6, status(0, elapsed_ds=272, completed=2, result=1, flux=1, placed=70_000)
+            12, 5, 300, 6, status(0, elapsed_ds=272, completed=2, result=1, flux=1, placed=70_000)
         ),
     ]
     async with expected_protocol(script) as peer:
@@ -131,12 +132,12 @@ async def test_request_inspection_runs_the_camera_and_reads_the_counts():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        read(4, 2, [0b111]),
-        read(5, 0, status(0, completed=2)),
-        write_one(6, 300, 5),
-        held_read(7, 0, 0, 5, status(3, completed=2)),
-        held_read(8, 5, 300, 6, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
-        read(9, 0, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
+        read(5, 2, [0b111]),
+        read(6, 0, status(0, completed=2)),
+        write_one(7, 300, 5),
+        held_read(8, 0, 0, 5, status(3, completed=2)),
+        held_read(9, 5, 300, 6, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
+        read(10, 0, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -151,10 +152,10 @@ async def test_a_cycle_that_ends_aborted_is_an_alarm():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        read(4, 2, [0b111]),
-        read(5, 0, status(0)),
-        write_one(6, 300, 5),
-        held_read(7, 0, 0, 5, status(0, completed=1, result=2)),
+        read(5, 2, [0b111]),
+        read(6, 0, status(0)),
+        write_one(7, 300, 5),
+        held_read(8, 0, 0, 5, status(0, completed=1, result=2)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -165,7 +166,7 @@ async def test_a_cycle_that_ends_aborted_is_an_alarm():
 
 
 async def test_an_empty_ball_reservoir_refuses_the_mount_before_anything_is_written():
-    script = [*connect_script(), read(4, 2, [0b011])]  # ball_supply open
+    script = [*connect_script(), read(5, 2, [0b011])]  # ball_supply open
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()

@@ -43,7 +43,8 @@ def connect_script() -> list[tuple[bytes, bytes]]:
     return [
         identification(1, "packline", "TF-3", "1.0"),
         read(2, 30, SERIAL),
-        read(3, 1, [0]),
+        read(3, 0, status(0)),
+        read(4, 1, [0]),
     ]
 
 
@@ -77,7 +78,7 @@ async def test_connect_reads_identity_and_alarms():
 
 
 async def test_the_crystal_monitors_thickness_is_register_15_in_tenths_of_a_nm():
-    async with expected_protocol([*connect_script(), read(4, 15, [523])]) as peer:
+    async with expected_protocol([*connect_script(), read(5, 15, [523])]) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
         assert await driver.request_film_thickness_nm() == 52.3
@@ -85,7 +86,7 @@ async def test_the_crystal_monitors_thickness_is_register_15_in_tenths_of_a_nm()
 
 
 async def test_a_source_code_off_the_map_is_a_protocol_error():
-    async with expected_protocol([*connect_script(), read(4, 104, [1, 9] + [0] * 22)]) as peer:
+    async with expected_protocol([*connect_script(), read(5, 104, [1, 9] + [0] * 22)]) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
         with pytest.raises(ProtocolError, match="source material 9 is not in the register map"):
@@ -99,7 +100,7 @@ def deposit_script(
     """A deposit of CU_SPUTTER on one wafer: the recipe written (`base`, register 201 in
     0.1 uTorr), the base-pressure wait's reads (transaction ids 10 on), the run started and
     ended (its wait's reads held, or by FC3 from a PLC that does not hold)."""
-    tid = 10 + len(base_pressure_wait)
+    tid = 11 + len(base_pressure_wait)
     run_wait = (
         [
             modbus_frames.held_read(tid + 2, 0, 0, 5, status(3, high_vacuum=100_000)),
@@ -113,13 +114,13 @@ def deposit_script(
     )
     return [
         *connect_script(),
-        read(4, 104, SOURCES),
-        read(5, 20, [4, 0b1]),  # capacity 4, slot 0 occupied
-        read(6, 40, text("W01", 8) + [0] * 24),
-        read(7, 0, status(2)),  # completed-run counter 0
-        write_many(8, 200, [1, base]),  # one step, the base pressure
+        read(5, 104, SOURCES),
+        read(6, 20, [4, 0b1]),  # capacity 4, slot 0 occupied
+        read(7, 40, text("W01", 8) + [0] * 24),
+        read(8, 0, status(2)),  # completed-run counter 0
+        write_many(9, 200, [1, base]),  # one step, the base pressure
         # sputter Cu, 1000 W, rate 0, 3.0 mTorr, Ar, 40 sccm, 120.0 s, timed
-        write_many(9, 210, [1, 3, 1000, 0, 30, 1, 40, 1200, 0]),
+        write_many(10, 210, [1, 3, 1000, 0, 30, 1, 40, 1200, 0]),
         *base_pressure_wait,
         read(tid, 2, [0b111111]),  # interlocks all closed
         write_one(tid + 1, 300, 3),
@@ -152,8 +153,8 @@ async def test_deposit_writes_the_recipe_waits_for_base_pressure_starts_and_poll
     # the base-pressure wait's held reads: at once, then held (30.0 s) until the
     # `base_pressure` interlock closes, a counted change (STATUS_CHANGES 4 -> 5)
     script = deposit_script(
-        modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False)),  # 8.00
-        modbus_frames.held_read(11, 4, 300, 5, status(2, high_vacuum=500)),  # 5.00: reached
+        modbus_frames.held_read(11, 0, 0, 4, status(2, high_vacuum=800, base=False)),  # 8.00
+        modbus_frames.held_read(12, 4, 300, 5, status(2, high_vacuum=500)),  # 5.00: reached
     )
     driver = await deposit(script, clock)
     # no poll interval waited: the held reads answered as the interlock closed and as the
@@ -171,9 +172,9 @@ async def test_a_plc_that_answers_the_held_read_at_once_is_read_every_10_s_for_t
     base-pressure wait as that wait polls, every 10 s of process time, not every second."""
     clock = VirtualClock()
     script = deposit_script(
-        modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False)),
-        modbus_frames.held_read(11, 4, 300, 4, status(2, high_vacuum=700, base=False)),
-        modbus_frames.held_read(12, 4, 300, 5, status(2, high_vacuum=500)),  # at 10 s
+        modbus_frames.held_read(11, 0, 0, 4, status(2, high_vacuum=800, base=False)),
+        modbus_frames.held_read(12, 4, 300, 4, status(2, high_vacuum=700, base=False)),
+        modbus_frames.held_read(13, 4, 300, 5, status(2, high_vacuum=500)),  # at 10 s
     )
     await deposit(script, clock)
     assert clock.now() == 10.0
@@ -184,12 +185,12 @@ async def test_a_plc_that_refuses_the_held_read_is_read_by_fc3_every_10_s_for_th
     instead, then every 10 s of process time in the base-pressure wait (the wait's interval),
     and every second (the poll interval) in the run's wait after it."""
     clock = VirtualClock()
-    refused_held = modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False))
+    refused_held = modbus_frames.held_read(11, 0, 0, 4, status(2, high_vacuum=800, base=False))
     script = deposit_script(
         modbus_frames.refused(refused_held, code=1),
-        read(11, 0, status(2, high_vacuum=800, base=False)),
-        read(12, 0, status(2, high_vacuum=700, base=False)),  # at 10 s
-        read(13, 0, status(2, high_vacuum=500)),  # at 20 s: reached
+        read(12, 0, status(2, high_vacuum=800, base=False)),
+        read(13, 0, status(2, high_vacuum=700, base=False)),  # at 10 s
+        read(14, 0, status(2, high_vacuum=500)),  # at 20 s: reached
         held=False,
     )
     await deposit(script, clock)
@@ -202,8 +203,8 @@ async def test_an_off_grid_base_pressure_is_reached_when_the_gauge_reads_it_as_w
     wait (judged against 5.06, it held again while nothing counted changed)."""
     clock = VirtualClock()
     script = deposit_script(
-        modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False)),
-        modbus_frames.held_read(11, 4, 300, 5, status(2, high_vacuum=510)),  # 5.10: reached
+        modbus_frames.held_read(11, 0, 0, 4, status(2, high_vacuum=800, base=False)),
+        modbus_frames.held_read(12, 4, 300, 5, status(2, high_vacuum=510)),  # 5.10: reached
         base=51,
     )
     driver = await deposit(script, clock, base_pressure_utorr=5.06)
@@ -218,9 +219,9 @@ async def test_a_base_pressure_in_pa_written_rounded_down_is_waited_for_as_writt
     read again 10 s later, at 5.00 and the interlock closed."""
     clock = VirtualClock()
     script = deposit_script(
-        modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False)),
-        modbus_frames.held_read(11, 4, 300, 4, status(2, high_vacuum=502, base=False)),
-        modbus_frames.held_read(12, 4, 300, 5, status(2, high_vacuum=500)),  # at 10 s
+        modbus_frames.held_read(11, 0, 0, 4, status(2, high_vacuum=800, base=False)),
+        modbus_frames.held_read(12, 4, 300, 4, status(2, high_vacuum=502, base=False)),
+        modbus_frames.held_read(13, 4, 300, 5, status(2, high_vacuum=500)),  # at 10 s
         base=50,
     )
     await deposit(script, clock, base_pressure_utorr=to_magnitude("6.7e-4 Pa", "uTorr"))
@@ -267,7 +268,7 @@ async def test_a_step_that_does_not_fit_its_method_is_refused_with_nothing_sent(
 
 async def test_a_step_without_a_source_is_refused_before_anything_is_written():
     nickel = DepositionStep(Method.EVAPORATE, Material.NI, time_s=60, rate_nm_s=0.5)
-    async with expected_protocol([*connect_script(), read(4, 104, SOURCES)]) as peer:
+    async with expected_protocol([*connect_script(), read(5, 104, SOURCES)]) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
         with pytest.raises(ValueError, match="step 2: no evaporate source of Ni is installed"):

@@ -22,7 +22,6 @@ from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMa
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
-CONNECT = [(b"IDN?\n", b"OK packline,DS-2,DS-2-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = b"OK COVER=1 WATER=1 AIR=1 VACUUM=1\n"
 
 
@@ -32,6 +31,13 @@ def stat(state: str = "IDLE", line: int = 0, lines: int = 0, rpm: int = 0, set_r
         f"OK STATE={state} WORK=W1 LINE={line} LINES={lines} SPINDLE={rpm} SPINDLE_SET={set_rpm} "
         f"CUTS={cuts} DRESSES={dresses}\n"
     ).encode()
+
+
+CONNECT = [
+    (b"IDN?\n", b"OK packline,DS-2,DS-2-0001,1.0\n"),
+    (b"STAT?\n", stat()),
+    (b"ALM?\n", b"OK NONE\n"),
+]
 
 
 def saw_at(address: str, **options: object) -> AsciiDicingSaw:

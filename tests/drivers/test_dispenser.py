@@ -19,12 +19,14 @@ from packline.drivers.roles.dispenser import FillMaterial, SealResin
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
-CONNECT = [(b"IDN?\n", b"OK packline,DP-1,DP-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK DOOR=1 AIR=1\n")
 
 
 def stat(state: str = "IDLE", left: float = 0.0, jobs: int = 0):
     return (b"STAT?\n", f"OK STATE={state} WAFER=P1 LEFT={left:.1f} JOBS={jobs}\n".encode())
+
+
+CONNECT = [(b"IDN?\n", b"OK packline,DP-1,DP-1-0001,1.0\n"), stat(), (b"ALM?\n", b"OK NONE\n")]
 
 
 def dispenser_at(address: str) -> AsciiDispenser:

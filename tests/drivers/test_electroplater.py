@@ -76,7 +76,9 @@ SUPPLY_CONNECT = [
     (line("OUTP:INH:MODE LATC"), None),
     NO_ERROR,
     (line("OUTP:INH:MODE?"), line("LATC")),
+    (line("OUTP?"), line("0")),  # the supply's output: off, at rest
     (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
+    (line("OUTP?"), line("0")),  # read again with the cell's phase: the tool at rest
     # the tool's alarms: the cell's and the supply's
     (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
 ]
@@ -84,7 +86,8 @@ CELL_CONNECT = [
     identification(1, "packline", "EP-1", "1.0"),
     read(2, 20, text("EP-1-0001")),
     read(3, 3, [2]),  # HEATER_UNIT: the bath heater answers unit 2 on the same line
-    read(4, 1, [0]),
+    read(4, 0, status(0)),
+    read(5, 1, [0]),
 ]
 HEATER = 2
 
@@ -139,22 +142,22 @@ def until_immersed(area_mcm2: int = SEED_MCM2) -> list:
     auto), the bath at temperature, the interlocks, IMMERSE, immersing, immersed (the cell's
     measured seed area `area_mcm2`), the interlocks again."""
     return [
-        read(5, 0, status(READY)),
-        read(6, 11, [1]),
-        read(7, 30, text("W01")),
-        write_many(8, 200, [60]),
-        *bath_at(9, 25.0),  # the bath as it is, before the alarm above it is armed
-        write_one(11, 13, 300, unit=HEATER),
-        write_one(12, 35, 0, unit=HEATER),
-        write_one(13, 2, 250, unit=HEATER),
-        write_one(14, 199, 0, unit=HEATER),
-        read(15, 0, status(READY)),
-        *bath_at(16, 25.0),
-        read(18, 2, [CLOSED_OUT_OF_BATH]),
-        write_one(19, 300, 3),
-        read(20, 0, status(IMMERSING)),
-        read(21, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=area_mcm2)),
-        read(22, 2, [CLOSED_IN_BATH]),
+        read(6, 0, status(READY)),
+        read(7, 11, [1]),
+        read(8, 30, text("W01")),
+        write_many(9, 200, [60]),
+        *bath_at(10, 25.0),  # the bath as it is, before the alarm above it is armed
+        write_one(12, 13, 300, unit=HEATER),
+        write_one(13, 35, 0, unit=HEATER),
+        write_one(14, 2, 250, unit=HEATER),
+        write_one(15, 199, 0, unit=HEATER),
+        read(16, 0, status(READY)),
+        *bath_at(17, 25.0),
+        read(19, 2, [CLOSED_OUT_OF_BATH]),
+        write_one(20, 300, 3),
+        read(21, 0, status(IMMERSING)),
+        read(22, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=area_mcm2)),
+        read(23, 2, [CLOSED_IN_BATH]),
     ]
 
 
@@ -194,7 +197,7 @@ XRF_MEASURED = [9, 101, 100, 100, 99, 100, 97, 96, 97, 98]
 XRF_NONE = [0] * 10
 
 
-def charge_target(charge_mc: int, tid: int = 23) -> list:
+def charge_target(charge_mc: int, tid: int = 24) -> list:
     """The charge target (201-202, 0.001 C, high word first), written once the supply's levels
     are set: the cell switches the current off through the supply's inhibit input when its
     counter reaches it."""
@@ -230,14 +233,14 @@ async def test_a_plating_step_ends_at_the_cells_charge_target_then_withdraws(
     cell = [
         *until_immersed(area_mcm2),
         *charge_target(charge_mc),
-        read(24, 0, status(IMMERSED, **immersed, charge_mc=7)),
-        read(25, 0, status(IMMERSED, **reached)),  # once the supply answered *OPC?
-        read(26, 0, status(IMMERSED, **reached)),
-        *bath_at(27, 25.1),
-        write_one(29, 300, 4),
-        read(30, 0, status(WITHDRAWING)),
-        read(31, 0, status(READY)),
-        read(32, 40, xrf),
+        read(25, 0, status(IMMERSED, **immersed, charge_mc=7)),
+        read(26, 0, status(IMMERSED, **reached)),  # once the supply answered *OPC?
+        read(27, 0, status(IMMERSED, **reached)),
+        *bath_at(28, 25.1),
+        write_one(30, 300, 4),
+        read(31, 0, status(WITHDRAWING)),
+        read(32, 0, status(READY)),
+        read(33, 40, xrf),
     ]
     supply = [
         *levels(current_a),
@@ -281,9 +284,9 @@ async def test_a_measured_area_far_from_the_recipes_design_is_withdrawn_unplated
     switching its output on, naming both."""
     cell = [
         *until_immersed(area_mcm2=34_700),
-        write_one(23, 300, 4),
-        read(24, 0, status(WITHDRAWING)),
-        read(25, 0, status(READY)),
+        write_one(24, 300, 4),
+        read(25, 0, status(WITHDRAWING)),
+        read(26, 0, status(READY)),
     ]
     async with plater(cell, []) as driver:
         with pytest.raises(ToolError, match=r"the cell measured 34\.7 cm\^2") as error:
@@ -333,10 +336,10 @@ async def test_a_recipe_for_a_bath_the_cell_lacks_is_refused_at_select_bath():
     parameter, then SELECT_BATH 8); a cell without one refuses it with NO_SUCH_BATH (9),
     naming register 301, and nothing else is sent."""
     cell = [
-        read(5, 0, status(READY, metal=2)),
-        write_many(6, 301, [1]),
-        refused(write_one(7, 300, 8)),
-        read(8, 18, [301, 9]),
+        read(6, 0, status(READY, metal=2)),
+        write_many(7, 301, [1]),
+        refused(write_one(8, 300, 8)),
+        read(9, 18, [301, 9]),
     ]
     async with plater(cell, []) as driver:
         with pytest.raises(CommandRefused, match="the cell has no bath of that chemistry"):
@@ -379,8 +382,8 @@ async def test_a_cell_alarm_while_plating_switches_the_current_off_and_faults():
     cell = [
         *until_immersed(),
         *charge_target(round(RECIPE.charge_c(69.4) * 1000)),
-        read(24, 0, status(FAULT, alarms=0b1)),  # OVER_TEMPERATURE: the wafer withdrawn
-        read(25, 1, [0b1]),
+        read(25, 0, status(FAULT, alarms=0b1)),  # OVER_TEMPERATURE: the wafer withdrawn
+        read(26, 1, [0b1]),
     ]
     supply = [
         *LEVELS,
@@ -405,9 +408,9 @@ async def test_a_cell_alarm_during_the_charge_ends_the_held_opc_and_faults():
     cell = [
         *until_immersed(),
         *charge_target(round(RECIPE.charge_c(69.4) * 1000)),
-        read(24, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=SEED_MCM2)),
-        read(25, 0, status(FAULT, alarms=0b1)),
-        read(26, 1, [0b1]),
+        read(25, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=SEED_MCM2)),
+        read(26, 0, status(FAULT, alarms=0b1)),
+        read(27, 1, [0b1]),
     ]
     supply = [
         *LEVELS,

@@ -179,7 +179,8 @@ async def test_a_failed_connect_leaves_the_tool_offline_and_the_link_closed():
     script = [
         identification(1, "packline", "PC-4", "1.0"),
         read(2, 20, text("PC-4-0001", 8)),
-        refused(read(3, 1, [0]), code=4),  # the alarm register cannot be read
+        read(3, 0, [0] * 20),  # the status block: vented, at rest
+        refused(read(4, 1, [0]), code=4),  # the alarm register cannot be read
     ]
     async with expected_protocol(script) as peer:
         link = ModbusLink(peer.address("modbus+tcp"), tool="plasma", timeout_s=1.0)
@@ -238,6 +239,9 @@ class _Oven(Equipment):
 
     async def request_identity(self) -> Identity:
         return Identity("packline", "oven", "1", "1.0")
+
+    async def request_activity(self) -> str | None:
+        return None
 
     async def request_alarms(self) -> dict[str, str]:
         self.log.append(f"alarms at {self.clock.now():g}")

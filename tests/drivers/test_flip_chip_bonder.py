@@ -36,7 +36,6 @@ from packline.drivers.roles.flip_chip_bonder import (
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
-CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK DOOR=1 VACUUM=1 AIR=1\n")
 RECIPE = BondRecipe(
     head_temperature_c=320, stage_temperature_c=120, bond_force_n=12.5, bond_time_s=2
@@ -54,6 +53,9 @@ def stat(state: str = "IDLE", done: int = 0, total: int = 0, runs: int = 0, stag
         f"OK STATE={state} SUBSTRATE=P7 SOURCE=W3 LEFT=40 DONE={done} TOTAL={total} "
         f"STAGE={stage:.1f} REMAIN=0.0 RUNS={runs}\n".encode(),
     )
+
+
+CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC-1-0001,1.0\n"), stat(), (b"ALM?\n", b"OK NONE\n")]
 
 
 def bonder_at(address: str) -> AsciiFlipChipBonder:

@@ -42,9 +42,10 @@ def line(text: str) -> bytes:
 
 
 def connect_script(alarms: str = "NONE") -> list[Exchange]:
-    """Identity, the alarms, then the error queue emptied."""
+    """Identity, the cycle's phase (at rest), the alarms, then the error queue emptied."""
     return [
         (b"*IDN?\n", b"packline,GR-2,GR-2-0001,1.0\n"),
+        (b"GRIN:STAT?\n", b"IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
         (b"SYST:ALAR?\n", line(alarms)),
         (b"*CLS\n", None),
     ]
@@ -280,6 +281,7 @@ async def test_garbled_replies_are_protocol_errors():
     script = [
         (b"*IDN?\n", b"hello\n"),
         (b"*IDN?\n", b"packline,GR-2,GR-2-0001,1.0\n"),
+        (b"GRIN:STAT?\n", b"IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
         (b"SYST:ALAR?\n", b"NONE\n"),
         (b"*CLS\n", None),
         (b"GRIN:STAT?\n", b"COARSE,718.6,4500\n"),

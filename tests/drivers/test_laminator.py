@@ -44,7 +44,8 @@ def connect_script(serial: list[int] | None = None, alarm_word: int = 0) -> list
     return [
         identification(1, "packline", "VL-2", "1.0"),
         read(2, 20, serial if serial is not None else text("VL-2-0001")),
-        read(3, 1, [alarm_word]),
+        read(3, 0, status(0)),
+        read(4, 1, [alarm_word]),
     ]
 
 
@@ -118,9 +119,9 @@ async def test_active_alarm_at_connect_puts_the_tool_in_fault():
 async def test_load_writes_the_wafer_id_then_the_command():
     script = [
         *connect_script(),
-        read(4, 13, [0]),  # no wafer on the platen
-        write_many(5, 301, text("LOT1-W07")),
-        write_one(6, 300, 1),
+        read(5, 13, [0]),  # no wafer on the platen
+        write_many(6, 301, text("LOT1-W07")),
+        write_one(7, 300, 1),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -132,9 +133,9 @@ async def test_load_writes_the_wafer_id_then_the_command():
 async def test_unload_reads_the_id_and_sends_the_command():
     script = [
         *connect_script(),
-        read(4, 13, [1]),
-        read(5, 30, text("LOT1-W07")),
-        write_one(6, 300, 2),
+        read(5, 13, [1]),
+        read(6, 30, text("LOT1-W07")),
+        write_one(7, 300, 2),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -147,19 +148,19 @@ async def test_laminate_writes_the_job_starts_and_polls_until_completed():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        read(4, 2, [0b011]),  # interlocks: lid closed, wafer present
-        read(5, 13, [1]),
-        read(6, 30, text("W01")),
-        held_read(7, 0, 0, 5, status(0)),  # completed-job counter 0, 5 status changes
-        write_many(8, 200, JOB_REGISTERS),
-        write_one(9, 300, 3),
-        held_read(10, 0, 0, 6, status(4, temperature_dc=1000, pressure_pa=100, press_kpa=500,
+        read(5, 2, [0b011]),  # interlocks: lid closed, wafer present
+        read(6, 13, [1]),
+        read(7, 30, text("W01")),
+        held_read(8, 0, 0, 5, status(0)),  # completed-job counter 0, 5 status changes
+        write_many(9, 200, JOB_REGISTERS),
+        write_one(10, 300, 3),
+        held_read(11, 0, 0, 6, status(4, temperature_dc=1000, pressure_pa=100, press_kpa=500,
                                       progress=60)),  # a wait's first read: at once
-        held_read(11, 6, 300, 7, status(0, temperature_dc=350, elapsed_ds=3031, completed=1,
+        held_read(12, 6, 300, 7, status(0, temperature_dc=350, elapsed_ds=3031, completed=1,
                                         result=1, progress=100, support=1)),  # held up to 30 s
         # the job's extremes the PLC kept on every scan: an overshoot to 103.2 degC, 96 Pa and
         # 0.512 MPa between the reads, which saw 100 degC, 100 Pa and 0.5 MPa
-        read(12, 38, [1032, 0, 96, 512]),
+        read(13, 38, [1032, 0, 96, 512]),
     ]  # fmt: skip
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -194,10 +195,10 @@ async def test_an_alarm_answers_the_held_read_and_ends_the_wait_at_once():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        *job_started(4),
-        held_read(10, 0, 0, 6, status(1, pressure_pa=90_000)),  # evacuating
-        held_read(11, 6, 300, 7, status(8, pressure_pa=800)),  # the PLC alarmed: fault
-        read(12, 1, [0b1]),  # VACUUM_NOT_REACHED
+        *job_started(5),
+        held_read(11, 0, 0, 6, status(1, pressure_pa=90_000)),  # evacuating
+        held_read(12, 6, 300, 7, status(8, pressure_pa=800)),  # the PLC alarmed: fault
+        read(13, 1, [0b1]),  # VACUUM_NOT_REACHED
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -214,12 +215,12 @@ async def test_a_plc_that_answers_the_held_read_at_once_unchanged_is_polled_ever
     pressing = status(4, temperature_dc=1000, pressure_pa=100, press_kpa=500)
     script = [
         *connect_script(),
-        *job_started(4),
-        held_read(10, 0, 0, 6, pressing),
-        held_read(11, 6, 300, 6, pressing),  # at once, no change
-        held_read(12, 6, 300, 6, pressing),  # again, a poll interval later
-        held_read(13, 6, 300, 7, status(0, completed=1, result=1, support=1)),
-        read(14, 38, [1000, 0, 100, 500]),  # the job's extremes
+        *job_started(5),
+        held_read(11, 0, 0, 6, pressing),
+        held_read(12, 6, 300, 6, pressing),  # at once, no change
+        held_read(13, 6, 300, 6, pressing),  # again, a poll interval later
+        held_read(14, 6, 300, 7, status(0, completed=1, result=1, support=1)),
+        read(15, 38, [1000, 0, 100, 500]),  # the job's extremes
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -232,12 +233,12 @@ async def test_a_plc_that_answers_the_held_read_at_once_unchanged_is_polled_ever
 async def test_refused_job_value_is_explained_with_its_register():
     script = [
         *connect_script(),
-        read(4, 2, [0b011]),
-        read(5, 13, [1]),
-        read(6, 30, text("W01")),
-        held_read(7, 0, 0, 5, status(0)),
-        refused(write_many(8, 200, JOB_REGISTERS)),
-        read(9, 18, [204, 4]),  # register 204, reason 4: value out of range
+        read(5, 2, [0b011]),
+        read(6, 13, [1]),
+        read(7, 30, text("W01")),
+        held_read(8, 0, 0, 5, status(0)),
+        refused(write_many(9, 200, JOB_REGISTERS)),
+        read(10, 18, [204, 4]),  # register 204, reason 4: value out of range
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -253,10 +254,10 @@ async def test_refused_job_value_is_explained_with_its_register():
 async def test_refused_command_names_the_open_interlock():
     script = [
         *connect_script(),
-        write_many(4, 301, [350]),
-        refused(write_one(5, 300, 5)),
-        read(6, 18, [300, 3]),  # reason 3: an interlock is open
-        read(7, 2, [0b110]),  # lid open
+        write_many(5, 301, [350]),
+        refused(write_one(6, 300, 5)),
+        read(7, 18, [300, 3]),  # reason 3: an interlock is open
+        read(8, 2, [0b110]),  # lid open
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -272,8 +273,8 @@ async def test_a_refusal_other_than_exception_3_is_reported_without_a_stale_reas
     """Registers 18-19 explain exception 3 only; after exception 2 they hold an older reason."""
     script = [
         *connect_script(),
-        write_many(4, 301, [350]),
-        refused(write_one(5, 300, 5), code=2),  # no read of 18-19 follows
+        write_many(5, 301, [350]),
+        refused(write_one(6, 300, 5), code=2),  # no read of 18-19 follows
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -290,10 +291,10 @@ async def test_cool_commands_forced_cooling_and_polls_until_ready():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        write_many(4, 301, [350]),
-        write_one(5, 300, 5),
-        held_read(6, 0, 0, 5, status(6, temperature_dc=520)),
-        held_read(7, 5, 300, 6, status(0, temperature_dc=349)),
+        write_many(5, 301, [350]),
+        write_one(6, 300, 5),
+        held_read(7, 0, 0, 5, status(6, temperature_dc=520)),
+        held_read(8, 5, 300, 6, status(0, temperature_dc=349)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -306,11 +307,11 @@ async def test_peel_checks_the_support_and_the_interlock_then_peels():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        held_read(4, 0, 0, 5, status(0, temperature_dc=340, support=1)),
-        read(5, 2, [0b111]),
-        write_one(6, 300, 6),
-        held_read(7, 0, 0, 6, status(7, temperature_dc=340, support=1)),
-        held_read(8, 6, 300, 7, status(0, temperature_dc=339, support=0)),
+        held_read(5, 0, 0, 5, status(0, temperature_dc=340, support=1)),
+        read(6, 2, [0b111]),
+        write_one(7, 300, 6),
+        held_read(8, 0, 0, 6, status(7, temperature_dc=340, support=1)),
+        held_read(9, 6, 300, 7, status(0, temperature_dc=339, support=0)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -322,8 +323,8 @@ async def test_peel_checks_the_support_and_the_interlock_then_peels():
 async def test_peel_while_hot_is_refused_with_nothing_sent():
     script = [
         *connect_script(),
-        held_read(4, 0, 0, 5, status(0, temperature_dc=600, support=1)),
-        read(5, 2, [0b011]),  # peel temperature interlock open
+        held_read(5, 0, 0, 5, status(0, temperature_dc=600, support=1)),
+        read(6, 2, [0b011]),  # peel temperature interlock open
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -334,7 +335,7 @@ async def test_peel_while_hot_is_refused_with_nothing_sent():
 
 
 async def test_a_metal_film_support_is_never_peeled():
-    script = [*connect_script(), held_read(4, 0, 0, 5, status(0, support=2))]
+    script = [*connect_script(), held_read(5, 0, 0, 5, status(0, support=2))]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
@@ -369,7 +370,7 @@ async def test_station_limits_narrow_the_defaults():
 
 
 async def test_phase_outside_the_map_is_a_protocol_error():
-    script = [*connect_script(), read(4, 0, [99] + [0] * 19)]
+    script = [*connect_script(), read(5, 0, [99] + [0] * 19)]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
@@ -399,7 +400,7 @@ async def test_status_decodes_every_field():
         support=1,
     )
     regs[7] = 125
-    async with expected_protocol([*connect_script(), read(4, 0, regs)]) as peer:
+    async with expected_protocol([*connect_script(), read(5, 0, regs)]) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
         got = await driver.request_status()
@@ -419,10 +420,10 @@ async def test_abort_writes_the_abort_command_and_waits_until_vented():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        write_one(4, 300, 4),
-        held_read(5, 0, 0, 5, status(5, pressure_pa=60_000)),  # venting
+        write_one(5, 300, 4),
+        held_read(6, 0, 0, 5, status(5, pressure_pa=60_000)),  # venting
         # held until the phase changes, at most a poll interval (10 in 0.1 s)
-        held_read(6, 5, 10, 6, status(0)),  # ready: the safe state is reached
+        held_read(7, 5, 10, 6, status(0)),  # ready: the safe state is reached
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -435,8 +436,8 @@ async def test_abort_writes_the_abort_command_and_waits_until_vented():
 async def test_abort_of_a_faulted_tool_does_not_wait_for_a_reset():
     script = [
         *connect_script(alarm_word=0b10),
-        write_one(4, 300, 4),
-        held_read(5, 0, 0, 5, status(8)),
+        write_one(5, 300, 4),
+        held_read(6, 0, 0, 5, status(8)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -450,10 +451,10 @@ async def test_reset_sends_the_reset_command_and_waits_until_ready():
     clock = VirtualClock()
     script = [
         *connect_script(alarm_word=0b1),
-        write_one(4, 300, 7),
-        held_read(5, 0, 0, 5, status(5, pressure_pa=60_000)),  # venting
-        held_read(6, 5, 300, 6, status(0)),
-        read(7, 1, [0]),
+        write_one(5, 300, 7),
+        held_read(6, 0, 0, 5, status(5, pressure_pa=60_000)),  # venting
+        held_read(7, 5, 300, 6, status(0)),
+        read(8, 1, [0]),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)

@@ -55,11 +55,13 @@ def connect_script(
     wavelength: bytes = b"355",
     alarms: bytes = b"NONE",
 ) -> Script:
-    """`*CLS`, identity, source, then the alarms (the base class reads them at connect)."""
+    """`*CLS`, identity, source, the status (whether a job runs or the shutter is open: the
+    tool at rest), then the alarms (the base class reads them at connect)."""
     return [
         (b"*CLS\n", None),
         (b"*IDN?\n", idn + b"\n"),
         (b":SOUR:WAV?\n", wavelength + b"\n"),
+        (STATUS_QUERY, b'CLOS;CLOS;VAC;"";1;1;0;1;100000;0.2;0.06283;0.0;IDLE,0,0,0.000,0.000\n'),
         (b":SYST:ALAR?\n", alarms + b"\n"),
     ]
 

@@ -20,7 +20,6 @@ from packline.drivers.roles.lithography import CoatMaterial, FilmLayer, Tone
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
-CONNECT = [(b"IDN?\n", b"OK packline,LC-1,LC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK COVER=1 EXHAUST=1 VACUUM=1 LAMP=1\n")
 
 
@@ -31,6 +30,9 @@ def stat(state: str = "IDLE", jobs: int = 0, spin: int = 0, shot: int = 0, shots
         f"OK STATE={state} WAFER=W1 SPIN={spin} HOTPLATE={plate:.1f} SHOT={shot} SHOTS={shots} "
         f"LEFT={left:.1f} JOBS={jobs}\n".encode(),
     )
+
+
+CONNECT = [(b"IDN?\n", b"OK packline,LC-1,LC-1-0001,1.0\n"), stat(), (b"ALM?\n", b"OK NONE\n")]
 
 
 def film(thick: str = "12.59", solvent: str = "12.1", dose: str = "0.0", developed: int = 0):

@@ -29,11 +29,13 @@ from packline.testing.modbus_frames import (
 
 
 def connect_script(zones: int = 4) -> list[Exchange]:
-    """Identity (FC43 + serial 20-27), the zones (9-10: `zones` from unit 2), the alarms."""
+    """Identity (FC43 + serial 20-27), the zones (9-10: `zones` from unit 2), the status (the
+    oven idle), the alarms."""
     return [
         rtu(identification(0, "packline", "BO-4", "1.0")),
         rtu(read(0, 20, text("BO-4-0001", 8))),
         rtu(read(0, 9, [zones, 2])),
+        rtu(read(0, 0, status(0))),
         rtu(read(0, 1, [0])),
     ]
 

@@ -33,7 +33,8 @@ def connect_script(alarm_word: int = 0) -> list[tuple[bytes, bytes]]:
     return [
         identification(1, "packline", "PC-4", "1.0"),
         read(2, 20, SERIAL),
-        read(3, 1, [alarm_word]),
+        read(3, 0, status(0)),
+        read(4, 1, [alarm_word]),
     ]
 
 
@@ -84,12 +85,12 @@ async def test_an_alarm_bit_the_page_does_not_list_is_an_alarm_all_the_same():
 
 async def test_load_writes_slot_and_id_then_the_command():
     slots = [4, 0]  # capacity 4, none occupied
-    params, params_reply = write_many(6, 301, [0, *text("W01", 8)])
-    command, command_reply = write_one(7, 300, 8)
+    params, params_reply = write_many(7, 301, [0, *text("W01", 8)])
+    command, command_reply = write_one(8, 300, 8)
     script = [
         *connect_script(),
-        read(4, 16, slots),
-        read(5, 40, [0] * 32),
+        read(5, 16, slots),
+        read(6, 40, [0] * 32),
         (params, params_reply),
         (command, command_reply),
     ]
@@ -103,7 +104,7 @@ async def test_load_writes_slot_and_id_then_the_command():
 async def test_the_capacity_is_the_slot_capacity_register_16():
     """How many wafers the chamber takes at once is what it reports at register 16 (its slots
     read with it), which a station's `capacity` may not exceed."""
-    script = [*connect_script(), read(4, 16, [2, 0]), read(5, 40, [0] * 16)]
+    script = [*connect_script(), read(5, 16, [2, 0]), read(6, 40, [0] * 16)]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
@@ -114,9 +115,9 @@ async def test_the_capacity_is_the_slot_capacity_register_16():
 async def test_refused_command_is_explained_from_register_19():
     script = [
         *connect_script(),
-        read(4, 2, [0b0001]),  # interlocks: door closed
-        refused(write_one(5, 300, 1)),  # pump down refused
-        read(6, 19, [2]),  # reason: wrong state
+        read(5, 2, [0b0001]),  # interlocks: door closed
+        refused(write_one(6, 300, 1)),  # pump down refused
+        read(7, 19, [2]),  # reason: wrong state
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -135,17 +136,17 @@ async def test_clean_writes_the_recipe_starts_and_polls_until_completed():
     )
     script = [
         *connect_script(),
-        read(4, 2, [0b1111]),  # interlocks all closed
-        read(5, 16, [4, 0b1]),  # capacity 4, slot 0 occupied
-        read(6, 40, text("W01", 8) + [0] * 24),
-        read(7, 0, status(2)),  # completed-run counter 0
-        write_many(8, 200, [2]),
-        write_many(9, 210, [1, 100, 200, 300, 600, 0, 0, 0, 0, 0, 2, 50, 100, 500, 300]),
-        write_one(10, 300, 3),
-        held_read(11, 0, 0, 5, status(3)),
-        held_read(12, 5, 300, 6, status(2, completed=1)),
-        read(13, 14, [1]),  # last result: completed
-        read(14, 11, [0, 900]),  # elapsed 90.0 s
+        read(5, 2, [0b1111]),  # interlocks all closed
+        read(6, 16, [4, 0b1]),  # capacity 4, slot 0 occupied
+        read(7, 40, text("W01", 8) + [0] * 24),
+        read(8, 0, status(2)),  # completed-run counter 0
+        write_many(9, 200, [2]),
+        write_many(10, 210, [1, 100, 200, 300, 600, 0, 0, 0, 0, 0, 2, 50, 100, 500, 300]),
+        write_one(11, 300, 3),
+        held_read(12, 0, 0, 5, status(3)),
+        held_read(13, 5, 300, 6, status(2, completed=1)),
+        read(14, 14, [1]),  # last result: completed
+        read(15, 11, [0, 900]),  # elapsed 90.0 s
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -183,7 +184,7 @@ async def test_station_limits_narrow_the_defaults():
 
 
 async def test_chamber_state_outside_the_map_is_a_protocol_error():
-    script = [*connect_script(), read(4, 0, [9] + [0] * 19)]
+    script = [*connect_script(), read(5, 0, [9] + [0] * 19)]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
@@ -205,9 +206,9 @@ async def test_abort_writes_the_abort_command_and_reads_until_rf_and_gas_are_off
     clock = VirtualClock()
     script = [
         *connect_script(),
-        write_one(4, 300, 4),
-        held_read(5, 0, 0, 7, delivering(status(3), 300, 100)),
-        held_read(6, 7, 10, 8, status(2)),
+        write_one(5, 300, 4),
+        held_read(6, 0, 0, 7, delivering(status(3), 300, 100)),
+        held_read(7, 7, 10, 8, status(2)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -225,11 +226,11 @@ async def test_an_abort_whose_rf_stays_on_raises_naming_what_was_not_confirmed()
     on = delivering(status(2), 150, 0)
     script = [
         *connect_script(),
-        write_one(4, 300, 4),
-        held_read(5, 0, 0, 7, on),
+        write_one(5, 300, 4),
+        held_read(6, 0, 0, 7, on),
         # held at most 1 s; answered at once without a change, so read again a second later
-        *(held_read(6 + n, 7, 10, 7, on) for n in range(10)),  # t = 0 ... 9
-        read(16, 0, on),  # t = 10, the deadline: no time left to hold
+        *(held_read(7 + n, 7, 10, 7, on) for n in range(10)),  # t = 0 ... 9
+        read(17, 0, on),  # t = 10, the deadline: no time left to hold
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -245,8 +246,8 @@ async def test_a_refusal_other_than_exception_3_is_not_explained_from_register_1
     """Register 19 holds the reason of exception 3 only; after exception 2 it is stale."""
     script = [
         *connect_script(),
-        read(4, 2, [0b0001]),
-        refused(write_one(5, 300, 1), code=2),  # no read of register 19 follows
+        read(5, 2, [0b0001]),
+        refused(write_one(6, 300, 1), code=2),  # no read of register 19 follows
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -262,14 +263,14 @@ async def test_a_refusal_other_than_exception_3_is_not_explained_from_register_1
 
 
 async def test_error_code_7_reads_as_the_page_says():
-    params, params_reply = write_many(6, 301, [1, *text("W01", 8)])
+    params, params_reply = write_many(7, 301, [1, *text("W01", 8)])
     script = [
         *connect_script(),
-        read(4, 16, [4, 0]),
-        read(5, 40, [0] * 32),
+        read(5, 16, [4, 0]),
+        read(6, 40, [0] * 32),
         (params, params_reply),
-        refused(write_one(7, 300, 8)),
-        read(8, 19, [7]),
+        refused(write_one(8, 300, 8)),
+        read(9, 19, [7]),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -287,18 +288,18 @@ async def test_a_recipe_that_overruns_is_aborted_before_the_timeout_is_raised():
     recipe = PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 300, 30),))  # gives up at 150 s
     script = [
         *connect_script(),
-        read(4, 2, [0b1111]),
-        read(5, 16, [4, 0]),
-        read(6, 40, [0] * 32),
-        read(7, 0, status(2)),
-        write_many(8, 200, [1]),
-        write_many(9, 210, [1, 100, 200, 300, 300]),
-        write_one(10, 300, 3),
-        read(11, 0, status(3)),  # t = 0
-        read(12, 0, status(3)),  # t = 100
-        read(13, 0, status(3)),  # t = 200: past the deadline
-        write_one(14, 300, 4),  # ABORT: RF and gas off
-        read(15, 0, status(2)),  # confirmed: the run ended, RF and gas read 0
+        read(5, 2, [0b1111]),
+        read(6, 16, [4, 0]),
+        read(7, 40, [0] * 32),
+        read(8, 0, status(2)),
+        write_many(9, 200, [1]),
+        write_many(10, 210, [1, 100, 200, 300, 300]),
+        write_one(11, 300, 3),
+        read(12, 0, status(3)),  # t = 0
+        read(13, 0, status(3)),  # t = 100
+        read(14, 0, status(3)),  # t = 200: past the deadline
+        write_one(15, 300, 4),  # ABORT: RF and gas off
+        read(16, 0, status(2)),  # confirmed: the run ended, RF and gas read 0
     ]
     async with expected_protocol(script) as peer:
         link = ModbusLink(peer.address("modbus+tcp"), tool="plasma", timeout_s=1.0, clock=clock)

@@ -20,12 +20,14 @@ from packline.drivers.roles.resin_coater import CoatResin, CoatStep
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
-CONNECT = [(b"IDN?\n", b"OK packline,RC-1,RC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK LID=1 EXHAUST=1\n")
 
 
 def stat(state: str = "IDLE", left: float = 0.0, jobs: int = 0):
     return (b"STAT?\n", f"OK STATE={state} WAFER=W1 LEFT={left:.1f} JOBS={jobs}\n".encode())
+
+
+CONNECT = [(b"IDN?\n", b"OK packline,RC-1,RC-1-0001,1.0\n"), stat(), (b"ALM?\n", b"OK NONE\n")]
 
 
 def coater_at(address: str) -> AsciiResinCoater:

@@ -35,7 +35,8 @@ def connect_script() -> list:
     return [
         identification(1, "packline", "SP-1", "1.0"),
         read(2, 21, text("SP-1-0001")),
-        read(3, 1, [0]),
+        read(3, 0, status(0)),
+        read(4, 1, [0]),
     ]
 
 
@@ -83,15 +84,15 @@ async def test_print_writes_the_job_then_polls_until_counted_and_reads_the_spi()
     spi = (70_000, 913, 770, 215, 0, 0)
     script = [
         *connect_script(),
-        read(4, 2, [0b111]),  # interlocks: door, workpiece, stencil
-        read(5, 8, [1]),
-        read(6, 29, text("W01")),
-        write_many(7, 200, JOB),
-        read(8, 0, status(0, completed=2)),
-        write_one(9, 300, 3),
-        held_read(10, 0, 0, 5, status(1, completed=2)),
-        held_read(11, 5, 300, 6, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
-        read(12, 0, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
+        read(5, 2, [0b111]),  # interlocks: door, workpiece, stencil
+        read(6, 8, [1]),
+        read(7, 29, text("W01")),
+        write_many(8, 200, JOB),
+        read(9, 0, status(0, completed=2)),
+        write_one(10, 300, 3),
+        held_read(11, 0, 0, 5, status(1, completed=2)),
+        held_read(12, 5, 300, 6, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
+        read(13, 0, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -111,14 +112,14 @@ async def test_a_print_that_faults_raises_the_alarm():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        read(4, 2, [0b111]),
-        read(5, 8, [1]),
-        read(6, 29, text("W01")),
-        write_many(7, 200, JOB),
-        read(8, 0, status(0)),
-        write_one(9, 300, 3),
-        held_read(10, 0, 0, 5, [2, 0b1, *status(2)[2:]]),  # fault, SQUEEGEE_STALL
-        read(11, 1, [0b1]),
+        read(5, 2, [0b111]),
+        read(6, 8, [1]),
+        read(7, 29, text("W01")),
+        write_many(8, 200, JOB),
+        read(9, 0, status(0)),
+        write_one(10, 300, 3),
+        held_read(11, 0, 0, 5, [2, 0b1, *status(2)[2:]]),  # fault, SQUEEGEE_STALL
+        read(12, 1, [0b1]),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -131,14 +132,14 @@ async def test_a_print_that_faults_raises_the_alarm():
 async def test_limits_and_interlocks_refuse_with_nothing_sent_and_no_bumps_is_explained():
     script = [
         *connect_script(),
-        read(4, 2, [0b011]),  # the stencil is not clamped
-        read(5, 2, [0b111]),
-        read(6, 8, [1]),
-        read(7, 29, text("W01")),
-        write_many(8, 200, JOB),
-        read(9, 0, status(0)),
-        refused(write_one(10, 300, 3)),
-        read(11, 19, [300, 9]),
+        read(5, 2, [0b011]),  # the stencil is not clamped
+        read(6, 2, [0b111]),
+        read(7, 8, [1]),
+        read(8, 29, text("W01")),
+        write_many(9, 200, JOB),
+        read(10, 0, status(0)),
+        refused(write_one(11, 300, 3)),
+        read(12, 19, [300, 9]),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))

@@ -19,7 +19,6 @@ from packline.drivers.wet_bench import AsciiWetBench
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
-CONNECT = [(b"IDN?\n", b"OK packline,WS-1,WS-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK SASH=1 EXHAUST=1 LEVEL=1\n")
 
 
@@ -28,6 +27,9 @@ def stat(state: str = "IDLE", tank: str = "-", left: float = 0.0, jobs: int = 0)
         b"STAT?\n",
         f"OK STATE={state} WAFER=W1 TANK={tank} LEFT={left:.1f} JOBS={jobs}\n".encode(),
     )
+
+
+CONNECT = [(b"IDN?\n", b"OK packline,WS-1,WS-1-0001,1.0\n"), stat(), (b"ALM?\n", b"OK NONE\n")]
 
 
 STRIPPED = b"OK WAFER=W1 TANK=STRIP TIME=300.0 TEMP=60.0 CHANGE=-11.060 LEFT=0 OPENED=0\n"

@@ -37,10 +37,6 @@ from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
-CONNECT = [
-    (b"ID?\n", b"OK packline,WB-1,WB-1-0001,1.0\n"),
-    (b"ALM?\n", b"OK NONE\n"),
-]
 ILK_READY = (b"ILK?\n", b"OK COVER=1 VACUUM=1 WIRE=1\n")
 
 
@@ -49,6 +45,13 @@ def status(state: str, done: int, total: int, last: str = "NONE", wafer: str = "
         f"OK STATE={state} WAFER={wafer} DONE={done} TOTAL={total} STACK=1 STAGE=150.0 "
         f"SPOOL=499.000 ELAPSED=12.5 LAST={last}\n"
     ).encode()
+
+
+CONNECT = [
+    (b"ID?\n", b"OK packline,WB-1,WB-1-0001,1.0\n"),
+    (b"STAT?\n", status("IDLE", 0, 0)),
+    (b"ALM?\n", b"OK NONE\n"),
+]
 
 
 @asynccontextmanager

@@ -13,12 +13,15 @@ from rich.console import Console
 from packline.cli import main
 from packline.cli.output import PIPED_WIDTH, terminal
 from packline.cli.station import print_station_check
+from packline.clock import VirtualClock
 from packline.drivers.equipment import Equipment
 from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station, ToolEntry
 from packline.station_check import DEVICE_SEPARATOR, ToolCheck, check_station
+from packline.testing import run_until
 
 #: An address where nothing listens (the discard port).
 NOBODY = "modbus+tcp://127.0.0.1:9"
@@ -522,3 +525,40 @@ async def test_the_cli_says_two_tools_are_swapped_and_names_the_line_of_each_add
     assert text.count(swap) == 2  # in each swapped tool's row
     for place in at.values():
         assert f"its address is on {place}" in text
+
+
+@pytest.mark.parametrize("gem", [False, True], ids=["host-link", "gem"])
+async def test_a_tool_left_working_is_busy_and_not_ready_naming_what_it_does(gem):
+    """The bonder left bumping by a controller that died (its run's task gone, nothing
+    commanded): the check says it is busy (E10 productive) and what it is doing, as the tool
+    says it, calls it not ready, and stops nothing; on its native link and its GEM face (the
+    command line's `--json` on a served line: tests/sequences/test_resume_station.py)."""
+    async with SimulatedLine(VirtualClock(), kinds=["wire_bonder"], gem=gem) as line:
+        sim = line.tools["wire_bonder"]
+        async with line.station.open_tool("wire_bonder") as bonder:
+            await bonder.load("W01")
+            run = asyncio.create_task(
+                bonder.form_stud_bumps(BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12))
+            )
+            await run_until(run, lambda: sim.state is BonderState.BUMPING, sim, timeout_s=60)
+
+            async def nothing() -> None:  # a dead controller commands no safe state
+                pass
+
+            bonder._command_safe_state = nothing  # type: ignore[method-assign]
+            run.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await run
+        (check,) = await check_station(line.station)
+        assert sim.state is BonderState.BUMPING  # the check stopped nothing
+    assert (check.state, check.e10_state, check.working) == ("busy", "productive", "bumping")
+    assert not check.ready
+    assert check.problems() == [
+        "working: bumping, a process no run of this controller started: wait for it to end, "
+        "or stop it at the tool (if a run cut off on it left it so, that run's `packline "
+        "resume RUN` commands its safe state and takes its wafers off)",
+        "holds W01: have it unloaded, or taken off and the tool cleared, before a run",
+    ]
+    table = io.StringIO()
+    print_station_check(Console(file=table, width=400), "line", [check])
+    assert "busy (productive): bumping" in table.getvalue()

@@ -9,11 +9,13 @@ import json
 import os
 import re
 import sqlite3
+import time
 
 import pytest
 import yaml
 
 from packline.clock import ScaledClock, WallClock
+from packline.drivers.roles.batch_chamber import ChamberState
 from packline.sequences.engine import (
     BadInput,
     Decision,
@@ -65,12 +67,16 @@ def abort_at_first_step(engine_box: list) -> object:
 async def aborted_station_run(store, tmp_path) -> str:
     """A plasma-clean run on a served line, aborted at its first step; the line is gone after."""
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as line:
-        first = station_file(tmp_path, line, "first.yaml")
-        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=first, lot=2))
-        box: list = []
-        async with open_run(store, prepared, observers=[abort_at_first_step(box)]) as engine:
-            box.append(engine)
-            assert await engine.run() == "aborted"
+        return await aborted_run_on(store, station_file(tmp_path, line, "first.yaml"))
+
+
+async def aborted_run_on(store, path: str) -> str:
+    """A plasma-clean run of 2 wafers on the station file `path`, aborted at its first step."""
+    prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=2))
+    box: list = []
+    async with open_run(store, prepared, observers=[abort_at_first_step(box)]) as engine:
+        box.append(engine)
+        assert await engine.run() == "aborted"
     return engine.run_id
 
 
@@ -399,3 +405,84 @@ async def test_a_wafer_back_at_the_tool_that_processed_it_last_is_loaded_as_a_re
     assert [event.tool for event in history] == [tool]  # processed once
     steps = [s for s in store.table("steps", engine.run_id) if s["name"] == irreversible]
     assert [(s["session"], s["status"]) for s in steps] == [(1, "completed"), (2, "skipped")]
+
+
+def test_a_tool_a_killed_run_left_working_is_refused_by_others_and_recovered_by_its_resume(
+    tmp_path,
+):
+    """The reviewer's case: a station run killed during 'plasma clean' leaves the chamber
+    processing, its RF on. `station check` says it is working and not ready; another run is
+    refused before anything moves or is recorded, naming the tool, what it does and whose
+    wafers it holds; the killed run's own resume is not refused by it: its recovery commands
+    the safe state and takes the run's wafers off, after which the tool is ready again."""
+    db = tmp_path / "runs.db"
+    with Served(tmp_path / "line.yaml", "--time-scale", "10") as served:
+        line = str(served.station)
+        controller = Controller(
+            db, "run", "plasma-clean", "--station", line, "--confirmed-by", "ci", "--lot", "2"
+        )
+        run_id = controller.next_event()["run_id"]
+        cleaning = controller.read_until(
+            lambda e: e["kind"] == "step-started" and e["step"] == "plasma clean"
+        )
+        assert cleaning is not None
+        time.sleep(1.0)  # the recipe started: RF on, for tens of seconds of wall time
+        controller.kill()
+        shown = packline(db, "show", run_id).stdout.replace("\n", " ")
+        assert "may have left its tool working" in " ".join(shown.split())
+        checked = packline(db, "station", "check", line, "--json")
+        assert checked.returncode == 1, checked.stderr
+        (chamber,) = [c for c in json.loads(checked.stdout) if c["name"] == "plasma_cleaner"]
+        assert (chamber["state"], chamber["e10_state"]) == ("busy", "productive")
+        assert chamber["working"] == "processing (RF on)"
+        assert not chamber["ready"]
+        assert chamber["problems"][0].startswith("working: processing (RF on), a process no run")
+        runs_before = packline(db, "runs", "--json").stdout
+        other = packline(db, "run", "plasma-clean", "--station", line, "--confirmed-by", "ci")
+        assert other.returncode != 0
+        assert "Traceback" not in other.stderr
+        refusal = other.stderr
+        assert "run not started: plasma_cleaner at " in refusal
+        assert "working: processing (RF on)" in refusal
+        assert f"of run {run_id}, whose resume takes them off" in refusal
+        assert "nothing was recorded" in refusal
+        assert packline(db, "runs", "--json").stdout == runs_before
+        resumed = packline(db, "resume", run_id, "--confirmed-by", "ci", "--json")
+        assert "working:" not in resumed.stderr, resumed.stderr
+        summary = json.loads(resumed.stdout.splitlines()[-1])
+        assert summary["run_id"] == run_id
+        # the cut-off clean holds its batch for an operator; the tool is recovered, empty
+        assert {w["status"] for w in summary["wafers"]} == {"held"}
+        again = packline(db, "station", "check", line, "--json")
+        (chamber,) = [c for c in json.loads(again.stdout) if c["name"] == "plasma_cleaner"]
+        assert (chamber["state"], chamber["working"], chamber["workpieces"]) == ("idle", None, [])
+    with sqlite3.connect(db) as connection:
+        kinds = [row[0] for row in connection.execute("SELECT kind FROM events")]
+    assert "tool-recovered" in kinds
+
+
+async def test_a_resume_is_refused_a_tool_working_on_none_of_its_wafers(store, tmp_path):
+    """A resume recovers a tool found working only when its own cut-off session left the
+    run's wafers in it: a chamber another controller left pumping down, empty, after the run
+    stopped is refused as a new run refuses it, nothing recorded and nothing stopped."""
+    async with SimulatedLine(ScaledClock(10), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        run_id = await aborted_run_on(store, path)
+        chamber = line.tools["plasma_cleaner"]
+        assert chamber.loaded() == []  # stopped before any wafer was loaded
+        chamber.inject_fault("chamber_leak")  # the pump-down lasts its 300 s limit
+        async with line.station.open_tool("plasma_cleaner") as other:
+            if not (await other.request_status()).door_closed:
+                await other.close_door()
+            await other.command("pump down", "PUMP_DOWN")  # left running as it closes
+        assert chamber.chamber is ChamberState.PUMPING
+        before = records_of(store, run_id)
+        with pytest.raises(ResumeNotStarted) as refused:
+            async with open_resume(store, run_id, station_path=path) as resumed:
+                await resumed.run()
+        assert chamber.chamber is ChamberState.PUMPING  # nobody's process was stopped
+    error = str(refused.value)
+    assert error.startswith(f"run {run_id} not resumed: plasma_cleaner at ")
+    assert "working: pumping, a process no run of this controller started" in error
+    assert "nothing was recorded" in error
+    assert records_of(store, run_id) == before

@@ -92,7 +92,7 @@ async def test_identity_and_standby_after_connect(rig: Rig):
     assert str(rig.driver.identity) == "packline GR-2 s/n GR-2-0001 fw 1.0"
     assert rig.driver.state is ToolState.IDLE
     assert rig.driver.e10_state is E10State.STANDBY
-    assert rig.sim.received == ["*IDN?", "SYST:ALAR?", "*CLS"]
+    assert rig.sim.received == ["*IDN?", "GRIN:STAT?", "SYST:ALAR?", "*CLS"]
 
 
 async def test_load_chuck_and_unload(rig: Rig):

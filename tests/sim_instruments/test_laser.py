@@ -119,7 +119,9 @@ async def test_identity_source_and_standby_after_connect(rig: Rig):
     assert rig.driver.source is LaserSource.UV_355
     assert rig.driver.state is ToolState.IDLE
     assert rig.driver.e10_state is E10State.STANDBY
-    assert rig.sim.received == ["*CLS", "*IDN?", ":SOUR:WAV?", ":SYST:ALAR?"]
+    assert rig.sim.received[:3] == ["*CLS", "*IDN?", ":SOUR:WAV?"]
+    assert rig.sim.received[3].startswith(":ENCL:DOOR?;")  # the status: no job, shutter closed
+    assert rig.sim.received[4:] == [":SYST:ALAR?"]
 
 
 async def test_a_co2_tool_reports_its_wavelength_in_identity_and_wav():

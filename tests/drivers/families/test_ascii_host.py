@@ -25,7 +25,11 @@ from packline.testing import Rig, expected_protocol, open_rig, run_until
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 WALL_LIMIT_S = 20.0  # bounds each test's waits in wall time
 #: What the litho cell's driver asks as it connects, and the replies.
-LITHO_CONNECT = (("IDN?", b"OK packline,LC-1,LC-1-0001,1.0\n"), ("ALM?", b"OK NONE\n"))
+LITHO_CONNECT = (
+    ("IDN?", b"OK packline,LC-1,LC-1-0001,1.0\n"),
+    ("STAT?", b"OK STATE=IDLE WAFER=- SPIN=0 HOTPLATE=23.0 SHOT=0 SHOTS=0 LEFT=0.0 JOBS=0\n"),
+    ("ALM?", b"OK NONE\n"),
+)
 
 
 @pytest.fixture(params=["socket", "pty"])

@@ -27,7 +27,8 @@ def connect_script() -> list:
     return [
         identification(1, "packline", "SP-1", "1.0"),
         read(2, 21, text("SP-1-0001")),
-        read(3, 1, [0]),
+        read(3, 0, status(0)),
+        read(4, 1, [0]),
     ]
 
 
@@ -71,11 +72,11 @@ async def test_a_plc_that_does_not_serve_the_held_read_is_polled(code, caplog):
     clock = VirtualClock()
     script = [
         *connect_script(),
-        refused(held_read(4, 0, 0, 0, status(1)), code),
-        read(5, 0, status(1, remaining_ds=20)),  # the same poll, read as a poll reads
-        read(6, 0, status(1, remaining_ds=10)),  # a poll interval later
-        read(7, 0, status(0, completed=1)),
-        read(8, 0, status(0, completed=1)),  # the next wait polls at once, no FC23
+        refused(held_read(5, 0, 0, 0, status(1)), code),
+        read(6, 0, status(1, remaining_ds=20)),  # the same poll, read as a poll reads
+        read(7, 0, status(1, remaining_ds=10)),  # a poll interval later
+        read(8, 0, status(0, completed=1)),
+        read(9, 0, status(0, completed=1)),  # the next wait polls at once, no FC23
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -95,10 +96,10 @@ async def test_a_count_that_moves_without_the_values_it_counts_is_read_once_an_i
     read at once: the next read goes a poll interval after the one that showed no change of
     the counted values, and at once after one that did."""
     script = [
-        held_read(4, 0, 0, 5, status(1, remaining_ds=30)),  # the wait's first read
-        held_read(5, 5, 300, 6, status(1, remaining_ds=20)),  # counted, nothing changed
-        held_read(6, 6, 300, 7, status(0, remaining_ds=10)),  # 1 s later: the phase changed
-        held_read(7, 7, 300, 8, status(0, completed=1)),  # at once after it
+        held_read(5, 0, 0, 5, status(1, remaining_ds=30)),  # the wait's first read
+        held_read(6, 5, 300, 6, status(1, remaining_ds=20)),  # counted, nothing changed
+        held_read(7, 6, 300, 7, status(0, remaining_ds=10)),  # 1 s later: the phase changed
+        held_read(8, 7, 300, 8, status(0, completed=1)),  # at once after it
     ]
     assert await wait_time_s(script) == POLL_INTERVAL_S
 
@@ -108,9 +109,9 @@ async def test_the_pause_after_an_early_answer_never_carries_a_hold_past_the_dea
     poll interval later, when less than the 30 s hold is left, so it is a poll's read, not a
     read held up to 0.5 s past the deadline."""
     script = [
-        held_read(4, 0, 0, 5, status(1, remaining_ds=30)),
-        held_read(5, 5, 300, 5, status(1, remaining_ds=20)),  # at once, unchanged
-        read(6, 0, status(0, completed=1)),
+        held_read(5, 0, 0, 5, status(1, remaining_ds=30)),
+        held_read(6, 5, 300, 5, status(1, remaining_ds=20)),  # at once, unchanged
+        read(7, 0, status(0, completed=1)),
     ]
     assert await wait_time_s(script, timeout_s=30.5) == POLL_INTERVAL_S
 
@@ -118,9 +119,9 @@ async def test_the_pause_after_an_early_answer_never_carries_a_hold_past_the_dea
 async def test_a_held_read_that_got_no_reply_is_asked_again():
     """The held read writes only its own hold block: a PLC that did not answer it within the
     hold and the link's timeout is asked it again (the link's `read_retries`)."""
-    unanswered, _ = held_read(5, 5, 300, 0, status(1))
+    unanswered, _ = held_read(6, 5, 300, 0, status(1))
     script = [
-        held_read(4, 0, 0, 5, status(1)),
+        held_read(5, 0, 0, 5, status(1)),
         (unanswered, None),
         held_read(1, 5, 300, 6, status(0, completed=1)),  # on a fresh connection, tid 1
     ]
