@@ -116,6 +116,18 @@ def unconfirmed_safe_states(store: RunStore, run_id: str) -> dict[str, dict[str,
     }
 
 
+def awaiting_recovery(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
+    """The tools of run `run_id` that only its resume's recovery can bring back, none having
+    since: those whose recovery failed (a link lost in a step, the tool gone: its wafer may
+    still be on it) and those whose safe state its abort could not confirm. Tool name -> the
+    `tool-out-of-service` event that put it out."""
+    return {
+        tool: row
+        for tool, row in out_of_service(store, run_id).items()
+        if row["data"].get("cause") in (RECOVERY_FAILED, UNCONFIRMED_SAFE_STATE)
+    }
+
+
 def clear_command(run_id: str, tool: str, *, db_option: str = "") -> str:
     """The command that clears `tool` of run `run_id`, for messages; `db_option` (`db_option`
     of the records' path, in a printed one) ends it."""

@@ -33,9 +33,9 @@ from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
 from .clearances import (
+    awaiting_recovery,
     out_of_service_text,
     refuse_uncleared_dry_resume,
-    unconfirmed_safe_states,
 )
 from .dispositions import (
     disposition_command,
@@ -229,14 +229,16 @@ def _nothing_to_resume(
     clear each tool that waits for it). A run that ended (terminated, aborted, failed) with
     every wafer finished (completed, held or scrapped) has nothing left, as a completed or held
     one, unless it left wafers on its tools (`left_on_tools`: its recovery takes them off, as
-    its summary says) or a tool whose safe state its abort could not confirm
-    (`unconfirmed_safe_states`: its recovery commands it again); an interrupted one is resumed
-    to close it (its claim check, its end)."""
+    its summary says) or, whatever it ended as (held, or completed once its held wafers were
+    scrapped), a tool that only its recovery can bring back (`awaiting_recovery`: one
+    whose recovery failed, a link lost in a step, or whose safe state its abort could not
+    confirm: its recovery commands it again); an interrupted one is resumed to close it (its
+    claim check, its end)."""
     finished = all(w["status"] in FINISHED for w in wafers)
     if run["status"] in RESUMABLE and (run["status"] in DRIVEN or not finished):
         return None
-    if run["status"] in RESUMABLE and (
-        left_on_tools(store, run["id"]) or unconfirmed_safe_states(store, run["id"])
+    if (run["status"] in RESUMABLE and left_on_tools(store, run["id"])) or awaiting_recovery(
+        store, run["id"]
     ):
         # its recovery takes off the wafers it left on its tools, and commands the safe state
         # of each tool its abort could not confirm safe again

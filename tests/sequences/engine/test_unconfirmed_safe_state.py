@@ -359,3 +359,38 @@ async def test_a_tool_in_doubt_with_nothing_on_it_is_resumed_though_every_wafer_
     assert unconfirmed_safe_states(store, run_id) == {}
     recovered = [e for e in store.events(run_id) if e["kind"] == "tool-recovered"]
     assert [e["session"] for e in recovered] == [2, 3]
+
+
+async def test_a_tool_lost_in_a_step_is_recovered_by_the_resume_though_every_wafer_is_held(
+    store, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """The chamber goes away mid-clean (its link cut, no abort): the clean fails, its recovery
+    fails (nothing answers), the wafers are held and the chamber is out of service until a
+    recovery. A new user's resume was refused ('is held: nothing to resume ... release or
+    rework a held wafer first'), and after a scrap 'is completed': the chamber, maybe live
+    with the wafers in it, was never recovered. Now the resume recovers it."""
+    async with frozen_chamber_line(tmp_path) as (line, proxy, path):
+        box: list = []
+        command = ModbusPlcDriver.command
+
+        async def cut_after_start(self, action: str, name: str, **parameters) -> None:
+            await command(self, action, name, **parameters)
+            if name == "START_RECIPE" and not box:
+                box.append(name)
+                proxy.cut()
+
+        monkeypatch.setattr(ModbusPlcDriver, "command", cut_after_start)
+        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+        async with open_run(store, prepare(request), confirm=confirm_yes) as engine:
+            assert await engine.run() == "held"
+        monkeypatch.setattr(ModbusPlcDriver, "command", command)
+        run_id = engine.run_id
+        assert [w["status"] for w in store.wafers(run_id)] == ["held", "held"]
+        (out,) = [e for e in store.events(run_id) if e["kind"] == "tool-out-of-service"]
+        assert out["data"]["cause"] == "recovery failed"
+        direct = station_file(tmp_path, line, "direct.yaml")  # the chamber back, no proxy
+        async with open_resume(store, run_id, station_path=direct, confirm=confirm_yes) as again:
+            assert await again.run() == "held"
+        assert list(line.tools["plasma_cleaner"].loaded()) == []  # taken off by the recovery
+    recovered = [e for e in store.events(run_id) if e["kind"] == "tool-recovered"]
+    assert [e["session"] for e in recovered] == [2]
