@@ -41,8 +41,9 @@ NO_ANSWER = "no answer"
 #: data `prompt`, `step_id` (the step it was asked in), `stopped` (`terminated` or `aborted`)
 #: and `reason` (the stop's), which the wafer's timeline shows (`show`, `wafer`).
 CONFIRMATION_UNANSWERED = "confirmation-unanswered"
-#: The kind of event an operator confirmation records as it is put to an operator at the
-#: terminal (a dry run's, answered at once, and one with nobody to ask record none): one per
+#: The kind of event an operator confirmation records as it is put to the operator, at the
+#: terminal or to the one who answered it in advance (`--confirmed-by`; a dry run's, answered
+#: at once, and one with nobody to ask record none): one per
 #: wafer asked, data `prompt` and `step_id`, before the wait for the answer, so a question a
 #: crash or a power cut cut off while it waited is in the records too (`confirmations_asked`).
 CONFIRMATION_ASKED = "confirmation-asked"

@@ -542,7 +542,7 @@ class StepRecorder:
         asked in, so a question the controller's crash cut off is in the records too."""
         for subject in subjects:
             self.events.emit(
-                CONFIRMATION_ASKED, **self._about(subject, prompt, "asked at the terminal", {})
+                CONFIRMATION_ASKED, **self._about(subject, prompt, "asked of the operator", {})
             )
 
     def unanswered(
