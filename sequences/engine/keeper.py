@@ -372,8 +372,13 @@ class ToolKeeper:
             return None
         if served == station.time_scale:
             return None
+        said = (
+            f"says `time_scale: {station.time_scale:g}`"
+            if "time_scale" in station.model_fields_set
+            else "gives no `time_scale` (so 1: the line's process time on the wall clock)"
+        )
         return (
-            f"station {station.name} says `time_scale: {station.time_scale:g}`, but the simulated "
+            f"station {station.name} {said}, but the simulated "
             f"line it names is served at time x{served:g} (`packline sim serve --time-scale "
             f"{served:g}`): the run's process times would read {served / station.time_scale:g} "
             f"times short; give `time_scale: {served:g}` in the station file, as `sim serve "

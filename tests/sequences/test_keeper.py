@@ -311,7 +311,10 @@ async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the
         assert len(served.twin) == 0  # no wafer was ever loaded
         name = served.station.name
     assert str(refused.value) == (
-        f"run not started: station {name} says `time_scale: 1`, but the simulated line it names "
+        f"run not started: station {name} gives no `time_scale` (so 1: the line's process "
+        "time on the "
+        "wall clock), "
+        "but the simulated line it names "
         "is served at time x60 (`packline sim serve --time-scale 60`): the run's process times "
         "would read 60 times short; give `time_scale: 60` in the station file, as `sim serve "
         "--station-out` writes it; nothing was recorded: run it again with the station file "

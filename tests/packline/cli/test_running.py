@@ -198,7 +198,9 @@ def _served_at_time_x60(folder: Path) -> Iterator[tuple[Path, str]]:
         station.write_text("".join(line for line in written if not line.startswith("time_scale:")))
         name = yaml.safe_load(station.read_text())["name"]
         wrong = (
-            f"station {name} says `time_scale: 1`, but the simulated line it names is served "
+            f"station {name} gives no `time_scale` (so 1: the line's process time on the "
+            "wall clock), "
+            "but the simulated line it names is served "
             "at time x60 (`packline sim serve --time-scale 60`): the run's process times would "
             "read 60 times short; give `time_scale: 60` in the station file, as `sim serve "
             "--station-out` writes it"
