@@ -23,6 +23,7 @@ import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
 from packline.sequences.engine.confirmations import ASKED_COLUMNS, confirmations_asked
+from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN
 from packline.sequences.engine.report import (
     clock_stands_at,
@@ -224,6 +225,11 @@ class RunRecords:
         after_step_id = list(frame.columns).index("step_id") + 1
         frame.insert(after_step_id, "step", frame["step_id"].map(step_labels(steps)))
         return frame
+
+    def left_on_tools_text(self) -> str:
+        """What the run, stopped, left on its tools and what takes it off, in words, as its
+        summary and `show` say it (`left_text`); '' when nothing is left."""
+        return left_text(left_report(self.store, self.run_id))
 
     def claim_checks(self) -> pd.DataFrame:
         """A dry run's claim check: one row per condition, with sites checked and passing, the

@@ -55,8 +55,9 @@ def run_clock_fact(header: dict[str, Any]) -> str:
 
 def run_section(records: RunRecords, header: dict[str, Any]) -> str:
     """The run's facts (its error only when it stopped with one: an empty row on a completed
-    run read as if something had gone wrong), its recipe as written and as validated, and the
-    tools as they were read at connect."""
+    run read as if something had gone wrong; what a stopped run left on its tools, and the
+    resume that takes it off, only when it left something), its recipe as written and as
+    validated, and the tools as they were read at connect."""
     facts = [
         ("run", header["id"]),
         ("method", header["method"]),
@@ -71,6 +72,9 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
         ("stopped", wall_time(header["stopped_wall"])),
         ("run clock", run_clock_fact(header)),
         *([("error", header["error"])] if header["error"] else []),
+        # what a stopped run left on its tools and the resume that takes it off, as its summary
+        # and `show` say it: the report is what is handed on
+        *([("left on the tools", left)] if (left := records.left_on_tools_text()) else []),
         (
             "written by",
             f"packline {version('packline')}, Bokeh {bokeh.__version__}, {wall_time(time.time())}",

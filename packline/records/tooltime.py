@@ -247,7 +247,8 @@ def ran_through(uses: pd.DataFrame, events: Sequence[Mapping[str, Any]]) -> pd.D
     passes = uses[uses["status"].isin(RAN_THROUGH)]
     ended = zip(passes["wafer_id"], passes["status"], passes["stopped_wall"], strict=True)
     unserved = [failed_for_a_tool(str(w), str(status), float(stop)) for w, status, stop in ended]
-    return passes[[not failed for failed in unserved]]
+    # a boolean mask with the passes' index: a bare empty list would select no columns
+    return passes[~pd.Series(unserved, index=passes.index, dtype=bool)]
 
 
 def _oee(

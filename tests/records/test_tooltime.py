@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
 import pytest
 
 from packline.cli import main
@@ -15,6 +16,7 @@ from packline.records import RunRecords
 from packline.records.tooltime import (
     E10_STATES,
     bottleneck,
+    ran_through,
     run_window,
     tool_intervals,
     tool_names,
@@ -360,3 +362,16 @@ def test_a_stage_replayed_with_its_process_skipped_is_a_pass_that_demonstrates_n
     store.close()
     assert oven["productive_s"] == 201.0
     assert oven["performance"] == pytest.approx(200.0 / 201.0)
+
+
+def test_no_pass_run_through_is_an_empty_table_of_passes_not_one_without_columns():
+    """A run aborted before any stage ended (a report of it made at once) has no pass its tool
+    ran through: the passes are none, their columns kept. An empty selection had dropped the
+    columns, and `packline report` of such a run failed on `KeyError: 'tool'`."""
+    uses = pd.DataFrame(
+        {"tool": ["plasma_cleaner"], "wafer_id": ["W01"], "status": ["interrupted"],
+         "stopped_wall": [10.0]}
+    )  # fmt: skip
+    passes = ran_through(uses, [])
+    assert passes.empty
+    assert list(passes.columns) == list(uses.columns)

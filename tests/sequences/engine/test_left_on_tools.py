@@ -4,11 +4,15 @@ finds them names the run whose wafers they are and its resume, not "whoever owns
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from packline.cli import main
 from packline.clock import ScaledClock
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
+from packline.records import RunRecords
+from packline.records.report import render_report
 from packline.sequences.engine import (
     Handling,
     Recipe,
@@ -76,6 +80,8 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
         assert "takes them off (its recovery unloads the run's own wafers)" in text
         assert main(["show", first, "--db", str(store.path)]) == 0
         assert f"{', '.join(wafers)} in plasma_cleaner" in capsys.readouterr().out
+        # the report, which is what is handed on, says it too
+        assert html.escape(text) in render_report(RunRecords(store, first))
 
         second, events = await station_run(
             store, path, "terminate", lambda e: e.kind == "tool-out-of-service"
