@@ -117,14 +117,15 @@ def unconfirmed_safe_states(store: RunStore, run_id: str) -> dict[str, dict[str,
 
 
 def awaiting_recovery(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
-    """The tools of run `run_id` that only its resume's recovery can bring back, none having
-    since: those whose recovery failed (a link lost in a step, the tool gone: its wafer may
-    still be on it) and those whose safe state its abort could not confirm. Tool name -> the
-    `tool-out-of-service` event that put it out."""
+    """The tools of run `run_id` out of service that take no clear, none recovered since: only
+    its resume's recovery brings them back (one whose recovery failed, a link lost in a step,
+    the tool gone, its wafer maybe still on it; one whose safe state its abort could not
+    confirm). Tool name -> the `tool-out-of-service` event that put it out; the complement of
+    `awaiting_clear`."""
     return {
         tool: row
         for tool, row in out_of_service(store, run_id).items()
-        if row["data"].get("cause") in (RECOVERY_FAILED, UNCONFIRMED_SAFE_STATE)
+        if not row["data"].get("until_cleared")
     }
 
 

@@ -148,12 +148,6 @@ def confirmations_asked(
     return [{column: row[column] for column in ASKED_COLUMNS} for row in ordered]
 
 
-def _asked_key(wafer_id: Any, step_id: Any, prompt: Any) -> tuple[Any, Any, Any]:
-    """What tells a confirmation's asking and its end apart from another's: the wafer, the
-    step it was asked in and its prompt."""
-    return wafer_id, step_id, prompt
-
-
 def _still_open(
     ended: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
 ) -> list[Mapping[str, Any]]:
@@ -162,16 +156,14 @@ def _still_open(
     as many as ended (a step asks its question once; its rework is another step)."""
     ends: dict[tuple[Any, Any, Any], int] = {}
     for row in ended:
-        key = _asked_key(row["wafer_id"], row["step_id"], row["prompt"])
+        key = (row["wafer_id"], row["step_id"], row["prompt"])
         ends[key] = ends.get(key, 0) + 1
     still: list[Mapping[str, Any]] = []
     for event in sorted(
         (event for event in events if event["kind"] == CONFIRMATION_ASKED),
         key=lambda event: (event["t"], event["wall"]),
     ):
-        key = _asked_key(
-            event["wafer_id"], event["data"].get("step_id"), event["data"].get("prompt")
-        )
+        key = (event["wafer_id"], event["data"].get("step_id"), event["data"].get("prompt"))
         if ends.get(key, 0) > 0:
             ends[key] -= 1
         else:

@@ -173,7 +173,12 @@ def resume_command(
     """The command that resumes run `run_id`, as a hint names it once its held wafers are
     decided: the command quoted, and why it carries `--confirmed-by` where it does
     (`resume_hint`)."""
-    command, why = resume_hint(store, run_id, confirmed_by, f"{station_option}{db_option}")
+    return hint_text(*resume_hint(store, run_id, confirmed_by, f"{station_option}{db_option}"))
+
+
+def hint_text(command: str, why: str | None) -> str:
+    """A command a hint names, quoted, and why it is as it is where that is said
+    (`resume_hint`'s `--confirmed-by`): '`packline resume R` (...)'."""
     return f"`{command}`" if why is None else f"`{command}` ({why})"
 
 

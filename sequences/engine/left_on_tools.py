@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .clearances import failures_text, unconfirmed_safe_states
-from .dispositions import resume_command, resume_hint
+from .dispositions import hint_text, resume_command, resume_hint
 from .liveness import is_alive
 from .plan import CUT_OFF
 from .records import RunStore, db_option
@@ -123,8 +123,7 @@ def left_text(left: Mapping[str, Any] | None) -> str:
     0095; a run that found them meanwhile is then cleared)."""
     if left is None:
         return ""
-    note = left["resume_note"]
-    resume = f"`{left['resume']}`" + ("" if note is None else f" ({note})")
+    resume = hint_text(left["resume"], left["resume_note"])
     said = [
         f"the safe state of {tool} was not confirmed when the run was aborted ({why}): treat "
         f"it as live until {resume} recovers it (its recovery commands the safe state again)"
