@@ -43,7 +43,7 @@ from .dc_supply import ScpiDcSupply
 from .equipment import READY_STATES, Equipment, Reading, working
 from .errors import ConnectionLost, ToolError, ToolStateError, WorkpieceRefused
 from .families.plc_map import PlcStatus, field
-from .families.plc_stage import SingleWaferPlcDriver, cycle_stopped
+from .families.plc_stage import SingleWaferPlcDriver, stopped_at
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (
@@ -380,8 +380,8 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
 
     async def _command_safe_state(self) -> None:
         """The supply's output off, then ABORT (a wafer in the bath withdrawn and rinsed),
-        confirmed by the holder back out of the bath, ready or faulted (`cycle_stopped`), so the
-        next command meets a ready or faulted cell.
+        confirmed by the holder back out of the bath, ready or faulted (`stopped_at` its
+        `AT_REST`), so the next command meets a ready or faulted cell.
 
         The cell is aborted even when the supply cannot be reached; the supply's failure is
         raised after. The wait is bounded by `safe_state_timeout_s` of process time.
@@ -389,4 +389,4 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         try:
             await self.supply.abort()
         finally:
-            await self.abort_confirmed(cycle_stopped)
+            await self.abort_confirmed(stopped_at(AT_REST))

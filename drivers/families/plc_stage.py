@@ -9,11 +9,11 @@ moves and the tool is READY again, a cycle not COMPLETED is an alarm). Their sim
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from enum import IntEnum
+from collections.abc import Callable, Collection
+from enum import Enum, IntEnum
 from typing import ClassVar, Protocol, TypeVar
 
-from ..equipment import READY_STATES
+from ..equipment import READY_STATES, working
 from ..errors import ToolAlarm
 from ..roles.single_wafer import SingleWaferTool
 from .modbus_plc import ModbusPlcDriver
@@ -99,14 +99,17 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased], SingleWaferTool):
         return wafer_id
 
 
-def cycle_stopped(status: PhasedStatus) -> str | None:
+def stopped_at(at_rest: Collection[Enum]) -> Callable[[PhasedStatus], str | None]:
     """What the status of a stage tool shows that is not the safe state ABORT brings it to
-    (`ModbusPlcDriver.abort_confirmed`): a phase other than `READY` (at rest: its heads,
-    squeegee or holder home, no cycle running) or `FAULT` (an alarm stopped it); None when
-    it shows none."""
-    if status.phase.name in ("READY", "FAULT"):
-        return None
-    return f"still {status.phase.name.lower()}"
+    (`ModbusPlcDriver.abort_confirmed`), for a role whose phases `at_rest` (its `AT_REST`,
+    declared once beside its phases: ready, its heads, squeegee or holder home, no cycle
+    running; or fault, an alarm stopped it) are that state: `still <phase>`, or None."""
+
+    def unsafe(status: PhasedStatus) -> str | None:
+        doing = working(status.phase, at_rest)
+        return None if doing is None else f"still {doing}"
+
+    return unsafe
 
 
 class CountedCycleStatus(PhasedStatus, Protocol):

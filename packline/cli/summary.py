@@ -16,7 +16,13 @@ from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.records import RunStore, db_option
-from packline.sequences.engine.report import MEASURED, NOT_MEASURED, before_after, run_report
+from packline.sequences.engine.report import (
+    MEASURED,
+    NOT_MEASURED,
+    NOT_RUN,
+    before_after,
+    run_report,
+)
 
 
 def summary_report(store: RunStore, run_id: str) -> dict[str, Any]:
@@ -145,7 +151,7 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
     names its claims); on a station one line saying what its measurements checked,
     and one line too when it checked nothing (a table of conditions checked on no wafer,
     each `not checked`, told a failed dry run's user nothing the summary above had not)."""
-    if check["status"] in (MEASURED, NOT_MEASURED, "not run"):
+    if check["status"] in (MEASURED, NOT_MEASURED, NOT_RUN):
         console.print(f"claim check: {check['note']}", markup=False, highlight=False)
         return
     if nothing_checked([c["verdict"] for c in check["conditions"]]):

@@ -22,14 +22,13 @@ from typing import Any
 import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
-from packline.sequences.engine.confirmations import ASKED_COLUMNS, confirmations_asked
-from packline.sequences.engine.left_on_tools import left_report, left_text
-from packline.sequences.engine.liveness import DRIVEN
+from packline.sequences.engine.confirmations import ASKED_COLUMNS
 from packline.sequences.engine.report import (
     clock_stands_at,
     first_step_starts,
     first_steps,
     measurement_attempts,
+    run_confirmations,
     step_keys,
     step_labels,
     time_on_line,
@@ -213,10 +212,8 @@ class RunRecords:
         terminal`; `unanswered: the run was terminated (...)`), and for one the run stopped
         at, `confirmed`, `by` and `id` empty, `stopped` (terminated or aborted) and its
         `reason`; `t` and `wall` when it was answered, or when the run stopped."""
-        asked = confirmations_asked(
-            self.store.table("confirmations", self.run_id),
-            self.store.events(self.run_id),
-            driven=shown_status(self.store.run(self.run_id)) in DRIVEN,
+        asked = run_confirmations(
+            self.store, self.store.run(self.run_id), self.store.events(self.run_id)
         )
         frame = _frame(asked, list(ASKED_COLUMNS))
         for column in ("id", "confirmed"):  # empty for an unanswered one, not a float
@@ -225,11 +222,6 @@ class RunRecords:
         after_step_id = list(frame.columns).index("step_id") + 1
         frame.insert(after_step_id, "step", frame["step_id"].map(step_labels(steps)))
         return frame
-
-    def left_on_tools_text(self) -> str:
-        """What the run, stopped, left on its tools and what takes it off, in words, as its
-        summary and `show` say it (`left_text`); '' when nothing is left."""
-        return left_text(left_report(self.store, self.run_id))
 
     def claim_checks(self) -> pd.DataFrame:
         """A dry run's claim check: one row per condition, with sites checked and passing, the

@@ -18,6 +18,7 @@ from packline.rendering import counted
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
 from packline.sequences.engine.events import UNLISTED
+from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import line_text, time_scale_of
 from packline.sequences.engine.report import attempt_text, measurement_labels, station_claim_check
@@ -53,6 +54,11 @@ def run_clock_fact(header: dict[str, Any]) -> str:
     return f"{text}, process time on the line {process} (served at time x{scale:g})"
 
 
+def _left_text(records: RunRecords) -> str:
+    """What the stopped run left on its tools and the resume that takes it off (`left_text`)."""
+    return left_text(left_report(records.store, records.run_id))
+
+
 def run_section(records: RunRecords, header: dict[str, Any]) -> str:
     """The run's facts (its error only when it stopped with one: an empty row on a completed
     run read as if something had gone wrong; what a stopped run left on its tools, and the
@@ -74,7 +80,11 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
         *([("error", header["error"])] if header["error"] else []),
         # what a stopped run left on its tools and the resume that takes it off, as its summary
         # and `show` say it: the report is what is handed on
-        *([("left on the tools", left)] if (left := records.left_on_tools_text()) else []),
+        *(
+            [("left on the tools", left)]
+            if (left := left_text(left_report(records.store, records.run_id)))
+            else []
+        ),
         (
             "written by",
             f"packline {version('packline')}, Bokeh {bokeh.__version__}, {wall_time(time.time())}",

@@ -36,6 +36,8 @@ MARGIN_COLUMNS = tuple(margin_columns(None, None))
 #: A station run's claim check status: some measurement was judged against its limits, or
 #: none was (`station_claim_check`).
 MEASURED, NOT_MEASURED = "measured", "not measured"
+#: A dry run's claim check status while none is recorded (`_why_no_claim_check` says why).
+NOT_RUN = "not run"
 
 
 def station_claim_check(verdicts: Iterable[str]) -> tuple[str, str]:
@@ -57,6 +59,19 @@ def station_claim_check(verdicts: Iterable[str]) -> tuple[str, str]:
         f"measurement(s) of the sequence judged against their limits, {judged.count(FAIL)} "
         "outside them (see the measurements): they check what the tools measure, not every "
         "condition of the claims (a dry run checks those on the twin)"
+    )
+
+
+def run_confirmations(
+    store: RunStore, run: dict[str, Any], events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every operator confirmation asked in run `run` (its runs row) with what became of it
+    (`confirmations_asked`, of its `events` as `RunStore.events` reads them): one nothing
+    ended waits for its answer while a process drives the run (its status as shown)."""
+    return confirmations_asked(
+        store.table("confirmations", run["id"]),
+        events,
+        driven=shown_run(run)["status"] in DRIVEN,
     )
 
 
@@ -405,9 +420,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "steps": [{**step, "label": labels[step["id"]]} for step in shown_steps(steps, cut_off)],
         "measurements": [with_verdict(m) for m in measurements],
         "alarms": store.table("alarms", run_id),
-        "confirmations": confirmations_asked(
-            store.table("confirmations", run_id), events, driven=shown_run(run)["status"] in DRIVEN
-        ),
+        "confirmations": run_confirmations(store, run, events),
         "dispositions": store.table("dispositions", run_id),
         "events": events,
         "traces": store.trace_summary(run_id),
@@ -491,13 +504,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 ],
                 "measurements": [with_verdict(m) for m in own(store.table("measurements", run_id))],
                 "alarms": own(store.table("alarms", run_id)),
-                "confirmations": own(
-                    confirmations_asked(
-                        store.table("confirmations", run_id),
-                        events,
-                        driven=run_status in DRIVEN,
-                    )
-                ),
+                "confirmations": own(run_confirmations(store, run, events)),
                 "dispositions": own(store.table("dispositions", run_id)),
                 "tool_waits": tool_waits(events, steps).get(wafer_id, []),
             }
@@ -533,7 +540,7 @@ def claim_check_report(
             for m in store.table("measurements", run["id"])
         )
     elif not conditions:
-        status = "not run"
+        status = NOT_RUN
         note = _why_no_claim_check(run["status"])
     else:
         status = overall([c["verdict"] for c in conditions])
