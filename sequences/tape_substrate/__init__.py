@@ -204,7 +204,7 @@ async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
         await fill_holes(wafer, recipe.fill, recipe.dies.terminal_volume_nl(recipe.panel))
     tags = () if plate is None else ("000:x3",)
     await prepare_dies(wafer, recipe.dies, tags or ("000:c",))
-    await bond_dies(wafer, recipe.bond, recipe.panel, tags, recipe.frame)
+    await bond_dies(wafer, recipe.bond, recipe.panel, recipe.fill, tags, recipe.frame)
     await seal_dies(wafer, recipe.seal, tags)
     await cure(wafer, recipe.seal.cure, tags)
     await grind(wafer, recipe.grind, tags)

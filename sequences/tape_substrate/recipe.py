@@ -95,6 +95,12 @@ class FillStep(Recipe):
     #: the dispenser's camera threshold, which counts a hole off by more over- or underfilled
     tolerance: Annotated[float, Field(gt=0, le=FILL_TOLERANCE)] = FILL_TOLERANCE
 
+    def level_limits_percent(self) -> tuple[float, float]:
+        """The filler's level in a hole, in % of the hole's depth, that stands at the hole's
+        top within `tolerance` (000:b-c): what the flip-chip bonder's X-ray must see once the
+        terminals are in (the claim check judges the same on the twin)."""
+        return 100 * (1 - self.tolerance), 100 * (1 + self.tolerance)
+
     def window_nl(self, hole_nl: float, taken_nl: float) -> tuple[float, float]:
         """The fill volumes (nl, to 0.001 nl, inside) whose every shot, across the jet's spread
         (`SHOT_SPREAD`), makes with `taken_nl` of something else (a die's terminal, a frame's

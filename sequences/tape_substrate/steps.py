@@ -122,12 +122,14 @@ async def bond_dies(
     wafer: Wafer,
     bond: BondStep,
     panel: PanelRecipe,
+    fill: FillStep | None,
     tags: tuple[str, ...] = (),
     frame: FrameStep | None = None,
 ) -> None:
-    """000:c-d: a die from the panel's die wafer on every unit, its terminals in the holes,
-    bonded active side down with heat and force (000:x3: its studs bonded on the plate); then,
-    with a `frame` (000:x2), a frame pressed on every unit while the panel is on the stage."""
+    """000:c-d: a die from the panel's die wafer on every unit, its terminals in the holes
+    `fill` filled, bonded active side down with heat and force (000:x3, no `fill`: its studs
+    bonded on the plate); then, with a `frame` (000:x2), a frame pressed on every unit while
+    the panel is on the stage."""
     claims = (*tags, "000:d") if tags else ("000:c", "000:d")
     source = die_wafer_id(wafer.id)
     async with wafer.use(FlipChipBonder) as bonder:
@@ -141,18 +143,16 @@ async def bond_dies(
             panel,
             handling=Handling.LOAD,
         )
-        await wafer.step(
-            "bond dies", bond_and_inspect, wafer, bonder, bond, not tags, claims=claims
-        )
+        await wafer.step("bond dies", bond_and_inspect, wafer, bonder, bond, fill, claims=claims)
         await wafer.step(
             "unload die wafer from die supply",
             bonder.unload_die_source,
             source,
             handling=Handling.UNLOAD,
         )
-        if frame is not None:
+        if frame is not None and fill is not None:
             await wafer.step(
-                "mount frames", frame_and_inspect, wafer, bonder, frame, claims=("000:x2",)
+                "mount frames", frame_and_inspect, wafer, bonder, frame, fill, claims=("000:x2",)
             )
         await wafer.step(
             "unload from flip-chip bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD
@@ -168,31 +168,48 @@ async def load_dies(wafer: Wafer, bonder: FlipChipBonder, source: str, panel: Pa
 
 
 async def bond_and_inspect(
-    wafer: Wafer, bonder: FlipChipBonder, bond: BondStep, filled: bool
+    wafer: Wafer, bonder: FlipChipBonder, bond: BondStep, fill: FillStep | None
 ) -> None:
     """Bond; the bonder's inspection must find every die bonded, every terminal seated and
-    joined. In `filled` holes the filler's levels are recorded as the bonder's X-ray sees
-    them: whether they stand at the holes' tops is the claim's condition (000:b), judged on
-    the product."""
+    joined, and then, in holes `fill` filled, the filler's level as its X-ray sees it at every
+    hole's top (000:b-c; judged where the terminals went in: unseated, there is no level)."""
     result = await bonder.bond_dies(bond.bond_recipe())
-    if filled:
-        wafer.measure("fill level min", result.fill_level_min_percent, "% of hole depth")
-        wafer.measure("fill level max", result.fill_level_max_percent, "% of hole depth")
     wafer.measure("dies bonded", result.dies_bonded, "dies", low=result.dies_placed)
     wafer.measure("terminals seated", result.terminals_seated, "terminals", low=result.terminals)
     wafer.measure("terminals joined", result.terminals_joined, "terminals", low=result.terminals)
+    if fill is not None:
+        measure_fill_levels(
+            wafer, "fill level", result.fill_level_min_percent, result.fill_level_max_percent, fill
+        )
 
 
-async def frame_and_inspect(wafer: Wafer, bonder: FlipChipBonder, frame: FrameStep) -> None:
+async def frame_and_inspect(
+    wafer: Wafer, bonder: FlipChipBonder, frame: FrameStep, fill: FillStep
+) -> None:
     """000:x2: a frame with conductor columns on every unit around its die, the columns into
-    the column holes' filler; the bonder's inspection must find every column seated and
-    joined."""
+    the column holes' filler (`fill`'s); the bonder's inspection must find every column seated
+    and joined, the filler at every column hole's top."""
     result = await bonder.mount_frames(frame.frame_recipe())
-    wafer.measure("column fill level min", result.fill_level_min_percent, "% of hole depth")
-    wafer.measure("column fill level max", result.fill_level_max_percent, "% of hole depth")
     wafer.measure("frames bonded", result.frames_bonded, "frames", low=result.frames)
     wafer.measure("columns seated", result.columns_seated, "columns", low=result.columns)
     wafer.measure("columns joined", result.columns_joined, "columns", low=result.columns)
+    measure_fill_levels(
+        wafer,
+        "column fill level",
+        result.fill_level_min_percent,
+        result.fill_level_max_percent,
+        fill,
+    )
+
+
+def measure_fill_levels(
+    wafer: Wafer, name: str, least_percent: float, most_percent: float, fill: FillStep
+) -> None:
+    """Record the lowest and highest filler level the bonder's X-ray saw, in % of the hole's
+    depth, against the levels at the hole's top within the fill's tolerance (000:b-c)."""
+    low, high = fill.level_limits_percent()
+    wafer.measure(f"{name} min", least_percent, "% of hole depth", low=low, high=high)
+    wafer.measure(f"{name} max", most_percent, "% of hole depth", low=low, high=high)
 
 
 async def stack_panels(wafer: Wafer, stack: StackStep) -> None:

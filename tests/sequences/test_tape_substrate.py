@@ -236,6 +236,28 @@ def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_
     assert claim in check["note"]
 
 
+def test_filler_the_bonder_s_x_ray_sees_below_the_holes_tops_holds_the_panel_naming_it(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The recipe believes the studs are 120 um across (they come out about 103 um) and fills
+    less for them: valid, the dispenser's camera sees each hole filled as the recipe asked, but
+    once the real studs are in, the filler stands short of the holes' tops (000:b-c). On real
+    tools only the bonder's X-ray can tell: its lowest level, judged against the hole's top
+    within the fill's tolerance, holds the panel at 'bond dies', as the claim check would
+    fail it."""
+    recipe = small_recipe()
+    recipe["dies"]["terminal_base_um"] = "120 um"
+    recipe["fill"]["volume_nl"] = "1.03 nl"
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
+    (wafer,) = events[-1]["wafers"]
+    assert code == 1
+    assert wafer["status"] == "held"
+    assert "step 'bond dies'" in wafer["reason"]
+    assert (
+        "fill level min = 92.5 % of hole depth, outside 95-105 % of hole depth" in (wafer["reason"])
+    )
+
+
 def test_on_a_metal_substrate_the_plate_is_patterned_into_interconnections(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

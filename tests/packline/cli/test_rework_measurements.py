@@ -39,10 +39,11 @@ def test_every_reader_shows_the_first_try_beside_the_rework(reworked: str, tmp_p
     assert bonded == again | {"attempts": [{"attempt": 1, **first}, {"attempt": 2, **again}]}
     # measured once: as it always read
     assert "attempts" not in wafer["measurements"]["package thickness"]
-    # without limits: nothing judged it, as its limits say (show reads it 'recorded')
+    # the filler's level the X-ray saw, judged against the hole's top within the fill's
+    # tolerance (5 %: 000:b-c), as the claim check judges it on the twin
     fill = wafer["measurements"]["fill level min"]
-    assert (fill["low"], fill["high"]) == (None, None)
-    assert (fill["passed"], fill["verdict"]) == (None, "recorded")
+    assert (fill["low"], fill["high"]) == (95.0, 105.0)
+    assert (fill["passed"], fill["verdict"]) == (True, "pass")
 
     assert main(["show", reworked]) == 0
     lines = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
