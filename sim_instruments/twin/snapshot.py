@@ -27,15 +27,15 @@ that writes an array in place thaws it first, and any other array is compared by
 against the last snapshot's own copy. The header keeps the JSON text of each part while the
 part holds the very same objects, its arrays laid out as they were (`_HeaderText`; where an
 array before them grew, with their offsets moved along), and of each history event while it
-holds the very same plain values (`_HistoryText`): the text of a part or event a step left
-alone is not written again (decision 0066). Whether the parts before the history hold the same
-objects, their arrays laid out as they were (`_LeadingText`, else part by part), and whether
-the history begins with the events last written, each holding the same plain values, is told
-in a few calls over all of them at once (`_Containers`, `_Layout`), as is which arrays are
+is the very same event (`_HistoryText`; a `ProcessEvent` cannot change): the text of a part
+or event a step left alone is not written again (decision 0066). Whether the parts before
+the history hold the same objects, their arrays laid out as they were (`_LeadingText`, else
+part by part), and whether the history begins with the events last written, is told in a few
+calls over all of them at once (`_Containers`, `_Layout`), as is which arrays are
 still frozen and which arrays' bytes equal the last snapshot's parts, not value by value or
 array by array in Python. Before any of that, a workpiece whose every array is still frozen,
-laid out as it was, and whose every container (its own fields, its parts', its history and
-its events') holds the very objects it held is told at once to be as it was: its snapshot is
+laid out as it was, and whose every container (its own fields, its parts' and its history)
+holds the very objects it held is told at once to be as it was: its snapshot is
 the last one (`_Unchanged`, decision 0088; most steps leave their wafer's twin alone).
 """
 
@@ -493,8 +493,8 @@ class _LeadingText:
 class _Unchanged:
     """What a workpiece's last snapshot was taken from, told at once: the workpiece, its own
     fields' values and its history's events (`own`), every other container in it with its
-    contents (each part's, `_LeadingText`'s and `_PartText`'s, and each event's,
-    `_HistoryText`'s), every array with its layout, and the arrays whose memory each is, as
+    contents (each part's, `_LeadingText`'s and `_PartText`'s; a history's events cannot
+    change, `_HistoryText`), every array with its layout, and the arrays whose memory each is, as
     the snapshot froze them (`_frozen`). While the workpiece's containers hold the very same
     objects, its arrays are laid out as they were (so each has the text and the `.npy` header
     it had, where it had them) and each one's memory is still read-only (its bytes untouched,
@@ -651,12 +651,12 @@ class _HeaderText:
     def unchanged(self, workpiece: Workpiece, owners: tuple[np.ndarray, ...]) -> _Unchanged | None:
         """What the header of `workpiece` was just written from (`json`), with `owners`, the
         arrays whose memory each of its arrays is, as the snapshot froze them; None when its
-        texts cannot be told kept at once (an array not C-ordered, an event not of plain
-        values)."""
-        leading, events = self._leading, self.history.containers
+        texts cannot be told kept at once (an array not C-ordered, a history not of
+        `ProcessEvent`s)."""
+        leading = self._leading
         trailing = [self._parts[name] for name in _TRAILING_FIELDS]
         layouts = [part.layout for part in trailing]
-        if leading is None or events is None or None in layouts:
+        if leading is None or not self.history.frozen or None in layouts:
             return None
         own = _Containers.of(
             [
@@ -669,7 +669,7 @@ class _HeaderText:
             owners,
             own,
             (leading.layout, *(layout for layout in layouts if layout is not None)),
-            (leading.containers, events, *(part.containers for part in trailing)),
+            (leading.containers, *(part.containers for part in trailing)),
         )
 
     def paths(self) -> tuple[str, ...]:
@@ -695,101 +695,47 @@ def _items_of(value: dict[Any, Any]) -> tuple[Any, ...]:
 
 
 class _HistoryText:
-    """The JSON of a workpiece's history as last written, event by event. An event's text is
-    written again only when one of its values is not the very object it was: its tool,
-    operation, time and each detail's key and value must be str, int, float, bool or None,
-    which cannot change in place, so the same objects are the same text. Anything else (a
-    detail holding a list, an event of another type) is written every time.
-
-    While the history begins with the very events last written, each holding the very objects
-    (told at once, `_Containers`), their texts are kept without looking at them one by one."""
+    """The JSON of a workpiece's history as last written, event by event. A `ProcessEvent`
+    cannot change (frozen, its detail read-only, every value plain), so the very event last
+    written at a place has the text it had: while the history begins with the events last
+    written, their texts are kept, and only the events after them are written. A history of
+    anything else (another list type, an event of another type) is written every time."""
 
     def __init__(self) -> None:
-        #: Each event's values as last written (None: written every time) and its text.
-        self._events: list[tuple[tuple[Any, ...] | None, str]] = []
-        #: The events last written, their containers (None: one is not of plain values) and
-        #: the text of them all.
+        #: The events last written and each one's text (none when not all are `ProcessEvent`).
         self._written: tuple[Any, ...] = ()
-        self.containers: _Containers | None = None
+        self._texts: list[str] = []
+        #: Whether the history last written held only `ProcessEvent`s in a list (so it is
+        #: told unchanged by its events alone, and holds no array).
+        self.frozen = False
         self._text = ""
 
     def json(self, history: Any, arrays: _Arrays) -> str:
         """The JSON of `history` (its events' arrays, if any, added to `arrays`)."""
-        if type(history) is not list:
-            self._events, self._written, self.containers = [], (), None
+        if type(history) is not list or not {*map(type, history)} <= {ProcessEvent}:
+            self._written, self._texts, self.frozen = (), [], False
             self._text = _json(_encode(history, arrays))
             return self._text
-        kept, written, held = self._events, self._written, 0
-        if (
-            self.containers is not None
+        written = self._written
+        held = (
+            len(written)
+            if self.frozen
             and len(history) >= len(written)
             and all(map(operator.is_, history, written))
-            and self.containers.hold()
-        ):
-            if len(history) == len(written):
-                return self._text  # every event as last written
-            held = len(written)
-        events = kept[:held]
-        for index in range(held, len(history)):
-            event = history[index]
-            values = _event_values(event)
-            old, text = kept[index] if index < len(kept) else (None, "")
-            if not (
-                values is not None
-                and old is not None
-                and len(values) == len(old)
-                and all(map(operator.is_, values, old))  # the very objects kept: plain ones
-            ):
-                text = _json(_encode(event, arrays))
-                plain = values is not None and all(type(v) in _PLAIN_OR_END for v in values)
-                values = values if plain else None
-            events.append((values, text))
-        self._events = events
-        added = _events_containers(history[held:])
-        self._written = tuple(history)
-        self.containers = (
-            added
-            if added is None or not held or self.containers is None
-            else _Containers.joined([self.containers, added])
+            else 0
         )
-        self._text = "[" + ",".join(text for _, text in events) + "]"
+        if held == len(history) == len(written) and self.frozen:
+            return self._text  # every event as last written
+        texts = self._texts[:held]
+        texts += (_json(_encode(event, arrays)) for event in history[held:])
+        self._written, self._texts, self.frozen = tuple(history), texts, True
+        self._text = "[" + ",".join(texts) + "]"
         return self._text
 
     def paths(self) -> list[str]:
         """Where each array of the history last written is, in order (`array_paths`): none in
-        events of plain values."""
-        return [] if self.containers is not None else _paths_in(json.loads(self._text), _HISTORY)
-
-
-class _EndOfDict:
-    """Where a dict's items end among an event's values (`_event_values`)."""
-
-
-#: The types of the values an event's text is kept for.
-_PLAIN_OR_END = _PLAIN | {_EndOfDict}
-_END_OF_DICT = _EndOfDict()
-#: A `ProcessEvent`'s fields' values, in order.
-_EVENT_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(ProcessEvent)))
-#: A `ProcessEvent`'s detail; a dict's values (its keys are what `tuple` gives of it).
-_DETAIL = operator.attrgetter("detail")
-_VALUES = operator.methodcaller("values")
-#: The types of an event's fields' values the history's containers are kept for.
-_PLAIN_OR_DICT = _PLAIN | {dict}
-
-
-def _event_values(event: Any) -> tuple[Any, ...] | None:
-    """A `ProcessEvent`'s field values in order, a dict field's as its keys and values, item by
-    item, then `_END_OF_DICT`; None when it is of another type."""
-    if type(event) is not ProcessEvent:
-        return None
-    values: list[Any] = []
-    for value in _EVENT_FIELDS(event):
-        if type(value) is dict:
-            values += _items_of(value)
-            values.append(_END_OF_DICT)
-        else:
-            values.append(value)
-    return tuple(values)
+        `ProcessEvent`s."""
+        return [] if self.frozen else _paths_in(json.loads(self._text), _HISTORY)
 
 
 #: An array's shape, strides, dtype and buffer.
@@ -799,34 +745,6 @@ _DTYPE = operator.attrgetter("dtype")
 _DATA = operator.attrgetter("data")
 #: The first, second and third item of a tuple.
 _FIRST, _SECOND, _THIRD = (operator.itemgetter(index) for index in range(3))
-
-
-def _events_containers(events: Sequence[Any]) -> _Containers | None:
-    """The containers of history `events` with their contents: each event (its fields'
-    values) and its detail (its keys; its values). None unless each is a `ProcessEvent` whose
-    only dict is its detail and whose every other value, and every key and value of its
-    detail, is str, int, float, bool or None (cannot change in place)."""
-    if not {*map(type, events)} <= {ProcessEvent}:
-        return None
-    fields = list(map(_EVENT_FIELDS, events))
-    details = list(map(_DETAIL, events))
-    kinds = list(map(type, itertools.chain.from_iterable(fields)))
-    if not ({*kinds} <= _PLAIN_OR_DICT and {*map(type, details)} <= {dict}):
-        return None
-    keys = list(map(tuple, details))
-    values = list(map(tuple, map(_VALUES, details)))
-    if (
-        kinds.count(dict) != len(events)
-        or not {*map(type, itertools.chain(*keys, *values))} <= _PLAIN
-    ):
-        return None
-    return _Containers.of(
-        [
-            *zip(itertools.repeat(_EVENT_FIELDS), events, fields),
-            *zip(itertools.repeat(tuple), details, keys),
-            *zip(itertools.repeat(_VALUES), details, values),
-        ]
-    )
 
 
 def restore(workpiece: Workpiece, data: bytes) -> None:
@@ -1066,7 +984,7 @@ def _encoder_of(kind: type) -> _Encoder:
             ]
 
         return items
-    if issubclass(kind, dict):
+    if issubclass(kind, dict | types.MappingProxyType):
 
         def entries(value: Any, arrays: _Arrays) -> dict[str, Any]:
             arrays.contents.append((_items_of, value, _items_of(value)))

@@ -16,7 +16,10 @@ Lengths are micrometres unless a name says otherwise; films on the exposed metal
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -45,15 +48,37 @@ from .parts import (
 )
 from .specs import PanelSpec, WaferSpec
 
+#: The types of an event's values: plain ones, which cannot change in place.
+EventValue = str | int | float | bool | None
 
-@dataclass
+
+@dataclass(frozen=True)
 class ProcessEvent:
-    """One process step applied to a workpiece, as the twin's own history."""
+    """One process step applied to a workpiece, as the twin's own history. What happened
+    does not change: an event is frozen, its `detail` read-only and every value in it plain
+    (str, int, float, bool or None; a numpy scalar is taken as its Python value), so the
+    history's record of it is written once (a twin's snapshot, `snapshot._HistoryText`)."""
 
     tool: str
     operation: str
     time_s: float
-    detail: dict[str, float | str] = field(default_factory=dict)
+    detail: Mapping[str, EventValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        detail: dict[str, EventValue] = {}
+        for key, given in self.detail.items():
+            value: object = given.item() if isinstance(given, np.generic) else given
+            if type(value) not in _EVENT_VALUE_TYPES or type(key) is not str:
+                raise TypeError(
+                    f"{self.tool} {self.operation}: detail {key!r} is a "
+                    f"{type(value).__name__}; an event holds str, int, float, bool or None"
+                )
+            detail[key] = typing.cast(EventValue, value)
+        object.__setattr__(self, "time_s", float(self.time_s))
+        object.__setattr__(self, "detail", MappingProxyType(detail))
+
+
+_EVENT_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 @dataclass
@@ -193,7 +218,7 @@ class Workpiece:
         return self.bumps.material or self.surface.pad_metal
 
     def record(self, tool: str, operation: str, time_s: float, **detail: float | str) -> None:
-        self.history.append(ProcessEvent(tool, operation, time_s, dict(detail)))
+        self.history.append(ProcessEvent(tool, operation, time_s, detail))
 
     def operations(self) -> list[str]:
         return [event.operation for event in self.history]
