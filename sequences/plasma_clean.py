@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import Field
 
@@ -50,8 +50,11 @@ from packline.sequences.engine import (
     claim_violation,
     least_whole,
     method,
+    recipe_check,
 )
 from packline.sequences.engine.recipe_meta import tool_range
+from packline.sim_instruments.physics.laser import NOBLE_METALS
+from packline.sim_instruments.twin import WaferSpec, most_incoming_residue_nm
 from packline.sim_instruments.twin.resolution import MAP_STEP
 from packline.units import Unit
 
@@ -138,8 +141,8 @@ class GasEtch:
 
 
 class PlasmaCleanRecipe(Recipe):
-    """003:12: the plasma steps of one chamber cycle, and batching (the recipe of
-    plasma-clean)."""
+    """003:12: the plasma steps of one chamber cycle, and batching (plasma-clean's recipe, its
+    steps judged against the incoming pads, is `PadPlasmaCleanRecipe`)."""
 
     steps: Annotated[list[PlasmaStepRecipe], Field(min_length=1), Feeds(CHAMBER, "steps", len)]
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 600.0
@@ -275,6 +278,40 @@ class PlasmaCleanRecipe(Recipe):
         return tuple(dict.fromkeys(claims))
 
 
+class PadPlasmaCleanRecipe(PlasmaCleanRecipe):
+    """003:12: the plasma steps of one chamber cycle, and batching (the recipe of
+    plasma-clean): its steps must take off what the incoming wafers bring to the chamber on
+    their pads (`WaferSpec`'s: the most residue at any site, the oxide), at the line's rates,
+    as bump-seal-clean's cleaning must take off what its bump tips bring; else a claim fails
+    at every site of every wafer, on real tools unseen (the chamber measures its process time,
+    nothing measures the pads)."""
+
+    @recipe_check
+    def _residue_cleaned_off_the_pads(self) -> Self:
+        """003:10 (`require_residue_removed`); judged before the oxide, on the same last step."""
+        spec = WaferSpec()
+        self.require_residue_removed(
+            most_incoming_residue_nm(spec),
+            claim="003:10",
+            steps_path="steps",
+            metal=f"the incoming wafers' {spec.pad_metal} pads",
+        )
+        return self
+
+    @recipe_check
+    def _oxide_cleaned_off_the_pads(self) -> Self:
+        """003:11 (`require_oxide_removed`): the oxide the pads bring and what O2 grows."""
+        spec = WaferSpec()
+        self.require_oxide_removed(
+            spec.oxide_nm,
+            oxidises=spec.pad_metal not in NOBLE_METALS,
+            claim="003:11",
+            steps_path="steps",
+            metal=f"the incoming wafers' {spec.pad_metal} pads",
+        )
+        return self
+
+
 def claim_checks(recipe: PlasmaCleanRecipe) -> list[Condition]:
     """What the cleaned product must show, whatever its gases (as bump-seal-clean's cleaning
     is judged, `left_clean`): activated exposed metal (003:9), and no residue (003:10) and no
@@ -322,7 +359,7 @@ TWIN_METRICS = {
         "003:17",
         "003:22",
     ),
-    recipe=PlasmaCleanRecipe,
+    recipe=PadPlasmaCleanRecipe,
     tools=("plasma_cleaner",),
     irreversible=("plasma clean",),
     default_recipe="plasma-clean.yaml",
@@ -387,6 +424,7 @@ async def clean(
 
 
 __all__ = [
+    "PadPlasmaCleanRecipe",
     "PlasmaCleanRecipe",
     "PlasmaStepRecipe",
     "claim_checks",

@@ -68,6 +68,8 @@ class SimPlasmaCleaner(PlcChamberSimulator):
         "gas_supply": "process gas supply lost: no flow",
         "door_switch": "door switch opens during processing",
         "throttle_valve": "throttle valve stuck: chamber pressure leaves its tolerance",
+        "rf_calibration": "RF generator out of calibration: it delivers a third of its "
+        "setpoint while its forward power reads the setpoint (no alarm)",
         **ABORT_IGNORED,
     }
     fault_opens = {"gas_supply": "gas_supply"}
@@ -262,9 +264,15 @@ class SimPlasmaCleaner(PlcChamberSimulator):
             return
         target = min(now - run.started_s, run.total_s)
         wafers = [self.twin.get(w) for w in self.slots if w is not None]
+        delivered = (
+            self.physics.miscalibrated_delivered_fraction
+            if "rf_calibration" in self.injected
+            else 1.0
+        )
         while run.done_s < target:
             index, left_s = run.position(run.done_s)
-            gas, _, pressure, power, _ = run.steps[index]
+            gas, _, pressure, setpoint_w, _ = run.steps[index]
+            power = setpoint_w * delivered
             chunk = min(left_s, target - run.done_s)
             self._pressure_mtorr = float(pressure)
             run.dose_ws += power * chunk

@@ -56,6 +56,9 @@ class PlasmaPhysics:
     reflected_fraction: float = 0.015
     mismatch_reflected_fraction: float = 0.25
     reflected_limit_fraction: float = 0.10
+    #: the share of its setpoint an RF generator out of calibration delivers, its forward
+    #: power reading the setpoint all the same (the `rf_calibration` fault)
+    miscalibrated_delivered_fraction: float = 0.3
     #: RF dose of one chamber run that activates the exposed metal (003:9) (est)
     activation_dose_ws: float = 1500.0
 

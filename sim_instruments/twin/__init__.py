@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
     from .incoming import (
         die_grid,
+        most_incoming_residue_nm,
         new_panel,
         new_wafer,
         new_workpiece,
@@ -33,6 +34,7 @@ __all__ = [
     "WaferSpec",
     "Workpiece",
     "die_grid",
+    "most_incoming_residue_nm",
     "new_panel",
     "new_wafer",
     "new_workpiece",

@@ -79,11 +79,20 @@ def _sites(origins: np.ndarray, edge_x: np.ndarray, edge_y: np.ndarray) -> tuple
     return site_x, site_y, site_unit
 
 
+#: How far the incoming residue at a site varies about its spec's, as shares of it.
+RESIDUE_SPREAD = (0.8, 1.2)
+
+
+def most_incoming_residue_nm(spec: WaferSpec | PanelSpec) -> float:
+    """The most organic residue a workpiece of `spec` arrives with at any site."""
+    return spec.residue_nm * RESIDUE_SPREAD[1]
+
+
 def _contaminate(workpiece: Workpiece, residue_nm: float, oxide_nm: float, seed: int) -> None:
     """Light incoming contamination, varying by workpiece and reproducible from its id."""
     count = workpiece.geometry.site_count
     rng = np.random.default_rng(seed + sum(workpiece.id.encode()))
-    spread = rng.uniform(0.8, 1.2, count).astype(np.float32)
+    spread = rng.uniform(*RESIDUE_SPREAD, count).astype(np.float32)
     workpiece.surface.residue_nm = on_map_grid(np.float32(residue_nm) * spread)
     workpiece.surface.oxide_nm = np.full(count, oxide_nm, np.float32)
 

@@ -100,6 +100,21 @@ async def test_o2_alone_leaves_oxide_and_a_short_ar_step_leaves_some(rig: Rig):
     assert wafer.surface.oxide_nm.min() > 0.0  # 30 s of Ar at 100 W sputters only 0.5 nm
 
 
+async def test_a_miscalibrated_generator_reads_its_setpoint_and_cleans_as_a_third_of_it(rig: Rig):
+    """`rf_calibration`: no alarm, the forward power reads the setpoint, the cycle completes in
+    its time; the plasma is a third as strong, so the Ar step leaves oxide a calibrated one
+    takes off (the dry run's claim check is what finds it)."""
+    rig.sim.inject_fault("rf_calibration")
+    await load_and_evacuate(rig, "W01")
+    result = await rig.driver.clean(O2_THEN_AR)
+    assert result.process_time_s == 180.0
+    assert rig.driver.active_alarms == {}
+    forward = [r.value for r in rig.driver.readings if r.name == "rf_forward"]
+    assert 500.0 in forward
+    wafer = rig.twin.get("W01")
+    assert wafer.surface.oxide_nm.min() > 0.5
+
+
 async def test_forming_gas_reduces_the_oxide(rig: Rig):
     await load_and_evacuate(rig, "W01")
     await rig.driver.clean(

@@ -72,8 +72,8 @@ def test_every_wrong_fault_is_named_at_once(db, capsys):
         "packline: error: --fault plasma_cleanr:rf_mismatch: the dry run of plasma-clean has no "
         "tool 'plasma_cleanr'; its tools: plasma_cleaner (did you mean 'plasma_cleaner'?)",
         "--fault plasma_cleaner:rf: the simulated plasma_cleaner has no fault 'rf'; its faults: "
-        "rf_mismatch, chamber_leak, gas_supply, door_switch, throttle_valve, abort_ignored (did "
-        "you mean 'rf_mismatch'?)",
+        "rf_mismatch, chamber_leak, gas_supply, door_switch, throttle_valve, rf_calibration, "
+        "abort_ignored (did you mean 'rf_mismatch' or 'rf_calibration'?)",
     ]
     assert captured.out == ""
     assert not db.exists()
@@ -118,8 +118,8 @@ def test_a_misspelt_step_is_named_with_a_wrong_tool_in_one_refusal(db, capsys):
         "packline: error: --fault ovn:n2_supply: the dry run of plasma-clean has no tool 'ovn'; "
         "its tools: plasma_cleaner",
         "--fault plasma_cleaner:rf: the simulated plasma_cleaner has no fault 'rf'; its faults: "
-        "rf_mismatch, chamber_leak, gas_supply, door_switch, throttle_valve, abort_ignored (did "
-        "you mean 'rf_mismatch'?)",
+        "rf_mismatch, chamber_leak, gas_supply, door_switch, throttle_valve, rf_calibration, "
+        "abort_ignored (did you mean 'rf_mismatch' or 'rf_calibration'?)",
         "--fault 'plasma_cleaner:rf_mismatch@plasma clen': a dry run of plasma-clean on this "
         "recipe starts no step 'plasma clen'; its steps: batch plasma_cleaner, open door, load, "
         "close door, pump down, plasma clean, vent, unload (did you mean 'plasma clean'?)",
