@@ -41,8 +41,9 @@ CHANGE_ROUNDING_S = 1e-6
 
 
 #: The fault of a tool whose driver confirms its safe state by the tool's status once it
-#: commanded it (a PLC tool's ABORT, a host-link tool's STOP); each such tool lists it among
-#: its `faults`, and its family takes the command through `defer_safe_state`.
+#: commanded it (a PLC tool's ABORT, a host-link tool's STOP, a GEM face's `abort`); each such
+#: tool lists it among its `faults`, and its family (or GEM face) takes the command through
+#: `defer_safe_state`.
 ABORT_IGNORED = {
     "abort_ignored": "the tool's sequence hangs in its step: it takes the safe-state command "
     "but acts on it only once the fault is cleared, carrying on as it was meanwhile"

@@ -47,6 +47,7 @@ from .states import (
     StateListener,
     StateModel,
     ToolState,
+    still_working,
     working,
 )
 from .vocabulary import (
@@ -87,6 +88,7 @@ __all__ = [
     "held_pace",
     "is_wafer_id",
     "poll_hold_s",
+    "still_working",
     "validate_wafer_id",
     "working",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection
 from enum import Enum, IntEnum
 from typing import ClassVar, Protocol, TypeVar
 
-from ..equipment import READY_STATES, working
+from ..equipment import READY_STATES, still_working
 from ..errors import ToolAlarm
 from ..roles.single_wafer import SingleWaferTool
 from .modbus_plc import ModbusPlcDriver
@@ -106,8 +106,7 @@ def stopped_at(at_rest: Collection[Enum]) -> Callable[[PhasedStatus], str | None
     running; or fault, an alarm stopped it) are that state: `still <phase>`, or None."""
 
     def unsafe(status: PhasedStatus) -> str | None:
-        doing = working(status.phase, at_rest)
-        return None if doing is None else f"still {doing}"
+        return still_working(status.phase, at_rest)
 
     return unsafe
 

@@ -50,6 +50,24 @@ class ChamberStatus(Protocol):
     @property
     def door_closed(self) -> bool: ...
 
+    def delivering(self) -> dict[str, tuple[float, str]]:
+        """What the chamber delivers as the snapshot reads it, each off in its safe state: its
+        power (RF forward, a source's) and its gas flow, name -> (value, unit)."""
+        ...
+
+
+def chamber_unsafe(status: ChamberStatus) -> str | None:
+    """What `status` shows that is not the safe state a chamber's abort brings, on any wire: a
+    run or a pump-down still going (the abort ends one, turns the other to venting), power or
+    gas still flowing (`delivering`); None when it shows none (vented, evacuated, venting,
+    fault)."""
+    found = [
+        f"{name} {value:g} {unit}" for name, (value, unit) in status.delivering().items() if value
+    ]
+    if status.chamber in (ChamberState.PROCESSING, ChamberState.PUMPING):
+        found.insert(0, f"chamber still {status.chamber.name.lower()}")
+    return ", ".join(found) or None
+
 
 #: How long a recovery waits for a chamber that is venting (after a reset) to be vented.
 RECOVERY_VENT_S = 300.0

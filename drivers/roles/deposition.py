@@ -180,6 +180,13 @@ class DepositionStatus:
     door_closed: bool
     recipes_completed: int
 
+    def delivering(self) -> dict[str, tuple[float, str]]:
+        """Source power and gas flow, each off in the safe state (`ChamberStatus`)."""
+        return {
+            "source power": (self.source_power_w, "W"),
+            "gas flow": (self.gas_flow_sccm, "sccm"),
+        }
+
 
 def above_base_pressure(high_vacuum_utorr: float, base_pressure_utorr: float) -> str:
     """What a wait for `base_pressure_utorr` that timed out with the high vacuum last read

@@ -113,6 +113,13 @@ class SawStatus:
         return 100.0 * self.lines_done / self.lines_total if self.lines_total else 0.0
 
 
+def spindle_unsafe(spindle_krpm: float) -> str | None:
+    """What a saw whose spindle turns at `spindle_krpm` shows that is not the safe state its
+    stop brings, on any wire: `spindle at <n> rpm` (the stop stops the spindle, and a blade
+    still turning is not safe to reach); None once it stands."""
+    return f"spindle at {spindle_krpm * 1000:g} rpm" if spindle_krpm else None
+
+
 @dataclass(frozen=True)
 class DicingResult:
     """What a cut job reports when it ends."""

@@ -319,6 +319,12 @@ class OvenStatus:
     runs_completed: int
 
 
+def oven_unsafe(status: OvenStatus) -> str | None:
+    """What `status` shows that is not the safe state an oven's abort brings, on any wire: the
+    heater supply still on (the oven still running); None once it is off."""
+    return "heater supply still on (running)" if status.state is OvenState.RUNNING else None
+
+
 @dataclass(frozen=True)
 class ZoneStatus:
     """One heating zone as its controller reports it."""

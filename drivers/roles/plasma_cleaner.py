@@ -156,6 +156,10 @@ class PlasmaStatus:
     door_closed: bool
     recipes_completed: int
 
+    def delivering(self) -> dict[str, tuple[float, str]]:
+        """RF forward power and gas flow, each off in the safe state (`ChamberStatus`)."""
+        return {"RF forward": (self.rf_forward_w, "W"), "gas flow": (self.gas_flow_sccm, "sccm")}
+
 
 @dataclass(frozen=True)
 class CleanResult:

@@ -29,6 +29,7 @@ from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import SPEC, STATE_FIELDS
 
 from ..grinder import SETPOINT_ATTRIBUTES, SimGrinder
+from ..tool import ABORT_IGNORED
 from ..twin import TwinStore
 from .model import WATCH_STEP_S, require
 from .scpi import ScpiModel
@@ -60,16 +61,23 @@ _COMMAND_LINES = {
 _LOAD_PARAMETERS = ("wafer_id", "side")
 
 
-class GemGrinderModel(ScpiModel):
-    """The GEM face of a `SimGrinder` (built here on the line's twin and clock)."""
+class GemSimGrinder(SimGrinder):
+    """The simulated grinder behind its GEM face: its GEM driver confirms the abort by the
+    status variables (the SCPI driver by `*OPC?`), so it suffers `abort_ignored` too."""
 
-    tool: SimGrinder
+    faults = {**SimGrinder.faults, **ABORT_IGNORED}
+
+
+class GemGrinderModel(ScpiModel):
+    """The GEM face of a `GemSimGrinder` (built here on the line's twin and clock)."""
+
+    tool: GemSimGrinder
     spec = SPEC
 
     def __init__(
         self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
     ) -> None:
-        super().__init__(SimGrinder(name, twin, clock, **options))
+        super().__init__(GemSimGrinder(name, twin, clock, **options))
         #: The cycle count when the present cycle started (None: no cycle watched).
         self._cycles_before: int | None = None
 
