@@ -43,11 +43,10 @@ from .dc_supply import ScpiDcSupply
 from .equipment import READY_STATES, Equipment, Reading, working
 from .errors import ConnectionLost, ToolError, ToolStateError, WorkpieceRefused
 from .families.plc_map import PlcStatus, field
-from .families.plc_stage import SingleWaferPlcDriver, stopped_at
+from .families.plc_stage import SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (
-    AT_REST,
     METALS,
     CellPhase,
     CellStatus,
@@ -138,7 +137,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         (current may flow, whatever the phase)."""
         phase = (await self.request_status()).phase
         supply = await self.supply.request_activity()
-        return working(phase, AT_REST, None if supply is None else f"supply {supply}")
+        return working(phase, self.at_rest, None if supply is None else f"supply {supply}")
 
     async def request_bath_temperature_c(self) -> float:
         """The heater's process value, recorded as the bath temperature trace."""
@@ -380,7 +379,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
 
     async def _command_safe_state(self) -> None:
         """The supply's output off, then ABORT (a wafer in the bath withdrawn and rinsed),
-        confirmed by the holder back out of the bath, ready or faulted (`stopped_at` its
+        confirmed by the holder back out of the bath, ready or faulted (`not_at_rest`, its
         `AT_REST`), so the next command meets a ready or faulted cell.
 
         The cell is aborted even when the supply cannot be reached; the supply's failure is
@@ -389,4 +388,4 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         try:
             await self.supply.abort()
         finally:
-            await self.abort_confirmed(stopped_at(AT_REST))
+            await self.abort_confirmed(self.not_at_rest)

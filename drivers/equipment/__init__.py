@@ -19,7 +19,9 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
+from enum import Enum
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from transitions.extensions.asyncio import AsyncMachine
 
@@ -88,7 +90,6 @@ __all__ = [
     "held_pace",
     "is_wafer_id",
     "poll_hold_s",
-    "still_working",
     "validate_wafer_id",
     "working",
 ]
@@ -124,6 +125,13 @@ class Equipment(ProcessWaits, Recovery, ABC):
     #: station file narrowing them under the device's name (`limits: {supply: {voltage_v:
     #: [0, 3]}}`) and a recipe's check naming them `<device>.<setpoint>` (`setpoint_limits`).
     device_drivers: ClassVar[Mapping[str, type[Equipment]]] = {}
+    #: What the role's status (`request_status`) says the tool is doing: the field of it
+    #: (`state`, `phase`, `chamber`; dotted for a field's field, `job.state`) and the states
+    #: of that field in which the tool runs nothing (the role's `AT_REST`: idle or ready, and
+    #: fault, which the alarms tell). Each role sets both once; `request_activity` and
+    #: `not_at_rest` read them.
+    activity_field: ClassVar[str]
+    at_rest: ClassVar[frozenset[Enum]]
 
     def __init__(
         self,
@@ -248,13 +256,30 @@ class Equipment(ProcessWaits, Recovery, ABC):
     async def request_identity(self) -> Identity:
         """Ask the tool who it is."""
 
-    @abstractmethod
+    async def request_status(self) -> Any:
+        """The role's status snapshot, of the role's own type: every role declares it (a
+        device no role drives, the plating cell's DC supply, has none)."""
+        raise NotImplementedError(f"{type(self).__name__} reads no status")
+
     async def request_activity(self) -> str | None:
         """What the tool says it is doing now when it is working (a process, job, run, cycle
         or chamber state other than at rest: 'processing (RF on)', 'bumping'), in the tool's
-        words; None when it runs nothing. A query: nothing is moved. Each role answers it from
-        its status and its states at rest (`working`); `connect` asks it, so a tool running
-        a process nobody of this driver started is busy, not idle."""
+        words; None when it runs nothing. A query: nothing is moved. By default the status's
+        `activity_field` when it is none of `at_rest` (`working`); a role whose energy may be
+        on at rest (the laser's shutter, a chamber's power) says so too. `connect` asks it, so
+        a tool running a process nobody of this driver started is busy, not idle."""
+        return working(self.activity_of(await self.request_status()), self.at_rest)
+
+    def activity_of(self, status: Any) -> Enum:
+        """The state `status` (the role's, `request_status`) gives in its `activity_field`."""
+        state: Enum = attrgetter(self.activity_field)(status)
+        return state
+
+    def not_at_rest(self, status: Any) -> str | None:
+        """What `status` (the role's) shows that is not at rest once the safe state was
+        commanded: `still <what it is doing>` (`still_working`), None at rest. The confirmation
+        of a safe state that is the tool back at rest (a stage tool's, a bonder's)."""
+        return still_working(self.activity_of(status), self.at_rest)
 
     async def _checked_identity(self) -> Identity:
         """The tool's identity (`request_identity`), refused when the tool says it is another

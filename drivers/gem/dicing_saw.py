@@ -22,10 +22,9 @@ from ..dicing_saw import (
     AsciiDicingSaw,
     cut_time_allowance_s,
 )
-from ..equipment import READY_STATES, still_working
+from ..equipment import READY_STATES
 from ..errors import ToolAlarm, ToolStateError
 from ..roles.dicing_saw import (
-    AT_REST,
     BladeStatus,
     CutOutcome,
     DicingRecipe,
@@ -124,9 +123,9 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         )
 
     def unsafe(self, status: SawStatus) -> str | None:
-        """The ASCII driver's: the state back at rest (`AT_REST`), and the spindle stopped
+        """The ASCII driver's: the state back at rest (`not_at_rest`), and the spindle stopped
         (`spindle_unsafe`)."""
-        found = (still_working(status.state, AT_REST), spindle_unsafe(status.spindle_krpm))
+        found = (self.not_at_rest(status), spindle_unsafe(status.spindle_krpm))
         return ", ".join(each for each in found if each is not None) or None
 
     async def request_workpiece(self) -> MountedWorkpiece | None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, ClassVar
@@ -380,15 +379,13 @@ class GemEquipment(Equipment):
 
     # ----------------------------------------------------------------- safe state
 
-    @abstractmethod
-    async def request_status(self) -> Any:
-        """The role's status snapshot, from its status variables (S1F3)."""
-
-    @abstractmethod
     def unsafe(self, status: Any) -> str | None:
         """What `status` (`request_status`) shows that is not the safe state the remote
-        command `abort` brings (`still cutting`, `RF forward 300 W`), by the declaration of
-        the kind the other faces of it use; None when it shows none."""
+        command `abort` brings, by the declaration of the kind its other faces use; None when
+        it shows none. By default the role's state back at rest (`not_at_rest`: `still
+        bumping`); a kind whose safe state is more says so (a chamber's power and gas off,
+        the saw's spindle stopped)."""
+        return self.not_at_rest(status)
 
     async def _command_safe_state(self) -> None:
         """The remote command `abort` (HCACK 0, done; 4, going on; 5, already: each taken),

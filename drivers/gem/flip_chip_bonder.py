@@ -17,12 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..equipment import still_working
 from ..errors import ToolAlarm, ToolStateError
 from ..families.ascii_host import TRANSFER_STATES
 from ..flip_chip_bonder import AsciiFlipChipBonder, run_allowance_s
 from ..roles.flip_chip_bonder import (
-    AT_REST,
     BondRecipe,
     BondResult,
     FlipChipBonder,
@@ -170,10 +168,6 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
             remaining_s=float(values["remaining_s"]),
             runs_completed=int(values["runs_completed"]),
         )
-
-    def unsafe(self, status: FlipChipStatus) -> str | None:
-        """The ASCII driver's: the state back at rest (`AT_REST`), the run stopped."""
-        return still_working(status.state, AT_REST)
 
     async def request_last_bond(self) -> BondResult | None:
         values = await self.request_values("read bond result", *RESULT)

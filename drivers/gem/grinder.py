@@ -12,7 +12,7 @@ cycle's time allowance, the target checks and the limits are the SCPI driver's
 
 from __future__ import annotations
 
-from ..equipment import READY_STATES, ToolState, still_working
+from ..equipment import READY_STATES, ToolState
 from ..errors import ProtocolError, ToolAlarm
 from ..grinder import (
     RECIPE_SETPOINTS,
@@ -21,7 +21,6 @@ from ..grinder import (
     cycle_allowance_s,
 )
 from ..roles.grinder import (
-    AT_REST,
     CycleResult,
     Grinder,
     GrinderStatus,
@@ -96,11 +95,6 @@ class GemGrinder(GemEquipment, Grinder):
             cycle_count=int(values["cycle_count"]),
             last_result=CycleResult(values["last_result"]),
         )
-
-    def unsafe(self, status: GrinderStatus) -> str | None:
-        """The phase back at rest (`AT_REST`): the cycle over, as the SCPI driver's `*OPC?`
-        tells it."""
-        return still_working(status.phase, AT_REST)
 
     async def request_wafer(self) -> WaferOnChuck | None:
         wafer_id, side = await self.request_values("read wafer", "wafer_id", "wafer_side")

@@ -27,7 +27,6 @@ from typing import Any
 
 from ..equipment import READY_STATES
 from ..errors import ToolAlarm, ToolStateError
-from ..families.plc_stage import stopped_at
 from ..laminator import (
     COOL_TIMEOUT_S,
     JOB_ALLOWANCE_S,
@@ -36,7 +35,6 @@ from ..laminator import (
     ModbusLaminator,
 )
 from ..roles.laminator import (
-    AT_REST,
     JobResult,
     LaminationJob,
     LaminationResult,
@@ -252,9 +250,3 @@ class GemLaminator(GemPlcTool, Laminator):
                 lambda: "chamber still venting",
                 abort_on_timeout=False,
             )
-
-    def unsafe(self, status: LaminatorStatus) -> str | None:
-        """The Modbus driver's: the phase back at ready or fault (`stopped_at` its `AT_REST`:
-        the venting over, heater off, press released), so the next command (an unload, a
-        reset) meets a ready or faulted tool; within the vent's allowance."""
-        return stopped_at(AT_REST)(status)

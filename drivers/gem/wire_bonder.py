@@ -17,11 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ..equipment import still_working
 from ..errors import ToolStateError
 from ..families.ascii_host import TRANSFER_STATES
 from ..roles.wire_bonder import (
-    AT_REST,
     BonderState,
     BonderStatus,
     BondProgram,
@@ -100,10 +98,6 @@ class GemWireBonder(GemEquipment, WireBonder):
     async def request_status(self) -> BonderStatus:
         values = await self.request_values("read status", *STATUS)
         return self._status(dict(zip(STATUS, values, strict=True)))
-
-    def unsafe(self, status: BonderStatus) -> str | None:
-        """The ASCII driver's: the state back at rest (`AT_REST`), the run stopped."""
-        return still_working(status.state, AT_REST)
 
     async def request_site_count(self) -> int:
         (count,) = await self.request_values("read wafer map", "site_count")

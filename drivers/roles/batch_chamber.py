@@ -12,7 +12,6 @@ from abc import abstractmethod
 from enum import IntEnum
 from typing import Protocol
 
-from ..equipment import working
 from .batch import BatchTool
 
 
@@ -76,6 +75,9 @@ RECOVERY_VENT_S = 300.0
 class BatchChamber(BatchTool):
     """A vacuum chamber with wafer slots behind a door, pumped down for a run and vented."""
 
+    activity_field = "chamber"
+    at_rest = CHAMBER_AT_REST
+
     async def _unload_everything(self) -> None:
         """Vented, door open, every slot empty (the wafers go back to the carrier). A chamber
         still venting after a reset is waited for, at most `RECOVERY_VENT_S` of process time;
@@ -104,10 +106,6 @@ class BatchChamber(BatchTool):
     @abstractmethod
     async def request_status(self) -> ChamberStatus:
         """A snapshot of the chamber: its cycle, its door and what its process is doing."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.chamber, CHAMBER_AT_REST)
 
     @abstractmethod
     async def pump_down(self) -> None:

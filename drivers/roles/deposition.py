@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from ..equipment import working
 from ..errors import ToolStateError
-from .batch_chamber import CHAMBER_AT_REST, BatchChamber, ChamberState, LastResult
+from .batch_chamber import BatchChamber, ChamberState, LastResult
 
 __all__ = [
     "CVD_GAS",
@@ -218,10 +218,12 @@ class DepositionTool(BatchChamber):
         """A snapshot of pressures, source power, gas, crystal monitor and chamber cycle."""
 
     async def request_activity(self) -> str | None:
+        """The chamber's state when not at rest, and the source's power when it is on (in any
+        state)."""
         status = await self.request_status()
         return working(
             status.chamber,
-            CHAMBER_AT_REST,
+            self.at_rest,
             "source power on" if status.source_power_w > 0 else None,
         )
 

@@ -13,7 +13,7 @@ from abc import abstractmethod
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 from ..errors import ProtocolError
 
 
@@ -141,6 +141,8 @@ class DicingSaw(Equipment):
     """A dicing saw with one spindle, a chuck table for framed workpieces and a dressing board."""
 
     role = "dicing_saw"
+    activity_field = "state"
+    at_rest = AT_REST
 
     def check_recipe(self, recipe: DicingRecipe) -> DicingRecipe:
         """`recipe` as it is sent (`held_setpoints`: a value past a bound by rounding is the
@@ -184,10 +186,6 @@ class DicingSaw(Equipment):
     @abstractmethod
     async def request_status(self) -> SawStatus:
         """A snapshot of the saw: state, cut progress, spindle speed, counters."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_workpiece(self) -> MountedWorkpiece | None:

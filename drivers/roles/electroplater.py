@@ -272,6 +272,8 @@ class Electroplater(SingleWaferTool):
     """A single-wafer plating cell: a bath controller with a wafer holder and a DC supply."""
 
     role = "electroplater"
+    activity_field = "phase"
+    at_rest = AT_REST
 
     @abstractmethod
     async def request_status(self) -> CellStatus:

@@ -17,7 +17,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..equipment import working
-from .batch_chamber import CHAMBER_AT_REST, BatchChamber, ChamberState, LastResult
+from .batch_chamber import BatchChamber, ChamberState, LastResult
 from .deposition import Material
 
 __all__ = [
@@ -180,10 +180,9 @@ class PlasmaCleaner(BatchChamber):
         """A snapshot of pressure, RF, gas and the chamber cycle."""
 
     async def request_activity(self) -> str | None:
+        """The chamber's state when not at rest, and the RF when it is on (in any state)."""
         status = await self.request_status()
-        return working(
-            status.chamber, CHAMBER_AT_REST, "RF on" if status.rf_forward_w > 0 else None
-        )
+        return working(status.chamber, self.at_rest, "RF on" if status.rf_forward_w > 0 else None)
 
     @abstractmethod
     async def clean(self, recipe: PlasmaRecipe) -> CleanResult:
