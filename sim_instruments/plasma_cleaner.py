@@ -25,7 +25,6 @@ from .families.modbus_plc import Refused
 from .families.plc_chamber import PlcChamberSimulator
 from .physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from .servers import ModbusTransport
-from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 ATMOSPHERE_MTORR = 760_000.0
@@ -68,7 +67,6 @@ class SimPlasmaCleaner(PlcChamberSimulator):
         "gas_supply": "process gas supply lost: no flow",
         "door_switch": "door switch opens during processing",
         "throttle_valve": "throttle valve stuck: chamber pressure leaves its tolerance",
-        **ABORT_IGNORED,
     }
     fault_opens = {"gas_supply": "gas_supply"}
 

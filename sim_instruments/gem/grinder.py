@@ -29,7 +29,6 @@ from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import SPEC, STATE_FIELDS
 
 from ..grinder import SETPOINT_ATTRIBUTES, SimGrinder
-from ..tool import ABORT_IGNORED
 from ..twin import TwinStore
 from .model import WATCH_STEP_S, require
 from .scpi import ScpiModel
@@ -65,7 +64,7 @@ class GemSimGrinder(SimGrinder):
     """The simulated grinder behind its GEM face: its GEM driver confirms the abort by the
     status variables (the SCPI driver by `*OPC?`), so it suffers `abort_ignored` too."""
 
-    faults = {**SimGrinder.faults, **ABORT_IGNORED}
+    status_confirms_safe_state = True
 
 
 class GemGrinderModel(ScpiModel):
