@@ -91,7 +91,9 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
 
     def __init__(self, link: Link, *, devices: Mapping[str, Link] | None = None, **kwargs: Any):
         super().__init__(link, devices=devices, **kwargs)
-        self.supply = self.open_device("supply", ScpiDcSupply)
+        supply = self.open_device("supply")
+        assert isinstance(supply, ScpiDcSupply)  # its `device_drivers` entry
+        self.supply = supply
         self._heater: TemperatureController | None = None
         self.supply.add_reading_listener(self._record_supply_reading)
 
@@ -174,7 +176,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         self._check_recipe(action, recipe)
         bath_c = self.check_limit(action, "bath_temperature_c", recipe.bath_temperature_c)
         paddle = self.encode_fields(action, {"agitation_rpm": recipe.agitation_rpm})
-        for name, value in recipe.supply_setpoints().items():
+        for name, (value, _) in recipe.supply_setpoints().items():
             self.supply.check_limit(action, name, value)
         async with self.operation(action):
             status = await self._settled_status(action)

@@ -68,8 +68,6 @@ if TYPE_CHECKING:
 
 #: A record of setpoints a driver sends (a recipe, a program, a profile segment): a dataclass.
 Record = TypeVar("Record", bound="DataclassInstance")
-#: A driver of a further device of a tool (the plating cell's supply).
-Device = TypeVar("Device", bound="Equipment")
 
 # The interface's one import point: its shared definitions live in states.py, vocabulary.py,
 # limits.py, alarms.py and devices.py, its waits in waits.py and its recovery in recovery.py.
@@ -165,10 +163,15 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self._limits_source = limits_source
         #: The drivers of the further devices `open_device` built, by device name.
         self.device_equipment: dict[str, Equipment] = {}
+        #: The tool this driver drives a further device of (`open_device`: the plating
+        #: cell's supply), None for a tool's own driver.
+        self.device_of: Equipment | None = None
         self.identity: Identity | None = None
         #: What the tool said it was doing when this driver connected, if it was working then
         #: (`request_activity`: a process, job or cycle nobody of this driver started); None
-        #: when it was at rest. The driver was then busy, not idle, until its safe state.
+        #: when it was at rest. The driver was then busy, not idle, until its safe state. A
+        #: further device's driver does not ask (`device_of`): its tool's `request_activity`
+        #: reads what the device is doing, with the tool's own state.
         self.found_working: str | None = None
         self.alarm_list = AlarmList()
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
@@ -208,9 +211,9 @@ class Equipment(ProcessWaits, Recovery, ABC):
     async def connect(self) -> None:
         """Open the link, read the identity (refused if it is another kind of tool), what the
         driver needs to know of the tool (`_read_setup`), whether it is working
-        (`request_activity`), then the alarms; the tool is then idle, busy (working: a process
-        nobody of this driver started is E10 productive, never standby, until its safe state
-        is commanded, `abort`) or in fault.
+        (`request_activity`, which a further device's tool asks instead), then the alarms; the
+        tool is then idle, busy (working: a process nobody of this driver started is E10
+        productive, never standby, until its safe state is commanded, `abort`) or in fault.
 
         Refused with `ToolStateError` (the link untouched) when already connected. If reading
         the identity or the alarms fails, the link is closed and the tool stays offline.
@@ -220,7 +223,8 @@ class Equipment(ProcessWaits, Recovery, ABC):
         try:
             self.identity = await self._checked_identity()
             await self._read_setup()
-            self.found_working = await self.request_activity()
+            if self.device_of is None:
+                self.found_working = await self.request_activity()
             if self.found_working is None:
                 await self._state.go_online()
             else:
@@ -325,16 +329,16 @@ class Equipment(ProcessWaits, Recovery, ABC):
         a whole-number setpoint is a `ValueError` (nothing is rounded)."""
         return check_limit(self.name, self.address, action, setpoint, self.limits[setpoint], value)
 
-    def open_device(self, device: str, driver: type[Device]) -> Device:
-        """The driver of further device `device` (`driver`, its class in `device_drivers`)
-        over its link, named `<tool>.<device>`, its limits narrowed by the station file's
+    def open_device(self, device: str) -> Equipment:
+        """The driver of further device `device` (of its class in `device_drivers`) over its
+        link, named `<tool>.<device>`, its limits narrowed by the station file's
         `limits.<device>` (a bound past its own refused here, as the tool's own are)."""
-        assert self.device_drivers[device] is driver
-        equipment = driver(
+        equipment = self.device_drivers[device](
             self.device_links[device],
             name=f"{self.name}.{device}",
             poll_interval_s=self.poll_interval_s,
         )
+        equipment.device_of = self
         equipment.limits = narrow_limits(
             self.name,
             equipment.limits,
