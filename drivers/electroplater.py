@@ -40,7 +40,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
-from .equipment import READY_STATES, Equipment, Reading, working
+from .equipment import READY_STATES, Equipment, Reading
 from .errors import ConnectionLost, ToolError, ToolStateError, WorkpieceRefused
 from .families.plc_map import PlcStatus, field
 from .families.plc_stage import SingleWaferPlcDriver
@@ -137,9 +137,9 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
     async def request_activity(self) -> str | None:
         """The holder's phase when it is not at rest, and the supply's output when it is on
         (current may flow, whatever the phase)."""
-        phase = (await self.request_status()).phase
+        status = await self.request_status()
         supply = await self.supply.request_activity()
-        return working(phase, self.at_rest, None if supply is None else f"supply {supply}")
+        return self.activity(status, None if supply is None else f"supply {supply}")
 
     async def request_bath_temperature_c(self) -> float:
         """The heater's process value, recorded as the bath temperature trace."""

@@ -272,7 +272,13 @@ class Equipment(ProcessWaits, Recovery, ABC):
         `activity_field` when it is none of `at_rest` (`working`); a role whose energy may be
         on at rest (the laser's shutter, a chamber's power) says so too. `connect` asks it, so
         a tool running a process nobody of this driver started is busy, not idle."""
-        return working(self.activity_of(await self.request_status()), self.at_rest)
+        return self.activity(await self.request_status())
+
+    def activity(self, status: Any, energy_on: str | None = None) -> str | None:
+        """What `status` (the role's) says the tool is doing (`working`): the state in its
+        `activity_field` when it is none of `at_rest`, with `energy_on` (an energy the tool
+        reports switched on: 'RF on') said beside it; None at rest with no energy on."""
+        return working(self.activity_of(status), self.at_rest, energy_on)
 
     def activity_of(self, status: Any) -> Enum:
         """The state `status` (the role's, `request_status`) gives in its `activity_field`."""

@@ -13,7 +13,6 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..equipment import working
 from ..errors import ToolStateError
 from .batch_chamber import BatchChamber, ChamberState, LastResult
 
@@ -221,11 +220,7 @@ class DepositionTool(BatchChamber):
         """The chamber's state when not at rest, and the source's power when it is on (in any
         state)."""
         status = await self.request_status()
-        return working(
-            status.chamber,
-            self.at_rest,
-            "source power on" if status.source_power_w > 0 else None,
-        )
+        return self.activity(status, "source power on" if status.source_power_w > 0 else None)
 
     @abstractmethod
     async def request_sources(self) -> list[Source]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 
 
 class LaserSource(IntEnum):
@@ -211,9 +211,7 @@ class Laser(Equipment):
         """The job's state when not at rest, and the shutter when it is open (the beam may
         come out, whatever the job)."""
         status = await self.request_status()
-        return working(
-            status.job.state, self.at_rest, "shutter open" if status.shutter_open else None
-        )
+        return self.activity(status, "shutter open" if status.shutter_open else None)
 
     @abstractmethod
     async def request_progress(self) -> JobProgress:

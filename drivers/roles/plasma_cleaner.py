@@ -16,7 +16,6 @@ from typing import TypeVar
 
 import numpy as np
 
-from ..equipment import working
 from .batch_chamber import BatchChamber, ChamberState, LastResult
 from .deposition import Material
 
@@ -182,7 +181,7 @@ class PlasmaCleaner(BatchChamber):
     async def request_activity(self) -> str | None:
         """The chamber's state when not at rest, and the RF when it is on (in any state)."""
         status = await self.request_status()
-        return working(status.chamber, self.at_rest, "RF on" if status.rf_forward_w > 0 else None)
+        return self.activity(status, "RF on" if status.rf_forward_w > 0 else None)
 
     @abstractmethod
     async def clean(self, recipe: PlasmaRecipe) -> CleanResult:
