@@ -482,8 +482,9 @@ async def test_a_gem_tools_abort_returns_once_the_safe_state_shows(
     gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
 ):
     """A GEM tool's abort is confirmed by its status variables, not by the remote command's
-    HCACK (`GemEquipment._command_safe_state`)."""
+    HCACK (`GemEquipment._command_safe_state`); every GEM face's tool can hang on it."""
     adapter, rig = gem_rig
+    assert "abort_ignored" in rig.sim.faults  # never skipped
     await returns_once_the_safe_state_shows(rig, adapter)
 
 
@@ -491,6 +492,7 @@ async def test_a_gem_tools_abort_raises_when_the_safe_state_never_shows(
     gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
 ):
     adapter, rig = gem_rig
+    assert "abort_ignored" in rig.sim.faults  # never skipped
     await raises_when_the_safe_state_never_shows(rig, adapter, GEM_STILL_ON[adapter.kind])
 
 
