@@ -17,10 +17,9 @@ from collections.abc import Mapping
 
 from .errors import ToolAlarm
 from .families.plc_map import field
-from .families.plc_stage import SingleWaferPlcDriver, run_cycle, stopped_at
+from .families.plc_stage import SingleWaferPlcDriver, run_cycle
 from .links.registers import bits_to_registers
 from .roles.ball_mounter import (
-    AT_REST,
     BallAlloy,
     BallMap,
     BallMounter,
@@ -170,6 +169,6 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
 
     async def _command_safe_state(self) -> None:
         """Heads raised, vacuum off: the ABORT command (the cell stops at once), confirmed by
-        the phase back at ready or fault (`stopped_at` its `AT_REST`) within
+        the phase back at ready or fault (`not_at_rest`, its `AT_REST`) within
         `safe_state_timeout_s`."""
-        await self.abort_confirmed(stopped_at(AT_REST))
+        await self.abort_confirmed(self.not_at_rest)

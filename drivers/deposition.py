@@ -77,12 +77,6 @@ class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
             recipes_completed=int(values["RECIPES_COMPLETED"]),
         )
 
-    def delivering(self, status: DepositionStatus) -> dict[str, tuple[float, str]]:
-        return {
-            "source power": (status.source_power_w, "W"),
-            "gas flow": (status.gas_flow_sccm, "sccm"),
-        }
-
     async def request_sources(self) -> list[Source]:
         first = self.map.status_address(SPEC, "SOURCE_METHOD")
         block = await self.link.read_holding_registers(first, 2 * MAX_SOURCES)

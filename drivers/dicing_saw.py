@@ -24,6 +24,7 @@ from .roles.dicing_saw import (
     MountedWorkpiece,
     SawState,
     SawStatus,
+    spindle_unsafe,
 )
 from .specs.dicing_saw import SPEC
 
@@ -58,13 +59,10 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
     safe_state_timeout_s = 20.0
 
     def unsafe(self, fields: Mapping[str, str]) -> str | None:
-        """The family's (`STATE` idle or fault), and the spindle stopped: `STOP` stops it, and
-        a blade still turning is not safe to reach."""
-        found = [] if (state := super().unsafe(fields)) is None else [state]
+        """The family's (`STATE` idle or fault), and the spindle stopped (`spindle_unsafe`)."""
         rpm = self.number_field("abort", fields, "SPINDLE")
-        if rpm:
-            found.append(f"spindle at {rpm:g} rpm")
-        return ", ".join(found) or None
+        found = (super().unsafe(fields), spindle_unsafe(rpm / 1000))
+        return ", ".join(each for each in found if each is not None) or None
 
     # ----------------------------------------------------------------- queries
 

@@ -40,14 +40,13 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
-from .equipment import READY_STATES, Equipment, Reading, working
+from .equipment import READY_STATES, Equipment, Reading
 from .errors import ConnectionLost, ToolError, ToolStateError, WorkpieceRefused
 from .families.plc_map import PlcStatus, field
-from .families.plc_stage import SingleWaferPlcDriver, stopped_at
+from .families.plc_stage import SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (
-    AT_REST,
     METALS,
     CellPhase,
     CellStatus,
@@ -92,7 +91,9 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
 
     def __init__(self, link: Link, *, devices: Mapping[str, Link] | None = None, **kwargs: Any):
         super().__init__(link, devices=devices, **kwargs)
-        self.supply = self.open_device("supply", ScpiDcSupply)
+        supply = self.open_device("supply")
+        assert isinstance(supply, ScpiDcSupply)  # its `device_drivers` entry
+        self.supply = supply
         self._heater: TemperatureController | None = None
         self.supply.add_reading_listener(self._record_supply_reading)
 
@@ -136,9 +137,9 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
     async def request_activity(self) -> str | None:
         """The holder's phase when it is not at rest, and the supply's output when it is on
         (current may flow, whatever the phase)."""
-        phase = (await self.request_status()).phase
+        status = await self.request_status()
         supply = await self.supply.request_activity()
-        return working(phase, AT_REST, None if supply is None else f"supply {supply}")
+        return self.activity(status, None if supply is None else f"supply {supply}")
 
     async def request_bath_temperature_c(self) -> float:
         """The heater's process value, recorded as the bath temperature trace."""
@@ -175,7 +176,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         self._check_recipe(action, recipe)
         bath_c = self.check_limit(action, "bath_temperature_c", recipe.bath_temperature_c)
         paddle = self.encode_fields(action, {"agitation_rpm": recipe.agitation_rpm})
-        for name, value in recipe.supply_setpoints().items():
+        for name, (value, _) in recipe.supply_setpoints().items():
             self.supply.check_limit(action, name, value)
         async with self.operation(action):
             status = await self._settled_status(action)
@@ -380,7 +381,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
 
     async def _command_safe_state(self) -> None:
         """The supply's output off, then ABORT (a wafer in the bath withdrawn and rinsed),
-        confirmed by the holder back out of the bath, ready or faulted (`stopped_at` its
+        confirmed by the holder back out of the bath, ready or faulted (`not_at_rest`, its
         `AT_REST`), so the next command meets a ready or faulted cell.
 
         The cell is aborted even when the supply cannot be reached; the supply's failure is
@@ -389,4 +390,4 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         try:
             await self.supply.abort()
         finally:
-            await self.abort_confirmed(stopped_at(AT_REST))
+            await self.abort_confirmed(self.not_at_rest)

@@ -14,9 +14,8 @@ from collections.abc import Mapping
 
 from .errors import ToolAlarm, ToolStateError
 from .families.plc_map import PlcStatus, command_enum, decoded, reason_enum
-from .families.plc_stage import SingleWaferPlcDriver, stopped_at
+from .families.plc_stage import SingleWaferPlcDriver
 from .roles.laminator import (
-    AT_REST,
     JobResult,
     LaminationJob,
     LaminationResult,
@@ -173,7 +172,7 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
 
     async def _command_safe_state(self) -> None:
         """Heater off, press released, chamber vented (the ABORT command), confirmed by the
-        phase back at ready or fault (`stopped_at` its `AT_REST`: the venting over), so the next
+        phase back at ready or fault (`not_at_rest`, its `AT_REST`: the venting over), so the next
         command (an unload, a reset) meets a ready or faulted tool; a faulted tool is safe (heater
         off, press released). Bounded by `safe_state_timeout_s`, the vent's allowance."""
-        await self.abort_confirmed(stopped_at(AT_REST))
+        await self.abort_confirmed(self.not_at_rest)

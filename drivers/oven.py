@@ -43,6 +43,7 @@ from .roles.oven import (
     ThermalProfile,
     ZoneStatus,
     checked_zone_trace_interval_s,
+    oven_unsafe,
 )
 from .specs.oven import DOOR_OPEN_BELOW_C, SPEC
 
@@ -293,16 +294,10 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
 
     async def _command_safe_state(self) -> None:
         """Heater supply off (ABORT: a run ends aborted), confirmed by the oven no longer
-        running within `safe_state_timeout_s`, then every zone in standby (even when it was
-        not confirmed: the zones' outputs go off all the same)."""
+        running (`oven_unsafe`) within `safe_state_timeout_s`, then every zone in standby
+        (even when it was not confirmed: the zones' outputs go off all the same)."""
         try:
-            await self.abort_confirmed(
-                lambda status: (
-                    "heater supply still on (running)"
-                    if status.state is OvenState.RUNNING
-                    else None
-                )
-            )
+            await self.abort_confirmed(oven_unsafe)
         finally:
             for zone in self.zones:
                 await zone.set_mode(InstrumentMode.STANDBY)

@@ -60,12 +60,6 @@ class ModbusPlasmaCleaner(PlcChamberDriver[PlasmaStatus], PlasmaCleaner):
             recipes_completed=int(values["RECIPES_COMPLETED"]),
         )
 
-    def delivering(self, status: PlasmaStatus) -> dict[str, tuple[float, str]]:
-        return {
-            "RF forward": (status.rf_forward_w, "W"),
-            "gas flow": (status.gas_flow_sccm, "sccm"),
-        }
-
     # ----------------------------------------------------------------- the recipe
 
     async def clean(self, recipe: PlasmaRecipe) -> CleanResult:

@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .families.plc_map import field
-from .families.plc_stage import SingleWaferPlcDriver, run_cycle, stopped_at
+from .families.plc_stage import SingleWaferPlcDriver, run_cycle
 from .roles.ball_mounter import CycleResult
 from .roles.stencil_printer import (
-    AT_REST,
     PrinterPhase,
     PrinterStatus,
     PrintRecipe,
@@ -95,6 +94,6 @@ class ModbusStencilPrinter(SingleWaferPlcDriver[PrinterStatus], StencilPrinter):
 
     async def _command_safe_state(self) -> None:
         """Squeegee raised, stage lowered: the ABORT command (the printer stops at once),
-        confirmed by the phase back at ready or fault (`stopped_at` its `AT_REST`) within
+        confirmed by the phase back at ready or fault (`not_at_rest`, its `AT_REST`) within
         `safe_state_timeout_s`."""
-        await self.abort_confirmed(stopped_at(AT_REST))
+        await self.abort_confirmed(self.not_at_rest)

@@ -47,7 +47,6 @@ from packline.drivers.roles.ball_mounter import (
 )
 from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.electroplater import (
-    SUPPLY_SETPOINTS,
     Electroplater,
     Metal,
     PlatingRecipe,
@@ -597,9 +596,9 @@ class PlatingStep(Recipe):
                     "electroplater",
                     f"supply.{setpoint}",
                     value,
-                    f"{path} (sent to the supply as {setpoint}: {SUPPLY_SETPOINTS[setpoint]})",
+                    f"{path} (sent to the supply as {setpoint}: {meaning})",
                 )
-                for setpoint, value in supply.items()
+                for setpoint, (value, meaning) in supply.items()
             ),
         ]
 

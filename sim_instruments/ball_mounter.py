@@ -43,7 +43,6 @@ from .physics.ball_mounter import (
     repair_sites,
 )
 from .servers import ModbusTransport
-from .tool import ABORT_IGNORED
 from .twin import Face, TwinStore, Workpiece
 
 CommandError = reason_enum(SPEC)
@@ -96,7 +95,6 @@ class SimBallMounter(SingleWaferPlcSimulator):
         "ball_supply_empty": "the ball reservoir is empty",
         "head_vacuum_leak": "the ball head's vacuum leaks: a mount cycle stops with an alarm",
         "squeegee_jam": "the flux unit jams: a flux cycle stops with an alarm",
-        **ABORT_IGNORED,
     }
     fault_opens = {"door_switch": "door_closed", "ball_supply_empty": "ball_supply"}
 

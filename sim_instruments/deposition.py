@@ -38,7 +38,6 @@ from .families.modbus_plc import Refused
 from .families.plc_chamber import PlcChamberSimulator
 from .physics.deposition import ATMOSPHERE_TORR, DepositionPhysics, deposit_film
 from .servers import ModbusTransport
-from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 #: Time (and its relative thickness) below which a step counts as at its end (float rounding).
@@ -98,7 +97,6 @@ class SimDepositionTool(PlcChamberSimulator):
         "exhaust": "the toxic-gas exhaust stops",
         "door_switch": "the door switch opens during processing",
         "crystal_failure": "the crystal monitor's quartz fails: no reading",
-        **ABORT_IGNORED,
     }
     fault_opens = {
         "gas_supply": "process_gas",

@@ -28,7 +28,6 @@ from .dicing_saw_cut import Blade, Cut, CutSettings, StreetSetting
 from .families.ascii_host import HostLinkTool, HostRefused, Transport, wafer_id
 from .physics.dicing_saw import SawPhysics, kerf_width_um, line_depths_um, stack_um
 from .ramp import Ramp
-from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 # --------------------------------------------------------------------- the wire's parameters
@@ -52,7 +51,6 @@ class SimDicingSaw(HostLinkTool):
         "water_loss": "cutting water supply lost",
         "air_loss": "spindle air supply lost",
         "vacuum_loss": "chuck vacuum lost",
-        **ABORT_IGNORED,
     }
     fault_opens = {
         "cover_open": "cover_closed",

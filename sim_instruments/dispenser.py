@@ -30,7 +30,6 @@ from .physics.dispenser import (
     seal_dies,
     seal_time_s,
 )
-from .tool import ABORT_IGNORED
 from .twin import PanelSpec, TwinStore, Workpiece
 
 
@@ -74,7 +73,6 @@ class SimDispenser(JobTool[_Job]):
     faults = {
         "door_open": "the safety door is opened",
         "air_loss": "the jet valve's supply air fails",
-        **ABORT_IGNORED,
     }
     fault_opens = {"door_open": "door_closed", "air_loss": "jet_air"}
     job_alarms = {"door_open": "DOOR_OPENED", "air_loss": "AIR_LOST"}

@@ -50,7 +50,6 @@ from .families.plc_stage import SingleWaferPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.electroplater import PlatingPhysics, cathode_of, electroplate, nearest_sites
 from .servers import ModbusTransport
-from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 CommandError = reason_enum(SPEC)
@@ -95,7 +94,6 @@ class SimElectroplater(SingleWaferPlcSimulator):
         "lid_opened": "the cell's lid switch reads open",
         "level_drop": "the bath level falls below its sensor",
         "contact_open": "the contact ring does not reach the seed film",
-        **ABORT_IGNORED,
     }
     fault_opens = {
         "lid_opened": "lid_closed",

@@ -48,7 +48,6 @@ from .physics.flip_chip_bonder import (
     terminal_layout,
 )
 from .physics.flip_chip_frame import column_layout, device_layout, is_device_source
-from .tool import ABORT_IGNORED
 from .twin import TwinStore, Workpiece
 
 #: How far a drifted vision calibration (the `vision_drift` fault) misplaces every die, um.
@@ -72,7 +71,6 @@ class SimFlipChipBonder(OneWaferTool):
         "vacuum_leak": "the stage vacuum leaks",
         "air_loss": "the bond head's air supply fails",
         "vision_drift": f"the vision calibration drifts: dies land {DRIFT_UM[0]:g} um off",
-        **ABORT_IGNORED,
     }
     fault_opens = {
         "door_open": "door_closed",

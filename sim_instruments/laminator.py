@@ -33,7 +33,6 @@ from .families.plc_stage import SingleWaferPlcSimulator
 from .laminator_plant import ATMOSPHERE_PA, Chamber, ChamberDrive, Drive, Platen
 from .physics.laminator import LaminatorPhysics, laminate_sheet
 from .servers import ModbusTransport
-from .tool import ABORT_IGNORED
 from .twin import Support, TwinStore
 
 #: The phases of a lamination job, in order (progress counts through them).
@@ -105,7 +104,6 @@ class SimLaminator(SingleWaferPlcSimulator):
         "chamber_leak": "chamber leaks: it pumps down only to 800 Pa, above any vacuum setpoint",
         "heater_runaway": "platen heater controller does not regulate: it heats past the setpoint",
         "lid_switch": "lid switch reads open",
-        **ABORT_IGNORED,
     }
     fault_opens = {"lid_switch": "lid_closed"}
 

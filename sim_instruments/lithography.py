@@ -45,7 +45,6 @@ from .physics.lithography import (
     shot_time_s,
 )
 from .ramp import Ramp
-from .tool import ABORT_IGNORED
 from .twin import TwinStore, Workpiece
 
 #: The spin speed of the develop module's rinse and dry (est).
@@ -101,7 +100,6 @@ class SimLithography(JobTool[_Job]):
         "cover_open": "a cover of the cell is open",
         "exhaust_loss": "the spin cup exhaust stops",
         "vacuum_leak": "the spin chuck vacuum does not hold the wafer",
-        **ABORT_IGNORED,
     }
     fault_opens = {
         "lamp_failure": "lamp_ready",

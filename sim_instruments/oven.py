@@ -34,7 +34,6 @@ from .families.plc_batch import BatchPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.oven import OVEN_PLANT, LoadHistory, ReflowPhysics, apply_run
 from .servers import ModbusTransport
-from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 #: Oxygen in air, ppm.
@@ -69,7 +68,6 @@ class SimOven(BatchPlcSimulator):
     faults = {
         "n2_supply": "nitrogen supply lost: no flow, air comes back into the chamber",
         "zone_sensor_break": "zone 1's thermocouple opens: its controller reports a sensor break",
-        **ABORT_IGNORED,
     }
     fault_opens = {"n2_supply": "n2_supply"}
     serial_over_tcp = "rtu-tcp"

@@ -25,7 +25,6 @@ from .families.modbus_plc import Refused
 from .families.plc_chamber import PlcChamberSimulator
 from .physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from .servers import ModbusTransport
-from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 ATMOSPHERE_MTORR = 760_000.0
@@ -70,7 +69,6 @@ class SimPlasmaCleaner(PlcChamberSimulator):
         "throttle_valve": "throttle valve stuck: chamber pressure leaves its tolerance",
         "rf_calibration": "RF generator out of calibration: it delivers a third of its "
         "setpoint while its forward power reads the setpoint (no alarm)",
-        **ABORT_IGNORED,
     }
     fault_opens = {"gas_supply": "gas_supply"}
 

@@ -30,7 +30,6 @@ from .physics.resin_coater import (
     spin_coat,
     spin_time_total_s,
 )
-from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 
@@ -63,7 +62,6 @@ class SimResinCoater(JobTool[_Step]):
     faults = {
         "lid_open": "the spin cup's lid is opened",
         "exhaust_loss": "the cup and plate exhaust stops",
-        **ABORT_IGNORED,
     }
     fault_opens = {"lid_open": "lid_closed", "exhaust_loss": "cup_exhaust"}
     job_alarms = {"lid_open": "LID_OPENED", "exhaust_loss": "EXHAUST_LOST"}

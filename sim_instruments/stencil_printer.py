@@ -29,7 +29,6 @@ from .families.modbus_plc import Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .physics.stencil_printer import PrintOutcome, PrintPhysics, print_paste, print_time_s
 from .servers import ModbusTransport
-from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 CommandError = reason_enum(SPEC)
@@ -53,7 +52,6 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
         "door_switch": "safety door switch reads open",
         "stencil_unclamped": "the stencil clamp is released",
         "squeegee_jam": "the squeegee head jams: a print stops with an alarm",
-        **ABORT_IGNORED,
     }
     fault_opens = {"door_switch": "door_closed", "stencil_unclamped": "stencil_clamped"}
 

@@ -41,8 +41,8 @@ CHANGE_ROUNDING_S = 1e-6
 
 
 #: The fault of a tool whose driver confirms its safe state by the tool's status once it
-#: commanded it (a PLC tool's ABORT, a host-link tool's STOP); each such tool lists it among
-#: its `faults`, and its family takes the command through `defer_safe_state`.
+#: commanded it (`SimulatedTool.status_confirms_safe_state`): added to such a tool's `faults`,
+#: its family (or GEM face) taking the command through `defer_safe_state`.
 ABORT_IGNORED = {
     "abort_ignored": "the tool's sequence hangs in its step: it takes the safe-state command "
     "but acts on it only once the fault is cleared, carrying on as it was meanwhile"
@@ -58,6 +58,11 @@ class SimulatedTool(ABC):
     faults: ClassVar[dict[str, str]] = {}
     #: Injected faults that open an interlock of the spec, fault -> interlock.
     fault_opens: ClassVar[dict[str, str]] = {}
+    #: Whether the tool's driver confirms its safe state by the tool's status once it
+    #: commanded it (a PLC tool's ABORT, a host-link tool's STOP, a GEM face's `abort`): the
+    #: family sets it, and every tool of it suffers `abort_ignored` too (`ABORT_IGNORED`,
+    #: added after the tool's own `faults`), with nothing written in the tool's class.
+    status_confirms_safe_state: ClassVar[bool] = False
     #: For a tool on a serial line, which its constructor's `transport` may put on a pty (the
     #: oven's RS-485 line, a host link on RS-232): the `transport` that serves the same bytes
     #: over TCP instead, as behind a serial device server (`"rtu-tcp"`, `"socket"`), which a
@@ -88,6 +93,8 @@ class SimulatedTool(ABC):
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.status_confirms_safe_state:
+            cls.faults = {**cls.faults, **ABORT_IGNORED}
         if "spec" in cls.__dict__ or "fault_opens" in cls.__dict__:
             unknown = {*cls.fault_opens} - {*cls.faults}
             unknown |= {*cls.fault_opens.values()} - {*cls.spec.interlock_by_name}

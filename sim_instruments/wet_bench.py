@@ -21,7 +21,6 @@ from .families.ascii_host import HostRefused, Transport, wafer_id
 from .families.ascii_host_jobs import JobTool
 from .physics.wet_bench import DipOutcome, WetPhysics, dip_time_s, etch, plate_electroless, strip
 from .ramp import Ramp
-from .tool import ABORT_IGNORED
 from .twin import TwinStore
 
 #: The baths' set temperatures at power-up (the bench is warmed up).
@@ -67,7 +66,6 @@ class SimWetBench(JobTool[_Dip]):
         "exhaust_loss": "the bench exhaust stops",
         "level_low": "a bath level falls below its sensor",
         "heater_failure": "every bath's heater stops: the baths cool to ambient",
-        **ABORT_IGNORED,
     }
     fault_opens = {
         "sash_open": "sash_closed",

@@ -39,7 +39,6 @@ from .physics.wire_bonder import (
     wire_per_stud_m,
 )
 from .ramp import Ramp
-from .tool import ABORT_IGNORED
 from .twin import TwinStore, Workpiece
 
 # ------------------------------------------------------------------------- the tool
@@ -88,7 +87,6 @@ class SimWireBonder(HostLinkTool):
         "out_of_wire": "the spool runs empty now (clear_fault or load_spool loads a new one)",
         "cover_open": "the safety cover is open",
         "vacuum_leak": "the chuck vacuum does not hold the wafer",
-        **ABORT_IGNORED,
     }
     fault_opens = {"cover_open": "cover_closed", "vacuum_leak": "wafer_vacuum"}
     state: BonderState

@@ -19,7 +19,9 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
+from enum import Enum
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from transitions.extensions.asyncio import AsyncMachine
 
@@ -47,6 +49,7 @@ from .states import (
     StateListener,
     StateModel,
     ToolState,
+    still_working,
     working,
 )
 from .vocabulary import (
@@ -65,8 +68,6 @@ if TYPE_CHECKING:
 
 #: A record of setpoints a driver sends (a recipe, a program, a profile segment): a dataclass.
 Record = TypeVar("Record", bound="DataclassInstance")
-#: A driver of a further device of a tool (the plating cell's supply).
-Device = TypeVar("Device", bound="Equipment")
 
 # The interface's one import point: its shared definitions live in states.py, vocabulary.py,
 # limits.py, alarms.py and devices.py, its waits in waits.py and its recovery in recovery.py.
@@ -122,6 +123,13 @@ class Equipment(ProcessWaits, Recovery, ABC):
     #: station file narrowing them under the device's name (`limits: {supply: {voltage_v:
     #: [0, 3]}}`) and a recipe's check naming them `<device>.<setpoint>` (`setpoint_limits`).
     device_drivers: ClassVar[Mapping[str, type[Equipment]]] = {}
+    #: What the role's status (`request_status`) says the tool is doing: the field of it
+    #: (`state`, `phase`, `chamber`; dotted for a field's field, `job.state`) and the states
+    #: of that field in which the tool runs nothing (the role's `AT_REST`: idle or ready, and
+    #: fault, which the alarms tell). Each role sets both once; `request_activity` and
+    #: `not_at_rest` read them.
+    activity_field: ClassVar[str]
+    at_rest: ClassVar[frozenset[Enum]]
 
     def __init__(
         self,
@@ -155,10 +163,15 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self._limits_source = limits_source
         #: The drivers of the further devices `open_device` built, by device name.
         self.device_equipment: dict[str, Equipment] = {}
+        #: The tool this driver drives a further device of (`open_device`: the plating
+        #: cell's supply), None for a tool's own driver.
+        self.device_of: Equipment | None = None
         self.identity: Identity | None = None
         #: What the tool said it was doing when this driver connected, if it was working then
         #: (`request_activity`: a process, job or cycle nobody of this driver started); None
-        #: when it was at rest. The driver was then busy, not idle, until its safe state.
+        #: when it was at rest. The driver was then busy, not idle, until its safe state. A
+        #: further device's driver does not ask (`device_of`): its tool's `request_activity`
+        #: reads what the device is doing, with the tool's own state.
         self.found_working: str | None = None
         self.alarm_list = AlarmList()
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
@@ -198,9 +211,9 @@ class Equipment(ProcessWaits, Recovery, ABC):
     async def connect(self) -> None:
         """Open the link, read the identity (refused if it is another kind of tool), what the
         driver needs to know of the tool (`_read_setup`), whether it is working
-        (`request_activity`), then the alarms; the tool is then idle, busy (working: a process
-        nobody of this driver started is E10 productive, never standby, until its safe state
-        is commanded, `abort`) or in fault.
+        (`request_activity`, which a further device's tool asks instead), then the alarms; the
+        tool is then idle, busy (working: a process nobody of this driver started is E10
+        productive, never standby, until its safe state is commanded, `abort`) or in fault.
 
         Refused with `ToolStateError` (the link untouched) when already connected. If reading
         the identity or the alarms fails, the link is closed and the tool stays offline.
@@ -210,7 +223,8 @@ class Equipment(ProcessWaits, Recovery, ABC):
         try:
             self.identity = await self._checked_identity()
             await self._read_setup()
-            self.found_working = await self.request_activity()
+            if self.device_of is None:
+                self.found_working = await self.request_activity()
             if self.found_working is None:
                 await self._state.go_online()
             else:
@@ -246,13 +260,36 @@ class Equipment(ProcessWaits, Recovery, ABC):
     async def request_identity(self) -> Identity:
         """Ask the tool who it is."""
 
-    @abstractmethod
+    async def request_status(self) -> Any:
+        """The role's status snapshot, of the role's own type: every role declares it (a
+        device no role drives, the plating cell's DC supply, has none)."""
+        raise NotImplementedError(f"{type(self).__name__} reads no status")
+
     async def request_activity(self) -> str | None:
         """What the tool says it is doing now when it is working (a process, job, run, cycle
         or chamber state other than at rest: 'processing (RF on)', 'bumping'), in the tool's
-        words; None when it runs nothing. A query: nothing is moved. Each role answers it from
-        its status and its states at rest (`working`); `connect` asks it, so a tool running
-        a process nobody of this driver started is busy, not idle."""
+        words; None when it runs nothing. A query: nothing is moved. By default the status's
+        `activity_field` when it is none of `at_rest` (`working`); a role whose energy may be
+        on at rest (the laser's shutter, a chamber's power) says so too. `connect` asks it, so
+        a tool running a process nobody of this driver started is busy, not idle."""
+        return self.activity(await self.request_status())
+
+    def activity(self, status: Any, energy_on: str | None = None) -> str | None:
+        """What `status` (the role's) says the tool is doing (`working`): the state in its
+        `activity_field` when it is none of `at_rest`, with `energy_on` (an energy the tool
+        reports switched on: 'RF on') said beside it; None at rest with no energy on."""
+        return working(self.activity_of(status), self.at_rest, energy_on)
+
+    def activity_of(self, status: Any) -> Enum:
+        """The state `status` (the role's, `request_status`) gives in its `activity_field`."""
+        state: Enum = attrgetter(self.activity_field)(status)
+        return state
+
+    def not_at_rest(self, status: Any) -> str | None:
+        """What `status` (the role's) shows that is not at rest once the safe state was
+        commanded: `still <what it is doing>` (`still_working`), None at rest. The confirmation
+        of a safe state that is the tool back at rest (a stage tool's, a bonder's)."""
+        return still_working(self.activity_of(status), self.at_rest)
 
     async def _checked_identity(self) -> Identity:
         """The tool's identity (`request_identity`), refused when the tool says it is another
@@ -298,16 +335,16 @@ class Equipment(ProcessWaits, Recovery, ABC):
         a whole-number setpoint is a `ValueError` (nothing is rounded)."""
         return check_limit(self.name, self.address, action, setpoint, self.limits[setpoint], value)
 
-    def open_device(self, device: str, driver: type[Device]) -> Device:
-        """The driver of further device `device` (`driver`, its class in `device_drivers`)
-        over its link, named `<tool>.<device>`, its limits narrowed by the station file's
+    def open_device(self, device: str) -> Equipment:
+        """The driver of further device `device` (of its class in `device_drivers`) over its
+        link, named `<tool>.<device>`, its limits narrowed by the station file's
         `limits.<device>` (a bound past its own refused here, as the tool's own are)."""
-        assert self.device_drivers[device] is driver
-        equipment = driver(
+        equipment = self.device_drivers[device](
             self.device_links[device],
             name=f"{self.name}.{device}",
             poll_interval_s=self.poll_interval_s,
         )
+        equipment.device_of = self
         equipment.limits = narrow_limits(
             self.name,
             equipment.limits,

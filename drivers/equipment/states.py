@@ -81,6 +81,14 @@ def working(state: Enum, at_rest: Collection[Enum], energy_on: str | None = None
     return energy_on if doing is None else f"{doing} ({energy_on})"
 
 
+def still_working(state: Enum, at_rest: Collection[Enum]) -> str | None:
+    """What a tool reporting `state` once its safe state was commanded shows that is not that
+    state: `still <what it is doing>` (`working`) when `state` is none of `at_rest` (the role's
+    states at rest: its stop done, or an alarm stopped it), else None."""
+    doing = working(state, at_rest)
+    return None if doing is None else f"still {doing}"
+
+
 #: Told a driver's new state after each change of it (`Equipment.add_state_listener`).
 StateListener = Callable[["ToolState"], None]
 

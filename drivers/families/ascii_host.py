@@ -551,11 +551,13 @@ class HostLinkDriver(Equipment):
 
     def unsafe(self, fields: Mapping[str, str]) -> str | None:
         """What the status query's fields show that is not the safe state `STOP` brings: a
-        `STATE` other than `IDLE` (the job ended, what it moved stopped) or `FAULT` (an alarm
-        stopped it); None when they show none. A tool kind whose safe state is more adds it
-        (the saw's spindle coasting down)."""
+        `STATE` other than the role's at rest (`at_rest`, their names the page's tokens: idle,
+        the job ended and what it moved stopped; fault, an alarm stopped it); None when they
+        show none. A tool kind whose safe state is more adds it (the saw's spindle coasting
+        down)."""
         state = fields["STATE"]
-        return None if state in ("IDLE", "FAULT") else f"still {state.lower()}"
+        at_rest = {rest.name for rest in self.at_rest}
+        return None if state in at_rest else f"still {state.lower()}"
 
     async def _command_safe_state(self) -> None:
         """`STOP`, answered with a bare `OK`, then the status query polled (not held: what

@@ -12,24 +12,23 @@ and a run started by `START_RECIPE` whose end shows as `RECIPES_COMPLETED` count
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, Protocol, TypeVar
 
 from ..errors import ToolAlarm
-from ..roles.batch_chamber import BatchChamber, ChamberState, LastResult
+from ..roles.batch_chamber import (
+    BatchChamber,
+    ChamberState,
+    ChamberStatus,
+    LastResult,
+    chamber_unsafe,
+)
 from .plc_batch import BatchPlcDriver
 from .plc_map import field
 
 
-class RunStatus(Protocol):
+class RunStatus(ChamberStatus, Protocol):
     """The chamber status fields the shared waits read."""
-
-    @property
-    def chamber(self) -> ChamberState: ...
-
-    @property
-    def door_closed(self) -> bool: ...
 
     @property
     def recipes_completed(self) -> int: ...
@@ -127,25 +126,7 @@ class PlcChamberDriver(BatchPlcDriver[S], BatchChamber):
         """The register of setpoint or parameter `name` (its first repetition)."""
         return field(self.spec, name).address()
 
-    @abstractmethod
-    def delivering(self, status: S) -> dict[str, tuple[float, str]]:
-        """What the chamber delivers as `status` reads it, each off in the safe state: its
-        power (RF forward, a source's) and its gas flow, name -> (value, unit)."""
-
-    def unsafe(self, status: S) -> str | None:
-        """What `status` shows that is not the safe state ABORT brings (`abort_confirmed`):
-        a run or a pump-down still going (ABORT ends one, turns the other to venting), power
-        or gas still flowing; None when it shows none (vented, evacuated, venting, fault)."""
-        found = [
-            f"{name} {value:g} {unit}"
-            for name, (value, unit) in self.delivering(status).items()
-            if value
-        ]
-        if status.chamber in (ChamberState.PROCESSING, ChamberState.PUMPING):
-            found.insert(0, f"chamber still {status.chamber.name.lower()}")
-        return ", ".join(found) or None
-
     async def _command_safe_state(self) -> None:
         """Energy off and gases closed (the ABORT command: a run ends aborted, a pump-down
-        vents), confirmed by the status (`unsafe`) within `safe_state_timeout_s`."""
-        await self.abort_confirmed(self.unsafe)
+        vents), confirmed by the status (`chamber_unsafe`) within `safe_state_timeout_s`."""
+        await self.abort_confirmed(chamber_unsafe)

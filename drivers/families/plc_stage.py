@@ -9,11 +9,11 @@ moves and the tool is READY again, a cycle not COMPLETED is an alarm). Their sim
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from enum import Enum, IntEnum
+from collections.abc import Callable
+from enum import IntEnum
 from typing import ClassVar, Protocol, TypeVar
 
-from ..equipment import READY_STATES, working
+from ..equipment import READY_STATES
 from ..errors import ToolAlarm
 from ..roles.single_wafer import SingleWaferTool
 from .modbus_plc import ModbusPlcDriver
@@ -97,19 +97,6 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased], SingleWaferTool):
         wafer_id = await self.require_wafer(action)
         await self.command(f"unload wafer {wafer_id}", "UNLOAD_WAFER")
         return wafer_id
-
-
-def stopped_at(at_rest: Collection[Enum]) -> Callable[[PhasedStatus], str | None]:
-    """What the status of a stage tool shows that is not the safe state ABORT brings it to
-    (`ModbusPlcDriver.abort_confirmed`), for a role whose phases `at_rest` (its `AT_REST`,
-    declared once beside its phases: ready, its heads, squeegee or holder home, no cycle
-    running; or fault, an alarm stopped it) are that state: `still <phase>`, or None."""
-
-    def unsafe(status: PhasedStatus) -> str | None:
-        doing = working(status.phase, at_rest)
-        return None if doing is None else f"still {doing}"
-
-    return unsafe
 
 
 class CountedCycleStatus(PhasedStatus, Protocol):

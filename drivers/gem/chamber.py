@@ -5,7 +5,8 @@ A chamber's GEM face (the plasma cleaner's, the deposition chamber's) is a batch
 collection event (`pumped_down`, `vented`): no polling, and a pushed alarm ends the wait at
 once. While the chamber pumps or vents it traces the kind's signals (`traced`, the Modbus
 driver's names and units) every `poll_interval_s` of its time, `trace_group` samples a report,
-within the Modbus driver's allowances (`PlcChamberDriver`).
+within the Modbus driver's allowances (`PlcChamberDriver`). Its abort is confirmed as the
+Modbus driver's: power and gas off, neither a run nor a pump-down going on (`chamber_unsafe`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import ClassVar
 
 from ..families.plc_chamber import PlcChamberDriver
+from ..roles.batch_chamber import ChamberStatus, chamber_unsafe
 from .batch import BATCH_COMMANDS, GemBatchTool
 
 #: The remote commands every chamber's face has, with their parameters (a `GemNeeds`'s).
@@ -29,6 +31,10 @@ class GemChamberTool(GemBatchTool):
     traced: ClassVar[Mapping[str, tuple[str, str]]]
     #: Samples a trace report carries (REPGSZ).
     trace_group: ClassVar[int]
+    safe_state_timeout_s = PlcChamberDriver.safe_state_timeout_s
+
+    def unsafe(self, status: ChamberStatus) -> str | None:
+        return chamber_unsafe(status)
 
     async def pump_down(self) -> None:
         action = "pump down"

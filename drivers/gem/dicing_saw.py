@@ -33,6 +33,7 @@ from ..roles.dicing_saw import (
     MountedWorkpiece,
     SawState,
     SawStatus,
+    spindle_unsafe,
 )
 from ..specs.dicing_saw import SPEC
 from .dictionary import GemNeeds
@@ -82,6 +83,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
     """Drives a dicing saw that speaks GEM, by its dictionary."""
 
     limits = AsciiDicingSaw.limits
+    safe_state_timeout_s = AsciiDicingSaw.safe_state_timeout_s
     needs = GemNeeds(
         status_variables=(
             "serial_number",
@@ -119,6 +121,12 @@ class GemDicingSaw(GemEquipment, DicingSaw):
             cuts_completed=int(values["cuts_completed"]),
             dressings_completed=int(values["dressings_completed"]),
         )
+
+    def unsafe(self, status: SawStatus) -> str | None:
+        """The ASCII driver's: the state back at rest (`not_at_rest`), and the spindle stopped
+        (`spindle_unsafe`)."""
+        found = (self.not_at_rest(status), spindle_unsafe(status.spindle_krpm))
+        return ", ".join(each for each in found if each is not None) or None
 
     async def request_workpiece(self) -> MountedWorkpiece | None:
         workpiece_id, *sizes = await self.request_values("read workpiece", *WORKPIECE)

@@ -18,6 +18,9 @@ The E10 state is the tool's own when its dictionary names a status variable for 
 `trace` samples status variables on the tool every period for the length of a block (E30
 trace data collection, S2F23 and S6F1; `traces.py`); `process_jobs` creates, commands and
 waits for E40 process jobs on a tool whose dictionary has them (S16; `process_jobs.py`).
+The safe state (`abort`) is the remote command `abort`, confirmed as on the kind's other
+faces: the role's status variables read until they show it (`unsafe`, the kind's declaration),
+within `safe_state_timeout_s`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any, ClassVar
 
 from packline.clock import ClockTimeout, wait_for
 
-from ..equipment import E10State, Equipment, Identity, ToolState
+from ..equipment import E10State, Equipment, Identity, SafeStateWatch, ToolState
 from ..errors import (
     CommandRefused,
     ConnectionLost,
@@ -64,6 +67,10 @@ class GemEquipment(Equipment):
     #: What the role driver needs of a dictionary (checked when a dictionary is loaded);
     #: every role needs the `serial_number` status variable and `SAFE_STATE_COMMANDS`.
     needs: ClassVar[GemNeeds]
+    #: How long the tool has to show its safe state once it took `abort`, s of process time,
+    #: past which the abort raises `ToolTimeout` (`_command_safe_state`): a kind's face gives
+    #: the allowance its other faces give (a vent, a spindle coasting down).
+    safe_state_timeout_s: ClassVar[float] = 10.0
 
     def __init__(
         self,
@@ -372,5 +379,23 @@ class GemEquipment(Equipment):
 
     # ----------------------------------------------------------------- safe state
 
+    def unsafe(self, status: Any) -> str | None:
+        """What `status` (`request_status`) shows that is not the safe state the remote
+        command `abort` brings, by the declaration of the kind its other faces use; None when
+        it shows none. By default the role's state back at rest (`not_at_rest`: `still
+        bumping`); a kind whose safe state is more says so (a chamber's power and gas off,
+        the saw's spindle stopped)."""
+        return self.not_at_rest(status)
+
     async def _command_safe_state(self) -> None:
+        """The remote command `abort` (HCACK 0, done; 4, going on; 5, already: each taken),
+        then the role's status read (S1F3) every poll interval until it shows the safe state
+        (`unsafe`), within `safe_state_timeout_s`: past it `ToolTimeout` says what still
+        shows (`abort: safe state not confirmed: ...`), without aborting again (this is the
+        abort). The HCACK says the tool took the command, not that it is safe: a tool whose
+        sequence hangs takes it and carries on."""
         await self.command("abort", accept_already=True)
+        watch = SafeStateWatch(self.request_status, self.unsafe)
+        await self.wait_until(
+            "abort", watch.poll, self.safe_state_timeout_s, watch.still, abort_on_timeout=False
+        )

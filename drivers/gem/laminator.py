@@ -6,8 +6,9 @@ gem-laminator.md). The load and unload are remote commands answered at once. A j
 and a peel are remote commands answered HCACK 4 whose end is a collection event (`run_ended`,
 `cooled`, `peeled`; a job tells each stage too): no polling, and a pushed alarm ends the wait at
 once. The job (the sheet and the press recipe) is nine equipment constants (S2F15, refused out
-of the tool's range). An abort or a reset that vents the chamber is waited out on `vented`, as
-the Modbus driver waits out the venting, so the next command meets a ready or faulted tool.
+of the tool's range). An abort is confirmed as the Modbus driver's, by the status read until
+the phase is back at rest (the venting over), and a reset that vents the chamber is waited out
+on `vented`, so the next command meets a ready or faulted tool.
 
 While the laminator runs a job, cools or peels, it traces the platen's temperature, the
 chamber's pressure, the press's pressure and the job's progress every `poll_interval_s` of its
@@ -98,6 +99,7 @@ class GemLaminator(GemPlcTool, Laminator):
     spec = SPEC
     holder = ModbusLaminator.holder
     limits = ModbusLaminator.limits
+    safe_state_timeout_s = ModbusLaminator.safe_state_timeout_s
     needs = GemNeeds(
         status_variables=(
             "serial_number",
@@ -235,20 +237,11 @@ class GemLaminator(GemPlcTool, Laminator):
     # ----------------------------------------------------------------- alarms and safety
 
     async def _clear_alarms(self) -> None:
-        """Clear the latched alarms; a faulted laminator vents its chamber before it is ready."""
-        await self._vented("reset alarms", "clear_alarms")
-
-    async def _command_safe_state(self) -> None:
-        """Heater off, press released, chamber vented (the STOP command), then wait until the
-        venting is over, so the next command (an unload, a reset) meets a ready or faulted
-        tool; bounded by `VENT_TIMEOUT_S` of process time, past which it raises without
-        aborting again."""
-        await self._vented("abort", "abort")
-
-    async def _vented(self, action: str, command: str) -> None:
-        """Remote command `command`; when it vents the chamber (HCACK 4), wait for `vented`."""
+        """Clear the latched alarms; a faulted laminator vents its chamber before it is ready
+        (HCACK 4), waited out on `vented`."""
+        action = "reset alarms"
         with self.expect_event(action, "vented") as vented:
-            if await self.command(command, accept_already=True) != 4:
+            if await self.command("clear_alarms", accept_already=True) != 4:
                 return
             await self.wait_event(
                 action,

@@ -44,6 +44,7 @@ from ..roles.oven import (
     ThermalProfile,
     ZoneStatus,
     checked_zone_trace_interval_s,
+    oven_unsafe,
 )
 from ..secs.link import SecsLink
 from ..specs.oven import DOOR_OPEN_BELOW_C, MAX_SLOTS, SPEC
@@ -110,6 +111,7 @@ class GemOven(GemBatchTool, Oven):
     spec = SPEC
     slots = SLOTS
     limits = ModbusOven.limits
+    safe_state_timeout_s = ModbusOven.safe_state_timeout_s
     needs = GemNeeds(
         status_variables=(
             "serial_number",
@@ -153,6 +155,9 @@ class GemOven(GemBatchTool, Oven):
 
     async def request_status(self) -> OvenStatus:
         return self._status_of(await self.request_values("read status", *STATUS))
+
+    def unsafe(self, status: OvenStatus) -> str | None:
+        return oven_unsafe(status)
 
     def _status_of(self, read: Sequence[Any]) -> OvenStatus:
         """The status from the values of `STATUS`, in its order."""

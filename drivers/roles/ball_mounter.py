@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import working
 from .single_wafer import SingleWaferTool
 
 #: The site positions per unit a ball map can address (the map's bit field on the wire).
@@ -209,14 +208,12 @@ class BallMounter(SingleWaferTool):
     """A ball-mount cell: flux unit, ball head over a ball-alignment mask, inspection camera."""
 
     role = "ball_mounter"
+    activity_field = "phase"
+    at_rest = AT_REST
 
     @abstractmethod
     async def request_status(self) -> BallMounterStatus:
         """A snapshot of the phase, the cycle and the loaded workpiece."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.phase, AT_REST)
 
     @abstractmethod
     async def apply_flux(

@@ -12,7 +12,6 @@ from abc import abstractmethod
 from enum import IntEnum
 from typing import Protocol
 
-from ..equipment import working
 from .batch import BatchTool
 
 
@@ -50,6 +49,24 @@ class ChamberStatus(Protocol):
     @property
     def door_closed(self) -> bool: ...
 
+    def delivering(self) -> dict[str, tuple[float, str]]:
+        """What the chamber delivers as the snapshot reads it, each off in its safe state: its
+        power (RF forward, a source's) and its gas flow, name -> (value, unit)."""
+        ...
+
+
+def chamber_unsafe(status: ChamberStatus) -> str | None:
+    """What `status` shows that is not the safe state a chamber's abort brings, on any wire: a
+    run or a pump-down still going (the abort ends one, turns the other to venting), power or
+    gas still flowing (`delivering`); None when it shows none (vented, evacuated, venting,
+    fault)."""
+    found = [
+        f"{name} {value:g} {unit}" for name, (value, unit) in status.delivering().items() if value
+    ]
+    if status.chamber in (ChamberState.PROCESSING, ChamberState.PUMPING):
+        found.insert(0, f"chamber still {status.chamber.name.lower()}")
+    return ", ".join(found) or None
+
 
 #: How long a recovery waits for a chamber that is venting (after a reset) to be vented.
 RECOVERY_VENT_S = 300.0
@@ -57,6 +74,9 @@ RECOVERY_VENT_S = 300.0
 
 class BatchChamber(BatchTool):
     """A vacuum chamber with wafer slots behind a door, pumped down for a run and vented."""
+
+    activity_field = "chamber"
+    at_rest = CHAMBER_AT_REST
 
     async def _unload_everything(self) -> None:
         """Vented, door open, every slot empty (the wafers go back to the carrier). A chamber
@@ -86,10 +106,6 @@ class BatchChamber(BatchTool):
     @abstractmethod
     async def request_status(self) -> ChamberStatus:
         """A snapshot of the chamber: its cycle, its door and what its process is doing."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.chamber, CHAMBER_AT_REST)
 
     @abstractmethod
     async def pump_down(self) -> None:

@@ -13,9 +13,8 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..equipment import working
 from ..errors import ToolStateError
-from .batch_chamber import CHAMBER_AT_REST, BatchChamber, ChamberState, LastResult
+from .batch_chamber import BatchChamber, ChamberState, LastResult
 
 __all__ = [
     "CVD_GAS",
@@ -180,6 +179,13 @@ class DepositionStatus:
     door_closed: bool
     recipes_completed: int
 
+    def delivering(self) -> dict[str, tuple[float, str]]:
+        """Source power and gas flow, each off in the safe state (`ChamberStatus`)."""
+        return {
+            "source power": (self.source_power_w, "W"),
+            "gas flow": (self.gas_flow_sccm, "sccm"),
+        }
+
 
 def above_base_pressure(high_vacuum_utorr: float, base_pressure_utorr: float) -> str:
     """What a wait for `base_pressure_utorr` that timed out with the high vacuum last read
@@ -211,12 +217,10 @@ class DepositionTool(BatchChamber):
         """A snapshot of pressures, source power, gas, crystal monitor and chamber cycle."""
 
     async def request_activity(self) -> str | None:
+        """The chamber's state when not at rest, and the source's power when it is on (in any
+        state)."""
         status = await self.request_status()
-        return working(
-            status.chamber,
-            CHAMBER_AT_REST,
-            "source power on" if status.source_power_w > 0 else None,
-        )
+        return self.activity(status, "source power on" if status.source_power_w > 0 else None)
 
     @abstractmethod
     async def request_sources(self) -> list[Source]:

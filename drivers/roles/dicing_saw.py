@@ -13,7 +13,7 @@ from abc import abstractmethod
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 from ..errors import ProtocolError
 
 
@@ -113,6 +113,13 @@ class SawStatus:
         return 100.0 * self.lines_done / self.lines_total if self.lines_total else 0.0
 
 
+def spindle_unsafe(spindle_krpm: float) -> str | None:
+    """What a saw whose spindle turns at `spindle_krpm` shows that is not the safe state its
+    stop brings, on any wire: `spindle at <n> rpm` (the stop stops the spindle, and a blade
+    still turning is not safe to reach); None once it stands."""
+    return f"spindle at {spindle_krpm * 1000:g} rpm" if spindle_krpm else None
+
+
 @dataclass(frozen=True)
 class DicingResult:
     """What a cut job reports when it ends."""
@@ -134,6 +141,8 @@ class DicingSaw(Equipment):
     """A dicing saw with one spindle, a chuck table for framed workpieces and a dressing board."""
 
     role = "dicing_saw"
+    activity_field = "state"
+    at_rest = AT_REST
 
     def check_recipe(self, recipe: DicingRecipe) -> DicingRecipe:
         """`recipe` as it is sent (`held_setpoints`: a value past a bound by rounding is the
@@ -177,10 +186,6 @@ class DicingSaw(Equipment):
     @abstractmethod
     async def request_status(self) -> SawStatus:
         """A snapshot of the saw: state, cut progress, spindle speed, counters."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_workpiece(self) -> MountedWorkpiece | None:

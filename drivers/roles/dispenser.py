@@ -20,7 +20,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 
 #: The jet's volume repeatability, 1-sigma of a shot (the vendor's figure): each hole gets the
 #: asked volume scattered by it.
@@ -117,6 +117,8 @@ class Dispenser(Equipment):
     """A jetting dispenser: a gantry with a jet valve, a camera, one workpiece on its stage."""
 
     role = "dispenser"
+    activity_field = "state"
+    at_rest = AT_REST
 
     async def request_workpieces(self) -> tuple[str, ...]:
         wafer_id = (await self.request_status()).wafer_id
@@ -129,10 +131,6 @@ class Dispenser(Equipment):
     @abstractmethod
     async def request_status(self) -> DispenserStatus:
         """State, the workpiece on the stage, time left of the job, jobs completed."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_last_fill(self) -> FillResult | None:

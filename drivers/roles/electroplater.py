@@ -134,14 +134,6 @@ class CellPhase(IntEnum):
     FAULT = 4
 
 
-#: What each value a plating sends the cell's supply is (`PlatingRecipe.supply_setpoints`),
-#: as a refusal of it explains it.
-SUPPLY_SETPOINTS = {
-    "current_a": "current_density_a_dm2 over the largest seed area the cell accepts",
-    "list_current_a": "current_density_a_dm2 over the largest seed area the cell accepts",
-    "voltage_v": "the compliance voltage every plating drives the cell with",
-    "over_voltage_v": "the over-voltage protection every plating sets",
-}
 #: The phases in which the holder is out of the bath, still; every other is working (`working`),
 #: a fault told by the alarms.
 AT_REST = frozenset({CellPhase.READY, CellPhase.FAULT})
@@ -182,19 +174,26 @@ class PlatingRecipe:
         """The supply current over `area_cm2`: the current density over it (1 dm2 = 100 cm2)."""
         return self.current_density_a_dm2 * area_cm2 / 100.0
 
-    def supply_setpoints(self) -> dict[str, float]:
-        """What the plating sends the supply, by its setpoint names (`SUPPLY_SETPOINTS` says
-        what each is), at most: the current
-        (its level and its list's) of the density over the largest area the cell may measure
-        and still plate (`accepted_area_cm2`), the compliance voltage and the over-voltage
-        protection. The driver checks them against the supply's limits before the wafer goes
-        in, and a recipe's check against a station's (`supply.<setpoint>`)."""
+    def supply_setpoints(self) -> dict[str, tuple[float, str]]:
+        """What the plating sends the supply at most, by its setpoint names, each with what it
+        is (as a refusal of it explains it): the current (its level and its list's) of the
+        density over the largest area the cell may measure and still plate
+        (`accepted_area_cm2`), the compliance voltage and the over-voltage protection. The
+        driver checks them against the supply's limits before the wafer goes in, and a
+        recipe's check against a station's (`supply.<setpoint>`)."""
         current_a = self.current_a(accepted_area_cm2(self.plated_area_cm2)[1])
+        largest = "current_density_a_dm2 over the largest seed area the cell accepts"
         return {
-            "current_a": current_a,
-            "list_current_a": current_a,
-            "voltage_v": self.compliance_voltage_v,
-            "over_voltage_v": self.over_voltage_v,
+            "current_a": (current_a, largest),
+            "list_current_a": (current_a, largest),
+            "voltage_v": (
+                self.compliance_voltage_v,
+                "the compliance voltage every plating drives the cell with",
+            ),
+            "over_voltage_v": (
+                self.over_voltage_v,
+                "the over-voltage protection every plating sets",
+            ),
         }
 
     def charge_c(self, area_cm2: float) -> float:
@@ -272,6 +271,8 @@ class Electroplater(SingleWaferTool):
     """A single-wafer plating cell: a bath controller with a wafer holder and a DC supply."""
 
     role = "electroplater"
+    activity_field = "phase"
+    at_rest = AT_REST
 
     @abstractmethod
     async def request_status(self) -> CellStatus:

@@ -35,7 +35,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 from ..errors import ProtocolError
 
 #: The share of the head's temperature above the stage's that reaches a die's terminals through
@@ -244,6 +244,8 @@ class FlipChipBonder(Equipment):
     """
 
     role = "flip_chip_bonder"
+    activity_field = "state"
+    at_rest = AT_REST
 
     def record_status(self, status: FlipChipStatus) -> None:
         """Record a status's process readings: progress and stage temperature."""
@@ -312,10 +314,6 @@ class FlipChipBonder(Equipment):
     @abstractmethod
     async def request_status(self) -> FlipChipStatus:
         """State, substrate and die source held, progress of the present or last run."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_last_bond(self) -> BondResult | None:

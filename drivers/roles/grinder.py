@@ -13,7 +13,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 
 
 class GrindSide(StrEnum):
@@ -115,6 +115,8 @@ class Grinder(Equipment):
     """An in-feed grinder: vacuum chuck, coarse and fine wheels, a polish stage and a gauge."""
 
     role = "grinder"
+    activity_field = "phase"
+    at_rest = AT_REST
 
     async def request_workpieces(self) -> tuple[str, ...]:
         on_chuck = await self.request_wafer()
@@ -128,10 +130,6 @@ class Grinder(Equipment):
     @abstractmethod
     async def request_status(self) -> GrinderStatus:
         """A snapshot of the cycle phase, thickness, spindle, chuck and feed."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.phase, AT_REST)
 
     @abstractmethod
     async def request_wafer(self) -> WaferOnChuck | None:

@@ -16,7 +16,6 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import working
 from .single_wafer import SingleWaferTool
 
 
@@ -220,14 +219,12 @@ class Laminator(SingleWaferTool):
     """A single-wafer vacuum laminator with a heated platen, a press and a peel unit."""
 
     role = "laminator"
+    activity_field = "phase"
+    at_rest = AT_REST
 
     @abstractmethod
     async def request_status(self) -> LaminatorStatus:
         """A snapshot of phase, platen temperature, vacuum, press pressure and the wafer."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.phase, AT_REST)
 
     @abstractmethod
     async def laminate(self, job: LaminationJob) -> LaminationResult:

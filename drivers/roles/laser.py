@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 
 
 class LaserSource(IntEnum):
@@ -187,6 +187,8 @@ class Laser(Equipment):
     """A pulsed laser with a fixed source, an enclosure, an emission enable and a shutter."""
 
     role = "laser"
+    activity_field = "job.state"
+    at_rest = AT_REST
 
     async def request_workpieces(self) -> tuple[str, ...]:
         wafer_id = await self.request_wafer()
@@ -206,8 +208,10 @@ class Laser(Equipment):
         """A snapshot of emission, shutter, atmosphere, pulse settings, power and the job."""
 
     async def request_activity(self) -> str | None:
+        """The job's state when not at rest, and the shutter when it is open (the beam may
+        come out, whatever the job)."""
         status = await self.request_status()
-        return working(status.job.state, AT_REST, "shutter open" if status.shutter_open else None)
+        return self.activity(status, "shutter open" if status.shutter_open else None)
 
     @abstractmethod
     async def request_progress(self) -> JobProgress:

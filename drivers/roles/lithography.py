@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -360,6 +360,8 @@ class Lithography(Equipment):
     """A litho cell: coat, bake and develop modules of a track, and an inline stepper."""
 
     role = "lithography"
+    activity_field = "state"
+    at_rest = AT_REST
 
     async def request_workpieces(self) -> tuple[str, ...]:
         wafer_id = (await self.request_status()).wafer_id
@@ -372,10 +374,6 @@ class Lithography(Equipment):
     @abstractmethod
     async def request_status(self) -> TrackStatus:
         """State, loaded wafer, spin speed, hotplate, exposure progress, jobs completed."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_film(self) -> Film | None:

@@ -18,7 +18,6 @@ from enum import IntEnum
 
 import numpy as np
 
-from ..equipment import working
 from ..errors import SetupRefused
 from .batch import BatchTool
 
@@ -319,6 +318,12 @@ class OvenStatus:
     runs_completed: int
 
 
+def oven_unsafe(status: OvenStatus) -> str | None:
+    """What `status` shows that is not the safe state an oven's abort brings, on any wire: the
+    heater supply still on (the oven still running); None once it is off."""
+    return "heater supply still on (running)" if status.state is OvenState.RUNNING else None
+
+
 @dataclass(frozen=True)
 class ZoneStatus:
     """One heating zone as its controller reports it."""
@@ -390,6 +395,8 @@ class Oven(BatchTool):
     several heating zones."""
 
     role = "oven"
+    activity_field = "state"
+    at_rest = AT_REST
 
     async def _unload_everything(self) -> None:
         """Heaters off, nitrogen off once the load is cool, door open, every slot empty."""
@@ -425,10 +432,6 @@ class Oven(BatchTool):
     @abstractmethod
     async def request_status(self) -> OvenStatus:
         """A snapshot of the oven's state, load temperature and atmosphere."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_zone_temperatures_c(self) -> list[float]:

@@ -16,8 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from ..equipment import working
-from .batch_chamber import CHAMBER_AT_REST, BatchChamber, ChamberState, LastResult
+from .batch_chamber import BatchChamber, ChamberState, LastResult
 from .deposition import Material
 
 __all__ = [
@@ -156,6 +155,10 @@ class PlasmaStatus:
     door_closed: bool
     recipes_completed: int
 
+    def delivering(self) -> dict[str, tuple[float, str]]:
+        """RF forward power and gas flow, each off in the safe state (`ChamberStatus`)."""
+        return {"RF forward": (self.rf_forward_w, "W"), "gas flow": (self.gas_flow_sccm, "sccm")}
+
 
 @dataclass(frozen=True)
 class CleanResult:
@@ -176,10 +179,9 @@ class PlasmaCleaner(BatchChamber):
         """A snapshot of pressure, RF, gas and the chamber cycle."""
 
     async def request_activity(self) -> str | None:
+        """The chamber's state when not at rest, and the RF when it is on (in any state)."""
         status = await self.request_status()
-        return working(
-            status.chamber, CHAMBER_AT_REST, "RF on" if status.rf_forward_w > 0 else None
-        )
+        return self.activity(status, "RF on" if status.rf_forward_w > 0 else None)
 
     @abstractmethod
     async def clean(self, recipe: PlasmaRecipe) -> CleanResult:

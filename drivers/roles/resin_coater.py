@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 from .lithography import MATERIALS, CoatMaterial, soft_baked, solvent_after_spin, speed_law_um
 
 if TYPE_CHECKING:
@@ -159,6 +159,8 @@ class ResinCoater(Equipment):
     """A coater track: a robot, a spin module, a slot-die module and a hot plate."""
 
     role = "resin_coater"
+    activity_field = "state"
+    at_rest = AT_REST
 
     async def request_workpieces(self) -> tuple[str, ...]:
         wafer_id = (await self.request_status()).wafer_id
@@ -171,10 +173,6 @@ class ResinCoater(Equipment):
     @abstractmethod
     async def request_status(self) -> CoaterStatus:
         """State, loaded wafer, time left of the step, steps completed."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_last_coat(self) -> CoatResult | None:

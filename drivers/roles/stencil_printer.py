@@ -23,7 +23,6 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import working
 from .ball_mounter import CycleResult
 from .single_wafer import SingleWaferTool
 
@@ -100,14 +99,12 @@ class StencilPrinter(SingleWaferTool):
     """A stencil printer: a stage, a stencil over it, a squeegee head and an SPI camera."""
 
     role = "stencil_printer"
+    activity_field = "phase"
+    at_rest = AT_REST
 
     @abstractmethod
     async def request_status(self) -> PrinterStatus:
         """A snapshot of the phase, the cycle and the loaded workpiece."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.phase, AT_REST)
 
     @abstractmethod
     async def print_paste(self, recipe: PrintRecipe, timeout_s: float = 600.0) -> PrintResult:

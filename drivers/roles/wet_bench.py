@@ -20,7 +20,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 
 
 class Tank(StrEnum):
@@ -157,6 +157,8 @@ class WetBench(Equipment):
     """A wet bench: a robot, heated chemical tanks, a rinse tank and a spin dryer."""
 
     role = "wet_bench"
+    activity_field = "state"
+    at_rest = AT_REST
 
     async def request_workpieces(self) -> tuple[str, ...]:
         wafer_id = (await self.request_status()).wafer_id
@@ -169,10 +171,6 @@ class WetBench(Equipment):
     @abstractmethod
     async def request_status(self) -> BenchStatus:
         """State, loaded wafer, the dip running, time left, dips completed."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_tank(self, tank: Tank) -> TankStatus:

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from ..equipment import Equipment, working
+from ..equipment import Equipment
 from ..errors import ToolAlarm
 
 
@@ -189,6 +189,8 @@ class WireBonder(Equipment):
     """
 
     role = "wire_bonder"
+    activity_field = "state"
+    at_rest = AT_REST
 
     def record_status(self, status: BonderStatus) -> None:
         """Record a status's process readings: progress, stage temperature, wire left."""
@@ -235,10 +237,6 @@ class WireBonder(Equipment):
     @abstractmethod
     async def request_status(self) -> BonderStatus:
         """State, loaded wafer, progress of the present or last run, stage and wire."""
-
-    async def request_activity(self) -> str | None:
-        status = await self.request_status()
-        return working(status.state, AT_REST)
 
     @abstractmethod
     async def request_site_count(self) -> int:

@@ -95,6 +95,8 @@ class HostLinkTool(SimulatedTool):
     interlocks that hang on more than a fault, implements `interlock_conditions()`.
     """
 
+    status_confirms_safe_state = True  # STOP, confirmed by the status query
+
     #: What the tool is doing; its members include the family's `IDLE` and `FAULT`.
     state: StrEnum
     spec: ClassVar[ToolSpec[HostLink]]

@@ -115,6 +115,7 @@ class ModbusPlcSimulator(SimulatedTool):
     """Base of simulated tools whose controller is a PLC on Modbus (TCP, or RTU)."""
 
     spec: ClassVar[ToolSpec[PlcMap]]
+    status_confirms_safe_state = True  # ABORT, confirmed by the status registers
 
     def __init__(
         self,

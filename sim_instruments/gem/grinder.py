@@ -60,16 +60,23 @@ _COMMAND_LINES = {
 _LOAD_PARAMETERS = ("wafer_id", "side")
 
 
-class GemGrinderModel(ScpiModel):
-    """The GEM face of a `SimGrinder` (built here on the line's twin and clock)."""
+class GemSimGrinder(SimGrinder):
+    """The simulated grinder behind its GEM face: its GEM driver confirms the abort by the
+    status variables (the SCPI driver by `*OPC?`), so it suffers `abort_ignored` too."""
 
-    tool: SimGrinder
+    status_confirms_safe_state = True
+
+
+class GemGrinderModel(ScpiModel):
+    """The GEM face of a `GemSimGrinder` (built here on the line's twin and clock)."""
+
+    tool: GemSimGrinder
     spec = SPEC
 
     def __init__(
         self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
     ) -> None:
-        super().__init__(SimGrinder(name, twin, clock, **options))
+        super().__init__(GemSimGrinder(name, twin, clock, **options))
         #: The cycle count when the present cycle started (None: no cycle watched).
         self._cycles_before: int | None = None
 

@@ -147,8 +147,9 @@ class GemOvenModel(GemBatchPlcModel):
 
     async def run(self, name: str, parameters: Mapping[str, Any]) -> int:
         """A purge, a run or a cool-down (HCACK 4, a watcher follows it), or the safe state."""
-        if name == "abort":
-            self._safe_state()  # a run's watcher sees the run end aborted
+        if name == "abort":  # a run's watcher sees the run end aborted
+            if not self.tool.defer_safe_state(self._safe_state):  # `abort_ignored`: all of it
+                self._safe_state()
             return 0
         if name == "purge":
             self.plc_command("START_PURGE", {})

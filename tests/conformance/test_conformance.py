@@ -403,7 +403,7 @@ async def aborted_on_a_hung_tool(
     command but does not act on it (`abort_ignored`): the task, commanding the safe state (as
     a terminated run's operation does) and waiting on the tool to show it."""
     if "abort_ignored" not in rig.sim.faults:
-        pytest.skip("a tool whose abort is confirmed otherwise (SCPI *OPC?, GEM HCACK)")
+        pytest.skip("a tool whose abort is confirmed otherwise (SCPI *OPC?)")
     await adapter.prepare(rig)
     task = asyncio.create_task(adapter.operate(rig))
     await testing.run_until(task, lambda: adapter.running(rig.sim), rig.sim, timeout_s=WALL_LIMIT_S)
@@ -412,12 +412,11 @@ async def aborted_on_a_hung_tool(
     return task
 
 
-async def test_an_abort_returns_once_the_safe_state_shows(
+async def returns_once_the_safe_state_shows(
     rig: testing.Rig[Any, Any], adapter: ToolAdapter
-):
-    """A PLC or host-link tool's abort is confirmed by its status (`abort_confirmed`,
-    `HostLinkDriver._command_safe_state`): a tool that acts on its safe-state command 3 s
-    late is waited for, the abort returning once the safe state shows."""
+) -> None:
+    """A tool that acts on its safe-state command 3 s late is waited for, the abort returning
+    once the safe state shows."""
     sim = rig.sim
     task = await aborted_on_a_hung_tool(rig, adapter)
     late_s = sim.clock.now() + 3
@@ -431,20 +430,70 @@ async def test_an_abort_returns_once_the_safe_state_shows(
     assert rig.driver.state is ToolState.IDLE
 
 
-async def test_an_abort_raises_when_the_safe_state_never_shows(
-    rig: testing.Rig[Any, Any], adapter: ToolAdapter
-):
+async def raises_when_the_safe_state_never_shows(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter, still_on: str = ".*"
+) -> None:
     """A tool that never acts on its safe-state command within the driver's
-    `safe_state_timeout_s` makes the abort raise `ToolTimeout` naming what was not
-    confirmed; the driver is then in fault."""
+    `safe_state_timeout_s` makes the abort raise `ToolTimeout` naming what was not confirmed
+    (`still_on`, a pattern); the driver is then in fault."""
     sim = rig.sim
     task = await aborted_on_a_hung_tool(rig, adapter)
     started_s = sim.clock.now()
-    with pytest.raises(ToolTimeout, match=r"abort: safe state not confirmed: .* after "):
+    with pytest.raises(ToolTimeout, match=rf"abort: safe state not confirmed: {still_on} after "):
         await bounded(task)
     assert sim.clock.now() - started_s >= type(rig.driver).safe_state_timeout_s
     assert rig.driver.state is ToolState.FAULT
     assert not adapter.safe(sim)
+
+
+async def test_an_abort_returns_once_the_safe_state_shows(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    """A PLC or host-link tool's abort is confirmed by its status (`abort_confirmed`,
+    `HostLinkDriver._command_safe_state`)."""
+    await returns_once_the_safe_state_shows(rig, adapter)
+
+
+async def test_an_abort_raises_when_the_safe_state_never_shows(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await raises_when_the_safe_state_never_shows(rig, adapter)
+
+
+#: What each GEM face's abort names as still on when its tool took `abort` mid-operation and
+#: never acted on it: what its status variables show, judged as the kind's other face judges.
+GEM_STILL_ON = {
+    "deposition": "chamber still processing, source power 1000 W, gas flow 40 sccm",
+    "dicing_saw": "still cutting, spindle at 30000 rpm",
+    "flip_chip_bonder": "still heating",
+    "grinder": "still coarse",
+    "laminator": "still cooling",
+    "oven": r"heater supply still on \(running\)",
+    "plasma_cleaner": "chamber still processing, RF forward 300 W, gas flow 100 sccm",
+    "wire_bonder": "still bumping",
+}
+
+
+def test_every_gem_face_names_what_its_abort_leaves_on():
+    assert set(GEM_STILL_ON) == {kind for kind in ADAPTERS if TOOL_KINDS[kind].gem_driver}
+
+
+async def test_a_gem_tools_abort_returns_once_the_safe_state_shows(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
+):
+    """A GEM tool's abort is confirmed by its status variables, not by the remote command's
+    HCACK (`GemEquipment._command_safe_state`); every GEM face's tool can hang on it."""
+    adapter, rig = gem_rig
+    assert "abort_ignored" in rig.sim.faults  # never skipped
+    await returns_once_the_safe_state_shows(rig, adapter)
+
+
+async def test_a_gem_tools_abort_raises_when_the_safe_state_never_shows(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
+):
+    adapter, rig = gem_rig
+    assert "abort_ignored" in rig.sim.faults  # never skipped
+    await raises_when_the_safe_state_never_shows(rig, adapter, GEM_STILL_ON[adapter.kind])
 
 
 async def test_an_overrun_is_aborted_before_the_timeout_is_raised(

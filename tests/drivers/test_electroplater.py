@@ -76,9 +76,9 @@ SUPPLY_CONNECT = [
     (line("OUTP:INH:MODE LATC"), None),
     NO_ERROR,
     (line("OUTP:INH:MODE?"), line("LATC")),
-    (line("OUTP?"), line("0")),  # the supply's output: off, at rest
     (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
-    (line("OUTP?"), line("0")),  # read again with the cell's phase: the tool at rest
+    # the supply's output, read once, by the cell with its phase: off, the tool at rest
+    (line("OUTP?"), line("0")),
     # the tool's alarms: the cell's and the supply's
     (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
 ]

@@ -9,8 +9,12 @@ import pytest
 
 from packline import testing
 from packline.clock import VirtualClock
+from packline.drivers.registry import TOOL_KINDS
 from packline.sim_instruments.dc_supply import SimDcSupply
+from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.electroplater import SimElectroplater
+from packline.sim_instruments.families.ascii_host import HostLinkTool
+from packline.sim_instruments.families.modbus_plc import ModbusPlcSimulator
 from packline.sim_instruments.tool import HOLD_SCAN_S
 from packline.sim_instruments.twin import TwinStore
 
@@ -115,3 +119,19 @@ def test_an_injected_fault_opens_its_interlock_and_the_tools_conditions_the_rest
         "cathode_contact": False,
         "wafer_immersed": False,
     }
+
+
+def test_a_tool_whose_safe_state_its_status_confirms_suffers_abort_ignored() -> None:
+    """A PLC or host-link tool (their drivers confirm the safe state by the tool's status)
+    suffers `abort_ignored` after its own faults without naming it; a SCPI tool (`*OPC?`) does
+    not; a new tool of a family gets it by being one."""
+
+    class Newcomer(SimDicingSaw):
+        faults = {"blade_crack": "the blade cracks"}
+
+    assert list(Newcomer.faults) == ["blade_crack", "abort_ignored"]
+    for kind in TOOL_KINDS.values():
+        simulator = kind.load_simulator()
+        confirmed = issubclass(simulator, ModbusPlcSimulator | HostLinkTool)
+        assert ("abort_ignored" in simulator.faults) is confirmed, kind.name
+        assert not confirmed or list(simulator.faults)[-1] == "abort_ignored", kind.name

@@ -42,9 +42,8 @@ SUPPLY_AT_CONNECT = [
     (b"OUTP:INH:MODE LATC\n", None),  # the inhibit latches, read back (dc-supply.md)
     (b"SYST:ERR?\n", b'0,"No error"\n'),
     (b"OUTP:INH:MODE?\n", b"LATC\n"),
-    (b"OUTP?\n", b"0\n"),  # the output off: the supply at rest
     (b":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?\n", b"0;0\n"),
-    (b"OUTP?\n", b"0\n"),  # read again with the cell's phase: the tool at rest
+    (b"OUTP?\n", b"0\n"),  # the output, read once, by the cell with its phase: at rest
     (b":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?\n", b"0;0\n"),
 ]
 
