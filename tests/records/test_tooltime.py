@@ -16,7 +16,7 @@ from packline.records import RunRecords
 from packline.records.tooltime import (
     E10_STATES,
     bottleneck,
-    ran_through,
+    judged_passes,
     run_window,
     tool_intervals,
     tool_names,
@@ -117,37 +117,149 @@ def test_a_failed_pass_reworked_later_is_a_quality_loss(alarmed_run):
     assert times.loc["oven", "wafers"] == 1
 
 
+async def _lot_of_two(store: RunStore, control) -> tuple[RunRecords, str]:
+    """A dry run of bump-seal-clean, a lot of 2, in `store`, `control(run, event)` called at
+    each of its events (to pause, resume, terminate or abort it): its records and status."""
+    box: list = []
+    request = prepare(RunRequest("bump-seal-clean", lot=2))
+    async with open_run(store, request, observers=[lambda e: control(box[0], e)]) as run:
+        box.append(run)
+        status = await run.run()
+    return RunRecords(store, run.run_id), status
+
+
+def _stages(records: RunRecords, tool: str) -> pd.DataFrame:
+    """The stage rows of the run's steps on `tool`."""
+    steps = records.steps()
+    return steps[(steps["tool"] == tool) & (steps["kind"] == "stage")]
+
+
+def _listed(capsys, store: RunStore, run_id: str, tool: str) -> dict:
+    """`tool`'s row of `packline tools RUN --json`."""
+    assert main(["tools", run_id, "--db", str(store.path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["tools"]
+    (row,) = [row for row in rows if row["tool"] == tool]
+    return row
+
+
 async def test_a_pass_cut_off_by_a_terminate_is_neither_good_nor_failed(tmp_path, capsys):
     """A dry run of bump-seal-clean, a lot of 2, terminated by its operator once W02's bumps
     are formed inside its bonder stage: that pass is cut off, not a bad part (the bonder read
     50 % quality, its one completed pass good). Every pass the bonder ran through completed:
     100 %, and its OEE is availability x performance."""
     store = RunStore(tmp_path / "runs.db")
-    box: list = []
 
-    def terminate(event) -> None:
+    def terminate(run, event) -> None:
         bumped = event.kind == "step-finished" and event.step == "form bumps"
         if bumped and event.wafer.endswith("W02") and event.status == "completed":
-            box[0].request("terminate", "a look at the lot", "ana")
+            run.request("terminate", "a look at the lot", "ana")
 
-    request = prepare(RunRequest("bump-seal-clean", lot=2))
-    async with open_run(store, request, observers=[terminate]) as run:
-        box.append(run)
-        assert await run.run() == "terminated"
-    records = RunRecords(store, run.run_id)
-    steps = records.steps()
-    bonder = steps[(steps["tool"] == "wire_bonder") & (steps["kind"] == "stage")]
+    records, status = await _lot_of_two(store, terminate)
+    assert status == "terminated"
+    bonder = _stages(records, "wire_bonder")
     assert sorted(bonder["status"]) == ["completed", "interrupted"]
     times = tool_time(records).set_index("tool")
     bonded = times.loc["wire_bonder"]
     assert bonded["quality"] == 1.0
     assert bonded["oee"] == pytest.approx(bonded["availability"] * bonded["performance"])
-    assert main(["tools", run.run_id, "--db", str(store.path), "--json"]) == 0
+    assert _listed(capsys, store, records.run_id, "wire_bonder")["quality"] == 1.0
     store.close()
-    (listed,) = [
-        t for t in json.loads(capsys.readouterr().out)["tools"] if t["tool"] == "wire_bonder"
-    ]
-    assert listed["quality"] == 1.0
+
+
+async def test_a_dicing_pass_an_abort_cut_off_and_held_is_a_quality_loss(tmp_path, capsys):
+    """A dry run of bump-seal-clean, a lot of 2, aborted by its operator as W02's dice begins:
+    the cut is irreversible, so W02 is held, its chips part cut. The saw read 100 % quality
+    (W01's pass good, W02's cut off and counted neither way); a pass whose wafer the cut-off
+    held made no good part: 50 %. Its rate is claimed by no one (W01's pass alone is rated)."""
+    store = RunStore(tmp_path / "runs.db")
+
+    def abort(run, event) -> None:
+        if event.kind == "step-started" and event.step == "dice" and event.wafer.endswith("W02"):
+            run.request("abort", "blade noise", "ana")
+
+    records, status = await _lot_of_two(store, abort)
+    assert status == "aborted"
+    saw = _stages(records, "dicing_saw")
+    assert list(saw["status"]) == ["completed", "interrupted"]
+    (held,) = [e for e in store.events(records.run_id) if e["kind"] == "held"]
+    assert (held["wafer_id"], held["data"]) == ("W02", {})
+    sawn = tool_time(records).set_index("tool").loc["dicing_saw"]
+    first = saw.iloc[0]
+    assert sawn["quality"] == 0.5
+    rated = first["stopped_t"] - first["started_t"]
+    assert sawn["performance"] == pytest.approx(rated / sawn["productive_s"])
+    assert _listed(capsys, store, records.run_id, "dicing_saw")["quality"] == 0.5
+    store.close()
+
+
+async def test_paused_time_is_standby_but_a_step_running_through_the_pause(tmp_path):
+    """A dry run of bump-seal-clean, a lot of 2, paused as W01's lamination ends and resumed
+    once W02's bumps, the step still running then, are formed: W01 sat in the laminator
+    from 902 s to 1195 s, paused, which `tools` read as productive. That time is standby;
+    the bonder's bumping, running through the pause, stays productive."""
+    store = RunStore(tmp_path / "runs.db")
+
+    def control(run, event) -> None:
+        ended = event.kind == "step-finished"
+        if ended and event.step == "laminate resin film" and event.wafer.endswith("W01"):
+            run.request("pause", "a look at the film", "ana")
+        if ended and event.step == "form bumps" and event.wafer.endswith("W02"):
+            run.request("resume", "looked", "ana")
+
+    records, status = await _lot_of_two(store, control)
+    assert status == "completed"
+    events = store.events(records.run_id)
+    (paused,) = [e["t"] for e in events if e["kind"] == "paused"]
+    (resumed,) = [e["t"] for e in events if e["kind"] == "resumed"]
+    times = tool_time(records).set_index("tool")
+    intervals = tool_intervals(records)
+    assert resumed - paused > 200.0
+    laminator = intervals[intervals["tool"] == "laminator"]
+    assert ("standby", paused, resumed) in set(
+        zip(laminator["state"], laminator["start_t"], laminator["stop_t"], strict=True)
+    )
+    for tool in ("laminator", "wire_bonder"):
+        stages = _stages(records, tool)
+        held = (stages["stopped_t"] - stages["started_t"]).sum()
+        idle = resumed - paused if tool == "laminator" else 0.0
+        assert times.loc[tool, "productive_s"] == pytest.approx(held - idle)
+    store.close()
+    # each lamination is timed without the pause: both at about the best rate
+    assert times.loc["laminator", "performance"] > 0.98
+
+
+def test_a_tool_wait_that_runs_out_is_standby(tmp_path, add_run):
+    """W1 holds the oven (a bake 0-100 s), then asks for the saw, which is given to nobody for
+    the 24-hour tool wait: its oven stage fails at 86 500 s and W1 is held for want of the
+    saw. Those 24 hours read as the oven's productive time; the oven stood waiting for
+    another tool: standby. A wait that ends in the tool given (W2: 40 s, then the saw from
+    86 600 s) is standby too."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1", "W2"], status="held", stopped_t=86_700.0)
+    bake = {"key": "bake#0", "name": "bake", "kind": "step", "stage": "use oven#0"}
+    stage, step = store.start_steps(
+        [stage_row("oven", "W1", 0.0), stage_row("oven", "W1", 0.0, **bake)]
+    )
+    store.finish_steps([step], "completed", 100.0, 0.0)
+    store.finish_steps([stage], "failed", 86_500.0, 2.0, "no free tool (saw): none was given")
+    hold = {"run_id": "R1", "session": 1, "kind": "held", "wafer_id": "W1", "tool": None}
+    data = json.dumps({"tool_unavailable": True, "tools": []})
+    store.add_rows(
+        "events", [{**hold, "message": "no saw", "data": data, "t": 86_500.0, "wall": 3.0}]
+    )
+    stage, step = store.start_steps(
+        [stage_row("oven", "W2", 86_500.0), stage_row("oven", "W2", 86_500.0, **bake)]
+    )
+    store.finish_steps([step], "completed", 86_560.0, 0.0)
+    (saw,) = store.start_steps([stage_row("saw", "W2", 86_600.0)])
+    store.finish_steps([saw], "completed", 86_650.0, 0.0)
+    store.finish_steps([stage], "completed", 86_660.0, 0.0)
+    times = tool_time(RunRecords(store, "R1")).set_index("tool")
+    store.close()
+    oven = times.loc["oven"]
+    assert oven["productive_s"] == pytest.approx(100.0 + 60.0 + 60.0)
+    assert oven["standby_s"] == pytest.approx(86_700.0 - 220.0)
+    assert oven["quality"] == 1.0  # W1's pass was cut off by the wait: neither way
 
 
 async def _bumps_then_a_laminator(wafer, bumps, claims=("003:7.1", "003:22")) -> None:
@@ -370,8 +482,8 @@ def test_no_pass_run_through_is_an_empty_table_of_passes_not_one_without_columns
     columns, and `packline report` of such a run failed on `KeyError: 'tool'`."""
     uses = pd.DataFrame(
         {"tool": ["plasma_cleaner"], "wafer_id": ["W01"], "status": ["interrupted"],
-         "stopped_wall": [10.0]}
+         "started_wall": [5.0], "stopped_wall": [10.0]}
     )  # fmt: skip
-    passes = ran_through(uses, [])
+    passes = judged_passes(uses, [])
     assert passes.empty
     assert list(passes.columns) == list(uses.columns)
