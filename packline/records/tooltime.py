@@ -330,14 +330,14 @@ def tool_waits(
 ) -> dict[str, list[Span]]:
     """When a stage of `uses` (`tool_uses`) waited for another tool it asked for while it held
     its own: from the end of its last step (of `steps`) before the ask to the start of the
-    stage the other tool was given for, or, none given (its stage failed and its wafer held
-    for want of a tool, as its hold of `holds`, `holds_after`, says), to its own end. Tool
-    name -> spans."""
-    starts: dict[str, list[tuple[str, float]]] = {}  # each wafer's uses: tool, start
-    for wafer_id, tool, start in zip(
-        uses["wafer_id"], uses["tool"], uses["started_t"], strict=True
+    stage the other tool was given for (in the same session), or, none given (its stage
+    failed and its wafer held for want of a tool, as its hold of `holds`, `holds_after`,
+    says), to its own end. Tool name -> spans."""
+    starts: dict[tuple[str, int], list[tuple[str, float]]] = {}  # a wafer's uses in a session
+    for wafer_id, session, tool, start in zip(
+        uses["wafer_id"], uses["session"], uses["tool"], uses["started_t"], strict=True
     ):
-        starts.setdefault(str(wafer_id), []).append((str(tool), float(start)))
+        starts.setdefault((str(wafer_id), int(session)), []).append((str(tool), float(start)))
     inner = steps[~steps["kind"].isin(HOLDING_KINDS)].dropna(subset=["stopped_t"])
     ends: dict[tuple[str, str], list[float]] = {}  # each wafer's stage's steps' ends
     for wafer_id, stage, stop in zip(
@@ -349,7 +349,9 @@ def tool_waits(
         tool, wafer_id = str(use["tool"]), str(use["wafer_id"])
         start = float(use["started_t"])
         stop = math.inf if pd.isna(use["stopped_t"]) else float(use["stopped_t"])
-        asked = [t for other, t in starts[wafer_id] if other != tool and start < t < stop]
+        # its wafer's uses of its session: a stage a crash left open asked for no use of a resume
+        beside = starts[(wafer_id, int(use["session"]))]
+        asked = [t for other, t in beside if other != tool and start < t < stop]
         if use["status"] == "failed" and hold is not None and held_for_want_of_a_tool(hold):
             asked.append(stop)
         own = [end for end in ends.get((wafer_id, str(use["key"])), []) if start <= end <= stop]

@@ -262,6 +262,24 @@ def test_a_tool_wait_that_runs_out_is_standby(tmp_path, add_run):
     assert oven["quality"] == 1.0  # W1's pass was cut off by the wait: neither way
 
 
+def test_a_stage_a_crash_left_open_waited_for_no_tool_of_the_resume(tmp_path, add_run):
+    """W1's oven stage (a bake 0-100 s) was left open by a crash; the resume (session 2) ran
+    W1 on the saw at 300 s. The oven stage asked for no tool: the saw's use is the resume's,
+    not one the stage waited for, and the stage reads as it did, productive to the end."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1"], stopped_t=400.0, sessions=2)
+    bake = {"key": "bake#0", "name": "bake", "kind": "step", "stage": "use oven#0"}
+    _, step = store.start_steps(
+        [stage_row("oven", "W1", 0.0), stage_row("oven", "W1", 0.0, **bake)]
+    )
+    store.finish_steps([step], "completed", 100.0, 0.0)
+    (saw,) = store.start_steps([stage_row("saw", "W1", 300.0, session=2)])
+    store.finish_steps([saw], "completed", 350.0, 0.0)
+    oven = tool_time(RunRecords(store, "R1")).set_index("tool").loc["oven"]
+    store.close()
+    assert oven["productive_s"] == 400.0
+
+
 async def _bumps_then_a_laminator(wafer, bumps, claims=("003:7.1", "003:22")) -> None:
     """bump-seal-clean's bonder stage (`form_bumps`) asking, once its bumps are formed and
     before its unload, for the laminator: a script that takes a tool while it holds another."""
