@@ -565,19 +565,25 @@ def parse_station(
 
 def _sound_entries(data: dict[str, Any], error: ValidationError) -> dict[str, ToolEntry]:
     """The tool entries of station `data` (which `error` refused) as far as they are right:
-    each without the keys `error` refused in it, if it is a tool entry without them (its
-    driver and address right), so its driver's problems with the rest are told at once."""
-    refused: dict[str, set[str]] = {}
+    each without the keys `error` refused in it (of its `limits:`, the limits it refused
+    alone), if it is a tool entry without them (its driver and address right), so its
+    driver's problems with the rest, its other limits among them, are told at once."""
+    refused: dict[str, set[tuple[str, ...]]] = {}  # tool -> its keys refused, by path
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
         if loc[:1] == ["tools"] and len(loc) > 2:
-            refused.setdefault(loc[1], set()).add(loc[2])
+            key = tuple(loc[2:4]) if loc[2] == "limits" else (loc[2],)
+            refused.setdefault(loc[1], set()).add(key)
     tools = data.get("tools")
     entries = {}
     for name, entry in tools.items() if isinstance(tools, dict) else ():
         if isinstance(entry, dict):
             keys = refused.get(str(name), set())
-            sound = {key: value for key, value in entry.items() if key not in keys}
+            sound = {key: value for key, value in entry.items() if (key,) not in keys}
+            if isinstance(limits := sound.get("limits"), dict):
+                sound["limits"] = {
+                    key: bounds for key, bounds in limits.items() if ("limits", key) not in keys
+                }
             with contextlib.suppress(ValidationError):  # not a tool entry without them
                 entries[str(name)] = ToolEntry.model_validate(sound)
     return entries

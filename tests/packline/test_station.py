@@ -555,6 +555,28 @@ def test_each_limit_refusal_names_the_line_the_limit_is_on(
         assert f"; the limit is on line 8 of station file {path}" in capsys.readouterr().err
 
 
+def test_every_limit_refusal_of_a_tool_is_told_at_once(tmp_path: Path):
+    """A limit that is no pair hid the tool's other limits from its driver: the widened one
+    below it was told only once the first was fixed. Both are told, each at its line."""
+    path = write(
+        tmp_path,
+        LASER.replace(
+            "{clean_fluence_j_cm2: [0.05, 5.0]}",
+            "\n      clean_fluence_j_cm2: 0.2\n      drill_fluence_j_cm2: [0.5, 2]",
+        ),
+    )
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    told = [line.removeprefix(f"station file {path}: ") for line in str(error.value).splitlines()]
+    assert told == [
+        "tools.laser.limits.clean_fluence_j_cm2: must be [minimum, maximum] in the setpoint's "
+        f"unit, got 0.2; the limit is on line 7 of station file {path}",
+        "tools.laser: limits.drill_fluence_j_cm2 [0.5, 2] J/cm2 reaches outside the driver's "
+        "range [1, 10] J/cm2; a station's limits may only narrow it; the limit is on line 8 of "
+        f"station file {path}",
+    ]
+
+
 def test_a_station_file_names_the_line_of_each_tools_address_and_of_each_device(
     tmp_path: Path,
 ):
