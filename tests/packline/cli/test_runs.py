@@ -351,6 +351,30 @@ def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, m
         assert captured.out == ""
 
 
+def test_a_tool_an_abort_left_unconfirmed_is_named_with_the_wafers_left_in_it():
+    """An abort whose plasma chamber never confirmed its safe state left W01 and W02 in it
+    (decision 0096): the wafers column names both, and that the chamber may be live."""
+    station = {
+        "id": "20261203-101010-abcd", "lot_id": None, "method": "plasma-clean",
+        "status": "aborted", "lot_size": 2, "completed": 0, "held": 2, "scrapped": 0,
+        "in_progress": 0, "under_way": {}, "claim_check_failed": False, "simulated": 0,
+        "station_name": "line-3", "line": "line-3", "operator": "ana", "started_wall": 1.8e9,
+        "started_t": 0.0, "stopped_t": 60.0,
+        "left_on_tools": {
+            "tools": {"plasma_cleaner": ["W01", "W02"]},
+            "safe_state_unconfirmed": {"plasma_cleaner": "ABORT unanswered"},
+            "resume": "packline resume 20261203-101010-abcd", "resume_note": None,
+            "dry_run": False,
+        },
+    }  # fmt: skip
+    console = Console(file=io.StringIO(), width=250)
+    console.print(runs_table([station], title="runs"))
+    assert (
+        "2 (0 done, 2 held; left on tools: W01, W02 in plasma_cleaner; plasma_cleaner: safe "
+        "state unconfirmed)"
+    ) in console.file.getvalue()
+
+
 def run_whose_claim_check_failed(db: Path) -> str:
     """A dry run of plasma-clean in `db`, completed, whose claim check then reads one
     condition failed (as a product that failed it would): its id."""
