@@ -330,34 +330,50 @@ def tool_waits(
 ) -> dict[str, list[Span]]:
     """When a stage of `uses` (`tool_uses`) waited for another tool it asked for while it held
     its own: from the end of its last step (of `steps`) before the ask to the start of the
-    stage the other tool was given for (in the same session), or, none given (its stage
+    stage the other tool was given for inside it (in its session), or, none given (its stage
     failed and its wafer held for want of a tool, as its hold of `holds`, `holds_after`,
-    says), to its own end. Tool name -> spans."""
-    starts: dict[tuple[str, int], list[tuple[str, float]]] = {}  # a wafer's uses in a session
-    for wafer_id, session, tool, start in zip(
-        uses["wafer_id"], uses["session"], uses["tool"], uses["started_t"], strict=True
+    says), to its own end. Which record came before which is read by the wall clock, as
+    `holds_after` reads it: a dry run's run clock stands still through steps of no time, the
+    stage inside starting at the very time its wafer's last step before it and the first after
+    it end. Tool name -> spans of run clock."""
+    # each wafer's uses in each session (a stage a crash left open asked for none of a
+    # resume's): tool, start by the wall clock and by the run clock
+    starts: dict[tuple[str, int], list[tuple[str, float, float]]] = {}
+    for wafer_id, session, tool, wall, t in zip(
+        uses["wafer_id"],
+        uses["session"],
+        uses["tool"],
+        uses["started_wall"],
+        uses["started_t"],
+        strict=True,
     ):
-        starts.setdefault((str(wafer_id), int(session)), []).append((str(tool), float(start)))
+        starts.setdefault((str(wafer_id), int(session)), []).append((str(tool), wall, t))
     inner = steps[~steps["kind"].isin(HOLDING_KINDS)].dropna(subset=["stopped_t"])
-    ends: dict[tuple[str, str], list[float]] = {}  # each wafer's stage's steps' ends
-    for wafer_id, stage, stop in zip(
-        inner["wafer_id"], inner["stage"], inner["stopped_t"], strict=True
+    ends: dict[tuple[str, str], list[tuple[float, float]]] = {}  # a stage's steps' ends
+    for wafer_id, stage, wall, t in zip(
+        inner["wafer_id"], inner["stage"], inner["stopped_wall"], inner["stopped_t"], strict=True
     ):
-        ends.setdefault((str(wafer_id), str(stage)), []).append(float(stop))
+        ends.setdefault((str(wafer_id), str(stage)), []).append((float(wall), float(t)))
     waits: dict[str, list[Span]] = {}
     for use, hold in zip(uses.to_dict("records"), holds, strict=True):
         tool, wafer_id = str(use["tool"]), str(use["wafer_id"])
-        start = float(use["started_t"])
-        stop = math.inf if pd.isna(use["stopped_t"]) else float(use["stopped_t"])
-        # its wafer's uses of its session: a stage a crash left open asked for no use of a resume
-        beside = starts[(wafer_id, int(use["session"]))]
-        asked = [t for other, t in beside if other != tool and start < t < stop]
+        since_wall = float(use["started_wall"])
+        until_wall = math.inf if pd.isna(use["stopped_wall"]) else float(use["stopped_wall"])
+        asked = [  # the uses inside it, and where none was given, its end
+            (wall, t)
+            for other, wall, t in starts[(wafer_id, int(use["session"]))]
+            if other != tool and since_wall < wall < until_wall
+        ]
         if use["status"] == "failed" and hold is not None and held_for_want_of_a_tool(hold):
-            asked.append(stop)
-        own = [end for end in ends.get((wafer_id, str(use["key"])), []) if start <= end <= stop]
-        for given in asked:
-            since = max([start, *(end for end in own if end <= given)])
-            waits.setdefault(tool, []).append((since, given))
+            asked.append((until_wall, float(use["stopped_t"])))
+        own = [
+            (wall, t)
+            for wall, t in ends.get((wafer_id, str(use["key"])), [])
+            if since_wall <= wall <= until_wall
+        ]
+        for given_wall, given_t in asked:
+            before = [t for wall, t in own if wall <= given_wall]
+            waits.setdefault(tool, []).append((max([float(use["started_t"]), *before]), given_t))
     return waits
 
 

@@ -24,7 +24,7 @@ from packline.records.tooltime import (
     unused_tools,
 )
 from packline.sequences import bump_seal_clean
-from packline.sequences.engine import Handling, RunRequest, RunStore, open_run, prepare
+from packline.sequences.engine import Handling, RunRequest, RunStore, engine, open_run, prepare
 
 from .conftest import oven_stage, stage_row
 
@@ -228,53 +228,20 @@ async def test_paused_time_is_standby_but_a_step_running_through_the_pause(tmp_p
     assert times.loc["laminator", "performance"] > 0.98
 
 
-def test_a_tool_wait_that_runs_out_is_standby(tmp_path, add_run):
-    """W1 holds the oven (a bake 0-100 s), then asks for the saw, which is given to nobody for
-    the 24-hour tool wait: its oven stage fails at 86 500 s and W1 is held for want of the
-    saw. Those 24 hours read as the oven's productive time; the oven stood waiting for
-    another tool: standby. A wait that ends in the tool given (W2: 40 s, then the saw from
-    86 600 s) is standby too."""
-    store = RunStore(tmp_path / "runs.db")
-    add_run(store, "R1", ["W1", "W2"], status="held", stopped_t=86_700.0)
-    bake = {"key": "bake#0", "name": "bake", "kind": "step", "stage": "use oven#0"}
-    stage, step = store.start_steps(
-        [stage_row("oven", "W1", 0.0), stage_row("oven", "W1", 0.0, **bake)]
-    )
-    store.finish_steps([step], "completed", 100.0, 0.0)
-    store.finish_steps([stage], "failed", 86_500.0, 2.0, "no free tool (saw): none was given")
-    hold = {"run_id": "R1", "session": 1, "kind": "held", "wafer_id": "W1", "tool": None}
-    data = json.dumps({"tool_unavailable": True, "tools": []})
-    store.add_rows(
-        "events", [{**hold, "message": "no saw", "data": data, "t": 86_500.0, "wall": 3.0}]
-    )
-    stage, step = store.start_steps(
-        [stage_row("oven", "W2", 86_500.0), stage_row("oven", "W2", 86_500.0, **bake)]
-    )
-    store.finish_steps([step], "completed", 86_560.0, 0.0)
-    (saw,) = store.start_steps([stage_row("saw", "W2", 86_600.0)])
-    store.finish_steps([saw], "completed", 86_650.0, 0.0)
-    store.finish_steps([stage], "completed", 86_660.0, 0.0)
-    times = tool_time(RunRecords(store, "R1")).set_index("tool")
-    store.close()
-    oven = times.loc["oven"]
-    assert oven["productive_s"] == pytest.approx(100.0 + 60.0 + 60.0)
-    assert oven["standby_s"] == pytest.approx(86_700.0 - 220.0)
-    assert oven["quality"] == 1.0  # W1's pass was cut off by the wait: neither way
-
-
 def test_a_stage_a_crash_left_open_waited_for_no_tool_of_the_resume(tmp_path, add_run):
     """W1's oven stage (a bake 0-100 s) was left open by a crash; the resume (session 2) ran
-    W1 on the saw at 300 s. The oven stage asked for no tool: the saw's use is the resume's,
-    not one the stage waited for, and the stage reads as it did, productive to the end."""
+    W1 on the saw at 300 s, after the stage began by every clock. The oven stage asked for no
+    tool: the saw's use is the resume's, not one the stage waited for, and the stage reads as
+    it did, productive to the end."""
     store = RunStore(tmp_path / "runs.db")
     add_run(store, "R1", ["W1"], stopped_t=400.0, sessions=2)
     bake = {"key": "bake#0", "name": "bake", "kind": "step", "stage": "use oven#0"}
     _, step = store.start_steps(
         [stage_row("oven", "W1", 0.0), stage_row("oven", "W1", 0.0, **bake)]
     )
-    store.finish_steps([step], "completed", 100.0, 0.0)
-    (saw,) = store.start_steps([stage_row("saw", "W1", 300.0, session=2)])
-    store.finish_steps([saw], "completed", 350.0, 0.0)
+    store.finish_steps([step], "completed", 100.0, 1.0)
+    (saw,) = store.start_steps([stage_row("saw", "W1", 300.0, session=2, started_wall=10.0)])
+    store.finish_steps([saw], "completed", 350.0, 11.0)
     oven = tool_time(RunRecords(store, "R1")).set_index("tool").loc["oven"]
     store.close()
     assert oven["productive_s"] == 400.0
@@ -289,6 +256,62 @@ async def _bumps_then_a_laminator(wafer, bumps, claims=("003:7.1", "003:22")) ->
         async with wafer.use(Laminator):
             pass
         await wafer.step("unload from bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD)
+
+
+async def _resin_then_a_bonder(wafer, resin) -> None:
+    """bump-seal-clean's laminator stage (`seal_with_resin`) asking, once its film is
+    laminated and before it cools, for the bonder: beside `_bumps_then_a_laminator`, each of
+    two wafers holds the tool the other asks for."""
+    async with wafer.use(Laminator) as laminator:
+        await wafer.step("load on laminator", laminator.load, wafer.id, handling=Handling.LOAD)
+        await wafer.step("laminate resin film", laminator.laminate, resin.job(), claims=())
+        async with wafer.use(WireBonder):
+            pass
+        await wafer.step("cool", laminator.cool, resin.peel_below_c)
+        await wafer.step("peel support", laminator.peel_support)
+        await wafer.step("unload from laminator", laminator.unload, handling=Handling.UNLOAD)
+
+
+def test_a_tool_wait_is_standby_and_one_that_runs_out_too(tmp_path, monkeypatch):
+    """W01, its film laminated, asks for the bonder, which W02 holds, its bumps formed, while
+    it asks for the laminator W01 holds. Neither is given until W01's tool wait (700 s here, 24
+    hours on a line) runs out: W01's stage fails, W01 is held for want of the bonder, and
+    W02 is given the laminator. Those 700 s read as the laminator's productive time (24 hours
+    on a line), and W02's wait for the laminator as the bonder's: a tool held while its wafer
+    waits for another is standby, and so is the use's time in the rate."""
+    monkeypatch.setattr(bump_seal_clean, "form_bumps", _bumps_then_a_laminator)
+    monkeypatch.setattr(bump_seal_clean, "seal_with_resin", _resin_then_a_bonder)
+    monkeypatch.setattr(engine, "TOOL_WAIT_TIMEOUT_S", 700.0)
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "bump-seal-clean", "--sim", "--lot", "2", "--quiet", "--db", db]) == 1
+    store = RunStore(db)
+    records = RunRecords(store, store.resolve_run("last"))
+    steps = records.steps().set_index(["wafer_id", "key"])
+    run_out = steps.loc[("W01", "use laminator#1")]
+    assert (run_out["status"], run_out["error"]) == (
+        "failed",
+        "no free tool (wire_bonder): none was given to a request for 700 s",
+    )
+    (held,) = [e for e in store.events(records.run_id) if e["kind"] == "held"]
+    assert (held["wafer_id"], held["data"]["tool_unavailable"]) == ("W01", True)
+    laminated = steps.loc[("W01", "laminate resin film#0"), "stopped_t"]
+    assert run_out["stopped_t"] - laminated == pytest.approx(700.0)
+    bumped = steps.loc[("W02", "form bumps#0"), "stopped_t"]
+    given = steps.loc[("W02", "use laminator#0"), "started_t"]
+    times = tool_time(records).set_index("tool")
+    laminator, bonder = _stages(records, "laminator"), _stages(records, "wire_bonder")
+    store.close()
+    held_s = {
+        tool: (stages["stopped_t"] - stages["started_t"]).sum()
+        for tool, stages in (("laminator", laminator), ("wire_bonder", bonder))
+    }
+    assert given - bumped > 300.0
+    assert times.loc["laminator", "productive_s"] == pytest.approx(held_s["laminator"] - 700.0)
+    assert times.loc["wire_bonder", "productive_s"] == pytest.approx(
+        held_s["wire_bonder"] - (given - bumped)
+    )
+    assert times.loc["wire_bonder", "performance"] > 0.95  # W02's bumping at W01's rate
+    assert times.loc["laminator", "quality"] == 1.0  # W01's pass was no quality loss
 
 
 def test_a_pass_another_tools_unavailability_ended_is_no_quality_loss(tmp_path, monkeypatch):
