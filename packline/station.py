@@ -34,7 +34,7 @@ an example: docs/station-file.md, rendered from the declarations below (`station
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -210,10 +210,13 @@ class ToolEntry(BaseModel):
             **zones,
         )
 
-    def problems(self, name: str) -> list[tuple[str, str]]:
+    def problems(
+        self, name: str, limit_at: Callable[[Sequence[str]], str]
+    ) -> list[tuple[str, str]]:
         """What the driver of this tool (named `name`) refuses of its address, options or
         limits, contacting nothing: each problem as its place below the tool's
-        (`.options.timeout_s`, or "" for the tool's own) and why. Every one at once: each
+        (`.options.timeout_s`, or "" for the tool's own) and why, a limit's ending with where
+        the file gives it (`limit_at` of its key path below `limits`). Every one at once: each
         option and each limit is checked alone, so a second is not found only once the first
         is fixed."""
         try:
@@ -239,16 +242,16 @@ class ToolEntry(BaseModel):
             for problem in self._option_problems(name, device, given)
         ]
         for setpoint, bounds in self.limits.items():
-            alone = (
-                [{setpoint: {inner: each}} for inner, each in bounds.items()]
-                if isinstance(bounds, dict)
-                else [{setpoint: bounds}]
+            alone = (  # an empty mapping as it is: a tool of one device takes none
+                [((setpoint, inner), {setpoint: {inner: each}}) for inner, each in bounds.items()]
+                if isinstance(bounds, dict) and bounds
+                else [((setpoint,), {setpoint: bounds})]
             )
-            for limits in alone:  # a device's setpoints each alone too
+            for key, limits in alone:  # a device's setpoints each alone too
                 try:
                     self.model_copy(update={"options": {}, "limits": limits}).open(name)
                 except (TypeError, ValueError) as refused:
-                    problems.append(("", _why(refused)))
+                    problems.append(("", _why(refused) + limit_at(key)))
         return problems or [("", whole)]  # else options fine alone, wrong together
 
     def _option_problems(
@@ -316,8 +319,7 @@ class Station(BaseModel):
         """Where the station file gives `key` (`"tools", "oven", "capacity"`): 'line 9 of
         station file line.yaml'; None for a station not read from a file (a run's recorded
         station, a dry run's line) or a key the file does not give."""
-        line = self._lines.get(key)
-        return None if line is None else f"line {line} of {self._source}"
+        return _line_of(self._lines, self._source, key)
 
     def address_at(self, tool: str) -> str | None:
         """Where the station file gives the address of tool `tool`, or of one device of a tool
@@ -458,21 +460,58 @@ def _why(refused: TypeError | ValueError, prefix: str = "") -> str:
 _WHOSE: dict[type[BaseModel], str] = {Station: "a station", ToolEntry: "a station tool"}
 
 
-def _validation_problems(data: dict[str, Any], error: ValidationError) -> list[str]:
-    """Each problem pydantic found in station `data`, as `PATH: why`: a tool's limit that is
-    no [minimum, maximum], once however many of its items are wrong; any other in the file's
-    words (`refusal`: a key no station or tool has with the fields it may mean, a field left
-    out with an example, a value in `plain_words`), naming the value given."""
+def _line_of(
+    lines: Mapping[tuple[str | int, ...], int], source: str, key: Sequence[str]
+) -> str | None:
+    """Where a file (`source`) whose keys are on `lines` (`yaml_lines`) gives `key`: 'line 9
+    of station file line.yaml'; None for a key it does not give."""
+    line = lines.get(tuple(key))
+    return None if line is None else f"line {line} of {source}"
+
+
+def _limit_at(
+    lines: Mapping[tuple[str | int, ...], int], source: str, tool: str
+) -> Callable[[Sequence[str]], str]:
+    """What a refusal of a limit of station tool `tool` adds, given its key path below the
+    tool's `limits:` (`rf_power_w`; `supply`, `voltage_v`), to say where the file gives it:
+    '; the limit is on line 6 of station file line.yaml', the line of its deepest key the
+    file gives (`_line_of`); '' for data read from no file."""
+
+    def at(key: Sequence[str]) -> str:
+        path = ["tools", tool, "limits", *key]
+        found = (_line_of(lines, source, path[:end]) for end in range(len(path), 2, -1))
+        where = next((place for place in found if place is not None), None)
+        return "" if where is None else f"; the limit is on {where}"
+
+    return at
+
+
+def _validation_problems(
+    data: dict[str, Any],
+    error: ValidationError,
+    lines: Mapping[tuple[str | int, ...], int],
+    source: str,
+) -> list[str]:
+    """Each problem pydantic found in station `data` (its keys on `lines` of `source`), as
+    `PATH: why`: any in the file's words (`refusal`: a key no station or tool has with the
+    fields it may mean, a field left out with an example, a value in `plain_words`), naming
+    the value given; then each tool's limit that is no [minimum, maximum], once however many
+    of its items are wrong, with its line (`_limit_at`)."""
     refusals: list[Refusal] = []
+    limits: list[Refusal] = []
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
         if loc[:1] == ["tools"] and loc[2:3] == ["limits"] and len(loc) >= 4:
             limit = _limit_refusal(data, loc)
-            if limit is not None and limit.path not in {each.path for each in refusals}:
-                refusals.append(limit)
+            if limit is not None and limit.path not in {each.path for each in limits}:
+                limits.append(limit)
         else:
             refusals.append(refusal(problem, Station, _WHOSE))
-    return refusal_lines(refusals)
+    told = refusal_lines(refusals)
+    for limit in limits:
+        _, tool, _, *key = limit.path.split(".")
+        told += [line + _limit_at(lines, source, tool)(key) for line in refusal_lines([limit])]
+    return told
 
 
 def _limit_refusal(data: dict[str, Any], loc: list[str]) -> Refusal | None:
@@ -496,42 +535,55 @@ def _limit_refusal(data: dict[str, Any], loc: list[str]) -> Refusal | None:
     return Refusal(".".join([*loc[:4], setpoint]), why, given.get(setpoint))
 
 
-def parse_station(data: object, source: str = "station") -> Station:
+def parse_station(
+    data: object, source: str = "station", lines: Mapping[tuple[str | int, ...], int] | None = None
+) -> Station:
     """Validate station data already read from YAML; `StationError` naming `source` and every
     problem of it at once, a line each with its key path: pydantic's of its fields, and what
-    the driver of each tool whose entry is right refuses of its address, options or limits."""
+    the driver of each tool whose entry is right refuses of its address, options or limits,
+    a limit's with the line of the file it is on, where `lines` (`yaml_lines` of the file)
+    say it."""
     if not isinstance(data, dict):
         raise StationError(f"{source}: a station is a mapping with 'name' and 'tools'")
+    lines = lines or {}
     station: Station | None = None
     try:
         station = Station.model_validate(data)
     except ValidationError as error:
-        problems, entries = _validation_problems(data, error), _sound_entries(data, error)
+        problems = _validation_problems(data, error, lines, source)
+        entries = _sound_entries(data, error)
     else:
         problems, entries = [], station.tools
     for name, entry in entries.items():
-        problems += [f"tools.{name}{place}: {why}" for place, why in entry.problems(name)]
+        limit_at = _limit_at(lines, source, name)
+        problems += [f"tools.{name}{place}: {why}" for place, why in entry.problems(name, limit_at)]
     if problems or station is None:
         raise StationError("\n".join(f"{source}: {problem}" for problem in problems))
-    station._source = source
+    station._source, station._lines = source, dict(lines)
     return station
 
 
 def _sound_entries(data: dict[str, Any], error: ValidationError) -> dict[str, ToolEntry]:
     """The tool entries of station `data` (which `error` refused) as far as they are right:
-    each without the keys `error` refused in it, if it is a tool entry without them (its
-    driver and address right), so its driver's problems with the rest are told at once."""
-    refused: dict[str, set[str]] = {}
+    each without the keys `error` refused in it (of its `limits:`, the limits it refused
+    alone), if it is a tool entry without them (its driver and address right), so its
+    driver's problems with the rest, its other limits among them, are told at once."""
+    refused: dict[str, set[tuple[str, ...]]] = {}  # tool -> its keys refused, by path
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
         if loc[:1] == ["tools"] and len(loc) > 2:
-            refused.setdefault(loc[1], set()).add(loc[2])
+            key = tuple(loc[2:4]) if loc[2] == "limits" else (loc[2],)
+            refused.setdefault(loc[1], set()).add(key)
     tools = data.get("tools")
     entries = {}
     for name, entry in tools.items() if isinstance(tools, dict) else ():
         if isinstance(entry, dict):
             keys = refused.get(str(name), set())
-            sound = {key: value for key, value in entry.items() if key not in keys}
+            sound = {key: value for key, value in entry.items() if (key,) not in keys}
+            if isinstance(limits := sound.get("limits"), dict):
+                sound["limits"] = {
+                    key: bounds for key, bounds in limits.items() if ("limits", key) not in keys
+                }
             with contextlib.suppress(ValidationError):  # not a tool entry without them
                 entries[str(name)] = ToolEntry.model_validate(sound)
     return entries
@@ -546,9 +598,7 @@ def load_station(path: str | Path) -> Station:
         data = parse_yaml(text, source)
     except FileProblem as problem:
         raise StationError(str(problem)) from None
-    station = parse_station(_dictionaries_beside(data, path.parent), source=source)
-    station._lines = yaml_lines(text)
-    return station
+    return parse_station(_dictionaries_beside(data, path.parent), source, yaml_lines(text))
 
 
 def _dictionaries_beside(data: object, folder: Path) -> object:

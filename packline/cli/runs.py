@@ -14,6 +14,7 @@ from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.database import HASH_PREFIX_MIN, is_hash_prefix, recipe_name
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import (
+    DRIVEN,
     INTERRUPTED,
     SHOWN_STATUSES,
     is_cut_off,
@@ -67,7 +68,20 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
         run["line"] = line_text(store.run(run["id"]))  # its station as recorded: not listed
         run["last_record_t"] = _last_record_t(store, run)
         run["under_way"] = _under_way(store, run) if run["in_progress"] else {}
+        run["left_on_tools"] = _left_on_tools(store, run)
     return runs
+
+
+def _left_on_tools(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | None:
+    """What a stopped run left on its tools (`left_report`: the wafers and where, the tools
+    whose safe state its abort could not confirm, the resume that takes them off), as its
+    summary and `show` give it; None for one that left nothing, as a run completed or still
+    driven (`runs` of those loads no further engine module)."""
+    if run["status"] in ("completed", *DRIVEN):
+        return None
+    from packline.sequences.engine.left_on_tools import left_report
+
+    return left_report(store, run["id"])
 
 
 def _under_way(store: RunStore, run: dict[str, Any]) -> dict[str, int]:
@@ -194,12 +208,17 @@ def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
 def _wafers_text(run: dict[str, Any]) -> str:
     """The lot size and its wafers' outcomes so far: `10 (7 done, 2 held, 1 scrapped)`, with
     the wafers under way by what they are doing (`_under_way`: `, 4 running, 2 paused`), or
-    where a run cut off left them (`, 1 interrupted`), as `show` reads them."""
+    where a run cut off left them (`, 1 interrupted`), as `show` reads them; and what a
+    stopped run left on its tools (`; left on tools: W02 in dicing_saw`, `left_brief`)."""
     counts = f"{run['completed']} done, {run['held']} held"
     if run["scrapped"]:
         counts += f", {run['scrapped']} scrapped"
     for status, count in run["under_way"].items():
         counts += f", {count} {status}"
+    if run["left_on_tools"] is not None:
+        from packline.sequences.engine.left_on_tools import left_brief
+
+        counts += f"; left on tools: {left_brief(run['left_on_tools'])}"
     return f"{run['lot_size']} ({counts})"
 
 

@@ -32,6 +32,7 @@ from starlette.routing import Route
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import out_of_service
 from packline.sequences.engine.eta import Schedules, eta_text, run_eta
+from packline.sequences.engine.left_on_tools import left_brief, left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, listed_run, listed_status
 from packline.sequences.engine.progress import wall_text
 from packline.sequences.engine.stage import HOLDING_KINDS
@@ -87,7 +88,7 @@ def create_app(
         return checked
 
     async def page(request: Request) -> Response:
-        past = await run_in_threadpool(_read, db, past_runs)
+        past = await run_in_threadpool(_read, db, listed_runs)
         return HTMLResponse(_page(past))
 
     async def state(request: Request) -> Response:
@@ -228,6 +229,13 @@ def past_runs(store: RunStore) -> list[dict[str, Any]]:
     return [listed_run(run) for run in store.runs(PAST_RUNS)]
 
 
+def listed_runs(store: RunStore) -> list[dict[str, Any]]:
+    """The page's list of runs: the newest (`past_runs`), each with what it left on its tools
+    if it stopped so (`left_on_tools`: `left_report`, as `runs --json`, its summary and `show`
+    give it; None when nothing)."""
+    return [{**run, "left_on_tools": left_report(store, run["id"])} for run in past_runs(store)]
+
+
 def _read(db: Path, read: Callable[[RunStore], Any]) -> Any:
     """`read` on the run database, opened for this call alone (a worker thread's own)."""
     store = RunStore(db, create=False)
@@ -251,12 +259,16 @@ def _text(value: Any) -> str | None:
 
 def _page(past: list[dict[str, Any]]) -> str:
     """The dashboard's page: the live section, filled by the script from the event stream,
-    and the past runs with links to their reports."""
+    and the past runs (`listed_runs`) with links to their reports, each stopped run with what
+    it left on its tools in a few words (`left_brief`; all `show` says of it, and the resume
+    that takes them off, when the pointer rests on it: `left_text`)."""
     rows = "".join(
         "<tr>"
         f'<td><a href="runs/{html.escape(run["id"])}/report">{html.escape(run["id"])}</a></td>'
         f"<td>{html.escape(run['method'])}</td><td>{html.escape(listed_status(run))}</td>"
         f"<td>{run['lot_size']}</td><td>{run['completed']}</td><td>{run['held']}</td>"
+        f'<td class="held" title="{html.escape(left_text(run["left_on_tools"]))}">'
+        f"{html.escape(left_brief(run['left_on_tools']))}</td>"
         f"<td>{wall_text(run['started_wall'])}</td>"
         "</tr>"
         for run in past
@@ -288,7 +300,8 @@ th { background: #f3f3f3; }
 <p>Each run's report opens from its id (made when asked: a lot of 25 takes a few seconds).
 Reload the page for runs that ended since.</p>
 <table><thead><tr><th>run</th><th>method</th><th>status</th><th>wafers</th>
-<th>completed</th><th>held</th><th>started</th></tr></thead><tbody>{{rows}}</tbody></table>
+<th>completed</th><th>held</th><th>left on tools</th><th>started</th></tr></thead>
+<tbody>{{rows}}</tbody></table>
 </section>
 <section id="spc"><h2>SPC</h2>
 <form action="spc" method="get">

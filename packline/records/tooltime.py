@@ -10,10 +10,11 @@ resume's recovery does (`clearances.service_event`); in
 **scheduled downtime**, **engineering** or **non-scheduled** time while it reports one;
 **productive** while a stage holds it (the steps one wafer, or a batch, does on it, loading
 and unloading included as E10 counts them: `steps` rows of kind stage or batch) or while it
-reports itself busy; and in **standby** for the rest of the run. Where they overlap, that is
-the order that wins. Records written before tools reported their states have no
-`tool-state` events: their tools are then never in the states only a tool reports. Every
-tool's states sum to the run's duration.
+reports itself busy, but not while a stage held it idle (`held_idle`: the run paused, a
+stage waiting for another tool it asked for); and in **standby** for the rest of the run.
+Where they overlap, that is the order that wins. Records written before tools reported their
+states have no `tool-state` events: their tools are then never in the states only a tool
+reports. Every tool's states sum to the run's duration.
 
 A use is a stage that did work: one whose steps were all skipped (a wafer passes again
 through a stage it completed before, its steps skipped in no time, when it is resumed and
@@ -29,19 +30,22 @@ taken at their process's best demonstrated time per wafer, over its productive t
 use of the tool in the method (the step's `key`: the oven's cure and its reflow, the plasma
 cleaner's descum and its dry etch), each rated against its own best (SEMI E10/E79 rate a
 process against its own standard time, not a different recipe's): its fastest completed use
-in this run that did all its steps (a stage cut off by an abort or failed part-way
-demonstrates no rate, nor does its replay on resume, which repeats the handling and skips the
-process done before: a pass all the same, rated at the best; the passes of a process none of
-whose uses completed rate nothing); quality, the share of the passes it ran through that
-completed (SEMI E79: a failed pass reworked later is a quality loss, not a good wafer; a pass
-cut off by an operator's terminate or abort, or by a crash, is neither good nor bad, as OEE
-counts an aborted cycle: `RAN_THROUGH`; nor is one that failed because another tool it asked
-for while it held this one was given none, `ToolUnavailable`: nothing judged its wafer, and
-the loss is the unavailable tool's downtime, in its availability: `ran_through`).
+in this run that did all its steps, timed by its productive time (a stage cut off by an abort
+or failed part-way demonstrates no rate, nor does its replay on resume, which repeats the
+handling and skips the process done before: a pass all the same, rated at the best; the
+passes of a process none of whose uses completed rate nothing); quality, the share of the
+passes it judges that completed: those it ran through and those cut off whose wafer was held
+for it (SEMI E79: a failed pass reworked later is a quality loss, not a good wafer, and so is
+a dicing cut an abort stopped part made, its wafer held; a pass cut off by an operator's
+terminate or abort, or by a crash, that held no wafer is neither good nor bad, as OEE counts
+an aborted cycle: `RAN_THROUGH`; nor is one that failed because another tool it asked for
+while it held this one was given none, `ToolUnavailable`: nothing judged its wafer, and the
+loss is the unavailable tool's downtime, in its availability: `judged_passes`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -65,10 +69,16 @@ OUT_OF_SERVICE = "out of service"
 #: The event that records it.
 OUT_OF_SERVICE_EVENT = "tool-out-of-service"
 #: The statuses of a pass a tool ran through, good or bad: performance and quality count
-#: these (`ran_through`: but a failure another tool's unavailability made). A pass cut off
+#: these (`judged_passes`: but a failure another tool's unavailability made). A pass cut off
 #: (`interrupted` by a terminate or an abort, still `running` after a crash) made no part,
-#: good or bad, as OEE counts an aborted cycle.
+#: good or bad, as OEE counts an aborted cycle, unless its wafer was held for it: quality
+#: counts that one a bad part.
 RAN_THROUGH = ("completed", "failed")
+#: The events that end a pause (`paused_spans`): a resume, a terminate, an abort, the run's
+#: end, a later session's start (the run crashed while paused).
+PAUSE_ENDS = ("resumed", "terminating", "aborting", "run-finished", "run-started")
+#: A span of run clock: its start and its stop.
+Span = tuple[float, float]
 #: What makes a run's alarm records one failure: the wafers of a batch each record the alarm
 #: that failed their step, at one time (`tool_time` and `packline alarms` count failures).
 FAILURE = ("tool", "code", "t")
@@ -161,13 +171,15 @@ def tool_intervals(records: RunRecords) -> pd.DataFrame:
     holding = tool_uses(records.steps())
     down = down_periods(records, window)
     reported = reported_states(records, window)
+    idle = held_idle(records, window)
     rows = []
     for tool in tool_names(records):
         own = holding[holding["tool"] == tool]
-        work = [
+        held = [
             (float(start), window.stop_t if pd.isna(stop) else float(stop))
             for start, stop in zip(own["started_t"], own["stopped_t"], strict=True)
         ]
+        work = _without(held, idle.get(tool, []))
         own_down = down[down["tool"] == tool]
         spans: dict[E10State, list[tuple[float, float]]] = {
             E10State.UNSCHEDULED_DOWNTIME: list(
@@ -190,7 +202,8 @@ def tool_time(records: RunRecords) -> pd.DataFrame:
     window = run_window(records)
     intervals = tool_intervals(records)
     holding = tool_uses(records.steps())
-    passes = ran_through(holding, records.store.events(records.run_id))
+    passes = judged_passes(holding, records.store.events(records.run_id))
+    idle = held_idle(records, window)
     failures = records.alarms().drop_duplicates(list(FAILURE))
     rows = []
     for tool in tool_names(records):
@@ -202,7 +215,7 @@ def tool_time(records: RunRecords) -> pd.DataFrame:
             "tool": tool,
             "duration_s": window.duration_s,
             **{state_column(state): seconds[state] for state in E10_STATES},
-            **_oee(passes[passes["tool"] == tool], seconds, window.duration_s),
+            **_oee(passes[passes["tool"] == tool], seconds, window.duration_s, idle.get(tool, [])),
             "uses": int(uses["batch"].fillna(uses["id"].astype(str)).nunique()),
             "wafers": int(uses["wafer_id"].nunique()),
             "alarms": int((failures["tool"] == tool).sum()),
@@ -223,40 +236,164 @@ def state_column(state: E10State) -> str:
     return state.value.replace(" ", "_").replace("-", "_") + "_s"
 
 
-def ran_through(uses: pd.DataFrame, events: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """The passes of `uses` (`tool_uses`) that their tool ran through, good or bad, which
-    performance and quality count: those that completed or failed (`RAN_THROUGH`), but a
-    failure another tool's unavailability made. A stage that asked for another tool while it
-    held its own and was given none (`ToolUnavailable`: none in service, or none given within
-    the tool wait) ends failed, and its wafer is held for want of a tool (the wafer's first
-    hold among the run's `events` after the stage ended, `held_for_want_of_a_tool`): nothing
-    judged the wafer bad, so, as a pass cut off, it is neither good nor bad; that loss is the
-    unavailable tool's downtime, in its availability."""
-    holds: dict[str, list[tuple[float, bool]]] = {}  # each wafer's holds: when, for a tool
+def judged_passes(uses: pd.DataFrame, events: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The passes of `uses` (`tool_uses`) that quality judges, good or bad: those their tool
+    ran through, which performance counts too, that completed or failed (`RAN_THROUGH`), and
+    those cut off (interrupted by an abort, still running after a crash) whose wafer was held
+    for it (`holds_after`: an irreversible step cut off, a dicing cut part made), which made
+    no good part; but not a failure another tool's unavailability made. A stage that asked
+    for another tool while it held its own and was given none (`ToolUnavailable`: none in
+    service, or none given within the tool wait) ends failed, and its wafer is held for want
+    of a tool (`held_for_want_of_a_tool`): nothing judged the wafer bad, so, as a pass cut off
+    and not held for it, it is neither good nor bad; that loss is the unavailable tool's
+    downtime, in its availability."""
+    holds = holds_after(uses, events)
+
+    def judged(status: str, hold: Mapping[str, Any] | None) -> bool:
+        if status == "completed":
+            return True
+        if hold is None:
+            return status in RAN_THROUGH
+        return not held_for_want_of_a_tool(hold)
+
+    ended = zip(uses["status"], holds, strict=True)
+    # a boolean mask with the uses' index: a bare empty list would select no columns
+    return uses[pd.Series([judged(str(s), hold) for s, hold in ended], uses.index, dtype=bool)]
+
+
+def holds_after(
+    uses: pd.DataFrame, events: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any] | None]:
+    """For each row of `uses` (`tool_uses`), in order, the hold its pass ended in: its
+    wafer's first `held` event among the run's `events` from the pass's end (a pass a crash
+    cut off, still `running`, from its start) to the wafer's next use, else None. By the
+    wall clock, which every record has and which runs on through a run's sessions."""
+    holds: dict[str, list[Mapping[str, Any]]] = {}  # each wafer's holds, in order
     for event in events:
         if event["kind"] == "held":
-            holds.setdefault(str(event["wafer_id"]), []).append(
-                (float(event["wall"]), held_for_want_of_a_tool(event))
-            )
+            holds.setdefault(str(event["wafer_id"]), []).append(event)
+    starts: dict[str, list[float]] = {}  # each wafer's uses' starts
+    for wafer_id, start in zip(uses["wafer_id"], uses["started_wall"], strict=True):
+        starts.setdefault(str(wafer_id), []).append(float(start))
+    found: list[Mapping[str, Any] | None] = []
+    ends = zip(uses["wafer_id"], uses["started_wall"], uses["stopped_wall"], strict=True)
+    for wafer_id, start, stop in ends:
+        since = float(start) if pd.isna(stop) else float(stop)
+        until = min((s for s in starts[str(wafer_id)] if s > since), default=math.inf)
+        within = (h for h in holds.get(str(wafer_id), []) if since <= h["wall"] < until)
+        found.append(next(within, None))
+    return found
 
-    def failed_for_a_tool(wafer_id: str, status: str, stopped_wall: float) -> bool:
-        held = holds.get(wafer_id, [])
-        after = (for_a_tool for wall, for_a_tool in held if wall >= stopped_wall)
-        return status == "failed" and next(after, False)
 
-    passes = uses[uses["status"].isin(RAN_THROUGH)]
-    ended = zip(passes["wafer_id"], passes["status"], passes["stopped_wall"], strict=True)
-    unserved = [failed_for_a_tool(str(w), str(status), float(stop)) for w, status, stop in ended]
-    # a boolean mask with the passes' index: a bare empty list would select no columns
-    return passes[~pd.Series(unserved, index=passes.index, dtype=bool)]
+def held_idle(records: RunRecords, window: Window | None = None) -> dict[str, list[Span]]:
+    """When each tool was held by a stage (`tool_uses`) but not worked for it, which is
+    standby (SEMI E10: no operator, a support tool not available), not productive time:
+    while the run stood paused (`paused_spans`), but a step on the tool that was running when
+    the pause came and ran to its end; and while a stage waited for another tool it asked
+    for (`tool_waits`). Tool name -> its spans of run clock."""
+    stop_t = (window or run_window(records)).stop_t
+    steps = records.steps()
+    uses = tool_uses(steps)
+    events = records.store.events(records.run_id)
+    idle = tool_waits(uses, steps, holds_after(uses, events))
+    paused = paused_spans(events, stop_t)
+    if paused:
+        inner = steps[~steps["kind"].isin(HOLDING_KINDS)]
+        for tool in set(uses["tool"].astype(str)):
+            own = inner[inner["tool"] == tool]
+            running = [
+                (float(start), stop_t if pd.isna(stop) else float(stop))
+                for start, stop in zip(own["started_t"], own["stopped_t"], strict=True)
+            ]
+            idle.setdefault(tool, []).extend(_without(paused, running))
+    return idle
+
+
+def paused_spans(events: Sequence[Mapping[str, Any]], stop_t: float) -> list[Span]:
+    """When the run stood paused (an operator's `pause`, the `pause` failure policy): from
+    each `paused` event of the run's `events` to the event that ended the pause (a resume,
+    a terminate, an abort, the run's end or, after a crash, its next session's start), else
+    to `stop_t`."""
+    spans: list[Span] = []
+    since: float | None = None
+    for event in events:
+        if event["kind"] == "paused" and since is None:
+            since = float(event["t"])
+        elif event["kind"] in PAUSE_ENDS and since is not None:
+            spans.append((since, float(event["t"])))
+            since = None
+    return spans if since is None else [*spans, (since, stop_t)]
+
+
+def tool_waits(
+    uses: pd.DataFrame, steps: pd.DataFrame, holds: Sequence[Mapping[str, Any] | None]
+) -> dict[str, list[Span]]:
+    """When a stage of `uses` (`tool_uses`) waited for another tool it asked for while it held
+    its own: from the end of its last step (of `steps`) before the ask to the start of the
+    stage the other tool was given for inside it (in its session), or, none given (its stage
+    failed and its wafer held for want of a tool, as its hold of `holds`, `holds_after`,
+    says), to its own end. Which record came before which is read by the wall clock, as
+    `holds_after` reads it: a dry run's run clock stands still through steps of no time, the
+    stage inside starting at the very time its wafer's last step before it and the first after
+    it end. Tool name -> spans of run clock."""
+    # each wafer's uses in each session (a stage a crash left open asked for none of a
+    # resume's): tool, start by the wall clock and by the run clock
+    starts: dict[tuple[str, int], list[tuple[str, float, float]]] = {}
+    for wafer_id, session, tool, wall, t in zip(
+        uses["wafer_id"],
+        uses["session"],
+        uses["tool"],
+        uses["started_wall"],
+        uses["started_t"],
+        strict=True,
+    ):
+        starts.setdefault((str(wafer_id), int(session)), []).append((str(tool), wall, t))
+    inner = steps[~steps["kind"].isin(HOLDING_KINDS)].dropna(subset=["stopped_t"])
+    ends: dict[tuple[str, str], list[tuple[float, float]]] = {}  # a stage's steps' ends
+    for wafer_id, stage, wall, t in zip(
+        inner["wafer_id"], inner["stage"], inner["stopped_wall"], inner["stopped_t"], strict=True
+    ):
+        ends.setdefault((str(wafer_id), str(stage)), []).append((float(wall), float(t)))
+    waits: dict[str, list[Span]] = {}
+    for use, hold in zip(uses.to_dict("records"), holds, strict=True):
+        tool, wafer_id = str(use["tool"]), str(use["wafer_id"])
+        since_wall = float(use["started_wall"])
+        until_wall = math.inf if pd.isna(use["stopped_wall"]) else float(use["stopped_wall"])
+        asked = [  # the uses inside it, and where none was given, its end
+            (wall, t)
+            for other, wall, t in starts[(wafer_id, int(use["session"]))]
+            if other != tool and since_wall < wall < until_wall
+        ]
+        if use["status"] == "failed" and hold is not None and held_for_want_of_a_tool(hold):
+            asked.append((until_wall, float(use["stopped_t"])))
+        own = [
+            (wall, t)
+            for wall, t in ends.get((wafer_id, str(use["key"])), [])
+            if since_wall <= wall <= until_wall
+        ]
+        for given_wall, given_t in asked:
+            before = [t for wall, t in own if wall <= given_wall]
+            waits.setdefault(tool, []).append((max([float(use["started_t"]), *before]), given_t))
+    return waits
+
+
+def _without(spans: Sequence[Span], cuts: Sequence[Span]) -> list[Span]:
+    """What of `spans` lies in none of `cuts`."""
+    left = list(spans)
+    for cut_start, cut_stop in cuts:
+        pieces = ((a, min(b, cut_start)) for a, b in left)
+        after = ((max(a, cut_stop), b) for a, b in left)
+        left = [(a, b) for a, b in (*pieces, *after) if a < b]
+    return sorted(left)
 
 
 def _oee(
-    passes: pd.DataFrame, seconds: dict[E10State, float], duration_s: float
+    passes: pd.DataFrame, seconds: dict[E10State, float], duration_s: float, idle: list[Span]
 ) -> dict[str, float]:
     """Utilisation, availability, performance, quality and OEE of a tool whose `passes` it
-    ran through are these (`ran_through`; see the module docstring); NaN where a figure is
-    not defined (a tool that processed nothing)."""
+    judges are these (`judged_passes`; see the module docstring), a use's time per wafer
+    being its productive time, without the spans it held the tool `idle` (`held_idle`); NaN
+    where a figure is not defined (a tool that processed nothing)."""
     productive = seconds[E10State.PRODUCTIVE]
     down = seconds[E10State.UNSCHEDULED_DOWNTIME] + seconds[E10State.SCHEDULED_DOWNTIME]
     figures = {
@@ -274,9 +411,14 @@ def _oee(
         per_use = whole.groupby([whole["key"], group]).agg(
             start=("started_t", "min"), stop=("stopped_t", "max"), wafers=("wafer_id", "nunique")
         )
-        per_wafer = (per_use["stop"] - per_use["start"]) / per_use["wafers"]
+        worked = [
+            sum(b - a for a, b in _without([(start, stop)], idle))
+            for start, stop in zip(per_use["start"], per_use["stop"], strict=True)
+        ]
+        per_wafer = pd.Series(worked, per_use.index) / per_use["wafers"]
         best = per_wafer.groupby(level=0).min().to_dict()
-        passes_of = passes["key"].value_counts()
+        # the passes it ran through: one cut off claims no rate, nor loses one
+        passes_of = passes.loc[passes["status"].isin(RAN_THROUGH), "key"].value_counts()
         rated = sum(best[key] * passes for key, passes in passes_of.items() if key in best)
         figures["performance"] = min(1.0, rated / productive)
     figures["oee"] = figures["availability"] * figures["performance"] * figures["quality"]

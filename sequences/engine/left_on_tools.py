@@ -129,7 +129,7 @@ def left_text(left: Mapping[str, Any] | None) -> str:
         f"it as live until {resume} recovers it (its recovery commands the safe state again)"
         for tool, why in left["safe_state_unconfirmed"].items()
     ]
-    where = "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in left["tools"].items())
+    where = _wafers_where(left["tools"])
     if where and left["dry_run"]:
         said.append(
             f"left on the simulated tools when the run stopped: {where}; {resume} takes them "
@@ -145,6 +145,23 @@ def left_text(left: Mapping[str, Any] | None) -> str:
             "once they are off"
         )
     return "\n".join(said)
+
+
+def left_brief(left: Mapping[str, Any] | None) -> str:
+    """What a stopped run left on its tools (`left_report`) in a few words, for a list of runs
+    (`runs`, the dashboard's), whose `show` says the rest: the wafers and where
+    (`W02 in dicing_saw`), then each tool whose safe state its abort could not confirm
+    (`plasma_cleaner: safe state unconfirmed`); '' when nothing is left."""
+    if left is None:
+        return ""
+    unconfirmed = [f"{tool}: safe state unconfirmed" for tool in left["safe_state_unconfirmed"]]
+    return "; ".join(filter(None, [_wafers_where(left["tools"]), *unconfirmed]))
+
+
+def _wafers_where(tools: Mapping[str, list[str]]) -> str:
+    """The wafers left on each tool (`left_on_tools`): `W01, W02 in plasma_cleaner; W03 in
+    oven`."""
+    return "; ".join(f"{', '.join(wafers)} in {tool}" for tool, wafers in tools.items())
 
 
 def owners(store: RunStore, run_id: str, workpieces: tuple[str, ...]) -> dict[str, str]:

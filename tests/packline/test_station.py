@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from packline.cli import main
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.gem import dictionary as dictionary_module
 from packline.drivers.gem.oven import GemOven
@@ -513,8 +514,67 @@ def test_a_device_mapping_on_a_tool_of_one_device_is_refused(tmp_path: Path):
     assert str(error.value) == (
         f"station file {path}: tools.laser: limits.supply: a mapping limits the setpoints of a "
         "further device of the tool, under the device's name (it has no further device); a "
-        "setpoint of the tool's own is limited by [minimum, maximum]"
+        f"setpoint of the tool's own is limited by [minimum, maximum]; the limit is on line 6 of "
+        f"station file {path}"
     )
+
+
+@pytest.mark.parametrize(
+    ("limits", "told"),
+    [
+        ("{clean_fluence_j_cm2: [0.05, 5.0]}", "reaches outside the driver's range"),
+        ("{clean_fluense_j_cm2: [0.05, 0.2]}", "no setpoint 'clean_fluense_j_cm2' to limit"),
+        ("{clean_fluence_j_cm2: 0.2}", "must be [minimum, maximum]"),
+        ("{clean_fluence_j_cm2: [0.2, 0.1]}", "limit minimum 0.2 is above maximum 0.1"),
+        ("{supply: {voltage_v: [0, 3]}}", "a mapping limits the setpoints of a further device"),
+    ],
+)
+def test_each_limit_refusal_names_the_line_the_limit_is_on(
+    tmp_path: Path, capsys, limits: str, told: str
+):
+    """A refusal of a `limits:` entry, read from the file (one that widens the driver's limit,
+    names no setpoint of it, is not a pair, is upside down, or maps a device the tool does not
+    have), named the station file but no line, where a tool's address and capacity did; in a
+    file of many tools a user searched for it. Each names its line, in `station check` and a
+    run (the limit below a first one given right, on line 8)."""
+    text = LASER.replace(
+        "    limits: {clean_fluence_j_cm2: [0.05, 5.0]}\n",
+        f"    limits:\n      drill_fluence_j_cm2: [1, 2]\n      {limits[1:-1]}\n",
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    (problem,) = str(error.value).splitlines()
+    assert told in problem
+    assert problem.endswith(f"; the limit is on line 8 of station file {path}")
+    for command in (
+        ["station", "check", str(path)],
+        ["run", "plasma-clean", "--station", str(path)],
+    ):
+        assert main(command) == 2
+        assert f"; the limit is on line 8 of station file {path}" in capsys.readouterr().err
+
+
+def test_every_limit_refusal_of_a_tool_is_told_at_once(tmp_path: Path):
+    """A limit that is no pair hid the tool's other limits from its driver: the widened one
+    below it was told only once the first was fixed. Both are told, each at its line."""
+    path = write(
+        tmp_path,
+        LASER.replace(
+            "{clean_fluence_j_cm2: [0.05, 5.0]}",
+            "\n      clean_fluence_j_cm2: 0.2\n      drill_fluence_j_cm2: [0.5, 2]",
+        ),
+    )
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    told = [line.removeprefix(f"station file {path}: ") for line in str(error.value).splitlines()]
+    assert told == [
+        "tools.laser.limits.clean_fluence_j_cm2: must be [minimum, maximum] in the setpoint's "
+        f"unit, got 0.2; the limit is on line 7 of station file {path}",
+        "tools.laser: limits.drill_fluence_j_cm2 [0.5, 2] J/cm2 reaches outside the driver's "
+        "range [1, 10] J/cm2; a station's limits may only narrow it; the limit is on line 8 of "
+        f"station file {path}",
+    ]
 
 
 def test_a_station_file_names_the_line_of_each_tools_address_and_of_each_device(
@@ -702,7 +762,8 @@ def test_every_problem_of_a_station_file_is_told_at_once_each_at_its_place(tmp_p
             f"'capacity'?); its fields: {fields}, capacity, serial_number",
             "tools.laser.address: 'TCPIP0::10.0.3.21::99999::SOCKET': port 99999 is out of "
             "range (1-65535)",
-            "tools.oven.limits.zone_1_c: must be [minimum, maximum] in the setpoint's unit, got []",
+            "tools.oven.limits.zone_1_c: must be [minimum, maximum] in the setpoint's unit, got "
+            f"[]; the limit is on line 17 of station file {path}",
             "tools.oven.options.device_idd: not an option of oven's modbus link (did you mean "
             f"'device_id'?); it takes {modbus}stopbits, timeout_s",
             "tools.oven.options.timeout_s: timeout_s must be a positive number of seconds, got "
@@ -719,9 +780,11 @@ def test_every_problem_of_a_station_file_is_told_at_once_each_at_its_place(tmp_p
         "tools.plasma_cleaner.options.timeout_s: timeout_s must be a positive number of seconds, "
         "got -2 (at most 600 s)",
         "tools.plasma_cleaner: limits.rf_power_w must be [minimum, maximum] in W, minimum not "
-        "above maximum; got (600.0, 100.0) (limit minimum 600.0 is above maximum 100.0)",
+        "above maximum; got (600.0, 100.0) (limit minimum 600.0 is above maximum 100.0); the "
+        f"limit is on line 7 of station file {path}",
         "tools.plasma_cleaner: no setpoint 'rf_pwr_w' to limit (did you mean 'rf_power_w'?); "
-        "known setpoints: flow_sccm, pressure_mtorr, rf_power_w, steps, time_s",
+        "known setpoints: flow_sccm, pressure_mtorr, rf_power_w, steps, time_s; the limit is on "
+        f"line 7 of station file {path}",
     ]
 
 

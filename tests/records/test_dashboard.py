@@ -3,8 +3,10 @@ headless Chromium a run in progress updating live while another process drives i
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
+import html
 import json
 import os
 import re
@@ -30,7 +32,10 @@ from packline.sequences.engine import RunStore
 from packline.sequences.engine.eta import NO_BASIS, Schedules
 from packline.sequences.engine.schedule import RECIPE_BASIS, plans_path
 
-from ..packline.cli.test_runs import run_whose_claim_check_failed
+from ..packline.cli.test_runs import (
+    run_that_left_a_wafer_on_the_saw,
+    run_whose_claim_check_failed,
+)
 from ..sequences.processes import TIMEOUT_S, Background, Served, stop
 from .conftest import CHROMIUM_FLAGS, Chromium, create_run, oven_stage, stage_row
 
@@ -208,6 +213,34 @@ def test_the_run_list_says_what_runs_says_of_a_failed_claim_check(tmp_path):
     row = re.search(rf"<tr><td><a href=\"runs/{run_id}/report\">.*?</tr>", listed)
     assert row is not None
     assert "<td>completed, claim check failed</td>" in row.group()
+
+
+def test_the_run_list_says_what_a_stopped_run_left_on_its_tools(tmp_path):
+    """An aborted run left W02 on the dicing saw: `show`, its summary and its report said so,
+    the page's run list did not. Its row says where (`left_brief`), and all `show` says of it,
+    with the resume that takes it off, when the pointer rests on it (`left_text`); a completed
+    run's row says nothing."""
+    db = tmp_path / "runs.db"
+    run_id = asyncio.run(run_that_left_a_wafer_on_the_saw(db))
+    cleaned = run_whose_claim_check_failed(db)
+    with (
+        Dashboard(db) as dashboard,
+        urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page,
+    ):
+        listed = page.read().decode()
+    assert "<th>left on tools</th>" in listed
+    rows = {
+        run: re.search(rf"<tr><td><a href=\"runs/{run}/report\">.*?</tr>", listed)
+        for run in (run_id, cleaned)
+    }
+    left = re.search(r'<td class="held" title="([^"]*)">([^<]*)</td>', rows[run_id].group())
+    assert left is not None
+    assert left.group(2) == "W02 in dicing_saw"
+    assert html.unescape(left.group(1)).startswith(
+        "left on the simulated tools when the run stopped: W02 in dicing_saw; "
+        f"`packline resume {run_id} --db {db}` takes them off"
+    )
+    assert '<td class="held" title=""></td>' in rows[cleaned].group()
 
 
 class StoppedByCtrlC(Dashboard):

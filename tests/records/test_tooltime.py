@@ -16,7 +16,7 @@ from packline.records import RunRecords
 from packline.records.tooltime import (
     E10_STATES,
     bottleneck,
-    ran_through,
+    judged_passes,
     run_window,
     tool_intervals,
     tool_names,
@@ -24,7 +24,7 @@ from packline.records.tooltime import (
     unused_tools,
 )
 from packline.sequences import bump_seal_clean
-from packline.sequences.engine import Handling, RunRequest, RunStore, open_run, prepare
+from packline.sequences.engine import Handling, RunRequest, RunStore, engine, open_run, prepare
 
 from .conftest import oven_stage, stage_row
 
@@ -117,37 +117,134 @@ def test_a_failed_pass_reworked_later_is_a_quality_loss(alarmed_run):
     assert times.loc["oven", "wafers"] == 1
 
 
+async def _lot_of_two(store: RunStore, control) -> tuple[RunRecords, str]:
+    """A dry run of bump-seal-clean, a lot of 2, in `store`, `control(run, event)` called at
+    each of its events (to pause, resume, terminate or abort it): its records and status."""
+    box: list = []
+    request = prepare(RunRequest("bump-seal-clean", lot=2))
+    async with open_run(store, request, observers=[lambda e: control(box[0], e)]) as run:
+        box.append(run)
+        status = await run.run()
+    return RunRecords(store, run.run_id), status
+
+
+def _stages(records: RunRecords, tool: str) -> pd.DataFrame:
+    """The stage rows of the run's steps on `tool`."""
+    steps = records.steps()
+    return steps[(steps["tool"] == tool) & (steps["kind"] == "stage")]
+
+
+def _listed(capsys, store: RunStore, run_id: str, tool: str) -> dict:
+    """`tool`'s row of `packline tools RUN --json`."""
+    assert main(["tools", run_id, "--db", str(store.path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["tools"]
+    (row,) = [row for row in rows if row["tool"] == tool]
+    return row
+
+
 async def test_a_pass_cut_off_by_a_terminate_is_neither_good_nor_failed(tmp_path, capsys):
     """A dry run of bump-seal-clean, a lot of 2, terminated by its operator once W02's bumps
     are formed inside its bonder stage: that pass is cut off, not a bad part (the bonder read
     50 % quality, its one completed pass good). Every pass the bonder ran through completed:
     100 %, and its OEE is availability x performance."""
     store = RunStore(tmp_path / "runs.db")
-    box: list = []
 
-    def terminate(event) -> None:
+    def terminate(run, event) -> None:
         bumped = event.kind == "step-finished" and event.step == "form bumps"
         if bumped and event.wafer.endswith("W02") and event.status == "completed":
-            box[0].request("terminate", "a look at the lot", "ana")
+            run.request("terminate", "a look at the lot", "ana")
 
-    request = prepare(RunRequest("bump-seal-clean", lot=2))
-    async with open_run(store, request, observers=[terminate]) as run:
-        box.append(run)
-        assert await run.run() == "terminated"
-    records = RunRecords(store, run.run_id)
-    steps = records.steps()
-    bonder = steps[(steps["tool"] == "wire_bonder") & (steps["kind"] == "stage")]
+    records, status = await _lot_of_two(store, terminate)
+    assert status == "terminated"
+    bonder = _stages(records, "wire_bonder")
     assert sorted(bonder["status"]) == ["completed", "interrupted"]
     times = tool_time(records).set_index("tool")
     bonded = times.loc["wire_bonder"]
     assert bonded["quality"] == 1.0
     assert bonded["oee"] == pytest.approx(bonded["availability"] * bonded["performance"])
-    assert main(["tools", run.run_id, "--db", str(store.path), "--json"]) == 0
+    assert _listed(capsys, store, records.run_id, "wire_bonder")["quality"] == 1.0
     store.close()
-    (listed,) = [
-        t for t in json.loads(capsys.readouterr().out)["tools"] if t["tool"] == "wire_bonder"
-    ]
-    assert listed["quality"] == 1.0
+
+
+async def test_a_dicing_pass_an_abort_cut_off_and_held_is_a_quality_loss(tmp_path, capsys):
+    """A dry run of bump-seal-clean, a lot of 2, aborted by its operator as W02's dice begins:
+    the cut is irreversible, so W02 is held, its chips part cut. The saw read 100 % quality
+    (W01's pass good, W02's cut off and counted neither way); a pass whose wafer the cut-off
+    held made no good part: 50 %. Its rate is claimed by no one (W01's pass alone is rated)."""
+    store = RunStore(tmp_path / "runs.db")
+
+    def abort(run, event) -> None:
+        if event.kind == "step-started" and event.step == "dice" and event.wafer.endswith("W02"):
+            run.request("abort", "blade noise", "ana")
+
+    records, status = await _lot_of_two(store, abort)
+    assert status == "aborted"
+    saw = _stages(records, "dicing_saw")
+    assert list(saw["status"]) == ["completed", "interrupted"]
+    (held,) = [e for e in store.events(records.run_id) if e["kind"] == "held"]
+    assert (held["wafer_id"], held["data"]) == ("W02", {})
+    sawn = tool_time(records).set_index("tool").loc["dicing_saw"]
+    first = saw.iloc[0]
+    assert sawn["quality"] == 0.5
+    rated = first["stopped_t"] - first["started_t"]
+    assert sawn["performance"] == pytest.approx(rated / sawn["productive_s"])
+    assert _listed(capsys, store, records.run_id, "dicing_saw")["quality"] == 0.5
+    store.close()
+
+
+async def test_paused_time_is_standby_but_a_step_running_through_the_pause(tmp_path):
+    """A dry run of bump-seal-clean, a lot of 2, paused as W01's lamination ends and resumed
+    once W02's bumps, the step still running then, are formed: W01 sat in the laminator
+    from 902 s to 1195 s, paused, which `tools` read as productive. That time is standby;
+    the bonder's bumping, running through the pause, stays productive."""
+    store = RunStore(tmp_path / "runs.db")
+
+    def control(run, event) -> None:
+        ended = event.kind == "step-finished"
+        if ended and event.step == "laminate resin film" and event.wafer.endswith("W01"):
+            run.request("pause", "a look at the film", "ana")
+        if ended and event.step == "form bumps" and event.wafer.endswith("W02"):
+            run.request("resume", "looked", "ana")
+
+    records, status = await _lot_of_two(store, control)
+    assert status == "completed"
+    events = store.events(records.run_id)
+    (paused,) = [e["t"] for e in events if e["kind"] == "paused"]
+    (resumed,) = [e["t"] for e in events if e["kind"] == "resumed"]
+    times = tool_time(records).set_index("tool")
+    intervals = tool_intervals(records)
+    assert resumed - paused > 200.0
+    laminator = intervals[intervals["tool"] == "laminator"]
+    assert ("standby", paused, resumed) in set(
+        zip(laminator["state"], laminator["start_t"], laminator["stop_t"], strict=True)
+    )
+    for tool in ("laminator", "wire_bonder"):
+        stages = _stages(records, tool)
+        held = (stages["stopped_t"] - stages["started_t"]).sum()
+        idle = resumed - paused if tool == "laminator" else 0.0
+        assert times.loc[tool, "productive_s"] == pytest.approx(held - idle)
+    store.close()
+    # each lamination is timed without the pause: both at about the best rate
+    assert times.loc["laminator", "performance"] > 0.98
+
+
+def test_a_stage_a_crash_left_open_waited_for_no_tool_of_the_resume(tmp_path, add_run):
+    """W1's oven stage (a bake 0-100 s) was left open by a crash; the resume (session 2) ran
+    W1 on the saw at 300 s, after the stage began by every clock. The oven stage asked for no
+    tool: the saw's use is the resume's, not one the stage waited for, and the stage reads as
+    it did, productive to the end."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1"], stopped_t=400.0, sessions=2)
+    bake = {"key": "bake#0", "name": "bake", "kind": "step", "stage": "use oven#0"}
+    _, step = store.start_steps(
+        [stage_row("oven", "W1", 0.0), stage_row("oven", "W1", 0.0, **bake)]
+    )
+    store.finish_steps([step], "completed", 100.0, 1.0)
+    (saw,) = store.start_steps([stage_row("saw", "W1", 300.0, session=2, started_wall=10.0)])
+    store.finish_steps([saw], "completed", 350.0, 11.0)
+    oven = tool_time(RunRecords(store, "R1")).set_index("tool").loc["oven"]
+    store.close()
+    assert oven["productive_s"] == 400.0
 
 
 async def _bumps_then_a_laminator(wafer, bumps, claims=("003:7.1", "003:22")) -> None:
@@ -159,6 +256,62 @@ async def _bumps_then_a_laminator(wafer, bumps, claims=("003:7.1", "003:22")) ->
         async with wafer.use(Laminator):
             pass
         await wafer.step("unload from bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD)
+
+
+async def _resin_then_a_bonder(wafer, resin) -> None:
+    """bump-seal-clean's laminator stage (`seal_with_resin`) asking, once its film is
+    laminated and before it cools, for the bonder: beside `_bumps_then_a_laminator`, each of
+    two wafers holds the tool the other asks for."""
+    async with wafer.use(Laminator) as laminator:
+        await wafer.step("load on laminator", laminator.load, wafer.id, handling=Handling.LOAD)
+        await wafer.step("laminate resin film", laminator.laminate, resin.job(), claims=())
+        async with wafer.use(WireBonder):
+            pass
+        await wafer.step("cool", laminator.cool, resin.peel_below_c)
+        await wafer.step("peel support", laminator.peel_support)
+        await wafer.step("unload from laminator", laminator.unload, handling=Handling.UNLOAD)
+
+
+def test_a_tool_wait_is_standby_and_one_that_runs_out_too(tmp_path, monkeypatch):
+    """W01, its film laminated, asks for the bonder, which W02 holds, its bumps formed, while
+    it asks for the laminator W01 holds. Neither is given until W01's tool wait (700 s here, 24
+    hours on a line) runs out: W01's stage fails, W01 is held for want of the bonder, and
+    W02 is given the laminator. Those 700 s read as the laminator's productive time (24 hours
+    on a line), and W02's wait for the laminator as the bonder's: a tool held while its wafer
+    waits for another is standby, and so is the use's time in the rate."""
+    monkeypatch.setattr(bump_seal_clean, "form_bumps", _bumps_then_a_laminator)
+    monkeypatch.setattr(bump_seal_clean, "seal_with_resin", _resin_then_a_bonder)
+    monkeypatch.setattr(engine, "TOOL_WAIT_TIMEOUT_S", 700.0)
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "bump-seal-clean", "--sim", "--lot", "2", "--quiet", "--db", db]) == 1
+    store = RunStore(db)
+    records = RunRecords(store, store.resolve_run("last"))
+    steps = records.steps().set_index(["wafer_id", "key"])
+    run_out = steps.loc[("W01", "use laminator#1")]
+    assert (run_out["status"], run_out["error"]) == (
+        "failed",
+        "no free tool (wire_bonder): none was given to a request for 700 s",
+    )
+    (held,) = [e for e in store.events(records.run_id) if e["kind"] == "held"]
+    assert (held["wafer_id"], held["data"]["tool_unavailable"]) == ("W01", True)
+    laminated = steps.loc[("W01", "laminate resin film#0"), "stopped_t"]
+    assert run_out["stopped_t"] - laminated == pytest.approx(700.0)
+    bumped = steps.loc[("W02", "form bumps#0"), "stopped_t"]
+    given = steps.loc[("W02", "use laminator#0"), "started_t"]
+    times = tool_time(records).set_index("tool")
+    laminator, bonder = _stages(records, "laminator"), _stages(records, "wire_bonder")
+    store.close()
+    held_s = {
+        tool: (stages["stopped_t"] - stages["started_t"]).sum()
+        for tool, stages in (("laminator", laminator), ("wire_bonder", bonder))
+    }
+    assert given - bumped > 300.0
+    assert times.loc["laminator", "productive_s"] == pytest.approx(held_s["laminator"] - 700.0)
+    assert times.loc["wire_bonder", "productive_s"] == pytest.approx(
+        held_s["wire_bonder"] - (given - bumped)
+    )
+    assert times.loc["wire_bonder", "performance"] > 0.95  # W02's bumping at W01's rate
+    assert times.loc["laminator", "quality"] == 1.0  # W01's pass was no quality loss
 
 
 def test_a_pass_another_tools_unavailability_ended_is_no_quality_loss(tmp_path, monkeypatch):
@@ -370,8 +523,8 @@ def test_no_pass_run_through_is_an_empty_table_of_passes_not_one_without_columns
     columns, and `packline report` of such a run failed on `KeyError: 'tool'`."""
     uses = pd.DataFrame(
         {"tool": ["plasma_cleaner"], "wafer_id": ["W01"], "status": ["interrupted"],
-         "stopped_wall": [10.0]}
+         "started_wall": [5.0], "stopped_wall": [10.0]}
     )  # fmt: skip
-    passes = ran_through(uses, [])
+    passes = judged_passes(uses, [])
     assert passes.empty
     assert list(passes.columns) == list(uses.columns)

@@ -3,6 +3,7 @@ lot found by its id, which is never cut, nor the run's."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -16,7 +17,7 @@ from rich.console import Console
 
 from packline.cli import main
 from packline.cli.runs import runs_table
-from packline.sequences.engine import RunStore
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
 from packline.sequences.engine.liveness import this_host
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.recorded_station import DRY_RUN_LINE, line_text
@@ -208,6 +209,7 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
         "scrapped": 0,
         "in_progress": 0,
         "under_way": {},
+        "left_on_tools": None,
         "claim_check_failed": False,
         "simulated": 0,
         "station_name": "line-3",
@@ -230,7 +232,8 @@ def test_the_run_clock_says_which_clock_simulated_or_wall():
     station = {
         "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
         "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
-        "in_progress": 0, "under_way": {}, "claim_check_failed": False, "simulated": 0,
+        "in_progress": 0, "under_way": {}, "left_on_tools": None, "claim_check_failed": False,
+        "simulated": 0,
         "station_name": "simulated-line", "line": "simulated-line (sim serve)",
         "operator": "ana", "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 6.0,
     }  # fmt: skip
@@ -348,6 +351,30 @@ def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, m
         assert captured.out == ""
 
 
+def test_a_tool_an_abort_left_unconfirmed_is_named_with_the_wafers_left_in_it():
+    """An abort whose plasma chamber never confirmed its safe state left W01 and W02 in it
+    (decision 0096): the wafers column names both, and that the chamber may be live."""
+    station = {
+        "id": "20261203-101010-abcd", "lot_id": None, "method": "plasma-clean",
+        "status": "aborted", "lot_size": 2, "completed": 0, "held": 2, "scrapped": 0,
+        "in_progress": 0, "under_way": {}, "claim_check_failed": False, "simulated": 0,
+        "station_name": "line-3", "line": "line-3", "operator": "ana", "started_wall": 1.8e9,
+        "started_t": 0.0, "stopped_t": 60.0,
+        "left_on_tools": {
+            "tools": {"plasma_cleaner": ["W01", "W02"]},
+            "safe_state_unconfirmed": {"plasma_cleaner": "ABORT unanswered"},
+            "resume": "packline resume 20261203-101010-abcd", "resume_note": None,
+            "dry_run": False,
+        },
+    }  # fmt: skip
+    console = Console(file=io.StringIO(), width=250)
+    console.print(runs_table([station], title="runs"))
+    assert (
+        "2 (0 done, 2 held; left on tools: W01, W02 in plasma_cleaner; plasma_cleaner: safe "
+        "state unconfirmed)"
+    ) in console.file.getvalue()
+
+
 def run_whose_claim_check_failed(db: Path) -> str:
     """A dry run of plasma-clean in `db`, completed, whose claim check then reads one
     condition failed (as a product that failed it would): its id."""
@@ -364,6 +391,49 @@ def run_whose_claim_check_failed(db: Path) -> str:
     finally:
         store.close()
     return run_id
+
+
+async def run_that_left_a_wafer_on_the_saw(db: Path) -> str:
+    """A dry run of bump-seal-clean in `db`, a lot of 2, aborted as W02's dice begins: W02 is
+    left mounted on the dicing saw (and held). Its id."""
+    store = RunStore(db)
+    box: list = []
+
+    def abort(event) -> None:
+        if event.kind == "step-started" and event.step == "dice" and event.wafer.endswith("W02"):
+            box[0].request("abort", "blade noise", "ana")
+
+    try:
+        async with open_run(
+            store, prepare(RunRequest("bump-seal-clean", lot=2)), observers=[abort]
+        ) as run:
+            box.append(run)
+            assert await run.run() == "aborted"
+        return run.run_id
+    finally:
+        store.close()
+
+
+def test_a_run_that_left_wafers_on_its_tools_says_so_in_runs(tmp_path, capsys, monkeypatch):
+    """An aborted run left W02 on the dicing saw: its summary, `show` and its report said so,
+    but `runs` listed it `aborted, 2 (1 done, 1 held)` alone. It says where now, and `--json`
+    gives what `show --json` gives (`left_on_tools`, one reader: `left_report`); a completed
+    run left nothing."""
+    db = tmp_path / "runs.db"
+    run_id = asyncio.run(run_that_left_a_wafer_on_the_saw(db))
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", "250")  # the wafers column whole on one line
+    assert main(["runs", "--db", str(db)]) == 0
+    listed = " ".join(capsys.readouterr().out.split())
+    assert "2 (1 done, 1 held; left on tools: W02 in dicing_saw)" in listed
+    assert main(["runs", "--db", str(db), "--json"]) == 0
+    cleaned, aborted = json.loads(capsys.readouterr().out)
+    assert cleaned["left_on_tools"] is None
+    assert aborted["id"] == run_id
+    assert aborted["left_on_tools"]["tools"] == {"dicing_saw": ["W02"]}
+    assert main(["show", run_id, "--db", str(db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["left_on_tools"] == aborted["left_on_tools"]
 
 
 def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_path, capsys):
