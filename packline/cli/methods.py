@@ -90,7 +90,14 @@ def cmd_claims(args: argparse.Namespace) -> int:
             "claim": c.claim.id,
             "kind": c.claim.kind.value,
             "summary": c.claim.summary,
-            "implemented_by": [{"method": m, "where": where} for m, where in c.implemented_by],
+            "implemented_by": [
+                {
+                    "method": m,
+                    "where": where,
+                    "proved_by": None if proof is None else {"test": proof[0], "how": proof[1]},
+                }
+                for (m, where), proof in zip(c.implemented_by, c.proved_by, strict=True)
+            ],
         }
         for c in claim_coverage()
     ]
@@ -181,13 +188,18 @@ def print_method(console: Console, method: dict[str, Any]) -> None:
 
 
 def print_claims(console: Console, coverage: list[dict[str, Any]]) -> None:
-    """One row per claim of the catalogue and what implements it, then how many are."""
+    """One row per claim of the catalogue and what implements it, proved how, then how many
+    are implemented and proved (the proving test, the same for every claim of a method, is
+    named once below the table; `--json` gives it with each)."""
+    from packline.sequences.engine.method import PROOF_TEST
+
     table = DataTable(
         "claim",
         "kind",
         "summary",
         "method",
         "implemented by",
+        "proved on the simulated line by",
         title="claims and what implements them",
     )
     for c in coverage:
@@ -197,10 +209,20 @@ def print_claims(console: Console, coverage: list[dict[str, Any]]) -> None:
             c["summary"],
             "\n".join(i["method"] for i in c["implemented_by"]) or "-",
             "\n".join(i["where"] for i in c["implemented_by"]) or "not yet implemented",
+            "\n".join(
+                "no test" if i["proved_by"] is None else i["proved_by"]["how"]
+                for i in c["implemented_by"]
+            )
+            or "-",
         )
     console.print(table)
     done = sum(1 for c in coverage if c["implemented_by"])
-    print(f"{done} of {len(coverage)} claims implemented")
+    proved = sum(1 for c in coverage if any(i["proved_by"] for i in c["implemented_by"]))
+    print(f"{done} of {len(coverage)} claims implemented, {proved} proved by a test")
+    print(
+        "the test for each method's claims, which runs every reference recipe of the method "
+        f"on the simulated line: {PROOF_TEST.format(method='METHOD')}"
+    )
 
 
 def _methods_arguments(methods: argparse.ArgumentParser) -> None:

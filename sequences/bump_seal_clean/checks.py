@@ -54,7 +54,8 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
 
 
 CLAIM_MAP = {
-    "003:1": "claim checks on the product: bumps on every pad, resin thinner, tips cleaned",
+    "003:1": "claim checks on the product: bumps on every pad (003:7.1), resin thinner "
+    "(003:7.2), tips cleaned (003:10, 003:11)",
     "003:2": "claim checks: no residue (003:10) and no oxide (003:11) on the exposed tips",
     "003:3": "recipe options bumps.method = solder-ball and solder_layer "
     "(bump-seal-clean-solder-plated.yaml); claim check: another solder on every tip",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
@@ -184,6 +185,32 @@ class Method:
         return parse_recipe(
             self.recipe_model, recorded, f"run {run_id} recorded recipe", recorded=True
         )
+
+    def claims_proved_on_the_sim(self) -> dict[str, str]:
+        """The claims `PROOF_TEST` proves of this method, each with how: a step the claim map
+        names recorded under the claim's id, a condition of the claim passing in the claim
+        check of every reference recipe that has it, or (a product claim judged by other
+        conditions) the conditions its claim-map entry cites passing. That test runs every
+        reference recipe on the simulated line and fails when any of these does not hold."""
+        checked: set[str] = set()
+        if self.claim_checks is not None:
+            for name in self.reference_recipes():
+                text, source = self.reference_recipe_text(name)
+                recipe = read_recipe_text(self.recipe_model, text, source)
+                checked |= {condition.claim for condition in self.claim_checks(recipe)}
+        proved = {}
+        for claim_id, where in self.claim_map.items():
+            hows = []
+            if _STEP_NAMED.search(where):
+                hows.append("its step recorded under its id")
+            if claim_id in checked:
+                hows.append("its claim check passing")
+            cited = [c for c in _CLAIM_CITED.findall(where) if c != claim_id and c in checked]
+            if cited and claim_id not in checked:
+                hows.append(f"the claim checks of {', '.join(cited)} passing")
+            if hows:
+                proved[claim_id] = " and ".join(hows)
+        return proved
 
     def load_default_recipe(self) -> tuple[Recipe, str]:
         text, source = self.default_recipe_text()
@@ -351,24 +378,47 @@ def measurements_now(
 @dataclass(frozen=True)
 class ClaimCoverage:
     """One claim of the catalogue and what implements it: (method name, where) pairs, empty
-    when no method implements it yet."""
+    when no method implements it yet; and for each such method the test that proves it there
+    and how (`Method.claims_proved_on_the_sim`), or None when no test does."""
 
     claim: Claim
     implemented_by: tuple[tuple[str, str], ...]
+    proved_by: tuple[tuple[str, str] | None, ...] = ()
+
+
+#: The test that proves a method's claims on the simulated line, for the method's name.
+PROOF_TEST = (
+    "tests/sequences/test_claim_checks.py::"
+    "test_claim_map_steps_are_recorded_with_their_claims_on_the_sim[{method}]"
+)
+#: A step a claim-map entry names; a claim id it cites.
+_STEP_NAMED = re.compile(r"step '([^']+)'")
+_CLAIM_CITED = re.compile(r"\b(\d{3}:[0-9a-z.]+)")
 
 
 def claim_coverage() -> list[ClaimCoverage]:
     """Every claim of `packline.claims.CLAIMS`, in catalogue order, with the methods whose
     `claim_map` names it (a claim a method lists without a map entry says so)."""
+    from .catalogue import read_catalogue  # what the proof test proves, written with it
+
     methods = all_methods()
-    return [
-        ClaimCoverage(
-            claim,
-            tuple(
-                (m.name, m.claim_map.get(claim_id, "listed in its claims; where is not stated"))
-                for m in methods
-                if claim_id in m.claim_map or claim_id in m.claims
-            ),
+    proved = {row["name"]: row["claims_proved_on_the_sim"] for row in read_catalogue()}
+    coverage = []
+    for claim_id, claim in CLAIMS.items():
+        by = [m for m in methods if claim_id in m.claim_map or claim_id in m.claims]
+        coverage.append(
+            ClaimCoverage(
+                claim,
+                tuple(
+                    (m.name, m.claim_map.get(claim_id, "listed in its claims; where is not stated"))
+                    for m in by
+                ),
+                tuple(
+                    (PROOF_TEST.format(method=m.name), proved[m.name][claim_id])
+                    if claim_id in proved.get(m.name, {})
+                    else None
+                    for m in by
+                ),
+            )
         )
-        for claim_id, claim in CLAIMS.items()
-    ]
+    return coverage

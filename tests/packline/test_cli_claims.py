@@ -181,17 +181,34 @@ def test_claims_lists_every_claim_and_what_implements_it(capsys):
     assert main(["claims", "--json"]) == 0
     coverage = {c["claim"]: c for c in json.loads(capsys.readouterr().out)}
     assert list(coverage) == list(CLAIMS)
-    assert {"method": "plasma-clean", "where": "step 'plasma clean' in the plasma chamber"} in (
-        coverage["003:12"]["implemented_by"]
+    plasma = {"method": "plasma-clean", "where": "step 'plasma clean' in the plasma chamber"}
+    assert (
+        plasma
+        | {
+            "proved_by": {
+                "test": "tests/sequences/test_claim_checks.py::"
+                "test_claim_map_steps_are_recorded_with_their_claims_on_the_sim[plasma-clean]",
+                "how": "its step recorded under its id",
+            }
+        }
+        in coverage["003:12"]["implemented_by"]
     )
     for claim_id in ("003:19", "003:24"):  # the solder layer; chips mounted on a board
         assert [c["method"] for c in coverage[claim_id]["implemented_by"]] == ["bump-seal-clean"]
     assert coverage["001:13"]["kind"] == "option"
+    (resin,) = coverage["001:13"]["implemented_by"]  # at least 50 um: a step and a condition
+    assert resin["proved_by"] == {
+        "test": "tests/sequences/test_claim_checks.py::"
+        "test_claim_map_steps_are_recorded_with_their_claims_on_the_sim[sprout-bump-csp]",
+        "how": "its step recorded under its id and its claim check passing",
+    }
     assert main(["claims"]) == 0
     out = capsys.readouterr().out
     assert "not yet implemented" not in out  # the last one, 000:x2, came with its frame
     assert "003:24" in out
-    assert f"{len(CLAIMS)} of {len(CLAIMS)} claims implemented" in out
+    assert f"{len(CLAIMS)} of {len(CLAIMS)} claims implemented, {len(CLAIMS)} proved by a test" in (
+        out
+    )
 
 
 def test_methods_list_name_title_claims_and_options(capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -712,6 +713,27 @@ def test_coverage_lists_every_claim_of_the_four_documents():
         "recipe option steps: O2 then Ar, step 'plasma clean'",
     ) in coverage["003:14"].implemented_by
     assert [method for method, _ in coverage["003:24"].implemented_by] == ["bump-seal-clean"]
+
+
+def test_every_claim_is_proved_for_every_method_that_implements_it_by_the_test_below():
+    """`packline claims` names, for each claim and method, the test that proves it and how
+    (`Method.claims_proved_on_the_sim`): the test below, by this file, its name and the
+    method's name as its parameter. A claim whose step is not named in its claim-map entry, no
+    condition of which is checked, and which cites no checked condition, is proved by nothing:
+    this fails, naming it, as it does when a claim loses its implementation."""
+    proving = test_claim_map_steps_are_recorded_with_their_claims_on_the_sim.__name__
+    here = f"tests/sequences/{Path(__file__).name}::{proving}"
+    unproved = []
+    for coverage in claim_coverage():
+        assert coverage.implemented_by, f"{coverage.claim.id}: not implemented"
+        for (method, _), proof in zip(coverage.implemented_by, coverage.proved_by, strict=True):
+            if not shipped(get_method(method)):
+                continue  # a test's own method, registered as it ran
+            if proof is None:
+                unproved.append(f"{coverage.claim.id} ({method})")
+            else:
+                assert proof[0] == f"{here}[{method}]"
+    assert not unproved, f"claims no test proves: {', '.join(unproved)}"
 
 
 @pytest.mark.parametrize("method", _package_methods(), ids=lambda m: m.name)
