@@ -141,7 +141,12 @@ def _report_arguments(report: argparse.ArgumentParser) -> None:
     add_common(report)
     add_run_ref(report)
     report.add_argument(
-        "--out", type=Path, metavar="FILE", help="the HTML file (default: report-RUN.html here)"
+        "--to",
+        "--out",
+        dest="out",
+        type=Path,
+        metavar="FILE",
+        help="the HTML file (default: report-RUN.html here); `--to`, as export takes it",
     )
     report.add_argument(
         "--wafer",

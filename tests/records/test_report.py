@@ -175,7 +175,9 @@ def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
     assert 'Claim check <span class="fail">failed</span>' in page
     assert "claim 003:11: no oxide on the exposed\\\\nmetal" in page  # its map, failing in red
     assert "Wafer <b>W01</b>" in page
-    assert main(["report", "last", "--db", db, "--out", str(out), "--wafer", "W02"]) == 0
+    assert (
+        main(["report", "last", "--db", db, "--to", str(out), "--wafer", "W02"]) == 0
+    )  # as export
     assert "Wafer <b>W02</b>" in out.read_text()
 
 
