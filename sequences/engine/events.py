@@ -27,7 +27,7 @@ class Event:
     wait), confirmation, confirmation-unanswered (`confirmations.CONFIRMATION_UNANSWERED`: the
     run stopped while it was open), measurement, claim-check (a dry run's claim check: status
     passed/failed/incomplete, data["conditions"] one entry per condition), nothing-to-pause
-    (`NOTHING_TO_PAUSE`).
+    (`NOTHING_TO_PAUSE`), pausing (`PAUSING`).
     """
 
     kind: str
@@ -56,6 +56,10 @@ FAULT_INJECTED = "fault-injected"
 #: The kind of event the `pause` failure policy records instead of pausing when no wafer is
 #: left to run (every one held or finished): there is nothing to pause, and the run ends.
 NOTHING_TO_PAUSE = "nothing-to-pause"
+#: The kind of event a pause records of each stage under way as it is taken (decision 0097):
+#: the wafers in it (data["wafers"]) finish their steps on its tool, to its unload, before they
+#: wait; its message names them, the tool and where they stand.
+PAUSING = "pausing"
 #: The kind of event an aborted run records of each tool whose safe state it could not
 #: confirm (its driver's `abort()` failed or did not end in time: `ToolKeeper.shutdown`): the
 #: tool, a message naming each failure and the resume that recovers it, and data["failures"].

@@ -44,6 +44,7 @@ from .errors import (
 from .events import (
     FAULT_INJECTED,
     NOTHING_TO_PAUSE,
+    PAUSING,
     SAFE_STATE_UNCONFIRMED,
     TOOL_STATE,
     Event,
@@ -78,6 +79,7 @@ RECORDED_EVENTS = frozenset(
         TOOL_STATE,
         FAULT_INJECTED,
         NOTHING_TO_PAUSE,
+        PAUSING,
         CONFIRMATION_ASKED,
         CONFIRMATION_UNANSWERED,
         "waiting-for-clear",

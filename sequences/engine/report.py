@@ -27,6 +27,7 @@ from .liveness import (
 from .recorded_station import line_text, time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
+from .stage import HOLDING_KINDS
 from .verdicts import FAIL, RECORDED, measurement_verdict, with_verdict
 from .wafer_status import RECORDED_UNDER_WAY, recorded_wafer_status
 
@@ -313,7 +314,8 @@ def shown_wafer(
     stood (`cut_off_reason`); of a run still driven, what it is doing, in the live view's words
     (`recorded_wafer_status`: the records say `running` from its task's start, queued, paused
     or between two steps though it be), with where it stands (`where_it_stands`), and for one
-    in a step the pause waits for, that the pause does (`IN_STEP_AT_PAUSE`). `steps` are the
+    in a step the pause waits for, that the pause does (`IN_STEP_AT_PAUSE`), and for one in a
+    stage, that it finishes the stage on its tool first (`in_stage_at_pause`). `steps` are the
     run's step records, `labels` their labels (`step_labels`)."""
     own = [step for step in steps if step["wafer_id"] == wafer["wafer_id"]]
     if is_cut_off(run) and wafer["status"] == "running":
@@ -323,13 +325,26 @@ def shown_wafer(
     status = recorded_wafer_status(wafer["status"], own, run["sessions"], run["status"])
     where = where_it_stands(own, labels)
     if status == "running" and run["status"] == "paused":
-        return status, f"{where}{IN_STEP_AT_PAUSE}"
+        holding = [
+            s["tool"] for s in own if s["kind"] in HOLDING_KINDS and s["status"] == "running"
+        ]
+        return status, f"{where}{in_stage_at_pause(holding[0]) if holding else IN_STEP_AT_PAUSE}"
     return status, where
 
 
 #: What `show` adds to where a wafer stands that is in a step while its run is paused: the
 #: step goes on to its end (docs/engine.md, *Pause, terminate, abort*).
 IN_STEP_AT_PAUSE = ", under way when the run paused: the wafer waits once it ends"
+
+
+def in_stage_at_pause(tool: str) -> str:
+    """What `show` adds to where a wafer stands that is in a stage on `tool` while its run is
+    paused: the pause waits for the stage's end, its steps on the tool never separated
+    (decision 0097)."""
+    return (
+        f", pausing: the wafer finishes its stage on {tool} first (its steps on it, to the "
+        "unload), then waits"
+    )
 
 
 #: What `show` and `wafer` say of a step a run cut off left without an end (`shown_steps`).
