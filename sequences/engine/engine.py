@@ -278,18 +278,19 @@ class Engine:
                 and row["kind"] in COUNTED_KINDS
             ]
             where = where_it_stands(own, {row["id"]: row["name"] for row in own})
+            # a stage of one wafer is told of it (`pausing W01 finishes its stage ...`)
             alone = len(stage.wafers) == 1
-            finish, its, wait = (
+            who, its, wait = (
                 ("finishes its stage", "its", "waits")
                 if alone
-                else ("finish their batch", "their", "wait")
+                else (f"{', '.join(stage.wafers)} finish their batch", "their", "wait")
             )
             self.emit(
                 PAUSING,
                 wafer=stage.wafers[0] if alone else None,
                 tool=stage.tool,
-                message=f"pausing: {', '.join(stage.wafers)} {finish} on {stage.tool} first "
-                f"({where}; {its} steps on it run to the unload), then {wait}",
+                message=f"{who} on {stage.tool} first ({where}; {its} steps on it run to the "
+                f"unload), then {wait}",
                 data={"wafers": list(stage.wafers)},
             )
 

@@ -77,6 +77,7 @@ class PlainLog:
             "run-finished",
             "fault-injected",  # events.FAULT_INJECTED: `packline runs` imports no dataclasses
             "nothing-to-pause",  # events.NOTHING_TO_PAUSE, likewise
+            "pausing",  # events.PAUSING, likewise
             "confirmation-unanswered",  # confirmations.CONFIRMATION_UNANSWERED
         }
     )

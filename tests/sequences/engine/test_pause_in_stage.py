@@ -6,11 +6,15 @@ a wafer sit paused in a heated laminator between `laminate resin film` and `cool
 from __future__ import annotations
 
 import asyncio
+import io
 import time
+
+from rich.console import Console
 
 from packline.sequences.engine import RunRequest, open_run, prepare, run_report
 from packline.sequences.engine.control import RunState
 from packline.sequences.engine.events import PAUSING
+from packline.sequences.engine.progress import PlainLog
 from packline.sequences.engine.report import IN_STEP_AT_PAUSE, in_stage_at_pause, shown_wafer
 
 from ..helpers import TwoToolLine
@@ -73,8 +77,8 @@ async def test_a_pause_in_a_stage_lets_it_run_to_its_unload_then_waits(store):
     assert pausing.wafer == "W01" or pausing.wafer.endswith("-W01")
     assert pausing.tool == "pc_a"
     assert pausing.message == (
-        f"pausing: {pausing.wafer} finishes its stage on pc_a first (in etch A; its steps on "
-        "it run to the unload), then waits"
+        "finishes its stage on pc_a first (in etch A; its steps on it run to the unload), "
+        "then waits"
     )
     assert seen_in_stage == [
         (
@@ -93,6 +97,9 @@ async def test_a_pause_in_a_stage_lets_it_run_to_its_unload_then_waits(store):
     assert order == sorted(order)
     recorded = [row["kind"] for row in store.events(engine.run_id)]
     assert PAUSING in recorded
+    printed = io.StringIO()
+    PlainLog(Console(file=printed, width=80))(pausing)  # a run without a live view says it
+    assert f"pausing {pausing.wafer} finishes its stage on pc_a first" in printed.getvalue()
 
 
 def test_show_says_a_wafer_in_a_stage_finishes_it_and_one_in_a_lone_step_finishes_that():
@@ -119,3 +126,35 @@ def test_show_says_a_wafer_in_a_stage_finishes_it_and_one_in_a_lone_step_finishe
         "paused",
         "after laminate resin film",
     )
+
+
+async def test_a_pause_in_a_batch_lets_the_batch_finish_and_names_its_wafers(store):
+    """A pause in plasma-clean's `plasma clean` waits for the batch's chamber cycle: the
+    `pausing` event names the batch's wafers, nothing of theirs waits inside the chamber, and
+    the run resumes once the batch's stage has ended."""
+    events = []
+
+    def observe(event):
+        events.append(event)
+        if event.kind == "step-started" and event.step == "plasma clean":
+            engine.request("pause", "a look at the line", "ana")
+        if event.kind == "step-finished" and event.step == "batch plasma_cleaner":
+            assert engine.control.state is RunState.PAUSED  # paused throughout the batch
+            asyncio.get_running_loop().call_soon(engine.request, "resume", "looked", "ana")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=2))
+    async with open_run(store, prepared, observers=[observe]) as engine:
+        assert await engine.run() == "completed"
+    (pausing,) = [e for e in events if e.kind == PAUSING]
+    w01, w02 = (w["wafer_id"] for w in store.wafers(engine.run_id))
+    assert (pausing.wafer, pausing.tool, pausing.data) == (
+        None,
+        "plasma_cleaner",
+        {"wafers": [w01, w02]},
+    )
+    assert pausing.message == (
+        f"{w01}, {w02} finish their batch on plasma_cleaner first (in plasma clean; their "
+        "steps on it run to the unload), then wait"
+    )
+    steps = [(e.kind, e.step) for e in events]
+    assert steps.index(("step-finished", "unload")) < steps.index(("resumed", None))
