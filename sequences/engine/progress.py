@@ -68,6 +68,7 @@ class PlainLog:
             "tool-recovered",
             "tool-out-of-service",
             "safe-state-unconfirmed",  # events.SAFE_STATE_UNCONFIRMED, likewise
+            "abort-not-confirmed",  # events.ABORT_NOT_CONFIRMED, likewise
             "tool-cleared",
             "tool-replaced",
             "control-ignored",

@@ -42,6 +42,7 @@ from .errors import (
     failure_text,
 )
 from .events import (
+    ABORT_NOT_CONFIRMED,
     FAULT_INJECTED,
     NOTHING_TO_PAUSE,
     PAUSING,
@@ -70,6 +71,7 @@ RECORDED_EVENTS = frozenset(
         "tool-recovered",
         "tool-out-of-service",
         SAFE_STATE_UNCONFIRMED,
+        ABORT_NOT_CONFIRMED,
         "tool-cleared",
         "control-ignored",
         "batch-formed",
