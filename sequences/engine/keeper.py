@@ -387,13 +387,16 @@ class ToolKeeper:
 
     async def recover(self, tool: Tool) -> bool:
         """Bring a tool to its known safe, empty state, taking off only the run's own
-        workpieces (`own_workpieces`); True when it is. One that holds a foreign workpiece is
-        out of service until cleared, any other failure for the run."""
+        workpieces (`own_workpieces`); True when it is, its `tool-recovered` event naming what
+        it took off (data `taken_off`). One that holds a foreign workpiece is out of service
+        until cleared, any other failure for the run."""
         work = tool.driver.recover(self.own_workpieces(tool))
         # a recovery runs to its end like a step: a pause does not freeze it half done
         self._control.step_started()
         try:
-            await wait_for(self._clock, work, RECOVER_TIMEOUT_S, f"recovering {tool.name}")
+            taken_off = await wait_for(
+                self._clock, work, RECOVER_TIMEOUT_S, f"recovering {tool.name}"
+            )
         except WorkpieceHeld as held:
             self._hold_for_foreign(tool, held.workpieces, "its safe state was commanded")
             return False
@@ -402,8 +405,13 @@ class ToolKeeper:
             self._put_out(tool, f"recovery failed: {error}", error)
             return False
         else:
+            # what it took off is in each wafer's history (`report.recovery_unloads`)
+            took = f": took off {', '.join(taken_off)}" if taken_off else ""
             self._events.emit(
-                "tool-recovered", tool=tool.name, message=f"{tool.name} safe and empty"
+                "tool-recovered",
+                tool=tool.name,
+                message=f"{tool.name} safe and empty{took}",
+                data={"taken_off": list(taken_off)} if taken_off else {},
             )
             return True
         finally:
