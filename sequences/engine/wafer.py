@@ -141,6 +141,8 @@ class Wafer:
         name = _request_name(run, tool_or_role)
         key = self._key(f"use {name}")
         replay = run.plan.status(self.id, key) in CUT_OFF
+        if self._stage is None:
+            await run.boundary(False)  # a pause is taken before the tool is, not holding it
         pool = run.keeper.pool
         tool = await pool.acquire(name, whole=False, timeout_s=run.tool_wait_timeout_s)
         try:
@@ -404,8 +406,11 @@ async def _stage(
     (`Equipment.reloading`): the tool may have processed them last, before its recovery took
     them off, and the plan skips what of it was irreversible and done.
 
-    A pause is taken before a stage starts, and waits for the end of one under way: the
-    steps a wafer does on a tool are never separated by a pause (decision 0097)."""
+    A pause is taken before a stage starts (a wafer that asks for a tool, `Wafer.use`, takes
+    it before it asks, so it does not hold the tool while it waits; here again, for one the
+    pause came to while it waited for the tool, or for its batch), and waits for the end of
+    one under way: the steps a wafer does on a tool are never separated by a pause (decision
+    0097)."""
     stage = Stage(key, tool, replay, batch)
     # a stage inside another (a tool taken while the wafer holds one) gives the outer one back
     # at its end: the steps after it are the outer stage's, its loads and unloads among them

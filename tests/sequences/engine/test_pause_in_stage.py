@@ -62,6 +62,7 @@ async def test_a_pause_in_a_stage_lets_it_run_to_its_unload_then_waits(store):
             assert engine.control.state is RunState.PAUSED
             on_pc_b = [name for name, tool in steps() if tool == "pc_b"]
             assert on_pc_b == []  # the pause holds it before its next stage
+            assert engine.keeper.pool.tools["pc_b"].free == 1  # and before it takes the tool
             stood_at = engine.t()
             await asyncio.sleep(0.2)
             assert engine.t() == stood_at  # paused, nothing under way: the clock stands
