@@ -65,7 +65,7 @@ class Recovery(ABC):
         finally:
             self.reworks = before
 
-    async def recover(self: _Recovering, own_workpieces: Collection[str]) -> None:
+    async def recover(self: _Recovering, own_workpieces: Collection[str]) -> tuple[str, ...]:
         """Bring the tool back to a known, empty, safe state after an interrupted run, taking
         off only workpieces the caller put there (`own_workpieces`, their ids).
 
@@ -76,7 +76,8 @@ class Recovery(ABC):
         reports alarms or the driver is in fault, then every workpiece taken off
         (`_unload_everything`), so the next wafer meets an empty tool. The engine calls it
         before it resumes a run, after a terminate and after a failed step; a wafer taken off
-        this way is held if its step on the tool was irreversible.
+        this way is held if its step on the tool was irreversible. Returns what it took off,
+        as the tool reported it (its records put the unload in each wafer's history).
         """
         await self.abort()
         held = await self.request_workpieces()
@@ -93,6 +94,7 @@ class Recovery(ABC):
         if await self.refresh_alarms() or self.state is ToolState.FAULT:
             await self.reset()
         await self._unload_everything()
+        return held
 
     @abstractmethod
     async def request_workpieces(self) -> tuple[str, ...]:

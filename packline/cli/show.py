@@ -103,7 +103,7 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
             own(report["measurements"]),
             own(report["alarms"]),
             own(report["confirmations"]),
-            wafer["tool_waits"],
+            wafer["tool_waits"] + wafer["taken_off"],
         )
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
@@ -178,10 +178,11 @@ def timeline(
     stopped at, where it was asked, `unanswered: the run was terminated (...)` (nothing of
     the open question had shown); and the `waits` (`tool_waits`): each hold of the wafer for
     want of a tool, what brought the tool back and the resume that ran it again (its steps
-    had read with a gap and no reason). A step recorded more than once (failed,
-    then reworked or replayed by a resume) says which attempt and session each run of it is:
-    `step plasma clean (attempt 2, session 2)` (`record_markers`). A wafer that never
-    started a step says so under its empty table."""
+    had read with a gap and no reason), with each unload of it by a tool's recovery
+    (`taken_off`: its steps had ended before it was out of the tool). A step recorded
+    more than once (failed, then reworked or replayed by a resume) says which attempt and
+    session each run of it is: `step plasma clean (attempt 2, session 2)`
+    (`record_markers`). A wafer that never started a step says so under its empty table."""
     table = DataTable("at", "what", "detail", "status")
     shown = [s for s in steps if s["kind"] != "batch"]
     rows = [
@@ -283,7 +284,7 @@ def print_wafer(
                 entry["measurements"],
                 entry["alarms"],
                 entry["confirmations"],
-                entry["tool_waits"],
+                entry["tool_waits"] + entry["taken_off"],
             )
         )
         for d in entry["dispositions"]:

@@ -28,9 +28,11 @@ from packline.sequences.engine.report import (
     first_step_starts,
     first_steps,
     measurement_attempts,
+    recovery_unloads,
     run_confirmations,
     step_keys,
     step_labels,
+    taken_off_at,
     time_on_line,
 )
 from packline.sequences.engine.verdicts import judged_passed, measurement_verdict
@@ -126,10 +128,11 @@ class RunRecords:
         rows = self.store.wafers(self.run_id)
         first = first_steps(steps)
         first_t = first_step_starts(steps)
+        taken_off_t = taken_off_at(recovery_unloads(self.store.events(self.run_id)))
         end_t = clock_stands_at(self.store, run, steps)
         on_line = []
         for row in rows:
-            times = time_on_line(row, first_t, run, end_t)
+            times = time_on_line(row, first_t, taken_off_t, run, end_t)
             step = first.get(row["wafer_id"])
             row["started_t"] = times.started
             row["started_wall"] = None if step is None else step["started_wall"]

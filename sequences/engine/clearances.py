@@ -25,6 +25,7 @@ from typing import Any
 from packline.spelling import did_you_mean
 
 from .errors import BadInput
+from .events import ABORT_NOT_CONFIRMED, SAFE_STATE_UNCONFIRMED
 from .liveness import is_alive, shown_status
 from .recorded_station import recorded_tools
 from .records import RunStore, db_option
@@ -114,6 +115,25 @@ def unconfirmed_safe_states(store: RunStore, run_id: str) -> dict[str, dict[str,
         for tool, row in out_of_service(store, run_id).items()
         if row["data"].get("cause") == UNCONFIRMED_SAFE_STATE
     }
+
+
+def ignored_aborts(store: RunStore, run_id: str) -> dict[str, list[str]]:
+    """The tools that did not confirm the safe state the abort of run `run_id`'s last session
+    commanded as it cut their steps off (its `abort-not-confirmed` events: each ignored the
+    abort, or did not answer) and that the abort's retry as the session ended found at rest
+    (the session ended, and no `safe-state-unconfirmed` event of the tool says otherwise):
+    tool name -> each failure. Their process may have run on, to its end, on the wafers in
+    them: the run's summary and `show` say so (`left_on_tools.left_report`)."""
+    session = store.run(run_id)["sessions"]
+    events = [row for row in store.events(run_id) if row["session"] == session]
+    if not any(row["kind"] == "run-finished" for row in events):
+        return {}  # the retry's outcome is not recorded: cut off, or still under way
+    unconfirmed = {row["tool"] for row in events if row["kind"] == SAFE_STATE_UNCONFIRMED}
+    ignored: dict[str, list[str]] = {}
+    for row in events:
+        if row["kind"] == ABORT_NOT_CONFIRMED and row["tool"] not in unconfirmed:
+            ignored.setdefault(row["tool"], []).append(row["data"]["failure"])
+    return ignored
 
 
 def awaiting_recovery(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:

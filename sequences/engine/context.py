@@ -28,7 +28,8 @@ class RunContext:
     batcher: Batcher
     control: RunControl
     recorder: StepRecorder
-    #: A step boundary: take commands from other processes, then pause or stop if asked.
-    boundary: Callable[[], Awaitable[None]]
+    #: A step boundary: take commands from other processes, then pause or stop if asked
+    #: (its argument: the wafer is in a stage, which a pause lets run to its end).
+    boundary: Callable[[bool], Awaitable[None]]
     #: Process-time bound of a wafer's wait for a tool.
     tool_wait_timeout_s: float

@@ -1,10 +1,13 @@
 """Run control: pause, resume, terminate and abort, from Ctrl-C, another process, or a policy.
 
-Pause takes effect at step boundaries and pause points: steps already running finish, then
-the wafer waits. Once every running step has reached a boundary, a dry run's virtual clock is
-frozen (simulated time does not pass while the line is paused, so no batch or tool-wait timeout
-fires during a pause). A pause lasts at most `pause_timeout_s` of wall time; after that the run
-is terminated, so a forgotten pause still ends with every tool in its safe state.
+Pause takes effect at step boundaries and pause points outside stages: steps already running
+finish, and a wafer inside a stage (holding a tool: its load, process, cool and unload) runs the
+stage to its end, then the wafer waits (decision 0097: a pause never separates the steps a
+wafer does on one tool, leaving it in a heated laminator). Once every running step and stage
+has ended, a dry run's virtual clock is frozen (simulated time does not pass while the line is
+paused, so no batch or tool-wait timeout fires during a pause). A pause lasts at most
+`pause_timeout_s` of wall time; after that the run is terminated, so a forgotten pause still
+ends with every tool in its safe state.
 
 Terminate makes every wafer stop at its next boundary (`RunTerminated`); the engine then runs
 the tools' recovery and leaves them safe. Abort is the engine's business (it cancels the wafer
@@ -15,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -66,6 +69,14 @@ class Order:
         return f"{self.command} requested{by} from another process"
 
 
+@dataclass(frozen=True, eq=False)
+class StageUnderWay:
+    """A stage a wafer (or a batch) is in: a pause waits for its end (`RunControl.stage`)."""
+
+    wafers: tuple[str, ...]
+    tool: str
+
+
 class RunState(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"
@@ -90,7 +101,10 @@ class RunControl:
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._stopping = asyncio.Event()
-        self._running_steps = 0
+        #: The steps and stages under way: a paused dry run's clock runs until none is.
+        self._under_way = 0
+        #: The stages under way, in the order they started: a pause waits for their ends.
+        self.stages: list[StageUnderWay] = []
         self._freeze: AbstractContextManager[None] | None = None
 
     # ----------------------------------------------------------------- requests
@@ -143,9 +157,11 @@ class RunControl:
         confirmation)."""
         await self._stopping.wait()
 
-    async def boundary(self) -> None:
-        """Called between steps: wait out a pause, raise `RunTerminated` when stopping."""
-        if self.state is RunState.PAUSED:
+    async def boundary(self, in_stage: bool = False) -> None:
+        """Called between steps: wait out a pause, raise `RunTerminated` when stopping. A
+        wafer `in_stage` (holding a tool) does not wait for a pause: its stage runs to its end
+        first, its steps on the tool never separated (decision 0097); a stop still stops it."""
+        if self.state is RunState.PAUSED and not in_stage:
             try:
                 await asyncio.wait_for(self._resumed.wait(), self.pause_timeout_s)
             except TimeoutError:
@@ -154,18 +170,32 @@ class RunControl:
             raise RunTerminated(self.reason)
 
     def step_started(self) -> None:
-        self._running_steps += 1
+        self._under_way += 1
         self._update_freeze()
 
     def step_ended(self) -> None:
-        self._running_steps -= 1
+        self._under_way -= 1
         self._update_freeze()
 
-    async def pause_point(self) -> None:
-        """A boundary inside a long step: the step counts as stopped while it waits here."""
+    @contextmanager
+    def stage(self, wafer_ids: Sequence[str], tool: str) -> Iterator[None]:
+        """A stage of `wafer_ids` on `tool` under way: a pause waits for its end, the paused
+        dry run's clock running until it has (its steps' boundaries let it go on)."""
+        stage = StageUnderWay(tuple(wafer_ids), tool)
+        self.stages.append(stage)
+        self.step_started()
+        try:
+            yield
+        finally:
+            self.stages.remove(stage)
+            self.step_ended()
+
+    async def pause_point(self, in_stage: bool = False) -> None:
+        """A boundary inside a long step: the step counts as stopped while it waits here (a
+        step of a stage does not wait for a pause, as at its boundary: `boundary`)."""
         self.step_ended()
         try:
-            await self.boundary()
+            await self.boundary(in_stage)
         finally:
             self.step_started()
 
@@ -176,7 +206,7 @@ class RunControl:
             self._freeze = None
 
     def _update_freeze(self) -> None:
-        frozen = self.state is RunState.PAUSED and self._running_steps == 0
+        frozen = self.state is RunState.PAUSED and self._under_way == 0
         if frozen and self._freeze is None:
             self._freeze = self.clock.activity()
             self._freeze.__enter__()

@@ -47,14 +47,15 @@ from .errors import (
     ToolUnavailable,
     failure_text,
 )
-from .events import NOTHING_TO_PAUSE, Observer
+from .events import NOTHING_TO_PAUSE, PAUSING, Observer
 from .keeper import ToolKeeper
-from .liveness import this_host
+from .liveness import this_host, where_it_stands
 from .method import FailurePolicy, Method
 from .plan import CUT_OFF, FINISHED, RELEASED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore, db_option
+from .schedule import COUNTED_KINDS
 from .tools import Tool
 from .wafer import Wafer
 
@@ -235,10 +236,11 @@ class Engine:
         `reason`, ordered by the person `by` (recorded in the event's data)."""
         self.control.apply(command, reason, by)
 
-    async def boundary(self) -> None:
-        """A step boundary: read commands from other processes, then pause or stop if asked."""
+    async def boundary(self, in_stage: bool) -> None:
+        """A step boundary: read commands from other processes, then pause or stop if asked
+        (a pause does not stop a wafer `in_stage`: `RunControl.boundary`)."""
         self._take_control()
-        await self.control.boundary()
+        await self.control.boundary(in_stage)
 
     def _on_control(self, state: RunState, reason: str, by: str | None) -> None:
         kind = {
@@ -250,6 +252,8 @@ class Engine:
         self.emit(kind, message=reason, data={"by": by} if by else {})
         if state in (RunState.PAUSED, RunState.RUNNING) and not self.events.unrecorded:
             self.store.update_run(self.run_id, status=state.value)
+        if state is RunState.PAUSED:
+            self._pausing()
         if state in STOPPING:
             self.batcher.stop_forming(reason)
             self.keeper.pool.stop_waiting(RunTerminated(reason))
@@ -258,6 +262,37 @@ class Engine:
         if state is RunState.ABORTING:
             for task in self._tasks.values():
                 task.cancel()
+
+    def _pausing(self) -> None:
+        """Say, as a pause is taken, what it waits for: each stage under way, whose wafers
+        finish their steps on its tool, to its unload, before they wait (a `pausing` event
+        each, naming them, the tool and where they stand; decision 0097)."""
+        stages = self.control.stages
+        steps = self.store.table("steps", self.run_id) if stages else []
+        for stage in stages:
+            own = [
+                row
+                for row in steps
+                if row["wafer_id"] == stage.wafers[0]
+                and row["session"] == self.session
+                and row["kind"] in COUNTED_KINDS
+            ]
+            where = where_it_stands(own, {row["id"]: row["name"] for row in own})
+            # a stage of one wafer is told of it (`pausing W01 finishes its stage ...`)
+            alone = len(stage.wafers) == 1
+            who, its, wait = (
+                ("finishes its stage", "its", "waits")
+                if alone
+                else (f"{', '.join(stage.wafers)} finish their batch", "their", "wait")
+            )
+            self.emit(
+                PAUSING,
+                wafer=stage.wafers[0] if alone else None,
+                tool=stage.tool,
+                message=f"{who} on {stage.tool} first ({where}; {its} steps on it run to the "
+                f"unload), then {wait}",
+                data={"wafers": list(stage.wafers)},
+            )
 
     # ----------------------------------------------------------------- the run
 

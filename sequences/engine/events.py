@@ -27,7 +27,7 @@ class Event:
     wait), confirmation, confirmation-unanswered (`confirmations.CONFIRMATION_UNANSWERED`: the
     run stopped while it was open), measurement, claim-check (a dry run's claim check: status
     passed/failed/incomplete, data["conditions"] one entry per condition), nothing-to-pause
-    (`NOTHING_TO_PAUSE`).
+    (`NOTHING_TO_PAUSE`), pausing (`PAUSING`), abort-not-confirmed (`ABORT_NOT_CONFIRMED`).
     """
 
     kind: str
@@ -56,11 +56,21 @@ FAULT_INJECTED = "fault-injected"
 #: The kind of event the `pause` failure policy records instead of pausing when no wafer is
 #: left to run (every one held or finished): there is nothing to pause, and the run ends.
 NOTHING_TO_PAUSE = "nothing-to-pause"
+#: The kind of event a pause records of each stage under way as it is taken (decision 0097):
+#: the wafers in it (data["wafers"]) finish their steps on its tool, to its unload, before they
+#: wait; its message names them, the tool and where they stand.
+PAUSING = "pausing"
 #: The kind of event an aborted run records of each tool whose safe state it could not
 #: confirm (its driver's `abort()` failed or did not end in time: `ToolKeeper.shutdown`): the
 #: tool, a message naming each failure and the resume that recovers it, and data["failures"].
 #: The tool may still be live (RF on, gas flowing); it is out of service until a recovery.
 SAFE_STATE_UNCONFIRMED = "safe-state-unconfirmed"
+#: The kind of event an aborted run records of a tool whose safe state, commanded as the abort
+#: cut its step off, was not confirmed in time (its driver's `abort()` raised: the tool ignored
+#: the abort, or did not answer): the tool, data["failure"], what the driver found still on.
+#: Recorded as it happens, whatever the retry as the run ends finds (`SAFE_STATE_UNCONFIRMED`
+#: if it fails too; else the summary says the tool was later found at rest).
+ABORT_NOT_CONFIRMED = "abort-not-confirmed"
 #: The kinds of event `packline show` and the report leave out of a run's events: the tools'
 #: own states, which the Gantt chart draws instead (a run records hundreds).
 UNLISTED = frozenset({TOOL_STATE})

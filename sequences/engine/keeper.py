@@ -56,7 +56,7 @@ from .clearances import (
 from .control import RunControl, RunState
 from .dispositions import resume_command
 from .errors import BadInput, ToolsWorking, UnusableTools, failure_text
-from .events import SAFE_STATE_UNCONFIRMED, TOOL_STATE
+from .events import ABORT_NOT_CONFIRMED, SAFE_STATE_UNCONFIRMED, TOOL_STATE
 from .identity import compare_identity, identity_row
 from .left_on_tools import left_on_tools, owners, owners_text
 from .recorder import EventLog
@@ -387,13 +387,16 @@ class ToolKeeper:
 
     async def recover(self, tool: Tool) -> bool:
         """Bring a tool to its known safe, empty state, taking off only the run's own
-        workpieces (`own_workpieces`); True when it is. One that holds a foreign workpiece is
-        out of service until cleared, any other failure for the run."""
+        workpieces (`own_workpieces`); True when it is, its `tool-recovered` event naming what
+        it took off (data `taken_off`). One that holds a foreign workpiece is out of service
+        until cleared, any other failure for the run."""
         work = tool.driver.recover(self.own_workpieces(tool))
         # a recovery runs to its end like a step: a pause does not freeze it half done
         self._control.step_started()
         try:
-            await wait_for(self._clock, work, RECOVER_TIMEOUT_S, f"recovering {tool.name}")
+            taken_off = await wait_for(
+                self._clock, work, RECOVER_TIMEOUT_S, f"recovering {tool.name}"
+            )
         except WorkpieceHeld as held:
             self._hold_for_foreign(tool, held.workpieces, "its safe state was commanded")
             return False
@@ -402,8 +405,13 @@ class ToolKeeper:
             self._put_out(tool, f"recovery failed: {error}", error)
             return False
         else:
+            # what it took off is in each wafer's history (`report.recovery_unloads`)
+            took = f": took off {', '.join(taken_off)}" if taken_off else ""
             self._events.emit(
-                "tool-recovered", tool=tool.name, message=f"{tool.name} safe and empty"
+                "tool-recovered",
+                tool=tool.name,
+                message=f"{tool.name} safe and empty{took}",
+                data={"taken_off": list(taken_off)} if taken_off else {},
             )
             return True
         finally:
@@ -613,11 +621,22 @@ class ToolKeeper:
 
     def safe_state_failed(self, tool: str, error: BaseException) -> None:
         """The safe-state command an abort sent to `tool` during a step it cut off failed
-        (`error`, raised by the driver's `abort()` in place of the cancellation): noted, and
-        recorded at the run's end with the outcome of the abort's command to every tool
-        (`shutdown`), which tries it again."""
+        (`error`, raised by the driver's `abort()` in place of the cancellation: the tool
+        ignored it, carrying on, or did not answer): recorded at once, an
+        `abort-not-confirmed` event naming what the driver found still on, whatever the retry
+        finds as the run ends (decision 0098); and noted, told again with the outcome of that
+        retry if it fails too (`shutdown`: `safe-state-unconfirmed`)."""
+        failure = failure_text(error)
         self._failed_safe_states.setdefault(tool, []).append(
-            f"as the abort cut its step off: {failure_text(error)}"
+            f"as the abort cut its step off: {failure}"
+        )
+        self._events.emit(
+            ABORT_NOT_CONFIRMED,
+            tool=tool,
+            message=f"{tool}: the abort's safe-state command was not confirmed as it cut the "
+            f"tool's step off ({failure}): the tool may have carried on; the abort commands "
+            "its safe state again as the run ends",
+            data={"failure": failure},
         )
 
     async def shutdown(self) -> None:

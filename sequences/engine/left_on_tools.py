@@ -15,7 +15,9 @@ them taken off by whoever owns it".
 A tool whose safe state the abort could not confirm (its ABORT unanswered: RF may still be on)
 is said first, as its resume is what recovers it (`left_report`'s `safe_state_unconfirmed`,
 from `clearances.unconfirmed_safe_states`), the wafers in it being left there as any the abort
-cut off.
+cut off; then a tool that ignored the abort as it cut its step off and was found at rest as
+the run ended (`abort_not_confirmed`, from `clearances.ignored_aborts`): its process may have
+run on, to its end, on the wafers in it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .clearances import failures_text, unconfirmed_safe_states
+from .clearances import failures_text, ignored_aborts, unconfirmed_safe_states
 from .dispositions import hint_text, resume_command, resume_hint
 from .liveness import is_alive
 from .plan import CUT_OFF
@@ -94,20 +96,24 @@ def left_report(store: RunStore, run_id: str) -> dict[str, Any] | None:
     the wafer ids left in it (`left_on_tools`), `safe_state_unconfirmed`, tool name -> the
     failures of the abort's safe-state commands to a tool it left in a state nobody
     confirmed safe and no recovery has brought back since (`unconfirmed_safe_states`),
-    `resume`, the command that takes them off and brings those tools to their safe state
-    (its resume, whose recovery unloads the run's own wafers) and `resume_note`, why it
-    carries `--confirmed-by` where it does (`resume_hint`), and `dry_run`: the tools were the
-    in-process simulated line's, which ended with the run (nobody unloads them by hand, no
-    other run finds them)."""
+    `abort_not_confirmed`, tool name -> the failures of the safe-state commands of the last
+    session's abort to a tool that ignored it as it cut its step off, found at rest as the
+    session ended (`ignored_aborts`), `resume`, the command that takes them off and brings
+    those tools to their safe state (its resume, whose recovery unloads the run's own wafers)
+    and `resume_note`, why it carries `--confirmed-by` where it does (`resume_hint`), and
+    `dry_run`: the tools were the in-process simulated line's, which ended with the run
+    (nobody unloads them by hand, no other run finds them)."""
     run = store.run(run_id)
     left = left_on_tools(store, run_id)
     unconfirmed = {} if is_alive(run) else unconfirmed_safe_states(store, run_id)
-    if not left and not unconfirmed:
+    ignored = {} if is_alive(run) else ignored_aborts(store, run_id)
+    if not left and not unconfirmed and not ignored:
         return None
     command, note = resume_hint(store, run_id, options=db_option(store.path))
     return {
         "tools": left,
         "safe_state_unconfirmed": {tool: failures_text(row) for tool, row in unconfirmed.items()},
+        "abort_not_confirmed": {tool: "; ".join(failures) for tool, failures in ignored.items()},
         "resume": command,
         "resume_note": note,
         "dry_run": bool(run["simulated"]),
@@ -128,6 +134,12 @@ def left_text(left: Mapping[str, Any] | None) -> str:
         f"the safe state of {tool} was not confirmed when the run was aborted ({why}): treat "
         f"it as live until {resume} recovers it (its recovery commands the safe state again)"
         for tool, why in left["safe_state_unconfirmed"].items()
+    ]
+    said += [
+        f"{tool} ignored the abort's safe-state command as the abort cut its step off ({why}); "
+        "the abort's retry as the run ended found it at rest: its process may have run on, to "
+        "its end, on the wafers in it"
+        for tool, why in left["abort_not_confirmed"].items()
     ]
     where = _wafers_where(left["tools"])
     if where and left["dry_run"]:

@@ -68,6 +68,7 @@ class PlainLog:
             "tool-recovered",
             "tool-out-of-service",
             "safe-state-unconfirmed",  # events.SAFE_STATE_UNCONFIRMED, likewise
+            "abort-not-confirmed",  # events.ABORT_NOT_CONFIRMED, likewise
             "tool-cleared",
             "tool-replaced",
             "control-ignored",
@@ -77,6 +78,7 @@ class PlainLog:
             "run-finished",
             "fault-injected",  # events.FAULT_INJECTED: `packline runs` imports no dataclasses
             "nothing-to-pause",  # events.NOTHING_TO_PAUSE, likewise
+            "pausing",  # events.PAUSING, likewise
             "confirmation-unanswered",  # confirmations.CONFIRMATION_UNANSWERED
         }
     )

@@ -42,8 +42,10 @@ from .errors import (
     failure_text,
 )
 from .events import (
+    ABORT_NOT_CONFIRMED,
     FAULT_INJECTED,
     NOTHING_TO_PAUSE,
+    PAUSING,
     SAFE_STATE_UNCONFIRMED,
     TOOL_STATE,
     Event,
@@ -69,6 +71,7 @@ RECORDED_EVENTS = frozenset(
         "tool-recovered",
         "tool-out-of-service",
         SAFE_STATE_UNCONFIRMED,
+        ABORT_NOT_CONFIRMED,
         "tool-cleared",
         "control-ignored",
         "batch-formed",
@@ -78,6 +81,7 @@ RECORDED_EVENTS = frozenset(
         TOOL_STATE,
         FAULT_INJECTED,
         NOTHING_TO_PAUSE,
+        PAUSING,
         CONFIRMATION_ASKED,
         CONFIRMATION_UNANSWERED,
         "waiting-for-clear",

@@ -27,6 +27,7 @@ from .liveness import (
 from .recorded_station import line_text, time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
+from .stage import HOLDING_KINDS
 from .verdicts import FAIL, RECORDED, measurement_verdict, with_verdict
 from .wafer_status import RECORDED_UNDER_WAY, recorded_wafer_status
 
@@ -121,18 +122,24 @@ class OnLine(NamedTuple):
 def time_on_line(
     wafer: Mapping[str, Any],
     first_step_t: Mapping[str, float],
+    taken_off_t: Mapping[str, float],
     run: Mapping[str, Any],
     end_t: float,
 ) -> OnLine:
     """When a wafer (its `wafers` record) was on the line, by the run clock, as `show`, the
     summary, the report and the export give it: from its first step's start
     (`first_step_starts`; not its task's start, the run's: a wafer queued behind the lot, or
-    one that never started, has not been on the line) to its stop; one with no stop yet, of a
-    run not ended, is on it until the cut or so far (`end_t`, `clock_stands_at`). Its time
-    on the line is the second less the first, where both are known (`OnLine.seconds`)."""
+    one that never started, has not been on the line) to its stop, or to a recovery's unload
+    of it after its stop (`taken_off_t`, `recovery_unloads`: the wafer an abort left in a tool
+    was on the line until a resume's recovery took it out); one with no stop yet, of a run
+    not ended, is on it until the cut or so far (`end_t`, `clock_stands_at`). Its time on the
+    line is the second less the first, where both are known (`OnLine.seconds`)."""
     stopped = wafer["stopped_t"]
     if stopped is None and run["stopped_t"] is None:
         stopped = end_t
+    taken_off = taken_off_t.get(wafer["wafer_id"])
+    if stopped is not None and taken_off is not None:
+        stopped = max(stopped, taken_off)
     return OnLine(first_step_t.get(wafer["wafer_id"]), stopped)
 
 
@@ -221,6 +228,32 @@ def tool_waits(
             status = "resumed" if resumed else "runs the wafer again"
             wafer_rows.append(_wait_row(resume, "run resumed", resume["message"], status))
     return rows
+
+
+def recovery_unloads(events: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each wafer's unloads by a tool's recovery (its `tool-recovered` event names what it
+    took off, data `taken_off`: a wafer a stop left on the tool, taken off by the
+    terminate's recovery, a failed stage's, or a resume's), as rows of its timeline (`show`,
+    `wafer`), where its steps alone had ended before it was out of the tool, with its time:
+    `t` and `wall`, `what` (`taken off plasma_cleaner`), `detail` (the event's message) and
+    `status` (which session's recovery). Read from a run's events (`RunStore.events`); wafer id
+    -> its rows (a wafer no recovery took off has none). Its latest unload ends its time on
+    the line where it came after its stop (`time_on_line`)."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        if event["kind"] != "tool-recovered":
+            continue
+        for wafer_id in event["data"].get("taken_off", []):
+            what = f"taken off {event['tool']}"
+            status = f"by the recovery of session {event['session']}"
+            rows.setdefault(wafer_id, []).append(_wait_row(event, what, event["message"], status))
+    return rows
+
+
+def taken_off_at(unloads: Mapping[str, list[dict[str, Any]]]) -> dict[str, float]:
+    """When each wafer was last taken off a tool by a recovery (`recovery_unloads`), by the
+    run clock: where its time on the line ends, if after its stop (`time_on_line`)."""
+    return {wafer_id: max(row["t"] for row in rows) for wafer_id, rows in unloads.items()}
 
 
 def _wait_row(event: dict[str, Any], what: str, detail: str, status: str) -> dict[str, Any]:
@@ -313,7 +346,8 @@ def shown_wafer(
     stood (`cut_off_reason`); of a run still driven, what it is doing, in the live view's words
     (`recorded_wafer_status`: the records say `running` from its task's start, queued, paused
     or between two steps though it be), with where it stands (`where_it_stands`), and for one
-    in a step the pause waits for, that the pause does (`IN_STEP_AT_PAUSE`). `steps` are the
+    in a step the pause waits for, that the pause does (`IN_STEP_AT_PAUSE`), and for one in a
+    stage, that it finishes the stage on its tool first (`in_stage_at_pause`). `steps` are the
     run's step records, `labels` their labels (`step_labels`)."""
     own = [step for step in steps if step["wafer_id"] == wafer["wafer_id"]]
     if is_cut_off(run) and wafer["status"] == "running":
@@ -323,13 +357,26 @@ def shown_wafer(
     status = recorded_wafer_status(wafer["status"], own, run["sessions"], run["status"])
     where = where_it_stands(own, labels)
     if status == "running" and run["status"] == "paused":
-        return status, f"{where}{IN_STEP_AT_PAUSE}"
+        holding = [
+            s["tool"] for s in own if s["kind"] in HOLDING_KINDS and s["status"] == "running"
+        ]
+        return status, f"{where}{in_stage_at_pause(holding[0]) if holding else IN_STEP_AT_PAUSE}"
     return status, where
 
 
 #: What `show` adds to where a wafer stands that is in a step while its run is paused: the
 #: step goes on to its end (docs/engine.md, *Pause, terminate, abort*).
 IN_STEP_AT_PAUSE = ", under way when the run paused: the wafer waits once it ends"
+
+
+def in_stage_at_pause(tool: str) -> str:
+    """What `show` adds to where a wafer stands that is in a stage on `tool` while its run is
+    paused: the pause waits for the stage's end, its steps on the tool never separated
+    (decision 0097)."""
+    return (
+        f", pausing: the wafer finishes its stage on {tool} first (its steps on it, to the "
+        "unload), then waits"
+    )
 
 
 #: What `show` and `wafer` say of a step a run cut off left without an end (`shown_steps`).
@@ -351,13 +398,14 @@ def shown_steps(steps: Sequence[Mapping[str, Any]], cut_off: bool) -> list[Mappi
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     """The run (its status as shown: a running run nobody drives is `interrupted`), its wafers
     (each with its status and reason as shown, `shown_wafer`, and its time on the line up to
-    its end, the cut, or so far; with their measurements, each by its label,
-    `measurement_labels`, and with the `step` that took it: a wafer's latest value of each, and
-    of one taken more than once every one in order under `attempts`, `wafer_measurements`;
-    with its holds for want of a tool and what ran it again, `tool_waits`, as
-    `wafer_history` gives them), every step, measurement, alarm and disposition recorded,
-    every operator confirmation asked with its outcome, answered or not
-    (`confirmations_asked`), the events, the traces' summary, and its run
+    its end or a recovery's later unload of it, the cut, or so far; with their measurements,
+    each by its label, `measurement_labels`, and with the `step` that took it: a wafer's latest
+    value of each, and of one taken more than once every one in order under `attempts`,
+    `wafer_measurements`;
+    with its holds for want of a tool and what ran it again, `tool_waits`, and its unloads by
+    a tool's recovery, `taken_off`, as `wafer_history` gives them), every step,
+    measurement, alarm and disposition recorded, every operator confirmation asked with its
+    outcome, answered or not (`confirmations_asked`), the events, the traces' summary, and its run
     clock's duration (`duration_s`: so far for a run still driven, up to its last record for
     one cut off, `last_record`), and the tools each session drove as read at connect (`tools`:
     driver, address, identity)."""
@@ -381,11 +429,13 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     cut_off = is_cut_off(shown)
     events = store.events(run_id)
     waits = tool_waits(events, steps)
+    unloads = recovery_unloads(events)
+    taken_off_t = taken_off_at(unloads)
     end_t = clock_stands_at(store, run, steps)
     wafers = []
     for wafer in store.wafers(run_id):
         own = [entry for entry in labelled if entry[2]["wafer_id"] == wafer["wafer_id"]]
-        on_line = time_on_line(wafer, first_step_t, run, end_t)
+        on_line = time_on_line(wafer, first_step_t, taken_off_t, run, end_t)
         wafer_status, reason = shown_wafer(wafer, steps, labels, shown)
         wafers.append(
             {
@@ -402,6 +452,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 ),
                 "measurements": wafer_measurements(own),
                 "tool_waits": waits.get(wafer["wafer_id"], []),
+                "taken_off": unloads.get(wafer["wafer_id"], []),
             }
         )
     duration = end_t - run["started_t"]
@@ -467,7 +518,8 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
     """Everything the records hold about one wafer id, run by run, oldest first: the wafer id,
     the run, the wafer's outcome, its steps, measurements, alarms, the operator confirmations
     asked of it with their outcome, answered or not (`confirmations_asked`), and
-    dispositions, and its holds for want of a tool with what ran it again (`tool_waits`)."""
+    dispositions, its holds for want of a tool with what ran it again (`tool_waits`), and its
+    unloads by a tool's recovery (`recovery_unloads`)."""
     history = []
     for run_id in store.runs_of_wafer(wafer_id):
         run = store.run(run_id)
@@ -507,6 +559,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "confirmations": own(run_confirmations(store, run, events)),
                 "dispositions": own(store.table("dispositions", run_id)),
                 "tool_waits": tool_waits(events, steps).get(wafer_id, []),
+                "taken_off": recovery_unloads(events).get(wafer_id, []),
             }
         )
     return history

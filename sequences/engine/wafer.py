@@ -10,7 +10,8 @@ A script is plain async Python::
 
 Every `step` is a checkpoint: recorded as running before its coroutine starts and as
 completed (with the wafer's twin in a dry run) after it ends; on resume a completed step is
-skipped. Steps pass the run's pause/terminate boundary before they start.
+skipped. Steps pass the run's pause/terminate boundary before they start; a wafer takes a
+pause before it enters a stage, never between two steps of one (decision 0097).
 
 A tool is asked for by its role's interface (`wafer.use(Grinder)` holds a grinder and is typed
 as one), by a role name or by a station tool name (typed as `Equipment`). A wafer reaches its
@@ -140,6 +141,8 @@ class Wafer:
         name = _request_name(run, tool_or_role)
         key = self._key(f"use {name}")
         replay = run.plan.status(self.id, key) in CUT_OFF
+        if self._stage is None:
+            await run.boundary(False)  # a pause is taken before the tool is, not holding it
         pool = run.keeper.pool
         tool = await pool.acquire(name, whole=False, timeout_s=run.tool_wait_timeout_s)
         try:
@@ -264,8 +267,8 @@ class Wafer:
         return value
 
     async def pause_point(self) -> None:
-        """Let a long step pause or terminate here."""
-        await self._run.control.pause_point()
+        """Let a long step pause or terminate here (only terminate, inside a stage)."""
+        await self._run.control.pause_point(in_stage=self._stage is not None)
 
 
 class Batch(Generic[E]):
@@ -334,7 +337,8 @@ class Batch(Generic[E]):
         return value
 
     async def pause_point(self) -> None:
-        await self._run.control.pause_point()
+        """Let a long step terminate here (a batch is a stage: a pause waits for its end)."""
+        await self._run.control.pause_point(in_stage=True)
 
 
 async def _confirm(run: RunContext, wafers: list[Wafer], prompt: str) -> None:
@@ -400,16 +404,27 @@ async def _stage(
     a step; when it fails or stops, the tool is recovered (and an alarmed one put out of
     service) before the failure goes on. A replayed stage loads its wafers again as a rework
     (`Equipment.reloading`): the tool may have processed them last, before its recovery took
-    them off, and the plan skips what of it was irreversible and done."""
+    them off, and the plan skips what of it was irreversible and done.
+
+    A pause is taken before a stage starts (a wafer that asks for a tool, `Wafer.use`, takes
+    it before it asks, so it does not hold the tool while it waits; here again, for one the
+    pause came to while it waited for the tool, or for its batch), and waits for the end of
+    one under way: the steps a wafer does on a tool are never separated by a pause (decision
+    0097)."""
     stage = Stage(key, tool, replay, batch)
     # a stage inside another (a tool taken while the wafer holds one) gives the outer one back
     # at its end: the steps after it are the outer stage's, its loads and unloads among them
     outer = [wafer._stage for wafer in wafers]
+    if all(held is None for held in outer):
+        await run.boundary(False)  # inside the outer stage, a pause waits for its end
     for wafer in wafers:
         wafer._stage = stage
     wafer_ids = [w.id for w in wafers]
     try:
-        with tool.driver.reloading(wafer_ids if replay else ()):
+        with (
+            tool.driver.reloading(wafer_ids if replay else ()),
+            run.control.stage(wafer_ids, tool.name),
+        ):
             async with run.recorder.stage(wafer_ids, key, tool, batch):
                 yield
     except asyncio.CancelledError:
@@ -444,7 +459,7 @@ async def execute_step(
             f"{handling.name}) but holds no tool: a load or unload runs inside "
             "`wafer.use(...)` or a batch body"
         )
-    await run.boundary()
+    await run.boundary(stage is not None)
     irreversible = name in run.irreversible or repeatable is False
     keys = [wafer._key(name) for wafer in wafers]
     before = [run.plan.status(wafer.id, key) for wafer, key in zip(wafers, keys, strict=True)]

@@ -1,11 +1,11 @@
 """What a wafer is doing, in the words the live view, the dashboard, `show`, `wafer` and `runs`
 share: `queued` until its first step starts, `running` while a step or a stage on a tool is
 open, `waiting` between them (for a tool, or for a batch to form), `paused` when the run is
-paused and it is not in a step (a wafer in a step finishes it first; one between two steps of a
-stage, holding its tool, waits at the pause like any other, and a queued one starts no step
-until the run resumes), then `completed`, `held`, `terminated` or `scrapped` (docs/engine.md,
-*The live view*). Read from the engine's events by the live view (`lot_state`), and from the
-records by the rest (`recorded_wafer_status`).
+paused and it is neither in a step nor in a stage (a wafer in a step finishes it first; one in
+a stage, holding its tool, finishes the stage, to its unload, decision 0097; a queued one
+starts no step until the run resumes), then `completed`, `held`, `terminated` or `scrapped`
+(docs/engine.md, *The live view*). Read from the engine's events by the live view
+(`lot_state`), and from the records by the rest (`recorded_wafer_status`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from .eta import STOPPED
-from .schedule import COUNTED_KINDS
 
 #: Wafer statuses of a wafer that does no more steps in this run.
 FINAL = ("completed", *STOPPED)
@@ -33,9 +32,8 @@ def shown_wafer_status(status: str, open_kinds: Collection[str], run_state: str)
     through `recorded_wafer_status` the dashboard's, `show`'s and `runs`'."""
     if status in FINAL:
         return status
-    if run_state == "paused":  # a wafer only stops at a step's boundary, a queued one too
-        in_step = any(kind in COUNTED_KINDS for kind in open_kinds)
-        return "running" if in_step else "paused"
+    if run_state == "paused":  # a wafer stops at a step's boundary outside a stage
+        return "running" if open_kinds else "paused"
     if status == "queued":
         return status
     return "running" if open_kinds else "waiting"

@@ -388,8 +388,8 @@ def test_a_live_runs_tools_are_running_down_until_cleared_or_idle(tmp_path):
 def test_a_live_run_s_wafers_read_as_its_live_view_shows_them(tmp_path):
     """Queued wafers showed `running` with no step (the records' status from the moment a
     wafer's task starts): W1 is in a step, W2 between two (waiting), W3 has not started, W4
-    completed; paused, W1 finishes its step and W2 and W3 are paused (W3 showed `queued`,
-    though it starts nothing until the run resumes)."""
+    completed; paused, W1 finishes its step and W2 its stage on the oven (decision 0097),
+    and W3 is paused (it showed `queued`, though it starts nothing until the run resumes)."""
     store = RunStore(tmp_path / "runs.db")
     try:
         driven = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
@@ -409,7 +409,7 @@ def test_a_live_run_s_wafers_read_as_its_live_view_shows_them(tmp_path):
 
         assert statuses() == {"W1": "running", "W2": "running", "W3": "queued", "W4": "completed"}
         store.update_run("R1", status="paused")
-        assert statuses() == {"W1": "running", "W2": "paused", "W3": "paused", "W4": "completed"}
+        assert statuses() == {"W1": "running", "W2": "running", "W3": "paused", "W4": "completed"}
     finally:
         store.close()
 

@@ -298,6 +298,7 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     assert summary["left_on_tools"] == {
         "tools": {"plasma_cleaner": ["W01", "W02"]},
         "safe_state_unconfirmed": {},
+        "abort_not_confirmed": {},
         "resume": f"packline resume {run_id}",
         "resume_note": None,
         "dry_run": True,

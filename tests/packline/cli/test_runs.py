@@ -87,8 +87,8 @@ async def test_a_paused_run_counts_its_wafers_as_paused_and_those_in_a_step_runn
 ):
     """A new user's trial: a run paused mid-lot read `6 (0 done, 0 held, 6 running)`, as if
     the line were processing every wafer while nothing moved. Its wafers are counted as `show`
-    reads them, the live view's words: those in a step the pause waits for running, the
-    others paused; once the step ends, all paused."""
+    reads them, the live view's words: those in a stage the pause waits for running, the
+    others paused; once the stage ends, all paused."""
     monkeypatch.setenv("COLUMNS", "200")  # the wafers column whole on one line
     db = tmp_path / "runs.db"
 

@@ -28,7 +28,7 @@ from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.confirmations import confirmations_asked
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, event_line
-from packline.sequences.engine.report import IN_STEP_AT_PAUSE, step_labels
+from packline.sequences.engine.report import in_stage_at_pause, step_labels
 from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.engine.test_unserved import alarmed_station_run, order
@@ -447,8 +447,9 @@ def test_a_whole_wafer_id_names_its_wafer_and_the_longer_ids_it_ends_are_named(t
 async def paused_dry_run(db: Path, look: Callable[[str], Look]) -> tuple[Look, Look]:
     """A dry run of plasma-clean of 6 wafers, paused once its first batch (W01 to W04) has
     started `plasma clean` while W05 and W06 wait for the chamber: what `look(run_id)` finds
-    as the pause takes hold (the step still under way) and once the step has ended (every
-    wafer waits), before the run resumes and completes. A live process (this one) drives it
+    as the pause takes hold (the step still under way) and once the batch's stage on the
+    chamber has ended (a pause waits for it: decision 0097; every wafer waits), before the run
+    resumes and completes. A live process (this one) drives it
     throughout, as the command that paused it from another terminal finds it."""
     store = RunStore(db)
     engine: list = []
@@ -461,8 +462,12 @@ async def paused_dry_run(db: Path, look: Callable[[str], Look]) -> tuple[Look, L
             engine[0].request("pause", "test", "ana")
         elif event.kind == "paused":  # the run's record says so once the event is out
             loop.call_soon(lambda: looks.append(look(run_id)))
-        elif event.kind == "step-finished" and event.step == "plasma clean" and len(looks) == 1:
-            looks.append(look(run_id))  # the batch's steps end together
+        elif (
+            event.step == "batch plasma_cleaner"
+            and event.kind == "step-finished"
+            and len(looks) == 1
+        ):
+            looks.append(look(run_id))  # the batch's stage records end together
             loop.call_soon(engine[0].request, "resume", "test", "ana")
 
     try:
@@ -480,7 +485,7 @@ async def test_a_paused_run_s_wafers_read_as_paused_and_one_in_a_step_says_so(tm
     """A new user's trial: `show` of a run paused mid-lot listed every wafer `running`, with
     no time on the line, as if the line were processing all of them while nothing moved (the
     records say `running` from a wafer's task's start to its end). They read as the live
-    view shows them: a wafer in a step the pause waits for `running` in it, saying so, each
+    view shows them: a wafer in a stage the pause waits for `running` in it, saying so, each
     other one `paused` where it stands, each started one's time on the line so far."""
     db = tmp_path / "runs.db"
 
@@ -494,9 +499,10 @@ async def test_a_paused_run_s_wafers_read_as_paused_and_one_in_a_step_says_so(tm
     (at_pause, w05_at_pause), (after_step, _) = await paused_dry_run(db, look)
     assert at_pause["run"]["status"] == "paused"
     wafers = {w["wafer"]: w for w in at_pause["wafers"]}
-    in_step = f"in plasma clean{IN_STEP_AT_PAUSE}"
+    # the batch holds the chamber: it finishes its stage there first (decision 0097)
+    in_stage = in_stage_at_pause("plasma_cleaner")
     assert {w: (wafers[w]["status"], wafers[w]["reason"]) for w in wafers} == {
-        **{w: ("running", in_step) for w in ("W01", "W02", "W03", "W04")},
+        **{w: ("running", f"in plasma clean{in_stage}") for w in ("W01", "W02", "W03", "W04")},
         **{w: ("paused", "before its first step") for w in ("W05", "W06")},
     }
     assert wafers["W01"]["cycle_time_s"] == pytest.approx(at_pause["duration_s"])
@@ -504,7 +510,7 @@ async def test_a_paused_run_s_wafers_read_as_paused_and_one_in_a_step_says_so(tm
     assert "): paused (before its first step)" in w05_at_pause
     wafers = {w["wafer"]: w for w in after_step["wafers"]}
     assert {w: (wafers[w]["status"], wafers[w]["reason"]) for w in wafers} == {
-        **{w: ("paused", "after plasma clean") for w in ("W01", "W02", "W03", "W04")},
+        **{w: ("paused", "after unload") for w in ("W01", "W02", "W03", "W04")},
         **{w: ("paused", "before its first step") for w in ("W05", "W06")},
     }
     assert wafers["W01"]["cycle_time_s"] > 0

@@ -68,6 +68,7 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
         assert left == {
             "tools": {"plasma_cleaner": wafers},
             "safe_state_unconfirmed": {},
+            "abort_not_confirmed": {},
             "resume": f"packline resume {first}{db_option(store.path)}",
             "resume_note": None,
             "dry_run": False,

@@ -160,26 +160,28 @@ def test_a_paused_run_says_so_and_why_and_its_idle_wafers_are_paused():
     assert lot.row("W03").split()[1] == "queued"
 
 
-def test_a_wafer_between_two_steps_of_a_stage_shows_paused_while_the_run_is():
-    """A wafer holding a tool between two steps (its stage open) showed `running` through a
-    whole pause: it waits at the next step's boundary like any other."""
+def test_a_wafer_in_a_stage_runs_while_the_run_pauses_until_the_stage_ends():
+    """A wafer holding a tool between two steps (its stage open) finishes its stage before it
+    waits (decision 0097: a pause never leaves it in the tool): `running` until the stage
+    ends, then `paused`, as a batch is."""
     lot = Lot(2)
     lot.start()
-    lot.step("W01", "use plasma_cleaner", kind="stage")
+    stage = lot.step("W01", "use plasma_cleaner", kind="stage")
     lot.finish("W01", lot.step("W01", "pump down"))
     batch = lot.step("W02", "batch plasma_cleaner", kind="batch")
     in_step = lot.step("W02", "clean", kind="batch-step")
     assert lot.row("W01").split()[1] == "running"  # holds the chamber between its steps
     lot.event("paused", message="wafer W09 held: step 'cure' failed")
-    assert lot.row("W01").split()[1] == "paused"
-    assert lot.row("W02").split()[1] == "running"  # its batch step finishes first
+    assert lot.row("W01").split()[1] == "running"  # its stage runs to its end first
+    assert lot.row("W02").split()[1] == "running"
     lot.finish("W02", in_step)
-    assert lot.row("W02").split()[1] == "paused"
+    assert lot.row("W02").split()[1] == "running"  # its batch is not over
+    lot.finish("W01", stage)
+    lot.finish("W02", batch)
     assert "2 wafers: 2 paused" in lot.screen()
     assert "PAUSED: wafer W09 held: step 'cure' failed" in lot.screen()[0]
     lot.event("resumed", message="resume by ana at the terminal")
-    assert [lot.row(w).split()[1] for w in ("W01", "W02")] == ["running", "running"]
-    lot.finish("W02", batch)
+    assert [lot.row(w).split()[1] for w in ("W01", "W02")] == ["waiting", "waiting"]
 
 
 def test_the_time_left_holds_while_nothing_runs_and_says_why():
