@@ -33,7 +33,6 @@ def listing(method: Method) -> dict[str, Any]:
         "irreversible": sorted(method.irreversible),
         "failure_policy": method.failure_policy.value,
         "options": method.options(),
-        "claims_proved_on_the_sim": method.claims_proved_on_the_sim(),
     }
 
 
