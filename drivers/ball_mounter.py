@@ -166,9 +166,3 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
         return registers
 
     # ----------------------------------------------------------------- safety
-
-    async def _command_safe_state(self) -> None:
-        """Heads raised, vacuum off: the ABORT command (the cell stops at once), confirmed by
-        the phase back at ready or fault (`not_at_rest`, its `AT_REST`) within
-        `safe_state_timeout_s`."""
-        await self.abort_confirmed(self.not_at_rest)

@@ -390,4 +390,4 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         try:
             await self.supply.abort()
         finally:
-            await self.abort_confirmed(self.not_at_rest)
+            await super()._command_safe_state()

@@ -169,10 +169,3 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
         """Clear the latched alarms; a faulted tool vents its chamber before it is ready."""
         await super()._clear_alarms()
         await self._settled_status("reset alarms")
-
-    async def _command_safe_state(self) -> None:
-        """Heater off, press released, chamber vented (the ABORT command), confirmed by the
-        phase back at ready or fault (`not_at_rest`, its `AT_REST`: the venting over), so the next
-        command (an unload, a reset) meets a ready or faulted tool; a faulted tool is safe (heater
-        off, press released). Bounded by `safe_state_timeout_s`, the vent's allowance."""
-        await self.abort_confirmed(self.not_at_rest)

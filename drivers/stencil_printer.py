@@ -91,9 +91,3 @@ class ModbusStencilPrinter(SingleWaferPlcDriver[PrinterStatus], StencilPrinter):
         self.record_reading("deposits_insufficient", result.insufficient, "")
         self.record_reading("deposits_excessive", result.excessive, "")
         return result
-
-    async def _command_safe_state(self) -> None:
-        """Squeegee raised, stage lowered: the ABORT command (the printer stops at once),
-        confirmed by the phase back at ready or fault (`not_at_rest`, its `AT_REST`) within
-        `safe_state_timeout_s`."""
-        await self.abort_confirmed(self.not_at_rest)

@@ -117,6 +117,16 @@ class Equipment(ProcessWaits, Recovery, ABC):
     #: each its own address (docs/decisions/0009-tools-of-several-devices.md). Empty for a
     #: tool of one device on one link.
     devices: ClassVar[Mapping[str, type[Link]]] = {}
+    #: How long, s of process time, a tool may take to show its safe state once the safe
+    #: state was commanded (`_command_safe_state`), past which the abort raises `ToolTimeout`
+    #: naming what still shows: the tool acts on the command at once (a PLC in its next scan,
+    #: a host-link or GEM tool as it answers), and what it switches off or stops (an RF
+    #: generator's or a heater's contactor, the gas valves, a head, a gantry, a spin) is off or
+    #: home within a second or two (est); 10 s is that several times over with the reads that
+    #: watch it, and a tool still not safe after it needs an operator, not a longer wait. A kind
+    #: whose safe state takes longer (a vent, a plating holder withdrawn and rinsed, a spindle
+    #: coasting down) sets its own, on each of its faces.
+    safe_state_timeout_s: ClassVar[float] = 10.0
     primary_device: ClassVar[str] = ""
     #: The driver of each further device whose setpoints the tool sends, by device name (the
     #: plating cell's `supply`), built by `open_device`: its limits are the tool's too, a
@@ -163,14 +173,14 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self._limits_source = limits_source
         #: The drivers of the further devices `open_device` built, by device name.
         self.device_equipment: dict[str, Equipment] = {}
-        #: The tool this driver drives a further device of (`open_device`: the plating
-        #: cell's supply), None for a tool's own driver.
-        self.device_of: Equipment | None = None
+        #: Whether this driver drives a further device of a tool (`open_device`: the plating
+        #: cell's supply), not a tool of its own.
+        self.is_device = False
         self.identity: Identity | None = None
         #: What the tool said it was doing when this driver connected, if it was working then
         #: (`request_activity`: a process, job or cycle nobody of this driver started); None
         #: when it was at rest. The driver was then busy, not idle, until its safe state. A
-        #: further device's driver does not ask (`device_of`): its tool's `request_activity`
+        #: further device's driver does not ask (`is_device`): its tool's `request_activity`
         #: reads what the device is doing, with the tool's own state.
         self.found_working: str | None = None
         self.alarm_list = AlarmList()
@@ -223,7 +233,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
         try:
             self.identity = await self._checked_identity()
             await self._read_setup()
-            if self.device_of is None:
+            if not self.is_device:
                 self.found_working = await self.request_activity()
             if self.found_working is None:
                 await self._state.go_online()
@@ -344,7 +354,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
             name=f"{self.name}.{device}",
             poll_interval_s=self.poll_interval_s,
         )
-        equipment.device_of = self
+        equipment.is_device = True
         equipment.limits = narrow_limits(
             self.name,
             equipment.limits,

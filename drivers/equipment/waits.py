@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from packline.clock import Clock
 
@@ -95,6 +95,12 @@ class _Waiting(Protocol):
     async def abort(self) -> None: ...
 
 
+class _Confirming(_Waiting, Protocol):
+    """A driver whose safe state a wait confirms: its bound on that wait, too."""
+
+    safe_state_timeout_s: ClassVar[float]
+
+
 class ProcessWaits:
     """The process waits of `Equipment` (a base of it; a driver calls `self.wait_until`)."""
 
@@ -162,6 +168,23 @@ class ProcessWaits:
                 await self.clock.sleep(min(interval_s or self.poll_interval_s, left_s))
             elif (early_s := pace.next_poll_s - self.clock.now()) > 0:
                 await self.clock.sleep(min(early_s, left_s))
+
+    async def confirm_safe_state(
+        self: _Confirming, read: Callable[[], Awaitable[T]], unsafe: Callable[[T], str | None]
+    ) -> T:
+        """Once the safe state is commanded: `read` the tool's status every poll interval
+        until `unsafe` finds nothing in it that is not safe (that status returned), within
+        `safe_state_timeout_s` of process time; past it `ToolTimeout` says what still shows
+        (`abort: safe state not confirmed: ...`), without aborting again (this is the abort)."""
+        watch = SafeStateWatch(read, unsafe)
+        return await ProcessWaits.wait_until(
+            self,
+            "abort",
+            watch.poll,
+            self.safe_state_timeout_s,
+            watch.still,
+            abort_on_timeout=False,
+        )
 
 
 class SafeStateWatch(Generic[T]):

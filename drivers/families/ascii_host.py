@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import ClassVar, Protocol, TypeVar
 
-from ..equipment import Equipment, Identity, SafeStateWatch, ToolState, poll_hold_s
+from ..equipment import Equipment, Identity, ToolState, poll_hold_s
 from ..errors import CommandRefused, ProtocolError, ToolError
 from ..links import TextLink
 from ..specs.core import ToolSpec
@@ -139,13 +139,6 @@ class HostLinkDriver(Equipment):
     spec: ClassVar[ToolSpec[HostLink]]
     link_type = TextLink
     link: TextLink
-    #: How long, s of process time, a host-link tool may take to show its safe state once it
-    #: answered `STOP` (`_command_safe_state`), past which the abort raises `ToolTimeout`: a
-    #: tool ends its job at once, and what it stops (a bond head, a gantry, a jet valve, a
-    #: spin, a wafer lifted out of its tank) is stopped or home within a second or two (est);
-    #: 10 s is that several times over with the polls that watch it. A tool kind whose safe
-    #: state takes longer (the saw's spindle coasting down) sets its own.
-    safe_state_timeout_s: ClassVar[float] = 10.0
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -565,11 +558,8 @@ class HostLinkDriver(Equipment):
         (`unsafe`) within `safe_state_timeout_s`; past it `ToolTimeout` says what still
         shows, without stopping again (this is the abort)."""
         await self.do("abort", self.wire.safe_state)
-        watch = SafeStateWatch(
+        await self.confirm_safe_state(
             lambda: self.ask_fields("abort", self.wire.status_query, ("STATE",)), self.unsafe
-        )
-        await self.wait_until(
-            "abort", watch.poll, self.safe_state_timeout_s, watch.still, abort_on_timeout=False
         )
 
 

@@ -86,15 +86,6 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     #: an exception that says it is not served (`_HELD_READ_NOT_SERVED`), then until the
     #: driver connects again.
     _serves_held_read = True
-    #: How long, s of process time, a tool of the family may take to show its safe state once
-    #: ABORT is written (`abort_confirmed`), past which the abort raises `ToolTimeout`: the
-    #: PLC acts on ABORT in its next scan (tens of ms), and what it switches off or lifts (an
-    #: RF generator's or a heater supply's contactor, the gas valves, a head's or a
-    #: squeegee's lift cylinder) is off or home within a second or two (est); 10 s is that
-    #: several times over with the reads that watch it, and a tool still not safe after it
-    #: needs an operator, not a longer wait. A tool kind whose safe state takes longer (a
-    #: plating holder withdrawn and rinsed) sets its own.
-    safe_state_timeout_s: ClassVar[float] = 10.0
 
     async def connect(self) -> None:
         self._serves_held_read = True

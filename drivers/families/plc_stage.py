@@ -41,6 +41,13 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased], SingleWaferTool):
 
     holder: ClassVar[str] = "on the stage"
 
+    async def _command_safe_state(self) -> None:
+        """The ABORT command (the tool stops at once: heads raised, heater off, press released
+        and vented, the squeegee raised, as the kind has it), confirmed by the phase back at one
+        of the role's states at rest (`not_at_rest`, its `AT_REST`) within
+        `safe_state_timeout_s`, so the next command meets a ready or faulted tool."""
+        await self.abort_confirmed(self.not_at_rest)
+
     async def wait_status(
         self, action: str, done: Callable[[Phased], bool], timeout_s: float
     ) -> list[Phased]:

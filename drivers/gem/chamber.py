@@ -31,7 +31,6 @@ class GemChamberTool(GemBatchTool):
     traced: ClassVar[Mapping[str, tuple[str, str]]]
     #: Samples a trace report carries (REPGSZ).
     trace_group: ClassVar[int]
-    safe_state_timeout_s = PlcChamberDriver.safe_state_timeout_s
 
     def unsafe(self, status: ChamberStatus) -> str | None:
         return chamber_unsafe(status)

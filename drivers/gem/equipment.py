@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 from packline.clock import ClockTimeout, wait_for
 
-from ..equipment import E10State, Equipment, Identity, SafeStateWatch, ToolState
+from ..equipment import E10State, Equipment, Identity, ToolState
 from ..errors import (
     CommandRefused,
     ConnectionLost,
@@ -67,10 +67,6 @@ class GemEquipment(Equipment):
     #: What the role driver needs of a dictionary (checked when a dictionary is loaded);
     #: every role needs the `serial_number` status variable and `SAFE_STATE_COMMANDS`.
     needs: ClassVar[GemNeeds]
-    #: How long the tool has to show its safe state once it took `abort`, s of process time,
-    #: past which the abort raises `ToolTimeout` (`_command_safe_state`): a kind's face gives
-    #: the allowance its other faces give (a vent, a spindle coasting down).
-    safe_state_timeout_s: ClassVar[float] = 10.0
 
     def __init__(
         self,
@@ -395,7 +391,4 @@ class GemEquipment(Equipment):
         abort). The HCACK says the tool took the command, not that it is safe: a tool whose
         sequence hangs takes it and carries on."""
         await self.command("abort", accept_already=True)
-        watch = SafeStateWatch(self.request_status, self.unsafe)
-        await self.wait_until(
-            "abort", watch.poll, self.safe_state_timeout_s, watch.still, abort_on_timeout=False
-        )
+        await self.confirm_safe_state(self.request_status, self.unsafe)

@@ -128,7 +128,6 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
     """Drives a flip-chip bonder that speaks GEM, by its dictionary."""
 
     limits = AsciiFlipChipBonder.limits
-    safe_state_timeout_s = AsciiFlipChipBonder.safe_state_timeout_s
     needs = GemNeeds(
         status_variables=(
             "serial_number",

@@ -111,7 +111,6 @@ class GemOven(GemBatchTool, Oven):
     spec = SPEC
     slots = SLOTS
     limits = ModbusOven.limits
-    safe_state_timeout_s = ModbusOven.safe_state_timeout_s
     needs = GemNeeds(
         status_variables=(
             "serial_number",

@@ -60,7 +60,6 @@ class GemWireBonder(GemEquipment, WireBonder):
     """Drives a stud-bumping wire bonder that speaks GEM, by its dictionary."""
 
     limits = AsciiWireBonder.limits
-    safe_state_timeout_s = AsciiWireBonder.safe_state_timeout_s
     needs = GemNeeds(
         status_variables=(
             "serial_number",

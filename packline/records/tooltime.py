@@ -164,14 +164,18 @@ def reported_states(records: RunRecords, window: Window | None = None) -> pd.Dat
     return pd.DataFrame(rows, columns=["tool", "state", "start_t", "stop_t"])
 
 
-def tool_intervals(records: RunRecords) -> pd.DataFrame:
+def tool_intervals(
+    records: RunRecords, idle: Mapping[str, list[Span]] | None = None
+) -> pd.DataFrame:
     """Each tool's time as intervals of one E10 state: `tool`, `state`, `start_t`,
-    `stop_t`, covering the run's window without gaps or overlaps."""
+    `stop_t`, covering the run's window without gaps or overlaps (`idle`: `held_idle`'s,
+    when the caller has it)."""
     window = run_window(records)
     holding = tool_uses(records.steps())
     down = down_periods(records, window)
     reported = reported_states(records, window)
-    idle = held_idle(records, window)
+    if idle is None:
+        idle = held_idle(records, window)
     rows = []
     for tool in tool_names(records):
         own = holding[holding["tool"] == tool]
@@ -200,10 +204,10 @@ def tool_time(records: RunRecords) -> pd.DataFrame:
     `oee`, the `uses` (stages and batches), `wafers` it processed and `alarms` (its failures,
     `FAILURE`)."""
     window = run_window(records)
-    intervals = tool_intervals(records)
+    idle = held_idle(records, window)
+    intervals = tool_intervals(records, idle)
     holding = tool_uses(records.steps())
     passes = judged_passes(holding, records.store.events(records.run_id))
-    idle = held_idle(records, window)
     failures = records.alarms().drop_duplicates(list(FAILURE))
     rows = []
     for tool in tool_names(records):
@@ -285,13 +289,15 @@ def holds_after(
     return found
 
 
-def held_idle(records: RunRecords, window: Window | None = None) -> dict[str, list[Span]]:
+def held_idle(records: RunRecords, window: Window) -> dict[str, list[Span]]:
     """When each tool was held by a stage (`tool_uses`) but not worked for it, which is
     standby (SEMI E10: no operator, a support tool not available), not productive time:
-    while the run stood paused (`paused_spans`), but a step on the tool that was running when
-    the pause came and ran to its end; and while a stage waited for another tool it asked
-    for (`tool_waits`). Tool name -> its spans of run clock."""
-    stop_t = (window or run_window(records)).stop_t
+    while a stage waited for another tool it asked for (`tool_waits`); and while the run
+    stood paused (`paused_spans`), but a step on the tool that was running when the pause
+    came and ran to its end. A pause waits for the stages under way to end since decision
+    0097: a stage held through a pause is in records of runs before it. Tool name -> its
+    spans of run clock."""
+    stop_t = window.stop_t
     steps = records.steps()
     uses = tool_uses(steps)
     events = records.store.events(records.run_id)

@@ -35,7 +35,7 @@ from .claim_check import Condition
 from .database import DEFAULT_RECIPE, METHOD_DEFAULTS, REFERENCE_RECIPE
 from .errors import BadInput
 from .recipe import METHOD_RECIPES, Recipe, parse_recipe, read_recipe_text
-from .recipe_fields import scalar_text
+from .recipe_fields import CLAIM_ID, scalar_text
 from .report import measurement_attempts, measurement_labels, step_keys, step_labels
 
 if TYPE_CHECKING:
@@ -201,11 +201,15 @@ class Method:
         proved = {}
         for claim_id, where in self.claim_map.items():
             hows = []
-            if _STEP_NAMED.search(where):
+            if STEP_NAMED.search(where):
                 hows.append("its step recorded under its id")
             if claim_id in checked:
                 hows.append("its claim check passing")
-            cited = [c for c in _CLAIM_CITED.findall(where) if c != claim_id and c in checked]
+            cited = [
+                c
+                for c in (c.rstrip(".-") for c in CLAIM_ID.findall(where))
+                if c != claim_id and c in checked
+            ]
             if cited and claim_id not in checked:
                 hows.append(f"the claim checks of {', '.join(cited)} passing")
             if hows:
@@ -391,9 +395,8 @@ PROOF_TEST = (
     "tests/sequences/test_claim_checks.py::"
     "test_claim_map_steps_are_recorded_with_their_claims_on_the_sim[{method}]"
 )
-#: A step a claim-map entry names; a claim id it cites.
-_STEP_NAMED = re.compile(r"step '([^']+)'")
-_CLAIM_CITED = re.compile(r"\b(\d{3}:[0-9a-z.]+)")
+#: A step a claim-map entry names.
+STEP_NAMED = re.compile(r"step '([^']+)'")
 
 
 def claim_coverage() -> list[ClaimCoverage]:

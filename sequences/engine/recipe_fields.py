@@ -327,7 +327,7 @@ def section_doc(model: type[BaseModel]) -> str:
 
 
 #: A claim id as a doc names it: `001:8`, `002:1a-d`, `003:7.1`, `000:x3`.
-_CLAIM_ID = re.compile(r"\b\d{3}:[0-9a-z][0-9a-z.-]*")
+CLAIM_ID = re.compile(r"\b\d{3}:[0-9a-z][0-9a-z.-]*")
 
 
 def unit_of(model: type[BaseModel], name: str) -> str | None:
@@ -375,5 +375,5 @@ def missing_section(fields: Sequence[tuple[type[BaseModel], str]]) -> str | None
 
 def _claims_named(text: str) -> list[str]:
     """The catalogued claim ids `text` names, each once, in its order."""
-    found = (claim.rstrip(".-") for claim in _CLAIM_ID.findall(text))
+    found = (claim.rstrip(".-") for claim in CLAIM_ID.findall(text))
     return [claim for claim in dict.fromkeys(found) if claim in CLAIMS]

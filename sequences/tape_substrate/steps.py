@@ -150,7 +150,8 @@ async def bond_dies(
             source,
             handling=Handling.UNLOAD,
         )
-        if frame is not None and fill is not None:
+        if frame is not None:
+            assert fill is not None  # a frame's columns go into filled holes (refused else)
             await wafer.step(
                 "mount frames", frame_and_inspect, wafer, bonder, frame, fill, claims=("000:x2",)
             )

@@ -62,12 +62,12 @@ from .freezing import freeze
 from .incoming import new_wafer
 from .parts import Balls, BumpKind, Bumps, Frame, ResinKind, Support
 from .specs import WaferSpec
-from .workpiece import ProcessEvent, Workpiece
+from .workpiece import PLAIN_TYPES, ProcessEvent, Workpiece
 
 _FORMAT = "packline-twin/2"
 _FORMAT_V1 = "packline-twin/1"
 #: The types stored as they are (exactly these: an IntEnum or a str subclass is not plain).
-_PLAIN = frozenset({str, int, float, bool, type(None)})
+_PLAIN = PLAIN_TYPES
 
 #: Where each array or scalar field of format 1's flat wafer lives in the parts.
 _V1_FIELDS = {

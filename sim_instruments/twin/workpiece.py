@@ -68,7 +68,7 @@ class ProcessEvent:
         detail: dict[str, EventValue] = {}
         for key, given in self.detail.items():
             value: object = given.item() if isinstance(given, np.generic) else given
-            if type(value) not in _EVENT_VALUE_TYPES or type(key) is not str:
+            if type(value) not in PLAIN_TYPES or type(key) is not str:
                 raise TypeError(
                     f"{self.tool} {self.operation}: detail {key!r} is a "
                     f"{type(value).__name__}; an event holds str, int, float, bool or None"
@@ -78,7 +78,8 @@ class ProcessEvent:
         object.__setattr__(self, "detail", MappingProxyType(detail))
 
 
-_EVENT_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})
+#: The types of `EventValue`, exactly (an IntEnum or a str subclass is not plain).
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 @dataclass
@@ -217,7 +218,7 @@ class Workpiece:
         """The metal at the sites' tops: the bumps' once there are bumps, else the pads'."""
         return self.bumps.material or self.surface.pad_metal
 
-    def record(self, tool: str, operation: str, time_s: float, **detail: float | str) -> None:
+    def record(self, tool: str, operation: str, time_s: float, **detail: EventValue) -> None:
         self.history.append(ProcessEvent(tool, operation, time_s, detail))
 
     def operations(self) -> list[str]:

@@ -197,7 +197,7 @@ def test_paused_time_inside_a_stage_is_standby_but_a_step_running_through_the_pa
 ):
     """W1 laminated 0-300 s and cooled 700-1000 s in its laminator stage, the run paused from
     300 s to 700 s between the two (a run recorded before a pause waited for the stage's end,
-    decision 0097, or a wafer given its tool while the run stood paused): the laminator held
+    decision 0097): the laminator held
     it idle, which `tools` had read as productive. That time is standby; W2's bumping on the
     bonder, running through the pause, stays productive."""
     store = RunStore(tmp_path / "runs.db")

@@ -4,7 +4,6 @@ the claim coverage that every method declares (kept true against the catalogue a
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +44,7 @@ from packline.sequences.engine.claim_check import (
     overall,
     what_did_not_pass,
 )
+from packline.sequences.engine.method import STEP_NAMED
 from packline.sequences.engine.request import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
@@ -771,7 +771,7 @@ async def test_claim_map_steps_are_recorded_with_their_claims_on_the_sim(
     unknown = sorted(method.irreversible - ran)
     assert not unknown, f"{method.name}: irreversible, but no step of that name ran: {unknown}"
     for claim_id, where in method.claim_map.items():
-        for step in re.findall(r"step '([^']+)'", where):
+        for step in STEP_NAMED.findall(where):  # as `packline claims` reads it
             assert (step, claim_id) in recorded, (
                 f"{method.name}: claim_map says {claim_id} is step {step!r}, "
                 "but no sim run recorded that step with that claim"
