@@ -55,6 +55,7 @@ from .plan import CUT_OFF, FINISHED, RELEASED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore, db_option
+from .report import pause_waits_for, step_labels
 from .schedule import COUNTED_KINDS
 from .tools import Tool
 from .wafer import Wafer
@@ -277,20 +278,13 @@ class Engine:
                 and row["session"] == self.session
                 and row["kind"] in COUNTED_KINDS
             ]
-            where = where_it_stands(own, {row["id"]: row["name"] for row in own})
-            # a stage of one wafer is told of it (`pausing W01 finishes its stage ...`)
+            where = where_it_stands(own, step_labels(own))
             alone = len(stage.wafers) == 1
-            who, its, wait = (
-                ("finishes its stage", "its", "waits")
-                if alone
-                else (f"{', '.join(stage.wafers)} finish their batch", "their", "wait")
-            )
             self.emit(
                 PAUSING,
                 wafer=stage.wafers[0] if alone else None,
                 tool=stage.tool,
-                message=f"{who} on {stage.tool} first ({where}; {its} steps on it run to the "
-                f"unload), then {wait}",
+                message=pause_waits_for(stage.tool, stage.wafers, where),
                 data={"wafers": list(stage.wafers)},
             )
 

@@ -369,14 +369,24 @@ def shown_wafer(
 IN_STEP_AT_PAUSE = ", under way when the run paused: the wafer waits once it ends"
 
 
+def pause_waits_for(tool: str, wafers: Sequence[str] = (), where: str = "") -> str:
+    """What a pause waits for of a stage on `tool` under way as it is taken: its wafers
+    (a batch's, named; of one wafer, what it does, the wafer told before it), standing
+    `where` they do, finish their steps on the tool, to its unload, before they wait
+    (decision 0097)."""
+    at = f"{where}; " if where else ""
+    if len(wafers) > 1:
+        return (
+            f"{', '.join(wafers)} finish their batch on {tool} first ({at}their steps on it, to "
+            "the unload), then wait"
+        )
+    return f"finishes its stage on {tool} first ({at}its steps on it, to the unload), then waits"
+
+
 def in_stage_at_pause(tool: str) -> str:
     """What `show` adds to where a wafer stands that is in a stage on `tool` while its run is
-    paused: the pause waits for the stage's end, its steps on the tool never separated
-    (decision 0097)."""
-    return (
-        f", pausing: the wafer finishes its stage on {tool} first (its steps on it, to the "
-        "unload), then waits"
-    )
+    paused (`pause_waits_for`)."""
+    return f", pausing: the wafer {pause_waits_for(tool)}"
 
 
 #: What `show` and `wafer` say of a step a run cut off left without an end (`shown_steps`).

@@ -78,8 +78,7 @@ async def test_a_pause_in_a_stage_lets_it_run_to_its_unload_then_waits(store):
     assert pausing.wafer == "W01" or pausing.wafer.endswith("-W01")
     assert pausing.tool == "pc_a"
     assert pausing.message == (
-        "finishes its stage on pc_a first (in etch A; its steps on it run to the unload), "
-        "then waits"
+        "finishes its stage on pc_a first (in etch A; its steps on it, to the unload), then waits"
     )
     assert seen_in_stage == [
         (
@@ -155,7 +154,7 @@ async def test_a_pause_in_a_batch_lets_the_batch_finish_and_names_its_wafers(sto
     )
     assert pausing.message == (
         f"{w01}, {w02} finish their batch on plasma_cleaner first (in plasma clean; their "
-        "steps on it run to the unload), then wait"
+        "steps on it, to the unload), then wait"
     )
     steps = [(e.kind, e.step) for e in events]
     assert steps.index(("step-finished", "unload")) < steps.index(("resumed", None))
