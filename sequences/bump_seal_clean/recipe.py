@@ -268,8 +268,10 @@ class LaserCleaning(Recipe):
     rep_rate_khz: Annotated[float, Unit("kHz"), Feeds("laser", "rep_rate_khz")]
     pulses_per_site: Annotated[int, Field(strict=True), Feeds("laser", "clean_pulses")]
     atmosphere: Atmosphere
-    #: a gas jet that peels the ablated residue off the tips (003:18, with suction)
-    gas_jet: bool = False
+    #: a gas jet that peels the ablated residue off the tips (003:18, with suction); on by
+    #: default: without it part of what the beam lifts falls back (the laser's physics), more
+    #: than 003:10 leaves of the resin's smear
+    gas_jet: bool = True
     #: suction that carries the removed residue away, or part of it falls back; a gas jet
     #: needs it (003:18)
     suction: bool = True
