@@ -39,6 +39,8 @@ from packline.drivers.roles.lithography import (
     develop_rate_um_s,
     least_develop_s,
     least_dose_mj_cm2,
+    soft_baked,
+    solvent_after_spin,
 )
 from packline.drivers.roles.wet_bench import BATH_METALS, BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
@@ -55,6 +57,7 @@ from packline.sequences.engine import (
 from packline.sequences.engine.recipe_fields import unit_of
 from packline.sequences.engine.recipe_meta import CheckedChoices, CheckedFloor, tool_range
 from packline.sim_instruments.physics.deposition import DepositionPhysics, SiteFilm, film_on_sites
+from packline.sim_instruments.physics.lithography import LithoPhysics, develop
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -87,6 +90,10 @@ THICK_RESIN_UM = 50.0
 #: The deposition chamber's physics, the simulated chamber's (`DepositionPhysics`, its defaults
 #: the line's figures): a seed's first film is judged by it before the run.
 DEPOSITION_PHYSICS = DepositionPhysics()
+
+#: The litho cell's physics, the simulated cell's (`LithoPhysics`, its defaults the line's
+#: figures): how wide a develop leaves a reticle's feature is worked out by it.
+LITHO_PHYSICS = LithoPhysics()
 
 #: How far the deposition's crystal may read below a step's thickness before the wafer is
 #: held: a seed that thin breaks on the tips' sidewalls.
@@ -442,6 +449,24 @@ class MouldRecipe(Recipe):
             self.bake_temperature_c,
             self.bake_time_s,
         )
+
+    def developed_um(self) -> float:
+        """How wide the develop leaves the reticle's feature (an opening, or a land reticle's
+        island of film), by the simulated cell's develop (`develop`): the reticle's size,
+        an opening widened and an island narrowed by the dose's bias over the film the cell
+        spins and bakes, with the solvent its bake leaves in it."""
+        spun = solvent_after_spin(MATERIALS[self.material].spun_solvent_fraction, self.spin_time_s)
+        _, solvent = soft_baked(spun, self.bake_temperature_c, self.bake_time_s)
+        developed = develop(
+            self.material,
+            np.array([self.film_um()], np.float32),
+            solvent,
+            np.array([self.dose_mj_cm2], np.float32),
+            RETICLES[self.mask],
+            self.develop_time_s,
+            LITHO_PHYSICS,
+        )
+        return float(developed.cd_um[0])
 
     def require_developed(self, claim: str, path: str) -> None:
         """Refuse the develop of `claim` if it may leave film at the bottom of this film's
