@@ -332,7 +332,11 @@ class LaserCleaning(Recipe):
                 f"{brought}: give at least {least}",
             )
         left_at_most = self.residue_left_nm(residue_nm, most)
-        if left_at_most < residue_nm and not self.gas_jet:
+        jetted = self.model_copy(update={"gas_jet": True, "suction": True})
+        if (
+            not self.gas_jet
+            and jetted.residue_left_nm(residue_nm, most) <= CLEAN_NM - CLEAN_MARGIN_NM
+        ):
             raise claim_violation(
                 claim,
                 "cleaning.gas_jet",
@@ -341,12 +345,27 @@ class LaserCleaning(Recipe):
                 f"{left_at_most:.4g} nm of it however many pulses: give cleaning.gas_jet: true "
                 "with cleaning.suction: true (003:18), which carry it off",
             )
+        hottest = tool_range("laser", "clean_fluence_j_cm2").maximum
+
+        def clean_at(hundredths: int, count: int = pulses) -> bool:
+            at = self.model_copy(update={"fluence_j_cm2": hundredths / 100})
+            return at.residue_left_nm(residue_nm, count) <= CLEAN_NM - CLEAN_MARGIN_NM
+
+        top = math.floor(hottest * 100 + 1e-9)
+        if clean_at(top):
+            hundredths = least_whole(self.fluence_j_cm2 * 100, top, clean_at)
+            advice = f"give at least {hundredths / 100:g} J/cm^2"
+        else:
+            count = least_whole(pulses, most, lambda count: clean_at(top, count))
+            advice = (
+                f"give {top / 100:g} J/cm^2, the laser's most for a clean, and pulses_per_site at "
+                f"least {count}"
+            )
         raise claim_violation(
             claim,
             "cleaning.fluence_j_cm2",
             f"{self.fluence_j_cm2:g} J/cm^2",
-            f"{brought}, and the laser's most, {most} pulses, leave {left_at_most:.4g} nm: give "
-            "a higher fluence (below the metal's ablation threshold)",
+            f"{brought}: {advice}",
         )
 
     def require_oxide_removed(self, tips: Tips, claim: str, metal: str) -> None:

@@ -363,6 +363,29 @@ def test_a_laser_clean_without_a_gas_jet_is_refused_naming_what_falls_back(
     )
 
 
+def test_a_laser_clean_too_weak_for_the_residue_is_refused_with_the_least_fluence(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """At 0.1 J/cm^2 the laser's most pulses (1000) leave 380 nm: the refusal gives the least
+    fluence for the recipe's pulses, and a lot at it completes with the claim check passed;
+    where no fluence the laser gives does it at the recipe's pulses, the most and the least
+    pulses at it."""
+    recipe = reference_recipe("bump-seal-clean-laser.yaml")
+    recipe["cleaning"]["fluence_j_cm2"] = "0.1 J/cm^2"
+    assert refusal(capsys, tmp_path, "bump-seal-clean", recipe).endswith(
+        "1000 pulses a site at 0.1 J/cm^2 leave 380 nm of it by the laser's physics (at most "
+        "0.1 nm may stay): give at least 0.29 J/cm^2 (claim 003:10)\n"
+    )
+    recipe["cleaning"]["fluence_j_cm2"] = "0.29 J/cm^2"
+    summary = validated_lot_of_one(capsys, tmp_path, "bump-seal-clean", recipe)
+    assert summary["claim_check"]["status"] == "passed"
+    recipe["cleaning"].update(fluence_j_cm2="0.25 J/cm^2", pulses_per_site=600)
+    assert refusal(capsys, tmp_path, "bump-seal-clean", recipe).endswith(
+        ": give 0.3 J/cm^2, the laser's most for a clean, and pulses_per_site at least 960 "
+        "(claim 003:10)\n"
+    )
+
+
 def test_a_gas_jet_under_reduced_pressure_is_refused_before_the_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
