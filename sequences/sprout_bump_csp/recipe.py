@@ -336,7 +336,8 @@ class SeedRecipe(Recipe):
             least_nm = least_whole(laid_nm, most_nm, joined)
             advice = f"give at least {least_nm} nm"
             if not first.thickness_nm:  # an evaporation laying its rate for its time
-                advice += f": time_s at least {math.ceil(least_nm / (first.rate_nm_s or 1))} s"
+                least_s = math.ceil(least_nm / (first.rate_nm_s or 1))
+                advice = f"give at least {least_s} s ({least_nm} nm at its rate)"
         field, given = "thickness_nm", f"{laid_nm:g} nm"
         if not first.thickness_nm:
             field, given = "time_s", f"{first.time_s:g} s"

@@ -907,10 +907,12 @@ def test_an_upper_levels_evaporated_seed_is_judged_as_the_first(
     """Each level's seed climbs its own tips: an upper level's is refused at its path."""
     recipe = reference_recipe("sprout-bump-csp-levels-2.yaml")
     recipe["upper_levels"][0]["wiring"]["seed"]["steps"][0] = evaporation("Ti", "60 s", "1 nm/s")
+    refused = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert (
         ": upper_levels.0.wiring.seed.steps.0.time_s = 60 s: the first film, 60 nm of Ti by "
         "evaporate, joins the seed to the bump tips it climbs, standing above the resin;"
-    ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    ) in refused
+    assert "give at least 207 s (207 nm at its rate) (claim 001:9)" in refused
 
 
 def _wiring_suggestions(text: str) -> list[dict[str, dict[str, str]]]:
