@@ -102,7 +102,7 @@ class DrillRecipe:
             raise ValueError("DrillRecipe: mode 'depth' needs depth_um")
         if mode is DrillMode.TO_METAL and self.depth_um is not None:
             raise ValueError("DrillRecipe: mode 'metal' drills to the metal; leave depth_um unset")
-        _check_environment("DrillRecipe", Atmosphere(self.atmosphere), self.gas_jet)
+        _require_environment(Atmosphere(self.atmosphere), self.gas_jet)
 
 
 @dataclass(frozen=True)
@@ -121,12 +121,28 @@ class CleanRecipe:
     suction: bool = False
 
     def __post_init__(self) -> None:
-        _check_environment("CleanRecipe", Atmosphere(self.atmosphere), self.gas_jet)
+        _require_environment(Atmosphere(self.atmosphere), self.gas_jet)
 
 
-def _check_environment(recipe: str, atmosphere: Atmosphere, gas_jet: bool) -> None:
+def gas_jet_problem(atmosphere: Atmosphere, gas_jet: bool) -> str | None:
+    """Why the gas jet cannot run (`gas_jet`) in `atmosphere`, in the operator's words, or None
+    when it can: a jet blows the atmosphere's gas at the wafer, and a chamber pumped down to
+    reduced pressure has none to blow (003:18's jet needs an atmosphere at pressure)."""
     if gas_jet and atmosphere is Atmosphere.REDUCED_PRESSURE:
-        raise ValueError(f"{recipe}: a gas jet cannot run under reduced pressure")
+        at_pressure = ", ".join(a.value for a in Atmosphere if a is not atmosphere)
+        return (
+            "a gas jet blows the atmosphere's gas at the wafer, and a chamber pumped down to "
+            f"reduced pressure has none to blow: give an atmosphere at pressure ({at_pressure}) "
+            "or turn the gas jet off"
+        )
+    return None
+
+
+def _require_environment(atmosphere: Atmosphere, gas_jet: bool) -> None:
+    """A recipe whose gas jet cannot run in its atmosphere (`gas_jet_problem`) is refused."""
+    problem = gas_jet_problem(atmosphere, gas_jet)
+    if problem is not None:
+        raise ValueError(problem)
 
 
 @dataclass(frozen=True)

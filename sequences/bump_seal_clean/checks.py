@@ -74,9 +74,11 @@ CLAIM_MAP = {
     "claim check: tips project above the resin",
     "003:8": "step 'plasma clean' or step 'laser clean'; claim checks 003:10 and 003:11",
     "003:9": "step 'plasma clean' (the RF dose activates); claim check: exposed tips activated",
-    "003:10": "step 'plasma clean' (O2) or step 'laser clean'; claim check: no residue on tips",
+    "003:10": "step 'plasma clean' (O2) or step 'laser clean'; recipe constraint: the steps "
+    "or the pulses take the residue off; claim check: no residue on tips",
     "003:11": "step 'plasma clean' (Ar or forming gas) or step 'laser clean' in forming gas; "
-    "claim check: no oxide on the exposed tips",
+    "recipe constraint: the steps or the atmosphere and pulses take the oxide off; claim "
+    "check: no oxide on the exposed tips",
     "003:12": "recipe option cleaning.method = plasma, step 'plasma clean'",
     "003:13": "recipe option cleaning.plasma.steps with Ar (bump-seal-clean-plasma-ar.yaml), "
     "step 'plasma clean'",
@@ -88,7 +90,8 @@ CLAIM_MAP = {
     "step 'laser clean'",
     "003:17": "plasma: step 'pump down'; laser: recipe option cleaning.atmosphere "
     "(reduced-pressure, N2, Ar or forming-gas), step 'laser clean'",
-    "003:18": "recipe options cleaning.gas_jet and cleaning.suction, step 'laser clean'",
+    "003:18": "recipe options cleaning.gas_jet and cleaning.suction, step 'laser clean'; "
+    "recipe constraint: a jet with suction, in an atmosphere at pressure",
     "003:19": "recipe option bumps.method = solder-ball (step 'mount balls', step 'reflow "
     "balls') and solder_layer, step 'electroplate solder layer' after the cleaning; recipe "
     "constraint: a layer on solder bumps only, of another solder, plated at least its "

@@ -31,7 +31,7 @@ from packline.drivers.roles.laminator import (
     thickest_laminated_um,
     thickest_sheet_below_um,
 )
-from packline.drivers.roles.laser import Atmosphere, CleanRecipe
+from packline.drivers.roles.laser import Atmosphere, CleanRecipe, gas_jet_problem
 from packline.drivers.roles.oven import (
     EUTECTIC_SOLDERS,
     LIQUIDUS_C,
@@ -53,14 +53,21 @@ from packline.sequences.engine import (
     ToolSetpoint,
     claim_violation,
     every_problem,
+    least_whole,
     recipe_check,
 )
-from packline.sequences.engine.recipe_meta import CheckedChoices
+from packline.sequences.engine.recipe_meta import CheckedChoices, tool_range
+from packline.sim_instruments.physics.laser import (
+    LaserPhysics,
+    cleaned_oxide_nm,
+    cleaned_residue_nm,
+)
 from packline.sim_instruments.physics.oven import truncated_sphere_height_um
 from packline.sim_instruments.twin import WaferSpec, die_grid, wafer_site_count
 from packline.units import Unit
 
-from ..plasma_clean import PlasmaCleanRecipe
+from ..conditions import CLEAN_NM
+from ..plasma_clean import CLEAN_MARGIN_NM, PlasmaCleanRecipe
 from ..solder import PlatingStep, ReflowRecipe, SolderBallRecipe, um_text
 
 #: The wafer bump-seal-clean runs on: the simulated line's (the method names no incoming
@@ -70,6 +77,11 @@ LINE_WAFER = WaferSpec()
 #: How far a solder bump's stated height may be from what its ball gives: the ball's height
 #: to a whole micrometre (88 um for a 100 um ball's 87.8 um).
 BALL_HEIGHT_ROUNDING_UM = 0.5
+
+#: The laser's cleaning physics, the simulated laser's (`LaserPhysics`, its defaults the line's
+#: figures): a laser clean's pulses and atmosphere are judged by it before the run, as the
+#: plasma's steps are by the chamber's rates.
+LASER_PHYSICS = LaserPhysics()
 
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
@@ -256,11 +268,151 @@ class LaserCleaning(Recipe):
     rep_rate_khz: Annotated[float, Unit("kHz"), Feeds("laser", "rep_rate_khz")]
     pulses_per_site: Annotated[int, Field(strict=True), Feeds("laser", "clean_pulses")]
     atmosphere: Atmosphere
-    #: a gas jet that peels the ablated residue off the tips (003:18, with suction)
-    gas_jet: bool = False
+    #: a gas jet that peels the ablated residue off the tips (003:18, with suction); on by
+    #: default: without it part of what the beam lifts falls back (the laser's physics), more
+    #: than 003:10 leaves of the resin's smear
+    gas_jet: bool = True
     #: suction that carries the removed residue away, or part of it falls back; a gas jet
     #: needs it (003:18)
     suction: bool = True
+
+    def residue_left_nm(self, residue_nm: float, pulses: int | None = None) -> float:
+        """What this clean (with `pulses` a site, if given) leaves of `residue_nm` on a tip, by
+        the laser's physics (`cleaned_residue_nm`)."""
+        count = self.pulses_per_site if pulses is None else pulses
+        return float(
+            cleaned_residue_nm(
+                np.array([residue_nm], np.float32),
+                LASER_PHYSICS.residue_removal_nm(self.fluence_j_cm2, count),
+                LASER_PHYSICS.fallback_fraction(self.atmosphere, self.gas_jet, self.suction),
+            )[0]
+        )
+
+    def oxide_left_nm(
+        self, tips: Tips, atmosphere: Atmosphere | None = None, pulses: int | None = None
+    ) -> float:
+        """What this clean (in `atmosphere`, with `pulses` a site, if given) leaves of the
+        oxide `tips` bring, by the laser's physics (`cleaned_oxide_nm`)."""
+        count = self.pulses_per_site if pulses is None else pulses
+        return float(
+            cleaned_oxide_nm(
+                np.array([tips.oxide_nm], np.float32),
+                count * self.fluence_j_cm2,
+                self.atmosphere if atmosphere is None else atmosphere,
+                tips.oxidises,
+                LASER_PHYSICS,
+            )[0]
+        )
+
+    def require_residue_removed(self, residue_nm: float, claim: str, metal: str) -> None:
+        """Refuse a clean that leaves residue on the tips (`metal` says what they are), which
+        bring up to `residue_nm`: at most `CLEAN_NM` may stay, or `claim` fails. The refusal
+        gives the least `pulses_per_site`; where no count the laser gives clears it, the gas
+        jet that keeps the residue from falling back, or the fluence that ablates it."""
+        pulses = self.pulses_per_site
+
+        def clean(count: int) -> bool:
+            return self.residue_left_nm(residue_nm, count) <= CLEAN_NM - CLEAN_MARGIN_NM
+
+        if clean(pulses):
+            return
+        left = self.residue_left_nm(residue_nm)
+        brought = (
+            f"{metal} bring up to {residue_nm:.4g} nm of residue; {pulses} pulses a site at "
+            f"{self.fluence_j_cm2:g} J/cm^2 leave {left:.4g} nm of it by the laser's physics "
+            f"(at most {CLEAN_NM:g} nm may stay)"
+        )
+        most = int(tool_range("laser", "clean_pulses").maximum)
+        if clean(most):
+            least = least_whole(pulses, most, clean)
+            raise claim_violation(
+                claim,
+                "cleaning.pulses_per_site",
+                pulses,
+                f"{brought}: give at least {least}",
+            )
+        left_at_most = self.residue_left_nm(residue_nm, most)
+        jetted = self.model_copy(update={"gas_jet": True, "suction": True})
+        if (
+            not self.gas_jet
+            and jetted.residue_left_nm(residue_nm, most) <= CLEAN_NM - CLEAN_MARGIN_NM
+        ):
+            raise claim_violation(
+                claim,
+                "cleaning.gas_jet",
+                "false",
+                f"{brought}; without a gas jet part of what the beam lifts falls back, "
+                f"{left_at_most:.4g} nm of it however many pulses: give cleaning.gas_jet: true "
+                "with cleaning.suction: true (003:18), which carry it off",
+            )
+        hottest = tool_range("laser", "clean_fluence_j_cm2").maximum
+
+        def clean_at(hundredths: int, count: int = pulses) -> bool:
+            at = self.model_copy(update={"fluence_j_cm2": hundredths / 100})
+            return at.residue_left_nm(residue_nm, count) <= CLEAN_NM - CLEAN_MARGIN_NM
+
+        top = math.floor(hottest * 100 + 1e-9)
+        if clean_at(top):
+            hundredths = least_whole(self.fluence_j_cm2 * 100, top, clean_at)
+            advice = f"give at least {hundredths / 100:g} J/cm^2"
+        else:
+            count = least_whole(pulses, most, lambda count: clean_at(top, count))
+            advice = (
+                f"give {top / 100:g} J/cm^2, the laser's most for a clean, and pulses_per_site at "
+                f"least {count}"
+            )
+        raise claim_violation(
+            claim,
+            "cleaning.fluence_j_cm2",
+            f"{self.fluence_j_cm2:g} J/cm^2",
+            f"{brought}: {advice}",
+        )
+
+    def require_oxide_removed(self, tips: Tips, claim: str, metal: str) -> None:
+        """Refuse a clean that leaves oxide on the tips (`metal` says what they are), which
+        bring the oxide of `tips`: at most `CLEAN_NM` may stay, or `claim` fails. In forming
+        gas, which reduces it with the dose, the refusal gives the least `pulses_per_site`;
+        in another atmosphere, which leaves it or grows it (air), the atmospheres that leave
+        it off (`oxide_left_nm` in each)."""
+
+        def clean(left_nm: float) -> bool:
+            return left_nm <= CLEAN_NM - CLEAN_MARGIN_NM
+
+        atmosphere, pulses = self.atmosphere, self.pulses_per_site
+        left = self.oxide_left_nm(tips)
+        if clean(left):
+            return
+        most = int(tool_range("laser", "clean_pulses").maximum)
+        reducing = Atmosphere.FORMING_GAS
+        brought = f"{metal} bring {tips.oxide_nm:.3g} nm of oxide"
+        if atmosphere is reducing and clean(self.oxide_left_nm(tips, pulses=most)):
+            least = least_whole(pulses, most, lambda n: clean(self.oxide_left_nm(tips, pulses=n)))
+            raise claim_violation(
+                claim,
+                "cleaning.pulses_per_site",
+                pulses,
+                f"{brought}; forming gas reduces it with the dose, and {pulses} pulses a site "
+                f"at {self.fluence_j_cm2:g} J/cm^2 leave {left:.3g} nm by the laser's physics "
+                f"(at most {CLEAN_NM:g} nm may stay): give at least {least}",
+            )
+        done = "grow it to" if left > tips.oxide_nm else "leave it at"
+        clears = [
+            other.value for other in Atmosphere if clean(self.oxide_left_nm(tips, atmosphere=other))
+        ]
+        advice = f"give {' or '.join(clears)}" if clears else "give a higher fluence"
+        if not clears and clean(self.oxide_left_nm(tips, reducing, most)):
+            least = least_whole(
+                pulses, most, lambda n: clean(self.oxide_left_nm(tips, reducing, n))
+            )
+            advice = f"give {reducing.value}, which reduces it, with at least {least} pulses"
+        raise claim_violation(
+            claim,
+            "cleaning.atmosphere",
+            atmosphere.value,
+            f"{brought}; {pulses} pulses a site at {self.fluence_j_cm2:g} J/cm^2 in "
+            f"{atmosphere.value} {done} {left:.3g} nm by the laser's physics (at most "
+            f"{CLEAN_NM:g} nm may stay): {advice}",
+        )
 
     def clean_recipe(self) -> CleanRecipe:
         return CleanRecipe(
@@ -728,6 +880,47 @@ class BumpSealCleanRecipe(Recipe):
                 steps_path="cleaning.plasma.steps",
                 metal=f"the tips ({tips.metal})",
             )
+        return self
+
+    @recipe_check
+    def _gas_jet_at_pressure(self) -> Self:
+        """A gas jet blows the atmosphere's gas: refused under reduced pressure, which the
+        laser refuses too, after the irreversible steps before it (`gas_jet_problem`). Judged
+        before the laser's physics, which reads the jet."""
+        cleaning = self.cleaning
+        if isinstance(cleaning, LaserCleaning):
+            problem = gas_jet_problem(cleaning.atmosphere, cleaning.gas_jet)
+            if problem is not None:
+                raise claim_violation(
+                    "003:18",
+                    "cleaning.gas_jet",
+                    "true",
+                    f"with cleaning.atmosphere = {cleaning.atmosphere.value}: {problem}",
+                )
+        return self
+
+    @recipe_check
+    def _laser_residue_cleaned_off_the_tips(self) -> Self:
+        """The laser's pulses take off the residue the tips bring, their bumping's and the
+        resin's smear (as the plasma's steps must), or 003:10 fails
+        (`LaserCleaning.require_residue_removed`)."""
+        cleaning, tips, resin = self.cleaning, self.bumps.tips(), self.resin
+        if isinstance(cleaning, LaserCleaning):
+            cleaning.require_residue_removed(
+                tips.residue_nm + SMEAR.thickest_nm(resin.temperature_c, resin.press_pressure_mpa),
+                "003:10",
+                f"the tips ({tips.metal}, smeared by the resin pressed at "
+                f"{resin.temperature_c:g} degC and {resin.press_pressure_mpa:g} MPa)",
+            )
+        return self
+
+    @recipe_check
+    def _laser_oxide_cleaned_off_the_tips(self) -> Self:
+        """The laser's atmosphere and pulses leave no oxide on the tips, or 003:11 fails at
+        every site (`LaserCleaning.require_oxide_removed`)."""
+        cleaning, tips = self.cleaning, self.bumps.tips()
+        if isinstance(cleaning, LaserCleaning):
+            cleaning.require_oxide_removed(tips, "003:11", f"the tips ({tips.metal})")
         return self
 
     @recipe_check

@@ -4,10 +4,12 @@ claims' own constraints."""
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal, Protocol, Self
 
+import numpy as np
 from pydantic import AfterValidator, Field
 
 from packline.drivers.roles.deposition import (
@@ -37,6 +39,8 @@ from packline.drivers.roles.lithography import (
     develop_rate_um_s,
     least_develop_s,
     least_dose_mj_cm2,
+    soft_baked,
+    solvent_after_spin,
 )
 from packline.drivers.roles.wet_bench import BATH_METALS, BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
@@ -47,10 +51,13 @@ from packline.sequences.engine import (
     claim_violation,
     every_problem,
     field_problem,
+    least_whole,
     recipe_check,
 )
 from packline.sequences.engine.recipe_fields import unit_of
 from packline.sequences.engine.recipe_meta import CheckedChoices, CheckedFloor, tool_range
+from packline.sim_instruments.physics.deposition import DepositionPhysics, SiteFilm, film_on_sites
+from packline.sim_instruments.physics.lithography import LithoPhysics, develop
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -79,6 +86,14 @@ MAX_UPPER_LEVELS = 8
 #: The resin thickness of claim 001:13.
 THICK_RESIN_UM = 50.0
 
+
+#: The deposition chamber's physics, the simulated chamber's (`DepositionPhysics`, its defaults
+#: the line's figures): a seed's first film is judged by it before the run.
+DEPOSITION_PHYSICS = DepositionPhysics()
+
+#: The litho cell's physics, the simulated cell's (`LithoPhysics`, its defaults the line's
+#: figures): how wide a develop leaves a reticle's feature is worked out by it.
+LITHO_PHYSICS = LithoPhysics()
 
 #: How far the deposition's crystal may read below a step's thickness before the wafer is
 #: held: a seed that thin breaks on the tips' sidewalls.
@@ -284,6 +299,62 @@ class SeedRecipe(Recipe):
                 )
         return self
 
+    def require_joined_over_steps(self, claim: str, path: str, climbs: str) -> None:
+        """Refuse a seed (at `path`) whose first film breaks on the sidewalls it climbs (`climbs`
+        says what they are): it joins the seed to the metal there only where its sidewall film
+        is continuous, by the deposition's physics (`film_on_sites`: the method's step
+        coverage, the film thinner towards the wafer's edge), and the films after it join
+        through it; a seed joined nowhere has no cathode contact at the plating, one joined
+        short of the edge leaves wiring there open. Judged at the wafer's edge (its thinnest),
+        naming `claim` and the least thickness, or, where the chamber lays none that joins,
+        sputtering."""
+        first = self.steps[0]
+        laid_nm = first.laid_nm()
+        if laid_nm is None:  # refused by `_every_film_of_a_known_thickness`
+            return
+
+        def edge(thickness_nm: float) -> SiteFilm:
+            return film_on_sites(
+                DEPOSITION_PHYSICS,
+                first.method,
+                thickness_nm,
+                radius_fraction=np.ones(1),  # the wafer's edge, where the film is thinnest
+                touches_metal=np.ones(1, bool),
+                step_um=np.ones(1),  # a sidewall to climb: its height does not matter
+                oxide_nm=np.zeros(1),
+                residue_nm=np.zeros(1),
+            )
+
+        def joined(thickness_nm: float) -> bool:
+            return bool(edge(thickness_nm).joined[0])
+
+        if joined(laid_nm):
+            return
+        most_nm = tool_range("deposition", "thickness_nm").maximum
+        advice = "sputter it"
+        if joined(most_nm):
+            least_nm = least_whole(laid_nm, most_nm, joined)
+            advice = f"give at least {least_nm} nm"
+            if not first.thickness_nm:  # an evaporation laying its rate for its time
+                least_s = math.ceil(least_nm / (first.rate_nm_s or 1))
+                advice = f"give at least {least_s} s ({least_nm} nm at its rate)"
+        field, given = "thickness_nm", f"{laid_nm:g} nm"
+        if not first.thickness_nm:
+            field, given = "time_s", f"{first.time_s:g} s"
+        method = first.method
+        sidewall_nm = float(edge(laid_nm).sidewall_nm[0])
+        raise claim_violation(
+            claim,
+            f"{path}.steps.0.{field}",
+            given,
+            f"the first film, {laid_nm:g} nm of {first.material.value} by {method.value}, "
+            f"joins the seed to {climbs}; by {method.value} a sidewall gets "
+            f"{DEPOSITION_PHYSICS.step_coverage[method]:g} of the film (the deposition's "
+            f"physics), {sidewall_nm:.3g} nm at the wafer's edge, and a sidewall film under "
+            f"{DEPOSITION_PHYSICS.continuous_nm:g} nm breaks, leaving the seed unjoined and the "
+            f"plating without a cathode contact: {advice}",
+        )
+
     def to_clear(self, tank: Tank) -> FieldMetal:
         """The seed's films of the metals `tank` etches: what the etch between the patterns
         must clear."""
@@ -379,6 +450,24 @@ class MouldRecipe(Recipe):
             self.bake_temperature_c,
             self.bake_time_s,
         )
+
+    def developed_um(self) -> float:
+        """How wide the develop leaves the reticle's feature (an opening, or a land reticle's
+        island of film), by the simulated cell's develop (`develop`): the reticle's size,
+        an opening widened and an island narrowed by the dose's bias over the film the cell
+        spins and bakes, with the solvent its bake leaves in it."""
+        spun = solvent_after_spin(MATERIALS[self.material].spun_solvent_fraction, self.spin_time_s)
+        _, solvent = soft_baked(spun, self.bake_temperature_c, self.bake_time_s)
+        developed = develop(
+            self.material,
+            np.array([self.film_um()], np.float32),
+            solvent,
+            np.array([self.dose_mj_cm2], np.float32),
+            RETICLES[self.mask],
+            self.develop_time_s,
+            LITHO_PHYSICS,
+        )
+        return float(developed.cd_um[0])
 
     def require_developed(self, claim: str, path: str) -> None:
         """Refuse the develop of `claim` if it may leave film at the bottom of this film's
@@ -859,6 +948,24 @@ class SproutBumpRecipe(Recipe):
                 "with support metal-film the tips are pressed into the metal, under it: there "
                 "is nothing to descum",
             )
+
+    @recipe_check
+    def _seeds_joined_to_the_tips(self) -> Self:
+        """Each level's seed joined to the tips it climbs
+        (`SeedRecipe.require_joined_over_steps`): an evaporated one too thin broke on their
+        sidewalls and every wafer was held at the plating, its cathode contact open (each
+        level on its own)."""
+        every_problem(
+            functools.partial(
+                wiring.seed.require_joined_over_steps,
+                wiring.seed.films_claim,
+                f"{path}.seed",
+                "the bump tips it climbs, standing above the resin",
+            )
+            for path, wiring in self.wirings()
+            if isinstance(wiring.seed, SeedRecipe)
+        )
+        return self
 
     @recipe_check
     def _plating_inside_its_window(self) -> Self:

@@ -89,8 +89,9 @@ CLAIM_MAP = {
     "check: a terminal seated in every hole",
     "000:d": "step 'bond dies' (heat and force); claim check: a die bonded active side down on "
     "every unit",
-    "000:e": "step 'seal dies' and step 'cure sealing resin'; recipe constraint: the seal above "
-    "the ground height; claim checks: resin around every die to its back, resin cured",
+    "000:e": "step 'seal dies' and step 'cure sealing resin'; recipe constraints: the seal "
+    "above the ground height, its cure long and hot enough to cure it; claim checks: resin "
+    "around every die to its back, resin cured",
     "000:f": "step 'grind'; recipe constraint: the ground height below the die backs; claim "
     "checks: package thickness at target, die backs flush with the resin",
     "000:g": "step 'dice'; claim check: units == the panel's package units",
@@ -114,7 +115,8 @@ CLAIM_MAP = {
     "'cure sealing resin', step 'grind', step 'coat plate resist', step 'pattern "
     "interconnections' (islands over the lands) and step 'etch plate'; optional bumps: step "
     "'mount balls' on the lands (tape-substrate-metal-bumps.yaml); recipe constraints: no holes "
-    "or fill, a resist that is stripped; claim checks: a terminal seated and joined at every "
+    "or fill, a resist that is stripped, an etch through the plate that keeps min_land_um "
+    "under the undercut; claim checks: a terminal seated and joined at every "
     "site, a land at least min_land_um wide under every terminal, the plate etched through "
     "between the lands, a bump and a joint on every land of the map",
 }

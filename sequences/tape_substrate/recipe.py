@@ -40,8 +40,8 @@ from packline.drivers.roles.flip_chip_bonder import (
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import MATERIALS, Feature, FilmLayer
-from packline.drivers.roles.oven import LIQUIDUS_C
-from packline.drivers.roles.wet_bench import Tank
+from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile
+from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
     Feeds,
     NeededWhen,
@@ -51,8 +51,11 @@ from packline.sequences.engine import (
     recipe_check,
 )
 from packline.sim_instruments.physics.ball_mounter import site_positions
+from packline.sim_instruments.physics.oven import CURE_OF_KIND
+from packline.sim_instruments.physics.wet_bench import WetPhysics
 from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
 from packline.sim_instruments.twin.incoming import new_panel
+from packline.sim_instruments.twin.parts import ResinKind
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -64,8 +67,9 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
     require_the_height_the_studs_give,
 )
-from ..solder import SolderBallRecipe, require_cooling_below_the_hold
+from ..solder import SolderBallRecipe, require_cooling_below_the_hold, um_text
 from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe, require_reticle_of
+from ..two_process_via.recipe import held_profile, require_cured
 from .incoming import DIE_WAFER_PREFIX, LARGEST_DIE_WAFER_MM, DieWaferRecipe, PanelRecipe
 
 
@@ -214,13 +218,21 @@ def _telling_apart(first: float, second: float) -> int:
     return decimals
 
 
+#: The wet bench's physics, the simulated bench's (`WetPhysics`, its defaults the line's
+#: figures): how far a plate's etch reaches under its islands is worked out by it.
+WET_PHYSICS = WetPhysics()
+
+#: The longest hold a sealing resin's cure may ask of the oven, s.
+SEAL_HOLD_LIMIT_S = 8 * 3600
+
+
 class CureStep(Recipe):
     """The sealing resin's cure in the oven under nitrogen: ramp, soak, cool."""
 
     n2_flow_slm: Annotated[float, Unit("slm"), Feeds("oven", "n2_flow_slm")] = 20.0
     o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 1000.0
     temperature_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
-    hold_s: Annotated[float, Unit("s"), Field(ge=0, le=8 * 3600)]
+    hold_s: Annotated[float, Unit("s"), Field(ge=0, le=SEAL_HOLD_LIMIT_S)]
     ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 5.0
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
     cool_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 10.0
@@ -232,6 +244,10 @@ class CureStep(Recipe):
         require_cooling_below_the_hold(self.temperature_c, self.cool_to_c)
         return self
 
+    def profile(self) -> ThermalProfile:
+        """The oven's profile of this cure (`held_profile`)."""
+        return held_profile(self)
+
 
 class SealStep(Recipe):
     """000:e: sealing resin around every die up to a height, sealing its side faces; cured."""
@@ -240,6 +256,21 @@ class SealStep(Recipe):
     height_um: Annotated[float, Unit("um"), Feeds("dispenser", "seal_height_um")]
     #: 000:e: the sealing resin cured in the oven
     cure: CureStep
+
+    @recipe_check
+    def _cured_by_its_cure(self) -> Self:
+        """The sealing resin cured past `CURED_ALPHA` by its cure's hold, by the kinetics the
+        simulated oven cures a sealing layer by (`CURE_OF_KIND`), as two-process-via's resin
+        is by its cure (`require_cured`): a cure too short had validated and failed 000:e."""
+        require_cured(
+            self.cure,
+            CURE_OF_KIND[ResinKind.SEALING],
+            f"the sealing resin ({self.resin.value})",
+            "000:e",
+            "cure",
+            SEAL_HOLD_LIMIT_S,
+        )
+        return self
 
 
 class GrindStep(Recipe):
@@ -383,6 +414,42 @@ class MetalSubstrate(Recipe):
         plate = FieldMetal(self.thickness_um, f"the {self.thickness_um:g} um plate")
         self.etch.require_clears("000:x3", "etch", Tank.CU_ETCH, plate, "the lands")
         return self
+
+    @recipe_check
+    def _lands_kept_past_the_undercut(self) -> Self:
+        """The etch reaches as far under each island's edge as it etches down (the simulated
+        bench's `undercut`), so the land under a terminal narrows by twice the most it may
+        etch (its bath at the warmest it may dip) from the island the cell develops
+        (`MouldRecipe.developed_um`): narrower than `min_land_um` fails 000:x3. The refusal
+        gives the longest etch that keeps it, and the least that goes through the plate."""
+        etch, bath = self.etch, BATH_RATES[Tank.CU_ETCH]
+        island_um = self.resist.developed_um()
+        sideways = 2 * WET_PHYSICS.undercut
+        etched_um = etch.most_removed_um(Tank.CU_ETCH)
+        land_um = island_um - sideways * etched_um
+        if land_um >= self.min_land_um:
+            return self
+        warmest_c = etch.temperature_c + BATH_TOLERANCE_C
+        fastest = bath.band_um_s(etch.temperature_c)[1]
+        most_s = math.floor((island_um - self.min_land_um) / (sideways * fastest))
+        least_s = bath.least_clearing_s(self.thickness_um, etch.temperature_c)
+        advice = f"give at most {most_s} s (the least that goes through the plate is {least_s} s)"
+        if most_s < least_s:
+            advice = (
+                f"no etch at {etch.temperature_c:g} degC goes through the plate ({least_s} s) "
+                f"and keeps it (at most {most_s} s): give min_land_um at most "
+                f"{math.floor(island_um - sideways * fastest * least_s)} um, or a wider island"
+            )
+        raise claim_violation(
+            "000:x3",
+            "etch.time_s",
+            f"{etch.time_s:g} s",
+            f"the bath dips within {BATH_TOLERANCE_C:g} degC of its {etch.temperature_c:g} "
+            f"degC: at {warmest_c:g} degC the etch takes up to {um_text(etched_um)} um down "
+            f"and as far under each island's edge, narrowing the {island_um:.1f} um island "
+            f"of resist.mask = {self.resist.mask} (as the cell develops it) to a land of "
+            f"{land_um:.1f} um, narrower than min_land_um = {self.min_land_um:g} um: {advice}",
+        )
 
 
 class TapeSubstrateRecipe(Recipe):

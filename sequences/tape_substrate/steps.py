@@ -11,7 +11,7 @@ from packline.drivers.roles.dispenser import Dispenser
 from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
 from packline.drivers.roles.grinder import Grinder, GrindSide
 from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
-from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
+from packline.drivers.roles.oven import Oven, ThermalProfile
 from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import Batch, Handling, Wafer
@@ -281,13 +281,6 @@ async def seal_and_inspect(wafer: Wafer, dispenser: Dispenser, seal: SealStep) -
 
 async def cure(wafer: Wafer, cure: CureStep, tags: tuple[str, ...] = ()) -> None:
     """000:e: cure the sealing resin in an oven batch under nitrogen."""
-    profile = cure_profile(
-        cure.temperature_c,
-        cure.hold_s,
-        ramp_c_per_min=cure.ramp_c_per_min,
-        cool_to_c=cure.cool_to_c,
-        cool_c_per_min=cure.cool_c_per_min,
-    )
     await wafer.batch(
         Oven,
         oven_cycle,
@@ -297,7 +290,7 @@ async def cure(wafer: Wafer, cure: CureStep, tags: tuple[str, ...] = ()) -> None
         CURE_STEP,
         ("000:e", *tags),
         run_profile,
-        profile,
+        cure.profile(),
         timeout_s=cure.batch_timeout_s,
     )
 

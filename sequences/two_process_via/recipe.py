@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Protocol, Self
 
 from pydantic import Field
 
@@ -330,63 +330,91 @@ class CureStep(Recipe):
         require_cooling_below_the_hold(self.temperature_c, self.cool_to_c)
         return self
 
-    def profile(
-        self, hold_s: float | None = None, temperature_c: float | None = None
-    ) -> ThermalProfile:
-        """The oven's profile of this cure (with another `hold_s` or `temperature_c`, to
-        try one)."""
-        return cure_profile(
-            self.temperature_c if temperature_c is None else temperature_c,
-            self.hold_s if hold_s is None else hold_s,
-            ramp_c_per_min=self.ramp_c_per_min,
-            cool_to_c=self.cool_to_c,
-            cool_c_per_min=self.ramp_c_per_min,
-        )
+    @property
+    def cool_c_per_min(self) -> float:
+        """The cure cools at its ramp's rate."""
+        return self.ramp_c_per_min
+
+    def profile(self) -> ThermalProfile:
+        """The oven's profile of this cure (`held_profile`)."""
+        return held_profile(self)
 
     def require_cures(self, resin: CoatResin, claim: str, path: str, layer: str) -> None:
-        """Refuse a cure (the section at `path`) whose hold leaves `layer` of `resin` short of
-        `CURED_ALPHA` by the line's kinetics of its chemistry (`cure_of_holds`: the hold
-        alone, whatever the ramp), naming `claim`: the cure step itself cures it (a later
-        reflow is no cure). The refusal gives the least hold; past the longest hold, the
-        least temperature; past the oven's hottest, both."""
+        """Refuse a cure (the section at `path`) that leaves `layer` of `resin` uncured by the
+        line's kinetics of its chemistry (`require_cured`), naming `claim`: the cure step
+        itself cures it (a later reflow is no cure)."""
         chemistry = RESINS[resin].chemistry
-        kinetics = RESIN_CURE[chemistry]
+        require_cured(self, chemistry, f"{layer} ({resin.value})", claim, path, HOLD_LIMIT_S)
 
-        def cured(hold_s: float | None = None, temperature_c: float | None = None) -> float:
-            return cure_of_holds(kinetics, self.profile(hold_s, temperature_c))
 
-        reached = cured()
-        if reached >= CURED_ALPHA:
-            return
-        longest_s = HOLD_LIMIT_S
-        hottest_c = tool_range("oven", "temperature_c").maximum
-        why = (
-            f"held {self.hold_s:g} s at {self.temperature_c:g} degC, the {chemistry} of "
-            f"{layer} ({resin.value}) cures to {math.floor(reached * 1e4) / 1e4:g} by the "
-            f"line's kinetics, short of "
-            f"the {CURED_ALPHA:g} a cured layer has"
+class OvenCure(Protocol):
+    """A resin's cure in the oven: ramp to its temperature, hold, cool."""
+
+    temperature_c: float
+    hold_s: float
+    ramp_c_per_min: float
+    cool_to_c: float
+
+    @property
+    def cool_c_per_min(self) -> float: ...
+
+
+def held_profile(
+    cure: OvenCure, hold_s: float | None = None, temperature_c: float | None = None
+) -> ThermalProfile:
+    """The oven's profile of `cure` (with another `hold_s` or `temperature_c`, to try one)."""
+    return cure_profile(
+        cure.temperature_c if temperature_c is None else temperature_c,
+        cure.hold_s if hold_s is None else hold_s,
+        ramp_c_per_min=cure.ramp_c_per_min,
+        cool_to_c=cure.cool_to_c,
+        cool_c_per_min=cure.cool_c_per_min,
+    )
+
+
+def require_cured(
+    cure: OvenCure, chemistry: str, layer: str, claim: str, path: str, longest_s: float
+) -> None:
+    """Refuse `cure` (the section at `path`) whose hold leaves `layer`, a resin of
+    `chemistry`, short of `CURED_ALPHA` by the line's kinetics of it (`cure_of_holds`: the
+    hold alone, whatever the ramp), naming `claim`. The refusal gives the least hold; past
+    `longest_s`, the longest hold the section takes, the least temperature; past the oven's
+    hottest, both."""
+    kinetics = RESIN_CURE[chemistry]
+
+    def cured(hold_s: float | None = None, temperature_c: float | None = None) -> float:
+        return cure_of_holds(kinetics, held_profile(cure, hold_s, temperature_c))
+
+    reached = cured()
+    if reached >= CURED_ALPHA:
+        return
+    hottest_c = tool_range("oven", "temperature_c").maximum
+    why = (
+        f"held {cure.hold_s:g} s at {cure.temperature_c:g} degC, the {chemistry} of "
+        f"{layer} cures to {math.floor(reached * 1e4) / 1e4:g} by the line's kinetics, short "
+        f"of the {CURED_ALPHA:g} a cured layer has"
+    )
+    if cured(hold_s=longest_s) >= CURED_ALPHA:
+        least_s = least_whole(cure.hold_s, longest_s, lambda s: cured(hold_s=s) >= CURED_ALPHA)
+        field, given, advice = "hold_s", f"{cure.hold_s:g} s", f"give at least {least_s} s"
+    elif cured(temperature_c=hottest_c) >= CURED_ALPHA:
+        least_c = least_whole(
+            cure.temperature_c, hottest_c, lambda c: cured(temperature_c=c) >= CURED_ALPHA
         )
-        if cured(hold_s=longest_s) >= CURED_ALPHA:
-            least_s = least_whole(self.hold_s, longest_s, lambda s: cured(hold_s=s) >= CURED_ALPHA)
-            field, given, advice = "hold_s", f"{self.hold_s:g} s", f"give at least {least_s} s"
-        elif cured(temperature_c=hottest_c) >= CURED_ALPHA:
-            least_c = least_whole(
-                self.temperature_c, hottest_c, lambda c: cured(temperature_c=c) >= CURED_ALPHA
-            )
-            field, given = "temperature_c", f"{self.temperature_c:g} degC"
-            advice = f"no hold up to {longest_s:g} s cures it: give at least {least_c} degC"
-        else:
-            least_s = least_whole(
-                self.hold_s,
-                longest_s,
-                lambda s: cured(hold_s=s, temperature_c=hottest_c) >= CURED_ALPHA,
-            )
-            field, given = "temperature_c", f"{self.temperature_c:g} degC"
-            advice = (
-                f"no hold up to {longest_s:g} s cures it: give {hottest_c:g} degC, the "
-                f"oven's hottest, and hold_s at least {least_s} s"
-            )
-        raise claim_violation(claim, f"{path}.{field}", given, f"{why}: {advice}")
+        field, given = "temperature_c", f"{cure.temperature_c:g} degC"
+        advice = f"no hold up to {longest_s:g} s cures it: give at least {least_c} degC"
+    else:
+        least_s = least_whole(
+            cure.hold_s,
+            longest_s,
+            lambda s: cured(hold_s=s, temperature_c=hottest_c) >= CURED_ALPHA,
+        )
+        field, given = "temperature_c", f"{cure.temperature_c:g} degC"
+        advice = (
+            f"no hold up to {longest_s:g} s cures it: give {hottest_c:g} degC, the "
+            f"oven's hottest, and hold_s at least {least_s} s"
+        )
+    raise claim_violation(claim, f"{path}.{field}", given, f"{why}: {advice}")
 
 
 class LaserDrill(Recipe):

@@ -75,6 +75,18 @@ class LaserPhysics:
     def metal_threshold(self, metal: str) -> float:
         return self.metal_threshold_j_cm2.get(metal, self.default_metal_threshold_j_cm2)
 
+    def residue_removal_nm(self, fluence_j_cm2: float, pulses: int) -> float:
+        """The organic residue `pulses` of `fluence_j_cm2` lift off a site, above its
+        threshold."""
+        above = max(fluence_j_cm2 - self.residue_threshold_j_cm2, 0.0)
+        return pulses * self.residue_nm_per_pulse_per_j_cm2 * above
+
+    def fallback_fraction(self, atmosphere: Atmosphere, gas_jet: bool, suction: bool) -> float:
+        """The fraction of the lifted residue that falls back: some of it unless a gas jet
+        peels it and suction (or the pump of a chamber at reduced pressure) carries it off."""
+        sucked = suction or atmosphere is Atmosphere.REDUCED_PRESSURE
+        return self.redeposit_fraction[(gas_jet, sucked)]
+
 
 # --------------------------------------------------------------------- physics (pure, vectorised)
 
@@ -187,6 +199,37 @@ def ablate_vias(
     return int(open_.sum())
 
 
+def cleaned_residue_nm(residue_nm: np.ndarray, removal_nm: float, fallback: float) -> np.ndarray:
+    """The organic residue a clean leaves of `residue_nm` on metal it reaches: its pulses lift
+    up to `removal_nm` (`LaserPhysics.residue_removal_nm`), of which the `fallback` fraction
+    falls back (`LaserPhysics.fallback_fraction`)."""
+    removed = np.minimum(residue_nm, np.float32(removal_nm))
+    left: np.ndarray = residue_nm - removed + removed * np.float32(fallback)
+    return left
+
+
+def cleaned_oxide_nm(
+    oxide_nm: np.ndarray,
+    dose_j_cm2: float,
+    atmosphere: Atmosphere,
+    oxidises: bool,
+    physics: LaserPhysics,
+) -> np.ndarray:
+    """The oxide a clean leaves of `oxide_nm` on metal it reaches, its pulses delivering
+    `dose_j_cm2` (pulses times fluence): the beam's heat grows it in air on a metal that
+    `oxidises` (towards saturation with the dose), forming gas reduces it with the dose,
+    reduced pressure and inert gas leave it as it was."""
+    dose = dose_j_cm2
+    if atmosphere is Atmosphere.AIR and oxidises:
+        growth = 1.0 - math.exp(-dose / physics.air_oxide_dose_j_cm2)
+        grown: np.ndarray = oxide_nm + (physics.air_oxide_saturation_nm - oxide_nm) * growth
+        return grown
+    if atmosphere is Atmosphere.FORMING_GAS:
+        reduced = physics.reducing_oxide_nm_per_j_cm2 * dose
+        return np.maximum(oxide_nm - np.float32(reduced), 0)
+    return oxide_nm
+
+
 def laser_clean(
     workpiece: Workpiece,
     sites: np.ndarray,
@@ -209,27 +252,21 @@ def laser_clean(
     hit = sites[workpiece.exposed_metal_on(face)[sites]]
     if hit.size == 0:
         return 0, 0
-    dose = pulses * fluence_j_cm2
     surface = workpiece.surface
-    residue = surface.residue_nm[hit]
-    removal_nm = (
-        pulses
-        * physics.residue_nm_per_pulse_per_j_cm2
-        * max(fluence_j_cm2 - physics.residue_threshold_j_cm2, 0.0)
-    )
-    removed = np.minimum(residue, np.float32(removal_nm))
-    sucked = suction or atmosphere is Atmosphere.REDUCED_PRESSURE
-    fallback = physics.redeposit_fraction[(gas_jet, sucked)]
-    thaw(surface.residue_nm, surface.oxide_nm)
-    surface.residue_nm[hit] = residue - removed + removed * np.float32(fallback)
     metal = workpiece.top_metal
-    oxide = surface.oxide_nm[hit]
-    if atmosphere is Atmosphere.AIR and metal not in NOBLE_METALS:
-        growth = 1.0 - math.exp(-dose / physics.air_oxide_dose_j_cm2)
-        surface.oxide_nm[hit] = oxide + (physics.air_oxide_saturation_nm - oxide) * growth
-    elif atmosphere is Atmosphere.FORMING_GAS:
-        reduced = physics.reducing_oxide_nm_per_j_cm2 * dose
-        surface.oxide_nm[hit] = np.maximum(oxide - np.float32(reduced), 0)
+    thaw(surface.residue_nm, surface.oxide_nm)
+    surface.residue_nm[hit] = cleaned_residue_nm(
+        surface.residue_nm[hit],
+        physics.residue_removal_nm(fluence_j_cm2, pulses),
+        physics.fallback_fraction(atmosphere, gas_jet, suction),
+    )
+    surface.oxide_nm[hit] = cleaned_oxide_nm(
+        surface.oxide_nm[hit],
+        pulses * fluence_j_cm2,
+        atmosphere,
+        metal not in NOBLE_METALS,
+        physics,
+    )
     threshold = physics.metal_threshold(metal)
     if fluence_j_cm2 <= threshold:
         return int(hit.size), 0

@@ -845,16 +845,74 @@ def test_an_evaporated_seed_run_for_its_time_is_as_thick_as_its_rate_lays(
     the rate): 4 nm/s for 100 s is a 0.4 um Cu seed, which the reference's 40 s etch does not
     clear at 29 degC."""
     recipe = reference_recipe("sprout-bump-csp.yaml")
-    recipe["wiring"]["seed"]["steps"][1] = {
-        "method": "evaporate",
-        "material": "Cu",
-        "time_s": "100 s",
-        "rate_nm_s": "4 nm/s",
-    }
+    recipe["wiring"]["seed"]["steps"][1] = evaporation("Cu", "100 s", "4 nm/s")
     assert (
         "leaving 0.027 um of the seed's 0.4 um of Cu between the patterns, joining them: at "
         "least 43 s"
     ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+
+
+def evaporation(material: str, time_s: str, rate_nm_s: str, **crystal: str) -> dict:
+    """A seed step evaporating `material` at `rate_nm_s` for `time_s`, or, given
+    `thickness_nm`, until the crystal reads it."""
+    return {
+        "method": "evaporate",
+        "material": material,
+        "time_s": time_s,
+        "rate_nm_s": rate_nm_s,
+        **crystal,
+    }
+
+
+def evaporated_seed(ti_nm: int, *, barrier_etch_s: int = 20) -> dict:
+    """The reference recipe with its seed evaporated, `ti_nm` of Ti and 300 nm of Cu, as the
+    method page offers it, and its barrier etch `barrier_etch_s` long."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["seed"]["steps"] = [
+        evaporation(metal, "10 min", "1 nm/s", thickness_nm=f"{nm} nm")
+        for metal, nm in (("Ti", ti_nm), ("Cu", 300))
+    ]
+    recipe["wiring"]["etch"]["barrier_etch"]["time_s"] = f"{barrier_etch_s} s"
+    return recipe
+
+
+def test_an_evaporated_seed_too_thin_for_the_tips_sidewalls_is_refused_with_the_least_film(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Evaporation covers a sidewall at 0.05 of its film, and a sidewall film under 10 nm
+    breaks (the deposition's physics): 50 nm of evaporated Ti validated, the crystal passed
+    it, and every wafer was held at the plating, its cathode contact open. Refused with the
+    least film, by the simulated chamber's model; one nm less is refused, and a lot at the
+    least (its thicker Ti etched off by a longer barrier etch) completes with the claim check
+    passed."""
+    assert refusal(capsys, tmp_path, "sprout-bump-csp", evaporated_seed(50)).endswith(
+        ": wiring.seed.steps.0.thickness_nm = 50 nm: the first film, 50 nm of Ti by evaporate, "
+        "joins the seed to the bump tips it climbs, standing above the resin; by evaporate a "
+        "sidewall gets 0.05 of the film (the deposition's physics), 2.42 nm at the wafer's "
+        "edge, and a sidewall film under 10 nm breaks, leaving the seed unjoined and the "
+        "plating without a cathode contact: give at least 207 nm (claim 001:9)\n"
+    )
+    assert "give at least 207 nm (claim 001:9)" in refusal(
+        capsys, tmp_path, "sprout-bump-csp", evaporated_seed(206, barrier_etch_s=45)
+    )
+    summary = validated_lot_of_one(
+        capsys, tmp_path, "sprout-bump-csp", evaporated_seed(207, barrier_etch_s=45)
+    )
+    assert summary["claim_check"]["status"] == "passed"
+
+
+def test_an_upper_levels_evaporated_seed_is_judged_as_the_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Each level's seed climbs its own tips: an upper level's is refused at its path."""
+    recipe = reference_recipe("sprout-bump-csp-levels-2.yaml")
+    recipe["upper_levels"][0]["wiring"]["seed"]["steps"][0] = evaporation("Ti", "60 s", "1 nm/s")
+    refused = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert (
+        ": upper_levels.0.wiring.seed.steps.0.time_s = 60 s: the first film, 60 nm of Ti by "
+        "evaporate, joins the seed to the bump tips it climbs, standing above the resin;"
+    ) in refused
+    assert "give at least 207 s (207 nm at its rate) (claim 001:9)" in refused
 
 
 def _wiring_suggestions(text: str) -> list[dict[str, dict[str, str]]]:
