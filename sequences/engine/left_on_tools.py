@@ -145,7 +145,8 @@ def left_text(left: Mapping[str, Any] | None) -> str:
     if where and left["dry_run"]:
         said.append(
             f"left on the simulated tools when the run stopped: {where}; {resume} takes them "
-            "off (its recovery unloads them from the simulated line it starts)"
+            "up again (the simulated line it starts holds each wafer as its last completed "
+            "step left it, on no tool)"
         )
     elif where:
         said.append(

@@ -309,10 +309,10 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     shown = capsys.readouterr().out.replace("\n", " ")  # the words of a line wrapped
     assert (
         f"left on the simulated tools when the run stopped: W01, W02 in plasma_cleaner; "
-        f"`packline resume {run_id}` takes them off (its recovery unloads them from the "
-        "simulated line it starts)"
+        f"`packline resume {run_id}` takes them up again (the simulated line it starts holds "
+        "each wafer as its last completed step left it, on no tool)"
     ) in " ".join(shown.split())
     assert "unload them by hand" not in shown  # the in-process line ended with the run
-    # the resume's recovery takes them off, and its summary says nothing is left
+    # the resume takes them up again, and its summary says nothing is left
     assert main(["resume", run_id, "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["left_on_tools"] is None
