@@ -187,6 +187,10 @@ def print_method(console: Console, method: dict[str, Any]) -> None:
     console.print(claims)
 
 
+#: How a claim-map entry says that its method implements the claim in part.
+_IN_PART = "in part: "
+
+
 def print_claims(console: Console, coverage: list[dict[str, Any]]) -> None:
     """One row per claim of the catalogue and what implements it, proved how, then how many
     are implemented and proved (the proving test, the same for every claim of a method, is
@@ -218,7 +222,12 @@ def print_claims(console: Console, coverage: list[dict[str, Any]]) -> None:
     console.print(table)
     done = sum(1 for c in coverage if c["implemented_by"])
     proved = sum(1 for c in coverage if any(i["proved_by"] for i in c["implemented_by"]))
+    partly = [
+        c["claim"] for c in coverage if any(_IN_PART in i["where"] for i in c["implemented_by"])
+    ]
     print(f"{done} of {len(coverage)} claims implemented, {proved} proved by a test")
+    if partly:
+        print(f"implemented in part (what is not yet is said in its row): {', '.join(partly)}")
     print(
         "the test for each method's claims, which runs every reference recipe of the method "
         f"on the simulated line: {PROOF_TEST.format(method='METHOD')}"

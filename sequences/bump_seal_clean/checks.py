@@ -101,7 +101,7 @@ CLAIM_MAP = {
     "below the bumps' liquidus; claim checks: a eutectic layer on every tip, reflowed with "
     "the core solid",
     "003:21": "recipe option solder_layer.method = plating (bump-seal-clean-solder-plated.yaml), "
-    "step 'electroplate solder layer'",
+    "step 'electroplate solder layer'; in part: printing and transfer are not yet built",
     "003:22": "step 'form bumps' or 'mount balls' and every later step run on whole wafers",
     "003:23": "recipe option dicing, step 'dice'; claim check: units == whole dies",
     "003:24": "recipe option mounting (bump-seal-clean-solder-mounted.yaml; recipe constraint: "

@@ -97,7 +97,8 @@ CLAIM_MAP = {
     "000:g": "step 'dice'; claim check: units == the panel's package units",
     "000:x1": "recipe option balls (tape-substrate-balls.yaml): step 'apply flux', step "
     "'mount balls' and step 'reflow balls' on the panel's bottom; claim checks: a ball in "
-    "every solder resist opening of the map, a joint under every ball",
+    "every solder resist opening of the map, a joint under every ball; in part: the area array "
+    "is not yet built (every map is a peripheral array, or part of one)",
     "000:x2": "recipe options frame and stack (tape-substrate-stacked.yaml): column holes in "
     "the tape (panel.columns_per_side), step 'mount frames' (the flip-chip bonder presses a "
     "frame with conductor columns on every unit, the columns into the filled column holes), "
@@ -118,5 +119,6 @@ CLAIM_MAP = {
     "or fill, a resist that is stripped, an etch through the plate that keeps min_land_um "
     "under the undercut; claim checks: a terminal seated and joined at every "
     "site, a land at least min_land_um wide under every terminal, the plate etched through "
-    "between the lands, a bump and a joint on every land of the map",
+    "between the lands, a bump and a joint on every land of the map; in part: the optional "
+    "solder resist over the interconnections is not yet built",
 }
