@@ -238,7 +238,7 @@ def test_the_run_list_says_what_a_stopped_run_left_on_its_tools(tmp_path):
     assert left.group(2) == "W02 in dicing_saw"
     assert html.unescape(left.group(1)).startswith(
         "left on the simulated tools when the run stopped: W02 in dicing_saw; "
-        f"`packline resume {run_id} --db {db}` takes them off"
+        f"`packline resume {run_id} --db {db}` takes them up again"
     )
     assert '<td class="held" title=""></td>' in rows[cleaned].group()
 
