@@ -112,9 +112,11 @@ def own_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture
-def unused_port() -> int:
-    """A loopback port that nobody listens on (bound once, then released): a tool address
-    where nothing answers, for any test."""
+def unused_port() -> Iterator[int]:
+    """A loopback port that nobody listens on: a tool address where nothing answers, for any
+    test. It stays bound, never listening, while the test runs (a connect to it is refused),
+    so no server of a test running beside it can take it meanwhile (one that did made a run's
+    unreachable tool reachable, and another kind)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield sock.getsockname()[1]
