@@ -53,7 +53,7 @@ from packline.sequences.engine import (
     recipe_check,
 )
 from packline.sequences.engine.recipe_meta import tool_range
-from packline.sim_instruments.physics.laser import NOBLE_METALS
+from packline.sim_instruments.physics.laser import oxidises
 from packline.sim_instruments.twin import WaferSpec, most_incoming_residue_nm
 from packline.sim_instruments.twin.resolution import MAP_STEP
 from packline.units import Unit
@@ -304,7 +304,7 @@ class PadPlasmaCleanRecipe(PlasmaCleanRecipe):
         spec = WaferSpec()
         self.require_oxide_removed(
             spec.oxide_nm,
-            oxidises=spec.pad_metal not in NOBLE_METALS,
+            oxidises=oxidises(spec.pad_metal),
             claim="003:11",
             steps_path="steps",
             metal=f"the incoming wafers' {spec.pad_metal} pads",

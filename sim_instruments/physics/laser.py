@@ -18,7 +18,14 @@ from ..twin import Face, Workpiece
 from ..twin.freezing import thaw
 from ..twin.parts import OpeningLayer, OpeningProcess
 
+#: The metals that grow no oxide in air or in an O2 plasma.
 NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
+
+
+def oxidises(metal: str) -> bool:
+    """Whether `metal` (a twin's, `Workpiece.top_metal`) grows oxide when heated in air or in
+    an O2 plasma: every metal but a noble one."""
+    return metal not in NOBLE_METALS
 
 
 @dataclass(frozen=True)
@@ -264,7 +271,7 @@ def laser_clean(
         surface.oxide_nm[hit],
         pulses * fluence_j_cm2,
         atmosphere,
-        metal not in NOBLE_METALS,
+        oxidises(metal),
         physics,
     )
     threshold = physics.metal_threshold(metal)

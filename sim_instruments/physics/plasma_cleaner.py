@@ -30,7 +30,7 @@ from packline.drivers.roles.plasma_cleaner import (
 from ..twin import Workpiece
 from ..twin.freezing import thaw
 from ..twin.parts import DIELECTRICS, Face, FilmMaterial, OpeningLayer, OpeningProcess
-from .laser import NOBLE_METALS
+from .laser import oxidises
 
 #: The line's fluorine (CF4/O2) etch rates of the dielectrics (`CF4_DIELECTRIC_NM_PER_MIN`), by
 #: the twin's film material; the metal under a film and the resist mask (about 1 um of it per um
@@ -93,8 +93,9 @@ def expose_to_plasma(
     residue[exposed] = np.maximum(residue[exposed] - RESIDUE_NM_PER_WS[gas] * dose_ws, 0)
     oxide = workpiece.surface.oxide_nm
     thaw(oxide)
-    oxidises = workpiece.top_metal not in NOBLE_METALS
-    oxide[exposed] = oxide_after_nm(oxide[exposed], gas, power_w, duration_s, oxidises=oxidises)
+    oxide[exposed] = oxide_after_nm(
+        oxide[exposed], gas, power_w, duration_s, oxidises=oxidises(workpiece.top_metal)
+    )
     if gas is Gas.O2:
         etch_um = at_power(O2_RESIN_UM_PER_MIN, power_w) * duration_s / 60
         workpiece.resins.thin_from_top(etch_um)
