@@ -13,7 +13,11 @@ tip stands above the resin. Films (residue, oxide) are in nanometres, lengths in
 This module registers no method; the engine imports it while it looks for methods, harmlessly.
 """
 
-from packline.sequences.conditions.combined import all_of, every_device_whole
+from packline.sequences.conditions.combined import (
+    all_of,
+    every_device_whole,
+    mounted_devices_whole,
+)
 from packline.sequences.conditions.panel import (
     ball_in_every_opening,
     ball_on_every_land,
@@ -112,6 +116,7 @@ __all__ = [
     "lands_kept",
     "layer_open_at_pads",
     "left_clean",
+    "mounted_devices_whole",
     "no_oxide_on_exposed_metal",
     "no_oxide_on_tips",
     "no_residue_on_exposed_metal",

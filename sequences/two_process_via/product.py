@@ -91,7 +91,12 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
             conditions.every_device_whole("002:6", *wafer),
         ]
     if recipe.mounting is not None:
-        checks += [joints_on_board("002:7"), joints_on_board("002:8")]
+        # a board carrying the device of claim 6: its joints, and the dies on it whole devices
+        for claim in ("002:7", "002:8"):
+            checks += [
+                joints_on_board(claim),
+                conditions.mounted_devices_whole(claim, "002:6", *wafer),
+            ]
     return checks
 
 
@@ -125,11 +130,11 @@ CLAIM_MAP = {
     "a head whose joint is above the balls' liquidus, a bond as long as they take to wet, no "
     "more devices than the board's chip sites), step 'mount devices' (bump-seal-clean's "
     "flip-chip mounting, 003:24): devices of 002:6 bonded by their solder balls on the board "
-    "B + the wafer's id; claim check on the board: a joint at every terminal of the mounted "
-    "devices",
+    "B + the wafer's id; claim checks: on the board, a joint at every terminal of the mounted "
+    "devices; on the wafer, every die mounted a whole device of 002:6",
     "002:8": "recipe option mounting, step 'mount devices': the line's share of the apparatus is "
-    "its circuit board with the devices mounted; claim check on the board: a joint at every "
-    "terminal of the mounted devices",
+    "its circuit board with the devices mounted; claim checks: on the board, a joint at every "
+    "terminal of the mounted devices; on the wafer, every die mounted a whole device of 002:6",
     "002:9": "claim check on the product wafer: interconnects on the pads, covered, opened by "
     "two processes, terminals on them",
     "002:10": "claim check on the product wafer: the covering resin a thermoset, cured",

@@ -577,6 +577,29 @@ def test_every_device_whole_judges_no_die_where_no_part_judges_a_site():
     assert passing.all()
 
 
+def test_a_board_carrying_a_die_that_is_no_whole_device_fails_its_product_claim():
+    """002:7 is a board carrying the device of claim 6: the dies picked for the board are
+    judged as devices (every site of each passing the device's conditions), the other dies
+    of the wafer are not, and a wafer none of whose dies was picked holds nothing to check."""
+    wafer = TwinStore().get("W01")
+    bumped = conditions.bump_on_every_pad("003:7.1")
+    mounted = conditions.mounted_devices_whole("002:7", "002:6", bumped)
+    [result] = check_claims([mounted], {"W01": wafer})
+    assert result.verdict == "nothing to check: no die mounted on a board on W01"
+    wafer.bumps.height_um[:] = 60
+    geometry = wafer.geometry
+    first, second, third = 0, 1, 2
+    wafer.bumps.height_um[geometry.site_unit == second] = 0  # one die with a pad unbumped
+    wafer.singulation.picked.extend([first, third])
+    checked, passing = mounted.evaluate(wafer)
+    assert np.flatnonzero(checked).tolist() == [first, third]
+    assert passing[checked].all()
+    wafer.singulation.picked.append(second)
+    [result] = check_claims([mounted], {"W01": wafer})
+    assert (result.verdict, result.sites_checked, result.sites_passing) == ("fail", 3, 2)
+    assert result.condition == "every device mounted on the board a whole device of 002:6"
+
+
 def test_a_wafer_with_nothing_to_judge_leaves_a_condition_unchecked_unless_that_is_its_claim():
     """One wafer of the lot holding nothing a condition judges leaves the condition unchecked,
     however many sites the others passed; a stack is judged on its base panel only, so a panel

@@ -780,3 +780,23 @@ def test_the_claim_map_names_only_recipes_that_ship():
     }
     assert named
     assert all(RECIPES.joinpath(name).is_file() for name in named), named
+
+
+def test_a_board_carrying_devices_the_method_spoilt_fails_002_7_and_002_8(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Pads not descummed spoil every interconnect's contact (002:1a-d), so no die is a device
+    of claim 6: the devices bonded on the board join it all the same, and the board, which
+    claims 7 and 8 say carries the device of claim 6, fails them (it had passed on its joints
+    alone)."""
+    wrong = changed("two-process-via.yaml", {"interconnects.descum": None})
+    code, events = run_lot(capsys, "two-process-via", write_recipe(tmp_path, wrong), 1)
+    check = events[-1]["claim_check"]
+    assert code == 1
+    assert {"002:6", "002:7", "002:8"} <= failing_claims(check)
+    mounted = [
+        row
+        for row in check["conditions"]
+        if row["claim"] == "002:7" and "whole device" in row["condition"]
+    ]
+    assert [(row["verdict"], row["sites_passing"]) for row in mounted] == [("fail", 0)]
