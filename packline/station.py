@@ -498,41 +498,43 @@ def _validation_problems(
     the value given; then each tool's limit that is no [minimum, maximum], once however many
     of its items are wrong, with its line (`_limit_at`)."""
     refusals: list[Refusal] = []
-    limits: list[Refusal] = []
+    #: each limit refused once, by its tool and its key under the tool's limits
+    limits: dict[tuple[str, tuple[str, ...]], Refusal] = {}
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
         if loc[:1] == ["tools"] and loc[2:3] == ["limits"] and len(loc) >= 4:
-            limit = _limit_refusal(data, loc)
-            if limit is not None and limit.path not in {each.path for each in limits}:
-                limits.append(limit)
+            found = _limit_refusal(data, loc)
+            if found is not None:
+                key, limit = found
+                limits.setdefault((loc[1], key), limit)
         else:
             refusals.append(refusal(problem, Station, _WHOSE))
     told = refusal_lines(refusals)
-    for limit in limits:
-        _, tool, _, *key = limit.path.split(".")
+    for (tool, key), limit in limits.items():
         told += [line + _limit_at(lines, source, tool)(key) for line in refusal_lines([limit])]
     return told
 
 
-def _limit_refusal(data: dict[str, Any], loc: list[str]) -> Refusal | None:
+def _limit_refusal(data: dict[str, Any], loc: list[str]) -> tuple[tuple[str, ...], Refusal] | None:
     """The refusal of the limit pydantic's error at `loc` (`tools.T.limits.KEY...`) is about,
-    or None when the error is of the other form than the one given: a limit is either a
-    setpoint's [minimum, maximum] or a device's mapping of them, and pydantic tries both."""
+    with its key under the tool's limits (the setpoint's, or the device's and its
+    setpoint's), or None when the error is of the other form than the one given: a limit is
+    either a setpoint's [minimum, maximum] or a device's mapping of them, and pydantic tries
+    both."""
     _, tool, _, key, *within = loc
     given = data["tools"][tool]["limits"][key]
     why = "must be [minimum, maximum] in the setpoint's unit"
     if not isinstance(given, dict):
         if within[:1] and within[0].startswith("dict"):
             return None  # the device form's error of a setpoint's bounds
-        return Refusal(".".join(loc[:4]), why, given)
+        return (key,), Refusal(".".join(loc[:4]), why, given)
     if not within[:1] or not within[0].startswith("dict"):
         return None  # the bounds form's error of a device's mapping
     if len(within) < 2:
-        return Refusal(
-            ".".join(loc[:4]), "must be a mapping of setpoint: [minimum, maximum]", given
-        )
+        mapping = "must be a mapping of setpoint: [minimum, maximum]"
+        return (key,), Refusal(".".join(loc[:4]), mapping, given)
     setpoint = within[1]
-    return Refusal(".".join([*loc[:4], setpoint]), why, given.get(setpoint))
+    return (key, setpoint), Refusal(".".join([*loc[:4], setpoint]), why, given.get(setpoint))
 
 
 def parse_station(
