@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from packline.drivers.roles.dicing_saw import DicingSaw
 from packline.drivers.roles.electroplater import Electroplater
@@ -148,23 +149,46 @@ async def print_solder_paste(
 ) -> None:
     """003:21 by printing: the paste through the stencil on every one of the `bumps` tips,
     inspected by the printer's SPI."""
-    async with wafer.use(StencilPrinter) as printer:
-        await wafer.step("load on printer", printer.load, wafer.id, handling=Handling.LOAD)
-        await wafer.step(
-            "print solder paste",
-            print_and_inspect,
-            wafer,
-            printer,
-            layer.printing,
-            bumps,
-            tip_um,
-            claims=LAYER_CLAIMS,
-        )
-        await wafer.step("unload from printer", printer.unload, handling=Handling.UNLOAD)
+    await lay_on(
+        wafer, StencilPrinter, "printer", "print solder paste", (), print_and_inspect,
+        layer.printing, bumps, tip_um,
+    )  # fmt: skip
+
+
+async def transfer_solder_layer(wafer: Wafer, transfer: SheetTransfer) -> None:
+    """003:21 by transfer: the wafer on the flip-chip bonder's stage, bumps up, the sheet
+    pressed on every die; every bump coated, the thinnest layer at least the product's."""
+    await lay_on(
+        wafer, FlipChipBonder, "flip-chip bonder", "transfer solder layer", (wafer.id,),
+        transfer_and_inspect, transfer,
+    )  # fmt: skip
+
+
+#: The tools that lay a solder layer on their stage, whose step `lay_on` wraps in a load and
+#: an unload.
+LayingTool = TypeVar("LayingTool", StencilPrinter, FlipChipBonder)
+
+
+async def lay_on(
+    wafer: Wafer,
+    role: Callable[..., LayingTool],
+    where: str,
+    step: str,
+    unload_ids: tuple[str, ...],
+    lay: Callable[..., Awaitable[None]],
+    *args: object,
+) -> None:
+    """The wafer loaded on `role`'s tool (`where` names it in the steps), the layer laid as the
+    step `step` (`lay(tool, wafer, *args)`, carrying the layer's claims), then unloaded (the
+    tool's unload given `unload_ids`)."""
+    async with wafer.use(role) as tool:
+        await wafer.step(f"load on {where}", tool.load, wafer.id, handling=Handling.LOAD)
+        await wafer.step(step, lay, tool, wafer, *args, claims=LAYER_CLAIMS)
+        await wafer.step(f"unload from {where}", tool.unload, *unload_ids, handling=Handling.UNLOAD)
 
 
 async def print_and_inspect(
-    wafer: Wafer, printer: StencilPrinter, printing: StencilPrint, bumps: int, tip_um: float
+    printer: StencilPrinter, wafer: Wafer, printing: StencilPrint, bumps: int, tip_um: float
 ) -> None:
     """Print, then hold the wafer to what the SPI measured: a deposit on each of the `bumps`
     tips, none short or in excess of its aperture, and the thinnest deposit's metal at least
@@ -179,26 +203,8 @@ async def print_and_inspect(
     )
 
 
-async def transfer_solder_layer(wafer: Wafer, transfer: SheetTransfer) -> None:
-    """003:21 by transfer: the wafer on the flip-chip bonder's stage, bumps up, the sheet
-    pressed on every die; every bump coated, the thinnest layer at least the product's."""
-    async with wafer.use(FlipChipBonder) as bonder:
-        await wafer.step("load on flip-chip bonder", bonder.load, wafer.id, handling=Handling.LOAD)
-        await wafer.step(
-            "transfer solder layer",
-            transfer_and_inspect,
-            wafer,
-            bonder,
-            transfer,
-            claims=LAYER_CLAIMS,
-        )
-        await wafer.step(
-            "unload from flip-chip bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD
-        )
-
-
 async def transfer_and_inspect(
-    wafer: Wafer, bonder: FlipChipBonder, transfer: SheetTransfer
+    bonder: FlipChipBonder, wafer: Wafer, transfer: SheetTransfer
 ) -> None:
     """Press the sheet on every die, then hold the wafer to the bonder's inspection: every
     bump under the sheet coated, the thinnest layer at least `min_thickness_um`."""

@@ -534,6 +534,14 @@ async def test_a_wrong_solder_recipe_fails_validation_and_no_tool_sees_a_command
 ):
     recipe = reference_recipe(SOLDER)
     merge(recipe, change)
+    await refused_before_any_tool_moves(db, tmp_path, capsys, recipe, expected)
+
+
+async def refused_before_any_tool_moves(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], recipe: dict, expected: str
+) -> None:
+    """`validate` and `run` against a served simulated line both refuse `recipe` with the
+    error `expected`; no tool received a command and no run was recorded."""
     recipe_file = write_recipe(tmp_path, recipe)
     async with SimulatedLine(WallClock()) as line:
         station = write_station(tmp_path, line.station.to_yaml())
@@ -815,11 +823,10 @@ def test_a_printed_or_transferred_eutectic_layer_runs_a_lot_of_25_with_every_cla
     the products (003:3-6) passes on every bump of 25 wafers; a printed one shows no bridge."""
     code, events = run_lot(capsys, "bump-seal-clean", RECIPES.joinpath(variant), 25)
     summary = events[-1]
-    assert code == 0, summary
-    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 25
-    check = summary["claim_check"]
-    assert check["status"] == "passed"
-    conditions = check["conditions"]
+    statuses = {w["status"]: 25 for w in summary["wafers"]}
+    assert (code, statuses, summary["claim_check"]["status"]) == (0, {"completed": 25}, "passed")
+    assert len(summary["wafers"]) == 25
+    conditions = summary["claim_check"]["conditions"]
     assert {c["claim"] for c in conditions} >= SOLDER_CONDITIONS | {"003:21"}
     layered = [c for c in conditions if c["claim"] in {"003:3", "003:6", "003:21"}]
     assert all(c["sites_checked"] == c["sites_passing"] == 25 * 8352 for c in layered)
@@ -915,15 +922,7 @@ async def test_a_wrong_printing_or_transfer_is_refused_and_no_tool_sees_a_comman
 ):
     recipe = reference_recipe(variant)
     merge(recipe, {"solder_layer": change})
-    recipe_file = write_recipe(tmp_path, recipe)
-    async with SimulatedLine(WallClock()) as line:
-        station = write_station(tmp_path, line.station.to_yaml())
-        for command in ("validate", "run"):
-            args = [command, "bump-seal-clean", "--station", str(station)]
-            assert main([*args, "--recipe", str(recipe_file)]) == 2
-            assert f"recipe file {recipe_file}: {expected}\n" in capsys.readouterr().err
-        assert all(tool.received == [] for tool in line.tools.values())
-    assert not db.exists()  # noqa: ASYNC240 - a stat, after every tool is stopped
+    await refused_before_any_tool_moves(db, tmp_path, capsys, recipe, f"{expected}\n")
 
 
 def printed_through(aperture_um: float) -> Callable[[BumpSealCleanRecipe], BumpSealCleanRecipe]:
