@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Self
+from dataclasses import dataclass, fields
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import numpy as np
 from pydantic import Discriminator, Field, Tag
@@ -556,14 +556,8 @@ class StencilPrint(Recipe):
     min_thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
 
     def print_recipe(self) -> PrintRecipe:
-        return PrintRecipe(
-            paste=self.paste,
-            stencil_thickness_um=self.stencil_thickness_um,
-            aperture_um=self.aperture_um,
-            squeegee_force_n=self.squeegee_force_n,
-            squeegee_speed_mm_s=self.squeegee_speed_mm_s,
-            separation_speed_mm_s=self.separation_speed_mm_s,
-        )
+        """The printer's job: every field of `PrintRecipe`, of the same name here."""
+        return PrintRecipe(**{job.name: getattr(self, job.name) for job in fields(PrintRecipe)})
 
     def layer_um(self, efficiency: float, cap_um: float) -> float:
         """The layer a deposit of `efficiency` of the aperture leaves over a tip's cap `cap_um`
@@ -645,26 +639,39 @@ class StencilPrint(Recipe):
         )
 
 
-class PrintedSolderLayer(Recipe):
-    """003:21 by printing: eutectic solder paste printed on the projecting tips through a
-    stencil (the stencil printer), then reflowed in the oven."""
+class LaidSolderLayer(Recipe):
+    """A solder layer laid by one section of its own (a print, a sheet's transfer), whose
+    field `alloy_path` (`<section>.<field>`) names the layer's alloy as the line does, and
+    which holds the least thickness the claim check holds every tip to."""
 
-    method: Literal["printing"]
-    printing: StencilPrint
-    reflow: ReflowRecipe
-
-    @property
-    def alloy(self) -> str:
-        return self.printing.paste.value
+    alloy_path: ClassVar[str]
 
     @property
-    def min_thickness_um(self) -> float:
-        return self.printing.min_thickness_um
+    def _laying(self) -> Any:
+        return getattr(self, self.alloy_path.split(".")[0])
 
     @property
     def alloy_field(self) -> tuple[str, str]:
         """Where the recipe chooses the layer's alloy (its path in the section), as given."""
-        return "printing.paste", self.printing.paste.value
+        return self.alloy_path, str(getattr(self._laying, self.alloy_path.split(".")[1]).value)
+
+    @property
+    def alloy(self) -> str:
+        return self.alloy_field[1]
+
+    @property
+    def min_thickness_um(self) -> float:
+        return float(self._laying.min_thickness_um)
+
+
+class PrintedSolderLayer(LaidSolderLayer):
+    """003:21 by printing: eutectic solder paste printed on the projecting tips through a
+    stencil (the stencil printer), then reflowed in the oven."""
+
+    alloy_path = "printing.paste"
+    method: Literal["printing"]
+    printing: StencilPrint
+    reflow: ReflowRecipe
 
 
 class SheetTransfer(BondStep):
@@ -688,25 +695,13 @@ class SheetTransfer(BondStep):
         return TRANSFER_PHYSICS.transfer_efficiency * self.film_um
 
 
-class TransferredSolderLayer(Recipe):
+class TransferredSolderLayer(LaidSolderLayer):
     """003:21 by transfer: the layer transferred from a sheet onto the projecting tips by the
     flip-chip bonder's heated head; the head's heat melts it onto them (no oven reflow)."""
 
+    alloy_path = "transfer.alloy"
     method: Literal["transfer"]
     transfer: SheetTransfer
-
-    @property
-    def alloy(self) -> str:
-        return self.transfer.alloy.value
-
-    @property
-    def min_thickness_um(self) -> float:
-        return self.transfer.min_thickness_um
-
-    @property
-    def alloy_field(self) -> tuple[str, str]:
-        """Where the recipe chooses the layer's alloy (its path in the section), as given."""
-        return "transfer.alloy", self.transfer.alloy.value
 
 
 #: 003:21's options: a eutectic layer by plating, printing or transfer (a recipe's
