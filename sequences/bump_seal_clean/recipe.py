@@ -32,6 +32,7 @@ from packline.drivers.roles.laminator import (
     SupportKind,
     thickest_laminated_um,
     thickest_sheet_below_um,
+    thinnest_laminated_um,
 )
 from packline.drivers.roles.laser import Atmosphere, CleanRecipe, gas_jet_problem
 from packline.drivers.roles.oven import (
@@ -66,7 +67,10 @@ from packline.sim_instruments.physics.laser import (
     cleaned_oxide_nm,
     cleaned_residue_nm,
 )
-from packline.sim_instruments.physics.oven import truncated_sphere_height_um
+from packline.sim_instruments.physics.oven import (
+    truncated_sphere_height_um,
+    truncated_sphere_width_um,
+)
 from packline.sim_instruments.physics.stencil_printer import (
     PrintPhysics,
     aperture_nl,
@@ -574,6 +578,36 @@ class StencilPrint(Recipe):
         """The centre distance below which two of its deposits touch (`bridged_um`)."""
         return bridged_um(self.print_recipe(), PRINT_PHYSICS)
 
+    def require_stencil_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
+        """The stencil lies on the film only if it is at least as thick as the `tips` project:
+        a thinner one stands on them, and the squeegee strikes them (refused at
+        `path`.stencil_thickness_um, naming `claim` and the least that clears them)."""
+        if self.stencil_thickness_um >= tips.projection_um:
+            return
+        raise claim_violation(
+            claim,
+            f"{path}.stencil_thickness_um",
+            f"{self.stencil_thickness_um:g} um",
+            f"{tips.text} project up to {tips.projection_um:.1f} um above the film: a thinner "
+            f"stencil stands on them, not on the film, and the squeegee strikes them: give at "
+            f"least {math.ceil(tips.projection_um):g} um",
+        )
+
+    def require_apertures_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
+        """An aperture passes over a tip only if it is at least as wide as the `tips` are above
+        the film: a narrower one leaves the stencil standing on them (refused at
+        `path`.aperture_um, naming `claim` and the least that passes)."""
+        if self.aperture_um >= tips.width_um:
+            return
+        raise claim_violation(
+            claim,
+            f"{path}.aperture_um",
+            f"{self.aperture_um:g} um",
+            f"{tips.text} are up to {tips.width_um:.1f} um wide above the film: a narrower "
+            f"aperture does not pass over a tip, and the stencil stands on the tips: give at "
+            f"least {math.ceil(tips.width_um):g} um",
+        )
+
     def widest_apart_um(self, pitch_um: float) -> int:
         """The widest aperture, in whole um, whose deposits stay apart at `pitch_um`."""
         slump = self.touching_um() - self.aperture_um
@@ -662,6 +696,17 @@ class LaidSolderLayer(Recipe):
     @property
     def min_thickness_um(self) -> float:
         return float(self._laying.min_thickness_um)
+
+
+@dataclass(frozen=True)
+class TipsAboveFilm:
+    """What of the bumps stands above the film a stencil lies on: the most a tip projects
+    (over the thinnest resin the sheet lays), the widest it is there, and what they are, for a
+    refusal."""
+
+    projection_um: float
+    width_um: float
+    text: str
 
 
 class PrintedSolderLayer(LaidSolderLayer):
@@ -1108,13 +1153,28 @@ class BumpSealCleanRecipe(Recipe):
                 layer.printing,
                 "solder_layer.printing",
             )
+            tips = self.tips_above_film(bumps)
             every_problem(
                 [
+                    functools.partial(printing.require_stencil_over_tips, tips, "003:21", path),
+                    functools.partial(printing.require_apertures_over_tips, tips, "003:21", path),
                     functools.partial(printing.require_no_bridges, pitch, "003:21", path),
                     functools.partial(printing.require_layer, bumps.base_um, pitch, "003:19", path),
                 ]
             )
         return self
+
+    def tips_above_film(self, bumps: SolderBumpRecipe) -> TipsAboveFilm:
+        """The solder bumps' tips above the resin film: each bump as its ball stands
+        (`shortest_um`) over the thinnest resin the sheet lays (`thinnest_laminated_um`)."""
+        film_um = thinnest_laminated_um(self.resin.sheet_thickness_um)
+        height_um = bumps.shortest_um()
+        return TipsAboveFilm(
+            projection_um=height_um - film_um,
+            width_um=truncated_sphere_width_um(height_um, bumps.base_um, film_um),
+            text=f"the {height_um:.1f} um bumps over the thinnest resin the "
+            f"{self.resin.sheet_thickness_um:g} um sheet lays ({film_um:.1f} um)",
+        )
 
     def solder_layer_area_cm2(self) -> float:
         """The tips a plated solder layer covers (`SolderBumpRecipe.tips_area_cm2`)."""

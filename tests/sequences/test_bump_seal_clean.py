@@ -838,90 +838,101 @@ def test_a_printed_or_transferred_eutectic_layer_runs_a_lot_of_25_with_every_cla
     assert "electroplate solder layer" not in claims_of
 
 
-@pytest.mark.parametrize(
-    ("variant", "change", "expected"),
-    [
-        (  # the paste's apertures bridge at the bumps' pitch
-            PRINTED,
-            {"printing": {"aperture_um": "430 um"}},
-            "solder_layer.printing.aperture_um = 430 um: a deposit slumps beyond its aperture "
-            "by half the 40 um stencil's thickness on every side (the printer's physics), so "
-            "two deposits closer than 430 + 40 = 470 um touch, and the wafer's bumps stand "
-            "459.6 um apart at the closest (its least pad pitch): their reflow would join them "
-            "by a solder bridge: give at most 419 um (claim 003:21)",
-        ),
-        (  # too narrow an aperture: the paste stays in the stencil
-            PRINTED,
-            {"printing": {"aperture_um": "70 um"}},
-            "solder_layer.printing.aperture_um = 70 um: an aperture of 70 um in a 40 um stencil "
-            "(area ratio 0.44) releases at least 0% of its paste (the printer's physics), whose "
-            "metal leaves 0.0 um over a 70 um tip, below solder_layer.printing.min_thickness_um "
-            "= 8 um: give at least 81 um (claim 003:19)",
-        ),
-        (  # a lead-free paste is no eutectic
-            PRINTED,
-            {"printing": {"paste": "SAC305"}},
-            "solder_layer.printing.paste = SAC305: the layer (SAC305) must be a eutectic solder "
-            "(Sn63Pb37) whose liquidus is below the Pb95Sn5 bumps' (314 degC) (claim 003:20)",
-        ),
-        (  # outside what the printer takes
-            PRINTED,
-            {"printing": {"aperture_um": "900 um"}},
-            "solder_layer.printing.aperture_um = '900 um': must be at most 800 um (the "
-            "stencil_printer range of aperture_um: 40-800 um; given 900 um)",
-        ),
-        (  # the head's joint melts the high-melting cores
-            TRANSFERRED,
-            {"transfer": {"head_temperature_c": "420 degC"}},
-            "solder_layer.transfer.head_temperature_c = 420 degC: over the stage at "
-            "solder_layer.transfer.stage_temperature_c = 150 degC the joint reaches 393.0 degC, "
-            "not below the liquidus of the Pb95Sn5 bumps (314 degC): their high-melting cores "
-            "would melt: give a head of at most 332 degC (claim 003:20)",
-        ),
-        (  # the head's joint never melts the film
-            TRANSFERRED,
-            {"transfer": {"head_temperature_c": "180 degC"}},
-            "solder_layer.transfer.head_temperature_c = 180 degC: the sheet's Sn63Pb37 film "
-            "wets the tips only molten, above its liquidus (183 degC); over the stage at "
-            "solder_layer.transfer.stage_temperature_c = 150 degC the joint reaches 177.0 degC: "
-            "give a head of at least 187 degC (claim 003:21)",
-        ),
-        (  # pressed shorter than the film takes to wet
-            TRANSFERRED,
-            {"transfer": {"bond_time_s": "1 s"}},
-            "solder_layer.transfer.bond_time_s = 1 s: the sheet's Sn63Pb37 film wets the tips "
-            "only molten, and takes 2 s under the head to wet them (the bonder's wetting "
-            "time): give at least 2 s (claim 003:21)",
-        ),
-        (  # a film too thin for the layer
-            TRANSFERRED,
-            {"transfer": {"film_um": "10 um"}},
-            "solder_layer.transfer.film_um = 10 um: a tip the film wets keeps 50% of it (the "
-            "bonder's physics), 5 um, below solder_layer.transfer.min_thickness_um = 8 um: "
-            "give at least 16 um (claim 003:19)",
-        ),
-    ],
-    ids=[
-        "printing-bridges",
-        "printing-too-little-paste",
-        "printing-not-eutectic",
-        "printer-limit",
-        "transfer-cores-melt",
-        "transfer-film-solid",
-        "transfer-not-wetted",
-        "transfer-too-thin",
-    ],
-)
+#: Printings and transfers validate refuses, by id: the field under solder_layer (its
+#: section names the variant whose reference recipe it is set in), its value, the refusal.
+LAYER_REFUSALS = {
+    "printing-bridges": (
+        "printing.aperture_um",
+        "430 um",
+        "solder_layer.printing.aperture_um = 430 um: a deposit slumps beyond its "
+        "aperture by half the 40 um stencil's thickness on every side (the printer's "
+        "physics), so two deposits closer than 430 + 40 = 470 um touch, and the "
+        "wafer's bumps stand 459.6 um apart at the closest (its least pad pitch): "
+        "their reflow would join them by a solder bridge: give at most 419 um (claim "
+        "003:21)",
+    ),
+    "printing-stencil-on-the-tips": (
+        "printing.stencil_thickness_um",
+        "30 um",
+        "solder_layer.printing.stencil_thickness_um = 30 um: the 87.8 um bumps over "
+        "the thinnest resin the 50 um sheet lays (48.5 um) project up to 39.3 um "
+        "above the film: a thinner stencil stands on them, not on the film, and the "
+        "squeegee strikes them: give at least 40 um (claim 003:21)",
+    ),
+    "printing-aperture-on-the-tips": (
+        "printing.aperture_um",
+        "90 um",
+        "solder_layer.printing.aperture_um = 90 um: the 87.8 um bumps over the "
+        "thinnest resin the 50 um sheet lays (48.5 um) are up to 99.1 um wide above "
+        "the film: a narrower aperture does not pass over a tip, and the stencil "
+        "stands on the tips: give at least 100 um (claim 003:21)",
+    ),
+    "printing-too-little-paste": (
+        "printing.min_thickness_um",
+        "60 um",
+        "solder_layer.printing.aperture_um = 110 um: an aperture of 110 um in a 40 um "
+        "stencil (area ratio 0.69) releases at least 70% of its paste (the printer's "
+        "physics), whose metal leaves 34.4 um over a 70 um tip, below "
+        "solder_layer.printing.min_thickness_um = 60 um: give at least 138 um (claim "
+        "003:19)",
+    ),
+    "printing-not-eutectic": (
+        "printing.paste",
+        "SAC305",
+        "solder_layer.printing.paste = SAC305: the layer (SAC305) must be a eutectic "
+        "solder (Sn63Pb37) whose liquidus is below the Pb95Sn5 bumps' (314 degC) "
+        "(claim 003:20)",
+    ),
+    "printer-limit": (
+        "printing.aperture_um",
+        "900 um",
+        "solder_layer.printing.aperture_um = '900 um': must be at most 800 um (the "
+        "stencil_printer range of aperture_um: 40-800 um; given 900 um)",
+    ),
+    "transfer-cores-melt": (
+        "transfer.head_temperature_c",
+        "420 degC",
+        "solder_layer.transfer.head_temperature_c = 420 degC: over the stage at "
+        "solder_layer.transfer.stage_temperature_c = 150 degC the joint reaches 393.0 "
+        "degC, not below the liquidus of the Pb95Sn5 bumps (314 degC): their "
+        "high-melting cores would melt: give a head of at most 332 degC (claim "
+        "003:20)",
+    ),
+    "transfer-film-solid": (
+        "transfer.head_temperature_c",
+        "180 degC",
+        "solder_layer.transfer.head_temperature_c = 180 degC: the sheet's Sn63Pb37 "
+        "film wets the tips only molten, above its liquidus (183 degC); over the "
+        "stage at solder_layer.transfer.stage_temperature_c = 150 degC the joint "
+        "reaches 177.0 degC: give a head of at least 187 degC (claim 003:21)",
+    ),
+    "transfer-not-wetted": (
+        "transfer.bond_time_s",
+        "1 s",
+        "solder_layer.transfer.bond_time_s = 1 s: the sheet's Sn63Pb37 film wets the "
+        "tips only molten, and takes 2 s under the head to wet them (the bonder's "
+        "wetting time): give at least 2 s (claim 003:21)",
+    ),
+    "transfer-too-thin": (
+        "transfer.film_um",
+        "10 um",
+        "solder_layer.transfer.film_um = 10 um: a tip the film wets keeps 50% of it "
+        "(the bonder's physics), 5 um, below solder_layer.transfer.min_thickness_um = "
+        "8 um: give at least 16 um (claim 003:19)",
+    ),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(LAYER_REFUSALS))
 async def test_a_wrong_printing_or_transfer_is_refused_and_no_tool_sees_a_command(
-    db: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    variant: str,
-    change: dict,
-    expected: str,
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], refusal: str
 ):
-    recipe = reference_recipe(variant)
-    merge(recipe, {"solder_layer": change})
+    """Each of `LAYER_REFUSALS`, set in its variant's reference recipe (a printing's field in
+    the printed one, a transfer's in the transferred one)."""
+    path, value, expected = LAYER_REFUSALS[refusal]
+    section, field = path.split(".")
+    recipe = reference_recipe(PRINTED if section == "printing" else TRANSFERRED)
+    recipe["solder_layer"][section][field] = value
     await refused_before_any_tool_moves(db, tmp_path, capsys, recipe, f"{expected}\n")
 
 
