@@ -31,6 +31,7 @@ from packline.sequences.bump_seal_clean.recipe import (
 from packline.sequences.engine import (
     Event,
     RunRequest,
+    get_method,
     open_resume,
     open_run,
     prepare,
@@ -1034,3 +1035,23 @@ def test_tips_printed_with_too_little_paste_fail_the_claims_of_the_layer():
             if not passing[checked].all()
         }
         assert failed == failing
+
+
+@pytest.mark.parametrize(
+    ("variant", "lays_it", "idle"),
+    [
+        (SOLDER, {"electroplater", "oven"}, {"stencil_printer", "flip_chip_bonder"}),
+        (PRINTED, {"stencil_printer", "oven"}, {"electroplater", "flip_chip_bonder"}),
+        (TRANSFERRED, {"flip_chip_bonder"}, {"electroplater", "stencil_printer"}),
+    ],
+)
+def test_each_way_of_the_layer_drives_its_own_tools_and_no_other(
+    variant: str, lays_it: set[str], idle: set[str]
+):
+    """What a run locks and a station must have (`recipe_tools`): the tools of the layer's way
+    (the transfer's bonder melts its layer, no oven reflow after it; the oven is still the
+    balls'), none of the other ways'."""
+    method = get_method("bump-seal-clean")
+    tools = set(method.tools_for(prepare(RunRequest(method.name, recipe_path=variant)).recipe))
+    assert lays_it <= tools
+    assert not idle & tools
