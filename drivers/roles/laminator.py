@@ -121,6 +121,11 @@ def thickest_laminated_um(sheet_um: float) -> float:
     return sheet_um * (1.0 + RESIN_SPREAD_SIGMAS * RESIN_SPREAD_FRACTION)
 
 
+def thinnest_laminated_um(sheet_um: float) -> float:
+    """The thinnest resin a sheet of `sheet_um` lays anywhere on a wafer."""
+    return sheet_um * (1.0 - RESIN_SPREAD_SIGMAS * RESIN_SPREAD_FRACTION)
+
+
 def thickest_sheet_below_um(top_um: float) -> float:
     """The thickest sheet on `SHEET_STEP_UM` whose thickest laminated resin stays below
     `top_um` (the shortest bump's tip): what a refusal suggests."""

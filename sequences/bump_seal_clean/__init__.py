@@ -15,9 +15,11 @@ Claim 7 of 003, step by step, as this script runs it on every wafer of the lot:
             and suction (003:18). What is removed (resin residue 003:10, oxide 003:11, both
             003:8) and the activation (003:9) are checked on the product.
 4. 003:19   on solder bumps, a solder layer of another composition on the cleaned tips: a
-            eutectic layer on the high-melting bumps (003:20), by plating (003:21) in the
-            plating cell's tin-lead bath, reflowed in the oven below the bumps' liquidus so
-            their cores stay solid.
+            eutectic layer on the high-melting bumps (003:20), by one of 003:21's three
+            ways: plated in the plating cell's tin-lead bath, or its paste printed through a
+            stencil (stencil printer), each reflowed in the oven below the bumps' liquidus
+            so their cores stay solid; or transferred from a sheet by the flip-chip bonder's
+            head, whose heat melts it onto the tips below that liquidus.
 5. 003:23   dice the wafer into chips (dicing saw), unless the recipe leaves dicing out.
 6. 003:24   mount chips of the diced wafer on its board by their bumps, active side down
             (flip-chip bonder), if the recipe mounts them.
@@ -47,6 +49,7 @@ from ..solder import MOUNT_BALLS_TOOLS, mount_balls
 from .checks import CLAIM_MAP, claim_conditions, joints_on_board
 from .recipe import (
     KERF_ALLOWANCE_UM,
+    LINE_WAFER,
     BondStep,
     BumpRecipe,
     Bumps,
@@ -56,8 +59,12 @@ from .recipe import (
     LaserCleaning,
     PlasmaCleaning,
     PlatedSolderLayer,
+    PrintedSolderLayer,
     ResinRecipe,
+    SheetTransfer,
     SolderBumpRecipe,
+    StencilPrint,
+    TransferredSolderLayer,
     board_of,
     require_a_site_for_every_part,
     require_dicing_before_mounting,
@@ -99,8 +106,12 @@ __all__ = [
     "Mounted",
     "PlasmaCleaning",
     "PlatedSolderLayer",
+    "PrintedSolderLayer",
     "ResinRecipe",
+    "SheetTransfer",
     "SolderBumpRecipe",
+    "StencilPrint",
+    "TransferredSolderLayer",
     "board_of",
     "bond_and_inspect",
     "bump_seal_clean",
@@ -139,6 +150,8 @@ IRREVERSIBLE = (
     "plasma clean",
     "laser clean",
     "electroplate solder layer",
+    "print solder paste",
+    "transfer solder layer",
     "reflow solder layer",
     "dice",
     "mount chips",
@@ -151,7 +164,7 @@ def recipe_tools(recipe: BumpSealCleanRecipe) -> set[str]:
     roles = {*(MOUNT_BALLS_TOOLS if bumps else {WireBonder.role}), Laminator.role}
     roles.add(PlasmaCleaner.role if isinstance(recipe.cleaning, PlasmaCleaning) else Laser.role)
     if recipe.solder_layer is not None:
-        roles |= SOLDER_LAYER_TOOLS
+        roles |= SOLDER_LAYER_TOOLS[recipe.solder_layer.method]
     if recipe.dicing is not None:
         roles.add(DicingSaw.role)
     if recipe.mounting is not None:
@@ -200,6 +213,7 @@ def recipe_tools(recipe: BumpSealCleanRecipe) -> set[str]:
         "plasma_cleaner",
         "laser",
         "electroplater",
+        "stencil_printer",
         "dicing_saw",
         "flip_chip_bonder",
     ),
@@ -223,8 +237,14 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
         await wafer.batch(PlasmaCleaner, chamber_cycle, plasma, timeout_s=plasma.batch_timeout_s)
     else:
         await clean_by_laser(wafer, recipe.cleaning, recipe.cleaning_claims())
-    if recipe.solder_layer is not None:
-        await form_solder_layer(wafer, recipe.solder_layer, recipe.solder_layer_area_cm2())
+    if recipe.solder_layer is not None and isinstance(bumps, SolderBumpRecipe):
+        await form_solder_layer(
+            wafer,
+            recipe.solder_layer,
+            recipe.solder_layer_area_cm2(),
+            bumps.bump_count(LINE_WAFER),
+            bumps.base_um,
+        )
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing)
     if recipe.mounting is not None:

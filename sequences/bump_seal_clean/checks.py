@@ -7,7 +7,7 @@ from dataclasses import replace
 from packline.sequences.engine import Condition
 
 from .. import conditions
-from .recipe import BumpSealCleanRecipe, PlasmaCleaning, board_of
+from .recipe import BumpSealCleanRecipe, PlasmaCleaning, PrintedSolderLayer, board_of
 
 
 def joints_on_board(claim: str) -> Condition:
@@ -24,7 +24,8 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
     resistance, 003:8); activation only where the option activates (the plasma, 003:9). With
     a solder layer, the product claims 003:3-6: the layer of another solder on every tip
     (003:3), over a cleaned tip (003:4, of claim 2), eutectic on high-melting bumps (003:5,
-    003:6), and the layer reflowed with the cores solid (003:20).
+    003:6), and the layer reflowed with the cores solid (003:20); the layer on every tip by
+    the option of 003:21, and, printed, no solder bridge between two bumps.
     """
     checks = [
         conditions.bump_on_every_pad("003:7.1"),
@@ -45,7 +46,10 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
             conditions.solder_layer_on_tips("003:4", least, cleaned=True),
             conditions.solder_layer_on_tips("003:5", least, eutectic=True),
             conditions.solder_layer_on_tips("003:6", least, cleaned=True, eutectic=True),
+            conditions.solder_layer_on_tips("003:21", least, eutectic=True),
         ]
+        if isinstance(layer, PrintedSolderLayer):
+            checks.append(conditions.no_solder_bridges("003:21"))
     if recipe.dicing is not None:
         checks.append(conditions.singulated_into_dies("003:23"))
     if recipe.mounting is not None:
@@ -58,7 +62,8 @@ CLAIM_MAP = {
     "(003:7.2), tips cleaned (003:10, 003:11)",
     "003:2": "claim checks: no residue (003:10) and no oxide (003:11) on the exposed tips",
     "003:3": "recipe options bumps.method = solder-ball and solder_layer "
-    "(bump-seal-clean-solder-plated.yaml); claim check: another solder on every tip",
+    "(bump-seal-clean-solder-plated.yaml, -printed, -transferred); claim check: another "
+    "solder on every tip",
     "003:4": "recipe options bumps.method = solder-ball and solder_layer; claim check: "
     "another solder on every tip cleaned of residue and oxide beneath it",
     "003:5": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic); claim "
@@ -93,15 +98,21 @@ CLAIM_MAP = {
     "003:18": "recipe options cleaning.gas_jet and cleaning.suction, step 'laser clean'; "
     "recipe constraint: a jet with suction, in an atmosphere at pressure",
     "003:19": "recipe option bumps.method = solder-ball (step 'mount balls', step 'reflow "
-    "balls') and solder_layer, step 'electroplate solder layer' after the cleaning; recipe "
-    "constraint: a layer on solder bumps only, of another solder, plated at least its "
-    "min_thickness_um; claim check: another solder on every tip",
+    "balls') and solder_layer, step 'electroplate solder layer', 'print solder paste' or "
+    "'transfer solder layer' after the cleaning; recipe constraint: a layer on solder bumps "
+    "only, of another solder, plated, printed or transferred at least its min_thickness_um; "
+    "claim check: another solder on every tip",
     "003:20": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic), step "
-    "'reflow solder layer'; recipe constraint: the layer's liquidus and the reflow's peak "
-    "below the bumps' liquidus; claim checks: a eutectic layer on every tip, reflowed with "
-    "the core solid",
+    "'reflow solder layer' (or the transfer's head); recipe constraint: the layer's liquidus "
+    "and the reflow's peak (or the transfer's joint) below the bumps' liquidus; claim checks: "
+    "a eutectic layer on every tip, reflowed with the core solid",
     "003:21": "recipe option solder_layer.method = plating (bump-seal-clean-solder-plated.yaml), "
-    "step 'electroplate solder layer'; in part: printing and transfer are not yet built",
+    "step 'electroplate solder layer'; printing (bump-seal-clean-solder-printed.yaml), step "
+    "'print solder paste'; or transfer (bump-seal-clean-solder-transferred.yaml), step "
+    "'transfer solder layer'; recipe constraints: a printed aperture whose deposits stay "
+    "apart at the bumps' pitch, a transfer's joint above the film's liquidus and pressed "
+    "until it wets; claim checks: a eutectic layer on every tip, printed without a solder "
+    "bridge",
     "003:22": "step 'form bumps' or 'mount balls' and every later step run on whole wafers",
     "003:23": "recipe option dicing, step 'dice'; claim check: units == whole dies",
     "003:24": "recipe option mounting (bump-seal-clean-solder-mounted.yaml; recipe constraint: "

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Self
+from dataclasses import dataclass, fields
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import numpy as np
 from pydantic import Discriminator, Field, Tag
@@ -17,6 +17,8 @@ from packline.drivers.roles.electroplater import SOLDER_ALLOYS, Metal
 from packline.drivers.roles.flip_chip_bonder import (
     WETTING_TIME_S,
     BondRecipe,
+    SolderTransfer,
+    TransferAlloy,
     joint_temperature_c,
     least_head_c,
 )
@@ -30,6 +32,7 @@ from packline.drivers.roles.laminator import (
     SupportKind,
     thickest_laminated_um,
     thickest_sheet_below_um,
+    thinnest_laminated_um,
 )
 from packline.drivers.roles.laser import Atmosphere, CleanRecipe, gas_jet_problem
 from packline.drivers.roles.oven import (
@@ -39,6 +42,7 @@ from packline.drivers.roles.oven import (
     REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
 )
+from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
 from packline.drivers.roles.wire_bonder import (
     STUD_HEIGHT_SPREAD,
     STUD_SPREAD_SIGMAS,
@@ -57,13 +61,24 @@ from packline.sequences.engine import (
     recipe_check,
 )
 from packline.sequences.engine.recipe_meta import CheckedChoices, tool_range
+from packline.sim_instruments.physics.flip_chip_bonder import FlipChipPhysics
 from packline.sim_instruments.physics.laser import (
     LaserPhysics,
     cleaned_oxide_nm,
     cleaned_residue_nm,
 )
-from packline.sim_instruments.physics.oven import truncated_sphere_height_um
-from packline.sim_instruments.twin import WaferSpec, die_grid, wafer_site_count
+from packline.sim_instruments.physics.oven import (
+    truncated_sphere_height_um,
+    truncated_sphere_width_um,
+)
+from packline.sim_instruments.physics.stencil_printer import (
+    PrintPhysics,
+    aperture_nl,
+    bridged_um,
+    least_transfer_efficiency,
+    reflowed_layer_um,
+)
+from packline.sim_instruments.twin import WaferSpec, die_grid, pad_pitch_um, wafer_site_count
 from packline.units import Unit
 
 from ..conditions import CLEAN_NM
@@ -82,6 +97,13 @@ BALL_HEIGHT_ROUNDING_UM = 0.5
 #: figures): a laser clean's pulses and atmosphere are judged by it before the run, as the
 #: plasma's steps are by the chamber's rates.
 LASER_PHYSICS = LaserPhysics()
+
+#: The stencil printer's physics, the simulated printer's (`PrintPhysics`, its defaults the
+#: line's figures): a print's layer and its bridges are judged by it before the run.
+PRINT_PHYSICS = PrintPhysics()
+
+#: The flip-chip bonder's physics, the simulated bonder's: what a transfer leaves on a tip.
+TRANSFER_PHYSICS = FlipChipPhysics()
 
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
@@ -514,6 +536,224 @@ class ChipMounting(BondStep):
     chips: Annotated[int, Field(strict=True, ge=1, le=10_000)]
 
 
+class StencilPrint(Recipe):
+    """003:21 by printing: a eutectic solder paste squeegeed through a stencil with an aperture
+    over every projecting tip; the paste's metal is the layer its reflow melts onto the tip."""
+
+    #: the paste; its metal is the layer's alloy (the eutectic Sn63Pb37 unless it says SAC305,
+    #: which is no eutectic and refused: 003:20)
+    paste: SolderPaste = SolderPaste.SNPB_EUTECTIC
+    stencil_thickness_um: Annotated[
+        float, Unit("um"), Feeds("stencil_printer", "stencil_thickness_um")
+    ]
+    #: the round aperture's diameter over each tip
+    aperture_um: Annotated[float, Unit("um"), Feeds("stencil_printer", "aperture_um")]
+    squeegee_force_n: Annotated[float, Unit("N"), Feeds("stencil_printer", "squeegee_force_n")]
+    squeegee_speed_mm_s: Annotated[
+        float, Unit("mm/s"), Feeds("stencil_printer", "squeegee_speed_mm_s")
+    ]
+    separation_speed_mm_s: Annotated[
+        float, Unit("mm/s"), Feeds("stencil_printer", "separation_speed_mm_s")
+    ]
+    #: the layer the claim check holds every tip to (003:19), and the printer's solder paste
+    #: inspection the thinnest deposit to
+    min_thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
+
+    def print_recipe(self) -> PrintRecipe:
+        """The printer's job: every field of `PrintRecipe`, of the same name here."""
+        return PrintRecipe(**{job.name: getattr(self, job.name) for job in fields(PrintRecipe)})
+
+    def layer_um(self, efficiency: float, cap_um: float) -> float:
+        """The layer a deposit of `efficiency` of the aperture leaves over a tip's cap `cap_um`
+        across, once reflowed (the printer's physics, `reflowed_layer_um`)."""
+        deposit_nl = efficiency * aperture_nl(self.print_recipe())
+        return float(reflowed_layer_um(np.array(deposit_nl), np.array(cap_um), PRINT_PHYSICS))
+
+    def thinnest_layer_um(self, cap_um: float) -> float:
+        """The thinnest layer this print leaves on a tip (`layer_um`): its least deposit, the
+        transfer efficiency's mean less its clipped scatter (`least_transfer_efficiency`)."""
+        return self.layer_um(least_transfer_efficiency(self.print_recipe(), PRINT_PHYSICS), cap_um)
+
+    def touching_um(self) -> float:
+        """The centre distance below which two of its deposits touch (`bridged_um`)."""
+        return bridged_um(self.print_recipe(), PRINT_PHYSICS)
+
+    def require_stencil_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
+        """The stencil lies on the film only if it is at least as thick as the `tips` project:
+        a thinner one stands on them, and the squeegee strikes them (refused at
+        `path`.stencil_thickness_um, naming `claim` and the least that clears them)."""
+        if self.stencil_thickness_um >= tips.projection_um:
+            return
+        raise claim_violation(
+            claim,
+            f"{path}.stencil_thickness_um",
+            f"{self.stencil_thickness_um:g} um",
+            f"{tips.text} project up to {tips.projection_um:.1f} um above the film: a thinner "
+            f"stencil stands on them, not on the film, and the squeegee strikes them: give at "
+            f"least {math.ceil(tips.projection_um):g} um",
+        )
+
+    def require_apertures_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
+        """An aperture passes over a tip only if it is at least as wide as the `tips` are above
+        the film: a narrower one leaves the stencil standing on them (refused at
+        `path`.aperture_um, naming `claim` and the least that passes)."""
+        if self.aperture_um >= tips.width_um:
+            return
+        raise claim_violation(
+            claim,
+            f"{path}.aperture_um",
+            f"{self.aperture_um:g} um",
+            f"{tips.text} are up to {tips.width_um:.1f} um wide above the film: a narrower "
+            f"aperture does not pass over a tip, and the stencil stands on the tips: give at "
+            f"least {math.ceil(tips.width_um):g} um",
+        )
+
+    def widest_apart_um(self, pitch_um: float) -> int:
+        """The widest aperture, in whole um, whose deposits stay apart at `pitch_um`."""
+        slump = self.touching_um() - self.aperture_um
+        return math.ceil(pitch_um - slump) - 1
+
+    def require_no_bridges(self, pitch_um: float, claim: str, path: str) -> None:
+        """Refuse an aperture whose deposits reach their neighbours' at `pitch_um`, the least
+        distance between two bumps: each slumps beyond its aperture by half its height, and the
+        reflow joins the two bumps by a solder bridge (refused at `path`.aperture_um, naming
+        `claim` and the widest aperture that leaves them apart)."""
+        touch = self.touching_um()
+        if touch < pitch_um:
+            return
+        slump = touch - self.aperture_um
+        widest = self.widest_apart_um(pitch_um)
+        raise claim_violation(
+            claim,
+            f"{path}.aperture_um",
+            f"{self.aperture_um:g} um",
+            f"a deposit slumps beyond its aperture by half the {self.stencil_thickness_um:g} um "
+            f"stencil's thickness on every side (the printer's physics), so two deposits "
+            f"closer than {self.aperture_um:g} + {slump:g} = {touch:g} um touch, and the "
+            f"wafer's bumps stand {pitch_um:.1f} um apart at the closest (its least pad pitch): "
+            f"their reflow would join them by a solder bridge: give at most {widest} um",
+        )
+
+    def require_layer(self, cap_um: float, pitch_um: float, claim: str, path: str) -> None:
+        """Refuse a print whose thinnest layer on a tip (`thinnest_layer_um`, over caps `cap_um`
+        across) is below `min_thickness_um`, the layer the claim check holds every tip to
+        (refused at `path`.aperture_um, naming `claim` and the least aperture that gives it,
+        up to the widest whose deposits stay apart at `pitch_um` and the printer takes; where
+        none does, a thicker stencil)."""
+        least = self.min_thickness_um
+        thinnest = self.thinnest_layer_um(cap_um)
+        if thinnest >= least:
+            return
+
+        def enough(aperture: int) -> bool:
+            wider = self.model_copy(update={"aperture_um": float(aperture)})
+            return wider.thinnest_layer_um(cap_um) >= least
+
+        recipe = self.print_recipe()
+        brought = (
+            f"an aperture of {self.aperture_um:g} um in a {self.stencil_thickness_um:g} um "
+            f"stencil (area ratio {recipe.area_ratio:.2f}) releases at least "
+            f"{least_transfer_efficiency(recipe, PRINT_PHYSICS):.0%} of its paste (the "
+            f"printer's physics), whose metal leaves {thinnest:.1f} um over a {cap_um:g} um "
+            f"tip, below {path}.min_thickness_um = {least:g} um"
+        )
+        top = min(
+            self.widest_apart_um(pitch_um),
+            math.floor(tool_range("stencil_printer", "aperture_um").maximum),
+        )
+        if enough(top):
+            advice = f"give at least {least_whole(self.aperture_um, top, enough)} um"
+        else:
+            advice = (
+                f"no aperture up to {top} um (the widest whose deposits stay apart, that the "
+                f"printer takes) gives it: give a thicker stencil ({path}.stencil_thickness_um)"
+            )
+        raise claim_violation(
+            claim, f"{path}.aperture_um", f"{self.aperture_um:g} um", f"{brought}: {advice}"
+        )
+
+
+class LaidSolderLayer(Recipe):
+    """A solder layer laid by one section of its own (a print, a sheet's transfer), whose
+    field `alloy_path` (`<section>.<field>`) names the layer's alloy as the line does, and
+    which holds the least thickness the claim check holds every tip to."""
+
+    alloy_path: ClassVar[str]
+
+    @property
+    def _laying(self) -> Any:
+        return getattr(self, self.alloy_path.split(".")[0])
+
+    @property
+    def alloy_field(self) -> tuple[str, str]:
+        """Where the recipe chooses the layer's alloy (its path in the section), as given."""
+        return self.alloy_path, str(getattr(self._laying, self.alloy_path.split(".")[1]).value)
+
+    @property
+    def alloy(self) -> str:
+        return self.alloy_field[1]
+
+    @property
+    def min_thickness_um(self) -> float:
+        return float(self._laying.min_thickness_um)
+
+
+@dataclass(frozen=True)
+class TipsAboveFilm:
+    """What of the bumps stands above the film a stencil lies on: the most a tip projects
+    (over the thinnest resin the sheet lays), the widest it is there, and what they are, for a
+    refusal."""
+
+    projection_um: float
+    width_um: float
+    text: str
+
+
+class PrintedSolderLayer(LaidSolderLayer):
+    """003:21 by printing: eutectic solder paste printed on the projecting tips through a
+    stencil (the stencil printer), then reflowed in the oven."""
+
+    alloy_path = "printing.paste"
+    method: Literal["printing"]
+    printing: StencilPrint
+    reflow: ReflowRecipe
+
+
+class SheetTransfer(BondStep):
+    """003:21 by transfer: a sheet carrying a film of eutectic solder pressed by the flip-chip
+    bonder's head on the tips of every die of the wafer, bumps up, above the film's liquidus:
+    the film wets the tips it touches and stays on them as the layer."""
+
+    #: the sheet's solder (the eutectic Sn63Pb37 unless it says another, refused: 003:20)
+    alloy: TransferAlloy = TransferAlloy.SN63PB37
+    #: the sheet's solder film; `transfer_efficiency` of it stays on a tip it wets
+    film_um: Annotated[float, Unit("um"), Feeds("flip_chip_bonder", "film_um")]
+    #: the layer the claim check holds every tip to (003:19), and the bonder's inspection the
+    #: thinnest layer to
+    min_thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
+
+    def solder_transfer(self) -> SolderTransfer:
+        return SolderTransfer(self.alloy, self.film_um, self.bond_recipe())
+
+    def layer_um(self) -> float:
+        """The layer a wetted tip keeps of the film (the bonder's physics)."""
+        return TRANSFER_PHYSICS.transfer_efficiency * self.film_um
+
+
+class TransferredSolderLayer(LaidSolderLayer):
+    """003:21 by transfer: the layer transferred from a sheet onto the projecting tips by the
+    flip-chip bonder's heated head; the head's heat melts it onto them (no oven reflow)."""
+
+    alloy_path = "transfer.alloy"
+    method: Literal["transfer"]
+    transfer: SheetTransfer
+
+
+#: 003:21's options: a eutectic layer by plating, printing or transfer (a recipe's
+#: `solder_layer`, told apart by its `method`).
+SolderLayer = PlatedSolderLayer | PrintedSolderLayer | TransferredSolderLayer
+
+
 def board_of(wafer_id: str) -> str:
     """The id of the board the chips of wafer `wafer_id` are mounted on (003:24)."""
     return f"B{wafer_id}"
@@ -675,6 +915,82 @@ def require_the_height_the_studs_give(
     )
 
 
+def require_transfer_melts_the_layer_only(
+    transfer: SheetTransfer, alloy: str, bumps: SolderBumpRecipe, path: str
+) -> None:
+    """A transfer (the section at `path`) melts the sheet's film onto the tips and nothing
+    more, each its own problem: the joint above the film's liquidus (003:21: below it nothing
+    wets) and below the bumps' (003:20: their high-melting cores stay solid), pressed the
+    bonder's wetting time (003:21), and what a wetted tip keeps of the film at least the
+    layer the claim check holds it to (003:19)."""
+    film_c, core_c = LIQUIDUS_C[alloy], LIQUIDUS_C[bumps.alloy.value]
+    film = f"the sheet's {alloy} film wets the tips only molten"
+    every_problem(
+        [
+            functools.partial(
+                require_joint_hot_enough,
+                transfer,
+                "003:21",
+                f"{film}, above its liquidus ({film_c:g} degC)",
+                film_c,
+                path=path,
+            ),
+            functools.partial(
+                require_cores_solid_under_the_head, transfer, bumps, core_c, "003:20", path
+            ),
+            functools.partial(
+                require_pressed_for,
+                transfer,
+                "003:21",
+                f"{film}, and takes {WETTING_TIME_S:g} s under the head to wet them (the "
+                "bonder's wetting time)",
+                WETTING_TIME_S,
+                path=path,
+            ),
+            functools.partial(require_transferred_layer, transfer, "003:19", path),
+        ]
+    )
+
+
+def require_cores_solid_under_the_head(
+    transfer: BondStep, bumps: SolderBumpRecipe, core_c: float, claim: str, path: str
+) -> None:
+    """The joint under the head stays below the bumps' liquidus `core_c`, or their
+    high-melting cores melt (refused at the head, naming `claim` and the hottest head that
+    keeps them solid)."""
+    head, stage = transfer.head_temperature_c, transfer.stage_temperature_c
+    joint = joint_temperature_c(head, stage)
+    if joint < core_c:
+        return
+    hottest = math.ceil(least_head_c(core_c, stage, reaching=True)) - 1
+    raise claim_violation(
+        claim,
+        f"{path}.head_temperature_c",
+        f"{head:g} degC",
+        f"over the stage at {path}.stage_temperature_c = {stage:g} degC the joint reaches "
+        f"{joint:.1f} degC, not below the liquidus of the {bumps.alloy.value} bumps "
+        f"({core_c:g} degC): their high-melting cores would melt: give a head of at most "
+        f"{hottest:g} degC",
+    )
+
+
+def require_transferred_layer(transfer: SheetTransfer, claim: str, path: str) -> None:
+    """What a wetted tip keeps of the film (`SheetTransfer.layer_um`) at least
+    `min_thickness_um` (refused at `path`.film_um, naming `claim` and the least film)."""
+    layer, least = transfer.layer_um(), transfer.min_thickness_um
+    if layer >= least:
+        return
+    share = TRANSFER_PHYSICS.transfer_efficiency
+    raise claim_violation(
+        claim,
+        f"{path}.film_um",
+        f"{transfer.film_um:g} um",
+        f"a tip the film wets keeps {share:.0%} of it (the bonder's physics), {layer:g} um, "
+        f"below {path}.min_thickness_um = {least:g} um: give at least "
+        f"{math.ceil(least / share * 10) / 10:g} um",
+    )
+
+
 def require_resin_thinner_than_bumps(
     resin: ResinRecipe, bumps: BumpRecipe | SolderBumpRecipe, claim: str
 ) -> None:
@@ -710,8 +1026,9 @@ class BumpSealCleanRecipe(Recipe):
     bumps: Bumps
     resin: ResinRecipe
     cleaning: Annotated[PlasmaCleaning | LaserCleaning, Field(discriminator="method")]
-    #: claims 003:19-21: a eutectic layer on the solder bumps' cleaned tips
-    solder_layer: PlatedSolderLayer | None = None
+    #: claims 003:19-21: a eutectic layer on the solder bumps' cleaned tips, by plating,
+    #: printing or transfer
+    solder_layer: Annotated[SolderLayer | None, Field(discriminator="method")] = None
     dicing: DicingStep | None = None
     #: claim 003:24: chips mounted on a board by their bumps
     mounting: ChipMounting | None = None
@@ -768,7 +1085,7 @@ class BumpSealCleanRecipe(Recipe):
         knows the liquidus of (refused by the layer's own checks)."""
         layer, bumps = self.solder_layer, self.bumps
         if layer is not None:
-            alloy = SOLDER_ALLOYS.get(layer.plating.metal)
+            alloy = layer.alloy
             return None if alloy not in LIQUIDUS_C else (alloy, f"bumps' {alloy} layers")
         if isinstance(bumps, SolderBumpRecipe):
             return bumps.alloy.value, "solder bumps"
@@ -806,6 +1123,11 @@ class BumpSealCleanRecipe(Recipe):
                 f"({', '.join(sorted(EUTECTIC_SOLDERS))}) whose liquidus is below the "
                 f"{bumps.alloy.value} bumps' ({core_c:g} degC)",
             )
+        if isinstance(layer, TransferredSolderLayer):
+            require_transfer_melts_the_layer_only(
+                layer.transfer, layer.alloy, bumps, "solder_layer.transfer"
+            )
+            return self
         if layer.reflow.peak_c >= core_c:
             raise claim_violation(
                 "003:20",
@@ -821,10 +1143,38 @@ class BumpSealCleanRecipe(Recipe):
             "the layer's solder",
             peak_below_c=core_c,
         )
-        layer.plating.require_real_area(
-            "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)
-        )
+        if isinstance(layer, PlatedSolderLayer):
+            layer.plating.require_real_area(
+                "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)
+            )
+        else:
+            pitch, printing, path = (
+                pad_pitch_um(LINE_WAFER),
+                layer.printing,
+                "solder_layer.printing",
+            )
+            tips = self.tips_above_film(bumps)
+            every_problem(
+                [
+                    functools.partial(printing.require_stencil_over_tips, tips, "003:21", path),
+                    functools.partial(printing.require_apertures_over_tips, tips, "003:21", path),
+                    functools.partial(printing.require_no_bridges, pitch, "003:21", path),
+                    functools.partial(printing.require_layer, bumps.base_um, pitch, "003:19", path),
+                ]
+            )
         return self
+
+    def tips_above_film(self, bumps: SolderBumpRecipe) -> TipsAboveFilm:
+        """The solder bumps' tips above the resin film: each bump as its ball stands
+        (`shortest_um`) over the thinnest resin the sheet lays (`thinnest_laminated_um`)."""
+        film_um = thinnest_laminated_um(self.resin.sheet_thickness_um)
+        height_um = bumps.shortest_um()
+        return TipsAboveFilm(
+            projection_um=height_um - film_um,
+            width_um=truncated_sphere_width_um(height_um, bumps.base_um, film_um),
+            text=f"the {height_um:.1f} um bumps over the thinnest resin the "
+            f"{self.resin.sheet_thickness_um:g} um sheet lays ({film_um:.1f} um)",
+        )
 
     def solder_layer_area_cm2(self) -> float:
         """The tips a plated solder layer covers (`SolderBumpRecipe.tips_area_cm2`)."""
@@ -843,7 +1193,7 @@ class BumpSealCleanRecipe(Recipe):
     def derived_setpoints(self) -> list[ToolSetpoint]:
         """The solder layer's plated area, when its plating states none."""
         layer, bumps = self.solder_layer, self.bumps
-        if layer is None or not isinstance(bumps, SolderBumpRecipe):
+        if not isinstance(layer, PlatedSolderLayer) or not isinstance(bumps, SolderBumpRecipe):
             return []
         return layer.plating.design_area_setpoints(
             "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)

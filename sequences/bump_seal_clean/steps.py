@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from packline.drivers.roles.dicing_saw import DicingSaw
 from packline.drivers.roles.electroplater import Electroplater
@@ -12,6 +13,7 @@ from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
 from packline.drivers.roles.laminator import Laminator
 from packline.drivers.roles.laser import FaceUp, Laser
 from packline.drivers.roles.oven import Oven
+from packline.drivers.roles.stencil_printer import StencilPrinter
 from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import Handling, StepError, Wafer
 
@@ -23,7 +25,12 @@ from .recipe import (
     DicingStep,
     LaserCleaning,
     PlatedSolderLayer,
+    PrintedSolderLayer,
     ResinRecipe,
+    SheetTransfer,
+    SolderLayer,
+    StencilPrint,
+    TransferredSolderLayer,
     board_of,
 )
 
@@ -99,22 +106,113 @@ async def on_laser(wafer: Wafer, *face_up: FaceUp) -> AsyncIterator[Laser]:
         await wafer.step("unload from laser", laser.unload, handling=Handling.UNLOAD)
 
 
-#: The tool roles `form_solder_layer` drives: the plating cell, and the oven of its reflow.
-SOLDER_LAYER_TOOLS = frozenset({Electroplater.role, Oven.role})
+#: The tool roles `form_solder_layer` drives for each option of the layer (003:21): the
+#: plating cell or the stencil printer, and the oven of the layer's reflow; or the flip-chip
+#: bonder, whose head melts a transferred layer onto the tips.
+SOLDER_LAYER_TOOLS = {
+    "plating": frozenset({Electroplater.role, Oven.role}),
+    "printing": frozenset({StencilPrinter.role, Oven.role}),
+    "transfer": frozenset({FlipChipBonder.role}),
+}
+
+#: The claims of the step that lays the layer on the tips, whichever its option.
+LAYER_CLAIMS = ("003:19", "003:20", "003:21")
 
 
-async def form_solder_layer(wafer: Wafer, layer: PlatedSolderLayer, tips_cm2: float) -> None:
-    """003:19-21: the eutectic layer on the cleaned tips (`tips_cm2` of them), then reflowed
-    below the bumps' liquidus: the layer melts and wets, the high-melting cores stay solid."""
-    await electroplate(
-        wafer,
-        layer.plating,
-        tips_cm2,
-        ("003:19", "003:20", "003:21"),
-        step="electroplate solder layer",
-        deposit="solder layer thickness",
-    )
+async def form_solder_layer(
+    wafer: Wafer, layer: SolderLayer, tips_cm2: float, bumps: int, tip_um: float
+) -> None:
+    """003:19-21: the eutectic layer on the cleaned tips (`bumps` of them, `tip_um` across,
+    `tips_cm2` together) by the recipe's option: plated or printed, then reflowed in the oven
+    below the bumps' liquidus (the layer melts and wets, the high-melting cores stay solid);
+    or transferred from a sheet by the flip-chip bonder's heated head, which melts it onto
+    them."""
+    if isinstance(layer, TransferredSolderLayer):
+        await transfer_solder_layer(wafer, layer.transfer)
+        return
+    if isinstance(layer, PlatedSolderLayer):
+        await electroplate(
+            wafer,
+            layer.plating,
+            tips_cm2,
+            LAYER_CLAIMS,
+            step="electroplate solder layer",
+            deposit="solder layer thickness",
+        )
+    else:
+        await print_solder_paste(wafer, layer, bumps, tip_um)
     await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
+
+
+async def print_solder_paste(
+    wafer: Wafer, layer: PrintedSolderLayer, bumps: int, tip_um: float
+) -> None:
+    """003:21 by printing: the paste through the stencil on every one of the `bumps` tips,
+    inspected by the printer's SPI."""
+    await lay_on(
+        wafer, StencilPrinter, "printer", "print solder paste", (), print_and_inspect,
+        layer.printing, bumps, tip_um,
+    )  # fmt: skip
+
+
+async def transfer_solder_layer(wafer: Wafer, transfer: SheetTransfer) -> None:
+    """003:21 by transfer: the wafer on the flip-chip bonder's stage, bumps up, the sheet
+    pressed on every die; every bump coated, the thinnest layer at least the product's."""
+    await lay_on(
+        wafer, FlipChipBonder, "flip-chip bonder", "transfer solder layer", (wafer.id,),
+        transfer_and_inspect, transfer,
+    )  # fmt: skip
+
+
+#: The tools that lay a solder layer on their stage, whose step `lay_on` wraps in a load and
+#: an unload.
+LayingTool = TypeVar("LayingTool", StencilPrinter, FlipChipBonder)
+
+
+async def lay_on(
+    wafer: Wafer,
+    role: Callable[..., LayingTool],
+    where: str,
+    step: str,
+    unload_ids: tuple[str, ...],
+    lay: Callable[..., Awaitable[None]],
+    *args: object,
+) -> None:
+    """The wafer loaded on `role`'s tool (`where` names it in the steps), the layer laid as the
+    step `step` (`lay(tool, wafer, *args)`, carrying the layer's claims), then unloaded (the
+    tool's unload given `unload_ids`)."""
+    async with wafer.use(role) as tool:
+        await wafer.step(f"load on {where}", tool.load, wafer.id, handling=Handling.LOAD)
+        await wafer.step(step, lay, tool, wafer, *args, claims=LAYER_CLAIMS)
+        await wafer.step(f"unload from {where}", tool.unload, *unload_ids, handling=Handling.UNLOAD)
+
+
+async def print_and_inspect(
+    printer: StencilPrinter, wafer: Wafer, printing: StencilPrint, bumps: int, tip_um: float
+) -> None:
+    """Print, then hold the wafer to what the SPI measured: a deposit on each of the `bumps`
+    tips, none short or in excess of its aperture, and the thinnest deposit's metal at least
+    the layer the product needs over a tip `tip_um` across (`StencilPrint.layer_um`)."""
+    result = await printer.print_paste(printing.print_recipe())
+    wafer.measure("paste deposits", result.deposits, "deposits", low=bumps, high=bumps)
+    wafer.measure("deposits insufficient", result.insufficient, "deposits", high=0)
+    wafer.measure("deposits excessive", result.excessive, "deposits", high=0)
+    thinnest = printing.layer_um(result.min_transfer_efficiency_pct / 100, tip_um)
+    wafer.measure(
+        "thinnest printed layer", thinnest, "um", low=printing.min_thickness_um, source="sequence"
+    )
+
+
+async def transfer_and_inspect(
+    bonder: FlipChipBonder, wafer: Wafer, transfer: SheetTransfer
+) -> None:
+    """Press the sheet on every die, then hold the wafer to the bonder's inspection: every
+    bump under the sheet coated, the thinnest layer at least `min_thickness_um`."""
+    result = await bonder.transfer_solder_layer(transfer.solder_transfer())
+    wafer.measure("bumps coated", result.bumps_coated, "bumps", low=result.bumps)
+    wafer.measure(
+        "solder layer thickness", result.layer_min_um, "um", low=transfer.min_thickness_um
+    )
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,17 @@ def solder_layer_on_tips(
             good &= (w.surface.residue_nm <= CLEAN_NM) & (w.surface.oxide_nm <= CLEAN_NM)
         return w.has_bumps, good
 
-    return Condition(claim, f"{what} (>= {min_um:g} um) on {tip}", evaluate)
+    layer = Margin("solder layer", "um", lambda w: w.bumps.layer_um, min_um)
+    return Condition(claim, f"{what} (>= {min_um:g} um) on {tip}", evaluate, margin=layer)
+
+
+def no_solder_bridges(claim: str) -> Condition:
+    """No bump's solder layer joined to a neighbour's: printed paste that slumped into the
+    next deposit is a solder bridge once reflowed (`Bumps.bridged`), a short between two
+    bumps, not a layer on each (003:21 by printing)."""
+    return Condition(
+        claim, "no solder bridge between bumps", lambda w: (w.has_bumps, ~w.bumps.bridged)
+    )
 
 
 #: The contact resistance (mOhm) a seed may make on a tip and still carry its wiring (est).

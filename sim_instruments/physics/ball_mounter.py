@@ -247,12 +247,12 @@ def bridge(workpiece: Workpiece, physics: BallMountPhysics) -> None:
     diameter = balls.diameter_um[index]
     excess = np.maximum(balls.flux_um[index] - SWIM_RATIO * diameter, 0.0)
     reach = diameter / 2 + FLUX_SPREAD_PER_UM * excess / 2
-    a, b = _touching(x, y, reach)
+    a, b = touching(x, y, reach)
     balls.bridged[index[a]] = True
     balls.bridged[index[b]] = True
 
 
-def _touching(x: np.ndarray, y: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def touching(x: np.ndarray, y: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The pairs (i, j) of circles at (x, y) of radius `reach` that overlap, each pair once.
 
     The circles are sorted into vertical bands as wide as the largest overlap distance, by

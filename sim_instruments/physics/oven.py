@@ -237,6 +237,15 @@ def truncated_sphere_height_um(volume_um3: np.ndarray, base_diameter_um: np.ndar
     return height
 
 
+def truncated_sphere_width_um(height_um: float, base_diameter_um: float, above_um: float) -> float:
+    """The widest a truncated sphere `height_um` tall on a base `base_diameter_um` across (a
+    reflowed bump) is at `above_um` over its base or higher: its sphere's diameter where the
+    centre is that high or higher, else its width at `above_um` (0 above its top)."""
+    radius = ((base_diameter_um / 2) ** 2 + height_um**2) / (2 * height_um)
+    rise = max(above_um - (height_um - radius), 0.0)
+    return 2 * math.sqrt(max(radius**2 - rise**2, 0.0))
+
+
 def solder_bumps_from_balls(workpiece: Workpiece) -> int:
     """Joined balls on bare front pads (exposed metal without a bump, resin or metal film on
     the site) become the sites' solder bumps: each wets its pad (`PAD_TO_BALL_RATIO` of its

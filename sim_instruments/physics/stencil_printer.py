@@ -14,11 +14,17 @@ Pure functions over the workpiece's bumps, with their constants in `PrintPhysics
     lift tears the deposit);
   - a squeegee force below 40 N does not wipe the stencil clean: a paste film of
     20 um · (1 - F / 40 N) stays on it and prints with every deposit (film / t over 100 %).
-  Each deposit scatters about that mean by 5 % (1-sigma).
+  Each deposit scatters about that mean by 5 % (1-sigma), clipped at 3 sigma (the printer's
+  qualified spread: validate judges the thinnest layer by it).
 * **The bump.** Each bump present gets TE · V_a of paste (`bumps.paste_nl`); its metal (50 %
   of the paste by volume: a type 4 paste of about 90 % metal by weight) adds a layer of the
   paste's alloy over the bump's cap (its base diameter; the aperture's where the bump records
-  none): `bumps.layer_um` and `layer_alloy`, which the oven reflows (003:19-20).
+  none): `bumps.layer_um` and `layer_alloy`, which the oven reflows (003:19-20)
+  (`reflowed_layer_um`).
+* **Bridging.** A deposit slumps sideways by half its height (the stencil's thickness) beyond
+  its aperture: two deposits whose apertures leave a web between them narrower than the
+  stencil is thick touch (`bridged_um`), and the reflow joins their bumps by a solder bridge
+  (`bumps.bridged`, on both).
 * **SPI.** A deposit under 50 % of its aperture's volume is insufficient, over 150 % excessive.
 * **Timing.** Fiducial alignment (15 s), the stroke across the workpiece and 20 mm beyond each
   side at the squeegee speed, a 3 mm lift at the separation speed, the SPI (5 s plus 1 ms a
@@ -38,6 +44,7 @@ from packline.drivers.roles.stencil_printer import PrintRecipe
 from ..twin import Workpiece
 from ..twin.freezing import thaw
 from ..twin.parts import UM3_PER_NL
+from .ball_mounter import touching
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class PrintPhysics:
     clean_wipe_force_n: float = 40.0
     film_at_no_force_um: float = 20.0
     deposit_cv: float = 0.05
+    deposit_sigmas: float = 3.0  # the scatter's clip
+    slump_per_height: float = 0.5  # a deposit's sideways slump beyond its aperture, per height
     metal_fraction: float = 0.5  # of the paste by volume
     insufficient_below: float = 0.5
     excessive_above: float = 1.5
@@ -81,6 +90,20 @@ def aperture_nl(recipe: PrintRecipe) -> float:
     return math.pi * (recipe.aperture_um / 2) ** 2 * recipe.stencil_thickness_um / UM3_PER_NL
 
 
+def bridge(workpiece: Workpiece, printed: np.ndarray, touch_um: float) -> None:
+    """Mark the `printed` sites whose deposit touches a neighbour's, their centres closer than
+    `touch_um` (`bridged_um`), as bridged (`Bumps.bridged`); the others keep what they were."""
+    bumps, geometry = workpiece.bumps, workpiece.geometry
+    if printed.size < 2:
+        return
+    x = geometry.site_x_mm[printed] * 1000
+    y = geometry.site_y_mm[printed] * 1000
+    a, b = touching(x, y, np.full(printed.size, touch_um / 2))
+    thaw(bumps.bridged)
+    bumps.bridged[printed[a]] = True
+    bumps.bridged[printed[b]] = True
+
+
 def transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
     """The mean fraction of an aperture's volume a deposit gets."""
     excess = recipe.area_ratio - physics.critical_area_ratio
@@ -95,6 +118,29 @@ def transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
     unwiped = max(1 - recipe.squeegee_force_n / physics.clean_wipe_force_n, 0.0)
     film = physics.film_at_no_force_um * unwiped / recipe.stencil_thickness_um
     return release * max(fill, 0.0) * max(lift, 0.0) + film
+
+
+def reflowed_layer_um(
+    deposit_nl: np.ndarray, cap_um: np.ndarray, physics: PrintPhysics
+) -> np.ndarray:
+    """The layer (um) deposits of `deposit_nl` leave over bump caps `cap_um` across: the paste's
+    metal (`metal_fraction` of it) spread over the cap, which the reflow melts onto the tip."""
+    metal_um3 = np.asarray(deposit_nl, np.float64) * physics.metal_fraction * UM3_PER_NL
+    cap_area_um2 = math.pi * (np.asarray(cap_um, np.float64) / 2) ** 2
+    layer: np.ndarray = metal_um3 / cap_area_um2
+    return layer
+
+
+def least_transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
+    """The smallest share of its aperture a deposit gets: the mean less the clipped scatter."""
+    spread = 1 - physics.deposit_sigmas * physics.deposit_cv
+    return max(transfer_efficiency(recipe, physics) * spread, 0.0)
+
+
+def bridged_um(recipe: PrintRecipe, physics: PrintPhysics) -> float:
+    """The centre distance below which two deposits of `recipe` touch: the aperture widened by
+    each deposit's slump (`slump_per_height` of the stencil's thickness, on either side)."""
+    return recipe.aperture_um + 2 * physics.slump_per_height * recipe.stencil_thickness_um
 
 
 def stroke_s(workpiece: Workpiece, recipe: PrintRecipe, physics: PrintPhysics) -> float:
@@ -132,19 +178,20 @@ def print_paste(
     if printed.size == 0:
         return PrintOutcome(0, 0.0, 0.0, 0.0, 0, 0)
     mean = transfer_efficiency(recipe, physics)
-    efficiency = np.maximum(mean * (1 + physics.deposit_cv * rng.standard_normal(printed.size)), 0)
+    sigmas = physics.deposit_sigmas
+    scatter = np.clip(rng.standard_normal(printed.size), -sigmas, sigmas)
+    efficiency = np.maximum(mean * (1 + physics.deposit_cv * scatter), 0)
     deposit_nl = efficiency * aperture_nl(recipe)
     thaw(bumps.paste_nl, bumps.layer_um, bumps.height_um)
     bumps.paste_nl[printed] += deposit_nl.astype(np.float32)
     cap_um = np.where(
         bumps.base_diameter_um[printed] > 0, bumps.base_diameter_um[printed], recipe.aperture_um
     )
-    cap_area_um2 = math.pi * (cap_um.astype(np.float64) / 2) ** 2
-    metal_um3 = deposit_nl * physics.metal_fraction * UM3_PER_NL
-    layer_um = (metal_um3 / cap_area_um2).astype(np.float32)
-    bumps.layer_um[printed] += layer_um
-    bumps.height_um[printed] += layer_um  # the layer tops the bump
+    layer = reflowed_layer_um(deposit_nl, cap_um, physics).astype(np.float32)
+    bumps.layer_um[printed] += layer
+    bumps.height_um[printed] += layer  # the layer tops the bump
     bumps.layer_alloy = recipe.paste.value
+    bridge(workpiece, printed, bridged_um(recipe, physics))
     return PrintOutcome(
         deposits=int(printed.size),
         transfer_efficiency=float(efficiency.mean()),

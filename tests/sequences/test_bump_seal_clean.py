@@ -10,19 +10,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from packline.cli import main
 from packline.clock import WallClock
 from packline.drivers.roles.laser import Atmosphere
+from packline.drivers.roles.oven import LastResult
 from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
-from packline.sequences.bump_seal_clean.recipe import PlasmaCleaning
+from packline.sequences.bump_seal_clean import claim_conditions as conditions_of
+from packline.sequences.bump_seal_clean.recipe import (
+    PlasmaCleaning,
+    PrintedSolderLayer,
+    TransferredSolderLayer,
+)
 from packline.sequences.engine import (
     Event,
     RunRequest,
+    get_method,
     open_resume,
     open_run,
     prepare,
@@ -30,6 +39,11 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.records import RunStore
 from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
+from packline.sim_instruments.physics.stencil_printer import PrintPhysics, print_paste
+from packline.sim_instruments.twin import ResinKind, TwinStore
+from packline.sim_instruments.twin.freezing import thaw
+from packline.testing.twin import form_solder_bumps
 
 from .helpers import (
     RECIPES,
@@ -521,6 +535,14 @@ async def test_a_wrong_solder_recipe_fails_validation_and_no_tool_sees_a_command
 ):
     recipe = reference_recipe(SOLDER)
     merge(recipe, change)
+    await refused_before_any_tool_moves(db, tmp_path, capsys, recipe, expected)
+
+
+async def refused_before_any_tool_moves(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], recipe: dict, expected: str
+) -> None:
+    """`validate` and `run` against a served simulated line both refuse `recipe` with the
+    error `expected`; no tool received a command and no run was recorded."""
     recipe_file = write_recipe(tmp_path, recipe)
     async with SimulatedLine(WallClock()) as line:
         station = write_station(tmp_path, line.station.to_yaml())
@@ -777,3 +799,259 @@ def test_a_stud_height_the_program_cannot_give_is_refused_and_the_heights_it_nam
     assert "give bumps.height_tolerance_um at least 5.5 um" in refusal(
         capsys, tmp_path, "bump-seal-clean", recipe
     )
+
+
+# ---------------------------------------------------------------- 003:21 by printing, by transfer
+
+PRINTED = "bump-seal-clean-solder-printed.yaml"
+TRANSFERRED = "bump-seal-clean-solder-transferred.yaml"
+#: Each way of 003:21 but plating: the steps that lay the layer and the claims they carry.
+LAYER_VARIANTS = {
+    PRINTED: {
+        "print solder paste": {"003:19", "003:20", "003:21"},
+        "reflow solder layer": {"003:19", "003:20"},
+    },
+    TRANSFERRED: {"transfer solder layer": {"003:19", "003:20", "003:21"}},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LAYER_VARIANTS))
+def test_a_printed_or_transferred_eutectic_layer_runs_a_lot_of_25_with_every_claim_passing(
+    db: Path, capsys: pytest.CaptureFixture[str], variant: str
+):
+    """Pb95Sn5 bumps, sealed, cleaned, and a Sn63Pb37 layer printed and reflowed, or transferred
+    from a sheet by the bonder's head: every claim condition of the layer (003:19-21) and of
+    the products (003:3-6) passes on every bump of 25 wafers; a printed one shows no bridge."""
+    code, events = run_lot(capsys, "bump-seal-clean", RECIPES.joinpath(variant), 25)
+    summary = events[-1]
+    statuses = {w["status"]: 25 for w in summary["wafers"]}
+    assert (code, statuses, summary["claim_check"]["status"]) == (0, {"completed": 25}, "passed")
+    assert len(summary["wafers"]) == 25
+    conditions = summary["claim_check"]["conditions"]
+    assert {c["claim"] for c in conditions} >= SOLDER_CONDITIONS | {"003:21"}
+    layered = [c for c in conditions if c["claim"] in {"003:3", "003:6", "003:21"}]
+    assert all(c["sites_checked"] == c["sites_passing"] == 25 * 8352 for c in layered)
+    bridges = [c for c in conditions if c["condition"] == "no solder bridge between bumps"]
+    assert len(bridges) == (variant == PRINTED)
+    claims_of = step_claims(db, summary["run_id"])
+    for name, claims in LAYER_VARIANTS[variant].items():
+        assert claims <= claims_of[name], name
+    assert "electroplate solder layer" not in claims_of
+
+
+#: Printings and transfers validate refuses, by id: the field under solder_layer (its
+#: section names the variant whose reference recipe it is set in), its value, the refusal.
+LAYER_REFUSALS = {
+    "printing-bridges": (
+        "printing.aperture_um",
+        "430 um",
+        "solder_layer.printing.aperture_um = 430 um: a deposit slumps beyond its "
+        "aperture by half the 40 um stencil's thickness on every side (the printer's "
+        "physics), so two deposits closer than 430 + 40 = 470 um touch, and the "
+        "wafer's bumps stand 459.6 um apart at the closest (its least pad pitch): "
+        "their reflow would join them by a solder bridge: give at most 419 um (claim "
+        "003:21)",
+    ),
+    "printing-stencil-on-the-tips": (
+        "printing.stencil_thickness_um",
+        "30 um",
+        "solder_layer.printing.stencil_thickness_um = 30 um: the 87.8 um bumps over "
+        "the thinnest resin the 50 um sheet lays (48.5 um) project up to 39.3 um "
+        "above the film: a thinner stencil stands on them, not on the film, and the "
+        "squeegee strikes them: give at least 40 um (claim 003:21)",
+    ),
+    "printing-aperture-on-the-tips": (
+        "printing.aperture_um",
+        "90 um",
+        "solder_layer.printing.aperture_um = 90 um: the 87.8 um bumps over the "
+        "thinnest resin the 50 um sheet lays (48.5 um) are up to 99.1 um wide above "
+        "the film: a narrower aperture does not pass over a tip, and the stencil "
+        "stands on the tips: give at least 100 um (claim 003:21)",
+    ),
+    "printing-too-little-paste": (
+        "printing.min_thickness_um",
+        "60 um",
+        "solder_layer.printing.aperture_um = 110 um: an aperture of 110 um in a 40 um "
+        "stencil (area ratio 0.69) releases at least 70% of its paste (the printer's "
+        "physics), whose metal leaves 34.4 um over a 70 um tip, below "
+        "solder_layer.printing.min_thickness_um = 60 um: give at least 138 um (claim "
+        "003:19)",
+    ),
+    "printing-not-eutectic": (
+        "printing.paste",
+        "SAC305",
+        "solder_layer.printing.paste = SAC305: the layer (SAC305) must be a eutectic "
+        "solder (Sn63Pb37) whose liquidus is below the Pb95Sn5 bumps' (314 degC) "
+        "(claim 003:20)",
+    ),
+    "printer-limit": (
+        "printing.aperture_um",
+        "900 um",
+        "solder_layer.printing.aperture_um = '900 um': must be at most 800 um (the "
+        "stencil_printer range of aperture_um: 40-800 um; given 900 um)",
+    ),
+    "transfer-cores-melt": (
+        "transfer.head_temperature_c",
+        "420 degC",
+        "solder_layer.transfer.head_temperature_c = 420 degC: over the stage at "
+        "solder_layer.transfer.stage_temperature_c = 150 degC the joint reaches 393.0 "
+        "degC, not below the liquidus of the Pb95Sn5 bumps (314 degC): their "
+        "high-melting cores would melt: give a head of at most 332 degC (claim "
+        "003:20)",
+    ),
+    "transfer-film-solid": (
+        "transfer.head_temperature_c",
+        "180 degC",
+        "solder_layer.transfer.head_temperature_c = 180 degC: the sheet's Sn63Pb37 "
+        "film wets the tips only molten, above its liquidus (183 degC); over the "
+        "stage at solder_layer.transfer.stage_temperature_c = 150 degC the joint "
+        "reaches 177.0 degC: give a head of at least 187 degC (claim 003:21)",
+    ),
+    "transfer-not-wetted": (
+        "transfer.bond_time_s",
+        "1 s",
+        "solder_layer.transfer.bond_time_s = 1 s: the sheet's Sn63Pb37 film wets the "
+        "tips only molten, and takes 2 s under the head to wet them (the bonder's "
+        "wetting time): give at least 2 s (claim 003:21)",
+    ),
+    "transfer-too-thin": (
+        "transfer.film_um",
+        "10 um",
+        "solder_layer.transfer.film_um = 10 um: a tip the film wets keeps 50% of it "
+        "(the bonder's physics), 5 um, below solder_layer.transfer.min_thickness_um = "
+        "8 um: give at least 16 um (claim 003:19)",
+    ),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(LAYER_REFUSALS))
+async def test_a_wrong_printing_or_transfer_is_refused_and_no_tool_sees_a_command(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], refusal: str
+):
+    """Each of `LAYER_REFUSALS`, set in its variant's reference recipe (a printing's field in
+    the printed one, a transfer's in the transferred one)."""
+    path, value, expected = LAYER_REFUSALS[refusal]
+    section, field = path.split(".")
+    recipe = reference_recipe(PRINTED if section == "printing" else TRANSFERRED)
+    recipe["solder_layer"][section][field] = value
+    await refused_before_any_tool_moves(db, tmp_path, capsys, recipe, f"{expected}\n")
+
+
+def printed_through(aperture_um: float) -> Callable[[BumpSealCleanRecipe], BumpSealCleanRecipe]:
+    """The printed layer of a recipe through apertures of `aperture_um` (validate refuses
+    both widths the tests give)."""
+
+    def spoil(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
+        layer = recipe.solder_layer
+        assert isinstance(layer, PrintedSolderLayer)
+        printing = layer.printing.model_copy(update={"aperture_um": aperture_um})
+        return recipe.model_copy(
+            update={"solder_layer": layer.model_copy(update={"printing": printing})}
+        )
+
+    return spoil
+
+
+async def test_apertures_that_bridge_run_and_the_claim_check_names_003_21(store: RunStore):
+    """430 um apertures in the 40 um stencil, driven past validate: every deposit is what its
+    aperture holds (the SPI passes them), but those at the dies' corners, 459.6 um apart,
+    slump into each other, and the claim check finds the bridges: 003:21 fails there alone."""
+    check = await completed_past_validate(store, "bump-seal-clean", PRINTED, printed_through(430))
+    assert failing_claims(check) == {"003:21"}
+    (bridges,) = [c for c in check["conditions"] if c["condition"].startswith("no solder bridge")]
+    # the pads either side of each of a die's four corners, 8 of its 32, on each of 261 dies
+    assert bridges["sites_checked"] - bridges["sites_passing"] == 8 * 261
+
+
+async def test_a_print_too_thin_for_the_layer_is_held_at_its_print(store: RunStore):
+    """The reference print with its layer asked 60 um thick, driven past validate (which
+    refuses it: its thinnest deposit leaves 34.4 um over a tip): the SPI's thinnest deposit
+    is what holds it on the line, at the print, before the oven reflows it."""
+    prepared = prepare(RunRequest("bump-seal-clean", lot=1, recipe_path=str(RECIPES / PRINTED)))
+    recipe = prepared.recipe
+    layer = recipe.solder_layer
+    assert isinstance(layer, PrintedSolderLayer)
+    thick = layer.printing.model_copy(update={"min_thickness_um": 60.0})
+    prepared.recipe = recipe.model_copy(
+        update={"solder_layer": layer.model_copy(update={"printing": thick})}
+    )
+    async with open_run(store, prepared) as engine:
+        await engine.run()
+    (wafer,) = run_report(store, engine.run_id)["wafers"]
+    assert wafer["status"] == "held"
+    assert "step 'print solder paste'" in wafer["reason"]
+    assert "thinnest printed layer" in wafer["reason"]
+
+
+async def test_a_transfer_that_melts_the_cores_runs_and_the_claim_check_names_003_20(
+    store: RunStore,
+):
+    """A 420 degC head over a 150 degC stage, driven past validate: the joint, 393 degC, melts
+    the film onto every tip, and the Pb95Sn5 cores under it too: the layer is on every tip,
+    but 003:20's cores are not solid."""
+
+    def hot(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
+        layer = recipe.solder_layer
+        assert isinstance(layer, TransferredSolderLayer)
+        transfer = layer.transfer.model_copy(update={"head_temperature_c": 420.0})
+        return recipe.model_copy(
+            update={"solder_layer": layer.model_copy(update={"transfer": transfer})}
+        )
+
+    check = await completed_past_validate(store, "bump-seal-clean", TRANSFERRED, hot)
+    assert failing_claims(check) == {"003:20"}
+    (cores,) = [c for c in check["conditions"] if c["condition"].startswith("layer reflowed")]
+    assert cores["sites_passing"] == 0
+
+
+def test_tips_printed_with_too_little_paste_fail_the_claims_of_the_layer():
+    """The claim check of the printed variant on a wafer the printer's physics printed through
+    70 um apertures in its 40 um stencil (area ratio 0.44: the paste stays in the stencil,
+    validate refuses it) and the oven reflowed: no tip carries a layer, and the layer's
+    claims 003:19, 003:20 and 003:21 fail at every bump, as do the products 003:3-6; the
+    reference print passes them all."""
+    recipe = BumpSealCleanRecipe.model_validate(reference_recipe(PRINTED))
+    layer = recipe.solder_layer
+    assert isinstance(layer, PrintedSolderLayer)
+    layer_claims = {"003:19", "003:20", "003:21", "003:3", "003:4", "003:5", "003:6"}
+    for aperture_um, failing in ((70.0, layer_claims), (110.0, set())):
+        wafer = TwinStore().get("W01")
+        form_solder_bumps(wafer, 87.8, 70.0)
+        wafer.add_resin(ResinKind.SEALING, 50.0)
+        thaw(wafer.surface.residue_nm, wafer.surface.oxide_nm)
+        wafer.surface.residue_nm[:] = 0.0
+        wafer.surface.oxide_nm[:] = 0.0
+        printing = replace(layer.printing.print_recipe(), aperture_um=aperture_um)
+        print_paste(wafer, printing, 3600.0, PrintPhysics(), np.random.default_rng(0))
+        history = LoadHistory()
+        for time_s, temperature_c in ((0, 25), (90, 150), (150, 220), (210, 220), (300, 50)):
+            history.add(time_s, temperature_c, 50)
+        apply_run(wafer, history, ReflowPhysics(), "oven", 300, LastResult.COMPLETED)
+        failed = {
+            condition.claim
+            for condition in conditions_of(recipe)
+            if condition.claim in layer_claims
+            for checked, passing in [condition.evaluate(wafer)]
+            if not passing[checked].all()
+        }
+        assert failed == failing
+
+
+@pytest.mark.parametrize(
+    ("variant", "lays_it", "idle"),
+    [
+        (SOLDER, {"electroplater", "oven"}, {"stencil_printer", "flip_chip_bonder"}),
+        (PRINTED, {"stencil_printer", "oven"}, {"electroplater", "flip_chip_bonder"}),
+        (TRANSFERRED, {"flip_chip_bonder"}, {"electroplater", "stencil_printer"}),
+    ],
+)
+def test_each_way_of_the_layer_drives_its_own_tools_and_no_other(
+    variant: str, lays_it: set[str], idle: set[str]
+):
+    """What a run locks and a station must have (`recipe_tools`): the tools of the layer's way
+    (the transfer's bonder melts its layer, no oven reflow after it; the oven is still the
+    balls'), none of the other ways'."""
+    method = get_method("bump-seal-clean")
+    tools = set(method.tools_for(prepare(RunRequest(method.name, recipe_path=variant)).recipe))
+    assert lays_it <= tools
+    assert not idle & tools

@@ -33,7 +33,6 @@ from packline.drivers.roles.oven import LastResult
 from packline.sim_instruments.ball_mounter import SimBallMounter
 from packline.sim_instruments.physics.ball_mounter import (
     BallMountPhysics,
-    _touching,
     apply_flux,
     inspect,
     mapped_sites,
@@ -41,6 +40,7 @@ from packline.sim_instruments.physics.ball_mounter import (
     repair_balls,
     repair_sites,
     site_positions,
+    touching,
 )
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.twin import (
@@ -94,7 +94,7 @@ def test_the_band_search_finds_every_overlapping_pair_and_no_other():
     generator = rng(7)
     x, y = generator.uniform(0, 5000, (2, 600))
     reach = generator.uniform(20, 120, 600)
-    a, b = _touching(x, y, reach)
+    a, b = touching(x, y, reach)
     found = {tuple(sorted(pair)) for pair in zip(a.tolist(), b.tolist(), strict=True)}
     distance = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     overlap = np.triu(distance < reach[:, None] + reach[None, :], k=1)

@@ -34,6 +34,7 @@ from packline.sim_instruments.physics.oven import (
     LoadHistory,
     ReflowPhysics,
     reflow,
+    truncated_sphere_width_um,
 )
 from packline.sim_instruments.twin import ResinKind, TwinStore
 from packline.sim_instruments.twin.parts import BumpKind, Film, FilmMaterial
@@ -501,3 +502,16 @@ def test_an_oven_advanced_by_jumps_is_bit_for_bit_one_advanced_a_step_at_a_time(
     assert len(held) > held_in_the_soak  # the room and air at the end
     assert jumped.stepped_to_s == 17400.0
     assert jumped.o2_ppm == AIR_O2_PPM
+
+
+def test_a_reflowed_bump_is_widest_at_its_spheres_centre_and_narrows_to_its_top():
+    """A 100 um ball on its 70 um pad stands 87.8 um, a sphere of 50.9 um radius whose centre
+    is 36.9 um up: at or below the centre a tip is its sphere's width, above it narrower (98.3
+    um where a 50 um film leaves it), nothing above its top."""
+    height, base = 87.8, 70.0
+    radius = ((base / 2) ** 2 + height**2) / (2 * height)
+    assert truncated_sphere_width_um(height, base, 0.0) == pytest.approx(2 * radius)
+    assert truncated_sphere_width_um(height, base, height - radius) == pytest.approx(2 * radius)
+    assert truncated_sphere_width_um(height, base, 50.0) == pytest.approx(98.33, abs=0.01)
+    assert truncated_sphere_width_um(height, base, height) == pytest.approx(0.0, abs=1e-6)
+    assert truncated_sphere_width_um(height, base, height + 5) == 0.0

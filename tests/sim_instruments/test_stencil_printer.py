@@ -6,7 +6,8 @@ deposit insufficient and one below AR 0.45 transferring nothing, a squeegee too 
 underfilling and one too light printing its film with every deposit; each bump's paste and the
 eutectic layer its metal makes (13.7 um over a 100 um cap); the oven then melting that layer
 while the high-melting core stays solid (003:19-21); a print stopped mid-stroke printing only
-the bumps the squeegee passed; a wafer without bumps refused.
+the bumps the squeegee passed; a wafer without bumps refused; deposits closer than their
+aperture and slump bridging, and no deposit scattering past its 3-sigma clip.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
 from packline.drivers.stencil_printer import ModbusStencilPrinter
 from packline.sequences.conditions import cores_solid_under_reflowed_layers
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
-from packline.sim_instruments.physics.stencil_printer import PrintPhysics, print_paste
+from packline.sim_instruments.physics.stencil_printer import (
+    PrintPhysics,
+    bridged_um,
+    least_transfer_efficiency,
+    print_paste,
+    transfer_efficiency,
+)
 from packline.sim_instruments.stencil_printer import SimStencilPrinter
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.station import Station
@@ -171,3 +178,35 @@ async def test_the_held_status_read_is_answered_as_the_print_ends():
         assert printed.operation == "print paste"
         assert sim.clock.now() == pytest.approx(printed.time_s, abs=1e-6)
         assert len(looks) <= 2
+
+
+@pytest.mark.parametrize(("aperture_um", "bridged"), [(569.0, False), (571.0, True)])
+def test_deposits_closer_than_their_aperture_and_slump_bridge(aperture_um, bridged):
+    """A deposit slumps beyond its aperture by half the 30 um stencil's thickness on every
+    side: at the small wafer's least pitch, 600 um (the pads either side of the line between
+    two dies), 569 um apertures leave the deposits apart (569 + 30 < 600) and 571 um ones
+    touch, marking exactly the sites that have a neighbour that close, both of each pair."""
+    wafer = TwinStore(SMALL).receive("W1")
+    form_solder_bumps(wafer, 80.0, BUMP_UM)
+    recipe = replace(RECIPE, aperture_um=aperture_um)
+    assert bridged_um(recipe, PrintPhysics()) == aperture_um + 30
+    print_paste(wafer, recipe, 3600.0, PrintPhysics(), np.random.default_rng(0))
+    x, y = wafer.geometry.site_x_mm * 1000, wafer.geometry.site_y_mm * 1000
+    distance = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    np.fill_diagonal(distance, np.inf)
+    near = distance.min(axis=1) < aperture_um + 30
+    assert bool(near.any()) is bridged
+    assert (wafer.bumps.bridged == near).all()
+
+
+def test_no_deposit_scatters_past_its_clip():
+    """Each deposit scatters 5 % about the mean, clipped at 3 sigma: over every bump of
+    twenty wafers none gets less than the least the validate of a method reckons with."""
+    physics = PrintPhysics()
+    least = least_transfer_efficiency(RECIPE, physics)
+    assert least == pytest.approx(transfer_efficiency(RECIPE, physics) * 0.85)
+    for seed in range(20):
+        wafer = TwinStore(SMALL).receive(f"W{seed}")
+        form_solder_bumps(wafer, 80.0, BUMP_UM)
+        outcome = print_paste(wafer, RECIPE, 3600.0, physics, np.random.default_rng(seed))
+        assert outcome.min_transfer_efficiency >= least - 1e-6

@@ -4,7 +4,8 @@ A solder bump may be a high-melting core with a eutectic layer on it (003:19-21)
 melts in a reflow while the core stays solid (`solid_core`). The layer tops the bump: its
 thickness is part of `height_um`, whichever tool laid it (plating, printing, transfer). A
 printed layer is solder paste first (`paste_nl`, what the stencil printer deposited: metal and
-flux); its metal is counted in `layer_um` as the layer it makes over the bump's cap.
+flux); its metal is counted in `layer_um` as the layer it makes over the bump's cap. Paste
+that slumped into its neighbour's (`bridged`) is a solder bridge: the reflow joins the two bumps.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Bumps:
     layer_alloy: str | None = None  # the eutectic layer's alloy, such as "Sn63Pb37"
     #: solder paste printed on each site (nl; 0: none)
     paste_nl: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: bool per site: its printed paste touches a neighbour's (a solder bridge once reflowed)
+    bridged: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     @classmethod
     def empty(cls, site_count: int) -> Bumps:
@@ -49,6 +52,7 @@ class Bumps:
             np.zeros(site_count, np.float32),
             np.zeros(site_count, bool),
             paste_nl=np.zeros(site_count, np.float32),
+            bridged=np.zeros(site_count, bool),
         )
 
     @property
