@@ -49,7 +49,6 @@ from ..solder import MOUNT_BALLS_TOOLS, mount_balls
 from .checks import CLAIM_MAP, claim_conditions, joints_on_board
 from .recipe import (
     KERF_ALLOWANCE_UM,
-    LINE_WAFER,
     BondStep,
     BumpRecipe,
     Bumps,
@@ -238,13 +237,7 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
     else:
         await clean_by_laser(wafer, recipe.cleaning, recipe.cleaning_claims())
     if recipe.solder_layer is not None and isinstance(bumps, SolderBumpRecipe):
-        await form_solder_layer(
-            wafer,
-            recipe.solder_layer,
-            recipe.solder_layer_area_cm2(),
-            bumps.bump_count(LINE_WAFER),
-            bumps.base_um,
-        )
+        await form_solder_layer(wafer, recipe.solder_layer, bumps)
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing)
     if recipe.mounting is not None:

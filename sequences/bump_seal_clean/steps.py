@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
 
 from packline.drivers.roles.dicing_saw import DicingSaw
 from packline.drivers.roles.electroplater import Electroplater
@@ -20,14 +19,15 @@ from packline.sequences.engine import Handling, StepError, Wafer
 from ..solder import electroplate, reflow
 from .recipe import (
     KERF_ALLOWANCE_UM,
+    LINE_WAFER,
     BondStep,
     BumpRecipe,
     DicingStep,
     LaserCleaning,
     PlatedSolderLayer,
-    PrintedSolderLayer,
     ResinRecipe,
     SheetTransfer,
+    SolderBumpRecipe,
     SolderLayer,
     StencilPrint,
     TransferredSolderLayer,
@@ -119,72 +119,53 @@ SOLDER_LAYER_TOOLS = {
 LAYER_CLAIMS = ("003:19", "003:20", "003:21")
 
 
-async def form_solder_layer(
-    wafer: Wafer, layer: SolderLayer, tips_cm2: float, bumps: int, tip_um: float
-) -> None:
-    """003:19-21: the eutectic layer on the cleaned tips (`bumps` of them, `tip_um` across,
-    `tips_cm2` together) by the recipe's option: plated or printed, then reflowed in the oven
-    below the bumps' liquidus (the layer melts and wets, the high-melting cores stay solid);
-    or transferred from a sheet by the flip-chip bonder's heated head, which melts it onto
-    them."""
+async def form_solder_layer(wafer: Wafer, layer: SolderLayer, bumps: SolderBumpRecipe) -> None:
+    """003:19-21: the eutectic layer on the cleaned tips of the solder `bumps` by the recipe's
+    option: plated or printed, then reflowed in the oven below the bumps' liquidus (the layer
+    melts and wets, the high-melting cores stay solid); or transferred from a sheet by the
+    flip-chip bonder's heated head, which melts it onto them."""
+    count = bumps.bump_count(LINE_WAFER)
     if isinstance(layer, TransferredSolderLayer):
-        await transfer_solder_layer(wafer, layer.transfer)
+        async with wafer.use(FlipChipBonder) as bonder:
+            where = "flip-chip bonder"
+            await wafer.step(f"load on {where}", bonder.load, wafer.id, handling=Handling.LOAD)
+            await wafer.step(
+                "transfer solder layer",
+                transfer_and_inspect,
+                bonder,
+                wafer,
+                layer.transfer,
+                count,
+                claims=LAYER_CLAIMS,
+            )
+            await wafer.step(
+                f"unload from {where}", bonder.unload, wafer.id, handling=Handling.UNLOAD
+            )
         return
     if isinstance(layer, PlatedSolderLayer):
         await electroplate(
             wafer,
             layer.plating,
-            tips_cm2,
+            bumps.tips_area_cm2(LINE_WAFER),
             LAYER_CLAIMS,
             step="electroplate solder layer",
             deposit="solder layer thickness",
         )
     else:
-        await print_solder_paste(wafer, layer, bumps, tip_um)
+        async with wafer.use(StencilPrinter) as printer:
+            await wafer.step("load on printer", printer.load, wafer.id, handling=Handling.LOAD)
+            await wafer.step(
+                "print solder paste",
+                print_and_inspect,
+                printer,
+                wafer,
+                layer.printing,
+                count,
+                bumps.base_um,
+                claims=LAYER_CLAIMS,
+            )
+            await wafer.step("unload from printer", printer.unload, handling=Handling.UNLOAD)
     await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
-
-
-async def print_solder_paste(
-    wafer: Wafer, layer: PrintedSolderLayer, bumps: int, tip_um: float
-) -> None:
-    """003:21 by printing: the paste through the stencil on every one of the `bumps` tips,
-    inspected by the printer's SPI."""
-    await lay_on(
-        wafer, StencilPrinter, "printer", "print solder paste", (), print_and_inspect,
-        layer.printing, bumps, tip_um,
-    )  # fmt: skip
-
-
-async def transfer_solder_layer(wafer: Wafer, transfer: SheetTransfer) -> None:
-    """003:21 by transfer: the wafer on the flip-chip bonder's stage, bumps up, the sheet
-    pressed on every die; every bump coated, the thinnest layer at least the product's."""
-    await lay_on(
-        wafer, FlipChipBonder, "flip-chip bonder", "transfer solder layer", (wafer.id,),
-        transfer_and_inspect, transfer,
-    )  # fmt: skip
-
-
-#: The tools that lay a solder layer on their stage, whose step `lay_on` wraps in a load and
-#: an unload.
-LayingTool = TypeVar("LayingTool", StencilPrinter, FlipChipBonder)
-
-
-async def lay_on(
-    wafer: Wafer,
-    role: Callable[..., LayingTool],
-    where: str,
-    step: str,
-    unload_ids: tuple[str, ...],
-    lay: Callable[..., Awaitable[None]],
-    *args: object,
-) -> None:
-    """The wafer loaded on `role`'s tool (`where` names it in the steps), the layer laid as the
-    step `step` (`lay(tool, wafer, *args)`, carrying the layer's claims), then unloaded (the
-    tool's unload given `unload_ids`)."""
-    async with wafer.use(role) as tool:
-        await wafer.step(f"load on {where}", tool.load, wafer.id, handling=Handling.LOAD)
-        await wafer.step(step, lay, tool, wafer, *args, claims=LAYER_CLAIMS)
-        await wafer.step(f"unload from {where}", tool.unload, *unload_ids, handling=Handling.UNLOAD)
 
 
 async def print_and_inspect(
@@ -204,12 +185,13 @@ async def print_and_inspect(
 
 
 async def transfer_and_inspect(
-    bonder: FlipChipBonder, wafer: Wafer, transfer: SheetTransfer
+    bonder: FlipChipBonder, wafer: Wafer, transfer: SheetTransfer, bumps: int
 ) -> None:
-    """Press the sheet on every die, then hold the wafer to the bonder's inspection: every
-    bump under the sheet coated, the thinnest layer at least `min_thickness_um`."""
+    """Press the sheet on every die, then hold the wafer to the bonder's inspection: each of
+    its `bumps` coated (a die the head left out leaves its bumps uncoated), the thinnest
+    layer at least `min_thickness_um`."""
     result = await bonder.transfer_solder_layer(transfer.solder_transfer())
-    wafer.measure("bumps coated", result.bumps_coated, "bumps", low=result.bumps)
+    wafer.measure("bumps coated", result.bumps_coated, "bumps", low=bumps, high=bumps)
     wafer.measure(
         "solder layer thickness", result.layer_min_um, "um", low=transfer.min_thickness_um
     )
