@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # `packline --help` needs none of them
     from packline.rendering import DataTable
     from packline.sequences.engine.records import RunStore
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: The exit codes: done; a run (or a tool) failed; refused, nothing done (`cli.main`).
+EXIT_OK, EXIT_RUN_FAILED, EXIT_REFUSED = 0, 1, 2
 
 
 def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
