@@ -703,6 +703,8 @@ def validation_problems(
                 message += f": {facts.doc}"
         elif (plain := plain_words(problem, unit or "")) is not None:
             message = plain
+            if problem["type"] in _BOUND_TYPES and (why := _range_reason(fields, loc)):
+                message += f" ({why})"
         elif problem["type"] in _SECTION_TYPES:
             # pydantic names the section's model class, which no recipe spells
             method = getattr(model, "method_name", "") or "METHOD"
@@ -711,6 +713,17 @@ def validation_problems(
         given = " = none" if left_out else "" if quiet else f" = {_given(problem['input'])}"
         lines.append(path_problem(path, f"{given}: {message}"))
     return lines
+
+
+#: pydantic's error types for a number past a field's own bounds (`Field(ge=..., le=...)`).
+_BOUND_TYPES = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _range_reason(fields: list[tuple[type[BaseModel], str]], loc: list[str]) -> str:
+    """Why the field at `loc` (the last of `fields`) has its own bounds (`Because`); "" for
+    none, or a location that is no field's."""
+    facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
+    return "" if facts is None else facts.range_reason
 
 
 def _kind_problem(

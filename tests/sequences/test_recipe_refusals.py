@@ -12,13 +12,19 @@ import typing
 from collections.abc import Iterator
 from pathlib import Path
 
+import annotated_types
 import pytest
 import yaml
 from pydantic import BaseModel
 
 from packline.cli import main
 from packline.sequences.engine import Method, Recipe, RecipeError, all_methods, read_recipe_text
-from packline.sequences.engine.recipe_fields import discriminator_of, fields_of, section_kinds
+from packline.sequences.engine.recipe_fields import (
+    discriminator_of,
+    facts_of,
+    fields_of,
+    section_kinds,
+)
 from packline.sequences.engine.recipe_meta import unwrapped
 
 from .helpers import RECIPES, reference_recipe, refusal, without_lines, write_recipe
@@ -682,3 +688,69 @@ def test_an_empty_list_of_steps_says_it_needs_one():
     recipe = yaml.safe_load(method.default_recipe_text()[0])
     recipe["steps"] = []
     assert _refusal(method, recipe) == "recipe: steps = []: must have at least 1 item"
+
+
+def _models_of(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    """`model` and every section model it holds, nested ones too, each once."""
+    seen: set[type[BaseModel]] = set()
+    waiting = [model]
+    while waiting:
+        found = waiting.pop()
+        if found not in seen:
+            seen.add(found)
+            yield found
+            waiting += [section for facts in fields_of(found) for section in facts.sections]
+
+
+def _own_bounds(info: typing.Any) -> list[object]:
+    """The bounds a field declares itself (`Field(ge=..., le=...)`), in its metadata or in
+    the `Annotated` member of an optional field's union; not a tool's (`Feeds`)."""
+    metadata = list(info.metadata)
+    for member in typing.get_args(info.annotation):
+        if typing.get_origin(member) is typing.Annotated:
+            for item in member.__metadata__:
+                metadata += getattr(item, "metadata", [item])
+    return [item for item in metadata if isinstance(item, annotated_types.BaseMetadata)
+            and type(item).__name__ in ("Ge", "Gt", "Le", "Lt")]  # fmt: skip
+
+
+def _reason_of(model: type[BaseModel], name: str) -> str:
+    """Why field `name` of `model` has its own range (`Because`), as validate says it."""
+    facts = facts_of(model, name)
+    assert facts is not None
+    return facts.range_reason
+
+
+def test_every_fields_own_range_says_why():
+    """A new user's `fill.tolerance = 0.5: must be at most 0.05` said no more, where a value
+    past a tool's range names the tool and a claim's constraint its claim: every field that
+    bounds itself says why (`Because`: the claim it serves or the physical reason), but for
+    a quantity above 0 alone, which needs none."""
+    bounded = {
+        f"{model.__name__}.{name}": _reason_of(model, name)
+        for method in METHODS
+        for model in _models_of(method.recipe_model)
+        for name, info in model.model_fields.items()
+        if (bounds := _own_bounds(info))
+        and {(type(b).__name__, getattr(b, "gt", getattr(b, "ge", None))) for b in bounds}
+        not in ({("Gt", 0)}, {("Ge", 0)})
+    }
+    assert {"FillStep.tolerance", "PanelRecipe.rows", "ReflowRecipe.soak_s"} <= set(bounded)
+    assert sorted(field for field, reason in bounded.items() if not reason) == []
+
+
+def test_a_range_refusal_says_why_the_range_is_what_it_is():
+    (method,) = [m for m in METHODS if m.name == "tape-substrate"]
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    recipe["fill"]["tolerance"] = 0.5
+    assert _refusal(method, recipe) == (
+        "recipe: fill.tolerance = 0.5: must be at most 0.05 (000:b: the dispenser's camera "
+        "counts a hole more than 5% off its volume as over- or underfilled, whatever the recipe "
+        "allows)"
+    )
+    recipe["fill"]["tolerance"] = 0.05
+    recipe["panel"]["rows"] = 21
+    assert _refusal(method, recipe) == (
+        "recipe: panel.rows = 21: must be at most 20 (the largest array of units the panel "
+        "frames of the line hold: 20 x 40)"
+    )
