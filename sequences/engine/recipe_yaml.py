@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
 
-from packline.files import Written, parse_yaml
+from packline.files import Written, parse_yaml, yaml_written
 from packline.spelling import did_you_mean
 
 from .recipe_fields import FieldFacts, discriminator_of, fields_of
@@ -121,9 +122,7 @@ def _wrong_type(path: tuple[str | int, ...], given: Written, facts: FieldFacts) 
     if facts.choices:
         takes = f"{takes}, one of {', '.join(facts.choices)}"
     if given.kind == "str":  # text where a number or yes/no is meant: quoted, perhaps
-        bare = given.text[1:-1] if given.text[:1] in "'\"" else None
-        unquoted = bare is not None and _kind_of(parse_yaml(bare, "a value")) in kinds
-        how = "; write it without quotes" if unquoted else ""
+        how = "; write it without quotes" if _unquoted_kind(given.text) in kinds else ""
     elif "str" in kinds:  # a number or yes/no YAML read where text is meant
         # a digit typed for a letter (02 for O2) is a slip; yes or no is a word of its own
         slip = facts.choices and given.kind in ("int", "float")
@@ -139,11 +138,16 @@ def _wrong_type(path: tuple[str | int, ...], given: Written, facts: FieldFacts) 
     }
 
 
-def _kind_of(value: object) -> str:
-    """What YAML type (`files.YAML_KINDS`) a value YAML read is of, of those a field takes."""
-    if isinstance(value, bool):
-        return "bool"
-    return "int" if isinstance(value, int) else "float" if isinstance(value, float) else "str"
+def _unquoted_kind(text: str) -> str | None:
+    """What YAML reads `text`, written in quotes, as without them (`files.YAML_KINDS`; `"2"`:
+    int); None for text not in quotes, or that is no YAML value without them."""
+    if text[:1] not in ("'", '"'):
+        return None
+    try:
+        bare = yaml_written(text[1:-1]).get(())
+    except yaml.YAMLError:
+        return None
+    return None if bare is None else bare.kind
 
 
 def _yaml_text(value: object) -> str:

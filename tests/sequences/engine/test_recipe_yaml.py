@@ -119,3 +119,12 @@ def test_a_recipe_not_read_from_a_file_is_refused_without_lines():
         parse_recipe(PlasmaCleanRecipe, {"steps": []}, "run R recipe")
     assert str(refused.value) == "run R recipe: steps = []: must have at least 1 item"
     assert "line" not in refused.value.problems[0]
+
+
+@pytest.mark.parametrize("written", ['"two"', '"["', '""'])
+def test_text_that_is_no_number_without_its_quotes_is_refused_without_that_advice(written):
+    text = shipped("bump-seal-clean.yaml").replace("stack: 1", f"stack: {written}")
+    assert str(refusal_of(BumpSealCleanRecipe, text)) == (
+        f"r.yaml: line 11: bumps.stack = {written}: YAML reads it as text, but stack takes a "
+        "whole number"
+    )
