@@ -23,6 +23,13 @@ if TYPE_CHECKING:  # `packline --help` needs none of them
 
 #: The exit codes: done; a run (or a tool) failed; refused, nothing done (`cli.main`).
 EXIT_OK, EXIT_RUN_FAILED, EXIT_REFUSED = 0, 1, 2
+#: What `run` and `resume` exit with, as their help says it.
+RUN_EXIT_CODES = (
+    f"exit status: {EXIT_OK} every wafer completed (and, in a dry run, the product meets every "
+    f"claim); {EXIT_RUN_FAILED} the run was recorded but did not complete every wafer, or its "
+    f"product violates a claim; {EXIT_REFUSED} refused: nothing was run and nothing was "
+    "recorded (the error says why)"
+)
 
 
 def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:

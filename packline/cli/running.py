@@ -38,7 +38,14 @@ from packline.sequences.engine.launch import recorded_recipe, what_held_wafers_n
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults
-from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
+from .output import (
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    RUN_EXIT_CODES,
+    open_store,
+    print_json,
+    terminal,
+)
 from .parser import add_by, add_common, ordered_by, person
 from .summary import print_claim_check, print_summary, summary_report
 
@@ -355,7 +362,8 @@ async def _drive(
 
 
 def _watch_arguments(parser: argparse.ArgumentParser) -> None:
-    """How a run this process drives is watched and answered."""
+    """How a run this process drives is watched and answered, and what it exits with."""
+    parser.epilog = RUN_EXIT_CODES
     add_common(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress, only the summary")
     parser.add_argument(

@@ -320,3 +320,15 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     # the resume takes them up again, and its summary says nothing is left
     assert main(["resume", run_id, "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["left_on_tools"] is None
+
+
+@pytest.mark.parametrize("command", ["run", "resume"])
+def test_run_and_resume_help_say_what_each_exit_code_means(command, capsys):
+    """A trial could not tell a refusal from a failed run by its exit code: the help of the
+    commands that drive a run says what each means."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 every wafer completed" in shown
+    assert "1 the run was recorded but did not complete every wafer" in shown
+    assert "2 refused: nothing was run and nothing was recorded" in shown
