@@ -62,7 +62,7 @@ def main() -> int:
         for change, text in mutations(base, random.Random(name), args.cases):
             try:
                 recipe = read_recipe_text(method.recipe_model, text, "r.yaml")
-                check_tool_limits(recipe, "r.yaml", limits)
+                check_tool_limits(recipe, "r.yaml", limits, text)
             except RecipeError as error:
                 outcomes[f"refused ({kind_of(str(error))})"] += 1
             except Exception:

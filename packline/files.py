@@ -8,6 +8,7 @@ a key twice (YAML would silently keep the last; here both lines are named).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,24 +85,59 @@ def parse_yaml(text: str, source: str) -> Any:
         raise FileProblem(f"{source}: not valid YAML ({error})") from None
 
 
-def yaml_lines(text: str) -> dict[tuple[str | int, ...], int]:
-    """The line (from 1) of every mapping key and list item of YAML `text` (already read with
-    `parse_yaml`), by its path: `("tools", "oven", "address")`, `("wafers", 2)`; so a
-    problem with a value can name the line it is on."""
-    lines: dict[tuple[str | int, ...], int] = {}
+@dataclass(frozen=True)
+class Written:
+    """A value of a YAML file as the file writes it: the line (from 1) of its key or list
+    item, and for a scalar its text as written (`02`; `'02'` with its quotes) and what YAML
+    reads it as (`YAML_KINDS`: `02` is an int, 2); a mapping or a list is `mapping` or
+    `list`, its text ""."""
 
-    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
+    line: int
+    text: str
+    kind: str
+
+
+#: What YAML reads a scalar as, by its resolved tag: the kinds a recipe field is checked
+#: against (`str` for any other tag, which a safe load reads as text).
+YAML_KINDS = {
+    "tag:yaml.org,2002:int": "int",
+    "tag:yaml.org,2002:float": "float",
+    "tag:yaml.org,2002:bool": "bool",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "timestamp",
+}
+
+
+def yaml_written(text: str) -> dict[tuple[str | int, ...], Written]:
+    """Every mapping key's value and list item of YAML `text` (already read with
+    `parse_yaml`), by its path (`("tools", "oven", "address")`, `("wafers", 2)`), as the file
+    writes it (`Written`): so a problem with a value can name the line it is on and the value
+    as written, which YAML may have read as another type (`gas: 02` is the number 2)."""
+    written: dict[tuple[str | int, ...], Written] = {}
+
+    def walk(node: yaml.Node, path: tuple[str | int, ...], line: int) -> None:
+        if isinstance(node, yaml.ScalarNode):
+            quote = node.style if node.style in ("'", '"') else ""
+            text = f"{quote}{node.value}{quote}"
+            written[path] = Written(line, text, YAML_KINDS.get(node.tag, "str"))
+        elif isinstance(node, yaml.MappingNode):
+            written[path] = Written(line, "", "mapping")
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode):
-                    lines[(*path, key.value)] = key.start_mark.line + 1
-                    walk(value, (*path, key.value))
+                    walk(value, (*path, key.value), key.start_mark.line + 1)
         elif isinstance(node, yaml.SequenceNode):
+            written[path] = Written(line, "", "list")
             for index, item in enumerate(node.value):
-                lines[(*path, index)] = item.start_mark.line + 1
-                walk(item, (*path, index))
+                walk(item, (*path, index), item.start_mark.line + 1)
 
     root = yaml.compose(text, Loader=_StrictLoader)
     if root is not None:
-        walk(root, ())
-    return lines
+        walk(root, (), root.start_mark.line + 1)
+    return written
+
+
+def yaml_lines(text: str) -> dict[tuple[str | int, ...], int]:
+    """The line (from 1) of every mapping key and list item of YAML `text` (already read with
+    `parse_yaml`), by its path (`yaml_written`): `("tools", "oven", "address")`,
+    `("wafers", 2)`; so a problem with a value can name the line it is on."""
+    return {path: value.line for path, value in yaml_written(text).items() if path}

@@ -52,7 +52,7 @@ from packline.sequences.engine import (
     method,
     recipe_check,
 )
-from packline.sequences.engine.recipe_meta import tool_range
+from packline.sequences.engine.recipe_meta import WAITS_A_DAY_AT_MOST, tool_range
 from packline.sim_instruments.physics.laser import oxidises
 from packline.sim_instruments.twin import WaferSpec, most_incoming_residue_nm
 from packline.sim_instruments.twin.resolution import MAP_STEP
@@ -145,7 +145,9 @@ class PlasmaCleanRecipe(Recipe):
     steps judged against the incoming pads, is `PadPlasmaCleanRecipe`)."""
 
     steps: Annotated[list[PlasmaStepRecipe], Field(min_length=1), Feeds(CHAMBER, "steps", len)]
-    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 600.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600), WAITS_A_DAY_AT_MOST] = (
+        600.0
+    )
 
     def plasma_recipe(self) -> PlasmaRecipe:
         return PlasmaRecipe(

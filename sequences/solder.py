@@ -76,7 +76,13 @@ from packline.sequences.engine import (
     least_whole,
     recipe_check,
 )
-from packline.sequences.engine.recipe_meta import AtLeastFor, tool_range
+from packline.sequences.engine.recipe_meta import (
+    COOLS_IN_4_HOURS,
+    WAITS_A_DAY_AT_MOST,
+    AtLeastFor,
+    Because,
+    tool_range,
+)
 from packline.sim_instruments.physics.oven import OVEN_PLANT, LoadHistory
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
@@ -85,6 +91,13 @@ from .plasma_clean import load_wafers, unload_wafers
 
 #: The longest hold at its peak a reflow may ask of the oven, s.
 LONGEST_PEAK_HOLD_S = 300
+#: Why a reflow holds the solder molten 5 minutes at most.
+TOO_LONG_MOLTEN = Because(
+    "solder molten longer than 5 min grows its intermetallic layer brittle and the pads "
+    "dissolve into it"
+)
+#: Why a unit takes at most 256 balls (`MAX_MAP_POSITIONS`).
+BALL_MAP = Because(f"the ball mounter's map addresses {MAX_MAP_POSITIONS} sites a unit")
 
 
 def time_above_liquidus_s(profile: ThermalProfile) -> float:
@@ -132,17 +145,26 @@ class ReflowRecipe(Recipe):
     n2_flow_slm: Annotated[float, Unit("slm"), Feeds("oven", "n2_flow_slm")] = 20.0
     o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 100.0
     soak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
-    soak_s: Annotated[float, Unit("s"), Field(ge=0, le=600)]
+    soak_s: Annotated[
+        float,
+        Unit("s"),
+        Field(ge=0, le=600),
+        Because("a soak longer than 10 min spends the flux before the peak, which it must wet"),
+    ]
     peak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
-    peak_hold_s: Annotated[float, Unit("s"), Field(ge=0, le=LONGEST_PEAK_HOLD_S)]
+    peak_hold_s: Annotated[float, Unit("s"), Field(ge=0, le=LONGEST_PEAK_HOLD_S), TOO_LONG_MOLTEN]
     ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 90.0
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
     cool_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 120.0
     #: the time above the liquidus the solder needs to wet: a shorter one holds the batch
-    min_time_above_liquidus_s: Annotated[float, Unit("s"), Field(ge=0, le=300)] = 20.0
+    min_time_above_liquidus_s: Annotated[float, Unit("s"), Field(ge=0, le=300), TOO_LONG_MOLTEN] = (
+        20.0
+    )
     #: how long the load may take to cool enough for the door after the profile
-    cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 1800.0
-    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 3600.0
+    cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600), COOLS_IN_4_HOURS] = 1800.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600), WAITS_A_DAY_AT_MOST] = (
+        3600.0
+    )
 
     def require_joins(
         self,
@@ -273,7 +295,7 @@ class SolderBallRecipe(Recipe):
     """Solder balls fluxed and mounted on the first `balls_per_unit` sites of every die (all
     its pads: a full array), inspected, then reflowed in the oven."""
 
-    balls_per_unit: Annotated[int, Field(strict=True, ge=1, le=MAX_MAP_POSITIONS)]
+    balls_per_unit: Annotated[int, Field(strict=True, ge=1, le=MAX_MAP_POSITIONS), BALL_MAP]
     flux_method: FluxMethod = FluxMethod.PRINT
     flux_thickness_um: Annotated[float, Unit("um"), Feeds("ball_mounter", "flux_thickness_um")]
     ball_diameter_um: Annotated[float, Unit("um"), Feeds("ball_mounter", "ball_diameter_um")]
@@ -507,6 +529,9 @@ class PlatingStep(Recipe):
         float,
         Unit("um"),
         Field(gt=0, le=100),
+        Because(
+            "a deposit stands in its resist mould, and the litho cell's are 100 um tall at most"
+        ),
         AtLeastFor(
             PLATED_WIRING_MIN_UM,
             f"a plated wiring, and at least {PLATED_WIRING_MIN_UM:g} um plus the most the etch "

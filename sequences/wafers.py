@@ -12,21 +12,49 @@ from typing import Annotated, Literal, Self
 from pydantic import Field
 
 from packline.sequences.engine import Recipe, recipe_check
-from packline.sequences.engine.recipe_meta import CheckedFloor
+from packline.sequences.engine.recipe_meta import Because, CheckedFloor
 from packline.sim_instruments.twin import WaferSpec, die_grid
 from packline.units import Unit
+
+#: Why a wafer's diameter is 50-300 mm: the sizes the line's cassettes, chucks and handlers
+#: take, 2 inch to 300 mm.
+WAFER_SIZES = Because(
+    "the wafer sizes the line's cassettes, chucks and handlers take: 2 inch to 300 mm"
+)
+#: Why a die's side is above 0.5 mm and at most 50 mm.
+DIE_SIZES = Because(
+    "a die's side above 0.5 mm leaves room for its pads and the saw's kerf; at most 50 mm, "
+    "more than any reticle field gives"
+)
+#: Why a die has at most 64 pads (or terminal holes) to an edge.
+PADS_TO_AN_EDGE = Because(
+    "64 to an edge, 256 to a die: the most sites a ball map addresses a unit, its wire's bit field"
+)
+
+#: Why a wafer's board has at most 10,000 chip sites, one for each device mounted on it.
+BOARD_SITES = Because("a board of the line carries at most 10,000 chip sites, one a device")
 
 
 class WaferRecipe(Recipe):
     """A wafer as it arrives: its size, its dies and the bonding pads along the four edges of
     every die. The defaults are the simulated line's own wafer (`WaferSpec()`)."""
 
-    diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=300)] = 200.0
-    thickness_um: Annotated[float, Unit("um"), Field(ge=100, le=1000)] = 725.0
-    die_width_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 10.0
-    die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 10.0
+    diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=300), WAFER_SIZES] = 200.0
+    thickness_um: Annotated[
+        float,
+        Unit("um"),
+        Field(ge=100, le=1000),
+        Because(
+            "what the chucks hold flat and the handlers lift: a wafer thinned to 100 um, or one "
+            "as thick as 1 mm"
+        ),
+    ] = 725.0
+    die_width_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50), DIE_SIZES] = 10.0
+    die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50), DIE_SIZES] = 10.0
     #: bonding pads on the upper surface along each edge of a die
-    pads_per_die_side: Annotated[int, Field(strict=True, le=64), CheckedFloor(1)] = 8
+    pads_per_die_side: Annotated[
+        int, Field(strict=True, le=64), CheckedFloor(1), PADS_TO_AN_EDGE
+    ] = 8
     pad_metal: Literal["Al", "Cu"] = "Al"
 
     @recipe_check

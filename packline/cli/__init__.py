@@ -16,7 +16,8 @@ Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else r
 data dir) and `--json` for machines. Exit codes: 0 success (every wafer completed
 and, in a dry run, the product meets every claim condition), 1 the run did not complete every
 wafer (held, terminated, aborted, failed), its product violates a claim condition, or a tool
-failed outside a run, 2 bad input (nothing was touched).
+failed outside a run, 2 refused: bad input, or a run or a resume refused as its tools were
+connected (nothing was run and nothing was recorded).
 
 The parts: the commands and their arguments (`parser.py`), one module per group of commands
 (`running` with `faults`, `control`, `runs`, `show`, `diff`, `results`, `trends`,
@@ -29,7 +30,6 @@ Ctrl-C).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -37,25 +37,22 @@ from collections.abc import Callable, Sequence
 
 from packline.drivers.errors import PacklineError
 
-from .output import EXIT_BAD_INPUT, EXIT_RUN_FAILED
+from .output import EXIT_REFUSED, EXIT_RUN_FAILED
 from .parser import build_parser
 
 __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; its exit code (0 done, 1 the run or a tool failed, 2 bad input)."""
+    """Run one command; its exit code (0 done, 1 the run or a tool failed, 2 refused)."""
     words = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(words).parse_args(words)
     try:
-        with contextlib.ExitStack() as stack:
-            if getattr(args, "wire_log", None):
-                _log_wire_to(stack, args.wire_log)
-            handler: Callable[[argparse.Namespace], int] = args.handler
-            return handler(args)
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
     except PacklineError as error:
         print(f"packline: error: {error}", file=sys.stderr)
-        code = EXIT_BAD_INPUT if _is_bad_input(error) else EXIT_RUN_FAILED
+        code = EXIT_REFUSED if _refused(error) else EXIT_RUN_FAILED
         if getattr(args, "json", False):  # a machine reads stdout: it gets the refusal there
             # too, on one line, so a stream of events (`run --json`) stays one object a line
             refusal = {"ok": False, "error": str(error), "exit_code": code}
@@ -69,22 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_RUN_FAILED
 
 
-def _log_wire_to(stack: contextlib.ExitStack, path: str) -> None:
-    """Every exchange with every tool appended to `path` while the command runs."""
-    from packline.drivers.links import wire_log_to
-    from packline.sequences.engine.errors import BadInput
+def _refused(error: PacklineError) -> bool:
+    """Whether `error` refused what was asked before anything was done: the user's bad input
+    (nothing was touched), or a run or resume refused as its tools were connected
+    (`RunNotStarted`: none was commanded, nothing recorded); not a tool's failure, nor a
+    run's."""
+    from packline.sequences.engine.errors import BadInput, RunNotStarted
 
-    try:
-        stack.enter_context(wire_log_to(path))
-    except OSError as error:
-        raise BadInput(f"--wire-log {path}: cannot write to it ({error.strerror})") from None
-
-
-def _is_bad_input(error: PacklineError) -> bool:
-    """Whether `error` is the user's (nothing was touched), not a tool's or the line's."""
-    from packline.sequences.engine.errors import BadInput
-
-    if isinstance(error, BadInput):
+    if isinstance(error, BadInput | RunNotStarted):
         return True
     from packline.station import StationError  # only a command that read a station raises it
 

@@ -21,7 +21,15 @@ if TYPE_CHECKING:  # `packline --help` needs none of them
     from packline.rendering import DataTable
     from packline.sequences.engine.records import RunStore
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: The exit codes: done; a run (or a tool) failed; refused, nothing done (`cli.main`).
+EXIT_OK, EXIT_RUN_FAILED, EXIT_REFUSED = 0, 1, 2
+#: What `run` and `resume` exit with, as their help says it.
+RUN_EXIT_CODES = (
+    f"exit status: {EXIT_OK} every wafer completed (and, in a dry run, the product meets every "
+    f"claim); {EXIT_RUN_FAILED} the run was recorded but did not complete every wafer, or its "
+    f"product violates a claim; {EXIT_REFUSED} refused: nothing was run and nothing was "
+    "recorded (the error says why)"
+)
 
 
 def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:

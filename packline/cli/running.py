@@ -9,7 +9,7 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,11 +33,19 @@ from packline.sequences.engine import (
     prepare,
 )
 from packline.sequences.engine.control import Order
+from packline.sequences.engine.errors import RunRefused
 from packline.sequences.engine.launch import recorded_recipe, what_held_wafers_need
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults
-from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
+from .output import (
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    RUN_EXIT_CODES,
+    open_store,
+    print_json,
+    terminal,
+)
 from .parser import add_by, add_common, ordered_by, person
 from .summary import print_claim_check, print_summary, summary_report
 
@@ -46,6 +54,35 @@ if TYPE_CHECKING:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`packline run`: a new run, driven here. Refused before it is recorded (bad input: its
+    recipe, a station limit, its station file, its options, its tools held by another run),
+    it says after why that nothing was run and nothing was recorded (`RunRefused`), as a
+    refusal once its tools are connected (`RunNotStarted`) does."""
+    try:
+        with _wire_log(args):
+            return _run(args)
+    except BadInput as error:
+        raise RunRefused(error, "run") from None
+
+
+@contextlib.contextmanager
+def _wire_log(args: argparse.Namespace) -> Iterator[None]:
+    """Every exchange with every tool appended to `--wire-log`'s file, if given, while the
+    run or resume is driven; BadInput for a file that cannot be written."""
+    with contextlib.ExitStack() as stack:
+        if args.wire_log is not None:
+            from packline.drivers.links import wire_log_to
+
+            try:
+                stack.enter_context(wire_log_to(args.wire_log))
+            except OSError as error:
+                raise BadInput(
+                    f"--wire-log {args.wire_log}: cannot write to it ({error.strerror})"
+                ) from None
+        yield
+
+
+def _run(args: argparse.Namespace) -> int:
     request = RunRequest(
         args.method,
         simulated=args.sim,
@@ -161,7 +198,7 @@ def _refuse_unanswerable(
             f"it asked {outline.confirmations[0]!r}) and nobody can answer here ({nobody}, "
             "and no --confirmed-by NAME): every wafer would be held at the first confirmation; "
             "give --confirmed-by NAME (who answers them yes in advance, recorded with each) or "
-            "run it at a terminal; nothing was touched"
+            "run it at a terminal"
         )
 
 
@@ -189,7 +226,16 @@ def _injector(
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue a run nobody drives; a paused run another process drives is told to go on,
     and a running one is refused, naming the process that drives it. Either is done in the
-    name of `--by` (default: the login name)."""
+    name of `--by` (default: the login name). Refused before a session starts, it says so as
+    a run's refusal does (`cmd_run`)."""
+    try:
+        with _wire_log(args):
+            return _resume(args)
+    except BadInput as error:
+        raise RunRefused(error, "resume") from None
+
+
+def _resume(args: argparse.Namespace) -> int:
     args.by = ordered_by(args)
     store = open_store(args, create=False)
     injector = None
@@ -316,7 +362,8 @@ async def _drive(
 
 
 def _watch_arguments(parser: argparse.ArgumentParser) -> None:
-    """How a run this process drives is watched and answered."""
+    """How a run this process drives is watched and answered, and what it exits with."""
+    parser.epilog = RUN_EXIT_CODES
     add_common(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress, only the summary")
     parser.add_argument(

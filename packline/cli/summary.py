@@ -164,7 +164,7 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
         "condition",
         "checked",
         "passing",
-        "worst site (to spare)",
+        "worst site, limit: margin",
         "verdict",
         title="claim check of the simulated product",
     )

@@ -60,7 +60,7 @@ from packline.sequences.engine import (
     least_whole,
     recipe_check,
 )
-from packline.sequences.engine.recipe_meta import CheckedChoices, tool_range
+from packline.sequences.engine.recipe_meta import Because, CheckedChoices, tool_range
 from packline.sim_instruments.physics.flip_chip_bonder import FlipChipPhysics
 from packline.sim_instruments.physics.laser import (
     LaserPhysics,
@@ -84,6 +84,7 @@ from packline.units import Unit
 from ..conditions import CLEAN_NM
 from ..plasma_clean import CLEAN_MARGIN_NM, PlasmaCleanRecipe
 from ..solder import PlatingStep, ReflowRecipe, SolderBallRecipe, um_text
+from ..wafers import BOARD_SITES
 
 #: The wafer bump-seal-clean runs on: the simulated line's (the method names no incoming
 #: wafer of its own); a plated solder layer's area counts its dies.
@@ -135,9 +136,19 @@ class BumpRecipe(Recipe):
     #: program it sets the height the bonder gives (the line's stud law), so no default
     stack: Annotated[int, Field(strict=True), Feeds("wire_bonder", "stack_count")]
     #: what the program gives: stud bumps stand 20-300 um, one to four studs high
-    height_um: Annotated[float, Unit("um"), Field(ge=20, le=300)]
+    height_um: Annotated[
+        float,
+        Unit("um"),
+        Field(ge=20, le=300),
+        Because("one stud of the thinnest wire stands 20 um, four of the thickest 300 um"),
+    ]
     #: how far a measured bump may stand from `height_um` before the wafer is held
-    height_tolerance_um: Annotated[float, Unit("um"), Field(gt=0, le=50)]
+    height_tolerance_um: Annotated[
+        float,
+        Unit("um"),
+        Field(gt=0, le=50),
+        Because("a bump 50 um off its height is another bump: the resin film is set for this one"),
+    ]
 
     def shortest_um(self) -> float:
         """The shortest bump the height inspection passes: a resin sheet must be thinner."""
@@ -184,7 +195,15 @@ class SolderBumpRecipe(SolderBallRecipe):
     liquidus_claim = "003:7.1"
     #: optional, a cross-check: what the writer expects a reflowed ball to stand on its pad
     #: (a truncated sphere of the ball's volume, which the line works out from the ball)
-    height_um: Annotated[float, Unit("um"), Field(ge=20, le=760)] | None = None
+    height_um: (
+        Annotated[
+            float,
+            Unit("um"),
+            Field(ge=20, le=760),
+            Because("a reflowed ball stands lower than it is wide: 760 um, the largest ball"),
+        ]
+        | None
+    ) = None
 
     @recipe_check
     def _the_height_the_ball_gives(self) -> Self:
@@ -533,7 +552,7 @@ class ChipMounting(BondStep):
     """003:24: chips of the diced wafer mounted on a board by their bumps, active side down
     (flip-chip bonder): `chips` of them, one on each chip site of the wafer's board."""
 
-    chips: Annotated[int, Field(strict=True, ge=1, le=10_000)]
+    chips: Annotated[int, Field(strict=True, ge=1, le=10_000), BOARD_SITES]
 
 
 class StencilPrint(Recipe):

@@ -246,18 +246,34 @@ def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]
 
 
 def margin_text(condition: Mapping[str, Any]) -> str:
-    """A condition's recorded margin (`margin_columns`) as one phrase: 'smallest tip
-    projection 14.8 um (1.2 um to spare)', 'smallest wiring metal 2.78 um (1.72 um short)',
-    'largest residue 0.3 nm (0.2 nm over)', or '-' without a margin."""
+    """A condition's recorded margin (`margin_columns`) as one phrase an engineer reads at a
+    glance: what was measured at the worst site, the limit, and how far it stands from it:
+    'smallest tip projection 14.8 um, at least 13.6 um: 1.2 um to spare', 'smallest wiring
+    metal 2.78 um, at least 4.5 um: 1.72 um short', 'largest residue 0.3 nm, at most 0.1 nm:
+    0.2 nm over', or '-' without a margin (each figure to 3 significant digits; the records
+    keep every digit)."""
     worst, unit = condition.get("margin_worst"), condition.get("margin_unit")
     if worst is None:
         return "-"
-    side = "smallest" if condition["margin_above"] else "largest"
+    above = condition["margin_above"]
+    # a passing site is above a minimum, below a maximum; a failing one short of it, or over
+    side, bound, failing = (
+        ("smallest", "at least", "short") if above else ("largest", "at most", "over")
+    )
     margin = condition["margin"]
-    failing = "short" if condition["margin_above"] else "over"  # below a minimum, above a maximum
     unit = f" {unit}" if unit else ""  # a degree of cure has none
-    spare = f"{margin:.3g}{unit} to spare" if margin >= 0 else f"{-margin:.3g}{unit} {failing}"
-    return f"{side} {condition['margin_quantity']} {worst:.3g}{unit} ({spare})"
+    spare = (
+        f"{_figure(margin)}{unit} to spare"
+        if margin >= 0
+        else f"{_figure(-margin)}{unit} {failing}"
+    )
+    limit = f"{bound} {_figure(condition['margin_limit'])}{unit}"
+    return f"{side} {condition['margin_quantity']} {_figure(worst)}{unit}, {limit}: {spare}"
+
+
+def _figure(value: float) -> str:
+    """A margin's figure to 3 significant digits, a zero never signed ('-0')."""
+    return f"{value + 0.0:.3g}"
 
 
 def overall(verdicts: Sequence[str]) -> str:

@@ -35,6 +35,7 @@ from .context import RunContext
 from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
 from .dispositions import DONE, disposition_command, resume_command
 from .errors import (
+    NOTHING_RUN,
     BadInput,
     NoOperator,
     RecordsUnwritable,
@@ -388,12 +389,11 @@ class Engine:
                 raise
             raise self._not_started(failure) from failure
 
-    def _not_started(self, failure: PacklineError) -> PacklineError:
-        """The refusal of this session for `failure`, found on its tools before it started:
-        bad input (the station file says what its tools or its line do not) stays bad input,
-        any other failure (a tool refused, timed out, or of another kind) is `RunNotStarted`,
-        `ResumeNotStarted` for a resume; either says that nothing was recorded and how to go
-        on."""
+    def _not_started(self, failure: PacklineError) -> RunNotStarted:
+        """The refusal of this session for `failure`, found on its tools before it started
+        (a tool refused, timed out, or of another kind; or bad input: the station file says
+        what its tools or its line do not): `RunNotStarted`, `ResumeNotStarted` for a resume;
+        either says that nothing was run or recorded (`NOTHING_RUN`) and how to go on."""
         bad_input = isinstance(failure, BadInput)
         if self.session == 1:
             again = (
@@ -401,11 +401,10 @@ class Engine:
                 if bad_input
                 else "once every tool answers as the station file says"
             )
-            text = f"run not started: {failure}; nothing was recorded: run it again {again}"
-            return BadInput(text) if bad_input else RunNotStarted(text)
+            return RunNotStarted(f"run not started: {failure}; {NOTHING_RUN}: run it again {again}")
         kept = (
-            f"run {self.run_id} not resumed: {failure}; nothing was recorded, so the run is as "
-            "its last session left it"
+            f"run {self.run_id} not resumed: {failure}; {NOTHING_RUN}, so the run is as its "
+            "last session left it"
         )
         if not bad_input:
             return ResumeNotStarted(
@@ -418,7 +417,7 @@ class Engine:
             station_option=" --station FILE",
             db_option=db_option(self.store.path),
         )
-        return BadInput(f"{kept}: resume it with the station file corrected, {resume}")
+        return ResumeNotStarted(f"{kept}: resume it with the station file corrected, {resume}")
 
     async def _wafers_done(self) -> None:
         """Until every wafer's script has ended, and no operator's clear that may run a held

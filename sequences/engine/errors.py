@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 from packline.drivers.errors import (
     PacklineError,
@@ -20,30 +21,57 @@ class BadInput(PacklineError):
 
 class RecipeError(BadInput):
     """A recipe file is unreadable or does not validate; the message names each field path,
-    a line each, and `problems` holds each field's `path` and `message` (`validate --json`;
-    none for a file that is no recipe at all)."""
+    a line each, and `problems` holds each field's `path` and `message`, and the `line` of
+    the file it is on where known (`validate --json`; none for a file that is no recipe at
+    all)."""
 
-    def __init__(self, message: str, problems: Sequence[Mapping[str, str]] = ()) -> None:
+    def __init__(self, message: str, problems: Sequence[Mapping[str, object]] = ()) -> None:
         super().__init__(message)
         self.problems = [dict(problem) for problem in problems]
 
     @classmethod
-    def of_fields(cls, source: str, problems: Sequence[Mapping[str, str]]) -> RecipeError:
+    def of_fields(cls, source: str, problems: Sequence[Mapping[str, object]]) -> RecipeError:
         """The refusal of the recipe `source` (its file, named) for the fields' `problems`:
-        a line each, its message after the source's name."""
-        return cls("\n".join(f"{source}: {problem['message']}" for problem in problems), problems)
+        a line each, its message after the source's name and the line of the file it is on
+        (`source: line 6: steps.0.gas = 02: ...`), where the problem has one."""
+        return cls("\n".join(map(partial(_problem_line, source), problems)), problems)
+
+
+def _problem_line(source: str, problem: Mapping[str, object]) -> str:
+    """One problem of a recipe's refusal (`RecipeError.of_fields`), after its source."""
+    line = problem.get("line")
+    at = "" if line is None else f"line {line}: "
+    return f"{source}: {at}{problem['message']}"
+
+
+#: What every refusal of a run or a resume says it left undone, whatever refused it: no tool
+#: was commanded and the records hold nothing new (`packline runs` lists no run of it).
+NOTHING_RUN = "nothing was run and nothing was recorded"
+
+
+class RunRefused(BadInput):
+    """A run, or a resume, refused before it was recorded, for bad input (`error`: its recipe,
+    its station file, its options, its tools held by another run) found before any tool was
+    contacted: `error`'s message, then a line saying so (`what` refused: `NOTHING_RUN`), so
+    the operator knows no tool moved; `problems` are `error`'s (a recipe's, each field's)."""
+
+    def __init__(self, error: BadInput, what: str) -> None:
+        super().__init__(f"{error}\n{what} refused: {NOTHING_RUN}; no tool was contacted")
+        self.problems: list[dict[str, object]] | None = getattr(error, "problems", None)
 
 
 class RunNotStarted(PacklineError):
-    """A run could not drive a tool of its station as the station file says (refused, timed
-    out, gone, another kind at its address) before it started: every tool it reached was
-    closed and released, and nothing was recorded; the message names each tool, its address
-    and the line of the station file that gives it."""
+    """A run refused once its tools were connected, before it started: a tool it could not
+    drive as the station file says (refused, timed out, gone, another kind at its address, found
+    working), or the station file saying what its tools or its line do not (a `capacity`, a
+    `time_scale`). Every tool it reached was closed and released, and nothing was run or
+    recorded (`NOTHING_RUN`); the message names each problem, and the line of the station file
+    that gives it, and how to go on."""
 
 
 class ResumeNotStarted(RunNotStarted):
-    """A resume could not drive a tool of its station (`RunNotStarted`): no session was
-    started and nothing was recorded, so the run stays as its last session left it."""
+    """A resume refused as its tools were connected (`RunNotStarted`): no session was started
+    and nothing was recorded, so the run stays as its last session left it."""
 
 
 class ToolsWorking(PacklineError):

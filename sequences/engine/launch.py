@@ -407,7 +407,9 @@ async def open_resume(
             raise BadInput(str(error)) from None
         check_station(method, recipe, station)  # a role its declaration has gained since
         if station_path is not None:
-            check_tool_limits(recipe, f"run {run_id} recipe", tool_limits(method, station))
+            check_tool_limits(
+                recipe, f"run {run_id} recipe", tool_limits(method, station), run["recipe_text"]
+            )
         with _driving(station, method, recipe, run_id, store):
             yield Engine(spec(station=station, clock=WallClock()))
         return

@@ -45,13 +45,14 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 
 from packline.claims import claim as catalogued_claim
-from packline.files import FileProblem, parse_yaml, read_text
+from packline.files import FileProblem, parse_yaml, read_text, yaml_written
 from packline.plain_words import one_of, plain_words
 from packline.spelling import spelt_closest
 
 from .errors import RecipeError
 from .recipe_fields import facts_of, missing_section, section_kinds, unit_of
 from .recipe_meta import Feeds, unwrapped
+from .recipe_yaml import WrittenValues, located, written_type_problems
 
 #: The pydantic error type of a claim constraint (see `claim_violation`).
 CLAIM_CONSTRAINT = "claim_constraint"
@@ -702,6 +703,8 @@ def validation_problems(
                 message += f": {facts.doc}"
         elif (plain := plain_words(problem, unit or "")) is not None:
             message = plain
+            if problem["type"] in _BOUND_TYPES and (why := _range_reason(fields, loc)):
+                message += f" ({why})"
         elif problem["type"] in _SECTION_TYPES:
             # pydantic names the section's model class, which no recipe spells
             method = getattr(model, "method_name", "") or "METHOD"
@@ -710,6 +713,17 @@ def validation_problems(
         given = " = none" if left_out else "" if quiet else f" = {_given(problem['input'])}"
         lines.append(path_problem(path, f"{given}: {message}"))
     return lines
+
+
+#: pydantic's error types for a number past a field's own bounds (`Field(ge=..., le=...)`).
+_BOUND_TYPES = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _range_reason(fields: list[tuple[type[BaseModel], str]], loc: list[str]) -> str:
+    """Why the field at `loc` (the last of `fields`) has its own bounds (`Because`); "" for
+    none, or a location that is no field's."""
+    facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
+    return "" if facts is None else facts.range_reason
 
 
 def _kind_problem(
@@ -751,20 +765,38 @@ def _closest_fields(key: str, section: type[BaseModel]) -> list[str]:
     return renamed + [name for name in spelt if name not in renamed]
 
 
-def parse_recipe(model: type[R], data: object, source: str, *, recorded: bool = False) -> R:
+def parse_recipe(
+    model: type[R],
+    data: object,
+    source: str,
+    *,
+    recorded: bool = False,
+    written: WrittenValues | None = None,
+) -> R:
     """Validate recipe data already read from YAML, or (`recorded`) a run's recorded recipe
     (`Recipe.canonical_json`, perhaps of an earlier release): a key of it by an old name
     (`RENAMED_KEYS`) is read silently as its new one, and a 0 recorded for a setting not given
-    (`Recipe.recorded_zero_is_none`) as left out; the user cannot edit a recorded recipe."""
+    (`Recipe.recorded_zero_is_none`) as left out; the user cannot edit a recorded recipe.
+    `written`: the file's values as written (`files.yaml_written`), for data read from a file:
+    a value whose YAML type its field does not take is refused, never taken for another type
+    (`recipe_yaml.written_type_problems`), and each problem names its line (`located`)."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise RecipeError(f"{source}: a recipe is a mapping of option names to values")
+    typed = [] if written is None else written_type_problems(model, data, written)
     try:
-        return model.model_validate(data, context={_RECORDED: True} if recorded else None)
+        recipe = model.model_validate(data, context={_RECORDED: True} if recorded else None)
     except ValidationError as error:
-        problems = _another_methods(model, data) or validation_problems(error, model)
-        raise RecipeError.of_fields(source, problems) from None
+        problems = _another_methods(model, data)
+        if not problems:  # a value of the wrong type is told once, by its type
+            paths = {problem["path"] for problem in typed}
+            found = validation_problems(error, model)
+            problems = typed + [problem for problem in found if problem["path"] not in paths]
+        raise RecipeError.of_fields(source, located(problems, written or {})) from None
+    if typed:
+        raise RecipeError.of_fields(source, located(typed, written or {}))
+    return recipe
 
 
 #: Each registered method's recipe model by the method's name (`method.method` registers
@@ -798,12 +830,12 @@ def _another_methods(model: type[Recipe], data: dict[str, Any]) -> list[dict[str
 
 
 def read_recipe_text(model: type[R], text: str, source: str) -> R:
-    """Validate recipe YAML text; `source` names it in errors."""
+    """Validate recipe YAML text; `source` names it in errors, each with its line."""
     try:
         data = parse_yaml(text, source)
     except FileProblem as problem:
         raise RecipeError(str(problem)) from None
-    return parse_recipe(model, data, source)
+    return parse_recipe(model, data, source, written=yaml_written(text))
 
 
 def load_recipe(model: type[R], path: str | Path, *, hint: str = "") -> tuple[R, str]:

@@ -29,6 +29,7 @@ from packline.units import Unit, quantity_text
 
 from .recipe_meta import (
     AtLeastFor,
+    Because,
     CheckedChoices,
     CheckedFloor,
     Feeds,
@@ -63,6 +64,8 @@ class FieldFacts:
     #: where the range comes from besides the field's own bounds: "the wire_bonder range of
     #: stack_count", or "" when it is the field's own
     range_source: str = ""
+    #: why the field's own bounds are what they are (`Because`): "" for none
+    range_reason: str = ""
     #: a length range applies to the list the field holds (a tool takes N steps), not its items
     counts_items: bool = False
     #: a bound the field must meet in one use of it (`AtLeastFor`)
@@ -121,8 +124,9 @@ class FieldFacts:
             text = ", ".join(parts)
         if text and self.counts_items:
             text = f"{text} items"
-        if text and self.range_source:
-            text = f"{text} ({self.range_source})"
+        why = "; ".join(filter(None, (self.range_source, self.range_reason)))
+        if text and why:
+            text = f"{text} ({why})"
         if self.at_least_for is not None:
             floor = self.at_least_for
             text = f"{text}; at least {floor.minimum:g}{unit} for {floor.use}"
@@ -200,6 +204,8 @@ def _range(metadata: list[Any]) -> dict[str, Any]:
             found["high"] = Bound(cast(float, item.le), inclusive=True)
         elif isinstance(item, annotated_types.Lt):
             found["high"] = Bound(cast(float, item.lt), inclusive=False)
+        elif isinstance(item, Because):
+            found["range_reason"] = item.reason
         elif isinstance(item, AtLeastFor):
             found["at_least_for"] = item
         elif isinstance(item, CheckedFloor):

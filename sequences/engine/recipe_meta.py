@@ -52,6 +52,31 @@ class AtLeastFor:
 
 
 @dataclass(frozen=True)
+class Because:
+    """Recipe field metadata: why the field's own range (its `Field` bounds) is what it is,
+    the claim it serves or the physical reason (a fill's `tolerance` at most 0.05: the
+    dispenser's camera counts a hole off by more as over- or underfilled). Every refusal of
+    a value past the bounds says it, and so does the range where the recipe is explained, as
+    a range a tool's limits set names the tool (`Feeds`). Declared once, beside the bounds."""
+
+    reason: str
+
+
+#: Why a batch waits at most a day for its tool to fill (a `batch_timeout_s`'s range).
+WAITS_A_DAY_AT_MOST = Because(
+    "a batch still short of its tool's load after a day waits for wafers that are not coming, "
+    "while those that wait age (oxide, moisture): the lot runs partly loaded well before"
+)
+
+
+#: Why a cool-down may take 4 hours at most (a `cool_timeout_s`'s range).
+COOLS_IN_4_HOURS = Because(
+    "an oven load not cooled to its door temperature in 4 h has lost its cooling: a fault, "
+    "not a slow load"
+)
+
+
+@dataclass(frozen=True)
 class CheckedFloor:
     """Recipe field metadata: the least value a check of the recipe takes (`above`: only more
     than it), refusing less naming its claim where the field's own bounds would refuse it

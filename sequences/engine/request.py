@@ -14,6 +14,7 @@ from pathlib import Path
 
 from packline.drivers.equipment import Limit, validate_wafer_id
 from packline.drivers.registry import kinds_of
+from packline.files import yaml_written
 from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
 from packline.spelling import did_you_mean
 from packline.station import Station, StationError, load_station
@@ -22,6 +23,7 @@ from packline.units import quantity_text
 from .errors import BadInput, RecipeError
 from .method import FailurePolicy, Method, get_method, reference_recipe_method
 from .recipe import Recipe, load_recipe, path_problem, read_recipe_text
+from .recipe_yaml import located
 
 MAX_LOT = 999
 
@@ -118,7 +120,7 @@ def prepare(request: RunRequest) -> Prepared:
         except StationError as error:
             raise BadInput(str(error)) from None
         check_station(method, recipe, station)
-    check_tool_limits(recipe, named, tool_limits(method, station))
+    check_tool_limits(recipe, named, tool_limits(method, station), text)
     lot = request.lot if wafer_ids is None else len(wafer_ids)
     return Prepared(
         method,
@@ -241,31 +243,33 @@ def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mappi
 
 
 def check_tool_limits(
-    recipe: Recipe, source: str, limits: Mapping[str, list[Mapping[str, Limit]]]
+    recipe: Recipe, source: str, limits: Mapping[str, list[Mapping[str, Limit]]], text: str
 ) -> None:
     """Refuse a recipe that would send a tool a setpoint outside its limits (`RecipeError`
-    naming `source`, the field path, the value and the limit, a line and a `problems` entry
-    each), before any tool moves."""
+    naming `source`, the line of its YAML `text` that gives the field, its path, the value
+    and the limit, a line and a `problems` entry each), before any tool moves."""
+
+    def refusal(problems: list[dict[str, str]]) -> RecipeError:
+        return RecipeError.of_fields(source, located(problems, yaml_written(text)))
+
     problems = []
     for point in recipe.tool_setpoints():
         if point.role not in limits:
             wrong = (
                 f"sets {point.setpoint} on a {point.role}, which is not a tool role of the method"
             )
-            raise RecipeError.of_fields(source, [path_problem(point.path, f": the recipe {wrong}")])
+            raise refusal([path_problem(point.path, f": the recipe {wrong}")])
         for tool in limits[point.role]:
             limit = tool.get(point.setpoint)
             if limit is None:
                 wrong = (
                     f"has no setpoint {point.setpoint!r}; its setpoints: {', '.join(sorted(tool))}"
                 )
-                raise RecipeError.of_fields(
-                    source, [path_problem(point.path, f": a {point.role} {wrong}")]
-                )
+                raise refusal([path_problem(point.path, f": a {point.role} {wrong}")])
             if not limit.contains(point.value):
                 given = quantity_text(point.value, limit.unit)
                 outside = f"outside the {point.role} limit {point.setpoint} {limit.described()}"
                 problems.append(path_problem(point.path, f" = {given}: {outside}"))
                 break
     if problems:
-        raise RecipeError.of_fields(source, problems)
+        raise refusal(problems)

@@ -55,7 +55,13 @@ from packline.sequences.engine import (
     recipe_check,
 )
 from packline.sequences.engine.recipe_fields import unit_of
-from packline.sequences.engine.recipe_meta import CheckedChoices, CheckedFloor, tool_range
+from packline.sequences.engine.recipe_meta import (
+    WAITS_A_DAY_AT_MOST,
+    Because,
+    CheckedChoices,
+    CheckedFloor,
+    tool_range,
+)
 from packline.sim_instruments.physics.deposition import DepositionPhysics, SiteFilm, film_on_sites
 from packline.sim_instruments.physics.lithography import LithoPhysics, develop
 from packline.units import Unit
@@ -251,7 +257,9 @@ class SeedRecipe(Recipe):
     base_pressure_utorr: Annotated[
         float, Unit("uTorr"), Feeds("deposition", "base_pressure_utorr")
     ] = 5.0
-    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 600.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600), WAITS_A_DAY_AT_MOST] = (
+        600.0
+    )
 
     def deposition_recipe(self) -> DepositionRecipe:
         return DepositionRecipe(tuple(step.step() for step in self.steps), self.base_pressure_utorr)
@@ -383,7 +391,12 @@ class ElectrolessSeedRecipe(Recipe):
     temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
 
     #: the thinnest seed the plating can thicken evenly: a thinner film holds the wafer
-    min_thickness_nm: Annotated[float, Unit("nm"), Field(gt=0, le=5000)]
+    min_thickness_nm: Annotated[
+        float,
+        Unit("nm"),
+        Field(gt=0, le=5000),
+        Because("a film over 5000 nm is a plating, not a seed: the plating thickens it after"),
+    ]
 
     def claims(self) -> tuple[str, ...]:
         return ("001:1c", "001:8", "001:9")

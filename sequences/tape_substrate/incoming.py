@@ -17,10 +17,12 @@ from packline.sequences.engine import (
     every_problem,
     recipe_check,
 )
+from packline.sequences.engine.recipe_meta import Because
 from packline.sim_instruments.twin import PanelSpec, WaferSpec
 from packline.units import Unit
 
 from ..bump_seal_clean import BumpRecipe, DicingStep
+from ..wafers import DIE_SIZES, PADS_TO_AN_EDGE, WAFER_SIZES
 
 #: The largest die wafer the line takes, mm.
 LARGEST_DIE_WAFER_MM = 300
@@ -29,25 +31,43 @@ LARGEST_DIE_WAFER_MM = 300
 DIE_WAFER_PREFIX = "D"
 
 
+#: Why a panel has at most 20 rows and 40 columns of units.
+PANEL_FRAME = Because("the largest array of units the panel frames of the line hold: 20 x 40")
+#: Why a unit's side is above 1 mm and at most 50 mm.
+UNIT_SIZES = Because("a unit holds its die and the holes around it: above 1 mm, at most 50 mm")
+#: Why a tape is 12-200 um thick.
+TAPES = Because("the polyimide tapes made: 12.5 um the thinnest, 200 um more than any laminated")
+#: Why the tape's interconnection layer and solder resist are 5-50 um thick.
+TAPE_LAYERS = Because(
+    "thinner than 5 um a film tears or pinholes as it is laminated; past 50 um the laser "
+    "cannot open it"
+)
+
+
 class PanelRecipe(Recipe):
     """The incoming tape panel (000): package units in rows and columns, a die's terminal
     holes along each of its four edges, the tape with its metal interconnection layer and
     solder resist. What the operator loads; the dry run's line receives panels so."""
 
-    rows: Annotated[int, Field(strict=True, ge=1, le=20)] = 5
-    columns: Annotated[int, Field(strict=True, ge=1, le=40)] = 20
-    unit_width_mm: Annotated[float, Unit("mm"), Field(gt=1, le=50)] = 12.0
-    unit_height_mm: Annotated[float, Unit("mm"), Field(gt=1, le=50)] = 12.0
-    die_width_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 8.0
-    die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 8.0
-    holes_per_die_side: Annotated[int, Field(strict=True, ge=1, le=64)] = 6
-    tape_thickness_um: Annotated[float, Unit("um"), Field(ge=12, le=200)] = 75.0
-    interconnect_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 18.0
-    solder_resist_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 20.0
+    rows: Annotated[int, Field(strict=True, ge=1, le=20), PANEL_FRAME] = 5
+    columns: Annotated[int, Field(strict=True, ge=1, le=40), PANEL_FRAME] = 20
+    unit_width_mm: Annotated[float, Unit("mm"), Field(gt=1, le=50), UNIT_SIZES] = 12.0
+    unit_height_mm: Annotated[float, Unit("mm"), Field(gt=1, le=50), UNIT_SIZES] = 12.0
+    die_width_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50), DIE_SIZES] = 8.0
+    die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50), DIE_SIZES] = 8.0
+    holes_per_die_side: Annotated[int, Field(strict=True, ge=1, le=64), PADS_TO_AN_EDGE] = 6
+    tape_thickness_um: Annotated[float, Unit("um"), Field(ge=12, le=200), TAPES] = 75.0
+    interconnect_um: Annotated[float, Unit("um"), Field(ge=5, le=50), TAPE_LAYERS] = 18.0
+    solder_resist_um: Annotated[float, Unit("um"), Field(ge=5, le=50), TAPE_LAYERS] = 20.0
     #: 000:x2: holes for a frame's conductor columns, this many along each edge of a unit,
     #: midway between its die and its edge (left out or 0: a panel without a frame)
     columns_per_side: Annotated[
-        Annotated[int, Field(strict=True, ge=0, le=32)] | None,
+        Annotated[
+            int,
+            Field(strict=True, ge=0, le=32),
+            Because("half the 64 sites of a unit's edge: columns lie between its die's holes"),
+        ]
+        | None,
         NeededWhen("with a frame (000:x2)"),
     ] = None
 
@@ -112,12 +132,24 @@ class DieWaferRecipe(Recipe):
     """The wafer a panel's dies come from: a pad under each of its die's terminal holes, its
     terminals formed on the wire bonder as gold or copper studs (000:c), diced on the saw."""
 
-    diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=LARGEST_DIE_WAFER_MM)] = 150.0
-    thickness_um: Annotated[float, Unit("um"), Field(ge=50, le=800)]
+    diameter_mm: Annotated[
+        float, Unit("mm"), Field(ge=50, le=LARGEST_DIE_WAFER_MM), WAFER_SIZES
+    ] = 150.0
+    thickness_um: Annotated[
+        float,
+        Unit("um"),
+        Field(ge=50, le=800),
+        Because("dies the bonder's ejector picks without cracking them: thinned to 50-800 um"),
+    ]
     #: 000:c: the dies' connection terminals, gold or copper studs formed on the wire bonder
     terminals: BumpRecipe
     #: the studs' base diameter the bond program gives (about 4 wire diameters)
-    terminal_base_um: Annotated[float, Unit("um"), Field(ge=10, le=300)]
+    terminal_base_um: Annotated[
+        float,
+        Unit("um"),
+        Field(ge=10, le=300),
+        Because("about 4 diameters of the wire bonder's 18-50 um wires, with room: 10-300 um"),
+    ]
     #: 000:d: the wafer diced on the saw into the dies the bonder picks
     dicing: DicingStep
 

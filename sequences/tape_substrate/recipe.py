@@ -50,6 +50,7 @@ from packline.sequences.engine import (
     every_problem,
     recipe_check,
 )
+from packline.sequences.engine.recipe_meta import COOLS_IN_4_HOURS, WAITS_A_DAY_AT_MOST, Because
 from packline.sim_instruments.physics.ball_mounter import site_positions
 from packline.sim_instruments.physics.oven import CURE_OF_KIND
 from packline.sim_instruments.physics.wet_bench import WetPhysics
@@ -67,7 +68,7 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
     require_the_height_the_studs_give,
 )
-from ..solder import SolderBallRecipe, require_cooling_below_the_hold, um_text
+from ..solder import BALL_MAP, SolderBallRecipe, require_cooling_below_the_hold, um_text
 from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe, require_reticle_of
 from ..two_process_via.recipe import held_profile, require_cured
 from .incoming import DIE_WAFER_PREFIX, LARGEST_DIE_WAFER_MM, DieWaferRecipe, PanelRecipe
@@ -97,7 +98,14 @@ class FillStep(Recipe):
     volume_nl: Annotated[float, Unit("nl"), Feeds("dispenser", "fill_volume_nl")]
     #: how far filler + terminal may stand from the hole's volume, as a share of it: at most
     #: the dispenser's camera threshold, which counts a hole off by more over- or underfilled
-    tolerance: Annotated[float, Field(gt=0, le=FILL_TOLERANCE)] = FILL_TOLERANCE
+    tolerance: Annotated[
+        float,
+        Field(gt=0, le=FILL_TOLERANCE),
+        Because(
+            f"000:b: the dispenser's camera counts a hole more than {FILL_TOLERANCE:.0%} off "
+            "its volume as over- or underfilled, whatever the recipe allows"
+        ),
+    ] = FILL_TOLERANCE
 
     def level_limits_percent(self) -> tuple[float, float]:
         """The filler's level in a hole, in % of the hole's depth, that stands at the hole's
@@ -232,12 +240,19 @@ class CureStep(Recipe):
     n2_flow_slm: Annotated[float, Unit("slm"), Feeds("oven", "n2_flow_slm")] = 20.0
     o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 1000.0
     temperature_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
-    hold_s: Annotated[float, Unit("s"), Field(ge=0, le=SEAL_HOLD_LIMIT_S)]
+    hold_s: Annotated[
+        float,
+        Unit("s"),
+        Field(ge=0, le=SEAL_HOLD_LIMIT_S),
+        Because("a sealing resin held hot longer than 8 h yellows and grows brittle"),
+    ]
     ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 5.0
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
     cool_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 10.0
-    cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 3600.0
-    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
+    cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600), COOLS_IN_4_HOURS] = 3600.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600), WAITS_A_DAY_AT_MOST] = (
+        1800.0
+    )
 
     @recipe_check
     def _cools_below_its_hold(self) -> Self:
@@ -281,7 +296,12 @@ class GrindStep(Recipe):
     coarse_feed_um_s: Annotated[float, Unit("um/s"), Feeds("grinder", "coarse_feed_um_s")] = 5.0
     fine_feed_um_s: Annotated[float, Unit("um/s"), Feeds("grinder", "fine_feed_um_s")] = 0.3
     #: how far a measured thickness may stand from the target before the panel is held
-    tolerance_um: Annotated[float, Unit("um"), Field(gt=0, le=50)] = 2.0
+    tolerance_um: Annotated[
+        float,
+        Unit("um"),
+        Field(gt=0, le=50),
+        Because("a panel 50 um off its thickness is ground through its dies' backs or not at all"),
+    ] = 2.0
 
     def cycle(self) -> GrindCycle:
         return GrindCycle(
@@ -304,7 +324,7 @@ class ExternalTerminals(SolderBallRecipe):
     #: panel.holes_per_die_side: its first column site, where a stacked package's balls
     #: meet the columns of the one below, 000:x2)
     first_site: Annotated[
-        Annotated[int, Field(strict=True, ge=0, le=255)] | None,
+        Annotated[int, Field(strict=True, ge=0, le=255), BALL_MAP] | None,
         NeededWhen("with a stack (000:x2)"),
     ] = None
 
@@ -357,10 +377,19 @@ class StackStep(Recipe):
     below above the balls' liquidus. A lot of a multiple of `levels` panels makes whole
     stacks."""
 
-    levels: Annotated[int, Field(strict=True, ge=2, le=8)]
+    levels: Annotated[
+        int,
+        Field(strict=True, ge=2, le=8),
+        Because("000:x2 stacks two or more; the bonder's head clears a stack of 8 at most"),
+    ]
     bond: BondStep
     #: how long the first panel waits at the bonder for the others of its stack (process time)
-    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=7 * 24 * 3600)] = 24 * 3600.0
+    batch_timeout_s: Annotated[
+        float,
+        Unit("s"),
+        Field(gt=0, le=7 * 24 * 3600),
+        Because("a panel waits a week at most for the others of its stack, its balls' flux aging"),
+    ] = 24 * 3600.0
 
 
 class MetalSubstrate(Recipe):
@@ -371,7 +400,15 @@ class MetalSubstrate(Recipe):
     bench's copper etch), the resist stripped."""
 
     #: the copper plate's thickness: what the etch must go through between the lands
-    thickness_um: Annotated[float, Unit("um"), Field(ge=10, le=200)]
+    thickness_um: Annotated[
+        float,
+        Unit("um"),
+        Field(ge=10, le=200),
+        Because(
+            "a plate thinner than 10 um does not lie flat; past 200 um the etch's undercut "
+            "takes the lands"
+        ),
+    ]
     #: 000:x3: the resist kept over the lands (a land reticle such as interconnect-lands),
     #: stripped
     resist: MouldRecipe
@@ -380,7 +417,12 @@ class MetalSubstrate(Recipe):
     #: 000:x3: the resist stripped off the lands
     strip: Dip
     #: the narrowest land the etch's undercut may leave under a terminal
-    min_land_um: Annotated[float, Unit("um"), Field(gt=0, le=1000)]
+    min_land_um: Annotated[
+        float,
+        Unit("um"),
+        Field(gt=0, le=1000),
+        Because("a land wider than 1 mm is wider than a terminal's pitch"),
+    ]
 
     @recipe_check
     def _a_resist_that_is_stripped(self) -> Self:

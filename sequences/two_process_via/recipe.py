@@ -50,7 +50,12 @@ from packline.sequences.engine import (
     leaving_unknown,
     recipe_check,
 )
-from packline.sequences.engine.recipe_meta import CheckedFloor, tool_range
+from packline.sequences.engine.recipe_meta import (
+    WAITS_A_DAY_AT_MOST,
+    Because,
+    CheckedFloor,
+    tool_range,
+)
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import pad_pitch_um
 from packline.units import Unit
@@ -75,7 +80,7 @@ from ..sprout_bump_csp import (
     etch_missing,
     require_reticle_of,
 )
-from ..wafers import WaferRecipe
+from ..wafers import BOARD_SITES, WaferRecipe
 
 #: The resins that cure by heat: a thermosetting precursor (002:2) and a solder resist.
 THERMOSETTING = frozenset({CoatResin.THERMOSET, CoatResin.SOLDER_RESIST})
@@ -153,7 +158,9 @@ class PassivationRecipe(Recipe):
     base_pressure_utorr: Annotated[
         float, Unit("uTorr"), Feeds("deposition", "base_pressure_utorr")
     ] = 5.0
-    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600), WAITS_A_DAY_AT_MOST] = (
+        1800.0
+    )
     #: 002:15: the resist mask opened over every pad (the `pads` reticle)
     mask: MouldRecipe
     #: 002:15: the openings etched through the film in the plasma chamber (a CF4/O2 step)
@@ -161,7 +168,12 @@ class PassivationRecipe(Recipe):
     #: 002:15: the mask stripped once the openings are etched
     strip: Dip
     #: the thinnest passivation around a pad the claim check accepts
-    min_thickness_nm: Annotated[float, Unit("nm"), Field(gt=0, le=5000)]
+    min_thickness_nm: Annotated[
+        float,
+        Unit("nm"),
+        Field(gt=0, le=5000),
+        Because("the deposition chamber lays down at most 5000 nm (its thickness_nm range)"),
+    ]
 
     @recipe_check
     def _openings_etched_by_fluorine(self) -> Self:
@@ -319,9 +331,16 @@ class CureStep(Recipe):
 
     n2_flow_slm: Annotated[float, Unit("slm"), Feeds("oven", "n2_flow_slm")] = 40.0
     o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 100.0
-    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600), WAITS_A_DAY_AT_MOST] = (
+        1800.0
+    )
     temperature_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
-    hold_s: Annotated[float, Unit("s"), Field(gt=0, le=HOLD_LIMIT_S)]
+    hold_s: Annotated[
+        float,
+        Unit("s"),
+        Field(gt=0, le=HOLD_LIMIT_S),
+        Because("a resin cures in hours: a hold of more than a day is a step left running"),
+    ]
     ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 5.0
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
 
@@ -505,7 +524,7 @@ class DeviceMounting(BondStep):
     balls on the circuit board of an electronic apparatus (the flip-chip bonder): `devices`
     of them, one on each chip site of the wafer's board."""
 
-    devices: Annotated[int, Field(strict=True, ge=1, le=10_000)]
+    devices: Annotated[int, Field(strict=True, ge=1, le=10_000), BOARD_SITES]
 
 
 class DeviceTerminals(SolderBallRecipe):

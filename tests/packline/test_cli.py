@@ -118,7 +118,12 @@ def test_bad_recipe_exits_2_naming_field_value_and_limit(db, tmp_path, capsys):
     )
     assert main(["run", "plasma-clean", "--sim", "--recipe", str(recipe)]) == 2
     err = capsys.readouterr().err
-    assert f"recipe file {recipe}: steps.0.rf_power_w = '1200 W': must be at most 1000" in err
+    assert (
+        f"recipe file {recipe}: line 2: steps.0.rf_power_w = '1200 W': must be at most 1000" in err
+    )
+    assert err.endswith(
+        "\nrun refused: nothing was run and nothing was recorded; no tool was contacted\n"
+    )
     assert not db.exists()  # nothing touched: not even the run database
 
 
@@ -139,7 +144,7 @@ def test_validate_json_lists_each_problem_with_its_field_path(db, tmp_path, caps
         "steps.0.rf_power_w = '1200 W': must be at most 1000"
     )
     assert refusal["error"].splitlines() == [
-        f"recipe file {recipe}: {problem['message']}" for problem in refusal["problems"]
+        f"recipe file {recipe}: line 2: {problem['message']}" for problem in refusal["problems"]
     ]
 
 
@@ -159,7 +164,9 @@ tools:
 def test_a_station_limit_refusal_lists_each_problem_in_json(db, tmp_path, capsys, command):
     """A new user's `validate plasma-clean --station s_narrow.yaml --json` printed an error
     of two problems (here three) and `"problems": []`: each is one entry, as a recipe
-    field's own refusal is, and `run --json` says the same."""
+    field's own refusal is, and `run --json` says the same. Each names the line of the
+    recipe that gives the value, as a refusal of the field's own range does (a trial's named
+    none), and a run's says last that nothing was run or recorded."""
     station = tmp_path / "s_narrow.yaml"
     station.write_text(NARROW_STATION)
     assert main([command, "plasma-clean", "--station", str(station), "--json"]) == 2
@@ -170,22 +177,27 @@ def test_a_station_limit_refusal_lists_each_problem_in_json(db, tmp_path, capsys
             "path": "steps.0.rf_power_w",
             "message": "steps.0.rf_power_w = 300 W: outside the plasma_cleaner limit "
             f"rf_power_w [100, 200] W {limit}",
+            "line": 6,
         },
         {
             "path": "steps.1.rf_power_w",
             "message": "steps.1.rf_power_w = 500 W: outside the plasma_cleaner limit "
             f"rf_power_w [100, 200] W {limit}",
+            "line": 7,
         },
         {
             "path": "steps.1.time_s",
             "message": "steps.1.time_s = 120 s: outside the plasma_cleaner limit time_s "
             f"[30, 60] s {limit}",
+            "line": 7,
         },
     ]
+    refused = ["run refused: nothing was run and nothing was recorded; no tool was contacted"]
     assert refusal["error"].splitlines() == [
-        f"default recipe plasma-clean.yaml (no --recipe given): {problem['message']}"
+        f"default recipe plasma-clean.yaml (no --recipe given): line {problem['line']}: "
+        f"{problem['message']}"
         for problem in refusal["problems"]
-    ]
+    ] + (refused if command == "run" else [])
     assert not db.exists()  # nothing touched
 
 
@@ -351,7 +363,7 @@ def test_a_run_that_cannot_reach_its_tool_is_refused_naming_its_line_and_records
         f"    address: {address}\n"
     )
     run = ["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci"]
-    assert main([*run, "--quiet"]) == 1  # a tool failed, outside a run
+    assert main([*run, "--quiet"]) == 2  # refused, as a refusal for bad input is
     out, err = capsys.readouterr()
     assert out == ""
     (error,) = err.splitlines()
@@ -359,15 +371,15 @@ def test_a_run_that_cannot_reach_its_tool_is_refused_naming_its_line_and_records
         f"packline: error: run not started: plasma_cleaner at {address}: connect: cannot connect"
     )
     assert error.endswith(
-        f"; its address is on line 5 of station file {station}; nothing was recorded: run it "
-        "again once every tool answers as the station file says"
+        f"; its address is on line 5 of station file {station}; nothing was run and nothing was "
+        "recorded: run it again once every tool answers as the station file says"
     )
-    assert main([*run, "--json"]) == 1
+    assert main([*run, "--json"]) == 2
     refusal = json.loads(capsys.readouterr().out)  # the one line a program reads
     assert refusal == {
         "ok": False,
         "error": error.removeprefix("packline: error: "),
-        "exit_code": 1,
+        "exit_code": 2,
     }
     assert main(["runs", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []  # no run in the history

@@ -4,6 +4,7 @@ line, the reference recipes, and a lot's dry run as JSON events."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -302,6 +303,13 @@ def refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, rec
     2): what it printed on stderr."""
     assert main(["validate", method, "--recipe", str(write_recipe(tmp_path, recipe))]) == 2
     return capsys.readouterr().err
+
+
+def without_lines(refusal: str) -> str:
+    """A recipe's refusal with the line of the file each problem names left out (`source:
+    line 6: path = ...` -> `source: path = ...`), for a test of its wording alone: the lines
+    are tested by tests/sequences/engine/test_recipe_yaml.py."""
+    return re.sub(r"^(.*?): line \d+: ", r"\1: ", refusal, flags=re.MULTILINE)
 
 
 def recipe_problems(model: type[Recipe], recipe: dict) -> list[dict]:

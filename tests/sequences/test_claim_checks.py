@@ -120,7 +120,7 @@ def test_a_claim_constraint_names_path_value_message_and_claim():
     with pytest.raises(RecipeError) as error:
         read_recipe_text(SealRecipe, text, "recipe file r.yaml")
     assert str(error.value) == (
-        "recipe file r.yaml: resin.sheet_thickness_um = 65 um: "
+        "recipe file r.yaml: line 1: resin.sheet_thickness_um = 65 um: "
         "must be thinner than bumps.height_um = 60 um (claim 003:7.2)"
     )
     assert read_recipe_text(SealRecipe, text.replace("65 um", "35 um"), "r").resin
@@ -135,7 +135,7 @@ def test_a_nested_claim_constraint_is_placed_under_its_model():
     with pytest.raises(RecipeError) as error:
         read_recipe_text(Laminations, text, "r.yaml")
     assert str(error.value) == (
-        "r.yaml: laminations.1.sheet_um = 70: must be below bump_um (claim 001:7)"
+        "r.yaml: line 3: laminations.1.sheet_um = 70: must be below bump_um (claim 001:7)"
     )
 
 
@@ -164,7 +164,9 @@ def test_a_field_problem_found_across_fields_names_the_nested_field_not_the_top_
     text = "inner:\n  laminations:\n    - {sheet_um: 30 um, bump_um: 60 um}\n"
     with pytest.raises(RecipeError) as error:
         read_recipe_text(Outer, text, "r.yaml")
-    assert str(error.value) == "r.yaml: inner.laminations.0.sheet_um = 30 um: the mask says 20 um"
+    assert str(error.value) == (
+        "r.yaml: line 3: inner.laminations.0.sheet_um = 30 um: the mask says 20 um"
+    )
 
 
 def test_a_claim_id_outside_the_catalogue_is_a_programming_error():
@@ -204,9 +206,9 @@ def test_setpoints_are_checked_against_the_driver_defaults_without_a_station():
         def tool_setpoints(self) -> list[ToolSetpoint]:
             return [ToolSetpoint("plasma_cleaner", "rf_power_w", self.power_w, "power_w")]
 
-    check_tool_limits(Wide(power_w="1 kW"), "r.yaml", limits)
+    check_tool_limits(Wide(power_w="1 kW"), "r.yaml", limits, "")  # read from no file
     with pytest.raises(RecipeError) as error:
-        check_tool_limits(Wide(power_w="1201 W"), "recipe file r.yaml", limits)
+        check_tool_limits(Wide(power_w="1201 W"), "recipe file r.yaml", limits, "")
     assert str(error.value) == (
         "recipe file r.yaml: power_w = 1201 W: outside the plasma_cleaner limit "
         "rf_power_w [100, 1000] W"
@@ -220,7 +222,7 @@ def test_a_setpoint_the_tools_do_not_have_is_refused_by_name():
 
     limits = tool_limits(get_method("plasma-clean"), None)
     with pytest.raises(RecipeError, match="r: bias_v: a plasma_cleaner has no setpoint 'bias_v'"):
-        check_tool_limits(Odd(), "r", limits)
+        check_tool_limits(Odd(), "r", limits, "")
 
 
 # ----------------------------------------------------------------------------- predicates
@@ -279,8 +281,12 @@ def test_resin_is_cured_only_when_every_layer_reached_the_cure():
     assert not cured(wafer)[1].any()
     assert margin.worst(wafer, every) == pytest.approx(0.66)  # the least cured layer
     row = {"margin_quantity": margin.quantity, "margin_unit": margin.unit, "margin_above": 1,
-           "margin_worst": 0.66, "margin": 0.66 - margin.limit}  # fmt: skip
-    assert margin_text(row) == f"smallest degree of cure 0.66 ({margin.limit - 0.66:.3g} short)"
+           "margin_worst": 0.66, "margin": 0.66 - margin.limit,
+           "margin_limit": margin.limit}  # fmt: skip
+    assert margin_text(row) == (
+        f"smallest degree of cure 0.66, at least {margin.limit:.3g}: "
+        f"{margin.limit - 0.66:.3g} short"
+    )
 
 
 def test_the_deposition_predicates_hold_after_a_good_process_and_fail_after_a_wrong_one():
@@ -873,13 +879,23 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     assert (row["margin_quantity"], row["margin_worst"], row["margin"]) == (
         "tip projection", 3.0, -2.0,
     )  # fmt: skip
-    assert margin_text(row) == "smallest tip projection 3 um (2 um short)"
+    # what was measured, the limit and the margin, each said: "3 um (2 um short)" had left
+    # the reader to work out the limit (a trial read "0 um (0.5 um to spare)" as two figures
+    # of one thing)
+    assert margin_text(row) == "smallest tip projection 3 um, at least 5 um: 2 um short"
     (passing,) = check_claims([condition], {"W02": wafers["W02"]})
     assert (passing.to_dict()["margin"], passing.verdict) == (7.0, "pass")
-    assert margin_text(passing.to_dict()) == "smallest tip projection 12 um (7 um to spare)"
-    largest = {**row, "margin_above": 0, "margin_worst": 0.3, "margin": -0.2, "margin_unit": "nm"}
+    assert margin_text(passing.to_dict()) == (
+        "smallest tip projection 12 um, at least 5 um: 7 um to spare"
+    )
+    largest = {**row, "margin_above": 0, "margin_worst": 0.3, "margin": -0.2, "margin_unit": "nm",
+               "margin_limit": 0.1}  # fmt: skip
     assert margin_text({**largest, "margin_quantity": "residue"}) == (
-        "largest residue 0.3 nm (0.2 nm over)"
+        "largest residue 0.3 nm, at most 0.1 nm: 0.2 nm over"
+    )
+    zero = {**row, "margin_worst": -0.0, "margin": 0.5, "margin_limit": -0.5}
+    assert margin_text({**zero, "margin_quantity": "resin above the die back"}) == (
+        "smallest resin above the die back 0 um, at least -0.5 um: 0.5 um to spare"
     )
     residue = conditions.no_residue_on_tips("003:10").margin
     assert residue is not None

@@ -19,7 +19,7 @@ from packline.records import RunRecords
 from packline.records.tooltime import tool_intervals
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import awaiting_clear, record_clearance
-from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.errors import BadInput, RunNotStarted
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.servers.control import LineControl
 from packline.station import Station
@@ -304,7 +304,7 @@ async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the
                 RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
             )
             async with open_run(store, prepared) as engine:
-                with pytest.raises(BadInput) as refused:
+                with pytest.raises(RunNotStarted) as refused:
                     await engine.run()
         finally:
             await control.stop()
@@ -317,7 +317,8 @@ async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the
         "but the simulated line it names "
         "is served at time x60 (`packline sim serve --time-scale 60`): the run's process times "
         "would read 60 times short; give `time_scale: 60` in the station file, as `sim serve "
-        "--station-out` writes it; nothing was recorded: run it again with the station file "
+        "--station-out` writes it; nothing was run and nothing was recorded: run it again with "
+        "the station file "
         "corrected"
     )
     assert store.runs() == []
@@ -334,7 +335,7 @@ async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_befo
         path = station_file(tmp_path, served, "line.yaml", plasma_cleaner={"capacity": 8})
         prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=8))
         async with open_run(store, prepared, confirmed_by="ana") as engine:
-            with pytest.raises(BadInput) as refused:
+            with pytest.raises(RunNotStarted) as refused:
                 await engine.run()
         assert len(served.twin) == 0  # no wafer was ever loaded
         name = served.station.name
@@ -348,7 +349,7 @@ async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_befo
         f"run not started: station {name}: plasma_cleaner: capacity 8 in the station file, but "
         "the tool takes 4 wafers at once (a batch of more would fail at its load, the tool "
         f"full): set `capacity: 4` or less on line {line} of station file {path}; nothing was "
-        "recorded: run it again with the station file corrected"
+        "run and nothing was recorded: run it again with the station file corrected"
     )
     assert store.runs() == []
 

@@ -12,16 +12,22 @@ import typing
 from collections.abc import Iterator
 from pathlib import Path
 
+import annotated_types
 import pytest
 import yaml
 from pydantic import BaseModel
 
 from packline.cli import main
 from packline.sequences.engine import Method, Recipe, RecipeError, all_methods, read_recipe_text
-from packline.sequences.engine.recipe_fields import discriminator_of, fields_of, section_kinds
+from packline.sequences.engine.recipe_fields import (
+    discriminator_of,
+    facts_of,
+    fields_of,
+    section_kinds,
+)
 from packline.sequences.engine.recipe_meta import unwrapped
 
-from .helpers import RECIPES, reference_recipe, refusal, write_recipe
+from .helpers import RECIPES, reference_recipe, refusal, without_lines, write_recipe
 
 METHODS = [m for m in all_methods() if m.default_recipe is not None]
 
@@ -72,11 +78,12 @@ def _sections(
 
 
 def _refusal(method: Method, recipe: dict) -> str | None:
-    """What reading `recipe` as `method`'s refuses it with (None: accepted)."""
+    """What reading `recipe` as `method`'s refuses it with (None: accepted), each problem's
+    line left out (`without_lines`)."""
     try:
         read_recipe_text(method.recipe_model, yaml.safe_dump(recipe), "recipe")
     except RecipeError as error:
-        return str(error)
+        return without_lines(str(error))
     return None
 
 
@@ -206,7 +213,9 @@ def test_every_independent_problem_is_refused_in_one_round(
     assert len(lines) == len(fields), error
     path = write_recipe(tmp_path, recipe)
     assert main(["run", "sprout-bump-csp", "--sim", "--recipe", str(path)]) == 2
-    assert capsys.readouterr().err == error
+    assert capsys.readouterr().err == error + (
+        "run refused: nothing was run and nothing was recorded; no tool was contacted\n"
+    )
 
 
 def test_a_problem_that_depends_on_another_is_left_for_later(
@@ -264,7 +273,7 @@ def test_each_levels_problems_are_refused_with_the_others(
     recipe["upper_levels"][0]["resin"]["sheet_thickness_um"] = "90 um"
     for wiring in (recipe["wiring"], recipe["upper_levels"][0]["wiring"]):
         wiring["etch"]["copper_etch"]["time_s"] = "20 s"
-    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    error = without_lines(refusal(capsys, tmp_path, "sprout-bump-csp", recipe))
     lines = error.removeprefix("packline: error: ").splitlines()
     assert [line.split(": ", 1)[1].split(" = ")[0] for line in lines] == [
         "upper_levels.0.resin.sheet_thickness_um",
@@ -627,12 +636,12 @@ def test_a_value_of_the_wrong_kind_is_refused_in_the_recipes_words(method: Metho
         (
             "bump-seal-clean",
             ("bumps", "stack", "two"),
-            "bumps.stack = 'two': must be a whole number",
+            "bumps.stack = two: YAML reads it as text, but stack takes a whole number",
         ),
         (
             "tape-substrate",
             ("fill", "tolerance", "5 %"),
-            "fill.tolerance = '5 %': must be a number",
+            "fill.tolerance = 5 %: YAML reads it as text, but tolerance takes a number",
         ),
     ],
 )
@@ -679,3 +688,69 @@ def test_an_empty_list_of_steps_says_it_needs_one():
     recipe = yaml.safe_load(method.default_recipe_text()[0])
     recipe["steps"] = []
     assert _refusal(method, recipe) == "recipe: steps = []: must have at least 1 item"
+
+
+def _models_of(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    """`model` and every section model it holds, nested ones too, each once."""
+    seen: set[type[BaseModel]] = set()
+    waiting = [model]
+    while waiting:
+        found = waiting.pop()
+        if found not in seen:
+            seen.add(found)
+            yield found
+            waiting += [section for facts in fields_of(found) for section in facts.sections]
+
+
+def _own_bounds(info: typing.Any) -> list[object]:
+    """The bounds a field declares itself (`Field(ge=..., le=...)`), in its metadata or in
+    the `Annotated` member of an optional field's union; not a tool's (`Feeds`)."""
+    metadata = list(info.metadata)
+    for member in typing.get_args(info.annotation):
+        if typing.get_origin(member) is typing.Annotated:
+            for item in member.__metadata__:
+                metadata += getattr(item, "metadata", [item])
+    return [item for item in metadata if isinstance(item, annotated_types.BaseMetadata)
+            and type(item).__name__ in ("Ge", "Gt", "Le", "Lt")]  # fmt: skip
+
+
+def _reason_of(model: type[BaseModel], name: str) -> str:
+    """Why field `name` of `model` has its own range (`Because`), as validate says it."""
+    facts = facts_of(model, name)
+    assert facts is not None
+    return facts.range_reason
+
+
+def test_every_fields_own_range_says_why():
+    """A new user's `fill.tolerance = 0.5: must be at most 0.05` said no more, where a value
+    past a tool's range names the tool and a claim's constraint its claim: every field that
+    bounds itself says why (`Because`: the claim it serves or the physical reason), but for
+    a quantity above 0 alone, which needs none."""
+    bounded = {
+        f"{model.__name__}.{name}": _reason_of(model, name)
+        for method in METHODS
+        for model in _models_of(method.recipe_model)
+        for name, info in model.model_fields.items()
+        if (bounds := _own_bounds(info))
+        and {(type(b).__name__, getattr(b, "gt", getattr(b, "ge", None))) for b in bounds}
+        not in ({("Gt", 0)}, {("Ge", 0)})
+    }
+    assert {"FillStep.tolerance", "PanelRecipe.rows", "ReflowRecipe.soak_s"} <= set(bounded)
+    assert sorted(field for field, reason in bounded.items() if not reason) == []
+
+
+def test_a_range_refusal_says_why_the_range_is_what_it_is():
+    (method,) = [m for m in METHODS if m.name == "tape-substrate"]
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    recipe["fill"]["tolerance"] = 0.5
+    assert _refusal(method, recipe) == (
+        "recipe: fill.tolerance = 0.5: must be at most 0.05 (000:b: the dispenser's camera "
+        "counts a hole more than 5% off its volume as over- or underfilled, whatever the recipe "
+        "allows)"
+    )
+    recipe["fill"]["tolerance"] = 0.05
+    recipe["panel"]["rows"] = 21
+    assert _refusal(method, recipe) == (
+        "recipe: panel.rows = 21: must be at most 20 (the largest array of units the panel "
+        "frames of the line hold: 20 x 40)"
+    )

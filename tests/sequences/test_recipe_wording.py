@@ -50,7 +50,9 @@ def line_of(template: str, start: str) -> str:
 
 
 def test_the_template_shows_only_what_validate_takes(template):
-    assert "; integer; 1-64; default 8" in line_of(template, "pads_per_die_side:")
+    assert "; integer; 1-64 (64 to an edge, 256 to a die: " in line_of(
+        template, "pads_per_die_side:"
+    )
     assert "# one of sputter, evaporate; required" in line_of(template, "- method: sputter")
     seed = [x for x in template.splitlines() if "where the crystal monitor ends" in x]
     assert seed

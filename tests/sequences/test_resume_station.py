@@ -134,7 +134,7 @@ async def test_resume_refuses_a_tool_of_another_model_before_sending_it_anything
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as line:
         second = station_file(tmp_path, line, "second.yaml")
         chamber = line.tools["plasma_cleaner"]
-        with pytest.raises(BadInput) as refused:
+        with pytest.raises(ResumeNotStarted) as refused:
             async with open_resume(store, run_id, station_path=second) as engine:
                 await engine.run()
         error = str(refused.value)
@@ -233,7 +233,7 @@ def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
         # new ports (a pty path may be new, or an old one handed out again)
         assert old["tools"]["laminator"]["address"] != new["tools"]["laminator"]["address"]
         stale = packline(db, "resume", run_id, "--confirmed-by", "ci")  # the old addresses
-        assert stale.returncode == 1
+        assert stale.returncode == 2
         assert "Traceback" not in stale.stderr
         resume = ("resume", run_id, "--station", str(second.station), "--confirmed-by", "ci")
         held = packline(db, *resume, "--json")

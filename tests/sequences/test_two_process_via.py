@@ -631,8 +631,8 @@ def test_a_hotter_copper_etch_names_a_thicker_plating_a_shorter_etch_and_a_coole
 @pytest.mark.parametrize(
     ("time_s", "verdict", "margin"),
     [
-        (33.0, "pass", "0.03 um (0.03 um to spare)"),
-        (25.0, "fail", "-0.1 um (0.1 um short)"),
+        (33.0, "pass", "0.03 um, at least 0 um: 0.03 um to spare"),
+        (25.0, "fail", "-0.1 um, at least 0 um: 0.1 um short"),
     ],
 )
 async def test_a_seed_etch_that_leaves_seed_between_the_interconnects_fails_002_1a_d(

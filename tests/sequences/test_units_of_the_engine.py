@@ -36,7 +36,10 @@ def test_recipe_converts_units_and_hashes_by_value():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("0.3 kW", "2000 W"), "r.yaml: steps.0.rf_power_w = '2000 W': must be at most 1000"),
+        (
+            ("0.3 kW", "2000 W"),
+            "r.yaml: line 3: steps.0.rf_power_w = '2000 W': must be at most 1000",
+        ),
         (
             ("0.3 kW", "300 um"),
             "steps.0.rf_power_w = '300 um': '300 um' is a length, expected a power",

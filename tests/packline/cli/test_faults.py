@@ -74,6 +74,7 @@ def test_every_wrong_fault_is_named_at_once(db, capsys):
         "--fault plasma_cleaner:rf: the simulated plasma_cleaner has no fault 'rf'; its faults: "
         "rf_mismatch, chamber_leak, gas_supply, door_switch, throttle_valve, rf_calibration, "
         "abort_ignored (did you mean 'rf_mismatch' or 'rf_calibration'?)",
+        REFUSED.rstrip("\n"),
     ]
     assert captured.out == ""
     assert not db.exists()
@@ -98,14 +99,20 @@ PLANNING = (
 )
 
 
+#: The line a run refused before any tool was contacted ends its refusal with.
+REFUSED = "run refused: nothing was run and nothing was recorded; no tool was contacted\n"
+
+
 def refused_before_anything_runs(args: list[str], db: Path, capsys) -> str:
-    """The error of a command refused as bad input (exit 2) before any tool moved: nothing
-    said of a run, no run recorded (the recipe's plan, a cache, is beside the database)."""
+    """The error of a command refused as bad input (exit 2) before any tool moved, without
+    the line saying so (`REFUSED`, which it must end with): nothing said of a run, no run
+    recorded (the recipe's plan, a cache, is beside the database)."""
     assert main(args) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert not db.exists()
-    return captured.err
+    assert captured.err.endswith(REFUSED)
+    return captured.err.removesuffix(REFUSED)
 
 
 def test_a_misspelt_step_is_named_with_a_wrong_tool_in_one_refusal(db, capsys):

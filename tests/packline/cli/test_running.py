@@ -94,6 +94,7 @@ def test_a_terminated_run_whose_wafers_are_all_held_is_not_resumed(db, capsys):
         f"packline: error: run {run_id} is terminated: nothing to resume (its wafers: 1 held); "
         f"release or rework a held wafer first (`packline disposition {run_id} WAFER "
         "release|rework --by NAME --reason TEXT`; held: W01)\n"
+        "resume refused: nothing was run and nothing was recorded; no tool was contacted\n"
     )
     assert _records(db, run_id) == before
     assert main(["disposition", run_id, "W01", "rework", "--by", "bo", "--reason", "seen"]) == 0
@@ -123,16 +124,17 @@ def test_a_station_run_nobody_can_answer_is_refused_when_its_steps_ask_a_confirm
         "packline: checking whether the steps ask an operator's confirmation against a "
         "one-wafer plan of the recipe"
     )
-    assert err.splitlines()[-1] == (
+    assert err.splitlines()[-2:] == [
         "packline: error: the steps of plasma-clean on this recipe ask the operator to confirm "
         "(a run of it asked 'wafers W01 seated in the chamber slots') and nobody can answer here "
         "(stdin is no terminal, and no --confirmed-by NAME): every wafer would be held at the "
         "first confirmation; give --confirmed-by NAME (who answers them yes in advance, "
-        "recorded with each) or run it at a terminal; nothing was touched"
-    )
+        "recorded with each) or run it at a terminal",
+        "run refused: nothing was run and nothing was recorded; no tool was contacted",
+    ]
     assert not db.exists()  # no run recorded
     # answered in advance, the run goes on (to its tools, here unreachable: refused there)
-    assert main(["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci"]) == 1
+    assert main(["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci"]) == 2
     assert "run not started: plasma_cleaner at modbus+tcp://127.0.0.1:1: connect" in (
         capsys.readouterr().err
     )
@@ -148,16 +150,17 @@ def test_a_station_run_resumed_where_nobody_can_answer_is_refused_as_its_start_i
     (started,) = [e for e in before["events"] if e["kind"] == "run-started"]
     assert json.loads(started["data"])["confirmed_by"] == "ci"  # what its hints resume with
     assert main(["resume", run_id]) == 2  # stdin: pytest's
-    assert capsys.readouterr().err.splitlines()[-1] == (
+    assert capsys.readouterr().err.splitlines()[-2:] == [
         "packline: error: the steps of plasma-clean on this recipe ask the operator to confirm "
         "(a run of it asked 'wafers W01 seated in the chamber slots') and nobody can answer here "
         "(stdin is no terminal, and no --confirmed-by NAME): every wafer would be held at the "
         "first confirmation; give --confirmed-by NAME (who answers them yes in advance, "
-        "recorded with each) or run it at a terminal; nothing was touched"
-    )
+        "recorded with each) or run it at a terminal",
+        "resume refused: nothing was run and nothing was recorded; no tool was contacted",
+    ]
     assert _records(db, run_id) == before
     resumed = ["resume", run_id, "--confirmed-by", "ci", "--quiet"]
-    assert main(resumed) == 1  # answered in advance: to its tools, gone with their line
+    assert main(resumed) == 2  # answered in advance: refused at its tools, gone with their line
     assert f"run {run_id} not resumed: plasma_cleaner at " in capsys.readouterr().err
     assert _records(db, run_id) == before
 
@@ -217,8 +220,8 @@ def test_a_run_refused_for_its_station_files_time_scale_records_nothing(db, tmp_
         run = ["run", "plasma-clean", "--station", str(station), "--confirmed-by", "ci"]
         assert main([*run, "--lot", "2"]) == 2
     assert capsys.readouterr().err == (
-        f"packline: error: run not started: {wrong}; nothing was recorded: run it again with "
-        "the station file corrected\n"
+        f"packline: error: run not started: {wrong}; nothing was run and nothing was recorded: "
+        "run it again with the station file corrected\n"
     )
     assert main(["runs", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
@@ -235,8 +238,9 @@ def test_a_resume_refused_for_its_station_files_time_scale_leaves_the_run_as_it_
         resume = ["resume", run_id, "--station", str(station), "--confirmed-by", "ci"]
         assert main(resume) == 2
     assert capsys.readouterr().err == (
-        f"packline: error: run {run_id} not resumed: {wrong}; nothing was recorded, so the run "
-        "is as its last session left it: resume it with the station file corrected, "
+        f"packline: error: run {run_id} not resumed: {wrong}; nothing was run and nothing was "
+        "recorded, so the run is as its last session left it: resume it with the station file "
+        "corrected, "
         f"`packline resume {run_id} --station FILE`\n"
     )
     assert _records(db, run_id) == before
@@ -263,7 +267,7 @@ def test_a_station_run_whose_confirmations_cannot_be_known_goes_on_saying_so(
     monkeypatch.setattr(schedule, "PLAN_WAIT_S", 0.01)
     station = tmp_path / "line.yaml"
     station.write_text(DEAD_LINE)
-    assert main(["run", "plasma-clean", "--station", str(station), "--quiet"]) == 1
+    assert main(["run", "plasma-clean", "--station", str(station), "--quiet"]) == 2
     assert (
         "packline: warning: whether the steps of plasma-clean on this recipe ask an operator's "
         "confirmation is not known (no run of it completed its wafers, nor did its one-wafer "
@@ -316,3 +320,15 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     # the resume takes them up again, and its summary says nothing is left
     assert main(["resume", run_id, "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["left_on_tools"] is None
+
+
+@pytest.mark.parametrize("command", ["run", "resume"])
+def test_run_and_resume_help_say_what_each_exit_code_means(command, capsys):
+    """A trial could not tell a refusal from a failed run by its exit code: the help of the
+    commands that drive a run says what each means."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 every wafer completed" in shown
+    assert "1 the run was recorded but did not complete every wafer" in shown
+    assert "2 refused: nothing was run and nothing was recorded" in shown

@@ -9,6 +9,7 @@ means something valid. Nothing else (a traceback, an error naming a path the fil
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 import yaml
@@ -51,8 +52,9 @@ def named_places(document: object) -> set[str]:
 
 
 def assert_names_a_place(message: str, source: str, text: str) -> None:
-    """Every line names `source`, then a place the document has: a key path in it, or the
-    parent of a key that is missing from it, or (for the YAML itself) its line and column."""
+    """Every line names `source`, then a place the document has: a key path in it (after the
+    line it is on, where the file gives it), or the parent of a key that is missing from it,
+    or (for the YAML itself) its line and column."""
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -66,7 +68,7 @@ def assert_names_a_place(message: str, source: str, text: str) -> None:
             continue
         if document is None:
             continue
-        where = rest.split(" ", 1)[0].rstrip(":")
+        where = re.sub(r"^line \d+: ", "", rest).split(" ", 1)[0].rstrip(":")
         parent = where.rsplit(".", 1)[0] if "." in where else "(top level)"
         assert where in places or parent in places, f"{line!r} names no place of the file"
 
@@ -82,7 +84,7 @@ def test_generated_bad_recipes_are_refused_with_a_place_or_mean_something_valid(
     for change, mutated in mutations(base, random.Random(method.name), CASES_PER_DOCUMENT):
         try:
             recipe = read_recipe_text(method.recipe_model, mutated, "r.yaml")
-            check_tool_limits(recipe, "r.yaml", limits)
+            check_tool_limits(recipe, "r.yaml", limits, mutated)
         except RecipeError as error:
             assert_names_a_place(str(error), "r.yaml", mutated)
         else:  # accepted: only a change that leaves a valid recipe (an optional key removed,

@@ -33,7 +33,8 @@ async def test_a_run_names_both_tools_of_two_swapped_addresses(store: RunStore, 
         assert [row.split(" at ")[0] for row in named] == ["laminator", "ball_mounter"]
         assert swap.startswith("laminator and ball_mounter each answer as the other's kind")
         assert swap.endswith(
-            "; nothing was recorded: run it again once every tool answers as the station file says"
+            "; nothing was run and nothing was recorded: run it again once every tool answers as "
+            "the station file says"
         )
         assert "a ball_mounter; this driver drives a laminator" in named[0]
         assert "a laminator; this driver drives a ball_mounter" in named[1]
@@ -70,7 +71,8 @@ async def test_a_run_names_every_wrong_tool_and_every_unreachable_one_at_once(
         )
         assert swap.startswith(  # each answers as the other's kind: said as a swap (a trial's)
             "laminator and ball_mounter each answer as the other's kind: their addresses are "
-            "swapped in the station file (give each the other's); nothing was recorded"
+            "swapped in the station file (give each the other's); nothing was run and nothing was "
+            "recorded"
         )
         lines = path.read_text().splitlines()
         for row in tools_named:  # each with the line to correct

@@ -60,7 +60,7 @@ async def test_a_run_that_reached_one_chamber_but_not_the_other_closes_it_and_re
     error = str(refused.value)
     assert error.startswith(f"run not started: spare_chamber at {nobody}: connect: cannot connect")
     assert error.endswith(
-        f"; its address is on line {address_line} of station file {path}; nothing was "
-        "recorded: run it again once every tool answers as the station file says"
+        f"; its address is on line {address_line} of station file {path}; nothing was run and "
+        "nothing was recorded: run it again once every tool answers as the station file says"
     )
     assert store.runs() == []
