@@ -576,7 +576,12 @@ class StencilPrint(Recipe):
     ]
     #: the layer the claim check holds every tip to (003:19), and the printer's solder paste
     #: inspection the thinnest deposit to
-    min_thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
+    min_thickness_um: Annotated[
+        float,
+        Unit("um"),
+        Field(gt=0, le=100),
+        Because("a paste is about half metal, printed through a stencil 200 um thick at most"),
+    ]
 
     def print_recipe(self) -> PrintRecipe:
         """The printer's job: every field of `PrintRecipe`, of the same name here."""
@@ -749,7 +754,14 @@ class SheetTransfer(BondStep):
     film_um: Annotated[float, Unit("um"), Feeds("flip_chip_bonder", "film_um")]
     #: the layer the claim check holds every tip to (003:19), and the bonder's inspection the
     #: thinnest layer to
-    min_thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
+    min_thickness_um: Annotated[
+        float,
+        Unit("um"),
+        Field(gt=0, le=100),
+        Because(
+            "a tip keeps part of the sheet's film, and the bonder takes films of 100 um at most"
+        ),
+    ]
 
     def solder_transfer(self) -> SolderTransfer:
         return SolderTransfer(self.alloy, self.film_um, self.bond_recipe())
