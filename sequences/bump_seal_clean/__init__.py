@@ -243,7 +243,7 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
             recipe.solder_layer,
             recipe.solder_layer_area_cm2(),
             bumps.bump_count(LINE_WAFER),
-            bumps.base_um,
+            recipe.tips_above_film(bumps),
         )
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing)

@@ -42,6 +42,7 @@ from packline.drivers.roles.oven import (
     REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
 )
+from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas
 from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
 from packline.drivers.roles.wire_bonder import (
     STUD_HEIGHT_SPREAD,
@@ -67,16 +68,16 @@ from packline.sim_instruments.physics.laser import (
     cleaned_oxide_nm,
     cleaned_residue_nm,
 )
-from packline.sim_instruments.physics.oven import (
-    truncated_sphere_height_um,
-    truncated_sphere_width_um,
-)
+from packline.sim_instruments.physics.oven import truncated_sphere_height_um
 from packline.sim_instruments.physics.stencil_printer import (
     PrintPhysics,
-    aperture_nl,
+    ProjectingTips,
+    aperture_clears,
     bridged_um,
     least_transfer_efficiency,
-    reflowed_layer_um,
+    open_nl,
+    printed_layer_um,
+    stencil_clears,
 )
 from packline.sim_instruments.twin import WaferSpec, die_grid, pad_pitch_um, wafer_site_count
 from packline.units import Unit
@@ -563,16 +564,17 @@ class StencilPrint(Recipe):
         """The printer's job: every field of `PrintRecipe`, of the same name here."""
         return PrintRecipe(**{job.name: getattr(self, job.name) for job in fields(PrintRecipe)})
 
-    def layer_um(self, efficiency: float, cap_um: float) -> float:
-        """The layer a deposit of `efficiency` of the aperture leaves over a tip's cap `cap_um`
-        across, once reflowed (the printer's physics, `reflowed_layer_um`)."""
-        deposit_nl = efficiency * aperture_nl(self.print_recipe())
-        return float(reflowed_layer_um(np.array(deposit_nl), np.array(cap_um), PRINT_PHYSICS))
+    def layer_um(self, efficiency: float, tips: TipsAboveFilm) -> float:
+        """The layer a deposit of `efficiency` of its aperture's open volume leaves on the
+        `tips`, once reflowed (the printer's physics, `printed_layer_um`)."""
+        return float(
+            printed_layer_um(efficiency, self.print_recipe(), tips.geometry, PRINT_PHYSICS)
+        )
 
-    def thinnest_layer_um(self, cap_um: float) -> float:
-        """The thinnest layer this print leaves on a tip (`layer_um`): its least deposit, the
-        transfer efficiency's mean less its clipped scatter (`least_transfer_efficiency`)."""
-        return self.layer_um(least_transfer_efficiency(self.print_recipe(), PRINT_PHYSICS), cap_um)
+    def thinnest_layer_um(self, tips: TipsAboveFilm) -> float:
+        """The thinnest layer this print leaves on the `tips` (`layer_um`): its least deposit,
+        the transfer efficiency's mean less its clipped scatter (`least_transfer_efficiency`)."""
+        return self.layer_um(least_transfer_efficiency(self.print_recipe(), PRINT_PHYSICS), tips)
 
     def touching_um(self) -> float:
         """The centre distance below which two of its deposits touch (`bridged_um`)."""
@@ -580,32 +582,43 @@ class StencilPrint(Recipe):
 
     def require_stencil_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
         """The stencil lies on the film only if it is at least as thick as the `tips` project:
-        a thinner one stands on them, and the squeegee strikes them (refused at
-        `path`.stencil_thickness_um, naming `claim` and the least that clears them)."""
-        if self.stencil_thickness_um >= tips.projection_um:
-            return
-        raise claim_violation(
-            claim,
-            f"{path}.stencil_thickness_um",
-            f"{self.stencil_thickness_um:g} um",
+        a thinner one stands on them, and the squeegee strikes them (`require_clearing`)."""
+        self.require_clearing(
+            bool(stencil_clears(self.print_recipe(), tips.geometry)),
+            "stencil_thickness_um",
+            tips.projection_um,
             f"{tips.text} project up to {tips.projection_um:.1f} um above the film: a thinner "
-            f"stencil stands on them, not on the film, and the squeegee strikes them: give at "
-            f"least {math.ceil(tips.projection_um):g} um",
+            "stencil stands on them, not on the film, and the squeegee strikes them",
+            claim,
+            path,
         )
 
     def require_apertures_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
         """An aperture passes over a tip only if it is at least as wide as the `tips` are above
-        the film: a narrower one leaves the stencil standing on them (refused at
-        `path`.aperture_um, naming `claim` and the least that passes)."""
-        if self.aperture_um >= tips.width_um:
+        the film: a narrower one leaves the stencil standing on them (`require_clearing`)."""
+        self.require_clearing(
+            bool(aperture_clears(self.print_recipe(), tips.geometry)),
+            "aperture_um",
+            tips.width_um,
+            f"{tips.text} are up to {tips.width_um:.1f} um wide above the film: a narrower "
+            "aperture does not pass over a tip, and the stencil stands on the tips",
+            claim,
+            path,
+        )
+
+    def require_clearing(
+        self, clears: bool, field: str, least_um: float, says: str, claim: str, path: str
+    ) -> None:
+        """Unless the stencil `clears` the tips (the printer's physics seats it on the film
+        over them), refuse its `field` at `path`, naming `claim`: `says` why, and the least
+        that clears them is `least_um`, rounded up to a whole um."""
+        if clears:
             return
         raise claim_violation(
             claim,
-            f"{path}.aperture_um",
-            f"{self.aperture_um:g} um",
-            f"{tips.text} are up to {tips.width_um:.1f} um wide above the film: a narrower "
-            f"aperture does not pass over a tip, and the stencil stands on the tips: give at "
-            f"least {math.ceil(tips.width_um):g} um",
+            f"{path}.{field}",
+            f"{getattr(self, field):g} um",
+            f"{says}: give at least {math.ceil(least_um):g} um",
         )
 
     def widest_apart_um(self, pitch_um: float) -> int:
@@ -634,28 +647,31 @@ class StencilPrint(Recipe):
             f"their reflow would join them by a solder bridge: give at most {widest} um",
         )
 
-    def require_layer(self, cap_um: float, pitch_um: float, claim: str, path: str) -> None:
-        """Refuse a print whose thinnest layer on a tip (`thinnest_layer_um`, over caps `cap_um`
-        across) is below `min_thickness_um`, the layer the claim check holds every tip to
-        (refused at `path`.aperture_um, naming `claim` and the least aperture that gives it,
-        up to the widest whose deposits stay apart at `pitch_um` and the printer takes; where
-        none does, a thicker stencil)."""
+    def require_layer(self, tips: TipsAboveFilm, pitch_um: float, claim: str, path: str) -> None:
+        """Refuse a print whose thinnest layer on the `tips` (`thinnest_layer_um`) is below
+        `min_thickness_um`, the layer the claim check holds every tip to (refused at
+        `path`.aperture_um, naming `claim` and the least aperture that gives it, up to the
+        widest whose deposits stay apart at `pitch_um` and the printer takes; where none does,
+        a thicker stencil)."""
         least = self.min_thickness_um
-        thinnest = self.thinnest_layer_um(cap_um)
+        thinnest = self.thinnest_layer_um(tips)
         if thinnest >= least:
             return
 
         def enough(aperture: int) -> bool:
             wider = self.model_copy(update={"aperture_um": float(aperture)})
-            return wider.thinnest_layer_um(cap_um) >= least
+            return wider.thinnest_layer_um(tips) >= least
 
         recipe = self.print_recipe()
+        geometry = tips.geometry
         brought = (
             f"an aperture of {self.aperture_um:g} um in a {self.stencil_thickness_um:g} um "
-            f"stencil (area ratio {recipe.area_ratio:.2f}) releases at least "
-            f"{least_transfer_efficiency(recipe, PRINT_PHYSICS):.0%} of its paste (the "
-            f"printer's physics), whose metal leaves {thinnest:.1f} um over a {cap_um:g} um "
-            f"tip, below {path}.min_thickness_um = {least:g} um"
+            f"stencil (area ratio {recipe.area_ratio:.2f}) holds "
+            f"{float(open_nl(recipe, geometry)):.4f} nl of paste beside the tip standing in it "
+            f"and releases at least {least_transfer_efficiency(recipe, PRINT_PHYSICS):.0%} of "
+            f"it (the printer's physics), whose metal leaves {thinnest:.1f} um over the "
+            f"{float(geometry.wetted_um2):.0f} um^2 a tip wets above the film, for {tips.text}, "
+            f"below {path}.min_thickness_um = {least:g} um"
         )
         top = min(
             self.widest_apart_um(pitch_um),
@@ -700,13 +716,22 @@ class LaidSolderLayer(Recipe):
 
 @dataclass(frozen=True)
 class TipsAboveFilm:
-    """What of the bumps stands above the film a stencil lies on: the most a tip projects
-    (over the thinnest resin the sheet lays), the widest it is there, and what they are, for a
-    refusal."""
+    """What of the bumps stands above the film a stencil lies on, where a print's layer is
+    thinnest: a bump as its ball stands over the thinnest resin the sheet lays, projecting the
+    most (`geometry`, the printer's physics' tip), and what they are, for a refusal."""
 
-    projection_um: float
-    width_um: float
+    geometry: ProjectingTips
     text: str
+
+    @property
+    def projection_um(self) -> float:
+        """The most a tip projects above the film."""
+        return float(self.geometry.projection_um)
+
+    @property
+    def width_um(self) -> float:
+        """The widest a tip is above the film."""
+        return float(self.geometry.width_um)
 
 
 class PrintedSolderLayer(LaidSolderLayer):
@@ -1159,22 +1184,35 @@ class BumpSealCleanRecipe(Recipe):
                     functools.partial(printing.require_stencil_over_tips, tips, "003:21", path),
                     functools.partial(printing.require_apertures_over_tips, tips, "003:21", path),
                     functools.partial(printing.require_no_bridges, pitch, "003:21", path),
-                    functools.partial(printing.require_layer, bumps.base_um, pitch, "003:19", path),
+                    functools.partial(printing.require_layer, tips, pitch, "003:19", path),
                 ]
             )
         return self
 
     def tips_above_film(self, bumps: SolderBumpRecipe) -> TipsAboveFilm:
-        """The solder bumps' tips above the resin film: each bump as its ball stands
-        (`shortest_um`) over the thinnest resin the sheet lays (`thinnest_laminated_um`)."""
-        film_um = thinnest_laminated_um(self.resin.sheet_thickness_um)
+        """The solder bumps' tips above the resin film as the cleaning leaves it, where a
+        stencil lies: each bump as its ball stands (`shortest_um`) over the thinnest resin the
+        sheet lays (`thinnest_laminated_um`), less what the cleaning's O2 etches off its top
+        (`resin_etched_um`)."""
+        laid_um = thinnest_laminated_um(self.resin.sheet_thickness_um)
+        etched_um = self.resin_etched_um()
         height_um = bumps.shortest_um()
+        etched = f", {etched_um:.1f} um less after the cleaning's O2" if etched_um else ""
         return TipsAboveFilm(
-            projection_um=height_um - film_um,
-            width_um=truncated_sphere_width_um(height_um, bumps.base_um, film_um),
+            ProjectingTips.of(height_um, bumps.base_um, laid_um - etched_um),
             text=f"the {height_um:.1f} um bumps over the thinnest resin the "
-            f"{self.resin.sheet_thickness_um:g} um sheet lays ({film_um:.1f} um)",
+            f"{self.resin.sheet_thickness_um:g} um sheet lays ({laid_um:.1f} um{etched})",
         )
+
+    def resin_etched_um(self) -> float:
+        """What the cleaning takes off the resin film's top: a plasma's O2 steps, at the
+        line's rate at their power (`O2_RESIN_UM_PER_MIN`); a laser, below the bumps' ablation
+        threshold, none."""
+        cleaning = self.cleaning
+        if not isinstance(cleaning, PlasmaCleaning):
+            return 0.0
+        o2 = cleaning.plasma.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
+        return 0.0 if o2 is None else o2.removed
 
     def solder_layer_area_cm2(self) -> float:
         """The tips a plated solder layer covers (`SolderBumpRecipe.tips_area_cm2`)."""

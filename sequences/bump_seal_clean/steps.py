@@ -30,6 +30,7 @@ from .recipe import (
     SheetTransfer,
     SolderLayer,
     StencilPrint,
+    TipsAboveFilm,
     TransferredSolderLayer,
     board_of,
 )
@@ -120,13 +121,13 @@ LAYER_CLAIMS = ("003:19", "003:20", "003:21")
 
 
 async def form_solder_layer(
-    wafer: Wafer, layer: SolderLayer, tips_cm2: float, bumps: int, tip_um: float
+    wafer: Wafer, layer: SolderLayer, tips_cm2: float, bumps: int, tips: TipsAboveFilm
 ) -> None:
-    """003:19-21: the eutectic layer on the cleaned tips (`bumps` of them, `tip_um` across,
-    `tips_cm2` together) by the recipe's option: plated or printed, then reflowed in the oven
-    below the bumps' liquidus (the layer melts and wets, the high-melting cores stay solid);
-    or transferred from a sheet by the flip-chip bonder's heated head, which melts it onto
-    them."""
+    """003:19-21: the eutectic layer on the cleaned tips (`bumps` of them, `tips` above the
+    film where a print's layer is thinnest, `tips_cm2` together) by the recipe's option:
+    plated or printed, then reflowed in the oven below the bumps' liquidus (the layer melts
+    and wets, the high-melting cores stay solid); or transferred from a sheet by the
+    flip-chip bonder's heated head, which melts it onto them."""
     if isinstance(layer, TransferredSolderLayer):
         await transfer_solder_layer(wafer, layer.transfer)
         return
@@ -140,18 +141,18 @@ async def form_solder_layer(
             deposit="solder layer thickness",
         )
     else:
-        await print_solder_paste(wafer, layer, bumps, tip_um)
+        await print_solder_paste(wafer, layer, bumps, tips)
     await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
 
 
 async def print_solder_paste(
-    wafer: Wafer, layer: PrintedSolderLayer, bumps: int, tip_um: float
+    wafer: Wafer, layer: PrintedSolderLayer, bumps: int, tips: TipsAboveFilm
 ) -> None:
     """003:21 by printing: the paste through the stencil on every one of the `bumps` tips,
     inspected by the printer's SPI."""
     await lay_on(
         wafer, StencilPrinter, "printer", "print solder paste", (), print_and_inspect,
-        layer.printing, bumps, tip_um,
+        layer.printing, bumps, tips,
     )  # fmt: skip
 
 
@@ -188,16 +189,21 @@ async def lay_on(
 
 
 async def print_and_inspect(
-    printer: StencilPrinter, wafer: Wafer, printing: StencilPrint, bumps: int, tip_um: float
+    printer: StencilPrinter,
+    wafer: Wafer,
+    printing: StencilPrint,
+    bumps: int,
+    tips: TipsAboveFilm,
 ) -> None:
     """Print, then hold the wafer to what the SPI measured: a deposit on each of the `bumps`
-    tips, none short or in excess of its aperture, and the thinnest deposit's metal at least
-    the layer the product needs over a tip `tip_um` across (`StencilPrint.layer_um`)."""
+    tips, none short or in excess of its aperture's open volume, and the thinnest deposit's
+    metal at least the layer the product needs on the `tips` that project the most
+    (`StencilPrint.layer_um`)."""
     result = await printer.print_paste(printing.print_recipe())
     wafer.measure("paste deposits", result.deposits, "deposits", low=bumps, high=bumps)
     wafer.measure("deposits insufficient", result.insufficient, "deposits", high=0)
     wafer.measure("deposits excessive", result.excessive, "deposits", high=0)
-    thinnest = printing.layer_um(result.min_transfer_efficiency_pct / 100, tip_um)
+    thinnest = printing.layer_um(result.min_transfer_efficiency_pct / 100, tips)
     wafer.measure(
         "thinnest printed layer", thinnest, "um", low=printing.min_thickness_um, source="sequence"
     )
