@@ -63,6 +63,7 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.recipe_meta import CheckedChoices, tool_range
 from packline.sim_instruments.physics.flip_chip_bonder import FlipChipPhysics
+from packline.sim_instruments.physics.flip_chip_transfer import LeastLayer, least_layer
 from packline.sim_instruments.physics.laser import (
     LaserPhysics,
     cleaned_oxide_nm,
@@ -751,7 +752,7 @@ class SheetTransfer(BondStep):
 
     #: the sheet's solder (the eutectic Sn63Pb37 unless it says another, refused: 003:20)
     alloy: TransferAlloy = TransferAlloy.SN63PB37
-    #: the sheet's solder film; `transfer_efficiency` of it stays on a tip it wets
+    #: the sheet's solder film; `transfer_efficiency` of what a tip dips through stays on it
     film_um: Annotated[float, Unit("um"), Feeds("flip_chip_bonder", "film_um")]
     #: the layer the claim check holds every tip to (003:19), and the bonder's inspection the
     #: thinnest layer to
@@ -760,9 +761,10 @@ class SheetTransfer(BondStep):
     def solder_transfer(self) -> SolderTransfer:
         return SolderTransfer(self.alloy, self.film_um, self.bond_recipe())
 
-    def layer_um(self) -> float:
-        """The layer a wetted tip keeps of the film (the bonder's physics)."""
-        return TRANSFER_PHYSICS.transfer_efficiency * self.film_um
+    def least_layer(self, tips: int) -> LeastLayer:
+        """The thinnest layer this transfer leaves on a die of `tips` tips, which share the
+        head's force, and what makes it so (the bonder's physics, `least_layer`)."""
+        return least_layer(self.film_um, self.bond_force_n / tips, TRANSFER_PHYSICS)
 
 
 class TransferredSolderLayer(LaidSolderLayer):
@@ -972,7 +974,9 @@ def require_transfer_melts_the_layer_only(
                 WETTING_TIME_S,
                 path=path,
             ),
-            functools.partial(require_transferred_layer, transfer, "003:19", path),
+            functools.partial(
+                require_transferred_layer, transfer, bumps.balls_per_unit, "003:19", path
+            ),
         ]
     )
 
@@ -999,20 +1003,40 @@ def require_cores_solid_under_the_head(
     )
 
 
-def require_transferred_layer(transfer: SheetTransfer, claim: str, path: str) -> None:
-    """What a wetted tip keeps of the film (`SheetTransfer.layer_um`) at least
-    `min_thickness_um` (refused at `path`.film_um, naming `claim` and the least film)."""
-    layer, least = transfer.layer_um(), transfer.min_thickness_um
-    if layer >= least:
+def require_transferred_layer(transfer: SheetTransfer, tips: int, claim: str, path: str) -> None:
+    """The thinnest layer the transfer leaves on a die of `tips` tips
+    (`SheetTransfer.least_layer`) at least `min_thickness_um` (refused at `path`.film_um,
+    naming `claim` and the least film; where no film the bonder takes gives it, the force)."""
+    least = transfer.least_layer(tips)
+    if least.layer_um >= transfer.min_thickness_um:
         return
-    share = TRANSFER_PHYSICS.transfer_efficiency
+    physics = TRANSFER_PHYSICS
+
+    def enough(tenths: int) -> bool:
+        thicker = transfer.model_copy(update={"film_um": tenths / 10})
+        return thicker.least_layer(tips).layer_um >= transfer.min_thickness_um
+
+    top = math.floor(tool_range("flip_chip_bonder", "film_um").maximum * 10)
+    if enough(top):
+        advice = f"give at least {least_whole(transfer.film_um * 10, top, enough) / 10:g} um"
+    else:
+        advice = (
+            f"no film up to {top / 10:g} um (the most the bonder takes) gives it: give more "
+            f"{path}.bond_force_n, to close the gap to the lowest tip"
+        )
     raise claim_violation(
         claim,
         f"{path}.film_um",
         f"{transfer.film_um:g} um",
-        f"a tip the film wets keeps {share:.0%} of it (the bonder's physics), {layer:g} um, "
-        f"below {path}.min_thickness_um = {least:g} um: give at least "
-        f"{math.ceil(least / share * 10) / 10:g} um",
+        f"the head's {transfer.bond_force_n:g} N, shared by a die's {tips} tips, presses the "
+        f"sheet {least.closed_um:.1f} um below the tallest, and the lowest stands up to "
+        f"{least.gap_um:g} um below it (the tips' coplanarity, "
+        f"{physics.coplanarity_sigma_um:g} um a sigma to {physics.transfer_sigmas:g} sigma); "
+        f"over the thinnest film the sheet lays under a die, {least.film_um:.1f} um (its "
+        f"{physics.film_cv:.0%} tolerance to {physics.transfer_sigmas:g} sigma), it keeps "
+        f"{physics.transfer_efficiency:.0%} of what it dips through (the bonder's physics), "
+        f"{least.layer_um:.2f} um, below {path}.min_thickness_um = "
+        f"{transfer.min_thickness_um:g} um: {advice}",
     )
 
 

@@ -39,6 +39,8 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.records import RunStore
 from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.physics.flip_chip_bonder import FlipChipPhysics
+from packline.sim_instruments.physics.flip_chip_transfer import transfer_layer
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.stencil_printer import PrintPhysics, print_paste
 from packline.sim_instruments.twin import TwinStore, Workpiece
@@ -934,9 +936,25 @@ LAYER_REFUSALS = {
     "transfer-too-thin": (
         "transfer.film_um",
         "10 um",
-        "solder_layer.transfer.film_um = 10 um: a tip the film wets keeps 50% of it "
-        "(the bonder's physics), 5 um, below solder_layer.transfer.min_thickness_um = "
-        "8 um: give at least 16 um (claim 003:19)",
+        "solder_layer.transfer.film_um = 10 um: the head's 30 N, shared by a die's 32 "
+        "tips, presses the sheet 7.5 um below the tallest, and the lowest stands up to 6 "
+        "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
+        "film the sheet lays under a die, 9.1 um (its 3% tolerance to 3 sigma), it keeps "
+        "50% of what it dips through (the bonder's physics), 4.55 um, below "
+        "solder_layer.transfer.min_thickness_um = 8 um: give at least 17.6 um (claim "
+        "003:19)",
+    ),
+    # half a flat 16 um film had validated at the least 8 um: the sheet's tolerance thins it
+    "transfer-film-tolerance": (
+        "transfer.film_um",
+        "16 um",
+        "solder_layer.transfer.film_um = 16 um: the head's 30 N, shared by a die's 32 "
+        "tips, presses the sheet 7.5 um below the tallest, and the lowest stands up to 6 "
+        "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
+        "film the sheet lays under a die, 14.6 um (its 3% tolerance to 3 sigma), it keeps "
+        "50% of what it dips through (the bonder's physics), 7.28 um, below "
+        "solder_layer.transfer.min_thickness_um = 8 um: give at least 17.6 um (claim "
+        "003:19)",
     ),
 }
 
@@ -1079,6 +1097,32 @@ def test_tips_printed_with_too_little_paste_fail_the_claims_of_the_layer(
     for time_s, temperature_c in ((0, 25), (90, 150), (150, 220), (210, 220), (300, 50)):
         history.add(time_s, temperature_c, 50)
     apply_run(wafer, history, ReflowPhysics(), "oven", 300, LastResult.COMPLETED)
+    assert failing_layer_claims(recipe, wafer) == failing
+
+
+@pytest.mark.parametrize(
+    ("film_um", "force_n", "failing"),
+    [
+        # half a flat 16 um film had validated at the least 8 um; the sheet's tolerance and
+        # the tips' coplanarity leave some tips less
+        (16.0, 20.0, LAYER_CLAIMS),
+        (24.0, 30.0, set()),  # the reference transfer: 10.9 um at the least
+    ],
+)
+def test_a_transfer_too_thin_for_its_spread_fails_the_claims_of_the_layer(
+    film_um: float, force_n: float, failing: set[str]
+):
+    """The claim check of the transferred variant on a wafer the bonder's physics pressed the
+    sheet on: a film validate refuses leaves some tips short of the layer's least thickness,
+    and the layer's claims 003:19, 003:20 and 003:21 and the products 003:3-6 fail; the
+    reference transfer passes them all."""
+    recipe = BumpSealCleanRecipe.model_validate(reference_recipe(TRANSFERRED))
+    layer = recipe.solder_layer
+    assert isinstance(layer, TransferredSolderLayer)
+    wafer = cleaned_line_wafer()
+    bond = replace(layer.transfer.bond_recipe(), bond_force_n=force_n)
+    units = np.arange(wafer.geometry.unit_count)
+    transfer_layer(wafer, units, layer.alloy, film_um, bond, FlipChipPhysics())
     assert failing_layer_claims(recipe, wafer) == failing
 
 
