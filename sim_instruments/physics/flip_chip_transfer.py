@@ -14,8 +14,8 @@
   plane by `coplanarity_sigma_um` (the balls' volume, the pads' and the die's flatness), both
   clipped at `transfer_sigmas`, drawn per die from the wafer's seed and the die's index (the
   same wafer gives the same layers however the run's dies are stepped). The thinnest layer a
-  transfer can leave (`least_layer_um`: the thinnest film, the widest gap between a die's
-  tallest and lowest tips, `least_layer`) is what a method's validate holds a recipe to.
+  transfer can leave (`least_layer`: the thinnest film, the widest gap between a die's tallest
+  and lowest tips) is what a method's validate holds a recipe to.
 
 The bonding physics this shares (the unit layout, the joint temperature, wetting,
 `FlipChipPhysics`) is in `flip_chip_bonder.py`. Constants are engineering estimates (est):
