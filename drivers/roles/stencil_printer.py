@@ -6,8 +6,9 @@ lies on the wafer, a squeegee stroke fills the apertures with paste, and the ste
 leaving a deposit on each bump. The paste's metal becomes the bump's eutectic layer when the
 reflow oven melts it (003:19-20: the layer melts, the high-melting core stays solid).
 
-What a deposit holds is the aperture's volume (its diameter times the stencil's thickness) times
-the transfer efficiency: how much of the paste leaves the aperture when the stencil lifts. The
+What a deposit holds is the aperture's open volume (its diameter times the stencil's thickness,
+less the bump tip standing in it: the stencil lies on the resin film the tips project through)
+times the transfer efficiency: how much of the paste leaves the aperture when the stencil lifts. The
 efficiency falls with the aperture's area ratio (its opening over its wall: d / 4t; below about
 0.66 the paste sticks to the walls), with a squeegee too fast to fill the apertures, and rises
 over 100 % with a squeegee too light to wipe the stencil clean. The printer's solder paste
@@ -80,8 +81,9 @@ class PrinterStatus:
 class PrintResult:
     """What the solder paste inspection measured after the last print.
 
-    Transfer efficiency is a deposit's volume over its aperture's; a deposit under 50 % of the
-    aperture is insufficient, one over 150 % excessive (the usual SPI window).
+    Transfer efficiency is a deposit's volume over its aperture's open volume (less the bump
+    tip standing in it); a deposit under 50 % of it is insufficient, one over 150 % excessive
+    (the usual SPI window).
     """
 
     wafer_id: str
@@ -109,6 +111,6 @@ class StencilPrinter(SingleWaferTool):
     @abstractmethod
     async def print_paste(self, recipe: PrintRecipe, timeout_s: float = 600.0) -> PrintResult:
         """Print `recipe.paste` through the stencil onto every bump of the loaded workpiece:
-        each bump gets the aperture's volume times the transfer efficiency, whose metal is a
+        each bump gets the aperture's open volume times the transfer efficiency, whose metal is a
         layer of the paste's alloy on the bump (reflowed later in the oven). A workpiece
         without bumps is refused. Returns the SPI's measurement of the deposits."""

@@ -82,7 +82,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             register=11,
             unit="%",
             scale=10,
-            doc="of the last print's SPI: mean deposit volume over aperture volume",
+            doc="of the last print's SPI: mean deposit volume over its aperture's open volume "
+            "(the aperture's less the bump tip standing in it)",
             trace="transfer_efficiency",
         ),
         PlcStatus(
@@ -104,13 +105,13 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             name="INSUFFICIENT",
             register=15,
             words=2,
-            doc="of the last print's SPI: deposits under 50 % of their aperture's volume",
+            doc="of the last print's SPI: deposits under 50 % of their aperture's open volume",
         ),
         PlcStatus(
             name="EXCESSIVE",
             register=17,
             words=2,
-            doc="of the last print's SPI: deposits over 150 % of their aperture's volume",
+            doc="of the last print's SPI: deposits over 150 % of their aperture's open volume",
         ),
         refused_register_status(19, "a job register, 300, or 301"),
         command_error_status(20),

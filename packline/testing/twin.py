@@ -6,13 +6,16 @@ given."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
 
 from packline.drivers.roles.dispenser import FillMaterial
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
-from packline.sim_instruments.twin import PanelSpec, TwinStore, WaferSpec, Workpiece
+from packline.drivers.roles.oven import PAD_TO_BALL_RATIO
+from packline.sim_instruments.physics.oven import truncated_sphere_height_um
+from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, WaferSpec, Workpiece
 from packline.sim_instruments.twin.freezing import thaw
 from packline.sim_instruments.twin.parts import BumpKind, Dies
 
@@ -146,3 +149,15 @@ def form_solder_bumps(
     bumps.height_um[:] = height_um
     bumps.base_diameter_um[:] = diameter_um
     bumps.kind, bumps.material = BumpKind.SOLDER, alloy
+
+
+def sealed_solder_bumps(wafer: Workpiece, film_um: float, ball_um: float = 100.0) -> None:
+    """High-melting solder bumps on every pad of `wafer`, each a ball of `ball_um` reflowed on
+    its pad (`PAD_TO_BALL_RATIO` of it: a 100 um ball stands 87.8 um on 70 um), sealed by a
+    resin film `film_um` thick that their tips project through: the wafer as 003:7's sealing
+    leaves it, before the tips' eutectic layer (a stencil lies on the film)."""
+    base_um = PAD_TO_BALL_RATIO * ball_um
+    volume_um3 = np.array(math.pi / 6 * ball_um**3)
+    height_um = float(truncated_sphere_height_um(volume_um3, np.array(base_um)))
+    form_solder_bumps(wafer, height_um, base_um)
+    wafer.add_resin(ResinKind.SEALING, film_um)

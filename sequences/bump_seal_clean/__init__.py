@@ -237,7 +237,8 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
     else:
         await clean_by_laser(wafer, recipe.cleaning, recipe.cleaning_claims())
     if recipe.solder_layer is not None and isinstance(bumps, SolderBumpRecipe):
-        await form_solder_layer(wafer, recipe.solder_layer, bumps)
+        tips = recipe.tips_above_film(bumps)
+        await form_solder_layer(wafer, recipe.solder_layer, bumps, tips)
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing)
     if recipe.mounting is not None:

@@ -42,6 +42,7 @@ from packline.drivers.roles.oven import (
     REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
 )
+from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas
 from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
 from packline.drivers.roles.wire_bonder import (
     STUD_HEIGHT_SPREAD,
@@ -62,21 +63,22 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.recipe_meta import Because, CheckedChoices, tool_range
 from packline.sim_instruments.physics.flip_chip_bonder import FlipChipPhysics
+from packline.sim_instruments.physics.flip_chip_transfer import LeastLayer, least_layer
 from packline.sim_instruments.physics.laser import (
     LaserPhysics,
     cleaned_oxide_nm,
     cleaned_residue_nm,
 )
-from packline.sim_instruments.physics.oven import (
-    truncated_sphere_height_um,
-    truncated_sphere_width_um,
-)
+from packline.sim_instruments.physics.oven import truncated_sphere_height_um
 from packline.sim_instruments.physics.stencil_printer import (
     PrintPhysics,
-    aperture_nl,
+    ProjectingTips,
+    aperture_clears,
     bridged_um,
     least_transfer_efficiency,
-    reflowed_layer_um,
+    open_nl,
+    printed_layer_um,
+    stencil_clears,
 )
 from packline.sim_instruments.twin import WaferSpec, die_grid, pad_pitch_um, wafer_site_count
 from packline.units import Unit
@@ -587,16 +589,17 @@ class StencilPrint(Recipe):
         """The printer's job: every field of `PrintRecipe`, of the same name here."""
         return PrintRecipe(**{job.name: getattr(self, job.name) for job in fields(PrintRecipe)})
 
-    def layer_um(self, efficiency: float, cap_um: float) -> float:
-        """The layer a deposit of `efficiency` of the aperture leaves over a tip's cap `cap_um`
-        across, once reflowed (the printer's physics, `reflowed_layer_um`)."""
-        deposit_nl = efficiency * aperture_nl(self.print_recipe())
-        return float(reflowed_layer_um(np.array(deposit_nl), np.array(cap_um), PRINT_PHYSICS))
+    def layer_um(self, efficiency: float, tips: TipsAboveFilm) -> float:
+        """The layer a deposit of `efficiency` of its aperture's open volume leaves on the
+        `tips`, once reflowed (the printer's physics, `printed_layer_um`)."""
+        return float(
+            printed_layer_um(efficiency, self.print_recipe(), tips.geometry, PRINT_PHYSICS)
+        )
 
-    def thinnest_layer_um(self, cap_um: float) -> float:
-        """The thinnest layer this print leaves on a tip (`layer_um`): its least deposit, the
-        transfer efficiency's mean less its clipped scatter (`least_transfer_efficiency`)."""
-        return self.layer_um(least_transfer_efficiency(self.print_recipe(), PRINT_PHYSICS), cap_um)
+    def thinnest_layer_um(self, tips: TipsAboveFilm) -> float:
+        """The thinnest layer this print leaves on the `tips` (`layer_um`): its least deposit,
+        the transfer efficiency's mean less its clipped scatter (`least_transfer_efficiency`)."""
+        return self.layer_um(least_transfer_efficiency(self.print_recipe(), PRINT_PHYSICS), tips)
 
     def touching_um(self) -> float:
         """The centre distance below which two of its deposits touch (`bridged_um`)."""
@@ -604,32 +607,43 @@ class StencilPrint(Recipe):
 
     def require_stencil_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
         """The stencil lies on the film only if it is at least as thick as the `tips` project:
-        a thinner one stands on them, and the squeegee strikes them (refused at
-        `path`.stencil_thickness_um, naming `claim` and the least that clears them)."""
-        if self.stencil_thickness_um >= tips.projection_um:
-            return
-        raise claim_violation(
-            claim,
-            f"{path}.stencil_thickness_um",
-            f"{self.stencil_thickness_um:g} um",
+        a thinner one stands on them, and the squeegee strikes them (`require_clearing`)."""
+        self.require_clearing(
+            bool(stencil_clears(self.print_recipe(), tips.geometry)),
+            "stencil_thickness_um",
+            tips.projection_um,
             f"{tips.text} project up to {tips.projection_um:.1f} um above the film: a thinner "
-            f"stencil stands on them, not on the film, and the squeegee strikes them: give at "
-            f"least {math.ceil(tips.projection_um):g} um",
+            "stencil stands on them, not on the film, and the squeegee strikes them",
+            claim,
+            path,
         )
 
     def require_apertures_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
         """An aperture passes over a tip only if it is at least as wide as the `tips` are above
-        the film: a narrower one leaves the stencil standing on them (refused at
-        `path`.aperture_um, naming `claim` and the least that passes)."""
-        if self.aperture_um >= tips.width_um:
+        the film: a narrower one leaves the stencil standing on them (`require_clearing`)."""
+        self.require_clearing(
+            bool(aperture_clears(self.print_recipe(), tips.geometry)),
+            "aperture_um",
+            tips.width_um,
+            f"{tips.text} are up to {tips.width_um:.1f} um wide above the film: a narrower "
+            "aperture does not pass over a tip, and the stencil stands on the tips",
+            claim,
+            path,
+        )
+
+    def require_clearing(
+        self, clears: bool, field: str, least_um: float, says: str, claim: str, path: str
+    ) -> None:
+        """Unless the stencil `clears` the tips (the printer's physics seats it on the film
+        over them), refuse its `field` at `path`, naming `claim`: `says` why, and the least
+        that clears them is `least_um`, rounded up to a whole um."""
+        if clears:
             return
         raise claim_violation(
             claim,
-            f"{path}.aperture_um",
-            f"{self.aperture_um:g} um",
-            f"{tips.text} are up to {tips.width_um:.1f} um wide above the film: a narrower "
-            f"aperture does not pass over a tip, and the stencil stands on the tips: give at "
-            f"least {math.ceil(tips.width_um):g} um",
+            f"{path}.{field}",
+            f"{getattr(self, field):g} um",
+            f"{says}: give at least {math.ceil(least_um):g} um",
         )
 
     def widest_apart_um(self, pitch_um: float) -> int:
@@ -658,28 +672,31 @@ class StencilPrint(Recipe):
             f"their reflow would join them by a solder bridge: give at most {widest} um",
         )
 
-    def require_layer(self, cap_um: float, pitch_um: float, claim: str, path: str) -> None:
-        """Refuse a print whose thinnest layer on a tip (`thinnest_layer_um`, over caps `cap_um`
-        across) is below `min_thickness_um`, the layer the claim check holds every tip to
-        (refused at `path`.aperture_um, naming `claim` and the least aperture that gives it,
-        up to the widest whose deposits stay apart at `pitch_um` and the printer takes; where
-        none does, a thicker stencil)."""
+    def require_layer(self, tips: TipsAboveFilm, pitch_um: float, claim: str, path: str) -> None:
+        """Refuse a print whose thinnest layer on the `tips` (`thinnest_layer_um`) is below
+        `min_thickness_um`, the layer the claim check holds every tip to (refused at
+        `path`.aperture_um, naming `claim` and the least aperture that gives it, up to the
+        widest whose deposits stay apart at `pitch_um` and the printer takes; where none does,
+        a thicker stencil)."""
         least = self.min_thickness_um
-        thinnest = self.thinnest_layer_um(cap_um)
+        thinnest = self.thinnest_layer_um(tips)
         if thinnest >= least:
             return
 
         def enough(aperture: int) -> bool:
             wider = self.model_copy(update={"aperture_um": float(aperture)})
-            return wider.thinnest_layer_um(cap_um) >= least
+            return wider.thinnest_layer_um(tips) >= least
 
         recipe = self.print_recipe()
+        geometry = tips.geometry
         brought = (
             f"an aperture of {self.aperture_um:g} um in a {self.stencil_thickness_um:g} um "
-            f"stencil (area ratio {recipe.area_ratio:.2f}) releases at least "
-            f"{least_transfer_efficiency(recipe, PRINT_PHYSICS):.0%} of its paste (the "
-            f"printer's physics), whose metal leaves {thinnest:.1f} um over a {cap_um:g} um "
-            f"tip, below {path}.min_thickness_um = {least:g} um"
+            f"stencil (area ratio {recipe.area_ratio:.2f}) holds "
+            f"{float(open_nl(recipe, geometry)):.4f} nl of paste beside the tip standing in it "
+            f"and releases at least {least_transfer_efficiency(recipe, PRINT_PHYSICS):.0%} of "
+            f"it (the printer's physics), whose metal leaves {thinnest:.1f} um over the "
+            f"{float(geometry.wetted_um2):.0f} um^2 a tip wets above the film, for {tips.text}, "
+            f"below {path}.min_thickness_um = {least:g} um"
         )
         top = min(
             self.widest_apart_um(pitch_um),
@@ -724,13 +741,22 @@ class LaidSolderLayer(Recipe):
 
 @dataclass(frozen=True)
 class TipsAboveFilm:
-    """What of the bumps stands above the film a stencil lies on: the most a tip projects
-    (over the thinnest resin the sheet lays), the widest it is there, and what they are, for a
-    refusal."""
+    """What of the bumps stands above the film a stencil lies on, where a print's layer is
+    thinnest: a bump as its ball stands over the thinnest resin the sheet lays, projecting the
+    most (`geometry`, the printer's physics' tip), and what they are, for a refusal."""
 
-    projection_um: float
-    width_um: float
+    geometry: ProjectingTips
     text: str
+
+    @property
+    def projection_um(self) -> float:
+        """The most a tip projects above the film."""
+        return float(self.geometry.projection_um)
+
+    @property
+    def width_um(self) -> float:
+        """The widest a tip is above the film."""
+        return float(self.geometry.width_um)
 
 
 class PrintedSolderLayer(LaidSolderLayer):
@@ -750,7 +776,7 @@ class SheetTransfer(BondStep):
 
     #: the sheet's solder (the eutectic Sn63Pb37 unless it says another, refused: 003:20)
     alloy: TransferAlloy = TransferAlloy.SN63PB37
-    #: the sheet's solder film; `transfer_efficiency` of it stays on a tip it wets
+    #: the sheet's solder film; `transfer_efficiency` of what a tip dips through stays on it
     film_um: Annotated[float, Unit("um"), Feeds("flip_chip_bonder", "film_um")]
     #: the layer the claim check holds every tip to (003:19), and the bonder's inspection the
     #: thinnest layer to
@@ -766,9 +792,10 @@ class SheetTransfer(BondStep):
     def solder_transfer(self) -> SolderTransfer:
         return SolderTransfer(self.alloy, self.film_um, self.bond_recipe())
 
-    def layer_um(self) -> float:
-        """The layer a wetted tip keeps of the film (the bonder's physics)."""
-        return TRANSFER_PHYSICS.transfer_efficiency * self.film_um
+    def least_layer(self, tips: int) -> LeastLayer:
+        """The thinnest layer this transfer leaves on a die of `tips` tips, which share the
+        head's force, and what makes it so (the bonder's physics, `least_layer`)."""
+        return least_layer(self.film_um, self.bond_force_n / tips, TRANSFER_PHYSICS)
 
 
 class TransferredSolderLayer(LaidSolderLayer):
@@ -978,7 +1005,9 @@ def require_transfer_melts_the_layer_only(
                 WETTING_TIME_S,
                 path=path,
             ),
-            functools.partial(require_transferred_layer, transfer, "003:19", path),
+            functools.partial(
+                require_transferred_layer, transfer, bumps.balls_per_unit, "003:19", path
+            ),
         ]
     )
 
@@ -1005,20 +1034,40 @@ def require_cores_solid_under_the_head(
     )
 
 
-def require_transferred_layer(transfer: SheetTransfer, claim: str, path: str) -> None:
-    """What a wetted tip keeps of the film (`SheetTransfer.layer_um`) at least
-    `min_thickness_um` (refused at `path`.film_um, naming `claim` and the least film)."""
-    layer, least = transfer.layer_um(), transfer.min_thickness_um
-    if layer >= least:
+def require_transferred_layer(transfer: SheetTransfer, tips: int, claim: str, path: str) -> None:
+    """The thinnest layer the transfer leaves on a die of `tips` tips
+    (`SheetTransfer.least_layer`) at least `min_thickness_um` (refused at `path`.film_um,
+    naming `claim` and the least film; where no film the bonder takes gives it, the force)."""
+    least = transfer.least_layer(tips)
+    if least.layer_um >= transfer.min_thickness_um:
         return
-    share = TRANSFER_PHYSICS.transfer_efficiency
+    physics = TRANSFER_PHYSICS
+
+    def enough(tenths: int) -> bool:
+        thicker = transfer.model_copy(update={"film_um": tenths / 10})
+        return thicker.least_layer(tips).layer_um >= transfer.min_thickness_um
+
+    top = math.floor(tool_range("flip_chip_bonder", "film_um").maximum * 10)
+    if enough(top):
+        advice = f"give at least {least_whole(transfer.film_um * 10, top, enough) / 10:g} um"
+    else:
+        advice = (
+            f"no film up to {top / 10:g} um (the most the bonder takes) gives it: give more "
+            f"{path}.bond_force_n, to close the gap to the lowest tip"
+        )
     raise claim_violation(
         claim,
         f"{path}.film_um",
         f"{transfer.film_um:g} um",
-        f"a tip the film wets keeps {share:.0%} of it (the bonder's physics), {layer:g} um, "
-        f"below {path}.min_thickness_um = {least:g} um: give at least "
-        f"{math.ceil(least / share * 10) / 10:g} um",
+        f"the head's {transfer.bond_force_n:g} N, shared by a die's {tips} tips, presses the "
+        f"sheet {least.closed_um:.1f} um below the tallest, and the lowest stands up to "
+        f"{least.gap_um:g} um below it (the tips' coplanarity, "
+        f"{physics.coplanarity_sigma_um:g} um a sigma to {physics.transfer_sigmas:g} sigma); "
+        f"over the thinnest film the sheet lays under a die, {least.film_um:.1f} um (its "
+        f"{physics.film_cv:.0%} tolerance to {physics.transfer_sigmas:g} sigma), it keeps "
+        f"{physics.transfer_efficiency:.0%} of what it dips through (the bonder's physics), "
+        f"{least.layer_um:.2f} um, below {path}.min_thickness_um = "
+        f"{transfer.min_thickness_um:g} um: {advice}",
     )
 
 
@@ -1190,22 +1239,35 @@ class BumpSealCleanRecipe(Recipe):
                     functools.partial(printing.require_stencil_over_tips, tips, "003:21", path),
                     functools.partial(printing.require_apertures_over_tips, tips, "003:21", path),
                     functools.partial(printing.require_no_bridges, pitch, "003:21", path),
-                    functools.partial(printing.require_layer, bumps.base_um, pitch, "003:19", path),
+                    functools.partial(printing.require_layer, tips, pitch, "003:19", path),
                 ]
             )
         return self
 
     def tips_above_film(self, bumps: SolderBumpRecipe) -> TipsAboveFilm:
-        """The solder bumps' tips above the resin film: each bump as its ball stands
-        (`shortest_um`) over the thinnest resin the sheet lays (`thinnest_laminated_um`)."""
-        film_um = thinnest_laminated_um(self.resin.sheet_thickness_um)
+        """The solder bumps' tips above the resin film as the cleaning leaves it, where a
+        stencil lies: each bump as its ball stands (`shortest_um`) over the thinnest resin the
+        sheet lays (`thinnest_laminated_um`), less what the cleaning's O2 etches off its top
+        (`resin_etched_um`)."""
+        laid_um = thinnest_laminated_um(self.resin.sheet_thickness_um)
+        etched_um = self.resin_etched_um()
         height_um = bumps.shortest_um()
+        etched = f", {etched_um:.1f} um less after the cleaning's O2" if etched_um else ""
         return TipsAboveFilm(
-            projection_um=height_um - film_um,
-            width_um=truncated_sphere_width_um(height_um, bumps.base_um, film_um),
+            ProjectingTips.of(height_um, bumps.base_um, laid_um - etched_um),
             text=f"the {height_um:.1f} um bumps over the thinnest resin the "
-            f"{self.resin.sheet_thickness_um:g} um sheet lays ({film_um:.1f} um)",
+            f"{self.resin.sheet_thickness_um:g} um sheet lays ({laid_um:.1f} um{etched})",
         )
+
+    def resin_etched_um(self) -> float:
+        """What the cleaning takes off the resin film's top: a plasma's O2 steps, at the
+        line's rate at their power (`O2_RESIN_UM_PER_MIN`); a laser, below the bumps' ablation
+        threshold, none."""
+        cleaning = self.cleaning
+        if not isinstance(cleaning, PlasmaCleaning):
+            return 0.0
+        o2 = cleaning.plasma.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
+        return 0.0 if o2 is None else o2.removed
 
     def solder_layer_area_cm2(self) -> float:
         """The tips a plated solder layer covers (`SolderBumpRecipe.tips_area_cm2`)."""

@@ -30,6 +30,7 @@ from .recipe import (
     SolderBumpRecipe,
     SolderLayer,
     StencilPrint,
+    TipsAboveFilm,
     TransferredSolderLayer,
     board_of,
 )
@@ -119,11 +120,14 @@ SOLDER_LAYER_TOOLS = {
 LAYER_CLAIMS = ("003:19", "003:20", "003:21")
 
 
-async def form_solder_layer(wafer: Wafer, layer: SolderLayer, bumps: SolderBumpRecipe) -> None:
-    """003:19-21: the eutectic layer on the cleaned tips of the solder `bumps` by the recipe's
-    option: plated or printed, then reflowed in the oven below the bumps' liquidus (the layer
-    melts and wets, the high-melting cores stay solid); or transferred from a sheet by the
-    flip-chip bonder's heated head, which melts it onto them."""
+async def form_solder_layer(
+    wafer: Wafer, layer: SolderLayer, bumps: SolderBumpRecipe, tips: TipsAboveFilm
+) -> None:
+    """003:19-21: the eutectic layer on the cleaned tips of the solder `bumps` (`tips` above
+    the film where a print's layer is thinnest) by the recipe's option: plated or printed,
+    then reflowed in the oven below the bumps' liquidus (the layer melts and wets, the
+    high-melting cores stay solid); or transferred from a sheet by the flip-chip bonder's
+    heated head, which melts it onto them."""
     count = bumps.bump_count(LINE_WAFER)
     if isinstance(layer, TransferredSolderLayer):
         async with wafer.use(FlipChipBonder) as bonder:
@@ -161,7 +165,7 @@ async def form_solder_layer(wafer: Wafer, layer: SolderLayer, bumps: SolderBumpR
                 wafer,
                 layer.printing,
                 count,
-                bumps.base_um,
+                tips,
                 claims=LAYER_CLAIMS,
             )
             await wafer.step("unload from printer", printer.unload, handling=Handling.UNLOAD)
@@ -169,16 +173,21 @@ async def form_solder_layer(wafer: Wafer, layer: SolderLayer, bumps: SolderBumpR
 
 
 async def print_and_inspect(
-    printer: StencilPrinter, wafer: Wafer, printing: StencilPrint, bumps: int, tip_um: float
+    printer: StencilPrinter,
+    wafer: Wafer,
+    printing: StencilPrint,
+    bumps: int,
+    tips: TipsAboveFilm,
 ) -> None:
     """Print, then hold the wafer to what the SPI measured: a deposit on each of the `bumps`
-    tips, none short or in excess of its aperture, and the thinnest deposit's metal at least
-    the layer the product needs over a tip `tip_um` across (`StencilPrint.layer_um`)."""
+    tips, none short or in excess of its aperture's open volume, and the thinnest deposit's
+    metal at least the layer the product needs on the `tips` that project the most
+    (`StencilPrint.layer_um`)."""
     result = await printer.print_paste(printing.print_recipe())
     wafer.measure("paste deposits", result.deposits, "deposits", low=bumps, high=bumps)
     wafer.measure("deposits insufficient", result.insufficient, "deposits", high=0)
     wafer.measure("deposits excessive", result.excessive, "deposits", high=0)
-    thinnest = printing.layer_um(result.min_transfer_efficiency_pct / 100, tip_um)
+    thinnest = printing.layer_um(result.min_transfer_efficiency_pct / 100, tips)
     wafer.measure(
         "thinnest printed layer", thinnest, "um", low=printing.min_thickness_um, source="sequence"
     )

@@ -107,8 +107,18 @@ class FlipChipPhysics:
             "Cu": Thermocompression(350.0, 0.5, 2.0),
         }
     )
-    #: share of the sheet's molten film that stays on a bump tip it wets
+    #: share of the sheet's molten film that stays on a bump tip dipped through it
     transfer_efficiency: float = 0.5
+    #: the transfer sheet's film thickness tolerance: 1-sigma of its thickness under a die, as
+    #: a share of the nominal, clipped at `transfer_sigmas` (a sheet qualified to +-9 %)
+    film_cv: float = 0.03
+    #: the tips' coplanarity across a die: 1-sigma of each tip's height about the die's plane
+    #: (the balls' volume, the pads' and the die's flatness), clipped at `transfer_sigmas`
+    coplanarity_sigma_um: float = 1.0
+    transfer_sigmas: float = 3.0
+    #: how far the head's force presses the sheet's carrier and its molten film down onto
+    #: the tips below the die's tallest, per N on each tip
+    sheet_give_um_per_n: float = 8.0
     #: resin over a column's top end thicker than this keeps a terminal off it (not exposed)
     buried_um: float = 1.0
     #: pick, flip, align and place one die (or index the transfer sheet to it)

@@ -237,13 +237,30 @@ def truncated_sphere_height_um(volume_um3: np.ndarray, base_diameter_um: np.ndar
     return height
 
 
-def truncated_sphere_width_um(height_um: float, base_diameter_um: float, above_um: float) -> float:
+def truncated_sphere_radius_um(
+    height_um: np.ndarray | float, base_diameter_um: np.ndarray | float
+) -> np.ndarray:
+    """The radius of the sphere of which a truncated sphere `height_um` tall on a base
+    `base_diameter_um` across (a reflowed bump) is a cap: (a^2 + h^2) / 2h, a the base's radius
+    (a bump with no base recorded: a sphere of its height)."""
+    height = np.asarray(height_um, np.float64)
+    radius: np.ndarray = ((np.asarray(base_diameter_um) / 2) ** 2 + height**2) / (2 * height)
+    return radius
+
+
+def truncated_sphere_width_um(
+    height_um: np.ndarray | float,
+    base_diameter_um: np.ndarray | float,
+    above_um: np.ndarray | float,
+) -> np.ndarray:
     """The widest a truncated sphere `height_um` tall on a base `base_diameter_um` across (a
     reflowed bump) is at `above_um` over its base or higher: its sphere's diameter where the
-    centre is that high or higher, else its width at `above_um` (0 above its top)."""
-    radius = ((base_diameter_um / 2) ** 2 + height_um**2) / (2 * height_um)
-    rise = max(above_um - (height_um - radius), 0.0)
-    return 2 * math.sqrt(max(radius**2 - rise**2, 0.0))
+    centre is that high or higher, else its width at `above_um` (0 above its top); element by
+    element over arrays."""
+    radius = truncated_sphere_radius_um(height_um, base_diameter_um)
+    rise = np.maximum(np.asarray(above_um) - (np.asarray(height_um) - radius), 0.0)
+    width: np.ndarray = 2 * np.sqrt(np.maximum(radius**2 - rise**2, 0.0))
+    return width
 
 
 def solder_bumps_from_balls(workpiece: Workpiece) -> int:

@@ -5,7 +5,17 @@ Pure functions over the workpiece's bumps, with their constants in `PrintPhysics
 
 * **Aperture.** A round aperture of diameter d in a stencil t thick holds V_a = π (d/2)² t.
   Its area ratio is AR = d / 4t (opening over wall).
-* **Transfer efficiency.** TE = release(AR) · fill(v) · lift(s) + film(F) / t:
+* **The tip in its aperture.** The stencil lies on the resin film and each bump's tip projects
+  into its aperture: a truncated sphere (the reflowed ball on its pad; a bump with no base
+  recorded, a sphere of its height) of radius R whose cap above the film is p high holds
+  V_tip = π p² (3R - p) / 3 of the aperture, which leaves the paste its open volume
+  V_o = V_a - V_tip (`ProjectingTips`, `open_nl`). The stencil lies on the film only where the
+  tip is no taller above it than the stencil is thick and no wider there than the aperture
+  (`seated`); where it is not, the stencil stands on the tip, off the film, the aperture
+  seals on nothing and the paste bleeds under the stencil into the neighbours' deposits: the
+  bump is marked bridged (what such a deposit holds is not modelled beyond V_o, clipped at 0).
+* **Transfer efficiency.** TE = release(AR) · fill(v) · lift(s) + film(F) / t, the share of
+  the open volume a deposit gets:
   - release(AR) = 0.95 (1 - e^-(AR - 0.45) / 0.12) above AR 0.45, 0 below: the paste sticks to
     the aperture walls when the wall is large against the opening (AR 0.66: 79 %, 0.8: 90 %);
   - fill(v) = 1 up to a squeegee speed of 100 mm/s, then 0.2 % less per mm/s faster (the paste
@@ -16,16 +26,19 @@ Pure functions over the workpiece's bumps, with their constants in `PrintPhysics
     20 um · (1 - F / 40 N) stays on it and prints with every deposit (film / t over 100 %).
   Each deposit scatters about that mean by 5 % (1-sigma), clipped at 3 sigma (the printer's
   qualified spread: validate judges the thinnest layer by it).
-* **The bump.** Each bump present gets TE · V_a of paste (`bumps.paste_nl`); its metal (50 %
-  of the paste by volume: a type 4 paste of about 90 % metal by weight) adds a layer of the
-  paste's alloy over the bump's cap (its base diameter; the aperture's where the bump records
-  none): `bumps.layer_um` and `layer_alloy`, which the oven reflows (003:19-20)
-  (`reflowed_layer_um`).
+* **The bump.** Each bump present gets TE · V_o of paste (`bumps.paste_nl`); its metal (50 %
+  of the paste by volume: a type 4 paste of about 90 % metal by weight, Sn63Pb37 at 8.4 g/cm³
+  in a flux of about 1 g/cm³) is the layer of the paste's alloy the oven reflows onto the
+  tip, spread over the surface it wets, the cap above the film, 2π R p (`reflowed_layer_um`):
+  `bumps.layer_um` and `layer_alloy` (003:19-20). A buried tip (p = 0) wets nothing and keeps
+  no layer.
 * **Bridging.** A deposit slumps sideways by half its height (the stencil's thickness) beyond
   its aperture: two deposits whose apertures leave a web between them narrower than the
   stencil is thick touch (`bridged_um`), and the reflow joins their bumps by a solder bridge
   (`bumps.bridged`, on both).
-* **SPI.** A deposit under 50 % of its aperture's volume is insufficient, over 150 % excessive.
+* **SPI.** Each deposit is measured against its aperture's open volume, as a real SPI judges a
+  deposit against the volume its aperture prints over its pad: TE per deposit; under 50 % is
+  insufficient, over 150 % excessive.
 * **Timing.** Fiducial alignment (15 s), the stroke across the workpiece and 20 mm beyond each
   side at the squeegee speed, a 3 mm lift at the separation speed, the SPI (5 s plus 1 ms a
   deposit). A print stopped during its stroke printed the bumps the squeegee passed (from the
@@ -45,6 +58,7 @@ from ..twin import Workpiece
 from ..twin.freezing import thaw
 from ..twin.parts import UM3_PER_NL
 from .ball_mounter import touching
+from .oven import truncated_sphere_radius_um, truncated_sphere_width_um
 
 
 @dataclass(frozen=True)
@@ -86,26 +100,99 @@ class PrintOutcome:
 
 
 def aperture_nl(recipe: PrintRecipe) -> float:
-    """The paste one aperture holds, nl."""
+    """The paste one aperture holds over a flat pad, nl."""
     return math.pi * (recipe.aperture_um / 2) ** 2 * recipe.stencil_thickness_um / UM3_PER_NL
 
 
-def bridge(workpiece: Workpiece, printed: np.ndarray, touch_um: float) -> None:
+@dataclass(frozen=True)
+class ProjectingTips:
+    """The bump tips a stencil lies over, each a truncated sphere (the reflowed ball on its
+    pad) standing through the resin film the stencil lies on: how far above the film it
+    projects, its sphere's radius and its widest above the film; arrays of one tip a site
+    (0-d arrays: one tip, such as the tallest a recipe's bumps project)."""
+
+    projection_um: np.ndarray
+    radius_um: np.ndarray
+    width_um: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        height_um: np.ndarray | float,
+        base_um: np.ndarray | float,
+        film_um: np.ndarray | float,
+    ) -> ProjectingTips:
+        """Bumps of these heights on bases this wide through a film this thick (numbers or
+        arrays; a buried tip projects 0 and is 0 wide above the film)."""
+        height, base, film = (
+            np.asarray(value, np.float64) for value in (height_um, base_um, film_um)
+        )
+        return cls(
+            projection_um=np.maximum(height - film, 0.0),
+            radius_um=truncated_sphere_radius_um(height, base),
+            width_um=truncated_sphere_width_um(height, base, film),
+        )
+
+    @property
+    def volume_um3(self) -> np.ndarray:
+        """Each tip's volume above the film: its sphere's cap p high, pi p^2 (3R - p) / 3."""
+        p = self.projection_um
+        volume: np.ndarray = math.pi * p**2 * (3 * self.radius_um - p) / 3
+        return volume
+
+    @property
+    def wetted_um2(self) -> np.ndarray:
+        """The surface of each tip above the film, which a molten layer wets: the cap's,
+        2 pi R p."""
+        area: np.ndarray = 2 * math.pi * self.radius_um * self.projection_um
+        return area
+
+
+def stencil_clears(recipe: PrintRecipe, tips: ProjectingTips) -> np.ndarray:
+    """Where the stencil is at least as thick as the tip projects above the film."""
+    clears: np.ndarray = tips.projection_um <= recipe.stencil_thickness_um
+    return clears
+
+
+def aperture_clears(recipe: PrintRecipe, tips: ProjectingTips) -> np.ndarray:
+    """Where the aperture is at least as wide as the tip above the film."""
+    clears: np.ndarray = tips.width_um <= recipe.aperture_um
+    return clears
+
+
+def seated(recipe: PrintRecipe, tips: ProjectingTips) -> np.ndarray:
+    """Where the stencil lies on the film over its tip (`stencil_clears` and
+    `aperture_clears`); elsewhere it stands on the tip."""
+    both: np.ndarray = stencil_clears(recipe, tips) & aperture_clears(recipe, tips)
+    return both
+
+
+def open_nl(recipe: PrintRecipe, tips: ProjectingTips) -> np.ndarray:
+    """The paste each aperture holds over its tip, nl: the aperture's volume less the tip's
+    standing in it (0 where the tip would fill it)."""
+    volume: np.ndarray = np.maximum(aperture_nl(recipe) - tips.volume_um3 / UM3_PER_NL, 0.0)
+    return volume
+
+
+def bridge(workpiece: Workpiece, printed: np.ndarray, touch_um: float, bled: np.ndarray) -> None:
     """Mark the `printed` sites whose deposit touches a neighbour's, their centres closer than
-    `touch_um` (`bridged_um`), as bridged (`Bumps.bridged`); the others keep what they were."""
+    `touch_um` (`bridged_um`), and those whose paste `bled` under a stencil standing on their
+    tip (a mask over `printed`), as bridged (`Bumps.bridged`); the others keep what they
+    were."""
     bumps, geometry = workpiece.bumps, workpiece.geometry
+    thaw(bumps.bridged)
+    bumps.bridged[printed[bled]] = True
     if printed.size < 2:
         return
     x = geometry.site_x_mm[printed] * 1000
     y = geometry.site_y_mm[printed] * 1000
     a, b = touching(x, y, np.full(printed.size, touch_um / 2))
-    thaw(bumps.bridged)
     bumps.bridged[printed[a]] = True
     bumps.bridged[printed[b]] = True
 
 
 def transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
-    """The mean fraction of an aperture's volume a deposit gets."""
+    """The mean fraction of an aperture's open volume (`open_nl`) a deposit gets."""
     excess = recipe.area_ratio - physics.critical_area_ratio
     release = physics.max_release * (1 - math.exp(-excess / physics.release_scale))
     release = max(release, 0.0)
@@ -121,14 +208,29 @@ def transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
 
 
 def reflowed_layer_um(
-    deposit_nl: np.ndarray, cap_um: np.ndarray, physics: PrintPhysics
+    deposit_nl: np.ndarray, tips: ProjectingTips, physics: PrintPhysics
 ) -> np.ndarray:
-    """The layer (um) deposits of `deposit_nl` leave over bump caps `cap_um` across: the paste's
-    metal (`metal_fraction` of it) spread over the cap, which the reflow melts onto the tip."""
+    """The layer (um) deposits of `deposit_nl` leave on `tips` once reflowed: the paste's metal
+    (`metal_fraction` of it) spread over the surface each tip wets above the film
+    (`ProjectingTips.wetted_um2`); none on a buried tip."""
     metal_um3 = np.asarray(deposit_nl, np.float64) * physics.metal_fraction * UM3_PER_NL
-    cap_area_um2 = math.pi * (np.asarray(cap_um, np.float64) / 2) ** 2
-    layer: np.ndarray = metal_um3 / cap_area_um2
+    area_um2 = np.broadcast_to(tips.wetted_um2, metal_um3.shape)
+    layer: np.ndarray = np.divide(
+        metal_um3, area_um2, out=np.zeros_like(metal_um3), where=area_um2 > 0
+    )
     return layer
+
+
+def printed_layer_um(
+    efficiency: np.ndarray | float,
+    recipe: PrintRecipe,
+    tips: ProjectingTips,
+    physics: PrintPhysics,
+) -> np.ndarray:
+    """The layer a print of `recipe` leaves on `tips` once reflowed, each deposit `efficiency`
+    of its open volume (`open_nl`, `reflowed_layer_um`)."""
+    deposit_nl = np.asarray(efficiency, np.float64) * open_nl(recipe, tips)
+    return reflowed_layer_um(deposit_nl, tips, physics)
 
 
 def least_transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
@@ -181,17 +283,17 @@ def print_paste(
     sigmas = physics.deposit_sigmas
     scatter = np.clip(rng.standard_normal(printed.size), -sigmas, sigmas)
     efficiency = np.maximum(mean * (1 + physics.deposit_cv * scatter), 0)
-    deposit_nl = efficiency * aperture_nl(recipe)
+    tips = ProjectingTips.of(
+        bumps.height_um[printed], bumps.base_diameter_um[printed], workpiece.resin_um[printed]
+    )
+    deposit_nl = efficiency * open_nl(recipe, tips)
+    layer = reflowed_layer_um(deposit_nl, tips, physics).astype(np.float32)
     thaw(bumps.paste_nl, bumps.layer_um, bumps.height_um)
     bumps.paste_nl[printed] += deposit_nl.astype(np.float32)
-    cap_um = np.where(
-        bumps.base_diameter_um[printed] > 0, bumps.base_diameter_um[printed], recipe.aperture_um
-    )
-    layer = reflowed_layer_um(deposit_nl, cap_um, physics).astype(np.float32)
     bumps.layer_um[printed] += layer
     bumps.height_um[printed] += layer  # the layer tops the bump
     bumps.layer_alloy = recipe.paste.value
-    bridge(workpiece, printed, bridged_um(recipe, physics))
+    bridge(workpiece, printed, bridged_um(recipe, physics), ~seated(recipe, tips))
     return PrintOutcome(
         deposits=int(printed.size),
         transfer_efficiency=float(efficiency.mean()),

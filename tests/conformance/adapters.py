@@ -54,7 +54,7 @@ from packline.testing.twin import (
     bumped_dies,
     drill_holes,
     filled_panel,
-    form_solder_bumps,
+    sealed_solder_bumps,
 )
 
 #: A small wafer, so every process step is short in simulated time and cheap in arrays.
@@ -517,7 +517,8 @@ class StencilPrinter(ToolAdapter):
     range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
 
     async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
-        form_solder_bumps(rig.twin.get(wafer_id), 80, 100)  # 003:19's high-melting bumps
+        # 003:19's high-melting bumps through a 60 um film: the 30 um stencil lies on it
+        sealed_solder_bumps(rig.twin.get(wafer_id), 60.0)
         await rig.driver.load(wafer_id)
 
     async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:

@@ -39,11 +39,13 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.records import RunStore
 from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.physics.flip_chip_bonder import FlipChipPhysics
+from packline.sim_instruments.physics.flip_chip_transfer import transfer_layer
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.stencil_printer import PrintPhysics, print_paste
-from packline.sim_instruments.twin import ResinKind, TwinStore
+from packline.sim_instruments.twin import TwinStore, Workpiece
 from packline.sim_instruments.twin.freezing import thaw
-from packline.testing.twin import form_solder_bumps
+from packline.testing.twin import sealed_solder_bumps
 
 from .helpers import (
     RECIPES,
@@ -842,6 +844,12 @@ def test_a_printed_or_transferred_eutectic_layer_runs_a_lot_of_25_with_every_cla
     assert "electroplate solder layer" not in claims_of
 
 
+#: The tips a print lies over in the printed reference recipe, where its layer is thinnest:
+#: the resin film as its sheet lays it thinnest, then thinned by the cleaning's O2.
+PRINTED_TIPS = (
+    "the 87.8 um bumps over the thinnest resin the 50 um sheet lays (48.5 um, 0.6 um less "
+    "after the cleaning's O2)"
+)
 #: Printings and transfers validate refuses, by id: the field under solder_layer (its
 #: section names the variant whose reference recipe it is set in), its value, the refusal.
 LAYER_REFUSALS = {
@@ -849,35 +857,46 @@ LAYER_REFUSALS = {
         "printing.aperture_um",
         "430 um",
         "solder_layer.printing.aperture_um = 430 um: a deposit slumps beyond its "
-        "aperture by half the 40 um stencil's thickness on every side (the printer's "
-        "physics), so two deposits closer than 430 + 40 = 470 um touch, and the "
+        "aperture by half the 50 um stencil's thickness on every side (the printer's "
+        "physics), so two deposits closer than 430 + 50 = 480 um touch, and the "
         "wafer's bumps stand 459.6 um apart at the closest (its least pad pitch): "
-        "their reflow would join them by a solder bridge: give at most 419 um (claim "
+        "their reflow would join them by a solder bridge: give at most 409 um (claim "
         "003:21)",
     ),
     "printing-stencil-on-the-tips": (
         "printing.stencil_thickness_um",
         "30 um",
-        "solder_layer.printing.stencil_thickness_um = 30 um: the 87.8 um bumps over "
-        "the thinnest resin the 50 um sheet lays (48.5 um) project up to 39.3 um "
-        "above the film: a thinner stencil stands on them, not on the film, and the "
-        "squeegee strikes them: give at least 40 um (claim 003:21)",
+        f"solder_layer.printing.stencil_thickness_um = 30 um: {PRINTED_TIPS} project up "
+        "to 39.9 um above the film: a thinner stencil stands on them, not on the film, "
+        "and the squeegee strikes them: give at least 40 um (claim 003:21)",
     ),
     "printing-aperture-on-the-tips": (
         "printing.aperture_um",
         "90 um",
-        "solder_layer.printing.aperture_um = 90 um: the 87.8 um bumps over the "
-        "thinnest resin the 50 um sheet lays (48.5 um) are up to 99.1 um wide above "
-        "the film: a narrower aperture does not pass over a tip, and the stencil "
-        "stands on the tips: give at least 100 um (claim 003:21)",
+        f"solder_layer.printing.aperture_um = 90 um: {PRINTED_TIPS} are up to 99.4 um "
+        "wide above the film: a narrower aperture does not pass over a tip, and the "
+        "stencil stands on the tips: give at least 100 um (claim 003:21)",
     ),
     "printing-too-little-paste": (
         "printing.min_thickness_um",
         "60 um",
-        "solder_layer.printing.aperture_um = 110 um: an aperture of 110 um in a 40 um "
-        "stencil (area ratio 0.69) releases at least 70% of its paste (the printer's "
-        "physics), whose metal leaves 34.4 um over a 70 um tip, below "
-        "solder_layer.printing.min_thickness_um = 60 um: give at least 138 um (claim "
+        "solder_layer.printing.aperture_um = 140 um: an aperture of 140 um in a 50 um "
+        "stencil (area ratio 0.70) holds 0.5816 nl of paste beside the tip standing in it "
+        "and releases at least 71% of it (the printer's physics), whose metal leaves 16.1 "
+        f"um over the 12762 um^2 a tip wets above the film, for {PRINTED_TIPS}, below "
+        "solder_layer.printing.min_thickness_um = 60 um: give at least 231 um (claim "
+        "003:19)",
+    ),
+    # the tip standing in the aperture takes most of a 110 um one's paste, and its metal
+    # spreads over the whole cap above the film, not a 70 um disc
+    "printing-tip-in-the-aperture": (
+        "printing.aperture_um",
+        "110 um",
+        "solder_layer.printing.aperture_um = 110 um: an aperture of 110 um in a 50 um "
+        "stencil (area ratio 0.55) holds 0.2870 nl of paste beside the tip standing in it "
+        "and releases at least 46% of it (the printer's physics), whose metal leaves 5.1 "
+        f"um over the 12762 um^2 a tip wets above the film, for {PRINTED_TIPS}, below "
+        "solder_layer.printing.min_thickness_um = 8 um: give at least 119 um (claim "
         "003:19)",
     ),
     "printing-not-eutectic": (
@@ -920,9 +939,25 @@ LAYER_REFUSALS = {
     "transfer-too-thin": (
         "transfer.film_um",
         "10 um",
-        "solder_layer.transfer.film_um = 10 um: a tip the film wets keeps 50% of it "
-        "(the bonder's physics), 5 um, below solder_layer.transfer.min_thickness_um = "
-        "8 um: give at least 16 um (claim 003:19)",
+        "solder_layer.transfer.film_um = 10 um: the head's 30 N, shared by a die's 32 "
+        "tips, presses the sheet 7.5 um below the tallest, and the lowest stands up to 6 "
+        "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
+        "film the sheet lays under a die, 9.1 um (its 3% tolerance to 3 sigma), it keeps "
+        "50% of what it dips through (the bonder's physics), 4.55 um, below "
+        "solder_layer.transfer.min_thickness_um = 8 um: give at least 17.6 um (claim "
+        "003:19)",
+    ),
+    # half a flat 16 um film had validated at the least 8 um: the sheet's tolerance thins it
+    "transfer-film-tolerance": (
+        "transfer.film_um",
+        "16 um",
+        "solder_layer.transfer.film_um = 16 um: the head's 30 N, shared by a die's 32 "
+        "tips, presses the sheet 7.5 um below the tallest, and the lowest stands up to 6 "
+        "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
+        "film the sheet lays under a die, 14.6 um (its 3% tolerance to 3 sigma), it keeps "
+        "50% of what it dips through (the bonder's physics), 7.28 um, below "
+        "solder_layer.transfer.min_thickness_um = 8 um: give at least 17.6 um (claim "
+        "003:19)",
     ),
 }
 
@@ -956,8 +991,9 @@ def printed_through(aperture_um: float) -> Callable[[BumpSealCleanRecipe], BumpS
 
 
 async def test_apertures_that_bridge_run_and_the_claim_check_names_003_21(store: RunStore):
-    """430 um apertures in the 40 um stencil, driven past validate: every deposit is what its
-    aperture holds (the SPI passes them), but those at the dies' corners, 459.6 um apart,
+    """430 um apertures in the 50 um stencil, driven past validate: every deposit is what its
+    aperture holds beside its tip (the SPI passes them), but those at the dies' corners,
+    459.6 um apart,
     slump into each other, and the claim check finds the bridges: 003:21 fails there alone."""
     check = await completed_past_validate(store, "bump-seal-clean", PRINTED, printed_through(430))
     assert failing_claims(check) == {"003:21"}
@@ -968,7 +1004,7 @@ async def test_apertures_that_bridge_run_and_the_claim_check_names_003_21(store:
 
 async def test_a_print_too_thin_for_the_layer_is_held_at_its_print(store: RunStore):
     """The reference print with its layer asked 60 um thick, driven past validate (which
-    refuses it: its thinnest deposit leaves 34.4 um over a tip): the SPI's thinnest deposit
+    refuses it: its thinnest deposit leaves 16.1 um on a tip): the SPI's thinnest deposit
     is what holds it on the line, at the print, before the oven reflows it."""
     prepared = prepare(RunRequest("bump-seal-clean", lot=1, recipe_path=str(RECIPES / PRINTED)))
     recipe = prepared.recipe
@@ -1007,37 +1043,90 @@ async def test_a_transfer_that_melts_the_cores_runs_and_the_claim_check_names_00
     assert cores["sites_passing"] == 0
 
 
-def test_tips_printed_with_too_little_paste_fail_the_claims_of_the_layer():
-    """The claim check of the printed variant on a wafer the printer's physics printed through
-    70 um apertures in its 40 um stencil (area ratio 0.44: the paste stays in the stencil,
-    validate refuses it) and the oven reflowed: no tip carries a layer, and the layer's
-    claims 003:19, 003:20 and 003:21 fail at every bump, as do the products 003:3-6; the
+#: The layer's claims and the products', each a condition of a least layer on every tip.
+LAYER_CLAIMS = {"003:19", "003:20", "003:21", "003:3", "003:4", "003:5", "003:6"}
+
+
+def failing_layer_claims(recipe: BumpSealCleanRecipe, wafer: Workpiece) -> set[str]:
+    """The claims of `LAYER_CLAIMS` the claim check of `recipe` fails on `wafer`'s twin, its
+    tips cleaned."""
+    return {
+        condition.claim
+        for condition in conditions_of(recipe)
+        if condition.claim in LAYER_CLAIMS
+        for checked, passing in [condition.evaluate(wafer)]
+        if not passing[checked].all()
+    }
+
+
+def cleaned_line_wafer() -> Workpiece:
+    """A wafer of the line's Pb95Sn5 bumps (100 um balls on 70 um pads) sealed by the 50 um
+    sheet, their tips cleaned of residue and oxide."""
+    wafer = TwinStore().get("W01")
+    sealed_solder_bumps(wafer, 50.0)
+    thaw(wafer.surface.residue_nm, wafer.surface.oxide_nm)
+    wafer.surface.residue_nm[:] = 0.0
+    wafer.surface.oxide_nm[:] = 0.0
+    return wafer
+
+
+@pytest.mark.parametrize(
+    ("stencil_um", "aperture_um", "failing"),
+    [
+        # area ratio 0.42: the paste stays in the stencil, though it lies on the film
+        (60.0, 100.0, LAYER_CLAIMS),
+        # the old reference print, valid while the physics put the whole aperture's paste on
+        # a 70 um disc: the tip in the aperture and the cap it wets leave about 7 um
+        (40.0, 110.0, LAYER_CLAIMS),
+        (50.0, 140.0, set()),  # the reference print: 16.1 um at the least
+    ],
+)
+def test_tips_printed_with_too_little_paste_fail_the_claims_of_the_layer(
+    stencil_um: float, aperture_um: float, failing: set[str]
+):
+    """The claim check of the printed variant on a wafer the printer's physics printed (the
+    print's other fields the reference's) and the oven reflowed: prints validate refuses
+    fail the layer's claims 003:19, 003:20 and 003:21 and the products 003:3-6; the
     reference print passes them all."""
     recipe = BumpSealCleanRecipe.model_validate(reference_recipe(PRINTED))
     layer = recipe.solder_layer
     assert isinstance(layer, PrintedSolderLayer)
-    layer_claims = {"003:19", "003:20", "003:21", "003:3", "003:4", "003:5", "003:6"}
-    for aperture_um, failing in ((70.0, layer_claims), (110.0, set())):
-        wafer = TwinStore().get("W01")
-        form_solder_bumps(wafer, 87.8, 70.0)
-        wafer.add_resin(ResinKind.SEALING, 50.0)
-        thaw(wafer.surface.residue_nm, wafer.surface.oxide_nm)
-        wafer.surface.residue_nm[:] = 0.0
-        wafer.surface.oxide_nm[:] = 0.0
-        printing = replace(layer.printing.print_recipe(), aperture_um=aperture_um)
-        print_paste(wafer, printing, 3600.0, PrintPhysics(), np.random.default_rng(0))
-        history = LoadHistory()
-        for time_s, temperature_c in ((0, 25), (90, 150), (150, 220), (210, 220), (300, 50)):
-            history.add(time_s, temperature_c, 50)
-        apply_run(wafer, history, ReflowPhysics(), "oven", 300, LastResult.COMPLETED)
-        failed = {
-            condition.claim
-            for condition in conditions_of(recipe)
-            if condition.claim in layer_claims
-            for checked, passing in [condition.evaluate(wafer)]
-            if not passing[checked].all()
-        }
-        assert failed == failing
+    wafer = cleaned_line_wafer()
+    printing = replace(
+        layer.printing.print_recipe(), stencil_thickness_um=stencil_um, aperture_um=aperture_um
+    )
+    print_paste(wafer, printing, 3600.0, PrintPhysics(), np.random.default_rng(0))
+    history = LoadHistory()
+    for time_s, temperature_c in ((0, 25), (90, 150), (150, 220), (210, 220), (300, 50)):
+        history.add(time_s, temperature_c, 50)
+    apply_run(wafer, history, ReflowPhysics(), "oven", 300, LastResult.COMPLETED)
+    assert failing_layer_claims(recipe, wafer) == failing
+
+
+@pytest.mark.parametrize(
+    ("film_um", "force_n", "failing"),
+    [
+        # half a flat 16 um film had validated at the least 8 um; the sheet's tolerance and
+        # the tips' coplanarity leave some tips less
+        (16.0, 20.0, LAYER_CLAIMS),
+        (24.0, 30.0, set()),  # the reference transfer: 10.9 um at the least
+    ],
+)
+def test_a_transfer_too_thin_for_its_spread_fails_the_claims_of_the_layer(
+    film_um: float, force_n: float, failing: set[str]
+):
+    """The claim check of the transferred variant on a wafer the bonder's physics pressed the
+    sheet on: a film validate refuses leaves some tips short of the layer's least thickness,
+    and the layer's claims 003:19, 003:20 and 003:21 and the products 003:3-6 fail; the
+    reference transfer passes them all."""
+    recipe = BumpSealCleanRecipe.model_validate(reference_recipe(TRANSFERRED))
+    layer = recipe.solder_layer
+    assert isinstance(layer, TransferredSolderLayer)
+    wafer = cleaned_line_wafer()
+    bond = replace(layer.transfer.bond_recipe(), bond_force_n=force_n)
+    units = np.arange(wafer.geometry.unit_count)
+    transfer_layer(wafer, units, layer.alloy, film_um, bond, FlipChipPhysics())
+    assert failing_layer_claims(recipe, wafer) == failing
 
 
 @pytest.mark.parametrize(

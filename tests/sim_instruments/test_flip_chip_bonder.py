@@ -45,7 +45,12 @@ from packline.sim_instruments.physics.flip_chip_bonder import (
     free_dies,
     terminal_layout,
 )
-from packline.sim_instruments.physics.flip_chip_transfer import transfer_layer
+from packline.sim_instruments.physics.flip_chip_transfer import (
+    closed_gap_um,
+    kept_layer_um,
+    least_layer,
+    transfer_layer,
+)
 from packline.sim_instruments.twin import TwinStore, WaferSpec, Workpiece
 from packline.station import Station
 from packline.testing import open_rig
@@ -64,7 +69,8 @@ TERMINAL_NL = 0.6 * math.pi / 4 * 100**2 * 60 * 1e-6
 #: What the bond and the transfer below write on the twin, taken from the model before a
 #: step's layouts and hole areas were worked out once (bench/twin.py).
 BOND_SHA256 = "6b4c583f9573d929c85124df3dc75e58acc7fa3dc45540d848eb0fa24de8f70f"
-TRANSFER_SHA256 = "c18aebb622a5038b361bc6d0ea179e3a109be15a10e92fb14194cefba9b8bf52"
+#: (The transfer's, retaken when the sheet's tolerance and the tips' coplanarity entered it.)
+TRANSFER_SHA256 = "d72267030e79ffc216cab9258b1ac6c3dff0b6d467b75ddbf2bd7270dc972df0"
 
 
 def holds(condition, workpiece: Workpiece) -> bool:
@@ -333,11 +339,19 @@ async def test_a_eutectic_layer_is_transferred_onto_high_melting_bumps(alloy, re
     assert result.bumps == 88 * 24
     layered = wafer.bumps.layer_um > 0
     if coated:
-        # half the 20 um film stays on every tip; the core stays solid under its layer
+        # half the film each tip dips through stays on it, every tip reaching the film; no
+        # thinner than the least the physics gives (a film 9 % thin, the lowest tip 6 um down,
+        # 10 N on 24 tips closing 3.3 um of it), no thicker than half a film 9 % thick
+        least = least_layer(20, 10 / 24, FlipChipPhysics())
+        assert (least.film_um, least.gap_um, least.closed_um) == pytest.approx(
+            (18.2, 6, 3.333), abs=1e-3
+        )
+        assert least.layer_um == pytest.approx(0.5 * (18.2 - (6 - 3.333)), abs=1e-3)
         assert result.every_bump_coated
-        assert (result.layer_min_um, result.layer_mean_um) == (10.0, 10.0)
-        assert wafer.bumps.layer_um == pytest.approx(np.full(layered.size, 10.0))
-        assert wafer.bumps.height_um == pytest.approx(heights + 10.0)
+        assert least.layer_um - 0.01 <= result.layer_min_um < result.layer_mean_um < 10.9
+        assert result.layer_mean_um == pytest.approx(10.0, abs=0.3)
+        assert wafer.bumps.layer_um[layered].min() >= least.layer_um - 1e-4
+        assert wafer.bumps.height_um == pytest.approx(heights + wafer.bumps.layer_um)
         assert wafer.bumps.layer_alloy == alloy.value
         assert holds(CORES_SOLID, wafer)
     else:
@@ -362,6 +376,41 @@ async def test_the_flat_sheet_misses_a_bump_lower_than_its_film():
     assert (result.dies, result.bumps, result.bumps_coated) == (1, 24, 23)
     assert wafer.bumps.layer_um[5] == 0.0
     assert other.value.code == "12"
+
+
+def test_a_lower_tip_dips_less_far_into_the_film():
+    """The layer a tip keeps, restated: the head's 20 N on 32 tips (0.625 N each) presses the
+    sheet 8 um/N x 0.625 = 5 um below the die's tallest tip; a tip 5 um below it still dips
+    through the whole 20 um film (10 um of layer), one 8 um below through 17 um (8.5 um), one
+    25 um below through none."""
+    physics = FlipChipPhysics()
+    closed = float(closed_gap_um(20 / 32, physics))
+    assert closed == pytest.approx(5.0)
+    layers = kept_layer_um(20.0, np.array([0.0, 5.0, 8.0, 24.9, 25.0, 40.0]), closed, physics)
+    assert layers == pytest.approx([10.0, 10.0, 8.5, 0.05, 0.0, 0.0])
+
+
+def test_the_transfer_spread_is_the_wafers_own_however_its_dies_are_stepped():
+    """Each die's film and tips are drawn from the wafer's seed, its id and the die's index:
+    one run over ten dies and another stepped three then seven leave the same layers to the
+    bit; another wafer's differ; every layer lies between the least (`least_layer`) and half
+    the thickest film the tolerance lets (20 um x 1.09)."""
+
+    def layers(wafer_id: str, steps: list[slice]) -> np.ndarray:
+        wafer = TwinStore().receive(wafer_id, DIE_WAFER)
+        form_solder_bumps(wafer, 80.0, 100.0)
+        for step in steps:
+            transfer_layer(wafer, np.arange(10)[step], "Sn63Pb37", 20.0, SOLDER, FlipChipPhysics())
+        return wafer.bumps.layer_um.copy()
+
+    whole = layers("W1", [slice(None)])
+    assert np.array_equal(whole, layers("W1", [slice(0, 3), slice(3, None)]))
+    assert not np.array_equal(whole, layers("W2", [slice(None)]))
+    tips = terminal_layout(TwinStore().receive("W1", DIE_WAFER).geometry).sites[:10].size
+    coated = whole[whole > 0]
+    assert coated.size == tips
+    least = least_layer(20.0, SOLDER.bond_force_n / (tips // 10), FlipChipPhysics()).layer_um
+    assert least - 1e-4 <= coated.min() < coated.max() <= 0.5 * 20.0 * 1.09 + 1e-4
 
 
 async def test_the_station_fixture_reaches_the_flip_chip_bonder(station: Station):

@@ -1,13 +1,16 @@
 """Hardware in the loop: the stencil printer driver against the simulated printer on the wire.
 
-The physics with numbers: the transfer efficiency following the area-ratio law (a 30 um
-stencil with 100 um apertures, AR 0.83: 91.1 %), a narrow aperture (AR 0.5) leaving every
+The physics with numbers, on the line's bumps (100 um balls reflowed on 70 um pads, 87.8 um)
+sealed by a 60 um film, the 30 um stencil lying on it: the transfer efficiency following the
+area-ratio law (100 um apertures, AR 0.83: 91.1 %), a narrow aperture (AR 0.5) leaving every
 deposit insufficient and one below AR 0.45 transferring nothing, a squeegee too fast
-underfilling and one too light printing its film with every deposit; each bump's paste and the
-eutectic layer its metal makes (13.7 um over a 100 um cap); the oven then melting that layer
-while the high-melting core stays solid (003:19-21); a print stopped mid-stroke printing only
-the bumps the squeegee passed; a wafer without bumps refused; deposits closer than their
-aperture and slump bridging, and no deposit scattering past its 3-sigma clip.
+underfilling and one too light printing its film with every deposit; each bump's paste, the
+aperture's open volume beside the tip standing in it, and the eutectic layer its metal makes
+over the tip above the film (6.9 um); a stencil standing on tips that overreach it bleeding
+paste (bridged); the oven then melting that layer while the high-melting core stays solid
+(003:19-21); a print stopped mid-stroke printing only the bumps the squeegee passed; a wafer
+without bumps refused; deposits closer than their aperture and slump bridging, and no deposit
+scattering past its 3-sigma clip.
 """
 
 from __future__ import annotations
@@ -30,19 +33,25 @@ from packline.sequences.conditions import cores_solid_under_reflowed_layers
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.stencil_printer import (
     PrintPhysics,
+    ProjectingTips,
     bridged_um,
     least_transfer_efficiency,
+    open_nl,
     print_paste,
+    printed_layer_um,
+    seated,
     transfer_efficiency,
 )
 from packline.sim_instruments.stencil_printer import SimStencilPrinter
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.station import Station
 from packline.testing import count_looks, open_rig
-from packline.testing.twin import form_solder_bumps
+from packline.testing.twin import sealed_solder_bumps
 
 SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)
-BUMP_UM = 100.0
+#: The film the line's 87.8 um bumps project through: their tips stand 27.8 um above it, up to
+#: 90.7 um wide there, so the 30 um stencil with 100 um apertures lies on it.
+FILM_UM = 60.0
 #: The page's print: a 30 um stencil, 100 um apertures, 60 N, 40 mm/s, 1.0 mm/s.
 RECIPE = PrintRecipe(SolderPaste.SNPB_EUTECTIC, 30, 100, 60, 40, 1.0)
 
@@ -59,7 +68,7 @@ async def printer_on_line(
     """A simulated printer served on `transport` and the driver connected to it, on one clock;
     wafer W1 carries high-melting Pb95Sn5 bumps."""
     store = TwinStore(SMALL)
-    form_solder_bumps(store.receive("W1"), 80.0, BUMP_UM)
+    sealed_solder_bumps(store.receive("W1"), FILM_UM)
     sim = SimStencilPrinter("sp", store, VirtualClock(), transport=transport)  # type: ignore[arg-type]
     rig = await open_rig(sim, ModbusStencilPrinter, poll_interval_s=5.0, timeout_s=1.0)
     try:
@@ -80,12 +89,25 @@ async def test_the_transfer_efficiency_follows_the_area_ratio(transport):
     sites = int(bumps.present.sum())
     assert (result.deposits, result.insufficient, result.excessive) == (sites, 0, 0)
     assert result.transfer_efficiency_pct == pytest.approx(91.1, abs=1.0)
-    aperture_nl = math.pi * 50**2 * 30 / 1e6  # 0.2356 nl
-    assert result.deposit_nl == pytest.approx(0.911 * aperture_nl, rel=0.01)
-    assert np.allclose(bumps.paste_nl.mean(), 0.911 * aperture_nl, rtol=0.01)
-    # half the paste is metal: 0.107 nl over the 100 um cap is a 13.7 um eutectic layer
-    assert bumps.layer_um.mean() == pytest.approx(13.67, rel=0.01)
-    assert bumps.height_um[bumps.present] == pytest.approx(80.0 + bumps.layer_um[bumps.present])
+    # the tip, a sphere of radius (35^2 + 87.8^2) / (2 * 87.8) = 50.9 um, stands p = 27.8 um
+    # above the film into the 0.2356 nl aperture, taking pi p^2 (3R - p) / 3 = 0.1012 nl of it
+    radius, p = 50.884, 27.819
+    tip_nl = math.pi * p**2 * (3 * radius - p) / 3 / 1e6
+    open_volume_nl = math.pi * 50**2 * 30 / 1e6 - tip_nl
+    assert open_volume_nl == pytest.approx(0.1345, abs=1e-4)
+    assert result.deposit_nl == pytest.approx(0.911 * open_volume_nl, rel=0.01)
+    assert np.allclose(bumps.paste_nl.mean(), 0.911 * open_volume_nl, rtol=0.01)
+    # half the paste is metal: 0.0612 nl over the 2 pi R p = 8894 um^2 of tip above the film
+    # is a 6.9 um eutectic layer
+    wetted_um2 = 2 * math.pi * radius * p
+    assert bumps.layer_um.mean() == pytest.approx(
+        0.911 * open_volume_nl * 0.5e6 / wetted_um2, rel=0.01
+    )
+    assert bumps.layer_um.mean() == pytest.approx(6.89, rel=0.01)
+    assert bumps.height_um[bumps.present] == pytest.approx(
+        87.8186 + bumps.layer_um[bumps.present], abs=1e-3
+    )
+    assert not bumps.bridged.any()
     assert bumps.layer_alloy == "Sn63Pb37"
     assert bumps.material == "Pb95Sn5"
 
@@ -134,7 +156,7 @@ async def test_the_oven_melts_the_printed_layer_and_leaves_the_core_solid():
 
 def test_a_print_stopped_mid_stroke_printed_only_the_bumps_passed():
     wafer = TwinStore(SMALL).receive("W1")
-    form_solder_bumps(wafer, 80.0, BUMP_UM)
+    sealed_solder_bumps(wafer, FILM_UM)
     # alignment 15 s, then (100 + 40) mm at 40 mm/s: the squeegee is at the middle at 16.75 s
     outcome = print_paste(wafer, RECIPE, 16.75, PrintPhysics(), np.random.default_rng(0))
     printed = wafer.bumps.paste_nl > 0
@@ -187,7 +209,7 @@ def test_deposits_closer_than_their_aperture_and_slump_bridge(aperture_um, bridg
     two dies), 569 um apertures leave the deposits apart (569 + 30 < 600) and 571 um ones
     touch, marking exactly the sites that have a neighbour that close, both of each pair."""
     wafer = TwinStore(SMALL).receive("W1")
-    form_solder_bumps(wafer, 80.0, BUMP_UM)
+    sealed_solder_bumps(wafer, FILM_UM)
     recipe = replace(RECIPE, aperture_um=aperture_um)
     assert bridged_um(recipe, PrintPhysics()) == aperture_um + 30
     print_paste(wafer, recipe, 3600.0, PrintPhysics(), np.random.default_rng(0))
@@ -207,6 +229,46 @@ def test_no_deposit_scatters_past_its_clip():
     assert least == pytest.approx(transfer_efficiency(RECIPE, physics) * 0.85)
     for seed in range(20):
         wafer = TwinStore(SMALL).receive(f"W{seed}")
-        form_solder_bumps(wafer, 80.0, BUMP_UM)
+        sealed_solder_bumps(wafer, FILM_UM)
         outcome = print_paste(wafer, RECIPE, 3600.0, physics, np.random.default_rng(seed))
         assert outcome.min_transfer_efficiency >= least - 1e-6
+
+
+@pytest.mark.parametrize(
+    ("film_um", "aperture_um", "seats"),
+    [
+        (FILM_UM, 100.0, True),  # 27.8 um of tip, 90.7 um wide: under the stencil's 30 and 100
+        (50.0, 100.0, False),  # 37.8 um of tip: the 30 um stencil stands on it
+        (FILM_UM, 90.0, False),  # 90.7 um wide: the 90 um aperture's rim rests on it
+    ],
+)
+def test_a_stencil_standing_on_the_tips_bleeds_paste_under_it(film_um, aperture_um, seats):
+    """The stencil lies on the film only over tips no taller above it than the stencil is
+    thick and no wider there than its aperture (the rule a method's validate holds a print
+    to); standing on them, it seals on nothing, and the paste bleeds under it: every bump it
+    stands on is bridged, though its apertures' pitch leaves the deposits apart."""
+    wafer = TwinStore(SMALL).receive("W1")
+    sealed_solder_bumps(wafer, film_um)
+    recipe = replace(RECIPE, aperture_um=aperture_um)
+    bumps = wafer.bumps
+    tips = ProjectingTips.of(bumps.height_um, bumps.base_diameter_um, wafer.resin_um)
+    assert seated(recipe, tips).all() is np.bool_(seats)
+    print_paste(wafer, recipe, 3600.0, PrintPhysics(), np.random.default_rng(0))
+    assert bumps.bridged[bumps.present].all() is np.bool_(not seats)
+
+
+def test_the_layer_is_the_metal_of_the_open_volume_over_the_wetted_tip():
+    """One tip by the physics' functions, as a method's validate reckons a print: the 87.8 um
+    bump over the 60 um film leaves the 30 um stencil's 100 um aperture 0.1345 nl of its
+    0.2356 nl; a deposit of all of it is 0.0672 nl of metal, 7.56 um over the 8894 um^2 of tip
+    above the film. Over a thicker film the tip stands lower: more paste, less tip, a thicker
+    layer; a buried tip takes the whole aperture and keeps no layer."""
+    tips = ProjectingTips.of(87.819, 70.0, np.array([FILM_UM, 70.0, 90.0]))
+    volumes = open_nl(RECIPE, tips)
+    layers = printed_layer_um(1.0, RECIPE, tips, PrintPhysics())
+    assert volumes[0] == pytest.approx(0.13445, abs=1e-4)
+    assert layers[0] == pytest.approx(0.5 * 0.13445e6 / 8894.0, rel=1e-3)
+    assert volumes[1] > volumes[0]
+    assert layers[1] > layers[0]
+    assert volumes[2] == pytest.approx(math.pi * 50**2 * 30 / 1e6)
+    assert layers[2] == 0.0
