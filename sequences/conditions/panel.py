@@ -126,12 +126,14 @@ def _resist_open(w: Workpiece) -> np.ndarray:
 
 
 def solder_resist_opened(claim: str) -> Condition:
-    """At every hole site the back's solder resist is opened down to the metal (000:a: the
-    openings the external terminals go through); a panel without solder resist fails."""
+    """At every site of a solder resist opening (a hole site, or with an area array a land:
+    `Geometry.resist_opening_site`) the back's solder resist is opened down to the metal
+    (000:a: the openings the external terminals go through); a panel without solder resist
+    fails."""
     return Condition(
         claim,
         "every solder resist opening down to metal",
-        lambda w: (w.geometry.hole, _resist_open(w) & _back_metal(w)),
+        lambda w: (w.geometry.resist_opening_site, _resist_open(w) & _back_metal(w)),
     )
 
 
@@ -232,17 +234,39 @@ def die_backs_flush(claim: str, tolerance_um: float) -> Condition:
     )
 
 
+def _inside_opening_um(w: Workpiece) -> np.ndarray:
+    """Per site, how far inside the edge of the back's outermost resin opening a ball's
+    centre sits (its placement off the site against the opening's radius; negative: on the
+    resist beside it); minus infinity where there is no opening or no ball."""
+    top = w.top_resin(Face.BACK)
+    inside = np.full(w.geometry.site_count, -np.inf, np.float32)
+    if top is None:
+        return inside
+    balls = w.balls
+    off_um = np.hypot(balls.offset_um[:, 0], balls.offset_um[:, 1])
+    np.subtract(top[1].diameter_um / 2, off_um, out=inside, where=balls.present & top[1].open)
+    return inside
+
+
 def ball_in_every_opening(claim: str, balls_per_unit: int, first_site: int = 0) -> Condition:
     """A solder ball on the back in every solder resist opening among the `balls_per_unit`
-    sites of each unit from its site `first_site` (000:x1: the external terminals through the
-    openings); an opening without its ball fails."""
+    sites of each unit from its site `first_site`, its centre inside the opening (000:x1: the
+    external terminals through the openings, peripheral or area array); an opening without
+    its ball, or whose ball the mounter set down on the resist beside it, fails. The margin is
+    the ball centre's distance inside its opening's edge."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         position = site_positions(w.geometry) - first_site
         mapped = _resist_open(w) & (position >= 0) & (position < balls_per_unit)
-        return mapped, w.balls.present & (w.balls.face is Face.BACK)
+        on_back = w.balls.present & (w.balls.face is Face.BACK)
+        return mapped, on_back & (_inside_opening_um(w) >= 0)
 
-    return Condition(claim, "a ball in every solder resist opening", evaluate)
+    return Condition(
+        claim,
+        "a ball in every solder resist opening",
+        evaluate,
+        Margin("ball centre inside its opening's edge", "um", _inside_opening_um, 0.0),
+    )
 
 
 def _plate(w: Workpiece) -> Film | None:

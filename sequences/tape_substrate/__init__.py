@@ -17,7 +17,9 @@ a metal interconnection layer and a solder resist, as this script runs it on eve
           oven.
 6. 000:f  the resin top and the die backs ground and polished to the package thickness.
 7. 000:x1 (recipe option `balls`) external terminals: solder balls on the metal in the solder
-          resist openings, reflowed.
+          resist openings, reflowed: under the holes (a peripheral array), or with
+          `panel.area_array` at the lands of an area array over the unit's bottom, where step 1
+          opens the solder resist instead.
 8. 000:g  the panel cut into its package units.
 
 000:x2 (recipe option `frame`, with `stack`) makes multilayer devices: on a panel with column
@@ -200,7 +202,7 @@ async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
     plate through 000:x3."""
     plate = recipe.metal_substrate
     if recipe.holes is not None and recipe.fill is not None:
-        await drill_holes(wafer, recipe.holes)
+        await drill_holes(wafer, recipe.holes, recipe.panel)
         await fill_holes(wafer, recipe.fill, recipe.dies.terminal_volume_nl(recipe.panel))
     tags = () if plate is None else ("000:x3",)
     await prepare_dies(wafer, recipe.dies, tags or ("000:c",))

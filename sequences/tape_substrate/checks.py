@@ -95,10 +95,16 @@ CLAIM_MAP = {
     "000:f": "step 'grind'; recipe constraint: the ground height below the die backs; claim "
     "checks: package thickness at target, die backs flush with the resin",
     "000:g": "step 'dice'; claim check: units == the panel's package units",
-    "000:x1": "recipe option balls (tape-substrate-balls.yaml): step 'apply flux', step "
-    "'mount balls' and step 'reflow balls' on the panel's bottom; claim checks: a ball in "
-    "every solder resist opening of the map, a joint under every ball; in part: the area array "
-    "is not yet built (every map is a peripheral array, or part of one)",
+    "000:x1": "recipe option balls (tape-substrate-balls.yaml: a peripheral array, under the "
+    "holes) and panel.area_array (tape-substrate-area-array.yaml: an area array of lands over "
+    "the unit's bottom, rows x columns at a pitch, optionally without its centre, where step "
+    "'open solder resist' opens the resist instead): step 'apply flux', step 'mount balls' and "
+    "step 'reflow balls' on the panel's bottom; recipe constraints: a ball only in an opening, "
+    "a flux that holds the balls, balls apart at their nearest pitch, a reflow that joins "
+    "them, and for an area array a land for every terminal, every land in the ball mounter's "
+    "map, its openings apart and inside the unit clear of the saw; claim checks: a ball in "
+    "every solder resist opening of the map (margin: the ball's centre inside the opening's "
+    "edge), a joint under every ball (margin: the time above the liquidus)",
     "000:x2": "recipe options frame and stack (tape-substrate-stacked.yaml): column holes in "
     "the tape (panel.columns_per_side), step 'mount frames' (the flip-chip bonder presses a "
     "frame with conductor columns on every unit, the columns into the filled column holes), "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field
 
@@ -29,6 +29,65 @@ LARGEST_DIE_WAFER_MM = 300
 DIE_WAFER_PREFIX = "D"
 
 
+class AreaArray(Recipe):
+    """000:x1: a unit's lands in an area array over its bottom, on the interconnection layer
+    (each routed there from a hole), under the solder resist: `rows` x `columns` at `pitch_um`,
+    centred on the unit, optionally without a block of `centre_rows` x `centre_columns` at its
+    centre. The laser opens the solder resist at every land, and the balls go in them."""
+
+    rows: Annotated[int, Field(strict=True, ge=1, le=16)]
+    columns: Annotated[int, Field(strict=True, ge=1, le=16)]
+    pitch_um: Annotated[float, Unit("um"), Field(ge=200, le=3000)]
+    #: the lands left out at the array's centre (0 and 0: a full array)
+    centre_rows: Annotated[int, Field(strict=True, ge=0, le=14)] = 0
+    centre_columns: Annotated[int, Field(strict=True, ge=0, le=14)] = 0
+
+    @recipe_check
+    def _a_centre_inside_the_array(self) -> Self:
+        """The depopulated centre leaves a ring of lands on every side, centred: as many rows
+        (columns) on each side of it."""
+        every_problem(
+            functools.partial(self._require_centred, axis) for axis in ("rows", "columns")
+        )
+        return self
+
+    def _require_centred(self, axis: str) -> None:
+        centre, count = getattr(self, f"centre_{axis}"), getattr(self, axis)
+        other = getattr(self, f"centre_{'columns' if axis == 'rows' else 'rows'}")
+        if centre == 0 and other == 0:
+            return
+        if centre == 0:
+            why = "a centre left out has rows and columns: give at least 1"
+        elif centre > count - 2 or (count - centre) % 2:
+            parity = "even" if count % 2 == 0 else "odd"
+            give = (
+                f"give from 1 to {count - 2}, {parity} as {count} is"
+                if count >= 3
+                else f"give 0 (leave out no centre): {count} {axis} have none"
+            )
+            why = (
+                f"the centre left out of the {count} {axis} keeps as many lands on each side "
+                f"of it, at least one: {give}"
+            )
+        else:
+            return
+        raise claim_violation("000:x1", f"centre_{axis}", str(centre), why)
+
+    @property
+    def lands(self) -> int:
+        """A unit's lands: the array less its centre."""
+        return self.rows * self.columns - self.centre_rows * self.centre_columns
+
+    def layout(self) -> str:
+        """The array as a refusal names it."""
+        centre = (
+            f" less a centre of {self.centre_rows} x {self.centre_columns}"
+            if self.centre_rows
+            else ""
+        )
+        return f"{self.rows} x {self.columns} at {self.pitch_um:g} um{centre}"
+
+
 class PanelRecipe(Recipe):
     """The incoming tape panel (000): package units in rows and columns, a die's terminal
     holes along each of its four edges, the tape with its metal interconnection layer and
@@ -50,6 +109,9 @@ class PanelRecipe(Recipe):
         Annotated[int, Field(strict=True, ge=0, le=32)] | None,
         NeededWhen("with a frame (000:x2)"),
     ] = None
+    #: 000:x1: the external terminals' lands in an area array over each unit's bottom (left
+    #: out: the solder resist is opened under the holes, a peripheral array)
+    area_array: AreaArray | None = None
 
     @recipe_check
     def _die_fits_its_unit(self) -> Self:
@@ -86,6 +148,25 @@ class PanelRecipe(Recipe):
         return 4 * (self.columns_per_side or 0)
 
     @property
+    def land_sites(self) -> int:
+        """A unit's sites for its area array's lands (000:x1); they follow its column sites."""
+        return 0 if self.area_array is None else self.area_array.lands
+
+    def resist_openings(self) -> range:
+        """The positions, in a unit's site order, of its solder resist openings: its area
+        array's lands, or without one its holes (the terminals', then the columns')."""
+        holes = self.terminal_sites + self.column_sites
+        if self.area_array is None:
+            return range(holes)
+        return range(holes, holes + self.land_sites)
+
+    def site_indices(self, positions: range) -> list[int]:
+        """The panel's site indices of the sites at `positions` of every unit (the twin's
+        site order: unit by unit, each in its unit's order)."""
+        per_unit = self.terminal_sites + self.column_sites + self.land_sites
+        return [unit * per_unit + position for unit in range(self.units) for position in positions]
+
+    @property
     def base_um(self) -> float:
         """The tape with what its bottom carries: the package's thickness under the dies."""
         return self.tape_thickness_um + self.interconnect_um + self.solder_resist_um
@@ -105,7 +186,19 @@ class PanelRecipe(Recipe):
             interconnect_um=self.interconnect_um,
             solder_resist_um=self.solder_resist_um,
             columns_per_side=self.columns_per_side or 0,
+            **self._land_spec(),
         )
+
+    def _land_spec(self) -> dict[str, Any]:
+        """The twin's fields of the area array's lands (none without one)."""
+        array = self.area_array
+        if array is None:
+            return {}
+        return {
+            "land_array": (array.rows, array.columns),
+            "land_pitch_mm": array.pitch_um / 1000,
+            "land_centre": (array.centre_rows, array.centre_columns),
+        }
 
 
 class DieWaferRecipe(Recipe):

@@ -23,7 +23,7 @@ from typing import Annotated, Self
 import numpy as np
 from pydantic import Field
 
-from packline.drivers.roles.ball_mounter import BallMap, Side
+from packline.drivers.roles.ball_mounter import MAX_MAP_POSITIONS, BallMap, Side
 from packline.drivers.roles.dispenser import (
     FILL_TOLERANCE,
     FILLER_SOLDER,
@@ -70,7 +70,13 @@ from ..bump_seal_clean import (
 from ..solder import SolderBallRecipe, require_cooling_below_the_hold, um_text
 from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe, require_reticle_of
 from ..two_process_via.recipe import held_profile, require_cured
-from .incoming import DIE_WAFER_PREFIX, LARGEST_DIE_WAFER_MM, DieWaferRecipe, PanelRecipe
+from .incoming import (
+    DIE_WAFER_PREFIX,
+    LARGEST_DIE_WAFER_MM,
+    AreaArray,
+    DieWaferRecipe,
+    PanelRecipe,
+)
 
 
 class HoleDrilling(Recipe):
@@ -296,7 +302,8 @@ class ExternalTerminals(SolderBallRecipe):
     """000:x1: external connection terminals: solder balls on the interconnection layer in the
     solder resist openings of every unit, on the panel's bottom, reflowed. A unit's openings
     lie under its holes, along its die's edges (a full map is a peripheral array), then, on a
-    panel with a frame (000:x2), under its columns."""
+    panel with a frame (000:x2), under its columns; on a panel with an area array of lands
+    (`panel.area_array`), at its lands, after the holes in the unit's site order."""
 
     liquidus_claim = "000:x1"
 
@@ -508,6 +515,105 @@ class TapeSubstrateRecipe(Recipe):
                     claim, path, "none", "a tape panel's holes are drilled and filled"
                 )
         return self
+
+    @recipe_check
+    def _an_area_array_of_lands_the_tape_takes(self) -> Self:
+        """000:x1: an area array's lands on a tape panel without a frame (a framed panel's
+        balls go under its columns, 000:x2; a metal plate's lands under its terminals,
+        000:x3), a land for every terminal and every land in the ball mounter's map, their
+        openings apart and inside the unit clear of the saw's cut (each on its own)."""
+        array = self.panel.area_array
+        if array is None:
+            return self
+        if self.metal_substrate is not None or self.frame is not None:
+            where = (
+                "a metal plate is patterned into a land under each terminal (000:x3)"
+                if self.metal_substrate is not None
+                else "a framed panel's balls go under its columns, where the packages above "
+                "stack (000:x2)"
+            )
+            raise claim_violation(
+                "000:x1",
+                "panel.area_array",
+                array.layout(),
+                f"{where}: leave out panel.area_array",
+            )
+        every_problem(
+            (
+                functools.partial(self._require_a_land_a_terminal, array),
+                functools.partial(self._require_lands_in_the_map, array),
+                functools.partial(self._require_openings_apart, array),
+                *(
+                    functools.partial(self._require_openings_in_the_unit, array, axis)
+                    for axis in ("width", "height")
+                ),
+            )
+        )
+        return self
+
+    def _require_a_land_a_terminal(self, array: AreaArray) -> None:
+        """Each die terminal's hole is routed on the interconnection layer to a land of its
+        own: at least as many lands as terminals."""
+        terminals = self.panel.terminal_sites
+        if array.lands < terminals:
+            raise claim_violation(
+                "000:x1",
+                "panel.area_array.rows",
+                str(array.rows),
+                f"the interconnection layer routes each of a unit's {terminals} terminal holes "
+                f"(4 x panel.holes_per_die_side) to a land of its own, and an area array of "
+                f"{array.layout()} has {array.lands}: give at least {terminals} lands",
+            )
+
+    def _require_lands_in_the_map(self, array: AreaArray) -> None:
+        """The ball mounter's map addresses a unit's first `MAX_MAP_POSITIONS` sites: the
+        lands, after the holes, must lie among them."""
+        last = self.panel.resist_openings().stop
+        if last > MAX_MAP_POSITIONS:
+            raise claim_violation(
+                "000:x1",
+                "panel.area_array.rows",
+                str(array.rows),
+                f"a unit's {array.lands} lands of {array.layout()} follow its "
+                f"{self.panel.terminal_sites} holes in its site order, to its site {last - 1}, "
+                f"and the ball mounter's map addresses a unit's sites 0-{MAX_MAP_POSITIONS - 1} "
+                f"(the tool's limit): give at most {MAX_MAP_POSITIONS - self.panel.terminal_sites}"
+                " lands",
+            )
+
+    def _require_openings_apart(self, array: AreaArray) -> None:
+        """Two openings the laser makes at neighbouring lands keep resist between them."""
+        opening = self.holes.resist_opening_um if self.holes is not None else 0.0
+        if array.pitch_um <= opening:
+            raise claim_violation(
+                "000:x1",
+                "panel.area_array.pitch_um",
+                f"{array.pitch_um:g} um",
+                f"the laser opens the solder resist holes.resist_opening_um = {opening:g} um "
+                f"across at every land: at this pitch they merge: give more than {opening:g} um",
+            )
+
+    def _require_openings_in_the_unit(self, array: AreaArray, axis: str) -> None:
+        """The outermost openings lie inside the unit, clear of the saw's cut along its edge
+        (half the blade on each side of the street)."""
+        panel, opening = self.panel, self.holes.resist_opening_um if self.holes else 0.0
+        unit_mm = getattr(panel, f"unit_{axis}_mm")
+        lands = array.columns if axis == "width" else array.rows
+        kerf = self.dicing.blade_thickness_um
+        room_um = unit_mm * 1000 - kerf - opening
+        span_um = (lands - 1) * array.pitch_um
+        if span_um <= room_um:
+            return
+        most = f"give at most {math.floor(room_um / (lands - 1) * 10) / 10:g} um"
+        raise claim_violation(
+            "000:x1",
+            "panel.area_array.pitch_um",
+            f"{array.pitch_um:g} um",
+            f"the {lands} lands across a unit's {axis} span {span_um:g} um from the first "
+            f"opening's centre to the last; with their holes.resist_opening_um = {opening:g} um "
+            f"they must lie inside the unit's panel.unit_{axis}_mm = {unit_mm:g} mm clear of "
+            f"the saw's dicing.blade_thickness_um = {kerf:g} um cut: {most}",
+        )
 
     @recipe_check
     def _plate_resist_developed_and_stripped(self) -> Self:
@@ -817,19 +923,30 @@ class TapeSubstrateRecipe(Recipe):
 
     @recipe_check
     def _a_ball_in_each_opening(self) -> Self:
+        """A ball goes through a solder resist opening (000:x1) or on a land of a patterned
+        plate (000:x3): every position of the map is one of a unit's openings."""
         panel, balls = self.panel, self.balls
-        openings = panel.terminal_sites + panel.column_sites
+        if balls is None:
+            return self
+        openings = panel.resist_openings()
+        if balls.first in openings and balls.first + balls.balls_per_unit <= openings.stop:
+            return self
         where = "lands" if self.metal_substrate else "solder resist openings"
-        if balls is not None and balls.first + balls.balls_per_unit > openings:
-            raise claim_violation(
-                self.balls_claim(),
-                "balls.balls_per_unit",
-                str(balls.balls_per_unit),
-                f"a unit has {openings} {where} (4 x panel.holes_per_die_side, and 4 x "
-                f"panel.columns_per_side): a ball goes on one, from balls.first_site = "
-                f"{balls.first}",
-            )
-        return self
+        if panel.area_array is None:
+            layout = "4 x panel.holes_per_die_side, and 4 x panel.columns_per_side"
+        else:
+            layout = f"at the lands of panel.area_array, {panel.area_array.layout()}"
+        field, value = "balls.balls_per_unit", str(balls.balls_per_unit)
+        if balls.first not in openings:
+            field, value = "balls.first_site", str(balls.first)
+        raise claim_violation(
+            self.balls_claim(),
+            field,
+            value,
+            f"a unit has {len(openings)} {where} ({layout}), its sites {openings.start}-"
+            f"{openings.stop - 1}: a ball goes on one, from balls.first_site = {balls.first} "
+            f"on balls.balls_per_unit = {balls.balls_per_unit} sites",
+        )
 
     @recipe_check
     def _balls_apart_in_the_openings(self) -> Self:
@@ -843,10 +960,34 @@ class TapeSubstrateRecipe(Recipe):
             f"the openings of panel.holes_per_die_side = {panel.holes_per_die_side} a side of "
             f"{panel.die_width_mm:g} x {panel.die_height_mm:g} mm dies"
         )
+        that_fit = functools.partial(self._holes_that_fit, balls)
+        if panel.area_array is not None:
+            layout = f"the lands of panel.area_array, {panel.area_array.layout()},"
+            that_fit = functools.partial(self._pitches_that_fit, balls, panel.area_array)
         pitch = nearest_ball_pitch_um(panel.spec(), balls)
-        holes_that_fit = functools.partial(self._holes_that_fit, balls)
-        balls.require_apart(pitch, self.balls_claim(), "balls", layout, holes_that_fit)
+        balls.require_apart(pitch, self.balls_claim(), "balls", layout, that_fit)
         return self
+
+    def _pitches_that_fit(
+        self, balls: ExternalTerminals, array: AreaArray, fits: Callable[[float], bool]
+    ) -> str:
+        """The least pitch of the area array, in whole um above its own, at which (the
+        balls' sites' nearest pitch, within and across units) `fits`, while its openings
+        stay inside the unit (none: say so)."""
+        room_um = min(
+            size * 1000 - self.dicing.blade_thickness_um - self.holes.resist_opening_um
+            if self.holes
+            else size * 1000
+            for size in (self.panel.unit_width_mm, self.panel.unit_height_mm)
+        )
+        widest = max(array.rows, array.columns, 2) - 1
+        for pitch in range(math.floor(array.pitch_um) + 1, math.floor(room_um / widest) + 1):
+            wider = self.panel.model_copy(
+                update={"area_array": array.model_copy(update={"pitch_um": float(pitch)})}
+            )
+            if fits(nearest_ball_pitch_um(wider.spec(), balls)):
+                return f"an area array at panel.area_array.pitch_um = {pitch} um or more"
+        return "no pitch of this area array inside the unit"
 
     def _holes_that_fit(self, balls: ExternalTerminals, fits: Callable[[float], bool]) -> str:
         """The most holes a side of the panel's dies, fewer than its own, at whose pitch

@@ -39,12 +39,26 @@ from .recipe import (
 )
 
 
-async def drill_holes(wafer: Wafer, holes: HoleDrilling) -> None:
+async def drill_holes(wafer: Wafer, holes: HoleDrilling, panel: PanelRecipe) -> None:
     """000:a: the tape drilled from the top at every hole site, down to the metal layer; the
-    panel turned over; the solder resist opened from the bottom to the same metal."""
+    panel turned over; the solder resist opened from the bottom to the same metal, under the
+    holes, or with an area array of lands (000:x1) at the lands instead (the laser told each
+    site, by its index on the panel; every site, else), which carries out 000:x1 too."""
+    hole_sites = openings = None
+    opening_claims: tuple[str, ...] = ("000:a",)
+    if panel.area_array is not None:
+        hole_sites = panel.site_indices(range(panel.terminal_sites + panel.column_sites))
+        openings = panel.site_indices(panel.resist_openings())
+        opening_claims = ("000:a", "000:x1")  # the openings of the area array
     async with on_laser(wafer, FaceUp.FRONT) as laser:
         await wafer.step(
-            "drill holes", drill_and_count, wafer, laser, holes.holes(), claims=("000:a",)
+            "drill holes",
+            drill_and_count,
+            wafer,
+            laser,
+            holes.holes(),
+            hole_sites,
+            claims=("000:a",),
         )
         await wafer.step("flip panel", laser.flip)
         await wafer.step(
@@ -53,13 +67,16 @@ async def drill_holes(wafer: Wafer, holes: HoleDrilling) -> None:
             wafer,
             laser,
             holes.resist_openings(),
-            claims=("000:a",),
+            openings,
+            claims=opening_claims,
         )
 
 
-async def drill_and_count(wafer: Wafer, laser: Laser, drill: DrillRecipe) -> None:
-    """Drill every site; the tool's breakthrough count must be every site."""
-    result = await laser.drill_vias(drill)
+async def drill_and_count(
+    wafer: Wafer, laser: Laser, drill: DrillRecipe, sites: list[int] | None
+) -> None:
+    """Drill `sites` (None: every site); the tool's breakthrough count must be every one."""
+    result = await laser.drill_vias(drill, sites)
     wafer.measure(
         "openings to metal", result.vias_open, "sites", low=result.sites, high=result.sites
     )

@@ -989,3 +989,162 @@ def test_a_die_wafer_too_small_for_a_panel_names_its_claim_and_the_least_diamete
     )
     recipe["dies"]["diameter_mm"] = "108 mm"
     read_recipe_text(TapeSubstrateRecipe, yaml.safe_dump(recipe), "recipe")
+
+
+def _every_condition_passing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> tuple[list[dict], dict[str, dict]]:
+    """A lot of one small panel of the reference recipe `name`, run: its events, and its
+    claim check's conditions by their text, every one passed."""
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, small_recipe(name)), 1)
+    check = events[-1]["claim_check"]
+    assert (code, check["status"]) == (0, "passed"), events[-1]
+    assert {c["verdict"] for c in check["conditions"]} == {"pass"}
+    return events, {c["condition"]: c for c in check["conditions"]}
+
+
+def test_an_area_array_s_lands_are_opened_and_take_a_ball_each_reflowed(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """000:x1's area array: the laser opens the solder resist at the 160 lands of a 14 x 14
+    array less its 6 x 6 centre (not under the holes), and every land takes a ball, in its
+    opening, reflowed into a joint; the margins say how far inside its opening each ball sits
+    and how long the reflow held the balls molten."""
+    events, by_text = _every_condition_passing(capsys, tmp_path, "tape-substrate-area-array.yaml")
+    lands = 3 * 160
+    assert by_text["every solder resist opening down to metal"]["sites_checked"] == lands
+    assert by_text["every hole through the tape, ending on metal"]["sites_checked"] == 3 * 24
+    opened, joined = (
+        by_text["a ball in every solder resist opening"],
+        by_text["a joint under every ball"],
+    )
+    assert opened["sites_checked"] == joined["sites_checked"] == lands
+    assert 0 < opened["margin_worst"] <= 75  # inside the 150 um opening's edge
+    assert joined["margin_worst"] >= 20  # held past the wetting time
+    x1 = [("apply flux", {"000:x1"}), ("mount balls", {"000:x1"}), ("reflow balls", {"000:x1"})]
+    opened_at_the_lands = ("open solder resist", {"000:a", "000:x1"})
+    assert _tagged(events) == [
+        CLAIM_ORDER[0],
+        opened_at_the_lands,
+        *CLAIM_ORDER[2:-1],
+        *x1,
+        CLAIM_ORDER[-1],
+    ]
+
+
+def _lands_past_the_unit_s_edge(array: dict, balls: dict) -> None:
+    array["pitch_um"] = "950 um"
+
+
+def _a_centre_off_centre(array: dict, balls: dict) -> None:
+    array["centre_rows"] = 5
+
+
+def _a_centre_of_rows_only(array: dict, balls: dict) -> None:
+    array["centre_columns"] = 0
+
+
+def _fewer_lands_than_terminals(array: dict, balls: dict) -> None:
+    array.update(rows=1, centre_rows=0, centre_columns=0)
+    balls["balls_per_unit"] = 14
+
+
+def _balls_under_the_holes(array: dict, balls: dict) -> None:
+    balls["first_site"] = 0
+
+
+def _balls_wider_than_the_pitch(array: dict, balls: dict) -> None:
+    balls.update(ball_diameter_um="760 um", flux_thickness_um="135 um")  # a flux that holds
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [
+        (
+            _lands_past_the_unit_s_edge,
+            "panel.area_array.pitch_um = 950 um: the 14 lands across a unit's width span "
+            "12350 um from the first opening's centre to the last; with their "
+            "holes.resist_opening_um = 150 um they must lie inside the unit's "
+            "panel.unit_width_mm = 12 mm clear of the saw's dicing.blade_thickness_um = 30 um "
+            "cut: give at most 909.2 um (claim 000:x1)",
+        ),
+        (
+            _a_centre_off_centre,
+            "panel.area_array.centre_rows = 5: the centre left out of the 14 rows keeps as many "
+            "lands on each side of it, at least one: give from 1 to 12, even as 14 is "
+            "(claim 000:x1)",
+        ),
+        (
+            _a_centre_of_rows_only,
+            "panel.area_array.centre_columns = 0: a centre left out has rows and columns: give "
+            "at least 1 (claim 000:x1)",
+        ),
+        (
+            _fewer_lands_than_terminals,
+            "panel.area_array.rows = 1: the interconnection layer routes each of a unit's 24 "
+            "terminal holes (4 x panel.holes_per_die_side) to a land of its own, and an area "
+            "array of 1 x 14 at 800 um has 14: give at least 24 lands (claim 000:x1)",
+        ),
+        (
+            _balls_under_the_holes,
+            "balls.first_site = 0: a unit has 160 solder resist openings (at the lands of "
+            "panel.area_array, 14 x 14 at 800 um less a centre of 6 x 6), its sites 24-183",
+        ),
+        (
+            _balls_wider_than_the_pitch,
+            "balls.ball_diameter_um = 760 um: balls on the lands of panel.area_array, 14 x 14 "
+            "at 800 um less a centre of 6 x 6, at least 800 um apart touch their neighbours",
+        ),
+    ],
+)
+def test_an_area_array_breaking_000_x1_is_refused_naming_it_and_no_tool_moves(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, words: str
+):
+    """Refused by validate, and by run before any tool moves (no run recorded)."""
+    recipe = small_recipe("tape-substrate-area-array.yaml")
+    spoil(recipe["panel"]["area_array"], recipe["balls"])
+    file = str(write_recipe(tmp_path, recipe))
+    for command in (["validate", "tape-substrate"], ["run", "tape-substrate", "--sim"]):
+        assert main([*command, "--recipe", file]) == 2
+        error = capsys.readouterr().err
+        assert words in error
+        assert "(claim 000:x1)" in error
+    assert not db.exists()
+
+
+def test_an_area_array_past_the_ball_mounter_s_map_is_refused_with_the_most_lands_it_takes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The mounter's map addresses a unit's sites 0-255, and the lands follow the 24 holes:
+    a full 16 x 16 array (256 lands) does not fit in it."""
+    recipe = small_recipe("tape-substrate-area-array.yaml")
+    recipe["panel"]["area_array"].update(
+        rows=16, columns=16, pitch_um="700 um", centre_rows=0, centre_columns=0
+    )
+    recipe["balls"]["balls_per_unit"] = 256
+    assert (
+        "panel.area_array.rows = 16: a unit's 256 lands of 16 x 16 at 700 um follow its 24 "
+        "holes in its site order, to its site 279, and the ball mounter's map addresses a "
+        "unit's sites 0-255 (the tool's limit): give at most 232 lands (claim 000:x1)"
+    ) in refusal(capsys, tmp_path, "tape-substrate", recipe)
+
+
+def test_balls_swimming_off_their_openings_fail_000_x1_naming_the_balls_on_the_resist(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """200 um balls on as much flux (a ratio of 1, past the mounter's swim ratio of 0.6):
+    valid, they stay apart at the array's 800 um pitch, but the flux lets them swim up to
+    about 120 um off their lands, past the 75 um radius of their openings: some sit on the
+    solder resist beside them, and the claim check names 000:x1 and how far outside."""
+    recipe = small_recipe("tape-substrate-area-array.yaml")
+    recipe["balls"].update(ball_diameter_um="200 um", flux_thickness_um="200 um")
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
+    summary = events[-1]
+    check = summary["claim_check"]
+    assert code == 1
+    assert [w["status"] for w in summary["wafers"]] == ["completed"]
+    assert failing_claims(check) == {"000:x1"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
+    assert failed["condition"] == "a ball in every solder resist opening"
+    assert failed["margin_worst"] < 0  # a ball centre outside its opening's edge
+    assert "000:x1" in check["note"]
