@@ -13,6 +13,7 @@ from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.physics.ball_mounter import site_positions
 from packline.sim_instruments.physics.dispenser import hole_area_um2
 from packline.sim_instruments.physics.grinder import base_um
+from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.parts import DIELECTRICS, UM3_PER_NL, Face, Film, ResinKind
 
@@ -333,6 +334,55 @@ def _under_a_plate(w: Workpiece) -> np.ndarray:
     lands to judge: it had read 0 um left and passed)."""
     plate = _plate(w) is not None
     return np.full(w.geometry.site_count, plate)
+
+
+def _resist_over_land_edge_um(w: Workpiece) -> np.ndarray:
+    """Per site, how far the back's outermost resin reaches over its land's edge around the
+    opening there (half the land's width less the opening's; negative: the opening is
+    wider than the land; minus infinity where no opening was made)."""
+    top = w.top_resin(Face.BACK)
+    over = np.full(w.geometry.site_count, -np.inf, np.float32)
+    if top is not None:
+        opening = top[1].diameter_um
+        np.divide(_land_um(w) - opening, 2, out=over, where=opening > 0)
+    return over
+
+
+def solder_resist_opened_inside_every_land(claim: str) -> Condition:
+    """A solder resist laid over a patterned plate is open down to every land, each opening
+    inside its land, the resist over the land's edge (000:x3's optional solder resist: the
+    lands opened, the interconnections around them covered); a plate whose back carries no
+    resin fails everywhere. The margin is the resist's reach over the land's edge."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        opened = _resist_open(w) & (_land_um(w) > 0) & (_resist_over_land_edge_um(w) >= 0)
+        return every_site(w), opened
+
+    return Condition(
+        claim,
+        "the solder resist opened at every land, inside it",
+        evaluate,
+        Margin("solder resist over the land's edge", "um", _resist_over_land_edge_um, 0.0),
+    )
+
+
+def _back_resin_um(w: Workpiece) -> np.ndarray:
+    """Per site, the back's outermost resin around its opening (0: none)."""
+    top = w.top_resin(Face.BACK)
+    return np.zeros(w.geometry.site_count, np.float32) if top is None else top[0].thickness_um
+
+
+def solder_resist_covering_the_interconnections(claim: str) -> Condition:
+    """Around every land's opening the solder resist stands at least the cover that insulates
+    (`MIN_COVER_UM`): it covers the interconnections between the lands (000:x3's optional
+    solder resist). The margin is the thinnest resist there."""
+    return Condition(
+        claim,
+        f"the solder resist covering the interconnections between the lands (>= {MIN_COVER_UM:g} "
+        "um)",
+        lambda w: (every_site(w), _back_resin_um(w) >= MIN_COVER_UM),
+        Margin("solder resist around the openings", "um", _back_resin_um, MIN_COVER_UM),
+    )
 
 
 def ball_on_every_land(claim: str, balls_per_unit: int) -> Condition:

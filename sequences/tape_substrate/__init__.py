@@ -38,7 +38,9 @@ copper plate instead of the tape: no holes and no filler (steps 1-2 are left out
 studs are bonded on the plate's metal (3-4), sealed, cured and ground flush (5-6); then the
 plate is patterned into the interconnections: a resist island over every land by the litho
 cell, the plate etched through around them on the wet bench, the resist stripped; optionally
-bumps (the `balls`) on the lands (7); then diced (8).
+a solder resist (`metal_substrate.solder_resist`) coated over the interconnections by the
+litho cell and opened at every land, and optionally bumps (the `balls`) on the lands, through
+its openings (7); then diced (8).
 
 The recipe describes the incoming panel (the dry run's line receives it so) and the wafer the
 dies come from: each panel takes its dies from its own die wafer, named after it
@@ -67,7 +69,7 @@ from packline.sequences.engine import Wafer, method
 
 from ..bump_seal_clean import dice
 from ..solder import MOUNT_BALLS_TOOLS, mount_balls
-from .checks import CLAIM_MAP, CURE_STEP, claim_conditions
+from .checks import CLAIM_MAP, CURE_STEP, GRIND_STEP, claim_conditions
 from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
     CureStep,
@@ -124,11 +126,13 @@ IRREVERSIBLE = (
     "mount frames",
     "seal dies",
     CURE_STEP,
-    "grind",
+    GRIND_STEP,
     "coat plate resist",
     "pattern interconnections",
     "etch plate",
     "strip plate resist",
+    "coat solder resist",
+    "open solder resist at the lands",
     "apply flux",
     "mount balls",
     "reflow balls",

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from packline.sequences.engine import Condition
 
 from .. import conditions
@@ -11,6 +13,10 @@ from .recipe import MetalSubstrate, TapeSubstrateRecipe
 #: The step that cures the sealing resin (000:e): its cure is judged as it left it, not as
 #: the balls' reflow after it leaves it.
 CURE_STEP = "cure sealing resin"
+
+#: The step that grinds the package to its thickness (000:f): on a metal plate its thickness
+#: is judged as it left it, not once a solder resist over the plate has thickened it.
+GRIND_STEP = "grind"
 
 
 def metal_substrate_conditions(
@@ -24,12 +30,22 @@ def metal_substrate_conditions(
         conditions.dies_bonded_face_down("000:d"),
         conditions.sealed_around_every_die("000:e"),
         conditions.resin_cured("000:e", at=CURE_STEP),
-        conditions.ground_to_thickness("000:f", grind.thickness_um, grind.tolerance_um),
+        # the solder resist laid over the plate after the grind thickens the package: 000:f
+        # speaks of the grind, judged as it left the package
+        replace(
+            conditions.ground_to_thickness("000:f", grind.thickness_um, grind.tolerance_um),
+            at=GRIND_STEP,
+        ),
         conditions.die_backs_flush("000:f", grind.tolerance_um),
         conditions.lands_kept("000:x3", plate.min_land_um),
         conditions.plate_etched_through_between_lands("000:x3"),
         conditions.singulated_into_dies("000:g"),
     ]
+    if plate.solder_resist is not None:
+        checks += [
+            conditions.solder_resist_opened_inside_every_land("000:x3"),
+            conditions.solder_resist_covering_the_interconnections("000:x3"),
+        ]
     if recipe.balls is not None:
         checks += [
             conditions.ball_on_every_land("000:x3", recipe.balls.balls_per_unit),
@@ -121,10 +137,16 @@ CLAIM_MAP = {
     "terminals' (studs), step 'bond dies' (on the plate's metal), step 'seal dies', step "
     "'cure sealing resin', step 'grind', step 'coat plate resist', step 'pattern "
     "interconnections' (islands over the lands) and step 'etch plate'; optional bumps: step "
-    "'mount balls' on the lands (tape-substrate-metal-bumps.yaml); recipe constraints: no holes "
-    "or fill, a resist that is stripped, an etch through the plate that keeps min_land_um "
-    "under the undercut; claim checks: a terminal seated and joined at every "
-    "site, a land at least min_land_um wide under every terminal, the plate etched through "
-    "between the lands, a bump and a joint on every land of the map; in part: the optional "
-    "solder resist over the interconnections is not yet built",
+    "'mount balls' on the lands (tape-substrate-metal-bumps.yaml); optional solder resist "
+    "(metal_substrate.solder_resist, tape-substrate-metal-resist.yaml, with the bumps): step "
+    "'coat solder resist' (a photosensitive resin, plate side up) and step 'open solder "
+    "resist at the lands'; recipe constraints: no holes or fill, a resist that is stripped, "
+    "an etch through the plate that keeps min_land_um under the undercut, a solder resist "
+    "that stays, opened by a develop that clears it through a hole reticle inside the "
+    "narrowest land, and no thicker than a bump sinks into its opening; claim checks: a "
+    "terminal seated and joined at every site, a land at least min_land_um wide under every "
+    "terminal, the plate etched through between the lands, the solder resist opened at every "
+    "land inside it (margin: its reach over the land's edge) and covering the "
+    "interconnections between them (margin: the thinnest resist), a bump and a joint on "
+    "every land of the map",
 }

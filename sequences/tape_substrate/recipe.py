@@ -23,7 +23,7 @@ from typing import Annotated, Self
 import numpy as np
 from pydantic import Field
 
-from packline.drivers.roles.ball_mounter import MAX_MAP_POSITIONS, BallMap, Side
+from packline.drivers.roles.ball_mounter import MAX_MAP_POSITIONS, BallMap, Side, ball_sag_um
 from packline.drivers.roles.dispenser import (
     FILL_TOLERANCE,
     FILLER_SOLDER,
@@ -39,7 +39,7 @@ from packline.drivers.roles.flip_chip_bonder import (
 )
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
-from packline.drivers.roles.lithography import MATERIALS, Feature, FilmLayer
+from packline.drivers.roles.lithography import MATERIALS, RETICLES, Feature, FilmLayer
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile
 from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
@@ -68,7 +68,14 @@ from ..bump_seal_clean import (
     require_the_height_the_studs_give,
 )
 from ..solder import SolderBallRecipe, require_cooling_below_the_hold, um_text
-from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe, require_reticle_of
+from ..sprout_bump_csp import (
+    Dip,
+    FieldMetal,
+    MouldRecipe,
+    SolderResistRecipe,
+    require_a_resin_that_stays,
+    require_reticle_of,
+)
 from ..two_process_via.recipe import held_profile, require_cured
 from .incoming import (
     DIE_WAFER_PREFIX,
@@ -388,6 +395,10 @@ class MetalSubstrate(Recipe):
     strip: Dip
     #: the narrowest land the etch's undercut may leave under a terminal
     min_land_um: Annotated[float, Unit("um"), Field(gt=0, le=1000)]
+    #: 000:x3's optional solder resist: a photosensitive resin the litho cell coats over the
+    #: patterned interconnections once the plate resist is stripped, opened at every land
+    #: (a hole reticle such as land-openings), the bumps going through the openings
+    solder_resist: SolderResistRecipe | None = None
 
     @recipe_check
     def _a_resist_that_is_stripped(self) -> Self:
@@ -433,7 +444,7 @@ class MetalSubstrate(Recipe):
         island_um = self.resist.developed_um()
         sideways = 2 * WET_PHYSICS.undercut
         etched_um = etch.most_removed_um(Tank.CU_ETCH)
-        land_um = island_um - sideways * etched_um
+        land_um = self.narrowest_land_um()
         if land_um >= self.min_land_um:
             return self
         warmest_c = etch.temperature_c + BATH_TOLERANCE_C
@@ -457,6 +468,86 @@ class MetalSubstrate(Recipe):
             f"of resist.mask = {self.resist.mask} (as the cell develops it) to a land of "
             f"{land_um:.1f} um, narrower than min_land_um = {self.min_land_um:g} um: {advice}",
         )
+
+    def narrowest_land_um(self) -> float:
+        """The narrowest land the etch may leave under a terminal: the island the cell
+        develops, less twice the most the etch may take sideways (the bench's undercut, its
+        bath at the warmest it may dip)."""
+        island_um = self.resist.developed_um()
+        sideways_um = 2 * WET_PHYSICS.undercut * self.etch.most_removed_um(Tank.CU_ETCH)
+        return island_um - sideways_um
+
+    @recipe_check
+    def _a_solder_resist_opened_inside_the_lands(self) -> Self:
+        """000:x3's solder resist: a resin that stays, opened through a hole reticle by a
+        develop that clears it, each opening inside the narrowest land (each on its own)."""
+        resist, path = self.solder_resist, "solder_resist"
+        if resist is None:
+            return self
+        why = "the solder resist is opened at every land, which a hole reticle gives"
+        every_problem(
+            (
+                functools.partial(require_a_resin_that_stays, resist, "000:x3", path),
+                functools.partial(
+                    require_reticle_of, Feature.HOLE, resist.mask, "000:x3", f"{path}.mask", why
+                ),
+                functools.partial(resist.require_developed, "000:x3", path),
+                functools.partial(self._require_openings_inside_the_lands, resist),
+            )
+        )
+        return self
+
+    def _require_openings_inside_the_lands(self, resist: SolderResistRecipe) -> None:
+        """The opening the cell develops lies inside the narrowest land, the resist over its
+        edge: wider, it bares the land's edge and the plate's field beside it, where the
+        bump's solder runs."""
+        reticle = RETICLES.get(resist.mask)
+        if reticle is None or reticle.feature is not Feature.HOLE:
+            return  # refused for its mask
+        opening_um, land_um = resist.developed_um(), self.narrowest_land_um()
+        if opening_um <= land_um:
+            return
+        raise claim_violation(
+            "000:x3",
+            "solder_resist.mask",
+            resist.mask,
+            f"its {reticle.size_um:g} um holes develop {opening_um:.1f} um across (as the cell "
+            f"develops them at solder_resist.dose_mj_cm2 = {resist.dose_mj_cm2:g} mJ/cm^2), "
+            f"wider than the narrowest land the etch leaves, {land_um:.1f} um: the resist "
+            "must cover every land's edge: give a reticle of smaller holes (a hole reticle "
+            f"of the library: {_hole_reticles()})",
+        )
+
+
+def _hole_reticles() -> str:
+    """The library's hole reticles, by name and size."""
+    return ", ".join(
+        f"{name} {reticle.size_um:g} um"
+        for name, reticle in RETICLES.items()
+        if reticle.feature is Feature.HOLE
+    )
+
+
+def require_balls_through_the_resist(
+    balls: ExternalTerminals, opening_um: float, resist_um: float, claim: str, resist: str
+) -> None:
+    """Refuse balls that cannot reach the metal through a solder resist `resist_um` thick
+    (named `resist`) opened `opening_um` across: a ball sinks into its opening by its sag
+    (`ball_sag_um`, by which the simulated oven joins it), sitting on the rim above a thicker
+    resist, unjoined. The refusal gives the widest ball that reaches."""
+    sag_um = ball_sag_um(balls.ball_diameter_um, opening_um)
+    if sag_um >= resist_um:
+        return
+    widest_um = math.floor(((opening_um / 2) ** 2 + resist_um**2) / resist_um * 10) / 10
+    raise claim_violation(
+        claim,
+        "balls.ball_diameter_um",
+        f"{balls.ball_diameter_um:g} um",
+        f"a ball sinks {um_text(sag_um)} um into its {opening_um:.1f} um opening of {resist}, "
+        f"{um_text(resist_um)} um thick: it sits on the rim, short of the metal, and its "
+        f"reflow does not join it: give at most {widest_um:g} um, or a thinner resist or wider "
+        "openings",
+    )
 
 
 class TapeSubstrateRecipe(Recipe):
@@ -966,6 +1057,25 @@ class TapeSubstrateRecipe(Recipe):
             that_fit = functools.partial(self._pitches_that_fit, balls, panel.area_array)
         pitch = nearest_ball_pitch_um(panel.spec(), balls)
         balls.require_apart(pitch, self.balls_claim(), "balls", layout, that_fit)
+        return self
+
+    @recipe_check
+    def _balls_reach_the_metal(self) -> Self:
+        """A ball reaches the metal through its solder resist opening: the tape's resist
+        (000:x1), opened by the laser, or a metal plate's (000:x3), developed by the cell."""
+        balls, plate = self.balls, self.metal_substrate
+        if balls is None:
+            return self
+        if plate is None and self.holes is not None:
+            opening_um, resist_um = self.holes.resist_opening_um, self.panel.solder_resist_um
+            resist = "panel.solder_resist_um (holes.resist_opening_um)"
+        elif plate is not None and plate.solder_resist is not None:
+            opening_um = plate.solder_resist.developed_um()
+            resist_um = plate.solder_resist.film_um()
+            resist = "metal_substrate.solder_resist (its spin, its mask as the cell develops it)"
+        else:
+            return self  # a bare plate's lands: nothing over them
+        require_balls_through_the_resist(balls, opening_um, resist_um, self.balls_claim(), resist)
         return self
 
     def _pitches_that_fit(

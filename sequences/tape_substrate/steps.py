@@ -25,7 +25,7 @@ from ..bump_seal_clean import (
 )
 from ..solder import oven_cycle
 from ..sprout_bump_csp import etch_between_patterns, pattern, strip
-from .checks import CURE_STEP
+from .checks import CURE_STEP, GRIND_STEP
 from .incoming import DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
     CureStep,
@@ -323,7 +323,9 @@ async def grind(wafer: Wafer, step: GrindStep, tags: tuple[str, ...] = ()) -> No
             "load on grinder", grinder.load, wafer.id, GrindSide.FRONT, handling=Handling.LOAD
         )
         await wafer.step("apply chuck vacuum", grinder.apply_chuck_vacuum)
-        await wafer.step("grind", grind_and_measure, wafer, grinder, step, claims=("000:f", *tags))
+        await wafer.step(
+            GRIND_STEP, grind_and_measure, wafer, grinder, step, claims=("000:f", *tags)
+        )
         await wafer.step("release chuck vacuum", grinder.release_chuck_vacuum)
         await wafer.step("unload from grinder", grinder.unload, handling=Handling.UNLOAD)
 
@@ -342,7 +344,9 @@ async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> 
 async def pattern_plate(wafer: Wafer, plate: MetalSubstrate) -> None:
     """000:x3: the plate patterned into the interconnections: a resist island over every land
     (the litho cell; the panel goes in plate side up), the plate etched through around them on
-    the wet bench, where no land may be cut through, then the resist stripped."""
+    the wet bench, where no land may be cut through, then the resist stripped; with its
+    optional solder resist, a photosensitive resin coated over the interconnections by the
+    litho cell, plate side up again, and opened at every land (every opening cleared)."""
     claims = ("000:x3",)
     await pattern(
         wafer,
@@ -368,3 +372,11 @@ async def pattern_plate(wafer: Wafer, plate: MetalSubstrate) -> None:
         await wafer.step("heat stripper", bench.heat_bath, Tank.STRIP, plate.strip.temperature_c)
         await wafer.step("strip plate resist", strip, wafer, bench, plate.strip.time_s)
         await wafer.step("unload from wet bench", bench.unload, wafer.id, handling=Handling.UNLOAD)
+    if plate.solder_resist is not None:
+        await pattern(
+            wafer,
+            plate.solder_resist,
+            claims,
+            coat_step="coat solder resist",
+            pattern_step="open solder resist at the lands",
+        )

@@ -162,6 +162,14 @@ class Workpiece:
         return None
 
     @property
+    def coated_face(self) -> Face:
+        """The face a coat cell's film lands on, the face up: a metal substrate's plate
+        (000:x3: its panel goes in plate side up, the front being its sealed and ground
+        dies, which no step coats), every other workpiece's front."""
+        plate = isinstance(self.spec, PanelSpec) and self.spec.metal_substrate
+        return Face.BACK if plate else Face.FRONT
+
+    @property
     def wiring_level(self) -> int:
         """The wiring level of a film laid on the front now: how many front resin layers lie
         under it (0: on the substrate). A film touches the films of its own level; it reaches
