@@ -47,8 +47,11 @@ def metal_substrate_conditions(
             conditions.solder_resist_covering_the_interconnections("000:x3"),
         ]
     if recipe.balls is not None:
+        per_unit = recipe.balls.balls_per_unit
         checks += [
-            conditions.ball_on_every_land("000:x3", recipe.balls.balls_per_unit),
+            conditions.ball_on_every_land("000:x3", per_unit)
+            if plate.solder_resist is None
+            else conditions.ball_in_every_opening("000:x3", per_unit),
             conditions.joint_under_every_ball("000:x3"),
         ]
     return checks
@@ -116,9 +119,10 @@ CLAIM_MAP = {
     "the unit's bottom, rows x columns at a pitch, optionally without its centre, where step "
     "'open solder resist' opens the resist instead): step 'apply flux', step 'mount balls' and "
     "step 'reflow balls' on the panel's bottom; recipe constraints: a ball only in an opening, "
-    "a flux that holds the balls, balls apart at their nearest pitch, a reflow that joins "
-    "them, and for an area array a land for every terminal, every land in the ball mounter's "
-    "map, its openings apart and inside the unit clear of the saw; claim checks: a ball in "
+    "a flux that holds the balls, balls apart at their nearest pitch, landing inside their "
+    "openings and reaching the copper through the resist, a reflow that joins them, and for "
+    "an area array a land for every terminal, every land in the ball mounter's map, its "
+    "openings apart and inside the unit clear of the saw; claim checks: a ball in "
     "every solder resist opening of the map (margin: the ball's centre inside the opening's "
     "edge), a joint under every ball (margin: the time above the liquidus)",
     "000:x2": "recipe options frame and stack (tape-substrate-stacked.yaml): column holes in "
@@ -148,5 +152,6 @@ CLAIM_MAP = {
     "terminal, the plate etched through between the lands, the solder resist opened at every "
     "land inside it (margin: its reach over the land's edge) and covering the "
     "interconnections between them (margin: the thinnest resist), a bump and a joint on "
-    "every land of the map",
+    "every land of the map (through the solder resist: a bump in every opening, its centre "
+    "inside it)",
 }

@@ -23,7 +23,14 @@ from typing import Annotated, Self
 import numpy as np
 from pydantic import Field
 
-from packline.drivers.roles.ball_mounter import MAX_MAP_POSITIONS, BallMap, Side, ball_sag_um
+from packline.drivers.roles.ball_mounter import (
+    MAX_MAP_POSITIONS,
+    SWIM_RATIO,
+    BallMap,
+    Side,
+    ball_sag_um,
+    ball_stray_um,
+)
 from packline.drivers.roles.dispenser import (
     FILL_TOLERANCE,
     FILLER_SOLDER,
@@ -525,6 +532,42 @@ def _hole_reticles() -> str:
         f"{name} {reticle.size_um:g} um"
         for name, reticle in RETICLES.items()
         if reticle.feature is Feature.HOLE
+    )
+
+
+def require_balls_in_their_openings(
+    balls: ExternalTerminals, opening_um: float, claim: str
+) -> None:
+    """Refuse a flux on which the balls may land off their solder resist openings
+    `opening_um` across: the mounter sets a ball down within its placement error at its most,
+    spread by a flux past the swim ratio (`ball_stray_um`); a ball whose centre lands past the
+    opening's edge sits on the resist beside it. The refusal gives the most flux that keeps
+    them in."""
+    stray_um = ball_stray_um(balls.ball_diameter_um, balls.flux_thickness_um)
+    radius_um = opening_um / 2
+    if stray_um <= radius_um:
+        return
+    diameter_um = balls.ball_diameter_um
+    still_um = ball_stray_um(diameter_um, SWIM_RATIO * diameter_um)
+    if still_um > radius_um:
+        advice = (
+            f"the mounter's placement alone strays {um_text(still_um)} um: no flux keeps them "
+            "in: give wider openings"
+        )
+    else:
+        most_um = SWIM_RATIO * diameter_um
+        step_um = 0.1
+        while ball_stray_um(diameter_um, most_um + step_um) <= radius_um:
+            most_um += step_um
+        advice = f"give at most {math.floor(most_um * 10 + 1e-6) / 10:g} um"
+    raise claim_violation(
+        claim,
+        "balls.flux_thickness_um",
+        f"{balls.flux_thickness_um:g} um",
+        f"balls of {diameter_um:g} um swim in it (past {SWIM_RATIO:g} of their diameter) and "
+        f"land up to {um_text(stray_um)} um off their sites, past the edge of their "
+        f"{opening_um:.1f} um solder resist openings ({um_text(radius_um)} um from the "
+        f"centre): some sit on the resist beside them: {advice}",
     )
 
 
@@ -1060,9 +1103,10 @@ class TapeSubstrateRecipe(Recipe):
         return self
 
     @recipe_check
-    def _balls_reach_the_metal(self) -> Self:
-        """A ball reaches the metal through its solder resist opening: the tape's resist
-        (000:x1), opened by the laser, or a metal plate's (000:x3), developed by the cell."""
+    def _balls_in_their_openings_on_the_metal(self) -> Self:
+        """A ball lands inside its solder resist opening and reaches the metal through it
+        (each on its own): the tape's resist (000:x1), opened by the laser, or a metal
+        plate's (000:x3), developed by the cell."""
         balls, plate = self.balls, self.metal_substrate
         if balls is None:
             return self
@@ -1075,7 +1119,15 @@ class TapeSubstrateRecipe(Recipe):
             resist = "metal_substrate.solder_resist (its spin, its mask as the cell develops it)"
         else:
             return self  # a bare plate's lands: nothing over them
-        require_balls_through_the_resist(balls, opening_um, resist_um, self.balls_claim(), resist)
+        claim = self.balls_claim()
+        every_problem(
+            (
+                functools.partial(require_balls_in_their_openings, balls, opening_um, claim),
+                functools.partial(
+                    require_balls_through_the_resist, balls, opening_um, resist_um, claim, resist
+                ),
+            )
+        )
         return self
 
     def _pitches_that_fit(

@@ -1073,6 +1073,10 @@ def _balls_under_the_holes(recipe: dict) -> None:
     recipe["balls"]["first_site"] = 0
 
 
+def _balls_swimming_off_their_openings(recipe: dict) -> None:
+    recipe["balls"].update(ball_diameter_um="200 um", flux_thickness_um="200 um")
+
+
 def _balls_wider_than_the_pitch(recipe: dict) -> None:
     recipe["balls"].update(ball_diameter_um="760 um", flux_thickness_um="135 um")  # held
 
@@ -1119,6 +1123,15 @@ def _balls_wider_than_the_pitch(recipe: dict) -> None:
             "000:x1",
             "balls.first_site = 0: a unit has 160 solder resist openings (at the lands of "
             "panel.area_array, 14 x 14 at 800 um less a centre of 6 x 6), its sites 24-183",
+        ),
+        (
+            "tape-substrate-area-array.yaml",
+            _balls_swimming_off_their_openings,
+            "000:x1",
+            "balls.flux_thickness_um = 200 um: balls of 200 um swim in it (past 0.6 of their "
+            "diameter) and land up to 118.794 um off their sites, past the edge of their 150.0 "
+            "um solder resist openings (75 um from the centre): some sit on the resist beside "
+            "them: give at most 158.7 um (claim 000:x1)",
         ),
         (
             "tape-substrate-area-array.yaml",
@@ -1199,25 +1212,27 @@ def test_an_area_array_past_the_ball_mounter_s_map_is_refused_with_the_most_land
     ) in refusal(capsys, tmp_path, "tape-substrate", recipe)
 
 
-def test_balls_swimming_off_their_openings_fail_000_x1_naming_the_balls_on_the_resist(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def _swimming(recipe: TapeSubstrateRecipe) -> TapeSubstrateRecipe:
+    """`recipe` with 200 um balls on as much flux (validate refuses it)."""
+    balls = recipe.balls
+    assert balls is not None
+    swim = {"ball_diameter_um": 200.0, "flux_thickness_um": 200.0}
+    return recipe.model_copy(update={"balls": balls.model_copy(update=swim)})
+
+
+async def test_balls_swimming_off_their_openings_past_validate_fail_000_x1(
+    store: RunStore, tmp_path: Path
 ):
-    """200 um balls on as much flux (a ratio of 1, past the mounter's swim ratio of 0.6):
-    valid, they stay apart at the array's 800 um pitch, but the flux lets them swim up to
-    about 120 um off their lands, past the 75 um radius of their openings: some sit on the
-    solder resist beside them, and the claim check names 000:x1 and how far outside."""
-    recipe = small_recipe("tape-substrate-area-array.yaml")
-    recipe["balls"].update(ball_diameter_um="200 um", flux_thickness_um="200 um")
-    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
-    summary = events[-1]
-    check = summary["claim_check"]
-    assert code == 1
-    assert [w["status"] for w in summary["wafers"]] == ["completed"]
+    """What the refusal of a swimming flux keeps from the line: 200 um balls on as much
+    flux (a ratio of 1) stay apart at the array's 800 um pitch, but land up to about 119 um
+    off their lands, past the 75 um radius of their openings: some sit on the solder resist
+    beside them, and the claim check names 000:x1, its margin how far outside."""
+    path = write_recipe(tmp_path, small_recipe("tape-substrate-area-array.yaml"))
+    check = await completed_past_validate(store, "tape-substrate", path, _swimming)
     assert failing_claims(check) == {"000:x1"}
     (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
     assert failed["condition"] == "a ball in every solder resist opening"
     assert failed["margin_worst"] < 0  # a ball centre outside its opening's edge
-    assert "000:x1" in check["note"]
 
 
 def test_a_solder_resist_over_the_plate_s_interconnections_is_opened_at_every_land(
@@ -1236,6 +1251,9 @@ def test_a_solder_resist_over_the_plate_s_interconnections_is_opened_at_every_la
         assert (condition["claim"], condition["sites_checked"]) == ("000:x3", 72)
     assert 0 < opened["margin_worst"] < 75  # the ~147 um opening inside a land of ~225 um
     assert 10 < covered["margin_worst"] < 14  # the 12.8 um polyimide, less its dark loss
+    bumps = by_text["a ball in every solder resist opening"]
+    assert (bumps["claim"], bumps["sites_checked"]) == ("000:x3", 72)
+    assert bumps["margin_worst"] > 0  # every bump's centre inside its opening
     assert by_text["a joint under every ball"]["sites_checked"] == 72
     resist = [("coat solder resist", {"000:x3"}), ("open solder resist at the lands", {"000:x3"})]
     x3 = [("apply flux", {"000:x3"}), ("mount balls", {"000:x3"}), ("reflow balls", {"000:x3"})]
@@ -1266,3 +1284,23 @@ async def test_a_solder_resist_thicker_than_the_bumps_sink_past_validate_leaves_
     (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
     assert failed["condition"] == "a joint under every ball"
     assert failed["sites_passing"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "balls", "refused"),
+    [
+        # the most swimming flux the refusal names keeps the 200 um balls in their openings
+        ("tape-substrate-area-array.yaml", {"flux_thickness_um": "158.8 um"}, True),
+        ("tape-substrate-area-array.yaml", {"flux_thickness_um": "158.7 um"}, False),
+        # the widest ball the tape's 20 um resist lets reach the copper through 150 um openings
+        ("tape-substrate-balls.yaml", {"ball_diameter_um": "301.3 um"}, True),
+        ("tape-substrate-balls.yaml", {"ball_diameter_um": "301.2 um"}, False),
+    ],
+)
+def test_the_most_a_ball_s_refusal_names_is_valid_and_a_tenth_more_is_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, balls: dict, refused: bool
+):
+    recipe = small_recipe(name)
+    recipe["balls"].update({"ball_diameter_um": "200 um", "flux_thickness_um": "60 um"} | balls)
+    code = main(["validate", "tape-substrate", "--recipe", str(write_recipe(tmp_path, recipe))])
+    assert code == (2 if refused else 0), capsys.readouterr().err
