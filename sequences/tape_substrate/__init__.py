@@ -70,7 +70,7 @@ from packline.sequences.engine import Wafer, method
 from ..bump_seal_clean import dice
 from ..solder import MOUNT_BALLS_TOOLS, mount_balls
 from .checks import CLAIM_MAP, CURE_STEP, GRIND_STEP, claim_conditions
-from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe, die_wafer_id
+from .incoming import DIE_WAFER_PREFIX, AreaArray, DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
     CureStep,
     ExternalTerminals,
@@ -79,6 +79,7 @@ from .recipe import (
     GrindStep,
     HoleDrilling,
     MetalSubstrate,
+    PlateSolderResist,
     SealStep,
     StackStep,
     TapeSubstrateRecipe,
@@ -99,6 +100,7 @@ __all__ = [
     "CLAIM_MAP",
     "DIE_WAFER_PREFIX",
     "IRREVERSIBLE",
+    "AreaArray",
     "CureStep",
     "DieWaferRecipe",
     "ExternalTerminals",
@@ -108,6 +110,7 @@ __all__ = [
     "HoleDrilling",
     "MetalSubstrate",
     "PanelRecipe",
+    "PlateSolderResist",
     "SealStep",
     "StackStep",
     "TapeSubstrateRecipe",

@@ -35,11 +35,15 @@ class AreaArray(Recipe):
     centred on the unit, optionally without a block of `centre_rows` x `centre_columns` at its
     centre. The laser opens the solder resist at every land, and the balls go in them."""
 
+    #: the array's rows of lands, along the unit's height
     rows: Annotated[int, Field(strict=True, ge=1, le=16)]
+    #: the array's columns of lands, along the unit's width
     columns: Annotated[int, Field(strict=True, ge=1, le=16)]
+    #: from a land's centre to the next one's, along a row or a column
     pitch_um: Annotated[float, Unit("um"), Field(ge=200, le=3000)]
-    #: the lands left out at the array's centre (0 and 0: a full array)
+    #: the rows of lands left out at the array's centre (0 with centre_columns: a full array)
     centre_rows: Annotated[int, Field(strict=True, ge=0, le=14)] = 0
+    #: the columns of lands left out at the array's centre
     centre_columns: Annotated[int, Field(strict=True, ge=0, le=14)] = 0
 
     @recipe_check

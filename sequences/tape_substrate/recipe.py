@@ -79,6 +79,7 @@ from ..sprout_bump_csp import (
     Dip,
     FieldMetal,
     MouldRecipe,
+    ReticleName,
     SolderResistRecipe,
     require_a_resin_that_stays,
     require_reticle_of,
@@ -384,6 +385,16 @@ class StackStep(Recipe):
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=7 * 24 * 3600)] = 24 * 3600.0
 
 
+class PlateSolderResist(SolderResistRecipe):
+    """000:x3's optional solder resist (Fig. 29(2)): a photosensitive resin the litho cell
+    coats over the patterned plate's interconnections, plate side up, and opens at every
+    land, inside it, through the `land-openings` reticle unless `mask` says another; the
+    bumps go through its openings."""
+
+    #: a hole reticle of the stepper's library, by its name: an opening at every land
+    mask: ReticleName = "land-openings"
+
+
 class MetalSubstrate(Recipe):
     """000:x3 (the eighth embodiment): the dies bond by their studs on a bare metal plate
     instead of the tape (no holes, no filler); once sealed and ground, the plate is patterned
@@ -405,7 +416,7 @@ class MetalSubstrate(Recipe):
     #: 000:x3's optional solder resist: a photosensitive resin the litho cell coats over the
     #: patterned interconnections once the plate resist is stripped, opened at every land
     #: (a hole reticle such as land-openings), the bumps going through the openings
-    solder_resist: SolderResistRecipe | None = None
+    solder_resist: PlateSolderResist | None = None
 
     @recipe_check
     def _a_resist_that_is_stripped(self) -> Self:
@@ -504,7 +515,7 @@ class MetalSubstrate(Recipe):
         )
         return self
 
-    def _require_openings_inside_the_lands(self, resist: SolderResistRecipe) -> None:
+    def _require_openings_inside_the_lands(self, resist: PlateSolderResist) -> None:
         """The opening the cell develops lies inside the narrowest land, the resist over its
         edge: wider, it bares the land's edge and the plate's field beside it, where the
         bump's solder runs."""
