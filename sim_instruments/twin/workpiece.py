@@ -196,7 +196,7 @@ class Workpiece:
         """Sites whose metal is exposed from the front (a beam or a plasma reaches it, a joint
         can touch it): bare pads, bump tips standing above the resin, open via bottoms in the
         top layer; a through-hole site's metal only once its hole is open through the
-        substrate."""
+        substrate; never an area array's land, under the tape on the back."""
         front = self.resins.on(Face.FRONT)
         # one layer (the common case): read its array, not a copy of it
         resin = front[0].thickness_um if len(front) == 1 else self.resin_um
@@ -206,6 +206,8 @@ class Workpiece:
             exposed |= top[1].open
         if self.geometry.hole.any():
             exposed &= ~self.geometry.hole | self.openings.substrate.open
+        if self.geometry.land.any():
+            exposed &= ~self.geometry.land  # an area array's land: metal on the back only
         return exposed
 
     def exposed_metal_on(self, face: Face) -> np.ndarray:
