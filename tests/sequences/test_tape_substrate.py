@@ -1304,3 +1304,24 @@ def test_the_most_a_ball_s_refusal_names_is_valid_and_a_tenth_more_is_not(
     recipe["balls"].update({"ball_diameter_um": "200 um", "flux_thickness_um": "60 um"} | balls)
     code = main(["validate", "tape-substrate", "--recipe", str(write_recipe(tmp_path, recipe))])
     assert code == (2 if refused else 0), capsys.readouterr().err
+
+
+def test_a_plate_s_solder_resist_underexposed_runs_and_fails_000_x3_too_thin_to_cover(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """15 mJ/cm^2 on the negative polyimide: valid (its openings develop inside the lands, the
+    bumps reach through them), but the developer dissolves all of the underexposed field but
+    its cross-linked fraction: under 1 um of resist is left over the interconnections, and
+    the claim check names 000:x3 at its cover, its margin the thinnest resist."""
+    recipe = small_recipe("tape-substrate-metal-resist.yaml")
+    recipe["metal_substrate"]["solder_resist"]["dose_mj_cm2"] = "15 mJ/cm^2"
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
+    summary = events[-1]
+    check = summary["claim_check"]
+    assert code == 1
+    assert [w["status"] for w in summary["wafers"]] == ["completed"]
+    assert failing_claims(check) == {"000:x3"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
+    assert failed["condition"].startswith("the solder resist covering the interconnections")
+    assert 0 < failed["margin_worst"] < 1  # um of resist, under the 1 um that insulates
+    assert "000:x3" in check["note"]
