@@ -87,7 +87,8 @@ class Chuck:
         outside = added[(added < 0) | (added >= count)]
         if outside.size:
             raise ScpiError(-222, f"site {outside[0]} not on wafer {self.wafer_id} (0-{count - 1})")
-        combined = np.concatenate([self.site_list, added])
-        if np.unique(combined).size != combined.size:
+        selected = np.zeros(count, bool)  # not a sort of the whole list for every line sent
+        selected[self.site_list] = True
+        if selected[added].any() or np.unique(added).size != added.size:
             raise ScpiError(-224, "site selected twice")
-        self.all_sites, self.site_list = False, combined
+        self.all_sites, self.site_list = False, np.concatenate([self.site_list, added])

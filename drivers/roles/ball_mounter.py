@@ -195,6 +195,19 @@ def ball_stray_um(ball_diameter_um: float, flux_um: float) -> float:
     return BALL_PLACEMENT_SIGMAS * sigma * math.sqrt(2)
 
 
+def ball_sag_um(ball_diameter_um: float, opening_um: float) -> float:
+    """How deep below the top of a solder resist a ball of `ball_diameter_um` set in a round
+    opening `opening_um` across reaches: its sphere's cap through the opening's rim, r -
+    sqrt(r^2 - a^2) (infinite where the opening is as wide as the ball: it drops through).
+    A ball reaches the metal under a resist no thicker than this, and joins it when reflowed;
+    under a thicker one it sits on the rim and does not wet it: the simulated oven joins
+    balls by it, and validate judges a solder resist against its balls by it."""
+    radius, half = ball_diameter_um / 2, opening_um / 2
+    if half >= radius:
+        return math.inf
+    return radius - math.sqrt(radius**2 - half**2)
+
+
 def ball_reach_um(ball_diameter_um: float, flux_um: float) -> float:
     """The farthest from its site a ball set down on `flux_um` of flux may touch: its radius,
     half the flux spread past `SWIM_RATIO`, and its stray (`ball_stray_um`). Two balls on

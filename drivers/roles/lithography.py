@@ -334,6 +334,9 @@ RETICLES: dict[str, Reticle] = {
         Reticle("wiring-level-2", Feature.LINE, 20.0, 20.0, pad_um=250.0, trace_length_um=1200.0),
         Reticle("ball-lands", Feature.HOLE, 400.0, 850.0),
         Reticle("interconnect-lands", Feature.LAND, 300.0, 200.0),
+        #: a solder resist's opening at every land of a plate patterned through
+        #: interconnect-lands, inside it (000:x3)
+        Reticle("land-openings", Feature.HOLE, 150.0, 350.0),
     )
 }
 

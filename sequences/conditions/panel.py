@@ -13,6 +13,7 @@ from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.physics.ball_mounter import site_positions
 from packline.sim_instruments.physics.dispenser import hole_area_um2
 from packline.sim_instruments.physics.grinder import base_um
+from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.parts import DIELECTRICS, UM3_PER_NL, Face, Film, ResinKind
 
@@ -126,12 +127,14 @@ def _resist_open(w: Workpiece) -> np.ndarray:
 
 
 def solder_resist_opened(claim: str) -> Condition:
-    """At every hole site the back's solder resist is opened down to the metal (000:a: the
-    openings the external terminals go through); a panel without solder resist fails."""
+    """At every site of a solder resist opening (a hole site, or with an area array a land:
+    `Geometry.resist_opening_site`) the back's solder resist is opened down to the metal
+    (000:a: the openings the external terminals go through); a panel without solder resist
+    fails."""
     return Condition(
         claim,
         "every solder resist opening down to metal",
-        lambda w: (w.geometry.hole, _resist_open(w) & _back_metal(w)),
+        lambda w: (w.geometry.resist_opening_site, _resist_open(w) & _back_metal(w)),
     )
 
 
@@ -232,17 +235,39 @@ def die_backs_flush(claim: str, tolerance_um: float) -> Condition:
     )
 
 
+def _inside_opening_um(w: Workpiece) -> np.ndarray:
+    """Per site, how far inside the edge of the back's outermost resin opening a ball's
+    centre sits (its placement off the site against the opening's radius; negative: on the
+    resist beside it); minus infinity where there is no opening or no ball."""
+    top = w.top_resin(Face.BACK)
+    inside = np.full(w.geometry.site_count, -np.inf, np.float32)
+    if top is None:
+        return inside
+    balls = w.balls
+    off_um = np.hypot(balls.offset_um[:, 0], balls.offset_um[:, 1])
+    np.subtract(top[1].diameter_um / 2, off_um, out=inside, where=balls.present & top[1].open)
+    return inside
+
+
 def ball_in_every_opening(claim: str, balls_per_unit: int, first_site: int = 0) -> Condition:
     """A solder ball on the back in every solder resist opening among the `balls_per_unit`
-    sites of each unit from its site `first_site` (000:x1: the external terminals through the
-    openings); an opening without its ball fails."""
+    sites of each unit from its site `first_site`, its centre inside the opening (000:x1: the
+    external terminals through the openings, peripheral or area array); an opening without
+    its ball, or whose ball the mounter set down on the resist beside it, fails. The margin is
+    the ball centre's distance inside its opening's edge."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         position = site_positions(w.geometry) - first_site
         mapped = _resist_open(w) & (position >= 0) & (position < balls_per_unit)
-        return mapped, w.balls.present & (w.balls.face is Face.BACK)
+        on_back = w.balls.present & (w.balls.face is Face.BACK)
+        return mapped, on_back & (_inside_opening_um(w) >= 0)
 
-    return Condition(claim, "a ball in every solder resist opening", evaluate)
+    return Condition(
+        claim,
+        "a ball in every solder resist opening",
+        evaluate,
+        Margin("ball centre inside its opening's edge", "um", _inside_opening_um, 0.0),
+    )
 
 
 def _plate(w: Workpiece) -> Film | None:
@@ -309,6 +334,55 @@ def _under_a_plate(w: Workpiece) -> np.ndarray:
     lands to judge: it had read 0 um left and passed)."""
     plate = _plate(w) is not None
     return np.full(w.geometry.site_count, plate)
+
+
+def _resist_over_land_edge_um(w: Workpiece) -> np.ndarray:
+    """Per site, how far the back's outermost resin reaches over its land's edge around the
+    opening there (half the land's width less the opening's; negative: the opening is
+    wider than the land; minus infinity where no opening was made)."""
+    top = w.top_resin(Face.BACK)
+    over = np.full(w.geometry.site_count, -np.inf, np.float32)
+    if top is not None:
+        opening = top[1].diameter_um
+        np.divide(_land_um(w) - opening, 2, out=over, where=opening > 0)
+    return over
+
+
+def solder_resist_opened_inside_every_land(claim: str) -> Condition:
+    """A solder resist laid over a patterned plate is open down to every land, each opening
+    inside its land, the resist over the land's edge (000:x3's optional solder resist: the
+    lands opened, the interconnections around them covered); a plate whose back carries no
+    resin fails everywhere. The margin is the resist's reach over the land's edge."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        opened = _resist_open(w) & (_land_um(w) > 0) & (_resist_over_land_edge_um(w) >= 0)
+        return every_site(w), opened
+
+    return Condition(
+        claim,
+        "the solder resist opened at every land, inside it",
+        evaluate,
+        Margin("solder resist over the land's edge", "um", _resist_over_land_edge_um, 0.0),
+    )
+
+
+def _back_resin_um(w: Workpiece) -> np.ndarray:
+    """Per site, the back's outermost resin around its opening (0: none)."""
+    top = w.top_resin(Face.BACK)
+    return np.zeros(w.geometry.site_count, np.float32) if top is None else top[0].thickness_um
+
+
+def solder_resist_covering_the_interconnections(claim: str) -> Condition:
+    """Around every land's opening the solder resist stands at least the cover that insulates
+    (`MIN_COVER_UM`): it covers the interconnections between the lands (000:x3's optional
+    solder resist). The margin is the thinnest resist there."""
+    return Condition(
+        claim,
+        f"the solder resist covering the interconnections between the lands (>= {MIN_COVER_UM:g} "
+        "um)",
+        lambda w: (every_site(w), _back_resin_um(w) >= MIN_COVER_UM),
+        Margin("solder resist around the openings", "um", _back_resin_um, MIN_COVER_UM),
+    )
 
 
 def ball_on_every_land(claim: str, balls_per_unit: int) -> Condition:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
+from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C, REFLOW_WETTING_TIME_S
 from packline.sequences.conditions.tips import CLEAN_NM, SEALING_KINDS, every_site, sealing_resin_um
 from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.twin import Workpiece
@@ -88,10 +88,31 @@ def solder_resist_open_at_balls(claim: str) -> Condition:
     return Condition(claim, "solder resist open at every ball, the ball joined", evaluate)
 
 
+def _balls_above_liquidus_s(w: Workpiece) -> np.ndarray:
+    """How long the balls' last reflow held them above their liquidus, s (the oven's record
+    of its run; 0 before any): one value for every ball."""
+    for event in reversed(w.history):
+        held = event.detail.get("balls_above_liquidus_s")
+        if isinstance(held, int | float):
+            return np.full(1, float(held))
+    return np.zeros(1)
+
+
 def joint_under_every_ball(claim: str) -> Condition:
     """Every solder ball is reflowed into a joint with the metal below it (001:3); a
-    workpiece without balls has nothing to check, and fails."""
-    return Condition(claim, "a joint under every ball", lambda w: (w.balls.present, w.balls.joined))
+    workpiece without balls has nothing to check, and fails. The margin is the reflow's time
+    above the balls' liquidus against the wetting time a joint takes."""
+    return Condition(
+        claim,
+        "a joint under every ball",
+        lambda w: (w.balls.present, w.balls.joined),
+        Margin(
+            "time above the balls' liquidus",
+            "s",
+            _balls_above_liquidus_s,
+            REFLOW_WETTING_TIME_S,
+        ),
+    )
 
 
 def cores_solid_under_reflowed_layers(claim: str) -> Condition:

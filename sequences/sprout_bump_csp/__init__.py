@@ -61,10 +61,12 @@ from .recipe import (
     SeedEtchRecipe,
     SeedRecipe,
     SeedStep,
+    SolderResistRecipe,
     SproutBumpRecipe,
     TerminalsRecipe,
     WiringRecipe,
     etch_missing,
+    require_a_resin_that_stays,
     require_reticle_of,
 )
 from .steps import (
@@ -100,6 +102,7 @@ __all__ = [
     "SeedEtchRecipe",
     "SeedRecipe",
     "SeedStep",
+    "SolderResistRecipe",
     "SproutBumpRecipe",
     "TerminalsRecipe",
     "WiringRecipe",
@@ -116,6 +119,7 @@ __all__ = [
     "laminate_resin",
     "pattern",
     "plate_electroless_seed",
+    "require_a_resin_that_stays",
     "require_reticle_of",
     "sprout_bump_csp",
     "strip",

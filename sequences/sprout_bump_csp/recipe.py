@@ -706,17 +706,23 @@ class TerminalsRecipe(SolderBallRecipe):
 
     @recipe_check
     def _a_solder_resist_stays(self) -> Self:
-        resist = self.solder_resist
-        if resist is not None and MATERIALS[resist.material].layer is not FilmLayer.RESIN:
-            resins = ", ".join(m.value for m, f in MATERIALS.items() if f.layer is FilmLayer.RESIN)
-            raise claim_violation(
-                "001:4",
-                "solder_resist.material",
-                resist.material.value,
-                f"the solder resist stays on the package: a photosensitive resin ({resins}), "
-                "not a resist that is stripped",
-            )
+        if self.solder_resist is not None:
+            require_a_resin_that_stays(self.solder_resist, "001:4", "solder_resist")
         return self
+
+
+def require_a_resin_that_stays(resist: MouldRecipe, claim: str, path: str) -> None:
+    """Refuse a solder resist (at `path`, naming `claim`) of a litho film that is stripped:
+    it stays on the package, a photosensitive resin."""
+    if MATERIALS[resist.material].layer is not FilmLayer.RESIN:
+        resins = ", ".join(m.value for m, f in MATERIALS.items() if f.layer is FilmLayer.RESIN)
+        raise claim_violation(
+            claim,
+            f"{path}.material",
+            resist.material.value,
+            f"the solder resist stays on the package: a photosensitive resin ({resins}), "
+            "not a resist that is stripped",
+        )
 
 
 def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:

@@ -17,7 +17,9 @@ a metal interconnection layer and a solder resist, as this script runs it on eve
           oven.
 6. 000:f  the resin top and the die backs ground and polished to the package thickness.
 7. 000:x1 (recipe option `balls`) external terminals: solder balls on the metal in the solder
-          resist openings, reflowed.
+          resist openings, reflowed: under the holes (a peripheral array), or with
+          `panel.area_array` at the lands of an area array over the unit's bottom, where step 1
+          opens the solder resist instead.
 8. 000:g  the panel cut into its package units.
 
 000:x2 (recipe option `frame`, with `stack`) makes multilayer devices: on a panel with column
@@ -36,7 +38,9 @@ copper plate instead of the tape: no holes and no filler (steps 1-2 are left out
 studs are bonded on the plate's metal (3-4), sealed, cured and ground flush (5-6); then the
 plate is patterned into the interconnections: a resist island over every land by the litho
 cell, the plate etched through around them on the wet bench, the resist stripped; optionally
-bumps (the `balls`) on the lands (7); then diced (8).
+a solder resist (`metal_substrate.solder_resist`) coated over the interconnections by the
+litho cell and opened at every land, and optionally bumps (the `balls`) on the lands, through
+its openings (7); then diced (8).
 
 The recipe describes the incoming panel (the dry run's line receives it so) and the wafer the
 dies come from: each panel takes its dies from its own die wafer, named after it
@@ -65,8 +69,8 @@ from packline.sequences.engine import Wafer, method
 
 from ..bump_seal_clean import dice
 from ..solder import MOUNT_BALLS_TOOLS, mount_balls
-from .checks import CLAIM_MAP, CURE_STEP, claim_conditions
-from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe, die_wafer_id
+from .checks import CLAIM_MAP, CURE_STEP, GRIND_STEP, claim_conditions
+from .incoming import DIE_WAFER_PREFIX, AreaArray, DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
     CureStep,
     ExternalTerminals,
@@ -75,6 +79,7 @@ from .recipe import (
     GrindStep,
     HoleDrilling,
     MetalSubstrate,
+    PlateSolderResist,
     SealStep,
     StackStep,
     TapeSubstrateRecipe,
@@ -95,6 +100,7 @@ __all__ = [
     "CLAIM_MAP",
     "DIE_WAFER_PREFIX",
     "IRREVERSIBLE",
+    "AreaArray",
     "CureStep",
     "DieWaferRecipe",
     "ExternalTerminals",
@@ -104,6 +110,7 @@ __all__ = [
     "HoleDrilling",
     "MetalSubstrate",
     "PanelRecipe",
+    "PlateSolderResist",
     "SealStep",
     "StackStep",
     "TapeSubstrateRecipe",
@@ -122,11 +129,13 @@ IRREVERSIBLE = (
     "mount frames",
     "seal dies",
     CURE_STEP,
-    "grind",
+    GRIND_STEP,
     "coat plate resist",
     "pattern interconnections",
     "etch plate",
     "strip plate resist",
+    "coat solder resist",
+    "open solder resist at the lands",
     "apply flux",
     "mount balls",
     "reflow balls",
@@ -200,7 +209,7 @@ async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
     plate through 000:x3."""
     plate = recipe.metal_substrate
     if recipe.holes is not None and recipe.fill is not None:
-        await drill_holes(wafer, recipe.holes)
+        await drill_holes(wafer, recipe.holes, recipe.panel)
         await fill_holes(wafer, recipe.fill, recipe.dies.terminal_volume_nl(recipe.panel))
     tags = () if plate is None else ("000:x3",)
     await prepare_dies(wafer, recipe.dies, tags or ("000:c",))

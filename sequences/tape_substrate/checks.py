@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from packline.sequences.engine import Condition
 
 from .. import conditions
@@ -11,6 +13,10 @@ from .recipe import MetalSubstrate, TapeSubstrateRecipe
 #: The step that cures the sealing resin (000:e): its cure is judged as it left it, not as
 #: the balls' reflow after it leaves it.
 CURE_STEP = "cure sealing resin"
+
+#: The step that grinds the package to its thickness (000:f): on a metal plate its thickness
+#: is judged as it left it, not once a solder resist over the plate has thickened it.
+GRIND_STEP = "grind"
 
 
 def metal_substrate_conditions(
@@ -24,15 +30,28 @@ def metal_substrate_conditions(
         conditions.dies_bonded_face_down("000:d"),
         conditions.sealed_around_every_die("000:e"),
         conditions.resin_cured("000:e", at=CURE_STEP),
-        conditions.ground_to_thickness("000:f", grind.thickness_um, grind.tolerance_um),
+        # the solder resist laid over the plate after the grind thickens the package: 000:f
+        # speaks of the grind, judged as it left the package
+        replace(
+            conditions.ground_to_thickness("000:f", grind.thickness_um, grind.tolerance_um),
+            at=GRIND_STEP,
+        ),
         conditions.die_backs_flush("000:f", grind.tolerance_um),
         conditions.lands_kept("000:x3", plate.min_land_um),
         conditions.plate_etched_through_between_lands("000:x3"),
         conditions.singulated_into_dies("000:g"),
     ]
-    if recipe.balls is not None:
+    if plate.solder_resist is not None:
         checks += [
-            conditions.ball_on_every_land("000:x3", recipe.balls.balls_per_unit),
+            conditions.solder_resist_opened_inside_every_land("000:x3"),
+            conditions.solder_resist_covering_the_interconnections("000:x3"),
+        ]
+    if recipe.balls is not None:
+        per_unit = recipe.balls.balls_per_unit
+        checks += [
+            conditions.ball_on_every_land("000:x3", per_unit)
+            if plate.solder_resist is None
+            else conditions.ball_in_every_opening("000:x3", per_unit),
             conditions.joint_under_every_ball("000:x3"),
         ]
     return checks
@@ -95,10 +114,17 @@ CLAIM_MAP = {
     "000:f": "step 'grind'; recipe constraint: the ground height below the die backs; claim "
     "checks: package thickness at target, die backs flush with the resin",
     "000:g": "step 'dice'; claim check: units == the panel's package units",
-    "000:x1": "recipe option balls (tape-substrate-balls.yaml): step 'apply flux', step "
-    "'mount balls' and step 'reflow balls' on the panel's bottom; claim checks: a ball in "
-    "every solder resist opening of the map, a joint under every ball; in part: the area array "
-    "is not yet built (every map is a peripheral array, or part of one)",
+    "000:x1": "recipe option balls (tape-substrate-balls.yaml: a peripheral array, under the "
+    "holes) and panel.area_array (tape-substrate-area-array.yaml: an area array of lands over "
+    "the unit's bottom, rows x columns at a pitch, optionally without its centre, where step "
+    "'open solder resist' opens the resist instead): step 'apply flux', step 'mount balls' and "
+    "step 'reflow balls' on the panel's bottom; recipe constraints: a ball only in an opening, "
+    "a flux that holds the balls, balls apart at their nearest pitch, landing inside their "
+    "openings and reaching the copper through the resist, a reflow that joins them, and for "
+    "an area array a land for every terminal, every land in the ball mounter's map, its "
+    "openings apart and inside the unit clear of the saw; claim checks: a ball in "
+    "every solder resist opening of the map (margin: the ball's centre inside the opening's "
+    "edge), a joint under every ball (margin: the time above the liquidus)",
     "000:x2": "recipe options frame and stack (tape-substrate-stacked.yaml): column holes in "
     "the tape (panel.columns_per_side), step 'mount frames' (the flip-chip bonder presses a "
     "frame with conductor columns on every unit, the columns into the filled column holes), "
@@ -115,10 +141,17 @@ CLAIM_MAP = {
     "terminals' (studs), step 'bond dies' (on the plate's metal), step 'seal dies', step "
     "'cure sealing resin', step 'grind', step 'coat plate resist', step 'pattern "
     "interconnections' (islands over the lands) and step 'etch plate'; optional bumps: step "
-    "'mount balls' on the lands (tape-substrate-metal-bumps.yaml); recipe constraints: no holes "
-    "or fill, a resist that is stripped, an etch through the plate that keeps min_land_um "
-    "under the undercut; claim checks: a terminal seated and joined at every "
-    "site, a land at least min_land_um wide under every terminal, the plate etched through "
-    "between the lands, a bump and a joint on every land of the map; in part: the optional "
-    "solder resist over the interconnections is not yet built",
+    "'mount balls' on the lands (tape-substrate-metal-bumps.yaml); optional solder resist "
+    "(metal_substrate.solder_resist, tape-substrate-metal-resist.yaml, with the bumps): step "
+    "'coat solder resist' (a photosensitive resin, plate side up) and step 'open solder "
+    "resist at the lands'; recipe constraints: no holes or fill, a resist that is stripped, "
+    "an etch through the plate that keeps min_land_um under the undercut, a solder resist "
+    "that stays, opened by a develop that clears it through a hole reticle inside the "
+    "narrowest land, and no thicker than a bump sinks into its opening; claim checks: a "
+    "terminal seated and joined at every site, a land at least min_land_um wide under every "
+    "terminal, the plate etched through between the lands, the solder resist opened at every "
+    "land inside it (margin: its reach over the land's edge) and covering the "
+    "interconnections between them (margin: the thinnest resist), a bump and a joint on "
+    "every land of the map (through the solder resist: a bump in every opening, its centre "
+    "inside it)",
 }

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field
 
+from packline.drivers.roles.ball_mounter import MAX_MAP_POSITIONS
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
 from packline.sequences.engine import (
     NeededWhen,
@@ -37,11 +38,85 @@ PANEL_FRAME = Because("the largest array of units the panel frames of the line h
 UNIT_SIZES = Because("a unit holds its die and the holes around it: above 1 mm, at most 50 mm")
 #: Why a tape is 12-200 um thick.
 TAPES = Because("the polyimide tapes made: 12.5 um the thinnest, 200 um more than any laminated")
+#: Why an area array has at most 16 rows and 16 columns of lands.
+ARRAY_SIDE = Because(
+    f"16 x 16 lands fill the ball mounter's map of {MAX_MAP_POSITIONS} sites a unit"
+)
+#: Why an area array's centre leaves out at most 14 rows or columns.
+ARRAY_CENTRE = Because("the centre left out keeps a ring of lands around it: 14 of 16 at most")
 #: Why the tape's interconnection layer and solder resist are 5-50 um thick.
 TAPE_LAYERS = Because(
     "thinner than 5 um a film tears or pinholes as it is laminated; past 50 um the laser "
     "cannot open it"
 )
+
+
+class AreaArray(Recipe):
+    """000:x1: a unit's lands in an area array over its bottom, on the interconnection layer
+    (each routed there from a hole), under the solder resist: `rows` x `columns` at `pitch_um`,
+    centred on the unit, optionally without a block of `centre_rows` x `centre_columns` at its
+    centre. The laser opens the solder resist at every land, and the balls go in them."""
+
+    #: the array's rows of lands, along the unit's height
+    rows: Annotated[int, Field(strict=True, ge=1, le=16), ARRAY_SIDE]
+    #: the array's columns of lands, along the unit's width
+    columns: Annotated[int, Field(strict=True, ge=1, le=16), ARRAY_SIDE]
+    #: from a land's centre to the next one's, along a row or a column
+    pitch_um: Annotated[
+        float,
+        Unit("um"),
+        Field(ge=200, le=3000),
+        Because("the finest ball pitch the line sets, to 16 lands across the largest unit"),
+    ]
+    #: the rows of lands left out at the array's centre (0 with centre_columns: a full array)
+    centre_rows: Annotated[int, Field(strict=True, ge=0, le=14), ARRAY_CENTRE] = 0
+    #: the columns of lands left out at the array's centre
+    centre_columns: Annotated[int, Field(strict=True, ge=0, le=14), ARRAY_CENTRE] = 0
+
+    @recipe_check
+    def _a_centre_inside_the_array(self) -> Self:
+        """The depopulated centre leaves a ring of lands on every side, centred: as many rows
+        (columns) on each side of it."""
+        every_problem(
+            functools.partial(self._require_centred, axis) for axis in ("rows", "columns")
+        )
+        return self
+
+    def _require_centred(self, axis: str) -> None:
+        centre, count = getattr(self, f"centre_{axis}"), getattr(self, axis)
+        other = getattr(self, f"centre_{'columns' if axis == 'rows' else 'rows'}")
+        if centre == 0 and other == 0:
+            return
+        if centre == 0:
+            why = "a centre left out has rows and columns: give at least 1"
+        elif centre > count - 2 or (count - centre) % 2:
+            parity = "even" if count % 2 == 0 else "odd"
+            give = (
+                f"give from 1 to {count - 2}, {parity} as {count} is"
+                if count >= 3
+                else f"give 0 (leave out no centre): {count} {axis} have none"
+            )
+            why = (
+                f"the centre left out of the {count} {axis} keeps as many lands on each side "
+                f"of it, at least one: {give}"
+            )
+        else:
+            return
+        raise claim_violation("000:x1", f"centre_{axis}", str(centre), why)
+
+    @property
+    def lands(self) -> int:
+        """A unit's lands: the array less its centre."""
+        return self.rows * self.columns - self.centre_rows * self.centre_columns
+
+    def layout(self) -> str:
+        """The array as a refusal names it."""
+        centre = (
+            f" less a centre of {self.centre_rows} x {self.centre_columns}"
+            if self.centre_rows
+            else ""
+        )
+        return f"{self.rows} x {self.columns} at {self.pitch_um:g} um{centre}"
 
 
 class PanelRecipe(Recipe):
@@ -70,6 +145,9 @@ class PanelRecipe(Recipe):
         | None,
         NeededWhen("with a frame (000:x2)"),
     ] = None
+    #: 000:x1: the external terminals' lands in an area array over each unit's bottom (left
+    #: out: the solder resist is opened under the holes, a peripheral array)
+    area_array: AreaArray | None = None
 
     @recipe_check
     def _die_fits_its_unit(self) -> Self:
@@ -106,6 +184,25 @@ class PanelRecipe(Recipe):
         return 4 * (self.columns_per_side or 0)
 
     @property
+    def land_sites(self) -> int:
+        """A unit's sites for its area array's lands (000:x1); they follow its column sites."""
+        return 0 if self.area_array is None else self.area_array.lands
+
+    def resist_openings(self) -> range:
+        """The positions, in a unit's site order, of its solder resist openings: its area
+        array's lands, or without one its holes (the terminals', then the columns')."""
+        holes = self.terminal_sites + self.column_sites
+        if self.area_array is None:
+            return range(holes)
+        return range(holes, holes + self.land_sites)
+
+    def site_indices(self, positions: range) -> list[int]:
+        """The panel's site indices of the sites at `positions` of every unit (the twin's
+        site order: unit by unit, each in its unit's order)."""
+        per_unit = self.terminal_sites + self.column_sites + self.land_sites
+        return [unit * per_unit + position for unit in range(self.units) for position in positions]
+
+    @property
     def base_um(self) -> float:
         """The tape with what its bottom carries: the package's thickness under the dies."""
         return self.tape_thickness_um + self.interconnect_um + self.solder_resist_um
@@ -125,7 +222,19 @@ class PanelRecipe(Recipe):
             interconnect_um=self.interconnect_um,
             solder_resist_um=self.solder_resist_um,
             columns_per_side=self.columns_per_side or 0,
+            **self._land_spec(),
         )
+
+    def _land_spec(self) -> dict[str, Any]:
+        """The twin's fields of the area array's lands (none without one)."""
+        array = self.area_array
+        if array is None:
+            return {}
+        return {
+            "land_array": (array.rows, array.columns),
+            "land_pitch_mm": array.pitch_um / 1000,
+            "land_centre": (array.centre_rows, array.centre_columns),
+        }
 
 
 class DieWaferRecipe(Recipe):

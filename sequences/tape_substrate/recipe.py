@@ -23,7 +23,14 @@ from typing import Annotated, Self
 import numpy as np
 from pydantic import Field
 
-from packline.drivers.roles.ball_mounter import BallMap, Side
+from packline.drivers.roles.ball_mounter import (
+    MAX_MAP_POSITIONS,
+    SWIM_RATIO,
+    BallMap,
+    Side,
+    ball_sag_um,
+    ball_stray_um,
+)
 from packline.drivers.roles.dispenser import (
     FILL_TOLERANCE,
     FILLER_SOLDER,
@@ -39,7 +46,7 @@ from packline.drivers.roles.flip_chip_bonder import (
 )
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
-from packline.drivers.roles.lithography import MATERIALS, Feature, FilmLayer
+from packline.drivers.roles.lithography import MATERIALS, RETICLES, Feature, FilmLayer
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile
 from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
@@ -69,9 +76,23 @@ from ..bump_seal_clean import (
     require_the_height_the_studs_give,
 )
 from ..solder import BALL_MAP, SolderBallRecipe, require_cooling_below_the_hold, um_text
-from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe, require_reticle_of
+from ..sprout_bump_csp import (
+    Dip,
+    FieldMetal,
+    MouldRecipe,
+    ReticleName,
+    SolderResistRecipe,
+    require_a_resin_that_stays,
+    require_reticle_of,
+)
 from ..two_process_via.recipe import held_profile, require_cured
-from .incoming import DIE_WAFER_PREFIX, LARGEST_DIE_WAFER_MM, DieWaferRecipe, PanelRecipe
+from .incoming import (
+    DIE_WAFER_PREFIX,
+    LARGEST_DIE_WAFER_MM,
+    AreaArray,
+    DieWaferRecipe,
+    PanelRecipe,
+)
 
 
 class HoleDrilling(Recipe):
@@ -316,7 +337,8 @@ class ExternalTerminals(SolderBallRecipe):
     """000:x1: external connection terminals: solder balls on the interconnection layer in the
     solder resist openings of every unit, on the panel's bottom, reflowed. A unit's openings
     lie under its holes, along its die's edges (a full map is a peripheral array), then, on a
-    panel with a frame (000:x2), under its columns."""
+    panel with a frame (000:x2), under its columns; on a panel with an area array of lands
+    (`panel.area_array`), at its lands, after the holes in the unit's site order."""
 
     liquidus_claim = "000:x1"
 
@@ -392,6 +414,16 @@ class StackStep(Recipe):
     ] = 24 * 3600.0
 
 
+class PlateSolderResist(SolderResistRecipe):
+    """000:x3's optional solder resist (Fig. 29(2)): a photosensitive resin the litho cell
+    coats over the patterned plate's interconnections, plate side up, and opens at every
+    land, inside it, through the `land-openings` reticle unless `mask` says another; the
+    bumps go through its openings."""
+
+    #: a hole reticle of the stepper's library, by its name: an opening at every land
+    mask: ReticleName = "land-openings"
+
+
 class MetalSubstrate(Recipe):
     """000:x3 (the eighth embodiment): the dies bond by their studs on a bare metal plate
     instead of the tape (no holes, no filler); once sealed and ground, the plate is patterned
@@ -423,6 +455,10 @@ class MetalSubstrate(Recipe):
         Field(gt=0, le=1000),
         Because("a land wider than 1 mm is wider than a terminal's pitch"),
     ]
+    #: 000:x3's optional solder resist: a photosensitive resin the litho cell coats over the
+    #: patterned interconnections once the plate resist is stripped, opened at every land
+    #: (a hole reticle such as land-openings), the bumps going through the openings
+    solder_resist: PlateSolderResist | None = None
 
     @recipe_check
     def _a_resist_that_is_stripped(self) -> Self:
@@ -468,7 +504,7 @@ class MetalSubstrate(Recipe):
         island_um = self.resist.developed_um()
         sideways = 2 * WET_PHYSICS.undercut
         etched_um = etch.most_removed_um(Tank.CU_ETCH)
-        land_um = island_um - sideways * etched_um
+        land_um = self.narrowest_land_um()
         if land_um >= self.min_land_um:
             return self
         warmest_c = etch.temperature_c + BATH_TOLERANCE_C
@@ -492,6 +528,122 @@ class MetalSubstrate(Recipe):
             f"of resist.mask = {self.resist.mask} (as the cell develops it) to a land of "
             f"{land_um:.1f} um, narrower than min_land_um = {self.min_land_um:g} um: {advice}",
         )
+
+    def narrowest_land_um(self) -> float:
+        """The narrowest land the etch may leave under a terminal: the island the cell
+        develops, less twice the most the etch may take sideways (the bench's undercut, its
+        bath at the warmest it may dip)."""
+        island_um = self.resist.developed_um()
+        sideways_um = 2 * WET_PHYSICS.undercut * self.etch.most_removed_um(Tank.CU_ETCH)
+        return island_um - sideways_um
+
+    @recipe_check
+    def _a_solder_resist_opened_inside_the_lands(self) -> Self:
+        """000:x3's solder resist: a resin that stays, opened through a hole reticle by a
+        develop that clears it, each opening inside the narrowest land (each on its own)."""
+        resist, path = self.solder_resist, "solder_resist"
+        if resist is None:
+            return self
+        why = "the solder resist is opened at every land, which a hole reticle gives"
+        every_problem(
+            (
+                functools.partial(require_a_resin_that_stays, resist, "000:x3", path),
+                functools.partial(
+                    require_reticle_of, Feature.HOLE, resist.mask, "000:x3", f"{path}.mask", why
+                ),
+                functools.partial(resist.require_developed, "000:x3", path),
+                functools.partial(self._require_openings_inside_the_lands, resist),
+            )
+        )
+        return self
+
+    def _require_openings_inside_the_lands(self, resist: PlateSolderResist) -> None:
+        """The opening the cell develops lies inside the narrowest land, the resist over its
+        edge: wider, it bares the land's edge and the plate's field beside it, where the
+        bump's solder runs."""
+        reticle = RETICLES.get(resist.mask)
+        if reticle is None or reticle.feature is not Feature.HOLE:
+            return  # refused for its mask
+        opening_um, land_um = resist.developed_um(), self.narrowest_land_um()
+        if opening_um <= land_um:
+            return
+        raise claim_violation(
+            "000:x3",
+            "solder_resist.mask",
+            resist.mask,
+            f"its {reticle.size_um:g} um holes develop {opening_um:.1f} um across (as the cell "
+            f"develops them at solder_resist.dose_mj_cm2 = {resist.dose_mj_cm2:g} mJ/cm^2), "
+            f"wider than the narrowest land the etch leaves, {land_um:.1f} um: the resist "
+            "must cover every land's edge: give a reticle of smaller holes (a hole reticle "
+            f"of the library: {_hole_reticles()})",
+        )
+
+
+def _hole_reticles() -> str:
+    """The library's hole reticles, by name and size."""
+    return ", ".join(
+        f"{name} {reticle.size_um:g} um"
+        for name, reticle in RETICLES.items()
+        if reticle.feature is Feature.HOLE
+    )
+
+
+def require_balls_in_their_openings(
+    balls: ExternalTerminals, opening_um: float, claim: str
+) -> None:
+    """Refuse a flux on which the balls may land off their solder resist openings
+    `opening_um` across: the mounter sets a ball down within its placement error at its most,
+    spread by a flux past the swim ratio (`ball_stray_um`); a ball whose centre lands past the
+    opening's edge sits on the resist beside it. The refusal gives the most flux that keeps
+    them in."""
+    stray_um = ball_stray_um(balls.ball_diameter_um, balls.flux_thickness_um)
+    radius_um = opening_um / 2
+    if stray_um <= radius_um:
+        return
+    diameter_um = balls.ball_diameter_um
+    still_um = ball_stray_um(diameter_um, SWIM_RATIO * diameter_um)
+    if still_um > radius_um:
+        advice = (
+            f"the mounter's placement alone strays {um_text(still_um)} um: no flux keeps them "
+            "in: give wider openings"
+        )
+    else:
+        most_um = SWIM_RATIO * diameter_um
+        step_um = 0.1
+        while ball_stray_um(diameter_um, most_um + step_um) <= radius_um:
+            most_um += step_um
+        advice = f"give at most {math.floor(most_um * 10 + 1e-6) / 10:g} um"
+    raise claim_violation(
+        claim,
+        "balls.flux_thickness_um",
+        f"{balls.flux_thickness_um:g} um",
+        f"balls of {diameter_um:g} um swim in it (past {SWIM_RATIO:g} of their diameter) and "
+        f"land up to {um_text(stray_um)} um off their sites, past the edge of their "
+        f"{opening_um:.1f} um solder resist openings ({um_text(radius_um)} um from the "
+        f"centre): some sit on the resist beside them: {advice}",
+    )
+
+
+def require_balls_through_the_resist(
+    balls: ExternalTerminals, opening_um: float, resist_um: float, claim: str, resist: str
+) -> None:
+    """Refuse balls that cannot reach the metal through a solder resist `resist_um` thick
+    (named `resist`) opened `opening_um` across: a ball sinks into its opening by its sag
+    (`ball_sag_um`, by which the simulated oven joins it), sitting on the rim above a thicker
+    resist, unjoined. The refusal gives the widest ball that reaches."""
+    sag_um = ball_sag_um(balls.ball_diameter_um, opening_um)
+    if sag_um >= resist_um:
+        return
+    widest_um = math.floor(((opening_um / 2) ** 2 + resist_um**2) / resist_um * 10) / 10
+    raise claim_violation(
+        claim,
+        "balls.ball_diameter_um",
+        f"{balls.ball_diameter_um:g} um",
+        f"a ball sinks {um_text(sag_um)} um into its {opening_um:.1f} um opening of {resist}, "
+        f"{um_text(resist_um)} um thick: it sits on the rim, short of the metal, and its "
+        f"reflow does not join it: give at most {widest_um:g} um, or a thinner resist or wider "
+        "openings",
+    )
 
 
 class TapeSubstrateRecipe(Recipe):
@@ -550,6 +702,105 @@ class TapeSubstrateRecipe(Recipe):
                     claim, path, "none", "a tape panel's holes are drilled and filled"
                 )
         return self
+
+    @recipe_check
+    def _an_area_array_of_lands_the_tape_takes(self) -> Self:
+        """000:x1: an area array's lands on a tape panel without a frame (a framed panel's
+        balls go under its columns, 000:x2; a metal plate's lands under its terminals,
+        000:x3), a land for every terminal and every land in the ball mounter's map, their
+        openings apart and inside the unit clear of the saw's cut (each on its own)."""
+        array = self.panel.area_array
+        if array is None:
+            return self
+        if self.metal_substrate is not None or self.frame is not None:
+            where = (
+                "a metal plate is patterned into a land under each terminal (000:x3)"
+                if self.metal_substrate is not None
+                else "a framed panel's balls go under its columns, where the packages above "
+                "stack (000:x2)"
+            )
+            raise claim_violation(
+                "000:x1",
+                "panel.area_array",
+                array.layout(),
+                f"{where}: leave out panel.area_array",
+            )
+        every_problem(
+            (
+                functools.partial(self._require_a_land_a_terminal, array),
+                functools.partial(self._require_lands_in_the_map, array),
+                functools.partial(self._require_openings_apart, array),
+                *(
+                    functools.partial(self._require_openings_in_the_unit, array, axis)
+                    for axis in ("width", "height")
+                ),
+            )
+        )
+        return self
+
+    def _require_a_land_a_terminal(self, array: AreaArray) -> None:
+        """Each die terminal's hole is routed on the interconnection layer to a land of its
+        own: at least as many lands as terminals."""
+        terminals = self.panel.terminal_sites
+        if array.lands < terminals:
+            raise claim_violation(
+                "000:x1",
+                "panel.area_array.rows",
+                str(array.rows),
+                f"the interconnection layer routes each of a unit's {terminals} terminal holes "
+                f"(4 x panel.holes_per_die_side) to a land of its own, and an area array of "
+                f"{array.layout()} has {array.lands}: give at least {terminals} lands",
+            )
+
+    def _require_lands_in_the_map(self, array: AreaArray) -> None:
+        """The ball mounter's map addresses a unit's first `MAX_MAP_POSITIONS` sites: the
+        lands, after the holes, must lie among them."""
+        last = self.panel.resist_openings().stop
+        if last > MAX_MAP_POSITIONS:
+            raise claim_violation(
+                "000:x1",
+                "panel.area_array.rows",
+                str(array.rows),
+                f"a unit's {array.lands} lands of {array.layout()} follow its "
+                f"{self.panel.terminal_sites} holes in its site order, to its site {last - 1}, "
+                f"and the ball mounter's map addresses a unit's sites 0-{MAX_MAP_POSITIONS - 1} "
+                f"(the tool's limit): give at most {MAX_MAP_POSITIONS - self.panel.terminal_sites}"
+                " lands",
+            )
+
+    def _require_openings_apart(self, array: AreaArray) -> None:
+        """Two openings the laser makes at neighbouring lands keep resist between them."""
+        opening = self.holes.resist_opening_um if self.holes is not None else 0.0
+        if array.pitch_um <= opening:
+            raise claim_violation(
+                "000:x1",
+                "panel.area_array.pitch_um",
+                f"{array.pitch_um:g} um",
+                f"the laser opens the solder resist holes.resist_opening_um = {opening:g} um "
+                f"across at every land: at this pitch they merge: give more than {opening:g} um",
+            )
+
+    def _require_openings_in_the_unit(self, array: AreaArray, axis: str) -> None:
+        """The outermost openings lie inside the unit, clear of the saw's cut along its edge
+        (half the blade on each side of the street)."""
+        panel, opening = self.panel, self.holes.resist_opening_um if self.holes else 0.0
+        unit_mm = getattr(panel, f"unit_{axis}_mm")
+        lands = array.columns if axis == "width" else array.rows
+        kerf = self.dicing.blade_thickness_um
+        room_um = unit_mm * 1000 - kerf - opening
+        span_um = (lands - 1) * array.pitch_um
+        if span_um <= room_um:
+            return
+        most = f"give at most {math.floor(room_um / (lands - 1) * 10) / 10:g} um"
+        raise claim_violation(
+            "000:x1",
+            "panel.area_array.pitch_um",
+            f"{array.pitch_um:g} um",
+            f"the {lands} lands across a unit's {axis} span {span_um:g} um from the first "
+            f"opening's centre to the last; with their holes.resist_opening_um = {opening:g} um "
+            f"they must lie inside the unit's panel.unit_{axis}_mm = {unit_mm:g} mm clear of "
+            f"the saw's dicing.blade_thickness_um = {kerf:g} um cut: {most}",
+        )
 
     @recipe_check
     def _plate_resist_developed_and_stripped(self) -> Self:
@@ -859,19 +1110,30 @@ class TapeSubstrateRecipe(Recipe):
 
     @recipe_check
     def _a_ball_in_each_opening(self) -> Self:
+        """A ball goes through a solder resist opening (000:x1) or on a land of a patterned
+        plate (000:x3): every position of the map is one of a unit's openings."""
         panel, balls = self.panel, self.balls
-        openings = panel.terminal_sites + panel.column_sites
+        if balls is None:
+            return self
+        openings = panel.resist_openings()
+        if balls.first in openings and balls.first + balls.balls_per_unit <= openings.stop:
+            return self
         where = "lands" if self.metal_substrate else "solder resist openings"
-        if balls is not None and balls.first + balls.balls_per_unit > openings:
-            raise claim_violation(
-                self.balls_claim(),
-                "balls.balls_per_unit",
-                str(balls.balls_per_unit),
-                f"a unit has {openings} {where} (4 x panel.holes_per_die_side, and 4 x "
-                f"panel.columns_per_side): a ball goes on one, from balls.first_site = "
-                f"{balls.first}",
-            )
-        return self
+        if panel.area_array is None:
+            layout = "4 x panel.holes_per_die_side, and 4 x panel.columns_per_side"
+        else:
+            layout = f"at the lands of panel.area_array, {panel.area_array.layout()}"
+        field, value = "balls.balls_per_unit", str(balls.balls_per_unit)
+        if balls.first not in openings:
+            field, value = "balls.first_site", str(balls.first)
+        raise claim_violation(
+            self.balls_claim(),
+            field,
+            value,
+            f"a unit has {len(openings)} {where} ({layout}), its sites {openings.start}-"
+            f"{openings.stop - 1}: a ball goes on one, from balls.first_site = {balls.first} "
+            f"on balls.balls_per_unit = {balls.balls_per_unit} sites",
+        )
 
     @recipe_check
     def _balls_apart_in_the_openings(self) -> Self:
@@ -885,10 +1147,62 @@ class TapeSubstrateRecipe(Recipe):
             f"the openings of panel.holes_per_die_side = {panel.holes_per_die_side} a side of "
             f"{panel.die_width_mm:g} x {panel.die_height_mm:g} mm dies"
         )
+        that_fit = functools.partial(self._holes_that_fit, balls)
+        if panel.area_array is not None:
+            layout = f"the lands of panel.area_array, {panel.area_array.layout()},"
+            that_fit = functools.partial(self._pitches_that_fit, balls, panel.area_array)
         pitch = nearest_ball_pitch_um(panel.spec(), balls)
-        holes_that_fit = functools.partial(self._holes_that_fit, balls)
-        balls.require_apart(pitch, self.balls_claim(), "balls", layout, holes_that_fit)
+        balls.require_apart(pitch, self.balls_claim(), "balls", layout, that_fit)
         return self
+
+    @recipe_check
+    def _balls_in_their_openings_on_the_metal(self) -> Self:
+        """A ball lands inside its solder resist opening and reaches the metal through it
+        (each on its own): the tape's resist (000:x1), opened by the laser, or a metal
+        plate's (000:x3), developed by the cell."""
+        balls, plate = self.balls, self.metal_substrate
+        if balls is None:
+            return self
+        if plate is None and self.holes is not None:
+            opening_um, resist_um = self.holes.resist_opening_um, self.panel.solder_resist_um
+            resist = "panel.solder_resist_um (holes.resist_opening_um)"
+        elif plate is not None and plate.solder_resist is not None:
+            opening_um = plate.solder_resist.developed_um()
+            resist_um = plate.solder_resist.film_um()
+            resist = "metal_substrate.solder_resist (its spin, its mask as the cell develops it)"
+        else:
+            return self  # a bare plate's lands: nothing over them
+        claim = self.balls_claim()
+        every_problem(
+            (
+                functools.partial(require_balls_in_their_openings, balls, opening_um, claim),
+                functools.partial(
+                    require_balls_through_the_resist, balls, opening_um, resist_um, claim, resist
+                ),
+            )
+        )
+        return self
+
+    def _pitches_that_fit(
+        self, balls: ExternalTerminals, array: AreaArray, fits: Callable[[float], bool]
+    ) -> str:
+        """The least pitch of the area array, in whole um above its own, at which (the
+        balls' sites' nearest pitch, within and across units) `fits`, while its openings
+        stay inside the unit (none: say so)."""
+        room_um = min(
+            size * 1000 - self.dicing.blade_thickness_um - self.holes.resist_opening_um
+            if self.holes
+            else size * 1000
+            for size in (self.panel.unit_width_mm, self.panel.unit_height_mm)
+        )
+        widest = max(array.rows, array.columns, 2) - 1
+        for pitch in range(math.floor(array.pitch_um) + 1, math.floor(room_um / widest) + 1):
+            wider = self.panel.model_copy(
+                update={"area_array": array.model_copy(update={"pitch_um": float(pitch)})}
+            )
+            if fits(nearest_ball_pitch_um(wider.spec(), balls)):
+                return f"an area array at panel.area_array.pitch_um = {pitch} um or more"
+        return "no pitch of this area array inside the unit"
 
     def _holes_that_fit(self, balls: ExternalTerminals, fits: Callable[[float], bool]) -> str:
         """The most holes a side of the panel's dies, fewer than its own, at whose pitch

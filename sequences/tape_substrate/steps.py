@@ -25,7 +25,7 @@ from ..bump_seal_clean import (
 )
 from ..solder import oven_cycle
 from ..sprout_bump_csp import etch_between_patterns, pattern, strip
-from .checks import CURE_STEP
+from .checks import CURE_STEP, GRIND_STEP
 from .incoming import DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
     CureStep,
@@ -39,12 +39,26 @@ from .recipe import (
 )
 
 
-async def drill_holes(wafer: Wafer, holes: HoleDrilling) -> None:
+async def drill_holes(wafer: Wafer, holes: HoleDrilling, panel: PanelRecipe) -> None:
     """000:a: the tape drilled from the top at every hole site, down to the metal layer; the
-    panel turned over; the solder resist opened from the bottom to the same metal."""
+    panel turned over; the solder resist opened from the bottom to the same metal, under the
+    holes, or with an area array of lands (000:x1) at the lands instead (the laser told each
+    site, by its index on the panel; every site, else), which carries out 000:x1 too."""
+    hole_sites = openings = None
+    opening_claims: tuple[str, ...] = ("000:a",)
+    if panel.area_array is not None:
+        hole_sites = panel.site_indices(range(panel.terminal_sites + panel.column_sites))
+        openings = panel.site_indices(panel.resist_openings())
+        opening_claims = ("000:a", "000:x1")  # the openings of the area array
     async with on_laser(wafer, FaceUp.FRONT) as laser:
         await wafer.step(
-            "drill holes", drill_and_count, wafer, laser, holes.holes(), claims=("000:a",)
+            "drill holes",
+            drill_and_count,
+            wafer,
+            laser,
+            holes.holes(),
+            hole_sites,
+            claims=("000:a",),
         )
         await wafer.step("flip panel", laser.flip)
         await wafer.step(
@@ -53,13 +67,16 @@ async def drill_holes(wafer: Wafer, holes: HoleDrilling) -> None:
             wafer,
             laser,
             holes.resist_openings(),
-            claims=("000:a",),
+            openings,
+            claims=opening_claims,
         )
 
 
-async def drill_and_count(wafer: Wafer, laser: Laser, drill: DrillRecipe) -> None:
-    """Drill every site; the tool's breakthrough count must be every site."""
-    result = await laser.drill_vias(drill)
+async def drill_and_count(
+    wafer: Wafer, laser: Laser, drill: DrillRecipe, sites: list[int] | None
+) -> None:
+    """Drill `sites` (None: every site); the tool's breakthrough count must be every one."""
+    result = await laser.drill_vias(drill, sites)
     wafer.measure(
         "openings to metal", result.vias_open, "sites", low=result.sites, high=result.sites
     )
@@ -306,7 +323,9 @@ async def grind(wafer: Wafer, step: GrindStep, tags: tuple[str, ...] = ()) -> No
             "load on grinder", grinder.load, wafer.id, GrindSide.FRONT, handling=Handling.LOAD
         )
         await wafer.step("apply chuck vacuum", grinder.apply_chuck_vacuum)
-        await wafer.step("grind", grind_and_measure, wafer, grinder, step, claims=("000:f", *tags))
+        await wafer.step(
+            GRIND_STEP, grind_and_measure, wafer, grinder, step, claims=("000:f", *tags)
+        )
         await wafer.step("release chuck vacuum", grinder.release_chuck_vacuum)
         await wafer.step("unload from grinder", grinder.unload, handling=Handling.UNLOAD)
 
@@ -325,7 +344,9 @@ async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> 
 async def pattern_plate(wafer: Wafer, plate: MetalSubstrate) -> None:
     """000:x3: the plate patterned into the interconnections: a resist island over every land
     (the litho cell; the panel goes in plate side up), the plate etched through around them on
-    the wet bench, where no land may be cut through, then the resist stripped."""
+    the wet bench, where no land may be cut through, then the resist stripped; with its
+    optional solder resist, a photosensitive resin coated over the interconnections by the
+    litho cell, plate side up again, and opened at every land (every opening cleared)."""
     claims = ("000:x3",)
     await pattern(
         wafer,
@@ -351,3 +372,11 @@ async def pattern_plate(wafer: Wafer, plate: MetalSubstrate) -> None:
         await wafer.step("heat stripper", bench.heat_bath, Tank.STRIP, plate.strip.temperature_c)
         await wafer.step("strip plate resist", strip, wafer, bench, plate.strip.time_s)
         await wafer.step("unload from wet bench", bench.unload, wafer.id, handling=Handling.UNLOAD)
+    if plate.solder_resist is not None:
+        await pattern(
+            wafer,
+            plate.solder_resist,
+            claims,
+            coat_step="coat solder resist",
+            pattern_step="open solder resist at the lands",
+        )

@@ -24,6 +24,9 @@ sites (a loop runs over nothing per site):
 * **Bridging** (`bridge`): two balls touch when their centres (with their placement offsets)
   are closer than the sum of their radii, each widened by half the flux that spreads beyond
   `SWIM_RATIO` of the diameter; pitch, diameter, misplacement and flux amount all enter.
+* **Reach** (`reaching_the_metal`): a ball in a back resin's opening sinks into it by its
+  sag (`ball_sag_um`) and touches the metal only through no thicker resin; the oven's reflow
+  joins only the balls that do.
 * **Inspection** (`inspect`): mapped sites without a ball (missing), second balls and balls off
   the map (extra), balls touching a neighbour (bridged).
 """
@@ -45,6 +48,7 @@ from packline.drivers.roles.ball_mounter import (
     SWIM_SIGMA_FRACTION,
     FluxMethod,
     Inspection,
+    ball_sag_um,
 )
 
 from ..twin import Face, Workpiece
@@ -287,6 +291,23 @@ def touching(x: np.ndarray, y: np.ndarray, reach: np.ndarray) -> tuple[np.ndarra
     if not found_a:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
     return np.concatenate(found_a), np.concatenate(found_b)
+
+
+def reaching_the_metal(workpiece: Workpiece) -> np.ndarray:
+    """Per site, whether a ball there touches the metal below it. On the back a ball sits in
+    an opening of the back's outermost resin (a solder resist, 000:x1, 000:x3) and sinks into
+    it by its sag (`ball_sag_um`, the line's figure): it touches the metal only through no
+    more resin than that. On the front (a pad, a bump tip, a via's bottom the mounter found
+    exposed, whose depth their own methods judge) every ball does."""
+    balls = workpiece.balls
+    reach = np.ones(workpiece.geometry.site_count, bool)
+    top = workpiece.top_resin(Face.BACK)
+    if balls.face is not Face.BACK or top is None:
+        return reach
+    layer, openings = top
+    sag = np.vectorize(ball_sag_um, otypes=[np.float64])(balls.diameter_um, openings.diameter_um)
+    reach[balls.present] = sag[balls.present] >= layer.thickness_um[balls.present]
+    return reach
 
 
 def inspect(workpiece: Workpiece, face: Face, mapped: np.ndarray) -> Inspection:

@@ -280,8 +280,9 @@ class LithoFilm:
 
 
 def litho_film(workpiece: Workpiece) -> LithoFilm | None:
-    """The cell's film on `workpiece`: its resist if it carries one a cell coated, else its
-    outermost resin layer if a cell coated that; None for neither."""
+    """The cell's film on `workpiece`: its resist if it carries one a cell coated, else the
+    outermost resin layer of the face up in the cell (`Workpiece.coated_face`) if a cell
+    coated that; None for neither."""
     resist = workpiece.resist
     if resist.photo is not None and resist.opening_um is not None:
         return LithoFilm(
@@ -293,7 +294,7 @@ def litho_film(workpiece: Workpiece) -> LithoFilm | None:
             resist.opening_um,
             None,
         )
-    top = workpiece.top_resin()
+    top = workpiece.top_resin(workpiece.coated_face)
     if top is None:
         return None
     layer, openings = top
@@ -318,7 +319,8 @@ def coat(
     physics: LithoPhysics,
 ) -> float:
     """Spin a film of `material` on the workpiece: a resist becomes its `resist`, a
-    radiation-sensitive resin its outermost resin layer (uncured). Returns the thickness."""
+    radiation-sensitive resin its outermost resin layer (uncured) on the face up in the cell
+    (`Workpiece.coated_face`). Returns the thickness."""
     thickness = spin_thickness_um(material, spin_rpm, physics)
     sites = workpiece.geometry.site_count
     photo = PhotoState(material.value, spun_solvent(material, spin_time_s, physics))
@@ -333,7 +335,9 @@ def coat(
             opening_um=np.zeros(sites, np.float32),
         )
     else:
-        layer, _ = workpiece.add_resin(ResinKind.RADIATION_SENSITIVE, thickness)
+        layer, _ = workpiece.add_resin(
+            ResinKind.RADIATION_SENSITIVE, thickness, face=workpiece.coated_face
+        )
         layer.photo, layer.dose_mj_cm2 = photo, np.zeros(sites, np.float32)
     return thickness
 

@@ -47,6 +47,7 @@ from ..twin import Face, ResinKind
 from ..twin.freezing import thaw
 from ..twin.parts import BumpKind
 from ..twin.workpiece import Workpiece
+from .ball_mounter import reaching_the_metal
 from .resin_coater import RESIN_KIND
 
 
@@ -175,7 +176,8 @@ def apply_run(
     """What one run (`history`, ended with `result`) did to `workpiece`, recorded in its
     history: every resin layer cured further by its kind's kinetics; solder bumps reflowed, a
     eutectic layer on a high-melting core melting while the core stays solid (003:19-20);
-    solder balls joined to their pads where they melted and wet (001:3), those on bare pads
+    solder balls joined to their pads where they melted and wet and reach the metal (001:3;
+    through a back resin's opening, `reaching_the_metal`), those on bare pads
     becoming the sites' solder bumps."""
     detail: dict[str, float | str] = {
         "result": result.name.lower(),
@@ -201,7 +203,7 @@ def apply_run(
         outcome = _melt(balls.alloy, history, physics, detail, "balls")
         if outcome is not None and outcome.joined:
             thaw(balls.joined)
-            balls.joined |= balls.present
+            balls.joined |= balls.present & reaching_the_metal(workpiece)
             detail["solder_bumps"] = solder_bumps_from_balls(workpiece)
         detail["balls_joined"] = int(np.count_nonzero(balls.joined))
     workpiece.record(tool, "oven run", time_s, **detail)

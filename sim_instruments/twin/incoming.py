@@ -71,6 +71,25 @@ def pad_pitch_um(spec: WaferSpec) -> float:
     return 1000 * min(width / per_side, height / per_side, corner, 2 * _EDGE_INSET_MM)
 
 
+def land_positions_mm(spec: PanelSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (from a unit's lower-left corner) of its area array's lands (000:x1), row by
+    row from the lowest, the depopulated centre left out; none without an array."""
+    (rows, columns), (centre_rows, centre_columns) = spec.land_array, spec.land_centre
+    row, column = np.meshgrid(np.arange(rows), np.arange(columns), indexing="ij")
+    low_row, low_column = (rows - centre_rows) // 2, (columns - centre_columns) // 2
+    centre = (
+        (row >= low_row)
+        & (row < low_row + centre_rows)
+        & (column >= low_column)
+        & (column < low_column + centre_columns)
+    )
+    kept_row, kept_column = row[~centre], column[~centre]
+    (unit_w, unit_h), (array_w, array_h) = spec.unit_size_mm, spec.land_array_size_mm
+    x = (unit_w - array_w) / 2 + kept_column * spec.land_pitch_mm
+    y = (unit_h - array_h) / 2 + kept_row * spec.land_pitch_mm
+    return x.astype(np.float64), y.astype(np.float64)
+
+
 def _sites(origins: np.ndarray, edge_x: np.ndarray, edge_y: np.ndarray) -> tuple[np.ndarray, ...]:
     """Site x, y and unit index of the same terminal layout repeated at every origin."""
     site_x = (origins[:, 0:1] + edge_x[None, :]).ravel()
@@ -135,7 +154,10 @@ def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
     solder resist. The holes are not drilled yet (000:a does that). A panel made for a frame
     (000:x2) has, after each unit's terminal sites, its column sites: a hole under each of the
     frame's conductor columns, in a ring midway between the die and the unit's edge, on the
-    unit's interconnection pattern too. A metal substrate (000:x3)
+    unit's interconnection pattern too. A panel with an area array of lands (000:x1) has,
+    last, a site at each of them: no hole, a land of the unit's interconnection pattern under
+    its solder resist, which the laser opens there instead of under the holes. A metal
+    substrate (000:x3)
     is the bare plate alone: its sites are where the dies' terminals land on its metal, which
     joins them all until the plate is patterned."""
     width, height = spec.unit_size_mm
@@ -153,10 +175,15 @@ def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
     margin_x, margin_y = spec.margin_around_die_mm
     ring = (margin_x / 2, margin_y / 2)
     column_x, column_y = _edge_sites(spec.unit_size_mm, spec.columns_per_side, ring)
+    land_x, land_y = land_positions_mm(spec)
     site_x, site_y, site_unit = _sites(
-        units, np.concatenate([die_x, column_x]), np.concatenate([die_y, column_y])
+        units,
+        np.concatenate([die_x, column_x, land_x]),
+        np.concatenate([die_y, column_y, land_y]),
     )
-    column = np.tile(np.arange(die_x.size + column_x.size) >= die_x.size, units.shape[0])
+    position = np.arange(die_x.size + column_x.size + land_x.size)
+    column = np.tile((position >= die_x.size) & (position < die_x.size + column_x.size), len(units))
+    land = np.tile(position >= die_x.size + column_x.size, len(units))
     count = site_x.size
     plate = spec.metal_substrate
     geometry = Geometry(
@@ -169,8 +196,9 @@ def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
         site_unit=site_unit,
         unit_origin_mm=units,
         unit_size_mm=spec.unit_size_mm,
-        hole=np.full(count, not plate),
+        hole=~land & (not plate),
         column=column,
+        land=land,
     )
     panel = Workpiece.compose(panel_id, spec, geometry, spec.interconnect_metal)
     panel.films.layers.append(

@@ -1026,12 +1026,13 @@ def _hints(cls: Hashable) -> dict[str, Any]:
 
 def _union_member(options: list[Any], value: Any) -> Any:
     """Which dataclass of a union (such as `WaferSpec | PanelSpec`) `value` was written from:
-    the one whose field names are its keys. Any other union is kept as plain JSON."""
+    the one whose field names hold its keys (an older snapshot's lack a field added since,
+    which takes its default). Any other union is kept as plain JSON."""
     if isinstance(value, dict):
         for option in options:
-            if dataclasses.is_dataclass(option) and {
+            if dataclasses.is_dataclass(option) and set(value) <= {
                 f.name for f in dataclasses.fields(option)
-            } == set(value):
+            }:
                 return option
     return Any
 

@@ -62,6 +62,13 @@ class PanelSpec:
     #: 000:x2: hole sites for the conductor columns of a frame around each die, this many
     #: along each edge of the unit, midway between the die's edge and the unit's (0: no frame)
     columns_per_side: int = 0
+    #: 000:x1: an area array of lands on the bottom's interconnection layer, under the solder
+    #: resist, centred on each unit: (rows, columns) at `land_pitch_mm` (0 x 0: none, the
+    #: external terminals go under the holes, a peripheral array); no hole above a land
+    land_array: tuple[int, int] = (0, 0)
+    land_pitch_mm: float = 0.0
+    #: the lands left out at the array's centre, (rows, columns) (0 x 0: a full array)
+    land_centre: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
         if self.rows < 1 or self.columns < 1:
@@ -83,6 +90,7 @@ class PanelSpec:
                 f"{MIN_FRAME_MM:g} mm between a die and its unit's edge (dies of "
                 f"{self.die_size_mm} mm on units of {self.unit_size_mm} mm)"
             )
+        self._require_lands_inside_the_unit()
         if self.interconnect_metal not in set(FilmMaterial) - DIELECTRICS:
             raise ValueError(
                 f"PanelSpec: interconnect_metal {self.interconnect_metal!r} is not a film material "
@@ -93,6 +101,38 @@ class PanelSpec:
                 "PanelSpec: tape_thickness_um, interconnect_um and solder_resist_um must be "
                 "positive"
             )
+
+    def _require_lands_inside_the_unit(self) -> None:
+        """An area array of lands lies whole on its unit, its depopulated centre inside it."""
+        (rows, columns), (centre_rows, centre_columns) = self.land_array, self.land_centre
+        if not rows and not columns:
+            if centre_rows or centre_columns:
+                raise ValueError("PanelSpec: land_centre without a land_array")
+            return
+        width, height = self.land_array_size_mm
+        centred = all(
+            0 <= centre <= count - 2 and (count - centre) % 2 == 0
+            for centre, count in ((centre_rows, rows), (centre_columns, columns))
+        )
+        if (
+            min(rows, columns) < 1
+            or self.land_pitch_mm <= 0
+            or ((centre_rows or centre_columns) and not centred)
+            or (centre_rows == 0) != (centre_columns == 0)
+            or width >= self.unit_size_mm[0]
+            or height >= self.unit_size_mm[1]
+        ):
+            raise ValueError(
+                f"PanelSpec: a land array of {rows} x {columns} at {self.land_pitch_mm:g} mm "
+                f"without a centre of {centre_rows} x {centre_columns} does not lie on a unit "
+                f"of {self.unit_size_mm} mm"
+            )
+
+    @property
+    def land_array_size_mm(self) -> tuple[float, float]:
+        """From the first land's centre to the last's, across x and y (0 without lands)."""
+        rows, columns = self.land_array
+        return (max(columns - 1, 0) * self.land_pitch_mm, max(rows - 1, 0) * self.land_pitch_mm)
 
     @property
     def margin_around_die_mm(self) -> tuple[float, float]:

@@ -162,6 +162,14 @@ class Workpiece:
         return None
 
     @property
+    def coated_face(self) -> Face:
+        """The face a coat cell's film lands on, the face up: a metal substrate's plate
+        (000:x3: its panel goes in plate side up, the front being its sealed and ground
+        dies, which no step coats), every other workpiece's front."""
+        plate = isinstance(self.spec, PanelSpec) and self.spec.metal_substrate
+        return Face.BACK if plate else Face.FRONT
+
+    @property
     def wiring_level(self) -> int:
         """The wiring level of a film laid on the front now: how many front resin layers lie
         under it (0: on the substrate). A film touches the films of its own level; it reaches
@@ -188,7 +196,7 @@ class Workpiece:
         """Sites whose metal is exposed from the front (a beam or a plasma reaches it, a joint
         can touch it): bare pads, bump tips standing above the resin, open via bottoms in the
         top layer; a through-hole site's metal only once its hole is open through the
-        substrate."""
+        substrate; never an area array's land, under the tape on the back."""
         front = self.resins.on(Face.FRONT)
         # one layer (the common case): read its array, not a copy of it
         resin = front[0].thickness_um if len(front) == 1 else self.resin_um
@@ -198,6 +206,8 @@ class Workpiece:
             exposed |= top[1].open
         if self.geometry.hole.any():
             exposed &= ~self.geometry.hole | self.openings.substrate.open
+        if self.geometry.land.any():
+            exposed &= ~self.geometry.land  # an area array's land: metal on the back only
         return exposed
 
     def exposed_metal_on(self, face: Face) -> np.ndarray:

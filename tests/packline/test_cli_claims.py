@@ -9,9 +9,11 @@ import re
 import pytest
 import yaml
 from pydantic import model_validator
+from rich.console import Console
 
 from packline.claims import CLAIMS
 from packline.cli import main
+from packline.cli.methods import print_claims
 from packline.clock import WallClock
 from packline.sequences.engine import Recipe, Wafer, claim_violation, method
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
@@ -213,8 +215,7 @@ def test_claims_lists_every_claim_and_what_implements_it(capsys):
     assert f"{len(CLAIMS)} of {len(CLAIMS)} claims implemented, {len(CLAIMS)} proved by a test" in (
         out
     )
-    # what a method implements in part its entry says, and the count says which
-    assert "implemented in part (what is not yet is said in its row): 000:x1, 000:x3\n" in out
+    assert "implemented in part" not in out  # the last ones, 000:x1, 000:x3 and 003:21
 
 
 def test_methods_list_name_title_claims_and_options(capsys):
@@ -228,3 +229,18 @@ def test_methods_list_name_title_claims_and_options(capsys):
     out = capsys.readouterr().out
     assert "003:14" in out
     assert "batch_timeout_s" in out
+
+
+def test_a_claim_implemented_in_part_is_listed_under_the_table(capsys):
+    """An entry saying what is not yet built after `in part: ` has its claim listed below the
+    table, so a reader of the count does not take it for whole."""
+    whole = {"method": "m", "where": "step 'a'", "proved_by": None}
+    partly = {**whole, "where": "step 'b'; in part: the area array is not yet built"}
+    coverage = [
+        {"claim": "000:a", "kind": "step", "summary": "s", "implemented_by": [whole]},
+        {"claim": "000:x1", "kind": "variant", "summary": "s", "implemented_by": [partly]},
+    ]
+    print_claims(Console(width=200), coverage)
+    out = capsys.readouterr().out
+    assert "2 of 2 claims implemented, 0 proved by a test" in out
+    assert "implemented in part (what is not yet is said in its row): 000:x1\n" in out

@@ -941,8 +941,10 @@ def test_balls_too_wide_for_their_pitch_are_refused_and_the_widest_it_names_clea
     """700 um balls validated and bridged at the dies' corners, where two openings stand 518.5
     um apart: a ball is judged against its nearest neighbour and where the ball mounter may
     set both (its placement, clipped at 3 sigma). The widest it names, on a flux that holds
-    it, completes a lot with the claim check passed."""
+    it, completes a lot with the claim check passed (on a 5 um solder resist: balls so wide
+    sink only 12.9 um into its 150 um openings, short of the copper under 20 um of it)."""
     recipe = small_recipe("tape-substrate-balls.yaml")
+    recipe["panel"]["solder_resist_um"] = "5 um"
     recipe["balls"].update(ball_diameter_um="700 um", flux_thickness_um="124 um")
     assert (
         "balls.ball_diameter_um = 700 um: balls on the openings of panel.holes_per_die_side = "
@@ -991,3 +993,337 @@ def test_a_die_wafer_too_small_for_a_panel_names_its_claim_and_the_least_diamete
     )
     recipe["dies"]["diameter_mm"] = "108 mm"
     read_recipe_text(TapeSubstrateRecipe, yaml.safe_dump(recipe), "recipe")
+
+
+def _every_condition_passing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> tuple[list[dict], dict[str, dict]]:
+    """A lot of one small panel of the reference recipe `name`, run: its events, and its
+    claim check's conditions by their text, every one passed."""
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, small_recipe(name)), 1)
+    check = events[-1]["claim_check"]
+    assert (code, check["status"]) == (0, "passed"), events[-1]
+    assert {c["verdict"] for c in check["conditions"]} == {"pass"}
+    return events, {c["condition"]: c for c in check["conditions"]}
+
+
+def test_an_area_array_s_lands_are_opened_and_take_a_ball_each_reflowed(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """000:x1's area array: the laser opens the solder resist at the 160 lands of a 14 x 14
+    array less its 6 x 6 centre (not under the holes), and every land takes a ball, in its
+    opening, reflowed into a joint; the margins say how far inside its opening each ball sits
+    and how long the reflow held the balls molten."""
+    events, by_text = _every_condition_passing(capsys, tmp_path, "tape-substrate-area-array.yaml")
+    lands = 3 * 160
+    assert by_text["every solder resist opening down to metal"]["sites_checked"] == lands
+    assert by_text["every hole through the tape, ending on metal"]["sites_checked"] == 3 * 24
+    opened, joined = (
+        by_text["a ball in every solder resist opening"],
+        by_text["a joint under every ball"],
+    )
+    assert opened["sites_checked"] == joined["sites_checked"] == lands
+    assert 0 < opened["margin_worst"] <= 75  # inside the 150 um opening's edge
+    assert joined["margin_worst"] >= 20  # held past the wetting time
+    x1 = [("apply flux", {"000:x1"}), ("mount balls", {"000:x1"}), ("reflow balls", {"000:x1"})]
+    opened_at_the_lands = ("open solder resist", {"000:a", "000:x1"})
+    assert _tagged(events) == [
+        CLAIM_ORDER[0],
+        opened_at_the_lands,
+        *CLAIM_ORDER[2:-1],
+        *x1,
+        CLAIM_ORDER[-1],
+    ]
+
+
+def _resist_thicker_than_the_balls_sink(recipe: dict) -> None:
+    recipe["metal_substrate"]["solder_resist"]["spin_rpm"] = 1000  # 25.5 um of polyimide
+
+
+def _openings_wider_than_the_lands(recipe: dict) -> None:
+    recipe["metal_substrate"]["solder_resist"]["mask"] = "ball-lands"
+
+
+def _a_resist_that_is_stripped(recipe: dict) -> None:
+    recipe["metal_substrate"]["solder_resist"].update(
+        material="PR-THICK", dose_mj_cm2="420 mJ/cm^2"
+    )
+
+
+def _lines_for_openings(recipe: dict) -> None:
+    recipe["metal_substrate"]["solder_resist"]["mask"] = "wiring-level-1"
+
+
+def _lands_past_the_unit_s_edge(recipe: dict) -> None:
+    recipe["panel"]["area_array"]["pitch_um"] = "950 um"
+
+
+def _a_centre_off_centre(recipe: dict) -> None:
+    recipe["panel"]["area_array"]["centre_rows"] = 5
+
+
+def _a_centre_of_rows_only(recipe: dict) -> None:
+    recipe["panel"]["area_array"]["centre_columns"] = 0
+
+
+def _fewer_lands_than_terminals(recipe: dict) -> None:
+    recipe["panel"]["area_array"].update(rows=1, centre_rows=0, centre_columns=0)
+    recipe["balls"]["balls_per_unit"] = 14
+
+
+def _balls_under_the_holes(recipe: dict) -> None:
+    recipe["balls"]["first_site"] = 0
+
+
+def _balls_swimming_off_their_openings(recipe: dict) -> None:
+    recipe["balls"].update(ball_diameter_um="200 um", flux_thickness_um="200 um")
+
+
+def _balls_wider_than_the_pitch(recipe: dict) -> None:
+    recipe["balls"].update(ball_diameter_um="760 um", flux_thickness_um="135 um")  # held
+
+
+@pytest.mark.parametrize(
+    ("name", "spoil", "claim", "words"),
+    [
+        (
+            "tape-substrate-area-array.yaml",
+            _lands_past_the_unit_s_edge,
+            "000:x1",
+            "panel.area_array.pitch_um = 950 um: the 14 lands across a unit's width span "
+            "12350 um from the first opening's centre to the last; with their "
+            "holes.resist_opening_um = 150 um they must lie inside the unit's "
+            "panel.unit_width_mm = 12 mm clear of the saw's dicing.blade_thickness_um = 30 um "
+            "cut: give at most 909.2 um (claim 000:x1)",
+        ),
+        (
+            "tape-substrate-area-array.yaml",
+            _a_centre_off_centre,
+            "000:x1",
+            "panel.area_array.centre_rows = 5: the centre left out of the 14 rows keeps as many "
+            "lands on each side of it, at least one: give from 1 to 12, even as 14 is "
+            "(claim 000:x1)",
+        ),
+        (
+            "tape-substrate-area-array.yaml",
+            _a_centre_of_rows_only,
+            "000:x1",
+            "panel.area_array.centre_columns = 0: a centre left out has rows and columns: give "
+            "at least 1 (claim 000:x1)",
+        ),
+        (
+            "tape-substrate-area-array.yaml",
+            _fewer_lands_than_terminals,
+            "000:x1",
+            "panel.area_array.rows = 1: the interconnection layer routes each of a unit's 24 "
+            "terminal holes (4 x panel.holes_per_die_side) to a land of its own, and an area "
+            "array of 1 x 14 at 800 um has 14: give at least 24 lands (claim 000:x1)",
+        ),
+        (
+            "tape-substrate-area-array.yaml",
+            _balls_under_the_holes,
+            "000:x1",
+            "balls.first_site = 0: a unit has 160 solder resist openings (at the lands of "
+            "panel.area_array, 14 x 14 at 800 um less a centre of 6 x 6), its sites 24-183",
+        ),
+        (
+            "tape-substrate-area-array.yaml",
+            _balls_swimming_off_their_openings,
+            "000:x1",
+            "balls.flux_thickness_um = 200 um: balls of 200 um swim in it (past 0.6 of their "
+            "diameter) and land up to 118.794 um off their sites, past the edge of their 150.0 "
+            "um solder resist openings (75 um from the centre): some sit on the resist beside "
+            "them: give at most 158.7 um (claim 000:x1)",
+        ),
+        (
+            "tape-substrate-area-array.yaml",
+            _balls_wider_than_the_pitch,
+            "000:x1",
+            "balls.ball_diameter_um = 760 um: balls on the lands of panel.area_array, 14 x 14 "
+            "at 800 um less a centre of 6 x 6, at least 800 um apart touch their neighbours",
+        ),
+        (
+            "tape-substrate-metal-resist.yaml",
+            _resist_thicker_than_the_balls_sink,
+            "000:x3",
+            "balls.ball_diameter_um = 300 um: a ball sinks 20.767 um into its 152.3 um opening "
+            "of metal_substrate.solder_resist (its spin, its mask as the cell develops it), "
+            "25.544 um thick: it sits on the rim, short of the metal, and its reflow does not "
+            "join it: give at most 252.5 um, or a thinner resist or wider openings",
+        ),
+        (
+            "tape-substrate-metal-resist.yaml",
+            _openings_wider_than_the_lands,
+            "000:x3",
+            "metal_substrate.solder_resist.mask = ball-lands: its 400 um holes develop",
+        ),
+        (
+            "tape-substrate-metal-resist.yaml",
+            _a_resist_that_is_stripped,
+            "000:x3",
+            "metal_substrate.solder_resist.material = PR-THICK: the solder resist stays on the "
+            "package: a photosensitive resin (PBO-P, PI-N), not a resist that is stripped "
+            "(claim 000:x3)",
+        ),
+        (
+            "tape-substrate-metal-resist.yaml",
+            _lines_for_openings,
+            "000:x3",
+            "metal_substrate.solder_resist.mask = wiring-level-1: is a line reticle: the solder "
+            "resist is opened at every land, which a hole reticle gives",
+        ),
+    ],
+)
+def test_an_area_array_or_a_plate_s_solder_resist_breaking_its_claim_is_refused_before_any_tool(
+    db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    spoil,
+    claim: str,
+    words: str,
+):
+    """000:x1's area array and 000:x3's solder resist: refused by validate, and by run before
+    any tool moves (no run recorded), each refusal naming the field, its value, the limit and
+    the claim."""
+    recipe = small_recipe(name)
+    spoil(recipe)
+    file = str(write_recipe(tmp_path, recipe))
+    for command in (["validate", "tape-substrate"], ["run", "tape-substrate", "--sim"]):
+        assert main([*command, "--recipe", file]) == 2
+        error = capsys.readouterr().err
+        assert words in error
+        assert f"(claim {claim})" in error
+    assert not db.exists()
+
+
+def test_an_area_array_past_the_ball_mounter_s_map_is_refused_with_the_most_lands_it_takes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The mounter's map addresses a unit's sites 0-255, and the lands follow the 24 holes:
+    a full 16 x 16 array (256 lands) does not fit in it."""
+    recipe = small_recipe("tape-substrate-area-array.yaml")
+    recipe["panel"]["area_array"].update(
+        rows=16, columns=16, pitch_um="700 um", centre_rows=0, centre_columns=0
+    )
+    recipe["balls"]["balls_per_unit"] = 256
+    assert (
+        "panel.area_array.rows = 16: a unit's 256 lands of 16 x 16 at 700 um follow its 24 "
+        "holes in its site order, to its site 279, and the ball mounter's map addresses a "
+        "unit's sites 0-255 (the tool's limit): give at most 232 lands (claim 000:x1)"
+    ) in refusal(capsys, tmp_path, "tape-substrate", recipe)
+
+
+def _swimming(recipe: TapeSubstrateRecipe) -> TapeSubstrateRecipe:
+    """`recipe` with 200 um balls on as much flux (validate refuses it)."""
+    balls = recipe.balls
+    assert balls is not None
+    swim = {"ball_diameter_um": 200.0, "flux_thickness_um": 200.0}
+    return recipe.model_copy(update={"balls": balls.model_copy(update=swim)})
+
+
+async def test_balls_swimming_off_their_openings_past_validate_fail_000_x1(
+    store: RunStore, tmp_path: Path
+):
+    """What the refusal of a swimming flux keeps from the line: 200 um balls on as much
+    flux (a ratio of 1) stay apart at the array's 800 um pitch, but land up to about 119 um
+    off their lands, past the 75 um radius of their openings: some sit on the solder resist
+    beside them, and the claim check names 000:x1, its margin how far outside."""
+    path = write_recipe(tmp_path, small_recipe("tape-substrate-area-array.yaml"))
+    check = await completed_past_validate(store, "tape-substrate", path, _swimming)
+    assert failing_claims(check) == {"000:x1"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
+    assert failed["condition"] == "a ball in every solder resist opening"
+    assert failed["margin_worst"] < 0  # a ball centre outside its opening's edge
+
+
+def test_a_solder_resist_over_the_plate_s_interconnections_is_opened_at_every_land(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """000:x3's optional solder resist (Fig. 29(2)): once the plate is etched and its resist
+    stripped, the litho cell coats a photosensitive polyimide over the interconnections,
+    plate side up, and opens it at every land, inside it; the bumps go through the openings
+    and join the lands. Its conditions have margins: the resist's reach over each land's
+    edge, its thickness around the openings; the package's thickness (000:f) is judged as
+    the grind left it, the resist coming after."""
+    events, by_text = _every_condition_passing(capsys, tmp_path, "tape-substrate-metal-resist.yaml")
+    opened = by_text["the solder resist opened at every land, inside it"]
+    covered = by_text["the solder resist covering the interconnections between the lands (>= 1 um)"]
+    for condition in (opened, covered):
+        assert (condition["claim"], condition["sites_checked"]) == ("000:x3", 72)
+    assert 0 < opened["margin_worst"] < 75  # the ~147 um opening inside a land of ~225 um
+    assert 10 < covered["margin_worst"] < 14  # the 12.8 um polyimide, less its dark loss
+    bumps = by_text["a ball in every solder resist opening"]
+    assert (bumps["claim"], bumps["sites_checked"]) == ("000:x3", 72)
+    assert bumps["margin_worst"] > 0  # every bump's centre inside its opening
+    assert by_text["a joint under every ball"]["sites_checked"] == 72
+    resist = [("coat solder resist", {"000:x3"}), ("open solder resist at the lands", {"000:x3"})]
+    x3 = [("apply flux", {"000:x3"}), ("mount balls", {"000:x3"}), ("reflow balls", {"000:x3"})]
+    assert _tagged(events) == METAL_ORDER[:-1] + resist + x3 + METAL_ORDER[-1:]
+
+
+def _resist_at_1000_rpm(recipe: TapeSubstrateRecipe) -> TapeSubstrateRecipe:
+    """`recipe` with its plate's solder resist spun at 1000 rpm (validate refuses it)."""
+    plate = recipe.metal_substrate
+    resist = None if plate is None else plate.solder_resist
+    assert plate is not None
+    assert resist is not None
+    thick = {"solder_resist": resist.model_copy(update={"spin_rpm": 1000})}
+    return recipe.model_copy(update={"metal_substrate": plate.model_copy(update=thick)})
+
+
+async def test_a_solder_resist_thicker_than_the_bumps_sink_past_validate_leaves_them_unjoined(
+    store: RunStore, tmp_path: Path
+):
+    """What the refusal of a thick resist keeps from the line: 25.5 um of polyimide spun at
+    1000 rpm, its openings 152.3 um across, into which the 300 um bumps sink only 20.8 um:
+    they sit on the rims, the reflow melts them short of the lands, and 000:x3 fails at its
+    joints."""
+
+    path = write_recipe(tmp_path, small_recipe("tape-substrate-metal-resist.yaml"))
+    check = await completed_past_validate(store, "tape-substrate", path, _resist_at_1000_rpm)
+    assert failing_claims(check) == {"000:x3"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
+    assert failed["condition"] == "a joint under every ball"
+    assert failed["sites_passing"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "balls", "refused"),
+    [
+        # the most swimming flux the refusal names keeps the 200 um balls in their openings
+        ("tape-substrate-area-array.yaml", {"flux_thickness_um": "158.8 um"}, True),
+        ("tape-substrate-area-array.yaml", {"flux_thickness_um": "158.7 um"}, False),
+        # the widest ball the tape's 20 um resist lets reach the copper through 150 um openings
+        ("tape-substrate-balls.yaml", {"ball_diameter_um": "301.3 um"}, True),
+        ("tape-substrate-balls.yaml", {"ball_diameter_um": "301.2 um"}, False),
+    ],
+)
+def test_the_most_a_ball_s_refusal_names_is_valid_and_a_tenth_more_is_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, balls: dict, refused: bool
+):
+    recipe = small_recipe(name)
+    recipe["balls"].update({"ball_diameter_um": "200 um", "flux_thickness_um": "60 um"} | balls)
+    code = main(["validate", "tape-substrate", "--recipe", str(write_recipe(tmp_path, recipe))])
+    assert code == (2 if refused else 0), capsys.readouterr().err
+
+
+def test_a_plate_s_solder_resist_underexposed_runs_and_fails_000_x3_too_thin_to_cover(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """15 mJ/cm^2 on the negative polyimide: valid (its openings develop inside the lands, the
+    bumps reach through them), but the developer dissolves all of the underexposed field but
+    its cross-linked fraction: under 1 um of resist is left over the interconnections, and
+    the claim check names 000:x3 at its cover, its margin the thinnest resist."""
+    recipe = small_recipe("tape-substrate-metal-resist.yaml")
+    recipe["metal_substrate"]["solder_resist"]["dose_mj_cm2"] = "15 mJ/cm^2"
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
+    summary = events[-1]
+    check = summary["claim_check"]
+    assert code == 1
+    assert [w["status"] for w in summary["wafers"]] == ["completed"]
+    assert failing_claims(check) == {"000:x3"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
+    assert failed["condition"].startswith("the solder resist covering the interconnections")
+    assert 0 < failed["margin_worst"] < 1  # um of resist, under the 1 um that insulates
+    assert "000:x3" in check["note"]

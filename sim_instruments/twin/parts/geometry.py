@@ -1,10 +1,11 @@
 """Where a workpiece's sites are: a round wafer of dies or a rectangular tape panel of units.
 
-A site is an electrode pad of a die (wafer) or a through-hole site of a package unit (panel):
-a hole under a die's terminal, or (000:x2) a hole under a conductor column of the frame around
-the die (`column`); every per-site array of the other parts is indexed like `site_x_mm`. A
-unit is a die of a wafer or a package unit of a panel: what the saw cuts free. Coordinates
-are millimetres from the workpiece's centre. The geometry is fixed at creation, except the
+A site is an electrode pad of a die (wafer) or a site of a package unit (panel): a hole under
+a die's terminal, (000:x2) a hole under a conductor column of the frame around the die
+(`column`), or (000:x1) a land of an area array on the bottom, with no hole (`land`); every
+per-site array of the other parts is indexed like `site_x_mm`. A unit is a die of a wafer or
+a package unit of a panel: what the saw cuts free. Coordinates are millimetres from the
+workpiece's centre. The geometry is fixed at creation, except the
 substrate's thickness, which the grinder thins.
 """
 
@@ -52,18 +53,35 @@ class Geometry:
     hole: np.ndarray  # bool per site: a through-hole site of the substrate (panel terminals)
     #: bool per site: a frame's conductor column goes there, not a die's terminal (000:x2)
     column: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: bool per site: a land of an area array on a panel's bottom, where an external terminal
+    #: goes through the solder resist, with no hole above it (000:x1)
+    land: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def __post_init__(self) -> None:
+        self.sized()
 
     def sized(self) -> None:
-        """Give `column` its per-site size where an older snapshot lacks it (no column
-        sites); `read_snapshot` calls it."""
+        """Give `column` and `land` their per-site size where they are left out (a wafer) or
+        an older snapshot lacks them (no such sites); made, and `read_snapshot` calls it."""
         if self.column.size != self.site_count:
             self.column = np.zeros(self.site_count, bool)
+        if self.land.size != self.site_count:
+            self.land = np.zeros(self.site_count, bool)
 
     @property
     def terminal_site(self) -> np.ndarray:
-        """Sites a die's terminal goes to (every site but the frame's columns)."""
-        terminal: np.ndarray = ~self.column
+        """Sites a die's terminal goes to (every site but the frame's columns and the area
+        array's lands)."""
+        terminal: np.ndarray = ~self.column & ~self.land
         return terminal
+
+    @property
+    def resist_opening_site(self) -> np.ndarray:
+        """Sites where a panel's solder resist is opened for its external terminals (000:a,
+        000:x1): the lands of its area array, or without one every hole site (a peripheral
+        array under the holes)."""
+        opening: np.ndarray = self.land if self.land.any() else self.hole
+        return opening
 
     @property
     def site_count(self) -> int:
