@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import numpy as np
 from pydantic import Discriminator, Field, Tag
@@ -646,10 +646,14 @@ class StencilPrint(Recipe):
             f"{says}: give at least {math.ceil(least_um):g} um",
         )
 
+    def slump_um(self) -> float:
+        """How far two deposits reach past their apertures together (`touching_um` less the
+        aperture)."""
+        return self.touching_um() - self.aperture_um
+
     def widest_apart_um(self, pitch_um: float) -> int:
         """The widest aperture, in whole um, whose deposits stay apart at `pitch_um`."""
-        slump = self.touching_um() - self.aperture_um
-        return math.ceil(pitch_um - slump) - 1
+        return math.ceil(pitch_um - self.slump_um()) - 1
 
     def require_no_bridges(self, pitch_um: float, claim: str, path: str) -> None:
         """Refuse an aperture whose deposits reach their neighbours' at `pitch_um`, the least
@@ -659,7 +663,7 @@ class StencilPrint(Recipe):
         touch = self.touching_um()
         if touch < pitch_um:
             return
-        slump = touch - self.aperture_um
+        slump = self.slump_um()
         widest = self.widest_apart_um(pitch_um)
         raise claim_violation(
             claim,
@@ -714,31 +718,6 @@ class StencilPrint(Recipe):
         )
 
 
-class LaidSolderLayer(Recipe):
-    """A solder layer laid by one section of its own (a print, a sheet's transfer), whose
-    field `alloy_path` (`<section>.<field>`) names the layer's alloy as the line does, and
-    which holds the least thickness the claim check holds every tip to."""
-
-    alloy_path: ClassVar[str]
-
-    @property
-    def _laying(self) -> Any:
-        return getattr(self, self.alloy_path.split(".")[0])
-
-    @property
-    def alloy_field(self) -> tuple[str, str]:
-        """Where the recipe chooses the layer's alloy (its path in the section), as given."""
-        return self.alloy_path, str(getattr(self._laying, self.alloy_path.split(".")[1]).value)
-
-    @property
-    def alloy(self) -> str:
-        return self.alloy_field[1]
-
-    @property
-    def min_thickness_um(self) -> float:
-        return float(self._laying.min_thickness_um)
-
-
 @dataclass(frozen=True)
 class TipsAboveFilm:
     """What of the bumps stands above the film a stencil lies on, where a print's layer is
@@ -759,14 +738,26 @@ class TipsAboveFilm:
         return float(self.geometry.width_um)
 
 
-class PrintedSolderLayer(LaidSolderLayer):
+class PrintedSolderLayer(Recipe):
     """003:21 by printing: eutectic solder paste printed on the projecting tips through a
     stencil (the stencil printer), then reflowed in the oven."""
 
-    alloy_path = "printing.paste"
     method: Literal["printing"]
     printing: StencilPrint
     reflow: ReflowRecipe
+
+    @property
+    def alloy(self) -> str:
+        return self.printing.paste.value
+
+    @property
+    def min_thickness_um(self) -> float:
+        return self.printing.min_thickness_um
+
+    @property
+    def alloy_field(self) -> tuple[str, str]:
+        """Where the recipe chooses the layer's alloy (its path in the section), as given."""
+        return "printing.paste", self.alloy
 
 
 class SheetTransfer(BondStep):
@@ -798,13 +789,25 @@ class SheetTransfer(BondStep):
         return least_layer(self.film_um, self.bond_force_n / tips, TRANSFER_PHYSICS)
 
 
-class TransferredSolderLayer(LaidSolderLayer):
+class TransferredSolderLayer(Recipe):
     """003:21 by transfer: the layer transferred from a sheet onto the projecting tips by the
     flip-chip bonder's heated head; the head's heat melts it onto them (no oven reflow)."""
 
-    alloy_path = "transfer.alloy"
     method: Literal["transfer"]
     transfer: SheetTransfer
+
+    @property
+    def alloy(self) -> str:
+        return self.transfer.alloy.value
+
+    @property
+    def min_thickness_um(self) -> float:
+        return self.transfer.min_thickness_um
+
+    @property
+    def alloy_field(self) -> tuple[str, str]:
+        """Where the recipe chooses the layer's alloy (its path in the section), as given."""
+        return "transfer.alloy", self.alloy
 
 
 #: 003:21's options: a eutectic layer by plating, printing or transfer (a recipe's
