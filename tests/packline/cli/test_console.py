@@ -252,9 +252,12 @@ def test_a_terminal_that_hangs_up_terminates_the_run_unless_under_nohup(
 ):
     """SIGHUP (the terminal's window closed, its SSH connection lost) terminates the run: its
     steps under way end and it records why, rather than the process dying under them.
-    Started under `nohup`, which ignores SIGHUP, the run goes on to its end."""
+    Started under `nohup`, which ignores SIGHUP, the run goes on to its end. (The hung-up
+    run's lot is long enough, about 7 s of wall time, that a loaded machine's delay in
+    reading its screen cannot let it end before the hang-up comes.)"""
     db = tmp_path / "runs.db"
-    term = Terminal("run", "plasma-clean", "--station", str(served_line), "--lot", "4",
+    lot = "4" if nohup else "12"
+    term = Terminal("run", "plasma-clean", "--station", str(served_line), "--lot", lot,
                     "--confirmed-by", "ci-bot", "--db", str(db), nohup=nohup)  # fmt: skip
     term.expect("run clock")
     term.process.send_signal(signal.SIGHUP)
