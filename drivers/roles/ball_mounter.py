@@ -195,6 +195,12 @@ def ball_stray_um(ball_diameter_um: float, flux_um: float) -> float:
     return BALL_PLACEMENT_SIGMAS * sigma * math.sqrt(2)
 
 
+#: How far a solder sphere's diameter may be off the nominal it is bought at, um (est; sphere
+#: makers hold +-10 um for 0.2-0.76 mm spheres): a solder resist lets the largest of them reach
+#: the metal, which sinks the least into an opening (`ball_sag_um`).
+BALL_DIAMETER_TOLERANCE_UM = 10.0
+
+
 def ball_sag_um(ball_diameter_um: float, opening_um: float) -> float:
     """How deep below the top of a solder resist a ball of `ball_diameter_um` set in a round
     opening `opening_um` across reaches: its sphere's cap through the opening's rim, r -

@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import (
+    BALL_DIAMETER_TOLERANCE_UM,
     MAX_MAP_POSITIONS,
     SWIM_RATIO,
     BallMap,
@@ -630,16 +631,21 @@ def require_balls_through_the_resist(
     """Refuse balls that cannot reach the metal through a solder resist `resist_um` thick
     (named `resist`) opened `opening_um` across: a ball sinks into its opening by its sag
     (`ball_sag_um`, by which the simulated oven joins it), sitting on the rim above a thicker
-    resist, unjoined. The refusal gives the widest ball that reaches."""
-    sag_um = ball_sag_um(balls.ball_diameter_um, opening_um)
+    resist, unjoined. The largest sphere of the balls' tolerance (`BALL_DIAMETER_TOLERANCE_UM`)
+    sinks the least, so it is the one judged. The refusal gives the widest nominal ball that
+    reaches."""
+    largest_um = balls.ball_diameter_um + BALL_DIAMETER_TOLERANCE_UM
+    sag_um = ball_sag_um(largest_um, opening_um)
     if sag_um >= resist_um:
         return
-    widest_um = math.floor(((opening_um / 2) ** 2 + resist_um**2) / resist_um * 10) / 10
+    reaching_um = ((opening_um / 2) ** 2 + resist_um**2) / resist_um  # sag = resist
+    widest_um = math.floor((reaching_um - BALL_DIAMETER_TOLERANCE_UM) * 10) / 10
     raise claim_violation(
         claim,
         "balls.ball_diameter_um",
         f"{balls.ball_diameter_um:g} um",
-        f"a ball sinks {um_text(sag_um)} um into its {opening_um:.1f} um opening of {resist}, "
+        f"a ball of up to {largest_um:g} um (the spheres' +-{BALL_DIAMETER_TOLERANCE_UM:g} um) "
+        f"sinks {um_text(sag_um)} um into its {opening_um:.1f} um opening of {resist}, "
         f"{um_text(resist_um)} um thick: it sits on the rim, short of the metal, and its "
         f"reflow does not join it: give at most {widest_um:g} um, or a thinner resist or wider "
         "openings",

@@ -1146,10 +1146,11 @@ def _balls_wider_than_the_pitch(recipe: dict) -> None:
             "tape-substrate-metal-resist.yaml",
             _resist_thicker_than_the_balls_sink,
             "000:x3",
-            "balls.ball_diameter_um = 300 um: a ball sinks 20.767 um into its 152.3 um opening "
-            "of metal_substrate.solder_resist (its spin, its mask as the cell develops it), "
-            "25.544 um thick: it sits on the rim, short of the metal, and its reflow does not "
-            "join it: give at most 252.5 um, or a thinner resist or wider openings",
+            "balls.ball_diameter_um = 300 um: a ball of up to 310 um (the spheres' +-10 um) "
+            "sinks 19.996 um into its 152.3 um opening of metal_substrate.solder_resist (its "
+            "spin, its mask as the cell develops it), 25.544 um thick: it sits on the rim, short "
+            "of the metal, and its reflow does not join it: give at most 242.5 um, or a thinner "
+            "resist or wider openings",
         ),
         (
             "tape-substrate-metal-resist.yaml",
@@ -1289,23 +1290,32 @@ async def test_a_solder_resist_thicker_than_the_bumps_sink_past_validate_leaves_
 
 
 @pytest.mark.parametrize(
-    ("name", "balls", "refused"),
+    ("name", "balls", "refusal"),
     [
         # the most swimming flux the refusal names keeps the 200 um balls in their openings
-        ("tape-substrate-area-array.yaml", {"flux_thickness_um": "158.8 um"}, True),
-        ("tape-substrate-area-array.yaml", {"flux_thickness_um": "158.7 um"}, False),
-        # the widest ball the tape's 20 um resist lets reach the copper through 150 um openings
-        ("tape-substrate-balls.yaml", {"ball_diameter_um": "301.3 um"}, True),
-        ("tape-substrate-balls.yaml", {"ball_diameter_um": "301.2 um"}, False),
+        ("tape-substrate-area-array.yaml", {"flux_thickness_um": "158.8 um"}, "158.7 um"),
+        ("tape-substrate-area-array.yaml", {"flux_thickness_um": "158.7 um"}, None),
+        # the widest ball whose largest sphere (10 um wider) the tape's 20 um resist lets reach
+        # the copper through 150 um openings
+        ("tape-substrate-balls.yaml", {"ball_diameter_um": "291.3 um"}, "291.2 um"),
+        ("tape-substrate-balls.yaml", {"ball_diameter_um": "291.2 um"}, None),
     ],
 )
 def test_the_most_a_ball_s_refusal_names_is_valid_and_a_tenth_more_is_not(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, balls: dict, refused: bool
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    balls: dict,
+    refusal: str | None,
 ):
     recipe = small_recipe(name)
     recipe["balls"].update({"ball_diameter_um": "200 um", "flux_thickness_um": "60 um"} | balls)
     code = main(["validate", "tape-substrate", "--recipe", str(write_recipe(tmp_path, recipe))])
-    assert code == (2 if refused else 0), capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert code == (0 if refusal is None else 2), error
+    if refusal is not None:
+        assert f"give at most {refusal}" in error
+        assert error.endswith("(claim 000:x1)\n")
 
 
 def test_a_plate_s_solder_resist_underexposed_runs_and_fails_000_x3_too_thin_to_cover(
