@@ -481,10 +481,11 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
             "solder_layer.plating.metal = SnPb: the layer must differ in composition from the "
             "Sn63Pb37 bumps (claim 003:19)",
         ),
-        (  # 003:20: the layer must be a eutectic melting below the bumps
+        (  # 003:20: the layer must be a eutectic: the bath's that is, not pure tin
             {"solder_layer": {"plating": {"metal": "Sn"}}},
-            "solder_layer.plating.metal = Sn: the layer (Sn) must be a eutectic solder "
-            "(Sn63Pb37) whose liquidus is below the Pb95Sn5 bumps' (314 degC) (claim 003:20)",
+            "solder_layer.plating.metal = Sn: Sn is no eutectic solder (a pure metal, no "
+            "alloy): the layer on high-melting bumps is a eutectic; of this option's choices "
+            "give Sn63Pb37 (183 degC) (claim 003:20)",
         ),
         (  # 003:20: the layer's reflow must leave the high-melting cores solid
             {"solder_layer": {"reflow": {"peak_c": "320 degC"}}},
@@ -904,9 +905,9 @@ LAYER_REFUSALS = {
     "printing-not-eutectic": (
         "printing.paste",
         "SAC305",
-        "solder_layer.printing.paste = SAC305: the layer (SAC305) must be a eutectic "
-        "solder (Sn63Pb37) whose liquidus is below the Pb95Sn5 bumps' (314 degC) "
-        "(claim 003:20)",
+        "solder_layer.printing.paste = SAC305: SAC305 is no eutectic solder (an alloy that "
+        "melts over a pasty range, not at one temperature): the layer on high-melting bumps "
+        "is a eutectic; of this option's choices give Sn63Pb37 (183 degC) (claim 003:20)",
     ),
     "printer-limit": (
         "printing.aperture_um",
@@ -1233,3 +1234,27 @@ def test_each_way_of_the_layer_drives_its_own_tools_and_no_other(
     tools = set(method.tools_for(prepare(RunRequest(method.name, recipe_path=variant)).recipe))
     assert lays_it <= tools
     assert not idle & tools
+
+
+def test_every_eutectic_a_layer_option_offers_validates_and_no_other():
+    """003:20 asks a eutectic layer: each option's tool offers alloys (the cell's baths, the
+    printer's pastes, the bonder's sheets), and exactly the eutectics among them below the
+    bumps' liquidus validate (Sn42Bi58 from a sheet, 138 degC, is one: it had been refused as
+    "no eutectic"); every other is refused as what it is."""
+    options = {  # the option's field, and what each of its values lays
+        (SOLDER, "plating", "metal"): {"SnPb": "Sn63Pb37", "Sn": "Sn"},
+        (PRINTED, "printing", "paste"): {"Sn63Pb37": "Sn63Pb37", "SAC305": "SAC305"},
+        (TRANSFERRED, "transfer", "alloy"): {a: a for a in ("Sn63Pb37", "SAC305", "Sn42Bi58")},
+    }
+    for (variant, section, field), values in options.items():
+        layer = BumpSealCleanRecipe.model_validate(reference_recipe(variant)).solder_layer
+        assert layer is not None
+        assert sorted(type(layer).alloys_offered) == sorted(values.values())
+        for given, alloy in values.items():
+            tree = reference_recipe(variant)
+            tree["solder_layer"][section][field] = given
+            if alloy in ("Sn63Pb37", "Sn42Bi58"):
+                BumpSealCleanRecipe.model_validate(tree)
+            else:
+                with pytest.raises(ValueError, match=f"= {given}: {alloy} is no eutectic solder"):
+                    BumpSealCleanRecipe.model_validate(tree)
