@@ -64,7 +64,7 @@ FRAME_KEYS = (
     "FILLMAX",
 )
 #: The `XFER?` keys, in `TransferResult`'s field order.
-TRANSFER_KEYS = ("WAFER", "ALLOY", "DIES", "BUMPS", "COATED", "LAYERMIN", "LAYERMEAN")
+TRANSFER_KEYS = ("WAFER", "ALLOY", "DIES", "BUMPS", "COATED", "LAYERMIN", "LAYERMEAN", "JOINTMAX")
 
 
 def run_allowance_s(recipe: BondRecipe, dies: int) -> float:
@@ -125,6 +125,7 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
             bumps_coated=self.integer_field(action, fields, "COATED"),
             layer_min_um=self.number_field(action, fields, "LAYERMIN"),
             layer_mean_um=self.number_field(action, fields, "LAYERMEAN"),
+            joint_max_c=self.number_field(action, fields, "JOINTMAX"),
         )
 
     async def request_last_frame(self) -> FrameResult | None:

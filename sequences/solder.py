@@ -721,9 +721,16 @@ async def mount_and_inspect(wafer: Wafer, mounter: BallMounter, balls: SolderBal
 
 
 async def reflow(
-    wafer: Wafer, step: str, alloy: str, recipe: ReflowRecipe, claims: tuple[str, ...]
+    wafer: Wafer,
+    step: str,
+    alloy: str,
+    recipe: ReflowRecipe,
+    claims: tuple[str, ...],
+    *,
+    solid: str | None = None,
 ) -> None:
-    """Join an oven batch whose reflow step `step` (carrying `claims`) melts `alloy`."""
+    """Join an oven batch whose reflow step `step` (carrying `claims`) melts `alloy`, and,
+    given `solid`, leaves that solder under it solid (`run_reflow`)."""
     await wafer.batch(
         Oven,
         oven_cycle,
@@ -735,6 +742,7 @@ async def reflow(
         run_reflow,
         alloy,
         recipe,
+        solid,
         timeout_s=recipe.batch_timeout_s,
     )
 
@@ -778,10 +786,15 @@ async def oven_cycle(
     await batch.step("unload", unload_wafers, oven, batch.wafer_ids, handling=Handling.UNLOAD)
 
 
-async def run_reflow(batch: Batch[Oven], alloy: str, recipe: ReflowRecipe) -> None:
-    """Run the profile; the load must pass the solder's liquidus for the wetting time."""
+async def run_reflow(
+    batch: Batch[Oven], alloy: str, recipe: ReflowRecipe, solid: str | None = None
+) -> None:
+    """Run the profile; the load must pass the solder's liquidus for the wetting time, and
+    the peak the oven measured stay at or below the liquidus of `solid`, if given (a
+    high-melting bump under a eutectic layer, whose core melts above it: 003:20)."""
     result = await batch.tool.run_profile(recipe.profile(alloy))
-    batch.measure("reflow peak", result.peak_c, "degC", low=LIQUIDUS_C[alloy])
+    high = None if solid is None else LIQUIDUS_C[solid]
+    batch.measure("reflow peak", result.peak_c, "degC", low=LIQUIDUS_C[alloy], high=high)
     batch.measure(
         "time above liquidus",
         result.time_above_liquidus_s or 0.0,

@@ -148,7 +148,7 @@ class SimFlipChipBonder(OneWaferTool):
         run = self.last_transfer
         if run is None or run.transfer is None:
             return "NONE"
-        return run.transfer_result(self.twin)
+        return run.transfer_result(self.twin, self.physics)
 
     def _frame_result(self) -> str:
         run = self.last_frame

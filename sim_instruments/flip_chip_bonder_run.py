@@ -21,7 +21,13 @@ import numpy as np
 from packline.clock import Clock
 from packline.drivers.roles.flip_chip_bonder import BondRecipe, FrameRecipe, SolderTransfer
 
-from .physics.flip_chip_bonder import FlipChipPhysics, Placement, bond_dies, terminal_layout
+from .physics.flip_chip_bonder import (
+    FlipChipPhysics,
+    Placement,
+    bond_dies,
+    joint_temperature_c,
+    terminal_layout,
+)
 from .physics.flip_chip_frame import column_layout, mount_frames, stack_devices
 from .physics.flip_chip_transfer import transfer_layer
 from .twin import TwinStore, Workpiece
@@ -166,6 +172,7 @@ class Run:
             bumps_coated=int(coated.sum()),
             head_c=recipe.head_temperature_c,
             stage_c=recipe.stage_temperature_c,
+            joint_c=round(joint_temperature_c(recipe, physics), 1),
         )
 
     def bond_result(self, twin: TwinStore) -> str:
@@ -227,9 +234,10 @@ class Run:
             f"OFFSET={offset.max(initial=0.0):.1f} FILLMIN={low:.1f} FILLMAX={high:.1f}"
         )
 
-    def transfer_result(self, twin: TwinStore) -> str:
+    def transfer_result(self, twin: TwinStore, physics: FlipChipPhysics) -> str:
         """`XFER?`'s answer for this transfer run: its bumps and those coated, the layer's
-        thinnest and mean thickness."""
+        thinnest and mean thickness, and the joint's temperature under the head (its
+        bond-line temperature: every die's, pressed by one recipe; 0 before a die)."""
         transfer = self.transfer
         assert transfer is not None
         wafer = twin.get(self.substrate_id)
@@ -241,7 +249,8 @@ class Run:
             f"WAFER={self.substrate_id} ALLOY={transfer.alloy.value} DIES={self.done} "
             f"BUMPS={bumps.size} COATED={coated.size} "
             f"LAYERMIN={layer.min() if layer.size else 0.0:.2f} "
-            f"LAYERMEAN={layer.mean() if layer.size else 0.0:.2f}"
+            f"LAYERMEAN={layer.mean() if layer.size else 0.0:.2f} "
+            f"JOINTMAX={joint_temperature_c(transfer.recipe, physics) if self.done else 0.0:.1f}"
         )
 
 

@@ -73,6 +73,7 @@ TRANSFER = (
     "transfer_bumps_coated",
     "transfer_layer_min_um",
     "transfer_layer_mean_um",
+    "transfer_joint_max_c",
 )
 
 
@@ -112,6 +113,7 @@ def _transfer(values: dict[str, Any]) -> TransferResult | None:
         coated,
         float(values["transfer_layer_min_um"]),
         float(values["transfer_layer_mean_um"]),
+        float(values["transfer_joint_max_c"]),
     )
 
 

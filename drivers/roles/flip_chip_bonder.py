@@ -177,7 +177,9 @@ class SolderTransfer:
 @dataclass(frozen=True)
 class TransferResult:
     """The last transfer as the bonder's inspection sees it: the bumps under the sheet, those
-    that took a layer, and the layer on them."""
+    that took a layer, and the layer on them; and the hottest the joints got under the head,
+    which a method judges against the liquidus of the sheet's solder (below it nothing wets)
+    and of the bumps' own (above it their cores melt, 003:20)."""
 
     wafer_id: str
     alloy: TransferAlloy
@@ -186,6 +188,9 @@ class TransferResult:
     bumps_coated: int
     layer_min_um: float  # over the coated bumps (0 when none)
     layer_mean_um: float
+    #: the bonder's bond-line temperature at its hottest over the run's dies, degC: worked
+    #: from its head and stage thermocouples over its qualified thermal path (0: no die)
+    joint_max_c: float
 
     @property
     def every_bump_coated(self) -> bool:
@@ -266,11 +271,12 @@ class FlipChipBonder(Equipment):
         self, action: str, result: TransferResult | None, wafer_id: str
     ) -> TransferResult:
         """The bonder's report of the solder transfer it just did onto `wafer_id`'s bumps, its
-        readings recorded: bumps coated, mean layer."""
+        readings recorded: bumps coated, mean layer, hottest joint."""
         if result is None or result.wafer_id != wafer_id:
             raise self._report_of_another_run(action, result)
         self.record_reading("bumps_coated", result.bumps_coated, "bumps")
         self.record_reading("transfer_layer_mean", result.layer_mean_um, "um")
+        self.record_reading("transfer_joint_max", result.joint_max_c, "degC")
         return result
 
     def accept_frames(

@@ -303,7 +303,7 @@ def cure_of_holds(kinetics: KamalCure, profile: ThermalProfile) -> float:
 
 #: The solders that are eutectic: they melt at one temperature, without a pasty range (the
 #: eutectic solder layer on high-melting bumps of 003:20).
-EUTECTIC_SOLDERS = frozenset({"Sn63Pb37"})
+EUTECTIC_SOLDERS = frozenset({"Sn42Bi58", "Sn63Pb37"})
 
 
 @dataclass(frozen=True)

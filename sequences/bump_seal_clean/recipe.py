@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import numpy as np
 from pydantic import Discriminator, Field, Tag
@@ -514,6 +514,9 @@ class PlatedSolderLayer(Recipe):
         """Where the recipe chooses the layer's alloy (its path in the section), as given."""
         return "plating.metal", self.plating.metal.value
 
+    #: the alloys the cell's solder baths plate
+    alloys_offered: ClassVar[tuple[str, ...]] = tuple(SOLDER_ALLOYS.values())
+
 
 class DicingStep(Recipe):
     """003:23: dice the wafer into chips along its die grid."""
@@ -562,7 +565,7 @@ class StencilPrint(Recipe):
     over every projecting tip; the paste's metal is the layer its reflow melts onto the tip."""
 
     #: the paste; its metal is the layer's alloy (the eutectic Sn63Pb37 unless it says SAC305,
-    #: which is no eutectic and refused: 003:20)
+    #: which melts over a pasty range, no eutectic, and is refused: 003:20)
     paste: SolderPaste = SolderPaste.SNPB_EUTECTIC
     stencil_thickness_um: Annotated[
         float, Unit("um"), Feeds("stencil_printer", "stencil_thickness_um")
@@ -759,13 +762,17 @@ class PrintedSolderLayer(Recipe):
         """Where the recipe chooses the layer's alloy (its path in the section), as given."""
         return "printing.paste", self.alloy
 
+    #: the alloys of the printer's pastes
+    alloys_offered: ClassVar[tuple[str, ...]] = tuple(paste.value for paste in SolderPaste)
+
 
 class SheetTransfer(BondStep):
     """003:21 by transfer: a sheet carrying a film of eutectic solder pressed by the flip-chip
     bonder's head on the tips of every die of the wafer, bumps up, above the film's liquidus:
     the film wets the tips it touches and stays on them as the layer."""
 
-    #: the sheet's solder (the eutectic Sn63Pb37 unless it says another, refused: 003:20)
+    #: the sheet's solder: a eutectic, Sn63Pb37 (183 degC) or Sn42Bi58 (138 degC); SAC305,
+    #: with a pasty range, is no eutectic and refused (003:20)
     alloy: TransferAlloy = TransferAlloy.SN63PB37
     #: the sheet's solder film; `transfer_efficiency` of what a tip dips through stays on it
     film_um: Annotated[float, Unit("um"), Feeds("flip_chip_bonder", "film_um")]
@@ -808,6 +815,9 @@ class TransferredSolderLayer(Recipe):
     def alloy_field(self) -> tuple[str, str]:
         """Where the recipe chooses the layer's alloy (its path in the section), as given."""
         return "transfer.alloy", self.alloy
+
+    #: the alloys of the bonder's transfer sheets
+    alloys_offered: ClassVar[tuple[str, ...]] = tuple(alloy.value for alloy in TransferAlloy)
 
 
 #: 003:21's options: a eutectic layer by plating, printing or transfer (a recipe's
@@ -1196,15 +1206,32 @@ class BumpSealCleanRecipe(Recipe):
                 given,
                 f"the layer must differ in composition from the {bumps.alloy.value} bumps",
             )
-        core_c, layer_c = LIQUIDUS_C[bumps.alloy.value], LIQUIDUS_C.get(layer.alloy)
-        if layer.alloy not in EUTECTIC_SOLDERS or layer_c is None or layer_c >= core_c:
+        core_c = LIQUIDUS_C[bumps.alloy.value]
+        eutectics = " or ".join(
+            f"{alloy} ({LIQUIDUS_C[alloy]:g} degC)"
+            for alloy in layer.alloys_offered
+            if alloy in EUTECTIC_SOLDERS and LIQUIDUS_C[alloy] < core_c
+        )
+        if layer.alloy not in EUTECTIC_SOLDERS:
+            why = (
+                "a pure metal, no alloy"
+                if layer.alloy not in LIQUIDUS_C
+                else "an alloy that melts over a pasty range, not at one temperature"
+            )
             raise claim_violation(
                 "003:20",
                 where,
                 given,
-                f"the layer ({layer.alloy}) must be a eutectic solder "
-                f"({', '.join(sorted(EUTECTIC_SOLDERS))}) whose liquidus is below the "
-                f"{bumps.alloy.value} bumps' ({core_c:g} degC)",
+                f"{layer.alloy} is no eutectic solder ({why}): the layer on high-melting bumps "
+                f"is a eutectic; of this option's choices give {eutectics}",
+            )
+        if LIQUIDUS_C[layer.alloy] >= core_c:
+            raise claim_violation(
+                "003:20",
+                where,
+                given,
+                f"the {layer.alloy} layer melts at {LIQUIDUS_C[layer.alloy]:g} degC, not below "
+                f"the {bumps.alloy.value} bumps' liquidus ({core_c:g} degC): give {eutectics}",
             )
         if isinstance(layer, TransferredSolderLayer):
             require_transfer_melts_the_layer_only(

@@ -11,7 +11,7 @@ from packline.drivers.roles.electroplater import Electroplater
 from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
 from packline.drivers.roles.laminator import Laminator
 from packline.drivers.roles.laser import FaceUp, Laser
-from packline.drivers.roles.oven import Oven
+from packline.drivers.roles.oven import LIQUIDUS_C, Oven
 from packline.drivers.roles.stencil_printer import StencilPrinter
 from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import Handling, StepError, Wafer
@@ -140,6 +140,7 @@ async def form_solder_layer(
                 wafer,
                 layer.transfer,
                 count,
+                bumps.alloy.value,
                 claims=LAYER_CLAIMS,
             )
             await wafer.step(
@@ -169,7 +170,14 @@ async def form_solder_layer(
                 claims=LAYER_CLAIMS,
             )
             await wafer.step("unload from printer", printer.unload, handling=Handling.UNLOAD)
-    await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
+    await reflow(
+        wafer,
+        "reflow solder layer",
+        layer.alloy,
+        layer.reflow,
+        ("003:19", "003:20"),
+        solid=bumps.alloy.value,
+    )
 
 
 async def print_and_inspect(
@@ -194,12 +202,21 @@ async def print_and_inspect(
 
 
 async def transfer_and_inspect(
-    bonder: FlipChipBonder, wafer: Wafer, transfer: SheetTransfer, bumps: int
+    bonder: FlipChipBonder, wafer: Wafer, transfer: SheetTransfer, bumps: int, core: str
 ) -> None:
     """Press the sheet on every die, then hold the wafer to the bonder's inspection: each of
     its `bumps` coated (a die the head left out leaves its bumps uncoated), the thinnest
-    layer at least `min_thickness_um`."""
+    layer at least `min_thickness_um`; and to the joint it measured, above the sheet's
+    solder's liquidus (below it nothing wets) and at most the liquidus of the bumps' `core`
+    alloy (above it their cores melt: 003:20)."""
     result = await bonder.transfer_solder_layer(transfer.solder_transfer())
+    wafer.measure(
+        "transfer joint",
+        result.joint_max_c,
+        "degC",
+        low=LIQUIDUS_C[transfer.alloy.value],
+        high=LIQUIDUS_C[core],
+    )
     wafer.measure("bumps coated", result.bumps_coated, "bumps", low=bumps, high=bumps)
     wafer.measure(
         "solder layer thickness", result.layer_min_um, "um", low=transfer.min_thickness_um

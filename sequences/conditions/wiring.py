@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C, REFLOW_WETTING_TIME_S
 from packline.sequences.conditions.tips import CLEAN_NM, SEALING_KINDS, every_site, sealing_resin_um
 from packline.sequences.engine import Condition, Margin
@@ -115,14 +116,56 @@ def joint_under_every_ball(claim: str) -> Condition:
     )
 
 
-def cores_solid_under_reflowed_layers(claim: str) -> Condition:
-    """Every bump with a eutectic layer had the layer reflowed while its high-melting core
-    stayed solid (003:19-20)."""
-    return Condition(
-        claim,
-        "layer reflowed, core solid, on every layered bump",
-        lambda w: (w.bumps.present & (w.bumps.layer_um > 0), w.bumps.solid_core),
-    )
+def hottest_under_the_layer_c(w: Workpiece) -> np.ndarray:
+    """The hottest the bumps got while their layer was on them, degC, as the tools measured
+    it: the peak of every oven run over the layered bumps (its record notes `layer_melted`)
+    and the joint of every solder transfer (`joint_c`); the room's (`AMBIENT_C`) before any.
+    One value for every bump."""
+    heats = [AMBIENT_C]
+    for event in w.history:
+        heat = event.detail.get("peak_c" if "layer_melted" in event.detail else "joint_c")
+        if isinstance(heat, int | float):
+            heats.append(float(heat))
+    return np.full(1, max(heats))
+
+
+def layer_reflowed_core_solid(claim: str, layer: str, core: str) -> list[Condition]:
+    """Every bump with a layer of `layer` solder had it melted onto it, above its liquidus,
+    while its high-melting `core` stayed solid, at most at its own (003:19-20): two
+    conditions judging the hottest the bumps got under the layer as the tools measured it
+    (the oven's peak, the transfer's joint: `hottest_under_the_layer_c`) against the bound
+    each keeps, by the simulated line's rule (`melts`: a solder melts above its liquidus),
+    each with its margin to it. A layer never reflowed (plated, the oven skipped) was not
+    melted onto its bump."""
+    layer_c, core_c = LIQUIDUS_C[layer], LIQUIDUS_C[core]
+
+    def layered(w: Workpiece) -> np.ndarray:
+        bumps = w.bumps
+        checked: np.ndarray = bumps.present & (bumps.layer_um > 0)
+        return checked
+
+    def melted(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        checked = layered(w)
+        return checked, np.broadcast_to(hottest_under_the_layer_c(w) > layer_c, checked.shape)
+
+    heat = "heat under the layer"
+    return [
+        Condition(
+            claim,
+            f"layer reflowed above its liquidus ({layer}, {layer_c:g} degC) on every layered bump",
+            melted,
+            Margin(heat, "degC", hottest_under_the_layer_c, layer_c),
+        ),
+        Condition(
+            claim,
+            f"core solid, below its liquidus ({core}, {core_c:g} degC), under every reflowed layer",
+            lambda w: (
+                layered(w),
+                np.broadcast_to(hottest_under_the_layer_c(w) <= core_c, layered(w).shape),
+            ),
+            Margin(heat, "degC", hottest_under_the_layer_c, core_c, above=False),
+        ),
+    ]
 
 
 def solder_layer_on_tips(

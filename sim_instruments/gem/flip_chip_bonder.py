@@ -59,6 +59,7 @@ _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "transfer_bumps_coated": ("XFER?", "COATED", int),
     "transfer_layer_min_um": ("XFER?", "LAYERMIN", float),
     "transfer_layer_mean_um": ("XFER?", "LAYERMEAN", float),
+    "transfer_joint_max_c": ("XFER?", "JOINTMAX", float),
     "frame_substrate_id": ("FRAME?", "SUBSTRATE", str),
     "frame_frames": ("FRAME?", "FRAMES", int),
     "frame_frames_bonded": ("FRAME?", "BONDED", int),

@@ -101,7 +101,7 @@ async def test_a_report_of_another_substrate_after_a_run_is_a_protocol_error():
     assert not [r for r in bonder.readings if r.name == "terminals_seated"]
 
 
-TRANSFER_ON_W9 = TransferResult("W9", TransferAlloy.SN63PB37, 4, 96, 96, 11.0, 12.0)
+TRANSFER_ON_W9 = TransferResult("W9", TransferAlloy.SN63PB37, 4, 96, 96, 11.0, 12.0, 217.0)
 FRAMES_ON_P9 = FrameResult("P9", 4, 4, 16, 16, 16, 3.0, 98.0, 101.0)
 
 
@@ -232,7 +232,7 @@ async def test_a_solder_transfer_polls_and_reads_its_inspection():
         (
             b"XFER?\n",
             b"OK WAFER=P7 ALLOY=Sn63Pb37 DIES=2 BUMPS=48 COATED=47 LAYERMIN=10.00 "
-            b"LAYERMEAN=10.00\n",
+            b"LAYERMEAN=10.00 JOINTMAX=217.0\n",
         ),
     ]
     transfer = SolderTransfer(TransferAlloy.SN63PB37, 20, BondRecipe(230, 100, 10, 3))
@@ -248,6 +248,7 @@ async def test_a_solder_transfer_polls_and_reads_its_inspection():
     )
     assert not result.every_bump_coated
     assert [r.value for r in bonder.readings if r.name == "bumps_coated"] == [47]
+    assert [r.value for r in bonder.readings if r.name == "transfer_joint_max"] == [217.0]
 
 
 def test_a_run_s_allowance_ramps_the_stage_from_the_line_s_room():

@@ -25,6 +25,7 @@ from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
 from packline.sequences.bump_seal_clean import claim_conditions as conditions_of
 from packline.sequences.bump_seal_clean.recipe import (
     PlasmaCleaning,
+    PlatedSolderLayer,
     PrintedSolderLayer,
     TransferredSolderLayer,
 )
@@ -37,9 +38,10 @@ from packline.sequences.engine import (
     prepare,
     run_report,
 )
+from packline.sequences.engine.claim_check import margin_columns, margin_text
 from packline.sequences.engine.records import RunStore
 from packline.sim_instruments.line import SimulatedLine
-from packline.sim_instruments.physics.flip_chip_bonder import FlipChipPhysics
+from packline.sim_instruments.physics.flip_chip_bonder import FlipChipPhysics, joint_temperature_c
 from packline.sim_instruments.physics.flip_chip_transfer import transfer_layer
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.stencil_printer import PrintPhysics, print_paste
@@ -479,10 +481,11 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
             "solder_layer.plating.metal = SnPb: the layer must differ in composition from the "
             "Sn63Pb37 bumps (claim 003:19)",
         ),
-        (  # 003:20: the layer must be a eutectic melting below the bumps
+        (  # 003:20: the layer must be a eutectic: the bath's that is, not pure tin
             {"solder_layer": {"plating": {"metal": "Sn"}}},
-            "solder_layer.plating.metal = Sn: the layer (Sn) must be a eutectic solder "
-            "(Sn63Pb37) whose liquidus is below the Pb95Sn5 bumps' (314 degC) (claim 003:20)",
+            "solder_layer.plating.metal = Sn: Sn is no eutectic solder (a pure metal, no "
+            "alloy): the layer on high-melting bumps is a eutectic; of this option's choices "
+            "give Sn63Pb37 (183 degC) (claim 003:20)",
         ),
         (  # 003:20: the layer's reflow must leave the high-melting cores solid
             {"solder_layer": {"reflow": {"peak_c": "320 degC"}}},
@@ -902,9 +905,9 @@ LAYER_REFUSALS = {
     "printing-not-eutectic": (
         "printing.paste",
         "SAC305",
-        "solder_layer.printing.paste = SAC305: the layer (SAC305) must be a eutectic "
-        "solder (Sn63Pb37) whose liquidus is below the Pb95Sn5 bumps' (314 degC) "
-        "(claim 003:20)",
+        "solder_layer.printing.paste = SAC305: SAC305 is no eutectic solder (an alloy that "
+        "melts over a pasty range, not at one temperature): the layer on high-melting bumps "
+        "is a eutectic; of this option's choices give Sn63Pb37 (183 degC) (claim 003:20)",
     ),
     "printer-limit": (
         "printing.aperture_um",
@@ -1022,25 +1025,106 @@ async def test_a_print_too_thin_for_the_layer_is_held_at_its_print(store: RunSto
     assert "thinnest printed layer" in wafer["reason"]
 
 
-async def test_a_transfer_that_melts_the_cores_runs_and_the_claim_check_names_003_20(
+async def held_past_validate(
+    store: RunStore, variant: str, spoil: Callable[[BumpSealCleanRecipe], BumpSealCleanRecipe]
+) -> tuple[dict, dict[str, str]]:
+    """A lot of 1 of `variant` with `spoil` applied after it validated (a recipe validate
+    refuses, driven through the line all the same), which the line must hold: the held
+    wafer's row, and what the claim check of the spoilt recipe makes of the twin the line
+    held (the claim check skips held wafers: `condition -> verdict, margin`)."""
+    prepared = prepare(RunRequest("bump-seal-clean", recipe_path=str(RECIPES.joinpath(variant))))
+    prepared.recipe = spoil(prepared.recipe)
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "held"
+        assert engine.twin is not None
+        twin = engine.twin.get("W01")
+    (wafer,) = store.wafers(engine.run_id)
+    judged = {}
+    for condition in conditions_of(prepared.recipe):
+        checked, passing, worst = condition.outcome(twin)
+        verdict = "pass" if passing[checked].all() else "fail"
+        margin = margin_text(margin_columns(condition.margin, worst))
+        judged[f"{condition.claim} {condition.text}"] = f"{verdict}: {margin}"
+    return wafer, judged
+
+
+def hot_transfer(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
+    """The reference transfer with a 420 degC head over its 150 degC stage."""
+    layer = recipe.solder_layer
+    assert isinstance(layer, TransferredSolderLayer)
+    transfer = layer.transfer.model_copy(update={"head_temperature_c": 420.0})
+    return recipe.model_copy(
+        update={"solder_layer": layer.model_copy(update={"transfer": transfer})}
+    )
+
+
+def hot_reflow(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
+    """The reference plated layer reflowed at a 330 degC peak, above the Pb95Sn5 bumps' 314."""
+    layer = recipe.solder_layer
+    assert isinstance(layer, PlatedSolderLayer)
+    reflow = layer.reflow.model_copy(update={"peak_c": 330.0})
+    return recipe.model_copy(update={"solder_layer": layer.model_copy(update={"reflow": reflow})})
+
+
+@pytest.mark.parametrize(
+    ("variant", "spoil", "step", "measured", "heat"),
+    [
+        # the joint, 150 + 0.9 * 270 = 393 degC, melts the film onto every tip, and the cores
+        (TRANSFERRED, hot_transfer, "transfer solder layer", "transfer joint = 393", "393"),
+        # the oven's measured peak, not its setpoint, is judged
+        (SOLDER, hot_reflow, "reflow solder layer", "reflow peak = 329.", "330"),
+    ],
+)
+async def test_a_layer_melted_on_above_the_bumps_liquidus_is_held_and_fails_003_20(
     store: RunStore,
+    variant: str,
+    spoil: Callable[[BumpSealCleanRecipe], BumpSealCleanRecipe],
+    step: str,
+    measured: str,
+    heat: str,
 ):
-    """A 420 degC head over a 150 degC stage, driven past validate: the joint, 393 degC, melts
-    the film onto every tip, and the Pb95Sn5 cores under it too: the layer is on every tip,
-    but 003:20's cores are not solid."""
+    """A transfer's joint or a reflow's peak above the Pb95Sn5 bumps' liquidus (314 degC),
+    driven past validate (which refuses both, 003:20): the line holds the wafer at the step
+    on what the tool measured, above the bumps' liquidus as well as the layer's; and the claim
+    check of the twin it held fails 003:20's solid cores, by the heat and its margin, the
+    layer melted on all the same."""
+    wafer, judged = await held_past_validate(store, variant, spoil)
+    assert f"step '{step}'" in wafer["reason"]
+    assert measured in wafer["reason"]
+    assert "outside 183-314 degC" in wafer["reason"]  # the layer's liquidus, the bumps'
+    (melted,) = [v for k, v in judged.items() if k.startswith("003:20 layer reflowed")]
+    (solid,) = [v for k, v in judged.items() if k.startswith("003:20 core solid")]
+    assert melted.startswith(f"pass: smallest heat under the layer {heat}")
+    assert melted.endswith("degC to spare")
+    assert solid.startswith(f"fail: largest heat under the layer {heat}")
+    assert "at most 314 degC" in solid
+    assert solid.endswith("degC over")
 
-    def hot(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
-        layer = recipe.solder_layer
-        assert isinstance(layer, TransferredSolderLayer)
-        transfer = layer.transfer.model_copy(update={"head_temperature_c": 420.0})
-        return recipe.model_copy(
-            update={"solder_layer": layer.model_copy(update={"transfer": transfer})}
-        )
 
-    check = await completed_past_validate(store, "bump-seal-clean", TRANSFERRED, hot)
-    assert failing_claims(check) == {"003:20"}
-    (cores,) = [c for c in check["conditions"] if c["condition"].startswith("layer reflowed")]
-    assert cores["sites_passing"] == 0
+async def test_the_line_judges_the_layers_heat_against_both_liquidus(store: RunStore):
+    """The reference plated layer's reflow and transfer, as the line measured them: the oven's
+    peak and the bonder's joint above the Sn63Pb37 layer's liquidus (183 degC) and at most
+    the Pb95Sn5 bumps' (314 degC); the claim check shows both margins."""
+    for variant, name in ((SOLDER, "reflow peak"), (TRANSFERRED, "transfer joint")):
+        prepared = prepare(RunRequest("bump-seal-clean", recipe_path=str(RECIPES / variant)))
+        async with open_run(store, prepared) as engine:
+            assert await engine.run() == "completed"
+        heats = [
+            m
+            for m in store.table("measurements", engine.run_id)
+            if m["name"] == name and m["high"] is not None
+        ]
+        assert [(m["low"], m["high"], m["passed"]) for m in heats] == [(183.0, 314.0, 1)]
+        check = run_report(store, engine.run_id)["claim_check"]
+        margins = {
+            c["condition"].split(",")[0]: (c["margin_limit"], c["margin"] > 0)
+            for c in check["conditions"]
+            if c["margin_quantity"] == "heat under the layer"
+        }
+        assert margins == {
+            "layer reflowed above its liquidus (Sn63Pb37": (183.0, True),
+            "core solid": (314.0, True),
+        }
 
 
 #: The layer's claims and the products', each a condition of a least layer on every tip.
@@ -1126,6 +1210,9 @@ def test_a_transfer_too_thin_for_its_spread_fails_the_claims_of_the_layer(
     bond = replace(layer.transfer.bond_recipe(), bond_force_n=force_n)
     units = np.arange(wafer.geometry.unit_count)
     transfer_layer(wafer, units, layer.alloy, film_um, bond, FlipChipPhysics())
+    # the joint the bonder records of its run (`Run.transfer_solder`), which 003:20 judges
+    joint_c = joint_temperature_c(bond, FlipChipPhysics())
+    wafer.record("flip_chip_bonder", "solder transfer", 0.0, joint_c=joint_c)
     assert failing_layer_claims(recipe, wafer) == failing
 
 
@@ -1147,3 +1234,27 @@ def test_each_way_of_the_layer_drives_its_own_tools_and_no_other(
     tools = set(method.tools_for(prepare(RunRequest(method.name, recipe_path=variant)).recipe))
     assert lays_it <= tools
     assert not idle & tools
+
+
+def test_every_eutectic_a_layer_option_offers_validates_and_no_other():
+    """003:20 asks a eutectic layer: each option's tool offers alloys (the cell's baths, the
+    printer's pastes, the bonder's sheets), and exactly the eutectics among them below the
+    bumps' liquidus validate (Sn42Bi58 from a sheet, 138 degC, is one: it had been refused as
+    "no eutectic"); every other is refused as what it is."""
+    options = {  # the option's field, and what each of its values lays
+        (SOLDER, "plating", "metal"): {"SnPb": "Sn63Pb37", "Sn": "Sn"},
+        (PRINTED, "printing", "paste"): {"Sn63Pb37": "Sn63Pb37", "SAC305": "SAC305"},
+        (TRANSFERRED, "transfer", "alloy"): {a: a for a in ("Sn63Pb37", "SAC305", "Sn42Bi58")},
+    }
+    for (variant, section, field), values in options.items():
+        layer = BumpSealCleanRecipe.model_validate(reference_recipe(variant)).solder_layer
+        assert layer is not None
+        assert sorted(type(layer).alloys_offered) == sorted(values.values())
+        for given, alloy in values.items():
+            tree = reference_recipe(variant)
+            tree["solder_layer"][section][field] = given
+            if alloy in ("Sn63Pb37", "Sn42Bi58"):
+                BumpSealCleanRecipe.model_validate(tree)
+            else:
+                with pytest.raises(ValueError, match=f"= {given}: {alloy} is no eutectic solder"):
+                    BumpSealCleanRecipe.model_validate(tree)

@@ -430,9 +430,16 @@ def test_the_core_stays_solid_only_under_a_layer_reflowed_below_the_cores_liquid
     wafer.bumps.layer_um[:] = 10.0
     wafer.bumps.layer_alloy = "Sn63Pb37"
     apply_run(wafer, _reflow_run(peak_c), ReflowPhysics(), "oven", 0.0, LastResult.COMPLETED)
-    checked, passing = conditions.cores_solid_under_reflowed_layers("003:20").evaluate(wafer)
-    assert checked.all()
-    assert bool(passing.all()) is holds
+    melted, solid = conditions.layer_reflowed_core_solid("003:20", "Sn63Pb37", "Pb90Sn10")
+    verdicts = []
+    for condition in (melted, solid):
+        checked, passing, worst = condition.outcome(wafer)
+        assert checked.all()
+        assert worst == pytest.approx(peak_c, abs=0.5)  # the oven's peak, against each bound
+        verdicts.append(bool(passing.all()))
+    # the layer melts above 183 degC, the core stays solid up to its 302
+    assert verdicts == [peak_c > 183, peak_c <= 302]
+    assert all(verdicts) is holds
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,10 @@ from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
 from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.flip_chip_bonder import BondRecipe, SolderTransfer, TransferAlloy
 from packline.sequences.conditions import (
-    cores_solid_under_reflowed_layers,
     dies_bonded_face_down,
     filler_at_hole_tops,
     joint_at_every_terminal,
+    layer_reflowed_core_solid,
     terminals_seated,
 )
 from packline.sim_instruments.flip_chip_bonder import SimFlipChipBonder
@@ -60,7 +60,8 @@ SEATED = terminals_seated("000:c")
 AT_TOP = filler_at_hole_tops("000:c")
 BONDED = dies_bonded_face_down("000:d")
 JOINED = joint_at_every_terminal("003:24")
-CORES_SOLID = cores_solid_under_reflowed_layers("003:20")
+#: The layer melted on, the Pb95Sn5 cores solid, by the joint the transfer recorded.
+CORES_SOLID = layer_reflowed_core_solid("003:20", "Sn63Pb37", "Pb95Sn5")
 #: A solder filler wets: the joint at 150 + 0.9 * 100 = 240 degC, above Sn42Bi58's 138 degC.
 SOLDER = BondRecipe(head_temperature_c=250, stage_temperature_c=150, bond_force_n=20, bond_time_s=5)
 #: The page's numbers, restated: a 150 um hole 75 um deep; a 60 um stud of 100 um base.
@@ -337,6 +338,10 @@ async def test_a_eutectic_layer_is_transferred_onto_high_melting_bumps(alloy, re
         result = await bonder.transfer_solder_layer(SolderTransfer(alloy, 20, recipe))
     assert (result.wafer_id, result.alloy, result.dies) == ("W1", alloy, 88)
     assert result.bumps == 88 * 24
+    # the bonder reports the joint it heated every die's bumps to, coated or not
+    assert result.joint_max_c == pytest.approx(
+        recipe.stage_temperature_c + 0.9 * (recipe.head_temperature_c - recipe.stage_temperature_c)
+    )
     layered = wafer.bumps.layer_um > 0
     if coated:
         # half the film each tip dips through stays on it, every tip reaching the film; no
@@ -353,11 +358,11 @@ async def test_a_eutectic_layer_is_transferred_onto_high_melting_bumps(alloy, re
         assert wafer.bumps.layer_um[layered].min() >= least.layer_um - 1e-4
         assert wafer.bumps.height_um == pytest.approx(heights + wafer.bumps.layer_um)
         assert wafer.bumps.layer_alloy == alloy.value
-        assert holds(CORES_SOLID, wafer)
+        assert all(holds(condition, wafer) for condition in CORES_SOLID)
     else:
         assert (result.bumps_coated, result.layer_mean_um) == (0, 0.0)
         assert not layered.any()
-        assert not holds(CORES_SOLID, wafer)
+        assert not any(holds(condition, wafer) for condition in CORES_SOLID)
     assert wafer.operations()[-1] == "solder transfer"
 
 

@@ -29,7 +29,7 @@ from packline.drivers.errors import CommandRefused
 from packline.drivers.roles.oven import LastResult
 from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
 from packline.drivers.stencil_printer import ModbusStencilPrinter
-from packline.sequences.conditions import cores_solid_under_reflowed_layers
+from packline.sequences.conditions import layer_reflowed_core_solid
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.stencil_printer import (
     PrintPhysics,
@@ -141,17 +141,18 @@ async def test_the_oven_melts_the_printed_layer_and_leaves_the_core_solid():
         await printer.load("W1")
         await printer.print_paste(RECIPE)
         wafer = sim.twin.get("W1")
-    condition = cores_solid_under_reflowed_layers("003:20")
-    checked, passing = condition.evaluate(wafer)
+    melted, solid = layer_reflowed_core_solid("003:20", RECIPE.paste.value, "Pb95Sn5")
+    checked, passing = melted.evaluate(wafer)
     assert checked.sum() == wafer.bumps.present.sum()  # every bump carries a printed layer
     assert not (checked & passing).any()  # not reflowed yet
     history = LoadHistory()
     for time_s, temperature_c in ((0, 25), (90, 150), (150, 220), (210, 220), (300, 50)):
         history.add(time_s, temperature_c, 50)
     apply_run(wafer, history, ReflowPhysics(), "oven", 300, LastResult.COMPLETED)
-    checked, passing = condition.evaluate(wafer)
-    assert checked.sum() == wafer.bumps.present.sum()
-    assert (checked & passing).sum() == checked.sum()
+    for condition in (melted, solid):
+        checked, passing = condition.evaluate(wafer)
+        assert checked.sum() == wafer.bumps.present.sum()
+        assert (checked & passing).sum() == checked.sum()
 
 
 def test_a_print_stopped_mid_stroke_printed_only_the_bumps_passed():
