@@ -244,10 +244,11 @@ def verdict_text(measurement: dict[str, Any]) -> str:
 
 def measured_text(measurement: dict[str, Any]) -> str:
     """'12.5 um in [10, 15]: 2.5 um to spare' (or "outside"); without limits the value; each
-    figure to its shown digits (`figure_text`)."""
+    figure to its shown digits (`figure_text`), the value to as many more as tell it from
+    its limits ('7.9996 um in [8, -]', never '8 um in [8, -]: ... outside')."""
     value, unit = measurement["value"], measurement["unit"]
     low, high = measurement["low"], measurement["high"]
-    text = f"{figure_text(value)} {unit}"
+    text = f"{figure_text(value, low, high)} {unit}"
     if low is None and high is None:
         return text
     spare = min(

@@ -51,6 +51,9 @@ Look = TypeVar("Look")
         (None, 8352.0, 8352.0, "8352 um in [-, 8352]: 0 um to spare"),
         (None, None, 123456.7, "123457 um"),
         (None, None, 0.0524, "0.0524 um"),
+        # a failing value never reads as its limit ('8 um in [8, -]: 0.0004 um outside')
+        (8.0, None, 7.9996, "7.9996 um in [8, -]: 0.0004 um outside"),
+        (None, 60.0, 60.0000001, "60.0000001 um in [-, 60]: 1e-07 um outside"),
     ],
 )
 def test_a_measurement_reads_with_its_limits_and_margin(low, high, value, text):
