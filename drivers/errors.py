@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from packline.units import figure_text
+from packline.shown_figures import figure_text
 
 #: The significant digits a refused setpoint is given beside its limits (`_apart`).
 LIMIT_DIGITS = 6

@@ -159,37 +159,6 @@ def quantity_text(magnitude: float, unit: str) -> str:
     return f"{_shortest(magnitude)} {unit}"
 
 
-#: The significant digits a measured figure is shown to (the records keep every digit): a
-#: plating's 4.99998 um by charge reads 5 um, a reflow's 244.8 degC stays.
-SHOWN_DIGITS = 4
-
-
-#: The most significant digits a figure is given to tell it from a limit (a double's all).
-MOST_DIGITS = 17
-
-
-def figure_text(value: float, *limits: float | None, digits: int = SHOWN_DIGITS) -> str:
-    """A measured `value` for people to read, to `digits` significant digits: "5", "244.8",
-    "0.0524"; a whole number too long for them in full ("8352", "12346"), not as an
-    exponent; a zero never signed ("-0"). Beside the `limits` it is judged against (None:
-    no limit), to as many more as tell it from each it is not: a layer of 7.9996 um against
-    its least 8 um reads "7.9996", never "8" (the one rule by which every reader prints a
-    value, a margin's worst site, or a refused setpoint beside its limit)."""
-    value += 0.0
-    bounds = [limit for limit in limits if limit is not None and limit != value]
-    for shown in range(digits, MOST_DIGITS + 1):
-        text = _to_digits(value, shown)
-        if all(_to_digits(limit, shown) != text for limit in bounds):
-            return text
-    return repr(value)
-
-
-def _to_digits(value: float, digits: int) -> str:
-    """`value` to `digits` significant digits, a whole number in full (`figure_text`)."""
-    text = f"{value:.{digits}g}"
-    return f"{value:.0f}" if "e+" in text else text
-
-
 def _shortest(magnitude: float) -> str:
     """`magnitude` to 12 significant digits: "55", "0.055", "1234567.5".
 

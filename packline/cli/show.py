@@ -22,7 +22,7 @@ from packline.sequences.engine.report import (
     wafer_history,
 )
 from packline.sequences.engine.verdicts import FAIL, measurement_verdict
-from packline.units import figure_text
+from packline.shown_figures import figure_text
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref

@@ -22,7 +22,7 @@ from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import line_text, time_scale_of
 from packline.sequences.engine.report import attempt_text, measurement_labels, station_claim_check
-from packline.units import figure_text
+from packline.shown_figures import figure_text
 
 from . import figures
 from .limits import station_limits, trace_limits

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from packline.claims import claim as catalogued_claim
+from packline.shown_figures import figure_text
 from packline.sim_instruments.twin import Workpiece
-from packline.units import figure_text
 
 #: Which sites (or units) a condition looks at, and which of those pass; same length.
 Evaluate = Callable[[Workpiece], tuple[np.ndarray, np.ndarray]]

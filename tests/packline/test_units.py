@@ -8,7 +8,7 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from packline.units import Unit, figure_text, to_magnitude
+from packline.units import Unit, to_magnitude
 
 
 class Sheet(BaseModel):
@@ -123,19 +123,3 @@ def test_a_quantity_written_out_reads_back_unchanged():
     assert dumped == "1234567.5 um"  # `:g` wrote 1.23457e+06 um
     assert Span(length_um=dumped).length_um == span.length_um
     assert Span(length_um="0.055 mm").model_dump()["length_um"] == "55 um"  # no float noise
-
-
-@pytest.mark.parametrize(
-    ("value", "limits", "digits", "text"),
-    [
-        (4.99998, (), 4, "5"),  # no limit: its shown digits
-        (4.99998, (5.0,), 4, "4.99998"),  # beside a limit it is not: told from it
-        (8.0, (8.0, None), 4, "8"),  # a value at its limit is its limit
-        (12345678.0, (), 4, "12345678"),  # a whole number in full, not as an exponent
-        (-0.0, (), 3, "0"),
-        (7.99961, (8.0,), 3, "7.9996"),
-        (60.0000001, (0.0, 60.0), 6, "60.0000001"),
-    ],
-)
-def test_a_figure_is_told_from_the_limits_it_is_judged_against(value, limits, digits, text):
-    assert figure_text(value, *limits, digits=digits) == text
