@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from packline.shown_figures import figure_text
+
+#: The significant digits a refused setpoint is given beside its limits (`_apart`).
+LIMIT_DIGITS = 6
+
 
 class PacklineError(Exception):
     """Base of every error packline raises on purpose."""
@@ -138,11 +143,9 @@ class LimitViolation(ToolError):
 
 def _apart(value: float, *bounds: float) -> str:
     """`value` to 6 significant digits, or, where that reads as a bound it is not, to as many
-    as tell it from it (its shortest round-trip text, of a numpy scalar too): a value just
-    past a bound read `60.0000001 degC is outside [0, 60]` as `60 degC`."""
-    text = f"{value:g}"
-    close = any(text == f"{bound:g}" and value != bound for bound in bounds)
-    return repr(float(value)) if close else text
+    as tell it from it (`figure_text`, of a numpy scalar too): a value just past a bound read
+    `60.0000001 degC is outside [0, 60]` as `60 degC`."""
+    return figure_text(float(value), *bounds, digits=LIMIT_DIGITS)
 
 
 def described_limit(minimum: float, maximum: float, unit: str, source: str = "") -> str:

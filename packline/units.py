@@ -159,19 +159,6 @@ def quantity_text(magnitude: float, unit: str) -> str:
     return f"{_shortest(magnitude)} {unit}"
 
 
-#: The significant digits a measured figure is shown to (the records keep every digit): a
-#: plating's 4.99998 um by charge reads 5 um, a reflow's 244.8 degC stays.
-SHOWN_DIGITS = 4
-
-
-def figure_text(value: float) -> str:
-    """A measured `value` for people to read, to `SHOWN_DIGITS` significant digits: "5",
-    "244.8", "0.0524"; a whole number too long for them in full ("8352", "12346"), not as
-    an exponent."""
-    text = f"{value:.{SHOWN_DIGITS}g}"
-    return f"{value:.0f}" if "e+" in text else text
-
-
 def _shortest(magnitude: float) -> str:
     """`magnitude` to 12 significant digits: "55", "0.055", "1234567.5".
 

@@ -8,6 +8,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 DECISIONS = ROOT / "docs" / "decisions"
 #: A markdown link's target: `[text](target)`, not an address with a scheme or a page anchor.
@@ -178,3 +180,25 @@ def test_every_kind_of_event_the_code_emits_or_records_is_documented():
     assert examples, "results.md's events() row names no kind"
     assert examples <= recorded, f"not kinds the records keep: {examples - recorded}"
     assert "engine.md#where-the-records-are" in row.split("`kind` (", 1)[1].split(")", 1)[0]
+
+
+def test_the_snippet_that_drives_a_recipe_past_validate_runs_as_the_page_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """A new user could not reproduce the method pages' examples driven past validate: the
+    one page that says how gives a snippet, which runs and fails the claim it names."""
+    from packline.sequences.engine import RunStore, run_report
+
+    page = (ROOT / "docs" / "sequences.md").read_text(encoding="utf-8")
+    section = page.split("## Driving a recipe past validate", 1)[1].split("\n## ", 1)[0]
+    (snippet,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "runs.db"))
+    exec(compile(snippet, "docs/sequences.md", "exec"), {"__name__": "snippet"})
+    run_id = capsys.readouterr().out.strip()
+    store = RunStore(tmp_path / "runs.db", create=False)
+    try:
+        check = run_report(store, run_id)["claim_check"]
+    finally:
+        store.close()
+    failing = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    assert (check["status"], failing) == ("failed", {"003:11"})

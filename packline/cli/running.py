@@ -144,20 +144,22 @@ def _recipe_outline(
 ) -> RecipeOutline | NoOutline:
     """What a run of `method` on this recipe does (`schedule.recipe_outline`), read from a
     run of it in the run database, else from a plan of it made now, which a line on stderr
-    says it is `checking` as it starts (the plan takes seconds; nothing else is said
-    meanwhile)."""
+    says it is `checking` as it starts, naming the file the plan is kept in (the plan takes
+    seconds; nothing else is said meanwhile; a user had found the file and not known it)."""
     from packline.sequences.engine.records import default_db_path
-    from packline.sequences.engine.schedule import PLAN_WAIT_S, recipe_outline
+    from packline.sequences.engine.schedule import PLAN_WAIT_S, plans_path, recipe_outline
+
+    db = Path(args.db or default_db_path())
 
     def planning() -> None:
         print(
             f"packline: checking {checking} against a one-wafer plan of the recipe (a dry run "
-            f"of one wafer, kept for the next runs; up to {PLAN_WAIT_S:g} s) ...",
+            f"of one wafer, kept for the next runs in {plans_path(db).name} beside the run "
+            f"database: a cache, safe to delete; up to {PLAN_WAIT_S:g} s) ...",
             file=sys.stderr,
             flush=True,
         )
 
-    db = Path(args.db or default_db_path())
     return recipe_outline(
         db, method.name, recipe_text, recipe_hash, method.renamed_steps, planning=planning
     )

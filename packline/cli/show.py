@@ -22,7 +22,7 @@ from packline.sequences.engine.report import (
     wafer_history,
 )
 from packline.sequences.engine.verdicts import FAIL, measurement_verdict
-from packline.units import figure_text
+from packline.shown_figures import figure_text
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
@@ -44,7 +44,7 @@ def cmd_wafer(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     try:
         run_id = None if args.run is None else store.resolve_run(args.run)
-        wafer_id = store.resolve_wafer(args.wafer_id, run_id)
+        wafer_id = store.resolve_wafer(args.wafer_id, run_id, beside=True)
         history = wafer_history(store, wafer_id)
         # a whole id that ends others too (a dry run's `W06`, a station lot's `...-W06`)
         ending = ids_ending(wafer_id, store.wafer_lots(run_id))
@@ -105,7 +105,10 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
             own(report["confirmations"]),
             wafer["tool_waits"] + wafer["taken_off"],
         )
-        table.title = f"wafer {wafer_id}: {wafer['status']}"
+        table.title = f"wafer {wafer_id}: {wafer['status']}" + "".join(
+            f"; beside it {workpiece}, its twin recorded (packline wafer {workpiece})"
+            for workpiece in wafer["beside"]
+        )
         console.print(table)
     for line in listed_events(report["events"]):
         console.print(line, markup=False, highlight=False)
@@ -241,10 +244,11 @@ def verdict_text(measurement: dict[str, Any]) -> str:
 
 def measured_text(measurement: dict[str, Any]) -> str:
     """'12.5 um in [10, 15]: 2.5 um to spare' (or "outside"); without limits the value; each
-    figure to its shown digits (`figure_text`)."""
+    figure to its shown digits (`figure_text`), the value to as many more as tell it from
+    its limits ('7.9996 um in [8, -]', never '8 um in [8, -]: ... outside')."""
     value, unit = measurement["value"], measurement["unit"]
     low, high = measurement["low"], measurement["high"]
-    text = f"{figure_text(value)} {unit}"
+    text = f"{figure_text(value, low, high)} {unit}"
     if low is None and high is None:
         return text
     spare = min(
@@ -269,12 +273,23 @@ def print_wafer(
     that id (and the command that shows one, with `db_option`), and the longer ids it is the
     end of (`ending`: a station lot's `055012-3f2a-W06` beside a dry run's `W06`)."""
     for entry in history:
+        beside = entry["beside"]
         console.print(
-            f"wafer {wafer_id} in run {entry['run_id']} ("
+            ("" if beside else "wafer ")
+            + f"{wafer_id} in run {entry['run_id']} ("
             + (f"lot {entry['lot_id']}, " if entry["lot_id"] else "")
             + f"{entry['method']} on {entry['line']}, run "
-            f"{entry['run_status']}): {entry['status']}"
-            + (f" ({entry['reason']})" if entry["reason"] else ""),
+            f"{entry['run_status']}): "
+            + (f"beside wafer {beside}, " if beside else "")
+            + entry["status"]
+            + (f" ({entry['reason']})" if entry["reason"] else "")
+            + (
+                f"; its steps are {beside}'s at the tools that changed it; its twin is "
+                f"recorded: packline report {entry['run_id']} --wafer {wafer_id}{db_option} "
+                "maps it"
+                if beside
+                else ""
+            ),
             markup=False,
             highlight=False,
         )

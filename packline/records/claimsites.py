@@ -8,17 +8,19 @@ per site whether it was checked and whether it passed (`Condition.outcome`). The
 functions the engine ran, on the same stored twin, give the same sites; a condition judged at
 a step (`Condition.at`: a cure, before a later reflow cured the resin further) is evaluated on
 the wafer's twin as that step left it, as the engine judged it. A condition read on another
-workpiece than the wafer (the board its chips were mounted on, 003:24) is not evaluated: the
-records keep the wafers' twins, not that one.
+workpiece than the wafer (the board its chips were mounted on, 003:24) is evaluated on that
+workpiece's twin, which the records keep beside the wafer's (decision 0048); a run recorded
+before they did has none, and says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from packline.sequences.engine import Condition, TwinsAtSteps, get_method
+from packline.sequences.engine import BadInput, Condition, TwinsAtSteps, get_method
 from packline.sim_instruments.twin import Workpiece
 
 from .reader import RunRecords
@@ -33,9 +35,11 @@ class ConditionSites:
     condition: str
     checked: np.ndarray
     passing: np.ndarray
-    #: the id of the workpiece the condition is read on when it is not the wafer (then it is
-    #: not evaluated here: `checked` and `passing` are empty)
+    #: the id of the workpiece the condition is read on when it is not the wafer (its
+    #: entries are that workpiece's sites)
     on: str | None = None
+    #: False when the run recorded no twin of `on` (then `checked` and `passing` are empty)
+    recorded: bool = True
 
     @property
     def failing(self) -> np.ndarray:
@@ -60,19 +64,36 @@ def run_conditions(records: RunRecords) -> list[Condition]:
 
 
 def condition_sites(
-    conditions: list[Condition], wafer_id: str, workpiece: Workpiece, at_step: TwinsAtSteps
+    conditions: list[Condition],
+    wafer_id: str,
+    twin: Callable[[str], Workpiece],
+    at_step: TwinsAtSteps,
 ) -> list[ConditionSites]:
-    """Each condition evaluated on the twin of wafer `wafer_id` (`workpiece`, as the run left
-    it), or, for one judged at a step, on its twin as that step left it (`at_step`); one read
-    on another workpiece names it instead."""
+    """Each condition evaluated on the twin of wafer `wafer_id` as the run left it (`twin`,
+    by workpiece id), or, for one judged at a step, as that step left it (`at_step`), or,
+    for one read on another workpiece, on that one's twin (unrecorded: named, not judged)."""
     results = []
     for condition in conditions:
-        if condition.on is not None:
+        on = None if condition.on is None else condition.on(wafer_id)
+        if on is not None and not twin_recorded(twin, on):
             nothing = np.zeros(0, bool)
-            on = condition.on(wafer_id)
-            results.append(ConditionSites(condition.claim, condition.text, nothing, nothing, on))
+            results.append(
+                ConditionSites(condition.claim, condition.text, nothing, nothing, on, False)
+            )
             continue
-        judged = workpiece if condition.at is None else at_step(wafer_id, condition.at)
+        if condition.at is not None:
+            judged = at_step(wafer_id, condition.at)
+        else:
+            judged = twin(wafer_id if on is None else on)
         checked, passing, _ = condition.outcome(judged)
-        results.append(ConditionSites(condition.claim, condition.text, checked, passing))
+        results.append(ConditionSites(condition.claim, condition.text, checked, passing, on))
     return results
+
+
+def twin_recorded(twin: Callable[[str], Workpiece], workpiece_id: str) -> bool:
+    """Whether `twin` (`RunRecords.workpiece`) has a snapshot of `workpiece_id`."""
+    try:
+        twin(workpiece_id)
+    except BadInput:
+        return False
+    return True

@@ -15,11 +15,11 @@ from packline.sequences.engine.progress import clock_text
 CLOCK_COLUMN, CLOCK_HEADING = "t", "at (run clock)"
 
 
-def table(frame: pd.DataFrame, *, verdict: str | None = None) -> str:
+def table(frame: pd.DataFrame, *, verdict: str | None = None, figures: tuple[str, ...] = ()) -> str:
     """A DataFrame as an HTML table, every cell escaped; headings in words (`sites_checked`
-    as "sites checked"); numbers right-aligned; a `verdict` column's fail/pass cells
-    coloured (any other, such as 'recorded', left plain); run-clock times (`CLOCK_COLUMN`) as
-    H:MM:SS."""
+    as "sites checked"); numbers right-aligned, and the columns of `figures` (numbers
+    already written out, `figure_text`); a `verdict` column's fail/pass cells coloured (any
+    other, such as 'recorded', left plain); run-clock times (`CLOCK_COLUMN`) as H:MM:SS."""
     head = "".join(f"<th>{escape(heading(c))}</th>" for c in frame.columns)
     rows = []
     for values in frame.itertuples(index=False):
@@ -31,7 +31,9 @@ def table(frame: pd.DataFrame, *, verdict: str | None = None) -> str:
                 css = {"fail": ' class="fail"', "pass": ' class="pass"'}.get(str(value), "")
             elif column == CLOCK_COLUMN and isinstance(value, int | float | np.number):
                 css, text = ' class="num"', clock_text(float(value))
-            elif isinstance(value, int | float | np.number) and not isinstance(value, bool):
+            elif column in figures or (
+                isinstance(value, int | float | np.number) and not isinstance(value, bool)
+            ):
                 css = ' class="num"'
             cells.append(f"<td{css}>{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")

@@ -147,8 +147,7 @@ class RunRecords:
         unique end of one): one of its lot's wafers, or a workpiece with a twin beside them (a
         board, a die wafer); bad input naming the run's wafers otherwise, on real tools as in
         a dry run."""
-        twins = sorted({row["wafer_id"] for row in self.store.twin_snapshots(self.run_id)})
-        return self.store.resolve_wafer(ref, self.run_id, beside=twins)
+        return self.store.resolve_wafer(ref, self.run_id, beside=True)
 
     def steps(self) -> pd.DataFrame:
         """One row per step of each wafer (and per stage and batch around them): its key, name,

@@ -22,6 +22,7 @@ from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import line_text, time_scale_of
 from packline.sequences.engine.report import attempt_text, measurement_labels, station_claim_check
+from packline.shown_figures import figure_text
 
 from . import figures
 from .limits import station_limits, trace_limits
@@ -234,17 +235,22 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     shown = measurements[
         ["wafer_id", "step", "name", "value", "unit", "low", "high", "verdict", "source", "t"]
     ]
-    # a measurement its step took again (a rework) says which attempt it is, in the table
+    # a measurement its step took again (a rework) says which attempt it is, in the table; a
+    # value to as many digits as tell it from its limits (a failing one never reads as one)
     shown = shown.assign(
         step=[
             step if pd.isna(attempt) else f"{step}{attempt_text(int(attempt))}"
             for step, attempt in zip(shown["step"], measurements["attempt"], strict=True)
-        ]
+        ],
+        value=[
+            figure_text(value, *(None if pd.isna(limit) else limit for limit in (low, high)))
+            for value, low, high in zip(shown["value"], shown["low"], shown["high"], strict=True)
+        ],
     )
     return (
         "<p>Each measurement with both limits, placed within them (0: the low limit, 1: the "
         "high; hover for the value); every measurement in the table, with the step that "
-        "took it.</p>" + slot("measurements") + table(shown, verdict="verdict")
+        "took it.</p>" + slot("measurements") + table(shown, verdict="verdict", figures=("value",))
     )
 
 

@@ -11,7 +11,7 @@ from packline.sequences.engine import BadInput, Condition, RecipeError, TwinsAtS
 from packline.sequences.engine.stage import HOLDING_KINDS
 
 from . import figures
-from .claimsites import condition_sites, run_conditions
+from .claimsites import ConditionSites, condition_sites, run_conditions
 from .markup import cell, escape, slot, table
 from .reader import RunRecords
 from .sites import site_table
@@ -53,18 +53,23 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
             columns[f"{step}: {column}"] = values
             layers.append((f"after {step}: {column}", f"{step}: {column}"))
     final = site_table(records.workpiece(wafer))
-    # the claim's conditions are the lot's wafers': a workpiece beside them is not judged by them
+    # a lot's wafer is judged by the claim's conditions; a workpiece beside one (its board) by
+    # those read on it (003:24), evaluated as the wafer it is beside reads them
+    carrier = wafer if wafer in lot else _beside_whom(records, wafer)
     conditions_of: list[Condition] = []
     unread = None  # why the conditions could not be stated today
-    if wafer in lot:
-        try:
-            conditions_of = run_conditions(records)
-        except RecipeError as error:  # a check added since refuses the recorded recipe
-            unread = str(error).splitlines()[0]
+    try:
+        conditions_of = run_conditions(records)
+    except RecipeError as error:  # a check added since refuses the recorded recipe
+        unread = str(error).splitlines()[0]
+    if wafer not in lot:
+        conditions_of = [c for c in conditions_of if c.on is not None and c.on(carrier) == wafer]
     at_step = TwinsAtSteps(records.store, records.run_id)
-    results = condition_sites(conditions_of, wafer, records.workpiece(wafer), at_step)
+    results = condition_sites(conditions_of, carrier, records.workpiece, at_step)
     site_count = len(final)
-    with_failures = [c for c in results if c.per_site(site_count) and c.failing.any()]
+    # the sites of this map: the wafer's own conditions' on a wafer, those read on it on a board
+    here = [c for c in results if (c.on is None) == (wafer in lot)]
+    with_failures = [c for c in here if c.per_site(site_count) and c.failing.any()]
     charts["maps"] = figures.site_maps(
         final[["x_mm", "y_mm"]].assign(**columns), layers, with_failures
     )
@@ -72,39 +77,34 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
         {
             "claim": c.claim,
             "condition": c.condition,
-            "checked": int(c.checked.sum()),
-            "failing": int(c.failing.sum()),
-            "mapped": "yes" if c.per_site(site_count) else "no (per unit or per wafer)",
-        }
-        if c.on is None
-        else {
-            "claim": c.claim,
-            "condition": c.condition,
-            "mapped": f"no (read on {c.on}, whose twin the records do not keep; see the "
-            "claim check)",
+            "checked": int(c.checked.sum()) if c.recorded else None,
+            "failing": int(c.failing.sum()) if c.recorded else None,
+            "mapped": _mapped(c, c in here, site_count, records.run_id),
         }
         for c in results
     ]
     conditions = table(
         pd.DataFrame(rows, columns=["claim", "condition", "checked", "failing", "mapped"])
     )
+    # a board, a die wafer: beside the wafer whose steps changed it
+    named = "Wafer " if wafer in lot else "Workpiece "
+    named += f"<b>{escape(wafer)}</b>" + (
+        "" if wafer in lot else f" beside wafer {escape(carrier)}"
+    )
     return (
-        f"<p>Wafer <b>{escape(wafer)}</b> (of {escape(', '.join(wafers))}; "
+        f"<p>{named} (of {escape(', '.join(wafers))}; "
         "<code>packline report RUN --wafer ID</code> shows another): one map per property "
         f"each irreversible step changed, {site_count:,} sites each. Hover for values, drag to "
         "pan, wheel to zoom: the maps move together.</p>\n"
         + (
-            f"<h3>Claim conditions on {escape(wafer)}</h3>\n"
-            + (
-                f"<p>Not mapped: this release refuses the run's recorded recipe, so it cannot "
-                f"state the conditions ({escape(unread)}). The claim check as the run "
-                f"recorded it is in <code>packline show {escape(records.run_id)}</code>.</p>\n"
-                if unread
-                else f"{conditions}\n"
-            )
-            if wafer in lot
-            else f"<p>{escape(wafer)} is a workpiece beside the lot's wafers: the claim's "
-            "conditions are judged on the wafers (<code>--wafer</code> one of "
+            f"<p>Not mapped: this release refuses the run's recorded recipe, so it cannot "
+            f"state the conditions ({escape(unread)}). The claim check as the run "
+            f"recorded it is in <code>packline show {escape(records.run_id)}</code>.</p>\n"
+            if unread
+            else f"<h3>Claim conditions on {escape(wafer)}</h3>\n{conditions}\n"
+            if results
+            else f"<p>No claim condition is read on {escape(wafer)}: the claim's conditions "
+            f"are judged on the lot's wafers (<code>--wafer</code> one of "
             f"{escape(', '.join(lot))}).</p>\n"
         )
         + (
@@ -114,6 +114,25 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
         )
         + slot("maps")
     )
+
+
+def _mapped(sites: ConditionSites, here: bool, site_count: int, run_id: str) -> str:
+    """Whether a condition's sites are on this section's maps, or where they are: a
+    condition of a lot's wafer read on its board is on the board's maps, or, the run having
+    recorded no twin of the board, on none."""
+    if not sites.recorded:
+        return f"no (read on {sites.on}, whose twin run {run_id} did not record)"
+    if not here:
+        return f"on {sites.on}'s maps (--wafer {sites.on})"
+    return "yes" if sites.per_site(site_count) else "no (per unit or per wafer)"
+
+
+def _beside_whom(records: RunRecords, workpiece_id: str) -> str:
+    """The lot's wafer whose steps a workpiece beside the lot was recorded with."""
+    (carrier, *_) = [
+        row["wafer_id"] for row in records.store.workpieces_beside(records.run_id, workpiece_id)
+    ]
+    return carrier
 
 
 def _first_failing(records: RunRecords, wafers: list[str]) -> str:

@@ -22,12 +22,15 @@ from typing import Any
 import numpy as np
 
 from packline.claims import claim as catalogued_claim
+from packline.shown_figures import figure_text
 from packline.sim_instruments.twin import Workpiece
 
 #: Which sites (or units) a condition looks at, and which of those pass; same length.
 Evaluate = Callable[[Workpiece], tuple[np.ndarray, np.ndarray]]
 #: The verdict of a condition no wafer was checked for.
 NOT_CHECKED = "not checked"
+#: The significant digits of a margin's figures (`margin_text`; the records keep every one).
+MARGIN_DIGITS = 3
 #: What a claim check that checked nothing says of itself (`what_did_not_pass`).
 NOTHING_CHECKED = "nothing checked: no wafer completed the method"
 
@@ -250,7 +253,9 @@ def margin_text(condition: Mapping[str, Any]) -> str:
     glance: what was measured at the worst site, the limit, and how far it stands from it:
     'smallest tip projection 14.8 um, at least 13.6 um: 1.2 um to spare', 'smallest wiring
     metal 2.78 um, at least 4.5 um: 1.72 um short', 'largest residue 0.3 nm, at most 0.1 nm:
-    0.2 nm over', or '-' without a margin (each figure to 3 significant digits; the records
+    0.2 nm over', or '-' without a margin (each figure to `MARGIN_DIGITS` significant digits,
+    the worst site to as many more as tell it from the limit: 'smallest solder layer 7.9996
+    um, at least 8 um: 0.0004 um short', where 3 had read '8 um, at least 8 um'; the records
     keep every digit)."""
     worst, unit = condition.get("margin_worst"), condition.get("margin_unit")
     if worst is None:
@@ -260,20 +265,22 @@ def margin_text(condition: Mapping[str, Any]) -> str:
     side, bound, failing = (
         ("smallest", "at least", "short") if above else ("largest", "at most", "over")
     )
-    margin = condition["margin"]
+    margin, limit = condition["margin"], condition["margin_limit"]
     unit = f" {unit}" if unit else ""  # a degree of cure has none
     spare = (
         f"{_figure(margin)}{unit} to spare"
         if margin >= 0
         else f"{_figure(-margin)}{unit} {failing}"
     )
-    limit = f"{bound} {_figure(condition['margin_limit'])}{unit}"
-    return f"{side} {condition['margin_quantity']} {_figure(worst)}{unit}, {limit}: {spare}"
+    bounded = f"{bound} {_figure(limit)}{unit}"
+    worst_text = _figure(worst, limit)  # a failing site never reads as its limit
+    return f"{side} {condition['margin_quantity']} {worst_text}{unit}, {bounded}: {spare}"
 
 
-def _figure(value: float) -> str:
-    """A margin's figure to 3 significant digits, a zero never signed ('-0')."""
-    return f"{value + 0.0:.3g}"
+def _figure(value: float, *limits: float) -> str:
+    """A margin's figure to `MARGIN_DIGITS` significant digits, told from `limits`
+    (`figure_text`)."""
+    return figure_text(value, *limits, digits=MARGIN_DIGITS)
 
 
 def overall(verdicts: Sequence[str]) -> str:

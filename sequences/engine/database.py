@@ -211,6 +211,25 @@ class RunDatabase:
         )
         return [str(row["id"]) for row in rows]
 
+    def workpieces_beside(
+        self, run_id: str | None = None, workpiece_id: str | None = None
+    ) -> list[dict[str, str]]:
+        """The workpieces with a twin beside the lots' wafers (a wafer's board, a panel's die
+        wafer: decision 0048) of every run (or of run `run_id`; or of that id alone), in the
+        order the runs started: each one's `run_id`, `workpiece_id` and `wafer_id`, the lot's
+        wafer whose steps the recorder snapshotted it with (the wafer it is beside)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT s.run_id, s.wafer_id AS workpiece_id, st.wafer_id "
+            "FROM twin_snapshots s JOIN steps st ON st.id = s.step_id "
+            "JOIN runs r ON r.id = s.run_id "
+            "WHERE (? IS NULL OR s.run_id = ?) AND (? IS NULL OR s.wafer_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM wafers w "
+            "WHERE w.run_id = s.run_id AND w.wafer_id = s.wafer_id) "
+            "ORDER BY r.started_wall, s.wafer_id, st.wafer_id",
+            (run_id, run_id, workpiece_id, workpiece_id),
+        )
+        return [dict(row) for row in rows]
+
     def wafer_lots(self, run_id: str | None = None) -> dict[str, list[str]]:
         """Every wafer id in the lots of every run (or of run `run_id`), in the order the runs
         started and their lots', each with the ids of the runs that had it, oldest first."""
@@ -224,23 +243,26 @@ class RunDatabase:
             lots.setdefault(str(row["wafer_id"]), []).append(str(row["id"]))
         return lots
 
-    def resolve_wafer(
-        self, ref: str, run_id: str | None = None, *, beside: Iterable[str] = ()
-    ) -> str:
+    def resolve_wafer(self, ref: str, run_id: str | None = None, *, beside: bool = False) -> str:
         """The wafer id that `ref` names in the lots of every run (or of run `run_id`): a
         whole id, or else the end of one id alone (`W06` for `055012-3f2a-W06`, as a station
         lot numbers its wafers after its run id). Refused as bad input when it is the end of
         several (each listed with its runs) or names none (the ids spelt closest named, and of
         one run its wafers). The one rule by which every command that takes a wafer of a run
-        reads it (`wafer`, `disposition`, `report --wafer`); `beside`, the ids of workpieces of
-        run `run_id` beside its lot's wafers (a board, a die wafer), which the report maps
-        too, are named as its wafers are."""
+        reads it (`wafer`, `disposition`, `report --wafer`); with `beside`, the workpieces
+        beside the lots' wafers (`workpieces_beside`: a board, a die wafer), whose history
+        `wafer` shows and whose twin the report maps, are named as the wafers are (a
+        disposition is for a lot's wafer alone)."""
         lots = self.wafer_lots(run_id)
-        if run_id is not None:
-            for workpiece in beside:
-                lots.setdefault(workpiece, [run_id])
         if ref in lots:
             return ref
+        if beside:  # read only for an id no lot has: the query reads every run's snapshots
+            for row in self.workpieces_beside(run_id):
+                runs = lots.setdefault(row["workpiece_id"], [])
+                if row["run_id"] not in runs:
+                    runs.append(row["run_id"])
+            if ref in lots:
+                return ref
         ending = ids_ending(ref, lots)
         if len(ending) == 1:
             return ending[0]

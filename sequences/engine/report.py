@@ -413,7 +413,8 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     value of each, and of one taken more than once every one in order under `attempts`,
     `wafer_measurements`;
     with its holds for want of a tool and what ran it again, `tool_waits`, and its unloads by
-    a tool's recovery, `taken_off`, as `wafer_history` gives them), every step,
+    a tool's recovery, `taken_off`, as `wafer_history` gives them; and the ids of the
+    workpieces beside it whose twins the run recorded, `beside`: its board), every step,
     measurement, alarm and disposition recorded, every operator confirmation asked with its
     outcome, answered or not (`confirmations_asked`), the events, the traces' summary, and its run
     clock's duration (`duration_s`: so far for a run still driven, up to its last record for
@@ -442,6 +443,9 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     unloads = recovery_unloads(events)
     taken_off_t = taken_off_at(unloads)
     end_t = clock_stands_at(store, run, steps)
+    beside: dict[str, list[str]] = {}
+    for row in store.workpieces_beside(run_id):
+        beside.setdefault(row["wafer_id"], []).append(row["workpiece_id"])
     wafers = []
     for wafer in store.wafers(run_id):
         own = [entry for entry in labelled if entry[2]["wafer_id"] == wafer["wafer_id"]]
@@ -463,6 +467,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 "measurements": wafer_measurements(own),
                 "tool_waits": waits.get(wafer["wafer_id"], []),
                 "taken_off": unloads.get(wafer["wafer_id"], []),
+                "beside": beside.get(wafer["wafer_id"], []),
             }
         )
     duration = end_t - run["started_t"]
@@ -529,16 +534,36 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
     the run, the wafer's outcome, its steps, measurements, alarms, the operator confirmations
     asked of it with their outcome, answered or not (`confirmations_asked`), and
     dispositions, its holds for want of a tool with what ran it again (`tool_waits`), and its
-    unloads by a tool's recovery (`recovery_unloads`)."""
+    unloads by a tool's recovery (`recovery_unloads`); `beside` None.
+
+    An id no lot has may be a workpiece beside a lot's wafer (a wafer's board, a panel's die
+    wafer: `RunDatabase.workpieces_beside`), which has no steps of its own: its runs are
+    those it was beside a wafer in, `beside` that wafer, its outcome the wafer's, and its
+    steps the wafer's at the tools that changed it (`_changed_by`), with their measurements,
+    alarms and confirmations (no disposition, hold or unload is of it)."""
+    runs = [(run_id, wafer_id) for run_id in store.runs_of_wafer(wafer_id)]
+    is_beside = not runs
+    if is_beside:
+        runs = [(r["run_id"], r["wafer_id"]) for r in store.workpieces_beside(None, wafer_id)]
     history = []
-    for run_id in store.runs_of_wafer(wafer_id):
+    for run_id, carrier in runs:
         run = store.run(run_id)
-        (wafer,) = [w for w in store.wafers(run_id) if w["wafer_id"] == wafer_id]
-
-        def own(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [r for r in rows if r["wafer_id"] == wafer_id]
-
+        (wafer,) = [w for w in store.wafers(run_id) if w["wafer_id"] == carrier]
         steps = store.steps(run_id)
+        kept = _changed_by(store, run_id, wafer_id, steps) if is_beside else None
+
+        def own(
+            rows: list[dict[str, Any]],
+            step: str = "step_id",
+            carrier: str = carrier,
+            kept: set[int] | None = kept,
+        ) -> list[dict[str, Any]]:
+            return [
+                r
+                for r in rows
+                if r["wafer_id"] == carrier and (kept is None or r.get(step) in kept)
+            ]
+
         events = store.events(run_id)
         labels = step_labels(steps)  # the run's, as its report reads them
         shown = shown_run(run)
@@ -548,6 +573,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
         history.append(
             {
                 "wafer_id": wafer_id,
+                "beside": carrier if is_beside else None,
                 "run_id": run_id,
                 "method": run["method"],
                 "recipe_hash": run["recipe_hash"],
@@ -561,18 +587,41 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "reason": reason,
                 "steps": [
                     {**s, "label": labels[s["id"]]}
-                    for s in shown_steps(own(steps), cut_off)
+                    for s in shown_steps(own(steps, "id"), cut_off)
                     if s["kind"] != "batch"
                 ],
                 "measurements": [with_verdict(m) for m in own(store.table("measurements", run_id))],
                 "alarms": own(store.table("alarms", run_id)),
                 "confirmations": own(run_confirmations(store, run, events)),
-                "dispositions": own(store.table("dispositions", run_id)),
-                "tool_waits": tool_waits(events, steps).get(wafer_id, []),
-                "taken_off": recovery_unloads(events).get(wafer_id, []),
+                "dispositions": [] if is_beside else own(store.table("dispositions", run_id)),
+                "tool_waits": [] if is_beside else tool_waits(events, steps).get(wafer_id, []),
+                "taken_off": [] if is_beside else recovery_unloads(events).get(wafer_id, []),
             }
         )
     return history
+
+
+def _changed_by(
+    store: RunStore, run_id: str, workpiece_id: str, steps: Sequence[Mapping[str, Any]]
+) -> set[int]:
+    """The ids of the steps of run `run_id` (`steps`, its step records) that a workpiece
+    beside a wafer was snapshotted with and that are at a tool that changed it: the tool of
+    its first snapshot (which brought it onto the line), and of each step whose snapshot
+    differs from the one before (a stage's, taken at its end, says nothing of its own). A
+    board's are the bonder's steps that loaded, mounted and unloaded it; a die wafer's, those
+    of the tools that bumped, diced and picked it, not every later step of its panel."""
+    holding = {s["id"] for s in steps if s["kind"] in HOLDING_KINDS}
+    tools = {s["id"]: s["tool"] for s in steps}
+    snapshots = [s for s in store.twin_snapshots(run_id) if s["wafer_id"] == workpiece_id]
+    changing: set[str | None] = set()
+    last = None
+    for snapshot in snapshots:
+        if snapshot["step_id"] in holding:
+            continue
+        if snapshot["hash"] != last:
+            changing.add(tools.get(snapshot["step_id"]))
+        last = snapshot["hash"]
+    return {s["step_id"] for s in snapshots if tools.get(s["step_id"]) in changing}
 
 
 def claim_check_report(

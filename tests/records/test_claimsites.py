@@ -3,13 +3,14 @@ condition reads, or the other workpiece it names."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
 from packline.records.claimsites import condition_sites
 from packline.sequences import conditions
-from packline.sequences.engine import Condition
+from packline.sequences.engine import BadInput, Condition
 from packline.sim_instruments.twin import TwinStore, Workpiece
 
 
@@ -17,25 +18,50 @@ def never_at_a_step(wafer_id: str, step: str) -> Workpiece:
     raise AssertionError(f"no condition here is judged at a step: {wafer_id} {step}")
 
 
-def test_a_condition_on_the_wafer_gives_its_sites_and_one_on_a_board_names_the_board():
-    wafer = TwinStore().get("W01")
+def twins_of(**workpieces: Workpiece) -> Callable[[str], Workpiece]:
+    """A run's twins by id, as `RunRecords.workpiece` gives them: BadInput for one it did
+    not record."""
+
+    def twin(workpiece_id: str) -> Workpiece:
+        if workpiece_id not in workpieces:
+            raise BadInput(f"no twin snapshot of wafer {workpiece_id!r}")
+        return workpieces[workpiece_id]
+
+    return twin
+
+
+def test_a_condition_on_the_wafer_gives_its_sites_and_one_on_a_board_the_boards():
+    twins = TwinStore()
+    wafer = twins.get("W01")
     wafer.surface.oxide_nm[:] = 0.0
     wafer.surface.oxide_nm[:3] = 50.0  # three tips still oxidised
+    board = twins.get("BW01")
+    board.surface.oxide_nm[:] = 0.0
+    board.surface.oxide_nm[5] = 50.0  # the board's own failing site
     on_wafer = Condition(
         "003:11",
         "no oxide on any site",
         lambda w: (np.ones(w.geometry.site_count, bool), w.surface.oxide_nm <= 1.0),
     )
-    joints = conditions.joint_at_every_terminal("003:24")
-    on_board = replace(joints, on=lambda wafer_id: f"B{wafer_id}")
+    on_board = replace(on_wafer, on=lambda wafer_id: f"B{wafer_id}")
 
-    tips, board = condition_sites([on_wafer, on_board], "W01", wafer, never_at_a_step)
+    tips, joined = condition_sites(
+        [on_wafer, on_board], "W01", twins_of(W01=wafer, BW01=board), never_at_a_step
+    )
 
     assert tips.checked.all()
     assert np.flatnonzero(tips.failing).tolist() == [0, 1, 2]
     assert tips.on is None
     assert tips.per_site(wafer.geometry.site_count)
-    # the board's twin is not the wafer's: the condition is not evaluated on the wafer
-    assert board.on == "BW01"
-    assert board.checked.size == 0
-    assert not board.per_site(wafer.geometry.site_count)
+    # judged on the board's twin, at its sites
+    assert (joined.on, joined.recorded) == ("BW01", True)
+    assert np.flatnonzero(joined.failing).tolist() == [5]
+
+
+def test_a_condition_on_a_board_the_run_did_not_record_names_it_unjudged():
+    wafer = TwinStore().get("W01")
+    on_board = replace(conditions.joint_at_every_terminal("003:24"), on=lambda w: f"B{w}")
+
+    (joined,) = condition_sites([on_board], "W01", twins_of(W01=wafer), never_at_a_step)
+
+    assert (joined.on, joined.recorded, joined.checked.size) == ("BW01", False, 0)

@@ -183,8 +183,10 @@ def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
 
 def test_the_lots_wafer_is_mapped_not_the_board_beside_it(tmp_path, capsys):
     """two-process-via records each wafer's board (`BW01`) beside it: the page maps a wafer
-    of the lot by default (the board had come first by name, every condition red on it), and
-    a board asked for is not judged by the wafer's conditions."""
+    of the lot by default (the board had come first by name, every condition red on it),
+    naming where its condition read on the board is mapped; a board asked for is judged by
+    the conditions read on it alone (the page had said its twin was not kept, and mapped
+    it all the same)."""
     db = str(tmp_path / "runs.db")
     assert main(["run", "two-process-via", "--sim", "--lot", "1", "--quiet", "--db", db]) == 0
     capsys.readouterr()
@@ -193,10 +195,18 @@ def test_the_lots_wafer_is_mapped_not_the_board_beside_it(tmp_path, capsys):
     page = out.read_text()
     assert "Wafer <b>W01</b> (of W01, BW01;" in page
     assert "Claim conditions on W01" in page
+    assert "on BW01&#x27;s maps (--wafer BW01)" in page
+    assert "do not keep" not in page
     assert main(["report", "last", "--db", db, "--out", str(out), "--wafer", "BW01"]) == 0
     page = out.read_text()
-    assert "Claim conditions on BW01" not in page
-    assert "BW01 is a workpiece beside the lot's wafers" in page
+    assert "Workpiece <b>BW01</b> beside wafer W01 (of W01, BW01;" in page
+    assert "Claim conditions on BW01" in page
+    (rows,) = re.findall(
+        r"Claim conditions on BW01</h3>\s*<table>.*?<tbody>(.*?)</tbody>", page, re.S
+    )
+    # the conditions read on the board (its joints), mapped on it, none of the wafer's
+    assert rows.count("<tr>") == rows.count("<td>yes</td>") > 0
+    assert "a bump on every" not in rows
 
 
 def test_a_wafer_the_run_does_not_have_is_bad_input(records, run_db, tmp_path, capsys):

@@ -904,6 +904,11 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     assert margin_text({**zero, "margin_quantity": "resin above the die back"}) == (
         "smallest resin above the die back 0 um, at least -0.5 um: 0.5 um to spare"
     )
+    # a trial's thin layer failed seven claims at 'smallest solder layer 8 um, at least 8 um':
+    # a failing site is given the digits that tell it from its limit, the margin its own
+    thin = {**row, "margin_quantity": "solder layer", "margin_worst": 7.99961, "margin_limit": 8.0,
+            "margin": 7.99961 - 8.0}  # fmt: skip
+    assert margin_text(thin) == ("smallest solder layer 7.9996 um, at least 8 um: 0.00039 um short")
     residue = conditions.no_residue_on_tips("003:10").margin
     assert residue is not None
     assert (residue.quantity, residue.above, residue.limit) == ("residue", False, 0.1)

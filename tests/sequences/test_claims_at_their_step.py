@@ -66,9 +66,7 @@ def cure_on_the_map(store: RunStore) -> tuple[int, int, str]:
     recipe = half_cured(load_recipe(TwoProcessViaRecipe, RECIPES / "two-process-via.yaml")[0])
     conditions = list(get_method("two-process-via").claim_checks(recipe))
     records = RunRecords(store, run_id)
-    on_the_map = condition_sites(
-        conditions, "W01", records.workpiece("W01"), TwinsAtSteps(store, run_id)
-    )
+    on_the_map = condition_sites(conditions, "W01", records.workpiece, TwinsAtSteps(store, run_id))
     (cure,) = [c for c in on_the_map if c.condition.startswith("every resin layer cured")]
     return int(cure.checked.sum()), int(cure.failing.sum()), maps_section(records, "W01", {})
 

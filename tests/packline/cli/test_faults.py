@@ -95,7 +95,8 @@ def test_a_fault_is_for_a_dry_run(db, tmp_path, capsys):
 #: What a `--fault` says before its recipe's plan is made (no run of it completed yet).
 PLANNING = (
     "packline: checking --fault against a one-wafer plan of the recipe (a dry run of one wafer, "
-    "kept for the next runs; up to 300 s) ...\n"
+    "kept for the next runs in runs.db.plans beside the run database: a cache, safe to delete; "
+    "up to 300 s) ...\n"
 )
 
 
@@ -242,7 +243,8 @@ def test_a_fault_the_recipe_s_plan_cannot_check_is_run_with_a_warning_naming_wha
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", fault]) == 1  # held
     assert capsys.readouterr().err == (
         "packline: checking --fault against a one-wafer plan of the recipe (a dry run of one "
-        "wafer, kept for the next runs; up to 0.5 s) ...\n"
+        "wafer, kept for the next runs in runs.db.plans beside the run database: a cache, safe "
+        "to delete; up to 0.5 s) ...\n"
         "packline: warning: --fault plasma_cleaner:rf_mismatch@plasma clean: tool "
         "'plasma_cleaner' and step 'plasma clean' not checked against the recipe: no run of it "
         "completed its wafers, nor did its one-wafer plan within 0.5 s; a tool no step of it "

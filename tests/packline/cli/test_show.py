@@ -51,6 +51,9 @@ Look = TypeVar("Look")
         (None, 8352.0, 8352.0, "8352 um in [-, 8352]: 0 um to spare"),
         (None, None, 123456.7, "123457 um"),
         (None, None, 0.0524, "0.0524 um"),
+        # a failing value never reads as its limit ('8 um in [8, -]: 0.0004 um outside')
+        (8.0, None, 7.9996, "7.9996 um in [8, -]: 0.0004 um outside"),
+        (None, 60.0, 60.0000001, "60.0000001 um in [-, 60]: 1e-07 um outside"),
     ],
 )
 def test_a_measurement_reads_with_its_limits_and_margin(low, high, value, text):
@@ -395,6 +398,41 @@ def test_a_wafer_is_found_by_the_end_of_its_id_as_disposition_takes_it(tmp_path,
     assert (history["wafer_id"], history["run_id"]) == ("101813-c46c-W06", station_lot)
     assert main(["wafer", "c46c-W06", "--db", str(db)]) == 0
     assert f"wafer 101813-c46c-W06 in run {station_lot} (" in capsys.readouterr().out
+
+
+def test_a_board_beside_a_wafer_has_its_history_and_show_names_it(tmp_path, capsys):
+    """A new user's `packline wafer BW01` said `in no run` of the board bump-seal-clean
+    mounts W01's chips on, and `show` never named it: the board's history is W01's steps at
+    the tool that changed it, `beside wafer W01`, and `show` names it under W01."""
+    db = str(tmp_path / "runs.db")
+    recipe = "bump-seal-clean-solder-mounted"
+    assert main(["run", "bump-seal-clean", "--sim", "--recipe", recipe, "--quiet", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["wafer", "BW01", "--db", db, "--json"]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    assert (history["wafer_id"], history["beside"], history["status"]) == (
+        "BW01",
+        "W01",
+        "completed",
+    )
+    assert {step["tool"] for step in history["steps"]} == {"flip_chip_bonder"}
+    assert "mount chips" in {step["name"] for step in history["steps"]}
+    assert history["measurements"]
+    assert {m["wafer_id"] for m in history["measurements"]} == {"W01"}
+    assert main(["wafer", "BW1", "--db", db]) == 2
+    assert "did you mean 'BW01'?" in capsys.readouterr().err
+    assert main(["wafer", "BW01", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert ": beside wafer W01, completed; its steps are W01's" in out
+    assert f"--wafer BW01 --db {db} maps it" in out
+    assert main(["show", "last", "--db", db]) == 0
+    assert "wafer W01: completed; beside it BW01, its twin recorded (packline wafer BW01)" in (
+        capsys.readouterr().out
+    )
+    assert (
+        main(["disposition", "last", "BW01", "release", "--by", "a", "--reason", "r", "--db", db])
+        == 2
+    )
 
 
 def test_a_wafer_id_that_ends_several_lists_them_with_their_runs(tmp_path, capsys):

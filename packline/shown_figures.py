@@ -1,0 +1,36 @@
+"""How a figure is shown to people: to a few significant digits, and beside the limits it is
+judged against to as many more as tell it from each (`figure_text`). Every reader of a value
+beside its limit prints it so: `show` and `wafer`, the report, the claim check's margins, and a
+driver's refused setpoint. It imports nothing heavy: `packline runs` and `methods` load it."""
+
+from __future__ import annotations
+
+#: The significant digits a measured figure is shown to (the records keep every digit): a
+#: plating's 4.99998 um by charge reads 5 um, a reflow's 244.8 degC stays.
+SHOWN_DIGITS = 4
+
+
+#: The most significant digits a figure is given to tell it from a limit (a double's all).
+MOST_DIGITS = 17
+
+
+def figure_text(value: float, *limits: float | None, digits: int = SHOWN_DIGITS) -> str:
+    """A measured `value` for people to read, to `digits` significant digits: "5", "244.8",
+    "0.0524"; a whole number too long for them in full ("8352", "12346"), not as an
+    exponent; a zero never signed ("-0"). Beside the `limits` it is judged against (None:
+    no limit), to as many more as tell it from each it is not: a layer of 7.9996 um against
+    its least 8 um reads "7.9996", never "8" (the one rule by which every reader prints a
+    value, a margin's worst site, or a refused setpoint beside its limit)."""
+    value += 0.0
+    bounds = [limit for limit in limits if limit is not None and limit != value]
+    for shown in range(digits, MOST_DIGITS + 1):
+        text = _to_digits(value, shown)
+        if all(_to_digits(limit, shown) != text for limit in bounds):
+            return text
+    return repr(value)
+
+
+def _to_digits(value: float, digits: int) -> str:
+    """`value` to `digits` significant digits, a whole number in full (`figure_text`)."""
+    text = f"{value:.{digits}g}"
+    return f"{value:.0f}" if "e+" in text else text
