@@ -81,6 +81,10 @@ def plain_words(problem: ErrorDetails, unit: str = "") -> str | None:
         if (problem["type"], length) == ("string_too_short", 1):
             return "must not be empty"
         return f"must have {bound} {length} {noun}{'' if length == 1 else 's'}"
+    given = problem.get("input")
+    if problem["type"] == "int_type" and isinstance(given, float) and given.is_integer():
+        # a strict whole-number field takes no decimal point, though the number is whole
+        return f"must be a whole number written without a decimal point ({int(given)})"
     return _TYPE_WORDS.get(problem["type"])
 
 

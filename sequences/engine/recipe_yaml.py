@@ -33,7 +33,8 @@ WrittenValues = Mapping[tuple[str | int, ...], Written]
 _TAKES: dict[str, tuple[frozenset[str], str]] = {
     "text": (frozenset({"str"}), "text"),
     "one of": (frozenset({"str"}), "text"),
-    # 2.0 is a whole number; 2.5 is refused by the field itself, as a fraction
+    # a decimal point is the field's own refusal: 2.5 as no whole number, 2.0 as one written
+    # with one (`plain_words`)
     "integer": (frozenset({"int", "float"}), "a whole number"),
     "number": (frozenset({"int", "float"}), "a number"),
     "yes/no": (frozenset({"bool"}), "true or false"),

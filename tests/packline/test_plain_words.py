@@ -48,6 +48,25 @@ def test_a_wrong_kind_of_value_is_said_in_a_files_words(field: str, value: objec
     assert plain_words(problem) == words
 
 
+class _Strict(BaseModel, strict=True):
+    count: int = 1
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (2.0, "must be a whole number written without a decimal point (2)"),
+        (2.5, "must be a whole number"),
+    ],
+)
+def test_a_strict_whole_number_written_with_a_decimal_point_is_told_so(value: float, words: str):
+    """A recipe's whole-number fields are strict: 2.0 is refused, and not as no whole number."""
+    with pytest.raises(ValidationError) as error:
+        _Strict.model_validate({"count": value})
+    (problem,) = error.value.errors()
+    assert plain_words(problem) == words
+
+
 @pytest.mark.parametrize(
     ("value", "unit", "words"),
     [
