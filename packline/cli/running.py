@@ -59,8 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     it says after why that nothing was run and nothing was recorded (`RunRefused`), as a
     refusal once its tools are connected (`RunNotStarted`) does."""
     try:
-        with _wire_log(args):
-            return _run(args)
+        return _run(args)
     except BadInput as error:
         raise RunRefused(error, "run") from None
 
@@ -68,7 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _wire_log(args: argparse.Namespace) -> Iterator[None]:
     """Every exchange with every tool appended to `--wire-log`'s file, if given, while the
-    run or resume is driven; BadInput for a file that cannot be written."""
+    run or resume is driven (opened once it is no longer refused for its input, so a refused
+    one leaves no file); BadInput for a file that cannot be written."""
     with contextlib.ExitStack() as stack:
         if args.wire_log is not None:
             from packline.drivers.links import wire_log_to
@@ -112,21 +112,22 @@ def _run(args: argparse.Namespace) -> int:
     )
     store = open_store(args)
     try:
-        return asyncio.run(
-            _drive(
-                args,
-                store,
-                lambda obs, confirm: open_run(
+        with _wire_log(args):
+            return asyncio.run(
+                _drive(
+                    args,
                     store,
-                    prepared,
-                    observers=[*obs, injector] if injector else obs,
-                    confirm=confirm,
-                    line_ready=injector.line_ready if injector else None,
-                    confirmed_by=args.confirmed_by,
-                ),
-                injector,
+                    lambda obs, confirm: open_run(
+                        store,
+                        prepared,
+                        observers=[*obs, injector] if injector else obs,
+                        confirm=confirm,
+                        line_ready=injector.line_ready if injector else None,
+                        confirmed_by=args.confirmed_by,
+                    ),
+                    injector,
+                )
             )
-        )
     finally:
         store.close()
         if injector:
@@ -231,8 +232,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     name of `--by` (default: the login name). Refused before a session starts, it says so as
     a run's refusal does (`cmd_run`)."""
     try:
-        with _wire_log(args):
-            return _resume(args)
+        return _resume(args)
     except BadInput as error:
         raise RunRefused(error, "resume") from None
 
@@ -283,25 +283,26 @@ def _resume(args: argparse.Namespace) -> int:
             run["recipe_hash"],
             simulated=run["simulated"],
         )
-        return asyncio.run(
-            _drive(
-                args,
-                store,
-                lambda obs, confirm: open_resume(
+        with _wire_log(args):
+            return asyncio.run(
+                _drive(
+                    args,
                     store,
-                    run_id,
-                    station_path=args.station,
-                    observers=[*obs, injector] if injector else obs,
-                    confirm=confirm,
-                    line_ready=injector.line_ready if injector else None,
-                    refuse_uncleared=run["simulated"],
-                    by=args.by,
-                    before_driving=unanswerable,
-                    confirmed_by=args.confirmed_by,
-                ),
-                injector,
+                    lambda obs, confirm: open_resume(
+                        store,
+                        run_id,
+                        station_path=args.station,
+                        observers=[*obs, injector] if injector else obs,
+                        confirm=confirm,
+                        line_ready=injector.line_ready if injector else None,
+                        refuse_uncleared=run["simulated"],
+                        by=args.by,
+                        before_driving=unanswerable,
+                        confirmed_by=args.confirmed_by,
+                    ),
+                    injector,
+                )
             )
-        )
     finally:
         store.close()
         if injector:

@@ -295,7 +295,12 @@ class Engine:
         """Run the lot (or what a resume leaves of it); returns the run's final status. A
         session refused on its tools before they are used (`_reach_tools`) records nothing."""
         await self._reach_tools()
-        self._open_records()
+        try:
+            self._open_records()
+        except BaseException:  # not recorded (another session took the run, the disk full)
+            closed, _ = await finish_shielded(self.keeper.shutdown())
+            closed.result()
+            raise
         poller = asyncio.create_task(self._poll_control(), name=f"packline-control-{self.run_id}")
         status, error = "failed", None
         try:
@@ -605,9 +610,11 @@ class Engine:
             stopped_wall=None,
             error=None,
         ):
-            raise BadInput(
-                f"run {self.run_id}: session {self.session} was started by another process "
-                "meanwhile; nothing was done here"
+            raise ResumeNotStarted(
+                f"run {self.run_id} not resumed: its session {self.session} was started by "
+                f"another process meanwhile; {NOTHING_RUN} here (every tool this resume "
+                "reached was closed): `packline show "
+                f"{self.run_id}{db_option(self.store.path)}` says who drives it"
             )
 
     def _close_records(self, status: str, error: str | None) -> None:
