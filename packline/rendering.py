@@ -434,5 +434,11 @@ RECIPE_SHOWN = 12
 
 
 def counted(count: int, noun: str) -> str:
-    """`count` of a regular `noun`, as read: '1 run', '3 runs', '0 wafers'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """`count` of a regular `noun`, as read: '1 run', '3 runs', '0 wafers', '208,800 pads'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def counted_sites(count: int, noun: str | None) -> str:
+    """A claim check's count of what a condition checked (`counted`), or the number alone for
+    a check recorded before it said what it counts (`noun` None)."""
+    return f"{count:,}" if noun is None else counted(count, noun)

@@ -110,9 +110,9 @@ def _run(args: argparse.Namespace) -> int:
     _refuse_unanswerable(
         args, prepared.method, prepared.recipe_text, recipe_hash, simulated=args.sim
     )
-    store = open_store(args)
-    try:
-        with _wire_log(args):
+    with _wire_log(args):  # before the records: a log it cannot write is refused first
+        store = open_store(args)
+        try:
             return asyncio.run(
                 _drive(
                     args,
@@ -128,10 +128,10 @@ def _run(args: argparse.Namespace) -> int:
                     injector,
                 )
             )
-    finally:
-        store.close()
-        if injector:
-            injector.report_missed()
+        finally:
+            store.close()
+            if injector:
+                injector.report_missed()
 
 
 def _interactive(args: argparse.Namespace) -> bool:

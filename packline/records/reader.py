@@ -226,8 +226,10 @@ class RunRecords:
         return frame
 
     def claim_checks(self) -> pd.DataFrame:
-        """A dry run's claim check: one row per condition, with sites checked and passing, the
-        failing wafers (comma-separated) and the verdict; empty on real tools."""
+        """A dry run's claim check: one row per condition, with sites checked and passing and
+        what they count (`counted`: pad, die, wafer; a panel's site, unit, panel; null before
+        schema 12), the failing wafers (comma-separated) and the verdict; empty on real
+        tools."""
         frame = self._table("claim_checks")
         if not frame.empty:
             frame["failing_wafers"] = [",".join(json.loads(w)) for w in frame["failing_wafers"]]

@@ -14,7 +14,7 @@ import bokeh
 import pandas as pd
 from bokeh.model import Model
 
-from packline.rendering import counted
+from packline.rendering import counted, counted_sites
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
 from packline.sequences.engine.events import UNLISTED
@@ -130,6 +130,10 @@ def claims_section(records: RunRecords, header: dict[str, Any]) -> str:
     share = checks["sites_passing"] / checks["sites_checked"].where(checks["sites_checked"] > 0)
     recorded = checks.astype(object).where(checks.notna(), None)  # a missing margin is None
     shown = checks.assign(
+        sites_checked=[
+            counted_sites(int(count), None if pd.isna(noun) else str(noun))
+            for count, noun in zip(checks["sites_checked"], checks["counted"], strict=True)
+        ],
         failing_sites=checks["sites_checked"] - checks["sites_passing"],
         share_passing=[f"{s:.2%}" if pd.notna(s) else "" for s in share],
         margin=[

@@ -128,6 +128,9 @@ class ConditionResult:
     #: what the condition judges, and the wafers holding none of it (`Condition.judges`)
     judges: str = "site it judges"
     unjudged_wafers: tuple[str, ...] = ()
+    #: what `sites_checked` and `sites_passing` count, one of them ("pad", "die", "wafer":
+    #: `Geometry.counted`); None where it cannot be told (no wafer checked)
+    counted: str | None = None
 
     @property
     def verdict(self) -> str:
@@ -146,6 +149,7 @@ class ConditionResult:
             "wafers_checked": self.wafers_checked,
             "sites_checked": self.sites_checked,
             "sites_passing": self.sites_passing,
+            "counted": self.counted,
             "failing_wafers": list(self.failing_wafers),
             "verdict": self.verdict,
             **margin_columns(self.margin, self.worst),
@@ -179,6 +183,7 @@ def check_claims(
     lazy `workpieces` (a lot's wafers read back from the records) holds one wafer at a time."""
     checked = [0] * len(conditions)
     passing = [0] * len(conditions)
+    counted: list[str | None] = [None] * len(conditions)
     failing: list[list[str]] = [[] for _ in conditions]
     worsts: list[list[float]] = [[] for _ in conditions]
     unjudged: list[list[str]] = [[] for _ in conditions]
@@ -195,6 +200,7 @@ def check_claims(
                 workpiece = at_step(wafer_id, condition.at)
             sites, passes, wafer_worst = condition.outcome(workpiece)
             wafer_checked, wafer_passing = int(sites.sum()), int((sites & passes).sum())
+            counted[index] = counted[index] or workpiece.geometry.counted(sites.size)
             checked[index] += wafer_checked
             passing[index] += wafer_passing
             if wafer_passing < wafer_checked:
@@ -221,6 +227,7 @@ def check_claims(
                 worst,
                 condition.judges,
                 tuple(unjudged[index]),
+                counted[index],
             )
         )
     return results

@@ -640,6 +640,7 @@ def claim_check_report(
             "wafers_checked": r["wafers_checked"],
             "sites_checked": r["sites_checked"],
             "sites_passing": r["sites_passing"],
+            "counted": r["counted"],
             "failing_wafers": json.loads(r["failing_wafers"]),
             "verdict": r["verdict"],
             **{key: r[key] for key in MARGIN_COLUMNS},

@@ -243,6 +243,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         WHEN name GLOB 'unload*' THEN 'unload' WHEN name GLOB 'load*' THEN 'load' END
     WHERE kind IN ('step', 'batch-step')""",
     ),
+    # 12: what a claim check condition's checked and passing sites count, one of them: a pad,
+    # a die, a wafer (a panel's site, unit, the panel) (decision 0099); a check written before
+    # leaves it null, its counts shown as numbers alone
+    12: ("ALTER TABLE claim_checks ADD COLUMN counted TEXT",),
 }
 
 #: The schema version this packline writes and reads.

@@ -498,6 +498,23 @@ def test_check_claims_aggregates_over_the_lot_and_refuses_bad_shapes():
         check_claims([broken], {"W01": good})
 
 
+def test_a_condition_says_what_it_counted_by_the_arrays_it_returns():
+    """A condition's counts are of what its arrays are over (decision 0099): a wafer's pads,
+    its dies, the wafer itself; an array of none of those lengths counts nothing it can name."""
+    wafer = TwinStore().get("W01")
+    geometry = wafer.geometry
+    sizes = {"pad": geometry.site_count, "die": geometry.unit_count, "wafer": 1, None: 7}
+    found = check_claims(
+        [
+            Condition("003:11", noun or "odd", lambda w, n=size: (np.ones(n, bool),) * 2)
+            for noun, size in sizes.items()
+        ],
+        {"W01": wafer},
+    )
+    assert [(result.counted, result.sites_checked) for result in found] == list(sizes.items())
+    assert [result.to_dict()["counted"] for result in found] == list(sizes)
+
+
 def test_a_condition_on_another_workpiece_reads_that_ones_twin():
     """A wafer's chips on its board (003:24): the condition reads the board the wafer maps to,
     from the twin store; without the store it cannot, and says so."""

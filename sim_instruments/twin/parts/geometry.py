@@ -37,6 +37,10 @@ class Face(StrEnum):
     BACK = "back"
 
 
+#: What a site, a unit and the whole workpiece of each shape are called, one of each.
+_NOUNS = {Shape.WAFER: ("pad", "die", "wafer"), Shape.PANEL: ("site", "unit", "panel")}
+
+
 @dataclass
 class Geometry:
     """The outline, the sites and the units of a workpiece, and its substrate."""
@@ -86,6 +90,16 @@ class Geometry:
     @property
     def site_count(self) -> int:
         return int(self.site_x_mm.size)
+
+    def counted(self, entries: int) -> str | None:
+        """What an array of `entries` entries over this workpiece counts, one of them: a site
+        (a die's pad on a wafer, a unit's site on a panel) for one a site, a unit (a die, a
+        package unit) for one a unit, the workpiece for one entry; None for another length."""
+        site, unit, whole = _NOUNS[self.shape]
+        for count, noun in ((self.site_count, site), (self.unit_count, unit), (1, whole)):
+            if entries == count:
+                return noun
+        return None
 
     @property
     def unit_count(self) -> int:

@@ -128,13 +128,14 @@ def test_a_claim_check_passed_on_some_wafers_says_it_was_on_those_only():
     """A new user read `claim check passed` of a lot of 4 with 3 wafers held as the lot's:
     the verdict says it judged the wafers that completed only."""
     condition = {"claim": "003:10", "condition": "no residue", "sites_checked": 8352,
-                 "sites_passing": 8352, "verdict": "pass", "failing_wafers": [],
-                 "wafers_checked": 1, "worst_site": None}  # fmt: skip
+                 "sites_passing": 8352, "counted": "pad", "verdict": "pass",
+                 "failing_wafers": [], "wafers_checked": 1, "worst_site": None}  # fmt: skip
     check = {"status": "passed", "note": "", "conditions": [condition],
              "unchecked_wafers": ["W02", "W03", "W04"]}  # fmt: skip
     out = io.StringIO()
     print_claim_check(Console(file=out, width=160), check)
     lines = out.getvalue().splitlines()
+    assert "8,352 pads" in out.getvalue()  # what the condition counted
     assert lines[-2:] == [
         "not checked (did not complete): W02, W03, W04",
         "claim check passed for the wafers that completed only",
