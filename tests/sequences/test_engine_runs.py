@@ -331,7 +331,11 @@ async def test_a_wafer_held_in_an_earlier_session_still_counts_after_resume(stor
 
 
 async def test_two_resumes_of_one_run_cannot_both_drive_it(store):
-    from packline.sequences.engine import BadInput, open_resume
+    """The second resume to take the run over is not resumed: it says so (it had connected
+    its tools, so not that none was contacted), closes every tool it reached, and records
+    nothing of its own."""
+    from packline.sequences.engine import open_resume
+    from packline.sequences.engine.errors import ResumeNotStarted
 
     def abort_in_clean(event):
         if event.kind == "step-started" and event.step == "open door":
@@ -346,8 +350,10 @@ async def test_two_resumes_of_one_run_cannot_both_drive_it(store):
     ):
         assert first.session == second.session == 2
         assert await first.run() == "completed"
-        with pytest.raises(BadInput, match="session 2 was started by another process"):
+        with pytest.raises(ResumeNotStarted, match="session 2 was started by another process"):
             await second.run()
+        assert second.keeper.pool.tools  # it had reached them
+        assert not [t for t in second.keeper.pool.tools.values() if t.driver.link.connected]
     assert store.run(engine.run_id)["sessions"] == 2
     opened = [s for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"]
     assert len(opened) == 2  # one per wafer, none twice

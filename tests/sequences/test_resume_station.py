@@ -146,29 +146,6 @@ async def test_resume_refuses_a_tool_of_another_model_before_sending_it_anything
     assert records_of(store, run_id) == before
 
 
-async def test_a_resume_another_process_took_over_meanwhile_closes_its_tools_and_records_nothing(
-    store, tmp_path, monkeypatch
-):
-    """Two resumes of one run at once: the one whose session another process started first
-    (`start_session` refuses it) is not resumed, says so (not that no tool was contacted: it
-    connected them), closes every tool it reached, and records nothing."""
-    run_id = await aborted_station_run(store, tmp_path)
-    before = records_of(store, run_id)
-    async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as line:
-        second = station_file(tmp_path, line, "second.yaml")
-        monkeypatch.setattr(store, "start_session", lambda *args, **values: False)
-        with pytest.raises(ResumeNotStarted) as refused:
-            async with open_resume(store, run_id, station_path=second) as engine:
-                await engine.run()
-        error = str(refused.value)
-        assert error.startswith(f"run {run_id} not resumed: its session 2 was started by another")
-        assert "every tool this resume reached was closed" in error
-        (tool,) = engine.keeper.pool.tools.values()
-        assert not tool.driver.link.connected
-    monkeypatch.undo()
-    assert records_of(store, run_id) == before
-
-
 async def test_a_resume_that_cannot_reach_a_tool_changes_no_record_and_names_it(store, tmp_path):
     """A run killed in a step (its records left `running`) whose line is gone (its `sim serve`
     stopped): the resume names the tool it could not reach and its address, and the records
