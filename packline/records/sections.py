@@ -134,7 +134,8 @@ def claims_section(records: RunRecords, header: dict[str, Any]) -> str:
             counted_sites(int(count), None if pd.isna(noun) else str(noun))
             for count, noun in zip(checks["sites_checked"], checks["counted"], strict=True)
         ],
-        failing_sites=checks["sites_checked"] - checks["sites_passing"],
+        sites_passing=[f"{count:,}" for count in checks["sites_passing"]],
+        failing_sites=[f"{count:,}" for count in checks["sites_checked"] - checks["sites_passing"]],
         share_passing=[f"{s:.2%}" if pd.notna(s) else "" for s in share],
         margin=[
             margin_text(dict(zip(recorded.columns, row, strict=True)))

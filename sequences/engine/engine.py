@@ -539,12 +539,13 @@ class Engine:
         ]
         self.store.replace_claim_checks(self.run_id, rows)
         verdict = overall([r.verdict for r in results])
+        noun = self.twin.peek(completed[0]).geometry.noun if completed else "wafer"
         self.emit(
             "claim-check",
             status=verdict,
             message=(
                 what_did_not_pass([(r.claim, r.condition, r.verdict) for r in results])
-                or f"{counted(len(results), 'condition')} on {counted(len(completed), 'wafer')}"
+                or f"{counted(len(results), 'condition')} on {counted(len(completed), noun)}"
             ),
             data={"conditions": [r.to_dict() for r in results]},
         )

@@ -91,12 +91,17 @@ class Geometry:
     def site_count(self) -> int:
         return int(self.site_x_mm.size)
 
+    @property
+    def noun(self) -> str:
+        """What the workpiece is called, one of its shape: a wafer, a panel."""
+        return _NOUNS[self.shape][2]
+
     def counted(self, entries: int) -> str | None:
         """What an array of `entries` entries over this workpiece counts, one of them: a site
         (a die's pad on a wafer, a unit's site on a panel) for one a site, a unit (a die, a
         package unit) for one a unit, the workpiece for one entry; None for another length."""
-        site, unit, whole = _NOUNS[self.shape]
-        for count, noun in ((self.site_count, site), (self.unit_count, unit), (1, whole)):
+        site, unit, _ = _NOUNS[self.shape]
+        for count, noun in ((self.site_count, site), (self.unit_count, unit), (1, self.noun)):
             if entries == count:
                 return noun
         return None
