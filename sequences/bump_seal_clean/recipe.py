@@ -1163,38 +1163,61 @@ def require_cores_solid_under_the_head(
 
 def require_transferred_layer(transfer: SheetTransfer, tips: int, claim: str, path: str) -> None:
     """The thinnest layer the transfer leaves on a die of `tips` tips
-    (`SheetTransfer.least_layer`) at least `min_thickness_um` (refused at `path`.film_um,
-    naming `claim` and the least film; where no film the bonder takes gives it, the force)."""
+    (`SheetTransfer.least_layer`) at least `min_thickness_um`, refused naming `claim`: where
+    even the thickest film the bonder takes pressed with its most force leaves less (the most
+    reachable), at `path`.min_thickness_um, naming that; else at `path`.film_um, with the
+    least film, or, where no film at this force gives it, the thickest film and the least
+    force (both by bisection)."""
     least = transfer.least_layer(tips)
     if least.layer_um >= transfer.min_thickness_um:
         return
     physics = TRANSFER_PHYSICS
-
-    def enough(tenths: int) -> bool:
-        thicker = transfer.model_copy(update={"film_um": tenths / 10})
-        return thicker.least_layer(tips).layer_um >= transfer.min_thickness_um
-
     top = math.floor(tool_range("flip_chip_bonder", "film_um").maximum * 10)
-    if enough(top):
-        advice = f"give at least {least_whole(transfer.film_um * 10, top, enough) / 10:g} um"
-    else:
-        advice = (
-            f"no film up to {top / 10:g} um (the most the bonder takes) gives it: give more "
-            f"{path}.bond_force_n, to close the gap to the lowest tip"
-        )
-    raise claim_violation(
-        claim,
-        f"{path}.film_um",
-        f"{transfer.film_um:g} um",
+    strongest = math.floor(tool_range("flip_chip_bonder", "bond_force_n").maximum * 10)
+
+    def with_(film_tenths: int, force_tenths: int) -> LeastLayer:
+        update = {"film_um": film_tenths / 10, "bond_force_n": force_tenths / 10}
+        return transfer.model_copy(update=update).least_layer(tips)
+
+    def enough(film_tenths: int, force_tenths: int) -> bool:
+        return with_(film_tenths, force_tenths).layer_um >= transfer.min_thickness_um
+
+    brought = (
         f"the head's {transfer.bond_force_n:g} N, shared by a die's {tips} tips, presses the "
-        f"sheet {least.closed_um:.1f} um below the tallest, and the lowest stands up to "
-        f"{least.gap_um:g} um below it (the tips' coplanarity, "
+        f"sheet {min(least.closed_um, least.gap_um):.1f} um below the tallest, and the lowest "
+        f"stands up to {least.gap_um:g} um below it (the tips' coplanarity, "
         f"{physics.coplanarity_sigma_um:g} um a sigma to {physics.transfer_sigmas:g} sigma); "
         f"over the thinnest film the sheet lays under a die, {least.film_um:.1f} um (its "
         f"{physics.film_cv:.0%} tolerance to {physics.transfer_sigmas:g} sigma), it keeps "
         f"{physics.transfer_efficiency:.0%} of what it dips through (the bonder's physics), "
         f"{least.layer_um:.2f} um, below {path}.min_thickness_um = "
-        f"{transfer.min_thickness_um:g} um: {advice}",
+        f"{transfer.min_thickness_um:g} um"
+    )
+    force = math.ceil(transfer.bond_force_n * 10)
+    if not enough(top, strongest):
+        most = with_(top, strongest)
+        raise claim_violation(
+            claim,
+            f"{path}.min_thickness_um",
+            f"{transfer.min_thickness_um:g} um",
+            f"{brought}: the most any transfer leaves is {most.layer_um:.2f} um (the thickest "
+            f"film the bonder takes, {top / 10:g} um, {most.film_um:.1f} um at its thinnest, "
+            f"pressed with its most force, {strongest / 10:g} N, down to the lowest tip "
+            f"{min(most.closed_um, most.gap_um):.1f} um below the tallest): give at most "
+            f"{math.floor(most.layer_um * 100) / 100:g} um",
+        )
+    if enough(top, force):
+        least_film = least_whole(transfer.film_um * 10, top, lambda film: enough(film, force))
+        advice = f"give at least {least_film / 10:g} um"
+    else:
+        least_force = least_whole(force, strongest, lambda newtons: enough(top, newtons))
+        advice = (
+            f"no film up to {top / 10:g} um (the most the bonder takes) gives it at this force: "
+            f"give {top / 10:g} um and {path}.bond_force_n at least {least_force / 10:g} N, to "
+            "close the gap to the lowest tip"
+        )
+    raise claim_violation(
+        claim, f"{path}.film_um", f"{transfer.film_um:g} um", f"{brought}: {advice}"
     )
 
 

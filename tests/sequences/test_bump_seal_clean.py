@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from packline.cli import main
 from packline.clock import WallClock
@@ -966,19 +967,33 @@ LAYER_REFUSALS = {
         "transfer.film_um",
         "10 um",
         "solder_layer.transfer.film_um = 10 um: the head's 30 N, shared by a die's 32 "
-        "tips, presses the sheet 7.5 um below the tallest, and the lowest stands up to 6 "
+        "tips, presses the sheet 6.0 um below the tallest, and the lowest stands up to 6 "
         "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
         "film the sheet lays under a die, 9.1 um (its 3% tolerance to 3 sigma), it keeps "
         "50% of what it dips through (the bonder's physics), 4.55 um, below "
         "solder_layer.transfer.min_thickness_um = 8 um: give at least 17.6 um (claim "
         "003:19)",
     ),
+    # no film and no force reach 23 um: the refusal names the most reachable, not a force
+    "transfer-beyond-reach": (
+        "transfer.min_thickness_um",
+        "23 um",
+        "solder_layer.transfer.min_thickness_um = 23 um: the head's 30 N, shared by a die's 32 "
+        "tips, presses the sheet 6.0 um below the tallest, and the lowest stands up to 6 "
+        "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
+        "film the sheet lays under a die, 21.8 um (its 3% tolerance to 3 sigma), it keeps "
+        "50% of what it dips through (the bonder's physics), 10.92 um, below "
+        "solder_layer.transfer.min_thickness_um = 23 um: the most any transfer leaves is "
+        "22.75 um (the thickest film the bonder takes, 50 um, 45.5 um at its thinnest, "
+        "pressed with its most force, 300 N, down to the lowest tip 6.0 um below the "
+        "tallest): give at most 22.75 um (claim 003:19)",
+    ),
     # half a flat 16 um film had validated at the least 8 um: the sheet's tolerance thins it
     "transfer-film-tolerance": (
         "transfer.film_um",
         "16 um",
         "solder_layer.transfer.film_um = 16 um: the head's 30 N, shared by a die's 32 "
-        "tips, presses the sheet 7.5 um below the tallest, and the lowest stands up to 6 "
+        "tips, presses the sheet 6.0 um below the tallest, and the lowest stands up to 6 "
         "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
         "film the sheet lays under a die, 14.6 um (its 3% tolerance to 3 sigma), it keeps "
         "50% of what it dips through (the bonder's physics), 7.28 um, below "
@@ -986,6 +1001,28 @@ LAYER_REFUSALS = {
         "003:19)",
     ),
 }
+
+
+def test_a_transfer_short_at_its_force_is_told_the_least_force_that_reaches_the_layer():
+    """5 N on a die's 32 tips leaves 4.8 um of the 6 um gap open: no film the bonder takes
+    gives 21 um at that force, and the refusal gives the thickest film with the least force,
+    which validates."""
+    recipe = reference_recipe(TRANSFERRED)
+    transfer = recipe["solder_layer"]["transfer"]
+    transfer.update(bond_force_n="5 N", film_um="50 um", min_thickness_um="21 um")
+    with pytest.raises(ValidationError) as refused:
+        BumpSealCleanRecipe.model_validate(recipe)
+    (error,) = refused.value.errors()
+    assert error["msg"].endswith(
+        "no film up to 50 um (the most the bonder takes) gives it at this force: give 50 um "
+        "and solder_layer.transfer.bond_force_n at least 10 N, to close the gap to the "
+        "lowest tip (claim 003:19)"
+    ), error["msg"]
+    transfer.update(bond_force_n="10 N")
+    BumpSealCleanRecipe.model_validate(recipe)
+    transfer.update(bond_force_n="9.9 N")
+    with pytest.raises(ValidationError):
+        BumpSealCleanRecipe.model_validate(recipe)
 
 
 @pytest.mark.parametrize("refusal", sorted(LAYER_REFUSALS))
