@@ -8,7 +8,8 @@ underfilling and one too light printing its film with every deposit; each bump's
 aperture's open volume beside the tip standing in it, and the eutectic layer its metal makes
 reflowed over the tip above the film (a cap on the tip's footprint, 12.1 um over its apex);
 a barely projecting tip getting a ball of its metal, never more; the reflowed solder narrower
-than a deposit's reach; a stencil standing on tips that overreach it bleeding paste (bridged); the oven then melting that layer while the high-melting core stays solid
+than a deposit's reach; a stencil standing on tips that overreach it bleeding paste
+(bridged); the oven then melting that layer while the high-melting core stays solid
 (003:19-21); a print stopped mid-stroke printing only the bumps the squeegee passed; a wafer
 without bumps refused; deposits closer than their aperture and slump bridging, and no deposit
 scattering past its 3-sigma clip.
