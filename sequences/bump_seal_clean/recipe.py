@@ -73,11 +73,13 @@ from packline.sim_instruments.physics.oven import truncated_sphere_height_um
 from packline.sim_instruments.physics.stencil_printer import (
     PrintPhysics,
     ProjectingTips,
+    ReflowedSolder,
     aperture_clears,
     bridged_um,
     least_transfer_efficiency,
+    most_transfer_efficiency,
     open_nl,
-    printed_layer_um,
+    printed_solder,
     stencil_clears,
 )
 from packline.sim_instruments.twin import WaferSpec, die_grid, pad_pitch_um, wafer_site_count
@@ -107,6 +109,9 @@ PRINT_PHYSICS = PrintPhysics()
 
 #: The flip-chip bonder's physics, the simulated bonder's: what a transfer leaves on a tip.
 TRANSFER_PHYSICS = FlipChipPhysics()
+
+#: The thickest stencil the printer takes: a printed layer is at most as thick as it.
+THICKEST_STENCIL_UM = tool_range("stencil_printer", "stencil_thickness_um").maximum
 
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
@@ -584,25 +589,36 @@ class StencilPrint(Recipe):
     min_thickness_um: Annotated[
         float,
         Unit("um"),
-        Field(gt=0, le=100),
-        Because("a paste is about half metal, printed through a stencil 200 um thick at most"),
+        Field(gt=0, le=THICKEST_STENCIL_UM),
+        Because(
+            "a printed layer is at most as thick as its tip projects above the film (003:19), "
+            "and a tip projects at most as far as the stencil over it is thick, "
+            f"{THICKEST_STENCIL_UM:g} um at most (the stencil printer's range)"
+        ),
     ]
 
     def print_recipe(self) -> PrintRecipe:
         """The printer's job: every field of `PrintRecipe`, of the same name here."""
         return PrintRecipe(**{job.name: getattr(self, job.name) for job in fields(PrintRecipe)})
 
+    def solder(self, efficiency: float, tips: TipsAboveFilm) -> ReflowedSolder:
+        """What a deposit of `efficiency` of its aperture's open volume leaves on the `tips`,
+        once reflowed (the printer's physics, `printed_solder`)."""
+        return printed_solder(efficiency, self.print_recipe(), tips.geometry, PRINT_PHYSICS)
+
     def layer_um(self, efficiency: float, tips: TipsAboveFilm) -> float:
-        """The layer a deposit of `efficiency` of its aperture's open volume leaves on the
-        `tips`, once reflowed (the printer's physics, `printed_layer_um`)."""
-        return float(
-            printed_layer_um(efficiency, self.print_recipe(), tips.geometry, PRINT_PHYSICS)
-        )
+        """The layer over the apex of the `tips` a deposit of `efficiency` leaves (`solder`)."""
+        return float(self.solder(efficiency, tips).layer_um)
 
     def thinnest_layer_um(self, tips: TipsAboveFilm) -> float:
         """The thinnest layer this print leaves on the `tips` (`layer_um`): its least deposit,
         the transfer efficiency's mean less its clipped scatter (`least_transfer_efficiency`)."""
         return self.layer_um(least_transfer_efficiency(self.print_recipe(), PRINT_PHYSICS), tips)
+
+    def thickest_solder(self, tips: TipsAboveFilm) -> ReflowedSolder:
+        """What this print's largest deposit (the mean and its clipped scatter,
+        `most_transfer_efficiency`) leaves on the `tips` (`solder`)."""
+        return self.solder(most_transfer_efficiency(self.print_recipe(), PRINT_PHYSICS), tips)
 
     def touching_um(self) -> float:
         """The centre distance below which two of its deposits touch (`bridged_um`)."""
@@ -610,43 +626,17 @@ class StencilPrint(Recipe):
 
     def require_stencil_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
         """The stencil lies on the film only if it is at least as thick as the `tips` project:
-        a thinner one stands on them, and the squeegee strikes them (`require_clearing`)."""
-        self.require_clearing(
-            bool(stencil_clears(self.print_recipe(), tips.geometry)),
-            "stencil_thickness_um",
-            tips.projection_um,
-            f"{tips.text} project up to {tips.projection_um:.1f} um above the film: a thinner "
-            "stencil stands on them, not on the film, and the squeegee strikes them",
-            claim,
-            path,
-        )
-
-    def require_apertures_over_tips(self, tips: TipsAboveFilm, claim: str, path: str) -> None:
-        """An aperture passes over a tip only if it is at least as wide as the `tips` are above
-        the film: a narrower one leaves the stencil standing on them (`require_clearing`)."""
-        self.require_clearing(
-            bool(aperture_clears(self.print_recipe(), tips.geometry)),
-            "aperture_um",
-            tips.width_um,
-            f"{tips.text} are up to {tips.width_um:.1f} um wide above the film: a narrower "
-            "aperture does not pass over a tip, and the stencil stands on the tips",
-            claim,
-            path,
-        )
-
-    def require_clearing(
-        self, clears: bool, field: str, least_um: float, says: str, claim: str, path: str
-    ) -> None:
-        """Unless the stencil `clears` the tips (the printer's physics seats it on the film
-        over them), refuse its `field` at `path`, naming `claim`: `says` why, and the least
-        that clears them is `least_um`, rounded up to a whole um."""
-        if clears:
+        a thinner one stands on them, and the squeegee strikes them (refused at `path`,
+        naming `claim` and the least, rounded up to a whole um)."""
+        if stencil_clears(self.print_recipe(), tips.geometry):
             return
         raise claim_violation(
             claim,
-            f"{path}.{field}",
-            f"{getattr(self, field):g} um",
-            f"{says}: give at least {math.ceil(least_um):g} um",
+            f"{path}.stencil_thickness_um",
+            f"{self.stencil_thickness_um:g} um",
+            f"{tips.text} project up to {tips.projection_um:.1f} um above the film: a thinner "
+            "stencil stands on them, not on the film, and the squeegee strikes them: give at "
+            f"least {math.ceil(tips.projection_um):g} um",
         )
 
     def slump_um(self) -> float:
@@ -658,86 +648,144 @@ class StencilPrint(Recipe):
         """The widest aperture, in whole um, whose deposits stay apart at `pitch_um`."""
         return math.ceil(pitch_um - self.slump_um()) - 1
 
-    def require_no_bridges(self, pitch_um: float, claim: str, path: str) -> None:
-        """Refuse an aperture whose deposits reach their neighbours' at `pitch_um`, the least
-        distance between two bumps: each slumps beyond its aperture by half its height, and the
-        reflow joins the two bumps by a solder bridge (refused at `path`.aperture_um, naming
-        `claim` and the widest aperture that leaves them apart)."""
-        touch = self.touching_um()
-        if touch < pitch_um:
+    def through(self, aperture_um: int) -> StencilPrint:
+        """This print through apertures of `aperture_um`."""
+        return self.model_copy(update={"aperture_um": float(aperture_um)})
+
+    def require_aperture(
+        self, most: TipsAboveFilm, least: TipsAboveFilm, pitch_um: float, path: str
+    ) -> None:
+        """One refusal of `path`.aperture_um for everything an aperture must do, its reason the
+        first it fails and its advice the apertures that do it all (`aperture_window`):
+
+        * pass over the tips where they project the `most` (over the thinnest film), at least
+          as wide as they are there, or the stencil stands on them (003:21);
+        * keep its deposits apart at `pitch_um`, the least distance between two bumps: each
+          slumps beyond its aperture by half its height, and the reflow joins two that touch
+          by a solder bridge (003:21);
+        * leave its thinnest layer (its least deposit over the `most` projecting tips, where
+          the layer is thinnest) at least `min_thickness_um`, the layer the claim check holds
+          every tip to (003:19);
+        * leave its thickest layer (its largest deposit over the `least` projecting tips, the
+          thickest film) at most what those tips project: a layer on a bump's surface
+          (003:19-21) is no thicker than the tip stands out of the film; more metal is a ball
+          standing on the bump, not a layer on it (`within_tip`)."""
+        recipe, geometry = self.print_recipe(), most.geometry
+        thinnest, thickest = self.thinnest_layer_um(most), self.thickest_solder(least)
+        bound = least.projection_um
+        problems = [
+            (
+                not aperture_clears(recipe, geometry),
+                "003:21",
+                f"{most.text} are up to {most.width_um:.1f} um wide above the film: a narrower "
+                "aperture does not pass over a tip, and the stencil stands on the tips",
+            ),
+            (
+                self.touching_um() >= pitch_um,
+                "003:21",
+                f"a deposit slumps beyond its aperture by half the {self.stencil_thickness_um:g} "
+                "um stencil's thickness on every side (the printer's physics), so two deposits "
+                f"closer than {self.aperture_um:g} + {self.slump_um():g} = {self.touching_um():g} "
+                f"um touch, and the wafer's bumps stand {pitch_um:.1f} um apart at the closest "
+                "(its least pad pitch): their reflow would join them by a solder bridge",
+            ),
+            (
+                thinnest < self.min_thickness_um,
+                "003:19",
+                f"an aperture of {self.aperture_um:g} um in a {self.stencil_thickness_um:g} um "
+                f"stencil (area ratio {recipe.area_ratio:.2f}) holds "
+                f"{float(open_nl(recipe, geometry)):.4f} nl of paste beside the tip standing in "
+                f"it and releases at least {least_transfer_efficiency(recipe, PRINT_PHYSICS):.0%} "
+                f"of it (the printer's physics), whose metal, reflowed over the tip, leaves "
+                f"{thinnest:.1f} um over its apex, for {most.text}, below "
+                f"{path}.min_thickness_um = {self.min_thickness_um:g} um",
+            ),
+            (
+                not self.within_tip(least),
+                "003:19",
+                f"its largest deposit (at most "
+                f"{most_transfer_efficiency(recipe, PRINT_PHYSICS):.0%} of the open volume, the "
+                f"printer's physics) reflows, for {least.text}, into a cap of solder "
+                f"{float(thickest.height_um):.1f} um tall above the film and "
+                f"{float(thickest.width_um):.1f} um wide: {float(thickest.layer_um):.1f} um over "
+                f"the tip's apex, more than the {bound:.1f} um the tip projects: a layer on a "
+                "bump's surface (003:19-21) is at most as thick as the tip stands out of the "
+                "film, and more metal is a ball on the bump, not a layer on it",
+            ),
+        ]
+        failing = [(claim, says) for fails, claim, says in problems if fails]
+        if not failing:
             return
-        slump = self.slump_um()
-        widest = self.widest_apart_um(pitch_um)
+        claim, says = failing[0]
         raise claim_violation(
             claim,
             f"{path}.aperture_um",
             f"{self.aperture_um:g} um",
-            f"a deposit slumps beyond its aperture by half the {self.stencil_thickness_um:g} um "
-            f"stencil's thickness on every side (the printer's physics), so two deposits "
-            f"closer than {self.aperture_um:g} + {slump:g} = {touch:g} um touch, and the "
-            f"wafer's bumps stand {pitch_um:.1f} um apart at the closest (its least pad pitch): "
-            f"their reflow would join them by a solder bridge: give at most {widest} um",
+            f"{says}: {self.aperture_window(most, least, pitch_um, path)}",
         )
 
-    def require_layer(self, tips: TipsAboveFilm, pitch_um: float, claim: str, path: str) -> None:
-        """Refuse a print whose thinnest layer on the `tips` (`thinnest_layer_um`) is below
-        `min_thickness_um`, the layer the claim check holds every tip to (refused at
-        `path`.aperture_um, naming `claim` and the least aperture that gives it, up to the
-        widest whose deposits stay apart at `pitch_um` and the printer takes; where none does,
-        a thicker stencil)."""
-        least = self.min_thickness_um
-        thinnest = self.thinnest_layer_um(tips)
-        if thinnest >= least:
-            return
+    def within_tip(self, tips: TipsAboveFilm) -> bool:
+        """Whether this print's thickest layer on `tips` is at most what they project."""
+        return float(self.thickest_solder(tips).layer_um) <= tips.projection_um
+
+    def aperture_window(
+        self, most: TipsAboveFilm, least: TipsAboveFilm, pitch_um: float, path: str
+    ) -> str:
+        """The advice of `require_aperture`: the whole-um apertures, in the printer's range,
+        that pass over the tips, keep the deposits apart, and leave a layer from
+        `min_thickness_um` to the tips' projection; or what to change when none does."""
+        span = tool_range("stencil_printer", "aperture_um")
+        low = max(math.ceil(most.width_um), math.ceil(span.minimum))
+        high = min(self.widest_apart_um(pitch_um), math.floor(span.maximum))
+        if low > high:
+            return (
+                f"no aperture both passes over the tips (at least {low} um) and keeps the "
+                f"deposits apart (at most {high} um): give a thinner stencil "
+                f"({path}.stencil_thickness_um), whose deposits slump less"
+            )
 
         def enough(aperture: int) -> bool:
-            wider = self.model_copy(update={"aperture_um": float(aperture)})
-            return wider.thinnest_layer_um(tips) >= least
+            return self.through(aperture).thinnest_layer_um(most) >= self.min_thickness_um
 
-        recipe = self.print_recipe()
-        geometry = tips.geometry
-        brought = (
-            f"an aperture of {self.aperture_um:g} um in a {self.stencil_thickness_um:g} um "
-            f"stencil (area ratio {recipe.area_ratio:.2f}) holds "
-            f"{float(open_nl(recipe, geometry)):.4f} nl of paste beside the tip standing in it "
-            f"and releases at least {least_transfer_efficiency(recipe, PRINT_PHYSICS):.0%} of "
-            f"it (the printer's physics), whose metal leaves {thinnest:.1f} um over the "
-            f"{float(geometry.wetted_um2):.0f} um^2 a tip wets above the film, for {tips.text}, "
-            f"below {path}.min_thickness_um = {least:g} um"
-        )
-        top = min(
-            self.widest_apart_um(pitch_um),
-            math.floor(tool_range("stencil_printer", "aperture_um").maximum),
-        )
-        if enough(top):
-            advice = f"give at least {least_whole(self.aperture_um, top, enough)} um"
-        else:
-            advice = (
-                f"no aperture up to {top} um (the widest whose deposits stay apart, that the "
+        def too_thick(aperture: int) -> bool:
+            return not self.through(aperture).within_tip(least)
+
+        if not enough(high):
+            return (
+                f"no aperture up to {high} um (the widest whose deposits stay apart, that the "
                 f"printer takes) gives it: give a thicker stencil ({path}.stencil_thickness_um)"
             )
-        raise claim_violation(
-            claim, f"{path}.aperture_um", f"{self.aperture_um:g} um", f"{brought}: {advice}"
-        )
+        first = least_whole(low - 1, high, enough)
+        last = high if not too_thick(high) else least_whole(low - 1, high, too_thick) - 1
+        if last < first:
+            return (
+                f"no aperture in a {self.stencil_thickness_um:g} um stencil leaves at least "
+                f"{self.min_thickness_um:g} um where the tips project the most and at most what "
+                f"they project where they project the least ({least.projection_um:.1f} um; "
+                f"{first} um is the least aperture for the one, {last} um the widest for the "
+                f"other): give a smaller {path}.min_thickness_um"
+            )
+        return f"give from {first} to {last} um" if last > first else f"give {first} um"
 
 
 @dataclass(frozen=True)
 class TipsAboveFilm:
-    """What of the bumps stands above the film a stencil lies on, where a print's layer is
-    thinnest: a bump as its ball stands over the thinnest resin the sheet lays, projecting the
-    most (`geometry`, the printer's physics' tip), and what they are, for a refusal."""
+    """What of the bumps stands above the film a stencil lies on: a bump as its ball stands
+    over the thinnest resin the sheet lays, projecting the most, where a print's layer is
+    thinnest, or over the thickest, projecting the least, where it is thickest (`geometry`,
+    the printer's physics' tip), and what they are, for a refusal."""
 
     geometry: ProjectingTips
     text: str
 
     @property
     def projection_um(self) -> float:
-        """The most a tip projects above the film."""
+        """How far the tip projects above the film."""
         return float(self.geometry.projection_um)
 
     @property
     def width_um(self) -> float:
-        """The widest a tip is above the film."""
+        """The widest the tip is above the film."""
         return float(self.geometry.width_um)
 
 
@@ -986,6 +1034,72 @@ def require_the_height_the_studs_give(
     )
 
 
+def require_a_eutectic_below_the_core(layer: SolderLayer, bumps: SolderBumpRecipe) -> None:
+    """The layer's alloy differs from the bumps' (003:19) and is a eutectic melting below
+    them (003:20), refused at its field naming the eutectics of the option that would do."""
+    path, given = layer.alloy_field
+    where = f"solder_layer.{path}"
+    if layer.alloy == bumps.alloy.value:
+        raise claim_violation(
+            "003:19",
+            where,
+            given,
+            f"the layer must differ in composition from the {bumps.alloy.value} bumps",
+        )
+    core_c = LIQUIDUS_C[bumps.alloy.value]
+    eutectics = " or ".join(
+        f"{alloy} ({LIQUIDUS_C[alloy]:g} degC)"
+        for alloy in layer.alloys_offered
+        if alloy in EUTECTIC_SOLDERS and LIQUIDUS_C[alloy] < core_c
+    )
+    if layer.alloy not in EUTECTIC_SOLDERS:
+        why = (
+            "a pure metal, no alloy"
+            if layer.alloy not in LIQUIDUS_C
+            else "an alloy that melts over a pasty range, not at one temperature"
+        )
+        raise claim_violation(
+            "003:20",
+            where,
+            given,
+            f"{layer.alloy} is no eutectic solder ({why}): the layer on high-melting bumps "
+            f"is a eutectic; of this option's choices give {eutectics}",
+        )
+    if LIQUIDUS_C[layer.alloy] >= core_c:
+        raise claim_violation(
+            "003:20",
+            where,
+            given,
+            f"the {layer.alloy} layer melts at {LIQUIDUS_C[layer.alloy]:g} degC, not below "
+            f"the {bumps.alloy.value} bumps' liquidus ({core_c:g} degC): give {eutectics}",
+        )
+
+
+def require_reflow_below_the_core(
+    layer: PlatedSolderLayer | PrintedSolderLayer, bumps: SolderBumpRecipe, core_c: float
+) -> None:
+    """The oven's reflow of a plated or printed layer peaks below the bumps' liquidus
+    `core_c`, or their high-melting cores melt (003:20), and melts and wets the layer's solder
+    (`ReflowRecipe.require_joins`; a layer of no solder the line knows the liquidus of is
+    refused by its alloy's check)."""
+    if layer.reflow.peak_c >= core_c:
+        raise claim_violation(
+            "003:20",
+            "solder_layer.reflow.peak_c",
+            f"{layer.reflow.peak_c:g} degC",
+            f"must stay below the liquidus of the {bumps.alloy.value} bumps "
+            f"({core_c:g} degC), or their high-melting cores melt",
+        )
+    if layer.alloy in LIQUIDUS_C:
+        layer.reflow.require_joins(
+            layer.alloy,
+            "003:20",
+            "solder_layer.reflow",
+            "the layer's solder",
+            peak_below_c=core_c,
+        )
+
+
 def require_transfer_melts_the_layer_only(
     transfer: SheetTransfer, alloy: str, bumps: SolderBumpRecipe, path: str
 ) -> None:
@@ -1049,38 +1163,61 @@ def require_cores_solid_under_the_head(
 
 def require_transferred_layer(transfer: SheetTransfer, tips: int, claim: str, path: str) -> None:
     """The thinnest layer the transfer leaves on a die of `tips` tips
-    (`SheetTransfer.least_layer`) at least `min_thickness_um` (refused at `path`.film_um,
-    naming `claim` and the least film; where no film the bonder takes gives it, the force)."""
+    (`SheetTransfer.least_layer`) at least `min_thickness_um`, refused naming `claim`: where
+    even the thickest film the bonder takes pressed with its most force leaves less (the most
+    reachable), at `path`.min_thickness_um, naming that; else at `path`.film_um, with the
+    least film, or, where no film at this force gives it, the thickest film and the least
+    force (both by bisection)."""
     least = transfer.least_layer(tips)
     if least.layer_um >= transfer.min_thickness_um:
         return
     physics = TRANSFER_PHYSICS
-
-    def enough(tenths: int) -> bool:
-        thicker = transfer.model_copy(update={"film_um": tenths / 10})
-        return thicker.least_layer(tips).layer_um >= transfer.min_thickness_um
-
     top = math.floor(tool_range("flip_chip_bonder", "film_um").maximum * 10)
-    if enough(top):
-        advice = f"give at least {least_whole(transfer.film_um * 10, top, enough) / 10:g} um"
-    else:
-        advice = (
-            f"no film up to {top / 10:g} um (the most the bonder takes) gives it: give more "
-            f"{path}.bond_force_n, to close the gap to the lowest tip"
-        )
-    raise claim_violation(
-        claim,
-        f"{path}.film_um",
-        f"{transfer.film_um:g} um",
+    strongest = math.floor(tool_range("flip_chip_bonder", "bond_force_n").maximum * 10)
+
+    def with_(film_tenths: int, force_tenths: int) -> LeastLayer:
+        update = {"film_um": film_tenths / 10, "bond_force_n": force_tenths / 10}
+        return transfer.model_copy(update=update).least_layer(tips)
+
+    def enough(film_tenths: int, force_tenths: int) -> bool:
+        return with_(film_tenths, force_tenths).layer_um >= transfer.min_thickness_um
+
+    brought = (
         f"the head's {transfer.bond_force_n:g} N, shared by a die's {tips} tips, presses the "
-        f"sheet {least.closed_um:.1f} um below the tallest, and the lowest stands up to "
-        f"{least.gap_um:g} um below it (the tips' coplanarity, "
+        f"sheet {min(least.closed_um, least.gap_um):.1f} um below the tallest, and the lowest "
+        f"stands up to {least.gap_um:g} um below it (the tips' coplanarity, "
         f"{physics.coplanarity_sigma_um:g} um a sigma to {physics.transfer_sigmas:g} sigma); "
         f"over the thinnest film the sheet lays under a die, {least.film_um:.1f} um (its "
         f"{physics.film_cv:.0%} tolerance to {physics.transfer_sigmas:g} sigma), it keeps "
         f"{physics.transfer_efficiency:.0%} of what it dips through (the bonder's physics), "
         f"{least.layer_um:.2f} um, below {path}.min_thickness_um = "
-        f"{transfer.min_thickness_um:g} um: {advice}",
+        f"{transfer.min_thickness_um:g} um"
+    )
+    force = math.ceil(transfer.bond_force_n * 10)
+    if not enough(top, strongest):
+        most = with_(top, strongest)
+        raise claim_violation(
+            claim,
+            f"{path}.min_thickness_um",
+            f"{transfer.min_thickness_um:g} um",
+            f"{brought}: the most any transfer leaves is {most.layer_um:.2f} um (the thickest "
+            f"film the bonder takes, {top / 10:g} um, {most.film_um:.1f} um at its thinnest, "
+            f"pressed with its most force, {strongest / 10:g} N, down to the lowest tip "
+            f"{min(most.closed_um, most.gap_um):.1f} um below the tallest): give at most "
+            f"{math.floor(most.layer_um * 100) / 100:g} um",
+        )
+    if enough(top, force):
+        least_film = least_whole(transfer.film_um * 10, top, lambda film: enough(film, force))
+        advice = f"give at least {least_film / 10:g} um"
+    else:
+        least_force = least_whole(force, strongest, lambda newtons: enough(top, newtons))
+        advice = (
+            f"no film up to {top / 10:g} um (the most the bonder takes) gives it at this force: "
+            f"give {top / 10:g} um and {path}.bond_force_n at least {least_force / 10:g} N, to "
+            "close the gap to the lowest tip"
+        )
+    raise claim_violation(
+        claim, f"{path}.film_um", f"{transfer.film_um:g} um", f"{brought}: {advice}"
     )
 
 
@@ -1197,96 +1334,59 @@ class BumpSealCleanRecipe(Recipe):
                 bumps.method,
                 "a solder layer goes on solder bumps: bumps.method must be solder-ball",
             )
-        path, given = layer.alloy_field
-        where = f"solder_layer.{path}"
-        if layer.alloy == bumps.alloy.value:
-            raise claim_violation(
-                "003:19",
-                where,
-                given,
-                f"the layer must differ in composition from the {bumps.alloy.value} bumps",
-            )
         core_c = LIQUIDUS_C[bumps.alloy.value]
-        eutectics = " or ".join(
-            f"{alloy} ({LIQUIDUS_C[alloy]:g} degC)"
-            for alloy in layer.alloys_offered
-            if alloy in EUTECTIC_SOLDERS and LIQUIDUS_C[alloy] < core_c
-        )
-        if layer.alloy not in EUTECTIC_SOLDERS:
-            why = (
-                "a pure metal, no alloy"
-                if layer.alloy not in LIQUIDUS_C
-                else "an alloy that melts over a pasty range, not at one temperature"
-            )
-            raise claim_violation(
-                "003:20",
-                where,
-                given,
-                f"{layer.alloy} is no eutectic solder ({why}): the layer on high-melting bumps "
-                f"is a eutectic; of this option's choices give {eutectics}",
-            )
-        if LIQUIDUS_C[layer.alloy] >= core_c:
-            raise claim_violation(
-                "003:20",
-                where,
-                given,
-                f"the {layer.alloy} layer melts at {LIQUIDUS_C[layer.alloy]:g} degC, not below "
-                f"the {bumps.alloy.value} bumps' liquidus ({core_c:g} degC): give {eutectics}",
-            )
+        checks = [functools.partial(require_a_eutectic_below_the_core, layer, bumps)]
         if isinstance(layer, TransferredSolderLayer):
-            require_transfer_melts_the_layer_only(
-                layer.transfer, layer.alloy, bumps, "solder_layer.transfer"
-            )
-            return self
-        if layer.reflow.peak_c >= core_c:
-            raise claim_violation(
-                "003:20",
-                "solder_layer.reflow.peak_c",
-                f"{layer.reflow.peak_c:g} degC",
-                f"must stay below the liquidus of the {bumps.alloy.value} bumps "
-                f"({core_c:g} degC), or their high-melting cores melt",
-            )
-        layer.reflow.require_joins(
-            layer.alloy,
-            "003:20",
-            "solder_layer.reflow",
-            "the layer's solder",
-            peak_below_c=core_c,
-        )
-        if isinstance(layer, PlatedSolderLayer):
-            layer.plating.require_real_area(
-                "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)
+            checks.append(
+                functools.partial(
+                    require_transfer_melts_the_layer_only,
+                    layer.transfer,
+                    layer.alloy,
+                    bumps,
+                    "solder_layer.transfer",
+                )
             )
         else:
+            checks.append(functools.partial(require_reflow_below_the_core, layer, bumps, core_c))
+        if isinstance(layer, PlatedSolderLayer):
+            checks.append(
+                functools.partial(
+                    layer.plating.require_real_area,
+                    "solder_layer.plating",
+                    self.solder_layer_area_cm2(),
+                    self._tips_source(bumps),
+                )
+            )
+        elif isinstance(layer, PrintedSolderLayer):
             pitch, printing, path = (
                 pad_pitch_um(LINE_WAFER),
                 layer.printing,
                 "solder_layer.printing",
             )
-            tips = self.tips_above_film(bumps)
-            every_problem(
-                [
-                    functools.partial(printing.require_stencil_over_tips, tips, "003:21", path),
-                    functools.partial(printing.require_apertures_over_tips, tips, "003:21", path),
-                    functools.partial(printing.require_no_bridges, pitch, "003:21", path),
-                    functools.partial(printing.require_layer, tips, pitch, "003:19", path),
-                ]
-            )
+            most, least = self.tips_above_film(bumps), self.tips_above_film(bumps, thickest=True)
+            checks += [
+                functools.partial(printing.require_stencil_over_tips, most, "003:21", path),
+                functools.partial(printing.require_aperture, most, least, pitch, path),
+            ]
+        every_problem(checks)
         return self
 
-    def tips_above_film(self, bumps: SolderBumpRecipe) -> TipsAboveFilm:
+    def tips_above_film(self, bumps: SolderBumpRecipe, *, thickest: bool = False) -> TipsAboveFilm:
         """The solder bumps' tips above the resin film as the cleaning leaves it, where a
         stencil lies: each bump as its ball stands (`shortest_um`) over the thinnest resin the
-        sheet lays (`thinnest_laminated_um`), less what the cleaning's O2 etches off its top
+        sheet lays (`thinnest_laminated_um`: the tips that project the most, where a print's
+        layer is thinnest) or, `thickest`, the thickest (`thickest_laminated_um`: those that
+        project the least), less what the cleaning's O2 etches off its top
         (`resin_etched_um`)."""
-        laid_um = thinnest_laminated_um(self.resin.sheet_thickness_um)
+        sheet_um = self.resin.sheet_thickness_um
+        laid_um = thickest_laminated_um(sheet_um) if thickest else thinnest_laminated_um(sheet_um)
         etched_um = self.resin_etched_um()
         height_um = bumps.shortest_um()
         etched = f", {etched_um:.1f} um less after the cleaning's O2" if etched_um else ""
         return TipsAboveFilm(
             ProjectingTips.of(height_um, bumps.base_um, laid_um - etched_um),
-            text=f"the {height_um:.1f} um bumps over the thinnest resin the "
-            f"{self.resin.sheet_thickness_um:g} um sheet lays ({laid_um:.1f} um{etched})",
+            text=f"the {height_um:.1f} um bumps over the {'thickest' if thickest else 'thinnest'} "
+            f"resin the {sheet_um:g} um sheet lays ({laid_um:.1f} um{etched})",
         )
 
     def resin_etched_um(self) -> float:

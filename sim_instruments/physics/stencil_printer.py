@@ -28,14 +28,25 @@ Pure functions over the workpiece's bumps, with their constants in `PrintPhysics
   qualified spread: validate judges the thinnest layer by it).
 * **The bump.** Each bump present gets TE · V_o of paste (`bumps.paste_nl`); its metal (50 %
   of the paste by volume: a type 4 paste of about 90 % metal by weight, Sn63Pb37 at 8.4 g/cm³
-  in a flux of about 1 g/cm³) is the layer of the paste's alloy the oven reflows onto the
-  tip, spread over the surface it wets, the cap above the film, 2π R p (`reflowed_layer_um`):
-  `bumps.layer_um` and `layer_alloy` (003:19-20). A buried tip (p = 0) wets nothing and keeps
-  no layer.
+  in a flux of about 1 g/cm³) is what the oven reflows onto the tip (003:19-20). Molten, it
+  wets the tip above the film and stops at the film, which it does not wet: its surface is a
+  spherical cap (surface tension rules at this size, gravity does not) standing on the tip's
+  footprint at the film, 2 √(p (2R - p)) across, holding the tip's cap and the metal,
+  V_tip + V_metal (`reflowed_solder`). Its height H above the film is the truncated sphere's
+  of that volume on that footprint (`truncated_sphere_height_um`), its widest the footprint
+  while H is at most the footprint's radius a, else its sphere's diameter (a² + H²) / H. The
+  layer (`bumps.layer_um`, `layer_alloy`) is the solder over the tip's apex, H - p, what the
+  reflow adds to the bump's height: a little metal is a thin layer, much metal a ball of its
+  own volume, never more than that ball (as p goes to 0 it tends to the metal's sphere, not
+  to infinity). A buried tip (p = 0) wets nothing and keeps no layer.
 * **Bridging.** A deposit slumps sideways by half its height (the stencil's thickness) beyond
   its aperture: two deposits whose apertures leave a web between them narrower than the
   stencil is thick touch (`bridged_um`), and the reflow joins their bumps by a solder bridge
-  (`bumps.bridged`, on both).
+  (`bumps.bridged`, on both). The reflowed solder on a seated tip is always narrower than
+  that reach, so the deposits' slump is what bridges: the cap holds the tip (within the
+  aperture) and at most about 55 % of the aperture's volume of metal, so its sphere is at most
+  (2.33 d² t)^(1/3) across, at most 0.70 (d + t) since d² t <= 4 (d + t)³ / 27, and a cap on
+  a footprint is at most 2^(1/3) times as wide as the sphere of its volume: 0.88 (d + t).
 * **SPI.** Each deposit is measured against its aperture's open volume, as a real SPI judges a
   deposit against the volume its aperture prints over its pad: TE per deposit; under 50 % is
   insufficient, over 150 % excessive.
@@ -58,7 +69,11 @@ from ..twin import Workpiece
 from ..twin.freezing import thaw
 from ..twin.parts import UM3_PER_NL
 from .ball_mounter import touching
-from .oven import truncated_sphere_radius_um, truncated_sphere_width_um
+from .oven import (
+    truncated_sphere_height_um,
+    truncated_sphere_radius_um,
+    truncated_sphere_width_um,
+)
 
 
 @dataclass(frozen=True)
@@ -140,13 +155,6 @@ class ProjectingTips:
         volume: np.ndarray = math.pi * p**2 * (3 * self.radius_um - p) / 3
         return volume
 
-    @property
-    def wetted_um2(self) -> np.ndarray:
-        """The surface of each tip above the film, which a molten layer wets: the cap's,
-        2 pi R p."""
-        area: np.ndarray = 2 * math.pi * self.radius_um * self.projection_um
-        return area
-
 
 def stencil_clears(recipe: PrintRecipe, tips: ProjectingTips) -> np.ndarray:
     """Where the stencil is at least as thick as the tip projects above the film."""
@@ -207,30 +215,63 @@ def transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
     return release * max(fill, 0.0) * max(lift, 0.0) + film
 
 
-def reflowed_layer_um(
-    deposit_nl: np.ndarray, tips: ProjectingTips, physics: PrintPhysics
-) -> np.ndarray:
-    """The layer (um) deposits of `deposit_nl` leave on `tips` once reflowed: the paste's metal
-    (`metal_fraction` of it) spread over the surface each tip wets above the film
-    (`ProjectingTips.wetted_um2`); none on a buried tip."""
+@dataclass(frozen=True)
+class ReflowedSolder:
+    """What deposits' metal becomes on their tips once reflowed (arrays of one a deposit): the
+    molten solder's cap over each tip's footprint at the film, holding the tip and the metal,
+    its height above the film, its widest, and the layer it puts over the tip's apex (its
+    height less the tip's projection; 0 on a buried tip, which wets nothing)."""
+
+    height_um: np.ndarray
+    width_um: np.ndarray
+    layer_um: np.ndarray
+
+
+def footprint_um(tips: ProjectingTips) -> np.ndarray:
+    """Each tip's diameter where it leaves the film, 2 sqrt(p (2R - p)) (0 when buried)."""
+    p, radius = tips.projection_um, tips.radius_um
+    width: np.ndarray = 2 * np.sqrt(np.maximum(p * (2 * radius - p), 0.0))
+    return width
+
+
+def reflowed_solder(
+    deposit_nl: np.ndarray | float, tips: ProjectingTips, physics: PrintPhysics
+) -> ReflowedSolder:
+    """What deposits of `deposit_nl` leave on `tips` once reflowed: the paste's metal
+    (`metal_fraction` of it) and the tip above the film together a spherical cap on the tip's
+    footprint (`footprint_um`), of the truncated sphere's height for their volume
+    (`truncated_sphere_height_um`); a buried tip keeps no layer and its film no solder."""
     metal_um3 = np.asarray(deposit_nl, np.float64) * physics.metal_fraction * UM3_PER_NL
-    area_um2 = np.broadcast_to(tips.wetted_um2, metal_um3.shape)
-    layer: np.ndarray = np.divide(
-        metal_um3, area_um2, out=np.zeros_like(metal_um3), where=area_um2 > 0
+    projection = np.broadcast_to(tips.projection_um, metal_um3.shape)
+    footprint = np.broadcast_to(footprint_um(tips), metal_um3.shape)
+    wets = projection > 0
+    height = np.where(
+        wets, truncated_sphere_height_um(tips.volume_um3 + metal_um3, footprint), projection
     )
-    return layer
+    half = footprint / 2
+    widest = np.divide(half**2 + height**2, height, out=np.zeros_like(height), where=height > half)
+    return ReflowedSolder(
+        height_um=height,
+        width_um=np.where(wets, np.maximum(footprint, widest), 0.0),
+        layer_um=np.where(wets, height - projection, 0.0),
+    )
 
 
-def printed_layer_um(
+def printed_solder(
     efficiency: np.ndarray | float,
     recipe: PrintRecipe,
     tips: ProjectingTips,
     physics: PrintPhysics,
-) -> np.ndarray:
-    """The layer a print of `recipe` leaves on `tips` once reflowed, each deposit `efficiency`
-    of its open volume (`open_nl`, `reflowed_layer_um`)."""
+) -> ReflowedSolder:
+    """What a print of `recipe` leaves on `tips` once reflowed, each deposit `efficiency` of
+    its open volume (`open_nl`, `reflowed_solder`)."""
     deposit_nl = np.asarray(efficiency, np.float64) * open_nl(recipe, tips)
-    return reflowed_layer_um(deposit_nl, tips, physics)
+    return reflowed_solder(deposit_nl, tips, physics)
+
+
+def most_transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
+    """The largest share of its aperture a deposit gets: the mean and the clipped scatter."""
+    return transfer_efficiency(recipe, physics) * (1 + physics.deposit_sigmas * physics.deposit_cv)
 
 
 def least_transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
@@ -287,11 +328,11 @@ def print_paste(
         bumps.height_um[printed], bumps.base_diameter_um[printed], workpiece.resin_um[printed]
     )
     deposit_nl = efficiency * open_nl(recipe, tips)
-    layer = reflowed_layer_um(deposit_nl, tips, physics).astype(np.float32)
+    solder = reflowed_solder(deposit_nl, tips, physics)
     thaw(bumps.paste_nl, bumps.layer_um, bumps.height_um)
     bumps.paste_nl[printed] += deposit_nl.astype(np.float32)
-    bumps.layer_um[printed] += layer
-    bumps.height_um[printed] += layer  # the layer tops the bump
+    bumps.layer_um[printed] += solder.layer_um.astype(np.float32)
+    bumps.height_um[printed] += solder.layer_um.astype(np.float32)  # the layer tops the bump
     bumps.layer_alloy = recipe.paste.value
     bridge(workpiece, printed, bridged_um(recipe, physics), ~seated(recipe, tips))
     return PrintOutcome(

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from packline.cli import main
 from packline.clock import WallClock
@@ -863,7 +864,7 @@ LAYER_REFUSALS = {
         "aperture by half the 50 um stencil's thickness on every side (the printer's "
         "physics), so two deposits closer than 430 + 50 = 480 um touch, and the "
         "wafer's bumps stand 459.6 um apart at the closest (its least pad pitch): "
-        "their reflow would join them by a solder bridge: give at most 409 um (claim "
+        "their reflow would join them by a solder bridge: give from 108 to 144 um (claim "
         "003:21)",
     ),
     "printing-stencil-on-the-tips": (
@@ -878,28 +879,51 @@ LAYER_REFUSALS = {
         "90 um",
         f"solder_layer.printing.aperture_um = 90 um: {PRINTED_TIPS} are up to 99.4 um "
         "wide above the film: a narrower aperture does not pass over a tip, and the "
-        "stencil stands on the tips: give at least 100 um (claim 003:21)",
+        "stencil stands on the tips: give from 108 to 144 um (claim 003:21)",
+    ),
+    # one refusal of the aperture, whose advice also gives the layer it needs (not a "give at
+    # least 100 um" beside a "give at least 108 um")
+    "printing-far-too-narrow": (
+        "printing.aperture_um",
+        "70 um",
+        f"solder_layer.printing.aperture_um = 70 um: {PRINTED_TIPS} are up to 99.4 um "
+        "wide above the film: a narrower aperture does not pass over a tip, and the "
+        "stencil stands on the tips: give from 108 to 144 um (claim 003:21)",
+    ),
+    # a 400 um aperture's paste stays apart at the pitch, but its metal is a ball on the bump
+    "printing-a-ball-not-a-layer": (
+        "printing.aperture_um",
+        "400 um",
+        "solder_layer.printing.aperture_um = 400 um: its largest deposit (at most 109% of the "
+        "open volume, the printer's physics) reflows, for the 87.8 um bumps over the thickest "
+        "resin the 50 um sheet lays (51.5 um, 0.6 um less after the cleaning's O2), into a "
+        "cap of solder 175.8 um tall above the film and 189.4 um wide: 138.9 um over the "
+        "tip's apex, more than the 36.9 um the tip projects: a layer on a bump's surface "
+        "(003:19-21) is at most as thick as the tip stands out of the film, and more metal "
+        "is a ball on the bump, not a layer on it: give from 108 to 144 um (claim 003:19)",
     ),
     "printing-too-little-paste": (
         "printing.min_thickness_um",
         "60 um",
         "solder_layer.printing.aperture_um = 140 um: an aperture of 140 um in a 50 um "
         "stencil (area ratio 0.70) holds 0.5816 nl of paste beside the tip standing in it "
-        "and releases at least 71% of it (the printer's physics), whose metal leaves 16.1 "
-        f"um over the 12762 um^2 a tip wets above the film, for {PRINTED_TIPS}, below "
-        "solder_layer.printing.min_thickness_um = 60 um: give at least 231 um (claim "
-        "003:19)",
+        "and releases at least 71% of it (the printer's physics), whose metal, reflowed over "
+        f"the tip, leaves 24.9 um over its apex, for {PRINTED_TIPS}, below "
+        "solder_layer.printing.min_thickness_um = 60 um: no aperture in a 50 um stencil "
+        "leaves at least 60 um where the tips project the most and at most what they project "
+        "where they project the least (36.9 um; 225 um is the least aperture for the one, "
+        "144 um the widest for the other): give a smaller "
+        "solder_layer.printing.min_thickness_um (claim 003:19)",
     ),
-    # the tip standing in the aperture takes most of a 110 um one's paste, and its metal
-    # spreads over the whole cap above the film, not a 70 um disc
+    # the tip standing in the aperture takes most of a 105 um one's paste
     "printing-tip-in-the-aperture": (
         "printing.aperture_um",
-        "110 um",
-        "solder_layer.printing.aperture_um = 110 um: an aperture of 110 um in a 50 um "
-        "stencil (area ratio 0.55) holds 0.2870 nl of paste beside the tip standing in it "
-        "and releases at least 46% of it (the printer's physics), whose metal leaves 5.1 "
-        f"um over the 12762 um^2 a tip wets above the film, for {PRINTED_TIPS}, below "
-        "solder_layer.printing.min_thickness_um = 8 um: give at least 119 um (claim "
+        "105 um",
+        "solder_layer.printing.aperture_um = 105 um: an aperture of 105 um in a 50 um "
+        "stencil (area ratio 0.53) holds 0.2448 nl of paste beside the tip standing in it "
+        "and releases at least 38% of it (the printer's physics), whose metal, reflowed over "
+        f"the tip, leaves 6.7 um over its apex, for {PRINTED_TIPS}, below "
+        "solder_layer.printing.min_thickness_um = 8 um: give from 108 to 144 um (claim "
         "003:19)",
     ),
     "printing-not-eutectic": (
@@ -943,19 +967,33 @@ LAYER_REFUSALS = {
         "transfer.film_um",
         "10 um",
         "solder_layer.transfer.film_um = 10 um: the head's 30 N, shared by a die's 32 "
-        "tips, presses the sheet 7.5 um below the tallest, and the lowest stands up to 6 "
+        "tips, presses the sheet 6.0 um below the tallest, and the lowest stands up to 6 "
         "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
         "film the sheet lays under a die, 9.1 um (its 3% tolerance to 3 sigma), it keeps "
         "50% of what it dips through (the bonder's physics), 4.55 um, below "
         "solder_layer.transfer.min_thickness_um = 8 um: give at least 17.6 um (claim "
         "003:19)",
     ),
+    # no film and no force reach 23 um: the refusal names the most reachable, not a force
+    "transfer-beyond-reach": (
+        "transfer.min_thickness_um",
+        "23 um",
+        "solder_layer.transfer.min_thickness_um = 23 um: the head's 30 N, shared by a die's 32 "
+        "tips, presses the sheet 6.0 um below the tallest, and the lowest stands up to 6 "
+        "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
+        "film the sheet lays under a die, 21.8 um (its 3% tolerance to 3 sigma), it keeps "
+        "50% of what it dips through (the bonder's physics), 10.92 um, below "
+        "solder_layer.transfer.min_thickness_um = 23 um: the most any transfer leaves is "
+        "22.75 um (the thickest film the bonder takes, 50 um, 45.5 um at its thinnest, "
+        "pressed with its most force, 300 N, down to the lowest tip 6.0 um below the "
+        "tallest): give at most 22.75 um (claim 003:19)",
+    ),
     # half a flat 16 um film had validated at the least 8 um: the sheet's tolerance thins it
     "transfer-film-tolerance": (
         "transfer.film_um",
         "16 um",
         "solder_layer.transfer.film_um = 16 um: the head's 30 N, shared by a die's 32 "
-        "tips, presses the sheet 7.5 um below the tallest, and the lowest stands up to 6 "
+        "tips, presses the sheet 6.0 um below the tallest, and the lowest stands up to 6 "
         "um below it (the tips' coplanarity, 1 um a sigma to 3 sigma); over the thinnest "
         "film the sheet lays under a die, 14.6 um (its 3% tolerance to 3 sigma), it keeps "
         "50% of what it dips through (the bonder's physics), 7.28 um, below "
@@ -963,6 +1001,28 @@ LAYER_REFUSALS = {
         "003:19)",
     ),
 }
+
+
+def test_a_transfer_short_at_its_force_is_told_the_least_force_that_reaches_the_layer():
+    """5 N on a die's 32 tips leaves 4.8 um of the 6 um gap open: no film the bonder takes
+    gives 21 um at that force, and the refusal gives the thickest film with the least force,
+    which validates."""
+    recipe = reference_recipe(TRANSFERRED)
+    transfer = recipe["solder_layer"]["transfer"]
+    transfer.update(bond_force_n="5 N", film_um="50 um", min_thickness_um="21 um")
+    with pytest.raises(ValidationError) as refused:
+        BumpSealCleanRecipe.model_validate(recipe)
+    (error,) = refused.value.errors()
+    assert error["msg"].endswith(
+        "no film up to 50 um (the most the bonder takes) gives it at this force: give 50 um "
+        "and solder_layer.transfer.bond_force_n at least 10 N, to close the gap to the "
+        "lowest tip (claim 003:19)"
+    ), error["msg"]
+    transfer.update(bond_force_n="10 N")
+    BumpSealCleanRecipe.model_validate(recipe)
+    transfer.update(bond_force_n="9.9 N")
+    with pytest.raises(ValidationError):
+        BumpSealCleanRecipe.model_validate(recipe)
 
 
 @pytest.mark.parametrize("refusal", sorted(LAYER_REFUSALS))
@@ -1159,10 +1219,10 @@ def cleaned_line_wafer() -> Workpiece:
     [
         # area ratio 0.42: the paste stays in the stencil, though it lies on the film
         (60.0, 100.0, LAYER_CLAIMS),
-        # the old reference print, valid while the physics put the whole aperture's paste on
-        # a 70 um disc: the tip in the aperture and the cap it wets leave about 7 um
-        (40.0, 110.0, LAYER_CLAIMS),
-        (50.0, 140.0, set()),  # the reference print: 16.1 um at the least
+        # the tip standing in a 100 um aperture of a 40 um stencil leaves it too little paste:
+        # about 6 um over the apex
+        (40.0, 100.0, LAYER_CLAIMS),
+        (50.0, 140.0, set()),  # the reference print: 24.9 um at the least
     ],
 )
 def test_tips_printed_with_too_little_paste_fail_the_claims_of_the_layer(

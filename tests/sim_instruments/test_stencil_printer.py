@@ -6,8 +6,10 @@ area-ratio law (100 um apertures, AR 0.83: 91.1 %), a narrow aperture (AR 0.5) l
 deposit insufficient and one below AR 0.45 transferring nothing, a squeegee too fast
 underfilling and one too light printing its film with every deposit; each bump's paste, the
 aperture's open volume beside the tip standing in it, and the eutectic layer its metal makes
-over the tip above the film (6.9 um); a stencil standing on tips that overreach it bleeding
-paste (bridged); the oven then melting that layer while the high-melting core stays solid
+reflowed over the tip above the film (a cap on the tip's footprint, 12.1 um over its apex);
+a barely projecting tip getting a ball of its metal, never more; the reflowed solder narrower
+than a deposit's reach; a stencil standing on tips that overreach it bleeding paste
+(bridged); the oven then melting that layer while the high-melting core stays solid
 (003:19-21); a print stopped mid-stroke printing only the bumps the squeegee passed; a wafer
 without bumps refused; deposits closer than their aperture and slump bridging, and no deposit
 scattering past its 3-sigma clip.
@@ -38,7 +40,7 @@ from packline.sim_instruments.physics.stencil_printer import (
     least_transfer_efficiency,
     open_nl,
     print_paste,
-    printed_layer_um,
+    printed_solder,
     seated,
     transfer_efficiency,
 )
@@ -97,13 +99,15 @@ async def test_the_transfer_efficiency_follows_the_area_ratio(transport):
     assert open_volume_nl == pytest.approx(0.1345, abs=1e-4)
     assert result.deposit_nl == pytest.approx(0.911 * open_volume_nl, rel=0.01)
     assert np.allclose(bumps.paste_nl.mean(), 0.911 * open_volume_nl, rtol=0.01)
-    # half the paste is metal: 0.0612 nl over the 2 pi R p = 8894 um^2 of tip above the film
-    # is a 6.9 um eutectic layer
-    wetted_um2 = 2 * math.pi * radius * p
-    assert bumps.layer_um.mean() == pytest.approx(
-        0.911 * open_volume_nl * 0.5e6 / wetted_um2, rel=0.01
-    )
-    assert bumps.layer_um.mean() == pytest.approx(6.89, rel=0.01)
+    # half the paste is metal, 0.0612 nl: molten, it and the 0.1012 nl of tip are a spherical
+    # cap on the tip's footprint at the film, a^2 = p (2R - p), of volume pi H (3 a^2 + H^2) / 6
+    # (the cubic solved here by numpy): 39.94 um above the film, 12.1 um over the tip's apex
+    footprint_sq = p * (2 * radius - p)
+    volume = tip_nl * 1e6 + 0.5 * 0.911 * open_volume_nl * 1e6
+    roots = np.roots([math.pi / 6, 0, math.pi * footprint_sq / 2, -volume])
+    cap_um = float(roots[np.isreal(roots)].real[0])
+    assert bumps.layer_um.mean() == pytest.approx(cap_um - p, rel=0.01)
+    assert bumps.layer_um.mean() == pytest.approx(12.1, abs=0.1)
     assert bumps.height_um[bumps.present] == pytest.approx(
         87.8186 + bumps.layer_um[bumps.present], abs=1e-3
     )
@@ -258,18 +262,54 @@ def test_a_stencil_standing_on_the_tips_bleeds_paste_under_it(film_um, aperture_
     assert bumps.bridged[bumps.present].all() is np.bool_(not seats)
 
 
-def test_the_layer_is_the_metal_of_the_open_volume_over_the_wetted_tip():
+def test_the_layer_is_the_metal_of_the_open_volume_reflowed_over_the_tip():
     """One tip by the physics' functions, as a method's validate reckons a print: the 87.8 um
     bump over the 60 um film leaves the 30 um stencil's 100 um aperture 0.1345 nl of its
-    0.2356 nl; a deposit of all of it is 0.0672 nl of metal, 7.56 um over the 8894 um^2 of tip
-    above the film. Over a thicker film the tip stands lower: more paste, less tip, a thicker
-    layer; a buried tip takes the whole aperture and keeps no layer."""
+    0.2356 nl; a deposit of all of it is 0.0672 nl of metal, with the 0.1012 nl of tip a cap
+    40.97 um above the film on the tip's 90.7 um footprint: 13.15 um over the apex, as wide
+    as the footprint (less than a hemisphere over it). Over a thicker film the tip stands lower:
+    more paste, less tip, a thicker layer; a buried tip takes the whole aperture and keeps
+    no layer, and no solder."""
     tips = ProjectingTips.of(87.819, 70.0, np.array([FILM_UM, 70.0, 90.0]))
     volumes = open_nl(RECIPE, tips)
-    layers = printed_layer_um(1.0, RECIPE, tips, PrintPhysics())
+    solder = printed_solder(1.0, RECIPE, tips, PrintPhysics())
     assert volumes[0] == pytest.approx(0.13445, abs=1e-4)
-    assert layers[0] == pytest.approx(0.5 * 0.13445e6 / 8894.0, rel=1e-3)
+    assert solder.layer_um[0] == pytest.approx(13.15, abs=0.01)
+    assert solder.height_um[0] == pytest.approx(40.97, abs=0.01)
+    assert solder.width_um[0] == pytest.approx(90.71, abs=0.01)
     assert volumes[1] > volumes[0]
-    assert layers[1] > layers[0]
+    assert solder.layer_um[1] > solder.layer_um[0]
     assert volumes[2] == pytest.approx(math.pi * 50**2 * 30 / 1e6)
-    assert layers[2] == 0.0
+    assert (solder.layer_um[2], solder.width_um[2]) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("film_um", [47.9, 80.0, 85.0, 87.8])
+def test_a_barely_projecting_tip_gets_a_ball_of_its_metal_never_more(film_um):
+    """As the tip's projection goes to 0 its cap wets less and less, but the metal does not
+    spread thinner and thinner over it to a layer without bound: molten it is a ball of its
+    own volume on the tip, at most as tall and as wide as a sphere of the metal and the tip
+    (a 50 um stencil's 140 um aperture over the line's 87.8 um bumps: under 100 um), never
+    the layer without bound a film spread over the wetted cap would be (303 um at 85 um)."""
+    recipe = replace(RECIPE, stencil_thickness_um=50, aperture_um=140)
+    tips = ProjectingTips.of(87.819, 70.0, film_um)
+    physics = PrintPhysics()
+    deposit_nl = float(open_nl(recipe, tips))
+    solder = printed_solder(1.0, recipe, tips, physics)
+    sphere_um = (6 / math.pi * (deposit_nl * 1e6 * 0.5 + float(tips.volume_um3))) ** (1 / 3)
+    assert float(solder.height_um) <= sphere_um + 1e-9
+    assert float(solder.width_um) >= sphere_um - 1e-9  # no narrower than the sphere
+    assert float(solder.layer_um) < sphere_um < 100.0
+
+
+@pytest.mark.parametrize("stencil_um", [25.0, 50.0, 100.0, 200.0])
+def test_the_reflowed_solder_stays_narrower_than_the_deposits_reach(stencil_um):
+    """What bridges is the deposits' slump (`bridged_um`): over the printer's apertures for a
+    stencil, on the line's bumps over films that seat it (tips up to as tall and as wide as
+    it allows), the largest deposit's reflowed solder is narrower than a deposit reaches."""
+    physics = PrintPhysics()
+    for aperture_um in np.linspace(40.0, 800.0, 39):
+        recipe = replace(RECIPE, stencil_thickness_um=stencil_um, aperture_um=aperture_um)
+        tips = ProjectingTips.of(87.819, 70.0, np.linspace(0.0, 87.8, 89))
+        solder = printed_solder(1.15 * transfer_efficiency(recipe, physics), recipe, tips, physics)
+        widths = solder.width_um[seated(recipe, tips)]
+        assert (widths < bridged_um(recipe, physics)).all()
