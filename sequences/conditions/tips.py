@@ -48,30 +48,35 @@ def _resin_under_tips(w: Workpiece, sealing_only: bool) -> np.ndarray:
     return sealing_resin_um(w) if sealing_only else w.resin_um
 
 
+def own_height_um(w: Workpiece) -> np.ndarray:
+    """Each bump's own height, without a eutectic layer put on it afterwards (003:19-21): what
+    the resin was laid against and its tip projected by when it was cleaned (003:7.2, 7.3)."""
+    height: np.ndarray = w.bumps.height_um - w.bumps.layer_um
+    return height
+
+
 def resin_thinner_than_bumps(claim: str) -> Condition:
-    """At every bump, the resin film is thinner than the bump is high."""
+    """At every bump, the resin film is thinner than the bump is high (the bump's own height:
+    `own_height_um`)."""
     return Condition(
         claim,
         "resin thinner than every bump",
-        lambda w: (w.has_bumps, w.resin_um < w.bumps.height_um),
-        Margin("bump height above the resin", "um", lambda w: w.bumps.height_um - w.resin_um, 0),
+        lambda w: (w.has_bumps, w.resin_um < own_height_um(w)),
+        Margin("bump height above the resin", "um", lambda w: own_height_um(w) - w.resin_um, 0),
     )
 
 
 def tips_project(claim: str, min_um: float = 0.0, *, sealing_only: bool = False) -> Condition:
-    """Every bump tip stands more than `min_um` above the resin top (`sealing_only`: the top
-    of the sealing layers)."""
+    """Every bump tip, its own (`own_height_um`), stands more than `min_um` above the resin
+    top (`sealing_only`: the top of the sealing layers)."""
     return Condition(
         claim,
         f"bump tips project above the resin (> {min_um:g} um)",
-        lambda w: (
-            w.has_bumps,
-            w.bumps.height_um - _resin_under_tips(w, sealing_only) > min_um,
-        ),
+        lambda w: (w.has_bumps, own_height_um(w) - _resin_under_tips(w, sealing_only) > min_um),
         Margin(
             "tip projection",
             "um",
-            lambda w: w.bumps.height_um - _resin_under_tips(w, sealing_only),
+            lambda w: own_height_um(w) - _resin_under_tips(w, sealing_only),
             min_um,
         ),
     )

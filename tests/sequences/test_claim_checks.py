@@ -57,7 +57,14 @@ from packline.sim_instruments.physics.laser import LaserPhysics, ablate_vias, vi
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, Workpiece
-from packline.sim_instruments.twin.parts import Face, Film, FilmMaterial, OpeningProcess, Resist
+from packline.sim_instruments.twin.parts import (
+    Face,
+    Film,
+    FilmMaterial,
+    OpeningProcess,
+    ResinLayer,
+    Resist,
+)
 from packline.units import Unit
 
 from .test_engine_runs import Injector
@@ -513,6 +520,26 @@ def test_a_condition_says_what_it_counted_by_the_arrays_it_returns():
     )
     assert [(result.counted, result.sites_checked) for result in found] == list(sizes.items())
     assert [result.to_dict()["counted"] for result in found] == list(sizes)
+
+
+def test_the_tips_project_by_the_bumps_own_height_not_the_layer_put_on_after():
+    """003:7.2 and 003:7.3 speak of the bumps the resin was laid against and the tips it
+    cleaned; a eutectic layer put on afterwards (003:19-21) tops the bump's height on the
+    twin, and had been counted as tip (a new user's trial: 9 um to spare for 0.66 um)."""
+    wafer = TwinStore().get("W01")
+    sites = wafer.geometry.site_count
+    wafer.bumps.height_um[:] = 98.0
+    wafer.bumps.layer_um[:] = 10.0
+    wafer.resins.layers.append(ResinLayer(ResinKind.THERMOSET, np.full(sites, 87.0, np.float32)))
+    thinner, projecting = check_claims(
+        [conditions.resin_thinner_than_bumps("003:7.2"), conditions.tips_project("003:7.3")],
+        {"W01": wafer},
+    )
+    assert thinner.worst == projecting.worst == pytest.approx(1.0)  # 88 um of bump, 87 of resin
+    wafer.bumps.layer_um[:] = 12.0  # the bump's own 86 um stand under the resin's 87
+    assert [
+        r.verdict for r in check_claims([conditions.tips_project("003:7.3")], {"W01": wafer})
+    ] == ["fail"]
 
 
 def test_a_condition_on_another_workpiece_reads_that_ones_twin():
