@@ -21,6 +21,7 @@ from packline.sequences.conditions.combined import (
 from packline.sequences.conditions.panel import (
     ball_in_every_opening,
     ball_on_every_land,
+    balls_reaching_the_metal,
     column_tops_flush,
     columns_joined,
     die_backs_flush,
@@ -95,6 +96,7 @@ __all__ = [
     "all_of",
     "ball_in_every_opening",
     "ball_on_every_land",
+    "balls_reaching_the_metal",
     "bump_on_every_pad",
     "column_tops_flush",
     "columns_joined",

@@ -10,7 +10,10 @@ import numpy as np
 
 from packline.sequences.conditions.tips import every_site
 from packline.sequences.engine import Condition, Margin
-from packline.sim_instruments.physics.ball_mounter import site_positions
+from packline.sim_instruments.physics.ball_mounter import (
+    reach_past_the_resist_um,
+    site_positions,
+)
 from packline.sim_instruments.physics.dispenser import hole_area_um2
 from packline.sim_instruments.physics.grinder import base_um
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
@@ -267,6 +270,20 @@ def ball_in_every_opening(claim: str, balls_per_unit: int, first_site: int = 0) 
         "a ball in every solder resist opening",
         evaluate,
         Margin("ball centre inside its opening's edge", "um", _inside_opening_um, 0.0),
+    )
+
+
+def balls_reaching_the_metal(claim: str) -> Condition:
+    """Every ball on the back sinks into its solder resist opening far enough to touch the
+    metal below (000:x1, 000:x3: the external terminals through the openings, joined to the
+    interconnections): a resist thicker than a ball's sag (`ball_sag_um`) holds it on the
+    opening's rim, where no reflow joins it. The margin is the ball's reach past the resist,
+    its sag less the resist's thickness (`reach_past_the_resist_um`)."""
+    return Condition(
+        claim,
+        "every ball reaching the metal through its solder resist opening",
+        lambda w: (w.balls.present, reach_past_the_resist_um(w) >= 0),
+        Margin("ball's reach past the solder resist", "um", reach_past_the_resist_um, 0.0),
     )
 
 

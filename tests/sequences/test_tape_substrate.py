@@ -123,7 +123,10 @@ def test_external_terminals_are_balls_in_every_solder_resist_opening_reflowed(
     check = summary["claim_check"]
     assert check["status"] == "passed"
     balls = [c for c in check["conditions"] if c["claim"] == "000:x1"]
-    assert [(c["sites_checked"], c["verdict"]) for c in balls] == [(72, "pass"), (72, "pass")]
+    assert [(c["sites_checked"], c["verdict"]) for c in balls] == [(72, "pass")] * 3
+    reach = next(c for c in balls if c["margin_unit"] == "um" and "reach" in c["margin_quantity"])
+    # the 250 um balls sink 25 um into the 150 um openings of the tape's 20 um resist
+    assert reach["margin_worst"] == pytest.approx(5.0, abs=0.05)
     tagged = _tagged(events)
     x1 = [("apply flux", {"000:x1"}), ("mount balls", {"000:x1"}), ("reflow balls", {"000:x1"})]
     assert tagged == CLAIM_ORDER[:-1] + x1 + CLAIM_ORDER[-1:]
@@ -1279,14 +1282,19 @@ async def test_a_solder_resist_thicker_than_the_bumps_sink_past_validate_leaves_
     """What the refusal of a thick resist keeps from the line: 25.5 um of polyimide spun at
     1000 rpm, its openings 152.3 um across, into which the 300 um bumps sink only 20.8 um:
     they sit on the rims, the reflow melts them short of the lands, and 000:x3 fails at its
-    joints."""
+    joints. Each margin says why: the bumps' reach past the resist is 4.7 um short of the
+    lands, and they were molten 0 s on them, not the reflow's 130 s above the liquidus."""
 
     path = write_recipe(tmp_path, small_recipe("tape-substrate-metal-resist.yaml"))
     check = await completed_past_validate(store, "tape-substrate", path, _resist_at_1000_rpm)
     assert failing_claims(check) == {"000:x3"}
-    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
-    assert failed["condition"] == "a joint under every ball"
-    assert failed["sites_passing"] == 0
+    failed = {c["condition"]: c for c in check["conditions"] if c["verdict"] != "pass"}
+    reach = failed.pop("every ball reaching the metal through its solder resist opening")
+    joint = failed.pop("a joint under every ball")
+    assert failed == {}
+    assert reach["sites_passing"] == joint["sites_passing"] == 0
+    assert reach["margin_worst"] == pytest.approx(-4.7, abs=0.05)  # um: 20.8 into 25.5
+    assert (joint["margin_worst"], joint["margin"]) == (0, -20)  # s on the metal, of 20
 
 
 @pytest.mark.parametrize(
