@@ -19,6 +19,7 @@ from packline.sequences.conditions.combined import (
     mounted_devices_whole,
 )
 from packline.sequences.conditions.panel import (
+    SOLDER_RESIST_COVER_UM,
     ball_in_every_opening,
     ball_on_every_land,
     balls_reaching_the_metal,
@@ -93,6 +94,7 @@ __all__ = [
     "CLEAN_NM",
     "SEALING_KINDS",
     "SEED_CONTACT_MOHM",
+    "SOLDER_RESIST_COVER_UM",
     "all_of",
     "ball_in_every_opening",
     "ball_on_every_land",

@@ -16,7 +16,6 @@ from packline.sim_instruments.physics.ball_mounter import (
 )
 from packline.sim_instruments.physics.dispenser import hole_area_um2
 from packline.sim_instruments.physics.grinder import base_um
-from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.parts import DIELECTRICS, UM3_PER_NL, Face, Film, ResinKind
 
@@ -389,16 +388,24 @@ def _back_resin_um(w: Workpiece) -> np.ndarray:
     return np.zeros(w.geometry.site_count, np.float32) if top is None else top[0].thickness_um
 
 
+#: The least solder resist over a plate's interconnections, um (est): what solder resist
+#: makers ask over the copper, at least 10 um, for a film that insulates the conductors
+#: without pinholes through the flux, the reflow and the cleaning after it, and keeps the
+#: bumps' solder off the interconnections beside their lands.
+SOLDER_RESIST_COVER_UM = 10.0
+
+
 def solder_resist_covering_the_interconnections(claim: str) -> Condition:
-    """Around every land's opening the solder resist stands at least the cover that insulates
-    (`MIN_COVER_UM`): it covers the interconnections between the lands (000:x3's optional
-    solder resist). The margin is the thinnest resist there."""
+    """Around every land's opening the solder resist stands at least the cover solder resist
+    makers ask over the copper (`SOLDER_RESIST_COVER_UM`): it covers the interconnections
+    between the lands (000:x3's optional solder resist). The margin is the thinnest resist
+    there."""
     return Condition(
         claim,
-        f"the solder resist covering the interconnections between the lands (>= {MIN_COVER_UM:g} "
-        "um)",
-        lambda w: (every_site(w), _back_resin_um(w) >= MIN_COVER_UM),
-        Margin("solder resist around the openings", "um", _back_resin_um, MIN_COVER_UM),
+        "the solder resist covering the interconnections between the lands (>= "
+        f"{SOLDER_RESIST_COVER_UM:g} um)",
+        lambda w: (every_site(w), _back_resin_um(w) >= SOLDER_RESIST_COVER_UM),
+        Margin("solder resist around the openings", "um", _back_resin_um, SOLDER_RESIST_COVER_UM),
     )
 
 
