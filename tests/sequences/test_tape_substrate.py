@@ -506,6 +506,10 @@ def _frame_without_columns(recipe: dict) -> None:
     recipe["panel"]["columns_per_side"] = 0
 
 
+def _columns_past_the_ball_map(recipe: dict) -> None:
+    recipe["panel"].update(holes_per_die_side=40, columns_per_side=25)
+
+
 def _columns_too_long(recipe: dict) -> None:
     recipe["frame"]["column_protrusion_um"] = "60 um"
 
@@ -554,6 +558,13 @@ def _stack_bonded_shorter_than_the_wetting(recipe: dict) -> None:
             "2 s (claim 000:x2)",
         ),
         (_frame_without_columns, "panel.columns_per_side = 0: a frame's conductor columns"),
+        (
+            _columns_past_the_ball_map,
+            "panel.columns_per_side = 25: a unit's 160 holes for its die (4 x "
+            "holes_per_die_side) and 100 for a frame's columns (4 x columns_per_side) are 260 "
+            "sites, and the ball mounter's map addresses 256 a unit (the tool's limit): give at "
+            "most 24 (claim 000:x2)",
+        ),
         (_columns_too_long, "frame.column_protrusion_um = 60 um: a column of"),
         (_frame_below_the_grind, "frame.thickness_um = 250 um: the grind must reach"),
         (_stack_without_balls_under_the_columns, "balls.first_site = 0: a stacked package"),
