@@ -31,6 +31,7 @@ from packline.drivers.roles.ball_mounter import (
     Side,
     ball_sag_um,
     ball_stray_um,
+    most_flux_um,
 )
 from packline.drivers.roles.dispenser import (
     FILL_TOLERANCE,
@@ -644,6 +645,12 @@ def require_covering(resist: PlateSolderResist) -> None:
     )
 
 
+def _lands_across(array: AreaArray, axis: str) -> int:
+    """The lands of `array` along a unit's `axis`: its columns across the width, its rows
+    across the height."""
+    return array.columns if axis == "width" else array.rows
+
+
 def _hole_reticles() -> str:
     """The library's hole reticles, by name and size."""
     return ", ".join(
@@ -673,11 +680,8 @@ def require_balls_in_their_openings(
             "in: give wider openings"
         )
     else:
-        most_um = SWIM_RATIO * diameter_um
-        step_um = 0.1
-        while ball_stray_um(diameter_um, most_um + step_um) <= radius_um:
-            most_um += step_um
-        advice = f"give at most {math.floor(most_um * 10 + 1e-6) / 10:g} um"
+        most_um = most_flux_um(diameter_um, radius_um)
+        advice = f"give at most {math.floor(round(most_um * 10, 6)) / 10:g} um"
     raise claim_violation(
         claim,
         "balls.flux_thickness_um",
@@ -853,11 +857,11 @@ class TapeSubstrateRecipe(Recipe):
     def _require_openings_in_the_unit(self, array: AreaArray, axis: str) -> None:
         """The outermost openings lie inside the unit, clear of the saw's cut along its edge
         (half the blade on each side of the street)."""
-        panel, opening = self.panel, self.holes.resist_opening_um if self.holes else 0.0
-        unit_mm = getattr(panel, f"unit_{axis}_mm")
-        lands = array.columns if axis == "width" else array.rows
+        opening = self.holes.resist_opening_um if self.holes else 0.0
+        unit_mm = getattr(self.panel, f"unit_{axis}_mm")
+        lands = _lands_across(array, axis)
         kerf = self.dicing.blade_thickness_um
-        room_um = unit_mm * 1000 - kerf - opening
+        room_um = self._room_um(axis)
         span_um = (lands - 1) * array.pitch_um
         if span_um <= room_um:
             return
@@ -871,6 +875,15 @@ class TapeSubstrateRecipe(Recipe):
             f"they must lie inside the unit's panel.unit_{axis}_mm = {unit_mm:g} mm clear of "
             f"the saw's dicing.blade_thickness_um = {kerf:g} um cut: {most}",
         )
+
+    def _room_um(self, axis: str) -> float:
+        """How far apart the first and last of a unit's openings along its `axis` (width,
+        height) may lie: the unit less the saw's cut along its edges (half the blade on each
+        side of the street) and an opening's width (the outermost openings' halves)."""
+        opening = self.holes.resist_opening_um if self.holes else 0.0
+        unit_um = getattr(self.panel, f"unit_{axis}_mm") * 1000
+        room_um: float = unit_um - self.dicing.blade_thickness_um - opening
+        return room_um
 
     @recipe_check
     def _plate_resist_developed_and_stripped(self) -> Self:
@@ -1259,14 +1272,11 @@ class TapeSubstrateRecipe(Recipe):
         """The least pitch of the area array, in whole um above its own, at which (the
         balls' sites' nearest pitch, within and across units) `fits`, while its openings
         stay inside the unit (none: say so)."""
-        room_um = min(
-            size * 1000 - self.dicing.blade_thickness_um - self.holes.resist_opening_um
-            if self.holes
-            else size * 1000
-            for size in (self.panel.unit_width_mm, self.panel.unit_height_mm)
+        most_um = min(
+            self._room_um(axis) / (max(_lands_across(array, axis), 2) - 1)
+            for axis in ("width", "height")
         )
-        widest = max(array.rows, array.columns, 2) - 1
-        for pitch in range(math.floor(array.pitch_um) + 1, math.floor(room_um / widest) + 1):
+        for pitch in range(math.floor(array.pitch_um) + 1, math.floor(most_um) + 1):
             wider = self.panel.model_copy(
                 update={"area_array": array.model_copy(update={"pitch_um": float(pitch)})}
             )

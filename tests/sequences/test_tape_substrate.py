@@ -1106,6 +1106,15 @@ def _balls_swimming_off_their_openings(recipe: dict) -> None:
     recipe["balls"].update(ball_diameter_um="200 um", flux_thickness_um="200 um")
 
 
+def _lands_closest_across_the_saw(recipe: dict) -> None:
+    """The array spread to the edges of its units: 157 um from the last land of a unit to
+    the first of the next, where no ball the mounter takes stays apart from its neighbour,
+    and a wider pitch would put the openings under the saw."""
+    recipe["holes"]["resist_opening_um"] = "120 um"
+    recipe["panel"]["area_array"]["pitch_um"] = "911 um"
+    recipe["balls"].update(ball_diameter_um="150 um", flux_thickness_um="60 um")
+
+
 def _balls_wider_than_the_pitch(recipe: dict) -> None:
     recipe["balls"].update(ball_diameter_um="760 um", flux_thickness_um="135 um")  # held
 
@@ -1161,6 +1170,17 @@ def _balls_wider_than_the_pitch(recipe: dict) -> None:
             "diameter) and land up to 118.794 um off their sites, past the edge of their 150.0 "
             "um solder resist openings (75 um from the centre): some sit on the resist beside "
             "them: give at most 158.7 um (claim 000:x1)",
+        ),
+        (
+            "tape-substrate-area-array.yaml",
+            _lands_closest_across_the_saw,
+            "000:x1",
+            "balls.ball_diameter_um = 150 um: balls on the lands of panel.area_array, 14 x 14 "
+            "at 911 um less a centre of 6 x 6, at least 157 um apart touch their neighbours: "
+            "each reaches 108.941 um from its site (its radius, the flux beyond 0.6 of it, and "
+            "the mounter's placement at its most, 33.941 um or more): no ball the mounter takes "
+            "(100 um at the least) stays apart there; these would on no pitch of this area "
+            "array inside the unit",
         ),
         (
             "tape-substrate-area-array.yaml",
