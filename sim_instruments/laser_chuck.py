@@ -32,7 +32,12 @@ class Chuck:
     wafer_id: str | None = None
     face_up: FaceUp = FaceUp.FRONT
     all_sites: bool = False
-    site_list: np.ndarray = field(default_factory=_no_sites)
+    #: the site lists added since the selection started, in order (`selected_sites` joins them)
+    added_lists: list[np.ndarray] = field(default_factory=list)
+    #: bool per site of the wafer: added to the selection (empty until a list is added), kept
+    #: from line to line so a line is checked for a site selected twice without going over
+    #: every site selected before it
+    added_mask: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     def workpiece(self) -> Workpiece:
         """The wafer on the chuck; a conflict when there is none."""
@@ -66,7 +71,8 @@ class Chuck:
     # ----------------------------------------------------------------- the sites a job scans
 
     def clear_selection(self) -> None:
-        self.all_sites, self.site_list = False, _no_sites()
+        self.all_sites, self.added_lists = False, []
+        self.added_mask = np.zeros(0, bool)
 
     def select_all(self) -> None:
         self.workpiece()
@@ -79,16 +85,21 @@ class Chuck:
             return _no_sites()
         if self.all_sites:
             return np.arange(self.workpiece().geometry.site_count, dtype=np.int64)
-        return self.site_list
+        if len(self.added_lists) > 1:  # joined once, however many lines added them
+            self.added_lists = [np.concatenate(self.added_lists)]
+        return self.added_lists[0] if self.added_lists else _no_sites()
 
     def add_sites(self, added: np.ndarray) -> None:
-        """Add `added` to the selection: each on the wafer (-222), none twice (-224)."""
+        """Add `added` to the selection: each on the wafer (-222), none twice (-224), in this
+        list or one added before; a refused list adds nothing."""
         count = self.workpiece().geometry.site_count
         outside = added[(added < 0) | (added >= count)]
         if outside.size:
             raise ScpiError(-222, f"site {outside[0]} not on wafer {self.wafer_id} (0-{count - 1})")
-        selected = np.zeros(count, bool)  # not a sort of the whole list for every line sent
-        selected[self.site_list] = True
-        if selected[added].any() or np.unique(added).size != added.size:
+        if self.added_mask.size != count:
+            self.added_mask = np.zeros(count, bool)
+        if self.added_mask[added].any() or np.unique(added).size != added.size:
             raise ScpiError(-224, "site selected twice")
-        self.all_sites, self.site_list = False, np.concatenate([self.site_list, added])
+        self.added_mask[added] = True
+        self.all_sites = False
+        self.added_lists.append(added)

@@ -195,6 +195,15 @@ def ball_stray_um(ball_diameter_um: float, flux_um: float) -> float:
     return BALL_PLACEMENT_SIGMAS * sigma * math.sqrt(2)
 
 
+def most_flux_um(ball_diameter_um: float, stray_um: float) -> float:
+    """The most flux on which balls of `ball_diameter_um` stray at most `stray_um` from their
+    sites (`ball_stray_um` solved for the flux: linear past `SWIM_RATIO`); the swim ratio's
+    flux itself where the placement alone strays farther."""
+    sigma_um = stray_um / (BALL_PLACEMENT_SIGMAS * math.sqrt(2))
+    swim = max(sigma_um - BALL_PLACEMENT_SIGMA_UM, 0.0) / (SWIM_SIGMA_FRACTION * ball_diameter_um)
+    return (SWIM_RATIO + swim) * ball_diameter_um
+
+
 #: How far a solder sphere's diameter may be off the nominal it is bought at, um (est; sphere
 #: makers hold +-10 um for 0.2-0.76 mm spheres): a solder resist lets the largest of them reach
 #: the metal, which sinks the least into an opening (`ball_sag_um`).

@@ -212,11 +212,33 @@ def least_dose_mj_cm2(material: CoatMaterial, film_um: float, develop_s: float) 
     """The least dose, in whole mJ/cm2, at which a develop of `develop_s` opens every opening
     of a film of `material`, `film_um` thick (`develop_rate_um_s`); None for a negative film,
     whose openings (unexposed) dissolve at its bulk rate whatever the dose."""
-    facts = MATERIALS[material]
-    if facts.tone is Tone.NEGATIVE:
+    if MATERIALS[material].tone is Tone.NEGATIVE:
         return None
-    dose = film_um * facts.clearing_dose_mj_cm2_per_um * facts.nominal_develop_s / develop_s
+    return _dose_for_um(material, film_um, develop_s)
+
+
+def cross_linking_dose_mj_cm2(material: CoatMaterial, kept_um: float, develop_s: float) -> int:
+    """The least dose, in whole mJ/cm2, at which a negative film of `material` keeps `kept_um`
+    of its exposed field through a develop of `develop_s`: the developer dissolves the field
+    but what the dose cross-linked, a um for every E0 per um in the nominal develop time."""
+    return _dose_for_um(material, kept_um, develop_s)
+
+
+def _dose_for_um(material: CoatMaterial, um: float, develop_s: float) -> int:
+    """The dose, in whole mJ/cm2 rounded up, whose effect in a develop of `develop_s` (D · t /
+    t_nom) is E0 per um of `material` over `um`: what clears that much of a positive film's
+    exposed openings, or cross-links that much of a negative film's field against the
+    developer."""
+    facts = MATERIALS[material]
+    dose = um * facts.clearing_dose_mj_cm2_per_um * facts.nominal_develop_s / develop_s
     return math.ceil(round(dose, 9))
+
+
+#: How far the stepper may lay a pattern off the one below it, um, at most (est): its overlay,
+#: aligning to a panel's marks over a panel that warps and shrinks as it is sealed and ground.
+#: A pattern that must fall inside another (a solder resist's opening inside its land) is
+#: drawn at least twice this narrower, so it stays inside at the most off it is laid.
+OVERLAY_UM = 10.0
 
 
 class TrackState(StrEnum):

@@ -19,8 +19,10 @@ from packline.sequences.conditions.combined import (
     mounted_devices_whole,
 )
 from packline.sequences.conditions.panel import (
+    SOLDER_RESIST_COVER_UM,
     ball_in_every_opening,
     ball_on_every_land,
+    balls_reaching_the_metal,
     column_tops_flush,
     columns_joined,
     die_backs_flush,
@@ -92,9 +94,11 @@ __all__ = [
     "CLEAN_NM",
     "SEALING_KINDS",
     "SEED_CONTACT_MOHM",
+    "SOLDER_RESIST_COVER_UM",
     "all_of",
     "ball_in_every_opening",
     "ball_on_every_land",
+    "balls_reaching_the_metal",
     "bump_on_every_pad",
     "column_tops_flush",
     "columns_joined",

@@ -10,10 +10,12 @@ import numpy as np
 
 from packline.sequences.conditions.tips import every_site
 from packline.sequences.engine import Condition, Margin
-from packline.sim_instruments.physics.ball_mounter import site_positions
+from packline.sim_instruments.physics.ball_mounter import (
+    reach_past_the_resist_um,
+    site_positions,
+)
 from packline.sim_instruments.physics.dispenser import hole_area_um2
 from packline.sim_instruments.physics.grinder import base_um
-from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.parts import DIELECTRICS, UM3_PER_NL, Face, Film, ResinKind
 
@@ -270,6 +272,20 @@ def ball_in_every_opening(claim: str, balls_per_unit: int, first_site: int = 0) 
     )
 
 
+def balls_reaching_the_metal(claim: str) -> Condition:
+    """Every ball on the back sinks into its solder resist opening far enough to touch the
+    metal below (000:x1, 000:x3: the external terminals through the openings, joined to the
+    interconnections): a resist thicker than a ball's sag (`ball_sag_um`) holds it on the
+    opening's rim, where no reflow joins it. The margin is the ball's reach past the resist,
+    its sag less the resist's thickness (`reach_past_the_resist_um`)."""
+    return Condition(
+        claim,
+        "every ball reaching the metal through its solder resist opening",
+        lambda w: (w.balls.present, reach_past_the_resist_um(w) >= 0),
+        Margin("ball's reach past the solder resist", "um", reach_past_the_resist_um, 0.0),
+    )
+
+
 def _plate(w: Workpiece) -> Film | None:
     """The metal on the panel's back: a metal substrate's plate (000:x3)."""
     for film in w.films.layers:
@@ -372,16 +388,24 @@ def _back_resin_um(w: Workpiece) -> np.ndarray:
     return np.zeros(w.geometry.site_count, np.float32) if top is None else top[0].thickness_um
 
 
+#: The least solder resist over a plate's interconnections, um (est): what solder resist
+#: makers ask over the copper, at least 10 um, for a film that insulates the conductors
+#: without pinholes through the flux, the reflow and the cleaning after it, and keeps the
+#: bumps' solder off the interconnections beside their lands.
+SOLDER_RESIST_COVER_UM = 10.0
+
+
 def solder_resist_covering_the_interconnections(claim: str) -> Condition:
-    """Around every land's opening the solder resist stands at least the cover that insulates
-    (`MIN_COVER_UM`): it covers the interconnections between the lands (000:x3's optional
-    solder resist). The margin is the thinnest resist there."""
+    """Around every land's opening the solder resist stands at least the cover solder resist
+    makers ask over the copper (`SOLDER_RESIST_COVER_UM`): it covers the interconnections
+    between the lands (000:x3's optional solder resist). The margin is the thinnest resist
+    there."""
     return Condition(
         claim,
-        f"the solder resist covering the interconnections between the lands (>= {MIN_COVER_UM:g} "
-        "um)",
-        lambda w: (every_site(w), _back_resin_um(w) >= MIN_COVER_UM),
-        Margin("solder resist around the openings", "um", _back_resin_um, MIN_COVER_UM),
+        "the solder resist covering the interconnections between the lands (>= "
+        f"{SOLDER_RESIST_COVER_UM:g} um)",
+        lambda w: (every_site(w), _back_resin_um(w) >= SOLDER_RESIST_COVER_UM),
+        Margin("solder resist around the openings", "um", _back_resin_um, SOLDER_RESIST_COVER_UM),
     )
 
 

@@ -9,6 +9,7 @@ from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C, REFLOW_WETTING_TIME_S
 from packline.sequences.conditions.tips import CLEAN_NM, SEALING_KINDS, every_site, sealing_resin_um
 from packline.sequences.engine import Condition, Margin
+from packline.sim_instruments.physics.ball_mounter import reach_past_the_resist_um
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.parts import DIELECTRICS, Face, Film, Shape
 
@@ -89,28 +90,34 @@ def solder_resist_open_at_balls(claim: str) -> Condition:
     return Condition(claim, "solder resist open at every ball, the ball joined", evaluate)
 
 
-def _balls_above_liquidus_s(w: Workpiece) -> np.ndarray:
-    """How long the balls' last reflow held them above their liquidus, s (the oven's record
-    of its run; 0 before any): one value for every ball."""
+def _molten_on_the_metal_s(w: Workpiece) -> np.ndarray:
+    """Per site, how long the balls' last reflow held the ball there molten on its metal, s:
+    the oven's record of its time above the balls' liquidus (0 before any), where the ball
+    reaches the metal; 0 where it sits on its opening's rim, short of it
+    (`reach_past_the_resist_um`)."""
+    held = 0.0
     for event in reversed(w.history):
-        held = event.detail.get("balls_above_liquidus_s")
-        if isinstance(held, int | float):
-            return np.full(1, float(held))
-    return np.zeros(1)
+        above = event.detail.get("balls_above_liquidus_s")
+        if isinstance(above, int | float):
+            held = float(above)
+            break
+    molten: np.ndarray = np.where(reach_past_the_resist_um(w) >= 0, held, 0.0)
+    return molten
 
 
 def joint_under_every_ball(claim: str) -> Condition:
     """Every solder ball is reflowed into a joint with the metal below it (001:3); a
-    workpiece without balls has nothing to check, and fails. The margin is the reflow's time
-    above the balls' liquidus against the wetting time a joint takes."""
+    workpiece without balls has nothing to check, and fails. The margin is how long each ball
+    was molten on its metal against the wetting time a joint takes: a reflow too short, or a
+    ball held on its opening's rim (molten 0 s on the metal), reads short of it."""
     return Condition(
         claim,
         "a joint under every ball",
         lambda w: (w.balls.present, w.balls.joined),
         Margin(
-            "time above the balls' liquidus",
+            "time molten on the metal",
             "s",
-            _balls_above_liquidus_s,
+            _molten_on_the_metal_s,
             REFLOW_WETTING_TIME_S,
         ),
     )

@@ -63,7 +63,7 @@ from packline.sequences.engine.recipe_meta import (
     tool_range,
 )
 from packline.sim_instruments.physics.deposition import DepositionPhysics, SiteFilm, film_on_sites
-from packline.sim_instruments.physics.lithography import LithoPhysics, develop
+from packline.sim_instruments.physics.lithography import Developed, LithoPhysics, develop
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -466,21 +466,26 @@ class MouldRecipe(Recipe):
 
     def developed_um(self) -> float:
         """How wide the develop leaves the reticle's feature (an opening, or a land reticle's
-        island of film), by the simulated cell's develop (`develop`): the reticle's size,
+        island of film), by the simulated cell's develop (`developed`): the reticle's size,
         an opening widened and an island narrowed by the dose's bias over the film the cell
         spins and bakes, with the solvent its bake leaves in it."""
+        return float(self.developed(self.dose_mj_cm2).cd_um[0])
+
+    def developed(self, dose_mj_cm2: float) -> Developed:
+        """What the simulated cell's develop (`develop`) leaves of the film it spins and bakes
+        (with the solvent its bake leaves in it), exposed at `dose_mj_cm2` through the
+        reticle: the feature's width, the film left in the field around it."""
         spun = solvent_after_spin(MATERIALS[self.material].spun_solvent_fraction, self.spin_time_s)
         _, solvent = soft_baked(spun, self.bake_temperature_c, self.bake_time_s)
-        developed = develop(
+        return develop(
             self.material,
             np.array([self.film_um()], np.float32),
             solvent,
-            np.array([self.dose_mj_cm2], np.float32),
+            np.array([dose_mj_cm2], np.float32),
             RETICLES[self.mask],
             self.develop_time_s,
             LITHO_PHYSICS,
         )
-        return float(developed.cd_um[0])
 
     def require_developed(self, claim: str, path: str) -> None:
         """Refuse the develop of `claim` if it may leave film at the bottom of this film's

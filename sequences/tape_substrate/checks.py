@@ -48,12 +48,14 @@ def metal_substrate_conditions(
         ]
     if recipe.balls is not None:
         per_unit = recipe.balls.balls_per_unit
-        checks += [
-            conditions.ball_on_every_land("000:x3", per_unit)
-            if plate.solder_resist is None
-            else conditions.ball_in_every_opening("000:x3", per_unit),
-            conditions.joint_under_every_ball("000:x3"),
-        ]
+        if plate.solder_resist is None:
+            checks.append(conditions.ball_on_every_land("000:x3", per_unit))
+        else:
+            checks += [
+                conditions.ball_in_every_opening("000:x3", per_unit),
+                conditions.balls_reaching_the_metal("000:x3"),
+            ]
+        checks.append(conditions.joint_under_every_ball("000:x3"))
     return checks
 
 
@@ -82,6 +84,7 @@ def claim_conditions(recipe: TapeSubstrateRecipe) -> list[Condition]:
         balls = recipe.balls
         checks += [
             conditions.ball_in_every_opening("000:x1", balls.balls_per_unit, balls.first),
+            conditions.balls_reaching_the_metal("000:x1"),
             conditions.joint_under_every_ball("000:x1"),
         ]
     if recipe.frame is not None:
@@ -124,7 +127,8 @@ CLAIM_MAP = {
     "an area array a land for every terminal, every land in the ball mounter's map, its "
     "openings apart and inside the unit clear of the saw; claim checks: a ball in "
     "every solder resist opening of the map (margin: the ball's centre inside the opening's "
-    "edge), a joint under every ball (margin: the time above the liquidus)",
+    "edge), every ball reaching the metal through its opening (margin: its reach past the "
+    "resist), a joint under every ball (margin: its time molten on the metal)",
     "000:x2": "recipe options frame and stack (tape-substrate-stacked.yaml): column holes in "
     "the tape (panel.columns_per_side), step 'mount frames' (the flip-chip bonder presses a "
     "frame with conductor columns on every unit, the columns into the filled column holes), "
@@ -147,11 +151,13 @@ CLAIM_MAP = {
     "resist at the lands'; recipe constraints: no holes or fill, a resist that is stripped, "
     "an etch through the plate that keeps min_land_um under the undercut, a solder resist "
     "that stays, opened by a develop that clears it through a hole reticle inside the "
-    "narrowest land, and no thicker than a bump sinks into its opening; claim checks: a "
+    "narrowest land by twice the stepper's overlay, exposed to keep the 10 um that covers "
+    "the interconnections, and no thicker than a bump sinks into its opening; claim checks: a "
     "terminal seated and joined at every site, a land at least min_land_um wide under every "
     "terminal, the plate etched through between the lands, the solder resist opened at every "
     "land inside it (margin: its reach over the land's edge) and covering the "
     "interconnections between them (margin: the thinnest resist), a bump and a joint on "
-    "every land of the map (through the solder resist: a bump in every opening, its centre "
-    "inside it)",
+    "every land of the map (margin: its time molten on the metal; through the solder resist "
+    "a bump in every opening, its centre inside it, reaching the land: its reach past the "
+    "resist)",
 }

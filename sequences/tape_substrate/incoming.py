@@ -40,14 +40,27 @@ UNIT_SIZES = Because("a unit holds its die and the holes around it: above 1 mm, 
 TAPES = Because("the polyimide tapes made: 12.5 um the thinnest, 200 um more than any laminated")
 #: Why an area array has at most 16 rows and 16 columns of lands.
 ARRAY_SIDE = Because(
-    f"16 x 16 lands fill the ball mounter's map of {MAX_MAP_POSITIONS} sites a unit"
+    f"the ball mounter's map addresses {MAX_MAP_POSITIONS} sites a unit, less the unit's holes "
+    "(at least 4), whose sites come before the lands: 16 a side at most"
 )
 #: Why an area array's centre leaves out at most 14 rows or columns.
 ARRAY_CENTRE = Because("the centre left out keeps a ring of lands around it: 14 of 16 at most")
-#: Why the tape's interconnection layer and solder resist are 5-50 um thick.
-TAPE_LAYERS = Because(
-    "thinner than 5 um a film tears or pinholes as it is laminated; past 50 um the laser "
-    "cannot open it"
+#: Why the tape's interconnection layer is 5-50 um thick: the copper the CO2 laser's holes
+#: stop on, never opened.
+INTERCONNECT_FOILS = Because(
+    "the copper foils a tape is clad with: thinner than 5 um a foil tears or pinholes as it "
+    "is laminated; none thicker than 50 um is clad on a flexible tape"
+)
+#: Why the tape's solder resist is 5-50 um thick (the laser opens more: it drills the tape,
+#: up to 200 um; whether the balls reach the copper through it is judged on its own).
+SOLDER_RESIST_FILMS = Because(
+    "the solder resist films a tape is covered with: thinner than 5 um a film pinholes as it "
+    "is laminated; 50 um is the thickest made"
+)
+#: Why a unit has at most 63 column holes along each edge.
+COLUMN_HOLES = Because(
+    f"the ball mounter's map addresses {MAX_MAP_POSITIONS} sites a unit, its die's holes (at "
+    "least one a side) among them: 63 a side at most"
 )
 
 
@@ -132,17 +145,12 @@ class PanelRecipe(Recipe):
     die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50), DIE_SIZES] = 8.0
     holes_per_die_side: Annotated[int, Field(strict=True, ge=1, le=64), PADS_TO_AN_EDGE] = 6
     tape_thickness_um: Annotated[float, Unit("um"), Field(ge=12, le=200), TAPES] = 75.0
-    interconnect_um: Annotated[float, Unit("um"), Field(ge=5, le=50), TAPE_LAYERS] = 18.0
-    solder_resist_um: Annotated[float, Unit("um"), Field(ge=5, le=50), TAPE_LAYERS] = 20.0
+    interconnect_um: Annotated[float, Unit("um"), Field(ge=5, le=50), INTERCONNECT_FOILS] = 18.0
+    solder_resist_um: Annotated[float, Unit("um"), Field(ge=5, le=50), SOLDER_RESIST_FILMS] = 20.0
     #: 000:x2: holes for a frame's conductor columns, this many along each edge of a unit,
     #: midway between its die and its edge (left out or 0: a panel without a frame)
     columns_per_side: Annotated[
-        Annotated[
-            int,
-            Field(strict=True, ge=0, le=32),
-            Because("half the 64 sites of a unit's edge: columns lie between its die's holes"),
-        ]
-        | None,
+        Annotated[int, Field(strict=True, ge=0, le=63), COLUMN_HOLES] | None,
         NeededWhen("with a frame (000:x2)"),
     ] = None
     #: 000:x1: the external terminals' lands in an area array over each unit's bottom (left
@@ -168,6 +176,24 @@ class PanelRecipe(Recipe):
                 f"a die is mounted on a unit of the tape, and a unit is unit_{axis}_mm = "
                 f"{unit:g} mm: give at most {unit:g} mm",
             )
+
+    @recipe_check
+    def _holes_in_the_ball_map(self) -> Self:
+        """A unit's holes, its die's and a frame's columns', lie in the ball mounter's map
+        (`MAX_MAP_POSITIONS` sites a unit): a stacked package's balls go under its columns,
+        after its die's holes (000:x2)."""
+        holes = self.terminal_sites + self.column_sites
+        if holes <= MAX_MAP_POSITIONS:
+            return self
+        raise claim_violation(
+            "000:x2",
+            "columns_per_side",
+            str(self.columns_per_side),
+            f"a unit's {self.terminal_sites} holes for its die (4 x holes_per_die_side) and "
+            f"{self.column_sites} for a frame's columns (4 x columns_per_side) are {holes} "
+            f"sites, and the ball mounter's map addresses {MAX_MAP_POSITIONS} a unit (the "
+            f"tool's limit): give at most {MAX_MAP_POSITIONS // 4 - self.holes_per_die_side}",
+        )
 
     @property
     def units(self) -> int:

@@ -31,6 +31,7 @@ from packline.drivers.roles.ball_mounter import (
     Side,
     ball_sag_um,
     ball_stray_um,
+    most_flux_um,
 )
 from packline.drivers.roles.dispenser import (
     FILL_TOLERANCE,
@@ -47,7 +48,15 @@ from packline.drivers.roles.flip_chip_bonder import (
 )
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
-from packline.drivers.roles.lithography import MATERIALS, RETICLES, Feature, FilmLayer
+from packline.drivers.roles.lithography import (
+    MATERIALS,
+    OVERLAY_UM,
+    RETICLES,
+    Feature,
+    FilmLayer,
+    Tone,
+    cross_linking_dose_mj_cm2,
+)
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile
 from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
@@ -58,7 +67,13 @@ from packline.sequences.engine import (
     every_problem,
     recipe_check,
 )
-from packline.sequences.engine.recipe_meta import COOLS_IN_4_HOURS, WAITS_A_DAY_AT_MOST, Because
+from packline.sequences.engine.recipe_meta import (
+    COOLS_IN_4_HOURS,
+    WAITS_A_DAY_AT_MOST,
+    Because,
+    tool_range,
+)
+from packline.shown_figures import figure_text
 from packline.sim_instruments.physics.ball_mounter import site_positions
 from packline.sim_instruments.physics.oven import CURE_OF_KIND
 from packline.sim_instruments.physics.wet_bench import WetPhysics
@@ -76,6 +91,7 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
     require_the_height_the_studs_give,
 )
+from ..conditions import SOLDER_RESIST_COVER_UM
 from ..solder import BALL_MAP, SolderBallRecipe, require_cooling_below_the_hold, um_text
 from ..sprout_bump_csp import (
     Dip,
@@ -541,7 +557,9 @@ class MetalSubstrate(Recipe):
     @recipe_check
     def _a_solder_resist_opened_inside_the_lands(self) -> Self:
         """000:x3's solder resist: a resin that stays, opened through a hole reticle by a
-        develop that clears it, each opening inside the narrowest land (each on its own)."""
+        develop that clears it, each opening inside the narrowest land by the stepper's
+        overlay, its field over the interconnections the cover that insulates them (each on
+        its own)."""
         resist, path = self.solder_resist, "solder_resist"
         if resist is None:
             return self
@@ -554,19 +572,22 @@ class MetalSubstrate(Recipe):
                 ),
                 functools.partial(resist.require_developed, "000:x3", path),
                 functools.partial(self._require_openings_inside_the_lands, resist),
+                functools.partial(require_covering, resist),
             )
         )
         return self
 
     def _require_openings_inside_the_lands(self, resist: PlateSolderResist) -> None:
         """The opening the cell develops lies inside the narrowest land, the resist over its
-        edge: wider, it bares the land's edge and the plate's field beside it, where the
-        bump's solder runs."""
+        edge, wherever the stepper lays it: the land at least twice the stepper's overlay
+        (`OVERLAY_UM`) wider than the opening. Wider, an opening laid off its land bares the
+        land's edge and the plate's field beside it, where the bump's solder runs."""
         reticle = RETICLES.get(resist.mask)
         if reticle is None or reticle.feature is not Feature.HOLE:
             return  # refused for its mask
         opening_um, land_um = resist.developed_um(), self.narrowest_land_um()
-        if opening_um <= land_um:
+        widest_um = land_um - 2 * OVERLAY_UM
+        if opening_um <= widest_um:
             return
         raise claim_violation(
             "000:x3",
@@ -574,10 +595,60 @@ class MetalSubstrate(Recipe):
             resist.mask,
             f"its {reticle.size_um:g} um holes develop {opening_um:.1f} um across (as the cell "
             f"develops them at solder_resist.dose_mj_cm2 = {resist.dose_mj_cm2:g} mJ/cm^2), "
-            f"wider than the narrowest land the etch leaves, {land_um:.1f} um: the resist "
-            "must cover every land's edge: give a reticle of smaller holes (a hole reticle "
-            f"of the library: {_hole_reticles()})",
+            f"and the stepper lays them up to {OVERLAY_UM:g} um off the lands (its overlay): "
+            f"inside the narrowest land the etch leaves, {land_um:.1f} um, an opening is at "
+            f"most {widest_um:.1f} um across, so the resist covers every land's edge: give a "
+            f"reticle of smaller holes (a hole reticle of the library: {_hole_reticles()})",
         )
+
+
+def require_covering(resist: PlateSolderResist) -> None:
+    """Refuse 000:x3's solder resist if the develop may leave less of it over the
+    interconnections than the cover solder resist makers ask (`SOLDER_RESIST_COVER_UM`): the
+    field the cell leaves (`MouldRecipe.developed`, its dark loss counted). A negative film
+    keeps of its exposed field only what the dose cross-linked: the refusal names the dose
+    and gives the least that keeps the cover (the line's law, `cross_linking_dose_mj_cm2`);
+    a film too thin at any dose names the spin and gives the fastest that spins enough."""
+    kept_um = float(resist.developed(resist.dose_mj_cm2).field_um[0])
+    if kept_um >= SOLDER_RESIST_COVER_UM:
+        return
+    path, film_um = "solder_resist", resist.film_um()
+    most_dose = tool_range("lithography", "dose_mj_cm2").maximum
+    thickest_um = float(resist.developed(most_dose).field_um[0])  # all of it cross-linked
+    cover = (
+        f"of the {um_text(film_um)} um of {resist.material.value} that {path} spins at "
+        f"{resist.spin_rpm} rpm and bakes, the develop leaves "
+        f"{figure_text(kept_um, SOLDER_RESIST_COVER_UM)} um over the "
+        f"interconnections, thinner than the {SOLDER_RESIST_COVER_UM:g} um solder resist "
+        "makers ask over the copper to insulate it"
+    )
+    if thickest_um >= SOLDER_RESIST_COVER_UM and MATERIALS[resist.material].tone is Tone.NEGATIVE:
+        dark_um = film_um - thickest_um  # what the developer takes off a cross-linked field
+        least = cross_linking_dose_mj_cm2(
+            resist.material, SOLDER_RESIST_COVER_UM + dark_um, resist.develop_time_s
+        )
+        raise claim_violation(
+            "000:x3",
+            f"{path}.dose_mj_cm2",
+            f"{resist.dose_mj_cm2:g} mJ/cm^2",
+            f"a negative film keeps of its exposed field only what the dose cross-linked: "
+            f"{cover}: give at least {least} mJ/cm^2",
+        )
+    # the film thickens as 1 / sqrt(rpm); the developer's dark loss stays as it is
+    lost_um = film_um - thickest_um
+    fastest = math.floor(resist.spin_rpm * (film_um / (SOLDER_RESIST_COVER_UM + lost_um)) ** 2)
+    raise claim_violation(
+        "000:x3",
+        f"{path}.spin_rpm",
+        str(resist.spin_rpm),
+        f"{cover}, whatever the dose: give at most {fastest} rpm, for a thicker film",
+    )
+
+
+def _lands_across(array: AreaArray, axis: str) -> int:
+    """The lands of `array` along a unit's `axis`: its columns across the width, its rows
+    across the height."""
+    return array.columns if axis == "width" else array.rows
 
 
 def _hole_reticles() -> str:
@@ -609,11 +680,8 @@ def require_balls_in_their_openings(
             "in: give wider openings"
         )
     else:
-        most_um = SWIM_RATIO * diameter_um
-        step_um = 0.1
-        while ball_stray_um(diameter_um, most_um + step_um) <= radius_um:
-            most_um += step_um
-        advice = f"give at most {math.floor(most_um * 10 + 1e-6) / 10:g} um"
+        most_um = most_flux_um(diameter_um, radius_um)
+        advice = f"give at most {math.floor(round(most_um * 10, 6)) / 10:g} um"
     raise claim_violation(
         claim,
         "balls.flux_thickness_um",
@@ -789,11 +857,11 @@ class TapeSubstrateRecipe(Recipe):
     def _require_openings_in_the_unit(self, array: AreaArray, axis: str) -> None:
         """The outermost openings lie inside the unit, clear of the saw's cut along its edge
         (half the blade on each side of the street)."""
-        panel, opening = self.panel, self.holes.resist_opening_um if self.holes else 0.0
-        unit_mm = getattr(panel, f"unit_{axis}_mm")
-        lands = array.columns if axis == "width" else array.rows
+        opening = self.holes.resist_opening_um if self.holes else 0.0
+        unit_mm = getattr(self.panel, f"unit_{axis}_mm")
+        lands = _lands_across(array, axis)
         kerf = self.dicing.blade_thickness_um
-        room_um = unit_mm * 1000 - kerf - opening
+        room_um = self._room_um(axis)
         span_um = (lands - 1) * array.pitch_um
         if span_um <= room_um:
             return
@@ -807,6 +875,15 @@ class TapeSubstrateRecipe(Recipe):
             f"they must lie inside the unit's panel.unit_{axis}_mm = {unit_mm:g} mm clear of "
             f"the saw's dicing.blade_thickness_um = {kerf:g} um cut: {most}",
         )
+
+    def _room_um(self, axis: str) -> float:
+        """How far apart the first and last of a unit's openings along its `axis` (width,
+        height) may lie: the unit less the saw's cut along its edges (half the blade on each
+        side of the street) and an opening's width (the outermost openings' halves)."""
+        opening = self.holes.resist_opening_um if self.holes else 0.0
+        unit_um = getattr(self.panel, f"unit_{axis}_mm") * 1000
+        room_um: float = unit_um - self.dicing.blade_thickness_um - opening
+        return room_um
 
     @recipe_check
     def _plate_resist_developed_and_stripped(self) -> Self:
@@ -1195,14 +1272,11 @@ class TapeSubstrateRecipe(Recipe):
         """The least pitch of the area array, in whole um above its own, at which (the
         balls' sites' nearest pitch, within and across units) `fits`, while its openings
         stay inside the unit (none: say so)."""
-        room_um = min(
-            size * 1000 - self.dicing.blade_thickness_um - self.holes.resist_opening_um
-            if self.holes
-            else size * 1000
-            for size in (self.panel.unit_width_mm, self.panel.unit_height_mm)
+        most_um = min(
+            self._room_um(axis) / (max(_lands_across(array, axis), 2) - 1)
+            for axis in ("width", "height")
         )
-        widest = max(array.rows, array.columns, 2) - 1
-        for pitch in range(math.floor(array.pitch_um) + 1, math.floor(room_um / widest) + 1):
+        for pitch in range(math.floor(array.pitch_um) + 1, math.floor(most_um) + 1):
             wider = self.panel.model_copy(
                 update={"area_array": array.model_copy(update={"pitch_um": float(pitch)})}
             )

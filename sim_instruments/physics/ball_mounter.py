@@ -24,9 +24,10 @@ sites (a loop runs over nothing per site):
 * **Bridging** (`bridge`): two balls touch when their centres (with their placement offsets)
   are closer than the sum of their radii, each widened by half the flux that spreads beyond
   `SWIM_RATIO` of the diameter; pitch, diameter, misplacement and flux amount all enter.
-* **Reach** (`reaching_the_metal`): a ball in a back resin's opening sinks into it by its
-  sag (`ball_sag_um`) and touches the metal only through no thicker resin; the oven's reflow
-  joins only the balls that do.
+* **Reach** (`reach_past_the_resist_um`, `reaching_the_metal`): a ball in a back resin's
+  opening sinks into it by its sag (`ball_sag_um`) and touches the metal only through no
+  thicker resin; the oven's reflow joins only the balls that do, and the claim check judges
+  the reach.
 * **Inspection** (`inspect`): mapped sites without a ball (missing), second balls and balls off
   the map (extra), balls touching a neighbour (bridged).
 """
@@ -293,21 +294,33 @@ def touching(x: np.ndarray, y: np.ndarray, reach: np.ndarray) -> tuple[np.ndarra
     return np.concatenate(found_a), np.concatenate(found_b)
 
 
-def reaching_the_metal(workpiece: Workpiece) -> np.ndarray:
-    """Per site, whether a ball there touches the metal below it. On the back a ball sits in
-    an opening of the back's outermost resin (a solder resist, 000:x1, 000:x3) and sinks into
-    it by its sag (`ball_sag_um`, the line's figure): it touches the metal only through no
-    more resin than that. On the front (a pad, a bump tip, a via's bottom the mounter found
-    exposed, whose depth their own methods judge) every ball does."""
+def reach_past_the_resist_um(workpiece: Workpiece) -> np.ndarray:
+    """Per site, how far below the back's outermost resin a ball there reaches: on the back a
+    ball sits in an opening of that resin (a solder resist, 000:x1, 000:x3) and sinks into it
+    by its sag (`ball_sag_um`, the line's figure), so its sag less the resin's thickness
+    (negative: it sits on the rim, short of the metal by as much). Infinite where nothing
+    holds a ball off its metal: no ball, balls on the front (a pad, a bump tip, a via's
+    bottom the mounter found exposed, whose depth their own methods judge), or no back
+    resin."""
     balls = workpiece.balls
-    reach = np.ones(workpiece.geometry.site_count, bool)
+    reach = np.full(workpiece.geometry.site_count, np.inf)
     top = workpiece.top_resin(Face.BACK)
     if balls.face is not Face.BACK or top is None:
         return reach
     layer, openings = top
-    sag = np.vectorize(ball_sag_um, otypes=[np.float64])(balls.diameter_um, openings.diameter_um)
-    reach[balls.present] = sag[balls.present] >= layer.thickness_um[balls.present]
+    on = balls.present
+    sag = np.vectorize(ball_sag_um, otypes=[np.float64])(
+        balls.diameter_um[on], openings.diameter_um[on]
+    )
+    reach[on] = sag - layer.thickness_um[on]
     return reach
+
+
+def reaching_the_metal(workpiece: Workpiece) -> np.ndarray:
+    """Per site, whether a ball there touches the metal below it: through no more resin than
+    it sinks into its opening (`reach_past_the_resist_um` at least 0)."""
+    reaching: np.ndarray = reach_past_the_resist_um(workpiece) >= 0
+    return reaching
 
 
 def inspect(workpiece: Workpiece, face: Face, mapped: np.ndarray) -> Inspection:

@@ -1026,15 +1026,34 @@ def _hints(cls: Hashable) -> dict[str, Any]:
 
 def _union_member(options: list[Any], value: Any) -> Any:
     """Which dataclass of a union (such as `WaferSpec | PanelSpec`) `value` was written from:
-    the one whose field names hold its keys (an older snapshot's lack a field added since,
-    which takes its default). Any other union is kept as plain JSON."""
-    if isinstance(value, dict):
-        for option in options:
-            if dataclasses.is_dataclass(option) and set(value) <= {
-                f.name for f in dataclasses.fields(option)
-            }:
-                return option
-    return Any
+    the one whose required fields (those without a default) its keys hold and whose fields
+    hold its keys (an older snapshot's lack a field added since, which takes its default).
+    Keys that fit more than one are refused, naming them; a union no dataclass of which fits
+    is kept as plain JSON."""
+    if not isinstance(value, dict):
+        return Any
+    keys = set(value)
+    fitting = [
+        option
+        for option in options
+        if isinstance(option, type)
+        and dataclasses.is_dataclass(option)
+        and _required_fields(option) <= keys <= set(_field_names(option))
+    ]
+    if len(fitting) > 1:
+        names = " and ".join(option.__name__ for option in fitting)
+        raise ValueError(f"twin snapshot: the fields {sorted(keys)} fit {names} alike")
+    return fitting[0] if fitting else Any
+
+
+@cache
+def _required_fields(cls: type) -> frozenset[str]:
+    """The fields of a dataclass that have no default: every snapshot of it holds them."""
+    return frozenset(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
 
 
 def _decode(hint: Any, value: Any, arrays: memoryview) -> Any:

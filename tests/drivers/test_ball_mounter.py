@@ -14,11 +14,14 @@ from packline.drivers.ball_mounter import ModbusBallMounter
 from packline.drivers.errors import InterlockOpen, LimitViolation, ToolAlarm
 from packline.drivers.links import ModbusLink
 from packline.drivers.roles.ball_mounter import (
+    SWIM_RATIO,
     BallAlloy,
     BallMap,
     FluxMethod,
     Inspection,
     Side,
+    ball_stray_um,
+    most_flux_um,
 )
 from packline.testing import expected_protocol
 from packline.testing.modbus_frames import (
@@ -189,3 +192,19 @@ def test_a_ball_map_names_positions_the_wire_can_carry():
         BallMap.of([3, 256])
     with pytest.raises(ValueError, match="at least one position"):
         BallMap.of([])
+
+
+@pytest.mark.parametrize("stray_um", [40.0, 75.0, 150.0])
+def test_the_most_flux_for_a_stray_strays_that_far(stray_um: float):
+    """`most_flux_um` undoes `ball_stray_um` past the swim ratio: 200 um balls on it stray
+    the given distance, and on a tenth of a um more, farther."""
+    most_um = most_flux_um(200.0, stray_um)
+    assert most_um > SWIM_RATIO * 200.0
+    assert ball_stray_um(200.0, most_um) == pytest.approx(stray_um)
+    assert ball_stray_um(200.0, most_um + 0.1) > stray_um
+
+
+def test_the_most_flux_for_a_stray_the_placement_alone_passes_is_the_swim_ratio_s():
+    """Balls set down on no more than the swim ratio's flux stray by their placement alone
+    (about 34 um at 3 sigma): a stray short of it leaves the swim ratio's flux."""
+    assert most_flux_um(200.0, 20.0) == SWIM_RATIO * 200.0

@@ -416,15 +416,18 @@ def _reflow_run(peak_c: float) -> LoadHistory:
 @pytest.mark.parametrize(("peak_c", "holds"), [(240, True), (210, False)])
 def test_a_joint_under_every_ball_only_after_a_reflow_above_the_liquidus(peak_c, holds):
     wafer = TwinStore().get("W01")
-    joints = conditions.joint_under_every_ball("001:3").evaluate
-    assert not joints(wafer)[0].any()  # no balls: nothing checked, the check fails
+    joints = conditions.joint_under_every_ball("001:3")
+    assert not joints.evaluate(wafer)[0].any()  # no balls: nothing checked, the check fails
     wafer.films.layers.append(Film.blanket(FilmMaterial.CU, 5.0, wafer.geometry.site_count))
     wafer.balls.present[:4] = True  # on the conducting paths (on bare pads: solder bumps)
     wafer.balls.alloy = "SAC305"  # liquidus 217 degC
     apply_run(wafer, _reflow_run(peak_c), ReflowPhysics(), "oven", 0.0, LastResult.COMPLETED)
-    checked, passing = joints(wafer)
+    checked, passing, worst = joints.outcome(wafer)
     assert checked.sum() == 4
     assert bool((checked & passing).sum() == 4) is holds
+    assert joints.margin is not None
+    assert worst is not None
+    assert (joints.margin.distance(worst) >= 0) is holds  # the margin reads as the verdict
 
 
 @pytest.mark.parametrize(("peak_c", "holds"), [(220, True), (320, False), (170, False)])

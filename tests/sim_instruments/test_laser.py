@@ -535,6 +535,33 @@ async def test_a_job_without_a_wafer_is_refused_before_anything_is_set(rig: Rig)
     assert rig.sim.received == [":SYST:INT?;:WAF?"]
 
 
+@pytest.mark.parametrize(
+    ("lines", "kept"),
+    [
+        # within one line: the second 1 is refused, and the line adds nothing
+        ([":JOB:SIT:ADD 0,1,1"], []),
+        # across lines: 1, added by the first line, is refused in the second, which adds
+        # nothing (2 with it); the first line's sites stay selected
+        ([":JOB:SIT:ADD 0,1", ":JOB:SIT:ADD 2,1"], [0, 1]),
+        # a cleared selection takes its sites again, and then refuses them a second time
+        ([":JOB:SIT:ADD 0,1", ":JOB:SIT:CLE", ":JOB:SIT:ADD 1,0", ":JOB:SIT:ADD 0"], [1, 0]),
+    ],
+)
+async def test_a_site_selected_twice_is_refused_on_the_wire_and_adds_nothing(
+    rig: Rig, lines: list[str], kept: list[int]
+):
+    await load(rig, "W01")
+    link = rig.driver.link
+    for line in lines:
+        await link.write(line)
+    assert await link.query(":SYST:ERR?") == '-224,"Illegal parameter value;site selected twice"'
+    assert await link.query(":SYST:ERR?") == '0,"No error"'
+    assert rig.sim.chuck.selected_sites().tolist() == kept
+    await link.write(":JOB:SIT:ADD 3,2")  # a site not yet selected is still taken
+    assert await link.query(":SYST:ERR?") == '0,"No error"'
+    assert rig.sim.chuck.selected_sites().tolist() == [*kept, 3, 2]
+
+
 # ------------------------------------------------------------------------ alarms, abort, loss
 
 
