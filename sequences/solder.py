@@ -58,6 +58,7 @@ from packline.drivers.roles.lithography import RETICLES
 from packline.drivers.roles.oven import (
     LIQUIDUS_C,
     REFLOW_WETTING_TIME_S,
+    SOLIDUS_C,
     Oven,
     ThermalProfile,
     reflow_profile,
@@ -790,10 +791,10 @@ async def run_reflow(
     batch: Batch[Oven], alloy: str, recipe: ReflowRecipe, solid: str | None = None
 ) -> None:
     """Run the profile; the load must pass the solder's liquidus for the wetting time, and
-    the peak the oven measured stay at or below the liquidus of `solid`, if given (a
-    high-melting bump under a eutectic layer, whose core melts above it: 003:20)."""
+    the peak the oven measured stay at or below the solidus of `solid`, if given (a
+    high-melting bump under a eutectic layer, whose core begins to melt above it: 003:20)."""
     result = await batch.tool.run_profile(recipe.profile(alloy))
-    high = None if solid is None else LIQUIDUS_C[solid]
+    high = None if solid is None else SOLIDUS_C[solid]
     batch.measure("reflow peak", result.peak_c, "degC", low=LIQUIDUS_C[alloy], high=high)
     batch.measure(
         "time above liquidus",

@@ -94,6 +94,17 @@ LIQUIDUS_C: dict[str, float] = {
     "Pb95Sn5": 314.0,
 }
 
+#: Solidus temperatures of the same solders, degC: where each begins to melt (a eutectic at
+#: its liquidus; the high-lead alloys over a pasty range up to it). A high-melting core under
+#: a eutectic layer stays solid only below its solidus (003:20).
+SOLIDUS_C: dict[str, float] = {
+    "Sn42Bi58": 138.0,
+    "Sn63Pb37": 183.0,
+    "SAC305": 217.0,
+    "Pb90Sn10": 268.0,
+    "Pb95Sn5": 308.0,
+}
+
 
 def checked_zone_trace_interval_s(tool: str, interval_s: float) -> float:
     """The station option `zone_trace_interval_s` of oven `tool` (how often a run logs its

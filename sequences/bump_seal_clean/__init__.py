@@ -17,9 +17,9 @@ Claim 7 of 003, step by step, as this script runs it on every wafer of the lot:
 4. 003:19   on solder bumps, a solder layer of another composition on the cleaned tips: a
             eutectic layer on the high-melting bumps (003:20), by one of 003:21's three
             ways: plated in the plating cell's tin-lead bath, or its paste printed through a
-            stencil (stencil printer), each reflowed in the oven below the bumps' liquidus
+            stencil (stencil printer), each reflowed in the oven below the bumps' solidus
             so their cores stay solid; or transferred from a sheet by the flip-chip bonder's
-            head, whose heat melts it onto the tips below that liquidus.
+            head, whose heat melts it onto the tips below that solidus.
 5. 003:23   dice the wafer into chips (dicing saw), unless the recipe leaves dicing out.
 6. 003:24   mount chips of the diced wafer on its board by their bumps, active side down
             (flip-chip bonder), if the recipe mounts them.

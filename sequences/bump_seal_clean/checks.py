@@ -76,9 +76,9 @@ CLAIM_MAP = {
     "003:4": "recipe options bumps.method = solder-ball and solder_layer; claim check: "
     "another solder on every tip cleaned of residue and oxide beneath it",
     "003:5": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic); claim "
-    "check: a eutectic layer below the bumps' liquidus on every tip",
+    "check: a eutectic layer below the bumps' solidus on every tip",
     "003:6": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic); claim "
-    "check: a eutectic layer below the bumps' liquidus on every cleaned tip",
+    "check: a eutectic layer below the bumps' solidus on every cleaned tip",
     "003:7.1": "step 'form bumps': a stud bump on every pad, or recipe option bumps.method = "
     "solder-ball, step 'mount balls' and step 'reflow balls': a solder bump on every pad; "
     "claim check: a bump on every pad",
@@ -113,7 +113,7 @@ CLAIM_MAP = {
     "claim check: another solder on every tip",
     "003:20": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic), step "
     "'reflow solder layer' (or the transfer's head); recipe constraint: the layer's liquidus "
-    "and the reflow's peak (or the transfer's joint) below the bumps' liquidus; claim checks: "
+    "and the reflow's peak (or the transfer's joint) below the bumps' solidus; claim checks: "
     "a eutectic layer on every tip, reflowed above its liquidus with the core solid below "
     "the bumps', by the heat the tools measured (the oven's peak, the bonder's joint, which "
     "the line holds to both too)",

@@ -41,6 +41,7 @@ from packline.drivers.roles.oven import (
     PAD_TO_BALL_RATIO,
     REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
+    SOLIDUS_C,
 )
 from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas
 from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
@@ -1046,7 +1047,7 @@ def require_a_eutectic_below_the_core(layer: SolderLayer, bumps: SolderBumpRecip
             given,
             f"the layer must differ in composition from the {bumps.alloy.value} bumps",
         )
-    core_c = LIQUIDUS_C[bumps.alloy.value]
+    core_c = SOLIDUS_C[bumps.alloy.value]
     eutectics = " or ".join(
         f"{alloy} ({LIQUIDUS_C[alloy]:g} degC)"
         for alloy in layer.alloys_offered
@@ -1071,14 +1072,15 @@ def require_a_eutectic_below_the_core(layer: SolderLayer, bumps: SolderBumpRecip
             where,
             given,
             f"the {layer.alloy} layer melts at {LIQUIDUS_C[layer.alloy]:g} degC, not below "
-            f"the {bumps.alloy.value} bumps' liquidus ({core_c:g} degC): give {eutectics}",
+            f"the {bumps.alloy.value} bumps' solidus, where they begin to melt ({core_c:g} "
+            f"degC): give {eutectics}",
         )
 
 
 def require_reflow_below_the_core(
     layer: PlatedSolderLayer | PrintedSolderLayer, bumps: SolderBumpRecipe, core_c: float
 ) -> None:
-    """The oven's reflow of a plated or printed layer peaks below the bumps' liquidus
+    """The oven's reflow of a plated or printed layer peaks below the bumps' solidus
     `core_c`, or their high-melting cores melt (003:20), and melts and wets the layer's solder
     (`ReflowRecipe.require_joins`; a layer of no solder the line knows the liquidus of is
     refused by its alloy's check)."""
@@ -1087,8 +1089,8 @@ def require_reflow_below_the_core(
             "003:20",
             "solder_layer.reflow.peak_c",
             f"{layer.reflow.peak_c:g} degC",
-            f"must stay below the liquidus of the {bumps.alloy.value} bumps "
-            f"({core_c:g} degC), or their high-melting cores melt",
+            f"must stay below the solidus of the {bumps.alloy.value} bumps "
+            f"({core_c:g} degC), where their high-melting cores begin to melt",
         )
     if layer.alloy in LIQUIDUS_C:
         layer.reflow.require_joins(
@@ -1108,7 +1110,7 @@ def require_transfer_melts_the_layer_only(
     wets) and below the bumps' (003:20: their high-melting cores stay solid), pressed the
     bonder's wetting time (003:21), and what a wetted tip keeps of the film at least the
     layer the claim check holds it to (003:19)."""
-    film_c, core_c = LIQUIDUS_C[alloy], LIQUIDUS_C[bumps.alloy.value]
+    film_c, core_c = LIQUIDUS_C[alloy], SOLIDUS_C[bumps.alloy.value]
     film = f"the sheet's {alloy} film wets the tips only molten"
     every_problem(
         [
@@ -1142,7 +1144,7 @@ def require_transfer_melts_the_layer_only(
 def require_cores_solid_under_the_head(
     transfer: BondStep, bumps: SolderBumpRecipe, core_c: float, claim: str, path: str
 ) -> None:
-    """The joint under the head stays below the bumps' liquidus `core_c`, or their
+    """The joint under the head stays below the bumps' solidus `core_c`, or their
     high-melting cores melt (refused at the head, naming `claim` and the hottest head that
     keeps them solid)."""
     head, stage = transfer.head_temperature_c, transfer.stage_temperature_c
@@ -1155,8 +1157,8 @@ def require_cores_solid_under_the_head(
         f"{path}.head_temperature_c",
         f"{head:g} degC",
         f"over the stage at {path}.stage_temperature_c = {stage:g} degC the joint reaches "
-        f"{joint:.1f} degC, not below the liquidus of the {bumps.alloy.value} bumps "
-        f"({core_c:g} degC): their high-melting cores would melt: give a head of at most "
+        f"{joint:.1f} degC, not below the solidus of the {bumps.alloy.value} bumps "
+        f"({core_c:g} degC): their high-melting cores would begin to melt: give a head of at most "
         f"{hottest:g} degC",
     )
 
@@ -1334,7 +1336,7 @@ class BumpSealCleanRecipe(Recipe):
                 bumps.method,
                 "a solder layer goes on solder bumps: bumps.method must be solder-ball",
             )
-        core_c = LIQUIDUS_C[bumps.alloy.value]
+        core_c = SOLIDUS_C[bumps.alloy.value]
         checks = [functools.partial(require_a_eutectic_below_the_core, layer, bumps)]
         if isinstance(layer, TransferredSolderLayer):
             checks.append(

@@ -11,7 +11,7 @@ from packline.drivers.roles.electroplater import Electroplater
 from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
 from packline.drivers.roles.laminator import Laminator
 from packline.drivers.roles.laser import FaceUp, Laser
-from packline.drivers.roles.oven import LIQUIDUS_C, Oven
+from packline.drivers.roles.oven import LIQUIDUS_C, SOLIDUS_C, Oven
 from packline.drivers.roles.stencil_printer import StencilPrinter
 from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import Handling, StepError, Wafer
@@ -125,7 +125,7 @@ async def form_solder_layer(
 ) -> None:
     """003:19-21: the eutectic layer on the cleaned tips of the solder `bumps` (`tips` above
     the film where a print's layer is thinnest) by the recipe's option: plated or printed,
-    then reflowed in the oven below the bumps' liquidus (the layer melts and wets, the
+    then reflowed in the oven below the bumps' solidus (the layer melts and wets, the
     high-melting cores stay solid); or transferred from a sheet by the flip-chip bonder's
     heated head, which melts it onto them."""
     count = bumps.bump_count(LINE_WAFER)
@@ -215,7 +215,7 @@ async def transfer_and_inspect(
         result.joint_max_c,
         "degC",
         low=LIQUIDUS_C[transfer.alloy.value],
-        high=LIQUIDUS_C[core],
+        high=SOLIDUS_C[core],
     )
     wafer.measure("bumps coated", result.bumps_coated, "bumps", low=bumps, high=bumps)
     wafer.measure(

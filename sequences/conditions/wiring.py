@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from packline.drivers.roles.clean_room import AMBIENT_C
-from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C, REFLOW_WETTING_TIME_S
+from packline.drivers.roles.oven import (
+    EUTECTIC_SOLDERS,
+    LIQUIDUS_C,
+    REFLOW_WETTING_TIME_S,
+    SOLIDUS_C,
+)
 from packline.sequences.conditions.tips import CLEAN_NM, SEALING_KINDS, every_site, sealing_resin_um
 from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.physics.ball_mounter import reach_past_the_resist_um
@@ -138,13 +143,14 @@ def hottest_under_the_layer_c(w: Workpiece) -> np.ndarray:
 
 def layer_reflowed_core_solid(claim: str, layer: str, core: str) -> list[Condition]:
     """Every bump with a layer of `layer` solder had it melted onto it, above its liquidus,
-    while its high-melting `core` stayed solid, at most at its own (003:19-20): two
+    while its high-melting `core` stayed solid, at most at its solidus (003:19-20): two
     conditions judging the hottest the bumps got under the layer as the tools measured it
     (the oven's peak, the transfer's joint: `hottest_under_the_layer_c`) against the bound
-    each keeps, by the simulated line's rule (`melts`: a solder melts above its liquidus),
+    each keeps, by the simulated line's rules (`melts`: a solder melts above its liquidus;
+    `softens`: it begins to above its solidus),
     each with its margin to it. A layer never reflowed (plated, the oven skipped) was not
     melted onto its bump."""
-    layer_c, core_c = LIQUIDUS_C[layer], LIQUIDUS_C[core]
+    layer_c, core_c = LIQUIDUS_C[layer], SOLIDUS_C[core]
 
     def layered(w: Workpiece) -> np.ndarray:
         bumps = w.bumps
@@ -165,7 +171,7 @@ def layer_reflowed_core_solid(claim: str, layer: str, core: str) -> list[Conditi
         ),
         Condition(
             claim,
-            f"core solid, below its liquidus ({core}, {core_c:g} degC), under every reflowed layer",
+            f"core solid, at most its solidus ({core}, {core_c:g} degC), under every layer",
             lambda w: (
                 layered(w),
                 np.broadcast_to(hottest_under_the_layer_c(w) <= core_c, layered(w).shape),
@@ -181,9 +187,9 @@ def solder_layer_on_tips(
     """Every solder bump projects from the resin with a solder layer of another composition,
     at least `min_um` thick, on its tip (003:3, 003:19); with `cleaned`, on a tip cleaned of
     residue and oxide beneath the layer (003:4); with `eutectic`, a eutectic layer whose
-    liquidus is below the bump's high-melting one (003:5, 003:6, 003:20). Bumps that are no
+    liquidus is below the bump's high-melting solidus (003:5, 003:6, 003:20). Bumps that are no
     solder, or a layer of the bumps' own alloy, fail at every bump."""
-    what = "a eutectic layer below the bump's liquidus" if eutectic else "another solder"
+    what = "a eutectic layer below the bump's solidus" if eutectic else "another solder"
     tip = "every cleaned tip" if cleaned else "every tip"
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
@@ -191,7 +197,7 @@ def solder_layer_on_tips(
         core, layer = bumps.material, bumps.layer_alloy
         alloys = core in LIQUIDUS_C and layer in LIQUIDUS_C and layer != core
         if eutectic and alloys:
-            alloys = layer in EUTECTIC_SOLDERS and LIQUIDUS_C[layer] < LIQUIDUS_C[core]  # type: ignore[index]
+            alloys = layer in EUTECTIC_SOLDERS and LIQUIDUS_C[layer] < SOLIDUS_C[core]  # type: ignore[index]
         good = alloys & (bumps.layer_um >= min_um) & (w.tip_projection_um > 0)
         if cleaned:
             good &= (w.surface.residue_nm <= CLEAN_NM) & (w.surface.oxide_nm <= CLEAN_NM)

@@ -8,7 +8,7 @@
   reach it. Where the joint is above the solder's liquidus for the wetting time the film wets
   the tips it reaches and `transfer_efficiency` of the film each dipped through stays on it
   as a layer (`kept_layer_um`; below the liquidus nothing transfers); a core whose own
-  liquidus is not reached stays solid (003:20).
+  solidus is not passed stays solid (`softens`, 003:20).
 * **Spread**: the sheet's film under each die is its nominal thickness scattered by
   `film_cv` (the sheet's thickness tolerance), and each tip stands above or below the die's
   plane by `coplanarity_sigma_um` (the balls' volume, the pads' and the die's flatness), both
@@ -33,7 +33,7 @@ from packline.drivers.roles.flip_chip_bonder import BondRecipe
 from ..twin import Workpiece
 from ..twin.freezing import thaw
 from .flip_chip_bonder import FlipChipPhysics, joint_temperature_c, terminal_layout, wets
-from .oven import melts
+from .oven import softens
 
 #: Sets the transfer's random stream apart from the other tools' on the same wafer ("XFER").
 TRANSFER_STREAM = 0x58464552
@@ -118,7 +118,7 @@ def transfer_layer(
     vectorised over their sites: where the film reaches a tip and wets it, the layer it dips
     through (`kept_layer_um`, with the sheet's and the tips' spread, `die_spread`) stays on it
     (on top of a layer of the same alloy; the simulated bonder refuses another), the core
-    staying solid unless the joint passed its liquidus. Returns whether each of the units'
+    staying solid unless the joint passed its solidus. Returns whether each of the units'
     bump sites took a layer."""
     sites = terminal_layout(wafer.geometry).sites[units]  # (dies, n)
     bumps = wafer.bumps
@@ -137,5 +137,5 @@ def transfer_layer(
     bumps.height_um[flat] += layer[coated]
     if flat.size:
         bumps.layer_alloy = alloy
-        bumps.solid_core[flat] = not melts(bumps.material, joint_c)
+        bumps.solid_core[flat] = not softens(bumps.material, joint_c)
     return coated.ravel()

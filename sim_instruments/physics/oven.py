@@ -12,7 +12,7 @@ sampled at the oven's time step, piecewise linear between samples). From it:
   wets and forms a joint only if it stays above the liquidus for at least the wetting time
   and the atmosphere's residual O2 while molten stays at or below the wetting limit (above
   it the molten surface oxidises and does not wet). A high-melting core under a eutectic
-  layer stays solid when the peak stays below the core's liquidus (003:20).
+  layer stays solid when the peak stays at or below the core's solidus (`softens`, 003:20).
 * **Solder bumps from balls** (003:7.1 with solder bumps, 003:19): a ball that joins a bare
   pad (no bump, resin or metal film on the site) wets the pad and solidifies as a truncated
   sphere of the ball's volume on it: the site's solder bump (`solder_bumps_from_balls`).
@@ -35,6 +35,7 @@ from packline.drivers.roles.oven import (
     REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
     RESIN_CURE,
+    SOLIDUS_C,
     ZONE_LOOP_TIME_CONSTANT_S,
     ZONE_MAX_HEAT_RATE_C_PER_S,
     KamalCure,
@@ -155,6 +156,12 @@ def melts(alloy: str | None, peak_c: float) -> bool:
     return alloy in LIQUIDUS_C and peak_c > LIQUIDUS_C[alloy]
 
 
+def softens(alloy: str | None, peak_c: float) -> bool:
+    """Whether `alloy` is a solder whose solidus `peak_c` passes: it begins to melt (a
+    high-melting core under a eutectic layer is then no longer solid, 003:20)."""
+    return alloy in SOLIDUS_C and peak_c > SOLIDUS_C[alloy]
+
+
 def reflow(alloy: str, history: LoadHistory, physics: ReflowPhysics) -> Reflow:
     """Whether `alloy` melted in the run, and whether it wet and joined."""
     liquidus = LIQUIDUS_C[alloy]
@@ -191,13 +198,13 @@ def apply_run(
             detail[f"cure_{index}"] = round(layer.cure, 4)
     bumps = workpiece.bumps
     if bumps.present.any():
-        core = _melt(bumps.material, history, physics, detail, "bumps")
+        _melt(bumps.material, history, physics, detail, "bumps")  # noted, as the balls
         layered = bumps.present & (bumps.layer_um > 0)
         if layered.any() and bumps.layer_alloy is not None:
             layer_outcome = _melt(bumps.layer_alloy, history, physics, detail, "layer")
             if layer_outcome is not None and layer_outcome.melted:
                 thaw(bumps.solid_core)
-                bumps.solid_core[layered] = core is None or not core.melted
+                bumps.solid_core[layered] = not softens(bumps.material, history.peak_c)
     balls = workpiece.balls
     if balls.present.any():
         outcome = _melt(balls.alloy, history, physics, detail, "balls")

@@ -490,8 +490,9 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
         ),
         (  # 003:20: the layer's reflow must leave the high-melting cores solid
             {"solder_layer": {"reflow": {"peak_c": "320 degC"}}},
-            "solder_layer.reflow.peak_c = 320 degC: must stay below the liquidus of the "
-            "Pb95Sn5 bumps (314 degC), or their high-melting cores melt (claim 003:20)",
+            "solder_layer.reflow.peak_c = 320 degC: must stay below the solidus of the "
+            "Pb95Sn5 bumps (308 degC), where their high-melting cores begin to melt (claim "
+            "003:20)",
         ),
         (  # the balls' reflow must melt them
             {"bumps": {"reflow": {"peak_c": "300 degC"}}},
@@ -944,8 +945,8 @@ LAYER_REFUSALS = {
         "420 degC",
         "solder_layer.transfer.head_temperature_c = 420 degC: over the stage at "
         "solder_layer.transfer.stage_temperature_c = 150 degC the joint reaches 393.0 "
-        "degC, not below the liquidus of the Pb95Sn5 bumps (314 degC): their "
-        "high-melting cores would melt: give a head of at most 332 degC (claim "
+        "degC, not below the solidus of the Pb95Sn5 bumps (308 degC): their "
+        "high-melting cores would begin to melt: give a head of at most 325 degC (claim "
         "003:20)",
     ),
     "transfer-film-solid": (
@@ -1143,28 +1144,28 @@ async def test_a_layer_melted_on_above_the_bumps_liquidus_is_held_and_fails_003_
     measured: str,
     heat: str,
 ):
-    """A transfer's joint or a reflow's peak above the Pb95Sn5 bumps' liquidus (314 degC),
+    """A transfer's joint or a reflow's peak above the Pb95Sn5 bumps' solidus (308 degC),
     driven past validate (which refuses both, 003:20): the line holds the wafer at the step
-    on what the tool measured, above the bumps' liquidus as well as the layer's; and the claim
-    check of the twin it held fails 003:20's solid cores, by the heat and its margin, the
-    layer melted on all the same."""
+    on what the tool measured, above the bumps' solidus as well as the layer's liquidus; and
+    the claim check of the twin it held fails 003:20's solid cores, by the heat and its
+    margin, the layer melted on all the same."""
     wafer, judged = await held_past_validate(store, variant, spoil)
     assert f"step '{step}'" in wafer["reason"]
     assert measured in wafer["reason"]
-    assert "outside 183-314 degC" in wafer["reason"]  # the layer's liquidus, the bumps'
+    assert "outside 183-308 degC" in wafer["reason"]  # the layer's liquidus, the bumps' solidus
     (melted,) = [v for k, v in judged.items() if k.startswith("003:20 layer reflowed")]
     (solid,) = [v for k, v in judged.items() if k.startswith("003:20 core solid")]
     assert melted.startswith(f"pass: smallest heat under the layer {heat}")
     assert melted.endswith("degC to spare")
     assert solid.startswith(f"fail: largest heat under the layer {heat}")
-    assert "at most 314 degC" in solid
+    assert "at most 308 degC" in solid
     assert solid.endswith("degC over")
 
 
-async def test_the_line_judges_the_layers_heat_against_both_liquidus(store: RunStore):
+async def test_the_line_judges_the_layers_heat_against_both_bounds(store: RunStore):
     """The reference plated layer's reflow and transfer, as the line measured them: the oven's
     peak and the bonder's joint above the Sn63Pb37 layer's liquidus (183 degC) and at most
-    the Pb95Sn5 bumps' (314 degC); the claim check shows both margins."""
+    the Pb95Sn5 bumps' solidus (308 degC); the claim check shows both margins."""
     for variant, name in ((SOLDER, "reflow peak"), (TRANSFERRED, "transfer joint")):
         prepared = prepare(RunRequest("bump-seal-clean", recipe_path=str(RECIPES / variant)))
         async with open_run(store, prepared) as engine:
@@ -1174,7 +1175,7 @@ async def test_the_line_judges_the_layers_heat_against_both_liquidus(store: RunS
             for m in store.table("measurements", engine.run_id)
             if m["name"] == name and m["high"] is not None
         ]
-        assert [(m["low"], m["high"], m["passed"]) for m in heats] == [(183.0, 314.0, 1)]
+        assert [(m["low"], m["high"], m["passed"]) for m in heats] == [(183.0, 308.0, 1)]
         check = run_report(store, engine.run_id)["claim_check"]
         margins = {
             c["condition"].split(",")[0]: (c["margin_limit"], c["margin"] > 0)
@@ -1183,7 +1184,7 @@ async def test_the_line_judges_the_layers_heat_against_both_liquidus(store: RunS
         }
         assert margins == {
             "layer reflowed above its liquidus (Sn63Pb37": (183.0, True),
-            "core solid": (314.0, True),
+            "core solid": (308.0, True),
         }
 
 

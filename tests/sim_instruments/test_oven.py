@@ -33,7 +33,9 @@ from packline.sim_instruments.oven import AIR_O2_PPM, OvenPhysics, SimOven
 from packline.sim_instruments.physics.oven import (
     LoadHistory,
     ReflowPhysics,
+    melts,
     reflow,
+    softens,
     truncated_sphere_width_um,
 )
 from packline.sim_instruments.twin import ResinKind, TwinStore
@@ -515,3 +517,19 @@ def test_a_reflowed_bump_is_widest_at_its_spheres_centre_and_narrows_to_its_top(
     assert truncated_sphere_width_um(height, base, 50.0) == pytest.approx(98.33, abs=0.01)
     assert truncated_sphere_width_um(height, base, height) == pytest.approx(0.0, abs=1e-6)
     assert truncated_sphere_width_um(height, base, height + 5) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("peak_c", "softened", "melted"),
+    [(300.0, False, False), (308.0, False, False), (310.0, True, False), (315.0, True, True)],
+)
+def test_a_high_lead_core_begins_to_melt_at_its_solidus_before_its_liquidus(
+    peak_c: float, softened: bool, melted: bool
+):
+    """Pb95Sn5 melts over 308-314 degC: a peak between the two leaves a core under a eutectic
+    layer no longer solid (003:20), though the alloy is not yet all liquid."""
+    assert softens("Pb95Sn5", peak_c) is softened
+    assert melts("Pb95Sn5", peak_c) is melted
+    assert softens("Sn63Pb37", 184.0)  # a eutectic melts at one point
+    assert melts("Sn63Pb37", 184.0)
+    assert not softens("Au", 1000.0)  # no solder
