@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal, Protocol, Self
 import numpy as np
 from pydantic import AfterValidator, Field
 
+from packline.drivers.roles.ball_mounter import SWIM_RATIO, ball_stray_um, most_flux_um
 from packline.drivers.roles.deposition import (
     NEEDED_SETTINGS,
     STEP_SETTINGS,
@@ -30,6 +31,7 @@ from packline.drivers.roles.laminator import (
 )
 from packline.drivers.roles.lithography import (
     MATERIALS,
+    OVERLAY_UM,
     RETICLES,
     CoatMaterial,
     Feature,
@@ -731,21 +733,61 @@ def require_a_resin_that_stays(resist: MouldRecipe, claim: str, path: str) -> No
 
 
 def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
-    """With a solder resist opened through a mask of holes, every ball smaller than its hole
-    (claim 001:4: the resist opened around every ball)."""
-    resist, diameter = terminals.solder_resist, terminals.ball_diameter_um
+    """With a solder resist opened through a hole reticle, every ball inside its opening
+    (claim 001:4: the resist opened around every ball): the opening as the cell develops it
+    (`MouldRecipe.developed_um`) at least the ball's diameter and, on each side, the farthest
+    the mounter sets a ball off its site (`ball_stray_um`, spread by a flux past the swim
+    ratio) and the farthest the stepper lays the opening off it (`OVERLAY_UM`); a narrower
+    opening is laid over the side of some ball. The refusal gives the largest ball that fits
+    on a flux that does not swim (the flux's most for a ball that fits, where its flux swims
+    it out), and the smallest hole on the reticle that fits these balls."""
+    resist, diameter_um = terminals.solder_resist, terminals.ball_diameter_um
     if resist is None:
         return
     reticle = RETICLES[resist.mask]
-    if reticle.feature is Feature.HOLE and diameter >= reticle.size_um:
-        raise claim_violation(
-            "001:4",
-            "terminals.ball_diameter_um",
-            f"{diameter:g} um",
-            f"the solder resist is opened around every ball through "
-            f"terminals.solder_resist.mask = {resist.mask}, holes of {reticle.size_um:g} um: a "
-            "ball must be smaller than its hole",
-        )
+    if reticle.feature is not Feature.HOLE:
+        return
+    opening_um = resist.developed_um()
+    stray_um = ball_stray_um(diameter_um, terminals.flux_thickness_um)
+    room_um = (opening_um - diameter_um) / 2 - stray_um - OVERLAY_UM
+    if room_um >= 0:
+        return
+    # the holes the stepper must print: the develop's bias does not depend on their size
+    hole_um = math.ceil(round((reticle.size_um - 2 * room_um) * 10, 6)) / 10
+    holes = ", ".join(
+        f"{name} {r.size_um:g} um"
+        for name, r in RETICLES.items()
+        if r.feature is Feature.HOLE and r.size_um >= hole_um
+    )
+    wider = f"reticle of holes at least {hole_um:g} um ({holes or 'none in the stepper library'})"
+    still_um = ball_stray_um(diameter_um, 0.0)  # on a flux that does not swim
+    largest_um = math.floor(round((opening_um - 2 * (still_um + OVERLAY_UM)) * 10, 6)) / 10
+    field, given = "ball_diameter_um", f"{diameter_um:g} um"
+    if largest_um < tool_range("ball_mounter", "ball_diameter_um").minimum:
+        advice = f"no ball the mounter takes fits: give a {wider}"
+    elif diameter_um > largest_um:
+        advice = f"give at most {largest_um:g} um"
+        most_flux = math.floor(SWIM_RATIO * largest_um * 10) / 10
+        if terminals.flux_thickness_um > most_flux:
+            advice += f", on a flux_thickness_um of at most {most_flux:g} um"
+        advice += f", or a {wider}"
+    else:  # the ball fits: its flux swims it out
+        field, given = "flux_thickness_um", f"{terminals.flux_thickness_um:g} um"
+        most_um = most_flux_um(diameter_um, (opening_um - diameter_um) / 2 - OVERLAY_UM)
+        advice = f"give at most {math.floor(round(most_um * 10, 6)) / 10:g} um"
+    raise claim_violation(
+        "001:4",
+        f"terminals.{field}",
+        given,
+        f"the {reticle.size_um:g} um holes of terminals.solder_resist.mask = {resist.mask} "
+        f"develop {opening_um:.1f} um across (as the cell develops them at "
+        f"solder_resist.dose_mj_cm2 = {resist.dose_mj_cm2:g} mJ/cm^2), and a ball sits in its "
+        f"opening only with room on "
+        f"every side for the mounter's placement at its most ({um_text(stray_um)} um off its "
+        f"site, its flux counted) and the stepper's overlay ({OVERLAY_UM:g} um off the balls): "
+        f"a {diameter_um:g} um ball may reach {um_text(-room_um)} um under the resist's edge: "
+        f"{advice}",
+    )
 
 
 class LevelRecipe(Recipe):
@@ -848,7 +890,8 @@ class SproutBumpRecipe(Recipe):
     @recipe_check
     def _balls_on_the_dies_lands(self) -> Self:
         """No more balls on a die than it has pads, each wired to its land; and, with a solder
-        resist, balls smaller than the holes its mask opens around them."""
+        resist, balls inside the openings it develops around them
+        (`require_balls_in_their_holes`)."""
         terminals = self.terminals
         if terminals is not None:
             every_problem(
