@@ -38,6 +38,7 @@ from packline.drivers.roles.lithography import (
     FilmLayer,
     Tone,
     coated_film_um,
+    cross_linking_dose_mj_cm2,
     develop_rate_um_s,
     least_develop_s,
     least_dose_mj_cm2,
@@ -64,6 +65,7 @@ from packline.sequences.engine.recipe_meta import (
     CheckedFloor,
     tool_range,
 )
+from packline.shown_figures import figure_text
 from packline.sim_instruments.physics.deposition import DepositionPhysics, SiteFilm, film_on_sites
 from packline.sim_instruments.physics.lithography import Developed, LithoPhysics, develop
 from packline.units import Unit
@@ -76,6 +78,7 @@ from ..bump_seal_clean import (
     require_sheet_below,
     require_the_height_the_studs_give,
 )
+from ..conditions import SOLDER_RESIST_COVER_UM
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import (
     PlatingStep,
@@ -565,6 +568,50 @@ class SolderResistRecipe(MouldRecipe):
     #: a reticle of the stepper's library, by its name (lowercase letters, digits, hyphens)
     mask: ReticleName = "ball-lands"
 
+    def require_covering(self, claim: str, path: str, covered: str) -> None:
+        """Refuse the solder resist of `claim` (at `path`) if the develop may leave less of
+        it over the metal it covers (`covered` names it: `interconnections`) than the cover
+        solder resist makers ask
+        (`SOLDER_RESIST_COVER_UM`): the field the cell leaves (`MouldRecipe.developed`, its
+        dark loss counted). A negative film keeps of its exposed field only what the dose
+        cross-linked: the refusal names the dose and gives the least that keeps the cover
+        (the line's law, `cross_linking_dose_mj_cm2`); a film too thin at any dose names the
+        spin and gives the fastest that spins enough."""
+        kept_um = float(self.developed(self.dose_mj_cm2).field_um[0])
+        if kept_um >= SOLDER_RESIST_COVER_UM:
+            return
+        film_um = self.film_um()
+        most_dose = tool_range("lithography", "dose_mj_cm2").maximum
+        thickest_um = float(self.developed(most_dose).field_um[0])  # all of it cross-linked
+        cover = (
+            f"of the {um_text(film_um)} um of {self.material.value} that {path} spins at "
+            f"{self.spin_rpm} rpm and bakes, the develop leaves "
+            f"{figure_text(kept_um, SOLDER_RESIST_COVER_UM)} um over the "
+            f"{covered}, thinner than the {SOLDER_RESIST_COVER_UM:g} um solder resist "
+            "makers ask over the copper to insulate it"
+        )
+        if thickest_um >= SOLDER_RESIST_COVER_UM and MATERIALS[self.material].tone is Tone.NEGATIVE:
+            dark_um = film_um - thickest_um  # what the developer takes off a cross-linked field
+            least = cross_linking_dose_mj_cm2(
+                self.material, SOLDER_RESIST_COVER_UM + dark_um, self.develop_time_s
+            )
+            raise claim_violation(
+                claim,
+                f"{path}.dose_mj_cm2",
+                f"{self.dose_mj_cm2:g} mJ/cm^2",
+                f"a negative film keeps of its exposed field only what the dose cross-linked: "
+                f"{cover}: give at least {least} mJ/cm^2",
+            )
+        # the film thickens as 1 / sqrt(rpm); the developer's dark loss stays as it is
+        lost_um = film_um - thickest_um
+        fastest = math.floor(self.spin_rpm * (film_um / (SOLDER_RESIST_COVER_UM + lost_um)) ** 2)
+        raise claim_violation(
+            claim,
+            f"{path}.spin_rpm",
+            str(self.spin_rpm),
+            f"{cover}, whatever the dose: give at most {fastest} rpm, for a thicker film",
+        )
+
 
 class Dip(Recipe):
     """One dip of the wet bench: how long, and the bath's temperature."""
@@ -712,9 +759,17 @@ class TerminalsRecipe(SolderBallRecipe):
     solder_resist: SolderResistRecipe | None = None
 
     @recipe_check
-    def _a_solder_resist_stays(self) -> Self:
-        if self.solder_resist is not None:
-            require_a_resin_that_stays(self.solder_resist, "001:4", "solder_resist")
+    def _a_solder_resist_that_stays_and_covers(self) -> Self:
+        """001:4's solder resist: a resin that stays, its field over the wiring the cover
+        that insulates it (`SolderResistRecipe.require_covering`), each on its own."""
+        resist, path = self.solder_resist, "solder_resist"
+        if resist is not None:
+            every_problem(
+                (
+                    functools.partial(require_a_resin_that_stays, resist, "001:4", path),
+                    functools.partial(resist.require_covering, "001:4", path, "wiring"),
+                )
+            )
         return self
 
 

@@ -634,6 +634,43 @@ def test_balls_that_do_not_fit_the_dies_lands_are_refused(
     assert f": {expected}" in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (  # had validated: the developer takes the underexposed field but 6.5 um
+            {"dose_mj_cm2": "100 mJ/cm^2"},
+            "terminals.solder_resist.dose_mj_cm2 = 100 mJ/cm^2: a negative film keeps of its "
+            "exposed field only what the dose cross-linked: of the 14.78 um of PI-N that "
+            "solder_resist spins at 3000 rpm and bakes, the develop leaves 6.493 um over the "
+            "wiring, thinner than the 10 um solder resist makers ask over the copper to "
+            "insulate it: give at least 153 mJ/cm^2 (claim 001:4)",
+        ),
+        (  # 1 mJ/cm^2 under the least the refusal gives
+            {"dose_mj_cm2": "152 mJ/cm^2"},
+            "the develop leaves 9.96 um over the wiring, thinner than the 10 um solder resist "
+            "makers ask over the copper to insulate it: give at least 153 mJ/cm^2 (claim 001:4)",
+        ),
+        (  # a positive resin spun too thin to cover at any dose
+            {"material": "PBO-P", "spin_rpm": 6000},
+            "terminals.solder_resist.spin_rpm = 6000: of the 7.39 um of PBO-P that "
+            "solder_resist spins at 6000 rpm and bakes, the develop leaves 7.217 um over the "
+            "wiring, thinner than the 10 um solder resist makers ask over the copper to "
+            "insulate it, whatever the dose: give at most 3165 rpm, for a thicker film "
+            "(claim 001:4)",
+        ),
+    ],
+    ids=["underexposed", "just-underexposed", "spun-too-thin"],
+)
+def test_a_solder_resist_too_thin_over_the_wiring_is_refused_naming_the_least_dose_or_spin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
+):
+    """001:4's solder resist keeps the cover solder resist makers ask over the wiring, as
+    000:x3's over its interconnections (`SolderResistRecipe.require_covering`, shared)."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["terminals"]["solder_resist"].update(change)
+    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(f"{expected}\n")
+
+
 def _solder_resist_mask(mask: str):
     """The solder resist's reticle set to `mask` in a validated model."""
 
@@ -682,8 +719,11 @@ async def test_the_solder_resist_s_room_around_the_balls_is_001_4_s_margin(
         # the largest ball the refusal of a 399 um ball gives: inside its opening however the
         # mounter and the stepper lay them, none bridges
         ("terminals", "ball_diameter_um", "309.4 um"),
+        # the least dose the refusal of an underexposed solder resist gives: 10.03 um over
+        # the wiring
+        ("terminals.solder_resist", "dose_mj_cm2", "153 mJ/cm^2"),
     ],
-    ids=["thickest-sheet", "widest-ball"],
+    ids=["thickest-sheet", "widest-ball", "dimmest-solder-resist"],
 )
 def test_the_least_value_a_refusal_allows_runs_with_every_claim_passing(
     db: Path,
@@ -694,7 +734,7 @@ def test_the_least_value_a_refusal_allows_runs_with_every_claim_passing(
     value: str,
 ):
     recipe = reference_recipe("sprout-bump-csp.yaml")
-    recipe[section][field] = value
+    functools.reduce(operator.getitem, section.split("."), recipe)[field] = value
     code, events = run_lot(capsys, "sprout-bump-csp", write_recipe(tmp_path, recipe), 1)
     assert code == 0
     assert events[-1]["claim_check"]["status"] == "passed"
