@@ -671,14 +671,30 @@ def test_a_solder_resist_too_thin_over_the_wiring_is_refused_naming_the_least_do
     assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(f"{expected}\n")
 
 
-def _solder_resist_mask(mask: str):
-    """The solder resist's reticle set to `mask` in a validated model."""
+async def test_an_underexposed_solder_resist_past_validate_fails_001_4_too_thin_to_cover(
+    store: RunStore,
+):
+    """What the refusal of a dim exposure keeps from the line: 15 mJ/cm^2 on the negative
+    polyimide, its openings clear of the balls, but the developer dissolves the field but its
+    cross-linked fraction: under 1 um is left over the wiring, and the claim check names
+    001:4 at its cover, its margin the thinnest resist (the reference's 14.6 um passes)."""
+    check = await completed_past_validate(
+        store, "sprout-bump-csp", "sprout-bump-csp.yaml", _solder_resist(dose_mj_cm2=15.0)
+    )
+    assert failing_claims(check) == {"001:4"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
+    assert failed["condition"] == "the solder resist covering the wiring (>= 10 um)"
+    assert failed["margin_worst"] == pytest.approx(0.83, abs=0.01)
+
+
+def _solder_resist(**update: object):
+    """The solder resist given `update` in a validated model (validate refuses it)."""
 
     def spoil(recipe: SproutBumpRecipe) -> SproutBumpRecipe:
         terminals = recipe.terminals
         assert terminals is not None
         assert terminals.solder_resist is not None
-        resist = terminals.solder_resist.model_copy(update={"mask": mask})
+        resist = terminals.solder_resist.model_copy(update=update)
         spoilt = terminals.model_copy(update={"solder_resist": resist})
         return recipe.model_copy(update={"terminals": spoilt})
 
@@ -703,9 +719,9 @@ async def test_the_solder_resist_s_room_around_the_balls_is_001_4_s_margin(
     them): the reference's 17.3 um, and the land-openings reticle's 150 um holes over 300 um
     balls, which had passed 001:4 open at every ball."""
     check = await completed_past_validate(
-        store, "sprout-bump-csp", "sprout-bump-csp.yaml", _solder_resist_mask(mask)
+        store, "sprout-bump-csp", "sprout-bump-csp.yaml", _solder_resist(mask=mask)
     )
-    (opened,) = [c for c in check["conditions"] if c["claim"] == "001:4"]
+    (opened,) = [c for c in check["conditions"] if c["condition"].endswith("the ball joined")]
     assert opened["verdict"] == verdict
     assert opened["margin_worst"] == pytest.approx(worst, abs=0.1)
 
