@@ -19,7 +19,6 @@ from packline.sequences.conditions.combined import (
     mounted_devices_whole,
 )
 from packline.sequences.conditions.panel import (
-    SOLDER_RESIST_COVER_UM,
     ball_in_every_opening,
     ball_on_every_land,
     balls_reaching_the_metal,
@@ -40,6 +39,11 @@ from packline.sequences.conditions.panel import (
     solder_resist_opened_inside_every_land,
     stacked_levels_joined,
     terminals_seated,
+)
+from packline.sequences.conditions.solder_resist import (
+    SOLDER_RESIST_COVER_UM,
+    solder_resist_clear_of_every_ball,
+    solder_resist_covering,
 )
 from packline.sequences.conditions.tips import (
     CLEAN_NM,
@@ -141,6 +145,8 @@ __all__ = [
     "seed_joins_tips",
     "singulated_into_dies",
     "solder_layer_on_tips",
+    "solder_resist_clear_of_every_ball",
+    "solder_resist_covering",
     "solder_resist_covering_the_interconnections",
     "solder_resist_open_at_balls",
     "solder_resist_opened",

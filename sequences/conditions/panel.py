@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from packline.sequences.conditions.solder_resist import solder_resist_covering
 from packline.sequences.conditions.tips import every_site
 from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.physics.ball_mounter import (
@@ -382,31 +383,10 @@ def solder_resist_opened_inside_every_land(claim: str) -> Condition:
     )
 
 
-def _back_resin_um(w: Workpiece) -> np.ndarray:
-    """Per site, the back's outermost resin around its opening (0: none)."""
-    top = w.top_resin(Face.BACK)
-    return np.zeros(w.geometry.site_count, np.float32) if top is None else top[0].thickness_um
-
-
-#: The least solder resist over a plate's interconnections, um (est): what solder resist
-#: makers ask over the copper, at least 10 um, for a film that insulates the conductors
-#: without pinholes through the flux, the reflow and the cleaning after it, and keeps the
-#: bumps' solder off the interconnections beside their lands.
-SOLDER_RESIST_COVER_UM = 10.0
-
-
 def solder_resist_covering_the_interconnections(claim: str) -> Condition:
-    """Around every land's opening the solder resist stands at least the cover solder resist
-    makers ask over the copper (`SOLDER_RESIST_COVER_UM`): it covers the interconnections
-    between the lands (000:x3's optional solder resist). The margin is the thinnest resist
-    there."""
-    return Condition(
-        claim,
-        "the solder resist covering the interconnections between the lands (>= "
-        f"{SOLDER_RESIST_COVER_UM:g} um)",
-        lambda w: (every_site(w), _back_resin_um(w) >= SOLDER_RESIST_COVER_UM),
-        Margin("solder resist around the openings", "um", _back_resin_um, SOLDER_RESIST_COVER_UM),
-    )
+    """Around every land's opening the back's solder resist covers the interconnections
+    between the lands (`solder_resist_covering`: 000:x3's optional solder resist)."""
+    return solder_resist_covering(claim, "the interconnections between the lands", Face.BACK)
 
 
 def ball_on_every_land(claim: str, balls_per_unit: int) -> Condition:

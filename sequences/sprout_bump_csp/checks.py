@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from packline.sequences.engine import Condition
+from packline.sim_instruments.twin.parts import Face
 
 from .. import conditions
 from ..solder import PLATED_WIRING_MIN_UM
@@ -38,7 +39,8 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
         checks.append(conditions.terminals_connected("001:1d"))
         checks.append(conditions.joint_under_every_ball("001:3"))
         if recipe.terminals.solder_resist is not None:
-            checks.append(conditions.solder_resist_open_at_balls("001:4"))
+            checks.append(conditions.solder_resist_clear_of_every_ball("001:4"))
+            checks.append(conditions.solder_resist_covering("001:4", "the wiring", Face.FRONT))
     if recipe.thick_resin:
         checks.append(conditions.resin_at_least("001:13", THICK_RESIN_UM))
     if recipe.dicing is not None:
@@ -58,7 +60,10 @@ CLAIM_MAP = {
     "step 'mount balls' and step 'reflow balls'; claim check: a joint under every ball",
     "001:4": "recipe option terminals.solder_resist (sprout-bump-csp.yaml), "
     "step 'coat solder resist' and step 'open solder resist', after the balls are reflowed; "
-    "claim check: the solder resist open at every ball, the ball joined",
+    "claim check: the solder resist open around every ball, clear of it (the room between the "
+    "ball and its opening's edge its margin), the ball joined; the solder resist covering the "
+    f"wiring at least {conditions.SOLDER_RESIST_COVER_UM:g} um thick (recipe constraint: the "
+    "develop leaves it; the thinnest its margin)",
     "001:2": "recipe option dicing (sprout-bump-csp.yaml), step 'dice'; claim check: units "
     "== whole dies",
     "001:5": "step 'form bumps' (stud bumps from metal wire by the wire bonder)",

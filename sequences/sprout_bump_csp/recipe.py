@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal, Protocol, Self
 import numpy as np
 from pydantic import AfterValidator, Field
 
+from packline.drivers.roles.ball_mounter import SWIM_RATIO, ball_stray_um, most_flux_um
 from packline.drivers.roles.deposition import (
     NEEDED_SETTINGS,
     STEP_SETTINGS,
@@ -30,12 +31,14 @@ from packline.drivers.roles.laminator import (
 )
 from packline.drivers.roles.lithography import (
     MATERIALS,
+    OVERLAY_UM,
     RETICLES,
     CoatMaterial,
     Feature,
     FilmLayer,
     Tone,
     coated_film_um,
+    cross_linking_dose_mj_cm2,
     develop_rate_um_s,
     least_develop_s,
     least_dose_mj_cm2,
@@ -62,6 +65,7 @@ from packline.sequences.engine.recipe_meta import (
     CheckedFloor,
     tool_range,
 )
+from packline.shown_figures import figure_text
 from packline.sim_instruments.physics.deposition import DepositionPhysics, SiteFilm, film_on_sites
 from packline.sim_instruments.physics.lithography import Developed, LithoPhysics, develop
 from packline.units import Unit
@@ -74,6 +78,7 @@ from ..bump_seal_clean import (
     require_sheet_below,
     require_the_height_the_studs_give,
 )
+from ..conditions import SOLDER_RESIST_COVER_UM
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import (
     PlatingStep,
@@ -563,6 +568,50 @@ class SolderResistRecipe(MouldRecipe):
     #: a reticle of the stepper's library, by its name (lowercase letters, digits, hyphens)
     mask: ReticleName = "ball-lands"
 
+    def require_covering(self, claim: str, path: str, covered: str) -> None:
+        """Refuse the solder resist of `claim` (at `path`) if the develop may leave less of
+        it over the metal it covers (`covered` names it: `interconnections`) than the cover
+        solder resist makers ask
+        (`SOLDER_RESIST_COVER_UM`): the field the cell leaves (`MouldRecipe.developed`, its
+        dark loss counted). A negative film keeps of its exposed field only what the dose
+        cross-linked: the refusal names the dose and gives the least that keeps the cover
+        (the line's law, `cross_linking_dose_mj_cm2`); a film too thin at any dose names the
+        spin and gives the fastest that spins enough."""
+        kept_um = float(self.developed(self.dose_mj_cm2).field_um[0])
+        if kept_um >= SOLDER_RESIST_COVER_UM:
+            return
+        film_um = self.film_um()
+        most_dose = tool_range("lithography", "dose_mj_cm2").maximum
+        thickest_um = float(self.developed(most_dose).field_um[0])  # all of it cross-linked
+        cover = (
+            f"of the {um_text(film_um)} um of {self.material.value} that {path} spins at "
+            f"{self.spin_rpm} rpm and bakes, the develop leaves "
+            f"{figure_text(kept_um, SOLDER_RESIST_COVER_UM)} um over the "
+            f"{covered}, thinner than the {SOLDER_RESIST_COVER_UM:g} um solder resist "
+            "makers ask over the copper to insulate it"
+        )
+        if thickest_um >= SOLDER_RESIST_COVER_UM and MATERIALS[self.material].tone is Tone.NEGATIVE:
+            dark_um = film_um - thickest_um  # what the developer takes off a cross-linked field
+            least = cross_linking_dose_mj_cm2(
+                self.material, SOLDER_RESIST_COVER_UM + dark_um, self.develop_time_s
+            )
+            raise claim_violation(
+                claim,
+                f"{path}.dose_mj_cm2",
+                f"{self.dose_mj_cm2:g} mJ/cm^2",
+                f"a negative film keeps of its exposed field only what the dose cross-linked: "
+                f"{cover}: give at least {least} mJ/cm^2",
+            )
+        # the film thickens as 1 / sqrt(rpm); the developer's dark loss stays as it is
+        lost_um = film_um - thickest_um
+        fastest = math.floor(self.spin_rpm * (film_um / (SOLDER_RESIST_COVER_UM + lost_um)) ** 2)
+        raise claim_violation(
+            claim,
+            f"{path}.spin_rpm",
+            str(self.spin_rpm),
+            f"{cover}, whatever the dose: give at most {fastest} rpm, for a thicker film",
+        )
+
 
 class Dip(Recipe):
     """One dip of the wet bench: how long, and the bath's temperature."""
@@ -710,9 +759,17 @@ class TerminalsRecipe(SolderBallRecipe):
     solder_resist: SolderResistRecipe | None = None
 
     @recipe_check
-    def _a_solder_resist_stays(self) -> Self:
-        if self.solder_resist is not None:
-            require_a_resin_that_stays(self.solder_resist, "001:4", "solder_resist")
+    def _a_solder_resist_that_stays_and_covers(self) -> Self:
+        """001:4's solder resist: a resin that stays, its field over the wiring the cover
+        that insulates it (`SolderResistRecipe.require_covering`), each on its own."""
+        resist, path = self.solder_resist, "solder_resist"
+        if resist is not None:
+            every_problem(
+                (
+                    functools.partial(require_a_resin_that_stays, resist, "001:4", path),
+                    functools.partial(resist.require_covering, "001:4", path, "wiring"),
+                )
+            )
         return self
 
 
@@ -731,21 +788,61 @@ def require_a_resin_that_stays(resist: MouldRecipe, claim: str, path: str) -> No
 
 
 def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
-    """With a solder resist opened through a mask of holes, every ball smaller than its hole
-    (claim 001:4: the resist opened around every ball)."""
-    resist, diameter = terminals.solder_resist, terminals.ball_diameter_um
+    """With a solder resist opened through a hole reticle, every ball inside its opening
+    (claim 001:4: the resist opened around every ball): the opening as the cell develops it
+    (`MouldRecipe.developed_um`) at least the ball's diameter and, on each side, the farthest
+    the mounter sets a ball off its site (`ball_stray_um`, spread by a flux past the swim
+    ratio) and the farthest the stepper lays the opening off it (`OVERLAY_UM`); a narrower
+    opening is laid over the side of some ball. The refusal gives the largest ball that fits
+    on a flux that does not swim (the flux's most for a ball that fits, where its flux swims
+    it out), and the smallest hole on the reticle that fits these balls."""
+    resist, diameter_um = terminals.solder_resist, terminals.ball_diameter_um
     if resist is None:
         return
     reticle = RETICLES[resist.mask]
-    if reticle.feature is Feature.HOLE and diameter >= reticle.size_um:
-        raise claim_violation(
-            "001:4",
-            "terminals.ball_diameter_um",
-            f"{diameter:g} um",
-            f"the solder resist is opened around every ball through "
-            f"terminals.solder_resist.mask = {resist.mask}, holes of {reticle.size_um:g} um: a "
-            "ball must be smaller than its hole",
-        )
+    if reticle.feature is not Feature.HOLE:
+        return
+    opening_um = resist.developed_um()
+    stray_um = ball_stray_um(diameter_um, terminals.flux_thickness_um)
+    room_um = (opening_um - diameter_um) / 2 - stray_um - OVERLAY_UM
+    if room_um >= 0:
+        return
+    # the holes the stepper must print: the develop's bias does not depend on their size
+    hole_um = math.ceil(round((reticle.size_um - 2 * room_um) * 10, 6)) / 10
+    holes = ", ".join(
+        f"{name} {r.size_um:g} um"
+        for name, r in RETICLES.items()
+        if r.feature is Feature.HOLE and r.size_um >= hole_um
+    )
+    wider = f"reticle of holes at least {hole_um:g} um ({holes or 'none in the stepper library'})"
+    still_um = ball_stray_um(diameter_um, 0.0)  # on a flux that does not swim
+    largest_um = math.floor(round((opening_um - 2 * (still_um + OVERLAY_UM)) * 10, 6)) / 10
+    field, given = "ball_diameter_um", f"{diameter_um:g} um"
+    if largest_um < tool_range("ball_mounter", "ball_diameter_um").minimum:
+        advice = f"no ball the mounter takes fits: give a {wider}"
+    elif diameter_um > largest_um:
+        advice = f"give at most {largest_um:g} um"
+        most_flux = math.floor(SWIM_RATIO * largest_um * 10) / 10
+        if terminals.flux_thickness_um > most_flux:
+            advice += f", on a flux_thickness_um of at most {most_flux:g} um"
+        advice += f", or a {wider}"
+    else:  # the ball fits: its flux swims it out
+        field, given = "flux_thickness_um", f"{terminals.flux_thickness_um:g} um"
+        most_um = most_flux_um(diameter_um, (opening_um - diameter_um) / 2 - OVERLAY_UM)
+        advice = f"give at most {math.floor(round(most_um * 10, 6)) / 10:g} um"
+    raise claim_violation(
+        "001:4",
+        f"terminals.{field}",
+        given,
+        f"the {reticle.size_um:g} um holes of terminals.solder_resist.mask = {resist.mask} "
+        f"develop {opening_um:.1f} um across (as the cell develops them at "
+        f"solder_resist.dose_mj_cm2 = {resist.dose_mj_cm2:g} mJ/cm^2), and a ball sits in its "
+        f"opening only with room on "
+        f"every side for the mounter's placement at its most ({um_text(stray_um)} um off its "
+        f"site, its flux counted) and the stepper's overlay ({OVERLAY_UM:g} um off the balls): "
+        f"a {diameter_um:g} um ball may reach {um_text(-room_um)} um under the resist's edge: "
+        f"{advice}",
+    )
 
 
 class LevelRecipe(Recipe):
@@ -848,7 +945,8 @@ class SproutBumpRecipe(Recipe):
     @recipe_check
     def _balls_on_the_dies_lands(self) -> Self:
         """No more balls on a die than it has pads, each wired to its land; and, with a solder
-        resist, balls smaller than the holes its mask opens around them."""
+        resist, balls inside the openings it develops around them
+        (`require_balls_in_their_holes`)."""
         terminals = self.terminals
         if terminals is not None:
             every_problem(

@@ -54,8 +54,6 @@ from packline.drivers.roles.lithography import (
     RETICLES,
     Feature,
     FilmLayer,
-    Tone,
-    cross_linking_dose_mj_cm2,
 )
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile
 from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
@@ -71,9 +69,7 @@ from packline.sequences.engine.recipe_meta import (
     COOLS_IN_4_HOURS,
     WAITS_A_DAY_AT_MOST,
     Because,
-    tool_range,
 )
-from packline.shown_figures import figure_text
 from packline.sim_instruments.physics.ball_mounter import site_positions
 from packline.sim_instruments.physics.oven import CURE_OF_KIND
 from packline.sim_instruments.physics.wet_bench import WetPhysics
@@ -91,7 +87,6 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
     require_the_height_the_studs_give,
 )
-from ..conditions import SOLDER_RESIST_COVER_UM
 from ..solder import BALL_MAP, SolderBallRecipe, require_cooling_below_the_hold, um_text
 from ..sprout_bump_csp import (
     Dip,
@@ -572,7 +567,7 @@ class MetalSubstrate(Recipe):
                 ),
                 functools.partial(resist.require_developed, "000:x3", path),
                 functools.partial(self._require_openings_inside_the_lands, resist),
-                functools.partial(require_covering, resist),
+                functools.partial(resist.require_covering, "000:x3", path, "interconnections"),
             )
         )
         return self
@@ -600,49 +595,6 @@ class MetalSubstrate(Recipe):
             f"most {widest_um:.1f} um across, so the resist covers every land's edge: give a "
             f"reticle of smaller holes (a hole reticle of the library: {_hole_reticles()})",
         )
-
-
-def require_covering(resist: PlateSolderResist) -> None:
-    """Refuse 000:x3's solder resist if the develop may leave less of it over the
-    interconnections than the cover solder resist makers ask (`SOLDER_RESIST_COVER_UM`): the
-    field the cell leaves (`MouldRecipe.developed`, its dark loss counted). A negative film
-    keeps of its exposed field only what the dose cross-linked: the refusal names the dose
-    and gives the least that keeps the cover (the line's law, `cross_linking_dose_mj_cm2`);
-    a film too thin at any dose names the spin and gives the fastest that spins enough."""
-    kept_um = float(resist.developed(resist.dose_mj_cm2).field_um[0])
-    if kept_um >= SOLDER_RESIST_COVER_UM:
-        return
-    path, film_um = "solder_resist", resist.film_um()
-    most_dose = tool_range("lithography", "dose_mj_cm2").maximum
-    thickest_um = float(resist.developed(most_dose).field_um[0])  # all of it cross-linked
-    cover = (
-        f"of the {um_text(film_um)} um of {resist.material.value} that {path} spins at "
-        f"{resist.spin_rpm} rpm and bakes, the develop leaves "
-        f"{figure_text(kept_um, SOLDER_RESIST_COVER_UM)} um over the "
-        f"interconnections, thinner than the {SOLDER_RESIST_COVER_UM:g} um solder resist "
-        "makers ask over the copper to insulate it"
-    )
-    if thickest_um >= SOLDER_RESIST_COVER_UM and MATERIALS[resist.material].tone is Tone.NEGATIVE:
-        dark_um = film_um - thickest_um  # what the developer takes off a cross-linked field
-        least = cross_linking_dose_mj_cm2(
-            resist.material, SOLDER_RESIST_COVER_UM + dark_um, resist.develop_time_s
-        )
-        raise claim_violation(
-            "000:x3",
-            f"{path}.dose_mj_cm2",
-            f"{resist.dose_mj_cm2:g} mJ/cm^2",
-            f"a negative film keeps of its exposed field only what the dose cross-linked: "
-            f"{cover}: give at least {least} mJ/cm^2",
-        )
-    # the film thickens as 1 / sqrt(rpm); the developer's dark loss stays as it is
-    lost_um = film_um - thickest_um
-    fastest = math.floor(resist.spin_rpm * (film_um / (SOLDER_RESIST_COVER_UM + lost_um)) ** 2)
-    raise claim_violation(
-        "000:x3",
-        f"{path}.spin_rpm",
-        str(resist.spin_rpm),
-        f"{cover}, whatever the dose: give at most {fastest} rpm, for a thicker film",
-    )
 
 
 def _lands_across(array: AreaArray, axis: str) -> int:

@@ -592,11 +592,31 @@ def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (  # held at 'mount balls': balls bridged at the dies' corners (2088 sites)
-            {"ball_diameter_um": "500 um"},
-            "terminals.ball_diameter_um = 500 um: the solder resist is opened around every ball "
-            "through terminals.solder_resist.mask = ball-lands, holes of 400 um: a ball must be "
-            "smaller than its hole (claim 001:4)",
+        (  # had validated and passed 001:4 with no margin shown (a new user's trial)
+            {"ball_diameter_um": "399 um"},
+            "terminals.ball_diameter_um = 399 um: the 400 um holes of "
+            "terminals.solder_resist.mask = ball-lands develop 397.3 um across (as the cell "
+            "develops them at solder_resist.dose_mj_cm2 = 400 mJ/cm^2), and a ball sits in its "
+            "opening only with room on every side for the mounter's placement at its most "
+            "(33.941 um off its site, its flux counted) and the stepper's overlay (10 um off the "
+            "balls): a 399 um ball may reach 44.797 um under the resist's edge: give at most "
+            "309.4 um, or a reticle of holes at least 489.6 um (none in the stepper library) "
+            "(claim 001:4)",
+        ),
+        (  # past the largest that fits, 309.4 um (which runs: below)
+            {"ball_diameter_um": "309.5 um"},
+            "terminals.ball_diameter_um = 309.5 um: the 400 um holes of "
+            "terminals.solder_resist.mask = ball-lands develop 397.3 um across",
+        ),
+        (  # 300 um balls fit, but swim in a flux past 0.6 of their diameter
+            {"flux_thickness_um": "190 um"},
+            "terminals.flux_thickness_um = 190 um: the 400 um holes of "
+            "terminals.solder_resist.mask = ball-lands develop 397.3 um across (as the cell "
+            "develops them at solder_resist.dose_mj_cm2 = 400 mJ/cm^2), and a ball sits in its "
+            "opening only with room on every side for the mounter's placement at its most "
+            "(44.548 um off its site, its flux counted) and the stepper's overlay (10 um off the "
+            "balls): a 300 um ball may reach 5.904 um under the resist's edge: give at most "
+            "184.4 um (claim 001:4)",
         ),
         (  # validated and ran checking 32 balls: the value quietly ignored
             {"balls_per_unit": 33},
@@ -604,14 +624,106 @@ def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
             "pads (4 x wafer.pads_per_die_side), wired to its land: at most 32 (claim 001:1d)",
         ),
     ],
-    ids=["ball-wider-than-its-hole", "more-balls-than-pads"],
+    ids=["ball-past-its-opening", "just-past-its-opening", "swimming-past-it", "more-than-pads"],
 )
 def test_balls_that_do_not_fit_the_dies_lands_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
 ):
     recipe = reference_recipe("sprout-bump-csp.yaml")
     recipe["terminals"].update(change)
-    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(f": {expected}\n")
+    assert f": {expected}" in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (  # had validated: the developer takes the underexposed field but 6.5 um
+            {"dose_mj_cm2": "100 mJ/cm^2"},
+            "terminals.solder_resist.dose_mj_cm2 = 100 mJ/cm^2: a negative film keeps of its "
+            "exposed field only what the dose cross-linked: of the 14.78 um of PI-N that "
+            "solder_resist spins at 3000 rpm and bakes, the develop leaves 6.493 um over the "
+            "wiring, thinner than the 10 um solder resist makers ask over the copper to "
+            "insulate it: give at least 153 mJ/cm^2 (claim 001:4)",
+        ),
+        (  # 1 mJ/cm^2 under the least the refusal gives
+            {"dose_mj_cm2": "152 mJ/cm^2"},
+            "the develop leaves 9.96 um over the wiring, thinner than the 10 um solder resist "
+            "makers ask over the copper to insulate it: give at least 153 mJ/cm^2 (claim 001:4)",
+        ),
+        (  # a positive resin spun too thin to cover at any dose
+            {"material": "PBO-P", "spin_rpm": 6000},
+            "terminals.solder_resist.spin_rpm = 6000: of the 7.39 um of PBO-P that "
+            "solder_resist spins at 6000 rpm and bakes, the develop leaves 7.217 um over the "
+            "wiring, thinner than the 10 um solder resist makers ask over the copper to "
+            "insulate it, whatever the dose: give at most 3165 rpm, for a thicker film "
+            "(claim 001:4)",
+        ),
+    ],
+    ids=["underexposed", "just-underexposed", "spun-too-thin"],
+)
+def test_a_solder_resist_too_thin_over_the_wiring_is_refused_naming_the_least_dose_or_spin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
+):
+    """001:4's solder resist keeps the cover solder resist makers ask over the wiring, as
+    000:x3's over its interconnections (`SolderResistRecipe.require_covering`, shared)."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["terminals"]["solder_resist"].update(change)
+    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(f"{expected}\n")
+
+
+async def test_an_underexposed_solder_resist_past_validate_fails_001_4_too_thin_to_cover(
+    store: RunStore,
+):
+    """What the refusal of a dim exposure keeps from the line: 15 mJ/cm^2 on the negative
+    polyimide, its openings clear of the balls, but the developer dissolves the field but its
+    cross-linked fraction: under 1 um is left over the wiring, and the claim check names
+    001:4 at its cover, its margin the thinnest resist (the reference's 14.6 um passes)."""
+    check = await completed_past_validate(
+        store, "sprout-bump-csp", "sprout-bump-csp.yaml", _solder_resist(dose_mj_cm2=15.0)
+    )
+    assert failing_claims(check) == {"001:4"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
+    assert failed["condition"] == "the solder resist covering the wiring (>= 10 um)"
+    assert failed["margin_worst"] == pytest.approx(0.83, abs=0.01)
+
+
+def _solder_resist(**update: object):
+    """The solder resist given `update` in a validated model (validate refuses it)."""
+
+    def spoil(recipe: SproutBumpRecipe) -> SproutBumpRecipe:
+        terminals = recipe.terminals
+        assert terminals is not None
+        assert terminals.solder_resist is not None
+        resist = terminals.solder_resist.model_copy(update=update)
+        spoilt = terminals.model_copy(update={"solder_resist": resist})
+        return recipe.model_copy(update={"terminals": spoilt})
+
+    return spoil
+
+
+@pytest.mark.parametrize(
+    ("mask", "verdict", "worst"),
+    [
+        # 397.3 um openings around 300 um balls set down up to 33.9 um off their sites
+        ("ball-lands", "pass", 17.3),
+        # 146.7 um openings: the resist laid over the balls' sides
+        ("land-openings", "fail", -107.7),
+    ],
+)
+async def test_the_solder_resist_s_room_around_the_balls_is_001_4_s_margin(
+    store: RunStore, mask: str, verdict: str, worst: float
+):
+    """What the refusal of balls past their openings keeps from the line: the claim check
+    judges each opening clear of its ball, the least room between a ball and its opening's
+    edge the margin (the twin's openings laid on the sites, its balls where the mounter set
+    them): the reference's 17.3 um, and the land-openings reticle's 150 um holes over 300 um
+    balls, which had passed 001:4 open at every ball."""
+    check = await completed_past_validate(
+        store, "sprout-bump-csp", "sprout-bump-csp.yaml", _solder_resist(mask=mask)
+    )
+    (opened,) = [c for c in check["conditions"] if c["condition"].endswith("the ball joined")]
+    assert opened["verdict"] == verdict
+    assert opened["margin_worst"] == pytest.approx(worst, abs=0.1)
 
 
 @pytest.mark.parametrize(
@@ -620,10 +732,14 @@ def test_balls_that_do_not_fit_the_dies_lands_are_refused(
         # the thickest sheet the refusal of a 59 um sheet gives (test_bump_seal_clean): the 59
         # um sheet buried the shorter bumps and held the wafer at the plating
         ("resin", "sheet_thickness_um", "52.4 um"),
-        # a micrometre under the ball-lands' 400 um holes: none bridges
-        ("terminals", "ball_diameter_um", "399 um"),
+        # the largest ball the refusal of a 399 um ball gives: inside its opening however the
+        # mounter and the stepper lay them, none bridges
+        ("terminals", "ball_diameter_um", "309.4 um"),
+        # the least dose the refusal of an underexposed solder resist gives: 10.03 um over
+        # the wiring
+        ("terminals.solder_resist", "dose_mj_cm2", "153 mJ/cm^2"),
     ],
-    ids=["thickest-sheet", "widest-ball"],
+    ids=["thickest-sheet", "widest-ball", "dimmest-solder-resist"],
 )
 def test_the_least_value_a_refusal_allows_runs_with_every_claim_passing(
     db: Path,
@@ -634,7 +750,7 @@ def test_the_least_value_a_refusal_allows_runs_with_every_claim_passing(
     value: str,
 ):
     recipe = reference_recipe("sprout-bump-csp.yaml")
-    recipe[section][field] = value
+    functools.reduce(operator.getitem, section.split("."), recipe)[field] = value
     code, events = run_lot(capsys, "sprout-bump-csp", write_recipe(tmp_path, recipe), 1)
     assert code == 0
     assert events[-1]["claim_check"]["status"] == "passed"

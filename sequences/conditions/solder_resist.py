@@ -1,0 +1,85 @@
+"""Conditions on a solder resist laid over the product: the cover it keeps over the metal
+(000:x3's interconnections, 001:4's wiring), and, laid over the balls, its openings clear
+of them (001:4)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from packline.sequences.conditions.tips import SEALING_KINDS, every_site
+from packline.sequences.conditions.wiring import solder_resist_open_at_balls
+from packline.sequences.engine import Condition, Margin
+from packline.sim_instruments.twin import Workpiece
+from packline.sim_instruments.twin.parts import Face
+
+#: The least solder resist over the metal it covers, um (est): what solder resist makers ask
+#: over the copper, at least 10 um, for a film that insulates the conductors without
+#: pinholes through the flux, the reflow and the cleaning after it, and keeps the solder off
+#: the metal beside its openings.
+SOLDER_RESIST_COVER_UM = 10.0
+
+
+def resist_around_openings_um(w: Workpiece, face: Face) -> np.ndarray:
+    """Per site, the outermost resin of `face` around its opening, um: the solder resist's
+    field over the metal; 0 where the face carries none, or only its sealing resin (the
+    resin the front's tips project through covers no wiring)."""
+    top = w.top_resin(face)
+    if top is None or top[0].kind in SEALING_KINDS:
+        return np.zeros(w.geometry.site_count, np.float32)
+    return top[0].thickness_um
+
+
+def solder_resist_covering(claim: str, covered: str, face: Face) -> Condition:
+    """Around every site's opening the solder resist of `face` stands at least the cover
+    solder resist makers ask over the copper (`SOLDER_RESIST_COVER_UM`): it covers the metal
+    (`covered` names it: `the wiring`) between the openings. The margin is the thinnest
+    resist there."""
+
+    def around_um(w: Workpiece) -> np.ndarray:
+        return resist_around_openings_um(w, face)
+
+    return Condition(
+        claim,
+        f"the solder resist covering {covered} (>= {SOLDER_RESIST_COVER_UM:g} um)",
+        lambda w: (every_site(w), around_um(w) >= SOLDER_RESIST_COVER_UM),
+        Margin("solder resist around the openings", "um", around_um, SOLDER_RESIST_COVER_UM),
+    )
+
+
+def ball_clearance_um(w: Workpiece) -> np.ndarray:
+    """Per site, the least room between the front's ball and the edge of the solder resist's
+    opening around it, um: the opening's radius less the ball's radius and how far the ball
+    stands off the site (`Balls.offset_um`; the stepper lays the twin's openings on the
+    sites). Negative: the ball reaches past the edge, under the resist; minus infinity where
+    there is no ball or no opening."""
+    top = w.top_resin(Face.FRONT)
+    balls = w.balls
+    room = np.full(w.geometry.site_count, -np.inf, np.float32)
+    if top is None:
+        return room
+    opening = top[1].diameter_um
+    off = np.hypot(balls.offset_um[:, 0], balls.offset_um[:, 1])
+    np.subtract(
+        (opening - balls.diameter_um) / 2, off, out=room, where=balls.present & (opening > 0)
+    )
+    return room
+
+
+def solder_resist_clear_of_every_ball(claim: str) -> Condition:
+    """The solder resist laid over the balls is open at every ball, the ball joined
+    (`solder_resist_open_at_balls`), and each opening clear of its ball: the whole ball
+    inside it (001:4: a solder resist patterned with openings around the balls). The margin
+    is the least room between a ball and its opening's edge (`ball_clearance_um`), so a ball
+    that just fits shows how little it has."""
+    opened = solder_resist_open_at_balls(claim)
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        checked, passing = opened.evaluate(w)
+        return checked, np.asarray(passing, bool) & (ball_clearance_um(w) >= 0)
+
+    return Condition(
+        claim,
+        "solder resist open around every ball, clear of it, the ball joined",
+        evaluate,
+        Margin("room between a ball and its opening's edge", "um", ball_clearance_um, 0.0),
+    )
