@@ -486,6 +486,13 @@ class SolderPlatingStep(PlatingStep):
     #: holds it so)
     deposit_claim = "003:19"
 
+    @recipe_check
+    def _read_at_the_minimum(self) -> Self:
+        """The layer the XRF head reads is the one the claim check judges (to its 0.01 um),
+        so a plating the line would hold is refused here (`require_read_at_the_minimum`)."""
+        self.require_read_at_the_minimum()
+        return self
+
 
 class PlatedSolderLayer(Recipe):
     """003:21 by plating: the layer electroplated on the projecting tips (without a seed the

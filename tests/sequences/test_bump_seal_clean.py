@@ -769,6 +769,39 @@ def test_a_solder_layer_plated_thinner_than_its_minimum_is_refused_naming_003_19
     )
 
 
+def test_a_plated_layer_at_the_least_thickness_passes_validate_the_line_and_the_claim_check(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Plated at exactly its 8 um minimum the layer validated, the bath's efficiency a degree
+    off its working temperature left 7.99 um at the XRF, and the line held the wafer; at
+    8.01 um the XRF read 8.00 and the line passed it, but the claim check failed 003:19 by
+    0.0012 um. Validate refuses a plating short of the least that reads 8 um at the bath's
+    worst (8.03 um: one XRF step over, at 91.8 % of the nominal 92 %), naming it; that least
+    runs, passes the line's XRF, and every claim of the layer, which judges it as the XRF
+    reads it."""
+    recipe = reference_recipe(SOLDER)
+    recipe["solder_layer"]["plating"]["thickness_um"] = "8.02 um"
+    assert without_lines(refusal(capsys, tmp_path, "bump-seal-clean", recipe)).endswith(
+        ": solder_layer.plating.thickness_um = 8.02 um: the cell passes the charge of it at "
+        "the SnPb bath's nominal efficiency (92%), and the bath, within 1 degC of its 25 degC, "
+        "may plate at 24 degC, away from its 25 degC working temperature, where its "
+        "efficiency is 91.8% (the line's figures); its XRF head reads the deposit to 0.01 um "
+        "and the line holds the wafer on that reading below min_thickness_um = 8 um: give at "
+        "least 8.03 um (claim 003:19)\n"
+    )
+    recipe["solder_layer"]["plating"]["thickness_um"] = "8.03 um"
+    summary = validated_lot_of_one(capsys, tmp_path, "bump-seal-clean", recipe)
+    assert [w["status"] for w in summary["wafers"]] == ["completed"]
+    assert summary["claim_check"]["status"] == "passed"
+    layer = {
+        c["claim"]: c["margin_worst"]
+        for c in summary["claim_check"]["conditions"]
+        if c.get("margin_quantity") == "solder layer"
+    }
+    assert set(layer) == {"003:3", "003:4", "003:5", "003:6", "003:19", "003:20", "003:21"}
+    assert set(layer.values()) == {8.02}  # the deposit as the XRF reads it
+
+
 def test_a_laser_clean_with_a_gas_jet_has_suction_unless_it_is_turned_off(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -1213,6 +1246,30 @@ def cleaned_line_wafer() -> Workpiece:
     wafer.surface.residue_nm[:] = 0.0
     wafer.surface.oxide_nm[:] = 0.0
     return wafer
+
+
+@pytest.mark.parametrize(
+    ("layer_um", "passes"),
+    [
+        (7.9988, True),  # the XRF reads 8.00: the line passed it, and so does the claim check
+        (7.9949, False),  # it reads 7.99: the line holds it, the claim check fails it
+    ],
+)
+def test_the_claim_check_judges_a_layer_as_the_xrf_reads_it(layer_um: float, passes: bool):
+    """Every condition of an 8 um layer (003:3-6, 003:19-21) judges it to the XRF head's
+    0.01 um, the resolution the line holds the wafer on, and its margin reads so too."""
+    recipe = BumpSealCleanRecipe.model_validate(reference_recipe(SOLDER))
+    wafer = cleaned_line_wafer()
+    bumps = wafer.bumps
+    thaw(bumps.layer_um)
+    bumps.layer_um[bumps.present] = layer_um
+    bumps.layer_alloy = "Sn63Pb37"
+    layered = [c for c in conditions_of(recipe) if c.margin and c.margin.quantity == "solder layer"]
+    assert {c.claim for c in layered} == LAYER_CLAIMS
+    for condition in layered:
+        checked, passing = condition.evaluate(wafer)
+        assert bool(passing[checked].all()) is passes, condition.claim
+        assert condition.margin.worst(wafer, checked) == round(layer_um, 2)
 
 
 @pytest.mark.parametrize(
