@@ -76,6 +76,7 @@ from packline.sim_instruments.physics.stencil_printer import (
     ProjectingTips,
     ReflowedSolder,
     aperture_clears,
+    aperture_nl,
     bridged_um,
     least_transfer_efficiency,
     most_transfer_efficiency,
@@ -617,6 +618,15 @@ class StencilPrint(Recipe):
     def layer_um(self, efficiency: float, tips: TipsAboveFilm) -> float:
         """The layer over the apex of the `tips` a deposit of `efficiency` leaves (`solder`)."""
         return float(self.solder(efficiency, tips).layer_um)
+
+    def measured_layer_um(self, aperture_share: float, tips: TipsAboveFilm) -> float:
+        """The layer over the apex of the `tips` a deposit the SPI measured at
+        `aperture_share` of its aperture's volume leaves (`layer_um`): the SPI judges a deposit
+        against the whole aperture, knowing nothing of the tip standing in it, so its share
+        of the open volume the tip leaves (`open_nl`) is worked out here from the tip's."""
+        recipe = self.print_recipe()
+        open_share = aperture_share * aperture_nl(recipe) / float(open_nl(recipe, tips.geometry))
+        return self.layer_um(open_share, tips)
 
     def thinnest_layer_um(self, tips: TipsAboveFilm) -> float:
         """The thinnest layer this print leaves on the `tips` (`layer_um`): its least deposit,

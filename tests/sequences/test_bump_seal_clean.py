@@ -1059,6 +1059,32 @@ def test_a_transfer_short_at_its_force_is_told_the_least_force_that_reaches_the_
         BumpSealCleanRecipe.model_validate(recipe)
 
 
+def test_the_printed_layer_is_worked_out_from_the_spis_share_of_the_whole_aperture(
+    db: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The SPI reports each deposit over its aperture's whole volume (the printer knows
+    nothing of the tip in it, 52-75 % for the reference's); the sequence takes it over the
+    open volume the tips projecting the most leave, so the thinnest printed layer it holds
+    the wafer to is the twin's, a little under it (those tips' worst), not the half of it a
+    share of the whole aperture would give."""
+    code, events = run_lot(capsys, "bump-seal-clean", RECIPES.joinpath(PRINTED), 1)
+    summary = events[-1]
+    assert code == 0, summary
+    twin = next(
+        c["margin_worst"] for c in summary["claim_check"]["conditions"] if c["claim"] == "003:19"
+    )
+    store = RunStore(db)
+    try:
+        measured = [
+            m["value"]
+            for m in store.table("measurements", summary["run_id"])
+            if m["name"] == "thinnest printed layer"
+        ]
+    finally:
+        store.close()
+    assert twin - 1.0 < measured[0] <= twin  # 25.05 um against the twin's 25.43 um (20 unconverted)
+
+
 @pytest.mark.parametrize("refusal", sorted(LAYER_REFUSALS))
 async def test_a_wrong_printing_or_transfer_is_refused_and_no_tool_sees_a_command(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], refusal: str
