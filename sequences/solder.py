@@ -408,6 +408,9 @@ MIN_THICKNESS_DECIMALS = 2
 #: figures): a plating's least deposit is judged by it before the run.
 PLATING_PHYSICS = PlatingPhysics()
 
+#: The thickest deposit the plating cell plates (its `thickness_um` range), um.
+THICKEST_PLATING_UM = tool_range("electroplater", "thickness_um").maximum
+
 #: The least step the XRF head reads a deposit in, um.
 XRF_STEP_UM = 10.0**-XRF_DECIMALS
 
@@ -542,9 +545,10 @@ class PlatingStep(Recipe):
     min_thickness_um: Annotated[
         float,
         Unit("um"),
-        Field(gt=0, le=100),
+        Field(gt=0, le=THICKEST_PLATING_UM),
         Because(
-            "a deposit stands in its resist mould, and the litho cell's are 100 um tall at most"
+            "the thinnest deposit is at most what the step plates, and the electroplater plates "
+            f"{THICKEST_PLATING_UM:g} um at most (its thickness_um range)"
         ),
         AtLeastFor(
             PLATED_WIRING_MIN_UM,
@@ -699,11 +703,14 @@ class PlatingStep(Recipe):
         pattern of `real_cm2`, the area its design plates (`source` says what that is: what a
         mask opens over the wafer's sites), by the test the cell applies to the area it
         measures (`area_mismatch`), or if its current density leaves the bath's window: the
-        cell sets the current over the area it measures, so that density is what plates."""
+        cell sets the current over the area it measures, so that density is what plates. Either
+        names `deposit_claim`: a density off the design's area, or off the window, plates
+        another deposit than the one the claim holds the product to."""
         stated = self.plated_area_cm2
         mismatch = None if stated is None else area_mismatch(stated, real_cm2)
         if mismatch is not None:
-            raise field_problem(
+            raise claim_violation(
+                self.deposit_claim,
                 f"{path}.plated_area_cm2",
                 f"{stated:g} cm^2",
                 f"the design's plated area is {real_cm2:.4g} cm^2 ({source}): the stated area is "
@@ -711,7 +718,8 @@ class PlatingStep(Recipe):
             )
         low, high = self.window_a_dm2()
         if not low <= self.current_density_a_dm2 <= high:
-            raise field_problem(
+            raise claim_violation(
+                self.deposit_claim,
                 f"{path}.current_density_a_dm2",
                 f"{self.current_density_a_dm2:g} A/dm^2",
                 f"the {self.metal.value} bath's window at {self.bath_temperature_c:g} degC and "

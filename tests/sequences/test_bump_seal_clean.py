@@ -522,7 +522,7 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
             {"solder_layer": {"plating": {"plated_area_cm2": "0.16 cm^2"}}},
             "solder_layer.plating.plated_area_cm2 = 0.16 cm^2: the design's plated area is 0.3214 "
             "cm^2 (the 8352 bump tips of 70 um on a 200 mm wafer): the stated area is 50% of "
-            "it, more than 10% off",
+            "it, more than 10% off, a recipe written for another mask or wafer (claim 003:19)",
         ),
     ],
     ids=[
