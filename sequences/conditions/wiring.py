@@ -192,15 +192,22 @@ def layer_read_um(w: Workpiece) -> np.ndarray:
 
 
 def solder_layer_on_tips(
-    claim: str, min_um: float, *, cleaned: bool = False, eutectic: bool = False
+    claim: str,
+    min_um: float,
+    *,
+    cleaned: bool = False,
+    eutectic: bool = False,
+    telling: str = "",
 ) -> Condition:
     """Every solder bump projects from the resin with a solder layer of another composition,
     at least `min_um` thick as the line reads it (`layer_read_um`), on its tip (003:3,
     003:19); with `cleaned`, on a tip cleaned of residue and oxide beneath the layer (003:4);
     with `eutectic`, a eutectic layer whose liquidus is below the bump's high-melting solidus
     (003:5, 003:6, 003:20). Bumps that are no solder, or a layer of the bumps' own alloy, fail
-    at every bump."""
-    what = "a eutectic layer below the bump's solidus" if eutectic else "another solder"
+    at every bump. `telling` ends the condition's text with what tells its claim from another
+    judged alike (the product's bump, the way the layer was laid), so no two rows of a claim
+    check read the same."""
+    what = "a eutectic layer below the bumps' solidus" if eutectic else "another solder"
     tip = "every cleaned tip" if cleaned else "every tip"
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +222,7 @@ def solder_layer_on_tips(
         return w.has_bumps, good
 
     layer = Margin("solder layer", "um", layer_read_um, min_um)
-    return Condition(claim, f"{what} (>= {min_um:g} um) on {tip}", evaluate, margin=layer)
+    return Condition(claim, f"{what} (>= {min_um:g} um) on {tip}{telling}", evaluate, margin=layer)
 
 
 def no_solder_bridges(claim: str) -> Condition:

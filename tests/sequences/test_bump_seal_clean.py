@@ -630,6 +630,27 @@ def test_a_ball_map_short_of_the_dies_pads_runs_and_the_claim_check_names_003_7_
     assert bumps["sites_passing"] == bumps["sites_checked"] * 3 // 4
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        SOLDER,
+        "bump-seal-clean-solder-printed.yaml",
+        "bump-seal-clean-solder-transferred.yaml",
+        "bump-seal-clean-solder-mounted.yaml",
+    ],
+)
+def test_no_two_claims_read_the_same_condition(name: str):
+    """003:20, 003:5 and 003:21 (and 003:19 and 003:3) had read the same condition with the
+    same margin, so a reader of the claim check could not tell their rows apart: every
+    condition's text is its own, and 003:24's says what it counts, the board's pads."""
+    recipe = BumpSealCleanRecipe.model_validate(reference_recipe(name))
+    texts = [condition.text for condition in conditions_of(recipe)]
+    assert len(texts) == len(set(texts)), texts
+    if recipe.mounting is not None:
+        (joints,) = [c for c in conditions_of(recipe) if c.claim == "003:24"]
+        assert joints.text == "a joint at every pad under the dies on its board"
+
+
 # ---------------------------------------------------------------- chips mounted on a board
 
 MOUNTED = "bump-seal-clean-solder-mounted.yaml"
