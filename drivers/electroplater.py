@@ -47,6 +47,7 @@ from .families.plc_stage import SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (
+    BATH_TOLERANCE_C,
     METALS,
     CellPhase,
     CellStatus,
@@ -58,8 +59,6 @@ from .roles.electroplater import (
 )
 from .specs.electroplater import SPEC
 
-#: How close to its setpoint the bath must be before a wafer goes in, degC.
-BATH_TOLERANCE_C = 1.0
 #: How far above its setpoint the bath may go before the heater's alarm 1 trips, degC.
 BATH_OVERHEAT_C = 5.0
 #: Process-time allowances beyond which a wait is a timeout.

@@ -47,6 +47,11 @@ from packline.drivers.roles.ball_mounter import (
 )
 from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.electroplater import (
+    BATH_TOLERANCE_C as PLATING_BATH_TOLERANCE_C,
+)
+from packline.drivers.roles.electroplater import (
+    METALS,
+    XRF_DECIMALS,
     Electroplater,
     Metal,
     PlatingRecipe,
@@ -84,6 +89,7 @@ from packline.sequences.engine.recipe_meta import (
     Because,
     tool_range,
 )
+from packline.sim_instruments.physics.electroplater import PlatingPhysics, cathode_efficiency
 from packline.sim_instruments.physics.oven import OVEN_PLANT, LoadHistory
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
@@ -398,6 +404,16 @@ PLATED_WIRING_MIN_UM = 3.0
 #: The decimals of a micrometre a refusal's "at least" for `min_thickness_um` is given in.
 MIN_THICKNESS_DECIMALS = 2
 
+#: The plating cell's bath, the simulated cell's (`PlatingPhysics`, its defaults the line's
+#: figures): a plating's least deposit is judged by it before the run.
+PLATING_PHYSICS = PlatingPhysics()
+
+#: The thickest deposit the plating cell plates (its `thickness_um` range), um.
+THICKEST_PLATING_UM = tool_range("electroplater", "thickness_um").maximum
+
+#: The least step the XRF head reads a deposit in, um.
+XRF_STEP_UM = 10.0**-XRF_DECIMALS
+
 #: The decimals of a micrometre a refusal states a film's thickness in (`um_text`).
 MESSAGE_UM_DECIMALS = 3
 
@@ -529,9 +545,10 @@ class PlatingStep(Recipe):
     min_thickness_um: Annotated[
         float,
         Unit("um"),
-        Field(gt=0, le=100),
+        Field(gt=0, le=THICKEST_PLATING_UM),
         Because(
-            "a deposit stands in its resist mould, and the litho cell's are 100 um tall at most"
+            "the thinnest deposit is at most what the step plates, and the electroplater plates "
+            f"{THICKEST_PLATING_UM:g} um at most (its thickness_um range)"
         ),
         AtLeastFor(
             PLATED_WIRING_MIN_UM,
@@ -555,6 +572,55 @@ class PlatingStep(Recipe):
                 "give the deposit it needs",
             )
         return self
+
+    def require_read_at_the_minimum(self) -> None:
+        """Refuse a `thickness_um` below `least_thickness_um`, naming `deposit_claim`: its
+        deposit, in a bath that deposits less than the charge the cell passes counts on, may
+        read below `min_thickness_um` at the XRF head and hold the wafer (a solder layer
+        plated at exactly its 8 um minimum read 7.99 um and was held; one of 8.01 um read
+        8.00 um, passed, and failed the claim check by 0.0012 um before it judged the layer
+        as the XRF reads it)."""
+        least_um = self.least_thickness_um()
+        if self.thickness_um >= least_um:
+            return
+        nominal = METALS[self.metal].nominal_efficiency
+        farthest_c, least = self.least_efficiency()
+        working_c, within_c = PLATING_PHYSICS.working_c, PLATING_BATH_TOLERANCE_C
+        raise claim_violation(
+            self.deposit_claim,
+            "thickness_um",
+            f"{self.thickness_um:g} um",
+            f"the cell passes the charge of it at the {self.metal.value} bath's nominal "
+            f"efficiency ({nominal:.0%}), and the bath, within {within_c:g} degC of its "
+            f"{self.bath_temperature_c:g} degC, may plate at {farthest_c:g} degC, away from its "
+            f"{working_c:g} degC working temperature, where its efficiency is {least:.1%} (the "
+            f"line's figures); its XRF head reads the deposit to {XRF_STEP_UM:g} um and the "
+            "line holds the wafer on that reading below min_thickness_um = "
+            f"{self.min_thickness_um:g} um: give at least {least_um:g} um",
+        )
+
+    def least_efficiency(self) -> tuple[float, float]:
+        """The bath temperature the plating may run at, within `PLATING_BATH_TOLERANCE_C` of its
+        set one, that is farthest from the bath's working temperature, and the cathode
+        efficiency of a fresh bath there (the simulated cell's rule, `cathode_efficiency`):
+        the least that deposits of the charge the cell passes."""
+        ends_c = (
+            self.bath_temperature_c - PLATING_BATH_TOLERANCE_C,
+            self.bath_temperature_c + PLATING_BATH_TOLERANCE_C,
+        )
+        return min(
+            ((c, cathode_efficiency(self.metal, c, 0.0, PLATING_PHYSICS)) for c in ends_c),
+            key=lambda end: end[1],
+        )
+
+    def least_thickness_um(self) -> float:
+        """The least `thickness_um` whose deposit the XRF head reads at `min_thickness_um` or
+        more wherever the bath is within its tolerance: the cell passes the charge of
+        `thickness_um` at the bath's nominal efficiency, the bath may deposit only its
+        `least_efficiency` of it, and the head reads to `XRF_STEP_UM`, so that deposit is
+        at least one step over `min_thickness_um`; rounded up to the step."""
+        share = self.least_efficiency()[1] / METALS[self.metal].nominal_efficiency
+        return rounded_up((self.min_thickness_um + XRF_STEP_UM) / share, XRF_DECIMALS)
 
     def require_wiring(
         self, path: str, claim: str, etch: WiringEtch | None = None, foil_um: float = 0.0
@@ -637,11 +703,14 @@ class PlatingStep(Recipe):
         pattern of `real_cm2`, the area its design plates (`source` says what that is: what a
         mask opens over the wafer's sites), by the test the cell applies to the area it
         measures (`area_mismatch`), or if its current density leaves the bath's window: the
-        cell sets the current over the area it measures, so that density is what plates."""
+        cell sets the current over the area it measures, so that density is what plates. Either
+        names `deposit_claim`: a density off the design's area, or off the window, plates
+        another deposit than the one the claim holds the product to."""
         stated = self.plated_area_cm2
         mismatch = None if stated is None else area_mismatch(stated, real_cm2)
         if mismatch is not None:
-            raise field_problem(
+            raise claim_violation(
+                self.deposit_claim,
                 f"{path}.plated_area_cm2",
                 f"{stated:g} cm^2",
                 f"the design's plated area is {real_cm2:.4g} cm^2 ({source}): the stated area is "
@@ -649,7 +718,8 @@ class PlatingStep(Recipe):
             )
         low, high = self.window_a_dm2()
         if not low <= self.current_density_a_dm2 <= high:
-            raise field_problem(
+            raise claim_violation(
+                self.deposit_claim,
                 f"{path}.current_density_a_dm2",
                 f"{self.current_density_a_dm2:g} A/dm^2",
                 f"the {self.metal.value} bath's window at {self.bath_temperature_c:g} degC and "

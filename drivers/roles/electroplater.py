@@ -68,6 +68,16 @@ METALS: dict[Metal, MetalData] = {
     Metal.SNPB: MetalData(136.4, 2, 8.4, 0.92, (0.5, 3.0)),
 }
 
+#: How close to its setpoint the bath must be before a wafer goes in, degC: the driver waits
+#: for it, so a plating runs in a bath up to this far from the temperature its recipe sets.
+BATH_TOLERANCE_C = 1.0
+
+#: The decimals of a micrometre the rinse station's XRF head reads a deposit to, to the
+#: nearest (its XRF_THICKNESS registers count hundredths): the line holds a wafer on the
+#: deposit as read so, and the claim check judges a solder layer at the same resolution.
+XRF_DECIMALS = 2
+
+
 #: How much a window's upper end rises per degC above 25 degC and per rpm of paddle above
 #: 60 rpm: more metal ions reach the cathode before it runs short of them (est).
 WINDOW_RISE_PER_C = 0.02

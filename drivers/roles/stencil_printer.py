@@ -12,7 +12,8 @@ times the transfer efficiency: how much of the paste leaves the aperture when th
 efficiency falls with the aperture's area ratio (its opening over its wall: d / 4t; below about
 0.66 the paste sticks to the walls), with a squeegee too fast to fill the apertures, and rises
 over 100 % with a squeegee too light to wipe the stencil clean. The printer's solder paste
-inspection (SPI) measures every deposit after the print.
+inspection (SPI) measures every deposit after the print, against the aperture's whole
+volume (`PrintResult`).
 
 A method calls, for 003:21's printing: `load(wafer)`, `print_paste(PrintRecipe(...))`, then
 `unload()`; the reflow oven melts the layer. One wafer (or panel) at a time.
@@ -81,9 +82,11 @@ class PrinterStatus:
 class PrintResult:
     """What the solder paste inspection measured after the last print.
 
-    Transfer efficiency is a deposit's volume over its aperture's open volume (less the bump
-    tip standing in it); a deposit under 50 % of it is insufficient, one over 150 % excessive
-    (the usual SPI window).
+    Transfer efficiency is a deposit's volume over its aperture's volume (its area times the
+    stencil's thickness), as real SPIs report it: the printer is told nothing of a bump tip
+    standing in the aperture, so a method that knows its tips works out the share of the open
+    volume they leave itself. A deposit under 50 % of the aperture's volume is insufficient,
+    one over 150 % excessive (the usual SPI window).
     """
 
     wafer_id: str

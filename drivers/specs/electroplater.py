@@ -46,7 +46,7 @@ from ..families.stage_map import (
     wafer_loaded,
 )
 from ..roles.clean_room import AMBIENT_C
-from ..roles.electroplater import CellPhase, Metal
+from ..roles.electroplater import XRF_DECIMALS, CellPhase, Metal
 from . import dc_supply
 from .core import ExpectedIdentity, Made, MeasurementPoint, Range, Setpoint, ToolSpec
 
@@ -149,7 +149,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             stride=1,
             repeat=len(XRF_POINTS),
             unit="um",
-            scale=100,
+            scale=10**XRF_DECIMALS,
             doc=f"the deposit at measurement point i (0-{len(XRF_POINTS) - 1}): what the XRF "
             "reads there after the withdraw less what it read before the immersion (the seed)",
         ),

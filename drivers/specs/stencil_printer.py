@@ -82,8 +82,9 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             register=11,
             unit="%",
             scale=10,
-            doc="of the last print's SPI: mean deposit volume over its aperture's open volume "
-            "(the aperture's less the bump tip standing in it)",
+            doc="of the last print's SPI: mean deposit volume over its aperture's volume "
+            "(its area times the stencil's thickness; the printer is told nothing of what "
+            "stands in it)",
             trace="transfer_efficiency",
         ),
         PlcStatus(
@@ -105,13 +106,13 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             name="INSUFFICIENT",
             register=15,
             words=2,
-            doc="of the last print's SPI: deposits under 50 % of their aperture's open volume",
+            doc="of the last print's SPI: deposits under 50 % of their aperture's volume",
         ),
         PlcStatus(
             name="EXCESSIVE",
             register=17,
             words=2,
-            doc="of the last print's SPI: deposits over 150 % of their aperture's open volume",
+            doc="of the last print's SPI: deposits over 150 % of their aperture's volume",
         ),
         refused_register_status(19, "a job register, 300, or 301"),
         command_error_status(20),

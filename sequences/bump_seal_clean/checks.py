@@ -18,9 +18,10 @@ from .recipe import (
 
 def joints_on_board(claim: str) -> Condition:
     """A joint at every terminal of the chips mounted on the wafer's board (read on the board,
-    `board_of`)."""
+    `board_of`). Said as the board's pads under them, which is what it counts (its sites:
+    decision 0099)."""
     joints = conditions.joint_at_every_terminal(claim)
-    return replace(joints, text=f"{joints.text}, on its board", on=board_of)
+    return replace(joints, text="a joint at every pad under the dies on its board", on=board_of)
 
 
 def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
@@ -44,15 +45,16 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
         checks.append(conditions.tips_activated("003:9"))
     layer = recipe.solder_layer
     if layer is not None:
-        least = layer.min_thickness_um
+        least, on = layer.min_thickness_um, conditions.solder_layer_on_tips
+        product, eutectic = ", a solder bump of the product", ", a high-melting bump's"
         checks += [
-            conditions.solder_layer_on_tips("003:19", least),
-            conditions.solder_layer_on_tips("003:20", least, eutectic=True),
-            conditions.solder_layer_on_tips("003:3", least),
-            conditions.solder_layer_on_tips("003:4", least, cleaned=True),
-            conditions.solder_layer_on_tips("003:5", least, eutectic=True),
-            conditions.solder_layer_on_tips("003:6", least, cleaned=True, eutectic=True),
-            conditions.solder_layer_on_tips("003:21", least, eutectic=True),
+            on("003:19", least),
+            on("003:20", least, eutectic=True),
+            on("003:3", least, telling=product),
+            on("003:4", least, cleaned=True, telling=product),
+            on("003:5", least, eutectic=True, telling=eutectic),
+            on("003:6", least, cleaned=True, eutectic=True, telling=eutectic),
+            on("003:21", least, eutectic=True, telling=f", whichever way laid ({layer.method})"),
         ]
         if isinstance(recipe.bumps, SolderBumpRecipe):  # a layer validates on solder bumps only
             core = recipe.bumps.alloy.value
@@ -128,5 +130,5 @@ CLAIM_MAP = {
     "003:23": "recipe option dicing, step 'dice'; claim check: units == whole dies",
     "003:24": "recipe option mounting (bump-seal-clean-solder-mounted.yaml; recipe constraint: "
     "after dicing), step 'mount chips'; claim check on the wafer's board: a joint at every "
-    "bump of the mounted chips",
+    "pad under the mounted chips",
 }

@@ -46,6 +46,8 @@ from packline.drivers.roles.oven import (
 from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas
 from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
 from packline.drivers.roles.wire_bonder import (
+    REFERENCE_ENERGY_UJ,
+    REFERENCE_FORCE_GF,
     STUD_HEIGHT_SPREAD,
     STUD_SPREAD_SIGMAS,
     BondProgram,
@@ -76,6 +78,7 @@ from packline.sim_instruments.physics.stencil_printer import (
     ProjectingTips,
     ReflowedSolder,
     aperture_clears,
+    aperture_nl,
     bridged_um,
     least_transfer_efficiency,
     most_transfer_efficiency,
@@ -114,6 +117,32 @@ TRANSFER_PHYSICS = FlipChipPhysics()
 #: The thickest stencil the printer takes: a printed layer is at most as thick as it.
 THICKEST_STENCIL_UM = tool_range("stencil_printer", "stencil_thickness_um").maximum
 
+#: The thickest solder film on a transfer sheet the flip-chip bonder takes: a transferred layer
+#: is thinner than it.
+THICKEST_FILM_UM = tool_range("flip_chip_bonder", "film_um").maximum
+
+
+def _reference_studs_um(wire_um: float, stack: int) -> str:
+    """The heights `stack` gold studs of `wire_um` wire stand at the bonder's reference program
+    (`REFERENCE_FORCE_GF`, `REFERENCE_ENERGY_UJ`), by the line's stud law (`stud_heights_um`),
+    in whole um outside them: for the reason of `BumpRecipe.height_um`'s bounds."""
+    program = BondProgram(
+        WireMaterial.AU, wire_um, 150.0, REFERENCE_FORCE_GF, REFERENCE_ENERGY_UJ / 10, 10.0
+    )
+    low, high = stud_heights_um(program, stack)
+    return f"{math.floor(low)}-{math.ceil(high)}"
+
+
+#: One stud of the bonder's thinnest wire and four of its thickest, as `_reference_studs_um`
+#: gives them.
+STUDS_SPAN = (
+    _reference_studs_um(tool_range("wire_bonder", "wire_diameter_um").minimum, 1),
+    _reference_studs_um(
+        tool_range("wire_bonder", "wire_diameter_um").maximum,
+        int(tool_range("wire_bonder", "stack_count").maximum),
+    ),
+)
+
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
 
@@ -143,12 +172,17 @@ class BumpRecipe(Recipe):
     #: studs bonded on each other a bump (two or more: 001:6); with the wire and the bond
     #: program it sets the height the bonder gives (the line's stud law), so no default
     stack: Annotated[int, Field(strict=True), Feeds("wire_bonder", "stack_count")]
-    #: what the program gives: stud bumps stand 20-300 um, one to four studs high
+    #: what the program gives (the line's stud law), inspected on every wafer
     height_um: Annotated[
         float,
         Unit("um"),
         Field(ge=20, le=300),
-        Because("one stud of the thinnest wire stands 20 um, four of the thickest 300 um"),
+        Because(
+            "wide bounds on any stud bump: by the line's stud law, at the bonder's reference "
+            f"program one stud of its thinnest wire stands {STUDS_SPAN[0]} um and four of its "
+            f"thickest {STUDS_SPAN[1]} um, other programs flattening them more or less; what a "
+            "recipe's own program gives is checked too"
+        ),
     ]
     #: how far a measured bump may stand from `height_um` before the wafer is held
     height_tolerance_um: Annotated[
@@ -486,6 +520,13 @@ class SolderPlatingStep(PlatingStep):
     #: holds it so)
     deposit_claim = "003:19"
 
+    @recipe_check
+    def _read_at_the_minimum(self) -> Self:
+        """The layer the XRF head reads is the one the claim check judges (to its 0.01 um),
+        so a plating the line would hold is refused here (`require_read_at_the_minimum`)."""
+        self.require_read_at_the_minimum()
+        return self
+
 
 class PlatedSolderLayer(Recipe):
     """003:21 by plating: the layer electroplated on the projecting tips (without a seed the
@@ -610,6 +651,15 @@ class StencilPrint(Recipe):
     def layer_um(self, efficiency: float, tips: TipsAboveFilm) -> float:
         """The layer over the apex of the `tips` a deposit of `efficiency` leaves (`solder`)."""
         return float(self.solder(efficiency, tips).layer_um)
+
+    def measured_layer_um(self, aperture_share: float, tips: TipsAboveFilm) -> float:
+        """The layer over the apex of the `tips` a deposit the SPI measured at
+        `aperture_share` of its aperture's volume leaves (`layer_um`): the SPI judges a deposit
+        against the whole aperture, knowing nothing of the tip standing in it, so its share
+        of the open volume the tip leaves (`open_nl`) is worked out here from the tip's."""
+        recipe = self.print_recipe()
+        open_share = aperture_share * aperture_nl(recipe) / float(open_nl(recipe, tips.geometry))
+        return self.layer_um(open_share, tips)
 
     def thinnest_layer_um(self, tips: TipsAboveFilm) -> float:
         """The thinnest layer this print leaves on the `tips` (`layer_um`): its least deposit,
@@ -830,9 +880,10 @@ class SheetTransfer(BondStep):
     min_thickness_um: Annotated[
         float,
         Unit("um"),
-        Field(gt=0, le=100),
+        Field(gt=0, le=THICKEST_FILM_UM),
         Because(
-            "a tip keeps part of the sheet's film, and the bonder takes films of 100 um at most"
+            "a tip keeps part of the sheet's film, and the flip-chip bonder takes films of "
+            f"{THICKEST_FILM_UM:g} um at most (its film_um range)"
         ),
     ]
 

@@ -188,14 +188,15 @@ async def print_and_inspect(
     tips: TipsAboveFilm,
 ) -> None:
     """Print, then hold the wafer to what the SPI measured: a deposit on each of the `bumps`
-    tips, none short or in excess of its aperture's open volume, and the thinnest deposit's
-    metal at least the layer the product needs on the `tips` that project the most
-    (`StencilPrint.layer_um`)."""
+    tips, none short or in excess of its aperture's volume (the SPI's window), and the
+    thinnest deposit's metal at least the layer the product needs on the `tips` that project
+    the most (`StencilPrint.measured_layer_um`: the SPI's share of the whole aperture, taken
+    over the open volume those tips leave it)."""
     result = await printer.print_paste(printing.print_recipe())
     wafer.measure("paste deposits", result.deposits, "deposits", low=bumps, high=bumps)
     wafer.measure("deposits insufficient", result.insufficient, "deposits", high=0)
     wafer.measure("deposits excessive", result.excessive, "deposits", high=0)
-    thinnest = printing.layer_um(result.min_transfer_efficiency_pct / 100, tips)
+    thinnest = printing.measured_layer_um(result.min_transfer_efficiency_pct / 100, tips)
     wafer.measure(
         "thinnest printed layer", thinnest, "um", low=printing.min_thickness_um, source="sequence"
     )

@@ -47,9 +47,11 @@ Pure functions over the workpiece's bumps, with their constants in `PrintPhysics
   aperture) and at most about 55 % of the aperture's volume of metal, so its sphere is at most
   (2.33 d² t)^(1/3) across, at most 0.70 (d + t) since d² t <= 4 (d + t)³ / 27, and a cap on
   a footprint is at most 2^(1/3) times as wide as the sphere of its volume: 0.88 (d + t).
-* **SPI.** Each deposit is measured against its aperture's open volume, as a real SPI judges a
-  deposit against the volume its aperture prints over its pad: TE per deposit; under 50 % is
-  insufficient, over 150 % excessive.
+* **SPI.** Each deposit is measured against its aperture's full volume V_a, as a real SPI
+  judges a deposit against the volume its aperture prints (the printer is told nothing of the
+  tip standing in it): its share V / V_a; under 50 % is insufficient, over 150 % excessive. A
+  method that knows its tips works the transfer efficiency over the open volume out of it,
+  V / V_o = share · V_a / V_o.
 * **Timing.** Fiducial alignment (15 s), the stroke across the workpiece and 20 mm beyond each
   side at the squeegee speed, a 3 mm lift at the separation speed, the SPI (5 s plus 1 ms a
   deposit). A print stopped during its stroke printed the bumps the squeegee passed (from the
@@ -107,8 +109,8 @@ class PrintOutcome:
     """What a print left, as the SPI measures it."""
 
     deposits: int
-    transfer_efficiency: float  # mean, fraction
-    min_transfer_efficiency: float
+    transfer_efficiency: float  # mean deposit over its aperture's full volume, fraction
+    min_transfer_efficiency: float  # the smallest deposit's, as the mean
     deposit_nl: float  # mean
     insufficient: int
     excessive: int
@@ -335,11 +337,12 @@ def print_paste(
     bumps.height_um[printed] += solder.layer_um.astype(np.float32)  # the layer tops the bump
     bumps.layer_alloy = recipe.paste.value
     bridge(workpiece, printed, bridged_um(recipe, physics), ~seated(recipe, tips))
+    measured = deposit_nl / aperture_nl(recipe)  # the SPI's share: of the full aperture
     return PrintOutcome(
         deposits=int(printed.size),
-        transfer_efficiency=float(efficiency.mean()),
-        min_transfer_efficiency=float(efficiency.min()),
+        transfer_efficiency=float(measured.mean()),
+        min_transfer_efficiency=float(measured.min()),
         deposit_nl=float(deposit_nl.mean()),
-        insufficient=int(np.count_nonzero(efficiency < physics.insufficient_below)),
-        excessive=int(np.count_nonzero(efficiency > physics.excessive_above)),
+        insufficient=int(np.count_nonzero(measured < physics.insufficient_below)),
+        excessive=int(np.count_nonzero(measured > physics.excessive_above)),
     )

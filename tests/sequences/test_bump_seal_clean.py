@@ -522,7 +522,7 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
             {"solder_layer": {"plating": {"plated_area_cm2": "0.16 cm^2"}}},
             "solder_layer.plating.plated_area_cm2 = 0.16 cm^2: the design's plated area is 0.3214 "
             "cm^2 (the 8352 bump tips of 70 um on a 200 mm wafer): the stated area is 50% of "
-            "it, more than 10% off",
+            "it, more than 10% off, a recipe written for another mask or wafer (claim 003:19)",
         ),
     ],
     ids=[
@@ -628,6 +628,27 @@ def test_a_ball_map_short_of_the_dies_pads_runs_and_the_claim_check_names_003_7_
     bumps = next(c for c in check["conditions"] if c["claim"] == "003:7.1")
     assert bumps["verdict"] == "fail"
     assert bumps["sites_passing"] == bumps["sites_checked"] * 3 // 4
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        SOLDER,
+        "bump-seal-clean-solder-printed.yaml",
+        "bump-seal-clean-solder-transferred.yaml",
+        "bump-seal-clean-solder-mounted.yaml",
+    ],
+)
+def test_no_two_claims_read_the_same_condition(name: str):
+    """003:20, 003:5 and 003:21 (and 003:19 and 003:3) had read the same condition with the
+    same margin, so a reader of the claim check could not tell their rows apart: every
+    condition's text is its own, and 003:24's says what it counts, the board's pads."""
+    recipe = BumpSealCleanRecipe.model_validate(reference_recipe(name))
+    texts = [condition.text for condition in conditions_of(recipe)]
+    assert len(texts) == len(set(texts)), texts
+    if recipe.mounting is not None:
+        (joints,) = [c for c in conditions_of(recipe) if c.claim == "003:24"]
+        assert joints.text == "a joint at every pad under the dies on its board"
 
 
 # ---------------------------------------------------------------- chips mounted on a board
@@ -767,6 +788,39 @@ def test_a_solder_layer_plated_thinner_than_its_minimum_is_refused_naming_003_19
         ": solder_layer.plating.thickness_um = 5 um: below min_thickness_um = 8 um: the plating "
         "cannot give the deposit it needs (claim 003:19)\n"
     )
+
+
+def test_a_plated_layer_at_the_least_thickness_passes_validate_the_line_and_the_claim_check(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Plated at exactly its 8 um minimum the layer validated, the bath's efficiency a degree
+    off its working temperature left 7.99 um at the XRF, and the line held the wafer; at
+    8.01 um the XRF read 8.00 and the line passed it, but the claim check failed 003:19 by
+    0.0012 um. Validate refuses a plating short of the least that reads 8 um at the bath's
+    worst (8.03 um: one XRF step over, at 91.8 % of the nominal 92 %), naming it; that least
+    runs, passes the line's XRF, and every claim of the layer, which judges it as the XRF
+    reads it."""
+    recipe = reference_recipe(SOLDER)
+    recipe["solder_layer"]["plating"]["thickness_um"] = "8.02 um"
+    assert without_lines(refusal(capsys, tmp_path, "bump-seal-clean", recipe)).endswith(
+        ": solder_layer.plating.thickness_um = 8.02 um: the cell passes the charge of it at "
+        "the SnPb bath's nominal efficiency (92%), and the bath, within 1 degC of its 25 degC, "
+        "may plate at 24 degC, away from its 25 degC working temperature, where its "
+        "efficiency is 91.8% (the line's figures); its XRF head reads the deposit to 0.01 um "
+        "and the line holds the wafer on that reading below min_thickness_um = 8 um: give at "
+        "least 8.03 um (claim 003:19)\n"
+    )
+    recipe["solder_layer"]["plating"]["thickness_um"] = "8.03 um"
+    summary = validated_lot_of_one(capsys, tmp_path, "bump-seal-clean", recipe)
+    assert [w["status"] for w in summary["wafers"]] == ["completed"]
+    assert summary["claim_check"]["status"] == "passed"
+    layer = {
+        c["claim"]: c["margin_worst"]
+        for c in summary["claim_check"]["conditions"]
+        if c.get("margin_quantity") == "solder layer"
+    }
+    assert set(layer) == {"003:3", "003:4", "003:5", "003:6", "003:19", "003:20", "003:21"}
+    assert set(layer.values()) == {8.02}  # the deposit as the XRF reads it
 
 
 def test_a_laser_clean_with_a_gas_jet_has_suction_unless_it_is_turned_off(
@@ -1026,6 +1080,32 @@ def test_a_transfer_short_at_its_force_is_told_the_least_force_that_reaches_the_
         BumpSealCleanRecipe.model_validate(recipe)
 
 
+def test_the_printed_layer_is_worked_out_from_the_spis_share_of_the_whole_aperture(
+    db: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The SPI reports each deposit over its aperture's whole volume (the printer knows
+    nothing of the tip in it, 52-75 % for the reference's); the sequence takes it over the
+    open volume the tips projecting the most leave, so the thinnest printed layer it holds
+    the wafer to is the twin's, a little under it (those tips' worst), not the half of it a
+    share of the whole aperture would give."""
+    code, events = run_lot(capsys, "bump-seal-clean", RECIPES.joinpath(PRINTED), 1)
+    summary = events[-1]
+    assert code == 0, summary
+    twin = next(
+        c["margin_worst"] for c in summary["claim_check"]["conditions"] if c["claim"] == "003:19"
+    )
+    store = RunStore(db)
+    try:
+        measured = [
+            m["value"]
+            for m in store.table("measurements", summary["run_id"])
+            if m["name"] == "thinnest printed layer"
+        ]
+    finally:
+        store.close()
+    assert twin - 1.0 < measured[0] <= twin  # 25.05 um against the twin's 25.43 um (20 unconverted)
+
+
 @pytest.mark.parametrize("refusal", sorted(LAYER_REFUSALS))
 async def test_a_wrong_printing_or_transfer_is_refused_and_no_tool_sees_a_command(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], refusal: str
@@ -1213,6 +1293,30 @@ def cleaned_line_wafer() -> Workpiece:
     wafer.surface.residue_nm[:] = 0.0
     wafer.surface.oxide_nm[:] = 0.0
     return wafer
+
+
+@pytest.mark.parametrize(
+    ("layer_um", "passes"),
+    [
+        (7.9988, True),  # the XRF reads 8.00: the line passed it, and so does the claim check
+        (7.9949, False),  # it reads 7.99: the line holds it, the claim check fails it
+    ],
+)
+def test_the_claim_check_judges_a_layer_as_the_xrf_reads_it(layer_um: float, passes: bool):
+    """Every condition of an 8 um layer (003:3-6, 003:19-21) judges it to the XRF head's
+    0.01 um, the resolution the line holds the wafer on, and its margin reads so too."""
+    recipe = BumpSealCleanRecipe.model_validate(reference_recipe(SOLDER))
+    wafer = cleaned_line_wafer()
+    bumps = wafer.bumps
+    thaw(bumps.layer_um)
+    bumps.layer_um[bumps.present] = layer_um
+    bumps.layer_alloy = "Sn63Pb37"
+    layered = [c for c in conditions_of(recipe) if c.margin and c.margin.quantity == "solder layer"]
+    assert {c.claim for c in layered} == LAYER_CLAIMS
+    for condition in layered:
+        checked, passing = condition.evaluate(wafer)
+        assert bool(passing[checked].all()) is passes, condition.claim
+        assert condition.margin.worst(wafer, checked) == round(layer_um, 2)
 
 
 @pytest.mark.parametrize(

@@ -215,7 +215,10 @@ def test_a_wirings_minimum_thickness_is_shown_with_the_claims_bar():
         "at least 3 um for a plated wiring, and at least 3 um plus the most the etch after it "
         "takes off, less the metal support's foil under it"
     )
-    why = "a deposit stands in its resist mould, and the litho cell's are 100 um tall at most"
+    why = (
+        "the thinnest deposit is at most what the step plates, and the electroplater plates "
+        "100 um at most (its thickness_um range)"
+    )
     assert row["range"] == f"above 0 um, at most 100 um ({why}); {shown}"
     assert shown in recipe_template(method)
     plating = recipe_schema(method)["$defs"]["WiringPlatingStep"]["properties"]["min_thickness_um"]

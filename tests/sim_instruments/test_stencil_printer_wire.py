@@ -61,10 +61,10 @@ async def test_mbpoll_runs_a_print_by_the_page(tool):
     bumps = int(sim.twin.get("W03").bumps.present.sum())
     assert (values[0], values[6], values[7]) == (0, 1, 1)  # ready, one print, completed
     assert pair(values, 9) == bumps  # DEPOSITS
-    assert 890 <= values[11] <= 930  # TRANSFER_EFFICIENCY about 91.1 %, in 0.1 %
-    # DEPOSIT_VOLUME about 122 pl: 91.1 % of the 134 pl the tip leaves open in its aperture
-    assert 115 <= pair(values, 13) <= 130
-    assert (pair(values, 15), pair(values, 17)) == (0, 0)  # insufficient, excessive
+    # the SPI, by the page, against each aperture's whole 236 pl (the printer is told nothing
+    # of the tip): the mean deposit, about 123 pl, 91.1 % of the 134 pl the tip leaves open,
+    # reads 52.1 %, the smallest 44.2 %; 399 deposits are under 50 % of the aperture
+    assert [values[i] for i in range(11, 19)] == [521, 442, 0, 123, 0, 399, 0, 0]
 
 
 async def test_mbpoll_sees_the_documented_refusals(tool):
