@@ -666,6 +666,20 @@ class StencilPrint(Recipe):
         the transfer efficiency's mean less its clipped scatter (`least_transfer_efficiency`)."""
         return self.layer_um(least_transfer_efficiency(self.print_recipe(), PRINT_PHYSICS), tips)
 
+    def inspected_share(self, tips: TipsAboveFilm) -> float:
+        """The least share of its aperture's whole volume the printer's solder paste
+        inspection measures of this print's deposits on `tips`: its least deposit of the open
+        volume the tips leave (`least_transfer_efficiency`), over the aperture it judges it by,
+        knowing nothing of the tip."""
+        recipe = self.print_recipe()
+        least = least_transfer_efficiency(recipe, PRINT_PHYSICS)
+        return least * float(open_nl(recipe, tips.geometry)) / aperture_nl(recipe)
+
+    def passes_inspection(self, tips: TipsAboveFilm) -> bool:
+        """Whether no deposit of this print on `tips` is one the inspection calls insufficient
+        (under `PrintPhysics.insufficient_below` of its aperture: the line holds the wafer)."""
+        return self.inspected_share(tips) >= PRINT_PHYSICS.insufficient_below
+
     def thickest_solder(self, tips: TipsAboveFilm) -> ReflowedSolder:
         """What this print's largest deposit (the mean and its clipped scatter,
         `most_transfer_efficiency`) leaves on the `tips` (`solder`)."""
@@ -717,6 +731,10 @@ class StencilPrint(Recipe):
         * leave its thinnest layer (its least deposit over the `most` projecting tips, where
           the layer is thinnest) at least `min_thickness_um`, the layer the claim check holds
           every tip to (003:19);
+        * fill its aperture, that least deposit, to what the printer's solder paste inspection
+          passes (`passes_inspection`): the tip standing in the aperture takes part of it,
+          which the inspection does not know of, and the line holds a wafer with a deposit it
+          calls insufficient (003:21);
         * leave its thickest layer (its largest deposit over the `least` projecting tips, the
           thickest film) at most what those tips project: a layer on a bump's surface
           (003:19-21) is no thicker than the tip stands out of the film; more metal is a ball
@@ -752,6 +770,15 @@ class StencilPrint(Recipe):
                 f"{path}.min_thickness_um = {self.min_thickness_um:g} um",
             ),
             (
+                not self.passes_inspection(most),
+                "003:21",
+                f"its least deposit, beside {most.text} standing in the aperture, fills "
+                f"{self.inspected_share(most):.0%} of the aperture's volume, under the "
+                f"{PRINT_PHYSICS.insufficient_below:.0%} below which the printer's solder paste "
+                "inspection calls a deposit insufficient (it knows nothing of the tip): the line "
+                "would hold the wafer at 'print solder paste'",
+            ),
+            (
                 not self.within_tip(least),
                 "003:19",
                 f"its largest deposit (at most "
@@ -783,8 +810,10 @@ class StencilPrint(Recipe):
         self, most: TipsAboveFilm, least: TipsAboveFilm, pitch_um: float, path: str
     ) -> str:
         """The advice of `require_aperture`: the whole-um apertures, in the printer's range,
-        that pass over the tips, keep the deposits apart, and leave a layer from
-        `min_thickness_um` to the tips' projection; or what to change when none does."""
+        that pass over the tips, keep the deposits apart, fill themselves to what the
+        inspection passes, and leave a layer from `min_thickness_um` to the tips' projection;
+        or what to change when none does. (A wider aperture leaves the tip a smaller share of
+        itself: every lower bound rises with it.)"""
         span = tool_range("stencil_printer", "aperture_um")
         low = max(math.ceil(most.width_um), math.ceil(span.minimum))
         high = min(self.widest_apart_um(pitch_um), math.floor(span.maximum))
@@ -796,7 +825,9 @@ class StencilPrint(Recipe):
             )
 
         def enough(aperture: int) -> bool:
-            return self.through(aperture).thinnest_layer_um(most) >= self.min_thickness_um
+            through = self.through(aperture)
+            thick_enough = through.thinnest_layer_um(most) >= self.min_thickness_um
+            return thick_enough and through.passes_inspection(most)
 
         def too_thick(aperture: int) -> bool:
             return not self.through(aperture).within_tip(least)
