@@ -130,11 +130,12 @@ CLAIM_MAP = {
     "a head whose joint is above the balls' liquidus, a bond as long as they take to wet, no "
     "more devices than the board's chip sites), step 'mount devices' (bump-seal-clean's "
     "flip-chip mounting, 003:24): devices of 002:6 bonded by their solder balls on the board "
-    "B + the wafer's id; claim checks: on the board, a joint at every terminal of the mounted "
-    "devices; on the wafer, every die mounted a whole device of 002:6",
+    "B + the wafer's id; claim checks: on the board, a joint at every pad under the devices "
+    "mounted on it; on the wafer, every die mounted a whole device of 002:6",
     "002:8": "recipe option mounting, step 'mount devices': the line's share of the apparatus is "
     "its circuit board with the devices mounted; claim checks: on the board, a joint at every "
-    "terminal of the mounted devices; on the wafer, every die mounted a whole device of 002:6",
+    "pad under the devices mounted on it; on the wafer, every die mounted a whole device of "
+    "002:6",
     "002:9": "claim check on the product wafer: interconnects on the pads, covered, opened by "
     "two processes, terminals on them",
     "002:10": "claim check on the product wafer: the covering resin a thermoset, cured",
