@@ -30,12 +30,17 @@ def singulated_into_dies(claim: str) -> Condition:
     )
 
 
-def _unit_has_die(w: Workpiece, bonded_only: bool) -> np.ndarray:
-    """Per site: its unit carries a die (bonded and active side down, if `bonded_only`)."""
+def _units_with_die(w: Workpiece, bonded_only: bool) -> np.ndarray:
+    """Per unit: it carries a die (bonded and active side down, if `bonded_only`)."""
     dies = w.dies
     carries = np.zeros(w.geometry.unit_count, bool)
     carries[dies.unit] = dies.bonded & dies.face_down if bonded_only else True
-    has: np.ndarray = carries[w.geometry.site_unit]
+    return carries
+
+
+def _unit_has_die(w: Workpiece, bonded_only: bool) -> np.ndarray:
+    """Per site: its unit carries a die (`_units_with_die`)."""
+    has: np.ndarray = _units_with_die(w, bonded_only)[w.geometry.site_unit]
     return has
 
 
@@ -88,11 +93,15 @@ def _fill_error(w: Workpiece) -> np.ndarray:
 
 
 def dies_bonded_face_down(claim: str) -> Condition:
-    """Every unit carries a die bonded to it active side down (000:d), checked at its sites."""
+    """Every unit carries a die bonded to it active side down (000:d), checked unit by unit
+    (its count is of units, whatever the unit's sites: a hole's, a column's, a land's)."""
     return Condition(
         claim,
         "a die bonded active side down on every unit",
-        lambda w: (every_site(w), _unit_has_die(w, bonded_only=True)),
+        lambda w: (
+            np.ones(w.geometry.unit_count, bool),
+            _units_with_die(w, bonded_only=True),
+        ),
     )
 
 

@@ -405,6 +405,23 @@ def test_pads_lie_on_the_upper_surface_of_a_wafer_not_under_a_tape():
     assert not passing.any()
 
 
+def test_a_die_on_every_unit_is_counted_by_units():
+    """000:d speaks of units: its count is of them, one a unit whatever its sites (the area
+    array's lands had made one panel's count 55,200 sites, a peripheral one's 7,200)."""
+    panel = TwinStore(PanelSpec()).get("P01")
+    units = panel.geometry.unit_count
+    dies = panel.dies
+    dies.unit = np.arange(units - 1, dtype=np.int32)  # every unit but the last carries one
+    dies.bonded = np.ones(units - 1, bool)
+    dies.face_down = np.ones(units - 1, bool)
+    (result,) = check_claims([conditions.dies_bonded_face_down("000:d")], {"P01": panel})
+    assert (result.counted, result.sites_checked, result.sites_passing) == (
+        "unit",
+        units,
+        units - 1,
+    )
+
+
 def _reflow_run(peak_c: float) -> LoadHistory:
     """A run that climbs from 150 degC to `peak_c` in 60 s, holds 60 s and comes back down."""
     history = LoadHistory()
