@@ -653,13 +653,16 @@ def require_balls_through_the_resist(
     (`ball_sag_um`, by which the simulated oven joins it), sitting on the rim above a thicker
     resist, unjoined. The largest sphere of the balls' tolerance (`BALL_DIAMETER_TOLERANCE_UM`)
     sinks the least, so it is the one judged. The refusal gives the widest nominal ball that
-    reaches."""
+    reaches, the thickest resist and the narrowest opening it reaches through."""
     largest_um = balls.ball_diameter_um + BALL_DIAMETER_TOLERANCE_UM
     sag_um = ball_sag_um(largest_um, opening_um)
     if sag_um >= resist_um:
         return
     reaching_um = ((opening_um / 2) ** 2 + resist_um**2) / resist_um  # sag = resist
     widest_um = math.floor((reaching_um - BALL_DIAMETER_TOLERANCE_UM) * 10) / 10
+    thickest_um = math.floor(sag_um * 10) / 10
+    radius_um = largest_um / 2  # the opening whose rim holds the ball resist_um deep
+    narrowest_um = math.ceil(2 * math.sqrt(2 * radius_um * resist_um - resist_um**2) * 10) / 10
     raise claim_violation(
         claim,
         "balls.ball_diameter_um",
@@ -667,8 +670,8 @@ def require_balls_through_the_resist(
         f"a ball of up to {largest_um:g} um (the spheres' +-{BALL_DIAMETER_TOLERANCE_UM:g} um) "
         f"sinks {um_text(sag_um)} um into its {opening_um:.1f} um opening of {resist}, "
         f"{um_text(resist_um)} um thick: it sits on the rim, short of the metal, and its "
-        f"reflow does not join it: give at most {widest_um:g} um, or a thinner resist or wider "
-        "openings",
+        f"reflow does not join it: give at most {widest_um:g} um, or a resist at most "
+        f"{thickest_um:g} um thick, or openings at least {narrowest_um:g} um across",
     )
 
 

@@ -1196,8 +1196,8 @@ def _balls_wider_than_the_pitch(recipe: dict) -> None:
             "balls.ball_diameter_um = 300 um: a ball of up to 310 um (the spheres' +-10 um) "
             "sinks 19.996 um into its 152.3 um opening of metal_substrate.solder_resist (its "
             "spin, its mask as the cell develops it), 25.544 um thick: it sits on the rim, short "
-            "of the metal, and its reflow does not join it: give at most 242.5 um, or a thinner "
-            "resist or wider openings",
+            "of the metal, and its reflow does not join it: give at most 242.5 um, or a resist "
+            "at most 19.9 um thick, or openings at least 170.5 um across",
         ),
         (
             "tape-substrate-metal-resist.yaml",
