@@ -239,6 +239,10 @@ def measurement_chart(measurements: pd.DataFrame) -> figure:
     return plot
 
 
+#: A site map's colours for a yes/no layer (yes, no) and for a condition's failing sites.
+YES_COLOUR, NO_COLOUR, FAILING_COLOUR = "#1f77b4", "#d9d9d9", "#d62728"
+
+
 def site_maps(
     sites: pd.DataFrame,
     layers: Sequence[tuple[str, str]],
@@ -261,19 +265,26 @@ def site_maps(
     plots: list[UIElement | None] = []
     for index, (title, name) in enumerate(layers):
         values = data[f"v{index}"]
+        yes_or_no = pd.api.types.is_bool_dtype(sites[name])
         finite = values[np.isfinite(values)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        mapper = LinearColorMapper(
-            palette=Viridis256, low=low, high=high if high > low else low + 1
+        mapper = (
+            LinearColorMapper(palette=[NO_COLOUR, YES_COLOUR], low=0, high=1)
+            if yes_or_no  # two colours, not a scale between them
+            else LinearColorMapper(
+                palette=Viridis256, low=low, high=high if high > low else low + 1
+            )
         )
-        plot = _map_figure(title, x_range, y_range, source, f"v{index}", mapper)
+        shown = f"{title} (yes: blue, no: grey)" if yes_or_no else title
+        plot = _map_figure(shown, x_range, y_range, source, f"v{index}", mapper)
         plot.add_tools(
             HoverTool(tooltips=[("x, y (mm)", "@x{0.00}, @y{0.00}"), (name, f"@v{index}")])
         )
-        plot.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
+        if not yes_or_no:
+            plot.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
         plots.append(plot)
     for index, condition in enumerate(failing):
-        mapper = LinearColorMapper(palette=["#d9d9d9", "#d62728"], low=0, high=1)
+        mapper = LinearColorMapper(palette=[NO_COLOUR, FAILING_COLOUR], low=0, high=1)
         title = f"claim {condition.claim}: {condition.condition} (failing: red)"
         plot = _map_figure(title, x_range, y_range, source, f"f{index}", mapper)
         plots.append(plot)

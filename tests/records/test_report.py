@@ -353,6 +353,25 @@ def test_a_maps_long_title_is_wrapped_to_its_width_not_cut():
     assert all(len(line) <= MAP_TITLE_CHARACTERS for line in lines)
 
 
+def test_a_yes_or_no_map_is_two_colours_not_a_scale():
+    """A new user's board maps of `dies.seated` showed a 0-1 colour scale: a yes/no layer is
+    drawn in two colours, named in its title, with no colour bar; a measured one keeps its
+    scale and bar."""
+    from bokeh.models import ColorBar
+
+    from packline.records.figures import NO_COLOUR, YES_COLOUR, site_maps
+
+    sites = pd.DataFrame(
+        {"x_mm": [0.0, 1.0], "y_mm": [0.0, 1.0], "seated": [True, False], "um": [2.0, 6.0]}
+    )
+    grid = site_maps(sites, [("seated", "seated"), ("height", "um")], [])
+    (seated, _, _), (height, _, _) = grid.children
+    assert seated.title.text == "seated (yes: blue, no: grey)"
+    assert seated.renderers[0].glyph.fill_color.transform.palette == [NO_COLOUR, YES_COLOUR]
+    assert not [item for item in seated.right if isinstance(item, ColorBar)]
+    assert [item for item in height.right if isinstance(item, ColorBar)]
+
+
 def test_a_tools_alarms_are_marked_on_its_traces():
     """The traces had not shown when an alarm latched: each of the tool's alarm times is a
     solid vertical line on every chart of its traces, at its run clock minute."""
