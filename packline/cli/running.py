@@ -117,12 +117,12 @@ def _run(args: argparse.Namespace) -> int:
                 _drive(
                     args,
                     store,
-                    lambda obs, confirm: open_run(
+                    lambda observers, confirm, line_ready: open_run(
                         store,
                         prepared,
-                        observers=[*obs, injector] if injector else obs,
+                        observers=observers,
                         confirm=confirm,
-                        line_ready=injector.line_ready if injector else None,
+                        line_ready=line_ready,
                         confirmed_by=args.confirmed_by,
                     ),
                     injector,
@@ -130,8 +130,6 @@ def _run(args: argparse.Namespace) -> int:
             )
         finally:
             store.close()
-            if injector:
-                injector.report_missed()
 
 
 def _interactive(args: argparse.Namespace) -> bool:
@@ -240,7 +238,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace) -> int:
     args.by = ordered_by(args)
     store = open_store(args, create=False)
-    injector = None
     try:
         run_id = store.resolve_run(args.run)
         run = store.run(run_id)
@@ -288,13 +285,13 @@ def _resume(args: argparse.Namespace) -> int:
                 _drive(
                     args,
                     store,
-                    lambda obs, confirm: open_resume(
+                    lambda observers, confirm, line_ready: open_resume(
                         store,
                         run_id,
                         station_path=args.station,
-                        observers=[*obs, injector] if injector else obs,
+                        observers=observers,
                         confirm=confirm,
-                        line_ready=injector.line_ready if injector else None,
+                        line_ready=line_ready,
                         refuse_uncleared=run["simulated"],
                         by=args.by,
                         before_driving=unanswerable,
@@ -305,8 +302,6 @@ def _resume(args: argparse.Namespace) -> int:
             )
     finally:
         store.close()
-        if injector:
-            injector.report_missed()
 
 
 async def _drive(
@@ -314,6 +309,22 @@ async def _drive(
     store: RunStore,
     opener: Callable[..., Any],
     injector: FaultInjector | None = None,
+) -> int:
+    """Open the run or resume (`opener(observers, confirm, line_ready)`), watched and answered
+    as `args` say and with `injector`'s faults, if any; drive it; print its summary; its exit
+    code. The faults that never fired are told whatever becomes of it."""
+    try:
+        return await _watched(args, store, opener, injector)
+    finally:
+        if injector is not None:
+            injector.report_missed()
+
+
+async def _watched(
+    args: argparse.Namespace,
+    store: RunStore,
+    opener: Callable[..., Any],
+    injector: FaultInjector | None,
 ) -> int:
     console = terminal()
     interactive = _interactive(args)
@@ -330,7 +341,10 @@ async def _drive(
     operator = OperatorConsole(
         console, interactive=interactive, confirmed_by=args.confirmed_by, view=view
     )
-    async with opener(observers, operator.confirm_fn()) as engine:
+    if injector is not None:
+        observers.append(injector)
+    line_ready = None if injector is None else injector.line_ready
+    async with opener(observers, operator.confirm_fn(), line_ready) as engine:
         if injector is not None:
             injector.record = engine.emit  # the run's records say what it injected
         if view is not None:
