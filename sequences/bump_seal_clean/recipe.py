@@ -80,6 +80,7 @@ from packline.sim_instruments.physics.stencil_printer import (
     aperture_clears,
     aperture_nl,
     bridged_um,
+    inspected_share,
     least_transfer_efficiency,
     most_transfer_efficiency,
     open_nl,
@@ -673,7 +674,7 @@ class StencilPrint(Recipe):
         knowing nothing of the tip."""
         recipe = self.print_recipe()
         least = least_transfer_efficiency(recipe, PRINT_PHYSICS)
-        return least * float(open_nl(recipe, tips.geometry)) / aperture_nl(recipe)
+        return float(inspected_share(least * open_nl(recipe, tips.geometry), recipe))
 
     def passes_inspection(self, tips: TipsAboveFilm) -> bool:
         """Whether no deposit of this print on `tips` is one the inspection calls insufficient

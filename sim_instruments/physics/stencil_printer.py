@@ -271,6 +271,13 @@ def printed_solder(
     return reflowed_solder(deposit_nl, tips, physics)
 
 
+def inspected_share(deposit_nl: np.ndarray, recipe: PrintRecipe) -> np.ndarray:
+    """What the solder paste inspection reads of a deposit of `deposit_nl`: its share of its
+    aperture's whole volume (the SPI knows nothing of a tip standing in the aperture)."""
+    share: np.ndarray = deposit_nl / aperture_nl(recipe)
+    return share
+
+
 def most_transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
     """The largest share of its aperture a deposit gets: the mean and the clipped scatter."""
     return transfer_efficiency(recipe, physics) * (1 + physics.deposit_sigmas * physics.deposit_cv)
@@ -337,7 +344,7 @@ def print_paste(
     bumps.height_um[printed] += solder.layer_um.astype(np.float32)  # the layer tops the bump
     bumps.layer_alloy = recipe.paste.value
     bridge(workpiece, printed, bridged_um(recipe, physics), ~seated(recipe, tips))
-    measured = deposit_nl / aperture_nl(recipe)  # the SPI's share: of the full aperture
+    measured = inspected_share(deposit_nl, recipe)
     return PrintOutcome(
         deposits=int(printed.size),
         transfer_efficiency=float(measured.mean()),
