@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from packline.drivers.roles.clean_room import AMBIENT_C
-from packline.drivers.roles.electroplater import XRF_DECIMALS
 from packline.drivers.roles.oven import (
     EUTECTIC_SOLDERS,
     LIQUIDUS_C,
@@ -182,15 +181,6 @@ def layer_reflowed_core_solid(claim: str, layer: str, core: str) -> list[Conditi
     ]
 
 
-def layer_read_um(w: Workpiece) -> np.ndarray:
-    """Per site, the solder layer on the bump as the line reads a layer, um: to the plating
-    cell's XRF resolution (`XRF_DECIMALS`), so the claim check judges the layer the line held
-    the wafer to, not a thousandth below its last digit (a layer the XRF read at 8.00 um had
-    failed 8 um by 0.0012 um here)."""
-    read: np.ndarray = np.round(w.bumps.layer_um.astype(np.float64), XRF_DECIMALS)
-    return read
-
-
 def solder_layer_on_tips(
     claim: str,
     min_um: float,
@@ -200,9 +190,10 @@ def solder_layer_on_tips(
     telling: str = "",
 ) -> Condition:
     """Every solder bump projects from the resin with a solder layer of another composition,
-    at least `min_um` thick as the line reads it (`layer_read_um`), on its tip (003:3,
-    003:19); with `cleaned`, on a tip cleaned of residue and oxide beneath the layer (003:4);
-    with `eutectic`, a eutectic layer whose liquidus is below the bump's high-melting solidus
+    at least `min_um` thick, on its tip (003:3, 003:19: the layer as it is; validate leaves
+    the line's XRF a step of its resolution above `min_um`, `PlatingStep.least_thickness_um`);
+    with `cleaned`, on a tip cleaned of residue and oxide beneath the layer (003:4); with
+    `eutectic`, a eutectic layer whose liquidus is below the bump's high-melting solidus
     (003:5, 003:6, 003:20). Bumps that are no solder, or a layer of the bumps' own alloy, fail
     at every bump. `telling` ends the condition's text with what tells its claim from another
     judged alike (the product's bump, the way the layer was laid), so no two rows of a claim
@@ -216,12 +207,12 @@ def solder_layer_on_tips(
         alloys = core in LIQUIDUS_C and layer in LIQUIDUS_C and layer != core
         if eutectic and alloys:
             alloys = layer in EUTECTIC_SOLDERS and LIQUIDUS_C[layer] < SOLIDUS_C[core]  # type: ignore[index]
-        good = alloys & (layer_read_um(w) >= min_um) & (w.tip_projection_um > 0)
+        good = alloys & (bumps.layer_um >= min_um) & (w.tip_projection_um > 0)
         if cleaned:
             good &= (w.surface.residue_nm <= CLEAN_NM) & (w.surface.oxide_nm <= CLEAN_NM)
         return w.has_bumps, good
 
-    layer = Margin("solder layer", "um", layer_read_um, min_um)
+    layer = Margin("solder layer", "um", lambda w: w.bumps.layer_um, min_um)
     return Condition(claim, f"{what} (>= {min_um:g} um) on {tip}{telling}", evaluate, margin=layer)
 
 
