@@ -667,7 +667,7 @@ class StencilPrint(Recipe):
         the transfer efficiency's mean less its clipped scatter (`least_transfer_efficiency`)."""
         return self.layer_um(least_transfer_efficiency(self.print_recipe(), PRINT_PHYSICS), tips)
 
-    def inspected_share(self, tips: TipsAboveFilm) -> float:
+    def least_inspected_share(self, tips: TipsAboveFilm) -> float:
         """The least share of its aperture's whole volume the printer's solder paste
         inspection measures of this print's deposits on `tips`: its least deposit of the open
         volume the tips leave (`least_transfer_efficiency`), over the aperture it judges it by,
@@ -679,7 +679,7 @@ class StencilPrint(Recipe):
     def passes_inspection(self, tips: TipsAboveFilm) -> bool:
         """Whether no deposit of this print on `tips` is one the inspection calls insufficient
         (under `PrintPhysics.insufficient_below` of its aperture: the line holds the wafer)."""
-        return self.inspected_share(tips) >= PRINT_PHYSICS.insufficient_below
+        return self.least_inspected_share(tips) >= PRINT_PHYSICS.insufficient_below
 
     def thickest_solder(self, tips: TipsAboveFilm) -> ReflowedSolder:
         """What this print's largest deposit (the mean and its clipped scatter,
@@ -774,7 +774,7 @@ class StencilPrint(Recipe):
                 not self.passes_inspection(most),
                 "003:21",
                 f"its least deposit, beside {most.text} standing in the aperture, fills "
-                f"{self.inspected_share(most):.0%} of the aperture's volume, under the "
+                f"{self.least_inspected_share(most):.0%} of the aperture's volume, under the "
                 f"{PRINT_PHYSICS.insufficient_below:.0%} below which the printer's solder paste "
                 "inspection calls a deposit insufficient (it knows nothing of the tip): the line "
                 "would hold the wafer at 'print solder paste'",
@@ -1257,7 +1257,7 @@ def require_transferred_layer(transfer: SheetTransfer, tips: int, claim: str, pa
     if least.layer_um >= transfer.min_thickness_um:
         return
     physics = TRANSFER_PHYSICS
-    top = math.floor(tool_range("flip_chip_bonder", "film_um").maximum * 10)
+    top = math.floor(THICKEST_FILM_UM * 10)
     strongest = math.floor(tool_range("flip_chip_bonder", "bond_force_n").maximum * 10)
 
     def with_(film_tenths: int, force_tenths: int) -> LeastLayer:

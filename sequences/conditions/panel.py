@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from packline.sequences.conditions.solder_resist import solder_resist_covering
 from packline.sequences.conditions.tips import every_site
 from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.physics.ball_mounter import (
@@ -390,12 +389,6 @@ def solder_resist_opened_inside_every_land(claim: str) -> Condition:
         evaluate,
         Margin("solder resist over the land's edge", "um", _resist_over_land_edge_um, 0.0),
     )
-
-
-def solder_resist_covering_the_interconnections(claim: str) -> Condition:
-    """Around every land's opening the back's solder resist covers the interconnections
-    between the lands (`solder_resist_covering`: 000:x3's optional solder resist)."""
-    return solder_resist_covering(claim, "the interconnections between the lands", Face.BACK)
 
 
 def ball_on_every_land(claim: str, balls_per_unit: int) -> Condition:

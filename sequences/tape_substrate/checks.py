@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from packline.sequences.engine import Condition
+from packline.sim_instruments.twin.parts import Face
 
 from .. import conditions
 from .recipe import MetalSubstrate, TapeSubstrateRecipe
@@ -44,7 +45,9 @@ def metal_substrate_conditions(
     if plate.solder_resist is not None:
         checks += [
             conditions.solder_resist_opened_inside_every_land("000:x3"),
-            conditions.solder_resist_covering_the_interconnections("000:x3"),
+            conditions.solder_resist_covering(
+                "000:x3", "the interconnections between the lands", Face.BACK
+            ),
         ]
     if recipe.balls is not None:
         per_unit = recipe.balls.balls_per_unit
