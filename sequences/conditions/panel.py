@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from packline.sequences.conditions.solder_resist import inside_opening_um
 from packline.sequences.conditions.tips import every_site
 from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.physics.ball_mounter import (
@@ -246,38 +247,27 @@ def die_backs_flush(claim: str, tolerance_um: float) -> Condition:
     )
 
 
-def _inside_opening_um(w: Workpiece) -> np.ndarray:
-    """Per site, how far inside the edge of the back's outermost resin opening a ball's
-    centre sits (its placement off the site against the opening's radius; negative: on the
-    resist beside it); minus infinity where there is no opening or no ball."""
-    top = w.top_resin(Face.BACK)
-    inside = np.full(w.geometry.site_count, -np.inf, np.float32)
-    if top is None:
-        return inside
-    balls = w.balls
-    off_um = np.hypot(balls.offset_um[:, 0], balls.offset_um[:, 1])
-    np.subtract(top[1].diameter_um / 2, off_um, out=inside, where=balls.present & top[1].open)
-    return inside
-
-
 def ball_in_every_opening(claim: str, balls_per_unit: int, first_site: int = 0) -> Condition:
     """A solder ball on the back in every solder resist opening among the `balls_per_unit`
     sites of each unit from its site `first_site`, its centre inside the opening (000:x1: the
     external terminals through the openings, peripheral or area array); an opening without
     its ball, or whose ball the mounter set down on the resist beside it, fails. The margin is
-    the ball centre's distance inside its opening's edge."""
+    the ball centre's distance inside its opening's edge (`inside_opening_um`)."""
+
+    def inside_um(w: Workpiece) -> np.ndarray:
+        return inside_opening_um(w, Face.BACK, whole_ball=False)
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         position = site_positions(w.geometry) - first_site
         mapped = _resist_open(w) & (position >= 0) & (position < balls_per_unit)
         on_back = w.balls.present & (w.balls.face is Face.BACK)
-        return mapped, on_back & (_inside_opening_um(w) >= 0)
+        return mapped, on_back & (inside_um(w) >= 0)
 
     return Condition(
         claim,
         "a ball in every solder resist opening",
         evaluate,
-        Margin("ball centre inside its opening's edge", "um", _inside_opening_um, 0.0),
+        Margin("ball centre inside its opening's edge", "um", inside_um, 0.0),
     )
 
 

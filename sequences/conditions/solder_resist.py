@@ -46,40 +46,42 @@ def solder_resist_covering(claim: str, covered: str, face: Face) -> Condition:
     )
 
 
-def ball_clearance_um(w: Workpiece) -> np.ndarray:
-    """Per site, the least room between the front's ball and the edge of the solder resist's
-    opening around it, um: the opening's radius less the ball's radius and how far the ball
-    stands off the site (`Balls.offset_um`; the stepper lays the twin's openings on the
-    sites). Negative: the ball reaches past the edge, under the resist; minus infinity where
-    there is no ball or no opening."""
-    top = w.top_resin(Face.FRONT)
-    balls = w.balls
-    room = np.full(w.geometry.site_count, -np.inf, np.float32)
+def inside_opening_um(w: Workpiece, face: Face, whole_ball: bool) -> np.ndarray:
+    """Per site, how far inside the edge of the opening in `face`'s outermost resin (its
+    solder resist) the ball there sits, um: the opening's radius less how far the ball stands
+    off the site (`Balls.offset_um`; the stepper lays the twin's openings on the sites) and,
+    for `whole_ball`, less the ball's radius too: the room between its side and the edge
+    (else its centre's distance inside the edge). Negative: past the edge, on or under the
+    resist; minus infinity where there is no ball or no opening."""
+    top = w.top_resin(face)
+    inside = np.full(w.geometry.site_count, -np.inf, np.float32)
     if top is None:
-        return room
-    opening = top[1].diameter_um
+        return inside
+    balls, opening = w.balls, top[1].diameter_um
     off = np.hypot(balls.offset_um[:, 0], balls.offset_um[:, 1])
-    np.subtract(
-        (opening - balls.diameter_um) / 2, off, out=room, where=balls.present & (opening > 0)
-    )
-    return room
+    within = opening - balls.diameter_um if whole_ball else opening
+    np.subtract(within / 2, off, out=inside, where=balls.present & (opening > 0))
+    return inside
 
 
 def solder_resist_clear_of_every_ball(claim: str) -> Condition:
     """The solder resist laid over the balls is open at every ball, the ball joined
     (`solder_resist_open_at_balls`), and each opening clear of its ball: the whole ball
     inside it (001:4: a solder resist patterned with openings around the balls). The margin
-    is the least room between a ball and its opening's edge (`ball_clearance_um`), so a ball
+    is the least room between a ball and its opening's edge (`inside_opening_um`), so a ball
     that just fits shows how little it has."""
     opened = solder_resist_open_at_balls(claim)
 
+    def room_um(w: Workpiece) -> np.ndarray:
+        return inside_opening_um(w, Face.FRONT, whole_ball=True)
+
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         checked, passing = opened.evaluate(w)
-        return checked, np.asarray(passing, bool) & (ball_clearance_um(w) >= 0)
+        return checked, np.asarray(passing, bool) & (room_um(w) >= 0)
 
     return Condition(
         claim,
         "solder resist open around every ball, clear of it, the ball joined",
         evaluate,
-        Margin("room between a ball and its opening's edge", "um", ball_clearance_um, 0.0),
+        Margin("room between a ball and its opening's edge", "um", room_um, 0.0),
     )
