@@ -501,6 +501,15 @@ def rounded_up(value: float, decimals: int) -> float:
     return steps / scale if steps / scale >= value else (steps + 1) / scale
 
 
+def rounded_down(value: float, decimals: int) -> float:
+    """`value` rounded down to `decimals`: what a suggested most printed with them reads back
+    as, never above `value`, so the suggestion passes the test it was worked out for (the
+    mirror of `rounded_up`)."""
+    scale = 10.0**decimals
+    steps = math.floor(value * scale)
+    return steps / scale if steps / scale <= value else (steps - 1) / scale
+
+
 def in_the_reticle_library(mask: str) -> str:
     """`mask` if the line's reticle library holds it, else a ValueError saying which it holds:
     the validator of every recipe's mask field (`ReticleName`), so validate refuses a mask the

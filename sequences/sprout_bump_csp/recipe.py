@@ -85,6 +85,8 @@ from ..solder import (
     SolderBallRecipe,
     WiringEtch,
     in_the_reticle_library,
+    rounded_down,
+    rounded_up,
     um_left,
     um_text,
 )
@@ -808,7 +810,7 @@ def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
     if room_um >= 0:
         return
     # the holes the stepper must print: the develop's bias does not depend on their size
-    hole_um = math.ceil(round((reticle.size_um - 2 * room_um) * 10, 6)) / 10
+    hole_um = rounded_up(reticle.size_um - 2 * room_um, 1)
     holes = ", ".join(
         f"{name} {r.size_um:g} um"
         for name, r in RETICLES.items()
@@ -816,7 +818,7 @@ def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
     )
     wider = f"reticle of holes at least {hole_um:g} um ({holes or 'none in the stepper library'})"
     still_um = ball_stray_um(diameter_um, 0.0)  # on a flux that does not swim
-    largest_um = math.floor(round((opening_um - 2 * (still_um + OVERLAY_UM)) * 10, 6)) / 10
+    largest_um = rounded_down(opening_um - 2 * (still_um + OVERLAY_UM), 1)
     field, given = "ball_diameter_um", f"{diameter_um:g} um"
     if largest_um < tool_range("ball_mounter", "ball_diameter_um").minimum:
         advice = f"no ball the mounter takes fits: give a {wider}"
@@ -829,7 +831,7 @@ def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
     else:  # the ball fits: its flux swims it out
         field, given = "flux_thickness_um", f"{terminals.flux_thickness_um:g} um"
         most_um = most_flux_um(diameter_um, (opening_um - diameter_um) / 2 - OVERLAY_UM)
-        advice = f"give at most {math.floor(round(most_um * 10, 6)) / 10:g} um"
+        advice = f"give at most {rounded_down(most_um, 1):g} um"
     raise claim_violation(
         "001:4",
         f"terminals.{field}",

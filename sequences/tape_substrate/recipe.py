@@ -87,7 +87,13 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
     require_the_height_the_studs_give,
 )
-from ..solder import BALL_MAP, SolderBallRecipe, require_cooling_below_the_hold, um_text
+from ..solder import (
+    BALL_MAP,
+    SolderBallRecipe,
+    require_cooling_below_the_hold,
+    rounded_down,
+    um_text,
+)
 from ..sprout_bump_csp import (
     Dip,
     FieldMetal,
@@ -633,7 +639,7 @@ def require_balls_in_their_openings(
         )
     else:
         most_um = most_flux_um(diameter_um, radius_um)
-        advice = f"give at most {math.floor(round(most_um * 10, 6)) / 10:g} um"
+        advice = f"give at most {rounded_down(most_um, 1):g} um"
     raise claim_violation(
         claim,
         "balls.flux_thickness_um",
