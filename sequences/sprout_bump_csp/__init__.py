@@ -66,6 +66,8 @@ from .recipe import (
     TerminalsRecipe,
     WiringRecipe,
     etch_missing,
+    hole_reticles,
+    most_flux_advice,
     require_a_resin_that_stays,
     require_reticle_of,
 )
@@ -116,7 +118,9 @@ __all__ = [
     "form_terminals",
     "form_wiring",
     "grow_seed",
+    "hole_reticles",
     "laminate_resin",
+    "most_flux_advice",
     "pattern",
     "plate_electroless_seed",
     "require_a_resin_that_stays",

@@ -445,6 +445,16 @@ def require_reticle_of(feature: Feature, mask: str, claim: str, path: str, why: 
     )
 
 
+def hole_reticles(at_least_um: float = 0.0) -> str:
+    """The library's hole reticles of holes at least `at_least_um` across, by name and size,
+    for a refusal that asks for one ('' for none)."""
+    return ", ".join(
+        f"{name} {reticle.size_um:g} um"
+        for name, reticle in RETICLES.items()
+        if reticle.feature is Feature.HOLE and reticle.size_um >= at_least_um
+    )
+
+
 class MouldRecipe(Recipe):
     """A film the litho cell coats, bakes, exposes and develops: the resist mould that patterns
     the thin film into one wiring per device (001:8), or the solder resist opened around the
@@ -789,6 +799,12 @@ def require_a_resin_that_stays(resist: MouldRecipe, claim: str, path: str) -> No
         )
 
 
+def most_flux_advice(ball_diameter_um: float, stray_um: float) -> str:
+    """A refusal's advice of the most flux on which balls of `ball_diameter_um` stray at most
+    `stray_um` from their sites (`most_flux_um`), rounded down to the 0.1 um it gives."""
+    return f"give at most {rounded_down(most_flux_um(ball_diameter_um, stray_um), 1):g} um"
+
+
 def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
     """With a solder resist opened through a hole reticle, every ball inside its opening
     (claim 001:4: the resist opened around every ball): the opening as the cell develops it
@@ -811,11 +827,7 @@ def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
         return
     # the holes the stepper must print: the develop's bias does not depend on their size
     hole_um = rounded_up(reticle.size_um - 2 * room_um, 1)
-    holes = ", ".join(
-        f"{name} {r.size_um:g} um"
-        for name, r in RETICLES.items()
-        if r.feature is Feature.HOLE and r.size_um >= hole_um
-    )
+    holes = hole_reticles(hole_um)
     wider = f"reticle of holes at least {hole_um:g} um ({holes or 'none in the stepper library'})"
     still_um = ball_stray_um(diameter_um, 0.0)  # on a flux that does not swim
     largest_um = rounded_down(opening_um - 2 * (still_um + OVERLAY_UM), 1)
@@ -830,8 +842,7 @@ def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
         advice += f", or a {wider}"
     else:  # the ball fits: its flux swims it out
         field, given = "flux_thickness_um", f"{terminals.flux_thickness_um:g} um"
-        most_um = most_flux_um(diameter_um, (opening_um - diameter_um) / 2 - OVERLAY_UM)
-        advice = f"give at most {rounded_down(most_um, 1):g} um"
+        advice = most_flux_advice(diameter_um, (opening_um - diameter_um) / 2 - OVERLAY_UM)
     raise claim_violation(
         "001:4",
         f"terminals.{field}",

@@ -31,7 +31,6 @@ from packline.drivers.roles.ball_mounter import (
     Side,
     ball_sag_um,
     ball_stray_um,
-    most_flux_um,
 )
 from packline.drivers.roles.dispenser import (
     FILL_TOLERANCE,
@@ -87,19 +86,15 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
     require_the_height_the_studs_give,
 )
-from ..solder import (
-    BALL_MAP,
-    SolderBallRecipe,
-    require_cooling_below_the_hold,
-    rounded_down,
-    um_text,
-)
+from ..solder import BALL_MAP, SolderBallRecipe, require_cooling_below_the_hold, um_text
 from ..sprout_bump_csp import (
     Dip,
     FieldMetal,
     MouldRecipe,
     ReticleName,
     SolderResistRecipe,
+    hole_reticles,
+    most_flux_advice,
     require_a_resin_that_stays,
     require_reticle_of,
 )
@@ -599,7 +594,7 @@ class MetalSubstrate(Recipe):
             f"and the stepper lays them up to {OVERLAY_UM:g} um off the lands (its overlay): "
             f"inside the narrowest land the etch leaves, {land_um:.1f} um, an opening is at "
             f"most {widest_um:.1f} um across, so the resist covers every land's edge: give a "
-            f"reticle of smaller holes (a hole reticle of the library: {_hole_reticles()})",
+            f"reticle of smaller holes (a hole reticle of the library: {hole_reticles()})",
         )
 
 
@@ -607,15 +602,6 @@ def _lands_across(array: AreaArray, axis: str) -> int:
     """The lands of `array` along a unit's `axis`: its columns across the width, its rows
     across the height."""
     return array.columns if axis == "width" else array.rows
-
-
-def _hole_reticles() -> str:
-    """The library's hole reticles, by name and size."""
-    return ", ".join(
-        f"{name} {reticle.size_um:g} um"
-        for name, reticle in RETICLES.items()
-        if reticle.feature is Feature.HOLE
-    )
 
 
 def require_balls_in_their_openings(
@@ -638,8 +624,7 @@ def require_balls_in_their_openings(
             "in: give wider openings"
         )
     else:
-        most_um = most_flux_um(diameter_um, radius_um)
-        advice = f"give at most {rounded_down(most_um, 1):g} um"
+        advice = most_flux_advice(diameter_um, radius_um)
     raise claim_violation(
         claim,
         "balls.flux_thickness_um",

@@ -634,6 +634,21 @@ def test_balls_that_do_not_fit_the_dies_lands_are_refused(
     assert f": {expected}" in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
 
 
+def test_balls_past_any_opening_of_a_small_hole_reticle_are_refused_naming_the_larger_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The solder resist opened through the library's 150 um holes around the 300 um balls:
+    no ball the mounter takes fits them, and the refusal names the hole reticles of the
+    library at least as large as the holes these balls need."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["terminals"]["solder_resist"]["mask"] = "land-openings"
+    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(
+        ": a 300 um ball may reach 120.297 um under the resist's edge: no ball the mounter "
+        "takes fits: give a reticle of holes at least 390.6 um (ball-lands 400 um) "
+        "(claim 001:4)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

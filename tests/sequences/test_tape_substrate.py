@@ -1212,7 +1212,10 @@ def _balls_wider_than_the_pitch(recipe: dict) -> None:
             "metal_substrate.solder_resist.mask = land-openings: its 150 um holes develop 146.7 "
             "um across (as the cell develops them at solder_resist.dose_mj_cm2 = 400 mJ/cm^2), "
             "and the stepper lays them up to 10 um off the lands (its overlay): inside the "
-            "narrowest land the etch leaves, 154.2 um, an opening is at most 134.2 um across",
+            "narrowest land the etch leaves, 154.2 um, an opening is at most 134.2 um across, "
+            "so the resist covers every land's edge: give a reticle of smaller holes (a hole "
+            "reticle of the library: pads 80 um, openings 40 um, ball-lands 400 um, "
+            "land-openings 150 um)",
         ),
         (
             "tape-substrate-metal-resist.yaml",
