@@ -78,8 +78,8 @@ from packline.sim_instruments.physics.stencil_printer import (
     ProjectingTips,
     ReflowedSolder,
     aperture_clears,
-    aperture_nl,
     bridged_um,
+    inspected_deposit_nl,
     inspected_share,
     least_transfer_efficiency,
     most_transfer_efficiency,
@@ -657,9 +657,11 @@ class StencilPrint(Recipe):
         """The layer over the apex of the `tips` a deposit the SPI measured at
         `aperture_share` of its aperture's volume leaves (`layer_um`): the SPI judges a deposit
         against the whole aperture, knowing nothing of the tip standing in it, so its share
-        of the open volume the tip leaves (`open_nl`) is worked out here from the tip's."""
+        of the open volume the tip leaves (`open_nl`) is worked out here from the deposit it
+        read (`inspected_deposit_nl`)."""
         recipe = self.print_recipe()
-        open_share = aperture_share * aperture_nl(recipe) / float(open_nl(recipe, tips.geometry))
+        deposit_nl = inspected_deposit_nl(aperture_share, recipe)
+        open_share = deposit_nl / float(open_nl(recipe, tips.geometry))
         return self.layer_um(open_share, tips)
 
     def thinnest_layer_um(self, tips: TipsAboveFilm) -> float:

@@ -278,6 +278,13 @@ def inspected_share(deposit_nl: np.ndarray, recipe: PrintRecipe) -> np.ndarray:
     return share
 
 
+def inspected_deposit_nl(share: float, recipe: PrintRecipe) -> float:
+    """The deposit the solder paste inspection reads as `share` of its aperture's whole
+    volume, nl: `inspected_share` undone, for a host that knows the tip in the aperture and
+    works out the deposit's share of the open volume it leaves (`open_nl`)."""
+    return share * aperture_nl(recipe)
+
+
 def most_transfer_efficiency(recipe: PrintRecipe, physics: PrintPhysics) -> float:
     """The largest share of its aperture a deposit gets: the mean and the clipped scatter."""
     return transfer_efficiency(recipe, physics) * (1 + physics.deposit_sigmas * physics.deposit_cv)

@@ -38,6 +38,8 @@ from packline.sim_instruments.physics.stencil_printer import (
     ProjectingTips,
     aperture_nl,
     bridged_um,
+    inspected_deposit_nl,
+    inspected_share,
     least_transfer_efficiency,
     open_nl,
     print_paste,
@@ -134,6 +136,14 @@ def open_share(recipe: PrintRecipe) -> float:
     bumps = wafer.bumps
     tips = ProjectingTips.of(bumps.height_um[:1], bumps.base_diameter_um[:1], np.array([FILM_UM]))
     return float(open_nl(recipe, tips)[0]) / aperture_nl(recipe)
+
+
+def test_the_inspected_share_undone_is_the_deposit_the_spi_read():
+    """The SPI reads a deposit against the 30 um stencil's whole 100 um aperture, pi 50^2 x
+    30 um^3 = 0.235619 nl: 52 % of it is 0.122522 nl (by hand), which reads 52 % again."""
+    deposit_nl = inspected_deposit_nl(0.52, RECIPE)
+    assert deposit_nl == pytest.approx(0.122522, abs=1e-6)
+    assert inspected_share(np.array(deposit_nl), RECIPE) == pytest.approx(0.52)
 
 
 @pytest.mark.parametrize(
