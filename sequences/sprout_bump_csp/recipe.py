@@ -595,6 +595,7 @@ class SolderResistRecipe(MouldRecipe):
         film_um = self.film_um()
         most_dose = tool_range("lithography", "dose_mj_cm2").maximum
         thickest_um = float(self.developed(most_dose).field_um[0])  # all of it cross-linked
+        dark_um = film_um - thickest_um  # the developer's dark loss: what it takes off that field
         cover = (
             f"of the {um_text(film_um)} um of {self.material.value} that {path} spins at "
             f"{self.spin_rpm} rpm and bakes, the develop leaves "
@@ -603,7 +604,6 @@ class SolderResistRecipe(MouldRecipe):
             "makers ask over the copper to insulate it"
         )
         if thickest_um >= SOLDER_RESIST_COVER_UM and MATERIALS[self.material].tone is Tone.NEGATIVE:
-            dark_um = film_um - thickest_um  # what the developer takes off a cross-linked field
             least = cross_linking_dose_mj_cm2(
                 self.material, SOLDER_RESIST_COVER_UM + dark_um, self.develop_time_s
             )
@@ -615,8 +615,7 @@ class SolderResistRecipe(MouldRecipe):
                 f"{cover}: give at least {least} mJ/cm^2",
             )
         # the film thickens as 1 / sqrt(rpm); the developer's dark loss stays as it is
-        lost_um = film_um - thickest_um
-        fastest = math.floor(self.spin_rpm * (film_um / (SOLDER_RESIST_COVER_UM + lost_um)) ** 2)
+        fastest = math.floor(self.spin_rpm * (film_um / (SOLDER_RESIST_COVER_UM + dark_um)) ** 2)
         raise claim_violation(
             claim,
             f"{path}.spin_rpm",
