@@ -130,7 +130,7 @@ def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:
     if store is None:
         return
     if args.wafer is not None:  # a whole id or a unique end of one, as `wafer` reads it
-        args.wafer = store.resolve_wafer(args.wafer)
+        args.wafer = store.resolve_wafer(args.wafer, beside=True)
     for option, value, why in (
         ("recipe", args.recipe, _no_recipe),
         ("lot", args.lot, _no_lot),
@@ -246,7 +246,7 @@ def _runs_arguments(runs: argparse.ArgumentParser) -> None:
         "--wafer",
         metavar="WAFER",
         help="only runs that had this wafer id (or the id it is the end of alone, as W06 of a "
-        "station lot's 101813-c46c-W06)",
+        "station lot's 101813-c46c-W06), or a workpiece beside one (a wafer's board, BW01)",
     )
     runs.add_argument("--lot", metavar="LOT", help="only runs of this lot id")
     runs.add_argument(

@@ -149,8 +149,9 @@ class RunDatabase:
     ) -> list[dict[str, Any]]:
         """The newest runs first, at most `limit`, of `method`, of recipe `recipe` (its name,
         `recipe_name`, or the start of its sha256 when `is_hash_prefix`: a user's filter),
-        that had `wafer` in their lot, started at or after `since_wall`, of lot id `lot`, of
-        the recipe whose whole sha256 is `recipe_hash`."""
+        that had `wafer` in their lot or beside one of its wafers (a wafer's board: its twin
+        recorded), started at or after `since_wall`, of lot id `lot`, of the recipe whose
+        whole sha256 is `recipe_hash`."""
         where: list[str] = []
         values: list[str | float] = []
         if method is not None:
@@ -170,9 +171,13 @@ class RunDatabase:
         if recipe_hash is not None:
             where.append("r.recipe_hash = ?")
             values.append(recipe_hash)
-        if wafer is not None:
-            where.append("EXISTS (SELECT 1 FROM wafers w WHERE w.run_id = r.id AND w.wafer_id = ?)")
-            values.append(wafer)
+        if wafer is not None:  # a lot's wafer, or a workpiece beside one (its twin recorded)
+            where.append(
+                "(EXISTS (SELECT 1 FROM wafers w WHERE w.run_id = r.id AND w.wafer_id = ?) "
+                "OR EXISTS (SELECT 1 FROM twin_snapshots s WHERE s.run_id = r.id "
+                "AND s.wafer_id = ?))"
+            )
+            values += [wafer, wafer]
         if since_wall is not None:
             where.append("r.started_wall >= ?")
             values.append(since_wall)

@@ -433,6 +433,15 @@ def test_a_board_beside_a_wafer_has_its_history_and_show_names_it(tmp_path, caps
         main(["disposition", "last", "BW01", "release", "--by", "a", "--reason", "r", "--db", db])
         == 2
     )
+    # `runs --wafer BW01` finds the board's run as `wafer` does (it had said `in no run`), and
+    # only it: a later run with no board is not listed
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["runs", "--wafer", "BW01", "--db", db, "--json"]) == 0
+    (found,) = json.loads(capsys.readouterr().out)
+    assert found["method"] == "bump-seal-clean"
+    assert main(["runs", "--wafer", "W01", "--db", db, "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
 
 
 def test_a_wafer_id_that_ends_several_lists_them_with_their_runs(tmp_path, capsys):
