@@ -444,6 +444,26 @@ def test_a_board_beside_a_wafer_has_its_history_and_show_names_it(tmp_path, caps
     assert len(json.loads(capsys.readouterr().out)) == 2
 
 
+def test_a_panels_die_wafer_beside_it_is_found_as_a_wafers_board_is(tmp_path, capsys):
+    """The rule of a workpiece beside a lot's wafer holds for a panel's die wafer too (DW01,
+    whose dies tape-substrate inserts into panel W01's holes), not only for a wafer's board:
+    `wafer` gives its history beside W01, `runs --wafer` finds its run."""
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "tape-substrate", "--sim", "--lot", "1", "--quiet", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["wafer", "DW01", "--db", db, "--json"]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    assert (history["wafer_id"], history["beside"], history["status"]) == (
+        "DW01",
+        "W01",
+        "completed",
+    )
+    assert "dice die wafer" in {step["name"] for step in history["steps"]}
+    assert main(["runs", "--wafer", "DW01", "--db", db, "--json"]) == 0
+    (found,) = json.loads(capsys.readouterr().out)
+    assert found["method"] == "tape-substrate"
+
+
 def test_a_wafer_id_that_ends_several_lists_them_with_their_runs(tmp_path, capsys):
     db = tmp_path / "runs.db"
     first, second = _runs_of_wafers(db, "101813-c46c-W06", "113000-ab12-W06")
