@@ -359,15 +359,18 @@ class SolderBallRecipe(Recipe):
         """Refuse balls (the section at `path`, naming `claim`) that may touch on sites
         `pitch_um` apart at the closest (`layout` says whose): twice a ball's reach
         (`ball_reach_um`: its radius, the flux spread past the swim ratio, its placement
-        error at its most) must be less. The refusal gives the largest ball that stays apart
-        on a flux that does not swim, and that flux's most; when no ball the mounter takes
-        does, what `sites_that_fit` says of the layouts whose pitch (by the test it is given)
-        these balls fit."""
+        error at its most) must be less. The refusal gives the largest ball, to 0.1 um, that
+        stays apart by this same test on a flux that does not swim, and that flux's most
+        (`most_swim_free_flux_um`); when no ball the mounter takes does, what `sites_that_fit`
+        says of the layouts whose pitch (by the test it is given) these balls fit."""
         reach_um = ball_reach_um(self.ball_diameter_um, self.flux_thickness_um)
         if self._apart_at(reach_um, pitch_um):
             return
         stray_um = ball_stray_um(self.ball_diameter_um, 0.0)  # on a flux that does not swim
-        largest_um = math.ceil((pitch_um - 2 * stray_um) * 10 - 1) / 10
+        largest_um = rounded_down(pitch_um - 2 * stray_um, 1)
+        largest_reach_um = ball_reach_um(largest_um, most_swim_free_flux_um(largest_um))
+        if not self._apart_at(largest_reach_um, pitch_um):  # as wide as the room: a step less
+            largest_um = rounded_down(math.nextafter(largest_um, -math.inf), 1)
         smallest_um = tool_range("ball_mounter", "ball_diameter_um").minimum
         if largest_um < smallest_um:
             fits = functools.partial(self._apart_at, reach_um)
@@ -377,14 +380,13 @@ class SolderBallRecipe(Recipe):
             )
         else:
             advice = f"give at most {largest_um:g} um"
-            most_flux_um = math.floor(SWIM_RATIO * largest_um * 10) / 10
-            if self.flux_thickness_um > most_flux_um:
-                advice += f", on a flux_thickness_um of at most {most_flux_um:g} um"
+            largest_ball_flux_um = most_swim_free_flux_um(largest_um)
+            if self.flux_thickness_um > largest_ball_flux_um:
+                advice += f", on a flux_thickness_um of at most {largest_ball_flux_um:g} um"
         field, given = "ball_diameter_um", f"{self.ball_diameter_um:g} um"
         if self.ball_diameter_um <= largest_um:  # the ball fits: its flux swims
-            most_flux_um = math.floor(SWIM_RATIO * self.ball_diameter_um * 10) / 10
             field, given = "flux_thickness_um", f"{self.flux_thickness_um:g} um"
-            advice = f"give at most {most_flux_um:g} um"
+            advice = f"give at most {most_swim_free_flux_um(self.ball_diameter_um):g} um"
         raise claim_violation(
             claim,
             f"{path}.{field}",
@@ -394,6 +396,14 @@ class SolderBallRecipe(Recipe):
             f"{SWIM_RATIO:g} of it, and the mounter's placement at its most, "
             f"{um_text(stray_um)} um or more): {advice}",
         )
+
+
+def most_swim_free_flux_um(ball_diameter_um: float) -> float:
+    """The most flux, to the 0.1 um a refusal gives it in, on which balls of
+    `ball_diameter_um` do not swim (`SWIM_RATIO` of their diameter, the mounter's figure),
+    rounded down so that a flux given at it does not swim: the flux a refusal offers with a
+    ball that stays apart (`SolderBallRecipe.require_apart`) or sits in its opening (001:4)."""
+    return rounded_down(SWIM_RATIO * ball_diameter_um, 1)
 
 
 #: The thinnest plated wiring the claims' "thickened by electroplating" means (001:8, 001:12,

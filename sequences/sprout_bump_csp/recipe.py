@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal, Protocol, Self
 import numpy as np
 from pydantic import AfterValidator, Field
 
-from packline.drivers.roles.ball_mounter import SWIM_RATIO, ball_stray_um, most_flux_um
+from packline.drivers.roles.ball_mounter import ball_stray_um, most_flux_um
 from packline.drivers.roles.deposition import (
     NEEDED_SETTINGS,
     STEP_SETTINGS,
@@ -85,6 +85,7 @@ from ..solder import (
     SolderBallRecipe,
     WiringEtch,
     in_the_reticle_library,
+    most_swim_free_flux_um,
     rounded_down,
     rounded_up,
     um_left,
@@ -835,9 +836,9 @@ def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
         advice = f"no ball the mounter takes fits: give a {wider}"
     elif diameter_um > largest_um:
         advice = f"give at most {largest_um:g} um"
-        most_flux = math.floor(SWIM_RATIO * largest_um * 10) / 10
-        if terminals.flux_thickness_um > most_flux:
-            advice += f", on a flux_thickness_um of at most {most_flux:g} um"
+        largest_ball_flux_um = most_swim_free_flux_um(largest_um)
+        if terminals.flux_thickness_um > largest_ball_flux_um:
+            advice += f", on a flux_thickness_um of at most {largest_ball_flux_um:g} um"
         advice += f", or a {wider}"
     else:  # the ball fits: its flux swims it out
         field, given = "flux_thickness_um", f"{terminals.flux_thickness_um:g} um"
