@@ -86,7 +86,14 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
     require_the_height_the_studs_give,
 )
-from ..solder import BALL_MAP, SolderBallRecipe, require_cooling_below_the_hold, um_text
+from ..solder import (
+    BALL_MAP,
+    SolderBallRecipe,
+    require_cooling_below_the_hold,
+    rounded_down,
+    rounded_up,
+    um_text,
+)
 from ..sprout_bump_csp import (
     Dip,
     FieldMetal,
@@ -650,10 +657,10 @@ def require_balls_through_the_resist(
     if sag_um >= resist_um:
         return
     reaching_um = ((opening_um / 2) ** 2 + resist_um**2) / resist_um  # sag = resist
-    widest_um = math.floor((reaching_um - BALL_DIAMETER_TOLERANCE_UM) * 10) / 10
-    thickest_um = math.floor(sag_um * 10) / 10
+    widest_um = rounded_down(reaching_um - BALL_DIAMETER_TOLERANCE_UM, 1)
+    thickest_um = rounded_down(sag_um, 1)
     radius_um = largest_um / 2  # the opening whose rim holds the ball resist_um deep
-    narrowest_um = math.ceil(2 * math.sqrt(2 * radius_um * resist_um - resist_um**2) * 10) / 10
+    narrowest_um = rounded_up(2 * math.sqrt(2 * radius_um * resist_um - resist_um**2), 1)
     raise claim_violation(
         claim,
         "balls.ball_diameter_um",
@@ -811,7 +818,7 @@ class TapeSubstrateRecipe(Recipe):
         span_um = (lands - 1) * array.pitch_um
         if span_um <= room_um:
             return
-        most = f"give at most {math.floor(room_um / (lands - 1) * 10) / 10:g} um"
+        most = f"give at most {rounded_down(room_um / (lands - 1), 1):g} um"
         raise claim_violation(
             "000:x1",
             "panel.area_array.pitch_um",
