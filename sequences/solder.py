@@ -367,10 +367,12 @@ class SolderBallRecipe(Recipe):
         if self._apart_at(reach_um, pitch_um):
             return
         stray_um = ball_stray_um(self.ball_diameter_um, 0.0)  # on a flux that does not swim
-        largest_um = rounded_down(pitch_um - 2 * stray_um, 1)
-        largest_reach_um = ball_reach_um(largest_um, most_swim_free_flux_um(largest_um))
-        if not self._apart_at(largest_reach_um, pitch_um):  # as wide as the room: a step less
-            largest_um = rounded_down(math.nextafter(largest_um, -math.inf), 1)
+
+        def stays_apart(ball_um: float) -> bool:
+            flux_um = most_swim_free_flux_um(ball_um)  # the most on which it does not swim
+            return self._apart_at(ball_reach_um(ball_um, flux_um), pitch_um)
+
+        largest_um = most_that_passes(pitch_um - 2 * stray_um, 1, stays_apart)
         smallest_um = tool_range("ball_mounter", "ball_diameter_um").minimum
         if largest_um < smallest_um:
             fits = functools.partial(self._apart_at, reach_um)
@@ -518,6 +520,25 @@ def rounded_down(value: float, decimals: int) -> float:
     scale = 10.0**decimals
     steps = math.floor(value * scale)
     return steps / scale if steps / scale <= value else (steps - 1) / scale
+
+
+def most_that_passes(value: float, decimals: int, passes: Callable[[float], bool]) -> float:
+    """A suggested most worked out as `value`, rounded down to `decimals` (`rounded_down`), or
+    the step below where `passes`, the test it is suggested for, still refuses it: a most
+    worked out in closed form that lands on a step meets its test with equality, and the
+    floats of the two sums fall either side (sites 168.0822509939086 um apart leave a ball
+    100.20000000000002 um of room between twice its stray, yet a 100.2 um ball reaches half
+    the pitch), so the suggestion passes the test it was worked out for."""
+    most = rounded_down(value, decimals)
+    return most if passes(most) else rounded_down(math.nextafter(most, -math.inf), decimals)
+
+
+def least_that_passes(value: float, decimals: int, passes: Callable[[float], bool]) -> float:
+    """A suggested least worked out as `value`, rounded up to `decimals` (`rounded_up`), or
+    the step above where `passes`, the test it is suggested for, still refuses it (the mirror
+    of `most_that_passes`)."""
+    least = rounded_up(value, decimals)
+    return least if passes(least) else rounded_up(math.nextafter(least, math.inf), decimals)
 
 
 def in_the_reticle_library(mask: str) -> str:

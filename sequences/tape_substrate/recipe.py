@@ -89,9 +89,10 @@ from ..bump_seal_clean import (
 from ..solder import (
     BALL_MAP,
     SolderBallRecipe,
+    least_that_passes,
+    most_that_passes,
     require_cooling_below_the_hold,
     rounded_down,
-    rounded_up,
     um_text,
 )
 from ..sprout_bump_csp import (
@@ -653,14 +654,28 @@ def require_balls_through_the_resist(
     sinks the least, so it is the one judged. The refusal gives the widest nominal ball that
     reaches, the thickest resist and the narrowest opening it reaches through."""
     largest_um = balls.ball_diameter_um + BALL_DIAMETER_TOLERANCE_UM
-    sag_um = ball_sag_um(largest_um, opening_um)
-    if sag_um >= resist_um:
+
+    def reaches_the_metal(sphere_um: float, through_um: float) -> bool:
+        """A sphere of `sphere_um` set in an opening `through_um` across sinks through the
+        resist to the metal."""
+        return ball_sag_um(sphere_um, through_um) >= resist_um
+
+    if reaches_the_metal(largest_um, opening_um):
         return
+    sag_um = ball_sag_um(largest_um, opening_um)
     reaching_um = ((opening_um / 2) ** 2 + resist_um**2) / resist_um  # sag = resist
-    widest_um = rounded_down(reaching_um - BALL_DIAMETER_TOLERANCE_UM, 1)
+    widest_um = most_that_passes(
+        reaching_um - BALL_DIAMETER_TOLERANCE_UM,
+        1,
+        lambda ball_um: reaches_the_metal(ball_um + BALL_DIAMETER_TOLERANCE_UM, opening_um),
+    )
     thickest_um = rounded_down(sag_um, 1)
     radius_um = largest_um / 2  # the opening whose rim holds the ball resist_um deep
-    narrowest_um = rounded_up(2 * math.sqrt(2 * radius_um * resist_um - resist_um**2), 1)
+    narrowest_um = least_that_passes(
+        2 * math.sqrt(2 * radius_um * resist_um - resist_um**2),
+        1,
+        lambda through_um: reaches_the_metal(largest_um, through_um),
+    )
     raise claim_violation(
         claim,
         "balls.ball_diameter_um",
@@ -815,10 +830,18 @@ class TapeSubstrateRecipe(Recipe):
         lands = _lands_across(array, axis)
         kerf = self.dicing.blade_thickness_um
         room_um = self._room_um(axis)
-        span_um = (lands - 1) * array.pitch_um
+
+        def span_um_at(pitch_um: float) -> float:
+            """From the first opening's centre to the last at `pitch_um`."""
+            return (lands - 1) * pitch_um
+
+        span_um = span_um_at(array.pitch_um)
         if span_um <= room_um:
             return
-        most = f"give at most {rounded_down(room_um / (lands - 1), 1):g} um"
+        most_pitch_um = most_that_passes(
+            room_um / (lands - 1), 1, lambda pitch_um: span_um_at(pitch_um) <= room_um
+        )
+        most = f"give at most {most_pitch_um:g} um"
         raise claim_violation(
             "000:x1",
             "panel.area_array.pitch_um",

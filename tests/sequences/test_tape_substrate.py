@@ -1300,11 +1300,13 @@ def test_the_most_pitch_a_refusal_gives_keeps_the_lands_in_the_unit_on_a_step():
     assert pitch_advice(recipe) == set()
 
 
-def test_the_thickest_resist_a_refusal_gives_lets_the_balls_reach_the_metal_on_a_step():
+def test_what_a_refusal_gives_lets_the_balls_reach_the_metal_on_a_step():
     """A 260 um sphere (250 um balls' largest) sinks 28.8 um in the reals into a 163.2 um
     opening, 28.799999999999997 um as the floats work it out, short of a 28.8 um resist. The
-    refusal gives a resist of at most 28.7 um, through which the ball reaches the metal;
-    before, it gave 28.8 um, the resist it refused."""
+    refusal gives a ball of at most 249.9 um, a resist of at most 28.7 um or openings of at
+    least 163.3 um, each of which reaches the metal; the hand-written rounding gave the very
+    ball, resist and openings it refused (250, 28.8 and 163.2 um), and rounding alone, not
+    judged by the test, the ball and the openings."""
     reference = TapeSubstrateRecipe.model_validate(
         reference_recipe("tape-substrate-metal-resist.yaml")
     )
@@ -1312,8 +1314,30 @@ def test_the_thickest_resist_a_refusal_gives_lets_the_balls_reach_the_metal_on_a
     balls = reference.balls.model_copy(update={"ball_diameter_um": 250.0})
     with pytest.raises(PydanticCustomError) as refused:
         require_balls_through_the_resist(balls, 163.2, 28.8, "000:x3", "the resist")
-    assert "or a resist at most 28.7 um thick" in refused.value.context["message"]
+    assert refused.value.context["message"].endswith(
+        ": give at most 249.9 um, or a resist at most 28.7 um thick, or openings at least "
+        "163.3 um across"
+    )
+    narrower = balls.model_copy(update={"ball_diameter_um": 249.9})
+    require_balls_through_the_resist(narrower, 163.2, 28.8, "000:x3", "the resist")
     require_balls_through_the_resist(balls, 163.2, 28.7, "000:x3", "the resist")
+    require_balls_through_the_resist(balls, 163.3, 28.8, "000:x3", "the resist")
+
+
+def test_the_most_pitch_a_refusal_gives_keeps_16_lands_in_the_unit_on_a_step():
+    """56.5 um openings leave 15913.5 um from the first of a 16 mm unit's 16 lands to the
+    last: a pitch of 1060.9 um, which the floats divide exactly, yet 1060.9 um spans
+    15913.500000000002 um as they multiply, past it. The refusal gives 1060.8 um, which keeps
+    the lands in; before, it gave 1060.9 um, and refused that the same way."""
+    recipe = reference_recipe("tape-substrate-area-array.yaml")
+    recipe["holes"]["resist_opening_um"] = "56.5 um"
+    recipe["panel"].update(unit_width_mm="16 mm", unit_height_mm="16 mm")
+    recipe["panel"]["area_array"].update(rows=16, columns=16)
+    for refused in ("1100 um", "1060.9 um"):
+        recipe["panel"]["area_array"]["pitch_um"] = refused
+        assert pitch_advice(recipe) == {"give at most 1060.8 um (claim 000:x1)"}
+    recipe["panel"]["area_array"]["pitch_um"] = "1060.8 um"
+    assert pitch_advice(recipe) == set()
 
 
 def test_an_area_array_past_the_ball_mounter_s_map_is_refused_with_the_most_lands_it_takes(
