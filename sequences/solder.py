@@ -359,15 +359,20 @@ class SolderBallRecipe(Recipe):
         """Refuse balls (the section at `path`, naming `claim`) that may touch on sites
         `pitch_um` apart at the closest (`layout` says whose): twice a ball's reach
         (`ball_reach_um`: its radius, the flux spread past the swim ratio, its placement
-        error at its most) must be less. The refusal gives the largest ball that stays apart
-        on a flux that does not swim, and that flux's most; when no ball the mounter takes
-        does, what `sites_that_fit` says of the layouts whose pitch (by the test it is given)
-        these balls fit."""
+        error at its most) must be less. The refusal gives the largest ball, to 0.1 um, that
+        stays apart by this same test on a flux that does not swim, and that flux's most
+        (`most_swim_free_flux_um`); when no ball the mounter takes does, what `sites_that_fit`
+        says of the layouts whose pitch (by the test it is given) these balls fit."""
         reach_um = ball_reach_um(self.ball_diameter_um, self.flux_thickness_um)
         if self._apart_at(reach_um, pitch_um):
             return
         stray_um = ball_stray_um(self.ball_diameter_um, 0.0)  # on a flux that does not swim
-        largest_um = math.ceil((pitch_um - 2 * stray_um) * 10 - 1) / 10
+
+        def stays_apart(ball_um: float) -> bool:
+            flux_um = most_swim_free_flux_um(ball_um)  # the most on which it does not swim
+            return self._apart_at(ball_reach_um(ball_um, flux_um), pitch_um)
+
+        largest_um = most_that_passes(pitch_um - 2 * stray_um, 1, stays_apart)
         smallest_um = tool_range("ball_mounter", "ball_diameter_um").minimum
         if largest_um < smallest_um:
             fits = functools.partial(self._apart_at, reach_um)
@@ -377,14 +382,13 @@ class SolderBallRecipe(Recipe):
             )
         else:
             advice = f"give at most {largest_um:g} um"
-            most_flux_um = math.floor(SWIM_RATIO * largest_um * 10) / 10
-            if self.flux_thickness_um > most_flux_um:
-                advice += f", on a flux_thickness_um of at most {most_flux_um:g} um"
+            largest_ball_flux_um = most_swim_free_flux_um(largest_um)
+            if self.flux_thickness_um > largest_ball_flux_um:
+                advice += f", on a flux_thickness_um of at most {largest_ball_flux_um:g} um"
         field, given = "ball_diameter_um", f"{self.ball_diameter_um:g} um"
         if self.ball_diameter_um <= largest_um:  # the ball fits: its flux swims
-            most_flux_um = math.floor(SWIM_RATIO * self.ball_diameter_um * 10) / 10
             field, given = "flux_thickness_um", f"{self.flux_thickness_um:g} um"
-            advice = f"give at most {most_flux_um:g} um"
+            advice = f"give at most {most_swim_free_flux_um(self.ball_diameter_um):g} um"
         raise claim_violation(
             claim,
             f"{path}.{field}",
@@ -394,6 +398,14 @@ class SolderBallRecipe(Recipe):
             f"{SWIM_RATIO:g} of it, and the mounter's placement at its most, "
             f"{um_text(stray_um)} um or more): {advice}",
         )
+
+
+def most_swim_free_flux_um(ball_diameter_um: float) -> float:
+    """The most flux, to the 0.1 um a refusal gives it in, on which balls of
+    `ball_diameter_um` do not swim (`SWIM_RATIO` of their diameter, the mounter's figure),
+    rounded down so that a flux given at it does not swim: the flux a refusal offers with a
+    ball that stays apart (`SolderBallRecipe.require_apart`) or sits in its opening (001:4)."""
+    return rounded_down(SWIM_RATIO * ball_diameter_um, 1)
 
 
 #: The thinnest plated wiring the claims' "thickened by electroplating" means (001:8, 001:12,
@@ -508,6 +520,25 @@ def rounded_down(value: float, decimals: int) -> float:
     scale = 10.0**decimals
     steps = math.floor(value * scale)
     return steps / scale if steps / scale <= value else (steps - 1) / scale
+
+
+def most_that_passes(value: float, decimals: int, passes: Callable[[float], bool]) -> float:
+    """A suggested most worked out as `value`, rounded down to `decimals` (`rounded_down`), or
+    the step below where `passes`, the test it is suggested for, still refuses it: a most
+    worked out in closed form that lands on a step meets its test with equality, and the
+    floats of the two sums fall either side (sites 168.0822509939086 um apart leave a ball
+    100.20000000000002 um of room between twice its stray, yet a 100.2 um ball reaches half
+    the pitch), so the suggestion passes the test it was worked out for."""
+    most = rounded_down(value, decimals)
+    return most if passes(most) else rounded_down(math.nextafter(most, -math.inf), decimals)
+
+
+def least_that_passes(value: float, decimals: int, passes: Callable[[float], bool]) -> float:
+    """A suggested least worked out as `value`, rounded up to `decimals` (`rounded_up`), or
+    the step above where `passes`, the test it is suggested for, still refuses it (the mirror
+    of `most_that_passes`)."""
+    least = rounded_up(value, decimals)
+    return least if passes(least) else rounded_up(math.nextafter(least, math.inf), decimals)
 
 
 def in_the_reticle_library(mask: str) -> str:

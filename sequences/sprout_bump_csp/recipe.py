@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal, Protocol, Self
 import numpy as np
 from pydantic import AfterValidator, Field
 
-from packline.drivers.roles.ball_mounter import SWIM_RATIO, ball_stray_um, most_flux_um
+from packline.drivers.roles.ball_mounter import ball_stray_um, most_flux_um
 from packline.drivers.roles.deposition import (
     NEEDED_SETTINGS,
     STEP_SETTINGS,
@@ -85,6 +85,8 @@ from ..solder import (
     SolderBallRecipe,
     WiringEtch,
     in_the_reticle_library,
+    most_swim_free_flux_um,
+    most_that_passes,
     rounded_down,
     rounded_up,
     um_left,
@@ -820,8 +822,14 @@ def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
     if reticle.feature is not Feature.HOLE:
         return
     opening_um = resist.developed_um()
+
+    def room_um_for(ball_um: float, flux_um: float) -> float:
+        """The room a ball of `ball_um` on `flux_um` of flux leaves on each side of it in its
+        opening at the most (negative: how far it may reach under the resist's edge)."""
+        return (opening_um - ball_um) / 2 - ball_stray_um(ball_um, flux_um) - OVERLAY_UM
+
     stray_um = ball_stray_um(diameter_um, terminals.flux_thickness_um)
-    room_um = (opening_um - diameter_um) / 2 - stray_um - OVERLAY_UM
+    room_um = room_um_for(diameter_um, terminals.flux_thickness_um)
     if room_um >= 0:
         return
     # the holes the stepper must print: the develop's bias does not depend on their size
@@ -829,15 +837,19 @@ def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
     holes = hole_reticles(hole_um)
     wider = f"reticle of holes at least {hole_um:g} um ({holes or 'none in the stepper library'})"
     still_um = ball_stray_um(diameter_um, 0.0)  # on a flux that does not swim
-    largest_um = rounded_down(opening_um - 2 * (still_um + OVERLAY_UM), 1)
+    largest_um = most_that_passes(
+        opening_um - 2 * (still_um + OVERLAY_UM),
+        1,
+        lambda ball_um: room_um_for(ball_um, most_swim_free_flux_um(ball_um)) >= 0,
+    )
     field, given = "ball_diameter_um", f"{diameter_um:g} um"
     if largest_um < tool_range("ball_mounter", "ball_diameter_um").minimum:
         advice = f"no ball the mounter takes fits: give a {wider}"
     elif diameter_um > largest_um:
         advice = f"give at most {largest_um:g} um"
-        most_flux = math.floor(SWIM_RATIO * largest_um * 10) / 10
-        if terminals.flux_thickness_um > most_flux:
-            advice += f", on a flux_thickness_um of at most {most_flux:g} um"
+        largest_ball_flux_um = most_swim_free_flux_um(largest_um)
+        if terminals.flux_thickness_um > largest_ball_flux_um:
+            advice += f", on a flux_thickness_um of at most {largest_ball_flux_um:g} um"
         advice += f", or a {wider}"
     else:  # the ball fits: its flux swims it out
         field, given = "flux_thickness_um", f"{terminals.flux_thickness_um:g} um"

@@ -86,7 +86,15 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
     require_the_height_the_studs_give,
 )
-from ..solder import BALL_MAP, SolderBallRecipe, require_cooling_below_the_hold, um_text
+from ..solder import (
+    BALL_MAP,
+    SolderBallRecipe,
+    least_that_passes,
+    most_that_passes,
+    require_cooling_below_the_hold,
+    rounded_down,
+    um_text,
+)
 from ..sprout_bump_csp import (
     Dip,
     FieldMetal,
@@ -646,14 +654,28 @@ def require_balls_through_the_resist(
     sinks the least, so it is the one judged. The refusal gives the widest nominal ball that
     reaches, the thickest resist and the narrowest opening it reaches through."""
     largest_um = balls.ball_diameter_um + BALL_DIAMETER_TOLERANCE_UM
-    sag_um = ball_sag_um(largest_um, opening_um)
-    if sag_um >= resist_um:
+
+    def reaches_the_metal(sphere_um: float, through_um: float) -> bool:
+        """A sphere of `sphere_um` set in an opening `through_um` across sinks through the
+        resist to the metal."""
+        return ball_sag_um(sphere_um, through_um) >= resist_um
+
+    if reaches_the_metal(largest_um, opening_um):
         return
+    sag_um = ball_sag_um(largest_um, opening_um)
     reaching_um = ((opening_um / 2) ** 2 + resist_um**2) / resist_um  # sag = resist
-    widest_um = math.floor((reaching_um - BALL_DIAMETER_TOLERANCE_UM) * 10) / 10
-    thickest_um = math.floor(sag_um * 10) / 10
+    widest_um = most_that_passes(
+        reaching_um - BALL_DIAMETER_TOLERANCE_UM,
+        1,
+        lambda ball_um: reaches_the_metal(ball_um + BALL_DIAMETER_TOLERANCE_UM, opening_um),
+    )
+    thickest_um = rounded_down(sag_um, 1)
     radius_um = largest_um / 2  # the opening whose rim holds the ball resist_um deep
-    narrowest_um = math.ceil(2 * math.sqrt(2 * radius_um * resist_um - resist_um**2) * 10) / 10
+    narrowest_um = least_that_passes(
+        2 * math.sqrt(2 * radius_um * resist_um - resist_um**2),
+        1,
+        lambda through_um: reaches_the_metal(largest_um, through_um),
+    )
     raise claim_violation(
         claim,
         "balls.ball_diameter_um",
@@ -808,10 +830,18 @@ class TapeSubstrateRecipe(Recipe):
         lands = _lands_across(array, axis)
         kerf = self.dicing.blade_thickness_um
         room_um = self._room_um(axis)
-        span_um = (lands - 1) * array.pitch_um
+
+        def span_um_at(pitch_um: float) -> float:
+            """From the first opening's centre to the last at `pitch_um`."""
+            return (lands - 1) * pitch_um
+
+        span_um = span_um_at(array.pitch_um)
         if span_um <= room_um:
             return
-        most = f"give at most {math.floor(room_um / (lands - 1) * 10) / 10:g} um"
+        most_pitch_um = most_that_passes(
+            room_um / (lands - 1), 1, lambda pitch_um: span_um_at(pitch_um) <= room_um
+        )
+        most = f"give at most {most_pitch_um:g} um"
         raise claim_violation(
             "000:x1",
             "panel.area_array.pitch_um",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic_core import PydanticCustomError
 
 from packline.cli import main
 from packline.drivers.roles.dispenser import FILL_TOLERANCE
@@ -34,12 +35,14 @@ from packline.sequences.engine import (
     run_report,
 )
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
+from packline.sequences.tape_substrate.recipe import require_balls_through_the_resist
 from packline.sim_instruments.physics.dispenser import DispenserPhysics
 
 from .helpers import (
     completed_past_validate,
     etched_apart_past_validate,
     failing_claims,
+    recipe_problems,
     reference_recipe,
     refusal,
     run_lot,
@@ -1274,6 +1277,67 @@ def test_an_area_array_or_a_plate_s_solder_resist_breaking_its_claim_is_refused_
         assert words in error
         assert f"(claim {claim})" in error
     assert not db.exists()
+
+
+def pitch_advice(recipe: dict) -> set[str]:
+    """What validate advises of `recipe`'s `panel.area_array.pitch_um` (empty: nothing)."""
+    problems = recipe_problems(TapeSubstrateRecipe, recipe)
+    path = "panel.area_array.pitch_um"
+    return {p["message"].rpartition(": ")[2] for p in problems if p["path"] == path}
+
+
+def test_the_most_pitch_a_refusal_gives_keeps_the_lands_in_the_unit_on_a_step():
+    """145.2 um openings leave 11824.8 um from the first of a 12 mm unit's 14 lands to the
+    last: a pitch of 909.6 um in the reals, which the floats divide to 909.5999999999999, and
+    909.6 um spans 11824.800000000001 um, past it. The refusal gives 909.5 um, which keeps the
+    lands in; before, it gave 909.6 um, and refused that the same way."""
+    recipe = reference_recipe("tape-substrate-area-array.yaml")
+    recipe["holes"]["resist_opening_um"] = "145.2 um"
+    for refused in ("950 um", "909.6 um"):
+        recipe["panel"]["area_array"]["pitch_um"] = refused
+        assert pitch_advice(recipe) == {"give at most 909.5 um (claim 000:x1)"}
+    recipe["panel"]["area_array"]["pitch_um"] = "909.5 um"
+    assert pitch_advice(recipe) == set()
+
+
+def test_what_a_refusal_gives_lets_the_balls_reach_the_metal_on_a_step():
+    """A 260 um sphere (250 um balls' largest) sinks 28.8 um in the reals into a 163.2 um
+    opening, 28.799999999999997 um as the floats work it out, short of a 28.8 um resist. The
+    refusal gives a ball of at most 249.9 um, a resist of at most 28.7 um or openings of at
+    least 163.3 um, each of which reaches the metal; the hand-written rounding gave the very
+    ball, resist and openings it refused (250, 28.8 and 163.2 um), and rounding alone, not
+    judged by the test, the ball and the openings."""
+    reference = TapeSubstrateRecipe.model_validate(
+        reference_recipe("tape-substrate-metal-resist.yaml")
+    )
+    assert reference.balls is not None
+    balls = reference.balls.model_copy(update={"ball_diameter_um": 250.0})
+    with pytest.raises(PydanticCustomError) as refused:
+        require_balls_through_the_resist(balls, 163.2, 28.8, "000:x3", "the resist")
+    assert refused.value.context["message"].endswith(
+        ": give at most 249.9 um, or a resist at most 28.7 um thick, or openings at least "
+        "163.3 um across"
+    )
+    narrower = balls.model_copy(update={"ball_diameter_um": 249.9})
+    require_balls_through_the_resist(narrower, 163.2, 28.8, "000:x3", "the resist")
+    require_balls_through_the_resist(balls, 163.2, 28.7, "000:x3", "the resist")
+    require_balls_through_the_resist(balls, 163.3, 28.8, "000:x3", "the resist")
+
+
+def test_the_most_pitch_a_refusal_gives_keeps_16_lands_in_the_unit_on_a_step():
+    """56.5 um openings leave 15913.5 um from the first of a 16 mm unit's 16 lands to the
+    last: a pitch of 1060.9 um, which the floats divide exactly, yet 1060.9 um spans
+    15913.500000000002 um as they multiply, past it. The refusal gives 1060.8 um, which keeps
+    the lands in; before, it gave 1060.9 um, and refused that the same way."""
+    recipe = reference_recipe("tape-substrate-area-array.yaml")
+    recipe["holes"]["resist_opening_um"] = "56.5 um"
+    recipe["panel"].update(unit_width_mm="16 mm", unit_height_mm="16 mm")
+    recipe["panel"]["area_array"].update(rows=16, columns=16)
+    for refused in ("1100 um", "1060.9 um"):
+        recipe["panel"]["area_array"]["pitch_um"] = refused
+        assert pitch_advice(recipe) == {"give at most 1060.8 um (claim 000:x1)"}
+    recipe["panel"]["area_array"]["pitch_um"] = "1060.8 um"
+    assert pitch_advice(recipe) == set()
 
 
 def test_an_area_array_past_the_ball_mounter_s_map_is_refused_with_the_most_lands_it_takes(
