@@ -51,7 +51,7 @@ from packline.plain_words import one_of, plain_words
 from packline.spelling import spelt_closest
 
 from .errors import RecipeError
-from .recipe_fields import facts_of, missing_section, section_kinds, unit_of
+from .recipe_fields import claims_text, facts_of, missing_section, section_kinds, unit_of
 from .recipe_meta import Feeds, unwrapped
 from .recipe_yaml import WrittenValues, located, written_type_problems
 
@@ -720,24 +720,33 @@ def least_whole(low: float, high: float, passes: Callable[[int], bool]) -> int:
     return above
 
 
-def claim_violation(claim: str | None, path: str, value: object, message: str) -> Exception:
+#: The claim a recipe constraint serves (`claim_violation`), or the claims it serves at
+#: once, each carried out by the same option (002:7's board and 002:8's apparatus, by the
+#: mounting).
+ClaimIds = str | tuple[str, ...]
+
+
+def claim_violation(claim: ClaimIds | None, path: str, value: object, message: str) -> Exception:
     """The error a recipe model's `@model_validator(mode="after")` raises when the recipe breaks
     a claim's own constraint: `raise claim_violation("003:7", "resin.sheet_thickness_um",
     "65 um", "must be thinner than bumps.height_um = 60 um")`.
 
     `path` is relative to the model whose validator raises it (the whole recipe for a top-level
     validator); `value` is shown as given (floats with `:g`). `claim` must be an id of the
-    catalogue (`packline.claims`): a wrong id is a programming error (KeyError). None: a
-    section shared by methods has no claim in the one it is in (its `ClassVar` claim, which a
-    method's subclass sets), and the error is `field_problem`'s."""
+    catalogue (`packline.claims`), or several that the constraint serves, each named (`claims
+    002:7, 002:8`): a wrong id is a programming error (KeyError). None: a section shared by
+    methods has no claim in the one it is in (its `ClassVar` claim, which a method's subclass
+    sets), and the error is `field_problem`'s."""
     if claim is None:
         return field_problem(path, value, message)
-    catalogued_claim(claim)
+    claims = (claim,) if isinstance(claim, str) else claim
+    for each in claims:
+        catalogued_claim(each)
     shown = _shown(value)
     return PydanticCustomError(
         CLAIM_CONSTRAINT,
-        "{path} = {value}: {message} (claim {claim})",
-        {"claim": claim, "path": path, "value": shown, "message": message},
+        f"{{path}} = {{value}}: {{message}} ({claims_text(claims)})",
+        {"claim": claims, "path": path, "value": shown, "message": message},
     )
 
 
@@ -838,9 +847,10 @@ def validation_problems(
     """Each problem as its field `path` and its `message`, which begins with the path: where,
     the value given, and what is wrong or what the limit is.
 
-    A claim constraint reads `<path> = <value>: <message> (claim <id>)`. The value of a whole
-    mapping (a model-level problem) is not repeated: its fields are the recipe itself. With
-    the `model`, the path is the YAML file's (see `yaml_path`)."""
+    A claim constraint reads `<path> = <value>: <message> (claim <id>)`, or `(claims <id>,
+    <id>)` for one that serves several. The value of a whole mapping (a model-level problem)
+    is not repeated: its fields are the recipe itself. With the `model`, the path is the YAML
+    file's (see `yaml_path`)."""
     lines: list[dict[str, str]] = []
     extras: dict[tuple[int | str, ...], list[str]] = {}
     for problem in error.errors():
@@ -867,7 +877,7 @@ def validation_problems(
             continue
         if problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT):
             path = ".".join([*loc, ctx["path"]])
-            claim = f" (claim {ctx['claim']})" if "claim" in ctx else ""
+            claim = f" ({claims_text(ctx['claim'])})" if "claim" in ctx else ""
             lines.append(path_problem(path, f" = {ctx['value']}: {ctx['message']}{claim}"))
             continue
         path = ".".join(loc) or "(top level)"
