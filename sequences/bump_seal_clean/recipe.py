@@ -56,6 +56,7 @@ from packline.drivers.roles.wire_bonder import (
     stud_tip_oxide_nm,
 )
 from packline.sequences.engine import (
+    ClaimIds,
     Feeds,
     Recipe,
     ToolSetpoint,
@@ -967,7 +968,7 @@ def board_of(wafer_id: str) -> str:
 def require_dicing_before_mounting(
     dicing: DicingStep | None,
     mounting: BondStep | None,
-    claim: str,
+    claim: ClaimIds,
     why: str = "chips are mounted once the wafer is cut into them",
 ) -> None:
     """The constraint that what is mounted comes of the diced wafer (raised at `dicing`,
@@ -977,7 +978,7 @@ def require_dicing_before_mounting(
 
 
 def require_a_site_for_every_part(
-    count: int, spec: WaferSpec, claim: str, parts: str, layout: str
+    count: int, spec: WaferSpec, claim: ClaimIds, parts: str, layout: str
 ) -> None:
     """The board has a chip site for each whole die of a wafer of `spec` (`layout` says
     where its size comes from), and dicing makes as many `parts`: mounting `count` of them
@@ -996,7 +997,7 @@ def require_a_site_for_every_part(
 def require_joined_above_the_liquidus(
     mounting: BondStep,
     alloy: str,
-    claim: str,
+    claim: ClaimIds,
     parts: str,
     solder: str,
     *,
@@ -1018,7 +1019,7 @@ def require_joined_above_the_liquidus(
 
 def require_joint_hot_enough(
     mounting: BondStep,
-    claim: str,
+    claim: ClaimIds,
     joined_by: str,
     joint_c: float,
     *,
@@ -1045,7 +1046,7 @@ def require_joint_hot_enough(
 
 def require_pressed_until_wetted(
     mounting: BondStep,
-    claim: str,
+    claim: ClaimIds,
     parts: str,
     solder: str,
     *,
@@ -1065,7 +1066,7 @@ def require_pressed_until_wetted(
 
 
 def require_pressed_for(
-    mounting: BondStep, claim: str, joins: str, least_s: float, *, path: str = "mounting"
+    mounting: BondStep, claim: ClaimIds, joins: str, least_s: float, *, path: str = "mounting"
 ) -> None:
     """What joins the parts of the bond at `path` takes `least_s` under the head (`joins`
     says what and why): a shorter bond leaves every one of them unjoined (refused at the

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     )
     from .progress import JsonLines, PlainLog
     from .recipe import (
+        ClaimIds,
         Recipe,
         ToolSetpoint,
         claim_violation,
@@ -62,6 +63,7 @@ __all__ = [
     "BadInput",
     "Batch",
     "ClaimCoverage",
+    "ClaimIds",
     "Condition",
     "ConditionResult",
     "ConfirmFn",

@@ -27,7 +27,8 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from types import UnionType
@@ -50,7 +51,7 @@ from packline.plain_words import one_of, plain_words
 from packline.spelling import spelt_closest
 
 from .errors import RecipeError
-from .recipe_fields import facts_of, missing_section, section_kinds, unit_of
+from .recipe_fields import claims_text, facts_of, missing_section, section_kinds, unit_of
 from .recipe_meta import Feeds, unwrapped
 from .recipe_yaml import WrittenValues, located, written_type_problems
 
@@ -112,34 +113,38 @@ class Recipe(BaseModel):
         cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
     ) -> Any:
         """Validate the section, then run every `recipe_check` of it, and refuse with every
-        problem found, not the first: each field's (pydantic's), each check's whose fields
-        validated, a key by its old name (read as its new one meanwhile). A check that reads
-        a field that failed, or a field an earlier check refused (the field its path names), is
-        left out: its problem may go once that one is fixed (`_run_checks`). A section given
-        as a model already (a check's own `LevelRecipe(...)`) was checked when it was made.
+        problem found, not the first: each field's (pydantic's), each check's, a key by its
+        old name (read as its new one meanwhile). A check that reads a field that failed, or
+        one a refusal leaves unknown, is left out; one that reads a value an earlier check
+        refused gives what it refuses whatever that value (`_judged`). A section given as a
+        model already (a check's own `LevelRecipe(...)`) was checked when it was made.
         A run's recorded recipe (`parse_recipe(recorded=True)`) is read as an earlier release
         wrote it: a key by its old name silently as its new one, a 0 recorded for a setting
         not given (`recorded_zero_is_none`) as left out."""
         if isinstance(data, cls):
             return handler(data)
-        problems: list[InitErrorDetails] = []
-        if isinstance(data, dict) and _is_recorded(info.context):
-            data = _recorded_zeros_left_out(cls, _under_new_names(cls, data))
-        elif isinstance(data, dict):
-            renamed = _renamed_keys(cls)
-            problems += [_renamed(key, renamed[key], data) for key in renamed if key in data]
-            data = _under_new_names(cls, data)
+        refused = _REFUSED.set(_Refusals())  # this section's own, apart from its sections'
         try:
-            recipe = handler(data)
-        except ValidationError as error:
-            if not isinstance(data, dict):
-                raise
-            problems += [_details(problem) for problem in error.errors(include_url=False)]
-            recipe = _partial(cls, data, error.errors(include_url=False), info.context)
-        problems += _run_checks(recipe, data)
-        if problems:
-            raise ValidationError.from_exception_data(cls.__name__, problems)
-        return recipe
+            problems: list[InitErrorDetails] = []
+            if isinstance(data, dict) and _is_recorded(info.context):
+                data = _recorded_zeros_left_out(cls, _under_new_names(cls, data))
+            elif isinstance(data, dict):
+                renamed = _renamed_keys(cls)
+                problems += [_renamed(key, renamed[key], data) for key in renamed if key in data]
+                data = _under_new_names(cls, data)
+            try:
+                recipe = handler(data)
+            except ValidationError as error:
+                if not isinstance(data, dict):
+                    raise
+                problems += [_details(problem) for problem in error.errors(include_url=False)]
+                recipe = _partial(cls, data, error.errors(include_url=False), info.context)
+            problems += _run_checks(recipe, data)
+            if problems:
+                raise ValidationError.from_exception_data(cls.__name__, problems)
+            return recipe
+        finally:
+            _REFUSED.reset(refused)
 
     def canonical_json(self) -> str:
         """The validated values as canonical JSON (quantities in their declared units)."""
@@ -232,8 +237,9 @@ def recipe_check(check: CheckT) -> CheckT:
     constraint, one field wrong given others): it raises `claim_violation`, `field_problem`
     or ValueError for what it finds. A section runs every check of it, in their order, and
     refuses with all they find (`Recipe._every_independent_problem`); a check that reads a
-    field another problem left unknown is skipped, so it must come after the checks that
-    refuse what it reads."""
+    field another problem left unknown is skipped, and one that reads a value an earlier
+    check refused gives only what it refuses whatever that value (`_judged`), so it must
+    come after the checks that refuse what it reads."""
     setattr(check, "_recipe_check", True)  # noqa: B010 (a marker on the function)
     return check
 
@@ -251,21 +257,182 @@ def _checks_of(model: type[Recipe]) -> tuple[Callable[[Recipe], object], ...]:
 
 
 def _run_checks(recipe: Recipe, data: object) -> list[InitErrorDetails]:
-    """What each check of `recipe` (perhaps partial: `_partial`) refuses. A check that reads
-    a field the section lacks (it failed, or an earlier check refused it: its problem's path
-    starts there, and it is taken out of the section) is skipped: it depends on that."""
-    problems: list[InitErrorDetails] = []
-    for check in _checks_of(type(recipe)):
+    """What each check of `recipe` (perhaps partial: `_partial`) refuses (`_judged`)."""
+    return [
+        _check_problem(recipe, error, data)
+        for check in _checks_of(type(recipe))
+        for error in _judged(check, recipe)
+    ]
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A field a check refused, taken out of its `section` (`_forget`), and its `value` as
+    given: a value of the field, only wrong given others, that a later check may be judged
+    on (`_judged`)."""
+
+    section: Recipe
+    name: str
+    value: Any
+
+    def put(self, value: Any) -> None:
+        """Give the field `value` in its section, for a check to read."""
+        self.section.__dict__[self.name] = value
+
+    def take_out(self) -> None:
+        """Take the field out of its section again: a read of it raises AttributeError."""
+        self.section.__dict__.pop(self.name, None)
+
+    def probes(self) -> list[Any] | None:
+        """The other values a check that reads the field is judged at: each of its choices,
+        yes and no, or both ends of its range (its own bounds, its tools'); None where it
+        has none of these (a section, a list, a range open at an end)."""
+        model = type(self.section)
+        facts = facts_of(model, self.name)
+        if facts is None:
+            return None
+        low, high = facts.low, facts.high
+        candidates: list[Any]
+        if facts.choices:
+            candidates = list(facts.choices)
+        elif facts.kind == "yes/no":
+            candidates = [False, True]
+        elif low is not None and high is not None and low.inclusive and high.inclusive:
+            whole = isinstance(self.value, int)  # a count: its ends as whole numbers
+            ends = (math.ceil(low.value), math.floor(high.value)) if whole else ()
+            candidates = list(ends) or [low.value, high.value]
+        else:
+            return None
         try:
-            check(recipe)
+            return [_field_adapter(model, self.name).validate_python(v) for v in candidates]
+        except ValidationError:
+            return None
+
+
+@dataclass
+class _Refusals:
+    """The fields refused so far by the checks of the section being validated, and by its own
+    sections' checks (`_refuse`): what `_independent` puts back for a check to read. While
+    it does (`putting_back`), `every_problem` lets a read of one through to it, rather than
+    skip the part that reads it."""
+
+    fields: list[_Refused] = field(default_factory=list)
+    putting_back: bool = False
+
+
+#: The `_Refusals` of the section being validated.
+_REFUSED: ContextVar[_Refusals] = ContextVar("refused")
+
+
+def _refused_read(error: AttributeError) -> _Refused | None:
+    """The refused field whose read raised `error`; None for any other field."""
+    section, name = getattr(error, "obj", None), error.name
+    refused = _REFUSED.get(_Refusals()).fields
+    return next((r for r in refused if r.section is section and r.name == name), None)
+
+
+def _refusals(check: Callable[[Recipe], object], recipe: Recipe) -> list[ValueError]:
+    """What `check` refuses of `recipe`, `every_problem`'s each."""
+    try:
+        check(recipe)
+    except ExceptionGroup as group:
+        return _leaves(group)
+    except ValueError as error:
+        return [error]
+    return []
+
+
+def _judged(check: Callable[[Recipe], object], recipe: Recipe) -> list[ValueError]:
+    """What `check` refuses of `recipe` (decision 0100). First as the fields stand: a check,
+    or a part of one (`every_problem`), that reads a field that failed, one a refusal leaves
+    unknown (`leaving_unknown`) or one a check before it refused is skipped. Then what it
+    refuses on the values checks before it refused that does not depend on them
+    (`_independent`: air leaves oxide on the tips whatever the laser's pulses)."""
+    try:
+        found = _refusals(check, recipe)
+    except AttributeError as error:
+        if not _unknown_field(error):
+            raise
+        found = []
+    if not _REFUSED.get().fields:
+        return found
+    told = {_refusal_key(error) for error in found}
+    return found + [e for e in _independent(check, recipe) if _refusal_key(e) not in told]
+
+
+def _independent(check: Callable[[Recipe], object], recipe: Recipe) -> list[ValueError]:
+    """What `check` refuses of `recipe` with the values checks before it refused put back as
+    given, that does not depend on them: it refuses it again at each other value each takes
+    (`_Refused.probes`). What comes and goes with them waits for their fix, as does all it
+    refuses where one has no values to try, or where it cannot be worked out from them
+    (a material no etch rate is known of: what the check that refused it rules out, it
+    relies on)."""
+    refusals = _REFUSED.get()
+    read: list[_Refused] = []
+    refusals.putting_back = True
+    try:
+        found = _refusals_putting_back(check, recipe, read)
+        if found is None or not read:
+            return []  # it cannot be worked out, or it reads no refused value
+        for refused in read:
+            probes = refused.probes()
+            if probes is None:
+                return []
+            for value in probes:
+                refused.put(value)
+                again = _worked_out(check, recipe)
+                if again is None:
+                    return []
+                keys = {_refusal_key(error) for error in again}
+                found = [error for error in found if _refusal_key(error) in keys]
+            refused.put(refused.value)
+        return found
+    finally:
+        refusals.putting_back = False
+        for refused in read:
+            refused.take_out()
+
+
+def _refusals_putting_back(
+    check: Callable[[Recipe], object], recipe: Recipe, read: list[_Refused]
+) -> list[ValueError] | None:
+    """What `check` refuses of `recipe`, each refused field it reads put back as given and
+    added to `read`. None where it reads a field that failed or was left unknown, or, once
+    it reads a refused one, fails to work out."""
+    while True:
+        try:
+            return _refusals(check, recipe)
         except AttributeError as error:
-            if not _unknown_field(error):
+            refused = _refused_read(error)
+            if refused is not None:
+                refused.put(refused.value)
+                read.append(refused)
+            elif _unknown_field(error) or read:
+                return None
+            else:
                 raise
-        except ExceptionGroup as group:  # `every_problem`'s: each is a problem
-            problems += [_check_problem(recipe, error, data) for error in _leaves(group)]
-        except ValueError as error:
-            problems.append(_check_problem(recipe, error, data))
-    return problems
+        except Exception:
+            if read:
+                return None  # it fails on a refused value: not to be worked out from it
+            raise
+
+
+def _worked_out(check: Callable[[Recipe], object], recipe: Recipe) -> list[ValueError] | None:
+    """What `check` refuses of `recipe` at a refused field's other value (`_independent`);
+    None where it cannot be worked out there."""
+    try:
+        return _refusals(check, recipe)
+    except Exception:
+        return None
+
+
+def _refusal_key(error: ValueError) -> tuple[object, ...]:
+    """What a refusal is, whatever values its message shows: its kind, the field it names
+    and its claim; a plain ValueError, its text."""
+    if isinstance(error, PydanticCustomError):
+        context = error.context or {}
+        return (error.type, context.get("path"), context.get("claim"))
+    return (type(error), str(error))
 
 
 def _leaves(group: ExceptionGroup[Exception]) -> list[ValueError]:
@@ -284,12 +451,14 @@ def _leaves(group: ExceptionGroup[Exception]) -> list[ValueError]:
 def _check_problem(recipe: Recipe, error: ValueError, data: object) -> InitErrorDetails:
     """A check's problem as a line of the section's refusal; the field its path names, and
     what it leaves unknown besides (`leaving_unknown`), are taken out of their sections in
-    `recipe`, so the checks after it that read them are skipped (those that read the rest of
-    the section still run)."""
+    `recipe`: the checks after it that read the rest of the section run as they are, those
+    that read the field are judged on it (`_judged`), those that read what it leaves unknown
+    are skipped."""
     if not isinstance(error, PydanticCustomError):
         return {"type": "value_error", "loc": (), "input": data, "ctx": {"error": error}}
     context = error.context or {}
-    for path in (str(context.get("path", "")), *getattr(error, _ALSO_UNKNOWN, ())):
+    _refuse(recipe, str(context.get("path", "")))
+    for path in getattr(error, _ALSO_UNKNOWN, ()):
         _forget(recipe, path)
     return {"type": error, "loc": (), "input": data}
 
@@ -300,27 +469,39 @@ _ALSO_UNKNOWN = "also_unknown"
 
 def leaving_unknown(error: Exception, *paths: str) -> Exception:
     """`error`, a check's refusal, also leaving the fields or sections at `paths` unknown:
-    the checks after it that read them are skipped, as they are for its own field, when what
-    they would work out of them follows from it (an interconnect etched away by a refused
-    copper etch has no height a later check should judge: decision 0053, the root problem
-    only). Each refusal of a group (`every_problem`) leaves them unknown."""
+    the checks after it that read them are skipped, where what they would work out of them
+    follows from it (an interconnect etched away by a refused copper etch has no height a
+    later check should judge: decision 0053, the root problem only). Each refusal of a group
+    (`every_problem`) leaves them unknown."""
     for each in _leaves(error) if isinstance(error, ExceptionGroup) else [error]:
         setattr(each, _ALSO_UNKNOWN, paths)
     return error
 
 
-def _forget(recipe: Recipe, path: str) -> None:
+def _forget(recipe: Recipe, path: str) -> _Refused | None:
     """Take the field at `path` (`upper_levels.0.resin.sheet_thickness_um`) out of its
-    section in `recipe`: a read of it then raises AttributeError (`_unknown_field`)."""
+    section in `recipe`: a read of it then raises AttributeError (`_unknown_field`). The
+    field and the value it had; None where it had none (already unknown, or no field)."""
     *sections, name = path.split(".")
     section: object = recipe
     try:
         for part in sections:
             section = section[int(part)] if isinstance(section, list) else getattr(section, part)
     except (AttributeError, IndexError, ValueError):
-        return  # a section the check's path goes through is unknown already, or no section
-    if isinstance(section, Recipe) and name in type(section).model_fields:
-        section.__dict__.pop(name, None)
+        return None  # a section the check's path goes through is unknown already, or no section
+    if not isinstance(section, Recipe) or name not in type(section).model_fields:
+        return None
+    if name not in section.__dict__:
+        return None  # unknown already
+    return _Refused(section, name, section.__dict__.pop(name))
+
+
+def _refuse(recipe: Recipe, path: str) -> None:
+    """Take the field a refusal names at `path` out of its section in `recipe` (`_forget`),
+    keeping its value for the checks after it that read it (`_judged`)."""
+    refused = _forget(recipe, path)
+    if refused is not None:
+        _REFUSED.get().fields.append(refused)
 
 
 def every_problem(checks: Iterable[Callable[[], object]]) -> None:
@@ -332,7 +513,7 @@ def every_problem(checks: Iterable[Callable[[], object]]) -> None:
         try:
             check()
         except AttributeError as error:  # it reads a field another problem left unknown
-            if not _unknown_field(error):
+            if not _unknown_field(error) or _put_back(error):
                 raise
         except (ValueError, ExceptionGroup) as error:
             found.append(error)
@@ -340,6 +521,11 @@ def every_problem(checks: Iterable[Callable[[], object]]) -> None:
         raise found[0]
     if found:
         raise ExceptionGroup("recipe problems", found)
+
+
+def _put_back(error: AttributeError) -> bool:
+    """The field whose read raised `error` is a refused one `_independent` puts back."""
+    return _REFUSED.get(_Refusals()).putting_back and _refused_read(error) is not None
 
 
 def _unknown_field(error: AttributeError) -> bool:
@@ -419,7 +605,7 @@ def _built(annotation: Any, value: object, errors: list[ErrorDetails], context: 
     recipe = _partial(section, value, [e for e in nested if e["loc"]], context)
     for refusal in nested:
         if not refusal["loc"]:  # the section's own check's, at the field its path names
-            _forget(recipe, str(refusal.get("ctx", {})["path"]))
+            _refuse(recipe, str(refusal.get("ctx", {})["path"]))
     return recipe
 
 
@@ -534,24 +720,33 @@ def least_whole(low: float, high: float, passes: Callable[[int], bool]) -> int:
     return above
 
 
-def claim_violation(claim: str | None, path: str, value: object, message: str) -> Exception:
+#: The claim a recipe constraint serves (`claim_violation`), or the claims it serves at
+#: once, each carried out by the same option (002:7's board and 002:8's apparatus, by the
+#: mounting).
+ClaimIds = str | tuple[str, ...]
+
+
+def claim_violation(claim: ClaimIds | None, path: str, value: object, message: str) -> Exception:
     """The error a recipe model's `@model_validator(mode="after")` raises when the recipe breaks
     a claim's own constraint: `raise claim_violation("003:7", "resin.sheet_thickness_um",
     "65 um", "must be thinner than bumps.height_um = 60 um")`.
 
     `path` is relative to the model whose validator raises it (the whole recipe for a top-level
     validator); `value` is shown as given (floats with `:g`). `claim` must be an id of the
-    catalogue (`packline.claims`): a wrong id is a programming error (KeyError). None: a
-    section shared by methods has no claim in the one it is in (its `ClassVar` claim, which a
-    method's subclass sets), and the error is `field_problem`'s."""
+    catalogue (`packline.claims`), or several that the constraint serves, each named (`claims
+    002:7, 002:8`): a wrong id is a programming error (KeyError). None: a section shared by
+    methods has no claim in the one it is in (its `ClassVar` claim, which a method's subclass
+    sets), and the error is `field_problem`'s."""
     if claim is None:
         return field_problem(path, value, message)
-    catalogued_claim(claim)
+    claims = (claim,) if isinstance(claim, str) else claim
+    for each in claims:
+        catalogued_claim(each)
     shown = _shown(value)
     return PydanticCustomError(
         CLAIM_CONSTRAINT,
-        "{path} = {value}: {message} (claim {claim})",
-        {"claim": claim, "path": path, "value": shown, "message": message},
+        f"{{path}} = {{value}}: {{message}} ({claims_text(claims)})",
+        {"claim": claims, "path": path, "value": shown, "message": message},
     )
 
 
@@ -652,9 +847,10 @@ def validation_problems(
     """Each problem as its field `path` and its `message`, which begins with the path: where,
     the value given, and what is wrong or what the limit is.
 
-    A claim constraint reads `<path> = <value>: <message> (claim <id>)`. The value of a whole
-    mapping (a model-level problem) is not repeated: its fields are the recipe itself. With
-    the `model`, the path is the YAML file's (see `yaml_path`)."""
+    A claim constraint reads `<path> = <value>: <message> (claim <id>)`, or `(claims <id>,
+    <id>)` for one that serves several. The value of a whole mapping (a model-level problem)
+    is not repeated: its fields are the recipe itself. With the `model`, the path is the YAML
+    file's (see `yaml_path`)."""
     lines: list[dict[str, str]] = []
     extras: dict[tuple[int | str, ...], list[str]] = {}
     for problem in error.errors():
@@ -681,7 +877,7 @@ def validation_problems(
             continue
         if problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT):
             path = ".".join([*loc, ctx["path"]])
-            claim = f" (claim {ctx['claim']})" if "claim" in ctx else ""
+            claim = f" ({claims_text(ctx['claim'])})" if "claim" in ctx else ""
             lines.append(path_problem(path, f" = {ctx['value']}: {ctx['message']}{claim}"))
             continue
         path = ".".join(loc) or "(top level)"

@@ -375,8 +375,14 @@ def missing_section(fields: Sequence[tuple[type[BaseModel], str]]) -> str | None
         own,
     ]
     claims = next((found for text in texts if (found := _claims_named(text))), [])
-    served = f" (claim{'s' if len(claims) > 1 else ''} {', '.join(claims)})" if claims else ""
+    served = f" ({claims_text(claims)})" if claims else ""
     return f"a required section, missing: {facts.doc or own}{served}"
+
+
+def claims_text(claims: Sequence[str]) -> str:
+    """The claims a refusal serves as it names them, in brackets at its end: `claim 002:7`,
+    `claims 002:7, 002:8`."""
+    return f"claim{'s' if len(claims) > 1 else ''} {', '.join(claims)}"
 
 
 def _claims_named(text: str) -> list[str]:

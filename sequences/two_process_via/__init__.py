@@ -58,6 +58,7 @@ from ..plasma_clean import chamber_cycle
 from ..solder import MOUNT_BALLS_TOOLS, mount_balls
 from .product import CLAIM_MAP, CURE_STEP, THERMOSET_KINDS, claim_conditions
 from .recipe import (
+    MOUNTING_CLAIMS,
     THERMOSETTING,
     CoatStep,
     ConcaveLaser,
@@ -254,4 +255,4 @@ async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
         await dice(wafer, recipe.dicing, ("002:6",))
     if recipe.mounting is not None:
         mounting = recipe.mounting
-        await mount_chips(wafer, mounting, mounting.devices, ("002:7", "002:8"), DEVICES)
+        await mount_chips(wafer, mounting, mounting.devices, MOUNTING_CLAIMS, DEVICES)

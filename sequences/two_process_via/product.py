@@ -10,7 +10,14 @@ from packline.sim_instruments.twin.parts import OpeningProcess, ResinKind
 from .. import conditions
 from ..bump_seal_clean import joints_on_board
 from ..solder import PLATED_WIRING_MIN_UM
-from .recipe import INTERCONNECTS_APART, THERMOSETTING, Develop, DryEtch, TwoProcessViaRecipe
+from .recipe import (
+    INTERCONNECTS_APART,
+    MOUNTING_CLAIMS,
+    THERMOSETTING,
+    Develop,
+    DryEtch,
+    TwoProcessViaRecipe,
+)
 
 #: The step that heats the covering resin until cured (002:1g): its cure is judged as it
 #: left it, not as the balls' reflow after it leaves it.
@@ -92,13 +99,24 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
         ]
     if recipe.mounting is not None:
         # a board carrying the device of claim 6: its joints, and the dies on it whole devices
-        for claim in ("002:7", "002:8"):
+        for claim in MOUNTING_CLAIMS:
             checks += [
                 joints_on_board(claim),
                 conditions.mounted_devices_whole(claim, "002:6", *wafer),
             ]
     return checks
 
+
+#: What carries out 002:7 and 002:8 alike (`MOUNTING_CLAIMS`): the mounting, its constraints
+#: and its claim checks.
+_MOUNTING = (
+    "recipe option mounting (two-process-via.yaml; recipe constraints: after dicing, a head whose "
+    "joint is above the balls' liquidus, a bond as long as they take to wet, no more devices than "
+    "the board's chip sites), step 'mount devices' (bump-seal-clean's flip-chip mounting, "
+    "003:24): devices of 002:6 bonded by their solder balls on the board B + the wafer's id; "
+    "claim checks: on the board, a joint at every pad under the devices mounted on it; on the "
+    "wafer, every die mounted a whole device of 002:6"
+)
 
 CLAIM_MAP = {
     "002:1a-d": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
@@ -126,16 +144,9 @@ CLAIM_MAP = {
     "step 'coat resin'",
     "002:6": "recipe option dicing, step 'dice'; claim checks: units == whole dies, every die "
     "a whole device",
-    "002:7": "recipe option mounting (two-process-via.yaml; recipe constraints: after dicing, "
-    "a head whose joint is above the balls' liquidus, a bond as long as they take to wet, no "
-    "more devices than the board's chip sites), step 'mount devices' (bump-seal-clean's "
-    "flip-chip mounting, 003:24): devices of 002:6 bonded by their solder balls on the board "
-    "B + the wafer's id; claim checks: on the board, a joint at every pad under the devices "
-    "mounted on it; on the wafer, every die mounted a whole device of 002:6",
-    "002:8": "recipe option mounting, step 'mount devices': the line's share of the apparatus is "
-    "its circuit board with the devices mounted; claim checks: on the board, a joint at every "
-    "pad under the devices mounted on it; on the wafer, every die mounted a whole device of "
-    "002:6",
+    "002:7": _MOUNTING,
+    "002:8": f"{_MOUNTING} (the line's share of the apparatus is its circuit board with the "
+    "devices mounted)",
     "002:9": "claim check on the product wafer: interconnects on the pads, covered, opened by "
     "two processes, terminals on them",
     "002:10": "claim check on the product wafer: the covering resin a thermoset, cured",

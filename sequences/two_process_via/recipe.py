@@ -519,6 +519,12 @@ class DryEtch(Recipe):
         return self
 
 
+#: The claims the mounting carries out, which each of its constraints serves: 002:7's circuit
+#: board carrying the devices of 002:6, and 002:8's electronic apparatus with them, whose share
+#: the line makes is that board with the devices mounted on it.
+MOUNTING_CLAIMS = ("002:7", "002:8")
+
+
 class DeviceMounting(BondStep):
     """002:7, 002:8: devices of the diced wafer (002:6) flipped and bonded by their solder
     balls on the circuit board of an electronic apparatus (the flip-chip bonder): `devices`
@@ -688,7 +694,7 @@ class TwoProcessViaRecipe(Recipe):
         require_dicing_before_mounting(
             self.dicing,
             self.mounting,
-            "002:7",
+            MOUNTING_CLAIMS,
             "the devices of claim 002:6 are mounted once the wafer is diced into them",
         )
         return self
@@ -698,7 +704,9 @@ class TwoProcessViaRecipe(Recipe):
         """A device's balls join the board only molten (`require_joined_above_the_liquidus`)."""
         if self.mounting is not None:
             alloy = self.terminals.alloy.value
-            require_joined_above_the_liquidus(self.mounting, alloy, "002:7", "devices", "balls")
+            require_joined_above_the_liquidus(
+                self.mounting, alloy, MOUNTING_CLAIMS, "devices", "balls"
+            )
         return self
 
     @recipe_check
@@ -706,7 +714,7 @@ class TwoProcessViaRecipe(Recipe):
         """The molten balls wet the board's pads in the bonder's wetting time
         (`require_pressed_until_wetted`)."""
         if self.mounting is not None:
-            require_pressed_until_wetted(self.mounting, "002:7", "devices", "balls")
+            require_pressed_until_wetted(self.mounting, MOUNTING_CLAIMS, "devices", "balls")
         return self
 
     @recipe_check
@@ -719,7 +727,7 @@ class TwoProcessViaRecipe(Recipe):
                 f"{wafer.die_height_mm:g} mm dies"
             )
             require_a_site_for_every_part(
-                mounting.devices, wafer.spec(), "002:7", "devices", layout
+                mounting.devices, wafer.spec(), MOUNTING_CLAIMS, "devices", layout
             )
         return self
 

@@ -260,7 +260,7 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "two-process-via.yaml",
             {"dicing": None},
             "dicing = none: the devices of claim 002:6 are mounted once the wafer is diced into "
-            "them: give a dicing section (claim 002:7)",
+            "them: give a dicing section (claims 002:7, 002:8)",
         ),
         (  # a bond head whose joint stays below the balls' liquidus: 100 + 0.9 x 120 degC
             "two-process-via.yaml",
@@ -268,14 +268,14 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "mounting.head_temperature_c = 220 degC: the devices are joined to the board by "
             "their balls, which melt above the liquidus of SAC305 (217 degC); over the stage at "
             "mounting.stage_temperature_c = 100 degC the joint reaches 208.0 degC: give a head "
-            "of at least 231 degC (claim 002:7)",
+            "of at least 231 degC (claims 002:7, 002:8)",
         ),
         (  # more devices than the board has chip sites (the 200 mm wafer's 261 dies)
             "two-process-via.yaml",
             {"mounting.devices": 5000},
             "mounting.devices = 5000: the board has a chip site for each of the wafer's 261 whole "
             "dies (the devices its dicing makes, wafer.diameter_mm = 200 mm, 10 x 10 mm dies): "
-            "at most 261 (claim 002:7)",
+            "at most 261 (claims 002:7, 002:8)",
         ),
         (  # 003's word for what 002 mounts: the devices of 002:6
             "two-process-via.yaml",
@@ -287,7 +287,8 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "two-process-via.yaml",
             {"mounting.bond_time_s": "1 s"},
             "mounting.bond_time_s = 1 s: the devices' balls, molten under the head, take 2 s to "
-            "wet the board's pads (the bonder's wetting time): give at least 2 s (claim 002:7)",
+            "wet the board's pads (the bonder's wetting time): give at least 2 s (claims 002:7, "
+            "002:8)",
         ),
         (  # a reflow below the balls' liquidus: the terminals' own claim
             "two-process-via.yaml",
@@ -484,11 +485,13 @@ def test_the_least_head_and_bond_validate_suggests_join_the_devices(
 ):
     """The head validate suggests over a 100 degC stage, 231 degC, puts the joint at 217.9 degC,
     above SAC305's 217, and the least bond it suggests, the bonder's 2 s wetting time, wets the
-    board's pads: every device is joined (002:7), where 230 degC or 1.9 s is refused."""
+    board's pads: every device is joined (002:7, 002:8), where 230 degC or 1.9 s is refused."""
     cold = changed("two-process-via.yaml", {"mounting.head_temperature_c": "230 degC"})
     assert "give a head of at least 231 degC" in refusal(capsys, tmp_path, "two-process-via", cold)
     short = changed("two-process-via.yaml", {"mounting.bond_time_s": "1.9 s"})
-    assert "give at least 2 s (claim 002:7)" in refusal(capsys, tmp_path, "two-process-via", short)
+    assert "give at least 2 s (claims 002:7, 002:8)" in refusal(
+        capsys, tmp_path, "two-process-via", short
+    )
     least = {"mounting.head_temperature_c": "231 degC", "mounting.bond_time_s": "2 s"}
     code, wafer = mounted_wafer(capsys, tmp_path, least)
     assert (code, wafer["status"]) == (0, "completed"), wafer
@@ -496,7 +499,8 @@ def test_the_least_head_and_bond_validate_suggests_join_the_devices(
 
 def test_as_many_devices_as_the_wafer_has_dies_validate_and_one_more_is_refused():
     """The board's chip sites are the wafer's whole dies (261 of 10 mm on 200 mm, 49 on
-    100 mm): that many devices validate, one more is refused at mounting.devices (002:7)."""
+    100 mm): that many devices validate, one more is refused at mounting.devices (002:7,
+    002:8)."""
     for diameter, dies in (("200 mm", 261), ("100 mm", 49)):
         size = {"wafer": {"diameter_mm": diameter}}
         TwoProcessViaRecipe.model_validate(
