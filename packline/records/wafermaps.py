@@ -8,6 +8,7 @@ import pandas as pd
 from bokeh.model import Model
 
 from packline.sequences.engine import BadInput, Condition, RecipeError, TwinsAtSteps
+from packline.sequences.engine.recorded_station import line_text
 from packline.sequences.engine.stage import HOLDING_KINDS
 
 from . import figures
@@ -20,7 +21,13 @@ from .sites import site_table
 def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model]) -> str:
     snaps = records.snapshots()
     if snaps.empty:
-        return "<p>No workpiece twin in this run (real tools): see the tools' measurements.</p>"
+        # a station's tools, real or a simulated line another process serves (whose twin stays
+        # in that process): named as `runs` and `show` name the line
+        line = line_text(records.store.run(records.run_id))
+        return (
+            f"<p>No workpiece twin in this run (it drove {escape(line)}, whose workpieces the "
+            "records do not twin): see the tools' measurements.</p>"
+        )
     twins = set(snaps["wafer_id"])
     # the lot's wafers in lot order, then the workpieces beside them (a board, a die wafer)
     lot = [w for w in records.wafers()["wafer_id"] if w in twins]

@@ -25,7 +25,7 @@ from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.progress import clock_text
 
-from .conftest import stage_row
+from .conftest import create_run, stage_row
 
 
 class Page(HTMLParser):
@@ -257,13 +257,30 @@ def test_tools_names_the_bottleneck(run_db, records, capsys):
     assert "utilisation" in out
 
 
+def test_a_run_on_a_served_simulated_line_is_not_said_to_be_on_real_tools(tmp_path):
+    """A trial's report of a run on a line `packline sim serve` served said `No workpiece twin
+    in this run (real tools)`, where `runs` and `show` named the line `simulated-line (sim
+    serve)`: the maps section names the line as they do."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        served = "name: simulated-line\ncontrol: /tmp/sim/control\ntools: {}\n"
+        create_run(store, "r1", ["W01"], station_name="simulated-line", station_yaml=served)
+        page = render_report(RunRecords(store, "r1"))
+    finally:
+        store.close()
+    assert "No workpiece twin in this run (it drove simulated-line (sim serve), whose" in page
+    assert "real tools" not in page
+
+
 def test_a_run_on_real_tools_shows_what_the_tools_measured(alarmed_run):
     page = render_report(alarmed_run)
     assert Page(page).sections == list(SECTIONS)
     # no twin: the claim check says what was judged instead, not that the claims hold
     assert "no twin to check the claim conditions on;" in page
     assert "not every condition of the claims" in page
-    assert "No workpiece twin in this run (real tools)" in page
+    # named as `runs` names the line: a served simulated line's twin stays in its process (a
+    # trial's report had called one `real tools`)
+    assert "No workpiece twin in this run (it drove line, whose workpieces" in page
     assert "zone temperature" in page  # the tool's measurement, failing its limits
     assert '<td class="fail">fail</td>' in page
     assert "<td>hot</td>" in page  # the alarm
