@@ -206,13 +206,16 @@ def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
 
 
 def _wafers_text(run: dict[str, Any]) -> str:
-    """The lot size and its wafers' outcomes so far: `10 (7 done, 2 held, 1 scrapped)`, with
-    the wafers under way by what they are doing (`_under_way`: `, 4 running, 2 paused`), or
-    where a run cut off left them (`, 1 interrupted`), as `show` reads them; and what a
-    stopped run left on its tools (`; left on tools: W02 in dicing_saw`, `left_brief`)."""
+    """The lot size and its wafers' outcomes so far: `10 (7 done, 2 held, 1 scrapped)`, those
+    a terminated or aborted run stopped (`, 2 terminated`: a lot of 2 had read `0 done, 0
+    held`), with the wafers under way by what they are doing (`_under_way`: `, 4 running, 2
+    paused`), or where a run cut off left them (`, 1 interrupted`), as `show` reads them; and
+    what a stopped run left on its tools (`; left on tools: W02 in dicing_saw`,
+    `left_brief`)."""
     counts = f"{run['completed']} done, {run['held']} held"
-    if run["scrapped"]:
-        counts += f", {run['scrapped']} scrapped"
+    for outcome in ("scrapped", "terminated"):
+        if run[outcome]:
+            counts += f", {run[outcome]} {outcome}"
     for status, count in run["under_way"].items():
         counts += f", {count} {status}"
     if run["left_on_tools"] is not None:

@@ -192,6 +192,8 @@ class RunDatabase:
                       (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'scrapped') AS scrapped,
                       (SELECT count(*) FROM wafers w
+                       WHERE w.run_id = r.id AND w.status = 'terminated') AS terminated,
+                      (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'running') AS in_progress,
                       EXISTS (SELECT 1 FROM claim_checks c
                               WHERE c.run_id = r.id AND c.verdict = 'fail') AS claim_check_failed

@@ -207,6 +207,7 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
         "completed": 20,
         "held": 5,
         "scrapped": 0,
+        "terminated": 0,
         "in_progress": 0,
         "under_way": {},
         "left_on_tools": None,
@@ -232,8 +233,8 @@ def test_the_run_clock_says_which_clock_simulated_or_wall():
     station = {
         "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
         "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
-        "in_progress": 0, "under_way": {}, "left_on_tools": None, "claim_check_failed": False,
-        "simulated": 0,
+        "terminated": 0, "in_progress": 0, "under_way": {}, "left_on_tools": None,
+        "claim_check_failed": False, "simulated": 0,
         "station_name": "simulated-line", "line": "simulated-line (sim serve)",
         "operator": "ana", "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 6.0,
     }  # fmt: skip
@@ -357,9 +358,9 @@ def test_a_tool_an_abort_left_unconfirmed_is_named_with_the_wafers_left_in_it():
     station = {
         "id": "20261203-101010-abcd", "lot_id": None, "method": "plasma-clean",
         "status": "aborted", "lot_size": 2, "completed": 0, "held": 2, "scrapped": 0,
-        "in_progress": 0, "under_way": {}, "claim_check_failed": False, "simulated": 0,
-        "station_name": "line-3", "line": "line-3", "operator": "ana", "started_wall": 1.8e9,
-        "started_t": 0.0, "stopped_t": 60.0,
+        "terminated": 0, "in_progress": 0, "under_way": {}, "claim_check_failed": False,
+        "simulated": 0, "station_name": "line-3", "line": "line-3", "operator": "ana",
+        "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 60.0,
         "left_on_tools": {
             "tools": {"plasma_cleaner": ["W01", "W02"]},
             "safe_state_unconfirmed": {"plasma_cleaner": "ABORT unanswered"},
@@ -527,3 +528,25 @@ def test_a_wafer_filter_reads_a_wafer_as_wafer_and_disposition_do(tmp_path, caps
     assert run["lot_size"] == 2
     assert main(["runs", "--db", db, "--wafer", "W6"]) == 2
     assert capsys.readouterr().err.endswith("(did you mean 'W06'?)\n")
+
+
+def test_the_wafers_a_stopped_run_terminated_are_counted(tmp_path, monkeypatch, capsys):
+    """A trial's terminated lot of 2 read `2 (0 done, 0 held)` in `runs`: its terminated
+    wafers were counted under no outcome. They are (`, 2 terminated`; `--json`)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--lot", "3", "--db", str(db)]) == 0
+    store = RunStore(db)
+    try:
+        run_id = store.resolve_run("last")
+        store.update_run(run_id, status="terminated")
+        for wafer_id in ("W02", "W03"):  # as a terminate stops the wafers not done
+            store.update_wafer(run_id, wafer_id, status="terminated")
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["runs", "--db", str(db), "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert (run["completed"], run["held"], run["terminated"]) == (1, 0, 2)
+    assert main(["runs", "--db", str(db)]) == 0
+    assert "3 (1 done, 0 held, 2 terminated)" in capsys.readouterr().out
