@@ -61,7 +61,7 @@ class LineWatch:
         for name, tool in self.line.tools.items():
             if name in self._alarmed and not tool.alarms:
                 self._alarmed.discard(name)
-                self.report(f"{name}: alarms cleared")
+                self.report(f"{name}: alarms cleared{_still_injected(tool.injected)}")
         for workpiece in self.line.twin:
             seen = self._jobs.get(workpiece.id, 0)
             for event in workpiece.history[seen:]:
@@ -75,3 +75,12 @@ class LineWatch:
         while True:
             self.look()
             await asyncio.sleep(interval_s)
+
+
+def _still_injected(faults: set[str]) -> str:
+    """What a tool whose alarms were cleared still suffers: its injected faults, whose alarms
+    come again when their cause shows (a trial read `alarms cleared` one second after an
+    injected fault tripped as the fault gone)."""
+    if not faults:
+        return ""
+    return f" (still injected: {', '.join(sorted(faults))}; its alarm comes again as it shows)"

@@ -45,6 +45,23 @@ async def test_the_watch_tells_clients_alarms_and_jobs_as_they_change():
     ]
 
 
+async def test_alarms_cleared_on_a_tool_whose_fault_is_still_injected_say_so():
+    """A trial read `plasma_cleaner: alarms cleared` a second after its injected fault tripped
+    and took the fault for gone: the line says the fault is still injected."""
+    said: list[str] = []
+    async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
+        watch = LineWatch(line, said.append)
+        chamber = line.tools["plasma_cleaner"]
+        chamber.inject_fault("rf_mismatch")
+        chamber.latch("REFLECTED_POWER")
+        chamber.clear_alarms()
+        watch.look()
+    assert said[-1] == (
+        "plasma_cleaner: alarms cleared (still injected: rf_mismatch; its alarm comes again as "
+        "it shows)"
+    )
+
+
 async def test_a_connection_that_ends_at_once_is_told_with_its_end():
     """A port check connects and closes between two looks: it had gone unsaid. Each server
     tells every connection as it opens and as it ends, the client's address with it."""
