@@ -494,7 +494,8 @@ def _fault_argument(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="TOOL:FAULT[@STEP]",
-        help="dry run only: inject the simulated TOOL's FAULT when the run (this session of "
+        help="dry run only: inject the simulated TOOL's FAULT (docs/simulated-line.md, Faults, "
+        "lists each kind's) when the run (this session of "
         "it) starts, or when a step named STEP first starts (repeatable; a wrong TOOL, FAULT or "
         "STEP, or a TOOL no step of the recipe uses, is refused before any tool moves, "
         "naming the tools, faults or steps there are; the recipe's steps and tools are read "

@@ -255,7 +255,12 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         help="inject a fault into a tool of a served line (`sim serve`), from another terminal",
     )
     fault.add_argument("tool", metavar="TOOL", help="the tool's name in the station file")
-    fault.add_argument("fault", metavar="FAULT", help="one of the simulated tool's faults")
+    fault.add_argument(
+        "fault",
+        metavar="FAULT",
+        help="one of the simulated tool's faults (docs/simulated-line.md, Faults, lists each "
+        "kind's)",
+    )
     served = fault.add_mutually_exclusive_group(required=True)
     served.add_argument(
         "--station",
