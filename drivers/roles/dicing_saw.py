@@ -225,7 +225,9 @@ class DicingSaw(Equipment):
 
     @abstractmethod
     async def dress_blade(self) -> BladeStatus:
-        """Dress the blade on the dressing board; the cut length since dressing restarts."""
+        """Dress the blade on the dressing board; the cut length since dressing restarts and
+        the saw sets the blade's height up again, as at a blade change (the tip, risen by the
+        wear since the last setup, cuts at the depth set once more)."""
 
     @abstractmethod
     async def dice(self, recipe: DicingRecipe) -> DicingResult:

@@ -48,6 +48,7 @@ from ..plasma_clean import chamber_cycle
 from ..solder import MOUNT_BALLS_TOOLS, mount_balls
 from .checks import CLAIM_MAP, claim_conditions, joints_on_board
 from .recipe import (
+    DEPTH_INTO_TAPE_TOLERANCE_UM,
     KERF_ALLOWANCE_UM,
     BondStep,
     BumpRecipe,
@@ -93,6 +94,7 @@ from .steps import (
 
 __all__ = [
     "CLAIM_MAP",
+    "DEPTH_INTO_TAPE_TOLERANCE_UM",
     "IRREVERSIBLE",
     "KERF_ALLOWANCE_UM",
     "BondStep",

@@ -148,6 +148,14 @@ STUDS_SPAN = (
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
 
+#: How far a cut's depth into the dicing tape may stray from the recipe's, either way, um
+#: (the line's window, 20-40 um about the reference's 30 um into the 90 um tape): shallower,
+#: the blade may stop in the tape's adhesive and leave dies joined at their back edges;
+#: deeper, it thins the tape's base film, which tears as the tape is stretched to pick the
+#: dies, or lets the blade through to the chuck. A blade whose height is set up holds it to a
+#: few um; one worn since its setup cuts shallower by its wear.
+DEPTH_INTO_TAPE_TOLERANCE_UM = 10.0
+
 
 @dataclass(frozen=True)
 class Tips:
@@ -573,7 +581,19 @@ class DicingStep(Recipe):
     blade_thickness_um: Annotated[float, Unit("um"), Feeds("dicing_saw", "blade_thickness_um")]
     spindle_krpm: Annotated[float, Unit("krpm"), Feeds("dicing_saw", "spindle_krpm")]
     feed_mm_s: Annotated[float, Unit("mm/s"), Feeds("dicing_saw", "feed_mm_s")]
-    depth_into_tape_um: Annotated[float, Unit("um"), Feeds("dicing_saw", "depth_into_tape_um")]
+    #: the blade tip's depth below the tape's top; the line holds a cut that strays from it
+    #: by more than `DEPTH_INTO_TAPE_TOLERANCE_UM`
+    depth_into_tape_um: Annotated[
+        float,
+        Unit("um"),
+        Feeds("dicing_saw", "depth_into_tape_um"),
+        Field(gt=DEPTH_INTO_TAPE_TOLERANCE_UM),
+        Because(
+            f"the line passes a cut up to {DEPTH_INTO_TAPE_TOLERANCE_UM:g} um shallower than "
+            f"this (its depth tolerance): at {DEPTH_INTO_TAPE_TOLERANCE_UM:g} um or less it "
+            "would pass a cut that stops at the tape's top, the dies not cut free"
+        ),
+    ]
 
     def dicing_recipe(self) -> DicingRecipe:
         return DicingRecipe(

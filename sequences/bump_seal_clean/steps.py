@@ -18,6 +18,7 @@ from packline.sequences.engine import Handling, StepError, Wafer
 
 from ..solder import electroplate, reflow
 from .recipe import (
+    DEPTH_INTO_TAPE_TOLERANCE_UM,
     KERF_ALLOWANCE_UM,
     LINE_WAFER,
     BondStep,
@@ -291,8 +292,10 @@ async def dice(wafer: Wafer, dicing: DicingStep, claims: tuple[str, ...] = ("003
 
 
 async def cut_and_inspect(wafer: Wafer, saw: DicingSaw, dicing: DicingStep) -> None:
-    """Cut, then check the kerf the saw reports: the measurements are filed under the cut, and
-    a kerf out of limits fails it (the wafer is held; a cut is never repeated)."""
+    """Cut, then check the kerf and the depth into the tape the saw reports: the measurements
+    are filed under the cut, and one out of limits fails it (the wafer is held; a cut is
+    never repeated). The depth, the cut's shallowest line, must be within
+    `DEPTH_INTO_TAPE_TOLERANCE_UM` of the recipe's either way."""
     result = await saw.dice(dicing.dicing_recipe())
     wafer.measure(
         "kerf width",
@@ -301,19 +304,28 @@ async def cut_and_inspect(wafer: Wafer, saw: DicingSaw, dicing: DicingStep) -> N
         low=dicing.blade_thickness_um,
         high=dicing.blade_thickness_um + KERF_ALLOWANCE_UM,
     )
-    wafer.measure("cut depth into tape", result.cut_depth_into_tape_um, "um", low=0)
+    wafer.measure(
+        "cut depth into tape",
+        result.cut_depth_into_tape_um,
+        "um",
+        low=dicing.depth_into_tape_um - DEPTH_INTO_TAPE_TOLERANCE_UM,
+        high=dicing.depth_into_tape_um + DEPTH_INTO_TAPE_TOLERANCE_UM,
+    )
 
 
 async def prepare_blade(saw: DicingSaw, dicing: DicingStep) -> None:
-    """A blade of the recipe's thickness, intact and dressed, with the spindle at speed.
+    """A blade of the recipe's thickness, intact, its height set up, with the spindle at speed.
 
-    A blade that has cut its dressing interval since it was last dressed is dressed first:
-    worn blades chip more and, far past the interval, break.
+    A blade that has cut since it was last dressed is dressed first. The saw sets the blade's
+    height up at a dressing, as at a blade change, and between setups the tip rises by the
+    blade's wear: cut after cut, the depth into the tape would fall out of the line's
+    tolerance. Dressed, the blade also chips least, and never cuts on towards the wear that
+    breaks it.
     """
     blade = await saw.request_blade()
     replace = blade.broken or blade.thickness_um != dicing.blade_thickness_um
     if replace:
         await saw.install_blade(dicing.blade_thickness_um)  # a new blade: no wear
     await saw.start_spindle(dicing.spindle_krpm)
-    if not replace and blade.wear_ratio >= 1.0:
+    if not replace and blade.cut_since_dressing_mm > 0:
         await saw.dress_blade()

@@ -8,6 +8,7 @@ product run and the claim check names the claim they violate.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,7 +23,7 @@ from packline.cli import main
 from packline.clock import WallClock
 from packline.drivers.roles.laser import Atmosphere
 from packline.drivers.roles.oven import LastResult
-from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
+from packline.sequences.bump_seal_clean import DEPTH_INTO_TAPE_TOLERANCE_UM, BumpSealCleanRecipe
 from packline.sequences.bump_seal_clean import claim_conditions as conditions_of
 from packline.sequences.bump_seal_clean.recipe import (
     PlasmaCleaning,
@@ -41,7 +42,9 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.claim_check import margin_columns, margin_text
 from packline.sequences.engine.records import RunStore
+from packline.sim_instruments import dicing_saw as simulated_saw
 from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.physics.dicing_saw import SawPhysics
 from packline.sim_instruments.physics.flip_chip_bonder import FlipChipPhysics, joint_temperature_c
 from packline.sim_instruments.physics.flip_chip_transfer import transfer_layer
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
@@ -167,8 +170,23 @@ def test_each_cleaning_variant_runs_a_lot_of_25_with_every_claim_condition_passi
             "cleaning.suction = false: a gas jet peels the residue off; suction must take it "
             "away, or it redeposits (claim 003:18)",
         ),
+        (  # the line's depth tolerance would pass a cut that stops at the tape's top
+            {"dicing": {"depth_into_tape_um": "10 um"}},
+            "dicing.depth_into_tape_um = '10 um': must be above 10 um (the line passes a cut up "
+            "to 10 um shallower than this (its depth tolerance): at 10 um or less it would pass "
+            "a cut that stops at the tape's top, the dies not cut free)",
+        ),
     ],
-    ids=["type", "unit", "range", "bonder-limit", "laminator-limit", "claim-003:7", "claim-003:18"],
+    ids=[
+        "type",
+        "unit",
+        "range",
+        "bonder-limit",
+        "laminator-limit",
+        "claim-003:7",
+        "claim-003:18",
+        "depth-tolerance",
+    ],
 )
 async def test_a_wrong_recipe_fails_validation_and_no_tool_sees_a_command(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
@@ -1278,6 +1296,46 @@ async def test_the_line_judges_the_layers_heat_against_both_bounds(store: RunSto
             "layer reflowed above its liquidus (Sn63Pb37": (183.0, True),
             "core solid": (308.0, True),
         }
+
+
+async def test_every_wafer_of_a_lot_is_cut_within_the_depth_tolerance_of_its_recipe(
+    store: RunStore,
+):
+    """A trial's lot: the saw's blade wears and lifts its tip between height setups, and the
+    fourth wafer was cut 17.4 um into the tape for the recipe's 30 um, unflagged. Each
+    wafer's blade is now dressed, its height set up, before its cut: every wafer of a lot of
+    5 is cut alike, and judged against the recipe's depth +- the line's tolerance."""
+    prepared = prepare(
+        RunRequest("bump-seal-clean", recipe_path=str(RECIPES / "bump-seal-clean.yaml"), lot=5)
+    )
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "completed"
+    depths = [
+        (m["wafer_id"], m["value"], m["low"], m["high"], m["passed"])
+        for m in store.table("measurements", engine.run_id)
+        if m["name"] == "cut depth into tape"
+    ]
+    assert DEPTH_INTO_TAPE_TOLERANCE_UM == 10
+    assert depths == [(f"W0{n}", pytest.approx(26.8, abs=0.05), 20, 40, 1) for n in range(1, 6)]
+
+
+async def test_a_cut_worn_shallower_than_the_tolerance_is_held(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch
+):
+    """A blade that wears four times as fast (2 um a metre) lifts its tip 12.6 um over the
+    wafer's 6.3 m of cut: its last lines are 17.4 um into the tape, more than 10 um short of
+    the recipe's 30 um, and the line holds the wafer at the cut."""
+    monkeypatch.setattr(
+        simulated_saw, "SawPhysics", functools.partial(SawPhysics, radial_wear_um_per_m=2.0)
+    )
+    prepared = prepare(
+        RunRequest("bump-seal-clean", recipe_path=str(RECIPES / "bump-seal-clean.yaml"))
+    )
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "held"
+    (wafer,) = store.wafers(engine.run_id)
+    assert "step 'dice'" in wafer["reason"]
+    assert "cut depth into tape = 17.4 um, outside 20-40 um" in wafer["reason"]
 
 
 #: The layer's claims and the products', each a condition of a least layer on every tip.
