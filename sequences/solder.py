@@ -900,12 +900,15 @@ async def oven_cycle(
 async def run_reflow(
     batch: Batch[Oven], alloy: str, recipe: ReflowRecipe, solid: str | None = None
 ) -> None:
-    """Run the profile; the load must pass the solder's liquidus for the wetting time, and
-    the peak the oven measured stay at or below the solidus of `solid`, if given (a
-    high-melting bump under a eutectic layer, whose core begins to melt above it: 003:20)."""
+    """Run the profile; the load must pass the solder's liquidus (a peak at it melts
+    nothing) for the wetting time, and the peak the oven measured stay at or below the
+    solidus of `solid`, if given (a high-melting bump under a eutectic layer, whose core
+    begins to melt above it: 003:20)."""
     result = await batch.tool.run_profile(recipe.profile(alloy))
     high = None if solid is None else SOLIDUS_C[solid]
-    batch.measure("reflow peak", result.peak_c, "degC", low=LIQUIDUS_C[alloy], high=high)
+    batch.measure(
+        "reflow peak", result.peak_c, "degC", low=LIQUIDUS_C[alloy], high=high, above=True
+    )
     batch.measure(
         "time above liquidus",
         result.time_above_liquidus_s or 0.0,

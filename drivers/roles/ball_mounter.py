@@ -40,7 +40,7 @@ class FluxMethod(StrEnum):
 class BallAlloy(StrEnum):
     """The solder of the balls, named as the oven's reflow names it."""
 
-    SAC305 = "SAC305"  # Sn96.5Ag3Cu0.5, liquidus about 217 degC
+    SAC305 = "SAC305"  # Sn96.5Ag3Cu0.5, melts from 217 degC (solidus) to 220 degC (liquidus)
     SNPB_EUTECTIC = "Sn63Pb37"  # eutectic tin-lead, 183 degC
     HIGH_LEAD = "Pb95Sn5"  # high-melting lead-rich, about 314 degC
 

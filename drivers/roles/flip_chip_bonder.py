@@ -157,10 +157,11 @@ class FrameResult:
 
 
 class TransferAlloy(StrEnum):
-    """The eutectic solders of the transfer sheets (the names are the protocol's)."""
+    """The solders of the transfer sheets (the names are the protocol's): eutectics, and the
+    near-eutectic SAC305."""
 
     SN63PB37 = "Sn63Pb37"  # eutectic tin-lead, 183 degC
-    SAC305 = "SAC305"  # lead-free, 217 degC
+    SAC305 = "SAC305"  # lead-free, melts from 217 to 220 degC
     SN42BI58 = "Sn42Bi58"  # low-melting tin-bismuth, 138 degC
 
 

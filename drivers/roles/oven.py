@@ -89,14 +89,15 @@ PAD_TO_BALL_RATIO = 0.7
 LIQUIDUS_C: dict[str, float] = {
     "Sn42Bi58": 138.0,
     "Sn63Pb37": 183.0,
-    "SAC305": 217.0,
+    "SAC305": 220.0,
     "Pb90Sn10": 302.0,
     "Pb95Sn5": 314.0,
 }
 
 #: Solidus temperatures of the same solders, degC: where each begins to melt (a eutectic at
-#: its liquidus; the high-lead alloys over a pasty range up to it). A high-melting core under
-#: a eutectic layer stays solid only below its solidus (003:20).
+#: its liquidus; SAC305, near-eutectic, 3 degC below it; the high-lead alloys over a pasty
+#: range up to it). A high-melting core under a eutectic layer stays solid only below its
+#: solidus (003:20).
 SOLIDUS_C: dict[str, float] = {
     "Sn42Bi58": 138.0,
     "Sn63Pb37": 183.0,

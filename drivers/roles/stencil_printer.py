@@ -33,7 +33,7 @@ class SolderPaste(StrEnum):
     """The printer's pastes, named by their metal's alloy as the oven's reflow names it."""
 
     SNPB_EUTECTIC = "Sn63Pb37"  # eutectic tin-lead (183 degC): 003:21's eutectic layer
-    SAC305 = "SAC305"  # Sn96.5Ag3Cu0.5, lead-free (about 217 degC)
+    SAC305 = "SAC305"  # Sn96.5Ag3Cu0.5, lead-free (melts from 217 to 220 degC)
 
 
 class PrinterPhase(IntEnum):

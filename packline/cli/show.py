@@ -256,7 +256,8 @@ def measured_text(measurement: dict[str, Any]) -> str:
         high - value if high is not None else float("inf"),
     )
     bounds = ", ".join("-" if limit is None else figure_text(limit) for limit in (low, high))
-    side = "to spare" if spare >= 0 else "outside"
+    # at a limit it had to pass (`Wafer.measure`'s `above`), a value is outside with 0 to spare
+    side = "to spare" if spare > 0 or (spare == 0 and measurement["passed"]) else "outside"
     return f"{text} in [{bounds}]: {figure_text(abs(spare))} {unit} {side}"
 
 

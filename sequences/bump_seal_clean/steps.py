@@ -209,8 +209,9 @@ async def transfer_and_inspect(
     """Press the sheet on every die, then hold the wafer to the bonder's inspection: each of
     its `bumps` coated (a die the head left out leaves its bumps uncoated), the thinnest
     layer at least `min_thickness_um`; and to the joint it measured, above the sheet's
-    solder's liquidus (below it nothing wets) and at most the solidus of the bumps' `core`
-    alloy (above it their cores begin to melt: 003:20)."""
+    solder's liquidus (at it or below nothing wets: validate's rule, and the oven's peak's)
+    and at most the solidus of the bumps' `core` alloy (above it their cores begin to melt:
+    003:20)."""
     result = await bonder.transfer_solder_layer(transfer.solder_transfer())
     wafer.measure(
         "transfer joint",
@@ -218,6 +219,7 @@ async def transfer_and_inspect(
         "degC",
         low=LIQUIDUS_C[transfer.alloy.value],
         high=SOLIDUS_C[core],
+        above=True,
     )
     wafer.measure("bumps coated", result.bumps_coated, "bumps", low=bumps, high=bumps)
     wafer.measure(

@@ -456,9 +456,13 @@ class StepRecorder:
         low: float | None,
         high: float | None,
         source: str,
+        *,
+        above: bool = False,
     ) -> None:
-        """Record a measurement of every subject; raises `OutOfLimits` outside [low, high]."""
-        passed = (low is None or value >= low) and (high is None or value <= high)
+        """Record a measurement of every subject; raises `OutOfLimits` outside [low, high],
+        or (`above`: the value must pass `low`, not reach it) outside (low, high]."""
+        past_low = low is None or (value > low if above else value >= low)
+        passed = past_low and (high is None or value <= high)
         t, wall = self.events.t(), time.time()
         self._store.add_rows(
             "measurements",
@@ -498,7 +502,8 @@ class StepRecorder:
                 },
             )
         if not passed:
-            raise OutOfLimits(f"{name} = {value:g} {unit}, {_limits_broken(unit, low, high)}")
+            broken = _limits_broken(value, unit, low, high, above)
+            raise OutOfLimits(f"{name} = {value:g} {unit}, {broken}")
 
     async def confirm(self, subjects: Sequence[Subject], prompt: str) -> None:
         """Ask the operator (auto in a dry run, refused without one) and record the answer;
@@ -577,9 +582,14 @@ class StepRecorder:
         }
 
 
-def _limits_broken(unit: str, low: float | None, high: float | None) -> str:
-    """What a failed measurement missed, as read: 'below the minimum of 4.5 um', 'above the
-    maximum of 0 sites', or 'outside 10-15 um'."""
+def _limits_broken(
+    value: float, unit: str, low: float | None, high: float | None, above: bool
+) -> str:
+    """What a failed measurement of `value` missed, as read: 'below the minimum of 4.5 um',
+    'above the maximum of 0 sites', or 'outside 10-15 um'; one that had to pass its `low`
+    (`above`) and did not: 'not above the minimum of 220 degC'."""
+    if above and low is not None and value <= low:
+        return f"not above the minimum of {low:g} {unit}"
     if low is None:
         return f"above the maximum of {high:g} {unit}"
     if high is None:

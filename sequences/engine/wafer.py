@@ -260,10 +260,13 @@ class Wafer:
         *,
         low: float | None = None,
         high: float | None = None,
+        above: bool = False,
         source: str = "tool",
     ) -> float:
-        """Record a measurement; raises `OutOfLimits` (the step fails) outside [low, high]."""
-        self._run.recorder.measure([self], name, value, unit, low, high, source)
+        """Record a measurement; raises `OutOfLimits` (the step fails) outside [low, high], or
+        (`above`) outside (low, high]: a heat that must pass a solder's liquidus to melt it
+        fails at it."""
+        self._run.recorder.measure([self], name, value, unit, low, high, source, above=above)
         return value
 
     async def pause_point(self) -> None:
@@ -330,10 +333,12 @@ class Batch(Generic[E]):
         *,
         low: float | None = None,
         high: float | None = None,
+        above: bool = False,
         source: str = "tool",
     ) -> float:
-        """Record a measurement that holds for every wafer of the batch."""
-        self._run.recorder.measure(self.wafers, name, value, unit, low, high, source)
+        """Record a measurement that holds for every wafer of the batch (limits as
+        `Wafer.measure`'s)."""
+        self._run.recorder.measure(self.wafers, name, value, unit, low, high, source, above=above)
         return value
 
     async def pause_point(self) -> None:

@@ -1272,6 +1272,55 @@ async def test_a_layer_melted_on_above_the_bumps_liquidus_is_held_and_fails_003_
     assert solid.endswith("degC over")
 
 
+def transfer_joint_at(head_c: float) -> Callable[[BumpSealCleanRecipe], BumpSealCleanRecipe]:
+    """The reference transfer with its stage at 165 degC and its head at `head_c`: the joint
+    at 165 + 0.9 x (head - 165) degC."""
+
+    def spoil(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
+        layer = recipe.solder_layer
+        assert isinstance(layer, TransferredSolderLayer)
+        heat = {"head_temperature_c": head_c, "stage_temperature_c": 165.0}
+        transfer = layer.transfer.model_copy(update=heat)
+        return recipe.model_copy(
+            update={"solder_layer": layer.model_copy(update={"transfer": transfer})}
+        )
+
+    return spoil
+
+
+@pytest.mark.parametrize(
+    ("head_c", "joint", "held"),
+    [
+        (185.0, "183", True),  # at the Sn63Pb37 sheet's liquidus: nothing melts
+        (185.2, "183.2", False),  # the bonder's 0.2 degC over it (its 0.1 degC reading, 183.18)
+    ],
+)
+async def test_a_transfer_joint_must_be_above_the_sheets_liquidus_not_at_it(
+    store: RunStore, head_c: float, joint: str, held: bool
+):
+    """A trial's finding: the line judged the transfer joint against the liquidus inclusively,
+    so a joint the bonder read at the sheet's 183 degC passed, where nothing melts (validate
+    refuses such a head, and the oven's reflow peak must pass the liquidus). Driven past
+    validate, the joint at it holds the wafer at the transfer on the joint; one just above
+    it passes."""
+    prepared = prepare(RunRequest("bump-seal-clean", recipe_path=str(RECIPES / TRANSFERRED)))
+    prepared.recipe = transfer_joint_at(head_c)(prepared.recipe)
+    async with open_run(store, prepared) as engine:
+        await engine.run()
+    (measured,) = [
+        m for m in store.table("measurements", engine.run_id) if m["name"] == "transfer joint"
+    ]
+    assert (f"{measured['value']:g}", measured["low"], measured["passed"]) == (
+        joint,
+        183.0,
+        int(not held),
+    )
+    (wafer,) = store.wafers(engine.run_id)
+    reason = wafer["reason"] or ""
+    assert ("transfer joint = 183 degC, not above the minimum of 183 degC" in reason) is held
+    assert ("step 'transfer solder layer'" in reason) is held
+
+
 async def test_the_line_judges_the_layers_heat_against_both_bounds(store: RunStore):
     """The reference plated layer's reflow and transfer, as the line measured them: the oven's
     peak and the bonder's joint above the Sn63Pb37 layer's liquidus (183 degC) and at most

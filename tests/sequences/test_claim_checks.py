@@ -437,7 +437,7 @@ def test_a_joint_under_every_ball_only_after_a_reflow_above_the_liquidus(peak_c,
     assert not joints.evaluate(wafer)[0].any()  # no balls: nothing checked, the check fails
     wafer.films.layers.append(Film.blanket(FilmMaterial.CU, 5.0, wafer.geometry.site_count))
     wafer.balls.present[:4] = True  # on the conducting paths (on bare pads: solder bumps)
-    wafer.balls.alloy = "SAC305"  # liquidus 217 degC
+    wafer.balls.alloy = "SAC305"  # liquidus 220 degC
     apply_run(wafer, _reflow_run(peak_c), ReflowPhysics(), "oven", 0.0, LastResult.COMPLETED)
     checked, passing, worst = joints.outcome(wafer)
     assert checked.sum() == 4

@@ -584,7 +584,7 @@ def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
     recipe["terminals"]["reflow"]["peak_c"] = "210 degC"
     error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert (
-        ": terminals.reflow.peak_c = 210 degC: must be above the liquidus of SAC305 (217 degC): "
+        ": terminals.reflow.peak_c = 210 degC: must be above the liquidus of SAC305 (220 degC): "
         "the balls would not melt (claim 001:3)"
     ) in error
 
@@ -819,7 +819,7 @@ def _reflow_too_short_to_wet(recipe: SproutBumpRecipe) -> SproutBumpRecipe:
     """The terminals' reflow above the liquidus for seconds, and a minimum that would not
     hold the batch for it: validate refuses both (test_reflow_wetting.py)."""
     terminals = recipe.terminals
-    short = {"peak_c": 220.0, "peak_hold_s": 0.0, "min_time_above_liquidus_s": 0.0}
+    short = {"peak_c": 223.0, "peak_hold_s": 0.0, "min_time_above_liquidus_s": 0.0}
     reflow = terminals.reflow.model_copy(update=short)
     return recipe.model_copy(update={"terminals": terminals.model_copy(update={"reflow": reflow})})
 

@@ -266,9 +266,9 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "two-process-via.yaml",
             {"mounting.head_temperature_c": "220 degC"},
             "mounting.head_temperature_c = 220 degC: the devices are joined to the board by "
-            "their balls, which melt above the liquidus of SAC305 (217 degC); over the stage at "
+            "their balls, which melt above the liquidus of SAC305 (220 degC); over the stage at "
             "mounting.stage_temperature_c = 100 degC the joint reaches 208.0 degC: give a head "
-            "of at least 231 degC (claims 002:7, 002:8)",
+            "of at least 234 degC (claims 002:7, 002:8)",
         ),
         (  # more devices than the board has chip sites (the 200 mm wafer's 261 dies)
             "two-process-via.yaml",
@@ -293,7 +293,7 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
         (  # a reflow below the balls' liquidus: the terminals' own claim
             "two-process-via.yaml",
             {"terminals.reflow.peak_c": "210 degC"},
-            "terminals.reflow.peak_c = 210 degC: must be above the liquidus of SAC305 (217 "
+            "terminals.reflow.peak_c = 210 degC: must be above the liquidus of SAC305 (220 "
             "degC): the balls would not melt (claim 002:1i)",
         ),
         (  # a passivation thicker than the deposition's crystal can measure
@@ -483,16 +483,16 @@ def mounted_wafer(
 def test_the_least_head_and_bond_validate_suggests_join_the_devices(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    """The head validate suggests over a 100 degC stage, 231 degC, puts the joint at 217.9 degC,
-    above SAC305's 217, and the least bond it suggests, the bonder's 2 s wetting time, wets the
-    board's pads: every device is joined (002:7, 002:8), where 230 degC or 1.9 s is refused."""
-    cold = changed("two-process-via.yaml", {"mounting.head_temperature_c": "230 degC"})
-    assert "give a head of at least 231 degC" in refusal(capsys, tmp_path, "two-process-via", cold)
+    """The head validate suggests over a 100 degC stage, 234 degC, puts the joint at 220.6 degC,
+    above SAC305's 220, and the least bond it suggests, the bonder's 2 s wetting time, wets the
+    board's pads: every device is joined (002:7, 002:8), where 233 degC or 1.9 s is refused."""
+    cold = changed("two-process-via.yaml", {"mounting.head_temperature_c": "233 degC"})
+    assert "give a head of at least 234 degC" in refusal(capsys, tmp_path, "two-process-via", cold)
     short = changed("two-process-via.yaml", {"mounting.bond_time_s": "1.9 s"})
     assert "give at least 2 s (claims 002:7, 002:8)" in refusal(
         capsys, tmp_path, "two-process-via", short
     )
-    least = {"mounting.head_temperature_c": "231 degC", "mounting.bond_time_s": "2 s"}
+    least = {"mounting.head_temperature_c": "234 degC", "mounting.bond_time_s": "2 s"}
     code, wafer = mounted_wafer(capsys, tmp_path, least)
     assert (code, wafer["status"]) == (0, "completed"), wafer
 

@@ -29,7 +29,7 @@ FRAMED = PanelSpec(rows=2, columns=3, columns_per_side=4)
 #: 100 um columns whose lower ends take what a 60 um stud of 100 um base takes of a hole:
 #: pi/4 100^2 p = 0.6 pi/4 100^2 60, p = 36 um.
 FRAME = FrameRecipe(frame_um=400, column_diameter_um=100, column_protrusion_um=36, recipe=SOLDER)
-#: SAC305 balls (217 degC) wet at a joint of 150 + 0.9 * 150 = 285 degC, not at 195 degC.
+#: SAC305 balls (220 degC) wet at a joint of 150 + 0.9 * 150 = 285 degC, not at 195 degC.
 HOT = BondRecipe(head_temperature_c=300, stage_temperature_c=150, bond_force_n=10, bond_time_s=5)
 COOL = BondRecipe(head_temperature_c=200, stage_temperature_c=150, bond_force_n=10, bond_time_s=5)
 

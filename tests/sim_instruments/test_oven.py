@@ -122,7 +122,7 @@ async def test_a_reflow_above_the_liquidus_joins_every_bump_of_the_batch(rig):
 async def test_a_reflow_below_the_liquidus_forms_no_joint(rig):
     await load(rig, "W01", bumps="SAC305")
     await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
-    await rig.driver.run_profile(EUTECTIC_REFLOW)  # peak 215 degC: SAC305 melts at 217
+    await rig.driver.run_profile(EUTECTIC_REFLOW)  # peak 215 degC: SAC305 melts from 217
     run = last_run(rig, "W01")
     assert (run["bumps_melted"], run["bumps_joined"]) == ("False", "False")
     assert run["bumps_above_liquidus_s"] == 0
@@ -308,7 +308,7 @@ async def test_a_peak_above_the_cores_liquidus_melts_the_core_too(rig):
 
 @pytest.mark.parametrize(("peak_c", "joined"), [(240, True), (212, False)])
 async def test_solder_balls_join_their_pads_only_above_their_liquidus(rig, peak_c, joined):
-    """SAC305 balls (217 degC) on the conducting paths over every pad (001:3): a 240 degC
+    """SAC305 balls (liquidus 220 degC) on the conducting paths over every pad (001:3): a 240 degC
     peak joins every ball, a 212 degC one none."""
     await load(rig, "W01")
     workpiece = rig.twin.get("W01")
@@ -318,7 +318,7 @@ async def test_solder_balls_join_their_pads_only_above_their_liquidus(rig, peak_
     balls.diameter_um[:] = 300.0
     balls.alloy = "SAC305"
     await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
-    profile = reflow_profile(soak_c=170, soak_s=60, peak_c=peak_c, peak_hold_s=40, liquidus_c=217)
+    profile = reflow_profile(soak_c=170, soak_s=60, peak_c=peak_c, peak_hold_s=40, liquidus_c=220)
     await rig.driver.run_profile(profile)
     assert bool(balls.joined.all()) is joined
     assert last_run(rig, "W01")["balls_joined"] == (balls.present.size if joined else 0)
@@ -362,7 +362,7 @@ async def test_a_batch_of_tape_panels_reflows_the_balls_of_every_unit():
             await rig.driver.load(panel_id)
         await rig.driver.close_door()
         await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
-        profile = reflow_profile(soak_c=170, soak_s=60, peak_c=240, peak_hold_s=40, liquidus_c=217)
+        profile = reflow_profile(soak_c=170, soak_s=60, peak_c=240, peak_hold_s=40, liquidus_c=220)
         result = await rig.driver.run_profile(profile)
         assert result.wafer_ids == ("P01", "P02")
         for panel_id in ("P01", "P02"):
@@ -393,7 +393,7 @@ def test_the_time_above_liquidus_is_exact_for_a_piecewise_linear_history():
         history.add(time_s, temperature_c, 10)
     assert history.time_above_s(200) == pytest.approx(100)
     assert history.time_above_s(250) == 0
-    assert reflow("SAC305", history, ReflowPhysics()).joined  # 217: 66 s above
+    assert reflow("SAC305", history, ReflowPhysics()).joined  # 220: 60 s above
     assert not reflow("Pb90Sn10", history, ReflowPhysics()).melted  # 302: never
 
 

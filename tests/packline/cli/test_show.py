@@ -54,10 +54,15 @@ Look = TypeVar("Look")
         # a failing value never reads as its limit ('8 um in [8, -]: 0.0004 um outside')
         (8.0, None, 7.9996, "7.9996 um in [8, -]: 0.0004 um outside"),
         (None, 60.0, 60.0000001, "60.0000001 um in [-, 60]: 1e-07 um outside"),
+        # at a low limit it had to pass (a joint at its solder's liquidus): failed, not spare
+        (220.0, 308.0, 220.0, "220 um in [220, 308]: 0 um outside"),
     ],
 )
 def test_a_measurement_reads_with_its_limits_and_margin(low, high, value, text):
-    measurement = {"value": value, "unit": "um", "low": low, "high": high}
+    """As recorded: `passed` is the recorder's verdict, which the last case failed though it
+    is at its limit (`Wafer.measure`'s `above`)."""
+    passed = int(not text.endswith("outside"))
+    measurement = {"value": value, "unit": "um", "low": low, "high": high, "passed": passed}
     assert measured_text(measurement) == text
 
 
