@@ -259,14 +259,16 @@ def _text(value: Any) -> str | None:
 
 def _page(past: list[dict[str, Any]]) -> str:
     """The dashboard's page: the live section, filled by the script from the event stream,
-    and the past runs (`listed_runs`) with links to their reports, each stopped run with what
-    it left on its tools in a few words (`left_brief`; all `show` says of it, and the resume
-    that takes them off, when the pointer rests on it: `left_text`)."""
+    and the past runs (`listed_runs`) with links to their reports, their wafers by outcome as
+    `runs` counts them (a lot of 2 with one scrapped had read `completed 1, held 0`), each
+    stopped run with what it left on its tools in a few words (`left_brief`; all `show` says
+    of it, and the resume that takes them off, when the pointer rests on it: `left_text`)."""
     rows = "".join(
         "<tr>"
         f'<td><a href="runs/{html.escape(run["id"])}/report">{html.escape(run["id"])}</a></td>'
         f"<td>{html.escape(run['method'])}</td><td>{html.escape(listed_status(run))}</td>"
         f"<td>{run['lot_size']}</td><td>{run['completed']}</td><td>{run['held']}</td>"
+        f"<td>{run['scrapped']}</td><td>{run['terminated']}</td>"
         f'<td class="held" title="{html.escape(left_text(run["left_on_tools"]))}">'
         f"{html.escape(left_brief(run['left_on_tools']))}</td>"
         f"<td>{wall_text(run['started_wall'])}</td>"
@@ -300,7 +302,8 @@ th { background: #f3f3f3; }
 <p>Each run's report opens from its id (made when asked: a lot of 25 takes a few seconds).
 Reload the page for runs that ended since.</p>
 <table><thead><tr><th>run</th><th>method</th><th>status</th><th>wafers</th>
-<th>completed</th><th>held</th><th>left on tools</th><th>started</th></tr></thead>
+<th>completed</th><th>held</th><th>scrapped</th><th>terminated</th>
+<th>left on tools</th><th>started</th></tr></thead>
 <tbody>{{rows}}</tbody></table>
 </section>
 <section id="spc"><h2>SPC</h2>

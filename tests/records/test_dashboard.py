@@ -465,3 +465,27 @@ def test_a_run_without_a_schedule_takes_the_recipe_s_plan_once_it_is_made(tmp_pa
         assert run["eta"].endswith(f"({RECIPE_BASIS})")
     finally:
         store.close()
+
+
+def test_the_run_list_counts_the_wafers_by_every_outcome(tmp_path):
+    """A trial's lot of 2 with one wafer scrapped read `2 | completed 1 | held 0` in the page's
+    run list: its wafers are counted as `packline runs` counts them, scrapped and terminated
+    too."""
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--lot", "3", "--db", str(db)]) == 0
+    store = RunStore(db)
+    try:
+        run_id = store.resolve_run("last")
+        store.update_wafer(run_id, "W02", status="scrapped")
+        store.update_wafer(run_id, "W03", status="terminated")
+    finally:
+        store.close()
+    with (
+        Dashboard(db) as dashboard,
+        urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page,
+    ):
+        listed = page.read().decode()
+    assert "<th>held</th><th>scrapped</th><th>terminated</th>" in listed
+    row = re.search(rf"<tr><td><a href=\"runs/{run_id}/report\">.*?</tr>", listed)
+    assert row is not None
+    assert "<td>3</td><td>1</td><td>0</td><td>1</td><td>1</td>" in row.group()
