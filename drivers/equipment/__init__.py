@@ -61,7 +61,14 @@ from .vocabulary import (
     is_wafer_id,
     validate_wafer_id,
 )
-from .waits import HOLD_S, ProcessWaits, SafeStateWatch, held_pace, poll_hold_s
+from .waits import (
+    HOLD_S,
+    UNBOUNDED_TAIL_S,
+    ProcessWaits,
+    SafeStateWatch,
+    held_pace,
+    poll_hold_s,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -74,6 +81,7 @@ Record = TypeVar("Record", bound="DataclassInstance")
 __all__ = [
     "HOLD_S",
     "READY_STATES",
+    "UNBOUNDED_TAIL_S",
     "WAFER_ID_MAX_LENGTH",
     "Alarm",
     "E10State",

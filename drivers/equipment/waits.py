@@ -24,6 +24,12 @@ T = TypeVar("T")
 #: lets the tool hold its reply, s of process time: the driver hears from a tool whose state
 #: does not change (and records its progress) at least this often (docs/decisions/0052).
 HOLD_S = 30.0
+#: The last stretch of a wait held by a tool that names no bound of its own (`wait_until`'s
+#: `hold_s=None`: a SCPI tool's `*OPC?`, docs/decisions/0041), s of process time: the tool
+#: holds its reply until this long before the deadline, and it is polled every interval from
+#: there. Its own figure, not `HOLD_S`: a longer `HOLD_S` would leave a job allowed less than
+#: it unheld, polled every interval throughout.
+UNBOUNDED_TAIL_S = 30.0
 
 
 class HeldPace:
@@ -74,9 +80,9 @@ def held_pace() -> HeldPace | None:
 def _poll_hold_s(most_s: float | None, left_s: float) -> float:
     """How long the next poll of a held wait may let the tool hold its reply, with `left_s`
     of the wait left: `most_s` while that much is left (else 0: poll), or with no bound of
-    the tool's own (None) until `HOLD_S` before the deadline."""
+    the tool's own (None) until `UNBOUNDED_TAIL_S` before the deadline."""
     if most_s is None:
-        return left_s - HOLD_S
+        return left_s - UNBOUNDED_TAIL_S
     return most_s if most_s <= left_s else 0.0
 
 
@@ -133,8 +139,8 @@ class ProcessWaits:
         deadline if that is sooner, and the next poll's hold is chosen after that pause, so
         no reply is due after the deadline.
         `hold_s=None` is a tool's wait that names no bound of its own (`*OPC?`,
-        docs/decisions/0041): each poll may let it hold up to `HOLD_S` before the deadline,
-        and the last `HOLD_S` are polled every interval.
+        docs/decisions/0041): each poll may let it hold up to `UNBOUNDED_TAIL_S` before the
+        deadline, and the last `UNBOUNDED_TAIL_S` are polled every interval.
 
         `poll` reads the tool (recording readings), raises on a fault (e.g. `alarm_error`) and
         returns the result when the process is done, None while it is not. Once `timeout_s` of

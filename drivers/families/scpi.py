@@ -284,9 +284,9 @@ class ScpiDriver(Equipment):
         tool holds until the command has ended, an alarm ending it too, so the wait costs
         three exchanges rather than one per poll interval and sees the end, or the alarm, as
         it comes (docs/decisions/0041). `*OPC?` names no bound, so the link bounds it: held
-        until `HOLD_S` before the wait's deadline (`wait_until(hold_s=None)`); one not
-        answered by then drops the connection and the last `HOLD_S` are polled every
-        interval, so an overrun is stopped as before. On a link that cannot carry a held
+        until `UNBOUNDED_TAIL_S` before the wait's deadline (`wait_until(hold_s=None)`); one
+        not answered by then drops the connection and the last `UNBOUNDED_TAIL_S` are polled
+        every interval, so an overrun is stopped as before. On a link that cannot carry a held
         reply (a tty), and after a `*OPC?` answered while `poll` still finds the command at
         work (a tool whose `*OPC?` does not wait for it), it polls every interval.
 

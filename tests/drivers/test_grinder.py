@@ -358,9 +358,9 @@ async def test_a_cycle_ended_by_someone_else_is_not_a_success():
 
 async def test_a_cycle_that_overruns_its_allowance_is_stopped_and_times_out():
     # RECIPE from 725 um is allowed 393/(8*0.25) + 30/(0.3*0.25) + 2/0.01 + 120 = 916.5 s.
-    # *OPC? is held until HOLD_S before that, then the link's 1 s timeout (wall clock) drops
-    # the connection; the status is read then and, polled every 100 s, once more at the
-    # allowance's end (the interval cut to it), where the cycle is stopped.
+    # *OPC? is held until UNBOUNDED_TAIL_S before that, then the link's 1 s timeout (wall
+    # clock) drops the connection; the status is read then and, polled every 100 s, once more
+    # at the allowance's end (the interval cut to it), where the cycle is stopped.
     clock = VirtualClock()
     still_coarse = b"COARSE,700.0,4500,200,8,58.0,5.9,10.0,0,NONE\n"
     script = [
