@@ -16,7 +16,7 @@ of sprout-bump-csp-levels-5.)
    status read), every wait's timeout and the engine's own waits pass as they pass for the
    tools: the run is a run at scale 1 in its own time, done in 1/S of its wall time. (Drivers
    on the wall clock, as a real line's are, would poll S times less often for each second of
-   the tools' process and see a tool hold a 30 s read for 30/S s of theirs, which their pace
+   the tools' process and see a tool hold a 120 s read for 120/S s of theirs, which their pace
    then spaces a poll interval apart: polled and held waits alike would come down to a few
    reads a wait, and the cut would not show.) Every message a driver sends (a query, a
    command, a Modbus request) is counted from the wire log (`packline.wire`), per tool and

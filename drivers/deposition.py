@@ -39,8 +39,8 @@ __all__ = ["Command", "CommandError", "LastResult", "ModbusDepositionTool"]
 
 #: How long the evacuated chamber may take to reach a recipe's base pressure (process time),
 #: and how often the wait reads it when it polls (a PLC that does not hold its status read, or
-#: the wait's last `HOLD_S`; the turbo takes minutes; the station's poll interval if that is
-#: longer).
+#: one that answers it at once; the turbo takes minutes; the station's poll interval if that
+#: is longer).
 BASE_PRESSURE_TIMEOUT_S = 1800.0
 BASE_PRESSURE_POLL_S = 10.0
 #: How long after a recipe's time limit the driver gives up on it.

@@ -22,13 +22,13 @@ T = TypeVar("T")
 
 #: The longest a poll of a wait held by the tool (`Equipment.wait_until(held_by_tool=True)`)
 #: lets the tool hold its reply, s of process time: the driver hears from a tool whose state
-#: does not change (and records its progress) at least this often (docs/decisions/0052).
-HOLD_S = 30.0
+#: does not change (and records its progress) at least this often (docs/decisions/0101).
+HOLD_S = 120.0
 #: The last stretch of a wait held by a tool that names no bound of its own (`wait_until`'s
 #: `hold_s=None`: a SCPI tool's `*OPC?`, docs/decisions/0041), s of process time: the tool
 #: holds its reply until this long before the deadline, and it is polled every interval from
-#: there. Its own figure, not `HOLD_S`: a longer `HOLD_S` would leave a job allowed less than
-#: it unheld, polled every interval throughout.
+#: there. Not `HOLD_S`, which would leave a job allowed less than `HOLD_S` unheld, polled every
+#: interval throughout (docs/decisions/0101).
 UNBOUNDED_TAIL_S = 30.0
 
 
@@ -79,11 +79,12 @@ def held_pace() -> HeldPace | None:
 
 def _poll_hold_s(most_s: float | None, left_s: float) -> float:
     """How long the next poll of a held wait may let the tool hold its reply, with `left_s`
-    of the wait left: `most_s` while that much is left (else 0: poll), or with no bound of
-    the tool's own (None) until `UNBOUNDED_TAIL_S` before the deadline."""
+    of the wait left: `most_s`, or what is left if less (the last hold ends at the deadline,
+    docs/decisions/0101), or with no bound of the tool's own (None) until `UNBOUNDED_TAIL_S`
+    before the deadline."""
     if most_s is None:
         return left_s - UNBOUNDED_TAIL_S
-    return most_s if most_s <= left_s else 0.0
+    return min(most_s, left_s)
 
 
 class _Waiting(Protocol):
@@ -130,14 +131,15 @@ class ProcessWaits:
 
         `held_by_tool`: `poll` reads the tool with a wait the tool holds until something
         changes (a bounded blocking wait, docs/decisions/0028), for at most `poll_hold_s()`
-        (`hold_s`, or `timeout_s` if less), and is called again as soon as it returns; in the
-        last `poll_hold_s` before the deadline (or if it is shorter than the poll interval)
-        it polls every interval, so an overrun is seen as soon as with polls. A poll that
-        reports an early answer without a change (`held_pace`) is followed by the next one
-        no sooner than its `HeldPace` says (an interval after it was asked, the wait's
-        `interval_s` if given: such a tool is read as the wait would poll it) or at the
-        deadline if that is sooner, and the next poll's hold is chosen after that pause, so
-        no reply is due after the deadline.
+        (`hold_s`, or `timeout_s` if less), and is called again as soon as it returns; a hold
+        that would pass the deadline is cut to it (docs/decisions/0101), so the tool answers
+        an overrun at the deadline at the latest, where a poll would read it, and once less
+        than a poll interval is left (or if `hold_s` is shorter than it) the wait polls every
+        interval up to the deadline. A poll that reports an early answer without a change
+        (`held_pace`) is followed by the next one no sooner than its `HeldPace` says (an
+        interval after it was asked, the wait's `interval_s` if given: such a tool is read as
+        the wait would poll it) or at the deadline if that is sooner, and the next poll's hold
+        is chosen after that pause, so no reply is due after the deadline.
         `hold_s=None` is a tool's wait that names no bound of its own (`*OPC?`,
         docs/decisions/0041): each poll may let it hold up to `UNBOUNDED_TAIL_S` before the
         deadline, and the last `UNBOUNDED_TAIL_S` are polled every interval.

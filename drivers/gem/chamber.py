@@ -55,8 +55,13 @@ class GemChamberTool(GemBatchTool):
                 await self.wait_event(action, ended, timeout_s, lambda: f"no {event} event")
 
     def traced_every(
-        self, period_s: float, sampled: Callable[[float, Mapping[str, float]], None] | None = None
+        self,
+        period_s: float,
+        sampled: Callable[[float, Mapping[str, float]], None] | None = None,
+        *,
+        group_size: int | None = None,
     ) -> AbstractAsyncContextManager[None]:
-        """For the block, `traced` every `period_s`, `trace_group` samples a report (`sampled`
-        hears each sample)."""
-        return self.recorded_trace(self.traced, period_s, self.trace_group, sampled)
+        """For the block, `traced` every `period_s`, `trace_group` samples a report (or
+        `group_size`; `sampled` hears each sample)."""
+        group = self.trace_group if group_size is None else group_size
+        return self.recorded_trace(self.traced, period_s, group, sampled)

@@ -13,9 +13,10 @@ While the chamber pumps, runs or vents, the tool traces its pressure, high vacuu
 gas flow and crystal monitor every `poll_interval_s` of its time (the station's poll interval,
 the Modbus driver's poll and trace rate), while it pumps on to a base pressure every `HOLD_S`,
 as often as the Modbus driver's held reads sample it then at least; `TRACE_GROUP` samples a
-report (S2F23, S6F1), each sample recorded as the Modbus driver records its polls, under the
-same names and units, at its time. The limits, the recipe's checks and the wait allowances
-are the Modbus driver's (`drivers/deposition.py`, the role's rules).
+report (S2F23, S6F1; each sample a report while it pumps on to a base pressure), each sample
+recorded as the Modbus driver records its polls, under the same names and units, at its time.
+The limits, the recipe's checks and the wait allowances are the Modbus driver's
+(`drivers/deposition.py`, the role's rules).
 """
 
 from __future__ import annotations
@@ -93,6 +94,10 @@ TRACED = traced_as(
 #: Samples a trace report carries (REPGSZ): a minute of a run at the line's 1 s a report; the
 #: steps, the end and the alarms are pushed at once whatever the group.
 TRACE_GROUP = 60
+#: Samples a report of the trace of the wait for a base pressure (one every `HOLD_S`): each
+#: reported as it is taken, so the host knows the high vacuum as the Modbus driver's held reads
+#: know it, at most `HOLD_S` old, and a timeout names the last one (docs/decisions/0101).
+BASE_PRESSURE_TRACE_GROUP = 1
 
 
 class GemDeposition(GemChamberTool, DepositionTool):
@@ -210,8 +215,8 @@ class GemDeposition(GemChamberTool, DepositionTool):
     async def _wait_base_pressure(self, action: str, base_pressure_utorr: float) -> None:
         """Wait until the high vacuum reaches the recipe's base pressure (`pump_to_base`,
         ended by `base_pressure_reached`), traced every `HOLD_S` as the Modbus driver's held
-        reads sample it at least (the last sample as it is reached); refused unless the
-        chamber is evacuated, at once if it is there already."""
+        reads sample it at least, each sample a report (the last sample as it is reached);
+        refused unless the chamber is evacuated, at once if it is there already."""
         status = await self.request_status()
         await self.require_evacuated(action, status)
         if status.high_vacuum_utorr <= base_pressure_utorr:
@@ -224,7 +229,9 @@ class GemDeposition(GemChamberTool, DepositionTool):
         def still() -> str:
             return above_base_pressure(latest["high_vacuum_utorr"], base_pressure_utorr)
 
-        async with self.traced_every(max(HOLD_S, self.poll_interval_s), sampled):
+        async with self.traced_every(
+            max(HOLD_S, self.poll_interval_s), sampled, group_size=BASE_PRESSURE_TRACE_GROUP
+        ):
             with self.expect_event(action, "base_pressure_reached") as reached:
                 if await self.command("pump_to_base") == 4:
                     await self.wait_event(action, reached, BASE_PRESSURE_TIMEOUT_S, still)

@@ -4,7 +4,7 @@ unacknowledged.
 
 A tool that is power-cycled, or a switch that drops, leaves a half-open connection: nothing
 on it fails until something is sent. A link idle between steps (minutes to hours) would learn
-of it only when its next exchange times out, and a held reply (decision 0052: up to 30 s)
+of it only when its next exchange times out, and a held reply (decision 0101: up to 120 s)
 would wait its whole bound on a peer that is gone. With keepalive the kernel probes an idle
 connection and ends it when the probes go unanswered (or are answered with a reset, by a tool
 that restarted): the link's next exchange reconnects before sending (docs/links.md,
@@ -15,7 +15,7 @@ The figures (the OS's defaults wait two hours before the first probe):
 - `KEEPALIVE_IDLE_S` = 10 s of silence before the first probe, `KEEPALIVE_INTERVAL_S` = 5 s
   between unanswered probes, `KEEPALIVE_PROBES` = 3 unanswered probes end the connection:
   a dead peer is noticed 25 s after the last byte it acknowledged, well within a minute of
-  idleness, far below a step's length, and within the 30 s a tool may hold a reply.
+  idleness, far below a step's length, and well within the 120 s a tool may hold a reply.
 - What it costs: on an idle link, one empty segment each 10 s and its acknowledgement (about
   130 bytes: nothing beside one Modbus status poll), and nothing at all on a link that
   exchanges more often than that. A tool's stack answers a probe as any segment (RFC 1122
@@ -46,7 +46,7 @@ link's `WAIT?`, a SCPI `*OPC?`) whose request the tool acknowledged. Nothing sen
 unacknowledged, so tcp(7)'s bound does not apply however long the tool holds its reply; a
 live tool's stack acknowledges the request at once and answers keepalive's probes, so a hold
 of minutes stands, while a tool that dies during the hold is keepalive's to notice (decision
-0052: within the 30 s it may hold a reply).
+0101: well within the 120 s it may hold a reply).
 
 Where the platform lacks an option (macOS names the idle time `TCP_KEEPALIVE` and has no
 `TCP_USER_TIMEOUT`, and older Windows has none of them), the rest are set and the OS's figure

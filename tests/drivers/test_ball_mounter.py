@@ -11,6 +11,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.ball_mounter import ModbusBallMounter
+from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import InterlockOpen, LimitViolation, ToolAlarm
 from packline.drivers.links import ModbusLink
 from packline.drivers.roles.ball_mounter import (
@@ -36,6 +37,9 @@ from packline.testing.modbus_frames import (
 #: A map of positions 0, 17 and 255 on the back: bit 0 of 203, bit 1 of 204, bit 15 of 218.
 SPARSE_BACK = BallMap.of([0, 17, 255], Side.BACK)
 SPARSE_BITS = [0x0001, 0x0002, *[0] * 13, 0x8000]
+
+#: A held read's hold, in the hold register's 0.1 s, of a wait longer than `HOLD_S`.
+HOLD = round(HOLD_S * 10)
 
 
 def connect_script() -> list:
@@ -97,7 +101,7 @@ async def test_apply_flux_writes_side_map_and_flux_then_polls_until_counted():
         read(9, 0, status(0, completed=4)),
         write_one(10, 300, 3),
         held_read(11, 0, 0, 5, status(1, completed=4)),
-        held_read(12, 5, 300, 6, status(0, elapsed_ds=200, completed=5, result=1, flux=1)),
+        held_read(12, 5, HOLD, 6, status(0, elapsed_ds=200, completed=5, result=1, flux=1)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -119,7 +123,7 @@ async def test_mount_balls_writes_diameter_alloy_side_and_map_and_reports_the_ba
         write_one(10, 300, 4),
         held_read(11, 0, 0, 5, status(2, completed=1, flux=1)),
         held_read(
-            12, 5, 300, 6, status(0, elapsed_ds=272, completed=2, result=1, flux=1, placed=70_000)
+            12, 5, HOLD, 6, status(0, elapsed_ds=272, completed=2, result=1, flux=1, placed=70_000)
         ),
     ]
     async with expected_protocol(script) as peer:
@@ -139,7 +143,7 @@ async def test_request_inspection_runs_the_camera_and_reads_the_counts():
         read(6, 0, status(0, completed=2)),
         write_one(7, 300, 5),
         held_read(8, 0, 0, 5, status(3, completed=2)),
-        held_read(9, 5, 300, 6, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
+        held_read(9, 5, HOLD, 6, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
         read(10, 0, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
     ]
     async with expected_protocol(script) as peer:

@@ -11,6 +11,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.deposition import ModbusDepositionTool
+from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import LimitViolation, ProtocolError
 from packline.drivers.links import ModbusLink
 from packline.drivers.roles.deposition import (
@@ -36,6 +37,9 @@ CU_SPUTTER = DepositionStep(
     gas=ProcessGas.AR,
     flow_sccm=40,
 )
+
+#: A held read's hold, in the hold register's 0.1 s, of a wait longer than `HOLD_S`.
+HOLD = round(HOLD_S * 10)
 
 
 def connect_script() -> list[tuple[bytes, bytes]]:
@@ -104,7 +108,7 @@ def deposit_script(
     run_wait = (
         [
             modbus_frames.held_read(tid + 2, 0, 0, 5, status(3, high_vacuum=100_000)),
-            modbus_frames.held_read(tid + 3, 5, 300, 6, status(2, completed=1)),
+            modbus_frames.held_read(tid + 3, 5, HOLD, 6, status(2, completed=1)),
         ]
         if held
         else [
@@ -154,7 +158,7 @@ async def test_deposit_writes_the_recipe_waits_for_base_pressure_starts_and_poll
     # `base_pressure` interlock closes, a counted change (STATUS_CHANGES 4 -> 5)
     script = deposit_script(
         modbus_frames.held_read(11, 0, 0, 4, status(2, high_vacuum=800, base=False)),  # 8.00
-        modbus_frames.held_read(12, 4, 300, 5, status(2, high_vacuum=500)),  # 5.00: reached
+        modbus_frames.held_read(12, 4, HOLD, 5, status(2, high_vacuum=500)),  # 5.00: reached
     )
     driver = await deposit(script, clock)
     # no poll interval waited: the held reads answered as the interlock closed and as the
@@ -173,8 +177,8 @@ async def test_a_plc_that_answers_the_held_read_at_once_is_read_every_10_s_for_t
     clock = VirtualClock()
     script = deposit_script(
         modbus_frames.held_read(11, 0, 0, 4, status(2, high_vacuum=800, base=False)),
-        modbus_frames.held_read(12, 4, 300, 4, status(2, high_vacuum=700, base=False)),
-        modbus_frames.held_read(13, 4, 300, 5, status(2, high_vacuum=500)),  # at 10 s
+        modbus_frames.held_read(12, 4, HOLD, 4, status(2, high_vacuum=700, base=False)),
+        modbus_frames.held_read(13, 4, HOLD, 5, status(2, high_vacuum=500)),  # at 10 s
     )
     await deposit(script, clock)
     assert clock.now() == 10.0
@@ -204,7 +208,7 @@ async def test_an_off_grid_base_pressure_is_reached_when_the_gauge_reads_it_as_w
     clock = VirtualClock()
     script = deposit_script(
         modbus_frames.held_read(11, 0, 0, 4, status(2, high_vacuum=800, base=False)),
-        modbus_frames.held_read(12, 4, 300, 5, status(2, high_vacuum=510)),  # 5.10: reached
+        modbus_frames.held_read(12, 4, HOLD, 5, status(2, high_vacuum=510)),  # 5.10: reached
         base=51,
     )
     driver = await deposit(script, clock, base_pressure_utorr=5.06)
@@ -220,8 +224,8 @@ async def test_a_base_pressure_in_pa_written_rounded_down_is_waited_for_as_writt
     clock = VirtualClock()
     script = deposit_script(
         modbus_frames.held_read(11, 0, 0, 4, status(2, high_vacuum=800, base=False)),
-        modbus_frames.held_read(12, 4, 300, 4, status(2, high_vacuum=502, base=False)),
-        modbus_frames.held_read(13, 4, 300, 5, status(2, high_vacuum=500)),  # at 10 s
+        modbus_frames.held_read(12, 4, HOLD, 4, status(2, high_vacuum=502, base=False)),
+        modbus_frames.held_read(13, 4, HOLD, 5, status(2, high_vacuum=500)),  # at 10 s
         base=50,
     )
     await deposit(script, clock, base_pressure_utorr=to_magnitude("6.7e-4 Pa", "uTorr"))

@@ -6,7 +6,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.dicing_saw import AsciiDicingSaw
-from packline.drivers.equipment import E10State, ToolState
+from packline.drivers.equipment import HOLD_S, E10State, ToolState
 from packline.drivers.errors import (
     CommandRefused,
     InterlockOpen,
@@ -82,7 +82,7 @@ async def test_dice_with_default_pitches_from_the_die_size():
         compound((b"SPINDLE 30000\n", b"OK\n"), (b"STAT?\n", stat(rpm=20000, set_rpm=30000))),
         (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
         compound((b"CUT\n", b"OK\n"), (b"STAT?\n", stat("CUTTING", 10, 40, 30000, 30000))),
-        (b"WAIT? CUTTING 30\n", stat("IDLE", 40, 40, 30000, 30000, cuts=1)),
+        (f"WAIT? CUTTING {HOLD_S:g}\n".encode(), stat("IDLE", 40, 40, 30000, 30000, cuts=1)),
         (
             b"RESULT?\n",
             b"OK WORK=W1 OUTCOME=COMPLETED LINES=40 TOTAL=40 LENGTH=6304.8 KERF=23.0 DEPTH=26.8 "
@@ -150,7 +150,7 @@ async def test_dress_blade_waits_for_the_dressing_counter():
         *CONNECT,
         compound((b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat(rpm=30000, set_rpm=30000))),
         compound((b"DRESS\n", b"OK\n"), (b"STAT?\n", stat("DRESSING", rpm=30000, set_rpm=30000))),
-        (b"WAIT? DRESSING 30\n", stat(rpm=30000, set_rpm=30000, dresses=1)),
+        (f"WAIT? DRESSING {HOLD_S:g}\n".encode(), stat(rpm=30000, set_rpm=30000, dresses=1)),
         (
             b"BLADE?\n",
             b"OK THICKNESS=20.0 KERF=23.0 SINCE_DRESS=0.0 INTERVAL=20000.0 RADIAL_WEAR=5.15 "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import pytest
 
 from packline.clock import VirtualClock
@@ -27,11 +29,14 @@ def stat(state: str = "IDLE", left: float = 0.0, jobs: int = 0):
 
 
 CONNECT = [(b"IDN?\n", b"OK packline,DP-1,DP-1-0001,1.0\n"), stat(), (b"ALM?\n", b"OK NONE\n")]
+#: The transport of a test that pins a job's polls at an interval shorter than the hold: a
+#: tty's line, which holds no reply, so the driver polls it every poll interval.
+POLLED: Final = "pty"
 
 
-def dispenser_at(address: str) -> AsciiDispenser:
+def dispenser_at(address: str, poll_interval_s: float = 2 * HOLD_S) -> AsciiDispenser:
     link = open_link(address, tool="disp", clock=VirtualClock(), timeout_s=1.0)
-    return AsciiDispenser(link, poll_interval_s=2 * HOLD_S)  # type: ignore[arg-type]
+    return AsciiDispenser(link, poll_interval_s=poll_interval_s)  # type: ignore[arg-type]
 
 
 async def test_fill_polls_and_reads_the_camera():
@@ -47,7 +52,10 @@ async def test_fill_polls_and_reads_the_camera():
             b"UNDER=0 WORST=0.061\n",
         ),
     ]
-    async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        dispenser_at(peer.address("serial"), 30.0) as disp,
+    ):
         result = await disp.fill_holes(FillMaterial.SNBI, 0.45, 0.15)
         assert disp.state is ToolState.IDLE
     assert (result.material, result.holes, result.hole_volume_nl) == (FillMaterial.SNBI, 96, 0.589)

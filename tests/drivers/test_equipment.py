@@ -335,6 +335,44 @@ async def test_a_held_wait_paced_past_its_deadline_polls_last_at_the_deadline():
     assert oven.log == ["read at 0, held 2.0", "read at 5, held None", "safe state at 5"]
 
 
+@pytest.mark.parametrize(
+    ("timeout_s", "reads"),
+    [
+        # the last hold is what is left, 1.5 s, held to the deadline, not polled
+        (5.5, ["read at 0, held 2.0", "read at 2, held 2.0", "read at 4, held 1.5"]),
+        # less than a poll interval (1 s) left: polled up to the deadline
+        (
+            4.5,
+            [
+                "read at 0, held 2.0",
+                "read at 2, held 2.0",
+                "read at 4, held None",
+                "read at 4.5, held None",
+            ],
+        ),
+    ],
+)
+async def test_a_held_wait_holds_its_last_stretch_to_the_deadline(timeout_s, reads):
+    """A tool that holds every read to its end (its state never changes): each read is held
+    `hold_s` and the last one what is left of the wait, so the tool answers at the deadline,
+    where the overrun is stopped (decision 0101); once less than a poll interval is left the
+    wait polls, its last poll at the deadline (decision 0086)."""
+    clock = VirtualClock()
+    oven = _Oven(clock)
+
+    async def poll() -> None:
+        held_s = poll_hold_s()
+        oven.log.append(f"read at {clock.now():g}, held {held_s}")
+        if held_s is not None:
+            await clock.sleep(held_s)
+
+    with pytest.raises(ToolTimeout, match=rf"cure: not cured after {timeout_s:g} s; aborted$"):
+        await oven.wait_until(
+            "cure", poll, timeout_s, lambda: "not cured", held_by_tool=True, hold_s=2.0
+        )
+    assert oven.log == [*reads, f"safe state at {timeout_s:g}"]
+
+
 async def test_a_wait_that_leaves_the_abort_to_its_caller_only_times_out():
     clock = VirtualClock()
     oven = _Oven(clock)

@@ -4,6 +4,7 @@ simulator)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Final
 
 import pytest
 
@@ -56,12 +57,15 @@ def stat(state: str = "IDLE", done: int = 0, total: int = 0, runs: int = 0, stag
 
 
 CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC-1-0001,1.0\n"), stat(), (b"ALM?\n", b"OK NONE\n")]
+#: The transport of a test that pins a run's polls at an interval shorter than the hold: a
+#: tty's line, which holds no reply, so the driver polls it every poll interval.
+POLLED: Final = "pty"
 
 
-def bonder_at(address: str) -> AsciiFlipChipBonder:
+def bonder_at(address: str, poll_interval_s: float = 2 * HOLD_S) -> AsciiFlipChipBonder:
     link = open_link(address, tool="fc", clock=VirtualClock(), timeout_s=1.0)
     # polled every interval, longer than a hold: each poll of a run is one `STAT?`
-    return AsciiFlipChipBonder(link, poll_interval_s=2 * HOLD_S)  # type: ignore[arg-type]
+    return AsciiFlipChipBonder(link, poll_interval_s=poll_interval_s)  # type: ignore[arg-type]
 
 
 async def test_a_run_polls_until_its_counter_advances_and_reads_the_inspection():
@@ -73,7 +77,10 @@ async def test_a_run_polls_until_its_counter_advances_and_reads_the_inspection()
         stat("IDLE", 4, 4, 3, 120.0),
         RESULT,
     ]
-    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        bonder_at(peer.address("serial"), 60.0) as bonder,
+    ):
         result = await bonder.bond_dies(RECIPE, first_unit=8, unit_count=4)
         assert bonder.state is ToolState.IDLE
     assert (result.substrate_id, result.source_id) == ("P7", "W3")
@@ -236,7 +243,10 @@ async def test_a_solder_transfer_polls_and_reads_its_inspection():
         ),
     ]
     transfer = SolderTransfer(TransferAlloy.SN63PB37, 20, BondRecipe(230, 100, 10, 3))
-    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        bonder_at(peer.address("serial"), 60.0) as bonder,
+    ):
         with pytest.raises(LimitViolation, match="film_um"):
             await bonder.transfer_solder_layer(replace(transfer, film_um=80))
         result = await bonder.transfer_solder_layer(transfer, unit_count=2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from packline.clock import VirtualClock
+from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import (
     CommandRefused,
     InterlockOpen,
@@ -37,6 +38,9 @@ from packline.testing.modbus_frames import (
     write_many,
     write_one,
 )
+
+#: A held read's hold, in the hold register's 0.1 s, of a wait longer than `HOLD_S`.
+HOLD = round(HOLD_S * 10)
 
 
 def connect_script(serial: list[int] | None = None, alarm_word: int = 0) -> list:
@@ -156,8 +160,8 @@ async def test_laminate_writes_the_job_starts_and_polls_until_completed():
         write_one(10, 300, 3),
         held_read(11, 0, 0, 6, status(4, temperature_dc=1000, pressure_pa=100, press_kpa=500,
                                       progress=60)),  # a wait's first read: at once
-        held_read(12, 6, 300, 7, status(0, temperature_dc=350, elapsed_ds=3031, completed=1,
-                                        result=1, progress=100, support=1)),  # held up to 30 s
+        held_read(12, 6, HOLD, 7, status(0, temperature_dc=350, elapsed_ds=3031, completed=1,
+                                        result=1, progress=100, support=1)),  # held up to HOLD_S
         # the job's extremes the PLC kept on every scan: an overshoot to 103.2 degC, 96 Pa and
         # 0.512 MPa between the reads, which saw 100 degC, 100 Pa and 0.5 MPa
         read(13, 38, [1032, 0, 96, 512]),
@@ -197,7 +201,7 @@ async def test_an_alarm_answers_the_held_read_and_ends_the_wait_at_once():
         *connect_script(),
         *job_started(5),
         held_read(11, 0, 0, 6, status(1, pressure_pa=90_000)),  # evacuating
-        held_read(12, 6, 300, 7, status(8, pressure_pa=800)),  # the PLC alarmed: fault
+        held_read(12, 6, HOLD, 7, status(8, pressure_pa=800)),  # the PLC alarmed: fault
         read(13, 1, [0b1]),  # VACUUM_NOT_REACHED
     ]
     async with expected_protocol(script) as peer:
@@ -217,9 +221,9 @@ async def test_a_plc_that_answers_the_held_read_at_once_unchanged_is_polled_ever
         *connect_script(),
         *job_started(5),
         held_read(11, 0, 0, 6, pressing),
-        held_read(12, 6, 300, 6, pressing),  # at once, no change
-        held_read(13, 6, 300, 6, pressing),  # again, a poll interval later
-        held_read(14, 6, 300, 7, status(0, completed=1, result=1, support=1)),
+        held_read(12, 6, HOLD, 6, pressing),  # at once, no change
+        held_read(13, 6, HOLD, 6, pressing),  # again, a poll interval later
+        held_read(14, 6, HOLD, 7, status(0, completed=1, result=1, support=1)),
         read(15, 38, [1000, 0, 100, 500]),  # the job's extremes
     ]
     async with expected_protocol(script) as peer:
@@ -294,7 +298,7 @@ async def test_cool_commands_forced_cooling_and_polls_until_ready():
         write_many(5, 301, [350]),
         write_one(6, 300, 5),
         held_read(7, 0, 0, 5, status(6, temperature_dc=520)),
-        held_read(8, 5, 300, 6, status(0, temperature_dc=349)),
+        held_read(8, 5, HOLD, 6, status(0, temperature_dc=349)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -311,7 +315,7 @@ async def test_peel_checks_the_support_and_the_interlock_then_peels():
         read(6, 2, [0b111]),
         write_one(7, 300, 6),
         held_read(8, 0, 0, 6, status(7, temperature_dc=340, support=1)),
-        held_read(9, 6, 300, 7, status(0, temperature_dc=339, support=0)),
+        held_read(9, 6, HOLD, 7, status(0, temperature_dc=339, support=0)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -453,7 +457,7 @@ async def test_reset_sends_the_reset_command_and_waits_until_ready():
         *connect_script(alarm_word=0b1),
         write_one(5, 300, 7),
         held_read(6, 0, 0, 5, status(5, pressure_pa=60_000)),  # venting
-        held_read(7, 5, 300, 6, status(0)),
+        held_read(7, 5, HOLD, 6, status(0)),
         read(8, 1, [0]),
     ]
     async with expected_protocol(script) as peer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import pytest
 
 from packline.clock import VirtualClock
@@ -33,6 +35,9 @@ def stat(state: str = "IDLE", jobs: int = 0, spin: int = 0, shot: int = 0, shots
 
 
 CONNECT = [(b"IDN?\n", b"OK packline,LC-1,LC-1-0001,1.0\n"), stat(), (b"ALM?\n", b"OK NONE\n")]
+#: The transport of a test that pins a job's polls: a tty's line, which holds no reply, so the
+#: driver polls it every poll interval whatever the hold (`HOLD_S`) a held wait would ask.
+POLLED: Final = "pty"
 
 
 def film(thick: str = "12.59", solvent: str = "12.1", dose: str = "0.0", developed: int = 0):
@@ -78,7 +83,10 @@ async def test_coat_polls_to_the_end_and_reads_the_film():
         stat(jobs=1),
         film(),
     ]
-    async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        cell_at(peer.address("serial")) as cell,
+    ):
         coated = await cell.coat(CoatMaterial.PR_THICK, 4000)
         assert cell.state is ToolState.IDLE
     assert (coated.material, coated.tone, coated.layer) == (
@@ -105,7 +113,10 @@ async def test_bake_sends_temperature_and_time():
         stat(jobs=2, plate=110.0),
         film("11.06", "0.0"),
     ]
-    async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        cell_at(peer.address("serial")) as cell,
+    ):
         baked = await cell.bake(110, 90)
     assert (baked.thickness_um, baked.residual_solvent_percent) == (11.06, 0.0)
 
@@ -126,7 +137,10 @@ async def test_expose_selects_the_reticle_then_exposes_every_die():
         stat(jobs=3, shot=261, shots=261),
         film("11.06", "0.0", "450.0"),
     ]
-    async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        cell_at(peer.address("serial")) as cell,
+    ):
         exposed = await cell.expose("wiring-level-1", 450)
     assert exposed.dose_mj_cm2 == 450.0
     assert [r.value for r in cell.readings if r.name == "shots_done"] == [0, 142, 261]
@@ -147,7 +161,10 @@ async def test_develop_returns_the_metrology():
             ),
         ),
     ]
-    async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        cell_at(peer.address("serial")) as cell,
+    ):
         pattern = await cell.develop(Tone.POSITIVE, 120)
     assert pattern.all_cleared
     assert (pattern.sites, pattern.cd_um, pattern.residual_um) == (8352, 15.45, 0.0)
@@ -202,7 +219,10 @@ async def test_an_alarm_during_the_exposure_faults_the_driver():
         stat("FAULT", shot=57, shots=261),
         (b"ALM?\n", b"OK LAMP_FAILURE\n"),
     ]
-    async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        cell_at(peer.address("serial")) as cell,
+    ):
         with pytest.raises(ToolAlarm, match="LAMP_FAILURE"):
             await cell.expose("pads", 300)
         assert cell.state is ToolState.FAULT

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from packline.clock import VirtualClock
+from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import CommandRefused, LimitViolation, ProtocolError, ToolTimeout
 from packline.drivers.links import ModbusLink
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
@@ -26,6 +27,9 @@ from packline.testing.modbus_frames import (
 )
 
 SERIAL = text("PC-4-0001", 8)
+
+#: A held read's hold, in the hold register's 0.1 s, of a wait longer than `HOLD_S`.
+HOLD = round(HOLD_S * 10)
 
 
 def connect_script(alarm_word: int = 0) -> list[tuple[bytes, bytes]]:
@@ -144,7 +148,7 @@ async def test_clean_writes_the_recipe_starts_and_polls_until_completed():
         write_many(10, 210, [1, 100, 200, 300, 600, 0, 0, 0, 0, 0, 2, 50, 100, 500, 300]),
         write_one(11, 300, 3),
         held_read(12, 0, 0, 5, status(3)),
-        held_read(13, 5, 300, 6, status(2, completed=1)),
+        held_read(13, 5, HOLD, 6, status(2, completed=1)),
         read(14, 14, [1]),  # last result: completed
         read(15, 11, [0, 900]),  # elapsed 90.0 s
     ]
@@ -296,14 +300,14 @@ async def test_a_recipe_that_overruns_is_aborted_before_the_timeout_is_raised():
         write_many(10, 210, [1, 100, 200, 300, 300]),
         write_one(11, 300, 3),
         read(12, 0, status(3)),  # t = 0
-        read(13, 0, status(3)),  # t = 100
-        read(14, 0, status(3)),  # t = 200: past the deadline
-        write_one(15, 300, 4),  # ABORT: RF and gas off
-        read(16, 0, status(2)),  # confirmed: the run ended, RF and gas read 0
+        read(13, 0, status(3)),  # t = 150: the interval cut to the deadline
+        write_one(14, 300, 4),  # ABORT: RF and gas off
+        read(15, 0, status(2)),  # confirmed: the run ended, RF and gas read 0
     ]
     async with expected_protocol(script) as peer:
         link = ModbusLink(peer.address("modbus+tcp"), tool="plasma", timeout_s=1.0, clock=clock)
-        driver = ModbusPlasmaCleaner(link, name="plasma", poll_interval_s=100)
+        # polled: an interval longer than the hold
+        driver = ModbusPlasmaCleaner(link, name="plasma", poll_interval_s=2 * HOLD_S)
         await driver.connect()
         with pytest.raises(ToolTimeout, match="not finished after 150 s; aborted"):
             await driver.clean(recipe)

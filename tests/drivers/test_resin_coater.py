@@ -3,6 +3,8 @@ simulator)."""
 
 from __future__ import annotations
 
+from typing import Final
+
 import pytest
 
 from packline.clock import VirtualClock
@@ -28,11 +30,14 @@ def stat(state: str = "IDLE", left: float = 0.0, jobs: int = 0):
 
 
 CONNECT = [(b"IDN?\n", b"OK packline,RC-1,RC-1-0001,1.0\n"), stat(), (b"ALM?\n", b"OK NONE\n")]
+#: The transport of a test that pins a job's polls at an interval shorter than the hold: a
+#: tty's line, which holds no reply, so the driver polls it every poll interval.
+POLLED: Final = "pty"
 
 
-def coater_at(address: str) -> AsciiResinCoater:
+def coater_at(address: str, poll_interval_s: float = 2 * HOLD_S) -> AsciiResinCoater:
     link = open_link(address, tool="coat", clock=VirtualClock(), timeout_s=1.0)
-    return AsciiResinCoater(link, poll_interval_s=2 * HOLD_S)  # type: ignore[arg-type]
+    return AsciiResinCoater(link, poll_interval_s=poll_interval_s)  # type: ignore[arg-type]
 
 
 async def test_spin_coat_polls_and_reads_the_gauge():
@@ -48,7 +53,10 @@ async def test_spin_coat_polls_and_reads_the_gauge():
             b"SOLVENT=0.215\n",
         ),
     ]
-    async with expected_protocol(script) as peer, coater_at(peer.address("serial")) as coater:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        coater_at(peer.address("serial"), 30.0) as coater,
+    ):
         result = await coater.coat_resin(CoatResin.STRESS_RELIEF, 3000, 20)
         assert coater.state is ToolState.IDLE
     assert (result.step, result.resin, result.field_um, result.min_cover_um) == (

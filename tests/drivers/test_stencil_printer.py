@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from packline.clock import VirtualClock
+from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
 from packline.drivers.links import ModbusLink
 from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
@@ -28,6 +29,9 @@ from packline.testing.modbus_frames import (
 RECIPE = PrintRecipe(SolderPaste.SNPB_EUTECTIC, 30, 100, 60, 40, 1.0)
 #: The page's job block for RECIPE: 30 um, 100 um, 60.0 N, 40 mm/s, 1.0 mm/s, Sn63Pb37.
 JOB = [30, 100, 600, 40, 10, 1]
+
+#: A held read's hold, in the hold register's 0.1 s, of a wait longer than `HOLD_S`.
+HOLD = round(HOLD_S * 10)
 
 
 def connect_script() -> list:
@@ -91,7 +95,7 @@ async def test_print_writes_the_job_then_polls_until_counted_and_reads_the_spi()
         read(9, 0, status(0, completed=2)),
         write_one(10, 300, 3),
         held_read(11, 0, 0, 5, status(1, completed=2)),
-        held_read(12, 5, 300, 6, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
+        held_read(12, 5, HOLD, 6, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
         read(13, 0, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
     ]
     async with expected_protocol(script) as peer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import pytest
 
 from packline.clock import VirtualClock
@@ -20,6 +22,9 @@ from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
 ALL_CLOSED = (b"ILK?\n", b"OK SASH=1 EXHAUST=1 LEVEL=1\n")
+#: The transport of a test that pins a job's polls: a tty's line, which holds no reply, so the
+#: driver polls it every poll interval whatever the hold (`HOLD_S`) a held wait would ask.
+POLLED: Final = "pty"
 
 
 def stat(state: str = "IDLE", tank: str = "-", left: float = 0.0, jobs: int = 0):
@@ -53,7 +58,10 @@ async def test_etch_dips_polls_and_reads_the_log():
             b"OK WAFER=W1 TANK=CU-ETCH TIME=60.0 TEMP=30.0 CHANGE=-0.600 LEFT=200 OPENED=3\n",
         ),
     ]
-    async with expected_protocol(script) as peer, bench_at(peer.address("serial")) as bench:
+    async with (
+        expected_protocol(script, transport=POLLED) as peer,
+        bench_at(peer.address("serial")) as bench,
+    ):
         result = await bench.etch(Tank.CU_ETCH, 60)
         assert bench.state is ToolState.IDLE
     assert (result.tank, result.change_um, result.left_sites, result.opened_sites) == (

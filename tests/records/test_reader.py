@@ -51,7 +51,8 @@ def test_every_table_holds_the_runs_rows_with_the_schemas_columns(records, run_d
 
 def test_the_dry_run_has_rows_in_the_tables_a_process_engineer_reads(records):
     assert len(records.wafers()) == 2
-    assert len(records.traces()) > 400
+    # the tools' held reads record at each change and at least every HOLD_S (decision 0101)
+    assert len(records.traces()) > 200
     assert {"temperature", "rf_forward", "stage_temperature"} <= set(records.traces()["name"])
     assert len(records.claim_checks()) == 7
     assert set(records.measurements()["wafer_id"]) == {"W01", "W02"}

@@ -25,7 +25,7 @@ from packline.sequences.conditions import singulated_into_dies
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.physics.dicing_saw import SawPhysics, singulated_units, street_lines
 from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, WaferSpec
-from packline.testing import force_limits, open_rig
+from packline.testing import force_limits, open_rig, run_until
 
 RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
 
@@ -250,9 +250,13 @@ async def test_a_blade_worn_far_past_its_interval_breaks():
 async def test_each_alarm_mid_cut_and_its_reset(fault, alarm):
     async with saw_on_line() as (sim, saw):
         await saw.mount("W1")
-        when_lines_done(saw, 3, lambda: sim.inject_fault(fault))
+        cut = asyncio.create_task(saw.dice(RECIPE))
+        # three lines cut by the saw's clock: the driver, its held wait not yet answered
+        # (nothing changed), may not have read them
+        await run_until(cut, lambda: sim.cut is not None and sim.cut.done >= 3, sim, timeout_s=10)
+        sim.inject_fault(fault)
         with pytest.raises(ToolAlarm, match=alarm):
-            await saw.dice(RECIPE)
+            await cut
         assert saw.state is ToolState.FAULT
         assert saw.e10_state is E10State.UNSCHEDULED_DOWNTIME
         assert list(saw.active_alarms) == [alarm]

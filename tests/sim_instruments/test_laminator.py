@@ -28,6 +28,7 @@ from packline.drivers.errors import (
     ToolTimeout,
 )
 from packline.drivers.laminator import Command, CommandError, ModbusLaminator
+from packline.drivers.links import ModbusLink
 from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.laminator import (
     SMEAR,
@@ -482,13 +483,18 @@ async def test_commands_while_laminating_are_refused_by_the_tool(rig: Rig):
     await rig.driver.load("W01")
     task = asyncio.create_task(rig.driver.laminate(FILM_45))
     await wait_for_phase(rig, LaminatorPhase.HEATING)
-    for command in (Command.UNLOAD_WAFER, Command.COOL, Command.PEEL_SUPPORT):
-        with pytest.raises(CommandRefused):
-            await rig.driver.link.write_register(MAP.command_register, command)
+    # on a connection of its own, so that each write reaches the tool while it heats, not
+    # after the driver's held status read (answered at the next phase or after HOLD_S)
+    address = rig.driver.link.address
+    async with ModbusLink(address, tool="laminator", clock=rig.clock, timeout_s=2.0) as link:
+        for command in (Command.UNLOAD_WAFER, Command.COOL, Command.PEEL_SUPPORT):
+            with pytest.raises(CommandRefused):
+                await link.write_register(MAP.command_register, command)
+            assert rig.sim.command_error is CommandError.WRONG_STATE
+        with pytest.raises(CommandRefused):  # nor may the job change under a running press
+            await link.write_register(SPEC.setpoint_by_name["temperature_c"].register, 1100)
         assert rig.sim.command_error is CommandError.WRONG_STATE
-    with pytest.raises(CommandRefused):  # nor may the job change under a running press
-        await rig.driver.link.write_register(SPEC.setpoint_by_name["temperature_c"].register, 1100)
-    assert rig.sim.command_error is CommandError.WRONG_STATE
+    assert rig.sim.phase is LaminatorPhase.HEATING  # all of it while the tool heated
     await task
     assert rig.sim.last_result is JobResult.COMPLETED
 

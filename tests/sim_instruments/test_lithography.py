@@ -31,7 +31,7 @@ from packline.sim_instruments.lithography import SimLithography
 from packline.sim_instruments.physics.lithography import LithoPhysics, bridged
 from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
 from packline.station import Station
-from packline.testing import open_rig
+from packline.testing import open_rig, run_until
 
 #: A small wafer: 52 dies of 16 pads.
 SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)
@@ -240,14 +240,13 @@ async def test_an_unbaked_film_loses_thickness_in_the_developer():
 async def test_a_lamp_failure_leaves_the_dies_not_yet_shot_unexposed():
     async with cell_on_line() as (sim, cell):
         baked = await coated_and_baked(cell, CoatMaterial.PBO_P)
-
-        def lamp_fails_after_ten_shots(reading) -> None:
-            if reading.name == "shots_done" and reading.value >= 10 and not sim.injected:
-                sim.inject_fault("lamp_failure")
-
-        cell.add_reading_listener(lamp_fails_after_ten_shots)
+        exposing = asyncio.create_task(cell.expose("openings", 1.25 * baked.clearing_dose_mj_cm2))
+        # ten shots by the cell's clock: the driver, its held wait not yet answered (nothing
+        # changed), may not have read them
+        await run_until(exposing, lambda: sim.shots_done >= 10, sim, timeout_s=10)
+        sim.inject_fault("lamp_failure")
         with pytest.raises(ToolAlarm, match="LAMP_FAILURE"):
-            await cell.expose("openings", 1.25 * baked.clearing_dose_mj_cm2)
+            await exposing
         sim.clear_fault("lamp_failure")
         await cell.reset()
         shots = (await cell.request_status()).shots_done

@@ -34,8 +34,9 @@ LITHO_CONNECT = (
 
 @pytest.fixture(params=["socket", "pty"])
 async def rig(request) -> AsyncIterator[Rig[SimWireBonder, AsciiWireBonder]]:
-    """A bonder (784 pads: a run of about 80 s) with W1 loaded, on TCP or on a tty."""
-    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
+    """A bonder (2352 pads: a run of about 180 s, bumping longer than `HOLD_S`) with W1
+    loaded, on TCP or on a tty."""
+    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=12))
     sim = SimWireBonder("bonder", twin, VirtualClock(), transport=request.param)
     rig = await open_rig(sim, AsciiWireBonder, reconnect=ReconnectPolicy(attempts=0))
     try:
@@ -56,7 +57,7 @@ async def test_a_run_is_waited_out_with_the_tool_holding_the_status(rig, request
     async with asyncio.timeout(WALL_LIMIT_S):
         result = await rig.driver.form_stud_bumps(PROGRAM)
     run_s = rig.sim.clock.now()
-    assert result.bumps_formed == 784
+    assert result.bumps_formed == 2352
     reads = status_reads(rig.sim)
     if on_tcp:
         # one read per state (heating, bumping) and per HOLD_S, not one per poll interval

@@ -10,6 +10,7 @@ import logging
 import pytest
 
 from packline.clock import VirtualClock
+from packline.drivers.equipment import HOLD_S
 from packline.drivers.links import ModbusLink
 from packline.drivers.links.modbus_protocol import EXCEPTION_NAMES
 from packline.drivers.roles.stencil_printer import PrinterStatus
@@ -20,6 +21,10 @@ from packline.testing.modbus_frames import held_read, identification, read, refu
 #: The scripted peer answers every request at once, so the virtual clock moves only by the
 #: driver's own pauses: a poll interval is 1 s of it.
 POLL_INTERVAL_S = 1.0
+#: `HOLD_S` in the hold register's 0.1 s: what a held read asks of a wait longer than it.
+HOLD = round(HOLD_S * 10)
+#: A wait's timeout longer than the hold, so that each held read asks the whole of it.
+TIMEOUT_S = 2 * HOLD_S
 
 
 def connect_script() -> list:
@@ -53,7 +58,7 @@ def printed(status: PrinterStatus) -> bool:
     return status.cycles_completed == 1
 
 
-async def wait_time_s(script: list, timeout_s: float = 100) -> float:
+async def wait_time_s(script: list, timeout_s: float = TIMEOUT_S) -> float:
     """The virtual time a wait for the cycle count against `script` (after connecting) took."""
     clock = VirtualClock()
     async with expected_protocol([*connect_script(), *script]) as peer:
@@ -97,32 +102,33 @@ async def test_a_count_that_moves_without_the_values_it_counts_is_read_once_an_i
     the counted values, and at once after one that did."""
     script = [
         held_read(5, 0, 0, 5, status(1, remaining_ds=30)),  # the wait's first read
-        held_read(6, 5, 300, 6, status(1, remaining_ds=20)),  # counted, nothing changed
-        held_read(7, 6, 300, 7, status(0, remaining_ds=10)),  # 1 s later: the phase changed
-        held_read(8, 7, 300, 8, status(0, completed=1)),  # at once after it
+        held_read(6, 5, HOLD, 6, status(1, remaining_ds=20)),  # counted, nothing changed
+        held_read(7, 6, HOLD, 7, status(0, remaining_ds=10)),  # 1 s later: the phase changed
+        held_read(8, 7, HOLD, 8, status(0, completed=1)),  # at once after it
     ]
     assert await wait_time_s(script) == POLL_INTERVAL_S
 
 
 async def test_the_pause_after_an_early_answer_never_carries_a_hold_past_the_deadline():
-    """An answer at once without a change, 30.5 s before the deadline: the next read goes a
-    poll interval later, when less than the 30 s hold is left, so it is a poll's read, not a
-    read held up to 0.5 s past the deadline."""
+    """An answer at once without a change, `HOLD_S` + 0.5 s before the deadline: the next
+    read goes a poll interval later, when less than the hold is left, so it is held for what
+    is left (`HOLD_S` - 0.5 s, to the deadline, decision 0101), not for the whole hold, up to
+    0.5 s past the deadline."""
     script = [
         held_read(5, 0, 0, 5, status(1, remaining_ds=30)),
-        held_read(6, 5, 300, 5, status(1, remaining_ds=20)),  # at once, unchanged
-        read(7, 0, status(0, completed=1)),
+        held_read(6, 5, HOLD, 5, status(1, remaining_ds=20)),  # at once, unchanged
+        held_read(7, 5, HOLD - 5, 6, status(0, completed=1)),
     ]
-    assert await wait_time_s(script, timeout_s=30.5) == POLL_INTERVAL_S
+    assert await wait_time_s(script, timeout_s=HOLD_S + 0.5) == POLL_INTERVAL_S
 
 
 async def test_a_held_read_that_got_no_reply_is_asked_again():
     """The held read writes only its own hold block: a PLC that did not answer it within the
     hold and the link's timeout is asked it again (the link's `read_retries`)."""
-    unanswered, _ = held_read(6, 5, 300, 0, status(1))
+    unanswered, _ = held_read(6, 5, HOLD, 0, status(1))
     script = [
         held_read(5, 0, 0, 5, status(1)),
         (unanswered, None),
-        held_read(1, 5, 300, 6, status(0, completed=1)),  # on a fresh connection, tid 1
+        held_read(1, 5, HOLD, 6, status(0, completed=1)),  # on a fresh connection, tid 1
     ]
-    assert await wait_time_s(script) == 30  # the first was held to its end
+    assert await wait_time_s(script) == HOLD_S  # the first was held to its end

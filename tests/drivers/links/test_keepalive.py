@@ -43,7 +43,7 @@ async def stack() -> AsyncIterator[AsyncExitStack]:
 
 
 def test_a_dead_peer_is_noticed_within_a_held_reply():
-    """The figures' promise (decisions/0052): the last probe goes unanswered, and a request
+    """The figures' promise (decisions/0101): the last probe goes unanswered, and a request
     never acknowledged is given up, before a reply the tool may hold has run out, so a held
     read on a dead peer ends as a lost connection."""
     assert KEEPALIVE_IDLE_S + KEEPALIVE_INTERVAL_S * KEEPALIVE_PROBES < HOLD_S

@@ -58,7 +58,7 @@ async def test_the_example_exchange_is_what_the_driver_sends():
     script = line_script(steps)
     readback = [s.command for s in steps if s.command.endswith(("?", "? 1"))][-3:]
     refused = [s.command for s in steps[-2:]]
-    async with expected_protocol(script) as peer:
+    async with expected_protocol(script, transport="pty") as peer:  # a line that holds no reply
         link = open_link(peer.address("serial"), tool="saw", clock=VirtualClock())
         async with AsciiDicingSaw(link, poll_interval_s=60.0) as saw:  # type: ignore[arg-type]
             await saw.mount("W1")

@@ -35,7 +35,7 @@ async def test_the_example_exchange_is_what_the_driver_sends():
     steps = example_exchange(page())
     script = line_script(steps)
     refused = [s.command for s in steps[-2:]]
-    async with expected_protocol(script) as peer:
+    async with expected_protocol(script, transport="pty") as peer:  # a line that holds no reply
         link = open_link(peer.address("serial"), tool="disp", clock=VirtualClock())
         async with AsciiDispenser(link, poll_interval_s=60.0) as disp:  # type: ignore[arg-type]
             await disp.load("P1")

@@ -36,7 +36,7 @@ async def test_the_example_exchange_is_what_the_driver_sends():
     steps = example_exchange(page())
     script = line_script(steps)
     refused = [s.command for s in steps[-4:]]
-    async with expected_protocol(script) as peer:
+    async with expected_protocol(script, transport="pty") as peer:  # a line that holds no reply
         link = open_link(peer.address("serial"), tool="fc", clock=VirtualClock())
         async with AsciiFlipChipBonder(link, poll_interval_s=60.0) as bonder:  # type: ignore[arg-type]
             await bonder.load("P1")

@@ -40,7 +40,7 @@ async def test_the_example_exchange_is_what_the_driver_sends():
     steps = example_exchange(page())
     script = line_script(steps)
     refused = [s.command for s in steps[-2:]]
-    async with expected_protocol(script) as peer:
+    async with expected_protocol(script, transport="pty") as peer:  # a line that holds no reply
         link = open_link(peer.address("serial"), tool="coat", clock=VirtualClock())
         async with AsciiResinCoater(link, poll_interval_s=60.0) as coater:  # type: ignore[arg-type]
             await coater.load("W1")

@@ -65,6 +65,6 @@ async def test_the_gem_chamber_records_what_the_modbus_chamber_does(tmp_path) ->
     for key, values in polled_series.items():
         # the same signals with the same extremes (the crystal's films, the sources' power,
         # the gas flow): GEM samples every second, the Modbus chamber at each change of its
-        # counted status and at least every 30 s (its held status read, decision 0078)
+        # counted status and at least every HOLD_S (its held status read, decision 0078)
         assert 0 < len(values) < len(pushed_series[key]), key
         assert max(pushed_series[key]) == pytest.approx(max(values), rel=0.01, abs=0.5), key
