@@ -44,7 +44,7 @@ def cmd_methods(args: argparse.Namespace) -> int:
 
 
 def cmd_recipe_template(args: argparse.Namespace) -> int:
-    from packline.sequences.engine.method import get_method
+    from packline.sequences.engine.method import all_methods, get_method
     from packline.sequences.engine.recipe_help import recipe_template
 
     method = get_method(args.method)
@@ -53,9 +53,17 @@ def cmd_recipe_template(args: argparse.Namespace) -> int:
     elif (name := method.reference_named(args.reference)) is not None:
         text = method.reference_recipe_text(name)[0]
     else:
+        # another method's reference recipe, named by mistake: say whose it is
+        owners = [m.name for m in all_methods() if m.reference_named(args.reference)]
+        whose = (
+            f"it is a reference recipe of {owners[0]} (`packline recipe template {owners[0]} "
+            f"--from {args.reference}`); "
+            if owners
+            else ""
+        )
         raise BadInput(
             f"--from {args.reference}: no reference recipe of {method.name} is named so; "
-            f"its reference recipes: {', '.join(method.reference_recipes())}"
+            f"{whose}{method.name}'s reference recipes: {', '.join(method.reference_recipes())}"
         )
     if args.to_path is None:
         sys.stdout.write(text)

@@ -49,6 +49,7 @@ from packline.claims import claim as catalogued_claim
 from packline.files import FileProblem, parse_yaml, read_text, yaml_written
 from packline.plain_words import one_of, plain_words
 from packline.spelling import spelt_closest
+from packline.units import quantity_text, to_magnitude
 
 from .errors import RecipeError
 from .recipe_fields import claims_text, facts_of, missing_section, section_kinds, unit_of
@@ -865,6 +866,11 @@ def validation_problems(
         ctx = problem.get("ctx", {})
         section = None
         if problem["type"] == "missing" and fields and fields[-1][1] == loc[-1]:
+            if any(
+                loc[-1] in _closest_fields(key, fields[-1][0])
+                for key in extras.get(problem["loc"][:-1], [])
+            ):
+                continue  # a key given for it says "did you mean" it: one line for one slip
             section = missing_section(fields)
         if section is not None:
             lines.append(path_problem(".".join(loc), f" = none: {section}"))
@@ -890,11 +896,6 @@ def validation_problems(
             facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
             if facts is not None:  # what it takes (pydantic's "Field required" says nothing)
                 message, left_out = ", ".join(["required", *facts.takes()]), True
-            keys = extras.get(problem["loc"][:-1], [])
-            if facts is not None and any(
-                loc[-1] in _closest_fields(key, fields[-1][0]) for key in keys
-            ):
-                continue  # a key given for it says "did you mean" it: one line for one slip
             if facts is not None and facts.doc:  # what it is for, as a left-out section says
                 message += f": {facts.doc}"
         elif (plain := plain_words(problem, unit or "")) is not None:
@@ -907,12 +908,27 @@ def validation_problems(
             message = f"must be a section of fields, as `packline methods {method}` lists them"
         quiet = problem["type"] == "missing" or isinstance(problem["input"], dict)
         given = " = none" if left_out else "" if quiet else f" = {_given(problem['input'])}"
+        if problem["type"] in _BOUND_TYPES and unit:
+            given += _in_field_unit(problem["input"], unit)
         lines.append(path_problem(path, f"{given}: {message}"))
     return lines
 
 
 #: pydantic's error types for a number past a field's own bounds (`Field(ge=..., le=...)`).
 _BOUND_TYPES = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _in_field_unit(given: object, unit: str) -> str:
+    """` (75000 um)` for a quantity past its field's bounds that the recipe wrote in another
+    unit (`75 mm`), so the refusal's bound, in the field's unit, is compared with the value
+    as it was judged; "" for one written in the field's unit, or not a quantity."""
+    if not isinstance(given, str):
+        return ""
+    try:
+        judged = quantity_text(to_magnitude(given, unit), unit)
+    except ValueError:
+        return ""
+    return "" if " ".join(given.split()) == judged else f" ({judged})"
 
 
 def _range_reason(fields: list[tuple[type[BaseModel], str]], loc: list[str]) -> str:

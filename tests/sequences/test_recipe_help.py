@@ -158,8 +158,17 @@ def test_a_reference_recipe_is_run_by_its_name_from_anywhere(tmp_path, capsys, m
     assert main([*argv, "--to", str(target)]) == 0
     assert target.read_text() == RECIPES.joinpath("bump-seal-clean-laser.yaml").read_text()
     assert main(["recipe", "template", "bump-seal-clean", "--from", "laser"]) == 2
-    assert "--from laser: no reference recipe of bump-seal-clean is named so" in (
+    assert "--from laser: no reference recipe of bump-seal-clean is named so; " in (
         capsys.readouterr().err
+    )
+    # another method's, named by mistake: whose it is (a new user's trial read only that it
+    # was not this method's, where validate names the method a recipe is for)
+    assert main(["recipe", "template", "tape-substrate", "--from", "two-process-via"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "packline: error: --from two-process-via: no reference recipe of tape-substrate is "
+        "named so; it is a reference recipe of two-process-via (`packline recipe template "
+        "two-process-via --from two-process-via`); tape-substrate's reference recipes: "
+        "tape-substrate, "
     )
 
 

@@ -319,6 +319,29 @@ def test_a_seed_film_of_0_nm_is_refused_as_given_naming_its_claim():
     assert error.endswith("(claim 001:9)"), error
 
 
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("75 mm", "= '75 mm' (75000 um): must be at most 200 um"),
+        ("0.25 mm", "= '0.25 mm' (250 um): must be at most 200 um"),
+        ("250 um", "= '250 um': must be at most 200 um"),
+        ("250  um", "= '250  um': must be at most 200 um"),
+    ],
+)
+def test_a_quantity_past_its_bounds_in_another_unit_is_shown_in_the_bounds_unit(
+    written: str, shown: str
+):
+    """A tape 75 mm thick was refused as `must be at most 200 um` beside `'75 mm'` alone (a
+    new user's trial), the bound in another unit than the value: the value is shown in the
+    field's unit as it was judged, and not again where it was written in that unit."""
+    recipe = reference_recipe("tape-substrate.yaml")
+    recipe["panel"]["tape_thickness_um"] = written
+    (method,) = [m for m in METHODS if m.name == "tape-substrate"]
+    assert f": panel.tape_thickness_um {shown} (the polyimide tapes made" in (
+        _refusal(method, recipe) or ""
+    )
+
+
 def test_a_misspelt_key_is_refused_once_with_the_closest_fields():
     """A key its section has no field of read `Extra inputs are not permitted`: it names the
     section and the closest fields. The required field it misspells is not refused again as
@@ -361,6 +384,18 @@ def test_a_key_given_for_a_required_field_is_one_line_not_two(
     recipe[section][given] = recipe[section].pop(field)
     (method,) = [m for m in METHODS if m.name == "bump-seal-clean"]
     assert _refusal(method, recipe) == f"recipe: {line}"
+
+
+def test_a_key_given_for_a_required_section_is_one_line_not_two():
+    """A misspelt required section (`sael:` for `seal:`) was refused first as left out,
+    without a line (`seal = none: a required section, missing: ...`), and only then as the
+    misspelling that caused it (a new user's trial): the misspelling alone, on its line."""
+    recipe = reference_recipe("tape-substrate.yaml")
+    recipe["sael"] = recipe.pop("seal")
+    (method,) = [m for m in METHODS if m.name == "tape-substrate"]
+    assert _refusal(method, recipe) == (
+        "recipe: sael: not a field of the recipe's top level: did you mean seal?"
+    )
 
 
 @pytest.mark.parametrize(("old", "new"), [("cu_etch", "copper_etch"), ("ti_etch", "barrier_etch")])
