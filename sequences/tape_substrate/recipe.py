@@ -69,6 +69,7 @@ from packline.sequences.engine.recipe_meta import (
     WAITS_A_DAY_AT_MOST,
     Because,
 )
+from packline.sequences.engine.request import MAX_LOT
 from packline.sim_instruments.physics.ball_mounter import site_positions
 from packline.sim_instruments.physics.oven import CURE_OF_KIND
 from packline.sim_instruments.physics.wet_bench import WetPhysics
@@ -413,16 +414,22 @@ class FrameStep(Recipe):
         )
 
 
+#: The levels of a stack (`StackStep.levels`): 000:x2's "several" devices, two at least; the
+#: flip-chip bonder's head clears a stack of 8 at most.
+LEAST_LEVELS = 2
+MOST_LEVELS = 8
+
+
 class StackStep(Recipe):
     """000:x2: multilayer devices: the lot's diced panels, `levels` at a time as they reach
     the flip-chip bonder, the first the base: the units of each other panel, one level each,
     stacked on the base's units as they lie, their balls joined to the top ends of the columns
     below above the balls' liquidus. A lot of a multiple of `levels` panels makes whole
-    stacks."""
+    stacks; any other lot is refused before the run (`TapeSubstrateRecipe.lot_problem`)."""
 
     levels: Annotated[
         int,
-        Field(strict=True, ge=2, le=8),
+        Field(strict=True, ge=LEAST_LEVELS, le=MOST_LEVELS),
         Because("000:x2 stacks two or more; the bonder's head clears a stack of 8 at most"),
     ]
     bond: BondStep
@@ -686,6 +693,12 @@ def require_balls_through_the_resist(
         f"reflow does not join it: give at most {widest_um:g} um, or a resist at most "
         f"{thickest_um:g} um thick, or openings at least {narrowest_um:g} um across",
     )
+
+
+def _either(numbers: list[int]) -> str:
+    """`numbers` as a refusal offers them, the last after `or`: `5 or 10`, `2, 3, 4 or 6`."""
+    words = [str(n) for n in numbers]
+    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
 class TapeSubstrateRecipe(Recipe):
@@ -1273,18 +1286,36 @@ class TapeSubstrateRecipe(Recipe):
         return "no layout of holes along these dies' edges"
 
     def lot_problem(self, lot: int) -> str | None:
-        """A stack of more levels than the lot has panels: the lot's one short batch stacks
-        every panel and fails 000:x2 (a lot that is not a multiple of the levels, a short last
-        batch after whole stacks, is the user's to choose)."""
+        """A lot that is not a whole number of stacks: its panels stack `stack.levels` at a
+        time, so a short last batch (every panel of a lot smaller than a stack) stands
+        fewer levels high than the recipe's devices and fails 000:x2 hours into the line.
+        Refused naming the nearest lots of whole stacks and the levels that divide this lot."""
         stack = self.stack
-        if stack is None or lot >= stack.levels:
+        if stack is None or lot % stack.levels == 0:
             return None
-        fewer = f" or stack.levels = {lot}" if lot >= 2 else ""
+        levels = stack.levels
+        left = lot % levels
+        if lot < levels:
+            short = (
+                f"a stack takes {levels} panels of the lot, more than its {lot}: none is a "
+                "whole stack and each fails"
+            )
+        else:
+            last = (
+                "its last panel would be a base with nothing stacked on it"
+                if left == 1
+                else f"its last {left} panels would make a stack {left} high"
+            )
+            short = (
+                f"the lot's panels stack {levels} at a time, and {lot} is not a multiple of "
+                f"{levels}: {last}, short of the {levels} levels, and fail"
+            )
+        whole = [n for n in (lot - left, lot - left + levels) if 0 < n <= MAX_LOT]
+        dividing = [n for n in range(LEAST_LEVELS, MOST_LEVELS + 1) if lot % n == 0]
+        fewer = f" or stack.levels = {_either(dividing)}" if dividing else ""
         return (
-            f"stack.levels = {stack.levels}: a stack takes {stack.levels} panels of the lot, "
-            f"more than its {lot}: none is a whole stack and each fails claim 000:x2 hours into "
-            f"the line: give a lot of at least {stack.levels} (a multiple of {stack.levels} "
-            f"makes whole stacks only){fewer}"
+            f"stack.levels = {levels}: {short} claim 000:x2 hours into the line: give a lot "
+            f"of {_either(whole)} (a multiple of {levels} makes whole stacks only){fewer}"
         )
 
     def balls_claim(self) -> str:

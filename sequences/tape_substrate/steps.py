@@ -240,8 +240,9 @@ async def stack_panels(wafer: Wafer, stack: StackStep) -> None:
 
 async def stack_levels(batch: Batch[FlipChipBonder], stack: StackStep) -> None:
     """The base panel on the stage; each other panel of the batch in turn the source of one
-    level's packages, stacked on every unit. A batch short of the levels (the lot's last
-    panels) stacks what it has: the claim check finds its devices short of levels."""
+    level's packages, stacked on every unit. A batch short of the levels (a panel of it held
+    before the stack; a lot is whole stacks, `TapeSubstrateRecipe.lot_problem`) stacks what
+    it has: the claim check finds its devices short of levels."""
     bonder = batch.tool
     batch.measure("panels in the stack", len(batch.wafer_ids), "levels", high=stack.levels)
     base, *levels = batch.wafer_ids

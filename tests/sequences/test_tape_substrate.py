@@ -18,10 +18,12 @@ import yaml
 from pydantic_core import PydanticCustomError
 
 from packline.cli import main
+from packline.clock import WallClock
 from packline.drivers.roles.dispenser import FILL_TOLERANCE
 from packline.sequences.engine import (
     BadInput,
     Decision,
+    Recipe,
     RecipeError,
     RunRequest,
     RunStore,
@@ -36,6 +38,7 @@ from packline.sequences.engine import (
 )
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
 from packline.sequences.tape_substrate.recipe import require_balls_through_the_resist
+from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.physics.dispenser import DispenserPhysics
 
 from .helpers import (
@@ -473,11 +476,13 @@ def test_framed_panels_stack_into_multilayer_devices_with_every_column_joined(
         assert _tagged(events, wafer) == STACKED_ORDER
 
 
-def test_a_short_last_stack_fails_the_claim_check_naming_000_x2(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_a_short_last_stack_driven_past_its_refusal_fails_the_claim_check_naming_000_x2(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ):
-    """Two levels asked of a lot of three panels: a whole stack and a short last batch of one
-    panel, whose packages stand one level high: valid, run, and caught by the claim check."""
+    """Two levels asked of a lot of three panels, which `run` refuses (below), driven past
+    the refusal as a recipe is driven past validate: a whole stack and a short last batch of
+    one panel, whose packages stand one level high, caught by the claim check."""
+    monkeypatch.setattr(TapeSubstrateRecipe, "lot_problem", Recipe.lot_problem)
     code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, stacked_recipe(2)), 3)
     summary = events[-1]
     check = summary["claim_check"]
@@ -500,9 +505,75 @@ def test_a_lot_with_fewer_panels_than_a_stack_is_refused_before_any_tool(
     assert refusal.endswith(
         "a lot of 2: stack.levels = 3: a stack takes 3 panels of the lot, more than its 2: "
         "none is a whole stack and each fails claim 000:x2 hours into the line: give a lot of "
-        "at least 3 (a multiple of 3 makes whole stacks only) or stack.levels = 2\n"
+        "3 (a multiple of 3 makes whole stacks only) or stack.levels = 2\n"
         "run refused: nothing was run and nothing was recorded; no tool was contacted"
     )
+
+
+@pytest.mark.parametrize(
+    ("lot", "expected"),
+    [
+        (
+            7,
+            "a lot of 7: stack.levels = 5: the lot's panels stack 5 at a time, and 7 is not a "
+            "multiple of 5: its last 2 panels would make a stack 2 high, short of the 5 levels, "
+            "and fail claim 000:x2 hours into the line: give a lot of 5 or 10 (a multiple of 5 "
+            "makes whole stacks only) or stack.levels = 7",
+        ),
+        (
+            26,
+            "a lot of 26: stack.levels = 5: the lot's panels stack 5 at a time, and 26 is not a "
+            "multiple of 5: its last panel would be a base with nothing stacked on it, short of "
+            "the 5 levels, and fail claim 000:x2 hours into the line: give a lot of 25 or 30 (a "
+            "multiple of 5 makes whole stacks only) or stack.levels = 2",
+        ),
+        (
+            12,
+            "give a lot of 10 or 15 (a multiple of 5 makes whole stacks only) or stack.levels = "
+            "2, 3, 4 or 6",
+        ),
+    ],
+    ids=["two-left", "one-left", "levels-dividing-the-lot"],
+)
+def test_a_lot_not_a_whole_number_of_stacks_is_refused_naming_the_lots_and_levels_that_are(
+    store: RunStore, capsys: pytest.CaptureFixture[str], lot: int, expected: str
+):
+    """The reference recipe stacks five high: a lot of 7 ran and failed 000:x2 on its last
+    two panels, stacked two high; now `run` refuses every lot that is not a multiple of the
+    levels, naming the lots and the levels that make whole stacks, and records nothing (a
+    lot of 25, five stacks, runs: the claim-map test runs a lot of the levels). `validate`
+    has no lot and takes the recipe."""
+    args = ["--sim", "--lot", str(lot), "--recipe", "tape-substrate-stacked"]
+    assert main(["run", "tape-substrate", *args]) == 2
+    error = capsys.readouterr().err
+    assert expected in error
+    assert error.endswith(
+        "run refused: nothing was run and nothing was recorded; no tool was contacted\n"
+    )
+    assert store.runs() == []
+
+
+async def test_a_lot_not_a_whole_number_of_stacks_on_a_station_reaches_no_tool(
+    store: RunStore, tmp_path: Path
+):
+    """On a station (a served simulated line), a lot of 7 of the reference recipe is refused
+    as the run opens, before it drives anything: none of the line's tools received a byte."""
+    async with SimulatedLine(WallClock()) as line:
+        station = tmp_path / "line.yaml"
+        station.write_text(line.station.to_yaml())
+        request = RunRequest(
+            "tape-substrate",
+            simulated=False,
+            station_path=station,
+            recipe_path="tape-substrate-stacked",
+            lot=7,
+        )
+        prepared = prepare(request)
+        with pytest.raises(BadInput, match=r"^a lot of 7: stack\.levels = 5: .* claim 000:x2 "):
+            async with open_run(store, prepared):
+                pytest.fail("the run opened")  # before its engine drives a tool
+        assert all(tool.received == [] for tool in line.tools.values())
+    assert store.runs() == []
 
 
 def _frame_without_columns(recipe: dict) -> None:
