@@ -90,7 +90,7 @@ def _left_on_tools(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | Non
 
 def _clear_wait(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | None:
     """What a running run waits for, as its status says (`clear_wait`: its tools and since
-    when, decision 0103); None for any other (`runs` of runs that ended reads no events)."""
+    when, decision 0104); None for any other (`runs` of runs that ended reads no events)."""
     if run["status"] != "running":
         return None
     from packline.sequences.engine.clearances import clear_wait

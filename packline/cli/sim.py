@@ -189,7 +189,7 @@ def cmd_sim_fault(args: argparse.Namespace) -> int:
 def _tell_runs(args: argparse.Namespace, control: Path, wall: float) -> list[str]:
     """Tell the runs on the served line whose control socket is `control` that it injected
     `args.fault` on `args.tool` at Unix time `wall`, by order of `--by` (`tell_run`: each
-    records a `fault-injected` event, decision 0102): with `--run`, that run; with
+    records a `fault-injected` event, decision 0103): with `--run`, that run; with
     `--station`, every run a live process drives on that line, in the database (`--db`, else
     the default one: none when there is none yet). What each was told, in words."""
     from packline.sequences.engine.injected_faults import tell_run

@@ -659,7 +659,7 @@ class Engine:
     def _fault_injected(self, tool: str, fault: str, by: str, wall: float | None) -> None:
         """Record that `by` had the served line inject `fault` on `tool` at Unix time `wall`
         (`packline sim fault`, from another process): a `fault-injected` event, as a dry
-        run's `--fault` records one, beside the alarm the fault raises (decision 0102)."""
+        run's `--fault` records one, beside the alarm the fault raises (decision 0103)."""
         wall = time.time() if wall is None else wall
         self.emit(
             FAULT_INJECTED,

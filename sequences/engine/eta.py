@@ -120,7 +120,7 @@ class Estimate:
 
 
 #: Why a run has no time left to tell: every wafer left is held and the run waits for an
-#: operator's clear of a tool (decision 0103), which no schedule can say when comes.
+#: operator's clear of a tool (decision 0104), which no schedule can say when comes.
 WAITING_FOR_A_CLEAR = "waiting for a clear"
 
 

@@ -1,6 +1,6 @@
 """Faults injected on a run's tools by an operator, as the run's records keep them, so that
 every reader tells the alarm such a fault raises from one the tool raised of its own
-(decision 0102).
+(decision 0103).
 
 A dry run's `--fault` records its `fault-injected` event as it injects it (`packline/cli/
 faults.py`). A fault injected on a line `packline sim serve` serves comes from another process

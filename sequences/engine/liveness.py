@@ -147,9 +147,9 @@ def status_text(
     `, claim check failed` when its product failed the claim check (the run exited 1 though
     its wafers completed), so a run that made a wrong product never reads plain `completed`;
     with what a running run waits for (`waiting`, `clearances.ClearWait.as_json`: `running,
-    waiting for a clear of plasma_cleaner since 14:58:03`, decision 0103); and with each
+    waiting for a clear of plasma_cleaner since 14:58:03`, decision 0104); and with each
     fault an operator injected on its tools (`injected`, `injected_faults.faults_injected`:
-    `; fault injected: plasma_cleaner rf_mismatch`, decision 0102), so that the alarms it
+    `; fault injected: plasma_cleaner rf_mismatch`, decision 0103), so that the alarms it
     raised are not read as the tools' own."""
     text = f"{status}, claim check failed" if claim_check_failed else status
     if waiting:

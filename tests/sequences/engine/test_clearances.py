@@ -72,7 +72,7 @@ async def test_a_resume_that_finds_the_chamber_empty_ends_its_foreign_workpiece_
 async def test_a_run_waiting_for_a_clear_says_which_tool_since_when_until_it_is_cleared(
     store, tmp_path
 ):
-    """Decision 0103: the records tell a run that waits for a clear (it had read `running`
+    """Decision 0104: the records tell a run that waits for a clear (it had read `running`
     alone), which tool and since when, and no more once the clear runs its wafers again."""
     seen: list = []
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:

@@ -1,5 +1,5 @@
 """A fault injected on a served line from another process (`packline sim fault --run RUN`) is in
-the run's records (sequences/engine/injected_faults.py, decision 0102): the engine records a
+the run's records (sequences/engine/injected_faults.py, decision 0103): the engine records a
 `fault-injected` event as it takes the word from its control table, beside the alarm the fault
 raises; a stopped run gets it at once, a completed one not at all."""
 

@@ -1,5 +1,5 @@
 """What the live view knows of a run waiting for a clear (sequences/engine/lot_state.py): its
-title's state, through a pause, and its ETA, which it has none of (decision 0103)."""
+title's state, through a pause, and its ETA, which it has none of (decision 0104)."""
 
 from __future__ import annotations
 
