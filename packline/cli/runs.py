@@ -13,6 +13,7 @@ from packline.rendering import RECIPE_SHOWN, DataTable
 from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.database import HASH_PREFIX_MIN, is_hash_prefix, recipe_name
 from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.injected_faults import faults_injected
 from packline.sequences.engine.liveness import (
     DRIVEN,
     INTERRUPTED,
@@ -64,8 +65,11 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
     runs = [listed_run(run) for run in found]
     if args.status is not None:
         runs = [run for run in runs if run["status"] == args.status][: args.limit]
+    injected = faults_injected(store, [run["id"] for run in runs])
     for run in runs:
         run["line"] = line_text(store.run(run["id"]))  # its station as recorded: not listed
+        run["waiting_for_clear"] = _clear_wait(store, run)
+        run["faults_injected"] = injected.get(run["id"], [])
         run["last_record_t"] = _last_record_t(store, run)
         run["under_way"] = _under_way(store, run) if run["in_progress"] else {}
         run["left_on_tools"] = _left_on_tools(store, run)
@@ -82,6 +86,17 @@ def _left_on_tools(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | Non
     from packline.sequences.engine.left_on_tools import left_report
 
     return left_report(store, run["id"])
+
+
+def _clear_wait(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | None:
+    """What a running run waits for, as its status says (`clear_wait`: its tools and since
+    when, decision 0104); None for any other (`runs` of runs that ended reads no events)."""
+    if run["status"] != "running":
+        return None
+    from packline.sequences.engine.clearances import clear_wait
+
+    wait = clear_wait(store, run)
+    return None if wait is None else wait.as_json()
 
 
 def _under_way(store: RunStore, run: dict[str, Any]) -> dict[str, int]:

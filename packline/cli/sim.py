@@ -26,7 +26,7 @@ from packline.sequences.engine.errors import BadInput
 from packline.station import Station, StationError, load_station
 
 from .output import EXIT_OK, open_store
-from .parser import add_db, positive_seconds
+from .parser import add_by, add_db, ordered_by, positive_seconds
 
 if TYPE_CHECKING:
     from packline.sim_instruments.line import SimulatedLine
@@ -167,7 +167,8 @@ async def _control(line: SimulatedLine, time_scale: float) -> AsyncIterator[Line
 
 def cmd_sim_fault(args: argparse.Namespace) -> int:
     """Inject (or clear) a fault on a tool of a served line; 2 when the line refuses it or
-    cannot be reached (nothing changed)."""
+    cannot be reached (nothing changed). A fault injected is told to the runs that drive
+    the line (`_tell_runs`), which record it beside the alarm it raises."""
     from packline.sim_instruments.servers.control import ControlError, request_control
 
     control = _served_control(args)
@@ -177,8 +178,41 @@ def cmd_sim_fault(args: argparse.Namespace) -> int:
         reply = asyncio.run(request_control(control, request, args.timeout_s))
     except ControlError as error:
         raise BadInput(f"sim fault {args.tool} {args.fault}: {error}") from None
+    injected = time.time()
     print(reply["message"])
+    if not args.clear:
+        for told in _tell_runs(args, control, injected):
+            print(told)
     return EXIT_OK
+
+
+def _tell_runs(args: argparse.Namespace, control: Path, wall: float) -> list[str]:
+    """Tell the runs on the served line whose control socket is `control` that it injected
+    `args.fault` on `args.tool` at Unix time `wall`, by order of `--by` (`tell_run`: each
+    records a `fault-injected` event, decision 0103): with `--run`, that run; with
+    `--station`, every run a live process drives on that line, in the database (`--db`, else
+    the default one: none when there is none yet). What each was told, in words."""
+    from packline.sequences.engine.injected_faults import tell_run
+    from packline.sequences.engine.launch import recorded_station
+    from packline.sequences.engine.liveness import is_alive
+    from packline.sequences.engine.records import default_db_path
+
+    if args.run is None and args.db is None and not default_db_path().exists():
+        return []
+    by = ordered_by(args)
+    store = open_store(args, create=False)
+    try:
+        if args.run is not None:
+            run_ids = [store.resolve_run(args.run)]
+        else:
+            run_ids = [
+                run["id"]
+                for run in store.runs(-1)
+                if is_alive(run) and recorded_station(run).control == str(control)
+            ]
+        return [tell_run(store, run_id, args.tool, args.fault, by, wall) for run_id in run_ids]
+    finally:
+        store.close()
 
 
 def _served_control(args: argparse.Namespace) -> Path:
@@ -275,6 +309,7 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         "'last'), as its records keep its station",
     )
     add_db(fault)
+    add_by(fault, "who injects it, recorded in the run's fault-injected event")
     fault.add_argument(
         "--clear", action="store_true", help="repair the fault instead of injecting it"
     )

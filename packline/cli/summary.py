@@ -85,8 +85,15 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
 
 
 def shown_run_status(report: dict[str, Any]) -> str:
-    """The run's status with its claim check's failure, as the summary and `show` print it."""
-    return status_text(report["run"]["status"], report["claim_check"]["status"] == "failed")
+    """The run's status with its claim check's failure, its wait for a clear and the faults
+    injected on its tools (`status_text`), as the summary and `show` print it."""
+    run = report["run"]
+    return status_text(
+        run["status"],
+        report["claim_check"]["status"] == "failed",
+        waiting=run["waiting_for_clear"],
+        injected=run["faults_injected"],
+    )
 
 
 def clocks_text(report: dict[str, Any]) -> str:

@@ -30,8 +30,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from packline.sequences.engine import BadInput, RunStore
-from packline.sequences.engine.clearances import out_of_service
+from packline.sequences.engine.clearances import clear_wait, out_of_service
 from packline.sequences.engine.eta import Schedules, eta_text, run_eta
+from packline.sequences.engine.injected_faults import faults_injected
 from packline.sequences.engine.left_on_tools import left_brief, left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, listed_run, listed_status
 from packline.sequences.engine.progress import wall_text
@@ -196,7 +197,7 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
             {
                 "id": run["id"],
                 "method": run["method"],
-                "status": run["status"],
+                "status": listed_status(run),
                 "lot": run["lot_size"],
                 "completed": run["completed"],
                 "held": run["held"],
@@ -225,8 +226,16 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
 
 
 def past_runs(store: RunStore) -> list[dict[str, Any]]:
-    """The newest runs, as `packline runs` lists them (`listed_run`)."""
-    return [listed_run(run) for run in store.runs(PAST_RUNS)]
+    """The newest runs, as `packline runs` lists them (`listed_run`), each with its wait for
+    a clear, if it waits (`clear_wait`), and the faults injected on its tools
+    (`faults_injected`), which its status in words says (`listed_status`)."""
+    runs = [listed_run(run) for run in store.runs(PAST_RUNS)]
+    injected = faults_injected(store, [run["id"] for run in runs])
+    for run in runs:
+        wait = clear_wait(store, run)
+        run["waiting_for_clear"] = None if wait is None else wait.as_json()
+        run["faults_injected"] = injected.get(run["id"], [])
+    return runs
 
 
 def listed_runs(store: RunStore) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from packline.spelling import did_you_mean
@@ -134,6 +135,74 @@ def ignored_aborts(store: RunStore, run_id: str) -> dict[str, list[str]]:
         if row["kind"] == ABORT_NOT_CONFIRMED and row["tool"] not in unconfirmed:
             ignored.setdefault(row["tool"], []).append(row["data"]["failure"])
     return ignored
+
+
+#: The events after which a run waits for a clear no more: it is being stopped, or it ended.
+ENDS_A_CLEAR_WAIT = frozenset({"terminating", "aborting", "run-finished"})
+
+
+@dataclass(frozen=True)
+class ClearWait:
+    """A run that waits for an operator's clear (decision 0067): the tools whose clear would
+    run its held wafers again, and since when it waits, by its run clock and the wall clock
+    (its `waiting-for-clear` event's)."""
+
+    tools: tuple[str, ...]
+    since_t: float
+    since_wall: float
+
+    def text(self) -> str:
+        """The wait as `runs`, `show` and the dashboard say it beside the run's status:
+        `waiting for a clear of plasma_cleaner since 14:58:03`."""
+        since = time.strftime("%H:%M:%S", time.localtime(self.since_wall))
+        return f"waiting for a clear of {', '.join(self.tools)} since {since}"
+
+    def as_json(self) -> dict[str, Any]:
+        """The wait as `runs --json`, `show --json` and the dashboard give it: its `tools`,
+        `since_t` (run clock), `since_wall` (Unix time) and `text`."""
+        return {
+            "tools": list(self.tools),
+            "since_t": self.since_t,
+            "since_wall": self.since_wall,
+            "text": self.text(),
+        }
+
+
+def clear_wait(store: RunStore, run: dict[str, Any]) -> ClearWait | None:
+    """The wait for a clear of run `run` (its runs row, its status as shown: `shown_run`),
+    while it is `running` (a live process drives it, not paused): the latest session's last
+    `waiting-for-clear` event, unless a later one of that session ended the wait (a clear of
+    a tool its held wafers wait for, which runs them again; a terminate, an abort, the run's
+    end); its tools, those of that event's wafers that still wait for a clear. The live view
+    reads the same from the engine's events (`lot_state.LotState`: `WAITING FOR A CLEAR`);
+    None when the run does not wait."""
+    if run["status"] != "running":
+        return None
+    wait: dict[str, Any] | None = None
+    for row in store.events(run["id"]):
+        if row["session"] != run["sessions"]:
+            continue
+        if row["kind"] == "waiting-for-clear":
+            wait = row
+        elif wait is not None and _ends_the_wait(row, _waited_for(wait)):
+            wait = None
+    if wait is None:
+        return None
+    tools = tuple(sorted(_waited_for(wait) & awaiting_clear(store, run["id"]).keys()))
+    return ClearWait(tools, wait["t"], wait["wall"]) if tools else None
+
+
+def _waited_for(wait: dict[str, Any]) -> set[str]:
+    """The tools a `waiting-for-clear` event's held wafers wait for (its data's `unserved`:
+    each wafer -> the tools it asked for)."""
+    return {tool for tools in wait["data"]["unserved"].values() for tool in tools}
+
+
+def _ends_the_wait(row: dict[str, Any], tools: set[str]) -> bool:
+    """Whether the event `row` ends a run's wait for a clear of `tools`: the run is being
+    stopped or ended, or one of them was cleared (the engine runs its wafers again at once)."""
+    cleared = row["kind"] == "tool-cleared" and row["data"].get("cleared")
+    return row["kind"] in ENDS_A_CLEAR_WAIT or bool(cleared and row["tool"] in tools)
 
 
 def awaiting_recovery(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:

@@ -26,6 +26,7 @@ from enum import StrEnum
 from packline.clock import Clock
 
 from .errors import RunTerminated
+from .events import FAULT_INJECTED
 
 DEFAULT_PAUSE_TIMEOUT_S = 8 * 3600.0
 #: What `RunControl.apply` (and the `control` table) accepts.
@@ -38,15 +39,21 @@ CLEAR_TOOL = "clear-tool"
 class Order:
     """An order another process posts to a run (a row of the `control` table): one of
     `CONTROL_COMMANDS` or `CLEAR_TOOL`, who gave it (`packline pause RUN --by NAME`) and the
-    tool a clear is of; the row holds the command, then the other fields as JSON."""
+    tool a clear is of; or `FAULT_INJECTED`, not an order but a fact the run records as its
+    event of that kind: a fault `packline sim fault` injected on a tool of the served line
+    the run drives, the tool, the fault, the Unix time the line injected it at (`wall`) and
+    who did. The row holds the command, then the other fields as JSON."""
 
     command: str
     by: str | None = None
     tool: str | None = None
+    fault: str | None = None
+    wall: float | None = None
 
     def text(self) -> str:
         """The order as its row holds it."""
-        fields = {name: value for name, value in (("tool", self.tool), ("by", self.by)) if value}
+        given = (("tool", self.tool), ("by", self.by), ("fault", self.fault), ("wall", self.wall))
+        fields = {name: value for name, value in given if value}
         return f"{self.command} {json.dumps(fields)}" if fields else self.command
 
     @classmethod
@@ -55,11 +62,14 @@ class Order:
         command, _, data = text.partition(" ")
         try:
             fields = json.loads(data) if data else {}
-            order = cls(command, fields.get("by"), fields.get("tool"))
+            named = (fields.get(name) for name in ("by", "tool", "fault", "wall"))
+            order = cls(command, *named)
         except (ValueError, AttributeError):  # not JSON, or not an object
             return None
         if command in CONTROL_COMMANDS or (command == CLEAR_TOOL and order.tool and order.by):
             return order
+        if command == FAULT_INJECTED and order.tool and order.fault and order.by:
+            return order if isinstance(order.wall, int | float) else None
         return None
 
     @property

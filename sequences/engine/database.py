@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +319,16 @@ class RunDatabase:
             {**row, "data": json.loads(row["data"]) if row["data"] else {}}
             for row in self.table("events", run_id)
         ]
+
+    def events_of_kind(self, kind: str, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The events rows of `kind` of the runs `run_ids`, in the order they were recorded
+        (`data` as its JSON text): one query for a list of runs (`packline runs`)."""
+        marks = ", ".join("?" for _ in run_ids)
+        rows = self._db.execute(
+            f"SELECT * FROM events WHERE kind = ? AND run_id IN ({marks}) ORDER BY id",
+            (kind, *run_ids),
+        )
+        return [dict(row) for row in rows]
 
     def columns(self, table: str) -> list[str]:
         """The column names of one of the records' tables, in schema order."""

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .clearances import clear_wait
 from .liveness import last_record
 from .progress import clock_text
 from .recorded_station import time_scale_of
@@ -118,13 +119,21 @@ class Estimate:
         return max(0.0, self._ends[-1] + self.schedule.tail_s - point)
 
 
-def holding_reason(*, paused: bool, in_step: bool) -> str:
-    """Why a run's time left stands still now, "" while it runs down: the run is `paused`, or
-    `waiting` with no wafer in a step (for an operator's answer, a tool's clear: time the
-    schedule does not have). The live view (`LotState.holding`, from the engine's events) and
-    the dashboard (`run_eta`, from the records) both say it so."""
+#: Why a run has no time left to tell: every wafer left is held and the run waits for an
+#: operator's clear of a tool (decision 0104), which no schedule can say when comes.
+WAITING_FOR_A_CLEAR = "waiting for a clear"
+
+
+def holding_reason(*, paused: bool, in_step: bool, waiting_for_clear: bool = False) -> str:
+    """Why a run's time left stands still now, "" while it runs down: the run is `paused`,
+    `waiting_for_clear` (`WAITING_FOR_A_CLEAR`: `eta_text` then gives no ETA), or `waiting`
+    with no wafer in a step (for an operator's answer, a batch: time the schedule does not
+    have). The live view (`LotState.holding`, from the engine's events) and the dashboard
+    (`run_eta`, from the records) both say it so."""
     if paused:
         return "paused"
+    if waiting_for_clear:
+        return WAITING_FOR_A_CLEAR
     return "" if in_step else "waiting"
 
 
@@ -143,7 +152,12 @@ def eta_text(
     schedule (`remaining_s` None), `basis` says why there is no estimate. Not `left` (the
     dashboard): a station's running estimate is the time of day alone, which stays put while
     the run keeps to its schedule; one that stands still says its time left and why, as the
-    live view does, since its time of day moves on with the clock."""
+    live view does, since its time of day moves on with the clock. A run waiting for a
+    clear (`holding`, `WAITING_FOR_A_CLEAR`) has none: its wafers run again only once a tool
+    is cleared, which the schedule cannot tell (its time left had read `0:00:00`, its ETA
+    the time of day now)."""
+    if holding == WAITING_FOR_A_CLEAR:
+        return f"no ETA while the run is {WAITING_FOR_A_CLEAR}"
     if remaining_s is None:
         return f"ETA unknown: {basis}"
     held = f" ({holding})" if holding else ""
@@ -201,9 +215,10 @@ def run_eta(
     (`holding_reason`); without a schedule, None and why."""
     now_wall = time.time() if now_wall is None else now_wall
     run = store.run(run_id)
+    waiting = clear_wait(store, run) is not None
     schedule = (schedules or Schedules()).of(store, run)
     if schedule is None:
-        return None, NO_BASIS, ""
+        return None, NO_BASIS, WAITING_FOR_A_CLEAR if waiting else ""
     events = store.table("events", run_id)
     session = run["sessions"]
     steps = [s for s in store.table("steps", run_id) if s["session"] == session]
@@ -233,7 +248,7 @@ def run_eta(
         change(position, t)
     in_step = any(s["kind"] in COUNTED_KINDS and s["status"] == "running" for s in steps)
     pause = current_pause(events, session)
-    holding = holding_reason(paused=pause is not None, in_step=in_step)
+    holding = holding_reason(paused=pause is not None, in_step=in_step, waiting_for_clear=waiting)
     if pause is not None:
         estimate.pause(pause["t"])
     elif holding:  # waiting since its latest step ended

@@ -73,6 +73,9 @@ class LotState:
         self.clearing: dict[str, str] = {}  # tool -> the command that clears it, while it waits
         self.run_state = "running"
         self.run_note = ""
+        #: The message of the `waiting-for-clear` event while the run waits for a clear, a
+        #: pause taken meanwhile included (its resume goes back to the wait), else "".
+        self.clear_wait = ""
         self.started_t = 0.0
         self.last_t = 0.0
         self.finished = False
@@ -140,8 +143,12 @@ class LotState:
             if self.estimate is not None:  # wafers finished in an earlier session count
                 self.estimate.start(event.t)
                 self._catch_up(self.estimate, event.t)
+        elif event.kind == "resumed" and self.clear_wait:  # a pause taken while it waited
+            self.run_state, self.run_note = RUN_STATES["waiting-for-clear"], self.clear_wait
         elif event.kind in RUN_STATES:
             self.run_state, self.run_note = RUN_STATES[event.kind], event.message
+            if event.kind != "paused":  # the wait goes on through a pause; it ends otherwise
+                self.clear_wait = event.message if event.kind == "waiting-for-clear" else ""
         elif event.kind == "tool-out-of-service" and event.tool:
             self.tools[event.tool] = event.message
             if event.data.get("until_cleared"):
@@ -165,7 +172,11 @@ class LotState:
             for wafer in self.wafers.values()
             for step in wafer.open.values()
         )
-        return holding_reason(paused=self.run_state == "paused", in_step=in_step)
+        return holding_reason(
+            paused=self.run_state == "paused",
+            in_step=in_step,
+            waiting_for_clear=self.run_state == RUN_STATES["waiting-for-clear"],
+        )
 
     def _hold(self, t: float) -> None:
         """Stand the estimate still from `t` while `holding`, else let it run down."""
@@ -179,6 +190,7 @@ class LotState:
             wafer.status, wafer.note, wafer.stopped_t, wafer.steps_done = "running", "", None, 0
             if self.run_state == RUN_STATES["waiting-for-clear"]:
                 self.run_state, self.run_note = "running", ""
+            self.clear_wait = ""
             if self.estimate is not None:
                 self.estimate.wafer_restarted(wafer.position, event.t)
         elif event.kind == "step-started":

@@ -12,9 +12,10 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from .claim_check import margin_columns, overall, what_did_not_pass
-from .clearances import service_event
+from .clearances import clear_wait, service_event
 from .confirmations import confirmations_asked
 from .eta import run_clock
+from .injected_faults import faults_injected
 from .liveness import (
     DRIVEN,
     INTERRUPTED,
@@ -471,6 +472,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
             }
         )
     duration = end_t - run["started_t"]
+    wait = clear_wait(store, shown)
     return {
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
@@ -478,6 +480,8 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
             "line": line_text(run),
             # process time per wall second on the run's line (a `sim serve --time-scale`)
             "time_scale": time_scale_of(run),
+            "waiting_for_clear": None if wait is None else wait.as_json(),
+            "faults_injected": faults_injected(store, [run_id]).get(run_id, []),
         },
         "recipe": run["recipe_text"],
         "duration_s": duration,

@@ -216,3 +216,73 @@ def test_the_advertised_name_replaces_the_listening_host_in_every_address_form()
 def test_serial_tools_go_on_tcp_unless_served_on_gem():
     assert serial_on_tcp(gem=False)["wire_bonder"] == {"transport": "socket"}
     assert "wire_bonder" not in serial_on_tcp(gem=True)  # its GEM face is on HSMS
+
+
+def test_a_fault_injected_on_a_driven_run_is_in_its_records_and_its_wait_for_a_clear_is_said(
+    tmp_path,
+):
+    """The trial: a fault injected from another shell on a run against a served line was not
+    in the run's records, whose alarm then read as the chamber's own; and the run waiting for
+    a clear read `running` in `runs` and `show`. Now the run records the fault as it learns of
+    it, and `runs`, `show` and the dashboard say what it waits for, giving no ETA."""
+    from packline.records.dashboard import live_state
+
+    from ...sequences.processes import Controller
+    from ...sequences.processes import packline as packline_in
+
+    station = tmp_path / "line.yaml"
+    db = tmp_path / "runs.db"
+    with Served(station, "--time-scale", "20"):
+        run = Controller(db, "run", "plasma-clean", "--station", str(station), "--lot", "8",
+                         "--confirmed-by", "ci-bot")  # fmt: skip
+        started = run.read_until(lambda e: e.get("step") == "plasma clean")
+        assert started is not None, run.process.stderr.read()
+        fault = packline_in(db, "sim", "fault", "plasma_cleaner", "rf_mismatch", "--run", "last",
+                            "--by", "bo")  # fmt: skip
+        assert fault.returncode == 0, fault.stderr
+        run_id = started["run_id"]
+        assert fault.stdout.splitlines()[1] == (
+            f"run {run_id} records it as a fault-injected event as it takes the word"
+        )
+        waiting = run.read_until(lambda e: e["kind"] == "waiting-for-clear")
+        assert waiting is not None
+        store = RunStore(db, create=False)
+        try:
+            kinds = [e["kind"] for e in store.events(run_id)]
+            (told,) = [e for e in store.events(run_id) if e["kind"] == "fault-injected"]
+            live = live_state(store)["live"][0]
+        finally:
+            store.close()
+        assert "tool-out-of-service" in kinds
+        assert (told["tool"], told["status"], told["data"]["by"]) == (
+            "plasma_cleaner",
+            "rf_mismatch",
+            "bo",
+        )
+        assert told["message"].startswith("packline sim fault by bo at ")
+        listed = json.loads(packline_in(db, "runs", "--json").stdout)[0]
+        assert listed["status"] == "running"
+        wait = listed["waiting_for_clear"]
+        assert (wait["tools"], wait["since_t"]) == (["plasma_cleaner"], waiting["t"])
+        assert wait["text"].startswith("waiting for a clear of plasma_cleaner since ")
+        assert [(f["tool"], f["fault"]) for f in listed["faults_injected"]] == [
+            ("plasma_cleaner", "rf_mismatch")
+        ]
+        shown = packline_in(db, "show", run_id).stdout
+        assert (
+            f"status running, {wait['text']}; fault injected: plasma_cleaner rf_mismatch"
+            in (shown.splitlines()[0])
+        )
+        assert "fault-injected plasma_cleaner rf_mismatch: packline sim fault by bo at " in shown
+        assert live["status"].startswith(f"running, {wait['text']}")
+        assert live["eta"] == "no ETA while the run is waiting for a clear"  # not an ETA of now
+        assert packline_in(db, "terminate", run_id).returncode == 0
+        assert run.finish() == 1
+        # a stopped run is told at once, for its resume
+        again = packline_in(db, "sim", "fault", "plasma_cleaner", "rf_mismatch", "--run", run_id)
+        assert again.stdout.splitlines()[1] == (
+            f"recorded in run {run_id} (status held) as a fault-injected event"
+        )
+        listed = json.loads(packline_in(db, "runs", "--json").stdout)[0]
+        assert listed["waiting_for_clear"] is None
+        assert len(listed["faults_injected"]) == 2

@@ -10,15 +10,19 @@ from packline.records import RunRecords
 from packline.records.tooltime import down_periods, tool_time
 from packline.sequences.engine import open_resume
 from packline.sequences.engine.clearances import (
+    ClearWait,
     awaiting_clear,
+    clear_wait,
     out_of_service,
     out_of_service_text,
 )
+from packline.sequences.engine.control import CLEAR_TOOL
+from packline.sequences.engine.eta import WAITING_FOR_A_CLEAR, run_eta
 from packline.sim_instruments.line import SimulatedLine
 
 from ..test_keeper import place
 from ..test_resume_station import confirm_yes, station_file
-from .test_unserved import terminated_station_run
+from .test_unserved import alarmed_station_run, order, terminated_station_run
 
 FOREIGN = "ENG07"
 
@@ -63,3 +67,29 @@ async def test_a_resume_that_finds_the_chamber_empty_ends_its_foreign_workpiece_
     assert (down.tool, down.stop_t) == ("plasma_cleaner", recovered["t"])
     times = tool_time(records).set_index("tool")
     assert times.loc["plasma_cleaner", "availability"] > 0.5
+
+
+async def test_a_run_waiting_for_a_clear_says_which_tool_since_when_until_it_is_cleared(
+    store, tmp_path
+):
+    """Decision 0104: the records tell a run that waits for a clear (it had read `running`
+    alone), which tool and since when, and no more once the clear runs its wafers again."""
+    seen: list = []
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+        def operator(engine, event) -> None:
+            if event.kind == "waiting-for-clear":
+                run = store.run(engine.run_id)
+                seen.append((event, clear_wait(store, run), run_eta(store, engine.run_id)[2]))
+                seen.append(clear_wait(store, {**run, "status": "paused"}))
+                line.tools["plasma_cleaner"].clear_fault("rf_mismatch")
+                order(engine, CLEAR_TOOL, tool="plasma_cleaner")
+                seen.append(clear_wait(store, store.run(engine.run_id)))
+
+        run_id, _ = await alarmed_station_run(store, tmp_path, line, operator)
+    (waiting, wait, holding), paused, cleared = seen
+    assert wait == ClearWait(("plasma_cleaner",), waiting.t, waiting.wall)
+    assert wait.text().startswith("waiting for a clear of plasma_cleaner since ")
+    assert holding == WAITING_FOR_A_CLEAR
+    assert (paused, cleared) == (None, None)  # a paused run reads paused; a clear ends it
+    assert clear_wait(store, store.run(run_id)) is None  # ended

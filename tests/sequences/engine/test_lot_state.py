@@ -1,0 +1,34 @@
+"""What the live view knows of a run waiting for a clear (sequences/engine/lot_state.py): its
+title's state, through a pause, and its ETA, which it has none of (decision 0104)."""
+
+from __future__ import annotations
+
+from packline.sequences.engine.eta import WAITING_FOR_A_CLEAR, eta_text
+from packline.sequences.engine.events import Event
+from packline.sequences.engine.lot_state import LotState
+
+
+def event(kind: str, t: float, message: str = "", **data) -> Event:
+    return Event(kind, "R", t, t, message=message, data=data)
+
+
+def test_a_run_waiting_for_a_clear_has_no_eta_and_waits_again_after_a_pause():
+    state = LotState("plasma-clean")
+    state.apply(event("run-started", 0.0, wafers=["W01"]))
+    state.apply(event("waiting-for-clear", 5.0, "every wafer left is held; ..."))
+    assert (state.run_state, state.holding()) == (WAITING_FOR_A_CLEAR, WAITING_FOR_A_CLEAR)
+    # it had read `left about 0:00:00 (waiting), ETA` the time of day now
+    assert eta_text(0.0, "basis", state.holding(), simulated=False) == (
+        "no ETA while the run is waiting for a clear"
+    )
+    state.apply(event("paused", 6.0, "pause requested by ana"))
+    assert state.run_state == "paused"
+    state.apply(event("resumed", 7.0, "resume requested by ana"))  # it had read running
+    assert (state.run_state, state.run_note) == (
+        WAITING_FOR_A_CLEAR,
+        "every wafer left is held; ...",
+    )
+    state.apply(event("terminating", 8.0, "terminate requested by ana"))
+    state.apply(event("paused", 9.0))
+    state.apply(event("resumed", 10.0))
+    assert state.run_state == "running"  # the wait ended with the terminate
