@@ -30,7 +30,7 @@ from .physics.dispenser import (
     seal_dies,
     seal_time_s,
 )
-from .twin import PanelSpec, TwinStore, Workpiece
+from .twin import JobEnd, PanelSpec, TwinStore, Workpiece
 
 
 def _material(word: str) -> FillMaterial:
@@ -154,7 +154,7 @@ class SimDispenser(JobTool[_Job]):
 
     # ----------------------------------------------------------------- physics
 
-    def apply(self, job: _Job, now: float, *, completed: bool) -> None:
+    def apply(self, job: _Job, now: float, result: JobEnd) -> None:
         """Apply what the job dispensed by `now` to the panel's twin."""
         panel = self.twin.get(job.wafer_id)
         elapsed_s = now - job.started_s
@@ -174,6 +174,7 @@ class SimDispenser(JobTool[_Job]):
                 holes=fill.holes,
                 overfilled=fill.overfilled,
                 underfilled=fill.underfilled,
+                result=result.value,
             )
         else:
             seal = seal_dies(panel, job.height_um, elapsed_s, self.physics)
@@ -186,4 +187,5 @@ class SimDispenser(JobTool[_Job]):
                 height_um=job.height_um,
                 dies=seal.dies,
                 exposed=seal.exposed,
+                result=result.value,
             )

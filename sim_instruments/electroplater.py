@@ -50,7 +50,7 @@ from .families.plc_stage import SingleWaferPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.electroplater import PlatingPhysics, cathode_of, electroplate, nearest_sites
 from .servers import ModbusTransport
-from .twin import TwinStore
+from .twin import JobEnd, TwinStore
 
 CommandError = reason_enum(SPEC)
 
@@ -266,7 +266,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
             self.heater.mode = InstrumentMode.AUTO  # the bath is heated again
         elif command == "ABORT":
             if self.phase in (CellPhase.IMMERSING, CellPhase.IMMERSED):
-                self._leave_bath(now)
+                self._leave_bath(now, JobEnd.ABORTED)
                 self._enter(CellPhase.WITHDRAWING, now)
         elif command in ("LOAD_WAFER", "RELOAD_WAFER", "UNLOAD_WAFER"):
             return self.transfer(command, parameters)
@@ -277,7 +277,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
             self.supply.set_inhibit(False)
             self._enter(CellPhase.IMMERSING, now)
         elif command == "WITHDRAW":
-            self._leave_bath(now)
+            self._leave_bath(now, JobEnd.COMPLETED)
             self._enter(CellPhase.WITHDRAWING, now)
         elif command == "RESET_BATH_AGE":
             self.bath_age_c = 0.0
@@ -423,13 +423,14 @@ class SimElectroplater(SingleWaferPlcSimulator):
         self.supply.check_protection()
         self.supply.set_inhibit(True)
         if self.phase in (CellPhase.IMMERSING, CellPhase.IMMERSED):
-            self._leave_bath(time_s)
+            self._leave_bath(time_s, JobEnd.FAULTED)
         if alarm == "OVER_TEMPERATURE":
             self.heater.mode = InstrumentMode.STANDBY
         self._enter(CellPhase.FAULT, time_s)
 
-    def _leave_bath(self, time_s: float) -> None:
-        """The wafer leaves the bath: what the charge deposited goes onto the workpiece."""
+    def _leave_bath(self, time_s: float, result: JobEnd) -> None:
+        """The wafer leaves the bath (the plating ended as `result` says: withdrawn by the
+        host, aborted, or faulted): what the charge deposited goes onto the workpiece."""
         immersion = self.immersion
         if self.wafer_id is None or immersion.charge_c <= 0 or immersion.deposit_um is not None:
             return
@@ -458,5 +459,6 @@ class SimElectroplater(SingleWaferPlcSimulator):
             thickness_um=round(float(deposit.thickness_um.max(initial=0.0)), 4),
             quality=deposit.quality.value,
             temperature_c=round(temperature_c, 2),
+            result=result.value,
         )
         immersion.deposit_um = deposit.thickness_um

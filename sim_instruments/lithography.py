@@ -45,7 +45,7 @@ from .physics.lithography import (
     shot_time_s,
 )
 from .ramp import Ramp
-from .twin import TwinStore, Workpiece
+from .twin import JobEnd, TwinStore, Workpiece
 
 #: The spin speed of the develop module's rinse and dry (est).
 RINSE_RPM = 1000
@@ -334,18 +334,20 @@ class SimLithography(JobTool[_Job]):
     def _shots_by(now: float, job: _Job) -> int:
         return max(int((now - job.process_from_s) / job.shot_s + 1e-9), 0)
 
-    def apply(self, job: _Job, now: float, *, completed: bool) -> None:
-        """Apply what the job did by `now` to the wafer (a coat only when completed)."""
+    def apply(self, job: _Job, now: float, result: JobEnd) -> None:
+        """Apply what the job did by `now` to the wafer (a coat only when completed), its
+        event saying how the job ended (`result`)."""
         workpiece = self.loaded()
         if job.state is TrackState.COATING:
-            if completed:
+            if result is JobEnd.COMPLETED:
                 self._coated(workpiece, job, now)
         elif job.state is TrackState.BAKING:
-            self._baked(workpiece, job, max(now - job.process_from_s, 0.0), now)
+            self._baked(workpiece, job, max(now - job.process_from_s, 0.0), now, result)
         elif job.state is TrackState.EXPOSING:
-            self._exposed(workpiece, job, now)
+            self._exposed(workpiece, job, now, result)
         else:
-            self._developed(workpiece, min(now - job.started_s, job.develop_s), now)
+            time_s = min(now - job.started_s, job.develop_s)
+            self._developed(workpiece, time_s, now, result)
 
     def _coated(self, workpiece: Workpiece, job: _Job, now: float) -> None:
         material = job.material
@@ -359,9 +361,12 @@ class SimLithography(JobTool[_Job]):
             spin_rpm=job.spin_rpm,
             spin_time_s=job.spin_time_s,
             thickness_um=round(thickness, 3),
+            result=JobEnd.COMPLETED.value,
         )
 
-    def _baked(self, workpiece: Workpiece, job: _Job, time_s: float, now: float) -> None:
+    def _baked(
+        self, workpiece: Workpiece, job: _Job, time_s: float, now: float, result: JobEnd
+    ) -> None:
         bake(workpiece, job.temperature_c, time_s, self.physics)
         film = litho_film(workpiece)
         assert film is not None
@@ -372,9 +377,10 @@ class SimLithography(JobTool[_Job]):
             temperature_c=job.temperature_c,
             bake_s=round(time_s, 1),
             solvent_percent=round(100 * film.photo.solvent, 2),
+            result=result.value,
         )
 
-    def _exposed(self, workpiece: Workpiece, job: _Job, now: float) -> None:
+    def _exposed(self, workpiece: Workpiece, job: _Job, now: float, result: JobEnd) -> None:
         assert job.reticle is not None
         expose(workpiece, job.reticle, job.dose_mj_cm2, self.shots_done)
         workpiece.record(
@@ -385,9 +391,10 @@ class SimLithography(JobTool[_Job]):
             dose_mj_cm2=job.dose_mj_cm2,
             shots=self.shots_done,
             dies=self.shots_total,
+            result=result.value,
         )
 
-    def _developed(self, workpiece: Workpiece, time_s: float, now: float) -> None:
+    def _developed(self, workpiece: Workpiece, time_s: float, now: float, result: JobEnd) -> None:
         film = litho_film(workpiece)
         assert film is not None
         reticle = RETICLES[film.photo.mask]
@@ -401,4 +408,5 @@ class SimLithography(JobTool[_Job]):
             cleared=int(film.cleared.sum()),
             bridged=int(bridged(reticle, film.cd_um, film.thickness_um, self.physics).sum()),
             residual_um=round(float(film.residual_um.max()), 3),
+            result=result.value,
         )

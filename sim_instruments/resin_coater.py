@@ -30,7 +30,7 @@ from .physics.resin_coater import (
     spin_coat,
     spin_time_total_s,
 )
-from .twin import TwinStore
+from .twin import JobEnd, TwinStore
 
 
 def _resin(word: str) -> CoatResin:
@@ -149,7 +149,7 @@ class SimResinCoater(JobTool[_Step]):
 
     # ----------------------------------------------------------------- physics
 
-    def apply(self, job: _Step, now: float, *, completed: bool) -> None:
+    def apply(self, job: _Step, now: float, result: JobEnd) -> None:
         """Apply what the step did by `now` to the wafer's twin."""
         workpiece = self.twin.get(job.wafer_id)
         physics = self.physics
@@ -172,5 +172,6 @@ class SimResinCoater(JobTool[_Step]):
             resin=job.resin.value,
             field_um=round(coat.field_um, 3),
             min_cover_um=round(coat.min_cover_um, 3),
+            result=result.value,
             **detail,
         )

@@ -21,7 +21,7 @@ from .families.ascii_host import HostRefused, Transport, wafer_id
 from .families.ascii_host_jobs import JobTool
 from .physics.wet_bench import DipOutcome, WetPhysics, dip_time_s, etch, plate_electroless, strip
 from .ramp import Ramp
-from .twin import TwinStore
+from .twin import JobEnd, TwinStore
 
 #: The baths' set temperatures at power-up (the bench is warmed up).
 POWER_UP_C = {Tank.STRIP: 60.0, Tank.CU_ETCH: 30.0, Tank.TI_ETCH: 40.0, Tank.CU_ELESS: 60.0}
@@ -196,16 +196,17 @@ class SimWetBench(JobTool[_Dip]):
     def progress(self, job: _Dip, now: float) -> None:
         """The immersion ends: its chemistry is applied, the rinse and dry follow."""
         if now >= job.immersed_until_s and not job.applied:
-            self._apply(job, job.time_s, job.immersed_until_s)
+            self._apply(job, job.time_s, job.immersed_until_s, JobEnd.COMPLETED)
             self.state = BenchState.RINSING
 
-    def apply(self, job: _Dip, now: float, *, completed: bool) -> None:
+    def apply(self, job: _Dip, now: float, result: JobEnd) -> None:
         """Lift the wafer out (if the immersion has not ended): the time immersed so far
-        counts; rinse at once."""
+        counts, the dip ended as `result` says; rinse at once."""
         if not job.applied:
-            self._apply(job, max(min(now, job.immersed_until_s) - job.started_s, 0.0), now)
+            time_s = max(min(now, job.immersed_until_s) - job.started_s, 0.0)
+            self._apply(job, time_s, now, result)
 
-    def _apply(self, dip: _Dip, time_s: float, now: float) -> None:
+    def _apply(self, dip: _Dip, time_s: float, now: float, result: JobEnd) -> None:
         dip.applied = True
         workpiece = self.twin.get(dip.wafer_id)
         temperature, physics = dip.temperature_c, self.physics
@@ -229,4 +230,5 @@ class SimWetBench(JobTool[_Dip]):
             change_um=round(outcome.change_um, 4),
             left_sites=outcome.left,
             opened_sites=outcome.opened,
+            result=result.value,
         )

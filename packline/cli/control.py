@@ -26,6 +26,7 @@ from packline.sequences.engine.dispositions import (
     undecided_wafers,
 )
 from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.left_on_tools import scrapped_on_a_tool
 from packline.sequences.engine.liveness import is_alive, shown_status
 from packline.sequences.engine.method import get_method
 from packline.sequences.engine.plan import dry_run_release_warning
@@ -161,14 +162,15 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         resume = resume_command(store, row["run_id"], db_option=db_option(store.path))
         # what the resume needs first: a tool out of service holds its wafers again
         tools = out_of_service_text(store, row["run_id"])
+        renamed_steps = get_method(store.run(row["run_id"])["method"]).renamed_steps
         warning = (
-            dry_run_release_warning(
-                store,
-                row["run_id"],
-                row["wafer_id"],
-                get_method(store.run(row["run_id"])["method"]).renamed_steps,
-            )
+            dry_run_release_warning(store, row["run_id"], row["wafer_id"], renamed_steps)
             if row["decision"] == Decision.RELEASE
+            else None
+        )
+        on_tool = (
+            scrapped_on_a_tool(store, row["run_id"], row["wafer_id"], renamed_steps)
+            if row["decision"] == Decision.SCRAP
             else None
         )
     finally:
@@ -177,10 +179,17 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         print(f"packline: warning: {warning}", file=sys.stderr)
     # a decision that replaces one still pending says so, naming who made that one
     replaces = f" (replaces {row['replaces']})" if "replaces" in row else ""
-    if args.json:  # a script reading the answer is told the warning in it
-        print_json(row | ({"warning": warning} if warning is not None else {}))
+    if args.json:  # a script reading the answer is told the warning, and the tool, in it
+        told: dict[str, Any] = {"warning": warning} if warning is not None else {}
+        if on_tool is not None:
+            told["on_tool"] = {key: value for key, value in on_tool.items() if key != "text"}
+        print_json(row | told)
     elif row["decision"] == Decision.SCRAP:
-        print(f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}{replaces}")
+        still = f"; {on_tool['text']}" if on_tool is not None else ""
+        print(
+            f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}{replaces}"
+            f"{still}"
+        )
     else:
         print(
             f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}"

@@ -166,9 +166,10 @@ async def _control(line: SimulatedLine, time_scale: float) -> AsyncIterator[Line
 
 
 def cmd_sim_fault(args: argparse.Namespace) -> int:
-    """Inject (or clear) a fault on a tool of a served line; 2 when the line refuses it or
-    cannot be reached (nothing changed). A fault injected is told to the runs that drive
-    the line (`_tell_runs`), which record it beside the alarm it raises."""
+    """Inject (or clear) a fault on a tool of a served line; 2 when the line refuses it (a
+    clear of a fault not injected among them) or cannot be reached (nothing changed). A
+    fault injected is told to the runs that drive the line (`_tell_runs`), which record
+    it beside the alarm it raises."""
     from packline.sim_instruments.servers.control import ControlError, request_control
 
     control = _served_control(args)
@@ -177,7 +178,8 @@ def cmd_sim_fault(args: argparse.Namespace) -> int:
     try:
         reply = asyncio.run(request_control(control, request, args.timeout_s))
     except ControlError as error:
-        raise BadInput(f"sim fault {args.tool} {args.fault}: {error}") from None
+        asked = f"sim fault {args.tool} {args.fault}{' --clear' if args.clear else ''}"
+        raise BadInput(f"{asked}: {error}") from None
     injected = time.time()
     print(reply["message"])
     if not args.clear:
@@ -311,7 +313,10 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
     add_db(fault)
     add_by(fault, "who injects it, recorded in the run's fault-injected event")
     fault.add_argument(
-        "--clear", action="store_true", help="repair the fault instead of injecting it"
+        "--clear",
+        action="store_true",
+        help="repair the fault instead of injecting it (refused, naming what is injected on the "
+        "tool, if it is not injected)",
     )
     fault.add_argument(
         "--timeout",

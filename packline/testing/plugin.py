@@ -27,6 +27,7 @@ import contextlib
 import inspect
 import itertools
 from collections.abc import AsyncIterator, Generator
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,10 @@ except ImportError:  # packline without its `test` extra: pytest must keep worki
 SIMULATED_TIME_SCALE = 60.0
 #: The extra that installs what an async hardware-in-the-loop test needs.
 TEST_EXTRA = "pip install 'packline[test]'"
+#: packline's own set of station checks (`pytest --pyargs packline.testing.station_checks`).
+STATION_CHECKS = Path(__file__).with_name("station_checks.py")
+#: The name pytest gives the set's module run from outside its rootdir: its path in packline.
+STATION_CHECKS_NODE_ID = "packline/testing/station_checks.py"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -164,6 +169,23 @@ def dummy_wafer_id(request: pytest.FixtureRequest) -> str:
 
     wafer_id: str | None = request.config.getoption("--dummy-wafer")
     return wafer_id or DUMMY_WAFER_ID
+
+
+def pytest_pycollect_makemodule(
+    module_path: Path, parent: pytest.Collector
+) -> pytest.Module | None:
+    """packline's station checks, run from a directory outside which they are installed (as
+    `pytest --pyargs packline.testing.station_checks` is run), named by their path in packline.
+    pytest names a test file outside its rootdir that it was given by its path from itself,
+    nothing, which its progress line shows as `.` before the file's results: `. ......`, a
+    stray space after a first dot to the reader. Any other module is pytest's to collect."""
+    if module_path.name != STATION_CHECKS.name or module_path.is_relative_to(
+        parent.config.rootpath
+    ):
+        return None
+    if module_path.resolve() != STATION_CHECKS.resolve():
+        return None
+    return pytest.Module.from_parent(parent, path=module_path, nodeid=STATION_CHECKS_NODE_ID)
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)

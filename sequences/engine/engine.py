@@ -48,7 +48,7 @@ from .errors import (
     ToolUnavailable,
     failure_text,
 )
-from .events import FAULT_INJECTED, NOTHING_TO_PAUSE, PAUSING, Observer
+from .events import FAULT_INJECTED, NOTHING_TO_PAUSE, PAUSING, RESUME_PLAN, Observer
 from .injected_faults import injected_data, injected_message
 from .keeper import ToolKeeper
 from .liveness import this_host, where_it_stands
@@ -596,6 +596,15 @@ class Engine:
         )
         if self.session > 1:
             self.events.retell(recorded_while_stopped(self.store, self.run_id, self.session))
+            to_run = self.plan.wafers_to_run(spec.wafer_ids)
+            self.emit(
+                RESUME_PLAN,
+                message=f"this resume {self.plan.wafers_to_run_text(to_run)}",
+                data={
+                    "wafers": to_run,
+                    "not_started": [w for w in to_run if not self.plan.started(w)],
+                },
+            )
 
     def _take_over(self, spec: RunSpec) -> None:
         """Start this session of a run an earlier session left (see `RunStore.start_session`)."""
@@ -688,20 +697,19 @@ class Engine:
                 "step, which so did not happen; it is done again",
                 data={"decision": "release", "carried_out": "rework"},
             )
-        live = []
+        live = self.plan.wafers_to_run(self.spec.wafer_ids)  # as the resume-plan said
         for wafer_id in self.spec.wafer_ids:
             status = self.plan.wafer_status.get(wafer_id, "pending")
             if status in FINISHED:
                 # finished in an earlier session: it still counts for the run's outcome
                 self._wafer_status[wafer_id] = status
-                continue
-            reason = self.plan.hold_reason(wafer_id)
-            if reason is not None:
+            elif wafer_id in live:
+                self._wafer_status[wafer_id] = status
+                self.batcher.expect(wafer_id)
+            else:  # neither finished nor run: held again before it runs
+                reason = self.plan.hold_reason(wafer_id)
+                assert reason is not None
                 self._hold(wafer_id, reason, apply_policy=False)
-                continue
-            self._wafer_status[wafer_id] = status
-            live.append(wafer_id)
-            self.batcher.expect(wafer_id)
         for wafer_id in self.spec.wafer_ids:
             if wafer_id in live:
                 self._start_wafer(wafer_id)

@@ -56,6 +56,10 @@ FAULT_INJECTED = "fault-injected"
 #: The kind of event the `pause` failure policy records instead of pausing when no wafer is
 #: left to run (every one held or finished): there is nothing to pause, and the run ends.
 NOTHING_TO_PAUSE = "nothing-to-pause"
+#: The kind of event a resumed session records as it starts, before its recovery or any step
+#: drives a tool: the wafers it runs, those not started yet said so (`Plan.wafers_to_run_text`;
+#: data["wafers"], data["not_started"]), so that none runs unannounced.
+RESUME_PLAN = "resume-plan"
 #: The kind of event a pause records of each stage under way as it is taken (decision 0097):
 #: the wafers in it (data["wafers"]) finish their steps on its tool, to its unload, before they
 #: wait; its message names them, the tool and where they stand.

@@ -40,7 +40,6 @@ from .clearances import (
 from .dispositions import (
     disposition_command,
     latest_holds,
-    pending_dispositions,
     resume_command,
 )
 from .engine import Engine, RunSpec
@@ -49,7 +48,7 @@ from .events import Observer
 from .left_on_tools import left_on_tools
 from .liveness import DRIVEN, driver_text, is_alive, last_record
 from .method import FailurePolicy, Method, get_method
-from .plan import FINISHED, Plan
+from .plan import FINISHED, resume_plan
 from .recipe import Recipe
 from .recorder import ConfirmFn
 from .records import RESUMABLE, RunStore, db_option
@@ -352,13 +351,7 @@ async def open_resume(
     wafers = store.wafers(run_id)
     steps = store.table("steps", run_id)
     method = get_method(run["method"])
-    plan = Plan.from_records(
-        steps,
-        wafers,
-        pending_dispositions(store, run_id),
-        latest_holds(store, run_id),
-        method.renamed_steps,
-    )
+    plan = resume_plan(store, run_id, method.renamed_steps)
     if not plan.run_again and (idle := _nothing_to_resume(store, run, wafers)):
         raise BadInput(idle)
     if refuse_uncleared:

@@ -28,9 +28,15 @@ from typing import Any
 from .clearances import failures_text, ignored_aborts, unconfirmed_safe_states
 from .dispositions import hint_text, resume_command, resume_hint
 from .liveness import is_alive
-from .plan import CUT_OFF
+from .plan import CUT_OFF, resume_plan
 from .records import RunStore, db_option
 from .stage import HOLDING_KINDS, on_the_tool
+
+#: The other way off a tool for what a stopped run left on it, and what to mind first.
+BY_HAND = (
+    "unload {them} by hand (a run cut off in a step may have left its tool working: "
+    "`packline station check` says; stop it first)"
+)
 
 
 def left_on_tools(store: RunStore, run_id: str) -> dict[str, list[str]]:
@@ -151,13 +157,45 @@ def left_text(left: Mapping[str, Any] | None) -> str:
     elif where:
         said.append(
             f"left on the tools when the run stopped: {where}; "
-            f"{resume} takes them off (its recovery unloads "
-            "the run's own wafers), or unload them by hand (a run cut off in a step may have "
-            "left its tool working: `packline station check` says; stop it first); until then "
-            "another run on the line finds them there, out of service for them, and is cleared "
-            "once they are off"
+            f"{resume} takes them off (its recovery unloads the run's own wafers), or "
+            f"{BY_HAND.format(them='them')}; until then another run on the line finds them "
+            "there, out of service for them, and is cleared once they are off"
         )
     return "\n".join(said)
+
+
+def scrapped_on_a_tool(
+    store: RunStore, run_id: str, wafer_id: str, renamed_steps: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """Where wafer `wafer_id`, just scrapped, still is, and what takes it off, for the
+    operator who scrapped it (a trial's scrap had said nothing of the wafer on its tool): None
+    when the run left it on no tool (or on a dry run's simulated line, which ended with it).
+    Else `tool`; `resume`, the command whose recovery takes it off (`resume_hint`), and
+    `resume_note`, why it carries `--confirmed-by` where it does; `resume_runs`, the wafers that
+    resume then runs (`Plan.wafers_to_run`), and `text`, all of it said, naming those of them
+    not started yet, so that the resume that empties the tool runs nothing unannounced."""
+    if store.run(run_id)["simulated"]:
+        return None
+    tool = next(
+        (t for t, wafers in left_on_tools(store, run_id).items() if wafer_id in wafers), None
+    )
+    if tool is None:
+        return None
+    command, note = resume_hint(store, run_id, options=db_option(store.path))
+    plan = resume_plan(store, run_id, renamed_steps)
+    to_run = plan.wafers_to_run(wafer["wafer_id"] for wafer in store.wafers(run_id))
+    text = (
+        f"it is still on {tool}: {hint_text(command, note)} takes it off (its recovery unloads "
+        f"the run's own wafers) and then {plan.wafers_to_run_text(to_run)}; or "
+        f"{BY_HAND.format(them='it')}"
+    )
+    return {
+        "tool": tool,
+        "resume": command,
+        "resume_note": note,
+        "resume_runs": to_run,
+        "text": text,
+    }
 
 
 def left_brief(left: Mapping[str, Any] | None) -> str:

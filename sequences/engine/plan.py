@@ -247,6 +247,34 @@ class Plan:
             )
         return None
 
+    def wafers_to_run(self, wafer_ids: Iterable[str]) -> list[str]:
+        """The wafers of `wafer_ids` (the lot, in order) the resume runs: each not finished in
+        an earlier session (`FINISHED`; a released or reworked one runs again) and not held
+        again before it runs (`hold_reason`)."""
+        return [
+            wafer_id
+            for wafer_id in wafer_ids
+            if self.wafer_status.get(wafer_id, "pending") not in FINISHED
+            and self.hold_reason(wafer_id) is None
+        ]
+
+    def wafers_to_run_text(self, to_run: Iterable[str]) -> str:
+        """What the resume runs (`to_run`, its `wafers_to_run`), said before it drives
+        anything, so that no wafer runs unannounced (a trial's resume, taking a scrapped wafer
+        off its tool, ran the lot's other wafers unsaid): `runs W01, W03 (not started yet)`, a
+        wafer no step of which is recorded running from its first step; `runs no wafer`."""
+        to_run = list(to_run)
+        if not to_run:
+            return "runs no wafer"
+        return "runs " + ", ".join(
+            wafer_id if self.started(wafer_id) else f"{wafer_id} (not started yet)"
+            for wafer_id in to_run
+        )
+
+    def started(self, wafer_id: str) -> bool:
+        """Whether a step of `wafer_id` is recorded: else it runs from its first step."""
+        return any(wafer == wafer_id for wafer, _ in self.steps)
+
     def cut_off_decisions(self, steps: Iterable[dict[str, Any]], session: int) -> dict[int, str]:
         """What session `session` decides for every step the sessions before it left running
         (their process stopped under them): step id -> the decision, recorded as the step's
@@ -291,6 +319,18 @@ class Plan:
             and row["irreversible"]
             and row["status"] == "completed"
         )
+
+
+def resume_plan(store: RunStore, run_id: str, renamed_steps: Mapping[str, str]) -> Plan:
+    """The plan a resume of run `run_id` carries out, read from its records now: its wafers,
+    steps, pending decisions and holds, under the method's `renamed_steps`."""
+    return Plan.from_records(
+        store.table("steps", run_id),
+        store.wafers(run_id),
+        pending_dispositions(store, run_id),
+        latest_holds(store, run_id),
+        renamed_steps,
+    )
 
 
 def dry_run_release_warning(

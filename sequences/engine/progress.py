@@ -59,6 +59,7 @@ class PlainLog:
     KINDS = frozenset(
         {
             "run-started",
+            "resume-plan",  # events.RESUME_PLAN, likewise
             "wafer-finished",
             "paused",
             "resumed",

@@ -46,6 +46,7 @@ from .events import (
     FAULT_INJECTED,
     NOTHING_TO_PAUSE,
     PAUSING,
+    RESUME_PLAN,
     SAFE_STATE_UNCONFIRMED,
     TOOL_STATE,
     Event,
@@ -85,6 +86,7 @@ RECORDED_EVENTS = frozenset(
         CONFIRMATION_ASKED,
         CONFIRMATION_UNANSWERED,
         "waiting-for-clear",
+        RESUME_PLAN,
     }
 )
 

@@ -10,7 +10,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 
 from packline.drivers.families.ascii_host_wire import render_status
 
-from ..twin import Workpiece
+from ..twin import JobEnd, Workpiece
 from .ascii_host import HostLinkTool, HostRefused
 
 
@@ -69,7 +69,8 @@ class JobTool(OneWaferTool, Generic[JobT]):
     ends when the clock reaches its `ends_s` (completed), or early: by the safe-state command
     (`stop_job`) or by an alarm that an injected fault raises while it runs (`alarm_now`;
     the tool is then in `FAULT` until `reset_alarms`). Either way the tool is `IDLE` again and
-    `apply` lays onto the twin what the job did by then. A subclass sets `job_alarms` (or
+    `apply` lays onto the twin what the job did by then, its event saying how the job ended
+    (`JobEnd`, its `result`). A subclass sets `job_alarms` (or
     overrides `alarm_now`), implements `apply`, and may follow a job's course in `progress`.
     """
 
@@ -102,7 +103,7 @@ class JobTool(OneWaferTool, Generic[JobT]):
     def stop_job(self) -> str:
         """The safe-state command (`STOP`): end the job now with what it did so far."""
         if self.job is not None:
-            self.end_job(self.clock.now(), completed=False)
+            self.end_job(self.clock.now(), JobEnd.ABORTED)
         return ""
 
     def advance(self) -> None:
@@ -116,10 +117,10 @@ class JobTool(OneWaferTool, Generic[JobT]):
         alarm = self.alarm_now(job)
         if alarm is not None:
             self.latch(alarm)
-            self.end_job(now, completed=False)
+            self.end_job(now, JobEnd.FAULTED)
             self.state = type(self.state)["FAULT"]
         elif now >= job.ends_s:
-            self.end_job(job.ends_s, completed=True)
+            self.end_job(job.ends_s, JobEnd.COMPLETED)
 
     def progress(self, job: JobT, now: float) -> None:
         """Follow the running job up to `now` (shots fired, an immersion ended); by default
@@ -130,16 +131,18 @@ class JobTool(OneWaferTool, Generic[JobT]):
         alarms = self.job_alarms
         return next((alarms[fault] for fault in alarms if fault in self.injected), None)
 
-    def end_job(self, now: float, *, completed: bool) -> None:
-        """End the job at `now`: the tool is `IDLE` and the job's work so far is applied."""
+    def end_job(self, now: float, result: JobEnd) -> None:
+        """End the job at `now` as `result` says: the tool is `IDLE` and the job's work so far
+        is applied."""
         job = self.job
         assert job is not None
         self.job = None
         self.state = type(self.state)["IDLE"]
-        self.apply(job, now, completed=completed)
-        if completed:
+        self.apply(job, now, result)
+        if result is JobEnd.COMPLETED:
             self.jobs_completed += 1
 
     @abstractmethod
-    def apply(self, job: JobT, now: float, *, completed: bool) -> None:
-        """Lay onto the twin what `job` did by `now` (all of it when `completed`)."""
+    def apply(self, job: JobT, now: float, result: JobEnd) -> None:
+        """Lay onto the twin what `job` did by `now` (all of it when it completed), its event
+        saying how it ended (`result`)."""

@@ -20,7 +20,8 @@ A run on the line's station file asks the line how fast it is served, which the 
     {"command": "line"}
     {"ok": true, "message": "served at time x60", "time_scale": 60.0}
 
-A tool or fault the line does not have is refused naming those it has, and nothing changes.
+A tool or fault the line does not have is refused naming those it has, and a clear of a fault
+not injected naming those that are (or `nothing`); nothing changes.
 The socket is local: a line served for another machine (`--host`) takes faults on its own.
 """
 
@@ -146,10 +147,12 @@ class LineControl:
         if command == "inject":
             tool.inject_fault(fault)
             message = f"{tool_name}: fault {fault} injected ({tool.faults[fault]})"
-        elif fault not in tool.injected:  # said as it is: a repair of nothing is no repair
+        elif fault not in tool.injected:  # refused: a repair of nothing is no repair
+            injected = ", ".join(sorted(tool.injected)) or "nothing"
             return {
-                "ok": True,
-                "message": f"{tool_name}: fault {fault} was not injected; nothing cleared",
+                "ok": False,
+                "error": f"{tool_name} has no fault {fault} injected (injected on it: "
+                f"{injected}); nothing cleared",
             }
         else:
             tool.clear_fault(fault)

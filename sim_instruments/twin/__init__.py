@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from .parts import Face, ResinKind, ResinLayer, Support
     from .specs import PanelSpec, WaferSpec
     from .store import Incoming, TwinStore, WaferAlreadyProcessed
-    from .workpiece import ProcessEvent, Workpiece
+    from .workpiece import JobEnd, ProcessEvent, Workpiece
 
 __all__ = [
     "Face",
     "Incoming",
+    "JobEnd",
     "PanelSpec",
     "ProcessEvent",
     "ResinKind",

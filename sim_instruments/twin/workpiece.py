@@ -19,6 +19,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 
 import numpy as np
@@ -50,6 +51,16 @@ from .specs import PanelSpec, WaferSpec
 
 #: The types of an event's values: plain ones, which cannot change in place.
 EventValue = str | int | float | bool | None
+
+
+class JobEnd(StrEnum):
+    """How a job ended, as the `result` of its event says it, for a tool whose protocol has
+    no word of its own for it (the host-link job tools, the plating cell): `packline sim
+    serve` tells a job an alarm broke off or an abort cut off from one that completed."""
+
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+    FAULTED = "faulted"
 
 
 @dataclass(frozen=True)

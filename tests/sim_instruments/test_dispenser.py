@@ -128,6 +128,7 @@ async def test_a_stopped_fill_fills_only_the_holes_it_reached():
     volume = store.get("P1").fill.volume_nl
     assert np.count_nonzero(volume[:48]) == 48
     assert not volume[48:].any()
+    assert store.get("P1").history[-1].detail["result"] == "aborted"  # not told as done
 
 
 async def test_a_panel_without_drilled_holes_is_refused():

@@ -797,6 +797,7 @@ async def test_a_contact_lost_in_the_bath_trips_the_supply_and_faults_the_tool(r
     assert not rig.sim.supply.output_on
     detail = last_plating(rig)  # what was plated before the contact went is on the wafer
     assert detail["charge_c"] == pytest.approx(100 * 2.0 * BLANKET_CM2 / 100, rel=0.1)
+    assert detail["result"] == "faulted"  # `sim serve` tells it broken off, not done
     rig.sim.clear_fault("contact_open")
     await rig.driver.recover(("W01",))
     assert rig.driver.state is ToolState.IDLE

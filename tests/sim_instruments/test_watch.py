@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from packline.clock import VirtualClock
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.watch import LineWatch
 
@@ -40,8 +41,63 @@ async def test_the_watch_tells_clients_alarms_and_jobs_as_they_change():
         "plasma_cleaner: alarm REFLECTED_POWER (RF reflected power above its limit; RF "
         "switched off)",
         "plasma_cleaner: alarms cleared",
-        "plasma_cleaner: plasma clean on W01 (t = 125 s)",
+        "plasma_cleaner: plasma clean on W01 (t = 125 s): completed",
         f"plasma_cleaner: client {client} disconnected from {address}",
+    ]
+
+
+async def test_a_job_an_alarm_broke_off_or_an_abort_cut_off_is_told_so():
+    """A trial read `wire_bonder: stud bumping on W01` for a run a wire break had broken off,
+    as if it were done: each job says how it ended, in its tool's words (a result, an
+    outcome, the operation's last word), naming the alarm that broke it off, the event's own
+    or else the one its tool latched as it ended."""
+    said: list[str] = []
+    async with SimulatedLine(kinds=["wire_bonder", "grinder", "dicing_saw", "wet_bench"]) as line:
+        watch = LineWatch(line, said.append)
+        wafer = line.twin.get("W01")
+        wafer.record("wire_bonder", "stud bumping", 10.0, result="alarm", alarm="WIRE_BREAK")
+        wafer.record("wire_bonder", "stud bumping", 20.0, result="aborted")
+        line.tools["grinder"].latch("GAUGE_FAULT")
+        wafer.record("grinder", "grind faulted", 30.0)
+        wafer.record("dicing_saw", "dice", 40.0, outcome="stopped")
+        wafer.record("dicing_saw", "dice", 50.0, outcome="completed")
+        watch.look()
+    assert said[1:] == [
+        "wire_bonder: stud bumping on W01 (t = 10 s): broken off by alarm WIRE_BREAK",
+        "wire_bonder: stud bumping on W01 (t = 20 s): aborted",
+        "grinder: grind faulted on W01 (t = 30 s): broken off by alarm GAUGE_FAULT",
+        "dicing_saw: dice on W01 (t = 40 s): aborted",
+        "dicing_saw: dice on W01 (t = 50 s): completed",
+    ]
+
+
+async def test_a_host_link_job_says_whether_it_was_stopped_broken_off_or_completed():
+    """A job tool (the wet bench, the resin coater, the dispenser, the litho cell) says in its
+    event's `result` how the job ended: a dip stopped 10 s in, one the sash opened on, one
+    left to its end."""
+    said: list[str] = []
+    async with SimulatedLine(VirtualClock(), kinds=["wet_bench"]) as line:
+        watch = LineWatch(line, said.append)
+        bench = line.tools["wet_bench"]
+        assert await bench.handle("LOAD W01") == "OK"
+        assert await bench.handle("DIP STRIP 60") == "OK"
+        await bench.clock.sleep(10)
+        assert await bench.handle("STOP") == "OK"
+        assert await bench.handle("DIP STRIP 60") == "OK"
+        await bench.clock.sleep(10)
+        bench.inject_fault("sash_open")
+        assert (await bench.handle("STAT?")).startswith("OK STATE=FAULT")
+        bench.clear_fault("sash_open")
+        assert await bench.handle("RST") == "OK"
+        assert await bench.handle("DIP STRIP 60") == "OK"
+        await bench.clock.sleep(60)
+        assert (await bench.handle("STAT?")).startswith("OK STATE=RINSING")
+        watch.look()
+    start = line.twin.get("W01").history[0].time_s - 10
+    assert [text.split(": ", 1)[1] for text in said if "strip resist" in text] == [
+        f"strip resist on W01 (t = {start + 10:.0f} s): aborted",
+        f"strip resist on W01 (t = {start + 20:.0f} s): broken off by alarm SASH_OPENED",
+        f"strip resist on W01 (t = {start + 80:.0f} s): completed",
     ]
 
 

@@ -3,6 +3,7 @@ a served tool, what the line says it does, and a wrong tool or fault refused nam
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import subprocess
@@ -14,7 +15,8 @@ import yaml
 from packline.cli import main
 from packline.cli.sim import advertised, serial_on_tcp
 from packline.sequences.engine import RunStore
-from packline.station import parse_station
+from packline.sim_instruments.servers.control import request_control
+from packline.station import load_station, parse_station
 
 from ...sequences.processes import Served
 
@@ -92,6 +94,20 @@ def test_a_wrong_tool_or_fault_is_refused_naming_it_and_a_stopped_line_unreachab
         assert "the simulated oven has no fault 'rf'; its faults: " in capsys.readouterr().err
         assert main(["sim", "fault", "oven", "N2_suply", "--station", str(station)]) == 2
         assert capsys.readouterr().err.endswith(" (did you mean 'n2_supply'?)\n")
+        # a clear of a fault not injected had exited 0: refused, naming what is injected
+        clear = ["sim", "fault", "oven", "zone_sensor_break", "--clear", "--station", str(station)]
+        assert main(clear) == 2
+        assert capsys.readouterr().err == (
+            "packline: error: sim fault oven zone_sensor_break --clear: oven has no fault "
+            "zone_sensor_break injected (injected on it: nothing); nothing cleared\n"
+        )
+        assert main(["sim", "fault", "oven", "n2_supply", "--station", str(station)]) == 0
+        assert main(clear) == 2
+        assert "(injected on it: n2_supply); nothing cleared" in capsys.readouterr().err
+        control = Path(str(load_station(station).control))
+        asked = {"command": "faults", "tool": "oven"}
+        suffered = asyncio.run(request_control(control, asked, 10))
+        assert [*suffered["faults"]] == ["n2_supply"]  # the refused clear changed nothing
     assert main(["sim", "fault", "oven", "n2_supply", "--station", str(station)]) == 2
     assert "is `packline sim serve` still running?" in capsys.readouterr().err
 

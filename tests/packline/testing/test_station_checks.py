@@ -45,7 +45,7 @@ def run_pytest(
 def run_station_checks(station: Path, cwd: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """packline's set, as a user runs it, on `station` from `cwd`, with pytest's `options`."""
     return run_pytest(
-        ["--pyargs", "packline.testing.station_checks", "--station", str(station), "-q",
+        ["--pyargs", "packline.testing.station_checks", "--station", str(station),
          "-p", "no:randomly", "-p", "no:cacheprovider", *options],
         cwd,
     )  # fmt: skip
@@ -56,6 +56,10 @@ def test_the_station_checks_pass_against_a_served_line(served_station: Path, tmp
     result = run_station_checks(served_station, tmp_path, "-m", "station")
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{CHECKS_PER_TOOL * len(tools)} passed" in result.stdout
+    # the progress line names the set's module, as packline has it: run from outside the
+    # rootdir it had named it by nothing, shown as `.`, `. ......` read as a stray space
+    progress = [line for line in result.stdout.splitlines() if line.endswith("%]")]
+    assert progress[0].startswith(f"packline/testing/station_checks.py {'.' * 30}"), progress
 
 
 def test_a_supply_lost_at_rest_fails_its_tool_s_check_naming_it(tmp_path: Path):

@@ -152,6 +152,50 @@ async def test_a_resume_takes_off_what_an_abort_left_though_every_wafer_is_scrap
     assert [(e["session"], e["tool"]) for e in recovered] == [(2, "plasma_cleaner")]
 
 
+async def test_a_scrap_of_a_wafer_on_a_tool_says_where_it_is_and_what_its_resume_runs(
+    store, tmp_path, capsys: pytest.CaptureFixture[str]
+):
+    """A trial scrapped a wafer an abort had left on its tool: the scrap said nothing of the
+    tool, and the resume that took it off ran the lot's other wafers, unstarted ones too,
+    unannounced. The scrap names the tool, the resume that takes the wafer off and what that
+    resume then runs; the resume says which wafers it runs before it drives anything."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        run_id, _ = await station_run(
+            store,
+            path,
+            "abort",
+            lambda e: e.kind == "step-started" and e.step == "plasma clean",
+            lot=6,
+        )
+        lot = [w["wafer_id"] for w in store.wafers(run_id)]
+        assert left_on_tools(store, run_id) == {"plasma_cleaner": lot[:4]}  # its 4 slots
+        scrap = ["disposition", run_id, lot[0], "scrap", "--by", "ana", "--reason", "cut off"]
+        assert main(scrap) == 0
+        # the batch's other wafers stay held for their own decisions; W05, W06 never started
+        runs = f"runs {lot[4]} (not started yet), {lot[5]} (not started yet)"
+        assert capsys.readouterr().out == (
+            f"wafer {lot[0]} of run {run_id} scrapped by ana; it is still on plasma_cleaner: "
+            f"`packline resume {run_id}` takes it off (its recovery unloads the run's own "
+            f"wafers) and then {runs}; or unload it by hand (a run cut off in a step may have "
+            "left its tool working: `packline station check` says; stop it first)\n"
+        )
+        events: list = []
+        async with open_resume(
+            store, run_id, station_path=path, observers=[events.append], confirm=confirm_yes
+        ) as resumed:
+            await resumed.run()
+    kinds = [e.kind for e in events]
+    (plan,) = [e for e in events if e.kind == "resume-plan"]
+    assert plan.message == f"this resume {runs}"
+    assert plan.data == {"wafers": lot[4:], "not_started": lot[4:]}
+    assert kinds.index("resume-plan") < kinds.index("tool-recovered")  # before any is driven
+    assert [e["kind"] for e in store.events(run_id)].count("resume-plan") == 1  # recorded
+    assert [w["status"] for w in store.wafers(run_id)] == ["scrapped"] + ["held"] * 3 + [
+        "completed"
+    ] * 2
+
+
 class PortChecksRecipe(Recipe):
     """The recipe of `test-port-checks` (its own class: a method names its recipe class)."""
 

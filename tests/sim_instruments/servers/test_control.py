@@ -26,7 +26,7 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
             await request_control(path, {**request, "command": "clear"}, 10)
             assert line.tools["plasma_cleaner"].injected == set()
             repaired = await request_control(path, asked, 10)
-            again = await request_control(path, {**request, "command": "clear"}, 10)
+            again = control.handle(json.dumps({**request, "command": "clear"}).encode())
         finally:
             await control.stop()
     assert message == (
@@ -34,10 +34,12 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
         "reached)"
     )
     assert said == [message, "plasma_cleaner: fault chamber_leak cleared"]  # a look is not told
-    # a second clear is said as it is (it had said `cleared` again), and changes nothing
+    # a second clear is refused (it had been taken, saying nothing was cleared), naming what is
+    # injected, and changes nothing
     assert again == {
-        "ok": True,
-        "message": "plasma_cleaner: fault chamber_leak was not injected; nothing cleared",
+        "ok": False,
+        "error": "plasma_cleaner has no fault chamber_leak injected (injected on it: nothing); "
+        "nothing cleared",
     }
     assert suffered["faults"] == {"chamber_leak": "chamber leaks: base pressure is never reached"}
     assert (suffered["message"], repaired["faults"]) == ("plasma_cleaner: faults chamber_leak", {})
@@ -63,6 +65,11 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
         ({"command": "repair", "tool": "plasma_cleaner"}, "no command 'repair'; commands:"),
         ({"command": "inject", "tool": "plasma_cleaner"}, "the inject request names no fault"),
         ({"command": "clear", "tool": "plasma_cleaner"}, "the clear request names no fault"),
+        (
+            {"command": "clear", "tool": "plasma_cleaner", "fault": "rf_mismatch"},
+            "plasma_cleaner has no fault rf_mismatch injected (injected on it: nothing); "
+            "nothing cleared",
+        ),
     ],
 )
 async def test_a_wrong_request_is_refused_naming_what_there_is(tmp_path, request_line, error):

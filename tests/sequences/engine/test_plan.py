@@ -1,0 +1,32 @@
+"""What a resume runs, as its plan says it before it drives anything (sequences/engine/plan.py)."""
+
+from __future__ import annotations
+
+from packline.sequences.engine.plan import Plan
+
+
+def step(id: int, wafer_id: str, key: str, status: str, irreversible: int = 0) -> dict[str, object]:
+    """Step record `id` of `wafer_id` as `Plan.from_records` reads it."""
+    return {"id": id, "wafer_id": wafer_id, "key": key, "name": key.partition("#")[0],
+            "kind": "step", "status": status, "irreversible": irreversible, "error": None,
+            "stage": None}  # fmt: skip
+
+
+def test_the_resume_names_the_wafers_it_runs_and_those_not_started_yet():
+    """W01 was cut off in a repeatable step (it runs on), W02 completed, W03 was cut off in
+    an irreversible one (held again, for a decision), W04 never started (it runs from its
+    first step): a trial's resume had run such a wafer unannounced."""
+    steps = [
+        step(1, "W01", "clean#0", "interrupted"),
+        step(2, "W02", "clean#0", "completed"),
+        step(3, "W03", "bump#0", "interrupted", irreversible=1),
+    ]
+    statuses = {"W01": "terminated", "W02": "completed", "W03": "terminated", "W04": "terminated"}
+    wafers = [{"wafer_id": wafer, "status": status} for wafer, status in statuses.items()]
+    plan = Plan.from_records(steps, wafers)
+    assert plan.wafers_to_run(statuses) == ["W01", "W04"]
+    assert plan.wafers_to_run_text(["W01", "W04"]) == "runs W01, W04 (not started yet)"
+    assert [plan.started(wafer) for wafer in ("W01", "W04")] == [True, False]
+    finished = Plan.from_records(steps[1:2], wafers[1:2])
+    assert finished.wafers_to_run(["W02"]) == []
+    assert finished.wafers_to_run_text([]) == "runs no wafer"
