@@ -53,6 +53,7 @@ from packline.sequences.engine import (
 from packline.sequences.engine.recipe_meta import (
     WAITS_A_DAY_AT_MOST,
     Because,
+    CheckedChoices,
     CheckedFloor,
     tool_range,
 )
@@ -115,7 +116,7 @@ class PassivationFilm(Recipe):
     """002:15: the passivation laid by plasma CVD from silane, SiO2 (with N2O) or SiN (with
     NH3), until the crystal monitor reads `thickness_nm` (`time_s` is the limit)."""
 
-    material: Material
+    material: Annotated[Material, CheckedChoices((Material.SIO2.value, Material.SIN.value))]
     thickness_nm: Annotated[
         float, Unit("nm"), Feeds("deposition", "thickness_nm"), CheckedFloor(0, above=True)
     ]
@@ -148,6 +149,14 @@ class PassivationFilm(Recipe):
         )
 
 
+class PassivationMask(MouldRecipe):
+    """002:15: the resist mask the litho cell opens over every pad, through the `pads`
+    reticle unless `mask` says another hole reticle."""
+
+    #: a reticle of the stepper's library, by its name (lowercase letters, digits, hyphens)
+    mask: ReticleName = "pads"
+
+
 class PassivationRecipe(Recipe):
     """002:15: a SiO2 or SiN passivation over the wafer, opened over every pad: laid by plasma
     CVD (deposition), a resist mask opened over the pads (lithography, the `pads` reticle),
@@ -162,7 +171,7 @@ class PassivationRecipe(Recipe):
         1800.0
     )
     #: 002:15: the resist mask opened over every pad (the `pads` reticle)
-    mask: MouldRecipe
+    mask: PassivationMask
     #: 002:15: the openings etched through the film in the plasma chamber (a CF4/O2 step)
     etch: PlasmaCleanRecipe
     #: 002:15: the mask stripped once the openings are etched

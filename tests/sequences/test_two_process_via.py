@@ -731,6 +731,27 @@ def test_the_template_and_a_missing_section_speak_002s_own_words(
     ) in refusal(capsys, tmp_path, "two-process-via", left_out)
 
 
+def test_the_template_offers_only_the_passivations_validate_takes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The template offered passivation.film.material as one of Ti, TiW, Cu, Ni, Au, SiO2,
+    SiN (the deposition chamber's materials), of which validate takes SiO2 and SiN alone
+    (002:15); its mask defaulted to wiring-level-1, a line reticle validate refuses there
+    (tests/sequences/test_recipe_help.py checks every optional section's defaults)."""
+    template = recipe_template(get_method("two-process-via")).splitlines()
+    start = template.index(next(line for line in template if line.startswith("passivation:")))
+    block = template[start : start + 30]
+    material = next(line for line in block if line.lstrip("# ").startswith("material: <"))
+    assert material.endswith("material: <SiO2|SiN>  # one of SiO2, SiN; required"), material
+    mask = next(line for line in block if line.lstrip("# ").startswith("mask: pads"))
+    assert mask.endswith("default pads"), mask
+    metal = reference_recipe("two-process-via-passivated.yaml")
+    metal["passivation"]["film"]["material"] = "Ti"
+    assert "passivation.film.material = Ti: the passivation is an inorganic SiO2 or SiN" in (
+        refusal(capsys, tmp_path, "two-process-via", metal)
+    )
+
+
 def test_a_first_laser_s_depth_is_required_not_a_default_validate_refuses(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
