@@ -452,6 +452,15 @@ class PlateSolderResist(SolderResistRecipe):
     mask: ReticleName = "land-openings"
 
 
+class PlateResist(MouldRecipe):
+    """000:x3: the resist the litho cell keeps as an island over every land of the metal
+    plate, through the `interconnect-lands` reticle unless `mask` says another land
+    reticle."""
+
+    #: a land reticle of the stepper's library, by its name: an island at every land
+    mask: ReticleName = "interconnect-lands"
+
+
 class MetalSubstrate(Recipe):
     """000:x3 (the eighth embodiment): the dies bond by their studs on a bare metal plate
     instead of the tape (no holes, no filler); once sealed and ground, the plate is patterned
@@ -471,7 +480,7 @@ class MetalSubstrate(Recipe):
     ]
     #: 000:x3: the resist kept over the lands (a land reticle such as interconnect-lands),
     #: stripped
-    resist: MouldRecipe
+    resist: PlateResist
     #: 000:x3: the plate etched through around the resist's islands (the copper etch)
     etch: Dip
     #: 000:x3: the resist stripped off the lands

@@ -53,6 +53,7 @@ from packline.sequences.engine import (
 from packline.sequences.engine.recipe_meta import (
     WAITS_A_DAY_AT_MOST,
     Because,
+    CheckedChoices,
     CheckedFloor,
     tool_range,
 )
@@ -115,7 +116,7 @@ class PassivationFilm(Recipe):
     """002:15: the passivation laid by plasma CVD from silane, SiO2 (with N2O) or SiN (with
     NH3), until the crystal monitor reads `thickness_nm` (`time_s` is the limit)."""
 
-    material: Material
+    material: Annotated[Material, CheckedChoices((Material.SIO2.value, Material.SIN.value))]
     thickness_nm: Annotated[
         float, Unit("nm"), Feeds("deposition", "thickness_nm"), CheckedFloor(0, above=True)
     ]
@@ -148,6 +149,14 @@ class PassivationFilm(Recipe):
         )
 
 
+class PassivationMask(MouldRecipe):
+    """002:15: the resist mask the litho cell opens over every pad, through the `pads`
+    reticle unless `mask` says another hole reticle."""
+
+    #: a reticle of the stepper's library, by its name (lowercase letters, digits, hyphens)
+    mask: ReticleName = "pads"
+
+
 class PassivationRecipe(Recipe):
     """002:15: a SiO2 or SiN passivation over the wafer, opened over every pad: laid by plasma
     CVD (deposition), a resist mask opened over the pads (lithography, the `pads` reticle),
@@ -162,7 +171,7 @@ class PassivationRecipe(Recipe):
         1800.0
     )
     #: 002:15: the resist mask opened over every pad (the `pads` reticle)
-    mask: MouldRecipe
+    mask: PassivationMask
     #: 002:15: the openings etched through the film in the plasma chamber (a CF4/O2 step)
     etch: PlasmaCleanRecipe
     #: 002:15: the mask stripped once the openings are etched
@@ -457,9 +466,10 @@ class ConcaveLaser(LaserDrill):
     """002:1f: concave portions lasered into the resin over every interconnect, stopped at a
     depth so that resin is left at their bottoms."""
 
-    #: 002:1f: how deep the laser goes into the resin: less than the resin over an
-    #: interconnect (its spun layer there), which the second process then opens (002:4 with
-    #: a dry etch: validate gives the least O2 time for it)
+    #: 002:1f: how deep the laser goes into the resin, from its top: less than the resin
+    #: over an interconnect's top (the film the coat lays over it, the coater's `resin over
+    #: the interconnects`), which the second process then opens (002:4 with a dry etch:
+    #: validate gives the least O2 time for it)
     depth_um: Annotated[float, Unit("um"), Feeds("laser", "via_depth_um")]
 
 
@@ -732,11 +742,18 @@ class TwoProcessViaRecipe(Recipe):
         return self
 
     def resin_over_an_interconnect_um(self, height_um: float, *, in_edge_bead: bool) -> float:
-        """The covering resin over an interconnect `height_um` high (on the stress-relieving
-        layer, if any), in the wafer's edge bead or inside it: what a first laser drills into
-        there, by the line's spin film (`spun_layer_um`)."""
-        below = self._relief_um(in_edge_bead=in_edge_bead)
-        return self.resin.layer_um(max(height_um - below, 0.0), in_edge_bead=in_edge_bead)
+        """The covering layer's thickness at an interconnect `height_um` high (on the
+        stress-relieving layer, if any), in the wafer's edge bead or inside it: the part of
+        the interconnect standing above what the resin is laid on and the film over it, by
+        the line's spin film (`spun_layer_um`)."""
+        return self.resin.layer_um(
+            self._standing_um(height_um, in_edge_bead=in_edge_bead), in_edge_bead=in_edge_bead
+        )
+
+    def _standing_um(self, height_um: float, *, in_edge_bead: bool) -> float:
+        """How far an interconnect `height_um` high stands above what the covering resin is
+        laid on (the stress-relieving layer, if any)."""
+        return max(height_um - self._relief_um(in_edge_bead=in_edge_bead), 0.0)
 
     def _relief_um(self, *, in_edge_bead: bool) -> float:
         """The stress-relieving layer under the interconnects (0 without one), in the wafer's
@@ -752,29 +769,51 @@ class TwoProcessViaRecipe(Recipe):
         over = self.resin_over_an_interconnect_um(height_um, in_edge_bead=in_edge_bead)
         return self._relief_um(in_edge_bead=in_edge_bead) + over - height_um
 
+    def resin_to_the_metal_um(self, height_um: float, *, in_edge_bead: bool) -> float:
+        """How deep under the covering resin's top an opening reaches the metal of an
+        interconnect `height_um` high, in the wafer's edge bead or inside it: the covering
+        layer there less the part of the interconnect standing in it, the film the coat
+        laid over its top (the coater's `resin over the interconnects`), not the layer's
+        thickness from what it is laid on, which counts the interconnect's height. The
+        twin's openings reach the metal there (`Workpiece.depth_to_metal_um`)."""
+        over = self.resin_over_an_interconnect_um(height_um, in_edge_bead=in_edge_bead)
+        return over - self._standing_um(height_um, in_edge_bead=in_edge_bead)
+
+    def _interconnect_heights_um(self) -> tuple[float, float]:
+        """The shortest interconnect (the copper etch at its most) and the tallest (at its
+        least)."""
+        interconnects = self.interconnects
+        return interconnects.height_um(shortest=True), interconnects.height_um()
+
     def thinnest_cover_um(self) -> tuple[float, float]:
         """The thinnest resin over the top of any interconnect, the shortest or the tallest,
         inside the wafer's edge bead or in it, and that interconnect's height."""
-        heights = (self.interconnects.height_um(shortest=True), self.interconnects.height_um())
         return min(
             (self.cover_over_an_interconnect_um(height, in_edge_bead=in_edge_bead), height)
-            for height in heights
+            for height in self._interconnect_heights_um()
             for in_edge_bead in (False, True)
         )
 
+    def _resin_to_the_metal_um(self) -> list[tuple[float, float]]:
+        """The resin a first process goes down through to reach the metal
+        (`resin_to_the_metal_um`) over the shortest and the tallest interconnect, inside the
+        wafer's edge bead and in it, each with that interconnect's height."""
+        return [
+            (self.resin_to_the_metal_um(height, in_edge_bead=in_edge_bead), height)
+            for height in self._interconnect_heights_um()
+            for in_edge_bead in (False, True)
+        ]
+
     def resin_at_the_bottoms_um(self) -> tuple[float, float] | None:
-        """The most resin a first laser leaves at a concave bottom, and the layer there: the
-        covering resin over the tallest interconnect, in the wafer's edge bead or inside it,
-        whichever is thicker, less the laser's depth. None for a develop, whose bottoms the
-        litho cell's develop leaves (not worked out before the run)."""
+        """The most resin a first laser leaves at a concave bottom, and the resin over the
+        metal there: the thickest resin over an interconnect's top (the shortest, in the
+        wafer's edge bead or inside it, whichever is thicker), less the laser's depth. None
+        for a develop, whose bottoms the litho cell's develop leaves (not worked out before
+        the run)."""
         first = self.first
         if not isinstance(first, ConcaveLaser):
             return None
-        height = self.interconnects.height_um()
-        layer = max(
-            self.resin_over_an_interconnect_um(height, in_edge_bead=in_edge_bead)
-            for in_edge_bead in (False, True)
-        )
+        layer = max(self._resin_to_the_metal_um())[0]
         return layer - first.depth_um, layer
 
     @recipe_check
@@ -857,28 +896,25 @@ class TwoProcessViaRecipe(Recipe):
             f"the dry etch's O2 takes {um_text(o2.removed)} um of resin off (the line's "
             f"{o2.last_rate_per_min:g} um/min at {o2.last_power_w:g} W), short of the "
             f"{um_text(left)} um the first process leaves at the thickest concave bottom (the "
-            f"resin {um_text(layer)} um over an interconnect, lasered "
+            f"resin {um_text(layer)} um over an interconnect's top, lasered "
             f"first.depth_um = {um_text(layer - left)} um)",
         )
 
     def deepest_first_laser_um(self) -> tuple[float, float, float]:
         """The deepest a first laser may go, to 0.01 um and at least 0.005 um short of the
-        metal; the thinnest covering resin over an interconnect, the shortest, inside the
-        wafer's edge bead or in it; that interconnect's height."""
-        height = self.interconnects.height_um(shortest=True)
-        thinnest = min(
-            self.resin_over_an_interconnect_um(height, in_edge_bead=in_edge_bead)
-            for in_edge_bead in (False, True)
-        )
+        metal; the thinnest resin over an interconnect's top (`resin_to_the_metal_um`), the
+        shortest or the tallest, inside the wafer's edge bead or in it; that interconnect's
+        height."""
+        thinnest, height = min(self._resin_to_the_metal_um())
         return math.floor((thinnest - 0.005) * 100) / 100, thinnest, height
 
     @recipe_check
     def _first_laser_leaves_resin(self) -> Self:
-        """A first laser stops short of the metal at every site: its depth shallower
-        than the thinnest covering resin over an interconnect, the shortest (the copper etch
-        at its most) inside the wafer's edge bead or in it, whichever is thinner. Deeper, it
-        opens the vias onto the metal itself and no concave portion keeps resin below
-        (002:1f, lost for good)."""
+        """A first laser stops short of the metal at every site: its depth, from the
+        resin's top, shallower than the thinnest resin over an interconnect's top (the
+        tallest interconnect's, inside the wafer's edge bead or in it, whichever is
+        thinner). Deeper, it opens the vias onto the metal itself and no concave portion
+        keeps resin below (002:1f, lost for good); on a real line it cuts into the metal."""
         first = self.first
         if not isinstance(first, ConcaveLaser):
             return self
@@ -889,10 +925,11 @@ class TwoProcessViaRecipe(Recipe):
             "002:1f",
             "first.depth_um",
             f"{first.depth_um:g} um",
-            f"the laser would reach the metal where the covering resin is thinnest, "
-            f"{um_text(thinnest)} um over an interconnect {um_text(height)} um high (the "
-            "resin's spin film, its copper etch at the most): the first process leaves resin "
-            f"at the bottom of every concave portion: give at most {deepest:g} um",
+            f"the laser would reach the metal where the resin over it is thinnest, "
+            f"{um_text(thinnest)} um over the top of an interconnect {um_text(height)} um high "
+            "(the resin's spin film over it, the copper etch at its least or most): the first "
+            "process leaves "
+            f"resin at the bottom of every concave portion: give at most {deepest:g} um",
         )
 
     @recipe_check

@@ -112,13 +112,15 @@ def trepan_factor(diameter_um: float, spot_diameter_um: float) -> float:
 
 def drill_layer(workpiece: Workpiece, face: Face) -> tuple[np.ndarray, OpeningLayer] | None:
     """What the beam drills into from `face` (the face up on the chuck): the outermost resin
-    layer on that face, its thickness per site and its openings; on a tape panel's bare top,
-    the tape itself at its through-hole sites (000:a: the holes end on the metal
-    interconnection layer on its bottom; elsewhere the beam does not drill). None: nothing
-    to drill (no resin there, and no tape under the beam)."""
+    layer on that face, how deep under its top the metal lies at each site
+    (`Workpiece.depth_to_metal_um`: over an interconnect, the resin over its top) and its
+    openings; on a tape panel's bare top, the tape itself at its through-hole sites (000:a:
+    the holes end on the metal interconnection layer on its bottom; elsewhere the beam does
+    not drill). None: nothing to drill (no resin there, and no tape under the beam)."""
     top = workpiece.top_resin(face)
-    if top is not None:
-        return top[0].thickness_um, top[1]
+    to_metal = workpiece.depth_to_metal_um(face)
+    if top is not None and to_metal is not None:
+        return to_metal, top[1]
     geometry = workpiece.geometry
     if face is Face.FRONT and geometry.hole.any():
         tape = np.where(geometry.hole, np.float32(geometry.thickness_um), np.float32(0))
@@ -130,7 +132,7 @@ def via_targets(
     workpiece: Workpiece, sites: np.ndarray, depth_um: float | None, face: Face = Face.FRONT
 ) -> np.ndarray:
     """Where each via stops in what the beam drills from `face` (`drill_layer`): on the
-    metal below it (the layer's thickness) or at a depth short of it; 0 where nothing is
+    metal below it (as deep as the metal lies) or at a depth short of it; 0 where nothing is
     there to drill.
 
     Neither source drills into the metal: copper reflects the CO2 wavelengths, and the UV

@@ -100,14 +100,15 @@ def expose_to_plasma(
         etch_um = at_power(O2_RESIN_UM_PER_MIN, power_w) * duration_s / 60
         workpiece.resins.thin_from_top(etch_um)
         top = workpiece.top_resin()
-        if top is not None:
-            layer, openings = top
+        to_metal = workpiece.depth_to_metal_um()
+        if top is not None and to_metal is not None:
+            openings = top[1]
             concave = openings.depth_um > 0
             thaw(openings.depth_um, openings.open)
-            np.minimum(openings.depth_um, layer.thickness_um, out=openings.depth_um)
-            openings.open |= concave & (openings.depth_um >= layer.thickness_um)
+            np.minimum(openings.depth_um, to_metal, out=openings.depth_um)
+            openings.open |= concave & (openings.depth_um >= to_metal)
             if concave.any():
-                openings.record(OpeningProcess.DRY_ETCH, layer.thickness_um)
+                openings.record(OpeningProcess.DRY_ETCH, to_metal)
     elif gas is Gas.CF4_O2:
         etch_dielectrics(workpiece, power_w, duration_s, physics)
     if run_dose_ws >= physics.activation_dose_ws:

@@ -41,7 +41,7 @@ from packline.drivers.roles.resin_coater import (
 
 from ..twin import ResinKind, Workpiece
 from ..twin.freezing import thaw
-from ..twin.parts import DIELECTRICS, Face, PhotoState, ResinLayer
+from ..twin.parts import PhotoState, ResinLayer
 from .lithography import LithoPhysics, baked, coat_time_s, speed_law_um
 
 #: The twin's resin kind each dispense line lays.
@@ -81,25 +81,15 @@ class Coat:
     solvent: float
 
 
-def interconnect_height_um(workpiece: Workpiece) -> np.ndarray:
-    """Per site, how high the interconnect stands on the front: its bump and the conductive
-    films on it (0 where none)."""
-    height = workpiece.bumps.height_um.astype(np.float32)
-    for film in workpiece.films.layers:
-        if film.face is Face.FRONT and film.material not in DIELECTRICS:
-            height = height + np.where(film.present, film.thickness_um, np.float32(0.0))
-    return height
-
-
 def interconnects(workpiece: Workpiece) -> np.ndarray:
     """Sites carrying an interconnect (a bump or a conductive film)."""
-    sites: np.ndarray = interconnect_height_um(workpiece) > 0
+    sites: np.ndarray = workpiece.metal_height_um > 0
     return sites
 
 
 def resin_cover_um(workpiece: Workpiece) -> np.ndarray:
     """Per site, the front resin above the interconnect (negative: it stands out)."""
-    cover: np.ndarray = workpiece.resin_um - interconnect_height_um(workpiece)
+    cover: np.ndarray = workpiece.resin_um - workpiece.metal_height_um
     return cover
 
 
@@ -132,7 +122,7 @@ def lay(
     edge_um = film_um * bead_factor
     field = np.where(edge_sites(workpiece, physics), edge_um, film_um).astype(np.float32)
     below = workpiece.resin_um
-    feature = np.maximum(interconnect_height_um(workpiece) - below, 0.0)
+    feature = np.maximum(workpiece.metal_height_um - below, 0.0)
     cover = cover_um(field, feature, planarisation)
     layer, _ = workpiece.add_resin(RESIN_KIND[resin], feature + cover)
     if resin is CoatResin.PHOTO:

@@ -193,6 +193,33 @@ class Workpiece:
         return self.resins.thickness_um(self.geometry.site_count)
 
     @property
+    def metal_height_um(self) -> np.ndarray:
+        """Per site, how high the metal stands on the front: its bump and the conductive
+        films on it, an interconnect (0 where none)."""
+        height = self.bumps.height_um.astype(np.float32)
+        for film in self.films.layers:
+            if film.face is Face.FRONT and film.material not in DIELECTRICS:
+                height = height + np.where(film.present, film.thickness_um, np.float32(0.0))
+        return height
+
+    def depth_to_metal_um(self, face: Face = Face.FRONT) -> np.ndarray | None:
+        """Per site, how far below the top of the outermost resin layer on `face` an opening
+        reaches the metal: on the front, the resin over an interconnect standing up into
+        that layer (its top, not the layer's bottom: the layer's thickness there counts the
+        interconnect's height, which a beam or an etch going down meets first), else the
+        layer's whole thickness (the metal under it, or under an opening below it). None
+        without resin on `face`."""
+        top = self.top_resin(face)
+        if top is None:
+            return None
+        thickness = top[0].thickness_um
+        if face is not Face.FRONT:
+            return thickness
+        over_metal = self.resin_um - self.metal_height_um
+        depth: np.ndarray = np.clip(over_metal, 0.0, thickness).astype(np.float32)
+        return depth
+
+    @property
     def has_bumps(self) -> np.ndarray:
         return self.bumps.present
 

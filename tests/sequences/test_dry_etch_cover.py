@@ -4,7 +4,8 @@ bottoms (the line's `O2_RESIN_UM_PER_MIN`), so it may take off no more than the 
 over an interconnect less the 1 um that insulates it; the refusal gives the most time. When
 no time both opens the bottoms (002:4) and keeps that cover, the first laser is refused with
 its least depth. Before, following validate's own advice on a 5000 rpm resin (a 12.39 um
-laser) with the reference's 8 min of O2 validated and lost 002:1e."""
+laser, then; 7.38 um now that the laser's depth is judged against the resin over the
+interconnects' tops) with the reference's 8 min of O2 validated and lost 002:1e."""
 
 from __future__ import annotations
 
@@ -21,14 +22,15 @@ from .helpers import (
     validated_lot_of_one,
 )
 
-#: On a 5000 rpm resin with a 12.39 um first laser: the most O2 at 1 kW (6.383 of the 6.394
-#: um above the 1 um cover), and the least (the 2.758 um left at the thickest bottom).
-MOST_S, LEAST_S = 383, 166
+#: On a 5000 rpm resin with a 7.38 um first laser (the deepest validate takes there): the
+#: most O2 at 1 kW (6.383 of the 6.394 um above the 1 um cover), and the least (the 2.741 um
+#: left at the thickest bottom, 10.121 um over the shortest interconnect in the edge bead).
+MOST_S, LEAST_S = 383, 165
 #: The least first laser on that resin for which some whole second of O2 does both.
-LEAST_DEPTH_UM = 8.77
+LEAST_DEPTH_UM = 3.74
 
 
-def thin_resin(o2_time: str, depth: str = "12.39 um") -> dict:
+def thin_resin(o2_time: str, depth: str = "7.38 um") -> dict:
     """two-process-via.yaml with its resin spun at 5000 rpm, its first laser to `depth` and
     its O2 step lasting `o2_time`."""
     recipe = reference_recipe("two-process-via.yaml")
@@ -58,15 +60,15 @@ def test_an_etch_past_the_cover_is_refused_with_the_most_time(capsys, tmp_path):
 
 
 def test_a_first_laser_too_shallow_for_any_etch_is_refused_with_its_least_depth():
-    """No O2 time opens 10.1 um of bottom and leaves 1 um over the interconnects: the depth
+    """No O2 time opens 7.1 um of bottom and leaves 1 um over the interconnects: the depth
     is the root problem, and the etch is not refused besides with a time that cannot work."""
-    found = problem(thin_resin("5 min", depth="5 um"))
+    found = problem(thin_resin("5 min", depth="3 um"))
     assert found["path"] == "first.depth_um"
     assert found["message"] == (
-        "first.depth_um = 5 um: it leaves 10.148 um of resin at the thickest concave bottom, "
+        "first.depth_um = 3 um: it leaves 7.121 um of resin at the thickest concave bottom, "
         "which the dry etch must take off, but it may take no more than 6.383 um off the top "
         "(383 s of its last step): the resin over the interconnects is 7.394 um where "
-        "thinnest (over one 5.042 um high) and at least 1 um must stay: give at least 8.77 um "
+        "thinnest (over one 5.042 um high) and at least 1 um must stay: give at least 3.74 um "
         "(claim 002:1e)"
     )
     depth = f"{LEAST_DEPTH_UM - 0.01:g} um"
@@ -76,7 +78,7 @@ def test_a_first_laser_too_shallow_for_any_etch_is_refused_with_its_least_depth(
 
 @pytest.mark.parametrize(
     ("o2_time", "depth"),
-    [(f"{MOST_S} s", "12.39 um"), (f"{LEAST_S} s", "12.39 um")],
+    [(f"{MOST_S} s", "7.38 um"), (f"{LEAST_S} s", "7.38 um")],
 )
 def test_the_most_and_least_etch_validate_and_pass_the_claim_check(
     capsys, tmp_path, o2_time, depth

@@ -22,7 +22,8 @@ from packline.sequences.engine import (
     recipe_template,
 )
 from packline.sequences.engine.catalogue import shipped
-from packline.sequences.engine.recipe_fields import fields_of
+from packline.sequences.engine.recipe import parse_recipe
+from packline.sequences.engine.recipe_fields import FieldFacts, discriminator_of, fields_of
 from packline.units import to_magnitude
 
 from .helpers import RECIPES
@@ -313,3 +314,150 @@ def test_the_key_of_a_choice_of_sections_reads_required_wherever_it_chooses(
     rows = [r for r in field_reference(method) if r["path"].endswith("].process")]
     assert rows
     assert {row["default"] for row in rows} == {"required"}, rows
+
+
+def optional_sections(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
+    """The dotted path of every optional section of `model` and of the sections below it
+    (an option of the method: left out, not done)."""
+    for facts in fields_of(model):
+        if not facts.sections or facts.kind == "list of sections":
+            continue
+        path = f"{prefix}{facts.name}"
+        if facts.optional_section and facts.needed_when is None:
+            yield path
+        for section in facts.sections:
+            yield from optional_sections(section, f"{path}.")
+
+
+def section_member(sections: tuple[type[BaseModel], ...], value: object) -> type[BaseModel]:
+    """The member of a choice of sections a value selects by its key (the only one when
+    there is no choice)."""
+    if len(sections) == 1:
+        return sections[0]
+    for section in sections:
+        selector = discriminator_of(section)
+        if (
+            selector is not None
+            and isinstance(value, dict)
+            and value.get(selector[0]) == selector[1]
+        ):
+            return section
+    raise AssertionError(f"no member of {sections} takes {value!r}")
+
+
+def with_its_defaults(
+    model: type[BaseModel], given: dict | None, path: str, defaulted: set[str]
+) -> dict:
+    """A section of `model` as its template's block, uncommented, reads: every field that has
+    a default at it (left out), every field the user must choose as `given` chooses it (a
+    reference recipe that uses the section; left out without one), and the key that tells a
+    choice of sections apart. Adds the paths of the fields left to their defaults to
+    `defaulted`."""
+    given = given or {}
+    selector = discriminator_of(model)
+    tree: dict = {selector[0]: selector[1]} if selector is not None else {}
+    for facts in fields_of(model):
+        if facts.name in tree:
+            continue  # the key of a choice of sections: given above
+        value = given.get(facts.name)
+        where = f"{path}.{facts.name}"
+        if facts.sections and isinstance(value, list):
+            tree[facts.name] = [
+                with_its_defaults(
+                    section_member(facts.sections, item), item, f"{where}.{i}", defaulted
+                )
+                for i, item in enumerate(value)
+            ]
+        elif facts.sections and isinstance(value, dict):
+            member = section_member(facts.sections, value)
+            tree[facts.name] = with_its_defaults(member, value, where, defaulted)
+        elif facts.required:
+            if value is not None:
+                tree[facts.name] = value
+        elif not facts.sections:
+            defaulted.add(where)
+    return tree
+
+
+def uncommented(method_name: str, path: str) -> Iterator[tuple[str, dict, set[str]]]:
+    """Each recipe of `method_name` with its optional section at `path` as the template's
+    block, uncommented, reads (`with_its_defaults`): in each reference recipe that uses it,
+    its choices kept, or in the default recipe with none chosen where no reference uses
+    it; with the paths of the fields left to their defaults."""
+    method = get_method(method_name)
+    *parents, name = path.split(".")
+    users = []
+    for reference in method.reference_recipes():
+        tree = yaml.safe_load(RECIPES.joinpath(f"{reference}.yaml").read_text())
+        parent, model = tree, method.recipe_model
+        for key in parents:
+            parent = parent.get(key) or {}
+            model = section_member(field_named(model, key).sections, parent)
+        if isinstance(parent.get(name), dict):
+            users.append((reference, tree, parent, model))
+    if not users:
+        tree = yaml.safe_load(RECIPES.joinpath(f"{method_name}.yaml").read_text())
+        parent, model = tree, method.recipe_model
+        for key in parents:
+            parent = parent.setdefault(key, {})
+            model = section_member(field_named(model, key).sections, parent)
+        users.append((f"{method_name} (no reference uses it)", tree, parent, model))
+    for reference, tree, parent, model in users:
+        defaulted: set[str] = set()
+        section = section_member(field_named(model, name).sections, parent.get(name))
+        parent[name] = with_its_defaults(section, parent.get(name), path, defaulted)
+        yield reference, tree, defaulted
+
+
+def field_named(model: type[BaseModel], name: str) -> FieldFacts:
+    """What field `name` of `model` accepts."""
+    (found,) = [facts for facts in fields_of(model) if facts.name == name]
+    return found
+
+
+OPTIONS = [
+    (name, path) for name in METHODS for path in optional_sections(get_method(name).recipe_model)
+]
+
+
+def chosen_paths(tree: dict, prefix: str = "") -> Iterator[str]:
+    """The dotted path of every setting and section a recipe tree gives."""
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        yield path
+        if isinstance(value, dict):
+            yield from chosen_paths(value, f"{path}.")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    yield from chosen_paths(item, f"{path}.{index}.")
+
+
+@pytest.mark.parametrize(("name", "path"), OPTIONS)
+def test_an_optional_section_uncommented_with_its_defaults_is_refused_only_for_a_choice(
+    name: str, path: str
+):
+    """`packline recipe template two-process-via` offered `passivation.mask.mask:
+    wiring-level-1` as its default, which validate refused (a line reticle, where 002:15
+    opens the passivation through a hole reticle), and tape-substrate's metal_substrate
+    resist likewise (a land reticle is wanted). Every optional section of every method,
+    uncommented with its defaults (and the fields the user must choose as a reference recipe
+    using it chooses them), validates, or is refused only for a reason that names a field
+    the user chose (the area-array panel's first ball site is not the default 0, naming
+    panel.area_array)."""
+    for reference, tree, defaulted in uncommented(name, path):
+        try:
+            parse_recipe(get_method(name).recipe_model, tree, "r.yaml")
+        except RecipeError as refused:
+            chosen = [p for p in chosen_paths(tree) if "." in p]
+            at_defaults = [
+                problem
+                for problem in refused.problems
+                if any(
+                    problem["path"] == f or problem["path"].startswith(f"{f}.") for f in defaulted
+                )
+                and not any(
+                    p in problem["message"] and not problem["path"].startswith(p) for p in chosen
+                )
+            ]
+            assert at_defaults == [], (reference, at_defaults)

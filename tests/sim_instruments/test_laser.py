@@ -282,6 +282,29 @@ async def test_drilling_to_a_depth_short_of_the_metal_leaves_the_vias_closed(rig
     assert second.process_time_s < result.process_time_s  # only 20 µm were left
 
 
+@pytest.mark.parametrize(("depth_um", "vias_open", "left_um"), [(11.9, 0, 0.1), (12.1, 1, 0.0)])
+async def test_a_concave_portion_over_an_interconnect_reaches_its_metal_through_the_resin_on_it(
+    rig: Rig, depth_um: float, vias_open: int, left_um: float
+):
+    """A 5 um interconnect under a coat 12 um thick over its top: the layer is 17 um thick
+    there from the wafer, but a beam from its top meets the metal 12 um down (002:1f): 11.9 um
+    leaves 0.1 um of resin, 12.1 um opens every via, stopping on the copper at 12 um."""
+    wafer = rig.twin.get("W01")
+    wafer.bumps.height_um[:] = 5.0
+    wafer.bumps.material = "Cu"
+    wafer.add_resin(ResinKind.THERMOSET, 17.0)
+    await load(rig, "W01")
+    to_depth = DrillRecipe(
+        diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100, mode=DrillMode.TO_DEPTH,
+        depth_um=depth_um,
+    )  # fmt: skip
+    result = await rig.driver.drill_vias(to_depth)
+    assert result.vias_open == vias_open * wafer.geometry.site_count
+    vias = wafer.openings.layers[-1]
+    np.testing.assert_allclose(vias.depth_um, min(depth_um, 12.0), atol=1e-4)
+    np.testing.assert_allclose(vias.stages[-1].left_um, left_um, atol=1e-4)
+
+
 async def test_drilling_only_the_given_sites(rig: Rig):
     wafer = laminated(rig.twin, "W01")
     await load(rig, "W01")

@@ -2,7 +2,8 @@
 
 Each resin layer has one `OpeningLayer` (the entry of the same index in `Openings.layers`),
 and the substrate has one for its through-holes (a panel's holes, 000:a). Depth is measured
-from the top of what is opened; an opening is `open` when it reached the metal below. An
+from the top of what is opened; an opening is `open` when it reached the metal below (over an
+interconnect standing up into the layer, its top: `Workpiece.depth_to_metal_um`). An
 opening not yet through leaves resin at its bottom (a concave portion, 002:1f).
 
 A layer's openings also keep what each process left of them, in order (`stages`): a via
@@ -54,15 +55,17 @@ class OpeningLayer:
             np.zeros(site_count, bool),
         )
 
-    def left_below_um(self, thickness_um: np.ndarray) -> np.ndarray:
-        """What remains at each opening's bottom of a layer `thickness_um` thick (0: open)."""
-        return np.where(self.open, 0.0, np.maximum(thickness_um - self.depth_um, 0.0))
+    def left_below_um(self, to_metal_um: np.ndarray) -> np.ndarray:
+        """What remains at each opening's bottom of a layer whose metal lies `to_metal_um`
+        below its top (0: open)."""
+        return np.where(self.open, 0.0, np.maximum(to_metal_um - self.depth_um, 0.0))
 
-    def record(self, process: OpeningProcess, thickness_um: np.ndarray) -> None:
-        """Note what `process` left of the openings of a layer `thickness_um` thick; the same
-        process again straight after itself (a second laser pass) extends its stage."""
+    def record(self, process: OpeningProcess, to_metal_um: np.ndarray) -> None:
+        """Note what `process` left of the openings of a layer whose metal lies `to_metal_um`
+        below its top; the same process again straight after itself (a second laser pass)
+        extends its stage."""
         stage = OpeningStage(
-            process, self.depth_um.copy(), self.left_below_um(thickness_um).astype(np.float32)
+            process, self.depth_um.copy(), self.left_below_um(to_metal_um).astype(np.float32)
         )
         if self.stages and self.stages[-1].process is process:
             self.stages[-1] = stage
