@@ -246,7 +246,7 @@ def test_predicates_on_a_twin():
             "project": conditions.tips_project("001:1b", 5),
             "residue": conditions.no_residue_on_tips("003:10"),
             "oxide_metal": conditions.no_oxide_on_exposed_metal("003:11"),
-            "resin": conditions.resin_at_least("001:13", 50),
+            "resin": conditions.sealing_layer_at_least("001:13", 50),
             "vias": conditions.vias_open("002:1h"),
             "units": conditions.singulated_into_dies("003:23"),
         }.items()
@@ -271,6 +271,27 @@ def test_predicates_on_a_twin():
     assert (checked.tolist(), passing.tolist()) == ([True], [False])
     wafer.singulation.units = wafer.geometry.unit_count
     assert evaluate["units"](wafer)[1].tolist() == [True]
+
+
+def test_001_13_judges_the_resin_sealing_layer_alone():
+    """Claim 13 speaks of claim 1's resin-sealing layer: a solder resist laid over a 47.9 um
+    layer (001:4) makes it no thicker, nor does an upper level's sheet (001:14), where the
+    total resin over the wafer had passed 50 um (a trial's finding: 62.5 um)."""
+    wafer = TwinStore().get("W01")
+    condition = conditions.sealing_layer_at_least("001:13", 50)
+    assert condition.margin is not None
+    every = np.ones(wafer.geometry.site_count, bool)
+    assert not condition.evaluate(wafer)[1].any()  # no resin-sealing layer: none at 50 um
+    wafer.add_resin(ResinKind.THERMOSET, 47.9)
+    wafer.add_resin(ResinKind.SOLDER_RESIST, 14.6)
+    assert not condition.evaluate(wafer)[1].any()
+    assert condition.margin.worst(wafer, every) == pytest.approx(47.9)
+    wafer.add_resin(ResinKind.THERMOSET, 40.0)  # an upper level's sheet
+    assert not condition.evaluate(wafer)[1].any()
+    below = TwinStore().get("W01")
+    below.add_resin(ResinKind.THERMOSET, 50.0)
+    below.add_resin(ResinKind.SOLDER_RESIST, 14.6)
+    assert condition.evaluate(below)[1].all()
 
 
 def test_resin_is_cured_only_when_every_layer_reached_the_cure():
