@@ -62,7 +62,13 @@ def resin_thinner_than_bumps(claim: str) -> Condition:
         claim,
         "resin thinner than every bump",
         lambda w: (w.has_bumps, w.resin_um < own_height_um(w)),
-        Margin("bump height above the resin", "um", lambda w: own_height_um(w) - w.resin_um, 0),
+        Margin(
+            "bump height above the resin",
+            "um",
+            lambda w: own_height_um(w) - w.resin_um,
+            0,
+            strict=True,
+        ),
     )
 
 
@@ -78,6 +84,7 @@ def tips_project(claim: str, min_um: float = 0.0, *, sealing_only: bool = False)
             "um",
             lambda w: own_height_um(w) - _resin_under_tips(w, sealing_only),
             min_um,
+            strict=True,
         ),
     )
 
