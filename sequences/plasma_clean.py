@@ -26,6 +26,7 @@ from pydantic import Field
 from packline.drivers.roles.batch import BatchTool
 from packline.drivers.roles.plasma_cleaner import (
     O2_OXIDE_SATURATION_NM,
+    O2_RESIN_UM_PER_MIN,
     OXIDE_REMOVAL_NM_PER_MIN,
     RESIDUE_NM_PER_WS,
     Gas,
@@ -170,6 +171,12 @@ class PlasmaCleanRecipe(Recipe):
         last = self.steps[of_gas[-1]]
         rate = at_power(rates, last.rf_power_w)
         return GasEtch(removed, of_gas[-1], rate, last.time_s, last.rf_power_w)
+
+    def resin_etched_um(self) -> float:
+        """What the O2 steps take off a resin's top, each at the line's rate at its power
+        (`O2_RESIN_UM_PER_MIN`); none without an O2 step."""
+        o2 = self.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
+        return 0.0 if o2 is None else o2.removed
 
     def require_oxide_removed(
         self, oxide_nm: float, *, oxidises: bool, claim: str, steps_path: str, metal: str

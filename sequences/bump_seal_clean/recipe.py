@@ -43,7 +43,6 @@ from packline.drivers.roles.oven import (
     REFLOWED_BUMP_OXIDE_NM,
     SOLIDUS_C,
 )
-from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas
 from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
 from packline.drivers.roles.wire_bonder import (
     REFERENCE_ENERGY_UJ,
@@ -1504,8 +1503,7 @@ class BumpSealCleanRecipe(Recipe):
         cleaning = self.cleaning
         if not isinstance(cleaning, PlasmaCleaning):
             return 0.0
-        o2 = cleaning.plasma.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
-        return 0.0 if o2 is None else o2.removed
+        return cleaning.plasma.resin_etched_um()
 
     def solder_layer_area_cm2(self) -> float:
         """The tips a plated solder layer covers (`SolderBumpRecipe.tips_area_cm2`)."""

@@ -440,17 +440,24 @@ def _landing_error_um(w: Workpiece) -> np.ndarray:
     return error
 
 
+def _stacked_on_the_unit(w: Workpiece) -> np.ndarray:
+    """Per site, how many packages stand on its unit."""
+    stacked: np.ndarray = w.stack.height(w.geometry.unit_count)[w.geometry.site_unit]
+    return stacked
+
+
 def stacked_levels_joined(claim: str, levels: int, column_diameter_um: float) -> Condition:
     """On the base panel of a stack, every unit carries `levels - 1` packages, and at every
     level every column top below is joined to the bottom end of the package's terminal above
     it (000:x2: a multilayer device); a panel whose units were picked into another's stack is
-    not checked. The margin is the landing error against the column's radius."""
+    not checked. The margin is the landing error against the column's radius; its other part
+    the packages on each unit, which a failing row shows where a stack is short of levels (a
+    lot that is not whole stacks)."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         if not _is_stack_base(w):
             return np.zeros(w.geometry.site_count, bool), np.zeros(w.geometry.site_count, bool)
-        high = w.stack.height(w.geometry.unit_count) == levels - 1
-        joined = high[w.geometry.site_unit]
+        joined = _stacked_on_the_unit(w) == levels - 1
         for level in w.stack.levels:
             joined &= level.joined
         return w.geometry.column, joined & (len(w.stack.levels) == levels - 1)
@@ -469,4 +476,7 @@ def stacked_levels_joined(claim: str, levels: int, column_diameter_um: float) ->
         ),
         # the stack is judged on its base panel: the panels picked into it have none
         nothing_is_fine=True,
+        parts=(
+            Margin("number of packages stacked on a unit", "", _stacked_on_the_unit, levels - 1),
+        ),
     )

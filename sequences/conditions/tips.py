@@ -62,7 +62,13 @@ def resin_thinner_than_bumps(claim: str) -> Condition:
         claim,
         "resin thinner than every bump",
         lambda w: (w.has_bumps, w.resin_um < own_height_um(w)),
-        Margin("bump height above the resin", "um", lambda w: own_height_um(w) - w.resin_um, 0),
+        Margin(
+            "bump height above the resin",
+            "um",
+            lambda w: own_height_um(w) - w.resin_um,
+            0,
+            strict=True,
+        ),
     )
 
 
@@ -78,6 +84,7 @@ def tips_project(claim: str, min_um: float = 0.0, *, sealing_only: bool = False)
             "um",
             lambda w: own_height_um(w) - _resin_under_tips(w, sealing_only),
             min_um,
+            strict=True,
         ),
     )
 
@@ -165,11 +172,23 @@ def exposed_metal_activated(claim: str) -> Condition:
     )
 
 
-def resin_at_least(claim: str, min_um: float) -> Condition:
-    """The resin layer is at least `min_um` thick over every site (001:13: 50 um)."""
+def resin_sealing_layer_um(w: Workpiece) -> np.ndarray:
+    """The resin-sealing layer of 001:1b over each site: the first layer of `SEALING_KINDS` on
+    the front, the one the bumps on the pads pierce; not the solder resist over it (001:4)
+    nor an upper level's sheet (001:14-17). Zero where the front has none."""
+    for layer in w.resins.on(Face.FRONT):
+        if layer.kind in SEALING_KINDS:
+            return layer.thickness_um
+    return np.zeros(w.geometry.site_count, np.float32)
+
+
+def sealing_layer_at_least(claim: str, min_um: float) -> Condition:
+    """The resin-sealing layer (`resin_sealing_layer_um`) is at least `min_um` thick over every
+    site (001:13: 50 um). The claim speaks of that layer alone: a solder resist or an upper
+    level's sheet laid over it makes it no thicker."""
     return Condition(
         claim,
-        f"resin at least {min_um:g} um thick",
-        lambda w: (every_site(w), w.resin_um >= min_um),
-        Margin("resin thickness", "um", lambda w: w.resin_um, min_um),
+        f"resin-sealing layer at least {min_um:g} um thick",
+        lambda w: (every_site(w), resin_sealing_layer_um(w) >= min_um),
+        Margin("resin-sealing layer", "um", resin_sealing_layer_um, min_um),
     )

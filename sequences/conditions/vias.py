@@ -74,22 +74,30 @@ def _concave_with_resin_below(w: Workpiece) -> np.ndarray:
 def concave_portions_with_resin_below(claim: str) -> Condition:
     """The first process that opened the top resin layer left a concave portion at every site
     with resin at its bottom (002:1f: it opens only part of the depth); without resin, or
-    before any process opened it, the condition fails."""
+    before any process opened it, the condition fails. Its margin is the resin left at the
+    bottoms; its other part the concave portions' depth, which a failing row shows where the
+    first process left none (an underexposed develop: `0 um, must be above 0 um`)."""
     return Condition(
         claim,
         "a concave portion with resin below at every site",
         lambda w: (every_site(w), _concave_with_resin_below(w)),
-        Margin("resin left below a concave portion", "um", _resin_left_um, 0.0),
+        Margin("resin left below a concave portion", "um", _resin_left_um, 0.0, strict=True),
+        parts=(Margin("concave portion depth", "um", _concave_depth_um, 0.0, strict=True),),
     )
 
 
 def _resin_left_um(w: Workpiece) -> np.ndarray:
-    """The resin the first process left at each site's concave bottom (0 where it left no
-    concave portion, or before any process)."""
+    """The resin the first process left at each site's bottom: below its concave portion, the
+    whole layer where it made none (0 before any process)."""
     first = _first_stage(w)
-    if first is None:
-        return np.zeros(w.geometry.site_count)
-    return np.where(first.depth_um > 0, first.left_um, 0.0)
+    return np.zeros(w.geometry.site_count) if first is None else first.left_um
+
+
+def _concave_depth_um(w: Workpiece) -> np.ndarray:
+    """How deep the first process made each site's concave portion (0: none, or before any
+    process)."""
+    first = _first_stage(w)
+    return np.zeros(w.geometry.site_count) if first is None else first.depth_um
 
 
 def _opening_process(openings: OpeningLayer) -> np.ndarray:

@@ -167,7 +167,7 @@ def layer_reflowed_core_solid(claim: str, layer: str, core: str) -> list[Conditi
             claim,
             f"layer reflowed above its liquidus ({layer}, {layer_c:g} degC) on every layered bump",
             melted,
-            Margin(heat, "degC", hottest_under_the_layer_c, layer_c),
+            Margin(heat, "degC", hottest_under_the_layer_c, layer_c, strict=True),
         ),
         Condition(
             claim,

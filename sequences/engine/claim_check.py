@@ -38,7 +38,8 @@ NOTHING_CHECKED = "nothing checked: no wafer completed the method"
 @dataclass(frozen=True)
 class Margin:
     """How close a condition came to failing: a quantity per site (the same sites as the
-    condition's `evaluate`, in `unit`) that must stay above `limit` (`above`) or below it.
+    condition's `evaluate`, in `unit`) that must stay above `limit` (`above`) or below it,
+    reaching it or, `strict`, not (a tip must project above 0 um: at 0 um it fails).
     The claim check reports the worst checked site over the lot and its distance to the limit
     (the smallest tip projection and how far above 0 um it stands)."""
 
@@ -47,17 +48,28 @@ class Margin:
     value: Callable[[Workpiece], np.ndarray]
     limit: float
     above: bool = True
+    strict: bool = False
 
     def worst(self, workpiece: Workpiece, checked: np.ndarray) -> float | None:
         """The worst value over the checked sites of one wafer (None: nothing checked)."""
         values = np.broadcast_to(np.asarray(self.value(workpiece), float), checked.shape)
         if not checked.any():
             return None
-        return float(values[checked].min() if self.above else values[checked].max())
+        return self.worst_of(values[checked])
+
+    def worst_of(self, values: Sequence[float] | np.ndarray) -> float:
+        """The worst of `values`: the smallest where the quantity must stay above the limit,
+        the largest where below."""
+        return float(np.min(values) if self.above else np.max(values))
 
     def distance(self, worst: float) -> float:
         """How far `worst` is from the limit on the passing side (negative: failing)."""
         return worst - self.limit if self.above else self.limit - worst
+
+    def fails(self, worst: float) -> bool:
+        """Whether `worst` is on the failing side of the limit (at it, where `strict`)."""
+        distance = self.distance(worst)
+        return distance < 0 or (self.strict and distance <= 0)
 
 
 @dataclass(frozen=True)
@@ -87,11 +99,21 @@ class Condition:
     #: True where holding nothing to judge is itself the claim's condition (a panel picked
     #: into another's stack has no stack to judge): such a wafer is skipped, not unjudged
     nothing_is_fine: bool = False
+    #: the condition's other parts held to a limit, each a quantity that may fail where
+    #: `margin`'s does not (a stack's height beside its terminals' landing error): a failing
+    #: condition's row shows the first of `margin` and these whose worst site fails
+    #: (`failing_part`), never a margin to spare
+    parts: tuple[Margin, ...] = ()
 
     def __post_init__(self) -> None:
         catalogued_claim(self.claim)  # a wrong id is a programming error: KeyError
         if self.on is not None and self.at is not None:
             raise ValueError(f"condition {self.claim} {self.text!r}: either on or at, not both")
+
+    @property
+    def margins(self) -> tuple[Margin, ...]:
+        """`margin` (if any), then `parts`: every quantity the condition holds to a limit."""
+        return (() if self.margin is None else (self.margin,)) + self.parts
 
     def sites(self, workpiece: Workpiece) -> tuple[int, int]:
         """(sites checked, sites passing) on one wafer."""
@@ -122,7 +144,8 @@ class ConditionResult:
     sites_checked: int
     sites_passing: int
     failing_wafers: tuple[str, ...]
-    #: the margin quantity (name, unit, limit), and its worst checked site over the lot
+    #: the margin quantity (name, unit, limit), and its worst checked site over the lot: a
+    #: failing condition's the part that failed (`failing_part`; None: no quantity did)
     margin: Margin | None = None
     worst: float | None = None
     #: what the condition judges, and the wafers holding none of it (`Condition.judges`)
@@ -185,7 +208,8 @@ def check_claims(
     passing = [0] * len(conditions)
     counted: list[str | None] = [None] * len(conditions)
     failing: list[list[str]] = [[] for _ in conditions]
-    worsts: list[list[float]] = [[] for _ in conditions]
+    # per condition, per margin of `Condition.margins`: the worst site of each wafer
+    worsts: list[list[list[float]]] = [[[] for _ in c.margins] for c in conditions]
     unjudged: list[list[str]] = [[] for _ in conditions]
     for wafer_id, wafer in workpieces.items():
         for index, condition in enumerate(conditions):
@@ -207,14 +231,22 @@ def check_claims(
                 failing[index].append(wafer_id)
             if not wafer_checked and not condition.nothing_is_fine:
                 unjudged[index].append(wafer_id)
-            if wafer_worst is not None:
-                worsts[index].append(wafer_worst)
+            margin_worsts = [part.worst(workpiece, sites) for part in condition.parts]
+            if condition.margin is not None:
+                margin_worsts.insert(0, wafer_worst)
+            for wafers_worsts, worst in zip(worsts[index], margin_worsts, strict=True):
+                if worst is not None:
+                    wafers_worsts.append(worst)
     results = []
     for index, condition in enumerate(conditions):
-        margin = condition.margin
-        worst = None
-        if margin is not None and worsts[index]:
-            worst = min(worsts[index]) if margin.above else max(worsts[index])
+        lot_worsts = [
+            margin.worst_of(values) if values else None
+            for margin, values in zip(condition.margins, worsts[index], strict=True)
+        ]
+        if passing[index] < checked[index]:
+            margin, worst = failing_part(condition.margins, lot_worsts)
+        else:
+            margin, worst = condition.margin, lot_worsts[0] if condition.margin else None
         results.append(
             ConditionResult(
                 condition.claim,
@@ -233,6 +265,19 @@ def check_claims(
     return results
 
 
+def failing_part(
+    margins: Sequence[Margin], worsts: Sequence[float | None]
+) -> tuple[Margin | None, float | None]:
+    """What a failing condition's row shows: the first of its `margins` (`Condition.margins`)
+    whose worst site over the lot (`worsts`, one each) fails its limit, and that worst; (None,
+    None) where none does (what failed is a part judged yes or no: the row shows no margin
+    rather than one to spare)."""
+    for margin, worst in zip(margins, worsts, strict=True):
+        if worst is not None and margin.fails(worst):
+            return margin, worst
+    return None, None
+
+
 def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]:
     """A condition's margin as the records keep it: the quantity, its unit, the limit, which
     side passes, the worst site, and its distance to the limit (None where there is none)."""
@@ -242,6 +287,7 @@ def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]
             "margin_unit": None if margin is None else margin.unit,
             "margin_limit": None if margin is None else margin.limit,
             "margin_above": None if margin is None else int(margin.above),
+            "margin_strict": None if margin is None else int(margin.strict),
             "margin_worst": None,
             "margin": None,
         }
@@ -250,6 +296,7 @@ def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]
         "margin_unit": margin.unit,
         "margin_limit": margin.limit,
         "margin_above": int(margin.above),
+        "margin_strict": int(margin.strict),
         "margin_worst": worst,
         "margin": margin.distance(worst),
     }
@@ -263,21 +310,27 @@ def margin_text(condition: Mapping[str, Any]) -> str:
     0.2 nm over', or '-' without a margin (each figure to `MARGIN_DIGITS` significant digits,
     the worst site to as many more as tell it from the limit: 'smallest solder layer 7.9996
     um, at least 8 um: 0.0004 um short', where 3 had read '8 um, at least 8 um'; the records
-    keep every digit)."""
+    keep every digit). A strict limit reads as one, a site at it failing: 'smallest resin left
+    below a concave portion 0 um, must be above 0 um: 0 um short'. A failing condition's row
+    is the part that failed (`failing_part`), never a margin to spare: one recorded before it
+    was (a margin to spare beside a failing verdict) reads '-'."""
     worst, unit = condition.get("margin_worst"), condition.get("margin_unit")
     if worst is None:
         return "-"
-    above = condition["margin_above"]
+    above, strict = condition["margin_above"], condition.get("margin_strict")
     # a passing site is above a minimum, below a maximum; a failing one short of it, or over
     side, bound, failing = (
         ("smallest", "at least", "short") if above else ("largest", "at most", "over")
     )
+    if strict:
+        bound = "must be above" if above else "must be below"
     margin, limit = condition["margin"], condition["margin_limit"]
+    fails = margin < 0 or (bool(strict) and margin <= 0)
+    if condition.get("verdict") == "fail" and not fails:
+        return "-"
     unit = f" {unit}" if unit else ""  # a degree of cure has none
     spare = (
-        f"{_figure(margin)}{unit} to spare"
-        if margin >= 0
-        else f"{_figure(-margin)}{unit} {failing}"
+        f"{_figure(abs(margin))}{unit} {failing}" if fails else f"{_figure(margin)}{unit} to spare"
     )
     bounded = f"{bound} {_figure(limit)}{unit}"
     worst_text = _figure(worst, limit)  # a failing site never reads as its limit

@@ -247,6 +247,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # a die, a wafer (a panel's site, unit, the panel) (decision 0099); a check written before
     # leaves it null, its counts shown as numbers alone
     12: ("ALTER TABLE claim_checks ADD COLUMN counted TEXT",),
+    # 13: whether a claim check condition's margin limit is strict (1: a site at it fails, the
+    # quantity must pass it, "must be above 0 um"); a check written before leaves it null, its
+    # limits read as reached ("at least 0 um")
+    13: ("ALTER TABLE claim_checks ADD COLUMN margin_strict INTEGER",),
 }
 
 #: The schema version this packline writes and reads.

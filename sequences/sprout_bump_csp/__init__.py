@@ -8,7 +8,7 @@ Claim 1 of 001, step by step, as this script runs it on every wafer of the lot:
            recipe asks for more than one (001:6); their heights inspected against the recipe.
 2. 001:1b  a resin-sealing layer whose top the bump tips project through: an adhesive resin
            sheet laminated so the bumps penetrate it (001:7), its film support peeled once
-           cool; the resin at least 50 um thick when the recipe says so (001:13).
+           cool; the layer at least 50 um thick when the recipe says so (001:13).
 3. 001:1c  a wiring pattern per device on the resin top, touching the bump tips (001:8): the
            tips descummed in the plasma chamber (a recipe option), a thin metal film by
            sputtering, vacuum evaporation or electroless plating (001:9), a resist mould by
@@ -22,11 +22,11 @@ Claim 1 of 001, step by step, as this script runs it on every wafer of the lot:
 5. 001:2   dice the wafer into separate packages (dicing saw), unless the recipe leaves
            dicing out.
 
-The recipe's own constraints (the resin thinner than the bumps, 001:1b / 001:7; at least
-50 um, 001:13; no seed and no descum on a metal support, and an etch that clears its foil
-between the patterns, 001:10-11; a solder resist that stays, 001:4; a reflow peak above the
-balls' liquidus) are checked before any tool moves; what the steps leave (a bump on every pad,
-tips projecting, a seed joining every tip, the foil etched through between the patterns, a
+The recipe's own constraints (the resin thinner than the bumps, 001:1b / 001:7; at least 50 um
+at its thinnest, 001:13; no seed and no descum on a metal support, and an etch that clears its
+foil between the patterns, 001:10-11; a solder resist that stays, 001:4; a reflow peak above
+the balls' liquidus) are checked before any tool moves; what the steps leave (a bump on every
+pad, tips projecting, a seed joining every tip, the foil etched through between the patterns, a
 joined ball on connected wiring, the resist open at every ball) is checked on the product.
 
 Claims 14-17 stack wiring arrangements (recipe option `upper_levels`): after the first

@@ -42,7 +42,7 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
             checks.append(conditions.solder_resist_clear_of_every_ball("001:4"))
             checks.append(conditions.solder_resist_covering("001:4", "the wiring", Face.FRONT))
     if recipe.thick_resin:
-        checks.append(conditions.resin_at_least("001:13", THICK_RESIN_UM))
+        checks.append(conditions.sealing_layer_at_least("001:13", THICK_RESIN_UM))
     if recipe.dicing is not None:
         checks.append(conditions.singulated_into_dies(recipe.dicing_claim()))
     return checks
@@ -101,6 +101,7 @@ CLAIM_MAP = {
     "every level's bumps and wiring to its ball",
     "001:17": "recipe option dicing with upper_levels of two or more levels, step 'dice'; claim "
     "check: units == whole dies",
-    "001:13": "recipe option thick_resin (recipe constraint: resin >= 50 um), step 'laminate "
-    "resin sheet'; claim check: resin at least 50 um",
+    "001:13": "recipe option thick_resin (recipe constraint: the sheet at the laminator's "
+    "thinnest, less the descum's O2, >= 50 um), step 'laminate resin sheet'; claim check: the "
+    "resin-sealing layer (not the solder resist over it) at least 50 um",
 }

@@ -24,10 +24,13 @@ from packline.drivers.roles.deposition import (
 )
 from packline.drivers.roles.laminator import (
     FOIL_STEP_UM,
+    RESIN_SPREAD_FRACTION,
+    RESIN_SPREAD_SIGMAS,
     ResinSheet,
     SupportKind,
     foil_steps_around,
     thickest_laminated_um,
+    thinnest_laminated_um,
 )
 from packline.drivers.roles.lithography import (
     MATERIALS,
@@ -85,6 +88,7 @@ from ..solder import (
     SolderBallRecipe,
     WiringEtch,
     in_the_reticle_library,
+    least_that_passes,
     most_swim_free_flux_um,
     most_that_passes,
     rounded_down,
@@ -902,7 +906,8 @@ class SproutBumpRecipe(Recipe):
         Annotated[float, Unit("um"), Feeds("laminator", "foil_thickness_um"), Field(gt=0)] | None,
         NeededWhen("with support metal-film"),
     ] = None
-    #: claim 001:13: the resin layer at least 50 um thick
+    #: claim 001:13: the resin-sealing layer at least 50 um thick at every site: the sheet at
+    #: the laminator's thinnest, less what the descum's O2 etches off its top
     thick_resin: bool = False
     wiring: WiringRecipe
     #: 001:14-17: wiring arrangements stacked on the first, lowest first (one: claim 14's
@@ -1250,11 +1255,45 @@ class SproutBumpRecipe(Recipe):
 
     @recipe_check
     def _thick_resin(self) -> Self:
-        if self.thick_resin and self.resin.sheet_thickness_um < THICK_RESIN_UM:
-            raise claim_violation(
-                "001:13",
-                "resin.sheet_thickness_um",
-                f"{self.resin.sheet_thickness_um:g} um",
-                f"must be at least {THICK_RESIN_UM:g} um (thick_resin is true)",
-            )
-        return self
+        """With `thick_resin`, the resin-sealing layer at least `THICK_RESIN_UM` at every site
+        (001:13): the sheet laid at its thinnest (`thinnest_laminated_um`: the laminator's
+        spread), less what the descum's O2 etches off its top (`sealing_layer_etched_um`),
+        as the claim check judges the layer on the product; refused with the least sheet
+        that leaves that much."""
+        if not self.thick_resin:
+            return self
+        sheet_um, etched_um = self.resin.sheet_thickness_um, self.sealing_layer_etched_um()
+
+        def left_um(sheet_um: float) -> float:
+            """The thinnest resin-sealing layer a sheet of `sheet_um` leaves."""
+            return thinnest_laminated_um(sheet_um) - etched_um
+
+        if left_um(sheet_um) >= THICK_RESIN_UM:
+            return self
+        laid_um = thinnest_laminated_um(sheet_um)
+        least_um = least_that_passes(
+            (THICK_RESIN_UM + etched_um) / thinnest_laminated_um(1.0),
+            1,
+            lambda sheet_um: left_um(sheet_um) >= THICK_RESIN_UM,
+        )
+        etched = (
+            f", {um_left(laid_um, etched_um)} um once wiring.descum's O2 takes "
+            f"{um_text(etched_um)} um off its top"
+            if etched_um
+            else ""
+        )
+        raise claim_violation(
+            "001:13",
+            "resin.sheet_thickness_um",
+            f"{sheet_um:g} um",
+            f"laid down to {um_text(laid_um)} um (the laminator's {RESIN_SPREAD_FRACTION:.0%} "
+            f"spread, to {RESIN_SPREAD_SIGMAS:g} sigma){etched}, the resin-sealing layer must "
+            f"be at least {THICK_RESIN_UM:g} um thick at every site (thick_resin is true): "
+            f"give at least {least_um:g} um",
+        )
+
+    def sealing_layer_etched_um(self) -> float:
+        """What the lowermost wiring's descum takes off the resin-sealing layer's top
+        (`PlasmaCleanRecipe.resin_etched_um`); none without one."""
+        descum = self.wiring.descum
+        return 0.0 if descum is None else descum.resin_etched_um()

@@ -36,7 +36,7 @@ async def laminate_resin(
     tags: tuple[str, ...] = (),
 ) -> None:
     """001:1b: the bumps penetrate the resin `sheet`. A film support is peeled once cool
-    (001:7); a metal-film support stays, the tips pressed into it (001:10). 001:13: the sheet
+    (001:7); a metal-film support stays, the tips pressed into it (001:10). 001:13: the layer
     at least 50 um when the recipe asks."""
     support = sheet.support
     carrier = "001:10" if support is SupportKind.METAL_FILM else "001:7"

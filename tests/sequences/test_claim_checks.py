@@ -64,6 +64,7 @@ from packline.sim_instruments.twin.parts import (
     OpeningProcess,
     ResinLayer,
     Resist,
+    StackLevel,
 )
 from packline.units import Unit
 
@@ -246,7 +247,7 @@ def test_predicates_on_a_twin():
             "project": conditions.tips_project("001:1b", 5),
             "residue": conditions.no_residue_on_tips("003:10"),
             "oxide_metal": conditions.no_oxide_on_exposed_metal("003:11"),
-            "resin": conditions.resin_at_least("001:13", 50),
+            "resin": conditions.sealing_layer_at_least("001:13", 50),
             "vias": conditions.vias_open("002:1h"),
             "units": conditions.singulated_into_dies("003:23"),
         }.items()
@@ -271,6 +272,27 @@ def test_predicates_on_a_twin():
     assert (checked.tolist(), passing.tolist()) == ([True], [False])
     wafer.singulation.units = wafer.geometry.unit_count
     assert evaluate["units"](wafer)[1].tolist() == [True]
+
+
+def test_001_13_judges_the_resin_sealing_layer_alone():
+    """Claim 13 speaks of claim 1's resin-sealing layer: a solder resist laid over a 47.9 um
+    layer (001:4) makes it no thicker, nor does an upper level's sheet (001:14), where the
+    total resin over the wafer had passed 50 um (a trial's finding: 62.5 um)."""
+    wafer = TwinStore().get("W01")
+    condition = conditions.sealing_layer_at_least("001:13", 50)
+    assert condition.margin is not None
+    every = np.ones(wafer.geometry.site_count, bool)
+    assert not condition.evaluate(wafer)[1].any()  # no resin-sealing layer: none at 50 um
+    wafer.add_resin(ResinKind.THERMOSET, 47.9)
+    wafer.add_resin(ResinKind.SOLDER_RESIST, 14.6)
+    assert not condition.evaluate(wafer)[1].any()
+    assert condition.margin.worst(wafer, every) == pytest.approx(47.9)
+    wafer.add_resin(ResinKind.THERMOSET, 40.0)  # an upper level's sheet
+    assert not condition.evaluate(wafer)[1].any()
+    below = TwinStore().get("W01")
+    below.add_resin(ResinKind.THERMOSET, 50.0)
+    below.add_resin(ResinKind.SOLDER_RESIST, 14.6)
+    assert condition.evaluate(below)[1].all()
 
 
 def test_resin_is_cured_only_when_every_layer_reached_the_cure():
@@ -964,7 +986,7 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     assert margin_text({**largest, "margin_quantity": "residue"}) == (
         "largest residue 0.3 nm, at most 0.1 nm: 0.2 nm over"
     )
-    zero = {**row, "margin_worst": -0.0, "margin": 0.5, "margin_limit": -0.5}
+    zero = {**row, "verdict": "pass", "margin_worst": -0.0, "margin": 0.5, "margin_limit": -0.5}
     assert margin_text({**zero, "margin_quantity": "resin above the die back"}) == (
         "smallest resin above the die back 0 um, at least -0.5 um: 0.5 um to spare"
     )
@@ -976,6 +998,115 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     residue = conditions.no_residue_on_tips("003:10").margin
     assert residue is not None
     assert (residue.quantity, residue.above, residue.limit) == ("residue", False, 0.1)
+
+
+def test_a_failing_rows_margin_is_the_part_that_failed_never_one_to_spare():
+    """A lot of 7 of a 5-high stack had read `largest terminal off the column's centre 8.59
+    um, at most 50 um: 41.4 um to spare | FAIL (W06)`: W06's units were short of levels, a
+    part of the condition other than its margin. A failing row shows the first part whose
+    worst site fails, its value against its limit; a passing row its margin as before; a
+    failing row whose quantities all pass (a part judged yes or no failed) none, as a row
+    recorded before does whose margin was to spare."""
+    from packline.sim_instruments.twin import WaferSpec, new_wafer
+
+    wafers = {w: new_wafer(w, WaferSpec(diameter_mm=100)) for w in ("W01", "W06")}
+    stacked = {"W01": 4, "W06": 1}  # packages on every unit
+
+    def full(w, value):
+        return np.full(w.geometry.site_count, value, float)
+
+    landing = Margin(
+        "terminal off the column's centre", "um", lambda w: full(w, 8.59), 50.0, above=False
+    )
+    height = Margin(
+        "number of packages stacked on a unit", "", lambda w: full(w, stacked[w.id]), 4.0
+    )
+    stack = Condition(
+        "000:x2",
+        "5 levels",
+        lambda w: (full(w, 1) > 0, (full(w, stacked[w.id]) >= 4) & (full(w, 8.59) <= 50)),
+        landing,
+        parts=(height,),
+    )
+    (failed,) = check_claims([stack], wafers)
+    row = failed.to_dict()
+    assert (row["verdict"], row["margin_quantity"], row["margin_worst"], row["margin"]) == (
+        "fail", "number of packages stacked on a unit", 1.0, -3.0,
+    )  # fmt: skip
+    assert (
+        margin_text(row) == "smallest number of packages stacked on a unit 1, at least 4: 3 short"
+    )
+    (passed,) = check_claims([stack], {"W01": wafers["W01"]})
+    assert margin_text(passed.to_dict()) == (
+        "largest terminal off the column's centre 8.59 um, at most 50 um: 41.4 um to spare"
+    )
+    unjoined = Condition("000:x2", "joined", lambda w: (full(w, 1) > 0, full(w, 0) > 0), landing)
+    (yes_no,) = check_claims([unjoined], wafers)
+    assert (yes_no.verdict, yes_no.margin, margin_text(yes_no.to_dict())) == ("fail", None, "-")
+    assert margin_text({**passed.to_dict(), "verdict": "fail"}) == "-"  # recorded before
+
+
+def test_a_strict_limit_reads_as_one_and_a_site_at_it_fails():
+    """An underexposed photo resin left no concave portion (002:1f) and had read `0 um, at
+    least 0 um: 0 um to spare | FAIL`: a quantity that must pass its limit says so, and at
+    the limit it fails."""
+    from packline.sim_instruments.twin import WaferSpec, new_wafer
+
+    wafer = new_wafer("W01", WaferSpec(diameter_mm=100))
+    depth_um = {"value": 0.0}
+
+    def depth(w):
+        return np.full(w.geometry.site_count, depth_um["value"])
+
+    concave = Condition(
+        "002:1f",
+        "a concave portion",
+        lambda w: (depth(w) >= 0, depth(w) > 0),
+        Margin("concave portion depth", "um", depth, 0.0, strict=True),
+    )
+    (at_it,) = check_claims([concave], {"W01": wafer})
+    assert at_it.verdict == "fail"
+    assert margin_text(at_it.to_dict()) == (
+        "smallest concave portion depth 0 um, must be above 0 um: 0 um short"
+    )
+    depth_um["value"] = 3.0
+    (deep,) = check_claims([concave], {"W01": wafer})
+    assert margin_text(deep.to_dict()) == (
+        "smallest concave portion depth 3 um, must be above 0 um: 3 um to spare"
+    )
+    below = {**deep.to_dict(), "margin_above": 0, "margin_worst": 5.0, "margin_limit": 5.0,
+             "margin": 0.0, "verdict": "fail"}  # fmt: skip
+    assert margin_text(below) == "largest concave portion depth 5 um, must be below 5 um: 0 um over"
+
+
+def test_a_stack_short_of_levels_fails_000_x2_on_its_height():
+    """000:x2's condition on a base panel whose units carry one package of the two asked: its
+    row shows the packages stacked, not the landing error it passes."""
+    from packline.sim_instruments.twin import PanelSpec
+    from packline.sim_instruments.twin.incoming import new_panel
+
+    panel = new_panel("W06", PanelSpec(rows=1, columns=2, columns_per_side=2))
+    stack = conditions.stacked_levels_joined("000:x2", 3, 300)
+
+    def level() -> StackLevel:
+        stacked = StackLevel.empty("W07", panel.geometry.site_count)
+        stacked.unit = np.arange(panel.geometry.unit_count, dtype=np.int32)
+        stacked.joined[:] = True
+        stacked.error_um[:] = 8.59
+        return stacked
+
+    panel.stack.levels.append(level())
+    (short,) = check_claims([stack], {"W06": panel})
+    assert short.verdict == "fail"
+    assert margin_text(short.to_dict()) == (
+        "smallest number of packages stacked on a unit 1, at least 2: 1 short"
+    )
+    panel.stack.levels.append(level())
+    (whole,) = check_claims([stack], {"W06": panel})
+    assert whole.verdict == "pass"
+    assert margin_text(whole.to_dict()) == (
+        "largest terminal off the column's centre 8.59 um, at most 150 um: 141 um to spare"
+    )
 
 
 async def test_the_report_shows_each_conditions_margin_from_the_records(store):

@@ -686,6 +686,77 @@ def test_a_solder_resist_too_thin_over_the_wiring_is_refused_naming_the_least_do
     assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(f"{expected}\n")
 
 
+def _thick_resin_over(sheet: str, *, solder_resist: bool) -> dict:
+    """The reference recipe with `thick_resin` on a sheet of `sheet`, with or without its
+    solder resist: a trial's two recipes (sb1.yaml, sb2.yaml) at 50 um."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["resin"]["sheet_thickness_um"] = sheet
+    recipe["thick_resin"] = True
+    if not solder_resist:
+        recipe["terminals"]["solder_resist"] = None
+    return recipe
+
+
+@pytest.mark.parametrize("solder_resist", [True, False], ids=["solder-resist", "none"])
+async def test_001_13_past_validate_fails_on_the_resin_sealing_layer_whatever_lies_over_it(
+    store: RunStore, tmp_path: Path, solder_resist: bool
+):
+    """A 50 um sheet laid down to 48.5 um (3 % under), 0.6 um of it etched off by the
+    descum's O2: the resin-sealing layer of 001:13 is 47.9 um at its thinnest, short of 50
+    um, with the 14.6 um solder resist over it or without: the check had counted the solder
+    resist as resin, and passed 001:13 at 62.5 um."""
+    recipe = _thick_resin_over("50 um", solder_resist=solder_resist)
+    recipe["thick_resin"] = False  # validate refuses it (the test below): set on the model
+
+    def thick(model: SproutBumpRecipe) -> SproutBumpRecipe:
+        return model.model_copy(update={"thick_resin": True})
+
+    check = await completed_past_validate(
+        store, "sprout-bump-csp", write_recipe(tmp_path, recipe), thick
+    )
+    assert failing_claims(check) == {"001:13"}
+    (thick_resin,) = [c for c in check["conditions"] if c["claim"] == "001:13"]
+    assert thick_resin["margin_worst"] == pytest.approx(47.9, abs=0.05)
+    assert margin_text(thick_resin) == (
+        "smallest resin-sealing layer 47.9 um, at least 50 um: 2.1 um short"
+    )
+
+
+def test_a_thick_resin_sheet_is_judged_at_its_thinnest_less_the_descum(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """001:13 judges the sheet as the claim check judges the product: laid at its thinnest
+    (the laminator's 3 %), less what the descum's O2 etches off its top; the 50 um sheet,
+    which had validated, is refused with the least sheet that leaves 50 um, as is the sheet
+    0.1 um under that (tested to run below)."""
+    for sheet, laid, left in (("50 um", "48.5", "47.9"), ("52.1 um", "50.537", "49.937")):
+        error = refusal(
+            capsys, tmp_path, "sprout-bump-csp", _thick_resin_over(sheet, solder_resist=True)
+        )
+        assert without_lines(error) == (
+            f"packline: error: recipe file {tmp_path / 'recipe.yaml'}: resin.sheet_thickness_um "
+            f"= {sheet}: laid down to {laid} um (the laminator's 1% spread, to 3 sigma), "
+            f"{left} um once wiring.descum's O2 takes 0.6 um off its top, the resin-sealing "
+            "layer must be at least 50 um thick at every site (thick_resin is true): give at "
+            "least 52.2 um (claim 001:13)\n"
+        )
+
+
+@pytest.mark.parametrize("solder_resist", [True, False], ids=["solder-resist", "none"])
+def test_the_least_thick_resin_sheet_a_refusal_gives_passes_001_13(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], solder_resist: bool
+):
+    """The 52.2 um sheet the refusal of a 50 um one gives validates and runs a lot with its
+    resin-sealing layer at least 50 um at every site, the claim check passing."""
+    recipe = _thick_resin_over("52.2 um", solder_resist=solder_resist)
+    code, events = run_lot(capsys, "sprout-bump-csp", write_recipe(tmp_path, recipe), 2)
+    assert code == 0
+    check = events[-1]["claim_check"]
+    assert check["status"] == "passed"
+    (thick_resin,) = [c for c in check["conditions"] if c["claim"] == "001:13"]
+    assert 50 <= thick_resin["margin_worst"] < 50.1
+
+
 async def test_an_underexposed_solder_resist_past_validate_fails_001_4_too_thin_to_cover(
     store: RunStore,
 ):

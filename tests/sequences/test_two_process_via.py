@@ -826,3 +826,23 @@ def test_a_board_carrying_devices_the_method_spoilt_fails_002_7_and_002_8(
         if row["claim"] == "002:7" and "whole device" in row["condition"]
     ]
     assert [(row["verdict"], row["sites_passing"]) for row in mounted] == [("fail", 0)]
+
+
+def test_an_underexposed_photo_resin_fails_002_1f_naming_the_concave_portions_it_left_none(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The photo reference exposed at 30 mJ/cm^2 (a trial's, which validates) develops no
+    concave portion: 002:1f's row had read `smallest resin left below a concave portion 0 um,
+    at least 0 um: 0 um to spare | FAIL`; it names the part that failed, the concave
+    portions' depth, against its strict limit."""
+    recipe = reference_recipe("two-process-via-photo.yaml")
+    recipe["first"]["dose_mj_cm2"] = "30 mJ/cm^2"
+    for section in ("dicing", "mounting"):
+        recipe.pop(section, None)
+    code, events = run_lot(capsys, "two-process-via", write_recipe(tmp_path, recipe), 1)
+    assert code == 1
+    (concave,) = [c for c in events[-1]["claim_check"]["conditions"] if c["claim"] == "002:1f"]
+    assert concave["verdict"] == "fail"
+    assert margin_text(concave) == (
+        "smallest concave portion depth 0 um, must be above 0 um: 0 um short"
+    )
