@@ -217,28 +217,32 @@ def test_a_setpoint_outside_a_tool_s_limits_is_refused_naming_field_value_and_li
     assert limit in error
 
 
-def _terminals_understated(recipe: dict) -> None:
-    """The recipe believes the studs are 80 um across (they come out about 103 um) and fills
-    for them: valid, but the real studs push the filler over the holes' tops."""
-    recipe["dies"]["terminal_base_um"] = "80 um"
-    recipe["fill"]["volume_nl"] = "1.19 nl"
-
-
-@pytest.mark.parametrize(("spoil", "claim"), [(_terminals_understated, "000:b")])
-def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, claim: str
+async def test_filler_the_terminals_push_over_the_holes_tops_holds_the_panel_at_the_bonder(
+    store: RunStore, tmp_path: Path
 ):
-    recipe = small_recipe()
-    spoil(recipe)
-    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
-    summary = events[-1]
-    check = summary["claim_check"]
-    assert code == 1
-    assert [w["status"] for w in summary["wafers"]] == ["completed"]
-    assert check["status"] == "failed"
-    failing = failing_claims(check)
-    assert failing == {claim}
-    assert claim in check["note"]
+    """The docs' overfill example, as a new user's trial ran it: the recipe believes the studs
+    are 80 um across (they come out about 103 um) and fills 1.183 nl for them: valid, the
+    dispenser's camera sees each hole filled as the recipe asked, but the real studs push the
+    filler over 2,110 of the 2,400 holes' tops. Each hole holds its filler to its meniscus,
+    so the X-ray's highest level reads 105 %, in tolerance; its count of the holes spilled
+    holds the panel at 'bond dies', naming it, before anything else is done to it (the run had
+    completed the panel and failed 000:b at the claim check)."""
+    recipe = reference_recipe("tape-substrate.yaml")
+    recipe["dies"]["terminal_base_um"] = "80 um"
+    recipe["fill"]["volume_nl"] = "1.183 nl"
+    path = write_recipe(tmp_path, recipe)
+    request = RunRequest("tape-substrate", lot=1, recipe_path=path)
+    async with open_run(store, prepare(request)) as run:
+        assert await run.run() == "held"
+    (wafer,) = store.wafers(run.run_id)
+    assert wafer["status"] == "held"
+    assert wafer["reason"] == (
+        "step 'bond dies' of W01 failed: holes spilled = 2110 holes, above the maximum of 0 holes"
+    )
+    steps = [step["name"] for step in store.table("steps", run.run_id)]
+    assert steps[steps.index("bond dies") + 1 :] == []  # nothing after it, not even the unload
+    check = run_report(store, run.run_id)["claim_check"]
+    assert check["status"] == "incomplete"  # no panel completed: nothing to check
 
 
 def test_filler_the_bonder_s_x_ray_sees_below_the_holes_tops_holds_the_panel_naming_it(
