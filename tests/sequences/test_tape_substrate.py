@@ -393,6 +393,54 @@ def test_a_plate_etched_too_much_is_refused_with_the_longest_etch_that_keeps_the
     assert summary["claim_check"]["status"] == "passed"
 
 
+@pytest.mark.parametrize(
+    ("min_land_um", "advice", "thinner"),
+    [
+        (
+            "150 um",
+            "no etch at 66 degC goes through the plate (1768 s) and keeps it (at most 576 s): "
+            "give resist.mask with lands that develop at least 610 um wide (those of "
+            "interconnect-lands develop 299.9 um) or thickness_um at most 65 um (claim 000:x3)",
+            ("65 um", "576 s"),  # the plate advised, etched as long as keeps the land
+        ),
+        # a land as wide as the island: no etch keeps it, however short, nor a thinner plate
+        (
+            "400 um",
+            "no etch at 66 degC goes through the plate (1768 s) and keeps it: give resist.mask "
+            "with lands that develop at least 860 um wide (those of interconnect-lands develop "
+            "299.9 um) (claim 000:x3)",
+            None,
+        ),
+    ],
+)
+def test_an_island_too_narrow_for_any_etch_through_the_plate_is_advised_what_can_work(
+    db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    min_land_um: str,
+    advice: str,
+    thinner: tuple[str, str] | None,
+):
+    """A 200 um plate under the 300 um islands: the 1768 s that go through it at 66 degC take
+    about 230 um under each island's edge, the whole island. The refusal had advised `give
+    min_land_um at most -160 um, or a wider island` (and, for a min_land_um wider than the
+    island, `at most -385 s`); it names only what can work: the island wide enough for the
+    etch through, and a plate thin enough for an etch that keeps the land, which applied (65
+    um, etched 576 s) completes a lot with the claim check passed."""
+    recipe = small_recipe("tape-substrate-metal.yaml")
+    plate = recipe["metal_substrate"]
+    plate.update(thickness_um="200 um", min_land_um=min_land_um)
+    plate["etch"].update(time_s="1800 s", temperature_c="66 degC")
+    assert refusal(capsys, tmp_path, "tape-substrate", recipe).endswith(
+        "taking the whole of the 299.9 um island of resist.mask = interconnect-lands (as the "
+        f"cell develops it): no land is left of min_land_um = {min_land_um}: {advice}\n"
+    )
+    if thinner is not None:
+        plate["thickness_um"], plate["etch"]["time_s"] = thinner
+        summary = validated_lot_of_one(capsys, tmp_path, "tape-substrate", recipe)
+        assert summary["claim_check"]["status"] == "passed"
+
+
 async def test_a_plate_etched_too_much_past_validate_fails_the_claim_check(
     store: RunStore, tmp_path: Path
 ):
