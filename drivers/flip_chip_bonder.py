@@ -28,7 +28,14 @@ from .roles.flip_chip_bonder import (
     TransferAlloy,
     TransferResult,
 )
-from .specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETPOINTS, SPEC
+from .specs.flip_chip_bonder import (
+    FRAME_KEYS,
+    FRAME_SETPOINTS,
+    RECIPE_SETPOINTS,
+    RESULT_KEYS,
+    SPEC,
+    TRANSFER_KEYS,
+)
 
 #: Process-time allowances: the stage's ramp at 1 degC/s at least from ambient, and per die
 #: the pick, flip and alignment (10 s at most) and the head's ramp at 20 degC/s at least.
@@ -36,35 +43,6 @@ SLOWEST_STAGE_C_S = 1.0
 SLOWEST_HEAD_C_S = 20.0
 MOTION_ALLOWANCE_S = 10.0
 RUN_MARGIN_S = 60.0
-
-#: The `RESULT?` keys, in `BondResult`'s field order.
-RESULT_KEYS = (
-    "SUBSTRATE",
-    "SOURCE",
-    "DIES",
-    "BONDED",
-    "TERMINALS",
-    "SEATED",
-    "JOINED",
-    "OFFSET",
-    "ROT",
-    "FILLMIN",
-    "FILLMAX",
-)
-#: The `FRAME?` keys, in `FrameResult`'s field order.
-FRAME_KEYS = (
-    "SUBSTRATE",
-    "FRAMES",
-    "BONDED",
-    "COLUMNS",
-    "SEATED",
-    "JOINED",
-    "OFFSET",
-    "FILLMIN",
-    "FILLMAX",
-)
-#: The `XFER?` keys, in `TransferResult`'s field order.
-TRANSFER_KEYS = ("WAFER", "ALLOY", "DIES", "BUMPS", "COATED", "LAYERMIN", "LAYERMEAN", "JOINTMAX")
 
 
 def run_allowance_s(recipe: BondRecipe, dies: int) -> float:
@@ -107,9 +85,20 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         if payload == "NONE":
             return None
         fields = parse_fields(self, action, payload, RESULT_KEYS)
-        counts = (self.integer_field(action, fields, key) for key in RESULT_KEYS[2:7])
-        sizes = (self.number_field(action, fields, key) for key in RESULT_KEYS[7:])
-        return BondResult(fields["SUBSTRATE"], fields["SOURCE"], *counts, *sizes)
+        return BondResult(
+            substrate_id=fields["SUBSTRATE"],
+            source_id=fields["SOURCE"],
+            dies_placed=self.integer_field(action, fields, "DIES"),
+            dies_bonded=self.integer_field(action, fields, "BONDED"),
+            terminals=self.integer_field(action, fields, "TERMINALS"),
+            terminals_seated=self.integer_field(action, fields, "SEATED"),
+            terminals_joined=self.integer_field(action, fields, "JOINED"),
+            max_offset_um=self.number_field(action, fields, "OFFSET"),
+            max_rotation_mdeg=self.number_field(action, fields, "ROT"),
+            fill_level_min_percent=self.number_field(action, fields, "FILLMIN"),
+            fill_level_max_percent=self.number_field(action, fields, "FILLMAX"),
+            holes_spilled=self.integer_field(action, fields, "SPILLED"),
+        )
 
     async def request_last_transfer(self) -> TransferResult | None:
         action = "read transfer result"
@@ -134,9 +123,18 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         if payload == "NONE":
             return None
         fields = parse_fields(self, action, payload, FRAME_KEYS)
-        counts = (self.integer_field(action, fields, key) for key in FRAME_KEYS[1:6])
-        sizes = (self.number_field(action, fields, key) for key in FRAME_KEYS[6:])
-        return FrameResult(fields["SUBSTRATE"], *counts, *sizes)
+        return FrameResult(
+            substrate_id=fields["SUBSTRATE"],
+            frames=self.integer_field(action, fields, "FRAMES"),
+            frames_bonded=self.integer_field(action, fields, "BONDED"),
+            columns=self.integer_field(action, fields, "COLUMNS"),
+            columns_seated=self.integer_field(action, fields, "SEATED"),
+            columns_joined=self.integer_field(action, fields, "JOINED"),
+            max_offset_um=self.number_field(action, fields, "OFFSET"),
+            fill_level_min_percent=self.number_field(action, fields, "FILLMIN"),
+            fill_level_max_percent=self.number_field(action, fields, "FILLMAX"),
+            holes_spilled=self.integer_field(action, fields, "SPILLED"),
+        )
 
     async def request_unit_count(self) -> int:
         """How many units the loaded substrate has."""

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from packline.clock import Clock
+from packline.drivers.families.ascii_host_wire import render_fields
 from packline.drivers.roles.flip_chip_bonder import BondRecipe, FrameRecipe, SolderTransfer
+from packline.drivers.specs.flip_chip_bonder import FRAME_KEYS, RESULT_KEYS, TRANSFER_KEYS
 
 from .physics.flip_chip_bonder import (
     FlipChipPhysics,
@@ -178,7 +180,8 @@ class Run:
     def bond_result(self, twin: TwinStore) -> str:
         """`RESULT?`'s answer for this bond run: its dies (or stacked packages) bonded, their
         terminals seated and joined, the worst offset and rotation, the fill of the holes under
-        them (none under stacked packages: their balls sit on column tops)."""
+        them and how many of those holes spilled (none under stacked packages: their balls sit
+        on column tops)."""
         bond = self.bond
         assert bond is not None
         substrate = twin.get(self.substrate_id)
@@ -195,6 +198,7 @@ class Run:
             sites = terminal_layout(substrate.geometry).sites[units[placed]].ravel()
             seated = dies.seated[sites]
             low, high = fill_levels(substrate, sites[seated])
+            spilled = holes_spilled(substrate, sites)
         else:
             level = substrate.stack.levels[bond.level]
             units, bonded, offset_um, rotation_mdeg, joined = (
@@ -207,18 +211,29 @@ class Run:
             sites = column_layout(substrate.geometry).sites[units[placed]].ravel()
             seated = level.seated[sites]
             low = high = 0.0
-        return (
-            f"SUBSTRATE={self.substrate_id} SOURCE={bond.source_id} DIES={self.done} "
-            f"BONDED={int(bonded[placed].sum())} TERMINALS={sites.size} "
-            f"SEATED={int(seated.sum())} JOINED={int(joined[sites].sum())} "
-            f"OFFSET={np.hypot(*offset_um[placed].T).max(initial=0.0):.1f} "
-            f"ROT={np.abs(rotation_mdeg[placed]).max(initial=0.0):.1f} "
-            f"FILLMIN={low:.1f} FILLMAX={high:.1f}"
+            spilled = 0
+        return render_fields(
+            RESULT_KEYS,
+            (
+                self.substrate_id,
+                bond.source_id,
+                self.done,
+                int(bonded[placed].sum()),
+                sites.size,
+                int(seated.sum()),
+                int(joined[sites].sum()),
+                f"{np.hypot(*offset_um[placed].T).max(initial=0.0):.1f}",
+                f"{np.abs(rotation_mdeg[placed]).max(initial=0.0):.1f}",
+                f"{low:.1f}",
+                f"{high:.1f}",
+                spilled,
+            ),
         )
 
     def frame_result(self, twin: TwinStore) -> str:
         """`FRAME?`'s answer for this frame run: its frames with every column joined, their
-        columns seated and joined, the worst offset, the fill of the holes under them."""
+        columns seated and joined, the worst offset, the fill of the holes under them and how
+        many of those holes spilled."""
         substrate = twin.get(self.substrate_id)
         frame = substrate.frame
         units = self.units[: self.done]
@@ -227,11 +242,20 @@ class Run:
         seated = frame.seated[sites].ravel()
         low, high = fill_levels(substrate, sites.ravel()[seated])
         offset = np.hypot(*frame.offset_um[units].T)
-        return (
-            f"SUBSTRATE={self.substrate_id} FRAMES={self.done} "
-            f"BONDED={int(joined.all(axis=1).sum())} COLUMNS={sites.size} "
-            f"SEATED={int(seated.sum())} JOINED={int(joined.sum())} "
-            f"OFFSET={offset.max(initial=0.0):.1f} FILLMIN={low:.1f} FILLMAX={high:.1f}"
+        return render_fields(
+            FRAME_KEYS,
+            (
+                self.substrate_id,
+                self.done,
+                int(joined.all(axis=1).sum()),
+                sites.size,
+                int(seated.sum()),
+                int(joined.sum()),
+                f"{offset.max(initial=0.0):.1f}",
+                f"{low:.1f}",
+                f"{high:.1f}",
+                holes_spilled(substrate, sites.ravel()),
+            ),
         )
 
     def transfer_result(self, twin: TwinStore, physics: FlipChipPhysics) -> str:
@@ -245,12 +269,18 @@ class Run:
         bumps = sites[wafer.bumps.height_um[sites] > 0]
         coated = np.concatenate([np.zeros(0, np.intp), *self.coated])
         layer = wafer.bumps.layer_um[coated]
-        return (
-            f"WAFER={self.substrate_id} ALLOY={transfer.alloy.value} DIES={self.done} "
-            f"BUMPS={bumps.size} COATED={coated.size} "
-            f"LAYERMIN={layer.min() if layer.size else 0.0:.2f} "
-            f"LAYERMEAN={layer.mean() if layer.size else 0.0:.2f} "
-            f"JOINTMAX={joint_temperature_c(transfer.recipe, physics) if self.done else 0.0:.1f}"
+        return render_fields(
+            TRANSFER_KEYS,
+            (
+                self.substrate_id,
+                transfer.alloy.value,
+                self.done,
+                bumps.size,
+                coated.size,
+                f"{layer.min() if layer.size else 0.0:.2f}",
+                f"{layer.mean() if layer.size else 0.0:.2f}",
+                f"{joint_temperature_c(transfer.recipe, physics) if self.done else 0.0:.1f}",
+            ),
         )
 
 
@@ -261,3 +291,10 @@ def fill_levels(substrate: Workpiece, seated: np.ndarray) -> tuple[float, float]
     depth = substrate.openings.substrate.depth_um[in_holes]
     level = 100.0 * substrate.fill.level_um[in_holes] / np.where(depth > 0, depth, 1.0)
     return (float(level.min()) if level.size else 0.0), float(level.max(initial=0.0))
+
+
+def holes_spilled(substrate: Workpiece, sites: np.ndarray) -> int:
+    """How many holes among `sites` have filler spilled over their top onto the substrate:
+    what the bonder's X-ray sees outside a hole, whose level reads at its meniscus at most."""
+    in_holes = sites[substrate.geometry.hole[sites]]
+    return int(np.count_nonzero(substrate.fill.overflow_nl[in_holes] > 0))

@@ -10,7 +10,7 @@ rules is `packline.sim_instruments.families.ascii_host`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -401,6 +401,13 @@ def render_status(spec: ToolSpec[HostLink], values: Mapping[str, object]) -> str
         text = f"{value:.{status.decimals}f}" if status.decimals else str(value)
         words.append(f"{status.key}={text}")
     return " ".join(words)
+
+
+def render_fields(keys: Sequence[str], values: Sequence[object]) -> str:
+    """A reply's payload of `KEY=value` words: each of `keys` with its value (already in its
+    wire form), in order; a reply's keys declared once serve the tool that writes it and the
+    driver that reads it (`parse_fields`)."""
+    return " ".join(f"{key}={value}" for key, value in zip(keys, values, strict=True))
 
 
 def host_setpoints(spec: ToolSpec[HostLink]) -> list[HostSetpoint]:

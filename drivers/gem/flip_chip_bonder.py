@@ -61,6 +61,7 @@ RESULT = (
     "result_max_rotation_mdeg",
     "result_fill_level_min_percent",
     "result_fill_level_max_percent",
+    "result_holes_spilled",
 )
 
 
@@ -88,6 +89,7 @@ FRAME = (
     "frame_max_offset_um",
     "frame_fill_level_min_percent",
     "frame_fill_level_max_percent",
+    "frame_holes_spilled",
 )
 
 
@@ -95,9 +97,18 @@ def _frame(values: dict[str, Any]) -> FrameResult | None:
     """The frame run's inspection in `values` (by the names of `FRAME`); None before one."""
     if not values["frame_substrate_id"]:
         return None
-    counts = (int(values[name]) for name in FRAME[1:6])
-    sizes = (float(values[name]) for name in FRAME[6:])
-    return FrameResult(str(values["frame_substrate_id"]), *counts, *sizes)
+    return FrameResult(
+        substrate_id=str(values["frame_substrate_id"]),
+        frames=int(values["frame_frames"]),
+        frames_bonded=int(values["frame_frames_bonded"]),
+        columns=int(values["frame_columns"]),
+        columns_seated=int(values["frame_columns_seated"]),
+        columns_joined=int(values["frame_columns_joined"]),
+        max_offset_um=float(values["frame_max_offset_um"]),
+        fill_level_min_percent=float(values["frame_fill_level_min_percent"]),
+        fill_level_max_percent=float(values["frame_fill_level_max_percent"]),
+        holes_spilled=int(values["frame_holes_spilled"]),
+    )
 
 
 def _transfer(values: dict[str, Any]) -> TransferResult | None:
@@ -121,9 +132,20 @@ def _result(values: dict[str, Any]) -> BondResult | None:
     """The inspection in `values` (by the names of `RESULT`); None before the first run."""
     if not values["result_substrate_id"]:
         return None
-    substrate, source, *counts = (values[name] for name in RESULT[:7])
-    sizes = (float(values[name]) for name in RESULT[7:])
-    return BondResult(str(substrate), str(source), *(int(n) for n in counts), *sizes)
+    return BondResult(
+        substrate_id=str(values["result_substrate_id"]),
+        source_id=str(values["result_source_id"]),
+        dies_placed=int(values["result_dies_placed"]),
+        dies_bonded=int(values["result_dies_bonded"]),
+        terminals=int(values["result_terminals"]),
+        terminals_seated=int(values["result_terminals_seated"]),
+        terminals_joined=int(values["result_terminals_joined"]),
+        max_offset_um=float(values["result_max_offset_um"]),
+        max_rotation_mdeg=float(values["result_max_rotation_mdeg"]),
+        fill_level_min_percent=float(values["result_fill_level_min_percent"]),
+        fill_level_max_percent=float(values["result_fill_level_max_percent"]),
+        holes_spilled=int(values["result_holes_spilled"]),
+    )
 
 
 class GemFlipChipBonder(GemEquipment, FlipChipBonder):

@@ -142,8 +142,8 @@ class FrameRecipe:
 class FrameResult:
     """The last frame run as the bonder's inspection (X-ray and vision) sees it: the frames
     pressed and bonded, their columns seated in the holes and joined, the largest placement
-    offset, and the filler's top over the seated columns' holes as a percentage of the hole
-    depth."""
+    offset, the filler's top over the seated columns' holes as a percentage of the hole
+    depth, and the column holes whose filler spilled over their top (as `BondResult`'s)."""
 
     substrate_id: str
     frames: int
@@ -154,6 +154,7 @@ class FrameResult:
     max_offset_um: float
     fill_level_min_percent: float
     fill_level_max_percent: float
+    holes_spilled: int
 
 
 class TransferAlloy(StrEnum):
@@ -219,7 +220,10 @@ class BondResult:
 
     Placement is the largest over the run's dies; the fill levels are the filler's top over
     the seated terminals' holes as a percentage of the hole depth (0 when no terminal went
-    into a hole: a board's pads)."""
+    into a hole: a board's pads). A hole can hold its filler only up to its meniscus, so a
+    level reads at most a little over the top however much was pushed in: `holes_spilled`
+    counts the run's holes the X-ray sees filler outside of, spilled over their top (0 without
+    holes)."""
 
     substrate_id: str
     source_id: str
@@ -232,6 +236,7 @@ class BondResult:
     max_rotation_mdeg: float
     fill_level_min_percent: float
     fill_level_max_percent: float
+    holes_spilled: int
 
     @property
     def every_die_bonded(self) -> bool:

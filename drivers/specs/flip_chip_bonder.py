@@ -42,6 +42,40 @@ RECIPE_SETPOINTS = (
     "bond_time_s",
 )
 
+#: The `RESULT?` fields, in `BondResult`'s field order: the wire format the driver reads and
+#: the simulated bonder writes. `SPILLED` counts the run's holes with filler over their top:
+#: a hole full to its meniscus reads an in-spec level while its spill lies on the tape.
+RESULT_KEYS = (
+    "SUBSTRATE",
+    "SOURCE",
+    "DIES",
+    "BONDED",
+    "TERMINALS",
+    "SEATED",
+    "JOINED",
+    "OFFSET",
+    "ROT",
+    "FILLMIN",
+    "FILLMAX",
+    "SPILLED",
+)
+#: The `FRAME?` fields, in `FrameResult`'s field order (`SPILLED` as `RESULT?`'s, over the
+#: column holes).
+FRAME_KEYS = (
+    "SUBSTRATE",
+    "FRAMES",
+    "BONDED",
+    "COLUMNS",
+    "SEATED",
+    "JOINED",
+    "OFFSET",
+    "FILLMIN",
+    "FILLMAX",
+    "SPILLED",
+)
+#: The `XFER?` fields, in `TransferResult`'s field order.
+TRANSFER_KEYS = ("WAFER", "ALLOY", "DIES", "BUMPS", "COATED", "LAYERMIN", "LAYERMEAN", "JOINTMAX")
+
 SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="flip_chip_bonder",
     role="flip_chip_bonder",

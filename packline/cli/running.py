@@ -23,6 +23,7 @@ from packline.sequences.engine import (
     Method,
     Observer,
     PlainLog,
+    Recipe,
     RunRequest,
     RunStore,
     driver_text,
@@ -98,18 +99,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.operator:
         request.operator = args.operator
     prepared = prepare(request)
-    recipe_hash = prepared.recipe.recipe_hash()
-    injector = _injector(
-        args,
+    # the method and recipe the `--fault` check and the confirmations' are made against
+    recipe = (
         prepared.method,
-        lambda: prepared.method.tools_for(prepared.recipe),
+        lambda: prepared.recipe,
         prepared.recipe_text,
-        recipe_hash,
-        simulated=args.sim,
+        prepared.recipe.recipe_hash(),
     )
-    _refuse_unanswerable(
-        args, prepared.method, prepared.recipe_text, recipe_hash, simulated=args.sim
-    )
+    injector = _injector(args, *recipe, simulated=args.sim)
+    _refuse_unanswerable(args, *recipe, simulated=args.sim)
     with _wire_log(args):  # before the records: a log it cannot write is refused first
         store = open_store(args)
         try:
@@ -139,34 +137,56 @@ def _interactive(args: argparse.Namespace) -> bool:
 
 
 def _recipe_outline(
-    args: argparse.Namespace, method: Method, recipe_text: str, recipe_hash: str, checking: str
+    args: argparse.Namespace,
+    method: Method,
+    recipe: Callable[[], Recipe],
+    recipe_text: str,
+    recipe_hash: str,
+    checking: str,
 ) -> RecipeOutline | NoOutline:
     """What a run of `method` on this recipe does (`schedule.recipe_outline`), read from a
-    run of it in the run database, else from a plan of it made now, which a line on stderr
-    says it is `checking` as it starts, naming the file the plan is kept in (the plan takes
-    seconds; nothing else is said meanwhile; a user had found the file and not known it)."""
+    run of it in the run database, else from a plan of it made now, of the least lot the
+    `recipe` makes (`request.least_lot`: one wafer, a whole stack of stacked devices), which a
+    line on stderr says it is `checking` as it starts, naming the file the plan is kept in
+    (the plan takes seconds; nothing else is said meanwhile; a user had found the file and
+    not known it)."""
     from packline.sequences.engine.records import default_db_path
-    from packline.sequences.engine.schedule import PLAN_WAIT_S, plans_path, recipe_outline
+    from packline.sequences.engine.request import least_lot
+    from packline.sequences.engine.schedule import (
+        PLAN_WAIT_S,
+        plan_name,
+        plans_path,
+        recipe_outline,
+    )
 
     db = Path(args.db or default_db_path())
+    lot = least_lot(recipe())
+    wafers = "one wafer" if lot == 1 else f"{lot} wafers, the least lot the recipe makes"
 
     def planning() -> None:
         print(
-            f"packline: checking {checking} against a one-wafer plan of the recipe (a dry run "
-            f"of one wafer, kept for the next runs in {plans_path(db).name} beside the run "
+            f"packline: checking {checking} against a {plan_name(lot)} of the recipe (a dry "
+            f"run of {wafers}, kept for the next runs in {plans_path(db).name} beside the run "
             f"database: a cache, safe to delete; up to {PLAN_WAIT_S:g} s) ...",
             file=sys.stderr,
             flush=True,
         )
 
     return recipe_outline(
-        db, method.name, recipe_text, recipe_hash, method.renamed_steps, planning=planning
+        db,
+        method.name,
+        recipe_text,
+        recipe_hash,
+        method.renamed_steps,
+        plan_lot=lot,
+        planning=planning,
     )
 
 
 def _refuse_unanswerable(
     args: argparse.Namespace,
     method: Method,
+    recipe: Callable[[], Recipe],
     recipe_text: str,
     recipe_hash: str,
     *,
@@ -184,7 +204,7 @@ def _refuse_unanswerable(
         return
     nobody = "stdin is no terminal" if not sys.stdin.isatty() else "--json's output is a program's"
     checking = "whether the steps ask an operator's confirmation"
-    outline = _recipe_outline(args, method, recipe_text, recipe_hash, checking)
+    outline = _recipe_outline(args, method, recipe, recipe_text, recipe_hash, checking)
     if isinstance(outline, NoOutline):
         print(
             f"packline: warning: whether the steps of {method.name} on this recipe ask an "
@@ -206,7 +226,7 @@ def _refuse_unanswerable(
 def _injector(
     args: argparse.Namespace,
     method: Method,
-    roles: Callable[[], tuple[str, ...]],
+    recipe: Callable[[], Recipe],
     recipe_text: str,
     recipe_hash: str,
     *,
@@ -220,8 +240,8 @@ def _injector(
         return None
     if not simulated:
         raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
-    outline = partial(_recipe_outline, args, method, recipe_text, recipe_hash, "--fault")
-    return FaultInjector(read_faults(args.faults, method, roles(), outline))
+    outline = partial(_recipe_outline, args, method, recipe, recipe_text, recipe_hash, "--fault")
+    return FaultInjector(read_faults(args.faults, method, method.tools_for(recipe()), outline))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -264,10 +284,11 @@ def _resume(args: argparse.Namespace) -> int:
                 "simulated line; resume it without --sim (--station FILE for new addresses)"
             )
         method = get_method(run["method"])
+        recipe = partial(recorded_recipe, store, method, run)
         injector = _injector(
             args,
             method,
-            lambda: method.tools_for(recorded_recipe(store, method, run)),
+            recipe,
             run["recipe_text"],
             run["recipe_hash"],
             simulated=run["simulated"],
@@ -276,6 +297,7 @@ def _resume(args: argparse.Namespace) -> int:
             _refuse_unanswerable,
             args,
             method,
+            recipe,
             run["recipe_text"],
             run["recipe_hash"],
             simulated=run["simulated"],
@@ -499,7 +521,8 @@ def _fault_argument(parser: argparse.ArgumentParser) -> None:
         "it) starts, or when a step named STEP first starts (repeatable; a wrong TOOL, FAULT or "
         "STEP, or a TOOL no step of the recipe uses, is refused before any tool moves, "
         "naming the tools, faults or steps there are; the recipe's steps and tools are read "
-        "from a run of it, else from a one-wafer plan of it made first; a warning says what "
+        "from a run of it, else from a plan of its least lot (one wafer, a whole stack of "
+        "stacked devices) made first; a warning says what "
         "could not be checked)",
     )
 

@@ -19,6 +19,7 @@ from .events import Event
 from .lot_state import LotState
 from .lot_view import render_lot
 from .report import first_step_starts
+from .request import least_lot
 from .schedule import RECIPE_BASIS, find_schedule, plan_recipe, planned_schedule
 
 if TYPE_CHECKING:
@@ -33,8 +34,8 @@ PLANNER_EXIT_S = 10.0
 @dataclass(frozen=True)
 class Planning:
     """A lot to plan from its recipe's step times (a view attached without a schedule): the
-    run database, the method, the recipe (its text and hash), the lot's size and the line's
-    time scale."""
+    run database, the method, the recipe (its text and hash), the lot's size, the line's time
+    scale and the lot a plan runs, the least the recipe makes (`request.least_lot`)."""
 
     db: Path
     method: str
@@ -42,6 +43,7 @@ class Planning:
     recipe_hash: str
     lot_size: int
     time_scale: float
+    plan_lot: int
 
 
 class LiveView:
@@ -83,7 +85,7 @@ class LiveView:
         held one an operator released; each on the line since its first step, in whichever
         session), and the line's schedule for its lot
         (`schedule.find_schedule`). Without one, and with `plan`, the view plans the recipe
-        from its step times (a dry run of one wafer in a process of its own,
+        from its step times (a dry run of the least lot it makes in a process of its own,
         `schedule.plan_recipe`) when it is entered, and measures the run against that once it
         is done."""
         spec = engine.spec
@@ -109,6 +111,7 @@ class LiveView:
             engine.recipe.recipe_hash(),
             len(spec.wafer_ids),
             spec.station.time_scale,
+            least_lot(engine.recipe),
         )
         schedule = find_schedule(
             engine.store,
@@ -126,7 +129,7 @@ class LiveView:
         if (lot := self._plan) is not None:
             self._workdir = tempfile.TemporaryDirectory(prefix="packline-plan-")
             workdir = Path(self._workdir.name)
-            self._planner = plan_recipe(lot.db, lot.method, lot.recipe_text, workdir)
+            self._planner = plan_recipe(lot.db, lot.method, lot.recipe_text, lot.plan_lot, workdir)
         self._live.__enter__()
         self._shown = True
         return self

@@ -28,6 +28,14 @@ from .recipe_yaml import located
 MAX_LOT = 999
 
 
+def least_lot(recipe: Recipe) -> int:
+    """The smallest lot `recipe` makes (its `lot_problem` refuses none of it): 1 for most, a
+    whole stack for a recipe of stacked devices. What a plan of the recipe runs
+    (`schedule.plan_recipe`), since a smaller lot would be refused as a run's is; 1 when the
+    recipe refuses every lot, which its run says itself."""
+    return next((lot for lot in range(1, MAX_LOT + 1) if recipe.lot_problem(lot) is None), 1)
+
+
 @dataclass
 class RunRequest:
     """A new run as the user asked for it."""

@@ -7,8 +7,9 @@ ended, the lot's makespan and each position's number of steps. `find_schedule` t
 order (docs/decisions/0023 and 0030), a dry run of the same method, recipe and lot size (exact:
 the same script on the same process times a station's tools take); else the latest run of
 the same recipe, dry or on a station, scaled to the lot's size (`Schedule.for_lot`); else the
-recipe's step times as the simulated tools' process models give them, a dry run of one wafer
-that `plan_recipe` makes in a database of its own beside the run database, scaled likewise.
+recipe's step times as the simulated tools' process models give them, a dry run of the least
+lot the recipe makes (one wafer, a whole stack of stacked devices) that `plan_recipe` makes in
+a database of its own beside the run database, scaled likewise.
 Each schedule says its `basis`, which the ETA names. `recipe_outline` reads a recipe's step
 names, the tools its steps use and the operator confirmations they ask from the same runs, for
 a check before a run starts (`run --fault TOOL:FAULT@STEP`; a run on real tools that nobody
@@ -39,7 +40,8 @@ COUNTED_KINDS = ("step", "batch-step")
 RECIPE_BASIS = "from the recipe's step times"
 #: How much less than the controller a planning dry run is scheduled (`nice`).
 PLAN_NICENESS = 10
-#: How long `recipe_outline` waits for a planning dry run (one wafer: seconds of CPU).
+#: How long `recipe_outline` waits for a planning dry run (its least lot, mostly one wafer:
+#: seconds of CPU).
 PLAN_WAIT_S = 300.0
 
 
@@ -253,7 +255,7 @@ def recorded_schedule(
 
 
 def plans_path(db: Path) -> Path:
-    """The database `plan_recipe` keeps its one-wafer dry runs in, beside run database `db`
+    """The database `plan_recipe` keeps its dry runs of a least lot in, beside run database `db`
     (a cache: deleting it costs a planning pass)."""
     return db.with_name(db.name + ".plans")
 
@@ -293,9 +295,19 @@ def planned_schedule(
         planned.close()
 
 
-def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subprocess.Popen[bytes]:
-    """Start a dry run of one wafer of `recipe_text` in a process of its own, below the
+def plan_name(lot: int) -> str:
+    """What a plan of a lot of `lot` wafers (`plan_recipe`) is called in what a command says:
+    a one-wafer plan, or, for a recipe whose least lot is more, a plan of that many."""
+    return "one-wafer plan" if lot == 1 else f"{lot}-wafer plan"
+
+
+def plan_recipe(
+    db: Path, method: str, recipe_text: str, lot: int, workdir: Path
+) -> subprocess.Popen[bytes]:
+    """Start a dry run of `lot` wafers of `recipe_text` in a process of its own, below the
     controller's priority, into `plans_path(db)`: `find_schedule` then scales it to the lot.
+    `lot` is the least the recipe makes (`request.least_lot`): one wafer, or a whole stack of a
+    recipe of stacked devices, whose lot of one would be refused and leave no plan.
     The caller waits for it or kills it; `workdir` (a directory of the caller's) holds the
     recipe file meanwhile, and what the plan says on stderr (`PLAN_LOG`: why it failed). The
     process has a session of its own: the terminal's Ctrl-C, which pauses the run, does not
@@ -306,7 +318,7 @@ def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subpr
     recipe.write_text(recipe_text)
     with (workdir / PLAN_LOG).open("wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-P", "-m", "packline", "run", method, "--sim", "--lot", "1",
+            [sys.executable, "-P", "-m", "packline", "run", method, "--sim", "--lot", str(lot),
              "--recipe", str(recipe), "--quiet", "--db", str(plans_path(db))],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -351,12 +363,14 @@ def recipe_outline(
     recipe_hash: str,
     renamed: Mapping[str, str],
     *,
+    plan_lot: int = 1,
     planning: Callable[[], None] | None = None,
 ) -> RecipeOutline | NoOutline:
     """The steps and tools of `method` on this recipe, its steps as the script calls them now
     (`renamed`: old name -> new, `Method.renamed_steps`): those of a run of the recipe that
     completed every wafer in one session, in run database `db` or in its plans database, else
-    of a planning dry run of one wafer made now (`plan_recipe`, waited for up to
+    of a planning dry run of `plan_lot` wafers (the least lot the recipe makes) made now
+    (`plan_recipe`, waited for up to
     `PLAN_WAIT_S`; `planning` is called before it starts, for the caller to say why nothing
     happens meanwhile), which the live view's ETA then finds too. `NoOutline` when there is none to
     read, saying why: the plan did not complete its wafer (and what it said), or took too long.
@@ -370,20 +384,21 @@ def recipe_outline(
     if planning is not None:
         planning()
     with tempfile.TemporaryDirectory(prefix="packline-plan-") as workdir:
-        planner = plan_recipe(db, method, recipe_text, Path(workdir))
+        planner = plan_recipe(db, method, recipe_text, plan_lot, Path(workdir))
         try:
             planner.wait(timeout=PLAN_WAIT_S)
         except subprocess.TimeoutExpired:
             planner.kill()
             planner.wait(timeout=PLAN_WAIT_S)
-            return NoOutline(f"did its one-wafer plan within {PLAN_WAIT_S:g} s")
+            return NoOutline(f"did its {plan_name(plan_lot)} within {PLAN_WAIT_S:g} s")
         said = (Path(workdir) / PLAN_LOG).read_text(errors="replace").strip().splitlines()
     known = _recorded_outline(db, method, recipe_hash, renamed)
     if known is not None:
         return known
     code = planner.returncode
     # a run exits 1 when a wafer or a tool failed, saying nothing on stderr with --quiet
-    why = {1: "its wafer did not complete"}.get(code) or (
+    wafers = "its wafer" if plan_lot == 1 else "its wafers"
+    why = {1: f"{wafers} did not complete"}.get(code) or (
         f"killed by signal {-code}" if code < 0 else f"exit {code}"
     )
     # what it said last of its own (`packline: error: ...`) or of an error that ended it (a
@@ -391,7 +406,7 @@ def recipe_outline(
     cause = [line for line in said if line.startswith("packline:") or "Error" in line]
     if cause:
         why += f": {cause[-1].removeprefix('packline: ')}"
-    return NoOutline(f"did its one-wafer plan ({why})")
+    return NoOutline(f"did its {plan_name(plan_lot)} ({why})")
 
 
 def _recorded_outline(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Annotated, Self
 
@@ -461,6 +461,10 @@ class PlateResist(MouldRecipe):
     mask: ReticleName = "interconnect-lands"
 
 
+#: The thinnest metal plate a panel is made of (000:x3): thinner, it does not lie flat.
+THINNEST_PLATE_UM = 10
+
+
 class MetalSubstrate(Recipe):
     """000:x3 (the eighth embodiment): the dies bond by their studs on a bare metal plate
     instead of the tape (no holes, no filler); once sealed and ground, the plate is patterned
@@ -472,10 +476,10 @@ class MetalSubstrate(Recipe):
     thickness_um: Annotated[
         float,
         Unit("um"),
-        Field(ge=10, le=200),
+        Field(ge=THINNEST_PLATE_UM, le=200),
         Because(
-            "a plate thinner than 10 um does not lie flat; past 200 um the etch's undercut "
-            "takes the lands"
+            f"a plate thinner than {THINNEST_PLATE_UM} um does not lie flat; past 200 um the "
+            "etch's undercut takes the lands"
         ),
     ]
     #: 000:x3: the resist kept over the lands (a land reticle such as interconnect-lands),
@@ -536,7 +540,8 @@ class MetalSubstrate(Recipe):
         bench's `undercut`), so the land under a terminal narrows by twice the most it may
         etch (its bath at the warmest it may dip) from the island the cell develops
         (`MouldRecipe.developed_um`): narrower than `min_land_um` fails 000:x3. The refusal
-        gives the longest etch that keeps it, and the least that goes through the plate."""
+        gives the longest etch that keeps it, and the least that goes through the plate; where
+        none does both, what can work (`_what_keeps_the_lands`)."""
         etch, bath = self.etch, BATH_RATES[Tank.CU_ETCH]
         island_um = self.resist.developed_um()
         sideways = 2 * WET_PHYSICS.undercut
@@ -545,25 +550,65 @@ class MetalSubstrate(Recipe):
         if land_um >= self.min_land_um:
             return self
         warmest_c = etch.temperature_c + BATH_TOLERANCE_C
-        fastest = bath.band_um_s(etch.temperature_c)[1]
+        slowest, fastest = bath.band_um_s(etch.temperature_c)
         most_s = math.floor((island_um - self.min_land_um) / (sideways * fastest))
         least_s = bath.least_clearing_s(self.thickness_um, etch.temperature_c)
         advice = f"give at most {most_s} s (the least that goes through the plate is {least_s} s)"
         if most_s < least_s:
-            advice = (
-                f"no etch at {etch.temperature_c:g} degC goes through the plate ({least_s} s) "
-                f"and keeps it (at most {most_s} s): give min_land_um at most "
-                f"{math.floor(island_um - sideways * fastest * least_s)} um, or a wider island"
+            advice = self._what_keeps_the_lands(
+                island_um, sideways * fastest, slowest, least_s, most_s
             )
+        island = f"the {island_um:.1f} um island of resist.mask = {self.resist.mask}"
+        narrowed = (
+            f"narrowing {island} (as the cell develops it) to a land of {land_um:.1f} um, "
+            f"narrower than min_land_um = {self.min_land_um:g} um"
+            if land_um > 0
+            else f"taking the whole of {island} (as the cell develops it): no land is left of "
+            f"min_land_um = {self.min_land_um:g} um"
+        )
         raise claim_violation(
             "000:x3",
             "etch.time_s",
             f"{etch.time_s:g} s",
             f"the bath dips within {BATH_TOLERANCE_C:g} degC of its {etch.temperature_c:g} "
             f"degC: at {warmest_c:g} degC the etch takes up to {um_text(etched_um)} um down "
-            f"and as far under each island's edge, narrowing the {island_um:.1f} um island "
-            f"of resist.mask = {self.resist.mask} (as the cell develops it) to a land of "
-            f"{land_um:.1f} um, narrower than min_land_um = {self.min_land_um:g} um: {advice}",
+            f"and as far under each island's edge, {narrowed}: {advice}",
+        )
+
+    def _what_keeps_the_lands(
+        self,
+        island_um: float,
+        narrowing_um_s: float,
+        slowest_um_s: float,
+        least_s: int,
+        most_s: int,
+    ) -> str:
+        """The advice of a refusal where no etch at the recipe's bath both goes through the
+        plate (`least_s` at its `slowest_um_s`) and keeps `min_land_um` of the `island_um`
+        island (`most_s` at most), which the etch narrows by `narrowing_um_s` at its fastest:
+        what can work, each rounded so that it passes, never a width or a time of zero or less
+        (an island too narrow for any etch through the plate keeps no land, and no etch keeps
+        a land as wide as the island): a narrower `min_land_um` where the etch through leaves
+        a land, a wider island (what the resist develops from its reticle's lands), a thinner
+        plate that an etch keeping `min_land_um` goes through (at least `THINNEST_PLATE_UM`),
+        as `_either` offers them."""
+        kept = f" (at most {most_s} s)" if most_s > 0 else ""
+        at = f"{self.etch.temperature_c:g} degC"
+        options = []
+        land_um = math.floor(island_um - narrowing_um_s * least_s)
+        if land_um > 0:
+            options.append(f"min_land_um at most {land_um} um")
+        wider_um = math.ceil(self.min_land_um + narrowing_um_s * least_s)
+        options.append(
+            f"resist.mask with lands that develop at least {wider_um} um wide (those of "
+            f"{self.resist.mask} develop {island_um:.1f} um)"
+        )
+        thickest_um = math.floor(most_s * slowest_um_s)
+        if thickest_um >= THINNEST_PLATE_UM:
+            options.append(f"thickness_um at most {thickest_um} um")
+        return (
+            f"no etch at {at} goes through the plate ({least_s} s) and keeps it{kept}: give "
+            f"{_either(options)}"
         )
 
     def narrowest_land_um(self) -> float:
@@ -704,9 +749,9 @@ def require_balls_through_the_resist(
     )
 
 
-def _either(numbers: list[int]) -> str:
-    """`numbers` as a refusal offers them, the last after `or`: `5 or 10`, `2, 3, 4 or 6`."""
-    words = [str(n) for n in numbers]
+def _either(choices: Sequence[object]) -> str:
+    """`choices` as a refusal offers them, the last after `or`: `5 or 10`, `2, 3, 4 or 6`."""
+    words = [str(choice) for choice in choices]
     return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 

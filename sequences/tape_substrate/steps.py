@@ -189,15 +189,21 @@ async def bond_and_inspect(
     wafer: Wafer, bonder: FlipChipBonder, bond: BondStep, fill: FillStep | None
 ) -> None:
     """Bond; the bonder's inspection must find every die bonded, every terminal seated and
-    joined, and then, in holes `fill` filled, the filler's level as its X-ray sees it at every
-    hole's top (000:b-c; judged where the terminals went in: unseated, there is no level)."""
+    joined, and then, in holes `fill` filled, no hole spilled and the filler's level as its
+    X-ray sees it at every hole's top (000:b-c; judged where the terminals went in: unseated,
+    there is no level)."""
     result = await bonder.bond_dies(bond.bond_recipe())
     wafer.measure("dies bonded", result.dies_bonded, "dies", low=result.dies_placed)
     wafer.measure("terminals seated", result.terminals_seated, "terminals", low=result.terminals)
     wafer.measure("terminals joined", result.terminals_joined, "terminals", low=result.terminals)
     if fill is not None:
         measure_fill_levels(
-            wafer, "fill level", result.fill_level_min_percent, result.fill_level_max_percent, fill
+            wafer,
+            "fill level",
+            result.fill_level_min_percent,
+            result.fill_level_max_percent,
+            ("holes spilled", result.holes_spilled),
+            fill,
         )
 
 
@@ -206,7 +212,7 @@ async def frame_and_inspect(
 ) -> None:
     """000:x2: a frame with conductor columns on every unit around its die, the columns into
     the column holes' filler (`fill`'s); the bonder's inspection must find every column seated
-    and joined, the filler at every column hole's top."""
+    and joined, no column hole spilled and the filler at every column hole's top."""
     result = await bonder.mount_frames(frame.frame_recipe())
     wafer.measure("frames bonded", result.frames_bonded, "frames", low=result.frames)
     wafer.measure("columns seated", result.columns_seated, "columns", low=result.columns)
@@ -216,15 +222,26 @@ async def frame_and_inspect(
         "column fill level",
         result.fill_level_min_percent,
         result.fill_level_max_percent,
+        ("column holes spilled", result.holes_spilled),
         fill,
     )
 
 
 def measure_fill_levels(
-    wafer: Wafer, name: str, least_percent: float, most_percent: float, fill: FillStep
+    wafer: Wafer,
+    name: str,
+    least_percent: float,
+    most_percent: float,
+    spilled: tuple[str, int],
+    fill: FillStep,
 ) -> None:
-    """Record the lowest and highest filler level the bonder's X-ray saw, in % of the hole's
-    depth, against the levels at the hole's top within the fill's tolerance (000:b-c)."""
+    """Record what the bonder's X-ray saw of the filler: first the holes it spilled out of
+    (`spilled`: the measurement's name and the count), none allowed, since a hole holds its
+    filler only to its meniscus and reads a level in tolerance however much spilled; then
+    the lowest and highest level, in % of the hole's depth, against the levels at the hole's
+    top within the fill's tolerance (000:b-c)."""
+    spilled_name, spilled_holes = spilled
+    wafer.measure(spilled_name, spilled_holes, "holes", high=0)
     low, high = fill.level_limits_percent()
     wafer.measure(f"{name} min", least_percent, "% of hole depth", low=low, high=high)
     wafer.measure(f"{name} max", most_percent, "% of hole depth", low=low, high=high)

@@ -52,6 +52,7 @@ _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "result_max_rotation_mdeg": ("RESULT?", "ROT", float),
     "result_fill_level_min_percent": ("RESULT?", "FILLMIN", float),
     "result_fill_level_max_percent": ("RESULT?", "FILLMAX", float),
+    "result_holes_spilled": ("RESULT?", "SPILLED", int),
     "transfer_wafer_id": ("XFER?", "WAFER", str),
     "transfer_alloy": ("XFER?", "ALLOY", str),
     "transfer_dies": ("XFER?", "DIES", int),
@@ -69,6 +70,7 @@ _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "frame_max_offset_um": ("FRAME?", "OFFSET", float),
     "frame_fill_level_min_percent": ("FRAME?", "FILLMIN", float),
     "frame_fill_level_max_percent": ("FRAME?", "FILLMAX", float),
+    "frame_holes_spilled": ("FRAME?", "SPILLED", int),
     **{i.name: ("ILK?", i.key, lambda flag: flag == "1") for i in host_interlocks(SPEC)},
 }
 #: What a status variable reads while its query answers `NONE` (no run, no transfer yet).

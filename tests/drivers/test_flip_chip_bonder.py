@@ -29,6 +29,7 @@ from packline.drivers.links import open_link
 from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.flip_chip_bonder import (
     BondRecipe,
+    FrameRecipe,
     FrameResult,
     SolderTransfer,
     TransferAlloy,
@@ -44,7 +45,7 @@ RECIPE = BondRecipe(
 RESULT = (
     b"RESULT?\n",
     b"OK SUBSTRATE=P7 SOURCE=W3 DIES=4 BONDED=3 TERMINALS=96 SEATED=96 JOINED=90 OFFSET=4.7 "
-    b"ROT=18.2 FILLMIN=96.5 FILLMAX=104.1\n",
+    b"ROT=18.2 FILLMIN=96.5 FILLMAX=104.1 SPILLED=7\n",
 )
 
 
@@ -86,6 +87,7 @@ async def test_a_run_polls_until_its_counter_advances_and_reads_the_inspection()
     assert (result.substrate_id, result.source_id) == ("P7", "W3")
     assert (result.dies_placed, result.dies_bonded, result.terminals_joined) == (4, 3, 90)
     assert (result.max_offset_um, result.fill_level_max_percent) == (4.7, 104.1)
+    assert result.holes_spilled == 7  # a level in tolerance, the spill beside it
     assert not result.every_die_bonded
     assert result.every_terminal_seated
     assert [r.value for r in bonder.readings if r.name == "dies_done"] == [0, 2, 4]
@@ -93,23 +95,33 @@ async def test_a_run_polls_until_its_counter_advances_and_reads_the_inspection()
     assert [r.value for r in bonder.readings if r.name == "terminals_seated"] == [96]
 
 
-async def test_a_report_of_another_substrate_after_a_run_is_a_protocol_error():
-    """The bonder ends a run on P7 and reports one on P8: its report does not follow the run,
-    and nothing of it is recorded."""
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (b"SUBSTRATE=P7", b"SUBSTRATE=P8", r"bond dies: .*bonder reports .*P8"),
+        # without the page's spill count, a report is not read as no spill
+        (b" SPILLED=7", b"", r"read bond result: reply .* lacks SPILLED"),
+    ],
+)
+async def test_a_report_not_of_the_run_or_not_whole_is_a_protocol_error(
+    old: bytes, new: bytes, error: str
+):
+    """The bonder ends a run on P7 and reports one on P8, or leaves a field of the page out:
+    its report does not follow the run, and nothing of it is recorded."""
     script = [
         *CONNECT,
         compound(ALL_CLOSED, stat(runs=2)),
         compound((b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"), stat("IDLE", 4, 4, 3, 120.0)),
-        (RESULT[0], RESULT[1].replace(b"SUBSTRATE=P7", b"SUBSTRATE=P8")),
+        (RESULT[0], RESULT[1].replace(old, new)),
     ]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
-        with pytest.raises(ProtocolError, match=r"bond dies: .*bonder reports .*P8"):
+        with pytest.raises(ProtocolError, match=error):
             await bonder.bond_dies(RECIPE, first_unit=8, unit_count=4)
     assert not [r for r in bonder.readings if r.name == "terminals_seated"]
 
 
 TRANSFER_ON_W9 = TransferResult("W9", TransferAlloy.SN63PB37, 4, 96, 96, 11.0, 12.0, 217.0)
-FRAMES_ON_P9 = FrameResult("P9", 4, 4, 16, 16, 16, 3.0, 98.0, 101.0)
+FRAMES_ON_P9 = FrameResult("P9", 4, 4, 16, 16, 16, 3.0, 98.0, 101.0, 0)
 
 
 @pytest.mark.parametrize(
@@ -259,6 +271,26 @@ async def test_a_solder_transfer_polls_and_reads_its_inspection():
     assert not result.every_bump_coated
     assert [r.value for r in bonder.readings if r.name == "bumps_coated"] == [47]
     assert [r.value for r in bonder.readings if r.name == "transfer_joint_max"] == [217.0]
+
+
+async def test_a_frame_run_reads_its_inspection_with_the_column_holes_spilled():
+    script = [
+        *CONNECT,
+        compound(ALL_CLOSED, stat(runs=1)),
+        compound(
+            (b"FRAME 0 2 400.0 80.0 50.0 320.0 120.0 12.50 2.0\n", b"OK 2\n"),
+            stat("IDLE", 2, 2, 2, 120.0),
+        ),
+        (
+            b"FRAME?\n",
+            b"OK SUBSTRATE=P7 FRAMES=2 BONDED=2 COLUMNS=32 SEATED=32 JOINED=32 OFFSET=2.5 "
+            b"FILLMIN=99.0 FILLMAX=105.0 SPILLED=12\n",
+        ),
+    ]
+    frame = FrameRecipe(400, 80, 50, RECIPE)
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        result = await bonder.mount_frames(frame, unit_count=2)
+    assert result == FrameResult("P7", 2, 2, 32, 32, 32, 2.5, 99.0, 105.0, 12)
 
 
 def test_a_run_s_allowance_ramps_the_stage_from_the_line_s_room():

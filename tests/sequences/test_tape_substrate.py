@@ -217,28 +217,32 @@ def test_a_setpoint_outside_a_tool_s_limits_is_refused_naming_field_value_and_li
     assert limit in error
 
 
-def _terminals_understated(recipe: dict) -> None:
-    """The recipe believes the studs are 80 um across (they come out about 103 um) and fills
-    for them: valid, but the real studs push the filler over the holes' tops."""
-    recipe["dies"]["terminal_base_um"] = "80 um"
-    recipe["fill"]["volume_nl"] = "1.19 nl"
-
-
-@pytest.mark.parametrize(("spoil", "claim"), [(_terminals_understated, "000:b")])
-def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, claim: str
+async def test_filler_the_terminals_push_over_the_holes_tops_holds_the_panel_at_the_bonder(
+    store: RunStore, tmp_path: Path
 ):
-    recipe = small_recipe()
-    spoil(recipe)
-    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
-    summary = events[-1]
-    check = summary["claim_check"]
-    assert code == 1
-    assert [w["status"] for w in summary["wafers"]] == ["completed"]
-    assert check["status"] == "failed"
-    failing = failing_claims(check)
-    assert failing == {claim}
-    assert claim in check["note"]
+    """The docs' overfill example, as a new user's trial ran it: the recipe believes the studs
+    are 80 um across (they come out about 103 um) and fills 1.183 nl for them: valid, the
+    dispenser's camera sees each hole filled as the recipe asked, but the real studs push the
+    filler over 2,110 of the 2,400 holes' tops. Each hole holds its filler to its meniscus,
+    so the X-ray's highest level reads 105 %, in tolerance; its count of the holes spilled
+    holds the panel at 'bond dies', naming it, before anything else is done to it (the run had
+    completed the panel and failed 000:b at the claim check)."""
+    recipe = reference_recipe("tape-substrate.yaml")
+    recipe["dies"]["terminal_base_um"] = "80 um"
+    recipe["fill"]["volume_nl"] = "1.183 nl"
+    path = write_recipe(tmp_path, recipe)
+    request = RunRequest("tape-substrate", lot=1, recipe_path=path)
+    async with open_run(store, prepare(request)) as run:
+        assert await run.run() == "held"
+    (wafer,) = store.wafers(run.run_id)
+    assert wafer["status"] == "held"
+    assert wafer["reason"] == (
+        "step 'bond dies' of W01 failed: holes spilled = 2110 holes, above the maximum of 0 holes"
+    )
+    steps = [step["name"] for step in store.table("steps", run.run_id)]
+    assert steps[steps.index("bond dies") + 1 :] == []  # nothing after it, not even the unload
+    check = run_report(store, run.run_id)["claim_check"]
+    assert check["status"] == "incomplete"  # no panel completed: nothing to check
 
 
 def test_filler_the_bonder_s_x_ray_sees_below_the_holes_tops_holds_the_panel_naming_it(
@@ -387,6 +391,54 @@ def test_a_plate_etched_too_much_is_refused_with_the_longest_etch_that_keeps_the
     recipe["metal_substrate"]["etch"]["time_s"] = "1236 s"
     summary = validated_lot_of_one(capsys, tmp_path, "tape-substrate", recipe)
     assert summary["claim_check"]["status"] == "passed"
+
+
+@pytest.mark.parametrize(
+    ("min_land_um", "advice", "thinner"),
+    [
+        (
+            "150 um",
+            "no etch at 66 degC goes through the plate (1768 s) and keeps it (at most 576 s): "
+            "give resist.mask with lands that develop at least 610 um wide (those of "
+            "interconnect-lands develop 299.9 um) or thickness_um at most 65 um (claim 000:x3)",
+            ("65 um", "576 s"),  # the plate advised, etched as long as keeps the land
+        ),
+        # a land as wide as the island: no etch keeps it, however short, nor a thinner plate
+        (
+            "400 um",
+            "no etch at 66 degC goes through the plate (1768 s) and keeps it: give resist.mask "
+            "with lands that develop at least 860 um wide (those of interconnect-lands develop "
+            "299.9 um) (claim 000:x3)",
+            None,
+        ),
+    ],
+)
+def test_an_island_too_narrow_for_any_etch_through_the_plate_is_advised_what_can_work(
+    db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    min_land_um: str,
+    advice: str,
+    thinner: tuple[str, str] | None,
+):
+    """A 200 um plate under the 300 um islands: the 1768 s that go through it at 66 degC take
+    about 230 um under each island's edge, the whole island. The refusal had advised `give
+    min_land_um at most -160 um, or a wider island` (and, for a min_land_um wider than the
+    island, `at most -385 s`); it names only what can work: the island wide enough for the
+    etch through, and a plate thin enough for an etch that keeps the land, which applied (65
+    um, etched 576 s) completes a lot with the claim check passed."""
+    recipe = small_recipe("tape-substrate-metal.yaml")
+    plate = recipe["metal_substrate"]
+    plate.update(thickness_um="200 um", min_land_um=min_land_um)
+    plate["etch"].update(time_s="1800 s", temperature_c="66 degC")
+    assert refusal(capsys, tmp_path, "tape-substrate", recipe).endswith(
+        "taking the whole of the 299.9 um island of resist.mask = interconnect-lands (as the "
+        f"cell develops it): no land is left of min_land_um = {min_land_um}: {advice}\n"
+    )
+    if thinner is not None:
+        plate["thickness_um"], plate["etch"]["time_s"] = thinner
+        summary = validated_lot_of_one(capsys, tmp_path, "tape-substrate", recipe)
+        assert summary["claim_check"]["status"] == "passed"
 
 
 async def test_a_plate_etched_too_much_past_validate_fails_the_claim_check(

@@ -111,6 +111,7 @@ async def test_dies_go_into_the_filled_holes_and_bond(transport):
     assert (result.terminals_seated, result.terminals_joined) == (144, 144)
     assert result.max_offset_um < 4 * 2.0 * math.sqrt(2)
     assert result.fill_level_min_percent == result.fill_level_max_percent == 100.0
+    assert result.holes_spilled == 0
     assert status.dies_left == 82
     assert panel.fill.level_um == pytest.approx(np.full(144, 75.0), abs=0.01)
     assert panel.dies.terminal_nl == pytest.approx(np.full(144, TERMINAL_NL), rel=1e-4)
@@ -136,17 +137,17 @@ async def test_the_held_wait_is_answered_as_the_run_ends():
 
 
 @pytest.mark.parametrize(
-    ("fill_ratio", "level_percent", "spilt_of_hole", "at_top"),
+    ("fill_ratio", "level_percent", "spilt_of_hole", "spilled", "at_top"),
     [
-        (1.0, 100.0, 0.0, True),
-        (1.04, 104.0, 0.0, True),
-        (0.96, 96.0, 0.0, True),
-        (1.10, 105.0, 0.05, False),  # overflows
-        (0.90, 90.0, 0.0, False),  # a void under the die
+        (1.0, 100.0, 0.0, 0, True),
+        (1.04, 104.0, 0.0, 0, True),
+        (0.96, 96.0, 0.0, 0, True),
+        (1.10, 105.0, 0.05, 144, False),  # overflows: the level in tolerance, the X-ray's spill
+        (0.90, 90.0, 0.0, 0, False),  # a void under the die
     ],
 )
 async def test_filler_and_terminal_against_the_hole_volume(
-    fill_ratio, level_percent, spilt_of_hole, at_top
+    fill_ratio, level_percent, spilt_of_hole, spilled, at_top
 ):
     twin = TwinStore()
     panel = filled_panel(twin, "P1", fill_ratio=fill_ratio)
@@ -159,6 +160,7 @@ async def test_filler_and_terminal_against_the_hole_volume(
         await bonder.load_die_source("W1")
         result = await bonder.bond_dies(SOLDER)
     assert result.fill_level_min_percent == pytest.approx(level_percent, abs=0.05)
+    assert result.holes_spilled == spilled
     assert panel.fill.overflow_nl / HOLE_NL == pytest.approx(np.full(144, spilt_of_hole), abs=1e-5)
     assert holds(AT_TOP, panel) is at_top
     assert holds(SEATED, panel)

@@ -34,10 +34,23 @@ HOT = BondRecipe(head_temperature_c=300, stage_temperature_c=150, bond_force_n=1
 COOL = BondRecipe(head_temperature_c=200, stage_temperature_c=150, bond_force_n=10, bond_time_s=5)
 
 
-def framed_panel(twin: TwinStore, panel_id: str) -> Workpiece:
-    panel = filled_panel(twin, panel_id, spec=FRAMED)
+def framed_panel(twin: TwinStore, panel_id: str, fill_ratio: float = 1.0) -> Workpiece:
+    panel = filled_panel(twin, panel_id, spec=FRAMED, fill_ratio=fill_ratio)
     assert int(panel.geometry.column.sum()) == 6 * 16
     return panel
+
+
+async def test_columns_pushing_filler_past_the_holes_tops_are_counted_as_spilled():
+    """Filler and column 10 % over each column hole: its level reads at its meniscus, within
+    the fill's tolerance, and `FRAME?`'s `SPILLED` counts the 96 holes the filler overflowed."""
+    twin = TwinStore()
+    panel = framed_panel(twin, "P1", fill_ratio=1.10)
+    async with bonder_on_line(twin) as (_, bonder):
+        await bonder.load("P1")
+        result = await bonder.mount_frames(FRAME)
+    assert result.fill_level_max_percent == pytest.approx(105.0, abs=0.05)
+    assert result.holes_spilled == 96
+    assert (panel.fill.overflow_nl[panel.geometry.column] > 0).all()
 
 
 async def test_a_frame_s_columns_go_into_the_filled_holes_and_join():
@@ -53,6 +66,7 @@ async def test_a_frame_s_columns_go_into_the_filled_holes_and_join():
     assert (result.frames, result.frames_bonded, result.columns) == (6, 6, 96)
     assert (result.columns_seated, result.columns_joined) == (96, 96)
     assert result.fill_level_min_percent == result.fill_level_max_percent == 100.0
+    assert result.holes_spilled == 0
     columns = panel.geometry.column
     assert panel.fill.level_um[columns] == pytest.approx(np.full(96, 75.0), abs=0.01)
     assert (panel.frame.column_top_um[columns] == 400).all()
@@ -124,7 +138,7 @@ async def test_packages_stack_on_the_column_tops(recipe, resin_over_um, seated, 
     assert (result.dies_placed, result.terminals) == (6, 96)
     assert (result.terminals_seated, result.terminals_joined) == (seated, joined)
     assert result.dies_bonded == (6 if joined else 0)
-    assert result.fill_level_max_percent == 0.0  # the balls go into no hole
+    assert result.fill_level_max_percent == result.holes_spilled == 0  # the balls go into no hole
     (level,) = base.stack.levels
     assert level.source == "P2"
     assert list(level.unit) == list(range(6))

@@ -39,7 +39,7 @@ REPLIES = [
     "ERR 5 not allowed while HEATING",
     "OK",
     "OK SUBSTRATE=P1 SOURCE=W1 DIES=0 BONDED=0 TERMINALS=0 SEATED=0 JOINED=0 OFFSET=0.0 "
-    "ROT=0.0 FILLMIN=0.0 FILLMAX=0.0",
+    "ROT=0.0 FILLMIN=0.0 FILLMAX=0.0 SPILLED=0",
     "OK",
     "ERR 1 unknown command JUMP",
 ]

@@ -59,6 +59,7 @@ async def test_dies_are_bonded_and_the_run_ends_on_its_event(fc_bench) -> None:
     assert (result.substrate_id, result.source_id) == ("P1", "W1")
     assert (result.dies_placed, result.dies_bonded, result.terminals_seated) == (6, 6, 144)
     assert result.fill_level_min_percent == result.fill_level_max_percent == 100.0
+    assert result.holes_spilled == 0
     assert result == await bonder.request_last_bond()
     status = await bonder.request_status()
     assert (status.state, status.dies_left, status.runs_completed) == (FlipChipState.IDLE, 82, 1)
@@ -157,15 +158,35 @@ async def test_a_solder_transfer_ends_on_its_own_event(fc_bench) -> None:
     assert int((wafer.bumps.layer_um > 0).sum()) == 96
 
 
+async def test_an_overfilled_panel_s_spilled_holes_come_with_the_run_s_event(fc_bench) -> None:
+    """Filler and terminal 10 % over each hole: every level reads at its meniscus (105 %,
+    in a 5 % tolerance) and `result_holes_spilled` counts the 144 holes that spilled."""
+    filled_panel(fc_bench.twin, "P3", fill_ratio=1.10)
+    bonder = await fc_bench.driver()
+    await bonder.load("P3")
+    await bonder.load_die_source("W1")
+    result = await bonder.bond_dies(RECIPE)
+    assert result.fill_level_max_percent == pytest.approx(105.0, abs=0.05)
+    assert result.holes_spilled == 144
+    assert result == await bonder.request_last_bond()
+
+
 async def test_a_frame_run_ends_on_its_own_event(fc_bench) -> None:
-    """000:x2 over E30: the frame's sizes as constants, `frame`, `frame_ended`."""
-    panel = filled_panel(fc_bench.twin, "P2", spec=PanelSpec(rows=2, columns=3, columns_per_side=4))
+    """000:x2 over E30: the frame's sizes as constants, `frame`, `frame_ended`; the column
+    holes of an overfilled panel spill, and the event counts them."""
+    panel = filled_panel(
+        fc_bench.twin,
+        "P2",
+        spec=PanelSpec(rows=2, columns=3, columns_per_side=4),
+        fill_ratio=1.10,
+    )
     bonder = await fc_bench.driver()
     await bonder.load("P2")
     assert await bonder.request_last_frame() is None
     result = await bonder.mount_frames(FrameRecipe(400, 100, 36, RECIPE), unit_count=4)
     assert (result.substrate_id, result.frames, result.columns) == ("P2", 4, 64)
     assert (result.columns_seated, result.columns_joined, result.frames_bonded) == (64, 64, 4)
+    assert result.holes_spilled == 64
     assert result == await bonder.request_last_frame()
     assert fc_bench.model.recipe["column_protrusion_um"] == 36
     assert int((panel.frame.height_um == 400).sum()) == 4

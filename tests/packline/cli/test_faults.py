@@ -257,7 +257,9 @@ def test_a_plan_that_failed_says_what_it_said(db, capsys, monkeypatch):
     time, whatever stopped it: the warning says what the plan itself said of its end (not a
     warning's line of source after it)."""
 
-    def failing(db: Path, method: str, recipe_text: str, workdir: Path) -> subprocess.Popen:
+    def failing(
+        db: Path, method: str, recipe_text: str, lot: int, workdir: Path
+    ) -> subprocess.Popen:
         (workdir / schedule.PLAN_LOG).write_text(
             "Traceback ...\nOSError: disk full\n/x.py:1: UserWarning: x\n  warnings.warn(x)\n"
         )
@@ -270,6 +272,25 @@ def test_a_plan_that_failed_says_what_it_said(db, capsys, monkeypatch):
         "not checked against the recipe: no run of it completed its wafers, nor did its "
         "one-wafer plan (exit 3: OSError: disk full); a tool no step of it uses is never met\n"
     ) in capsys.readouterr().err
+
+
+def test_a_stacked_recipe_s_fault_step_is_checked_against_a_plan_of_a_whole_stack(db, capsys):
+    """A stacked recipe (stack.levels = 5) refuses a lot of 1, so its one-wafer plan failed
+    and a misspelt step ran unchecked with a warning (`nor did its one-wafer plan (exit 2:
+    error: a lot of 1: stack.levels = 5: ...`): its plan is of the least lot it makes, a
+    whole stack, and the step is refused naming the one meant."""
+    fault = "flip_chip_bonder:door_open@stack packagez"
+    run = ["run", "tape-substrate", "--sim", "--lot", "5", "--recipe", "tape-substrate-stacked"]
+    refusal = refused_before_anything_runs([*run, "--fault", fault], db, capsys)
+    assert refusal.startswith(
+        "packline: checking --fault against a 5-wafer plan of the recipe (a dry run of 5 "
+        "wafers, the least lot the recipe makes, kept for the next runs in runs.db.plans "
+    )
+    assert refusal.endswith(
+        "stack packages, unload packages from die supply, unload stack from "
+        "flip-chip bonder (did you mean 'stack packages'?)\n"
+    )
+    assert "warning" not in refusal
 
 
 def test_a_fault_whose_step_never_starts_is_said_not_injected(db, capsys):

@@ -259,6 +259,49 @@ def test_a_station_run_with_nothing_to_resume_says_so_first(db, tmp_path, capsys
     assert "--confirmed-by" not in err
 
 
+#: A station of every tool a stacked tape-substrate recipe drives, at the discard port: a run
+#: that starts fails to connect, after its checks.
+DEAD_STACKING_LINE = """\
+name: dead
+tools:
+  laser: {driver: laser, address: 'TCPIP0::127.0.0.1::9::SOCKET'}
+  dispenser: {driver: dispenser, address: 'socket://127.0.0.1:9'}
+  wire_bonder: {driver: wire_bonder, address: 'socket://127.0.0.1:9'}
+  dicing_saw: {driver: dicing_saw, address: 'socket://127.0.0.1:9'}
+  flip_chip_bonder: {driver: flip_chip_bonder, address: 'socket://127.0.0.1:9'}
+  oven: {driver: oven, address: 'modbus+tcp://127.0.0.1:9'}
+  grinder: {driver: grinder, address: 'TCPIP0::127.0.0.1::9::SOCKET'}
+  ball_mounter: {driver: ball_mounter, address: 'modbus+tcp://127.0.0.1:9'}
+"""
+
+
+def test_a_stacked_recipe_s_confirmations_are_read_from_a_plan_of_a_whole_stack(
+    db, tmp_path, capsys
+):
+    """A station run of tape-substrate-stacked (stack.levels = 5) nobody can answer at only
+    warned that its confirmations were not known: its plan, a lot of 1, was refused (`a lot
+    of 1: stack.levels = 5: ...`). Planned as the least lot the recipe makes, a whole stack,
+    its steps are known to ask none: no warning, and the run goes on (to its tools, here
+    unreachable)."""
+    station = tmp_path / "line.yaml"
+    station.write_text(DEAD_STACKING_LINE)
+    args = ["--recipe", "tape-substrate-stacked", "--lot", "5", "--quiet"]
+    assert main(["run", "tape-substrate", "--station", str(station), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "packline: checking whether the steps ask an operator's confirmation against a "
+        "5-wafer plan of the recipe (a dry run of 5 wafers, the least lot the recipe makes, "
+    )
+    assert "warning" not in err
+    assert "run not started: 8 tools cannot be reached" in err
+    plans = RunStore(schedule.plans_path(db), create=False)
+    try:
+        (plan,) = plans.runs(method="tape-substrate")
+    finally:
+        plans.close()
+    assert (plan["status"], plan["lot_size"]) == ("completed", 5)
+
+
 def test_a_station_run_whose_confirmations_cannot_be_known_goes_on_saying_so(
     db, tmp_path, capsys, monkeypatch
 ):

@@ -324,3 +324,20 @@ async def test_without_any_run_of_the_recipe_the_view_plans_it_from_its_step_tim
     for fraction in (0.25, 0.5, 0.75):
         t, estimate = next((t, e) for t, e in samples if t >= fraction * final_s)
         assert estimate == pytest.approx(final_s - t, rel=0.10), (fraction, t, estimate)
+
+
+async def test_a_stacked_recipe_s_view_plans_a_whole_stack(store):
+    """tape-substrate-stacked refuses a lot of one panel (stack.levels = 5), so the view's
+    plan of one wafer failed and a lot of it ran without an ETA: the view plans the least lot
+    the recipe makes, a whole stack, and the run is measured against it."""
+    view = LiveView(Console(file=io.StringIO(), force_terminal=True))
+    prepared = prepare(RunRequest("tape-substrate", lot=5, recipe_path="tape-substrate-stacked"))
+    async with open_run(store, prepared, observers=[view]) as engine:
+        view.attach(engine)
+        assert view.state.schedule_note == PLANNING
+        with view:
+            assert view.planner is not None
+            assert view.planner.wait(timeout=300) == 0
+            assert await engine.run() == "completed"
+    assert view.state.schedule_note == RECIPE_BASIS
+    assert view.remaining_s() == 0
