@@ -38,8 +38,10 @@ class ConditionSites:
     #: the id of the workpiece the condition is read on when it is not the wafer (its
     #: entries are that workpiece's sites)
     on: str | None = None
-    #: False when the run recorded no twin of `on` (then `checked` and `passing` are empty)
-    recorded: bool = True
+    #: Why the condition is not judged on this wafer, as a map's table says it (the run
+    #: recorded no twin of `on`; the wafer never completed the step it is judged after):
+    #: then `checked` and `passing` are empty. None: judged.
+    unjudged: str | None = None
 
     @property
     def failing(self) -> np.ndarray:
@@ -71,14 +73,21 @@ def condition_sites(
 ) -> list[ConditionSites]:
     """Each condition evaluated on the twin of wafer `wafer_id` as the run left it (`twin`,
     by workpiece id), or, for one judged at a step, as that step left it (`at_step`), or,
-    for one read on another workpiece, on that one's twin (unrecorded: named, not judged)."""
+    for one read on another workpiece, on that one's twin; one that cannot be (that twin
+    unrecorded, or the step never completed by the wafer: one held before it) named, with why,
+    not judged."""
     results = []
+    nothing = np.zeros(0, bool)
     for condition in conditions:
         on = None if condition.on is None else condition.on(wafer_id)
+        unjudged = None
         if on is not None and not twin_recorded(twin, on):
-            nothing = np.zeros(0, bool)
+            unjudged = f"read on {on}, whose twin the run did not record"
+        elif condition.at is not None and not at_step.reached(wafer_id, condition.at):
+            unjudged = f"judged after {condition.at}, which {wafer_id} did not complete"
+        if unjudged is not None:
             results.append(
-                ConditionSites(condition.claim, condition.text, nothing, nothing, on, False)
+                ConditionSites(condition.claim, condition.text, nothing, nothing, on, unjudged)
             )
             continue
         if condition.at is not None:

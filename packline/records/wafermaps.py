@@ -84,9 +84,9 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
         {
             "claim": c.claim,
             "condition": c.condition,
-            "checked": int(c.checked.sum()) if c.recorded else None,
-            "failing": int(c.failing.sum()) if c.recorded else None,
-            "mapped": _mapped(c, c in here, site_count, records.run_id),
+            "checked": None if c.unjudged else int(c.checked.sum()),
+            "failing": None if c.unjudged else int(c.failing.sum()),
+            "mapped": _mapped(c, c in here, site_count),
         }
         for c in results
     ]
@@ -123,12 +123,13 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
     )
 
 
-def _mapped(sites: ConditionSites, here: bool, site_count: int, run_id: str) -> str:
+def _mapped(sites: ConditionSites, here: bool, site_count: int) -> str:
     """Whether a condition's sites are on this section's maps, or where they are: a
-    condition of a lot's wafer read on its board is on the board's maps, or, the run having
-    recorded no twin of the board, on none."""
-    if not sites.recorded:
-        return f"no (read on {sites.on}, whose twin run {run_id} did not record)"
+    condition of a lot's wafer read on its board is on the board's maps; one not judged on
+    this wafer (the run recorded no twin of the board, the wafer was held before the step it
+    is judged after) on none, saying why."""
+    if sites.unjudged is not None:
+        return f"no ({sites.unjudged})"
     if not here:
         return f"on {sites.on}'s maps (--wafer {sites.on})"
     return "yes" if sites.per_site(site_count) else "no (per unit or per wafer)"

@@ -124,6 +124,21 @@ class TwinsAtSteps:
         """The twin of `wafer_id` after its step `step`: as its latest completion left it
         (a step redone by a rework, the redone one), or, for a step an operator released,
         as the wafer last was before it; ValueError for a wafer without that step."""
+        digests = self._digests(wafer_id, step)
+        if not digests:
+            raise ValueError(f"run {self._run_id}: no twin of {wafer_id} after step {step!r}")
+        if self._last is None or self._last[0] != digests[-1]:
+            self._last = (digests[-1], read_snapshot(self._store.twin_blob(digests[-1])))
+        return self._last[1]
+
+    def reached(self, wafer_id: str, step: str) -> bool:
+        """Whether the run recorded a twin of `wafer_id` after its step `step` (not of a wafer
+        held before it, which a report's maps show all the same)."""
+        return bool(self._digests(wafer_id, step))
+
+    def _digests(self, wafer_id: str, step: str) -> list[str]:
+        """The digests of `wafer_id`'s snapshots up to its step `step`, in the order taken
+        (none: it has no record of the step, or no snapshot before it)."""
         if self._steps is None or self._snapshots is None:
             self._steps = self._index()
             self._snapshots = {}
@@ -132,16 +147,11 @@ class TwinsAtSteps:
                     (row["step_id"], row["hash"])
                 )
         step_id = self._steps.get((wafer_id, step))
-        digests = [
+        return [
             digest
             for taken_after, digest in self._snapshots.get(wafer_id, [])
             if step_id is not None and taken_after <= step_id
         ]
-        if not digests:
-            raise ValueError(f"run {self._run_id}: no twin of {wafer_id} after step {step!r}")
-        if self._last is None or self._last[0] != digests[-1]:
-            self._last = (digests[-1], read_snapshot(self._store.twin_blob(digests[-1])))
-        return self._last[1]
 
     def _index(self) -> dict[tuple[str, str], int]:
         """Each wafer's step names -> its latest completed record of the name, else (released,

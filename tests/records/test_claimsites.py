@@ -54,7 +54,7 @@ def test_a_condition_on_the_wafer_gives_its_sites_and_one_on_a_board_the_boards(
     assert tips.on is None
     assert tips.per_site(wafer.geometry.site_count)
     # judged on the board's twin, at its sites
-    assert (joined.on, joined.recorded) == ("BW01", True)
+    assert (joined.on, joined.unjudged) == ("BW01", None)
     assert np.flatnonzero(joined.failing).tolist() == [5]
 
 
@@ -64,4 +64,8 @@ def test_a_condition_on_a_board_the_run_did_not_record_names_it_unjudged():
 
     (joined,) = condition_sites([on_board], "W01", twins_of(W01=wafer), never_at_a_step)
 
-    assert (joined.on, joined.recorded, joined.checked.size) == ("BW01", False, 0)
+    assert (joined.on, joined.unjudged, joined.checked.size) == (
+        "BW01",
+        "read on BW01, whose twin the run did not record",
+        0,
+    )

@@ -181,6 +181,22 @@ def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
     assert "Wafer <b>W02</b>" in out.read_text()
 
 
+def test_a_wafer_held_before_a_conditions_step_is_reported_with_it_unjudged(tmp_path, capsys):
+    """A two-process-via wafer held at its laser (a drifting laser) never completes `cure
+    resin`, after which three of its conditions are judged: the report had stopped with a
+    traceback (`no twin of W01 after step 'cure resin'`, a new user's trial); it is written,
+    those conditions named on the map's table as not judged, and why."""
+    db = str(tmp_path / "runs.db")
+    run = ["run", "two-process-via", "--sim", "--lot", "1", "--quiet", "--db", db]
+    assert main([*run, "--fault", "laser:power_drift@laser concave portions"]) == 1
+    capsys.readouterr()
+    out = tmp_path / "r.html"
+    assert main(["report", "last", "--db", db, "--to", str(out)]) == 0
+    page = out.read_text()
+    assert "Wafer <b>W01</b>" in page
+    assert page.count("no (judged after cure resin, which W01 did not complete)") == 3
+
+
 def test_the_lots_wafer_is_mapped_not_the_board_beside_it(tmp_path, capsys):
     """two-process-via records each wafer's board (`BW01`) beside it: the page maps a wafer
     of the lot by default (the board had come first by name, every condition red on it),
