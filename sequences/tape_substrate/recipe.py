@@ -425,7 +425,7 @@ class StackStep(Recipe):
     the flip-chip bonder, the first the base: the units of each other panel, one level each,
     stacked on the base's units as they lie, their balls joined to the top ends of the columns
     below above the balls' liquidus. A lot of a multiple of `levels` panels makes whole
-    stacks; any other lot is refused before the run (`TapeSubstrateRecipe.lot_problem`)."""
+    stacks; `run` refuses any other lot before a tool moves."""
 
     levels: Annotated[
         int,
