@@ -101,13 +101,23 @@ def spun_layer_um(
     """The layer a spin coat of `resin` and its soft bake leave where a feature stands
     `feature_um` above what it is laid on (0: the open field), in the edge bead or not: the
     feature's height and the film over it, shrunk by the solvent the bake drives off."""
-    facts = RESINS[resin]
-    field = speed_law_um(facts.viscosity_cp, spin_rpm)
+    field = speed_law_um(RESINS[resin].viscosity_cp, spin_rpm)
     if in_edge_bead:
         field *= EDGE_BEAD_FACTOR
-    solvent = solvent_after_spin((1.0 - facts.solids_fraction) * SPUN_SOLVENT_KEPT, spin_time_s)
-    shrink, _ = soft_baked(solvent, bake_temperature_c, bake_time_s)
+    shrink, _ = spun_and_baked(resin, spin_time_s, bake_temperature_c, bake_time_s)
     return feature_um + cover_um(field, feature_um, SPIN_PLANARISATION) * shrink
+
+
+def spun_and_baked(
+    resin: CoatResin, spin_time_s: float, bake_temperature_c: float, bake_time_s: float
+) -> tuple[float, float]:
+    """What a spin coat of `resin` and its soft bake leave of its film: the share of its
+    thickness over a feature the film keeps (it shrinks by the solvent the bake drives off)
+    and the solvent fraction left in it (what a radiation-sensitive resin's develop erodes
+    its field by)."""
+    facts = RESINS[resin]
+    solvent = solvent_after_spin((1.0 - facts.solids_fraction) * SPUN_SOLVENT_KEPT, spin_time_s)
+    return soft_baked(solvent, bake_temperature_c, bake_time_s)
 
 
 class CoaterState(StrEnum):

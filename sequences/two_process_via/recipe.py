@@ -6,8 +6,9 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Annotated, ClassVar, Literal, Protocol, Self
+from typing import Annotated, ClassVar, Literal, NamedTuple, Protocol, Self
 
+import numpy as np
 from pydantic import Field
 
 from packline.drivers.roles.deposition import (
@@ -18,7 +19,7 @@ from packline.drivers.roles.deposition import (
     Method,
 )
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
-from packline.drivers.roles.lithography import MATERIALS, Feature
+from packline.drivers.roles.lithography import MATERIALS, RETICLES, Feature, develop_rate_um_s
 from packline.drivers.roles.oven import (
     CURED_ALPHA,
     RESIN_CURE,
@@ -35,6 +36,7 @@ from packline.drivers.roles.resin_coater import (
     PHOTO_MATERIAL,
     RESINS,
     CoatResin,
+    spun_and_baked,
     spun_layer_um,
 )
 from packline.drivers.roles.wet_bench import Tank
@@ -57,6 +59,7 @@ from packline.sequences.engine.recipe_meta import (
     CheckedFloor,
     tool_range,
 )
+from packline.sim_instruments.physics.lithography import CLEARED_UM, develop
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import pad_pitch_um
 from packline.units import Unit
@@ -70,7 +73,14 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
 )
 from ..plasma_clean import PlasmaCleanRecipe
-from ..solder import PlatingStep, SolderBallRecipe, require_cooling_below_the_hold, um_text
+from ..solder import (
+    PlatingStep,
+    SolderBallRecipe,
+    least_that_passes,
+    most_that_passes,
+    require_cooling_below_the_hold,
+    um_text,
+)
 from ..sprout_bump_csp import (
     SEED_ETCH_DIPS,
     Dip,
@@ -81,10 +91,27 @@ from ..sprout_bump_csp import (
     etch_missing,
     require_reticle_of,
 )
+from ..sprout_bump_csp.recipe import LITHO_PHYSICS
 from ..wafers import BOARD_SITES, WaferRecipe
 
 #: The resins that cure by heat: a thermosetting precursor (002:2) and a solder resist.
 THERMOSETTING = frozenset({CoatResin.THERMOSET, CoatResin.SOLDER_RESIST})
+
+
+class DevelopedOver(NamedTuple):
+    """What a developed first process (002:3) leaves over an interconnect."""
+
+    height_um: float  # the interconnect's
+    in_edge_bead: bool
+    layer_um: float  # the covering layer's thickness there, from what it is laid on
+    to_the_metal_um: float  # the resin over the interconnect's top before the develop
+    dissolved_um: float  # how far down the developer takes the unexposed resin
+    concave_um: float  # the concave portion's depth below the field left around it
+
+    @property
+    def above_metal_um(self) -> float:
+        """The resin the develop leaves at the concave bottom over the metal's top."""
+        return self.to_the_metal_um - self.dissolved_um
 
 
 def require_a_step_of(gas: Gas, plasma: PlasmaCleanRecipe, claim: str, path: str, why: str) -> None:
@@ -954,26 +981,169 @@ class TwoProcessViaRecipe(Recipe):
         )
         return self
 
+    def developed_over_the_interconnects(
+        self, first: Develop, dose_mj_cm2: float, develop_time_s: float
+    ) -> list[DevelopedOver]:
+        """What `first`, exposed at `dose_mj_cm2` and developed for `develop_time_s`, leaves
+        over the shortest and the tallest interconnect, inside the wafer's edge bead and in
+        it. The developer takes the unexposed resin over a concave portion at its bulk rate
+        (`develop_rate_um_s`, the litho cell's law), a share of the covering layer's whole
+        thickness there, which counts the interconnect's height, and the bottom meets the
+        metal at its top (the twin's `covered_metal_um`); the field around it is what the
+        simulated cell's develop (`develop`) leaves of the layer at the dose, its solvent
+        what the coater's spin and bake leave (`spun_and_baked`)."""
+        coat = self.resin
+        _, solvent = spun_and_baked(
+            coat.resin, coat.spin_time_s, coat.bake_temperature_c, coat.bake_time_s
+        )
+        over = []
+        for height in self._interconnect_heights_um():
+            for in_edge_bead in (False, True):
+                layer = self.resin_over_an_interconnect_um(height, in_edge_bead=in_edge_bead)
+                standing = self._standing_um(height, in_edge_bead=in_edge_bead)
+                rate = develop_rate_um_s(PHOTO_MATERIAL, layer, dose_mj_cm2)
+                done = develop(
+                    PHOTO_MATERIAL,
+                    np.full(1, layer, np.float32),
+                    solvent,
+                    np.full(1, dose_mj_cm2, np.float32),
+                    RETICLES[first.mask],
+                    develop_time_s,
+                    LITHO_PHYSICS,
+                )
+                over.append(
+                    DevelopedOver(
+                        height,
+                        in_edge_bead,
+                        layer,
+                        layer - standing,
+                        min(rate * develop_time_s, layer),
+                        float(done.depth_um[0]),
+                    )
+                )
+        return over
+
+    def longest_first_develop_s(self, first: Develop) -> float:
+        """The longest develop of `first`, in whole seconds, that leaves resin over the metal
+        at every interconnect (`_develop_leaves_resin`): the bulk rate takes the whole layer
+        in the nominal time, so the resin over an interconnect's top lasts that share of it,
+        the least over the interconnects; whatever the dose (the unexposed resin dissolves
+        at its bulk rate)."""
+
+        def leaves_resin(time_s: float) -> bool:
+            over = self.developed_over_the_interconnects(first, first.dose_mj_cm2, time_s)
+            return all(site.above_metal_um > CLEARED_UM for site in over)
+
+        nominal_s = MATERIALS[PHOTO_MATERIAL].nominal_develop_s
+        over = self.developed_over_the_interconnects(first, first.dose_mj_cm2, nominal_s)
+        share = min((site.to_the_metal_um - CLEARED_UM) / site.layer_um for site in over)
+        return most_that_passes(nominal_s * share, 0, leaves_resin)
+
+    def cross_links_the_field(self, dose_mj_cm2: float, develop_time_s: float) -> bool:
+        """Whether a first develop's `dose_mj_cm2` cross-links the whole field of the
+        covering layer at every interconnect through a develop of `develop_time_s`: a um for
+        every clearing dose per um over the develop's share of the nominal time (the law of
+        `cross_linking_dose_mj_cm2` and `develop`), the thickest layer's (over the shortest
+        interconnect in the edge bead)."""
+        facts = MATERIALS[PHOTO_MATERIAL]
+        per_um = facts.clearing_dose_mj_cm2_per_um * facts.nominal_develop_s / develop_time_s
+        return dose_mj_cm2 / per_um >= self._thickest_layer_um()
+
+    def _thickest_layer_um(self) -> float:
+        """The covering layer at its thickest over an interconnect (`layer_um`)."""
+        return max(
+            self.resin_over_an_interconnect_um(height, in_edge_bead=in_edge_bead)
+            for height in self._interconnect_heights_um()
+            for in_edge_bead in (False, True)
+        )
+
+    def least_first_dose_mj_cm2(self, develop_time_s: float) -> float:
+        """The least dose, in whole mJ/cm^2, that cross-links the whole field through a
+        develop of `develop_time_s` (`cross_links_the_field`)."""
+        facts = MATERIALS[PHOTO_MATERIAL]
+        per_um = facts.clearing_dose_mj_cm2_per_um * facts.nominal_develop_s / develop_time_s
+        return least_that_passes(
+            self._thickest_layer_um() * per_um,
+            0,
+            lambda dose: self.cross_links_the_field(dose, develop_time_s),
+        )
+
     @recipe_check
-    def _develop_leaves_resin(self) -> Self:
-        """A developed first process stops short of the metal: the developer takes the
-        unexposed resin over the concave portions at its bulk rate, the whole film in its
-        nominal time (`develop_rate_um_s`, the litho cell's law), so a develop as long opens
-        the vias onto the metal and no concave portion keeps resin below (002:1f)."""
+    def _develop_keeps_the_field(self) -> Self:
+        """A developed first process's dose cross-links the whole field of the covering
+        layer (a negative resin: `develop`, the simulated cell's), so the developer leaves
+        it standing around the concave portions. Too little, and the developer thins the
+        field: the resin over the interconnects is thinner than the coat laid, which the dry
+        etch's 002:1e check counts on, and with less still the field goes down as far as the
+        concave bottoms and no concave portion forms at all (002:1f fails every via at the
+        claim check; a trial's 30 mJ/cm^2). The advice is `least_first_dose_mj_cm2` for the
+        develop the recipe keeps (its own, or the longest `_develop_leaves_resin` takes, if
+        shorter)."""
         first = self.first
         if not isinstance(first, Develop):
             return self
-        through_s = MATERIALS[PHOTO_MATERIAL].nominal_develop_s
-        if first.develop_time_s < through_s:
+        time_s = min(first.develop_time_s, self.longest_first_develop_s(first))
+        if self.cross_links_the_field(first.dose_mj_cm2, time_s):
             return self
+        least = self.least_first_dose_mj_cm2(time_s)
+        over = self.developed_over_the_interconnects(first, first.dose_mj_cm2, first.develop_time_s)
+        shallowest = min(over, key=lambda site: site.concave_um)
+        formed = shallowest.concave_um > 0
+        site = max(over, key=lambda site: site.layer_um) if formed else shallowest
+        where = "in the wafer's edge bead" if site.in_edge_bead else "inside the edge bead"
+        thinned = (
+            "the developer thins the field, and the resin over the interconnects is thinner "
+            "than the coat laid, which the dry etch must leave covering them (002:1e)"
+            if formed
+            else "the developer takes the field down to or past the concave bottoms, "
+            f"{um_text(site.layer_um - site.dissolved_um)} um above what the resin is laid "
+            "on, and no concave portion forms"
+        )
+        for_time = (
+            f"for a develop of {time_s:g} s"
+            if time_s == first.develop_time_s
+            else f"for a develop of {time_s:g} s, the longest that leaves resin over the metal"
+        )
+        raise claim_violation(
+            "002:1f",
+            "first.dose_mj_cm2",
+            f"{first.dose_mj_cm2:g} mJ/cm^2",
+            f"it cross-links too little of the {PHOTO_MATERIAL.value} to keep the field whole "
+            f"through the develop: over an interconnect {um_text(site.height_um)} um "
+            f"high {where} (a {um_text(site.layer_um)} um layer) {thinned}: give at "
+            f"least {least:g} mJ/cm^2 {for_time}",
+        )
+
+    @recipe_check
+    def _develop_leaves_resin(self) -> Self:
+        """A developed first process stops short of the metal: the developer takes the
+        unexposed resin over the concave portions at its bulk rate, a share of the covering
+        layer's whole thickness at an interconnect (the whole in its nominal time), and the
+        concave bottom reaches the interconnect's top once through the resin over it, so no
+        concave portion keeps resin below (002:1f, as a first laser's depth,
+        `_first_laser_leaves_resin`). The advice is `longest_first_develop_s`."""
+        first = self.first
+        if not isinstance(first, Develop):
+            return self
+        over = self.developed_over_the_interconnects(first, first.dose_mj_cm2, first.develop_time_s)
+        reaching = [site for site in over if site.above_metal_um <= CLEARED_UM]
+        if not reaching:
+            return self
+        worst = min(reaching, key=lambda site: site.above_metal_um)
+        where = "in the wafer's edge bead" if worst.in_edge_bead else "inside the edge bead"
         raise claim_violation(
             "002:1f",
             "first.develop_time_s",
             f"{first.develop_time_s:g} s",
             f"the developer takes the unexposed {PHOTO_MATERIAL.value} over the concave "
-            f"portions at its bulk rate, the whole film in {through_s:g} s: the first process "
-            f"leaves resin at the bottom of every concave portion: give at most "
-            f"{math.ceil(through_s) - 1:g} s",
+            f"portions at its bulk rate, the whole layer in "
+            f"{MATERIALS[PHOTO_MATERIAL].nominal_develop_s:g} s: over an interconnect "
+            f"{um_text(worst.height_um)} um high {where} it goes "
+            f"{um_text(worst.dissolved_um)} um down the {um_text(worst.layer_um)} um layer, "
+            f"past the metal {um_text(worst.to_the_metal_um)} um under the resin's top (the "
+            "resin's spin film over the interconnect): the first process leaves resin at the "
+            "bottom of every concave portion: give at most "
+            f"{self.longest_first_develop_s(first):g} s",
         )
 
     @recipe_check

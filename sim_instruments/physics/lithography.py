@@ -245,6 +245,11 @@ def develop(
 # --------------------------------------------------------------------- the film on the wafer
 
 
+#: Film at an opening's bottom thinner than this, um, counts as cleared: the opening reaches
+#: what lies below (the cell's `cleared`; validate judges a develop by it alike).
+CLEARED_UM = 1e-3
+
+
 @dataclass(frozen=True)
 class LithoFilm:
     """The film the cell works on, wherever the workpiece keeps it: the `resist` part, or the
@@ -258,6 +263,7 @@ class LithoFilm:
     depth_um: np.ndarray  # each opening's depth below the film around it
     cd_um: np.ndarray  # each opening's top width
     openings: OpeningLayer | None  # a resin layer's openings (None: the resist)
+    to_metal_um: np.ndarray  # how deep below the film's top an opening meets what lies below
 
     @property
     def tone(self) -> Tone:
@@ -269,14 +275,14 @@ class LithoFilm:
 
     @property
     def residual_um(self) -> np.ndarray:
-        """Film left at the bottom of each opening."""
-        residual: np.ndarray = np.maximum(self.thickness_um - self.depth_um, 0.0)
+        """Film left at the bottom of each opening, above what it meets (`to_metal_um`)."""
+        residual: np.ndarray = np.maximum(self.to_metal_um - self.depth_um, 0.0)
         return residual
 
     @property
     def cleared(self) -> np.ndarray:
         """Openings down to what lies below."""
-        return (self.cd_um > 0) & (self.residual_um <= 1e-3)
+        return (self.cd_um > 0) & (self.residual_um <= CLEARED_UM)
 
 
 def litho_film(workpiece: Workpiece) -> LithoFilm | None:
@@ -293,9 +299,12 @@ def litho_film(workpiece: Workpiece) -> LithoFilm | None:
             resist.developed_um,
             resist.opening_um,
             None,
+            resist.thickness_um,
         )
-    top = workpiece.top_resin(workpiece.coated_face)
-    if top is None:
+    face = workpiece.coated_face
+    top = workpiece.top_resin(face)
+    to_metal = workpiece.depth_to_metal_um(face)
+    if top is None or to_metal is None:
         return None
     layer, openings = top
     if layer.photo is None or layer.dose_mj_cm2 is None:
@@ -308,7 +317,19 @@ def litho_film(workpiece: Workpiece) -> LithoFilm | None:
         openings.depth_um,
         openings.diameter_um,
         openings,
+        covered_metal_um(layer.thickness_um, to_metal),
     )
+
+
+def covered_metal_um(thickness_um: np.ndarray, to_metal_um: np.ndarray) -> np.ndarray:
+    """How deep below a resin layer's top (`thickness_um` thick) a developed opening meets
+    what lies below it: the metal's top where the layer covers an interconnect
+    (`Workpiece.depth_to_metal_um`: two-process-via's concave portions over its interconnects,
+    002:1f), else the layer's whole thickness, also where the metal stands through the film
+    (sprout-bump-csp's solder resist around its balls, opened wider than them down to what
+    the film is laid on)."""
+    meets: np.ndarray = np.where(to_metal_um > 0, to_metal_um, thickness_um)
+    return meets
 
 
 def coat(
@@ -370,8 +391,9 @@ def develop_film(
     workpiece: Workpiece, reticle: Reticle, time_s: float, physics: LithoPhysics
 ) -> LithoFilm:
     """Develop the cell's film for `time_s`: the film around the openings, their depth and
-    width, and which openings reach what lies below (a resin layer), or the area each opens
-    (a resist: what a plating through it thickens)."""
+    width, and which openings reach what lies below (a resin layer: over an interconnect it
+    covers, its metal's top, `covered_metal_um`), or the area each opens (a resist: what a
+    plating through it thickens). Returns the film as developed."""
     film = litho_film(workpiece)
     assert film is not None, "develop: the workpiece carries no film of the cell"
     done = develop(
@@ -387,15 +409,18 @@ def develop_film(
     film.thickness_um[:] = done.field_um
     film.depth_um[:] = done.depth_um
     film.cd_um[:] = done.cd_um
-    if film.openings is not None:
-        thaw(film.openings.open)
-        film.openings.open[:] = film.cleared
-        film.openings.record(OpeningProcess.DEVELOP, film.thickness_um)
+    film.photo.developed = True
+    developed = litho_film(workpiece)  # what lies below, as deep as the film now is
+    assert developed is not None
+    if developed.openings is not None:
+        np.minimum(developed.depth_um, developed.to_metal_um, out=developed.depth_um)
+        thaw(developed.openings.open)
+        developed.openings.open[:] = developed.cleared
+        developed.openings.record(OpeningProcess.DEVELOP, developed.to_metal_um)
     else:
         workpiece.resist.islands = reticle.feature is Feature.LAND
-        workpiece.resist.opened_um2 = opened_um2(reticle, film.cd_um)
-    film.photo.developed = True
-    return film
+        workpiece.resist.opened_um2 = opened_um2(reticle, developed.cd_um)
+    return developed
 
 
 def develop_time_s(time_s: float, physics: LithoPhysics) -> float:
