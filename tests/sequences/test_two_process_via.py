@@ -301,6 +301,15 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             {"passivation.film.thickness_nm": "6 um"},
             "passivation.film.thickness_nm = '6 um': must be at most 5000 nm",
         ),
+        (  # 460 nm of SiN: the CVD thins it towards the wafer's edge, below the 450 nm the
+            # claim check accepts around the farthest pad (it validated and failed 002:15)
+            "two-process-via-passivated.yaml",
+            {"passivation.film.thickness_nm": "460 nm"},
+            "passivation.min_thickness_nm = 450 nm: more than the 443.12 nm of SiN around the "
+            "pad farthest from the wafer's centre (0.958 of its radius out), the thinnest the "
+            "claim check finds: plasma CVD lays passivation.film.thickness_nm = 460 nm at the "
+            "centre, thinner towards the edge: give at most 443.1 nm (claim 002:15)",
+        ),
         (  # a bond head hotter than the flip-chip bonder's window
             "two-process-via.yaml",
             {"mounting.head_temperature_c": "450 degC"},
@@ -372,9 +381,6 @@ def _run_wrong(
         # a dose below the clearing dose: the negative resin's field thins in the developer,
         # and the etch that opens the vias bares the interconnects
         ("two-process-via-photo.yaml", {"first.dose_mj_cm2": "150 mJ/cm^2"}, "002:1e"),
-        # 460 nm of SiN: the CVD thins towards the wafer's edge, below the 450 nm the claim
-        # check accepts around the pads there
-        ("two-process-via-passivated.yaml", {"passivation.film.thickness_nm": "460 nm"}, "002:15"),
     ],
 )
 def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
