@@ -155,8 +155,9 @@ CLAIM_MAP = {
     "002:13": "claim check on the product wafer: every via opened by dry-etch",
     "002:14": "claim check on the product wafer: the covering resin a solder resist",
     "002:15": "recipe option passivation (two-process-via-passivated.yaml; recipe constraints: "
-    "SiO2 or SiN, the openings etched in CF4/O2), step 'deposit passivation', step 'pattern "
-    "passivation openings', step 'etch passivation openings' and step 'strip passivation "
+    "SiO2 or SiN, the openings etched in CF4/O2, min_thickness_nm at most the film at its "
+    "thinnest, the CVD thinner towards the wafer's edge), step 'deposit passivation', step "
+    "'pattern passivation openings', step 'etch passivation openings' and step 'strip passivation "
     "mask'; claim check: SiO2 or SiN around every pad, at least passivation.min_thickness_nm, "
     "opened through over every pad",
     "002:16": "recipe section wafer (the incoming wafer: its bonding pads on the upper surface "

@@ -123,6 +123,15 @@ class DepositionPhysics:
             return per_kw * power_w / 1000 / (1 + pressure_mtorr / self.sputter_scatter_mtorr)
         return self.cvd_nm_s_per_100w[material] * power_w / 100
 
+    def edge_thinned_nm(
+        self, method: Method, centre_nm: float, radius_fraction: np.ndarray | float
+    ) -> np.ndarray:
+        """A film of `centre_nm` at the wafer's centre (what the crystal monitor ends the step
+        at) as laid `radius_fraction` of the radius out: thinner towards the edge by
+        `edge_thinning` of the method, as (r / R)^2. A recipe's check judges a film at its
+        thinnest by this too (two-process-via's passivation, 002:15)."""
+        return np.asarray(centre_nm * (1 - self.edge_thinning[method] * radius_fraction**2))
+
     def oxygen_fraction(self, material: Material, base_torr: float, rate_nm_s: float) -> float:
         """The fraction of a growing film that is residual gas taken up, at base pressure
         `base_torr`: (sticking x gas monolayers per s) over (that + film monolayers per s)."""
@@ -172,7 +181,7 @@ def film_on_sites(
     there (the tip's projection or the via's depth; 0 on a bare pad); `oxide_nm` and
     `residue_nm` what is left on that metal.
     """
-    thickness = thickness_nm * (1 - physics.edge_thinning[method] * radius_fraction**2)
+    thickness = physics.edge_thinned_nm(method, thickness_nm, radius_fraction)
     sidewall = np.where(step_um > 0, thickness * physics.step_coverage[method], thickness)
     joined = touches_metal & (sidewall >= physics.continuous_nm)
     contact = (

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
     from .incoming import (
         die_grid,
+        farthest_pad_radius_fraction,
         most_incoming_residue_nm,
         new_panel,
         new_wafer,
@@ -35,6 +36,7 @@ __all__ = [
     "WaferSpec",
     "Workpiece",
     "die_grid",
+    "farthest_pad_radius_fraction",
     "most_incoming_residue_nm",
     "new_panel",
     "new_wafer",

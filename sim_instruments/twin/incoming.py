@@ -123,6 +123,15 @@ def wafer_site_count(spec: WaferSpec) -> int:
     return int(die_grid(spec).shape[0]) * int(edge_x.size)
 
 
+def farthest_pad_radius_fraction(spec: WaferSpec) -> float:
+    """How far the pad of a wafer of `spec` farthest from its centre lies, over the wafer's
+    radius (`Geometry.radius_mm`): where a film laid thinner towards the edge is thinnest."""
+    site_x, site_y, _ = _sites(
+        die_grid(spec), *_edge_sites(spec.die_size_mm, spec.pads_per_die_side)
+    )
+    return float(np.hypot(site_x, site_y).max()) / (spec.diameter_mm / 2)
+
+
 def new_wafer(wafer_id: str, spec: WaferSpec) -> Workpiece:
     """A fresh wafer: pads around the edge of every die, with light incoming contamination."""
     dies = die_grid(spec)

@@ -229,8 +229,8 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
         (  # passivation openings etched without fluorine
             "two-process-via-passivated.yaml",
             {"passivation.etch.steps.0.gas": "O2"},
-            "passivation.etch.steps = O2: the openings through SiN are etched in CF4/O2: add a "
-            "step of CF4/O2 (claim 002:15)",
+            "passivation.etch.steps.0.gas = O2: the openings through SiN are etched in CF4/O2, "
+            "the line's one gas that etches SiO2 and SiN: give CF4/O2 (claim 002:15)",
         ),
         (  # a wafer without bonding pads on its upper surface
             "two-process-via.yaml",
@@ -303,6 +303,15 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             {"passivation.film.thickness_nm": "6 um"},
             "passivation.film.thickness_nm = '6 um': must be at most 5000 nm",
         ),
+        (  # 460 nm of SiN: the CVD thins it towards the wafer's edge, below the 450 nm the
+            # claim check accepts around the farthest pad (it validated and failed 002:15)
+            "two-process-via-passivated.yaml",
+            {"passivation.film.thickness_nm": "460 nm"},
+            "passivation.min_thickness_nm = 450 nm: more than the 443.12 nm of SiN around the "
+            "pad farthest from the wafer's centre (0.958 of its radius out), the thinnest the "
+            "claim check finds: plasma CVD lays passivation.film.thickness_nm = 460 nm at the "
+            "centre, thinner towards the edge: give at most 443.1 nm (claim 002:15)",
+        ),
         (  # a bond head hotter than the flip-chip bonder's window
             "two-process-via.yaml",
             {"mounting.head_temperature_c": "450 degC"},
@@ -371,9 +380,6 @@ def _run_wrong(
     [
         # the pads not descummed: the seed lands on their oxide and residue (112 mOhm contacts)
         ("two-process-via.yaml", {"interconnects.descum": None}, "002:1a-d"),
-        # 460 nm of SiN: the CVD thins towards the wafer's edge, below the 450 nm the claim
-        # check accepts around the pads there
-        ("two-process-via-passivated.yaml", {"passivation.film.thickness_nm": "460 nm"}, "002:15"),
     ],
 )
 def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
@@ -736,10 +742,14 @@ def test_the_template_offers_only_the_passivations_validate_takes(
     """The template offered passivation.film.material as one of Ti, TiW, Cu, Ni, Au, SiO2,
     SiN (the deposition chamber's materials), of which validate takes SiO2 and SiN alone
     (002:15); its mask defaulted to wiring-level-1, a line reticle validate refuses there
-    (tests/sequences/test_recipe_help.py checks every optional section's defaults)."""
+    (tests/sequences/test_recipe_help.py checks every optional section's defaults); its
+    etch's gas was one of O2, Ar, forming-gas, CF4/O2, of which only CF4/O2 etches the film:
+    it reads CF4/O2, and validate refuses another gas at its step."""
     template = recipe_template(get_method("two-process-via")).splitlines()
     start = template.index(next(line for line in template if line.startswith("passivation:")))
-    block = template[start : start + 30]
+    block = template[start : start + 32]
+    gas = next(line for line in block if line.lstrip("# -").startswith("gas:"))
+    assert gas.endswith("- gas: CF4/O2  # required"), gas
     material = next(line for line in block if line.lstrip("# ").startswith("material: <"))
     assert material.endswith("material: <SiO2|SiN>  # one of SiO2, SiN; required"), material
     mask = next(line for line in block if line.lstrip("# ").startswith("mask: pads"))
