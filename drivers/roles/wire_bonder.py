@@ -140,6 +140,21 @@ def stud_heights_um(
     return low + added - spread + tail, high + added + spread + tail
 
 
+def stud_base_um(program: BondProgram) -> float:
+    """The base (collar) diameter a stud of `program` is bonded at, before its spread: set by
+    the wire and the program, as the simulated bonder forms it and as validate judges what a
+    stud terminal fills of its hole (000:b-c)."""
+    return STUD_COLLAR_RATIO * program.wire_diameter_um * stud_deformation(program)
+
+
+def stud_bases_um(program: BondProgram) -> tuple[float, float]:
+    """The narrowest and widest base a run of `program` bonds, across its clipped spread
+    (`STUD_SPREAD_SIGMAS`)."""
+    base = stud_base_um(program)
+    spread = STUD_SPREAD_SIGMAS * STUD_BASE_SPREAD * base
+    return base - spread, base + spread
+
+
 @dataclass(frozen=True)
 class BonderStatus:
     """One snapshot of the bonder; `bumps_done` / `bumps_total` is the progress of a run."""

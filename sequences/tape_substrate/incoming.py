@@ -11,6 +11,13 @@ from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import MAX_MAP_POSITIONS
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
+from packline.drivers.roles.wire_bonder import (
+    STUD_BASE_SPREAD,
+    STUD_SPREAD_SIGMAS,
+    stud_base_um,
+    stud_bases_um,
+    stud_heights_um,
+)
 from packline.sequences.engine import (
     NeededWhen,
     Recipe,
@@ -278,7 +285,8 @@ class DieWaferRecipe(Recipe):
     ]
     #: 000:c: the dies' connection terminals, gold or copper studs formed on the wire bonder
     terminals: BumpRecipe
-    #: the studs' base diameter the bond program gives (about 4 wire diameters)
+    #: the studs' base diameter, which their bond program sets (about 4 wire diameters):
+    #: stated so the recipe says what it expects, refused unless the program bonds it
     terminal_base_um: Annotated[
         float,
         Unit("um"),
@@ -288,12 +296,42 @@ class DieWaferRecipe(Recipe):
     #: 000:d: the wafer diced on the saw into the dies the bonder picks
     dicing: DicingStep
 
+    def terminal_bases_um(self) -> tuple[float, float]:
+        """The narrowest and widest base the terminals' program bonds (the line's stud law,
+        `stud_bases_um`), to 0.1 um outside them."""
+        low, high = stud_bases_um(self.terminals.program())
+        return math.floor((low - 0.005) * 10) / 10, math.ceil((high + 0.005) * 10) / 10
+
     def terminal_volume_nl(self, panel: PanelRecipe) -> float:
-        """What one terminal fills of its hole once inserted: its stud inside the hole."""
+        """What one terminal fills of its hole once inserted: the stud its program bonds (the
+        line's stud law, by which the simulated bonder forms it: its base and its height
+        before their spread), inside the hole. Not the recipe's `terminal_base_um` or
+        `terminals.height_um`, which may stand a little off it and still pass their checks."""
+        program = self.terminals.program()
+        shortest, tallest = stud_heights_um(program, self.terminals.stack)
         return float(
             terminal_volume_nl(
-                self.terminals.height_um, self.terminal_base_um, panel.tape_thickness_um
+                (shortest + tallest) / 2, stud_base_um(program), panel.tape_thickness_um
             )
+        )
+
+    @recipe_check
+    def _terminal_base_as_the_program_bonds_it(self) -> Self:
+        narrowest, widest = self.terminal_bases_um()
+        if narrowest <= self.terminal_base_um <= widest:
+            return self
+        program = self.terminals.program()
+        raise claim_violation(
+            "000:c",
+            "terminal_base_um",
+            f"{self.terminal_base_um:g} um",
+            f"a stud's base is set by its bond program (dies.terminals): "
+            f"{program.wire_diameter_um:g} um {program.wire_material.value} wire at "
+            f"{program.bond_force_gf:g} gf and {program.ultrasonic_energy_uj:g} uJ bonds it "
+            f"{stud_base_um(program):.1f} um across, {narrowest:g}-{widest:g} um (the line's "
+            f"stud law, its {STUD_BASE_SPREAD:.1%} spread to {STUD_SPREAD_SIGMAS:g} sigma), and "
+            f"the fill leaves room in each hole for the stud the program bonds: give from "
+            f"{narrowest:g} to {widest:g} um",
         )
 
     def spec(self, panel: PanelRecipe) -> WaferSpec:

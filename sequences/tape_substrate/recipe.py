@@ -168,8 +168,8 @@ class FillStep(Recipe):
     def misfit(self, hole_nl: float, taken_nl: float) -> str | None:
         """What is wrong when this filler and `taken_nl` of something else in a hole of
         `hole_nl` do not make the hole's volume within `tolerance` of it at every shot across
-        the jet's spread ('makes 1.251-1.359 nl across the jet's spread ..., the least below
-        1.259 nl (5% under the hole's 1.325 nl): fill.volume_nl from 1.089 to 1.111 nl fits'),
+        the jet's spread ('makes 1.252-1.360 nl across the jet's spread ..., the least below
+        1.259 nl (5% under the hole's 1.325 nl): fill.volume_nl from 1.088 to 1.11 nl fits'),
         its figures to the digit that tells them apart; None when they do."""
         low, high = self.window_nl(hole_nl, taken_nl)
         if low <= self.volume_nl <= high:
@@ -987,13 +987,14 @@ class TapeSubstrateRecipe(Recipe):
         terminals = self.dies.terminals
         if self.holes is None:
             return self
-        if self.dies.terminal_base_um >= self.holes.diameter_um:
+        widest = self.dies.terminal_bases_um()[1]
+        if widest >= self.holes.diameter_um:
             raise claim_violation(
                 "000:c",
-                "dies.terminal_base_um",
-                f"{self.dies.terminal_base_um:g} um",
-                f"a terminal must go into its hole: narrower than holes.diameter_um = "
+                "holes.diameter_um",
                 f"{self.holes.diameter_um:g} um",
+                f"a terminal must go into its hole: wider than the studs dies.terminals bonds, "
+                f"up to {widest:g} um across their base",
             )
         if terminals.height_um > self.panel.tape_thickness_um:
             raise claim_violation(
@@ -1016,8 +1017,8 @@ class TapeSubstrateRecipe(Recipe):
                 "000:b",
                 "fill.volume_nl",
                 f"{self.fill.volume_nl:g} nl",
-                f"with a terminal's {terminal:.3g} nl (dies.terminals.height_um and "
-                f"dies.terminal_base_um) it {misfit} (holes.diameter_um = "
+                f"with a terminal's {terminal:.3g} nl (the stud dies.terminals bonds, by the "
+                f"line's stud law) it {misfit} (holes.diameter_um = "
                 f"{self.holes.diameter_um:g} um through panel.tape_thickness_um = "
                 f"{self.panel.tape_thickness_um:g} um)",
             )

@@ -18,12 +18,11 @@ import numpy as np
 
 from packline.drivers.roles.wire_bonder import (
     STUD_BASE_SPREAD,
-    STUD_COLLAR_RATIO,
     STUD_HEIGHT_SPREAD,
     STUD_SPREAD_SIGMAS,
     STUD_TAIL_UM,
     BondProgram,
-    stud_deformation,
+    stud_base_um,
     stud_tip_oxide_nm,
     studs_added_um,
 )
@@ -86,12 +85,7 @@ def form_studs(
     height = np.where(bare, STUD_TAIL_UM, existing_height_um) + added * (
         1 + STUD_HEIGHT_SPREAD * height_z
     )
-    new_base = (
-        STUD_COLLAR_RATIO
-        * program.wire_diameter_um
-        * stud_deformation(program)
-        * (1 + STUD_BASE_SPREAD * base_z)
-    )
+    new_base = stud_base_um(program) * (1 + STUD_BASE_SPREAD * base_z)
     base = np.where(bare, new_base, existing_base_um)
     return on_map_grid(height), on_map_grid(base)
 
