@@ -180,20 +180,7 @@ def archive_run(records: RunRecords, path: str | Path) -> Path:
         except OSError as error:
             target.unlink(missing_ok=True)
             raise BadInput(f"archive {target}: cannot write it ({error.strerror})") from None
-    records.store.add_rows(
-        "events",
-        [
-            {
-                "run_id": records.run_id,
-                "session": run["sessions"],
-                "kind": ARCHIVED,
-                "wafer_id": None,
-                "message": str(target.resolve()),
-                "t": run["stopped_t"] if run["stopped_t"] is not None else run["started_t"],
-                "wall": time.time(),
-            }
-        ],
-    )
+    records.store.add_stopped_run_event(run, ARCHIVED, str(target.resolve()), wafer_id=None)
     return target
 
 

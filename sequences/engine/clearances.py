@@ -368,18 +368,14 @@ def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[s
             if waiting["data"].get("cause") == FOREIGN_WORKPIECE
             else "the resume puts it back in service"
         )
-        row = {
-            "run_id": run_id,
-            "session": run["sessions"],
-            "kind": "tool-cleared",
-            "wafer_id": None,
-            "tool": tool,
-            "message": f"{tool} cleared by {by} while the run was {status}: {then}",
-            "data": json.dumps({"by": by, "cleared": True, "run_status": status}),
-            # the run clock stands still between sessions: the clear ends its downtime where
-            # the run stopped (a resume's clock goes on from there)
-            "t": max(run["started_t"], run["stopped_t"] or 0.0, waiting["t"]),
-            "wall": time.time(),
-        }
-        store.add_rows("events", [row])
+        # the clear ends the tool's downtime where the run stopped (or its wait began, if later)
+        row = store.add_stopped_run_event(
+            run,
+            "tool-cleared",
+            f"{tool} cleared by {by} while the run was {status}: {then}",
+            not_before=waiting["t"],
+            wafer_id=None,
+            tool=tool,
+            data=json.dumps({"by": by, "cleared": True, "run_status": status}),
+        )
     return row

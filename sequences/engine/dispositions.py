@@ -114,16 +114,9 @@ def record_disposition(
     }
     with store.transaction():  # the decision, its event and a scrap's outcome, or nothing
         store.add_rows("dispositions", [row])
-        event = {
-            "run_id": run_id,
-            "session": run["sessions"],
-            "kind": "disposition",
-            "wafer_id": wafer_id,
-            "message": decision_text(row),
-            "t": run["stopped_t"] or 0.0,
-            "wall": row["wall"],
-        }
-        store.add_rows("events", [event])
+        store.add_stopped_run_event(
+            run, "disposition", decision_text(row), wafer_id=wafer_id, wall=row["wall"]
+        )
         if decision is Decision.SCRAP:
             reason = f"scrapped by {by}: {row['reason']}"
             store.update_wafer(run_id, wafer_id, status=SCRAPPED, reason=reason)

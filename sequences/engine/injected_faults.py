@@ -56,25 +56,15 @@ def tell_run(store: RunStore, run_id: str, tool: str, fault: str, by: str, wall:
         status = shown_status(run)
         if status == "completed":
             return f"run {run_id} is completed: not recorded in its records"
-        data = {**injected_data(fault, by, wall), "run_status": status}
-        store.add_rows(
-            "events",
-            [
-                {
-                    "run_id": run_id,
-                    "session": run["sessions"],
-                    "kind": FAULT_INJECTED,
-                    "wafer_id": None,
-                    "tool": tool,
-                    "status": fault,
-                    "message": f"{injected_message(by, wall)} while the run was {status}: its "
-                    "resume meets it",
-                    "data": json.dumps(data),
-                    # the run clock stands still between sessions (as a clear's)
-                    "t": max(run["started_t"], run["stopped_t"] or 0.0),
-                    "wall": wall,
-                }
-            ],
+        store.add_stopped_run_event(
+            run,
+            FAULT_INJECTED,
+            f"{injected_message(by, wall)} while the run was {status}: its resume meets it",
+            wafer_id=None,
+            tool=tool,
+            status=fault,
+            data=json.dumps({**injected_data(fault, by, wall), "run_status": status}),
+            wall=wall,
         )
     return f"recorded in run {run_id} (status {status}) as a fault-injected event"
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -336,6 +337,33 @@ class RunStore(RunDatabase):
                 f"VALUES ({', '.join('?' for _ in columns)})",
                 [tuple(row[c] for c in columns) for row in rows],
             )
+
+    def add_stopped_run_event(
+        self,
+        run: Mapping[str, Any],
+        kind: str,
+        message: str,
+        *,
+        not_before: float = 0.0,
+        **more: Any,
+    ) -> dict[str, Any]:
+        """Record, at once, an event of `run` (its row) that no process is driving: a clear, a
+        disposition, a fault injected, an archive. It goes in its last session, at the run
+        clock where the run stopped (which stands still between sessions: a resume's goes on
+        from there), or at `not_before` if that is later; `more` sets its other columns
+        (`wafer_id`, `tool`, `status`, `data` as JSON, `wall`, now if not given). The row
+        written."""
+        row = {
+            "run_id": run["id"],
+            "session": run["sessions"],
+            "kind": kind,
+            "message": message,
+            "t": max(run["started_t"], run["stopped_t"] or 0.0, not_before),
+            "wall": time.time(),
+            **more,
+        }
+        self.add_rows("events", [row])
+        return row
 
     def add_trace(
         self,
