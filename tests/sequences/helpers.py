@@ -238,6 +238,18 @@ async def etched_apart_past_validate(
     return check, apart
 
 
+def first_process_changed(kind: type, **changes: Any) -> Callable[[Any], Any]:
+    """A spoil of a two-process-via recipe (for `held_past_validate`,
+    `completed_past_validate`): its first process, which must be of `kind` (the laser's
+    `ConcaveLaser`, the photo resin's `Develop`), with `changes` made to it."""
+
+    def spoil(recipe: Any) -> Any:
+        assert isinstance(recipe.first, kind)
+        return recipe.model_copy(update={"first": recipe.first.model_copy(update=changes)})
+
+    return spoil
+
+
 async def held_past_validate(
     store: RunStore, tmp_path: Path, variant: str, spoil: Callable[[Any], Recipe]
 ) -> dict:

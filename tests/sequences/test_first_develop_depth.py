@@ -21,6 +21,7 @@ from packline.sequences.two_process_via.recipe import Develop, DevelopedOver
 
 from .helpers import (
     failing_claims,
+    first_process_changed,
     held_past_validate,
     reference_with,
     refusal,
@@ -108,12 +109,7 @@ async def test_a_develop_past_the_metal_driven_past_validate_is_held(
     """The 100 s develop the reference had (13.75 um of the 16.5 um layer, the metal 11.458 um
     down) opens every concave portion onto the metal, and the line holds the wafer at the
     develop on its own count (the twin had opened none: 2.75 um 'left' to the wafer)."""
-
-    def longer(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
-        assert isinstance(recipe.first, Develop)
-        first = recipe.first.model_copy(update={"develop_time_s": 100.0})
-        return recipe.model_copy(update={"first": first})
-
+    longer = first_process_changed(Develop, develop_time_s=100.0)
     wafer = await held_past_validate(store, tmp_path, "two-process-via-photo.yaml", longer)
     assert "step 'develop concave portions'" in wafer["reason"]
     assert "concave portions cleared to metal = 8352 sites" in wafer["reason"]

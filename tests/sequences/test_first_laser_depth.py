@@ -22,6 +22,7 @@ from packline.sequences.two_process_via.recipe import ConcaveLaser
 
 from .helpers import (
     failing_claims,
+    first_process_changed,
     held_past_validate,
     reference_recipe,
     refusal,
@@ -100,12 +101,7 @@ async def test_a_first_laser_past_the_resin_over_the_metal_driven_past_validate_
     is 17.7 um thick from the wafer, which the twin had drilled into), the laser reaches the
     metal at the sites inside the edge bead and the line holds the wafer there, on 002:1f's
     concave portions through to metal: the check is the line's, not a margin of its own."""
-
-    def deeper(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
-        assert isinstance(recipe.first, ConcaveLaser)
-        first = recipe.first.model_copy(update={"depth_um": 12.8})
-        return recipe.model_copy(update={"first": first})
-
+    deeper = first_process_changed(ConcaveLaser, depth_um=12.8)
     wafer = await held_past_validate(store, tmp_path, "two-process-via.yaml", deeper)
     assert "step 'laser concave portions'" in wafer["reason"]
     assert "concave portions through to metal = " in wafer["reason"]

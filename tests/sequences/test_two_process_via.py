@@ -31,6 +31,7 @@ from .helpers import (
     completed_past_validate,
     etched_apart_past_validate,
     failing_claims,
+    first_process_changed,
     held_past_validate,
     reference_recipe,
     refusal,
@@ -840,13 +841,7 @@ def test_a_board_carrying_devices_the_method_spoilt_fails_002_7_and_002_8(
 def underexposed(dose_mj_cm2: float) -> Callable[[TwoProcessViaRecipe], TwoProcessViaRecipe]:
     """A spoil of the photo reference: its first process exposed at `dose_mj_cm2`, which
     validate refuses (the field not cross-linked whole), driven through all the same."""
-
-    def spoil(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
-        assert isinstance(recipe.first, Develop)
-        first = recipe.first.model_copy(update={"dose_mj_cm2": dose_mj_cm2})
-        return recipe.model_copy(update={"first": first})
-
-    return spoil
+    return first_process_changed(Develop, dose_mj_cm2=dose_mj_cm2)
 
 
 async def test_an_underexposed_photo_resin_fails_002_1f_naming_the_concave_portions_it_left_none(
