@@ -81,8 +81,9 @@ def _source_trees() -> list[tuple[str, ast.Module]]:
 def _event_kinds() -> tuple[set[str], set[str]]:
     """The kinds of event the code emits (`EventLog.emit`, the engine's `emit` and the
     callables set to one: told to the observers, the `--json` stream) and those it records
-    (the emitted ones `RECORDED_EVENTS` keeps, those `EventLog._record` is given by name, and
-    the rows other commands write whole: a disposition, a clear, an archive), read from the
+    (the emitted ones `RECORDED_EVENTS` keeps, those `EventLog._record` and
+    `RunStore.add_stopped_run_event` are given by name, and the rows other commands write
+    whole), read from the
     code itself. A kind is a string, a module's constant naming one, or a name the function
     sets from a dict of strings; any other is refused, so no kind escapes the check unread."""
     from packline.sequences.engine.recorder import RECORDED_EVENTS
@@ -141,7 +142,10 @@ def _event_kinds() -> tuple[set[str], set[str]]:
                         emitted |= kinds_of(node.args[0], function, where)
                     elif called == "_record" and function.name != "emit":
                         recorded |= kinds_of(node.args[0], function, where)
-                kind = _row_kind(node) if function.name != "_record" else None
+                    elif called == "add_stopped_run_event":  # (run, kind, message)
+                        recorded |= kinds_of(node.args[1], function, where)
+                writers = ("_record", "add_stopped_run_event")
+                kind = _row_kind(node) if function.name not in writers else None
                 if kind is not None:  # an events row written whole
                     recorded |= kinds_of(kind, function, where)
     return emitted, recorded | (emitted & RECORDED_EVENTS)
