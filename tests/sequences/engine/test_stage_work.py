@@ -32,6 +32,11 @@ KINDS = [
     "ball_mounter", "oven", "laser", "electroplater", "flip_chip_bonder",
 ]  # fmt: skip
 
+#: Below it a tool's performance reads as the trial's 0 %, not its demonstrated rate. It is
+#: measured on a clock 1000 times faster than life, so the wall clock's delays on a loaded
+#: machine take some off it (0.86 seen): the floor leaves room for them.
+PERFORMANCE_FLOOR = 0.5
+
 
 def performance(store, run_id: str) -> dict[str, tuple[float, int]]:
     """Each tool's performance and uses in the run, as `packline tools` gives them."""
@@ -74,7 +79,7 @@ async def test_a_wafer_run_again_after_a_clear_passes_its_done_stages_at_no_use(
     for tool in ("wire_bonder", "laminator"):
         perf, uses = figures[tool]
         assert uses == 6, tool
-        assert perf > 0.9, (tool, perf)
+        assert perf > PERFORMANCE_FLOOR, (tool, perf)
 
 
 async def test_a_stage_cut_off_and_replayed_on_resume_keeps_its_tools_rate(store, tmp_path):
@@ -100,7 +105,7 @@ async def test_a_stage_cut_off_and_replayed_on_resume_keeps_its_tools_rate(store
     replayed = [(s["wafer_id"][-3:], s["tool"]) for s in steps if work.get(s["id"]) == PART_WORK]
     assert ("W02", "wire_bonder") in replayed
     perf, uses = performance(store, run_id)["wire_bonder"]
-    assert perf > 0.9
+    assert perf > PERFORMANCE_FLOOR
     assert uses == 3  # W01's, W02's cut off, and its replay
 
 
