@@ -1,9 +1,12 @@
 """How a figure is shown to people: to a few significant digits, and beside the limits it is
-judged against to as many more as tell it from each (`figure_text`). Every reader of a value
-beside its limit prints it so: `show` and `wafer`, the report, the claim check's margins, and a
-driver's refused setpoint. It imports nothing heavy: `packline runs` and `methods` load it."""
+judged against to as many more as tell it from each (`figure_text`), and beside the margin
+it stands from them to its decimals (`decimals_of`). Every reader of a value beside its limit
+prints it so: `show` and `wafer`, the report, the claim check's margins, and a driver's refused
+setpoint. It imports nothing heavy: `packline runs` and `methods` load it."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 #: The significant digits a measured figure is shown to (the records keep every digit): a
 #: plating's 4.99998 um by charge reads 5 um, a reflow's 244.8 degC stays.
@@ -14,20 +17,40 @@ SHOWN_DIGITS = 4
 MOST_DIGITS = 17
 
 
-def figure_text(value: float, *limits: float | None, digits: int = SHOWN_DIGITS) -> str:
+def figure_text(
+    value: float, *limits: float | None, digits: int = SHOWN_DIGITS, decimals: int = 0
+) -> str:
     """A measured `value` for people to read, to `digits` significant digits: "5", "244.8",
     "0.0524"; a whole number too long for them in full ("8352", "12346"), not as an
     exponent; a zero never signed ("-0"). Beside the `limits` it is judged against (None:
     no limit), to as many more as tell it from each it is not: a layer of 7.9996 um against
     its least 8 um reads "7.9996", never "8" (the one rule by which every reader prints a
-    value, a margin's worst site, or a refused setpoint beside its limit)."""
+    value, a margin's worst site, or a refused setpoint beside its limit). Beside a margin
+    shown to `decimals` (`decimals_of`), to at least as many, so that the figures read
+    together add up: 443.1185 nm, at least 450 nm, 6.88 nm short reads "443.12", where
+    "443" had left the reader 7 nm."""
     value += 0.0
     bounds = [limit for limit in limits if limit is not None and limit != value]
-    for shown in range(digits, MOST_DIGITS + 1):
+    least = min(max(digits, _digits_to(value, decimals)), MOST_DIGITS)
+    for shown in range(least, MOST_DIGITS + 1):
         text = _to_digits(value, shown)
         if all(_to_digits(limit, shown) != text for limit in bounds):
             return text
     return repr(value)
+
+
+def decimals_of(text: str) -> int:
+    """How many decimals a figure's `text` (`figure_text`'s) is shown to: "6.88" 2, "443" 0,
+    "1.2e-05" 6."""
+    exponent = Decimal(text).as_tuple().exponent
+    return max(-exponent, 0) if isinstance(exponent, int) else 0
+
+
+def _digits_to(value: float, decimals: int) -> int:
+    """The significant digits that show `value` to `decimals` (at least one)."""
+    if value == 0 or decimals <= 0:
+        return 1
+    return int(f"{value:e}".split("e")[1]) + 1 + decimals
 
 
 def _to_digits(value: float, digits: int) -> str:

@@ -311,11 +311,13 @@ def pads_on_upper_surface(claim: str) -> Condition:
 
 
 def _passivation_nm(w: Workpiece) -> np.ndarray:
-    """Per site, the front's SiO2 and SiN around the pad, nm."""
-    total_um = np.zeros(w.geometry.site_count, np.float32)
+    """Per site, the front's SiO2 and SiN around the pad, nm, in float64 as the limit it is
+    judged against is: in float32 a limit a hair above a film was rounded to it and passed,
+    its margin short (a recipe's check reads the film alike, `kept_um`)."""
+    total_um = np.zeros(w.geometry.site_count)
     for film in w.films.layers:
         if film.face is Face.FRONT and film.material in DIELECTRICS:
-            total_um += np.where(film.present, film.thickness_um, np.float32(0.0))
+            total_um += np.where(film.present, film.thickness_um, 0.0)
     nm: np.ndarray = total_um * 1000
     return nm
 

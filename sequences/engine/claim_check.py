@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from packline.claims import claim as catalogued_claim
-from packline.shown_figures import figure_text
+from packline.shown_figures import decimals_of, figure_text
 from packline.sim_instruments.twin import Workpiece
 
 #: Which sites (or units) a condition looks at, and which of those pass; same length.
@@ -329,18 +329,19 @@ def margin_text(condition: Mapping[str, Any]) -> str:
     if condition.get("verdict") == "fail" and not fails:
         return "-"
     unit = f" {unit}" if unit else ""  # a degree of cure has none
-    spare = (
-        f"{_figure(abs(margin))}{unit} {failing}" if fails else f"{_figure(margin)}{unit} to spare"
-    )
-    bounded = f"{bound} {_figure(limit)}{unit}"
-    worst_text = _figure(worst, limit)  # a failing site never reads as its limit
+    distance = _figure(abs(margin) if fails else margin)
+    spare = f"{distance}{unit} {failing if fails else 'to spare'}"
+    # the site and the limit to the margin's decimals: the three add up
+    places = decimals_of(distance)
+    bounded = f"{bound} {_figure(limit, decimals=places)}{unit}"
+    worst_text = _figure(worst, limit, decimals=places)  # a failing site never reads as its limit
     return f"{side} {condition['margin_quantity']} {worst_text}{unit}, {bounded}: {spare}"
 
 
-def _figure(value: float, *limits: float) -> str:
-    """A margin's figure to `MARGIN_DIGITS` significant digits, told from `limits`
-    (`figure_text`)."""
-    return figure_text(value, *limits, digits=MARGIN_DIGITS)
+def _figure(value: float, *limits: float, decimals: int = 0) -> str:
+    """A margin's figure to `MARGIN_DIGITS` significant digits, told from `limits`, to at
+    least `decimals` (`figure_text`)."""
+    return figure_text(value, *limits, digits=MARGIN_DIGITS, decimals=decimals)
 
 
 def overall(verdicts: Sequence[str]) -> str:

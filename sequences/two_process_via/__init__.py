@@ -56,6 +56,7 @@ from packline.sequences.engine import Wafer, method
 from ..bump_seal_clean import Mounted, board_of, dice, mount_chips
 from ..plasma_clean import chamber_cycle
 from ..solder import MOUNT_BALLS_TOOLS, mount_balls
+from ..sprout_bump_csp.recipe import DEPOSITION_PHYSICS
 from .product import CLAIM_MAP, CURE_STEP, THERMOSET_KINDS, claim_conditions
 from .recipe import (
     MOUNTING_CLAIMS,
@@ -210,6 +211,8 @@ def recipe_tools(recipe: TwoProcessViaRecipe) -> set[str]:
     claim_checks=claim_conditions,
     claim_map=CLAIM_MAP,
     incoming=lambda recipe: recipe.wafer.spec(),
+    # the dry run's chamber lays the passivation as validate judged it (002:15)
+    sim_tools=lambda recipe: {"deposition": {"physics": DEPOSITION_PHYSICS}},
     side_workpieces=lambda wafer_id: (board_of(wafer_id),),
     # the mounting was bump-seal-clean's 'mount chips' before it took 002's words
     renamed_steps={"mount chips": "mount devices"},

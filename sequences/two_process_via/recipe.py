@@ -4,7 +4,6 @@ own constraints refused before any tool moves."""
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Annotated, ClassVar, Literal, NamedTuple, Protocol, Self
 
@@ -58,7 +57,7 @@ from packline.sequences.engine.recipe_meta import (
     CheckedFloor,
     tool_range,
 )
-from packline.sim_instruments.physics.deposition import DepositionPhysics
+from packline.sim_instruments.physics.deposition import kept_um
 from packline.sim_instruments.physics.lithography import CLEARED_UM, develop
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import farthest_pad_radius_fraction, pad_pitch_um
@@ -79,6 +78,8 @@ from ..solder import (
     least_that_passes,
     most_that_passes,
     require_cooling_below_the_hold,
+    rounded_down,
+    rounded_up,
     um_text,
 )
 from ..sprout_bump_csp import (
@@ -91,8 +92,12 @@ from ..sprout_bump_csp import (
     etch_missing,
     require_reticle_of,
 )
-from ..sprout_bump_csp.recipe import LITHO_PHYSICS
+from ..sprout_bump_csp.recipe import DEPOSITION_PHYSICS, LITHO_PHYSICS
 from ..wafers import BOARD_SITES, WaferRecipe
+
+#: How far short of the metal a first laser's deepest advised depth stops at least, um: a
+#: deliberate margin, so a laser at it leaves resin at every concave bottom to spare.
+LASER_SHORT_OF_METAL_UM = 0.005
 
 #: The resins that cure by heat: a thermosetting precursor (002:2) and a solder resist.
 THERMOSETTING = frozenset({CoatResin.THERMOSET, CoatResin.SOLDER_RESIST})
@@ -107,11 +112,18 @@ class DevelopedOver(NamedTuple):
     to_the_metal_um: float  # the resin over the interconnect's top before the develop
     dissolved_um: float  # how far down the developer takes the unexposed resin
     concave_um: float  # the concave portion's depth below the field left around it
+    field_um: float  # the field the develop leaves around it, from what it is laid on
 
     @property
     def above_metal_um(self) -> float:
         """The resin the develop leaves at the concave bottom over the metal's top."""
         return self.to_the_metal_um - self.dissolved_um
+
+    @property
+    def cover_um(self) -> float:
+        """The field the develop leaves over the interconnect's top: what the dry etch thins
+        and 002:1e keeps (the developer takes a little of even a cross-linked field)."""
+        return self.field_um - (self.layer_um - self.to_the_metal_um)
 
 
 def require_a_step_of(gas: Gas, plasma: PlasmaCleanRecipe, claim: str, path: str, why: str) -> None:
@@ -461,7 +473,7 @@ def require_cured(
     hottest_c = tool_range("oven", "temperature_c").maximum
     why = (
         f"held {cure.hold_s:g} s at {cure.temperature_c:g} degC, the {chemistry} of "
-        f"{layer} cures to {math.floor(reached * 1e4) / 1e4:g} by the line's kinetics, short "
+        f"{layer} cures to {rounded_down(reached, 4):g} by the line's kinetics, short "
         f"of the {CURED_ALPHA:g} a cured layer has"
     )
     if cured(hold_s=longest_s) >= CURED_ALPHA:
@@ -658,20 +670,24 @@ class TwoProcessViaRecipe(Recipe):
 
     @recipe_check
     def _passivation_kept_at_its_thinnest(self) -> Self:
-        """The claim check judges the passivation where it is thinnest: plasma CVD lays it
-        thinner towards the wafer's edge (`DepositionPhysics.edge_thinned_nm`), and the pad
-        farthest from the centre (`farthest_pad_radius_fraction`) has the least of it around
-        it; nothing later thins it there (the etch opens it through the mask, the cleans take
-        no dielectric). A least thicker than that fails 002:15 at every site hours into the
-        run; the refusal gives the most, to 0.1 nm, that passes."""
+        """The claim check judges the passivation where it is thinnest: the film's method
+        (plasma CVD) lays it thinner towards the wafer's edge by the line's chamber
+        (`DEPOSITION_PHYSICS.edge_thinned_nm`, the chamber the dry run lays it with), and the
+        pad farthest from the centre (`farthest_pad_radius_fraction`) has the least of it
+        around it; nothing later thins it there (the etch opens it through the mask, the
+        cleans take no dielectric). The film is read as the twin keeps it (`kept_um`) and
+        the claim check reads it, so a least the check passes here passes there. A least
+        thicker than that fails 002:15 at every site hours into the run; the refusal gives
+        the most, to 0.1 nm, that passes."""
         passivation = self.passivation
         if passivation is None:
             return self
         film = passivation.film
         farthest = farthest_pad_radius_fraction(self.wafer.spec())
-        thinnest_nm = float(
-            DepositionPhysics().edge_thinned_nm(Method.CVD, film.thickness_nm, farthest)
+        laid_nm = DEPOSITION_PHYSICS.edge_thinned_nm(
+            film.step().method, film.thickness_nm, farthest
         )
+        thinnest_nm = float(kept_um(laid_nm)) * 1000
         if passivation.min_thickness_nm <= thinnest_nm:
             return self
         most_nm = most_that_passes(thinnest_nm, 1, lambda most: most <= thinnest_nm)
@@ -858,8 +874,16 @@ class TwoProcessViaRecipe(Recipe):
         return interconnects.height_um(shortest=True), interconnects.height_um()
 
     def thinnest_cover_um(self) -> tuple[float, float]:
-        """The thinnest resin over the top of any interconnect, the shortest or the tallest,
-        inside the wafer's edge bead or in it, and that interconnect's height."""
+        """The thinnest resin over the top of any interconnect once the first process has
+        made its concave portions, the shortest or the tallest, inside the wafer's edge bead
+        or in it, and that interconnect's height: the coat's (a laser leaves the field as
+        laid), or the field a develop leaves of it (`DevelopedOver.cover_um`) where its dose
+        cross-links the field (else `_develop_keeps_the_field` refuses the dose)."""
+        first = self.first
+        if isinstance(first, Develop) and self.cross_links_the_field(
+            first.dose_mj_cm2, first.develop_time_s
+        ):
+            return min((site.cover_um, site.height_um) for site in self._developed(first))
         return min(
             (self.cover_over_an_interconnect_um(height, in_edge_bead=in_edge_bead), height)
             for height in self._interconnect_heights_um()
@@ -876,17 +900,31 @@ class TwoProcessViaRecipe(Recipe):
             for in_edge_bead in (False, True)
         ]
 
-    def resin_at_the_bottoms_um(self) -> tuple[float, float] | None:
-        """The most resin a first laser leaves at a concave bottom, and the resin over the
-        metal there: the thickest resin over an interconnect's top (the shortest, in the
-        wafer's edge bead or inside it, whichever is thicker), less the laser's depth. None
-        for a develop, whose bottoms the litho cell's develop leaves (not worked out before
-        the run)."""
+    def resin_at_the_bottoms_um(self) -> tuple[float, float]:
+        """The most resin the first process leaves at a concave bottom, which the second
+        must take off (002:1h), and the resin over the metal there before it: a laser's, the
+        thickest resin over an interconnect's top (the shortest, in the wafer's edge bead or
+        inside it, whichever is thicker) less its depth; a develop's, the most its developer
+        leaves over the metal at any interconnect (`developed_over_the_interconnects`: the
+        litho cell's law, the bottom at the bulk rate's share of the layer)."""
         first = self.first
-        if not isinstance(first, ConcaveLaser):
-            return None
-        layer = max(self._resin_to_the_metal_um())[0]
-        return layer - first.depth_um, layer
+        if isinstance(first, ConcaveLaser):
+            layer = max(self._resin_to_the_metal_um())[0]
+            return layer - first.depth_um, layer
+        site = max(self._developed(first), key=lambda site: site.above_metal_um)
+        return site.above_metal_um, site.to_the_metal_um
+
+    def _first_process_text(self, left_um: float, layer_um: float) -> str:
+        """How the first process left `left_um` at a concave bottom under `layer_um` of resin
+        over the metal, for a message: its setting that did."""
+        first = self.first
+        if isinstance(first, ConcaveLaser):
+            return f"lasered first.depth_um = {um_text(layer_um - left_um)} um"
+        return f"developed first.develop_time_s = {first.develop_time_s:g} s"
+
+    def _developed(self, first: Develop) -> list[DevelopedOver]:
+        """What `first` leaves over the interconnects at its own dose and develop time."""
+        return self.developed_over_the_interconnects(first, first.dose_mj_cm2, first.develop_time_s)
 
     @recipe_check
     def _dry_etch_leaves_the_interconnects_covered(self) -> Self:
@@ -903,23 +941,15 @@ class TwoProcessViaRecipe(Recipe):
             return self  # refused by the dry etch's own check
         cover, height = self.thinnest_cover_um()
         most = cover - MIN_COVER_UM
-        bottoms = self.resin_at_the_bottoms_um()
+        left, layer = self.resin_at_the_bottoms_um()
         # the most the etch takes off in whole seconds of its last step
         most_etched = o2.removed_with_last_s(o2.most_last_s(most))
-        if bottoms is not None and bottoms[0] > most_etched:
-            left, layer = bottoms
-            least_depth = math.ceil((layer - most_etched) * 100 - 1e-6) / 100
-            deepest = self.deepest_first_laser_um()[0]
-            advice = (
-                f"give at least {least_depth:g} um"
-                if least_depth <= deepest
-                else f"no depth does, the laser reaching the metal past {deepest:g} um (002:1f): "
-                f"a thicker resin does (resin.spin_rpm lower)"
-            )
+        if left > most_etched:
+            field, given, advice = self._first_leaving_at_most(left, layer, most_etched)
             raise claim_violation(
                 "002:1e",
-                "first.depth_um",
-                f"{layer - left:g} um",
+                field,
+                given,
                 f"it leaves {um_text(left)} um of resin at the thickest concave bottom, which "
                 f"the dry etch must take off, but it may take no more than "
                 f"{um_text(most_etched)} um off the top ({o2.most_last_s(most)} s of its last "
@@ -946,16 +976,45 @@ class TwoProcessViaRecipe(Recipe):
             f"{MIN_COVER_UM:g} um must stay)",
         )
 
+    def _first_leaving_at_most(
+        self, left_um: float, layer_um: float, most_um: float
+    ) -> tuple[str, str, str]:
+        """The first process's field, its value and the advice, where it leaves `left_um` of
+        resin at the thickest concave bottom (under `layer_um` over the metal) and the dry
+        etch may take no more than `most_um` off: a laser's least depth, a develop's least
+        time, each short of the metal (002:1f); where none is, a thicker resin."""
+        first = self.first
+        thicker = "a thicker resin does (resin.spin_rpm lower)"
+        if isinstance(first, ConcaveLaser):
+            least_depth = rounded_up(layer_um - most_um, 2)
+            deepest = self.deepest_first_laser_um()[0]
+            advice = (
+                f"give at least {least_depth:g} um"
+                if least_depth <= deepest
+                else f"no depth does, the laser reaching the metal past {deepest:g} um "
+                f"(002:1f): {thicker}"
+            )
+            return "first.depth_um", f"{first.depth_um:g} um", advice
+        longest_s = self.longest_first_develop_s(first)
+        least_s = self.least_first_develop_s(first, most_um)
+        advice = (
+            f"give at least {least_s:g} s"
+            if least_s <= longest_s
+            else f"no develop does, the developer reaching the metal past {longest_s:g} s "
+            f"(002:1f): {thicker}"
+        )
+        return "first.develop_time_s", f"{first.develop_time_s:g} s", advice
+
     @recipe_check
     def _dry_etch_opens_the_bottoms(self) -> Self:
         """The O2 steps etch the resin down at `O2_RESIN_UM_PER_MIN` (the line's rate at
-        their power): at least what the first process left at the thickest concave bottom,
-        or the via stays closed and the wafer is held hours later at the balls."""
+        their power): at least what the first process left at the thickest concave bottom
+        (a laser's or a develop's, `resin_at_the_bottoms_um`), or the via stays closed and
+        the wafer is held hours later at the balls."""
         second = self.second
-        bottoms = self.resin_at_the_bottoms_um()
-        if not isinstance(second, DryEtch) or bottoms is None:
+        if not isinstance(second, DryEtch):
             return self
-        left, layer = bottoms
+        left, layer = self.resin_at_the_bottoms_um()
         o2 = second.plasma.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
         if o2 is None:
             return self  # refused by the dry etch's own check
@@ -968,17 +1027,17 @@ class TwoProcessViaRecipe(Recipe):
             f"the dry etch's O2 takes {um_text(o2.removed)} um of resin off (the line's "
             f"{o2.last_rate_per_min:g} um/min at {o2.last_power_w:g} W), short of the "
             f"{um_text(left)} um the first process leaves at the thickest concave bottom (the "
-            f"resin {um_text(layer)} um over an interconnect's top, lasered "
-            f"first.depth_um = {um_text(layer - left)} um)",
+            f"resin {um_text(layer)} um over an interconnect's top, "
+            f"{self._first_process_text(left, layer)})",
         )
 
     def deepest_first_laser_um(self) -> tuple[float, float, float]:
-        """The deepest a first laser may go, to 0.01 um and at least 0.005 um short of the
-        metal; the thinnest resin over an interconnect's top (`resin_to_the_metal_um`), the
-        shortest or the tallest, inside the wafer's edge bead or in it; that interconnect's
-        height."""
+        """The deepest a first laser may go, to 0.01 um and at least `LASER_SHORT_OF_METAL_UM`
+        short of the metal; the thinnest resin over an interconnect's top
+        (`resin_to_the_metal_um`), the shortest or the tallest, inside the wafer's edge bead or
+        in it; that interconnect's height."""
         thinnest, height = min(self._resin_to_the_metal_um())
-        return math.floor((thinnest - 0.005) * 100) / 100, thinnest, height
+        return rounded_down(thinnest - LASER_SHORT_OF_METAL_UM, 2), thinnest, height
 
     @recipe_check
     def _first_laser_leaves_resin(self) -> Self:
@@ -1064,6 +1123,7 @@ class TwoProcessViaRecipe(Recipe):
                         layer - standing,
                         min(rate * develop_time_s, layer),
                         float(done.depth_um[0]),
+                        float(done.field_um[0]),
                     )
                 )
         return over
@@ -1083,6 +1143,21 @@ class TwoProcessViaRecipe(Recipe):
         over = self.developed_over_the_interconnects(first, first.dose_mj_cm2, nominal_s)
         share = min((site.to_the_metal_um - CLEARED_UM) / site.layer_um for site in over)
         return most_that_passes(nominal_s * share, 0, leaves_resin)
+
+    def least_first_develop_s(self, first: Develop, most_left_um: float) -> float:
+        """The least develop of `first`, in whole seconds, that leaves no more than
+        `most_left_um` of resin at any concave bottom over the metal (what the dry etch may
+        take off): the bulk rate takes the whole layer in the nominal time, so the bottom
+        goes down that share of it, the most left over the interconnects."""
+
+        def leaves_at_most(time_s: float) -> bool:
+            over = self.developed_over_the_interconnects(first, first.dose_mj_cm2, time_s)
+            return all(site.above_metal_um <= most_left_um for site in over)
+
+        nominal_s = MATERIALS[PHOTO_MATERIAL].nominal_develop_s
+        over = self.developed_over_the_interconnects(first, first.dose_mj_cm2, nominal_s)
+        share = max((site.to_the_metal_um - most_left_um) / site.layer_um for site in over)
+        return least_that_passes(nominal_s * share, 0, leaves_at_most)
 
     def cross_links_the_field(self, dose_mj_cm2: float, develop_time_s: float) -> bool:
         """Whether a first develop's `dose_mj_cm2` cross-links the whole field of the
@@ -1121,16 +1196,14 @@ class TwoProcessViaRecipe(Recipe):
         field: the resin over the interconnects is thinner than the coat laid, which the dry
         etch's 002:1e check counts on, and with less still the field goes down as far as the
         concave bottoms and no concave portion forms at all (002:1f fails every via at the
-        claim check; a trial's 30 mJ/cm^2). The advice is `least_first_dose_mj_cm2` for the
-        develop the recipe keeps (its own, or the longest `_develop_leaves_resin` takes, if
-        shorter)."""
+        claim check; a trial's 30 mJ/cm^2). The advice is `_dose_advice`."""
         first = self.first
         if not isinstance(first, Develop):
             return self
-        time_s = min(first.develop_time_s, self.longest_first_develop_s(first))
+        longest_s = self.longest_first_develop_s(first)
+        time_s = min(first.develop_time_s, longest_s)
         if self.cross_links_the_field(first.dose_mj_cm2, time_s):
             return self
-        least = self.least_first_dose_mj_cm2(time_s)
         over = self.developed_over_the_interconnects(first, first.dose_mj_cm2, first.develop_time_s)
         shallowest = min(over, key=lambda site: site.concave_um)
         formed = shallowest.concave_um > 0
@@ -1144,19 +1217,56 @@ class TwoProcessViaRecipe(Recipe):
             f"{um_text(site.layer_um - site.dissolved_um)} um above what the resin is laid "
             "on, and no concave portion forms"
         )
-        for_time = (
-            f"for a develop of {time_s:g} s"
-            if time_s == first.develop_time_s
-            else f"for a develop of {time_s:g} s, the longest that leaves resin over the metal"
-        )
         raise claim_violation(
             "002:1f",
             "first.dose_mj_cm2",
             f"{first.dose_mj_cm2:g} mJ/cm^2",
             f"it cross-links too little of the {PHOTO_MATERIAL.value} to keep the field whole "
             f"through the develop: over an interconnect {um_text(site.height_um)} um "
-            f"high {where} (a {um_text(site.layer_um)} um layer) {thinned}: give at "
-            f"least {least:g} mJ/cm^2 {for_time}",
+            f"high {where} (a {um_text(site.layer_um)} um layer) {thinned}: "
+            f"{self._dose_advice(time_s, longest_s, time_s == first.develop_time_s)}",
+        )
+
+    def _dose_advice(self, time_s: float, longest_s: float, own_time: bool) -> str:
+        """What a first develop's dose too low to cross-link the field may be, each setting
+        inside the litho cell's range (a suggestion must itself validate): the least dose
+        (`least_first_dose_mj_cm2`) for the develop of `time_s` the recipe keeps (its own,
+        `own_time`, or `longest_s`, the longest that leaves resin over the metal); past the
+        cell's highest dose, the shortest develop up to `longest_s` at which a dose it gives
+        does, with that dose; where none does, what else must change."""
+        if (no_develop := self._no_develop_stops_short(longest_s)) is not None:
+            return no_develop
+        highest = tool_range("lithography", "dose_mj_cm2").maximum
+        least = self.least_first_dose_mj_cm2(time_s)
+        if least <= highest:
+            longest = "" if own_time else ", the longest that leaves resin over the metal"
+            return f"give at least {least:g} mJ/cm^2 for a develop of {time_s:g} s{longest}"
+        beyond = f"no dose the cell gives (at most {highest:g} mJ/cm^2)"
+        if not self.cross_links_the_field(highest, longest_s):
+            return (
+                f"{beyond} does through a develop that leaves resin over the metal (at most "
+                f"{longest_s:g} s): the layer over the interconnects must change "
+                "(resin.spin_rpm, interconnects.plating.thickness_um), or the first process "
+                "be a laser"
+            )
+        at_s = least_whole(time_s, longest_s, lambda t: self.least_first_dose_mj_cm2(t) <= highest)
+        return (
+            f"{beyond} does for a develop of {time_s:g} s: give first.develop_time_s = "
+            f"{at_s} s and at least {self.least_first_dose_mj_cm2(at_s):g} mJ/cm^2"
+        )
+
+    @staticmethod
+    def _no_develop_stops_short(longest_s: float) -> str | None:
+        """What to change where the longest develop that leaves resin over the metal,
+        `longest_s`, is shorter than the litho cell's shortest (None where it is not): the
+        resin over the interconnects is too thin a share of the layer for any develop."""
+        shortest = tool_range("lithography", "develop_time_s").minimum
+        if longest_s >= shortest:
+            return None
+        return (
+            f"no develop the cell gives (at least {shortest:g} s) stops short of the metal "
+            f"(the longest that does is {max(longest_s, 0):g} s): a thicker resin does "
+            "(resin.spin_rpm lower)"
         )
 
     @recipe_check
@@ -1176,6 +1286,8 @@ class TwoProcessViaRecipe(Recipe):
             return self
         worst = min(reaching, key=lambda site: site.above_metal_um)
         where = "in the wafer's edge bead" if worst.in_edge_bead else "inside the edge bead"
+        longest_s = self.longest_first_develop_s(first)
+        advice = self._no_develop_stops_short(longest_s) or f"give at most {longest_s:g} s"
         raise claim_violation(
             "002:1f",
             "first.develop_time_s",
@@ -1187,8 +1299,7 @@ class TwoProcessViaRecipe(Recipe):
             f"{um_text(worst.dissolved_um)} um down the {um_text(worst.layer_um)} um layer, "
             f"past the metal {um_text(worst.to_the_metal_um)} um under the resin's top (the "
             "resin's spin film over the interconnect): the first process leaves resin at the "
-            "bottom of every concave portion: give at most "
-            f"{self.longest_first_develop_s(first):g} s",
+            f"bottom of every concave portion: {advice}",
         )
 
     @recipe_check

@@ -991,10 +991,26 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
         "smallest resin above the die back 0 um, at least -0.5 um: 0.5 um to spare"
     )
     # a trial's thin layer failed seven claims at 'smallest solder layer 8 um, at least 8 um':
-    # a failing site is given the digits that tell it from its limit, the margin its own
+    # a failing site is given the digits that tell it from its limit and the margin's
+    # decimals (7.9996 had left the reader 0.0004 um short)
     thin = {**row, "margin_quantity": "solder layer", "margin_worst": 7.99961, "margin_limit": 8.0,
             "margin": 7.99961 - 8.0}  # fmt: skip
-    assert margin_text(thin) == ("smallest solder layer 7.9996 um, at least 8 um: 0.00039 um short")
+    assert margin_text(thin) == (
+        "smallest solder layer 7.99961 um, at least 8 um: 0.00039 um short"
+    )
+    # a trial's passivation read '443 nm, at least 450 nm: 6.88 nm short', 7 nm by its figures
+    sin = {**row, "margin_quantity": "passivation around a pad", "margin_unit": "nm",
+           "margin_worst": 443.11851263046265, "margin_limit": 450.0,
+           "margin": 443.11851263046265 - 450.0}  # fmt: skip
+    assert margin_text(sin) == (
+        "smallest passivation around a pad 443.12 nm, at least 450 nm: 6.88 nm short"
+    )
+    # a limit beside a finer margin is shown to its decimals too (443.1 had read 443)
+    kept = {**sin, "verdict": "pass", "margin_limit": 443.1,
+            "margin": 443.11851263046265 - 443.1}  # fmt: skip
+    assert margin_text(kept) == (
+        "smallest passivation around a pad 443.1185 nm, at least 443.1 nm: 0.0185 nm to spare"
+    )
     residue = conditions.no_residue_on_tips("003:10").margin
     assert residue is not None
     assert (residue.quantity, residue.above, residue.limit) == ("residue", False, 0.1)
