@@ -92,12 +92,23 @@ from packline.units import Unit
 
 from ..conditions import CLEAN_NM
 from ..plasma_clean import CLEAN_MARGIN_NM, PlasmaCleanRecipe
-from ..solder import PlatingStep, ReflowRecipe, SolderBallRecipe, um_text
+from ..solder import (
+    PlatingStep,
+    ReflowRecipe,
+    SolderBallRecipe,
+    rounded_down,
+    rounded_up,
+    um_text,
+)
 from ..wafers import BOARD_SITES
 
 #: The wafer bump-seal-clean runs on: the simulated line's (the method names no incoming
 #: wafer of its own); a plated solder layer's area counts its dies.
 LINE_WAFER = WaferSpec()
+
+#: How far outside a stud program's shortest and tallest the range a recipe states is given at
+#: least, um: a deliberate margin, so a stated height at the range's end is one it makes.
+STUD_RANGE_MARGIN_UM = 0.005
 
 #: How far a solder bump's stated height may be from what its ball gives: the ball's height
 #: to a whole micrometre (88 um for a 100 um ball's 87.8 um).
@@ -220,10 +231,14 @@ class BumpRecipe(Recipe):
         return Tips(oxide_nm, oxidises=self.wire is not WireMaterial.AU, metal=metal)
 
     def stands_um(self, below_um: tuple[float, float] | None = None) -> tuple[float, float]:
-        """The shortest and tallest bump the program makes, to 0.1 um outside them (the
-        line's stud law, `stud_heights_um`): on bare pads, or on bumps standing `below_um`."""
+        """The shortest and tallest bump the program makes, to 0.1 um outside them and at
+        least `STUD_RANGE_MARGIN_UM` (the line's stud law, `stud_heights_um`): on bare pads,
+        or on bumps standing `below_um`."""
         low, high = stud_heights_um(self.program(), self.stack, below_um)
-        return math.floor((low - 0.005) * 10) / 10, math.ceil((high + 0.005) * 10) / 10
+        return (
+            rounded_down(low - STUD_RANGE_MARGIN_UM, 1),
+            rounded_up(high + STUD_RANGE_MARGIN_UM, 1),
+        )
 
     def program(self) -> BondProgram:
         return BondProgram(
@@ -1125,7 +1140,7 @@ def require_the_height_the_studs_give(
     else:
         fix = (
             f"no height passes so tight a tolerance: give {path}.height_tolerance_um at least "
-            f"{math.ceil((high - low) * 5) / 10:g} um"
+            f"{rounded_up((high - low) / 2, 1):g} um"
         )
     raise claim_violation(
         claim,
@@ -1311,7 +1326,7 @@ def require_transferred_layer(transfer: SheetTransfer, tips: int, claim: str, pa
             f"film the bonder takes, {top / 10:g} um, {most.film_um:.1f} um at its thinnest, "
             f"pressed with its most force, {strongest / 10:g} N, down to the lowest tip "
             f"{min(most.closed_um, most.gap_um):.1f} um below the tallest): give at most "
-            f"{math.floor(most.layer_um * 100) / 100:g} um",
+            f"{rounded_down(most.layer_um, 2):g} um",
         )
     if enough(top, force):
         least_film = least_whole(transfer.film_um * 10, top, lambda film: enough(film, force))
