@@ -48,8 +48,8 @@ from .errors import (
     ToolUnavailable,
     failure_text,
 )
-from .events import FAULT_INJECTED, NOTHING_TO_PAUSE, PAUSING, RESUME_PLAN, Observer
-from .injected_faults import injected_data, injected_message
+from .events import FAULT_CLEARED, FAULT_INJECTED, NOTHING_TO_PAUSE, PAUSING, RESUME_PLAN, Observer
+from .injected_faults import told_fault
 from .keeper import ToolKeeper
 from .liveness import this_host, where_it_stands
 from .method import FailurePolicy, Method
@@ -671,22 +671,11 @@ class Engine:
             elif order.command == CLEAR_TOOL:
                 self.clear_tool(str(order.tool), str(order.by))
             elif order.command == FAULT_INJECTED:
-                self._fault_injected(str(order.tool), str(order.fault), str(order.by), order.wall)
+                self.emit(FAULT_INJECTED, tool=order.tool, **told_fault(order))
+            elif order.command == FAULT_CLEARED:
+                self.emit(FAULT_CLEARED, tool=order.tool, **told_fault(order))
             else:
                 self.request(order.command, order.reason, order.by)
-
-    def _fault_injected(self, tool: str, fault: str, by: str, wall: float | None) -> None:
-        """Record that `by` had the served line inject `fault` on `tool` at Unix time `wall`
-        (`packline sim fault`, from another process): a `fault-injected` event, as a dry
-        run's `--fault` records one, beside the alarm the fault raises (decision 0103)."""
-        wall = time.time() if wall is None else wall
-        self.emit(
-            FAULT_INJECTED,
-            tool=tool,
-            status=fault,
-            message=injected_message(by, wall),
-            data=injected_data(fault, by, wall),
-        )
 
     def clear_tool(self, name: str, by: str) -> None:
         """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on."""

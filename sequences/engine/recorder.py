@@ -43,6 +43,7 @@ from .errors import (
 )
 from .events import (
     ABORT_NOT_CONFIRMED,
+    FAULT_CLEARED,
     FAULT_INJECTED,
     NOTHING_TO_PAUSE,
     PAUSING,
@@ -81,6 +82,7 @@ RECORDED_EVENTS = frozenset(
         "disposition",
         TOOL_STATE,
         FAULT_INJECTED,
+        FAULT_CLEARED,
         NOTHING_TO_PAUSE,
         PAUSING,
         CONFIRMATION_ASKED,
