@@ -217,6 +217,7 @@ class Engine:
             control=self.control,
             recorder=self.recorder,
             boundary=self.boundary,
+            take_control=self.take_control,
             tool_wait_timeout_s=TOOL_WAIT_TIMEOUT_S,
         )
         self._origin = self.clock.now()
@@ -659,9 +660,17 @@ class Engine:
         be marked taken, is tried again at the next poll: the poller must not die, or
         `packline terminate RUN` would be silently ignored."""
         while True:
-            with suppress(sqlite3.OperationalError, RecordsUnwritable):
-                self._take_control()
+            self.take_control()
             await asyncio.sleep(CONTROL_POLL_S)
+
+    def take_control(self) -> None:
+        """Take the words other processes posted now (`_take_control`), where the control poll
+        would take them later: also before a tool's alarm is recorded, so that a fault injected
+        from another process that raised it is recorded first, cause before effect (decision
+        0110). A database busy for longer than its timeout, or where the words taken cannot be
+        marked taken, is tried again at the next poll."""
+        with suppress(sqlite3.OperationalError, RecordsUnwritable):
+            self._take_control()
 
     def _take_control(self) -> None:
         for text in self.store.take_control(self.run_id, time.time()):
@@ -672,8 +681,10 @@ class Engine:
                 self.clear_tool(str(order.tool), str(order.by))
             elif order.command == FAULT_INJECTED:
                 self.emit(FAULT_INJECTED, tool=order.tool, **told_fault(order))
+                self.store.mark_injected_alarms(self.run_id)  # its alarm may be recorded
             elif order.command == FAULT_CLEARED:
                 self.emit(FAULT_CLEARED, tool=order.tool, **told_fault(order))
+                self.store.mark_injected_alarms(self.run_id)
             else:
                 self.request(order.command, order.reason, order.by)
 

@@ -104,6 +104,7 @@ def tell_run(
             data=json.dumps({**fault_data(kind, fault, by, wall), "run_status": status}),
             wall=wall,
         )
+        store.mark_injected_alarms(run_id)  # the alarm it raised before the run stopped
     return f"recorded in run {run_id} (status {status}) as a {kind} event"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from packline.clock import ScaledClock
+from packline.sequences.engine import engine as engine_module
 from packline.sequences.engine import injected_faults
 from packline.sequences.engine.control import Order
 from packline.sequences.engine.events import FAULT_CLEARED, FAULT_INJECTED
@@ -159,3 +160,35 @@ async def test_a_stopped_run_records_a_clear_at_once_at_its_stop(store, tmp_path
     assert Order.read(posted) == Order(
         FAULT_CLEARED, by="bo", tool="plasma_cleaner", fault="rf_mismatch", wall=CLEARED
     )
+
+
+async def test_the_fault_is_recorded_before_the_alarm_it_raised_and_marks_it(
+    store, tmp_path, monkeypatch
+):
+    """The trial: the alarm of a fault `sim fault` injected mid-step was recorded before the
+    fault, the word waiting for the engine's next control poll (no boundary comes before the
+    step fails), and `alarms` counted it as the chamber's own. The words posted are taken
+    before an alarm is recorded (cause before effect), and the alarm is marked as the fault's
+    (decision 0110). The poll is put off here, so that the word is posted as in the trial,
+    after the step's boundary, and not taken before the alarm by chance."""
+    monkeypatch.setattr(engine_module, "CONTROL_POLL_S", 3600.0)
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+        def operator(engine, event) -> None:
+            if event.kind == "step-started" and event.step == "plasma clean":
+                word = Order(FAULT_INJECTED, by="bo", tool="plasma_cleaner",
+                             fault="rf_mismatch", wall=INJECTED)  # fmt: skip
+                engine.store.post_control(engine.run_id, word.text(), 0.0)
+            if event.kind == "waiting-for-clear":
+                order(engine, "terminate")
+
+        run_id, _ = await alarmed_station_run(store, tmp_path, line, operator)
+
+    events = store.events(run_id)
+    kinds = [e["kind"] for e in events]
+    assert kinds.index(FAULT_INJECTED) < kinds.index("tool-out-of-service")
+    told = [e for e in events if e["kind"] == FAULT_INJECTED]
+    alarms = store.table("alarms", run_id)
+    assert alarms
+    assert all(told[0]["wall"] <= alarm["wall"] for alarm in alarms)
+    assert {alarm["injected_fault"] for alarm in alarms} == {"rf_mismatch"}
