@@ -168,8 +168,8 @@ async def _control(line: SimulatedLine, time_scale: float) -> AsyncIterator[Line
 def cmd_sim_fault(args: argparse.Namespace) -> int:
     """Inject (or clear) a fault on a tool of a served line; 2 when the line refuses it (a
     clear of a fault not injected among them) or cannot be reached (nothing changed). A
-    fault injected is told to the runs that drive the line (`_tell_runs`), which record
-    it beside the alarm it raises."""
+    fault injected (or cleared) is told to the runs that drive the line (`_tell_runs`), which
+    record it beside the alarm it raises (or the clear that follows its repair)."""
     from packline.sim_instruments.servers.control import ControlError, request_control
 
     control = _served_control(args)
@@ -180,18 +180,18 @@ def cmd_sim_fault(args: argparse.Namespace) -> int:
     except ControlError as error:
         asked = f"sim fault {args.tool} {args.fault}{' --clear' if args.clear else ''}"
         raise BadInput(f"{asked}: {error}") from None
-    injected = time.time()
+    done = time.time()
     print(reply["message"])
-    if not args.clear:
-        for told in _tell_runs(args, control, injected):
-            print(told)
+    for told in _tell_runs(args, control, done):
+        print(told)
     return EXIT_OK
 
 
 def _tell_runs(args: argparse.Namespace, control: Path, wall: float) -> list[str]:
     """Tell the runs on the served line whose control socket is `control` that it injected
-    `args.fault` on `args.tool` at Unix time `wall`, by order of `--by` (`tell_run`: each
-    records a `fault-injected` event, decision 0103): with `--run`, that run; with
+    `args.fault` on `args.tool` (or cleared it, `--clear`) at Unix time `wall`, by order of
+    `--by` (`tell_run`: each records a `fault-injected` or `fault-cleared` event, decision
+    0103): with `--run`, that run; with
     `--station`, every run a live process drives on that line, in the database (`--db`, else
     the default one: none when there is none yet). What each was told, in words."""
     from packline.sequences.engine.injected_faults import tell_run
@@ -212,7 +212,10 @@ def _tell_runs(args: argparse.Namespace, control: Path, wall: float) -> list[str
                 for run in store.runs(-1)
                 if is_alive(run) and recorded_station(run).control == str(control)
             ]
-        return [tell_run(store, run_id, args.tool, args.fault, by, wall) for run_id in run_ids]
+        line_did = "clear" if args.clear else "inject"
+        return [
+            tell_run(store, run_id, args.tool, args.fault, by, wall, line_did) for run_id in run_ids
+        ]
     finally:
         store.close()
 
@@ -311,7 +314,10 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         "'last'), as its records keep its station",
     )
     add_db(fault)
-    add_by(fault, "who injects it, recorded in the run's fault-injected event")
+    add_by(
+        fault,
+        "who injects (or clears) it, recorded in the run's fault-injected (fault-cleared) event",
+    )
     fault.add_argument(
         "--clear",
         action="store_true",

@@ -44,15 +44,17 @@ def cmd_alarms(args: argparse.Namespace) -> int:
 
 
 def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
-    """`packline alarms`: one row per tool and clock (its runs, productive time, failures and
-    how many were restored, downtime, MTBF, MTTR), then one row per tool, alarm code and
-    clock: a dry run's simulated time and a line's wall time are never added together."""
+    """`packline alarms`: one row per tool and clock (its runs, productive time, failures,
+    how many of them a fault a test injected raised and how many were restored, downtime,
+    MTBF of its own failures, MTTR), then one row per tool, alarm code and clock: a dry run's
+    simulated time and a line's wall time are never added together."""
     tools = DataTable(
         "tool",
         "clock",
         "runs",
         "productive",
         "alarms",
+        "injected",
         "restored",
         "downtime",
         "MTBF",
@@ -68,6 +70,7 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
             str(row["runs"]),
             clock_text(row["productive_s"]),
             str(row["alarms"]),
+            str(row["injected"]),
             str(row["restored"]),
             clock_text(row["downtime_s"]),
             clock_text(row["mtbf_s"]),
@@ -84,6 +87,7 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         "clock",
         "message",
         "count",
+        "injected",
         "wafers",
         "runs",
         "downtime",
@@ -98,6 +102,7 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
             row["clock"],
             row["message"],
             str(row["count"]),
+            str(row["injected"]),
             str(row["wafers"]),
             str(row["runs"]),
             clock_text(row["downtime_s"]),
@@ -113,7 +118,9 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         else ""
     )
     console.print(
-        "MTBF: productive time per failure (SEMI E10 MTBF(p)); MTTR: the mean time from a "
+        "injected: failures a fault a test injected raised (--fault, packline sim fault); "
+        "MTBF: productive time per failure of the tool's own, not injected (SEMI E10 "
+        "MTBF(p)); MTTR: the mean time from a "
         "restored failure's alarm to the clear that put the tool back in service (by the wall "
         "clock for a clear made while the run was stopped, its run clock standing still: a dry "
         "run's, whose MTTR reads 'wall')" + left_out,

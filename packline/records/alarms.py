@@ -7,9 +7,13 @@ runs chosen:
 
 * a **failure** is one alarm of a tool at one time (a batch's wafers each record the alarm
   that failed their step: one failure, its `wafers` several);
+* an **injected** failure is one a test raised: its alarm followed a fault injected on the
+  tool in its run (a dry run's `--fault`, `packline sim fault`; `alarms.injected_fault`,
+  decision 0110), not one the tool raised of its own;
 * **MTBF** is E10's mean productive time between failures, MTBF(p): the tool's productive
-  time (`tooltime`: while a stage held it) summed over the runs, over its failures; none
-  for a tool that did not fail (its productive time is then the figure to read);
+  time (`tooltime`: while a stage held it) summed over the runs, over its own failures (not
+  the injected ones: a test's fault says nothing of the tool's rate); none for a tool that
+  did not fail of its own (its productive time is then the figure to read);
 * **downtime** is its unscheduled downtime summed over the runs (`tooltime`: from the alarm,
   or a recovery that failed, to the `tool-cleared` event that put it back in service, else
   to the run's end): what the runs lost, on their clocks;
@@ -53,13 +57,13 @@ FAILURE = ("run_id", *RUN_FAILURE)
 SIMULATED, WALL = "simulated", "wall"
 #: The columns of `AlarmHistory.tools`.
 TOOL_COLUMNS = (
-    "tool", "clock", "runs", "productive_s", "alarms", "restored", "downtime_s", "mtbf_s", "mttr_s",
-    "mttr_clock", "last_alarm_wall",
+    "tool", "clock", "runs", "productive_s", "alarms", "injected", "restored", "downtime_s",
+    "mtbf_s", "mttr_s", "mttr_clock", "last_alarm_wall",
 )  # fmt: skip
 #: The columns of `AlarmHistory.alarms`.
 ALARM_COLUMNS = (
-    "tool", "code", "clock", "message", "count", "wafers", "runs", "downtime_s", "first_wall",
-    "last_wall",
+    "tool", "code", "clock", "message", "count", "injected", "wafers", "runs", "downtime_s",
+    "first_wall", "last_wall",
 )  # fmt: skip
 
 
@@ -122,6 +126,7 @@ def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
         productive = float(own["productive_s"].sum())
         failed = alarmed[(alarmed["tool"] == name) & (alarmed["clock"] == clock)]
         count = len(failed)
+        injected = int(failed["injected_fault"].notna().sum())
         restores = failed.dropna(subset=["restore_s"])
         clocks = set(restores["restore_clock"])
         mttr_clock = clocks.pop() if len(clocks) == 1 else None
@@ -132,9 +137,10 @@ def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
                 "runs": int(own["run_id"].nunique()),
                 "productive_s": productive,
                 "alarms": count,
+                "injected": injected,
                 "restored": len(restores),
                 "downtime_s": float(own["unscheduled_downtime_s"].sum()),
-                "mtbf_s": productive / count if count else None,
+                "mtbf_s": productive / (count - injected) if count > injected else None,
                 "mttr_s": float(restores["restore_s"].mean()) if mttr_clock else None,
                 "mttr_clock": mttr_clock,
                 "last_alarm_wall": float(failed["wall"].max()) if count else None,
@@ -154,6 +160,7 @@ def _per_code(alarmed: pd.DataFrame) -> pd.DataFrame:
                 "clock": str(clock),
                 "message": str(own.sort_values("wall")["message"].iloc[-1]),
                 "count": len(own),
+                "injected": int(own["injected_fault"].notna().sum()),
                 "wafers": int(own["wafers"].sum()),
                 "runs": int(own["run_id"].nunique()),
                 "downtime_s": float(own["downtime_s"].sum()),
@@ -173,6 +180,7 @@ def _no_alarms() -> pd.DataFrame:
             "code",
             "message",
             "wall",
+            "injected_fault",
             "wafers",
             "downtime_s",
             "restore_s",

@@ -31,5 +31,8 @@ class RunContext:
     #: A step boundary: take commands from other processes, then pause or stop if asked
     #: (its argument: the wafer is in a stage, which a pause lets run to its end).
     boundary: Callable[[bool], Awaitable[None]]
+    #: Take the words other processes posted, now: before a tool's alarm is recorded, so a
+    #: fault injected from another process that raised it is recorded first (decision 0110).
+    take_control: Callable[[], None]
     #: Process-time bound of a wafer's wait for a tool.
     tool_wait_timeout_s: float

@@ -26,7 +26,7 @@ from enum import StrEnum
 from packline.clock import Clock
 
 from .errors import RunTerminated
-from .events import FAULT_INJECTED
+from .events import FAULT_CLEARED, FAULT_INJECTED
 
 DEFAULT_PAUSE_TIMEOUT_S = 8 * 3600.0
 #: What `RunControl.apply` (and the `control` table) accepts.
@@ -39,10 +39,11 @@ CLEAR_TOOL = "clear-tool"
 class Order:
     """An order another process posts to a run (a row of the `control` table): one of
     `CONTROL_COMMANDS` or `CLEAR_TOOL`, who gave it (`packline pause RUN --by NAME`) and the
-    tool a clear is of; or `FAULT_INJECTED`, not an order but a fact the run records as its
-    event of that kind: a fault `packline sim fault` injected on a tool of the served line
-    the run drives, the tool, the fault, the Unix time the line injected it at (`wall`) and
-    who did. The row holds the command, then the other fields as JSON."""
+    tool a clear is of; or `FAULT_INJECTED` (`FAULT_CLEARED`), not an order but a fact the
+    run records as its event of that kind: a fault `packline sim fault` injected on (cleared
+    from) a tool of the served line the run drives, the tool, the fault, the Unix time the
+    line did it at (`wall`) and who had it done. The row holds the command, then the other
+    fields as JSON."""
 
     command: str
     by: str | None = None
@@ -68,7 +69,7 @@ class Order:
             return None
         if command in CONTROL_COMMANDS or (command == CLEAR_TOOL and order.tool and order.by):
             return order
-        if command == FAULT_INJECTED and order.tool and order.fault and order.by:
+        if command in (FAULT_INJECTED, FAULT_CLEARED) and order.tool and order.fault and order.by:
             return order if isinstance(order.wall, int | float) else None
         return None
 

@@ -48,8 +48,8 @@ from .errors import (
     ToolUnavailable,
     failure_text,
 )
-from .events import FAULT_INJECTED, NOTHING_TO_PAUSE, PAUSING, RESUME_PLAN, Observer
-from .injected_faults import injected_data, injected_message
+from .events import FAULT_CLEARED, FAULT_INJECTED, NOTHING_TO_PAUSE, PAUSING, RESUME_PLAN, Observer
+from .injected_faults import told_fault
 from .keeper import ToolKeeper
 from .liveness import this_host, where_it_stands
 from .method import FailurePolicy, Method
@@ -217,6 +217,7 @@ class Engine:
             control=self.control,
             recorder=self.recorder,
             boundary=self.boundary,
+            take_control=self.take_control,
             tool_wait_timeout_s=TOOL_WAIT_TIMEOUT_S,
         )
         self._origin = self.clock.now()
@@ -659,9 +660,17 @@ class Engine:
         be marked taken, is tried again at the next poll: the poller must not die, or
         `packline terminate RUN` would be silently ignored."""
         while True:
-            with suppress(sqlite3.OperationalError, RecordsUnwritable):
-                self._take_control()
+            self.take_control()
             await asyncio.sleep(CONTROL_POLL_S)
+
+    def take_control(self) -> None:
+        """Take the words other processes posted now (`_take_control`), where the control poll
+        would take them later: also before a tool's alarm is recorded, so that a fault injected
+        from another process that raised it is recorded first, cause before effect (decision
+        0110). A database busy for longer than its timeout, or where the words taken cannot be
+        marked taken, is tried again at the next poll."""
+        with suppress(sqlite3.OperationalError, RecordsUnwritable):
+            self._take_control()
 
     def _take_control(self) -> None:
         for text in self.store.take_control(self.run_id, time.time()):
@@ -671,22 +680,13 @@ class Engine:
             elif order.command == CLEAR_TOOL:
                 self.clear_tool(str(order.tool), str(order.by))
             elif order.command == FAULT_INJECTED:
-                self._fault_injected(str(order.tool), str(order.fault), str(order.by), order.wall)
+                self.emit(FAULT_INJECTED, tool=order.tool, **told_fault(order))
+                self.store.mark_injected_alarms(self.run_id)  # its alarm may be recorded
+            elif order.command == FAULT_CLEARED:
+                self.emit(FAULT_CLEARED, tool=order.tool, **told_fault(order))
+                self.store.mark_injected_alarms(self.run_id)
             else:
                 self.request(order.command, order.reason, order.by)
-
-    def _fault_injected(self, tool: str, fault: str, by: str, wall: float | None) -> None:
-        """Record that `by` had the served line inject `fault` on `tool` at Unix time `wall`
-        (`packline sim fault`, from another process): a `fault-injected` event, as a dry
-        run's `--fault` records one, beside the alarm the fault raises (decision 0103)."""
-        wall = time.time() if wall is None else wall
-        self.emit(
-            FAULT_INJECTED,
-            tool=tool,
-            status=fault,
-            message=injected_message(by, wall),
-            data=injected_data(fault, by, wall),
-        )
 
     def clear_tool(self, name: str, by: str) -> None:
         """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on."""

@@ -53,6 +53,10 @@ TOOL_STATE = "tool-state"
 #: The kind of event a dry run's `--fault` records as it injects a simulated tool's fault
 #: (`packline/cli/faults.py`): its tool, the fault as its status, the option as its message.
 FAULT_INJECTED = "fault-injected"
+#: The kind of event a run records of a fault `packline sim fault --clear` repaired on a tool
+#: of the served line it drives, as it records the fault's injection (`FAULT_INJECTED`,
+#: `injected_faults.tell_run`): its tool, the fault as its status, who cleared it and when.
+FAULT_CLEARED = "fault-cleared"
 #: The kind of event the `pause` failure policy records instead of pausing when no wafer is
 #: left to run (every one held or finished): there is nothing to pause, and the run ends.
 NOTHING_TO_PAUSE = "nothing-to-pause"

@@ -9,64 +9,103 @@ line has injected it, that process tells the run (`tell_run`). A run a live proc
 is told through its `control` table (a `FAULT_INJECTED` order, which the engine records as
 the event as it takes it, within its control poll); a stopped run gets the event at once,
 in its last session (its resume meets the fault on the line). Either way the event names the
-tool, the fault (its status), who injected it and when (data `by`, `injected_wall`).
+tool, the fault (its status), who injected it and when (data `by`, `injected_wall`). Its
+repair (`packline sim fault TOOL FAULT --clear`) is told the same way, a `fault-cleared`
+event (data `by`, `cleared_wall`), so the records say how long the tool suffered it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .liveness import is_alive, shown_status
 from .records import RunStore
 
-
-def injected_message(by: str, wall: float) -> str:
-    """The message of the `fault-injected` event of a fault `packline sim fault` injected,
-    by `by` at Unix time `wall`: `packline sim fault by ana at 14:58:03, from another
-    process` (a dry run's names its `--fault` option instead)."""
-    at = time.strftime("%H:%M:%S", time.localtime(wall))
-    return f"packline sim fault by {by} at {at}, from another process"
-
-
-def injected_data(fault: str, by: str, wall: float) -> dict[str, Any]:
-    """The data of the `fault-injected` event of `fault`, which `by` injected at `wall`."""
-    return {"fault": fault, "by": by, "injected_wall": wall}
-
-
-def tell_run(store: RunStore, run_id: str, tool: str, fault: str, by: str, wall: float) -> str:
-    """Tell run `run_id` that the served line it drives injected `fault` on its `tool` at
-    Unix time `wall`, by order of `by`: told to the live process that drives it (a
-    `FAULT_INJECTED` order), which records the
-    `fault-injected` event as it takes the order; recorded at once in a stopped run, in its
-    last session at the run clock it stopped at (its resume meets the fault); not recorded
-    in a completed run, which no resume goes on with. What was done, in words, for the
-    command to say. The check and the record are one transaction, as a clear's
-    (`clearances.record_clearance`): a resume starting meanwhile is told either way."""
+if TYPE_CHECKING:  # `packline runs` imports no dataclasses
     from .control import Order
-    from .events import FAULT_INJECTED
 
+#: What each kind of event told from another process says the line did, and the key of its
+#: data that holds when (Unix time). By the kinds' names, `events.FAULT_INJECTED` and
+#: `FAULT_CLEARED`: `packline runs` imports no dataclasses.
+_DONE = {"fault-injected": ("", "injected_wall"), "fault-cleared": (" --clear", "cleared_wall")}
+
+
+def fault_message(kind: str, by: str, wall: float) -> str:
+    """The message of the event of `kind` (`fault-injected` or `fault-cleared`) of a fault
+    `packline sim fault` injected (or cleared), by `by` at Unix time `wall`: `packline sim
+    fault by ana at 14:58:03, from another process` (`packline sim fault --clear by ...` of a
+    clear; a dry run's names its `--fault` option instead)."""
+    at = time.strftime("%H:%M:%S", time.localtime(wall))
+    return f"packline sim fault{_DONE[kind][0]} by {by} at {at}, from another process"
+
+
+def fault_data(kind: str, fault: str, by: str, wall: float) -> dict[str, Any]:
+    """The data of the event of `kind` of `fault`, which `by` injected (or cleared) at
+    `wall`: `fault`, `by` and `injected_wall` (`cleared_wall`)."""
+    return {"fault": fault, "by": by, _DONE[kind][1]: wall}
+
+
+def told_fault(order: Order) -> dict[str, Any]:
+    """The fields (its tool aside) of the event a run driven by a live process records as it
+    takes `order`, the word of a fault `order.by` had the served line inject on (or clear
+    from) a tool at `order.wall` (`packline sim fault [--clear]`; `order.command`, the
+    event's kind): the fault as its status, its message (`fault_message`, when the line did
+    it) and data (`fault_data`), beside the alarm the fault raises or the clear that follows
+    its repair (decision 0103)."""
+    wall = time.time() if order.wall is None else order.wall
+    fault, by = str(order.fault), str(order.by)
+    return {
+        "status": fault,
+        "message": fault_message(order.command, by, wall),
+        "data": fault_data(order.command, fault, by, wall),
+    }
+
+
+def tell_run(
+    store: RunStore,
+    run_id: str,
+    tool: str,
+    fault: str,
+    by: str,
+    wall: float,
+    line_did: str = "inject",
+) -> str:
+    """Tell run `run_id` that the served line it drives injected `fault` on its `tool` (or
+    cleared it: `line_did`, the line's control command, `inject` or `clear`) at Unix time
+    `wall`, by order of `by`: told to the live process that drives it (an order of the
+    event's kind, `fault-injected` or `fault-cleared`), which records the event as it takes
+    the order; recorded at once in a stopped run, in its last session at the run clock it
+    stopped at (its resume meets the tool so); not recorded in a completed run, which no
+    resume goes on with. What was done, in words, for the command to say. The check and the
+    record are one transaction, as a clear's (`clearances.record_clearance`): a resume
+    starting meanwhile is told either way."""
+    from .control import Order
+    from .events import FAULT_CLEARED, FAULT_INJECTED
+
+    kind = {"inject": FAULT_INJECTED, "clear": FAULT_CLEARED}[line_did]
     with store.transaction():
         run = store.run(run_id)
         if is_alive(run):
-            order = Order(FAULT_INJECTED, by=by, tool=tool, fault=fault, wall=wall)
+            order = Order(kind, by=by, tool=tool, fault=fault, wall=wall)
             store.post_control(run_id, order.text(), time.time())
-            return f"run {run_id} records it as a fault-injected event as it takes the word"
+            return f"run {run_id} records it as a {kind} event as it takes the word"
         status = shown_status(run)
         if status == "completed":
             return f"run {run_id} is completed: not recorded in its records"
         store.add_stopped_run_event(
             run,
-            FAULT_INJECTED,
-            f"{injected_message(by, wall)} while the run was {status}: its resume meets it",
+            kind,
+            f"{fault_message(kind, by, wall)} while the run was {status}: its resume meets it",
             wafer_id=None,
             tool=tool,
             status=fault,
-            data=json.dumps({**injected_data(fault, by, wall), "run_status": status}),
+            data=json.dumps({**fault_data(kind, fault, by, wall), "run_status": status}),
             wall=wall,
         )
-    return f"recorded in run {run_id} (status {status}) as a fault-injected event"
+        store.mark_injected_alarms(run_id)  # the alarm it raised before the run stopped
+    return f"recorded in run {run_id} (status {status}) as a {kind} event"
 
 
 def faults_injected(store: RunStore, run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -78,6 +78,7 @@ class PlainLog:
             "claim-check",
             "run-finished",
             "fault-injected",  # events.FAULT_INJECTED: `packline runs` imports no dataclasses
+            "fault-cleared",  # events.FAULT_CLEARED, likewise
             "nothing-to-pause",  # events.NOTHING_TO_PAUSE, likewise
             "pausing",  # events.PAUSING, likewise
             "confirmation-unanswered",  # confirmations.CONFIRMATION_UNANSWERED

@@ -43,6 +43,7 @@ from .errors import (
 )
 from .events import (
     ABORT_NOT_CONFIRMED,
+    FAULT_CLEARED,
     FAULT_INJECTED,
     NOTHING_TO_PAUSE,
     PAUSING,
@@ -81,6 +82,7 @@ RECORDED_EVENTS = frozenset(
         "disposition",
         TOOL_STATE,
         FAULT_INJECTED,
+        FAULT_CLEARED,
         NOTHING_TO_PAUSE,
         PAUSING,
         CONFIRMATION_ASKED,
@@ -428,26 +430,30 @@ class StepRecorder:
             self._taken.pop(workpiece_id, None)
 
     def record_alarms(self, tool: Tool, wafer_ids: Sequence[str], step_id: int) -> None:
-        """Record the tool's active alarms as what failed step `step_id` of these wafers."""
+        """Record the tool's active alarms as what failed step `step_id` of these wafers,
+        each with the fault injected that raised it, if a test injected one
+        (`RunStore.mark_injected_alarms`)."""
         t, wall = self.events.t(), time.time()
-        self._store.add_rows(
-            "alarms",
-            [
-                {
-                    "run_id": self.events.run_id,
-                    "tool": tool.name,
-                    "wafer_id": wafer_id,
-                    "step_id": step_id,
-                    "code": a.code,
-                    "message": a.message,
-                    "t": t,
-                    "wall": wall,
-                }
-                for wafer_id in wafer_ids
-                for a in tool.driver.active_alarms.values()
-            ],
-            durable=False,
-        )
+        with self._store.transaction(durable=False):
+            self._store.add_rows(
+                "alarms",
+                [
+                    {
+                        "run_id": self.events.run_id,
+                        "tool": tool.name,
+                        "wafer_id": wafer_id,
+                        "step_id": step_id,
+                        "code": a.code,
+                        "message": a.message,
+                        "t": t,
+                        "wall": wall,
+                    }
+                    for wafer_id in wafer_ids
+                    for a in tool.driver.active_alarms.values()
+                ],
+                durable=False,
+            )
+            self._store.mark_injected_alarms(self.events.run_id)
 
     def measure(
         self,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from . import packing
 from .database import ROW_TABLES, RunDatabase
 from .errors import RecordsUnwritable
+from .schema import INJECTED_FAULT_OF_ALARM
 
 if TYPE_CHECKING:
     from packline.sim_instruments.twin.snapshot import Snapshot
@@ -336,6 +337,19 @@ class RunStore(RunDatabase):
                 f"INSERT INTO {table} ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)})",
                 [tuple(row[c] for c in columns) for row in rows],
+            )
+
+    def mark_injected_alarms(self, run_id: str) -> None:
+        """Set the fault injected that raised each alarm of run `run_id`
+        (`alarms.injected_fault`, decision 0110), by the rule the records were migrated by
+        (`INJECTED_FAULT_OF_ALARM`): after its alarms are recorded, and after the run learns
+        of a fault injected or cleared, which it may learn of after the alarm it raised (the
+        rule goes by when the line injected it). Set anew each time: the rule gives each alarm
+        the same fault whatever the order the run learnt them in."""
+        with self.transaction(durable=False) as db:
+            db.execute(
+                f"UPDATE alarms SET injected_fault = {INJECTED_FAULT_OF_ALARM} WHERE run_id = ?",
+                (run_id,),
             )
 
     def add_stopped_run_event(

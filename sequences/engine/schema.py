@@ -17,6 +17,28 @@ from pathlib import Path
 
 from .errors import BadInput
 
+#: The when of a `fault-injected` or `fault-cleared` event `e`: when the line did it (its data's
+#: `injected_wall` or `cleared_wall`, a served line's), else when it was recorded (a dry
+#: run's `--fault`, recorded as it injected it).
+_FAULT_WALL = (
+    "coalesce(json_extract(e.data, '$.injected_wall'), json_extract(e.data, '$.cleared_wall'), "
+    "e.wall)"
+)
+#: The fault injected that raised the alarms row it is set in (decision 0110): the last
+#: `fault-injected` or `fault-cleared` event of its run and tool at or before the alarm, by
+#: when the line did it (`_FAULT_WALL`, so a word the run learnt of after the alarm counts
+#: still), if it is an injection: its fault; else null, the tool's own alarm. A dry run's
+#: resume serves a fresh line, which no fault of an earlier session is injected on: only its
+#: alarm's session's events count there.
+INJECTED_FAULT_OF_ALARM = f"""(
+    SELECT CASE WHEN e.kind = 'fault-injected' THEN e.status END FROM events e
+    WHERE e.run_id = alarms.run_id AND e.tool = alarms.tool
+        AND e.kind IN ('fault-injected', 'fault-cleared') AND {_FAULT_WALL} <= alarms.wall
+        AND (e.session = (SELECT session FROM steps WHERE steps.id = alarms.step_id)
+             OR NOT (SELECT simulated FROM runs WHERE runs.id = alarms.run_id))
+    ORDER BY {_FAULT_WALL} DESC, e.id DESC LIMIT 1
+)"""
+
 #: The records schema as the first packline created it (user_version 1).
 VERSION_1 = (
     """CREATE TABLE runs (
@@ -251,6 +273,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # quantity must pass it, "must be above 0 um"); a check written before leaves it null, its
     # limits read as reached ("at least 0 um")
     13: ("ALTER TABLE claim_checks ADD COLUMN margin_strict INTEGER",),
+    # 14: the fault a test injected that raised an alarm (decision 0110), null for an alarm
+    # the tool raised of its own; the alarms written before get theirs by the same rule
+    14: (
+        "ALTER TABLE alarms ADD COLUMN injected_fault TEXT",
+        f"UPDATE alarms SET injected_fault = {INJECTED_FAULT_OF_ALARM}",
+    ),
 }
 
 #: The schema version this packline writes and reads.

@@ -533,6 +533,7 @@ async def execute_step(
         _finish(recorder, wafers, step_ids, status, f"{REFUSED_STEP}{text}" if refused else text)
         if failure:
             if isinstance(error, ToolAlarm) and stage is not None:
+                run.take_control()  # a fault injected that raised it: recorded first
                 recorder.record_alarms(stage.tool, wafer_ids, step_ids[0])
             what = f"step {name!r} of {', '.join(wafer_ids)}"
             failed = (

@@ -317,3 +317,37 @@ def test_a_version_10_databases_steps_get_their_handling_by_their_names(tmp_path
     finally:
         store.close()
     assert user_version(path) == SCHEMA_VERSION
+
+
+def test_a_version_13_databases_alarms_get_the_fault_injected_that_raised_them(tmp_path):
+    """Schema 14 marks an alarm a fault injected on its tool raised (decision 0110): the
+    alarms written before get it by the same rule, the last fault injected on the tool in the
+    run at or before the alarm, by when the line injected it, though the run recorded it
+    after the alarm."""
+    path = tmp_path / "old.db"
+    data = '{"fault": "rf_mismatch", "by": "bo", "injected_wall": 3.0}'
+    database_with_events(
+        path,
+        13,
+        [{"kind": "fault-injected", "tool": "plasma_cleaner", "status": "rf_mismatch",
+          "message": "packline sim fault by bo", "data": data}],
+    )  # fmt: skip
+    db = sqlite3.connect(path)
+    db.executemany(
+        "INSERT INTO alarms (run_id, tool, wafer_id, step_id, code, message, t, wall) "
+        "VALUES ('r1', ?, 'W01', 1, ?, 'm', 4, ?)",
+        [("plasma_cleaner", "REFLECTED_POWER", 4.0), ("plasma_cleaner", "GAS_FLOW", 2.0),
+         ("oven", "ZONE_SENSOR", 4.0)],
+    )  # fmt: skip
+    db.commit()
+    db.close()
+    store = RunStore(path)
+    try:
+        alarms = store.table("alarms", "r1")
+    finally:
+        store.close()
+    assert [(a["code"], a["injected_fault"]) for a in alarms] == [
+        ("REFLECTED_POWER", "rf_mismatch"),  # after the fault was injected: its alarm
+        ("GAS_FLOW", None),  # before it: the chamber's own
+        ("ZONE_SENSOR", None),  # another tool's
+    ]

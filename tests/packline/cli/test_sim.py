@@ -65,6 +65,15 @@ def test_a_fault_from_a_second_terminal_alarms_the_served_tool(tmp_path, capsys)
         )
         clear = packline(*shlex.split(repair)[1:])
         assert clear.stdout.startswith("plasma_cleaner: fault rf_mismatch cleared"), clear.stderr
+        # the repair is recorded by the run it was made for, as an injection is (0103)
+        run_id = summary["run_id"]
+        assert f"recorded in run {run_id} (status held) as a fault-cleared event" in clear.stdout
+        store = RunStore(Path(db), create=False)
+        try:
+            (repaired,) = [e for e in store.events(run_id) if e["kind"] == "fault-cleared"]
+            assert (repaired["tool"], repaired["status"]) == ("plasma_cleaner", "rf_mismatch")
+        finally:
+            store.close()
         assert main(clear_tool) == 0  # repaired: taken
     said = served.log.read_text()
     assert "plasma_cleaner: plasma_cleaner served at modbus+tcp://127.0.0.1:" in said

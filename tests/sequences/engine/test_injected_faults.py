@@ -1,16 +1,18 @@
 """A fault injected on a served line from another process (`packline sim fault --run RUN`) is in
 the run's records (sequences/engine/injected_faults.py, decision 0103): the engine records a
 `fault-injected` event as it takes the word from its control table, beside the alarm the fault
-raises; a stopped run gets it at once, a completed one not at all."""
+raises; a stopped run gets it at once, a completed one not at all. Its repair (`--clear`) is
+recorded the same way, a `fault-cleared` event."""
 
 from __future__ import annotations
 
 import time
 
 from packline.clock import ScaledClock
+from packline.sequences.engine import engine as engine_module
 from packline.sequences.engine import injected_faults
 from packline.sequences.engine.control import Order
-from packline.sequences.engine.events import FAULT_INJECTED
+from packline.sequences.engine.events import FAULT_CLEARED, FAULT_INJECTED
 from packline.sequences.engine.injected_faults import faults_injected, tell_run
 from packline.sim_instruments.line import SimulatedLine
 
@@ -102,3 +104,91 @@ async def test_a_completed_run_is_not_told(store, tmp_path):
     said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", INJECTED)
     assert said == f"run {run_id} is completed: not recorded in its records"
     assert faults_injected(store, [run_id]) == {}
+
+
+#: When the line cleared the fault: 2026-12-04 15:10:02 local.
+CLEARED = time.mktime((2026, 12, 4, 15, 10, 2, 0, 0, -1))
+
+
+async def test_a_fault_cleared_from_another_process_is_recorded_after_its_injection(
+    store, tmp_path
+):
+    """The trial: `show` read the fault injected and never cleared. The repair `sim fault
+    --clear` posts is recorded as the injection is, by whom and when, after it."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+        def operator(engine, event) -> None:
+            if event.kind == "run-started":
+                for kind, wall in ((FAULT_INJECTED, INJECTED), (FAULT_CLEARED, CLEARED)):
+                    order(engine, kind, tool="plasma_cleaner", fault="rf_mismatch", wall=wall)
+            end_the_wait(engine, event)
+
+        run_id, events = await alarmed_station_run(store, tmp_path, line, operator)
+
+    told = [e for e in store.events(run_id) if e["kind"] in (FAULT_INJECTED, FAULT_CLEARED)]
+    assert [e["kind"] for e in told] == [FAULT_INJECTED, FAULT_CLEARED]
+    cleared = told[1]
+    assert (cleared["tool"], cleared["status"]) == ("plasma_cleaner", "rf_mismatch")
+    assert cleared["message"] == (
+        "packline sim fault --clear by ana at 15:10:02, from another process"
+    )
+    assert cleared["data"] == {"fault": "rf_mismatch", "by": "ana", "cleared_wall": CLEARED}
+    (live,) = [e for e in events if e.kind == FAULT_CLEARED]
+    assert live.message == cleared["message"]
+    assert Order.read(Order(FAULT_CLEARED, by="bo", tool="oven", fault="x", wall=1.5).text())
+
+
+async def test_a_stopped_run_records_a_clear_at_once_at_its_stop(store, tmp_path, monkeypatch):
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        run_id, _ = await alarmed_station_run(store, tmp_path, line, end_the_wait)
+    run = store.run(run_id)
+    said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", CLEARED, "clear")
+    assert said == f"recorded in run {run_id} (status held) as a fault-cleared event"
+    (kept,) = [e for e in store.events(run_id) if e["kind"] == FAULT_CLEARED]
+    assert kept["message"] == (
+        "packline sim fault --clear by bo at 15:10:02, from another process while the run was "
+        "held: its resume meets it"
+    )
+    assert (kept["session"], kept["t"], kept["wall"]) == (1, run["stopped_t"], CLEARED)
+    assert kept["data"] == {
+        "fault": "rf_mismatch", "by": "bo", "cleared_wall": CLEARED, "run_status": "held"
+    }  # fmt: skip
+    monkeypatch.setattr(injected_faults, "is_alive", lambda run: True)
+    said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", CLEARED, "clear")
+    assert said == f"run {run_id} records it as a fault-cleared event as it takes the word"
+    (posted,) = store.take_control(run_id, time.time())
+    assert Order.read(posted) == Order(
+        FAULT_CLEARED, by="bo", tool="plasma_cleaner", fault="rf_mismatch", wall=CLEARED
+    )
+
+
+async def test_the_fault_is_recorded_before_the_alarm_it_raised_and_marks_it(
+    store, tmp_path, monkeypatch
+):
+    """The trial: the alarm of a fault `sim fault` injected mid-step was recorded before the
+    fault, the word waiting for the engine's next control poll (no boundary comes before the
+    step fails), and `alarms` counted it as the chamber's own. The words posted are taken
+    before an alarm is recorded (cause before effect), and the alarm is marked as the fault's
+    (decision 0110). The poll is put off here, so that the word is posted as in the trial,
+    after the step's boundary, and not taken before the alarm by chance."""
+    monkeypatch.setattr(engine_module, "CONTROL_POLL_S", 3600.0)
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+        def operator(engine, event) -> None:
+            if event.kind == "step-started" and event.step == "plasma clean":
+                word = Order(FAULT_INJECTED, by="bo", tool="plasma_cleaner",
+                             fault="rf_mismatch", wall=INJECTED)  # fmt: skip
+                engine.store.post_control(engine.run_id, word.text(), 0.0)
+            if event.kind == "waiting-for-clear":
+                order(engine, "terminate")
+
+        run_id, _ = await alarmed_station_run(store, tmp_path, line, operator)
+
+    events = store.events(run_id)
+    kinds = [e["kind"] for e in events]
+    assert kinds.index(FAULT_INJECTED) < kinds.index("tool-out-of-service")
+    told = [e for e in events if e["kind"] == FAULT_INJECTED]
+    alarms = store.table("alarms", run_id)
+    assert alarms
+    assert all(told[0]["wall"] <= alarm["wall"] for alarm in alarms)
+    assert {alarm["injected_fault"] for alarm in alarms} == {"rf_mismatch"}
