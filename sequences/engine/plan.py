@@ -347,11 +347,11 @@ def dry_run_release_warning(
     the release accepts as done left it (the one that held the wafer, failed or cut off when
     the run stopped, as the resume carrying it out reads the records, with every disposition
     pending and the method's `renamed_steps`: `Plan.released_now`), from its snapshot taken as
-    it ended (decision 0108): said nothing of where that step changed the wafer (its dies
+    it ended (decision 0108). Nothing is said where that step changed the wafer (its dies
     bonded, spills and all: the next steps and the claim check judge what the tool made).
     Warned where the step left the wafer as it found it (its tool carried nothing out on it), or
-    where no snapshot was taken as it ended (its process stopped under it: a crash; records
-    from before 0108), so that the wafer goes on as its last completed step left it: either
+    where no snapshot was taken as it ended (its process killed under it; records from before
+    0108), so that the wafer goes on as its last completed step left it: either
     way the next steps meet a wafer the step never changed and its claim check fails where
     the step mattered. (Released all the same: a dry run is where a release's handling is
     rehearsed.) A release that accepts no step is warned of nothing: a wafer held where no
@@ -377,8 +377,9 @@ def dry_run_release_warning(
     before = [digest for step_id, digest in snapshots if step_id < min(held)]
     if not left:
         why = (
-            "that step was cut off with its process, no end of it recorded, so its simulated "
-            "wafer goes on as its last completed step left it"
+            "no snapshot of its simulated wafer was taken as that step ended (its process was "
+            "killed under it, or packline kept none then), so the wafer goes on as its last "
+            "completed step left it"
         )
     elif before and left[-1] == before[-1]:
         why = "that step left its simulated wafer as it found it (its tool changed nothing on it)"

@@ -247,9 +247,9 @@ def test_a_dry_run_s_release_past_a_cut_off_step_warns_that_the_step_never_happe
 
 
 def test_a_dry_run_s_release_past_a_step_its_process_stopped_under_warns_so(db, capsys):
-    """A step cut off with its process (killed: no end of it recorded, as in records from
-    before decision 0108) left no snapshot of its wafer as it ended: the resume goes on with
-    the wafer as its last completed step left it, and the release says so."""
+    """A step cut off with its process (killed: no end of it recorded) left no snapshot of its
+    wafer as it ended, as no held step did in records from before decision 0108: the resume
+    goes on with the wafer as its last completed step left it, and the release says so."""
     run_id = held_lot_in(db)
     with sqlite3.connect(db) as crashed:  # the clean's snapshot as a killed process leaves it
         crashed.execute(
@@ -259,8 +259,9 @@ def test_a_dry_run_s_release_past_a_step_its_process_stopped_under_warns_so(db, 
     crashed.close()
     assert main(["disposition", run_id, "W01", "release", "--by", "ana", "--reason", "ok"]) == 0
     why = (
-        "that step was cut off with its process, no end of it recorded, so its simulated wafer "
-        "goes on as its last completed step left it"
+        "no snapshot of its simulated wafer was taken as that step ended (its process was "
+        "killed under it, or packline kept none then), so the wafer goes on as its last "
+        "completed step left it"
     )
     assert capsys.readouterr().err == released_with_warning(run_id, "W01", why)
 
