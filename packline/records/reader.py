@@ -251,11 +251,11 @@ class RunRecords:
     # ----------------------------------------------------------------- the workpiece twin
 
     def snapshots(self) -> pd.DataFrame:
-        """Which twin snapshots the run holds (a dry run: one per wafer per completed step):
-        wafer, step id, the step's key, name, label, kind, tool and irreversible flag, and
-        `t`."""
+        """Which twin snapshots the run holds (a dry run: one per wafer per step that ended,
+        completed, or failed or cut off as it left the wafer: decision 0108): wafer, step id,
+        the step's key, name, label, kind, tool, irreversible flag and status, and `t`."""
         snaps = _frame(self.store.twin_snapshots(self.run_id), ["wafer_id", "step_id", "t", "hash"])
-        columns = ["key", "name", "label", "kind", "tool", "irreversible"]
+        columns = ["key", "name", "label", "kind", "tool", "irreversible", "status"]
         steps = self.steps()[["id", *columns]]
         joined = snaps.merge(steps, left_on="step_id", right_on="id", how="left")
         return joined[["wafer_id", "step_id", *columns, "t"]]
@@ -270,7 +270,7 @@ class RunRecords:
             after = "" if step_id is None else f" after step {step_id}"
             raise BadInput(
                 f"run {self.run_id}: no twin snapshot of wafer {wafer_id!r}{after} (a dry run "
-                "keeps one per completed step; a run on real tools has none)"
+                "keeps one per step that ended; a run on real tools has none)"
             )
         digest = snaps[-1]["hash"]
         if digest not in self._workpieces:

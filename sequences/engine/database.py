@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -362,17 +362,24 @@ class RunDatabase:
             raise ValueError(f"run database {self.path}: no step record {step_id}")
         return str(row["name"])
 
-    def latest_twins(self, run_id: str) -> dict[str, bytes]:
-        """Each workpiece's most recent twin snapshot (the lot's wafers and the workpieces
-        beside them), by its id."""
+    def latest_twins(self, run_id: str, released: Collection[int] = ()) -> dict[str, bytes]:
+        """Each workpiece's twin (the lot's wafers and the workpieces beside them, by id) as
+        the latest step it counts as done left it: a completed step, or one of `released`, the
+        records of steps that held their wafer and that an operator released, whose snapshot
+        is the wafer as the failed or cut-off step left it (decision 0108). A step that failed
+        or was cut off and is done again (reworked, replayed) is not counted: the wafer goes
+        back to it as it was before it."""
         rows = self._db.execute(
-            """SELECT s.wafer_id, s.hash FROM twin_snapshots s
-               WHERE s.run_id = ? AND s.step_id = (
-                   SELECT max(step_id) FROM twin_snapshots x
-                   WHERE x.run_id = s.run_id AND x.wafer_id = s.wafer_id)""",
+            "SELECT s.wafer_id, s.step_id, s.hash, st.status FROM twin_snapshots s "
+            "JOIN steps st ON st.id = s.step_id WHERE s.run_id = ? ORDER BY s.step_id",
             (run_id,),
         ).fetchall()
-        return {row["wafer_id"]: self.twin_blob(row["hash"]) for row in rows}
+        latest = {
+            row["wafer_id"]: row["hash"]
+            for row in rows
+            if row["status"] == "completed" or row["step_id"] in released
+        }
+        return {workpiece_id: self.twin_blob(digest) for workpiece_id, digest in latest.items()}
 
 
 def listed_ids(wafer_ids: Iterable[str]) -> str:

@@ -107,7 +107,7 @@ class RunSpec:
 
 class TwinsAtSteps:
     """A dry run's wafer twins as a step of theirs left them, read back from the records (the
-    snapshot taken when it completed, as a completed wafer's twin is: decision 0045), for a
+    snapshot taken when it ended, as a completed wafer's twin is: decision 0045), for a
     claim condition judged at that step (`Condition.at`)."""
 
     def __init__(self, store: RunStore, run_id: str) -> None:
@@ -122,8 +122,10 @@ class TwinsAtSteps:
 
     def __call__(self, wafer_id: str, step: str) -> Workpiece:
         """The twin of `wafer_id` after its step `step`: as its latest completion left it
-        (a step redone by a rework, the redone one), or, for a step an operator released,
-        as the wafer last was before it; ValueError for a wafer without that step."""
+        (a step redone by a rework, the redone one), or, for a step that held the wafer
+        (released, or not decided yet), as it left the wafer as it failed or was cut off
+        (decision 0108; as the wafer last was before it where no snapshot was taken then: a
+        killed process); ValueError for a wafer without that step."""
         digests = self._digests(wafer_id, step)
         if not digests:
             raise ValueError(f"run {self._run_id}: no twin of {wafer_id} after step {step!r}")

@@ -411,7 +411,7 @@ async def open_resume(
     on_gem = any(tool.driver == "gem" for tool in recorded.tools.values())
     line = _sim_line(line_factory, clock, method, recipe, gem=on_gem)
     async with line:
-        for workpiece_id, data in store.latest_twins(run_id).items():
+        for workpiece_id, data in store.latest_twins(run_id, plan.released_step_ids()).items():
             restore(line.twin.get(workpiece_id), data)
             # the recovery unloads cut-off workpieces; a replayed stage loads them again
             line.twin.allow_rework(workpiece_id)

@@ -40,7 +40,8 @@ Rules (the checkpoint contract, see docs/engine.md):
   skipped; held and reworked, it runs again under its new name.
 
 `dry_run_release_warning` reads by these rules, as a dry run's release is recorded, whether it
-accepts as done a step its simulated wafer never completed.
+accepts as done a step that never changed the simulated wafer the resume goes on with (a dry
+run's resume restores a released wafer as its held step left it: decision 0108).
 """
 
 from __future__ import annotations
@@ -215,6 +216,11 @@ class Plan:
         """A step record that holds its wafer: failed, or irreversible and cut off."""
         return row["status"] == "failed" or bool(row["irreversible"] and row["status"] in CUT_OFF)
 
+    def released_step_ids(self) -> frozenset[int]:
+        """The records of the held steps an operator released (now or in an earlier session):
+        a dry run's resume restores the wafer as such a step left it (decision 0108)."""
+        return frozenset(self.steps[key]["id"] for key in self.released)
+
     def released_steps(self) -> list[dict[str, Any]]:
         """The steps this resume's releases accept as done (`released_now`), as the recorder
         records a step: what the resume records as skipped when it starts."""
@@ -337,17 +343,21 @@ def dry_run_release_warning(
     store: RunStore, run_id: str, wafer_id: str, renamed_steps: Mapping[str, str]
 ) -> str | None:
     """What an operator who has released held wafer `wafer_id` (its full id) of run `run_id`
-    should know, or None: in a dry run, the step the release accepts as done (the one that
-    held the wafer, failed or cut off when the run stopped, as the resume carrying it out
-    reads the records, with every disposition pending and the method's `renamed_steps`:
-    `Plan.released_now`) never completed on the simulated wafer, which a
-    resume restores as its last completed step left it, so the next steps meet a wafer
-    without it and its claim check fails where the step mattered. (Released all the same: a
-    dry run is where a release's handling is rehearsed.) A release that accepts no step is
-    warned of nothing: a wafer held where no step failed or was cut off (at a confirmation
-    nobody answered, or for want of a tool in records from before such a hold said so, whose
-    release the refusal of `record_disposition` did not catch) changed nothing, and only runs
-    again."""
+    should know, or None. In a dry run the resume goes on from the simulated wafer as the step
+    the release accepts as done left it (the one that held the wafer, failed or cut off when
+    the run stopped, as the resume carrying it out reads the records, with every disposition
+    pending and the method's `renamed_steps`: `Plan.released_now`), from its snapshot taken as
+    it ended (decision 0108). Nothing is said where that step changed the wafer (its dies
+    bonded, spills and all: the next steps and the claim check judge what the tool made).
+    Warned where the step left the wafer as it found it (its tool carried nothing out on it), or
+    where no snapshot was taken as it ended (its process killed under it; records from before
+    0108), so that the wafer goes on as its last completed step left it: either
+    way the next steps meet a wafer the step never changed and its claim check fails where
+    the step mattered. (Released all the same: a dry run is where a release's handling is
+    rehearsed.) A release that accepts no step is warned of nothing: a wafer held where no
+    step failed or was cut off (at a confirmation nobody answered, or for want of a tool in
+    records from before such a hold said so, whose release the refusal of
+    `record_disposition` did not catch) changed nothing, and only runs again."""
     if not store.run(run_id)["simulated"]:
         return None
     released = Plan.from_records(
@@ -357,13 +367,28 @@ def dry_run_release_warning(
         latest_holds(store, run_id),
         renamed_steps,
     ).released_now
-    if not any(wafer == wafer_id for wafer, _ in released):
+    held = [row["id"] for (wafer, _), row in released.items() if wafer == wafer_id]
+    if not held:
+        return None
+    snapshots = [
+        (s["step_id"], s["hash"]) for s in store.twin_snapshots(run_id) if s["wafer_id"] == wafer_id
+    ]
+    left = [digest for step_id, digest in snapshots if step_id in held]
+    before = [digest for step_id, digest in snapshots if step_id < min(held)]
+    if not left:
+        why = (
+            "no snapshot of its simulated wafer was taken as that step ended (its process was "
+            "killed under it, or packline kept none then), so the wafer goes on as its last "
+            "completed step left it"
+        )
+    elif before and left[-1] == before[-1]:
+        why = "that step left its simulated wafer as it found it (its tool changed nothing on it)"
+    else:
         return None
     rework = disposition_command(run_id, "rework", wafer=wafer_id, db_option=db_option(store.path))
     return (
         f"wafer {wafer_id} of run {run_id} is released past the step that held it, in a dry "
-        "run: that step never completed on its simulated wafer, which goes on as its last "
-        "completed step left it, so the next steps meet a wafer the step never changed and the "
-        "claim check fails where it mattered; to carry the step out on it, rework it instead "
+        f"run: {why}, so the next steps meet a wafer the step never changed and the claim "
+        "check fails where it mattered; to carry the step out on it, rework it instead "
         f"({rework}, before the resume)"
     )

@@ -215,9 +215,11 @@ def _current_task() -> asyncio.Task[Any] | None:
 class StepRecorder:
     """Records the steps of the run's wafers, and what happened in them.
 
-    A dry run's completed step keeps its workpieces' snapshots, each taken where the twin
-    may have changed since the last (`_take`): a stage ending right after its last step, with
-    nothing run between them, keeps that step's snapshot without taking it again."""
+    A dry run's step keeps its workpieces' snapshots as it ends, each taken where the twin may
+    have changed since the last (`_take`): a stage ending right after its last step, with
+    nothing run between them, keeps that step's snapshot without taking it again. A step that
+    failed or was cut off keeps them too: a release accepts the wafer as it left it, and the
+    resume goes on from there (decision 0108)."""
 
     def __init__(
         self,
@@ -375,10 +377,11 @@ class StepRecorder:
     def finish_steps(
         self, wafer_ids: Sequence[str], step_ids: Sequence[int], status: str, error: str | None
     ) -> None:
-        """Record how steps ended; a completed step keeps its wafer's twin, and the twins of
-        the workpieces beside it on the line (dry run)."""
+        """Record how steps ended, each keeping its wafer's twin and the twins of the
+        workpieces beside it on the line (dry run): completed, failed or cut off, as the step
+        left them (a release of a held one goes on from that twin: decision 0108)."""
         twins = []
-        if status == "completed" and self._twin is not None:
+        if self._twin is not None:
             twins = [
                 (step_id, workpiece_id, self._take(workpiece_id))
                 for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True)

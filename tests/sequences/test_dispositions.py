@@ -198,12 +198,16 @@ def test_a_dry_runs_wafer_is_its_own_with_its_disposition(db, capsys):
         store.close()
 
 
-def released_with_warning(run_id: str, wafer_id: str) -> str:
-    """What `disposition RUN WAFER release` of a dry run's wafer warns on stderr."""
+#: Why a release past a step its tool carried nothing out in is warned of (decision 0108).
+LEFT_AS_FOUND = "that step left its simulated wafer as it found it (its tool changed nothing on it)"
+
+
+def released_with_warning(run_id: str, wafer_id: str, why: str = LEFT_AS_FOUND) -> str:
+    """What `disposition RUN WAFER release` of a dry run's wafer warns on stderr (`why`: why
+    the step never changed the simulated wafer the resume goes on with)."""
     return (
         f"packline: warning: wafer {wafer_id} of run {run_id} is released past the step that "
-        "held it, in a dry run: that step never completed on its simulated wafer, which goes "
-        "on as its last completed step left it, so the next steps meet a wafer the step never "
+        f"held it, in a dry run: {why}, so the next steps meet a wafer the step never "
         "changed and the claim check fails where it mattered; to carry the step out on it, "
         f"rework it instead (`packline disposition {run_id} {wafer_id} rework --by NAME "
         "--reason TEXT`, before the resume)\n"
@@ -211,10 +215,10 @@ def released_with_warning(run_id: str, wafer_id: str) -> str:
 
 
 def test_a_dry_run_s_release_past_a_cut_off_step_warns_that_the_step_never_happened(db, capsys):
-    """W01's plasma clean was cut off as it started: the resumed dry run's simulated wafer is
-    as it was before it, so a release goes on with its residue and the claim check fails.
-    The release is recorded (a dry run rehearses it) with a warning naming the rework; a
-    rework says nothing of it."""
+    """W01's plasma clean was cut off as it started: the simulated wafer the resume goes on
+    with, as the clean left it (decision 0108), is as it was before it, so a release goes on
+    with its residue and the claim check fails. The release is recorded (a dry run rehearses
+    it) with a warning naming the rework; a rework says nothing of it."""
     run_id = held_lot_in(db)
     assert main(["disposition", run_id, "W01", "release", "--by", "ana", "--reason", "ok"]) == 0
     captured = capsys.readouterr()
@@ -240,6 +244,26 @@ def test_a_dry_run_s_release_past_a_cut_off_step_warns_that_the_step_never_happe
     assert main(["show", run_id, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["claim_check"]["status"] == "failed"  # what the warning said of W01
+
+
+def test_a_dry_run_s_release_past_a_step_its_process_stopped_under_warns_so(db, capsys):
+    """A step cut off with its process (killed: no end of it recorded) left no snapshot of its
+    wafer as it ended, as no held step did in records from before decision 0108: the resume
+    goes on with the wafer as its last completed step left it, and the release says so."""
+    run_id = held_lot_in(db)
+    with sqlite3.connect(db) as crashed:  # the clean's snapshot as a killed process leaves it
+        crashed.execute(
+            "DELETE FROM twin_snapshots WHERE step_id IN (SELECT id FROM steps "
+            "WHERE wafer_id = 'W01' AND name = 'plasma clean')"
+        )
+    crashed.close()
+    assert main(["disposition", run_id, "W01", "release", "--by", "ana", "--reason", "ok"]) == 0
+    why = (
+        "no snapshot of its simulated wafer was taken as that step ended (its process was "
+        "killed under it, or packline kept none then), so the wafer goes on as its last "
+        "completed step left it"
+    )
+    assert capsys.readouterr().err == released_with_warning(run_id, "W01", why)
 
 
 def test_the_commands_a_hint_names_take_the_database_it_was_given(db, tmp_path, capsys):
@@ -271,7 +295,7 @@ def test_the_commands_a_hint_names_take_the_database_it_was_given(db, tmp_path, 
 
 def test_a_dry_run_s_release_past_a_failed_step_warns_too(db, capsys):
     """An RF mismatch fails W01's plasma clean: its wafer was never cleaned, and a resume
-    restores it as its last completed step left it, as after a cut-off step (from a new
+    goes on with it as the clean left it, as it found it, as after a cut-off step (from a new
     user's trial, whose released wafer failed 003:9-11 with no warning). The disposition names
     the chamber's clear before the resume it names, which a dry run refuses until then."""
     run_id = alarmed_dry_run(db, capsys, 1)

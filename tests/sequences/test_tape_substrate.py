@@ -37,11 +37,13 @@ from packline.sequences.engine import (
     record_disposition,
     run_report,
 )
+from packline.sequences.engine.plan import dry_run_release_warning
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
 from packline.sequences.tape_substrate.incoming import DieWaferRecipe, PanelRecipe
 from packline.sequences.tape_substrate.recipe import require_balls_through_the_resist
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.physics.dispenser import DispenserPhysics
+from packline.sim_instruments.twin.snapshot import read_snapshot
 
 from .helpers import (
     completed_past_validate,
@@ -257,6 +259,35 @@ async def test_filler_the_terminals_push_over_the_holes_tops_holds_the_panel_at_
     assert steps[steps.index("bond dies") + 1 :] == []  # nothing after it, not even the unload
     check = run_report(store, run.run_id)["claim_check"]
     assert check["status"] == "incomplete"  # no panel completed: nothing to check
+
+
+async def test_a_panel_released_at_a_spilled_bond_goes_on_with_the_dies_the_bonder_bonded(
+    store: RunStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The overfill above, held at 'bond dies' after the bonder bonded every die (2110 holes
+    spilled), released: the resume goes on with the panel as the bond left it (decision 0108),
+    its dies bonded and its filler spilled, so 'seal dies' seals them and the claim check
+    fails 000:b on the spill. The resumed panel had been restored as 'fill holes' left it,
+    with no die, and 'seal dies' refused it (`panel W01 carries no die`). The release warns of
+    nothing: the step did its work on the simulated panel."""
+    _dispenser_told_the_room_of_studs(monkeypatch, 80.0)
+    recipe = reference_recipe("tape-substrate.yaml")
+    recipe["fill"]["volume_nl"] = "1.183 nl"
+    request = RunRequest("tape-substrate", lot=1, recipe_path=write_recipe(tmp_path, recipe))
+    async with open_run(store, prepare(request)) as run:
+        assert await run.run() == "held"
+    record_disposition(store, run.run_id, "W01", Decision.RELEASE, "ana", "spill seen: go on")
+    assert dry_run_release_warning(store, run.run_id, "W01", {}) is None
+    async with open_resume(store, run.run_id) as resumed:
+        assert await resumed.run() == "completed"
+    resumed_steps = {s["name"]: s for s in store.table("steps", run.run_id) if s["session"] == 2}
+    assert resumed_steps["bond dies"]["status"] == "skipped"  # released: accepted as done
+    assert resumed_steps["seal dies"]["status"] == "completed"
+    panel = read_snapshot(store.latest_twins(run.run_id)["W01"])
+    assert panel.dies.count == panel.geometry.unit_count
+    assert panel.dies.bonded.all()
+    check = run_report(store, run.run_id)["claim_check"]
+    assert failing_claims(check) == {"000:b"}
 
 
 def test_filler_the_bonder_s_x_ray_sees_below_the_holes_tops_holds_the_panel_naming_it(
