@@ -26,9 +26,11 @@ unfinished wafers are held becomes resumable again once one of them is released 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
+from .clearances import awaiting_recovery
 from .confirmations import IN_ADVANCE
 from .errors import BadInput
 from .liveness import driver_text, is_alive
@@ -43,9 +45,22 @@ class Decision(StrEnum):
 
 #: The wafer status a scrap leaves.
 SCRAPPED = "scrapped"
-#: The wafer statuses that leave a wafer nothing more to do: a run whose wafers all have one
-#: is completed (a held wafer waits for a disposition; a scrapped one needs none).
+#: The wafer statuses that leave a wafer nothing more to do (a held wafer waits for a
+#: disposition; a scrapped one needs none): a run whose wafers all have one is completed once
+#: no tool waits for its recovery (`completes_the_run`).
 DONE = frozenset({"completed", SCRAPPED})
+
+
+def completes_the_run(store: RunStore, run_id: str, wafer_statuses: Iterable[str]) -> bool:
+    """Whether run `run_id`, stopping with its wafers in `wafer_statuses`, is completed: each
+    wafer completed or scrapped (`DONE`), and none of its tools waiting for the run's own
+    recovery (`awaiting_recovery`: one whose recovery failed, or whose safe state an abort left
+    unconfirmed), which may hold its wafers, scrapped ones too, until that recovery takes them
+    off. Such a run stays held, its summary, `show` and `runs` saying what it left on the tool
+    and that its resume takes it off; the resume whose recovery does completes it (decision
+    0109: a scrap of the last held wafer had read the run completed, and what was left on the
+    tool was said no more)."""
+    return set(wafer_statuses) <= DONE and not awaiting_recovery(store, run_id)
 
 
 def record_disposition(
@@ -120,8 +135,8 @@ def record_disposition(
         if decision is Decision.SCRAP:
             reason = f"scrapped by {by}: {row['reason']}"
             store.update_wafer(run_id, wafer_id, status=SCRAPPED, reason=reason)
-            statuses = {w["status"] for w in store.wafers(run_id)}
-            if run["status"] == "held" and statuses <= DONE:
+            statuses = [w["status"] for w in store.wafers(run_id)]
+            if run["status"] == "held" and completes_the_run(store, run_id, statuses):
                 store.update_run(run_id, status="completed")
     if earlier is not None:  # said when it is recorded, not only by the resume
         return {**row, "replaces": decision_text(earlier)}

@@ -33,7 +33,7 @@ from .claim_check import check_claims, overall, what_did_not_pass
 from .clearances import recorded_while_stopped
 from .context import RunContext
 from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
-from .dispositions import DONE, disposition_command, resume_command
+from .dispositions import completes_the_run, disposition_command, resume_command
 from .errors import (
     NOTHING_RUN,
     BadInput,
@@ -529,8 +529,8 @@ class Engine:
             return "aborted"
         if self.control.state is RunState.TERMINATING and not self._ended_waiting:
             return "terminated"
-        statuses = set(self._wafer_status.values())
-        return "completed" if statuses <= DONE else "held"
+        statuses = self._wafer_status.values()
+        return "completed" if completes_the_run(self.store, self.run_id, statuses) else "held"
 
     def _check_claims(self) -> None:
         """Dry run: evaluate the method's claim conditions on the twin of every wafer that

@@ -15,9 +15,10 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 
 from .eta import NO_BASIS
-from .events import Event
+from .events import RESUME_PLAN, Event
 from .lot_state import LotState
 from .lot_view import render_lot
+from .progress import event_line
 from .report import first_step_starts
 from .request import least_lot
 from .schedule import RECIPE_BASIS, find_schedule, plan_recipe, planned_schedule
@@ -56,7 +57,8 @@ class LiveView:
     the end: the run's summary is what stays on the screen (and a planning dry run still
     going is stopped). While the operator is asked
     something the view is `suspended`: not redrawn, its frame as it stood drawn once above
-    the question (`render` within the lines the question leaves).
+    the question (`render` within the lines the question leaves). A resume's plan, the wafers
+    it runs, is printed above the view (`_print`), where it stays.
     """
 
     def __init__(self, console: Console, title: str = "") -> None:
@@ -130,7 +132,9 @@ class LiveView:
             self._workdir = tempfile.TemporaryDirectory(prefix="packline-plan-")
             workdir = Path(self._workdir.name)
             self._planner = plan_recipe(lot.db, lot.method, lot.recipe_text, lot.plan_lot, workdir)
-        self._live.__enter__()
+        # drawn at once: a line printed above it (`_print`) before its first refresh would
+        # redraw the frame it was made with, the view's before `attach`
+        self._live.start(refresh=True)
         self._shown = True
         return self
 
@@ -176,7 +180,18 @@ class LiveView:
 
     def __call__(self, event: Event) -> None:
         self.state.apply(event)
+        if event.kind == RESUME_PLAN:
+            self._print(event)
         self._take_plan()
+
+    def _print(self, event: Event) -> None:
+        """Print `event` above the frame, on one line as `packline show` lists it and a piped
+        run prints it (`event_line`), where it stays once the frame is cleared: a resume's
+        plan, the wafers it runs (those not started yet said so), which the frame, showing
+        every wafer, does not tell, and which the operator reads before its recovery or any
+        step drives a tool."""
+        line = event_line(event.t, event.kind, event.wafer, event.tool, event.message, event.status)
+        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def now(self) -> float:
         """The run clock now: the engine's, else the last event's."""

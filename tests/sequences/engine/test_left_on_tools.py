@@ -5,11 +5,14 @@ finds them names the run whose wafers they are and its resume, not "whoever owns
 from __future__ import annotations
 
 import html
+import json
 
 import pytest
 
 from packline.cli import main
 from packline.clock import ScaledClock
+from packline.drivers.errors import ToolError
+from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.records import RunRecords
 from packline.records.report import render_report
@@ -194,6 +197,63 @@ async def test_a_scrap_of_a_wafer_on_a_tool_says_where_it_is_and_what_its_resume
     assert [w["status"] for w in store.wafers(run_id)] == ["scrapped"] + ["held"] * 3 + [
         "completed"
     ] * 2
+
+
+async def test_a_scrapped_wafer_left_on_a_tool_keeps_its_run_held_until_a_recovery_takes_it_off(
+    store, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """An abort left a batch in the chamber and the resume's recovery failed (the chamber's
+    door stalled): the wafers are still in it. A trial scrapped them: the last scrap read the
+    run `completed` and said nothing of the chamber, nor did `runs` and `show` any more. The
+    run stays held, every scrap names the chamber, and `runs` and `show` go on saying where the
+    wafers are and what takes them off; a resume whose recovery fails again leaves it held,
+    and the one whose recovery takes them off completes it (decision 0109)."""
+
+    async def door_stalled(self) -> None:
+        raise ToolError(self.name, self.address, "unload", "door motor stalled")
+
+    db = ["--db", str(store.path)]
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        chamber = line.tools["plasma_cleaner"]
+        run_id, _ = await station_run(
+            store, path, "abort", lambda e: e.kind == "step-started" and e.step == "plasma clean"
+        )
+        lot = [w["wafer_id"] for w in store.wafers(run_id)]
+        with monkeypatch.context() as stalled:
+            stalled.setattr(ModbusPlasmaCleaner, "_unload_everything", door_stalled)
+            async with open_resume(store, run_id, station_path=path, confirm=confirm_yes) as again:
+                assert await again.run() == "held"
+        assert sorted(chamber.loaded()) == sorted(lot)
+        for wafer in lot:
+            scrap = ["disposition", run_id, wafer, "scrap", "--by", "ana", "--reason", "cut off"]
+            assert main([*scrap, *db]) == 0
+            assert f"it is still on plasma_cleaner: `packline resume {run_id}" in (
+                capsys.readouterr().out
+            )
+        assert store.run(run_id)["status"] == "held"
+        where = f"{', '.join(lot)} in plasma_cleaner"
+        assert main(["runs", "--json", *db]) == 0
+        (listed,) = json.loads(capsys.readouterr().out)
+        assert (listed["status"], listed["left_on_tools"]["tools"]) == (
+            "held",
+            {"plasma_cleaner": lot},
+        )
+        assert main(["show", run_id, *db]) == 0
+        assert f"left on the tools when the run stopped: {where}; `packline resume {run_id}" in (
+            capsys.readouterr().out
+        )
+
+        with monkeypatch.context() as stalled:  # every wafer scrapped, the chamber still stuck
+            stalled.setattr(ModbusPlasmaCleaner, "_unload_everything", door_stalled)
+            async with open_resume(store, run_id, station_path=path, confirm=confirm_yes) as again:
+                assert await again.run() == "held"
+        assert left_on_tools(store, run_id) == {"plasma_cleaner": lot}
+        async with open_resume(store, run_id, station_path=path, confirm=confirm_yes) as again:
+            assert await again.run() == "completed"
+        assert chamber.loaded() == []
+    assert left_on_tools(store, run_id) == {}
+    assert [w["status"] for w in store.wafers(run_id)] == ["scrapped", "scrapped"]
 
 
 class PortChecksRecipe(Recipe):

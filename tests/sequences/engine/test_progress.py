@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 from rich.console import Console
 
+from packline.cli import main
 from packline.sequences.engine import (
     LiveView,
     PlainLog,
@@ -422,12 +423,9 @@ async def test_a_resumed_run_s_view_shows_its_terminated_wafers_queued_and_its_c
     assert "left about 0:00:00" not in footer
 
 
-async def test_a_resumed_run_s_wafer_is_on_the_line_since_its_first_step_not_the_run_s_start(
-    store,
-):
-    """`on line` is a wafer's time since its first step started: a resumed view showed the run
-    clock for every wafer (its task's start, the run's, was taken for its first step). A lot
-    of 6 is two chamber cycles (4 + 2); W05 first stepped at the second's start, 4:52 in."""
+async def terminated_in_second_clean(store) -> str:
+    """A plasma-clean lot of 6, two chamber cycles (4 + 2), terminated as W05's plasma clean
+    starts, the second's: its run id."""
     lot = prepare(RunRequest("plasma-clean", lot=6))
 
     def terminate_in_second_clean(event: Event) -> None:
@@ -436,18 +434,50 @@ async def test_a_resumed_run_s_wafer_is_on_the_line_since_its_first_step_not_the
 
     async with open_run(store, lot, observers=[terminate_in_second_clean]) as first:
         assert await first.run() == "terminated"
+    return first.run_id
+
+
+async def test_a_resumed_run_s_wafer_is_on_the_line_since_its_first_step_not_the_run_s_start(
+    store,
+):
+    """`on line` is a wafer's time since its first step started: a resumed view showed the run
+    clock for every wafer (its task's start, the run's, was taken for its first step). A lot
+    of 6 is two chamber cycles (4 + 2); W05 first stepped at the second's start, 4:52 in."""
+    run_id = await terminated_in_second_clean(store)
     first_steps = [
-        s
-        for s in store.table("steps", first.run_id)
-        if s["wafer_id"] == "W05" and s["kind"] != "batch"
+        s for s in store.table("steps", run_id) if s["wafer_id"] == "W05" and s["kind"] != "batch"
     ]
     first_step_t = min(s["started_t"] for s in first_steps)
-    assert first_step_t - store.run(first.run_id)["started_t"] == pytest.approx(291.1188)
-    frame, t = await resumed_to_the_end(store, first.run_id)
+    assert first_step_t - store.run(run_id)["started_t"] == pytest.approx(291.1188)
+    frame, t = await resumed_to_the_end(store, run_id)
     rows = {line.split()[0]: line for line in frame if line.startswith("W0")}
     rows["t"] = clock_text(t - first_step_t)
     assert rows["W05"].split()[-1] == rows["t"], rows["W05"]
     assert rows["W01"].split()[-1] == "0:04:51", rows["W01"]  # completed in session 1
+
+
+async def test_a_resume_s_view_prints_the_wafers_it_runs_as_show_lists_them(
+    store, capsys: pytest.CaptureFixture[str]
+):
+    """A resume records which wafers it runs before any tool is driven (`resume-plan`), and a
+    piped run prints it; on a terminal the live view did not, and its frame, cleared at the
+    end, names every wafer alike. It is printed above the frame, in `show`'s words, and stays
+    there above the summary; the frame redrawn below it is the run's (it had been the view's
+    before `attach` until the next refresh: no title, `0 wafers`)."""
+    run_id = await terminated_in_second_clean(store)
+    output = io.StringIO()
+    console = Console(file=output, force_terminal=True, width=100, height=30, color_system=None)
+    view = LiveView(console)
+    async with open_resume(store, run_id, observers=[view]) as resumed:
+        view.attach(resumed, plan=False)
+        with view:
+            assert await resumed.run() == "completed"
+    assert main(["show", run_id, "--db", str(store.path)]) == 0
+    (listed,) = [line for line in capsys.readouterr().out.splitlines() if "resume-plan" in line]
+    assert listed.endswith("] resume-plan this resume runs W05, W06")
+    drawn = output.getvalue()
+    assert f"{listed}\n" in drawn
+    assert "0 wafers" not in drawn  # the frame below it drawn as attached, not as first made
 
 
 def test_a_piped_event_line_is_never_wrapped():
