@@ -47,6 +47,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
             "runs": plan.runs,
             "kept_driven": [run["id"] for run in plan.driven],
             "kept_unfinished": {run["id"]: run["unfinished"] for run in plan.unfinished},
+            "kept_unrecovered": {run["id"]: run["unrecovered"] for run in plan.unrecovered},
             "deleted": [],
             "returned_bytes": 0,
             "free_bytes": 0,
@@ -107,6 +108,16 @@ def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool) -> None:
             f"kept: run {run['id']}'s lot is not finished: {wafers}; its records are what its "
             "dispositions and resume read: decide or scrap its held wafers (`packline "
             f"disposition {run['id']} WAFER ...`) or resume it, then prune"
+        )
+    for run in plan.unrecovered:
+        tools = "; ".join(
+            f"{tool} ({', '.join(wafers)} left on it)" if wafers else tool
+            for tool, wafers in run["unrecovered"].items()
+        )
+        kept.append(
+            f"kept: run {run['id']} waits for its resume to recover {tools}; its records are "
+            f"what that resume reads: `packline resume {run['id']}` takes what is left off the "
+            "tool, then prune"
         )
     for line in kept:
         console.print(line, markup=False, highlight=False, soft_wrap=True)

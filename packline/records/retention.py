@@ -12,7 +12,10 @@ elsewhere).
 newest N; a run a live process drives (running or paused) is never chosen, however old, nor
 is a run whose lot is not finished (a wafer neither completed nor scrapped: held for a
 decision, or left for a resume): its records are what its resume and its dispositions read,
-and why its wafers are held; deciding, scrapping or finishing them makes it one to prune.
+and why its wafers are held; deciding, scrapping or finishing them makes it one to prune. Nor
+is a run a tool of which waits for its resume's recovery (`awaiting_recovery`: its recovery
+failed, or its abort's safe state was not confirmed), its wafers scrapped or not: they may be
+on the tool still, and only that resume, which reads those records, takes them off.
 `prune_runs` deletes the chosen runs' every record in one transaction, the twin snapshots and
 parts no remaining run uses, then gives the freed pages back to the file system where the
 database allows it (databases created since schema 6: `auto_vacuum` incremental); every
@@ -33,7 +36,9 @@ from typing import Any
 
 from packline import __version__
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.clearances import awaiting_recovery
 from packline.sequences.engine.dispositions import DONE
+from packline.sequences.engine.left_on_tools import left_on_tools
 from packline.sequences.engine.liveness import DRIVEN, shown_run
 from packline.sequences.engine.packing import drop_unused_twins, twin_blobs_of, twin_parts_of
 
@@ -55,11 +60,14 @@ class PrunePlan:
     lists them, with `archived`: where each was archived, or None) and the runs the criteria
     chose but that it keeps: those `driven` (running or paused in a live process), and those
     whose lot is `unfinished` (each with `unfinished`: its wafers neither completed nor
-    scrapped, by status)."""
+    scrapped, by status), and those `unrecovered`, whose lot is finished but a tool of which
+    waits for their resume's recovery (each with `unrecovered`: each such tool and the
+    wafers the records say are left on it, perhaps none)."""
 
     runs: list[dict[str, Any]]
     driven: list[dict[str, Any]] = field(default_factory=list)
     unfinished: list[dict[str, Any]] = field(default_factory=list)
+    unrecovered: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,16 +100,24 @@ def plan_prune(
     open_lots = {
         run["id"]: left for run in shown if not _driven(run) and (left := _unfinished(store, run))
     }
+    owed = {
+        run["id"]: tools
+        for run in shown
+        if not _driven(run)
+        and run["id"] not in open_lots
+        and (tools := _unrecovered(store, run["id"]))
+    }
     return PrunePlan(
         runs=[
             {**run, "archived": archived.get(run["id"])}
             for run in shown
-            if not _driven(run) and run["id"] not in open_lots
+            if not _driven(run) and run["id"] not in open_lots and run["id"] not in owed
         ],
         driven=[run for run in shown if _driven(run)],
         unfinished=[
             {**run, "unfinished": open_lots[run["id"]]} for run in shown if run["id"] in open_lots
         ],
+        unrecovered=[{**run, "unrecovered": owed[run["id"]]} for run in shown if run["id"] in owed],
     )
 
 
@@ -113,6 +129,13 @@ def _unfinished(store: RunStore, run: dict[str, Any]) -> dict[str, list[str]]:
         if wafer["status"] not in DONE:
             left.setdefault(wafer["status"], []).append(wafer["wafer_id"])
     return left
+
+
+def _unrecovered(store: RunStore, run_id: str) -> dict[str, list[str]]:
+    """The tools of run `run_id` that wait for its resume's recovery, each with the wafers the
+    records say are left on it (none: it may hold none, or ones the records cannot name)."""
+    left = left_on_tools(store, run_id)
+    return {tool: left.get(tool, []) for tool in sorted(awaiting_recovery(store, run_id))}
 
 
 def prune_runs(store: RunStore, plan: PrunePlan) -> Pruned:

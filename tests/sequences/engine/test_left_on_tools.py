@@ -243,6 +243,20 @@ async def test_a_scrapped_wafer_left_on_a_tool_keeps_its_run_held_until_a_recove
         assert f"left on the tools when the run stopped: {where}; `packline resume {run_id}" in (
             capsys.readouterr().out
         )
+        # nor does a prune take the records its resume needs to take them off
+        prune = ["prune", "--before", "2100-01-01", *db]
+        assert main([*prune, "--dry-run"]) == 0
+        assert (
+            f"kept: run {run_id} waits for its resume to recover plasma_cleaner ({', '.join(lot)} "
+            f"left on it); its records are what that resume reads: `packline resume {run_id}` "
+            "takes what is left off the tool, then prune"
+        ) in " ".join(capsys.readouterr().out.split())
+        assert main([*prune, "--yes", "--json"]) == 0
+        pruned = json.loads(capsys.readouterr().out)
+        assert (pruned["deleted"], pruned["kept_unrecovered"]) == (
+            [],
+            {run_id: {"plasma_cleaner": lot}},
+        )
 
         with monkeypatch.context() as stalled:  # every wafer scrapped, the chamber still stuck
             stalled.setattr(ModbusPlasmaCleaner, "_unload_everything", door_stalled)
