@@ -111,18 +111,32 @@ def tell_run(
 def faults_injected(store: RunStore, run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The faults injected on the tools of each of `run_ids` (their `fault-injected` events,
     a dry run's `--fault` and `packline sim fault` alike), in the order they were recorded:
-    run id -> each fault's `tool`, `fault` and `wall` (when it was injected); a run with
-    none is left out. What `runs` and the dashboard's run list say beside a run's status."""
+    run id -> each fault's `tool`, `fault`, `wall` (when it was injected) and `cleared` (when
+    `packline sim fault --clear` cleared it, the first clear of that fault on that tool after
+    it; None while it is injected still); a run with none is left out. What `runs` and the
+    dashboard's run list say beside a run's status."""
     injected: dict[str, list[dict[str, Any]]] = {}
-    # events.FAULT_INJECTED: `packline runs` imports no dataclasses (nor the clock, through
-    # the control module)
+    # events.FAULT_INJECTED, FAULT_CLEARED: `packline runs` imports no dataclasses (nor the
+    # clock, through the control module)
+    clears = [
+        (row["run_id"], row["tool"], row["status"], _data(row).get("cleared_wall", row["wall"]))
+        for row in store.events_of_kind("fault-cleared", run_ids)
+    ]
     for row in store.events_of_kind("fault-injected", run_ids):
-        data = json.loads(row["data"]) if row["data"] else {}
+        wall = _data(row).get("injected_wall", row["wall"])
+        key = (row["run_id"], row["tool"], row["status"])
+        cleared = [at for *cleared_key, at in clears if tuple(cleared_key) == key and at >= wall]
         injected.setdefault(row["run_id"], []).append(
             {
                 "tool": row["tool"],
                 "fault": row["status"],
-                "wall": data.get("injected_wall", row["wall"]),
+                "wall": wall,
+                "cleared": min(cleared, default=None),
             }
         )
     return injected
+
+
+def _data(row: dict[str, Any]) -> dict[str, Any]:
+    """An events row's data, parsed (empty when it has none)."""
+    return json.loads(row["data"]) if row["data"] else {}

@@ -149,12 +149,18 @@ def status_text(
     with what a running run waits for (`waiting`, `clearances.ClearWait.as_json`: `running,
     waiting for a clear of plasma_cleaner since 14:58:03`, decision 0104); and with each
     fault an operator injected on its tools (`injected`, `injected_faults.faults_injected`:
-    `; fault injected: plasma_cleaner rf_mismatch`, decision 0103), so that the alarms it
-    raised are not read as the tools' own."""
+    `; fault injected: plasma_cleaner rf_mismatch`, decision 0103; one cleared since, `...
+    rf_mismatch (cleared)`), so that the alarms it raised are not read as the tools' own, nor
+    a fault cleared as one still there."""
     text = f"{status}, claim check failed" if claim_check_failed else status
     if waiting:
         text += f", {waiting['text']}"
-    named = list(dict.fromkeys(f"{each['tool']} {each['fault']}" for each in injected))
+    named = list(
+        dict.fromkeys(
+            f"{each['tool']} {each['fault']}{' (cleared)' if each.get('cleared') else ''}"
+            for each in injected
+        )
+    )
     if named:
         text += f"; fault{'s' if len(named) > 1 else ''} injected: {', '.join(named)}"
     return text

@@ -14,6 +14,7 @@ from packline.sequences.engine import injected_faults
 from packline.sequences.engine.control import Order
 from packline.sequences.engine.events import FAULT_CLEARED, FAULT_INJECTED
 from packline.sequences.engine.injected_faults import faults_injected, tell_run
+from packline.sequences.engine.liveness import status_text
 from packline.sim_instruments.line import SimulatedLine
 
 from .test_unserved import alarmed_station_run, order
@@ -49,7 +50,9 @@ async def test_a_fault_injected_from_another_process_is_recorded_beside_its_alar
     assert told["message"] == "packline sim fault by ana at 15:02:25, from another process"
     assert told["data"] == {"fault": "rf_mismatch", "by": "ana", "injected_wall": INJECTED}
     assert faults_injected(store, [run_id]) == {
-        run_id: [{"tool": "plasma_cleaner", "fault": "rf_mismatch", "wall": INJECTED}]
+        run_id: [
+            {"tool": "plasma_cleaner", "fault": "rf_mismatch", "wall": INJECTED, "cleared": None}
+        ]
     }
     # the live event too, which the run's live view and JSON lines print
     (live,) = [e for e in events if e.kind == FAULT_INJECTED]
@@ -135,6 +138,12 @@ async def test_a_fault_cleared_from_another_process_is_recorded_after_its_inject
     assert cleared["data"] == {"fault": "rf_mismatch", "by": "ana", "cleared_wall": CLEARED}
     (live,) = [e for e in events if e.kind == FAULT_CLEARED]
     assert live.message == cleared["message"]
+    # the status `runs`, `show` and the dashboard print names it cleared, not injected still
+    (fault,) = faults_injected(store, [run_id])[run_id]
+    assert fault["cleared"] == CLEARED
+    assert status_text("held", False, injected=[fault]) == (
+        "held; fault injected: plasma_cleaner rf_mismatch (cleared)"
+    )
     assert Order.read(Order(FAULT_CLEARED, by="bo", tool="oven", fault="x", wall=1.5).text())
 
 
