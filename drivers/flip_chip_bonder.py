@@ -29,12 +29,12 @@ from .roles.flip_chip_bonder import (
     TransferResult,
 )
 from .specs.flip_chip_bonder import (
-    FRAME_KEYS,
+    BOND_REPLY,
+    FRAME_REPLY,
     FRAME_SETPOINTS,
     RECIPE_SETPOINTS,
-    RESULT_KEYS,
     SPEC,
-    TRANSFER_KEYS,
+    TRANSFER_REPLY,
 )
 
 #: Process-time allowances: the stage's ramp at 1 degC/s at least from ambient, and per die
@@ -80,61 +80,13 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         )
 
     async def request_last_bond(self) -> BondResult | None:
-        action = "read bond result"
-        payload = await self.ask(action, "RESULT?")
-        if payload == "NONE":
-            return None
-        fields = parse_fields(self, action, payload, RESULT_KEYS)
-        return BondResult(
-            substrate_id=fields["SUBSTRATE"],
-            source_id=fields["SOURCE"],
-            dies_placed=self.integer_field(action, fields, "DIES"),
-            dies_bonded=self.integer_field(action, fields, "BONDED"),
-            terminals=self.integer_field(action, fields, "TERMINALS"),
-            terminals_seated=self.integer_field(action, fields, "SEATED"),
-            terminals_joined=self.integer_field(action, fields, "JOINED"),
-            max_offset_um=self.number_field(action, fields, "OFFSET"),
-            max_rotation_mdeg=self.number_field(action, fields, "ROT"),
-            fill_level_min_percent=self.number_field(action, fields, "FILLMIN"),
-            fill_level_max_percent=self.number_field(action, fields, "FILLMAX"),
-            holes_spilled=self.integer_field(action, fields, "SPILLED"),
-        )
+        return await self.request_reply("read bond result", BOND_REPLY)
 
     async def request_last_transfer(self) -> TransferResult | None:
-        action = "read transfer result"
-        payload = await self.ask(action, "XFER?")
-        if payload == "NONE":
-            return None
-        fields = parse_fields(self, action, payload, TRANSFER_KEYS)
-        return TransferResult(
-            wafer_id=fields["WAFER"],
-            alloy=self.choice_field(action, fields, "ALLOY", TransferAlloy),
-            dies=self.integer_field(action, fields, "DIES"),
-            bumps=self.integer_field(action, fields, "BUMPS"),
-            bumps_coated=self.integer_field(action, fields, "COATED"),
-            layer_min_um=self.number_field(action, fields, "LAYERMIN"),
-            layer_mean_um=self.number_field(action, fields, "LAYERMEAN"),
-            joint_max_c=self.number_field(action, fields, "JOINTMAX"),
-        )
+        return await self.request_reply("read transfer result", TRANSFER_REPLY)
 
     async def request_last_frame(self) -> FrameResult | None:
-        action = "read frame result"
-        payload = await self.ask(action, "FRAME?")
-        if payload == "NONE":
-            return None
-        fields = parse_fields(self, action, payload, FRAME_KEYS)
-        return FrameResult(
-            substrate_id=fields["SUBSTRATE"],
-            frames=self.integer_field(action, fields, "FRAMES"),
-            frames_bonded=self.integer_field(action, fields, "BONDED"),
-            columns=self.integer_field(action, fields, "COLUMNS"),
-            columns_seated=self.integer_field(action, fields, "SEATED"),
-            columns_joined=self.integer_field(action, fields, "JOINED"),
-            max_offset_um=self.number_field(action, fields, "OFFSET"),
-            fill_level_min_percent=self.number_field(action, fields, "FILLMIN"),
-            fill_level_max_percent=self.number_field(action, fields, "FILLMAX"),
-            holes_spilled=self.integer_field(action, fields, "SPILLED"),
-        )
+        return await self.request_reply("read frame result", FRAME_REPLY)
 
     async def request_unit_count(self) -> int:
         """How many units the loaded substrate has."""

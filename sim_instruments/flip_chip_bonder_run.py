@@ -19,9 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.ascii_host_wire import render_fields
-from packline.drivers.roles.flip_chip_bonder import BondRecipe, FrameRecipe, SolderTransfer
-from packline.drivers.specs.flip_chip_bonder import FRAME_KEYS, RESULT_KEYS, TRANSFER_KEYS
+from packline.drivers.roles.flip_chip_bonder import (
+    BondRecipe,
+    BondResult,
+    FrameRecipe,
+    FrameResult,
+    SolderTransfer,
+    TransferResult,
+)
+from packline.drivers.specs.flip_chip_bonder import BOND_REPLY, FRAME_REPLY, TRANSFER_REPLY
 
 from .physics.flip_chip_bonder import (
     FlipChipPhysics,
@@ -212,22 +218,21 @@ class Run:
             seated = level.seated[sites]
             low = high = 0.0
             spilled = 0
-        return render_fields(
-            RESULT_KEYS,
-            (
-                self.substrate_id,
-                bond.source_id,
-                self.done,
-                int(bonded[placed].sum()),
-                sites.size,
-                int(seated.sum()),
-                int(joined[sites].sum()),
-                f"{np.hypot(*offset_um[placed].T).max(initial=0.0):.1f}",
-                f"{np.abs(rotation_mdeg[placed]).max(initial=0.0):.1f}",
-                f"{low:.1f}",
-                f"{high:.1f}",
-                spilled,
-            ),
+        return BOND_REPLY.render(
+            BondResult(
+                substrate_id=self.substrate_id,
+                source_id=bond.source_id,
+                dies_placed=self.done,
+                dies_bonded=int(bonded[placed].sum()),
+                terminals=sites.size,
+                terminals_seated=int(seated.sum()),
+                terminals_joined=int(joined[sites].sum()),
+                max_offset_um=float(np.hypot(*offset_um[placed].T).max(initial=0.0)),
+                max_rotation_mdeg=float(np.abs(rotation_mdeg[placed]).max(initial=0.0)),
+                fill_level_min_percent=low,
+                fill_level_max_percent=high,
+                holes_spilled=spilled,
+            )
         )
 
     def frame_result(self, twin: TwinStore) -> str:
@@ -242,20 +247,19 @@ class Run:
         seated = frame.seated[sites].ravel()
         low, high = fill_levels(substrate, sites.ravel()[seated])
         offset = np.hypot(*frame.offset_um[units].T)
-        return render_fields(
-            FRAME_KEYS,
-            (
-                self.substrate_id,
-                self.done,
-                int(joined.all(axis=1).sum()),
-                sites.size,
-                int(seated.sum()),
-                int(joined.sum()),
-                f"{offset.max(initial=0.0):.1f}",
-                f"{low:.1f}",
-                f"{high:.1f}",
-                holes_spilled(substrate, sites.ravel()),
-            ),
+        return FRAME_REPLY.render(
+            FrameResult(
+                substrate_id=self.substrate_id,
+                frames=self.done,
+                frames_bonded=int(joined.all(axis=1).sum()),
+                columns=sites.size,
+                columns_seated=int(seated.sum()),
+                columns_joined=int(joined.sum()),
+                max_offset_um=float(offset.max(initial=0.0)),
+                fill_level_min_percent=low,
+                fill_level_max_percent=high,
+                holes_spilled=holes_spilled(substrate, sites.ravel()),
+            )
         )
 
     def transfer_result(self, twin: TwinStore, physics: FlipChipPhysics) -> str:
@@ -269,18 +273,17 @@ class Run:
         bumps = sites[wafer.bumps.height_um[sites] > 0]
         coated = np.concatenate([np.zeros(0, np.intp), *self.coated])
         layer = wafer.bumps.layer_um[coated]
-        return render_fields(
-            TRANSFER_KEYS,
-            (
-                self.substrate_id,
-                transfer.alloy.value,
-                self.done,
-                bumps.size,
-                coated.size,
-                f"{layer.min() if layer.size else 0.0:.2f}",
-                f"{layer.mean() if layer.size else 0.0:.2f}",
-                f"{joint_temperature_c(transfer.recipe, physics) if self.done else 0.0:.1f}",
-            ),
+        return TRANSFER_REPLY.render(
+            TransferResult(
+                wafer_id=self.substrate_id,
+                alloy=transfer.alloy,
+                dies=self.done,
+                bumps=bumps.size,
+                bumps_coated=coated.size,
+                layer_min_um=float(layer.min()) if layer.size else 0.0,
+                layer_mean_um=float(layer.mean()) if layer.size else 0.0,
+                joint_max_c=joint_temperature_c(transfer.recipe, physics) if self.done else 0.0,
+            )
         )
 
 

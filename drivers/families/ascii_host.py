@@ -27,6 +27,9 @@ from .ascii_host_wire import (
     COMPOUND_SEPARATOR,
     MAX_LINE_CHARS,
     HostLink,
+    HostReply,
+    HostReplyField,
+    R,
     check_host_spec,
     encode,
     host_interlocks,
@@ -369,6 +372,27 @@ class HostLinkDriver(Equipment):
                 action,
                 f"{key}={fields[key]!r} is not on the protocol page",
             ) from None
+
+    async def request_reply(self, action: str, reply: HostReply[R]) -> R | None:
+        """`reply`'s query asked, its answer read into the role's result, each field as its
+        kind (`reply_value`); None while the tool answers `NONE` (no result yet)."""
+        payload = await self.ask(action, reply.query)
+        if payload == "NONE":
+            return None
+        fields = parse_fields(self, action, payload, reply.keys)
+        values = {field.name: self.reply_value(action, fields, field) for field in reply.fields}
+        return reply.result(**values)
+
+    def reply_value(self, action: str, fields: Mapping[str, str], field: HostReplyField) -> object:
+        """A reply's `field` read as its kind: a whole number, a number, one of the page's
+        tokens or the text as it is; a `ProtocolError` if it is not one."""
+        if field.kind is int:
+            return self.integer_field(action, fields, field.key)
+        if field.kind is float:
+            return self.number_field(action, fields, field.key)
+        if issubclass(field.kind, Enum):
+            return self.choice_field(action, fields, field.key, field.kind)
+        return fields[field.key]
 
     def setting(self, action: str, setpoint: str, value: float) -> str:
         """`value` checked against the driver's limit of `setpoint`, in its wire form: the

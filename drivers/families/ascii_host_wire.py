@@ -9,10 +9,12 @@ rules is `packline.sim_instruments.families.ascii_host`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import cast
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ..specs.core import (
     RELOAD_DOC,
@@ -26,6 +28,9 @@ from ..specs.core import (
     ToolSpec,
 )
 from ..specs.pages import table
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 #: Longest command line a tool takes, without its LF (or CR LF); a longer one is refused whole.
 MAX_LINE_CHARS = 256
@@ -299,6 +304,75 @@ def job_counters(job: str) -> tuple[HostStatus, HostStatus]:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HostReplyField:
+    """A `KEY=value` word of a query's reply (`RESULT?`): `key` on the wire, read into the
+    field `name` of the role's result as `kind` (`int`, `float`, `str`, or an enum of the page's
+    tokens), a float written with `decimals` decimals."""
+
+    key: str
+    name: str
+    kind: type[Any] = str
+    decimals: int = 1
+
+    def wire_form(self, value: object) -> str:
+        """`value` as the tool writes it: a float to `decimals`, a token by its value."""
+        if self.kind is float:
+            return format(value, f".{self.decimals}f")
+        return str(value.value if isinstance(value, Enum) else value)
+
+    @property
+    def reads_as(self) -> str:
+        """What the value is, as the page says it."""
+        if issubclass(self.kind, Enum):
+            return ", ".join(f"`{token.value}`" for token in self.kind)
+        if self.kind is float:
+            return f"number, {self.decimals} decimal" + "s" * (self.decimals != 1)
+        return "whole number" if self.kind is int else "text"
+
+
+#: A role's result a `HostReply` is read into.
+R = TypeVar("R", bound="DataclassInstance")
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostReply(Generic[R]):
+    """A query whose reply is one result of the role (`OK NONE` before there is one): `OK
+    KEY=value …`, its `fields` in the result's field order, stated once for the driver that
+    reads them, the simulated tool that writes them and the page's table. A GEM face of the
+    tool reports each field as the status variable `gem_prefix` + its name (the GEM
+    dictionary, `drivers/specs/gem/<kind>.yaml`, gives each its id and format)."""
+
+    query: str
+    result: type[R]
+    fields: tuple[HostReplyField, ...]
+    gem_prefix: str
+
+    def __post_init__(self) -> None:
+        names = [field.name for field in self.fields]
+        declared = [field.name for field in dataclasses.fields(self.result)]
+        if names != declared:
+            raise ValueError(
+                f"reply of {self.query}: fields {names} are not {self.result.__name__}'s "
+                f"{declared}, in its order"
+            )
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(field.key for field in self.fields)
+
+    @property
+    def gem_variables(self) -> tuple[str, ...]:
+        """The GEM face's status variables of the fields, in their order."""
+        return tuple(self.gem_prefix + field.name for field in self.fields)
+
+    def render(self, result: R) -> str:
+        """The reply's payload for `result`: every field as its `KEY=value` word, in order."""
+        return " ".join(
+            f"{field.key}={field.wire_form(getattr(result, field.name))}" for field in self.fields
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class HostLink:
     """What a tool's host link fixes beyond its entries (`ToolSpec.wire` of the family).
 
@@ -317,10 +391,13 @@ class HostLink:
     safe_state: str = SAFE_STATE
     quote_unknown: bool = False
     unit_after_range: bool = False
+    #: the queries whose reply is one of the role's results (`HostReply`)
+    replies: tuple[HostReply[Any], ...] = ()
 
     def tables(self, spec: ToolSpec[HostLink]) -> dict[str, str]:
-        """The page's command, status, interlock and error tables."""
-        return {
+        """The page's command, status, interlock and error tables, and the replies' (`replies`)
+        where the tool declares any."""
+        tables = {
             "setpoints": table(
                 ("setpoint", "argument", "the tool accepts", "driver's default limit", "meaning"),
                 (
@@ -373,6 +450,22 @@ class HostLink:
                 ((r.code, f"`{r.name}`", r.text) for r in host_refusals(spec)),
             ),
         }
+        if self.replies:
+            tables["replies"] = table(
+                ("query", "key", "driver's field", "value", "GEM status variable"),
+                (
+                    (
+                        f"`{reply.query}`",
+                        f"`{field.key}`",
+                        f"`{reply.result.__name__}.{field.name}`",
+                        field.reads_as,
+                        f"`{variable}`",
+                    )
+                    for reply in self.replies
+                    for field, variable in zip(reply.fields, reply.gem_variables, strict=True)
+                ),
+            )
+        return tables
 
     def range_refusal(self, setpoint: HostSetpoint, word: str) -> str:
         """The tool's text refusing `word` (a number) for `setpoint`."""
@@ -401,13 +494,6 @@ def render_status(spec: ToolSpec[HostLink], values: Mapping[str, object]) -> str
         text = f"{value:.{status.decimals}f}" if status.decimals else str(value)
         words.append(f"{status.key}={text}")
     return " ".join(words)
-
-
-def render_fields(keys: Sequence[str], values: Sequence[object]) -> str:
-    """A reply's payload of `KEY=value` words: each of `keys` with its value (already in its
-    wire form), in order; a reply's keys declared once serve the tool that writes it and the
-    driver that reads it (`parse_fields`)."""
-    return " ".join(f"{key}={value}" for key, value in zip(keys, values, strict=True))
 
 
 def host_setpoints(spec: ToolSpec[HostLink]) -> list[HostSetpoint]:

@@ -15,10 +15,12 @@ the wait at once. The wait's allowance and the limits are the host-link driver's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ToolAlarm, ToolStateError
 from ..families.ascii_host import TRANSFER_STATES
+from ..families.ascii_host_wire import HostReply, R
 from ..flip_chip_bonder import AsciiFlipChipBonder, run_allowance_s
 from ..roles.flip_chip_bonder import (
     BondRecipe,
@@ -32,7 +34,15 @@ from ..roles.flip_chip_bonder import (
     TransferAlloy,
     TransferResult,
 )
-from ..specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETPOINTS, SPEC
+from ..specs.flip_chip_bonder import (
+    BOND_REPLY,
+    FRAME_REPLY,
+    FRAME_SETPOINTS,
+    RECIPE_SETPOINTS,
+    REPLIES,
+    SPEC,
+    TRANSFER_REPLY,
+)
 from .dictionary import GemNeeds
 from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
@@ -48,104 +58,17 @@ STATUS = (
     "remaining_s",
     "runs_completed",
 )
-#: The status variables of `BondResult`, in its field order.
-RESULT = (
-    "result_substrate_id",
-    "result_source_id",
-    "result_dies_placed",
-    "result_dies_bonded",
-    "result_terminals",
-    "result_terminals_seated",
-    "result_terminals_joined",
-    "result_max_offset_um",
-    "result_max_rotation_mdeg",
-    "result_fill_level_min_percent",
-    "result_fill_level_max_percent",
-    "result_holes_spilled",
-)
 
 
-#: The status variables of `TransferResult`, in its field order.
-TRANSFER = (
-    "transfer_wafer_id",
-    "transfer_alloy",
-    "transfer_dies",
-    "transfer_bumps",
-    "transfer_bumps_coated",
-    "transfer_layer_min_um",
-    "transfer_layer_mean_um",
-    "transfer_joint_max_c",
-)
-
-
-#: The status variables of `FrameResult`, in its field order.
-FRAME = (
-    "frame_substrate_id",
-    "frame_frames",
-    "frame_frames_bonded",
-    "frame_columns",
-    "frame_columns_seated",
-    "frame_columns_joined",
-    "frame_max_offset_um",
-    "frame_fill_level_min_percent",
-    "frame_fill_level_max_percent",
-    "frame_holes_spilled",
-)
-
-
-def _frame(values: dict[str, Any]) -> FrameResult | None:
-    """The frame run's inspection in `values` (by the names of `FRAME`); None before one."""
-    if not values["frame_substrate_id"]:
+def _read(reply: HostReply[R], values: Mapping[str, Any]) -> R | None:
+    """`reply`'s result in `values` (by its fields' status variables, `HostReply.gem_variables`),
+    each read as its field's kind; None before there is one (its first, the workpiece's id,
+    empty)."""
+    variables = reply.gem_variables
+    if not values[variables[0]]:
         return None
-    return FrameResult(
-        substrate_id=str(values["frame_substrate_id"]),
-        frames=int(values["frame_frames"]),
-        frames_bonded=int(values["frame_frames_bonded"]),
-        columns=int(values["frame_columns"]),
-        columns_seated=int(values["frame_columns_seated"]),
-        columns_joined=int(values["frame_columns_joined"]),
-        max_offset_um=float(values["frame_max_offset_um"]),
-        fill_level_min_percent=float(values["frame_fill_level_min_percent"]),
-        fill_level_max_percent=float(values["frame_fill_level_max_percent"]),
-        holes_spilled=int(values["frame_holes_spilled"]),
-    )
-
-
-def _transfer(values: dict[str, Any]) -> TransferResult | None:
-    """The transfer's inspection in `values` (by the names of `TRANSFER`); None before one."""
-    if not values["transfer_wafer_id"]:
-        return None
-    dies, bumps, coated = (int(values[name]) for name in TRANSFER[2:5])
-    return TransferResult(
-        str(values["transfer_wafer_id"]),
-        TransferAlloy(values["transfer_alloy"]),
-        dies,
-        bumps,
-        coated,
-        float(values["transfer_layer_min_um"]),
-        float(values["transfer_layer_mean_um"]),
-        float(values["transfer_joint_max_c"]),
-    )
-
-
-def _result(values: dict[str, Any]) -> BondResult | None:
-    """The inspection in `values` (by the names of `RESULT`); None before the first run."""
-    if not values["result_substrate_id"]:
-        return None
-    return BondResult(
-        substrate_id=str(values["result_substrate_id"]),
-        source_id=str(values["result_source_id"]),
-        dies_placed=int(values["result_dies_placed"]),
-        dies_bonded=int(values["result_dies_bonded"]),
-        terminals=int(values["result_terminals"]),
-        terminals_seated=int(values["result_terminals_seated"]),
-        terminals_joined=int(values["result_terminals_joined"]),
-        max_offset_um=float(values["result_max_offset_um"]),
-        max_rotation_mdeg=float(values["result_max_rotation_mdeg"]),
-        fill_level_min_percent=float(values["result_fill_level_min_percent"]),
-        fill_level_max_percent=float(values["result_fill_level_max_percent"]),
-        holes_spilled=int(values["result_holes_spilled"]),
-    )
+    fields = zip(reply.fields, variables, strict=True)
+    return reply.result(**{field.name: field.kind(values[variable]) for field, variable in fields})
 
 
 class GemFlipChipBonder(GemEquipment, FlipChipBonder):
@@ -157,9 +80,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
             "serial_number",
             *STATUS,
             "unit_count",
-            *RESULT,
-            *TRANSFER,
-            *FRAME,
+            *(variable for reply in REPLIES for variable in reply.gem_variables),
             *SPEC.interlock_names,
         ),
         equipment_constants=(*RECIPE_SETPOINTS, "transfer_alloy", "film_um", *FRAME_SETPOINTS),
@@ -193,16 +114,19 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         )
 
     async def request_last_bond(self) -> BondResult | None:
-        values = await self.request_values("read bond result", *RESULT)
-        return _result(dict(zip(RESULT, values, strict=True)))
+        return await self._request_reply("read bond result", BOND_REPLY)
 
     async def request_last_transfer(self) -> TransferResult | None:
-        values = await self.request_values("read transfer result", *TRANSFER)
-        return _transfer(dict(zip(TRANSFER, values, strict=True)))
+        return await self._request_reply("read transfer result", TRANSFER_REPLY)
 
     async def request_last_frame(self) -> FrameResult | None:
-        values = await self.request_values("read frame result", *FRAME)
-        return _frame(dict(zip(FRAME, values, strict=True)))
+        return await self._request_reply("read frame result", FRAME_REPLY)
+
+    async def _request_reply(self, action: str, reply: HostReply[R]) -> R | None:
+        """`reply`'s result, its status variables asked (`_read`)."""
+        variables = reply.gem_variables
+        values = await self.request_values(action, *variables)
+        return _read(reply, dict(zip(variables, values, strict=True)))
 
     async def request_interlocks(self) -> dict[str, bool]:
         names = SPEC.interlock_names
@@ -256,7 +180,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         substrate, values = await self._run(
             action, "bond", "run_ended", recipe, {}, first_unit, unit_count, timeout_s
         )
-        return self.accept_bond(action, _result(values), substrate)
+        return self.accept_bond(action, _read(BOND_REPLY, values), substrate)
 
     async def transfer_solder_layer(
         self,
@@ -280,7 +204,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
             unit_count,
             timeout_s,
         )
-        return self.accept_transfer(action, _transfer(values), wafer)
+        return self.accept_transfer(action, _read(TRANSFER_REPLY, values), wafer)
 
     async def mount_frames(
         self,
@@ -296,7 +220,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         substrate, values = await self._run(
             action, "frame", "frame_ended", frame.recipe, sizes, first_unit, unit_count, timeout_s
         )
-        return self.accept_frames(action, _frame(values), substrate)
+        return self.accept_frames(action, _read(FRAME_REPLY, values), substrate)
 
     async def _run(
         self,

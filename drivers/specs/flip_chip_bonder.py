@@ -1,8 +1,10 @@
 """The flip-chip bonder's contract on its ASCII host link (docs/protocols/flip-chip-bonder.md).
 
 Read by the driver (`drivers/flip_chip_bonder.py`), the simulated bonder, the page's tables and
-the spec tests; the byte-level tests restate it on purpose, as the independent oracle. The
-process limits are engineering estimates (est): PROCESS_WINDOWS.md has no flip-chip bonder.
+the spec tests; the replies of its inspections (`BOND_REPLY`, `FRAME_REPLY`, `TRANSFER_REPLY`)
+by the GEM driver and the simulated GEM bonder too, whose status variables they name. The
+byte-level tests restate it on purpose, as the independent oracle. The process limits are
+engineering estimates (est): PROCESS_WINDOWS.md has no flip-chip bonder.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from ..families.ascii_host_wire import (
     HostLink,
     HostParameter,
     HostRefusal,
+    HostReply,
+    HostReplyField,
     HostSetpoint,
     HostStatus,
     host_link_controls,
@@ -25,7 +29,13 @@ from ..families.ascii_host_wire import (
     state_status,
 )
 from ..roles.clean_room import AMBIENT_C
-from ..roles.flip_chip_bonder import FlipChipState, TransferAlloy
+from ..roles.flip_chip_bonder import (
+    BondResult,
+    FlipChipState,
+    FrameResult,
+    TransferAlloy,
+    TransferResult,
+)
 from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 BOND_INTERLOCKS = ("door_closed", "wafer_vacuum", "head_air")
@@ -42,39 +52,67 @@ RECIPE_SETPOINTS = (
     "bond_time_s",
 )
 
-#: The `RESULT?` fields, in `BondResult`'s field order: the wire format the driver reads and
-#: the simulated bonder writes. `SPILLED` counts the run's holes with filler over their top:
-#: a hole full to its meniscus reads an in-spec level while its spill lies on the tape.
-RESULT_KEYS = (
-    "SUBSTRATE",
-    "SOURCE",
-    "DIES",
-    "BONDED",
-    "TERMINALS",
-    "SEATED",
-    "JOINED",
-    "OFFSET",
-    "ROT",
-    "FILLMIN",
-    "FILLMAX",
-    "SPILLED",
+#: The last fields of `RESULT?` and `FRAME?`: the filler's lowest and highest top over the
+#: holes of the terminals (or columns) seated, and the holes it spilled out of.
+HOLES_FILLED = (
+    HostReplyField(key="FILLMIN", name="fill_level_min_percent", kind=float),
+    HostReplyField(key="FILLMAX", name="fill_level_max_percent", kind=float),
+    HostReplyField(key="SPILLED", name="holes_spilled", kind=int),
 )
-#: The `FRAME?` fields, in `FrameResult`'s field order (`SPILLED` as `RESULT?`'s, over the
-#: column holes).
-FRAME_KEYS = (
-    "SUBSTRATE",
-    "FRAMES",
-    "BONDED",
-    "COLUMNS",
-    "SEATED",
-    "JOINED",
-    "OFFSET",
-    "FILLMIN",
-    "FILLMAX",
-    "SPILLED",
+#: `RESULT?`: the last bond run's post-bond inspection. `SPILLED` counts the run's holes with
+#: filler over their top: a hole full to its meniscus reads an in-spec level while its spill
+#: lies on the tape.
+BOND_REPLY = HostReply(
+    query="RESULT?",
+    result=BondResult,
+    fields=(
+        HostReplyField(key="SUBSTRATE", name="substrate_id"),
+        HostReplyField(key="SOURCE", name="source_id"),
+        HostReplyField(key="DIES", name="dies_placed", kind=int),
+        HostReplyField(key="BONDED", name="dies_bonded", kind=int),
+        HostReplyField(key="TERMINALS", name="terminals", kind=int),
+        HostReplyField(key="SEATED", name="terminals_seated", kind=int),
+        HostReplyField(key="JOINED", name="terminals_joined", kind=int),
+        HostReplyField(key="OFFSET", name="max_offset_um", kind=float),
+        HostReplyField(key="ROT", name="max_rotation_mdeg", kind=float),
+        *HOLES_FILLED,
+    ),
+    gem_prefix="result_",
 )
-#: The `XFER?` fields, in `TransferResult`'s field order.
-TRANSFER_KEYS = ("WAFER", "ALLOY", "DIES", "BUMPS", "COATED", "LAYERMIN", "LAYERMEAN", "JOINTMAX")
+#: `FRAME?`: the last frame run's inspection (`SPILLED` as `RESULT?`'s, over the column holes).
+FRAME_REPLY = HostReply(
+    query="FRAME?",
+    result=FrameResult,
+    fields=(
+        HostReplyField(key="SUBSTRATE", name="substrate_id"),
+        HostReplyField(key="FRAMES", name="frames", kind=int),
+        HostReplyField(key="BONDED", name="frames_bonded", kind=int),
+        HostReplyField(key="COLUMNS", name="columns", kind=int),
+        HostReplyField(key="SEATED", name="columns_seated", kind=int),
+        HostReplyField(key="JOINED", name="columns_joined", kind=int),
+        HostReplyField(key="OFFSET", name="max_offset_um", kind=float),
+        *HOLES_FILLED,
+    ),
+    gem_prefix="frame_",
+)
+#: `XFER?`: the last solder transfer's inspection.
+TRANSFER_REPLY = HostReply(
+    query="XFER?",
+    result=TransferResult,
+    fields=(
+        HostReplyField(key="WAFER", name="wafer_id"),
+        HostReplyField(key="ALLOY", name="alloy", kind=TransferAlloy),
+        HostReplyField(key="DIES", name="dies", kind=int),
+        HostReplyField(key="BUMPS", name="bumps", kind=int),
+        HostReplyField(key="COATED", name="bumps_coated", kind=int),
+        HostReplyField(key="LAYERMIN", name="layer_min_um", kind=float, decimals=2),
+        HostReplyField(key="LAYERMEAN", name="layer_mean_um", kind=float, decimals=2),
+        HostReplyField(key="JOINTMAX", name="joint_max_c", kind=float),
+    ),
+    gem_prefix="transfer_",
+)
+#: The bonder's inspections, as the spec's host link declares them.
+REPLIES = (BOND_REPLY, FRAME_REPLY, TRANSFER_REPLY)
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="flip_chip_bonder",
@@ -338,5 +376,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             text="`XFER` on a substrate without bumps, or whose bumps carry another solder",
         ),
     ),
-    wire=HostLink(),
+    wire=HostLink(replies=REPLIES),
 )

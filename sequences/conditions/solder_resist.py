@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from packline.sequences.conditions.tips import SEALING_KINDS, every_site
-from packline.sequences.conditions.wiring import solder_resist_open_at_balls
+from packline.sequences.conditions.wiring import molten_on_the_metal, solder_resist_open_at_balls
 from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.parts import Face
@@ -69,7 +69,9 @@ def solder_resist_clear_of_every_ball(claim: str) -> Condition:
     (`solder_resist_open_at_balls`), and each opening clear of its ball: the whole ball
     inside it (001:4: a solder resist patterned with openings around the balls). The margin
     is the least room between a ball and its opening's edge (`inside_opening_um`), so a ball
-    that just fits shows how little it has."""
+    that just fits shows how little it has; its part, which a failing row shows where every
+    ball fits, how long the balls were molten on their metal (`molten_on_the_metal`: a reflow
+    too short to join them)."""
     opened = solder_resist_open_at_balls(claim)
 
     def room_um(w: Workpiece) -> np.ndarray:
@@ -84,4 +86,5 @@ def solder_resist_clear_of_every_ball(claim: str) -> Condition:
         "solder resist open around every ball, clear of it, the ball joined",
         evaluate,
         Margin("room between a ball and its opening's edge", "um", room_um, 0.0),
+        parts=(molten_on_the_metal(),),
     )

@@ -110,21 +110,24 @@ def _molten_on_the_metal_s(w: Workpiece) -> np.ndarray:
     return molten
 
 
+def molten_on_the_metal() -> Margin:
+    """How long each ball was molten on its metal (`_molten_on_the_metal_s`) against the
+    wetting time a joint takes (`REFLOW_WETTING_TIME_S`): what a condition on joined balls
+    reads short where a reflow was too short, or a ball held on its opening's rim."""
+    return Margin("time molten on the metal", "s", _molten_on_the_metal_s, REFLOW_WETTING_TIME_S)
+
+
 def joint_under_every_ball(claim: str) -> Condition:
     """Every solder ball is reflowed into a joint with the metal below it (001:3); a
     workpiece without balls has nothing to check, and fails. The margin is how long each ball
-    was molten on its metal against the wetting time a joint takes: a reflow too short, or a
-    ball held on its opening's rim (molten 0 s on the metal), reads short of it."""
+    was molten on its metal against the wetting time a joint takes (`molten_on_the_metal`): a
+    reflow too short, or a ball held on its opening's rim (molten 0 s on the metal), reads
+    short of it."""
     return Condition(
         claim,
         "a joint under every ball",
         lambda w: (w.balls.present, w.balls.joined),
-        Margin(
-            "time molten on the metal",
-            "s",
-            _molten_on_the_metal_s,
-            REFLOW_WETTING_TIME_S,
-        ),
+        molten_on_the_metal(),
     )
 
 
@@ -197,7 +200,10 @@ def solder_layer_on_tips(
     (003:5, 003:6, 003:20). Bumps that are no solder, or a layer of the bumps' own alloy, fail
     at every bump. `telling` ends the condition's text with what tells its claim from another
     judged alike (the product's bump, the way the layer was laid), so no two rows of a claim
-    check read the same."""
+    check read the same. The margin is the thinnest layer; its parts (`Condition.parts`), which
+    a failing row shows where the layer passes, the layered tip's height above the resin (a
+    transfer sheet coats tips a resin too thick buries) and, `cleaned`, the residue and oxide
+    beneath the layer (an O2 clean's oxide, a laser's residue without its gas jet)."""
     what = "a eutectic layer below the bumps' solidus" if eutectic else "another solder"
     tip = "every cleaned tip" if cleaned else "every tip"
 
@@ -213,7 +219,26 @@ def solder_layer_on_tips(
         return w.has_bumps, good
 
     layer = Margin("solder layer", "um", lambda w: w.bumps.layer_um, min_um)
-    return Condition(claim, f"{what} (>= {min_um:g} um) on {tip}{telling}", evaluate, margin=layer)
+    # what a layer that passes may fail on: its tip still under the resin (a transfer
+    # sheet's layer on a tip a too thick resin buries), and, cleaned, what a clean left under it
+    projecting = Margin(
+        "layered tip above the resin", "um", lambda w: w.tip_projection_um, 0.0, strict=True
+    )
+    beneath = (
+        Margin(
+            "residue beneath the layer", "nm", lambda w: w.surface.residue_nm, CLEAN_NM, above=False
+        ),
+        Margin(
+            "oxide beneath the layer", "nm", lambda w: w.surface.oxide_nm, CLEAN_NM, above=False
+        ),
+    )
+    return Condition(
+        claim,
+        f"{what} (>= {min_um:g} um) on {tip}{telling}",
+        evaluate,
+        margin=layer,
+        parts=(projecting, *(beneath if cleaned else ())),
+    )
 
 
 def no_solder_bridges(claim: str) -> Condition:

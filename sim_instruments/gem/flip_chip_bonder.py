@@ -14,11 +14,17 @@ run's planned end, and reports what happened: S5F1 for each alarm, then `run_end
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from enum import Enum
 from typing import Any
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import encode, host_interlocks
-from packline.drivers.specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETPOINTS, SPEC
+from packline.drivers.specs.flip_chip_bonder import (
+    FRAME_SETPOINTS,
+    RECIPE_SETPOINTS,
+    REPLIES,
+    SPEC,
+)
 
 from ..flip_chip_bonder import SimFlipChipBonder
 from ..twin import TwinStore
@@ -30,7 +36,8 @@ def _text(word: str) -> str:
     return "" if word == "-" else word
 
 
-#: Each status variable: the bonder's query, the field of its answer and how it reads.
+#: Each status variable: the bonder's query, the field of its answer and how it reads (an
+#: inspection's by the spec's replies, a token as its text).
 _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "state": ("STAT?", "STATE", str),
     "substrate_id": ("STAT?", "SUBSTRATE", _text),
@@ -41,36 +48,11 @@ _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "stage_temperature_c": ("STAT?", "STAGE", float),
     "remaining_s": ("STAT?", "REMAIN", float),
     "runs_completed": ("STAT?", "RUNS", int),
-    "result_substrate_id": ("RESULT?", "SUBSTRATE", str),
-    "result_source_id": ("RESULT?", "SOURCE", str),
-    "result_dies_placed": ("RESULT?", "DIES", int),
-    "result_dies_bonded": ("RESULT?", "BONDED", int),
-    "result_terminals": ("RESULT?", "TERMINALS", int),
-    "result_terminals_seated": ("RESULT?", "SEATED", int),
-    "result_terminals_joined": ("RESULT?", "JOINED", int),
-    "result_max_offset_um": ("RESULT?", "OFFSET", float),
-    "result_max_rotation_mdeg": ("RESULT?", "ROT", float),
-    "result_fill_level_min_percent": ("RESULT?", "FILLMIN", float),
-    "result_fill_level_max_percent": ("RESULT?", "FILLMAX", float),
-    "result_holes_spilled": ("RESULT?", "SPILLED", int),
-    "transfer_wafer_id": ("XFER?", "WAFER", str),
-    "transfer_alloy": ("XFER?", "ALLOY", str),
-    "transfer_dies": ("XFER?", "DIES", int),
-    "transfer_bumps": ("XFER?", "BUMPS", int),
-    "transfer_bumps_coated": ("XFER?", "COATED", int),
-    "transfer_layer_min_um": ("XFER?", "LAYERMIN", float),
-    "transfer_layer_mean_um": ("XFER?", "LAYERMEAN", float),
-    "transfer_joint_max_c": ("XFER?", "JOINTMAX", float),
-    "frame_substrate_id": ("FRAME?", "SUBSTRATE", str),
-    "frame_frames": ("FRAME?", "FRAMES", int),
-    "frame_frames_bonded": ("FRAME?", "BONDED", int),
-    "frame_columns": ("FRAME?", "COLUMNS", int),
-    "frame_columns_seated": ("FRAME?", "SEATED", int),
-    "frame_columns_joined": ("FRAME?", "JOINED", int),
-    "frame_max_offset_um": ("FRAME?", "OFFSET", float),
-    "frame_fill_level_min_percent": ("FRAME?", "FILLMIN", float),
-    "frame_fill_level_max_percent": ("FRAME?", "FILLMAX", float),
-    "frame_holes_spilled": ("FRAME?", "SPILLED", int),
+    **{
+        variable: (reply.query, field.key, str if issubclass(field.kind, Enum) else field.kind)
+        for reply in REPLIES
+        for field, variable in zip(reply.fields, reply.gem_variables, strict=True)
+    },
     **{i.name: ("ILK?", i.key, lambda flag: flag == "1") for i in host_interlocks(SPEC)},
 }
 #: What a status variable reads while its query answers `NONE` (no run, no transfer yet).

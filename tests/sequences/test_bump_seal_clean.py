@@ -26,6 +26,7 @@ from packline.drivers.roles.oven import LastResult
 from packline.sequences.bump_seal_clean import DEPTH_INTO_TAPE_TOLERANCE_UM, BumpSealCleanRecipe
 from packline.sequences.bump_seal_clean import claim_conditions as conditions_of
 from packline.sequences.bump_seal_clean.recipe import (
+    LaserCleaning,
     PlasmaCleaning,
     PlatedSolderLayer,
     PrintedSolderLayer,
@@ -599,6 +600,37 @@ async def test_a_clean_too_short_for_the_oxide_fails_the_products_of_claim_2_onl
     the tips were not cleaned of it (003:11, and the products of claim 2: 003:4, 003:6)."""
     check = await completed_past_validate(store, "bump-seal-clean", SOLDER, weak_ar)
     assert failing_claims(check) == {"003:11", "003:4", "003:6"}
+    # the layer passes: the rows of claim 2's products name the oxide beneath it, where they
+    # had shown no margin (decision 0106)
+    assert (
+        rows_of(check, "003:4", "003:6")
+        == ["largest oxide beneath the layer 3.4 nm, at most 0.1 nm: 3.3 nm over"] * 2
+    )
+
+
+def rows_of(check: dict, *claims: str) -> list[str]:
+    """The margin texts of the conditions of `claims` in a claim check, in its order."""
+    return [margin_text(c) for c in check["conditions"] if c["claim"] in claims]
+
+
+async def test_a_laser_clean_without_its_gas_jet_fails_claim_2_on_the_residue_beneath_the_layer(
+    store: RunStore,
+):
+    """The plated layer's recipe cleaned by the laser reference's clean without its gas jet
+    (validate refuses it, 003:18), driven past validate: part of what the beam lifts falls
+    back, 24.1 nm of residue under a layer that passes; 003:4 and 003:6 name it."""
+    laser = reference_recipe("bump-seal-clean-laser.yaml")["cleaning"]
+
+    def without_jet(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
+        cleaning = LaserCleaning.model_validate({**laser, "gas_jet": False})
+        return recipe.model_copy(update={"cleaning": cleaning})
+
+    check = await completed_past_validate(store, "bump-seal-clean", SOLDER, without_jet)
+    assert failing_claims(check) == {"003:10", "003:4", "003:6"}
+    assert (
+        rows_of(check, "003:4", "003:6")
+        == ["largest residue beneath the layer 24.1 nm, at most 0.1 nm: 24 nm over"] * 2
+    )
 
 
 def test_a_layer_reflow_below_the_eutectic_liquidus_is_refused_naming_003_20(
@@ -920,6 +952,36 @@ def test_a_printed_or_transferred_eutectic_layer_runs_a_lot_of_25_with_every_cla
     for name, claims in LAYER_VARIANTS[variant].items():
         assert claims <= claims_of[name], name
     assert "electroplate solder layer" not in claims_of
+
+
+async def test_a_layer_transferred_onto_buried_tips_fails_on_the_tips_not_on_the_layer(
+    store: RunStore,
+):
+    """The transferred reference with a 100 um sheet over its 87.8 um bumps (validate refuses
+    it, 003:7.2), driven past validate: the bonder's sheet coats the buried tips with more
+    than the 8 um asked, and 2953 of the 8352 layered tips stay under the resin; the layer's
+    rows (003:3-6, 003:19-21) name the tips, where they had shown no margin (decision 0106),
+    the cleaned ones' too (the buried tips' residue is a part after it)."""
+
+    def thick(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
+        resin = recipe.resin.model_copy(update={"sheet_thickness_um": 100.0})
+        return recipe.model_copy(update={"resin": resin})
+
+    check = await completed_past_validate(store, "bump-seal-clean", TRANSFERRED, thick)
+    rows = [c for c in check["conditions"] if "(>= 8 um) on every" in c["condition"]]
+    assert {c["claim"] for c in rows} == {
+        "003:3",
+        "003:4",
+        "003:5",
+        "003:6",
+        "003:19",
+        "003:20",
+        "003:21",
+    }
+    assert {(c["sites_checked"] - c["sites_passing"]) for c in rows} == {2953, 8352}
+    assert {margin_text(c) for c in rows} == {
+        "smallest layered tip above the resin -3.25 um, must be above 0 um: 3.25 um short"
+    }
 
 
 #: The tips a print lies over in the printed reference recipe, where its layer is thinnest:

@@ -899,13 +899,21 @@ async def test_a_reflow_too_short_to_wet_driven_past_validate_fails_the_claim_ch
     store: RunStore,
 ):
     """The balls melt but never wet their pads: the wafer completes, and the claim check
-    names 001:3 (and 001:1d, whose terminals they are)."""
+    names 001:3 (and 001:1d, whose terminals they are). 001:4's solder resist clear of every
+    ball, the ball joined, names the balls' time molten, where its row had shown no margin
+    beside the room every ball has in its opening (decision 0106)."""
     check = await completed_past_validate(
         store, "sprout-bump-csp", "sprout-bump-csp.yaml", _reflow_too_short_to_wet
     )
     assert check["status"] == "failed"
-    assert "001:3" in failing_claims(check)
+    assert failing_claims(check) == {"001:1d", "001:3", "001:4"}
     assert "001:3" in check["note"]
+    molten = [margin_text(c) for c in check["conditions"] if c["claim"] in {"001:3", "001:4"}]
+    assert molten == [
+        "smallest time molten on the metal 16.9 s, at least 20 s: 3.1 s short",
+        "smallest time molten on the metal 16.9 s, at least 20 s: 3.1 s short",
+        "smallest solder resist around the openings 14.6 um, at least 10 um: 4.61 um to spare",
+    ]
 
 
 def _wiring_dip(dip: str, time_s: float):

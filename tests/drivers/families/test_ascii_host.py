@@ -12,10 +12,13 @@ import pytest
 from packline.clock import VirtualClock
 from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import CommandRefused, ProtocolError, ToolAlarm
+from packline.drivers.families.ascii_host_wire import HostReply
 from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.lithography import AsciiLithography
+from packline.drivers.roles.flip_chip_bonder import TransferAlloy, TransferResult
 from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
+from packline.drivers.specs.flip_chip_bonder import TRANSFER_REPLY
 from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.sim_instruments.lithography import SimLithography
 from packline.sim_instruments.twin import TwinStore, WaferSpec
@@ -153,3 +156,18 @@ async def test_a_command_that_would_be_more_than_one_on_the_line_is_refused_unse
                 await cell.ask_compound("set reticle", "ILK?", command, "RETICLE?")
             with pytest.raises(ValueError, match=r"mask name|ends a command"):
                 await cell.expose(f"openings{end}RST", 300)
+
+
+def test_a_reply_is_its_results_fields_in_order_and_writes_each_in_its_form():
+    """A host-link reply states each key of a result's fields once: a declaration whose fields
+    are not the result's, in its order, is refused naming both; one that is (the bonder's
+    `XFER?`) writes floats to their decimals and tokens by their value."""
+    wafer, alloy, *rest = TRANSFER_REPLY.fields
+    with pytest.raises(ValueError, match=r"reply of XFER\?: fields \['alloy', 'wafer_id'"):
+        HostReply(query="XFER?", result=TransferResult, fields=(alloy, wafer, *rest), gem_prefix="")
+    result = TransferResult("W1", TransferAlloy("SAC305"), 2, 48, 47, 8.125, 9.5, 231.04)
+    assert TRANSFER_REPLY.render(result) == (
+        "WAFER=W1 ALLOY=SAC305 DIES=2 BUMPS=48 COATED=47 LAYERMIN=8.12 LAYERMEAN=9.50 "
+        "JOINTMAX=231.0"
+    )
+    assert TRANSFER_REPLY.gem_variables[:2] == ("transfer_wafer_id", "transfer_alloy")

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from packline.clock import VirtualClock
 from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
+from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.links import open_link
 from packline.drivers.roles.flip_chip_bonder import BondRecipe
+from packline.drivers.specs.flip_chip_bonder import REPLIES
 from packline.drivers.specs.pages import example_exchange
 from packline.sim_instruments.flip_chip_bonder import SimFlipChipBonder
 from packline.sim_instruments.twin import TwinStore
@@ -47,3 +49,22 @@ async def test_the_example_exchange_is_what_the_driver_sends():
     assert (result.dies_placed, result.dies_bonded, result.terminals_seated) == (6, 6, 144)
     assert (result.fill_level_min_percent, result.fill_level_max_percent) == (100.0, 100.0)
     assert codes == ["3", "10", "5", "2"]
+
+
+#: The GEM format a reply field's status variable carries, by the field's kind.
+GEM_FORMATS = {int: "U4", float: "F8"}
+
+
+def test_each_inspection_reply_is_carried_whole_by_the_gem_dictionary():
+    """Every field of the bonder's three inspections (`RESULT?`, `XFER?`, `FRAME?`) is a status
+    variable of the GEM bonder's dictionary, of its field's kind (a count U4, a number F8, text
+    or a token A), reported in the field's order with the run's end."""
+    dictionary = load_dictionary("flip_chip_bonder")
+    ended = {"RESULT?": "run_ended", "XFER?": "transfer_ended", "FRAME?": "frame_ended"}
+    for reply in REPLIES:
+        for field, variable in zip(reply.fields, reply.gem_variables, strict=True):
+            found = dictionary.status_variables[variable].format
+            assert found == GEM_FORMATS.get(field.kind, "A"), variable
+        report = dictionary.collection_events[ended[reply.query]].report
+        assert [v for v in report if v in reply.gem_variables] == list(reply.gem_variables)
+    assert [reply.query for reply in REPLIES] == ["RESULT?", "FRAME?", "XFER?"]
