@@ -289,6 +289,8 @@ def _in_turns(request: pytest.FixtureRequest, station: Station) -> Iterator[Stat
 
 
 def _tools_named_by_the_marker(request: pytest.FixtureRequest, station: Station) -> set[str]:
+    """The tools the test's `station_tools` marker names; a name `station` has not fails the
+    test, naming it and the station's tools (a typo would take no turn at the tool meant)."""
     marker = request.node.get_closest_marker("station_tools")
     named = set() if marker is None else set(marker.args)
     unknown = sorted(str(name) for name in named - set(station.tools))

@@ -56,7 +56,7 @@ class ToolTurns:
     def __init__(
         self, station: Station, folder: Path, worker: str, test: str, wait_s: float
     ) -> None:
-        self.station, self.test, self.wait_s = station, test, wait_s
+        self.station, self.wait_s = station, wait_s
         self._folder, self._queue = folder, folder / "queue"
         self._queue.mkdir(exist_ok=True)
         self._holder = Holder.here(f"worker {worker} in test {test}", UNTIL_ITS_TEST_ENDS)

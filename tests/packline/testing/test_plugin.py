@@ -116,16 +116,15 @@ def test_opens_tools_from_another_worker(station):
 """
 
 
-def run_on_two_workers(
-    tmp_path: Path, tests: str, *options: str
-) -> subprocess.CompletedProcess[str]:
-    """A project of `tests` on `TWO_TOOLS`, run by `pytest -n 2` with `options`."""
+def run_project(tmp_path: Path, tests: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """A project of `tests` on `TWO_TOOLS`, run by `pytest --station=line.yaml` with `options`
+    (`-n 2`: on two xdist workers)."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "line.yaml").write_text(TWO_TOOLS)
     (tmp_path / "test_line.py").write_text(tests)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
-         "--station=line.yaml", "-n", "2", *options],
+         "--station=line.yaml", *options],
         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 
@@ -137,7 +136,7 @@ def test_under_xdist_a_tool_another_worker_s_test_drives_is_waited_for_and_past_
     controllers on one tool); it waits for it, and past `--station-tool-wait` fails naming
     the tool, the worker driving it and that worker's test."""
     tests = TWO_WORKERS.format(opens='station.open_tool("pc")')
-    result = run_on_two_workers(tmp_path, tests, "--station-tool-wait=1")
+    result = run_project(tmp_path, tests, "-n", "2", "--station-tool-wait=1")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 failed, 1 passed" in result.stdout
     assert re.search(
@@ -154,9 +153,8 @@ def test_under_xdist_a_test_holding_a_tool_fails_at_once_for_another_naming_the_
     """It never waits holding the oven (the other test could be waiting for it): it fails at
     once, well within its wait, saying how to take both together."""
     opens = 'station.open_tool("oven")\n        station.open_tool("pc")'
-    result = run_on_two_workers(
-        tmp_path, TWO_WORKERS.format(opens=opens), "--station-tool-wait=600"
-    )
+    tests = TWO_WORKERS.format(opens=opens)
+    result = run_project(tmp_path, tests, "-n", "2", "--station-tool-wait=600")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 failed, 1 passed" in result.stdout
     assert (
@@ -198,7 +196,7 @@ def test_names_its_tools(station):
 
 
 def test_under_xdist_two_tests_of_one_tool_drive_it_in_turn(tmp_path: Path):
-    result = run_on_two_workers(tmp_path, ONE_TOOL_TWO_TESTS)
+    result = run_project(tmp_path, ONE_TOOL_TWO_TESTS, "-n", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     intervals = [json.loads(line) for line in (tmp_path / "intervals").read_text().splitlines()]
     (_, first_worker, _, first_end), (_, second_worker, second_start, _) = sorted(
@@ -206,3 +204,17 @@ def test_under_xdist_two_tests_of_one_tool_drive_it_in_turn(tmp_path: Path):
     )
     assert first_worker != second_worker, intervals  # one each: they could have overlapped
     assert second_start >= first_end, intervals
+
+
+def test_a_tool_the_station_has_not_named_by_the_marker_fails_its_test_naming_it(tmp_path: Path):
+    """Checked without xdist too: a misspelt name would take no turn at the tool meant."""
+    tests = (
+        "import pytest\n\n\n@pytest.mark.station_tools('ovn', 'pc')\n"
+        "def test_oven(station):\n    pass\n"
+    )
+    result = run_project(tmp_path, tests)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 error" in result.stdout
+    assert "@pytest.mark.station_tools: no tool ovn in station line; tools: pc, oven" in (
+        result.stdout
+    )

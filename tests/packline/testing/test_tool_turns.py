@@ -104,7 +104,7 @@ def test_tests_naming_two_tools_in_opposite_orders_both_get_them_in_turn(turns_o
 
     def take_and_end(turns: ToolTurns, names: list[str]) -> None:
         turns.take(names)
-        took.append(turns.test)
+        took.append(",".join(names))
         time.sleep(0.2)
         turns.release()
 
@@ -120,7 +120,7 @@ def test_tests_naming_two_tools_in_opposite_orders_both_get_them_in_turn(turns_o
     holder.release()
     for waiter in waiters:
         waiter.join(LONG_WAIT_S)
-    assert sorted(took) == ["test_b", "test_c"]
+    assert sorted(took) == ["oven,pc", "pc,oven"]
 
 
 def test_a_test_holding_a_tool_takes_another_only_if_free_failing_at_once_naming_the_marker(
