@@ -103,14 +103,18 @@ def _key(address: str) -> str:
 
 
 @contextlib.contextmanager
-def hold_tools(addresses: dict[str, str], holder: Holder) -> Iterator[None]:
+def hold_tools(
+    addresses: dict[str, str], holder: Holder, folder: Path | None = None
+) -> Iterator[None]:
     """Hold the tools at `addresses` (address -> tool name) for the block, every one or none:
-    `LineBusy` when another process holds one."""
+    `LineBusy` when another holds one. In `folder`, else the lock directory (`lock_dir`): the
+    workers of one pytest take turns at its tools in a folder of their own
+    (`packline.testing.tool_turns`), the tools being held against everyone else already."""
     with contextlib.ExitStack() as held:
         busy: list[LineBusy] = []
         for address in sorted(addresses, key=_key):
             try:
-                held.enter_context(_hold(address, addresses[address], holder))
+                held.enter_context(_hold(address, addresses[address], holder, folder))
             except LineBusy as taken:
                 busy.append(taken)
         if busy:
@@ -120,8 +124,8 @@ def hold_tools(addresses: dict[str, str], holder: Holder) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _hold(address: str, tool: str, holder: Holder) -> Iterator[None]:
-    folder = lock_dir()
+def _hold(address: str, tool: str, holder: Holder, folder: Path | None) -> Iterator[None]:
+    folder = folder or lock_dir()
     if not folder.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(PermissionError):  # made by another user meanwhile

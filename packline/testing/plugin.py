@@ -18,7 +18,10 @@ for every other project in the environment) and such a test fails naming what to
 
 With `--station`, pytest holds the station's tools from its start to its end
 (`packline.line_lock`): it refuses to start while a run drives one of them, naming the run and
-how to stop it, and a run refuses to start on them meanwhile.
+how to stop it, and a run refuses to start on them meanwhile. Under pytest-xdist its workers
+take turns at each tool, a test at a time (`packline.testing.tool_turns`): a test takes the
+tool of its `station_tool`, those its `station_tools` marker names, or else the tool it opens,
+until it ends, waiting at most `--station-tool-wait` seconds for another worker's test of it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,12 @@ from __future__ import annotations
 import contextlib
 import inspect
 import itertools
-from collections.abc import AsyncIterator, Generator
+import math
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
 
@@ -35,6 +42,7 @@ from packline.clock import ScaledClock
 from packline.drivers.equipment import validate_wafer_id
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.station import Station, StationError, load_station
+from packline.testing.tool_turns import DEFAULT_WAIT_S, WORKER_INPUT_KEY, StationInTurns, ToolTurns
 
 try:
     import pytest_asyncio
@@ -74,6 +82,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default: packline.testing.dry_jobs.DUMMY_WAFER_ID); on real tools, place it where "
         "they load from",
     )
+    group.addoption(
+        "--station-tool-wait",
+        action="store",
+        type=float,
+        default=DEFAULT_WAIT_S,
+        metavar="SECONDS",
+        help="under pytest-xdist, how long a test waits for its turn at a tool another "
+        f"worker's test drives before it fails (default: {DEFAULT_WAIT_S:g})",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -84,10 +101,18 @@ def pytest_configure(config: pytest.Config) -> None:
             validate_wafer_id(dummy_wafer_id)
         except ValueError as error:
             raise pytest.UsageError(f"--dummy-wafer: {error}") from None
+    wait_s = config.getoption("--station-tool-wait")
+    if not (math.isfinite(wait_s) and wait_s > 0):
+        raise pytest.UsageError(f"--station-tool-wait: {wait_s:g} s: a wait must be positive")
     config.addinivalue_line(
         "markers",
         "station: a hardware-in-the-loop test: it drives the tools of the --station file "
         "(default: the bundled simulated line)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "station_tools(*names): the tools a station test drives besides its station_tool, "
+        "taken together before it starts when pytest-xdist's workers take turns at them",
     )
     path = config.getoption("--station")
     if path is not None and not hasattr(config, "workerinput"):  # xdist's workers: the
@@ -115,6 +140,30 @@ def _hold_the_station(config: pytest.Config, path: str) -> None:
             "run a dry job on it, so they never start on a line a run drives"
         ) from None
     config.add_cleanup(held.close)
+
+
+class _WorkerNode(Protocol):
+    """What `pytest_configure_node` is given of an xdist worker (its `WorkerController`)."""
+
+    config: pytest.Config
+    workerinput: dict[str, Any]
+
+
+_turns_folder = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: _WorkerNode) -> None:
+    """Hand each xdist worker the session's folder of tool turns (`tool_turns`), made once
+    and removed when pytest ends: the workers share the pytest's hold on the station."""
+    config = node.config
+    if config.getoption("--station") is None:
+        return
+    if _turns_folder not in config.stash:
+        folder = Path(tempfile.mkdtemp(prefix="packline-tool-turns-"))
+        config.stash[_turns_folder] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    node.workerinput[WORKER_INPUT_KEY] = str(config.stash[_turns_folder])
 
 
 def _refuse_a_station_taken_for_a_test_path(config: pytest.Config) -> None:
@@ -211,6 +260,49 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
         pytest.fail(f"an async `station` test needs pytest-asyncio: {TEST_EXTRA}", pytrace=False)
 
 
+@contextlib.contextmanager
+def _in_turns(request: pytest.FixtureRequest, station: Station) -> Iterator[Station]:
+    """`station` as the test of `request` has it: on an xdist worker of a `--station` session,
+    with the tools it drives taken in turns (`tool_turns`) from here to its end, those of its
+    `station_tool` and its `station_tools` marker first; elsewhere as it is. The marker's names
+    are checked everywhere, so a misspelt one fails with and without xdist alike."""
+    named = _tools_named_by_the_marker(request, station)
+    workerinput = getattr(request.config, "workerinput", {})
+    if WORKER_INPUT_KEY not in workerinput:
+        yield station
+        return
+    turns = ToolTurns(
+        station,
+        Path(workerinput[WORKER_INPUT_KEY]),
+        workerinput["workerid"],
+        request.node.nodeid,
+        request.config.getoption("--station-tool-wait"),
+    )
+    try:
+        if "station_tool" in request.fixturenames:
+            named.add(request.getfixturevalue("station_tool"))
+        if named:
+            turns.take(named)
+        yield StationInTurns.of(station, turns)
+    finally:
+        turns.release()
+
+
+def _tools_named_by_the_marker(request: pytest.FixtureRequest, station: Station) -> set[str]:
+    """The tools the test's `station_tools` marker names; a name `station` has not fails the
+    test, naming it and the station's tools (a typo would take no turn at the tool meant)."""
+    marker = request.node.get_closest_marker("station_tools")
+    named = set() if marker is None else set(marker.args)
+    unknown = sorted(str(name) for name in named - set(station.tools))
+    if unknown:
+        pytest.fail(
+            f"@pytest.mark.station_tools: no tool {', '.join(unknown)} in station "
+            f"{station.name}; tools: {', '.join(station.tools)}",
+            pytrace=False,
+        )
+    return named
+
+
 if HAVE_PYTEST_ASYNCIO:
 
     @pytest_asyncio.fixture
@@ -218,18 +310,21 @@ if HAVE_PYTEST_ASYNCIO:
         """The station under test: the `--station` file, or a fresh simulated line."""
         path = request.config.getoption("--station")
         if path is not None:
-            yield load_station(path)
+            with _in_turns(request, load_station(path)) as station:
+                yield station
             return
         from packline.sim_instruments.line import SimulatedLine
 
         clock = ScaledClock(SIMULATED_TIME_SCALE)
         async with SimulatedLine(clock) as line:
-            yield line.station.model_copy(update={"time_scale": SIMULATED_TIME_SCALE})
+            simulated = line.station.model_copy(update={"time_scale": SIMULATED_TIME_SCALE})
+            with _in_turns(request, simulated) as station:
+                yield station
 
 else:
 
     @pytest.fixture
-    def station(request: pytest.FixtureRequest) -> Station:
+    def station(request: pytest.FixtureRequest) -> Iterator[Station]:
         """The `--station` file; the simulated line needs pytest-asyncio to run on."""
         path = request.config.getoption("--station")
         if path is None:
@@ -237,4 +332,5 @@ else:
                 f"the simulated line for the `station` fixture needs pytest-asyncio: {TEST_EXTRA}",
                 pytrace=False,
             )
-        return load_station(path)
+        with _in_turns(request, load_station(path)) as station:
+            yield station

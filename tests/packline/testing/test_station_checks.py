@@ -5,6 +5,8 @@ pytest-asyncio at all)."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -60,6 +62,60 @@ def test_the_station_checks_pass_against_a_served_line(served_station: Path, tmp
     # rootdir it had named it by nothing, shown as `.`, `. ......` read as a stray space
     progress = [line for line in result.stdout.splitlines() if line.endswith("%]")]
     assert progress[0].startswith(f"packline/testing/station_checks.py {'.' * 30}"), progress
+
+
+#: A plugin noting, for each driver the set connects, its tool, its xdist worker and when it
+#: connected and closed (on the system's monotonic clock, one for every process), a JSON line
+#: each in `OPENS`.
+RECORD_OPENS = """
+import json
+import os
+import time
+
+from packline.drivers.equipment import Equipment
+
+OPENS = {opens!r}
+_connect, _close = Equipment.connect, Equipment.close
+
+
+async def connect(self):
+    self.connected_at = time.monotonic()
+    await _connect(self)
+
+
+async def close(self):
+    await _close(self)
+    opened = [self.name, os.environ["PYTEST_XDIST_WORKER"], self.connected_at, time.monotonic()]
+    with open(OPENS, "a") as opens:
+        opens.write(json.dumps(opened) + "\\n")
+
+
+Equipment.connect, Equipment.close = connect, close
+"""
+
+
+def test_on_two_xdist_workers_no_tool_is_driven_by_both_at_once(tmp_path: Path):
+    """`-n 2` spread one tool's checks over both workers, which ran them together: two
+    controllers on the oven's serial line, one's safe state aborting the other's dry job. Each
+    test takes its tool's turn: no tool is open on both at once, while the workers still
+    drive different tools side by side."""
+    with Served(tmp_path / "line.yaml", "--for", "300", "--time-scale", "60") as served:
+        tools = load_station(served.station).tools
+        (tmp_path / "record_opens.py").write_text(
+            RECORD_OPENS.format(opens=str(tmp_path / "opens"))
+        )
+        result = run_station_checks(served.station, tmp_path, "-n", "2", "-p", "record_opens")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{CHECKS_PER_TOOL * len(tools)} passed" in result.stdout
+    opens = [json.loads(line) for line in (tmp_path / "opens").read_text().splitlines()]
+    assert {worker for _, worker, _, _ in opens} == {"gw0", "gw1"}
+    together = [
+        (first, second)
+        for first, second in itertools.combinations(opens, 2)
+        if first[1] != second[1] and first[2] < second[3] and second[2] < first[3]
+    ]
+    assert [pair for pair in together if pair[0][0] == pair[1][0]] == []
+    assert together  # different tools, side by side
 
 
 def test_a_supply_lost_at_rest_fails_its_tool_s_check_naming_it(tmp_path: Path):
