@@ -110,6 +110,17 @@ LINE_WAFER = WaferSpec()
 #: least, um: a deliberate margin, so a stated height at the range's end is one it makes.
 STUD_RANGE_MARGIN_UM = 0.005
 
+
+def stated_stud_range_um(low_um: float, high_um: float) -> tuple[float, float]:
+    """The range a recipe is told a stud program makes, from its least `low_um` to its most
+    `high_um` (a height or a base, by the line's stud law): to 0.1 um outside them and at
+    least `STUD_RANGE_MARGIN_UM`, so a stated value at its end is one the program makes."""
+    return (
+        rounded_down(low_um - STUD_RANGE_MARGIN_UM, 1),
+        rounded_up(high_um + STUD_RANGE_MARGIN_UM, 1),
+    )
+
+
 #: How far a solder bump's stated height may be from what its ball gives: the ball's height
 #: to a whole micrometre (88 um for a 100 um ball's 87.8 um).
 BALL_HEIGHT_ROUNDING_UM = 0.5
@@ -234,11 +245,7 @@ class BumpRecipe(Recipe):
         """The shortest and tallest bump the program makes, to 0.1 um outside them and at
         least `STUD_RANGE_MARGIN_UM` (the line's stud law, `stud_heights_um`): on bare pads,
         or on bumps standing `below_um`."""
-        low, high = stud_heights_um(self.program(), self.stack, below_um)
-        return (
-            rounded_down(low - STUD_RANGE_MARGIN_UM, 1),
-            rounded_up(high + STUD_RANGE_MARGIN_UM, 1),
-        )
+        return stated_stud_range_um(*stud_heights_um(self.program(), self.stack, below_um))
 
     def program(self) -> BondProgram:
         return BondProgram(

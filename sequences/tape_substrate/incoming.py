@@ -30,6 +30,7 @@ from packline.sim_instruments.twin import PanelSpec, WaferSpec
 from packline.units import Unit
 
 from ..bump_seal_clean import BumpRecipe, DicingStep
+from ..bump_seal_clean.recipe import stated_stud_range_um
 from ..wafers import DIE_SIZES, PADS_TO_AN_EDGE, WAFER_SIZES
 
 #: The largest die wafer the line takes, mm.
@@ -298,9 +299,8 @@ class DieWaferRecipe(Recipe):
 
     def terminal_bases_um(self) -> tuple[float, float]:
         """The narrowest and widest base the terminals' program bonds (the line's stud law,
-        `stud_bases_um`), to 0.1 um outside them."""
-        low, high = stud_bases_um(self.terminals.program())
-        return math.floor((low - 0.005) * 10) / 10, math.ceil((high + 0.005) * 10) / 10
+        `stud_bases_um`), as a recipe is told a stud range (`stated_stud_range_um`)."""
+        return stated_stud_range_um(*stud_bases_um(self.terminals.program()))
 
     def terminal_volume_nl(self, panel: PanelRecipe) -> float:
         """What one terminal fills of its hole once inserted: the stud its program bonds (the
