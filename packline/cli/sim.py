@@ -191,9 +191,10 @@ def _tell_runs(args: argparse.Namespace, control: Path, wall: float) -> list[str
     """Tell the runs on the served line whose control socket is `control` that it injected
     `args.fault` on `args.tool` (or cleared it, `--clear`) at Unix time `wall`, by order of
     `--by` (`tell_run`: each records a `fault-injected` or `fault-cleared` event, decision
-    0103): with `--run`, that run; with
-    `--station`, every run a live process drives on that line, in the database (`--db`, else
-    the default one: none when there is none yet). What each was told, in words."""
+    0103): every run a live process drives on that line, in the database (`--db`, else the
+    default one: none when there is none yet), and the run `--run` names besides, stopped
+    (told for its resume) or completed (told it is not recorded): the fault strikes the line,
+    whichever run it was aimed at. What each was told, in words."""
     from packline.sequences.engine.injected_faults import tell_run
     from packline.sequences.engine.launch import recorded_station
     from packline.sequences.engine.liveness import is_alive
@@ -204,14 +205,13 @@ def _tell_runs(args: argparse.Namespace, control: Path, wall: float) -> list[str
     by = ordered_by(args)
     store = open_store(args, create=False)
     try:
-        if args.run is not None:
-            run_ids = [store.resolve_run(args.run)]
-        else:
-            run_ids = [
-                run["id"]
-                for run in store.runs(-1)
-                if is_alive(run) and recorded_station(run).control == str(control)
-            ]
+        named = [] if args.run is None else [store.resolve_run(args.run)]
+        driving = [
+            run["id"]
+            for run in store.runs(-1)
+            if is_alive(run) and recorded_station(store.run(run["id"])).control == str(control)
+        ]
+        run_ids = list(dict.fromkeys([*named, *driving]))
         line_did = "clear" if args.clear else "inject"
         return [
             tell_run(store, run_id, args.tool, args.fault, by, wall, line_did) for run_id in run_ids
@@ -311,7 +311,8 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         "--run",
         metavar="RUN",
         help="the line a run on a served line drives (run id, a unique prefix of one, or "
-        "'last'), as its records keep its station",
+        "'last'), as its records keep its station; that run is told, and every run a live "
+        "process drives on the line",
     )
     add_db(fault)
     add_by(

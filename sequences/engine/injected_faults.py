@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # `packline runs` imports no dataclasses
 #: data that holds when (Unix time). By the kinds' names, `events.FAULT_INJECTED` and
 #: `FAULT_CLEARED`: `packline runs` imports no dataclasses.
 _DONE = {"fault-injected": ("", "injected_wall"), "fault-cleared": (" --clear", "cleared_wall")}
+#: What the resume of a stopped run told of a fault injected (cleared) meets, by the kind.
+_RESUME_MEETS = {"fault-injected": "it", "fault-cleared": "the tool without it"}
 
 
 def fault_message(kind: str, by: str, wall: float) -> str:
@@ -97,7 +99,8 @@ def tell_run(
         store.add_stopped_run_event(
             run,
             kind,
-            f"{fault_message(kind, by, wall)} while the run was {status}: its resume meets it",
+            f"{fault_message(kind, by, wall)} while the run was {status}: its resume meets "
+            f"{_RESUME_MEETS[kind]}",
             wafer_id=None,
             tool=tool,
             status=fault,

@@ -262,8 +262,9 @@ def test_a_fault_injected_on_a_driven_run_is_in_its_records_and_its_wait_for_a_c
                          "--confirmed-by", "ci-bot")  # fmt: skip
         started = run.read_until(lambda e: e.get("step") == "plasma clean")
         assert started is not None, run.process.stderr.read()
-        fault = packline_in(db, "sim", "fault", "plasma_cleaner", "rf_mismatch", "--run", "last",
-                            "--by", "bo")  # fmt: skip
+        # the form README gives: every run a live process drives on the line is told
+        fault = packline_in(db, "sim", "fault", "plasma_cleaner", "rf_mismatch", "--station",
+                            str(station), "--by", "bo")  # fmt: skip
         assert fault.returncode == 0, fault.stderr
         run_id = started["run_id"]
         assert fault.stdout.splitlines()[1] == (

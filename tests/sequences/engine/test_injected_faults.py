@@ -156,7 +156,7 @@ async def test_a_stopped_run_records_a_clear_at_once_at_its_stop(store, tmp_path
     (kept,) = [e for e in store.events(run_id) if e["kind"] == FAULT_CLEARED]
     assert kept["message"] == (
         "packline sim fault --clear by bo at 15:10:02, from another process while the run was "
-        "held: its resume meets it"
+        "held: its resume meets the tool without it"
     )
     assert (kept["session"], kept["t"], kept["wall"]) == (1, run["stopped_t"], CLEARED)
     assert kept["data"] == {
