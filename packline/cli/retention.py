@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from packline.rendering import DataTable
+from packline.sequences.engine.liveness import status_text
 from packline.sequences.engine.progress import wall_text
 
 from .output import EXIT_OK, open_store, print_json, terminal
@@ -93,7 +94,7 @@ def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool) -> None:
         table.add_row(
             run["id"],
             run["method"],
-            run["status"],
+            status_text(run["status"], bool(run["claim_check_failed"])),
             str(run["lot_size"]),
             wall_text(run["started_wall"]),
             run["archived"] or "not archived",
@@ -104,10 +105,16 @@ def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool) -> None:
         wafers = "; ".join(
             f"{len(ids)} {status} ({', '.join(ids)})" for status, ids in run["unfinished"].items()
         )
+        resume = f"`packline resume {run['id']}`"
+        what = (
+            f"decide or scrap its held wafers (`packline disposition {run['id']} WAFER ...`) "
+            f"or resume it ({resume})"
+            if "held" in run["unfinished"]
+            else f"resume it ({resume}): only a held wafer takes a disposition"
+        )
         kept.append(
             f"kept: run {run['id']}'s lot is not finished: {wafers}; its records are what its "
-            "dispositions and resume read: decide or scrap its held wafers (`packline "
-            f"disposition {run['id']} WAFER ...`) or resume it, then prune"
+            f"dispositions and resume read: {what}, then prune"
         )
     for run in plan.unrecovered:
         tools = "; ".join(

@@ -13,9 +13,10 @@ newest N; a run a live process drives (running or paused) is never chosen, howev
 is a run whose lot is not finished (a wafer neither completed nor scrapped: held for a
 decision, or left for a resume): its records are what its resume and its dispositions read,
 and why its wafers are held; deciding, scrapping or finishing them makes it one to prune. Nor
-is a run a tool of which waits for its resume's recovery (`awaiting_recovery`: its recovery
-failed, or its abort's safe state was not confirmed), its wafers scrapped or not: they may be
-on the tool still, and only that resume, which reads those records, takes them off.
+is a run that left wafers on a tool (`left_on_tools`: an abort's, scrapped or not) or a tool
+of which waits for its resume's recovery (`awaiting_recovery`: its recovery failed, or its
+abort's safe state was not confirmed): they may be on the tool still, and only that resume,
+which reads those records, takes them off.
 `prune_runs` deletes the chosen runs' every record in one transaction, the twin snapshots and
 parts no remaining run uses, then gives the freed pages back to the file system where the
 database allows it (databases created since schema 6: `auto_vacuum` incremental); every
@@ -132,10 +133,11 @@ def _unfinished(store: RunStore, run: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _unrecovered(store: RunStore, run_id: str) -> dict[str, list[str]]:
-    """The tools of run `run_id` that wait for its resume's recovery, each with the wafers the
-    records say are left on it (none: it may hold none, or ones the records cannot name)."""
+    """The tools run `run_id` left wafers on and those that wait for its resume's recovery,
+    each with the wafers the records say are left on it (none: a tool awaiting recovery may
+    hold none, or ones the records cannot name)."""
     left = left_on_tools(store, run_id)
-    return {tool: left.get(tool, []) for tool in sorted(awaiting_recovery(store, run_id))}
+    return {tool: left.get(tool, []) for tool in sorted({*left, *awaiting_recovery(store, run_id)})}
 
 
 def prune_runs(store: RunStore, plan: PrunePlan) -> Pruned:

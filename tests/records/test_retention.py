@@ -183,7 +183,7 @@ def test_a_run_whose_lot_is_not_finished_is_kept_until_its_wafers_are(db, capsys
     assert (
         f"kept: run {first}'s lot is not finished: 1 held (W02); its records are what its "
         f"dispositions and resume read: decide or scrap its held wafers (`packline "
-        f"disposition {first} WAFER ...`) or resume it, then prune"
+        f"disposition {first} WAFER ...`) or resume it (`packline resume {first}`), then prune"
     ) in " ".join(out.split())
     assert main(["prune", "--db", str(db), "--before", "2100-01-01", "--yes", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

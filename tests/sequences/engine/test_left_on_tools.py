@@ -199,6 +199,37 @@ async def test_a_scrap_of_a_wafer_on_a_tool_says_where_it_is_and_what_its_resume
     ] * 2
 
 
+async def test_a_run_whose_scrapped_wafer_an_abort_left_on_a_tool_is_not_pruned(
+    store, tmp_path, capsys: pytest.CaptureFixture[str]
+):
+    """The trial: a lot of 1 aborted in its clean, its wafer scrapped, still in the chamber:
+    `prune` deleted the run, and with it the records its resume reads to take the wafer off
+    (`resume` then found no such run, `station check` a wafer of no run in the chamber)."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        run_id, _ = await station_run(
+            store,
+            path,
+            "abort",
+            lambda e: e.kind == "step-started" and e.step == "plasma clean",
+            lot=1,
+        )
+    (wafer,) = [w["wafer_id"] for w in store.wafers(run_id)]
+    db = ["--db", str(store.path)]
+    scrap = ["disposition", run_id, wafer, "scrap", "--by", "ana", "--reason", "cut off", *db]
+    assert main(scrap) == 0
+    capsys.readouterr()
+    left = left_on_tools(store, run_id)["plasma_cleaner"]
+    assert wafer in left
+    assert main(["prune", "--before", "2100-01-01", "--yes", "--json", *db]) == 0
+    pruned = json.loads(capsys.readouterr().out)
+    assert (pruned["deleted"], pruned["kept_unrecovered"]) == (
+        [],
+        {run_id: {"plasma_cleaner": left}},
+    )
+    assert store.run(run_id)["id"] == run_id
+
+
 async def test_a_scrapped_wafer_left_on_a_tool_keeps_its_run_held_until_a_recovery_takes_it_off(
     store, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
