@@ -34,6 +34,11 @@ from packline.sim_instruments.line import SimulatedLine
 from ..test_resume_station import confirm_yes, station_file
 
 
+def in_the_clean(event) -> bool:
+    """Whether `event` is the start of a wafer's plasma clean (where a test stops its run)."""
+    return event.kind == "step-started" and event.step == "plasma clean"
+
+
 async def station_run(
     store, path: str, stop: str, when, method: str = "plasma-clean", lot: int = 2
 ) -> tuple[str, list]:
@@ -164,13 +169,7 @@ async def test_a_scrap_of_a_wafer_on_a_tool_says_where_it_is_and_what_its_resume
     resume then runs; the resume says which wafers it runs before it drives anything."""
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
-        run_id, _ = await station_run(
-            store,
-            path,
-            "abort",
-            lambda e: e.kind == "step-started" and e.step == "plasma clean",
-            lot=6,
-        )
+        run_id, _ = await station_run(store, path, "abort", in_the_clean, lot=6)
         lot = [w["wafer_id"] for w in store.wafers(run_id)]
         assert left_on_tools(store, run_id) == {"plasma_cleaner": lot[:4]}  # its 4 slots
         scrap = ["disposition", run_id, lot[0], "scrap", "--by", "ana", "--reason", "cut off"]
@@ -207,13 +206,7 @@ async def test_a_run_whose_scrapped_wafer_an_abort_left_on_a_tool_is_not_pruned(
     (`resume` then found no such run, `station check` a wafer of no run in the chamber)."""
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
-        run_id, _ = await station_run(
-            store,
-            path,
-            "abort",
-            lambda e: e.kind == "step-started" and e.step == "plasma clean",
-            lot=1,
-        )
+        run_id, _ = await station_run(store, path, "abort", in_the_clean, lot=1)
     (wafer,) = [w["wafer_id"] for w in store.wafers(run_id)]
     db = ["--db", str(store.path)]
     scrap = ["disposition", run_id, wafer, "scrap", "--by", "ana", "--reason", "cut off", *db]
@@ -247,9 +240,7 @@ async def test_a_scrapped_wafer_left_on_a_tool_keeps_its_run_held_until_a_recove
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
         chamber = line.tools["plasma_cleaner"]
-        run_id, _ = await station_run(
-            store, path, "abort", lambda e: e.kind == "step-started" and e.step == "plasma clean"
-        )
+        run_id, _ = await station_run(store, path, "abort", in_the_clean)
         lot = [w["wafer_id"] for w in store.wafers(run_id)]
         with monkeypatch.context() as stalled:
             stalled.setattr(ModbusPlasmaCleaner, "_unload_everything", door_stalled)
