@@ -912,7 +912,7 @@ async def test_a_reflow_too_short_to_wet_driven_past_validate_fails_the_claim_ch
     assert molten == [
         "smallest time molten on the metal 16.9 s, at least 20 s: 3.1 s short",
         "smallest time molten on the metal 16.9 s, at least 20 s: 3.1 s short",
-        "smallest solder resist around the openings 14.6 um, at least 10 um: 4.61 um to spare",
+        "smallest solder resist around the openings 14.61 um, at least 10 um: 4.61 um to spare",
     ]
 
 
