@@ -43,7 +43,7 @@ from .physics.ball_mounter import (
     repair_sites,
 )
 from .servers import ModbusTransport
-from .twin import Face, TwinStore, Workpiece
+from .twin import Face, JobEnd, TwinStore, Workpiece
 
 CommandError = reason_enum(SPEC)
 
@@ -62,11 +62,15 @@ _CYCLE_PHASE = {
     "REPAIR_BALLS": BallMounterPhase.MOUNTING,
     "INSPECT": BallMounterPhase.INSPECTING,
 }
-#: The cycles that place balls: the operation each records, and its physics.
-_PLACING = {
-    "MOUNT_BALLS": ("mount balls", mount_balls),
-    "REPAIR_BALLS": ("repair balls", repair_balls),
+#: What each cycle does, in the words of its twin event.
+_OPERATIONS = {
+    "APPLY_FLUX": "apply flux",
+    "MOUNT_BALLS": "mount balls",
+    "REPAIR_BALLS": "repair balls",
+    "INSPECT": "inspect balls",
 }
+#: The cycles that place balls, and their physics.
+_PLACING = {"MOUNT_BALLS": mount_balls, "REPAIR_BALLS": repair_balls}
 #: The alarm an injected fault raises, and the phase it strikes in.
 _ALARM_FAULTS = {
     "head_vacuum_leak": ("HEAD_VACUUM_LOST", BallMounterPhase.MOUNTING),
@@ -273,6 +277,7 @@ class SimBallMounter(SingleWaferPlcSimulator):
         self.cycles_completed += 1
         self.cycle = None
         self.phase = BallMounterPhase.READY
+        self.job_ended(_OPERATIONS[cycle.command], [workpiece.id], time_s, JobEnd[result.name])
 
     def _act(
         self,
@@ -302,12 +307,12 @@ class SimBallMounter(SingleWaferPlcSimulator):
             thickness = float(values["flux_thickness_um"])
             fluxed = apply_flux(workpiece, face, mapped, method, thickness, self.physics, rng)
             detail.update(method=method.value, thickness_um=thickness, sites_fluxed=fluxed)
-            operation = "apply flux"
         elif cycle.command in _PLACING:
             diameter = float(values["ball_diameter_um"])
             alloy = str(values["alloy"])
-            operation, place = _PLACING[cycle.command]
-            placed = place(workpiece, face, mapped, diameter, alloy, self.physics, rng)
+            placed = _PLACING[cycle.command](
+                workpiece, face, mapped, diameter, alloy, self.physics, rng
+            )
             self.balls_placed = placed
             detail.update(diameter_um=diameter, alloy=alloy, balls_placed=placed)
         else:
@@ -319,5 +324,4 @@ class SimBallMounter(SingleWaferPlcSimulator):
                     extra=self.inspection.extra,
                     bridged=self.inspection.bridged,
                 )
-            operation = "inspect balls"
-        workpiece.record(self.name, operation, time_s, **detail)
+        workpiece.record(self.name, _OPERATIONS[cycle.command], time_s, **detail)

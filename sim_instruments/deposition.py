@@ -87,6 +87,7 @@ class SimDepositionTool(PlcChamberSimulator):
     """The simulated deposition chamber behind a Modbus server (TCP by default, or RTU)."""
 
     spec = SPEC
+    job_operation = "deposition"
 
     faults = {
         "target_arcing": "a sputter target arcs: the arc rate is far above its limit",
@@ -369,7 +370,7 @@ class SimDepositionTool(PlcChamberSimulator):
         for wafer_id in self.loaded():
             self.twin.get(wafer_id).record(
                 self.name,
-                "deposition",
+                self.job_operation,
                 now,
                 recipe=" + ".join(
                     f"{s.method.value} {s.material.value} {t:.1f} nm"

@@ -24,11 +24,18 @@ from packline.drivers.families.ascii_host import encode, render_status
 from packline.drivers.roles.dicing_saw import CutOutcome, SawState
 from packline.drivers.specs.dicing_saw import SPEC
 
-from .dicing_saw_cut import Blade, Cut, CutSettings, StreetSetting
+from .dicing_saw_cut import DICE, Blade, Cut, CutSettings, StreetSetting
 from .families.ascii_host import HostLinkTool, HostRefused, Transport, wafer_id
 from .physics.dicing_saw import SawPhysics, kerf_width_um, line_depths_um, stack_um
 from .ramp import Ramp
-from .twin import TwinStore
+from .twin import JobEnd, TwinStore
+
+#: How a cut that ended with each outcome ended.
+_JOB_ENDS = {
+    CutOutcome.COMPLETED: JobEnd.COMPLETED,
+    CutOutcome.STOPPED: JobEnd.ABORTED,
+    CutOutcome.FAULTED: JobEnd.FAULTED,
+}
 
 # --------------------------------------------------------------------- the wire's parameters
 
@@ -376,6 +383,7 @@ class SimDicingSaw(HostLinkTool):
             self.cuts_completed += 1
         cut.finish(outcome, self.twin.get(cut.workpiece_id), self.name, now)
         self.state = SawState.IDLE
+        self.job_ended(DICE, [cut.workpiece_id], now, _JOB_ENDS[outcome])
 
     def _finish_dress(self) -> None:
         self.blade.since_dressing_mm = 0.0

@@ -28,6 +28,9 @@ from .physics.dicing_saw import (
 from .twin import Workpiece
 from .twin.parts import Shape
 
+#: A cut job, in the words of its twin event.
+DICE = "dice"
+
 
 @dataclass
 class Blade:
@@ -183,7 +186,7 @@ class Cut:
         self.finished_s = now
         workpiece.record(
             tool,
-            "dice",
+            DICE,
             now,
             outcome=outcome.value.lower(),
             lines_cut=self.done,

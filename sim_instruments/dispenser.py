@@ -154,6 +154,10 @@ class SimDispenser(JobTool[_Job]):
 
     # ----------------------------------------------------------------- physics
 
+    def operation(self, job: _Job) -> str:
+        """A fill of the panel's holes, or a seal of resin around its dies."""
+        return "fill holes" if isinstance(job.what, FillMaterial) else "seal dies"
+
     def apply(self, job: _Job, now: float, result: JobEnd) -> None:
         """Apply what the job dispensed by `now` to the panel's twin."""
         panel = self.twin.get(job.wafer_id)
@@ -166,7 +170,7 @@ class SimDispenser(JobTool[_Job]):
             self.last_fill = (job, fill)
             panel.record(
                 self.name,
-                "fill holes",
+                self.operation(job),
                 now,
                 material=job.what.value,
                 volume_nl=job.volume_nl,
@@ -181,7 +185,7 @@ class SimDispenser(JobTool[_Job]):
             self.last_seal = (job, seal)
             panel.record(
                 self.name,
-                "seal dies",
+                self.operation(job),
                 now,
                 resin=job.what.value,
                 height_um=job.height_um,

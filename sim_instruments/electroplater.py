@@ -53,6 +53,8 @@ from .servers import ModbusTransport
 from .twin import JobEnd, TwinStore
 
 CommandError = reason_enum(SPEC)
+#: A plating, in the words of its twin event.
+ELECTROPLATE = "electroplate"
 
 #: The longest step of the model: the heater's loop runs at least once a second.
 MAX_STEP_S = 1.0
@@ -430,11 +432,19 @@ class SimElectroplater(SingleWaferPlcSimulator):
 
     def _leave_bath(self, time_s: float, result: JobEnd) -> None:
         """The wafer leaves the bath (the plating ended as `result` says: withdrawn by the
-        host, aborted, or faulted): what the charge deposited goes onto the workpiece."""
-        immersion = self.immersion
-        if self.wafer_id is None or immersion.charge_c <= 0 or immersion.deposit_um is not None:
+        host, aborted, or faulted): what the charge deposited goes onto the workpiece, and
+        the plating's end is told (one that took no charge as well)."""
+        if self.wafer_id is None:
             return
-        workpiece = self.twin.get(self.wafer_id)
+        self._deposit(self.wafer_id, time_s, result)
+        self.job_ended(ELECTROPLATE, [self.wafer_id], time_s, result)
+
+    def _deposit(self, wafer_id: str, time_s: float, result: JobEnd) -> None:
+        """What the immersion's charge deposited, on the workpiece and in its history."""
+        immersion = self.immersion
+        if immersion.charge_c <= 0 or immersion.deposit_um is not None:
+            return
+        workpiece = self.twin.get(wafer_id)
         temperature_c = self.heater.process_c
         deposit = electroplate(
             workpiece,
@@ -448,7 +458,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
         )
         workpiece.record(
             self.name,
-            "electroplate",
+            ELECTROPLATE,
             time_s,
             metal=self.metal.value,
             charge_c=round(immersion.charge_c, 3),

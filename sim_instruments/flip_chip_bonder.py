@@ -48,7 +48,7 @@ from .physics.flip_chip_bonder import (
     terminal_layout,
 )
 from .physics.flip_chip_frame import column_layout, device_layout, is_device_source
-from .twin import TwinStore, Workpiece
+from .twin import JobEnd, TwinStore, Workpiece
 
 #: How far a drifted vision calibration (the `vision_drift` fault) misplaces every die, um.
 DRIFT_UM = (40.0, 0.0)
@@ -345,7 +345,7 @@ class SimFlipChipBonder(OneWaferTool):
 
     def _stop(self) -> str:
         if self.run is not None:
-            self._end(FlipChipState.IDLE)
+            self._end(JobEnd.ABORTED)
         return ""
 
     handlers = {
@@ -390,7 +390,7 @@ class SimFlipChipBonder(OneWaferTool):
         ):
             if fault in self.injected:
                 self.latch(alarm)
-                self._end(FlipChipState.FAULT)
+                self._end(JobEnd.FAULTED)
                 return
         now = self.clock.now()
         if now < run.bonding_from_s:
@@ -406,11 +406,11 @@ class SimFlipChipBonder(OneWaferTool):
             else:
                 run.transfer_solder(due, self.twin, self.physics, self.name, self.clock)
         if run.done == run.units.size:
-            self.runs_completed += 1
-            self._end(FlipChipState.IDLE)
+            self._end(JobEnd.COMPLETED)
 
-    def _end(self, state: FlipChipState) -> None:
-        """End the run (its bonded dies stay, a die on the head goes to the reject bin); the
+    def _end(self, end: JobEnd) -> None:
+        """End the run as `end` says (its bonded dies stay, a die on the head goes to the
+        reject bin; the bonder in `FAULT` after an alarm, else `IDLE`), and tell its end; the
         stage holds the temperature it reached."""
         run = self.run
         assert run is not None
@@ -420,10 +420,14 @@ class SimFlipChipBonder(OneWaferTool):
                 int(bond.source_units[run.done])
             )
         self.stage_c = self._stage_now_c()
+        state = FlipChipState.FAULT if end is JobEnd.FAULTED else FlipChipState.IDLE
         self.run, self.latest, self.state = None, run, state
+        if end is JobEnd.COMPLETED:
+            self.runs_completed += 1
         if bond is not None:
             self.last = run
         elif run.framing is not None:
             self.last_frame = run
         else:
             self.last_transfer = run
+        self.job_ended(run.operation, run.workpieces, self.clock.now(), end)

@@ -84,6 +84,21 @@ class Run:
     def ends_s(self) -> float:
         return self.bonding_from_s + self.units.size * self.cycle_s
 
+    @property
+    def operation(self) -> str:
+        """What the run does, in the words of its twin events: dies bonded (or packages
+        stacked on a level), frames mounted or solder transferred."""
+        if self.bond is not None:
+            level = self.bond.level
+            return "flip-chip bond" if level is None else f"stack level {level + 1}"
+        return "frame mount" if self.framing is not None else "solder transfer"
+
+    @property
+    def workpieces(self) -> list[str]:
+        """The workpieces the run works on: its substrate, and a bond run's source of dies."""
+        source = [] if self.bond is None else [self.bond.source_id]
+        return [self.substrate_id, *source]
+
     def bond_dies(
         self, due: int, twin: TwinStore, physics: FlipChipPhysics, tool: str, clock: Clock
     ) -> None:
@@ -111,7 +126,7 @@ class Run:
         recipe = self.recipe
         substrate.record(
             tool,
-            "flip-chip bond" if bond.level is None else f"stack level {bond.level + 1}",
+            self.operation,
             now,
             source=source.id,
             units=f"{int(self.units[part][0])}-{int(self.units[part][-1])}",
@@ -144,7 +159,7 @@ class Run:
         recipe = frame.recipe
         panel.record(
             tool,
-            "frame mount",
+            self.operation,
             clock.now(),
             units=f"{int(units[0])}-{int(units[-1])}",
             frames_bonded=int(bonded.sum()),
@@ -172,7 +187,7 @@ class Run:
         self.done = due
         wafer.record(
             tool,
-            "solder transfer",
+            self.operation,
             clock.now(),
             alloy=transfer.alloy.value,
             film_um=transfer.film_um,

@@ -35,8 +35,10 @@ from .physics.grinder import (
     surface_material,
     total_thickness_um,
 )
-from .twin import TwinStore, WaferAlreadyProcessed, Workpiece
+from .twin import JobEnd, TwinStore, WaferAlreadyProcessed, Workpiece
 
+#: A grinding cycle, in the words of its twin event.
+GRIND = "grind"
 #: The stages of a cycle that remove material, in order.
 STAGES = (GrindPhase.COARSE, GrindPhase.FINE, GrindPhase.POLISH)
 
@@ -415,13 +417,15 @@ class SimGrinder(ScpiSimTool):
         self.phase = GrindPhase.FAULT if result is CycleResult.FAULTED else GrindPhase.IDLE
         workpiece = self._workpiece()
         if workpiece is not None:
-            operation = "grind" if result is CycleResult.COMPLETED else f"grind {result.value}"
+            operation = GRIND if result is CycleResult.COMPLETED else f"{GRIND} {result.value}"
             workpiece.record(
                 self.name, operation, time_s,
                 side=cycle.side.value, target_um=cycle.target_um,
                 total_thickness_um=total_thickness_um(workpiece),
                 roughness_ra_um=workpiece.finish.roughness_ra_um,
             )  # fmt: skip
+        worked = [] if workpiece is None else [workpiece.id]
+        self.job_ended(GRIND, worked, time_s, JobEnd[result.name])
 
     def _fault(self, alarm: str, time_s: float) -> None:
         self.latch(alarm)

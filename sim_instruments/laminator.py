@@ -33,7 +33,7 @@ from .families.plc_stage import SingleWaferPlcSimulator
 from .laminator_plant import ATMOSPHERE_PA, Chamber, ChamberDrive, Drive, Platen
 from .physics.laminator import LaminatorPhysics, laminate_sheet
 from .servers import ModbusTransport
-from .twin import Support, TwinStore
+from .twin import JobEnd, Support, TwinStore
 
 #: The phases of a lamination job, in order (progress counts through them).
 JOB_PHASES = (
@@ -44,6 +44,10 @@ JOB_PHASES = (
     LaminatorPhase.VENTING,
     LaminatorPhase.COOLING,
 )
+
+#: A lamination job and a peel of its sheet's support, in the words of their twin events.
+LAMINATE = "laminate"
+PEEL = "peel support"
 
 _TWIN_SUPPORT = {SupportKind.FILM: Support.FILM, SupportKind.METAL_FILM: Support.METAL_FILM}
 #: The twin's supports as the map codes them (SUPPORT_ON_WAFER; none is 0).
@@ -269,9 +273,11 @@ class SimLaminator(SingleWaferPlcSimulator):
         return None
 
     def _abort(self, now: float) -> None:
-        """Heater off, press released, chamber vented; a running job ends aborted."""
+        """Heater off, press released, chamber vented; a running job (or peel) ends aborted."""
         if self.job is not None:
             self._finish_job(JobResult.ABORTED, now)
+        if self.phase is LaminatorPhase.PEELING:
+            self.job_ended(PEEL, self.loaded(), now, JobEnd.ABORTED)
         if self.phase is not LaminatorPhase.FAULT:
             self._enter_vent_or_ready(now)
 
@@ -408,7 +414,7 @@ class SimLaminator(SingleWaferPlcSimulator):
         projection = workpiece.tip_projection_um[workpiece.has_bumps]
         workpiece.record(
             self.name,
-            "laminate",
+            LAMINATE,
             time_s,
             resin_um=job.resin_thickness_um,
             support=support.value,
@@ -445,10 +451,9 @@ class SimLaminator(SingleWaferPlcSimulator):
         sheet = workpiece.resins.top()
         assert sheet is not None  # the peel started only on a sheet with a film support
         sheet.support = Support.NONE
-        workpiece.record(
-            self.name, "peel support", time_s, temperature_c=round(self.platen.at(time_s), 1)
-        )
+        workpiece.record(self.name, PEEL, time_s, temperature_c=round(self.platen.at(time_s), 1))
         self._enter(LaminatorPhase.READY, time_s)
+        self.job_ended(PEEL, [workpiece.id], time_s, JobEnd.COMPLETED)
 
     def _fault(self, alarm: str, time_s: float) -> None:
         """Latch `alarm`: heater off, press released, chamber vented; a running job ends faulted."""
@@ -457,7 +462,7 @@ class SimLaminator(SingleWaferPlcSimulator):
             if self.wafer_id is not None:
                 self.twin.get(self.wafer_id).record(
                     self.name,
-                    "laminate faulted",
+                    f"{LAMINATE} faulted",
                     time_s,
                     alarm=alarm,
                     phase=self.phase.name.lower(),
@@ -478,3 +483,4 @@ class SimLaminator(SingleWaferPlcSimulator):
         self.last_job_time_s = time_s - self.job.started_s
         self.jobs_completed += 1
         self.job = None
+        self.job_ended(LAMINATE, self.loaded(), time_s, JobEnd[result.name])

@@ -50,9 +50,16 @@ from .laser_chuck import Chuck
 from .laser_job import ScanJob
 from .physics.laser import LaserPhysics
 from .servers.text import AddressForm
-from .twin import Face, TwinStore
+from .twin import Face, JobEnd, TwinStore
 
 # --------------------------------------------------------------------- the tool
+
+#: How a job that ended in each state ended.
+_JOB_ENDS = {
+    JobState.DONE: JobEnd.COMPLETED,
+    JobState.ABORTED: JobEnd.ABORTED,
+    JobState.FAULTED: JobEnd.FAULTED,
+}
 
 
 class SimLaser(ScpiSimTool):
@@ -448,8 +455,9 @@ class SimLaser(ScpiSimTool):
     def _end_job(self, state: JobState) -> None:
         job = self.job
         assert job is not None
-        workpiece = self.twin.get(job.wafer_id)
-        job.end(state, workpiece, self.name, self.source.wavelength_nm, self.clock.now())
+        workpiece, now = self.twin.get(job.wafer_id), self.clock.now()
+        job.end(state, workpiece, self.name, self.source.wavelength_nm, now)
+        self.job_ended(job.operation, [job.wafer_id], now, _JOB_ENDS[state])
 
 
 class SimCo2Laser(SimLaser):

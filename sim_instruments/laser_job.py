@@ -134,6 +134,11 @@ class ScanJob:
             self.at_metal += at_metal
             self.damaged += damaged
 
+    @property
+    def operation(self) -> str:
+        """What the job does, in the words of its twin event."""
+        return "laser drill" if self.kind is JobKind.DRILL else "laser clean"
+
     def end(
         self, state: JobState, workpiece: Workpiece, tool: str, source_nm: int, now: float
     ) -> None:
@@ -147,11 +152,9 @@ class ScanJob:
             "face": self.face.value,
         }
         if self.kind is JobKind.DRILL:
-            operation = "laser drill"
             detail |= {"diameter_um": self.diameter_um, "vias_open": self.at_metal}
             detail["mode"] = "metal" if self.depth_um is None else f"depth {self.depth_um:g} um"
         else:
-            operation = "laser clean"
             detail |= {
                 "pulses": self.clean_pulses,
                 "atmosphere": self.atmosphere.value,
@@ -159,4 +162,4 @@ class ScanJob:
                 "suction": flag(self.suction),
                 "metal_damaged_sites": self.damaged,
             }
-        workpiece.record(tool, operation, now, **detail)
+        workpiece.record(tool, self.operation, now, **detail)

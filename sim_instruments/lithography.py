@@ -89,6 +89,15 @@ class _Job:
     develop_s: float = 0.0
 
 
+#: What a job of each module does, in the words of its twin event.
+_OPERATIONS = {
+    TrackState.COATING: "coat",
+    TrackState.BAKING: "soft bake",
+    TrackState.EXPOSING: "expose",
+    TrackState.DEVELOPING: "develop",
+}
+
+
 class SimLithography(JobTool[_Job]):
     """The simulated litho cell behind a TCP line server (socket://) or a pty."""
 
@@ -334,6 +343,11 @@ class SimLithography(JobTool[_Job]):
     def _shots_by(now: float, job: _Job) -> int:
         return max(int((now - job.process_from_s) / job.shot_s + 1e-9), 0)
 
+    def operation(self, job: _Job) -> str:
+        """The job's module's operation: a coat, a soft bake, an exposure or a develop (a coat
+        cut off lays nothing, and records no event, but its end is told)."""
+        return _OPERATIONS[job.state]
+
     def apply(self, job: _Job, now: float, result: JobEnd) -> None:
         """Apply what the job did by `now` to the wafer (a coat only when completed), its
         event saying how the job ended (`result`)."""
@@ -355,7 +369,7 @@ class SimLithography(JobTool[_Job]):
         thickness = coat(workpiece, material, job.spin_rpm, job.spin_time_s, self.physics)
         workpiece.record(
             self.name,
-            "coat",
+            _OPERATIONS[TrackState.COATING],
             now,
             material=material.value,
             spin_rpm=job.spin_rpm,
@@ -372,7 +386,7 @@ class SimLithography(JobTool[_Job]):
         assert film is not None
         workpiece.record(
             self.name,
-            "soft bake",
+            _OPERATIONS[TrackState.BAKING],
             now,
             temperature_c=job.temperature_c,
             bake_s=round(time_s, 1),
@@ -385,7 +399,7 @@ class SimLithography(JobTool[_Job]):
         expose(workpiece, job.reticle, job.dose_mj_cm2, self.shots_done)
         workpiece.record(
             self.name,
-            "expose",
+            _OPERATIONS[TrackState.EXPOSING],
             now,
             mask=job.reticle.name,
             dose_mj_cm2=job.dose_mj_cm2,
@@ -401,7 +415,7 @@ class SimLithography(JobTool[_Job]):
         film = develop_film(workpiece, reticle, max(time_s, 0.0), self.physics)
         workpiece.record(
             self.name,
-            "develop",
+            _OPERATIONS[TrackState.DEVELOPING],
             now,
             tone=film.tone.value,
             develop_s=round(time_s, 1),

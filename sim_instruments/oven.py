@@ -32,9 +32,9 @@ from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
 from .families.modbus_plc import Refused
 from .families.plc_batch import BatchPlcSimulator
 from .families.temperature_controller import SimTemperatureController
-from .physics.oven import OVEN_PLANT, LoadHistory, ReflowPhysics, apply_run
+from .physics.oven import OVEN_PLANT, OVEN_RUN, LoadHistory, ReflowPhysics, apply_run
 from .servers import ModbusTransport
-from .twin import TwinStore
+from .twin import JobEnd, TwinStore
 
 #: Oxygen in air, ppm.
 AIR_O2_PPM = 209_000.0
@@ -362,6 +362,7 @@ class SimOven(BatchPlcSimulator):
         self.last_result = result
         self.runs_completed += 1
         self.state = OvenState.INERT if self.o2_ppm <= self.o2_limit_ppm else OvenState.PURGING
+        self.job_ended(OVEN_RUN, self.loaded(), time_s, JobEnd[result.name])
 
 
 #: The zone status bits the PLC's ZONE_ALARM follows (wired alarm relays).

@@ -60,6 +60,7 @@ class SimPlasmaCleaner(PlcChamberSimulator):
     """The simulated chamber behind a Modbus server (TCP by default, or RTU)."""
 
     spec = SPEC
+    job_operation = "plasma clean"
 
     faults = {
         "rf_mismatch": "matching network detuned: reflected power far above its limit",
@@ -282,7 +283,7 @@ class SimPlasmaCleaner(PlcChamberSimulator):
             for workpiece in wafers:
                 workpiece.record(
                     self.name,
-                    "plasma clean",
+                    self.job_operation,
                     now,
                     recipe=" + ".join(f"{s[0].value} {s[3]} W {s[4]:g} s" for s in run.steps),
                 )

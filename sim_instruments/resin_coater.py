@@ -149,6 +149,10 @@ class SimResinCoater(JobTool[_Step]):
 
     # ----------------------------------------------------------------- physics
 
+    def operation(self, job: _Step) -> str:
+        """A coat (spun or slot-die) or its soft bake."""
+        return "soft bake" if job.step is CoatStep.BAKE else "resin coat"
+
     def apply(self, job: _Step, now: float, result: JobEnd) -> None:
         """Apply what the step did by `now` to the wafer's twin."""
         workpiece = self.twin.get(job.wafer_id)
@@ -167,7 +171,7 @@ class SimResinCoater(JobTool[_Step]):
         self.last = (job, coat)
         workpiece.record(
             self.name,
-            "soft bake" if job.step is CoatStep.BAKE else "resin coat",
+            self.operation(job),
             now,
             resin=job.resin.value,
             field_um=round(coat.field_um, 3),

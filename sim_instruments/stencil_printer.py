@@ -29,9 +29,11 @@ from .families.modbus_plc import Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .physics.stencil_printer import PrintOutcome, PrintPhysics, print_paste, print_time_s
 from .servers import ModbusTransport
-from .twin import TwinStore
+from .twin import JobEnd, TwinStore
 
 CommandError = reason_enum(SPEC)
+#: A print, in the words of its twin event.
+PRINT_PASTE = "print paste"
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
         self.phase = PrinterPhase.READY
         workpiece.record(
             self.name,
-            "print paste",
+            PRINT_PASTE,
             time_s,
             result=result.name.lower(),
             paste=recipe.paste.value,
@@ -229,3 +231,4 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
             deposits=self.spi.deposits,
             transfer_efficiency=round(self.spi.transfer_efficiency, 4),
         )
+        self.job_ended(PRINT_PASTE, [workpiece.id], time_s, JobEnd[result.name])

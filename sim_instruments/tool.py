@@ -12,7 +12,8 @@ while a fault that opens it is injected, `fault_opens`, or while the tool's own 
 not hold, `interlock_conditions`), and fault injection that first brings the model to the
 present time (`advance`), then tells it its conditions changed. A reply the tool holds until
 its state changes (a host-link tool's wait query, a SCPI tool's `*OPC?`) waits on the clock
-here too (`hold`).
+here too (`hold`). Every job a tool runs on workpieces says how it ended, in one way for every
+kind (`job_ended`, an `EndedJob` told to `job_listeners`): `packline sim serve` prints it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from packline.clock import Clock, ClockTimeout, WallClock, wait_for
@@ -30,7 +32,7 @@ from packline.spelling import did_you_mean
 
 from .servers import ToolServer
 from .servers.base import ConnectionListener, next_line
-from .twin import TwinStore
+from .twin import JobEnd, TwinStore
 
 #: How often a tool holding a reply looks at itself, s of process time, when its model cannot
 #: tell when its state changes next: an alarm that comes of the process is answered within
@@ -47,6 +49,24 @@ ABORT_IGNORED = {
     "abort_ignored": "the tool's sequence hangs in its step: it takes the safe-state command "
     "but acts on it only once the fault is cleared, carrying on as it was meanwhile"
 }
+
+
+@dataclass(frozen=True)
+class EndedJob:
+    """A job a tool ran on workpieces, as it ended (`SimulatedTool.job_ended`)."""
+
+    #: The tool's name, and what the job did (`plasma clean`, `dice`), in the words of the
+    #: tool's twin events.
+    tool: str
+    operation: str
+    #: The workpieces it ran on, by id (a batch chamber's every wafer; a bonder's dies' source
+    #: too).
+    workpieces: tuple[str, ...]
+    #: When it ended, s of process time.
+    time_s: float
+    end: JobEnd
+    #: The alarm that broke it off (`JobEnd.FAULTED` alone).
+    alarm: str | None = None
 
 
 class SimulatedTool(ABC):
@@ -83,6 +103,10 @@ class SimulatedTool(ABC):
         #: Told of each client connection to the tool's servers as it opens and ends
         #: (`ToolServer.connection_listeners`, given to each server it starts).
         self.connection_listeners: list[ConnectionListener] = []
+        #: Told each job the tool ends, however it ends (`job_ended`): `sim serve` prints how
+        #: every job on every tool ended, which a tool's twin history cannot say (a plasma
+        #: clean is recorded only when it completes).
+        self.job_listeners: list[Callable[[EndedJob], None]] = []
         self._server: ToolServer | None = None
         #: The waits `hold` has open (`_woken`), in the order they began, each ended by the
         #: next `changed`.
@@ -194,6 +218,37 @@ class SimulatedTool(ABC):
             self.alarms.append(code)
             for listener in self.alarm_listeners:
                 listener(self.name, code)
+
+    def job_ended(
+        self,
+        operation: str,
+        workpieces: Iterable[str],
+        time_s: float,
+        end: JobEnd,
+        alarm: str | None = None,
+    ) -> None:
+        """Tell `job_listeners` that the job `operation` on `workpieces` ended at `time_s` as
+        `end` says; one broken off by an alarm names it (`alarm`, by default the alarm the
+        tool latched last: a tool latches the alarm, then ends the job it breaks off).
+
+        Every tool calls it where its jobs end, each in its own result type's terms, so that no
+        ending goes untold: a job an abort or an alarm cut off as well as one that completed.
+        """
+        if end is JobEnd.FAULTED:
+            if alarm is None:
+                if not self.alarms:
+                    raise ValueError(
+                        f"simulated {self.name}: {operation} broken off by an alarm, "
+                        "but no alarm is latched"
+                    )
+                alarm = self.alarms[-1]
+        elif alarm is not None:
+            raise ValueError(
+                f"simulated {self.name}: {operation} ended {end.value}, not by alarm {alarm}"
+            )
+        job = EndedJob(self.name, operation, tuple(workpieces), time_s, end, alarm)
+        for listener in self.job_listeners:
+            listener(job)
 
     def clear_alarms(self) -> None:
         """Clear every latched alarm; a cause that persists raises its alarm again."""

@@ -1,14 +1,15 @@
 """What a served simulated line is doing, told as it changes (`packline sim serve`).
 
-A person at the terminal of `sim serve` sees each alarm a tool latches (as it is latched) and
-each client connection to a tool as it opens and as it ends (its servers tell them: one that
-opens and ends at once, a port check, would fall between two looks), and, looking at the line
-every `interval_s` of wall time, a GEM tool's HSMS sessions come and go, each tool's alarms
-cleared, and each job a tool did to a workpiece (the twin's process history: the tool, the
-operation, the wafer) and how it ended: completed, aborted, or broken off by an alarm, which
-it names (a trial had read a job a wire break broke off as done). A look reads the tools'
-state and changes nothing (a tool's model is not advanced by it: a job shows once a client
-has seen it happen).
+A person at the terminal of `sim serve` sees each alarm a tool latches (as it is latched), each
+client connection to a tool as it opens and as it ends (its servers tell them: one that opens
+and ends at once, a port check, would fall between two looks), and each job a tool ends as it
+ends (the tool tells it, `SimulatedTool.job_ended`): the tool, the operation, its workpieces
+and how it ended, completed, aborted, or broken off by an alarm, which it names (a trial had
+read a job a wire break broke off as done; a plasma clean an alarm broke off had gone unsaid,
+the twin's history recording a clean only when it completes). Looking at the line every
+`interval_s` of wall time, it sees a GEM tool's HSMS sessions come and go and each tool's
+alarms cleared. Nothing here advances a tool's model: a job shows once a client has seen it
+happen.
 """
 
 from __future__ import annotations
@@ -19,24 +20,16 @@ from functools import partial
 
 from .line import SimulatedLine
 from .servers.base import ConnectionChange
-from .twin import JobEnd, ProcessEvent
+from .tool import EndedJob
+from .twin import JobEnd
 
 #: How often the line is looked at, in seconds of wall time.
 WATCH_INTERVAL_S = 0.5
-#: The words a tool's event says how its job ended in (its `result` or `outcome`, or the
-#: operation's last word: `grind faulted`, `laminate faulted`), each tool's protocol's own
-#: (`JobEnd` where it has none), by how the job ended. An event without one is recorded only
-#: when what it tells was done (a plasma clean, a deposition, a press, a chunk of bonds).
-ENDINGS = {
-    JobEnd.COMPLETED: {"completed", "done"},
-    JobEnd.ABORTED: {"aborted", "stopped"},
-    JobEnd.FAULTED: {"faulted", "alarm"},
-}
 
 
 class LineWatch:
-    """Reports to `report` what `line` does: each alarm as it is latched, and at each `look`
-    what else changed since the last one."""
+    """Reports to `report` what `line` does: each alarm, connection and job's end as it
+    happens, and at each `look` what else changed since the last one."""
 
     def __init__(self, line: SimulatedLine, report: Callable[[str], None]) -> None:
         self.line = line
@@ -44,17 +37,13 @@ class LineWatch:
         self._sessions: dict[str, int] = {}
         self._looked = False
         self._alarmed: set[str] = set()
-        #: Each tool's last alarm latched, which names the alarm that broke off a job whose
-        #: event does not (the tool latches it as the job ends).
-        self._last_alarm: dict[str, str] = {}
-        self._jobs: dict[str, int] = {}
         for name, tool in line.tools.items():
             tool.alarm_listeners.append(self._alarm)
+            tool.job_listeners.append(self._job_ended)
             tool.connection_listeners.append(partial(self._connection, name))
 
     def _alarm(self, name: str, code: str) -> None:
         self._alarmed.add(name)
-        self._last_alarm[name] = code
         text = self.line.tools[name].spec.alarm_by_code[code].text
         self.report(f"{name}: alarm {code} ({text})")
 
@@ -65,10 +54,16 @@ class LineWatch:
         how = "connected to" if change is ConnectionChange.OPENED else "disconnected from"
         self.report(f"{name}: client {client} {how} {address}")
 
+    def _job_ended(self, job: EndedJob) -> None:
+        """`TOOL: OPERATION on WORKPIECES (t = ... s): ENDING`: `completed`, `aborted` or
+        `broken off by alarm CODE`."""
+        on = f" on {', '.join(job.workpieces)}" if job.workpieces else " (no workpiece)"
+        ending = f"broken off by alarm {job.alarm}" if job.end is JobEnd.FAULTED else job.end.value
+        self.report(f"{job.tool}: {job.operation}{on} (t = {job.time_s:.0f} s): {ending}")
+
     def look(self) -> None:
         """Report every change since the last look (the first look reports none: it is the
-        state the line was served in): GEM sessions, alarms cleared, jobs and how they
-        ended."""
+        state the line was served in): GEM sessions and alarms cleared."""
         for name, server in self.line.gem_servers.items():
             selected = int(server.link is not None and server.link.selected)
             if self._looked and selected != self._sessions.get(name):
@@ -79,26 +74,6 @@ class LineWatch:
             if name in self._alarmed and not tool.alarms:
                 self._alarmed.discard(name)
                 self.report(f"{name}: alarms cleared{_still_injected(tool.injected)}")
-        for workpiece in self.line.twin:
-            seen = self._jobs.get(workpiece.id, 0)
-            for event in workpiece.history[seen:]:
-                self.report(
-                    f"{event.tool}: {event.operation} on {workpiece.id} "
-                    f"(t = {event.time_s:.0f} s): {self._ending(event)}"
-                )
-            self._jobs[workpiece.id] = len(workpiece.history)
-
-    def _ending(self, event: ProcessEvent) -> str:
-        """How the job of `event` ended, said: `completed`, `aborted`, or `broken off by
-        alarm CODE`."""
-        said = {str(event.detail.get("result")), str(event.detail.get("outcome"))}
-        said.add(event.operation.rsplit(" ", 1)[-1])
-        ending = next((end for end, words in ENDINGS.items() if said & words), JobEnd.COMPLETED)
-        if ending is not JobEnd.FAULTED:
-            return ending.value
-        # every alarm a served tool latches is heard (the watch begins with the line)
-        alarm = event.detail.get("alarm") or self._last_alarm[event.tool]
-        return f"broken off by alarm {alarm}"
 
     async def watch(self, interval_s: float = WATCH_INTERVAL_S) -> None:
         """Look at the line every `interval_s` until cancelled."""

@@ -206,6 +206,12 @@ class SimWetBench(JobTool[_Dip]):
             time_s = max(min(now, job.immersed_until_s) - job.started_s, 0.0)
             self._apply(job, time_s, now, result)
 
+    def operation(self, job: _Dip) -> str:
+        """What a dip in its tank does."""
+        return {Tank.STRIP: "strip resist", Tank.CU_ELESS: "electroless plating"}.get(
+            job.tank, "wet etch"
+        )
+
     def _apply(self, dip: _Dip, time_s: float, now: float, result: JobEnd) -> None:
         dip.applied = True
         workpiece = self.twin.get(dip.wafer_id)
@@ -220,9 +226,7 @@ class SimWetBench(JobTool[_Dip]):
         self.last = (replace(dip, time_s=time_s), outcome)
         workpiece.record(
             self.name,
-            {Tank.STRIP: "strip resist", Tank.CU_ELESS: "electroless plating"}.get(
-                dip.tank, "wet etch"
-            ),
+            self.operation(dip),
             now,
             tank=dip.tank.value,
             dip_s=round(time_s, 1),

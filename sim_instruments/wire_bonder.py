@@ -39,9 +39,18 @@ from .physics.wire_bonder import (
     wire_per_stud_m,
 )
 from .ramp import Ramp
-from .twin import TwinStore, Workpiece
+from .twin import JobEnd, TwinStore, Workpiece
 
 # ------------------------------------------------------------------------- the tool
+
+#: A bump run, in the words of its twin event.
+STUD_BUMPING = "stud bumping"
+#: How a run that ended with each result ended.
+_JOB_ENDS = {
+    RunResult.COMPLETED: JobEnd.COMPLETED,
+    RunResult.ABORTED: JobEnd.ABORTED,
+    RunResult.ALARM: JobEnd.FAULTED,
+}
 
 
 def _material(word: str) -> WireMaterial:
@@ -435,4 +444,5 @@ class SimWireBonder(HostLinkTool):
         }
         if alarm:
             detail["alarm"] = alarm
-        self.twin.get(run.wafer_id).record(self.name, "stud bumping", now, **detail)
+        self.twin.get(run.wafer_id).record(self.name, STUD_BUMPING, now, **detail)
+        self.job_ended(STUD_BUMPING, [run.wafer_id], now, _JOB_ENDS[result], alarm or None)

@@ -68,10 +68,11 @@ class JobTool(OneWaferTool, Generic[JobT]):
     A job is planned when its command is accepted (the subclass sets `job` and `state`) and
     ends when the clock reaches its `ends_s` (completed), or early: by the safe-state command
     (`stop_job`) or by an alarm that an injected fault raises while it runs (`alarm_now`;
-    the tool is then in `FAULT` until `reset_alarms`). Either way the tool is `IDLE` again and
+    the tool is then in `FAULT` until `reset_alarms`). Either way the tool is `IDLE` again,
     `apply` lays onto the twin what the job did by then, its event saying how the job ended
-    (`JobEnd`, its `result`). A subclass sets `job_alarms` (or
-    overrides `alarm_now`), implements `apply`, and may follow a job's course in `progress`.
+    (`JobEnd`, its `result`), and the job's end is told (`job_ended`, the job named by
+    `operation`). A subclass sets `job_alarms` (or overrides `alarm_now`), implements `apply`
+    and `operation`, and may follow a job's course in `progress`.
     """
 
     #: The alarm an injected fault raises in a running job, fault -> alarm, in the order checked.
@@ -132,8 +133,8 @@ class JobTool(OneWaferTool, Generic[JobT]):
         return next((alarms[fault] for fault in alarms if fault in self.injected), None)
 
     def end_job(self, now: float, result: JobEnd) -> None:
-        """End the job at `now` as `result` says: the tool is `IDLE` and the job's work so far
-        is applied."""
+        """End the job at `now` as `result` says: the tool is `IDLE`, the job's work so far
+        is applied and its end told."""
         job = self.job
         assert job is not None
         self.job = None
@@ -141,8 +142,13 @@ class JobTool(OneWaferTool, Generic[JobT]):
         self.apply(job, now, result)
         if result is JobEnd.COMPLETED:
             self.jobs_completed += 1
+        self.job_ended(self.operation(job), [self.loaded().id], now, result)
 
     @abstractmethod
     def apply(self, job: JobT, now: float, result: JobEnd) -> None:
         """Lay onto the twin what `job` did by `now` (all of it when it completed), its event
         saying how it ended (`result`)."""
+
+    @abstractmethod
+    def operation(self, job: JobT) -> str:
+        """What `job` does, in the words of its twin event (`strip resist`, `develop`)."""

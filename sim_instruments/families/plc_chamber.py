@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
+from typing import ClassVar
 
 from packline.clock import Clock
 from packline.drivers.roles.batch_chamber import ChamberState, LastResult
 
 from ..servers import ModbusTransport
-from ..twin import TwinStore
+from ..twin import JobEnd, TwinStore
 from .modbus_plc import Refused
 from .plc_batch import BatchPlcSimulator
 
@@ -23,6 +24,10 @@ from .plc_batch import BatchPlcSimulator
 class PlcChamberSimulator(BatchPlcSimulator):
     """A simulated batch chamber: its state and run, on the family's batch base (door and
     slots)."""
+
+    #: What a run does to its wafers, in the words of their twin events (`plasma clean`):
+    #: the operation of each run the chamber ends (`finish_run`).
+    job_operation: ClassVar[str]
 
     def __init__(
         self,
@@ -101,10 +106,12 @@ class PlcChamberSimulator(BatchPlcSimulator):
         self.phase_started_s = self.clock.now()
 
     def finish_run(self, result: LastResult) -> None:
-        """End the run in progress with `result`; the chamber stays evacuated."""
+        """End the run in progress with `result`, told to the job listeners with every wafer
+        in the chamber; the chamber stays evacuated."""
         self.last_result = result
         self.recipes_completed += 1
         self.enter(ChamberState.EVACUATED)
+        self.job_ended(self.job_operation, self.loaded(), self.clock.now(), JobEnd[result.name])
 
     def fault(self, alarm: str) -> None:
         """Latch `alarm`: a run in progress ends faulted, the chamber goes to FAULT."""

@@ -32,6 +32,11 @@ class SingleWaferPlcSimulator(ModbusPlcSimulator):
     def state_name(self) -> str:
         return self.phase.name.lower()
 
+    def loaded(self) -> list[str]:
+        """The wafer on the stage, by id, if any: as a batch tool's slots' (a job's end
+        names the workpieces it ran on, `job_ended`)."""
+        return [] if self.wafer_id is None else [self.wafer_id]
+
     def stage_status(self) -> dict[str, object]:
         """The phase and the wafer registers as the tool presents them now."""
         return {

@@ -172,6 +172,10 @@ def reflow(alloy: str, history: LoadHistory, physics: ReflowPhysics) -> Reflow:
     return Reflow(melted, joined, above, o2)
 
 
+#: An oven run, in the words of its twin event.
+OVEN_RUN = "oven run"
+
+
 def apply_run(
     workpiece: Workpiece,
     history: LoadHistory,
@@ -213,7 +217,7 @@ def apply_run(
             balls.joined |= balls.present & reaching_the_metal(workpiece)
             detail["solder_bumps"] = solder_bumps_from_balls(workpiece)
         detail["balls_joined"] = int(np.count_nonzero(balls.joined))
-    workpiece.record(tool, "oven run", time_s, **detail)
+    workpiece.record(tool, OVEN_RUN, time_s, **detail)
 
 
 def _melt(

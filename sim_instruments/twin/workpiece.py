@@ -54,9 +54,11 @@ EventValue = str | int | float | bool | None
 
 
 class JobEnd(StrEnum):
-    """How a job ended, as the `result` of its event says it, for a tool whose protocol has
-    no word of its own for it (the host-link job tools, the plating cell): `packline sim
-    serve` tells a job an alarm broke off or an abort cut off from one that completed."""
+    """How a job ended: completed, aborted (the safe-state command cut it off) or faulted
+    (an alarm broke it off). Every simulated tool says so of each job as it ends
+    (`SimulatedTool.job_ended`, which `packline sim serve` prints); a tool whose protocol has
+    no word of its own for it (the host-link job tools, the plating cell) says it in its
+    event's `result` too."""
 
     COMPLETED = "completed"
     ABORTED = "aborted"

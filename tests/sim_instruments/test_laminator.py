@@ -46,7 +46,8 @@ from packline.sim_instruments.physics.laminator import (
     laminate_sheet,
     void_fraction,
 )
-from packline.sim_instruments.twin import Support, TwinStore, WaferSpec, new_wafer
+from packline.sim_instruments.tool import EndedJob
+from packline.sim_instruments.twin import JobEnd, Support, TwinStore, WaferSpec, new_wafer
 
 RECIPE = PressRecipe(
     vacuum_pa=100,
@@ -256,6 +257,34 @@ async def test_peel_is_refused_while_hot_and_done_once_cooled(rig: Rig):
     assert wafer.history[-1].detail["temperature_c"] < 40.0
     assert await rig.driver.unload() == "W01"
     assert await rig.driver.request_wafer() is None
+
+
+async def test_a_peel_tells_its_end_as_a_lamination_does(rig: Rig):
+    """A peel is a job of its own (PEEL_SUPPORT), which `sim serve` tells as it ends, left to
+    its end or aborted as it runs (the ABORT had left it unsaid)."""
+    told: list[EndedJob] = []
+    rig.sim.job_listeners.append(told.append)
+    for wafer_id in ("W01", "W02"):
+        bumped_wafer(rig, wafer_id, 60.0)
+    await rig.driver.load("W01")
+    await rig.driver.laminate(FILM_45)
+    await rig.driver.peel_support()
+    await rig.driver.unload()
+    await rig.driver.load("W02")
+    await rig.driver.laminate(FILM_45)
+    peel = asyncio.create_task(rig.driver.peel_support())
+    peeling = lambda: rig.sim.phase is LaminatorPhase.PEELING  # noqa: E731
+    await testing.run_until(peel, peeling, rig.sim, timeout_s=10)
+    peel.cancel()  # the driver commands ABORT
+    with pytest.raises(asyncio.CancelledError):
+        await peel
+    assert [(job.operation, job.workpieces, job.end) for job in told] == [
+        ("laminate", ("W01",), JobEnd.COMPLETED),
+        ("peel support", ("W01",), JobEnd.COMPLETED),
+        ("laminate", ("W02",), JobEnd.COMPLETED),
+        ("peel support", ("W02",), JobEnd.ABORTED),
+    ]
+    assert rig.twin.get("W02").resins.support is Support.FILM  # the peel cut off
 
 
 async def test_peel_without_a_support_is_refused(rig: Rig):

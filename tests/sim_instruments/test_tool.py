@@ -1,5 +1,6 @@
-"""What every simulated tool shares (`sim_instruments/tool.py`): its held replies and its
-interlocks, on tools served by no one (the base's behaviour, not the tools')."""
+"""What every simulated tool shares (`sim_instruments/tool.py`): its held replies, its
+interlocks and how it tells a job's end, on tools served by no one (the base's behaviour, not
+the tools')."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.electroplater import SimElectroplater
 from packline.sim_instruments.families.ascii_host import HostLinkTool
 from packline.sim_instruments.families.modbus_plc import ModbusPlcSimulator
-from packline.sim_instruments.tool import HOLD_SCAN_S
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.oven import SimOven
+from packline.sim_instruments.tool import HOLD_SCAN_S, EndedJob
+from packline.sim_instruments.twin import JobEnd, TwinStore
 
 
 async def test_a_change_ends_every_hold_open_on_the_tool_at_once() -> None:
@@ -135,3 +137,34 @@ def test_a_tool_whose_safe_state_its_status_confirms_suffers_abort_ignored() -> 
         confirmed = issubclass(simulator, ModbusPlcSimulator | HostLinkTool)
         assert ("abort_ignored" in simulator.faults) is confirmed, kind.name
         assert not confirmed or list(simulator.faults)[-1] == "abort_ignored", kind.name
+
+
+def test_a_job_broken_off_by_an_alarm_names_the_alarm_latched_last() -> None:
+    """`job_ended` tells every listener each job's end; a job an alarm broke off names the
+    alarm the tool latched last (a tool latches it, then ends the job), unless it names one."""
+    oven = SimOven("oven", TwinStore(), VirtualClock())
+    told: list[EndedJob] = []
+    oven.job_listeners.append(told.append)
+    oven.latch("O2_HIGH")
+    oven.latch("ZONE_ALARM")
+    oven.job_ended("oven run", ["W01", "W02"], 330.0, JobEnd.FAULTED)
+    oven.job_ended("oven run", ["W03"], 400.0, JobEnd.FAULTED, alarm="O2_HIGH")
+    oven.job_ended("oven run", [], 500.0, JobEnd.ABORTED)
+    assert told == [
+        EndedJob("oven", "oven run", ("W01", "W02"), 330.0, JobEnd.FAULTED, "ZONE_ALARM"),
+        EndedJob("oven", "oven run", ("W03",), 400.0, JobEnd.FAULTED, "O2_HIGH"),
+        EndedJob("oven", "oven run", (), 500.0, JobEnd.ABORTED),
+    ]
+
+
+def test_a_job_end_that_contradicts_itself_is_refused_telling_no_one() -> None:
+    """A job broken off by an alarm on a tool that latched none, or an alarm named for a job
+    that completed, is a tool's mistake: refused, naming the tool and the job."""
+    oven = SimOven("oven", TwinStore(), VirtualClock())
+    told: list[EndedJob] = []
+    oven.job_listeners.append(told.append)
+    with pytest.raises(ValueError, match="oven: oven run broken off by an alarm, but no alarm"):
+        oven.job_ended("oven run", ["W01"], 1.0, JobEnd.FAULTED)
+    with pytest.raises(ValueError, match="oven: oven run ended completed, not by alarm ZONE"):
+        oven.job_ended("oven run", ["W01"], 1.0, JobEnd.COMPLETED, alarm="ZONE_ALARM")
+    assert told == []
