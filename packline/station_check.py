@@ -260,10 +260,17 @@ def interlocks_made_at_rest(kind: str) -> list[Interlock]:
     return [i for i in tool_kind(kind).load_spec().interlocks if i.made.at_rest]
 
 
-def made_at_rest(kind: str) -> dict[str, str]:
-    """The interlocks of tool kind `kind` that must be made at rest, as `ToolCheck` carries
-    them: name -> 'closed when <its doc> (made at rest: a supply no step makes)'."""
+def what_closes(kind: str) -> dict[str, str]:
+    """Every interlock of tool kind `kind` and what closes it: name -> 'closed when <its doc>
+    (made at rest: a supply no step makes)', '... (made by a step)'."""
     return {
         interlock.name: f"closed when {interlock.doc} (made {interlock.made.value})"
-        for interlock in interlocks_made_at_rest(kind)
+        for interlock in tool_kind(kind).load_spec().interlocks
     }
+
+
+def made_at_rest(kind: str) -> dict[str, str]:
+    """The interlocks of tool kind `kind` that must be made at rest, as `ToolCheck` carries
+    them: name -> what closes it (`what_closes`)."""
+    closes = what_closes(kind)
+    return {interlock.name: closes[interlock.name] for interlock in interlocks_made_at_rest(kind)}

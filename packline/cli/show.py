@@ -12,6 +12,7 @@ from rich.text import Text
 from packline.rendering import DataTable, counted
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED
+from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.progress import clock_text, event_line
 from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
@@ -175,7 +176,9 @@ def timeline(
     the script runs twice), its start, tool (and batch: `oven, batch b7-s1`, which the wafers
     cured together share), status and error, then each measurement it took
     against its limits with its verdict and margin (and its attempt, where the step took it again:
-    `measurement_attempts`), each alarm it raised, each operator confirmation asked of the
+    `measurement_attempts`), each alarm it raised (with the fault injected that raised it,
+    `alarm_code_text`: `alarm REFLECTED_POWER (injected fault rf_mismatch)`, not to be read as
+    the tool's own), each operator confirmation asked of the
     wafer (`confirmations_asked`) with its outcome in words, its `answer`: who answered and
     how (a wafer held for want of one had read as if nothing stopped it), or, for one the run
     stopped at, where it was asked, `unanswered: the run was terminated (...)` (nothing of
@@ -204,7 +207,16 @@ def timeline(
         (m, m["t"], f"measured {m['name']}{attempt_text(a)}", measured_text(m), verdict_text(m))
         for m, a in zip(measurements, attempts, strict=True)
     ]
-    rows += [(a, a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
+    rows += [
+        (
+            a,
+            a["t"],
+            f"alarm {alarm_code_text(a['code'], a['injected_fault'])}",
+            a["tool"],
+            a["message"],
+        )
+        for a in alarms
+    ]
     rows += [(c, c["t"], "confirmation", c["prompt"], c["answer"]) for c in confirmations]
     rows += [(w, w["t"], w["what"], w["detail"], w["status"]) for w in waits]
     in_order = step_order(steps)

@@ -22,7 +22,11 @@ from typing import Any
 import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
+from packline.sequences.engine.claim_check import overall
+from packline.sequences.engine.clearances import clear_wait
 from packline.sequences.engine.confirmations import ASKED_COLUMNS
+from packline.sequences.engine.injected_faults import faults_injected
+from packline.sequences.engine.liveness import shown_run, status_text
 from packline.sequences.engine.report import (
     clock_stands_at,
     first_step_starts,
@@ -107,6 +111,22 @@ class RunRecords:
             "recipe": json.loads(run["recipe_json"]),
             "station_yaml": run["station_yaml"],
         }
+
+    def status_words(self) -> str:
+        """The run's status in words, as `show` prints it (`status_text`): `completed, claim
+        check failed; fault injected: plasma_cleaner rf_mismatch`, with its claim check's
+        failure, its wait for a clear while it waits (`clear_wait`) and the faults injected on
+        its tools (`faults_injected`). The header's `status` is the word alone, which `export`
+        and the readers compare; the report had shown that, a run whose product failed its
+        claim check or whose alarms a fault raised reading plain `completed` or `held`."""
+        run = shown_run(self.store.run(self.run_id))
+        wait = clear_wait(self.store, run)
+        return status_text(
+            run["status"],
+            overall(list(self.claim_checks()["verdict"])) == "failed",
+            waiting=None if wait is None else wait.as_json(),
+            injected=faults_injected(self.store, [self.run_id]).get(self.run_id, []),
+        )
 
     def table(self, name: str) -> pd.DataFrame:
         """One of `TABLES` by name."""

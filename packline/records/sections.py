@@ -18,6 +18,7 @@ from packline.rendering import counted, counted_sites
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
 from packline.sequences.engine.events import UNLISTED
+from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import line_text, time_scale_of
@@ -68,7 +69,7 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
     facts = [
         ("run", header["id"]),
         ("method", header["method"]),
-        ("status", header["status"]),
+        ("status", records.status_words()),
         ("lot", counted(header["lot_size"], "wafer")),
         ("operator", header["operator"]),
         ("line", line_text(header)),
@@ -267,6 +268,11 @@ def alarms_section(records: RunRecords) -> str:
     # the step that asked each, where any was asked in one (most are asked between steps)
     asked_in = ["step"] if confirmations["step"].notna().any() else []
     dispositions = records.dispositions()
+    # an alarm a fault injected raised is marked as the fault's, as `show` marks it
+    alarms["code"] = [
+        alarm_code_text(code, fault)
+        for code, fault in zip(alarms["code"], alarms["injected_fault"], strict=True)
+    ]
     events = records.events()
     events = events[~events["kind"].isin(UNLISTED)]
     return (
@@ -291,7 +297,7 @@ def alarms_section(records: RunRecords) -> str:
             else "<p>None.</p>"
         )
         + f"\n<h3>Events ({len(events)})</h3>\n"
-        + table(events[["t", "session", "kind", "wafer_id", "status", "message"]])
+        + table(events[["t", "session", "kind", "tool", "wafer_id", "status", "message"]])
     )
 
 

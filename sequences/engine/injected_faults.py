@@ -140,6 +140,14 @@ def faults_injected(store: RunStore, run_ids: list[str]) -> dict[str, list[dict[
     return injected
 
 
+def alarm_code_text(code: str, injected_fault: str | None) -> str:
+    """An alarm's code as `show`'s timeline and the report give it: with the fault injected
+    that raised it (`alarms.injected_fault`, decision 0110), `REFLECTED_POWER (injected fault
+    rf_mismatch)`, so that a reader of one run does not take it for the tool's own (as
+    `packline alarms` does not count it so); the code alone for an alarm of the tool's own."""
+    return f"{code} (injected fault {injected_fault})" if injected_fault else code
+
+
 def _data(row: dict[str, Any]) -> dict[str, Any]:
     """An events row's data, parsed (empty when it has none)."""
     return json.loads(row["data"]) if row["data"] else {}

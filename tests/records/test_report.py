@@ -173,6 +173,9 @@ def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["report"] == str(out)
     page = out.read_text()
     assert 'Claim check <span class="fail">failed</span>' in page
+    # the run's status as `show` gives it: it had read plain `completed`
+    status = "completed, claim check failed; fault injected: plasma_cleaner rf_calibration"
+    assert f"<tr><th>status</th><td>{status}</td></tr>" in page
     assert "claim 003:11: no oxide on the exposed\\\\nmetal" in page  # its map, failing in red
     assert "Wafer <b>W01</b>" in page
     assert (
@@ -181,18 +184,35 @@ def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
     assert "Wafer <b>W02</b>" in out.read_text()
 
 
-def test_a_wafer_held_before_a_conditions_step_is_reported_with_it_unjudged(tmp_path, capsys):
+def faulted_report(tmp_path: Path, method: str, fault: str) -> str:
+    """The report of a dry run of `method`, a lot of 1, with `fault` injected (its wafer
+    held: the run exits 1)."""
+    db = str(tmp_path / "runs.db")
+    run = ["run", method, "--sim", "--lot", "1", "--quiet", "--db", db]
+    assert main([*run, "--fault", fault]) == 1
+    out = tmp_path / "r.html"
+    assert main(["report", "last", "--db", db, "--to", str(out)]) == 0
+    return out.read_text()
+
+
+def test_an_alarm_an_injected_fault_raised_is_marked_as_the_faults(tmp_path):
+    """A dry run's `--fault plasma_cleaner:rf_mismatch` raises the chamber's REFLECTED_POWER:
+    the report marks the alarm as the fault's, as `show` does (decision 0110), gives the
+    run's status as `show` does, and its events their tool (`fault-injected` had read with
+    its fault and no tool)."""
+    page = faulted_report(tmp_path, "plasma-clean", "plasma_cleaner:rf_mismatch")
+    assert "<td>REFLECTED_POWER (injected fault rf_mismatch)</td>" in page
+    assert "<tr><th>status</th><td>held; fault injected: plasma_cleaner rf_mismatch</td>" in page
+    assert "<th>kind</th><th>tool</th>" in page
+    assert "<td>fault-injected</td><td>plasma_cleaner</td>" in page
+
+
+def test_a_wafer_held_before_a_conditions_step_is_reported_with_it_unjudged(tmp_path):
     """A two-process-via wafer held at its laser (a drifting laser) never completes `cure
     resin`, after which three of its conditions are judged: the report had stopped with a
     traceback (`no twin of W01 after step 'cure resin'`, a new user's trial); it is written,
     those conditions named on the map's table as not judged, and why."""
-    db = str(tmp_path / "runs.db")
-    run = ["run", "two-process-via", "--sim", "--lot", "1", "--quiet", "--db", db]
-    assert main([*run, "--fault", "laser:power_drift@laser concave portions"]) == 1
-    capsys.readouterr()
-    out = tmp_path / "r.html"
-    assert main(["report", "last", "--db", db, "--to", str(out)]) == 0
-    page = out.read_text()
+    page = faulted_report(tmp_path, "two-process-via", "laser:power_drift@laser concave portions")
     assert "Wafer <b>W01</b>" in page
     assert page.count("no (judged after cure resin, which W01 did not complete)") == 3
 

@@ -124,7 +124,16 @@ def test_a_measurement_is_listed_under_the_step_that_took_it_not_the_next_ones()
         _measured(45, "patterns cut through (CU-ETCH)", 3046.71),
         _measured(None, "by the sequence", 2900.0),
     ]
-    alarms = [{"step_id": 45, "t": 3046.71, "code": "E1", "tool": "wet_bench", "message": "x"}]
+    alarms = [
+        {
+            "step_id": 45,
+            "t": 3046.71,
+            "code": "E1",
+            "tool": "wet_bench",
+            "message": "x",
+            "injected_fault": None,
+        }
+    ]
     table = timeline(labelled(steps), measurements, alarms, []).__rich__()
     assert [str(cell) for cell in table.columns[1].cells] == [
         "step load in plating cell",
@@ -183,6 +192,23 @@ def _verdicts(measurements) -> dict[str, tuple[object, str]]:
     if isinstance(measurements, dict):
         return {name: (m["passed"], m["verdict"]) for name, m in measurements.items()}
     return {m["name"]: (m["passed"], m["verdict"]) for m in measurements}
+
+
+def test_an_alarm_an_injected_fault_raised_is_marked_as_the_faults(tmp_path):
+    """A dry run's `--fault plasma_cleaner:rf_mismatch` raises the chamber's REFLECTED_POWER:
+    the wafer's timeline names the fault beside the alarm (decision 0110), as `show --json`
+    and `packline alarms` mark it; it had read `alarm REFLECTED_POWER`, as the tool's own."""
+    db = str(tmp_path / "runs.db")
+    run = ["run", "plasma-clean", "--sim", "--lot", "1", "--quiet", "--db", db]
+    assert main([*run, "--fault", "plasma_cleaner:rf_mismatch"]) == 1
+    store = RunStore(db, create=False)
+    try:
+        report = summary_report(store, store.resolve_run("last"))
+    finally:
+        store.close()
+    table = timeline(report["steps"], [], report["alarms"], []).__rich__()
+    whats = [str(cell) for cell in table.columns[1].cells]
+    assert "alarm REFLECTED_POWER (injected fault rf_mismatch)" in whats
 
 
 def test_json_says_a_measurement_without_limits_was_not_judged(tmp_path, capsys):
