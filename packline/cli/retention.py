@@ -49,6 +49,9 @@ def cmd_prune(args: argparse.Namespace) -> int:
             "kept_driven": [run["id"] for run in plan.driven],
             "kept_unfinished": {run["id"]: run["unfinished"] for run in plan.unfinished},
             "kept_unrecovered": {run["id"]: run["unrecovered"] for run in plan.unrecovered},
+            "kept_unrecovered_may_be": {
+                run["id"]: run["unrecovered_may_be"] for run in plan.unrecovered
+            },
             "deleted": [],
             "returned_bytes": 0,
             "free_bytes": 0,
@@ -118,7 +121,7 @@ def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool) -> None:
         )
     for run in plan.unrecovered:
         tools = "; ".join(
-            f"{tool} ({', '.join(wafers)} left on it)" if wafers else tool
+            _kept_for(tool, wafers, run["unrecovered_may_be"].get(tool, []))
             for tool, wafers in run["unrecovered"].items()
         )
         kept.append(
@@ -128,6 +131,20 @@ def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool) -> None:
         )
     for line in kept:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _kept_for(tool: str, wafers: list[str], may_be: list[str]) -> str:
+    """A tool a kept run's resume is to recover, with the wafers its records say are left on
+    it and those that only may be there (`may_be`: a step there failed, and so did its
+    recovery): `plasma_cleaner (W01 left on it; W02 may be on it)`, the tool alone when they
+    name none."""
+    there = [wafer for wafer in wafers if wafer not in may_be]
+    said = []
+    if there:
+        said.append(f"{', '.join(there)} left on it")
+    if may_be:
+        said.append(f"{', '.join(may_be)} may be on it")
+    return f"{tool} ({'; '.join(said)})" if said else tool
 
 
 def _confirmed(count: int) -> bool:

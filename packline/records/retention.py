@@ -39,7 +39,7 @@ from packline import __version__
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import awaiting_recovery
 from packline.sequences.engine.dispositions import DONE
-from packline.sequences.engine.left_on_tools import left_on_tools
+from packline.sequences.engine.left_on_tools import WafersLeft, wafers_left
 from packline.sequences.engine.liveness import DRIVEN, shown_run
 from packline.sequences.engine.packing import drop_unused_twins, twin_blobs_of, twin_parts_of
 
@@ -63,7 +63,8 @@ class PrunePlan:
     whose lot is `unfinished` (each with `unfinished`: its wafers neither completed nor
     scrapped, by status), and those `unrecovered`, whose lot is finished but a tool of which
     waits for their resume's recovery (each with `unrecovered`: each such tool and the
-    wafers the records say are left on it, perhaps none)."""
+    wafers the records say are left on it, perhaps none; and `unrecovered_may_be`, those of
+    them that only may be there: `WafersLeft.may_be`)."""
 
     runs: list[dict[str, Any]]
     driven: list[dict[str, Any]] = field(default_factory=list)
@@ -106,7 +107,7 @@ def plan_prune(
         for run in shown
         if not _driven(run)
         and run["id"] not in open_lots
-        and (tools := _unrecovered(store, run["id"]))
+        and (tools := _unrecovered(store, run["id"])).tools
     }
     return PrunePlan(
         runs=[
@@ -118,7 +119,15 @@ def plan_prune(
         unfinished=[
             {**run, "unfinished": open_lots[run["id"]]} for run in shown if run["id"] in open_lots
         ],
-        unrecovered=[{**run, "unrecovered": owed[run["id"]]} for run in shown if run["id"] in owed],
+        unrecovered=[
+            {
+                **run,
+                "unrecovered": owed[run["id"]].tools,
+                "unrecovered_may_be": owed[run["id"]].may_be,
+            }
+            for run in shown
+            if run["id"] in owed
+        ],
     )
 
 
@@ -132,12 +141,17 @@ def _unfinished(store: RunStore, run: dict[str, Any]) -> dict[str, list[str]]:
     return left
 
 
-def _unrecovered(store: RunStore, run_id: str) -> dict[str, list[str]]:
+def _unrecovered(store: RunStore, run_id: str) -> WafersLeft:
     """The tools run `run_id` left wafers on and those that wait for its resume's recovery,
     each with the wafers the records say are left on it (none: a tool awaiting recovery may
-    hold none, or ones the records cannot name)."""
-    left = left_on_tools(store, run_id)
-    return {tool: left.get(tool, []) for tool in sorted({*left, *awaiting_recovery(store, run_id)})}
+    hold none, or ones the records cannot name), and of them those that only may be there
+    (`wafers_left`)."""
+    left = wafers_left(store, run_id)
+    tools = sorted({*left.tools, *awaiting_recovery(store, run_id)})
+    return WafersLeft(
+        {tool: left.tools.get(tool, []) for tool in tools},
+        {tool: left.may_be[tool] for tool in tools if tool in left.may_be},
+    )
 
 
 def prune_runs(store: RunStore, plan: PrunePlan) -> Pruned:

@@ -344,6 +344,7 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     assert summary["status"] == "aborted"
     assert summary["left_on_tools"] == {
         "tools": {"plasma_cleaner": ["W01", "W02"]},
+        "may_be": {},
         "safe_state_unconfirmed": {},
         "abort_not_confirmed": {},
         "resume": f"packline resume {run_id}",

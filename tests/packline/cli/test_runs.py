@@ -363,6 +363,7 @@ def test_a_tool_an_abort_left_unconfirmed_is_named_with_the_wafers_left_in_it():
         "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 60.0,
         "left_on_tools": {
             "tools": {"plasma_cleaner": ["W01", "W02"]},
+            "may_be": {},
             "safe_state_unconfirmed": {"plasma_cleaner": "ABORT unanswered"},
             "resume": "packline resume 20261203-101010-abcd", "resume_note": None,
             "dry_run": False,

@@ -11,7 +11,7 @@ import pytest
 
 from packline.cli import main
 from packline.clock import ScaledClock
-from packline.drivers.errors import ToolError
+from packline.drivers.errors import ConnectionLost, ToolError
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.records import RunRecords
@@ -27,7 +27,12 @@ from packline.sequences.engine import (
     prepare,
 )
 from packline.sequences.engine.dispositions import Decision, record_disposition
-from packline.sequences.engine.left_on_tools import left_on_tools, left_report, left_text
+from packline.sequences.engine.left_on_tools import (
+    left_brief,
+    left_on_tools,
+    left_report,
+    left_text,
+)
 from packline.sequences.engine.records import db_option
 from packline.sim_instruments.line import SimulatedLine
 
@@ -75,6 +80,7 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
         left = left_report(store, first)
         assert left == {
             "tools": {"plasma_cleaner": wafers},
+            "may_be": {},
             "safe_state_unconfirmed": {},
             "abort_not_confirmed": {},
             "resume": f"packline resume {first}{db_option(store.path)}",
@@ -290,6 +296,95 @@ async def test_a_scrapped_wafer_left_on_a_tool_keeps_its_run_held_until_a_recove
         assert chamber.loaded() == []
     assert left_on_tools(store, run_id) == {}
     assert [w["status"] for w in store.wafers(run_id)] == ["scrapped", "scrapped"]
+
+
+async def link_lost_in_the_clean(self, *args, **kwargs) -> None:
+    """The plasma chamber's link lost as its clean runs (a `ModbusPlasmaCleaner.clean`)."""
+    raise ConnectionLost(self.name, self.address, "clean", "connection lost")
+
+
+async def link_lost_unloading(self) -> None:
+    """The link still down as a recovery unloads the chamber (`_unload_everything`)."""
+    raise ConnectionLost(self.name, self.address, "unload", "connection lost")
+
+
+async def test_a_link_lost_in_a_step_then_a_failed_recovery_says_the_wafers_may_be_in_the_tool(
+    store, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """The chamber's link was lost in the clean, and the recovery that followed failed (the
+    link still down): the batch is still in the chamber, and the run is held with the chamber
+    awaiting its resume's recovery. The step was recorded failed, not cut off, so nothing said
+    the wafers might be in it: not `show`, `runs`, a scrap, nor a prune keeping the run. Each
+    now says they may be (the records cannot tell whether the failure or the recovery took them
+    out), and the resume that recovers the chamber takes them off."""
+    db = ["--db", str(store.path)]
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        chamber = line.tools["plasma_cleaner"]
+        with monkeypatch.context() as lost:
+            lost.setattr(ModbusPlasmaCleaner, "clean", link_lost_in_the_clean)
+            lost.setattr(ModbusPlasmaCleaner, "_unload_everything", link_lost_unloading)
+            run_id, _ = await station_run(store, path, "abort", lambda e: False)
+        lot = [w["wafer_id"] for w in store.wafers(run_id)]
+        assert store.run(run_id)["status"] == "held"
+        assert sorted(chamber.loaded()) == sorted(lot)  # the wafers are in it
+        assert left_on_tools(store, run_id) == {"plasma_cleaner": lot}
+        left = left_report(store, run_id)
+        assert left is not None
+        assert (left["tools"], left["may_be"]) == ({"plasma_cleaner": lot}, {"plasma_cleaner": lot})
+        where = f"{', '.join(lot)} may be in plasma_cleaner"
+        assert main(["show", run_id, *db]) == 0
+        shown = " ".join(capsys.readouterr().out.split())
+        assert (
+            f"left on the tools when the run stopped: {where} (a wafer that may be in a tool was "
+            "in it when a step there failed, and no recovery of the tool has succeeded since: "
+            f"the records cannot tell whether it is still in it); `packline resume {run_id}"
+        ) in shown
+        assert main(["runs", "--json", *db]) == 0
+        (listed,) = json.loads(capsys.readouterr().out)
+        assert left_brief(listed["left_on_tools"]) == where
+        scrap = ["disposition", run_id, lot[0], "scrap", "--by", "ana", "--reason", "link lost"]
+        assert main([*scrap, *db, "--json"]) == 0
+        told = json.loads(capsys.readouterr().out)
+        assert (told["on_tool"]["tool"], told["on_tool"]["may_be"]) == ("plasma_cleaner", True)
+        assert main([*scrap[:2], lot[1], *scrap[3:], *db]) == 0
+        assert (
+            f"it may still be on plasma_cleaner (it was on it when a step there failed, and no "
+            "recovery of the tool has succeeded since: the records cannot tell whether it is): "
+            f"`packline resume {run_id}"
+        ) in capsys.readouterr().out
+        # every wafer scrapped, the run held for the chamber's recovery: a prune keeps it
+        assert main(["prune", "--before", "2100-01-01", "--dry-run", *db]) == 0
+        assert (
+            f"kept: run {run_id} waits for its resume to recover plasma_cleaner ({', '.join(lot)} "
+            "may be on it)"
+        ) in " ".join(capsys.readouterr().out.split())
+        assert main(["prune", "--before", "2100-01-01", "--dry-run", "--json", *db]) == 0
+        pruned = json.loads(capsys.readouterr().out)
+        assert pruned["kept_unrecovered_may_be"] == {run_id: {"plasma_cleaner": lot}}
+
+        async with open_resume(store, run_id, station_path=path, confirm=confirm_yes) as resumed:
+            assert await resumed.run() == "completed"
+        assert chamber.loaded() == []
+    assert left_on_tools(store, run_id) == {}
+    assert left_report(store, run_id) is None
+
+
+async def test_a_failed_step_whose_recovery_took_the_wafers_off_left_nothing_on_the_tool(
+    store, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """The link lost in the clean, and back for the recovery that followed: it took the batch
+    off, and nothing is said to be left in the chamber (a failed stage's recovery comes after
+    its record is closed, in the same session)."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        with monkeypatch.context() as lost:
+            lost.setattr(ModbusPlasmaCleaner, "clean", link_lost_in_the_clean)
+            run_id, _ = await station_run(store, path, "abort", lambda e: False)
+        assert line.tools["plasma_cleaner"].loaded() == []
+    assert [w["status"] for w in store.wafers(run_id)] == ["held", "held"]
+    assert left_on_tools(store, run_id) == {}
+    assert left_report(store, run_id) is None
 
 
 class PortChecksRecipe(Recipe):
