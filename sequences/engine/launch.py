@@ -4,9 +4,11 @@ from its records.
 A dry run (`simulated=True`) starts the bundled simulated line in this process on a virtual
 clock shared with the engine and the drivers; a resumed dry run restores the twin of every
 workpiece its records hold (the lot's wafers and the workpieces beside them: a die wafer, a
-board) from its last snapshot. A resume on other addresses is checked against the tools the
-run drove before anything is touched. A run on a station holds the tools it drives while it is open
-(`packline.line_lock`), and is refused while another run or the station tests hold one.
+board) as the latest step it counts as done left it: its last completed step, or the step that
+held it once an operator released it (`RunStore.latest_twins`, decision 0108). A resume on
+other addresses is checked against the tools the run drove before anything is touched. A run
+on a station holds the tools it drives while it is open (`packline.line_lock`), and is
+refused while another run or the station tests hold one.
 """
 
 from __future__ import annotations

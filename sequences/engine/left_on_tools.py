@@ -47,6 +47,15 @@ MAY_BE = (
     "tool has succeeded since: the records cannot tell whether it is still in it"
 )
 
+#: How a dry run's resume holds each wafer its in-process simulated line held as the run
+#: stopped (`RunStore.latest_twins`, decision 0108): a wafer released at the step that held it
+#: goes on as that step left it, unless no snapshot was kept as it ended (its process killed
+#: under it, records from before 0108); any other as its last completed step left it.
+AS_RESTORED = (
+    "as the latest step it counts as done left it, on no tool: its last completed step, or the "
+    "step that held it once released, if its snapshot was kept as it ended"
+)
+
 #: The other way off a tool for what a stopped run left on it, and what to mind first.
 BY_HAND = (
     "unload {them} by hand (a run cut off in a step may have left its tool working: "
@@ -187,7 +196,8 @@ def left_text(left: Mapping[str, Any] | None) -> str:
     wafers, and their resume, whose recovery unloads the run's own wafers, or an operator's
     hands, once the tool is at rest (a run killed in a step may have left it working: decision
     0095; a run that found them meanwhile is then cleared); those that only may be on a tool
-    (`may_be`) said so, and why."""
+    (`may_be`) said so, and why; a dry run's resume takes them up again, each as it restores it
+    (`AS_RESTORED`)."""
     if left is None:
         return ""
     resume = hint_text(left["resume"], left["resume_note"])
@@ -207,8 +217,7 @@ def left_text(left: Mapping[str, Any] | None) -> str:
     if where and left["dry_run"]:
         said.append(
             f"left on the simulated tools when the run stopped: {where}{why}; {resume} takes "
-            "them up again (the simulated line it starts holds each wafer as its last "
-            "completed step left it, on no tool)"
+            f"them up again (the simulated line it starts holds each wafer {AS_RESTORED})"
         )
     elif where:
         said.append(

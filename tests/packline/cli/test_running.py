@@ -324,7 +324,10 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
 ):
     """Aborted as the chamber closes on its batch, the run left W01 and W02 in it: its text
     summary said so and named the resume that takes them off, its `--json` summary did not.
-    Both say it now, as `show --json` does, in the same words."""
+    Both say it now, as `show --json` does, in the same words. The text says how the resume's
+    simulated line holds each wafer: as the latest step it counts as done left it, a released
+    held step too (decision 0108; it had said its last completed step, which a wafer released
+    at a step cut off is not restored from)."""
     engines: list[Engine] = []
 
     def abort_at_close(event: Any) -> None:
@@ -358,7 +361,9 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     assert (
         f"left on the simulated tools when the run stopped: W01, W02 in plasma_cleaner; "
         f"`packline resume {run_id}` takes them up again (the simulated line it starts holds "
-        "each wafer as its last completed step left it, on no tool)"
+        "each wafer as the latest step it counts as done left it, on no tool: its last "
+        "completed step, or the step that held it once released, if its snapshot was kept as "
+        "it ended)"
     ) in " ".join(shown.split())
     assert "unload them by hand" not in shown  # the in-process line ended with the run
     # the resume takes them up again, and its summary says nothing is left
