@@ -61,8 +61,9 @@ class PrunePlan:
     lists them, with `archived`: where each was archived, or None) and the runs the criteria
     chose but that it keeps: those `driven` (running or paused in a live process), and those
     whose lot is `unfinished` (each with `unfinished`: its wafers neither completed nor
-    scrapped, by status), and those `unrecovered`, whose lot is finished but a tool of which
-    waits for their resume's recovery (each with `unrecovered`: each such tool and the
+    scrapped, by status), and those `unrecovered`, whose lot is finished but that left wafers
+    on a tool or a tool of which waits for their resume's recovery (each with `unrecovered`:
+    each such tool and the
     wafers the records say are left on it, perhaps none; and `unrecovered_may_be`, those of
     them that only may be there: `WafersLeft.may_be`)."""
 
