@@ -125,6 +125,8 @@ def hold_tools(
 
 @contextlib.contextmanager
 def _hold(address: str, tool: str, holder: Holder, folder: Path | None) -> Iterator[None]:
+    # where the lock directory is the one `$PACKLINE_LOCK_DIR` names, that is what to change
+    hint = "" if folder else f" (${LOCK_DIR_VARIABLE} names another lock directory)"
     folder = folder or lock_dir()
     if not folder.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
@@ -135,8 +137,7 @@ def _hold(address: str, tool: str, holder: Holder, folder: Path | None) -> Itera
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, LOCK_FILE_MODE)
     except OSError as error:
         raise PacklineError(
-            f"cannot take tool {tool} at {address}: lock file {path}: {error.strerror} "
-            f"(${LOCK_DIR_VARIABLE} names another lock directory)"
+            f"cannot take tool {tool} at {address}: lock file {path}: {error.strerror}{hint}"
         ) from None
     try:
         try:

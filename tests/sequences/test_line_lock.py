@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from packline.line_lock import Holder, LineBusy, hold_tools
+from packline.drivers.errors import PacklineError
+from packline.line_lock import Holder, LineBusy, _key, hold_tools
 from packline.sequences.engine import BadInput, RunRequest, open_run, prepare
 
 #: How long a test waits for the pytest it started to reach its test (a poll, not a measure).
@@ -168,3 +169,24 @@ def test_every_tool_a_second_holder_shares_with_the_first_is_named_at_once():
         # every tool or none: the refused holder left the laser free
         with hold_tools({"TCPIP0::10.0.3.22::5025::SOCKET": "laser"}, Holder("third", "-")):
             pass
+
+
+def test_a_lock_file_that_cannot_be_opened_names_it_and_what_chooses_its_folder(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """The lock directory is `$PACKLINE_LOCK_DIR`'s, so that is what a refusal names; the
+    folder of one pytest's workers (`tool_turns`) is none of the user's choosing, so its
+    refusal names no variable to set."""
+    address = "modbus+tcp://10.0.3.17:502"
+    for folder in (tmp_path / "lines", tmp_path / "turns"):
+        (folder / _key(address)).mkdir(parents=True)  # a directory where the lock file goes
+    monkeypatch.setenv("PACKLINE_LOCK_DIR", str(tmp_path / "lines"))
+    named = r"Is a directory \(\$PACKLINE_LOCK_DIR names another lock directory\)$"
+    with pytest.raises(PacklineError, match=named), hold_tools({address: "pc"}, Holder("r", "-")):
+        pass
+    turns = tmp_path / "turns"
+    with (
+        pytest.raises(PacklineError, match=r"Is a directory$"),
+        hold_tools({address: "pc"}, Holder("gw0", "-"), turns),
+    ):
+        pass
