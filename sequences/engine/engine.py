@@ -53,7 +53,7 @@ from .injected_faults import told_fault
 from .keeper import ToolKeeper
 from .liveness import this_host, where_it_stands
 from .method import FailurePolicy, Method
-from .plan import CUT_OFF, FINISHED, RELEASED, Plan
+from .plan import CUT_OFF, FINISHED, Plan, released_why
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore, db_option
@@ -700,7 +700,7 @@ class Engine:
         if released := self.plan.released_steps():
             # on disk before anything runs: a wafer held again before it reaches its released
             # step must not have the step counted as failed (and redone) by a later resume
-            self.recorder.record_skipped(released, why=RELEASED)
+            self.recorder.record_skipped(released, why=released_why)
         for wafer_id in sorted(self.plan.refused_releases):
             self.emit(
                 "disposition",

@@ -65,11 +65,23 @@ from .stage import HOLDING_KINDS
 #: Step statuses meaning "it may have been half done".
 CUT_OFF = ("running", "interrupted")
 #: Why a released step is recorded as skipped when the resume that carries out its release
-#: starts (`Plan.released_steps`).
-RELEASED = (
-    "released by an operator's disposition: accepted as done (a batch it is loaded into with "
-    "wafers that must run a repeatable step runs it on every wafer in the tool)"
+#: starts (`Plan.released_steps`; `released_why`).
+RELEASED = "released by an operator's disposition: accepted as done"
+#: Why a released step of a batch tool is: a batch may run it again with the wafer in it.
+RELEASED_IN_A_BATCH = (
+    f"{RELEASED} (a batch it is loaded into with wafers that must run a repeatable step runs it "
+    "on every wafer in the tool)"
 )
+
+
+def released_why(row: Mapping[str, Any]) -> str:
+    """Why released step `row` (a step record's fields) is recorded as skipped: a batch tool's
+    step (`batch-step`) says that its batch may run it again on every wafer in the tool; a
+    step of a tool that takes one wafer has no batch to say it of (a trial read the batch's
+    note on a flip-chip bonder's step)."""
+    return RELEASED_IN_A_BATCH if row["kind"] == "batch-step" else RELEASED
+
+
 #: Why a step completed in an earlier session is recorded as skipped when a resume meets it.
 COMPLETED_BEFORE = "completed before"
 #: What a step's record says of the step itself (the recorder's row, `wafer.py`).

@@ -351,16 +351,19 @@ class StepRecorder:
             )
         return ids
 
-    def record_skipped(self, rows: Sequence[dict[str, Any]], why: str) -> None:
+    def record_skipped(
+        self, rows: Sequence[dict[str, Any]], why: str | Callable[[Mapping[str, Any]], str]
+    ) -> None:
         """Record steps skipped because they completed in an earlier session, or because an
-        operator released them (`why`; one transaction: the row is written finished)."""
+        operator released them (`why`, or `why(row)` of each: `plan.released_why`; one
+        transaction: the row is written finished)."""
         ids = self._store.start_steps(
             [
                 {
                     **self._row(row, "skipped"),
                     "stopped_t": self.events.t(),
                     "stopped_wall": time.time(),
-                    "error": why,
+                    "error": why if isinstance(why, str) else why(row),
                 }
                 for row in rows
             ]

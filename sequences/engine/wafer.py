@@ -45,7 +45,7 @@ from .errors import (
     StepRefused,
     failure_text,
 )
-from .plan import COMPLETED_BEFORE, CUT_OFF, RELEASED
+from .plan import COMPLETED_BEFORE, CUT_OFF, released_why
 from .recorder import StepRecorder
 from .stage import Handling, Stage
 from .tools import Tool
@@ -495,7 +495,7 @@ async def execute_step(
             for wafer, key in zip(wafers, keys, strict=True)
         )
         if not recorded:  # a release is recorded as skipped when its resume starts
-            recorder.record_skipped(rows, why=RELEASED if released else COMPLETED_BEFORE)
+            recorder.record_skipped(rows, why=released_why if released else COMPLETED_BEFORE)
         return None
     if irreversible and "completed" in before:
         raise StepError(

@@ -29,7 +29,7 @@ from packline.sequences.engine import (
 from packline.sequences.engine.clearances import out_of_service_text, record_clearance
 from packline.sequences.engine.dispositions import IN_ADVANCE, resume_command
 from packline.sequences.engine.launch import what_held_wafers_need
-from packline.sequences.engine.plan import RELEASED
+from packline.sequences.engine.plan import RELEASED_IN_A_BATCH
 from packline.sequences.engine.stage import Stage
 from packline.sequences.engine.wafer import _refused
 from packline.sim_instruments.line import SimulatedLine
@@ -712,7 +712,7 @@ async def test_a_release_stands_when_the_wafer_is_held_again_before_it_reaches_t
     assert [(s["session"], s["status"]) for s in cleans] == [
         (1, "interrupted"), (3, "skipped"), (4, "skipped"),
     ]  # fmt: skip
-    assert cleans[1]["error"] == cleans[2]["error"] == RELEASED  # not "completed before"
+    assert cleans[1]["error"] == cleans[2]["error"] == RELEASED_IN_A_BATCH  # a batch tool's
 
 
 async def test_a_released_reversible_step_its_batch_runs_again_reads_as_it_happened(store):
@@ -740,8 +740,8 @@ async def test_a_released_reversible_step_its_batch_runs_again_reads_as_it_happe
         if s["wafer_id"] == "W01" and s["name"] == "pump down"
     ]
     assert [row[:2] for row in pump] == [(1, "failed"), (2, "skipped"), (2, "completed")]
-    assert pump[1][3] == RELEASED
-    assert "never run again" not in RELEASED
+    assert pump[1][3] == RELEASED_IN_A_BATCH
+    assert "never run again" not in RELEASED_IN_A_BATCH
     assert pump[2][2] == next(  # with the reworked wafers, in their batch
         s["batch"]
         for s in store.table("steps", run_id)

@@ -282,6 +282,10 @@ async def test_a_panel_released_at_a_spilled_bond_goes_on_with_the_dies_the_bond
         assert await resumed.run() == "completed"
     resumed_steps = {s["name"]: s for s in store.table("steps", run.run_id) if s["session"] == 2}
     assert resumed_steps["bond dies"]["status"] == "skipped"  # released: accepted as done
+    # a bonder takes one panel: no batch to run the step again, none said (a trial read one)
+    assert resumed_steps["bond dies"]["error"] == (
+        "released by an operator's disposition: accepted as done"
+    )
     assert resumed_steps["seal dies"]["status"] == "completed"
     panel = read_snapshot(store.latest_twins(run.run_id)["W01"])
     assert panel.dies.count == panel.geometry.unit_count
