@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .liveness import is_alive, shown_status
 from .records import RunStore
@@ -26,12 +26,24 @@ from .records import RunStore
 if TYPE_CHECKING:  # `packline runs` imports no dataclasses
     from .control import Order
 
-#: What each kind of event told from another process says the line did, and the key of its
-#: data that holds when (Unix time). By the kinds' names, `events.FAULT_INJECTED` and
-#: `FAULT_CLEARED`: `packline runs` imports no dataclasses.
-_DONE = {"fault-injected": ("", "injected_wall"), "fault-cleared": (" --clear", "cleared_wall")}
-#: What the resume of a stopped run told of a fault injected (cleared) meets, by the kind.
-_RESUME_MEETS = {"fault-injected": "it", "fault-cleared": "the tool without it"}
+
+class _Told(NamedTuple):
+    """What an event of a fault told from another process says the line did."""
+
+    #: The `packline sim fault` option that did it ('' to inject).
+    option: str
+    #: The key of its data that holds when the line did it (Unix time).
+    wall_key: str
+    #: What the resume of a stopped run told of it meets.
+    resume_meets: str
+
+
+#: Each kind of event told from another process, by the kinds' names, `events.FAULT_INJECTED`
+#: and `FAULT_CLEARED`: `packline runs` imports no dataclasses.
+_TOLD = {
+    "fault-injected": _Told("", "injected_wall", "it"),
+    "fault-cleared": _Told(" --clear", "cleared_wall", "the tool without it"),
+}
 
 
 def fault_message(kind: str, by: str, wall: float) -> str:
@@ -40,13 +52,13 @@ def fault_message(kind: str, by: str, wall: float) -> str:
     fault by ana at 14:58:03, from another process` (`packline sim fault --clear by ...` of a
     clear; a dry run's names its `--fault` option instead)."""
     at = time.strftime("%H:%M:%S", time.localtime(wall))
-    return f"packline sim fault{_DONE[kind][0]} by {by} at {at}, from another process"
+    return f"packline sim fault{_TOLD[kind].option} by {by} at {at}, from another process"
 
 
 def fault_data(kind: str, fault: str, by: str, wall: float) -> dict[str, Any]:
     """The data of the event of `kind` of `fault`, which `by` injected (or cleared) at
     `wall`: `fault`, `by` and `injected_wall` (`cleared_wall`)."""
-    return {"fault": fault, "by": by, _DONE[kind][1]: wall}
+    return {"fault": fault, "by": by, _TOLD[kind].wall_key: wall}
 
 
 def told_fault(order: Order) -> dict[str, Any]:
@@ -100,7 +112,7 @@ def tell_run(
             run,
             kind,
             f"{fault_message(kind, by, wall)} while the run was {status}: its resume meets "
-            f"{_RESUME_MEETS[kind]}",
+            f"{_TOLD[kind].resume_meets}",
             wafer_id=None,
             tool=tool,
             status=fault,
@@ -122,11 +134,11 @@ def faults_injected(store: RunStore, run_ids: list[str]) -> dict[str, list[dict[
     # events.FAULT_INJECTED, FAULT_CLEARED: `packline runs` imports no dataclasses (nor the
     # clock, through the control module)
     clears = [
-        (row["run_id"], row["tool"], row["status"], _data(row).get("cleared_wall", row["wall"]))
+        (row["run_id"], row["tool"], row["status"], _when(row))
         for row in store.events_of_kind("fault-cleared", run_ids)
     ]
     for row in store.events_of_kind("fault-injected", run_ids):
-        wall = _data(row).get("injected_wall", row["wall"])
+        wall = _when(row)
         key = (row["run_id"], row["tool"], row["status"])
         cleared = [at for *cleared_key, at in clears if tuple(cleared_key) == key and at >= wall]
         injected.setdefault(row["run_id"], []).append(
@@ -148,6 +160,9 @@ def alarm_code_text(code: str, injected_fault: str | None) -> str:
     return f"{code} (injected fault {injected_fault})" if injected_fault else code
 
 
-def _data(row: dict[str, Any]) -> dict[str, Any]:
-    """An events row's data, parsed (empty when it has none)."""
-    return json.loads(row["data"]) if row["data"] else {}
+def _when(row: dict[str, Any]) -> float:
+    """When the line did what a `fault-injected` or `fault-cleared` events row tells (its
+    data's `injected_wall` or `cleared_wall`), else when it was recorded (a dry run's
+    `--fault`)."""
+    data = json.loads(row["data"]) if row["data"] else {}
+    return float(data.get(_TOLD[row["kind"]].wall_key, row["wall"]))
