@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from packline.rendering import DataTable
-from packline.sequences.engine.liveness import status_text
+from packline.sequences.engine.liveness import listed_run, listed_status
 from packline.sequences.engine.progress import wall_text
 
 from .output import EXIT_OK, open_store, print_json, terminal
@@ -97,7 +97,7 @@ def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool) -> None:
         table.add_row(
             run["id"],
             run["method"],
-            status_text(run["status"], bool(run["claim_check_failed"])),
+            listed_status(listed_run(run)),
             str(run["lot_size"]),
             wall_text(run["started_wall"]),
             run["archived"] or "not archived",
