@@ -33,6 +33,12 @@ def problem(recipe: dict) -> dict:
     return refused
 
 
+def assert_a_problem_ends(recipe: dict, ending: str) -> None:
+    """Assert that one of the problems validate finds in `recipe` ends with `ending`."""
+    messages = [p["message"] for p in recipe_problems(TwoProcessViaRecipe, recipe)]
+    assert any(message.endswith(ending) for message in messages), messages
+
+
 def test_a_dry_etch_short_of_the_developed_bottoms_is_refused_with_the_least_time():
     refused = problem(photo(develop="40 s", dose="1000 mJ/cm^2", o2="518 s"))
     assert refused["message"] == (
@@ -86,16 +92,13 @@ def test_where_no_dose_the_cell_gives_does_the_advice_says_what_else_to_change()
     the metal (21 s) needs 3401 mJ/cm^2."""
     recipe = photo(develop="75 s", dose="800 mJ/cm^2", second="-laser")
     recipe["interconnects"]["plating"]["thickness_um"] = "30 um"
-    messages = [p["message"] for p in recipe_problems(TwoProcessViaRecipe, recipe)]
-    assert any(
-        message.endswith(
-            "no dose the cell gives (at most 3000 mJ/cm^2) does through a develop that leaves "
-            "resin over the metal (at most 21 s): the layer over the interconnects must change "
-            "(resin.spin_rpm, interconnects.plating.thickness_um), or the first process be a "
-            "laser (claim 002:1f)"
-        )
-        for message in messages
-    ), messages
+    assert_a_problem_ends(
+        recipe,
+        "no dose the cell gives (at most 3000 mJ/cm^2) does through a develop that leaves "
+        "resin over the metal (at most 21 s): the layer over the interconnects must change "
+        "(resin.spin_rpm, interconnects.plating.thickness_um), or the first process be a "
+        "laser (claim 002:1f)",
+    )
 
 
 def test_where_no_develop_the_cell_gives_stops_short_the_advice_is_a_thicker_resin():
@@ -103,11 +106,8 @@ def test_where_no_develop_the_cell_gives_stops_short_the_advice_is_a_thicker_res
     the layer that the bulk rate reaches the metal in 5 s, under the cell's shortest 10 s."""
     recipe = photo(develop="75 s", dose="800 mJ/cm^2", rpm="5000 rpm", second="-laser")
     recipe["interconnects"]["plating"]["thickness_um"] = "60 um"
-    messages = [p["message"] for p in recipe_problems(TwoProcessViaRecipe, recipe)]
-    assert any(
-        message.endswith(
-            "no develop the cell gives (at least 10 s) stops short of the metal (the longest "
-            "that does is 5 s): a thicker resin does (resin.spin_rpm lower) (claim 002:1f)"
-        )
-        for message in messages
-    ), messages
+    assert_a_problem_ends(
+        recipe,
+        "no develop the cell gives (at least 10 s) stops short of the metal (the longest "
+        "that does is 5 s): a thicker resin does (resin.spin_rpm lower) (claim 002:1f)",
+    )
