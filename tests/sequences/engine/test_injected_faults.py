@@ -75,15 +75,24 @@ def test_an_order_of_a_fault_needs_its_tool_fault_by_and_time():
     )
 
 
+async def told_a_stopped_run(store, tmp_path, wall: float, line_did: str) -> tuple[dict, dict]:
+    """A station run held waiting for a clear, then told that its line injected (cleared)
+    plasma_cleaner's rf_mismatch at `wall` (`line_did`: inject, clear), which it records at
+    once (it is stopped): the run's row and the event it recorded."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        run_id, _ = await alarmed_station_run(store, tmp_path, line, end_the_wait)
+    kind = {"inject": FAULT_INJECTED, "clear": FAULT_CLEARED}[line_did]
+    said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", wall, line_did)
+    assert said == f"recorded in run {run_id} (status held) as a {kind} event"
+    (kept,) = [e for e in store.events(run_id) if e["kind"] == kind]
+    return store.run(run_id), kept
+
+
 async def test_a_stopped_run_is_told_at_once_and_a_driven_one_through_its_control(
     store, tmp_path, monkeypatch
 ):
-    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
-        run_id, _ = await alarmed_station_run(store, tmp_path, line, end_the_wait)
-    run = store.run(run_id)
-    said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", INJECTED)
-    assert said == f"recorded in run {run_id} (status held) as a fault-injected event"
-    (kept,) = [e for e in store.events(run_id) if e["kind"] == FAULT_INJECTED]
+    run, kept = await told_a_stopped_run(store, tmp_path, INJECTED, "inject")
+    run_id = run["id"]
     assert kept["message"] == (
         "packline sim fault by bo at 15:02:25, from another process while the run was held: "
         "its resume meets it"
@@ -148,12 +157,8 @@ async def test_a_fault_cleared_from_another_process_is_recorded_after_its_inject
 
 
 async def test_a_stopped_run_records_a_clear_at_once_at_its_stop(store, tmp_path, monkeypatch):
-    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
-        run_id, _ = await alarmed_station_run(store, tmp_path, line, end_the_wait)
-    run = store.run(run_id)
-    said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", CLEARED, "clear")
-    assert said == f"recorded in run {run_id} (status held) as a fault-cleared event"
-    (kept,) = [e for e in store.events(run_id) if e["kind"] == FAULT_CLEARED]
+    run, kept = await told_a_stopped_run(store, tmp_path, CLEARED, "clear")
+    run_id = run["id"]
     assert kept["message"] == (
         "packline sim fault --clear by bo at 15:10:02, from another process while the run was "
         "held: its resume meets the tool without it"
