@@ -279,6 +279,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE alarms ADD COLUMN injected_fault TEXT",
         f"UPDATE alarms SET injected_fault = {INJECTED_FAULT_OF_ALARM}",
     ),
+    # 15: twin parts compressed with Zstandard, not zlib (decision 0113); the tables are as
+    # they were, and a part a file holds from before is read as it is (by its first bytes), so
+    # nothing is rewritten: the version keeps an older packline, which reads zlib alone, from
+    # the file
+    15: (),
 }
 
 #: The schema version this packline writes and reads.

@@ -124,6 +124,39 @@ def test_a_layer_thinned_everywhere_is_stored_as_its_difference():
     assert unpack_part(item_size, start, packed, npy(before)) == npy(after)
 
 
+@pytest.mark.parametrize("size", [100, 10_000])
+def test_parts_are_zstandard_and_zlib_ones_of_before_are_read_as_they_are(size):
+    """Schema 15 compresses a part with Zstandard (a large one's byte planes each as a frame
+    of its own); a part that schemas 6 to 14 compressed with zlib (the same bytes under another
+    compression) reads back the same."""
+    rng = np.random.default_rng(2)
+    before = npy(rng.normal(45, 0.3, size).astype(np.float32))
+    after = npy(np.frombuffer(before[128:], np.float32) - np.float32(0.6))
+    item_size, start, packed, delta = pack_part(after, before)
+    assert delta
+    assert packed.startswith(packing.ZSTD_MAGIC)
+    as_zlib = zlib.compress(packing.decompress(packed), 6)
+    for stored in (packed, as_zlib):
+        assert unpack_part(item_size, start, stored, before) == after
+    item_size, start, packed, delta = pack_part(before, None)
+    assert unpack_part(item_size, start, packed, None) == before
+
+
+def test_a_header_coded_against_the_one_before_reads_back_as_zlib_ones_of_before_do():
+    """Schema 15 codes a header with Zstandard, the header before as its dictionary; one that
+    schemas 9 to 14 coded with zlib, that header its preset dictionary, reads back the same."""
+    before = b'{"format":"packline-twin/2","fields":{"id":"W01","history":[]}}' * 20
+    header = before.replace(b"[]", b'[{"tool":"oven"}]', 3)
+    packed = packing.compress_header(header, before)
+    assert packed.startswith(packing.ZSTD_MAGIC)
+    assert len(packed) < len(packing.compress_header(header, None))
+    coder = zlib.compressobj(6, zdict=before)
+    as_zlib = coder.compress(header) + coder.flush()
+    for stored in (packed, as_zlib):
+        assert packing.decompress_header(stored, before) == header
+    assert packing.decompress_header(zlib.compress(header, 6), None) == header
+
+
 def test_twin_snapshots_come_back_byte_for_byte_and_each_part_is_stored_once(store):
     (w1, w2) = start_run(store, ["W01", "W02"], 2)
     twins, snapshots = TwinStore(), Snapshots()
