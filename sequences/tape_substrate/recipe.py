@@ -350,7 +350,7 @@ class GrindStep(Recipe):
     coarse_feed_um_s: Annotated[float, Unit("um/s"), Feeds("grinder", "coarse_feed_um_s")] = 5.0
     fine_feed_um_s: Annotated[float, Unit("um/s"), Feeds("grinder", "fine_feed_um_s")] = 0.3
     #: how far a measured thickness may stand from the target before the panel is held, no
-    #: finer than the grinder's gauge resolves (`FINEST_GAUGE_RESOLUTION_UM`)
+    #: finer than the grinder's thickness gauge resolves (0.1 um at its finest)
     tolerance_um: Annotated[
         float,
         Unit("um"),
