@@ -68,6 +68,7 @@ from packline.sequences.engine.recipe_meta import (
     COOLS_IN_4_HOURS,
     WAITS_A_DAY_AT_MOST,
     Because,
+    CheckedFloor,
 )
 from packline.sequences.engine.request import MAX_LOT
 from packline.sim_instruments.physics.ball_mounter import site_positions
@@ -331,6 +332,16 @@ class SealStep(Recipe):
         return self
 
 
+#: The finest the grinder's in-process thickness gauge resolves, um: its resolution is a tool
+#: option of 0.1-1 um (`GAUGe:RESolution`, `drivers/specs/grinder.py`), 0.1 um on the
+#: simulated grinder, the least it takes. The gauge reads the thickness rounded down to its
+#: grid and the grind stops at the reading of the target, so the package may stand up to one
+#: step above what it reads: a tolerance finer than that passes a measurement the product
+#: fails (a trial's 0.001 um read 413 um against 413 +- 0.001 while the package was 0.0982 um
+#: over, failing 000:f).
+FINEST_GAUGE_RESOLUTION_UM = 0.1
+
+
 class GrindStep(Recipe):
     """000:f: the resin top and the die backs ground and polished to the package thickness."""
 
@@ -338,13 +349,32 @@ class GrindStep(Recipe):
     spindle_rpm: Annotated[float, Unit("rpm"), Feeds("grinder", "spindle_rpm")] = 4500.0
     coarse_feed_um_s: Annotated[float, Unit("um/s"), Feeds("grinder", "coarse_feed_um_s")] = 5.0
     fine_feed_um_s: Annotated[float, Unit("um/s"), Feeds("grinder", "fine_feed_um_s")] = 0.3
-    #: how far a measured thickness may stand from the target before the panel is held
+    #: how far a measured thickness may stand from the target before the panel is held, no
+    #: finer than the grinder's thickness gauge resolves (0.1 um at its finest)
     tolerance_um: Annotated[
         float,
         Unit("um"),
         Field(gt=0, le=50),
         Because("a panel 50 um off its thickness is ground through its dies' backs or not at all"),
+        CheckedFloor(FINEST_GAUGE_RESOLUTION_UM),
     ] = 2.0
+
+    @recipe_check
+    def _a_tolerance_the_gauge_resolves(self) -> Self:
+        """A tolerance no finer than the grinder's gauge resolves, which measures the package
+        against it: a finer one had validated and passed the measurement while the package
+        failed 000:f by up to a step of the gauge."""
+        if self.tolerance_um < FINEST_GAUGE_RESOLUTION_UM:
+            raise claim_violation(
+                "000:f",
+                "tolerance_um",
+                f"{self.tolerance_um:g} um",
+                f"finer than the grinder's thickness gauge resolves, "
+                f"{FINEST_GAUGE_RESOLUTION_UM:g} um at its finest (its reading is rounded down "
+                "to that grid, so a package it reads on target may stand up to a step above): "
+                f"give at least {FINEST_GAUGE_RESOLUTION_UM:g} um",
+            )
+        return self
 
     def cycle(self) -> GrindCycle:
         return GrindCycle(

@@ -296,18 +296,41 @@ def run_lot(
     return code, events
 
 
+def _validated_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict, lot: int
+) -> tuple[int, dict]:
+    """`recipe` written in tmp_path, which `packline validate METHOD` must take, run as a
+    lot of `lot` on the simulated line: its exit code and summary."""
+    path = write_recipe(tmp_path, recipe)
+    assert main(["validate", method, "--recipe", str(path)]) == 0
+    capsys.readouterr()
+    code, events = run_lot(capsys, method, path, lot)
+    return code, events[-1]
+
+
 def validated_lot_of_one(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict, lot: int = 1
 ) -> dict:
     """`recipe` written in tmp_path, which `packline validate METHOD` must take, run as a
     lot of 1 (or of `lot`) on the simulated line to its end (exit 0): the run's summary."""
-    path = write_recipe(tmp_path, recipe)
-    assert main(["validate", method, "--recipe", str(path)]) == 0
-    capsys.readouterr()
-    code, events = run_lot(capsys, method, path, lot)
-    summary = events[-1]
+    code, summary = _validated_run(capsys, tmp_path, method, recipe, lot)
     assert code == 0, summary
     return summary
+
+
+def validated_wrong_product(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict, lot: int = 1
+) -> dict:
+    """`recipe` written in tmp_path, which `packline validate METHOD` must take, run as a
+    lot of 1 (or of `lot`) on the simulated line: every wafer completes, and the claim check
+    of the product fails (exit 1), which the method pages' valid recipes that make a wrong
+    product show: the run's claim check."""
+    code, summary = _validated_run(capsys, tmp_path, method, recipe, lot)
+    assert code == 1, summary
+    assert {w["status"] for w in summary["wafers"]} == {"completed"}
+    check: dict = summary["claim_check"]
+    assert check["status"] == "failed"
+    return check
 
 
 def refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict) -> str:

@@ -36,6 +36,7 @@ from .helpers import (
     refusal,
     run_lot,
     validated_lot_of_one,
+    validated_wrong_product,
     without_lines,
     write_recipe,
 )
@@ -1156,6 +1157,23 @@ def test_an_upper_levels_evaporated_seed_is_judged_as_the_first(
         "evaporate, joins the seed to the bump tips it climbs, standing above the resin;"
     ) in refused
     assert "give at least 207 s (207 nm at its rate) (claim 001:9)" in refused
+
+
+def test_half_a_ball_map_over_two_levels_validates_and_the_claim_check_names_001_14(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Two stacked wiring levels with balls on 16 of a die's 32 pads: a map of fewer balls
+    than pads is valid (a ball mounter places what it is told), and the balls it places all
+    join, but half the pads end at the uppermost wiring with no ball: 001:14's chain from
+    every pad through both levels to its ball breaks there (the method page's valid recipe
+    that makes a wrong product)."""
+    recipe = reference_recipe("sprout-bump-csp-levels-2.yaml")
+    recipe["terminals"]["balls_per_unit"] = 16
+    check = validated_wrong_product(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert failing_claims(check) == {"001:14"}
+    assert "001:14" in check["note"]
+    (chain,) = [c for c in check["conditions"] if c["claim"] == "001:14"]
+    assert chain["sites_passing"] * 2 == chain["sites_checked"]
 
 
 def _wiring_suggestions(text: str) -> list[dict[str, dict[str, str]]]:

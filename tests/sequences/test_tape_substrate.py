@@ -169,6 +169,12 @@ def _change(recipe: dict, path: str, value: object) -> None:
         ("dies.terminals.height_um", "80 um", "dies.terminals.height_um = 80 um: one stud"),
         ("seal.height_um", "250 um", "must reach the dies' backs, dies.thickness_um = 400 um"),
         ("grind.thickness_um", "600 um", "must leave the die backs ground"),
+        (
+            "grind.tolerance_um",
+            "0.001 um",
+            "grind.tolerance_um = 0.001 um: finer than the grinder's thickness gauge resolves, "
+            "0.1 um at its finest",
+        ),
         ("balls.balls_per_unit", 30, "a unit has 24 solder resist openings"),
         (
             "balls.reflow.peak_c",
@@ -197,6 +203,21 @@ def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_it_and_no_tool_m
     assert words in error
     assert f"(claim {claim})" in error
     assert not db.exists()  # no run recorded: nothing was started, no tool contacted
+
+
+def test_a_grind_tolerance_of_the_gauge_s_resolution_passes_the_line_and_000_f(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The least tolerance validate takes, the gauge's 0.1 um, holds: the grind stops where
+    the gauge reads the target, less than a step above it, so the package it measured in
+    tolerance passes 000:f (0.001 um had passed the measurement, 413 in [413, 413], and
+    failed 000:f by 0.0982 um)."""
+    recipe = small_recipe()
+    recipe["grind"]["tolerance_um"] = "0.1 um"
+    check = validated_lot_of_one(capsys, tmp_path, "tape-substrate", recipe)["claim_check"]
+    assert check["status"] == "passed"
+    (thickness,) = [c for c in check["conditions"] if c["condition"].startswith("package")]
+    assert 0 < thickness["margin_worst"] < 0.1
 
 
 @pytest.mark.parametrize(
