@@ -25,7 +25,11 @@ from functools import partial
 from packline.clock import Clock
 from packline.drivers.families.scpi_wire import NOT_A_NUMBER, quote
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
-from packline.drivers.specs.grinder import SPEC
+from packline.drivers.specs.grinder import (
+    COARSEST_GAUGE_RESOLUTION_UM,
+    FINEST_GAUGE_RESOLUTION_UM,
+    SPEC,
+)
 
 from .families.scpi import Header, ScpiError, ScpiSimTool, count, quoted_wafer_id
 from .physics.grinder import (
@@ -121,14 +125,15 @@ class SimGrinder(ScpiSimTool):
         twin: TwinStore,
         clock: Clock | None = None,
         *,
-        gauge_resolution_um: float = 0.1,
+        gauge_resolution_um: float = FINEST_GAUGE_RESOLUTION_UM,
         serial_number: str = "GR-2-0001",
         physics: GrindPhysics | None = None,
     ) -> None:
         super().__init__(name, twin, clock)
-        if not 0.1 <= gauge_resolution_um <= 1.0:
+        if not FINEST_GAUGE_RESOLUTION_UM <= gauge_resolution_um <= COARSEST_GAUGE_RESOLUTION_UM:
             raise ValueError(
-                f"simulated {name}: gauge_resolution_um {gauge_resolution_um} outside 0.1-1"
+                f"simulated {name}: gauge_resolution_um {gauge_resolution_um} outside "
+                f"{FINEST_GAUGE_RESOLUTION_UM:g}-{COARSEST_GAUGE_RESOLUTION_UM:g}"
             )
         self.gauge_resolution_um = gauge_resolution_um
         self._decimals = len(f"{gauge_resolution_um:g}".partition(".")[2])

@@ -26,6 +26,10 @@ from .core import (
     ToolSpec,
 )
 
+#: The resolutions the in-process thickness gauge comes with, a tool option (um).
+FINEST_GAUGE_RESOLUTION_UM = 0.1
+COARSEST_GAUGE_RESOLUTION_UM = 1.0
+
 #: The phases in which setpoints, the chuck and the wafer may change (not grinding).
 NOT_GRINDING = ("IDLE", "FAULT")
 
@@ -101,7 +105,8 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="gauge_resolution", header="GAUGe:RESolution", form="query", reply="`0.1`",
-        doc="resolution of the in-process gauge, µm (a tool option, 0.1-1 µm)",
+        doc="resolution of the in-process gauge, µm (a tool option, "
+        f"{FINEST_GAUGE_RESOLUTION_UM:g}-{COARSEST_GAUGE_RESOLUTION_UM:g} µm)",
     ),
     ScpiCommand(
         name="thickness", header="MEASure:THICkness", form="query", reply="`725.0`",

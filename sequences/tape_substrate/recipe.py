@@ -56,6 +56,7 @@ from packline.drivers.roles.lithography import (
 )
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile
 from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
+from packline.drivers.specs.grinder import FINEST_GAUGE_RESOLUTION_UM
 from packline.sequences.engine import (
     Feeds,
     NeededWhen,
@@ -332,16 +333,6 @@ class SealStep(Recipe):
         return self
 
 
-#: The finest the grinder's in-process thickness gauge resolves, um: its resolution is a tool
-#: option of 0.1-1 um (`GAUGe:RESolution`, `drivers/specs/grinder.py`), 0.1 um on the
-#: simulated grinder, the least it takes. The gauge reads the thickness rounded down to its
-#: grid and the grind stops at the reading of the target, so the package may stand up to one
-#: step above what it reads: a tolerance finer than that passes a measurement the product
-#: fails (a trial's 0.001 um read 413 um against 413 +- 0.001 while the package was 0.0982 um
-#: over, failing 000:f).
-FINEST_GAUGE_RESOLUTION_UM = 0.1
-
-
 class GrindStep(Recipe):
     """000:f: the resin top and the die backs ground and polished to the package thickness."""
 
@@ -361,9 +352,12 @@ class GrindStep(Recipe):
 
     @recipe_check
     def _a_tolerance_the_gauge_resolves(self) -> Self:
-        """A tolerance no finer than the grinder's gauge resolves, which measures the package
-        against it: a finer one had validated and passed the measurement while the package
-        failed 000:f by up to a step of the gauge."""
+        """A tolerance no finer than the grinder's gauge resolves at its finest, which measures
+        the package against it: the gauge reads the thickness rounded down to its grid and the
+        grind stops at the reading of the target, so the package may stand up to a step above
+        what it reads; a finer tolerance had validated and passed the measurement while the
+        package failed 000:f (a trial's 0.001 um read 413 um against 413 +- 0.001 with the
+        package 0.0982 um over)."""
         if self.tolerance_um < FINEST_GAUGE_RESOLUTION_UM:
             raise claim_violation(
                 "000:f",
