@@ -14,6 +14,7 @@ refused while another run or the station tests hold one.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import secrets
 import time
@@ -55,6 +56,41 @@ from .recipe import Recipe
 from .recorder import ConfirmFn
 from .records import RESUMABLE, RunStore, db_option
 from .request import Prepared, check_station, check_tool_limits, tool_limits
+
+#: The allocations between two collections of the cyclic garbage collector's youngest
+#: generation while a dry run runs (Python's own: 700). A lot makes and drops some hundreds of
+#: thousands of futures, handles, coroutines and register lists, nearly all freed by their
+#: counts as they go; at 700 the collector looked at what was left some 350 times a lot.
+DRY_RUN_COLLECTION_THRESHOLD = 10_000
+
+#: The collector's thresholds before the dry runs of this process now running began, and how
+#: many they are (`_collections_spared`).
+_spared: list[tuple[int, ...]] = []
+
+
+@contextlib.contextmanager
+def _collections_spared() -> Iterator[None]:
+    """While a dry run runs: what this process made before it (its modules, the simulated
+    line, the plan), which the run keeps, is left out of the cyclic garbage collector's scans
+    (`gc.freeze`: every full collection had looked through all of it again), and the youngest
+    generation is collected every `DRY_RUN_COLLECTION_THRESHOLD` allocations; both as they were
+    once the last dry run of the process ends. Only when garbage is collected changes: what of
+    it the run drops is collected after it (docs/decisions/0116)."""
+    thresholds: tuple[int, ...]
+    if not _spared:
+        gc.freeze()
+        thresholds = gc.get_threshold()
+        gc.set_threshold(DRY_RUN_COLLECTION_THRESHOLD, *thresholds[1:])
+    else:
+        thresholds = _spared[0]
+    _spared.append(thresholds)
+    try:
+        yield
+    finally:
+        _spared.pop()
+        if not _spared:
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
 
 
 def lot_wafer_ids(run_id: str, lot: int, *, own_line: bool) -> list[str]:
@@ -129,7 +165,8 @@ async def open_run(
     async with line:
         if line_ready is not None:
             line_ready(line)
-        yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
+        with _collections_spared():
+            yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
 
 
 @contextlib.contextmanager
@@ -419,4 +456,5 @@ async def open_resume(
             line.twin.allow_rework(workpiece_id)
         if line_ready is not None:
             line_ready(line)
-        yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
+        with _collections_spared():
+            yield Engine(spec(station=line.station, clock=clock, twin=line.twin))

@@ -70,6 +70,12 @@ class TwinStore:
 
     def get(self, wafer_id: str) -> Workpiece:
         """The workpiece with this id, received as fresh incoming material if new."""
+        # A workpiece in memory, as mostly (every status read of a tool holding a wafer
+        # looks it up): its id was valid when it came (`receive`), so it is not checked again.
+        if isinstance(wafer_id, str):
+            known = self._workpieces.get(wafer_id)
+            if known is not None:
+                return known
         validate_wafer_id(wafer_id)
         with self._lock:
             workpiece = self._workpieces.get(wafer_id)
