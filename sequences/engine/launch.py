@@ -63,9 +63,10 @@ from .request import Prepared, check_station, check_tool_limits, tool_limits
 #: counts as they go; at 700 the collector looked at what was left some 350 times a lot.
 DRY_RUN_COLLECTION_THRESHOLD = 10_000
 
-#: The collector's thresholds before the dry runs of this process now running began, and how
-#: many they are (`_collections_spared`).
-_spared: list[tuple[int, ...]] = []
+#: What the collector was before the dry runs of this process now running began (its
+#: thresholds, and whether they froze what came before them), one entry a run
+#: (`_collections_spared`).
+_spared: list[tuple[tuple[int, ...], bool]] = []
 
 
 @contextlib.contextmanager
@@ -75,22 +76,25 @@ def _collections_spared() -> Iterator[None]:
     (`gc.freeze`: every full collection had looked through all of it again), and the youngest
     generation is collected every `DRY_RUN_COLLECTION_THRESHOLD` allocations; both as they were
     once the last dry run of the process ends. Only when garbage is collected changes: what of
-    it the run drops is collected after it (docs/decisions/0116)."""
-    thresholds: tuple[int, ...]
-    if not _spared:
-        gc.freeze()
-        thresholds = gc.get_threshold()
-        gc.set_threshold(DRY_RUN_COLLECTION_THRESHOLD, *thresholds[1:])
+    it the run drops is collected after it (docs/decisions/0116). A process that froze objects
+    of its own before (a server that forks) keeps them frozen: nothing is frozen for the run."""
+    if _spared:
+        before = _spared[0]
     else:
-        thresholds = _spared[0]
-    _spared.append(thresholds)
+        before = (gc.get_threshold(), gc.get_freeze_count() == 0)
+        if before[1]:
+            gc.freeze()
+        gc.set_threshold(DRY_RUN_COLLECTION_THRESHOLD, *before[0][1:])
+    _spared.append(before)
     try:
         yield
     finally:
         _spared.pop()
         if not _spared:
+            thresholds, froze = before
             gc.set_threshold(*thresholds)
-            gc.unfreeze()
+            if froze:
+                gc.unfreeze()
 
 
 def lot_wafer_ids(run_id: str, lot: int, *, own_line: bool) -> list[str]:

@@ -34,3 +34,16 @@ def test_the_collector_is_as_it_was_once_the_last_of_two_dry_runs_ends():
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_a_process_that_froze_objects_of_its_own_keeps_them_frozen_after_a_dry_run():
+    """What a process froze before a dry run (a server that forks) stays frozen once the run
+    ends; the run freezes nothing of its own then."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with _collections_spared():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
