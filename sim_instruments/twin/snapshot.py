@@ -28,19 +28,22 @@ against the last snapshot's own copy. The header keeps the JSON text of each par
 part holds the very same objects, its arrays laid out as they were (`_HeaderText`; where an
 array before them grew, with their offsets moved along), and of each history event while it
 is the very same event (`_HistoryText`; a `ProcessEvent` cannot change): the text of a part
-or event a step left alone is not written again (decision 0066). Whether the parts before
-the history hold the same objects, their arrays laid out as they were (`_LeadingText`, else
-part by part), and whether the history begins with the events last written, is told in a few
-calls over all of them at once (`_Containers`, `_Layout`), as is which arrays are
-still frozen and which arrays' bytes equal the last snapshot's parts, not value by value or
-array by array in Python. Before any of that, a workpiece whose every array is still frozen,
-laid out as it was, and whose every container (its own fields, its parts' and its history)
-holds the very objects it held is told at once to be as it was: its snapshot is
-the last one (`_Unchanged`, decision 0088; most steps leave their wafer's twin alone).
+or event a step left alone is not written again (decision 0066). Whether the history begins
+with the events last written is told in a few calls over all of them at once, as is which
+arrays are still frozen and which arrays' bytes equal the last snapshot's parts, not value by
+value or array by array in Python. Before any of that, a workpiece whose every array is still
+frozen, laid out as it was, and whose every container (its own fields, its parts' and its
+history) holds the very objects it held is told at once to be as it was: its snapshot is the
+last one (`_Unchanged`, decision 0088; most steps leave their wafer's twin alone). Where it is
+not, the same look over all of its containers and arrays at once (`_Containers`, `_Layout`)
+tells which parts may have changed (`_Unchanged.changed`, decision 0114): only those are
+written again, every other part keeps its text without being looked at again, and only the
+arrays whose bytes are compared or hashed are taken as buffers (`_Arrays.data`).
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import io
@@ -50,10 +53,10 @@ import math
 import operator
 import types
 import typing
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache, reduce
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -97,7 +100,9 @@ _V1_FIELDS = {
 def snapshot(workpiece: Workpiece) -> bytes:
     """The complete state of `workpiece` as bytes (see the module docstring for the layout)."""
     header, arrays = _encoded(workpiece)
-    return b"".join((header, *(chunk for array in arrays.chunks for chunk in array)))
+    datas = map(arrays.data, range(len(arrays.arrays)))
+    chunks = zip(arrays.headers, datas, strict=True)
+    return b"".join((header, *itertools.chain.from_iterable(chunks)))
 
 
 @dataclass(frozen=True)
@@ -162,13 +167,16 @@ class Snapshots:
     def take(self, workpiece: Workpiece) -> Snapshot:
         """The snapshot of `workpiece` as it is now (kept as its last one)."""
         unchanged = self._unchanged.get(workpiece.id)
-        if unchanged is not None and unchanged.holds(workpiece):
-            return self._last[workpiece.id]
+        told = None
+        if unchanged is not None:
+            told = unchanged.changed(workpiece)
+            if told is not None and not told and unchanged.frozen():
+                return self._last[workpiece.id]
         texts = self._texts.setdefault(workpiece.id, _HeaderText())
-        header, arrays = _encoded(workpiece, texts)
+        header, arrays = _encoded(workpiece, texts, told)
         last = self._last.get(workpiece.id)
         before = () if last is None else last.parts
-        chunks = arrays.chunks
+        count = len(arrays.arrays)
         # whether each array is the very one the last snapshot froze at the same place, still
         # read-only: its bytes are that snapshot's part's (decision 0084)
         frozen, owners = self._frozen.get(workpiece.id, ((), ()))
@@ -184,22 +192,19 @@ class Snapshots:
         # they lie)
         matches = list(
             map(
-                all,
-                zip(
-                    map(operator.eq, map(len, before), arrays.lengths),
-                    map(bytes.startswith, before, map(_FIRST, chunks)),
-                    strict=True,
-                ),
+                operator.and_,
+                map(operator.eq, map(len, before), arrays.lengths),
+                map(bytes.startswith, before, arrays.headers),
             )
         )
         kept = list(map(operator.and_, matches, untouched))
         for index in itertools.compress(itertools.count(), map(operator.gt, matches, untouched)):
-            kept[index] = before[index].endswith(chunks[index][1])  # matches, not untouched
-        if last is None or len(before) != len(chunks) or not all(kept) or header != last.header:
+            kept[index] = before[index].endswith(arrays.data(index))  # matches, not untouched
+        if last is None or len(before) != count or not all(kept) or header != last.header:
             last = self._last[workpiece.id] = self._changed(
                 workpiece, header, arrays, kept, last, texts
             )
-        if not all(untouched) or len(untouched) != len(chunks):
+        if not all(untouched) or len(untouched) != count:
             self._frozen[workpiece.id] = _frozen(arrays.arrays, untouched, owners)
             owners = self._frozen[workpiece.id][1]
         unchanged = None if type(workpiece) is not Workpiece else texts.unchanged(workpiece, owners)
@@ -220,7 +225,8 @@ class Snapshots:
     ) -> Snapshot:
         """The snapshot of `workpiece` (its `header` and `arrays`) where it is not `last`: each
         array `kept` (its part at the same place in `last`) or else the part at its path in
-        `last` keeps that part and its digest, every other is hashed."""
+        `last` keeps that part and its digest, every other is hashed (only the arrays not kept
+        are looked at one by one)."""
         paths = texts.paths() if type(workpiece) is Workpiece else tuple(array_paths(header))
         before, known = ((), ()) if last is None else (last.parts, last.part_digests)
         # an array not at its place in the last snapshot may be its part at the same path,
@@ -228,13 +234,13 @@ class Snapshots:
         # very one that snapshot froze there, still read-only, or else of equal bytes
         where = {} if last is None else dict(zip(last.paths, itertools.count()))
         frozen, owners = self._frozen.get(workpiece.id, ((), ()))
-        parts: list[bytes] = []
-        digests: list[str] = []
-        for index, (npy_header, data) in enumerate(arrays.chunks):
-            if index < len(kept) and kept[index]:
-                parts.append(before[index])  # the last copy is kept
-                digests.append(known[index])
-                continue
+        # the last copy of each array kept (`kept` is as long as the shorter of the two)
+        added = len(arrays.arrays) - len(kept)
+        parts = [*before[: len(kept)], *itertools.repeat(b"", added)]
+        digests = [*known[: len(kept)], *itertools.repeat("", added)]
+        others = itertools.compress(itertools.count(), map(operator.not_, kept))
+        for index in itertools.chain(others, range(len(kept), len(parts))):
+            npy_header, data = arrays.headers[index], arrays.data(index)
             at = where.get(paths[index])
             if at is not None and _is_part(
                 before[at],
@@ -243,12 +249,10 @@ class Snapshots:
                 arrays.lengths[index],
                 frozen[at] is arrays.arrays[index] and not owners[at].flags.writeable,
             ):
-                parts.append(before[at])
-                digests.append(known[at])
+                parts[index], digests[index] = before[at], known[at]
             else:
                 part = npy_header + data
-                parts.append(part)
-                digests.append(hashlib.sha256(part).hexdigest())
+                parts[index], digests[index] = part, hashlib.sha256(part).hexdigest()
         return Snapshot(
             header, tuple(parts), tuple(digests), snapshot_digest(header, digests), paths
         )
@@ -292,14 +296,17 @@ def _is_part(
     )
 
 
-def _encoded(workpiece: Workpiece, texts: _HeaderText | None = None) -> tuple[bytes, _Arrays]:
+def _encoded(
+    workpiece: Workpiece, texts: _HeaderText | None = None, told: Collection[str] | None = None
+) -> tuple[bytes, _Arrays]:
     """The header of `workpiece`'s snapshot (its length prefix and JSON) and its arrays; the
-    JSON from `texts` when given (each unchanged part's and event's as written before)."""
+    JSON from `texts` when given (each unchanged part's and event's as written before; `told`:
+    the parts that may have changed, all others told unchanged, `_Unchanged.changed`)."""
     arrays = _Arrays()
     if texts is None or type(workpiece) is not Workpiece:
         body = _json({"format": _FORMAT, "fields": _encode(workpiece, arrays)})
     else:
-        body = texts.json(workpiece, arrays)
+        body = texts.json(workpiece, arrays, told)
     data = body.encode()
     return len(data).to_bytes(8, "big") + data, arrays
 
@@ -312,7 +319,8 @@ def array_paths(header: bytes) -> list[str]:
 
 def _paths_in(value: Any, path: str) -> list[str]:
     """The path of every array the parsed header JSON `value` (at `path`) refers to, in the
-    order of the array section."""
+    order of the array section (or the value encoded as that JSON: its dicts and lists are
+    what the JSON reads back as)."""
     return [found for _, found in sorted(_array_spans(value, path))]
 
 
@@ -356,11 +364,9 @@ _HEADER_OPENING = '{"format":' + _json(_FORMAT) + ',"fields":{'
 _FIELD_KEYS = tuple(_json(name) + ":" for name in _WORKPIECE_FIELDS)
 #: Where the history is in a header.
 _HISTORY = ".fields.history"
-#: The fields of a `Workpiece` before its history (parts, `_LeadingText`); their values.
-_LEADING_FIELDS = _WORKPIECE_FIELDS[: _WORKPIECE_FIELDS.index("history")]
-_LEADING_VALUES = operator.attrgetter(*_LEADING_FIELDS)
-#: The fields of a `Workpiece` after its history (parts); the values of all its fields.
-_TRAILING_FIELDS = _WORKPIECE_FIELDS[_WORKPIECE_FIELDS.index("history") + 1 :]
+#: The fields of a `Workpiece` but its history (its parts), in order; the values of all its
+#: fields.
+_PART_FIELDS = tuple(name for name in _WORKPIECE_FIELDS if name != "history")
 _WORKPIECE_VALUES = operator.attrgetter(*_WORKPIECE_FIELDS)
 
 
@@ -386,34 +392,34 @@ class _PartText:
     pieces: tuple[str, ...] | None = None
 
     @classmethod
-    def written(
-        cls, name: str, part: Any, text: str, arrays: _Arrays, first: tuple[int, int, int]
-    ) -> _PartText:
-        """The text of `part` (field `name`) just written, its containers and arrays added to
-        `arrays` from `first` (the count of containers and arrays before it, and the size)."""
-        first_contents, first_array, offset = first
+    def written(cls, name: str, part: Any, arrays: _Arrays) -> _PartText:
+        """The text of `part` (field `name`), written now: its containers and arrays added to
+        `arrays`. Its arrays' paths are found in what is written as the text, as the text
+        read back would give them (`array_paths`)."""
+        first_contents, first_array, offset = len(arrays.contents), len(arrays.arrays), arrays.size
+        encoded = _encode(part, arrays)
         return cls(
             name,
             part,
             _Containers.of(arrays.contents[first_contents:]),
             _Layout.of(arrays, first_array),
             offset,
-            text,
-            tuple(_paths_in(json.loads(text), f".fields.{name}")),
+            _json(encoded),
+            tuple(_paths_in(encoded, f".fields.{name}")),
         )
 
-    def holding(self, part: Any, arrays: _Arrays) -> _PartText | None:
+    def holding(self, part: Any, arrays: _Arrays, told: bool = False) -> _PartText | None:
         """This text where `arrays` ends (moved along if it lay elsewhere) when `part` is the
         part it was written from, every container in it still holding the very same objects
-        (so every array in it is the same one) and its arrays laid out as they were; they are
-        then added to `arrays`, as encoding the part adds them. None otherwise (a text that
-        cannot be cut is not moved). Looked at without encoding the part again."""
+        (so every array in it is the same one) and its arrays laid out as they were (looked at
+        here unless `told` so, `_Unchanged.changed`); they are then added to `arrays`, as
+        encoding the part adds them. None otherwise (a text that cannot be cut is not moved).
+        Looked at without encoding the part again."""
         layout, offset = self.layout, arrays.size
         if (
             part is not self.part
             or layout is None
-            or not self.containers.hold()
-            or not layout.holds()
+            or not (told or (self.containers.hold() and layout.holds()))
         ):
             return None
         if offset == self.offset:
@@ -453,71 +459,60 @@ def _cut_at_offsets(text: str, offset: int, lengths: Sequence[int]) -> tuple[str
 
 
 @dataclass(frozen=True)
-class _LeadingText:
-    """The parts before the history in a header (`_LEADING_FIELDS`, most of the workpiece)
-    as last written, told at once: their texts (each with its field's key), every container
-    in them with the workpiece's own (`_Containers`), and their arrays' layouts. While each
-    container holds the very same objects and each array is laid out as it was, the texts
-    are the same and the arrays lie where they lay (first in the array section)."""
-
-    workpiece: Workpiece
-    containers: _Containers
-    layout: _Layout
-    texts: tuple[str, ...]
-
-    @classmethod
-    def of(
-        cls, workpiece: Workpiece, texts: Sequence[str], parts: Mapping[str, _PartText]
-    ) -> _LeadingText | None:
-        """The leading parts of `workpiece` as just written (`texts`, each field's key and
-        text, and `parts`); None when an array in them is not C-ordered."""
-        leading = [parts[name] for name in _LEADING_FIELDS]
-        layouts = [part.layout for part in leading]
-        if any(layout is None for layout in layouts):
-            return None
-        own = _Containers.of([(_LEADING_VALUES, workpiece, _LEADING_VALUES(workpiece))])
-        return cls(
-            workpiece,
-            _Containers.joined([own, *(part.containers for part in leading)]),
-            _Layout.joined([layout for layout in layouts if layout is not None]),
-            tuple(texts[: len(leading)]),
-        )
-
-    def holds(self, workpiece: Workpiece) -> bool:
-        """Whether `workpiece` is the one the texts were written from, its leading parts as
-        they were."""
-        return workpiece is self.workpiece and self.containers.hold() and self.layout.holds()
-
-
-@dataclass(frozen=True)
 class _Unchanged:
     """What a workpiece's last snapshot was taken from, told at once: the workpiece, its own
     fields' values and its history's events (`own`), every other container in it with its
-    contents (each part's, `_LeadingText`'s and `_PartText`'s; a history's events cannot
-    change, `_HistoryText`), every array with its layout, and the arrays whose memory each is, as
-    the snapshot froze them (`_frozen`). While the workpiece's containers hold the very same
-    objects, its arrays are laid out as they were (so each has the text and the `.npy` header
-    it had, where it had them) and each one's memory is still read-only (its bytes untouched,
-    decision 0084), its snapshot is the last one: nothing of it is encoded or compared again.
-    The cheapest tells come first: a step that changed the twin thawed an array or recorded an
-    event, mostly."""
+    contents (each part's, `_PartText`'s; a history's events cannot change, `_HistoryText`),
+    every array with its layout, and the arrays whose memory each is, as the snapshot froze
+    them (`_frozen`). While the workpiece's containers hold the very same objects, its arrays
+    are laid out as they were (so each has the text and the `.npy` header it had, where it
+    had them) and each one's memory is still read-only (its bytes untouched, decision 0084),
+    its snapshot is the last one: nothing of it is encoded or compared again. The one look
+    at its containers and arrays that tells so (`changed`, then `frozen`) tells otherwise
+    which parts' texts may have changed, container by container or array by array only
+    where something did: a step that changes a twin mostly records an event and writes
+    arrays of one or two parts (decision 0114)."""
 
     workpiece: Workpiece
     owners: tuple[np.ndarray, ...]
     own: _Containers
-    layouts: tuple[_Layout, ...]
-    containers: tuple[_Containers, ...]
+    #: Every part's arrays, in the order of the array section, and the part of each.
+    layout: _Layout
+    array_parts: tuple[str, ...]
+    #: Every part's containers, part by part, and the part of each.
+    containers: _Containers
+    container_parts: tuple[str, ...]
 
-    def holds(self, workpiece: Workpiece) -> bool:
-        """Whether `workpiece`'s snapshot is the one this was taken of (an array not frozen,
-        its memory writable, is never taken for untouched)."""
-        return (
-            workpiece is self.workpiece
-            and not any(map(_WRITEABLE, self.owners))
-            and self.own.hold()
-            and all(map(_Layout.holds, self.layouts))
-            and all(map(_Containers.hold, self.containers))
-        )
+    def frozen(self) -> bool:
+        """Whether every array's memory is still read-only, as the snapshot froze it (an array
+        not frozen, its memory writable, is never taken for untouched)."""
+        return not any(map(_WRITEABLE, self.owners))
+
+    def changed(self, workpiece: Workpiece) -> set[str] | None:
+        """What of `workpiece` may differ from what its last snapshot was taken of, its arrays'
+        bytes aside (`frozen`): the parts (`_PART_FIELDS`) whose texts may, each replaced or
+        holding a container that does not hold the very objects it held or an array not laid
+        out as it was, and 'history' where the workpiece's own fields or its history's events
+        are not the very ones they were. Every other part's text is the one last written, as
+        `_PartText.holding` would tell it one by one. Told at once, and container by container
+        or array by array only where that fails; an empty set when nothing differs. None when
+        `workpiece` is not the one this was taken of."""
+        if workpiece is not self.workpiece:
+            return None
+        told: set[str] = set()
+        if not self.own.hold():
+            values = _WORKPIECE_VALUES(workpiece)
+            told.add("history")
+            told.update(
+                itertools.compress(
+                    _WORKPIECE_FIELDS, map(operator.is_not, values, self.own.contents)
+                )
+            )
+        if not self.layout.holds():
+            told.update(map(self.array_parts.__getitem__, self.layout.changed()))
+        if not self.containers.hold():
+            told.update(map(self.container_parts.__getitem__, self.containers.changed()))
+        return told
 
 
 @dataclass(frozen=True)
@@ -550,6 +545,23 @@ class _Containers:
             map(operator.is_, itertools.chain.from_iterable(now), self.contents)
         )
 
+    def changed(self) -> set[int]:
+        """The index of each container that does not hold the very objects it held, in the
+        same order (`hold` container by container, in a few calls over all of them at once)."""
+        now = list(map(operator.call, self.reads, self.containers))
+        lengths, contents = self.lengths, self.contents
+        ends = list(itertools.accumulate(lengths))
+        resized = list(
+            itertools.compress(itertools.count(), map(operator.ne, map(len, now), lengths))
+        )
+        for index in resized:  # taken as it was, so the contents after it are compared in line
+            now[index] = contents[ends[index] - lengths[index] : ends[index]]
+        replaced = itertools.compress(
+            itertools.count(), map(operator.is_not, itertools.chain.from_iterable(now), contents)
+        )
+        # a content at `at` is in the first container that ends after it
+        return {*resized, *(bisect.bisect_right(ends, at) for at in replaced)}
+
     @classmethod
     def joined(cls, each: Sequence[_Containers]) -> _Containers:
         """The containers of `each`, one after another."""
@@ -564,7 +576,7 @@ def _joined(kind: type[_Joined], each: Sequence[_Joined]) -> _Joined:
     items of `each`, one after another (`each`: at least one)."""
     names = tuple(field.name for field in dataclasses.fields(kind))
     columns = zip(*map(_values_getter(names), each), strict=True)
-    return kind(*(reduce(operator.add, column) for column in columns))
+    return kind(*(tuple(itertools.chain.from_iterable(column)) for column in columns))
 
 
 @dataclass(frozen=True)
@@ -585,15 +597,15 @@ class _Layout:
     def of(cls, arrays: _Arrays, first: int) -> _Layout | None:
         """The layout of the arrays added to `arrays` from the `first`; None unless each one's
         data is its own buffer (it is C-ordered)."""
-        chunks, added = arrays.chunks[first:], arrays.arrays[first:]
-        if not {*map(type, map(_SECOND, chunks))} <= {memoryview}:
+        added = arrays.arrays[first:]
+        if arrays.copies and max(arrays.copies) >= first:
             return None
         return cls(
             tuple(added),
             tuple(map(_SHAPE, added)),
             tuple(map(_STRIDES, added)),
             tuple(map(_DTYPE, added)),
-            tuple(map(_FIRST, chunks)),
+            tuple(arrays.headers[first:]),
             tuple(arrays.lengths[first:]),
         )
 
@@ -611,41 +623,54 @@ class _Layout:
             and all(map(operator.is_, map(_DTYPE, arrays), self.dtypes))
         )
 
+    def changed(self) -> Iterable[int]:
+        """The index of each array that has not the shape, strides and dtype it had."""
+        arrays = self.arrays
+        laid_out = map(
+            operator.and_,
+            map(
+                operator.and_,
+                map(operator.eq, map(_SHAPE, arrays), self.shapes),
+                map(operator.eq, map(_STRIDES, arrays), self.strides),
+            ),
+            map(operator.is_, map(_DTYPE, arrays), self.dtypes),
+        )
+        return itertools.compress(itertools.count(), map(operator.not_, laid_out))
+
 
 class _HeaderText:
     """The JSON of a workpiece's snapshot header as last written, part by part (each field of
-    the `Workpiece` but the history; those before it also all at once, `_LeadingText`) and the
-    history's event by event (`_HistoryText`).
+    the `Workpiece` but the history) and the history's event by event (`_HistoryText`).
 
     A part's text is written again unless the part and every dataclass, list, tuple and dict
     in it hold the very objects they held (compared by identity, so a value replaced by an
     equal one, 1.0 for 1 or -0.0 for 0.0, is written again), and its arrays are as long as
     they were: the text holds only their offsets and lengths (their bytes, and so their
     `.npy` headers, are compared and hashed by `Snapshots.take` as ever), so where an array
-    before them grew or shrank the text is kept with their offsets moved along."""
+    before them grew or shrank the text is kept with their offsets moved along. Which parts
+    that is, is told at once by the workpiece's `_Unchanged` where it has one (its
+    `changed`), else part by part."""
 
     def __init__(self) -> None:
         self.history = _HistoryText()
         self._parts: dict[str, _PartText] = {}
-        self._leading: _LeadingText | None = None
+        #: The parts' containers and layouts the last `unchanged` joined, and what it joined
+        #: (kept while each part's are the very ones: a step that changes a part's bytes or
+        #: the history alone leaves them).
+        self._joined_of: tuple[Any, ...] = ()
+        self._joined: tuple[_Layout, tuple[str, ...], _Containers, tuple[str, ...]] | None = None
 
-    def json(self, workpiece: Workpiece, arrays: _Arrays) -> str:
-        """The header's JSON of `workpiece` (its arrays added to `arrays`, in order)."""
-        leading = self._leading
-        held = leading is not None and leading.holds(workpiece)
+    def json(self, workpiece: Workpiece, arrays: _Arrays, told: Collection[str] | None) -> str:
+        """The header's JSON of `workpiece` (its arrays added to `arrays`, in order); `told`:
+        the parts that may have changed, every other one told unchanged (None: each is looked
+        at)."""
         texts: list[str] = []
-        if held and leading is not None:
-            arrays.extend(leading.layout)
-            texts += leading.texts
-        done = len(texts)
-        for name, key in zip(_WORKPIECE_FIELDS[done:], _FIELD_KEYS[done:], strict=True):
-            value = getattr(workpiece, name)
+        fields = zip(_WORKPIECE_FIELDS, _FIELD_KEYS, _WORKPIECE_VALUES(workpiece), strict=True)
+        for name, key, value in fields:
             if name == "history":
                 texts.append(key + self.history.json(value, arrays))
             else:
-                texts.append(key + self._part_json(name, value, arrays))
-        if not held:
-            self._leading = _LeadingText.of(workpiece, texts, self._parts)
+                texts.append(key + self._part_json(name, value, arrays, told))
         return _HEADER_OPENING + ",".join(texts) + "}}"
 
     def unchanged(self, workpiece: Workpiece, owners: tuple[np.ndarray, ...]) -> _Unchanged | None:
@@ -653,10 +678,9 @@ class _HeaderText:
         arrays whose memory each of its arrays is, as the snapshot froze them; None when its
         texts cannot be told kept at once (an array not C-ordered, a history not of
         `ProcessEvent`s)."""
-        leading = self._leading
-        trailing = [self._parts[name] for name in _TRAILING_FIELDS]
-        layouts = [part.layout for part in trailing]
-        if leading is None or not self.history.frozen or None in layouts:
+        parts = [self._parts[name] for name in _PART_FIELDS]
+        layouts = [part.layout for part in parts if part.layout is not None]
+        if len(layouts) < len(parts) or not self.history.frozen:
             return None
         own = _Containers.of(
             [
@@ -664,13 +688,20 @@ class _HeaderText:
                 (tuple, workpiece.history, tuple(workpiece.history)),
             ]
         )
-        return _Unchanged(
-            workpiece,
-            owners,
-            own,
-            (leading.layout, *(layout for layout in layouts if layout is not None)),
-            (leading.containers, *(part.containers for part in trailing)),
-        )
+        containers = [part.containers for part in parts]
+        joined_of = (*layouts, *containers)
+        if self._joined is None or not (
+            len(joined_of) == len(self._joined_of)
+            and all(map(operator.is_, joined_of, self._joined_of))
+        ):
+            self._joined_of = joined_of
+            self._joined = (
+                _Layout.joined(layouts),
+                _of_each(parts, [len(layout.arrays) for layout in layouts]),
+                _Containers.joined(containers),
+                _of_each(parts, [len(each.containers) for each in containers]),
+            )
+        return _Unchanged(workpiece, owners, own, *self._joined)
 
     def paths(self) -> tuple[str, ...]:
         """Where each array of the header last written is in the workpiece, in order."""
@@ -679,14 +710,25 @@ class _HeaderText:
             found += self.history.paths() if name == "history" else self._parts[name].paths
         return tuple(found)
 
-    def _part_json(self, name: str, value: Any, arrays: _Arrays) -> str:
+    def _part_json(
+        self, name: str, value: Any, arrays: _Arrays, told: Collection[str] | None
+    ) -> str:
+        """The text of part `name`, `value`: kept where it holds (told so, or else looked at;
+        a part told changed is written again, as holding it would fail)."""
         kept = self._parts.get(name)
-        held = None if kept is None else kept.holding(value, arrays)
+        held = None
+        if kept is not None and (told is None or name not in told):
+            held = kept.holding(value, arrays, told is not None)
         if held is None:
-            first = len(arrays.contents), len(arrays.lengths), arrays.size
-            held = _PartText.written(name, value, _json(_encode(value, arrays)), arrays, first)
+            held = _PartText.written(name, value, arrays)
         self._parts[name] = held
         return held.text
+
+
+def _of_each(parts: Sequence[_PartText], counts: Sequence[int]) -> tuple[str, ...]:
+    """The name of each of `parts` as many times as `counts` says, one after another."""
+    names = map(itertools.repeat, map(_NAME, parts), counts)
+    return tuple(itertools.chain.from_iterable(names))
 
 
 def _items_of(value: dict[Any, Any]) -> tuple[Any, ...]:
@@ -742,7 +784,8 @@ class _HistoryText:
 _SHAPE = operator.attrgetter("shape")
 _STRIDES = operator.attrgetter("strides")
 _DTYPE = operator.attrgetter("dtype")
-_DATA = operator.attrgetter("data")
+#: A part text's field name.
+_NAME = operator.attrgetter("name")
 #: The first, second and third item of a tuple.
 _FIRST, _SECOND, _THIRD = (operator.itemgetter(index) for index in range(3))
 
@@ -825,12 +868,15 @@ class _Arrays:
     writes them, one after another; and what each container encoded held (`_HeaderText`)."""
 
     def __init__(self) -> None:
-        #: Each array's `.npy` header and data (a view of a C-ordered array's own memory).
-        self.chunks: list[tuple[bytes, bytes | memoryview]] = []
-        #: Each array, and the length of its `.npy` bytes; the length of them all.
+        #: Each array, its `.npy` header, and the length of its `.npy` bytes; the length of
+        #: them all.
         self.arrays: list[np.ndarray] = []
+        self.headers: list[bytes] = []
         self.lengths: list[int] = []
         self.size = 0
+        #: The data of each array that is not its own buffer (not C-ordered), by its index: a
+        #: copy, in the order `np.save` writes it.
+        self.copies: dict[int, bytes] = {}
         #: Every dataclass, list, tuple and dict encoded, in the order they were, with its
         #: contents (a dataclass's fields' values; a dict's keys and values, item by item) and
         #: how they are read from it.
@@ -848,19 +894,27 @@ class _Arrays:
         # the buffer protocol does not take it for C-ordered, as numpy may an empty one)
         data: bytes | memoryview | None = array.data if c_ordered else None
         if not (isinstance(data, memoryview) and data.c_contiguous):
-            data = array.tobytes("F" if fortran else "C")
-        self.chunks.append((header, data))
+            self.copies[len(self.arrays)] = array.tobytes("F" if fortran else "C")
         self.arrays.append(array)
+        self.headers.append(header)
         self.lengths.append(size)
         self.size += size
         return {"npy": [offset, size]}
 
     def extend(self, layout: _Layout) -> None:
-        """Append the `.npy` bytes of the arrays of `layout`, laid out as it says."""
-        self.chunks += zip(layout.headers, map(_DATA, layout.arrays), strict=True)
+        """Append the `.npy` bytes of the arrays of `layout`, laid out as it says (each its
+        own buffer)."""
         self.arrays += layout.arrays
+        self.headers += layout.headers
         self.lengths += layout.lengths
         self.size += sum(layout.lengths)
+
+    def data(self, index: int) -> bytes | memoryview:
+        """The data of the array at `index`, as its `.npy` bytes hold it after their header: a
+        C-ordered array's own buffer (made only for an array whose bytes are read), else a
+        copy."""
+        copy = self.copies.get(index)
+        return self.arrays[index].data if copy is None else copy
 
 
 #: A container encoded: how its contents are read, the container and its contents.

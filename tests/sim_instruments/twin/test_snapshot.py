@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -357,6 +358,11 @@ def order_an_array_as_fortran(wafer: Workpiece) -> None:  # its bytes a copy, no
     wafer.balls.offset_um = np.asfortranarray(wafer.balls.offset_um + 0.5)
 
 
+def write_the_balls_offsets(wafer: Workpiece) -> None:  # in place, Fortran-ordered or not
+    thaw(wafer.balls.offset_um)
+    wafer.balls.offset_um[-1, -1] += 0.25
+
+
 def set_the_frames_metal(wafer: Workpiece) -> None:  # a part after the history
     wafer.frame.column_metal = "Cu"
 
@@ -410,6 +416,7 @@ CHANGES = [
     lengthen_an_array_in_place,
     retype_an_array_in_place,
     order_an_array_as_fortran,
+    write_the_balls_offsets,
     replace_a_part,
     set_the_frames_metal,
     stack_a_level,
@@ -580,6 +587,67 @@ def test_a_wafer_left_alone_is_told_so_at_once_and_any_change_is_seen(monkeypatc
     assert taken.data == snapshot(wafer) != first.data
     assert taken.digest == digest_of(taken.data)
     assert snapshots.take(wafer) is taken
+
+
+@pytest.mark.parametrize(
+    "changes",
+    itertools.permutations(CHANGES, 2),
+    ids=lambda changes: "+".join(change.__name__ for change in changes),
+)
+def test_the_parts_two_changes_touch_are_told_at_once_and_both_are_seen(changes):
+    """After a snapshot told at once (`_Unchanged`), which parts changes made since touch is
+    told at once too (`_Unchanged.changed`: a list grown before a value replaced after it, a
+    part replaced, an array laid out anew) and every other part keeps its text: two changes
+    made together, or one after the other with a snapshot between, are in the snapshot."""
+    together, apart = made_wafer("W01"), made_wafer("W02")
+    snapshots = Snapshots()
+    for wafer in (together, apart):
+        first = snapshots.take(wafer)
+        assert snapshots.take(wafer) is first  # told at once
+    for change in changes:
+        change(together)
+    steps = [(together, change_nothing)] + [(apart, change) for change in changes]
+    for wafer, change in steps:
+        change(wafer)
+        taken = snapshots.take(wafer)
+        assert taken.data == snapshot(wafer)
+        assert taken.digest == digest_of(taken.data)
+        assert taken.paths == tuple(array_paths(taken.header))
+        assert snapshots.take(wafer) is taken
+
+
+def test_only_the_parts_a_step_changed_are_written_again(monkeypatch):
+    """Which parts a step changed is told at once (`_Unchanged.changed`): those are written
+    again, and every other keeps its text without being looked at one by one (the parts after
+    a film added moved along)."""
+    wafer = made_wafer()
+    snapshots = Snapshots()
+    snapshots.take(wafer)
+    snapshots.take(wafer)
+    written_as = snapshot_module._PartText.written.__func__  # type: ignore[attr-defined]
+    holding = snapshot_module._PartText.holding
+    written: list[str] = []
+    held: list[tuple[str, bool]] = []
+
+    def counted(cls: type, name: str, part: object, arrays: object) -> object:
+        written.append(name)
+        return written_as(cls, name, part, arrays)
+
+    def told(text: Any, part: object, arrays: Any, told: bool = False) -> object:
+        held.append((text.name, told))
+        return holding(text, part, arrays, told)
+
+    add_a_film(wafer)
+    set_the_frames_metal(wafer)
+    record_a_step(wafer)
+    with monkeypatch.context() as patched:
+        patched.setattr(snapshot_module._PartText, "written", classmethod(counted))
+        patched.setattr(snapshot_module._PartText, "holding", told)
+        taken = snapshots.take(wafer)
+    assert sorted(written) == ["films", "frame"]
+    others = [name for name in snapshot_module._PART_FIELDS if name not in written]
+    assert held == [(name, True) for name in others]
+    assert taken.data == snapshot(wafer)
 
 
 def test_an_event_cannot_change_and_holds_plain_values_only():
