@@ -429,28 +429,61 @@ def test_a_store_packs_the_samples_it_wrote_of_a_step_as_it_would_read_them_back
     assert tables[0] == tables[1]
 
 
-def test_a_trace_block_keeps_every_sample_of_every_series_exactly():
-    rng = np.random.default_rng(1)
-    special = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-300, -1e300, 5e-324]
-    values = np.concatenate([rng.normal(size=200), special])
-    rows = []
-    for i, value in enumerate(values):
-        # two series polled together, a third now and then; a wall clock that goes back once
-        which = 2 if i % 7 == 0 else i % 2
-        rows.append((which, 7 + 3 * i, float(i // 2), float(value), 1.7e9 + i / 1e3 - (i == 50)))
-    series = [("pressure", "mTorr"), ("temperature", "degC"), ("progress", "%")]
-    by_series = {
-        key: [row[1:] for row in rows if row[0] == index] for index, key in enumerate(series)
-    }
-    unpacked = unpack_trace_block(pack_trace_block(by_series))
-    assert list(unpacked) == series
-    for index, key in enumerate(series):
+def polled(samples: int, seed: int) -> list[tuple[int, int, float, float, float]]:
+    """`samples` trace samples (series index, id, t, value, wall): two series polled together,
+    a third now and then, among the values every special float; a wall clock that goes back
+    once, a run clock that goes back (and is -0.0) now and then."""
+    rng = np.random.default_rng(seed)
+    special = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-300, -1e300, 5e-324, 1.7e308, -1.7e308]
+    values = np.concatenate([rng.normal(size=samples), special])
+    rng.shuffle(values)
+    return [
+        (
+            2 if i % 7 == 0 else i % 2,
+            7 + 3 * i,
+            -0.0 if i % 5 == 4 else float(i // 2) * (-1.0 if i % 9 == 8 else 1.0),
+            float(values[i]),
+            1.7e9 + i / 1e3 - (i == samples // 2),
+        )
+        for i in range(samples)
+    ]
+
+
+SERIES = [("pressure", "mTorr"), ("temperature", "degC"), ("progress", "%"), ("unpolled", "V")]
+
+
+def by_series(rows: list[tuple[int, int, float, float, float]]) -> dict[tuple[str, str], list]:
+    return {key: [row[1:] for row in rows if row[0] == index] for index, key in enumerate(SERIES)}
+
+
+@pytest.mark.parametrize("samples", [1, 12, 208])
+def test_a_trace_block_keeps_every_sample_of_every_series_exactly(samples):
+    rows = polled(samples, seed=1)
+    unpacked = unpack_trace_block(pack_trace_block(by_series(rows)))
+    assert list(unpacked) == SERIES
+    for index, key in enumerate(SERIES):
         mine = [row for row in rows if row[0] == index]
         columns = unpacked[key]
         assert columns["id"].tolist() == [row[1] for row in mine]
         for column, name in enumerate(("t", "value", "wall"), start=2):
             # the very bits: NaN and -0.0 too
             assert columns[name].tobytes() == np.asarray([r[column] for r in mine]).tobytes()
+
+
+@pytest.mark.parametrize("samples", [1, 2, 5, 12, 30, 200])
+def test_a_trace_block_is_the_same_bytes_coded_in_plain_python_or_by_numpy(monkeypatch, samples):
+    """A block of few samples is coded without numpy's fixed cost per call (a step's dozen
+    samples), a larger one by numpy: the very bytes either way, ids out of order across the
+    series (packed from rows read back, or ids far apart) included."""
+    for seed in range(5):
+        rows = polled(samples, seed)
+        if seed % 2:  # ids far apart, and each series' own out of the others' order
+            rows = [(which, 10**12 - 97 * i * (which + 1), *rest) for which, i, *rest in rows]
+        series = by_series(rows)
+        monkeypatch.setattr(packing, "FEW_SAMPLES", samples)
+        in_python = pack_trace_block(series)
+        monkeypatch.setattr(packing, "FEW_SAMPLES", samples - 1)
+        assert pack_trace_block(series) == in_python
 
 
 def test_traces_packed_by_series_as_schema_8_did_are_read_as_they_are(tmp_path):
