@@ -336,9 +336,11 @@ def unpack_trace(block: bytes, samples: int) -> dict[str, np.ndarray]:
 
 
 class TwinWriter:
-    """Stores twin snapshots (`save`), keeping what it knows of each wafer's last one it stored
-    (`StoredSnapshot`), so the next is coded against it without decoding the wafer's chain of
-    headers or looking its parts up again; forgets it all when a transaction rolls back."""
+    """Records twin snapshots (`save`), keeping what it knows of each wafer's last one it
+    recorded (`StoredSnapshot`), so the next is coded against it without reading it back,
+    decoding the wafer's chain of headers or looking its parts up again; forgets it all when
+    a transaction rolls back. It is the one writer of its runs' snapshots: the process that
+    drives a run records them, and neither prune nor archive takes a driven run's away."""
 
     def __init__(self) -> None:
         self._stored: dict[tuple[str, str], StoredSnapshot] = {}
@@ -348,7 +350,25 @@ class TwinWriter:
         of them, or their parts, away again (and an id it gave may be given again)."""
         self._stored.clear()
 
-    def save(self, db: sqlite3.Connection, run_id: str, wafer_id: str, taken: Snapshot) -> str:
+    def save(
+        self,
+        db: sqlite3.Connection,
+        run_id: str,
+        wafer_id: str,
+        step_id: int,
+        t: float,
+        taken: Snapshot,
+    ) -> None:
+        """Record snapshot `taken` as wafer `wafer_id`'s at the end of step `step_id` of run
+        `run_id`, at run clock `t` (its `twin_snapshots` row), storing it unless it is stored
+        (`_store`)."""
+        db.execute(
+            "INSERT INTO twin_snapshots (run_id, wafer_id, step_id, hash, t) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (run_id, wafer_id, step_id, self._store(db, run_id, wafer_id, taken), t),
+        )
+
+    def _store(self, db: sqlite3.Connection, run_id: str, wafer_id: str, taken: Snapshot) -> str:
         """Store snapshot `taken` of wafer `wafer_id` of run `run_id` (once, by its digest,
         `snapshot_digest`; each part once too, by the sha256 of its bytes); its digest. Its
         header is compressed with the header of the wafer's snapshot before as its dictionary:
@@ -465,8 +485,11 @@ def _previous(
     db: sqlite3.Connection, run_id: str, wafer_id: str, known: StoredSnapshot | None
 ) -> StoredSnapshot | None:
     """The wafer's last stored snapshot, None if it has none stored by part. It is `known`
-    when `known` is of that snapshot (the same digest) with the same parts; else its header is
-    `known`'s when `known` has that digest, else read back, and its parts are read back."""
+    (what a `TwinWriter` knows of the wafer's last snapshot, which it recorded) when `known`
+    has its parts, as the writer stored them; else it is read back: its header is `known`'s
+    when `known` has its digest, its parts looked up."""
+    if known is not None and known.parts is not None:
+        return known
     row = db.execute(
         "SELECT b.hash, b.parts FROM twin_snapshots s JOIN twin_blobs b ON b.hash = s.hash "
         "WHERE s.run_id = ? AND s.wafer_id = ? ORDER BY s.rowid DESC LIMIT 1",
@@ -480,8 +503,6 @@ def _previous(
         from packline.sim_instruments.twin.snapshot import array_paths
 
         known = StoredSnapshot(digest, header, array_paths(header), None)
-    elif known.parts is not None and [part_id for _, part_id, _ in known.parts] == ids:
-        return known
     parts = {
         int(part_id): (name, int(part_id), int(base if base is not None else part_id))
         for part_id, base, name in db.execute(

@@ -250,6 +250,37 @@ def test_the_header_a_store_keeps_codes_a_snapshot_as_one_read_back_would(tmp_pa
     assert twin_tables(tmp_path / "kept.db") == twin_tables(tmp_path / "fresh.db")
 
 
+def test_a_store_codes_a_snapshot_against_the_last_it_recorded_without_reading_it_back(
+    tmp_path,
+):
+    """The wafer's snapshot before, when the store recorded it itself, is not read back (its
+    row, its header, its parts); a store that did not record it (a resume's) reads it back."""
+    twins, snapshots = TwinStore(), Snapshots()
+    wafer = twins.get("W01")
+    taken = []
+    for _ in range(3):
+        wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
+        taken.append(snapshots.take(wafer))
+    store = RunStore(tmp_path / "runs.db")
+    ((*steps,),) = start_run(store, ["W01"], 3)
+    store.finish_steps([steps[0]], "completed", 1.0, 1.0, twins=[(steps[0], "W01", taken[0])])
+    store.close()
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        read_back: list[list[str]] = []
+        for step, snap in zip(steps[1:], taken[1:], strict=True):
+            statements: list[str] = []
+            store._db.set_trace_callback(statements.append)
+            store.finish_steps([step], "completed", 1.0, 1.0, twins=[(step, "W01", snap)])
+            read_back.append([sql for sql in statements if "FROM twin_snapshots s" in sql])
+        assert [len(statements) for statements in read_back] == [1, 0]
+        assert [store.twin_blob(s["hash"]) for s in store.twin_snapshots("r")] == [
+            snap.data for snap in taken
+        ]
+    finally:
+        store.close()
+
+
 class FailingCommit:
     """A store's connection whose COMMIT fails as on a full disk, rolling the transaction back."""
 
@@ -524,6 +555,27 @@ def test_a_tools_series_of_a_step_share_one_block(tmp_path):
         assert count(store, "SELECT count(*) FROM trace_blocks") == 2  # one per tool
         assert count(store, "SELECT count(*) FROM trace_series WHERE block IS NOT NULL") == 3
         assert count(store, "SELECT sum(samples) FROM trace_series") == 201
+    finally:
+        store.close()
+
+
+def test_a_store_finishes_the_steps_it_started_without_reading_their_run_back(tmp_path):
+    """A finish packs its steps' samples under their run, which the store that started them
+    knows; a store that did not start them (a resume's) reads it back."""
+    store = RunStore(tmp_path / "runs.db")
+    ((theirs,),) = start_run(store, ["W01"], 1)
+    store.close()
+    store, statements = RunStore(tmp_path / "runs.db"), []
+    try:
+        first = store.steps("r")[0]
+        (started,) = store.start_steps([{**first, "id": None, "key": "s#2"}])
+        store._db.set_trace_callback(statements.append)
+        for step in (started, theirs):
+            store.add_trace("r", "pc", step, "pressure", 1.0, "mTorr", 1.0, 1e9)
+            store.finish_steps([step], "completed", 2.0, 2.0)
+        read_back = [sql for sql in statements if sql.startswith("SELECT run_id FROM steps")]
+        assert read_back == [f"SELECT run_id FROM steps WHERE id = {theirs}"]
+        assert count(store, "SELECT count(*) FROM trace_series WHERE run_id = 'r'") == 2
     finally:
         store.close()
 
