@@ -25,10 +25,12 @@ docs/decisions/0035-headers-and-trace-blocks-coded-as-differences.md.
 
 from __future__ import annotations
 
+import array
 import functools
 import itertools
 import json
 import sqlite3
+import struct
 import threading
 import zlib
 from collections.abc import Collection, Mapping, Sequence
@@ -54,6 +56,11 @@ HEADER_LEVEL = 3
 PLANE_APART_BYTES = 1024
 #: How a Zstandard frame begins (a zlib stream, as schemas 6 to 14 wrote, otherwise).
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: The most samples of a trace block coded in plain Python rather than by numpy
+#: (`pack_trace_block`): below it, numpy's fixed cost per call outweighs its speed per sample.
+FEW_SAMPLES = 48
+#: 2**63: a signed 64-bit integer lies in [-2**63, 2**63).
+_INT64 = 2**63
 #: The columns of a packed trace block, in order (ids as differences from the one before).
 TRACE_COLUMNS = ("id", "t", "value", "wall")
 #: The columns of the traces table, in schema order.
@@ -192,11 +199,22 @@ def pack_trace_block(series: Mapping[tuple[str, str], Sequence[Sequence[float]]]
     Each column is coded as differences from the sample before (a value from its own series'
     one before; t and the wall clock as their float64 bits, which a fixed poll interval makes
     nearly constant), zigzagged and shuffled, so the whole block compresses to a few bytes a
-    sample and comes back exactly. The samples are taken as one array of them all (ids below
-    2**53, exact as float64), not column by column."""
+    sample and comes back exactly. Ids are integers below 2**53 (exact as float64). A block of
+    at most `FEW_SAMPLES` is coded in plain Python (`_few_coded`), a larger one by numpy
+    (`_many_coded`): the same bytes either way."""
+    taken = list(series.values())
+    samples = sum(len(sampled) for sampled in taken)
+    body = (_few_coded if samples <= FEW_SAMPLES else _many_coded)(taken)
+    header = json.dumps({"series": [list(s) for s in series], "samples": samples}).encode()
+    return zlib.compress(len(header).to_bytes(4, "big") + header + body, LEVEL)
+
+
+def _many_coded(taken: Sequence[Sequence[Sequence[float]]]) -> bytes:
+    """The body of a trace block of the samples `taken` (each series' samples, in the order
+    of the block's series), coded by numpy: the samples taken as one array of them all, not
+    column by column."""
     import numpy as np
 
-    taken = list(series.values())
     counts = [len(samples) for samples in taken]
     table = np.array(list(itertools.chain.from_iterable(taken)), np.float64).reshape(-1, 4)
     # the block's columns as rows of one matrix, in the series' order: the series, the id, and
@@ -217,10 +235,58 @@ def pack_trace_block(series: Mapping[tuple[str, str], Sequence[Sequence[float]]]
     # patterns wrap around silently, and their sums wrap back)
     differences = np.diff(columns, axis=1, prepend=np.int64(0))
     columns[[1, 2, 4]] = differences[[1, 2, 4]]
-    header = json.dumps({"series": [list(s) for s in series], "samples": len(table)}).encode()
     shuffled = zigzag(columns).view(np.uint8).reshape(len(columns), len(table), 8)
-    body = shuffled.transpose(0, 2, 1).tobytes()  # each column's bytes grouped by position
-    return zlib.compress(len(header).to_bytes(4, "big") + header + body, LEVEL)
+    return shuffled.transpose(0, 2, 1).tobytes()  # each column's bytes grouped by position
+
+
+def _few_coded(taken: Sequence[Sequence[Sequence[float]]]) -> bytes:
+    """The body `_many_coded` codes of the samples `taken`, coded in plain Python: for a
+    dozen samples, a fraction of the time of numpy's two dozen calls."""
+    samples = list(itertools.chain.from_iterable(taken))
+    ids, t, value, wall = zip(*samples, strict=True) if samples else ((), (), (), ())
+    ids = tuple(map(int, ids))
+    t, value, wall = (_float_bits(column) for column in (t, value, wall))
+    which: list[int] = []
+    own: list[int] = []  # each value as the difference from its own series' one before
+    start = 0
+    for index, sampled in enumerate(taken):
+        which += [index] * len(sampled)
+        own += _differences(value[start : start + len(sampled)])
+        start += len(sampled)
+    order = sorted(range(len(samples)), key=ids.__getitem__)  # stable, as numpy's argsort
+
+    def in_id_order(column: Sequence[int]) -> list[int]:
+        return [column[index] for index in order]
+
+    return b"".join(
+        _zigzag_shuffled(column)
+        for column in (
+            in_id_order(which),
+            _differences(in_id_order(ids)),
+            _differences(in_id_order(t)),
+            in_id_order(own),
+            _differences(in_id_order(wall)),
+        )
+    )
+
+
+def _float_bits(column: Sequence[float]) -> tuple[int, ...]:
+    """Each float of `column` as the signed 64-bit integer of its float64's bits."""
+    return struct.unpack(f"{len(column)}q", struct.pack(f"{len(column)}d", *column))
+
+
+def _differences(column: Sequence[int]) -> list[int]:
+    """Each integer of `column` less the one before it (the first: less 0)."""
+    return [after - before for before, after in zip((0, *column), column, strict=False)]
+
+
+def _zigzag_shuffled(column: Sequence[int]) -> bytes:
+    """`zigzag` of the integers of `column`, wrapped to 64 bits first as numpy's int64
+    arithmetic wraps them, then shuffled (`shuffle`, by 8): in plain Python."""
+    if column and not (min(column) >= -_INT64 and max(column) < _INT64):
+        column = [(number + _INT64) % (2 * _INT64) - _INT64 for number in column]
+    words = array.array("Q", [(number << 1) ^ (number >> 63) for number in column]).tobytes()
+    return b"".join([words[byte::8] for byte in range(8)])
 
 
 def unpack_trace_block(block: bytes) -> dict[tuple[str, str], dict[str, np.ndarray]]:
@@ -270,9 +336,11 @@ def unpack_trace(block: bytes, samples: int) -> dict[str, np.ndarray]:
 
 
 class TwinWriter:
-    """Stores twin snapshots (`save`), keeping what it knows of each wafer's last one it stored
-    (`StoredSnapshot`), so the next is coded against it without decoding the wafer's chain of
-    headers or looking its parts up again; forgets it all when a transaction rolls back."""
+    """Records twin snapshots (`save`), keeping what it knows of each wafer's last one it
+    recorded (`StoredSnapshot`), so the next is coded against it without reading it back,
+    decoding the wafer's chain of headers or looking its parts up again; forgets it all when
+    a transaction rolls back. It is the one writer of its runs' snapshots: the process that
+    drives a run records them, and neither prune nor archive takes a driven run's away."""
 
     def __init__(self) -> None:
         self._stored: dict[tuple[str, str], StoredSnapshot] = {}
@@ -282,7 +350,25 @@ class TwinWriter:
         of them, or their parts, away again (and an id it gave may be given again)."""
         self._stored.clear()
 
-    def save(self, db: sqlite3.Connection, run_id: str, wafer_id: str, taken: Snapshot) -> str:
+    def save(
+        self,
+        db: sqlite3.Connection,
+        run_id: str,
+        wafer_id: str,
+        step_id: int,
+        t: float,
+        taken: Snapshot,
+    ) -> None:
+        """Record snapshot `taken` as wafer `wafer_id`'s at the end of step `step_id` of run
+        `run_id`, at run clock `t` (its `twin_snapshots` row), storing it unless it is stored
+        (`_store`)."""
+        db.execute(
+            "INSERT INTO twin_snapshots (run_id, wafer_id, step_id, hash, t) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (run_id, wafer_id, step_id, self._store(db, run_id, wafer_id, taken), t),
+        )
+
+    def _store(self, db: sqlite3.Connection, run_id: str, wafer_id: str, taken: Snapshot) -> str:
         """Store snapshot `taken` of wafer `wafer_id` of run `run_id` (once, by its digest,
         `snapshot_digest`; each part once too, by the sha256 of its bytes); its digest. Its
         header is compressed with the header of the wafer's snapshot before as its dictionary:
@@ -399,8 +485,11 @@ def _previous(
     db: sqlite3.Connection, run_id: str, wafer_id: str, known: StoredSnapshot | None
 ) -> StoredSnapshot | None:
     """The wafer's last stored snapshot, None if it has none stored by part. It is `known`
-    when `known` is of that snapshot (the same digest) with the same parts; else its header is
-    `known`'s when `known` has that digest, else read back, and its parts are read back."""
+    (what a `TwinWriter` knows of the wafer's last snapshot, which it recorded) when `known`
+    has its parts, as the writer stored them; else it is read back: its header is `known`'s
+    when `known` has its digest, its parts looked up."""
+    if known is not None and known.parts is not None:
+        return known
     row = db.execute(
         "SELECT b.hash, b.parts FROM twin_snapshots s JOIN twin_blobs b ON b.hash = s.hash "
         "WHERE s.run_id = ? AND s.wafer_id = ? ORDER BY s.rowid DESC LIMIT 1",
@@ -414,8 +503,6 @@ def _previous(
         from packline.sim_instruments.twin.snapshot import array_paths
 
         known = StoredSnapshot(digest, header, array_paths(header), None)
-    elif known.parts is not None and [part_id for _, part_id, _ in known.parts] == ids:
-        return known
     parts = {
         int(part_id): (name, int(part_id), int(base if base is not None else part_id))
         for part_id, base, name in db.execute(

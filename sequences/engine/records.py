@@ -99,6 +99,9 @@ class RunStore(RunDatabase):
         #: (packed from here when it finishes, not read back); dropped when a transaction rolls
         #: back, its steps' samples read back instead.
         self._step_samples: dict[int, packing.StepSamples] = {}
+        #: The run of each step this store started and has not finished yet (a finish need not
+        #: read it back).
+        self._step_runs: dict[int, str] = {}
         self._twins = packing.TwinWriter()
         #: The runs this store wrote trace rows of (packed when it is closed).
         self._traced: set[str] = set()
@@ -273,6 +276,7 @@ class RunStore(RunDatabase):
         for row, step_id in zip(rows, ids, strict=True):
             if row["status"] == "running":
                 self._step_samples[step_id] = {}
+                self._step_runs[step_id] = row["run_id"]
         return ids
 
     def finish_steps(
@@ -298,19 +302,17 @@ class RunStore(RunDatabase):
                 "WHERE id = ?",
                 [(status, t, wall, error, step_id) for step_id in step_ids],
             )
-            (run_id,) = db.execute(
-                "SELECT run_id FROM steps WHERE id = ?", (step_ids[0],)
-            ).fetchone()
-            db.executemany(
-                "INSERT INTO twin_snapshots (run_id, wafer_id, step_id, hash, t) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (run_id, wafer_id, step_id, self._twins.save(db, run_id, wafer_id, taken), t)
-                    for step_id, wafer_id, taken in twins
-                ],
-            )
+            run_id = self._step_runs.get(step_ids[0])
+            if run_id is None:  # a step another store started
+                (run_id,) = db.execute(
+                    "SELECT run_id FROM steps WHERE id = ?", (step_ids[0],)
+                ).fetchone()
+            for step_id, wafer_id, taken in twins:
+                self._twins.save(db, run_id, wafer_id, step_id, t, taken)
             written = {i: self._step_samples.pop(i) for i in step_ids if i in self._step_samples}
             packing.pack_traces(db, run_id, step_ids, written if packed else None)
+        for step_id in step_ids:
+            self._step_runs.pop(step_id, None)
 
     def latest_twin_hash(self, run_id: str, wafer_id: str) -> str | None:
         """The hash of wafer `wafer_id`'s most recent twin snapshot (None: it has none)."""

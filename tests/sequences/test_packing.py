@@ -250,6 +250,37 @@ def test_the_header_a_store_keeps_codes_a_snapshot_as_one_read_back_would(tmp_pa
     assert twin_tables(tmp_path / "kept.db") == twin_tables(tmp_path / "fresh.db")
 
 
+def test_a_store_codes_a_snapshot_against_the_last_it_recorded_without_reading_it_back(
+    tmp_path,
+):
+    """The wafer's snapshot before, when the store recorded it itself, is not read back (its
+    row, its header, its parts); a store that did not record it (a resume's) reads it back."""
+    twins, snapshots = TwinStore(), Snapshots()
+    wafer = twins.get("W01")
+    taken = []
+    for _ in range(3):
+        wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
+        taken.append(snapshots.take(wafer))
+    store = RunStore(tmp_path / "runs.db")
+    ((*steps,),) = start_run(store, ["W01"], 3)
+    store.finish_steps([steps[0]], "completed", 1.0, 1.0, twins=[(steps[0], "W01", taken[0])])
+    store.close()
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        read_back: list[list[str]] = []
+        for step, snap in zip(steps[1:], taken[1:], strict=True):
+            statements: list[str] = []
+            store._db.set_trace_callback(statements.append)
+            store.finish_steps([step], "completed", 1.0, 1.0, twins=[(step, "W01", snap)])
+            read_back.append([sql for sql in statements if "FROM twin_snapshots s" in sql])
+        assert [len(statements) for statements in read_back] == [1, 0]
+        assert [store.twin_blob(s["hash"]) for s in store.twin_snapshots("r")] == [
+            snap.data for snap in taken
+        ]
+    finally:
+        store.close()
+
+
 class FailingCommit:
     """A store's connection whose COMMIT fails as on a full disk, rolling the transaction back."""
 
@@ -429,28 +460,61 @@ def test_a_store_packs_the_samples_it_wrote_of_a_step_as_it_would_read_them_back
     assert tables[0] == tables[1]
 
 
-def test_a_trace_block_keeps_every_sample_of_every_series_exactly():
-    rng = np.random.default_rng(1)
-    special = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-300, -1e300, 5e-324]
-    values = np.concatenate([rng.normal(size=200), special])
-    rows = []
-    for i, value in enumerate(values):
-        # two series polled together, a third now and then; a wall clock that goes back once
-        which = 2 if i % 7 == 0 else i % 2
-        rows.append((which, 7 + 3 * i, float(i // 2), float(value), 1.7e9 + i / 1e3 - (i == 50)))
-    series = [("pressure", "mTorr"), ("temperature", "degC"), ("progress", "%")]
-    by_series = {
-        key: [row[1:] for row in rows if row[0] == index] for index, key in enumerate(series)
-    }
-    unpacked = unpack_trace_block(pack_trace_block(by_series))
-    assert list(unpacked) == series
-    for index, key in enumerate(series):
+def polled(samples: int, seed: int) -> list[tuple[int, int, float, float, float]]:
+    """`samples` trace samples (series index, id, t, value, wall): two series polled together,
+    a third now and then, among the values every special float; a wall clock that goes back
+    once, a run clock that goes back (and is -0.0) now and then."""
+    rng = np.random.default_rng(seed)
+    special = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-300, -1e300, 5e-324, 1.7e308, -1.7e308]
+    values = np.concatenate([rng.normal(size=samples), special])
+    rng.shuffle(values)
+    return [
+        (
+            2 if i % 7 == 0 else i % 2,
+            7 + 3 * i,
+            -0.0 if i % 5 == 4 else float(i // 2) * (-1.0 if i % 9 == 8 else 1.0),
+            float(values[i]),
+            1.7e9 + i / 1e3 - (i == samples // 2),
+        )
+        for i in range(samples)
+    ]
+
+
+SERIES = [("pressure", "mTorr"), ("temperature", "degC"), ("progress", "%"), ("unpolled", "V")]
+
+
+def by_series(rows: list[tuple[int, int, float, float, float]]) -> dict[tuple[str, str], list]:
+    return {key: [row[1:] for row in rows if row[0] == index] for index, key in enumerate(SERIES)}
+
+
+@pytest.mark.parametrize("samples", [1, 12, 208])
+def test_a_trace_block_keeps_every_sample_of_every_series_exactly(samples):
+    rows = polled(samples, seed=1)
+    unpacked = unpack_trace_block(pack_trace_block(by_series(rows)))
+    assert list(unpacked) == SERIES
+    for index, key in enumerate(SERIES):
         mine = [row for row in rows if row[0] == index]
         columns = unpacked[key]
         assert columns["id"].tolist() == [row[1] for row in mine]
         for column, name in enumerate(("t", "value", "wall"), start=2):
             # the very bits: NaN and -0.0 too
             assert columns[name].tobytes() == np.asarray([r[column] for r in mine]).tobytes()
+
+
+@pytest.mark.parametrize("samples", [1, 2, 5, 12, 30, 200])
+def test_a_trace_block_is_the_same_bytes_coded_in_plain_python_or_by_numpy(monkeypatch, samples):
+    """A block of few samples is coded without numpy's fixed cost per call (a step's dozen
+    samples), a larger one by numpy: the very bytes either way, ids out of order across the
+    series (packed from rows read back, or ids far apart) included."""
+    for seed in range(5):
+        rows = polled(samples, seed)
+        if seed % 2:  # ids far apart, and each series' own out of the others' order
+            rows = [(which, 10**12 - 97 * i * (which + 1), *rest) for which, i, *rest in rows]
+        series = by_series(rows)
+        monkeypatch.setattr(packing, "FEW_SAMPLES", samples)
+        in_python = pack_trace_block(series)
+        monkeypatch.setattr(packing, "FEW_SAMPLES", samples - 1)
+        assert pack_trace_block(series) == in_python
 
 
 def test_traces_packed_by_series_as_schema_8_did_are_read_as_they_are(tmp_path):
@@ -491,6 +555,27 @@ def test_a_tools_series_of_a_step_share_one_block(tmp_path):
         assert count(store, "SELECT count(*) FROM trace_blocks") == 2  # one per tool
         assert count(store, "SELECT count(*) FROM trace_series WHERE block IS NOT NULL") == 3
         assert count(store, "SELECT sum(samples) FROM trace_series") == 201
+    finally:
+        store.close()
+
+
+def test_a_store_finishes_the_steps_it_started_without_reading_their_run_back(tmp_path):
+    """A finish packs its steps' samples under their run, which the store that started them
+    knows; a store that did not start them (a resume's) reads it back."""
+    store = RunStore(tmp_path / "runs.db")
+    ((theirs,),) = start_run(store, ["W01"], 1)
+    store.close()
+    store, statements = RunStore(tmp_path / "runs.db"), []
+    try:
+        first = store.steps("r")[0]
+        (started,) = store.start_steps([{**first, "id": None, "key": "s#2"}])
+        store._db.set_trace_callback(statements.append)
+        for step in (started, theirs):
+            store.add_trace("r", "pc", step, "pressure", 1.0, "mTorr", 1.0, 1e9)
+            store.finish_steps([step], "completed", 2.0, 2.0)
+        read_back = [sql for sql in statements if sql.startswith("SELECT run_id FROM steps")]
+        assert read_back == [f"SELECT run_id FROM steps WHERE id = {theirs}"]
+        assert count(store, "SELECT count(*) FROM trace_series WHERE run_id = 'r'") == 2
     finally:
         store.close()
 
