@@ -418,7 +418,11 @@ def test_the_pause_menu_of_a_run_drawn_live_leaves_no_line_behind(
                 "--station", str(served_line), "--lot", "8", "--confirmed-by", "ci-bot",
                 "--operator", "ana", "--db", str(db)])  # fmt: skip
     try:
-        pane.wait_for(lambda s: bool(_lines_with(s, "run clock")), "the live view")
+        # the lot drawn (its run clock comes first, over "0 wafers", while the run connects)
+        pane.wait_for(
+            lambda s: sum(bool(re.match(r"\S+-W\d\d ", line)) for line in s) == 8,
+            "the live view of the lot",
+        )
         pane.keys("C-c")
         menu = pane.wait_for(lambda s: bool(_lines_with(s, "to continue")), "the pause menu")
         _assert_the_lot_above_the_question(menu, "to continue", 8)
