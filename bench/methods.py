@@ -85,7 +85,9 @@ def verdict(judged: bool, met: bool) -> str:
 def main() -> None:
     methods = {method.name: method for method in all_methods()}
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lot", type=int, default=25)
+    parser.add_argument(
+        "--lot", type=int, default=25, help="wafers a lot (the targets are a lot of 25's)"
+    )
     parser.add_argument(
         "--method", choices=sorted(methods), action="append", help="default: every one"
     )
