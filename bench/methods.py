@@ -101,9 +101,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     chosen = [methods[name] for name in args.method or sorted(methods)]
-    asked = {name.removesuffix(".yaml") for name in args.recipe or ()}
+    # each name as the methods' `reference_named` reads it (with or without .yaml)
+    named = {
+        given: {method.reference_named(given) for method in chosen} - {None}
+        for given in args.recipe or ()
+    }
+    asked = set().union(*named.values())
     shipped = {name for method in chosen for name in method.reference_recipes()}
-    if unknown := sorted(asked - shipped):
+    if unknown := sorted(given for given, found in named.items() if not found):
         parser.error(
             f"--recipe {', '.join(unknown)}: not a reference recipe of "
             f"{', '.join(method.name for method in chosen)}; they are {', '.join(sorted(shipped))}"

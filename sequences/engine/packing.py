@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 # numpy is imported by the functions that use it: `packline runs` opens the records without it.
 if TYPE_CHECKING:
     import numpy as np
+    import zstandard
 
     from packline.sim_instruments.twin.snapshot import Snapshot
 
@@ -436,11 +437,7 @@ def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
     against), when there is one, as its dictionary of raw content."""
     import zstandard
 
-    coded_against = (
-        None
-        if dictionary is None
-        else zstandard.ZstdCompressionDict(dictionary, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-    )
+    coded_against = None if dictionary is None else _raw_dictionary(dictionary)
     return zstandard.ZstdCompressor(level=HEADER_LEVEL, dict_data=coded_against).compress(header)
 
 
@@ -453,10 +450,15 @@ def decompress_header(packed: bytes, dictionary: bytes | None) -> bytes:
         return zlib.decompressobj(zdict=dictionary).decompress(packed)
     import zstandard
 
-    coded_against = zstandard.ZstdCompressionDict(
-        dictionary, dict_type=zstandard.DICT_TYPE_RAWCONTENT
-    )
-    return zstandard.ZstdDecompressor(dict_data=coded_against).decompress(packed)
+    return zstandard.ZstdDecompressor(dict_data=_raw_dictionary(dictionary)).decompress(packed)
+
+
+def _raw_dictionary(header: bytes) -> zstandard.ZstdCompressionDict:
+    """`header` as a Zstandard dictionary of raw content: what the header after it is coded
+    against."""
+    import zstandard
+
+    return zstandard.ZstdCompressionDict(header, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
 #: A stored snapshot's part: its digest, its id, and the id of the part it is stored whole as
