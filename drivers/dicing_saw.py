@@ -26,7 +26,7 @@ from .roles.dicing_saw import (
     SawStatus,
     spindle_unsafe,
 )
-from .specs.dicing_saw import SPEC
+from .specs.dicing_saw import RESULT_REPLY, SPEC
 
 BLADE_CHANGE_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.MAINTENANCE)
 
@@ -112,41 +112,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         )
 
     async def request_last_cut(self) -> DicingResult | None:
-        action = "read cut result"
-        payload = await self.ask(action, "RESULT?")
-        if payload == "NONE":
-            return None
-        keys = (
-            "WORK",
-            "OUTCOME",
-            "LINES",
-            "TOTAL",
-            "LENGTH",
-            "KERF",
-            "DEPTH",
-            "FRONT",
-            "BACK",
-            "UNITS",
-            "TIME",
-        )
-        fields = parse_fields(self, action, payload, keys)
-
-        def number(key: str) -> float:
-            return self.number_field(action, fields, key)
-
-        return DicingResult(
-            workpiece_id=fields["WORK"],
-            outcome=self.choice_field(action, fields, "OUTCOME", CutOutcome),
-            lines_cut=self.integer_field(action, fields, "LINES"),
-            lines_total=self.integer_field(action, fields, "TOTAL"),
-            cut_length_mm=number("LENGTH"),
-            kerf_width_um=number("KERF"),
-            cut_depth_into_tape_um=number("DEPTH"),
-            chipping_front_um=number("FRONT"),
-            chipping_back_um=number("BACK"),
-            singulated_units=self.integer_field(action, fields, "UNITS"),
-            process_time_s=number("TIME"),
-        )
+        return await self.request_reply("read cut result", RESULT_REPLY)
 
     # ----------------------------------------------------------------- setup commands
 

@@ -21,8 +21,8 @@ import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import encode, render_status
-from packline.drivers.roles.dicing_saw import CutOutcome, SawState
-from packline.drivers.specs.dicing_saw import SPEC
+from packline.drivers.roles.dicing_saw import CutOutcome, DicingResult, SawState
+from packline.drivers.specs.dicing_saw import RESULT_REPLY, SPEC
 
 from .dicing_saw_cut import DICE, Blade, Cut, CutSettings, StreetSetting
 from .families.ascii_host import HostLinkTool, HostRefused, Transport, wafer_id
@@ -137,13 +137,20 @@ class SimDicingSaw(HostLinkTool):
         cut = self.cut
         if cut is None or cut.outcome is CutOutcome.NONE:
             return "NONE"
-        units = self.twin.get(cut.workpiece_id).singulation.units
-        depth = cut.min_depth_um if cut.done else 0.0
-        return (
-            f"WORK={cut.workpiece_id} OUTCOME={cut.outcome.value} LINES={cut.done} "
-            f"TOTAL={cut.total} LENGTH={cut.cut_length_mm:.1f} KERF={cut.kerf_um:.1f} "
-            f"DEPTH={depth:.1f} FRONT={cut.max_front_um:.1f} BACK={cut.max_back_um:.1f} "
-            f"UNITS={units} TIME={cut.finished_s - cut.started_s:.1f}"
+        return RESULT_REPLY.render(
+            DicingResult(
+                workpiece_id=cut.workpiece_id,
+                outcome=cut.outcome,
+                lines_cut=cut.done,
+                lines_total=cut.total,
+                cut_length_mm=cut.cut_length_mm,
+                kerf_width_um=cut.kerf_um,
+                cut_depth_into_tape_um=cut.min_depth_um if cut.done else 0.0,
+                chipping_front_um=cut.max_front_um,
+                chipping_back_um=cut.max_back_um,
+                singulated_units=self.twin.get(cut.workpiece_id).singulation.units,
+                process_time_s=cut.finished_s - cut.started_s,
+            )
         )
 
     def _feed_query(self) -> str:

@@ -371,6 +371,28 @@ class HostReply(Generic[R]):
             f"{field.key}={field.wire_form(getattr(result, field.name))}" for field in self.fields
         )
 
+    @property
+    def status_sources(self) -> dict[str, tuple[str, str, type[Any]]]:
+        """Each field's status variable on a GEM face that answers from the host link: the
+        query, the field's key in its reply and how the value's text reads (a token as its
+        text)."""
+        return {
+            variable: (self.query, field.key, str if issubclass(field.kind, Enum) else field.kind)
+            for field, variable in zip(self.fields, self.gem_variables, strict=True)
+        }
+
+    def from_status_variables(self, values: Mapping[str, Any]) -> R | None:
+        """The result in a GEM face's status variables `values` (by `gem_variables`), each read
+        as its field's kind; None before there is one (its first field, the workpiece's id,
+        empty)."""
+        variables = self.gem_variables
+        if not values[variables[0]]:
+            return None
+        fields = zip(self.fields, variables, strict=True)
+        return self.result(
+            **{field.name: field.kind(values[variable]) for field, variable in fields}
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class HostLink:

@@ -35,7 +35,7 @@ from ..roles.dicing_saw import (
     SawStatus,
     spindle_unsafe,
 )
-from ..specs.dicing_saw import SPEC
+from ..specs.dicing_saw import RESULT_REPLY, SPEC
 from .dictionary import GemNeeds
 from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
@@ -54,20 +54,6 @@ STATUS = (
 WORKPIECE = ("workpiece_id", "die_width_mm", "die_height_mm", "diameter_mm", "stack_um")
 #: The status variables of `BladeStatus` but the dressing interval (a constant).
 BLADE = ("blade_thickness_um", "kerf_um", "cut_since_dressing_mm", "radial_wear_um", "blade_broken")
-#: The status variables of `DicingResult`, in its field order.
-RESULT = (
-    "result_workpiece_id",
-    "result_outcome",
-    "result_lines_cut",
-    "result_lines_total",
-    "result_cut_length_mm",
-    "result_kerf_width_um",
-    "result_depth_into_tape_um",
-    "result_chipping_front_um",
-    "result_chipping_back_um",
-    "result_singulated_units",
-    "result_process_time_s",
-)
 #: The cut's equipment constants.
 CUT_CONSTANTS = (
     "feed_mm_s",
@@ -90,7 +76,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
             *STATUS,
             *WORKPIECE[1:],
             *BLADE,
-            *RESULT,
+            *RESULT_REPLY.gem_variables,
             *SPEC.interlock_names,
         ),
         equipment_constants=(*CUT_CONSTANTS, "dressing_interval_mm"),
@@ -147,8 +133,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         )
 
     async def request_last_cut(self) -> DicingResult | None:
-        values = await self.request_values("read cut result", *RESULT)
-        return _result(dict(zip(RESULT, values, strict=True)))
+        return await self.request_reply("read cut result", RESULT_REPLY)
 
     async def request_interlocks(self) -> dict[str, bool]:
         names = SPEC.interlock_names
@@ -280,7 +265,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
                 event = await self.wait_event(action, ended, timeout_s, lambda: "cut not ended")
             values = self.event_values("cut_ended", event)
             await self._raise_on_fault(action, values["state"])
-            result = _result(values)
+            result = RESULT_REPLY.from_status_variables(values)
             if result is None or result.outcome is not CutOutcome.COMPLETED:
                 outcome = result.outcome.value.lower() if result else "without a result"
                 raise ToolAlarm(self.name, self.address, action, [f"cut ended {outcome}"])
@@ -290,22 +275,3 @@ class GemDicingSaw(GemEquipment, DicingSaw):
 
 def _close(speed_krpm: float, target_krpm: float) -> bool:
     return abs(speed_krpm - target_krpm) <= SPINDLE_TOLERANCE_KRPM
-
-
-def _result(values: dict[str, Any]) -> DicingResult | None:
-    """The last cut's result from its status variables (None before the first cut)."""
-    if CutOutcome(values["result_outcome"]) is CutOutcome.NONE:
-        return None
-    return DicingResult(
-        workpiece_id=values["result_workpiece_id"],
-        outcome=CutOutcome(values["result_outcome"]),
-        lines_cut=int(values["result_lines_cut"]),
-        lines_total=int(values["result_lines_total"]),
-        cut_length_mm=float(values["result_cut_length_mm"]),
-        kerf_width_um=float(values["result_kerf_width_um"]),
-        cut_depth_into_tape_um=float(values["result_depth_into_tape_um"]),
-        chipping_front_um=float(values["result_chipping_front_um"]),
-        chipping_back_um=float(values["result_chipping_back_um"]),
-        singulated_units=int(values["result_singulated_units"]),
-        process_time_s=float(values["result_process_time_s"]),
-    )

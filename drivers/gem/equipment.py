@@ -42,6 +42,7 @@ from ..errors import (
     ToolTimeout,
     WrongTool,
 )
+from ..families.ascii_host_wire import HostReply, R
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY, ack_text
 from ..secs.link import SecsLink
 from .dictionary import E10_STATE, GemDictionary, GemNeeds, RoleValue, load_dictionary
@@ -153,6 +154,13 @@ class GemEquipment(Equipment):
                     f"status variable {name} ({variable.id}): {error}",
                 ) from None
         return values
+
+    async def request_reply(self, action: str, reply: HostReply[R]) -> R | None:
+        """The result a host-link query `reply` answers with, asked as its status variables
+        (`HostReply.gem_variables`) in one transaction; None before there is one."""
+        variables = reply.gem_variables
+        values = await self.request_values(action, *variables)
+        return reply.from_status_variables(dict(zip(variables, values, strict=True)))
 
     async def set_constants(self, action: str, values: Mapping[str, RoleValue]) -> None:
         """Set equipment constants by the role's names (S2F15, all or none)."""

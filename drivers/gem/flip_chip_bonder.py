@@ -15,12 +15,10 @@ the wait at once. The wait's allowance and the limits are the host-link driver's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ToolAlarm, ToolStateError
 from ..families.ascii_host import TRANSFER_STATES
-from ..families.ascii_host_wire import HostReply, R
 from ..flip_chip_bonder import AsciiFlipChipBonder, run_allowance_s
 from ..roles.flip_chip_bonder import (
     BondRecipe,
@@ -58,17 +56,6 @@ STATUS = (
     "remaining_s",
     "runs_completed",
 )
-
-
-def _read(reply: HostReply[R], values: Mapping[str, Any]) -> R | None:
-    """`reply`'s result in `values` (by its fields' status variables, `HostReply.gem_variables`),
-    each read as its field's kind; None before there is one (its first, the workpiece's id,
-    empty)."""
-    variables = reply.gem_variables
-    if not values[variables[0]]:
-        return None
-    fields = zip(reply.fields, variables, strict=True)
-    return reply.result(**{field.name: field.kind(values[variable]) for field, variable in fields})
 
 
 class GemFlipChipBonder(GemEquipment, FlipChipBonder):
@@ -114,19 +101,13 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         )
 
     async def request_last_bond(self) -> BondResult | None:
-        return await self._request_reply("read bond result", BOND_REPLY)
+        return await self.request_reply("read bond result", BOND_REPLY)
 
     async def request_last_transfer(self) -> TransferResult | None:
-        return await self._request_reply("read transfer result", TRANSFER_REPLY)
+        return await self.request_reply("read transfer result", TRANSFER_REPLY)
 
     async def request_last_frame(self) -> FrameResult | None:
-        return await self._request_reply("read frame result", FRAME_REPLY)
-
-    async def _request_reply(self, action: str, reply: HostReply[R]) -> R | None:
-        """`reply`'s result, its status variables asked (`_read`)."""
-        variables = reply.gem_variables
-        values = await self.request_values(action, *variables)
-        return _read(reply, dict(zip(variables, values, strict=True)))
+        return await self.request_reply("read frame result", FRAME_REPLY)
 
     async def request_interlocks(self) -> dict[str, bool]:
         names = SPEC.interlock_names
@@ -180,7 +161,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         substrate, values = await self._run(
             action, "bond", "run_ended", recipe, {}, first_unit, unit_count, timeout_s
         )
-        return self.accept_bond(action, _read(BOND_REPLY, values), substrate)
+        return self.accept_bond(action, BOND_REPLY.from_status_variables(values), substrate)
 
     async def transfer_solder_layer(
         self,
@@ -204,7 +185,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
             unit_count,
             timeout_s,
         )
-        return self.accept_transfer(action, _read(TRANSFER_REPLY, values), wafer)
+        return self.accept_transfer(action, TRANSFER_REPLY.from_status_variables(values), wafer)
 
     async def mount_frames(
         self,
@@ -220,7 +201,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         substrate, values = await self._run(
             action, "frame", "frame_ended", frame.recipe, sizes, first_unit, unit_count, timeout_s
         )
-        return self.accept_frames(action, _read(FRAME_REPLY, values), substrate)
+        return self.accept_frames(action, FRAME_REPLY.from_status_variables(values), substrate)
 
     async def _run(
         self,

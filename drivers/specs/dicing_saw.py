@@ -1,7 +1,8 @@
 """The dicing saw's contract on its ASCII host link (docs/protocols/dicing-saw.md).
 
 Read by the driver (`drivers/dicing_saw.py`), the simulated saw, the page's tables and the
-spec tests; the byte-level tests restate it on purpose, as the independent oracle.
+spec tests; the byte-level tests restate it on purpose, as the independent oracle. The reply
+of `RESULT?` (`RESULT_REPLY`) is read by the GEM face's driver and simulator too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from ..families.ascii_host_wire import (
     HostLink,
     HostParameter,
     HostRefusal,
+    HostReply,
+    HostReplyField,
     HostSetpoint,
     HostStatus,
     host_link_controls,
@@ -21,12 +24,33 @@ from ..families.ascii_host_wire import (
     host_link_refusals,
     state_status,
 )
-from ..roles.dicing_saw import SawState
+from ..roles.dicing_saw import CutOutcome, DicingResult, SawState
 from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
 DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
 CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum")
+
+#: `RESULT?`: how the last cut job ended. `DEPTH` is its shallowest line into the tape
+#: (negative: it stopped above the tape), 0 when it cut no line.
+RESULT_REPLY = HostReply(
+    query="RESULT?",
+    result=DicingResult,
+    fields=(
+        HostReplyField(key="WORK", name="workpiece_id"),
+        HostReplyField(key="OUTCOME", name="outcome", kind=CutOutcome),
+        HostReplyField(key="LINES", name="lines_cut", kind=int),
+        HostReplyField(key="TOTAL", name="lines_total", kind=int),
+        HostReplyField(key="LENGTH", name="cut_length_mm", kind=float),
+        HostReplyField(key="KERF", name="kerf_width_um", kind=float),
+        HostReplyField(key="DEPTH", name="cut_depth_into_tape_um", kind=float),
+        HostReplyField(key="FRONT", name="chipping_front_um", kind=float),
+        HostReplyField(key="BACK", name="chipping_back_um", kind=float),
+        HostReplyField(key="UNITS", name="singulated_units", kind=int),
+        HostReplyField(key="TIME", name="process_time_s", kind=float),
+    ),
+    gem_prefix="result_",
+)
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="dicing_saw",
@@ -264,5 +288,6 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     wire=HostLink(
         quote_unknown=True,
         unit_after_range=True,
+        replies=(RESULT_REPLY,),
     ),
 )

@@ -18,7 +18,7 @@ from typing import Any
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import encode, host_interlocks
 from packline.drivers.roles.dicing_saw import SawState
-from packline.drivers.specs.dicing_saw import SPEC
+from packline.drivers.specs.dicing_saw import RESULT_REPLY, SPEC
 
 from ..dicing_saw import SimDicingSaw
 from ..twin import TwinStore
@@ -49,17 +49,7 @@ _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "cut_since_dressing_mm": ("BLADE?", "SINCE_DRESS", float),
     "radial_wear_um": ("BLADE?", "RADIAL_WEAR", float),
     "blade_broken": ("BLADE?", "BROKEN", lambda flag: flag == "1"),
-    "result_workpiece_id": ("RESULT?", "WORK", _text),
-    "result_outcome": ("RESULT?", "OUTCOME", str),
-    "result_lines_cut": ("RESULT?", "LINES", int),
-    "result_lines_total": ("RESULT?", "TOTAL", int),
-    "result_cut_length_mm": ("RESULT?", "LENGTH", float),
-    "result_kerf_width_um": ("RESULT?", "KERF", float),
-    "result_depth_into_tape_um": ("RESULT?", "DEPTH", float),
-    "result_chipping_front_um": ("RESULT?", "FRONT", float),
-    "result_chipping_back_um": ("RESULT?", "BACK", float),
-    "result_singulated_units": ("RESULT?", "UNITS", int),
-    "result_process_time_s": ("RESULT?", "TIME", float),
+    **RESULT_REPLY.status_sources,
     **{i.name: ("ILK?", i.key, lambda flag: flag == "1") for i in host_interlocks(SPEC)},
 }
 #: What a status variable reads while its query answers `NONE` (no workpiece, no cut yet).

@@ -14,7 +14,6 @@ run's planned end, and reports what happened: S5F1 for each alarm, then `run_end
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from enum import Enum
 from typing import Any
 
 from packline.clock import Clock
@@ -48,11 +47,7 @@ _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "stage_temperature_c": ("STAT?", "STAGE", float),
     "remaining_s": ("STAT?", "REMAIN", float),
     "runs_completed": ("STAT?", "RUNS", int),
-    **{
-        variable: (reply.query, field.key, str if issubclass(field.kind, Enum) else field.kind)
-        for reply in REPLIES
-        for field, variable in zip(reply.fields, reply.gem_variables, strict=True)
-    },
+    **{variable: source for reply in REPLIES for variable, source in reply.status_sources.items()},
     **{i.name: ("ILK?", i.key, lambda flag: flag == "1") for i in host_interlocks(SPEC)},
 }
 #: What a status variable reads while its query answers `NONE` (no run, no transfer yet).

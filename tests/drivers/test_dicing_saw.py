@@ -18,7 +18,7 @@ from packline.drivers.errors import (
     WorkpieceHeld,
 )
 from packline.drivers.links import open_link
-from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
+from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, DicingResult, StreetMap
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
@@ -68,6 +68,24 @@ async def test_mount_and_unmount():
         assert (mounted.die_width_mm, mounted.die_height_mm, mounted.stack_um) == (10, 8, 825)
         await saw.unmount()
         assert await saw.request_workpiece() is None
+
+
+async def test_the_last_cut_is_none_before_the_first_and_read_by_the_specs_reply():
+    script = [
+        *CONNECT,
+        (b"RESULT?\n", b"OK NONE\n"),
+        (
+            b"RESULT?\n",
+            b"OK WORK=W1 OUTCOME=FAULTED LINES=12 TOTAL=40 LENGTH=1890.0 KERF=23.0 DEPTH=-1.5 "
+            b"FRONT=5.8 BACK=11.6 UNITS=0 TIME=71.2\n",
+        ),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        assert await saw.request_last_cut() is None
+        last = await saw.request_last_cut()
+    assert last == DicingResult(
+        "W1", CutOutcome.FAULTED, 12, 40, 1890.0, 23.0, -1.5, 5.8, 11.6, 0, 71.2
+    )
 
 
 async def test_dice_with_default_pitches_from_the_die_size():

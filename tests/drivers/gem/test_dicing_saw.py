@@ -32,6 +32,7 @@ async def test_identity_and_the_workpiece_mounted(saw_bench) -> None:
 
 async def test_a_wafer_is_diced_and_each_wait_ends_on_its_event(saw_bench) -> None:
     saw = await saw_bench.driver()
+    assert await saw.request_last_cut() is None  # no cut yet: the saw's result variables empty
     await saw.mount("W1")
     heard = saw_bench.heard_at_events()
     result = await saw.dice(RECIPE)

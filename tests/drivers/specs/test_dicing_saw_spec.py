@@ -26,7 +26,7 @@ from packline.testing import expected_protocol
 from packline.testing.host_link import line_script, refusal_codes, replay_example
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "dicing-saw.md"
-MARKERS = {"commands", "setpoints", "status", "alarms", "interlocks", "refusals"}
+MARKERS = {"commands", "setpoints", "status", "alarms", "interlocks", "refusals", "replies"}
 
 
 def page() -> str:
