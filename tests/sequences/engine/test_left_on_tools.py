@@ -13,7 +13,7 @@ from packline.cli import main
 from packline.clock import ScaledClock
 from packline.drivers.errors import ConnectionLost, ToolError
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
-from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
+from packline.drivers.roles.plasma_cleaner import ChamberState, PlasmaCleaner
 from packline.records import RunRecords
 from packline.records.report import render_report
 from packline.sequences.engine import (
@@ -368,6 +368,75 @@ async def test_a_link_lost_in_a_step_then_a_failed_recovery_says_the_wafers_may_
         assert chamber.loaded() == []
     assert left_on_tools(store, run_id) == {}
     assert left_report(store, run_id) is None
+
+
+#: A plasma-clean recipe of four 10-minute steps (as many and as long as the chamber takes): at
+#: 500 times the wall clock its clean runs some 4.8 s, long past the resume that finds it running.
+LONG_CLEAN = """\
+steps:
+  - {gas: O2, flow_sccm: 100 sccm, pressure_mtorr: 200 mTorr, rf_power_w: 300 W, time_s: 10 min}
+  - {gas: Ar, flow_sccm: 100 sccm, pressure_mtorr: 100 mTorr, rf_power_w: 500 W, time_s: 10 min}
+  - {gas: O2, flow_sccm: 100 sccm, pressure_mtorr: 200 mTorr, rf_power_w: 300 W, time_s: 10 min}
+  - {gas: Ar, flow_sccm: 100 sccm, pressure_mtorr: 100 mTorr, rf_power_w: 500 W, time_s: 10 min}
+batch_timeout_s: 10 min
+"""
+
+
+async def link_lost_once_cleaning(self, action, *args, **kwargs):
+    """The chamber's link lost as the host waits for the recipe it just started (a
+    `wait_run` of the clean): the chamber goes on cleaning."""
+    raise ConnectionLost(self.name, self.address, action, "connection lost")
+
+
+async def link_lost_commanding_the_safe_state(self) -> None:
+    """The link still down as the host commands the chamber's safe state (the step's, then
+    the recovery's): the chamber never hears it."""
+    raise ConnectionLost(self.name, self.address, "abort", "connection lost")
+
+
+async def test_a_resume_recovers_a_chamber_found_cleaning_the_wafers_that_may_be_in_it(
+    store, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """The link was lost once the clean had started, and the recovery after it failed: the
+    chamber goes on cleaning the batch, which the records say may be in it. The resume finds
+    it working on those wafers: it is the run's own (not a tool another process is using, which
+    a run refuses), so the resume's recovery commands its safe state and takes the batch out;
+    the wafers, cleaned part way, are held for a disposition."""
+    recipe = tmp_path / "long-clean.yaml"
+    recipe.write_text(LONG_CLEAN, encoding="utf-8")
+    async with SimulatedLine(ScaledClock(500), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        chamber = line.tools["plasma_cleaner"]
+        request = RunRequest(
+            "plasma-clean", simulated=False, station_path=path, lot=2, recipe_path=recipe
+        )
+        with monkeypatch.context() as lost:
+            lost.setattr(ModbusPlasmaCleaner, "wait_run", link_lost_once_cleaning)
+            lost.setattr(
+                ModbusPlasmaCleaner, "_command_safe_state", link_lost_commanding_the_safe_state
+            )
+            async with open_run(store, prepare(request), confirm=confirm_yes) as run:
+                await run.run()
+        run_id = run.run_id
+        lot = [w["wafer_id"] for w in store.wafers(run_id)]
+        assert store.run(run_id)["status"] == "held"
+        assert left_report(store, run_id)["may_be"] == {"plasma_cleaner": lot}
+        assert chamber.chamber is ChamberState.PROCESSING  # cleaning on, its host gone
+        assert sorted(chamber.loaded()) == sorted(lot)
+
+        async with open_resume(store, run_id, station_path=path, confirm=confirm_yes) as resumed:
+            status = await resumed.run()
+            working = resumed.keeper.pool.tools["plasma_cleaner"].driver.found_working
+        assert working == "processing (RF on)"  # found cleaning, and not refused
+        assert chamber.loaded() == []
+        recovered = [e for e in store.events(run_id) if e["kind"] == "tool-recovered"]
+        assert (
+            recovered[-1]["message"] == f"plasma_cleaner safe and empty: took off {', '.join(lot)}"
+        )
+    assert left_on_tools(store, run_id) == {}
+    # the clean was cut off part way: each wafer waits for a disposition, the run with them
+    assert status == "held"
+    assert [w["status"] for w in store.wafers(run_id)] == ["held", "held"]
 
 
 async def test_a_failed_step_whose_recovery_took_the_wafers_off_left_nothing_on_the_tool(
