@@ -22,7 +22,10 @@ run on, to its end, on the wafers in it.
 A wafer whose stage on a tool *failed* (a link lost in a step) is taken off by the recovery
 that follows the failure; when that recovery failed too, and none has succeeded since, the
 wafer **may be** on the tool: the records cannot tell whether it is (a link lost mid-step
-leaves it there, a recovery that failed half way may have taken it off). The tool then waits
+leaves it there, a recovery that failed half way may have taken it off). So may a wafer whose
+load onto the tool failed (its answer lost with the link): the tool may have taken it. A load
+an abort or a crash cut off is not counted: the records cannot tell one cut off before its
+command went out from one cut off after. The tool then waits
 for its resume's recovery (`clearances.awaiting_recovery`), which keeps the run `held`
 (decision 0109) and takes the wafer off; the readers say the wafer may be there
 (`WafersLeft.may_be`), never that it is.
@@ -39,12 +42,13 @@ from .dispositions import hint_text, resume_command, resume_hint
 from .liveness import is_alive
 from .plan import CUT_OFF, resume_plan
 from .records import RunStore, db_option
-from .stage import HOLDING_KINDS, on_the_tool
+from .stage import HOLDING_KINDS, Handling, on_the_tool
 
 #: Why a wafer only may be on a tool (`WafersLeft.may_be`), as the messages say it.
 MAY_BE = (
-    "a wafer that may be in a tool was in it when a step there failed, and no recovery of the "
-    "tool has succeeded since: the records cannot tell whether it is still in it"
+    "a wafer that may be in a tool was in it when a step there failed, or its load there "
+    "failed, and no recovery of the tool has succeeded since: the records cannot tell whether "
+    "it is in it"
 )
 
 #: How a dry run's resume holds each wafer its in-process simulated line held as the run
@@ -88,8 +92,9 @@ def wafers_left(store: RunStore, run_id: str) -> WafersLeft:
     resume's, which takes the run's own wafers off. A stage cut off (`CUT_OFF`: an abort, a
     crash) left the wafer there; one that failed (`FAILED`: a link lost in a step), whose
     recovery failed too, may have (`WafersLeft.may_be`): nothing says whether the failure or
-    the recovery that failed took it out. Nothing for a run a process drives or that
-    completed."""
+    the recovery that failed took it out. A stage stopped in a load that failed, the wafer not
+    on the tool by the steps completed, may have left it there too (`WafersLeft.may_be`).
+    Nothing for a run a process drives or that completed."""
     run = store.run(run_id)
     if is_alive(run) or run["status"] == "completed":
         return WafersLeft({}, {})
@@ -108,19 +113,21 @@ def wafers_left(store: RunStore, run_id: str) -> WafersLeft:
         stopped = stage["status"] in CUT_OFF or stage["status"] == FAILED
         if not stopped or _recovered_since(stage, recoveries.get(tool, [])):
             continue
-        inside = [
-            step["handling"]
+        passed = [
+            step
             for step in steps
             if step["stage"] == stage["key"]
             and step["id"] > stage["id"]  # this pass's, not an earlier pass's of the session
             and step["wafer_id"] == wafer_id
             and step["session"] == stage["session"]
-            and step["status"] == "completed"
         ]
-        if on_the_tool(inside):
+        if on_the_tool(step["handling"] for step in passed if step["status"] == "completed"):
             left.setdefault(tool, []).append(wafer_id)
             if stage["status"] == FAILED:
                 may_be.setdefault(tool, []).append(wafer_id)
+        elif any(step["handling"] == Handling.LOAD and step["status"] == FAILED for step in passed):
+            left.setdefault(tool, []).append(wafer_id)
+            may_be.setdefault(tool, []).append(wafer_id)
     order = {w["wafer_id"]: w["position"] for w in store.wafers(run_id)}
 
     def in_lot_order(wafers: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -252,8 +259,9 @@ def scrapped_on_a_tool(
     plan = resume_plan(store, run_id, renamed_steps)
     to_run = plan.wafers_to_run(wafer["wafer_id"] for wafer in store.wafers(run_id))
     where = (
-        f"it may still be on {tool} (it was on it when a step there failed, and no recovery of "
-        "the tool has succeeded since: the records cannot tell whether it is)"
+        f"it may still be on {tool} (it was on it when a step there failed, or its load there "
+        "failed, and no recovery of the tool has succeeded since: the records cannot tell "
+        "whether it is)"
         if may_be
         else f"it is still on {tool}"
     )

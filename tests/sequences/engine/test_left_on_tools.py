@@ -337,8 +337,9 @@ async def test_a_link_lost_in_a_step_then_a_failed_recovery_says_the_wafers_may_
         shown = " ".join(capsys.readouterr().out.split())
         assert (
             f"left on the tools when the run stopped: {where} (a wafer that may be in a tool was "
-            "in it when a step there failed, and no recovery of the tool has succeeded since: "
-            f"the records cannot tell whether it is still in it); `packline resume {run_id}"
+            "in it when a step there failed, or its load there failed, and no recovery of the tool "
+            "has succeeded since: the records cannot tell whether it is in it); "
+            f"`packline resume {run_id}"
         ) in shown
         assert main(["runs", "--json", *db]) == 0
         (listed,) = json.loads(capsys.readouterr().out)
@@ -349,8 +350,9 @@ async def test_a_link_lost_in_a_step_then_a_failed_recovery_says_the_wafers_may_
         assert (told["on_tool"]["tool"], told["on_tool"]["may_be"]) == ("plasma_cleaner", True)
         assert main([*scrap[:2], lot[1], *scrap[3:], *db]) == 0
         assert (
-            f"it may still be on plasma_cleaner (it was on it when a step there failed, and no "
-            "recovery of the tool has succeeded since: the records cannot tell whether it is): "
+            "it may still be on plasma_cleaner (it was on it when a step there failed, or its load "
+            "there failed, and no recovery of the tool has succeeded since: the records cannot "
+            "tell whether it is): "
             f"`packline resume {run_id}"
         ) in capsys.readouterr().out
         # every wafer scrapped, the run held for the chamber's recovery: a prune keeps it
@@ -437,6 +439,47 @@ async def test_a_resume_recovers_a_chamber_found_cleaning_the_wafers_that_may_be
     # the clean was cut off part way: each wafer waits for a disposition, the run with them
     assert status == "held"
     assert [w["status"] for w in store.wafers(run_id)] == ["held", "held"]
+
+
+async def test_a_load_whose_answer_was_lost_says_the_wafer_may_be_in_the_tool(
+    store, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """The chamber took the first wafer but its answer to the load was lost (the link down),
+    and the recovery after it failed too: the load step failed, so by the steps completed the
+    wafer never went in, and nothing said it might be in the chamber. It may be (the records
+    cannot tell whether the load happened): `show` says so, and the resume's recovery takes it
+    off."""
+
+    async def loaded_then_link_lost(self, wafer_id: str, slot: int | None = None) -> int:
+        await original_load(self, wafer_id, slot)
+        raise ConnectionLost(self.name, self.address, "load", "connection lost")
+
+    original_load = ModbusPlasmaCleaner.load
+    db = ["--db", str(store.path)]
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        chamber = line.tools["plasma_cleaner"]
+        with monkeypatch.context() as lost:
+            lost.setattr(ModbusPlasmaCleaner, "load", loaded_then_link_lost)
+            lost.setattr(ModbusPlasmaCleaner, "_unload_everything", link_lost_unloading)
+            run_id, _ = await station_run(store, path, "abort", lambda e: False, lot=1)
+        (wafer,) = [w["wafer_id"] for w in store.wafers(run_id)]
+        assert store.run(run_id)["status"] == "held"
+        assert chamber.loaded() == [wafer]  # the chamber has it
+        left = left_report(store, run_id)
+        assert left is not None
+        assert (left["tools"], left["may_be"]) == (
+            {"plasma_cleaner": [wafer]},
+            {"plasma_cleaner": [wafer]},
+        )
+        assert main(["show", run_id, *db]) == 0
+        shown = " ".join(capsys.readouterr().out.split())
+        assert f"left on the tools when the run stopped: {wafer} may be in plasma_cleaner" in shown
+
+        async with open_resume(store, run_id, station_path=path, confirm=confirm_yes) as resumed:
+            await resumed.run()
+        assert chamber.loaded() == []
+    assert left_on_tools(store, run_id) == {}
 
 
 async def test_a_failed_step_whose_recovery_took_the_wafers_off_left_nothing_on_the_tool(
