@@ -17,10 +17,10 @@ from packline.sequences.engine import RunStore
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.recipe import parse_recipe
 from packline.sequences.two_process_via import TwoProcessViaRecipe
-from packline.sequences.two_process_via.recipe import DryEtch
 
 from .helpers import (
     completed_past_validate,
+    dry_etch_lasting,
     failing_claims,
     recipe_problems,
     reference_recipe,
@@ -102,18 +102,8 @@ async def test_an_etch_past_the_cover_driven_past_validate_fails_002_1e(
     383 s), driven past validate from the most it gives: the etch bares the interconnects
     where the resin over them is thinnest, the lot completes, and the claim check names
     002:1e, the resin left over the interconnects below 0 (the method page's example)."""
-
-    def longer_o2(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
-        assert isinstance(recipe.second, DryEtch)
-        plasma = recipe.second.plasma
-        steps = [step.model_copy(update={"time_s": 480.0}) for step in plasma.steps]
-        etch = plasma.model_copy(update={"steps": steps})
-        return recipe.model_copy(
-            update={"second": recipe.second.model_copy(update={"plasma": etch})}
-        )
-
     path = write_recipe(tmp_path, thin_resin(f"{MOST_S} s"))
-    check = await completed_past_validate(store, "two-process-via", path, longer_o2)
+    check = await completed_past_validate(store, "two-process-via", path, dry_etch_lasting(480.0))
     # 002:1e, and 002:1's products, true or false at each site: no margin of their own
     assert failing_claims(check) == {"002:1e", "002:9", "002:18", "002:6", "002:7", "002:8"}
     (cover,) = [c for c in check["conditions"] if c["claim"] == "002:1e"]
