@@ -250,6 +250,22 @@ def first_process_changed(kind: type, **changes: Any) -> Callable[[Any], Any]:
     return spoil
 
 
+def dry_etch_lasting(time_s: float) -> Callable[[Any], Any]:
+    """A spoil of a two-process-via recipe whose second process is the dry etch (for
+    `held_past_validate`, `completed_past_validate`): every step of its plasma lasting
+    `time_s`."""
+
+    def spoil(recipe: Any) -> Any:
+        plasma = recipe.second.plasma
+        steps = [step.model_copy(update={"time_s": time_s}) for step in plasma.steps]
+        etch = plasma.model_copy(update={"steps": steps})
+        return recipe.model_copy(
+            update={"second": recipe.second.model_copy(update={"plasma": etch})}
+        )
+
+    return spoil
+
+
 async def held_past_validate(
     store: RunStore, tmp_path: Path, variant: str, spoil: Callable[[Any], Recipe]
 ) -> dict:

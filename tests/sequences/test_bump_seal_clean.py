@@ -1271,6 +1271,42 @@ async def test_a_print_too_thin_for_the_layer_is_held_at_its_print(store: RunSto
     assert "thinnest printed layer" in wafer["reason"]
 
 
+@pytest.mark.parametrize(
+    "stencil_um",
+    [
+        60.0,  # area ratio 0.42: the stencil keeps its paste
+        40.0,  # the tip standing in each aperture takes most of it: 5.8 um of layer at most
+    ],
+)
+async def test_prints_too_thin_for_their_stencil_past_validate_are_held_at_the_spi(
+    store: RunStore, stencil_um: float
+):
+    """100 um apertures in a 60 um or a 40 um stencil, which validate refuses (003:19),
+    driven past validate: the printer's solder paste inspection finds every deposit under
+    half its aperture's volume and the line holds the wafer at the print, before the oven
+    reflows it (the claim check of such a print:
+    `test_tips_printed_with_too_little_paste_fail_the_claims_of_the_layer`)."""
+
+    def spoil(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
+        through = printed_through(100.0)(recipe)
+        layer = through.solder_layer
+        assert isinstance(layer, PrintedSolderLayer)
+        printing = layer.printing.model_copy(update={"stencil_thickness_um": stencil_um})
+        return through.model_copy(
+            update={"solder_layer": layer.model_copy(update={"printing": printing})}
+        )
+
+    prepared = prepare(RunRequest("bump-seal-clean", recipe_path=str(RECIPES / PRINTED)))
+    prepared.recipe = spoil(prepared.recipe)
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "held"
+    (wafer,) = store.wafers(engine.run_id)
+    assert wafer["reason"] == (
+        "step 'print solder paste' of W01 failed: deposits insufficient = 8352 deposits, above "
+        "the maximum of 0 deposits"
+    )
+
+
 async def held_past_validate(
     store: RunStore, variant: str, spoil: Callable[[BumpSealCleanRecipe], BumpSealCleanRecipe]
 ) -> tuple[dict, dict[str, str]]:

@@ -9,17 +9,24 @@ interconnects' tops) with the reference's 8 min of O2 validated and lost 002:1e.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from packline.sequences.engine import RunStore
+from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.recipe import parse_recipe
 from packline.sequences.two_process_via import TwoProcessViaRecipe
 
 from .helpers import (
+    completed_past_validate,
+    dry_etch_lasting,
     failing_claims,
     recipe_problems,
     reference_recipe,
     refusal,
     validated_lot_of_one,
+    write_recipe,
 )
 
 #: On a 5000 rpm resin with a 7.38 um first laser (the deepest validate takes there): the
@@ -86,3 +93,20 @@ def test_the_most_and_least_etch_validate_and_pass_the_claim_check(
     summary = validated_lot_of_one(capsys, tmp_path, "two-process-via", thin_resin(o2_time, depth))
     assert [wafer["status"] for wafer in summary["wafers"]] == ["completed"]
     assert summary["claim_check"]["status"] == "passed", failing_claims(summary["claim_check"])
+
+
+async def test_an_etch_past_the_cover_driven_past_validate_fails_002_1e(
+    store: RunStore, tmp_path: Path
+):
+    """The reference's 8 min of O2 on the 5000 rpm resin, which validate refuses (at most
+    383 s), driven past validate from the most it gives: the etch bares the interconnects
+    where the resin over them is thinnest, the lot completes, and the claim check names
+    002:1e, the resin left over the interconnects below 0 (the method page's example)."""
+    path = write_recipe(tmp_path, thin_resin(f"{MOST_S} s"))
+    check = await completed_past_validate(store, "two-process-via", path, dry_etch_lasting(480.0))
+    # 002:1e, and 002:1's products, true or false at each site: no margin of their own
+    assert failing_claims(check) == {"002:1e", "002:9", "002:18", "002:6", "002:7", "002:8"}
+    (cover,) = [c for c in check["conditions"] if c["claim"] == "002:1e"]
+    assert margin_text(cover) == (
+        "smallest resin over the interconnects -0.599 um, at least 1 um: 1.6 um short"
+    )

@@ -13,6 +13,7 @@ import pytest
 from packline.drivers.roles.deposition import Material, Method
 from packline.sequences import conditions
 from packline.sequences.engine import RunStore
+from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.sprout_bump_csp.recipe import DEPOSITION_PHYSICS
 from packline.sequences.two_process_via import TwoProcessViaRecipe
 from packline.sim_instruments.physics.deposition import deposit_film
@@ -72,3 +73,27 @@ async def test_validate_and_the_dry_run_lay_the_film_with_the_same_chamber(
         TwoProcessViaRecipe, reference_recipe("two-process-via-passivated.yaml")
     )
     assert "give at most 444.9 nm" in problem["message"]
+
+
+async def test_a_film_the_cvd_thins_below_the_minimum_past_validate_fails_002_15(store: RunStore):
+    """460 nm of SiN, which validate refuses (plasma CVD thins it to 443.12 nm at the farthest
+    pad, under the reference's 450 nm least), driven past validate: the lot completes and the
+    claim check fails 002:15 alone, its margin the thinnest film to the decimals that tell it
+    from the limit (the method page's example)."""
+
+    def thinner_film(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
+        passivation = recipe.passivation
+        assert passivation is not None
+        film = passivation.film.model_copy(update={"thickness_nm": 460.0})
+        return recipe.model_copy(
+            update={"passivation": passivation.model_copy(update={"film": film})}
+        )
+
+    check = await completed_past_validate(
+        store, "two-process-via", "two-process-via-passivated.yaml", thinner_film
+    )
+    assert failing_claims(check) == {"002:15"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] == "fail"]
+    assert margin_text(failed) == (
+        "smallest passivation around a pad 443.12 nm, at least 450 nm: 6.88 nm short"
+    )

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from packline.cli import main
 from packline.drivers.roles.lithography import RETICLES
-from packline.sequences.engine import RunStore
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.recipe import format_validation_error
 from packline.sequences.solder import PLATED_WIRING_MIN_UM, mask_area_cm2
@@ -915,6 +915,45 @@ async def test_a_reflow_too_short_to_wet_driven_past_validate_fails_the_claim_ch
         "smallest time molten on the metal 16.9 s, at least 20 s: 3.1 s short",
         "smallest solder resist around the openings 14.61 um, at least 10 um: 4.61 um to spare",
     ]
+
+
+def _sheet_of(thickness_um: float):
+    """The resin sheet set to `thickness_um` in a validated model."""
+
+    def spoil(recipe: SproutBumpRecipe) -> SproutBumpRecipe:
+        resin = recipe.resin.model_copy(update={"sheet_thickness_um": thickness_um})
+        return recipe.model_copy(update={"resin": resin})
+
+    return spoil
+
+
+async def test_a_sheet_over_the_shortest_bumps_past_validate_is_held_where_it_buries_them(
+    store: RunStore,
+):
+    """A 59 um sheet over bumps inspected at 60 +- 6 um, which validate refuses (001:1b:
+    at most 52.4 um), driven past validate: it buries the shorter bumps, and the seed over a
+    buried tip joins nothing the contact ring reaches, so its wiring plates bare. Where one
+    of the XRF head's points lands on such a site the wafer is held at the plating, its
+    thinnest point 0 um; where none does, the ball mounter's inspection counts balls missing
+    at those sites and holds it there (the method page's example)."""
+    prepared = prepare(
+        RunRequest("sprout-bump-csp", lot=5, recipe_path=str(RECIPES / "sprout-bump-csp.yaml"))
+    )
+    prepared.recipe = _sheet_of(59.0)(prepared.recipe)
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "held"
+    reasons = {wafer["wafer_id"]: wafer["reason"] for wafer in store.wafers(engine.run_id)}
+    plating = "step 'electroplate wiring' of {} failed: wiring thickness min = 0 um, below the "
+    assert {w for w, reason in reasons.items() if reason.startswith(plating.format(w))} == {
+        "W01",
+        "W03",
+        "W04",
+    }
+    balls = "step 'mount balls' of {} failed: balls missing = "
+    assert {w for w, reason in reasons.items() if reason.startswith(balls.format(w))} == {
+        "W02",
+        "W05",
+    }
 
 
 def _wiring_dip(dip: str, time_s: float):

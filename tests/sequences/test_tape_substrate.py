@@ -221,6 +221,45 @@ def test_a_grind_tolerance_of_the_gauge_s_resolution_passes_the_line_and_000_f(
 
 
 @pytest.mark.parametrize(
+    ("name", "path", "value"),
+    [
+        ("tape-substrate.yaml", "holes.resist_opening_um", "100 um"),
+        ("tape-substrate.yaml", "holes.fluence_j_cm2", "1 J/cm^2"),
+        ("tape-substrate.yaml", "seal.height_um", "1000 um"),
+        ("tape-substrate.yaml", "bond.bond_force_n", "1 N"),
+        ("tape-substrate.yaml", "bond.bond_time_s", "60 s"),
+        ("tape-substrate.yaml", "grind.thickness_um", "120 um"),
+        ("tape-substrate.yaml", "panel.holes_per_die_side", 50),
+        ("tape-substrate.yaml", "panel.unit_width_mm", "8.1 mm"),
+        ("tape-substrate.yaml", "fill.tolerance", 0.045),
+        ("tape-substrate-metal-resist.yaml", "metal_substrate.solder_resist.spin_rpm", 6000),
+        ("tape-substrate-metal-resist.yaml", "metal_substrate.solder_resist.bake_time_s", "30 s"),
+        (
+            "tape-substrate-metal-resist.yaml",
+            "metal_substrate.solder_resist.dose_mj_cm2",
+            "1500 mJ/cm^2",
+        ),
+        (
+            "tape-substrate-metal-resist.yaml",
+            "metal_substrate.solder_resist.develop_time_s",
+            "300 s",
+        ),
+    ],
+)
+def test_a_valid_recipe_far_from_the_reference_makes_a_right_product(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, path: str, value
+):
+    """The method page's valid recipes tried for a wrong product, none found: each change,
+    far from its reference, validates and runs a lot of 2 with every claim condition
+    passing."""
+    recipe = reference_recipe(name)
+    _change(recipe, path, value)
+    summary = validated_lot_of_one(capsys, tmp_path, "tape-substrate", recipe, lot=2)
+    assert [wafer["status"] for wafer in summary["wafers"]] == ["completed"] * 2
+    assert summary["claim_check"]["status"] == "passed"
+
+
+@pytest.mark.parametrize(
     ("path", "value", "limit"),
     [
         ("holes.diameter_um", "200 um", "laser range of co2_via_diameter_um: 50-150 um"),

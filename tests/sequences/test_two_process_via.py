@@ -24,11 +24,12 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.two_process_via import CLAIM_MAP, TwoProcessViaRecipe, claim_conditions
-from packline.sequences.two_process_via.recipe import Develop, DryEtch
+from packline.sequences.two_process_via.recipe import Develop
 
 from .helpers import (
     RECIPES,
     completed_past_validate,
+    dry_etch_lasting,
     etched_apart_past_validate,
     failing_claims,
     first_process_changed,
@@ -428,17 +429,9 @@ async def test_a_dry_etch_too_short_driven_past_validate_holds_the_wafer_at_the_
     chamber etching slower than the line's figure would) leaves resin in every via: the ball
     mounter finds no metal to hold a ball, its inspection counts every one missing, and the
     wafer is held there (the tools' own catch of 002:1h, before a reflow joins nothing)."""
-
-    def short_dry_etch(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
-        assert isinstance(recipe.second, DryEtch)
-        plasma = recipe.second.plasma
-        short = [step.model_copy(update={"time_s": 120.0}) for step in plasma.steps]
-        etch = plasma.model_copy(update={"steps": short})
-        return recipe.model_copy(
-            update={"second": recipe.second.model_copy(update={"plasma": etch})}
-        )
-
-    wafer = await held_past_validate(store, tmp_path, "two-process-via.yaml", short_dry_etch)
+    wafer = await held_past_validate(
+        store, tmp_path, "two-process-via.yaml", dry_etch_lasting(120.0)
+    )
     assert "step 'mount balls'" in wafer["reason"]
     assert "balls missing" in wafer["reason"]
 
