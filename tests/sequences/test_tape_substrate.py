@@ -39,6 +39,7 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.plan import dry_run_release_warning
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
+from packline.sequences.tape_substrate.checks import claim_conditions
 from packline.sequences.tape_substrate.incoming import DieWaferRecipe, PanelRecipe
 from packline.sequences.tape_substrate.recipe import require_balls_through_the_resist
 from packline.sim_instruments.line import SimulatedLine
@@ -218,6 +219,24 @@ def test_a_grind_tolerance_of_the_gauge_s_resolution_passes_the_line_and_000_f(
     assert check["status"] == "passed"
     (thickness,) = [c for c in check["conditions"] if c["condition"].startswith("package")]
     assert 0 < thickness["margin_worst"] < 0.1
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "shown", "limit"),
+    [(0.045, "+-4.5%", 4.5), (0.0435, "+-4.35%", 4.35), (0.05, "+-5%", 5.0)],
+)
+def test_the_000_b_condition_names_the_fill_tolerance_as_the_recipe_gives_it(
+    tolerance: float, shown: str, limit: float
+):
+    """The claim check's 000:b row says the recipe's fill tolerance as given, as its margin
+    does: 0.045 read `(+-4%, no spill)` beside a margin of at most 4.5 %."""
+    recipe = small_recipe()
+    recipe["fill"]["tolerance"] = tolerance
+    model = read_recipe_text(TapeSubstrateRecipe, yaml.safe_dump(recipe), "recipe")
+    (filled,) = [c for c in claim_conditions(model) if c.claim == "000:b"]
+    assert filled.text == f"filler at every hole's top ({shown}, no spill)"
+    assert filled.margin is not None
+    assert filled.margin.limit == pytest.approx(limit)
 
 
 @pytest.mark.parametrize(
