@@ -11,6 +11,7 @@ import numpy as np
 from packline.sequences.conditions.solder_resist import inside_opening_um
 from packline.sequences.conditions.tips import every_site
 from packline.sequences.engine import Condition, Margin
+from packline.shown_figures import figure_text
 from packline.sim_instruments.physics.ball_mounter import (
     reach_past_the_resist_um,
     site_positions,
@@ -57,7 +58,9 @@ def terminals_seated(claim: str) -> Condition:
 
 def filler_at_hole_tops(claim: str, tolerance: float = 0.05) -> Condition:
     """In every hole, filler and terminal bring the filler's top to the hole's top within
-    `tolerance` of its depth, nothing spilt (000:b-c): no void, no overflow."""
+    `tolerance` of its depth, nothing spilt (000:b-c): no void, no overflow. The text names
+    the tolerance as the recipe gives it, as its margin does (a fill tolerance of 0.045 read
+    `+-4%` beside a margin of at most 4.5 %)."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         depth = w.openings.substrate.depth_um
@@ -66,7 +69,7 @@ def filler_at_hole_tops(claim: str, tolerance: float = 0.05) -> Condition:
 
     return Condition(
         claim,
-        f"filler at every hole's top (+-{tolerance:.0%}, no spill)",
+        f"filler at every hole's top (+-{figure_text(100 * tolerance)}%, no spill)",
         evaluate,
         Margin(
             "fill level off the hole's top",

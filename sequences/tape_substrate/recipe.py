@@ -333,6 +333,14 @@ class SealStep(Recipe):
         return self
 
 
+#: Why a grind tolerance must be no finer than the gauge that measures the package (000:f),
+#: as validate's refusal and the grind step's say it.
+ON_THE_GAUGE_GRID = (
+    "its reading is rounded down to that grid, so a package it reads on target may stand up to "
+    "a step above"
+)
+
+
 class GrindStep(Recipe):
     """000:f: the resin top and the die backs ground and polished to the package thickness."""
 
@@ -364,11 +372,25 @@ class GrindStep(Recipe):
                 "tolerance_um",
                 f"{self.tolerance_um:g} um",
                 f"finer than the grinder's thickness gauge resolves, "
-                f"{FINEST_GAUGE_RESOLUTION_UM:g} um at its finest (its reading is rounded down "
-                "to that grid, so a package it reads on target may stand up to a step above): "
+                f"{FINEST_GAUGE_RESOLUTION_UM:g} um at its finest ({ON_THE_GAUGE_GRID}): "
                 f"give at least {FINEST_GAUGE_RESOLUTION_UM:g} um",
             )
         return self
+
+    def gauge_refusal(self, resolution_um: float) -> str | None:
+        """Why the grind step refuses a grinder whose thickness gauge resolves `resolution_um`
+        (its `GAUGe:RESolution`, a tool option of 0.1-1 um), naming the field, the value, that
+        resolution and 000:f; None where the gauge resolves `tolerance_um`. Validate takes a
+        tolerance the finest gauge resolves; only the grinder a run drives tells its own, and
+        a coarser one passed or failed the package on a reading its grid cannot tell from the
+        target's."""
+        if self.tolerance_um >= resolution_um:
+            return None
+        return (
+            f"grind.tolerance_um = {self.tolerance_um:g} um: finer than this grinder's thickness "
+            f"gauge resolves, {resolution_um:g} um ({ON_THE_GAUGE_GRID}): give at least "
+            f"{resolution_um:g} um, or grind on a grinder whose gauge resolves it (claim 000:f)"
+        )
 
     def cycle(self) -> GrindCycle:
         return GrindCycle(

@@ -6,6 +6,7 @@ The steps shared by the tape and the metal substrate (000:x3) take the variant's
 
 from __future__ import annotations
 
+from packline.drivers.errors import ToolStateError
 from packline.drivers.roles.dicing_saw import DicingSaw
 from packline.drivers.roles.dispenser import Dispenser
 from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
@@ -349,6 +350,9 @@ async def grind(wafer: Wafer, step: GrindStep, tags: tuple[str, ...] = ()) -> No
 
 
 async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> None:
+    """The package ground to its thickness and measured within the recipe's tolerance, once
+    the grinder's gauge is known to resolve that tolerance (`require_a_fine_enough_gauge`)."""
+    await require_a_fine_enough_gauge(wafer, grinder, step)
     result = await grinder.grind(step.cycle())
     wafer.measure(
         "package thickness",
@@ -357,6 +361,19 @@ async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> 
         low=step.thickness_um - step.tolerance_um,
         high=step.thickness_um + step.tolerance_um,
     )
+
+
+async def require_a_fine_enough_gauge(wafer: Wafer, grinder: Grinder, step: GrindStep) -> None:
+    """Refuse the grind, the grinder asked nothing but its gauge's resolution, where that gauge
+    cannot resolve `step.tolerance_um` (`GrindStep.gauge_refusal`): the package would pass or
+    fail 000:f on a reading rounded down to a coarser grid. Validate refuses a tolerance finer
+    than the finest gauge (0.1 um); a grinder's own may be as coarse as 1 um, which only the
+    tool tells. The grinder's `ToolStateError`, raised before it carried out anything in the
+    step, so the engine records the step refused, nothing done: the wafer is held, and a
+    release, which would skip the grind, is refused (rework or scrap)."""
+    refusal = step.gauge_refusal(await grinder.request_gauge_resolution_um())
+    if refusal is not None:
+        raise ToolStateError(grinder.name, grinder.address, f"grind {wafer.id}", refusal)
 
 
 async def pattern_plate(wafer: Wafer, plate: MetalSubstrate) -> None:

@@ -10,6 +10,7 @@ plate etched too little or too much) run, and the claim check names the claim.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,12 +19,15 @@ import yaml
 from pydantic_core import PydanticCustomError
 
 from packline.cli import main
-from packline.clock import WallClock
+from packline.clock import VirtualClock, WallClock
+from packline.drivers.families import scpi_wire
 from packline.drivers.roles.dispenser import FILL_TOLERANCE
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
+from packline.drivers.specs.grinder import SPEC
 from packline.sequences.engine import (
     BadInput,
     Decision,
+    Method,
     Recipe,
     RecipeError,
     RunRequest,
@@ -37,12 +41,17 @@ from packline.sequences.engine import (
     record_disposition,
     run_report,
 )
+from packline.sequences.engine.launch import dry_run_line
 from packline.sequences.engine.plan import dry_run_release_warning
+from packline.sequences.engine.wafer import REFUSED_STEP
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
+from packline.sequences.tape_substrate.checks import claim_conditions
 from packline.sequences.tape_substrate.incoming import DieWaferRecipe, PanelRecipe
 from packline.sequences.tape_substrate.recipe import require_balls_through_the_resist
+from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.physics.dispenser import DispenserPhysics
+from packline.sim_instruments.tool import SimulatedTool
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
 from .helpers import (
@@ -218,6 +227,97 @@ def test_a_grind_tolerance_of_the_gauge_s_resolution_passes_the_line_and_000_f(
     assert check["status"] == "passed"
     (thickness,) = [c for c in check["conditions"] if c["condition"].startswith("package")]
     assert 0 < thickness["margin_worst"] < 0.1
+
+
+async def _ground_on_a_gauge(
+    store: RunStore, tmp_path: Path, tolerance_um: str, resolution_um: float, *, gem: bool
+) -> tuple[str, str, SimGrinder]:
+    """A panel of `small_recipe` ground to `tolerance_um` on a grinder whose gauge resolves
+    `resolution_um` (the simulated grinder's option, one of the 0.1-1 um a grinder's gauge
+    comes with), SCPI or (`gem`) GEM: how the run ended, its id and the simulated grinder."""
+    recipe = small_recipe()
+    recipe["grind"]["tolerance_um"] = tolerance_um
+    path = write_recipe(tmp_path, recipe)
+    prepared = prepare(RunRequest("tape-substrate", lot=1, recipe_path=path, gem=gem))
+
+    def line(clock: VirtualClock, method: Method) -> SimulatedLine:
+        served = dry_run_line(clock, method, prepared.recipe, gem=gem)
+        served.tool_options["grinder"] = {"gauge_resolution_um": resolution_um}
+        return served
+
+    grinders: list[SimulatedTool] = []
+    async with open_run(
+        store,
+        prepared,
+        line_factory=line,
+        line_ready=lambda served: grinders.append(served.tools["grinder"]),
+    ) as run:
+        status = await run.run()
+    (grinder,) = grinders
+    assert isinstance(grinder, SimGrinder)
+    assert grinder.gauge_resolution_um == resolution_um
+    return status, run.run_id, grinder
+
+
+@pytest.mark.parametrize("gem", [False, True], ids=["scpi", "gem"])
+async def test_a_grind_tolerance_finer_than_the_grinder_s_gauge_is_refused_before_it_grinds(
+    store: RunStore, tmp_path: Path, gem: bool
+):
+    """Validate takes 0.2 um (the finest gauge, 0.1 um, resolves it); a grinder whose gauge
+    resolves 0.5 um cannot tell the package from its target to it: the line measured `413 um
+    in [412.8, 413.2]` and the claim check failed 000:f, the package 0.499 um over. The grind
+    step asks the grinder, SCPI or GEM, for its gauge's resolution and refuses the grind,
+    naming the field, the value, the resolution and the claim: the panel is held as refused,
+    the grinder sent no setpoint and started no cycle, and a release, which would skip the
+    grind, is refused."""
+    status, run_id, grinder = await _ground_on_a_gauge(store, tmp_path, "0.2 um", 0.5, gem=gem)
+    assert status == "held"
+    (wafer,) = store.wafers(run_id)
+    assert wafer["reason"].startswith("step 'grind' of W01 was refused: grinder at ")
+    assert (
+        ": grind W01: grind.tolerance_um = 0.2 um: finer than this grinder's thickness gauge "
+        "resolves, 0.5 um (its reading is rounded down to that grid, so a package it reads on "
+        "target may stand up to a step above): give at least 0.5 um, or grind on a grinder "
+        "whose gauge resolves it (claim 000:f)"
+    ) in wafer["reason"]
+    (grind,) = [step for step in store.table("steps", run_id) if step["name"] == "grind"]
+    assert (grind["status"], json.loads(grind["claims"])) == ("failed", ["000:f"])
+    assert grind["error"].startswith(REFUSED_STEP)
+    assert (grinder.cycle_count, grinder.target_um) == (0, None)  # no target, no cycle
+    start = scpi_wire.command(SPEC, "start").short
+    assert [line for line in grinder.received if start in line] == []
+    with pytest.raises(BadInput, match=r"its tool refused a step, which so did not happen"):
+        record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "grind it")
+
+
+@pytest.mark.parametrize("gem", [False, True], ids=["scpi", "gem"])
+async def test_a_grind_tolerance_the_grinder_s_gauge_resolves_runs_and_passes_000_f(
+    store: RunStore, tmp_path: Path, gem: bool
+):
+    """The same grinder, its gauge at 0.5 um, grinds a tolerance of 0.5 um: the panel
+    completes and the claim check passes 000:f."""
+    status, run_id, grinder = await _ground_on_a_gauge(store, tmp_path, "0.5 um", 0.5, gem=gem)
+    assert (status, grinder.cycle_count) == ("completed", 1)
+    check = run_report(store, run_id)["claim_check"]
+    assert check["status"] == "passed", failing_claims(check)
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "shown", "limit"),
+    [(0.045, "+-4.5%", 4.5), (0.0435, "+-4.35%", 4.35), (0.05, "+-5%", 5.0)],
+)
+def test_the_000_b_condition_names_the_fill_tolerance_as_the_recipe_gives_it(
+    tolerance: float, shown: str, limit: float
+):
+    """The claim check's 000:b row says the recipe's fill tolerance as given, as its margin
+    does: 0.045 read `(+-4%, no spill)` beside a margin of at most 4.5 %."""
+    recipe = small_recipe()
+    recipe["fill"]["tolerance"] = tolerance
+    model = read_recipe_text(TapeSubstrateRecipe, yaml.safe_dump(recipe), "recipe")
+    (filled,) = [c for c in claim_conditions(model) if c.claim == "000:b"]
+    assert filled.text == f"filler at every hole's top ({shown}, no spill)"
+    assert filled.margin is not None
+    assert filled.margin.limit == pytest.approx(limit)
 
 
 @pytest.mark.parametrize(
