@@ -241,6 +241,14 @@ YES, NO = ("y", "yes"), ("", "n", "no")
 #: The pause menu's answers, each one key.
 MENU = {"c": "resume", "t": "terminate", "a": "abort"}
 MENU_QUESTION = "paused at step boundaries: press c to continue, t to terminate, a to abort"
+#: The pause menu of a run still connecting to its tools (`Engine.connecting`): no wafer has
+#: started, so there is no step for an abort to cut short (it would do what a terminate
+#: does), and it is not offered; a terminate then ends the run before any wafer starts.
+CONNECTING_MENU = {"c": "resume", "t": "terminate"}
+CONNECTING_MENU_QUESTION = (
+    "paused while the run connects to its tools, before any wafer starts: press c to "
+    "continue, t to terminate (no wafer will start)"
+)
 #: Why a run whose terminal hung up terminates (the terminating event's message).
 HANG_UP = "SIGHUP: the terminal hung up (run it under nohup, tmux or screen to outlive one)"
 
@@ -322,15 +330,21 @@ class OperatorConsole:
         return confirm
 
     async def _pause_menu(self, engine: Engine) -> None:
-        """Ask what to do with the paused run, after any question already open."""
+        """Ask what to do with the paused run, after any question already open: while it
+        connects to its tools, whether to continue or terminate (`CONNECTING_MENU`)."""
         assert self._lines is not None
+        menu, question = MENU, MENU_QUESTION
+        if engine.connecting:  # paused: no wafer starts before the answer, connected or not
+            menu, question = CONNECTING_MENU, CONNECTING_MENU_QUESTION
+        *others, last = menu
+        hint = f"not {', '.join(others)} or {last}."
         try:
             answer = await self._lines.ask(
-                MENU_QUESTION, lambda line: line[:1] in MENU, "not c, t or a.", by_key=True
+                question, lambda line: line[:1] in menu, hint, by_key=True
             )
         except (TimeoutError, EOFError, OSError):
             return  # paused (`packline resume|terminate RUN` from anywhere) or, gone, ending
-        command = MENU[answer[:1]]
+        command = menu[answer[:1]]
         engine.request(command, f"{command} by {self._operator} at the terminal", self._operator)
 
     @contextlib.contextmanager

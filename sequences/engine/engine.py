@@ -183,7 +183,9 @@ class Engine:
         self.session = spec.session
         self.plan = spec.plan
         self.twin = spec.twin
-        self.events = EventLog(self.run_id, self.session, self.store, self.t, spec.observers)
+        self.events = EventLog(
+            self.run_id, self.session, self.store, self.t, spec.observers, records_open=False
+        )
         self.emit = self.events.emit
         self.recorder = StepRecorder(
             self.events,
@@ -223,6 +225,10 @@ class Engine:
             tool_wait_timeout_s=TOOL_WAIT_TIMEOUT_S,
         )
         self._origin = self.clock.now()
+        #: True until this session has reached its tools (`_reach_tools`): none of it is
+        #: recorded yet (its events are kept for when it is, `EventLog.opened`) and no wafer
+        #: has started, so no step is under way for an abort to cut short.
+        self.connecting = True
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wafer_status: dict[str, str] = {}
         #: The wafers held in this session for want of a tool -> the tools they asked for.
@@ -266,7 +272,8 @@ class Engine:
             RunState.ABORTING: "aborting",
         }[state]
         self.emit(kind, message=reason, data={"by": by} if by else {})
-        if state in (RunState.PAUSED, RunState.RUNNING) and not self.events.unrecorded:
+        recorded = not self.events.unrecorded and not self.connecting  # else `_run_status`
+        if state in (RunState.PAUSED, RunState.RUNNING) and recorded:
             self.store.update_run(self.run_id, status=state.value)
         if state is RunState.PAUSED:
             self._pausing()
@@ -309,6 +316,7 @@ class Engine:
         """Run the lot (or what a resume leaves of it); returns the run's final status. A
         session refused on its tools before they are used (`_reach_tools`) records nothing."""
         await self._reach_tools()
+        self.connecting = False
         try:
             self._open_records()
         except BaseException:  # not recorded (another session took the run, the disk full)
@@ -582,7 +590,7 @@ class Engine:
                     "lot_size": len(spec.wafer_ids),
                     **spec.lot.columns(),
                     "failure_policy": spec.failure_policy.value,
-                    "status": "running",
+                    "status": self._run_status(),
                     "sessions": 1,
                     "pid": os.getpid(),
                     "host": this_host(),
@@ -593,6 +601,7 @@ class Engine:
             )
         else:
             self._take_over(spec)
+        self.events.opened()
         resumed = {"by": spec.operator} if self.session > 1 else {}
         in_advance = {} if spec.confirmed_by is None else {"confirmed_by": spec.confirmed_by}
         self.emit(
@@ -619,13 +628,21 @@ class Engine:
                 },
             )
 
+    def _run_status(self) -> str:
+        """The status the run's record takes as this session opens it: `paused` when it was
+        paused while it reached its tools (so `runs` says so, and `packline resume RUN` from
+        another terminal goes on with it), else `running` (a terminate or an abort ordered
+        then is recorded as the run ends)."""
+        paused = self.control.state is RunState.PAUSED
+        return RunState.PAUSED.value if paused else RunState.RUNNING.value
+
     def _take_over(self, spec: RunSpec) -> None:
         """Start this session of a run an earlier session left (see `RunStore.start_session`)."""
         if not self.store.start_session(
             self.run_id,
             self.session,
             spec.cut_off,
-            status="running",
+            status=self._run_status(),
             station_name=spec.station.name,
             station_yaml=spec.station.to_yaml(),
             pid=os.getpid(),

@@ -124,16 +124,26 @@ class Estimate:
 WAITING_FOR_A_CLEAR = "waiting for a clear"
 
 
-def holding_reason(*, paused: bool, in_step: bool, waiting_for_clear: bool = False) -> str:
+#: Why a run's time left stands still before its lot starts: it is reaching its tools.
+CONNECTING = "connecting to its tools"
+
+
+def holding_reason(
+    *, paused: bool, in_step: bool, waiting_for_clear: bool = False, connecting: bool = False
+) -> str:
     """Why a run's time left stands still now, "" while it runs down: the run is `paused`,
-    `waiting_for_clear` (`WAITING_FOR_A_CLEAR`: `eta_text` then gives no ETA), or `waiting`
-    with no wafer in a step (for an operator's answer, a batch: time the schedule does not
-    have). The live view (`LotState.holding`, from the engine's events) and the dashboard
-    (`run_eta`, from the records) both say it so."""
+    `waiting_for_clear` (`WAITING_FOR_A_CLEAR`: `eta_text` then gives no ETA), `connecting`
+    to its tools (`CONNECTING`: its lot has not started; only the live view sees a session
+    then, the records have none of it), or `waiting` with no wafer in a step (for an
+    operator's answer, a batch: time the schedule does not have). The live view
+    (`LotState.holding`, from the engine's events) and the dashboard (`run_eta`, from the
+    records) both say it so."""
     if paused:
         return "paused"
     if waiting_for_clear:
         return WAITING_FOR_A_CLEAR
+    if connecting:
+        return CONNECTING
     return "" if in_step else "waiting"
 
 

@@ -31,6 +31,7 @@ from packline.clock import VirtualClock, WallClock
 from packline.drivers.equipment import WAFER_ID_MAX_LENGTH
 from packline.drivers.registry import kinds_of
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
+from packline.lots import LotIdentity
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
@@ -426,6 +427,7 @@ async def open_resume(
         observers=list(observers or []),
         confirm=confirm,
         confirmed_by=confirmed_by,
+        lot=LotIdentity(run["lot_id"], run["lot_product"], run["lot_owner"]),
     )
     if run["simulated"] and station_path is not None:
         raise BadInput(

@@ -82,7 +82,9 @@ class LiveView:
         )
 
     def attach(self, engine: Engine, *, plan: bool = True) -> None:
-        """Follow `engine`: its title, clock, tools, the wafers an earlier session finished
+        """Follow `engine`: its title, clock, tools, the lot it will run while it connects to
+        its tools (`LotState.expect_lot`: no event tells a wafer before the run starts), the
+        wafers an earlier session finished
         (as this session's plan has them: a wafer terminated then runs again, and so does a
         held one an operator released; each on the line since its first step, in whichever
         session), and the line's schedule for its lot
@@ -97,6 +99,8 @@ class LiveView:
         self.state.add_tools(
             [name for name, tool in spec.station.tools.items() if tool.role in engine.roles]
         )
+        if engine.connecting:
+            self.state.expect_lot(len(spec.wafer_ids), spec.lot.lot_id)
         first_step_t = first_step_starts(engine.store.table("steps", engine.run_id))
         for wafer in engine.store.wafers(engine.run_id):
             self.state.seed(

@@ -78,6 +78,12 @@ class LotState:
         self.clear_wait = ""
         self.started_t = 0.0
         self.last_t = 0.0
+        #: The run is reaching its tools, its lot not started (`expect_lot` until its
+        #: `run-started`): the wafers it will run (`lot_size`, of lot `lot_id` if it has one)
+        #: are those of its command, which no event has told yet.
+        self.connecting = False
+        self.lot_size = 0
+        self.lot_id: str | None = None
         self.finished = False
         self.estimate: Estimate | None = None
 
@@ -105,6 +111,11 @@ class LotState:
         }
         stopped = [w.position for w in self.wafers.values() if w.status in STOPPED]
         estimate.catch_up(done, stopped, t)
+
+    def expect_lot(self, lot_size: int, lot_id: str | None) -> None:
+        """The run is connecting to its tools, to run `lot_size` wafers (of lot `lot_id`)."""
+        with self.lock:
+            self.connecting, self.lot_size, self.lot_id = True, lot_size, lot_id
 
     def add_tools(self, names: list[str]) -> None:
         with self.lock:
@@ -137,7 +148,7 @@ class LotState:
 
     def _apply(self, event: Event) -> None:
         if event.kind == "run-started":
-            self.started_t = event.t
+            self.started_t, self.connecting = event.t, False
             for position, wafer_id in enumerate(event.data.get("wafers", [])):
                 self.wafers.setdefault(wafer_id, WaferState(position))
             if self.estimate is not None:  # wafers finished in an earlier session count
@@ -176,6 +187,7 @@ class LotState:
             paused=self.run_state == "paused",
             in_step=in_step,
             waiting_for_clear=self.run_state == RUN_STATES["waiting-for-clear"],
+            connecting=self.connecting,
         )
 
     def _hold(self, t: float) -> None:

@@ -1,8 +1,9 @@
 """Drawing the live view of a lot (`live_view.py`) within the terminal's width and height.
 
 The frame is a title line with what the run is doing (running, PAUSED and why, terminating),
-a table, a line counting the wafers by state, and the footer: the run clock and the time the
-lot has left, with its ETA and what that is based on. The table has a row per wafer, its
+a table, a line counting the wafers by state (while the run connects to its tools, before any
+wafer is told, no table and the lot its command gives), and the footer: the run clock and the
+time the lot has left, with its ETA and what that is based on. The table has a row per wafer, its
 progress bar against the wafer's own steps in the line's schedule, followed by a line per
 tool out of service; when those rows do not fit the terminal's height it has a row per tool
 instead (which wafers are on it, or why it is out of service), followed by the held wafers as
@@ -19,7 +20,7 @@ from rich.text import Text
 
 from packline.rendering import DataTable
 
-from .eta import eta_text
+from .eta import CONNECTING, eta_text
 from .lot_state import LotState, WaferState
 from .progress import clock_text
 from .wafer_status import FINAL, UNDER_WAY
@@ -54,7 +55,9 @@ def render_lot(
         clears = _clear_lines(state, width)
         down = [*_out_of_service_lines(state, width), *clears]
         if len(state.wafers) + len(down) + WAFER_FRAME_LINES < height:  # else not worth drawing
-            frame = Group(top, _wafer_table(state, now, width), counts, *down, bottom)
+            # no wafer told yet (the run connects to its tools): no table of none
+            table = [_wafer_table(state, now, width)] if state.wafers else []
+            frame = Group(top, *table, counts, *down, bottom)
             if _height(console, frame, width) < height:
                 return frame
         tools = _tool_table(state, width)
@@ -108,9 +111,15 @@ def _footer(state: LotState, now: float, width: int) -> tuple[Text, Text]:
 
 
 def _counts(state: LotState) -> Text:
+    """The wafers by status; while the run connects to its tools (`LotState.connecting`), the
+    lot it will run, as its command gives it (no wafer is told before it starts, and `0
+    wafers` had read as an empty lot), and that it is connecting."""
     shown = [w.shown_status(state.run_state) for w in state.wafers.values()]
-    parts = [f"{shown.count(s)} {s}" for s in ORDER if s in shown]
-    return Text(f"{len(shown)} wafers: " + ", ".join(parts))
+    parts = ", ".join(f"{shown.count(s)} {s}" for s in ORDER if s in shown)
+    if not state.connecting:
+        return Text(f"{len(shown)} wafers: {parts}")
+    lot = f" of lot {state.lot_id}" if state.lot_id else ""
+    return Text(f"{state.lot_size} wafers{lot}: {parts or 'none started'}; the run is {CONNECTING}")
 
 
 def _progress(state: LotState, wafer: WaferState) -> Text:

@@ -113,7 +113,10 @@ class EventLog:
         store: RunStore,
         t: Callable[[], float],
         observers: list[Observer],
+        *,
+        records_open: bool = True,
     ) -> None:
+        """`records_open` False: the run's records are not open yet (`opened` opens them)."""
         self.run_id = run_id
         self.session = session
         self.t = t
@@ -122,12 +125,25 @@ class EventLog:
         #: Set once the records could not be written (`RecordsUnwritable`): the run is
         #: stopping, and its events are told without being recorded.
         self.unrecorded = False
+        #: The events to record once the session's records are open (`opened`), None while
+        #: they are: those of a session still reaching its tools (an operator's pause
+        #: meanwhile), which a session refused there must not leave behind (it records nothing).
+        self._unopened: list[tuple[str, str | None, str, Event]] | None = (
+            None if records_open else []
+        )
 
     def emit(self, kind: str, **fields: Any) -> None:
         event = Event(kind, self.run_id, self.t(), time.time(), **fields)
         if kind in RECORDED_EVENTS and not self.unrecorded:
             self._record(kind, event.wafer, event.message, event)
         self._tell(event)
+
+    def opened(self) -> None:
+        """The session's records are open (its run created, or its session taken over): the
+        events emitted before are recorded now, and every one from now on as it comes."""
+        unopened, self._unopened = self._unopened or [], None
+        for kept in unopened:
+            self._record(*kept)
 
     def retell(self, rows: Sequence[dict[str, Any]]) -> None:
         """Tell the observers events another process recorded while no session drove the
@@ -157,7 +173,11 @@ class EventLog:
 
     def _record(self, kind: str, wafer_id: str | None, message: str, event: Event) -> None:
         """Keep an event in the events table: the tool, status and data of the event it is
-        (or, for `observer-dropped`, that was being told) only when it is about itself."""
+        (or, for `observer-dropped`, that was being told) only when it is about itself; kept
+        for `opened` while the session's records are not open."""
+        if self._unopened is not None:
+            self._unopened.append((kind, wafer_id, message, event))
+            return
         own = kind == event.kind
         row = {
             "run_id": self.run_id,

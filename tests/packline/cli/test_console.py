@@ -4,6 +4,7 @@ every answer is recorded in the operator's name."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -11,16 +12,19 @@ import re
 import select
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import termios
+import threading
 import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
+import yaml
 
 from packline.cli.console import HANG_UP, MENU_QUESTION, TERMINAL_GONE
 from packline.sequences.engine.request import login_name
@@ -31,6 +35,9 @@ from ...sequences.processes import Pane, Served
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 #: Wall seconds any expected output may take to appear.
 WAIT_S = 60.0
+#: What the live view shows once the lot has started (its first wafer's row): a Ctrl-C
+#: before, while the run connects to its tools, opens the menu of a run connecting.
+LOT_STARTED = "-W01 "
 
 
 @pytest.fixture
@@ -172,7 +179,7 @@ def test_ctrl_c_with_confirmed_by_pauses_and_asks_instead_of_terminating(
     db = tmp_path / "runs.db"
     term = Terminal("run", "plasma-clean", "--station", str(served_line), "--lot", "8",
                     "--confirmed-by", "ci-bot", "--db", str(db))  # fmt: skip
-    term.expect("run clock")
+    term.expect(LOT_STARTED)
     term.interrupt()
     term.expect(MENU_QUESTION)
     assert not term.line_mode()  # a key answers, without Enter
@@ -235,7 +242,7 @@ def test_ctrl_c_after_the_run_went_on_pauses_and_asks_again(served_line: Path, t
     db = tmp_path / "runs.db"
     term = Terminal("run", "plasma-clean", "--station", str(served_line), "--lot", "8",
                     "--confirmed-by", "ci-bot", "--operator", "ana", "--db", str(db))  # fmt: skip
-    term.expect("run clock")
+    term.expect(LOT_STARTED)
     term.interrupt()
     term.expect(MENU_QUESTION)
     term.press("c")
@@ -418,7 +425,7 @@ def test_the_pause_menu_of_a_run_drawn_live_leaves_no_line_behind(
                 "--station", str(served_line), "--lot", "8", "--confirmed-by", "ci-bot",
                 "--operator", "ana", "--db", str(db)])  # fmt: skip
     try:
-        # the lot drawn (its run clock comes first, over "0 wafers", while the run connects)
+        # the lot drawn: while the run connects its frame has no wafer row to assert on
         pane.wait_for(
             lambda s: sum(bool(re.match(r"\S+-W\d\d ", line)) for line in s) == 8,
             "the live view of the lot",
@@ -446,3 +453,99 @@ def test_the_pause_menu_of_a_run_drawn_live_leaves_no_line_behind(
     assert "EXIT 0" in history
     for gone in ("to continue", "'x'", "left about"):
         assert gone not in history, history
+
+
+class HeldLink:
+    """A TCP relay to a served tool's `port` that holds every connection made to it,
+    unanswered, until `release`: a run connecting to the tool stays connecting until then."""
+
+    def __init__(self, port: int) -> None:
+        self._tool = ("127.0.0.1", port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._released = threading.Event()
+        self._sockets = [self._listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def close(self) -> None:
+        self.release()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        self._released.wait()
+        tool = socket.create_connection(self._tool)
+        self._sockets += [client, tool]
+        threading.Thread(target=_pipe, args=(tool, client), daemon=True).start()
+        _pipe(client, tool)
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(4096):
+            sink.sendall(data)
+        sink.shutdown(socket.SHUT_WR)
+
+
+@needs_tmux
+def test_the_pause_menu_of_a_run_connecting_to_its_tools_says_so_and_offers_no_abort(
+    served_line: Path, tmp_path: Path
+):
+    """Ctrl-C while the run connects to its tools: the menu was drawn under `0 wafers:` and
+    an empty table (no wafer is told before the run starts), an empty lot to an operator,
+    and offered an abort, which has no step to cut short then. It names the lot the command
+    gives and that the run is connecting, and offers to continue or terminate; once
+    connected the run is recorded paused, and it runs its lot once continued."""
+    station = yaml.safe_load(served_line.read_text())
+    chamber = station["tools"]["plasma_cleaner"]
+    link = HeldLink(int(chamber["address"].rpartition(":")[2]))
+    chamber["address"] = f"modbus+tcp://127.0.0.1:{link.port}"
+    chamber["options"] = {"timeout_s": WAIT_S}  # held, not refused, until released
+    held = tmp_path / "held.yaml"
+    held.write_text(yaml.safe_dump(station))
+    db = tmp_path / "runs.db"
+    pane = Pane(tmp_path / "tmux", [sys.executable, "-m", "packline", "run", "plasma-clean",
+                "--station", str(held), "--lot", "8", "--lot-id", "LOT7", "--confirmed-by",
+                "ci-bot", "--operator", "ana", "--db", str(db)])  # fmt: skip
+    try:
+        pane.wait_for(lambda s: bool(_lines_with(s, "run clock")), "the live view")
+        pane.keys("C-c")
+        menu = pane.wait_for(lambda s: bool(_lines_with(s, "press c to continue")), "the menu")
+        assert "PAUSED: Ctrl-C by ana at the terminal" in menu[0]
+        assert menu[1] == "8 wafers of lot LOT7: none started; the run is connecting to its tools"
+        assert not _lines_with(menu, "0 wafers"), "\n".join(menu)
+        assert "while the run connects to its tools" in "".join(menu), "\n".join(menu)
+        assert not _lines_with(menu, "abort"), "\n".join(menu)
+        pane.keys("a")
+        pane.wait_for(lambda s: bool(_lines_with(s, "'a': not c or t.")), "asked again")
+        link.release()
+        deadline = time.monotonic() + WAIT_S
+        while not records(db, "SELECT status FROM runs"):
+            assert time.monotonic() < deadline, "the run was not recorded"
+            time.sleep(0.2)
+        assert records(db, "SELECT status FROM runs") == [("paused",)]
+        pane.keys("c")
+        pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
+        history = pane.history()
+    finally:
+        pane.close()
+        link.close()
+    assert "EXIT 0" in history
+    assert records(db, "SELECT status, lot_id FROM runs") == [("completed", "LOT7")]
+    assert records(db, "SELECT kind FROM events WHERE kind IN ('paused', 'resumed')") == [
+        ("paused",),
+        ("resumed",),
+    ]

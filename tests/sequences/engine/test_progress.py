@@ -335,6 +335,30 @@ async def test_the_view_follows_a_dry_run_and_is_cleared_at_its_end(store):
     assert drawn.endswith("\x1b[2K")  # the frame's last line erased: cleared, not left
 
 
+async def test_a_run_connecting_to_its_tools_shows_the_lot_it_will_run_not_zero_wafers(store):
+    """Before its `run-started` (the run reaches its tools) the view was drawn as `0 wafers:`
+    under an empty table, and the pause menu opened then under it: an empty lot, to an
+    operator. It says the lot its command gives and that the run is connecting, its time left
+    standing still for that, then the lot as it runs."""
+    lot = Lot(0)  # drawn as `attach` has it: the engine's clock, the lot its command gives
+    request = RunRequest("plasma-clean", lot=3, lot_id="LOT7")
+    async with open_run(store, prepare(request), observers=[lot.view]) as engine:
+        lot.view.attach(engine, plan=False)
+        lot.view.state.set_schedule(schedule(3, 2))
+        connecting = lot.screen()
+        engine.request("pause", "Ctrl-C by ana at the terminal", "ana")
+        paused = lot.screen()
+        engine.request("resume", "resume by ana at the terminal", "ana")
+        assert await engine.run() == "completed"
+    counts = "3 wafers of lot LOT7: none started; the run is connecting to its tools"
+    assert connecting[1:3] == [counts, connecting[-1]]  # no table of no wafer
+    assert "left about 0:06:00 (connecting to its tools)" in connecting[-1]
+    assert paused[1] == counts
+    assert "left about 0:06:00 (paused)" in paused[-1]
+    assert not [line for line in connecting + paused if "0 wafers" in line]
+    assert "3 wafers: 3 completed" in lot.screen()
+
+
 async def test_an_output_dropped_is_named_in_words_and_the_run_goes_on(store):
     """`run --json | head` closes the pipe: the run goes on without its JSON lines, and its
     events said so as `<packline.sequences.engine.progress.JsonLines object at 0x7f07a8743310>:
