@@ -340,12 +340,13 @@ class HostReply(Generic[R]):
     KEY=value …`, its `fields` in the result's field order, stated once for the driver that
     reads them, the simulated tool that writes them and the page's table. A GEM face of the
     tool reports each field as the status variable `gem_prefix` + its name (the GEM
-    dictionary, `drivers/specs/gem/<kind>.yaml`, gives each its id and format)."""
+    dictionary, `drivers/specs/gem/<kind>.yaml`, gives each its id and format); a tool with
+    no GEM face has no `gem_prefix` (None), and its page's table no GEM column."""
 
     query: str
     result: type[R]
     fields: tuple[HostReplyField, ...]
-    gem_prefix: str
+    gem_prefix: str | None = None
 
     def __post_init__(self) -> None:
         names = [field.name for field in self.fields]
@@ -362,7 +363,10 @@ class HostReply(Generic[R]):
 
     @property
     def gem_variables(self) -> tuple[str, ...]:
-        """The GEM face's status variables of the fields, in their order."""
+        """The GEM face's status variables of the fields, in their order; a ValueError for a
+        reply of a tool with no GEM face."""
+        if self.gem_prefix is None:
+            raise ValueError(f"reply of {self.query}: the tool has no GEM face")
         return tuple(self.gem_prefix + field.name for field in self.fields)
 
     def render(self, result: R) -> str:
@@ -473,21 +477,31 @@ class HostLink:
             ),
         }
         if self.replies:
-            tables["replies"] = table(
-                ("query", "key", "driver's field", "value", "GEM status variable"),
-                (
-                    (
-                        f"`{reply.query}`",
-                        f"`{field.key}`",
-                        f"`{reply.result.__name__}.{field.name}`",
-                        field.reads_as,
-                        f"`{variable}`",
-                    )
-                    for reply in self.replies
-                    for field, variable in zip(reply.fields, reply.gem_variables, strict=True)
-                ),
-            )
+            tables["replies"] = self.replies_table()
         return tables
+
+    def replies_table(self) -> str:
+        """Each key of the `replies`, the result's field it is read into and how its value
+        reads, with its GEM status variable when the tool has a GEM face (a reply with a
+        `gem_prefix`)."""
+        header = ("query", "key", "driver's field", "value")
+        rows = [
+            (
+                f"`{reply.query}`",
+                f"`{field.key}`",
+                f"`{reply.result.__name__}.{field.name}`",
+                field.reads_as,
+            )
+            for reply in self.replies
+            for field in reply.fields
+        ]
+        if all(reply.gem_prefix is None for reply in self.replies):
+            return table(header, rows)
+        variables = [variable for reply in self.replies for variable in reply.gem_variables]
+        return table(
+            (*header, "GEM status variable"),
+            ((*row, f"`{variable}`") for row, variable in zip(rows, variables, strict=True)),
+        )
 
     def range_refusal(self, setpoint: HostSetpoint, word: str) -> str:
         """The tool's text refusing `word` (a number) for `setpoint`."""
