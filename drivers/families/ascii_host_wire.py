@@ -306,8 +306,8 @@ def job_counters(job: str) -> tuple[HostStatus, HostStatus]:
 @dataclass(frozen=True, kw_only=True)
 class HostReplyField:
     """A `KEY=value` word of a query's reply (`RESULT?`): `key` on the wire, read into the
-    field `name` of the role's result as `kind` (`int`, `float`, `str`, or an enum of the page's
-    tokens), a float written with `decimals` decimals."""
+    field `name` of the role's result as `kind` (`int`, `float`, `str`, `bool` written `1` or
+    `0`, or an enum of the page's tokens), a float written with `decimals` decimals."""
 
     key: str
     name: str
@@ -315,9 +315,12 @@ class HostReplyField:
     decimals: int = 1
 
     def wire_form(self, value: object) -> str:
-        """`value` as the tool writes it: a float to `decimals`, a token by its value."""
+        """`value` as the tool writes it: a float to `decimals`, a flag as `1` or `0`, a token
+        by its value."""
         if self.kind is float:
             return format(value, f".{self.decimals}f")
+        if self.kind is bool:
+            return "1" if value else "0"
         return str(value.value if isinstance(value, Enum) else value)
 
     @property
@@ -327,6 +330,8 @@ class HostReplyField:
             return ", ".join(f"`{token.value}`" for token in self.kind)
         if self.kind is float:
             return f"number, {self.decimals} decimal" + "s" * (self.decimals != 1)
+        if self.kind is bool:
+            return "`1` (yes) or `0` (no)"
         return "whole number" if self.kind is int else "text"
 
 
