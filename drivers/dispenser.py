@@ -24,7 +24,7 @@ from .roles.dispenser import (
     SealResin,
     SealResult,
 )
-from .specs.dispenser import SPEC
+from .specs.dispenser import FILL_REPLY, SEAL_REPLY, SPEC
 
 #: The wait a job is allowed without a `timeout_s`: twice the time the dispenser plans for it
 #: (`LEFT` once it started: the workpiece's holes or dies at its rates), plus a margin.
@@ -56,39 +56,10 @@ class AsciiDispenser(OneWaferDriver, Dispenser):
         )
 
     async def request_last_fill(self) -> FillResult | None:
-        action = "read fill result"
-        payload = await self.ask(action, "FILL?")
-        if payload == "NONE":
-            return None
-        keys = ("WAFER", "MATERIAL", "HOLES", "HOLE", "FILL", "TERMINAL", "OVER", "UNDER", "WORST")
-        fields = parse_fields(self, action, payload, keys)
-        return FillResult(
-            wafer_id=fields["WAFER"],
-            material=self.choice_field(action, fields, "MATERIAL", FillMaterial),
-            holes=self.integer_field(action, fields, "HOLES"),
-            hole_volume_nl=self.number_field(action, fields, "HOLE"),
-            fill_volume_nl=self.number_field(action, fields, "FILL"),
-            terminal_volume_nl=self.number_field(action, fields, "TERMINAL"),
-            overfilled=self.integer_field(action, fields, "OVER"),
-            underfilled=self.integer_field(action, fields, "UNDER"),
-            worst_error=self.number_field(action, fields, "WORST"),
-        )
+        return await self.request_reply("read fill result", FILL_REPLY)
 
     async def request_last_seal(self) -> SealResult | None:
-        action = "read seal result"
-        payload = await self.ask(action, "SEAL?")
-        if payload == "NONE":
-            return None
-        keys = ("WAFER", "RESIN", "DIES", "HEIGHT", "VOLUME", "EXPOSED")
-        fields = parse_fields(self, action, payload, keys)
-        return SealResult(
-            wafer_id=fields["WAFER"],
-            resin=self.choice_field(action, fields, "RESIN", SealResin),
-            dies=self.integer_field(action, fields, "DIES"),
-            height_um=self.number_field(action, fields, "HEIGHT"),
-            volume_ul=self.number_field(action, fields, "VOLUME"),
-            exposed=self.integer_field(action, fields, "EXPOSED"),
-        )
+        return await self.request_reply("read seal result", SEAL_REPLY)
 
     # ----------------------------------------------------------------- jobs
 

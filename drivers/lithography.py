@@ -11,16 +11,14 @@ back from the cell's metrology.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from .equipment import READY_STATES
 from .errors import ProtocolError
 from .families.ascii_host import OneWaferDriver, parse_fields
 from .roles.lithography import (
     CoatMaterial,
-    Feature,
     Film,
-    FilmLayer,
     Lithography,
     PatternReport,
     Reticle,
@@ -28,7 +26,7 @@ from .roles.lithography import (
     TrackState,
     TrackStatus,
 )
-from .specs.lithography import SPEC
+from .specs.lithography import FILM_REPLY, PATTERN_REPLY, RETICLE_REPLY, SPEC
 
 #: Process-time allowances beyond which a job's wait is a timeout and the job is stopped:
 #: dispense, ramp and edge-bead removal around a spin; a hotplate ramping at 1 degC/s at
@@ -69,74 +67,16 @@ class AsciiLithography(OneWaferDriver, Lithography):
         )
 
     async def request_film(self) -> Film | None:
-        return self.film_from(await self.ask("read film", "FILM?"))
-
-    def film_from(self, payload: str) -> Film | None:
-        """The film query's payload read: None for `NONE`."""
-        action = "read film"
-        if payload == "NONE":
-            return None
-        keys = ("MAT", "TONE", "LAYER", "THICK", "SOLVENT", "E0", "DEVNOM", "DOSE", "DEVELOPED")
-        fields = parse_fields(self, action, payload, keys)
-        return Film(
-            material=self.choice_field(action, fields, "MAT", CoatMaterial),
-            tone=self.choice_field(action, fields, "TONE", Tone),
-            layer=self.choice_field(action, fields, "LAYER", FilmLayer),
-            thickness_um=self.number_field(action, fields, "THICK"),
-            residual_solvent_percent=self.number_field(action, fields, "SOLVENT"),
-            clearing_dose_mj_cm2=self.number_field(action, fields, "E0"),
-            nominal_develop_s=self.number_field(action, fields, "DEVNOM"),
-            dose_mj_cm2=self.number_field(action, fields, "DOSE"),
-            developed=self._flag(action, fields, "DEVELOPED"),
-        )
+        return await self.request_reply("read film", FILM_REPLY)
 
     async def request_masks(self) -> tuple[str, ...]:
         return tuple((await self.ask("read reticle library", "MASKS?")).split(","))
 
     async def request_reticle(self) -> Reticle | None:
-        return self.reticle_from(await self.ask("read reticle", "RETICLE?"))
-
-    def reticle_from(self, payload: str) -> Reticle | None:
-        """The reticle query's payload read: None for `NONE`."""
-        action = "read reticle"
-        if payload == "NONE":
-            return None
-        keys = ("NAME", "FEATURE", "SIZE", "SPACE", "PAD", "LENGTH")
-        fields = parse_fields(self, action, payload, keys)
-        return Reticle(
-            name=fields["NAME"],
-            feature=self.choice_field(action, fields, "FEATURE", Feature),
-            size_um=self.number_field(action, fields, "SIZE"),
-            space_um=self.number_field(action, fields, "SPACE"),
-            pad_um=self.number_field(action, fields, "PAD"),
-            trace_length_um=self.number_field(action, fields, "LENGTH"),
-        )
+        return await self.request_reply("read reticle", RETICLE_REPLY)
 
     async def request_pattern(self) -> PatternReport | None:
-        return self.pattern_from(await self.ask("read pattern", "PATTERN?"))
-
-    def pattern_from(self, payload: str) -> PatternReport | None:
-        """The pattern query's payload read: None for `NONE`."""
-        action = "read pattern"
-        if payload == "NONE":
-            return None
-        keys = ("MASK", "SITES", "CLEARED", "DEPTH", "RESIDUAL", "CD", "BRIDGED", "CLOSED")
-        fields = parse_fields(self, action, payload, keys)
-        return PatternReport(
-            mask=fields["MASK"],
-            sites=self.integer_field(action, fields, "SITES"),
-            cleared=self.integer_field(action, fields, "CLEARED"),
-            depth_um=self.number_field(action, fields, "DEPTH"),
-            residual_um=self.number_field(action, fields, "RESIDUAL"),
-            cd_um=self.number_field(action, fields, "CD"),
-            bridged=self.integer_field(action, fields, "BRIDGED"),
-            closed=self.integer_field(action, fields, "CLOSED"),
-        )
-
-    def _flag(self, action: str, fields: Mapping[str, str], key: str) -> bool:
-        if fields[key] not in ("0", "1"):
-            raise ProtocolError(self.name, self.address, action, f"{key}={fields[key]!r} not 0/1")
-        return fields[key] == "1"
+        return await self.request_reply("read pattern", PATTERN_REPLY)
 
     # ----------------------------------------------------------------- the jobs
 
@@ -184,7 +124,7 @@ class AsciiLithography(OneWaferDriver, Lithography):
             raise ValueError(f"{self.name}: mask name {mask!r} is empty or has a space or a ';'")
         self.require_state(action, *READY_STATES)
         (on_stage,) = await self.do_and_ask(action, (f"RETICLE {mask}",), "RETICLE?")
-        reticle = self.reticle_from(on_stage)
+        reticle = self.reply_from(action, RETICLE_REPLY, on_stage)
         if reticle is None or reticle.name != mask:
             raise ProtocolError(
                 self.name, self.address, action, f"cell reports reticle {reticle} after RETICLE"
@@ -209,7 +149,7 @@ class AsciiLithography(OneWaferDriver, Lithography):
         _, (report,) = await self._run_job(
             action, "DEVELOP", command, timeout_s or allowance, reports=("PATTERN?",)
         )
-        pattern = self.pattern_from(report)
+        pattern = self.reply_from(action, PATTERN_REPLY, report)
         if pattern is None:
             raise ProtocolError(self.name, self.address, action, "no pattern after DEVELOP")
         self.record_reading("openings_cleared", pattern.cleared, "sites")
@@ -245,7 +185,7 @@ class AsciiLithography(OneWaferDriver, Lithography):
                 first=started,
             )
             film_payload, *payloads = await self.ask_compound(action, "FILM?", *reports)
-            film = self.film_from(film_payload)
+            film = self.reply_from(action, FILM_REPLY, film_payload)
         if film is None:
             raise ProtocolError(self.name, self.address, action, f"no film after {word}")
         return film, payloads

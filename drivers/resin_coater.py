@@ -21,7 +21,7 @@ from .roles.resin_coater import (
     CoatStep,
     ResinCoater,
 )
-from .specs.resin_coater import SPEC
+from .specs.resin_coater import RESULT_REPLY, SPEC
 
 #: Process-time allowances beyond the step's own time: dispense, ramp, rinse; the plate's ramp
 #: at 1 degC/s at least (a plate past its prime).
@@ -51,21 +51,7 @@ class AsciiResinCoater(OneWaferDriver, ResinCoater):
         )
 
     async def request_last_coat(self) -> CoatResult | None:
-        action = "read coat result"
-        payload = await self.ask(action, "RESULT?")
-        if payload == "NONE":
-            return None
-        keys = ("WAFER", "STEP", "RESIN", "FIELD", "COVER", "EDGE", "SOLVENT")
-        fields = parse_fields(self, action, payload, keys)
-        return CoatResult(
-            wafer_id=fields["WAFER"],
-            step=self.choice_field(action, fields, "STEP", CoatStep),
-            resin=self.choice_field(action, fields, "RESIN", CoatResin),
-            field_um=self.number_field(action, fields, "FIELD"),
-            min_cover_um=self.number_field(action, fields, "COVER"),
-            edge_um=self.number_field(action, fields, "EDGE"),
-            solvent=self.number_field(action, fields, "SOLVENT"),
-        )
+        return await self.request_reply("read coat result", RESULT_REPLY)
 
     # ----------------------------------------------------------------- steps
 

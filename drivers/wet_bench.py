@@ -23,7 +23,7 @@ from .roles.wet_bench import (
     TankStatus,
     WetBench,
 )
-from .specs.wet_bench import SPEC
+from .specs.wet_bench import RESULT_REPLY, SPEC
 
 #: The etchants `etch` takes.
 ETCHANTS = (Tank.CU_ETCH, Tank.TI_ETCH)
@@ -74,21 +74,7 @@ class AsciiWetBench(OneWaferDriver, WetBench):
         )
 
     async def request_last_dip(self) -> DipResult | None:
-        action = "read dip result"
-        payload = await self.ask(action, "RESULT?")
-        if payload == "NONE":
-            return None
-        keys = ("WAFER", "TANK", "TIME", "TEMP", "CHANGE", "LEFT", "OPENED")
-        fields = parse_fields(self, action, payload, keys)
-        return DipResult(
-            wafer_id=fields["WAFER"],
-            tank=self.choice_field(action, fields, "TANK", Tank),
-            time_s=self.number_field(action, fields, "TIME"),
-            temperature_c=self.number_field(action, fields, "TEMP"),
-            change_um=self.number_field(action, fields, "CHANGE"),
-            left_sites=self.integer_field(action, fields, "LEFT"),
-            opened_sites=self.integer_field(action, fields, "OPENED"),
-        )
+        return await self.request_reply("read dip result", RESULT_REPLY)
 
     # ----------------------------------------------------------------- baths and dips
 

@@ -15,8 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.roles.dispenser import DispenserState, FillMaterial, SealResin
-from packline.drivers.specs.dispenser import SPEC
+from packline.drivers.roles.dispenser import (
+    DispenserState,
+    FillMaterial,
+    FillResult,
+    SealResin,
+    SealResult,
+)
+from packline.drivers.specs.dispenser import FILL_REPLY, SEAL_REPLY, SPEC
 
 from .families.ascii_host import HostRefused, Transport, wafer_id
 from .families.ascii_host_jobs import JobTool
@@ -99,20 +105,33 @@ class SimDispenser(JobTool[_Job]):
         if self.last_fill is None:
             return "NONE"
         job, fill = self.last_fill
-        return (
-            f"WAFER={job.wafer_id} MATERIAL={job.what.value} HOLES={fill.holes} "
-            f"HOLE={fill.hole_volume_nl:.3f} FILL={fill.fill_volume_nl:.3f} "
-            f"TERMINAL={job.terminal_volume_nl:.3f} OVER={fill.overfilled} "
-            f"UNDER={fill.underfilled} WORST={fill.worst_error:.3f}"
+        return FILL_REPLY.render(
+            FillResult(
+                wafer_id=job.wafer_id,
+                material=FillMaterial(job.what),
+                holes=fill.holes,
+                hole_volume_nl=fill.hole_volume_nl,
+                fill_volume_nl=fill.fill_volume_nl,
+                terminal_volume_nl=job.terminal_volume_nl,
+                overfilled=fill.overfilled,
+                underfilled=fill.underfilled,
+                worst_error=fill.worst_error,
+            )
         )
 
     def _seal_result(self) -> str:
         if self.last_seal is None:
             return "NONE"
         job, seal = self.last_seal
-        return (
-            f"WAFER={job.wafer_id} RESIN={job.what.value} DIES={seal.dies} "
-            f"HEIGHT={seal.height_um:.1f} VOLUME={seal.volume_ul:.2f} EXPOSED={seal.exposed}"
+        return SEAL_REPLY.render(
+            SealResult(
+                wafer_id=job.wafer_id,
+                resin=SealResin(job.what),
+                dies=seal.dies,
+                height_um=seal.height_um,
+                volume_ul=seal.volume_ul,
+                exposed=seal.exposed,
+            )
         )
 
     # ----------------------------------------------------------------- commands

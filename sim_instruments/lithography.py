@@ -20,12 +20,14 @@ from packline.drivers.roles.lithography import (
     MATERIALS,
     RETICLES,
     CoatMaterial,
+    Film,
     FilmLayer,
+    PatternReport,
     Reticle,
     Tone,
     TrackState,
 )
-from packline.drivers.specs.lithography import SPEC
+from packline.drivers.specs.lithography import FILM_REPLY, PATTERN_REPLY, RETICLE_REPLY, SPEC
 
 from .families.ascii_host import HostRefused, Transport, wafer_id
 from .families.ascii_host_jobs import JobTool
@@ -161,23 +163,25 @@ class SimLithography(JobTool[_Job]):
         reticle = self.reticle
         if reticle is None:
             return "NONE"
-        return (
-            f"NAME={reticle.name} FEATURE={reticle.feature.value} "
-            f"SIZE={reticle.size_um:.1f} SPACE={reticle.space_um:.1f} "
-            f"PAD={reticle.pad_um:.1f} LENGTH={reticle.trace_length_um:.1f}"
-        )
+        return RETICLE_REPLY.render(reticle)
 
     def _film_query(self) -> str:
         film = self._film()
         if film is None:
             return "NONE"
         thickness = float(film.thickness_um.mean())
-        e0 = clearing_dose_mj_cm2(film.material, thickness)
-        return (
-            f"MAT={film.material.value} TONE={film.tone.value} LAYER={film.layer.value} "
-            f"THICK={thickness:.2f} SOLVENT={100 * film.photo.solvent:.1f} E0={e0:.1f} "
-            f"DEVNOM={MATERIALS[film.material].nominal_develop_s:.1f} "
-            f"DOSE={float(film.dose_mj_cm2.max()):.1f} DEVELOPED={int(film.photo.developed)}"
+        return FILM_REPLY.render(
+            Film(
+                material=film.material,
+                tone=film.tone,
+                layer=film.layer,
+                thickness_um=thickness,
+                residual_solvent_percent=100 * film.photo.solvent,
+                clearing_dose_mj_cm2=clearing_dose_mj_cm2(film.material, thickness),
+                nominal_develop_s=MATERIALS[film.material].nominal_develop_s,
+                dose_mj_cm2=float(film.dose_mj_cm2.max()),
+                developed=film.photo.developed,
+            )
         )
 
     def _pattern_query(self) -> str:
@@ -187,11 +191,17 @@ class SimLithography(JobTool[_Job]):
         reticle = RETICLES[film.photo.mask]
         opened = film.cd_um > 0
         merged = bridged(reticle, film.cd_um, film.thickness_um, self.physics)
-        return (
-            f"MASK={reticle.name} SITES={film.cd_um.size} CLEARED={int(film.cleared.sum())} "
-            f"DEPTH={float(film.depth_um.mean()):.2f} RESIDUAL={float(film.residual_um.max()):.2f} "
-            f"CD={float(film.cd_um[opened].mean()) if opened.any() else 0.0:.2f} "
-            f"BRIDGED={int(merged.sum())} CLOSED={int((~opened).sum())}"
+        return PATTERN_REPLY.render(
+            PatternReport(
+                mask=reticle.name,
+                sites=film.cd_um.size,
+                cleared=int(film.cleared.sum()),
+                depth_um=float(film.depth_um.mean()),
+                residual_um=float(film.residual_um.max()),
+                cd_um=float(film.cd_um[opened].mean()) if opened.any() else 0.0,
+                bridged=int(merged.sum()),
+                closed=int((~opened).sum()),
+            )
         )
 
     # ----------------------------------------------------------------- jobs

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from packline.clock import Clock
 from packline.drivers.roles.clean_room import AMBIENT_C
-from packline.drivers.roles.resin_coater import CoaterState, CoatResin, CoatStep
-from packline.drivers.specs.resin_coater import SPEC
+from packline.drivers.roles.resin_coater import CoaterState, CoatResin, CoatResult, CoatStep
+from packline.drivers.specs.resin_coater import RESULT_REPLY, SPEC
 
 from .families.ascii_host import HostRefused, Transport, wafer_id
 from .families.ascii_host_jobs import JobTool
@@ -87,10 +87,16 @@ class SimResinCoater(JobTool[_Step]):
         if self.last is None:
             return "NONE"
         step, coat = self.last
-        return (
-            f"WAFER={step.wafer_id} STEP={step.step.value} RESIN={step.resin.value} "
-            f"FIELD={coat.field_um:.2f} COVER={coat.min_cover_um:.2f} EDGE={coat.edge_um:.2f} "
-            f"SOLVENT={coat.solvent:.3f}"
+        return RESULT_REPLY.render(
+            CoatResult(
+                wafer_id=step.wafer_id,
+                step=step.step,
+                resin=step.resin,
+                field_um=coat.field_um,
+                min_cover_um=coat.min_cover_um,
+                edge_um=coat.edge_um,
+                solvent=coat.solvent,
+            )
         )
 
     # ----------------------------------------------------------------- commands

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 
 from packline.clock import Clock
 from packline.drivers.roles.clean_room import AMBIENT_C
-from packline.drivers.roles.wet_bench import BATH_TOLERANCE_C, BenchState, Tank
-from packline.drivers.specs.wet_bench import SPEC
+from packline.drivers.roles.wet_bench import BATH_TOLERANCE_C, BenchState, DipResult, Tank
+from packline.drivers.specs.wet_bench import RESULT_REPLY, SPEC
 
 from .families.ascii_host import HostRefused, Transport, wafer_id
 from .families.ascii_host_jobs import JobTool
@@ -133,10 +133,16 @@ class SimWetBench(JobTool[_Dip]):
         if self.last is None:
             return "NONE"
         dip, outcome = self.last
-        return (
-            f"WAFER={dip.wafer_id} TANK={dip.tank.value} TIME={dip.time_s:.1f} "
-            f"TEMP={dip.temperature_c:.1f} CHANGE={outcome.change_um:.3f} "
-            f"LEFT={outcome.left} OPENED={outcome.opened}"
+        return RESULT_REPLY.render(
+            DipResult(
+                wafer_id=dip.wafer_id,
+                tank=dip.tank,
+                time_s=dip.time_s,
+                temperature_c=dip.temperature_c,
+                change_um=outcome.change_um,
+                left_sites=outcome.left,
+                opened_sites=outcome.opened,
+            )
         )
 
     # ----------------------------------------------------------------- commands

@@ -361,6 +361,12 @@ class HostLinkDriver(Equipment):
                 self.name, self.address, action, f"{key}={fields[key]!r} is not an integer"
             ) from None
 
+    def flag_field(self, action: str, fields: Mapping[str, str], key: str) -> bool:
+        """Field `key` of a reply as a flag, `1` or `0`; a `ProtocolError` if it is neither."""
+        if fields[key] not in ("0", "1"):
+            raise ProtocolError(self.name, self.address, action, f"{key}={fields[key]!r} not 0/1")
+        return fields[key] == "1"
+
     def choice_field(self, action: str, fields: Mapping[str, str], key: str, kind: type[C]) -> C:
         """Field `key` of a reply as one of the page's tokens (`kind`, an enum of them)."""
         try:
@@ -376,7 +382,11 @@ class HostLinkDriver(Equipment):
     async def request_reply(self, action: str, reply: HostReply[R]) -> R | None:
         """`reply`'s query asked, its answer read into the role's result, each field as its
         kind (`reply_value`); None while the tool answers `NONE` (no result yet)."""
-        payload = await self.ask(action, reply.query)
+        return self.reply_from(action, reply, await self.ask(action, reply.query))
+
+    def reply_from(self, action: str, reply: HostReply[R], payload: str) -> R | None:
+        """`payload`, the answer to `reply`'s query (asked alone or on a compound line), read
+        into the role's result; None for `NONE`."""
         if payload == "NONE":
             return None
         fields = parse_fields(self, action, payload, reply.keys)
@@ -384,12 +394,14 @@ class HostLinkDriver(Equipment):
         return reply.result(**values)
 
     def reply_value(self, action: str, fields: Mapping[str, str], field: HostReplyField) -> object:
-        """A reply's `field` read as its kind: a whole number, a number, one of the page's
-        tokens or the text as it is; a `ProtocolError` if it is not one."""
+        """A reply's `field` read as its kind: a whole number, a number, a flag, one of the
+        page's tokens or the text as it is; a `ProtocolError` if it is not one."""
         if field.kind is int:
             return self.integer_field(action, fields, field.key)
         if field.kind is float:
             return self.number_field(action, fields, field.key)
+        if field.kind is bool:
+            return self.flag_field(action, fields, field.key)
         if issubclass(field.kind, Enum):
             return self.choice_field(action, fields, field.key, field.kind)
         return fields[field.key]

@@ -306,8 +306,8 @@ def job_counters(job: str) -> tuple[HostStatus, HostStatus]:
 @dataclass(frozen=True, kw_only=True)
 class HostReplyField:
     """A `KEY=value` word of a query's reply (`RESULT?`): `key` on the wire, read into the
-    field `name` of the role's result as `kind` (`int`, `float`, `str`, or an enum of the page's
-    tokens), a float written with `decimals` decimals."""
+    field `name` of the role's result as `kind` (`int`, `float`, `str`, `bool` written `1` or
+    `0`, or an enum of the page's tokens), a float written with `decimals` decimals."""
 
     key: str
     name: str
@@ -315,9 +315,12 @@ class HostReplyField:
     decimals: int = 1
 
     def wire_form(self, value: object) -> str:
-        """`value` as the tool writes it: a float to `decimals`, a token by its value."""
+        """`value` as the tool writes it: a float to `decimals`, a flag as `1` or `0`, a token
+        by its value."""
         if self.kind is float:
             return format(value, f".{self.decimals}f")
+        if self.kind is bool:
+            return "1" if value else "0"
         return str(value.value if isinstance(value, Enum) else value)
 
     @property
@@ -327,6 +330,8 @@ class HostReplyField:
             return ", ".join(f"`{token.value}`" for token in self.kind)
         if self.kind is float:
             return f"number, {self.decimals} decimal" + "s" * (self.decimals != 1)
+        if self.kind is bool:
+            return "`1` (yes) or `0` (no)"
         return "whole number" if self.kind is int else "text"
 
 
@@ -340,12 +345,13 @@ class HostReply(Generic[R]):
     KEY=value …`, its `fields` in the result's field order, stated once for the driver that
     reads them, the simulated tool that writes them and the page's table. A GEM face of the
     tool reports each field as the status variable `gem_prefix` + its name (the GEM
-    dictionary, `drivers/specs/gem/<kind>.yaml`, gives each its id and format)."""
+    dictionary, `drivers/specs/gem/<kind>.yaml`, gives each its id and format); a tool with
+    no GEM face has no `gem_prefix` (None), and its page's table no GEM column."""
 
     query: str
     result: type[R]
     fields: tuple[HostReplyField, ...]
-    gem_prefix: str
+    gem_prefix: str | None = None
 
     def __post_init__(self) -> None:
         names = [field.name for field in self.fields]
@@ -362,7 +368,10 @@ class HostReply(Generic[R]):
 
     @property
     def gem_variables(self) -> tuple[str, ...]:
-        """The GEM face's status variables of the fields, in their order."""
+        """The GEM face's status variables of the fields, in their order; a ValueError for a
+        reply of a tool with no GEM face."""
+        if self.gem_prefix is None:
+            raise ValueError(f"reply of {self.query}: the tool has no GEM face")
         return tuple(self.gem_prefix + field.name for field in self.fields)
 
     def render(self, result: R) -> str:
@@ -473,21 +482,31 @@ class HostLink:
             ),
         }
         if self.replies:
-            tables["replies"] = table(
-                ("query", "key", "driver's field", "value", "GEM status variable"),
-                (
-                    (
-                        f"`{reply.query}`",
-                        f"`{field.key}`",
-                        f"`{reply.result.__name__}.{field.name}`",
-                        field.reads_as,
-                        f"`{variable}`",
-                    )
-                    for reply in self.replies
-                    for field, variable in zip(reply.fields, reply.gem_variables, strict=True)
-                ),
-            )
+            tables["replies"] = self.replies_table()
         return tables
+
+    def replies_table(self) -> str:
+        """Each key of the `replies`, the result's field it is read into and how its value
+        reads, with its GEM status variable when the tool has a GEM face (a reply with a
+        `gem_prefix`)."""
+        header = ("query", "key", "driver's field", "value")
+        rows = [
+            (
+                f"`{reply.query}`",
+                f"`{field.key}`",
+                f"`{reply.result.__name__}.{field.name}`",
+                field.reads_as,
+            )
+            for reply in self.replies
+            for field in reply.fields
+        ]
+        if all(reply.gem_prefix is None for reply in self.replies):
+            return table(header, rows)
+        variables = [variable for reply in self.replies for variable in reply.gem_variables]
+        return table(
+            (*header, "GEM status variable"),
+            ((*row, f"`{variable}`") for row, variable in zip(rows, variables, strict=True)),
+        )
 
     def range_refusal(self, setpoint: HostSetpoint, word: str) -> str:
         """The tool's text refusing `word` (a number) for `setpoint`."""

@@ -15,6 +15,8 @@ from ..families.ascii_host_wire import (
     HostLink,
     HostParameter,
     HostRefusal,
+    HostReply,
+    HostReplyField,
     HostSetpoint,
     HostStatus,
     host_link_controls,
@@ -25,10 +27,41 @@ from ..families.ascii_host_wire import (
     one_wafer_transfer,
     state_status,
 )
-from ..roles.dispenser import DispenserState, FillMaterial, SealResin
+from ..roles.dispenser import DispenserState, FillMaterial, FillResult, SealResin, SealResult
 from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 JET_INTERLOCKS = ("door_closed", "jet_air")
+
+#: `FILL?`: the last fill job, as the camera measured it hole by hole (volumes in nl; `WORST`
+#: the largest |filler + terminal - hole| / hole).
+FILL_REPLY = HostReply(
+    query="FILL?",
+    result=FillResult,
+    fields=(
+        HostReplyField(key="WAFER", name="wafer_id"),
+        HostReplyField(key="MATERIAL", name="material", kind=FillMaterial),
+        HostReplyField(key="HOLES", name="holes", kind=int),
+        HostReplyField(key="HOLE", name="hole_volume_nl", kind=float, decimals=3),
+        HostReplyField(key="FILL", name="fill_volume_nl", kind=float, decimals=3),
+        HostReplyField(key="TERMINAL", name="terminal_volume_nl", kind=float, decimals=3),
+        HostReplyField(key="OVER", name="overfilled", kind=int),
+        HostReplyField(key="UNDER", name="underfilled", kind=int),
+        HostReplyField(key="WORST", name="worst_error", kind=float, decimals=3),
+    ),
+)
+#: `SEAL?`: the last seal job, die by die (`HEIGHT` in um, `VOLUME` per die in ul).
+SEAL_REPLY = HostReply(
+    query="SEAL?",
+    result=SealResult,
+    fields=(
+        HostReplyField(key="WAFER", name="wafer_id"),
+        HostReplyField(key="RESIN", name="resin", kind=SealResin),
+        HostReplyField(key="DIES", name="dies", kind=int),
+        HostReplyField(key="HEIGHT", name="height_um", kind=float),
+        HostReplyField(key="VOLUME", name="volume_ul", kind=float, decimals=2),
+        HostReplyField(key="EXPOSED", name="exposed", kind=int),
+    ),
+)
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="dispenser",
@@ -149,5 +182,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=8, name="NO_HOLES", text="`FILL` on a workpiece without drilled holes"),
         HostRefusal(code=9, name="NO_DIES", text="`SEAL` on a workpiece without dies"),
     ),
-    wire=HostLink(),
+    wire=HostLink(replies=(FILL_REPLY, SEAL_REPLY)),
 )

@@ -17,6 +17,8 @@ from ..families.ascii_host_wire import (
     HostLink,
     HostParameter,
     HostRefusal,
+    HostReply,
+    HostReplyField,
     HostSetpoint,
     HostStatus,
     host_link_controls,
@@ -27,12 +29,70 @@ from ..families.ascii_host_wire import (
     one_wafer_transfer,
     state_status,
 )
-from ..roles.lithography import MATERIALS, Tone, TrackState
+from ..roles.lithography import (
+    MATERIALS,
+    CoatMaterial,
+    Feature,
+    Film,
+    FilmLayer,
+    PatternReport,
+    Reticle,
+    Tone,
+    TrackState,
+)
 from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 SPIN_INTERLOCKS = ("cover_closed", "cup_exhaust", "wafer_vacuum")
 BAKE_INTERLOCKS = ("cover_closed",)
 EXPOSE_INTERLOCKS = ("cover_closed", "wafer_vacuum", "lamp_ready")
+
+#: `RETICLE?`: the reticle on the stage (a line's end pad 0 when it has none; the trace length
+#: 0 but for a line), um.
+RETICLE_REPLY = HostReply(
+    query="RETICLE?",
+    result=Reticle,
+    fields=(
+        HostReplyField(key="NAME", name="name"),
+        HostReplyField(key="FEATURE", name="feature", kind=Feature),
+        HostReplyField(key="SIZE", name="size_um", kind=float),
+        HostReplyField(key="SPACE", name="space_um", kind=float),
+        HostReplyField(key="PAD", name="pad_um", kind=float),
+        HostReplyField(key="LENGTH", name="trace_length_um", kind=float),
+    ),
+)
+#: `FILM?`: the film on the loaded wafer, from the thickness gauge and the cell's log (`E0` the
+#: dose that clears it in the material's nominal develop, `DEVNOM`); `NONE` with no wafer or a
+#: bare one.
+FILM_REPLY = HostReply(
+    query="FILM?",
+    result=Film,
+    fields=(
+        HostReplyField(key="MAT", name="material", kind=CoatMaterial),
+        HostReplyField(key="TONE", name="tone", kind=Tone),
+        HostReplyField(key="LAYER", name="layer", kind=FilmLayer),
+        HostReplyField(key="THICK", name="thickness_um", kind=float, decimals=2),
+        HostReplyField(key="SOLVENT", name="residual_solvent_percent", kind=float),
+        HostReplyField(key="E0", name="clearing_dose_mj_cm2", kind=float),
+        HostReplyField(key="DEVNOM", name="nominal_develop_s", kind=float),
+        HostReplyField(key="DOSE", name="dose_mj_cm2", kind=float),
+        HostReplyField(key="DEVELOPED", name="developed", kind=bool),
+    ),
+)
+#: `PATTERN?`: the metrology of the last develop over the reticle's sites (um); `NONE` before.
+PATTERN_REPLY = HostReply(
+    query="PATTERN?",
+    result=PatternReport,
+    fields=(
+        HostReplyField(key="MASK", name="mask"),
+        HostReplyField(key="SITES", name="sites", kind=int),
+        HostReplyField(key="CLEARED", name="cleared", kind=int),
+        HostReplyField(key="DEPTH", name="depth_um", kind=float, decimals=2),
+        HostReplyField(key="RESIDUAL", name="residual_um", kind=float, decimals=2),
+        HostReplyField(key="CD", name="cd_um", kind=float, decimals=2),
+        HostReplyField(key="BRIDGED", name="bridged", kind=int),
+        HostReplyField(key="CLOSED", name="closed", kind=int),
+    ),
+)
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="lithography",
@@ -257,5 +317,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=9, name="NO_RETICLE", text="`EXPOSE` with no reticle on the stage"),
         HostRefusal(code=10, name="WRONG_TONE", text="`DEVELOP` with the other tone's developer"),
     ),
-    wire=HostLink(),
+    wire=HostLink(replies=(RETICLE_REPLY, FILM_REPLY, PATTERN_REPLY)),
 )

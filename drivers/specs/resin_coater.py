@@ -16,6 +16,8 @@ from ..families.ascii_host_wire import (
     HostLink,
     HostParameter,
     HostRefusal,
+    HostReply,
+    HostReplyField,
     HostSetpoint,
     HostStatus,
     host_link_controls,
@@ -26,10 +28,27 @@ from ..families.ascii_host_wire import (
     one_wafer_transfer,
     state_status,
 )
-from ..roles.resin_coater import CoaterState, CoatResin
+from ..roles.resin_coater import CoaterState, CoatResin, CoatResult, CoatStep
 from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 COAT_INTERLOCKS = ("lid_closed", "cup_exhaust")
+
+#: `RESULT?`: the last step's film, from the coater's thickness gauge: on the open field, the
+#: thinnest over any interconnect (the field's on a wafer without any), in the edge bead, um;
+#: the solvent fraction left in it.
+RESULT_REPLY = HostReply(
+    query="RESULT?",
+    result=CoatResult,
+    fields=(
+        HostReplyField(key="WAFER", name="wafer_id"),
+        HostReplyField(key="STEP", name="step", kind=CoatStep),
+        HostReplyField(key="RESIN", name="resin", kind=CoatResin),
+        HostReplyField(key="FIELD", name="field_um", kind=float, decimals=2),
+        HostReplyField(key="COVER", name="min_cover_um", kind=float, decimals=2),
+        HostReplyField(key="EDGE", name="edge_um", kind=float, decimals=2),
+        HostReplyField(key="SOLVENT", name="solvent", kind=float, decimals=3),
+    ),
+)
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="resin_coater",
@@ -161,5 +180,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=7, name="NO_WAFER", text="no wafer in the coater, or not the one named"),
         HostRefusal(code=8, name="NO_FILM", text="`BAKE` without a film the coater coated"),
     ),
-    wire=HostLink(),
+    wire=HostLink(replies=(RESULT_REPLY,)),
 )

@@ -16,6 +16,8 @@ from ..families.ascii_host_wire import (
     HostLink,
     HostParameter,
     HostRefusal,
+    HostReply,
+    HostReplyField,
     HostSetpoint,
     HostStatus,
     host_link_controls,
@@ -27,10 +29,27 @@ from ..families.ascii_host_wire import (
     state_status,
 )
 from ..roles.clean_room import AMBIENT_C
-from ..roles.wet_bench import BenchState, Tank
+from ..roles.wet_bench import BenchState, DipResult, Tank
 from .core import Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 DIP_INTERLOCKS = ("sash_closed", "bench_exhaust", "bath_level")
+
+#: `RESULT?`: the last dip, from the bench's log. `TIME` is the time immersed (less than asked
+#: if the dip was ended early); `CHANGE` the mean thickness change of the film the tank works
+#: on (negative: removed).
+RESULT_REPLY = HostReply(
+    query="RESULT?",
+    result=DipResult,
+    fields=(
+        HostReplyField(key="WAFER", name="wafer_id"),
+        HostReplyField(key="TANK", name="tank", kind=Tank),
+        HostReplyField(key="TIME", name="time_s", kind=float),
+        HostReplyField(key="TEMP", name="temperature_c", kind=float),
+        HostReplyField(key="CHANGE", name="change_um", kind=float, decimals=3),
+        HostReplyField(key="LEFT", name="left_sites", kind=int),
+        HostReplyField(key="OPENED", name="opened_sites", kind=int),
+    ),
+)
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="wet_bench",
@@ -135,5 +154,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=7, name="NO_WAFER", text="no wafer in the bench, or not the one named"),
         HostRefusal(code=8, name="BATH_COLD", text="`DIP` into a bath not at its temperature"),
     ),
-    wire=HostLink(),
+    wire=HostLink(replies=(RESULT_REPLY,)),
 )

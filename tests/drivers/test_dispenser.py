@@ -17,7 +17,7 @@ from packline.drivers.errors import (
     ToolTimeout,
 )
 from packline.drivers.links import open_link
-from packline.drivers.roles.dispenser import FillMaterial, SealResin
+from packline.drivers.roles.dispenser import FillMaterial, FillResult, SealResin, SealResult
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
@@ -37,6 +37,27 @@ POLLED: Final = "pty"
 def dispenser_at(address: str, poll_interval_s: float = 2 * HOLD_S) -> AsciiDispenser:
     link = open_link(address, tool="disp", clock=VirtualClock(), timeout_s=1.0)
     return AsciiDispenser(link, poll_interval_s=poll_interval_s)  # type: ignore[arg-type]
+
+
+async def test_the_last_jobs_are_none_before_the_first_and_read_by_the_specs_replies():
+    script = [
+        *CONNECT,
+        (b"FILL?\n", b"OK NONE\n"),
+        (b"SEAL?\n", b"OK NONE\n"),
+        (
+            b"FILL?\n",
+            b"OK WAFER=P1 MATERIAL=SNBI HOLES=64 HOLE=0.412 FILL=0.305 TERMINAL=0.120 OVER=2 "
+            b"UNDER=5 WORST=0.087\n",
+        ),
+        (b"SEAL?\n", b"OK WAFER=P1 RESIN=SILICONE DIES=4 HEIGHT=612.5 VOLUME=1.25 EXPOSED=1\n"),
+    ]
+    async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
+        assert await disp.request_last_fill() is None
+        assert await disp.request_last_seal() is None
+        fill = await disp.request_last_fill()
+        seal = await disp.request_last_seal()
+    assert fill == FillResult("P1", FillMaterial.SNBI, 64, 0.412, 0.305, 0.12, 2, 5, 0.087)
+    assert seal == SealResult("P1", SealResin.SILICONE, 4, 612.5, 1.25, 1)
 
 
 async def test_fill_polls_and_reads_the_camera():

@@ -18,7 +18,15 @@ from packline.drivers.errors import (
 )
 from packline.drivers.links import open_link
 from packline.drivers.lithography import AsciiLithography
-from packline.drivers.roles.lithography import CoatMaterial, FilmLayer, Tone
+from packline.drivers.roles.lithography import (
+    CoatMaterial,
+    Feature,
+    Film,
+    FilmLayer,
+    PatternReport,
+    Reticle,
+    Tone,
+)
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
@@ -259,6 +267,38 @@ async def test_queries_of_an_empty_cell_and_a_garbled_film():
         assert await cell.request_masks() == ("pads", "openings")
         with pytest.raises(ProtocolError, match="lacks LAYER"):
             await cell.request_film()
+
+
+async def test_reticle_film_and_pattern_are_read_by_the_specs_replies():
+    """Each full reply reads every field (`NONE` reads None: the test above); a film's
+    DEVELOPED other than 0 or 1 is a protocol error naming it and, read after a job, the job."""
+    script = [
+        *CONNECT,
+        (
+            b"RETICLE?\n",
+            b"OK NAME=wiring-level-1 FEATURE=LINE SIZE=15.0 SPACE=10.0 PAD=250.0 LENGTH=1200.0\n",
+        ),
+        film("8.42", "3.5", "300.0", developed=1),
+        (
+            b"PATTERN?\n",
+            b"OK MASK=openings SITES=8352 CLEARED=8340 DEPTH=7.46 RESIDUAL=0.35 CD=32.67 "
+            b"BRIDGED=4 CLOSED=8\n",
+        ),
+        compound(ALL_CLOSED, stat()),
+        compound((b"COAT PR-THICK 4000 30.0\n", b"OK\n"), stat("IDLE", jobs=1)),
+        film(developed=2),
+    ]
+    async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
+        reticle = await cell.request_reticle()
+        developed = await cell.request_film()
+        pattern = await cell.request_pattern()
+        with pytest.raises(ProtocolError, match=r"coat PR-THICK.*DEVELOPED='2' not 0/1"):
+            await cell.coat(CoatMaterial.PR_THICK, 4000)
+    assert reticle == Reticle("wiring-level-1", Feature.LINE, 15.0, 10.0, 250.0, 1200.0)
+    assert developed == Film(
+        CoatMaterial.PR_THICK, Tone.POSITIVE, FilmLayer.RESIST, 8.42, 3.5, 377.6, 120.0, 300.0, True
+    )
+    assert pattern == PatternReport("openings", 8352, 8340, 7.46, 0.35, 32.67, 4, 8)
 
 
 async def test_recover_stops_resets_and_unloads():

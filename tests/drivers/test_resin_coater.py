@@ -18,7 +18,7 @@ from packline.drivers.errors import (
 )
 from packline.drivers.links import open_link
 from packline.drivers.resin_coater import AsciiResinCoater
-from packline.drivers.roles.resin_coater import CoatResin, CoatStep
+from packline.drivers.roles.resin_coater import CoatResin, CoatResult, CoatStep
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
@@ -38,6 +38,21 @@ POLLED: Final = "pty"
 def coater_at(address: str, poll_interval_s: float = 2 * HOLD_S) -> AsciiResinCoater:
     link = open_link(address, tool="coat", clock=VirtualClock(), timeout_s=1.0)
     return AsciiResinCoater(link, poll_interval_s=poll_interval_s)  # type: ignore[arg-type]
+
+
+async def test_the_last_coat_is_none_before_the_first_and_read_by_the_specs_reply():
+    script = [
+        *CONNECT,
+        (b"RESULT?\n", b"OK NONE\n"),
+        (
+            b"RESULT?\n",
+            b"OK WAFER=W1 STEP=BAKE RESIN=PHOTO FIELD=7.25 COVER=3.10 EDGE=9.05 SOLVENT=0.042\n",
+        ),
+    ]
+    async with expected_protocol(script) as peer, coater_at(peer.address("serial")) as coater:
+        assert await coater.request_last_coat() is None
+        last = await coater.request_last_coat()
+    assert last == CoatResult("W1", CoatStep.BAKE, CoatResin.PHOTO, 7.25, 3.1, 9.05, 0.042)
 
 
 async def test_spin_coat_polls_and_reads_the_gauge():

@@ -16,7 +16,7 @@ from packline.drivers.errors import (
     ToolTimeout,
 )
 from packline.drivers.links import open_link
-from packline.drivers.roles.wet_bench import Tank
+from packline.drivers.roles.wet_bench import DipResult, Tank
 from packline.drivers.wet_bench import AsciiWetBench
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
@@ -44,6 +44,21 @@ PLATED = b"OK WAFER=W1 TANK=CU-ELESS TIME=600.0 TEMP=60.0 CHANGE=0.600 LEFT=200 
 def bench_at(address: str) -> AsciiWetBench:
     link = open_link(address, tool="wet", clock=VirtualClock(), timeout_s=1.0)
     return AsciiWetBench(link, poll_interval_s=60.0)  # type: ignore[arg-type]
+
+
+async def test_the_last_dip_is_none_before_the_first_and_read_by_the_specs_reply():
+    script = [
+        *CONNECT,
+        (b"RESULT?\n", b"OK NONE\n"),
+        (
+            b"RESULT?\n",
+            b"OK WAFER=W1 TANK=TI-ETCH TIME=42.5 TEMP=40.0 CHANGE=-0.125 LEFT=17 OPENED=2\n",
+        ),
+    ]
+    async with expected_protocol(script) as peer, bench_at(peer.address("serial")) as bench:
+        assert await bench.request_last_dip() is None
+        last = await bench.request_last_dip()
+    assert last == DipResult("W1", Tank.TI_ETCH, 42.5, 40.0, -0.125, 17, 2)
 
 
 async def test_etch_dips_polls_and_reads_the_log():

@@ -16,9 +16,11 @@ from packline.drivers.families.ascii_host_wire import HostReply
 from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.lithography import AsciiLithography
 from packline.drivers.roles.flip_chip_bonder import TransferAlloy, TransferResult
-from packline.drivers.roles.lithography import CoatMaterial
+from packline.drivers.roles.lithography import CoatMaterial, Film, FilmLayer, Tone
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
+from packline.drivers.specs import dicing_saw, lithography, wet_bench
 from packline.drivers.specs.flip_chip_bonder import TRANSFER_REPLY
+from packline.drivers.specs.pages import rendered_tables
 from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.sim_instruments.lithography import SimLithography
 from packline.sim_instruments.twin import TwinStore, WaferSpec
@@ -161,7 +163,8 @@ async def test_a_command_that_would_be_more_than_one_on_the_line_is_refused_unse
 def test_a_reply_is_its_results_fields_in_order_and_writes_each_in_its_form():
     """A host-link reply states each key of a result's fields once: a declaration whose fields
     are not the result's, in its order, is refused naming both; one that is (the bonder's
-    `XFER?`) writes floats to their decimals and tokens by their value."""
+    `XFER?`) writes floats to their decimals and tokens by their value, and (the litho cell's
+    `FILM?`) a flag as 1 or 0."""
     wafer, alloy, *rest = TRANSFER_REPLY.fields
     with pytest.raises(ValueError, match=r"reply of XFER\?: fields \['alloy', 'wafer_id'"):
         HostReply(query="XFER?", result=TransferResult, fields=(alloy, wafer, *rest), gem_prefix="")
@@ -171,3 +174,17 @@ def test_a_reply_is_its_results_fields_in_order_and_writes_each_in_its_form():
         "JOINTMAX=231.0"
     )
     assert TRANSFER_REPLY.gem_variables[:2] == ("transfer_wafer_id", "transfer_alloy")
+    film = Film(CoatMaterial.PR_THIN, Tone.POSITIVE, FilmLayer.RESIST, 4.5, 0, 120, 60, 0, True)
+    assert lithography.FILM_REPLY.render(film).endswith(" DOSE=0.0 DEVELOPED=1")  # a flag: 1/0
+
+
+def test_a_reply_of_a_tool_with_no_gem_face_names_no_status_variable():
+    """The wet bench has no GEM face: its `RESULT?` reply has no GEM prefix, asking for its
+    status variables is refused, and its page's table has no GEM column (the saw's has)."""
+    with pytest.raises(ValueError, match=r"reply of RESULT\?: the tool has no GEM face"):
+        _ = wet_bench.RESULT_REPLY.gem_variables
+    bench = rendered_tables(wet_bench.SPEC)["replies"].splitlines()
+    saw = rendered_tables(dicing_saw.SPEC)["replies"].splitlines()
+    assert bench[0] == "| query | key | driver's field | value |"
+    assert bench[2] == "| `RESULT?` | `WAFER` | `DipResult.wafer_id` | text |"
+    assert saw[0] == "| query | key | driver's field | value | GEM status variable |"
