@@ -128,9 +128,7 @@ class EventLog:
         #: The events to record once the session's records are open (`opened`), None while
         #: they are: those of a session still reaching its tools (an operator's pause
         #: meanwhile), which a session refused there must not leave behind (it records nothing).
-        self._unopened: list[tuple[str, str | None, str, Event]] | None = (
-            None if records_open else []
-        )
+        self._unopened: list[dict[str, Any]] | None = None if records_open else []
 
     def emit(self, kind: str, **fields: Any) -> None:
         event = Event(kind, self.run_id, self.t(), time.time(), **fields)
@@ -142,8 +140,8 @@ class EventLog:
         """The session's records are open (its run created, or its session taken over): the
         events emitted before are recorded now, and every one from now on as it comes."""
         unopened, self._unopened = self._unopened or [], None
-        for kept in unopened:
-            self._record(*kept)
+        if unopened:
+            self._store.add_rows("events", unopened, durable=False)
 
     def retell(self, rows: Sequence[dict[str, Any]]) -> None:
         """Tell the observers events another process recorded while no session drove the
@@ -175,9 +173,6 @@ class EventLog:
         """Keep an event in the events table: the tool, status and data of the event it is
         (or, for `observer-dropped`, that was being told) only when it is about itself; kept
         for `opened` while the session's records are not open."""
-        if self._unopened is not None:
-            self._unopened.append((kind, wafer_id, message, event))
-            return
         own = kind == event.kind
         row = {
             "run_id": self.run_id,
@@ -191,7 +186,10 @@ class EventLog:
             "t": event.t,
             "wall": event.wall,
         }
-        self._store.add_rows("events", [row], durable=False)
+        if self._unopened is not None:
+            self._unopened.append(row)
+        else:
+            self._store.add_rows("events", [row], durable=False)
 
 
 T = TypeVar("T")
