@@ -21,7 +21,7 @@ also refuses before any wafer moves. On a served simulated line (the station's `
 socket) the check asks the line which faults are injected on each tool and names them beside
 its readiness; they are no problem of the tool's: a fault injected before a run is how a
 rehearsal of a run meeting it begins, and a run on the line records it as it connects
-(decision 0119). Real tools are asked nothing of faults: none is injected on them.
+(decision 0117). Real tools are asked nothing of faults: none is injected on them.
 """
 
 from __future__ import annotations

@@ -182,7 +182,7 @@ def cmd_sim_fault(args: argparse.Namespace) -> int:
         asked = f"sim fault {args.tool} {args.fault}{' --clear' if args.clear else ''}"
         raise BadInput(f"{asked}: {error}") from None
     print(reply["message"])
-    # when the line did it, as it keeps it for a run that connects later (decision 0119)
+    # when the line did it, as it keeps it for a run that connects later (decision 0117)
     for told in _tell_runs(args, control, by, float(reply.get("wall", time.time()))):
         print(told)
     return EXIT_OK
@@ -196,7 +196,7 @@ def _tell_runs(args: argparse.Namespace, control: Path, by: str, wall: float) ->
     default one: none when it does not exist yet), and the run `--run` names besides, stopped
     (told for its resume) or completed (told it is not recorded): the fault strikes the line,
     whichever run it was aimed at. What each was told, in words, and, when no run drives the
-    line now, who records it instead: a run that connects later (decision 0119)."""
+    line now, who records it instead: a run that connects later (decision 0117)."""
     from packline.sequences.engine.injected_faults import no_live_run_text, tell_run
     from packline.sequences.engine.launch import recorded_station
     from packline.sequences.engine.liveness import is_alive

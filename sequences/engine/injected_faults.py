@@ -17,7 +17,7 @@ A fault injected while no run was live on the line (before the run started, or w
 held) is told to none: the run (or the resume) learns it as it connects, asking the line which
 faults its tools suffer and who injected each when, and records it as it records one told
 (`found_on_line`), data `found_as_run_connected`; a fault its records say is injected that the
-line cleared meanwhile is recorded cleared the same way (decision 0119).
+line cleared meanwhile is recorded cleared the same way (decision 0117).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def found_on_line(
     did it and by whom, where it knows (a fault injected on the tool itself, or a line served
     again, it does not: the event's own time stands for it), and data
     `found_as_run_connected`. Nothing of a fault the records tell as the line does: a word
-    `sim fault` told them (decision 0119)."""
+    `sim fault` told them (decision 0117)."""
     latest = _latest_told(store, run_id)
     found = []
     for tool in tools:

@@ -22,7 +22,7 @@ unexamined. A clear of the stopped run (`clearances.record_clearance`) is what l
 
 On a served simulated line the keeper records, as the session starts, the faults injected on
 its tools that the run's records do not have (or have, cleared since): injected while no run
-was live, they were told to none (`record_faults_on_line`, decision 0119).
+was live, they were told to none (`record_faults_on_line`, decision 0117).
 """
 
 from __future__ import annotations
@@ -374,7 +374,7 @@ class ToolKeeper:
         injected each when, and record each the records do not have as one `packline sim
         fault` told (`injected_faults.found_on_line`: injected while no run was live, before
         this run or while it was stopped; or cleared since), so that the alarms it raises are
-        read as the fault's (decision 0119). Real tools (no socket) are asked nothing: they
+        read as the fault's (decision 0117). Real tools (no socket) are asked nothing: they
         suffer no injected fault; a line that cannot be asked (no longer served: the run's
         tools do not answer either) tells nothing."""
         if self._station.control is None:

@@ -27,7 +27,7 @@ A run (or a resume) on the line asks, as it connects, which faults are injected 
 and who injected each and when (`null` where the line does not know: a fault a test injected
 on the tool itself), and who last cleared each fault and when, so that it records a fault
 injected (or cleared) while no run was live as it records one injected during it, and
-`packline station check` names them (decision 0119):
+`packline station check` names them (decision 0117):
 
     {"command": "injected"}
     {"ok": true, "message": "faults injected: plasma_cleaner rf_mismatch",

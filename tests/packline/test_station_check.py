@@ -569,7 +569,7 @@ async def test_a_served_lines_injected_faults_are_named_beside_each_tools_readin
     """A new user's trial: `station check` said the chamber ready (exit 0), without a word
     of the `rf_mismatch` injected on it. The check asks the served line (its `control:`)
     and names each fault; the tool stays ready, as a real one with that fault answers, for a
-    rehearsal of a run that meets it (decision 0119). Real tools are asked nothing."""
+    rehearsal of a run that meets it (decision 0117). Real tools are asked nothing."""
     async with SimulatedLine(kinds=["plasma_cleaner", "oven"]) as line:
         control = LineControl(line.tools, tmp_path / "control", [].append)
         await control.start()

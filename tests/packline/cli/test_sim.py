@@ -323,7 +323,7 @@ def test_a_fault_injected_before_the_run_and_cleared_with_no_run_live_is_in_its_
     the chamber ready without a word of the fault, and the repair made with no run live was
     recorded nowhere. Now `sim fault` says no run is live and who records it, the check names
     the fault, the run records it as it connects, and its resume records the repair
-    (decision 0119)."""
+    (decision 0117)."""
     from ...sequences.processes import packline as packline_in
 
     station = tmp_path / "line.yaml"

@@ -103,7 +103,7 @@ async def test_the_line_says_how_fast_it_is_served(tmp_path):
 
 async def test_the_line_says_which_faults_are_injected_by_whom_and_when(tmp_path):
     """A run that connects after a fault was injected (or cleared) asks the line, which kept
-    who did it and when (decision 0119); a fault injected on the tool itself, not through the
+    who did it and when (decision 0117); a fault injected on the tool itself, not through the
     socket, it knows no more of than that it is there."""
     async with SimulatedLine(kinds=["plasma_cleaner", "oven"]) as line:
         control = LineControl(line.tools, tmp_path / "control", [].append)
