@@ -17,7 +17,11 @@ others still are; two tools each of which answered as the other's kind are said 
 in the words of a run's refusal. An interlock open is a problem only where the tool's spec says it
 must be made at rest (`Made.at_rest`: a supply or set-up no step of a lot makes). A station's
 `capacity` above what the tool takes at once is a problem too (`capacity_problem`), which a run
-also refuses before any wafer moves.
+also refuses before any wafer moves. On a served simulated line (the station's `control:`
+socket) the check asks the line which faults are injected on each tool and names them beside
+its readiness; they are no problem of the tool's: a fault injected before a run is how a
+rehearsal of a run meeting it begins, and a run on the line records it as it connects
+(decision 0117). Real tools are asked nothing of faults: none is injected on them.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import PacklineError, WrongTool, address_line_text, swapped_text
 from packline.drivers.registry import tool_kind
 from packline.drivers.specs import Interlock
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
+from packline.sim_instruments.servers.control import ControlError, request_control
 from packline.station import Station
 
 #: How long one tool may take to connect and answer, all questions together.
@@ -82,6 +88,10 @@ class ToolCheck:
     #: Who drives the tool (a run, the station tests: the holder of its lock), when another
     #: controller does: the check did not contact it.
     driven_by: str | None = None
+    #: The faults injected on the tool, as the served simulated line it is on says: name ->
+    #: what it does (none on real tools). No problem: said beside its readiness
+    #: (`injected_text`).
+    injected_faults: dict[str, str] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -124,6 +134,18 @@ class ToolCheck:
             too_many = capacity_problem(self.station_capacity, self.capacity, where)
             found += [] if too_many is None else [too_many]
         return found
+
+    def injected_text(self) -> str | None:
+        """The faults injected on the tool, in words, or None: `fault rf_mismatch injected on
+        the served line (matching network detuned: ...): a run on it meets it`."""
+        if not self.injected_faults:
+            return None
+        faults = ", ".join(f"{fault} ({what})" for fault, what in self.injected_faults.items())
+        one = len(self.injected_faults) == 1
+        return (
+            f"{'fault' if one else 'faults'} {faults} injected on the served line: a run on it "
+            f"meets {'it' if one else 'them'} and records {'it' if one else 'them'} as injected"
+        )
 
     def open_interlocks(self) -> list[str]:
         return [name for name, closed in self.interlocks.items() if not closed]
@@ -183,7 +205,31 @@ async def check_station(
     )
     found = {check.name: check.found_kind for check in checks if check.found_kind is not None}
     pairs = {name: pair for pair in station.swapped(found) for name in pair}
-    return [replace(check, swapped=pairs.get(check.name)) for check in checks]
+    injected = await _injected_on_line(station, timeout_s)
+    return [
+        replace(
+            check,
+            swapped=pairs.get(check.name),
+            injected_faults={
+                fault: str(said["what"]) for fault, said in injected.get(check.name, {}).items()
+            },
+        )
+        for check in checks
+    ]
+
+
+async def _injected_on_line(station: Station, timeout_s: float) -> dict[str, dict[str, Any]]:
+    """The faults injected on each tool of the served simulated line `station` names (its
+    `control:` socket), as the line says within `timeout_s` (tool -> fault -> what it does,
+    who injected it when); none for real tools, which are asked nothing, or a line that cannot
+    be asked (its tools then do not answer either)."""
+    if station.control is None:
+        return {}
+    asked = request_control(Path(station.control), {"command": "injected"}, timeout_s)
+    try:
+        return dict((await asked)["injected"])
+    except (ControlError, KeyError, TypeError):
+        return {}
 
 
 async def _check_tool(

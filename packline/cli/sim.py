@@ -173,36 +173,38 @@ def cmd_sim_fault(args: argparse.Namespace) -> int:
     from packline.sim_instruments.servers.control import ControlError, request_control
 
     control = _served_control(args)
+    by = ordered_by(args)
     request = {"command": "clear" if args.clear else "inject", "tool": args.tool,
-               "fault": args.fault}  # fmt: skip
+               "fault": args.fault, "by": by}  # fmt: skip
     try:
         reply = asyncio.run(request_control(control, request, args.timeout_s))
     except ControlError as error:
         asked = f"sim fault {args.tool} {args.fault}{' --clear' if args.clear else ''}"
         raise BadInput(f"{asked}: {error}") from None
-    done = time.time()
     print(reply["message"])
-    for told in _tell_runs(args, control, done):
+    # when the line did it, as it keeps it for a run that connects later (decision 0117)
+    for told in _tell_runs(args, control, by, float(reply.get("wall", time.time()))):
         print(told)
     return EXIT_OK
 
 
-def _tell_runs(args: argparse.Namespace, control: Path, wall: float) -> list[str]:
+def _tell_runs(args: argparse.Namespace, control: Path, by: str, wall: float) -> list[str]:
     """Tell the runs on the served line whose control socket is `control` that it injected
     `args.fault` on `args.tool` (or cleared it, `--clear`) at Unix time `wall`, by order of
-    `--by` (`tell_run`: each records a `fault-injected` or `fault-cleared` event, decision
+    `by` (`tell_run`: each records a `fault-injected` or `fault-cleared` event, decision
     0103): every run a live process drives on that line, in the database (`--db`, else the
-    default one: none when there is none yet), and the run `--run` names besides, stopped
+    default one: none when it does not exist yet), and the run `--run` names besides, stopped
     (told for its resume) or completed (told it is not recorded): the fault strikes the line,
-    whichever run it was aimed at. What each was told, in words."""
-    from packline.sequences.engine.injected_faults import tell_run
+    whichever run it was aimed at. What each was told, in words, and, when no run drives the
+    line now, who records it instead: a run that connects later (decision 0117)."""
+    from packline.sequences.engine.injected_faults import no_live_run_text, tell_run
     from packline.sequences.engine.launch import recorded_station
     from packline.sequences.engine.liveness import is_alive
     from packline.sequences.engine.records import default_db_path
 
-    if args.run is None and args.db is None and not default_db_path().exists():
-        return []
-    by = ordered_by(args)
+    line_did = "clear" if args.clear else "inject"
+    if args.run is None and not Path(args.db or default_db_path()).exists():
+        return [no_live_run_text(line_did)]
     store = open_store(args, create=False)
     try:
         named = [] if args.run is None else [store.resolve_run(args.run)]
@@ -212,12 +214,12 @@ def _tell_runs(args: argparse.Namespace, control: Path, wall: float) -> list[str
             if is_alive(run) and recorded_station(store.run(run["id"])).control == str(control)
         ]
         run_ids = list(dict.fromkeys([*named, *driving]))
-        line_did = "clear" if args.clear else "inject"
-        return [
+        told = [
             tell_run(store, run_id, args.tool, args.fault, by, wall, line_did) for run_id in run_ids
         ]
     finally:
         store.close()
+    return told if driving else [*told, no_live_run_text(line_did)]
 
 
 def _served_control(args: argparse.Namespace) -> Path:

@@ -56,7 +56,8 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
     interlocks not made right now, each name whole (at
     rest a chamber's door or base pressure is not made: no fault, beside `ready: yes`; one
     that must be made at rest, a supply, is named in `ready` too), what it holds, and what
-    keeps it from a lot. A tool of two devices has each device's address
+    keeps it from a lot, then the faults injected on it where a served simulated line says so
+    (no problem: `ToolCheck.injected_text`). A tool of two devices has each device's address
     on a line of its own, so the table fits a terminal or a piped console's width; the
     `ready` column is as wide as its text up to `READY_SHARE` of the console, and never
     narrower than its longest word: rich would give it way with the others and cut the
@@ -69,7 +70,9 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
     readiness = ["ready"]
     for check in checks:
         opened = check.open_interlocks()
-        readiness.append("yes" if check.ready else "no: " + "; ".join(check.problems()))
+        said = "yes" if check.ready else "no: " + "; ".join(check.problems())
+        injected_text = check.injected_text()
+        readiness.append(said if injected_text is None else f"{said}; {injected_text}")
         table.add_row(
             check.name,
             check.kind,
@@ -91,7 +94,9 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
     ready = sum(c.ready for c in checks)
     driven = sum(c.driven_by is not None for c in checks)
     elsewhere = f"; {driven} driven by another controller, not contacted" if driven else ""
-    console.print(f"{ready} of {len(checks)} tools ready; nothing was commanded{elsewhere}")
+    injected = [f"{c.name} {fault}" for c in checks for fault in c.injected_faults]
+    faults = f"; faults injected on the served line: {', '.join(injected)}" if injected else ""
+    console.print(f"{ready} of {len(checks)} tools ready; nothing was commanded{elsewhere}{faults}")
 
 
 def _state_text(check: ToolCheck) -> str:

@@ -49,7 +49,7 @@ from .errors import (
     failure_text,
 )
 from .events import FAULT_CLEARED, FAULT_INJECTED, NOTHING_TO_PAUSE, PAUSING, RESUME_PLAN, Observer
-from .injected_faults import told_fault
+from .injected_faults import told_before, told_fault
 from .keeper import ToolKeeper
 from .liveness import this_host, where_it_stands
 from .method import FailurePolicy, Method
@@ -326,6 +326,7 @@ class Engine:
         poller = asyncio.create_task(self._poll_control(), name=f"packline-control-{self.run_id}")
         status, error = "failed", None
         try:
+            await self.keeper.record_faults_on_line()  # before the states they may cause
             self.keeper.record_connected()
             await self.keeper.prepare(resumed=self.session > 1)
             self._start_wafers()
@@ -698,6 +699,10 @@ class Engine:
                 self.emit("control-ignored", message=f"unreadable order {text!r}")
             elif order.command == CLEAR_TOOL:
                 self.clear_tool(str(order.tool), str(order.by))
+            elif order.command in (FAULT_INJECTED, FAULT_CLEARED) and told_before(
+                self.store, order, self.run_id
+            ):
+                continue  # recorded already: the run found it as it connected
             elif order.command == FAULT_INJECTED:
                 self.emit(FAULT_INJECTED, tool=order.tool, **told_fault(order))
                 self.store.mark_injected_alarms(self.run_id)  # its alarm may be recorded

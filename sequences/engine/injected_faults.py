@@ -12,12 +12,20 @@ in its last session (its resume meets the fault on the line). Either way the eve
 tool, the fault (its status), who injected it and when (data `by`, `injected_wall`). Its
 repair (`packline sim fault TOOL FAULT --clear`) is told the same way, a `fault-cleared`
 event (data `by`, `cleared_wall`), so the records say how long the tool suffered it.
+
+A fault injected while no run was live on the line (before the run started, or while it was
+held) is told to none: the run (or the resume) learns it as it connects, asking the line which
+faults its tools suffer and who injected each when, and records it as it records one told
+(`found_on_line`), data `found_as_run_connected`; a fault its records say is injected that the
+line cleared meanwhile is recorded cleared the same way (decision 0117).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .liveness import is_alive, shown_status
@@ -36,29 +44,50 @@ class _Told(NamedTuple):
     wall_key: str
     #: What the resume of a stopped run told of it meets.
     resume_meets: str
+    #: What the line did, in a word: how a run that connects later finds the fault.
+    done: str
 
 
 #: Each kind of event told from another process, by the kinds' names, `events.FAULT_INJECTED`
 #: and `FAULT_CLEARED`: `packline runs` imports no dataclasses.
 _TOLD = {
-    "fault-injected": _Told("", "injected_wall", "it"),
-    "fault-cleared": _Told(" --clear", "cleared_wall", "the tool without it"),
+    "fault-injected": _Told("", "injected_wall", "it", "injected"),
+    "fault-cleared": _Told(" --clear", "cleared_wall", "the tool without it", "cleared"),
 }
+#: How a word told from another process reached the run, in its event's message.
+FROM_ANOTHER_PROCESS = "from another process"
 
 
-def fault_message(kind: str, by: str, wall: float) -> str:
+def fault_message(kind: str, by: str | None, wall: float, how: str = FROM_ANOTHER_PROCESS) -> str:
     """The message of the event of `kind` (`fault-injected` or `fault-cleared`) of a fault
-    `packline sim fault` injected (or cleared), by `by` at Unix time `wall`: `packline sim
-    fault by ana at 14:58:03, from another process` (`packline sim fault --clear by ...` of a
-    clear; a dry run's names its `--fault` option instead)."""
+    `packline sim fault` injected (or cleared), by `by` (None: the line was not told who) at
+    Unix time `wall`, which reached the run `how`: `packline sim fault by ana at 14:58:03,
+    from another process` (`packline sim fault --clear by ...` of a clear; a dry run's names
+    its `--fault` option instead)."""
     at = time.strftime("%H:%M:%S", time.localtime(wall))
-    return f"packline sim fault{_TOLD[kind].option} by {by} at {at}, from another process"
+    who = "" if by is None else f" by {by}"
+    return f"packline sim fault{_TOLD[kind].option}{who} at {at}, {how}"
 
 
-def fault_data(kind: str, fault: str, by: str, wall: float) -> dict[str, Any]:
+def fault_data(kind: str, fault: str, by: str | None, wall: float) -> dict[str, Any]:
     """The data of the event of `kind` of `fault`, which `by` injected (or cleared) at
     `wall`: `fault`, `by` and `injected_wall` (`cleared_wall`)."""
     return {"fault": fault, "by": by, _TOLD[kind].wall_key: wall}
+
+
+def no_live_run_text(line_did: str) -> str:
+    """What `packline sim fault` says when no run a live process drives is on the line it
+    injected a fault on (cleared one from: `line_did`, `inject` or `clear`): none was told,
+    and which run records it instead, as it connects (`found_on_line`)."""
+    if line_did == "inject":
+        return (
+            "no run is live on the line: none told; the next run or resume on it records the "
+            "fault as it connects"
+        )
+    return (
+        "no run is live on the line: none told; a run whose records have the fault injected "
+        "records the clear as its resume connects"
+    )
 
 
 def told_fault(order: Order) -> dict[str, Any]:
@@ -121,6 +150,95 @@ def tell_run(
         )
         store.mark_injected_alarms(run_id)  # the alarm it raised before the run stopped
     return f"recorded in run {run_id} (status {status}) as a {kind} event"
+
+
+def found_on_line(
+    store: RunStore, run_id: str, tools: Iterable[str], line: Mapping[str, Any]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """What run `run_id` records as it connects to a served line of its `tools`, the line's
+    reply to `injected` being `line` (`sim_instruments/servers/control.py`): each event, as
+    what the line did (`inject` or `clear`, as `tell_run` has it: a `fault-injected` or
+    `fault-cleared` event), its tool and its fields (status, message and data, as
+    `told_fault` gives them), of a fault the line says is injected on one of them that the
+    run's records do not have injected (injected while no run was live: before the run, or
+    while it was stopped), and of one they have injected that the line cleared since (a
+    fault the line injected again since, a clear then an injection). Each says when the line
+    did it and by whom, where it knows (a fault injected on the tool itself, or a line served
+    again, it does not: the event's own time stands for it), and data
+    `found_as_run_connected`. Nothing of a fault the records tell as the line does: a word
+    `sim fault` told them (decision 0117)."""
+    latest = _latest_told(store, run_id)
+    found = []
+    for tool in tools:
+        injected = line.get("injected", {}).get(tool, {})
+        cleared = line.get("cleared", {}).get(tool, {})
+        for fault in sorted({*injected, *(f for t, f in latest if t == tool)}):
+            now, clear = injected.get(fault), cleared.get(fault)
+            kind, recorded = latest.get((tool, fault), ("fault-cleared", None))
+            if kind == "fault-injected" and recorded is not None:
+                again = now is not None and now["wall"] is not None and now["wall"] > recorded
+                if now is not None and not again:
+                    continue  # the records tell it as the line does
+                until = now["wall"] if again and now is not None else None
+                known = clear is not None and recorded <= clear["wall"] <= (until or math.inf)
+                cleared_then = _found("fault-cleared", fault, known, clear, until)
+                found.append(("clear", tool, cleared_then))
+            if now is not None:
+                # a line whose injection came before what the records last tell is another
+                # (served again): when it injected it would put it before them
+                known = now["wall"] is not None and (recorded is None or now["wall"] >= recorded)
+                found.append(("inject", tool, _found("fault-injected", fault, known, now)))
+    return found
+
+
+def _found(
+    kind: str,
+    fault: str,
+    known: bool,
+    done: Mapping[str, Any] | None,
+    by_then: float | None = None,
+) -> dict[str, Any]:
+    """The fields of the event of `kind` of `fault`, which a run found the line did (`done`,
+    as its reply gives who and when) as it connected. When the line does not say (`known`
+    false), the event's own time stands for it, or `by_then`, the latest it can have been
+    (a clear before the line injected the fault again), so that it comes before that."""
+    found = f"found {_TOLD[kind].done} as the run connected"
+    data: dict[str, Any] = {"fault": fault}
+    if known and done is not None:
+        data.update(fault_data(kind, fault, done["by"], float(done["wall"])))
+        message = fault_message(kind, done["by"], float(done["wall"]), found)
+    elif by_then is not None:
+        data[_TOLD[kind].wall_key] = by_then
+        at = time.strftime("%H:%M:%S", time.localtime(by_then))
+        message = (
+            f"{fault} {found}, by {at}, when the line injected it again (the served line does "
+            "not say when or by whom)"
+        )
+    else:
+        message = f"{fault} {found} (the served line does not say when or by whom)"
+    return {"status": fault, "message": message, "data": {**data, "found_as_run_connected": True}}
+
+
+def told_before(store: RunStore, order: Order, run_id: str) -> bool:
+    """Whether run `run_id` already recorded the fault `order` tells of (its kind, tool,
+    fault and when the line did it), as its connect found it (`found_on_line`) between the
+    line's act and the word `sim fault` posted: then it is not recorded twice."""
+    told = _latest_told(store, run_id).get((str(order.tool), str(order.fault)))
+    return told == (order.command, order.wall)
+
+
+def _latest_told(store: RunStore, run_id: str) -> dict[tuple[str, str], tuple[str, float]]:
+    """The last `fault-injected` or `fault-cleared` event of run `run_id` of each tool and
+    fault, by when the line did it (as `schema.INJECTED_FAULT_OF_ALARM` orders them): (tool,
+    fault) -> its kind and that time."""
+    rows = [
+        *store.events_of_kind("fault-injected", [run_id]),
+        *store.events_of_kind("fault-cleared", [run_id]),
+    ]
+    return {
+        (row["tool"], row["status"]): (row["kind"], _when(row))
+        for row in sorted(rows, key=lambda row: (_when(row), row["id"]))
+    }
 
 
 def faults_injected(store: RunStore, run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:

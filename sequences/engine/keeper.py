@@ -19,6 +19,10 @@ A tool out of service until cleared stays so across sessions: a resume keeps eve
 alarm put it out of service, and that nobody cleared since (`clearances.awaiting_clear`), out
 of service until cleared, naming the tool and the command that clears it; it never uses it
 unexamined. A clear of the stopped run (`clearances.record_clearance`) is what lets it go.
+
+On a served simulated line the keeper records, as the session starts, the faults injected on
+its tools that the run's records do not have (or have, cleared since): injected while no run
+was live, they were told to none (`record_faults_on_line`, decision 0117).
 """
 
 from __future__ import annotations
@@ -56,8 +60,15 @@ from .clearances import (
 from .control import RunControl, RunState
 from .dispositions import resume_command
 from .errors import BadInput, ToolsWorking, UnusableTools, failure_text
-from .events import ABORT_NOT_CONFIRMED, SAFE_STATE_UNCONFIRMED, TOOL_STATE
+from .events import (
+    ABORT_NOT_CONFIRMED,
+    FAULT_CLEARED,
+    FAULT_INJECTED,
+    SAFE_STATE_UNCONFIRMED,
+    TOOL_STATE,
+)
 from .identity import compare_identity, identity_row
+from .injected_faults import found_on_line
 from .left_on_tools import left_on_tools, owners, owners_text
 from .recorder import EventLog
 from .records import RunStore, db_option
@@ -355,6 +366,31 @@ class ToolKeeper:
         foreign = tuple(workpiece for workpiece in held if workpiece not in own)
         if foreign:
             self._hold_for_foreign(tool, foreign, "nothing was commanded")
+
+    async def record_faults_on_line(self) -> None:
+        """Once the session's records are open, before the tools' states (which a fault may
+        cause) and before anything moves: on a served simulated line (the station's
+        `control:` socket), ask it which faults are injected on the run's tools, and who
+        injected each when, and record each the records do not have as one `packline sim
+        fault` told (`injected_faults.found_on_line`: injected while no run was live, before
+        this run or while it was stopped; or cleared since), so that the alarms it raises are
+        read as the fault's (decision 0117). Real tools (no socket) are asked nothing: they
+        suffer no injected fault; a line that cannot be asked (no longer served: the run's
+        tools do not answer either) tells nothing."""
+        if self._station.control is None:
+            return
+        asked = request_control(Path(self._station.control), {"command": "injected"}, LINE_ASKED_S)
+        try:
+            line = await asked
+        except ControlError:
+            return
+        run_id = self._events.run_id
+        found = found_on_line(self._store, run_id, self.pool.tools, line)
+        for line_did, tool, fields in found:
+            kind = {"inject": FAULT_INJECTED, "clear": FAULT_CLEARED}[line_did]
+            self._events.emit(kind, tool=tool, **fields)
+        if found:
+            self._store.mark_injected_alarms(run_id)  # an earlier session's, of a fault found
 
     async def _another_time_scale(self) -> str | None:
         """What is wrong with the station's `time_scale` when it names a served simulated line

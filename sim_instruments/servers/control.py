@@ -5,8 +5,11 @@ user reaches it), names the socket in the station file it prints (`control:`), a
 both when it stops. `packline sim fault TOOL FAULT` (or `--clear`) sends one request and reads
 one reply, each a line of JSON:
 
-    {"command": "inject", "tool": "plasma_cleaner", "fault": "rf_mismatch"}
-    {"ok": true, "message": "plasma_cleaner: fault rf_mismatch injected (...)"}
+    {"command": "inject", "tool": "plasma_cleaner", "fault": "rf_mismatch", "by": "ana"}
+    {"ok": true, "message": "plasma_cleaner: fault rf_mismatch injected (...)", "wall": 1.7e9}
+
+`by` (optional) is who ordered it; the line keeps it and when it did it (`wall`, Unix time, as
+the reply says) for a run that connects later (`injected`, below).
 
 `packline clear-tool` asks which faults a tool suffers now (no `fault` in the request), as an
 operator's console reads a tool's fault before taking a clear:
@@ -20,6 +23,17 @@ A run on the line's station file asks the line how fast it is served, which the 
     {"command": "line"}
     {"ok": true, "message": "served at time x60", "time_scale": 60.0}
 
+A run (or a resume) on the line asks, as it connects, which faults are injected on every tool
+and who injected each and when (`null` where the line does not know: a fault a test injected
+on the tool itself), and who last cleared each fault and when, so that it records a fault
+injected (or cleared) while no run was live as it records one injected during it, and
+`packline station check` names them (decision 0117):
+
+    {"command": "injected"}
+    {"ok": true, "message": "faults injected: plasma_cleaner rf_mismatch",
+     "injected": {"plasma_cleaner": {"rf_mismatch": {"what": "…", "wall": 1.7e9, "by": "ana"}}},
+     "cleared": {"oven": {"n2_supply": {"wall": 1.7e9, "by": "bo"}}}}
+
 A tool or fault the line does not have is refused naming those it has, and a clear of a fault
 not injected naming those that are (or `nothing`); nothing changes.
 The socket is local: a line served for another machine (`--host`) takes faults on its own.
@@ -30,9 +44,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from packline.spelling import did_you_mean
 
@@ -41,9 +56,9 @@ from .base import cancel_and_wait
 if TYPE_CHECKING:
     from ..tool import SimulatedTool
 
-#: What a request may ask: a fault injected or cleared, the faults a tool suffers now, or
-#: how fast the line is served.
-CONTROL_COMMANDS = ("inject", "clear", "faults", "line")
+#: What a request may ask: a fault injected or cleared, the faults a tool suffers now, how
+#: fast the line is served, or the faults injected on every tool and who did it when.
+CONTROL_COMMANDS = ("inject", "clear", "faults", "line", "injected")
 #: The longest request line (a tool and a fault name fit many times over).
 MAX_REQUEST_BYTES = 4096
 
@@ -73,6 +88,11 @@ class LineControl:
         self.report = report
         #: Process time on the line per second of wall time, as `packline sim serve` serves it.
         self.time_scale = time_scale
+        #: Who injected each fault through this socket and when (`Done`), by tool and fault:
+        #: the latest injection of each, kept after its clear.
+        self._injections: dict[str, dict[str, Done]] = {}
+        #: Who cleared each fault through this socket and when, the latest clear of each.
+        self._clears: dict[str, dict[str, Done]] = {}
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
@@ -117,7 +137,9 @@ class LineControl:
             if command == "line":
                 pace = "wall clock" if self.time_scale == 1.0 else f"time x{self.time_scale:g}"
                 return {"ok": True, "message": f"served at {pace}", "time_scale": self.time_scale}
-            tool_name, fault = request["tool"], request.get("fault")
+            if command == "injected":
+                return self._injected()
+            tool_name, fault, by = request["tool"], request.get("fault"), request.get("by")
         except (ValueError, TypeError, KeyError, AttributeError):
             return {"ok": False, "error": f"not a control request: {line[:200]!r}"}
         if command not in CONTROL_COMMANDS:
@@ -146,6 +168,7 @@ class LineControl:
             }
         if command == "inject":
             tool.inject_fault(fault)
+            done = self._injections.setdefault(tool_name, {})[fault] = _done(by)
             message = f"{tool_name}: fault {fault} injected ({tool.faults[fault]})"
         elif fault not in tool.injected:  # refused: a repair of nothing is no repair
             injected = ", ".join(sorted(tool.injected)) or "nothing"
@@ -156,17 +179,55 @@ class LineControl:
             }
         else:
             tool.clear_fault(fault)
+            done = self._clears.setdefault(tool_name, {})[fault] = _done(by)
             message = f"{tool_name}: fault {fault} cleared"
         self.report(message)
-        return {"ok": True, "message": message}
+        return {"ok": True, "message": message, "wall": done["wall"]}
+
+    def _injected(self) -> dict[str, Any]:
+        """The reply to `injected`: the faults every tool suffers now, each with what it does
+        and who injected it when (`null` for one injected on the tool itself, not through
+        this socket), and the latest clear of each fault cleared through it."""
+        injected = {
+            name: {
+                fault: {
+                    "what": tool.faults[fault],
+                    **self._injections.get(name, {}).get(fault, {"wall": None, "by": None}),
+                }
+                for fault in sorted(tool.injected)
+            }
+            for name, tool in self.tools.items()
+            if tool.injected
+        }
+        named = [f"{tool} {fault}" for tool, faults in injected.items() for fault in faults]
+        return {
+            "ok": True,
+            "message": f"faults injected: {', '.join(named)}" if named else "no fault injected",
+            "injected": injected,
+            "cleared": self._clears,
+        }
+
+
+class Done(TypedDict):
+    """Who had the line inject (or clear) a fault (`None`: the request did not say) and
+    when it did it (Unix time)."""
+
+    wall: float
+    by: str | None
+
+
+def _done(by: object) -> Done:
+    """A fault injected (or cleared) now by order of `by` (as the request gave it)."""
+    return {"wall": time.time(), "by": None if by is None else str(by)}
 
 
 async def request_control(
     path: Path, request: Mapping[str, str], timeout_s: float
 ) -> dict[str, Any]:
     """Send one request to the control socket at `path`; the line's reply (its `message`,
-    and a `faults` request's `faults`), or `ControlError` with its refusal (`ControlUnreachable`
-    with why it could not be reached)."""
+    and a `faults` request's `faults`, an `injected` request's `injected` and `cleared`), or
+    `ControlError` with its refusal (`ControlUnreachable` with why it could not be
+    reached)."""
     try:
         async with asyncio.timeout(timeout_s):
             reader, writer = await asyncio.open_unix_connection(path)

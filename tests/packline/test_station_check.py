@@ -19,6 +19,7 @@ from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.servers.control import LineControl
 from packline.station import Station, ToolEntry
 from packline.station_check import DEVICE_SEPARATOR, ToolCheck, check_station
 from packline.testing import run_until
@@ -562,3 +563,38 @@ async def test_a_tool_left_working_is_busy_and_not_ready_naming_what_it_does(gem
     table = io.StringIO()
     print_station_check(Console(file=table, width=400), "line", [check])
     assert "busy (productive): bumping" in table.getvalue()
+
+
+async def test_a_served_lines_injected_faults_are_named_beside_each_tools_readiness(tmp_path):
+    """A new user's trial: `station check` said the chamber ready (exit 0), without a word
+    of the `rf_mismatch` injected on it. The check asks the served line (its `control:`)
+    and names each fault; the tool stays ready, as a real one with that fault answers, for a
+    rehearsal of a run that meets it (decision 0117). Real tools are asked nothing."""
+    async with SimulatedLine(kinds=["plasma_cleaner", "oven"]) as line:
+        control = LineControl(line.tools, tmp_path / "control", [].append)
+        await control.start()
+        try:
+            line.tools["plasma_cleaner"].inject_fault("rf_mismatch")
+            served = line.station.model_copy(update={"control": str(tmp_path / "control")})
+            checks = await check_station(served, timeout_s=30)
+            real = await check_station(line.station, timeout_s=30)
+        finally:
+            await control.stop()
+    chamber, oven = checks
+    assert chamber.ready
+    assert chamber.injected_faults == {
+        "rf_mismatch": "matching network detuned: reflected power far above its limit"
+    }
+    assert (oven.injected_faults, [c.injected_faults for c in real]) == ({}, [{}, {}])
+    out = io.StringIO()
+    print_station_check(Console(file=out, width=PIPED_WIDTH), "line", checks)
+    text = " ".join(out.getvalue().split())
+    assert "│ yes; fault rf_mismatch " in out.getvalue()  # its readiness, then the fault
+    assert chamber.injected_text() == (
+        "fault rf_mismatch (matching network detuned: reflected power far above its limit) "
+        "injected on the served line: a run on it meets it and records it as injected"
+    )
+    assert text.endswith(
+        "2 of 2 tools ready; nothing was commanded; faults injected on the served line: "
+        "plasma_cleaner rf_mismatch"
+    )

@@ -312,3 +312,82 @@ def test_a_fault_injected_on_a_driven_run_is_in_its_records_and_its_wait_for_a_c
         listed = json.loads(packline_in(db, "runs", "--json").stdout)[0]
         assert listed["waiting_for_clear"] is None
         assert len(listed["faults_injected"]) == 2
+
+
+def test_a_fault_injected_before_the_run_and_cleared_with_no_run_live_is_in_its_records(
+    tmp_path,
+):
+    """A new user's trial: `sim fault` on a fresh line, then `run`: the run said only `held`,
+    `runs --json` had `faults_injected: []`, `show` a plain alarm and `alarms` counted it as
+    the chamber's own; `sim fault` said nothing of no run recording it, `station check` said
+    the chamber ready without a word of the fault, and the repair made with no run live was
+    recorded nowhere. Now `sim fault` says no run is live and who records it, the check names
+    the fault, the run records it as it connects, and its resume records the repair
+    (decision 0117)."""
+    from ...sequences.processes import packline as packline_in
+
+    station = tmp_path / "line.yaml"
+    db = tmp_path / "runs.db"
+    with Served(station, "--time-scale", "300"):
+        fault = packline_in(db, "sim", "fault", "plasma_cleaner", "rf_mismatch", "--station",
+                            str(station), "--by", "ana")  # fmt: skip
+        assert fault.returncode == 0, fault.stderr
+        assert fault.stdout.splitlines()[1:] == [
+            "no run is live on the line: none told; the next run or resume on it records the "
+            "fault as it connects"
+        ]
+        check = packline("station", "check", str(station), "--json")
+        (chamber,) = [c for c in json.loads(check.stdout) if c["name"] == "plasma_cleaner"]
+        assert (check.returncode, chamber["ready"]) == (0, True)  # a rehearsal may start
+        assert [*chamber["injected_faults"]] == ["rf_mismatch"]
+        shown = packline("station", "check", str(station)).stdout
+        assert shown.rstrip().endswith(
+            "faults injected on the served line: plasma_cleaner rf_mismatch"
+        )
+        run = packline_in(db, "run", "plasma-clean", "--station", str(station), "--lot", "1",
+                          "--confirmed-by", "ci-bot", "--json")  # fmt: skip
+        summary = json.loads(run.stdout.splitlines()[-1])
+        run_id, wafer = summary["run_id"], summary["wafers"][0]["wafer"]
+        kinds = [json.loads(line)["kind"] for line in run.stdout.splitlines()]
+        # as it connected: before the tools' states and the alarm
+        assert kinds[:3] == ["run-started", "fault-injected", "tool-state"]
+        found = json.loads(run.stdout.splitlines()[1])
+        assert (found["tool"], found["status"]) == ("plasma_cleaner", "rf_mismatch")
+        assert found["message"].startswith("packline sim fault by ana at ")
+        assert found["message"].endswith(", found injected as the run connected")
+        (listed,) = json.loads(packline_in(db, "runs", "--json").stdout)
+        assert listed["status"] == "held"
+        assert [(f["tool"], f["fault"], f["cleared"]) for f in listed["faults_injected"]] == [
+            ("plasma_cleaner", "rf_mismatch", None)
+        ]
+        alarms = json.loads(packline_in(db, "show", run_id, "--json").stdout)["alarms"]
+        assert {alarm["injected_fault"] for alarm in alarms} == {"rf_mismatch"}
+        (tool,) = json.loads(packline_in(db, "alarms", "--json").stdout)["tools"]
+        assert (tool["alarms"], tool["injected"]) == (1, 1)
+        # repaired with no run live: none told, and the held run records it as it resumes
+        clear = packline_in(db, "sim", "fault", "plasma_cleaner", "rf_mismatch", "--station",
+                            str(station), "--clear", "--by", "bo")  # fmt: skip
+        assert clear.stdout.splitlines()[1] == (
+            "no run is live on the line: none told; a run whose records have the fault "
+            "injected records the clear as its resume connects"
+        )
+        for command in (
+            ("clear-tool", run_id, "plasma_cleaner", "--by", "bo"),
+            ("disposition", run_id, wafer, "rework", "--by", "bo", "--reason", "repaired"),
+            ("resume", run_id, "--confirmed-by", "ci-bot"),
+        ):
+            done = packline_in(db, *command)
+            assert done.returncode == 0, (command, done.stderr)
+        store = RunStore(db, create=False)
+        try:
+            told = [
+                (e["kind"], e["session"], e["data"]["by"])
+                for e in store.events(run_id)
+                if e["kind"] in ("fault-injected", "fault-cleared")
+            ]
+        finally:
+            store.close()
+        assert told == [("fault-injected", 1, "ana"), ("fault-cleared", 2, "bo")]
+        (listed,) = json.loads(packline_in(db, "runs", "--json").stdout)
+        assert listed["status"] == "completed"
+        assert listed["faults_injected"][0]["cleared"] is not None

@@ -6,17 +6,26 @@ recorded the same way, a `fault-cleared` event."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
+from collections.abc import AsyncIterator
+
+import pytest
 
 from packline.clock import ScaledClock
+from packline.sequences.engine import RunRequest, injected_faults, open_resume, open_run, prepare
 from packline.sequences.engine import engine as engine_module
-from packline.sequences.engine import injected_faults
+from packline.sequences.engine import keeper as keeper_module
+from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.control import Order
 from packline.sequences.engine.events import FAULT_CLEARED, FAULT_INJECTED
-from packline.sequences.engine.injected_faults import faults_injected, tell_run
+from packline.sequences.engine.injected_faults import faults_injected, found_on_line, tell_run
 from packline.sequences.engine.liveness import status_text
 from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.servers.control import LineControl
 
+from ..test_resume_station import confirm_yes, station_file
 from .test_unserved import alarmed_station_run, order
 
 #: When the line injected the fault, as `sim fault` tells the run: 2026-12-04 15:02:25 local.
@@ -206,3 +215,233 @@ async def test_the_fault_is_recorded_before_the_alarm_it_raised_and_marks_it(
     assert alarms
     assert all(told[0]["wall"] <= alarm["wall"] for alarm in alarms)
     assert {alarm["injected_fault"] for alarm in alarms} == {"rf_mismatch"}
+
+
+@contextlib.asynccontextmanager
+async def served(line: SimulatedLine, tmp_path) -> AsyncIterator[tuple[LineControl, str]]:
+    """`line` served with its control socket, as `packline sim serve` serves it: the socket
+    and the station file that names it."""
+    control = LineControl(line.tools, tmp_path / "control", [].append)
+    await control.start()
+    path = tmp_path / "served.yaml"
+    path.write_text(line.station.to_yaml() + f"control: {tmp_path / 'control'}\n")
+    try:
+        yield control, str(path)
+    finally:
+        await control.stop()
+
+
+def line_did(control: LineControl, command: str, by: str) -> float:
+    """`packline sim fault plasma_cleaner rf_mismatch [--clear] --by BY` through the line's
+    socket: when the line did it, as its reply says."""
+    request = {"command": command, "tool": "plasma_cleaner", "fault": "rf_mismatch", "by": by}
+    reply = control.handle(json.dumps(request).encode())
+    assert reply["ok"], reply
+    return float(reply["wall"])
+
+
+async def held_run(store, path: str, operator=None, lot: int = 2) -> tuple[str, list]:
+    """plasma-clean for a lot of `lot` on the station file `path`, held as the chamber alarms
+    under its first batch (a lot of 2 is one batch; of 6, W05 and W06 wait for a clear, which
+    the operator ends: `end_the_wait`); `operator(engine, event)` sees each event. Its id and
+    events."""
+    events: list = []
+    box: list = []
+
+    def observe(event) -> None:
+        events.append(event)
+        if operator is not None:
+            operator(box[0], event)
+        end_the_wait(box[0], event)
+
+    request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=lot,
+                         failure_policy="hold")  # fmt: skip
+    async with open_run(store, prepare(request), observers=[observe], confirm=confirm_yes) as run:
+        box.append(run)
+        assert await run.run() == "held"
+    return run.run_id, events
+
+
+def at(wall: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(wall))
+
+
+async def test_a_fault_injected_before_the_run_is_found_as_it_connects(store, tmp_path):
+    """The trial: `sim fault` before `run` told no run (none was live), and the run recorded
+    nothing of the fault: `show` read a plain alarm and `alarms` counted it as the chamber's
+    own. The run asks the line as it connects and records the fault as one told, before the
+    alarm, which is marked as the fault's; the word `sim fault` posts should the run be live
+    meanwhile is not recorded twice."""
+    async with (
+        SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line,
+        served(line, tmp_path) as (control, path),
+    ):
+        wall = line_did(control, "inject", "ana")
+        posted: list[bool] = []
+
+        def told_too(engine, event) -> None:
+            if event.kind == FAULT_INJECTED and not posted:  # the word of a live run, after
+                posted.append(True)
+                order(engine, FAULT_INJECTED, tool="plasma_cleaner", fault="rf_mismatch",
+                      wall=wall)  # fmt: skip
+
+        run_id, events = await held_run(store, path, told_too)
+
+    kinds = [e["kind"] for e in store.events(run_id)]
+    assert kinds.count(FAULT_INJECTED) == 1
+    assert kinds.index(FAULT_INJECTED) < kinds.index("tool-out-of-service")
+    (found,) = [e for e in store.events(run_id) if e["kind"] == FAULT_INJECTED]
+    assert (found["tool"], found["status"]) == ("plasma_cleaner", "rf_mismatch")
+    assert found["message"] == (
+        f"packline sim fault by ana at {at(wall)}, found injected as the run connected"
+    )
+    assert found["data"] == {
+        "fault": "rf_mismatch", "by": "ana", "injected_wall": wall, "found_as_run_connected": True
+    }  # fmt: skip
+    alarms = store.table("alarms", run_id)
+    assert alarms
+    assert {alarm["injected_fault"] for alarm in alarms} == {"rf_mismatch"}
+    assert faults_injected(store, [run_id]) == {
+        run_id: [{"tool": "plasma_cleaner", "fault": "rf_mismatch", "wall": wall, "cleared": None}]
+    }
+    (live,) = [e for e in events if e.kind == FAULT_INJECTED]
+    assert live.message == found["message"]
+
+
+async def test_a_clear_made_while_no_run_was_live_is_found_by_the_resume(store, tmp_path):
+    """A fault injected during the run (told through its control table), the run held, the
+    fault repaired with no run live (`sim fault --clear --station`: none told): the records
+    said it injected still. The resume learns it gone as it connects and records the clear,
+    by whom and when the line did it; the injection it records already is not recorded
+    again."""
+    async with (
+        SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line,
+        served(line, tmp_path) as (control, path),
+    ):
+        walls: list[float] = []
+
+        def inject(engine, event) -> None:
+            if event.kind == "run-started":
+                walls.append(line_did(control, "inject", "ana"))
+                order(engine, FAULT_INJECTED, tool="plasma_cleaner", fault="rf_mismatch",
+                      wall=walls[0])  # fmt: skip
+
+        run_id, _ = await held_run(store, path, inject, lot=6)
+        cleared = line_did(control, "clear", "bo")
+        assert store.events(run_id)[-1]["kind"] == "run-finished"  # none told
+        assert record_clearance(store, run_id, "plasma_cleaner", "bo") is not None
+        async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
+            assert await resumed.run() == "held"  # W05, W06 run: the chamber repaired
+
+    told = [e for e in store.events(run_id) if e["kind"] in (FAULT_INJECTED, FAULT_CLEARED)]
+    assert [(e["kind"], e["session"]) for e in told] == [(FAULT_INJECTED, 1), (FAULT_CLEARED, 2)]
+    assert told[1]["message"] == (
+        f"packline sim fault --clear by bo at {at(cleared)}, found cleared as the run connected"
+    )
+    assert told[1]["data"] == {
+        "fault": "rf_mismatch", "by": "bo", "cleared_wall": cleared, "found_as_run_connected": True
+    }  # fmt: skip
+    (fault,) = faults_injected(store, [run_id])[run_id]
+    assert (fault["wall"], fault["cleared"]) == (walls[0], cleared)
+    assert {alarm["injected_fault"] for alarm in store.table("alarms", run_id)} == {"rf_mismatch"}
+
+
+async def test_real_tools_are_asked_nothing_of_faults(store, tmp_path, monkeypatch):
+    """A station of real tools names no control socket: the run asks nothing but its tools,
+    and records no fault (the alarm is the tool's own)."""
+
+    def asked(*args):
+        raise AssertionError(f"a line's control socket was asked {args}")
+
+    monkeypatch.setattr(keeper_module, "request_control", asked)
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        line.tools["plasma_cleaner"].inject_fault("rf_mismatch")  # a real chamber's mismatch
+        run_id, _ = await held_run(store, station_file(tmp_path, line, "real.yaml"))
+    assert faults_injected(store, [run_id]) == {}
+    assert {alarm["injected_fault"] for alarm in store.table("alarms", run_id)} == {None}
+
+
+#: When the line injected the fault again, and when it cleared it before that.
+LATER, CLEARED_BETWEEN = INJECTED + 100, INJECTED + 50
+#: The data key of each kind's when, and the kind of what the line did.
+WALL_KEY = {FAULT_INJECTED: "injected_wall", FAULT_CLEARED: "cleared_wall"}
+KIND = {"inject": FAULT_INJECTED, "clear": FAULT_CLEARED}
+
+
+@pytest.mark.parametrize(
+    ("injected", "cleared", "found"),
+    [
+        pytest.param({"wall": INJECTED, "by": "bo"}, {}, [], id="as-the-records-tell-it"),
+        pytest.param({"wall": None, "by": None}, {}, [], id="injected-on-the-tool-itself"),
+        pytest.param(
+            {"wall": LATER, "by": "ana"},
+            {"wall": CLEARED_BETWEEN, "by": "cy"},
+            [
+                (
+                    FAULT_CLEARED,
+                    f"packline sim fault --clear by cy at {at(CLEARED_BETWEEN)}, found cleared "
+                    "as the run connected",
+                    CLEARED_BETWEEN,
+                ),
+                (
+                    FAULT_INJECTED,
+                    f"packline sim fault by ana at {at(LATER)}, found injected as the run "
+                    "connected",
+                    LATER,
+                ),
+            ],
+            id="cleared-and-injected-again",
+        ),
+        pytest.param(
+            {"wall": LATER, "by": "ana"},
+            {},
+            [
+                (
+                    FAULT_CLEARED,
+                    f"rf_mismatch found cleared as the run connected, by {at(LATER)}, when the "
+                    "line injected it again (the served line does not say when or by whom)",
+                    LATER,
+                ),
+                (
+                    FAULT_INJECTED,
+                    f"packline sim fault by ana at {at(LATER)}, found injected as the run "
+                    "connected",
+                    LATER,
+                ),
+            ],
+            id="injected-again-after-a-clear-it-does-not-know",
+        ),
+        pytest.param(
+            None,
+            {},
+            [
+                (
+                    FAULT_CLEARED,
+                    "rf_mismatch found cleared as the run connected (the served line does not "
+                    "say when or by whom)",
+                    None,
+                ),
+            ],
+            id="served-again",
+        ),
+    ],
+)
+async def test_what_the_line_says_against_what_the_records_tell(
+    store, tmp_path, injected, cleared, found
+):
+    """A held run's records have the fault injected at INJECTED (`sim fault --run`); what its
+    resume records as it connects, by what the line says: nothing where the line tells it as
+    they do; a clear, then an injection, where the line injected it again since (the clear
+    no later than that, where the line does not say when); a clear of a line served again,
+    at the resume's own time."""
+    run, _ = await told_a_stopped_run(store, tmp_path, INJECTED, "inject")
+    line = {
+        "injected": {} if injected is None else {"plasma_cleaner": {"rf_mismatch": injected}},
+        "cleared": {"plasma_cleaner": {"rf_mismatch": cleared}} if cleared else {},
+    }
+    events = found_on_line(store, run["id"], ["plasma_cleaner"], line)
+    assert [
+        (KIND[did], fields["message"], fields["data"].get(WALL_KEY[KIND[did]]))
+        for did, _, fields in events
+    ] == found
+    assert {tool for _, tool, _ in events} <= {"plasma_cleaner"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -98,3 +99,46 @@ async def test_the_line_says_how_fast_it_is_served(tmp_path):
         finally:
             await control.stop()
     assert reply == {"ok": True, "message": "served at time x60", "time_scale": 60.0}
+
+
+async def test_the_line_says_which_faults_are_injected_by_whom_and_when(tmp_path):
+    """A run that connects after a fault was injected (or cleared) asks the line, which kept
+    who did it and when (decision 0117); a fault injected on the tool itself, not through the
+    socket, it knows no more of than that it is there."""
+    async with SimulatedLine(kinds=["plasma_cleaner", "oven"]) as line:
+        control = LineControl(line.tools, tmp_path / "control", [].append)
+        assert control.handle(b'{"command": "injected"}') == {
+            "ok": True, "message": "no fault injected", "injected": {}, "cleared": {}
+        }  # fmt: skip
+        before = time.time()
+        injected = control.handle(
+            b'{"command": "inject", "tool": "plasma_cleaner", "fault": "rf_mismatch", "by": "ana"}'
+        )
+        oven = {"tool": "oven", "fault": "n2_supply", "by": "bo"}
+        control.handle(json.dumps({**oven, "command": "inject"}).encode())
+        cleared = control.handle(json.dumps({**oven, "command": "clear"}).encode())
+        line.tools["oven"].inject_fault("zone_sensor_break")  # on the tool itself
+        reply = control.handle(b'{"command": "injected"}')
+        sensor_break = line.tools["oven"].faults["zone_sensor_break"]
+    assert before <= injected["wall"] <= cleared["wall"] <= time.time()
+    assert reply == {
+        "ok": True,
+        "message": "faults injected: plasma_cleaner rf_mismatch, oven zone_sensor_break",
+        "injected": {
+            "plasma_cleaner": {
+                "rf_mismatch": {
+                    "what": "matching network detuned: reflected power far above its limit",
+                    "wall": injected["wall"],
+                    "by": "ana",
+                }
+            },
+            "oven": {
+                "zone_sensor_break": {
+                    "what": sensor_break,
+                    "wall": None,
+                    "by": None,
+                }
+            },
+        },
+        "cleared": {"oven": {"n2_supply": {"wall": cleared["wall"], "by": "bo"}}},
+    }
