@@ -262,6 +262,7 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
 
 def alarms_section(records: RunRecords) -> str:
     alarms = records.alarms()
+    alarms_counted = alarms_count(alarms)
     wafers = records.wafers()
     held = wafers[wafers["status"] != "completed"][["wafer_id", "status", "reason"]]
     confirmations = records.confirmations()  # every one asked, answered or not
@@ -276,7 +277,7 @@ def alarms_section(records: RunRecords) -> str:
     events = records.events()
     events = events[~events["kind"].isin(UNLISTED)]
     return (
-        f"<h3>Alarms ({len(alarms)})</h3>\n"
+        f"<h3>Alarms ({alarms_counted})</h3>\n"
         + (
             table(alarms[["t", "tool", "wafer_id", "code", "message"]])
             if len(alarms)
@@ -299,6 +300,19 @@ def alarms_section(records: RunRecords) -> str:
         + f"\n<h3>Events ({len(events)})</h3>\n"
         + table(events[["t", "session", "kind", "tool", "wafer_id", "status", "message"]])
     )
+
+
+def alarms_count(alarms: pd.DataFrame) -> str:
+    """What the report's alarms table (`RunRecords.alarms`: a row per wafer an alarm failed)
+    holds: its alarms, counted as `packline tools` and `packline alarms` count them (failures,
+    `FAILURE`: a batch's wafers each record the alarm that failed them, one failure), and the
+    wafers they failed (as `packline alarms` counts them, a wafer per alarm that failed it):
+    '1 alarm, 4 wafers'; '0' for none."""
+    if alarms.empty:
+        return "0"
+    failed = alarms.drop_duplicates([*FAILURE, "wafer_id"])  # a wafer of each alarm
+    failures = failed.drop_duplicates(list(FAILURE))
+    return f"{counted(len(failures), 'alarm')}, {counted(len(failed), 'wafer')}"
 
 
 def confirmations_count(confirmations: pd.DataFrame) -> str:

@@ -184,11 +184,11 @@ def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
     assert "Wafer <b>W02</b>" in out.read_text()
 
 
-def faulted_report(tmp_path: Path, method: str, fault: str) -> str:
-    """The report of a dry run of `method`, a lot of 1, with `fault` injected (its wafer
+def faulted_report(tmp_path: Path, method: str, fault: str, lot: int = 1) -> str:
+    """The report of a dry run of `method`, a lot of `lot`, with `fault` injected (its wafer
     held: the run exits 1)."""
     db = str(tmp_path / "runs.db")
-    run = ["run", method, "--sim", "--lot", "1", "--quiet", "--db", db]
+    run = ["run", method, "--sim", "--lot", str(lot), "--quiet", "--db", db]
     assert main([*run, "--fault", fault]) == 1
     out = tmp_path / "r.html"
     assert main(["report", "last", "--db", db, "--to", str(out)]) == 0
@@ -205,6 +205,21 @@ def test_an_alarm_an_injected_fault_raised_is_marked_as_the_faults(tmp_path):
     assert "<tr><th>status</th><td>held; fault injected: plasma_cleaner rf_mismatch</td>" in page
     assert "<th>kind</th><th>tool</th>" in page
     assert "<td>fault-injected</td><td>plasma_cleaner</td>" in page
+
+
+def test_the_alarms_heading_counts_alarms_as_tools_does_and_the_wafers_they_failed(
+    tmp_path, capsys
+):
+    """One alarm on a chamber batch of 4 wafers is one failure (`tools` and `alarms` count
+    1) recorded for each wafer: the heading read `Alarms (4)` over a row per wafer, four
+    alarms by its count; it says it counts one alarm and the four wafers it failed."""
+    page = faulted_report(tmp_path, "plasma-clean", "plasma_cleaner:rf_mismatch", lot=4)
+    section = page[page.index("<h3>Alarms (1 alarm, 4 wafers)</h3>") :]
+    assert section[: section.index("</table>")].count("<td>REFLECTED_POWER") == 4
+    capsys.readouterr()
+    assert main(["tools", "last", "--db", str(tmp_path / "runs.db"), "--json"]) == 0
+    (chamber,) = json.loads(capsys.readouterr().out)["tools"]
+    assert chamber["alarms"] == 1
 
 
 def test_a_wafer_held_before_a_conditions_step_is_reported_with_it_unjudged(tmp_path):
