@@ -17,7 +17,7 @@ from bokeh.model import Model
 from packline.rendering import counted, counted_sites
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
-from packline.sequences.engine.events import UNLISTED
+from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.progress import clock_text, run_clock_text
@@ -275,7 +275,9 @@ def alarms_section(records: RunRecords) -> str:
         for code, fault in zip(alarms["code"], alarms["injected_fault"], strict=True)
     ]
     events = records.events()
+    unlisted = unlisted_text(events["kind"])
     events = events[~events["kind"].isin(UNLISTED)]
+    events_counted = f"{len(events)}; {unlisted}" if unlisted else str(len(events))
     return (
         f"<h3>Alarms ({alarms_counted})</h3>\n"
         + (
@@ -297,7 +299,8 @@ def alarms_section(records: RunRecords) -> str:
             if len(confirmations)
             else "<p>None.</p>"
         )
-        + f"\n<h3>Events ({len(events)})</h3>\n"
+        + f"\n<h3>Events ({events_counted})</h3>\n"
+        + (f"<p>Not listed: {escape(UNLISTED_WHERE)}.</p>\n" if unlisted else "")
         + table(events[["t", "session", "kind", "tool", "wafer_id", "status", "message"]])
     )
 

@@ -15,6 +15,7 @@ from packline.cli import main
 from packline.records import RunRecords
 from packline.records.report import SECTIONS, render_report
 from packline.records.sections import (
+    alarms_section,
     measurements_section,
     run_clock_fact,
     run_section,
@@ -96,10 +97,6 @@ def test_the_page_holds_the_runs_data(page, records):
         assert serial in page
     times = tool_time(records)
     assert f"Bottleneck: <b>{bottleneck(times)}</b>" in page
-    # the events listed leave out the tools' own states, which the Gantt chart draws
-    kinds = records.events()["kind"]
-    assert "tool-state" in set(kinds)
-    assert f"<h3>Events ({(kinds != 'tool-state').sum()})</h3>" in page
     # the maps: the bumps laid by the bonder, the resin by the laminator, on one data source
     assert "after form bumps: bumps.height_um" in page
     assert "after laminate resin film:\\\\nresins.layers[0].thickness_um" in page  # wrapped
@@ -293,6 +290,24 @@ def test_a_station_runs_report_refuses_a_wafer_it_does_not_have(tmp_path, add_ru
     assert not out.exists()
     assert main([*report, "--wafer", "W03", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["report"] == str(out)
+
+
+def test_the_events_say_the_tool_state_changes_they_leave_out(run_db, records, capsys):
+    """The report's `Events (29)` and `show`'s list left out the tools' state changes (44
+    events in `export` and `show --json`) without a word: both say how many they leave out
+    and where they are."""
+    kinds = records.events()["kind"]
+    states = int((kinds == "tool-state").sum())
+    assert states > 0
+    said = f"{states} tool state changes not listed"
+    section = alarms_section(records)
+    assert f"<h3>Events ({len(kinds) - states}; {said})</h3>" in section
+    assert "<p>Not listed: the tools&#x27; own states, tool-state events:" in section
+    assert main(["show", "last", "--db", str(run_db)]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert f"{said} (the tools' own states, tool-state events:" in shown
+    assert main(["show", "last", "--db", str(run_db), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["events"]) == len(kinds)
 
 
 def test_tools_names_the_bottleneck(run_db, records, capsys):
