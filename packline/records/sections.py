@@ -21,7 +21,7 @@ from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.progress import clock_text, run_clock_text
-from packline.sequences.engine.recorded_station import line_text, time_scale_of
+from packline.sequences.engine.recorded_station import line_text, process_time, time_scale_of
 from packline.sequences.engine.report import attempt_text, measurement_labels, station_claim_check
 from packline.shown_figures import figure_text
 
@@ -52,7 +52,7 @@ def run_clock_fact(header: dict[str, Any]) -> str:
     scale = time_scale_of(header)
     if scale == 1.0:
         return text
-    process = clock_text(seconds * scale)
+    process = clock_text(process_time(seconds, scale))
     return f"{text}, process time on the line {process} (served at time x{scale:g})"
 
 
