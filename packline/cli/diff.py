@@ -18,6 +18,7 @@ from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.liveness import INTERRUPTED
 from packline.sequences.engine.method import measurements_now
 from packline.sequences.engine.progress import clock_text, run_clock_text
+from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.report import run_report
 from packline.sequences.engine.verdicts import FAIL
 
@@ -39,6 +40,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         row["differs"] = row["differs"] and not (dry_runs and row["what"] == WALL)
     diff = {
         "runs": [a["run"]["id"], b["run"]["id"]],
+        "time_scales": [a["run"]["time_scale"], b["run"]["time_scale"]],
         "recipe": _recipe_diff(recipe_a, recipe_b),
         "recipes_as_recorded": [note for note in (read_a, read_b) if note],
         "timings": timings,
@@ -88,10 +90,19 @@ def _recipe_diff(recipe_a: dict[str, Any], recipe_b: dict[str, Any]) -> list[dic
 
 #: The timing of the wall clock: a dry run's is how long the computer took, noise between runs.
 WALL = "wall from start to end"
+#: The timings on the line's process clock (`process_time`), whichever clock the run's is: a
+#: dry run's simulated time, a station's wall time, a served line's wall time times its scale.
+PROCESS_TIMINGS = ("process time on the line", "mean time on line (process time)")
 
 
 def _timings(report: dict[str, Any]) -> dict[str, str]:
+    """The run's timings, as `diff` pairs them: what it ran and how far it got, its run clock
+    (simulated or wall, as `runs` says), its wall time, and its process time on the line and
+    its wafers' mean time on the line on that one clock (`PROCESS_TIMINGS`), as `show` and the
+    summary give a served run's, so a dry run and a run on a served line compare like with
+    like (a served line's wall time had stood beside a dry run's simulated time)."""
     run = report["run"]
+    scale = run["time_scale"]
     # a wafer a run cut off left under way was on the line up to the cut: not a time on it
     cycles = [
         w["cycle_time_s"]
@@ -106,7 +117,8 @@ def _timings(report: dict[str, Any]) -> dict[str, str]:
         "wafers completed": f"{done} of {run['lot_size']}",
         "run clock": run_clock_text(report["duration_s"], simulated=run["simulated"]),
         WALL: "-" if wall is None else f"{wall:.1f} s",
-        "mean time on line": clock_text(mean(cycles) if cycles else None),
+        PROCESS_TIMINGS[0]: clock_text(process_time(report["duration_s"], scale)),
+        PROCESS_TIMINGS[1]: clock_text(process_time(mean(cycles), scale) if cycles else None),
     }
 
 
@@ -203,6 +215,12 @@ def _paired(
     ]
 
 
+#: The legend of `*` under each table but the measurements' (`MARKS`).
+DIFFERS = {
+    "timings": "* the two runs differ",
+    "recipe": "* the two recipes differ (every value listed does)",
+    "claims": "* the verdict or the worst site's margin differs",
+}
 #: How `print_diff` marks a measurement row by its `differs`, and the legend of each mark.
 MARKS = {
     "values": (
@@ -220,7 +238,8 @@ MARKS = {
 def print_diff(console: Console, diff: dict[str, Any]) -> None:
     """One table per part, the two runs side by side; rows that differ marked `*` (a
     measurement's by its figures, not by the wafers measured), a measurement that differs
-    only by wafers one run lacks `+`, each mark shown explained below its table."""
+    only by wafers one run lacks `+`, each mark shown explained below its table (`DIFFERS`,
+    `MARKS`: the timings' and the claims' `*` had none)."""
     run_a, run_b = diff["runs"]
     for part, title in (
         ("timings", "timings"),
@@ -232,19 +251,40 @@ def print_diff(console: Console, diff: dict[str, Any]) -> None:
         notes = []
         for row in diff[part]:
             differs = row.get("differs", True)  # a recipe row differs by being listed
-            mark, legend = MARKS.get(differs, ("*", "")) if differs else ("", "")
-            if part == "measurements" and legend not in notes:
+            mark, legend = MARKS.get(differs, ("*", DIFFERS.get(part, ""))) if differs else ("", "")
+            if legend not in notes:
                 notes.append(legend)
             table.add_row(mark, row["what"], _cell(row["a"]), _cell(row["b"]))
         if not diff[part]:
             table.add_row("", "(none)", "", "")
         console.print(table)
         if part == "recipe":
-            notes = diff["recipes_as_recorded"]
-        if part == "timings" and diff["wall_unmarked"]:
-            notes = [f"{WALL} not marked: a dry run's wall time is the computer's, noise"]
+            notes += diff["recipes_as_recorded"]
+        if part == "timings":
+            notes += _timing_notes(diff)
         for note in sorted(note for note in notes if note):
             console.print(note, markup=False, highlight=False)
+
+
+def _timing_notes(diff: dict[str, Any]) -> list[str]:
+    """What the timings table says under it besides its legend: that two dry runs' wall times
+    are not marked, and how a run on a line served faster than real time has its process
+    time (`process_time`)."""
+    notes = []
+    if diff["wall_unmarked"]:
+        notes.append(f"{WALL} not marked: a dry run's wall time is the computer's, noise")
+    served = [
+        f"{run} served at time x{scale:g}"
+        for run, scale in zip(diff["runs"], diff["time_scales"], strict=True)
+        if scale != 1.0
+    ]
+    if served:
+        notes.append(
+            f"{' and '.join(PROCESS_TIMINGS)}: a dry run's simulated time, a station's wall "
+            f"time, and on a line served faster than real time its wall time times the scale "
+            f"({', '.join(served)}), as show says it"
+        )
+    return notes
 
 
 def _cell(value: Any) -> str:

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from packline.rendering import DataTable, counted
 from packline.sequences.engine.database import ids_ending
-from packline.sequences.engine.events import UNLISTED
+from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.progress import clock_text, event_line
 from packline.sequences.engine.records import RunStore, db_option
@@ -113,6 +113,9 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
         console.print(table)
     for line in listed_events(report["events"]):
         console.print(line, markup=False, highlight=False)
+    unlisted = unlisted_text(e["kind"] for e in report["events"])
+    if unlisted:
+        console.print(f"{unlisted} ({UNLISTED_WHERE})", markup=False, highlight=False)
 
 
 def listed_events(events: list[dict[str, Any]]) -> list[str]:

@@ -15,6 +15,7 @@ from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
 from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
     MEASURED,
@@ -109,10 +110,9 @@ def clocks_text(report: dict[str, Any]) -> str:
     if run["simulated"]:
         clock = f"simulated time {clock_text(duration)}"
     elif scale != 1.0:
-        process = None if duration is None else duration * scale
         clock = (
             f"run clock {clock_text(duration)} of wall time, process time on the line "
-            f"{clock_text(process)} (served at time x{scale:g})"
+            f"{clock_text(process_time(duration, scale))} (served at time x{scale:g})"
         )
     else:
         clock = f"process time {clock_text(duration)}"

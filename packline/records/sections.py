@@ -17,11 +17,11 @@ from bokeh.model import Model
 from packline.rendering import counted, counted_sites
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
-from packline.sequences.engine.events import UNLISTED
+from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.progress import clock_text, run_clock_text
-from packline.sequences.engine.recorded_station import line_text, time_scale_of
+from packline.sequences.engine.recorded_station import line_text, process_time, time_scale_of
 from packline.sequences.engine.report import attempt_text, measurement_labels, station_claim_check
 from packline.shown_figures import figure_text
 
@@ -52,7 +52,7 @@ def run_clock_fact(header: dict[str, Any]) -> str:
     scale = time_scale_of(header)
     if scale == 1.0:
         return text
-    process = clock_text(seconds * scale)
+    process = clock_text(process_time(seconds, scale))
     return f"{text}, process time on the line {process} (served at time x{scale:g})"
 
 
@@ -262,6 +262,7 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
 
 def alarms_section(records: RunRecords) -> str:
     alarms = records.alarms()
+    alarms_counted = alarms_count(alarms)
     wafers = records.wafers()
     held = wafers[wafers["status"] != "completed"][["wafer_id", "status", "reason"]]
     confirmations = records.confirmations()  # every one asked, answered or not
@@ -274,9 +275,11 @@ def alarms_section(records: RunRecords) -> str:
         for code, fault in zip(alarms["code"], alarms["injected_fault"], strict=True)
     ]
     events = records.events()
+    unlisted = unlisted_text(events["kind"])
     events = events[~events["kind"].isin(UNLISTED)]
+    events_counted = f"{len(events)}; {unlisted}" if unlisted else str(len(events))
     return (
-        f"<h3>Alarms ({len(alarms)})</h3>\n"
+        f"<h3>Alarms ({alarms_counted})</h3>\n"
         + (
             table(alarms[["t", "tool", "wafer_id", "code", "message"]])
             if len(alarms)
@@ -296,9 +299,23 @@ def alarms_section(records: RunRecords) -> str:
             if len(confirmations)
             else "<p>None.</p>"
         )
-        + f"\n<h3>Events ({len(events)})</h3>\n"
+        + f"\n<h3>Events ({events_counted})</h3>\n"
+        + (f"<p>Not listed: {escape(UNLISTED_WHERE)}.</p>\n" if unlisted else "")
         + table(events[["t", "session", "kind", "tool", "wafer_id", "status", "message"]])
     )
+
+
+def alarms_count(alarms: pd.DataFrame) -> str:
+    """What the report's alarms table (`RunRecords.alarms`: a row per wafer an alarm failed)
+    holds: its alarms, counted as `packline tools` and `packline alarms` count them (failures,
+    `FAILURE`: a batch's wafers each record the alarm that failed them, one failure), and the
+    wafers they failed (as `packline alarms` counts them, a wafer per alarm that failed it):
+    '1 alarm, 4 wafers'; '0' for none."""
+    if alarms.empty:
+        return "0"
+    failed = alarms.drop_duplicates([*FAILURE, "wafer_id"])  # a wafer of each alarm
+    failures = failed.drop_duplicates(list(FAILURE))
+    return f"{counted(len(failures), 'alarm')}, {counted(len(failed), 'wafer')}"
 
 
 def confirmations_count(confirmations: pd.DataFrame) -> str:

@@ -11,7 +11,8 @@ resume's recovery does (`clearances.service_event`); in
 **productive** while a stage holds it (the steps one wafer, or a batch, does on it, loading
 and unloading included as E10 counts them: `steps` rows of kind stage or batch) or while it
 reports itself busy, but not while a stage held it idle (`held_idle`: the run paused, a
-stage waiting for another tool it asked for); and in **standby** for the rest of the run.
+stage waiting for another tool it asked for or for an operator's answer to a confirmation);
+and in **standby** for the rest of the run.
 Where they overlap, that is the order that wins. Records written before tools reported their
 states have no `tool-state` events: their tools are then never in the states only a tool
 reports. Every tool's states sum to the run's duration.
@@ -55,6 +56,7 @@ import pandas as pd
 
 from packline.drivers.equipment import E10State
 from packline.sequences.engine.clearances import service_event
+from packline.sequences.engine.confirmations import confirmation_waits
 from packline.sequences.engine.events import TOOL_STATE
 from packline.sequences.engine.recorded_station import recorded_tools
 from packline.sequences.engine.report import held_for_want_of_a_tool
@@ -293,26 +295,64 @@ def held_idle(records: RunRecords, window: Window) -> dict[str, list[Span]]:
     """When each tool was held by a stage (`tool_uses`) but not worked for it, which is
     standby (SEMI E10: no operator, a support tool not available), not productive time:
     while a stage waited for another tool it asked for (`tool_waits`); and while the run
-    stood paused (`paused_spans`), but a step on the tool that was running when the pause
-    came and ran to its end. A pause waits for the stages under way to end since decision
-    0097: a stage held through a pause is in records of runs before it. Tool name -> its
-    spans of run clock."""
+    stood paused (`paused_spans`) or a stage holding the tool waited for an operator's answer
+    to a confirmation (`answer_waits`), but for a step on the tool running then (one running
+    when the pause came ran to its end). A pause waits for the stages under way to end since
+    decision 0097: a stage held through a pause is in records of runs before it. Tool name ->
+    its spans of run clock."""
     stop_t = window.stop_t
     steps = records.steps()
     uses = tool_uses(steps)
     events = records.store.events(records.run_id)
     idle = tool_waits(uses, steps, holds_after(uses, events))
     paused = paused_spans(events, stop_t)
-    if paused:
-        inner = steps[~steps["kind"].isin(HOLDING_KINDS)]
-        for tool in set(uses["tool"].astype(str)):
+    answering = answer_waits(
+        uses,
+        confirmation_waits(records.store.table("confirmations", records.run_id), events),
+        stop_t,
+    )
+    inner = steps[~steps["kind"].isin(HOLDING_KINDS)]
+    for tool in set(uses["tool"].astype(str)):
+        unworked = paused + answering.get(tool, [])
+        if unworked:
             own = inner[inner["tool"] == tool]
             running = [
                 (float(start), stop_t if pd.isna(stop) else float(stop))
                 for start, stop in zip(own["started_t"], own["stopped_t"], strict=True)
             ]
-            idle.setdefault(tool, []).extend(_without(paused, running))
+            idle.setdefault(tool, []).extend(_without(unworked, running))
     return idle
+
+
+def answer_waits(
+    uses: pd.DataFrame, waits: Sequence[tuple[Mapping[str, Any], float | None]], stop_t: float
+) -> dict[str, list[Span]]:
+    """When the stages of `uses` (`tool_uses`) held their tools while their wafer waited for an
+    operator's answer to a confirmation (`waits`, `confirmation_waits`: each ask's event and
+    the run clock time it ended, None for one nothing ended): each wait, from its ask to its
+    end, on the tool of every use of its wafer under way when it was asked (by the wall clock,
+    as `tool_waits` reads which record came first), to that use's end at the latest (one a
+    crash cut off waited until the use was closed, else to `stop_t`, not through a resume's
+    work on the tool). Tool name -> spans of run clock."""
+    held: dict[str, list[tuple[str, float, float, float]]] = {}  # tool, wall span, stop_t
+    for wafer_id, tool, since, until, stopped_t in zip(
+        uses["wafer_id"],
+        uses["tool"],
+        uses["started_wall"],
+        uses["stopped_wall"],
+        uses["stopped_t"],
+        strict=True,
+    ):
+        until_wall = math.inf if pd.isna(until) else float(until)
+        use_stop = stop_t if pd.isna(stopped_t) else float(stopped_t)
+        held.setdefault(str(wafer_id), []).append((str(tool), float(since), until_wall, use_stop))
+    spans: dict[str, list[Span]] = {}
+    for asked, answered_t in waits:
+        for tool, since, until, use_stop in held.get(str(asked["wafer_id"]), []):
+            if since <= asked["wall"] < until:
+                end = use_stop if answered_t is None else min(answered_t, use_stop)
+                spans.setdefault(tool, []).append((float(asked["t"]), end))
+    return spans
 
 
 def paused_spans(events: Sequence[Mapping[str, Any]], stop_t: float) -> list[Span]:

@@ -17,6 +17,8 @@ answer to record: its event says so (`CONFIRMATION_UNANSWERED`), in `unanswered_
 words. `confirmations_asked` reads both into one list, every confirmation asked with its
 outcome, which every reader takes (`show`, `wafer`, their JSON, the report, the export): an
 auditor's question is what was asked and what became of it, answered or not.
+`confirmation_waits` pairs each question put to an operator with its end: the wait for the
+answer, which tool time counts as standby of the tools the wafer holds (SEMI E10: no operator).
 """
 
 from __future__ import annotations
@@ -123,6 +125,35 @@ def confirmations_asked(
     its wafer, step and prompt is still open: of a run a process still `driven`, `WAITING`
     for its answer, at the time it was asked; of one cut off, unanswered, `stopped`
     `cut off` (a crash, a power cut: nothing recorded its end)."""
+    rows = _ended(answered, events)
+    rows += [
+        _open(event, driven=driven) for event, end in _asked_and_ended(rows, events) if end is None
+    ]
+    ordered = sorted(rows, key=lambda row: (row["t"], row["wall"]))
+    return [{column: row[column] for column in ASKED_COLUMNS} for row in ordered]
+
+
+def confirmation_waits(
+    answered: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+) -> list[tuple[Mapping[str, Any], float | None]]:
+    """Each wait for an operator's answer in a run: every confirmation put to an operator (its
+    `CONFIRMATION_ASKED` event among `events`, as `RunStore.events` reads them), in the order
+    asked, with the run clock time it ended, by an answer (a row of the confirmations table,
+    `answered`) or a stop (`CONFIRMATION_UNANSWERED`), or None: nothing ended it (still
+    waiting, or cut off). A dry run's confirmations, answered at once, record no ask and so
+    no wait; one answered in advance (`--confirmed-by`) waits the moment its recording took."""
+    return [
+        (event, None if end is None else float(end["t"]))
+        for event, end in _asked_and_ended(_ended(answered, events), events)
+    ]
+
+
+def _ended(
+    answered: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The confirmations of `confirmations_asked` that ended: each answer of `answered` and
+    each confirmation the run stopped at (its `CONFIRMATION_UNANSWERED` event of `events`), as
+    its rows, with their outcome, unordered."""
     rows = [
         {
             **row,
@@ -133,7 +164,7 @@ def confirmations_asked(
         }
         for row in answered
     ]
-    rows += [
+    return rows + [
         _unanswered(
             event,
             unanswered_text(event["data"].get("stopped"), event["data"].get("reason")),
@@ -143,32 +174,30 @@ def confirmations_asked(
         for event in events
         if event["kind"] == CONFIRMATION_UNANSWERED
     ]
-    rows += [_open(event, driven=driven) for event in _still_open(rows, events)]
-    ordered = sorted(rows, key=lambda row: (row["t"], row["wall"]))
-    return [{column: row[column] for column in ASKED_COLUMNS} for row in ordered]
 
 
-def _still_open(
+def _asked_and_ended(
     ended: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
-) -> list[Mapping[str, Any]]:
-    """The `CONFIRMATION_ASKED` events among `events` that no row of `ended` (answers and
-    stops, `confirmations_asked`'s) ended: of each wafer, step and prompt, those asked after
-    as many as ended (a step asks its question once; its rework is another step)."""
-    ends: dict[tuple[Any, Any, Any], int] = {}
-    for row in ended:
-        key = (row["wafer_id"], row["step_id"], row["prompt"])
-        ends[key] = ends.get(key, 0) + 1
-    still: list[Mapping[str, Any]] = []
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
+    """Each `CONFIRMATION_ASKED` event among `events`, in the order asked, with the row of
+    `ended` (answers and stops, `_ended`'s) that ended it, else None (still open): of the same
+    wafer, step and prompt (a step asks its question once; its rework is another step), the
+    first end from the ask on (by the run clock, then the wall clock) that ended no earlier
+    ask. An end before it ended no ask: a no recorded for want of an operator, nobody asked."""
+    ends: dict[tuple[Any, Any, Any], list[Mapping[str, Any]]] = {}
+    for row in sorted(ended, key=lambda row: (row["t"], row["wall"])):
+        ends.setdefault((row["wafer_id"], row["step_id"], row["prompt"]), []).append(row)
+    pairs: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = []
     for event in sorted(
         (event for event in events if event["kind"] == CONFIRMATION_ASKED),
         key=lambda event: (event["t"], event["wall"]),
     ):
         key = (event["wafer_id"], event["data"].get("step_id"), event["data"].get("prompt"))
-        if ends.get(key, 0) > 0:
-            ends[key] -= 1
-        else:
-            still.append(event)
-    return still
+        later = ends.get(key, [])
+        while later and (later[0]["t"], later[0]["wall"]) < (event["t"], event["wall"]):
+            later.pop(0)
+        pairs.append((event, later.pop(0) if later else None))
+    return pairs
 
 
 def _open(event: Mapping[str, Any], *, driven: bool) -> dict[str, Any]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from packline.rendering import counted
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,18 @@ ABORT_NOT_CONFIRMED = "abort-not-confirmed"
 #: The kinds of event `packline show` and the report leave out of a run's events: the tools'
 #: own states, which the Gantt chart draws instead (a run records hundreds).
 UNLISTED = frozenset({TOOL_STATE})
+
+
+#: Where the events `unlisted_text` counts are, as `show` and the report say it.
+UNLISTED_WHERE = (
+    "the tools' own states, tool-state events: the report's Gantt chart draws them, "
+    "`packline tools` counts them, `show --json` and `packline export` list them"
+)
+
+
+def unlisted_text(kinds: Iterable[str]) -> str:
+    """What a list of a run's events whose `kinds` these are leaves out (`UNLISTED`), as
+    `show` and the report say it beside the events they list, where `show --json` and the
+    export list every one: '15 tool state changes not listed' ('' for none)."""
+    count = sum(kind in UNLISTED for kind in kinds)
+    return f"{counted(count, 'tool state change')} not listed" if count else ""

@@ -18,6 +18,15 @@ def time_scale_of(run: Mapping[str, Any]) -> float:
     return float(_station(run).get("time_scale", 1.0))
 
 
+def process_time(seconds: float | None, time_scale: float) -> float | None:
+    """`seconds` of a run's clock as process time on its line, the line served at
+    `time_scale` (`time_scale_of`): 1 for a dry run, whose clock is simulated process time,
+    and for real tools, whose wall clock it is; a line served 60 x faster than real time ran a
+    minute of its process in each second of the run's clock. None (no time) stays None. How
+    `show`, the summary, the report and `diff` put a served run beside a dry run."""
+    return None if seconds is None else seconds * time_scale
+
+
 def clock_label(run: Mapping[str, Any]) -> str:
     """Which clock a recorded run's times are on, as a table of them names it: `simulated
     time` (a dry run), `wall clock` (a station), and for a line served faster than real time

@@ -15,6 +15,7 @@ from packline.cli import main
 from packline.records import RunRecords
 from packline.records.report import SECTIONS, render_report
 from packline.records.sections import (
+    alarms_section,
     measurements_section,
     run_clock_fact,
     run_section,
@@ -96,10 +97,6 @@ def test_the_page_holds_the_runs_data(page, records):
         assert serial in page
     times = tool_time(records)
     assert f"Bottleneck: <b>{bottleneck(times)}</b>" in page
-    # the events listed leave out the tools' own states, which the Gantt chart draws
-    kinds = records.events()["kind"]
-    assert "tool-state" in set(kinds)
-    assert f"<h3>Events ({(kinds != 'tool-state').sum()})</h3>" in page
     # the maps: the bumps laid by the bonder, the resin by the laminator, on one data source
     assert "after form bumps: bumps.height_um" in page
     assert "after laminate resin film:\\\\nresins.layers[0].thickness_um" in page  # wrapped
@@ -184,11 +181,11 @@ def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
     assert "Wafer <b>W02</b>" in out.read_text()
 
 
-def faulted_report(tmp_path: Path, method: str, fault: str) -> str:
-    """The report of a dry run of `method`, a lot of 1, with `fault` injected (its wafer
+def faulted_report(tmp_path: Path, method: str, fault: str, lot: int = 1) -> str:
+    """The report of a dry run of `method`, a lot of `lot`, with `fault` injected (its wafer
     held: the run exits 1)."""
     db = str(tmp_path / "runs.db")
-    run = ["run", method, "--sim", "--lot", "1", "--quiet", "--db", db]
+    run = ["run", method, "--sim", "--lot", str(lot), "--quiet", "--db", db]
     assert main([*run, "--fault", fault]) == 1
     out = tmp_path / "r.html"
     assert main(["report", "last", "--db", db, "--to", str(out)]) == 0
@@ -205,6 +202,21 @@ def test_an_alarm_an_injected_fault_raised_is_marked_as_the_faults(tmp_path):
     assert "<tr><th>status</th><td>held; fault injected: plasma_cleaner rf_mismatch</td>" in page
     assert "<th>kind</th><th>tool</th>" in page
     assert "<td>fault-injected</td><td>plasma_cleaner</td>" in page
+
+
+def test_the_alarms_heading_counts_alarms_as_tools_does_and_the_wafers_they_failed(
+    tmp_path, capsys
+):
+    """One alarm on a chamber batch of 4 wafers is one failure (`tools` and `alarms` count
+    1) recorded for each wafer: the heading read `Alarms (4)` over a row per wafer, four
+    alarms by its count; it says it counts one alarm and the four wafers it failed."""
+    page = faulted_report(tmp_path, "plasma-clean", "plasma_cleaner:rf_mismatch", lot=4)
+    section = page[page.index("<h3>Alarms (1 alarm, 4 wafers)</h3>") :]
+    assert section[: section.index("</table>")].count("<td>REFLECTED_POWER") == 4
+    capsys.readouterr()
+    assert main(["tools", "last", "--db", str(tmp_path / "runs.db"), "--json"]) == 0
+    (chamber,) = json.loads(capsys.readouterr().out)["tools"]
+    assert chamber["alarms"] == 1
 
 
 def test_a_wafer_held_before_a_conditions_step_is_reported_with_it_unjudged(tmp_path):
@@ -278,6 +290,24 @@ def test_a_station_runs_report_refuses_a_wafer_it_does_not_have(tmp_path, add_ru
     assert not out.exists()
     assert main([*report, "--wafer", "W03", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["report"] == str(out)
+
+
+def test_the_events_say_the_tool_state_changes_they_leave_out(run_db, records, capsys):
+    """The report's `Events (29)` and `show`'s list left out the tools' state changes (44
+    events in `export` and `show --json`) without a word: both say how many they leave out
+    and where they are."""
+    kinds = records.events()["kind"]
+    states = int((kinds == "tool-state").sum())
+    assert states > 0
+    said = f"{states} tool state changes not listed"
+    section = alarms_section(records)
+    assert f"<h3>Events ({len(kinds) - states}; {said})</h3>" in section
+    assert "<p>Not listed: the tools&#x27; own states, tool-state events:" in section
+    assert main(["show", "last", "--db", str(run_db)]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert f"{said} (the tools' own states, tool-state events:" in shown
+    assert main(["show", "last", "--db", str(run_db), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["events"]) == len(kinds)
 
 
 def test_tools_names_the_bottleneck(run_db, records, capsys):

@@ -120,7 +120,8 @@ def test_show_tells_the_runs_events_but_not_each_state_a_tool_reported(db, alarm
     assert main(["show", alarmed]) == 0
     out = capsys.readouterr().out
     assert "] tool-out-of-service plasma_cleaner: alarmed" in out  # the tool named once
-    assert "tool-state" not in out
+    assert "] tool-state " not in out  # no state listed as an event
+    assert " tool state changes not listed (the tools' own states, tool-state events:" in out
 
 
 async def test_a_clear_the_line_would_not_vouch_for_is_refused_and_an_unreachable_line_is_not(

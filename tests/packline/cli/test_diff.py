@@ -4,8 +4,19 @@ side."""
 from __future__ import annotations
 
 import json
+from statistics import mean
+
+import yaml
 
 from packline.cli import main
+from packline.cli.summary import clocks_text
+from packline.clock import ScaledClock
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.report import run_report
+from packline.sim_instruments.line import SimulatedLine
+
+from ...sequences.test_resume_station import confirm_yes
 
 LONGER_O2 = """steps:
   - {gas: O2, flow_sccm: 100 sccm, pressure_mtorr: 200 mTorr, rf_power_w: 300 W, time_s: 90 s}
@@ -141,3 +152,48 @@ def test_a_measurement_differing_only_by_a_wafer_one_lot_lacks_is_told_apart(tmp
     assert next(row for row in rows if "wall from start to end" in row).startswith("│   │")
     assert "+ the same on the wafers both runs have" in out
     assert "wall from start to end not marked: a dry run's wall time" in out
+
+
+async def test_a_dry_run_and_a_served_run_compare_process_times(tmp_path, capsys):
+    """A dry run of plasma-clean beside the same on a line served at time x1000: `diff` set
+    the dry run's mean time on the line, simulated, beside the served run's wall time, a
+    thousandth of its process (a trial's 0:31:09 against 0:00:35 at x60, where show gave
+    the served run 0:43:16 of process time). Both rows are on the line's process clock now,
+    the served run's as show computes it, and labelled; and each table's `*` has its
+    legend (only the measurements' had one)."""
+    store = RunStore(tmp_path / "runs.db")
+    async with open_run(store, prepare(RunRequest("plasma-clean", lot=2))) as dry:
+        assert await dry.run() == "completed"
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        station = yaml.safe_load(line.station.to_yaml())
+        path = tmp_path / "line.yaml"
+        path.write_text(yaml.safe_dump({**station, "time_scale": 1000}))
+        request = RunRequest("plasma-clean", simulated=False, station_path=str(path), lot=2)
+        async with open_run(store, prepare(request), confirm=confirm_yes) as served:
+            assert await served.run() == "completed"
+    dry_report, served_report = (run_report(store, run.run_id) for run in (dry, served))
+    store.close()
+    db = str(tmp_path / "runs.db")
+    assert main(["diff", dry.run_id, served.run_id, "--json", "--db", db]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    assert diff["time_scales"] == [1.0, 1000.0]
+    timings = {row["what"]: (row["a"], row["b"]) for row in diff["timings"]}
+    dry_mean, wall_mean = (
+        mean(w["cycle_time_s"] for w in report["wafers"]) for report in (dry_report, served_report)
+    )
+    assert timings["mean time on line (process time)"] == (
+        clock_text(dry_mean),
+        clock_text(wall_mean * 1000),
+    )
+    assert wall_mean * 1000 >= dry_mean  # the served process is no faster than the simulated
+    assert timings["process time on the line"] == (
+        clock_text(dry_report["duration_s"]),
+        clock_text(served_report["duration_s"] * 1000),
+    )
+    summary = clocks_text(served_report)  # as the summary and show say it
+    assert f"process time on the line {timings['process time on the line'][1]} " in summary
+    assert main(["diff", dry.run_id, served.run_id, "--db", db]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "* the two runs differ" in out  # the timings' legend
+    assert "* the verdict or the worst site's margin differs" in out  # the claims' (none served)
+    assert f"({served.run_id} served at time x1000), as show says it" in out

@@ -14,6 +14,7 @@ from packline.sequences.engine.confirmations import (
     CONFIRMATION_UNANSWERED,
     UNANSWERED,
     WAITING,
+    confirmation_waits,
     confirmations_asked,
 )
 from packline.sim_instruments.line import SimulatedLine
@@ -46,6 +47,18 @@ def answer(t: float, *, confirmed: int = 1, step_id: int = 7) -> dict:
     }
 
 
+def terminated(t: float, step_id: int) -> dict:
+    """W01's question of step `step_id` left unanswered by a terminate at `t`."""
+    return {
+        "kind": CONFIRMATION_UNANSWERED,
+        "run_id": "R",
+        "wafer_id": "W01",
+        "t": t,
+        "wall": 1000.0 + t,
+        "data": {"prompt": PROMPT, "step_id": step_id, "stopped": "terminated", "reason": "by ana"},
+    }
+
+
 def test_a_question_answered_is_one_row_however_it_was_asked():
     (row,) = confirmations_asked([answer(50.0)], [asked(10.0)], driven=False)
     assert (row["outcome"], row["t"]) == ("confirmed", 50.0)
@@ -63,14 +76,7 @@ def test_a_question_nothing_ended_waits_while_the_run_is_driven_and_is_cut_off_a
 def test_each_asking_is_ended_by_its_own_answer_or_stop():
     """The same question in a reworked step (another step record) and of another wafer: each
     asking is paired with an end of its own wafer, step and prompt, never another's."""
-    stop = {
-        "kind": CONFIRMATION_UNANSWERED,
-        "run_id": "R",
-        "wafer_id": "W01",
-        "t": 90.0,
-        "wall": 1090.0,
-        "data": {"prompt": PROMPT, "step_id": 8, "stopped": "terminated", "reason": "by ana"},
-    }
+    stop = terminated(90.0, step_id=8)
     events = [asked(10.0), asked(80.0, step_id=8), stop, asked(95.0, wafer="W02")]
     rows = confirmations_asked([answer(50.0)], events, driven=False)
     assert [(r["wafer_id"], r["step_id"], r["outcome"], r["stopped"]) for r in rows] == [
@@ -78,6 +84,24 @@ def test_each_asking_is_ended_by_its_own_answer_or_stop():
         ("W01", 8, UNANSWERED, "terminated"),
         ("W02", 7, UNANSWERED, "cut off"),
     ]
+
+
+def test_each_wait_for_an_answer_runs_from_its_asking_to_its_own_end():
+    """The waits `packline tools` counts as standby: W01 asked at 10 s and answered at 50 s,
+    asked again in its rework at 80 s and stopped at 90 s; W02 asked at 95 s and cut off,
+    with no end. A no recorded at 5 s for want of an operator (nobody asked: no asking
+    recorded) ended no asking, though of the same wafer, step and prompt."""
+    stop = terminated(90.0, step_id=8)
+    nobody = {**answer(5.0, confirmed=0), "by": "no operator"}
+    events = [asked(10.0), asked(80.0, step_id=8), stop, asked(95.0, wafer="W02")]
+    waits = confirmation_waits([nobody, answer(50.0)], events)
+    assert [(e["wafer_id"], e["t"], end) for e, end in waits] == [
+        ("W01", 10.0, 50.0),
+        ("W01", 80.0, 90.0),
+        ("W02", 95.0, None),
+    ]
+    (cut,) = confirmations_asked([nobody], [asked(10.0)], driven=False)[1:]
+    assert cut["stopped"] == "cut off"
 
 
 async def test_a_question_put_to_the_operator_is_recorded_before_its_answer(store, tmp_path):
