@@ -136,8 +136,9 @@ class ToolCheck:
         return found
 
     def injected_text(self) -> str | None:
-        """The faults injected on the tool, in words, or None: `fault rf_mismatch injected on
-        the served line (matching network detuned: ...): a run on it meets it`."""
+        """The faults injected on the tool, in words, or None: `fault rf_mismatch (matching
+        network detuned: ...) injected on the served line: a run on it meets it and records it
+        as injected`."""
         if not self.injected_faults:
             return None
         faults = ", ".join(f"{fault} ({what})" for fault, what in self.injected_faults.items())

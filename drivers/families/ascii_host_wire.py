@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
@@ -335,6 +335,16 @@ class HostReplyField:
         return "whole number" if self.kind is int else "text"
 
 
+def _text_reader(kind: type[Any]) -> Callable[[str], Any]:
+    """How a reply field's text reads as its status variable's value: a token as its text, a
+    flag `1` as True (`bool("0")` would be True too), a number as its kind."""
+    if issubclass(kind, Enum):
+        return str
+    if kind is bool:
+        return lambda flag: flag == "1"
+    return kind
+
+
 #: A role's result a `HostReply` is read into.
 R = TypeVar("R", bound="DataclassInstance")
 
@@ -381,12 +391,11 @@ class HostReply(Generic[R]):
         )
 
     @property
-    def status_sources(self) -> dict[str, tuple[str, str, type[Any]]]:
+    def status_sources(self) -> dict[str, tuple[str, str, Callable[[str], Any]]]:
         """Each field's status variable on a GEM face that answers from the host link: the
-        query, the field's key in its reply and how the value's text reads (a token as its
-        text)."""
+        query, the field's key in its reply and how the value's text reads (`_text_reader`)."""
         return {
-            variable: (self.query, field.key, str if issubclass(field.kind, Enum) else field.kind)
+            variable: (self.query, field.key, _text_reader(field.kind))
             for field, variable in zip(self.fields, self.gem_variables, strict=True)
         }
 

@@ -219,7 +219,8 @@ def _tell_runs(args: argparse.Namespace, control: Path, by: str, wall: float) ->
         ]
     finally:
         store.close()
-    return told if driving else [*told, no_live_run_text(line_did)]
+    # a run `--run` named was told (or said why not): no need to say who records it instead
+    return told if driving or named else [no_live_run_text(line_did)]
 
 
 def _served_control(args: argparse.Namespace) -> Path:

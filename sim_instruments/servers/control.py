@@ -166,6 +166,15 @@ class LineControl:
                 "error": f"the simulated {tool_name} has no fault {fault!r}; its faults: "
                 f"{', '.join(tool.faults)}{did_you_mean(str(fault), tool.faults)}",
             }
+        if command == "inject" and fault in tool.injected:
+            # refused, as a clear of nothing is: a second injection would move the time the
+            # line keeps, and a run connecting then would read a clear that never happened
+            since = self._injections.get(tool_name, {}).get(fault)
+            return {
+                "ok": False,
+                "error": f"{tool_name} has fault {fault} injected already{_since(since)}; "
+                "nothing changed",
+            }
         if command == "inject":
             tool.inject_fault(fault)
             done = self._injections.setdefault(tool_name, {})[fault] = _done(by)
@@ -214,6 +223,15 @@ class Done(TypedDict):
 
     wall: float
     by: str | None
+
+
+def _since(done: Done | None) -> str:
+    """When, and by whom where the line was told, a fault was injected: ' (at 14:58:03 by
+    ana)'; nothing for one injected on the tool itself."""
+    if done is None:
+        return ""
+    who = "" if done["by"] is None else f" by {done['by']}"
+    return f" (at {time.strftime('%H:%M:%S', time.localtime(done['wall']))}{who})"
 
 
 def _done(by: object) -> Done:

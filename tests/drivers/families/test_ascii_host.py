@@ -4,6 +4,7 @@ against the simulated wire bonder on a virtual clock: few exchanges, no slower a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 
@@ -176,6 +177,16 @@ def test_a_reply_is_its_results_fields_in_order_and_writes_each_in_its_form():
     assert TRANSFER_REPLY.gem_variables[:2] == ("transfer_wafer_id", "transfer_alloy")
     film = Film(CoatMaterial.PR_THIN, Tone.POSITIVE, FilmLayer.RESIST, 4.5, 0, 120, 60, 0, True)
     assert lithography.FILM_REPLY.render(film).endswith(" DOSE=0.0 DEVELOPED=1")  # a flag: 1/0
+
+
+def test_a_flag_of_a_reply_reads_as_its_text_says_on_a_gem_face():
+    """A GEM face answering from the host link reads a reply's flag `0` as False (`bool("0")`
+    is True) and `1` as True, a token as its text and a number as its kind."""
+    with_gem = dataclasses.replace(lithography.FILM_REPLY, gem_prefix="film_")
+    sources = with_gem.status_sources
+    read = {variable: reader for variable, (_, _, reader) in sources.items()}
+    assert (read["film_developed"]("0"), read["film_developed"]("1")) == (False, True)
+    assert read["film_tone"]("POSITIVE") == "POSITIVE"
 
 
 def test_a_reply_of_a_tool_with_no_gem_face_names_no_status_variable():

@@ -304,8 +304,9 @@ def test_a_fault_injected_on_a_driven_run_is_in_its_records_and_its_wait_for_a_c
         assert live["eta"] == "no ETA while the run is waiting for a clear"  # not an ETA of now
         assert packline_in(db, "terminate", run_id).returncode == 0
         assert run.finish() == 1
-        # a stopped run is told at once, for its resume
-        again = packline_in(db, "sim", "fault", "plasma_cleaner", "rf_mismatch", "--run", run_id)
+        # a stopped run is told at once, for its resume (of another fault: the line refuses
+        # rf_mismatch, injected already)
+        again = packline_in(db, "sim", "fault", "plasma_cleaner", "chamber_leak", "--run", run_id)
         assert again.stdout.splitlines()[1] == (
             f"recorded in run {run_id} (status held) as a fault-injected event"
         )

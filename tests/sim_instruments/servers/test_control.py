@@ -20,8 +20,11 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
         try:
             assert path.stat().st_mode & 0o777 == 0o600
             request = {"command": "inject", "tool": "plasma_cleaner", "fault": "chamber_leak"}
-            message = (await request_control(path, request, 10))["message"]
+            message = (await request_control(path, {**request, "by": "ana"}, 10))["message"]
             assert line.tools["plasma_cleaner"].injected == {"chamber_leak"}
+            kept = await request_control(path, {"command": "injected"}, 10)
+            twice = control.handle(json.dumps({**request, "by": "bo"}).encode())
+            assert await request_control(path, {"command": "injected"}, 10) == kept
             asked = {"command": "faults", "tool": "plasma_cleaner"}
             suffered = await request_control(path, asked, 10)
             await request_control(path, {**request, "command": "clear"}, 10)
@@ -41,6 +44,15 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
         "ok": False,
         "error": "plasma_cleaner has no fault chamber_leak injected (injected on it: nothing); "
         "nothing cleared",
+    }
+    # a second injection is refused, as a second clear is: the line keeps its first one's
+    # time and who (a run connecting would read a later one as a clear and an injection)
+    injected_at = kept["injected"]["plasma_cleaner"]["chamber_leak"]["wall"]
+    at = time.strftime("%H:%M:%S", time.localtime(injected_at))
+    assert twice == {
+        "ok": False,
+        "error": f"plasma_cleaner has fault chamber_leak injected already (at {at} by ana); "
+        "nothing changed",
     }
     assert suffered["faults"] == {"chamber_leak": "chamber leaks: base pressure is never reached"}
     assert (suffered["message"], repaired["faults"]) == ("plasma_cleaner: faults chamber_leak", {})
