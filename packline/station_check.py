@@ -40,6 +40,8 @@ from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.sim_instruments.servers.control import ControlError, request_control
 from packline.station import Station
 
+#: What takes a workpiece off a tool that no run of the records has in its lot.
+UNLOAD_BY_HAND = "have it unloaded, or taken off and the tool cleared"
 #: How long one tool may take to connect and answer, all questions together.
 CHECK_TIMEOUT_S = 30.0
 #: Between the devices of a tool of more than one (decision 0009) in its `ToolCheck.address`:
@@ -69,6 +71,10 @@ class ToolCheck:
     made_at_rest: dict[str, str] = field(default_factory=dict)
     #: the ids of the workpieces the tool holds (`request_workpieces`)
     workpieces: tuple[str, ...] = ()
+    #: What takes the workpieces off: whose wafers they are, where a run of the records has
+    #: them, and the resume that does (`left_on_tools.owners_text`), then what to do with
+    #: any other; None where the check read no records or none is a run's.
+    workpieces_owned: str | None = None
     #: How many wafers the tool takes at once, as it reports it (`request_capacity`), and the
     #: station file's `capacity` for it, which may not be more.
     capacity: int | None = None
@@ -125,10 +131,8 @@ class ToolCheck:
             if name in self.made_at_rest
         ]
         if self.workpieces:
-            found.append(
-                f"holds {', '.join(self.workpieces)}: have it unloaded, or taken off and the "
-                "tool cleared, before a run"
-            )
+            off = self.workpieces_owned or UNLOAD_BY_HAND
+            found.append(f"holds {', '.join(self.workpieces)}: {off}, before a run")
         if self.capacity is not None:
             where = "" if self.capacity_at is None else f" on {self.capacity_at}"
             too_many = capacity_problem(self.station_capacity, self.capacity, where)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -17,11 +17,12 @@ from packline.station import StationError, load_station
 from packline.station_check import (
     CHECK_TIMEOUT_S,
     DEVICE_SEPARATOR,
+    UNLOAD_BY_HAND,
     ToolCheck,
     check_station,
 )
 
-from .output import EXIT_OK, EXIT_RUN_FAILED, print_json, terminal
+from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
 from .parser import add_common, positive_seconds
 
 #: How much of the console's width the `ready` column takes at most for its text (40 of a
@@ -43,12 +44,41 @@ def cmd_station_check(args: argparse.Namespace) -> int:
         station = load_station(station_file)
     except StationError as error:
         raise BadInput(str(error)) from None
-    checks = asyncio.run(check_station(station, args.timeout_s, station_file))
+    checks = _with_owners(args, asyncio.run(check_station(station, args.timeout_s, station_file)))
     if args.json:
         print_json([{**asdict(c), "ready": c.ready, "problems": c.problems()} for c in checks])
     else:
         print_station_check(terminal(), station.name, checks)
     return EXIT_OK if all(c.ready for c in checks) else EXIT_RUN_FAILED
+
+
+def _with_owners(args: argparse.Namespace, checks: list[ToolCheck]) -> list[ToolCheck]:
+    """`checks`, each tool holding workpieces that a run of the records (`--db`, else the
+    default database, when it exists) has in its lot told whose they are and the resume that
+    takes them off (a run cut off on the tool left them there), rather than only to have them
+    unloaded."""
+    from packline.sequences.engine.left_on_tools import owners, owners_text
+    from packline.sequences.engine.records import default_db_path
+
+    if not any(check.workpieces for check in checks):
+        return checks
+    if not Path(args.db or default_db_path()).exists():
+        return checks
+    store = open_store(args, create=False)
+    try:
+        told = []
+        for check in checks:
+            owned = owners(store, "", check.workpieces)
+            if owned:
+                others = [w for w in check.workpieces if w not in owned]
+                text = owners_text(store, owned)
+                if others:
+                    text += f"; {', '.join(others)}: {UNLOAD_BY_HAND}"
+                check = replace(check, workpieces_owned=text)
+            told.append(check)
+        return told
+    finally:
+        store.close()
 
 
 def print_station_check(console: Console, station: str, checks: list[ToolCheck]) -> None:

@@ -4,6 +4,7 @@ finds them names the run whose wafers they are and its resume, not "whoever owns
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 
@@ -95,6 +96,16 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
         assert "takes them off (its recovery unloads the run's own wafers)" in text
         assert main(["show", first, "--db", str(store.path)]) == 0
         assert f"{', '.join(wafers)} in plasma_cleaner" in capsys.readouterr().out
+        # the station check names whose they are and the resume that takes them off
+        check = ["station", "check", str(path), "--db", str(store.path), "--json"]
+        assert await asyncio.to_thread(main, check) == 1  # its own loop, the line served here
+        checked = json.loads(capsys.readouterr().out)
+        (problem,) = next(c for c in checked if c["name"] == "plasma_cleaner")["problems"]
+        assert problem == (
+            f"holds {', '.join(wafers)}: {', '.join(wafers)} of run {first}, whose resume takes "
+            f"them off (`packline resume {first}{db_option(store.path)}`; its recovery unloads its "
+            "own wafers), before a run"
+        )
         # the report, which is what is handed on, says it too
         assert html.escape(text) in render_report(RunRecords(store, first))
 
