@@ -203,8 +203,9 @@ def _tell_runs(args: argparse.Namespace, control: Path, by: str, wall: float) ->
     from packline.sequences.engine.records import default_db_path
 
     line_did = "clear" if args.clear else "inject"
-    if args.run is None and not Path(args.db or default_db_path()).exists():
-        return [no_live_run_text(line_did)]
+    records = Path(args.db or default_db_path())
+    if args.run is None and not records.exists():
+        return [no_live_run_text(line_did, no_records=str(records))]
     store = open_store(args, create=False)
     try:
         named = [] if args.run is None else [store.resolve_run(args.run)]

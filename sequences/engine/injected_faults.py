@@ -75,18 +75,21 @@ def fault_data(kind: str, fault: str, by: str | None, wall: float) -> dict[str, 
     return {"fault": fault, "by": by, _TOLD[kind].wall_key: wall}
 
 
-def no_live_run_text(line_did: str) -> str:
+def no_live_run_text(line_did: str, no_records: str | None = None) -> str:
     """What `packline sim fault` says when no run a live process drives is on the line it
     injected a fault on (cleared one from: `line_did`, `inject` or `clear`): none was told,
-    and which run records it instead, as it connects (`found_on_line`)."""
+    and which run records it instead, as it connects (`found_on_line`); `no_records`, the
+    database it looked in when there is none there (a mistyped `--db` shows)."""
+    none_live = "no run is live on the line"
+    if no_records is not None:
+        none_live += f" (no records at {no_records})"
     if line_did == "inject":
         return (
-            "no run is live on the line: none told; the next run or resume on it records the "
-            "fault as it connects"
+            f"{none_live}: none told; the next run or resume on it records the fault as it connects"
         )
     return (
-        "no run is live on the line: none told; a run whose records have the fault injected "
-        "records the clear as its resume connects"
+        f"{none_live}: none told; a run whose records have the fault injected records the "
+        "clear as its resume connects"
     )
 
 
