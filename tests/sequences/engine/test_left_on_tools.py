@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -309,14 +311,20 @@ async def test_a_scrapped_wafer_left_on_a_tool_keeps_its_run_held_until_a_recove
     assert [w["status"] for w in store.wafers(run_id)] == ["scrapped", "scrapped"]
 
 
-async def link_lost_in_the_clean(self, *args, **kwargs) -> None:
-    """The plasma chamber's link lost as its clean runs (a `ModbusPlasmaCleaner.clean`)."""
-    raise ConnectionLost(self.name, self.address, "clean", "connection lost")
+def link_lost(action: str) -> Callable[..., Awaitable[Any]]:
+    """A driver method of the plasma chamber (any arguments) that finds its link lost in
+    `action`: what the host meets with the link down."""
+
+    async def lost(self: ModbusPlasmaCleaner, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionLost(self.name, self.address, action, "connection lost")
+
+    return lost
 
 
-async def link_lost_unloading(self) -> None:
-    """The link still down as a recovery unloads the chamber (`_unload_everything`)."""
-    raise ConnectionLost(self.name, self.address, "unload", "connection lost")
+#: The chamber's link lost as its clean runs (a `ModbusPlasmaCleaner.clean`).
+link_lost_in_the_clean = link_lost("clean")
+#: The link still down as a recovery unloads the chamber (`_unload_everything`).
+link_lost_unloading = link_lost("unload")
 
 
 async def test_a_link_lost_in_a_step_then_a_failed_recovery_says_the_wafers_may_be_in_the_tool(
@@ -395,18 +403,6 @@ batch_timeout_s: 10 min
 """
 
 
-async def link_lost_once_cleaning(self, action, *args, **kwargs):
-    """The chamber's link lost as the host waits for the recipe it just started (a
-    `wait_run` of the clean): the chamber goes on cleaning."""
-    raise ConnectionLost(self.name, self.address, action, "connection lost")
-
-
-async def link_lost_commanding_the_safe_state(self) -> None:
-    """The link still down as the host commands the chamber's safe state (the step's, then
-    the recovery's): the chamber never hears it."""
-    raise ConnectionLost(self.name, self.address, "abort", "connection lost")
-
-
 async def test_a_resume_recovers_a_chamber_found_cleaning_the_wafers_that_may_be_in_it(
     store, tmp_path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -424,10 +420,9 @@ async def test_a_resume_recovers_a_chamber_found_cleaning_the_wafers_that_may_be
             "plasma-clean", simulated=False, station_path=path, lot=2, recipe_path=recipe
         )
         with monkeypatch.context() as lost:
-            lost.setattr(ModbusPlasmaCleaner, "wait_run", link_lost_once_cleaning)
-            lost.setattr(
-                ModbusPlasmaCleaner, "_command_safe_state", link_lost_commanding_the_safe_state
-            )
+            # the clean started, the link then lost as the host waits for it: the chamber cleans on
+            lost.setattr(ModbusPlasmaCleaner, "wait_run", link_lost("clean"))
+            lost.setattr(ModbusPlasmaCleaner, "_command_safe_state", link_lost("abort"))
             async with open_run(store, prepare(request), confirm=confirm_yes) as run:
                 await run.run()
         run_id = run.run_id
