@@ -17,16 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from packline.claims import claim as catalogued_claim
 from packline.shown_figures import decimals_of, figure_text
-from packline.sim_instruments.twin import Workpiece
 
-#: Which sites (or units) a condition looks at, and which of those pass; same length.
-Evaluate = Callable[[Workpiece], tuple[np.ndarray, np.ndarray]]
+if TYPE_CHECKING:  # the readers of a check's records (`margin_text`, `overall`) load neither
+    import numpy as np
+
+    from packline.sim_instruments.twin import Workpiece
+
+    #: Which sites (or units) a condition looks at, and which of those pass; same length.
+    Evaluate = Callable[[Workpiece], tuple[np.ndarray, np.ndarray]]
+    #: A wafer's twin as the step of that name last left it, read back from the records.
+    TwinAtStep = Callable[[str, str], Workpiece]
 #: The verdict of a condition no wafer was checked for.
 NOT_CHECKED = "not checked"
 #: The significant digits of a margin's figures (`margin_text`; the records keep every one).
@@ -52,6 +56,8 @@ class Margin:
 
     def worst(self, workpiece: Workpiece, checked: np.ndarray) -> float | None:
         """The worst value over the checked sites of one wafer (None: nothing checked)."""
+        import numpy as np
+
         values = np.broadcast_to(np.asarray(self.value(workpiece), float), checked.shape)
         if not checked.any():
             return None
@@ -60,6 +66,8 @@ class Margin:
     def worst_of(self, values: Sequence[float] | np.ndarray) -> float:
         """The worst of `values`: the smallest where the quantity must stay above the limit,
         the largest where below."""
+        import numpy as np
+
         return float(np.min(values) if self.above else np.max(values))
 
     def distance(self, worst: float) -> float:
@@ -123,6 +131,8 @@ class Condition:
     def outcome(self, workpiece: Workpiece) -> tuple[np.ndarray, np.ndarray, float | None]:
         """The sites checked and passing on one wafer, and the margin quantity's worst
         checked site (None without a margin or a checked site)."""
+        import numpy as np
+
         checked, passing = self.evaluate(workpiece)
         checked, passing = np.asarray(checked, bool), np.asarray(passing, bool)
         if checked.ndim != 1 or checked.shape != passing.shape:
@@ -187,10 +197,6 @@ def judged_at(claim: str, text: str, parts: Sequence[Condition]) -> str | None:
     if len(steps) > 1:
         raise ValueError(f"condition {claim} {text!r}: its parts are judged at {sorted(steps)}")
     return steps.pop() if steps else None
-
-
-#: A wafer's twin as the step of that name last left it, read back from the records.
-TwinAtStep = Callable[[str, str], Workpiece]
 
 
 def check_claims(

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .tools import Tool
+if TYPE_CHECKING:  # the readers of a run's stages (`runs`, `show`) load no driver
+    from .tools import Tool
 
 #: The step kinds of the records of a wafer holding a tool: a stage, or its row of a batch.
 HOLDING_KINDS = ("stage", "batch")
