@@ -1,0 +1,83 @@
+"""Reading a user's YAML: libyaml's parser where PyYAML has it, read exactly as the strict
+pure-Python loader reads it, which tells every problem."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from packline import files
+from packline.files import FileProblem, parse_yaml, yaml_written
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Every YAML file the project ships or documents: recipes, stations, GEM dictionaries.
+SHIPPED = [
+    ROOT / name
+    for name in subprocess.run(
+        ["git", "ls-files", "*.yaml", "*.yml"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    if not name.startswith((".", "tests/"))
+]
+
+
+def strictly(text: str) -> tuple[object, dict[tuple[str | int, ...], files.Written]]:
+    """`text` read by the pure-Python loader alone (what `parse_yaml` and `yaml_written`
+    gave before libyaml read it)."""
+    files_fast, files._FastLoader = files._FastLoader, None
+    try:
+        return parse_yaml(text, "file"), yaml_written(text)
+    finally:
+        files._FastLoader = files_fast
+
+
+@pytest.mark.skipif(files._FastLoader is None, reason="PyYAML without libyaml")
+def test_libyaml_composes_what_it_can():
+    root, loader = files._composed("a: 1\nb: [2, 3]\n")
+    assert isinstance(loader, files._FastLoader)
+    assert isinstance(root, yaml.MappingNode)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_shipped_file_reads_as_the_strict_loader_reads_it(path):
+    text = path.read_text(encoding="utf-8")
+    assert (parse_yaml(text, "file"), yaml_written(text)) == strictly(text)
+
+
+def test_the_shipped_files_are_found():
+    assert len(SHIPPED) > 20
+    assert any(path.suffix == ".yaml" for path in SHIPPED)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a: 1\na: 2\n", "line 2, column 1: key 'a' is given twice, on line 1 and on line 2"),
+        ("a: &x 1\nb: *x\n", "line 2, column 4: aliases (*name) are not accepted"),
+        ("a: [1, 2\n", "line 2, column 1: expected ',' or ']', but got '<stream end>'"),
+        ("a: b: c\n", "line 1, column 5: mapping values are not allowed here"),
+        ("--- 1\n--- 2\n", "line 2, column 1: but found another document"),
+    ],
+)
+def test_a_problem_is_told_as_the_strict_loader_tells_it(text, problem):
+    with pytest.raises(FileProblem) as raised:
+        parse_yaml(text, "file")
+    assert problem in str(raised.value)
+    with pytest.raises(FileProblem) as strict:
+        strictly(text)
+    assert str(raised.value) == str(strict.value)
+
+
+def test_an_alias_is_refused_before_it_is_expanded():
+    """Nested aliases that would expand to 10**9 items: refused at once."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    with pytest.raises(FileProblem, match="aliases"):
+        parse_yaml("\n".join(lines), "recipe bomb.yaml")
+
+
+def test_nothing_reads_as_none():
+    assert parse_yaml("", "file") is None
+    assert parse_yaml("# only a comment\n", "file") is None
