@@ -26,7 +26,7 @@ from .roles.dicing_saw import (
     SawStatus,
     spindle_unsafe,
 )
-from .specs.dicing_saw import RESULT_REPLY, SPEC
+from .specs.dicing_saw import BLADE_REPLY, RESULT_REPLY, SPEC, WORK_REPLY
 
 BLADE_CHANGE_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.MAINTENANCE)
 
@@ -85,31 +85,12 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         )
 
     async def request_workpiece(self) -> MountedWorkpiece | None:
-        action = "read workpiece"
-        payload = await self.ask(action, "WORK?")
-        if payload == "NONE":
-            return None
-        fields = parse_fields(self, action, payload, ("ID", "DIE_X", "DIE_Y", "DIAMETER", "STACK"))
-        return MountedWorkpiece(
-            workpiece_id=fields["ID"],
-            die_width_mm=self.number_field(action, fields, "DIE_X"),
-            die_height_mm=self.number_field(action, fields, "DIE_Y"),
-            diameter_mm=self.number_field(action, fields, "DIAMETER"),
-            stack_um=self.number_field(action, fields, "STACK"),
-        )
+        return await self.request_reply("read workpiece", WORK_REPLY)
 
     async def request_blade(self) -> BladeStatus:
-        action = "read blade"
-        keys = ("THICKNESS", "KERF", "SINCE_DRESS", "INTERVAL", "RADIAL_WEAR", "BROKEN")
-        fields = await self.ask_fields(action, "BLADE?", keys)
-        return BladeStatus(
-            thickness_um=self.number_field(action, fields, "THICKNESS"),
-            kerf_um=self.number_field(action, fields, "KERF"),
-            cut_since_dressing_mm=self.number_field(action, fields, "SINCE_DRESS"),
-            dressing_interval_mm=self.number_field(action, fields, "INTERVAL"),
-            radial_wear_um=self.number_field(action, fields, "RADIAL_WEAR"),
-            broken=fields["BROKEN"] == "1",
-        )
+        blade = await self.request_reply("read blade", BLADE_REPLY)
+        assert blade is not None  # BLADE? always has a result: reply_from refuses its NONE
+        return blade
 
     async def request_last_cut(self) -> DicingResult | None:
         return await self.request_reply("read cut result", RESULT_REPLY)

@@ -21,8 +21,14 @@ import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import encode, render_status
-from packline.drivers.roles.dicing_saw import CutOutcome, DicingResult, SawState
-from packline.drivers.specs.dicing_saw import RESULT_REPLY, SPEC
+from packline.drivers.roles.dicing_saw import (
+    BladeStatus,
+    CutOutcome,
+    DicingResult,
+    MountedWorkpiece,
+    SawState,
+)
+from packline.drivers.specs.dicing_saw import BLADE_REPLY, RESULT_REPLY, SPEC, WORK_REPLY
 
 from .dicing_saw_cut import DICE, Blade, Cut, CutSettings, StreetSetting
 from .families.ascii_host import HostLinkTool, HostRefused, Transport, wafer_id
@@ -119,18 +125,27 @@ class SimDicingSaw(HostLinkTool):
         workpiece = self.twin.get(self.workpiece_id)
         geometry = workpiece.geometry
         width, height = geometry.unit_size_mm
-        return (
-            f"ID={workpiece.id} DIE_X={width:.4f} DIE_Y={height:.4f} "
-            f"DIAMETER={2 * geometry.radius_mm:.3f} STACK={stack_um(workpiece):.1f}"
+        return WORK_REPLY.render(
+            MountedWorkpiece(
+                workpiece_id=workpiece.id,
+                die_width_mm=width,
+                die_height_mm=height,
+                diameter_mm=2 * geometry.radius_mm,
+                stack_um=stack_um(workpiece),
+            )
         )
 
     def _blade_query(self) -> str:
         blade = self.blade
-        kerf = kerf_width_um(blade.thickness_um, self.spindle.target)
-        return (
-            f"THICKNESS={blade.thickness_um:.1f} KERF={kerf:.1f} "
-            f"SINCE_DRESS={blade.since_dressing_mm:.1f} INTERVAL={self.dressing_interval_mm:.1f} "
-            f"RADIAL_WEAR={blade.radial_wear_um:.2f} BROKEN={int(blade.broken)}"
+        return BLADE_REPLY.render(
+            BladeStatus(
+                thickness_um=blade.thickness_um,
+                kerf_um=kerf_width_um(blade.thickness_um, self.spindle.target),
+                cut_since_dressing_mm=blade.since_dressing_mm,
+                dressing_interval_mm=self.dressing_interval_mm,
+                radial_wear_um=blade.radial_wear_um,
+                broken=blade.broken,
+            )
         )
 
     def _result(self) -> str:

@@ -172,7 +172,7 @@ class SimWireBonder(HostLinkTool):
             raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is on the chuck")
         self.require_interlocks("LOAD")
         self.take_into_tool(wafer_id, rework=rework)
-        self.wafer_id, self.selection = wafer_id, None
+        self._hold(wafer_id)
         return ""
 
     def _reload(self, wafer_id: str) -> str:
@@ -185,8 +185,16 @@ class SimWireBonder(HostLinkTool):
                 "WAFER_MISMATCH", f"wafer on the chuck is {loaded.id}, not {wafer_id}"
             )
         self.require_interlocks("UNLOAD")
-        self.wafer_id, self.selection = None, None
+        self._hold(None)
         return ""
+
+    def _hold(self, wafer_id: str | None) -> None:
+        """The chuck holds `wafer_id` (None: nothing) from now on, no site selected and no run
+        on it: the status's run words (`DONE`, `TOTAL`, `STACK`, `ELAPSED`, `LAST`) are of the
+        wafer on the chuck, so a wafer loaded or taken off leaves no run of another wafer in
+        them (a `STAT?` after `LOAD W02` had read W01's run, `DONE=784 … LAST=COMPLETED`)."""
+        self.wafer_id, self.selection = wafer_id, None
+        self.run, self.last_result = None, RunResult.NONE
 
     def _site_count(self) -> str:
         return str(self._require_wafer().geometry.site_count)

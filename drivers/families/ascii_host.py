@@ -386,9 +386,12 @@ class HostLinkDriver(Equipment):
 
     def reply_from(self, action: str, reply: HostReply[R], payload: str) -> R | None:
         """`payload`, the answer to `reply`'s query (asked alone or on a compound line), read
-        into the role's result; None for `NONE`."""
+        into the role's result; None for `NONE`, a `ProtocolError` from a tool that always has
+        a result (`HostReply.answers_none` False)."""
         if payload == "NONE":
-            return None
+            if reply.answers_none:
+                return None
+            raise self.garbled(action, reply.query, payload, "the page gives it no NONE")
         fields = parse_fields(self, action, payload, reply.keys)
         values = {field.name: self.reply_value(action, fields, field) for field in reply.fields}
         return reply.result(**values)

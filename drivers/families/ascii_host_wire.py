@@ -307,12 +307,19 @@ def job_counters(job: str) -> tuple[HostStatus, HostStatus]:
 class HostReplyField:
     """A `KEY=value` word of a query's reply (`RESULT?`): `key` on the wire, read into the
     field `name` of the role's result as `kind` (`int`, `float`, `str`, `bool` written `1` or
-    `0`, or an enum of the page's tokens), a float written with `decimals` decimals."""
+    `0`, or an enum of the page's tokens), a float written with `decimals` decimals.
+
+    On a GEM face of the tool the field is the status variable `gem_variable`, by default its
+    reply's `gem_prefix` + `name` (a dictionary older than the reply's declaration may name it
+    otherwise), or with `gem_constant` the equipment constant of that name (a setting the
+    face sets and reads as a constant, as the saw's dressing interval)."""
 
     key: str
     name: str
     kind: type[Any] = str
     decimals: int = 1
+    gem_variable: str | None = None
+    gem_constant: bool = False
 
     def wire_form(self, value: object) -> str:
         """`value` as the tool writes it: a float to `decimals`, a flag as `1` or `0`, a token
@@ -322,6 +329,17 @@ class HostReplyField:
         if self.kind is bool:
             return "1" if value else "0"
         return str(value.value if isinstance(value, Enum) else value)
+
+    @property
+    def placeholder(self) -> str:
+        """The value's form in the reply's syntax (`HostReply.syntax`)."""
+        if issubclass(self.kind, Enum):
+            return "/".join(token.value for token in self.kind)
+        if self.kind is float:
+            return "0." + "0" * self.decimals
+        if self.kind is bool:
+            return "0/1"
+        return "n" if self.kind is int else "text"
 
     @property
     def reads_as(self) -> str:
@@ -345,23 +363,30 @@ def _text_reader(kind: type[Any]) -> Callable[[str], Any]:
     return kind
 
 
+#: The most keys a reply's syntax in a command table gives in full (`HostReply.syntax`); a
+#: longer reply shows two fewer and `…`.
+SYNTAX_KEYS = 6
+
 #: A role's result a `HostReply` is read into.
 R = TypeVar("R", bound="DataclassInstance")
 
 
 @dataclass(frozen=True, kw_only=True)
 class HostReply(Generic[R]):
-    """A query whose reply is one result of the role (`OK NONE` before there is one): `OK
-    KEY=value …`, its `fields` in the result's field order, stated once for the driver that
-    reads them, the simulated tool that writes them and the page's table. A GEM face of the
-    tool reports each field as the status variable `gem_prefix` + its name (the GEM
-    dictionary, `drivers/specs/gem/<kind>.yaml`, gives each its id and format); a tool with
-    no GEM face has no `gem_prefix` (None), and its page's table no GEM column."""
+    """A query whose reply is one result of the role: `OK KEY=value …`, its `fields` in the
+    result's field order, stated once for the driver that reads them, the simulated tool that
+    writes them and the page's tables; `OK NONE` while there is none (before the first cut),
+    unless the tool always has one (`answers_none` False: the saw's blade), when `NONE` is
+    garbled. A GEM face of the tool reports each field as a status variable (or a constant:
+    `HostReplyField.gem_variable`) the GEM dictionary (`drivers/specs/gem/<kind>.yaml`) gives
+    its id and format; a tool with no GEM face has no `gem_prefix` (None), and its rows of the
+    page's table no GEM status variable."""
 
     query: str
     result: type[R]
     fields: tuple[HostReplyField, ...]
     gem_prefix: str | None = None
+    answers_none: bool = True
 
     def __post_init__(self) -> None:
         names = [field.name for field in self.fields]
@@ -376,13 +401,35 @@ class HostReply(Generic[R]):
     def keys(self) -> tuple[str, ...]:
         return tuple(field.key for field in self.fields)
 
-    @property
-    def gem_variables(self) -> tuple[str, ...]:
-        """The GEM face's status variables of the fields, in their order; a ValueError for a
-        reply of a tool with no GEM face."""
+    def gem_name(self, field: HostReplyField) -> str:
+        """`field`'s status variable (or constant) on the GEM face; a ValueError for a reply of
+        a tool with no GEM face."""
         if self.gem_prefix is None:
             raise ValueError(f"reply of {self.query}: the tool has no GEM face")
-        return tuple(self.gem_prefix + field.name for field in self.fields)
+        return field.gem_variable or self.gem_prefix + field.name
+
+    @property
+    def gem_variables(self) -> tuple[str, ...]:
+        """The GEM face's status variables of the fields, in their order (its constants
+        left out: `gem_constants`)."""
+        return tuple(self.gem_name(field) for field in self.fields if not field.gem_constant)
+
+    @property
+    def gem_constants(self) -> tuple[str, ...]:
+        """The GEM face's equipment constants among the fields, in their order."""
+        return tuple(self.gem_name(field) for field in self.fields if field.gem_constant)
+
+    @property
+    def syntax(self) -> str:
+        """The reply as the page's command table gives it: `OK` and its first keys (all of a
+        short reply; the page's replies table has every one) with the form of each value
+        (`<n>`, `<0.00>` to its decimals, `<0/1>`, the tokens, `<text>`), `OK NONE |` before
+        it where the tool may have no result."""
+        shown = self.fields if len(self.fields) <= SYNTAX_KEYS else self.fields[: SYNTAX_KEYS - 2]
+        words = ["OK", *(f"{field.key}=<{field.placeholder}>" for field in shown)]
+        if len(shown) < len(self.fields):
+            words.append("…")
+        return f"OK NONE | {' '.join(words)}" if self.answers_none else " ".join(words)
 
     def render(self, result: R) -> str:
         """The reply's payload for `result`: every field as its `KEY=value` word, in order."""
@@ -395,21 +442,26 @@ class HostReply(Generic[R]):
         """Each field's status variable on a GEM face that answers from the host link: the
         query, the field's key in its reply and how the value's text reads (`_text_reader`)."""
         return {
-            variable: (self.query, field.key, _text_reader(field.kind))
-            for field, variable in zip(self.fields, self.gem_variables, strict=True)
+            self.gem_name(field): (self.query, field.key, _text_reader(field.kind))
+            for field in self.fields
+            if not field.gem_constant
         }
 
     def from_status_variables(self, values: Mapping[str, Any]) -> R | None:
-        """The result in a GEM face's status variables `values` (by `gem_variables`), each read
-        as its field's kind; None before there is one (its first field, the workpiece's id,
-        empty)."""
-        variables = self.gem_variables
-        if not values[variables[0]]:
+        """The result in a GEM face's status variables and constants `values` (by `gem_name`),
+        each read as its field's kind; None before there is one (its first field, the
+        workpiece's id, empty) of a reply that `answers_none`."""
+        if self.answers_none and not values[self.gem_name(self.fields[0])]:
             return None
-        fields = zip(self.fields, variables, strict=True)
         return self.result(
-            **{field.name: field.kind(values[variable]) for field, variable in fields}
+            **{field.name: field.kind(values[self.gem_name(field)]) for field in self.fields}
         )
+
+
+def reply_query(reply: HostReply[Any], doc: str) -> HostCommand:
+    """The query that `reply` answers, as its command table gives it: its reply's syntax the
+    declaration's (`HostReply.syntax`), so the table cannot say other keys than the tool's."""
+    return HostCommand(name=reply.query, reply=reply.syntax, doc=doc)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -511,10 +563,16 @@ class HostLink:
         ]
         if all(reply.gem_prefix is None for reply in self.replies):
             return table(header, rows)
-        variables = [variable for reply in self.replies for variable in reply.gem_variables]
+        faces = [
+            ""
+            if reply.gem_prefix is None
+            else f"`{reply.gem_name(field)}`" + " (equipment constant)" * field.gem_constant
+            for reply in self.replies
+            for field in reply.fields
+        ]
         return table(
             (*header, "GEM status variable"),
-            ((*row, f"`{variable}`") for row, variable in zip(rows, variables, strict=True)),
+            ((*row, face) for row, face in zip(rows, faces, strict=True)),
         )
 
     def range_refusal(self, setpoint: HostSetpoint, word: str) -> str:
@@ -606,4 +664,11 @@ def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
         spec.parameters
     ):
         raise ValueError(f"spec {spec.kind}: no wait query {syntax(spec, wait_query())}")
+    for reply in spec.wire.replies:
+        command = spec.command_by_name.get(reply.query)
+        if not isinstance(command, HostCommand) or command.reply != reply.syntax:
+            raise ValueError(
+                f"spec {spec.kind}: the reply of {reply.query} is declared (`HostReply`) but its "
+                "command does not give the declaration's syntax: declare it with reply_query"
+            )
     return spec

@@ -35,7 +35,7 @@ from ..roles.dicing_saw import (
     SawStatus,
     spindle_unsafe,
 )
-from ..specs.dicing_saw import RESULT_REPLY, SPEC
+from ..specs.dicing_saw import BLADE_REPLY, RESULT_REPLY, SPEC, WORK_REPLY
 from .dictionary import GemNeeds
 from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
@@ -50,10 +50,6 @@ STATUS = (
     "cuts_completed",
     "dressings_completed",
 )
-#: The status variables of `MountedWorkpiece`, in its field order.
-WORKPIECE = ("workpiece_id", "die_width_mm", "die_height_mm", "diameter_mm", "stack_um")
-#: The status variables of `BladeStatus` but the dressing interval (a constant).
-BLADE = ("blade_thickness_um", "kerf_um", "cut_since_dressing_mm", "radial_wear_um", "blade_broken")
 #: The cut's equipment constants.
 CUT_CONSTANTS = (
     "feed_mm_s",
@@ -74,12 +70,12 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         status_variables=(
             "serial_number",
             *STATUS,
-            *WORKPIECE[1:],
-            *BLADE,
+            *(variable for variable in WORK_REPLY.gem_variables if variable not in STATUS),
+            *BLADE_REPLY.gem_variables,
             *RESULT_REPLY.gem_variables,
             *SPEC.interlock_names,
         ),
-        equipment_constants=(*CUT_CONSTANTS, "dressing_interval_mm"),
+        equipment_constants=(*CUT_CONSTANTS, *BLADE_REPLY.gem_constants),
         collection_events=("spindle_settled", "dress_ended", "cut_ended"),
         remote_commands={
             **SAFE_STATE_COMMANDS,
@@ -115,22 +111,12 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         return ", ".join(each for each in found if each is not None) or None
 
     async def request_workpiece(self) -> MountedWorkpiece | None:
-        workpiece_id, *sizes = await self.request_values("read workpiece", *WORKPIECE)
-        if not workpiece_id:
-            return None
-        return MountedWorkpiece(workpiece_id, *(float(size) for size in sizes))
+        return await self.request_reply("read workpiece", WORK_REPLY)
 
     async def request_blade(self) -> BladeStatus:
-        thickness, kerf, since, wear, broken = await self.request_values("read blade", *BLADE)
-        (interval,) = await self.request_constants("read blade", "dressing_interval_mm")
-        return BladeStatus(
-            thickness_um=float(thickness),
-            kerf_um=float(kerf),
-            cut_since_dressing_mm=float(since),
-            dressing_interval_mm=float(interval),
-            radial_wear_um=float(wear),
-            broken=bool(broken),
-        )
+        blade = await self.request_reply("read blade", BLADE_REPLY)
+        assert blade is not None  # BLADE? always has a result (BLADE_REPLY.answers_none)
+        return blade
 
     async def request_last_cut(self) -> DicingResult | None:
         return await self.request_reply("read cut result", RESULT_REPLY)

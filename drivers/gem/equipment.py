@@ -157,10 +157,19 @@ class GemEquipment(Equipment):
 
     async def request_reply(self, action: str, reply: HostReply[R]) -> R | None:
         """The result a host-link query `reply` answers with, asked as its status variables
-        (`HostReply.gem_variables`) in one transaction; None before there is one."""
-        variables = reply.gem_variables
-        values = await self.request_values(action, *variables)
-        return reply.from_status_variables(dict(zip(variables, values, strict=True)))
+        (`HostReply.gem_variables`) in one transaction and its constants, if it has any
+        (`gem_constants`, the saw's dressing interval), in another; None before there is one."""
+        values = dict(
+            zip(
+                reply.gem_variables,
+                await self.request_values(action, *reply.gem_variables),
+                strict=True,
+            )
+        )
+        if reply.gem_constants:
+            constants = await self.request_constants(action, *reply.gem_constants)
+            values.update(zip(reply.gem_constants, constants, strict=True))
+        return reply.from_status_variables(values)
 
     async def set_constants(self, action: str, values: Mapping[str, RoleValue]) -> None:
         """Set equipment constants by the role's names (S2F15, all or none)."""

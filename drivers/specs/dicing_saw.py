@@ -1,8 +1,9 @@
 """The dicing saw's contract on its ASCII host link (docs/protocols/dicing-saw.md).
 
 Read by the driver (`drivers/dicing_saw.py`), the simulated saw, the page's tables and the
-spec tests; the byte-level tests restate it on purpose, as the independent oracle. The reply
-of `RESULT?` (`RESULT_REPLY`) is read by the GEM face's driver and simulator too.
+spec tests; the byte-level tests restate it on purpose, as the independent oracle. The replies
+of `WORK?`, `BLADE?` and `RESULT?` (`WORK_REPLY`, `BLADE_REPLY`, `RESULT_REPLY`) are read by
+the GEM face's driver and simulator too.
 """
 
 from __future__ import annotations
@@ -22,15 +23,50 @@ from ..families.ascii_host_wire import (
     host_link_parameters,
     host_link_queries,
     host_link_refusals,
+    reply_query,
     state_status,
 )
-from ..roles.dicing_saw import CutOutcome, DicingResult, SawState
+from ..roles.dicing_saw import BladeStatus, CutOutcome, DicingResult, MountedWorkpiece, SawState
 from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
 DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
 CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum")
 
+#: `WORK?`: the workpiece on the chuck as the alignment found it: its die (unit) size, the
+#: diameter of the circle it fits in (a panel's diagonal) and its stack, substrate and resin;
+#: `NONE` with the chuck empty. On the GEM face each field is the status variable of its name.
+WORK_REPLY = HostReply(
+    query="WORK?",
+    result=MountedWorkpiece,
+    fields=(
+        HostReplyField(key="ID", name="workpiece_id"),
+        HostReplyField(key="DIE_X", name="die_width_mm", kind=float, decimals=4),
+        HostReplyField(key="DIE_Y", name="die_height_mm", kind=float, decimals=4),
+        HostReplyField(key="DIAMETER", name="diameter_mm", kind=float, decimals=3),
+        HostReplyField(key="STACK", name="stack_um", kind=float),
+    ),
+    gem_prefix="",
+)
+#: `BLADE?`: the installed blade (there is always one, broken or not), the kerf it cuts at the
+#: set spindle speed and its wear. On the GEM face the thickness and the flag are `blade_`
+#: status variables and the dressing interval is the equipment constant the host sets.
+BLADE_REPLY = HostReply(
+    query="BLADE?",
+    result=BladeStatus,
+    fields=(
+        HostReplyField(
+            key="THICKNESS", name="thickness_um", kind=float, gem_variable="blade_thickness_um"
+        ),
+        HostReplyField(key="KERF", name="kerf_um", kind=float),
+        HostReplyField(key="SINCE_DRESS", name="cut_since_dressing_mm", kind=float),
+        HostReplyField(key="INTERVAL", name="dressing_interval_mm", kind=float, gem_constant=True),
+        HostReplyField(key="RADIAL_WEAR", name="radial_wear_um", kind=float, decimals=2),
+        HostReplyField(key="BROKEN", name="broken", kind=bool, gem_variable="blade_broken"),
+    ),
+    gem_prefix="",
+    answers_none=False,
+)
 #: `RESULT?`: how the last cut job ended. `DEPTH` is its shallowest line into the tape
 #: (negative: it stopped above the tape), 0 when it cut no line.
 RESULT_REPLY = HostReply(
@@ -161,9 +197,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     ),
     commands=(
         *host_link_queries("OK COVER=<0/1> WATER=<0/1> AIR=<0/1> VACUUM=<0/1>", holder="WORK"),
-        HostCommand(name="WORK?", reply="OK NONE | OK ID=<id> DIE_X=…", doc="mounted workpiece"),
-        HostCommand(name="BLADE?", reply="OK THICKNESS=<um> KERF=<um> …", doc="the blade"),
-        HostCommand(name="RESULT?", reply="OK NONE | OK WORK=<id> OUTCOME=…", doc="last cut"),
+        reply_query(WORK_REPLY, "mounted workpiece"),
+        reply_query(BLADE_REPLY, "the blade"),
+        reply_query(RESULT_REPLY, "last cut"),
         HostCommand(
             name="MOUNT",
             parameters=("workpiece",),
@@ -288,6 +324,6 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     wire=HostLink(
         quote_unknown=True,
         unit_after_range=True,
-        replies=(RESULT_REPLY,),
+        replies=(WORK_REPLY, BLADE_REPLY, RESULT_REPLY),
     ),
 )

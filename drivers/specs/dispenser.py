@@ -25,6 +25,7 @@ from ..families.ascii_host_wire import (
     host_link_refusals,
     job_counters,
     one_wafer_transfer,
+    reply_query,
     state_status,
 )
 from ..roles.dispenser import DispenserState, FillMaterial, FillResult, SealResin, SealResult
@@ -147,16 +148,8 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             query="SEAL?",
             doc="dispenses the resin around every die up to the height (a panel with dies)",
         ),
-        HostCommand(
-            name="FILL?",
-            reply="OK NONE | OK WAFER=<id> MATERIAL=<m> HOLES=<n> HOLE=<nl> …",
-            doc="the last fill job, see below",
-        ),
-        HostCommand(
-            name="SEAL?",
-            reply="OK NONE | OK WAFER=<id> RESIN=<r> DIES=<n> HEIGHT=<um> …",
-            doc="the last seal job, see below",
-        ),
+        reply_query(FILL_REPLY, "the last fill job, see below"),
+        reply_query(SEAL_REPLY, "the last seal job, see below"),
         *host_link_controls("the safe state: closes the jet valve, parks the gantry"),
     ),
     alarms=(

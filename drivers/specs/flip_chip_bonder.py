@@ -26,6 +26,7 @@ from ..families.ascii_host_wire import (
     host_link_queries,
     host_link_refusals,
     one_wafer_transfer,
+    reply_query,
     state_status,
 )
 from ..roles.clean_room import AMBIENT_C
@@ -301,21 +302,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             "and pressed on each of `<count>` units from `<first>` of the panel on the stage, "
             "ascending, its columns into the unit's column holes (000:x2)",
         ),
-        HostCommand(
-            name="FRAME?",
-            reply="OK NONE | OK SUBSTRATE=<id> FRAMES=<n> BONDED=<n> COLUMNS=<n> …",
-            doc="the last frame run's inspection",
-        ),
-        HostCommand(
-            name="XFER?",
-            reply="OK NONE | OK WAFER=<id> ALLOY=<alloy> DIES=<n> BUMPS=<n> …",
-            doc="the last transfer's inspection",
-        ),
-        HostCommand(
-            name="RESULT?",
-            reply="OK NONE | OK SUBSTRATE=<id> SOURCE=<id> DIES=<n> BONDED=<n> …",
-            doc="the last bond run's post-bond inspection",
-        ),
+        reply_query(FRAME_REPLY, "the last frame run's inspection"),
+        reply_query(TRANSFER_REPLY, "the last transfer's inspection"),
+        reply_query(BOND_REPLY, "the last bond run's post-bond inspection"),
         *host_link_controls(
             "the safe state, at once: the head up, its heater and force off; the die on "
             "the head goes to the reject bin, the dies bonded stay"

@@ -104,7 +104,8 @@ COMMANDS = (
         doc="the cycle in one line",
     ),
     ScpiCommand(
-        name="gauge_resolution", header="GAUGe:RESolution", form="query", reply="`0.1`",
+        name="gauge_resolution", header="GAUGe:RESolution", form="query",
+        reply=f"`{FINEST_GAUGE_RESOLUTION_UM:g}` (the finest; the simulated grinder's default)",
         doc="resolution of the in-process gauge, µm (a tool option, "
         f"{FINEST_GAUGE_RESOLUTION_UM:g}-{COARSEST_GAUGE_RESOLUTION_UM:g} µm)",
     ),

@@ -27,6 +27,7 @@ from ..families.ascii_host_wire import (
     host_link_refusals,
     job_counters,
     one_wafer_transfer,
+    reply_query,
     state_status,
 )
 from ..roles.lithography import (
@@ -236,11 +237,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             query="RETICLE?",
             doc="puts a reticle of the library on the stage",
         ),
-        HostCommand(
-            name="RETICLE?",
-            reply="OK NONE | OK NAME=<mask> FEATURE=<HOLE/LINE/LAND> SIZE=<um> SPACE=<um> "
-            "PAD=<um> LENGTH=<um>",
-            doc="the reticle on the stage: a line's end pad (0: none) and trace length (0 but "
+        reply_query(
+            RETICLE_REPLY,
+            "the reticle on the stage: a line's end pad (0: none) and trace length (0 but "
             "for a line)",
         ),
         HostCommand(
@@ -261,16 +260,8 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="puddle-develops with the tone's developer, rinses, spins dry (an exposed film "
             "of that tone needed)",
         ),
-        HostCommand(
-            name="FILM?",
-            reply="OK NONE | OK MAT=<mat> TONE=<tone> LAYER=<layer> THICK=<um> …",
-            doc="the film on the loaded wafer",
-        ),
-        HostCommand(
-            name="PATTERN?",
-            reply="OK NONE | OK MASK=<mask> SITES=<n> CLEARED=<n> …",
-            doc="metrology of the last develop",
-        ),
+        reply_query(FILM_REPLY, "the film on the loaded wafer"),
+        reply_query(PATTERN_REPLY, "metrology of the last develop"),
         *host_link_controls(
             "the safe state: ends a job, stops the spin, closes the shutter, hotplate lift pins up"
         ),

@@ -26,6 +26,7 @@ from ..families.ascii_host_wire import (
     host_link_refusals,
     job_counters,
     one_wafer_transfer,
+    reply_query,
     state_status,
 )
 from ..roles.resin_coater import CoaterState, CoatResin, CoatResult, CoatStep
@@ -151,11 +152,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             query="RESULT?",
             doc="soft-bakes the film on the hot plate (a wafer with a film the coater coated)",
         ),
-        HostCommand(
-            name="RESULT?",
-            reply="OK NONE | OK WAFER=<id> STEP=<step> RESIN=<resin> FIELD=<um> …",
-            doc="the last step's film",
-        ),
+        reply_query(RESULT_REPLY, "the last step's film"),
         *host_link_controls("the safe state: stops the spindle, the dispense, the plate"),
     ),
     alarms=(

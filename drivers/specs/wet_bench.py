@@ -26,6 +26,7 @@ from ..families.ascii_host_wire import (
     host_link_refusals,
     job_counters,
     one_wafer_transfer,
+    reply_query,
     state_status,
 )
 from ..roles.clean_room import AMBIENT_C
@@ -122,11 +123,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="immerses the wafer for the time, then rinses and dries it (a wafer, the bath "
             "at temperature)",
         ),
-        HostCommand(
-            name="RESULT?",
-            reply="OK NONE | OK WAFER=<id> TANK=<tank> TIME=<s> TEMP=<degC> CHANGE=<um> …",
-            doc="the last dip",
-        ),
+        reply_query(RESULT_REPLY, "the last dip"),
         *host_link_controls(
             "the safe state: lifts the wafer out of the tank, rinses it, stops the dryer"
         ),

@@ -101,9 +101,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="bumps_done",
             unit="bumps",
             trace="bumps_done",
-            doc="sites of the present (or last) run finished",
+            doc="sites of the present (or last) run on the wafer on the chuck finished",
         ),
-        HostStatus(key="TOTAL", name="bumps_total", doc="sites of the present (or last) run"),
+        HostStatus(key="TOTAL", name="bumps_total", doc="sites of that run"),
         HostStatus(key="STACK", name="stack_count", doc="studs per site of that run, 0 before"),
         HostStatus(
             key="STAGE",

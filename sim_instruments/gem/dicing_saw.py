@@ -18,38 +18,28 @@ from typing import Any
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import encode, host_interlocks
 from packline.drivers.roles.dicing_saw import SawState
-from packline.drivers.specs.dicing_saw import RESULT_REPLY, SPEC
+from packline.drivers.specs.dicing_saw import BLADE_REPLY, RESULT_REPLY, SPEC, WORK_REPLY
 
 from ..dicing_saw import SimDicingSaw
 from ..twin import TwinStore
 from .host_link import REWORK_LINES, HostLinkModel
 from .model import WATCH_STEP_S, setpoint_range, word
 
-
-def _text(word: str) -> str:
-    return "" if word in ("-", "NONE") else word
-
-
 #: Each status variable: the saw's query, the field of its answer and how it reads.
 _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "state": ("STAT?", "STATE", str),
-    "workpiece_id": ("STAT?", "WORK", _text),
     "lines_done": ("STAT?", "LINE", int),
     "lines_total": ("STAT?", "LINES", int),
     "spindle_krpm": ("STAT?", "SPINDLE", lambda rpm: int(rpm) / 1000),
     "spindle_set_krpm": ("STAT?", "SPINDLE_SET", lambda rpm: int(rpm) / 1000),
     "cuts_completed": ("STAT?", "CUTS", int),
     "dressings_completed": ("STAT?", "DRESSES", int),
-    "die_width_mm": ("WORK?", "DIE_X", float),
-    "die_height_mm": ("WORK?", "DIE_Y", float),
-    "diameter_mm": ("WORK?", "DIAMETER", float),
-    "stack_um": ("WORK?", "STACK", float),
-    "blade_thickness_um": ("BLADE?", "THICKNESS", float),
-    "kerf_um": ("BLADE?", "KERF", float),
-    "cut_since_dressing_mm": ("BLADE?", "SINCE_DRESS", float),
-    "radial_wear_um": ("BLADE?", "RADIAL_WEAR", float),
-    "blade_broken": ("BLADE?", "BROKEN", lambda flag: flag == "1"),
-    **RESULT_REPLY.status_sources,
+    # the workpiece's id too: `WORK?`'s `ID`, which `STAT?` gives as `WORK` (`-` for none)
+    **{
+        variable: source
+        for reply in (WORK_REPLY, BLADE_REPLY, RESULT_REPLY)
+        for variable, source in reply.status_sources.items()
+    },
     **{i.name: ("ILK?", i.key, lambda flag: flag == "1") for i in host_interlocks(SPEC)},
 }
 #: What a status variable reads while its query answers `NONE` (no workpiece, no cut yet).

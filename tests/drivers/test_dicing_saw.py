@@ -18,7 +18,13 @@ from packline.drivers.errors import (
     WorkpieceHeld,
 )
 from packline.drivers.links import open_link
-from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, DicingResult, StreetMap
+from packline.drivers.roles.dicing_saw import (
+    BladeStatus,
+    CutOutcome,
+    DicingRecipe,
+    DicingResult,
+    StreetMap,
+)
 from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
@@ -179,6 +185,24 @@ async def test_dress_blade_waits_for_the_dressing_counter():
         blade = await saw.dress_blade()
     assert blade.cut_since_dressing_mm == 0.0
     assert blade.wear_ratio == 0.0
+
+
+async def test_the_blade_is_read_by_the_specs_reply_and_its_none_is_garbled():
+    """`BLADE?` reads every field (`BROKEN=1` a flag); the saw always has a blade, so a
+    `NONE` is no answer of the page's."""
+    script = [
+        *CONNECT,
+        (
+            b"BLADE?\n",
+            b"OK THICKNESS=30.0 KERF=32.5 SINCE_DRESS=812.4 INTERVAL=15000.0 RADIAL_WEAR=0.41 "
+            b"BROKEN=1\n",
+        ),
+        (b"BLADE?\n", b"OK NONE\n"),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        assert await saw.request_blade() == BladeStatus(30.0, 32.5, 812.4, 15000.0, 0.41, True)
+        with pytest.raises(ProtocolError, match=r"reply 'OK NONE' to 'BLADE\?': the page gives"):
+            await saw.request_blade()
 
 
 async def test_blade_spindle_and_interval_commands():

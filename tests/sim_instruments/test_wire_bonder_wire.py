@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 
 import pytest
 
+from packline.clock import ScaledClock
 from packline.drivers.families.ascii_host import MAX_LINE_CHARS
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
@@ -106,3 +108,35 @@ async def test_socat_finds_the_host_link_rules_of_the_page(transport, peer):
         await sim.stop()
     assert replies == RULE_REPLIES
     assert MAX_LINE_CHARS < len(sim.received[1]) < 10_000  # reached the tool cut short
+
+
+#: One site of W01 bumped; once its run is over (the bonder is served at 1000 times the wall
+#: clock: the stage heats in some 20 ms), W01 unloaded and W02 loaded: the status read then is
+#: of W02, which has no run yet.
+BUMP_ONE_SITE = ["LOAD W01", "PROG AU 25.0 100.0 35.0 60.0 12.0", "SEL:ADD 0", "BUMP 1"]
+NEXT_WAFER = ["STAT?", "UNLOAD W01", "LOAD W02", "STAT?"]
+
+
+async def test_the_status_after_a_load_is_of_the_wafer_loaded_not_the_run_before():
+    sim = SimWireBonder(
+        "bonder",
+        TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4)),
+        ScaledClock(1000),
+        transport="socket",
+    )
+    address = await sim.start()
+    try:
+        peer = "TCP:" + address.removeprefix("socket://")
+        assert await socat(peer, BUMP_ONE_SITE) == ["OK", "OK", "OK 1", "OK 1"]
+        await asyncio.sleep(0.5)  # 500 s of the bonder's time: the run is over
+        ended, *replies = await socat(peer, NEXT_WAFER)
+    finally:
+        await sim.stop()
+    assert ended.startswith("OK STATE=IDLE WAFER=W01 DONE=1 TOTAL=1 STACK=1 STAGE=100.0 ")
+    assert ended.endswith(" LAST=COMPLETED")
+    assert replies == [
+        "OK",
+        "OK",
+        "OK STATE=IDLE WAFER=W02 DONE=0 TOTAL=0 STACK=0 STAGE=100.0 SPOOL=500.000 ELAPSED=0.0 "
+        "LAST=NONE",
+    ]

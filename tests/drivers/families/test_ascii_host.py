@@ -13,9 +13,10 @@ import pytest
 from packline.clock import VirtualClock
 from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import CommandRefused, ProtocolError, ToolAlarm
-from packline.drivers.families.ascii_host_wire import HostReply
+from packline.drivers.families.ascii_host_wire import HostCommand, HostReply, check_host_spec
 from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.lithography import AsciiLithography
+from packline.drivers.roles.dicing_saw import BladeStatus
 from packline.drivers.roles.flip_chip_bonder import TransferAlloy, TransferResult
 from packline.drivers.roles.lithography import CoatMaterial, Film, FilmLayer, Tone
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
@@ -199,3 +200,48 @@ def test_a_reply_of_a_tool_with_no_gem_face_names_no_status_variable():
     assert bench[0] == "| query | key | driver's field | value |"
     assert bench[2] == "| `RESULT?` | `WAFER` | `DipResult.wafer_id` | text |"
     assert saw[0] == "| query | key | driver's field | value | GEM status variable |"
+
+
+def test_a_declared_replys_command_gives_its_syntax_and_no_hand_written_one():
+    """The command table's reply of a declared query is the declaration's: its keys with the
+    form of each value, `OK NONE |` where the tool may have no result, a long reply cut to its
+    first keys; a spec whose command gives another text for it is refused naming the query."""
+    assert dicing_saw.BLADE_REPLY.syntax == (
+        "OK THICKNESS=<0.0> KERF=<0.0> SINCE_DRESS=<0.0> INTERVAL=<0.0> RADIAL_WEAR=<0.00> "
+        "BROKEN=<0/1>"
+    )
+    assert dicing_saw.RESULT_REPLY.syntax == (
+        "OK NONE | OK WORK=<text> OUTCOME=<NONE/COMPLETED/STOPPED/FAULTED> LINES=<n> TOTAL=<n> …"
+    )
+    commands = tuple(
+        HostCommand(name="WORK?", reply="OK NONE | OK ID=<id> DIE_X=…", doc="mounted workpiece")
+        if command.name == "WORK?"
+        else command
+        for command in dicing_saw.SPEC.commands
+    )
+    hand_written = dataclasses.replace(dicing_saw.SPEC, commands=commands)
+    with pytest.raises(ValueError, match=r"spec dicing_saw: the reply of WORK\? is declared"):
+        check_host_spec(hand_written)
+
+
+def test_a_reply_field_a_gem_face_keeps_as_a_constant_is_read_from_it():
+    """The saw's GEM face keeps the blade's dressing interval as an equipment constant: the
+    blade's status variables leave it out, its table row says so, and the blade is read from
+    the variables and the constant together (never None: `BLADE?` answers no NONE)."""
+    blade = dicing_saw.BLADE_REPLY
+    assert blade.gem_variables == (
+        "blade_thickness_um",
+        "kerf_um",
+        "cut_since_dressing_mm",
+        "radial_wear_um",
+        "blade_broken",
+    )
+    assert blade.gem_constants == ("dressing_interval_mm",)
+    assert "dressing_interval_mm" not in blade.status_sources
+    row = "| `BLADE?` | `INTERVAL` | `BladeStatus.dressing_interval_mm` | number, 1 decimal | "
+    assert row + "`dressing_interval_mm` (equipment constant) |" in (
+        rendered_tables(dicing_saw.SPEC)["replies"].splitlines()
+    )
+    values = dict(zip(blade.gem_variables, (20.0, 23.0, 0.0, 0.0, False), strict=True))
+    read = blade.from_status_variables(values | {"dressing_interval_mm": 5000.0})
+    assert read == BladeStatus(20.0, 23.0, 0.0, 5000.0, 0.0, False)
