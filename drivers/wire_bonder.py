@@ -27,6 +27,7 @@ from .roles.wire_bonder import (
 )
 from .specs.wire_bonder import (
     HEIGHT_CHUNK,
+    HEIGHT_REPLY,
     PROGRAM_SETPOINTS,
     RESULT_OF_TOKEN,
     SPEC,
@@ -92,20 +93,8 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
             raise self.garbled("read program", "PROG?", payload, str(error)) from None
 
     async def request_bump_height_summary(self) -> HeightSummary:
-        action, command = "read bump heights", "HGT:STAT?"
-        fields = await self.ask_fields(action, command)
-        try:
-            summary = HeightSummary(
-                bumped_sites=int(fields["BUMPS"]),
-                min_um=float(fields["MIN"]),
-                mean_um=float(fields["MEAN"]),
-                max_um=float(fields["MAX"]),
-                std_um=float(fields["STD"]),
-            )
-        except (KeyError, ValueError) as error:
-            raise self.garbled(
-                action, command, str(fields), f"not a height summary ({error})"
-            ) from None
+        summary = await self.request_reply("read bump heights", HEIGHT_REPLY)
+        assert summary is not None  # HGT:STAT? always has a result: reply_from refuses its NONE
         self.record_height_summary(summary)
         return summary
 

@@ -19,9 +19,17 @@ import numpy as np
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import render_status
 from packline.drivers.roles.clean_room import AMBIENT_C
-from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
+from packline.drivers.roles.wire_bonder import (
+    BonderState,
+    BondProgram,
+    HeightSummary,
+    RunResult,
+    WireMaterial,
+)
 from packline.drivers.specs.wire_bonder import (
     HEIGHT_CHUNK,
+    HEIGHT_DECIMALS,
+    HEIGHT_REPLY,
     MATERIAL_OF_TOKEN,
     SPEC,
     STATE_TOKENS,
@@ -269,14 +277,20 @@ class SimWireBonder(HostLinkTool):
         return ""
 
     def _height_summary(self) -> str:
+        """The loaded wafer's bump heights over its bumped sites (all 0 with none), at the
+        reply's resolution (`HEIGHT_REPLY`)."""
         heights = self._require_wafer().bumps.height_um
         bumped = heights[heights > 0].astype(np.float64)
         if bumped.size == 0:
-            return "BUMPS=0 MIN=0.0 MEAN=0.0 MAX=0.0 STD=0.0"
-        return (
-            f"BUMPS={bumped.size} MIN={bumped.min():.1f} MEAN={bumped.mean():.2f} "
-            f"MAX={bumped.max():.1f} STD={bumped.std():.2f}"
+            return HEIGHT_REPLY.render(HeightSummary(0, 0.0, 0.0, 0.0, 0.0))
+        summary = HeightSummary(
+            int(bumped.size),
+            float(bumped.min()),
+            float(bumped.mean()),
+            float(bumped.max()),
+            float(bumped.std()),
         )
+        return HEIGHT_REPLY.render(summary)
 
     def _heights(self, first: int, count: int) -> str:
         if not 1 <= count <= HEIGHT_CHUNK:
@@ -288,7 +302,8 @@ class SimWireBonder(HostLinkTool):
                 f"sites {first}-{first + count - 1} not on the map (0-{heights.size - 1})",
                 argument=0,
             )
-        return f"{first} " + ",".join(f"{h:.1f}" for h in heights[first : first + count].tolist())
+        chunk = heights[first : first + count].tolist()
+        return f"{first} " + ",".join(f"{h:.{HEIGHT_DECIMALS}f}" for h in chunk)
 
     handlers = {
         "STAT?": _status,

@@ -28,7 +28,13 @@ from ..roles.wire_bonder import (
     RunResult,
     WireBonder,
 )
-from ..specs.wire_bonder import BUMP_INTERLOCKS, PROGRAM_SETPOINTS, SPEC, encode_site_ranges
+from ..specs.wire_bonder import (
+    BUMP_INTERLOCKS,
+    HEIGHT_REPLY,
+    PROGRAM_SETPOINTS,
+    SPEC,
+    encode_site_ranges,
+)
 from ..wire_bonder import (
     HEATING_ALLOWANCE_S,
     MIN_STUDS_PER_S,
@@ -50,8 +56,6 @@ STATUS = (
     "elapsed_s",
     "last_result",
 )
-#: The status variables of `HeightSummary`, in its field order.
-HEIGHTS = ("bumped_sites", "height_min_um", "height_mean_um", "height_max_um", "height_std_um")
 #: The interlocks that guard a wafer transfer (the ASCII page's LOAD and UNLOAD).
 TRANSFER_INTERLOCKS = SPEC.command_by_name["LOAD"].interlocks
 
@@ -65,7 +69,7 @@ class GemWireBonder(GemEquipment, WireBonder):
             "serial_number",
             *STATUS,
             "site_count",
-            *HEIGHTS,
+            *HEIGHT_REPLY.gem_variables,
             "bump_heights_um",
             *SPEC.interlock_names,
         ),
@@ -115,8 +119,9 @@ class GemWireBonder(GemEquipment, WireBonder):
         return BondProgram(material, *(float(value) for value in values))
 
     async def request_bump_height_summary(self) -> HeightSummary:
-        values = await self.request_values("read bump heights", *HEIGHTS)
-        summary = HeightSummary(int(values[0]), *(float(value) for value in values[1:]))
+        """The fields of the host link's `HGT:STAT?`, at its resolution (`HEIGHT_REPLY`)."""
+        summary = await self.request_reply("read bump heights", HEIGHT_REPLY)
+        assert summary is not None  # it answers no NONE: from_status_variables reads it whole
         self.record_height_summary(summary)
         return summary
 

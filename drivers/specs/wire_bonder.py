@@ -18,14 +18,17 @@ from ..families.ascii_host_wire import (
     HostLink,
     HostParameter,
     HostRefusal,
+    HostReply,
+    HostReplyField,
     HostSetpoint,
     HostStatus,
     encode,
     host_link_parameters,
+    reply_query,
     state_status,
     wait_query,
 )
-from ..roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
+from ..roles.wire_bonder import BonderState, BondProgram, HeightSummary, RunResult, WireMaterial
 from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 #: Phases in which the tool takes setup commands: not during a run.
@@ -36,6 +39,25 @@ BUMP_INTERLOCKS = ("cover_closed", "wafer_vacuum", "wire_present")
 MAX_SELECTION_CHARS = 240
 #: Most sites one `HGT?` line reports.
 HEIGHT_CHUNK = 200
+#: Decimals of a site's bump height, µm, as the bonder measures it (`HGT?`, `MIN`, `MAX`).
+HEIGHT_DECIMALS = 1
+
+#: `HGT:STAT?`: the statistics of the loaded wafer's bump heights, over its bumped sites (all
+#: 0 with none, never `NONE`), each at the resolution the bonder reports, which its GEM face
+#: reports too.
+HEIGHT_REPLY = HostReply(
+    query="HGT:STAT?",
+    result=HeightSummary,
+    fields=(
+        HostReplyField(key="BUMPS", name="bumped_sites", kind=int, gem_variable="bumped_sites"),
+        HostReplyField(key="MIN", name="min_um", kind=float, decimals=HEIGHT_DECIMALS),
+        HostReplyField(key="MEAN", name="mean_um", kind=float, decimals=2),
+        HostReplyField(key="MAX", name="max_um", kind=float, decimals=HEIGHT_DECIMALS),
+        HostReplyField(key="STD", name="std_um", kind=float, decimals=2),
+    ),
+    gem_prefix="height_",
+    answers_none=False,
+)
 
 #: The program's values in `PROG` order (after the material).
 PROGRAM_SETPOINTS = (
@@ -212,16 +234,13 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="the safe state, at once: ultrasonics off, bond head up; the site in progress "
             "gets none of its studs (`DONE` keeps the finished ones); the wafer stays",
         ),
-        HostCommand(
-            name="HGT:STAT?",
-            reply="OK BUMPS=<n> MIN=<um> MEAN=<um> MAX=<um> STD=<um>",
-            doc="height statistics over the bumped sites",
-        ),
+        reply_query(HEIGHT_REPLY, "height statistics over the bumped sites"),
         HostCommand(
             name="HGT?",
             parameters=("first", "count"),
             reply="OK <first> <h>,<h>,…",
-            doc="bump height of each site, µm, one decimal (0.0: no bump), of `<count>` sites "
+            doc=f"bump height of each site, µm, {HEIGHT_DECIMALS} decimal (0.0: no bump), of "
+            "`<count>` sites "
             f"from `<first>`: `<count>` 1-{HEIGHT_CHUNK} (`ERR 3` outside), the sites on the "
             "map (`ERR 10` beyond it)",
         ),
@@ -277,7 +296,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=10, name="BAD_SITE", text="a site not on the map"),
         HostRefusal(code=11, name="NO_SELECTION", text="no sites selected"),
     ),
-    wire=HostLink(identity_query="ID?", alarm_reset="ALM:CLR", safe_state="ABORT"),
+    wire=HostLink(
+        identity_query="ID?", alarm_reset="ALM:CLR", safe_state="ABORT", replies=(HEIGHT_REPLY,)
+    ),
 )
 
 

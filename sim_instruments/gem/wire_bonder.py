@@ -11,14 +11,19 @@ and at the run's planned end, and reports what happened: S5F1 for each alarm, th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from packline.clock import Clock
-from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
+from packline.drivers.families.ascii_host_wire import STATUS_QUERY, host_status
+from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.drivers.specs.wire_bonder import (
+    HEIGHT_DECIMALS,
+    HEIGHT_REPLY,
     PROGRAM_SETPOINTS,
+    RESULT_OF_TOKEN,
     SPEC,
+    STATE_OF_TOKEN,
     encode_site_ranges,
     format_program,
 )
@@ -39,6 +44,21 @@ _E10_OF = {
     BonderState.FAULT: "unscheduled downtime",
 }
 
+#: How each `STAT?` field reads as its status variable: a token as its enum's value, a number
+#: at the decimals the spec gives it (whole without).
+_STATUS_READERS: dict[str, Callable[[str], Any]] = {
+    "state": lambda token: STATE_OF_TOKEN[token].value,
+    "wafer_id": str,
+    "last_result": lambda token: RESULT_OF_TOKEN[token].value,
+}
+#: Each status variable of `STAT?`: its field's key and how it reads.
+_STATUS_SOURCES = {
+    status.name: (status.key, _STATUS_READERS.get(status.name, float if status.decimals else int))
+    for status in host_status(SPEC)
+}
+#: Each height statistic's status variable: `HGT:STAT?`, its field's key and how it reads.
+_HEIGHT_SOURCES = HEIGHT_REPLY.status_sources
+
 #: The remote commands and the bonder line each one sends.
 _COMMAND_LINES = {"load": "LOAD", "unload": "UNLOAD", "abort": "ABORT", "clear_alarms": "ALM:CLR"}
 
@@ -58,37 +78,29 @@ class GemWireBonderModel(HostLinkModel):
     # ----------------------------------------------------------------- values
 
     def status(self, name: str) -> Any:
+        """A status variable as the bonder's host link reports it, at its resolution: the
+        status (`STAT?`) and the height statistics (`HGT:STAT?`) read from its answers, each
+        site's height to `HEIGHT_DECIMALS` as `HGT?` writes it."""
         tool = self.tool
         tool.advance()
         if name in SPEC.interlock_names:
             return tool.interlocks()[name]
         if name == "serial_number":
             return tool.serial_number
-        values = self.per_sample("status", tool.status_values)
         if name == "e10_state":
             return _E10_OF[tool.state]
-        if name in values:
-            value = values[name]
-            return value.value if isinstance(value, BonderState | RunResult) else value
+        if name in _STATUS_SOURCES:
+            key, read = _STATUS_SOURCES[name]
+            return read(self.fields(STATUS_QUERY)[key])
         if tool.wafer_id is None:
             return [] if name == "bump_heights_um" else 0
+        if name in _HEIGHT_SOURCES:
+            query, key, read = _HEIGHT_SOURCES[name]
+            return read(self.fields(query)[key])
         heights = tool.twin.get(tool.wafer_id).bumps.height_um
         if name == "site_count":
             return int(heights.size)
-        if name == "bump_heights_um":
-            return heights.tolist()
-        bumped = heights[heights > 0].astype(float)
-        if name == "bumped_sites":
-            return int(bumped.size)
-        if bumped.size == 0:
-            return 0.0
-        statistics = {
-            "height_min_um": bumped.min(),
-            "height_mean_um": bumped.mean(),
-            "height_max_um": bumped.max(),
-            "height_std_um": bumped.std(),
-        }
-        return float(statistics[name])
+        return [round(height, HEIGHT_DECIMALS) for height in heights.tolist()]
 
     def constant(self, name: str) -> Any:
         value = getattr(self.program, name)

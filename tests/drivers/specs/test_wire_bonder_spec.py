@@ -32,7 +32,7 @@ from packline.testing import expected_protocol
 from packline.testing.host_link import line_script, replay_example
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "wire-bonder.md"
-MARKERS = {"commands", "setpoints", "status", "alarms", "interlocks", "refusals"}
+MARKERS = {"commands", "setpoints", "status", "alarms", "interlocks", "refusals", "replies"}
 
 
 def page() -> str:
