@@ -14,6 +14,7 @@ from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.progress import clock_text, event_line
+from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
     attempt_text,
@@ -27,7 +28,13 @@ from packline.shown_figures import figure_text
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
-from .summary import print_claim_check, print_summary, shown_run_status, summary_report
+from .summary import (
+    print_claim_check,
+    print_summary,
+    process_label,
+    shown_run_status,
+    summary_report,
+)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -93,6 +100,7 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
     console.print(tools_table(report["tools"], run["sessions"]))
     print_summary(console, report, store)
     print_claim_check(console, report["claim_check"])
+    scale = run["time_scale"]
     for wafer in report["wafers"]:
         wafer_id = wafer["wafer"]
 
@@ -105,25 +113,41 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
             own(report["alarms"]),
             own(report["confirmations"]),
             wafer["tool_waits"] + wafer["taken_off"],
+            scale,
         )
         table.title = f"wafer {wafer_id}: {wafer['status']}" + "".join(
             f"; beside it {workpiece}, its twin recorded (packline wafer {workpiece})"
             for workpiece in wafer["beside"]
         )
         console.print(table)
-    for line in listed_events(report["events"]):
+    events = listed_events(report["events"], scale)
+    if events and scale != 1.0:
+        console.print(
+            f"events, at process time on the line (the run clock x{scale:g}):",
+            markup=False,
+            highlight=False,
+        )
+    for line in events:
         console.print(line, markup=False, highlight=False)
     unlisted = unlisted_text(e["kind"] for e in report["events"])
     if unlisted:
         console.print(f"{unlisted} ({UNLISTED_WHERE})", markup=False, highlight=False)
 
 
-def listed_events(events: list[dict[str, Any]]) -> list[str]:
+def listed_events(events: list[dict[str, Any]], time_scale: float = 1.0) -> list[str]:
     """The run's events as `show` lists them (not the tools' own states): each line as the
     run printed it (`event_line`), naming the wafer or else the tool it is about, its status
-    and its message."""
+    and its message, at its time on the line's process clock (`process_time`: on a line
+    served at `time_scale`, the run clock's wall time times it, as the wafers' timelines)."""
     return [
-        event_line(e["t"], e["kind"], e["wafer_id"], e["tool"], e["message"], e["status"])
+        event_line(
+            process_time(e["t"], time_scale),
+            e["kind"],
+            e["wafer_id"],
+            e["tool"],
+            e["message"],
+            e["status"],
+        )
         for e in events
         if e["kind"] not in UNLISTED
     ]
@@ -173,6 +197,7 @@ def timeline(
     alarms: list[dict[str, Any]],
     confirmations: list[dict[str, Any]],
     waits: Sequence[dict[str, Any]] = (),
+    time_scale: float = 1.0,
 ) -> DataTable:
     """One wafer's records step by step (`step_order`): each step by the label its record
     carries (the run's `step_labels`: `inspect bump heights #2` for the second run of a step
@@ -191,8 +216,11 @@ def timeline(
     (`taken_off`: its steps had ended before it was out of the tool). A step recorded
     more than once (failed, then reworked or replayed by a resume) says which attempt and
     session each run of it is: `step plasma clean (attempt 2, session 2)`
-    (`record_markers`). A wafer that never started a step says so under its empty table."""
-    table = DataTable("at", "what", "detail", "status")
+    (`record_markers`). A wafer that never started a step says so under its empty table.
+    Each time is on the line's process clock, as the summary's time on the line and `diff`
+    give it: on a line served at `time_scale` the run clock's wall time times it, the column
+    saying so (`process_label`), so a step's start reads on the clock of what it measured."""
+    table = DataTable(f"at{process_label(time_scale)}", "what", "detail", "status")
     shown = [s for s in steps if s["kind"] != "batch"]
     rows = [
         (
@@ -224,7 +252,7 @@ def timeline(
     rows += [(w, w["t"], w["what"], w["detail"], w["status"]) for w in waits]
     in_order = step_order(steps)
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
-        table.add_row(clock_text(at), what, detail, status.strip())
+        table.add_row(clock_text(process_time(at, time_scale)), what, detail, status.strip())
     if not rows:  # an empty table had read as records lost
         table.options["caption"] = Text(
             "no step recorded: the wafer has started none (queued for its first tool while "

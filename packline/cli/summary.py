@@ -35,14 +35,17 @@ def summary_report(store: RunStore, run_id: str) -> dict[str, Any]:
 
 
 def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> None:
-    """Per wafer: outcome, time on the line, and the twin's before/after metrics (dry run);
-    then the clocks, and what the run left on its tools (`report`: `summary_report`)."""
+    """Per wafer: outcome, time on the line (on the line's process clock, as `diff` compares
+    it: a served line's labelled so, `process_label`), and the twin's before/after metrics
+    (dry run); then the clocks, and what the run left on its tools (`report`:
+    `summary_report`)."""
     run = report["run"]
+    scale = run["time_scale"]
     metrics = sorted({name for w in report["wafers"] for name in before_after(w)})
     table = DataTable(
         "wafer",
         "status",
-        "time on line",
+        f"time on line{process_label(scale)}",
         *[f"{m} before → after" for m in metrics],
         "reason",
         title=f"{run['method']}  run {run['id']}  {shown_run_status(report)}",
@@ -60,7 +63,7 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
         table.add_row(
             wafer["wafer"],
             wafer["status"],
-            clock_text(wafer["cycle_time_s"]),
+            clock_text(process_time(wafer["cycle_time_s"], scale)),
             *cells,
             wafer["reason"] or "",
         )
@@ -83,6 +86,15 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
             markup=False,
             highlight=False,
         )
+
+
+def process_label(time_scale: float) -> str:
+    """What a run's times shown on the line's process clock (`process_time`) add to their
+    heading: nothing where the run clock is the process clock (a dry run's simulated time,
+    real tools' wall time); ' (process time)' on a line served faster than real time, whose
+    run clock is the controller's wall time (a wafer's 0:00:05 on the line had stood beside
+    its 180 s plasma clean)."""
+    return "" if time_scale == 1.0 else " (process time)"
 
 
 def shown_run_status(report: dict[str, Any]) -> str:
@@ -125,7 +137,7 @@ def clocks_text(report: dict[str, Any]) -> str:
     if end_wall is not None:
         wall = f"{end_wall - run['started_wall']:.1f} s wall from start to {end}"
         if run["sessions"] > 1:
-            wall += f" ({driven_text(report['events'], report['steps'], run['sessions'])})"
+            wall += f" ({driven_text(report)})"
     elif run["status"] in DRIVEN:
         now = time.time()
         wall = f"{clock_text(now - run['started_wall'])} wall so far"
@@ -139,18 +151,29 @@ def clocks_text(report: dict[str, Any]) -> str:
     return f"{clock}, {wall}"
 
 
-def driven_text(events: list[dict[str, Any]], steps: list[dict[str, Any]], sessions: int) -> str:
-    """How much of a resumed run's wall time its `sessions` drove it (each from its
-    `run-started` to its `run-finished` event, or, cut off, to its last record), the rest the
-    time between them, when nothing drove it: '3 sessions drove it 5.1 s, the rest between
-    them'."""
-    started = {e["session"]: (e["t"], e["wall"]) for e in events if e["kind"] == "run-started"}
-    finished = {e["session"]: e["wall"] for e in events if e["kind"] == "run-finished"}
-    driven = sum(
-        (finished[n] if n in finished else last_record(steps, began, n)[1]) - began[1]
-        for n, began in started.items()
-    )
-    return f"{sessions} sessions drove it {driven:.1f} s, the rest between them"
+def driven_text(report: dict[str, Any]) -> str:
+    """How much of a resumed run's wall time its sessions drove it, the rest the time between
+    them, when nothing drove it. On a station the run clock is the wall time its sessions
+    drove it (each continues it from where the last left off), so that is the figure, named
+    as the run clock, which a served line's process time multiplies ('2 sessions drove it
+    for the run clock's 0:00:08, the rest between them': a figure of its own, 7.6 s, had stood
+    beside the run clock's 7.70 s and process time 7:42, on no clock it named). A dry run's
+    run clock is simulated time, so its sessions' wall time is their own, each from its
+    `run-started` to its `run-finished` event, or, cut off, to its last record: '3 sessions
+    drove it 5.1 s of wall time, the rest between them'."""
+    run, steps, sessions = report["run"], report["steps"], report["run"]["sessions"]
+    if not run["simulated"]:
+        driven = f"for the run clock's {clock_text(report['duration_s'])}"
+    else:
+        events = report["events"]
+        started = {e["session"]: (e["t"], e["wall"]) for e in events if e["kind"] == "run-started"}
+        finished = {e["session"]: e["wall"] for e in events if e["kind"] == "run-finished"}
+        seconds = sum(
+            (finished[n] if n in finished else last_record(steps, began, n)[1]) - began[1]
+            for n, began in started.items()
+        )
+        driven = f"{seconds:.1f} s of wall time"
+    return f"{sessions} sessions drove it {driven}, the rest between them"
 
 
 def print_claim_check(console: Console, check: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ tools. The station as a whole, parsed, is `launch.recorded_station`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 import yaml
 
@@ -18,6 +18,10 @@ def time_scale_of(run: Mapping[str, Any]) -> float:
     return float(_station(run).get("time_scale", 1.0))
 
 
+@overload
+def process_time(seconds: float, time_scale: float) -> float: ...
+@overload
+def process_time(seconds: float | None, time_scale: float) -> float | None: ...
 def process_time(seconds: float | None, time_scale: float) -> float | None:
     """`seconds` of a run's clock as process time on its line, the line served at
     `time_scale` (`time_scale_of`): 1 for a dry run, whose clock is simulated process time,

@@ -4,6 +4,7 @@ side."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from statistics import mean
 
 import yaml
@@ -11,7 +12,7 @@ import yaml
 from packline.cli import main
 from packline.cli.summary import clocks_text
 from packline.clock import ScaledClock
-from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+from packline.sequences.engine import Engine, RunRequest, RunStore, open_run, prepare
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import run_report
 from packline.sim_instruments.line import SimulatedLine
@@ -154,6 +155,19 @@ def test_a_measurement_differing_only_by_a_wafer_one_lot_lacks_is_told_apart(tmp
     assert "wall from start to end not marked: a dry run's wall time" in out
 
 
+async def served_plasma_clean(store: RunStore, folder: Path) -> Engine:
+    """A plasma-clean lot of 2 completed on a line served at time x1000 (its station file in
+    `folder`), recorded in `store`: its engine."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        station = yaml.safe_load(line.station.to_yaml())
+        path = folder / "line.yaml"
+        path.write_text(yaml.safe_dump({**station, "time_scale": 1000}))
+        request = RunRequest("plasma-clean", simulated=False, station_path=str(path), lot=2)
+        async with open_run(store, prepare(request), confirm=confirm_yes) as served:
+            assert await served.run() == "completed"
+    return served
+
+
 async def test_a_dry_run_and_a_served_run_compare_process_times(tmp_path, capsys):
     """A dry run of plasma-clean beside the same on a line served at time x1000: `diff` set
     the dry run's mean time on the line, simulated, beside the served run's wall time, a
@@ -164,13 +178,7 @@ async def test_a_dry_run_and_a_served_run_compare_process_times(tmp_path, capsys
     store = RunStore(tmp_path / "runs.db")
     async with open_run(store, prepare(RunRequest("plasma-clean", lot=2))) as dry:
         assert await dry.run() == "completed"
-    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
-        station = yaml.safe_load(line.station.to_yaml())
-        path = tmp_path / "line.yaml"
-        path.write_text(yaml.safe_dump({**station, "time_scale": 1000}))
-        request = RunRequest("plasma-clean", simulated=False, station_path=str(path), lot=2)
-        async with open_run(store, prepare(request), confirm=confirm_yes) as served:
-            assert await served.run() == "completed"
+    served = await served_plasma_clean(store, tmp_path)
     dry_report, served_report = (run_report(store, run.run_id) for run in (dry, served))
     store.close()
     db = str(tmp_path / "runs.db")

@@ -27,12 +27,13 @@ from packline.sequences.engine import RunRequest, RunStore, open_resume, open_ru
 from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.confirmations import confirmations_asked
 from packline.sequences.engine.events import TOOL_STATE, Event
-from packline.sequences.engine.progress import PlainLog, event_line
+from packline.sequences.engine.progress import PlainLog, clock_text, event_line
 from packline.sequences.engine.report import in_stage_at_pause, step_labels
 from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.engine.test_unserved import alarmed_station_run, order
 from ...sequences.test_resume_station import confirm_yes, station_file
+from .test_diff import served_plasma_clean
 
 Look = TypeVar("Look")
 
@@ -741,3 +742,36 @@ async def test_a_wafer_held_for_want_of_a_tool_cleared_while_the_run_goes_on(tmp
     )
     assert first[0] == "step open door #1"
     assert not any(row[0] == "held for want of a tool" for row in untouched)
+
+
+async def test_a_served_runs_times_read_on_the_lines_process_clock(tmp_path):
+    """On a line served at x60 `show` gave each wafer's time on the line and its steps' and
+    the events' times by the run clock, the controller's wall time (a wafer 0:00:05 on the
+    line, its plasma clean started at 0:00:06 and measured 180 s at 0:00:09), beside the
+    process time the summary and `diff` give: each is the line's process time now, the run
+    clock times the scale, and labelled so."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        served = await served_plasma_clean(store, tmp_path)
+        report = summary_report(store, served.run_id)
+        printed = io.StringIO()
+        print_run(Console(file=printed, width=1000), report, store)
+    finally:
+        store.close()
+    lines = [
+        " ".join(line.translate({ord("│"): " ", ord("┃"): " "}).split())
+        for line in printed.getvalue().splitlines()
+    ]
+    (first,) = [w for w in report["wafers"] if w["wafer"].endswith("W01")]
+    assert any("wafer status time on line (process time) reason" in line for line in lines)
+    on_line = clock_text(first["cycle_time_s"] * 1000)
+    assert f"{first['wafer']} completed {on_line}" in lines
+    clean = next(s for s in report["steps"] if s["label"] == "plasma clean")
+    assert any(line.startswith("at (process time) what detail status") for line in lines)
+    assert any(
+        line.startswith(f"{clock_text(clean['started_t'] * 1000)} step plasma clean")
+        for line in lines
+    )
+    heading = lines.index("events, at process time on the line (the run clock x1000):")
+    started = next(e for e in report["events"] if e["kind"] == "run-started")
+    assert lines[heading + 1].startswith(f"[{clock_text(started['t'] * 1000)}] run-started")

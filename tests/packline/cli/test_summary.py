@@ -37,7 +37,8 @@ def test_a_resumed_runs_wall_time_says_how_much_of_it_its_sessions_drove():
     resumed = report(simulated=True, sessions=2, stopped_wall=3002.5)
     text = clocks_text({**resumed, "events": events})
     assert text == (
-        "simulated time 0:02:00, 2002.5 s wall from start to end (2 sessions drove it 6.5 s, "
+        "simulated time 0:02:00, 2002.5 s wall from start to end (2 sessions drove it 6.5 s of "
+        "wall time, "
         "the rest between them)"
     )
 
@@ -121,7 +122,25 @@ def test_a_session_cut_off_counts_as_driven_up_to_its_last_record():
     steps = [step(1, (10.0, 1001.0), (400.0, 1003.5)), step(2, (500.0, 2000.0), (900.0, 2000.1))]
     resumed = report(simulated=True, sessions=2, stopped_wall=2000.1)
     text = clocks_text({**resumed, "events": events, "steps": steps})
-    assert text.endswith("(2 sessions drove it 3.6 s, the rest between them)")
+    assert text.endswith("(2 sessions drove it 3.6 s of wall time, the rest between them)")
+
+
+def test_a_resumed_served_runs_sessions_drove_it_for_its_run_clock():
+    """On a line served at x60, a resumed run's clocks are one: its sessions drove it for
+    its run clock, which the process time multiplies. A wall figure of their own (7.6 s,
+    from each session's run-started to its run-finished) had stood beside a run clock of
+    7.70 s and 0:07:42 of process time, on no clock it named."""
+    events = [{"session": 1, "kind": "run-started", "t": 0.05, "wall": 1000.05},
+              {"session": 1, "kind": "run-finished", "t": 3.0, "wall": 1003.0},
+              {"session": 2, "kind": "run-started", "t": 3.1, "wall": 1020.1},
+              {"session": 2, "kind": "run-finished", "t": 7.7, "wall": 1024.75}]  # fmt: skip
+    served = report(time_scale=60.0, sessions=2, stopped_t=7.7, stopped_wall=1024.75)
+    text = clocks_text({**served, "duration_s": 7.7, "events": events})
+    assert text == (
+        "run clock 0:00:08 of wall time, process time on the line 0:07:42 (served at time x60), "
+        "24.8 s wall from start to end (2 sessions drove it for the run clock's 0:00:08, the "
+        "rest between them)"
+    )
 
 
 def test_a_claim_check_passed_on_some_wafers_says_it_was_on_those_only():
