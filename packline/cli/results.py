@@ -72,6 +72,17 @@ def cmd_tools(args: argparse.Namespace) -> int:
     )
 
 
+#: Which clock `tools` counts a tool's downtime on, beside the one `packline alarms` times its
+#: restores on: a held station run's oven read 0:00:01 of unscheduled downtime where alarms
+#: gave its MTTR 0:30:00, the repair made while the run stood stopped, neither saying why.
+DOWNTIME_CLOCK = (
+    "unscheduled downtime: on the run clock of the title, from each alarm to the clear that "
+    "put the tool back in service, the run clock standing still while the run is stopped (a "
+    "repair made then is not in it; packline alarms times each restored failure from alarm "
+    "to clear by the wall clock then, its MTTR)"
+)
+
+
 def print_tool_time(
     console: Console,
     rows: list[dict[str, Any]],
@@ -81,8 +92,9 @@ def print_tool_time(
     title: str,
 ) -> None:
     """`packline tools`: one row per tool the run used, its time per E10 state that it spent
-    any in, utilisation and OEE with its factors, then the bottleneck and what `unused` says
-    of the station's other tools (`tooltime.unused_text`)."""
+    any in, utilisation and OEE with its factors, which clock a downtime is on where there
+    is one (`DOWNTIME_CLOCK`), then the bottleneck and what `unused` says of the station's
+    other tools (`tooltime.unused_text`)."""
 
     states = [c for c in rows[0] if c.endswith("_s") and c != "duration_s"] if rows else []
     states = [c for c in states if any(row[c] for row in rows)]
@@ -106,6 +118,8 @@ def print_tool_time(
             str(row["alarms"]),
         )
     console.print(table)
+    if any(row.get("unscheduled_downtime_s") for row in rows):
+        console.print(DOWNTIME_CLOCK, markup=False, highlight=False)
     verdict = f"bottleneck: {bottleneck} (highest utilisation)" if bottleneck else "no tool worked"
     console.print(verdict, markup=False, highlight=False)
     if unused:

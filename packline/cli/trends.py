@@ -61,7 +61,9 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         "MTTR",
         "last alarm",
         title=f"{title}: {counted(len(data['runs']), 'run')}; H:MM:SS on the clock of the row "
-        "(simulated: dry runs' run clock; wall: lines' run clock), MTTR as said below",
+        "(simulated: dry runs' run clock; wall: lines' run clock, the wall time a session "
+        "drove the run, standing still while it is stopped; wall xN: a line served N x "
+        "faster than real time, the same, its process N x as long), MTTR as said below",
     )
     for row in data["tools"]:
         tools.add_row(
@@ -122,19 +124,28 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         "MTBF: productive time per failure of the tool's own, not injected (SEMI E10 "
         "MTBF(p)); MTTR: the mean time from a "
         "restored failure's alarm to the clear that put the tool back in service (by the wall "
-        "clock for a clear made while the run was stopped, its run clock standing still: a dry "
-        "run's, whose MTTR reads 'wall')" + left_out,
+        "clock for a clear made while the run was stopped, its run clock standing still, so "
+        "the downtime counts none of that time: the MTTR then reads 'wall clock'; a dry "
+        "run's cleared while driven, on its simulated clock; a served line's, its wall "
+        "seconds, reads 'wall')" + left_out,
         markup=False,
         highlight=False,
     )
 
 
 def mttr_text(row: dict[str, Any]) -> str:
-    """A tool row's MTTR, its clock named where it is not the row's ('0:00:15 wall' on a
-    dry run's row: cleared while the run was stopped)."""
+    """A tool row's MTTR, its clock named where it is not the row's run clock: '0:30:00 wall
+    clock' where a restore was timed across a stop of its run (the row's downtime, on the run
+    clock, counts none of it: a line's 1 s of downtime had stood beside its MTTR of 0:30:00,
+    on one unnamed clock), '0:00:16 wall' on a served line's row (its wall seconds, not its
+    process time)."""
     text = clock_text(row["mttr_s"])
     clock = row["mttr_clock"]
-    return text if clock is None or clock == row["clock"] else f"{text} {clock}"
+    if clock is None:
+        return text
+    if row["restored_while_stopped"]:
+        return f"{text} {clock} clock"
+    return text if clock == row["clock"] else f"{text} {clock}"
 
 
 def cmd_spc(args: argparse.Namespace) -> int:

@@ -27,13 +27,20 @@ runs chosen:
   included.
 
 Each run's times are its own run clock: simulated seconds in a dry run, wall seconds on a
-line. A figure never adds the two: a tool's row is one **clock** (`simulated` or `wall`), the
-runs of that clock and their failures, each restored one counted on the row that holds its
+line (the wall time a session drove the run: it stands still while the run is stopped). A
+figure never adds two clocks: a tool's row is one **clock** (`simulated`, `wall`, or for a
+line served faster than real time `wall x60`, its scale named, whose process ran that many
+times as long as its wall seconds and which real tools' wall seconds never join: `served_clock`),
+the runs of that clock and their failures, each restored one counted on the row that holds its
 alarm, and a code's row likewise. A row's MTTR is on the clock its restores were timed on
 (`mttr_clock`): a dry run's failure cleared while the run was stopped (nobody clears a tool
 while its clock jumps) is restored by the wall clock, so its simulated row's MTTR is wall
-time, said so; a row whose restores were timed on both clocks has no MTTR, the two never
-averaged.
+time, said so, and so is a served line's (its wall seconds, not its process time); a row
+whose restores were timed on both clocks has no MTTR, the two never averaged. How many of a
+row's restores were timed across a stop is `restored_while_stopped`: their time counts in the
+MTTR, by the wall clock, and not in the downtime, which the run clock counts, so the terminal
+says the MTTR is the wall clock's there (a line's downtime of 1 s had stood beside its MTTR of
+0:30:00, the repair made while the run stood stopped, neither naming its clock).
 A run still going counts to its last record. `alarm_history` reads them from the records of
 every run started since a date, so the figures read the same in the terminal, in `--json` and
 in Python.
@@ -46,6 +53,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.recorded_station import time_scale_of
 
 from .reader import RunRecords, runs_since
 from .tooltime import FAILURE as RUN_FAILURE
@@ -57,8 +65,8 @@ FAILURE = ("run_id", *RUN_FAILURE)
 SIMULATED, WALL = "simulated", "wall"
 #: The columns of `AlarmHistory.tools`.
 TOOL_COLUMNS = (
-    "tool", "clock", "runs", "productive_s", "alarms", "injected", "restored", "downtime_s",
-    "mtbf_s", "mttr_s", "mttr_clock", "last_alarm_wall",
+    "tool", "clock", "runs", "productive_s", "alarms", "injected", "restored",
+    "restored_while_stopped", "downtime_s", "mtbf_s", "mttr_s", "mttr_clock", "last_alarm_wall",
 )  # fmt: skip
 #: The columns of `AlarmHistory.alarms`.
 ALARM_COLUMNS = (
@@ -89,7 +97,7 @@ def alarm_history(
     for run in runs:
         records = RunRecords(store, run["id"])
         window = run_window(records)
-        clock = SIMULATED if run["simulated"] else WALL
+        clock = SIMULATED if run["simulated"] else served_clock(time_scale_of(records.header()))
         times.append(tool_time(records).assign(run_id=run["id"], clock=clock))
         down = down_periods(records, window).dropna(subset=["alarm_id"])
         down = down.set_axis(down["alarm_id"].astype(int))
@@ -97,7 +105,11 @@ def alarm_history(
         alarms["downtime_s"] = alarms["id"].map(down["stop_t"] - down["start_t"])
         alarms["restore_s"] = alarms["id"].map(down["restore_s"])
         by_wall = alarms["id"].map(down["restored_by_wall"]).astype(bool)
-        alarms["restore_clock"] = [WALL if wall else clock for wall in by_wall]
+        alarms["restored_by_wall"] = by_wall
+        # a line's run clock is the wall clock while it is driven: only a dry run's is not
+        alarms["restore_clock"] = [
+            WALL if wall or clock != SIMULATED else clock for wall in by_wall
+        ]
         alarms["wafers"] = alarms.groupby(list(FAILURE))["wafer_id"].transform("nunique")
         failures.append(alarms.drop_duplicates(list(FAILURE)))
     used = pd.concat(times, ignore_index=True) if times else pd.DataFrame(columns=["tool", "clock"])
@@ -111,6 +123,13 @@ def alarm_history(
     return AlarmHistory(
         _per_tool(used, alarmed), _per_code(alarmed), [str(run["id"]) for run in runs]
     )
+
+
+def served_clock(time_scale: float) -> str:
+    """The clock of a line's runs, as a row names it: `wall`, and for a line served faster
+    than real time (`time_scale`) `wall x60`, a clock of its own: its wall seconds are a
+    sixtieth of its process, never added to real tools' wall seconds."""
+    return WALL if time_scale == 1.0 else f"{WALL} x{time_scale:g}"
 
 
 def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
@@ -139,6 +158,7 @@ def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
                 "alarms": count,
                 "injected": injected,
                 "restored": len(restores),
+                "restored_while_stopped": int(restores["restored_by_wall"].sum()),
                 "downtime_s": float(own["unscheduled_downtime_s"].sum()),
                 "mtbf_s": productive / (count - injected) if count > injected else None,
                 "mttr_s": float(restores["restore_s"].mean()) if mttr_clock else None,
@@ -184,6 +204,7 @@ def _no_alarms() -> pd.DataFrame:
             "wafers",
             "downtime_s",
             "restore_s",
+            "restored_by_wall",
             "clock",
             "restore_clock",
         ]

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from packline.cli import main
+from packline.cli.results import DOWNTIME_CLOCK
 from packline.records import RunRecords
 from packline.records.alarms import alarm_history
 from packline.records.tooltime import tool_time
 from packline.sequences.engine import BadInput, RunStore
 
-from .conftest import stage_row
+from .conftest import STATION_YAML, stage_row
 
 #: Noon of two days, local time: the runs' starts.
 DAY_1 = time.mktime((2026, 3, 2, 12, 0, 0, 0, 0, -1))
@@ -148,6 +149,7 @@ def test_the_command_prints_the_same_figures(two_runs, capsys):
         "alarms": 1,
         "injected": 0,
         "restored": 0,
+        "restored_while_stopped": 0,
         "downtime_s": 200.0,
         "mtbf_s": 250.0,
         "mttr_s": None,
@@ -177,11 +179,16 @@ def test_the_footer_counts_two_failures_no_clear_followed_in_the_plural(two_runs
     assert "; 2 failures no clear followed are left out" in out
 
 
-def test_a_clear_made_while_the_run_was_stopped_restores_by_the_wall_clock(tmp_path, add_run):
+def test_a_clear_made_while_the_run_was_stopped_restores_by_the_wall_clock(
+    tmp_path, add_run, capsys
+):
     """A station run's oven alarms at 50 s and the run holds at 51 s; the oven is repaired and
     cleared 30 min later, while the run is stopped (its clock stands still: the clear is
     recorded at 51 s). Its downtime in the run is 1 s; its time to restore, the MTTR, is the
-    30 min (it had been the 1 s)."""
+    30 min (it had been the 1 s). The row had read downtime 0:00:01 beside MTTR 0:30:00 on its
+    clock, `wall`, as if one clock gave both: the MTTR says it is the wall clock's (the run
+    clock stood still through the repair, which the downtime leaves out), and `tools` says
+    which clock its downtime is on."""
     store = RunStore(tmp_path / "runs.db")
     add_run(store, "R1", ["W1"], status="held", started_wall=DAY_1, stopped_t=51.0)
     add_use(store, "R1", ["W1"], 0.0, 50.0, "E1", wall=DAY_1 + 50.0)
@@ -195,6 +202,53 @@ def test_a_clear_made_while_the_run_was_stopped_restores_by_the_wall_clock(tmp_p
     oven = alarm_history(store).tools.set_index("tool").loc["oven"]
     store.close()
     assert (oven["downtime_s"], oven["restored"], oven["mttr_s"]) == (1.0, 1, 1800.0)
+    assert oven["restored_while_stopped"] == 1
+    db = str(tmp_path / "runs.db")
+    assert main(["alarms", "--db", db]) == 0
+    out = capsys.readouterr().out
+    tools = out.split("by code")[0].splitlines()
+    (row,) = [line.split("│") for line in tools if line.startswith("│ oven ")]
+    assert [cell.strip() for cell in row[2:11]] == [
+        "wall", "1", "0:00:50", "1", "0", "1", "0:00:01", "0:00:50", "0:30:00 wall clock"
+    ]  # fmt: skip
+    assert "the downtime counts none of that time: the MTTR then reads 'wall clock'" in " ".join(
+        out.split()
+    )
+    assert main(["tools", "R1", "--db", db]) == 0
+    assert DOWNTIME_CLOCK in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_served_lines_runs_have_a_clock_of_their_own(tmp_path, add_run, capsys):
+    """A line served at x60 and real tools: their wall seconds were one `wall` row, a served
+    line's 40 s (40 min of its process) added to real tools' 40 s. A served line's row is on
+    `wall x60`, and its MTTR, its wall seconds, says so."""
+    store = RunStore(tmp_path / "runs.db")
+    served = STATION_YAML + "time_scale: 60\n"
+    add_run(store, "SERVED", ["W1"], station_yaml=served, started_wall=DAY_1, stopped_t=200.0)
+    add_use(store, "SERVED", ["W1"], 0.0, 40.0, "E1", wall=DAY_1 + 40.0)
+    add_run(store, "LINE", ["W1"], started_wall=DAY_2, stopped_t=200.0)
+    add_use(store, "LINE", ["W1"], 0.0, 40.0, "E1", wall=DAY_2 + 40.0)
+    cleared = {"session": 1, "kind": "tool-cleared", "wafer_id": None, "tool": "oven"}
+    data = json.dumps({"by": "ana", "cleared": True})
+    store.add_rows(
+        "events",
+        [
+            {**cleared, "run_id": run, "message": "oven cleared", "data": data, "t": 60.0,
+             "wall": wall + 60.0}
+            for run, wall in (("SERVED", DAY_1), ("LINE", DAY_2))
+        ],
+    )  # fmt: skip
+    history = alarm_history(store)
+    store.close()
+    oven = history.tools.set_index(["tool", "clock"])
+    columns = ["runs", "productive_s", "alarms", "downtime_s", "mttr_s", "mttr_clock"]
+    assert oven.loc[("oven", "wall x60"), columns].tolist() == [1, 40.0, 1, 20.0, 20.0, "wall"]
+    assert oven.loc[("oven", "wall"), columns].tolist() == [1, 40.0, 1, 20.0, 20.0, "wall"]
+    assert main(["alarms", "--db", str(tmp_path / "runs.db")]) == 0
+    tools = capsys.readouterr().out.split("by code")[0]
+    rows = [line.split("│") for line in tools.splitlines() if line.startswith("│ oven ")]
+    mttr = {row[2].strip(): row[10].strip() for row in rows}
+    assert mttr == {"wall": "0:00:20", "wall x60": "0:00:20 wall"}
 
 
 def test_a_dry_runs_times_and_a_lines_are_kept_apart(tmp_path, add_run, capsys):
