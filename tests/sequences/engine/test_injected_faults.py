@@ -424,6 +424,19 @@ KIND = {"inject": FAULT_INJECTED, "clear": FAULT_CLEARED}
             ],
             id="served-again",
         ),
+        pytest.param(
+            None,
+            {"wall": CLEARED_BETWEEN, "by": None, "on_tool": "a new blade installed"},
+            [
+                (
+                    FAULT_CLEARED,
+                    f"rf_mismatch cleared on the tool at {at(CLEARED_BETWEEN)} (a new blade "
+                    "installed), found cleared as the run connected",
+                    CLEARED_BETWEEN,
+                ),
+            ],
+            id="cleared-by-the-tool-itself",
+        ),
     ],
 )
 async def test_what_the_line_says_against_what_the_records_tell(
@@ -433,7 +446,8 @@ async def test_what_the_line_says_against_what_the_records_tell(
     resume records as it connects, by what the line says: nothing where the line tells it as
     they do; a clear, then an injection, where the line injected it again since (the clear
     no later than that, where the line does not say when); a clear of a line served again,
-    at the resume's own time."""
+    at the resume's own time; a clear the tool made itself (a new blade), when it made it
+    and how (decision 0121)."""
     run, _ = await told_a_stopped_run(store, tmp_path, INJECTED, "inject")
     line = {
         "injected": {} if injected is None else {"plasma_cleaner": {"rf_mismatch": injected}},
@@ -445,3 +459,6 @@ async def test_what_the_line_says_against_what_the_records_tell(
         for did, _, fields in events
     ] == found
     assert {tool for _, tool, _ in events} <= {"plasma_cleaner"}
+    if "on_tool" in cleared:  # by nobody's order, and how it went
+        (data,) = [fields["data"] for _, _, fields in events]
+        assert (data["by"], data["cleared_on_tool"]) == (None, cleared["on_tool"])
