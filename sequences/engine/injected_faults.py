@@ -193,6 +193,13 @@ def found_on_line(
     return found
 
 
+def line_did_at(kind: str, data: Mapping[str, Any]) -> float | None:
+    """When the line did what the event of `kind` (`fault-injected`, `fault-cleared`) with
+    `data` tells (its `injected_wall` or `cleared_wall`); None where it does not say."""
+    wall = data.get(_TOLD[kind].wall_key)
+    return None if wall is None else float(wall)
+
+
 def _found(
     kind: str,
     fault: str,
@@ -294,5 +301,5 @@ def _when(row: dict[str, Any]) -> float:
     """When the line did what a `fault-injected` or `fault-cleared` events row tells (its
     data's `injected_wall` or `cleared_wall`), else when it was recorded (a dry run's
     `--fault`)."""
-    data = json.loads(row["data"]) if row["data"] else {}
-    return float(data.get(_TOLD[row["kind"]].wall_key, row["wall"]))
+    wall = line_did_at(row["kind"], json.loads(row["data"]) if row["data"] else {})
+    return float(row["wall"]) if wall is None else wall
