@@ -206,7 +206,7 @@ class SimDicingSaw(HostLinkTool):
         if self.spindle_krpm() > 0 or self.spindle.target > 0:
             raise HostRefused("WRONG_STATE", "spindle is turning; SPINDLE OFF first")
         self.blade = Blade(thickness_um)
-        self.injected.discard("blade_crack")
+        self.cure_fault("blade_crack", "a new blade installed")
         return ""
 
     def _interval(self, interval_mm: float) -> str:

@@ -107,6 +107,10 @@ class SimulatedTool(ABC):
         #: every job on every tool ended, which a tool's twin history cannot say (a plasma
         #: clean is recorded only when it completes).
         self.job_listeners: list[Callable[[EndedJob], None]] = []
+        #: Told (tool name, fault, what cleared it) of each injected fault the tool cleared of
+        #: its own doing (`cure_fault`), as a real one's repair on the tool cures it: the served
+        #: line keeps when, for a run that connects later (`LineControl`, decision 0121).
+        self.fault_listeners: list[Callable[[str, str, str], None]] = []
         self._server: ToolServer | None = None
         #: The waits `hold` has open (`_woken`), in the order they began, each ended by the
         #: next `changed`.
@@ -334,6 +338,17 @@ class SimulatedTool(ABC):
             self._safe_state_pending()
             self._safe_state_pending = None
         self.changed()
+
+    def cure_fault(self, fault: str, how: str) -> None:
+        """`fault`, injected, is gone by what the tool itself did (`how`, in words: `a new
+        blade installed`), not by `clear_fault`: told to `fault_listeners`, so that the line
+        says when it cleared rather than a run finding it gone later with no time. Nothing
+        when it is not injected (a new blade on an intact saw)."""
+        if fault not in self.injected:
+            return
+        self.injected.discard(fault)
+        for listener in self.fault_listeners:
+            listener(self.name, fault, how)
 
     def defer_safe_state(self, act: Callable[[], object]) -> bool:
         """Whether the safe-state command is put off (`abort_ignored` injected): then `act`,

@@ -60,6 +60,8 @@ def test_the_secs_gem_page_names_every_kind_with_a_gem_face():
 
 #: The source packages (their `packline.*` links are the same files).
 SOURCES = ("drivers", "sequences", "sim_instruments", "packline")
+#: The `EventLog` methods that emit an event of the kind they are given.
+EMITS = ("emit", "emit_before")
 #: An events table row's own columns: a dict literal holding these is a row written whole.
 EVENT_ROW = frozenset({"session", "kind", "message"})
 
@@ -79,8 +81,9 @@ def _source_trees() -> list[tuple[str, ast.Module]]:
 
 
 def _event_kinds() -> tuple[set[str], set[str]]:
-    """The kinds of event the code emits (`EventLog.emit`, the engine's `emit` and the
-    callables set to one: told to the observers, the `--json` stream) and those it records
+    """The kinds of event the code emits (`EventLog.emit` and `emit_before`, the engine's
+    `emit` and the callables set to one: told to the observers, the `--json` stream) and
+    those it records
     (the emitted ones `RECORDED_EVENTS` keeps, those `EventLog._record` and
     `RunStore.add_stopped_run_event` are given by name, and the rows other commands write
     whole), read from the
@@ -116,7 +119,7 @@ def _event_kinds() -> tuple[set[str], set[str]]:
         raise AssertionError(f"{where}: an event kind the test cannot read: {ast.unparse(node)}")
 
     # a callable attribute set to an emit (`injector.record = engine.emit`) emits as it does
-    emitters = {"emit"} | {
+    emitters = {*EMITS} | {
         target.attr
         for _, tree in modules
         for node in ast.walk(tree)
@@ -136,11 +139,11 @@ def _event_kinds() -> tuple[set[str], set[str]]:
                 if isinstance(node, ast.Call) and node.args:
                     called = getattr(node.func, "attr", getattr(node.func, "id", None))
                     on_self = getattr(getattr(node.func, "value", None), "id", None) == "self"
-                    if function.name != "emit" and (
-                        called == "emit" or (called in emitters and on_self)
+                    if function.name not in EMITS and (
+                        called in EMITS or (called in emitters and on_self)
                     ):
                         emitted |= kinds_of(node.args[0], function, where)
-                    elif called == "_record" and function.name != "emit":
+                    elif called == "_record" and function.name not in EMITS:
                         recorded |= kinds_of(node.args[0], function, where)
                     elif called == "add_stopped_run_event":  # (run, kind, message)
                         recorded |= kinds_of(node.args[1], function, where)

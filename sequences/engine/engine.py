@@ -184,7 +184,13 @@ class Engine:
         self.plan = spec.plan
         self.twin = spec.twin
         self.events = EventLog(
-            self.run_id, self.session, self.store, self.t, spec.observers, records_open=False
+            self.run_id,
+            self.session,
+            self.store,
+            self.t,
+            spec.observers,
+            records_open=False,
+            began_t=spec.t_offset,
         )
         self.emit = self.events.emit
         self.recorder = StepRecorder(
@@ -323,10 +329,13 @@ class Engine:
             closed, _ = await finish_shielded(self.keeper.shutdown())
             closed.result()
             raise
-        poller = asyncio.create_task(self._poll_control(), name=f"packline-control-{self.run_id}")
+        poller: asyncio.Task[None] | None = None
         status, error = "failed", None
         try:
-            await self.keeper.record_faults_on_line()  # before the states they may cause
+            await self._write_session_start()
+            poller = asyncio.create_task(
+                self._poll_control(), name=f"packline-control-{self.run_id}"
+            )
             self.keeper.record_connected()
             await self.keeper.prepare(resumed=self.session > 1)
             self._start_wafers()
@@ -352,9 +361,11 @@ class Engine:
             status, error = "failed", f"{type(failure).__name__}: {failure}"
             raise
         finally:
-            poller.cancel()
+            if poller is not None:
+                poller.cancel()
             await self._stop_wafers()
-            await asyncio.gather(poller, return_exceptions=True)
+            if poller is not None:
+                await asyncio.gather(poller, return_exceptions=True)
             shutdown, cancelled = await finish_shielded(self.keeper.shutdown())
             shutdown.result()
             if self._unwritable is None:
@@ -573,7 +584,28 @@ class Engine:
             data={"conditions": [r.to_dict() for r in results]},
         )
 
+    async def _write_session_start(self) -> None:
+        """Start the session in the records its run is in (`_open_records`): the faults a
+        served line had injected or cleared before it began, once the line says which
+        (`ToolKeeper.record_faults_on_line`, before the tools' states they may cause), then
+        what the session kept while it connected (an operator's pause), its `run-started`
+        and a resume's plan: written in that order, as they happened (decision 0121), where
+        the faults had come after the run's start. The line is asked once the run is in the
+        records, so that a fault injected meanwhile is either in its answer or told to the
+        run, live by then; words from other processes are taken once this is written, so
+        that one telling a fault found is recorded once (`told_before`). A session cut off
+        while it waits for the answer writes its start all the same."""
+        try:
+            found = await self.keeper.record_faults_on_line()
+        finally:
+            self._session_started()
+            self.events.opened()
+        if found:
+            self.store.mark_injected_alarms(self.run_id)  # an earlier session's, of a fault found
+
     def _open_records(self) -> None:
+        """Create the run's records (or take over its session), its events kept until
+        `_write_session_start` writes them."""
         spec, now = self.spec, time.time()
         if self.session == 1:
             self.store.create_run(
@@ -602,7 +634,11 @@ class Engine:
             )
         else:
             self._take_over(spec)
-        self.events.opened()
+
+    def _session_started(self) -> None:
+        """Say the session started (`run-started`), and a resume's plan after what other
+        processes recorded while it was stopped."""
+        spec = self.spec
         resumed = {"by": spec.operator} if self.session > 1 else {}
         in_advance = {} if spec.confirmed_by is None else {"confirmed_by": spec.confirmed_by}
         self.emit(
@@ -693,6 +729,8 @@ class Engine:
             self._take_control()
 
     def _take_control(self) -> None:
+        if not self.events.records_open:  # the words wait for the session's start, written
+            return  # with the faults it found on the line, that a word may tell again
         for text in self.store.take_control(self.run_id, time.time()):
             order = Order.read(text)
             if order is None:  # a row no packline command wrote

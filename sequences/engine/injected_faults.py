@@ -64,9 +64,8 @@ def fault_message(kind: str, by: str | None, wall: float, how: str = FROM_ANOTHE
     Unix time `wall`, which reached the run `how`: `packline sim fault by ana at 14:58:03,
     from another process` (`packline sim fault --clear by ...` of a clear; a dry run's names
     its `--fault` option instead)."""
-    at = time.strftime("%H:%M:%S", time.localtime(wall))
     who = "" if by is None else f" by {by}"
-    return f"packline sim fault{_TOLD[kind].option}{who} at {at}, {how}"
+    return f"packline sim fault{_TOLD[kind].option}{who} at {_clock_time(wall)}, {how}"
 
 
 def fault_data(kind: str, fault: str, by: str | None, wall: float) -> dict[str, Any]:
@@ -194,6 +193,13 @@ def found_on_line(
     return found
 
 
+def line_did_at(kind: str, data: Mapping[str, Any]) -> float | None:
+    """When the line did what the event of `kind` (`fault-injected`, `fault-cleared`) with
+    `data` tells (its `injected_wall` or `cleared_wall`); None where it does not say."""
+    wall = data.get(_TOLD[kind].wall_key)
+    return None if wall is None else float(wall)
+
+
 def _found(
     kind: str,
     fault: str,
@@ -202,20 +208,25 @@ def _found(
     by_then: float | None = None,
 ) -> dict[str, Any]:
     """The fields of the event of `kind` of `fault`, which a run found the line did (`done`,
-    as its reply gives who and when) as it connected. When the line does not say (`known`
-    false), the event's own time stands for it, or `by_then`, the latest it can have been
-    (a clear before the line injected the fault again), so that it comes before that."""
+    as its reply gives who and when) as it connected: of a clear the tool made itself (its
+    `on_tool`, a dicing saw's new blade), when and how, by nobody (data `cleared_on_tool`,
+    decision 0121). When the line does not say (`known` false), the event's own time stands
+    for it, or `by_then`, the latest it can have been (a clear before the line injected the
+    fault again), so that it comes before that."""
     found = f"found {_TOLD[kind].done} as the run connected"
     data: dict[str, Any] = {"fault": fault}
-    if known and done is not None:
+    if known and done is not None and "on_tool" in done:
+        wall = float(done["wall"])
+        data.update(fault_data(kind, fault, None, wall), cleared_on_tool=done["on_tool"])
+        message = f"{fault} cleared on the tool at {_clock_time(wall)} ({done['on_tool']}), {found}"
+    elif known and done is not None:
         data.update(fault_data(kind, fault, done["by"], float(done["wall"])))
         message = fault_message(kind, done["by"], float(done["wall"]), found)
     elif by_then is not None:
         data[_TOLD[kind].wall_key] = by_then
-        at = time.strftime("%H:%M:%S", time.localtime(by_then))
         message = (
-            f"{fault} {found}, by {at}, when the line injected it again (the served line does "
-            "not say when or by whom)"
+            f"{fault} {found}, by {_clock_time(by_then)}, when the line injected it again (the "
+            "served line does not say when or by whom)"
         )
     else:
         message = f"{fault} {found} (the served line does not say when or by whom)"
@@ -281,9 +292,14 @@ def alarm_code_text(code: str, injected_fault: str | None) -> str:
     return f"{code} (injected fault {injected_fault})" if injected_fault else code
 
 
+def _clock_time(wall: float) -> str:
+    """Unix time `wall` as a message gives it: `14:58:03`, local time."""
+    return time.strftime("%H:%M:%S", time.localtime(wall))
+
+
 def _when(row: dict[str, Any]) -> float:
     """When the line did what a `fault-injected` or `fault-cleared` events row tells (its
     data's `injected_wall` or `cleared_wall`), else when it was recorded (a dry run's
     `--fault`)."""
-    data = json.loads(row["data"]) if row["data"] else {}
-    return float(data.get(_TOLD[row["kind"]].wall_key, row["wall"]))
+    wall = line_did_at(row["kind"], json.loads(row["data"]) if row["data"] else {})
+    return float(row["wall"]) if wall is None else wall

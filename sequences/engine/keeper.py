@@ -68,7 +68,7 @@ from .events import (
     TOOL_STATE,
 )
 from .identity import compare_identity, identity_row
-from .injected_faults import found_on_line
+from .injected_faults import found_on_line, line_did_at
 from .left_on_tools import left_on_tools, owners, owners_text
 from .recorder import EventLog
 from .records import RunStore, db_option
@@ -367,30 +367,32 @@ class ToolKeeper:
         if foreign:
             self._hold_for_foreign(tool, foreign, "nothing was commanded")
 
-    async def record_faults_on_line(self) -> None:
-        """Once the session's records are open, before the tools' states (which a fault may
-        cause) and before anything moves: on a served simulated line (the station's
-        `control:` socket), ask it which faults are injected on the run's tools, and who
-        injected each when, and record each the records do not have as one `packline sim
-        fault` told (`injected_faults.found_on_line`: injected while no run was live, before
-        this run or while it was stopped; or cleared since), so that the alarms it raises are
-        read as the fault's (decision 0117). Real tools (no socket) are asked nothing: they
-        suffer no injected fault; a line that cannot be asked (no longer served: the run's
-        tools do not answer either) tells nothing."""
+    async def record_faults_on_line(self) -> bool:
+        """Once the session's run is in the records (created, or its session taken over),
+        before its events are written and before anything moves: on a served simulated line
+        (the station's `control:` socket), ask it which faults are injected on the run's
+        tools, and who injected each when, and record each the records do not have as one
+        `packline sim fault` told (`injected_faults.found_on_line`: injected while no run was
+        live, before this run or while it was stopped; or cleared since, by the line or by
+        the tool itself), so that the alarms it raises are read as the fault's (decision
+        0117). Each is of what happened before the session began: recorded ahead of what the
+        session kept while it connected (`EventLog.emit_before`), at when the line did it
+        (decision 0121). Whether any was found: the alarms of earlier sessions are marked
+        again once they are written (`RunStore.mark_injected_alarms`). Real tools (no
+        socket) are asked nothing: they suffer no injected fault; a line that cannot be
+        asked (no longer served: the run's tools do not answer either) tells nothing."""
         if self._station.control is None:
-            return
+            return False
         asked = request_control(Path(self._station.control), {"command": "injected"}, LINE_ASKED_S)
         try:
             line = await asked
         except ControlError:
-            return
-        run_id = self._events.run_id
-        found = found_on_line(self._store, run_id, self.pool.tools, line)
+            return False
+        found = found_on_line(self._store, self._events.run_id, self.pool.tools, line)
         for line_did, tool, fields in found:
             kind = {"inject": FAULT_INJECTED, "clear": FAULT_CLEARED}[line_did]
-            self._events.emit(kind, tool=tool, **fields)
-        if found:
-            self._store.mark_injected_alarms(run_id)  # an earlier session's, of a fault found
+            self._events.emit_before(kind, line_did_at(kind, fields["data"]), tool=tool, **fields)
+        return bool(found)
 
     async def _another_time_scale(self) -> str | None:
         """What is wrong with the station's `time_scale` when it names a served simulated line

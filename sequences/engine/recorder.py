@@ -115,8 +115,10 @@ class EventLog:
         observers: list[Observer],
         *,
         records_open: bool = True,
+        began_t: float = 0.0,
     ) -> None:
-        """`records_open` False: the run's records are not open yet (`opened` opens them)."""
+        """`records_open` False: the run's records are not open yet (`opened` opens them).
+        `began_t`: the run clock as the session began (where an earlier one stopped)."""
         self.run_id = run_id
         self.session = session
         self.t = t
@@ -129,6 +131,16 @@ class EventLog:
         #: they are: those of a session still reaching its tools (an operator's pause
         #: meanwhile), which a session refused there must not leave behind (it records nothing).
         self._unopened: list[dict[str, Any]] | None = None if records_open else []
+        #: How many of `_unopened`, at its head, are of what happened before the session
+        #: began (`emit_before`).
+        self._before = 0
+        self.began_t = began_t
+
+    @property
+    def records_open(self) -> bool:
+        """Whether the session's records are open (`opened`): its events written as they
+        come."""
+        return self._unopened is None
 
     def emit(self, kind: str, **fields: Any) -> None:
         event = Event(kind, self.run_id, self.t(), time.time(), **fields)
@@ -136,10 +148,25 @@ class EventLog:
             self._record(kind, event.wafer, event.message, event)
         self._tell(event)
 
+    def emit_before(self, kind: str, wall: float | None, **fields: Any) -> None:
+        """Emit an event of what happened before this session began that it learns only
+        once its run is in the records: a fault a served line had injected or cleared while
+        no run was live, found as the run connected (decision 0121). It is stamped at the
+        session's start on the run clock (`began_t`), and at `wall` (when it happened, where
+        known; else now), and, while the session's records are not open, recorded ahead of
+        every event the session kept meanwhile (an operator's pause as it connected, its
+        `run-started`): the records read it before them, as it happened."""
+        when = time.time() if wall is None else wall
+        event = Event(kind, self.run_id, self.began_t, when, **fields)
+        if kind in RECORDED_EVENTS and not self.unrecorded:
+            self._record(kind, event.wafer, event.message, event, before=True)
+        self._tell(event)
+
     def opened(self) -> None:
-        """The session's records are open (its run created, or its session taken over): the
-        events emitted before are recorded now, and every one from now on as it comes."""
-        unopened, self._unopened = self._unopened or [], None
+        """The session's records are open (its run created, or its session taken over, and
+        what happened before it known: `emit_before`): the events emitted before are
+        recorded now, and every one from now on as it comes. Nothing once they are open."""
+        unopened, self._unopened, self._before = self._unopened or [], None, 0
         if unopened:
             self._store.add_rows("events", unopened, durable=False)
 
@@ -169,10 +196,13 @@ class EventLog:
                 if not self.unrecorded:
                     self._record("observer-dropped", None, message, event)
 
-    def _record(self, kind: str, wafer_id: str | None, message: str, event: Event) -> None:
+    def _record(
+        self, kind: str, wafer_id: str | None, message: str, event: Event, before: bool = False
+    ) -> None:
         """Keep an event in the events table: the tool, status and data of the event it is
         (or, for `observer-dropped`, that was being told) only when it is about itself; kept
-        for `opened` while the session's records are not open."""
+        for `opened` while the session's records are not open, one of what happened `before`
+        the session began ahead of the others."""
         own = kind == event.kind
         row = {
             "run_id": self.run_id,
@@ -186,10 +216,13 @@ class EventLog:
             "t": event.t,
             "wall": event.wall,
         }
-        if self._unopened is not None:
-            self._unopened.append(row)
-        else:
+        if self._unopened is None:
             self._store.add_rows("events", [row], durable=False)
+        elif before:
+            self._unopened.insert(self._before, row)
+            self._before += 1
+        else:
+            self._unopened.append(row)
 
 
 T = TypeVar("T")

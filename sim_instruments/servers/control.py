@@ -25,17 +25,24 @@ A run on the line's station file asks the line how fast it is served, which the 
 
 A run (or a resume) on the line asks, as it connects, which faults are injected on every tool
 and who injected each and when (`null` where the line does not know: a fault a test injected
-on the tool itself), and who last cleared each fault and when, so that it records a fault
-injected (or cleared) while no run was live as it records one injected during it, and
-`packline station check` names them (decision 0117):
+on the tool itself, or again after a clear), and who last cleared each fault and when, so that
+it records a fault injected (or cleared) while no run was live as it records one injected
+during it, and `packline station check` names them (decision 0117). A fault the tool cleared
+itself, as a dicing saw's new blade cures its crack (`SimulatedTool.cure_fault`), is kept as
+its clear too, by nobody (`null`), with what did it (`on_tool`), and said on the line's
+terminal, so that a run connecting later records when it went (decision 0121):
 
     {"command": "injected"}
     {"ok": true, "message": "faults injected: plasma_cleaner rf_mismatch",
      "injected": {"plasma_cleaner": {"rf_mismatch": {"what": "…", "wall": 1.7e9, "by": "ana"}}},
-     "cleared": {"oven": {"n2_supply": {"wall": 1.7e9, "by": "bo"}}}}
+     "cleared": {"oven": {"n2_supply": {"wall": 1.7e9, "by": "bo"}},
+                 "dicing_saw": {"blade_crack": {"wall": 1.7e9, "by": null,
+                                                "on_tool": "a new blade installed"}}}}
 
 A tool or fault the line does not have is refused naming those it has, and a clear of a fault
-not injected naming those that are (or `nothing`); nothing changes.
+not injected naming those that are (or `nothing`) and when the fault was last cleared, and how
+(`injected on it: nothing; blade_crack cleared on the tool at 14:58:03 (a new blade
+installed)`); nothing changes.
 The socket is local: a line served for another machine (`--host`) takes faults on its own.
 """
 
@@ -47,7 +54,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from packline.spelling import did_you_mean
 
@@ -88,13 +95,17 @@ class LineControl:
         self.report = report
         #: Process time on the line per second of wall time, as `packline sim serve` serves it.
         self.time_scale = time_scale
-        #: Who injected each fault through this socket and when (`Done`), by tool and fault:
-        #: the latest injection of each, kept after its clear.
+        #: Who injected each fault through this socket and when (`Done`), by tool and fault,
+        #: while it is injected: its clear forgets it, so that a fault on the tool later, not
+        #: through the socket, is not told as that old injection.
         self._injections: dict[str, dict[str, Done]] = {}
-        #: Who cleared each fault through this socket and when, the latest clear of each.
+        #: Who cleared each fault through this socket and when, or when the tool cleared it
+        #: itself and how (`SimulatedTool.cure_fault`): the latest clear of each.
         self._clears: dict[str, dict[str, Done]] = {}
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        for tool in tools.values():
+            tool.fault_listeners.append(self._cured)
 
     async def start(self) -> None:
         """Listen at `path` (readable and writable by this user alone)."""
@@ -181,17 +192,29 @@ class LineControl:
             message = f"{tool_name}: fault {fault} injected ({tool.faults[fault]})"
         elif fault not in tool.injected:  # refused: a repair of nothing is no repair
             injected = ", ".join(sorted(tool.injected)) or "nothing"
+            last = self._clears.get(tool_name, {}).get(fault)
             return {
                 "ok": False,
                 "error": f"{tool_name} has no fault {fault} injected (injected on it: "
-                f"{injected}); nothing cleared",
+                f"{injected}{_last_cleared(fault, last)}); nothing cleared",
             }
         else:
             tool.clear_fault(fault)
+            self._injections.get(tool_name, {}).pop(fault, None)
             done = self._clears.setdefault(tool_name, {})[fault] = _done(by)
             message = f"{tool_name}: fault {fault} cleared"
         self.report(message)
         return {"ok": True, "message": message, "wall": done["wall"]}
+
+    def _cured(self, tool_name: str, fault: str, how: str) -> None:
+        """The tool cleared injected `fault` itself (`how`: a dicing saw's new blade cures
+        its crack): kept as the fault's latest clear, when and how, by nobody's order, and
+        its injection forgotten, as a clear through the socket is; said on the line's
+        terminal. A run that connects later records the clear at that time (decision 0121),
+        not at its own."""
+        self._injections.get(tool_name, {}).pop(fault, None)
+        self._clears.setdefault(tool_name, {})[fault] = {**_done(None), "on_tool": how}
+        self.report(f"{tool_name}: fault {fault} cleared on the tool ({how})")
 
     def _injected(self) -> dict[str, Any]:
         """The reply to `injected`: the faults every tool suffers now, each with what it does
@@ -218,11 +241,13 @@ class LineControl:
 
 
 class Done(TypedDict):
-    """Who had the line inject (or clear) a fault (`None`: the request did not say) and
-    when it did it (Unix time)."""
+    """Who had the line inject (or clear) a fault (`None`: the request did not say, or the
+    tool cleared it itself) and when it did it (Unix time); of a clear the tool made itself,
+    what did it (`on_tool`)."""
 
     wall: float
     by: str | None
+    on_tool: NotRequired[str]
 
 
 def _since(done: Done | None) -> str:
@@ -231,7 +256,25 @@ def _since(done: Done | None) -> str:
     if done is None:
         return ""
     who = "" if done["by"] is None else f" by {done['by']}"
-    return f" (at {time.strftime('%H:%M:%S', time.localtime(done['wall']))}{who})"
+    return f" (at {_clock_time(done['wall'])}{who})"
+
+
+def _last_cleared(fault: str, done: Done | None) -> str:
+    """When `fault` was last cleared (`done`), for a clear refused as one of nothing: `;
+    blade_crack cleared on the tool at 14:58:03 (a new blade installed)`, or `... cleared at
+    14:58:03 by bo`; nothing when it never was."""
+    if done is None:
+        return ""
+    at = _clock_time(done["wall"])
+    if "on_tool" in done:
+        return f"; {fault} cleared on the tool at {at} ({done['on_tool']})"
+    who = "" if done["by"] is None else f" by {done['by']}"
+    return f"; {fault} cleared at {at}{who}"
+
+
+def _clock_time(wall: float) -> str:
+    """Unix time `wall` as the line's terminal reads it: `14:58:03`, local time."""
+    return time.strftime("%H:%M:%S", time.localtime(wall))
 
 
 def _done(by: object) -> Done:

@@ -335,6 +335,13 @@ async def test_a_clear_made_while_no_run_was_live_is_found_by_the_resume(store, 
 
     told = [e for e in store.events(run_id) if e["kind"] in (FAULT_INJECTED, FAULT_CLEARED)]
     assert [(e["kind"], e["session"]) for e in told] == [(FAULT_INJECTED, 1), (FAULT_CLEARED, 2)]
+    # the repair made while the run was stopped comes before the resume's start (decision 0121)
+    # at the session's start on the run clock (where the run stopped) and the line's time
+    *_, stopped = [e for e in store.events(run_id) if e["session"] == 1]
+    resumed = [e for e in store.events(run_id) if e["session"] == 2]
+    assert [e["kind"] for e in resumed[:3]] == [FAULT_CLEARED, "run-started", "resume-plan"]
+    assert stopped["t"] <= resumed[0]["t"] <= resumed[1]["t"]
+    assert resumed[0]["wall"] == cleared
     assert told[1]["message"] == (
         f"packline sim fault --clear by bo at {at(cleared)}, found cleared as the run connected"
     )
@@ -344,6 +351,44 @@ async def test_a_clear_made_while_no_run_was_live_is_found_by_the_resume(store, 
     (fault,) = faults_injected(store, [run_id])[run_id]
     assert (fault["wall"], fault["cleared"]) == (walls[0], cleared)
     assert {alarm["injected_fault"] for alarm in store.table("alarms", run_id)} == {"rf_mismatch"}
+
+
+async def test_a_fault_found_as_the_run_connects_is_recorded_before_what_the_run_did(
+    store, tmp_path
+):
+    """A fault injected before the run, the run paused as it connected (Ctrl-C, then c): the
+    records read the pause, the run's start, then the fault found, as if the line's fault
+    came after the run had started and been paused. The fault is written first, at the
+    session's start on the run clock and at the time the line injected it, then the pause
+    and the start, as they happened (decision 0121); the live stream tells the fault before
+    the start too."""
+    async with (
+        SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line,
+        served(line, tmp_path) as (control, path),
+    ):
+        wall = line_did(control, "inject", "ana")
+        told: list[str] = []
+
+        def go_on(event) -> None:
+            told.append(event.kind)
+            if event.kind == "run-started":
+                engine.request("resume", "c by bo at the terminal", "bo")
+
+        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2,
+                             failure_policy="hold")  # fmt: skip
+        async with open_run(store, prepare(request), observers=[go_on], confirm=confirm_yes) as (
+            engine
+        ):
+            engine.request("pause", "Ctrl-C by bo at the terminal", "bo")
+            assert await engine.run() == "held"
+    events = store.events(engine.run_id)
+    assert [e["kind"] for e in events[:4]] == [FAULT_INJECTED, "paused", "run-started", "resumed"]
+    assert (events[0]["t"], events[0]["wall"]) == (0.0, wall)
+    assert [e["t"] for e in events] == sorted(e["t"] for e in events)
+    assert told[:3] == ["paused", FAULT_INJECTED, "run-started"]
+    assert {alarm["injected_fault"] for alarm in store.table("alarms", engine.run_id)} == {
+        "rf_mismatch"
+    }
 
 
 async def test_real_tools_are_asked_nothing_of_faults(store, tmp_path, monkeypatch):
@@ -424,6 +469,19 @@ KIND = {"inject": FAULT_INJECTED, "clear": FAULT_CLEARED}
             ],
             id="served-again",
         ),
+        pytest.param(
+            None,
+            {"wall": CLEARED_BETWEEN, "by": None, "on_tool": "a new blade installed"},
+            [
+                (
+                    FAULT_CLEARED,
+                    f"rf_mismatch cleared on the tool at {at(CLEARED_BETWEEN)} (a new blade "
+                    "installed), found cleared as the run connected",
+                    CLEARED_BETWEEN,
+                ),
+            ],
+            id="cleared-by-the-tool-itself",
+        ),
     ],
 )
 async def test_what_the_line_says_against_what_the_records_tell(
@@ -433,7 +491,8 @@ async def test_what_the_line_says_against_what_the_records_tell(
     resume records as it connects, by what the line says: nothing where the line tells it as
     they do; a clear, then an injection, where the line injected it again since (the clear
     no later than that, where the line does not say when); a clear of a line served again,
-    at the resume's own time."""
+    at the resume's own time; a clear the tool made itself (a new blade), when it made it
+    and how (decision 0121)."""
     run, _ = await told_a_stopped_run(store, tmp_path, INJECTED, "inject")
     line = {
         "injected": {} if injected is None else {"plasma_cleaner": {"rf_mismatch": injected}},
@@ -445,3 +504,6 @@ async def test_what_the_line_says_against_what_the_records_tell(
         for did, _, fields in events
     ] == found
     assert {tool for _, tool, _ in events} <= {"plasma_cleaner"}
+    if "on_tool" in cleared:  # by nobody's order, and how it went
+        (data,) = [fields["data"] for _, _, fields in events]
+        assert (data["by"], data["cleared_on_tool"]) == (None, cleared["on_tool"])

@@ -27,7 +27,7 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
             assert await request_control(path, {"command": "injected"}, 10) == kept
             asked = {"command": "faults", "tool": "plasma_cleaner"}
             suffered = await request_control(path, asked, 10)
-            await request_control(path, {**request, "command": "clear"}, 10)
+            cleared = await request_control(path, {**request, "command": "clear"}, 10)
             assert line.tools["plasma_cleaner"].injected == set()
             repaired = await request_control(path, asked, 10)
             again = control.handle(json.dumps({**request, "command": "clear"}).encode())
@@ -39,11 +39,12 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
     )
     assert said == [message, "plasma_cleaner: fault chamber_leak cleared"]  # a look is not told
     # a second clear is refused (it had been taken, saying nothing was cleared), naming what is
-    # injected, and changes nothing
+    # injected and when the fault was cleared, and changes nothing
+    cleared_at = time.strftime("%H:%M:%S", time.localtime(cleared["wall"]))
     assert again == {
         "ok": False,
-        "error": "plasma_cleaner has no fault chamber_leak injected (injected on it: nothing); "
-        "nothing cleared",
+        "error": "plasma_cleaner has no fault chamber_leak injected (injected on it: nothing; "
+        f"chamber_leak cleared at {cleared_at}); nothing cleared",
     }
     # a second injection is refused, as a second clear is: the line keeps its first one's
     # time and who (a run connecting would read a later one as a clear and an injection)
@@ -154,3 +155,53 @@ async def test_the_line_says_which_faults_are_injected_by_whom_and_when(tmp_path
         },
         "cleared": {"oven": {"n2_supply": {"wall": cleared["wall"], "by": "bo"}}},
     }
+
+
+async def test_a_cleared_fault_keeps_no_injection_to_tell(tmp_path):
+    """The line kept who injected a fault and when after its clear: the same fault on the tool
+    later, not through the socket (as a test injects it), read as that old injection, which a
+    run connecting then records at the old time and by the old name. Cleared, it is
+    forgotten: the line says it does not know."""
+    async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
+        control = LineControl(line.tools, tmp_path / "control", [].append)
+        request = {"tool": "plasma_cleaner", "fault": "rf_mismatch", "by": "ana"}
+        control.handle(json.dumps({**request, "command": "inject"}).encode())
+        control.handle(json.dumps({**request, "command": "clear", "by": "bo"}).encode())
+        line.tools["plasma_cleaner"].inject_fault("rf_mismatch")  # on the tool itself
+        reply = control.handle(b'{"command": "injected"}')
+    injected = reply["injected"]["plasma_cleaner"]["rf_mismatch"]
+    assert (injected["wall"], injected["by"]) == (None, None)
+    assert reply["cleared"]["plasma_cleaner"]["rf_mismatch"]["by"] == "bo"
+
+
+async def test_a_fault_the_tool_clears_itself_is_kept_with_when_and_how(tmp_path):
+    """A dicing saw's new blade cures its crack on the tool (`cure_fault`), no `sim fault
+    --clear`: the line kept nothing of it, and a held run's resume recorded the crack cleared
+    at its own connect, `the served line does not say when or by whom`. The line keeps the
+    clear, when and how, by nobody, forgets the injection, says so on its terminal, and
+    names it in a clear it refuses (decision 0121)."""
+    said: list[str] = []
+    async with SimulatedLine(kinds=["dicing_saw"]) as line:
+        control = LineControl(line.tools, tmp_path / "control", said.append)
+        request = {"tool": "dicing_saw", "fault": "blade_crack", "by": "ana"}
+        control.handle(json.dumps({**request, "command": "inject"}).encode())
+        before = time.time()
+        assert await line.tools["dicing_saw"].handle("BLADE 20") == "OK"  # the host's change
+        after = time.time()
+        reply = control.handle(b'{"command": "injected"}')
+        refused = control.handle(json.dumps({**request, "command": "clear"}).encode())
+        again = control.handle(json.dumps({**request, "command": "inject"}).encode())
+    cleared = dict(reply["cleared"]["dicing_saw"]["blade_crack"])
+    assert before <= cleared.pop("wall") <= after
+    assert cleared == {"by": None, "on_tool": "a new blade installed"}
+    assert reply["injected"] == {}
+    assert said[1] == "dicing_saw: fault blade_crack cleared on the tool (a new blade installed)"
+    at = time.strftime(
+        "%H:%M:%S", time.localtime(reply["cleared"]["dicing_saw"]["blade_crack"]["wall"])
+    )
+    assert refused == {
+        "ok": False,
+        "error": "dicing_saw has no fault blade_crack injected (injected on it: nothing; "
+        f"blade_crack cleared on the tool at {at} (a new blade installed)); nothing cleared",
+    }
+    assert again["ok"] is True  # cured, it may be injected again
