@@ -68,7 +68,7 @@ from .events import (
     TOOL_STATE,
 )
 from .identity import compare_identity, identity_row
-from .injected_faults import found_on_line
+from .injected_faults import cleared_by_a_fresh_line, found_on_line
 from .left_on_tools import left_on_tools, owners, owners_text
 from .recorder import EventLog
 from .records import RunStore, db_option
@@ -376,7 +376,14 @@ class ToolKeeper:
         this run or while it was stopped; or cleared since), so that the alarms it raises are
         read as the fault's (decision 0117). Real tools (no socket) are asked nothing: they
         suffer no injected fault; a line that cannot be asked (no longer served: the run's
-        tools do not answer either) tells nothing."""
+        tools do not answer either) tells nothing. A dry run's resume starts a fresh
+        simulated line, without the faults an earlier session's had: each its records have
+        injected is recorded cleared (`injected_faults.cleared_by_a_fresh_line`)."""
+        if self._station.simulated:
+            events = self._events
+            for tool, fields in cleared_by_a_fresh_line(self._store, events.run_id, events.session):
+                events.emit(FAULT_CLEARED, tool=tool, **fields)  # after every alarm it raised
+            return
         if self._station.control is None:
             return
         asked = request_control(Path(self._station.control), {"command": "injected"}, LINE_ASKED_S)
