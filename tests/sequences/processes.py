@@ -42,6 +42,40 @@ def packline(
     )
 
 
+#: A dry run that kills its own process (SIGKILL) as the first step of a name starts, its
+#: row committed `running`: the records as a crash leaves them, at one point of the run.
+KILLED_IN_STEP = """
+import asyncio, os, signal, sys
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+
+db, method, lot, step = sys.argv[1:]
+
+def kill_in_step(event):
+    if event.kind == "step-started" and event.step == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+async def main():
+    async with open_run(RunStore(db), prepare(RunRequest(method, lot=int(lot))),
+                        observers=[kill_in_step]) as engine:
+        await engine.run()
+
+asyncio.run(main())
+"""
+
+
+def killed_in_step(db: Path, method: str, lot: int, step: str) -> None:
+    """A dry run of `lot` wafers of `method` into `db`, killed (SIGKILL) in its process as
+    the first step named `step` starts: what `packline resume` finds after a crash there."""
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_IN_STEP, str(db), method, str(lot), step],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+
 class Controller:
     """`packline run ... --json` in its own process, its events read one at a time."""
 

@@ -107,17 +107,26 @@ class Terminal:
     def finish(self) -> int:
         if self.master < 0:  # hung up: nothing more to read
             return self.process.wait(timeout=WAIT_S)
-        deadline = time.monotonic() + WAIT_S
-        while self.process.poll() is None:
-            assert time.monotonic() < deadline, "the run did not end"
-            if select.select([self.master], [], [], 0.2)[0]:
-                try:
-                    os.read(self.master, 65536)
-                except OSError:
-                    break
+        self.read_to_end()
         code = self.process.wait(timeout=WAIT_S)
         os.close(self.master)
         return code
+
+    def read_to_end(self) -> str:
+        """Everything the terminal showed after what was matched before, once the process
+        has ended (its frames one after the other, each as it was drawn)."""
+        deadline = time.monotonic() + WAIT_S
+        while self.process.poll() is None or select.select([self.master], [], [], 0)[0]:
+            assert time.monotonic() < deadline, "the run did not end"
+            if select.select([self.master], [], [], 0.2)[0]:
+                try:
+                    chunk = os.read(self.master, 65536).decode(errors="replace")
+                except OSError:  # the other side closed: the process ended
+                    break
+                if not chunk:
+                    break
+                self.screen += ANSI.sub("", chunk)
+        return self.screen
 
 
 def _ignore_hang_up() -> None:
