@@ -16,7 +16,7 @@ from rich.live import Live
 
 from .dispositions import decision_text, pending_decisions
 from .eta import NO_BASIS
-from .events import RESUME_PLAN, Event
+from .events import CONTROL_IGNORED, RESUME_PLAN, Event
 from .lot_state import LotState
 from .lot_view import render_lot
 from .plan import FINISHED, Plan
@@ -211,7 +211,7 @@ class LiveView:
 
     def __call__(self, event: Event) -> None:
         self.state.apply(event)
-        if event.kind == RESUME_PLAN:
+        if event.kind in (RESUME_PLAN, CONTROL_IGNORED):
             self._print(event)
         self._take_plan()
 
@@ -220,7 +220,8 @@ class LiveView:
         run prints it (`event_line`), where it stays once the frame is cleared: a resume's
         plan, the wafers it runs (those not started yet said so), which the frame, showing
         every wafer, does not tell, and which the operator reads before its recovery or any
-        step drives a tool."""
+        step drives a tool; an order the run did not carry out, and why (a command typed at
+        the terminal that the menu does not offer then), which the frame does not show."""
         line = event_line(event.t, event.kind, event.wafer, event.tool, event.message, event.status)
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
