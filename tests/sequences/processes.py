@@ -1,5 +1,6 @@
 """Running `python -m packline` as a separate process, as a user would: a controller, the
-simulated line served on its own (`Served`), or a command in a terminal of its own (`Pane`).
+simulated line served on its own (`Served`), or a command in a terminal of its own (`Pane`);
+and a dry run killed in a step of a name (`killed_in_step`), the records a crash there leaves.
 
 The controller's JSON-lines output goes through a pipe shrunk to one page, so the controller
 runs at most about a page of events (some fifteen) ahead of the test reading them: killed
