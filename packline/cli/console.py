@@ -31,6 +31,7 @@ from packline.sequences.engine.confirmations import AT_THE_TERMINAL, IN_ADVANCE,
 from packline.sequences.engine.control import RunState
 from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.errors import RunTerminated
+from packline.sequences.engine.events import CONTROL_IGNORED
 from packline.sequences.engine.records import db_option
 
 #: How long an operator has to answer a confirmation on real tools (wall seconds).
@@ -249,8 +250,23 @@ CONNECTING_MENU_QUESTION = (
     "paused while the run connects to its tools, before any wafer starts: press c to "
     "continue, t to terminate (no wafer will start)"
 )
+#: Why a command typed between questions that the connecting menu does not offer (an `a`:
+#: no step is under way for an abort to cut short) is not taken, recorded `control-ignored`.
+NOT_WHILE_CONNECTING = (
+    "not while the run connects to its tools, before any wafer starts: there is no step for "
+    "an abort to cut short (t terminates it: no wafer will start)"
+)
 #: Why a run whose terminal hung up terminates (the terminating event's message).
 HANG_UP = "SIGHUP: the terminal hung up (run it under nohup, tmux or screen to outlive one)"
+
+
+def _menu_of(engine: Engine) -> tuple[dict[str, str], str]:
+    """The pause menu's answers and question for `engine` now: while it connects to its tools
+    (`Engine.connecting`), `CONNECTING_MENU`; the same whether asked (Ctrl-C) or typed between
+    questions, so a command typed then is one the menu would take."""
+    if engine.connecting:
+        return CONNECTING_MENU, CONNECTING_MENU_QUESTION
+    return MENU, MENU_QUESTION
 
 
 def keyboard_reaches() -> bool:
@@ -333,9 +349,8 @@ class OperatorConsole:
         """Ask what to do with the paused run, after any question already open: while it
         connects to its tools, whether to continue or terminate (`CONNECTING_MENU`)."""
         assert self._lines is not None
-        menu, question = MENU, MENU_QUESTION
-        if engine.connecting:  # paused: no wafer starts before the answer, connected or not
-            menu, question = CONNECTING_MENU, CONNECTING_MENU_QUESTION
+        # paused: no wafer starts before the answer, connected or not
+        menu, question = _menu_of(engine)
         *others, last = menu
         hint = f"not {', '.join(others)} or {last}."
         try:
@@ -372,10 +387,21 @@ class OperatorConsole:
             return f"{why}; {resume} goes on from its records"
 
         def on_line(line: str) -> None:
-            command = MENU.get(line[:1])
+            """A menu command typed between questions: one the pause menu offers now
+            (`_menu_of`); one it offers only once the run is connected (an `a` while it
+            connects) is not taken, and the run records why (`NOT_WHILE_CONNECTING`), which
+            its live view prints."""
+            key, (menu, _) = line[:1], _menu_of(engine)
+            command = menu.get(key)
             if command:
                 engine.request(
                     command, f"{command} by {self._operator} at the terminal", self._operator
+                )
+            elif key in MENU:
+                engine.emit(
+                    CONTROL_IGNORED,
+                    message=f"{MENU[key]} typed by {self._operator} at the terminal: "
+                    + NOT_WHILE_CONNECTING,
                 )
 
         def sent(times: str = "") -> tuple[str, str | None]:

@@ -62,6 +62,10 @@ FAULT_CLEARED = "fault-cleared"
 #: The kind of event the `pause` failure policy records instead of pausing when no wafer is
 #: left to run (every one held or finished): there is nothing to pause, and the run ends.
 NOTHING_TO_PAUSE = "nothing-to-pause"
+#: The kind of event a run records of an order it did not carry out, and why: an unreadable
+#: row of its `control` table, a clear of a tool in service, a menu command typed at the
+#: terminal that the menu does not offer then (`packline/cli/console.py`).
+CONTROL_IGNORED = "control-ignored"
 #: The kind of event a resumed session records as it starts, before its recovery or any step
 #: drives a tool: the wafers it runs, those not started yet said so (`Plan.wafers_to_run_text`;
 #: data["wafers"], data["not_started"]), so that none runs unannounced.

@@ -17,7 +17,9 @@ A fault injected while no run was live on the line (before the run started, or w
 held) is told to none: the run (or the resume) learns it as it connects, asking the line which
 faults its tools suffer and who injected each when, and records it as it records one told
 (`found_on_line`), data `found_as_run_connected`; a fault its records say is injected that the
-line cleared meanwhile is recorded cleared the same way (decision 0117).
+line cleared meanwhile is recorded cleared the same way (decision 0117). A dry run's resume
+starts a fresh simulated line, which has none of the faults an earlier session's line had: it
+records each its records have injected as cleared as it starts (`cleared_by_a_fresh_line`).
 """
 
 from __future__ import annotations
@@ -241,18 +243,53 @@ def told_before(store: RunStore, order: Order, run_id: str) -> bool:
     return told == (order.command, order.wall)
 
 
-def _latest_told(store: RunStore, run_id: str) -> dict[tuple[str, str], tuple[str, float]]:
-    """The last `fault-injected` or `fault-cleared` event of run `run_id` of each tool and
-    fault, by when the line did it (as `schema.INJECTED_FAULT_OF_ALARM` orders them): (tool,
-    fault) -> its kind and that time."""
+def _latest_rows(store: RunStore, run_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """The last `fault-injected` or `fault-cleared` events row of run `run_id` of each tool
+    and fault, by when the line did it (as `schema.INJECTED_FAULT_OF_ALARM` orders them)."""
     rows = [
         *store.events_of_kind("fault-injected", [run_id]),
         *store.events_of_kind("fault-cleared", [run_id]),
     ]
     return {
-        (row["tool"], row["status"]): (row["kind"], _when(row))
+        (row["tool"], row["status"]): row
         for row in sorted(rows, key=lambda row: (_when(row), row["id"]))
     }
+
+
+def _latest_told(store: RunStore, run_id: str) -> dict[tuple[str, str], tuple[str, float]]:
+    """`_latest_rows` as (tool, fault) -> the event's kind and when the line did it."""
+    return {key: (row["kind"], _when(row)) for key, row in _latest_rows(store, run_id).items()}
+
+
+#: Why a dry run's resume records the faults an earlier session injected as cleared.
+FRESH_LINE = (
+    "not on the fresh simulated line this resume started (a dry run's resume starts its line "
+    "anew, with no fault but its own --fault)"
+)
+
+
+def cleared_by_a_fresh_line(
+    store: RunStore, run_id: str, session: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """What session `session` of dry run `run_id` records as it starts, on the fresh simulated
+    line a dry run's resume starts: a `fault-cleared` event (its tool and its fields: status,
+    message and data, as `found_on_line` gives them) of each fault its records have injected,
+    by a session before it, and not cleared since; that line has none of them, as a served
+    line that cleared one tells its resume (`found_on_line`), so the run reads `(cleared)`
+    where the line no longer has the fault. A fault this session's `--fault` injected again as
+    it started is its latest injection, and is not cleared."""
+    return [
+        (
+            tool,
+            {
+                "status": fault,
+                "message": f"{fault} {FRESH_LINE}",
+                "data": {"fault": fault, "fresh_line": True},
+            },
+        )
+        for (tool, fault), row in _latest_rows(store, run_id).items()
+        if row["kind"] == "fault-injected" and row["session"] < session
+    ]
 
 
 def faults_injected(store: RunStore, run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -68,7 +68,7 @@ from .events import (
     TOOL_STATE,
 )
 from .identity import compare_identity, identity_row
-from .injected_faults import found_on_line, line_did_at
+from .injected_faults import cleared_by_a_fresh_line, found_on_line, line_did_at
 from .left_on_tools import left_on_tools, owners, owners_text
 from .recorder import EventLog
 from .records import RunStore, db_option
@@ -377,10 +377,19 @@ class ToolKeeper:
         the tool itself), so that the alarms it raises are read as the fault's (decision
         0117). Each is of what happened before the session began: recorded ahead of what the
         session kept while it connected (`EventLog.emit_before`), at when the line did it
-        (decision 0121). Whether any was found: the alarms of earlier sessions are marked
-        again once they are written (`RunStore.mark_injected_alarms`). Real tools (no
-        socket) are asked nothing: they suffer no injected fault; a line that cannot be
-        asked (no longer served: the run's tools do not answer either) tells nothing."""
+        (decision 0121). A dry run's resume starts a fresh simulated line, without the faults
+        an earlier session's had: each its records have injected is recorded cleared, as the
+        session began (`injected_faults.cleared_by_a_fresh_line`). Whether any was found: the
+        alarms of earlier sessions are marked again once they are written
+        (`RunStore.mark_injected_alarms`). Real tools (no socket) are asked nothing: they
+        suffer no injected fault; a line that cannot be asked (no longer served: the run's
+        tools do not answer either) tells nothing."""
+        if self._station.simulated:
+            events = self._events
+            cleared = cleared_by_a_fresh_line(self._store, events.run_id, events.session)
+            for tool, fields in cleared:
+                events.emit_before(FAULT_CLEARED, None, tool=tool, **fields)
+            return bool(cleared)
         if self._station.control is None:
             return False
         asked = request_control(Path(self._station.control), {"command": "injected"}, LINE_ASKED_S)

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console, RenderableType
 from rich.live import Live
 
+from .dispositions import decision_text, pending_decisions
 from .eta import NO_BASIS
-from .events import RESUME_PLAN, Event
+from .events import CONTROL_IGNORED, RESUME_PLAN, Event
 from .lot_state import LotState
 from .lot_view import render_lot
+from .plan import FINISHED, Plan
 from .progress import event_line
 from .report import first_step_starts
 from .request import least_lot
@@ -45,6 +47,22 @@ class Planning:
     lot_size: int
     time_scale: float
     plan_lot: int
+
+
+def _resume_decision(plan: Plan, wafer_id: str, decided: dict[str, Any] | None) -> tuple[str, str]:
+    """The status a resume's view gives `wafer_id`, not finished before it, and what the resume
+    decided for it, as its records will say: `held` and why, for a wafer it holds again
+    before it runs (`Plan.hold_reason`: an irreversible step cut off); else `queued`, with the
+    decision it carries out of a held wafer run again (`decided`, its `dispositions` row:
+    `runs again (rework by ana: retry)`; none, `runs again (held for want of a tool)`) and
+    what it does with the steps an earlier session left cut off (`Plan.cut_off_text`)."""
+    reason = plan.hold_reason(wafer_id)
+    if reason is not None:
+        return "held", reason
+    again = ""
+    if wafer_id in plan.run_again:
+        again = f"runs again ({decision_text(decided) if decided else 'held for want of a tool'})"
+    return "queued", "; ".join(part for part in (again, plan.cut_off_text(wafer_id)) if part)
 
 
 class LiveView:
@@ -84,10 +102,12 @@ class LiveView:
     def attach(self, engine: Engine, *, plan: bool = True) -> None:
         """Follow `engine`: its title, clock, tools, the lot it will run while it connects to
         its tools (`LotState.expect_lot`: no event tells a wafer before the run starts), the
-        wafers an earlier session finished
-        (as this session's plan has them: a wafer terminated then runs again, and so does a
-        held one an operator released; each on the line since its first step, in whichever
-        session), and the line's schedule for its lot
+        wafers an earlier session finished (as this session's plan has them: a wafer
+        terminated then runs again, and so does a held one an operator released; each on the
+        line since its first step, in whichever session, with the steps it completed in
+        them), what the resume decided for each other wafer (`_resume_decision`: shown from
+        the first frame, where the resume says it only once connected, or, of a wafer it
+        holds again, once its tools are recovered), and the line's schedule for its lot
         (`schedule.find_schedule`). Without one, and with `plan`, the view plans the recipe
         from its step times (a dry run of the least lot it makes in a process of its own,
         `schedule.plan_recipe`) when it is entered, and measures the run against that once it
@@ -102,13 +122,20 @@ class LiveView:
         if engine.connecting:
             self.state.expect_lot(len(spec.wafer_ids), spec.lot.lot_id)
         first_step_t = first_step_starts(engine.store.table("steps", engine.run_id))
+        decided = pending_decisions(engine.store, engine.run_id)
         for wafer in engine.store.wafers(engine.run_id):
+            wafer_id = wafer["wafer_id"]
+            status = engine.plan.wafer_status.get(wafer_id, wafer["status"])
+            note = wafer["reason"] or ""
+            if status not in FINISHED:
+                status, note = _resume_decision(engine.plan, wafer_id, decided.get(wafer_id))
             self.state.seed(
-                wafer["wafer_id"],
+                wafer_id,
                 wafer["position"],
-                engine.plan.wafer_status.get(wafer["wafer_id"], wafer["status"]),
-                wafer["reason"] or "",
-                (first_step_t.get(wafer["wafer_id"]), wafer["stopped_t"]),
+                status,
+                note,
+                (first_step_t.get(wafer_id), wafer["stopped_t"]),
+                engine.plan.completed_steps(wafer_id),
             )
         lot = Planning(
             engine.store.path,
@@ -184,7 +211,7 @@ class LiveView:
 
     def __call__(self, event: Event) -> None:
         self.state.apply(event)
-        if event.kind == RESUME_PLAN:
+        if event.kind in (RESUME_PLAN, CONTROL_IGNORED):
             self._print(event)
         self._take_plan()
 
@@ -193,7 +220,8 @@ class LiveView:
         run prints it (`event_line`), where it stays once the frame is cleared: a resume's
         plan, the wafers it runs (those not started yet said so), which the frame, showing
         every wafer, does not tell, and which the operator reads before its recovery or any
-        step drives a tool."""
+        step drives a tool; an order the run did not carry out, and why (a command typed at
+        the terminal that the menu does not offer then), which the frame does not show."""
         line = event_line(event.t, event.kind, event.wafer, event.tool, event.message, event.status)
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 

@@ -10,6 +10,7 @@ writes it from the event loop: both go through `lock`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .clearances import clear_command
@@ -36,15 +37,23 @@ class OpenStep:
     name: str
     kind: str
     tool: str
+    key: str  # the step's checkpoint key (`name#occurrence`), one per step of the script
 
 
 @dataclass
 class WaferState:
     position: int
     status: str = "queued"
-    note: str = ""  # why it was held or stopped
+    #: Why it was held or stopped; of a resumed wafer still to run, until its first step in
+    #: this session, what the resume decided for it (`LiveView.attach`).
+    note: str = ""
     open: dict[int, OpenStep] = field(default_factory=dict)  # step id -> step
+    #: The steps this session finished (completed, or skipped as done before), as the
+    #: estimate counts them (and `eta.run_eta` from the records of the run's latest session).
     steps_done: int = 0
+    #: The keys of the steps the wafer has completed in the run, in any session: what its row
+    #: counts (a step a replayed stage runs again, or a resume skips, counted once).
+    done: set[str] = field(default_factory=set)
     started_t: float | None = None
     stopped_t: float | None = None
 
@@ -129,17 +138,20 @@ class LotState:
         status: str,
         note: str = "",
         on_line_t: tuple[float | None, float | None] = (None, None),
+        done: Iterable[str] = (),
     ) -> None:
         """A wafer of a resumed run as its plan has it (`plan.Plan.wafer_status`): finished
-        before this session (completed, held or scrapped: `note` says why it stopped), else
-        queued to run again, whatever an earlier session left (terminated, aborted); with the
-        run clock its first step started at and it stopped at (`on_line_t`), which continues
-        across sessions."""
+        before this session (completed, held or scrapped), or held by it before it runs, `note`
+        saying why; else queued to run again, whatever an earlier session left (terminated,
+        aborted), `note` saying what the resume decided for it; with the run clock its first
+        step started at and it stopped at (`on_line_t`), which continues across sessions, and
+        the keys of the steps it completed in them (`done`, `plan.Plan.completed_steps`)."""
         with self.lock:
             wafer = self.wafers.setdefault(wafer_id, WaferState(position))
-            wafer.started_t = on_line_t[0]
+            wafer.started_t, wafer.note = on_line_t[0], note
+            wafer.done.update(done)
             if status in FINISHED:
-                wafer.status, wafer.note, wafer.stopped_t = status, note, on_line_t[1]
+                wafer.status, wafer.stopped_t = status, on_line_t[1]
 
     def apply(self, event: Event) -> None:
         with self.lock:
@@ -209,14 +221,19 @@ class LotState:
             if event.tool:
                 self.tools.setdefault(event.tool, "")
             wafer.open[event.data["step_id"]] = OpenStep(
-                event.step or "", event.data.get("kind", "step"), event.tool or ""
+                event.step or "",
+                event.data.get("kind", "step"),
+                event.tool or "",
+                event.data.get("key", ""),
             )
             if wafer.status == "queued":
-                wafer.status = "running"
+                wafer.status, wafer.note = "running", ""  # the resume's decision, carried out
                 wafer.started_t = event.t if wafer.started_t is None else wafer.started_t
         elif event.kind == "step-finished":
             step = wafer.open.pop(event.data.get("step_id", -1), None)
             counted = step is None or step.kind in COUNTED_KINDS
+            if step is not None and counted and event.status == "completed":
+                wafer.done.add(step.key)  # a skipped one is done already (`seed`)
             if counted and event.status in ("completed", "skipped"):
                 wafer.steps_done += 1
                 if self.estimate is not None:

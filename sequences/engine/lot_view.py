@@ -123,12 +123,13 @@ def _counts(state: LotState) -> Text:
 
 
 def _progress(state: LotState, wafer: WaferState) -> Text:
-    """The wafer's steps done: a bar against its steps in the schedule and `done/total`, or a
-    count without a schedule."""
+    """The wafer's steps done in the run, in any session (a resumed wafer's earlier ones
+    included): a bar against its steps in the schedule and `done/total`, or a count without a
+    schedule."""
     total = state.total_steps(wafer)
     if total is None:
-        return Text(f"{wafer.steps_done} steps")
-    done = total if wafer.status == "completed" else min(wafer.steps_done, total)
+        return Text(f"{len(wafer.done)} steps")
+    done = total if wafer.status == "completed" else min(len(wafer.done), total)
     filled = round(BAR_WIDTH * done / total) if total else BAR_WIDTH
     bar = Text("━" * filled, style="green" if done == total else "magenta")
     bar.append("━" * (BAR_WIDTH - filled), style="grey23")
@@ -162,7 +163,7 @@ def _wafer_table(state: LotState, now: float, width: int) -> DataTable:
                 wafer_id,
                 Text(status, style=STYLES.get(status, "")),
                 _progress(state, wafer),
-                wafer.note if wafer.status in FINAL else (step.name if step else ""),
+                wafer.note if wafer.status in FINAL or step is None else step.name,
                 step.tool if step else "",
                 "" if wafer.started_t is None else clock_text(end - wafer.started_t),
             )

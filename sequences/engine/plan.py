@@ -289,6 +289,18 @@ class Plan:
             for wafer_id in to_run
         )
 
+    def completed_steps(self, wafer_id: str) -> frozenset[str]:
+        """The keys of the steps (not the stages that group them) `wafer_id` has completed in
+        the sessions so far, as this plan reads them (a released one included): what the
+        resume's live view counts as done before any step of its own."""
+        return frozenset(
+            key
+            for (wafer, key), row in self.steps.items()
+            if wafer == wafer_id
+            and row["kind"] not in HOLDING_KINDS
+            and row["status"] == "completed"
+        )
+
     def started(self, wafer_id: str) -> bool:
         """Whether a step of `wafer_id` is recorded: else it runs from its first step."""
         return any(wafer == wafer_id for wafer, _ in self.steps)
@@ -297,22 +309,38 @@ class Plan:
         """What session `session` decides for every step the sessions before it left running
         (their process stopped under them): step id -> the decision, recorded as the step's
         error when resume closes it as interrupted."""
-        decisions = {}
-        for row in steps:
-            if row["status"] != "running":
-                continue
-            wafer_status = self.wafer_status.get(row["wafer_id"], "pending")
-            reason = self.hold_reason(row["wafer_id"])
-            if wafer_status in FINISHED:
-                decision = f"nothing more: the wafer was already {wafer_status}"
-            elif reason is not None:
-                decision = f"wafer held: {reason}"
-            else:
-                decision = "run again" if row["kind"] in ("step", "batch-step") else "replayed"
-            decisions[row["id"]] = (
-                f"cut off when the controller stopped; resume session {session}: {decision}"
+        return {
+            row["id"]: (
+                "cut off when the controller stopped; resume session "
+                f"{session}: {self._cut_off_decision(row)}"
             )
-        return decisions
+            for row in steps
+            if row["status"] == "running"
+        }
+
+    def _cut_off_decision(self, row: Mapping[str, Any]) -> str:
+        """What this resume does with step record `row`, left running by a session before it."""
+        wafer_status = self.wafer_status.get(row["wafer_id"], "pending")
+        reason = self.hold_reason(row["wafer_id"])
+        if wafer_status in FINISHED:
+            return f"nothing more: the wafer was already {wafer_status}"
+        if reason is not None:
+            return f"wafer held: {reason}"
+        return "run again" if row["kind"] in ("step", "batch-step") else "replayed"
+
+    def cut_off_text(self, wafer_id: str) -> str:
+        """What this resume does with the steps of `wafer_id` the sessions before it left
+        running (their process stopped under them), each by its label as `show` lists it, in
+        `cut_off_decisions`' words: `cut off: batch plasma_cleaner replayed, vent run again`;
+        "" when none was."""
+        rows = list(self.steps.values())
+        labels = step_labels(rows)
+        cut_off = [
+            f"{labels[row['id']]} {self._cut_off_decision(row)}"
+            for row in rows
+            if row["wafer_id"] == wafer_id and row["status"] == "running"
+        ]
+        return f"cut off: {', '.join(cut_off)}" if cut_off else ""
 
     def names_in_stage(self, wafer_id: str, stage_key: str) -> list[str]:
         """The name of every step this wafer has a record of inside stage `stage_key`, once

@@ -1,5 +1,6 @@
 """Running `python -m packline` as a separate process, as a user would: a controller, the
-simulated line served on its own (`Served`), or a command in a terminal of its own (`Pane`).
+simulated line served on its own (`Served`), or a command in a terminal of its own (`Pane`);
+and a dry run killed in a step of a name (`killed_in_step`), the records a crash there leaves.
 
 The controller's JSON-lines output goes through a pipe shrunk to one page, so the controller
 runs at most about a page of events (some fifteen) ahead of the test reading them: killed
@@ -40,6 +41,40 @@ def packline(
         timeout=timeout_s,
         check=False,
     )
+
+
+#: A dry run that kills its own process (SIGKILL) as the first step of a name starts, its
+#: row committed `running`: the records as a crash leaves them, at one point of the run.
+KILLED_IN_STEP = """
+import asyncio, os, signal, sys
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+
+db, method, lot, step = sys.argv[1:]
+
+def kill_in_step(event):
+    if event.kind == "step-started" and event.step == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+async def main():
+    async with open_run(RunStore(db), prepare(RunRequest(method, lot=int(lot))),
+                        observers=[kill_in_step]) as engine:
+        await engine.run()
+
+asyncio.run(main())
+"""
+
+
+def killed_in_step(db: Path, method: str, lot: int, step: str) -> None:
+    """A dry run of `lot` wafers of `method` into `db`, killed (SIGKILL) in its process as
+    the first step named `step` starts: what `packline resume` finds after a crash there."""
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_IN_STEP, str(db), method, str(lot), step],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
 
 
 class Controller:

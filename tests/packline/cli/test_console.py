@@ -107,17 +107,26 @@ class Terminal:
     def finish(self) -> int:
         if self.master < 0:  # hung up: nothing more to read
             return self.process.wait(timeout=WAIT_S)
-        deadline = time.monotonic() + WAIT_S
-        while self.process.poll() is None:
-            assert time.monotonic() < deadline, "the run did not end"
-            if select.select([self.master], [], [], 0.2)[0]:
-                try:
-                    os.read(self.master, 65536)
-                except OSError:
-                    break
+        self.read_to_end()
         code = self.process.wait(timeout=WAIT_S)
         os.close(self.master)
         return code
+
+    def read_to_end(self) -> str:
+        """Everything the terminal showed after what was matched before, once the process
+        has ended (its frames one after the other, each as it was drawn)."""
+        deadline = time.monotonic() + WAIT_S
+        while self.process.poll() is None or select.select([self.master], [], [], 0)[0]:
+            assert time.monotonic() < deadline, "the run did not end"
+            if select.select([self.master], [], [], 0.2)[0]:
+                try:
+                    chunk = os.read(self.master, 65536).decode(errors="replace")
+                except OSError:  # the other side closed: the process ended
+                    break
+                if not chunk:
+                    break
+                self.screen += ANSI.sub("", chunk)
+        return self.screen
 
 
 def _ignore_hang_up() -> None:
@@ -359,6 +368,12 @@ def test_ctrl_c_then_a_hang_up_at_a_confirmation_terminates_the_run_unanswered(
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run)")
 
 
+def _to_the_end(pane: Pane) -> str:
+    """All `pane` showed, once its run has ended (the shell's `EXIT` line after it)."""
+    pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
+    return pane.history()
+
+
 def _lines_with(screen: list[str], text: str) -> list[str]:
     return [line for line in screen if text in line]
 
@@ -403,8 +418,7 @@ def test_a_question_has_the_screen_and_the_screen_is_clean_after_it(
         _assert_the_lot_above_the_question(menu, "to continue", 4)
         assert not _lines_with(menu, "answer the open question"), "\n".join(menu)
         pane.keys("c")
-        pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
-        history = pane.history()
+        history = _to_the_end(pane)
     finally:
         pane.close()
     assert "EXIT 0" in history
@@ -446,8 +460,7 @@ def test_the_pause_menu_of_a_run_drawn_live_leaves_no_line_behind(
             "the view again, or the end",
         )
         assert not _lines_with(drawn, "to continue"), "\n".join(drawn)
-        pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
-        history = pane.history()
+        history = _to_the_end(pane)
     finally:
         pane.close()
     assert "EXIT 0" in history
@@ -500,6 +513,19 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
         sink.shutdown(socket.SHUT_WR)
 
 
+def held_station(served_line: Path, tmp_path: Path) -> tuple[Path, HeldLink]:
+    """A station file of the served line whose chamber is reached through a `HeldLink` (a
+    run stays connecting to its tools until it is released), and that link."""
+    station = yaml.safe_load(served_line.read_text())
+    chamber = station["tools"]["plasma_cleaner"]
+    link = HeldLink(int(chamber["address"].rpartition(":")[2]))
+    chamber["address"] = f"modbus+tcp://127.0.0.1:{link.port}"
+    chamber["options"] = {"timeout_s": WAIT_S}  # held, not refused, until released
+    held = tmp_path / "held.yaml"
+    held.write_text(yaml.safe_dump(station))
+    return held, link
+
+
 @needs_tmux
 def test_the_pause_menu_of_a_run_connecting_to_its_tools_says_so_and_offers_no_abort(
     served_line: Path, tmp_path: Path
@@ -509,13 +535,7 @@ def test_the_pause_menu_of_a_run_connecting_to_its_tools_says_so_and_offers_no_a
     and offered an abort, which has no step to cut short then. It names the lot the command
     gives and that the run is connecting, and offers to continue or terminate; once
     connected the run is recorded paused, and it runs its lot once continued."""
-    station = yaml.safe_load(served_line.read_text())
-    chamber = station["tools"]["plasma_cleaner"]
-    link = HeldLink(int(chamber["address"].rpartition(":")[2]))
-    chamber["address"] = f"modbus+tcp://127.0.0.1:{link.port}"
-    chamber["options"] = {"timeout_s": WAIT_S}  # held, not refused, until released
-    held = tmp_path / "held.yaml"
-    held.write_text(yaml.safe_dump(station))
+    held, link = held_station(served_line, tmp_path)
     db = tmp_path / "runs.db"
     pane = Pane(tmp_path / "tmux", [sys.executable, "-m", "packline", "run", "plasma-clean",
                 "--station", str(held), "--lot", "8", "--lot-id", "LOT7", "--confirmed-by",
@@ -538,8 +558,7 @@ def test_the_pause_menu_of_a_run_connecting_to_its_tools_says_so_and_offers_no_a
             time.sleep(0.2)
         assert records(db, "SELECT status FROM runs") == [("paused",)]
         pane.keys("c")
-        pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
-        history = pane.history()
+        history = _to_the_end(pane)
     finally:
         pane.close()
         link.close()
@@ -549,3 +568,43 @@ def test_the_pause_menu_of_a_run_connecting_to_its_tools_says_so_and_offers_no_a
         ("paused",),
         ("resumed",),
     ]
+
+
+@needs_tmux
+def test_a_command_typed_while_the_run_connects_is_one_the_connecting_menu_offers(
+    served_line: Path, tmp_path: Path
+):
+    """Between questions a typed line is a menu command: `a` and Enter while the run
+    connected to its tools aborted it (`ABORTING`, the run `aborted`), which the menu of a
+    run connecting does not offer (no step to cut short). It is not taken: the run records
+    why (`control-ignored`), printed above the view, and goes on connecting; `t` and Enter
+    terminates it, as the menu's `t` does: no wafer starts."""
+    held, link = held_station(served_line, tmp_path)
+    db = tmp_path / "runs.db"
+    pane = Pane(tmp_path / "tmux", [sys.executable, "-m", "packline", "run", "plasma-clean",
+                "--station", str(held), "--lot", "4", "--confirmed-by", "ci-bot", "--operator",
+                "ana", "--db", str(db)])  # fmt: skip
+    try:
+        pane.wait_for(lambda s: bool(_lines_with(s, "connecting to its tools")), "the live view")
+        pane.keys("a", "Enter")
+        said = pane.wait_for(lambda s: bool(_lines_with(s, "control-ignored")), "why not")
+        assert "abort typed by ana at the terminal: not while the run connects" in " ".join(
+            line.strip() for line in said
+        ), "\n".join(said)
+        (title,) = _lines_with(said, "plasma-clean  run ")
+        assert len(title.split()) == 3, title  # the method, run, its id: not ABORTING
+        pane.keys("t", "Enter")
+        terminating = "TERMINATING: terminate by ana at the terminal"
+        pane.wait_for(lambda s: bool(_lines_with(s, terminating)), "the terminate")
+        link.release()
+        history = _to_the_end(pane)
+    finally:
+        pane.close()
+        link.close()
+    assert "EXIT 1" in history
+    assert records(db, "SELECT status FROM runs") == [("terminated",)]
+    assert records(db, "SELECT DISTINCT status FROM wafers") == [("terminated",)]
+    assert not records(db, "SELECT id FROM steps")  # no wafer started
+    kinds = records(db, "SELECT kind FROM events WHERE kind IN ('control-ignored', 'aborting', "
+                    "'terminating', 'run-started') ORDER BY id")  # fmt: skip
+    assert kinds == [("control-ignored",), ("terminating",), ("run-started",)]

@@ -333,6 +333,41 @@ def test_resume_injects_a_fault_into_the_dry_runs_next_session(db, capsys):
     assert all("REFLECTED_POWER" in w["reason"] for w in second["wafers"])
 
 
+@pytest.mark.parametrize("again", [False, True])
+def test_a_dry_run_s_resume_reads_a_fault_its_fresh_line_lacks_as_cleared(db, capsys, again):
+    """A dry run held by its --fault, reworked and its chamber cleared, read `completed; fault
+    injected: plasma_cleaner rf_mismatch` once resumed, where the resume's fresh line never had
+    the fault (a resume on a served line that cleared it reads `(cleared)`): the resume
+    records it cleared as it starts, saying why; given --fault again, it is injected again."""
+    fault = "plasma_cleaner:rf_mismatch"
+    assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--quiet", "--fault", fault]) == 1
+    for wafer in ("W01", "W02"):
+        assert main(["disposition", "last", wafer, "rework", "--by", "ana", "--reason", "r"]) == 0
+    assert main(["clear-tool", "last", "plasma_cleaner", "--by", "ana"]) == 0
+    capsys.readouterr()
+    resume = ["resume", "last", "--sim", *(["--fault", fault] if again else [])]
+    assert main(resume) == (1 if again else 0)
+    out = capsys.readouterr().out
+    fresh = (
+        "fault-cleared plasma_cleaner rf_mismatch: rf_mismatch not on the fresh simulated line "
+        "this resume started (a dry run's resume starts its line anew, with no fault but its "
+        "own --fault)"
+    )
+    assert (fresh in out) is not again
+    (run,) = json.loads(main_out(["runs", "--json"], capsys))
+    cleared = [each["cleared"] is not None for each in run["faults_injected"]]
+    assert cleared == ([False, False] if again else [True])
+    said = "; fault injected: plasma_cleaner rf_mismatch"
+    assert run["status"] == ("held" if again else "completed")
+    assert (said + " (cleared)" in out) is not again
+
+
+def main_out(args: list[str], capsys) -> str:
+    """What `packline ARGS` prints, once it exits 0."""
+    assert main(args) == 0
+    return capsys.readouterr().out
+
+
 def test_resume_refuses_a_wrong_fault_before_anything_runs(db, capsys):
     assert main(["run", "plasma-clean", "--sim", "--lot", "6", "--quiet", "--fault",
                  "plasma_cleaner:chamber_leak", "--failure-policy", "stop"]) == 1  # fmt: skip

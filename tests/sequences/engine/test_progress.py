@@ -385,17 +385,36 @@ def test_a_resumed_run_shows_the_wafers_an_earlier_session_finished():
     lot.view.state.set_schedule(schedule(3, 2))
     lot.view.state.seed("W01", 0, "completed")
     lot.view.state.seed("W02", 1, "held", "irreversible step grind was running")
-    lot.view.state.seed("W03", 2, "running")
+    lot.view.state.seed("W03", 2, "running", done={"s0#1"})
     lot.start()
     assert lot.row("W01").split()[1] == "completed"
     assert "irreversible step grind" in lot.row("W02")
     assert lot.row("W03").split()[1] == "queued"
+    assert "1/2" in lot.row("W03")  # its step of the earlier session
     # W01's 2 steps are done (the schedule's point is at 120 s) and W02's are dropped; the
     # schedule's W03 still starts where W02 ended (300 s): a held wafer's time is not given back
     assert lot.view.remaining_s() == 240.0
-    lot.finish("W03", 99, status="skipped")  # done in the earlier session
+    lot.finish("W03", 99, status="skipped")  # done in the earlier session: counted once
     assert "1/2" in lot.row("W03")
     assert lot.view.remaining_s() == 60.0
+
+
+def test_a_resumed_wafer_counts_the_steps_it_completed_in_any_session_once():
+    """`packline resume` of a dry run killed in W01's vent read `0 steps` beside each wafer
+    the killed session had taken through four steps (the count was this session's events).
+    Its row counts the steps it completed in the run (`seed`'s `done`); the steps of its
+    replayed stage run again, and one skipped as done before, are counted once; a new one
+    adds to them."""
+    lot = Lot(1)
+    lot.view.state.seed("W01", 0, "running", done={"load#1", "pump down#1", "clean#1"})
+    lot.start()
+    assert "3 steps" in lot.row("W01")  # no schedule: a count
+    lot.finish("W01", lot.step("W01", "load", kind="batch-step"))  # its stage replayed
+    lot.finish("W01", lot.step("W01", "pump down", kind="batch-step"))
+    lot.finish("W01", 99, status="skipped")  # clean, completed before
+    assert "3 steps" in lot.row("W01")
+    lot.finish("W01", lot.step("W01", "vent", kind="batch-step"))
+    assert "4 steps" in lot.row("W01")
 
 
 async def resumed_to_the_end(store, run_id: str) -> tuple[list[str], float]:

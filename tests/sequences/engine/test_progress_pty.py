@@ -15,13 +15,15 @@ import sys
 
 import pytest
 
-from ..processes import HEIGHT, Pane, Served, packline
+from ...packline.cli.test_console import Terminal
+from ..processes import HEIGHT, Pane, Served, killed_in_step, packline
 
 LOT = "25"
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run)")
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run)")
 
 
+@needs_tmux
 def test_the_live_view_of_25_wafers_at_100_by_30_pause_and_terminate(tmp_path):
     db = tmp_path / "runs.db"
     dry = packline(db, "run", "plasma-clean", "--sim", "--lot", LOT, "--quiet")
@@ -63,3 +65,39 @@ def test_the_live_view_of_25_wafers_at_100_by_30_pause_and_terminate(tmp_path):
     assert len(last_wafer) == 1, history  # the summary's row; the live frame was cleared
     assert "left about" not in history
     assert "EXIT 1" in history  # terminated
+
+
+@pytest.mark.parametrize(
+    ("step", "status", "decision", "done", "code"),
+    [
+        ("vent", "queued", "cut off: batch plasma_cleaner replayed, vent run again", 5, 0),
+        ("plasma clean", "held", "irreversible step 'plasma clean' was running when", 4, 1),
+    ],
+)
+def test_a_resume_s_first_frame_counts_the_steps_done_before_and_says_what_it_decided(
+    tmp_path, step, status, decision, done, code
+):
+    """A dry run killed in its first batch's `step`, then `packline resume` on a terminal: its
+    first frame read `queued  0 steps` beside each wafer the killed session had taken through
+    its steps (the count was the resume's own events), and nothing of what the resume
+    decided (a step run again, its stage replayed; a wafer held for a disposition, said only
+    once the chamber was recovered). It counts the steps each wafer completed in the run,
+    and says what the resume decided for it, before anything is connected."""
+    db = tmp_path / "runs.db"
+    killed_in_step(db, "plasma-clean", 6, step)
+    terminal = Terminal("resume", "last", "--db", str(db))
+    shown = terminal.read_to_end()
+    assert terminal.finish() == code, shown[-2000:]  # 1: the wafers held for a disposition
+    # the frames drawn before the resume said what it runs, once connected: the first's rows
+    connecting = shown[: shown.index("resume-plan")].splitlines()
+    assert "the run is connecting to its tools" in "\n".join(connecting), shown
+
+    def first_row(wafer: str) -> str:
+        return next(line for line in connecting if line.startswith(wafer))
+
+    for wafer in ("W01", "W02", "W03", "W04"):
+        row = first_row(wafer)
+        assert row.split()[1:4] == [status, str(done), "steps"], row
+        assert decision in row, row
+    row = first_row("W05")
+    assert row.split()[1:] == ["queued", "0", "steps"], row  # not started: nothing decided
