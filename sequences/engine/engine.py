@@ -590,17 +590,19 @@ class Engine:
         (`ToolKeeper.record_faults_on_line`, before the tools' states they may cause), then
         what the session kept while it connected (an operator's pause), its `run-started`
         and a resume's plan: written in that order, as they happened (decision 0121), where
-        the faults had come after the run's start. The line is asked once the run is in the
-        records, so that a fault injected meanwhile is either in its answer or told to the
-        run, live by then; words from other processes are taken once this is written, so
-        that one telling a fault found is recorded once (`told_before`). A session cut off
-        while it waits for the answer writes its start all the same."""
+        the faults had come after the run's start; then, of a dry run's resume, the faults
+        its fresh simulated line does not have (`ToolKeeper.record_fresh_line_clears`). The
+        line is asked once the run is in the records, so that a fault injected meanwhile is
+        either in its answer or told to the run, live by then; words from other processes
+        are taken once this is written, so that one telling a fault found is recorded once
+        (`told_before`). A session cut off while it waits for the answer writes its start
+        all the same."""
         try:
             found = await self.keeper.record_faults_on_line()
         finally:
             self._session_started()
             self.events.opened()
-        if found:
+        if self.keeper.record_fresh_line_clears() or found:
             self.store.mark_injected_alarms(self.run_id)  # an earlier session's, of a fault found
 
     def _open_records(self) -> None:

@@ -377,19 +377,10 @@ class ToolKeeper:
         the tool itself), so that the alarms it raises are read as the fault's (decision
         0117). Each is of what happened before the session began: recorded ahead of what the
         session kept while it connected (`EventLog.emit_before`), at when the line did it
-        (decision 0121). A dry run's resume starts a fresh simulated line, without the faults
-        an earlier session's had: each its records have injected is recorded cleared, as the
-        session began (`injected_faults.cleared_by_a_fresh_line`). Whether any was found: the
-        alarms of earlier sessions are marked again once they are written
-        (`RunStore.mark_injected_alarms`). Real tools (no socket) are asked nothing: they
-        suffer no injected fault; a line that cannot be asked (no longer served: the run's
-        tools do not answer either) tells nothing."""
-        if self._station.simulated:
-            events = self._events
-            cleared = cleared_by_a_fresh_line(self._store, events.run_id, events.session)
-            for tool, fields in cleared:
-                events.emit_before(FAULT_CLEARED, None, tool=tool, **fields)
-            return bool(cleared)
+        (decision 0121). Whether any was found: the alarms of earlier sessions are marked
+        again once they are written (`RunStore.mark_injected_alarms`). Real tools (no
+        socket) are asked nothing: they suffer no injected fault; a line that cannot be
+        asked (no longer served: the run's tools do not answer either) tells nothing."""
         if self._station.control is None:
             return False
         asked = request_control(Path(self._station.control), {"command": "injected"}, LINE_ASKED_S)
@@ -402,6 +393,20 @@ class ToolKeeper:
             kind = {"inject": FAULT_INJECTED, "clear": FAULT_CLEARED}[line_did]
             self._events.emit_before(kind, line_did_at(kind, fields["data"]), tool=tool, **fields)
         return bool(found)
+
+    def record_fresh_line_clears(self) -> bool:
+        """Once a dry run's resumed session has started (its `run-started` written, and the
+        faults its own `--fault` injected as it started): each fault an earlier session
+        injected is recorded cleared, since the fresh simulated line the resume started has
+        none but its own (`injected_faults.cleared_by_a_fresh_line`); whether any was (the
+        alarms of earlier sessions are marked again). Nothing on tools a station names."""
+        if not self._station.simulated:
+            return False
+        events = self._events
+        cleared = cleared_by_a_fresh_line(self._store, events.run_id, events.session)
+        for tool, fields in cleared:
+            events.emit(FAULT_CLEARED, tool=tool, **fields)
+        return bool(cleared)
 
     async def _another_time_scale(self) -> str | None:
         """What is wrong with the station's `time_scale` when it names a served simulated line
