@@ -108,6 +108,11 @@ class SimGrinder(ScpiSimTool):
         "water_supply": "grinding water lost: grinding_water interlock open",
     }
     fault_opens = {"vacuum_leak": "chuck_vacuum", "water_supply": "grinding_water"}
+    options = {
+        "gauge_resolution_um": "the in-process gauge's resolution, um (a tool option of "
+        f"{FINEST_GAUGE_RESOLUTION_UM:g}-{COARSEST_GAUGE_RESOLUTION_UM:g}; default "
+        f"{FINEST_GAUGE_RESOLUTION_UM:g})",
+    }
 
     # The setpoints (`SETPOINT_ATTRIBUTES`), kept by `reset_setpoints` and the setpoint
     # headers; the target has no default (None: not set).

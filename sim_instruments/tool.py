@@ -76,6 +76,10 @@ class SimulatedTool(ABC):
     spec: ClassVar[ToolSpec[Any]]
     #: The faults `inject_fault` accepts, name -> what it does to the tool.
     faults: ClassVar[dict[str, str]] = {}
+    #: The keyword options of the tool a user may give a dry run's line, each a number
+    #: (`packline run|resume --sim --sim-option TOOL:OPTION=VALUE`), name -> what it sets;
+    #: the constructor refuses a value outside its range (ValueError).
+    options: ClassVar[dict[str, str]] = {}
     #: Injected faults that open an interlock of the spec, fault -> interlock.
     fault_opens: ClassVar[dict[str, str]] = {}
     #: Whether the tool's driver confirms its safe state by the tool's status once it

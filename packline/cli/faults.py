@@ -18,6 +18,7 @@ from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import FAULT_INJECTED, Event
 from packline.sequences.engine.method import Method
 from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.tool import SimulatedTool
 from packline.spelling import did_you_mean
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def read_faults(
     of each fault, and why (`_say_unchecked`), and a step that never starts is said not
     injected at the run's end); BadInput naming every option that is wrong, a line each, as
     it can be given again (quoted for the shell), and what it may be."""
-    simulators = {kind.role: kind.load_simulator() for kind in kinds_of(method.tools)}
+    simulators = simulated_tools(method)
     faults = []
     problems = []
     #: each option that names a step, as given for the shell, and the step
@@ -63,16 +64,8 @@ def read_faults(
             steps.append((option, step))
         if not colon:
             problems.append(f"{option}: give it as TOOL:FAULT[@STEP] (plasma_cleaner:rf_mismatch)")
-        elif tool not in simulators:
-            problems.append(
-                f"{option}: the dry run of {method.name} has no tool {tool!r}; its tools: "
-                f"{', '.join(simulators)}{did_you_mean(tool, simulators)}"
-            )
-        elif tool not in roles:  # not served on the recipe's line: known without its plan
-            problems.append(
-                f"{option}: {method.name} on this recipe drives no tool {tool!r} (its dry run "
-                f"has none); the tools it drives: {', '.join(roles)}"
-            )
+        elif (stranger := stranger_tool(option, tool, method, roles)) is not None:
+            problems.append(stranger)
         elif fault not in (known := simulators[tool].faults):
             problems.append(
                 f"{option}: the simulated {tool} has no fault {fault!r}; its faults: "
@@ -105,6 +98,29 @@ def read_faults(
     if problems:
         raise BadInput("\n".join(problems))
     return faults
+
+
+def simulated_tools(method: Method) -> dict[str, type[SimulatedTool]]:
+    """The simulated tool of each role of `method`'s dry runs, by role."""
+    return {kind.role: kind.load_simulator() for kind in kinds_of(method.tools)}
+
+
+def stranger_tool(option: str, tool: str, method: Method, roles: tuple[str, ...]) -> str | None:
+    """Why `option` (as given for the shell) names a `tool` the dry run of `method` on a
+    recipe that drives `roles` does not have (its line serves those alone: `Method.tools_for`),
+    naming the tools it has; None where it has it."""
+    simulators = simulated_tools(method)
+    if tool not in simulators:
+        return (
+            f"{option}: the dry run of {method.name} has no tool {tool!r}; its tools: "
+            f"{', '.join(simulators)}{did_you_mean(tool, simulators)}"
+        )
+    if tool not in roles:  # not served on the recipe's line: known without its plan
+        return (
+            f"{option}: {method.name} on this recipe drives no tool {tool!r} (its dry run has "
+            f"none); the tools it drives: {', '.join(roles)}"
+        )
+    return None
 
 
 def _say_unchecked(faults: list[Fault], outline: RecipeOutline | NoOutline) -> None:

@@ -48,6 +48,7 @@ from .output import (
     terminal,
 )
 from .parser import add_by, add_common, ordered_by, person
+from .sim_options import SimOptions, read_sim_options
 from .summary import print_claim_check, print_summary, summary_report
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def _run(args: argparse.Namespace) -> int:
         prepared.recipe.recipe_hash(),
     )
     injector = _injector(args, *recipe, simulated=args.sim)
+    sim_options = _sim_options(args, prepared.method, lambda: prepared.recipe, simulated=args.sim)
     _refuse_unanswerable(args, *recipe, simulated=args.sim)
     with _wire_log(args):  # before the records: a log it cannot write is refused first
         store = open_store(args)
@@ -122,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
                         confirm=confirm,
                         line_ready=line_ready,
                         confirmed_by=args.confirmed_by,
+                        sim_options=sim_options,
                     ),
                     injector,
                 )
@@ -244,6 +247,22 @@ def _injector(
     return FaultInjector(read_faults(args.faults, method, method.tools_for(recipe()), outline))
 
 
+def _sim_options(
+    args: argparse.Namespace, method: Method, recipe: Callable[[], Recipe], *, simulated: bool
+) -> SimOptions:
+    """The `--sim-option` options (none without any), refused unless the run is a dry run, or
+    when one names a tool the dry run of `method` on this recipe does not have, or an option or
+    value its simulated tool does not take (`read_sim_options`)."""
+    if not args.sim_options:
+        return {}
+    if not simulated:
+        raise BadInput(
+            "--sim-option: sets an option of a dry run's simulated tool (--sim); a station's "
+            "tools are as they are"
+        )
+    return read_sim_options(args.sim_options, method, method.tools_for(recipe()))
+
+
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue a run nobody drives; a paused run another process drives is told to go on,
     and a running one is refused, naming the process that drives it. Either is done in the
@@ -293,6 +312,7 @@ def _resume(args: argparse.Namespace) -> int:
             run["recipe_hash"],
             simulated=run["simulated"],
         )
+        sim_options = _sim_options(args, method, recipe, simulated=run["simulated"])
         unanswerable = partial(
             _refuse_unanswerable,
             args,
@@ -318,6 +338,7 @@ def _resume(args: argparse.Namespace) -> int:
                         by=args.by,
                         before_driving=unanswerable,
                         confirmed_by=args.confirmed_by,
+                        sim_options=sim_options,
                     ),
                     injector,
                 )
@@ -480,7 +501,7 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         help="dry run only: serve the tools that have a GEM face "
         f"({', '.join(gem_face_kinds())}) as GEM equipment on HSMS, driven by the GEM host driver",
     )
-    _fault_argument(run)
+    _dry_run_arguments(run)
     run.set_defaults(handler=cmd_run)
 
 
@@ -504,12 +525,12 @@ def _resume_arguments(resume: argparse.ArgumentParser) -> None:
         "who resumes it, recorded in the run's event; a resumed session's answers at the "
         "terminal are recorded in this name",
     )
-    _fault_argument(resume)
+    _dry_run_arguments(resume)
     resume.set_defaults(handler=cmd_resume)
 
 
-def _fault_argument(parser: argparse.ArgumentParser) -> None:
-    """`--fault`, which a dry run and its resume take."""
+def _dry_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--fault` and `--sim-option`, which a dry run and its resume take."""
     parser.add_argument(
         "--fault",
         dest="faults",
@@ -524,6 +545,17 @@ def _fault_argument(parser: argparse.ArgumentParser) -> None:
         "from a run of it, else from a plan of its least lot (one wafer, a whole stack of "
         "stacked devices) made first; a warning says what "
         "could not be checked)",
+    )
+    parser.add_argument(
+        "--sim-option",
+        dest="sim_options",
+        action="append",
+        default=[],
+        metavar="TOOL:OPTION=VALUE",
+        help="dry run only: give the simulated TOOL's OPTION this number, for this session "
+        "(docs/simulated-line.md, Tool options, lists each kind's: "
+        "grinder:gauge_resolution_um=0.5, a grinder whose gauge reads to 0.5 um; repeatable; a "
+        "wrong TOOL, OPTION or VALUE is refused before any tool moves)",
     )
 
 

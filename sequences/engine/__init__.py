@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from .report import before_after, run_report, wafer_history
     from .request import RunRequest, prepare
     from .stage import Handling
+    from .tools import ConnectedTools
     from .wafer import Batch, Wafer
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "Condition",
     "ConditionResult",
     "ConfirmFn",
+    "ConnectedTools",
     "Decision",
     "Engine",
     "Event",

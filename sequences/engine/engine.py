@@ -45,6 +45,7 @@ from .errors import (
     RunTerminated,
     StepFailed,
     StepRefused,
+    ToolsRefuseRecipe,
     ToolUnavailable,
     failure_text,
 )
@@ -59,7 +60,7 @@ from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore, db_option
 from .report import pause_waits_for, step_labels
 from .schedule import COUNTED_KINDS
-from .tools import Tool
+from .tools import ConnectedTools, Tool
 from .wafer import Wafer
 
 #: The run's states in which it is stopping: no wafer starts or runs again.
@@ -413,14 +414,16 @@ class Engine:
         (`ToolKeeper.check_station`) before the run is recorded or a resume takes it over, so
         that a session that cannot start records nothing, as none refused before it does: a
         tool it cannot reach (refused, timed out) or of another kind, another model under a
-        tool's name, a `capacity` above what a tool takes or a `time_scale` the line is not
-        served at ends it here, every tool it reached closed (its line lock is the caller's,
-        `launch.py`). No run is recorded; a resume starts no session and closes no cut-off
-        step, so the run stays as its last session left it. The refusal names what is wrong
-        and how to go on (`_not_started`)."""
+        tool's name, a `capacity` above what a tool takes, a `time_scale` the line is not
+        served at, or a tool that says it cannot carry out the recipe (`_check_tools`) ends it
+        here, every tool it reached closed (its line lock is the caller's, `launch.py`). No run
+        is recorded; a resume starts no session and closes no cut-off step, so the run stays
+        as its last session left it. The refusal names what is wrong and how to go on
+        (`_not_started`)."""
         try:
             await self.keeper.connect(self.roles)
             await self.keeper.check_station()
+            await self._check_tools()
         except BaseException as failure:
             closed, cancelled = await finish_shielded(self.keeper.shutdown())
             closed.result()
@@ -428,35 +431,59 @@ class Engine:
                 raise
             raise self._not_started(failure) from failure
 
+    async def _check_tools(self) -> None:
+        """Ask the method whether its tools, as connected, carry out the recipe (its
+        `tools_check`, every session: a resume's tools may not be the ones its run began on,
+        a grinder swapped for one with a coarser gauge), before any tool is commanded;
+        `ToolsRefuseRecipe` with every reason, a line each (decision 0118)."""
+        if self.method.tools_check is None:
+            return
+        reasons = await self.method.tools_check(self.recipe, ConnectedTools(self.keeper.pool))
+        if reasons:
+            raise ToolsRefuseRecipe("\n".join(reasons))
+
     def _not_started(self, failure: PacklineError) -> RunNotStarted:
         """The refusal of this session for `failure`, found on its tools before it started
         (a tool refused, timed out, or of another kind; or bad input: the station file says
         what its tools or its line do not): `RunNotStarted`, `ResumeNotStarted` for a resume;
         either says that nothing was run or recorded (`NOTHING_RUN`) and how to go on."""
         bad_input = isinstance(failure, BadInput)
+        refused = isinstance(failure, ToolsRefuseRecipe)
         if self.session == 1:
-            again = (
-                "with the station file corrected"
-                if bad_input
-                else "once every tool answers as the station file says"
-            )
+            if refused:
+                again = "with the recipe corrected, or on tools that carry it out"
+            elif bad_input:
+                again = "with the station file corrected"
+            else:
+                again = "once every tool answers as the station file says"
             return RunNotStarted(f"run not started: {failure}; {NOTHING_RUN}: run it again {again}")
         kept = (
             f"run {self.run_id} not resumed: {failure}; {NOTHING_RUN}, so the run is as its "
             "last session left it"
         )
-        if not bad_input:
+        if not (bad_input or refused):
             return ResumeNotStarted(
                 f"{kept}: resume it once the tool answers, or with --station FILE where it is "
                 "served now"
             )
+        dry = self.twin is not None
         resume = resume_command(
             self.store,
             self.run_id,
-            station_option=" --station FILE",
+            station_option="" if dry else " --station FILE",
             db_option=db_option(self.store.path),
         )
-        return ResumeNotStarted(f"{kept}: resume it with the station file corrected, {resume}")
+        if not refused:
+            return ResumeNotStarted(f"{kept}: resume it with the station file corrected, {resume}")
+        tools = (
+            "a simulated line whose tools carry it out (without the --sim-option that made them "
+            "otherwise)"
+            if dry
+            else "tools that carry it out (FILE naming them)"
+        )
+        return ResumeNotStarted(
+            f"{kept}: its recipe cannot change, so resume it, {resume}, on {tools}"
+        )
 
     async def _wafers_done(self) -> None:
         """Until every wafer's script has ended, and no operator's clear that may run a held

@@ -69,6 +69,13 @@ class RunNotStarted(PacklineError):
     that gives it, and how to go on."""
 
 
+class ToolsRefuseRecipe(PacklineError):
+    """What a run's recipe needs of its tools that the tools it connected say they do not
+    have (its method's `tools_check`: a grinder's gauge coarser than the grind tolerance),
+    found before any tool was commanded: the message names each tool, the recipe's field and
+    value, the tool's figure and the claim, a line each (decision 0118)."""
+
+
 class ResumeNotStarted(RunNotStarted):
     """A resume refused as its tools were connected (`RunNotStarted`): no session was started
     and nothing was recorded, so the run stays as its last session left it."""

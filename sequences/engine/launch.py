@@ -19,7 +19,7 @@ import json
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -132,12 +132,14 @@ async def open_run(
     line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
     line_ready: Callable[[SimulatedLine], None] | None = None,
     confirmed_by: str | None = None,
+    sim_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine for a new run, with the simulated line running around it in a dry run
-    (`line_ready` is handed that line once it serves, before the run starts); `BadInput`
-    before anything starts for a lot the recipe cannot make (`Recipe.lot_problem`: a recipe
-    is validated without a lot, a run has one). `confirmed_by`: who answers its
-    confirmations in advance (`RunSpec.confirmed_by`)."""
+    (`line_ready` is handed that line once it serves, before the run starts; `sim_options`:
+    its tools' options a user gave, `dry_run_line`); `BadInput` before anything starts for a
+    lot the recipe cannot make (`Recipe.lot_problem`: a recipe is validated without a lot, a
+    run has one). `confirmed_by`: who answers its confirmations in advance
+    (`RunSpec.confirmed_by`)."""
     problem = prepared.recipe.lot_problem(prepared.lot)
     if problem is not None:
         raise BadInput(f"a lot of {prepared.lot}: {problem}")
@@ -166,7 +168,14 @@ async def open_run(
             yield Engine(spec(station=prepared.station, clock=WallClock()))
         return
     clock = VirtualClock(wires_in_memory=True)
-    line = _sim_line(line_factory, clock, prepared.method, prepared.recipe, gem=prepared.gem)
+    line = _sim_line(
+        line_factory,
+        clock,
+        prepared.method,
+        prepared.recipe,
+        gem=prepared.gem,
+        sim_options=sim_options,
+    )
     async with line:
         if line_ready is not None:
             line_ready(line)
@@ -203,25 +212,37 @@ def _sim_line(
     recipe: Recipe,
     *,
     gem: bool,
+    sim_options: Mapping[str, Mapping[str, Any]] | None,
 ) -> SimulatedLine:
-    """The dry run's simulated line: the given factory's, else `dry_run_line`'s."""
+    """The dry run's simulated line: the given factory's (which makes its own tools, given
+    no `sim_options`), else `dry_run_line`'s."""
     if factory is not None:
         return factory(clock, method)
-    return dry_run_line(clock, method, recipe, gem=gem)
+    return dry_run_line(clock, method, recipe, gem=gem, sim_options=sim_options)
 
 
 def dry_run_line(
-    clock: VirtualClock, method: Method, recipe: Recipe, *, gem: bool = False
+    clock: VirtualClock,
+    method: Method,
+    recipe: Recipe,
+    *,
+    gem: bool = False,
+    sim_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SimulatedLine:
-    """A dry run's simulated line: a tool of every role the recipe drives, as it needs them,
+    """A dry run's simulated line: a tool of every role the recipe drives, as it needs them
+    (`Method.sim_tool_options`) and as the user set them (`sim_options`, role -> its
+    simulated tool's options: `run --sim-option grinder:gauge_resolution_um=0.5`),
     receiving the method's incoming material for this recipe (`gem`: the tools that have a
     GEM face served on GEM); its serial lines (the oven's RTU line, the wire bonder's host
     link) carried over TCP rather than a pty, the same bytes at a fraction of the wall time."""
+    options = {role: dict(given) for role, given in method.sim_tool_options(recipe).items()}
+    for role, given in (sim_options or {}).items():
+        options.setdefault(role, {}).update(given)
     return SimulatedLine(
         clock,
         kinds=_sim_kinds(method.tools_for(recipe)),
         incoming=method.incoming_material(recipe),
-        tool_options=method.sim_tool_options(recipe),
+        tool_options=options,
         gem=gem,
         serial_over_tcp=True,
     )
@@ -374,6 +395,7 @@ async def open_resume(
     by: str | None = None,
     before_driving: Callable[[], None] | None = None,
     confirmed_by: str | None = None,
+    sim_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine that continues run `run_ref` from its records (see `plan.py` for the rules),
     on the station the run last drove, or on the station file `station_path` (the same tools,
@@ -384,7 +406,9 @@ async def open_resume(
     operator; default the run's operator). `before_driving` is called once the run is known to
     have something to resume and before any tool is taken or touched: a caller's own refusal
     (a command line's, of a resume nobody can answer at). `confirmed_by`: who answers the
-    session's confirmations in advance (`RunSpec.confirmed_by`)."""
+    session's confirmations in advance (`RunSpec.confirmed_by`). `sim_options`: the options
+    of a dry run's fresh line's tools a user gave for this session (`dry_run_line`; they are
+    not recorded: each session's line is as its command says)."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
     if is_alive(run):
@@ -454,7 +478,7 @@ async def open_resume(
     clock = VirtualClock(wires_in_memory=True)
     recorded = recorded_station(run)
     on_gem = any(tool.driver == "gem" for tool in recorded.tools.values())
-    line = _sim_line(line_factory, clock, method, recipe, gem=on_gem)
+    line = _sim_line(line_factory, clock, method, recipe, gem=on_gem, sim_options=sim_options)
     async with line:
         for workpiece_id, data in store.latest_twins(run_id, plan.released_step_ids()).items():
             restore(line.twin.get(workpiece_id), data)

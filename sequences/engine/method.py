@@ -7,8 +7,10 @@ needs in its station only those, decision 0093), which of its steps are irrevers
 repeated on resume: a grind, a cut), the failure policy it runs with unless the user says
 otherwise (a tool's safe, empty state is its role's `recover()`, not the method's), and, when
 its lot is not of wafers, its incoming material (`incoming`: a function of the recipe, e.g.
-the tape panel claim 000 starts from) and the options of the simulated tools its recipe
-needs (`sim_tools`: a CO2 laser).
+the tape panel claim 000 starts from), the options of the simulated tools its recipe
+needs (`sim_tools`: a CO2 laser), and what a recipe needs of its tools that only the tools
+tell (`tools_check`: a grinder's gauge fine enough for the grind tolerance), asked once a run
+has connected them, before any is commanded (decision 0118).
 For the claims it declares `claim_checks` (the conditions its product must meet, checked on
 the twin after a dry run) and `claim_map` (claim id -> what implements it, shown by `packline
 claims`). Every claim id must be in the catalogue `packline.claims.CLAIMS`: a wrong one fails
@@ -41,6 +43,7 @@ from .report import measurement_attempts, measurement_labels, step_keys, step_la
 if TYPE_CHECKING:
     from packline.sim_instruments.twin import Incoming
 
+    from .tools import ConnectedTools
     from .wafer import Wafer
 
 SequenceFn = Callable[["Wafer", Any], Awaitable[None]]
@@ -55,6 +58,11 @@ IncomingFn = Callable[[Any], "Incoming"]
 SimToolsFn = Callable[[Any], Mapping[str, Mapping[str, Any]]]
 #: The tool roles a recipe drives (some of the method's `tools`), for a given recipe.
 RecipeToolsFn = Callable[[Any], Iterable[str]]
+#: A method's check of the tools a run connected against its recipe, given the recipe and
+#: the tools (`ConnectedTools`): why the recipe cannot be carried out on them, a reason a
+#: tool, each naming the tool, the recipe's field and value, the tool's own figure and the
+#: claim (empty: it can). It asks the tools, commanding nothing.
+ToolsCheckFn = Callable[[Any, "ConnectedTools"], Awaitable[Sequence[str]]]
 #: The workpieces beside a lot wafer that its steps work on, given the wafer's id (a tape
 #: panel's die wafer, the board a wafer's chips are mounted on).
 SideWorkpiecesFn = Callable[[str], tuple[str, ...]]
@@ -113,6 +121,10 @@ class Method:
     #: following its branches (a plasma clean or a laser clean; no dicing, no saw); None:
     #: every one of `tools`, whatever the recipe.
     recipe_tools: RecipeToolsFn | None = None
+    #: What the recipe needs of its tools that only they tell (a gauge's resolution), asked
+    #: by every session once it has connected them, before any tool is commanded; a reason
+    #: refuses the session, nothing run or recorded (decision 0118). None: nothing.
+    tools_check: ToolsCheckFn | None = None
 
     def tools_for(self, recipe: Recipe) -> tuple[str, ...]:
         """The tool roles a run of `recipe` drives, in the order of `tools`: the tools it
@@ -260,6 +272,7 @@ def method(
     side_workpieces: SideWorkpiecesFn | None = None,
     renamed_steps: Mapping[str, str] | None = None,
     renamed_measurements: Mapping[str, tuple[str, str]] | None = None,
+    tools_check: ToolsCheckFn | None = None,
 ) -> Callable[[SequenceFn], SequenceFn]:
     """Declare and register the sequence script below as method `name`. A claim id (in
     `claims` or `claim_map`) that is not in the catalogue is a ValueError."""
@@ -291,6 +304,7 @@ def method(
             renamed_steps=dict(renamed_steps or {}),
             renamed_measurements=dict(renamed_measurements or {}),
             recipe_tools=recipe_tools,
+            tools_check=tools_check,
         )
         return sequence
 

@@ -14,12 +14,19 @@ held for want of it run again (`Engine`, or the run's next resume: `plan.py`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from packline.clock import Clock, ClockTimeout, wait_for
 from packline.drivers.equipment import Equipment
 
 from .errors import StepError, ToolUnavailable
+
+E = TypeVar("E", bound=Equipment)
+#: A role interface (`Laminator`): a class, annotated as what builds an `E` because mypy
+#: refuses an abstract class where `type[E]` is expected.
+Role = Callable[..., E]
 
 
 @dataclass(eq=False)
@@ -192,6 +199,25 @@ class ToolPool:
                     waiter.future.set_result(tool)
                     self._waiters.remove(waiter)
                     break
+
+
+@dataclass(frozen=True)
+class ConnectedTools:
+    """The tools a session connected, as a method's check of them against its recipe sees
+    them (`Method.tools_check`): their drivers by role interface, for questions only (it runs
+    before the first step, and must command nothing)."""
+
+    pool: ToolPool
+
+    def of(self, role: Role[E]) -> list[E]:
+        """The connected tools of `role`'s role driven through that interface (`Grinder`), in
+        station order; none when the recipe drives no tool of it."""
+        interface = cast(type[Equipment], role)  # a class, as `Role` says
+        return [
+            cast(E, tool.driver)
+            for tool in self.pool.tools.values()
+            if tool.role == getattr(role, "role", None) and isinstance(tool.driver, interface)
+        ]
 
 
 def _none_in_service(waiter: Waiter) -> str:

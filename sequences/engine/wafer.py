@@ -48,7 +48,7 @@ from .errors import (
 from .plan import COMPLETED_BEFORE, CUT_OFF, released_why
 from .recorder import StepRecorder
 from .stage import Handling, Stage
-from .tools import Tool
+from .tools import E, Role, Tool
 
 #: How a tool, or its driver before sending anything, refuses an operation: it did not happen.
 REFUSALS = (CommandRefused, InterlockOpen, LimitViolation, ToolStateError, WorkpieceRefused)
@@ -57,10 +57,6 @@ REFUSALS = (CommandRefused, InterlockOpen, LimitViolation, ToolStateError, Workp
 REFUSED_STEP = "refused by its tool, nothing done: "
 
 T = TypeVar("T")
-E = TypeVar("E", bound=Equipment)
-#: A role interface (`Laminator`): a class, annotated as what builds an `E` because mypy
-#: refuses an abstract class where `type[E]` is expected.
-Role = Callable[..., E]
 
 
 class Wafer:

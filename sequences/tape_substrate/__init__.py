@@ -89,6 +89,7 @@ from .steps import (
     cure,
     drill_holes,
     fill_holes,
+    gauges_fine_enough,
     grind,
     pattern_plate,
     prepare_dies,
@@ -203,6 +204,7 @@ def recipe_tools(recipe: TapeSubstrateRecipe) -> set[str]:
     incoming=lambda recipe: recipe.incoming,
     sim_tools=lambda recipe: {"laser": {"source": LaserSource.CO2_10600}},
     side_workpieces=lambda panel_id: (die_wafer_id(panel_id),),
+    tools_check=gauges_fine_enough,
 )
 async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
     """One tape panel through 000:a-g (with a frame, into a stack: 000:x2), or one metal

@@ -6,7 +6,6 @@ The steps shared by the tape and the metal substrate (000:x3) take the variant's
 
 from __future__ import annotations
 
-from packline.drivers.errors import ToolStateError
 from packline.drivers.roles.dicing_saw import DicingSaw
 from packline.drivers.roles.dispenser import Dispenser
 from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
@@ -15,7 +14,7 @@ from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
 from packline.drivers.roles.oven import Oven, ThermalProfile
 from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.drivers.roles.wire_bonder import WireBonder
-from packline.sequences.engine import Batch, Handling, Wafer
+from packline.sequences.engine import Batch, ConnectedTools, Handling, Wafer
 
 from ..bump_seal_clean import (
     BondStep,
@@ -37,6 +36,7 @@ from .recipe import (
     MetalSubstrate,
     SealStep,
     StackStep,
+    TapeSubstrateRecipe,
 )
 
 
@@ -350,9 +350,9 @@ async def grind(wafer: Wafer, step: GrindStep, tags: tuple[str, ...] = ()) -> No
 
 
 async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> None:
-    """The package ground to its thickness and measured within the recipe's tolerance, once
-    the grinder's gauge is known to resolve that tolerance (`require_a_fine_enough_gauge`)."""
-    await require_a_fine_enough_gauge(wafer, grinder, step)
+    """The package ground to its thickness and measured within the recipe's tolerance, which
+    the grinder's gauge resolves: the run asked it before its first step
+    (`gauges_fine_enough`)."""
     result = await grinder.grind(step.cycle())
     wafer.measure(
         "package thickness",
@@ -363,17 +363,21 @@ async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> 
     )
 
 
-async def require_a_fine_enough_gauge(wafer: Wafer, grinder: Grinder, step: GrindStep) -> None:
-    """Refuse the grind, the grinder asked nothing but its gauge's resolution, where that gauge
-    cannot resolve `step.tolerance_um` (`GrindStep.gauge_refusal`): the package would pass or
-    fail 000:f on a reading rounded down to a coarser grid. Validate refuses a tolerance finer
-    than the finest gauge (0.1 um); a grinder's own may be as coarse as 1 um, which only the
-    tool tells. The grinder's `ToolStateError`, raised before it carried out anything in the
-    step, so the engine records the step refused, nothing done: the wafer is held, and a
-    release, which would skip the grind, is refused (rework or scrap)."""
-    refusal = step.gauge_refusal(await grinder.request_gauge_resolution_um())
-    if refusal is not None:
-        raise ToolStateError(grinder.name, grinder.address, f"grind {wafer.id}", refusal)
+async def gauges_fine_enough(recipe: TapeSubstrateRecipe, tools: ConnectedTools) -> list[str]:
+    """The method's check of its connected tools (`Method.tools_check`): each grinder whose
+    thickness gauge cannot resolve `grind.tolerance_um` (`GrindStep.gauge_refusal`), named
+    with its address, asked nothing but its gauge's resolution. Validate refuses a tolerance
+    finer than the finest gauge (0.1 um); a grinder's own may be as coarse as 1 um, which only
+    the tool tells, and on it the package would pass or fail 000:f on a reading rounded down
+    to a coarser grid. Asked once the run (or a resume: the grinder may have been swapped)
+    has connected its tools, before any is commanded, so no panel is laminated, drilled and
+    filled only to be held at the grind."""
+    reasons = []
+    for grinder in tools.of(Grinder):
+        refusal = recipe.grind.gauge_refusal(await grinder.request_gauge_resolution_um())
+        if refusal is not None:
+            reasons.append(f"{grinder.name} at {grinder.address}: {refusal}")
+    return reasons
 
 
 async def pattern_plate(wafer: Wafer, plate: MetalSubstrate) -> None:

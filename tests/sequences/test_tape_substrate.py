@@ -10,24 +10,21 @@ plate etched too little or too much) run, and the claim check names the claim.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 import yaml
 from pydantic_core import PydanticCustomError
 
 from packline.cli import main
-from packline.clock import VirtualClock, WallClock
-from packline.drivers.families import scpi_wire
+from packline.clock import WallClock
 from packline.drivers.roles.dispenser import FILL_TOLERANCE
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
-from packline.drivers.specs.grinder import SPEC
 from packline.sequences.engine import (
     BadInput,
     Decision,
-    Method,
     Recipe,
     RecipeError,
     RunRequest,
@@ -41,9 +38,9 @@ from packline.sequences.engine import (
     record_disposition,
     run_report,
 )
-from packline.sequences.engine.launch import dry_run_line
+from packline.sequences.engine.errors import ResumeNotStarted, RunNotStarted
+from packline.sequences.engine.events import Event
 from packline.sequences.engine.plan import dry_run_release_warning
-from packline.sequences.engine.wafer import REFUSED_STEP
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
 from packline.sequences.tape_substrate.checks import claim_conditions
 from packline.sequences.tape_substrate.incoming import DieWaferRecipe, PanelRecipe
@@ -51,7 +48,6 @@ from packline.sequences.tape_substrate.recipe import require_balls_through_the_r
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.physics.dispenser import DispenserPhysics
-from packline.sim_instruments.tool import SimulatedTool
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
 from .helpers import (
@@ -229,65 +225,80 @@ def test_a_grind_tolerance_of_the_gauge_s_resolution_passes_the_line_and_000_f(
     assert 0 < thickness["margin_worst"] < 0.1
 
 
-async def _ground_on_a_gauge(
-    store: RunStore, tmp_path: Path, tolerance_um: str, resolution_um: float, *, gem: bool
-) -> tuple[str, str, SimGrinder]:
-    """A panel of `small_recipe` ground to `tolerance_um` on a grinder whose gauge resolves
-    `resolution_um` (the simulated grinder's option, one of the 0.1-1 um a grinder's gauge
-    comes with), SCPI or (`gem`) GEM: how the run ended, its id and the simulated grinder."""
+#: What a driver sends a SCPI tool as it connects, clearing its status registers: no command
+#: to its process (`test_identity_and_standby_after_connect`, tests/sim_instruments).
+STATUS_CLEAR = "*CLS"
+#: The messages by which a GEM host commands an equipment (a remote command, an equipment
+#: constant, a process program); connecting sends none.
+GEM_COMMANDS = ("S2F41", "S2F49", "S2F15", "S7F3")
+
+
+def commands_received(line: SimulatedLine) -> dict[str, list[str]]:
+    """Each tool of `line` that was sent a command, with them: what a text tool received that
+    is no query (`?`) but the status clear of connecting, every write to a Modbus tool (all it
+    records), a GEM face's commanding messages; {} for a line that was only asked."""
+    sent = {
+        name: [
+            text
+            for text in tool.received
+            if any(not unit.endswith("?") and unit != STATUS_CLEAR for unit in text.split(";"))
+        ]
+        for name, tool in line.tools.items()
+    }
+    for name, server in line.gem_servers.items():
+        sent[name] += [message for message in server.received if message.startswith(GEM_COMMANDS)]
+    return {name: commands for name, commands in sent.items() if commands}
+
+
+def recipe_of_tolerance(tmp_path: Path, tolerance_um: str) -> Path:
+    """`small_recipe` ground to `tolerance_um`, written as a recipe file."""
     recipe = small_recipe()
     recipe["grind"]["tolerance_um"] = tolerance_um
-    path = write_recipe(tmp_path, recipe)
-    prepared = prepare(RunRequest("tape-substrate", lot=1, recipe_path=path, gem=gem))
+    return write_recipe(tmp_path, recipe)
 
-    def line(clock: VirtualClock, method: Method) -> SimulatedLine:
-        served = dry_run_line(clock, method, prepared.recipe, gem=gem)
-        served.tool_options["grinder"] = {"gauge_resolution_um": resolution_um}
-        return served
 
-    grinders: list[SimulatedTool] = []
-    async with open_run(
-        store,
-        prepared,
-        line_factory=line,
-        line_ready=lambda served: grinders.append(served.tools["grinder"]),
-    ) as run:
-        status = await run.run()
-    (grinder,) = grinders
-    assert isinstance(grinder, SimGrinder)
-    assert grinder.gauge_resolution_um == resolution_um
-    return status, run.run_id, grinder
+#: The simulated line's grinder with a gauge of 0.5 um (one of the 0.1-1 um a grinder's gauge
+#: comes with), as `--sim-option grinder:gauge_resolution_um=0.5` gives it.
+COARSE_GAUGE = {"grinder": {"gauge_resolution_um": 0.5}}
+
+#: How a grinder of `COARSE_GAUGE` refuses a grind tolerance of 0.2 um, after its address.
+COARSE_REFUSAL = (
+    ": grind.tolerance_um = 0.2 um: finer than this grinder's thickness gauge resolves, 0.5 um "
+    "(its reading is rounded down to that grid, so a package it reads on target may stand up "
+    "to a step above): give at least 0.5 um, or grind on a grinder whose gauge resolves it "
+    "(claim 000:f)"
+)
 
 
 @pytest.mark.parametrize("gem", [False, True], ids=["scpi", "gem"])
-async def test_a_grind_tolerance_finer_than_the_grinder_s_gauge_is_refused_before_it_grinds(
+async def test_a_grind_tolerance_finer_than_the_grinder_s_gauge_is_refused_before_any_step(
     store: RunStore, tmp_path: Path, gem: bool
 ):
     """Validate takes 0.2 um (the finest gauge, 0.1 um, resolves it); a grinder whose gauge
-    resolves 0.5 um cannot tell the package from its target to it: the line measured `413 um
-    in [412.8, 413.2]` and the claim check failed 000:f, the package 0.499 um over. The grind
-    step asks the grinder, SCPI or GEM, for its gauge's resolution and refuses the grind,
-    naming the field, the value, the resolution and the claim: the panel is held as refused,
-    the grinder sent no setpoint and started no cycle, and a release, which would skip the
-    grind, is refused."""
-    status, run_id, grinder = await _ground_on_a_gauge(store, tmp_path, "0.2 um", 0.5, gem=gem)
-    assert status == "held"
-    (wafer,) = store.wafers(run_id)
-    assert wafer["reason"].startswith("step 'grind' of W01 was refused: grinder at ")
-    assert (
-        ": grind W01: grind.tolerance_um = 0.2 um: finer than this grinder's thickness gauge "
-        "resolves, 0.5 um (its reading is rounded down to that grid, so a package it reads on "
-        "target may stand up to a step above): give at least 0.5 um, or grind on a grinder "
-        "whose gauge resolves it (claim 000:f)"
-    ) in wafer["reason"]
-    (grind,) = [step for step in store.table("steps", run_id) if step["name"] == "grind"]
-    assert (grind["status"], json.loads(grind["claims"])) == ("failed", ["000:f"])
-    assert grind["error"].startswith(REFUSED_STEP)
-    assert (grinder.cycle_count, grinder.target_um) == (0, None)  # no target, no cycle
-    start = scpi_wire.command(SPEC, "start").short
-    assert [line for line in grinder.received if start in line] == []
-    with pytest.raises(BadInput, match=r"its tool refused a step, which so did not happen"):
-        record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "grind it")
+    resolves 0.5 um cannot tell the package from its target to it (the line measured `413 um
+    in [412.8, 413.2]` and the claim check failed 000:f, the package 0.499 um over). The
+    grind step had refused it, once the panel had been drilled, filled, bonded, sealed and
+    cured. The method's check of its tools asks the grinder, SCPI or GEM, for its gauge's
+    resolution once the run has connected it, and the run is refused there, naming the
+    grinder, the field, the value, the resolution and the claim: no tool was commanded, no
+    panel arrived on the line, nothing was recorded."""
+    prepared = prepare(
+        RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.2 um"), gem=gem)
+    )
+    lines: list[SimulatedLine] = []
+    async with open_run(store, prepared, line_ready=lines.append, sim_options=COARSE_GAUGE) as run:
+        with pytest.raises(RunNotStarted) as refused:
+            await run.run()
+        (line,) = lines
+        assert line.tools["grinder"].gauge_resolution_um == 0.5  # type: ignore[attr-defined]
+        assert commands_received(line) == {}
+        assert len(line.twin) == 0  # no panel was received
+    assert str(refused.value).startswith("run not started: grinder at ")
+    assert str(refused.value).endswith(
+        f"{COARSE_REFUSAL}; nothing was run and nothing was recorded: run it again with the "
+        "recipe corrected, or on tools that carry it out"
+    )
+    assert store.runs() == []
 
 
 @pytest.mark.parametrize("gem", [False, True], ids=["scpi", "gem"])
@@ -296,10 +307,62 @@ async def test_a_grind_tolerance_the_grinder_s_gauge_resolves_runs_and_passes_00
 ):
     """The same grinder, its gauge at 0.5 um, grinds a tolerance of 0.5 um: the panel
     completes and the claim check passes 000:f."""
-    status, run_id, grinder = await _ground_on_a_gauge(store, tmp_path, "0.5 um", 0.5, gem=gem)
-    assert (status, grinder.cycle_count) == ("completed", 1)
-    check = run_report(store, run_id)["claim_check"]
+    prepared = prepare(
+        RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.5 um"), gem=gem)
+    )
+    grinders: list[SimGrinder] = []
+    async with open_run(
+        store,
+        prepared,
+        line_ready=lambda line: grinders.append(cast(SimGrinder, line.tools["grinder"])),
+        sim_options=COARSE_GAUGE,
+    ) as run:
+        status = await run.run()
+    (grinder,) = grinders
+    assert (status, grinder.gauge_resolution_um, grinder.cycle_count) == ("completed", 0.5, 1)
+    check = run_report(store, run.run_id)["claim_check"]
     assert check["status"] == "passed", failing_claims(check)
+
+
+async def test_a_resume_on_a_grinder_whose_gauge_is_coarser_is_refused_the_run_kept(
+    store: RunStore, tmp_path: Path
+):
+    """A run of 0.2 um began on the line's grinder (0.1 um) and was terminated after its first
+    step; its resume finds a grinder of 0.5 um (swapped meanwhile) and is refused as it
+    connects, before its recovery or any step: no tool commanded, no session started, the run
+    as its first session left it, and it resumes on a grinder that resolves 0.2 um."""
+    prepared = prepare(
+        RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.2 um"))
+    )
+
+    def terminate_after_the_first_step(event: Event) -> None:
+        if event.kind == "step-finished":
+            engine.request("terminate", "test")
+
+    async with open_run(store, prepared, observers=[terminate_after_the_first_step]) as engine:
+        assert await engine.run() == "terminated"
+    run_id = engine.run_id
+    before = (store.run(run_id), store.table("steps", run_id), store.table("events", run_id))
+    lines: list[SimulatedLine] = []
+    async with open_resume(
+        store, run_id, line_ready=lines.append, sim_options=COARSE_GAUGE
+    ) as resumed:
+        with pytest.raises(ResumeNotStarted) as refused:
+            await resumed.run()
+        (line,) = lines
+        assert commands_received(line) == {}
+    assert str(refused.value).startswith(f"run {run_id} not resumed: grinder at ")
+    assert str(refused.value).endswith(
+        f"{COARSE_REFUSAL}; nothing was run and nothing was recorded, so the run is as its "
+        f"last session left it: its recipe cannot change, so resume it, `packline resume "
+        f"{run_id}`, on a simulated line whose tools carry it out (without the --sim-option "
+        "that made them otherwise)"
+    )
+    assert (store.run(run_id), store.table("steps", run_id), store.table("events", run_id)) == (
+        before
+    )
+    async with open_resume(store, run_id) as again:
+        assert await again.run() == "completed"
 
 
 @pytest.mark.parametrize(

@@ -80,16 +80,30 @@ def test_every_wrong_fault_is_named_at_once(db, capsys):
     assert not db.exists()
 
 
-def test_a_fault_is_for_a_dry_run(db, tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            ["--fault", "pc:rf_mismatch"],
+            "--fault: faults are injected into a dry run's simulated tools",
+        ),
+        (
+            ["--sim-option", "pc:capacity=2"],
+            "--sim-option: sets an option of a dry run's simulated tool (--sim); a station's "
+            "tools are as they are",
+        ),
+    ],
+    ids=["fault", "sim-option"],
+)
+def test_a_fault_or_a_sim_option_is_for_a_dry_run(db, tmp_path, capsys, option, message):
+    """`--fault` and `--sim-option` (cli/sim_options.py) change a dry run's simulated tools;
+    on a station they are refused before any tool is contacted."""
     station = tmp_path / "line.yaml"
     station.write_text(
         "name: l\ntools:\n  pc: {driver: plasma_cleaner, address: 'modbus+tcp://127.0.0.1:1'}\n"
     )
-    args = ["run", "plasma-clean", "--station", str(station), "--fault", "pc:rf_mismatch"]
-    assert main(args) == 2
-    assert (
-        "--fault: faults are injected into a dry run's simulated tools" in capsys.readouterr().err
-    )
+    assert main(["run", "plasma-clean", "--station", str(station), *option]) == 2
+    assert message in capsys.readouterr().err
 
 
 #: What a `--fault` says before its recipe's plan is made (no run of it completed yet).

@@ -1,0 +1,91 @@
+"""`packline run|resume --sim --sim-option TOOL:OPTION=VALUE`: an option of a dry run's
+simulated tool, to rehearse a run on a tool unlike the line's default one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from packline.cli import main
+from packline.sequences.engine import RunStore
+
+from ...sequences.helpers import reference_recipe
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "runs.db"
+    monkeypatch.setenv("PACKLINE_DB", str(path))
+    return path
+
+
+@pytest.fixture
+def fine_grind(tmp_path) -> Path:
+    """tape-substrate's reference recipe on a small panel, ground to 0.2 um."""
+    recipe = reference_recipe("tape-substrate.yaml")
+    recipe["panel"].update(rows=1, columns=3)
+    recipe["dies"]["diameter_mm"] = "100 mm"
+    recipe["grind"]["tolerance_um"] = "0.2 um"
+    path = tmp_path / "fine-grind.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def test_a_coarse_simulated_gauge_rehearses_the_refusal_of_a_finer_grind(db, fine_grind, capsys):
+    """A user rehearses a recipe on a grinder whose gauge reads to 0.5 um: the dry run is
+    refused as its tools are connected, naming the grinder's figure beside the recipe's, and
+    records nothing (exit 2); the line's own grinder (0.1 um) would have ground it."""
+    args = ["run", "tape-substrate", "--sim", "--recipe", str(fine_grind), "--quiet"]
+    assert main([*args, "--sim-option", "grinder:gauge_resolution_um=0.5"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("packline: error: run not started: grinder at ")
+    assert (
+        ": grind.tolerance_um = 0.2 um: finer than this grinder's thickness gauge resolves, "
+        "0.5 um ("
+    ) in error
+    assert error.rstrip().endswith(
+        "nothing was run and nothing was recorded: run it again with the recipe corrected, or on "
+        "tools that carry it out"
+    )
+    store = RunStore(str(db))
+    try:
+        assert store.runs() == []
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("grinder=0.5", "give it as TOOL:OPTION=VALUE (grinder:gauge_resolution_um=0.5)"),
+        (
+            "grindr:gauge_resolution_um=0.5",
+            "the dry run of tape-substrate has no tool 'grindr'; its tools: ",
+        ),
+        (
+            "grinder:gauge_um=0.5",
+            "the simulated grinder has no option 'gauge_um'; its options: gauge_resolution_um",
+        ),
+        ("grinder:gauge_resolution_um=fine", "'fine' is not a number (gauge_resolution_um: "),
+        (
+            "grinder:gauge_resolution_um=2",
+            "simulated grinder: gauge_resolution_um 2.0 outside 0.1-1",
+        ),
+        ("laser:source=1", "the simulated laser has no option 'source'; its options: none"),
+    ],
+)
+def test_a_wrong_sim_option_is_refused_before_any_tool_is_contacted(
+    db, fine_grind, capsys, option, message
+):
+    assert (
+        main(
+            ["run", "tape-substrate", "--sim", "--recipe", str(fine_grind), "--sim-option", option]
+        )
+        == 2
+    )
+    error = capsys.readouterr().err
+    assert f"packline: error: --sim-option {option}: {message}" in error
+    assert "no tool was contacted" in error
+    assert not db.exists()
