@@ -19,8 +19,9 @@ deadline counts from the start of the exchange, as the link's timeout does, not 
 worker thread got to the read: on a loaded machine that comes late, and the link's timeout
 would then cancel the read before it ended on its own.
 Closing the link (which a timed-out exchange does) stops the reader between two slices and shuts
-a socket down under it, so a read stuck inside pyvisa-py returns at once; `close()` waits for
-the worker thread to end, at most `_CLOSE_WAIT_S`.
+a socket down under it, so a read stuck inside pyvisa-py returns at once, with what it had read
+(`_read_chunk`, also when the connection resets under it); `close()` waits for the worker thread
+to end, at most `_CLOSE_WAIT_S`.
 
 pyvisa-py does not notice a socket peer that closed cleanly (it reads nothing until its
 timeout); between slices the link looks at the socket and reports a closed peer as
@@ -397,7 +398,20 @@ def _read_chunk(resource: MessageBasedResource, count: int) -> tuple[bytes, bool
                 return b"", True
             raise
         return data, False
-    data, status = session.read(count)
+    try:
+        data, status = session.read(count)
+    except OSError:
+        # The connection ended under the read: the tool reset it, or the link shut the socket
+        # down to stop a read a trickle kept going past the deadline (a reader starved of the
+        # CPU meets the reset there). pyvisa-py raises and keeps what it had read of the reply
+        # in its buffer: taken, as a read that ran out, so that the reply so far has them and
+        # a reply that began is not told as silence.
+        pending: bytearray = getattr(session, "_pending_buffer", bytearray())
+        if not pending:
+            raise
+        data = bytes(pending)
+        pending.clear()
+        return data, True
     if status == constants.StatusCode.error_timeout:
         return data, True
     if status < 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
+import pyvisa_py.tcpip
 
 from packline.drivers.errors import ConnectionLost, ProtocolError, ToolError, ToolTimeout
 from packline.drivers.links import ModbusLink, TextLink, VisaLink, open_link
@@ -335,6 +337,38 @@ async def test_a_reply_a_starved_visa_reader_did_not_read_is_still_an_incomplete
     monkeypatch.setattr(link, "_read_reply", starved)
     async with link:
         with pytest.raises(ProtocolError, match=r"garbled or incomplete reply: .* only"):
+            await link.query("*IDN?")
+    assert not reader_threads(link)
+
+
+class StarvedSelect:
+    """pyvisa-py's `select` as a reader starved of the CPU mid-read sees it: from its third
+    call (the first bytes of a trickle read), each call half a second late, past the link's
+    timeout, whose close shuts the socket down while the trickle goes on arriving."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def select(self, *args: Any) -> Any:
+        self.calls += 1
+        if self.calls >= 3:
+            time.sleep(0.5)
+        return select.select(*args)
+
+
+async def test_a_trickle_a_starved_visa_reader_had_begun_reading_is_an_incomplete_reply(
+    start_hostile: StartHostile, monkeypatch: pytest.MonkeyPatch
+):
+    """The bytes of a trickle that pyvisa-py had read when the link's close shut the socket down
+    under it (the connection resets, and pyvisa-py raises, holding them): still a reply that
+    began, not "no reply" (the hostile trickle over VISA failed so under load)."""
+    peer = await start_hostile("trickle", "tcp")
+    link = open_link(f"TCPIP0::127.0.0.1::{peer.port}::SOCKET", tool="hostile", timeout_s=0.3)
+    async with link:
+        monkeypatch.setattr(pyvisa_py.tcpip, "select", StarvedSelect())
+        with pytest.raises(
+            ProtocolError, match=r"garbled or incomplete reply: .* only \d+ byte\(s\) b'1+'"
+        ):
             await link.query("*IDN?")
     assert not reader_threads(link)
 
