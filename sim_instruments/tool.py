@@ -113,7 +113,7 @@ class SimulatedTool(ABC):
         self.job_listeners: list[Callable[[EndedJob], None]] = []
         #: Told (tool name, fault, what cleared it) of each injected fault the tool cleared of
         #: its own doing (`cure_fault`), as a real one's repair on the tool cures it: the served
-        #: line keeps when, for a run that connects later (`LineControl`, decision 0121).
+        #: line keeps when, for a run that connects later (`LineControl`, decision 0119).
         self.fault_listeners: list[Callable[[str, str, str], None]] = []
         self._server: ToolServer | None = None
         #: The waits `hold` has open (`_woken`), in the order they began, each ended by the

@@ -616,7 +616,7 @@ class Engine:
         served line had injected or cleared before it began, once the line says which
         (`ToolKeeper.record_faults_on_line`, before the tools' states they may cause), then
         what the session kept while it connected (an operator's pause), its `run-started`
-        and a resume's plan: written in that order, as they happened (decision 0121), where
+        and a resume's plan: written in that order, as they happened (decision 0119), where
         the faults had come after the run's start; then, of a dry run's resume, the faults
         its fresh simulated line does not have (`ToolKeeper.record_fresh_line_clears`). The
         line is asked once the run is in the records, so that a fault injected meanwhile is

@@ -212,7 +212,7 @@ def _found(
     """The fields of the event of `kind` of `fault`, which a run found the line did (`done`,
     as its reply gives who and when) as it connected: of a clear the tool made itself (its
     `on_tool`, a dicing saw's new blade), when and how, by nobody (data `cleared_on_tool`,
-    decision 0121). When the line does not say (`known` false), the event's own time stands
+    decision 0119). When the line does not say (`known` false), the event's own time stands
     for it, or `by_then`, the latest it can have been (a clear before the line injected the
     fault again), so that it comes before that."""
     found = f"found {_TOLD[kind].done} as the run connected"

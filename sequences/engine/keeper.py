@@ -377,7 +377,7 @@ class ToolKeeper:
         the tool itself), so that the alarms it raises are read as the fault's (decision
         0117). Each is of what happened before the session began: recorded ahead of what the
         session kept while it connected (`EventLog.emit_before`), at when the line did it
-        (decision 0121). Whether any was found: the alarms of earlier sessions are marked
+        (decision 0119). Whether any was found: the alarms of earlier sessions are marked
         again once they are written (`RunStore.mark_injected_alarms`). Real tools (no
         socket) are asked nothing: they suffer no injected fault; a line that cannot be
         asked (no longer served: the run's tools do not answer either) tells nothing."""

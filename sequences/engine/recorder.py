@@ -151,7 +151,7 @@ class EventLog:
     def emit_before(self, kind: str, wall: float | None, **fields: Any) -> None:
         """Emit an event of what happened before this session began that it learns only
         once its run is in the records: a fault a served line had injected or cleared while
-        no run was live, found as the run connected (decision 0121). It is stamped at the
+        no run was live, found as the run connected (decision 0119). It is stamped at the
         session's start on the run clock (`began_t`), and at `wall` (when it happened, where
         known; else now), and, while the session's records are not open, recorded ahead of
         every event the session kept meanwhile (an operator's pause as it connected, its

@@ -30,7 +30,7 @@ it records a fault injected (or cleared) while no run was live as it records one
 during it, and `packline station check` names them (decision 0117). A fault the tool cleared
 itself, as a dicing saw's new blade cures its crack (`SimulatedTool.cure_fault`), is kept as
 its clear too, by nobody (`null`), with what did it (`on_tool`), and said on the line's
-terminal, so that a run connecting later records when it went (decision 0121):
+terminal, so that a run connecting later records when it went (decision 0119):
 
     {"command": "injected"}
     {"ok": true, "message": "faults injected: plasma_cleaner rf_mismatch",
@@ -210,7 +210,7 @@ class LineControl:
         """The tool cleared injected `fault` itself (`how`: a dicing saw's new blade cures
         its crack): kept as the fault's latest clear, when and how, by nobody's order, and
         its injection forgotten, as a clear through the socket is; said on the line's
-        terminal. A run that connects later records the clear at that time (decision 0121),
+        terminal. A run that connects later records the clear at that time (decision 0119),
         not at its own."""
         self._injections.get(tool_name, {}).pop(fault, None)
         self._clears.setdefault(tool_name, {})[fault] = {**_done(None), "on_tool": how}

@@ -350,7 +350,7 @@ def test_a_fault_injected_before_the_run_and_cleared_with_no_run_live_is_in_its_
         summary = json.loads(run.stdout.splitlines()[-1])
         run_id, wafer = summary["run_id"], summary["wafers"][0]["wafer"]
         kinds = [json.loads(line)["kind"] for line in run.stdout.splitlines()]
-        # as it connected: before the run's start (decision 0121), the tools' states and the
+        # as it connected: before the run's start (decision 0119), the tools' states and the
         # alarm
         assert kinds[:3] == ["fault-injected", "run-started", "tool-state"]
         found = json.loads(run.stdout.splitlines()[0])

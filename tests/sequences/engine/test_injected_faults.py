@@ -335,7 +335,7 @@ async def test_a_clear_made_while_no_run_was_live_is_found_by_the_resume(store, 
 
     told = [e for e in store.events(run_id) if e["kind"] in (FAULT_INJECTED, FAULT_CLEARED)]
     assert [(e["kind"], e["session"]) for e in told] == [(FAULT_INJECTED, 1), (FAULT_CLEARED, 2)]
-    # the repair made while the run was stopped comes before the resume's start (decision 0121)
+    # the repair made while the run was stopped comes before the resume's start (decision 0119)
     # at the session's start on the run clock (where the run stopped) and the line's time
     *_, stopped = [e for e in store.events(run_id) if e["session"] == 1]
     resumed = [e for e in store.events(run_id) if e["session"] == 2]
@@ -360,7 +360,7 @@ async def test_a_fault_found_as_the_run_connects_is_recorded_before_what_the_run
     records read the pause, the run's start, then the fault found, as if the line's fault
     came after the run had started and been paused. The fault is written first, at the
     session's start on the run clock and at the time the line injected it, then the pause
-    and the start, as they happened (decision 0121); the live stream tells the fault before
+    and the start, as they happened (decision 0119); the live stream tells the fault before
     the start too."""
     async with (
         SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line,
@@ -492,7 +492,7 @@ async def test_what_the_line_says_against_what_the_records_tell(
     they do; a clear, then an injection, where the line injected it again since (the clear
     no later than that, where the line does not say when); a clear of a line served again,
     at the resume's own time; a clear the tool made itself (a new blade), when it made it
-    and how (decision 0121)."""
+    and how (decision 0119)."""
     run, _ = await told_a_stopped_run(store, tmp_path, INJECTED, "inject")
     line = {
         "injected": {} if injected is None else {"plasma_cleaner": {"rf_mismatch": injected}},

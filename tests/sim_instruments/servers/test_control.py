@@ -179,7 +179,7 @@ async def test_a_fault_the_tool_clears_itself_is_kept_with_when_and_how(tmp_path
     --clear`: the line kept nothing of it, and a held run's resume recorded the crack cleared
     at its own connect, `the served line does not say when or by whom`. The line keeps the
     clear, when and how, by nobody, forgets the injection, says so on its terminal, and
-    names it in a clear it refuses (decision 0121)."""
+    names it in a clear it refuses (decision 0119)."""
     said: list[str] = []
     async with SimulatedLine(kinds=["dicing_saw"]) as line:
         control = LineControl(line.tools, tmp_path / "control", said.append)
