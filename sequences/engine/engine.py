@@ -49,7 +49,15 @@ from .errors import (
     ToolUnavailable,
     failure_text,
 )
-from .events import FAULT_CLEARED, FAULT_INJECTED, NOTHING_TO_PAUSE, PAUSING, RESUME_PLAN, Observer
+from .events import (
+    CONTROL_IGNORED,
+    FAULT_CLEARED,
+    FAULT_INJECTED,
+    NOTHING_TO_PAUSE,
+    PAUSING,
+    RESUME_PLAN,
+    Observer,
+)
 from .injected_faults import told_before, told_fault
 from .keeper import ToolKeeper
 from .liveness import this_host, where_it_stands
@@ -434,11 +442,21 @@ class Engine:
     async def _check_tools(self) -> None:
         """Ask the method whether its tools, as connected, carry out the recipe (its
         `tools_check`, every session: a resume's tools may not be the ones its run began on,
-        a grinder swapped for one with a coarser gauge), before any tool is commanded;
+        a grinder swapped for one with a coarser gauge; what the resume has left to run,
+        `ConnectedTools.runs_step`), before any tool is commanded;
         `ToolsRefuseRecipe` with every reason, a line each (decision 0118)."""
         if self.method.tools_check is None:
             return
-        reasons = await self.method.tools_check(self.recipe, ConnectedTools(self.keeper.pool))
+        completed = None
+        if self.session > 1:
+            completed = {
+                wafer_id: frozenset(
+                    key.rpartition("#")[0] for key in self.plan.completed_steps(wafer_id)
+                )
+                for wafer_id in self.plan.wafers_to_run(self.spec.wafer_ids)
+            }
+        tools = ConnectedTools(self.keeper.pool, completed)
+        reasons = await self.method.tools_check(self.recipe, tools)
         if reasons:
             raise ToolsRefuseRecipe("\n".join(reasons))
 
@@ -627,8 +645,10 @@ class Engine:
         try:
             found = await self.keeper.record_faults_on_line()
         finally:
-            self._session_started()
-            self.events.opened()
+            try:
+                self._session_started()
+            finally:  # what the session kept is written, whatever failed before it
+                self.events.opened()
         if self.keeper.record_fresh_line_clears() or found:
             self.store.mark_injected_alarms(self.run_id)  # an earlier session's, of a fault found
 
@@ -763,7 +783,7 @@ class Engine:
         for text in self.store.take_control(self.run_id, time.time()):
             order = Order.read(text)
             if order is None:  # a row no packline command wrote
-                self.emit("control-ignored", message=f"unreadable order {text!r}")
+                self.emit(CONTROL_IGNORED, message=f"unreadable order {text!r}")
             elif order.command == CLEAR_TOOL:
                 self.clear_tool(str(order.tool), str(order.by))
             elif order.command in (FAULT_INJECTED, FAULT_CLEARED) and told_before(

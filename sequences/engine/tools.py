@@ -14,7 +14,7 @@ held for want of it run again (`Engine`, or the run's next resume: `plan.py`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -205,9 +205,25 @@ class ToolPool:
 class ConnectedTools:
     """The tools a session connected, as a method's check of them against its recipe sees
     them (`Method.tools_check`): their drivers by role interface, for questions only (it runs
-    before the first step, and must command nothing)."""
+    before the first step, and must command nothing), and which steps the session still has
+    to run (`runs_step`)."""
 
     pool: ToolPool
+    #: The names of the steps each wafer a resume runs has completed in the sessions before
+    #: it (`Plan.completed_steps`); None in a run's first session.
+    completed: Mapping[str, frozenset[str]] | None = None
+
+    @property
+    def resumed(self) -> bool:
+        """Whether the session is a resume's (its recipe cannot change: a refusal asks for
+        other tools, not another recipe)."""
+        return self.completed is not None
+
+    def runs_step(self, name: str) -> bool:
+        """Whether the session has step `name` to run on some wafer: every step, in a run's
+        first session; in a resume's, unless each wafer it runs completed that step before
+        (a resume of ground panels asks nothing of the grinder's gauge)."""
+        return self.completed is None or any(name not in done for done in self.completed.values())
 
     def of(self, role: Role[E]) -> list[E]:
         """The connected tools of `role`'s role driven through that interface (`Grinder`), in

@@ -334,7 +334,7 @@ class SealStep(Recipe):
 
 
 #: Why a grind tolerance must be no finer than the gauge that measures the package (000:f),
-#: as validate's refusal and the grind step's say it.
+#: as validate's refusal and the run's check of its grinders (`gauge_refusal`) say it.
 ON_THE_GAUGE_GRID = (
     "its reading is rounded down to that grid, so a package it reads on target may stand up to "
     "a step above"
@@ -377,19 +377,21 @@ class GrindStep(Recipe):
             )
         return self
 
-    def gauge_refusal(self, resolution_um: float) -> str | None:
-        """Why the grind step refuses a grinder whose thickness gauge resolves `resolution_um`
-        (its `GAUGe:RESolution`, a tool option of 0.1-1 um), naming the field, the value, that
-        resolution and 000:f; None where the gauge resolves `tolerance_um`. Validate takes a
-        tolerance the finest gauge resolves; only the grinder a run drives tells its own, and
-        a coarser one passed or failed the package on a reading its grid cannot tell from the
-        target's."""
+    def gauge_refusal(self, resolution_um: float, *, resumed: bool = False) -> str | None:
+        """Why a run refuses a grinder whose thickness gauge resolves `resolution_um` (its
+        `GAUGe:RESolution`, a tool option of 0.1-1 um), naming the field, the value, that
+        resolution and 000:f, and what to give instead: a coarser tolerance, or a grinder
+        that resolves it; a resume, whose recipe cannot change, only the grinder. None where
+        the gauge resolves `tolerance_um`. Validate takes a tolerance the finest gauge
+        resolves; only the grinder a run drives tells its own, and on a coarser one the
+        package passes or fails on a reading its grid cannot tell from the target's."""
         if self.tolerance_um >= resolution_um:
             return None
+        instead = "" if resumed else f"give at least {resolution_um:g} um, or "
         return (
             f"grind.tolerance_um = {self.tolerance_um:g} um: finer than this grinder's thickness "
-            f"gauge resolves, {resolution_um:g} um ({ON_THE_GAUGE_GRID}): give at least "
-            f"{resolution_um:g} um, or grind on a grinder whose gauge resolves it (claim 000:f)"
+            f"gauge resolves, {resolution_um:g} um ({ON_THE_GAUGE_GRID}): {instead}grind on a "
+            "grinder whose gauge resolves it (claim 000:f)"
         )
 
     def cycle(self) -> GrindCycle:

@@ -371,10 +371,13 @@ async def gauges_fine_enough(recipe: TapeSubstrateRecipe, tools: ConnectedTools)
     the tool tells, and on it the package would pass or fail 000:f on a reading rounded down
     to a coarser grid. Asked once the run (or a resume: the grinder may have been swapped)
     has connected its tools, before any is commanded, so no panel is laminated, drilled and
-    filled only to be held at the grind."""
-    reasons = []
+    filled only to be held at the grind. A resume of panels ground already asks nothing."""
+    reasons: list[str] = []
+    if not tools.runs_step(GRIND_STEP):
+        return reasons
     for grinder in tools.of(Grinder):
-        refusal = recipe.grind.gauge_refusal(await grinder.request_gauge_resolution_um())
+        resolution_um = await grinder.request_gauge_resolution_um()
+        refusal = recipe.grind.gauge_refusal(resolution_um, resumed=tools.resumed)
         if refusal is not None:
             reasons.append(f"{grinder.name} at {grinder.address}: {refusal}")
     return reasons

@@ -42,7 +42,7 @@ from packline.sequences.engine.errors import ResumeNotStarted, RunNotStarted
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.plan import dry_run_release_warning
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
-from packline.sequences.tape_substrate.checks import claim_conditions
+from packline.sequences.tape_substrate.checks import GRIND_STEP, claim_conditions
 from packline.sequences.tape_substrate.incoming import DieWaferRecipe, PanelRecipe
 from packline.sequences.tape_substrate.recipe import require_balls_through_the_resist
 from packline.sim_instruments.grinder import SimGrinder
@@ -352,8 +352,9 @@ async def test_a_resume_on_a_grinder_whose_gauge_is_coarser_is_refused_the_run_k
         (line,) = lines
         assert commands_received(line) == {}
     assert str(refused.value).startswith(f"run {run_id} not resumed: grinder at ")
+    resumed_refusal = COARSE_REFUSAL.replace("give at least 0.5 um, or grind", "grind")
     assert str(refused.value).endswith(
-        f"{COARSE_REFUSAL}; nothing was run and nothing was recorded, so the run is as its "
+        f"{resumed_refusal}; nothing was run and nothing was recorded, so the run is as its "
         f"last session left it: its recipe cannot change, so resume it, `packline resume "
         f"{run_id}`, on a simulated line whose tools carry it out (without the --sim-option "
         "that made them otherwise)"
@@ -363,6 +364,35 @@ async def test_a_resume_on_a_grinder_whose_gauge_is_coarser_is_refused_the_run_k
     )
     async with open_resume(store, run_id) as again:
         assert await again.run() == "completed"
+
+
+async def test_a_resume_with_no_grind_left_is_not_refused_a_coarse_gauge(
+    store: RunStore, tmp_path: Path
+):
+    """A run of 0.2 um terminated once its panel was ground: its resume has no grind left to
+    run, so a grinder of 0.5 um, which it would have refused, is asked nothing (it had been
+    refused, the ground panel kept from its dicing until a fine gauge came back), and the
+    panel completes."""
+    prepared = prepare(
+        RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.2 um"))
+    )
+
+    def terminate_once_ground(event: Event) -> None:
+        if event.kind == "step-finished" and event.step == GRIND_STEP:
+            engine.request("terminate", "test")
+
+    async with open_run(store, prepared, observers=[terminate_once_ground]) as engine:
+        assert await engine.run() == "terminated"
+    grinders: list[SimGrinder] = []
+    async with open_resume(
+        store,
+        engine.run_id,
+        line_ready=lambda line: grinders.append(cast(SimGrinder, line.tools["grinder"])),
+        sim_options=COARSE_GAUGE,
+    ) as resumed:
+        assert await resumed.run() == "completed"
+    (grinder,) = grinders
+    assert (grinder.gauge_resolution_um, grinder.cycle_count) == (0.5, 0)
 
 
 @pytest.mark.parametrize(
