@@ -400,17 +400,18 @@ def _read_chunk(resource: MessageBasedResource, count: int) -> tuple[bytes, bool
         return data, False
     try:
         data, status = session.read(count)
-    except OSError:
+    except ConnectionError:
         # The connection ended under the read: the tool reset it, or the link shut the socket
         # down to stop a read a trickle kept going past the deadline (a reader starved of the
         # CPU meets the reset there). pyvisa-py raises and keeps what it had read of the reply
-        # in its buffer: taken, as a read that ran out, so that the reply so far has them and
-        # a reply that began is not told as silence.
+        # in its buffer: taken (up to `count`), as a read that ran out, so that the reply so
+        # far has them and a reply that began is not told as silence. Any other OSError (the
+        # OS's ETIMEDOUT: the tool stopped answering TCP) is told as it is.
         pending: bytearray = getattr(session, "_pending_buffer", bytearray())
         if not pending:
             raise
-        data = bytes(pending)
-        pending.clear()
+        data = bytes(pending[:count])
+        del pending[:count]
         return data, True
     if status == constants.StatusCode.error_timeout:
         return data, True

@@ -287,6 +287,22 @@ def _resume(args: argparse.Namespace) -> int:
                     f"{run['status']}); nothing to resume (`packline pause|terminate|abort "
                     f"{run_id}` controls it)"
                 )
+            given = [
+                option
+                for option, value in (
+                    ("--station", args.station),
+                    ("--fault", args.faults),
+                    ("--sim-option", args.sim_options),
+                )
+                if value
+            ]
+            if given:
+                raise BadInput(
+                    f"run {run_id} is paused in {driver_text(run)}, which goes on driving it "
+                    f"on its own line: {', '.join(given)} would be ignored (they set up the "
+                    f"line of a resume that starts a session); `packline resume {run_id}` "
+                    "without them tells it to go on"
+                )
             store.post_control(run_id, Order("resume", by=args.by).text(), time.time())
             if args.json:
                 print_json(

@@ -62,6 +62,7 @@ from .dispositions import resume_command
 from .errors import BadInput, ToolsWorking, UnusableTools, failure_text
 from .events import (
     ABORT_NOT_CONFIRMED,
+    CONTROL_IGNORED,
     FAULT_CLEARED,
     FAULT_INJECTED,
     SAFE_STATE_UNCONFIRMED,
@@ -614,7 +615,7 @@ class ToolKeeper:
         back in service meanwhile)."""
         data = {"order": "clear-tool", "by": by}
         message = f"clear-tool {name} by {by}: {why}"
-        self._events.emit("control-ignored", tool=name, message=message, data=data)
+        self._events.emit(CONTROL_IGNORED, tool=name, message=message, data=data)
 
     def _back_in_service(self, tool: Tool, by: str, message: str) -> None:
         """`by`'s clear puts `tool` back in service: recorded as a `tool-cleared` event with

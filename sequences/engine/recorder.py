@@ -43,6 +43,7 @@ from .errors import (
 )
 from .events import (
     ABORT_NOT_CONFIRMED,
+    CONTROL_IGNORED,
     FAULT_CLEARED,
     FAULT_INJECTED,
     NOTHING_TO_PAUSE,
@@ -75,7 +76,7 @@ RECORDED_EVENTS = frozenset(
         SAFE_STATE_UNCONFIRMED,
         ABORT_NOT_CONFIRMED,
         "tool-cleared",
-        "control-ignored",
+        CONTROL_IGNORED,
         "batch-formed",
         "claim-check",
         "tool-replaced",

@@ -30,6 +30,14 @@ def test_pause_and_resume_from_another_process(tmp_path):
     assert paused["data"] == {"by": "ana"}
     assert _status(db, run_id) == "paused"
     assert "pause requested by ana from another process" in packline(db, "show", run_id).stdout
+    # options that set up a new session's line would be ignored by the process that drives it
+    refused = packline(
+        db, "resume", run_id, "--sim", "--sim-option", "grinder:gauge_resolution_um=1"
+    )
+    assert refused.returncode == 2
+    assert f"run {run_id} is paused in process {controller.process.pid}" in refused.stderr
+    assert "--sim-option would be ignored" in refused.stderr
+    assert _status(db, run_id) == "paused"
     resumed = packline(db, "resume", run_id, "--by", "ben")
     assert resumed.returncode == 0
     assert f"resume requested for run {run_id} by ben" in resumed.stdout
