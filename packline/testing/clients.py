@@ -67,12 +67,19 @@ async def socat_session(tool: SimulatedTool, stdin: bytes) -> list[str]:
     return result.lines
 
 
+#: How long mbpoll waits for a reply, s: its longest (its default, 1 s, a server on a loaded
+#: machine's event loop had missed, the read then printing no register).
+MBPOLL_TIMEOUT_S = 10.0
+
+
 async def mbpoll(port: str, *args: str, unit: int = 1) -> tuple[int, str, str]:
     """Run mbpoll once against the holding registers of a Modbus TCP server on loopback at
-    `port`, 0-based addresses, unit `unit`: its exit code, output and errors."""
+    `port`, 0-based addresses, unit `unit`, waiting `MBPOLL_TIMEOUT_S` for each reply: its
+    exit code, output and errors."""
     result = await run_client(
-        "mbpoll", "-m", "tcp", "-a", str(unit), "-0", "-1", "-t", "4", "-p", port, "127.0.0.1",
-        *args,
+        "mbpoll", "-m", "tcp", "-a", str(unit), "-0", "-1", "-t", "4",
+        "-o", f"{MBPOLL_TIMEOUT_S:g}", "-p", port, "127.0.0.1", *args,
+        timeout_s=MBPOLL_TIMEOUT_S * 3,
     )  # fmt: skip
     return result.returncode, result.stdout, result.stderr
 

@@ -17,7 +17,7 @@ from packline.clock import ScaledClock
 from packline.drivers.links.registers import ascii_to_registers
 from packline.sim_instruments.deposition import SimDepositionTool
 from packline.sim_instruments.twin import TwinStore
-from packline.testing.clients import mbpoll_registers, run_client
+from packline.testing.clients import mbpoll, mbpoll_registers
 
 pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll is not installed")
 
@@ -32,14 +32,6 @@ async def tool() -> AsyncIterator[tuple[SimDepositionTool, str]]:
     address = await sim.start()
     yield sim, address.rsplit(":", 1)[1]
     await sim.stop()
-
-
-async def mbpoll(port: str, *args: str) -> tuple[int, str, str]:
-    """Run mbpoll once against holding registers, 0-based addresses, unit 1."""
-    result = await run_client(
-        "mbpoll", "-m", "tcp", "-a", "1", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", *args
-    )  # fmt: skip
-    return result.returncode, result.stdout, result.stderr
 
 
 async def write(port: str, address: int, *values: int) -> None:

@@ -11,7 +11,7 @@ import pytest_asyncio
 from packline.drivers.links.registers import ascii_to_registers
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
-from packline.testing.clients import mbpoll, mbpoll_registers, run_client
+from packline.testing.clients import mbpoll, mbpoll_registers
 
 pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll is not installed")
 
@@ -62,11 +62,9 @@ async def test_mbpoll_meets_the_family_rules_for_function_codes_and_unit_ids(por
         code, _, err = await mbpoll(port, "-t", table, "-r", "0")
         assert code != 0
         assert "Illegal function" in err
-    result = await run_client(
-        "mbpoll", "-m", "tcp", "-a", "2", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", "-r", "0"
-    )  # fmt: skip
-    assert result.returncode != 0
-    assert "Target device failed to respond" in result.stderr  # exception 11
+    code, _, err = await mbpoll(port, "-r", "0", unit=2)
+    assert code != 0
+    assert "Target device failed to respond" in err  # exception 11
 
 
 async def test_mbpoll_loads_a_wafer_this_chamber_cleaned_last_only_as_a_rework():
