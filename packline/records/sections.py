@@ -21,7 +21,12 @@ from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.progress import clock_text, run_clock_text
-from packline.sequences.engine.recorded_station import line_text, process_time, time_scale_of
+from packline.sequences.engine.recorded_station import (
+    clock_label,
+    line_text,
+    process_time,
+    time_scale_of,
+)
 from packline.sequences.engine.report import attempt_text, measurement_labels, station_claim_check
 from packline.shown_figures import figure_text
 
@@ -197,7 +202,7 @@ def tool_time_section(records: RunRecords, charts: dict[str, Model]) -> str:
         f"<p>Bottleneck: <b>{escape(neck)}</b>, the tool with the highest utilisation.</p>"
         if neck
         else "<p>No tool worked in this run.</p>"
-    )
+    ) + f"<p>The clock of these times: {escape(clock_label(records.header()))}.</p>"
     notes = [unused_text(unused_tools(records))]
     if absent:
         notes.append(f"no tool was in {', '.join(s.value for s in absent)} time")

@@ -142,6 +142,7 @@ def test_the_tool_time_table_reads_h_mm_ss_and_leaves_out_states_no_tool_was_in(
     assert "(h)" not in section
     assert "<td>0:00:50</td>" in section  # the oven's 50 s productive
     assert "no tool was in engineering, scheduled downtime, non-scheduled time" in section
+    assert "<p>The clock of these times: wall clock.</p>" in section  # as `tools` names it
 
 
 def test_the_page_loads_nothing_from_elsewhere(page):
