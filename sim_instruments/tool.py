@@ -345,12 +345,14 @@ class SimulatedTool(ABC):
 
     def cure_fault(self, fault: str, how: str) -> None:
         """`fault`, injected, is gone by what the tool itself did (`how`, in words: `a new
-        blade installed`), not by `clear_fault`: told to `fault_listeners`, so that the line
-        says when it cleared rather than a run finding it gone later with no time. Nothing
-        when it is not injected (a new blade on an intact saw)."""
+        blade installed`), not by an order to clear it: it goes as `clear_fault` has it go
+        (the model brought to now, the tool's conditions and the waits on it told), and is
+        told to `fault_listeners` too, so that the line says when it cleared rather than a
+        run finding it gone later with no time. Nothing when it is not injected (a new blade
+        on an intact saw)."""
         if fault not in self.injected:
             return
-        self.injected.discard(fault)
+        self.clear_fault(fault)
         for listener in self.fault_listeners:
             listener(self.name, fault, how)
 

@@ -180,7 +180,7 @@ class SimWireBonder(HostLinkTool):
             raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is on the chuck")
         self.require_interlocks("LOAD")
         self.take_into_tool(wafer_id, rework=rework)
-        self._hold(wafer_id)
+        self._set_chuck_wafer(wafer_id)
         return ""
 
     def _reload(self, wafer_id: str) -> str:
@@ -193,10 +193,10 @@ class SimWireBonder(HostLinkTool):
                 "WAFER_MISMATCH", f"wafer on the chuck is {loaded.id}, not {wafer_id}"
             )
         self.require_interlocks("UNLOAD")
-        self._hold(None)
+        self._set_chuck_wafer(None)
         return ""
 
-    def _hold(self, wafer_id: str | None) -> None:
+    def _set_chuck_wafer(self, wafer_id: str | None) -> None:
         """The chuck holds `wafer_id` (None: nothing) from now on, no site selected and no run
         on it: the status's run words (`DONE`, `TOTAL`, `STACK`, `ELAPSED`, `LAST`) are of the
         wafer on the chuck, so a wafer loaded or taken off leaves no run of another wafer in

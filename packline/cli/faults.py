@@ -64,8 +64,8 @@ def read_faults(
             steps.append((option, step))
         if not colon:
             problems.append(f"{option}: give it as TOOL:FAULT[@STEP] (plasma_cleaner:rf_mismatch)")
-        elif (stranger := stranger_tool(option, tool, method, roles)) is not None:
-            problems.append(stranger)
+        elif (tool_problem := unknown_tool_problem(option, tool, method, roles)) is not None:
+            problems.append(tool_problem)
         elif fault not in (known := simulators[tool].faults):
             problems.append(
                 f"{option}: the simulated {tool} has no fault {fault!r}; its faults: "
@@ -105,7 +105,9 @@ def simulated_tools(method: Method) -> dict[str, type[SimulatedTool]]:
     return {kind.role: kind.load_simulator() for kind in kinds_of(method.tools)}
 
 
-def stranger_tool(option: str, tool: str, method: Method, roles: tuple[str, ...]) -> str | None:
+def unknown_tool_problem(
+    option: str, tool: str, method: Method, roles: tuple[str, ...]
+) -> str | None:
     """Why `option` (as given for the shell) names a `tool` the dry run of `method` on a
     recipe that drives `roles` does not have (its line serves those alone: `Method.tools_for`),
     naming the tools it has; None where it has it."""

@@ -135,10 +135,11 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
 
 
 def listed_events(events: list[dict[str, Any]], time_scale: float = 1.0) -> list[str]:
-    """The run's events as `show` lists them (not the tools' own states): each line as the
-    run printed it (`event_line`), naming the wafer or else the tool it is about, its status
-    and its message, at its time on the line's process clock (`process_time`: on a line
-    served at `time_scale`, the run clock's wall time times it, as the wafers' timelines)."""
+    """The run's events as `show` lists them (not the tools' own states): each worded as the
+    run's log words it (`event_line`), naming the wafer or else the tool it is about, its
+    status and its message, but at its time on the line's process clock, not the run clock
+    the run printed (`process_time`: on a line served at `time_scale`, the run clock's wall
+    time times it, as the wafers' timelines)."""
     return [
         event_line(
             process_time(e["t"], time_scale),
@@ -313,9 +314,11 @@ def print_wafer(
     ending: list[str] | None = None,
 ) -> None:
     """`packline wafer ID`: each run the wafer was in, its outcome, and every step,
-    measurement, alarm, confirmation and disposition of it; then the runs of other wafers of
-    that id (and the command that shows one, with `db_option`), and the longer ids it is the
-    end of (`ending`: a station lot's `055012-3f2a-W06` beside a dry run's `W06`)."""
+    measurement, alarm, confirmation and disposition of it, each at its time on the line's
+    process clock as `show` gives it (`timeline` at the run's `time_scale`); then the runs of
+    other wafers of that id (and the command that shows one, with `db_option`), and the
+    longer ids it is the end of (`ending`: a station lot's `055012-3f2a-W06` beside a dry
+    run's `W06`)."""
     for entry in history:
         beside = entry["beside"]
         console.print(
@@ -344,6 +347,7 @@ def print_wafer(
                 entry["alarms"],
                 entry["confirmations"],
                 entry["tool_waits"] + entry["taken_off"],
+                entry["time_scale"],
             )
         )
         for d in entry["dispositions"]:

@@ -15,7 +15,7 @@ from packline.sim_instruments.tool import SimulatedTool
 from packline.sim_instruments.twin import TwinStore
 from packline.spelling import did_you_mean
 
-from .faults import simulated_tools, stranger_tool
+from .faults import simulated_tools, unknown_tool_problem
 
 #: The simulated line's tool options a dry run is given: role -> option -> value.
 SimOptions = dict[str, dict[str, float]]
@@ -23,7 +23,7 @@ SimOptions = dict[str, dict[str, float]]
 
 def read_sim_options(texts: list[str], method: Method, roles: tuple[str, ...]) -> SimOptions:
     """The `--sim-option` options, each checked against the simulated tools of `method`'s dry
-    run of a recipe that drives `roles` (`stranger_tool`), the options its tool takes and the
+    run of a recipe that drives `roles` (`unknown_tool_problem`), the options its tool takes and the
     range the tool takes its value in (the simulated tool built with it, then dropped);
     BadInput naming every option that is wrong, a line each, as it can be given again (quoted
     for the shell), and what it may be."""
@@ -38,8 +38,8 @@ def read_sim_options(texts: list[str], method: Method, roles: tuple[str, ...]) -
             problems.append(
                 f"{option}: give it as TOOL:OPTION=VALUE (grinder:gauge_resolution_um=0.5)"
             )
-        elif (stranger := stranger_tool(option, tool, method, roles)) is not None:
-            problems.append(stranger)
+        elif (tool_problem := unknown_tool_problem(option, tool, method, roles)) is not None:
+            problems.append(tool_problem)
         elif name not in (known := simulators[tool].options):
             takes = ", ".join(known) or "none"
             problems.append(

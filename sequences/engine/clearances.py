@@ -19,11 +19,11 @@ and keeps it out of service, naming the workpiece, while it still does.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from packline.spelling import did_you_mean
+from packline.who_when import clock_time
 
 from .errors import BadInput
 from .events import ABORT_NOT_CONFIRMED, SAFE_STATE_UNCONFIRMED
@@ -154,8 +154,7 @@ class ClearWait:
     def text(self) -> str:
         """The wait as `runs`, `show` and the dashboard say it beside the run's status:
         `waiting for a clear of plasma_cleaner since 14:58:03`."""
-        since = time.strftime("%H:%M:%S", time.localtime(self.since_wall))
-        return f"waiting for a clear of {', '.join(self.tools)} since {since}"
+        return f"waiting for a clear of {', '.join(self.tools)} since {clock_time(self.since_wall)}"
 
     def as_json(self) -> dict[str, Any]:
         """The wait as `runs --json`, `show --json` and the dashboard give it: its `tools`,

@@ -30,6 +30,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from packline.who_when import by_whom, clock_time
+
 from .liveness import is_alive, shown_status
 from .records import RunStore
 
@@ -66,8 +68,7 @@ def fault_message(kind: str, by: str | None, wall: float, how: str = FROM_ANOTHE
     Unix time `wall`, which reached the run `how`: `packline sim fault by ana at 14:58:03,
     from another process` (`packline sim fault --clear by ...` of a clear; a dry run's names
     its `--fault` option instead)."""
-    who = "" if by is None else f" by {by}"
-    return f"packline sim fault{_TOLD[kind].option}{who} at {_clock_time(wall)}, {how}"
+    return f"packline sim fault{_TOLD[kind].option}{by_whom(by)} at {clock_time(wall)}, {how}"
 
 
 def fault_data(kind: str, fault: str, by: str | None, wall: float) -> dict[str, Any]:
@@ -220,14 +221,14 @@ def _found(
     if known and done is not None and "on_tool" in done:
         wall = float(done["wall"])
         data.update(fault_data(kind, fault, None, wall), cleared_on_tool=done["on_tool"])
-        message = f"{fault} cleared on the tool at {_clock_time(wall)} ({done['on_tool']}), {found}"
+        message = f"{fault} cleared on the tool at {clock_time(wall)} ({done['on_tool']}), {found}"
     elif known and done is not None:
         data.update(fault_data(kind, fault, done["by"], float(done["wall"])))
         message = fault_message(kind, done["by"], float(done["wall"]), found)
     elif by_then is not None:
         data[_TOLD[kind].wall_key] = by_then
         message = (
-            f"{fault} {found}, by {_clock_time(by_then)}, when the line injected it again (the "
+            f"{fault} {found}, by {clock_time(by_then)}, when the line injected it again (the "
             "served line does not say when or by whom)"
         )
     else:
@@ -327,11 +328,6 @@ def alarm_code_text(code: str, injected_fault: str | None) -> str:
     rf_mismatch)`, so that a reader of one run does not take it for the tool's own (as
     `packline alarms` does not count it so); the code alone for an alarm of the tool's own."""
     return f"{code} (injected fault {injected_fault})" if injected_fault else code
-
-
-def _clock_time(wall: float) -> str:
-    """Unix time `wall` as a message gives it: `14:58:03`, local time."""
-    return time.strftime("%H:%M:%S", time.localtime(wall))
 
 
 def _when(row: dict[str, Any]) -> float:

@@ -535,10 +535,12 @@ def wafer_measurements(
 
 def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
     """Everything the records hold about one wafer id, run by run, oldest first: the wafer id,
-    the run, the wafer's outcome, its steps, measurements, alarms, the operator confirmations
-    asked of it with their outcome, answered or not (`confirmations_asked`), and
-    dispositions, its holds for want of a tool with what ran it again (`tool_waits`), and its
-    unloads by a tool's recovery (`recovery_unloads`); `beside` None.
+    the run and its `time_scale` (`time_scale_of`: what its times are multiplied by to read
+    as process time on its line, as `show` reads them), the wafer's outcome, its steps,
+    measurements, alarms, the operator confirmations asked of it with their outcome,
+    answered or not (`confirmations_asked`), and dispositions, its holds for want of a tool
+    with what ran it again (`tool_waits`), and its unloads by a tool's recovery
+    (`recovery_unloads`); `beside` None.
 
     An id no lot has may be a workpiece beside a lot's wafer (a wafer's board, a panel's die
     wafer: `RunDatabase.workpieces_beside`), which has no steps of its own: its runs are
@@ -587,6 +589,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "simulated": bool(run["simulated"]),
                 "run_status": run_status,
                 "started_wall": run["started_wall"],
+                "time_scale": time_scale_of(run),
                 "status": status,
                 "reason": reason,
                 "steps": [

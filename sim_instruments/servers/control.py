@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from packline.spelling import did_you_mean
+from packline.who_when import by_whom, clock_time
 
 from .base import cancel_and_wait
 
@@ -255,8 +256,7 @@ def _since(done: Done | None) -> str:
     ana)'; nothing for one injected on the tool itself."""
     if done is None:
         return ""
-    who = "" if done["by"] is None else f" by {done['by']}"
-    return f" (at {_clock_time(done['wall'])}{who})"
+    return f" (at {clock_time(done['wall'])}{by_whom(done['by'])})"
 
 
 def _last_cleared(fault: str, done: Done | None) -> str:
@@ -265,16 +265,10 @@ def _last_cleared(fault: str, done: Done | None) -> str:
     14:58:03 by bo`; nothing when it never was."""
     if done is None:
         return ""
-    at = _clock_time(done["wall"])
+    at = clock_time(done["wall"])
     if "on_tool" in done:
         return f"; {fault} cleared on the tool at {at} ({done['on_tool']})"
-    who = "" if done["by"] is None else f" by {done['by']}"
-    return f"; {fault} cleared at {at}{who}"
-
-
-def _clock_time(wall: float) -> str:
-    """Unix time `wall` as the line's terminal reads it: `14:58:03`, local time."""
-    return time.strftime("%H:%M:%S", time.localtime(wall))
+    return f"; {fault} cleared at {at}{by_whom(done['by'])}"
 
 
 def _done(by: object) -> Done:

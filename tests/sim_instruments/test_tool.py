@@ -168,3 +168,26 @@ def test_a_job_end_that_contradicts_itself_is_refused_telling_no_one() -> None:
     with pytest.raises(ValueError, match="oven: oven run ended completed, not by alarm ZONE"):
         oven.job_ended("oven run", ["W01"], 1.0, JobEnd.COMPLETED, alarm="ZONE_ALARM")
     assert told == []
+
+
+async def test_a_fault_the_tool_cures_itself_goes_as_a_cleared_one_does() -> None:
+    """A dicing saw's new blade cures its crack (`cure_fault`): a reply held on the saw till
+    the crack was gone had looked again only at its next scan, 0.5 s late, for the cure
+    skipped the `changed` `clear_fault` tells; it looks at once now, and the cure is told to
+    the fault listeners, once."""
+    saw = SimDicingSaw("dicing_saw", TwinStore(), VirtualClock())
+    clock = saw.clock
+    cured: list[tuple[str, str, str]] = []
+    saw.fault_listeners.append(lambda *told: cured.append(told))
+    saw.inject_fault("blade_crack")
+
+    async def held() -> float:
+        await saw.hold(lambda: "blade_crack" in saw.injected, given_up_by_next_line=False)
+        return clock.now()
+
+    waiting = asyncio.create_task(held())
+    await clock.sleep(10.5)
+    saw.cure_fault("blade_crack", "a new blade installed")
+    saw.cure_fault("blade_crack", "a new blade installed")  # an intact blade: nothing to tell
+    assert await waiting == 10.5
+    assert cured == [("dicing_saw", "blade_crack", "a new blade installed")]

@@ -17,6 +17,7 @@ from packline.cli.show import (
     listed_events,
     measured_text,
     print_run,
+    print_wafer,
     timeline,
     tools_table,
     verdict_text,
@@ -28,7 +29,7 @@ from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.confirmations import confirmations_asked
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, clock_text, event_line
-from packline.sequences.engine.report import in_stage_at_pause, step_labels
+from packline.sequences.engine.report import in_stage_at_pause, step_labels, wafer_history
 from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.engine.test_unserved import alarmed_station_run, order
@@ -754,14 +755,9 @@ async def test_a_served_runs_times_read_on_the_lines_process_clock(tmp_path):
     try:
         served = await served_plasma_clean(store, tmp_path)
         report = summary_report(store, served.run_id)
-        printed = io.StringIO()
-        print_run(Console(file=printed, width=1000), report, store)
+        lines = _printed_lines(lambda console: print_run(console, report, store))
     finally:
         store.close()
-    lines = [
-        " ".join(line.translate({ord("│"): " ", ord("┃"): " "}).split())
-        for line in printed.getvalue().splitlines()
-    ]
     (first,) = [w for w in report["wafers"] if w["wafer"].endswith("W01")]
     assert any("wafer status time on line (process time) reason" in line for line in lines)
     on_line = clock_text(first["cycle_time_s"] * 1000)
@@ -775,3 +771,41 @@ async def test_a_served_runs_times_read_on_the_lines_process_clock(tmp_path):
     heading = lines.index("events, at process time on the line (the run clock x1000):")
     started = next(e for e in report["events"] if e["kind"] == "run-started")
     assert lines[heading + 1].startswith(f"[{clock_text(started['t'] * 1000)}] run-started")
+
+
+def _printed_lines(print_to: Callable[[Console], None]) -> list[str]:
+    """What `print_to` prints on a console wide enough for no row to wrap, each line's cells
+    parted by single spaces (the table's rules taken out)."""
+    printed = io.StringIO()
+    print_to(Console(file=printed, width=1000))
+    return [
+        " ".join(line.translate({ord("│"): " ", ord("┃"): " "}).split())
+        for line in printed.getvalue().splitlines()
+    ]
+
+
+async def test_a_served_wafers_history_reads_on_the_process_clock_as_show_gives_it(tmp_path):
+    """`wafer` of a wafer of a run on a line served at x1000 gave its steps at the run clock's
+    wall time, under `show`'s heading `at (process time)` (its plasma clean started at
+    0:00:00, where `show` gave 0:02:09): it gives the line's process time now, its timeline
+    row for row as `show`'s of the wafer (`--json`: the entry's `time_scale`)."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        served = await served_plasma_clean(store, tmp_path)
+        report = summary_report(store, served.run_id)
+        (wafer_id,) = [w["wafer"] for w in report["wafers"] if w["wafer"].endswith("W01")]
+        history = wafer_history(store, wafer_id)
+        shown = _printed_lines(lambda console: print_run(console, report, store))
+    finally:
+        store.close()
+    (entry,) = history
+    assert entry["time_scale"] == 1000.0
+    listed = _printed_lines(lambda console: print_wafer(console, wafer_id, history, []))
+    clean = next(
+        s for s in report["steps"] if s["label"] == "plasma clean" and s["wafer_id"] == wafer_id
+    )
+    assert f"{clock_text(clean['started_t'] * 1000)} step plasma clean" in " ".join(listed)
+    timeline_rows = listed[2:]  # after the run's line and the table's top rule
+    first = shown.index(f"wafer {wafer_id}: completed") + 2
+    assert timeline_rows[0] == "at (process time) what detail status"
+    assert shown[first : first + len(timeline_rows)] == timeline_rows
