@@ -352,14 +352,18 @@ async def grind(wafer: Wafer, step: GrindStep, tags: tuple[str, ...] = ()) -> No
 async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> None:
     """The package ground to its thickness and measured within the recipe's tolerance, which
     the grinder's gauge resolves: the run asked it before its first step
-    (`gauges_fine_enough`)."""
+    (`gauges_fine_enough`). The gauge reads the thickness rounded down to its step, so the
+    package may stand up to a step above its reading: the reading's upper limit is the
+    tolerance's less that step, and what the measurement has to spare is what the package
+    has (a 0.5 um tolerance on a 0.5 um gauge read `0.5 um to spare` of a package 0.499 um
+    over its target)."""
     result = await grinder.grind(step.cycle())
     wafer.measure(
         "package thickness",
         result.final_thickness_um,
         "um",
         low=step.thickness_um - step.tolerance_um,
-        high=step.thickness_um + step.tolerance_um,
+        high=step.thickness_um + step.tolerance_um - result.gauge_resolution_um,
     )
 
 

@@ -322,6 +322,14 @@ async def test_a_grind_tolerance_the_grinder_s_gauge_resolves_runs_and_passes_00
     assert (status, grinder.gauge_resolution_um, grinder.cycle_count) == ("completed", 0.5, 1)
     check = run_report(store, run.run_id)["claim_check"]
     assert check["status"] == "passed", failing_claims(check)
+    # the gauge reads 0.5 um steps rounded down: the reading may be at most the target, so
+    # that the package, up to a step above it, stands within the tolerance (it had read
+    # `0.5 um to spare` of a package 0.499 um over)
+    measured = store.table("measurements", run.run_id)
+    (row,) = [m for m in measured if m["name"] == "package thickness"]
+    target = prepared.recipe.grind.thickness_um
+    assert (row["low"], row["high"]) == pytest.approx((target - 0.5, target))
+    assert row["value"] <= row["high"]
 
 
 async def test_a_resume_on_a_grinder_whose_gauge_is_coarser_is_refused_the_run_kept(
