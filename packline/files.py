@@ -43,20 +43,23 @@ class _Strict(yaml.constructor.SafeConstructor):
     """The safe constructor (data, never code), refusing a key given twice in one mapping."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
+        seen: dict[Any, yaml.Mark] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
+            mark = key_node.start_mark
             if not isinstance(key, str | int | float | bool | None):
                 continue  # an unhashable key: the base class refuses it with its own message
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"key {key!r} is given twice, on line {seen[key]} and on line {line}",
-                    key_node.start_mark,
+                first = seen[key]
+                where = (
+                    f"on line {first.line + 1}, columns {first.column + 1} and {mark.column + 1}"
+                    if first.line == mark.line  # one flow mapping: `{gas: O2, gas: Ar}`
+                    else f"on line {first.line + 1} and on line {mark.line + 1}"
                 )
-            seen[key] = line
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice, {where}", mark
+                )
+            seen[key] = mark
         return super().construct_mapping(node, deep=deep)
 
 

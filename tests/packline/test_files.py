@@ -55,6 +55,10 @@ def test_the_shipped_files_are_found():
     ("text", "problem"),
     [
         ("a: 1\na: 2\n", "line 2, column 1: key 'a' is given twice, on line 1 and on line 2"),
+        (
+            "- {gas: O2, gas: Ar}\n",
+            "line 1, column 13: key 'gas' is given twice, on line 1, columns 4 and 13",
+        ),
         ("a: &x 1\nb: *x\n", "line 2, column 4: aliases (*name) are not accepted"),
         ("a: [1, 2\n", "line 2, column 1: expected ',' or ']', but got '<stream end>'"),
         ("a: b: c\n", "line 1, column 5: mapping values are not allowed here"),
