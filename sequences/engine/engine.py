@@ -450,9 +450,7 @@ class Engine:
         completed = None
         if self.session > 1:
             completed = {
-                wafer_id: frozenset(
-                    key.rpartition("#")[0] for key in self.plan.completed_steps(wafer_id)
-                )
+                wafer_id: self.plan.completed_step_names(wafer_id)
                 for wafer_id in self.plan.wafers_to_run(self.spec.wafer_ids)
             }
         tools = ConnectedTools(self.keeper.pool, completed)

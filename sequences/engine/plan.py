@@ -47,7 +47,7 @@ run's resume restores a released wafer as its held step left it: decision 0108).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,8 +293,16 @@ class Plan:
         """The keys of the steps (not the stages that group them) `wafer_id` has completed in
         the sessions so far, as this plan reads them (a released one included): what the
         resume's live view counts as done before any step of its own."""
-        return frozenset(
-            key
+        return frozenset(key for key, _ in self._completed(wafer_id))
+
+    def completed_step_names(self, wafer_id: str) -> frozenset[str]:
+        """The names of the steps `completed_steps` gives the keys of: what a method's check
+        of its tools asks whether a resume still runs (`ConnectedTools.runs_step`)."""
+        return frozenset(row["name"] for _, row in self._completed(wafer_id))
+
+    def _completed(self, wafer_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        return (
+            (key, row)
             for (wafer, key), row in self.steps.items()
             if wafer == wafer_id
             and row["kind"] not in HOLDING_KINDS

@@ -210,7 +210,7 @@ class ConnectedTools:
 
     pool: ToolPool
     #: The names of the steps each wafer a resume runs has completed in the sessions before
-    #: it (`Plan.completed_steps`); None in a run's first session.
+    #: it (`Plan.completed_step_names`); None in a run's first session.
     completed: Mapping[str, frozenset[str]] | None = None
 
     @property
