@@ -132,6 +132,14 @@ def _has_alias(root: yaml.Node | None) -> bool:
     return False
 
 
+#: A tab where YAML refuses one, told as what to change (YAML's own words, "found character
+#: '\t' that cannot start any token", name no rule a user can act on).
+TAB_PROBLEM = (
+    "a tab character, where YAML allows only spaces (to indent a line, or after a ':' or "
+    "a ','): replace it with spaces"
+)
+
+
 def parse_yaml(text: str, source: str) -> Any:
     """YAML text as data; `source` names it in a `FileProblem`."""
     try:
@@ -140,7 +148,10 @@ def parse_yaml(text: str, source: str) -> Any:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = "" if mark is None else f"line {mark.line + 1}, column {mark.column + 1}: "
-        raise FileProblem(f"{source}: not valid YAML: {where}{error.problem}") from None
+        problem = error.problem
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            problem = TAB_PROBLEM
+        raise FileProblem(f"{source}: not valid YAML: {where}{problem}") from None
     except yaml.YAMLError as error:
         raise FileProblem(f"{source}: not valid YAML ({error})") from None
 

@@ -63,7 +63,7 @@ def test_the_shipped_files_are_found():
         ("a: [1, 2\n", "line 2, column 1: expected ',' or ']', but got '<stream end>'"),
         ("a: b: c\n", "line 1, column 5: mapping values are not allowed here"),
         ("--- 1\n--- 2\n", "line 2, column 1: but found another document"),
-        ("a:\t1\n", "line 1, column 3: found character '\\t' that cannot start any token"),
+        ("a:\t1\n", "line 1, column 3: a tab character, where YAML allows only spaces"),
     ],
 )
 def test_a_problem_is_told_as_the_strict_loader_tells_it(text, problem):
@@ -73,6 +73,24 @@ def test_a_problem_is_told_as_the_strict_loader_tells_it(text, problem):
     with pytest.raises(FileProblem) as strict:
         strictly(text)
     assert str(raised.value) == str(strict.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("method: x\n\tlot: 3\n", "line 2, column 1"),  # a line indented by a tab
+        ("\tmethod: x\n", "line 1, column 1"),
+        ("a:\n  b: 1\n \tc: 2\n", "line 3, column 2"),  # spaces, then a tab
+        ("a: [1,\t2]\n", "line 1, column 7"),
+    ],
+)
+def test_a_tab_is_named_with_what_to_write_instead(text, where):
+    """YAML's own words for a tab ("found character '\\t' that cannot start any token")
+    name no rule: the problem says a tab is there and spaces go in its place."""
+    with pytest.raises(FileProblem) as raised:
+        parse_yaml(text, "file")
+    assert str(raised.value) == f"file: not valid YAML: {where}: {files.TAB_PROBLEM}"
+    assert "replace it with spaces" in files.TAB_PROBLEM
 
 
 def test_an_alias_is_refused_before_it_is_expanded():
