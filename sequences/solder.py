@@ -95,6 +95,7 @@ from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
 from .plasma_clean import load_wafers, unload_wafers
+from .suggestion_rounding import most_that_passes, rounded_down, rounded_up
 
 #: The longest hold at its peak a reflow may ask of the oven, s.
 LONGEST_PEAK_HOLD_S = 300
@@ -503,42 +504,6 @@ class WiringEtch:
             f"{shorter}, or the bath set to at most {hottest_c:d} degC for its {self.time_s:g} s "
             f"({moved})"
         )
-
-
-def rounded_up(value: float, decimals: int) -> float:
-    """`value` rounded up to `decimals`: what a suggestion printed with them reads back as,
-    never below `value`, so the suggestion passes the test it was worked out for."""
-    scale = 10.0**decimals
-    steps = math.ceil(value * scale)
-    return steps / scale if steps / scale >= value else (steps + 1) / scale
-
-
-def rounded_down(value: float, decimals: int) -> float:
-    """`value` rounded down to `decimals`: what a suggested most printed with them reads back
-    as, never above `value`, so the suggestion passes the test it was worked out for (the
-    mirror of `rounded_up`)."""
-    scale = 10.0**decimals
-    steps = math.floor(value * scale)
-    return steps / scale if steps / scale <= value else (steps - 1) / scale
-
-
-def most_that_passes(value: float, decimals: int, passes: Callable[[float], bool]) -> float:
-    """A suggested most worked out as `value`, rounded down to `decimals` (`rounded_down`), or
-    the step below where `passes`, the test it is suggested for, still refuses it: a most
-    worked out in closed form that lands on a step meets its test with equality, and the
-    floats of the two sums fall either side (sites 168.0822509939086 um apart leave a ball
-    100.20000000000002 um of room between twice its stray, yet a 100.2 um ball reaches half
-    the pitch), so the suggestion passes the test it was worked out for."""
-    most = rounded_down(value, decimals)
-    return most if passes(most) else rounded_down(math.nextafter(most, -math.inf), decimals)
-
-
-def least_that_passes(value: float, decimals: int, passes: Callable[[float], bool]) -> float:
-    """A suggested least worked out as `value`, rounded up to `decimals` (`rounded_up`), or
-    the step above where `passes`, the test it is suggested for, still refuses it (the mirror
-    of `most_that_passes`)."""
-    least = rounded_up(value, decimals)
-    return least if passes(least) else rounded_up(math.nextafter(least, math.inf), decimals)
 
 
 def in_the_reticle_library(mask: str) -> str:

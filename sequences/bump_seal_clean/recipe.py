@@ -96,10 +96,9 @@ from ..solder import (
     PlatingStep,
     ReflowRecipe,
     SolderBallRecipe,
-    rounded_down,
-    rounded_up,
     um_text,
 )
+from ..suggestion_rounding import rounded_down, rounded_up
 from ..wafers import BOARD_SITES
 
 #: The wafer bump-seal-clean runs on: the simulated line's (the method names no incoming

@@ -88,14 +88,11 @@ from ..solder import (
     SolderBallRecipe,
     WiringEtch,
     in_the_reticle_library,
-    least_that_passes,
     most_swim_free_flux_um,
-    most_that_passes,
-    rounded_down,
-    rounded_up,
     um_left,
     um_text,
 )
+from ..suggestion_rounding import least_that_passes, most_that_passes, rounded_down, rounded_up
 from ..wafers import WaferRecipe
 
 #: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).

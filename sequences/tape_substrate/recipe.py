@@ -92,10 +92,7 @@ from ..bump_seal_clean import (
 from ..solder import (
     BALL_MAP,
     SolderBallRecipe,
-    least_that_passes,
-    most_that_passes,
     require_cooling_below_the_hold,
-    rounded_down,
     um_text,
 )
 from ..sprout_bump_csp import (
@@ -109,6 +106,7 @@ from ..sprout_bump_csp import (
     require_a_resin_that_stays,
     require_reticle_of,
 )
+from ..suggestion_rounding import least_that_passes, most_that_passes, rounded_down
 from ..two_process_via.recipe import held_profile, require_cured
 from .incoming import (
     DIE_WAFER_PREFIX,

@@ -75,11 +75,7 @@ from ..plasma_clean import CHAMBER, PlasmaCleanRecipe, PlasmaStepRecipe
 from ..solder import (
     PlatingStep,
     SolderBallRecipe,
-    least_that_passes,
-    most_that_passes,
     require_cooling_below_the_hold,
-    rounded_down,
-    rounded_up,
     um_text,
 )
 from ..sprout_bump_csp import (
@@ -93,6 +89,7 @@ from ..sprout_bump_csp import (
     require_reticle_of,
 )
 from ..sprout_bump_csp.recipe import DEPOSITION_PHYSICS, LITHO_PHYSICS
+from ..suggestion_rounding import least_that_passes, most_that_passes, rounded_down, rounded_up
 from ..wafers import BOARD_SITES, WaferRecipe
 
 #: How far short of the metal a first laser's deepest advised depth stops at least, um: a

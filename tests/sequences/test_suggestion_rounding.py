@@ -12,16 +12,15 @@ import pytest
 from pydantic_core import PydanticCustomError
 
 from packline.drivers.roles.ball_mounter import ball_stray_um
-from packline.sequences.solder import (
-    SolderBallRecipe,
+from packline.sequences.solder import SolderBallRecipe, most_swim_free_flux_um
+from packline.sequences.sprout_bump_csp import SolderResistRecipe, SproutBumpRecipe
+from packline.sequences.sprout_bump_csp.recipe import require_balls_in_their_holes
+from packline.sequences.suggestion_rounding import (
     least_that_passes,
-    most_swim_free_flux_um,
     most_that_passes,
     rounded_down,
     rounded_up,
 )
-from packline.sequences.sprout_bump_csp import SolderResistRecipe, SproutBumpRecipe
-from packline.sequences.sprout_bump_csp.recipe import require_balls_in_their_holes
 from packline.sequences.two_process_via import TwoProcessViaRecipe
 
 from .helpers import reference_recipe
