@@ -224,8 +224,9 @@ class SimOven(BatchPlcSimulator):
         after it (the zones while the heater supply stays as it was): the same step from the
         same state reaches it again, bit for bit. So the zones settled at their setpoint or at
         the room, and the O2 at its floor or at air, are not stepped again; once neither moves,
-        only the run's time and the load's history go on (`_hold`). Stepping every part at
-        every second had been most of the simulated oven's cost: an hour's soak is 3,600 steps."""
+        only the run's time and the load's history go on (`_pass_settled_steps`). Stepping
+        every part at every second had been most of the simulated oven's cost: an hour's soak
+        is 3,600 steps."""
         now = self.clock.now()
         if self.stepped_to_s >= now:
             return
@@ -240,7 +241,7 @@ class SimOven(BatchPlcSimulator):
             running = self.state is OvenState.RUNNING
             zones_moving = zones_settled != (dt_s, running)
             if not zones_moving and o2_settled == dt_s == step_s:
-                self._hold(now, running)
+                self._pass_settled_steps(now, running)
                 continue
             self.stepped_to_s += dt_s
             if zones_moving:
@@ -250,7 +251,7 @@ class SimOven(BatchPlcSimulator):
                 o2_settled = None if self._breathe(dt_s) else dt_s
             self._after_step(dt_s, self.stepped_to_s, running)
 
-    def _hold(self, until_s: float, running: bool) -> None:
+    def _pass_settled_steps(self, until_s: float, running: bool) -> None:
         """Pass every whole step up to `until_s` with the zones and the O2 where the last step
         left them: a run's time and the load's history go on. Neither the atmosphere's state nor
         an alarm can change (the last step, from the same state, changed neither)."""

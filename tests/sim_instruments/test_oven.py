@@ -447,16 +447,18 @@ class Hands(WallClock):
 
 def test_an_oven_advanced_by_jumps_is_bit_for_bit_one_advanced_a_step_at_a_time(monkeypatch):
     """`advance` steps neither the zones nor the O2 again once a step left them where they were
-    (at a setpoint or the room; at the purge's floor or air), and holds a stretch where neither
-    moves (`_hold`): an oven advanced by long jumps is, after each, bit for bit one advanced a
-    step at a time (which works every step out) through a purge, a run that ramps and soaks
-    and then faults within a jump (the nitrogen turned down: the O2 climbs to its new floor,
-    above the run's bound, and the heater supply goes off under settled zones), and the
-    cool-down with the door open."""
+    (at a setpoint or the room; at the purge's floor or air), and passes a stretch where neither
+    moves (`_pass_settled_steps`): an oven advanced by long jumps is, after each, bit for bit
+    one advanced a step at a time (which works every step out) through a purge, a run that
+    ramps and soaks and then faults within a jump (the nitrogen turned down: the O2 climbs to
+    its new floor, above the run's bound, and the heater supply goes off under settled zones),
+    and the cool-down with the door open."""
     jumped, stepped = SimOven("oven", TwinStore(), Hands()), SimOven("oven", TwinStore(), Hands())
     held: list[float] = []
-    hold = jumped._hold
-    monkeypatch.setattr(jumped, "_hold", lambda *a: (held.append(jumped.stepped_to_s), hold(*a)))
+    hold = jumped._pass_settled_steps
+    monkeypatch.setattr(
+        jumped, "_pass_settled_steps", lambda *a: (held.append(jumped.stepped_to_s), hold(*a))
+    )
     histories: dict[SimOven, LoadHistory] = {}
 
     def state(oven: SimOven) -> tuple[object, ...]:
