@@ -204,6 +204,10 @@ async def test_a_dry_run_is_resumed_without_a_station(store, tmp_path):
             pass
 
 
+#: How long a resume on a served line may take to its end, s (a command's default is a minute).
+RESUMED_RUN_TIMEOUT_S = 240
+
+
 def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
     """The issue's case: the controller is killed, `sim serve` restarts on new ports and a new
     /dev/pts/N, and `resume --station NEW` carries the run on.
@@ -236,14 +240,16 @@ def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
         assert stale.returncode == 2
         assert "Traceback" not in stale.stderr
         resume = ("resume", run_id, "--station", str(second.station), "--confirmed-by", "ci")
-        held = packline(db, *resume, "--json")
+        # the resumed wafer's whole line, polled over sockets on the wall clock: a minute or
+        # more of a machine loaded by the other tests' processes
+        held = packline(db, *resume, "--json", timeout_s=RESUMED_RUN_TIMEOUT_S)
         assert held.returncode == 1, held.stderr
         (wafer,) = json.loads(held.stdout.splitlines()[-1])["wafers"]
         assert wafer["status"] == "held"
         assert wafer["reason"].startswith("irreversible step 'form bumps' was ")
         rework = ("disposition", run_id, wafer["wafer"], "rework", "--by", "ci")
         assert packline(db, *rework, "--reason", "bumped again").returncode == 0
-        resumed = packline(db, *resume, "--json")
+        resumed = packline(db, *resume, "--json", timeout_s=RESUMED_RUN_TIMEOUT_S)
         assert resumed.returncode == 0, resumed.stderr
         summary = json.loads(resumed.stdout.splitlines()[-1])
         assert (summary["run_id"], summary["status"]) == (run_id, "completed")
