@@ -120,14 +120,15 @@ async def test_mbpoll_sets_the_charge_target_and_the_cell_switches_the_current_o
 
 async def test_pyvisa_waits_the_charge_out_on_opc_the_cell_ending_the_list(cell):
     """The supply's transient from the pages alone: the charge target 0.3 C by mbpoll, then
-    from PyVISA 1.5 A as the level and as a list of one 3 s step started by `INIT` (each group
+    from PyVISA 1.5 A as the level and as a list of one 60 s step started by `INIT` (each group
     of settings one compound message, as the driver and dc-supply.md's example send it); the held
     `*OPC?` is answered once the cell's ampere-hour controller switches the output off through
     the inhibit input (after 0.2 s of current, the moment the cell told the supply), which
-    aborts the list: long before its 3 s, with the charge at the target."""
+    aborts the list: long before its 60 s, with the charge at the target (the session's own
+    opening, seconds on a loaded machine, counts in the time taken)."""
     sim, port, supply = cell
     await immersed_with_a_charge_target(sim, port)
-    lines = [":CURR 1.5;:VOLT 5;:CURR:MODE LIST;:LIST:CURR 1.5;:LIST:DWEL 3;:LIST:COUN 1;"]
+    lines = [":CURR 1.5;:VOLT 5;:CURR:MODE LIST;:LIST:CURR 1.5;:LIST:DWEL 60;:LIST:COUN 1;"]
     lines[0] += ":TRIG:SOUR IMM"
     lines += ["SYST:ERR?", ":OUTP ON;:INIT", "SYST:ERR?"]
     lines += ["LIST:COUN 2", "SYST:ERR?", "*OPC?", "STAT:QUES:COND?", "CURR:MODE?"]
@@ -142,9 +143,9 @@ async def test_pyvisa_waits_the_charge_out_on_opc_the_cell_ending_the_list(cell)
         "1",  # *OPC?: the transient ended
         "512",  # INH: the inhibit holds the output off
         "LIST",
-        "3",
+        "60",
     ]
-    assert waited_s < 2.5
+    assert waited_s < 30
     values = mbpoll_registers((await mbpoll(port, "-r", "0", "-c", "17"))[1])
     assert values[14] == 1  # CHARGE_REACHED
     assert values[7] << 16 | values[8] == 300  # IMMERSION_CHARGE 0.300 C
