@@ -1,8 +1,10 @@
 """The time a run has left by its schedule (`schedule.py`): the ETA the live view and the
 dashboard show.
 
-`Estimate` follows a run against it: the n-th step the run completes is where the schedule
-was when its n-th step ended, so the time left is the schedule's makespan less that point,
+`Estimate` follows a run against it: with n steps of the run's wafers done (each step counted
+once, whichever session did it: a resume skips the steps done before, a whole stage of them at
+a time, and runs some again) the run is where the schedule was when its n-th step ended, so the
+time left is the schedule's makespan less that point,
 advancing with the run's clock until the schedule's next step should have ended (a step that
 overruns holds the estimate instead of running it down). The live view feeds it the engine's
 events; `run_eta` replays a driven run's records into it (the dashboard), against the schedule
@@ -32,7 +34,7 @@ class Estimate:
     """The time a run has left, measured against a `Schedule` (see the module's doc)."""
 
     schedule: Schedule
-    #: Steps each wafer position has completed (or found completed on resume).
+    #: Steps each wafer position has completed, in every session of the run (each once).
     done: dict[int, int] = field(default_factory=dict)
     #: Positions of wafers that will do no more steps (held, terminated, scrapped).
     stopped: set[int] = field(default_factory=set)
@@ -51,9 +53,10 @@ class Estimate:
         """The run (or this session of it) starts at run clock `t`."""
         self._since_t, self._paused_s = t, 0.0
 
-    def step_done(self, position: int, t: float) -> None:
-        """The wafer at `position` completed (or skipped as done before) a step."""
-        self.done[position] = self.done.get(position, 0) + 1
+    def progressed(self, position: int, steps_done: int, t: float) -> None:
+        """The wafer at `position` has completed `steps_done` steps of its script, each counted
+        once in whichever session completed it."""
+        self.done[position] = steps_done
         self._replan(t)
 
     def wafer_completed(self, position: int, t: float) -> None:
@@ -67,10 +70,8 @@ class Estimate:
         self._replan(t)
 
     def wafer_restarted(self, position: int, t: float) -> None:
-        """The wafer at `position`, stopped, runs again from its start (the steps it did are
-        skipped, and counted again as they are)."""
+        """The wafer at `position`, stopped, runs again (the steps it did stay done)."""
         self.stopped.discard(position)
-        self.done[position] = 0
         self._replan(t)
 
     def catch_up(self, done: Mapping[int, int], stopped: Iterable[int], t: float) -> None:
@@ -231,31 +232,44 @@ def run_eta(
         return None, NO_BASIS, WAITING_FOR_A_CLEAR if waiting else ""
     events = store.table("events", run_id)
     session = run["sessions"]
-    steps = [s for s in store.table("steps", run_id) if s["session"] == session]
+    every_step = store.table("steps", run_id)
+    steps = [s for s in every_step if s["session"] == session]
     start_t, now_t = run_clock(run, events, steps, now_wall)
     estimate = Estimate(schedule)
     estimate.start(start_t)
     positions = {w["wafer_id"]: w for w in store.wafers(run_id)}
-    for wafer in positions.values():  # finished in an earlier session
-        if wafer["status"] == "completed" and not any(
-            s["wafer_id"] == wafer["wafer_id"] for s in steps
-        ):
-            estimate.wafer_completed(wafer["position"], start_t)
+    # the steps each wafer completed in the sessions before, as the live view is told them
+    done: dict[str, set[str]] = {wafer_id: set() for wafer_id in positions}
+    for step in every_step:
+        counted = step["kind"] in COUNTED_KINDS and step["status"] == "completed"
+        if counted and step["session"] < session:
+            done[step["wafer_id"]].add(step["key"])
+    for wafer_id, wafer in positions.items():
+        if wafer["status"] == "completed" and not any(s["wafer_id"] == wafer_id for s in steps):
+            estimate.wafer_completed(wafer["position"], start_t)  # in a session before
+        elif done[wafer_id]:
+            estimate.progressed(wafer["position"], len(done[wafer_id]), start_t)
+    # then this session's steps (one skipped as done before counts once; one released, at its
+    # skip) and the wafers it stopped, in the order they came
     timeline = sorted(
         [
-            (s["stopped_t"], positions[s["wafer_id"]]["position"], estimate.step_done)
+            (s["stopped_t"], positions[s["wafer_id"]]["position"], s["wafer_id"], s["key"])
             for s in steps
             if s["kind"] in COUNTED_KINDS and s["status"] in ("completed", "skipped")
         ]
         + [
-            (w["stopped_t"] or start_t, w["position"], estimate.wafer_stopped)
+            (w["stopped_t"] or start_t, w["position"], w["wafer_id"], None)
             for w in positions.values()
             if w["status"] in STOPPED
         ],
         key=lambda change: change[:2],
     )
-    for t, position, change in timeline:
-        change(position, t)
+    for t, position, wafer_id, key in timeline:
+        if key is None:
+            estimate.wafer_stopped(position, t)
+        else:
+            done[wafer_id].add(key)
+            estimate.progressed(position, len(done[wafer_id]), t)
     in_step = any(s["kind"] in COUNTED_KINDS and s["status"] == "running" for s in steps)
     pause = current_pause(events, session)
     holding = holding_reason(paused=pause is not None, in_step=in_step, waiting_for_clear=waiting)

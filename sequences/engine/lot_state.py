@@ -48,11 +48,9 @@ class WaferState:
     #: this session, what the resume decided for it (`LiveView.attach`).
     note: str = ""
     open: dict[int, OpenStep] = field(default_factory=dict)  # step id -> step
-    #: The steps this session finished (completed, or skipped as done before), as the
-    #: estimate counts them (and `eta.run_eta` from the records of the run's latest session).
-    steps_done: int = 0
     #: The keys of the steps the wafer has completed in the run, in any session: what its row
-    #: counts (a step a replayed stage runs again, or a resume skips, counted once).
+    #: and the estimate count (a step a replayed stage runs again, or a resume skips, counted
+    #: once; `eta.run_eta` counts them so from the records).
     done: set[str] = field(default_factory=set)
     started_t: float | None = None
     stopped_t: float | None = None
@@ -115,7 +113,7 @@ class LotState:
         done = {
             w.position: estimate.schedule.steps_of(w.position)
             if w.status == "completed"
-            else w.steps_done
+            else len(w.done)
             for w in self.wafers.values()
         }
         stopped = [w.position for w in self.wafers.values() if w.status in STOPPED]
@@ -210,8 +208,8 @@ class LotState:
     def _apply_to_wafer(self, wafer: WaferState, event: Event) -> None:
         if event.kind == "wafer-started" and "back_in_service" in event.data:
             # held for want of a tool an operator has since cleared: it runs again, its steps
-            # done before skipped (and counted again as they are)
-            wafer.status, wafer.note, wafer.stopped_t, wafer.steps_done = "running", "", None, 0
+            # done before skipped
+            wafer.status, wafer.note, wafer.stopped_t = "running", "", None
             if self.run_state == RUN_STATES["waiting-for-clear"]:
                 self.run_state, self.run_note = "running", ""
             self.clear_wait = ""
@@ -231,13 +229,10 @@ class LotState:
                 wafer.started_t = event.t if wafer.started_t is None else wafer.started_t
         elif event.kind == "step-finished":
             step = wafer.open.pop(event.data.get("step_id", -1), None)
-            counted = step is None or step.kind in COUNTED_KINDS
-            if step is not None and counted and event.status == "completed":
+            if step is not None and step.kind in COUNTED_KINDS and event.status == "completed":
                 wafer.done.add(step.key)  # a skipped one is done already (`seed`)
-            if counted and event.status in ("completed", "skipped"):
-                wafer.steps_done += 1
                 if self.estimate is not None:
-                    self.estimate.step_done(wafer.position, event.t)
+                    self.estimate.progressed(wafer.position, len(wafer.done), event.t)
         elif event.kind == "wafer-finished":
             wafer.status, wafer.note, wafer.stopped_t = event.status or "", event.message, event.t
             wafer.open.clear()

@@ -391,9 +391,10 @@ def test_a_resumed_run_shows_the_wafers_an_earlier_session_finished():
     assert "irreversible step grind" in lot.row("W02")
     assert lot.row("W03").split()[1] == "queued"
     assert "1/2" in lot.row("W03")  # its step of the earlier session
-    # W01's 2 steps are done (the schedule's point is at 120 s) and W02's are dropped; the
-    # schedule's W03 still starts where W02 ended (300 s): a held wafer's time is not given back
-    assert lot.view.remaining_s() == 240.0
+    # W01's 2 steps and W03's first are done and W02's are dropped: the schedule's point is at
+    # W03's first step (the schedule's W03 starting where W02 ended, 300 s: a held wafer's time
+    # is not given back), counted from the first frame (it had waited for its skip: 240 s)
+    assert lot.view.remaining_s() == 60.0
     lot.finish("W03", 99, status="skipped")  # done in the earlier session: counted once
     assert "1/2" in lot.row("W03")
     assert lot.view.remaining_s() == 60.0

@@ -18,7 +18,7 @@ import time
 import pytest
 from rich.console import Console
 
-from packline.sequences.engine import LiveView, RunRequest, open_run, prepare
+from packline.sequences.engine import LiveView, RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.eta import NO_BASIS, Estimate, eta_text, run_eta
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.live_view import PLANNING
@@ -223,11 +223,11 @@ def test_the_estimate_runs_down_with_the_clock_and_holds_while_a_step_overruns()
     assert estimate.remaining_s(0.0) == 300.0
     assert estimate.remaining_s(60.0) == 240.0
     assert estimate.remaining_s(150.0) == 200.0  # the first step is late: the estimate holds
-    estimate.step_done(0, 150.0)
+    estimate.progressed(0, 1, 150.0)
     assert estimate.remaining_s(150.0) == 200.0
     assert estimate.remaining_s(200.0) == 150.0
-    estimate.step_done(0, 250.0)
-    estimate.step_done(1, 250.0)
+    estimate.progressed(0, 2, 250.0)
+    estimate.progressed(1, 1, 250.0)
     assert estimate.remaining_s(250.0) == 100.0
 
 
@@ -238,7 +238,7 @@ def test_a_paused_run_s_estimate_stands_still_and_a_held_wafer_s_steps_leave_it(
     assert estimate.remaining_s(500.0) == 250.0
     estimate.resume(500.0)
     assert estimate.remaining_s(520.0) == 230.0
-    estimate.step_done(0, 600.0)
+    estimate.progressed(0, 1, 600.0)
     estimate.wafer_stopped(1, 600.0)  # held before its first step: only wafer 0's b is left
     assert estimate.remaining_s(600.0) == 100.0
 
@@ -251,13 +251,15 @@ def test_a_schedule_found_mid_run_counts_the_steps_done_and_the_wafers_stopped()
     state = LotState()
     state.apply(Event("run-started", "R1", 0.0, 0.0, data={"wafers": ["W0", "W1"]}))
     step = {"wafer": "W0", "step": "a", "tool": "A"}
-    state.apply(Event("step-started", "R1", 0.0, 0.0, **step, data={"step_id": 1}))
+    state.apply(Event("step-started", "R1", 0.0, 0.0, **step, data={"step_id": 1, "key": "a#1"}))
     state.apply(
         Event("step-finished", "R1", 150.0, 0.0, **step, status="completed", data={"step_id": 1})
     )
     state.apply(Event("wafer-finished", "R1", 150.0, 0.0, wafer="W1", status="held"))
     second = {"wafer": "W0", "step": "b", "tool": "B"}
-    state.apply(Event("step-started", "R1", 150.0, 0.0, **second, data={"step_id": 2}))
+    state.apply(
+        Event("step-started", "R1", 150.0, 0.0, **second, data={"step_id": 2, "key": "b#1"})
+    )
     state.set_schedule(_pipeline(), t=150.0)
     assert state.remaining_s(150.0) == 100.0
     assert state.remaining_s(180.0) == 70.0
@@ -297,6 +299,52 @@ async def test_the_dashboard_s_eta_from_the_records_is_the_live_view_s(store):
     assert {holding for _, holding, _ in pairs} == {"", "waiting", "paused"}
     (paused,) = texts
     assert re.fullmatch(rf"left about \d:\d\d:\d\d \(paused\), ETA .* \({basis}\)", paused)
+
+
+async def test_a_resume_s_estimate_counts_the_steps_its_wafers_completed_before(store):
+    """A resume skips the steps a wafer completed before a whole stage at a time (a stage done
+    is not entered), so few of them are recorded as skipped: its estimate had counted those
+    alone, 9 of W02's 17 steps in the trial's resume, and read 43 min for 19.5. The live view's
+    estimate counts every step each wafer completed in the session before, as the dashboard's
+    does from the records: bump-seal-clean aborted as W01 starts its dicing, the last step of
+    its script, is measured at the resume's first step from where each wafer got to."""
+    first = await _dry_run(store, lot=2, method="bump-seal-clean")
+    box: list = []
+
+    def abort_at_the_dicing(event) -> None:
+        if event.kind == "step-started" and (event.wafer, event.step) == ("W01", "dice"):
+            box[0].request("abort", "test", "ana")
+
+    prepared = prepare(RunRequest("bump-seal-clean", lot=2))
+    async with open_run(store, prepared, observers=[abort_at_the_dicing]) as engine:
+        box.append(engine)
+        assert await engine.run() == "aborted"
+    with sqlite3.connect(store.path) as db:
+        completed = dict(
+            db.execute(
+                "SELECT wafer_id, COUNT(DISTINCT key) FROM steps WHERE run_id = ? "
+                "AND kind IN ('step', 'batch-step') AND status = 'completed' GROUP BY wafer_id",
+                (engine.run_id,),
+            ).fetchall()
+        )
+    view = LiveView(Console(file=io.StringIO(), force_terminal=True))
+    seen: list[tuple[dict[int, int], float | None, float | None]] = []
+
+    def at_the_first_step(event) -> None:
+        if event.kind == "step-started" and event.data.get("kind") == "step" and not seen:
+            estimate = view.state.estimate
+            assert estimate is not None
+            recorded, _, _ = run_eta(store, event.run_id)
+            seen.append((dict(estimate.done), view.remaining_s(), recorded))
+
+    async with open_resume(store, engine.run_id, observers=[view, at_the_first_step]) as resumed:
+        view.attach(resumed)
+        assert view.state.schedule_note == f"from dry run {first}"
+        assert await resumed.run() == "held"  # W01, its dicing cut off; W02 completed
+    ((done, live, recorded),) = seen
+    assert completed["W01"] > 10  # its bonding, sealing and cleaning stages
+    assert done == {0: completed["W01"], 1: completed["W02"]}
+    assert recorded == pytest.approx(live, abs=1.0)
 
 
 async def test_without_any_run_of_the_recipe_the_view_plans_it_from_its_step_times(store):
