@@ -33,12 +33,12 @@ BUSY_TIMEOUT_MS = 10_000
 AMBIGUOUS_LISTED = 10
 #: The most wafer ids of a run a refused wafer id lists (in lot order; `listed_ids`).
 WAFERS_LISTED = 25
-#: The per-run tables whose rows are written as they come (`RunStore.add_rows`).
 #: The order a run's events are read in, the order they happened (decision 0120): by the run
 #: clock, then, where it stood still (between two sessions; a dry run's simulated clock while
 #: nothing waited), by the wall clock (a fault a resume found as it connected, recorded when
 #: the line did it, before a clear another process recorded later), then as recorded.
 EVENTS_ORDER = "t, wall, id"
+#: The per-run tables whose rows are written as they come (`RunStore.add_rows`).
 ROW_TABLES = ("measurements", "alarms", "confirmations", "events", "tools", "dispositions")
 #: How a run's `recipe_source` says it ran a recipe shipped with packline, before the file's
 #: name: the method's default, or a reference recipe named by `--recipe NAME`; or, without
