@@ -39,6 +39,7 @@ from packline import __version__
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import awaiting_recovery
 from packline.sequences.engine.dispositions import DONE
+from packline.sequences.engine.events import ARCHIVED
 from packline.sequences.engine.left_on_tools import WafersLeft, wafers_left
 from packline.sequences.engine.liveness import DRIVEN, shown_run
 from packline.sequences.engine.packing import drop_unused_twins, twin_blobs_of, twin_parts_of
@@ -47,8 +48,6 @@ from .export import export_run
 from .reader import RunRecords, runs_since
 from .report import write_report
 
-#: The event an archive records in its run; its message is the archive's path.
-ARCHIVED = "archived"
 #: The run database inside an archive.
 ARCHIVED_DB = "runs.db"
 #: SQLite's `auto_vacuum` mode in which a database gives free pages back on request.

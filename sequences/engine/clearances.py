@@ -51,13 +51,13 @@ def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     """Each tool's latest `tool-out-of-service` event of run `run_id` that nothing brought
     back since (`service_event`): tool name -> the events row (`RunStore.events`)."""
     latest: dict[str, dict[str, Any]] = {}
-    for row in store.events(run_id):  # in id order: a later event wins
+    for row in store.events(run_id):  # in the order they happened: a later one wins
         service_event(latest, row)
     return latest
 
 
 def service_event(out: dict[str, dict[str, Any]], row: dict[str, Any]) -> str | None:
-    """Read the next of a run's events (`row`, in id order) into `out`, each tool out of
+    """Read the next of a run's events (`row`, in time order) into `out`, each tool out of
     service -> the `tool-out-of-service` event that put it out: a tool is out from such an
     event until something brings it back: a clear; or a recovery that succeeded (a
     `tool-recovered` event) of a tool whose recovery had failed (it waits for no clear: a

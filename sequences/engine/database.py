@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,11 @@ BUSY_TIMEOUT_MS = 10_000
 AMBIGUOUS_LISTED = 10
 #: The most wafer ids of a run a refused wafer id lists (in lot order; `listed_ids`).
 WAFERS_LISTED = 25
+#: The order a run's events are read in, the order they happened (decision 0120): by the run
+#: clock, then, where it stood still (between two sessions; a dry run's simulated clock while
+#: nothing waited), by the wall clock (a fault a resume found as it connected, recorded when
+#: the line did it, before a clear another process recorded later), then as recorded.
+EVENTS_ORDER = "t, wall, id"
 #: The per-run tables whose rows are written as they come (`RunStore.add_rows`).
 ROW_TABLES = ("measurements", "alarms", "confirmations", "events", "tools", "dispositions")
 #: How a run's `recipe_source` says it ran a recipe shipped with packline, before the file's
@@ -301,10 +306,13 @@ class RunDatabase:
 
     def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
         """Every row of one per-run table (steps, measurements, alarms, confirmations, events,
-        claim_checks, tools)."""
+        claim_checks, tools), in the order they were recorded; events in the order they
+        happened (`EVENTS_ORDER`)."""
         if name not in ("steps", "claim_checks", *ROW_TABLES):
             raise ValueError(f"no per-run table {name!r}")
-        rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
+        order = EVENTS_ORDER if name == "events" else "id"
+        query = f"SELECT * FROM {name} WHERE run_id = ? ORDER BY {order}"
+        rows = self._db.execute(query, (run_id,))
         return [dict(row) for row in rows]
 
     def steps(self, run_id: str) -> list[dict[str, Any]]:
@@ -313,19 +321,38 @@ class RunDatabase:
         return [{**row, "claims": json.loads(row["claims"])} for row in self.table("steps", run_id)]
 
     def events(self, run_id: str) -> list[dict[str, Any]]:
-        """The run's events rows in order, each `data` read from its JSON into a dict (empty
-        when the event has none): what the readers of a tool's clears and states ask."""
+        """The run's events rows in the order they happened (`EVENTS_ORDER`), each `data` read
+        from its JSON into a dict (empty when the event has none): what the readers of a
+        tool's clears and states ask, and every list of a run's events (`show`, the report,
+        the export, the dashboard)."""
         return [
             {**row, "data": json.loads(row["data"]) if row["data"] else {}}
             for row in self.table("events", run_id)
         ]
 
+    def records_end_t(self, run: Mapping[str, Any]) -> float:
+        """Where the run clock of `run` (its runs row) stands once no session drives it: the
+        latest time its records hold, its end (`stopped_t`, its `run-finished`'s time), or, of
+        a run cut off with no end recorded, its latest step record or event, and what other
+        processes recorded of it since (a clear, a disposition). The clock stands still between
+        sessions: what is recorded of the stopped run goes there (`add_stopped_run_event`), and
+        a resume's clock goes on from there, so that no record of it reads earlier than one
+        before it (decision 0120)."""
+        latest = self._db.execute(
+            "SELECT MAX(t) FROM (SELECT MAX(t) AS t FROM events WHERE run_id = ? "
+            "UNION ALL SELECT MAX(COALESCE(stopped_t, started_t)) "
+            "FROM steps WHERE run_id = ?)",
+            (run["id"], run["id"]),
+        ).fetchone()[0]
+        return max(float(x) for x in (run["started_t"], run["stopped_t"], latest) if x is not None)
+
     def events_of_kind(self, kind: str, run_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """The events rows of `kind` of the runs `run_ids`, in the order they were recorded
-        (`data` as its JSON text): one query for a list of runs (`packline runs`)."""
+        """The events rows of `kind` of the runs `run_ids`, in the order they happened
+        (`EVENTS_ORDER`; `data` as its JSON text): one query for a list of runs (`packline
+        runs`)."""
         marks = ", ".join("?" for _ in run_ids)
         rows = self._db.execute(
-            f"SELECT * FROM events WHERE kind = ? AND run_id IN ({marks}) ORDER BY id",
+            f"SELECT * FROM events WHERE kind = ? AND run_id IN ({marks}) ORDER BY {EVENTS_ORDER}",
             (kind, *run_ids),
         )
         return [dict(row) for row in rows]

@@ -150,7 +150,7 @@ def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     (`plan.Plan.from_records`)."""
     return {
         event["wafer_id"]: event["data"]
-        for event in store.events(run_id)  # in id order: a later hold wins
+        for event in store.events(run_id)  # in the order they happened: a later hold wins
         if event["kind"] == "held"
     }
 

@@ -33,6 +33,7 @@ from .claim_check import check_claims, overall, what_did_not_pass
 from .clearances import recorded_while_stopped
 from .context import RunContext
 from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
+from .cut_off import record_cut_off_session
 from .dispositions import completes_the_run, disposition_command, resume_command
 from .errors import (
     NOTHING_RUN,
@@ -721,20 +722,30 @@ class Engine:
         return RunState.PAUSED.value if paused else RunState.RUNNING.value
 
     def _take_over(self, spec: RunSpec) -> None:
-        """Start this session of a run an earlier session left (see `RunStore.start_session`)."""
-        if not self.store.start_session(
-            self.run_id,
-            self.session,
-            spec.cut_off,
-            status=self._run_status(),
-            station_name=spec.station.name,
-            station_yaml=spec.station.to_yaml(),
-            pid=os.getpid(),
-            host=this_host(),
-            stopped_t=None,
-            stopped_wall=None,
-            error=None,
-        ):
+        """Start this session of a run an earlier session left (see `RunStore.start_session`);
+        of one cut off (no end recorded), record so in that session as it is taken over, the
+        steps it left running closed (`record_cut_off_session`), and tell it as the events
+        recorded while the run was stopped are told."""
+        left = self.store.run(self.run_id)
+        cut_off: list[dict[str, Any]] = []
+        with self.store.transaction():
+            taken = self.store.start_session(
+                self.run_id,
+                self.session,
+                spec.cut_off,
+                status=self._run_status(),
+                station_name=spec.station.name,
+                station_yaml=spec.station.to_yaml(),
+                pid=os.getpid(),
+                host=this_host(),
+                stopped_t=None,
+                stopped_wall=None,
+                error=None,
+            )
+            if taken and left["stopped_t"] is None:
+                cut_off.append(record_cut_off_session(self.store, left, spec.cut_off))
+        self.events.retell(cut_off)
+        if not taken:
             raise ResumeNotStarted(
                 f"run {self.run_id} not resumed: its session {self.session} was started by "
                 f"another process meanwhile; {NOTHING_RUN} here (every tool this resume "
@@ -746,11 +757,15 @@ class Engine:
         for wafer_id, wafer_status in self._wafer_status.items():
             if wafer_status in ("pending", "running"):  # never started: a failed start or abort
                 self._set_wafer(wafer_id, "terminated", reason=error or f"run {status}")
+        # one reading for the run's end and its run-finished, the run's last event: what is
+        # recorded of the stopped run later is stamped no earlier than both (decision 0120)
+        stopped = (self.t(), time.time())
         self.store.update_run(
-            self.run_id, status=status, stopped_t=self.t(), stopped_wall=time.time(), error=error
+            self.run_id, status=status, stopped_t=stopped[0], stopped_wall=stopped[1], error=error
         )
         self.emit(
             "run-finished",
+            at=stopped,
             status=status,
             message=error or "",
             data={"wafers": dict(self._wafer_status)},

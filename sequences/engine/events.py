@@ -29,7 +29,11 @@ class Event:
     wait), confirmation, confirmation-unanswered (`confirmations.CONFIRMATION_UNANSWERED`: the
     run stopped while it was open), measurement, claim-check (a dry run's claim check: status
     passed/failed/incomplete, data["conditions"] one entry per condition), nothing-to-pause
-    (`NOTHING_TO_PAUSE`), pausing (`PAUSING`), abort-not-confirmed (`ABORT_NOT_CONFIRMED`).
+    (`NOTHING_TO_PAUSE`), pausing (`PAUSING`), abort-not-confirmed (`ABORT_NOT_CONFIRMED`),
+    session-cut-off (`SESSION_CUT_OFF`: recorded by a resume of the session it takes over).
+
+    A run's events are read in the order they happened (`database.EVENTS_ORDER`): by `t`, then
+    `wall`, then as recorded (decision 0120).
     """
 
     kind: str
@@ -85,6 +89,13 @@ SAFE_STATE_UNCONFIRMED = "safe-state-unconfirmed"
 #: Recorded as it happens, whatever the retry as the run ends finds (`SAFE_STATE_UNCONFIRMED`
 #: if it fails too; else the summary says the tool was later found at rest).
 ABORT_NOT_CONFIRMED = "abort-not-confirmed"
+#: The kind of event `packline archive` records of a run it wrote whole to a file, its message
+#: the file's path (`packline/records/retention.py`), recorded of the stopped run.
+ARCHIVED = "archived"
+#: The kind of event a resume records of the session it takes over that was cut off, no end
+#: recorded (`cut_off.record_cut_off_session`, decision 0120): in that session, after its last
+#: record, naming the steps it left running (data `steps`, `pid`, `host`).
+SESSION_CUT_OFF = "session-cut-off"
 #: The kinds of event `packline show` and the report leave out of a run's events: the tools'
 #: own states, which the Gantt chart draws instead (a run records hundreds).
 UNLISTED = frozenset({TOOL_STATE})

@@ -50,7 +50,7 @@ from .engine import Engine, RunSpec
 from .errors import BadInput, RecipeError
 from .events import Observer
 from .left_on_tools import left_on_tools
-from .liveness import DRIVEN, driver_text, is_alive, last_record
+from .liveness import DRIVEN, driver_text, is_alive
 from .method import FailurePolicy, Method, get_method
 from .plan import FINISHED, resume_plan
 from .recipe import Recipe
@@ -428,10 +428,9 @@ async def open_resume(
         before_driving()
     recipe = recorded_recipe(store, method, run)
     session = run["sessions"] + 1
-    # the run clock goes on where its records end (an earlier session's end, or its last step)
-    offset = max(
-        run["stopped_t"] or 0.0, last_record(steps, (run["started_t"], run["started_wall"]))[0]
-    )
+    # the run clock goes on where its records end (an earlier session's end, or its last
+    # record, and what was recorded of the stopped run since)
+    offset = store.records_end_t(run)
     spec = partial(
         RunSpec,
         run_id=run_id,

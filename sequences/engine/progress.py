@@ -82,6 +82,7 @@ class PlainLog:
             "nothing-to-pause",  # events.NOTHING_TO_PAUSE, likewise
             "pausing",  # events.PAUSING, likewise
             "confirmation-unanswered",  # confirmations.CONFIRMATION_UNANSWERED
+            "session-cut-off",  # events.SESSION_CUT_OFF, told as a resume takes the run over
         }
     )
 

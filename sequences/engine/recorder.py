@@ -143,8 +143,12 @@ class EventLog:
         come."""
         return self._unopened is None
 
-    def emit(self, kind: str, **fields: Any) -> None:
-        event = Event(kind, self.run_id, self.t(), time.time(), **fields)
+    def emit(self, kind: str, *, at: tuple[float, float] | None = None, **fields: Any) -> None:
+        """Emit an event of `kind`, stamped now on the run clock and the wall clock, or `at`
+        (run clock, wall) where the caller read them for a record the event goes with (the
+        run's end: its `stopped_t` and `run-finished` are one reading, decision 0120)."""
+        t, wall = (self.t(), time.time()) if at is None else at
+        event = Event(kind, self.run_id, t, wall, **fields)
         if kind in RECORDED_EVENTS and not self.unrecorded:
             self._record(kind, event.wafer, event.message, event)
         self._tell(event)

@@ -365,8 +365,9 @@ class RunStore(RunDatabase):
     ) -> dict[str, Any]:
         """Record, at once, an event of `run` (its row) that no process is driving: a clear, a
         disposition, a fault injected, an archive. It goes in its last session, at the run
-        clock where the run stopped (which stands still between sessions: a resume's goes on
-        from there), or at `not_before` if that is later; `more` sets its other columns
+        clock where its records end (`records_end_t`: which stands still between sessions, a
+        resume's going on from there; after the run's `run-finished`, or the last record of a
+        run cut off), or at `not_before` if that is later; `more` sets its other columns
         (`wafer_id`, `tool`, `status`, `data` as JSON, `wall`, now if not given). The row
         written."""
         row = {
@@ -374,7 +375,7 @@ class RunStore(RunDatabase):
             "session": run["sessions"],
             "kind": kind,
             "message": message,
-            "t": max(run["started_t"], run["stopped_t"] or 0.0, not_before),
+            "t": max(self.records_end_t(run), not_before),
             "wall": time.time(),
             **more,
         }

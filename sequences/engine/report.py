@@ -187,7 +187,7 @@ def tool_waits(
     then; `clearances.service_event`): a clear, or a resume's recovery of a tool whose
     recovery had failed; and the resume that ran it again, where a later session did (also
     after a hold that waited for no tool out of service: none was given to it within the
-    tool wait). Read from the run's events (`RunStore.events`, in id order), once for every
+    tool wait). Read from the run's events (`RunStore.events`, in time order), once for every
     wafer (a lot of 200 had read them 200 times), and each wafer's step records after the
     hold (where it ran again); no record of its own. Wafer id -> its rows (a wafer never
     held for a tool has none), each: `t` and `wall` (where it falls among the steps,

@@ -284,6 +284,18 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # nothing is rewritten: the version keeps an older packline, which reads zlib alone, from
     # the file
     15: (),
+    # 16: a run's events are read in the order they happened, by their run clock (decision
+    # 0120); an event recorded of a stopped run (a clear, a disposition, a fault, an archive) or
+    # found as a resume connected was stamped where the run's end was taken, before its
+    # run-finished, or, of a run cut off, at its start: each is raised to the latest time
+    # recorded before it, where it was listed (its id), so that the order does not move it
+    16: (
+        """UPDATE events SET t = (
+        SELECT MAX(e.t) FROM events e WHERE e.run_id = events.run_id AND e.id < events.id)
+    WHERE kind IN ('disposition', 'tool-cleared', 'fault-injected', 'fault-cleared', 'archived')
+        AND t < (SELECT MAX(e.t) FROM events e
+                 WHERE e.run_id = events.run_id AND e.id < events.id)""",
+    ),
 }
 
 #: The schema version this packline writes and reads.

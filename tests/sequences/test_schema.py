@@ -351,3 +351,34 @@ def test_a_version_13_databases_alarms_get_the_fault_injected_that_raised_them(t
         ("GAS_FLOW", None),  # before it: the chamber's own
         ("ZONE_SENSOR", None),  # another tool's
     ]
+
+
+def test_a_version_15_databases_stopped_run_events_keep_their_place_in_time_order(tmp_path):
+    """Schema 16 (decision 0120): the events are read by their time now, and one recorded of
+    a stopped run before it was stamped where the run's end was taken, before its
+    run-finished (here 2 s before), or at the start of a run cut off: it is raised to the
+    latest time recorded before it, so that it reads where it was listed."""
+    path = tmp_path / "old.db"
+    database_with_events(
+        path,
+        15,
+        [{"kind": "run-started", "message": ""}, {"kind": "paused", "message": ""},
+         {"kind": "run-finished", "message": ""}, {"kind": "tool-cleared", "message": "bo"},
+         {"kind": "disposition", "message": "W01 release"}],
+    )  # fmt: skip
+    db = sqlite3.connect(path)
+    db.execute("UPDATE events SET t = 5 WHERE kind = 'run-finished'")
+    db.execute("UPDATE events SET t = 3 WHERE kind IN ('tool-cleared', 'disposition')")
+    db.execute("UPDATE events SET t = 0.5 WHERE kind = 'paused'")
+    db.commit()
+    db.close()
+    store = RunStore(path)
+    try:
+        events = store.events("r1")
+    finally:
+        store.close()
+    assert [(e["kind"], e["t"]) for e in events] == [
+        ("run-started", 0.0), ("paused", 0.5), ("run-finished", 5.0), ("tool-cleared", 5.0),
+        ("disposition", 5.0),
+    ]  # fmt: skip
+    assert user_version(path) == SCHEMA_VERSION == 16

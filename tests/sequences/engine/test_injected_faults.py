@@ -6,6 +6,7 @@ recorded the same way, a `fault-cleared` event."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -262,6 +263,18 @@ async def held_run(store, path: str, operator=None, lot: int = 2) -> tuple[str, 
     return run.run_id, events
 
 
+def injecting(control: LineControl):
+    """An operator of `held_run`: the line injects the chamber's fault as the run starts (`sim
+    fault --run`), and the run is told."""
+
+    def inject(engine, event) -> None:
+        if event.kind == "run-started":
+            wall = line_did(control, "inject", "ana")
+            order(engine, FAULT_INJECTED, tool="plasma_cleaner", fault="rf_mismatch", wall=wall)
+
+    return inject
+
+
 def at(wall: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(wall))
 
@@ -507,3 +520,41 @@ async def test_what_the_line_says_against_what_the_records_tell(
     if "on_tool" in cleared:  # by nobody's order, and how it went
         (data,) = [fields["data"] for _, _, fields in events]
         assert (data["by"], data["cleared_on_tool"]) == (None, cleared["on_tool"])
+
+
+async def test_a_fault_found_as_the_resume_connects_reads_before_a_later_clear(store, tmp_path):
+    """The trial: the line's clear of a held run's fault (on the tool at 03:52:00), then an
+    operator's `clear-tool` of the stopped run (03:52:06), then the resume, which found the
+    fault cleared as it connected: `show` listed the clear-tool, then the fault cleared six
+    seconds before it, as the events were listed by id. Both stand where the run's clock
+    stood still between its sessions; they are listed by when they happened (decision 0120),
+    by every reader alike."""
+    from packline.cli.show import listed_events
+    from packline.records.reader import RunRecords
+
+    async with (
+        SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line,
+        served(line, tmp_path) as (control, path),
+    ):
+        run_id, _ = await held_run(store, path, injecting(control), lot=6)  # W05, W06 wait
+        cleared = line_did(control, "clear", "bo")
+        await asyncio.sleep(0.01)  # the operator clears the tool after the line cleared it
+        clear_tool = record_clearance(store, run_id, "plasma_cleaner", "bo")
+        assert clear_tool is not None
+        assert clear_tool["wall"] > cleared
+        async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
+            await resumed.run()
+
+    events = store.events(run_id)
+    kinds = [(e["kind"], e["session"]) for e in events if e["kind"] not in ("tool-state",)]
+    found = kinds.index((FAULT_CLEARED, 2))
+    assert kinds[found - 1 : found + 3] == [
+        ("run-finished", 1), (FAULT_CLEARED, 2), ("tool-cleared", 1), ("run-started", 2)
+    ]  # fmt: skip
+    assert [e["t"] for e in events] == sorted(e["t"] for e in events)
+    exported = RunRecords(store, run_id).events()
+    assert list(exported["id"]) == [e["id"] for e in events]
+    shown = listed_events(events)
+    assert shown.index(next(s for s in shown if " fault-cleared " in s)) < shown.index(
+        next(s for s in shown if " tool-cleared " in s)
+    )

@@ -166,3 +166,22 @@ def test_a_named_command_takes_the_database_unless_it_is_the_default_one(tmp_pat
     assert db_option(default_db_path()) == ""
     assert db_option("runs.db") == f" --db {tmp_path.resolve() / 'runs.db'}"  # from anywhere
     assert db_option(Path("my runs.db")) == f" --db '{tmp_path.resolve() / 'my runs.db'}'"
+
+
+async def test_what_is_recorded_of_a_run_cut_off_goes_where_its_records_end(db, store):
+    """The trial: a run killed in its plasma clean had no end recorded, and what was recorded
+    of it afterwards (a fault told from another process, a clear) went at its start, `show`
+    listing `[0:00:03] fault-cleared` after `[0:00:05] confirmation-asked`. It goes where the
+    run's records end (`records_end_t`: its latest step record or event), where the resume's
+    clock goes on from too (decision 0120)."""
+    from ..processes import killed_in_step
+
+    killed_in_step(db, "plasma-clean", 2, "plasma clean")
+    run = store.run(store.resolve_run("last"))
+    steps = store.steps(run["id"])
+    latest = max([s["stopped_t"] or s["started_t"] for s in steps])
+    assert run["stopped_t"] is None
+    assert latest > run["started_t"]
+    row = store.add_stopped_run_event(run, "archived", "/tmp/run.zip", wafer_id=None)
+    assert row["t"] == store.records_end_t(run) == latest
+    assert store.events(run["id"])[-1]["kind"] == "archived"  # listed last, as it happened

@@ -1,0 +1,77 @@
+"""A session cut off: one whose process ended with no end recorded (a SIGKILL, a crash, a power
+cut), which a resume takes over. Its records say so already: no `run-finished` of its own, the
+steps it left `running` (the resume closes them `interrupted`). The resume says it in the run's
+events, where a reader of them looks (decision 0120): a `session-cut-off` event of the session
+cut off, after its last record and before the resume's start, naming the steps it left
+running."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from packline.who_when import clock_time
+
+from .events import ARCHIVED, SESSION_CUT_OFF
+from .liveness import last_record
+from .records import RunStore
+from .report import step_labels
+
+
+def of_the_stopped_run(row: Mapping[str, Any]) -> bool:
+    """Whether events row `row` (its `data` read, as `RunStore.events` gives it) is one another
+    process recorded of the run while no session drove it (`RunStore.add_stopped_run_event`):
+    a clear or a fault told to the stopped run (data `run_status`), a disposition (not one a
+    resume carried out: data `carried_out`), an archive. The others are its sessions' own."""
+    data = row["data"]
+    return (
+        "run_status" in data
+        or row["kind"] == ARCHIVED
+        or (row["kind"] == "disposition" and "carried_out" not in data)
+    )
+
+
+def record_cut_off_session(
+    store: RunStore, run: Mapping[str, Any], cut_off: Mapping[int, str]
+) -> dict[str, Any]:
+    """Record that the last session of `run` (its runs row as the resume found it, no end
+    recorded) was cut off, as the resume taking it over closes the steps it left running
+    (`cut_off`: step id -> the resume's decision): a `session-cut-off` event of that session,
+    at the run clock where its records end (`RunStore.records_end_t`, as every record of the
+    stopped run) and at the wall time of the run's last record of its own (not one another
+    process recorded of the stopped run: `of_the_stopped_run`), which the session outlived by
+    no record: it reads after what the session recorded and before what others recorded of
+    the run since (a clear, a disposition). Its message names that time and the steps left running;
+    data `steps` (their ids), `pid` and `host` (the process that drove it). The row written,
+    its `data` read."""
+    session = run["sessions"]
+    steps = store.steps(run["id"])
+    # the run's latest record of its own, every session's: the cut session's, the last
+    own = [event["wall"] for event in store.events(run["id"]) if not of_the_stopped_run(event)]
+    last_wall = max([last_record(steps, (run["started_t"], run["started_wall"]))[1], *own])
+    labels = step_labels(steps)
+    left: dict[str, list[str]] = {}
+    for step in steps:
+        if step["id"] in cut_off:
+            left.setdefault(labels[step["id"]], []).append(step["wafer_id"])
+    message = (
+        f"session {session} cut off after its last record at {clock_time(last_wall)}: no end "
+        "recorded (its process was killed or crashed, its host went down, or its records "
+        "could not be written)"
+    )
+    if left:
+        running = ", ".join(f"{label} ({', '.join(wafers)})" for label, wafers in left.items())
+        message += f"; left running, closed interrupted by session {session + 1}: {running}"
+    data = {"steps": sorted(cut_off), "pid": run["pid"], "host": run["host"]}
+    row = store.add_stopped_run_event(
+        run,
+        SESSION_CUT_OFF,
+        message,
+        wafer_id=None,
+        tool=None,
+        status=None,
+        wall=last_wall,
+        data=json.dumps(data),
+    )
+    return {**row, "data": data}
