@@ -23,7 +23,7 @@ def identity_row(
     session: int,
     tool: Tool,
     driver_name: str,
-    sim_options: Mapping[str, float] | None = None,
+    sim_options: Mapping[str, float] | None,
 ) -> dict[str, Any]:
     """The `tools` record of a connected tool, with the options a dry run's command gave it
     (`sim_options`, `--sim-option`: JSON, null where none was given), so that a session's
