@@ -39,6 +39,19 @@ def figure_text(
     return repr(value)
 
 
+def steps_text(unit: str, *resolutions: float) -> str:
+    """What a measurement's instrument could resolve, as its readers show it beside the value
+    (its records' `resolution`, in `unit`): 'read in 0.5 um steps' of a grinder's gauge,
+    which reads the package rounded down to its step, so that the reading's limit (the
+    target plus the tolerance less that step, tape-substrate's grind) can be told; of values
+    read to several, each ('read in 0.1 um and 0.5 um steps'); '' of none."""
+    if not resolutions:
+        return ""
+    sizes = [f"{figure_text(step)} {unit}" for step in resolutions]
+    listed = sizes[0] if len(sizes) == 1 else f"{', '.join(sizes[:-1])} and {sizes[-1]}"
+    return f"read in {listed} steps"
+
+
 def decimals_of(text: str) -> int:
     """How many decimals a figure's `text` (`figure_text`'s) is shown to: "6.88" 2, "443" 0,
     "1.2e-05" 6."""

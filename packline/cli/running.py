@@ -571,7 +571,8 @@ def _dry_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="dry run only: give the simulated TOOL's OPTION this number, for this session "
         "(docs/simulated-line.md, Tool options, lists each kind's: "
         "grinder:gauge_resolution_um=0.5, a grinder whose gauge reads to 0.5 um; repeatable; a "
-        "wrong TOOL, OPTION or VALUE is refused before any tool moves)",
+        "wrong TOOL, OPTION or VALUE is refused before any tool moves); recorded with the "
+        "session's tools (`packline show`'s --sim-option column)",
     )
 
 

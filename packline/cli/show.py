@@ -12,6 +12,7 @@ from rich.text import Text
 from packline.rendering import DataTable, counted
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
+from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.progress import clock_text, event_line
 from packline.sequences.engine.recorded_station import process_time
@@ -24,7 +25,7 @@ from packline.sequences.engine.report import (
     wafer_history,
 )
 from packline.sequences.engine.verdicts import FAIL, measurement_verdict
-from packline.shown_figures import figure_text
+from packline.shown_figures import figure_text, steps_text
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
@@ -158,14 +159,18 @@ def tools_table(tools: list[dict[str, Any]], sessions: int) -> DataTable:
     """The tools the run drove, as the records hold them (read at connect): each by its
     driver, the face it was driven through (`gem` for a tool driven as a GEM tool over HSMS,
     as `--gem` drives it), address, vendor and model; by session where the run had more than
-    one (a resume may reconnect a tool at another address, or another tool)."""
+    one (a resume may reconnect a tool at another address, or another tool); where a dry
+    run's command gave a simulated tool options (`--sim-option`, `store.tools`), what each
+    session's gave (a resume's fresh line has its own command's alone)."""
     by_session = sessions > 1
+    given = any(tool["sim_options"] for tool in tools)
     table = DataTable(
         *(("session",) if by_session else ()),
         "tool",
         "driver",
         "address",
         "model",
+        *(("--sim-option",) if given else ()),
         title="tools, as connected",
         whole=("address",),
     )
@@ -176,6 +181,7 @@ def tools_table(tools: list[dict[str, Any]], sessions: int) -> DataTable:
             tool["driver"],
             tool["address"],
             f"{tool['vendor']} {tool['model']}",
+            *((sim_options_text(tool["sim_options"]),) if given else ()),
         )
     return table
 
@@ -289,10 +295,14 @@ def verdict_text(measurement: dict[str, Any]) -> str:
 def measured_text(measurement: dict[str, Any]) -> str:
     """'12.5 um in [10, 15]: 2.5 um to spare' (or "outside"); without limits the value; each
     figure to its shown digits (`figure_text`), the value to as many more as tell it from
-    its limits ('7.9996 um in [8, -]', never '8 um in [8, -]: ... outside')."""
+    its limits ('7.9996 um in [8, -]', never '8 um in [8, -]: ... outside'); a value its
+    records say its instrument read to a step, with it ('413 um (read in 0.5 um steps) in
+    [412.5, 413]', `steps_text`), whose limits a reader could not account for without it."""
     value, unit = measurement["value"], measurement["unit"]
     low, high = measurement["low"], measurement["high"]
     text = f"{figure_text(value, low, high)} {unit}"
+    if (resolution := measurement.get("resolution")) is not None:
+        text += f" ({steps_text(unit, resolution)})"
     if low is None and high is None:
         return text
     spare = min(

@@ -206,6 +206,8 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
         lines.append(f"not judged: {chart.note}")
     if mixed := chart.mixed_recipes_text():
         lines.append(mixed)
+    if read := chart.resolutions_text():
+        lines.append(read)
     for line in lines:
         console.print(line, markup=False, highlight=False)
     table = DataTable("#", "subgroup", "n", value, spread, f"{value} within its limits", "out")

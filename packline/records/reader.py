@@ -187,13 +187,16 @@ class RunRecords:
         label `step`, as `steps` gives it: two-process-via's two `plasma process time` rows,
         `descum pads` and `dry etch via bottoms`, and sprout-bump-csp's bump heights of each
         level, `inspect bump heights #1` and `#2`, are told apart by it without a join; empty
-        for a wafer's own, taken outside its steps), name, value, unit, limits, passed,
+        for a wafer's own, taken outside its steps), name, value, unit, `resolution` (the step
+        its instrument read it to, in its unit: a grinder's gauge's, which its high limit
+        allows for; empty where the records do not say), limits, passed,
         `passed` (1 or 0; empty for a value without limits, which nothing judged), `verdict`
         beside it in words (pass, fail, or recorded, as `show` reads it: `verdicts`), source
         (the tool, the twin of a dry run, or the sequence), clocks, and last `attempt`:
         which try of its step it is where the wafer's rework measured it again (1, 2...;
         empty where the wafer measured it once, `measurement_attempts`)."""
         frame = self._table("measurements")
+        frame.insert(list(frame.columns).index("unit") + 1, "resolution", frame.pop("resolution"))
         steps = self.store.table("steps", self.run_id)
         after_step_id = list(frame.columns).index("step_id") + 1
         frame.insert(after_step_id, "step", frame["step_id"].map(step_labels(steps)))
@@ -257,7 +260,8 @@ class RunRecords:
 
     def tools(self) -> pd.DataFrame:
         """Each session's tools as read from them at connect: role, driver, address, vendor,
-        model, serial number, firmware."""
+        model, serial number, firmware; and `sim_options`, the options the session's command
+        gave a dry run's simulated tool (`--sim-option`), as JSON (empty: none given)."""
         return self._table("tools")
 
     def dispositions(self) -> pd.DataFrame:

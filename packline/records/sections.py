@@ -18,6 +18,7 @@ from packline.rendering import counted, counted_sites
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
+from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.progress import clock_text, run_clock_text
@@ -99,8 +100,11 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
     ]
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     tools = records.tools()
+    # the options a dry run's command gave a simulated tool (`--sim-option`), as it gave
+    # them, where any session's gave one (a resume's fresh line has its own command's alone)
+    given = [sim_options_text(json.loads(text)) if text else "" for text in tools["sim_options"]]
     identity = table(
-        tools[
+        tools.assign(**{"--sim-option": given})[
             [
                 "session",
                 "name",
@@ -111,6 +115,7 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
                 "model",
                 "serial_number",
                 "firmware",
+                *(["--sim-option"] if any(given) else []),
             ]
         ]
     )
@@ -243,8 +248,23 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     taken_at = [None if pd.isna(step) else step for step in measurements["step"]]
     labels = measurement_labels(list(zip(measurements["name"], taken_at, strict=True)))
     charts["measurements"] = figures.measurement_chart(measurements.assign(label=labels))
+    # the step its instrument read a value to, where the records say (a grinder's gauge's,
+    # whose reading's high limit allows for it), beside the unit
+    read_to = ["resolution"] if measurements["resolution"].notna().any() else []
     shown = measurements[
-        ["wafer_id", "step", "name", "value", "unit", "low", "high", "verdict", "source", "t"]
+        [
+            "wafer_id",
+            "step",
+            "name",
+            "value",
+            "unit",
+            *read_to,
+            "low",
+            "high",
+            "verdict",
+            "source",
+            "t",
+        ]
     ]
     # a measurement its step took again (a rework) says which attempt it is, in the table; a
     # value to as many digits as tell it from its limits (a failing one never reads as one)

@@ -44,6 +44,7 @@ from packline.rendering import RECIPE_SHOWN, counted
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.method import measurements_now
 from packline.sequences.engine.report import attempt_text
+from packline.shown_figures import steps_text
 
 from .reader import RunRecords, runs_since
 
@@ -117,6 +118,22 @@ class ControlChart:
     #: first charted: more than one, and runs of different recipes are judged against one
     #: process's limits (the last run's), which `--recipe` avoids.
     recipes: tuple[tuple[str, int], ...] = ()
+    #: The steps the values charted were read to (their records' `resolution`: a grinder's
+    #: gauge's), each once in the order first charted; None for values whose records do not
+    #: say (a measurement without one, a run recorded before decision 0121).
+    resolutions: tuple[float | None, ...] = ()
+
+    def resolutions_text(self) -> str | None:
+        """What the values charted could resolve, where their records say: 'values read in
+        0.5 um steps', or, of instruments of several steps, each ('values read in 0.1 um and
+        0.5 um steps: instruments of several resolutions mixed'), and whether some values'
+        records do not say; None where none says."""
+        steps = [step for step in self.resolutions if step is not None]
+        if not steps:
+            return None
+        mixed = ": instruments of several resolutions mixed" if len(steps) > 1 else ""
+        unsaid = "; some values' records do not say theirs" if None in self.resolutions else ""
+        return f"values {steps_text(self.unit, *steps)}{mixed}{unsaid}"
 
     def mixed_recipes_text(self) -> str | None:
         """What the reader must know when the runs charted are of several recipes (None when
@@ -141,6 +158,7 @@ class ControlChart:
             "subgroup": self.subgroup,
             "note": self.note,
             "recipes": [{"sha256": sha, "runs": runs} for sha, runs in self.recipes],
+            "resolutions": list(self.resolutions),
             "capability": self.capability.__dict__,
             "points": json.loads(self.points.to_json(orient="records")),
         }
@@ -159,7 +177,8 @@ def measurement_values(
     time `since_wall` (of recipe `recipe`, its name or sha256's start; taken at step `step`,
     by its label, `step_labels`), in order (runs by start, wafers by lot position): `run_id`,
     `recipe_hash`, `wafer_id`, `attempt` (which try of its step, where the wafer's rework
-    measured it again; else None), `value`, `unit`, `low`, `high`. `name` is the measurement's name
+    measured it again; else None), `value`, `unit`, `resolution` (the step its instrument read
+    it to, where its records say), `low`, `high`. `name` is the measurement's name
     or its label where several steps take it (`measurement_labels`, as `diff` and `show
     --json` list it: 'bump height max at inspect bump heights #2'). A run recorded before a
     measurement or its step was renamed gives it under its names now (`measurements_now`).
@@ -216,7 +235,19 @@ def measurement_values(
     units = sorted(set(values["unit"]))
     if len(units) > 1:
         raise BadInput(f"spc: measurement {name!r} is recorded in several units: {units}")
-    return values[["run_id", "recipe_hash", "wafer_id", "attempt", "value", "unit", "low", "high"]]
+    return values[
+        [
+            "run_id",
+            "recipe_hash",
+            "wafer_id",
+            "attempt",
+            "value",
+            "unit",
+            "resolution",
+            "low",
+            "high",
+        ]
+    ]
 
 
 def control_chart(
@@ -251,6 +282,9 @@ def control_chart(
             for sha, runs in values.drop_duplicates("run_id")["recipe_hash"]
             .value_counts(sort=False)
             .items()
+        ),
+        resolutions=tuple(
+            None if pd.isna(step) else float(step) for step in values["resolution"].unique()
         ),
     )
 

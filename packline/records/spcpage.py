@@ -46,6 +46,8 @@ def render_spc(chart: ControlChart, values: pd.DataFrame) -> str:
     note = f"<p>Not judged: {escape(chart.note)}.</p>" if chart.note else ""
     if mixed := chart.mixed_recipes_text():
         note += f"<p>{escape(mixed[0].upper() + mixed[1:])}.</p>"
+    if read := chart.resolutions_text():
+        note += f"<p>{escape(read[0].upper() + read[1:])}.</p>"
     sections = {
         "chart": ("Control chart", note + slot("control") + slot("histogram")),
         "capability": ("Capability", table(figures.astype(object))),

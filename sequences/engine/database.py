@@ -320,6 +320,14 @@ class RunDatabase:
         ids: what the readers that hand steps on whole (`show --json`, a resume's plan) ask."""
         return [{**row, "claims": json.loads(row["claims"])} for row in self.table("steps", run_id)]
 
+    def tools(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's tools rows in order, each `sim_options` read from its JSON into a dict
+        (empty where a session's command gave its tool none): what `show` hands on whole."""
+        return [
+            {**row, "sim_options": json.loads(row["sim_options"]) if row["sim_options"] else {}}
+            for row in self.table("tools", run_id)
+        ]
+
     def events(self, run_id: str) -> list[dict[str, Any]]:
         """The run's events rows in the order they happened (`EVENTS_ORDER`), each `data` read
         from its JSON into a dict (empty when the event has none): what the readers of a

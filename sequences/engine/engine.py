@@ -15,6 +15,7 @@ import asyncio
 import os
 import sqlite3
 import time
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,6 +114,10 @@ class RunSpec:
     pause_timeout_s: float = DEFAULT_PAUSE_TIMEOUT_S
     #: The lot the wafers travel under (its id, product, owner), recorded with the run.
     lot: LotIdentity = field(default_factory=LotIdentity)
+    #: The options this session's command gave a dry run's simulated tools (`--sim-option`,
+    #: role -> option -> value), recorded with each tool's identity (decision 0121): a
+    #: resume's fresh line has its own command's, none of an earlier session's.
+    sim_options: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 class TwinsAtSteps:
@@ -221,6 +226,7 @@ class Engine:
             spec.known_tools,
             side_workpieces=spec.method.side_workpieces,
             on_back_in_service=self._run_unserved_again,
+            sim_options=spec.sim_options,
         )
         self.batcher = Batcher(
             self.clock,

@@ -9,15 +9,25 @@ noted (the engine's `tool-replaced` event).
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import BadInput
 from .tools import Tool
 
 
-def identity_row(run_id: str, session: int, tool: Tool, driver_name: str) -> dict[str, Any]:
-    """The `tools` record of a connected tool."""
+def identity_row(
+    run_id: str,
+    session: int,
+    tool: Tool,
+    driver_name: str,
+    sim_options: Mapping[str, float] | None,
+) -> dict[str, Any]:
+    """The `tools` record of a connected tool, with the options a dry run's command gave it
+    (`sim_options`, `--sim-option`: JSON, null where none was given), so that a session's
+    records say what the simulated tool was (a grinder whose gauge reads to 0.5 um)."""
     identity = tool.driver.identity
     assert identity is not None, "a connected driver has read its identity"
     return {
@@ -32,7 +42,14 @@ def identity_row(run_id: str, session: int, tool: Tool, driver_name: str) -> dic
         "serial_number": identity.serial_number,
         "firmware": identity.firmware,
         "wall": time.time(),
+        "sim_options": json.dumps(dict(sim_options)) if sim_options else None,
     }
+
+
+def sim_options_text(options: Mapping[str, float]) -> str:
+    """The options a dry run's command gave a simulated tool, as it gave them:
+    'gauge_resolution_um=0.5'; '' for none."""
+    return ", ".join(f"{name}={value:g}" for name, value in options.items())
 
 
 def compare_identity(run_id: str, now: dict[str, Any], before: dict[str, Any] | None) -> str | None:

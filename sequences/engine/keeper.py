@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -103,6 +103,7 @@ class ToolKeeper:
         *,
         side_workpieces: Callable[[str], Sequence[str]] | None,
         on_back_in_service: Callable[[Tool], None] | None = None,
+        sim_options: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
         self.pool = ToolPool(clock)
         self._clock = clock
@@ -111,6 +112,9 @@ class ToolKeeper:
         self._events = events
         self._control = control
         self._known_tools = known_tools
+        #: The options a dry run's command gave its simulated tools, by role, recorded with
+        #: each tool's identity (`identity_row`).
+        self._sim_options = sim_options or {}
         #: The method's workpieces beside a lot wafer, given its id (decision 0048).
         self._side_workpieces = side_workpieces
         #: Told of each tool an operator's clear put back in service (the engine runs the
@@ -192,7 +196,7 @@ class ToolKeeper:
         """Refuse a tool that is not the model the run drove under this name; keep its
         identity, and a new serial number's note, for `record_connected` (`identity.py`)."""
         run_id, session = self._events.run_id, self._events.session
-        row = identity_row(run_id, session, tool, driver_name)
+        row = identity_row(run_id, session, tool, driver_name, self._sim_options.get(tool.role))
         replaced = compare_identity(run_id, row, self._known_tools.get(tool.name))
         self._identities.append((row, replaced))
 

@@ -180,7 +180,20 @@ async def open_run(
         if line_ready is not None:
             line_ready(line)
         with _collections_spared():
-            yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
+            yield _on_line(spec, line, clock, sim_options)
+
+
+def _on_line(
+    spec: Callable[..., RunSpec],
+    line: SimulatedLine,
+    clock: VirtualClock,
+    sim_options: Mapping[str, Mapping[str, Any]] | None,
+) -> Engine:
+    """The engine of a dry run's session (`spec` lacking its station, clock and twin) on
+    `line`, whose tools its records say its command gave `sim_options` (decision 0121)."""
+    return Engine(
+        spec(station=line.station, clock=clock, twin=line.twin, sim_options=sim_options or {})
+    )
 
 
 @contextlib.contextmanager
@@ -407,8 +420,9 @@ async def open_resume(
     have something to resume and before any tool is taken or touched: a caller's own refusal
     (a command line's, of a resume nobody can answer at). `confirmed_by`: who answers the
     session's confirmations in advance (`RunSpec.confirmed_by`). `sim_options`: the options
-    of a dry run's fresh line's tools a user gave for this session (`dry_run_line`; they are
-    not recorded: each session's line is as its command says)."""
+    of a dry run's fresh line's tools a user gave for this session (`dry_run_line`), none of
+    an earlier session's: each session's line is as its command says, and its tools' records
+    say so (`RunSpec.sim_options`, decision 0121)."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
     if is_alive(run):
@@ -486,4 +500,4 @@ async def open_resume(
         if line_ready is not None:
             line_ready(line)
         with _collections_spared():
-            yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
+            yield _on_line(spec, line, clock, sim_options)

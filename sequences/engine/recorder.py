@@ -528,9 +528,12 @@ class StepRecorder:
         source: str,
         *,
         above: bool = False,
+        resolution: float | None = None,
     ) -> None:
-        """Record a measurement of every subject; raises `OutOfLimits` outside [low, high],
-        or (`above`: the value must pass `low`, not reach it) outside (low, high]."""
+        """Record a measurement of every subject, with the step its instrument reads it to
+        (`resolution`, in `unit`: a gauge's grid; None where the step does not say); raises
+        `OutOfLimits` outside [low, high], or (`above`: the value must pass `low`, not reach
+        it) outside (low, high]."""
         past_low = low is None or (value > low if above else value >= low)
         passed = past_low and (high is None or value <= high)
         t, wall = self.events.t(), time.time()
@@ -550,6 +553,7 @@ class StepRecorder:
                     "source": source,
                     "t": t,
                     "wall": wall,
+                    "resolution": resolution,
                 }
                 for s in subjects
             ],
@@ -568,6 +572,7 @@ class StepRecorder:
                     "unit": unit,
                     "low": low,
                     "high": high,
+                    "resolution": resolution,
                     "step_id": step_id,
                 },
             )

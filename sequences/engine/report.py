@@ -494,7 +494,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "dispositions": store.table("dispositions", run_id),
         "events": events,
         "traces": store.trace_summary(run_id),
-        "tools": store.table("tools", run_id),
+        "tools": store.tools(run_id),
         "claim_check": claim_check_report(store, shown, wafers),
     }
 
@@ -508,7 +508,8 @@ def wafer_measurements(
     labelled: Sequence[tuple[str, str | None, dict[str, Any], int | None]],
 ) -> dict[str, dict[str, Any]]:
     """A wafer's measurements (label, step name, record, attempt; in record order) by label:
-    the step that took it, value, unit, limits (None where it has none), `passed` (None for a
+    the step that took it, value, unit, the step its instrument read it to (`resolution`,
+    None where its records do not say), limits (None where it has none), `passed` (None for a
     value without either: nothing judged it), its `verdict` in words (`verdicts`: pass,
     fail, or recorded, as `show` reads it) and source. One taken more than once (a step
     measured again by its rework) is its latest, and every one in order under `attempts`,
@@ -520,6 +521,7 @@ def wafer_measurements(
                 "step": step,
                 "value": m["value"],
                 "unit": m["unit"],
+                "resolution": m["resolution"],
                 "low": m["low"],
                 "high": m["high"],
                 "passed": m["passed"],

@@ -296,6 +296,15 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         AND t < (SELECT MAX(e.t) FROM events e
                  WHERE e.run_id = events.run_id AND e.id < events.id)""",
     ),
+    # 17: what a run's records say it could resolve (decision 0121): the step an instrument
+    # reads a measurement to (a grinder's gauge, rounded down to it; null where the step
+    # that took it does not say), and the options a dry run's command gave each simulated
+    # tool of its session (`--sim-option`; null where none was given: the tool as the line
+    # makes it, and every tool of a station); rows written before leave both null
+    17: (
+        "ALTER TABLE measurements ADD COLUMN resolution REAL",  # in the measurement's unit
+        "ALTER TABLE tools ADD COLUMN sim_options TEXT",  # JSON object: option -> value
+    ),
 }
 
 #: The schema version this packline writes and reads.

@@ -258,11 +258,16 @@ class Wafer:
         high: float | None = None,
         above: bool = False,
         source: str = "tool",
+        resolution: float | None = None,
     ) -> float:
         """Record a measurement; raises `OutOfLimits` (the step fails) outside [low, high], or
         (`above`) outside (low, high]: a heat that must pass a solder's liquidus to melt it
-        fails at it."""
-        self._run.recorder.measure([self], name, value, unit, low, high, source, above=above)
+        fails at it. `resolution`: the step the instrument reads the value to, in `unit` (a
+        grinder's gauge, which rounds down to it), recorded with it so that its reader can
+        tell what the reading could resolve, and why a limit allows for it."""
+        self._run.recorder.measure(
+            [self], name, value, unit, low, high, source, above=above, resolution=resolution
+        )
         return value
 
     async def pause_point(self) -> None:
@@ -331,10 +336,13 @@ class Batch(Generic[E]):
         high: float | None = None,
         above: bool = False,
         source: str = "tool",
+        resolution: float | None = None,
     ) -> float:
-        """Record a measurement that holds for every wafer of the batch (limits as
-        `Wafer.measure`'s)."""
-        self._run.recorder.measure(self.wafers, name, value, unit, low, high, source, above=above)
+        """Record a measurement that holds for every wafer of the batch (limits and
+        `resolution` as `Wafer.measure`'s)."""
+        self._run.recorder.measure(
+            self.wafers, name, value, unit, low, high, source, above=above, resolution=resolution
+        )
         return value
 
     async def pause_point(self) -> None:

@@ -356,7 +356,8 @@ async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> 
     package may stand up to a step above its reading: the reading's upper limit is the
     tolerance's less that step, and what the measurement has to spare is what the package
     has (a 0.5 um tolerance on a 0.5 um gauge read `0.5 um to spare` of a package 0.499 um
-    over its target)."""
+    over its target). The step is recorded with the reading (its `resolution`), so that its
+    limit can be told afterwards."""
     result = await grinder.grind(step.cycle())
     wafer.measure(
         "package thickness",
@@ -364,6 +365,7 @@ async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> 
         "um",
         low=step.thickness_um - step.tolerance_um,
         high=step.thickness_um + step.tolerance_um - result.gauge_resolution_um,
+        resolution=result.gauge_resolution_um,
     )
 
 

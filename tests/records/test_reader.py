@@ -26,6 +26,8 @@ def test_every_table_holds_the_runs_rows_with_the_schemas_columns(records, run_d
     schema = [row[1] for row in _raw(run_db, f"PRAGMA table_info({table})")]
     if table == "measurements":  # and the label of the step that took it, beside its id
         schema.insert(schema.index("step_id") + 1, "step")
+        schema.remove("resolution")  # the step it was read to, beside its unit (schema 17)
+        schema.insert(schema.index("unit") + 1, "resolution")
         schema.insert(schema.index("passed") + 1, "verdict")  # pass, fail or recorded
         schema.append("attempt")  # and which try of it, where a rework measured it again
     if table == "wafers":  # and its time on the line, as `show` gives it

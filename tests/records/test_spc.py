@@ -43,6 +43,7 @@ def values_of(lots: list[list[float]], low: float | None = 9.0, high: float | No
                 "attempt": None,
                 "value": value,
                 "unit": "um",
+                "resolution": None,
                 "low": low,
                 "high": high,
             }
@@ -324,3 +325,24 @@ def test_runs_of_different_recipes_mixed_are_said_and_one_recipe_charted_alone(
     assert main(["spc", "bump height", "--method", "m", *db, "--html", str(page)]) == 0
     text = " ".join(page.read_text().split())
     assert "Runs of 2 recipes mixed: aaaaaaaaaaaa (4 runs), bbbbbbbbbbbb (1 run)" in text
+
+
+def test_the_chart_says_the_steps_its_values_were_read_to():
+    """Values a gauge read to its step (their records' `resolution`, decision 0121) are
+    charted saying so, of gauges of several steps each, and of values whose records do not
+    say (an older run's) that too; values none of whose records say read as before."""
+    values = values_of([[10.0, 10.5], [10.0, 9.5]])
+
+    def said(resolutions: list[float | None]) -> str | None:
+        read = values.assign(resolution=resolutions)
+        chart = control_chart(read, measurement="t", method="m", chart="xbar-r")
+        return chart.resolutions_text()
+
+    assert said([None, None, None, None]) is None
+    assert said([0.5, 0.5, 0.5, 0.5]) == "values read in 0.5 um steps"
+    assert said([0.5, 0.5, None, None]) == (
+        "values read in 0.5 um steps; some values' records do not say theirs"
+    )
+    assert said([0.5, 0.5, 0.1, 0.1]) == (
+        "values read in 0.5 um and 0.1 um steps: instruments of several resolutions mixed"
+    )

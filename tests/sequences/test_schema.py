@@ -45,14 +45,21 @@ def version_1_database(path) -> None:
     db.close()
 
 
-def database_with_events(path, version: int, events: list[dict]) -> None:
-    """A database as packline `version` left it: `version_1_database` migrated to `version`,
-    its run holding `events` (rows of the columns that version has, each at its own time)."""
+def migrated_to(path, version: int) -> sqlite3.Connection:
+    """`version_1_database` at `path` with the migrations up to `version`, open for a test
+    to add the records that version wrote (it sets the version and commits)."""
     version_1_database(path)
     db = sqlite3.connect(path)
     for each in range(2, version + 1):
         for statement in MIGRATIONS[each]:
             db.execute(statement)
+    return db
+
+
+def database_with_events(path, version: int, events: list[dict]) -> None:
+    """A database as packline `version` left it: `version_1_database` migrated to `version`,
+    its run holding `events` (rows of the columns that version has, each at its own time)."""
+    db = migrated_to(path, version)
     columns = list(events[0])
     db.executemany(
         f"INSERT INTO events (run_id, session, wafer_id, t, wall, {', '.join(columns)}) "
@@ -281,11 +288,7 @@ def test_a_version_10_databases_steps_get_their_handling_by_their_names(tmp_path
     read them by then, their names (case-sensitive), so what an old aborted run left on its
     tools reads as it did: W01's bonder stage was cut off after its load."""
     path = tmp_path / "old.db"
-    version_1_database(path)
-    db = sqlite3.connect(path)
-    for version in range(2, 11):
-        for statement in MIGRATIONS[version]:
-            db.execute(statement)
+    db = migrated_to(path, 10)
     db.execute("UPDATE runs SET status = 'aborted' WHERE id = 'r1'")
     db.executemany(
         "INSERT INTO steps (run_id, session, wafer_id, key, name, stage, kind, claims, tool, "
@@ -381,4 +384,29 @@ def test_a_version_15_databases_stopped_run_events_keep_their_place_in_time_orde
         ("run-started", 0.0), ("paused", 0.5), ("run-finished", 5.0), ("tool-cleared", 5.0),
         ("disposition", 5.0),
     ]  # fmt: skip
-    assert user_version(path) == SCHEMA_VERSION == 16
+    assert user_version(path) == SCHEMA_VERSION
+
+
+def test_a_version_16_database_opens_its_readings_and_tools_saying_nothing_of_steps(tmp_path):
+    """Schema 17 records the step a reading was read to and the options a dry run's command
+    gave its simulated tools (decision 0121); what a database holds from before says
+    neither (null), and reads as it did: a measurement without a step, a tool given none."""
+    path = tmp_path / "old.db"
+    db = migrated_to(path, 16)
+    db.execute(
+        "INSERT INTO tools (run_id, session, name, role, driver, address, vendor, model, "
+        "serial_number, firmware, wall) VALUES ('r1', 1, 'grinder', 'grinder', 'grinder', "
+        "'TCPIP0::127.0.0.1::5025::SOCKET', 'packline', 'GR-2', 'GR-2-0001', '1.0', 1.0)"
+    )
+    db.execute("PRAGMA user_version = 16")
+    db.commit()
+    db.close()
+    store = RunStore(path)
+    try:
+        (measurement,) = store.table("measurements", "r1")
+        (tool,) = store.tools("r1")
+    finally:
+        store.close()
+    assert (measurement["name"], measurement["resolution"]) == ("residue after", None)
+    assert (tool["name"], tool["sim_options"]) == ("grinder", {})
+    assert user_version(path) == SCHEMA_VERSION

@@ -330,6 +330,12 @@ async def test_a_grind_tolerance_the_grinder_s_gauge_resolves_runs_and_passes_00
     target = prepared.recipe.grind.thickness_um
     assert (row["low"], row["high"]) == pytest.approx((target - 0.5, target))
     assert row["value"] <= row["high"]
+    # the records say the step the gauge read it to, and what the simulated grinder was given
+    # (decision 0121): the limit can be told afterwards
+    assert row["resolution"] == 0.5
+    tools = {tool["name"]: tool["sim_options"] for tool in store.tools(run.run_id)}
+    assert tools["grinder"] == {"gauge_resolution_um": 0.5}
+    assert {name for name, given in tools.items() if given} == {"grinder"}
 
 
 async def test_a_resume_on_a_grinder_whose_gauge_is_coarser_is_refused_the_run_kept(
@@ -372,6 +378,41 @@ async def test_a_resume_on_a_grinder_whose_gauge_is_coarser_is_refused_the_run_k
     )
     async with open_resume(store, run_id) as again:
         assert await again.run() == "completed"
+
+
+async def test_each_session_records_its_own_sim_options_and_its_grind_its_gauge_s_step(
+    store: RunStore, tmp_path: Path
+):
+    """A dry run of 0.5 um began on a grinder of 0.5 um (`--sim-option`) and was terminated
+    after its first step; its resume, given no option, grinds on its fresh line's own grinder
+    (0.1 um), as its command says: the records say so, session by session (the options had
+    not been recorded, so the run read as ground on a 0.5 um gauge or on none told), and the
+    reading its step, with the limit that allows for it (target + 0.5 - 0.1)."""
+    prepared = prepare(
+        RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.5 um"))
+    )
+
+    def terminate_after_the_first_step(event: Event) -> None:
+        if event.kind == "step-finished":
+            engine.request("terminate", "test")
+
+    async with open_run(
+        store, prepared, observers=[terminate_after_the_first_step], sim_options=COARSE_GAUGE
+    ) as engine:
+        assert await engine.run() == "terminated"
+    async with open_resume(store, engine.run_id) as resumed:
+        assert await resumed.run() == "completed"
+    grinders = [tool for tool in store.tools(engine.run_id) if tool["name"] == "grinder"]
+    assert [(tool["session"], tool["sim_options"]) for tool in grinders] == [
+        (1, {"gauge_resolution_um": 0.5}),
+        (2, {}),
+    ]
+    (row,) = [
+        m for m in store.table("measurements", engine.run_id) if m["name"] == "package thickness"
+    ]
+    target = prepared.recipe.grind.thickness_um
+    assert row["resolution"] == 0.1
+    assert (row["low"], row["high"]) == pytest.approx((target - 0.5, target + 0.4))
 
 
 async def test_a_resume_with_no_grind_left_is_not_refused_a_coarse_gauge(

@@ -68,6 +68,17 @@ def test_a_measurement_reads_with_its_limits_and_margin(low, high, value, text):
     assert measured_text(measurement) == text
 
 
+def test_a_reading_its_records_give_a_step_says_it_beside_its_limits():
+    """A grinder's gauge reads the package rounded down to its step, and the reading's high
+    limit allows for it (decision 0118): the step is shown, so the limit can be told
+    (decision 0121); a reading whose records give none reads as before."""
+    read = {"value": 413.0, "unit": "um", "low": 412.5, "high": 413.0, "passed": 1}
+    assert measured_text({**read, "resolution": 0.5}) == (
+        "413 um (read in 0.5 um steps) in [412.5, 413]: 0 um to spare"
+    )
+    assert measured_text({**read, "resolution": None}) == "413 um in [412.5, 413]: 0 um to spare"
+
+
 def _step(
     step_id: int, key: str, started_t: float, kind: str = "step", started_wall: float | None = None
 ) -> dict:
@@ -161,6 +172,7 @@ def test_the_tools_say_their_driver_and_address_by_session_where_there_were_two(
         "address": "hsms://127.0.0.1:5000",
         "vendor": "packline",
         "model": "BO-4",
+        "sim_options": {},
     }
     one = tools_table([{**oven, "session": 1}], sessions=1).__rich__()
     assert [str(c.header) for c in one.columns] == ["tool", "driver", "address", "model"]
@@ -179,6 +191,29 @@ def test_the_tools_say_their_driver_and_address_by_session_where_there_were_two(
         "hsms://127.0.0.1:5000",
         "hsms://127.0.0.1:5001",
     ]
+
+
+def test_the_tools_say_the_sim_options_each_session_s_command_gave_them():
+    """A dry run's resume starts a fresh line as its own command says (decision 0118): each
+    session's tools say what their command gave them (decision 0121), the column there only
+    where a session's command gave any."""
+    grinder = {
+        "name": "grinder",
+        "driver": "grinder",
+        "address": "TCPIP0::127.0.0.1::5025::SOCKET",
+        "vendor": "packline",
+        "model": "GR-2",
+    }
+    given = {"gauge_resolution_um": 0.5}
+    table = tools_table(
+        [
+            {**grinder, "session": 1, "sim_options": given},
+            {**grinder, "session": 2, "sim_options": {}},
+        ],
+        sessions=2,
+    ).__rich__()
+    assert str(table.columns[-1].header) == "--sim-option"
+    assert [str(cell) for cell in table.columns[-1].cells] == ["gauge_resolution_um=0.5", ""]
 
 
 def test_a_measurement_without_limits_reads_recorded_not_pass():

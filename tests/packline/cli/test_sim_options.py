@@ -3,8 +3,10 @@ simulated tool, to rehearse a run on a tool unlike the line's default one."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -89,3 +91,46 @@ def test_a_wrong_sim_option_is_refused_before_any_tool_is_contacted(
     assert f"packline: error: --sim-option {option}: {message}" in error
     assert "no tool was contacted" in error
     assert not db.exists()
+
+
+def test_a_dry_runs_sim_options_and_its_readings_steps_are_shown_from_its_records(
+    db, fine_grind, tmp_path, capsys
+):
+    """A dry run on a grinder whose gauge reads to 0.5 um (decision 0121): `show` names the
+    option beside the grinder and the reading's step beside its limits, and `export` and
+    `spc` have both, where nothing had said either (the limit, target + tolerance - step,
+    read as if taken from nowhere); `spc` of it beside a run on the line's own grinder says
+    the two were read on two steps."""
+    recipe = yaml.safe_load(fine_grind.read_text())
+    recipe["grind"]["tolerance_um"] = "0.5 um"
+    fine_grind.write_text(yaml.safe_dump(recipe))
+    args = ["run", "tape-substrate", "--sim", "--recipe", str(fine_grind), "--quiet"]
+    assert main([*args, "--sim-option", "grinder:gauge_resolution_um=0.5"]) == 0
+    capsys.readouterr()
+    assert main(["show", "last"]) == 0
+    shown = capsys.readouterr().out
+    assert "--sim-option" in shown
+    (grinder,) = [line for line in shown.splitlines() if "packline GR-2" in line]
+    assert "gauge_resolution_um=0.5" in grinder
+    assert "413 um (read in 0.5 um steps) in [412.5, 413]: 0 um to spare" in shown
+    assert main(["show", "last", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (wafer,) = report["wafers"]
+    assert wafer["measurements"]["package thickness"]["resolution"] == 0.5
+    (grinder,) = [tool for tool in report["tools"] if tool["name"] == "grinder"]
+    assert grinder["sim_options"] == {"gauge_resolution_um": 0.5}
+    assert main(["export", "last", "--to", str(tmp_path / "out"), "--format", "csv"]) == 0
+    measurements = pd.read_csv(tmp_path / "out" / "measurements.csv")
+    assert list(measurements.columns[6:9]) == ["value", "unit", "resolution"]
+    (thickness,) = measurements[measurements["name"] == "package thickness"]["resolution"]
+    assert thickness == 0.5
+    tools = pd.read_csv(tmp_path / "out" / "tools.csv").set_index("name")["sim_options"]
+    assert tools["grinder"] == '{"gauge_resolution_um": 0.5}'
+    assert tools.drop("grinder").isna().all()
+    assert main(args) == 0  # the line's own grinder, 0.1 um
+    capsys.readouterr()
+    spc = ["spc", "package thickness", "--method", "tape-substrate", "--chart", "individuals"]
+    assert main(spc) == 0
+    assert (
+        "values read in 0.5 um and 0.1 um steps: instruments of several resolutions mixed"
+    ) in capsys.readouterr().out
