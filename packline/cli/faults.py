@@ -110,12 +110,11 @@ def unknown_tool_problem(
 ) -> str | None:
     """Why `option` (as given for the shell) names a `tool` the dry run of `method` on a
     recipe that drives `roles` does not have (its line serves those alone: `Method.tools_for`),
-    naming the tools it has; None where it has it."""
-    simulators = simulated_tools(method)
-    if tool not in simulators:
+    naming the tools it has, those `tool` may mean among them first; None where it has it."""
+    if tool not in simulated_tools(method):
         return (
             f"{option}: the dry run of {method.name} has no tool {tool!r}; its tools: "
-            f"{', '.join(simulators)}{did_you_mean(tool, simulators)}"
+            f"{', '.join(roles)}{did_you_mean(tool, roles)}"
         )
     if tool not in roles:  # not served on the recipe's line: known without its plan
         return (

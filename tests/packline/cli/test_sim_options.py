@@ -89,3 +89,26 @@ def test_a_wrong_sim_option_is_refused_before_any_tool_is_contacted(
     assert f"packline: error: --sim-option {option}: {message}" in error
     assert "no tool was contacted" in error
     assert not db.exists()
+
+
+def test_a_mistyped_tool_or_option_is_named_with_what_it_may_mean_among_the_recipes_tools(
+    db, fine_grind, capsys
+):
+    """A new user's `--sim-option saw:x=1` offered no tool it may mean and listed tools the
+    recipe does not drive (tape-substrate's ball mounter, litho cell and wet bench, which its
+    dry run has not); now the tools listed are those the recipe drives, with the one meant
+    and every option there is; an option given to the wrong tool names the one that takes
+    it. Nothing is run or recorded."""
+    run = ["run", "tape-substrate", "--sim", "--recipe", str(fine_grind)]
+    options = ["saw:x=1", "dicing_saw:gauge_resolution_um=1"]
+    assert main([*run, *(f"--sim-option={option}" for option in options)]) == 2
+    error = capsys.readouterr().err
+    assert error.splitlines()[:2] == [
+        "packline: error: --sim-option saw:x=1: the dry run of tape-substrate has no tool "
+        "'saw'; its tools: laser, dispenser, wire_bonder, dicing_saw, flip_chip_bonder, oven, "
+        "grinder (did you mean 'dicing_saw'?); the tools' options: grinder:gauge_resolution_um",
+        "--sim-option dicing_saw:gauge_resolution_um=1: the simulated dicing_saw has no option "
+        "'gauge_resolution_um'; its options: none (did you mean "
+        "'grinder:gauge_resolution_um'?); the tools' options: grinder:gauge_resolution_um",
+    ]
+    assert not db.exists()
