@@ -27,6 +27,7 @@ from packline.station import Station, StationError, load_station
 
 from .output import EXIT_OK, open_store
 from .parser import add_by, add_db, ordered_by, positive_seconds
+from .sim_options import SimOptions, read_sim_options
 
 if TYPE_CHECKING:
     from packline.sim_instruments.line import SimulatedLine
@@ -52,6 +53,7 @@ async def _serve(args: argparse.Namespace) -> int:
         clock = ScaledClock(args.time_scale) if args.time_scale != 1.0 else WallClock()
     except ValueError as error:
         raise BadInput(f"--time-scale {args.time_scale}: {error}") from None
+    sim_options = _served_sim_options(args.sim_options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -64,14 +66,18 @@ async def _serve(args: argparse.Namespace) -> int:
                 infos = await loop.getaddrinfo(args.host, None, family=socket.AF_INET)
                 bound = str(infos[0][4][0])
                 beyond = not ipaddress.ip_address(bound).is_loopback
+                # another machine reaches no pty of this one: serial tools on TCP
+                transports = serial_on_tcp(gem=args.gem) if beyond else {}
                 line = await stack.enter_async_context(
                     SimulatedLine(
                         clock,
                         host=args.host,
                         gem=args.gem,
-                        # another machine reaches no pty of this one: serial tools on TCP
                         serial_over_tcp=beyond,
-                        tool_options=serial_on_tcp(gem=args.gem) if beyond else None,
+                        tool_options={
+                            role: {**transports.get(role, {}), **sim_options.get(role, {})}
+                            for role in {*transports, *sim_options}
+                        },
                         line_id=secrets.token_hex(LINE_ID_BYTES),
                     )
                 )
@@ -96,7 +102,8 @@ async def _serve(args: argparse.Namespace) -> int:
             for name, entry in station.tools.items():
                 address = entry.address
                 where = address if isinstance(address, str) else ", ".join(address.values())
-                report(f"{name}: {entry.kind} served at {where}")
+                given = ", ".join(f"{o} {v:g}" for o, v in sim_options.get(name, {}).items())
+                report(f"{name}: {entry.kind} served at {where}{f' ({given})' if given else ''}")
             report(f"faults: packline sim fault TOOL FAULT --station FILE (socket {control.path})")
             watching = asyncio.create_task(LineWatch(line, report).watch())
             try:
@@ -111,6 +118,20 @@ async def _serve(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     return EXIT_OK
+
+
+def _served_sim_options(texts: list[str]) -> SimOptions:
+    """The `--sim-option` options of the served line, each checked against the simulated tool
+    of its role (`read_sim_options`): the line serves every kind, so a tool it has not is
+    refused naming every tool it serves and the one meant."""
+    from packline.sim_instruments.servers.control import unknown_tool_text
+
+    simulators = {kind.role: kind.load_simulator() for kind in TOOL_KINDS.values()}
+
+    def unknown_tool(option: str, tool: str) -> str | None:
+        return None if tool in simulators else f"{option}: {unknown_tool_text(tool, simulators)}"
+
+    return read_sim_options(texts, simulators, unknown_tool)
 
 
 def serial_on_tcp(*, gem: bool) -> dict[str, dict[str, str]]:
@@ -284,6 +305,18 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         type=float,
         default=1.0,
         help="process time runs this many times faster than the wall clock (default 1)",
+    )
+    serve.add_argument(
+        "--sim-option",
+        dest="sim_options",
+        action="append",
+        default=[],
+        metavar="TOOL:OPTION=VALUE",
+        help="give the served TOOL's OPTION this number while it is served "
+        "(docs/simulated-line.md, Tool options, lists each kind's: "
+        "grinder:gauge_resolution_um=0.5, a grinder whose gauge reads to 0.5 um, to rehearse a "
+        "station run's refusal of a finer grind tolerance; repeatable; a wrong TOOL, OPTION or "
+        "VALUE is refused before anything is served)",
     )
     serve.add_argument(
         "--for",

@@ -1,8 +1,9 @@
 """`packline run|resume --sim --sim-option TOOL:OPTION=VALUE`: an option of a dry run's
 simulated tool (`SimulatedTool.options`: a grinder's gauge resolution), so that a user can
 rehearse a run on a tool unlike the line's default one (a grinder whose gauge is coarser than a
-recipe's grind tolerance, which the run refuses before its first step). Each part is checked,
-and the value against the tool's own range, before any tool moves."""
+recipe's grind tolerance, which the run refuses before its first step); `packline sim serve
+--sim-option` gives it to a served line's tool, for a station run. Each part is checked, and
+the value against the tool's own range, before any tool moves."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
@@ -163,11 +163,7 @@ class LineControl:
             return {"ok": False, "error": f"the {command} request names no fault: {line[:200]!r}"}
         tool = self.tools.get(tool_name)
         if tool is None:
-            return {
-                "ok": False,
-                "error": f"the served line has no tool {tool_name!r}; its tools: "
-                f"{', '.join(self.tools)}{did_you_mean(str(tool_name), self.tools)}",
-            }
+            return {"ok": False, "error": unknown_tool_text(str(tool_name), self.tools)}
         if command == "faults":
             present = {name: tool.faults[name] for name in sorted(tool.injected)}
             named = ", ".join(present) or "none"
@@ -239,6 +235,15 @@ class LineControl:
             "injected": injected,
             "cleared": self._clears,
         }
+
+
+def unknown_tool_text(tool: str, tools: Iterable[str]) -> str:
+    """Why `tool` is refused on a served line of `tools`: the tools it has, and the one
+    `tool` may mean (`did_you_mean`)."""
+    tools = list(tools)
+    return f"the served line has no tool {tool!r}; its tools: {', '.join(tools)}" + did_you_mean(
+        tool, tools
+    )
 
 
 class Done(TypedDict):

@@ -112,3 +112,35 @@ def test_a_mistyped_tool_or_option_is_named_with_what_it_may_mean_among_the_reci
         "'grinder:gauge_resolution_um'?); the tools' options: grinder:gauge_resolution_um",
     ]
     assert not db.exists()
+
+
+def test_a_served_line_takes_a_sim_option_to_rehearse_a_station_runs_refusal(
+    tmp_path, fine_grind, capsys
+):
+    """A new user could not give a served line (`sim serve`, which station runs drive) a
+    coarse gauge: the option was no argument of `sim serve`. Served with one, the line says
+    so beside the tool, and a station run of the finer grind is refused as it connects,
+    recording nothing; a wrong option is refused before anything is served."""
+    from ...sequences.processes import Served
+    from ...sequences.processes import packline as packline_in
+
+    assert main(["sim", "serve", "--sim-option", "grindr:gauge_resolution_um=0.5"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "packline: error: --sim-option grindr:gauge_resolution_um=0.5: the served line has no "
+        "tool 'grindr'; its tools: plasma_cleaner, "
+    )
+    station = tmp_path / "line.yaml"
+    db = tmp_path / "runs.db"
+    with Served(station, "--sim-option", "grinder:gauge_resolution_um=0.5") as served:
+        run = packline_in(db, "run", "tape-substrate", "--station", str(station), "--recipe",
+                          str(fine_grind), "--confirmed-by", "ci-bot", "--quiet")  # fmt: skip
+        assert run.returncode == 2, run.stderr
+        assert run.stderr.startswith("packline: error: run not started: grinder at TCPIP0::")
+        assert "finer than this grinder's thickness gauge resolves, 0.5 um (" in run.stderr
+    assert "grinder: grinder served at TCPIP0::" in served.log.read_text()
+    assert " (gauge_resolution_um 0.5)\n" in served.log.read_text()
+    store = RunStore(str(db))
+    try:
+        assert store.runs() == []  # nothing recorded
+    finally:
+        store.close()
