@@ -1,5 +1,6 @@
 """`packline station check`: every tool of a station file, its identity, state, alarms,
-interlocks and the workpieces it holds; commands nothing."""
+interlocks and the workpieces it holds, and with `--method` the method's tools check of a
+recipe on them (decision 0118); commands nothing."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from rich.console import Console
 
 from packline.rendering import DataTable
 from packline.sequences.engine.errors import BadInput
-from packline.station import StationError, load_station
+from packline.station import Station, StationError, load_station
 from packline.station_check import (
     CHECK_TIMEOUT_S,
     DEVICE_SEPARATOR,
     UNLOAD_BY_HAND,
+    RecipeCheck,
     ToolCheck,
     check_station,
+    check_station_for_recipe,
 )
 
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
@@ -33,23 +36,59 @@ READY_SHARE = 0.2
 def cmd_station_check(args: argparse.Namespace) -> int:
     """Exit 0 when every tool is ready for a lot, 1 when one is not (unreachable, not idle,
     alarmed, an interlock open that must be made at rest, holding a workpiece, given a
-    `capacity` above what it takes at once), 2 for a station file that cannot be read."""
+    `capacity` above what it takes at once) or, with `--method`, when the method's tools
+    check refuses the recipe on them, 2 for a station file that cannot be read or a recipe
+    refused as `validate` refuses it (nothing contacted)."""
     if (args.station_file is None) == (args.station is None):
         raise BadInput(
             "station check: name the station file once, as `station check FILE` or "
             "`station check --station FILE`"
+        )
+    if args.recipe is not None and args.method is None:
+        raise BadInput(
+            f"--recipe {args.recipe}: a recipe is a method's; give --method METHOD with it"
         )
     station_file = args.station_file or args.station
     try:
         station = load_station(station_file)
     except StationError as error:
         raise BadInput(str(error)) from None
-    checks = _with_owners(args, asyncio.run(check_station(station, args.timeout_s, station_file)))
+    verdict = None
+    if args.method is None:
+        checked = asyncio.run(check_station(station, args.timeout_s, station_file))
+    else:
+        checked, verdict = asyncio.run(_check_for_recipe(args, station, station_file))
+    checks = _with_owners(args, checked)
+    tools = [{**asdict(c), "ready": c.ready, "problems": c.problems()} for c in checks]
     if args.json:
-        print_json([{**asdict(c), "ready": c.ready, "problems": c.problems()} for c in checks])
+        recipe = None if verdict is None else {**asdict(verdict), "ready": verdict.ready}
+        print_json(tools if recipe is None else {"tools": tools, "recipe": recipe})
     else:
         print_station_check(terminal(), station.name, checks)
-    return EXIT_OK if all(c.ready for c in checks) else EXIT_RUN_FAILED
+        if verdict is not None:
+            print(verdict.text())
+    ready = all(c.ready for c in checks) and (verdict is None or verdict.ready)
+    return EXIT_OK if ready else EXIT_RUN_FAILED
+
+
+async def _check_for_recipe(
+    args: argparse.Namespace, station: Station, station_file: Path
+) -> tuple[list[ToolCheck], RecipeCheck]:
+    """The check of `station`'s tools, and `--method`'s tools check of `--recipe` (default:
+    the method's own) on them, the recipe first validated for the station as a run's is
+    (`prepare`: its fields, the station's roles, the tools' setpoint limits; BadInput, nothing
+    contacted)."""
+    from packline.sequences.engine.request import RunRequest, prepare
+
+    prepared = prepare(RunRequest(args.method, station_path=station_file, recipe_path=args.recipe))
+    return await check_station_for_recipe(
+        station,
+        prepared.method,
+        prepared.recipe,
+        prepared.recipe_source,
+        args.timeout_s,
+        station_file,
+    )
 
 
 def _with_owners(args: argparse.Namespace, checks: list[ToolCheck]) -> list[ToolCheck]:
@@ -152,6 +191,19 @@ def _station_arguments(station: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="the station file, as the other commands name it (or FILE alone)",
+    )
+    check.add_argument(
+        "--method",
+        metavar="METHOD",
+        help="also ask METHOD's tools check of --recipe on the tools it drives, as a run asks "
+        "it as it connects (tape-substrate: each grinder's gauge fine enough for the grind "
+        "tolerance); the recipe is validated for the station first",
+    )
+    check.add_argument(
+        "--recipe",
+        metavar="FILE|NAME",
+        help="with --method: a recipe file, or a reference recipe's name (default: the "
+        "method's shipped recipe)",
     )
     check.add_argument(
         "--timeout",

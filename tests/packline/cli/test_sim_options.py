@@ -132,6 +132,17 @@ def test_a_served_line_takes_a_sim_option_to_rehearse_a_station_runs_refusal(
     station = tmp_path / "line.yaml"
     db = tmp_path / "runs.db"
     with Served(station, "--sim-option", "grinder:gauge_resolution_um=0.5") as served:
+        # the check asks what the run would, before it is started (nothing commanded)
+        check = packline_in(db, "station", "check", str(station), "--method", "tape-substrate",
+                            "--recipe", str(fine_grind))  # fmt: skip
+        assert check.returncode == 1, check.stderr
+        verdict = check.stdout.partition("nothing was commanded\n")[2].splitlines()
+        assert verdict[0] == (
+            f"tape-substrate on {fine_grind}: refused by its tools check, as a run would be as "
+            "it connects:"
+        )
+        assert verdict[1].startswith("  grinder at TCPIP0::")
+        assert "finer than this grinder's thickness gauge resolves, 0.5 um (" in verdict[1]
         run = packline_in(db, "run", "tape-substrate", "--station", str(station), "--recipe",
                           str(fine_grind), "--confirmed-by", "ci-bot", "--quiet")  # fmt: skip
         assert run.returncode == 2, run.stderr
