@@ -43,8 +43,6 @@ from packline.station import Station
 
 if TYPE_CHECKING:
     from packline.drivers.equipment import Equipment
-    from packline.sequences.engine.method import Method
-    from packline.sequences.engine.recipe import Recipe
 
 #: What takes a workpiece off a tool that no run of the records has in its lot.
 UNLOAD_BY_HAND = "have it unloaded, or taken off and the tool cleared"
@@ -189,51 +187,10 @@ def capacity_problem(capacity: int, takes: int, where: str = "") -> str | None:
     )
 
 
-@dataclass(frozen=True)
-class RecipeCheck:
-    """What a method's check of its connected tools against a recipe said (`Method.tools_check`,
-    decision 0118), asked of the station's tools of the roles the recipe drives as `packline
-    station check --method` connected them: a tool that will refuse the run as it connects
-    (a grinder's gauge coarser than the grind tolerance) is known before a run is started."""
-
-    method: str
-    #: The recipe as `prepare` names it: a file, a reference recipe, the method's own.
-    recipe: str
-    #: Whether the method has a tools check at all (most ask their tools nothing of a recipe).
-    asked: bool
-    #: Why the recipe cannot be carried out on the tools, a reason a tool, as a run's refusal
-    #: gives them (`run not started: <reason>`).
-    refusals: tuple[str, ...] = ()
-    #: The tools of the roles the recipe drives the check could not ask (not reached, another
-    #: controller's), name -> why: their own rows say what keeps them from a lot.
-    unasked: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ready(self) -> bool:
-        """Whether a run of the recipe would not be refused by the method's tools check."""
-        return not self.refusals
-
-    def text(self) -> str:
-        """The verdict in words, a line each refusal."""
-        of = f"{self.method} on {self.recipe}"
-        if not self.asked:
-            return f"{of}: {self.method} has no tools check (it asks its tools nothing of a recipe)"
-        unasked = "; ".join(f"{name} not asked: {why}" for name, why in self.unasked.items())
-        if self.refusals:
-            said = "\n".join(f"  {reason}" for reason in self.refusals)
-            also = f"\n  ({unasked})" if unasked else ""
-            return (
-                f"{of}: refused by its tools check, as a run would be as it connects:\n{said}{also}"
-            )
-        if unasked:
-            return f"{of}: its tools check asked the tools it reached and found nothing ({unasked})"
-        return f"{of}: its tools check passed (the tools it drives carry the recipe out)"
-
-
 @dataclass
-class _KeptOpen:
+class KeptOpen:
     """The tools of a check left connected, and held, once read, for a method's tools check
-    (`check_station_for_recipe`): closed and released when `stack` closes."""
+    (`packline station check --method`): closed and released when `stack` closes."""
 
     stack: contextlib.AsyncExitStack[bool | None]
     #: The tools to keep: name -> the role the recipe drives them in.
@@ -243,80 +200,17 @@ class _KeptOpen:
 
 
 async def check_station(
-    station: Station, timeout_s: float = CHECK_TIMEOUT_S, station_file: Path | None = None
+    station: Station,
+    timeout_s: float = CHECK_TIMEOUT_S,
+    station_file: Path | None = None,
+    kept: KeptOpen | None = None,
 ) -> list[ToolCheck]:
     """Every tool of `station`, in file order, checked at once; `station_file`, the file it was
     read from, names the check to a run refused meanwhile (a problem with a tool's value names
     its line, as the station read from it says: `Station.where`). A tool another controller
-    drives is named with it, not contacted; the others are held while checked. Two tools each
-    of which answered as the other's kind are each told so (`ToolCheck.swapped`)."""
-    return await _check_station(station, timeout_s, station_file, None)
-
-
-async def check_station_for_recipe(
-    station: Station,
-    method: Method,
-    recipe: Recipe,
-    recipe_source: str,
-    timeout_s: float = CHECK_TIMEOUT_S,
-    station_file: Path | None = None,
-) -> tuple[list[ToolCheck], RecipeCheck]:
-    """`check_station`, and `method`'s tools check of `recipe` (named `recipe_source`) asked
-    of the tools of the roles it drives (`Method.tools_for`) as the check connected them, once
-    every tool has answered (the check may compare tools): kept connected and held until it
-    has, then closed. Commands nothing, as the check asks questions only (decision 0118)."""
-    roles = {
-        name: role for role in method.tools_for(recipe) for name in station.tools_for_role(role)
-    }
-    async with contextlib.AsyncExitStack() as stack:
-        kept = _KeptOpen(stack, roles)
-        checks = await _check_station(station, timeout_s, station_file, kept)
-        verdict = await _ask_tools_check(station, method, recipe, recipe_source, checks, kept,
-                                         timeout_s)  # fmt: skip
-    return checks, verdict
-
-
-async def _ask_tools_check(
-    station: Station,
-    method: Method,
-    recipe: Recipe,
-    recipe_source: str,
-    checks: list[ToolCheck],
-    kept: _KeptOpen,
-    timeout_s: float,
-) -> RecipeCheck:
-    """`method`'s tools check of `recipe` on the tools `kept` that answered and are who the
-    station says (`checks`), within `timeout_s`; a tool of the recipe's roles not among them
-    is named as not asked, with why (its row's first problem)."""
-    from packline.clock import WallClock
-    from packline.sequences.engine.tools import ConnectedTools, Tool, ToolPool
-
-    if method.tools_check is None:
-        return RecipeCheck(method.name, recipe_source, asked=False)
-    pool = ToolPool(WallClock())
-    unasked = {}
-    for check in checks:
-        if check.name not in kept.roles:
-            continue
-        if check.name in kept.drivers and check.error is None and check.driven_by is None:
-            role, capacity = kept.roles[check.name], station.tools[check.name].capacity
-            pool.add(Tool(check.name, role, kept.drivers[check.name], capacity))
-        else:
-            unasked[check.name] = check.problems()[0]
-    try:
-        async with asyncio.timeout(timeout_s):
-            refusals = tuple(await method.tools_check(recipe, ConnectedTools(pool)))
-    except TimeoutError:
-        refusals = (f"its tools check had no answer within {timeout_s:g} s",)
-    except (PacklineError, OSError) as error:
-        refusals = (f"its tools check could not ask its tools: {error}",)
-    return RecipeCheck(method.name, recipe_source, True, refusals, unasked)
-
-
-async def _check_station(
-    station: Station, timeout_s: float, station_file: Path | None, kept: _KeptOpen | None
-) -> list[ToolCheck]:
-    """`check_station`, leaving the tools `kept` names connected and held, in its stack."""
+    drives is named with it, not contacted; the others are held while checked, and those
+    `kept` names left connected and held in its stack, their drivers in it, once read. Two
+    tools each of which answered as the other's kind are each told so (`ToolCheck.swapped`)."""
     holder = Holder.here(
         f"`packline station check` of {station_file or 'station ' + station.name}",
         "wait a few seconds until it ends",
@@ -370,7 +264,7 @@ async def _check_tool(
     timeout_s: float,
     addresses: dict[str, str],
     holder: Holder,
-    kept: _KeptOpen | None,
+    kept: KeptOpen | None,
 ) -> ToolCheck:
     """Tool `name` checked, held meanwhile at its `addresses` (address -> tool) by the check's
     `holder`, and left connected and held in `kept`'s stack where given; one that another
@@ -392,7 +286,7 @@ async def _check_tool(
 
 
 async def _contact(
-    station: Station, name: str, timeout_s: float, address: str, kept: _KeptOpen | None
+    station: Station, name: str, timeout_s: float, address: str, kept: KeptOpen | None
 ) -> ToolCheck:
     """What tool `name` says of itself (or why it did not), asked within `timeout_s`; a
     problem with its address names the line of the station file that gives it. Closed once

@@ -607,9 +607,9 @@ async def test_a_method_and_recipe_are_checked_against_the_tools_as_a_run_would_
     method's tools check of the tools the recipe drives, kept connected until every tool has
     answered, and names the grinder's refusal as the run's; a gauge that resolves it passes,
     and a tool the check cannot reach is named not asked. Nothing is commanded."""
+    from packline.cli.station import check_station_for_recipe
     from packline.sequences.engine.method import get_method
     from packline.sequences.engine.recipe import read_recipe_text
-    from packline.station_check import check_station_for_recipe
 
     from ..sequences.helpers import reference_with
 
