@@ -4,13 +4,15 @@ Every refusal of a name the user typed (a recipe's key, a `--fault` tool, fault 
 served line's tool or fault, a station file's key, driver, link option or setpoint, a run's
 tool to clear, a method or its reference recipe) ends with the same `(did you mean ...?)`,
 stated here once. It offers only what the word is close to: a slip of the keys away from it,
-else the start of it, else spelt much like it; a choice that merely shares some of its letters
-(`plasma_claner`'s l, a, s, e, r spell `laser`) is none.
+else the start of it or of one of its words (`saw`: `dicing_saw`), else spelt much like it; a
+choice that merely shares some of its letters (`plasma_claner`'s l, a, s, e, r spell `laser`)
+is none.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 #: The most choices a refusal offers.
@@ -22,6 +24,8 @@ SPELT_ALIKE = 0.5
 #: A slip of the keys (a key left out, one too many, one wrong, two swapped) in every this many
 #: characters of a word, and one in a shorter word, is a misspelling of a choice.
 CHARACTERS_PER_SLIP = 4
+#: What separates the words of a choice (`dicing_saw`, `plasma clean`, `forming-gas`, `CF4/O2`).
+WORD_BREAK = re.compile(r"[_\-/ ]")
 
 
 def spelt_closest(word: str, choices: Iterable[str], *, short_slips: bool = True) -> list[str]:
@@ -29,10 +33,11 @@ def spelt_closest(word: str, choices: Iterable[str], *, short_slips: bool = True
     slip of the case alone gives that one (`RF_MISMATCH` -> `rf_mismatch`); else those the
     fewest slips of the keys away from it, if a slip every `CHARACTERS_PER_SLIP` characters
     makes it (`plasma_claner` -> `plasma_cleaner`, not also `laser`); else, for a word too
-    short to be a slip of anything, the choices it begins (`n2` -> `n2_supply`); else those
-    spelt most like it (`SPELT_ALIKE`). Without `short_slips` (a choice of symbols: gases,
-    metals), a word shorter than `CHARACTERS_PER_SLIP` is offered only the choice it is in
-    another case: `N2` is one key from `O2`, but another gas."""
+    short to be a slip of anything, the choices it begins (`n2` -> `n2_supply`), else those
+    one of whose words it begins (`saw` -> `dicing_saw`: the words between `_`, `-`, `/` or a
+    space); else those spelt most like it (`SPELT_ALIKE`). Without `short_slips` (a choice of
+    symbols: gases, metals), a word shorter than `CHARACTERS_PER_SLIP` is offered only the
+    choice it is in another case: `N2` is one key from `O2`, but another gas."""
     by_folded: dict[str, str] = {}
     for choice in choices:
         by_folded.setdefault(choice.casefold(), choice)
@@ -49,6 +54,12 @@ def spelt_closest(word: str, choices: Iterable[str], *, short_slips: bool = True
         closest = [choice for choice, count in slips.items() if count == fewest][:OFFERED]
     else:
         closest = [choice for choice in by_folded if choice.startswith(folded)][:OFFERED]
+        if not closest:
+            closest = [
+                choice
+                for choice in by_folded
+                if any(each.startswith(folded) for each in WORD_BREAK.split(choice))
+            ][:OFFERED]
     if not closest:
         closest = difflib.get_close_matches(folded, list(by_folded), OFFERED, SPELT_ALIKE)
     return [by_folded[choice] for choice in closest]

@@ -27,10 +27,11 @@ rehearsal of a run meeting it begins, and a run on the line records it as it con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import PacklineError, WrongTool, address_line_text, swapped_text
@@ -39,6 +40,9 @@ from packline.drivers.specs import Interlock
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.sim_instruments.servers.control import ControlError, request_control
 from packline.station import Station
+
+if TYPE_CHECKING:
+    from packline.drivers.equipment import Equipment
 
 #: What takes a workpiece off a tool that no run of the records has in its lot.
 UNLOAD_BY_HAND = "have it unloaded, or taken off and the tool cleared"
@@ -183,14 +187,30 @@ def capacity_problem(capacity: int, takes: int, where: str = "") -> str | None:
     )
 
 
+@dataclass
+class KeptOpen:
+    """The tools of a check left connected, and held, once read, for a method's tools check
+    (`packline station check --method`): closed and released when `stack` closes."""
+
+    stack: contextlib.AsyncExitStack[bool | None]
+    #: The tools to keep: name -> the role the recipe drives them in.
+    roles: dict[str, str]
+    #: The drivers kept, by tool name, of those that answered.
+    drivers: dict[str, Equipment] = field(default_factory=dict)
+
+
 async def check_station(
-    station: Station, timeout_s: float = CHECK_TIMEOUT_S, station_file: Path | None = None
+    station: Station,
+    timeout_s: float = CHECK_TIMEOUT_S,
+    station_file: Path | None = None,
+    kept: KeptOpen | None = None,
 ) -> list[ToolCheck]:
     """Every tool of `station`, in file order, checked at once; `station_file`, the file it was
     read from, names the check to a run refused meanwhile (a problem with a tool's value names
     its line, as the station read from it says: `Station.where`). A tool another controller
-    drives is named with it, not contacted; the others are held while checked. Two tools each
-    of which answered as the other's kind are each told so (`ToolCheck.swapped`)."""
+    drives is named with it, not contacted; the others are held while checked, and those
+    `kept` names left connected and held in its stack, their drivers in it, once read. Two
+    tools each of which answered as the other's kind are each told so (`ToolCheck.swapped`)."""
     holder = Holder.here(
         f"`packline station check` of {station_file or 'station ' + station.name}",
         "wait a few seconds until it ends",
@@ -204,6 +224,7 @@ async def check_station(
                 timeout_s,
                 {a: tool for a, tool in addresses.items() if tool == name},
                 holder,
+                kept if kept is not None and name in kept.roles else None,
             )
             for name in station.tools
         )
@@ -238,10 +259,16 @@ async def _injected_on_line(station: Station, timeout_s: float) -> dict[str, dic
 
 
 async def _check_tool(
-    station: Station, name: str, timeout_s: float, addresses: dict[str, str], holder: Holder
+    station: Station,
+    name: str,
+    timeout_s: float,
+    addresses: dict[str, str],
+    holder: Holder,
+    kept: KeptOpen | None,
 ) -> ToolCheck:
     """Tool `name` checked, held meanwhile at its `addresses` (address -> tool) by the check's
-    `holder`; one that another controller holds is named with its holder, not contacted."""
+    `holder`, and left connected and held in `kept`'s stack where given; one that another
+    controller holds is named with its holder, not contacted."""
     entry = station.tools[name]
     address = (
         entry.address
@@ -249,53 +276,60 @@ async def _check_tool(
         else DEVICE_SEPARATOR.join(f"{device} {where}" for device, where in entry.address.items())
     )
     try:
-        with hold_tools(addresses, holder):
-            return await _contact(station, name, timeout_s, address)
+        with contextlib.ExitStack() as own:
+            (own if kept is None else kept.stack).enter_context(hold_tools(addresses, holder))
+            return await _contact(station, name, timeout_s, address, kept)
     except LineBusy as busy:
         return ToolCheck(name, entry.kind, address, driven_by=busy.holder.what)
     except PacklineError as error:  # the lock directory cannot be written
         return ToolCheck(name, entry.kind, address, error=str(error))
 
 
-async def _contact(station: Station, name: str, timeout_s: float, address: str) -> ToolCheck:
+async def _contact(
+    station: Station, name: str, timeout_s: float, address: str, kept: KeptOpen | None
+) -> ToolCheck:
     """What tool `name` says of itself (or why it did not), asked within `timeout_s`; a
-    problem with its address names the line of the station file that gives it."""
+    problem with its address names the line of the station file that gives it. Closed once
+    read, or left connected in `kept`'s stack (its driver in `kept.drivers`) where given."""
     entry = station.tools[name]
     failed = partial(ToolCheck, name, entry.kind, address, address_at=station.address_at(name))
     try:
-        async with asyncio.timeout(timeout_s):
-            async with station.open_tool(name) as tool:
-                identity = tool.identity
-                assert identity is not None  # read by connect
-                if entry.serial_number not in (None, identity.serial_number):
-                    return failed(
-                        identity=str(identity),
-                        error=f"serial number {identity.serial_number}, but the station file "
-                        f"says {entry.serial_number}: another tool answers at this address "
-                        "(a cable or port moved; on a simulated line, another `sim serve` "
-                        "took over its pty): correct the address, or use the station file "
-                        "of the line you mean",
-                    )
-                alarms = await tool.request_alarms()
-                interlocks = await tool.request_interlocks()
-                workpieces = await tool.request_workpieces()
-                capacity = await tool.request_capacity()
-                return ToolCheck(
-                    name,
-                    entry.kind,
-                    address,
+        async with asyncio.timeout(timeout_s), contextlib.AsyncExitStack() as own:
+            stack = own if kept is None else kept.stack
+            tool = await stack.enter_async_context(station.open_tool(name))
+            if kept is not None:
+                kept.drivers[name] = tool
+            identity = tool.identity
+            assert identity is not None  # read by connect
+            if entry.serial_number not in (None, identity.serial_number):
+                return failed(
                     identity=str(identity),
-                    state=tool.state.value,
-                    e10_state=tool.e10_state.value,
-                    working=tool.found_working,
-                    alarms=alarms,
-                    interlocks=interlocks,
-                    made_at_rest=made_at_rest(entry.kind),
-                    workpieces=workpieces,
-                    capacity=capacity,
-                    station_capacity=entry.capacity,
-                    capacity_at=station.where("tools", name, "capacity"),
+                    error=f"serial number {identity.serial_number}, but the station file "
+                    f"says {entry.serial_number}: another tool answers at this address "
+                    "(a cable or port moved; on a simulated line, another `sim serve` "
+                    "took over its pty): correct the address, or use the station file "
+                    "of the line you mean",
                 )
+            alarms = await tool.request_alarms()
+            interlocks = await tool.request_interlocks()
+            workpieces = await tool.request_workpieces()
+            capacity = await tool.request_capacity()
+            return ToolCheck(
+                name,
+                entry.kind,
+                address,
+                identity=str(identity),
+                state=tool.state.value,
+                e10_state=tool.e10_state.value,
+                working=tool.found_working,
+                alarms=alarms,
+                interlocks=interlocks,
+                made_at_rest=made_at_rest(entry.kind),
+                workpieces=workpieces,
+                capacity=capacity,
+                station_capacity=entry.capacity,
+                capacity_at=station.where("tools", name, "capacity"),
+            )
     except TimeoutError:
         return failed(error=f"no answer within {timeout_s:g} s")
     except WrongTool as error:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from packline.drivers.registry import kinds_of
 from packline.sequences.engine.errors import BadInput
-from packline.sequences.engine.events import FAULT_INJECTED, Event
+from packline.sequences.engine.events import FAULT_CLEARED, FAULT_INJECTED, Event
+from packline.sequences.engine.injected_faults import cleared_on_tool_data, cleared_on_tool_text
 from packline.sequences.engine.method import Method
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.tool import SimulatedTool
@@ -110,12 +111,11 @@ def unknown_tool_problem(
 ) -> str | None:
     """Why `option` (as given for the shell) names a `tool` the dry run of `method` on a
     recipe that drives `roles` does not have (its line serves those alone: `Method.tools_for`),
-    naming the tools it has; None where it has it."""
-    simulators = simulated_tools(method)
-    if tool not in simulators:
+    naming the tools it has, those `tool` may mean among them first; None where it has it."""
+    if tool not in simulated_tools(method):
         return (
             f"{option}: the dry run of {method.name} has no tool {tool!r}; its tools: "
-            f"{', '.join(simulators)}{did_you_mean(tool, simulators)}"
+            f"{', '.join(roles)}{did_you_mean(tool, roles)}"
         )
     if tool not in roles:  # not served on the recipe's line: known without its plan
         return (
@@ -153,7 +153,10 @@ class FaultInjector:
     """As the run's `line_ready`, keeps the dry run's simulated line; as an observer of the
     run's events, injects each fault on its tool at its moment, once, and records that it did
     (a `fault-injected` event, through the run's `record`: a reader of the records later
-    tells an injected alarm from one the line raised)."""
+    tells an injected alarm from one the line raised). A fault a tool then clears by its own
+    doing (`SimulatedTool.cure_fault`: the dicing saw's new blade, which the run's own blade
+    preparation installs) is recorded cleared as it goes (a `fault-cleared` event, decision
+    0119), where the run had completed with the crack injected in its records."""
 
     def __init__(self, faults: list[Fault]) -> None:
         self.faults = faults
@@ -166,6 +169,19 @@ class FaultInjector:
 
     def line_ready(self, line: SimulatedLine) -> None:
         self._line = line
+        for tool in line.tools.values():
+            tool.fault_listeners.append(self._cured)
+
+    def _cured(self, tool: str, fault: str, how: str) -> None:
+        """Record that `tool` cleared `fault` itself (`how`), by nobody's order."""
+        if self.record is not None:
+            self.record(
+                FAULT_CLEARED,
+                tool=tool,
+                status=fault,
+                message=cleared_on_tool_text(fault, how),
+                data=cleared_on_tool_data(fault, None, how),
+            )
 
     def __call__(self, event: Event) -> None:
         self._started |= event.kind == "run-started"

@@ -38,7 +38,7 @@ from packline.sequences.engine.errors import RunRefused
 from packline.sequences.engine.launch import recorded_recipe, what_held_wafers_need
 
 from .console import OperatorConsole
-from .faults import FaultInjector, read_faults
+from .faults import FaultInjector, read_faults, simulated_tools, unknown_tool_problem
 from .output import (
     EXIT_OK,
     EXIT_RUN_FAILED,
@@ -260,7 +260,13 @@ def _sim_options(
             "--sim-option: sets an option of a dry run's simulated tool (--sim); a station's "
             "tools are as they are"
         )
-    return read_sim_options(args.sim_options, method, method.tools_for(recipe()))
+    roles = method.tools_for(recipe())
+    simulators = simulated_tools(method)
+    return read_sim_options(
+        args.sim_options,
+        {role: simulators[role] for role in roles},
+        partial(unknown_tool_problem, method=method, roles=roles),
+    )
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

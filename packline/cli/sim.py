@@ -12,6 +12,7 @@ import ipaddress
 import secrets
 import signal
 import socket
+import sqlite3
 import sys
 import tempfile
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packline.clock import ScaledClock, WallClock
+from packline.drivers.errors import PacklineError
 from packline.drivers.registry import TOOL_KINDS, gem_face_kinds
 from packline.heap import frozen_heap
 from packline.sequences.engine.errors import BadInput
@@ -27,10 +29,11 @@ from packline.station import Station, StationError, load_station
 
 from .output import EXIT_OK, open_store
 from .parser import add_by, add_db, ordered_by, positive_seconds
+from .sim_options import SimOptions, read_sim_options
 
 if TYPE_CHECKING:
     from packline.sim_instruments.line import SimulatedLine
-    from packline.sim_instruments.servers.control import LineControl
+    from packline.sim_instruments.servers.control import Done, LineControl
 
 #: The random bytes of a served line's identity (in hex, in every tool's serial number): two
 #: lines served one after the other on a machine differ, so a pty reused by the second is not
@@ -52,6 +55,7 @@ async def _serve(args: argparse.Namespace) -> int:
         clock = ScaledClock(args.time_scale) if args.time_scale != 1.0 else WallClock()
     except ValueError as error:
         raise BadInput(f"--time-scale {args.time_scale}: {error}") from None
+    sim_options = _served_sim_options(args.sim_options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -64,21 +68,25 @@ async def _serve(args: argparse.Namespace) -> int:
                 infos = await loop.getaddrinfo(args.host, None, family=socket.AF_INET)
                 bound = str(infos[0][4][0])
                 beyond = not ipaddress.ip_address(bound).is_loopback
+                # another machine reaches no pty of this one: serial tools on TCP
+                transports = serial_on_tcp(gem=args.gem) if beyond else {}
                 line = await stack.enter_async_context(
                     SimulatedLine(
                         clock,
                         host=args.host,
                         gem=args.gem,
-                        # another machine reaches no pty of this one: serial tools on TCP
                         serial_over_tcp=beyond,
-                        tool_options=serial_on_tcp(gem=args.gem) if beyond else None,
+                        tool_options={
+                            role: {**transports.get(role, {}), **sim_options.get(role, {})}
+                            for role in {*transports, *sim_options}
+                        },
                         line_id=secrets.token_hex(LINE_ID_BYTES),
                     )
                 )
             except (OSError, RuntimeError) as error:  # pymodbus: RuntimeError, cannot listen
                 reason = getattr(error, "strerror", None) or error
                 raise BadInput(f"--host {args.host}: cannot serve on it ({reason})") from None
-            control = await stack.enter_async_context(_control(line, args.time_scale))
+            control = await stack.enter_async_context(_control(line, args.time_scale, args.db))
             name = args.advertise or (socket.getfqdn() if bound == "0.0.0.0" else args.host)
             station = advertised(line.station, args.host, name).model_copy(
                 update={"time_scale": args.time_scale, "control": str(control.path)}
@@ -96,7 +104,8 @@ async def _serve(args: argparse.Namespace) -> int:
             for name, entry in station.tools.items():
                 address = entry.address
                 where = address if isinstance(address, str) else ", ".join(address.values())
-                report(f"{name}: {entry.kind} served at {where}")
+                given = ", ".join(f"{o} {v:g}" for o, v in sim_options.get(name, {}).items())
+                report(f"{name}: {entry.kind} served at {where}{f' ({given})' if given else ''}")
             report(f"faults: packline sim fault TOOL FAULT --station FILE (socket {control.path})")
             watching = asyncio.create_task(LineWatch(line, report).watch())
             try:
@@ -111,6 +120,20 @@ async def _serve(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     return EXIT_OK
+
+
+def _served_sim_options(texts: list[str]) -> SimOptions:
+    """The `--sim-option` options of the served line, each checked against the simulated tool
+    of its role (`read_sim_options`): the line serves every kind, so a tool it has not is
+    refused naming every tool it serves and the one meant."""
+    from packline.sim_instruments.servers.control import unknown_tool_text
+
+    simulators = {kind.role: kind.load_simulator() for kind in TOOL_KINDS.values()}
+
+    def unknown_tool(option: str, tool: str) -> str | None:
+        return None if tool in simulators else f"{option}: {unknown_tool_text(tool, simulators)}"
+
+    return read_sim_options(texts, simulators, unknown_tool)
 
 
 def serial_on_tcp(*, gem: bool) -> dict[str, dict[str, str]]:
@@ -151,18 +174,61 @@ def report(message: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _control(line: SimulatedLine, time_scale: float) -> AsyncIterator[LineControl]:
+async def _control(
+    line: SimulatedLine, time_scale: float, db: Path | None
+) -> AsyncIterator[LineControl]:
     """The served line's control socket, in a directory of its own (this user's alone), both
-    removed when the line stops; it says the line is served at `time_scale`."""
+    removed when the line stops; it says the line is served at `time_scale`, and tells the
+    runs live on the line in `db` (else the default database) each fault a tool clears
+    itself (`_CureTeller`), the telling waited out as the line stops."""
     from packline.sim_instruments.servers.control import LineControl
 
     with tempfile.TemporaryDirectory(prefix="packline-sim-") as folder:
-        control = LineControl(line.tools, Path(folder) / "control", report, time_scale)
+        path = Path(folder) / "control"
+        teller = _CureTeller(db, path)
+        control = LineControl(line.tools, path, report, time_scale, on_cured=teller)
         await control.start()
         try:
             yield control
         finally:
             await control.stop()
+            await teller.told()
+
+
+class _CureTeller:
+    """Tells the runs live on the served line whose control socket is `control` (in the run
+    database `db`, else the default one) that a tool cleared an injected fault itself, as
+    the line keeps it (a dicing saw's new blade cures its crack, installed by the run's own
+    blade preparation or an operator at the saw): each records a `fault-cleared` event at
+    that time, saying how (decision 0119), where a run that completed had kept the crack
+    injected in its records. The records are written off the line's loop (its tools keep
+    answering meanwhile), and what each run was told is said on the line's terminal."""
+
+    def __init__(self, db: Path | None, control: Path) -> None:
+        self.db = db
+        self.control = control
+        self._telling: set[asyncio.Task[None]] = set()
+
+    def __call__(self, tool: str, fault: str, done: Done) -> None:
+        task = asyncio.get_running_loop().create_task(self._tell(tool, fault, done))
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
+
+    async def _tell(self, tool: str, fault: str, done: Done) -> None:
+        how = done.get("on_tool")
+        try:
+            told = await asyncio.to_thread(
+                tell_runs_on_line, self.db, self.control, tool, fault, None, done["wall"],
+                "clear", on_tool=how,
+            )  # fmt: skip
+        except (sqlite3.Error, PacklineError) as error:
+            told = [f"the runs on the line were not told: {error}"]
+        for each in told:
+            report(f"{tool}: fault {fault} cleared on the tool: {each}")
+
+    async def told(self) -> None:
+        """Once every run has been told what the line's tools cleared so far."""
+        await asyncio.gather(*self._telling, return_exceptions=True)
 
 
 def cmd_sim_fault(args: argparse.Namespace) -> int:
@@ -183,40 +249,56 @@ def cmd_sim_fault(args: argparse.Namespace) -> int:
         raise BadInput(f"{asked}: {error}") from None
     print(reply["message"])
     # when the line did it, as it keeps it for a run that connects later (decision 0117)
-    for told in _tell_runs(args, control, by, float(reply.get("wall", time.time()))):
+    wall = float(reply.get("wall", time.time()))
+    line_did = "clear" if args.clear else "inject"
+    for told in tell_runs_on_line(
+        args.db, control, args.tool, args.fault, by, wall, line_did, run=args.run
+    ):
         print(told)
     return EXIT_OK
 
 
-def _tell_runs(args: argparse.Namespace, control: Path, by: str, wall: float) -> list[str]:
+def tell_runs_on_line(
+    db: Path | None,
+    control: Path,
+    tool: str,
+    fault: str,
+    by: str | None,
+    wall: float,
+    line_did: str,
+    *,
+    run: str | None = None,
+    on_tool: str | None = None,
+) -> list[str]:
     """Tell the runs on the served line whose control socket is `control` that it injected
-    `args.fault` on `args.tool` (or cleared it, `--clear`) at Unix time `wall`, by order of
-    `by` (`tell_run`: each records a `fault-injected` or `fault-cleared` event, decision
-    0103): every run a live process drives on that line, in the database (`--db`, else the
-    default one: none when it does not exist yet), and the run `--run` names besides, stopped
-    (told for its resume) or completed (told it is not recorded): the fault strikes the line,
+    `fault` on `tool` (or cleared it: `line_did`, `inject` or `clear`) at Unix time `wall`,
+    by order of `by` (`packline sim fault`), or that the tool cleared it itself (`on_tool`,
+    how; `by` None: the line's own word, `_CureTeller`) (`tell_run`: each records a
+    `fault-injected` or `fault-cleared` event, decisions 0103 and 0119): every run a live
+    process drives on that line, in the database `db` (else the default one: none when it
+    does not exist yet), and the run `run` names besides (`sim fault --run`), stopped (told
+    for its resume) or completed (told it is not recorded): the fault strikes the line,
     whichever run it was aimed at. What each was told, in words, and, when no run drives the
     line now, who records it instead: a run that connects later (decision 0117)."""
     from packline.sequences.engine.injected_faults import no_live_run_text, tell_run
     from packline.sequences.engine.launch import recorded_station
     from packline.sequences.engine.liveness import is_alive
-    from packline.sequences.engine.records import default_db_path
+    from packline.sequences.engine.records import RunStore, default_db_path
 
-    line_did = "clear" if args.clear else "inject"
-    records = Path(args.db or default_db_path())
-    if args.run is None and not records.exists():
+    records = Path(db or default_db_path())
+    if run is None and not records.exists():
         return [no_live_run_text(line_did, no_records=str(records))]
-    store = open_store(args, create=False)
+    store = RunStore(records, create=False)
     try:
-        named = [] if args.run is None else [store.resolve_run(args.run)]
+        named = [] if run is None else [store.resolve_run(run)]
         driving = [
-            run["id"]
-            for run in store.runs(-1)
-            if is_alive(run) and recorded_station(store.run(run["id"])).control == str(control)
+            row["id"]
+            for row in store.runs(-1)
+            if is_alive(row) and recorded_station(store.run(row["id"])).control == str(control)
         ]
         run_ids = list(dict.fromkeys([*named, *driving]))
         told = [
-            tell_run(store, run_id, args.tool, args.fault, by, wall, line_did) for run_id in run_ids
+            tell_run(store, run_id, tool, fault, by, wall, line_did, on_tool) for run_id in run_ids
         ]
     finally:
         store.close()
@@ -273,6 +355,7 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         "station file's addresses (default: --host, or this machine's name for 0.0.0.0)",
     )
     serve.add_argument("--station-out", type=Path, help="also write the station file here")
+    add_db(serve)  # where the runs live on the line are told what its tools clear themselves
     serve.add_argument(
         "--gem",
         action="store_true",
@@ -284,6 +367,18 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         type=float,
         default=1.0,
         help="process time runs this many times faster than the wall clock (default 1)",
+    )
+    serve.add_argument(
+        "--sim-option",
+        dest="sim_options",
+        action="append",
+        default=[],
+        metavar="TOOL:OPTION=VALUE",
+        help="give the served TOOL's OPTION this number while it is served "
+        "(docs/simulated-line.md, Tool options, lists each kind's: "
+        "grinder:gauge_resolution_um=0.5, a grinder whose gauge reads to 0.5 um, to rehearse a "
+        "station run's refusal of a finer grind tolerance; repeatable; a wrong TOOL, OPTION or "
+        "VALUE is refused before anything is served)",
     )
     serve.add_argument(
         "--for",

@@ -1,26 +1,36 @@
 """`packline station check`: every tool of a station file, its identity, state, alarms,
-interlocks and the workpieces it holds; commands nothing."""
+interlocks and the workpieces it holds, and with `--method` the method's tools check of a
+recipe on them (decision 0118); commands nothing."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from packline.clock import WallClock
+from packline.drivers.errors import PacklineError
 from packline.rendering import DataTable
 from packline.sequences.engine.errors import BadInput
-from packline.station import StationError, load_station
+from packline.station import Station, StationError, load_station
 from packline.station_check import (
     CHECK_TIMEOUT_S,
     DEVICE_SEPARATOR,
     UNLOAD_BY_HAND,
+    KeptOpen,
     ToolCheck,
     check_station,
 )
+
+if TYPE_CHECKING:
+    from packline.sequences.engine.method import Method
+    from packline.sequences.engine.recipe import Recipe
 
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
 from .parser import add_common, positive_seconds
@@ -33,23 +43,160 @@ READY_SHARE = 0.2
 def cmd_station_check(args: argparse.Namespace) -> int:
     """Exit 0 when every tool is ready for a lot, 1 when one is not (unreachable, not idle,
     alarmed, an interlock open that must be made at rest, holding a workpiece, given a
-    `capacity` above what it takes at once), 2 for a station file that cannot be read."""
+    `capacity` above what it takes at once) or, with `--method`, when the method's tools
+    check refuses the recipe on them, 2 for a station file that cannot be read or a recipe
+    refused as `validate` refuses it (nothing contacted)."""
     if (args.station_file is None) == (args.station is None):
         raise BadInput(
             "station check: name the station file once, as `station check FILE` or "
             "`station check --station FILE`"
+        )
+    if args.recipe is not None and args.method is None:
+        raise BadInput(
+            f"--recipe {args.recipe}: a recipe is a method's; give --method METHOD with it"
         )
     station_file = args.station_file or args.station
     try:
         station = load_station(station_file)
     except StationError as error:
         raise BadInput(str(error)) from None
-    checks = _with_owners(args, asyncio.run(check_station(station, args.timeout_s, station_file)))
+    verdict = None
+    if args.method is None:
+        checked = asyncio.run(check_station(station, args.timeout_s, station_file))
+    else:
+        checked, verdict = asyncio.run(_check_for_recipe(args, station, station_file))
+    checks = _with_owners(args, checked)
+    tools = [{**asdict(c), "ready": c.ready, "problems": c.problems()} for c in checks]
     if args.json:
-        print_json([{**asdict(c), "ready": c.ready, "problems": c.problems()} for c in checks])
+        recipe = None if verdict is None else {**asdict(verdict), "ready": verdict.ready}
+        print_json(tools if recipe is None else {"tools": tools, "recipe": recipe})
     else:
         print_station_check(terminal(), station.name, checks)
-    return EXIT_OK if all(c.ready for c in checks) else EXIT_RUN_FAILED
+        if verdict is not None:
+            print(verdict.text())
+    ready = all(c.ready for c in checks) and (verdict is None or verdict.ready)
+    return EXIT_OK if ready else EXIT_RUN_FAILED
+
+
+async def _check_for_recipe(
+    args: argparse.Namespace, station: Station, station_file: Path
+) -> tuple[list[ToolCheck], RecipeCheck]:
+    """The check of `station`'s tools, and `--method`'s tools check of `--recipe` (default:
+    the method's own) on them, the recipe first validated for the station as a run's is
+    (`prepare`: its fields, the station's roles, the tools' setpoint limits; BadInput, nothing
+    contacted)."""
+    from packline.sequences.engine.request import RunRequest, prepare
+
+    prepared = prepare(RunRequest(args.method, station_path=station_file, recipe_path=args.recipe))
+    return await check_station_for_recipe(
+        station,
+        prepared.method,
+        prepared.recipe,
+        prepared.recipe_source,
+        args.timeout_s,
+        station_file,
+    )
+
+
+@dataclass(frozen=True)
+class RecipeCheck:
+    """What a method's check of its connected tools against a recipe said (`Method.tools_check`,
+    decision 0118), asked of the station's tools of the roles the recipe drives as `packline
+    station check --method` connected them: a tool that will refuse the run as it connects
+    (a grinder's gauge coarser than the grind tolerance) is known before a run is started."""
+
+    method: str
+    #: The recipe as `prepare` names it: a file, a reference recipe, the method's own.
+    recipe: str
+    #: Whether the method has a tools check at all (most ask their tools nothing of a recipe).
+    asked: bool
+    #: Why the recipe cannot be carried out on the tools, a reason a tool, as a run's refusal
+    #: gives them (`run not started: <reason>`).
+    refusals: tuple[str, ...] = ()
+    #: The tools of the roles the recipe drives the check could not ask (not reached, another
+    #: controller's), name -> why: their own rows say what keeps them from a lot.
+    unasked: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        """Whether a run of the recipe would not be refused by the method's tools check."""
+        return not self.refusals
+
+    def text(self) -> str:
+        """The verdict in words, a line each refusal."""
+        of = f"{self.method} on {self.recipe}"
+        if not self.asked:
+            return f"{of}: {self.method} has no tools check (it asks its tools nothing of a recipe)"
+        unasked = "; ".join(f"{name} not asked: {why}" for name, why in self.unasked.items())
+        if self.refusals:
+            said = "\n".join(f"  {reason}" for reason in self.refusals)
+            also = f"\n  ({unasked})" if unasked else ""
+            return (
+                f"{of}: refused by its tools check, as a run would be as it connects:\n{said}{also}"
+            )
+        if unasked:
+            return f"{of}: its tools check asked the tools it reached and found nothing ({unasked})"
+        return f"{of}: its tools check passed (the tools it drives carry the recipe out)"
+
+
+async def check_station_for_recipe(
+    station: Station,
+    method: Method,
+    recipe: Recipe,
+    recipe_source: str,
+    timeout_s: float = CHECK_TIMEOUT_S,
+    station_file: Path | None = None,
+) -> tuple[list[ToolCheck], RecipeCheck]:
+    """`check_station`, and `method`'s tools check of `recipe` (named `recipe_source`) asked
+    of the tools of the roles it drives (`Method.tools_for`) as the check connected them, once
+    every tool has answered (the check may compare tools): kept connected and held until it
+    has, then closed. Commands nothing, as the check asks questions only (decision 0118)."""
+    roles = {
+        name: role for role in method.tools_for(recipe) for name in station.tools_for_role(role)
+    }
+    async with contextlib.AsyncExitStack() as stack:
+        kept = KeptOpen(stack, roles)
+        checks = await check_station(station, timeout_s, station_file, kept)
+        verdict = await _ask_tools_check(
+            station, method, recipe, recipe_source, checks, kept, timeout_s
+        )
+    return checks, verdict
+
+
+async def _ask_tools_check(
+    station: Station,
+    method: Method,
+    recipe: Recipe,
+    recipe_source: str,
+    checks: list[ToolCheck],
+    kept: KeptOpen,
+    timeout_s: float,
+) -> RecipeCheck:
+    """`method`'s tools check of `recipe` on the tools `kept` that answered and are who the
+    station says (`checks`), within `timeout_s`; a tool of the recipe's roles not among them
+    is named as not asked, with why (its row's first problem)."""
+    from packline.sequences.engine.tools import ConnectedTools, Tool, ToolPool
+
+    if method.tools_check is None:
+        return RecipeCheck(method.name, recipe_source, asked=False)
+    pool = ToolPool(WallClock())
+    unasked = {}
+    for check in checks:
+        if check.name not in kept.roles:
+            continue
+        if check.name in kept.drivers and check.error is None and check.driven_by is None:
+            role, capacity = kept.roles[check.name], station.tools[check.name].capacity
+            pool.add(Tool(check.name, role, kept.drivers[check.name], capacity))
+        else:
+            unasked[check.name] = check.problems()[0]
+    try:
+        async with asyncio.timeout(timeout_s):
+            refusals = tuple(await method.tools_check(recipe, ConnectedTools(pool)))
+    except TimeoutError:
+        refusals = (f"its tools check had no answer within {timeout_s:g} s",)
+    except (PacklineError, OSError) as error:
+        refusals = (f"its tools check could not ask its tools: {error}",)
+    return RecipeCheck(method.name, recipe_source, True, refusals, unasked)
 
 
 def _with_owners(args: argparse.Namespace, checks: list[ToolCheck]) -> list[ToolCheck]:
@@ -152,6 +299,19 @@ def _station_arguments(station: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="the station file, as the other commands name it (or FILE alone)",
+    )
+    check.add_argument(
+        "--method",
+        metavar="METHOD",
+        help="also ask METHOD's tools check of --recipe on the tools it drives, as a run asks "
+        "it as it connects (tape-substrate: each grinder's gauge fine enough for the grind "
+        "tolerance); the recipe is validated for the station first",
+    )
+    check.add_argument(
+        "--recipe",
+        metavar="FILE|NAME",
+        help="with --method: a recipe file, or a reference recipe's name (default: the "
+        "method's shipped recipe)",
     )
     check.add_argument(
         "--timeout",

@@ -42,18 +42,21 @@ class Order:
     tool a clear is of; or `FAULT_INJECTED` (`FAULT_CLEARED`), not an order but a fact the
     run records as its event of that kind: a fault `packline sim fault` injected on (cleared
     from) a tool of the served line the run drives, the tool, the fault, the Unix time the
-    line did it at (`wall`) and who had it done. The row holds the command, then the other
-    fields as JSON."""
+    line did it at (`wall`) and who had it done; of a fault the tool cleared itself, which
+    the served line tells (`packline sim serve`: a dicing saw's new blade, decision 0119),
+    how (`on_tool`), by nobody. The row holds the command, then the other fields as JSON."""
 
     command: str
     by: str | None = None
     tool: str | None = None
     fault: str | None = None
     wall: float | None = None
+    on_tool: str | None = None
 
     def text(self) -> str:
         """The order as its row holds it."""
-        given = (("tool", self.tool), ("by", self.by), ("fault", self.fault), ("wall", self.wall))
+        given = (("tool", self.tool), ("by", self.by), ("fault", self.fault), ("wall", self.wall),
+                 ("on_tool", self.on_tool))  # fmt: skip
         fields = {name: value for name, value in given if value}
         return f"{self.command} {json.dumps(fields)}" if fields else self.command
 
@@ -63,13 +66,14 @@ class Order:
         command, _, data = text.partition(" ")
         try:
             fields = json.loads(data) if data else {}
-            named = (fields.get(name) for name in ("by", "tool", "fault", "wall"))
+            named = (fields.get(name) for name in ("by", "tool", "fault", "wall", "on_tool"))
             order = cls(command, *named)
         except (ValueError, AttributeError):  # not JSON, or not an object
             return None
         if command in CONTROL_COMMANDS or (command == CLEAR_TOOL and order.tool and order.by):
             return order
-        if command in (FAULT_INJECTED, FAULT_CLEARED) and order.tool and order.fault and order.by:
+        told_by = order.by or (command == FAULT_CLEARED and order.on_tool)
+        if command in (FAULT_INJECTED, FAULT_CLEARED) and order.tool and order.fault and told_by:
             return order if isinstance(order.wall, int | float) else None
         return None
 

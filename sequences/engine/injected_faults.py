@@ -11,7 +11,11 @@ the event as it takes it, within its control poll); a stopped run gets the event
 in its last session (its resume meets the fault on the line). Either way the event names the
 tool, the fault (its status), who injected it and when (data `by`, `injected_wall`). Its
 repair (`packline sim fault TOOL FAULT --clear`) is told the same way, a `fault-cleared`
-event (data `by`, `cleared_wall`), so the records say how long the tool suffered it.
+event (data `by`, `cleared_wall`), so the records say how long the tool suffered it. A fault
+the tool clears by its own doing (a dicing saw's new blade cures its crack) is told the same
+way by the served line itself (`packline sim serve`), by nobody, saying how (data
+`cleared_on_tool`, `cleared_on_tool_text`), and a dry run's `--fault` injector records it as
+the tool makes it (decision 0119).
 
 A fault injected while no run was live on the line (before the run started, or while it was
 held) is told to none: the run (or the resume) learns it as it connects, asking the line which
@@ -60,6 +64,8 @@ _TOLD = {
 }
 #: How a word told from another process reached the run, in its event's message.
 FROM_ANOTHER_PROCESS = "from another process"
+#: How the served line's word of a fault its tool cleared itself reached the run.
+FROM_THE_LINE = "told by the served line"
 
 
 def fault_message(kind: str, by: str | None, wall: float, how: str = FROM_ANOTHER_PROCESS) -> str:
@@ -75,6 +81,23 @@ def fault_data(kind: str, fault: str, by: str | None, wall: float) -> dict[str, 
     """The data of the event of `kind` of `fault`, which `by` injected (or cleared) at
     `wall`: `fault`, `by` and `injected_wall` (`cleared_wall`)."""
     return {"fault": fault, "by": by, _TOLD[kind].wall_key: wall}
+
+
+def cleared_on_tool_text(fault: str, how: str, wall: float | None = None) -> str:
+    """What a run's `fault-cleared` event says of `fault` that the tool cleared by its own
+    doing (`how`: `a new blade installed`; decision 0119), at Unix time `wall` where the line
+    says it: `blade_crack cleared on the tool at 02:17:34 (a new blade installed)`."""
+    at = "" if wall is None else f" at {clock_time(wall)}"
+    return f"{fault} cleared on the tool{at} ({how})"
+
+
+def cleared_on_tool_data(fault: str, wall: float | None, how: str) -> dict[str, Any]:
+    """The data of that event: `fault`, `by` null (nobody ordered it), `cleared_on_tool`
+    (how), and `cleared_wall` where the line said when."""
+    data: dict[str, Any] = {"fault": fault, "by": None, "cleared_on_tool": how}
+    if wall is not None:
+        data[_TOLD["fault-cleared"].wall_key] = wall
+    return data
 
 
 def no_live_run_text(line_did: str, no_records: str | None = None) -> str:
@@ -103,7 +126,14 @@ def told_fault(order: Order) -> dict[str, Any]:
     it) and data (`fault_data`), beside the alarm the fault raises or the clear that follows
     its repair (decision 0103)."""
     wall = time.time() if order.wall is None else order.wall
-    fault, by = str(order.fault), str(order.by)
+    fault = str(order.fault)
+    if order.on_tool is not None:  # the tool cleared it itself, as the served line tells
+        return {
+            "status": fault,
+            "message": f"{cleared_on_tool_text(fault, order.on_tool, wall)}, {FROM_THE_LINE}",
+            "data": cleared_on_tool_data(fault, wall, order.on_tool),
+        }
+    by = str(order.by)
     return {
         "status": fault,
         "message": fault_message(order.command, by, wall),
@@ -116,13 +146,15 @@ def tell_run(
     run_id: str,
     tool: str,
     fault: str,
-    by: str,
+    by: str | None,
     wall: float,
     line_did: str = "inject",
+    on_tool: str | None = None,
 ) -> str:
     """Tell run `run_id` that the served line it drives injected `fault` on its `tool` (or
     cleared it: `line_did`, the line's control command, `inject` or `clear`) at Unix time
-    `wall`, by order of `by`: told to the live process that drives it (an order of the
+    `wall`, by order of `by` (or by the tool's own doing, `on_tool`, which says how: a clear
+    the served line tells, `by` None): told to the live process that drives it (an order of the
     event's kind, `fault-injected` or `fault-cleared`), which records the event as it takes
     the order; recorded at once in a stopped run, in its last session at the run clock it
     stopped at (its resume meets the tool so); not recorded in a completed run, which no
@@ -136,21 +168,28 @@ def tell_run(
     with store.transaction():
         run = store.run(run_id)
         if is_alive(run):
-            order = Order(kind, by=by, tool=tool, fault=fault, wall=wall)
+            order = Order(kind, by=by, tool=tool, fault=fault, wall=wall, on_tool=on_tool)
             store.post_control(run_id, order.text(), time.time())
             return f"run {run_id} records it as a {kind} event as it takes the word"
         status = shown_status(run)
         if status == "completed":
             return f"run {run_id} is completed: not recorded in its records"
+        said, data = (
+            (fault_message(kind, by, wall), fault_data(kind, fault, by, wall))
+            if on_tool is None
+            else (
+                cleared_on_tool_text(fault, on_tool, wall),
+                cleared_on_tool_data(fault, wall, on_tool),
+            )
+        )
         store.add_stopped_run_event(
             run,
             kind,
-            f"{fault_message(kind, by, wall)} while the run was {status}: its resume meets "
-            f"{_TOLD[kind].resume_meets}",
+            f"{said} while the run was {status}: its resume meets {_TOLD[kind].resume_meets}",
             wafer_id=None,
             tool=tool,
             status=fault,
-            data=json.dumps({**fault_data(kind, fault, by, wall), "run_status": status}),
+            data=json.dumps({**data, "run_status": status}),
             wall=wall,
         )
         store.mark_injected_alarms(run_id)  # the alarm it raised before the run stopped
@@ -220,8 +259,8 @@ def _found(
     data: dict[str, Any] = {"fault": fault}
     if known and done is not None and "on_tool" in done:
         wall = float(done["wall"])
-        data.update(fault_data(kind, fault, None, wall), cleared_on_tool=done["on_tool"])
-        message = f"{fault} cleared on the tool at {clock_time(wall)} ({done['on_tool']}), {found}"
+        data.update(cleared_on_tool_data(fault, wall, done["on_tool"]))
+        message = f"{cleared_on_tool_text(fault, done['on_tool'], wall)}, {found}"
     elif known and done is not None:
         data.update(fault_data(kind, fault, done["by"], float(done["wall"])))
         message = fault_message(kind, done["by"], float(done["wall"]), found)

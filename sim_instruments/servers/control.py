@@ -29,8 +29,9 @@ on the tool itself, or again after a clear), and who last cleared each fault and
 it records a fault injected (or cleared) while no run was live as it records one injected
 during it, and `packline station check` names them (decision 0117). A fault the tool cleared
 itself, as a dicing saw's new blade cures its crack (`SimulatedTool.cure_fault`), is kept as
-its clear too, by nobody (`null`), with what did it (`on_tool`), and said on the line's
-terminal, so that a run connecting later records when it went (decision 0119):
+its clear too, by nobody (`null`), with what did it (`on_tool`), said on the line's
+terminal and told to `on_cured` (`packline sim serve` tells the runs live on the line), so
+that a run connecting later records when it went (decision 0119):
 
     {"command": "injected"}
     {"ok": true, "message": "faults injected: plasma_cleaner rf_mismatch",
@@ -52,7 +53,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
@@ -90,10 +91,14 @@ class LineControl:
         path: Path,
         report: Callable[[str], None],
         time_scale: float = 1.0,
+        on_cured: Callable[[str, str, Done], None] | None = None,
     ) -> None:
         self.tools = tools
         self.path = path
         self.report = report
+        #: Told each fault a tool cleared itself, as the line keeps its clear (tool, fault,
+        #: when and how): `packline sim serve` tells the runs live on the line (decision 0119).
+        self.on_cured = on_cured
         #: Process time on the line per second of wall time, as `packline sim serve` serves it.
         self.time_scale = time_scale
         #: Who injected each fault through this socket and when (`Done`), by tool and fault,
@@ -163,11 +168,7 @@ class LineControl:
             return {"ok": False, "error": f"the {command} request names no fault: {line[:200]!r}"}
         tool = self.tools.get(tool_name)
         if tool is None:
-            return {
-                "ok": False,
-                "error": f"the served line has no tool {tool_name!r}; its tools: "
-                f"{', '.join(self.tools)}{did_you_mean(str(tool_name), self.tools)}",
-            }
+            return {"ok": False, "error": unknown_tool_text(str(tool_name), self.tools)}
         if command == "faults":
             present = {name: tool.faults[name] for name in sorted(tool.injected)}
             named = ", ".join(present) or "none"
@@ -211,11 +212,14 @@ class LineControl:
         """The tool cleared injected `fault` itself (`how`: a dicing saw's new blade cures
         its crack): kept as the fault's latest clear, when and how, by nobody's order, and
         its injection forgotten, as a clear through the socket is; said on the line's
-        terminal. A run that connects later records the clear at that time (decision 0119),
-        not at its own."""
+        terminal and to `on_cured`, which tells the runs live on the line. A run that connects
+        later records the clear at that time (decision 0119), not at its own."""
         self._injections.get(tool_name, {}).pop(fault, None)
-        self._clears.setdefault(tool_name, {})[fault] = {**_done(None), "on_tool": how}
+        done: Done = {**_done(None), "on_tool": how}
+        self._clears.setdefault(tool_name, {})[fault] = done
         self.report(f"{tool_name}: fault {fault} cleared on the tool ({how})")
+        if self.on_cured is not None:
+            self.on_cured(tool_name, fault, done)
 
     def _injected(self) -> dict[str, Any]:
         """The reply to `injected`: the faults every tool suffers now, each with what it does
@@ -239,6 +243,15 @@ class LineControl:
             "injected": injected,
             "cleared": self._clears,
         }
+
+
+def unknown_tool_text(tool: str, tools: Iterable[str]) -> str:
+    """Why `tool` is refused on a served line of `tools`: the tools it has, and the one
+    `tool` may mean (`did_you_mean`)."""
+    tools = list(tools)
+    return f"the served line has no tool {tool!r}; its tools: {', '.join(tools)}" + did_you_mean(
+        tool, tools
+    )
 
 
 class Done(TypedDict):

@@ -26,6 +26,8 @@ FIELDS = ("temperature_c", "pressure_mpa", "time_s", "peel_below_c", "support")
         ("plasmaclaener", TOOLS, ["plasma_cleaner"]),  # a slip in every four characters
         ("la", TOOLS, ["laminator", "laser"]),
         ("plasma", TOOLS, ["plasma_cleaner"]),  # what it begins, not 'laser' or 'laminator'
+        ("saw", TOOLS, ["dicing_saw"]),  # a word of it
+        ("bonder", TOOLS, ["wire_bonder", "flip_chip_bonder"]),
         ("peel_temperature_c", FIELDS, ["temperature_c", "peel_below_c"]),  # spelt alike
         ("PLASMA CLEAN", STEPS, ["plasma clean"]),  # of case alone: that one only
         ("N2_suply", FAULTS, ["n2_supply"]),  # both at once

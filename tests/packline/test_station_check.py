@@ -598,3 +598,60 @@ async def test_a_served_lines_injected_faults_are_named_beside_each_tools_readin
         "2 of 2 tools ready; nothing was commanded; faults injected on the served line: "
         "plasma_cleaner rf_mismatch"
     )
+
+
+async def test_a_method_and_recipe_are_checked_against_the_tools_as_a_run_would_be():
+    """A new user's station check said every tool ready beside a grinder whose gauge (0.5 um)
+    could not resolve tape-substrate's grind tolerance (0.2 um), which the run then refused
+    as it connected: the check took no recipe. Given the method and recipe, it asks the
+    method's tools check of the tools the recipe drives, kept connected until every tool has
+    answered, and names the grinder's refusal as the run's; a gauge that resolves it passes,
+    and a tool the check cannot reach is named not asked. Nothing is commanded."""
+    from packline.cli.station import check_station_for_recipe
+    from packline.sequences.engine.method import get_method
+    from packline.sequences.engine.recipe import read_recipe_text
+
+    from ..sequences.helpers import reference_with
+
+    method = get_method("tape-substrate")
+    fine = read_recipe_text(
+        method.recipe_model,
+        yaml.safe_dump(reference_with("tape-substrate.yaml", "grind.tolerance_um", "0.2 um")),
+        "fine.yaml",
+    )
+    kinds = ["grinder", "dicing_saw"]
+    coarse = {"grinder": {"gauge_resolution_um": 0.5}}
+    async with SimulatedLine(kinds=kinds, tool_options=coarse) as line:
+        checks, verdict = await check_station_for_recipe(line.station, method, fine, "fine.yaml")
+        assert all(check.ready for check in checks)
+        # closed and released once asked: a check (or a run) after it holds them at once
+        assert all(check.ready for check in await check_station(line.station))
+    (refusal,) = verdict.refusals
+    assert refusal.startswith("grinder at TCPIP0::127.0.0.1::")
+    assert (
+        ": grind.tolerance_um = 0.2 um: finer than this grinder's thickness gauge resolves, "
+        "0.5 um ("
+    ) in refusal
+    assert not verdict.ready
+    assert verdict.text().startswith(
+        "tape-substrate on fine.yaml: refused by its tools check, as a run would be as it "
+        f"connects:\n  {refusal}"
+    )
+    async with SimulatedLine(kinds=kinds) as line:  # the default gauge: 0.1 um
+        _, verdict = await check_station_for_recipe(line.station, method, fine, "fine.yaml")
+    assert (verdict.refusals, verdict.ready) == ((), True)
+    assert verdict.text() == (
+        "tape-substrate on fine.yaml: its tools check passed (the tools it drives carry the "
+        "recipe out)"
+    )
+    async with SimulatedLine(kinds=["dicing_saw"]) as line:
+        nobody = ToolEntry(driver="grinder", address="TCPIP0::127.0.0.1::9::SOCKET")
+        tools = {**line.station.tools, "grinder": nobody}
+        station = line.station.model_copy(update={"tools": tools})
+        _, verdict = await check_station_for_recipe(station, method, fine, "fine.yaml", 5)
+    assert verdict.ready
+    assert [*verdict.unasked] == ["grinder"]
+    assert verdict.text().startswith(
+        "tape-substrate on fine.yaml: its tools check asked the tools it reached and found "
+        "nothing (grinder not asked: "
+    )

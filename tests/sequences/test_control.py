@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import signal
 import socket
+from dataclasses import replace
 
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.control import CLEAR_TOOL, Order
+from packline.sequences.engine.events import FAULT_CLEARED
+from packline.sequences.engine.injected_faults import told_fault
 
 from .processes import Controller, packline
 
@@ -160,3 +163,21 @@ def test_an_order_reads_back_as_written_and_a_row_no_command_wrote_is_none():
     assert Order("terminate", by="bo").reason == "terminate requested by bo from another process"
     for text in ("nope", "pause {", "pause [1]", 'clear-tool {"tool": "oven"}'):
         assert Order.read(text) is None, text
+
+
+def test_a_fault_the_tool_cleared_itself_is_a_word_by_nobody_that_says_how():
+    """The served line's word of a dicing saw's new blade (decision 0119): no `by`, as a
+    `sim fault --clear` has, but how the tool cleared it; a clear with neither is no word."""
+    cured = Order(FAULT_CLEARED, tool="dicing_saw", fault="blade_crack", wall=1.7e9,
+                  on_tool="a new blade installed")  # fmt: skip
+    assert Order.read(cured.text()) == cured
+    assert Order.read(replace(cured, on_tool=None).text()) is None
+    told = told_fault(cured)
+    assert told["message"].endswith(" (a new blade installed), told by the served line")
+    assert told["message"].startswith("blade_crack cleared on the tool at ")
+    assert told["data"] == {
+        "fault": "blade_crack",
+        "by": None,
+        "cleared_on_tool": "a new blade installed",
+        "cleared_wall": 1.7e9,
+    }

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from packline.cli import main
 from packline.cli.faults import read_faults
-from packline.sequences.engine import schedule
+from packline.sequences.engine import RunStore, schedule
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.method import get_method
 from packline.sequences.engine.schedule import RecipeOutline
@@ -418,3 +419,34 @@ def test_a_resume_refused_says_nothing_of_its_faults(db, capsys):
     assert "plasma_cleaner is out of service until someone clears it" in error
     assert "nothing resumed" in error
     assert "not injected" not in error
+
+
+def test_a_fault_the_tool_clears_itself_in_a_dry_run_is_recorded_cleared_as_it_goes(
+    db, tmp_path, capsys
+):
+    """A new user's dry run with `--fault dicing_saw:blade_crack` completed reading `fault
+    injected: dicing_saw blade_crack`, though its own blade preparation had installed a new
+    blade (which cures the crack): the clear was told to no run. Now the run records it as it
+    goes, by nobody, saying how (decision 0119), and reads `(cleared)`."""
+    from ...sequences.helpers import reference_with
+
+    recipe = tmp_path / "thicker-blade.yaml"  # a blade other than the saw's: it is changed
+    recipe.write_text(yaml.safe_dump(
+        reference_with("bump-seal-clean.yaml", "dicing.blade_thickness_um", "30 um")
+    ))  # fmt: skip
+    run = ["run", "bump-seal-clean", "--sim", "--recipe", str(recipe), "--quiet"]
+    assert main([*run, "--fault", "dicing_saw:blade_crack"]) == 0
+    assert "completed; fault injected: dicing_saw blade_crack (cleared)" in capsys.readouterr().out
+    store = RunStore(str(db), create=False)
+    try:
+        (run_id,) = [row["id"] for row in store.runs()]
+        (cleared,) = [e for e in store.events(run_id) if e["kind"] == "fault-cleared"]
+    finally:
+        store.close()
+    assert (cleared["tool"], cleared["status"]) == ("dicing_saw", "blade_crack")
+    assert cleared["message"] == "blade_crack cleared on the tool (a new blade installed)"
+    assert cleared["data"] == {
+        "fault": "blade_crack",
+        "by": None,
+        "cleared_on_tool": "a new blade installed",
+    }

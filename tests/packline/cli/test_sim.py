@@ -393,3 +393,50 @@ def test_a_fault_injected_before_the_run_and_cleared_with_no_run_live_is_in_its_
         (listed,) = json.loads(packline_in(db, "runs", "--json").stdout)
         assert listed["status"] == "completed"
         assert listed["faults_injected"][0]["cleared"] is not None
+
+
+def test_a_blade_change_in_a_live_run_on_a_served_line_is_told_to_that_run(tmp_path):
+    """A new user's crack injected on a served saw stayed injected in the records of the run
+    that completed on it, though its own blade preparation had installed a new blade (which
+    cures it): the line told the clear to no run (decision 0119). The served line tells the
+    runs live on it in its database, as `sim fault` does; the run records the clear at the
+    line's time, by nobody, saying how, and reads `(cleared)`."""
+    from ...sequences.helpers import reference_with
+    from ...sequences.processes import packline as packline_in
+
+    station = tmp_path / "line.yaml"
+    db = tmp_path / "runs.db"
+    recipe = tmp_path / "thicker-blade.yaml"  # a blade other than the saw's: it is changed
+    recipe.write_text(
+        yaml.safe_dump(reference_with("bump-seal-clean.yaml", "dicing.blade_thickness_um", "30 um"))
+    )
+    with Served(station, "--time-scale", "600", "--db", str(db)) as served:
+        fault = packline_in(db, "sim", "fault", "dicing_saw", "blade_crack", "--station",
+                            str(station), "--by", "ana")  # fmt: skip
+        assert fault.returncode == 0, fault.stderr
+        run = packline_in(db, "run", "bump-seal-clean", "--station", str(station), "--recipe",
+                          str(recipe), "--confirmed-by", "ci-bot", "--json")  # fmt: skip
+        summary = json.loads(run.stdout.splitlines()[-1])
+        assert summary["status"] == "completed", run.stderr
+    run_id = summary["run_id"]
+    store = RunStore(db, create=False)
+    try:
+        told = [e for e in store.events(run_id) if e["kind"] in ("fault-injected", "fault-cleared")]
+    finally:
+        store.close()
+    assert [(e["kind"], e["data"]["by"]) for e in told] == [
+        ("fault-injected", "ana"),
+        ("fault-cleared", None),
+    ]
+    cleared = told[1]
+    assert cleared["message"].startswith("blade_crack cleared on the tool at ")
+    assert cleared["message"].endswith(" (a new blade installed), told by the served line")
+    assert cleared["data"]["cleared_on_tool"] == "a new blade installed"
+    (listed,) = json.loads(packline_in(db, "runs", "--json").stdout)
+    assert listed["faults_injected"][0]["cleared"] == cleared["data"]["cleared_wall"]
+    said = served.log.read_text()
+    assert "dicing_saw: fault blade_crack cleared on the tool (a new blade installed)" in said
+    assert (
+        f"dicing_saw: fault blade_crack cleared on the tool: run {run_id} records it as a "
+        "fault-cleared event as it takes the word"
+    ) in said

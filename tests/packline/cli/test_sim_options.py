@@ -134,3 +134,69 @@ def test_a_dry_runs_sim_options_and_its_readings_steps_are_shown_from_its_record
     assert (
         "values read in 0.5 um and 0.1 um steps: instruments of several resolutions mixed"
     ) in capsys.readouterr().out
+
+
+def test_a_mistyped_tool_or_option_is_named_with_what_it_may_mean_among_the_recipes_tools(
+    db, fine_grind, capsys
+):
+    """A new user's `--sim-option saw:x=1` offered no tool it may mean and listed tools the
+    recipe does not drive (tape-substrate's ball mounter, litho cell and wet bench, which its
+    dry run has not); now the tools listed are those the recipe drives, with the one meant
+    and every option there is; an option given to the wrong tool names the one that takes
+    it. Nothing is run or recorded."""
+    run = ["run", "tape-substrate", "--sim", "--recipe", str(fine_grind)]
+    options = ["saw:x=1", "dicing_saw:gauge_resolution_um=1"]
+    assert main([*run, *(f"--sim-option={option}" for option in options)]) == 2
+    error = capsys.readouterr().err
+    assert error.splitlines()[:2] == [
+        "packline: error: --sim-option saw:x=1: the dry run of tape-substrate has no tool "
+        "'saw'; its tools: laser, dispenser, wire_bonder, dicing_saw, flip_chip_bonder, oven, "
+        "grinder (did you mean 'dicing_saw'?); the tools' options: grinder:gauge_resolution_um",
+        "--sim-option dicing_saw:gauge_resolution_um=1: the simulated dicing_saw has no option "
+        "'gauge_resolution_um'; its options: none (did you mean "
+        "'grinder:gauge_resolution_um'?); the tools' options: grinder:gauge_resolution_um",
+    ]
+    assert not db.exists()
+
+
+def test_a_served_line_takes_a_sim_option_to_rehearse_a_station_runs_refusal(
+    tmp_path, fine_grind, capsys
+):
+    """A new user could not give a served line (`sim serve`, which station runs drive) a
+    coarse gauge: the option was no argument of `sim serve`. Served with one, the line says
+    so beside the tool, and a station run of the finer grind is refused as it connects,
+    recording nothing; a wrong option is refused before anything is served."""
+    from ...sequences.processes import Served
+    from ...sequences.processes import packline as packline_in
+
+    assert main(["sim", "serve", "--sim-option", "grindr:gauge_resolution_um=0.5"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "packline: error: --sim-option grindr:gauge_resolution_um=0.5: the served line has no "
+        "tool 'grindr'; its tools: plasma_cleaner, "
+    )
+    station = tmp_path / "line.yaml"
+    db = tmp_path / "runs.db"
+    with Served(station, "--sim-option", "grinder:gauge_resolution_um=0.5") as served:
+        # the check asks what the run would, before it is started (nothing commanded)
+        check = packline_in(db, "station", "check", str(station), "--method", "tape-substrate",
+                            "--recipe", str(fine_grind))  # fmt: skip
+        assert check.returncode == 1, check.stderr
+        verdict = check.stdout.partition("nothing was commanded\n")[2].splitlines()
+        assert verdict[0] == (
+            f"tape-substrate on {fine_grind}: refused by its tools check, as a run would be as "
+            "it connects:"
+        )
+        assert verdict[1].startswith("  grinder at TCPIP0::")
+        assert "finer than this grinder's thickness gauge resolves, 0.5 um (" in verdict[1]
+        run = packline_in(db, "run", "tape-substrate", "--station", str(station), "--recipe",
+                          str(fine_grind), "--confirmed-by", "ci-bot", "--quiet")  # fmt: skip
+        assert run.returncode == 2, run.stderr
+        assert run.stderr.startswith("packline: error: run not started: grinder at TCPIP0::")
+        assert "finer than this grinder's thickness gauge resolves, 0.5 um (" in run.stderr
+    assert "grinder: grinder served at TCPIP0::" in served.log.read_text()
+    assert " (gauge_resolution_um 0.5)\n" in served.log.read_text()
+    store = RunStore(str(db))
+    try:
+        assert store.runs() == []  # nothing recorded
+    finally:
+        store.close()
