@@ -143,11 +143,14 @@ class HostCommand(Command):
     """A host-link command: `name` is its command word (or two, `SPINDLE OFF`).
 
     `reply` is its reply on success; `allowed_in` the `STATE` tokens it is accepted in (empty:
-    always); `interlocks` those that must be closed; `query` the command that reads back what
+    always); `interlocks` those that must be closed; `preconditions` the tool's refusals (by
+    name, `NO_WAFER`) it answers, in any state, when what it works on is missing, which the
+    page's command table states beside the states; `query` the command that reads back what
     it sets, if any.
     """
 
     reply: str = "OK"
+    preconditions: tuple[str, ...] = ()
     query: str = ""
 
 
@@ -458,10 +461,13 @@ class HostReply(Generic[R]):
         )
 
 
-def reply_query(reply: HostReply[Any], doc: str) -> HostCommand:
+def reply_query(
+    reply: HostReply[Any], doc: str, *, preconditions: tuple[str, ...] = ()
+) -> HostCommand:
     """The query that `reply` answers, as its command table gives it: its reply's syntax the
-    declaration's (`HostReply.syntax`), so the table cannot say other keys than the tool's."""
-    return HostCommand(name=reply.query, reply=reply.syntax, doc=doc)
+    declaration's (`HostReply.syntax`), so the table cannot say other keys than the tool's;
+    `preconditions` as `HostCommand`'s."""
+    return HostCommand(name=reply.query, reply=reply.syntax, preconditions=preconditions, doc=doc)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -509,7 +515,7 @@ class HostLink:
                     (
                         f"`{syntax(spec, command)}`",
                         f"`{command.reply}`",
-                        ", ".join(command.allowed_in) or "any state",
+                        accepted_in(spec, command),
                         ", ".join(f"`{name}`" for name in command.interlocks),
                         command.doc,
                     )
@@ -634,6 +640,21 @@ def syntax(spec: ToolSpec[HostLink], command: Command) -> str:
     return " ".join([command.name, *(carried[name].placeholder for name in command.parameters)])
 
 
+def accepted_in(spec: ToolSpec[HostLink], command: HostCommand) -> str:
+    """When the tool takes `command`, as the command table says it: its states, then each
+    precondition's refusal (`any state; `ERR 6` with no wafer on the chuck`)."""
+    texts = {refusal.name: refusal.text for refusal in host_refusals(spec)}
+    return "; ".join(
+        [
+            ", ".join(command.allowed_in) or "any state",
+            *(
+                f"`ERR {refusal_code(spec, name)}` with {texts[name]}"
+                for name in command.preconditions
+            ),
+        ]
+    )
+
+
 def refusal_code(spec: ToolSpec[HostLink], name: str) -> int:
     """The tool's code of the refusal named `name` (one of `FAMILY_REFUSALS` or its own)."""
     for refusal in host_refusals(spec):
@@ -660,6 +681,15 @@ def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
         raise ValueError(f"spec {spec.kind}: not bound to the ASCII host link: {plain}")
     for name in FAMILY_REFUSALS:
         refusal_code(spec, name)
+    for host_command in host_commands(spec):
+        for name in host_command.preconditions:
+            try:
+                refusal_code(spec, name)
+            except KeyError:
+                raise ValueError(
+                    f"spec {spec.kind}: command {host_command.name} names the precondition "
+                    f"{name}, which is none of its refusals"
+                ) from None
     if spec.wire.wait_query not in spec.command_by_name or not set(WAIT_PARAMETERS) <= set(
         spec.parameters
     ):
