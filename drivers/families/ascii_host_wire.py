@@ -38,6 +38,8 @@ MAX_LINE_CHARS = 256
 MAX_REPLY_BYTES = 2048
 #: Joins the commands of a compound line (`ILK?;STAT?`) and their replies; no payload has one.
 COMPOUND_SEPARATOR = ";"
+#: A reply field's value when the tool has none (nothing measured): `KERF=-`.
+NO_VALUE = "-"
 
 #: The number grammar of every argument: decimal, optional sign, no exponent, nan or inf.
 DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -312,6 +314,10 @@ class HostReplyField:
     field `name` of the role's result as `kind` (`int`, `float`, `str`, `bool` written `1` or
     `0`, or an enum of the page's tokens), a float written with `decimals` decimals.
 
+    `absent_when` says when the tool has no value for it, as the page says it (`the spindle is
+    stopped`): then the tool writes `NO_VALUE` (`-`) and the result's field is None, where a
+    made-up number would read as a measurement; empty, the field always has a value.
+
     On a GEM face of the tool the field is the status variable `gem_variable`, by default its
     reply's `gem_prefix` + `name` (a dictionary older than the reply's declaration may name it
     otherwise), or with `gem_constant` the equipment constant of that name (a setting the
@@ -321,12 +327,17 @@ class HostReplyField:
     name: str
     kind: type[Any] = str
     decimals: int = 1
+    absent_when: str = ""
     gem_variable: str | None = None
     gem_constant: bool = False
 
     def wire_form(self, value: object) -> str:
         """`value` as the tool writes it: a float to `decimals`, a flag as `1` or `0`, a token
-        by its value."""
+        by its value, None as `NO_VALUE` (a ValueError for a field that always has one)."""
+        if value is None:
+            if not self.absent_when:
+                raise ValueError(f"reply field {self.key} always has a value, got None")
+            return NO_VALUE
         if self.kind is float:
             return format(value, f".{self.decimals}f")
         if self.kind is bool:
@@ -346,7 +357,13 @@ class HostReplyField:
 
     @property
     def reads_as(self) -> str:
-        """What the value is, as the page says it."""
+        """What the value is, as the page says it: its kind, and when it has none."""
+        if self.absent_when:
+            return f"{self._kind_text}; `{NO_VALUE}` when {self.absent_when}"
+        return self._kind_text
+
+    @property
+    def _kind_text(self) -> str:
         if issubclass(self.kind, Enum):
             return ", ".join(f"`{token.value}`" for token in self.kind)
         if self.kind is float:
@@ -356,14 +373,18 @@ class HostReplyField:
         return "whole number" if self.kind is int else "text"
 
 
-def _text_reader(kind: type[Any]) -> Callable[[str], Any]:
+def _text_reader(field: HostReplyField) -> Callable[[str], Any]:
     """How a reply field's text reads as its status variable's value: a token as its text, a
-    flag `1` as True (`bool("0")` would be True too), a number as its kind."""
-    if issubclass(kind, Enum):
-        return str
+    flag `1` as True (`bool("0")` would be True too), a number as its kind (the reader is the
+    kind itself, `int`, `float` or `str`, for a field that always has a value); `NO_VALUE` of
+    a field that may have none as None."""
+    kind = field.kind
+    read: Callable[[str], Any] = str if issubclass(kind, Enum) else kind
     if kind is bool:
-        return lambda flag: flag == "1"
-    return kind
+        read = "1".__eq__
+    if not field.absent_when:
+        return read
+    return lambda text: None if text == NO_VALUE else read(text)
 
 
 #: The most keys a reply's syntax in a command table gives in full (`HostReply.syntax`); a
@@ -445,20 +466,24 @@ class HostReply(Generic[R]):
         """Each field's status variable on a GEM face that answers from the host link: the
         query, the field's key in its reply and how the value's text reads (`_text_reader`)."""
         return {
-            self.gem_name(field): (self.query, field.key, _text_reader(field.kind))
+            self.gem_name(field): (self.query, field.key, _text_reader(field))
             for field in self.fields
             if not field.gem_constant
         }
 
     def from_status_variables(self, values: Mapping[str, Any]) -> R | None:
         """The result in a GEM face's status variables and constants `values` (by `gem_name`),
-        each read as its field's kind; None before there is one (its first field, the
-        workpiece's id, empty) of a reply that `answers_none`."""
+        each read as its field's kind (None, of a field that may have no value, as None); None
+        before there is one (its first field, the workpiece's id, empty) of a reply that
+        `answers_none`."""
         if self.answers_none and not values[self.gem_name(self.fields[0])]:
             return None
-        return self.result(
-            **{field.name: field.kind(values[self.gem_name(field)]) for field in self.fields}
-        )
+
+        def value(field: HostReplyField) -> object:
+            raw = values[self.gem_name(field)]
+            return None if raw is None and field.absent_when else field.kind(raw)
+
+        return self.result(**{field.name: value(field) for field in self.fields})
 
 
 def reply_query(

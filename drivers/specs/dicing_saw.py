@@ -49,8 +49,9 @@ WORK_REPLY = HostReply(
     gem_prefix="",
 )
 #: `BLADE?`: the installed blade (there is always one, broken or not), the kerf it cuts at the
-#: set spindle speed and its wear. On the GEM face the thickness and the flag are `blade_`
-#: status variables and the dressing interval is the equipment constant the host sets.
+#: set spindle speed (none with the spindle stopped: a blade at rest cuts nothing) and its
+#: wear. On the GEM face the thickness and the flag are `blade_` status variables and the
+#: dressing interval is the equipment constant the host sets.
 BLADE_REPLY = HostReply(
     query="BLADE?",
     result=BladeStatus,
@@ -58,7 +59,12 @@ BLADE_REPLY = HostReply(
         HostReplyField(
             key="THICKNESS", name="thickness_um", kind=float, gem_variable="blade_thickness_um"
         ),
-        HostReplyField(key="KERF", name="kerf_um", kind=float),
+        HostReplyField(
+            key="KERF",
+            name="kerf_um",
+            kind=float,
+            absent_when="the set spindle speed is 0 (`SPINDLE_SET=0`)",
+        ),
         HostReplyField(key="SINCE_DRESS", name="cut_since_dressing_mm", kind=float),
         HostReplyField(key="INTERVAL", name="dressing_interval_mm", kind=float, gem_constant=True),
         HostReplyField(key="RADIAL_WEAR", name="radial_wear_um", kind=float, decimals=2),
@@ -68,7 +74,10 @@ BLADE_REPLY = HostReply(
     answers_none=False,
 )
 #: `RESULT?`: how the last cut job ended. `DEPTH` is its shallowest line into the tape
-#: (negative: it stopped above the tape), 0 when it cut no line.
+#: (negative: it stopped above the tape); it and the kerf are measured of the lines cut, so a
+#: cut that cut none (faulted at its first line) has neither, where 0 would read as a line
+#: cut to the top of the tape.
+NO_LINE_CUT = "no line was cut"
 RESULT_REPLY = HostReply(
     query="RESULT?",
     result=DicingResult,
@@ -78,8 +87,10 @@ RESULT_REPLY = HostReply(
         HostReplyField(key="LINES", name="lines_cut", kind=int),
         HostReplyField(key="TOTAL", name="lines_total", kind=int),
         HostReplyField(key="LENGTH", name="cut_length_mm", kind=float),
-        HostReplyField(key="KERF", name="kerf_width_um", kind=float),
-        HostReplyField(key="DEPTH", name="cut_depth_into_tape_um", kind=float),
+        HostReplyField(key="KERF", name="kerf_width_um", kind=float, absent_when=NO_LINE_CUT),
+        HostReplyField(
+            key="DEPTH", name="cut_depth_into_tape_um", kind=float, absent_when=NO_LINE_CUT
+        ),
         HostReplyField(key="FRONT", name="chipping_front_um", kind=float),
         HostReplyField(key="BACK", name="chipping_back_um", kind=float),
         HostReplyField(key="UNITS", name="singulated_units", kind=int),

@@ -11,7 +11,10 @@ from pathlib import Path
 
 from packline.clock import VirtualClock
 from packline.drivers.dicing_saw import AsciiDicingSaw
+from packline.drivers.families.ascii_host_wire import HostLink
+from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.links import open_link
+from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe
 from packline.drivers.specs.dicing_saw import SPEC
 from packline.drivers.specs.pages import (
@@ -72,3 +75,22 @@ async def test_the_example_exchange_is_what_the_driver_sends():
     assert result.outcome is CutOutcome.COMPLETED
     assert (result.lines_cut, result.singulated_units) == (40, 261)
     assert codes == ["3", "2"]
+
+
+def test_a_reply_field_that_may_have_no_value_may_be_empty_on_the_gem_face_alone():
+    """A host-link reply's field that may have no value (`KERF=-`) is, on its tool's GEM face,
+    a status variable that may be an item of no element (`absent`), and only such a field's:
+    the two faces read a value measured or not alike."""
+    absent_fields = []
+    for name, kind in TOOL_KINDS.items():
+        wire = kind.load_spec().wire
+        if not isinstance(wire, HostLink) or kind.gem_driver is None:
+            continue
+        variables = load_dictionary(name).status_variables
+        for reply in wire.replies:
+            for field in reply.fields:
+                if not field.gem_constant:
+                    absent = variables[reply.gem_name(field)].absent
+                    assert absent == bool(field.absent_when), (name, reply.query, field.key)
+                    absent_fields += [f"{reply.query} {field.key}"] * absent
+    assert absent_fields == ["BLADE? KERF", "RESULT? KERF", "RESULT? DEPTH"]
