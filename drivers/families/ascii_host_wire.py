@@ -26,6 +26,7 @@ from ..specs.core import (
     Setpoint,
     StatusVariable,
     ToolSpec,
+    number_form,
 )
 from ..specs.pages import table
 
@@ -118,6 +119,12 @@ class HostSetpoint(Setpoint):
         low, high = self.wire_range.minimum, self.wire_range.maximum
         above = wire_value > low if self.exclusive_minimum else wire_value >= low
         return above and wire_value <= high
+
+    @property
+    def form(self) -> str:
+        """Its wire value's form, as a page gives a query's reply that reads it back
+        (`<0.0>`: the decimals `encode` writes)."""
+        return number_form(self.decimals)
 
     def encode(self, value: float) -> str:
         """`value` (in the setpoint's unit) as the driver sends it."""
@@ -316,7 +323,8 @@ class HostReplyField:
 
     `absent_when` says when the tool has no value for it, as the page says it (`the spindle is
     stopped`): then the tool writes `NO_VALUE` (`-`) and the result's field is None, where a
-    made-up number would read as a measurement; empty, the field always has a value.
+    made-up number would read as a measurement; empty, the field always has a value. `doc`
+    says what the value is, with its unit (the page's replies table gives it).
 
     On a GEM face of the tool the field is the status variable `gem_variable`, by default its
     reply's `gem_prefix` + `name` (a dictionary older than the reply's declaration may name it
@@ -328,6 +336,7 @@ class HostReplyField:
     kind: type[Any] = str
     decimals: int = 1
     absent_when: str = ""
+    doc: str = ""
     gem_variable: str | None = None
     gem_constant: bool = False
 
@@ -350,7 +359,7 @@ class HostReplyField:
         if issubclass(self.kind, Enum):
             return "/".join(token.value for token in self.kind)
         if self.kind is float:
-            return "0." + "0" * self.decimals
+            return number_form(self.decimals).strip("<>")
         if self.kind is bool:
             return "0/1"
         return "n" if self.kind is int else "text"
@@ -579,18 +588,20 @@ class HostLink:
 
     def replies_table(self) -> str:
         """Each key of the `replies`, the result's field it is read into and how its value
-        reads, with its GEM status variable when the tool has a GEM face (a reply with a
-        `gem_prefix`)."""
-        header = ("query", "key", "driver's field", "value")
+        reads, with what it is where the tool's replies say (`HostReplyField.doc`) and its GEM
+        status variable when the tool has a GEM face (a reply with a `gem_prefix`)."""
+        fields = [(reply, field) for reply in self.replies for field in reply.fields]
+        meanings = any(field.doc for _, field in fields)
+        header = ("query", "key", "driver's field", "value", *["meaning"] * meanings)
         rows = [
             (
                 f"`{reply.query}`",
                 f"`{field.key}`",
                 f"`{reply.result.__name__}.{field.name}`",
                 field.reads_as,
+                *[field.doc] * meanings,
             )
-            for reply in self.replies
-            for field in reply.fields
+            for reply, field in fields
         ]
         if all(reply.gem_prefix is None for reply in self.replies):
             return table(header, rows)

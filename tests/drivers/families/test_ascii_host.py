@@ -198,14 +198,15 @@ def test_a_flag_of_a_reply_reads_as_its_text_says_on_a_gem_face():
 
 def test_a_reply_of_a_tool_with_no_gem_face_names_no_status_variable():
     """The wet bench has no GEM face: its `RESULT?` reply has no GEM prefix, asking for its
-    status variables is refused, and its page's table has no GEM column (the saw's has)."""
+    status variables is refused, and its page's table has no GEM column (the saw's has, and
+    a meaning column: its fields say what they are)."""
     with pytest.raises(ValueError, match=r"reply of RESULT\?: the tool has no GEM face"):
         _ = wet_bench.RESULT_REPLY.gem_variables
     bench = rendered_tables(wet_bench.SPEC)["replies"].splitlines()
     saw = rendered_tables(dicing_saw.SPEC)["replies"].splitlines()
     assert bench[0] == "| query | key | driver's field | value |"
     assert bench[2] == "| `RESULT?` | `WAFER` | `DipResult.wafer_id` | text |"
-    assert saw[0] == "| query | key | driver's field | value | GEM status variable |"
+    assert saw[0] == "| query | key | driver's field | value | meaning | GEM status variable |"
 
 
 def saw_spec_with(changed: HostCommand) -> ToolSpec[HostLink]:
@@ -259,7 +260,8 @@ def test_a_reply_field_a_gem_face_keeps_as_a_constant_is_read_from_it():
     assert blade.gem_constants == ("dressing_interval_mm",)
     assert "dressing_interval_mm" not in blade.status_sources
     row = "| `BLADE?` | `INTERVAL` | `BladeStatus.dressing_interval_mm` | number, 1 decimal | "
-    assert row + "`dressing_interval_mm` (equipment constant) |" in (
+    meaning = "dressing interval, mm | "
+    assert row + meaning + "`dressing_interval_mm` (equipment constant) |" in (
         rendered_tables(dicing_saw.SPEC)["replies"].splitlines()
     )
     values = dict(zip(blade.gem_variables, (20.0, 23.0, 0.0, 0.0, False), strict=True))

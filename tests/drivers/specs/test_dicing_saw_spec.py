@@ -7,11 +7,12 @@ expected_protocol script, produced by the driver's own calls).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from packline.clock import VirtualClock
 from packline.drivers.dicing_saw import AsciiDicingSaw
-from packline.drivers.families.ascii_host_wire import HostLink
+from packline.drivers.families.ascii_host_wire import HostLink, host_status
 from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.links import open_link
 from packline.drivers.registry import TOOL_KINDS
@@ -20,6 +21,7 @@ from packline.drivers.specs.dicing_saw import SPEC
 from packline.drivers.specs.pages import (
     example_exchange,
     marked_tables,
+    render_page,
     rendered_tables,
     stale_tables,
 )
@@ -43,6 +45,27 @@ def test_the_page_has_every_table_of_the_spec_between_markers():
 
 def test_the_pages_tables_are_not_stale():
     assert stale_tables(page(), rendered_tables(SPEC)) == []
+
+
+def hand_written_reply_values(text: str) -> list[str]:
+    """The `KEY=<number>` words of the saw's declared replies and its status that `text` states
+    outside its rendered tables and its example exchange (which the spec tests replay)."""
+    prose = render_page(text, dict.fromkeys(marked_tables(text), ""))
+    prose = prose.split("## Example exchange")[0]
+    keys = {field.key for reply in SPEC.wire.replies for field in reply.fields}
+    keys |= {status.key for status in host_status(SPEC)}
+    return [
+        word for word in re.findall(r"\b([A-Z_]+=-?\d[\d.]*)", prose) if word.split("=")[0] in keys
+    ]
+
+
+def test_the_page_states_no_reply_value_by_hand():
+    """Each value of `STAT?`, `WORK?`, `BLADE?` and `RESULT?` is stated by the page's rendered
+    tables (its form, decimals, meaning) and shown by the replayed example exchange, never by
+    a hand-written example, which would drift from its declaration unseen."""
+    assert hand_written_reply_values(page()) == []
+    drifted = page().replace("## Identity", "`BLADE?` answers `KERF=23.00`.\n\n## Identity")
+    assert hand_written_reply_values(drifted) == ["KERF=23.00"]
 
 
 def test_a_stale_table_is_seen():
