@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from packline.clock import Clock
-from packline.drivers.families.scpi_wire import short_form
+from packline.drivers.families.scpi_wire import command, short_form
 from packline.drivers.specs.dc_supply import (
     CURRENT_MODES,
     INHIBIT_MODES,
@@ -258,11 +258,15 @@ class SimDcSupply(ScpiSimTool):
             ),
             Header(
                 self.header("measure_current"),
-                lambda _: f"{self.operating_point().current_a:.5f}",
+                lambda _: command(SPEC, "measure_current").reply_value(
+                    self.operating_point().current_a
+                ),
             ),
             Header(
                 self.header("measure_voltage"),
-                lambda _: f"{self.operating_point().voltage_v:.5f}",
+                lambda _: command(SPEC, "measure_voltage").reply_value(
+                    self.operating_point().voltage_v
+                ),
             ),
             Header(
                 self.header("over_voltage_tripped"),

@@ -140,7 +140,9 @@ class SimDicingSaw(HostLinkTool):
         return BLADE_REPLY.render(
             BladeStatus(
                 thickness_um=blade.thickness_um,
-                kerf_um=kerf_width_um(blade.thickness_um, self.spindle.target),
+                kerf_um=None
+                if self.spindle.target == 0
+                else kerf_width_um(blade.thickness_um, self.spindle.target),
                 cut_since_dressing_mm=blade.since_dressing_mm,
                 dressing_interval_mm=self.dressing_interval_mm,
                 radial_wear_um=blade.radial_wear_um,
@@ -159,8 +161,8 @@ class SimDicingSaw(HostLinkTool):
                 lines_cut=cut.done,
                 lines_total=cut.total,
                 cut_length_mm=cut.cut_length_mm,
-                kerf_width_um=cut.kerf_um,
-                cut_depth_into_tape_um=cut.min_depth_um if cut.done else 0.0,
+                kerf_width_um=cut.kerf_um if cut.done else None,
+                cut_depth_into_tape_um=cut.min_depth_um if cut.done else None,
                 chipping_front_um=cut.max_front_um,
                 chipping_back_um=cut.max_back_um,
                 singulated_units=self.twin.get(cut.workpiece_id).singulation.units,

@@ -29,6 +29,7 @@ from packline.drivers.specs.grinder import (
     COARSEST_GAUGE_RESOLUTION_UM,
     FINEST_GAUGE_RESOLUTION_UM,
     SPEC,
+    gauge_decimals,
 )
 
 from .families.scpi import Header, ScpiError, ScpiSimTool, count, quoted_wafer_id
@@ -141,7 +142,7 @@ class SimGrinder(ScpiSimTool):
                 f"{FINEST_GAUGE_RESOLUTION_UM:g}-{COARSEST_GAUGE_RESOLUTION_UM:g}"
             )
         self.gauge_resolution_um = gauge_resolution_um
-        self._decimals = len(f"{gauge_resolution_um:g}".partition(".")[2])
+        self._decimals = gauge_decimals(gauge_resolution_um)
         self.serial_number = serial_number
         self.physics = physics or GrindPhysics()
         self.phase = GrindPhase.IDLE

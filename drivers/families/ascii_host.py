@@ -26,6 +26,7 @@ from ..specs.core import ToolSpec
 from .ascii_host_wire import (
     COMPOUND_SEPARATOR,
     MAX_LINE_CHARS,
+    NO_VALUE,
     HostLink,
     HostReply,
     HostReplyField,
@@ -398,7 +399,10 @@ class HostLinkDriver(Equipment):
 
     def reply_value(self, action: str, fields: Mapping[str, str], field: HostReplyField) -> object:
         """A reply's `field` read as its kind: a whole number, a number, a flag, one of the
-        page's tokens or the text as it is; a `ProtocolError` if it is not one."""
+        page's tokens or the text as it is; None for `NO_VALUE` of a field the page says may
+        have none (`HostReplyField.absent_when`); a `ProtocolError` if it is not one."""
+        if field.absent_when and fields[field.key] == NO_VALUE:
+            return None
         if field.kind is int:
             return self.integer_field(action, fields, field.key)
         if field.kind is float:

@@ -26,6 +26,7 @@ from ..specs.core import (
     Setpoint,
     StatusVariable,
     ToolSpec,
+    number_form,
 )
 from ..specs.pages import table
 
@@ -38,6 +39,8 @@ MAX_LINE_CHARS = 256
 MAX_REPLY_BYTES = 2048
 #: Joins the commands of a compound line (`ILK?;STAT?`) and their replies; no payload has one.
 COMPOUND_SEPARATOR = ";"
+#: A reply field's value when the tool has none (nothing measured): `KERF=-`.
+NO_VALUE = "-"
 
 #: The number grammar of every argument: decimal, optional sign, no exponent, nan or inf.
 DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -117,6 +120,12 @@ class HostSetpoint(Setpoint):
         above = wire_value > low if self.exclusive_minimum else wire_value >= low
         return above and wire_value <= high
 
+    @property
+    def form(self) -> str:
+        """Its wire value's form, as a page gives a query's reply that reads it back
+        (`<0.0>`: the decimals `encode` writes)."""
+        return number_form(self.decimals)
+
     def encode(self, value: float) -> str:
         """`value` (in the setpoint's unit) as the driver sends it."""
         return f"{value * self.wire_scale:.{self.decimals}f}"
@@ -143,11 +152,14 @@ class HostCommand(Command):
     """A host-link command: `name` is its command word (or two, `SPINDLE OFF`).
 
     `reply` is its reply on success; `allowed_in` the `STATE` tokens it is accepted in (empty:
-    always); `interlocks` those that must be closed; `query` the command that reads back what
+    always); `interlocks` those that must be closed; `preconditions` the tool's refusals (by
+    name, `NO_WAFER`) it answers, in any state, when what it works on is missing, which the
+    page's command table states beside the states; `query` the command that reads back what
     it sets, if any.
     """
 
     reply: str = "OK"
+    preconditions: tuple[str, ...] = ()
     query: str = ""
 
 
@@ -309,6 +321,11 @@ class HostReplyField:
     field `name` of the role's result as `kind` (`int`, `float`, `str`, `bool` written `1` or
     `0`, or an enum of the page's tokens), a float written with `decimals` decimals.
 
+    `absent_when` says when the tool has no value for it, as the page says it (`the spindle is
+    stopped`): then the tool writes `NO_VALUE` (`-`) and the result's field is None, where a
+    made-up number would read as a measurement; empty, the field always has a value. `doc`
+    says what the value is, with its unit (the page's replies table gives it).
+
     On a GEM face of the tool the field is the status variable `gem_variable`, by default its
     reply's `gem_prefix` + `name` (a dictionary older than the reply's declaration may name it
     otherwise), or with `gem_constant` the equipment constant of that name (a setting the
@@ -318,12 +335,18 @@ class HostReplyField:
     name: str
     kind: type[Any] = str
     decimals: int = 1
+    absent_when: str = ""
+    doc: str = ""
     gem_variable: str | None = None
     gem_constant: bool = False
 
     def wire_form(self, value: object) -> str:
         """`value` as the tool writes it: a float to `decimals`, a flag as `1` or `0`, a token
-        by its value."""
+        by its value, None as `NO_VALUE` (a ValueError for a field that always has one)."""
+        if value is None:
+            if not self.absent_when:
+                raise ValueError(f"reply field {self.key} always has a value, got None")
+            return NO_VALUE
         if self.kind is float:
             return format(value, f".{self.decimals}f")
         if self.kind is bool:
@@ -336,14 +359,20 @@ class HostReplyField:
         if issubclass(self.kind, Enum):
             return "/".join(token.value for token in self.kind)
         if self.kind is float:
-            return "0." + "0" * self.decimals
+            return number_form(self.decimals).strip("<>")
         if self.kind is bool:
             return "0/1"
         return "n" if self.kind is int else "text"
 
     @property
     def reads_as(self) -> str:
-        """What the value is, as the page says it."""
+        """What the value is, as the page says it: its kind, and when it has none."""
+        if self.absent_when:
+            return f"{self._kind_text}; `{NO_VALUE}` when {self.absent_when}"
+        return self._kind_text
+
+    @property
+    def _kind_text(self) -> str:
         if issubclass(self.kind, Enum):
             return ", ".join(f"`{token.value}`" for token in self.kind)
         if self.kind is float:
@@ -353,14 +382,18 @@ class HostReplyField:
         return "whole number" if self.kind is int else "text"
 
 
-def _text_reader(kind: type[Any]) -> Callable[[str], Any]:
+def _text_reader(field: HostReplyField) -> Callable[[str], Any]:
     """How a reply field's text reads as its status variable's value: a token as its text, a
-    flag `1` as True (`bool("0")` would be True too), a number as its kind."""
-    if issubclass(kind, Enum):
-        return str
+    flag `1` as True (`bool("0")` would be True too), a number as its kind (the reader is the
+    kind itself, `int`, `float` or `str`, for a field that always has a value); `NO_VALUE` of
+    a field that may have none as None."""
+    kind = field.kind
+    read: Callable[[str], Any] = str if issubclass(kind, Enum) else kind
     if kind is bool:
-        return lambda flag: flag == "1"
-    return kind
+        read = "1".__eq__
+    if not field.absent_when:
+        return read
+    return lambda text: None if text == NO_VALUE else read(text)
 
 
 #: The most keys a reply's syntax in a command table gives in full (`HostReply.syntax`); a
@@ -442,26 +475,33 @@ class HostReply(Generic[R]):
         """Each field's status variable on a GEM face that answers from the host link: the
         query, the field's key in its reply and how the value's text reads (`_text_reader`)."""
         return {
-            self.gem_name(field): (self.query, field.key, _text_reader(field.kind))
+            self.gem_name(field): (self.query, field.key, _text_reader(field))
             for field in self.fields
             if not field.gem_constant
         }
 
     def from_status_variables(self, values: Mapping[str, Any]) -> R | None:
         """The result in a GEM face's status variables and constants `values` (by `gem_name`),
-        each read as its field's kind; None before there is one (its first field, the
-        workpiece's id, empty) of a reply that `answers_none`."""
+        each read as its field's kind (None, of a field that may have no value, as None); None
+        before there is one (its first field, the workpiece's id, empty) of a reply that
+        `answers_none`."""
         if self.answers_none and not values[self.gem_name(self.fields[0])]:
             return None
-        return self.result(
-            **{field.name: field.kind(values[self.gem_name(field)]) for field in self.fields}
-        )
+
+        def value(field: HostReplyField) -> object:
+            raw = values[self.gem_name(field)]
+            return None if raw is None and field.absent_when else field.kind(raw)
+
+        return self.result(**{field.name: value(field) for field in self.fields})
 
 
-def reply_query(reply: HostReply[Any], doc: str) -> HostCommand:
+def reply_query(
+    reply: HostReply[Any], doc: str, *, preconditions: tuple[str, ...] = ()
+) -> HostCommand:
     """The query that `reply` answers, as its command table gives it: its reply's syntax the
-    declaration's (`HostReply.syntax`), so the table cannot say other keys than the tool's."""
-    return HostCommand(name=reply.query, reply=reply.syntax, doc=doc)
+    declaration's (`HostReply.syntax`), so the table cannot say other keys than the tool's;
+    `preconditions` as `HostCommand`'s."""
+    return HostCommand(name=reply.query, reply=reply.syntax, preconditions=preconditions, doc=doc)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -509,7 +549,7 @@ class HostLink:
                     (
                         f"`{syntax(spec, command)}`",
                         f"`{command.reply}`",
-                        ", ".join(command.allowed_in) or "any state",
+                        accepted_in(spec, command),
                         ", ".join(f"`{name}`" for name in command.interlocks),
                         command.doc,
                     )
@@ -548,18 +588,20 @@ class HostLink:
 
     def replies_table(self) -> str:
         """Each key of the `replies`, the result's field it is read into and how its value
-        reads, with its GEM status variable when the tool has a GEM face (a reply with a
-        `gem_prefix`)."""
-        header = ("query", "key", "driver's field", "value")
+        reads, with what it is where the tool's replies say (`HostReplyField.doc`) and its GEM
+        status variable when the tool has a GEM face (a reply with a `gem_prefix`)."""
+        fields = [(reply, field) for reply in self.replies for field in reply.fields]
+        meanings = any(field.doc for _, field in fields)
+        header = ("query", "key", "driver's field", "value", *["meaning"] * meanings)
         rows = [
             (
                 f"`{reply.query}`",
                 f"`{field.key}`",
                 f"`{reply.result.__name__}.{field.name}`",
                 field.reads_as,
+                *[field.doc] * meanings,
             )
-            for reply in self.replies
-            for field in reply.fields
+            for reply, field in fields
         ]
         if all(reply.gem_prefix is None for reply in self.replies):
             return table(header, rows)
@@ -634,6 +676,21 @@ def syntax(spec: ToolSpec[HostLink], command: Command) -> str:
     return " ".join([command.name, *(carried[name].placeholder for name in command.parameters)])
 
 
+def accepted_in(spec: ToolSpec[HostLink], command: HostCommand) -> str:
+    """When the tool takes `command`, as the command table says it: its states, then each
+    precondition's refusal (`any state; `ERR 6` with no wafer on the chuck`)."""
+    texts = {refusal.name: refusal.text for refusal in host_refusals(spec)}
+    return "; ".join(
+        [
+            ", ".join(command.allowed_in) or "any state",
+            *(
+                f"`ERR {refusal_code(spec, name)}` with {texts[name]}"
+                for name in command.preconditions
+            ),
+        ]
+    )
+
+
 def refusal_code(spec: ToolSpec[HostLink], name: str) -> int:
     """The tool's code of the refusal named `name` (one of `FAMILY_REFUSALS` or its own)."""
     for refusal in host_refusals(spec):
@@ -660,6 +717,15 @@ def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
         raise ValueError(f"spec {spec.kind}: not bound to the ASCII host link: {plain}")
     for name in FAMILY_REFUSALS:
         refusal_code(spec, name)
+    for host_command in host_commands(spec):
+        for name in host_command.preconditions:
+            try:
+                refusal_code(spec, name)
+            except KeyError:
+                raise ValueError(
+                    f"spec {spec.kind}: command {host_command.name} names the precondition "
+                    f"{name}, which is none of its refusals"
+                ) from None
     if spec.wire.wait_query not in spec.command_by_name or not set(WAIT_PARAMETERS) <= set(
         spec.parameters
     ):

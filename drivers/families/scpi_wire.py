@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
-from ..specs.core import Command, Interlock, Range, Refusal, Setpoint
+from ..specs.core import Command, Interlock, Range, Refusal, Setpoint, number_form
 from ..specs.pages import table
 
 if TYPE_CHECKING:
@@ -214,6 +214,26 @@ class ScpiCommand(Command):
     syntax: str = ""
     reply: str = NOTHING
     overlapped: bool = False
+    #: A number query's reply stated by its decimals (`reply_value` writes it so, the page's
+    #: reply is its form, `<0.00000>`), where a hand-written example would state them again;
+    #: None: `reply` says what the reply is.
+    decimals: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.decimals is None:
+            return
+        if self.reply != NOTHING or self.form != "query":
+            raise ValueError(
+                f"{self.header}: a query's reply declared by its decimals ({self.decimals}) is "
+                f"written by them, not by hand (got form {self.form!r}, reply {self.reply!r})"
+            )
+        object.__setattr__(self, "reply", f"`{number_form(self.decimals)}`")
+
+    def reply_value(self, value: float) -> str:
+        """`value` as the tool answers this number query: to its declared `decimals`."""
+        if self.decimals is None:
+            raise ValueError(f"{self.header}: its reply is not declared by its decimals")
+        return f"{value:.{self.decimals}f}"
 
     @property
     def meaning(self) -> str:

@@ -314,6 +314,8 @@ def _values(variable: Variable) -> str:
         notes.append(f"wire = role x {variable.scale:g}")
     if variable.array:
         notes.append("array")
+    if variable.absent:
+        notes.append("no element: no value")
     if variable.default is not None:
         notes.append(f"default {variable.default:g}")
     return "; ".join(notes)

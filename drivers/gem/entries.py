@@ -55,6 +55,9 @@ class Variable(_Entry):
     values: dict[int | str, str] | None = None
     #: The value is an array (every element), not one element.
     array: bool = False
+    #: The tool may have no value (nothing measured: the saw's kerf of a cut that cut no line):
+    #: it sends an item of the format with no element, which reads as None.
+    absent: bool = False
     #: An equipment constant's default (S2F29's ECDEF) where the tool powers up with none set
     #: (None: the value it powers up with is its default).
     default: float | str | None = None
@@ -83,6 +86,11 @@ class Variable(_Entry):
             raise ValueError("an enumerated value (values:) takes no scale")
         if self.values is not None and len(set(self.values.values())) != len(self.values):
             raise ValueError("values: two wire values map to the same role value")
+        if self.absent and (self.array or self.format in ("A", "J", "B")):
+            raise ValueError(
+                "absent: only a number may be absent (an item of no element): an empty array "
+                "or text is a value"
+            )
         return self
 
     @cached_property
@@ -108,6 +116,8 @@ class Variable(_Entry):
             if isinstance(elements, str | bytes):
                 raise ValueError(f"an {self.format} item is not an array")
             return tuple(self._element_to_role(element) for element in elements)
+        if self.absent and not value.value:
+            return None
         return self._element_to_role(value.scalar)
 
     def _element_to_role(self, raw: object) -> Any:
@@ -121,7 +131,10 @@ class Variable(_Entry):
         return raw
 
     def to_wire(self, value: Any) -> Item:
-        """The wire item of role value `value` (enumerations and scale applied)."""
+        """The wire item of role value `value` (enumerations and scale applied; None, of a
+        variable that may be `absent`, as an item with no element)."""
+        if value is None and self.absent:
+            return item(self.format, [])
         elements = list(value) if self.array else [value]
         wire = [self._element_to_wire(element) for element in elements]
         if self.format in ("A", "J", "B"):

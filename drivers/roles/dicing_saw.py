@@ -83,7 +83,7 @@ class BladeStatus:
     """The installed blade and its wear."""
 
     thickness_um: float
-    kerf_um: float  # the kerf it cuts at the present spindle set speed
+    kerf_um: float | None  # the kerf it cuts at the present spindle set speed; None: stopped
     cut_since_dressing_mm: float
     dressing_interval_mm: float
     radial_wear_um: float
@@ -129,8 +129,9 @@ class DicingResult:
     lines_cut: int
     lines_total: int
     cut_length_mm: float
-    kerf_width_um: float
-    cut_depth_into_tape_um: float  # the shallowest line; negative: it stopped above the tape
+    kerf_width_um: float | None  # None: no line was cut
+    # the shallowest line; negative: it stopped above the tape; None: no line was cut
+    cut_depth_into_tape_um: float | None
     chipping_front_um: float
     chipping_back_um: float
     singulated_units: int
@@ -167,9 +168,12 @@ class DicingSaw(Equipment):
         return mounted
 
     def record_result(self, result: DicingResult) -> None:
-        """Record a cut's readings: kerf, depth into the tape, chipping, units."""
-        self.record_reading("kerf_width", result.kerf_width_um, "um")
-        self.record_reading("cut_depth_into_tape", result.cut_depth_into_tape_um, "um")
+        """Record a cut's readings: kerf and depth into the tape (of a cut that cut a line: one
+        that cut none measured neither), chipping, units."""
+        if result.kerf_width_um is not None:
+            self.record_reading("kerf_width", result.kerf_width_um, "um")
+        if result.cut_depth_into_tape_um is not None:
+            self.record_reading("cut_depth_into_tape", result.cut_depth_into_tape_um, "um")
         self.record_reading("chipping_front", result.chipping_front_um, "um")
         self.record_reading("chipping_back", result.chipping_back_um, "um")
         self.record_reading("singulated_units", result.singulated_units, "units")

@@ -67,6 +67,9 @@ SETPOINTS = (
     ),
 )  # fmt: skip
 
+#: Decimals of the supply's measured current and voltage (`MEAS:CURR?`, `MEAS:VOLT?`).
+MEASURE_DECIMALS = 5
+
 COMMANDS = (
     *(
         ScpiCommand(
@@ -98,11 +101,11 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="measure_current", header="MEASure[:SCALar]:CURRent[:DC]", form="query",
-        reply="`2.50000`", doc="output current, A (0 with the output off or an open load)",
+        decimals=MEASURE_DECIMALS, doc="output current, A (0 with the output off or an open load)",
     ),
     ScpiCommand(
         name="measure_voltage", header="MEASure[:SCALar]:VOLTage[:DC]", form="query",
-        reply="`1.84000`", doc="output voltage, V, at the terminals",
+        decimals=MEASURE_DECIMALS, doc="output voltage, V, at the terminals",
     ),
     ScpiCommand(
         name="over_voltage_tripped", header="[SOURce:]VOLTage:PROTection:TRIPped",

@@ -40,53 +40,208 @@ WORK_REPLY = HostReply(
     query="WORK?",
     result=MountedWorkpiece,
     fields=(
-        HostReplyField(key="ID", name="workpiece_id"),
-        HostReplyField(key="DIE_X", name="die_width_mm", kind=float, decimals=4),
-        HostReplyField(key="DIE_Y", name="die_height_mm", kind=float, decimals=4),
-        HostReplyField(key="DIAMETER", name="diameter_mm", kind=float, decimals=3),
-        HostReplyField(key="STACK", name="stack_um", kind=float),
+        HostReplyField(key="ID", name="workpiece_id", doc="mounted workpiece id"),
+        HostReplyField(
+            key="DIE_X",
+            name="die_width_mm",
+            doc="die (unit) width as the alignment found it, mm",
+            kind=float,
+            decimals=4,
+        ),
+        HostReplyField(
+            key="DIE_Y",
+            name="die_height_mm",
+            doc="die (unit) height as the alignment found it, mm",
+            kind=float,
+            decimals=4,
+        ),
+        HostReplyField(
+            key="DIAMETER",
+            name="diameter_mm",
+            doc="diameter, mm (a panel's: its diagonal)",
+            kind=float,
+            decimals=3,
+        ),
+        HostReplyField(
+            key="STACK", name="stack_um", doc="stack (substrate + resin), um", kind=float
+        ),
     ),
     gem_prefix="",
 )
 #: `BLADE?`: the installed blade (there is always one, broken or not), the kerf it cuts at the
-#: set spindle speed and its wear. On the GEM face the thickness and the flag are `blade_`
-#: status variables and the dressing interval is the equipment constant the host sets.
+#: set spindle speed (none with the spindle stopped: a blade at rest cuts nothing) and its
+#: wear. On the GEM face the thickness and the flag are `blade_` status variables and the
+#: dressing interval is the equipment constant the host sets.
 BLADE_REPLY = HostReply(
     query="BLADE?",
     result=BladeStatus,
     fields=(
         HostReplyField(
-            key="THICKNESS", name="thickness_um", kind=float, gem_variable="blade_thickness_um"
+            key="THICKNESS",
+            name="thickness_um",
+            kind=float,
+            doc="blade thickness, um",
+            gem_variable="blade_thickness_um",
         ),
-        HostReplyField(key="KERF", name="kerf_um", kind=float),
-        HostReplyField(key="SINCE_DRESS", name="cut_since_dressing_mm", kind=float),
-        HostReplyField(key="INTERVAL", name="dressing_interval_mm", kind=float, gem_constant=True),
-        HostReplyField(key="RADIAL_WEAR", name="radial_wear_um", kind=float, decimals=2),
-        HostReplyField(key="BROKEN", name="broken", kind=bool, gem_variable="blade_broken"),
+        HostReplyField(
+            key="KERF",
+            name="kerf_um",
+            kind=float,
+            absent_when="the set spindle speed is 0 (`SPINDLE_SET=0`)",
+            doc="the kerf it cuts at the set spindle speed, um",
+        ),
+        HostReplyField(
+            key="SINCE_DRESS",
+            name="cut_since_dressing_mm",
+            doc="cut length since the last dressing, mm",
+            kind=float,
+        ),
+        HostReplyField(
+            key="INTERVAL",
+            name="dressing_interval_mm",
+            doc="dressing interval, mm",
+            kind=float,
+            gem_constant=True,
+        ),
+        HostReplyField(
+            key="RADIAL_WEAR",
+            name="radial_wear_um",
+            doc="radial wear since installation, um",
+            kind=float,
+            decimals=2,
+        ),
+        HostReplyField(
+            key="BROKEN",
+            name="broken",
+            kind=bool,
+            doc="the blade is broken",
+            gem_variable="blade_broken",
+        ),
     ),
     gem_prefix="",
     answers_none=False,
 )
 #: `RESULT?`: how the last cut job ended. `DEPTH` is its shallowest line into the tape
-#: (negative: it stopped above the tape), 0 when it cut no line.
+#: (negative: it stopped above the tape); it and the kerf are measured of the lines cut, so a
+#: cut that cut none (faulted at its first line) has neither, where 0 would read as a line
+#: cut to the top of the tape.
+NO_LINE_CUT = "no line was cut"
 RESULT_REPLY = HostReply(
     query="RESULT?",
     result=DicingResult,
     fields=(
-        HostReplyField(key="WORK", name="workpiece_id"),
-        HostReplyField(key="OUTCOME", name="outcome", kind=CutOutcome),
-        HostReplyField(key="LINES", name="lines_cut", kind=int),
-        HostReplyField(key="TOTAL", name="lines_total", kind=int),
-        HostReplyField(key="LENGTH", name="cut_length_mm", kind=float),
-        HostReplyField(key="KERF", name="kerf_width_um", kind=float),
-        HostReplyField(key="DEPTH", name="cut_depth_into_tape_um", kind=float),
-        HostReplyField(key="FRONT", name="chipping_front_um", kind=float),
-        HostReplyField(key="BACK", name="chipping_back_um", kind=float),
-        HostReplyField(key="UNITS", name="singulated_units", kind=int),
-        HostReplyField(key="TIME", name="process_time_s", kind=float),
+        HostReplyField(key="WORK", name="workpiece_id", doc="the cut's workpiece"),
+        HostReplyField(key="OUTCOME", name="outcome", doc="how the cut ended", kind=CutOutcome),
+        HostReplyField(key="LINES", name="lines_cut", doc="lines cut", kind=int),
+        HostReplyField(key="TOTAL", name="lines_total", doc="lines planned", kind=int),
+        HostReplyField(
+            key="LENGTH", name="cut_length_mm", doc="cut length in material, mm", kind=float
+        ),
+        HostReplyField(
+            key="KERF",
+            name="kerf_width_um",
+            kind=float,
+            absent_when=NO_LINE_CUT,
+            doc="kerf of the lines cut, um",
+        ),
+        HostReplyField(
+            key="DEPTH",
+            name="cut_depth_into_tape_um",
+            kind=float,
+            absent_when=NO_LINE_CUT,
+            doc="shallowest depth below the tape top of any line cut, um (negative: above the "
+            "tape)",
+        ),
+        HostReplyField(
+            key="FRONT", name="chipping_front_um", doc="largest front chipping, um", kind=float
+        ),
+        HostReplyField(
+            key="BACK", name="chipping_back_um", doc="largest back chipping, um", kind=float
+        ),
+        HostReplyField(key="UNITS", name="singulated_units", doc="units cut free", kind=int),
+        HostReplyField(key="TIME", name="process_time_s", doc="process time, s", kind=float),
     ),
     gem_prefix="result_",
 )
+
+#: The saw's setpoints, whose wire forms its read-back queries answer with (`FEED?`, `DEPTH?`,
+#: `INDEX?`).
+SETPOINTS = (
+    HostSetpoint(
+        name="spindle_krpm",
+        unit="krpm",
+        machine_range=Range(20, 60),
+        placeholder="<rpm>",
+        label="spindle speed",
+        wire_unit="rpm",
+        wire_scale=1000,
+        decimals=0,
+        doc="spindle speed (rpm on the wire; ramps at 10 krpm/s)",
+    ),
+    HostSetpoint(
+        name="feed_mm_s",
+        unit="mm/s",
+        machine_range=Range(1, 300),
+        process_limit=Range(10, 100),
+        placeholder="<mm/s>",
+        label="feed",
+        wire_unit="mm/s",
+        doc="table feed speed (the limit: silicon)",
+    ),
+    HostSetpoint(
+        name="depth_into_tape_um",
+        unit="um",
+        machine_range=Range(0, 70),
+        exclusive_minimum=True,
+        process_limit=Range(10, 50),
+        placeholder="<um>",
+        label="depth",
+        wire_unit="um",
+        doc="blade tip depth below the top of the 90 um tape",
+    ),
+    HostSetpoint(
+        name="pitch_mm",
+        unit="mm",
+        machine_range=Range(0.1, 200),
+        process_limit=Range(0.1, 100),
+        placeholder="<pitch>",
+        label="pitch",
+        wire_unit="mm",
+        decimals=4,
+        doc="street pitch of a channel",
+    ),
+    HostSetpoint(
+        name="offset_mm",
+        unit="mm",
+        machine_range=Range(-100, 100),
+        placeholder="<offset>",
+        label="offset",
+        wire_unit="mm",
+        decimals=4,
+        doc="a channel's offset from the aligned street",
+    ),
+    HostSetpoint(
+        name="blade_thickness_um",
+        unit="um",
+        machine_range=Range(10, 60),
+        process_limit=Range(15, 50),
+        placeholder="<um>",
+        label="blade thickness",
+        wire_unit="um",
+        doc="thickness of the newly installed blade",
+    ),
+    HostSetpoint(
+        name="dressing_interval_mm",
+        unit="mm",
+        machine_range=Range(100, 1_000_000),
+        process_limit=Range(100, 500_000),
+        placeholder="<mm>",
+        label="dressing interval",
+        wire_unit="mm",
+        doc="cut length between dressings",
+    ),
+)
+_SETPOINT = {setpoint.name: setpoint for setpoint in SETPOINTS}
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="dicing_saw",
@@ -94,81 +249,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     family="ascii_host",
     identity=ExpectedIdentity(vendor="packline", model="DS-2", firmware="1.0"),
     doc="dicing saw on an RS-232 host link (or a serial device server)",
-    setpoints=(
-        HostSetpoint(
-            name="spindle_krpm",
-            unit="krpm",
-            machine_range=Range(20, 60),
-            placeholder="<rpm>",
-            label="spindle speed",
-            wire_unit="rpm",
-            wire_scale=1000,
-            decimals=0,
-            doc="spindle speed (rpm on the wire; ramps at 10 krpm/s)",
-        ),
-        HostSetpoint(
-            name="feed_mm_s",
-            unit="mm/s",
-            machine_range=Range(1, 300),
-            process_limit=Range(10, 100),
-            placeholder="<mm/s>",
-            label="feed",
-            wire_unit="mm/s",
-            doc="table feed speed (the limit: silicon)",
-        ),
-        HostSetpoint(
-            name="depth_into_tape_um",
-            unit="um",
-            machine_range=Range(0, 70),
-            exclusive_minimum=True,
-            process_limit=Range(10, 50),
-            placeholder="<um>",
-            label="depth",
-            wire_unit="um",
-            doc="blade tip depth below the top of the 90 um tape",
-        ),
-        HostSetpoint(
-            name="pitch_mm",
-            unit="mm",
-            machine_range=Range(0.1, 200),
-            process_limit=Range(0.1, 100),
-            placeholder="<pitch>",
-            label="pitch",
-            wire_unit="mm",
-            decimals=4,
-            doc="street pitch of a channel",
-        ),
-        HostSetpoint(
-            name="offset_mm",
-            unit="mm",
-            machine_range=Range(-100, 100),
-            placeholder="<offset>",
-            label="offset",
-            wire_unit="mm",
-            decimals=4,
-            doc="a channel's offset from the aligned street",
-        ),
-        HostSetpoint(
-            name="blade_thickness_um",
-            unit="um",
-            machine_range=Range(10, 60),
-            process_limit=Range(15, 50),
-            placeholder="<um>",
-            label="blade thickness",
-            wire_unit="um",
-            doc="thickness of the newly installed blade",
-        ),
-        HostSetpoint(
-            name="dressing_interval_mm",
-            unit="mm",
-            machine_range=Range(100, 1_000_000),
-            process_limit=Range(100, 500_000),
-            placeholder="<mm>",
-            label="dressing interval",
-            wire_unit="mm",
-            doc="cut length between dressings",
-        ),
-    ),
+    setpoints=SETPOINTS,
     parameters=host_link_parameters(
         HostParameter(name="workpiece", placeholder="<id>", doc="workpiece id, 1-16 characters"),
         HostParameter(name="channel", placeholder="<ch>", doc="channel `1` (along X) or `2`"),
@@ -251,7 +332,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             query="FEED?",
             doc="sets the table feed speed",
         ),
-        HostCommand(name="FEED?", reply="OK <mm/s>", doc="the feed speed set"),
+        HostCommand(
+            name="FEED?", reply=f"OK {_SETPOINT['feed_mm_s'].form}", doc="the feed speed set, mm/s"
+        ),
         HostCommand(
             name="INDEX",
             parameters=("channel", "pitch_mm", "offset_mm"),
@@ -262,8 +345,8 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostCommand(
             name="INDEX?",
             parameters=("channel",),
-            reply="OK <ch> <pitch> <offset>",
-            doc="a channel's pitch and offset (the pitch: the die size until `INDEX`; `-` "
+            reply=f"OK <ch> {_SETPOINT['pitch_mm'].form} {_SETPOINT['offset_mm'].form}",
+            doc="a channel's pitch and offset, mm (the pitch: the die size until `INDEX`; `-` "
             "with none mounted)",
         ),
         HostCommand(
@@ -273,7 +356,11 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             query="DEPTH?",
             doc="sets the blade tip depth into the tape",
         ),
-        HostCommand(name="DEPTH?", reply="OK <um>", doc="the depth set"),
+        HostCommand(
+            name="DEPTH?",
+            reply=f"OK {_SETPOINT['depth_into_tape_um'].form}",
+            doc="the depth set, um below the tape top",
+        ),
         HostCommand(
             name="CUT",
             allowed_in=SETUP,

@@ -30,6 +30,12 @@ from .core import (
 FINEST_GAUGE_RESOLUTION_UM = 0.1
 COARSEST_GAUGE_RESOLUTION_UM = 1.0
 
+
+def gauge_decimals(resolution_um: float) -> int:
+    """The decimals a gauge of `resolution_um` writes its reading with: its step's (0.1: 1)."""
+    return len(f"{resolution_um:g}".partition(".")[2])
+
+
 #: The phases in which setpoints, the chuck and the wafer may change (not grinding).
 NOT_GRINDING = ("IDLE", "FAULT")
 
@@ -110,12 +116,15 @@ COMMANDS = (
         f"{FINEST_GAUGE_RESOLUTION_UM:g}-{COARSEST_GAUGE_RESOLUTION_UM:g} µm)",
     ),
     ScpiCommand(
-        name="thickness", header="MEASure:THICkness", form="query", reply="`725.0`",
+        name="thickness", header="MEASure:THICkness", form="query",
+        decimals=gauge_decimals(FINEST_GAUGE_RESOLUTION_UM),
         doc="in-process gauge: total thickness on the chuck, µm, on the gauge's grid (rounded "
-        "down); `0.0` with no wafer; `9.91E+37` when the gauge has failed",
+        "down), to its step's decimals (the reply's form is the finest gauge's); `0` with no "
+        "wafer; `9.91E+37` when the gauge has failed",
     ),
     ScpiCommand(
-        name="substrate", header="MEASure:SUBStrate", form="query", reply="`725.0`",
+        name="substrate", header="MEASure:SUBStrate", form="query",
+        decimals=gauge_decimals(FINEST_GAUGE_RESOLUTION_UM),
         doc="non-contact (IR) gauge: the substrate (silicon) alone, µm, through resin and "
         "tape; same grid and conventions",
     ),

@@ -7,6 +7,7 @@ it. The mnemonics of the parameters (`METal`, `VACuum`, …) sit beside the role
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..families.scpi_wire import (
@@ -114,17 +115,30 @@ SOURCES = {
     LaserSource.CO2_10600: SourceHardware("LC-106", 60.0, 100.0, "co2_via_diameter_um"),
 }
 
+
+def per_source(value: Callable[[LaserSource, SourceHardware], float]) -> str:
+    """What a query of the source answers on each source, as the page's reply column gives it
+    (`` `20` (UV), `60` (CO2) ``), from `SOURCES`: the values are stated there alone."""
+    kinds: dict[str, list[str]] = {}
+    for source, hardware in SOURCES.items():
+        kind = "CO2" if source.is_co2 else "UV"
+        sources = kinds.setdefault(f"`{value(source, hardware):g}`", [])
+        sources += [kind] * (kind not in sources)
+    return ", ".join(f"{text} ({'/'.join(sources)})" for text, sources in kinds.items())
+
+
 #: Site indices in one `:JOB:SIT:ADD` line; the tool accepts up to this many.
 SITES_PER_COMMAND = 100
 
 COMMANDS = (
     ScpiCommand(
         name="wavelength", header=":SOURce:WAVelength", form="query",
-        reply="`355`, `9400`, `10600`", doc="the source, nm (fixed)",
+        reply=per_source(lambda source, _: source.wavelength_nm), doc="the source, nm (fixed)",
     ),
     ScpiCommand(
         name="spot", header=":SOURce:SPOT[:DIAMeter]", form="query",
-        reply="`20` (UV), `60` (CO2)", doc="focused spot diameter, µm",
+        reply=per_source(lambda _, hardware: hardware.spot_diameter_um),
+        doc="focused spot diameter, µm",
     ),
     ScpiCommand(
         name="frequency", header=":SOURce:FREQuency", form="both", syntax="<f>",
@@ -142,7 +156,7 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="power_maximum", header=":SOURce:POWer:MAXimum", form="query",
-        reply="`10` (UV), `100` (CO2)",
+        reply=per_source(lambda _, hardware: hardware.max_power_w),
         doc="the source's maximum, W; a fluence or frequency that would exceed it is refused "
         "(-222)",
     ),

@@ -33,6 +33,8 @@ from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 #: Phases in which the tool takes setup commands: not during a run.
 NOT_RUNNING = ("IDLE", "FAULT")
+#: What a command on the loaded wafer (its map, selection, bumps) answers with none loaded.
+ON_THE_WAFER = ("NO_WAFER",)
 BUMP_INTERLOCKS = ("cover_closed", "wafer_vacuum", "wire_present")
 
 #: Longest `<ranges>` argument of one `SEL:ADD` line.
@@ -44,7 +46,8 @@ HEIGHT_DECIMALS = 1
 
 #: `HGT:STAT?`: the statistics of the loaded wafer's bump heights, over its bumped sites (all
 #: 0 with none, never `NONE`), each at the resolution the bonder reports, which its GEM face
-#: reports too.
+#: reports too. With no wafer on the chuck there is nothing to measure: `ERR 6`, as `HGT?`
+#: (zeros would read as a wafer with no bump).
 HEIGHT_REPLY = HostReply(
     query="HGT:STAT?",
     result=HeightSummary,
@@ -182,9 +185,15 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             parameters=("wafer",),
             allowed_in=NOT_RUNNING,
             interlocks=("cover_closed",),
+            preconditions=ON_THE_WAFER,
             doc="takes the loaded wafer off",
         ),
-        HostCommand(name="MAP?", reply="OK <N>", doc="sites on the loaded wafer's map"),
+        HostCommand(
+            name="MAP?",
+            reply="OK <N>",
+            preconditions=ON_THE_WAFER,
+            doc="sites on the loaded wafer's map",
+        ),
         HostCommand(
             name="PROG",
             parameters=("material", *PROGRAM_SETPOINTS),
@@ -195,12 +204,14 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostCommand(
             name="PROG?",
             reply="OK <mat> <wire_um> <stage_c> <force_gf> <us_mw> <us_ms>",
-            doc="the program held (`ERR 7` before the first `PROG`)",
+            preconditions=("NO_PROGRAM",),
+            doc="the program held",
         ),
         HostCommand(
             name="SEL:ALL",
             reply="OK <N>",
             allowed_in=NOT_RUNNING,
+            preconditions=ON_THE_WAFER,
             query="SEL?",
             doc="select every site",
         ),
@@ -208,6 +219,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="SEL:CLR",
             reply="OK 0",
             allowed_in=NOT_RUNNING,
+            preconditions=ON_THE_WAFER,
             query="SEL?",
             doc="empty the selection",
         ),
@@ -216,6 +228,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             parameters=("ranges",),
             reply="OK <selected>",
             allowed_in=NOT_RUNNING,
+            preconditions=ON_THE_WAFER,
             query="SEL?",
             doc="add sites to the selection",
         ),
@@ -226,6 +239,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             reply="OK <sites>",
             allowed_in=("IDLE",),
             interlocks=BUMP_INTERLOCKS,
+            preconditions=(*ON_THE_WAFER, "NO_PROGRAM", "NO_SELECTION"),
             query="STAT?",
             doc="starts a run: `<stack>` studs on every selected site, ascending",
         ),
@@ -234,11 +248,14 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="the safe state, at once: ultrasonics off, bond head up; the site in progress "
             "gets none of its studs (`DONE` keeps the finished ones); the wafer stays",
         ),
-        reply_query(HEIGHT_REPLY, "height statistics over the bumped sites"),
+        reply_query(
+            HEIGHT_REPLY, "height statistics over the bumped sites", preconditions=ON_THE_WAFER
+        ),
         HostCommand(
             name="HGT?",
             parameters=("first", "count"),
             reply="OK <first> <h>,<h>,…",
+            preconditions=ON_THE_WAFER,
             doc=f"bump height of each site, µm, {HEIGHT_DECIMALS} decimal (0.0: no bump), of "
             "`<count>` sites "
             f"from `<first>`: `<count>` 1-{HEIGHT_CHUNK} (`ERR 3` outside), the sites on the "

@@ -299,16 +299,19 @@ async def cut_and_inspect(wafer: Wafer, saw: DicingSaw, dicing: DicingStep) -> N
     never repeated). The depth, the cut's shallowest line, must be within
     `DEPTH_INTO_TAPE_TOLERANCE_UM` of the recipe's either way."""
     result = await saw.dice(dicing.dicing_recipe())
+    kerf_um, depth_um = result.kerf_width_um, result.cut_depth_into_tape_um
+    if kerf_um is None or depth_um is None:  # RESULT? measures them of the lines cut
+        raise ValueError(f"the saw cut no line of {result.lines_total}: no kerf or depth to check")
     wafer.measure(
         "kerf width",
-        result.kerf_width_um,
+        kerf_um,
         "um",
         low=dicing.blade_thickness_um,
         high=dicing.blade_thickness_um + KERF_ALLOWANCE_UM,
     )
     wafer.measure(
         "cut depth into tape",
-        result.cut_depth_into_tape_um,
+        depth_um,
         "um",
         low=dicing.depth_into_tape_um - DEPTH_INTO_TAPE_TOLERANCE_UM,
         high=dicing.depth_into_tape_um + DEPTH_INTO_TAPE_TOLERANCE_UM,

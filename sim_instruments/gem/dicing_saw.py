@@ -42,7 +42,8 @@ _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     },
     **{i.name: ("ILK?", i.key, lambda flag: flag == "1") for i in host_interlocks(SPEC)},
 }
-#: What a status variable reads while its query answers `NONE` (no workpiece, no cut yet).
+#: What a status variable reads while its query answers `NONE` (no workpiece, no cut yet):
+#: zeros and empty text, and no value (None) of one that may have none (a cut's kerf).
 _NONE: dict[type, Any] = {int: 0, float: 0.0, str: ""}
 
 #: The remote commands that are one line of the saw, and the events they start.
@@ -91,7 +92,7 @@ class GemDicingSawModel(HostLinkModel):
         query, key, read = _SOURCES[name]
         fields = self.fields(query)
         if key not in fields:  # the query answered NONE
-            return "NONE" if name == "result_outcome" else _NONE.get(read, False)  # type: ignore[call-overload]
+            return "NONE" if name == "result_outcome" else _NONE.get(read)  # type: ignore[call-overload]
         return read(fields[key])
 
     def constant(self, name: str) -> Any:

@@ -187,6 +187,51 @@ async def test_dress_blade_waits_for_the_dressing_counter():
     assert blade.wear_ratio == 0.0
 
 
+async def test_a_cut_that_cut_no_line_has_no_kerf_nor_depth():
+    """A cut faulted at its first line measured nothing: `RESULT?` gives `KERF=-` and
+    `DEPTH=-` (the page's replies table), read as None and recorded as no reading, where 0
+    would read as a line cut to the top of the tape; a `-` of a field that always has a value
+    stays garbled."""
+    script = [
+        *CONNECT,
+        (
+            b"RESULT?\n",
+            b"OK WORK=W1 OUTCOME=FAULTED LINES=0 TOTAL=40 LENGTH=0.0 KERF=- DEPTH=- "
+            b"FRONT=0.0 BACK=0.0 UNITS=0 TIME=3.0\n",
+        ),
+        (
+            b"RESULT?\n",
+            b"OK WORK=W1 OUTCOME=FAULTED LINES=0 TOTAL=40 LENGTH=- KERF=- DEPTH=- "
+            b"FRONT=0.0 BACK=0.0 UNITS=0 TIME=3.0\n",
+        ),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        last = await saw.request_last_cut()
+        with pytest.raises(ProtocolError, match="LENGTH='-'"):
+            await saw.request_last_cut()
+    assert last == DicingResult("W1", CutOutcome.FAULTED, 0, 40, 0.0, None, None, 0.0, 0.0, 0, 3.0)
+    saw.record_result(last)
+    assert [reading.name for reading in saw.readings] == [
+        "chipping_front",
+        "chipping_back",
+        "singulated_units",
+    ]
+
+
+async def test_the_blade_with_the_spindle_stopped_cuts_no_kerf():
+    """`BLADE?` with the spindle set to stop gives `KERF=-`: a blade at rest cuts nothing."""
+    script = [
+        *CONNECT,
+        (
+            b"BLADE?\n",
+            b"OK THICKNESS=20.0 KERF=- SINCE_DRESS=0.0 INTERVAL=20000.0 RADIAL_WEAR=0.00 "
+            b"BROKEN=0\n",
+        ),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        assert await saw.request_blade() == BladeStatus(20.0, None, 0.0, 20000.0, 0.0, False)
+
+
 async def test_the_blade_is_read_by_the_specs_reply_and_its_none_is_garbled():
     """`BLADE?` reads every field (`BROKEN=1` a flag); the saw always has a blade, so a
     `NONE` is no answer of the page's."""

@@ -300,6 +300,17 @@ async def test_height_summary():
     assert [r.name for r in bonder.readings] == ["bump_height_mean", "bump_height_std"]
 
 
+async def test_height_summary_with_no_wafer_is_refused_as_the_page_says():
+    """`HGT:STAT?` with the chuck empty is `ERR 6`, as the page's command table says (nothing
+    to measure; zeros would read as a wafer with no bump): the driver raises it, no summary."""
+    script = [(b"HGT:STAT?\n", b"ERR 6 no wafer on the chuck\n")]
+    async with bonder_on(script) as bonder:
+        with pytest.raises(CommandRefused, match="no wafer on the chuck") as refused:
+            await bonder.request_bump_height_summary()
+    assert refused.value.code == "6"
+    assert not bonder.readings
+
+
 async def test_program_reads_back():
     script = [(b"PROG?\n", b"OK CU 20.0 180.0 40.0 80.0 10.0\n")]
     async with bonder_on(script) as bonder:

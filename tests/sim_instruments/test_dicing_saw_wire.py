@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from packline.clock import VirtualClock
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.twin import TwinStore
 from packline.testing.clients import socat_session
@@ -60,3 +61,30 @@ async def test_socat_finds_the_host_link_rules_of_the_page(transport):
     sim = SimDicingSaw("saw", TwinStore(), transport=transport)
     assert await socat_session(sim, RULES) == RULE_REPLIES
     assert sim.settings.feed_mm_s == 45.5
+
+
+async def test_socat_reads_no_kerf_nor_depth_of_a_cut_that_cut_no_line():
+    """A cracked blade breaks at the cut's first line: socat reads `RESULT?` with `KERF=-` and
+    `DEPTH=-` (nothing measured, the page's replies table), and `BLADE?` with the spindle
+    stopped by the alarm `KERF=-`; a new blade at speed has a kerf again."""
+    clock = VirtualClock()
+    sim = SimDicingSaw("saw", TwinStore(), clock, transport="socket")
+    for line in ("MOUNT W7", "BLADE 20.0", "SPINDLE 30000"):
+        assert await sim.handle(line) == "OK"
+    await clock.sleep(10)
+    sim.inject_fault("blade_crack")
+    assert await sim.handle("CUT") == "OK"
+    await clock.sleep(1)
+    replies = await socat_session(sim, b"ALM?\nRESULT?\nBLADE?\n")
+    assert replies == [
+        "OK BLADE_BROKEN",
+        "OK WORK=W7 OUTCOME=FAULTED LINES=0 TOTAL=40 LENGTH=0.0 KERF=- DEPTH=- FRONT=0.0 "
+        "BACK=0.0 UNITS=0 TIME=1.0",
+        "OK THICKNESS=20.0 KERF=- SINCE_DRESS=0.0 INTERVAL=20000.0 RADIAL_WEAR=0.00 BROKEN=1",
+    ]
+    await clock.sleep(10)
+    for line in ("RST", "BLADE 20.0", "SPINDLE 30000"):
+        assert await sim.handle(line) == "OK"
+    assert await sim.handle("BLADE?") == (
+        "OK THICKNESS=20.0 KERF=23.0 SINCE_DRESS=0.0 INTERVAL=20000.0 RADIAL_WEAR=0.00 BROKEN=0"
+    )

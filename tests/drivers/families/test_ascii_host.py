@@ -13,7 +13,12 @@ import pytest
 from packline.clock import VirtualClock
 from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import CommandRefused, ProtocolError, ToolAlarm
-from packline.drivers.families.ascii_host_wire import HostCommand, HostReply, check_host_spec
+from packline.drivers.families.ascii_host_wire import (
+    HostCommand,
+    HostLink,
+    HostReply,
+    check_host_spec,
+)
 from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.lithography import AsciiLithography
 from packline.drivers.roles.dicing_saw import BladeStatus
@@ -21,6 +26,7 @@ from packline.drivers.roles.flip_chip_bonder import TransferAlloy, TransferResul
 from packline.drivers.roles.lithography import CoatMaterial, Film, FilmLayer, Tone
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.drivers.specs import dicing_saw, lithography, wet_bench
+from packline.drivers.specs.core import ToolSpec
 from packline.drivers.specs.flip_chip_bonder import TRANSFER_REPLY
 from packline.drivers.specs.pages import rendered_tables
 from packline.drivers.wire_bonder import AsciiWireBonder
@@ -192,14 +198,23 @@ def test_a_flag_of_a_reply_reads_as_its_text_says_on_a_gem_face():
 
 def test_a_reply_of_a_tool_with_no_gem_face_names_no_status_variable():
     """The wet bench has no GEM face: its `RESULT?` reply has no GEM prefix, asking for its
-    status variables is refused, and its page's table has no GEM column (the saw's has)."""
+    status variables is refused, and its page's table has no GEM column (the saw's has, and
+    a meaning column: its fields say what they are)."""
     with pytest.raises(ValueError, match=r"reply of RESULT\?: the tool has no GEM face"):
         _ = wet_bench.RESULT_REPLY.gem_variables
     bench = rendered_tables(wet_bench.SPEC)["replies"].splitlines()
     saw = rendered_tables(dicing_saw.SPEC)["replies"].splitlines()
     assert bench[0] == "| query | key | driver's field | value |"
     assert bench[2] == "| `RESULT?` | `WAFER` | `DipResult.wafer_id` | text |"
-    assert saw[0] == "| query | key | driver's field | value | GEM status variable |"
+    assert saw[0] == "| query | key | driver's field | value | meaning | GEM status variable |"
+
+
+def saw_spec_with(changed: HostCommand) -> ToolSpec[HostLink]:
+    """The dicing saw's spec with its command of `changed`'s name declared as `changed`."""
+    commands = tuple(
+        changed if command.name == changed.name else command for command in dicing_saw.SPEC.commands
+    )
+    return dataclasses.replace(dicing_saw.SPEC, commands=commands)
 
 
 def test_a_declared_replys_command_gives_its_syntax_and_no_hand_written_one():
@@ -213,15 +228,21 @@ def test_a_declared_replys_command_gives_its_syntax_and_no_hand_written_one():
     assert dicing_saw.RESULT_REPLY.syntax == (
         "OK NONE | OK WORK=<text> OUTCOME=<NONE/COMPLETED/STOPPED/FAULTED> LINES=<n> TOTAL=<n> …"
     )
-    commands = tuple(
+    hand_written = saw_spec_with(
         HostCommand(name="WORK?", reply="OK NONE | OK ID=<id> DIE_X=…", doc="mounted workpiece")
-        if command.name == "WORK?"
-        else command
-        for command in dicing_saw.SPEC.commands
     )
-    hand_written = dataclasses.replace(dicing_saw.SPEC, commands=commands)
     with pytest.raises(ValueError, match=r"spec dicing_saw: the reply of WORK\? is declared"):
         check_host_spec(hand_written)
+
+
+def test_a_precondition_is_one_of_the_tools_refusals():
+    """A command's precondition names a refusal the spec declares (the page gives its code);
+    one that names no refusal is refused, naming the command and the name."""
+    work = dicing_saw.SPEC.command_by_name["WORK?"]
+    assert isinstance(work, HostCommand)
+    misnamed = saw_spec_with(dataclasses.replace(work, preconditions=("NO_WAFER",)))
+    with pytest.raises(ValueError, match=r"command WORK\? names the precondition NO_WAFER"):
+        check_host_spec(misnamed)
 
 
 def test_a_reply_field_a_gem_face_keeps_as_a_constant_is_read_from_it():
@@ -239,7 +260,8 @@ def test_a_reply_field_a_gem_face_keeps_as_a_constant_is_read_from_it():
     assert blade.gem_constants == ("dressing_interval_mm",)
     assert "dressing_interval_mm" not in blade.status_sources
     row = "| `BLADE?` | `INTERVAL` | `BladeStatus.dressing_interval_mm` | number, 1 decimal | "
-    assert row + "`dressing_interval_mm` (equipment constant) |" in (
+    meaning = "dressing interval, mm | "
+    assert row + meaning + "`dressing_interval_mm` (equipment constant) |" in (
         rendered_tables(dicing_saw.SPEC)["replies"].splitlines()
     )
     values = dict(zip(blade.gem_variables, (20.0, 23.0, 0.0, 0.0, False), strict=True))

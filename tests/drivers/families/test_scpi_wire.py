@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from packline.drivers.families.scpi_wire import error_messages, standard_refusals
-from packline.drivers.specs import dc_supply, laser
+from packline.drivers.families.scpi_wire import (
+    ScpiCommand,
+    command,
+    error_messages,
+    standard_refusals,
+)
+from packline.drivers.specs import dc_supply, grinder, laser
 from packline.drivers.specs.core import Refusal
 
 
@@ -22,3 +27,31 @@ def test_a_further_standard_code_is_declared_with_when_and_takes_the_familys_mes
 def test_a_negative_code_the_family_does_not_know_is_refused():
     with pytest.raises(ValueError, match=r"standard SCPI error codes \[-213\]"):
         standard_refusals(Refusal(code=-213, text="init ignored"))
+
+
+def test_a_number_querys_reply_is_written_by_its_decimals_not_by_hand():
+    """A number query declared by its decimals has the page's form `<0.000>` for its reply and
+    writes its value so (the simulated tool's answer); a hand-written example beside the
+    decimals, or decimals on a setting, is refused naming the header."""
+    measure = ScpiCommand(name="x", header="MEASure:X", form="query", decimals=3)
+    assert (measure.reply, measure.reply_value(2.5)) == ("`<0.000>`", "2.500")
+    assert ScpiCommand(name="n", header="COUNt", form="query", decimals=0).reply == "`<0>`"
+    with pytest.raises(ValueError, match=r"MEASure:X: a query's reply declared by its decimals"):
+        ScpiCommand(name="x", header="MEASure:X", form="query", decimals=3, reply="`2.500`")
+    with pytest.raises(ValueError, match=r"SOURce:X: a query's reply declared by its decimals"):
+        ScpiCommand(name="x", header="SOURce:X", form="both", decimals=3)
+    with pytest.raises(ValueError, match=r"IDN: its reply is not declared by its decimals"):
+        ScpiCommand(name="i", header="IDN", form="query").reply_value(1.0)
+
+
+def test_the_scpi_pages_example_values_are_the_declarations():
+    """The supply's measured current and voltage are `<0.00000>` (its `MEASURE_DECIMALS`), the
+    grinder's gauge readings the finest gauge's form, and the laser's fixed values per source
+    those of `SOURCES`: the command tables state no value by hand."""
+    assert command(dc_supply.SPEC, "measure_current").reply == "`<0.00000>`"
+    assert command(dc_supply.SPEC, "measure_voltage").reply_value(1.84) == "1.84000"
+    assert command(grinder.SPEC, "thickness").reply == "`<0.0>`"
+    assert [grinder.gauge_decimals(step) for step in (0.1, 0.5, 1.0)] == [1, 1, 0]
+    assert command(laser.SPEC, "spot").reply == "`20` (UV), `60` (CO2)"
+    assert command(laser.SPEC, "power_maximum").reply == "`10` (UV), `100` (CO2)"
+    assert command(laser.SPEC, "wavelength").reply == "`355` (UV), `9400` (CO2), `10600` (CO2)"

@@ -112,3 +112,27 @@ async def test_a_broken_blade_is_pushed_as_an_alarm_and_ends_the_cut(saw_bench) 
     await saw.unmount()
     await saw.mount("W2")
     assert (await saw.dice(RECIPE)).outcome is CutOutcome.COMPLETED
+
+
+async def test_what_a_cut_of_no_line_and_a_stopped_blade_did_not_measure_reads_none(
+    saw_bench,
+) -> None:
+    """Over the GEM face as over the host link (`KERF=-`, `DEPTH=-`), a cut that cut no line
+    has no kerf nor depth and the blade with the spindle stopped no kerf: their status
+    variables are F8 items of no element, read as None, never a 0 read as a measurement."""
+    saw = await saw_bench.driver()
+    assert (await saw.request_blade()).kerf_um is None
+    await saw.mount("W1")
+    saw_bench.model.tool.inject_fault("blade_crack")
+    with pytest.raises(ToolAlarm, match="BLADE_BROKEN"):
+        await saw.dice(RECIPE)
+    last = await saw.request_last_cut()
+    assert last is not None
+    assert (last.outcome, last.lines_cut) == (CutOutcome.FAULTED, 0)
+    assert (last.kerf_width_um, last.cut_depth_into_tape_um) == (None, None)
+    assert (await saw.request_blade()).kerf_um is None  # the alarm stopped the spindle
+    await saw.reset()
+    await saw.stop_spindle()
+    await saw.install_blade(20)
+    await saw.start_spindle(30)
+    assert (await saw.request_blade()).kerf_um == 23.0

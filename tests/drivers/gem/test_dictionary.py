@@ -114,8 +114,14 @@ def test_a_wrong_dictionary_is_refused_naming_the_key(change, message: str) -> N
             lambda d: d["status_variables"]["state"].update(formt="U1"),
             "status_variables.state.formt: not a field of a status variable or equipment "
             "constant (did you mean 'format'?); its fields: id, format, unit, scale, values, "
-            "array, default, doc",
+            "array, absent, default, doc",
             id="an unknown field of an entry, by what the entry is",
+        ),
+        pytest.param(
+            lambda d: d["status_variables"]["wafer_id"].update(absent=True),
+            "status_variables.wafer_id: absent: only a number may be absent (an item of no "
+            "element): an empty array or text is a value",
+            id="no value of a text, which its empty text is",
         ),
         pytest.param(
             lambda d: d.update(colour="red"),
