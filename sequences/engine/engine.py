@@ -386,6 +386,7 @@ class Engine:
             shutdown.result()
             if self._unwritable is None:
                 try:
+                    self._take_last_words()
                     self._record_cut_off()
                     self._close_records(status, error)
                 except RecordsUnwritable as unwritable:
@@ -796,15 +797,24 @@ class Engine:
         with suppress(sqlite3.OperationalError, RecordsUnwritable):
             self._take_control()
 
-    def _take_control(self) -> None:
+    def _take_last_words(self) -> None:
+        """The words other processes posted as the run ended, taken before its end is
+        recorded, which no control poll nor step boundary would take any more: a fault the
+        served line told (a tool's own clear, a `sim fault`) is recorded as ever, and an order
+        (a pause, a terminate, a clear of a tool) is recorded as come too late to carry out,
+        where each had lain untaken for good."""
+        with suppress(sqlite3.OperationalError):  # as the control poll's: busy, left
+            self._take_control(ending=True)
+
+    def _take_control(self, *, ending: bool = False) -> None:
+        """Take the words posted now and act on each (`ending`: the run's wafers have
+        stopped, so an order is recorded ignored rather than carried out)."""
         if not self.events.records_open:  # the words wait for the session's start, written
             return  # with the faults it found on the line, that a word may tell again
         for text in self.store.take_control(self.run_id, time.time()):
             order = Order.read(text)
             if order is None:  # a row no packline command wrote
                 self.emit(CONTROL_IGNORED, message=f"unreadable order {text!r}")
-            elif order.command == CLEAR_TOOL:
-                self.clear_tool(str(order.tool), str(order.by))
             elif order.command in (FAULT_INJECTED, FAULT_CLEARED) and told_before(
                 self.store, order, self.run_id
             ):
@@ -815,6 +825,15 @@ class Engine:
             elif order.command == FAULT_CLEARED:
                 self.emit(FAULT_CLEARED, tool=order.tool, **told_fault(order))
                 self.store.mark_injected_alarms(self.run_id)
+            elif ending:
+                what = f"clear of {order.tool}" if order.command == CLEAR_TOOL else order.command
+                self.emit(
+                    CONTROL_IGNORED,
+                    tool=order.tool,
+                    message=f"{what} by {order.by} came as the run ended: not carried out",
+                )
+            elif order.command == CLEAR_TOOL:
+                self.clear_tool(str(order.tool), str(order.by))
             else:
                 self.request(order.command, order.reason, order.by)
 
