@@ -284,17 +284,22 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # nothing is rewritten: the version keeps an older packline, which reads zlib alone, from
     # the file
     15: (),
-    # 16: a run's events are read in the order they happened, by their run clock (decision
-    # 0120); an event recorded of a stopped run (a clear, a disposition, a fault, an archive) or
-    # found as a resume connected was stamped where the run's end was taken, before its
-    # run-finished, or, of a run cut off, at its start: each is raised to the latest time
-    # recorded before it, where it was listed (its id), so that the order does not move it
+    # 16: a run's events are read by their run clock (decision 0120); an event recorded of a
+    # stopped run (a clear, a disposition, a fault, an archive) or found as a resume connected
+    # was stamped where the run's end was taken, before its run-finished, or, of a run cut
+    # off, at its start: each is raised to the latest time recorded before it (by id), so that
+    # it reads after what was listed before it. One pass over the events (a window's running
+    # maximum: raising a row to it leaves it as it was), not a scan of a run's events per row
     16: (
-        """UPDATE events SET t = (
-        SELECT MAX(e.t) FROM events e WHERE e.run_id = events.run_id AND e.id < events.id)
+        "CREATE TEMP TABLE events_raised (id INTEGER PRIMARY KEY, latest_t REAL)",
+        """INSERT INTO events_raised SELECT id, latest_t FROM (
+        SELECT id, kind, t, MAX(t) OVER (PARTITION BY run_id ORDER BY id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_t FROM events)
     WHERE kind IN ('disposition', 'tool-cleared', 'fault-injected', 'fault-cleared', 'archived')
-        AND t < (SELECT MAX(e.t) FROM events e
-                 WHERE e.run_id = events.run_id AND e.id < events.id)""",
+        AND t < latest_t""",
+        """UPDATE events SET t = (SELECT latest_t FROM events_raised WHERE id = events.id)
+    WHERE id IN (SELECT id FROM events_raised)""",
+        "DROP TABLE events_raised",
     ),
     # 17: what a run's records say it could resolve (decision 0121): the step an instrument
     # reads a measurement to (a grinder's gauge, rounded down to it; null where the step

@@ -373,16 +373,29 @@ def test_a_version_15_databases_stopped_run_events_keep_their_place_in_time_orde
     db.execute("UPDATE events SET t = 5 WHERE kind = 'run-finished'")
     db.execute("UPDATE events SET t = 3 WHERE kind IN ('tool-cleared', 'disposition')")
     db.execute("UPDATE events SET t = 0.5 WHERE kind = 'paused'")
+    # another run, later in the file: its own times alone raise its events, and an event of
+    # another kind stays where it was stamped, whatever came before it
+    db.executemany(
+        "INSERT INTO events (run_id, session, t, wall, kind, message) "
+        "VALUES ('r2', 1, ?, 1.0, ?, '')",
+        [(2.0, "run-started"), (4.0, "run-finished"), (1.0, "tool-state"), (1.5, "disposition"),
+         (4.5, "tool-cleared")],
+    )  # fmt: skip
     db.commit()
     db.close()
     store = RunStore(path)
     try:
         events = store.events("r1")
+        other = store.events("r2")
     finally:
         store.close()
     assert [(e["kind"], e["t"]) for e in events] == [
         ("run-started", 0.0), ("paused", 0.5), ("run-finished", 5.0), ("tool-cleared", 5.0),
         ("disposition", 5.0),
+    ]  # fmt: skip
+    assert [(e["kind"], e["t"]) for e in other] == [
+        ("tool-state", 1.0), ("run-started", 2.0), ("run-finished", 4.0), ("disposition", 4.0),
+        ("tool-cleared", 4.5),
     ]  # fmt: skip
     assert user_version(path) == SCHEMA_VERSION
 
