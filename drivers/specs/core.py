@@ -105,15 +105,15 @@ class Parameter:
     doc: str = ""
 
 
-#: What a rework load is for, on every protocol that has one (the host-link tools' `RELOAD`,
-#: the saw's `REMOUNT`, the PLC maps' `RELOAD_WAFER`, the SCPI tools' `WAFer:RELoad`, the GEM
-#: faces' `load` with `rework`); a driver sends it for the wafers `Equipment.reloading` names.
 def number_form(decimals: int) -> str:
     """How a page writes a number a tool sends with `decimals` decimals: `<0.00>` (`<0>` for a
     whole number), the form a reply's declaration renders in place of an example value."""
     return "<0" + ("." + "0" * decimals if decimals else "") + ">"
 
 
+#: What a rework load is for, on every protocol that has one (the host-link tools' `RELOAD`,
+#: the saw's `REMOUNT`, the PLC maps' `RELOAD_WAFER`, the SCPI tools' `WAFer:RELoad`, the GEM
+#: faces' `load` with `rework`); a driver sends it for the wafers `Equipment.reloading` names.
 RELOAD_DOC = (
     "takes a wafer this tool processed last on purpose (an operator's rework or release, or "
     "a resumed run replaying the stage its recovery cut off), which the plain load refuses"

@@ -119,7 +119,7 @@ COMMANDS = (
         name="thickness", header="MEASure:THICkness", form="query",
         decimals=gauge_decimals(FINEST_GAUGE_RESOLUTION_UM),
         doc="in-process gauge: total thickness on the chuck, µm, on the gauge's grid (rounded "
-        "down), to its step's decimals (the reply's form is the finest gauge's); `0` with no "
+        "down), to its step's decimals (the reply's form is the finest gauge's); `0.0` with no "
         "wafer; `9.91E+37` when the gauge has failed",
     ),
     ScpiCommand(
