@@ -197,7 +197,9 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
         f"{_number(first['ucl'], 4)}; {spread}: centre {_number(first['spread_cl'], 4)}, limits "
         f"{_number(first['spread_lcl'], 4)} .. {_number(first['spread_ucl'], 4)}"
         + ("" if points["n"].nunique() == 1 else " (last subgroup)"),
-        f"against {_number(cap.low)} .. {_number(cap.high)} {chart.unit}: mean {cap.mean:.4g}, "
+        # the specification's limits as recorded (3 figures read 412.5 .. 413.4 as 412 .. 413)
+        f"against {_number(cap.low, 6)} .. {_number(cap.high, 6)} {chart.unit}: "
+        f"mean {cap.mean:.4g}, "
         f"sigma within {cap.sigma_within:.4g}, overall {cap.sigma_overall:.4g}; "
         f"Cp {_number(cap.cp)}, Cpk {_number(cap.cpk)}, Pp {_number(cap.pp)}, "
         f"Ppk {_number(cap.ppk)}",

@@ -127,13 +127,21 @@ def test_a_dry_runs_sim_options_and_its_readings_steps_are_shown_from_its_record
     tools = pd.read_csv(tmp_path / "out" / "tools.csv").set_index("name")["sim_options"]
     assert tools["grinder"] == '{"gauge_resolution_um": 0.5}'
     assert tools.drop("grinder").isna().all()
+    # the report, where the other sessions' and tools' rows give none (NaN in its frame)
+    assert main(["report", "last", "--to", str(tmp_path / "report.html")]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "--sim-option" in page
+    assert "gauge_resolution_um=0.5" in page
     assert main(args) == 0  # the line's own grinder, 0.1 um
     capsys.readouterr()
     spc = ["spc", "package thickness", "--method", "tape-substrate", "--chart", "individuals"]
     assert main(spc) == 0
+    said = capsys.readouterr().out
     assert (
-        "values read in 0.5 um and 0.1 um steps: instruments of several resolutions mixed"
-    ) in capsys.readouterr().out
+        "values read in 0.5 um and 0.1 um steps: instruments of several resolutions mixed" in said
+    )
+    # the limits as recorded, the first run's [412.5, 413] (3 figures had read 412 .. 413)
+    assert "against 412.5 .. " in said
 
 
 def test_a_mistyped_tool_or_option_is_named_with_what_it_may_mean_among_the_recipes_tools(
