@@ -135,8 +135,8 @@ def _has_alias(root: yaml.Node | None) -> bool:
 #: A tab where YAML refuses one, told as what to change (YAML's own words, "found character
 #: '\t' that cannot start any token", name no rule a user can act on).
 TAB_PROBLEM = (
-    "a tab character, where YAML allows only spaces (to indent a line, or after a ':' or "
-    "a ','): replace it with spaces"
+    "a tab character, where packline's YAML reader takes only spaces (YAML never indents "
+    "with tabs): replace it with spaces"
 )
 
 

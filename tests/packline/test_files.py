@@ -63,7 +63,7 @@ def test_the_shipped_files_are_found():
         ("a: [1, 2\n", "line 2, column 1: expected ',' or ']', but got '<stream end>'"),
         ("a: b: c\n", "line 1, column 5: mapping values are not allowed here"),
         ("--- 1\n--- 2\n", "line 2, column 1: but found another document"),
-        ("a:\t1\n", "line 1, column 3: a tab character, where YAML allows only spaces"),
+        ("a:\t1\n", "line 1, column 3: a tab character, where packline's YAML reader takes"),
     ],
 )
 def test_a_problem_is_told_as_the_strict_loader_tells_it(text, problem):
