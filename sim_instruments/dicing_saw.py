@@ -163,8 +163,8 @@ class SimDicingSaw(HostLinkTool):
                 cut_length_mm=cut.cut_length_mm,
                 kerf_width_um=cut.kerf_um if cut.done else None,
                 cut_depth_into_tape_um=cut.min_depth_um if cut.done else None,
-                chipping_front_um=cut.max_front_um,
-                chipping_back_um=cut.max_back_um,
+                chipping_front_um=cut.max_front_um if cut.done else None,
+                chipping_back_um=cut.max_back_um if cut.done else None,
                 singulated_units=self.twin.get(cut.workpiece_id).singulation.units,
                 process_time_s=cut.finished_s - cut.started_s,
             )

@@ -132,8 +132,8 @@ class DicingResult:
     kerf_width_um: float | None  # None: no line was cut
     # the shallowest line; negative: it stopped above the tape; None: no line was cut
     cut_depth_into_tape_um: float | None
-    chipping_front_um: float
-    chipping_back_um: float
+    chipping_front_um: float | None  # None: no line was cut
+    chipping_back_um: float | None
     singulated_units: int
     process_time_s: float
 
@@ -168,14 +168,17 @@ class DicingSaw(Equipment):
         return mounted
 
     def record_result(self, result: DicingResult) -> None:
-        """Record a cut's readings: kerf and depth into the tape (of a cut that cut a line: one
-        that cut none measured neither), chipping, units."""
-        if result.kerf_width_um is not None:
-            self.record_reading("kerf_width", result.kerf_width_um, "um")
-        if result.cut_depth_into_tape_um is not None:
-            self.record_reading("cut_depth_into_tape", result.cut_depth_into_tape_um, "um")
-        self.record_reading("chipping_front", result.chipping_front_um, "um")
-        self.record_reading("chipping_back", result.chipping_back_um, "um")
+        """Record a cut's readings: kerf, depth into the tape and chipping (of a cut that cut a
+        line: one that cut none measured none of them), units."""
+        measured = (
+            ("kerf_width", result.kerf_width_um),
+            ("cut_depth_into_tape", result.cut_depth_into_tape_um),
+            ("chipping_front", result.chipping_front_um),
+            ("chipping_back", result.chipping_back_um),
+        )
+        for name, value in measured:
+            if value is not None:
+                self.record_reading(name, value, "um")
         self.record_reading("singulated_units", result.singulated_units, "units")
 
     async def request_workpieces(self) -> tuple[str, ...]:

@@ -153,10 +153,18 @@ RESULT_REPLY = HostReply(
             "tape)",
         ),
         HostReplyField(
-            key="FRONT", name="chipping_front_um", doc="largest front chipping, um", kind=float
+            key="FRONT",
+            name="chipping_front_um",
+            kind=float,
+            absent_when=NO_LINE_CUT,
+            doc="largest front chipping, um",
         ),
         HostReplyField(
-            key="BACK", name="chipping_back_um", doc="largest back chipping, um", kind=float
+            key="BACK",
+            name="chipping_back_um",
+            kind=float,
+            absent_when=NO_LINE_CUT,
+            doc="largest back chipping, um",
         ),
         HostReplyField(key="UNITS", name="singulated_units", doc="units cut free", kind=int),
         HostReplyField(key="TIME", name="process_time_s", doc="process time, s", kind=float),

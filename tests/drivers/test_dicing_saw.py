@@ -187,35 +187,34 @@ async def test_dress_blade_waits_for_the_dressing_counter():
     assert blade.wear_ratio == 0.0
 
 
-async def test_a_cut_that_cut_no_line_has_no_kerf_nor_depth():
-    """A cut faulted at its first line measured nothing: `RESULT?` gives `KERF=-` and
-    `DEPTH=-` (the page's replies table), read as None and recorded as no reading, where 0
-    would read as a line cut to the top of the tape; a `-` of a field that always has a value
-    stays garbled."""
+async def test_a_cut_that_cut_no_line_has_no_kerf_depth_nor_chipping():
+    """A cut faulted at its first line measured nothing: `RESULT?` gives `KERF=-`, `DEPTH=-`,
+    `FRONT=-` and `BACK=-` (the page's replies table), read as None and recorded as no
+    reading, where 0 would read as a line cut to the top of the tape with no chipping (a new
+    user's trial: `FRONT=0.0 BACK=0.0`); a `-` of a field that always has a value stays
+    garbled."""
     script = [
         *CONNECT,
         (
             b"RESULT?\n",
             b"OK WORK=W1 OUTCOME=FAULTED LINES=0 TOTAL=40 LENGTH=0.0 KERF=- DEPTH=- "
-            b"FRONT=0.0 BACK=0.0 UNITS=0 TIME=3.0\n",
+            b"FRONT=- BACK=- UNITS=0 TIME=3.0\n",
         ),
         (
             b"RESULT?\n",
             b"OK WORK=W1 OUTCOME=FAULTED LINES=0 TOTAL=40 LENGTH=- KERF=- DEPTH=- "
-            b"FRONT=0.0 BACK=0.0 UNITS=0 TIME=3.0\n",
+            b"FRONT=- BACK=- UNITS=0 TIME=3.0\n",
         ),
     ]
     async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
         last = await saw.request_last_cut()
         with pytest.raises(ProtocolError, match="LENGTH='-'"):
             await saw.request_last_cut()
-    assert last == DicingResult("W1", CutOutcome.FAULTED, 0, 40, 0.0, None, None, 0.0, 0.0, 0, 3.0)
+    assert last == DicingResult(
+        "W1", CutOutcome.FAULTED, 0, 40, 0.0, None, None, None, None, 0, 3.0
+    )
     saw.record_result(last)
-    assert [reading.name for reading in saw.readings] == [
-        "chipping_front",
-        "chipping_back",
-        "singulated_units",
-    ]
+    assert [reading.name for reading in saw.readings] == ["singulated_units"]
 
 
 async def test_the_blade_with_the_spindle_stopped_cuts_no_kerf():

@@ -78,8 +78,8 @@ async def test_socat_reads_no_kerf_nor_depth_of_a_cut_that_cut_no_line():
     replies = await socat_session(sim, b"ALM?\nRESULT?\nBLADE?\n")
     assert replies == [
         "OK BLADE_BROKEN",
-        "OK WORK=W7 OUTCOME=FAULTED LINES=0 TOTAL=40 LENGTH=0.0 KERF=- DEPTH=- FRONT=0.0 "
-        "BACK=0.0 UNITS=0 TIME=1.0",
+        "OK WORK=W7 OUTCOME=FAULTED LINES=0 TOTAL=40 LENGTH=0.0 KERF=- DEPTH=- FRONT=- "
+        "BACK=- UNITS=0 TIME=1.0",
         "OK THICKNESS=20.0 KERF=- SINCE_DRESS=0.0 INTERVAL=20000.0 RADIAL_WEAR=0.00 BROKEN=1",
     ]
     await clock.sleep(10)

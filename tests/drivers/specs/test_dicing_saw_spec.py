@@ -116,4 +116,10 @@ def test_a_reply_field_that_may_have_no_value_may_be_empty_on_the_gem_face_alone
                     absent = variables[reply.gem_name(field)].absent
                     assert absent == bool(field.absent_when), (name, reply.query, field.key)
                     absent_fields += [f"{reply.query} {field.key}"] * absent
-    assert absent_fields == ["BLADE? KERF", "RESULT? KERF", "RESULT? DEPTH"]
+    assert absent_fields == [
+        "BLADE? KERF",
+        "RESULT? KERF",
+        "RESULT? DEPTH",
+        "RESULT? FRONT",
+        "RESULT? BACK",
+    ]
