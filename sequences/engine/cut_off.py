@@ -42,23 +42,32 @@ def record_cut_off_session(
     stopped run) and at the wall time of the run's last record of its own (not one another
     process recorded of the stopped run: `of_the_stopped_run`), which the session outlived by
     no record: it reads after what the session recorded and before what others recorded of
-    the run since (a clear, a disposition). Its message names that time and the steps left running;
-    data `steps` (their ids), `pid` and `host` (the process that drove it). The row written,
-    its `data` read."""
+    the run since (a clear, a disposition). Its message names that time and the steps left
+    running, or, of a session that recorded nothing of its own (killed as it connected to its
+    tools), says so: the time is then an earlier session's last record, not its own. Data
+    `steps` (their ids), `pid` and `host` (the process that drove it). The row written, its
+    `data` read."""
     session = run["sessions"]
     steps = store.steps(run["id"])
     # the run's latest record of its own, every session's: the cut session's, the last
-    own = [event["wall"] for event in store.events(run["id"]) if not of_the_stopped_run(event)]
-    last_wall = max([last_record(steps, (run["started_t"], run["started_wall"]))[1], *own])
+    own = [event for event in store.events(run["id"]) if not of_the_stopped_run(event)]
+    last_wall = max(
+        [last_record(steps, (run["started_t"], run["started_wall"]))[1], *(e["wall"] for e in own)]
+    )
     labels = step_labels(steps)
     left: dict[str, list[str]] = {}
     for step in steps:
         if step["id"] in cut_off:
             left.setdefault(labels[step["id"]], []).append(step["wafer_id"])
+    recorded = any(record["session"] == session for record in [*own, *steps])
+    where = (
+        f"after its last record at {clock_time(last_wall)}"
+        if recorded
+        else "before it recorded anything"
+    )
     message = (
-        f"session {session} cut off after its last record at {clock_time(last_wall)}: no end "
-        "recorded (its process was killed or crashed, its host went down, or its records "
-        "could not be written)"
+        f"session {session} cut off {where}: no end recorded (its process was killed or "
+        "crashed, its host went down, or its records could not be written)"
     )
     if left:
         running = ", ".join(f"{label} ({', '.join(wafers)})" for label, wafers in left.items())
