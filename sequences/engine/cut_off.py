@@ -8,7 +8,7 @@ running."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from packline.who_when import clock_time
@@ -32,6 +32,21 @@ def of_the_stopped_run(row: Mapping[str, Any]) -> bool:
     )
 
 
+def last_own_record_wall(
+    run: Mapping[str, Any],
+    steps: Sequence[Mapping[str, Any]],
+    events: Iterable[Mapping[str, Any]],
+) -> float:
+    """The wall time of the latest record of `run` (its runs row) of its own, every
+    session's (its steps, and its events but those another process recorded of it while no
+    session drove it, `of_the_stopped_run`), or of its start if none is later: where a run cut
+    off was last heard of by the wall clock, as its `session-cut-off` event and its summary
+    name it (its run clock's end, `RunStore.records_end_t`, counts those others too, at
+    the time they go, which is where its records end already)."""
+    own = [float(event["wall"]) for event in events if not of_the_stopped_run(event)]
+    return max([last_record(steps, (run["started_t"], run["started_wall"]))[1], *own])
+
+
 def record_cut_off_session(
     store: RunStore, run: Mapping[str, Any], cut_off: Mapping[int, str]
 ) -> dict[str, Any]:
@@ -49,11 +64,9 @@ def record_cut_off_session(
     `data` read."""
     session = run["sessions"]
     steps = store.steps(run["id"])
-    # the run's latest record of its own, every session's: the cut session's, the last
-    own = [event for event in store.events(run["id"]) if not of_the_stopped_run(event)]
-    last_wall = max(
-        [last_record(steps, (run["started_t"], run["started_wall"]))[1], *(e["wall"] for e in own)]
-    )
+    events = store.events(run["id"])
+    last_wall = last_own_record_wall(run, steps, events)
+    own = [event for event in events if not of_the_stopped_run(event)]
     labels = step_labels(steps)
     left: dict[str, list[str]] = {}
     for step in steps:
