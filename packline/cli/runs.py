@@ -19,7 +19,6 @@ from packline.sequences.engine.liveness import (
     INTERRUPTED,
     SHOWN_STATUSES,
     is_cut_off,
-    last_record,
     listed_run,
     listed_status,
 )
@@ -119,10 +118,11 @@ def _under_way(store: RunStore, run: dict[str, Any]) -> dict[str, int]:
 
 def _last_record_t(store: RunStore, run: dict[str, Any]) -> float | None:
     """Where the run clock of a run cut off (no end recorded, nothing driving it) stood at its
-    last record (`last_record`); None for any other run."""
+    last record, step or event (`RunStore.records_end_t`, where a resume continues it); None
+    for any other run."""
     if not is_cut_off(run):
         return None
-    return last_record(store.steps(run["id"]), (run["started_t"], run["started_wall"]))[0]
+    return store.records_end_t(run)
 
 
 def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:

@@ -279,7 +279,10 @@ def tell_runs_on_line(
     does not exist yet), and the run `run` names besides (`sim fault --run`), stopped (told
     for its resume) or completed (told it is not recorded): the fault strikes the line,
     whichever run it was aimed at. What each was told, in words, and, when no run drives the
-    line now, who records it instead: a run that connects later (decision 0117)."""
+    line now, who records it instead: a run that connects later (decision 0117). A live run
+    whose recorded station does not read (`recorded_station`: a StationError) cannot be
+    said to drive the line or not: it is named as not told, and why, and the others are
+    told (it had refused the whole telling, so no run was told)."""
     from packline.sequences.engine.injected_faults import no_live_run_text, tell_run
     from packline.sequences.engine.launch import recorded_station
     from packline.sequences.engine.liveness import is_alive
@@ -291,19 +294,27 @@ def tell_runs_on_line(
     store = RunStore(records, create=False)
     try:
         named = [] if run is None else [store.resolve_run(run)]
-        driving = [
-            row["id"]
-            for row in store.runs(-1)
-            if is_alive(row) and recorded_station(store.run(row["id"])).control == str(control)
-        ]
-        run_ids = list(dict.fromkeys([*named, *driving]))
+        driving, unread = [], []
+        for row in store.runs(-1):
+            if not is_alive(row) or row["id"] in named:
+                continue
+            try:
+                station = recorded_station(store.run(row["id"]))
+            except StationError as error:
+                unread.append(
+                    f"run {row['id']} not told: its recorded station does not read ({error})"
+                )
+                continue
+            if station.control == str(control):
+                driving.append(row["id"])
+        run_ids = [*named, *driving]
         told = [
             tell_run(store, run_id, tool, fault, by, wall, line_did, on_tool) for run_id in run_ids
         ]
     finally:
         store.close()
     # a run `--run` named was told (or said why not): no need to say who records it instead
-    return told if driving or named else [no_live_run_text(line_did)]
+    return [*(told if driving or named else [no_live_run_text(line_did)]), *unread]
 
 
 def _served_control(args: argparse.Namespace) -> Path:

@@ -116,11 +116,15 @@ class RecipeCheck:
     #: The tools of the roles the recipe drives the check could not ask (not reached, another
     #: controller's), name -> why: their own rows say what keeps them from a lot.
     unasked: dict[str, str] = field(default_factory=dict)
+    #: The tools the check asked (`ConnectedTools.handed`), in station order.
+    tools_asked: tuple[str, ...] = ()
 
     @property
     def ready(self) -> bool:
-        """Whether a run of the recipe would not be refused by the method's tools check."""
-        return not self.refusals
+        """Whether a run of the recipe would not be refused by the method's tools check: the
+        method has none, or it asked a tool and none refused it (a check that asked no tool,
+        every one it would ask out of reach, vouches for nothing)."""
+        return not self.asked or (bool(self.tools_asked) and not self.refusals)
 
     def text(self) -> str:
         """The verdict in words, a line each refusal."""
@@ -133,6 +137,12 @@ class RecipeCheck:
             also = f"\n  ({unasked})" if unasked else ""
             return (
                 f"{of}: refused by its tools check, as a run would be as it connects:\n{said}{also}"
+            )
+        if not self.tools_asked:
+            why = f" ({unasked})" if unasked else ""
+            return (
+                f"{of}: its tools check asked no tool, so it passed nothing: a run would be "
+                f"checked as it connects{why}"
             )
         if unasked:
             return f"{of}: its tools check asked the tools it reached and found nothing ({unasked})"
@@ -189,14 +199,16 @@ async def _ask_tools_check(
             pool.add(Tool(check.name, role, kept.drivers[check.name], capacity))
         else:
             unasked[check.name] = check.problems()[0]
+    connected = ConnectedTools(pool)
     try:
         async with asyncio.timeout(timeout_s):
-            refusals = tuple(await method.tools_check(recipe, ConnectedTools(pool)))
+            refusals = tuple(await method.tools_check(recipe, connected))
     except TimeoutError:
         refusals = (f"its tools check had no answer within {timeout_s:g} s",)
     except (PacklineError, OSError) as error:
         refusals = (f"its tools check could not ask its tools: {error}",)
-    return RecipeCheck(method.name, recipe_source, True, refusals, unasked)
+    asked = tuple(name for name in station.tools if name in connected.handed)
+    return RecipeCheck(method.name, recipe_source, True, refusals, unasked, asked)
 
 
 def _with_owners(args: argparse.Namespace, checks: list[ToolCheck]) -> list[ToolCheck]:

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from packline.rendering import DataTable, counted_sites
 from packline.sequences.engine.claim_check import margin_text, nothing_checked
+from packline.sequences.engine.cut_off import last_own_record_wall
 from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.left_on_tools import left_report, left_text
@@ -115,7 +116,9 @@ def clocks_text(report: dict[str, Any]) -> str:
     real time (its process time beside it); the wall time from the run's start to its end
     (not the command's set-up and summary; of a resumed run, how much of it its sessions
     drove, `driven_text`), or so far for a run still driven, and for a paused one how long it
-    has been paused; of a run cut off, both up to its last record (`last_record`)."""
+    has been paused; of a run cut off, both up to its last record: the run clock where its
+    records end (`RunStore.records_end_t`, as the report's `duration_s`), the wall clock at
+    its last record of its own (`last_own_record_wall`, as its `session-cut-off` names it)."""
     run, duration = report["run"], report["duration_s"]
     cut_off = is_cut_off(run)
     scale = run["time_scale"]
@@ -131,8 +134,7 @@ def clocks_text(report: dict[str, Any]) -> str:
     end, end_wall = "end", run["stopped_wall"]
     if cut_off:
         clock += " when cut off"
-        began = run["started_t"], run["started_wall"]
-        end_wall = last_record(report["steps"], began)[1]
+        end_wall = last_own_record_wall(run, report["steps"], report["events"])
         end = "its last record (no end recorded: cut off)"
     if end_wall is not None:
         wall = f"{end_wall - run['started_wall']:.1f} s wall from start to {end}"

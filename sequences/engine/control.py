@@ -62,13 +62,17 @@ class Order:
 
     @classmethod
     def read(cls, text: str) -> Order | None:
-        """The order row `text` holds; None for a row no packline command wrote."""
+        """The order row `text` holds; None for a row no packline command wrote (among them
+        one that says how a tool cleared a fault itself, `on_tool`, of anything but a fault
+        cleared: a fault injected so would be recorded with a cure it never had)."""
         command, _, data = text.partition(" ")
         try:
             fields = json.loads(data) if data else {}
             named = (fields.get(name) for name in ("by", "tool", "fault", "wall", "on_tool"))
             order = cls(command, *named)
         except (ValueError, AttributeError):  # not JSON, or not an object
+            return None
+        if order.on_tool is not None and command != FAULT_CLEARED:
             return None
         if command in CONTROL_COMMANDS or (command == CLEAR_TOOL and order.tool and order.by):
             return order

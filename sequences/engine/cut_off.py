@@ -8,7 +8,7 @@ running."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from packline.who_when import clock_time
@@ -32,6 +32,21 @@ def of_the_stopped_run(row: Mapping[str, Any]) -> bool:
     )
 
 
+def last_own_record_wall(
+    run: Mapping[str, Any],
+    steps: Sequence[Mapping[str, Any]],
+    events: Iterable[Mapping[str, Any]],
+) -> float:
+    """The wall time of the latest record of `run` (its runs row) of its own, every
+    session's (its steps, and its events but those another process recorded of it while no
+    session drove it, `of_the_stopped_run`), or of its start if none is later: where a run cut
+    off was last heard of by the wall clock, as its `session-cut-off` event and its summary
+    name it (its run clock's end, `RunStore.records_end_t`, counts those others too, at
+    the time they go, which is where its records end already)."""
+    own = [float(event["wall"]) for event in events if not of_the_stopped_run(event)]
+    return max([last_record(steps, (run["started_t"], run["started_wall"]))[1], *own])
+
+
 def record_cut_off_session(
     store: RunStore, run: Mapping[str, Any], cut_off: Mapping[int, str]
 ) -> dict[str, Any]:
@@ -42,23 +57,30 @@ def record_cut_off_session(
     stopped run) and at the wall time of the run's last record of its own (not one another
     process recorded of the stopped run: `of_the_stopped_run`), which the session outlived by
     no record: it reads after what the session recorded and before what others recorded of
-    the run since (a clear, a disposition). Its message names that time and the steps left running;
-    data `steps` (their ids), `pid` and `host` (the process that drove it). The row written,
-    its `data` read."""
+    the run since (a clear, a disposition). Its message names that time and the steps left
+    running, or, of a session that recorded nothing of its own (killed as it connected to its
+    tools), says so: the time is then an earlier session's last record, not its own. Data
+    `steps` (their ids), `pid` and `host` (the process that drove it). The row written, its
+    `data` read."""
     session = run["sessions"]
     steps = store.steps(run["id"])
-    # the run's latest record of its own, every session's: the cut session's, the last
-    own = [event["wall"] for event in store.events(run["id"]) if not of_the_stopped_run(event)]
-    last_wall = max([last_record(steps, (run["started_t"], run["started_wall"]))[1], *own])
+    events = store.events(run["id"])
+    last_wall = last_own_record_wall(run, steps, events)
+    own = [event for event in events if not of_the_stopped_run(event)]
     labels = step_labels(steps)
     left: dict[str, list[str]] = {}
     for step in steps:
         if step["id"] in cut_off:
             left.setdefault(labels[step["id"]], []).append(step["wafer_id"])
+    recorded = any(record["session"] == session for record in [*own, *steps])
+    where = (
+        f"after its last record at {clock_time(last_wall)}"
+        if recorded
+        else "before it recorded anything"
+    )
     message = (
-        f"session {session} cut off after its last record at {clock_time(last_wall)}: no end "
-        "recorded (its process was killed or crashed, its host went down, or its records "
-        "could not be written)"
+        f"session {session} cut off {where}: no end recorded (its process was killed or "
+        "crashed, its host went down, or its records could not be written)"
     )
     if left:
         running = ", ".join(f"{label} ({', '.join(wafers)})" for label, wafers in left.items())

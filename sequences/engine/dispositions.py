@@ -25,7 +25,6 @@ unfinished wafers are held becomes resumable again once one of them is released 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
@@ -125,13 +124,15 @@ def record_disposition(
         "by": by,
         "reason": reason.strip(),
         "held_reason": wafer["reason"] or "",
-        "wall": time.time(),
     }
     with store.transaction():  # the decision, its event and a scrap's outcome, or nothing
-        store.add_rows("dispositions", [row])
-        store.add_stopped_run_event(
-            run, "disposition", decision_text(row), wafer_id=wafer_id, wall=row["wall"]
+        # its wall is its event's, never before what was recorded of the stopped run
+        # (`add_stopped_run_event`): a later decision reads later by time as by id
+        event = store.add_stopped_run_event(
+            run, "disposition", decision_text(row), wafer_id=wafer_id
         )
+        row["wall"] = event["wall"]
+        store.add_rows("dispositions", [row])
         if decision is Decision.SCRAP:
             reason = f"scrapped by {by}: {row['reason']}"
             store.update_wafer(run_id, wafer_id, status=SCRAPPED, reason=reason)

@@ -212,6 +212,12 @@ class Schedules:
             self._found.pop(run_id, None)
 
 
+#: The statuses of a step record that says its step is done: completed, or skipped (a resume
+#: met it completed before, or carried out its release: `plan.released_why`), as a resume's
+#: plan reads them (`Plan.completed_steps`, which seeds its live view).
+STEP_DONE = ("completed", "skipped")
+
+
 def run_eta(
     store: RunStore,
     run_id: str,
@@ -239,9 +245,10 @@ def run_eta(
     estimate.start(start_t)
     positions = {w["wafer_id"]: w for w in store.wafers(run_id)}
     # the steps each wafer completed in the sessions before, as the live view is told them
+    # (`Plan.completed_steps`: a step released counts as done, as its skip says)
     done: dict[str, set[str]] = {wafer_id: set() for wafer_id in positions}
     for step in every_step:
-        counted = step["kind"] in COUNTED_KINDS and step["status"] == "completed"
+        counted = step["kind"] in COUNTED_KINDS and step["status"] in STEP_DONE
         if counted and step["session"] < session:
             done[step["wafer_id"]].add(step["key"])
     for wafer_id, wafer in positions.items():
@@ -255,7 +262,7 @@ def run_eta(
         [
             (s["stopped_t"], positions[s["wafer_id"]]["position"], s["wafer_id"], s["key"])
             for s in steps
-            if s["kind"] in COUNTED_KINDS and s["status"] in ("completed", "skipped")
+            if s["kind"] in COUNTED_KINDS and s["status"] in STEP_DONE
         ]
         + [
             (w["stopped_t"] or start_t, w["position"], w["wafer_id"], None)

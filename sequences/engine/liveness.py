@@ -99,8 +99,8 @@ def last_record(
 ) -> tuple[float, float]:
     """The run clock's and the wall clock's time of a run's last step record (of `session`'s
     alone, when given), or when it `began` (run clock, wall) if that is later: where a run or
-    session cut off, with no end recorded, was at least, and where a resume continues its
-    run clock (engine.md, *Checkpoints and resume*)."""
+    session cut off, with no end recorded, was at least (its events may reach later: where a
+    resume continues its run clock is `RunStore.records_end_t`, which counts them)."""
     times = [began]
     for step in steps:
         if session in (None, step["session"]):

@@ -368,15 +368,27 @@ class RunStore(RunDatabase):
         clock where its records end (`records_end_t`: which stands still between sessions, a
         resume's going on from there; after the run's `run-finished`, or the last record of a
         run cut off), or at `not_before` if that is later; `more` sets its other columns
-        (`wafer_id`, `tool`, `status`, `data` as JSON, `wall`, now if not given). The row
-        written."""
+        (`wafer_id`, `tool`, `status`, `data` as JSON; `wall` taken as given: when what it
+        tells happened, a fault's or a cut-off's). Its `wall`, if not given, is now, or the
+        latest wall of the run's events at that time if that is later: the events of the
+        stopped run share one `t`, so their time order (`EVENTS_ORDER`: t, wall, id) goes by
+        wall, and a clock stepped back, or one host's behind another's, would read a later
+        record before an earlier one. Stamped so, they read in the order they were recorded
+        (their ids), and the readers of a wafer's latest decision agree: the resume's telling
+        (`clearances.recorded_while_stopped`, by time) and its carrying out
+        (`dispositions.pending_decisions`, by id). The row written."""
+        t = max(self.records_end_t(run), not_before)
+        if "wall" not in more:
+            (latest,) = self._db.execute(
+                "SELECT MAX(wall) FROM events WHERE run_id = ? AND t >= ?", (run["id"], t)
+            ).fetchone()
+            more["wall"] = max(time.time(), latest or 0.0)
         row = {
             "run_id": run["id"],
             "session": run["sessions"],
             "kind": kind,
             "message": message,
-            "t": max(self.records_end_t(run), not_before),
-            "wall": time.time(),
+            "t": t,
             **more,
         }
         self.add_rows("events", [row])

@@ -21,7 +21,6 @@ from .liveness import (
     INTERRUPTED,
     cut_off_reason,
     is_cut_off,
-    last_record,
     shown_run,
     where_it_stands,
 )
@@ -96,10 +95,11 @@ def first_step_starts(steps: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def clock_stands_at(store: RunStore, run: Mapping[str, Any], steps: list[dict[str, Any]]) -> float:
-    """Where the run's clock stands (run clock): at the run's end; of a run cut off, at its
-    last record at least; of one still driven, now."""
+    """Where the run's clock stands (run clock): at the run's end; of a run cut off, where
+    its records end (`RunStore.records_end_t`: its last step record or event), where a resume
+    continues its run clock; of one still driven, now."""
     if is_cut_off(shown_run(run)):
-        return last_record(steps, (run["started_t"], run["started_wall"]))[0]
+        return store.records_end_t(run)
     if run["stopped_t"] is not None:
         return float(run["stopped_t"])
     return run_clock(dict(run), store.events(run["id"]), steps, time.time())[1]
@@ -418,9 +418,9 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     workpieces beside it whose twins the run recorded, `beside`: its board), every step,
     measurement, alarm and disposition recorded, every operator confirmation asked with its
     outcome, answered or not (`confirmations_asked`), the events, the traces' summary, and its run
-    clock's duration (`duration_s`: so far for a run still driven, up to its last record for
-    one cut off, `last_record`), and the tools each session drove as read at connect (`tools`:
-    driver, address, identity)."""
+    clock's duration (`duration_s`: so far for a run still driven, up to where its records end
+    for one cut off, `RunStore.records_end_t`), and the tools each session drove as read at
+    connect (`tools`: driver, address, identity)."""
     run = store.run(run_id)
     steps = store.steps(run_id)
     measurements = store.table("measurements", run_id)

@@ -212,6 +212,10 @@ class ConnectedTools:
     #: The names of the steps each wafer a resume runs has completed in the sessions before
     #: it (`Plan.completed_step_names`); None in a run's first session.
     completed: Mapping[str, frozenset[str]] | None = None
+    #: The names of the tools the check was handed (`of`), which it asked: none, and a check
+    #: that refused nothing passed nothing either (`packline station check --method` of a line
+    #: whose grinders it could not reach).
+    handed: set[str] = field(default_factory=set)
 
     @property
     def resumed(self) -> bool:
@@ -229,11 +233,13 @@ class ConnectedTools:
         """The connected tools of `role`'s role driven through that interface (`Grinder`), in
         station order; none when the recipe drives no tool of it."""
         interface = cast(type[Equipment], role)  # a class, as `Role` says
-        return [
-            cast(E, tool.driver)
+        tools = [
+            tool
             for tool in self.pool.tools.values()
             if tool.role == getattr(role, "role", None) and isinstance(tool.driver, interface)
         ]
+        self.handed.update(tool.name for tool in tools)
+        return [cast(E, tool.driver) for tool in tools]
 
 
 def _none_in_service(waiter: Waiter) -> str:

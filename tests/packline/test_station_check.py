@@ -639,7 +639,7 @@ async def test_a_method_and_recipe_are_checked_against_the_tools_as_a_run_would_
     )
     async with SimulatedLine(kinds=kinds) as line:  # the default gauge: 0.1 um
         _, verdict = await check_station_for_recipe(line.station, method, fine, "fine.yaml")
-    assert (verdict.refusals, verdict.ready) == ((), True)
+    assert (verdict.refusals, verdict.ready, verdict.tools_asked) == ((), True, ("grinder",))
     assert verdict.text() == (
         "tape-substrate on fine.yaml: its tools check passed (the tools it drives carry the "
         "recipe out)"
@@ -649,9 +649,9 @@ async def test_a_method_and_recipe_are_checked_against_the_tools_as_a_run_would_
         tools = {**line.station.tools, "grinder": nobody}
         station = line.station.model_copy(update={"tools": tools})
         _, verdict = await check_station_for_recipe(station, method, fine, "fine.yaml", 5)
-    assert verdict.ready
-    assert [*verdict.unasked] == ["grinder"]
+    # its one grinder out of reach, the check asked no tool: no pass (it had read ready)
+    assert (verdict.ready, verdict.tools_asked, [*verdict.unasked]) == (False, (), ["grinder"])
     assert verdict.text().startswith(
-        "tape-substrate on fine.yaml: its tools check asked the tools it reached and found "
-        "nothing (grinder not asked: "
+        "tape-substrate on fine.yaml: its tools check asked no tool, so it passed nothing: a "
+        "run would be checked as it connects (grinder not asked: "
     )

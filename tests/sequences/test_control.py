@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.control import CLEAR_TOOL, Order
-from packline.sequences.engine.events import FAULT_CLEARED
+from packline.sequences.engine.events import FAULT_CLEARED, FAULT_INJECTED
 from packline.sequences.engine.injected_faults import told_fault
 
 from .processes import Controller, packline
@@ -172,6 +172,10 @@ def test_a_fault_the_tool_cleared_itself_is_a_word_by_nobody_that_says_how():
                   on_tool="a new blade installed")  # fmt: skip
     assert Order.read(cured.text()) == cured
     assert Order.read(replace(cured, on_tool=None).text()) is None
+    # only a fault cleared says how the tool cleared it: no other word carries it
+    for other in (FAULT_INJECTED, CLEAR_TOOL, "pause"):
+        assert Order.read(replace(cured, command=other, by="bo").text()) is None, other
+        assert Order.read(replace(cured, command=other, by="bo", on_tool=None).text())
     told = told_fault(cured)
     assert told["message"].endswith(" (a new blade installed), told by the served line")
     assert told["message"].startswith("blade_crack cleared on the tool at ")

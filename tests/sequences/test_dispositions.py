@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -27,7 +28,7 @@ from packline.sequences.engine import (
     wafer_history,
 )
 from packline.sequences.engine.clearances import out_of_service_text, record_clearance
-from packline.sequences.engine.dispositions import IN_ADVANCE, resume_command
+from packline.sequences.engine.dispositions import IN_ADVANCE, pending_decisions, resume_command
 from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sequences.engine.plan import RELEASED_IN_A_BATCH
 from packline.sequences.engine.stage import Stage
@@ -131,6 +132,29 @@ async def test_a_wafer_decided_twice_is_told_once_on_resume_with_the_decision_ca
     assert recorded == [
         "release by ana: looks clean", "rework by ben: residue: again", "release by ana: clean",
     ]  # fmt: skip
+
+
+async def test_a_wafer_decided_again_on_a_clock_stepped_back_is_told_the_decision_carried_out(
+    store, monkeypatch
+):
+    """Decisions of a stopped run share one run clock time, so their time order goes by wall:
+    a second decision made on a clock stepped back (or on a host whose clock is behind) had
+    read before the first. The resume told the first (`recorded_while_stopped`, by time) and
+    carried out the second (`pending_decisions`, by id); a stopped run's event is stamped no
+    earlier than what is recorded at its time, so both read the second."""
+    run_id = await held_lot(store)
+    first = record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "looks clean")
+    monkeypatch.setattr(time, "time", lambda: first["wall"] - 3600.0)  # stepped back an hour
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ben", "residue: again")
+    monkeypatch.undo()
+    assert pending_decisions(store, run_id)["W01"]["decision"] == "rework"
+    told = []
+    async with open_resume(store, run_id, observers=[told.append]) as resumed:
+        await resumed.run()
+    assert [(e.wafer, e.message) for e in told if e.kind == "disposition"] == [
+        ("W01", "rework by ben: residue: again (replaces release by ana: looks clean)"),
+    ]
+    assert clean_rows(store, run_id, "W01")[-1]["status"] == "completed"  # the rework's clean
 
 
 async def test_the_last_held_wafer_scrapped_finishes_the_run(store):

@@ -456,6 +456,18 @@ def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_p
     assert f"run {run_id}  completed, claim check failed" in shown
 
 
+def driven_by_an_ended_process(store: RunStore) -> None:
+    """Make the runs of `store` read as a process cut them off: no end recorded, driven by a
+    process that has ended (which drives nothing)."""
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    store._db.execute(
+        "UPDATE runs SET status = 'running', stopped_t = NULL, stopped_wall = NULL, "
+        "pid = ?, host = ?",
+        (ended.pid, this_host()),
+    )
+
+
 def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsys):
     """A new user's killed dry run listed its run clock as `-` where its records reached
     9:53:54; it reads up to its last record now, beside its status `interrupted`. Its wafers
@@ -471,13 +483,7 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
         steps_end = max(step["stopped_t"] for step in steps)
         last = max((s for s in steps if s["wafer_id"] == "W02"), key=lambda s: s["id"])
         first = min(s["started_t"] for s in steps if s["wafer_id"] == "W01")
-        ended = subprocess.Popen(["true"])  # a process that has ended drives nothing
-        ended.wait()
-        store._db.execute(
-            "UPDATE runs SET status = 'running', stopped_t = NULL, stopped_wall = NULL, "
-            "pid = ?, host = ?",
-            (ended.pid, this_host()),
-        )
+        driven_by_an_ended_process(store)
         # W01 between two steps when it was cut off, W02 in its last
         store._db.execute("UPDATE wafers SET status = 'running', stopped_t = NULL")
         store._db.execute("UPDATE steps SET status = 'running' WHERE id = ?", (last["id"],))
@@ -512,6 +518,51 @@ def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsy
     assert main(["wafer", "W02", "--db", str(db), "--json"]) == 0
     (history,) = json.loads(capsys.readouterr().out)
     assert (history["status"], history["reason"]) == ("interrupted", f"cut off in {last['name']}")
+
+
+def test_a_run_cut_off_after_an_event_of_its_own_reads_its_clock_where_a_resume_goes_on(
+    tmp_path, capsys
+):
+    """A run cut off whose last record is an event (a tool's state, after its last step record)
+    listed and showed its run clock up to its last step record, while its resume goes on from
+    the event's time (`RunStore.records_end_t`): `runs` and `show` read where the resume goes
+    on."""
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--lot", "1", "--db", str(db)]) == 0
+    store = RunStore(db)
+    try:
+        (run,) = store.runs()
+        steps_end = max(step["stopped_t"] for step in store.steps(run["id"]))
+        driven_by_an_ended_process(store)
+        store._db.execute("UPDATE wafers SET status = 'running', stopped_t = NULL")
+        store._db.execute("DELETE FROM events WHERE kind IN ('run-finished', 'claim-check')")
+        store._db.execute("UPDATE events SET t = ? WHERE t > ?", (steps_end, steps_end))
+        store._db.execute("DELETE FROM claim_checks")
+        store.add_rows(
+            "events",
+            [
+                {
+                    "run_id": run["id"],
+                    "session": 1,
+                    "kind": "tool-state",
+                    "message": "",
+                    "tool": "plasma_cleaner",
+                    "status": "IDLE",
+                    "t": steps_end + 600.0,
+                    "wall": run["started_wall"] + 5.0,
+                }
+            ],
+        )
+        assert store.records_end_t(store.run(run["id"])) == steps_end + 600.0
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["runs", "--db", str(db), "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["status"], listed["last_record_t"]) == ("interrupted", steps_end + 600.0)
+    assert main(["show", run["id"], "--db", str(db), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["duration_s"] == steps_end + 600.0 - run["started_t"]
 
 
 def test_a_wafer_filter_reads_a_wafer_as_wafer_and_disposition_do(tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -13,8 +14,9 @@ from pathlib import Path
 import yaml
 
 from packline.cli import main
-from packline.cli.sim import advertised, serial_on_tcp
+from packline.cli.sim import advertised, serial_on_tcp, tell_runs_on_line
 from packline.sequences.engine import RunStore
+from packline.sequences.engine.liveness import this_host
 from packline.sim_instruments.servers.control import request_control
 from packline.station import load_station, parse_station
 
@@ -440,3 +442,34 @@ def test_a_blade_change_in_a_live_run_on_a_served_line_is_told_to_that_run(tmp_p
         f"dicing_saw: fault blade_crack cleared on the tool: run {run_id} records it as a "
         "fault-cleared event as it takes the word"
     ) in said
+
+
+def test_a_live_run_whose_recorded_station_does_not_read_is_skipped_and_the_others_told(
+    tmp_path,
+):
+    """One live run whose recorded station did not parse refused the whole telling of a fault
+    (a StationError), so the run on the line was not told either: it is told, and the other
+    named as not told, with why."""
+    db = tmp_path / "runs.db"
+    for _ in range(2):
+        assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]) == 0
+    control = tmp_path / "line.sock"
+    store = RunStore(db, create=False)
+    try:
+        on_line, unread = [run["id"] for run in store.runs()]
+        for run_id, given in ((on_line, str(control)), (unread, 5)):
+            station = {**yaml.safe_load(store.run(run_id)["station_yaml"]), "control": given}
+            with store.transaction() as written:  # driven by a live process: this process's parent
+                written.execute(
+                    "UPDATE runs SET station_yaml = ?, status = 'running', pid = ?, host = ? "
+                    "WHERE id = ?",
+                    (yaml.safe_dump(station), os.getppid(), this_host(), run_id),
+                )
+    finally:
+        store.close()
+    told = tell_runs_on_line(db, control, "plasma_cleaner", "rf_mismatch", "ana", 1.7e9, "inject")
+    assert told == [
+        f"run {on_line} records it as a fault-injected event as it takes the word",
+        f"run {unread} not told: its recorded station does not read (run {unread} station: "
+        "control: must be text, got 5)",
+    ]

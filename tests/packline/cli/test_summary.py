@@ -104,13 +104,21 @@ def test_a_run_cut_off_is_timed_to_its_last_record():
         "stopped_t": None,
         "stopped_wall": None,
     }
-    events = [{"session": 1, "kind": "run-started", "t": 0.0, "wall": 1000.0}]
+    events = [{"session": 1, "kind": "run-started", "t": 0.0, "wall": 1000.0, "data": {}}]
     steps = [step(1, (10.0, 1001.0), (16788.0, 1003.0)), step(1, (16000.0, 1003.5), None)]
     text = clocks_text({"run": cut, "duration_s": 16788.0, "events": events, "steps": steps})
     assert text == (
         "process time 4:39:48 when cut off, 3.5 s wall from start to its last record "
         "(no end recorded: cut off)"
     )
+    # its last record an event of its own, after its last step record: there (as its
+    # session-cut-off event names it), not at what another process recorded of it since
+    events += [
+        {"session": 1, "kind": "held", "t": 16790.0, "wall": 1004.5, "data": {}},
+        {"session": 1, "kind": "disposition", "t": 16790.0, "wall": 9000.0, "data": {}},
+    ]
+    text = clocks_text({"run": cut, "duration_s": 16790.0, "events": events, "steps": steps})
+    assert text.endswith(" 4.5 s wall from start to its last record (no end recorded: cut off)")
 
 
 def test_a_session_cut_off_counts_as_driven_up_to_its_last_record():

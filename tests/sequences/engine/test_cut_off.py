@@ -5,6 +5,7 @@ last record and before its own start, naming the steps it left running."""
 from __future__ import annotations
 
 from packline.sequences.engine import open_resume
+from packline.sequences.engine.cut_off import record_cut_off_session
 from packline.sequences.engine.events import SESSION_CUT_OFF
 from packline.who_when import clock_time
 
@@ -44,3 +45,18 @@ async def test_a_resume_says_where_the_session_it_takes_over_was_cut_off(db, sto
         "W02), plasma clean (W01, W02)"
     )
     assert [e.kind for e in told[:2]] == [SESSION_CUT_OFF, "run-started"]
+
+
+def test_a_session_cut_off_before_it_recorded_anything_says_so(db, store):
+    """A resume killed as it connected to its tools (its session taken over, nothing of its own
+    recorded yet) is cut off in turn: its `session-cut-off` event had named the earlier
+    session's last record as its own. It says the session recorded nothing."""
+    killed_in_step(db, "plasma-clean", 2, "plasma clean")
+    run_id = store.resolve_run("last")
+    assert store.start_session(run_id, 2, {}, status="running")  # then killed, connecting
+    cut = record_cut_off_session(store, store.run(run_id), {})
+    assert cut["session"] == 2
+    assert cut["message"] == (
+        "session 2 cut off before it recorded anything: no end recorded (its process was "
+        "killed or crashed, its host went down, or its records could not be written)"
+    )

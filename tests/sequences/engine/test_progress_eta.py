@@ -389,3 +389,58 @@ async def test_a_stacked_recipe_s_view_plans_a_whole_stack(store):
             assert await engine.run() == "completed"
     assert view.state.schedule_note == RECIPE_BASIS
     assert view.remaining_s() == 0
+
+
+async def test_a_step_released_in_an_earlier_session_counts_as_done_on_the_dashboard_too(
+    store, monkeypatch
+):
+    """The live view of a resume counts a step an operator released as done (its plan's
+    `completed_steps`); the dashboard counted the sessions before's completed steps alone, so
+    the plasma clean released in session 3 was left to do in its estimate of session 4 (4
+    steps done of each released wafer's 8, where the view had 5). Both count it from the
+    resume's first step."""
+    from packline.sequences.engine import Decision, eta, record_disposition
+
+    from ..test_dispositions import held_lot
+
+    await _dry_run(store, lot=5)
+    run_id = await held_lot(store)  # W01-W04 held in their cut-off plasma clean
+    for wafer in ("W01", "W02", "W03", "W04"):
+        record_disposition(store, run_id, wafer, Decision.RELEASE, "ana", "inspected: clean")
+    box: list = []
+
+    def abort_at_a_step(event) -> None:
+        if event.kind == "step-started" and not box[1:]:
+            box.append(event)
+            box[0].request("abort", "test", "ana")
+
+    async with open_resume(store, run_id, observers=[abort_at_a_step]) as resumed:
+        box.append(resumed)
+        assert await resumed.run() == "aborted"
+    released = [s for s in store.steps(run_id) if s["session"] == 3 and s["status"] == "skipped"]
+    assert {s["wafer_id"] for s in released} == {"W01", "W02", "W03", "W04"}
+    estimates: list[Estimate] = []  # the dashboard's, as run_eta makes it
+
+    class Kept(Estimate):
+        def __init__(self, schedule: Schedule) -> None:
+            super().__init__(schedule)
+            estimates.append(self)
+
+    monkeypatch.setattr(eta, "Estimate", Kept)
+    view = LiveView(Console(file=io.StringIO(), force_terminal=True))
+    seen: list[tuple[dict[int, int], float | None, float | None]] = []
+
+    def at_the_first_step(event) -> None:
+        if event.kind == "step-started" and not seen:
+            estimate = view.state.estimate
+            assert estimate is not None
+            recorded, _, _ = run_eta(store, event.run_id)
+            seen.append((dict(estimate.done), view.remaining_s(), recorded))
+
+    async with open_resume(store, run_id, observers=[view, at_the_first_step]) as resumed:
+        view.attach(resumed)
+        await resumed.run()
+    ((done, live, recorded),) = seen
+    assert done == {0: 5, 1: 5, 2: 5, 3: 5, 4: 8}  # W05 completed in session 2
+    assert estimates[-1].done == done
+    assert recorded == pytest.approx(live, abs=1.0)
