@@ -297,10 +297,10 @@ class SimWireBonder(HostLinkTool):
             raise HostRefused("OUT_OF_RANGE", f"count {count} outside 1-{HEIGHT_CHUNK}", argument=1)
         heights = self._require_wafer().bumps.height_um
         if first + count > heights.size:
+            last = first + count - 1
+            asked = f"site {first}" if count == 1 else f"sites {first}-{last}"
             raise HostRefused(
-                "BAD_SITE",
-                f"sites {first}-{first + count - 1} not on the map (0-{heights.size - 1})",
-                argument=0,
+                "BAD_SITE", f"{asked} not on the map (0-{heights.size - 1})", argument=0
             )
         chunk = heights[first : first + count].tolist()
         return f"{first} " + ",".join(f"{h:.{HEIGHT_DECIMALS}f}" for h in chunk)

@@ -354,8 +354,8 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="INDEX?",
             parameters=("channel",),
             reply=f"OK <ch> {_SETPOINT['pitch_mm'].form} {_SETPOINT['offset_mm'].form}",
-            doc="a channel's pitch and offset, mm (the pitch: the die size until `INDEX`; `-` "
-            "with none mounted)",
+            doc="a channel's pitch and offset, mm (the pitch: the one `INDEX` set since the last "
+            "`MOUNT`, else the mounted die's size; `-` with neither)",
         ),
         HostCommand(
             name="DEPTH",

@@ -370,6 +370,8 @@ async def test_tool_refuses_a_transfer_during_a_run_and_a_wrong_wafer(loaded, be
     with pytest.raises(CommandRefused, match=r"wafer on the chuck is W1, not W9 \(tool error 8\)"):
         await bonder.unload("W9")
     assert await bonder.link.query("HGT? 780 10") == "ERR 10 sites 780-789 not on the map (0-783)"
+    # one site, as the page's example names it (it had read `sites 9000-9000`)
+    assert await bonder.link.query("HGT? 9000 1") == "ERR 10 site 9000 not on the map (0-783)"
     assert await bonder.link.query("FLY") == "ERR 1 unknown command FLY"
 
 
