@@ -272,16 +272,27 @@ def record_markers(steps: list[dict[str, Any]]) -> list[str]:
     """What tells apart the runs of one wafer's step (`steps`, in record order) that ran more
     than once, by key (failed, then reworked or replayed by a resume): each its attempt and
     session (' (attempt 2, session 2)'); '' for one that ran once, and for a skip, whose
-    status says why."""
+    status says why. A stage a resume entered only to skip every step in it as done before
+    says so (' (session 2: every step in it done before)'), where its attempt had read as the
+    wafer's second time through the tool's process."""
     ran = [s for s in steps if s["status"] != "skipped"]
     numbered = measurement_attempts([s["key"] for s in ran])
     attempts = {s["id"]: attempt for s, attempt in zip(ran, numbered, strict=True)}
-    return [
-        ""
-        if attempts.get(s["id"]) is None
-        else f" (attempt {attempts[s['id']]}, session {s['session']})"
-        for s in steps
-    ]
+    inside: dict[tuple[int, str], list[str]] = {}
+    for step in steps:
+        if step["stage"]:
+            inside.setdefault((step["session"], step["stage"]), []).append(step["status"])
+    markers = []
+    for s in steps:
+        if attempts.get(s["id"]) is None:
+            markers.append("")
+            continue
+        held = inside.get((s["session"], s["key"]), [])
+        if held and all(status == "skipped" for status in held):
+            markers.append(f" (session {s['session']}: every step in it done before)")
+        else:
+            markers.append(f" (attempt {attempts[s['id']]}, session {s['session']})")
+    return markers
 
 
 def verdict_text(measurement: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from packline.cli.show import (
     measured_text,
     print_run,
     print_wafer,
+    record_markers,
     timeline,
     tools_table,
     verdict_text,
@@ -90,6 +91,7 @@ def _step(
         "kind": kind,
         "tool": "wet_bench",
         "batch": None,
+        "stage": None,
         "status": "completed",
         "error": None,
         "started_t": started_t,
@@ -844,3 +846,35 @@ async def test_a_served_wafers_history_reads_on_the_process_clock_as_show_gives_
     first = shown.index(f"wafer {wafer_id}: completed") + 2
     assert timeline_rows[0] == "at (process time) what detail status"
     assert shown[first : first + len(timeline_rows)] == timeline_rows
+
+
+def test_a_stage_a_resume_entered_only_to_skip_its_steps_says_so():
+    """The trial: a reworked wafer's resume entered its bonder stage again, every step in it
+    skipped as done before, and `show` read `step use wire_bonder (attempt 2, session 2)
+    completed`, as if it had been bumped again. Such a stage says its steps were done before;
+    one that ran a step again keeps its attempt."""
+
+    def row(id_: int, session: int, kind: str, key: str, stage: str | None, status: str):
+        return {"id": id_, "session": session, "kind": kind, "key": key, "stage": stage,
+                "status": status}  # fmt: skip
+
+    steps = [
+        row(1, 1, "stage", "use bonder#0", None, "completed"),
+        row(2, 1, "step", "form bumps#0", "use bonder#0", "completed"),
+        row(3, 1, "stage", "use saw#0", None, "completed"),
+        row(4, 1, "step", "dice#0", "use saw#0", "failed"),
+        row(5, 2, "stage", "use bonder#0", None, "completed"),
+        row(6, 2, "step", "form bumps#0", "use bonder#0", "skipped"),
+        row(7, 2, "stage", "use saw#0", None, "completed"),
+        row(8, 2, "step", "dice#0", "use saw#0", "completed"),
+    ]
+    assert record_markers(steps) == [
+        " (attempt 1, session 1)",
+        "",
+        " (attempt 1, session 1)",
+        " (attempt 1, session 1)",
+        " (session 2: every step in it done before)",
+        "",
+        " (attempt 2, session 2)",
+        " (attempt 2, session 2)",
+    ]
