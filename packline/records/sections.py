@@ -102,10 +102,7 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
     tools = records.tools()
     # the options a dry run's command gave a simulated tool (`--sim-option`), as it gave
     # them, where any session's gave one (a resume's fresh line has its own command's alone)
-    given = [
-        sim_options_text(json.loads(text)) if isinstance(text, str) and text else ""
-        for text in tools["sim_options"]  # none given: null, NaN in the frame
-    ]
+    given = [sim_options_text(row["sim_options"]) for row in records.store.tools(records.run_id)]
     identity = table(
         tools.assign(**{"--sim-option": given})[
             [
