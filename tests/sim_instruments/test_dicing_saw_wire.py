@@ -63,10 +63,11 @@ async def test_socat_finds_the_host_link_rules_of_the_page(transport):
     assert sim.settings.feed_mm_s == 45.5
 
 
-async def test_socat_reads_no_kerf_nor_depth_of_a_cut_that_cut_no_line():
-    """A cracked blade breaks at the cut's first line: socat reads `RESULT?` with `KERF=-` and
-    `DEPTH=-` (nothing measured, the page's replies table), and `BLADE?` with the spindle
-    stopped by the alarm `KERF=-`; a new blade at speed has a kerf again."""
+async def test_socat_reads_nothing_measured_of_a_cut_that_cut_no_line():
+    """A cracked blade breaks at the cut's first line: socat reads `RESULT?` with `KERF=-`,
+    `DEPTH=-`, `FRONT=-` and `BACK=-` (nothing measured, the page's replies table), and
+    `BLADE?` with the spindle stopped by the alarm `KERF=-`; a new blade at speed has a kerf
+    again."""
     clock = VirtualClock()
     sim = SimDicingSaw("saw", TwinStore(), clock, transport="socket")
     for line in ("MOUNT W7", "BLADE 20.0", "SPINDLE 30000"):
