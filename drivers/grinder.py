@@ -13,9 +13,10 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
   with the tool's message.
 * Numbers are decimal (SCPI NRf); thicknesses in µm, feeds in µm/s, speeds in rpm. A gauge that
   has no valid reading answers SCPI's not-a-number, 9.91E+37.
-* `GRIN:STAT?` answers the cycle in one line of ten fields (see `STATE_FIELDS`). `GRIN:STAR`
-  is an overlapped command: the driver reads the status once, then asks `*OPC?`, which the
-  tool answers when the cycle ends (an alarm ends it), and reads the status that shows how.
+* `GRIN:STAT?` answers the cycle in one line of comma-separated fields (the spec's
+  `STATUS_REPLY`). `GRIN:STAR` is an overlapped command: the driver reads the status once,
+  then asks `*OPC?`, which the tool answers when the cycle ends (an alarm ends it), and reads
+  the status that shows how.
 
 The grinding cycle runs the coarse wheel, the fine wheel, then the polishing pad, each stopped by
 the in-process gauge at its own threshold above the target, so the tool never grinds past the
@@ -42,7 +43,7 @@ from .roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-from .specs.grinder import SPEC, STATE_FIELDS
+from .specs.grinder import SPEC, STATUS_REPLY
 
 #: Assumptions for the cycle's time allowance: the hardest material removes at least this share
 #: of the feed, and the polish stage at least this rate (est). Beyond the allowance plus the
@@ -113,34 +114,17 @@ class ScpiGrinder(ScpiDriver, Grinder):
         )
 
     def status_from(self, reply: str) -> GrinderStatus:
-        """The status query's reply read."""
-        fields = reply.split(",")
+        """The status query's reply read, each field as the spec declares it (`STATUS_REPLY`:
+        a thickness of not-a-number, a failed gauge's, as None)."""
         try:
-            if len(fields) != len(STATE_FIELDS):
-                raise ValueError(f"{len(fields)} fields, not {len(STATE_FIELDS)}")
-            phase = GrindPhase[fields[0]]
-            numbers = [float(field) for field in fields[1:9]]
-            last_result = CycleResult[fields[9]]
-        except (KeyError, ValueError) as error:
+            return STATUS_REPLY.read(reply)
+        except ValueError as error:
             raise ProtocolError(
                 self.name,
                 self.address,
                 "read status",
                 f"{command(SPEC, 'status').query} answered {reply!r} ({error})",
             ) from None
-        thickness, spindle, chuck, feed, load, progress, cycle_time, count = numbers
-        return GrinderStatus(
-            phase=phase,
-            thickness_um=None if thickness >= NOT_A_NUMBER else thickness,
-            spindle_rpm=spindle,
-            chuck_rpm=chuck,
-            feed_um_s=feed,
-            spindle_load_pct=load,
-            progress_pct=progress,
-            cycle_time_s=cycle_time,
-            cycle_count=round(count),
-            last_result=last_result,
-        )
 
     async def request_wafer(self) -> WaferOnChuck | None:
         return self.wafer_from(await self.link.query(command(SPEC, "wafer").query, idempotent=True))

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from packline.clock import Clock
-from packline.drivers.families.scpi_wire import NOT_A_NUMBER, quote
-from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
+from packline.drivers.families.scpi_wire import NOT_A_NUMBER_TEXT, quote
+from packline.drivers.roles.grinder import CycleResult, GrinderStatus, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import (
     COARSEST_GAUGE_RESOLUTION_UM,
     FINEST_GAUGE_RESOLUTION_UM,
     SPEC,
+    STATUS_REPLY,
     gauge_decimals,
 )
 
@@ -204,28 +205,32 @@ class SimGrinder(ScpiSimTool):
         """The gauge reading in resolution steps: the level rounded down to the grid."""
         return math.floor(level_um / self.gauge_resolution_um + 1e-9)
 
-    def _gauge_reply(self, level_um: float) -> str:
+    def gauge_reading_um(self, level_um: float) -> float | None:
+        """What the gauge reads of `level_um`: on its grid; None while it has failed."""
         if "gauge_fault" in self.injected:
-            return f"{NOT_A_NUMBER:.2E}"
-        reading = self.gauge_steps(level_um) * self.gauge_resolution_um
-        return f"{reading:.{self._decimals}f}"
+            return None
+        return self.gauge_steps(level_um) * self.gauge_resolution_um
+
+    def _gauge_reply(self, level_um: float) -> str:
+        reading = self.gauge_reading_um(level_um)
+        return NOT_A_NUMBER_TEXT if reading is None else f"{reading:.{self._decimals}f}"
 
     def _state_reply(self, _: list[str]) -> str:
         cycle = self.cycle
         running = cycle if self.phase in STAGES else None
-        fields = [
-            self.phase.name,
-            self._gauge_reply(self.level_um()),
-            f"{running.spindle_rpm:g}" if running is not None else "0",
-            f"{running.chuck_rpm:g}" if running is not None else "0",
-            f"{running.feeds[self.phase]:g}" if running is not None else "0",
-            f"{running.load_pct:.1f}" if running is not None else "0.0",
-            f"{self._progress_pct(cycle):.1f}" if cycle is not None else "0.0",
-            f"{cycle.time_in_cycle_s:.1f}" if cycle is not None else "0.0",
-            str(self.cycle_count),
-            self.last_result.name,
-        ]
-        return ",".join(fields)
+        status = GrinderStatus(
+            phase=self.phase,
+            thickness_um=self.gauge_reading_um(self.level_um()),
+            spindle_rpm=running.spindle_rpm if running is not None else 0.0,
+            chuck_rpm=running.chuck_rpm if running is not None else 0.0,
+            feed_um_s=running.feeds[self.phase] if running is not None else 0.0,
+            spindle_load_pct=running.load_pct if running is not None else 0.0,
+            progress_pct=self._progress_pct(cycle) if cycle is not None else 0.0,
+            cycle_time_s=cycle.time_in_cycle_s if cycle is not None else 0.0,
+            cycle_count=self.cycle_count,
+            last_result=self.last_result,
+        )
+        return STATUS_REPLY.render(status, thickness_um=self._decimals)
 
     def _progress_pct(self, cycle: _Cycle) -> float:
         """Share of the cycle's removal done as the gauge sees it (100 when it reads the target)."""

@@ -22,15 +22,13 @@ from typing import ClassVar, Protocol, TypeVar
 from ..equipment import Equipment, Identity, ToolState, poll_hold_s
 from ..errors import CommandRefused, ProtocolError, ToolError
 from ..links import TextLink
-from ..specs.core import ToolSpec
+from ..specs.core import R, ToolSpec
 from .ascii_host_wire import (
     COMPOUND_SEPARATOR,
     MAX_LINE_CHARS,
-    NO_VALUE,
     HostLink,
     HostReply,
     HostReplyField,
-    R,
     check_host_spec,
     encode,
     host_interlocks,
@@ -398,20 +396,17 @@ class HostLinkDriver(Equipment):
         return reply.result(**values)
 
     def reply_value(self, action: str, fields: Mapping[str, str], field: HostReplyField) -> object:
-        """A reply's `field` read as its kind: a whole number, a number, a flag, one of the
-        page's tokens or the text as it is; None for `NO_VALUE` of a field the page says may
-        have none (`HostReplyField.absent_when`); a `ProtocolError` if it is not one."""
-        if field.absent_when and fields[field.key] == NO_VALUE:
-            return None
-        if field.kind is int:
-            return self.integer_field(action, fields, field.key)
-        if field.kind is float:
-            return self.number_field(action, fields, field.key)
-        if field.kind is bool:
-            return self.flag_field(action, fields, field.key)
-        if issubclass(field.kind, Enum):
-            return self.choice_field(action, fields, field.key, field.kind)
-        return fields[field.key]
+        """A reply's `field` read as its kind (`ReplyField.read`): a whole number, a number, a
+        flag, one of the page's tokens or the text as it is; None for `NO_VALUE` of a field the
+        page says may have none (`HostReplyField.absent_when`); a `ProtocolError` if it is not
+        one."""
+        text = fields[field.key]
+        try:
+            return field.read(text)
+        except ValueError as why:
+            raise ProtocolError(
+                self.name, self.address, action, f"{field.key}={text!r} {why}"
+            ) from None
 
     def setting(self, action: str, setpoint: str, value: float) -> str:
         """`value` checked against the driver's limit of `setpoint`, in its wire form: the

@@ -9,29 +9,28 @@ rules is `packline.sim_instruments.families.ascii_host`.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import Any, ClassVar, cast
 
 from ..specs.core import (
     RELOAD_DOC,
     Command,
     Interlock,
     Parameter,
+    R,
     Range,
     Refusal,
+    Reply,
+    ReplyField,
     Setpoint,
     StatusVariable,
     ToolSpec,
     number_form,
 )
-from ..specs.pages import table
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
+from ..specs.pages import replies_table, table
 
 #: Longest command line a tool takes, without its LF (or CR LF); a longer one is refused whole.
 MAX_LINE_CHARS = 256
@@ -316,70 +315,25 @@ def job_counters(job: str) -> tuple[HostStatus, HostStatus]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class HostReplyField:
-    """A `KEY=value` word of a query's reply (`RESULT?`): `key` on the wire, read into the
-    field `name` of the role's result as `kind` (`int`, `float`, `str`, `bool` written `1` or
-    `0`, or an enum of the page's tokens), a float written with `decimals` decimals.
-
-    `absent_when` says when the tool has no value for it, as the page says it (`the spindle is
-    stopped`): then the tool writes `NO_VALUE` (`-`) and the result's field is None, where a
-    made-up number would read as a measurement; empty, the field always has a value. `doc`
-    says what the value is, with its unit (the page's replies table gives it).
-
-    On a GEM face of the tool the field is the status variable `gem_variable`, by default its
-    reply's `gem_prefix` + `name` (a dictionary older than the reply's declaration may name it
-    otherwise), or with `gem_constant` the equipment constant of that name (a setting the
-    face sets and reads as a constant, as the saw's dressing interval)."""
+class HostReplyField(ReplyField):
+    """A `KEY=value` word of a query's reply (`RESULT?`): `key` on the wire, the rest of the
+    field as `ReplyField` declares it (a token written by its value, a flag `1` or `0`, a
+    value the tool has none of written `NO_VALUE`, `-`)."""
 
     key: str
-    name: str
-    kind: type[Any] = str
-    decimals: int = 1
-    absent_when: str = ""
-    doc: str = ""
-    gem_variable: str | None = None
-    gem_constant: bool = False
 
-    def wire_form(self, value: object) -> str:
-        """`value` as the tool writes it: a float to `decimals`, a flag as `1` or `0`, a token
-        by its value, None as `NO_VALUE` (a ValueError for a field that always has one)."""
-        if value is None:
-            if not self.absent_when:
-                raise ValueError(f"reply field {self.key} always has a value, got None")
-            return NO_VALUE
-        if self.kind is float:
-            return format(value, f".{self.decimals}f")
-        if self.kind is bool:
-            return "1" if value else "0"
-        return str(value.value if isinstance(value, Enum) else value)
+    no_value: ClassVar[str] = NO_VALUE
 
     @property
     def placeholder(self) -> str:
         """The value's form in the reply's syntax (`HostReply.syntax`)."""
         if issubclass(self.kind, Enum):
-            return "/".join(token.value for token in self.kind)
+            return "/".join(self.token(token) for token in self.kind)
         if self.kind is float:
             return number_form(self.decimals).strip("<>")
         if self.kind is bool:
             return "0/1"
         return "n" if self.kind is int else "text"
-
-    @property
-    def reads_as(self) -> str:
-        """What the value is, as the page says it: its kind, and when it has none."""
-        if self.absent_when:
-            return f"{self._kind_text}; `{NO_VALUE}` when {self.absent_when}"
-        return self._kind_text
-
-    @property
-    def _kind_text(self) -> str:
-        if issubclass(self.kind, Enum):
-            return ", ".join(f"`{token.value}`" for token in self.kind)
-        if self.kind is float:
-            return f"number, {self.decimals} decimal" + "s" * (self.decimals != 1)
-        if self.kind is bool:
-            return "`1` (yes) or `0` (no)"
-        return "whole number" if self.kind is int else "text"
 
 
 def _text_reader(field: HostReplyField) -> Callable[[str], Any]:
@@ -400,57 +354,16 @@ def _text_reader(field: HostReplyField) -> Callable[[str], Any]:
 #: longer reply shows two fewer and `…`.
 SYNTAX_KEYS = 6
 
-#: A role's result a `HostReply` is read into.
-R = TypeVar("R", bound="DataclassInstance")
-
 
 @dataclass(frozen=True, kw_only=True)
-class HostReply(Generic[R]):
-    """A query whose reply is one result of the role: `OK KEY=value …`, its `fields` in the
-    result's field order, stated once for the driver that reads them, the simulated tool that
-    writes them and the page's tables; `OK NONE` while there is none (before the first cut),
-    unless the tool always has one (`answers_none` False: the saw's blade), when `NONE` is
-    garbled. A GEM face of the tool reports each field as a status variable (or a constant:
-    `HostReplyField.gem_variable`) the GEM dictionary (`drivers/specs/gem/<kind>.yaml`) gives
-    its id and format; a tool with no GEM face has no `gem_prefix` (None), and its rows of the
-    page's table no GEM status variable."""
-
-    query: str
-    result: type[R]
-    fields: tuple[HostReplyField, ...]
-    gem_prefix: str | None = None
-    answers_none: bool = True
-
-    def __post_init__(self) -> None:
-        names = [field.name for field in self.fields]
-        declared = [field.name for field in dataclasses.fields(self.result)]
-        if names != declared:
-            raise ValueError(
-                f"reply of {self.query}: fields {names} are not {self.result.__name__}'s "
-                f"{declared}, in its order"
-            )
+class HostReply(Reply[R, HostReplyField]):
+    """A `Reply` on the host link: `OK KEY=value …`, one word of each field's `key` in order;
+    `OK NONE` while there is none (before the first cut), unless the tool always has one
+    (`answers_none` False: the saw's blade), when `NONE` is garbled."""
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(field.key for field in self.fields)
-
-    def gem_name(self, field: HostReplyField) -> str:
-        """`field`'s status variable (or constant) on the GEM face; a ValueError for a reply of
-        a tool with no GEM face."""
-        if self.gem_prefix is None:
-            raise ValueError(f"reply of {self.query}: the tool has no GEM face")
-        return field.gem_variable or self.gem_prefix + field.name
-
-    @property
-    def gem_variables(self) -> tuple[str, ...]:
-        """The GEM face's status variables of the fields, in their order (its constants
-        left out: `gem_constants`)."""
-        return tuple(self.gem_name(field) for field in self.fields if not field.gem_constant)
-
-    @property
-    def gem_constants(self) -> tuple[str, ...]:
-        """The GEM face's equipment constants among the fields, in their order."""
-        return tuple(self.gem_name(field) for field in self.fields if field.gem_constant)
 
     @property
     def syntax(self) -> str:
@@ -479,20 +392,6 @@ class HostReply(Generic[R]):
             for field in self.fields
             if not field.gem_constant
         }
-
-    def from_status_variables(self, values: Mapping[str, Any]) -> R | None:
-        """The result in a GEM face's status variables and constants `values` (by `gem_name`),
-        each read as its field's kind (None, of a field that may have no value, as None); None
-        before there is one (its first field, the workpiece's id, empty) of a reply that
-        `answers_none`."""
-        if self.answers_none and not values[self.gem_name(self.fields[0])]:
-            return None
-
-        def value(field: HostReplyField) -> object:
-            raw = values[self.gem_name(field)]
-            return None if raw is None and field.absent_when else field.kind(raw)
-
-        return self.result(**{field.name: value(field) for field in self.fields})
 
 
 def reply_query(
@@ -583,39 +482,8 @@ class HostLink:
             ),
         }
         if self.replies:
-            tables["replies"] = self.replies_table()
+            tables["replies"] = replies_table(self.replies, "key", lambda _, f: f"`{f.key}`")
         return tables
-
-    def replies_table(self) -> str:
-        """Each key of the `replies`, the result's field it is read into and how its value
-        reads, with what it is where the tool's replies say (`HostReplyField.doc`) and its GEM
-        status variable when the tool has a GEM face (a reply with a `gem_prefix`)."""
-        fields = [(reply, field) for reply in self.replies for field in reply.fields]
-        meanings = any(field.doc for _, field in fields)
-        header = ("query", "key", "driver's field", "value", *["meaning"] * meanings)
-        rows = [
-            (
-                f"`{reply.query}`",
-                f"`{field.key}`",
-                f"`{reply.result.__name__}.{field.name}`",
-                field.reads_as,
-                *[field.doc] * meanings,
-            )
-            for reply, field in fields
-        ]
-        if all(reply.gem_prefix is None for reply in self.replies):
-            return table(header, rows)
-        faces = [
-            ""
-            if reply.gem_prefix is None
-            else f"`{reply.gem_name(field)}`" + " (equipment constant)" * field.gem_constant
-            for reply in self.replies
-            for field in reply.fields
-        ]
-        return table(
-            (*header, "GEM status variable"),
-            ((*row, face) for row, face in zip(rows, faces, strict=True)),
-        )
 
     def range_refusal(self, setpoint: HostSetpoint, word: str) -> str:
         """The tool's text refusing `word` (a number) for `setpoint`."""

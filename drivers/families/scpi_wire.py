@@ -21,12 +21,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import Enum
 from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from ..specs.core import Command, Interlock, Range, Refusal, Setpoint, number_form
-from ..specs.pages import table
+from ..specs.core import (
+    Command,
+    Interlock,
+    R,
+    Range,
+    Refusal,
+    Reply,
+    ReplyField,
+    Setpoint,
+    number_form,
+)
+from ..specs.pages import replies_table, table
 
 if TYPE_CHECKING:
     from ..specs.core import ToolSpec
@@ -62,6 +73,8 @@ MAX_MESSAGE_CHARS = 4096
 
 #: SCPI's not-a-number (SCPI-99 7.2.1.5): what a query answers when there is no valid value.
 NOT_A_NUMBER = 9.91e37
+#: How a tool writes it.
+NOT_A_NUMBER_TEXT = f"{NOT_A_NUMBER:.2E}"
 
 #: A reply column's entry for a line the tool does not answer.
 NOTHING = "\N{EN DASH}"
@@ -250,6 +263,91 @@ class ScpiCommand(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScpiReplyField(ReplyField):
+    """A value of a SCPI reply whose values stand in order (`ScpiReply`), as `ReplyField`
+    declares it: a token written as its member's name (a SCPI mnemonic, `COARSE`), a value the
+    tool has none of as SCPI's not-a-number (`9.91E+37`: any number at or above it reads as
+    none); with `shortest`, a float written as short as it goes (`4500`, `0.3`:
+    `format_number`) rather than to `decimals`."""
+
+    shortest: bool = False
+
+    no_value: ClassVar[str] = NOT_A_NUMBER_TEXT
+
+    def token(self, member: Enum) -> str:
+        return member.name
+
+    def number_text(self, value: float) -> str:
+        return format_number(value) if self.shortest else super().number_text(value)
+
+    def is_no_value(self, text: str) -> bool:
+        if not self.absent_when:
+            return False
+        try:
+            return float(text) >= NOT_A_NUMBER
+        except ValueError:
+            return False
+
+    @property
+    def kind_text(self) -> str:
+        if self.kind is float and self.shortest:
+            return "number, as short as it goes (`4500`, `0.3`)"
+        return super().kind_text
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScpiReply(Reply[R, ScpiReplyField]):
+    """A `Reply` of a SCPI query: its fields' values in order, separated by commas
+    (`COARSE,725.0,4500,…`); `query` is the query as the page writes it, its header in long
+    form with the `?` (`GRINd:STATus?`): `reply_command` declares the command. The tool always
+    has one (no `NONE`)."""
+
+    answers_none: bool = False
+
+    @property
+    def header(self) -> str:
+        return self.query.removesuffix("?")
+
+    @property
+    def syntax(self) -> str:
+        """The reply as the page's command table gives it: each field's name in its place."""
+        return ",".join(f"<{field.name}>" for field in self.fields)
+
+    def render(self, result: R, **decimals: int) -> str:
+        """The reply for `result`: each field's value as the tool writes it
+        (`ReplyField.wire_form`), in order; `decimals` those of a field the tool writes to a
+        resolution of its own (a gauge's step), by its name."""
+        return ",".join(
+            (
+                replace(field, decimals=decimals[field.name]) if field.name in decimals else field
+            ).wire_form(getattr(result, field.name))
+            for field in self.fields
+        )
+
+    def read(self, text: str) -> R:
+        """The result `text` (the reply) writes; a ValueError saying which field is wrong and
+        why, or how many fields it has where it should have others."""
+        words = text.split(",")
+        if len(words) != len(self.fields):
+            raise ValueError(f"{len(words)} fields, not {len(self.fields)}")
+        values = {}
+        for position, (field, word) in enumerate(zip(self.fields, words, strict=True), 1):
+            try:
+                values[field.name] = field.read(word)
+            except ValueError as why:
+                raise ValueError(f"field {position}, {field.name}: {word!r} {why}") from None
+        return self.result(**values)
+
+
+def reply_command(reply: ScpiReply[Any], name: str, doc: str) -> ScpiCommand:
+    """The query `name` that `reply` answers, as its command table gives it: its header and
+    reply the declaration's (`ScpiReply.header`, `ScpiReply.syntax`)."""
+    return ScpiCommand(
+        name=name, header=reply.header, form="query", reply=f"`{reply.syntax}`", doc=doc
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScpiInterlock(Interlock):
     """An interlock, and the reason the tool gives when a command it guards is refused."""
 
@@ -274,9 +372,12 @@ class ScpiWire:
     interlock_reply: Literal["flags", "named"]
     no_alarm: str = "NONE"
     queue_depth: int = 10
+    #: the queries whose reply is one of the role's results (`ScpiReply`)
+    replies: tuple[ScpiReply[Any], ...] = ()
 
     def tables(self, spec: ToolSpec[ScpiWire]) -> dict[str, str]:
-        """The page's `commands` table (every header) and `errors` table."""
+        """The page's `commands` table (every header) and `errors` table, and the replies'
+        (`replies`, each field by its place) where the tool declares any."""
         commands = [c for c in spec.commands if isinstance(c, ScpiCommand)]
         # one header may carry several setpoints (the laser's fluence when drilling and when
         # cleaning): each range of the header is stated once, with its tool default if any
@@ -295,7 +396,7 @@ class ScpiWire:
             query = f"`{command.header}?`"
             return {"set": setting, "query": query, "both": f"{setting} / `?`"}[command.form]
 
-        return {
+        tables = {
             "common": table(
                 ("command", "reply", "meaning"),
                 [
@@ -336,6 +437,9 @@ class ScpiWire:
                 ((r.code, _message(spec, r), _when(r)) for r in spec.refusals),
             ),
         }
+        if self.replies:
+            tables["replies"] = replies_table(self.replies, "#", lambda index, _: index + 1)
+        return tables
 
 
 #: The IEEE 488.2 mandatory common commands, as every SCPI tool of the family answers them.

@@ -42,9 +42,9 @@ from ..errors import (
     ToolTimeout,
     WrongTool,
 )
-from ..families.ascii_host_wire import HostReply, R
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY, ack_text
 from ..secs.link import SecsLink
+from ..specs.core import R, Reply
 from .dictionary import E10_STATE, GemDictionary, GemNeeds, RoleValue, load_dictionary
 from .host import GemHost
 from .process_jobs import ProcessJobs
@@ -155,9 +155,9 @@ class GemEquipment(Equipment):
                 ) from None
         return values
 
-    async def request_reply(self, action: str, reply: HostReply[R]) -> R | None:
-        """The result a host-link query `reply` answers with, asked as its status variables
-        (`HostReply.gem_variables`) in one transaction and its constants, if it has any
+    async def request_reply(self, action: str, reply: Reply[R, Any]) -> R | None:
+        """The result a query `reply` of another face answers with, asked as its status
+        variables (`Reply.gem_variables`) in one transaction and its constants, if it has any
         (`gem_constants`, the saw's dressing interval), in another; None before there is one."""
         values = dict(
             zip(

@@ -30,24 +30,12 @@ from ..roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-from ..specs.grinder import SPEC
+from ..specs.grinder import SPEC, STATUS_REPLY
 from .dictionary import GemNeeds
 from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
-#: The status variables of `GrinderStatus` (the gauge's validity after its reading).
-STATUS = (
-    "phase",
-    "thickness_um",
-    "gauge_valid",
-    "spindle_rpm",
-    "chuck_rpm",
-    "feed_um_s",
-    "spindle_load_pct",
-    "progress_pct",
-    "cycle_time_s",
-    "cycle_count",
-    "last_result",
-)
+#: The status variables of `GrinderStatus` (`STATUS_REPLY`'s fields), and the gauge's validity.
+STATUS = (*STATUS_REPLY.gem_variables, "gauge_valid")
 #: The spec's traced variable of the gauge reading (its trace name and unit, as the SCPI
 #: driver records it).
 THICKNESS = SPEC.status_by_name["thickness"]
@@ -82,19 +70,14 @@ class GemGrinder(GemEquipment, Grinder):
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> GrinderStatus:
+        """The fields of the SCPI face's `GRIN:STAT?` (`STATUS_REPLY`), the thickness None
+        while the gauge gives no valid reading, as there."""
         values = dict(zip(STATUS, await self.request_values("read status", *STATUS), strict=True))
-        return GrinderStatus(
-            phase=GrindPhase(values["phase"]),
-            thickness_um=float(values["thickness_um"]) if values["gauge_valid"] else None,
-            spindle_rpm=float(values["spindle_rpm"]),
-            chuck_rpm=float(values["chuck_rpm"]),
-            feed_um_s=float(values["feed_um_s"]),
-            spindle_load_pct=float(values["spindle_load_pct"]),
-            progress_pct=float(values["progress_pct"]),
-            cycle_time_s=float(values["cycle_time_s"]),
-            cycle_count=int(values["cycle_count"]),
-            last_result=CycleResult(values["last_result"]),
-        )
+        if not values.pop("gauge_valid"):
+            values["thickness_um"] = None
+        status = STATUS_REPLY.from_status_variables(values)
+        assert status is not None  # it answers no NONE: from_status_variables reads it whole
+        return status
 
     async def request_wafer(self) -> WaferOnChuck | None:
         wafer_id, side = await self.request_values("read wafer", "wafer_id", "wafer_side")

@@ -3,8 +3,9 @@
 A tool's spec says, once, what the tool is and what it understands: its identity, the status
 it reports, the setpoints it accepts (their unit, the tool's own machine range and the
 driver's default process limit), the commands it runs (their parameters, the phases they are
-accepted in, the interlocks that guard them), its alarms, its interlocks and the reasons it
-gives for a refusal. The driver, the simulated tool, the protocol page's tables, the recipe's
+accepted in, the interlocks that guard them), the replies of its queries that are one of the
+role's results (`Reply`, field by field), its alarms, its interlocks and the reasons it gives
+for a refusal. The driver, the simulated tool, the protocol page's tables, the recipe's
 limit check and the conformance tests all read it; only the hand-written byte-level tests
 restate it, on purpose, as the independent oracle.
 
@@ -17,14 +18,18 @@ with or without defaults.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ..equipment import Limit
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,171 @@ def number_form(decimals: int) -> str:
     """How a page writes a number a tool sends with `decimals` decimals: `<0.00>` (`<0>` for a
     whole number), the form a reply's declaration renders in place of an example value."""
     return "<0" + ("." + "0" * decimals if decimals else "") + ">"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyField:
+    """A value of a query's reply that is one field of a role's result: read into the field
+    `name` as `kind` (`int`, `float`, `str`, `bool`, or an enum of the page's tokens), a float
+    written with `decimals` decimals.
+
+    `absent_when` says when the tool has no value for it, as the page says it (`the spindle is
+    stopped`): then the tool writes its family's word for none (`no_value`) and the result's
+    field is None, where a made-up number would read as a measurement; empty, the field always
+    has a value. `doc` says what the value is, with its unit (the page's replies table gives
+    it).
+
+    On a GEM face of the tool the field is the status variable `gem_variable`, by default its
+    reply's `gem_prefix` + `name` (a dictionary older than the reply's declaration may name it
+    otherwise), or with `gem_constant` the equipment constant of that name (a setting the
+    face sets and reads as a constant, as the saw's dressing interval).
+
+    How a value is written on the wire (where it stands in the reply, a token's spelling, the
+    word for none) is the family's: its subclass (`HostReplyField`, `ScpiReplyField`)."""
+
+    name: str
+    kind: type[Any] = str
+    decimals: int = 1
+    absent_when: str = ""
+    doc: str = ""
+    gem_variable: str | None = None
+    gem_constant: bool = False
+
+    #: What the tool writes for a field it has no value of (`absent_when`).
+    no_value: ClassVar[str]
+
+    def token(self, member: Enum) -> str:
+        """How the tool writes a member of an enumerated `kind`: by its value."""
+        return str(member.value)
+
+    def number_text(self, value: float) -> str:
+        """A float as the tool writes it: to `decimals`."""
+        return format(value, f".{self.decimals}f")
+
+    def wire_form(self, value: object) -> str:
+        """`value` as the tool writes it: a float by `number_text`, a flag as `1` or `0`, a
+        token by `token`, None as `no_value` (a ValueError for a field that always has one)."""
+        if value is None:
+            if not self.absent_when:
+                raise ValueError(f"reply field {self.name} always has a value, got None")
+            return self.no_value
+        if self.kind is float:
+            return self.number_text(float(value))  # type: ignore[arg-type]
+        if self.kind is bool:
+            return "1" if value else "0"
+        return self.token(value) if isinstance(value, Enum) else str(value)
+
+    def is_no_value(self, text: str) -> bool:
+        """Whether `text` is the word for none of a field that may have none."""
+        return bool(self.absent_when) and text == self.no_value
+
+    def read(self, text: str) -> Any:
+        """The value `text` writes, as its kind: a token as its member, a flag `1` or `0` as
+        True or False, a number as its kind; None for `no_value` of a field that may have none
+        (`is_no_value`). For text that is none of these a ValueError saying why (`is not a
+        number`), which its caller words with the field and the text."""
+        if self.is_no_value(text):
+            return None
+        kind = self.kind
+        if issubclass(kind, Enum):
+            for member in kind:
+                if self.token(member) == text:
+                    return member
+            raise ValueError("is not on the protocol page")
+        if kind is bool:
+            if text not in ("0", "1"):
+                raise ValueError("not 0/1")
+            return text == "1"
+        try:
+            return kind(text)
+        except ValueError:
+            raise ValueError("is not an integer" if kind is int else "is not a number") from None
+
+    @property
+    def reads_as(self) -> str:
+        """What the value is, as the page says it: its kind, and when it has none."""
+        if self.absent_when:
+            return f"{self.kind_text}; `{self.no_value}` when {self.absent_when}"
+        return self.kind_text
+
+    @property
+    def kind_text(self) -> str:
+        """The value's kind as the page says it."""
+        if issubclass(self.kind, Enum):
+            return ", ".join(f"`{self.token(member)}`" for member in self.kind)
+        if self.kind is float:
+            return f"number, {self.decimals} decimal" + "s" * (self.decimals != 1)
+        if self.kind is bool:
+            return "`1` (yes) or `0` (no)"
+        return "whole number" if self.kind is int else "text"
+
+
+#: A role's result a `Reply` is read into.
+R = TypeVar("R", bound="DataclassInstance")
+#: The reply fields of a family.
+F = TypeVar("F", bound=ReplyField)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply(Generic[R, F]):
+    """A query whose reply is one result of the role (`result`), its `fields` in the result's
+    field order, stated once for the driver that reads them, the simulated tool that writes
+    them, the page's tables and a GEM face of the tool; the family's subclass says how they
+    stand on the wire (`HostReply`: `KEY=value` words; `ScpiReply`: values in order). `query`
+    is the query as the page writes it. The tool answers it with no result (`NONE`) while it
+    has none, unless it always has one (`answers_none` False).
+
+    A GEM face of the tool reports each field as a status variable (or a constant:
+    `ReplyField.gem_variable`) the GEM dictionary (`drivers/specs/gem/<kind>.yaml`) gives its
+    id and format; a tool with no GEM face has no `gem_prefix` (None), and its rows of the
+    page's table no GEM status variable."""
+
+    query: str
+    result: type[R]
+    fields: tuple[F, ...]
+    gem_prefix: str | None = None
+    answers_none: bool = True
+
+    def __post_init__(self) -> None:
+        names = [field.name for field in self.fields]
+        declared = [field.name for field in dataclasses.fields(self.result)]
+        if names != declared:
+            raise ValueError(
+                f"reply of {self.query}: fields {names} are not {self.result.__name__}'s "
+                f"{declared}, in its order"
+            )
+
+    def gem_name(self, field: ReplyField) -> str:
+        """`field`'s status variable (or constant) on the GEM face; a ValueError for a reply of
+        a tool with no GEM face."""
+        if self.gem_prefix is None:
+            raise ValueError(f"reply of {self.query}: the tool has no GEM face")
+        return field.gem_variable or self.gem_prefix + field.name
+
+    @property
+    def gem_variables(self) -> tuple[str, ...]:
+        """The GEM face's status variables of the fields, in their order (its constants
+        left out: `gem_constants`)."""
+        return tuple(self.gem_name(field) for field in self.fields if not field.gem_constant)
+
+    @property
+    def gem_constants(self) -> tuple[str, ...]:
+        """The GEM face's equipment constants among the fields, in their order."""
+        return tuple(self.gem_name(field) for field in self.fields if field.gem_constant)
+
+    def from_status_variables(self, values: Mapping[str, Any]) -> R | None:
+        """The result in a GEM face's status variables and constants `values` (by `gem_name`),
+        each read as its field's kind (None, of a field that may have no value, as None); None
+        before there is one (its first field, the workpiece's id, empty) of a reply that
+        `answers_none`."""
+        if self.answers_none and not values[self.gem_name(self.fields[0])]:
+            return None
+
+        def value(field: ReplyField) -> object:
+            raw = values[self.gem_name(field)]
+            return None if raw is None and field.absent_when else field.kind(raw)
+
+        return self.result(**{field.name: value(field) for field in self.fields})
 
 
 #: What a rework load is for, on every protocol that has one (the host-link tools' `RELOAD`,

@@ -10,10 +10,14 @@ from __future__ import annotations
 from ..families.scpi_wire import (
     ScpiCommand,
     ScpiInterlock,
+    ScpiReply,
+    ScpiReplyField,
     ScpiSetpoint,
     ScpiWire,
+    reply_command,
     standard_refusals,
 )
+from ..roles.grinder import CycleResult, GrinderStatus, GrindPhase
 from .core import (
     RELOAD_DOC,
     Alarm,
@@ -39,19 +43,69 @@ def gauge_decimals(resolution_um: float) -> int:
 #: The phases in which setpoints, the chuck and the wafer may change (not grinding).
 NOT_GRINDING = ("IDLE", "FAULT")
 
-#: The fields of a `GRIN:STAT?` reply, in order.
-STATE_FIELDS = (
-    "phase",
-    "thickness_um",
-    "spindle_rpm",
-    "chuck_rpm",
-    "feed_um_s",
-    "spindle_load_pct",
-    "progress_pct",
-    "cycle_time_s",
-    "cycle_count",
-    "last_result",
+#: `GRIN:STAT?`: the cycle in one line, the grinder's status. On the GEM face each field is the
+#: status variable of its name (the thickness the gauge's, with its validity apart).
+STATUS_REPLY = ScpiReply(
+    query="GRINd:STATus?",
+    result=GrinderStatus,
+    fields=(
+        ScpiReplyField(
+            name="phase",
+            kind=GrindPhase,
+            doc="where the cycle is: `COARSE` the coarse wheel, `FINE` the fine wheel, `POLISH` "
+            "the polishing pad; `FAULT` an alarm is latched",
+        ),
+        ScpiReplyField(
+            name="thickness_um",
+            kind=float,
+            decimals=gauge_decimals(FINEST_GAUGE_RESOLUTION_UM),
+            absent_when="the gauge has failed",
+            doc="total thickness on the chuck, µm, as `MEAS:THIC?` (the gauge's grid and decimals)",
+        ),
+        ScpiReplyField(
+            name="spindle_rpm",
+            kind=float,
+            shortest=True,
+            doc="actual wheel spindle speed, rpm (0 when not grinding)",
+        ),
+        ScpiReplyField(
+            name="chuck_rpm",
+            kind=float,
+            shortest=True,
+            doc="actual chuck speed, rpm (0 when not grinding)",
+        ),
+        ScpiReplyField(
+            name="feed_um_s",
+            kind=float,
+            shortest=True,
+            doc="Z feed of the active wheel, µm/s (0 when polishing: the pad is "
+            "pressure-controlled, and when not grinding)",
+        ),
+        ScpiReplyField(
+            name="spindle_load_pct", kind=float, doc="spindle load, % of rated spindle current"
+        ),
+        ScpiReplyField(
+            name="progress_pct",
+            kind=float,
+            doc="share of the cycle's removal done (start thickness to target), %",
+        ),
+        ScpiReplyField(name="cycle_time_s", kind=float, doc="time of the current or last cycle, s"),
+        ScpiReplyField(
+            name="cycle_count",
+            kind=int,
+            doc="cycles ended since the tool started, whatever their result",
+        ),
+        ScpiReplyField(name="last_result", kind=CycleResult, doc="how the last cycle ended"),
+    ),
+    gem_prefix="",
 )
+
+
+def _place(field: str) -> str:
+    """Where the `STATUS_REPLY` field `field` stands, as a status variable's doc says it."""
+    names = [entry.name for entry in STATUS_REPLY.fields]
+    return f"field {names.index(field) + 1} of `GRIN:STAT?`"
+
 
 #: Recipe setpoints in the order the driver sends them, with their defaults in the tool.
 SETPOINTS = (
@@ -105,10 +159,7 @@ SETPOINTS = (
 )  # fmt: skip
 
 COMMANDS = (
-    ScpiCommand(
-        name="status", header="GRINd:STATus", form="query", reply="ten fields, see below",
-        doc="the cycle in one line",
-    ),
+    reply_command(STATUS_REPLY, "status", "the cycle in one line (the fields: below)"),
     ScpiCommand(
         name="gauge_resolution", header="GAUGe:RESolution", form="query",
         reply=f"`{FINEST_GAUGE_RESOLUTION_UM:g}` (the finest; the simulated grinder's default)",
@@ -186,13 +237,20 @@ SPEC = ToolSpec(
     doc="in-feed grinder (coarse wheel, fine wheel, polishing pad, in-process gauge)",
     setpoints=SETPOINTS,
     status=(
-        StatusVariable(name="thickness", unit="um", trace="thickness", doc="field 2"),
-        StatusVariable(name="spindle_rpm", unit="rpm", trace="spindle_speed", doc="field 3"),
-        StatusVariable(name="chuck_rpm", unit="rpm", doc="field 4"),
-        StatusVariable(name="feed_um_s", unit="um/s", trace="feed", doc="field 5"),
-        StatusVariable(name="spindle_load_pct", unit="%", trace="spindle_load", doc="field 6"),
-        StatusVariable(name="progress_pct", unit="%", trace="progress", doc="field 7"),
-        StatusVariable(name="cycle_time_s", unit="s", doc="field 8"),
+        StatusVariable(name="thickness", unit="um", trace="thickness", doc=_place("thickness_um")),
+        StatusVariable(
+            name="spindle_rpm", unit="rpm", trace="spindle_speed", doc=_place("spindle_rpm")
+        ),
+        StatusVariable(name="chuck_rpm", unit="rpm", doc=_place("chuck_rpm")),
+        StatusVariable(name="feed_um_s", unit="um/s", trace="feed", doc=_place("feed_um_s")),
+        StatusVariable(
+            name="spindle_load_pct",
+            unit="%",
+            trace="spindle_load",
+            doc=_place("spindle_load_pct"),
+        ),
+        StatusVariable(name="progress_pct", unit="%", trace="progress", doc=_place("progress_pct")),
+        StatusVariable(name="cycle_time_s", unit="s", doc=_place("cycle_time_s")),
     ),
     commands=COMMANDS,
     parameters=(
@@ -248,5 +306,5 @@ SPEC = ToolSpec(
         ),
         Refusal(code=203, text="No wafer on chuck: `GRIN:STAR`, `WAF:UNL` on an empty chuck"),
     ),
-    wire=ScpiWire(interlock_error=201, interlock_reply="named"),
+    wire=ScpiWire(interlock_error=201, interlock_reply="named", replies=(STATUS_REPLY,)),
 )

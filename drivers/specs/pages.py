@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from .core import ToolSpec
+from .core import F, Reply, ToolSpec
 
 _MARKED = re.compile(r"(<!-- spec:([\w-]+) -->\n)(.*?)(<!-- /spec:\2 -->)", re.DOTALL)
 
@@ -86,6 +86,43 @@ def common_tables(spec: ToolSpec[Any]) -> dict[str, str]:
         ),
     }
     return {name: text for name, text in tables.items() if text.count("\n") > 2}
+
+
+def replies_table(
+    replies: Sequence[Reply[Any, F]], place: str, placed: Callable[[int, F], object]
+) -> str:
+    """The `replies` table of a family: each field of its `replies` where it stands in its
+    reply (the column `place`, each cell `placed(index, field)`: a host link's key, a SCPI
+    reply's position), the result's field it is read into and how its value reads, with what
+    it is where the tool's replies say (`ReplyField.doc`) and its GEM status variable when the
+    tool has a GEM face (a reply with a `gem_prefix`)."""
+    fields = [
+        (reply, index, field) for reply in replies for index, field in enumerate(reply.fields)
+    ]
+    meanings = any(field.doc for _, _, field in fields)
+    header = ("query", place, "driver's field", "value", *["meaning"] * meanings)
+    rows = [
+        (
+            f"`{reply.query}`",
+            placed(index, field),
+            f"`{reply.result.__name__}.{field.name}`",
+            field.reads_as,
+            *[field.doc] * meanings,
+        )
+        for reply, index, field in fields
+    ]
+    if all(reply.gem_prefix is None for reply in replies):
+        return table(header, rows)
+    faces = [
+        ""
+        if reply.gem_prefix is None
+        else f"`{reply.gem_name(field)}`" + " (equipment constant)" * field.gem_constant
+        for reply, _, field in fields
+    ]
+    return table(
+        (*header, "GEM status variable"),
+        ((*row, face) for row, face in zip(rows, faces, strict=True)),
+    )
 
 
 def _at_mm(position_mm: tuple[float, float]) -> str:

@@ -38,7 +38,7 @@ from typing import ClassVar, TypeVar
 from packline.clock import Clock
 from packline.drivers.families.scpi_wire import (
     MAX_MESSAGE_CHARS,
-    NOT_A_NUMBER,
+    NOT_A_NUMBER_TEXT,
     ScpiSetpoint,
     ScpiWire,
     error_messages,
@@ -453,7 +453,7 @@ class ScpiSimTool(SimulatedTool):
 
         def query(_: list[str]) -> str:
             value = getattr(self, attribute)
-            return f"{NOT_A_NUMBER:.2E}" if value is None else f"{value:g}"
+            return NOT_A_NUMBER_TEXT if value is None else f"{value:g}"
 
         def setting(arguments: list[str]) -> None:
             value = self.number(name, arguments, guard)

@@ -12,7 +12,8 @@ that came with it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from packline.clock import Clock
@@ -25,28 +26,23 @@ from packline.drivers.families.scpi_wire import (
     short_form,
     unquote,
 )
-from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
-from packline.drivers.specs.grinder import SPEC, STATE_FIELDS
+from packline.drivers.roles.grinder import GrindSide
+from packline.drivers.specs.grinder import SPEC, STATUS_REPLY
 
 from ..grinder import SETPOINT_ATTRIBUTES, SimGrinder
 from ..twin import TwinStore
 from .model import WATCH_STEP_S, require
 from .scpi import ScpiModel
 
-#: The status variables that are fields of `GRIN:STAT?`, and how each reads.
-_STATUS_FIELDS: dict[str, Callable[[str], Any]] = {
-    "phase": lambda word: GrindPhase[word].value,
-    "spindle_rpm": float,
-    "chuck_rpm": float,
-    "feed_um_s": float,
-    "spindle_load_pct": float,
-    "progress_pct": float,
-    "cycle_time_s": float,
-    "cycle_count": lambda word: round(float(word)),
-    "last_result": lambda word: CycleResult[word].value,
-}
-#: The gauges' status variables and their queries.
+#: The gauges' status variables and their queries (the thickness too, whose `GRIN:STAT?`
+#: field is the gauge's reading, its validity the variable `gauge_valid`).
 _GAUGES = {"thickness_um": "thickness", "substrate_um": "substrate"}
+#: The status variables that are the other fields of `GRIN:STAT?`: their fields' names.
+_STATUS_FIELDS = {
+    STATUS_REPLY.gem_name(field): field.name
+    for field in STATUS_REPLY.fields
+    if STATUS_REPLY.gem_name(field) not in _GAUGES
+}
 _WIRE = scpi_wire(SPEC)
 #: The remote commands that are one line of the grinder.
 _COMMAND_LINES = {
@@ -86,9 +82,9 @@ class GemGrinderModel(ScpiModel):
         if name == "serial_number":
             return self.tool.serial_number
         if name in _STATUS_FIELDS:
-            reply = self.query(command(SPEC, "status").query)
-            fields = dict(zip(STATE_FIELDS, reply.split(","), strict=True))
-            return _STATUS_FIELDS[name](fields[name])
+            status = STATUS_REPLY.read(self.query(command(SPEC, "status").query))
+            value = getattr(status, _STATUS_FIELDS[name])
+            return value.value if isinstance(value, Enum) else value
         if name in _GAUGES or name == "gauge_valid":
             reading = float(self.query(command(SPEC, _GAUGES.get(name, "thickness")).query))
             if name == "gauge_valid":

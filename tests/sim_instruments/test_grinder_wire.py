@@ -9,6 +9,8 @@ import pytest
 import pytest_asyncio
 
 from packline.clock import VirtualClock
+from packline.drivers.roles.grinder import GrindPhase
+from packline.drivers.specs.grinder import STATUS_REPLY
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.twin import TwinStore
 from packline.testing.clients import run_client
@@ -85,3 +87,22 @@ async def test_socat_runs_a_cycle_with_long_form_headers(grinder):
     assert finished[0].endswith(",1,COMPLETED")
     assert finished[1:] == ["700.0", "NONE", "1"]
     assert 700.0 <= sim.twin.get("W02").geometry.thickness_um < 700.1
+
+
+async def test_socat_reads_the_status_fields_as_the_page_declares_them():
+    """`GRIN:STAT?` as socat reads it is the fields the page's table declares (`STATUS_REPLY`):
+    the thickness to the gauge's own decimals (a 1 um gauge writes `725`, as `MEAS:THIC?`), and
+    not-a-number (`9.91E+37`) once the gauge has failed, which reads as no thickness."""
+    sim = SimGrinder("grinder", TwinStore(), VirtualClock(), gauge_resolution_um=1.0)
+    port = (await sim.start()).split("::")[2]
+    try:
+        loaded = await socat(port, 'WAF:LOAD "W03",FRONT', "GRIN:STAT?", "MEAS:THIC?")
+        sim.inject_fault("gauge_fault")
+        failed = await socat(port, "GRIN:STAT?")
+    finally:
+        await sim.stop()
+    assert loaded == ["IDLE,725,0,0,0,0.0,0.0,0.0,0,NONE", "725"]
+    assert STATUS_REPLY.read(loaded[0]).thickness_um == 725.0
+    assert failed == ["FAULT,9.91E+37,0,0,0,0.0,0.0,0.0,0,NONE"]
+    status = STATUS_REPLY.read(failed[0])
+    assert (status.phase, status.thickness_um) == (GrindPhase.FAULT, None)

@@ -9,6 +9,7 @@ page names).
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,14 @@ from packline.clock import VirtualClock
 from packline.drivers.errors import CommandRefused
 from packline.drivers.grinder import ScpiGrinder
 from packline.drivers.links import VisaLink
-from packline.drivers.roles.grinder import GrindRecipe, GrindSide
-from packline.drivers.specs.grinder import SPEC
+from packline.drivers.roles.grinder import (
+    CycleResult,
+    GrinderStatus,
+    GrindPhase,
+    GrindRecipe,
+    GrindSide,
+)
+from packline.drivers.specs.grinder import SPEC, STATUS_REPLY
 from packline.drivers.specs.pages import (
     example_exchange,
     marked_tables,
@@ -30,7 +37,7 @@ from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "grinder.md"
-MARKERS = {"common", "commands", "setpoints", "alarms", "interlocks", "refusals"}
+MARKERS = {"common", "commands", "setpoints", "alarms", "interlocks", "refusals", "replies"}
 
 
 def test_the_pages_tables_are_rendered_from_the_spec():
@@ -42,6 +49,41 @@ def test_the_pages_tables_are_rendered_from_the_spec():
 def test_a_table_edited_by_hand_is_stale():
     page = PAGE.read_text(encoding="utf-8").replace("| 1000-6000 |", "| 1000-7000 |", 1)
     assert stale_tables(page, rendered_tables(SPEC)) == ["setpoints"]
+
+
+def test_a_status_field_edited_by_hand_is_stale():
+    page = PAGE.read_text(encoding="utf-8").replace("| 9 | `GrinderStatus.cycle_count`", "| 9 | x")
+    assert stale_tables(page, rendered_tables(SPEC)) == ["replies"]
+
+
+def test_the_pages_status_example_reads_with_the_declared_fields():
+    """The example `GRIN:STAT?` reply under the fields table, and each one of the example
+    exchange, reads field by field as `STATUS_REPLY` declares them (the driver's and the GEM
+    face's reading); a reply one field short, or with a word that is no token, does not."""
+    page = PAGE.read_text(encoding="utf-8")
+    (example,) = re.findall(r"^Example: `([^`]+)`\.$", page, re.MULTILINE)
+    assert STATUS_REPLY.read(example) == GrinderStatus(
+        GrindPhase.COARSE, 512.3, 4500, 200, 8, 58.0, 50.0, 33.2, 0, CycleResult.NONE
+    )
+    query = SPEC.command_by_name["status"]
+    replies = [step.reply for step in example_exchange(page) if step.command == "GRIN:STAT?"]
+    assert len(replies) == 3
+    assert [STATUS_REPLY.read(reply).phase for reply in replies] == [
+        GrindPhase.IDLE,
+        GrindPhase.COARSE,
+        GrindPhase.IDLE,
+    ]
+    assert query.reply == "`" + ",".join(f"<{f.name}>" for f in STATUS_REPLY.fields) + "`"
+    with pytest.raises(ValueError, match="9 fields, not 10"):
+        STATUS_REPLY.read(example.rsplit(",", 1)[0])
+    with pytest.raises(ValueError, match="field 1, phase: 'GRINDING' is not on the protocol page"):
+        STATUS_REPLY.read(example.replace("COARSE", "GRINDING"))
+
+
+def test_a_failed_gauges_thickness_reads_as_none_and_is_written_as_not_a_number():
+    status = STATUS_REPLY.read("FAULT,9.91E+37,0,0,0,0.0,0.0,12.0,1,FAULTED")
+    assert status.thickness_um is None
+    assert STATUS_REPLY.render(status) == "FAULT,9.91E+37,0,0,0,0.0,0.0,12.0,1,FAULTED"
 
 
 async def test_the_simulated_tool_answers_the_example_exchange():
