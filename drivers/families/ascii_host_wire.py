@@ -152,7 +152,8 @@ class HostCommand(Command):
 
     `reply` is its reply on success; `allowed_in` the `STATE` tokens it is accepted in (empty:
     always); `interlocks` those that must be closed; `preconditions` the tool's refusals (by
-    name, `NO_WAFER`) it answers, in any state, when what it works on is missing, which the
+    name, `NO_WAFER`) it answers, in the states it is accepted in, when what it works on is
+    missing or unusable (no wafer, a broken blade), the first unmet in their order, which the
     page's command table states beside the states; `query` the command that reads back what
     it sets, if any.
     """

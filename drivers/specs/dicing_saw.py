@@ -32,6 +32,10 @@ from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Made, Range, ToolSpec
 SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
 DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
 CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum")
+#: What a command on the mounted workpiece answers with none mounted.
+ON_THE_WORKPIECE = ("NO_WORKPIECE",)
+#: What a command that turns the blade answers while it is broken.
+WITH_THE_BLADE = ("BLADE_BROKEN",)
 
 #: `WORK?`: the workpiece on the chuck as the alignment found it: its die (unit) size, the
 #: diameter of the circle it fits in (a panel's diagonal) and its stack, substrate and resin;
@@ -304,7 +308,13 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             query="WORK?",
             doc=f"`MOUNT` as a rework: {RELOAD_DOC}",
         ),
-        HostCommand(name="UNMOUNT", allowed_in=SETUP, query="WORK?", doc="frees the chuck"),
+        HostCommand(
+            name="UNMOUNT",
+            allowed_in=SETUP,
+            preconditions=ON_THE_WORKPIECE,
+            query="WORK?",
+            doc="frees the chuck",
+        ),
         HostCommand(
             name="BLADE",
             parameters=("blade_thickness_um",),
@@ -324,8 +334,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             parameters=("spindle_krpm",),
             allowed_in=SETUP,
             interlocks=SPINDLE_INTERLOCKS,
+            preconditions=WITH_THE_BLADE,
             query="STAT?",
-            doc="sets the spindle speed (blade not broken); ramps at 10 krpm/s",
+            doc="sets the spindle speed; ramps at 10 krpm/s",
         ),
         HostCommand(
             name="SPINDLE OFF",
@@ -373,15 +384,17 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="CUT",
             allowed_in=SETUP,
             interlocks=CUT_INTERLOCKS,
+            preconditions=(*ON_THE_WORKPIECE, *WITH_THE_BLADE),
             query="STAT?",
-            doc="starts the cut (workpiece mounted, blade not broken, spindle at speed)",
+            doc="starts the cut; the spindle must be at speed (`ERR 5` before it is)",
         ),
         HostCommand(
             name="DRESS",
             allowed_in=SETUP,
             interlocks=DRESS_INTERLOCKS,
+            preconditions=WITH_THE_BLADE,
             query="STAT?",
-            doc="dresses the blade (blade not broken, spindle at speed)",
+            doc="dresses the blade; the spindle must be at speed (`ERR 5` before it is)",
         ),
         *host_link_controls(
             "the safe state: stops a cut or dress, raises the blade, stops the spindle"
@@ -413,8 +426,10 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         "not allowed while cutting or dressing, "
         "spindle not at speed, already mounted, spindle turning for a blade change; a "
         "workpiece this saw processed last, by `MOUNT` (`REMOUNT` takes it as a rework)",
-        HostRefusal(code=7, name="NO_WORKPIECE", text="`CUT`/`UNMOUNT` with an empty chuck"),
-        HostRefusal(code=8, name="BLADE_BROKEN", text="the blade is broken; `BLADE` first"),
+        HostRefusal(code=7, name="NO_WORKPIECE", text="an empty chuck"),
+        HostRefusal(
+            code=8, name="BLADE_BROKEN", text="a broken blade (`BLADE` installs a new one)"
+        ),
     ),
     wire=HostLink(
         quote_unknown=True,

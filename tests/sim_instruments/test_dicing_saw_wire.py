@@ -89,3 +89,28 @@ async def test_socat_reads_nothing_measured_of_a_cut_that_cut_no_line():
     assert await sim.handle("BLADE?") == (
         "OK THICKNESS=20.0 KERF=23.0 SINCE_DRESS=0.0 INTERVAL=20000.0 RADIAL_WEAR=0.00 BROKEN=0"
     )
+
+
+async def test_socat_is_refused_what_needs_a_workpiece_or_a_blade_as_the_page_says():
+    """The page's `accepted in`: with the chuck empty `UNMOUNT` and `CUT` are `ERR 7`; once a
+    cracked blade broke on a cut, `SPINDLE`, `DRESS` and `CUT` are `ERR 8`, the empty chuck
+    still refusing `CUT` first, and a new blade takes the spindle again."""
+    clock = VirtualClock()
+    sim = SimDicingSaw("saw", TwinStore(), clock, transport="socket")
+    empty = await socat_session(sim, b"UNMOUNT\nCUT\n")
+    assert empty == ["ERR 7 no workpiece is mounted"] * 2
+    for line in ("MOUNT W7", "SPINDLE 30000"):
+        assert await sim.handle(line) == "OK"
+    await clock.sleep(10)
+    sim.inject_fault("blade_crack")
+    assert await sim.handle("CUT") == "OK"
+    await clock.sleep(1)
+    assert await sim.handle("ALM?") == "OK BLADE_BROKEN"  # at its first line
+    await clock.sleep(10)  # the spindle, stopped by the alarm, coasts down
+    replies = await socat_session(
+        sim, b"RST\nUNMOUNT\nCUT\nSPINDLE 30000\nDRESS\nMOUNT W8\nCUT\nBLADE 20.0\nSPINDLE 30000\n"
+    )
+    broken = "ERR 8 blade is broken; install a new blade"
+    assert replies == [
+        "OK", "OK", "ERR 7 no workpiece is mounted", broken, broken, "OK", broken, "OK", "OK"
+    ]  # fmt: skip

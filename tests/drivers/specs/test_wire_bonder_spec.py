@@ -14,12 +14,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.errors import CommandRefused
-from packline.drivers.families.ascii_host_wire import (
-    encode,
-    host_commands,
-    refusal_code,
-    syntax,
-)
+from packline.drivers.families.ascii_host_wire import refusal_code
 from packline.drivers.links import open_link
 from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
@@ -83,41 +78,6 @@ async def test_the_example_exchange_is_what_the_driver_sends():
                 await bonder.ask("set program", refused_line)
     assert summary.mean_um == 72.56
     np.testing.assert_allclose(heights, [72.7, 72.3, 73.3])
-
-
-#: A valid word for each argument of the bonder's commands, by parameter or setpoint name.
-ARGUMENT_WORDS = {
-    "wafer": "W01",
-    "material": "AU",
-    "ranges": "0-9",
-    "first": "0",
-    "count": "3",
-    "while_state": "BUMPING",
-    "wait_s": "1",
-    **{s.name: encode(SPEC, s.name, s.machine_range.minimum) for s in SPEC.setpoints},
-}
-
-
-async def test_a_command_on_an_empty_chuck_answers_what_its_declaration_says():
-    """Sent to a bonder with no wafer and no program, each command answers the refusal of its
-    first declared precondition (the page's `accepted in` column: `HGT:STAT?` is `ERR 6`), and
-    one declaring none answers none of them: the spec, and so the page, says what the tool
-    does."""
-    codes = {refusal_code(SPEC, name) for c in host_commands(SPEC) for name in c.preconditions}
-    assert codes == {6, 7, 11}
-    for command in host_commands(SPEC):
-        sim = SimWireBonder("bonder", TwinStore(WaferSpec(diameter_mm=100)), VirtualClock())
-        line = " ".join([command.name, *(ARGUMENT_WORDS[name] for name in command.parameters)])
-        reply = await sim.handle(line)
-        assert reply is not None, line
-        code = int(reply.split()[1]) if reply.startswith("ERR ") else None
-        if command.preconditions:
-            expected = refusal_code(SPEC, command.preconditions[0])
-            assert code == expected, f"{syntax(SPEC, command)}: {reply}"
-        else:
-            assert code not in codes, f"{syntax(SPEC, command)}: {reply}"
-    sim = SimWireBonder("bonder", TwinStore(WaferSpec(diameter_mm=100)), VirtualClock())
-    assert await sim.handle("HGT:STAT?") == "ERR 6 no wafer on the chuck"
 
 
 def test_the_pages_state_the_codes_the_host_link_tools_give():

@@ -18,8 +18,10 @@ from packline.drivers.families.ascii_host_wire import (
     MAX_LINE_CHARS,
     MAX_REPLY_BYTES,
     HostSetpoint,
+    encode,
     host_commands,
     refusal_code,
+    syntax,
 )
 from packline.drivers.specs.dicing_saw import SPEC as SAW
 from packline.drivers.specs.wire_bonder import SPEC as BONDER
@@ -224,6 +226,101 @@ async def test_every_interlock_the_spec_names_refuses_its_command(kind, command)
                 reply
                 == f"ERR {refusal_code(tool.spec, 'INTERLOCK_OPEN')} interlock open: {interlock}"
             )
+
+
+# ------------------------------------------------------------------ preconditions
+
+#: A valid word for each argument of a tool's commands, by parameter or setpoint name.
+ARGUMENT_WORDS = {
+    "bonder": {
+        "wafer": "W01",
+        "material": "AU",
+        "ranges": "0-9",
+        "first": "0",
+        "count": "3",
+        "while_state": "BUMPING",
+        "wait_s": "1",
+        **{s.name: encode(BONDER, s.name, s.machine_range.minimum) for s in BONDER.setpoints},
+    },
+    "saw": {
+        "workpiece": "W01",
+        "channel": "1",
+        "while_state": "CUTTING",
+        "wait_s": "1",
+        **{s.name: encode(SAW, s.name, s.machine_range.minimum) for s in SAW.setpoints},
+    },
+}
+PROGRAM = "PROG AU 25 150 35 60 12"
+#: The saw's blade broken by a cut (a cracked blade breaks at its first line), its alarm reset
+#: and the workpiece it cut unmounted: the chuck empty, the blade broken.
+BLADE_BROKEN = ["MOUNT W09", "SPINDLE 30000", 10.0, "blade_crack", "CUT", 1.0, "RST", "UNMOUNT"]
+#: For each tool, states a fresh tool is put in (lines sent, seconds of process time let pass,
+#: faults injected), each with the preconditions of the spec it leaves unmet.
+STATES: dict[str, list[tuple[list[str | float], set[str]]]] = {
+    "bonder": [
+        ([], {"NO_WAFER", "NO_PROGRAM", "NO_SELECTION"}),
+        ([PROGRAM], {"NO_WAFER", "NO_SELECTION"}),
+        (["LOAD W01"], {"NO_PROGRAM", "NO_SELECTION"}),
+        (["LOAD W01", "SEL:ALL"], {"NO_PROGRAM"}),
+        (["LOAD W01", PROGRAM], {"NO_SELECTION"}),
+        (["LOAD W01", PROGRAM, "SEL:ALL"], set()),
+    ],
+    "saw": [
+        ([], {"NO_WORKPIECE"}),
+        (["MOUNT W01"], set()),
+        (BLADE_BROKEN, {"NO_WORKPIECE", "BLADE_BROKEN"}),
+        ([*BLADE_BROKEN, "MOUNT W01"], {"BLADE_BROKEN"}),
+    ],
+}
+
+
+async def put_in(tool: HostLinkTool, steps: list[str | float]) -> None:
+    """Bring `tool` to a state of `STATES` (its clock a virtual one): each line answered `OK`."""
+    for step in steps:
+        if isinstance(step, float):
+            await tool.clock.sleep(step)
+        elif step in tool.faults:
+            tool.inject_fault(step)
+        else:
+            assert (await tool.handle(step) or "").startswith("OK"), step
+
+
+@pytest.mark.parametrize("kind", ["bonder", "saw"])
+async def test_a_command_answers_the_preconditions_its_declaration_says(kind):
+    """In each state, each command whose declared preconditions (the page's `accepted in`) are
+    not all met answers the refusal of the first unmet one, in the order declared (the bonder's
+    `HGT:STAT?` with no wafer `ERR 6`, the saw's `CUT` with no workpiece `ERR 7`, with a broken
+    blade `ERR 8`), and a command whose preconditions are met answers none of them: the spec,
+    and so the page, says what the tool refuses. Every declared precondition is unmet in some
+    state."""
+    spec = make_tool(kind, "socket").spec
+    declared = {name for c in host_commands(spec) for name in c.preconditions}
+    assert declared == set().union(*(unmet for _, unmet in STATES[kind]))
+    codes = {refusal_code(spec, name) for name in declared}
+    assert codes == {"bonder": {6, 7, 11}, "saw": {7, 8}}[kind]
+    for steps, unmet in STATES[kind]:
+        for command in host_commands(spec):
+            tool = make_tool(kind, "socket")
+            await put_in(tool, steps)
+            words = ARGUMENT_WORDS[kind]
+            line = " ".join([command.name, *(words[name] for name in command.parameters)])
+            reply = await tool.handle(line)
+            assert reply is not None, line
+            code = int(reply.split()[1]) if reply.startswith("ERR ") else None
+            failing = [name for name in command.preconditions if name in unmet]
+            where = f"{syntax(spec, command)} after {steps}: {reply}"
+            if failing:
+                assert code == refusal_code(spec, failing[0]), where
+            else:
+                assert code not in codes, where
+
+
+async def test_the_pages_precondition_refusals_word_what_is_missing():
+    bonder, saw = make_tool("bonder", "socket"), make_tool("saw", "socket")
+    assert await bonder.handle("HGT:STAT?") == "ERR 6 no wafer on the chuck"
+    assert await saw.handle("CUT") == "ERR 7 no workpiece is mounted"
+    await put_in(saw, BLADE_BROKEN)
+    assert await saw.handle("SPINDLE 30000") == "ERR 8 blade is broken; install a new blade"
 
 
 # ------------------------------------------------------------------ the wait query
