@@ -560,12 +560,17 @@ def accepted_in(spec: ToolSpec[HostLink], command: HostCommand) -> str:
     )
 
 
-def refusal_code(spec: ToolSpec[HostLink], name: str) -> int:
-    """The tool's code of the refusal named `name` (one of `FAMILY_REFUSALS` or its own)."""
+def refusal_named(spec: ToolSpec[HostLink], name: str) -> HostRefusal:
+    """The tool's refusal named `name` (one of `FAMILY_REFUSALS` or its own)."""
     for refusal in host_refusals(spec):
         if refusal.name == name:
-            return int(refusal.code)
+            return refusal
     raise KeyError(f"spec {spec.kind} declares no refusal {name}")
+
+
+def refusal_code(spec: ToolSpec[HostLink], name: str) -> int:
+    """The tool's code of the refusal named `name` (one of `FAMILY_REFUSALS` or its own)."""
+    return int(refusal_named(spec, name).code)
 
 
 def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:

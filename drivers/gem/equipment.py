@@ -43,6 +43,7 @@ from ..errors import (
     WrongTool,
 )
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY, ack_text
+from ..secs.items import Format
 from ..secs.link import SecsLink
 from ..specs.core import R, Reply
 from .dictionary import E10_STATE, GemDictionary, GemNeeds, RoleValue, load_dictionary
@@ -68,6 +69,11 @@ class GemEquipment(Equipment):
     #: What the role driver needs of a dictionary (checked when a dictionary is loaded);
     #: every role needs the `serial_number` status variable and `SAFE_STATE_COMMANDS`.
     needs: ClassVar[GemNeeds]
+    #: Why the tool can give no value of a status variable now, by its name: the words of the
+    #: refusal `request_values` raises when the tool answers it with an item of no element
+    #: (a measurement of a wafer with none on the chuck), as its other face's driver words
+    #: that face's refusal of the query behind it.
+    no_value_because: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -139,9 +145,23 @@ class GemEquipment(Equipment):
     # ----------------------------------------------------------------- values by name
 
     async def request_values(self, action: str, *names: str) -> list[Any]:
-        """The role's values of status variables `names` (S1F3, one transaction)."""
+        """The role's values of status variables `names` (S1F3, one transaction). One the tool
+        answers with an empty list (E30's item of no element: it can give no value of it now,
+        or has no such variable) refuses the reading: `CommandRefused`, its code the SVID, in
+        the words of `no_value_because`."""
         variables = [self.dictionary.status_variables[name] for name in names]
         items = await self.gem.request_status_variables([variable.id for variable in variables])
+        for name, variable, value in zip(names, variables, items, strict=True):
+            if value.format is Format.L and not len(value):
+                raise CommandRefused(
+                    self.name,
+                    self.address,
+                    action,
+                    self.no_value_because.get(
+                        name, f"the tool gives no value of {name} now (or has no such variable)"
+                    ),
+                    f"SVID {variable.id}",
+                )
         values = []
         for name, variable, value in zip(names, variables, items, strict=True):
             try:

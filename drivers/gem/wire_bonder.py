@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ToolStateError
 from ..families.ascii_host import TRANSFER_STATES
+from ..families.ascii_host_wire import refusal_named
 from ..roles.wire_bonder import (
     BonderState,
     BonderStatus,
@@ -31,6 +32,7 @@ from ..roles.wire_bonder import (
 from ..specs.wire_bonder import (
     BUMP_INTERLOCKS,
     HEIGHT_REPLY,
+    ON_THE_WAFER,
     PROGRAM_SETPOINTS,
     SPEC,
     encode_site_ranges,
@@ -81,6 +83,14 @@ class GemWireBonder(GemEquipment, WireBonder):
             "unload": ("wafer_id",),
             "start": ("stack_count", "sites"),
         },
+    )
+
+    #: With no wafer on the chuck the bonder has no wafer map nor bump heights: its host link
+    #: refuses `MAP?`, `HGT:STAT?` and `HGT?` (`ON_THE_WAFER`), its GEM face gives their status
+    #: variables no value; a reading of them is refused in the host link's words.
+    no_value_because = dict.fromkeys(
+        ("site_count", *HEIGHT_REPLY.gem_variables, "bump_heights_um"),
+        refusal_named(SPEC, *ON_THE_WAFER).text,
     )
 
     # ----------------------------------------------------------------- queries

@@ -59,9 +59,9 @@ async def inspect_bump_heights(
     wafer: Wafer, bonder: WireBonder, bumps: BumpRecipe, workpiece_id: str | None = None
 ) -> None:
     """Every site of the map of the wafer (or `workpiece_id`, its workpiece on the bonder)
-    bumped, every bump within the recipe's height. Asked of the bonder only once it holds it:
-    an empty bonder reports a map of no sites, none bumped, which would pass for a wafer
-    whose load it refused."""
+    bumped, every bump within the recipe's height. Asked of the bonder only once it holds it
+    (an empty bonder refuses them on either face: no wafer on the chuck); a map of no sites,
+    none bumped, would pass for a wafer, and is refused."""
     await wafer.require_loaded_on(bonder, workpiece_id)
     sites = await bonder.request_site_count()
     if sites == 0:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..families.ascii_host import HostLinkTool, HostRefused
-from .model import SimulatedToolModel, WorkpieceProcessed, refusal, word
+from .model import SimulatedToolModel, StatusUnavailable, WorkpieceProcessed, refusal, word
 
 #: The host-link line a load sends as a rework (the `rework` parameter of a GEM load).
 REWORK_LINES = {"LOAD": "RELOAD", "MOUNT": "REMOUNT"}
@@ -55,8 +55,17 @@ class HostLinkModel(SimulatedToolModel):
         await self.equipment.report_alarms()
         return 0
 
+    def answer(self, query: str) -> str:
+        """The `OK` payload of a query's answer now, worked out once a trace sample;
+        `StatusUnavailable` when the tool refuses it (the status variables it answers have no
+        value now: a measurement of a wafer with none on the chuck, `ERR 6` on the host
+        link), in the words of its refusal."""
+        self.tool.advance()
+        try:
+            return self.per_sample(query, lambda: self.tool.answer(query))
+        except HostRefused as refused:
+            raise StatusUnavailable(f"{query}: {refused.name}: {refused.text}") from None
+
     def fields(self, query: str) -> dict[str, str]:
         """The `KEY=value` words of a query's answer now (none for an answer of `NONE`)."""
-        self.tool.advance()
-        answer = self.per_sample(query, lambda: self.tool.answer(query))
-        return dict(word.split("=", 1) for word in answer.split() if "=" in word)
+        return dict(word.split("=", 1) for word in self.answer(query).split() if "=" in word)

@@ -54,6 +54,17 @@ class GemRefused(Exception):
         self.parameters = dict(parameters or {})
 
 
+class StatusUnavailable(Exception):
+    """A status variable the tool cannot give now (`text` says why: its other face's refusal of
+    the query behind it, a measurement of a wafer with none on the chuck). The equipment
+    answers it as E30 answers one it does not know, an item of no element (`Variables.value`),
+    never a made-up value such as 0."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 class WorkpieceProcessed(GemRefused):
     """A plain load of a workpiece the tool processed last (the twin's `WaferAlreadyProcessed`
     behind the tool's own refusal): HCACK 3, CPACK 2 on the command's workpiece id (its
@@ -97,7 +108,8 @@ class GemModel(ABC):
 
     @abstractmethod
     def status(self, name: str) -> Any:
-        """The role's value of status variable `name` now."""
+        """The role's value of status variable `name` now; `StatusUnavailable` when the tool
+        cannot give it now."""
 
     @abstractmethod
     def constant(self, name: str) -> Any:

@@ -4,7 +4,9 @@
 What the ids mean comes from the dictionary, what the values are from the equipment: its
 `status(name)` is a status variable's role value (the model's, or E30's standard ones the
 equipment answers itself), and the model holds the constants with their ranges. An SV or EC the
-dictionary lacks is answered with an empty item (E30); S2F15 sets all constants or none.
+dictionary lacks is answered with an empty item (E30), and so is an SV the tool cannot give now
+(`StatusUnavailable`: a measurement of a wafer with none on the chuck); S2F15 sets all
+constants or none.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from packline.drivers.gem.dictionary import GemDictionary
 from packline.drivers.secs.items import A, B, Item, L
 
 from .bodies import ids_of, list_of, scalar
-from .model import GemModel, GemRefused
+from .model import GemModel, GemRefused, StatusUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +52,16 @@ class Variables:
         }
 
     def value(self, svid: Any) -> Item:
-        """The item of status variable `svid` (an empty list for one the tool lacks, E30)."""
+        """The item of status variable `svid`: an empty list for one the tool lacks (E30), and
+        for one it cannot give now (`StatusUnavailable`)."""
         if svid not in self.sv_by_id:
             return L()
         name, variable = self.sv_by_id[svid]
-        return variable.to_wire(self._status(name))
+        try:
+            return variable.to_wire(self._status(name))
+        except StatusUnavailable as unavailable:
+            log.debug("%s: no value of %s now: %s", self._tool, name, unavailable.text)
+            return L()
 
     def status_variables(self, body: Item | None) -> Item:
         """S1F3 in (no SVID: every SV), S1F4 out."""

@@ -80,7 +80,9 @@ class GemWireBonderModel(HostLinkModel):
     def status(self, name: str) -> Any:
         """A status variable as the bonder's host link reports it, at its resolution: the
         status (`STAT?`) and the height statistics (`HGT:STAT?`) read from its answers, each
-        site's height to `HEIGHT_DECIMALS` as `HGT?` writes it."""
+        site's height to `HEIGHT_DECIMALS` as `HGT?` writes it; what the host link refuses
+        with no wafer on the chuck (`ERR 6`: the map, the heights) none
+        (`StatusUnavailable`)."""
         tool = self.tool
         tool.advance()
         if name in SPEC.interlock_names:
@@ -92,14 +94,16 @@ class GemWireBonderModel(HostLinkModel):
         if name in _STATUS_SOURCES:
             key, read = _STATUS_SOURCES[name]
             return read(self.fields(STATUS_QUERY)[key])
-        if tool.wafer_id is None:
-            return [] if name == "bump_heights_um" else 0
         if name in _HEIGHT_SOURCES:
             query, key, read = _HEIGHT_SOURCES[name]
             return read(self.fields(query)[key])
-        heights = tool.twin.get(tool.wafer_id).bumps.height_um
+        # the wafer map's sites and each one's height: `MAP?` and `HGT?`, which with no wafer
+        # on the chuck the bonder refuses alike (`StatusUnavailable`, never 0 or no site)
+        site_count = int(self.answer("MAP?"))
         if name == "site_count":
-            return int(heights.size)
+            return site_count
+        assert tool.wafer_id is not None  # `MAP?` answered
+        heights = tool.twin.get(tool.wafer_id).bumps.height_um
         return [round(height, HEIGHT_DECIMALS) for height in heights.tolist()]
 
     def constant(self, name: str) -> Any:

@@ -27,6 +27,7 @@ from packline.drivers.errors import (
     ToolTimeout,
     WorkpieceHeld,
 )
+from packline.drivers.families.ascii_host_wire import HostCommand, HostLink
 from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.registry import TOOL_KINDS
@@ -301,6 +302,43 @@ async def test_a_gem_tools_recovery_leaves_a_workpiece_it_was_not_given(
 ):
     adapter, rig = gem_rig
     await leaves_what_it_was_not_given(rig, adapter)
+
+
+async def test_a_gem_tool_refuses_a_reading_as_its_other_face_does(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
+):
+    """A reading the kind's other face refuses on the fresh tool (a declared reply whose
+    query's preconditions a fresh tool does not meet: the bonder's bump heights with no wafer,
+    `ERR 6`) the GEM face refuses too, never answering zeros: the same `CommandRefused`, of
+    the same action, in the same words."""
+    adapter, rig = gem_rig
+    kind = TOOL_KINDS[adapter.kind]
+    spec = kind.load_spec()
+    wire = spec.wire
+    replies = [
+        reply
+        for reply in (wire.replies if isinstance(wire, HostLink) else ())
+        if isinstance(query := spec.command_by_name[reply.query], HostCommand)
+        and query.preconditions
+    ]
+    if not replies:
+        pytest.skip(f"{adapter.kind}: no reading of its other face has a precondition")
+    sim = kind.load_simulator()(adapter.kind, adapter.twin(), VirtualClock())
+    other = await testing.open_rig(
+        sim, kind.load_driver(), timeout_s=1.0, reconnect=ReconnectPolicy(attempts=0)
+    )
+    try:
+        for reply in replies:
+            with pytest.raises(CommandRefused) as on_other:
+                await bounded(other.driver.request_reply("read", reply))
+            with pytest.raises(CommandRefused) as on_gem:
+                await bounded(rig.driver.request_reply("read", reply))
+            assert (on_gem.value.action, on_gem.value.reason) == (
+                on_other.value.action,
+                on_other.value.reason,
+            )
+    finally:
+        await other.close()
 
 
 async def test_recover_leaves_the_tool_safe_idle_and_empty(

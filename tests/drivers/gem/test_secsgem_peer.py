@@ -239,3 +239,20 @@ async def test_secsgem_host_loads_a_wafer_the_gem_bonder_processed_last_only_as_
     assert await peer.command("LOAD", rework) == 0
     assert model.tool.wafer_id == "W03"
     assert "RELOAD W03" in model.tool.received
+
+
+async def test_secsgem_host_reads_no_bump_heights_of_no_wafer(secsgem_drives) -> None:
+    """secsgem's S1F3 of the bonder's wafer map and bump heights with no wafer on the chuck:
+    an empty list for each (E30's answer for a status variable the tool cannot give), where it
+    answered 0, and the wafer id of the same request answered (empty); once a wafer is loaded
+    they have values (784 sites, none bumped yet)."""
+    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
+    twin.receive("W01")
+    _, _, peer = await secsgem_drives("wire_bonder", twin)
+    svids = [1011, 1020, 1030, 1031, 1035]
+    empty = (await asyncio.to_thread(peer.host.request_svs, svids)).get()
+    assert empty == ["", [], [], [], []]
+    assert await peer.command("LOAD", [["WAFERID", "W01"]]) == 0
+    loaded = (await asyncio.to_thread(peer.host.request_svs, svids)).get()
+    assert loaded[:4] == ["W01", 784, 0, 0.0]
+    assert len(loaded[4]) == 784

@@ -92,6 +92,29 @@ async def test_the_gem_face_reports_what_the_host_link_reports_at_its_resolution
     )
 
 
+async def test_no_wafers_heights_are_refused_in_the_host_links_words(bench) -> None:
+    """With no wafer on the chuck the GEM face gives the bump heights and the wafer map no value
+    (an empty list, E30's answer for a status variable the tool lacks), where it gave 0: the
+    driver raises the `CommandRefused` the host-link driver raises of `ERR 6`, with its words
+    and its actions, its code the SVID. A loaded wafer with no bump reads 0 bumps again."""
+    bonder = await bench.driver()
+    with pytest.raises(CommandRefused) as refused:
+        await bonder.request_bump_height_summary()
+    assert (refused.value.action, refused.value.reason) == (
+        "read bump heights",
+        "no wafer on the chuck",
+    )
+    assert refused.value.code == "SVID 1030"
+    with pytest.raises(CommandRefused, match=r"heights: no wafer on the chuck \(tool error SVID"):
+        await bonder.request_bump_heights()
+    with pytest.raises(CommandRefused, match="read wafer map: no wafer on the chuck"):
+        await bonder.request_site_count()
+    bench.twin.receive("W01")
+    await bonder.load("W01")
+    assert (await bonder.request_bump_height_summary()).bumped_sites == 0
+    assert await bonder.request_site_count() == 784
+
+
 async def test_the_watcher_looks_at_the_run_when_it_changes_not_every_second(bench) -> None:
     """The face's watcher wakes when bumping starts and when the run ends (the bonder's
     `next_change_s`), not every second of a run of minutes; and the wire the run took is the
