@@ -1,10 +1,11 @@
-"""`packline diff RUN_A RUN_B`: two runs side by side: the recipe values that differ, the
-timings, each measurement over the lot, and the claim check's margins."""
+"""`packline diff RUN_A RUN_B`: two runs side by side: the recipe values and the tools that
+differ, the timings, each measurement over the lot, and the claim check's margins."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import mean
@@ -15,12 +16,14 @@ from rich.console import Console
 from packline.rendering import DataTable, counted
 from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.liveness import INTERRUPTED
 from packline.sequences.engine.method import measurements_now
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.report import run_report
 from packline.sequences.engine.verdicts import FAIL
+from packline.shown_figures import steps_text
 
 from .output import answer, open_store
 from .parser import add_common
@@ -43,6 +46,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         "time_scales": [a["run"]["time_scale"], b["run"]["time_scale"]],
         "recipe": _recipe_diff(recipe_a, recipe_b),
         "recipes_as_recorded": [note for note in (read_a, read_b) if note],
+        "tools": [row for row in _paired(_tools(a), _tools(b)) if row["differs"]],
         "timings": timings,
         "wall_unmarked": bool(dry_runs),
         "measurements": _measurement_rows(measured_a, measured_b),
@@ -88,6 +92,32 @@ def _recipe_diff(recipe_a: dict[str, Any], recipe_b: dict[str, Any]) -> list[dic
     ]
 
 
+def _tools(report: dict[str, Any]) -> dict[str, str]:
+    """Each tool the run drove as `diff` compares it: its driver, vendor, model, serial number
+    and firmware as read at connect, and the options a dry run's command gave its simulated
+    tool (`--sim-option`), session by session where a resume connected another (`session 2:
+    ...`). Not its address: a dry run's tools are served on ports of the moment, and the serial
+    number tells one tool from another wherever it is reached."""
+    by_tool: dict[str, dict[str, list[int]]] = {}
+    for tool in report["tools"]:
+        text = (
+            f"{tool['driver']}, {tool['vendor']} {tool['model']} s/n {tool['serial_number']}"
+            f" firmware {tool['firmware']}"
+        )
+        if options := sim_options_text(tool["sim_options"]):
+            text += f", --sim-option {options}"
+        by_tool.setdefault(tool["name"], {}).setdefault(text, []).append(tool["session"])
+    return {
+        name: next(iter(texts))
+        if len(texts) == 1
+        else "; ".join(
+            f"session{'s' if len(sessions) > 1 else ''} {', '.join(map(str, sessions))}: {text}"
+            for text, sessions in texts.items()
+        )
+        for name, texts in by_tool.items()
+    }
+
+
 #: The timing of the wall clock: a dry run's is how long the computer took, noise between runs.
 WALL = "wall from start to end"
 #: The timings on the line's process clock (`process_time`), whichever clock the run's is: a
@@ -125,13 +155,15 @@ def _timings(report: dict[str, Any]) -> dict[str, str]:
 @dataclass(frozen=True)
 class Measured:
     """One measurement of a run over its lot: `shown`, its mean, range, unit, wafers measured
-    and failures as the table reads; `figures`, the same without the wafers measured (lots of
-    3 and of 2 with the same values per wafer measure the same); `by_wafer`, each wafer's
-    values and verdicts, which tell the wafers both runs have apart from those one lacks."""
+    and failures as the table reads, and the steps its instrument read it in where the records
+    say (`steps_text`: a grinder's gauge read to 0.5 um where the other run's read to 0.1 um);
+    `figures`, the same without the wafers measured (lots of 3 and of 2 with the same values
+    per wafer measure the same); `by_wafer`, each wafer's values, verdicts and steps, which tell
+    the wafers both runs have apart from those one lacks."""
 
     shown: str
     figures: str
-    by_wafer: dict[str, list[tuple[float, bool]]]
+    by_wafer: dict[str, list[tuple[float, bool, float | None]]]
 
 
 def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
@@ -147,15 +179,20 @@ def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
     for label, own in taken.items():
         numbers = [row["value"] for row in own]
         failed = sum(row["verdict"] == FAIL for row in own)
-        by_wafer: dict[str, list[tuple[float, bool]]] = {}
+        by_wafer: dict[str, list[tuple[float, bool, float | None]]] = {}
         for row in own:
-            by_wafer.setdefault(row["wafer_id"], []).append((row["value"], row["verdict"] != FAIL))
+            by_wafer.setdefault(row["wafer_id"], []).append(
+                (row["value"], row["verdict"] != FAIL, row["resolution"])
+            )
         # a wafer measured again (its rework) has each attempt's value: say how many of them
         taken_by = counted(len(by_wafer), "wafer")
         if len(numbers) > len(by_wafer):
             taken_by = f"{counted(len(numbers), 'value')} of {taken_by}"
         spread = f"{mean(numbers):.4g} {own[0]['unit']} ({min(numbers):.4g}-{max(numbers):.4g}"
         failures = f", {failed} failed" if failed else ""
+        resolutions = sorted({row["resolution"] for row in own} - {None})
+        if resolutions:
+            failures += f", {steps_text(own[0]['unit'], *resolutions)}"
         shown = f"{spread}, {taken_by}{failures})"
         measured[label] = Measured(shown, f"{spread}{failures})", by_wafer)
     return measured
@@ -182,7 +219,7 @@ def _measurement_rows(a: dict[str, Measured], b: dict[str, Measured]) -> list[di
             continue
         wafers_a, wafers_b = a[row["what"]].by_wafer, b[row["what"]].by_wafer
         shared = set(wafers_a) & set(wafers_b)
-        alike = shared and all(sorted(wafers_a[w]) == sorted(wafers_b[w]) for w in shared)
+        alike = shared and all(Counter(wafers_a[w]) == Counter(wafers_b[w]) for w in shared)
         row["differs"] = "unshared wafers" if alike else "values"
     return rows
 
@@ -219,13 +256,15 @@ def _paired(
 DIFFERS = {
     "timings": "* the two runs differ",
     "recipe": "* the two recipes differ (every value listed does)",
+    "tools": "* the two runs drove them differently (every tool listed differs)",
     "claims": "* the verdict or the worst site's margin differs",
 }
 #: How `print_diff` marks a measurement row by its `differs`, and the legend of each mark.
 MARKS = {
     "values": (
         "*",
-        "* the values differ on the wafers both runs have (with none in common: the lots' figures)",
+        "* the values, or the steps they were read in, differ on the wafers both runs have (with"
+        " none in common: the lots' figures)",
     ),
     "unshared wafers": (
         "+",
@@ -244,6 +283,7 @@ def print_diff(console: Console, diff: dict[str, Any]) -> None:
     for part, title in (
         ("timings", "timings"),
         ("recipe", "recipe values that differ"),
+        ("tools", "tools that differ: driver, model, serial number, firmware, --sim-option"),
         ("measurements", "measurements over the lot: mean (range)"),
         ("claims", "claim check: verdict and worst site's margin"),
     ):

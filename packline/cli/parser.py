@@ -40,7 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("runs", "list runs"),
     "show": ("show", "show one run"),
     "wafer": ("show", "one wafer's whole history, across every run"),
-    "diff": ("diff", "two runs side by side: recipe values, timings, measurements, claim margins"),
+    "diff": (
+        "diff",
+        "two runs side by side: recipe values, tools, timings, measurements, claim margins",
+    ),
     "export": (
         "results",
         "write a run's records as tables (CSV or Parquet) for pandas, JMP or Excel",

@@ -10,6 +10,7 @@ from statistics import mean
 import yaml
 
 from packline.cli import main
+from packline.cli.diff import _tools
 from packline.cli.summary import clocks_text
 from packline.clock import ScaledClock
 from packline.sequences.engine import Engine, RunRequest, RunStore, open_run, prepare
@@ -205,3 +206,57 @@ async def test_a_dry_run_and_a_served_run_compare_process_times(tmp_path, capsys
     assert "* the two runs differ" in out  # the timings' legend
     assert "* the verdict or the worst site's margin differs" in out  # the claims' (none served)
     assert f"({served.run_id} served at time x1000), as show says it" in out
+
+
+def test_a_tool_given_another_sim_option_and_its_coarser_readings_are_told(tmp_path, capsys):
+    """Two dry runs of tape-substrate, the second's grinder gauge reading to 0.5 um
+    (`--sim-option`): the grinder is the one tool listed as differing (its addresses, a dry
+    run's ports of the moment, are not compared), and the package thickness, the same 413 um
+    on both, differs by the steps it was read in, marked as values that differ (it had read
+    the same on both sides, unmarked)."""
+    db = str(tmp_path / "runs.db")
+    run = ["run", "tape-substrate", "--sim", "--lot", "1", "--quiet", "--db", db]
+    assert main(run) == 0
+    assert main([*run, "--sim-option", "grinder:gauge_resolution_um=0.5"]) == 0
+    assert main(["diff", *_first(db, capsys), "last", "--db", db, "--json"]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    (grinder,) = diff["tools"]
+    assert grinder["what"] == "grinder"
+    assert grinder["b"] == f"{grinder['a']}, --sim-option gauge_resolution_um=0.5"
+    assert grinder["a"].startswith("grinder, packline GR-2 s/n ")
+    thickness = next(row for row in diff["measurements"] if row["what"] == "package thickness")
+    assert "read in 0.1 um steps" in thickness["a"]
+    assert "read in 0.5 um steps" in thickness["b"]
+    assert thickness["differs"] == "values"
+    assert main(["diff", *_first(db, capsys), "last", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "tools that differ" in out
+    assert "* the two runs drove them differently" in out
+
+
+def test_a_tool_a_resume_connected_anew_is_told_session_by_session():
+    """A tool whose sessions differ (a resume's fresh line without the first command's
+    option) reads session by session; one alike in every session reads once."""
+    tool = {
+        "driver": "grinder",
+        "vendor": "packline",
+        "model": "GR-2",
+        "serial_number": "GR-2-0001",
+        "firmware": "1.0",
+    }
+    saw = {**tool, "name": "dicing_saw", "model": "DS-2", "serial_number": "DS-2-0001"}
+    report = {
+        "tools": [
+            {**tool, "name": "grinder", "session": 1, "sim_options": {"gauge_resolution_um": 0.5}},
+            {**saw, "session": 1, "sim_options": {}},
+            {**tool, "name": "grinder", "session": 2, "sim_options": {}},
+            {**saw, "session": 2, "sim_options": {}},
+            {**tool, "name": "grinder", "session": 3, "sim_options": {}},
+        ]
+    }
+    described = _tools(report)
+    one = "grinder, packline GR-2 s/n GR-2-0001 firmware 1.0"
+    assert described == {
+        "grinder": f"session 1: {one}, --sim-option gauge_resolution_um=0.5; sessions 2, 3: {one}",
+        "dicing_saw": "grinder, packline DS-2 s/n DS-2-0001 firmware 1.0",
+    }
