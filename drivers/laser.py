@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .equipment import READY_STATES
+from .equipment import READY_STATES, Limit
 from .errors import ToolAlarm, ToolStateError
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command as _command
@@ -110,6 +110,11 @@ class ScpiLaser(ScpiDriver, Laser):
         except ValueError:
             known = ", ".join(str(s.wavelength_nm) for s in LaserSource)
             raise self.garbled("read wavelength", f"{wavelength:g}", f"one of {known} nm") from None
+
+    def via_diameters(self, source: LaserSource) -> Limit:
+        """The limit of the source's via diameter setpoint (`SOURCES`), which `drill_vias`
+        checks a diameter against on the tool's own source."""
+        return self.limits[SOURCES[source].via_diameter]
 
     async def request_wafer(self) -> str | None:
         action = "read wafer"

@@ -12,7 +12,7 @@ The ablation physics are in `sim_instruments/physics/laser.py`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -62,6 +62,10 @@ _JOB_ENDS = {
 }
 
 
+#: The source of a laser built without one: the line's laser is UV.
+DEFAULT_SOURCE = LaserSource.UV_355
+
+
 class SimLaser(ScpiSimTool):
     """The simulated laser behind a SCPI socket server."""
 
@@ -87,7 +91,7 @@ class SimLaser(ScpiSimTool):
         twin: TwinStore,
         clock: Clock | None = None,
         *,
-        source: LaserSource = LaserSource.UV_355,
+        source: LaserSource = DEFAULT_SOURCE,
         serial_number: str | None = None,
         physics: LaserPhysics | None = None,
         address_form: AddressForm = "visa",
@@ -179,6 +183,11 @@ class SimLaser(ScpiSimTool):
     @property
     def model(self) -> str:
         return self.source_spec.model
+
+    @classmethod
+    def model_built(cls, options: Mapping[str, Any]) -> str:
+        """Its source's model (`LC-106` for a CO2 laser at 10.6 um)."""
+        return SOURCES[LaserSource(options.get("source", DEFAULT_SOURCE))].model
 
     def enclosure_closed(self) -> bool:
         return self.interlocks()["enclosure_closed"]

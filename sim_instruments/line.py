@@ -22,6 +22,9 @@ from .gem.equipment import GemEquipment
 from .tool import SimulatedTool
 from .twin import Incoming, TwinStore
 
+#: The line's name, as its station names it, unless it is given another.
+LINE_NAME = "simulated-line"
+
 
 class SimulatedLine:
     """Serves a simulated tool per registered kind and describes them as a `Station`."""
@@ -33,7 +36,7 @@ class SimulatedLine:
         incoming: Incoming | None = None,
         host: str = "127.0.0.1",
         kinds: Iterable[str] | None = None,
-        name: str = "simulated-line",
+        name: str = LINE_NAME,
         gem: bool = False,
         tool_options: Mapping[str, Mapping[str, Any]] | None = None,
         serial_over_tcp: bool = False,
@@ -133,14 +136,18 @@ class SimulatedLine:
 
     def _options(self, kind: ToolKind) -> dict[str, Any]:
         """The options of `kind`'s simulated tool: the line's `tool_options` for its role and,
-        on a line with a `line_id`, serial numbers that name the line, the tool's and each of
-        its further devices' (`<device>_serial_number`, the plating cell's supply)."""
+        on a line with a `line_id`, serial numbers that name the line, the tool's (after the
+        model those options make it, `SimulatedTool.model_built`: a CO2 laser's `LC-106`) and
+        each of its further devices' (`<device>_serial_number`, the plating cell's supply)."""
         options = dict(self.tool_options.get(kind.role, {}))
         if self.line_id is not None:
-            specs = {"": kind.load_spec(), **kind.load_device_specs()}
-            for device, spec in specs.items():
+            models = {"": kind.load_simulator().model_built(options)}
+            models |= {
+                device: spec.identity.model for device, spec in kind.load_device_specs().items()
+            }
+            for device, model in models.items():
                 key = f"{device}_serial_number" if device else "serial_number"
-                options.setdefault(key, f"{spec.identity.model}-{self.line_id}")
+                options.setdefault(key, f"{model}-{self.line_id}")
         return options
 
     async def stop(self) -> None:

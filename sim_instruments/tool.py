@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -132,6 +132,13 @@ class SimulatedTool(ABC):
             unknown |= {*cls.fault_opens.values()} - {*cls.spec.interlock_by_name}
             if unknown:
                 raise TypeError(f"{cls.__name__}: fault_opens names unknown {sorted(unknown)}")
+
+    @classmethod
+    def model_built(cls, options: Mapping[str, Any]) -> str:
+        """The model the tool built with keyword `options` says it is (`*IDN?`): its spec's,
+        unless an option makes it another (a laser's source); a served line names its
+        serial numbers after it."""
+        return cls.spec.identity.model
 
     @abstractmethod
     def advance(self) -> None:

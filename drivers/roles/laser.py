@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import Equipment
+from ..equipment import Equipment, Limit
 
 
 class LaserSource(IntEnum):
@@ -32,6 +32,11 @@ class LaserSource(IntEnum):
     @property
     def is_co2(self) -> bool:
         return self is not LaserSource.UV_355
+
+    @property
+    def kind(self) -> str:
+        """The kind of source, as a process engineer names it: `UV` or `CO2`."""
+        return "CO2" if self.is_co2 else "UV"
 
 
 class Atmosphere(StrEnum):
@@ -218,6 +223,13 @@ class Laser(Equipment):
     @abstractmethod
     async def request_source(self) -> LaserSource:
         """The tool's laser source (its wavelength)."""
+
+    @abstractmethod
+    def via_diameters(self, source: LaserSource) -> Limit:
+        """The via diameters, um, a laser of `source` drills within this tool's limits (its
+        spec's, as the station narrows them): `drill_vias` refuses any other diameter on the
+        tool's own source, read as it connects, before it sends anything. Asks the tool
+        nothing; what a method's check of its tools asks of a laser's source (decision 0118)."""
 
     @abstractmethod
     async def request_status(self) -> LaserStatus:

@@ -121,9 +121,8 @@ def per_source(value: Callable[[LaserSource, SourceHardware], float]) -> str:
     (`` `20` (UV), `60` (CO2) ``), from `SOURCES`: the values are stated there alone."""
     kinds: dict[str, list[str]] = {}
     for source, hardware in SOURCES.items():
-        kind = "CO2" if source.is_co2 else "UV"
         sources = kinds.setdefault(f"`{value(source, hardware):g}`", [])
-        sources += [kind] * (kind not in sources)
+        sources += [source.kind] * (source.kind not in sources)
     return ", ".join(f"{text} ({'/'.join(sources)})" for text, sources in kinds.items())
 
 

@@ -176,6 +176,17 @@ def ordered_by(args: argparse.Namespace) -> str:
     return str(args.by or login_name())
 
 
+def refuse_recipe_without_method(args: argparse.Namespace) -> None:
+    """BadInput for `--recipe` given without `--method` (`station check`, `sim serve`): a
+    recipe is a method's, and is read as that method's."""
+    if args.recipe is not None and args.method is None:
+        from packline.sequences.engine.errors import BadInput  # once the command runs
+
+        raise BadInput(
+            f"--recipe {args.recipe}: a recipe is a method's; give --method METHOD with it"
+        )
+
+
 def add_run_ref(parser: argparse.ArgumentParser) -> None:
     """The run a command is about."""
     parser.add_argument("run", help="run id, a unique prefix of one, or 'last'")

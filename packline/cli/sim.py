@@ -1,7 +1,8 @@
-"""`packline sim serve`: the bundled simulated line on the wire, for a station run or a
-station check from another process, saying what it does (clients, alarms, jobs, faults) on
-stderr; `packline sim fault`: a fault injected into (or cleared from) a served line's tool from
-another terminal, through the control socket its station file names."""
+"""`packline sim serve`: the bundled simulated line on the wire (with `--method`, the line that
+method's dry run builds for a recipe), for a station run or a station check from another
+process, saying what it does (clients, alarms, jobs, faults) on stderr; `packline sim fault`: a
+fault injected into (or cleared from) a served line's tool from another terminal, through the
+control socket its station file names."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,10 +31,11 @@ from packline.sequences.engine.errors import BadInput
 from packline.station import Station, StationError, load_station
 
 from .output import EXIT_OK, open_store
-from .parser import add_by, add_db, ordered_by, positive_seconds
+from .parser import add_by, add_db, ordered_by, positive_seconds, refuse_recipe_without_method
 from .sim_options import SimOptions, read_sim_options
 
 if TYPE_CHECKING:
+    from packline.sequences.engine.launch import RecipeLine
     from packline.sim_instruments.line import SimulatedLine
     from packline.sim_instruments.servers.control import Done, LineControl
 
@@ -48,14 +52,18 @@ def cmd_sim_serve(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from packline.sim_instruments.line import SimulatedLine
+    from packline.sim_instruments.line import LINE_NAME, SimulatedLine
     from packline.sim_instruments.watch import LineWatch
 
     try:
         clock = ScaledClock(args.time_scale) if args.time_scale != 1.0 else WallClock()
     except ValueError as error:
         raise BadInput(f"--time-scale {args.time_scale}: {error}") from None
-    sim_options = _served_sim_options(args.sim_options)
+    served = _served_recipe(args)
+    kinds = list(TOOL_KINDS) if served is None else served.line.kinds
+    sim_options = _served_sim_options(args.sim_options, kinds)
+    recipe_line = None if served is None else served.line.given(sim_options)
+    line_options = sim_options if recipe_line is None else recipe_line.tool_options
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -69,16 +77,19 @@ async def _serve(args: argparse.Namespace) -> int:
                 bound = str(infos[0][4][0])
                 beyond = not ipaddress.ip_address(bound).is_loopback
                 # another machine reaches no pty of this one: serial tools on TCP
-                transports = serial_on_tcp(gem=args.gem) if beyond else {}
+                transports = serial_on_tcp(kinds, gem=args.gem) if beyond else {}
                 line = await stack.enter_async_context(
                     SimulatedLine(
                         clock,
                         host=args.host,
+                        kinds=kinds,
+                        name=LINE_NAME if served is None else f"{LINE_NAME}-{served.method}",
+                        incoming=None if recipe_line is None else recipe_line.incoming,
                         gem=args.gem,
                         serial_over_tcp=beyond,
                         tool_options={
-                            role: {**transports.get(role, {}), **sim_options.get(role, {})}
-                            for role in {*transports, *sim_options}
+                            role: {**transports.get(role, {}), **line_options.get(role, {})}
+                            for role in {*transports, *line_options}
                         },
                         line_id=secrets.token_hex(LINE_ID_BYTES),
                     )
@@ -92,6 +103,8 @@ async def _serve(args: argparse.Namespace) -> int:
                 update={"time_scale": args.time_scale, "control": str(control.path)}
             )
             text = station.to_yaml()
+            if served is not None:
+                text = f"{served.comment()}\n{text}"
             if args.station_out:
                 try:
                     args.station_out.write_text(text, encoding="utf-8")
@@ -104,7 +117,10 @@ async def _serve(args: argparse.Namespace) -> int:
             for name, entry in station.tools.items():
                 address = entry.address
                 where = address if isinstance(address, str) else ", ".join(address.values())
-                given = ", ".join(f"{o} {v:g}" for o, v in sim_options.get(name, {}).items())
+                given = ", ".join(
+                    f"{option} {_option_text(value)}"
+                    for option, value in line_options.get(name, {}).items()
+                )
                 report(f"{name}: {entry.kind} served at {where}{f' ({given})' if given else ''}")
             report(f"faults: packline sim fault TOOL FAULT --station FILE (socket {control.path})")
             watching = asyncio.create_task(LineWatch(line, report).watch())
@@ -122,13 +138,66 @@ async def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _served_sim_options(texts: list[str]) -> SimOptions:
-    """The `--sim-option` options of the served line, each checked against the simulated tool
-    of its role (`read_sim_options`): the line serves every kind, so a tool it has not is
-    refused naming every tool it serves and the one meant."""
+@dataclass(frozen=True)
+class ServedRecipe:
+    """What `sim serve --method METHOD [--recipe RECIPE]` serves: the line a dry run of the
+    method builds for the recipe (`RecipeLine`, its tools also given `--sim-option`), its
+    station named for the method (`simulated-line-tape-substrate`), so that a station run of
+    it on the served line has the tools and the workpieces its dry run has (a CO2 laser, tape
+    panels and their die wafers) and runs to its end."""
+
+    method: str
+    #: The recipe as `prepare` names it: a file, a reference recipe, the method's own.
+    recipe: str
+    #: The line, its tools as the method gives them.
+    line: RecipeLine
+
+    def comment(self) -> str:
+        """The first line of the station file and of what `sim serve` prints after its own:
+        whose line it is."""
+        return (
+            f"# {self.method}'s line on {self.recipe}: the tools its dry run drives, as it "
+            "builds them, receiving its incoming material (`packline sim serve --method "
+            f"{self.method}`)"
+        )
+
+
+def _served_recipe(args: argparse.Namespace) -> ServedRecipe | None:
+    """The line of `--method` on `--recipe` (default: the method's own) as its dry run builds
+    it, the method and recipe resolved and the recipe validated as `packline run` does
+    (`prepare`: a wrong method or recipe refused naming the choices, before anything is
+    served); None without `--method` (every kind, as built by default)."""
+    refuse_recipe_without_method(args)
+    if args.method is None:
+        return None
+    from packline.sequences.engine.launch import RecipeLine
+    from packline.sequences.engine.request import RunRequest, prepare
+
+    prepared = prepare(RunRequest(args.method, recipe_path=args.recipe))
+    return ServedRecipe(
+        prepared.method.name,
+        prepared.recipe_source,
+        RecipeLine.of(prepared.method, prepared.recipe),
+    )
+
+
+def _option_text(value: object) -> str:
+    """A served tool's option as its terminal line names it: a number as given, a choice by
+    its name (a laser's source `CO2_10600`), anything else by its kind (a model's physics)."""
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    return type(value).__name__
+
+
+def _served_sim_options(texts: list[str], kinds: list[str]) -> SimOptions:
+    """The `--sim-option` options of the served line of tool `kinds`, each checked against
+    the simulated tool of its role (`read_sim_options`): a tool it has not is refused naming
+    every tool it serves and the one meant."""
     from packline.sim_instruments.servers.control import unknown_tool_text
 
-    simulators = {kind.role: kind.load_simulator() for kind in TOOL_KINDS.values()}
+    simulators = {TOOL_KINDS[kind].role: TOOL_KINDS[kind].load_simulator() for kind in kinds}
 
     def unknown_tool(option: str, tool: str) -> str | None:
         return None if tool in simulators else f"{option}: {unknown_tool_text(tool, simulators)}"
@@ -136,13 +205,13 @@ def _served_sim_options(texts: list[str]) -> SimOptions:
     return read_sim_options(texts, simulators, unknown_tool)
 
 
-def serial_on_tcp(*, gem: bool) -> dict[str, dict[str, str]]:
-    """Per role, the tool option that serves a serial tool of the line behind a `socket://`
-    serial server (raw TCP) instead of a local pty (the RTU line goes on TCP by the line's
-    `serial_over_tcp`); a tool served on GEM has no serial face."""
+def serial_on_tcp(kinds: Iterable[str], *, gem: bool) -> dict[str, dict[str, str]]:
+    """Per role, the tool option that serves a serial tool of the line of tool `kinds` behind
+    a `socket://` serial server (raw TCP) instead of a local pty (the RTU line goes on TCP by
+    the line's `serial_over_tcp`); a tool served on GEM has no serial face."""
     return {
         kind.role: {"transport": "socket"}
-        for kind in TOOL_KINDS.values()
+        for kind in map(TOOL_KINDS.__getitem__, kinds)
         if "socket" in getattr(kind.load_simulator(), "transports", ())
         and not (gem and kind.gem_simulator is not None)
     }
@@ -351,7 +420,11 @@ def _served_control(args: argparse.Namespace) -> Path:
 
 def _sim_arguments(sim: argparse.ArgumentParser) -> None:
     sim_commands = sim.add_subparsers(dest="sim_command", required=True)
-    serve = sim_commands.add_parser("serve", help="serve the simulated line on the wall clock")
+    serve = sim_commands.add_parser(
+        "serve",
+        help="serve the simulated line on the wall clock (--method: the line a method's dry "
+        "run builds)",
+    )
     serve.add_argument(
         "--host",
         default="127.0.0.1",
@@ -380,6 +453,21 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         help="process time runs this many times faster than the wall clock (default 1)",
     )
     serve.add_argument(
+        "--method",
+        metavar="METHOD",
+        help="serve the line METHOD's dry run builds for --recipe, so that a station run of it "
+        "there runs to its end: the tools the recipe drives, as it needs them (tape-substrate: "
+        "a CO2 laser for its holes, where the line's own laser is UV), receiving its incoming "
+        "material (tape panels and their die wafers); its station is named for the method "
+        "(simulated-line-METHOD). A wrong METHOD or recipe is refused before anything is served",
+    )
+    serve.add_argument(
+        "--recipe",
+        metavar="FILE|NAME",
+        help="with --method: a recipe file, or a reference recipe's name (default: the "
+        "method's shipped recipe)",
+    )
+    serve.add_argument(
         "--sim-option",
         dest="sim_options",
         action="append",
@@ -388,8 +476,9 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         help="give the served TOOL's OPTION this number while it is served "
         "(docs/simulated-line.md, Tool options, lists each kind's: "
         "grinder:gauge_resolution_um=0.5, a grinder whose gauge reads to 0.5 um, to rehearse a "
-        "station run's refusal of a finer grind tolerance; repeatable; a wrong TOOL, OPTION or "
-        "VALUE is refused before anything is served)",
+        "station run's refusal of a finer grind tolerance; repeatable, and with --method over "
+        "what the method gives its tools; a wrong TOOL, OPTION or VALUE is refused before "
+        "anything is served)",
     )
     serve.add_argument(
         "--for",

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from packline.sequences.engine.recipe import Recipe
 
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
-from .parser import add_common, positive_seconds
+from .parser import add_common, positive_seconds, refuse_recipe_without_method
 
 #: How much of the console's width the `ready` column takes at most for its text (40 of a
 #: console 200 wide), unless a word of it is longer.
@@ -51,10 +51,7 @@ def cmd_station_check(args: argparse.Namespace) -> int:
             "station check: name the station file once, as `station check FILE` or "
             "`station check --station FILE`"
         )
-    if args.recipe is not None and args.method is None:
-        raise BadInput(
-            f"--recipe {args.recipe}: a recipe is a method's; give --method METHOD with it"
-        )
+    refuse_recipe_without_method(args)
     station_file = args.station_file or args.station
     try:
         station = load_station(station_file)
@@ -316,8 +313,9 @@ def _station_arguments(station: argparse.ArgumentParser) -> None:
         "--method",
         metavar="METHOD",
         help="also ask METHOD's tools check of --recipe on the tools it drives, as a run asks "
-        "it as it connects (tape-substrate: each grinder's gauge fine enough for the grind "
-        "tolerance); the recipe is validated for the station first",
+        "it as it connects (tape-substrate: each laser's source drills the holes, each "
+        "grinder's gauge is fine enough for the grind tolerance); the recipe is validated for "
+        "the station first",
     )
     check.add_argument(
         "--recipe",

@@ -71,7 +71,8 @@ class RunNotStarted(PacklineError):
 
 class ToolsRefuseRecipe(PacklineError):
     """What a run's recipe needs of its tools that the tools it connected say they do not
-    have (its method's `tools_check`: a grinder's gauge coarser than the grind tolerance),
+    have (its method's `tools_check`: a grinder's gauge coarser than the grind tolerance, a
+    laser whose source does not drill the holes),
     found before any tool was commanded: the message names each tool, the recipe's field and
     value, the tool's figure and the claim, a line each (decision 0118)."""
 

@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from packline.drivers.registry import kinds_of
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.lots import LotIdentity
 from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.twin import Incoming
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
@@ -242,23 +244,48 @@ def dry_run_line(
     gem: bool = False,
     sim_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SimulatedLine:
-    """A dry run's simulated line: a tool of every role the recipe drives, as it needs them
-    (`Method.sim_tool_options`) and as the user set them (`sim_options`, role -> its
-    simulated tool's options: `run --sim-option grinder:gauge_resolution_um=0.5`),
-    receiving the method's incoming material for this recipe (`gem`: the tools that have a
-    GEM face served on GEM); its serial lines (the oven's RTU line, the wire bonder's host
-    link) carried over TCP rather than a pty, the same bytes at a fraction of the wall time."""
-    options = {role: dict(given) for role, given in method.sim_tool_options(recipe).items()}
-    for role, given in (sim_options or {}).items():
-        options.setdefault(role, {}).update(given)
+    """A dry run's simulated line: the line of the recipe (`RecipeLine`), with `sim_options`
+    (`gem`: the tools that have a GEM face served on GEM); its serial lines (the oven's RTU
+    line, the wire bonder's host link) carried over TCP rather than a pty, the same bytes at
+    a fraction of the wall time."""
+    line = RecipeLine.of(method, recipe).given(sim_options or {})
     return SimulatedLine(
         clock,
-        kinds=_sim_kinds(method.tools_for(recipe)),
-        incoming=method.incoming_material(recipe),
-        tool_options=options,
+        kinds=line.kinds,
+        incoming=line.incoming,
+        tool_options=line.tool_options,
         gem=gem,
         serial_over_tcp=True,
     )
+
+
+@dataclass(frozen=True)
+class RecipeLine:
+    """The simulated line a method's recipe runs on, as its dry run builds it
+    (`dry_run_line`) and `packline sim serve --method` serves it for station runs: a tool of
+    every role the recipe drives, as the recipe needs them (`Method.sim_tool_options`: a CO2
+    laser) and as the user set them (`given`), receiving the method's incoming material for
+    the recipe (a tape panel and its die wafer)."""
+
+    #: The tool kinds served, one a role the recipe drives (`Method.tools_for`).
+    kinds: list[str]
+    incoming: Incoming | None
+    #: Role -> its simulated tool's keyword arguments.
+    tool_options: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, method: Method, recipe: Recipe) -> RecipeLine:
+        """The line of `method`'s `recipe`, its tools as the method gives them."""
+        options = {role: dict(given) for role, given in method.sim_tool_options(recipe).items()}
+        return cls(_sim_kinds(method.tools_for(recipe)), method.incoming_material(recipe), options)
+
+    def given(self, sim_options: Mapping[str, Mapping[str, Any]]) -> RecipeLine:
+        """This line, its tools also given `sim_options` (role -> its simulated tool's
+        options, over the method's: `--sim-option grinder:gauge_resolution_um=0.5`)."""
+        options = {role: dict(given) for role, given in self.tool_options.items()}
+        for role, given in sim_options.items():
+            options.setdefault(role, {}).update(given)
+        return RecipeLine(self.kinds, self.incoming, options)
 
 
 def _driver_of(entry: ToolEntry) -> str:

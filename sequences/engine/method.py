@@ -8,9 +8,10 @@ repeated on resume: a grind, a cut), the failure policy it runs with unless the 
 otherwise (a tool's safe, empty state is its role's `recover()`, not the method's), and, when
 its lot is not of wafers, its incoming material (`incoming`: a function of the recipe, e.g.
 the tape panel claim 000 starts from), the options of the simulated tools its recipe
-needs (`sim_tools`: a CO2 laser), and what a recipe needs of its tools that only the tools
-tell (`tools_check`: a grinder's gauge fine enough for the grind tolerance), asked once a run
-has connected them, before any is commanded (decision 0118).
+needs (`sim_tools`: a CO2 laser; `packline sim serve --method` serves that line for a station
+run), and what a recipe needs of its tools that only the tools tell (`tools_check`: a
+grinder's gauge fine enough for the grind tolerance, a laser's source that drills the holes),
+asked once a run has connected them, before any is commanded (decision 0118).
 For the claims it declares `claim_checks` (the conditions its product must meet, checked on
 the twin after a dry run) and `claim_map` (claim id -> what implements it, shown by `packline
 claims`). Every claim id must be in the catalogue `packline.claims.CLAIMS`: a wrong one fails

@@ -85,11 +85,13 @@ from .recipe import (
     TapeSubstrateRecipe,
 )
 from .steps import (
+    DRILL_STEP,
+    RESIST_OPENING_STEP,
     bond_dies,
     cure,
     drill_holes,
     fill_holes,
-    gauges_fine_enough,
+    gauges_and_laser_sources_fit,
     grind,
     pattern_plate,
     prepare_dies,
@@ -121,8 +123,8 @@ __all__ = [
 ]
 
 IRREVERSIBLE = (
-    "drill holes",
-    "open solder resist",
+    DRILL_STEP,
+    RESIST_OPENING_STEP,
     "fill holes",
     "form terminals",
     "dice die wafer",
@@ -204,7 +206,7 @@ def recipe_tools(recipe: TapeSubstrateRecipe) -> set[str]:
     incoming=lambda recipe: recipe.incoming,
     sim_tools=lambda recipe: {"laser": {"source": LaserSource.CO2_10600}},
     side_workpieces=lambda panel_id: (die_wafer_id(panel_id),),
-    tools_check=gauges_fine_enough,
+    tools_check=gauges_and_laser_sources_fit,
 )
 async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
     """One tape panel through 000:a-g (with a frame, into a stack: 000:x2), or one metal

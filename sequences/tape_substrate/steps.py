@@ -39,6 +39,11 @@ from .recipe import (
     TapeSubstrateRecipe,
 )
 
+#: The laser's steps (000:a): the holes drilled from the top, the solder resist opened from
+#: the bottom.
+DRILL_STEP = "drill holes"
+RESIST_OPENING_STEP = "open solder resist"
+
 
 async def drill_holes(wafer: Wafer, holes: HoleDrilling, panel: PanelRecipe) -> None:
     """000:a: the tape drilled from the top at every hole site, down to the metal layer; the
@@ -53,7 +58,7 @@ async def drill_holes(wafer: Wafer, holes: HoleDrilling, panel: PanelRecipe) -> 
         opening_claims = ("000:a", "000:x1")  # the openings of the area array
     async with on_laser(wafer, FaceUp.FRONT) as laser:
         await wafer.step(
-            "drill holes",
+            DRILL_STEP,
             drill_and_count,
             wafer,
             laser,
@@ -63,7 +68,7 @@ async def drill_holes(wafer: Wafer, holes: HoleDrilling, panel: PanelRecipe) -> 
         )
         await wafer.step("flip panel", laser.flip)
         await wafer.step(
-            "open solder resist",
+            RESIST_OPENING_STEP,
             drill_and_count,
             wafer,
             laser,
@@ -352,7 +357,7 @@ async def grind(wafer: Wafer, step: GrindStep, tags: tuple[str, ...] = ()) -> No
 async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> None:
     """The package ground to its thickness and measured within the recipe's tolerance, which
     the grinder's gauge resolves: the run asked it before its first step
-    (`gauges_fine_enough`). The gauge reads the thickness rounded down to its step, so the
+    (`gauges_and_laser_sources_fit`). The gauge reads the thickness rounded down to its step, so the
     package may stand up to a step above its reading: the reading's upper limit is the
     tolerance's less that step, and what the measurement has to spare is what the package
     has (a 0.5 um tolerance on a 0.5 um gauge read `0.5 um to spare` of a package 0.499 um
@@ -369,15 +374,43 @@ async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> 
     )
 
 
+async def gauges_and_laser_sources_fit(
+    recipe: TapeSubstrateRecipe, tools: ConnectedTools
+) -> list[str]:
+    """The method's check of its connected tools (`Method.tools_check`, decision 0118): each
+    laser whose source does not drill the recipe's holes and solder resist openings
+    (`lasers_drill_the_holes`), and each grinder whose gauge cannot resolve the grind
+    tolerance (`gauges_fine_enough`), named with its address. Asked once the run (or a
+    resume: a tool may have been swapped) has connected its tools, before any is commanded,
+    so no panel is loaded, drilled or filled only to be held at a step its tool refuses."""
+    return [*await lasers_drill_the_holes(recipe, tools), *await gauges_fine_enough(recipe, tools)]
+
+
+async def lasers_drill_the_holes(recipe: TapeSubstrateRecipe, tools: ConnectedTools) -> list[str]:
+    """Each laser whose source does not drill `holes.diameter_um` and
+    `holes.resist_opening_um` (`HoleDrilling.source_refusal`), asked nothing but its source.
+    A laser drills the via diameters of its source (a UV source 10-50 um, a CO2 source
+    50-150 um), which only the tool tells: the line's default laser is UV, and a station run
+    on it was held at `drill holes`. Its other settings hold on every source: the fluence
+    and repetition rate within their limits ask less power than any source gives. A plate
+    (000:x3), or a resume of panels drilled and opened, asks nothing."""
+    reasons: list[str] = []
+    holes = recipe.holes
+    if holes is None or not any(map(tools.runs_step, (DRILL_STEP, RESIST_OPENING_STEP))):
+        return reasons
+    for laser in tools.of(Laser):
+        refusal = holes.source_refusal(await laser.request_source(), laser.via_diameters)
+        if refusal is not None:
+            reasons.append(f"{laser.name} at {laser.address}: {refusal}")
+    return reasons
+
+
 async def gauges_fine_enough(recipe: TapeSubstrateRecipe, tools: ConnectedTools) -> list[str]:
-    """The method's check of its connected tools (`Method.tools_check`): each grinder whose
-    thickness gauge cannot resolve `grind.tolerance_um` (`GrindStep.gauge_refusal`), named
-    with its address, asked nothing but its gauge's resolution. Validate refuses a tolerance
-    finer than the finest gauge (0.1 um); a grinder's own may be as coarse as 1 um, which only
-    the tool tells, and on it the package would pass or fail 000:f on a reading rounded down
-    to a coarser grid. Asked once the run (or a resume: the grinder may have been swapped)
-    has connected its tools, before any is commanded, so no panel is laminated, drilled and
-    filled only to be held at the grind. A resume of panels ground already asks nothing."""
+    """Each grinder whose thickness gauge cannot resolve `grind.tolerance_um`
+    (`GrindStep.gauge_refusal`), asked nothing but its gauge's resolution. Validate refuses a
+    tolerance finer than the finest gauge (0.1 um); a grinder's own may be as coarse as 1 um,
+    which only the tool tells, and on it the package would pass or fail 000:f on a reading
+    rounded down to a coarser grid. A resume of panels ground already asks nothing."""
     reasons: list[str] = []
     if not tools.runs_step(GRIND_STEP):
         return reasons

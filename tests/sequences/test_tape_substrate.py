@@ -10,7 +10,7 @@ plate etched too little or too much) run, and the claim check names the claim.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -20,8 +20,10 @@ from pydantic_core import PydanticCustomError
 
 from packline.cli import main
 from packline.clock import WallClock
+from packline.drivers.equipment import Limit
 from packline.drivers.roles.dispenser import FILL_TOLERANCE
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
+from packline.drivers.roles.laser import LaserSource
 from packline.sequences.engine import (
     BadInput,
     Decision,
@@ -41,13 +43,21 @@ from packline.sequences.engine import (
 from packline.sequences.engine.errors import ResumeNotStarted, RunNotStarted
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.plan import dry_run_release_warning
+from packline.sequences.engine.request import Prepared
+from packline.sequences.engine.tools import ConnectedTools, Tool, ToolPool
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
 from packline.sequences.tape_substrate.checks import GRIND_STEP, claim_conditions
 from packline.sequences.tape_substrate.incoming import DieWaferRecipe, PanelRecipe
 from packline.sequences.tape_substrate.recipe import require_balls_through_the_resist
+from packline.sequences.tape_substrate.steps import (
+    DRILL_STEP,
+    RESIST_OPENING_STEP,
+    gauges_and_laser_sources_fit,
+)
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.physics.dispenser import DispenserPhysics
+from packline.sim_instruments.tool import SimulatedTool
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
 from .helpers import (
@@ -257,6 +267,33 @@ def recipe_of_tolerance(tmp_path: Path, tolerance_um: str) -> Path:
     return write_recipe(tmp_path, recipe)
 
 
+async def refused_as_it_connects(
+    store: RunStore,
+    prepared: Prepared,
+    sim_options: Mapping[str, Mapping[str, object]],
+    tool: str,
+    refusal: str,
+) -> dict[str, SimulatedTool]:
+    """The tools of a dry run of `prepared`'s line, which `sim_options` set, once the run was
+    refused as it connected them (`RunNotStarted`), naming `tool` at its address and then
+    `refusal`: no tool was commanded, no panel arrived on the line, nothing was recorded."""
+    lines: list[SimulatedLine] = []
+    async with open_run(store, prepared, line_ready=lines.append, sim_options=sim_options) as run:
+        with pytest.raises(RunNotStarted) as refused:
+            await run.run()
+        (line,) = lines
+        assert commands_received(line) == {}
+        assert len(line.twin) == 0  # no panel was received
+        tools = dict(line.tools)
+    assert str(refused.value).startswith(f"run not started: {tool} at ")
+    assert str(refused.value).endswith(
+        f"{refusal}; nothing was run and nothing was recorded: run it again with the recipe "
+        "corrected, or on tools that carry it out"
+    )
+    assert store.runs() == []
+    return tools
+
+
 #: The simulated line's grinder with a gauge of 0.5 um (one of the 0.1-1 um a grinder's gauge
 #: comes with), as `--sim-option grinder:gauge_resolution_um=0.5` gives it.
 COARSE_GAUGE = {"grinder": {"gauge_resolution_um": 0.5}}
@@ -285,20 +322,8 @@ async def test_a_grind_tolerance_finer_than_the_grinder_s_gauge_is_refused_befor
     prepared = prepare(
         RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.2 um"), gem=gem)
     )
-    lines: list[SimulatedLine] = []
-    async with open_run(store, prepared, line_ready=lines.append, sim_options=COARSE_GAUGE) as run:
-        with pytest.raises(RunNotStarted) as refused:
-            await run.run()
-        (line,) = lines
-        assert line.tools["grinder"].gauge_resolution_um == 0.5  # type: ignore[attr-defined]
-        assert commands_received(line) == {}
-        assert len(line.twin) == 0  # no panel was received
-    assert str(refused.value).startswith("run not started: grinder at ")
-    assert str(refused.value).endswith(
-        f"{COARSE_REFUSAL}; nothing was run and nothing was recorded: run it again with the "
-        "recipe corrected, or on tools that carry it out"
-    )
-    assert store.runs() == []
+    tools = await refused_as_it_connects(store, prepared, COARSE_GAUGE, "grinder", COARSE_REFUSAL)
+    assert tools["grinder"].gauge_resolution_um == 0.5  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("gem", [False, True], ids=["scpi", "gem"])
@@ -442,6 +467,66 @@ async def test_a_resume_with_no_grind_left_is_not_refused_a_coarse_gauge(
         assert await resumed.run() == "completed"
     (grinder,) = grinders
     assert (grinder.gauge_resolution_um, grinder.cycle_count) == (0.5, 0)
+
+
+#: The simulated line's laser as the line builds it: UV, as `sim serve` served it.
+UV_LASER = {"laser": {"source": LaserSource.UV_355}}
+
+#: How a UV laser refuses the reference recipe's holes, after its address.
+UV_REFUSAL = (
+    ": holes.diameter_um = 150 um, holes.resist_opening_um = 150 um: outside what this laser's "
+    "UV source (355 nm) drills, [10, 50] um: drill them on a laser of a CO2 source (9400 or "
+    "10600 nm), which drills [50, 150] um (claim 000:a)"
+)
+
+
+async def test_a_laser_whose_source_cannot_drill_the_holes_is_refused_before_any_step(
+    store: RunStore,
+):
+    """A new user's station run on the served line, whose laser is UV, laminated nothing,
+    loaded the panel on the laser and held it at 'drill holes' (`uv_via_diameter_um = 150 um
+    is outside the limits [10, 50] um`): validate judges the holes by a CO2 source's range.
+    The method's check of its tools asks the laser its source once the run has connected it,
+    and the run is refused there, naming the laser, its source, the diameters and the source
+    that drills them: no tool was commanded, no panel arrived on the line, nothing was
+    recorded."""
+    prepared = prepare(RunRequest("tape-substrate"))
+    await refused_as_it_connects(store, prepared, UV_LASER, "laser", UV_REFUSAL)
+
+
+async def test_a_resume_with_its_panels_drilled_asks_the_laser_nothing():
+    """A resume whose panels have their holes drilled and their resist opened has no
+    drilling left, so its check asks the laser nothing (a resume of drilled panels on a
+    station whose limits now refuse the laser's diameters goes on); a first session asks it
+    and refuses its UV source."""
+    recipe = cast(TapeSubstrateRecipe, prepare(RunRequest("tape-substrate")).recipe)
+    async with (
+        SimulatedLine(kinds=["laser"]) as line,
+        line.station.open_tool("laser", line.clock) as laser,
+    ):
+        pool = ToolPool(line.clock)
+        pool.add(Tool("laser", "laser", laser, 1))
+        asked = len(line.tools["laser"].received)
+        drilled = {"W01": frozenset({DRILL_STEP, RESIST_OPENING_STEP})}
+        assert await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool, drilled)) == []
+        assert len(line.tools["laser"].received) == asked
+        (reason,) = await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool))
+        assert reason.endswith(UV_REFUSAL)
+
+
+def test_a_laser_no_source_of_which_drills_the_holes_here_is_told_so():
+    """Where the tool's limits (a station's narrower ones) leave no source that drills the
+    recipe's diameters, the refusal says so, rather than naming a source that would refuse
+    them too."""
+    holes = cast(TapeSubstrateRecipe, prepare(RunRequest("tape-substrate")).recipe).holes
+    assert holes is not None
+    narrow = Limit(10, 100, "um", source="station file line.yaml")
+    refusal = holes.source_refusal(LaserSource.CO2_10600, lambda _: narrow)
+    assert refusal == (
+        "holes.diameter_um = 150 um, holes.resist_opening_um = 150 um: outside what this "
+        "laser's CO2 source (10600 nm) drills, [10, 100] um of station file line.yaml: no laser "
+        "source drills them within this tool's limits (claim 000:a)"
+    )
 
 
 @pytest.mark.parametrize(

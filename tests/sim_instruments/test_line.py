@@ -41,6 +41,18 @@ async def test_a_served_lines_tools_and_devices_answer_their_model_and_the_lines
             assert plater.supply.identity.serial_number == f"DCS-30-50-{unit}"
 
 
+async def test_a_served_co2_laser_answers_the_serial_number_of_its_own_model():
+    """A laser given a CO2 source (as tape-substrate's line is, `sim serve --method`) says it
+    is an LC-106: its serial names that model, where it had named the UV laser's
+    (`packline LC-106 s/n LV-355-...`)."""
+    co2 = {"laser": {"source": LaserSource.CO2_10600}}
+    line = SimulatedLine(VirtualClock(), kinds=["laser"], tool_options=co2, line_id="c3c3c3")
+    async with line, line.station.open_tool("laser", line.clock) as laser:
+        assert laser.identity is not None
+        assert (laser.identity.model, laser.identity.serial_number) == ("LC-106", "LC-106-c3c3c3")
+        assert line.station.tools["laser"].serial_number == "LC-106-c3c3c3"
+
+
 async def test_unknown_kinds_are_refused():
     with pytest.raises(ValueError, match="unknown tool kinds \\['toaster'\\]"):
         SimulatedLine(kinds=["toaster"])

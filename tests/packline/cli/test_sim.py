@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 
 from packline.cli import main
 from packline.cli.sim import advertised, serial_on_tcp, tell_runs_on_line
+from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.liveness import this_host
 from packline.sim_instruments.servers.control import request_control
@@ -241,8 +243,116 @@ def test_the_advertised_name_replaces_the_listening_host_in_every_address_form()
 
 
 def test_serial_tools_go_on_tcp_unless_served_on_gem():
-    assert serial_on_tcp(gem=False)["wire_bonder"] == {"transport": "socket"}
-    assert "wire_bonder" not in serial_on_tcp(gem=True)  # its GEM face is on HSMS
+    assert serial_on_tcp(TOOL_KINDS, gem=False)["wire_bonder"] == {"transport": "socket"}
+    assert "wire_bonder" not in serial_on_tcp(TOOL_KINDS, gem=True)  # its GEM face is on HSMS
+    # a line of some kinds (a method's) has the options of its own tools alone
+    assert set(serial_on_tcp(["laser", "wire_bonder"], gem=False)) == {"wire_bonder"}
+
+
+def laser_wavelength(station: Path) -> str:
+    """What the laser of the line `station` names answers `:SOUR:WAV?` on the wire (nm)."""
+    _, host, port, _ = str(load_station(station).tools["laser"].address).split("::")
+    with socket.create_connection((host, int(port)), timeout=10) as link:
+        link.sendall(b":SOUR:WAV?\n")
+        return link.makefile().readline().strip()
+
+
+def test_tape_substrate_is_refused_by_the_default_served_lines_uv_laser_before_any_step(tmp_path):
+    """A new user's station run of tape-substrate on the served line was held at 'drill
+    holes': the line's laser is UV and cannot drill the recipe's 150 um holes. The station
+    check of the method asks its tools check, as the run does as it connects, and both name
+    the laser, its source and the source that drills the holes; nothing is commanded and
+    nothing is recorded."""
+    station, db = tmp_path / "line.yaml", tmp_path / "runs.db"
+    with Served(station):
+        assert laser_wavelength(station) == "355"
+        check = packline("station", "check", str(station), "--method", "tape-substrate",
+                         "--db", str(db))  # fmt: skip
+        assert check.returncode == 1, check.stderr
+        verdict = check.stdout.partition("nothing was commanded\n")[2].splitlines()
+        assert verdict[0] == (
+            "tape-substrate on default recipe tape-substrate.yaml: refused by its tools check, "
+            "as a run would be as it connects:"
+        )
+        assert verdict[1].startswith("  laser at TCPIP0::127.0.0.1::")
+        assert verdict[1].endswith(
+            ": holes.diameter_um = 150 um, holes.resist_opening_um = 150 um: outside what this "
+            "laser's UV source (355 nm) drills, [10, 50] um: drill them on a laser of a CO2 "
+            "source (9400 or 10600 nm), which drills [50, 150] um (claim 000:a)"
+        )
+        run = packline("run", "tape-substrate", "--station", str(station), "--confirmed-by",
+                       "ci-bot", "--quiet", "--db", str(db))  # fmt: skip
+        assert run.returncode == 2, run.stderr
+        assert run.stderr.startswith("packline: error: run not started: laser at TCPIP0::")
+        assert "outside what this laser's UV source (355 nm) drills" in run.stderr
+    store = RunStore(str(db))
+    try:
+        assert store.runs() == []  # nothing recorded
+    finally:
+        store.close()
+
+
+def test_a_line_served_for_a_method_is_the_line_its_dry_run_builds(tmp_path):
+    """`sim serve --method tape-substrate` serves the tools its recipe drives as its dry run
+    builds them (a CO2 laser, asked on the wire), its station file named for the method and
+    saying whose line it is, and the method's tools check passes on it."""
+    station, db = tmp_path / "line.yaml", tmp_path / "runs.db"
+    with Served(station, "--method", "tape-substrate", "--time-scale", "600") as served:
+        text = station.read_text()
+        assert laser_wavelength(station) == "10600"
+        check = packline("station", "check", str(station), "--method", "tape-substrate",
+                         "--db", str(db))  # fmt: skip
+        assert check.returncode == 0, check.stdout + check.stderr
+    assert text.splitlines()[0] == (
+        "# tape-substrate's line on default recipe tape-substrate.yaml: the tools its dry run "
+        "drives, as it builds them, receiving its incoming material (`packline sim serve "
+        "--method tape-substrate`)"
+    )
+    assert served.header.startswith("# packline simulated line (time x600)")
+    line = yaml.safe_load(text)
+    assert line["name"] == "simulated-line-tape-substrate"
+    assert set(line["tools"]) == {
+        "laser", "dispenser", "wire_bonder", "dicing_saw", "flip_chip_bonder", "oven", "grinder",
+    }  # fmt: skip
+    assert line["tools"]["laser"]["serial_number"].startswith("LC-106-")  # its CO2 model's
+    assert " laser served at TCPIP0::" in served.log.read_text()
+    assert " (source CO2_10600)\n" in served.log.read_text()
+    assert check.stdout.rstrip().endswith(
+        "tape-substrate on default recipe tape-substrate.yaml: its tools check passed (the tools "
+        "it drives carry the recipe out)"
+    )
+
+
+def test_a_wrong_method_or_recipe_to_serve_is_refused_naming_the_choices(capsys):
+    """Refused before anything is served (exit 2), as `run` refuses them: the methods, the
+    method's reference recipes, and the one a misspelt name may mean; a recipe without a
+    method is no method's."""
+    assert main(["sim", "serve", "--method", "tape-substrat"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(
+        "packline: error: unknown method 'tape-substrat' (did you mean 'tape-substrate'?); "
+        "known methods: bump-seal-clean, plasma-clean, sprout-bump-csp, tape-substrate, "
+    )
+    assert (
+        main(["sim", "serve", "--method", "tape-substrate", "--recipe", "tape-substrate-metl"]) == 2
+    )
+    error = capsys.readouterr().err
+    assert error.startswith("packline: error: recipe file tape-substrate-metl: cannot read it")
+    assert "or name one of tape-substrate's reference recipes: tape-substrate, " in error
+    assert error.rstrip().endswith("(did you mean 'tape-substrate-metal'?)")
+    assert main(["sim", "serve", "--recipe", "tape-substrate-metal"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "packline: error: --recipe tape-substrate-metal: a recipe is a method's; give --method "
+        "METHOD with it"
+    )
+    # an option for a tool the method's line does not serve
+    assert (
+        main(["sim", "serve", "--method", "tape-substrate", "--sim-option", "laminator:x=1"]) == 2
+    )
+    assert capsys.readouterr().err.startswith(
+        "packline: error: --sim-option laminator:x=1: the served line has no tool 'laminator'; "
+        "its tools: wire_bonder, dicing_saw, grinder, laser, oven, dispenser, flip_chip_bonder"
+    )
 
 
 def test_a_fault_injected_on_a_driven_run_is_in_its_records_and_its_wait_for_a_clear_is_said(

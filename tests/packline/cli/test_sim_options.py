@@ -173,7 +173,9 @@ def test_a_served_line_takes_a_sim_option_to_rehearse_a_station_runs_refusal(
     """A new user could not give a served line (`sim serve`, which station runs drive) a
     coarse gauge: the option was no argument of `sim serve`. Served with one, the line says
     so beside the tool, and a station run of the finer grind is refused as it connects,
-    recording nothing; a wrong option is refused before anything is served."""
+    recording nothing; a wrong option is refused before anything is served. The line is
+    tape-substrate's (`--method`), whose laser drills the recipe's holes: the grinder alone
+    refuses it."""
     from ...sequences.processes import Served
     from ...sequences.processes import packline as packline_in
 
@@ -184,7 +186,8 @@ def test_a_served_line_takes_a_sim_option_to_rehearse_a_station_runs_refusal(
     )
     station = tmp_path / "line.yaml"
     db = tmp_path / "runs.db"
-    with Served(station, "--sim-option", "grinder:gauge_resolution_um=0.5") as served:
+    with Served(station, "--method", "tape-substrate", "--recipe", str(fine_grind),
+                "--sim-option", "grinder:gauge_resolution_um=0.5") as served:  # fmt: skip
         # the check asks what the run would, before it is started (nothing commanded)
         check = packline_in(db, "station", "check", str(station), "--method", "tape-substrate",
                             "--recipe", str(fine_grind))  # fmt: skip
@@ -196,6 +199,7 @@ def test_a_served_line_takes_a_sim_option_to_rehearse_a_station_runs_refusal(
         )
         assert verdict[1].startswith("  grinder at TCPIP0::")
         assert "finer than this grinder's thickness gauge resolves, 0.5 um (" in verdict[1]
+        assert len(verdict) == 2  # the grinder alone: the laser drills the holes
         run = packline_in(db, "run", "tape-substrate", "--station", str(station), "--recipe",
                           str(fine_grind), "--confirmed-by", "ci-bot", "--quiet")  # fmt: skip
         assert run.returncode == 2, run.stderr
