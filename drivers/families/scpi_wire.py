@@ -268,7 +268,8 @@ class ScpiReplyField(ReplyField):
     declares it: a token written as its member's name (a SCPI mnemonic, `COARSE`), a value the
     tool has none of as SCPI's not-a-number (`9.91E+37`: any number at or above it reads as
     none); with `shortest`, a float written as short as it goes (`4500`, `0.3`:
-    `format_number`) rather than to `decimals`."""
+    `format_number`) rather than to `decimals`; a whole number read in any number form of
+    the family (`read`: `3.0` is 3)."""
 
     shortest: bool = False
 
@@ -287,6 +288,20 @@ class ScpiReplyField(ReplyField):
             return float(text) >= NOT_A_NUMBER
         except ValueError:
             return False
+
+    def read(self, text: str) -> Any:
+        """As `ReplyField.read`, a whole number in any of SCPI's number forms (NRf: `3`, `3.0`,
+        `3E+00`), as the family reads numbers (conventions.md): a tool may write a count as
+        NR2 or NR3; one with a fraction is a ValueError."""
+        if self.kind is not int or self.is_no_value(text):
+            return super().read(text)
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError("is not an integer") from None
+        if not number.is_integer():
+            raise ValueError("is not a whole number")
+        return int(number)
 
     @property
     def kind_text(self) -> str:
