@@ -268,9 +268,14 @@ class ScpiReplyField(ReplyField):
     declares it: a token written as its member's name (a SCPI mnemonic, `COARSE`), a value the
     tool has none of as SCPI's not-a-number (`9.91E+37`: any number at or above it reads as
     none); with `shortest`, a float written as short as it goes (`4500`, `0.3`:
-    `format_number`) rather than to `decimals`."""
+    `format_number`) rather than to `decimals`; a whole number read in any number form of
+    the family (`read`: `3.0` is 3). `decimals_of` says what sets the decimals of a float the
+    tool writes to a resolution of its own (the grinder's thickness: its gauge's step), the
+    page's words for it; `decimals` are then the finest's, and `ScpiReply.render` takes the
+    tool's by the field's name."""
 
     shortest: bool = False
+    decimals_of: str = ""
 
     no_value: ClassVar[str] = NOT_A_NUMBER_TEXT
 
@@ -288,10 +293,26 @@ class ScpiReplyField(ReplyField):
         except ValueError:
             return False
 
+    def read(self, text: str) -> Any:
+        """As `ReplyField.read`, a whole number in any of SCPI's number forms (NRf: `3`, `3.0`,
+        `3E+00`), as the family reads numbers (conventions.md): a tool may write a count as
+        NR2 or NR3; one with a fraction is a ValueError."""
+        if self.kind is not int or self.is_no_value(text):
+            return super().read(text)
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError("is not an integer") from None
+        if not number.is_integer():
+            raise ValueError("is not a whole number")
+        return int(number)
+
     @property
     def kind_text(self) -> str:
         if self.kind is float and self.shortest:
             return "number, as short as it goes (`4500`, `0.3`)"
+        if self.kind is float and self.decimals_of:
+            return f"number, to the decimals of {self.decimals_of}"
         return super().kind_text
 
 
@@ -316,7 +337,14 @@ class ScpiReply(Reply[R, ScpiReplyField]):
     def render(self, result: R, **decimals: int) -> str:
         """The reply for `result`: each field's value as the tool writes it
         (`ReplyField.wire_form`), in order; `decimals` those of a field the tool writes to a
-        resolution of its own (a gauge's step), by its name."""
+        resolution of its own (a gauge's step: its `decimals_of`), by its name (a ValueError
+        for a field that declares none)."""
+        own = {field.name for field in self.fields if field.decimals_of}
+        if unknown := sorted(set(decimals) - own):
+            raise ValueError(
+                f"reply of {self.query}: no field {', '.join(unknown)} is written to decimals "
+                f"of its own (decimals_of); those that are: {', '.join(sorted(own)) or 'none'}"
+            )
         return ",".join(
             (
                 replace(field, decimals=decimals[field.name]) if field.name in decimals else field

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -103,8 +103,11 @@ class Variable(_Entry):
 
         A value of a kindred format is taken (any integer format for an integer, an integer
         for a float, `J` for `A`, and a number written as text, as secsgem sends a float
-        parameter): tools and hosts in the field differ in what they send.
+        parameter): tools and hosts in the field differ in what they send. So is an array sent
+        as a list of one-element items (`_list_to_role`).
         """
+        if value.format is Format.L:
+            return self._list_to_role(value)
         if value.format is not self.item_format:  # the common case, the declared format, skips this
             kin, got = _KIN[self.format], _KIN[value.format.name]
             if kin in ("integer", "float") and got == "text":
@@ -119,6 +122,31 @@ class Variable(_Entry):
         if self.absent and not value.value:
             return None
         return self._element_to_role(value.scalar)
+
+    def _list_to_role(self, value: Item) -> tuple[Any, ...] | None:
+        """An array sent as a list (`L`) of one-element items, as many tools send a list-valued
+        variable (E30's AlarmsSet, the ALIDs set): each item read as an element, an empty list
+        as no element (no alarm set), never as a variable the tool lacks. An empty list of a
+        number that may be `absent` is its None; of any other variable, a ValueError saying
+        it is E30's answer for a variable the tool does not know (a list that is not empty:
+        not its format)."""
+        if not self.array:
+            if self.absent and not len(value):
+                return None
+            if not len(value):
+                raise ValueError(
+                    "an empty list, E30's answer for a variable the tool does not know "
+                    "(is the dictionary this tool's?)"
+                )
+            raise ValueError(f"expected an {self.format} item, got L")
+        element = self.model_copy(update={"array": False})
+        elements = []
+        for position, each in enumerate(cast("tuple[Item, ...]", value.value)):
+            try:
+                elements.append(element.to_role(each))
+            except ValueError as why:
+                raise ValueError(f"element {position} of the list: {why}") from None
+        return tuple(elements)
 
     def _element_to_role(self, raw: object) -> Any:
         if self.values is not None:

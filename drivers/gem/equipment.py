@@ -69,10 +69,12 @@ class GemEquipment(Equipment):
     #: What the role driver needs of a dictionary (checked when a dictionary is loaded);
     #: every role needs the `serial_number` status variable and `SAFE_STATE_COMMANDS`.
     needs: ClassVar[GemNeeds]
-    #: Why the tool can give no value of a status variable now, by its name: the words of the
-    #: refusal `request_values` raises when the tool answers it with an item of no element
-    #: (a measurement of a wafer with none on the chuck), as its other face's driver words
-    #: that face's refusal of the query behind it.
+    #: The status variables the tool may be unable to give now, by name, each with why: the
+    #: words of the refusal `request_values` raises when the tool answers one with an empty
+    #: list (a measurement of a wafer with none on the chuck), as its other face's driver
+    #: words that face's refusal of the query behind it. An empty list of any other variable
+    #: is read by its dictionary entry (`Variable.to_role`): an array's no element (no alarm
+    #: set), else the tool not knowing the variable.
     no_value_because: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
@@ -145,21 +147,21 @@ class GemEquipment(Equipment):
     # ----------------------------------------------------------------- values by name
 
     async def request_values(self, action: str, *names: str) -> list[Any]:
-        """The role's values of status variables `names` (S1F3, one transaction). One the tool
-        answers with an empty list (E30's item of no element: it can give no value of it now,
-        or has no such variable) refuses the reading: `CommandRefused`, its code the SVID, in
-        the words of `no_value_because`."""
+        """The role's values of status variables `names` (S1F3, one transaction). One the role
+        driver says the tool may be unable to give now (`no_value_because`) answered with an
+        empty list refuses the reading: `CommandRefused`, its code the SVID, in those words.
+        Any other value is read by its dictionary entry (`Variable.to_role`: an empty list
+        is an array's no element, or a `ProtocolError` saying the tool does not know the
+        variable)."""
         variables = [self.dictionary.status_variables[name] for name in names]
         items = await self.gem.request_status_variables([variable.id for variable in variables])
         for name, variable, value in zip(names, variables, items, strict=True):
-            if value.format is Format.L and not len(value):
+            if name in self.no_value_because and value.format is Format.L and not len(value):
                 raise CommandRefused(
                     self.name,
                     self.address,
                     action,
-                    self.no_value_because.get(
-                        name, f"the tool gives no value of {name} now (or has no such variable)"
-                    ),
+                    self.no_value_because[name],
                     f"SVID {variable.id}",
                 )
         values = []

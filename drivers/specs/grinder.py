@@ -59,8 +59,12 @@ STATUS_REPLY = ScpiReply(
             name="thickness_um",
             kind=float,
             decimals=gauge_decimals(FINEST_GAUGE_RESOLUTION_UM),
+            decimals_of=f"the gauge's step ({gauge_decimals(FINEST_GAUGE_RESOLUTION_UM)} of the "
+            f"finest, {FINEST_GAUGE_RESOLUTION_UM:g} µm; "
+            f"{gauge_decimals(COARSEST_GAUGE_RESOLUTION_UM)} of "
+            f"{COARSEST_GAUGE_RESOLUTION_UM:g} µm)",
             absent_when="the gauge has failed",
-            doc="total thickness on the chuck, µm, as `MEAS:THIC?` (the gauge's grid and decimals)",
+            doc="total thickness on the chuck, µm, as `MEAS:THIC?` (on the gauge's grid)",
         ),
         ScpiReplyField(
             name="spindle_rpm",

@@ -18,7 +18,7 @@ from packline.drivers.gem.dictionary import (
     parse_dictionary,
 )
 from packline.drivers.registry import TOOL_KINDS
-from packline.drivers.secs.items import BOOLEAN, F4, F8, I2, U1, U4, A
+from packline.drivers.secs.items import BOOLEAN, F4, F8, I2, U1, U2, U4, A, L
 from packline.drivers.specs.pages import marked_tables, stale_tables
 
 WIRE_BONDER_ALARMS = TOOL_KINDS["wire_bonder"].load_spec().alarm_by_code
@@ -204,6 +204,27 @@ def test_values_scale_and_enumerations_both_ways() -> None:
     with pytest.raises(ValueError, match=r"'2\.5' is not a whole number"):
         Variable(id=5, format="U1").to_role(A("2.5"))
     assert Variable(id=6, format="BOOLEAN").to_wire(True) == BOOLEAN(True)
+
+
+def test_an_array_sent_as_a_list_reads_as_its_elements() -> None:
+    """A list-valued variable a tool sends as a list of one-element items (E30's AlarmsSet)
+    reads as an array sent in its format does, an empty list as no element (no alarm set);
+    an empty list of a number that may be absent is None, and of any other variable says it
+    is E30's answer for one the tool does not know."""
+    alarms = Variable(id=9005, format="U4", array=True)
+    assert alarms.to_role(L(U4(4001), U2(4003))) == (4001, 4003) == alarms.to_role(U4(4001, 4003))
+    assert alarms.to_role(L()) == () == alarms.to_role(U4())
+    gases = Variable(id=2, format="U1", array=True, values={1: "Ar", 2: "O2"})
+    assert gases.to_role(L(U1(2), U1(1))) == ("O2", "Ar")
+    with pytest.raises(ValueError, match="element 1 of the list: expected an U1 item, got F4"):
+        gases.to_role(L(U1(2), F4(1.0)))
+    with pytest.raises(ValueError, match=r"element 0 of the list: .* 2 elements has no scalar"):
+        gases.to_role(L(U1(1, 2)))
+    assert Variable(id=3, format="F8", absent=True).to_role(L()) is None
+    with pytest.raises(ValueError, match="an empty list, E30's answer for a variable the tool"):
+        Variable(id=4, format="A").to_role(L())
+    with pytest.raises(ValueError, match="expected an U4 item, got L"):
+        Variable(id=5, format="U4").to_role(L(U4(1)))
 
 
 PROTOCOLS = Path(__file__).parents[3] / "docs" / "protocols"

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from packline.drivers.equipment import E10State, ToolState
-from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
+from packline.drivers.errors import (
+    CommandRefused,
+    InterlockOpen,
+    LimitViolation,
+    ProtocolError,
+    ToolAlarm,
+)
 from packline.drivers.roles.wire_bonder import (
     BonderState,
     BondProgram,
@@ -18,6 +24,7 @@ from packline.drivers.roles.wire_bonder import (
     RunResult,
     WireMaterial,
 )
+from packline.drivers.secs.items import L, item
 from packline.sim_instruments.physics.wire_bonder import wire_per_stud_m
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
@@ -113,6 +120,52 @@ async def test_no_wafers_heights_are_refused_in_the_host_links_words(bench) -> N
     await bonder.load("W01")
     assert (await bonder.request_bump_height_summary()).bumped_sites == 0
     assert await bonder.request_site_count() == 784
+
+
+async def test_an_empty_list_is_refused_only_of_what_the_tool_may_be_unable_to_give(
+    bench, monkeypatch
+) -> None:
+    """A real tool may send a list-valued status variable as a list of one-element items, as
+    E30 lists its own (`alarms_set`, the ALIDs set), and with no element as an empty list:
+    that reads as its elements, or none (no alarm set), never as a refused reading, which only
+    the variables the driver names are (`no_value_because`: the bonder's heights with no
+    wafer). A variable the tool does not know (E30: an empty list) is a `ProtocolError`
+    naming it, not a refusal that did nothing."""
+    bonder = await bench.driver()
+    variables = bonder.dictionary.status_variables
+    ids = {name: variables[name].id for name in ("alarms_set", "serial_number")}
+    read = bonder.gem.request_status_variables
+    unknown: set[int] = set()
+
+    async def as_an_e30_tool_sends(svids):
+        values = await read(svids)
+        return [
+            L()
+            if svid in unknown
+            else L(*(item(value.format, [element]) for element in value.value))
+            if svid == ids["alarms_set"]
+            else value
+            for svid, value in zip(svids, values, strict=True)
+        ]
+
+    monkeypatch.setattr(bonder.gem, "request_status_variables", as_an_e30_tool_sends)
+    assert await bonder.request_values("read alarms", "alarms_set") == [()]
+    with pytest.raises(CommandRefused, match="read bump heights: no wafer on the chuck"):
+        await bonder.request_bump_heights()
+    unknown.add(ids["serial_number"])
+    with pytest.raises(ProtocolError) as not_known:
+        await bonder.request_values("read identity", "serial_number")
+    assert not isinstance(not_known.value, CommandRefused)
+    assert (
+        f"read identity: status variable serial_number ({ids['serial_number']}): an empty "
+        "list, E30's answer for a variable the tool does not know" in str(not_known.value)
+    )
+    bench.twin.receive("W01")
+    await bonder.load("W01")
+    bench.model.tool.inject_fault("wire_break")
+    with pytest.raises(ToolAlarm, match="WIRE_BREAK"):
+        await bonder.form_stud_bumps(PROGRAM)
+    assert await bonder.request_values("read alarms", "alarms_set") == [(4001,)]
 
 
 async def test_the_watcher_looks_at_the_run_when_it_changes_not_every_second(bench) -> None:

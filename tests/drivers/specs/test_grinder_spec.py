@@ -86,6 +86,35 @@ def test_a_failed_gauges_thickness_reads_as_none_and_is_written_as_not_a_number(
     assert STATUS_REPLY.render(status) == "FAULT,9.91E+37,0,0,0,0.0,0.0,12.0,1,FAULTED"
 
 
+def test_the_thickness_is_written_to_its_gauges_decimals_as_the_page_says():
+    """The page's value of the thickness had read `number, 1 decimal`, where a 1 um gauge
+    writes `725`: it says the decimals are the gauge's step's, and a reply is rendered to
+    those of a field that declares them, by its name; a name of another field (or none) is
+    refused naming the fields that have decimals of their own."""
+    (thickness,) = [field for field in STATUS_REPLY.fields if field.name == "thickness_um"]
+    assert thickness.reads_as.startswith(
+        "number, to the decimals of the gauge's step (1 of the finest, 0.1 µm; 0 of 1 µm); "
+    )
+    status = GrinderStatus(GrindPhase.IDLE, 725.0, 0, 0, 0, 0.0, 0.0, 0.0, 0, CycleResult.NONE)
+    assert STATUS_REPLY.render(status, thickness_um=0).split(",")[1] == "725"
+    with pytest.raises(ValueError, match="no field thickness is written to decimals of its own"):
+        STATUS_REPLY.render(status, thickness=0)
+
+
+def test_a_count_written_in_another_scpi_number_form_reads_as_the_whole_number():
+    """A real grinder may write its cycle count as SCPI NR2 or NR3 (`3.0`, `+3.000E+00`), as the
+    family's numbers are NRf (conventions.md): the count reads 3, as the driver read it before
+    the fields were declared; one with a fraction is refused naming the field."""
+    for count in ("3", "3.0", "+3.000E+00"):
+        status = STATUS_REPLY.read(f"IDLE,700.0,0,0,0,0.0,100.0,61.5,{count},COMPLETED")
+        assert status.cycle_count == 3
+        assert isinstance(status.cycle_count, int)
+    with pytest.raises(ValueError, match=r"field 9, cycle_count: '3\.5' is not a whole number"):
+        STATUS_REPLY.read("IDLE,700.0,0,0,0,0.0,100.0,61.5,3.5,COMPLETED")
+    with pytest.raises(ValueError, match="field 9, cycle_count: 'three' is not an integer"):
+        STATUS_REPLY.read("IDLE,700.0,0,0,0,0.0,100.0,61.5,three,COMPLETED")
+
+
 async def test_the_simulated_tool_answers_the_example_exchange():
     clock = VirtualClock()
     sim = SimGrinder("grinder", TwinStore(), clock)

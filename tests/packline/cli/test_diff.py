@@ -244,7 +244,13 @@ def test_a_tool_a_resume_connected_anew_is_told_session_by_session():
         "serial_number": "GR-2-0001",
         "firmware": "1.0",
     }
-    saw = {**tool, "name": "dicing_saw", "model": "DS-2", "serial_number": "DS-2-0001"}
+    saw = {
+        **tool,
+        "name": "dicing_saw",
+        "driver": "dicing_saw",
+        "model": "DS-2",
+        "serial_number": "DS-2-0001",
+    }
     report = {
         "tools": [
             {**tool, "name": "grinder", "session": 1, "sim_options": {"gauge_resolution_um": 0.5}},
@@ -258,5 +264,5 @@ def test_a_tool_a_resume_connected_anew_is_told_session_by_session():
     one = "grinder, packline GR-2 s/n GR-2-0001 firmware 1.0"
     assert described == {
         "grinder": f"session 1: {one}, --sim-option gauge_resolution_um=0.5; sessions 2, 3: {one}",
-        "dicing_saw": "grinder, packline DS-2 s/n DS-2-0001 firmware 1.0",
+        "dicing_saw": "dicing_saw, packline DS-2 s/n DS-2-0001 firmware 1.0",
     }

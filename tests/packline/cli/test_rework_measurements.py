@@ -68,7 +68,8 @@ def test_every_reader_shows_the_first_try_beside_the_rework(reworked: str, tmp_p
     assert main(["diff", reworked, reworked, "--json"]) == 0
     rows = {row["what"]: row for row in json.loads(capsys.readouterr().out)["measurements"]}
     assert rows["dies bonded"]["a"] == "50 dies (0-100, 2 values of 1 wafer, 1 failed)"
-    assert rows["package thickness"]["a"].endswith(", 1 wafer)")
+    # measured once, by the grinder's gauge: one value of one wafer, and the steps it read in
+    assert rows["package thickness"]["a"].endswith(", 1 wafer, read in 0.1 um steps)")
 
     # spc charts each try, saying which (both had read 'RUN W01')
     spc = ["spc", "dies bonded", "--method", "tape-substrate", "--chart", "individuals"]
