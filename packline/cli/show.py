@@ -272,9 +272,11 @@ def record_markers(steps: list[dict[str, Any]]) -> list[str]:
     """What tells apart the runs of one wafer's step (`steps`, in record order) that ran more
     than once, by key (failed, then reworked or replayed by a resume): each its attempt and
     session (' (attempt 2, session 2)'); '' for one that ran once, and for a skip, whose
-    status says why. A stage a resume entered only to skip every step in it as done before
-    says so (' (session 2: every step in it done before)'), where its attempt had read as the
-    wafer's second time through the tool's process."""
+    status says why (a stage a resume passed, completed before: 'skipped: completed before:
+    passed without taking its tool', decision 0122). A stage an earlier release's resume
+    entered only to skip every step in it as done before says so (' (session 2: every step
+    in it done before)'), where its attempt had read as the wafer's second time through the
+    tool's process."""
     ran = [s for s in steps if s["status"] != "skipped"]
     numbered = measurement_attempts([s["key"] for s in ran])
     attempts = {s["id"]: attempt for s, attempt in zip(ran, numbered, strict=True)}

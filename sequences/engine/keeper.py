@@ -346,10 +346,16 @@ class ToolKeeper:
         its latest stage on the tool has not completed. The steps that load a side workpiece
         there take it off in the same stage, so once that stage has completed a workpiece of
         the same id on the tool (another lot's `BW01` beside this run's `W01`) is not this
-        run's: a side workpiece is the run's by the run's own stage, not by its id."""
+        run's: a side workpiece is the run's by the run's own stage, not by its id. A stage a
+        resume passed, completed before (recorded skipped), loaded nothing: the completed
+        pass before it stands."""
         latest: dict[str, str] = {}  # wafer -> the status of its latest stage on the tool
         for row in self._store.table("steps", self._events.run_id):  # in id order
-            if row["kind"] in HOLDING_KINDS and row["tool"] == tool.name:
+            if (
+                row["kind"] in HOLDING_KINDS
+                and row["tool"] == tool.name
+                and row["status"] != "skipped"
+            ):
                 latest[row["wafer_id"]] = row["status"]
         own = set(latest)
         if self._side_workpieces is not None:

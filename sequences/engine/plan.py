@@ -30,7 +30,10 @@ Rules (the checkpoint contract, see docs/engine.md):
   stopped is held for an operator decision: the step may have half happened, and a grind or
   a cut is never repeated;
 * a wafer with a failed step is held (the session stopped before it could say so);
-* every other wafer runs its script again: completed steps are skipped; a repeatable step
+* every other wafer runs its script again: completed steps are skipped; a stage (a tool use,
+  or a batch) it completed is passed without its tool (decision 0122; a step its script calls
+  in such a stage that the records have not done there fails, and its rework, or release,
+  replays the stage on its tool); a repeatable step
   that was running is run again; inside a stage (a tool held by the wafer, or a batch) that
   was cut off, completed repeatable steps are run again too, because the tool's recovery
   undid what they did (unloaded the wafer, vented the chamber) - completed irreversible steps
@@ -84,6 +87,9 @@ def released_why(row: Mapping[str, Any]) -> str:
 
 #: Why a step completed in an earlier session is recorded as skipped when a resume meets it.
 COMPLETED_BEFORE = "completed before"
+#: Why a stage (a tool use, or a batch) completed in an earlier session is: the resume passes
+#: it without waiting for its tool, holding it or loading anything on it (decision 0122).
+PASSED_WITHOUT_ITS_TOOL = f"{COMPLETED_BEFORE}: passed without taking its tool"
 #: What a step's record says of the step itself (the recorder's row, `wafer.py`).
 RECORDED_FIELDS = (
     "wafer_id",
@@ -216,6 +222,11 @@ class Plan:
                 if row["status"] == "failed":
                     self.steps[key] = {**row, "status": "interrupted"}  # replayed
             elif self._holds(row):
+                stage = self.steps.get((wafer_id, row["stage"]))
+                if stage is not None and stage["status"] == "completed":
+                    # held in a stage a resume passed, done before without this step (the
+                    # script calls it there since, `Wafer.use`): replayed on its tool
+                    self.steps[(wafer_id, row["stage"])] = {**stage, "status": "interrupted"}
                 if decision is Decision.RELEASE:
                     self.released_now[key] = row
                     self.steps[key] = {**row, "status": "completed"}
@@ -359,6 +370,14 @@ class Plan:
             for (wafer, _), row in self.steps.items()
             if wafer == wafer_id and row["stage"] == stage_key
         ]
+
+    def completed_stage_tool(self, wafer_id: str, stage_key: str) -> str | None:
+        """The tool on which `wafer_id` completed stage `stage_key` (a tool use) in the
+        sessions so far, as this plan reads them; None when it has not completed it: a
+        resume passes a completed stage without taking the tool (`Wafer.use`, decision
+        0122), and replays one cut off or failed."""
+        row = self.steps.get((wafer_id, stage_key))
+        return row["tool"] if row is not None and row["status"] == "completed" else None
 
     def cut_off_stage(self, wafer_id: str, stage_key: str) -> bool:
         return self.status(wafer_id, stage_key) in CUT_OFF

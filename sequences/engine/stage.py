@@ -3,7 +3,8 @@
 A stage is recorded like a step. When a run stops inside a stage, the tool's recovery undoes
 the stage's tool handling (the wafer is unloaded, the chamber vented); on resume the stage is
 therefore replayed: its completed repeatable steps run again, its completed irreversible
-steps are skipped (see `plan.py`).
+steps are skipped (see `plan.py`). A stage the wafer completed in an earlier session is
+passed: the wafer takes no tool for it, and its steps are skipped (decision 0122).
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def stage_work(rows: Iterable[Mapping[Any, Any]]) -> dict[int, str]:
 
     A wafer passes again, its steps skipped in no time, through a stage it completed before:
     on resume (a new session), and in the same session when it is run again after a hold (a
-    tool back in service, `clear-tool`). Such a pass is not a use of the tool and
+    tool back in service, `clear-tool`); it takes no tool for it, its stage recorded skipped
+    (decision 0122), where an earlier release's records have it holding the tool, completed.
+    Such a pass is not a use of the tool and
     demonstrates no rate; nor does a stage replayed after a stop inside it, which repeats
     its handling but skips the irreversible process it did before (`packline tools`; the
     ETA's bottleneck pace, `schedule._bottleneck_pace`, counts no pass that did no work).
@@ -102,3 +105,6 @@ class Stage:
     tool: Tool
     replay: bool
     batch: str | None = None
+    #: Completed in an earlier session: the wafer passes it without taking `tool` (the tool it
+    #: completed the stage on), every step in it skipped as done before (decision 0122).
+    passed: bool = False

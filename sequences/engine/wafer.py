@@ -10,7 +10,8 @@ A script is plain async Python::
 
 Every `step` is a checkpoint: recorded as running before its coroutine starts and as
 completed (with the wafer's twin in a dry run) after it ends; on resume a completed step is
-skipped. Steps pass the run's pause/terminate boundary before they start; a wafer takes a
+skipped, and a stage (`use`, `batch`) completed before is passed without its tool (decision
+0122). Steps pass the run's pause/terminate boundary before they start; a wafer takes a
 pause before it enters a stage, never between two steps of one (decision 0097).
 
 A tool is asked for by its role's interface (`wafer.use(Grinder)` holds a grinder and is typed
@@ -45,7 +46,7 @@ from .errors import (
     StepRefused,
     failure_text,
 )
-from .plan import COMPLETED_BEFORE, CUT_OFF, released_why
+from .plan import COMPLETED_BEFORE, CUT_OFF, PASSED_WITHOUT_ITS_TOOL, released_why
 from .recorder import StepRecorder
 from .stage import Handling, Stage
 from .tools import E, Role, Tool
@@ -136,6 +137,19 @@ class Wafer:
         run = self._run
         name = _request_name(run, tool_or_role)
         key = self._key(f"use {name}")
+        done_on = run.plan.completed_stage_tool(self.id, key)
+        if done_on is not None:
+            # completed in an earlier session: passed, its steps skipped, without waiting for
+            # the tool, holding it or touching it (decision 0122); the script's steps still
+            # run past, each skipped as done before, so later steps keep their keys
+            _record_passed(run, self.id, key, "stage", done_on)
+            tool = run.keeper.pool.tools[done_on]
+            outer, self._stage = self._stage, Stage(key, tool, replay=False, passed=True)
+            try:
+                yield tool.driver
+            finally:
+                self._stage = outer
+            return
         replay = run.plan.status(self.id, key) in CUT_OFF
         if self._stage is None:
             await run.boundary(False)  # a pause is taken before the tool is, not holding it
@@ -191,22 +205,7 @@ class Wafer:
         name = _request_name(run, role)
         key = self._key(f"batch {name}")
         if run.plan.status(self.id, key) == "completed":
-            run.recorder.record_skipped(
-                [
-                    {
-                        "wafer_id": self.id,
-                        "key": key,
-                        "name": f"batch {name}",
-                        "kind": "batch",
-                        "claims": (),
-                        "tool": None,
-                        "irreversible": 0,
-                        "stage": None,
-                        "batch": None,
-                    }
-                ],
-                why=COMPLETED_BEFORE,
-            )
+            _record_passed(run, self.id, key, "batch", None)
             run.batcher.pass_by(self.id, key)
             for name in run.plan.names_in_stage(self.id, key):
                 self._key(name)  # its steps are not called: a later step of a name is not them
@@ -232,7 +231,11 @@ class Wafer:
         )
 
     async def confirm(self, prompt: str) -> None:
-        """Ask the operator to confirm `prompt` (auto in a dry run); recorded either way."""
+        """Ask the operator to confirm `prompt` (auto in a dry run); recorded either way. Not
+        asked in a stage the wafer passes, completed before: nothing is done on its tool
+        there to confirm (decision 0122)."""
+        if self._stage is not None and self._stage.passed:
+            return
         await _confirm(self._run, [self], prompt)
 
     async def require_loaded_on(self, tool: Equipment, workpiece_id: str | None = None) -> None:
@@ -388,6 +391,29 @@ def _unanswered(run: RunContext, wafers: list[Wafer], prompt: str, reason: str) 
     run.recorder.unanswered(wafers, prompt, stopped, reason)
 
 
+def _record_passed(run: RunContext, wafer_id: str, key: str, kind: str, tool: str | None) -> None:
+    """Record stage `key` (of `kind`: a tool use, or a batch) of `wafer_id` skipped: completed
+    in an earlier session (on `tool`, as its steps' records name it), it is passed without
+    taking the tool; a skipped stage is no use of its tool (`stage_work`) and says nothing new
+    of what is on it (`ToolKeeper.own_workpieces`)."""
+    run.recorder.record_skipped(
+        [
+            {
+                "wafer_id": wafer_id,
+                "key": key,
+                "name": key.rsplit("#", 1)[0],
+                "kind": kind,
+                "claims": (),
+                "tool": tool,
+                "irreversible": 0,
+                "stage": None,
+                "batch": None,
+            }
+        ],
+        why=PASSED_WITHOUT_ITS_TOOL,
+    )
+
+
 def _request_name(run: RunContext, tool: Role[Equipment] | str) -> str:
     """The tool or role name a request asks for: a string as given; a role interface's role,
     once every tool of it in the run is checked to be driven by that interface."""
@@ -507,6 +533,12 @@ async def execute_step(
         )
     wafer_ids = [wafer.id for wafer in wafers]
     step_ids = recorder.start_steps(rows)
+    if stage is not None and stage.passed:
+        why = _not_done_before(name, stage)
+        _finish(recorder, wafers, step_ids, "failed", why)
+        failed = StepFailed(f"step {name!r} of {', '.join(wafer_ids)} failed: {why}")
+        failed.wafers = tuple(wafer_ids)
+        raise failed
     for wafer, step_id in zip(wafers, step_ids, strict=True):
         wafer._step_id = step_id
     carried_out = 0
@@ -551,6 +583,19 @@ async def execute_step(
     run.control.step_ended()
     _finish(recorder, wafers, step_ids, "completed", None)
     return result
+
+
+def _not_done_before(name: str, stage: Stage) -> str:
+    """Why step `name` fails in `stage`, a stage the wafer passes (completed before) whose
+    records have not done it there: the script calls a step there that it did not when the
+    stage ran, and nothing of the stage is on its tool to run it on."""
+    label = stage.key.rsplit("#", 1)[0]
+    return (
+        f"the wafer completed stage {label!r} in an earlier session without this step (the "
+        f"method's script calls it there since), so this resume passes the stage without "
+        f"{stage.tool.name} and the step cannot run: rework it, and the next resume runs the "
+        "stage again on its tool"
+    )
 
 
 def _finish(

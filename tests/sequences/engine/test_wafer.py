@@ -3,7 +3,10 @@ the stop reaches the open question (a terminate, an abort that cancels the wafer
 terminal gone), it ends unanswered and is recorded as such once, saying how the run stopped
 and why; an answered one is not. And a step declared a load or unload that holds no tool is
 the script's mistake, refused before anything runs or is recorded; a stage inside another gives
-the outer one back, so the outer stage's unload after it is its own."""
+the outer one back, so the outer stage's unload after it is its own. A stage a resumed wafer
+completed before is passed without its tool (decision 0122): no wait for it, no hold of it, no
+load on it, whether the tool is busy or out of service; a confirmation in it is not asked; a
+step its script calls there since fails, and the rework runs the stage again on its tool."""
 
 from __future__ import annotations
 
@@ -16,11 +19,14 @@ import pytest
 from packline.clock import ScaledClock
 from packline.drivers.roles import Laminator, WireBonder
 from packline.sequences import bump_seal_clean
-from packline.sequences.engine import RunRequest, open_run, prepare
+from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.control import RunControl
+from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.errors import RunTerminated
+from packline.sequences.engine.plan import PASSED_WITHOUT_ITS_TOOL
 from packline.sequences.engine.stage import Handling
 from packline.sequences.engine.wafer import _confirm, execute_step
+from packline.sim_instruments.line import SimulatedLine
 
 PROMPT = "wafers W01, W02 seated in the chamber slots"
 #: Wall seconds an unanswered question may wait in a test before it fails it.
@@ -156,3 +162,199 @@ async def test_a_stage_inside_another_gives_the_outer_one_back(store, monkeypatc
     assert bonder_stage is not None
     assert steps["unload from bonder"]["stage"] == bonder_stage
     assert steps["unload from bonder"]["status"] == "completed"
+
+
+class LineLoads:
+    """The simulated line of each session of a dry run, and every load of a workpiece on a
+    tool its twin saw (`TwinStore.load`, which every simulated tool's load calls), by session:
+    (workpiece, tool)."""
+
+    def __init__(self) -> None:
+        self.lines: list[SimulatedLine] = []
+        self.loads: list[list[tuple[str, str]]] = []
+
+    def __call__(self, line: SimulatedLine) -> None:
+        loads: list[tuple[str, str]] = []
+        load = line.twin.load
+
+        def recorded(wafer_id: str, tool: str, *, rework: bool = False) -> Any:
+            loads.append((wafer_id, tool))
+            return load(wafer_id, tool, rework=rework)
+
+        line.twin.load = recorded  # type: ignore[method-assign]  # what the test is about
+        self.lines.append(line)
+        self.loads.append(loads)
+
+
+async def stopped_at(
+    store, lot: int, wafer: str, step: str, line_ready=None, observers=(), policy=None
+) -> str:
+    """A dry run of bump-seal-clean, a lot of `lot`, terminated as `wafer` starts `step` (its
+    first step of that name): the run's id."""
+    engines: list = []
+
+    def terminate(event) -> None:
+        if event.kind == "step-started" and (event.wafer, event.step) == (wafer, step):
+            engines[0].request("terminate", "ana")
+
+    prepared = prepare(RunRequest("bump-seal-clean", lot=lot, failure_policy=policy))
+    observing = [terminate, *observers]
+    async with open_run(store, prepared, observers=observing, line_ready=line_ready) as engine:
+        engines.append(engine)
+        assert await engine.run() == "terminated"
+    return engine.run_id
+
+
+def passes(store, run_id: str, session: int) -> list[tuple[str, str, str, str]]:
+    """The stages (tool uses) the wafers of run `run_id` passed in `session`, completed before:
+    (wafer, stage, tool, why)."""
+    return [
+        (s["wafer_id"], s["name"], s["tool"], s["error"])
+        for s in store.table("steps", run_id)
+        if s["session"] == session and s["kind"] == "stage" and s["status"] == "skipped"
+    ]
+
+
+async def test_a_resume_takes_no_tool_for_a_stage_its_wafer_completed_before(store):
+    """bump-seal-clean, a lot of 2, terminated as W02 starts its lamination: W01, bonded and
+    laminated, waits for the chamber's batch; W02 is bonded. The resume passes W01's bonder and
+    laminator stages and W02's bonder stage: the bonder is given to nobody and loads nothing,
+    and the laminator loads W02 alone, for its stage the terminate cut off. The wafers had
+    taken (waited for, held) each tool to skip every step on it, and a lot queued behind the
+    tools it no longer needed."""
+    line = LineLoads()
+    run_id = await stopped_at(store, 2, "W02", "load on laminator", line_ready=line)
+    events: list = []
+    async with open_resume(store, run_id, observers=[events.append], line_ready=line) as resumed:
+        assert await resumed.run() == "completed"
+        granted = {name: tool.grants for name, tool in resumed.keeper.pool.tools.items()}
+    assert passes(store, run_id, 2) == [
+        ("W01", "use wire_bonder", "wire_bonder", PASSED_WITHOUT_ITS_TOOL),
+        ("W01", "use laminator", "laminator", PASSED_WITHOUT_ITS_TOOL),
+        ("W02", "use wire_bonder", "wire_bonder", PASSED_WITHOUT_ITS_TOOL),
+    ]
+    assert granted["wire_bonder"] == 0
+    assert granted["laminator"] == 1
+    first, again = line.loads
+    assert {("W01", "wire_bonder"), ("W01", "laminator")} <= set(first)
+    assert [load for load in again if load[1] in ("wire_bonder", "laminator")] == [
+        ("W02", "laminator")
+    ]
+    started = [e for e in events if e.kind == "step-started"]
+    assert not [e for e in started if e.tool == "wire_bonder"]
+    assert {e.wafer for e in started if e.tool == "laminator"} == {"W02"}
+    # the steps in a passed stage are still met, each skipped as done before, once
+    skipped = [
+        (s["wafer_id"], s["name"])
+        for s in store.table("steps", run_id)
+        if s["session"] == 2 and s["stage"] == "use wire_bonder#0"
+    ]
+    bonder_steps = ["load on bonder", "form bumps", "inspect bump heights", "unload from bonder"]
+    assert skipped == [("W01", name) for name in bonder_steps] + [
+        ("W02", name) for name in bonder_steps
+    ]
+
+
+async def test_a_resume_passes_a_stage_done_before_on_a_tool_out_of_service(store):
+    """bump-seal-clean, a lot of 3: the bonder alarms under W03's bumping (held, the bonder out
+    of service until cleared), and the run is terminated in the chamber's batch of W01 and
+    W02. Resumed with the bonder not cleared (as on a station; a dry run's command line
+    refuses it first, `refuse_uncleared`), W01 and W02 no longer need the bonder: they pass
+    its stage and complete. They had been held for want of it ('no wire_bonder in service')."""
+    line = LineLoads()
+
+    def break_the_wire_under_w03(event) -> None:
+        if event.kind == "step-started" and (event.wafer, event.step) == ("W03", "form bumps"):
+            line.lines[-1].tools["wire_bonder"].inject_fault("wire_break")
+
+    run_id = await stopped_at(
+        store, 3, "W01", "open door", line_ready=line, observers=[break_the_wire_under_w03]
+    )
+    assert {w["wafer_id"]: w["status"] for w in store.wafers(run_id)}["W03"] == "held"
+    events: list = []
+    async with open_resume(store, run_id, observers=[events.append], line_ready=line) as resumed:
+        assert await resumed.run() == "held"  # W03, undecided
+    (out,) = [e for e in events if e.kind == "tool-out-of-service"]
+    assert out.tool == "wire_bonder"
+    assert not [e for e in events if e.kind == "held"]
+    statuses = {w["wafer_id"]: w["status"] for w in store.wafers(run_id)}
+    assert statuses == {"W01": "completed", "W02": "completed", "W03": "held"}
+    assert [(wafer, stage) for wafer, stage, *_ in passes(store, run_id, 2)] == [
+        ("W01", "use wire_bonder"),
+        ("W01", "use laminator"),
+        ("W02", "use wire_bonder"),
+        ("W02", "use laminator"),
+    ]
+    assert not [load for load in line.loads[1] if load[1] == "wire_bonder"]
+
+
+async def bonding_script_of(monkeypatch, *, confirm: str = "", then: str = "") -> None:
+    """bump-seal-clean's bonder stage, its operator asked to confirm `confirm` once the wafer
+    is loaded (when given), and a step `then` (when given) after its inspection: what a method
+    changed since a run began calls there."""
+
+    async def form_bumps(wafer, bumps, claims=("003:7.1", "003:22")) -> None:
+        async with wafer.use(WireBonder) as bonder:
+            await wafer.step("load on bonder", bonder.load, wafer.id, handling=Handling.LOAD)
+            if confirm:
+                await wafer.confirm(confirm)
+            await wafer.step("form bumps", bonder.form_stud_bumps, bumps.program(), claims=claims)
+            if then:
+                await wafer.step(then, bonder.request_site_count)
+            await wafer.step(
+                "unload from bonder", bonder.unload, wafer.id, handling=Handling.UNLOAD
+            )
+
+    monkeypatch.setattr(bump_seal_clean, "form_bumps", form_bumps)
+
+
+async def test_a_confirmation_in_a_stage_a_resume_passes_is_not_asked(store, monkeypatch):
+    """A stage passed does nothing on its tool: its operator is not asked to confirm a
+    seating that does not happen (on real tools without an operator, declined, it held the
+    wafer at a stage it did not need)."""
+    seated = "wafer seated on the bonder chuck"
+    await bonding_script_of(monkeypatch, confirm=seated)
+    run_id = await stopped_at(store, 1, "W01", "load on laminator")
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
+    asked = [c["prompt"] for c in store.table("confirmations", run_id)]
+    assert asked.count(seated) == 1  # in the first session, as the wafer was seated
+
+
+async def test_a_step_added_to_a_stage_done_before_fails_and_its_rework_replays_the_stage(
+    store, monkeypatch
+):
+    """A method changed since the run began calls a step in a stage the wafer completed: the
+    records have it not done, and nothing of the stage is on the bonder (the resume passes it
+    without the tool), so the step fails, touching no tool, and holds the wafer saying why.
+    Reworked, the stage is replayed on the bonder: the wafer loaded again, its bumping (done,
+    irreversible) skipped, the new step run."""
+    line = LineLoads()
+    run_id = await stopped_at(store, 1, "W01", "load on laminator", line_ready=line)
+    await bonding_script_of(monkeypatch, then="count sites")
+    async with open_resume(store, run_id, line_ready=line) as resumed:
+        assert await resumed.run() == "held"
+    (wafer,) = store.wafers(run_id)
+    assert wafer["reason"] == (
+        "step 'count sites' of W01 failed: the wafer completed stage 'use wire_bonder' in an "
+        "earlier session without this step (the method's script calls it there since), so "
+        "this resume passes the stage without wire_bonder and the step cannot run: rework "
+        "it, and the next resume runs the stage again on its tool"
+    )
+    assert not [load for load in line.loads[1] if load[1] == "wire_bonder"]
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "count its sites")
+    async with open_resume(store, run_id, line_ready=line) as resumed:
+        assert await resumed.run() == "completed"
+    third = [
+        (s["kind"], s["name"], s["status"])
+        for s in store.table("steps", run_id)
+        if s["session"] == 3 and (s["stage"] or s["key"]) == "use wire_bonder#0"
+    ]
+    assert third == [
+        ("stage", "use wire_bonder", "completed"),
+        ("step", "load on bonder", "completed"),
+        ("step", "form bumps", "skipped"),
+        ("step", "count sites", "completed"),
+        ("step", "unload from bonder", "completed"),
+    ]
+    assert ("W01", "wire_bonder") in line.loads[2]
