@@ -73,7 +73,7 @@ from .injected_faults import cleared_by_a_fresh_line, found_on_line, line_did_at
 from .left_on_tools import left_on_tools, owners, owners_text
 from .recorder import EventLog
 from .records import RunStore, db_option
-from .stage import HOLDING_KINDS
+from .stage import took_its_tool
 from .tools import Tool, ToolPool
 
 if TYPE_CHECKING:
@@ -351,11 +351,7 @@ class ToolKeeper:
         pass before it stands."""
         latest: dict[str, str] = {}  # wafer -> the status of its latest stage on the tool
         for row in self._store.table("steps", self._events.run_id):  # in id order
-            if (
-                row["kind"] in HOLDING_KINDS
-                and row["tool"] == tool.name
-                and row["status"] != "skipped"
-            ):
+            if took_its_tool(row) and row["tool"] == tool.name:
                 latest[row["wafer_id"]] = row["status"]
         own = set(latest)
         if self._side_workpieces is not None:

@@ -42,7 +42,7 @@ from .dispositions import hint_text, resume_command, resume_hint
 from .liveness import is_alive
 from .plan import CUT_OFF, resume_plan
 from .records import RunStore, db_option
-from .stage import HOLDING_KINDS, Handling, on_the_tool
+from .stage import Handling, on_the_tool, took_its_tool
 
 #: Why a wafer only may be on a tool (`WafersLeft.may_be`), as the messages say it.
 MAY_BE = (
@@ -84,7 +84,8 @@ class WafersLeft:
 
 def wafers_left(store: RunStore, run_id: str) -> WafersLeft:
     """The wafers run `run_id`, stopped, left on its tools. A wafer is on a tool when its
-    latest stage (a tool use or a batch) there stopped with more of its steps declared loads
+    latest stage (a tool use or a batch) there, a resume's pass through one it completed before
+    aside (`took_its_tool`), stopped with more of its steps declared loads
     than unloads completed in it (`on_the_tool`, by each step's recorded `handling`, never its
     name), and no recovery of the tool (`tool-recovered`) came after the stage stopped
     (`_recovered_since`): a terminate's, which brings the tool to its safe, empty state in the
@@ -101,7 +102,7 @@ def wafers_left(store: RunStore, run_id: str) -> WafersLeft:
     steps = store.table("steps", run_id)  # in id order: a later stage wins
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for row in steps:
-        if row["kind"] in HOLDING_KINDS and row["tool"] is not None:
+        if took_its_tool(row) and row["tool"] is not None:
             latest[(row["tool"], row["wafer_id"])] = row
     recoveries: dict[str, list[dict[str, Any]]] = {}  # tool -> its recoveries' events
     for event in store.events(run_id):

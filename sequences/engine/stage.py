@@ -21,6 +21,15 @@ if TYPE_CHECKING:  # the readers of a run's stages (`runs`, `show`) load no driv
 HOLDING_KINDS = ("stage", "batch")
 
 
+def took_its_tool(row: Mapping[Any, Any]) -> bool:
+    """Whether step record `row` is a stage (a tool use, or a batch) its wafer entered on its
+    tool: not a pass a resume made through a stage the wafer completed before, recorded
+    skipped, which took no tool and loaded nothing (decision 0122). The readers of what a run
+    put or left on a tool read the stage before such a pass: a skipped row read as the wafer's
+    latest stage on the tool would stand for a stage that never held it."""
+    return row["kind"] in HOLDING_KINDS and row["status"] != "skipped"
+
+
 class Handling(StrEnum):
     """What a step does with its wafer's workpiece on its stage's tool, as the script declares
     it on the step (`wafer.step("mount on saw", saw.mount, wafer.id, handling=Handling.LOAD)`)

@@ -36,9 +36,10 @@ from packline.sequences.engine.left_on_tools import (
     left_report,
     left_text,
 )
-from packline.sequences.engine.records import db_option
+from packline.sequences.engine.records import RunStore, db_option
 from packline.sim_instruments.line import SimulatedLine
 
+from ...records.conftest import create_run, stage_row
 from ..test_resume_station import confirm_yes, station_file
 
 
@@ -566,3 +567,37 @@ async def test_a_load_named_otherwise_leaves_its_wafer_on_the_tool(store, tmp_pa
     (wafer,) = [w["wafer_id"] for w in store.wafers(run_id)]
     assert held == [wafer]
     assert left == [wafer]
+
+
+def test_a_pass_through_a_stage_done_before_does_not_hide_a_wafer_left_on_its_tool(tmp_path):
+    """W1 used the wet bench twice: its first stage there completed, its second was cut off
+    with the wafer loaded. Session 2, whose recovery of the bench did not succeed (no
+    `tool-recovered`), passed the first stage as done before (its record skipped, no tool
+    taken: decision 0122) and stopped. W1 is still on the bench: the pass, the wafer's latest
+    record there, took no tool and loaded nothing, and had read as its latest stage on the
+    bench, a stage that did not stop, so the records had said nothing was left there."""
+    store = RunStore(tmp_path / "runs.db")
+    create_run(store, "R1", ["W1"], status="held", sessions=2)
+    (done,) = store.start_steps([stage_row("wet_bench", "W1", 0.0)])
+    store.finish_steps([done], "completed", 10.0, 0.0)
+    (cut,) = store.start_steps([stage_row("wet_bench", "W1", 20.0, use=1)])
+    (load,) = store.start_steps(
+        [
+            stage_row(
+                "wet_bench",
+                "W1",
+                20.0,
+                key="load#0",
+                name="load",
+                kind="step",
+                stage="use wet_bench#1",
+                handling=Handling.LOAD.value,
+            )
+        ]
+    )
+    store.finish_steps([load], "completed", 21.0, 0.0)
+    store.finish_steps([cut], "interrupted", 22.0, 0.0, "cut off")
+    passed = stage_row("wet_bench", "W1", 30.0, session=2, status="skipped", stopped_t=30.0)
+    store.start_steps([passed])
+    assert left_on_tools(store, "R1") == {"wet_bench": ["W1"]}
+    store.close()
