@@ -62,6 +62,8 @@ from packline.spelling import did_you_mean
 
 #: The most wafers or panels one tool takes at once (a batch oven's boat).
 MAX_CAPACITY = 200
+#: The name of a simulated line, as its station names it (`packline sim serve`, a dry run's).
+SIMULATED_LINE_NAME = "simulated-line"
 #: The shortest poll interval: a tool polled faster is a busy loop on its link.
 MIN_POLL_INTERVAL_S = 0.01
 #: The tool kind whose zones `zone_trace_interval_s` logs (its driver, or its GEM dictionary's).
@@ -298,6 +300,18 @@ class Station(BaseModel):
     control: str | None = Field(default=None, examples=["/tmp/packline-sim-x1y2/control"])
     #: The in-process simulated line of a dry run (set by packline, never written to a file).
     simulated: bool = False
+
+    @staticmethod
+    def served_line_name(method: str | None) -> str:
+        """The name `packline sim serve` gives its line: `simulated-line`, and with `--method
+        METHOD` the line of that method's dry run, `simulated-line-METHOD`."""
+        return SIMULATED_LINE_NAME if method is None else f"{SIMULATED_LINE_NAME}-{method}"
+
+    def served_without_method(self, method: str) -> bool:
+        """Whether this is a simulated line `packline sim serve` serves (its `control:`
+        socket) other than the one it serves for `method` (`--method METHOD`)."""
+        return self.control is not None and self.name != self.served_line_name(method)
+
     # What the station was read from (`station file line.yaml`), named by a refusal of a
     # tool's `limits:` (set by `parse_station`); not a field of the file.
     _source: str = PrivateAttr(default="the station")

@@ -16,14 +16,11 @@ from typing import Any, Self
 from packline.clock import Clock, WallClock
 from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, ToolKind
-from packline.station import Station, ToolEntry
+from packline.station import SIMULATED_LINE_NAME, Station, ToolEntry
 
 from .gem.equipment import GemEquipment
 from .tool import SimulatedTool
 from .twin import Incoming, TwinStore
-
-#: The line's name, as its station names it, unless it is given another.
-LINE_NAME = "simulated-line"
 
 
 class SimulatedLine:
@@ -36,7 +33,7 @@ class SimulatedLine:
         incoming: Incoming | None = None,
         host: str = "127.0.0.1",
         kinds: Iterable[str] | None = None,
-        name: str = LINE_NAME,
+        name: str = SIMULATED_LINE_NAME,
         gem: bool = False,
         tool_options: Mapping[str, Mapping[str, Any]] | None = None,
         serial_over_tcp: bool = False,

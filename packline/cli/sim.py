@@ -52,7 +52,7 @@ def cmd_sim_serve(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from packline.sim_instruments.line import LINE_NAME, SimulatedLine
+    from packline.sim_instruments.line import SimulatedLine
     from packline.sim_instruments.watch import LineWatch
 
     try:
@@ -83,7 +83,7 @@ async def _serve(args: argparse.Namespace) -> int:
                         clock,
                         host=args.host,
                         kinds=kinds,
-                        name=LINE_NAME if served is None else f"{LINE_NAME}-{served.method}",
+                        name=Station.served_line_name(None if served is None else served.method),
                         incoming=None if recipe_line is None else recipe_line.incoming,
                         gem=args.gem,
                         serial_over_tcp=beyond,

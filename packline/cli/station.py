@@ -115,6 +115,9 @@ class RecipeCheck:
     unasked: dict[str, str] = field(default_factory=dict)
     #: The tools the check asked (`ConnectedTools.handed`), in station order.
     tools_asked: tuple[str, ...] = ()
+    #: With refusals on a line `packline sim serve` serves with its default tools, the line
+    #: to serve instead (`Method.served_line_advice`); None otherwise.
+    advice: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -132,8 +135,10 @@ class RecipeCheck:
         if self.refusals:
             said = "\n".join(f"  {reason}" for reason in self.refusals)
             also = f"\n  ({unasked})" if unasked else ""
+            instead = "" if self.advice is None else f"\n  {self.advice}"
             return (
-                f"{of}: refused by its tools check, as a run would be as it connects:\n{said}{also}"
+                f"{of}: refused by its tools check, as a run would be as it connects:\n{said}"
+                f"{also}{instead}"
             )
         if not self.tools_asked:
             why = f" ({unasked})" if unasked else ""
@@ -205,7 +210,8 @@ async def _ask_tools_check(
     except (PacklineError, OSError) as error:
         refusals = (f"its tools check could not ask its tools: {error}",)
     asked = tuple(name for name in station.tools if name in connected.handed)
-    return RecipeCheck(method.name, recipe_source, True, refusals, unasked, asked)
+    advice = method.served_line_advice(station) if refusals else None
+    return RecipeCheck(method.name, recipe_source, True, refusals, unasked, asked, advice)
 
 
 def _with_owners(args: argparse.Namespace, checks: list[ToolCheck]) -> list[ToolCheck]:

@@ -476,6 +476,8 @@ class Engine:
         if self.session == 1:
             if refused:
                 again = "with the recipe corrected, or on tools that carry it out"
+                advice = self.method.served_line_advice(self.spec.station)
+                again += "" if advice is None else f" ({advice})"
             elif bad_input:
                 again = "with the station file corrected"
             else:

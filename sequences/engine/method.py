@@ -43,6 +43,7 @@ from .report import measurement_attempts, measurement_labels, step_keys, step_la
 
 if TYPE_CHECKING:
     from packline.sim_instruments.twin import Incoming
+    from packline.station import Station
 
     from .tools import ConnectedTools
     from .wafer import Wafer
@@ -159,6 +160,20 @@ class Method:
             for role, options in self.sim_tools(recipe).items()
             if role not in undriven
         }
+
+    def served_line_advice(self, station: Station) -> str | None:
+        """The line to serve instead, where this method's tools check refused the tools of
+        `station`, a simulated line `packline sim serve` serves but not for this method: its
+        tools are the line's defaults (a UV laser), and the method gives its dry run's the
+        options its recipes need (`sim_tools`: a CO2 laser), a line `sim serve --method`
+        serves. None on real tools, and for a method whose recipes run on the defaults."""
+        if self.sim_tools is None or not station.served_without_method(self.name):
+            return None
+        return (
+            f"{station.name} is served with the simulated line's default tools: `packline sim "
+            f"serve --method {self.name}` serves the line {self.name}'s dry run builds, whose "
+            "tools carry its recipes out"
+        )
 
     def default_recipe_text(self) -> tuple[str, str]:
         """The shipped default recipe: (text, where it came from, as a run records it: its

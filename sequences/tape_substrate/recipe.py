@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Annotated, Self
 
@@ -133,21 +133,23 @@ class HoleDrilling(Recipe):
         return DrillRecipe(self.resist_opening_um, self.fluence_j_cm2, self.rep_rate_khz)
 
     def source_refusal(
-        self, source: LaserSource, diameters: Callable[[LaserSource], Limit]
+        self,
+        source: LaserSource,
+        diameters: Callable[[LaserSource], Limit],
+        fields: Iterable[str],
     ) -> str | None:
-        """Why a run refuses a laser of `source` for the holes and the solder resist openings
-        (000:a), `diameters` giving the via diameters a laser of each source drills within the
-        tool's limits (`Laser.via_diameters`): each diameter its source does not drill, the
-        source and what it drills, and the sources that drill them all; None where its source
-        drills both. Validate judges the diameters by a CO2 source's range, which they feed;
-        a UV source drills far narrower vias, and the laser refused the step once the panel
-        was on it (`drill vias: uv_via_diameter_um = 150 um is outside the limits [10, 50]
-        um`), holding the panel there. A recipe cannot make a source fit (it has no field of
-        the source), so the refusal asks for another laser, in a run as in a resume."""
-        asked = {
-            "holes.diameter_um": self.diameter_um,
-            "holes.resist_opening_um": self.resist_opening_um,
-        }
+        """Why a run refuses a laser of `source` for the diameters of `fields` (this section's:
+        `diameter_um`, the holes, and `resist_opening_um`, the solder resist openings: those
+        the run has left to drill, 000:a), `diameters` giving the via diameters a laser of
+        each source drills within the tool's limits (`Laser.via_diameters`): each diameter its
+        source does not drill, the source and what it drills, and the sources that drill them
+        all; None where its source drills every one. Validate judges the diameters by a CO2
+        source's range, which they feed; a UV source drills far narrower vias, and the laser
+        refused the step once the panel was on it (`drill vias: uv_via_diameter_um = 150 um
+        is outside the limits [10, 50] um`), holding the panel there. A recipe cannot make a
+        source fit (it has no field of the source), so the refusal asks for another laser, in
+        a run as in a resume."""
+        asked: dict[str, float] = {f"holes.{field}": getattr(self, field) for field in fields}
         drilled = diameters(source)
         outside = [
             f"{field} = {um:g} um" for field, um in asked.items() if not drilled.contains(um)

@@ -44,6 +44,9 @@ from .recipe import (
 DRILL_STEP = "drill holes"
 RESIST_OPENING_STEP = "open solder resist"
 
+#: The `HoleDrilling` field of the diameter each of the laser's steps drills.
+DIAMETER_OF_STEP = {DRILL_STEP: "diameter_um", RESIST_OPENING_STEP: "resist_opening_um"}
+
 
 async def drill_holes(wafer: Wafer, holes: HoleDrilling, panel: PanelRecipe) -> None:
     """000:a: the tape drilled from the top at every hole site, down to the metal layer; the
@@ -392,14 +395,17 @@ async def lasers_drill_the_holes(recipe: TapeSubstrateRecipe, tools: ConnectedTo
     A laser drills the via diameters of its source (a UV source 10-50 um, a CO2 source
     50-150 um), which only the tool tells: the line's default laser is UV, and a station run
     on it was held at `drill holes`. Its other settings hold on every source: the fluence
-    and repetition rate within their limits ask less power than any source gives. A plate
-    (000:x3), or a resume of panels drilled and opened, asks nothing."""
+    and repetition rate within their limits ask less power than any source gives. Only the
+    diameters of the laser's steps the session has left are asked of it: a resume of panels
+    drilled but not opened, the holes' diameter not, and a plate (000:x3), or a resume of
+    panels drilled and opened, nothing."""
     reasons: list[str] = []
     holes = recipe.holes
-    if holes is None or not any(map(tools.runs_step, (DRILL_STEP, RESIST_OPENING_STEP))):
+    left = [field for step, field in DIAMETER_OF_STEP.items() if tools.runs_step(step)]
+    if holes is None or not left:
         return reasons
     for laser in tools.of(Laser):
-        refusal = holes.source_refusal(await laser.request_source(), laser.via_diameters)
+        refusal = holes.source_refusal(await laser.request_source(), laser.via_diameters, left)
         if refusal is not None:
             reasons.append(f"{laser.name} at {laser.address}: {refusal}")
     return reasons

@@ -514,6 +514,32 @@ async def test_a_resume_with_its_panels_drilled_asks_the_laser_nothing():
         assert reason.endswith(UV_REFUSAL)
 
 
+async def test_a_resume_with_its_holes_drilled_asks_the_laser_only_of_the_openings():
+    """A resume whose panels have their holes drilled but their solder resist not opened
+    asks the laser only of the openings' diameter: 50 um openings, which a UV source drills,
+    are not refused for the 150 um holes already drilled (the check had asked both diameters
+    while either step was left, and refused the laser the resume needs); a first session is
+    refused for the holes alone, naming that diameter only."""
+    recipe = cast(TapeSubstrateRecipe, prepare(RunRequest("tape-substrate")).recipe)
+    assert recipe.holes is not None
+    openings_of_50 = recipe.holes.model_copy(update={"resist_opening_um": 50.0})
+    recipe = recipe.model_copy(update={"holes": openings_of_50})
+    async with (
+        SimulatedLine(kinds=["laser"]) as line,
+        line.station.open_tool("laser", line.clock) as laser,
+    ):
+        pool = ToolPool(line.clock)
+        pool.add(Tool("laser", "laser", laser, 1))
+        drilled = {"W01": frozenset({DRILL_STEP})}
+        assert await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool, drilled)) == []
+        (reason,) = await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool))
+    assert reason.endswith(
+        ": holes.diameter_um = 150 um: outside what this laser's UV source (355 nm) drills, "
+        "[10, 50] um: drill them on a laser of a CO2 source (9400 or 10600 nm), which drills "
+        "[50, 150] um (claim 000:a)"
+    )
+
+
 def test_a_laser_no_source_of_which_drills_the_holes_here_is_told_so():
     """Where the tool's limits (a station's narrower ones) leave no source that drills the
     recipe's diameters, the refusal says so, rather than naming a source that would refuse
@@ -521,7 +547,9 @@ def test_a_laser_no_source_of_which_drills_the_holes_here_is_told_so():
     holes = cast(TapeSubstrateRecipe, prepare(RunRequest("tape-substrate")).recipe).holes
     assert holes is not None
     narrow = Limit(10, 100, "um", source="station file line.yaml")
-    refusal = holes.source_refusal(LaserSource.CO2_10600, lambda _: narrow)
+    refusal = holes.source_refusal(
+        LaserSource.CO2_10600, lambda _: narrow, ("diameter_um", "resist_opening_um")
+    )
     assert refusal == (
         "holes.diameter_um = 150 um, holes.resist_opening_um = 150 um: outside what this "
         "laser's CO2 source (10600 nm) drills, [10, 100] um of station file line.yaml: no laser "

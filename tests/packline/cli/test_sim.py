@@ -257,12 +257,21 @@ def laser_wavelength(station: Path) -> str:
         return link.makefile().readline().strip()
 
 
+#: What a refusal of tape-substrate on the default served line says to serve instead.
+SERVE_THE_METHOD_S_LINE = (
+    "simulated-line is served with the simulated line's default tools: `packline sim serve "
+    "--method tape-substrate` serves the line tape-substrate's dry run builds, whose tools "
+    "carry its recipes out"
+)
+
+
 def test_tape_substrate_is_refused_by_the_default_served_lines_uv_laser_before_any_step(tmp_path):
     """A new user's station run of tape-substrate on the served line was held at 'drill
     holes': the line's laser is UV and cannot drill the recipe's 150 um holes. The station
     check of the method asks its tools check, as the run does as it connects, and both name
-    the laser, its source and the source that drills the holes; nothing is commanded and
-    nothing is recorded."""
+    the laser, its source and the source that drills the holes, and the line to serve
+    instead (they had said to find a CO2 laser, not that `sim serve --method` serves one);
+    nothing is commanded and nothing is recorded."""
     station, db = tmp_path / "line.yaml", tmp_path / "runs.db"
     with Served(station):
         assert laser_wavelength(station) == "355"
@@ -280,11 +289,16 @@ def test_tape_substrate_is_refused_by_the_default_served_lines_uv_laser_before_a
             "laser's UV source (355 nm) drills, [10, 50] um: drill them on a laser of a CO2 "
             "source (9400 or 10600 nm), which drills [50, 150] um (claim 000:a)"
         )
+        assert verdict[2] == f"  {SERVE_THE_METHOD_S_LINE}"  # what to serve instead
         run = packline("run", "tape-substrate", "--station", str(station), "--confirmed-by",
                        "ci-bot", "--quiet", "--db", str(db))  # fmt: skip
         assert run.returncode == 2, run.stderr
         assert run.stderr.startswith("packline: error: run not started: laser at TCPIP0::")
         assert "outside what this laser's UV source (355 nm) drills" in run.stderr
+        assert run.stderr.rstrip().endswith(
+            "; nothing was run and nothing was recorded: run it again with the recipe "
+            f"corrected, or on tools that carry it out ({SERVE_THE_METHOD_S_LINE})"
+        )
     store = RunStore(str(db))
     try:
         assert store.runs() == []  # nothing recorded
