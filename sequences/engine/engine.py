@@ -910,10 +910,17 @@ class Engine:
             self._stop_unrecorded(unwritable)
 
     async def _wafer_script(self, wafer: Wafer, back: str | None) -> None:
+        """Run the wafer's script, its record `running` until it ends. A wafer run again (a
+        resume's of one an earlier session stopped, or one held for want of a tool run again
+        once it is cleared) has its earlier stop taken off its record: its time on the line
+        ends at its stop (`report.time_on_line`), and a stop kept from session 1 had ended a
+        running wafer's there, where it is on the line so far."""
         fresh = self._wafer_status[wafer.id] == "pending"
         fields: dict[str, Any] = {"status": "running"}
         if fresh:
             fields |= {"started_t": self.t(), "started_wall": time.time()}
+        else:
+            fields |= {"stopped_t": None, "stopped_wall": None}
         self.store.update_wafer(self.run_id, wafer.id, **fields)
         self._wafer_status[wafer.id] = "running"
         if back is None:

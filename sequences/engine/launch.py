@@ -54,7 +54,7 @@ from .events import Observer
 from .left_on_tools import left_on_tools
 from .liveness import DRIVEN, driver_text, is_alive
 from .method import FailurePolicy, Method, get_method
-from .plan import FINISHED, resume_plan
+from .plan import FINISHED, Plan, resume_plan
 from .recipe import Recipe
 from .recorder import ConfirmFn
 from .records import RESUMABLE, RunStore, db_option
@@ -365,6 +365,18 @@ def _nothing_to_resume(
     return text
 
 
+def nothing_to_resume(store: RunStore, run: dict[str, Any], plan: Plan | None = None) -> str | None:
+    """Why `packline resume` refuses run `run` (its runs row) with nothing to resume
+    (`_nothing_to_resume`), where its resume `plan` (`resume_plan`; read from the records
+    when not given) runs no wafer again, or None when a resume continues it: what
+    `open_resume` refuses on, and `show` reads to name the resume of a stopped run."""
+    if plan is None:
+        plan = resume_plan(store, run["id"], get_method(run["method"]).renamed_steps)
+    if plan.run_again:
+        return None
+    return _nothing_to_resume(store, run, store.wafers(run["id"]))
+
+
 def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None = None) -> str:
     """What the held wafers of a run that has ended need before a resume runs them, for the
     operator at its end ('' when none is held): a disposition for each held for what
@@ -461,7 +473,7 @@ async def open_resume(
     steps = store.table("steps", run_id)
     method = get_method(run["method"])
     plan = resume_plan(store, run_id, method.renamed_steps)
-    if not plan.run_again and (idle := _nothing_to_resume(store, run, wafers)):
+    if idle := nothing_to_resume(store, run, plan):
         raise BadInput(idle)
     if refuse_uncleared:
         refuse_uncleared_dry_resume(store, run_id)

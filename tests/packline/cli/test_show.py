@@ -33,6 +33,7 @@ from packline.sequences.engine.progress import PlainLog, clock_text, event_line
 from packline.sequences.engine.report import in_stage_at_pause, step_labels, wafer_history
 from packline.sim_instruments.line import SimulatedLine
 
+from ...sequences.engine.test_progress import terminated_in_second_clean
 from ...sequences.engine.test_unserved import alarmed_station_run, order
 from ...sequences.test_resume_station import confirm_yes, station_file
 from .test_diff import served_plasma_clean
@@ -878,3 +879,66 @@ def test_a_stage_a_resume_entered_only_to_skip_its_steps_says_so():
         " (attempt 2, session 2)",
         " (attempt 2, session 2)",
     ]
+
+
+async def test_a_wafer_a_resume_runs_again_is_on_the_line_so_far_across_its_sessions(
+    tmp_path, capsys
+):
+    """A new user's trial: `show` of a resumed run of tape-substrate listed its wafer
+    `running` 0:58:34 on the line, session 1's figure, which did not grow while session 2
+    drove it (its process time on the line was 3:59 into session 2). A wafer the terminate
+    stopped kept that stop's time in its record as a resume ran it again, and its time on the
+    line ended there. Here W05, terminated in session 1 of a dry run of 6 wafers (two chamber
+    cycles), is on the line from its first step to now, as `show` reads it from another
+    process once session 2 has pumped the chamber down again: every session's time on the
+    line, as a completed wafer's is counted."""
+    db = tmp_path / "runs.db"
+    store = RunStore(db)
+    looks: list[dict] = []
+
+    def look(event: Event) -> None:
+        if (event.kind, event.step) == ("step-finished", "pump down") and not looks:
+            capsys.readouterr()
+            assert main(["show", event.run_id, "--db", str(db), "--json"]) == 0
+            looks.append(json.loads(capsys.readouterr().out))
+
+    try:
+        run_id = await terminated_in_second_clean(store)
+        (w05,) = [w for w in store.wafers(run_id) if w["wafer_id"] == "W05"]
+        first_step_t = min(
+            s["started_t"] for s in store.table("steps", run_id) if s["wafer_id"] == "W05"
+        )
+        session_1_on_line = w05["stopped_t"] - first_step_t
+        async with open_resume(store, run_id, observers=[look]) as resumed:
+            assert await resumed.run() == "completed"
+    finally:
+        store.close()
+    (shown,) = looks
+    assert w05["status"] == "terminated"
+    wafers = {w["wafer"]: w for w in shown["wafers"]}
+    assert shown["run"]["status"] == "running"
+    assert wafers["W05"]["status"] == "running"
+    so_far = shown["duration_s"] - (first_step_t - shown["run"]["started_t"])
+    assert so_far > session_1_on_line
+    assert wafers["W05"]["cycle_time_s"] == pytest.approx(so_far)
+
+
+async def test_a_stopped_run_a_resume_continues_names_the_resume(tmp_path, capsys):
+    """`show` of a run cut off named the `packline resume` that goes on; of a terminated
+    run, which a resume continues as well, it named none. It names it (with `--db` where the
+    records are not the default) for a stopped run a resume continues, and not for one with
+    nothing left to resume: the same test `packline resume` refuses on."""
+    db = tmp_path / "runs.db"
+    store = RunStore(db)
+    try:
+        run_id = await terminated_in_second_clean(store)
+        async with open_run(store, prepare(RunRequest("plasma-clean", lot=1))) as done:
+            assert await done.run() == "completed"
+    finally:
+        store.close()
+    said = f"`packline resume {run_id} --db {db.resolve()}` goes on from its records"
+    assert main(["show", run_id, "--db", str(db)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"terminated, nothing drives it: {said}" in out
+    assert main(["show", done.run_id, "--db", str(db)]) == 0
+    assert "packline resume" not in capsys.readouterr().out
