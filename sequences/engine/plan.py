@@ -11,7 +11,8 @@ Rules (the checkpoint contract, see docs/engine.md):
   resume records it as skipped when it starts, so the release stands in every later resume
   even if the wafer is held again before it reaches the step); a
   rework forgets that step, so it runs again; either way the stage (tool use or batch) it
-  failed in is replayed, because the tool's recovery took the wafer off; a release of a step
+  failed in is replayed, because the tool's recovery took the wafer off (by whichever session
+  runs the wafer next: the one carrying out the decision may stop before it); a release of a step
   its tool refused (its hold's `refused`: recorded before packline refused such a release) is
   carried out as a rework: the step did not happen, and skipped it would have the next steps
   meet a tool without the wafer;
@@ -200,7 +201,12 @@ class Plan:
             read[key] = position
         for key, position in read.items():
             row = self.steps[key]
-            if position < last[key[0]] and row["kind"] not in HOLDING_KINDS and self._holds(row):
+            if row["kind"] in HOLDING_KINDS and row["status"] == "failed":
+                # the tool's recovery took the wafer off as the stage failed: replayed by
+                # whichever session runs the wafer next, not only the one carrying out its
+                # disposition (which may stop before the wafer is back in the stage)
+                self.steps[key] = {**row, "status": "interrupted"}
+            elif position < last[key[0]] and row["kind"] not in HOLDING_KINDS and self._holds(row):
                 del self.steps[key]  # the wafer ran on after this hold: its rework stands
 
     def run_unserved_again(self, wafer_id: str, steps: Iterable[dict[str, Any]]) -> None:
@@ -218,10 +224,7 @@ class Plan:
         for key, row in list(self.steps.items()):
             if key[0] != wafer_id:
                 continue
-            if row["kind"] in HOLDING_KINDS:
-                if row["status"] == "failed":
-                    self.steps[key] = {**row, "status": "interrupted"}  # replayed
-            elif self._holds(row):
+            if row["kind"] not in HOLDING_KINDS and self._holds(row):
                 stage = self.steps.get((wafer_id, row["stage"]))
                 if stage is not None and stage["status"] == "completed":
                     # held in a stage a resume passed, done before without this step (the

@@ -20,6 +20,7 @@ from packline.clock import ScaledClock
 from packline.drivers.roles import Laminator, WireBonder
 from packline.sequences import bump_seal_clean
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.control import RunControl
 from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.errors import RunTerminated
@@ -358,3 +359,54 @@ async def test_a_step_added_to_a_stage_done_before_fails_and_its_rework_replays_
         ("step", "unload from bonder", "completed"),
     ]
     assert ("W01", "wire_bonder") in line.loads[2]
+
+
+async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_deciding(store):
+    """bump-seal-clean, a lot of 1: the laminator's chamber leaks under W01's lamination (held,
+    the laminator out of service). The laminator is cleared and W01 reworked, and the resume
+    carrying that out is terminated as W01 passes its bonder stage, before it is back in the
+    laminator stage. The next resume still replays that stage: the laminator's recovery took
+    W01 off as the stage failed, so its load is done again. The stage's record read `failed`
+    (neither completed nor cut off), and the resume had entered it without replaying it: its
+    load skipped as done, the lamination ran on a laminator without the wafer."""
+    line = LineLoads()
+
+    def leak(event) -> None:
+        if event.kind == "step-started" and event.step == "laminate resin film":
+            line.lines[-1].tools["laminator"].inject_fault("chamber_leak")
+
+    prepared = prepare(RunRequest("bump-seal-clean", lot=1))
+    async with open_run(store, prepared, observers=[leak], line_ready=line) as engine:
+        assert await engine.run() == "held"
+    run_id = engine.run_id
+    record_clearance(store, run_id, "laminator", "ana")
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "leak fixed: laminate again")
+    resumed_engines: list = []
+
+    def terminate_past_the_bonder(event) -> None:
+        if event.kind == "step-finished" and event.step == "unload from bonder":
+            resumed_engines[0].request("terminate", "ana")
+
+    observing = [terminate_past_the_bonder]
+    async with open_resume(store, run_id, observers=observing, line_ready=line) as resumed:
+        resumed_engines.append(resumed)
+        assert await resumed.run() == "terminated"
+    assert not [
+        s for s in store.table("steps", run_id) if s["session"] == 2 and s["tool"] == "laminator"
+    ]
+    async with open_resume(store, run_id, line_ready=line) as again:
+        assert await again.run() == "completed"
+    third = [
+        (s["name"], s["status"])
+        for s in store.table("steps", run_id)
+        if s["session"] == 3 and (s["stage"] or s["key"]) == "use laminator#0"
+    ]
+    assert third == [
+        ("use laminator", "completed"),
+        ("load on laminator", "completed"),
+        ("laminate resin film", "completed"),
+        ("cool", "completed"),
+        ("peel support", "completed"),
+        ("unload from laminator", "completed"),
+    ]
+    assert ("W01", "laminator") in line.loads[2]
