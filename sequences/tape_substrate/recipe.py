@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Annotated, Self
 
 import numpy as np
 from pydantic import Field
 
-from packline.drivers.equipment import Limit
 from packline.drivers.roles.ball_mounter import (
     BALL_DIAMETER_TOLERANCE_UM,
     MAX_MAP_POSITIONS,
@@ -47,7 +46,7 @@ from packline.drivers.roles.flip_chip_bonder import (
     column_volume_nl,
 )
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
-from packline.drivers.roles.laser import DrillRecipe, LaserSource
+from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import (
     MATERIALS,
     OVERLAY_UM,
@@ -131,48 +130,6 @@ class HoleDrilling(Recipe):
 
     def resist_openings(self) -> DrillRecipe:
         return DrillRecipe(self.resist_opening_um, self.fluence_j_cm2, self.rep_rate_khz)
-
-    def source_refusal(
-        self,
-        source: LaserSource,
-        diameters: Callable[[LaserSource], Limit],
-        fields: Iterable[str],
-    ) -> str | None:
-        """Why a run refuses a laser of `source` for the diameters of `fields` (this section's:
-        `diameter_um`, the holes, and `resist_opening_um`, the solder resist openings: those
-        the run has left to drill, 000:a), `diameters` giving the via diameters a laser of
-        each source drills within the tool's limits (`Laser.via_diameters`): each diameter its
-        source does not drill, the source and what it drills, and the sources that drill them
-        all; None where its source drills every one. Validate judges the diameters by a CO2
-        source's range, which they feed; a UV source drills far narrower vias, and the laser
-        refused the step once the panel was on it (`drill vias: uv_via_diameter_um = 150 um
-        is outside the limits [10, 50] um`), holding the panel there. A recipe cannot make a
-        source fit (it has no field of the source), so the refusal asks for another laser, in
-        a run as in a resume."""
-        asked: dict[str, float] = {f"holes.{field}": getattr(self, field) for field in fields}
-        drilled = diameters(source)
-        outside = [
-            f"{field} = {um:g} um" for field, um in asked.items() if not drilled.contains(um)
-        ]
-        if not outside:
-            return None
-        fitting: dict[tuple[str, str], list[str]] = {}
-        for other in LaserSource:
-            limit = diameters(other)
-            if all(limit.contains(um) for um in asked.values()):
-                fitting.setdefault((other.kind, limit.described()), []).append(str(other.value))
-        instead = (
-            "; ".join(
-                f"drill them on a laser of a {kind} source ({' or '.join(nm)} nm), which drills "
-                f"{described}"
-                for (kind, described), nm in fitting.items()
-            )
-            or "no laser source drills them within this tool's limits"
-        )
-        return (
-            f"{', '.join(outside)}: outside what this laser's {source.kind} source "
-            f"({source.value} nm) drills, {drilled.described()}: {instead} (claim 000:a)"
-        )
 
 
 class FillStep(Recipe):

@@ -23,6 +23,7 @@ from ..bump_seal_clean import (
     on_laser,
     prepare_blade,
 )
+from ..laser_sources import ViaDiameter, lasers_drill
 from ..solder import oven_cycle
 from ..sprout_bump_csp import etch_between_patterns, pattern, strip
 from .checks import CURE_STEP, GRIND_STEP
@@ -391,24 +392,19 @@ async def gauges_and_laser_sources_fit(
 
 async def lasers_drill_the_holes(recipe: TapeSubstrateRecipe, tools: ConnectedTools) -> list[str]:
     """Each laser whose source does not drill `holes.diameter_um` and
-    `holes.resist_opening_um` (`HoleDrilling.source_refusal`), asked nothing but its source.
-    A laser drills the via diameters of its source (a UV source 10-50 um, a CO2 source
-    50-150 um), which only the tool tells: the line's default laser is UV, and a station run
-    on it was held at `drill holes`. Its other settings hold on every source: the fluence
-    and repetition rate within their limits ask less power than any source gives. Only the
-    diameters of the laser's steps the session has left are asked of it: a resume of panels
-    drilled but not opened, the holes' diameter not, and a plate (000:x3), or a resume of
-    panels drilled and opened, nothing."""
-    reasons: list[str] = []
+    `holes.resist_opening_um` (`lasers_drill`, shared with every method that drills), asked
+    nothing but its source: the line's default laser is UV, and a station run on it was held
+    at `drill holes`. Only the diameters of the laser's steps the session has left are asked
+    of it: a resume of panels drilled but not opened, the holes' diameter not, and a plate
+    (000:x3), or a resume of panels drilled and opened, nothing."""
     holes = recipe.holes
-    left = [field for step, field in DIAMETER_OF_STEP.items() if tools.runs_step(step)]
-    if holes is None or not left:
-        return reasons
-    for laser in tools.of(Laser):
-        refusal = holes.source_refusal(await laser.request_source(), laser.via_diameters, left)
-        if refusal is not None:
-            reasons.append(f"{laser.name} at {laser.address}: {refusal}")
-    return reasons
+    if holes is None:
+        return []
+    asked = [
+        ViaDiameter(step, f"holes.{field}", getattr(holes, field), "000:a")
+        for step, field in DIAMETER_OF_STEP.items()
+    ]
+    return await lasers_drill(asked, tools)
 
 
 async def gauges_fine_enough(recipe: TapeSubstrateRecipe, tools: ConnectedTools) -> list[str]:

@@ -75,14 +75,18 @@ from .recipe import (
     TwoProcessViaRecipe,
 )
 from .steps import (
+    CONCAVE_LASER_STEP,
     PASSIVATION_TOOLS,
+    STRESS_RELIEF_OPENING_STEP,
     STRESS_RELIEF_TOOLS,
+    VIA_BOTTOM_LASER_STEP,
     coat,
     cure,
     develop_concave_portions,
     drill,
     form_interconnects,
     interconnect_tools,
+    lasers_drill_the_vias,
     passivate,
     relieve_stress,
 )
@@ -117,7 +121,7 @@ IRREVERSIBLE = (
     "strip passivation mask",
     "coat stress relief",
     "cure stress relief",
-    "open stress relief",
+    STRESS_RELIEF_OPENING_STEP,
     "descum pads",
     "deposit seed",
     "coat mould",
@@ -126,12 +130,12 @@ IRREVERSIBLE = (
     "strip mould",
     "etch seed",
     "coat resin",
-    "laser concave portions",
+    CONCAVE_LASER_STEP,
     "expose concave portions",
     "develop concave portions",
     CURE_STEP,
     "dry etch via bottoms",
-    "laser via bottoms",
+    VIA_BOTTOM_LASER_STEP,
     "apply flux",
     "mount balls",
     "reflow balls",
@@ -214,6 +218,7 @@ def recipe_tools(recipe: TwoProcessViaRecipe) -> set[str]:
     # the dry run's chamber lays the passivation as validate judged it (002:15)
     sim_tools=lambda recipe: {"deposition": {"physics": DEPOSITION_PHYSICS}},
     side_workpieces=lambda wafer_id: (board_of(wafer_id),),
+    tools_check=lasers_drill_the_vias,
     # the mounting was bump-seal-clean's 'mount chips' before it took 002's words
     renamed_steps={"mount chips": "mount devices"},
     renamed_measurements={
@@ -236,7 +241,7 @@ async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
         over="the interconnects",
     )
     if isinstance(recipe.first, LaserDrill):
-        await drill(wafer, recipe.first, "laser concave portions", ("002:1f",))
+        await drill(wafer, recipe.first, CONCAVE_LASER_STEP, ("002:1f",))
     else:
         await develop_concave_portions(wafer, recipe.first)
     heated = ("002:2",) if recipe.resin.resin in THERMOSETTING else ()
@@ -252,7 +257,7 @@ async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
             timeout_s=plasma.batch_timeout_s,
         )
     else:
-        await drill(wafer, recipe.second, "laser via bottoms", ("002:1h",))
+        await drill(wafer, recipe.second, VIA_BOTTOM_LASER_STEP, ("002:1h",))
     await mount_balls(wafer, recipe.terminals, ("002:1i",))
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing, ("002:6",))

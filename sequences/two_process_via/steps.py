@@ -11,11 +11,12 @@ from packline.drivers.roles.oven import Oven, ThermalProfile
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.drivers.roles.resin_coater import ResinCoater
 from packline.drivers.roles.wet_bench import Tank, WetBench
-from packline.sequences.engine import Batch, Handling, Wafer
+from packline.sequences.engine import Batch, ConnectedTools, Handling, Wafer
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import WaferSpec
 
 from ..bump_seal_clean import on_laser
+from ..laser_sources import ViaDiameter, lasers_drill
 from ..plasma_clean import chamber_cycle
 from ..solder import electroplate, mask_area_cm2, oven_cycle
 from ..sprout_bump_csp import Dip, deposition_cycle, pattern
@@ -27,10 +28,18 @@ from .recipe import (
     LaserDrill,
     PassivationRecipe,
     StressReliefRecipe,
+    TwoProcessViaRecipe,
 )
 
 #: How far an oven run's measured peak may fall below the profile's before the batch is held.
 PEAK_TOLERANCE_C = 3.0
+
+#: The laser's steps, each where the recipe has it drill: the stress-relieving layer opened
+#: over the pads (002:17), the concave portions as the first process (002:1f), the concave
+#: bottoms as the second (002:1h).
+STRESS_RELIEF_OPENING_STEP = "open stress relief"
+CONCAVE_LASER_STEP = "laser concave portions"
+VIA_BOTTOM_LASER_STEP = "laser via bottoms"
 
 #: The claims of the interconnections (002:1a-d), on every step that forms them.
 INTERCONNECTS = ("002:1a-d",)
@@ -92,7 +101,7 @@ async def relieve_stress(wafer: Wafer, layer: StressReliefRecipe) -> None:
     """002:17: coat the stress-relieving precursor, cure it, laser it open over every pad."""
     await coat(wafer, layer.coat, "coat stress relief", ("002:17",), over="the pads")
     await cure(wafer, layer.cure, "cure stress relief", ("002:17",))
-    await drill(wafer, layer.opening, "open stress relief", ("002:17",))
+    await drill(wafer, layer.opening, STRESS_RELIEF_OPENING_STEP, ("002:17",))
 
 
 def interconnect_tools(recipe: InterconnectRecipe) -> set[str]:
@@ -177,6 +186,38 @@ async def drill(wafer: Wafer, drilling: LaserDrill, name: str, claims: tuple[str
     to the metal (every one must)."""
     async with on_laser(wafer) as laser:
         await wafer.step(name, drill_and_check, wafer, laser, drilling, claims=claims)
+
+
+def laser_diameters(recipe: TwoProcessViaRecipe) -> list[ViaDiameter]:
+    """The via diameters the recipe's laser steps drill: the stress-relieving layer's
+    openings, the first process's concave portions and the second's via bottoms, each where
+    the recipe has the laser make it (none for a develop, a dry etch, no stress relief)."""
+    asked: list[ViaDiameter] = []
+    if recipe.stress_relief is not None:
+        opening = recipe.stress_relief.opening.diameter_um
+        asked.append(
+            ViaDiameter(
+                STRESS_RELIEF_OPENING_STEP, "stress_relief.opening.diameter_um", opening, "002:17"
+            )
+        )
+    if isinstance(recipe.first, LaserDrill):
+        diameter = recipe.first.diameter_um
+        asked.append(ViaDiameter(CONCAVE_LASER_STEP, "first.diameter_um", diameter, "002:1f"))
+    if isinstance(recipe.second, LaserDrill):
+        diameter = recipe.second.diameter_um
+        asked.append(ViaDiameter(VIA_BOTTOM_LASER_STEP, "second.diameter_um", diameter, "002:1h"))
+    return asked
+
+
+async def lasers_drill_the_vias(recipe: TwoProcessViaRecipe, tools: ConnectedTools) -> list[str]:
+    """The method's check of its connected tools (`Method.tools_check`, decision 0118): each
+    laser whose source does not drill the diameters of the laser steps the session has left
+    (`laser_diameters`, `lasers_drill`), named with its address and asked nothing but its
+    source. The reference recipes' 40 um vias are a UV source's (10-50 um), the line's
+    laser's; a CO2 laser (50-150 um) had refused them only at the laser's step, after the
+    wafer's passivation, interconnects and resin. A resume past the laser steps asks
+    nothing."""
+    return await lasers_drill(laser_diameters(recipe), tools)
 
 
 async def drill_and_check(wafer: Wafer, laser: Laser, drilling: LaserDrill) -> None:

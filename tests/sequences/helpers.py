@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -36,8 +37,13 @@ from packline.sequences.engine import (
     prepare,
     run_report,
 )
+from packline.sequences.engine.errors import RunNotStarted
 from packline.sequences.engine.recipe import parse_recipe
+from packline.sequences.engine.request import Prepared
+from packline.sequences.engine.tools import Tool, ToolPool
+from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
+from packline.sim_instruments.tool import SimulatedTool
 from packline.sim_instruments.twin import PanelSpec, TwinStore
 from packline.station import Station, ToolEntry
 from packline.units import Unit
@@ -390,3 +396,72 @@ async def aborted_at(store: RunStore, method_name: str, lot: int, step: str) -> 
         engines.append(engine)
         assert await engine.run() == "aborted"
     return engine.run_id
+
+
+#: What a driver sends a SCPI tool as it connects, no command to its process: the status
+#: registers cleared (`test_identity_and_standby_after_connect`, tests/sim_instruments), and
+#: a DC supply's inhibit input set to latch (the electroplater's, `DcSupply._read_setup`).
+CONNECT_SETUP = frozenset({"*CLS", "OUTP:INH:MODE LATC"})
+#: The messages by which a GEM host commands an equipment (a remote command, an equipment
+#: constant, a process program); connecting sends none.
+GEM_COMMANDS = ("S2F41", "S2F49", "S2F15", "S7F3")
+
+
+def commands_received(line: SimulatedLine) -> dict[str, list[str]]:
+    """Each tool of `line` that was sent a command, with them: what a text tool received that
+    is no query (`?`) nor what a driver sends as it connects (`CONNECT_SETUP`), every write to
+    a Modbus tool (all it records), a GEM face's commanding messages; {} for a line that was
+    only asked."""
+    sent = {
+        name: [
+            text
+            for text in tool.received
+            if any(not unit.endswith("?") and unit not in CONNECT_SETUP for unit in text.split(";"))
+        ]
+        for name, tool in line.tools.items()
+    }
+    for name, server in line.gem_servers.items():
+        sent[name] += [message for message in server.received if message.startswith(GEM_COMMANDS)]
+    return {name: commands for name, commands in sent.items() if commands}
+
+
+async def refused_as_it_connects(
+    store: RunStore,
+    prepared: Prepared,
+    sim_options: Mapping[str, Mapping[str, object]],
+    tool: str,
+    refusal: str,
+) -> dict[str, SimulatedTool]:
+    """The tools of a dry run of `prepared`'s line, which `sim_options` set, once the run was
+    refused as it connected them (`RunNotStarted`), naming `tool` at its address and then
+    `refusal`: no tool was commanded, no panel arrived on the line, nothing was recorded."""
+    lines: list[SimulatedLine] = []
+    async with open_run(store, prepared, line_ready=lines.append, sim_options=sim_options) as run:
+        with pytest.raises(RunNotStarted) as refused:
+            await run.run()
+        (line,) = lines
+        assert commands_received(line) == {}
+        assert len(line.twin) == 0  # no panel was received
+        tools = dict(line.tools)
+    assert str(refused.value).startswith(f"run not started: {tool} at ")
+    assert str(refused.value).endswith(
+        f"{refusal}; nothing was run and nothing was recorded: run it again with the recipe "
+        "corrected, or on tools that carry it out"
+    )
+    assert store.runs() == []
+    return tools
+
+
+@asynccontextmanager
+async def lone_laser(
+    tool_options: Mapping[str, Mapping[str, object]] | None = None,
+) -> AsyncIterator[tuple[SimulatedLine, ToolPool]]:
+    """A simulated line of a laser alone (`tool_options`: a CO2 `source`), its driver
+    connected in a pool of its own: the tools a method's check of a laser's source asks."""
+    async with (
+        SimulatedLine(kinds=["laser"], tool_options=tool_options) as line,
+        line.station.open_tool("laser", line.clock) as laser,
+    ):
+        pool = ToolPool(line.clock)
+        pool.add(Tool("laser", "laser", laser, 1))
+        yield line, pool

@@ -10,7 +10,7 @@ plate etched too little or too much) run, and the claim check names the claim.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -20,7 +20,6 @@ from pydantic_core import PydanticCustomError
 
 from packline.cli import main
 from packline.clock import WallClock
-from packline.drivers.equipment import Limit
 from packline.drivers.roles.dispenser import FILL_TOLERANCE
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
 from packline.drivers.roles.laser import LaserSource
@@ -40,11 +39,10 @@ from packline.sequences.engine import (
     record_disposition,
     run_report,
 )
-from packline.sequences.engine.errors import ResumeNotStarted, RunNotStarted
+from packline.sequences.engine.errors import ResumeNotStarted
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.plan import dry_run_release_warning
-from packline.sequences.engine.request import Prepared
-from packline.sequences.engine.tools import ConnectedTools, Tool, ToolPool
+from packline.sequences.engine.tools import ConnectedTools
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
 from packline.sequences.tape_substrate.checks import GRIND_STEP, claim_conditions
 from packline.sequences.tape_substrate.incoming import DieWaferRecipe, PanelRecipe
@@ -57,16 +55,18 @@ from packline.sequences.tape_substrate.steps import (
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.physics.dispenser import DispenserPhysics
-from packline.sim_instruments.tool import SimulatedTool
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
 from .helpers import (
+    commands_received,
     completed_past_validate,
     etched_apart_past_validate,
     failing_claims,
+    lone_laser,
     recipe_problems,
     reference_recipe,
     refusal,
+    refused_as_it_connects,
     run_lot,
     validated_lot_of_one,
     without_lines,
@@ -235,63 +235,11 @@ def test_a_grind_tolerance_of_the_gauge_s_resolution_passes_the_line_and_000_f(
     assert 0 < thickness["margin_worst"] < 0.1
 
 
-#: What a driver sends a SCPI tool as it connects, clearing its status registers: no command
-#: to its process (`test_identity_and_standby_after_connect`, tests/sim_instruments).
-STATUS_CLEAR = "*CLS"
-#: The messages by which a GEM host commands an equipment (a remote command, an equipment
-#: constant, a process program); connecting sends none.
-GEM_COMMANDS = ("S2F41", "S2F49", "S2F15", "S7F3")
-
-
-def commands_received(line: SimulatedLine) -> dict[str, list[str]]:
-    """Each tool of `line` that was sent a command, with them: what a text tool received that
-    is no query (`?`) but the status clear of connecting, every write to a Modbus tool (all it
-    records), a GEM face's commanding messages; {} for a line that was only asked."""
-    sent = {
-        name: [
-            text
-            for text in tool.received
-            if any(not unit.endswith("?") and unit != STATUS_CLEAR for unit in text.split(";"))
-        ]
-        for name, tool in line.tools.items()
-    }
-    for name, server in line.gem_servers.items():
-        sent[name] += [message for message in server.received if message.startswith(GEM_COMMANDS)]
-    return {name: commands for name, commands in sent.items() if commands}
-
-
 def recipe_of_tolerance(tmp_path: Path, tolerance_um: str) -> Path:
     """`small_recipe` ground to `tolerance_um`, written as a recipe file."""
     recipe = small_recipe()
     recipe["grind"]["tolerance_um"] = tolerance_um
     return write_recipe(tmp_path, recipe)
-
-
-async def refused_as_it_connects(
-    store: RunStore,
-    prepared: Prepared,
-    sim_options: Mapping[str, Mapping[str, object]],
-    tool: str,
-    refusal: str,
-) -> dict[str, SimulatedTool]:
-    """The tools of a dry run of `prepared`'s line, which `sim_options` set, once the run was
-    refused as it connected them (`RunNotStarted`), naming `tool` at its address and then
-    `refusal`: no tool was commanded, no panel arrived on the line, nothing was recorded."""
-    lines: list[SimulatedLine] = []
-    async with open_run(store, prepared, line_ready=lines.append, sim_options=sim_options) as run:
-        with pytest.raises(RunNotStarted) as refused:
-            await run.run()
-        (line,) = lines
-        assert commands_received(line) == {}
-        assert len(line.twin) == 0  # no panel was received
-        tools = dict(line.tools)
-    assert str(refused.value).startswith(f"run not started: {tool} at ")
-    assert str(refused.value).endswith(
-        f"{refusal}; nothing was run and nothing was recorded: run it again with the recipe "
-        "corrected, or on tools that carry it out"
-    )
-    assert store.runs() == []
-    return tools
 
 
 #: The simulated line's grinder with a gauge of 0.5 um (one of the 0.1-1 um a grinder's gauge
@@ -500,12 +448,7 @@ async def test_a_resume_with_its_panels_drilled_asks_the_laser_nothing():
     station whose limits now refuse the laser's diameters goes on); a first session asks it
     and refuses its UV source."""
     recipe = cast(TapeSubstrateRecipe, prepare(RunRequest("tape-substrate")).recipe)
-    async with (
-        SimulatedLine(kinds=["laser"]) as line,
-        line.station.open_tool("laser", line.clock) as laser,
-    ):
-        pool = ToolPool(line.clock)
-        pool.add(Tool("laser", "laser", laser, 1))
+    async with lone_laser() as (line, pool):
         asked = len(line.tools["laser"].received)
         drilled = {"W01": frozenset({DRILL_STEP, RESIST_OPENING_STEP})}
         assert await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool, drilled)) == []
@@ -524,12 +467,7 @@ async def test_a_resume_with_its_holes_drilled_asks_the_laser_only_of_the_openin
     assert recipe.holes is not None
     openings_of_50 = recipe.holes.model_copy(update={"resist_opening_um": 50.0})
     recipe = recipe.model_copy(update={"holes": openings_of_50})
-    async with (
-        SimulatedLine(kinds=["laser"]) as line,
-        line.station.open_tool("laser", line.clock) as laser,
-    ):
-        pool = ToolPool(line.clock)
-        pool.add(Tool("laser", "laser", laser, 1))
+    async with lone_laser() as (_line, pool):
         drilled = {"W01": frozenset({DRILL_STEP})}
         assert await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool, drilled)) == []
         (reason,) = await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool))
@@ -537,23 +475,6 @@ async def test_a_resume_with_its_holes_drilled_asks_the_laser_only_of_the_openin
         ": holes.diameter_um = 150 um: outside what this laser's UV source (355 nm) drills, "
         "[10, 50] um: drill them on a laser of a CO2 source (9400 or 10600 nm), which drills "
         "[50, 150] um (claim 000:a)"
-    )
-
-
-def test_a_laser_no_source_of_which_drills_the_holes_here_is_told_so():
-    """Where the tool's limits (a station's narrower ones) leave no source that drills the
-    recipe's diameters, the refusal says so, rather than naming a source that would refuse
-    them too."""
-    holes = cast(TapeSubstrateRecipe, prepare(RunRequest("tape-substrate")).recipe).holes
-    assert holes is not None
-    narrow = Limit(10, 100, "um", source="station file line.yaml")
-    refusal = holes.source_refusal(
-        LaserSource.CO2_10600, lambda _: narrow, ("diameter_um", "resist_opening_um")
-    )
-    assert refusal == (
-        "holes.diameter_um = 150 um, holes.resist_opening_um = 150 um: outside what this "
-        "laser's CO2 source (10600 nm) drills, [10, 100] um of station file line.yaml: no laser "
-        "source drills them within this tool's limits (claim 000:a)"
     )
 
 

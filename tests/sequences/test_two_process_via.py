@@ -17,25 +17,37 @@ from pathlib import Path
 import pytest
 
 from packline.cli import main
+from packline.drivers.roles.laser import LaserSource
 from packline.sequences.engine import (
+    RunRequest,
     RunStore,
     get_method,
+    prepare,
     recipe_template,
 )
 from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.engine.tools import ConnectedTools
 from packline.sequences.two_process_via import CLAIM_MAP, TwoProcessViaRecipe, claim_conditions
 from packline.sequences.two_process_via.recipe import Develop
+from packline.sequences.two_process_via.steps import (
+    CONCAVE_LASER_STEP,
+    STRESS_RELIEF_OPENING_STEP,
+    lasers_drill_the_vias,
+)
 
 from .helpers import (
     RECIPES,
+    commands_received,
     completed_past_validate,
     dry_etch_lasting,
     etched_apart_past_validate,
     failing_claims,
     first_process_changed,
     held_past_validate,
+    lone_laser,
     reference_recipe,
     refusal,
+    refused_as_it_connects,
     run_lot,
     validated_wrong_product,
     write_recipe,
@@ -856,3 +868,66 @@ async def test_a_dose_below_the_clearing_dose_driven_past_validate_bares_the_int
         store, "two-process-via", "two-process-via-photo.yaml", underexposed(250.0)
     )
     assert "002:1e" in failing_claims(check)
+
+
+#: The simulated line's laser with a CO2 source (50-150 um vias), as a station's may be; the
+#: line's own is UV (10-50 um), which drills the reference recipes' 40 um vias.
+CO2_LASER = {"laser": {"source": LaserSource.CO2_10600}}
+
+
+def co2_refusal(diameters: str, claims: str) -> str:
+    """How a CO2 laser refuses a reference recipe's 40 um `diameters`, after its address."""
+    return (
+        f": {diameters}: outside what this laser's CO2 source (10600 nm) drills, [50, 150] um: "
+        f"drill them on a laser of a UV source (355 nm), which drills [10, 50] um ({claims})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("recipe", "diameters", "claims"),
+    [
+        ("two-process-via.yaml", "first.diameter_um = 40 um", "claim 002:1f"),
+        ("two-process-via-photo-laser.yaml", "second.diameter_um = 40 um", "claim 002:1h"),
+        (
+            "two-process-via-solder-resist.yaml",
+            "stress_relief.opening.diameter_um = 40 um, first.diameter_um = 40 um",
+            "claims 002:17, 002:1f",
+        ),
+    ],
+    ids=["first", "second", "stress-relief"],
+)
+async def test_a_laser_whose_source_cannot_drill_the_vias_is_refused_as_the_run_connects(
+    store: RunStore, recipe: str, diameters: str, claims: str
+):
+    """A CO2 laser had refused the recipe's 40 um vias only at its step, after the wafer's
+    interconnects and resin: the run is refused as it connects its tools, naming the laser,
+    its source, the diameters of the laser steps the recipe has (the first process, the
+    second, the stress-relieving layer's openings) and the source that drills them, with
+    nothing commanded, no wafer received, nothing recorded."""
+    prepared = prepare(RunRequest("two-process-via", recipe_path=str(RECIPES / recipe)))
+    tools = await refused_as_it_connects(
+        store, prepared, CO2_LASER, "laser", co2_refusal(diameters, claims)
+    )
+    assert tools["laser"].source is LaserSource.CO2_10600  # type: ignore[attr-defined]
+
+
+async def test_a_resume_past_the_laser_steps_asks_the_laser_nothing():
+    """A resume whose wafers have had their stress relief opened and their concave portions
+    lasered has no laser step left: its check asks the laser nothing (not even its source),
+    and a CO2 laser does not stop it; a first session asks it and is refused."""
+    solder_resist = str(RECIPES / "two-process-via-solder-resist.yaml")
+    recipe = prepare(RunRequest("two-process-via", recipe_path=solder_resist)).recipe
+    assert isinstance(recipe, TwoProcessViaRecipe)
+    async with lone_laser(CO2_LASER) as (line, pool):
+        asked = len(line.tools["laser"].received)
+        lasered = {"W01": frozenset({STRESS_RELIEF_OPENING_STEP, CONCAVE_LASER_STEP})}
+        assert await lasers_drill_the_vias(recipe, ConnectedTools(pool, lasered)) == []
+        assert len(line.tools["laser"].received) == asked
+        (reason,) = await lasers_drill_the_vias(recipe, ConnectedTools(pool))
+        assert commands_received(line) == {}
+    assert reason.endswith(
+        co2_refusal(
+            "stress_relief.opening.diameter_um = 40 um, first.diameter_um = 40 um",
+            "claims 002:17, 002:1f",
+        )
+    )

@@ -1,0 +1,50 @@
+"""The check of a laser's source against the via diameters a recipe asks of it, shared by
+every method that drills (sequences/laser_sources.py): its refusal names each diameter its
+source does not drill, the source and what it drills, and the sources that drill them."""
+
+from __future__ import annotations
+
+from packline.drivers.equipment import Limit
+from packline.drivers.roles.laser import LaserSource
+from packline.sequences.laser_sources import ViaDiameter, source_refusal
+
+#: A tape panel's holes and solder resist openings (tape-substrate's reference, 000:a).
+HOLES = (
+    ViaDiameter("drill holes", "holes.diameter_um", 150.0, "000:a"),
+    ViaDiameter("open solder resist", "holes.resist_opening_um", 150.0, "000:a"),
+)
+
+
+def test_a_laser_no_source_of_which_drills_the_holes_here_is_told_so():
+    """Where the tool's limits (a station's narrower ones) leave no source that drills the
+    recipe's diameters, the refusal says so, rather than naming a source that would refuse
+    them too."""
+    narrow = Limit(10, 100, "um", source="station file line.yaml")
+    refusal = source_refusal(LaserSource.CO2_10600, lambda _: narrow, HOLES)
+    assert refusal == (
+        "holes.diameter_um = 150 um, holes.resist_opening_um = 150 um: outside what this "
+        "laser's CO2 source (10600 nm) drills, [10, 100] um of station file line.yaml: no laser "
+        "source drills them within this tool's limits (claim 000:a)"
+    )
+
+
+def test_diameters_of_several_claims_are_refused_naming_each_claim_once():
+    """Diameters drilled for different claims (two-process-via's concave portions, 002:1f,
+    and via bottoms, 002:1h) name both claims; a source that drills them all is not
+    refused."""
+    vias = (
+        ViaDiameter("laser concave portions", "first.diameter_um", 40.0, "002:1f"),
+        ViaDiameter("laser via bottoms", "second.diameter_um", 40.0, "002:1h"),
+    )
+    co2 = Limit(50, 150, "um")
+    uv = Limit(10, 50, "um")
+
+    def diameters(source: LaserSource) -> Limit:
+        return co2 if source.is_co2 else uv
+
+    assert source_refusal(LaserSource.UV_355, diameters, vias) is None
+    assert source_refusal(LaserSource.CO2_9400, diameters, vias) == (
+        "first.diameter_um = 40 um, second.diameter_um = 40 um: outside what this laser's CO2 "
+        "source (9400 nm) drills, [50, 150] um: drill them on a laser of a UV source (355 nm), "
+        "which drills [10, 50] um (claims 002:1f, 002:1h)"
+    )
