@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clearances import clear_wait
-from .liveness import last_record
+from .liveness import run_clock
+from .plan import Plan
 from .progress import clock_text
 from .recorded_station import time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS, Schedule, find_schedule, planned_schedule
-
-#: Wafer statuses of a wafer that does no more steps in this run, unfinished.
-STOPPED = ("held", "terminated", "scrapped")
+from .wafer_status import STOPPED
 
 
 @dataclass
@@ -212,9 +211,9 @@ class Schedules:
             self._found.pop(run_id, None)
 
 
-#: The statuses of a step record that says its step is done: completed, or skipped (a resume
-#: met it completed before, or carried out its release: `plan.released_why`), as a resume's
-#: plan reads them (`Plan.completed_steps`, which seeds its live view).
+#: The statuses of a step record of this session that says its step is done: completed, or
+#: skipped (the resume met it completed before, or carried out its release:
+#: `plan.released_why`).
 STEP_DONE = ("completed", "skipped")
 
 
@@ -244,13 +243,12 @@ def run_eta(
     estimate = Estimate(schedule)
     estimate.start(start_t)
     positions = {w["wafer_id"]: w for w in store.wafers(run_id)}
-    # the steps each wafer completed in the sessions before, as the live view is told them
-    # (`Plan.completed_steps`: a step released counts as done, as its skip says)
-    done: dict[str, set[str]] = {wafer_id: set() for wafer_id in positions}
-    for step in every_step:
-        counted = step["kind"] in COUNTED_KINDS and step["status"] in STEP_DONE
-        if counted and step["session"] < session:
-            done[step["wafer_id"]].add(step["key"])
+    # the steps each wafer completed in the sessions before, read as the resume's plan reads
+    # them to seed its live view (`Plan.completed_steps`: a step released counts as done)
+    before = Plan.from_records(
+        [s for s in every_step if s["session"] < session], positions.values()
+    )
+    done = {wafer_id: set(before.completed_steps(wafer_id)) for wafer_id in positions}
     for wafer_id, wafer in positions.items():
         if wafer["status"] == "completed" and not any(s["wafer_id"] == wafer_id for s in steps):
             estimate.wafer_completed(wafer["position"], start_t)  # in a session before
@@ -292,24 +290,3 @@ def current_pause(events: Iterable[Mapping[str, Any]], session: int) -> Mapping[
     it is in now), else None."""
     control = [e for e in events if e["session"] == session and e["kind"] in ("paused", "resumed")]
     return control[-1] if control and control[-1]["kind"] == "paused" else None
-
-
-def run_clock(
-    run: Mapping[str, Any],
-    events: Iterable[Mapping[str, Any]],
-    steps: Iterable[Mapping[str, Any]],
-    now_wall: float,
-) -> tuple[float, float]:
-    """The run clock of a run being driven (its row of the runs table, its events and steps,
-    of every session or of the latest alone) where its latest session began and now, from its
-    records alone: on a station the wall clock since that session began, in a dry run the
-    latest step record's time (the run clock continues across sessions, engine.md,
-    *Checkpoints and resume*: an earlier session's steps are no later than this one's start)."""
-    session = run["sessions"]
-    began = [e for e in events if e["kind"] == "run-started" and e["session"] == session]
-    start_t, start_wall = (
-        (began[-1]["t"], began[-1]["wall"]) if began else (run["started_t"], run["started_wall"])
-    )
-    if not run["simulated"]:
-        return start_t, start_t + now_wall - start_wall
-    return start_t, last_record(list(steps), (start_t, start_wall))[0]

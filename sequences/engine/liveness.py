@@ -10,7 +10,7 @@ and `packline resume` continues it.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +169,24 @@ def status_text(
 def driver_text(run: dict[str, Any]) -> str:
     """Who drives the run, for messages: 'process 1234 on host line-pc'."""
     return f"process {run['pid']} on host {run['host']}"
+
+
+def run_clock(
+    run: Mapping[str, Any],
+    events: Iterable[Mapping[str, Any]],
+    steps: Iterable[Mapping[str, Any]],
+    now_wall: float,
+) -> tuple[float, float]:
+    """The run clock of a run being driven (its row of the runs table, its events and steps,
+    of every session or of the latest alone) where its latest session began and now, from its
+    records alone: on a station the wall clock since that session began, in a dry run the
+    latest step record's time (the run clock continues across sessions, engine.md,
+    *Checkpoints and resume*: an earlier session's steps are no later than this one's start)."""
+    session = run["sessions"]
+    began = [e for e in events if e["kind"] == "run-started" and e["session"] == session]
+    start_t, start_wall = (
+        (began[-1]["t"], began[-1]["wall"]) if began else (run["started_t"], run["started_wall"])
+    )
+    if not run["simulated"]:
+        return start_t, start_t + now_wall - start_wall
+    return start_t, last_record(list(steps), (start_t, start_wall))[0]

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .clearances import clear_command
-from .eta import STOPPED, Estimate, holding_reason
+from .eta import Estimate, holding_reason
 from .events import Event
 from .plan import FINISHED
 from .schedule import COUNTED_KINDS, Schedule
-from .wafer_status import shown_wafer_status
+from .wafer_status import STOPPED, shown_wafer_status
 
 #: Run-level events that change what the run as a whole is doing, and what it then is.
 RUN_STATES = {

@@ -14,13 +14,13 @@ from typing import Any, NamedTuple
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .clearances import clear_wait, service_event
 from .confirmations import confirmations_asked
-from .eta import run_clock
 from .injected_faults import faults_injected
 from .liveness import (
     DRIVEN,
     INTERRUPTED,
     cut_off_reason,
     is_cut_off,
+    run_clock,
     shown_run,
     where_it_stands,
 )

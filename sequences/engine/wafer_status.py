@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from .eta import STOPPED
-
+#: Wafer statuses of a wafer that does no more steps in this run, unfinished.
+STOPPED = ("held", "terminated", "scrapped")
 #: Wafer statuses of a wafer that does no more steps in this run.
 FINAL = ("completed", *STOPPED)
 #: What a wafer still under way in a run being driven may be doing, in the order the live
