@@ -34,7 +34,8 @@ Rules (the checkpoint contract, see docs/engine.md):
 * every other wafer runs its script again: completed steps are skipped; a stage (a tool use,
   or a batch) it completed is passed without its tool (decision 0122; a step its script calls
   in such a stage that the records have not done there fails, and its rework, or release,
-  replays the stage on its tool); a repeatable step
+  replays the stage on its tool, by whichever session runs the wafer next, as a failed
+  stage); a repeatable step
   that was running is run again; inside a stage (a tool held by the wafer, or a batch) that
   was cut off, completed repeatable steps are run again too, because the tool's recovery
   undid what they did (unloaded the wafer, vented the chamber) - completed irreversible steps
@@ -201,12 +202,20 @@ class Plan:
             read[key] = position
         for key, position in read.items():
             row = self.steps[key]
-            if row["kind"] in HOLDING_KINDS and row["status"] == "failed":
-                # the tool's recovery took the wafer off as the stage failed: replayed by
-                # whichever session runs the wafer next, not only the one carrying out its
-                # disposition (which may stop before the wafer is back in the stage)
-                self.steps[key] = {**row, "status": "interrupted"}
-            elif position < last[key[0]] and row["kind"] not in HOLDING_KINDS and self._holds(row):
+            if row["kind"] in HOLDING_KINDS:
+                if row["status"] == "failed":
+                    # the tool's recovery took the wafer off as the stage failed: replayed by
+                    # whichever session runs the wafer next, not only the one carrying out its
+                    # disposition (which may stop before the wafer is back in the stage)
+                    self.steps[key] = {**row, "status": "interrupted"}
+                continue
+            stage = self.steps.get((key[0], row["stage"]))
+            if row["status"] == "failed" and stage is not None and stage["status"] == "completed":
+                # failed in a stage a resume passed, done before without this step (the
+                # script calls it there since, `Wafer.use`): replayed on its tool, as a
+                # failed stage is, by whichever session runs the wafer next
+                self.steps[key[0], row["stage"]] = {**stage, "status": "interrupted"}
+            if position < last[key[0]] and self._holds(row):
                 del self.steps[key]  # the wafer ran on after this hold: its rework stands
 
     def run_unserved_again(self, wafer_id: str, steps: Iterable[dict[str, Any]]) -> None:
@@ -225,11 +234,6 @@ class Plan:
             if key[0] != wafer_id:
                 continue
             if row["kind"] not in HOLDING_KINDS and self._holds(row):
-                stage = self.steps.get((wafer_id, row["stage"]))
-                if stage is not None and stage["status"] == "completed":
-                    # held in a stage a resume passed, done before without this step (the
-                    # script calls it there since, `Wafer.use`): replayed on its tool
-                    self.steps[(wafer_id, row["stage"])] = {**stage, "status": "interrupted"}
                 if decision is Decision.RELEASE:
                     self.released_now[key] = row
                     self.steps[key] = {**row, "status": "completed"}

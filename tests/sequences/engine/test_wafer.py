@@ -361,6 +361,31 @@ async def test_a_step_added_to_a_stage_done_before_fails_and_its_rework_replays_
     assert ("W01", "wire_bonder") in line.loads[2]
 
 
+def laminator_stage(store, run_id: str, session: int) -> list[tuple[str, str]]:
+    """W01's laminator stage in `session` of run `run_id` (a lot of 1), its steps after it:
+    (name, status)."""
+    return [
+        (s["name"], s["status"])
+        for s in store.table("steps", run_id)
+        if s["session"] == session and (s["stage"] or s["key"]) == "use laminator#0"
+    ]
+
+
+async def resume_terminated_past_the_bonder(store, run_id: str, line: LineLoads) -> None:
+    """Resume run `run_id` (a lot of 1) and terminate the resume as W01 passes its bonder
+    stage, before it is back in its laminator stage."""
+    resumed_engines: list = []
+
+    def terminate_past_the_bonder(event) -> None:
+        if event.kind == "step-finished" and event.step == "unload from bonder":
+            resumed_engines[0].request("terminate", "ana")
+
+    observing = [terminate_past_the_bonder]
+    async with open_resume(store, run_id, observers=observing, line_ready=line) as resumed:
+        resumed_engines.append(resumed)
+        assert await resumed.run() == "terminated"
+
+
 async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_deciding(store):
     """bump-seal-clean, a lot of 1: the laminator's chamber leaks under W01's lamination (held,
     the laminator out of service). The laminator is cleared and W01 reworked, and the resume
@@ -381,26 +406,13 @@ async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_
     run_id = engine.run_id
     record_clearance(store, run_id, "laminator", "ana")
     record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "leak fixed: laminate again")
-    resumed_engines: list = []
-
-    def terminate_past_the_bonder(event) -> None:
-        if event.kind == "step-finished" and event.step == "unload from bonder":
-            resumed_engines[0].request("terminate", "ana")
-
-    observing = [terminate_past_the_bonder]
-    async with open_resume(store, run_id, observers=observing, line_ready=line) as resumed:
-        resumed_engines.append(resumed)
-        assert await resumed.run() == "terminated"
+    await resume_terminated_past_the_bonder(store, run_id, line)
     assert not [
         s for s in store.table("steps", run_id) if s["session"] == 2 and s["tool"] == "laminator"
     ]
     async with open_resume(store, run_id, line_ready=line) as again:
         assert await again.run() == "completed"
-    third = [
-        (s["name"], s["status"])
-        for s in store.table("steps", run_id)
-        if s["session"] == 3 and (s["stage"] or s["key"]) == "use laminator#0"
-    ]
+    third = laminator_stage(store, run_id, 3)
     assert third == [
         ("use laminator", "completed"),
         ("load on laminator", "completed"),
@@ -410,3 +422,44 @@ async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_
         ("unload from laminator", "completed"),
     ]
     assert ("W01", "laminator") in line.loads[2]
+
+
+async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_than_the_deciding(
+    store, monkeypatch
+):
+    """A method changed since the run began calls a step in W01's laminator stage, completed
+    in the first session: the resume passing the stage fails it (held). W01 is reworked, and
+    the resume carrying that out is terminated as W01 passes its bonder stage, before it is
+    back in the laminator stage. The next resume still replays that stage on the laminator and
+    runs the new step: it had read the stage completed (its rework forgotten with the failed
+    step, which the wafer's later records outdate), passed it again and failed the step again."""
+    line = LineLoads()
+    run_id = await stopped_at(store, 1, "W01", "open door", line_ready=line)
+
+    async def seal_with_resin(wafer, resin) -> None:
+        async with wafer.use(Laminator) as laminator:
+            await wafer.step("load on laminator", laminator.load, wafer.id, handling=Handling.LOAD)
+            await wafer.step("laminate resin film", laminator.laminate, resin.job())
+            await wafer.step("cool", laminator.cool, resin.peel_below_c)
+            await wafer.step("cool again", laminator.cool, resin.peel_below_c)
+            await wafer.step("peel support", laminator.peel_support)
+            await wafer.step("unload from laminator", laminator.unload, handling=Handling.UNLOAD)
+
+    monkeypatch.setattr(bump_seal_clean, "seal_with_resin", seal_with_resin)
+    async with open_resume(store, run_id, line_ready=line) as resumed:
+        assert await resumed.run() == "held"
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "cool it again")
+    await resume_terminated_past_the_bonder(store, run_id, line)
+    async with open_resume(store, run_id, line_ready=line) as again:
+        assert await again.run() == "completed"
+    fourth = laminator_stage(store, run_id, 4)
+    assert fourth == [
+        ("use laminator", "completed"),
+        ("load on laminator", "completed"),
+        ("laminate resin film", "skipped"),
+        ("cool", "completed"),
+        ("cool again", "completed"),
+        ("peel support", "skipped"),
+        ("unload from laminator", "completed"),
+    ]
+    assert ("W01", "laminator") in line.loads[3]
