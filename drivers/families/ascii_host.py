@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import ClassVar, Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar, cast
 
 from ..equipment import Equipment, Identity, ToolState, poll_hold_s
 from ..errors import CommandRefused, ProtocolError, ToolError
@@ -344,39 +344,26 @@ class HostLinkDriver(Equipment):
 
     def number_field(self, action: str, fields: Mapping[str, str], key: str) -> float:
         """Field `key` of a reply as a number; a `ProtocolError` if it is not one."""
-        try:
-            return float(fields[key])
-        except ValueError:
-            raise ProtocolError(
-                self.name, self.address, action, f"{key}={fields[key]!r} is not a number"
-            ) from None
+        return cast(float, self._field_as(action, fields, key, float))
 
     def integer_field(self, action: str, fields: Mapping[str, str], key: str) -> int:
         """Field `key` of a reply as a whole number; a `ProtocolError` if it is not one."""
-        try:
-            return int(fields[key])
-        except ValueError:
-            raise ProtocolError(
-                self.name, self.address, action, f"{key}={fields[key]!r} is not an integer"
-            ) from None
+        return cast(int, self._field_as(action, fields, key, int))
 
     def flag_field(self, action: str, fields: Mapping[str, str], key: str) -> bool:
         """Field `key` of a reply as a flag, `1` or `0`; a `ProtocolError` if it is neither."""
-        if fields[key] not in ("0", "1"):
-            raise ProtocolError(self.name, self.address, action, f"{key}={fields[key]!r} not 0/1")
-        return fields[key] == "1"
+        return cast(bool, self._field_as(action, fields, key, bool))
 
     def choice_field(self, action: str, fields: Mapping[str, str], key: str, kind: type[C]) -> C:
         """Field `key` of a reply as one of the page's tokens (`kind`, an enum of them)."""
-        try:
-            return kind(fields[key])
-        except ValueError:
-            raise ProtocolError(
-                self.name,
-                self.address,
-                action,
-                f"{key}={fields[key]!r} is not on the protocol page",
-            ) from None
+        return cast(C, self._field_as(action, fields, key, kind))
+
+    def _field_as(
+        self, action: str, fields: Mapping[str, str], key: str, kind: type[object]
+    ) -> object:
+        """Field `key` of a reply, one no `HostReply` declares, read as `kind` the way a
+        declared one is (`reply_value`, `ReplyField.read`), so both read and refuse alike."""
+        return self.reply_value(action, fields, HostReplyField(key=key, name=key, kind=kind))
 
     async def request_reply(self, action: str, reply: HostReply[R]) -> R | None:
         """`reply`'s query asked, its answer read into the role's result, each field as its

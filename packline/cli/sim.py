@@ -59,11 +59,12 @@ async def _serve(args: argparse.Namespace) -> int:
         clock = ScaledClock(args.time_scale) if args.time_scale != 1.0 else WallClock()
     except ValueError as error:
         raise BadInput(f"--time-scale {args.time_scale}: {error}") from None
+    from packline.sequences.engine.launch import RecipeLine
+
     served = _served_recipe(args)
-    kinds = list(TOOL_KINDS) if served is None else served.line.kinds
-    sim_options = _served_sim_options(args.sim_options, kinds)
-    recipe_line = None if served is None else served.line.given(sim_options)
-    line_options = sim_options if recipe_line is None else recipe_line.tool_options
+    # without --method, every kind as the line builds it by default, receiving nothing
+    built = RecipeLine(list(TOOL_KINDS), None, {}) if served is None else served.line
+    recipe_line = built.given(_served_sim_options(args.sim_options, built.kinds))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -77,20 +78,17 @@ async def _serve(args: argparse.Namespace) -> int:
                 bound = str(infos[0][4][0])
                 beyond = not ipaddress.ip_address(bound).is_loopback
                 # another machine reaches no pty of this one: serial tools on TCP
-                transports = serial_on_tcp(kinds, gem=args.gem) if beyond else {}
+                transports = serial_on_tcp(recipe_line.kinds, gem=args.gem) if beyond else {}
                 line = await stack.enter_async_context(
                     SimulatedLine(
                         clock,
                         host=args.host,
-                        kinds=kinds,
+                        kinds=recipe_line.kinds,
                         name=Station.served_line_name(None if served is None else served.method),
-                        incoming=None if recipe_line is None else recipe_line.incoming,
+                        incoming=recipe_line.incoming,
                         gem=args.gem,
                         serial_over_tcp=beyond,
-                        tool_options={
-                            role: {**transports.get(role, {}), **line_options.get(role, {})}
-                            for role in {*transports, *line_options}
-                        },
+                        tool_options=recipe_line.given(transports).tool_options,
                         line_id=secrets.token_hex(LINE_ID_BYTES),
                     )
                 )
@@ -119,7 +117,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 where = address if isinstance(address, str) else ", ".join(address.values())
                 given = ", ".join(
                     f"{option} {_option_text(value)}"
-                    for option, value in line_options.get(name, {}).items()
+                    for option, value in recipe_line.tool_options.get(name, {}).items()
                 )
                 report(f"{name}: {entry.kind} served at {where}{f' ({given})' if given else ''}")
             report(f"faults: packline sim fault TOOL FAULT --station FILE (socket {control.path})")
