@@ -142,7 +142,9 @@ class _TimeBound:
     __slots__ = ("_cancelling", "_expired", "_task", "timer")
 
     def __init__(self, timer: asyncio.Future[None]) -> None:
-        task = asyncio.current_task()
+        # The timer's loop is the running one: asked of it, the running loop is not looked up
+        # again (which costs a system call, `getpid`, on every wait).
+        task = asyncio.current_task(timer.get_loop())
         if task is None:
             timer.cancel()
             raise RuntimeError("wait_for runs in a task")
@@ -418,7 +420,7 @@ class VirtualClock:
         self._now = start_s
         self._settle_iterations = settle_iterations
         self.wires = MemoryWires() if wires_in_memory else None
-        self.checks = _checks_from_environment() if checks is None else checks
+        self._checks = _checks_from_environment() if checks is None else checks
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._exchanges: dict[_Activity, None] = {}  # open, in the order they opened
@@ -443,6 +445,12 @@ class VirtualClock:
         #: instant. One leaves as the clock takes it off the heap (done, or cancelled), which
         #: costs no callback of the loop.
         self._timers: dict[asyncio.Future[None], bool] = {}
+
+    @property
+    def checks(self) -> bool:
+        """Whether the clock checks for work in flight before each jump; fixed as the clock is
+        made (an activity names its task for the check's message only with them on)."""
+        return self._checks
 
     def now(self) -> float:
         return self._now
@@ -568,7 +576,7 @@ class VirtualClock:
         what its instant woke, `timer`); with the checks on and work in flight, give them
         `ClockCheckFailed` instead, time unchanged."""
         target_s = max(self._now, self._sleepers[0][0])
-        in_flight = self._work_in_flight() if self.checks else []
+        in_flight = self._work_in_flight() if self._checks else []
         if not in_flight:
             self._now = target_s
         woken = False
@@ -725,7 +733,8 @@ class _Exchange:
 
 class _Activity:
     """One `VirtualClock.activity()`, an exchange in flight from `__enter__` to `__exit__`:
-    who opened it and when, for a failed check's message.
+    who opened it and when, for a failed check's message (the task only with the clock's
+    checks on: nothing else reads it, and looking it up costs every exchange a system call).
 
     A class rather than a generator-based context manager: every wire exchange of a dry run
     opens one, and this costs less than two thirds as much.
@@ -740,7 +749,9 @@ class _Activity:
 
     def __enter__(self) -> None:
         clock = self._clock
-        self._task, self._opened_at_s = _current_task(), clock.now()
+        self._opened_at_s = clock.now()
+        if clock._checks:
+            self._task = _current_task()
         clock._exchanges[self] = None
 
     def __exit__(self, *exc_info: object) -> None:

@@ -49,7 +49,8 @@ class MemoryWires:
         if self._next_pass is None or not getattr(self._next_pass, "_scheduled", False):
             batch: dict[MemoryTransport, None] = {}
             self._batches.append(batch)
-            self._next_pass = asyncio.get_running_loop().call_later(0, self._deliver, batch)
+            # The end's loop, the running one, rather than looked up (a system call, `getpid`).
+            self._next_pass = end._loop.call_later(0, self._deliver, batch)
         self._batches[-1][end] = None
 
     def _deliver(self, batch: dict[MemoryTransport, None]) -> None:

@@ -252,9 +252,12 @@ class ModbusLink(Link):
         if sending:
             self._reply_so_far = bytearray()
             self._unasked = None
-            self._asker = asyncio.current_task()
-            if self._client is not None:
+            if self._client is None:
+                self._asker = asyncio.current_task()
+            else:
                 ctx = self._client.ctx
+                # Of the client's loop, the running one, not looked up again (`getpid`).
+                self._asker = asyncio.current_task(ctx.loop)
                 self._request_ids = (ctx.request_dev_id, ctx.request_transaction_id)
             if self._marks_writing:
                 # A held request's writing (`_written`), which follows in this step, nothing

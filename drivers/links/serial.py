@@ -80,9 +80,12 @@ class _Port(asyncio.Protocol):
     def arrival(self) -> asyncio.Future[None]:
         """What is done by the next bytes, or by the end of the connection: a bare future, as
         a stream reader waits on (an `asyncio.Event`, or a coroutine around the future, costs
-        more on every exchange). One wait at a time: the link's lock sees to it."""
-        self._waiter = asyncio.get_running_loop().create_future()
-        self._reader = asyncio.current_task()
+        more on every exchange). One wait at a time: the link's lock sees to it. Made on the
+        port's loop, the running one, rather than looking that up twice (each a system call,
+        `getpid`)."""
+        loop = self.ended.get_loop()
+        self._waiter = loop.create_future()
+        self._reader = asyncio.current_task(loop)
         return self._waiter
 
     def _wake(self) -> None:

@@ -413,6 +413,20 @@ def test_the_checks_follow_the_environment_unless_told(monkeypatch: pytest.Monke
         VirtualClock()
 
 
+async def test_the_checks_stay_as_the_clock_was_made():
+    """An activity names its task for a failed check only on a clock made with the checks on
+    (looking the task up costs every exchange a system call): checks turned on later would
+    name no task, so they cannot be."""
+    clock = VirtualClock(checks=False)
+    with pytest.raises(AttributeError):
+        clock.checks = True  # type: ignore[misc]
+    assert not clock.checks
+    with clock.activity():
+        pass  # no task looked up, none named: the clock can still jump
+    await clock.sleep(1)
+    assert clock.now() == 1
+
+
 @pytest.mark.parametrize(
     ("arguments", "error", "message"),
     [
