@@ -12,7 +12,8 @@ sites (a loop runs over nothing per site):
   000:x1).
 * **Flux** (`apply_flux`): the deposit is the set thickness with a spread per site, wider for
   pin transfer than for a stencil print (the line's `FLUX_SPREAD`, clipped at
-  `FLUX_SPREAD_SIGMAS`, which validate judges a recipe's flux by with `FLUX_HOLD_RATIO`).
+  `FLUX_SPREAD_SIGMAS`, which validate judges a recipe's flux by with `FLUX_HOLD_RATIO`),
+  kept on the map grid (1/256 um, `twin/resolution.py`) as the balls' placement offsets are.
 * **Balls** (`mount_balls`): flux holds a ball with a probability that falls linearly to 0 as
   the flux thins below `FLUX_HOLD_RATIO` of the ball's diameter (a missing ball); above
   `SWIM_RATIO` the ball swims in the flux, so its placement spreads and a second ball is
@@ -55,6 +56,7 @@ from packline.drivers.roles.ball_mounter import (
 from ..twin import Face, Workpiece
 from ..twin.freezing import thaw
 from ..twin.parts import Geometry
+from ..twin.resolution import on_map_grid
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def apply_flux(
     )
     deposit = thickness_um * (1 + FLUX_SPREAD[method] * spread)
     thaw(balls.flux_um)
-    balls.flux_um[target] = np.maximum(deposit, 0.0)
+    balls.flux_um[target] = on_map_grid(np.maximum(deposit, 0.0))
     balls.face = face
     return int(np.count_nonzero(target))
 
@@ -233,10 +235,9 @@ def repair_balls(
 
 def _strays_um(rng: np.random.Generator, count: int, sigma_um: float | np.ndarray) -> np.ndarray:
     """Where `count` balls land off their sites, um per axis: normal of `sigma_um`, held
-    within `BALL_PLACEMENT_SIGMAS` of it (the head and the ball mask)."""
+    within `BALL_PLACEMENT_SIGMAS` of it (the head and the ball mask), on the map grid."""
     spread = BALL_PLACEMENT_SIGMAS
-    strays: np.ndarray = np.clip(rng.standard_normal((count, 2)), -spread, spread) * sigma_um
-    return strays
+    return on_map_grid(np.clip(rng.standard_normal((count, 2)), -spread, spread) * sigma_um)
 
 
 def bridge(workpiece: Workpiece, physics: BallMountPhysics) -> None:

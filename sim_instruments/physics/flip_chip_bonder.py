@@ -57,6 +57,7 @@ from packline.drivers.roles.oven import LIQUIDUS_C
 from ..twin import Workpiece
 from ..twin.freezing import thaw
 from ..twin.parts import Geometry
+from ..twin.resolution import on_map_grid
 from .dispenser import hole_area_um2, hole_volume_nl
 from .oven import melts
 
@@ -274,10 +275,11 @@ class Placement:
 def place(
     count: int, bias_um: tuple[float, float], physics: FlipChipPhysics, rng: np.random.Generator
 ) -> Placement:
-    """The aligned placement of `count` dies about a systematic error `bias_um`."""
+    """The aligned placement of `count` dies about a systematic error `bias_um`, on the map
+    grid."""
     offset = np.asarray(bias_um) + physics.placement_sigma_um * rng.standard_normal((count, 2))
     rotation = physics.rotation_sigma_mdeg * rng.standard_normal(count)
-    return Placement(offset.astype(np.float32), rotation.astype(np.float32))
+    return Placement(on_map_grid(offset), on_map_grid(rotation))
 
 
 def landing_error_um(

@@ -53,6 +53,7 @@ from packline.sim_instruments.twin import (
     new_panel,
     new_wafer,
 )
+from packline.sim_instruments.twin.resolution import on_map_grid
 from packline.testing import Rig, count_looks, open_rig
 
 SMALL_DIES = WaferSpec(diameter_mm=60, die_size_mm=(4.0, 4.0), pads_per_die_side=4)
@@ -238,6 +239,23 @@ def test_a_repair_sets_a_ball_on_every_site_a_mount_missed_and_none_on_the_other
     assert placed == np.count_nonzero(missing)
     assert inspect(wafer, Face.FRONT, mapped) == Inspection(wafer.geometry.site_count, 0, 0, 0)
     assert PHYSICS.repair_time_s(placed) == 10 + 2 * placed
+
+
+def test_the_flux_and_the_balls_placement_are_drawn_on_the_map_grid():
+    """The flux deposit and each ball's offset, a mount's and a repair's, are kept on the map
+    grid (decision 0123: a value `on_map_grid` leaves as it is), still spread per site."""
+    wafer = new_wafer("W1", SMALL_DIES)
+    mapped = mapped_sites(wafer, EVERY.positions)
+    apply_flux(wafer, Face.FRONT, mapped, FluxMethod.PRINT, 10, PHYSICS, rng())
+    mount_balls(wafer, Face.FRONT, mapped, 200, "SAC305", PHYSICS, rng(2))
+    missed = ~wafer.balls.present
+    repair_balls(wafer, Face.FRONT, mapped, 200, "SAC305", PHYSICS, rng(3))  # holds a third
+    balls = wafer.balls
+    repaired = missed & balls.present
+    assert repaired.any()
+    for drawn in (balls.flux_um, balls.offset_um[~missed], balls.offset_um[repaired]):
+        assert np.array_equal(on_map_grid(drawn), drawn)
+        assert np.unique(drawn).size > 50
 
 
 # ----------------------------------------------------------------- the cell on the wire

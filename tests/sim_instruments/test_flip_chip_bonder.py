@@ -43,6 +43,7 @@ from packline.sim_instruments.physics.flip_chip_bonder import (
     bond_dies,
     fit_terminals,
     free_dies,
+    place,
     terminal_layout,
 )
 from packline.sim_instruments.physics.flip_chip_transfer import (
@@ -52,6 +53,7 @@ from packline.sim_instruments.physics.flip_chip_transfer import (
     transfer_layer,
 )
 from packline.sim_instruments.twin import TwinStore, WaferSpec, Workpiece
+from packline.sim_instruments.twin.resolution import on_map_grid
 from packline.station import Station
 from packline.testing import open_rig
 from packline.testing.twin import DIE_WAFER, bumped_dies, filled_panel, form_solder_bumps
@@ -383,6 +385,16 @@ async def test_the_flat_sheet_misses_a_bump_lower_than_its_film():
     assert (result.dies, result.bumps, result.bumps_coated) == (1, 24, 23)
     assert wafer.bumps.layer_um[5] == 0.0
     assert other.value.code == "12"
+
+
+def test_a_placement_is_drawn_on_the_map_grid():
+    """Each die's offset (about a bias off the grid) and rotation are kept on the map grid
+    (decision 0123: a value `on_map_grid` leaves as it is), still spread die by die."""
+    placement = place(500, (1.3, -0.7), FlipChipPhysics(), np.random.default_rng(0))
+    for drawn in (placement.offset_um, placement.rotation_mdeg):
+        assert drawn.dtype == np.float32
+        assert np.array_equal(on_map_grid(drawn), drawn)
+        assert np.unique(drawn).size > 400
 
 
 def test_a_lower_tip_dips_less_far_into_the_film():
