@@ -345,11 +345,19 @@ class TwinWriter:
 
     def __init__(self) -> None:
         self._stored: dict[tuple[str, str], StoredSnapshot] = {}
+        #: The parts each wafer's last snapshot is stored whole as, by wafer and path, with
+        #: their bytes (`WholeParts`): what the next snapshot's new parts are packed against,
+        #: not read back. Kept for the wafers stored last, in that order (the wafers in
+        #: process), up to `WHOLES_KEPT_BYTES` in all.
+        self._wholes: dict[tuple[str, str], WholeParts] = {}
+        self._wholes_bytes = 0
 
     def forget(self) -> None:
         """Forget every snapshot stored: a transaction rolled back, which may have taken some
         of them, or their parts, away again (and an id it gave may be given again)."""
         self._stored.clear()
+        self._wholes.clear()
+        self._wholes_bytes = 0
 
     def save(
         self,
@@ -381,7 +389,8 @@ class TwinWriter:
             return digest  # stored, or found stored, in no transaction rolled back since
         if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is None:
             previous = _previous(db, run_id, wafer_id, known)
-            parts = _save_parts(db, taken, previous)
+            parts, wholes = _save_parts(db, taken, previous, self._wholes_of(key))
+            self._keep_wholes(key, wholes)
             db.execute(
                 "INSERT INTO twin_blobs (hash, data, parts, header_base) VALUES (?, ?, ?, ?)",
                 (
@@ -396,13 +405,43 @@ class TwinWriter:
         self._stored[key] = StoredSnapshot(digest, taken.header, taken.paths, parts)
         return digest
 
+    def _wholes_of(self, key: tuple[str, str]) -> WholeParts:
+        """The whole parts kept of wafer `key`'s last snapshot (none when not kept), no longer
+        kept: the snapshot after it keeps its own."""
+        wholes = self._wholes.pop(key, {})
+        self._wholes_bytes -= _size_of(wholes)
+        return wholes
+
+    def _keep_wholes(self, key: tuple[str, str], wholes: WholeParts) -> None:
+        """Keep `wholes` as wafer `key`'s, letting go of those of the wafers stored longest
+        ago beyond `WHOLES_KEPT_BYTES` (a wafer put away is stored no more)."""
+        self._wholes[key] = wholes
+        self._wholes_bytes += _size_of(wholes)
+        while self._wholes_bytes > WHOLES_KEPT_BYTES:
+            self._wholes_bytes -= _size_of(self._wholes.pop(next(iter(self._wholes))))
+
+
+#: The parts a wafer's snapshot is stored whole as, by path: each one's id and `.npy` bytes.
+WholeParts = dict[str, tuple[int, bytes]]
+
+#: The most bytes of whole parts a `TwinWriter` keeps (`WholeParts`): those of a dozen wafers
+#: of five wiring levels, which a lot of any size has in process at once.
+WHOLES_KEPT_BYTES = 48 * 2**20
+
+
+def _size_of(wholes: WholeParts) -> int:
+    """The bytes of the parts of `wholes`."""
+    return sum(len(part) for _, part in wholes.values())
+
 
 def _save_parts(
-    db: sqlite3.Connection, taken: Snapshot, previous: StoredSnapshot | None
-) -> tuple[StoredPart, ...]:
+    db: sqlite3.Connection, taken: Snapshot, previous: StoredSnapshot | None, wholes: WholeParts
+) -> tuple[tuple[StoredPart, ...], WholeParts]:
     """`taken`'s parts as stored, storing those not stored yet (those the wafer's snapshot
-    before did not hold looked up in one query); a new part that replaced a part of the
-    wafer's snapshot before (the same path) is packed against it."""
+    before did not hold looked up in one query), and the parts it is stored whole as, those
+    known of their bytes. A new part that replaced a part of the wafer's snapshot before (the
+    same path) is packed against the part that one is stored whole as: its bytes from
+    `wholes` (the snapshot before's) when they are that part's, else read back."""
     names = taken.part_digests
     stored: dict[str, tuple[int, int]] = {}
     bases: Mapping[str, int] = {}
@@ -416,20 +455,36 @@ def _save_parts(
             (json.dumps(sorted(unknown)),),
         ):
             stored[name] = (part_id, part_id if base is None else base)
+    kept: WholeParts = {}
     for path, name, part in zip(taken.paths, names, taken.parts, strict=True):
+        known = wholes.get(path)
         if name in stored:
+            part_id, whole = stored[name]
+            if whole == part_id:
+                kept[path] = (part_id, part)
+            elif known is not None and known[0] == whole:
+                kept[path] = known
             continue
         base_id = bases.get(path)
-        item_size, start, packed, delta = pack_part(
-            part, None if base_id is None else _load_part(db, base_id, {})
-        )
+        if base_id is None:
+            base = None
+        elif known is not None and known[0] == base_id:
+            base = known[1]  # kept: not read back
+        else:
+            base = _load_part(db, base_id, {})
+        item_size, start, packed, delta = pack_part(part, base)
         cursor = db.execute(
             "INSERT INTO twin_parts (hash, base, item_size, start, data) VALUES (?, ?, ?, ?, ?)",
             (name, base_id if delta else None, item_size, start, packed),
         )
         part_id = int(cursor.lastrowid or 0)
-        stored[name] = (part_id, base_id if delta and base_id is not None else part_id)
-    return tuple((name, *stored[name]) for name in names)
+        if delta and base_id is not None and base is not None:
+            stored[name] = (part_id, base_id)
+            kept[path] = (base_id, base)
+        else:
+            stored[name] = (part_id, part_id)
+            kept[path] = (part_id, part)
+    return tuple((name, *stored[name]) for name in names), kept
 
 
 def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
