@@ -334,6 +334,38 @@ def test_a_store_packs_a_new_part_against_the_whole_part_it_kept(tmp_path, monke
     assert len(parts_read) == (2 if kept_bytes else differences + 1)
 
 
+def test_a_store_reads_a_wafers_last_snapshot_back_with_the_header_it_recorded(tmp_path):
+    """A wafer's last snapshot, read back by the store that recorded it (a put-away wafer's
+    claim check), takes its header from what the store kept rather than decoding the wafer's
+    chain of headers again; a store that did not record it decodes it, to the same bytes."""
+    twins, snapshots = TwinStore(), Snapshots()
+    wafer = twins.get("W01")
+    taken = []
+    for index in range(3):
+        wafer.record("plasma", "clean", float(index))  # a header of its own each time
+        taken.append(snapshots.take(wafer))
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        ((*steps,),) = start_run(store, ["W01"], 3)
+        for step, snap in zip(steps, taken, strict=True):
+            store.finish_steps([step], "completed", 1.0, 1.0, twins=[(step, "W01", snap)])
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        assert store.twin_blob(taken[-1].digest) == taken[-1].data
+        assert not [sql for sql in statements if "header_base" in sql]
+        assert store.twin_blob(taken[0].digest) == taken[0].data  # not its last: decoded
+    finally:
+        store.close()
+    reader = RunStore(tmp_path / "runs.db")
+    try:
+        statements.clear()
+        reader._db.set_trace_callback(statements.append)
+        assert reader.twin_blob(taken[-1].digest) == taken[-1].data
+        assert len([sql for sql in statements if "header_base" in sql]) == 3
+    finally:
+        reader.close()
+
+
 class FailingCommit:
     """A store's connection whose COMMIT fails as on a full disk, rolling the transaction back."""
 
