@@ -364,17 +364,14 @@ class TwinWriter:
         self._stored: dict[tuple[str, str], StoredSnapshot] = {}
         #: The parts each wafer's last snapshot is stored whole as, by wafer and path, with
         #: their bytes (`WholeParts`): what the next snapshot's new parts are packed against,
-        #: not read back. Kept for the wafers stored last, in that order (the wafers in
-        #: process), up to `WHOLES_KEPT_BYTES` in all.
+        #: not read back. Kept for the `WHOLES_KEPT_WAFERS` wafers stored last, in that order.
         self._wholes: dict[tuple[str, str], WholeParts] = {}
-        self._wholes_bytes = 0
 
     def forget(self) -> None:
         """Forget every snapshot stored: a transaction rolled back, which may have taken some
         of them, or their parts, away again (and an id it gave may be given again)."""
         self._stored.clear()
         self._wholes.clear()
-        self._wholes_bytes = 0
 
     def header(self, digest: str) -> bytes | None:
         """The header of snapshot `digest` when it is a wafer's last one recorded (None: not
@@ -413,7 +410,7 @@ class TwinWriter:
             return digest  # stored, or found stored, in no transaction rolled back since
         if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is None:
             previous = _previous(db, run_id, wafer_id, known)
-            parts, wholes = _save_parts(db, taken, previous, self._wholes_of(key))
+            parts, wholes = _save_parts(db, taken, previous, self._wholes.pop(key, {}))
             self._keep_wholes(key, wholes)
             db.execute(
                 "INSERT INTO twin_blobs (hash, data, parts, header_base) VALUES (?, ?, ?, ?)",
@@ -429,33 +426,20 @@ class TwinWriter:
         self._stored[key] = StoredSnapshot(digest, taken.header, taken.paths, parts)
         return digest
 
-    def _wholes_of(self, key: tuple[str, str]) -> WholeParts:
-        """The whole parts kept of wafer `key`'s last snapshot (none when not kept), no longer
-        kept: the snapshot after it keeps its own."""
-        wholes = self._wholes.pop(key, {})
-        self._wholes_bytes -= _size_of(wholes)
-        return wholes
-
     def _keep_wholes(self, key: tuple[str, str], wholes: WholeParts) -> None:
-        """Keep `wholes` as wafer `key`'s, letting go of those of the wafers stored longest
-        ago beyond `WHOLES_KEPT_BYTES` (a wafer put away is stored no more)."""
+        """Keep `wholes` as wafer `key`'s, letting go of those of the wafer stored longest
+        ago beyond `WHOLES_KEPT_WAFERS` (a wafer put away is stored no more)."""
         self._wholes[key] = wholes
-        self._wholes_bytes += _size_of(wholes)
-        while self._wholes_bytes > WHOLES_KEPT_BYTES:
-            self._wholes_bytes -= _size_of(self._wholes.pop(next(iter(self._wholes))))
+        if len(self._wholes) > WHOLES_KEPT_WAFERS:
+            del self._wholes[next(iter(self._wholes))]
 
 
 #: The parts a wafer's snapshot is stored whole as, by path: each one's id and `.npy` bytes.
 WholeParts = dict[str, tuple[int, bytes]]
 
-#: The most bytes of whole parts a `TwinWriter` keeps (`WholeParts`): those of a dozen wafers
-#: of five wiring levels, which a lot of any size has in process at once.
-WHOLES_KEPT_BYTES = 48 * 2**20
-
-
-def _size_of(wholes: WholeParts) -> int:
-    """The bytes of the parts of `wholes`."""
-    return sum(len(part) for _, part in wholes.values())
+#: The most wafers a `TwinWriter` keeps the whole parts of (`WholeParts`): more than a lot of
+#: any size has in process at once (a levels-5 wafer's are 3.2 MB), whatever its size.
+WHOLES_KEPT_WAFERS = 16
 
 
 def _save_parts(
@@ -484,10 +468,10 @@ def _save_parts(
         known = wholes.get(path)
         if name in stored:
             part_id, whole = stored[name]
-            if whole == part_id:
-                kept[path] = (part_id, part)
-            elif known is not None and known[0] == whole:
+            if known is not None and known[0] == whole:
                 kept[path] = known
+            elif whole == part_id:
+                kept[path] = (part_id, part)
             continue
         base_id = bases.get(path)
         if base_id is None:

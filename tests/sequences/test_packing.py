@@ -281,14 +281,16 @@ def test_a_store_codes_a_snapshot_against_the_last_it_recorded_without_reading_i
         store.close()
 
 
-@pytest.mark.parametrize("kept_bytes", [packing.WHOLES_KEPT_BYTES, 0])
-def test_a_store_packs_a_new_part_against_the_whole_part_it_kept(tmp_path, monkeypatch, kept_bytes):
+@pytest.mark.parametrize("kept_wafers", [packing.WHOLES_KEPT_WAFERS, 2, 1, 0])
+def test_a_store_packs_a_new_part_against_the_whole_part_it_kept(
+    tmp_path, monkeypatch, kept_wafers
+):
     """A wafer's new part is packed against the part its path is stored whole as (older than
     the snapshot before when that one holds a difference from it) with the bytes the store
-    kept, not read back; a store that keeps none (`WHOLES_KEPT_BYTES` spent, or a rollback
-    made it forget) reads them back, and the records are those of a store opened afresh for
-    every step."""
-    monkeypatch.setattr(packing, "WHOLES_KEPT_BYTES", kept_bytes)
+    kept, not read back; a store that keeps them for fewer wafers than it stores in turn (the
+    wafer stored longest ago let go first), or none, or that a rollback made forget, reads
+    them back, and the records are those of a store opened afresh for every step."""
+    monkeypatch.setattr(packing, "WHOLES_KEPT_WAFERS", kept_wafers)
     twins, snapshots = TwinStore(), Snapshots()
     taken: dict[str, list[Snapshot]] = {"W01": [], "W02": []}
     for index in range(5):
@@ -331,7 +333,7 @@ def test_a_store_packs_a_new_part_against_the_whole_part_it_kept(tmp_path, monke
     parts_read = [sql for sql in read_back if sql.startswith("SELECT base, item_size")]
     # kept: each wafer's base read back once, by its first snapshot after the rollback (and
     # kept for the one after it); else by every difference packed, the one rolled back too
-    assert len(parts_read) == (2 if kept_bytes else differences + 1)
+    assert len(parts_read) == (2 if kept_wafers >= 2 else differences + 1)
 
 
 def test_a_store_reads_a_wafers_last_snapshot_back_with_the_header_it_recorded(tmp_path):
