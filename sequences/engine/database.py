@@ -385,10 +385,15 @@ class RunDatabase:
     def twin_blob(self, digest: str) -> bytes:
         """The twin snapshot stored under `digest` (a hash from `twin_snapshots`), as it was
         taken."""
-        data = packing.load_twin(self._db, digest)
+        data = packing.load_twin(self._db, digest, self._twin_header(digest))
         if data is None:
             raise BadInput(f"run database {self.path}: no twin snapshot {digest}")
         return data
+
+    def _twin_header(self, digest: str) -> bytes | None:
+        """The header of the twin snapshot stored under `digest` when it is known without
+        decoding it from the records (None: it is decoded)."""
+        return None
 
     def step_name(self, step_id: int) -> str:
         """The name of step record `step_id` (for the events that name the step)."""

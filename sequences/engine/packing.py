@@ -165,15 +165,32 @@ def unpack_part(item_size: int, start: int, packed: bytes, base: bytes | None) -
     import numpy as np
 
     raw = decompress(packed)
-    values = unshuffle(raw[start:], item_size)
-    if base is None:
-        return raw[:start] + values
-    from packline.sim_instruments.twin.snapshot import npy_layout
+    unpacked = np.empty(len(raw), np.uint8)
+    _unpack_into(unpacked, item_size, start, raw, base)
+    return unpacked.tobytes()
 
-    dtype = npy_layout(raw).dtype
-    with np.errstate(all="ignore"):
-        after: np.ndarray = np.frombuffer(base[start:], dtype) + np.frombuffer(values, dtype)
-    return raw[:start] + after.tobytes()
+
+def _unpack_into(
+    place: np.ndarray, item_size: int, start: int, raw: bytes, base: bytes | None
+) -> None:
+    """Write the `.npy` bytes of a part into `place` (as long as `raw`, the part as
+    `pack_part` packed it, decompressed): its values unshuffled, byte plane by byte plane,
+    and added to `base`'s when they are the difference from it, straight into their place."""
+    import numpy as np
+
+    shuffled = np.frombuffer(raw, np.uint8)
+    place[:start] = shuffled[:start]
+    values = place[start:]
+    planes = shuffled[start:].reshape(item_size, -1)
+    columns = values.reshape(-1, item_size)
+    for position in range(item_size):  # a plane at a time: a third of the time of one copy
+        columns[:, position] = planes[position]
+    if base is not None:
+        from packline.sim_instruments.twin.snapshot import npy_layout
+
+        after = values.view(npy_layout(raw).dtype)
+        with np.errstate(all="ignore"):
+            np.add(np.frombuffer(base, after.dtype, offset=start), after, out=after)
 
 
 # --------------------------------------------------------------------------- process traces
@@ -345,11 +362,23 @@ class TwinWriter:
 
     def __init__(self) -> None:
         self._stored: dict[tuple[str, str], StoredSnapshot] = {}
+        #: The parts each wafer's last snapshot is stored whole as, by wafer and path, with
+        #: their bytes (`WholeParts`): what the next snapshot's new parts are packed against,
+        #: not read back. Kept for the `WHOLES_KEPT_WAFERS` wafers stored last, in that order.
+        self._wholes: dict[tuple[str, str], WholeParts] = {}
 
     def forget(self) -> None:
         """Forget every snapshot stored: a transaction rolled back, which may have taken some
         of them, or their parts, away again (and an id it gave may be given again)."""
         self._stored.clear()
+        self._wholes.clear()
+
+    def header(self, digest: str) -> bytes | None:
+        """The header of snapshot `digest` when it is a wafer's last one recorded (None: not
+        known), as the records decode it."""
+        return next(
+            (known.header for known in self._stored.values() if known.digest == digest), None
+        )
 
     def save(
         self,
@@ -381,7 +410,8 @@ class TwinWriter:
             return digest  # stored, or found stored, in no transaction rolled back since
         if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is None:
             previous = _previous(db, run_id, wafer_id, known)
-            parts = _save_parts(db, taken, previous)
+            parts, wholes = _save_parts(db, taken, previous, self._wholes.pop(key, {}))
+            self._keep_wholes(key, wholes)
             db.execute(
                 "INSERT INTO twin_blobs (hash, data, parts, header_base) VALUES (?, ?, ?, ?)",
                 (
@@ -396,13 +426,30 @@ class TwinWriter:
         self._stored[key] = StoredSnapshot(digest, taken.header, taken.paths, parts)
         return digest
 
+    def _keep_wholes(self, key: tuple[str, str], wholes: WholeParts) -> None:
+        """Keep `wholes` as wafer `key`'s, letting go of those of the wafer stored longest
+        ago beyond `WHOLES_KEPT_WAFERS` (a wafer put away is stored no more)."""
+        self._wholes[key] = wholes
+        if len(self._wholes) > WHOLES_KEPT_WAFERS:
+            del self._wholes[next(iter(self._wholes))]
+
+
+#: The parts a wafer's snapshot is stored whole as, by path: each one's id and `.npy` bytes.
+WholeParts = dict[str, tuple[int, bytes]]
+
+#: The most wafers a `TwinWriter` keeps the whole parts of (`WholeParts`): more than a lot of
+#: any size has in process at once (a levels-5 wafer's are 3.2 MB), whatever its size.
+WHOLES_KEPT_WAFERS = 16
+
 
 def _save_parts(
-    db: sqlite3.Connection, taken: Snapshot, previous: StoredSnapshot | None
-) -> tuple[StoredPart, ...]:
+    db: sqlite3.Connection, taken: Snapshot, previous: StoredSnapshot | None, wholes: WholeParts
+) -> tuple[tuple[StoredPart, ...], WholeParts]:
     """`taken`'s parts as stored, storing those not stored yet (those the wafer's snapshot
-    before did not hold looked up in one query); a new part that replaced a part of the
-    wafer's snapshot before (the same path) is packed against it."""
+    before did not hold looked up in one query), and the parts it is stored whole as, those
+    known of their bytes. A new part that replaced a part of the wafer's snapshot before (the
+    same path) is packed against the part that one is stored whole as: its bytes from
+    `wholes` (the snapshot before's) when they are that part's, else read back."""
     names = taken.part_digests
     stored: dict[str, tuple[int, int]] = {}
     bases: Mapping[str, int] = {}
@@ -416,20 +463,36 @@ def _save_parts(
             (json.dumps(sorted(unknown)),),
         ):
             stored[name] = (part_id, part_id if base is None else base)
+    kept: WholeParts = {}
     for path, name, part in zip(taken.paths, names, taken.parts, strict=True):
+        known = wholes.get(path)
         if name in stored:
+            part_id, whole = stored[name]
+            if known is not None and known[0] == whole:
+                kept[path] = known
+            elif whole == part_id:
+                kept[path] = (part_id, part)
             continue
         base_id = bases.get(path)
-        item_size, start, packed, delta = pack_part(
-            part, None if base_id is None else _load_part(db, base_id, {})
-        )
+        if base_id is None:
+            base = None
+        elif known is not None and known[0] == base_id:
+            base = known[1]  # kept: not read back
+        else:
+            base = _load_part(db, base_id, {})
+        item_size, start, packed, delta = pack_part(part, base)
         cursor = db.execute(
             "INSERT INTO twin_parts (hash, base, item_size, start, data) VALUES (?, ?, ?, ?, ?)",
             (name, base_id if delta else None, item_size, start, packed),
         )
         part_id = int(cursor.lastrowid or 0)
-        stored[name] = (part_id, base_id if delta and base_id is not None else part_id)
-    return tuple((name, *stored[name]) for name in names)
+        if delta and base_id is not None and base is not None:
+            stored[name] = (part_id, base_id)
+            kept[path] = (base_id, base)
+        else:
+            stored[name] = (part_id, part_id)
+            kept[path] = (part_id, part)
+    return tuple((name, *stored[name]) for name in names), kept
 
 
 def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
@@ -542,18 +605,39 @@ def _load_part(db: sqlite3.Connection, part_id: int, loaded: dict[int, bytes]) -
     return loaded[part_id]
 
 
-def load_twin(db: sqlite3.Connection, digest: str) -> bytes | None:
+def load_twin(db: sqlite3.Connection, digest: str, header: bytes | None = None) -> bytes | None:
     """The snapshot stored under `digest`, as `snapshot` wrote it; None if there is none. A
-    snapshot stored whole (before schema 6) is read as it is."""
+    snapshot stored whole (before schema 6) is read as it is. `header`: its header, when the
+    caller knows it (the `TwinWriter` that stored it), not decoded along its chain again.
+    Its parts are read in one query, each unpacked into its place in the snapshot."""
+    import numpy as np
+
     row = db.execute("SELECT data, parts FROM twin_blobs WHERE hash = ?", (digest,)).fetchone()
     if row is None:
         return None
     data, ids = row
     if ids is None:
         return zlib.decompress(data)
-    loaded: dict[int, bytes] = {}
-    parts = [_load_part(db, int(part_id), loaded) for part_id in json.loads(ids)]
-    return join_snapshot(_load_header(db, digest), parts)
+    header = _load_header(db, digest) if header is None else header
+    part_ids = [int(part_id) for part_id in json.loads(ids)]
+    packed = {
+        int(part_id): (base, item_size, start, decompress(data))
+        for part_id, base, item_size, start, data in db.execute(
+            "SELECT id, base, item_size, start, data FROM twin_parts "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(part_ids))),),
+        )
+    }
+    sizes = [len(packed[part_id][3]) for part_id in part_ids]
+    joined = np.empty(len(header) + sum(sizes), np.uint8)
+    joined[: len(header)] = np.frombuffer(header, np.uint8)
+    offsets = itertools.accumulate(sizes, initial=len(header))
+    bases: dict[int, bytes] = {}
+    for part_id, offset, size in zip(part_ids, offsets, sizes, strict=False):
+        base, item_size, start, raw = packed[part_id]
+        before = None if base is None else _load_part(db, int(base), bases)
+        _unpack_into(joined[offset : offset + size], item_size, start, raw, before)
+    return joined.tobytes()
 
 
 #: A step's trace samples as its writer keeps them (`pack_traces`): by (tool, name, unit), each

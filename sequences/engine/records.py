@@ -314,6 +314,12 @@ class RunStore(RunDatabase):
         for step_id in step_ids:
             self._step_runs.pop(step_id, None)
 
+    def _twin_header(self, digest: str) -> bytes | None:
+        """The header of snapshot `digest` when it is a wafer's last this store recorded: a
+        completed wafer's twin read back (its claim check, a lot's report) does not decode
+        the wafer's chain of headers again."""
+        return self._twins.header(digest)
+
     def latest_twin_hash(self, run_id: str, wafer_id: str) -> str | None:
         """The hash of wafer `wafer_id`'s most recent twin snapshot (None: it has none)."""
         row = self._db.execute(

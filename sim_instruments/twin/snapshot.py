@@ -56,7 +56,7 @@ import typing
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -1112,38 +1112,67 @@ def _required_fields(cls: type) -> frozenset[str]:
 
 def _decode(hint: Any, value: Any, arrays: memoryview) -> Any:
     """Rebuild `value` as the type `hint` says (dataclass, enum, tuple, array, plain JSON)."""
+    return _decoder(hint)(value, arrays)
+
+
+#: How a value of a type is rebuilt: given what a snapshot's header holds for it and the
+#: snapshot's arrays, the value.
+_Decoder = Callable[[Any, memoryview], Any]
+
+
+@cache
+def _decoder(hint: Hashable) -> _Decoder:
+    """How a value of type `hint` is rebuilt (`_decode`): told once per type what kind of
+    type it is, not again for each of the some 800 values of a snapshot."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         if len(options) == 1:
-            return _decode(options[0], value, arrays)
-        return _decode(_union_member(options, value), value, arrays)
+            (only,) = options
+            return lambda value, arrays: None if value is None else _decode(only, value, arrays)
+        return lambda value, arrays: (
+            None if value is None else _decode(_union_member(options, value), value, arrays)
+        )
     if hint is np.ndarray:
-        offset, length = value["npy"]
-        return _load_npy(arrays[offset : offset + length])
+        return _array_decoded
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = _hints(hint)
-        fields = {
-            f.name: _decode(hints[f.name], value[f.name], arrays)
-            for f in dataclasses.fields(hint)
-            if f.name in value
-        }
-        build: Callable[..., Any] = hint
-        return build(**fields)
+        return partial(_dataclass_decoded, hint)
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(value)
+        return lambda value, arrays: hint(value)
     if origin is tuple:
         args = typing.get_args(hint)
         item = args[0] if args else Any
-        return tuple(_decode(item, v, arrays) for v in value)
+        return lambda value, arrays: tuple(_decode(item, v, arrays) for v in value)
     if origin is list:
         (item,) = typing.get_args(hint) or (Any,)
-        return [_decode(item, v, arrays) for v in value]
+        return lambda value, arrays: [_decode(item, v, arrays) for v in value]
     if origin is dict:
         _, item = typing.get_args(hint) or (Any, Any)
-        return {key: _decode(item, v, arrays) for key, v in value.items()}
-    if hint is float and isinstance(value, int):
-        return float(value)
-    return value
+        return lambda value, arrays: {key: _decode(item, v, arrays) for key, v in value.items()}
+    if hint is float:
+        return lambda value, arrays: float(value) if isinstance(value, int) else value
+    return lambda value, arrays: value
+
+
+def _array_decoded(value: Any, arrays: memoryview) -> np.ndarray:
+    """The array at the place `value` says in the snapshot's `arrays`."""
+    offset, length = value["npy"]
+    return _load_npy(arrays[offset : offset + length])
+
+
+def _dataclass_decoded(cls: type, value: Any, arrays: memoryview) -> Any:
+    """The dataclass `cls` of the fields `value` holds (each rebuilt as its hint says)."""
+    fields = {
+        name: _decode(hint, value[name], arrays)
+        for name, hint in _field_hints(cls)
+        if name in value
+    }
+    build: Callable[..., Any] = cls
+    return build(**fields)
+
+
+@cache
+def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    """Each field of a dataclass with its resolved type hint, in order."""
+    hints = _hints(cls)
+    return tuple((name, hints[name]) for name in _field_names(cls))

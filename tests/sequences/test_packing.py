@@ -281,6 +281,93 @@ def test_a_store_codes_a_snapshot_against_the_last_it_recorded_without_reading_i
         store.close()
 
 
+@pytest.mark.parametrize("kept_wafers", [packing.WHOLES_KEPT_WAFERS, 2, 1, 0])
+def test_a_store_packs_a_new_part_against_the_whole_part_it_kept(
+    tmp_path, monkeypatch, kept_wafers
+):
+    """A wafer's new part is packed against the part its path is stored whole as (older than
+    the snapshot before when that one holds a difference from it) with the bytes the store
+    kept, not read back; a store that keeps them for fewer wafers than it stores in turn (the
+    wafer stored longest ago let go first), or none, or that a rollback made forget, reads
+    them back, and the records are those of a store opened afresh for every step."""
+    monkeypatch.setattr(packing, "WHOLES_KEPT_WAFERS", kept_wafers)
+    twins, snapshots = TwinStore(), Snapshots()
+    taken: dict[str, list[Snapshot]] = {"W01": [], "W02": []}
+    for index in range(5):
+        for wafer_id, snaps in taken.items():
+            wafer = twins.get(wafer_id)
+            thaw(wafer.surface.residue_nm)
+            wafer.surface.residue_nm[index] -= np.float32(0.5)  # each time a difference
+            snaps.append(snapshots.take(wafer))
+    rolled_back = taken["W01"].pop(2)
+    del taken["W02"][2]
+    kept, fresh = RunStore(tmp_path / "kept.db"), RunStore(tmp_path / "fresh.db")
+    try:
+        steps = start_run(kept, ["W01", "W02"], 5)
+        start_run(fresh, ["W01", "W02"], 5)
+        read_back: list[str] = []
+        kept._db.set_trace_callback(read_back.append)
+        for index in range(4):
+            if index == 2:  # a step whose end, and its snapshot, is rolled back
+                with pytest.raises(RuntimeError, match="cut off"):
+                    finish_and_roll_back(kept, steps[0][4], rolled_back)
+            for wafer_steps, (wafer_id, snaps) in zip(steps, taken.items(), strict=True):
+                step, snap = wafer_steps[index], snaps[index]
+                for store in (kept, fresh):
+                    store.finish_steps(
+                        [step], "completed", 1.0, 1.0, twins=[(step, wafer_id, snap)]
+                    )
+                fresh.close()
+                fresh = RunStore(tmp_path / "fresh.db")
+        kept._db.set_trace_callback(None)
+        assert [kept.twin_blob(s["hash"]) for s in kept.twin_snapshots("r")] == [
+            snap.data for snaps in taken.values() for snap in snaps
+        ]
+    finally:
+        kept.close()
+        fresh.close()
+    assert twin_tables(tmp_path / "kept.db") == twin_tables(tmp_path / "fresh.db")
+    # every residue map of a wafer after its first: a difference from its first
+    differences = count(kept, "SELECT count(*) FROM twin_parts WHERE base IS NOT NULL")
+    assert differences == 6
+    parts_read = [sql for sql in read_back if sql.startswith("SELECT base, item_size")]
+    # kept: each wafer's base read back once, by its first snapshot after the rollback (and
+    # kept for the one after it); else by every difference packed, the one rolled back too
+    assert len(parts_read) == (2 if kept_wafers >= 2 else differences + 1)
+
+
+def test_a_store_reads_a_wafers_last_snapshot_back_with_the_header_it_recorded(tmp_path):
+    """A wafer's last snapshot, read back by the store that recorded it (a put-away wafer's
+    claim check), takes its header from what the store kept rather than decoding the wafer's
+    chain of headers again; a store that did not record it decodes it, to the same bytes."""
+    twins, snapshots = TwinStore(), Snapshots()
+    wafer = twins.get("W01")
+    taken = []
+    for index in range(3):
+        wafer.record("plasma", "clean", float(index))  # a header of its own each time
+        taken.append(snapshots.take(wafer))
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        ((*steps,),) = start_run(store, ["W01"], 3)
+        for step, snap in zip(steps, taken, strict=True):
+            store.finish_steps([step], "completed", 1.0, 1.0, twins=[(step, "W01", snap)])
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        assert store.twin_blob(taken[-1].digest) == taken[-1].data
+        assert not [sql for sql in statements if "header_base" in sql]
+        assert store.twin_blob(taken[0].digest) == taken[0].data  # not its last: decoded
+    finally:
+        store.close()
+    reader = RunStore(tmp_path / "runs.db")
+    try:
+        statements.clear()
+        reader._db.set_trace_callback(statements.append)
+        assert reader.twin_blob(taken[-1].digest) == taken[-1].data
+        assert len([sql for sql in statements if "header_base" in sql]) == 3
+    finally:
+        reader.close()
+
+
 class FailingCommit:
     """A store's connection whose COMMIT fails as on a full disk, rolling the transaction back."""
 
