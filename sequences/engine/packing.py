@@ -128,11 +128,6 @@ def unshuffle(shuffled: bytes, item_size: int) -> bytes:
 # --------------------------------------------------------------------------- twin snapshots
 
 
-def join_snapshot(header: bytes, parts: Sequence[bytes]) -> bytes:
-    """The snapshot of this `header` and `parts` (each array's `.npy` bytes, in order)."""
-    return header + b"".join(parts)
-
-
 def pack_part(part: bytes, base: bytes | None) -> tuple[int, int, bytes, bool]:
     """One `.npy` array packed: (item size, where its values start, compressed bytes, whether
     they are its difference from `base`). `base` is the array it replaced (the same field of

@@ -14,7 +14,6 @@ import pytest
 from packline.sequences.engine import RunStore, packing
 from packline.sequences.engine.packing import (
     drop_unused_twins,
-    join_snapshot,
     pack_part,
     pack_trace_block,
     shuffle,
@@ -25,6 +24,12 @@ from packline.sequences.engine.records import TRACE_BATCH
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.freezing import thaw
 from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, array_paths, snapshot
+
+
+def join_snapshot(header: bytes, parts: tuple[bytes, ...]) -> bytes:
+    """The snapshot of this `header` and `parts` (each array's `.npy` bytes, in order), as
+    `load_twin` puts it together in place."""
+    return header + b"".join(parts)
 
 
 def npy(array: np.ndarray) -> bytes:
