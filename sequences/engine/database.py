@@ -29,6 +29,10 @@ from .progress import wall_text
 from .schema import migrate, schema_version
 
 BUSY_TIMEOUT_MS = 10_000
+#: The page size of a run database packline creates, bytes (an existing file keeps its own):
+#: 2 KB, not SQLite's 4 KB, since most of a dry run's records are the twin's parts, compressed
+#: blobs of a few KB each whose last page is on average half empty (decision 0124).
+PAGE_SIZE = 2048
 #: The most runs an ambiguous run-id prefix lists (the newest).
 AMBIGUOUS_LISTED = 10
 #: The most wafer ids of a run a refused wafer id lists (in lot order; `listed_ids`).
@@ -103,6 +107,8 @@ class RunDatabase:
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # refuse a newer or foreign file before anything (even the journal mode) is written
             if schema_version(self._db, self.path) == 0:
+                # first: auto_vacuum writes a new file's first page, which fixes its page size
+                self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
                 # a new file gives back the pages packed trace rows leave free (`RunStore.close`)
                 self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self._db.execute("PRAGMA journal_mode = WAL")

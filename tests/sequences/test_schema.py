@@ -10,6 +10,7 @@ import pytest
 
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import awaiting_clear
+from packline.sequences.engine.database import PAGE_SIZE
 from packline.sequences.engine.left_on_tools import left_on_tools
 from packline.sequences.engine.schema import MIGRATIONS, SCHEMA_VERSION, VERSION_1
 from packline.sim_instruments.twin import TwinStore
@@ -91,6 +92,28 @@ def test_a_new_database_gets_every_migration(tmp_path):
     RunStore(tmp_path / "runs.db").close()
     assert user_version(tmp_path / "runs.db") == SCHEMA_VERSION == max(MIGRATIONS)
     assert {"runs", "wafers", "steps", "claim_checks", "tools"} <= tables(tmp_path / "runs.db")
+
+
+def pragmas(path) -> tuple[int, int, str]:
+    """A database file's page size, auto_vacuum mode and journal mode."""
+    db = sqlite3.connect(path)
+    try:
+        page_size, auto_vacuum, journal_mode = (
+            db.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("page_size", "auto_vacuum", "journal_mode")
+        )
+        return page_size, auto_vacuum, journal_mode
+    finally:
+        db.close()
+
+
+def test_a_new_database_has_small_pages_and_an_existing_one_keeps_its_own(tmp_path):
+    RunStore(tmp_path / "runs.db").close()
+    assert pragmas(tmp_path / "runs.db") == (PAGE_SIZE, 2, "wal") == (2048, 2, "wal")
+    path = tmp_path / "old.db"
+    version_1_database(path)  # SQLite's default pages, as every file before decision 0124
+    RunStore(path).close()
+    assert pragmas(path) == (4096, 0, "wal")
 
 
 def test_a_version_1_database_is_migrated_on_open_and_keeps_every_record(tmp_path):
