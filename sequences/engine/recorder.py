@@ -55,6 +55,7 @@ from .events import (
     Observer,
 )
 from .records import RunStore
+from .report import step_name
 from .tools import Tool
 from .verdicts import measurement_verdict
 
@@ -358,20 +359,7 @@ class StepRecorder:
     ) -> AsyncIterator[None]:
         """Record a stage (the steps a wafer, or a batch, does on a held tool) around them."""
         kind = "batch" if batch else "stage"
-        rows = [
-            {
-                "wafer_id": wafer_id,
-                "key": key,
-                "name": key.rsplit("#", 1)[0],
-                "kind": kind,
-                "claims": (),
-                "tool": tool.name,
-                "irreversible": 0,
-                "stage": None,
-                "batch": batch,
-            }
-            for wafer_id in wafer_ids
-        ]
+        rows = [stage_row(wafer_id, key, kind, tool.name, batch) for wafer_id in wafer_ids]
         ids = self.start_steps(rows)
         try:
             yield
@@ -670,3 +658,22 @@ def _limits_broken(
     if high is None:
         return f"below the minimum of {low:g} {unit}"
     return f"outside {low:g}-{high:g} {unit}"
+
+
+def stage_row(
+    wafer_id: str, key: str, kind: str, tool: str | None, batch: str | None
+) -> dict[str, Any]:
+    """The step record of stage `key` (`kind`: a tool use, `stage`, or a `batch`) of
+    `wafer_id` on `tool` (in `batch`), as the recorder writes it: entered on its tool
+    (`StepRecorder.stage`), or passed by a resume, completed before (`wafer._record_passed`)."""
+    return {
+        "wafer_id": wafer_id,
+        "key": key,
+        "name": step_name(key),
+        "kind": kind,
+        "claims": (),
+        "tool": tool,
+        "irreversible": 0,
+        "stage": None,
+        "batch": batch,
+    }

@@ -296,6 +296,11 @@ def step_occurrence(key: str) -> int:
     return int(key.rpartition("#")[2])
 
 
+def step_name(key: str) -> str:
+    """The name of the script's step whose key (`name#occurrence`) is `key`."""
+    return key.rpartition("#")[0]
+
+
 def measurement_labels(taken: Sequence[tuple[str, str | None]]) -> list[str]:
     """What each of a run's measurements `taken` (its name, and the label of the step that
     took it, `step_labels`; None for a wafer's own) is called where they are listed by name (a

@@ -47,7 +47,8 @@ from .errors import (
     failure_text,
 )
 from .plan import COMPLETED_BEFORE, CUT_OFF, PASSED_WITHOUT_ITS_TOOL, released_why
-from .recorder import StepRecorder
+from .recorder import StepRecorder, stage_row
+from .report import step_name
 from .stage import Handling, Stage
 from .tools import E, Role, Tool
 
@@ -397,20 +398,7 @@ def _record_passed(run: RunContext, wafer_id: str, key: str, kind: str, tool: st
     taking the tool; a skipped stage is no use of its tool (`stage_work`) and says nothing new
     of what is on it (`ToolKeeper.own_workpieces`)."""
     run.recorder.record_skipped(
-        [
-            {
-                "wafer_id": wafer_id,
-                "key": key,
-                "name": key.rsplit("#", 1)[0],
-                "kind": kind,
-                "claims": (),
-                "tool": tool,
-                "irreversible": 0,
-                "stage": None,
-                "batch": None,
-            }
-        ],
-        why=PASSED_WITHOUT_ITS_TOOL,
+        [stage_row(wafer_id, key, kind, tool, None)], why=PASSED_WITHOUT_ITS_TOOL
     )
 
 
@@ -534,7 +522,7 @@ async def execute_step(
     wafer_ids = [wafer.id for wafer in wafers]
     step_ids = recorder.start_steps(rows)
     if stage is not None and stage.passed:
-        why = _not_done_before(name, stage)
+        why = _not_done_before(stage)
         _finish(recorder, wafers, step_ids, "failed", why)
         failed = StepFailed(f"step {name!r} of {', '.join(wafer_ids)} failed: {why}")
         failed.wafers = tuple(wafer_ids)
@@ -585,16 +573,15 @@ async def execute_step(
     return result
 
 
-def _not_done_before(name: str, stage: Stage) -> str:
-    """Why step `name` fails in `stage`, a stage the wafer passes (completed before) whose
-    records have not done it there: the script calls a step there that it did not when the
+def _not_done_before(stage: Stage) -> str:
+    """Why a step fails in `stage`, a stage the wafer passes (completed before) whose records
+    have not done the step there: the script calls a step there that it did not when the
     stage ran, and nothing of the stage is on its tool to run it on."""
-    label = stage.key.rsplit("#", 1)[0]
     return (
-        f"the wafer completed stage {label!r} in an earlier session without this step (the "
-        f"method's script calls it there since), so this resume passes the stage without "
-        f"{stage.tool.name} and the step cannot run: rework it, and the next resume runs the "
-        "stage again on its tool"
+        f"the wafer completed stage {step_name(stage.key)!r} in an earlier session without "
+        "this step (the method's script calls it there since), so this resume passes the "
+        f"stage without {stage.tool.name} and the step cannot run: rework it, and the next "
+        "resume runs the stage again on its tool"
     )
 
 
