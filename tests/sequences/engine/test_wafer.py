@@ -187,9 +187,7 @@ class LineLoads:
         self.loads.append(loads)
 
 
-async def stopped_at(
-    store, lot: int, wafer: str, step: str, line_ready=None, observers=(), policy=None
-) -> str:
+async def stopped_at(store, lot: int, wafer: str, step: str, line_ready=None, observers=()) -> str:
     """A dry run of bump-seal-clean, a lot of `lot`, terminated as `wafer` starts `step` (its
     first step of that name): the run's id."""
     engines: list = []
@@ -198,7 +196,7 @@ async def stopped_at(
         if event.kind == "step-started" and (event.wafer, event.step) == (wafer, step):
             engines[0].request("terminate", "ana")
 
-    prepared = prepare(RunRequest("bump-seal-clean", lot=lot, failure_policy=policy))
+    prepared = prepare(RunRequest("bump-seal-clean", lot=lot))
     observing = [terminate, *observers]
     async with open_run(store, prepared, observers=observing, line_ready=line_ready) as engine:
         engines.append(engine)
