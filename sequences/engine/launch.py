@@ -324,20 +324,26 @@ def check_same_tools(
         )
 
 
-def _nothing_to_resume(
-    store: RunStore, run: dict[str, Any], wafers: list[dict[str, Any]]
-) -> str | None:
-    """Why run `run` has nothing to resume, when no held wafer of it runs again (released,
-    reworked, or held for want of a tool: `Plan.run_again`), or None when it has: its
-    status and its wafers' outcomes, and what can be done (release or rework a held wafer,
-    clear each tool that waits for it). A run that ended (terminated, aborted, failed) with
-    every wafer finished (completed, held or scrapped) has nothing left, as a completed or held
-    one, unless it left wafers on its tools (`left_on_tools`: its recovery takes them off, as
-    its summary says) or, whatever it ended as (held, or completed once its held wafers were
-    scrapped), a tool that only its recovery can bring back (`awaiting_recovery`: one
-    whose recovery failed, a link lost in a step, or whose safe state its abort could not
-    confirm: its recovery commands it again); an interrupted one is resumed to close it (its
-    claim check, its end)."""
+def nothing_to_resume(store: RunStore, run: dict[str, Any], plan: Plan | None = None) -> str | None:
+    """Why `packline resume` refuses run `run` (its runs row) with nothing to resume, or None
+    when a resume continues it: what `open_resume` refuses on, and `show` reads to name the
+    resume of a stopped run. A run has something to resume when a wafer of it runs again (a
+    held one released, reworked, or held for want of a tool: `Plan.run_again` of its resume
+    `plan`, read from the records when not given). A run that ended (terminated, aborted,
+    failed) with every wafer finished (completed, held or scrapped) has nothing left, as a
+    completed or held one, unless it left wafers on its tools (`left_on_tools`: its recovery
+    takes them off, as its summary says) or, whatever it ended as (held, or completed once its
+    held wafers were scrapped), a tool that only its recovery can bring back
+    (`awaiting_recovery`: one whose recovery failed, a link lost in a step, or whose safe
+    state its abort could not confirm: its recovery commands it again); an interrupted one is
+    resumed to close it (its claim check, its end). The refusal says its status and its
+    wafers' outcomes, and what can be done (release or rework a held wafer, clear each tool
+    that waits for it)."""
+    if plan is None:
+        plan = resume_plan(store, run["id"], get_method(run["method"]).renamed_steps)
+    if plan.run_again:
+        return None
+    wafers = store.wafers(run["id"])
     finished = all(w["status"] in FINISHED for w in wafers)
     if run["status"] in RESUMABLE and (run["status"] in DRIVEN or not finished):
         return None
@@ -363,18 +369,6 @@ def _nothing_to_resume(
         if tools := out_of_service_text(store, run["id"]):
             text += f"; {tools}"
     return text
-
-
-def nothing_to_resume(store: RunStore, run: dict[str, Any], plan: Plan | None = None) -> str | None:
-    """Why `packline resume` refuses run `run` (its runs row) with nothing to resume
-    (`_nothing_to_resume`), where its resume `plan` (`resume_plan`; read from the records
-    when not given) runs no wafer again, or None when a resume continues it: what
-    `open_resume` refuses on, and `show` reads to name the resume of a stopped run."""
-    if plan is None:
-        plan = resume_plan(store, run["id"], get_method(run["method"]).renamed_steps)
-    if plan.run_again:
-        return None
-    return _nothing_to_resume(store, run, store.wafers(run["id"]))
 
 
 def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None = None) -> str:

@@ -1,5 +1,5 @@
 """An abort whose safe-state command the tool never answers (sequences/engine: `execute_step`,
-`ToolKeeper.shutdown`, `left_on_tools`, `launch._nothing_to_resume`): the plasma chamber frozen
+`ToolKeeper.shutdown`, `left_on_tools`, `launch.nothing_to_resume`): the plasma chamber frozen
 behind a proxy mid-clean, then the run aborted. The records say the tool's safe state is
 unconfirmed, the batch is cut off by the abort (never `failed` with the ABORT's timeout as
 its reason), its wafers are left in the chamber, and the run's resume, though every wafer is
