@@ -339,12 +339,14 @@ class ScpiReply(Reply[R, ScpiReplyField]):
         (`ReplyField.wire_form`), in order; `decimals` those of a field the tool writes to a
         resolution of its own (a gauge's step: its `decimals_of`), by its name (a ValueError
         for a field that declares none)."""
-        own = {field.name for field in self.fields if field.decimals_of}
-        if unknown := sorted(set(decimals) - own):
-            raise ValueError(
-                f"reply of {self.query}: no field {', '.join(unknown)} is written to decimals "
-                f"of its own (decimals_of); those that are: {', '.join(sorted(own)) or 'none'}"
-            )
+        if decimals:  # checked only when given: most replies render with none, on every query
+            own = {field.name for field in self.fields if field.decimals_of}
+            if unknown := sorted(set(decimals) - own):
+                raise ValueError(
+                    f"reply of {self.query}: no field {', '.join(unknown)} is written to "
+                    f"decimals of its own (decimals_of); those that are: "
+                    f"{', '.join(sorted(own)) or 'none'}"
+                )
         return ",".join(
             (
                 replace(field, decimals=decimals[field.name]) if field.name in decimals else field

@@ -106,7 +106,7 @@ class Variable(_Entry):
         parameter): tools and hosts in the field differ in what they send. So is an array sent
         as a list of one-element items (`_list_to_role`).
         """
-        if value.format is Format.L:
+        if value.format is Format.L and (self.array or not len(value)):
             return self._list_to_role(value)
         if value.format is not self.item_format:  # the common case, the declared format, skips this
             kin, got = _KIN[self.format], _KIN[value.format.name]
@@ -128,17 +128,15 @@ class Variable(_Entry):
         variable (E30's AlarmsSet, the ALIDs set): each item read as an element, an empty list
         as no element (no alarm set), never as a variable the tool lacks. An empty list of a
         number that may be `absent` is its None; of any other variable, a ValueError saying
-        it is E30's answer for a variable the tool does not know (a list that is not empty:
-        not its format)."""
-        if not self.array:
-            if self.absent and not len(value):
+        it is E30's answer for a variable the tool does not know (`to_role` refuses a list
+        that is not empty of a variable that is not an array as any item not of its format)."""
+        if not self.array:  # an empty list
+            if self.absent:
                 return None
-            if not len(value):
-                raise ValueError(
-                    "an empty list, E30's answer for a variable the tool does not know "
-                    "(is the dictionary this tool's?)"
-                )
-            raise ValueError(f"expected an {self.format} item, got L")
+            raise ValueError(
+                "an empty list, E30's answer for a variable the tool does not know "
+                "(is the dictionary this tool's?)"
+            )
         element = self.model_copy(update={"array": False})
         elements = []
         for position, each in enumerate(cast("tuple[Item, ...]", value.value)):

@@ -192,21 +192,17 @@ def laser_diameters(recipe: TwoProcessViaRecipe) -> list[ViaDiameter]:
     """The via diameters the recipe's laser steps drill: the stress-relieving layer's
     openings, the first process's concave portions and the second's via bottoms, each where
     the recipe has the laser make it (none for a develop, a dry etch, no stress relief)."""
-    asked: list[ViaDiameter] = []
-    if recipe.stress_relief is not None:
-        opening = recipe.stress_relief.opening.diameter_um
-        asked.append(
-            ViaDiameter(
-                STRESS_RELIEF_OPENING_STEP, "stress_relief.opening.diameter_um", opening, "002:17"
-            )
-        )
-    if isinstance(recipe.first, LaserDrill):
-        diameter = recipe.first.diameter_um
-        asked.append(ViaDiameter(CONCAVE_LASER_STEP, "first.diameter_um", diameter, "002:1f"))
-    if isinstance(recipe.second, LaserDrill):
-        diameter = recipe.second.diameter_um
-        asked.append(ViaDiameter(VIA_BOTTOM_LASER_STEP, "second.diameter_um", diameter, "002:1h"))
-    return asked
+    opening = None if recipe.stress_relief is None else recipe.stress_relief.opening
+    drillings = (
+        (STRESS_RELIEF_OPENING_STEP, "stress_relief.opening", opening, "002:17"),
+        (CONCAVE_LASER_STEP, "first", recipe.first, "002:1f"),
+        (VIA_BOTTOM_LASER_STEP, "second", recipe.second, "002:1h"),
+    )
+    return [
+        ViaDiameter(step, f"{field}.diameter_um", drilling.diameter_um, claim)
+        for step, field, drilling, claim in drillings
+        if isinstance(drilling, LaserDrill)
+    ]
 
 
 async def lasers_drill_the_vias(recipe: TwoProcessViaRecipe, tools: ConnectedTools) -> list[str]:
