@@ -290,8 +290,9 @@ class Station(BaseModel):
         min_length=1, examples=["{plasma_cleaner: {driver: ..., address: ...}}"]
     )
     #: Process time on this line per second of wall time: 1 on real tools; a simulated line
-    #: served faster (`packline sim serve --time-scale 60`) says so, and a run's summary then
-    #: gives the line's process time beside its run clock, which is the controller's wall clock.
+    #: served faster (`packline sim serve --time-scale 60`) says so: a run on it waits on the
+    #: line's time (a hold, a poll interval, a timeout), and its summary gives the line's
+    #: process time beside its run clock, which is the controller's wall clock.
     time_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False, examples=[60])
     #: A served simulated line's control socket (`packline sim serve` writes it): `packline
     #: sim fault TOOL FAULT --station FILE` injects a fault through it, and `packline

@@ -69,6 +69,7 @@ from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore, db_option
 from .report import pause_waits_for, step_labels
+from .run_clock import run_clock_s
 from .schedule import COUNTED_KINDS
 from .tools import ConnectedTools, Tool
 from .wafer import Wafer
@@ -272,8 +273,10 @@ class Engine:
     # ----------------------------------------------------------------- time and events
 
     def t(self) -> float:
-        """The run clock: process seconds since the run began (simulated in a dry run)."""
-        return self.clock.now() - self._origin + self.spec.t_offset
+        """The run clock: seconds since the run began, simulated process time in a dry run,
+        the wall clock on a station (one served faster than the wall clock too, whose waits
+        pass on its own time: `run_clock.run_clock_s`)."""
+        return run_clock_s(self.clock, self.clock.now() - self._origin) + self.spec.t_offset
 
     def request(self, command: str, reason: str, by: str | None = None) -> None:
         """pause, resume, terminate or abort the run (Ctrl-C, a policy, another process), for

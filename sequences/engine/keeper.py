@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from packline.clock import Clock, wait_for
+from packline.clock import Clock, WallClock, wait_for
 from packline.drivers.equipment import Reading, StateListener, ToolState
 from packline.drivers.errors import (
     InterlockOpen,
@@ -73,6 +73,7 @@ from .injected_faults import cleared_by_a_fresh_line, found_on_line, line_did_at
 from .left_on_tools import left_on_tools, owners, owners_text
 from .recorder import EventLog
 from .records import RunStore, db_option
+from .run_clock import run_clock_s
 from .stage import took_its_tool
 from .tools import Tool, ToolPool
 
@@ -245,6 +246,7 @@ class ToolKeeper:
 
     def _trace_listener(self, tool: Tool) -> Callable[[Reading], None]:
         def listen(reading: Reading) -> None:
+            age_s = run_clock_s(self._clock, self._clock.now() - reading.time_s)  # on the run clock
             self._store.add_trace(
                 self._events.run_id,
                 tool.name,
@@ -252,7 +254,7 @@ class ToolKeeper:
                 reading.name,
                 reading.value,
                 reading.unit,
-                self._events.t() - (self._clock.now() - reading.time_s),  # when it was taken
+                self._events.t() - age_s,  # when it was taken
                 time.time(),
             )
 
@@ -653,7 +655,7 @@ class ToolKeeper:
         names = self._interlocked[tool.name]
         try:
             made = await wait_for(
-                self._clock,
+                WallClock(),  # the wire's bound: wall time, whatever the line's pace
                 tool.driver.request_interlocks(),
                 tool.driver.link.timeout_s,
                 f"reading {tool.name}'s interlocks",

@@ -8,7 +8,8 @@ board) as the latest step it counts as done left it: its last completed step, or
 held it once an operator released it (`RunStore.latest_twins`, decision 0108). A resume on
 other addresses is checked against the tools the run drove before anything is touched. A run
 on a station holds the tools it drives while it is open (`packline.line_lock`), and is
-refused while another run or the station tests hold one.
+refused while another run or the station tests hold one; its engine and drivers wait on the
+line's time (`line_clock`: the wall clock, or a served simulated line's sped-up clock).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from packline.clock import VirtualClock, WallClock
+from packline.clock import Clock, ScaledClock, VirtualClock, WallClock
 from packline.drivers.equipment import WAFER_ID_MAX_LENGTH
 from packline.drivers.registry import kinds_of
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
@@ -167,7 +168,7 @@ async def open_run(
     )
     if prepared.station is not None:
         with _driving(prepared.station, prepared.method, prepared.recipe, run_id, store):
-            yield Engine(spec(station=prepared.station, clock=WallClock()))
+            yield Engine(spec(station=prepared.station, clock=line_clock(prepared.station)))
         return
     clock = VirtualClock(wires_in_memory=True)
     line = _sim_line(
@@ -183,6 +184,19 @@ async def open_run(
             line_ready(line)
         with _collections_spared():
             yield _on_line(spec, line, clock, sim_options)
+
+
+def line_clock(station: Station) -> Clock:
+    """The clock a run on `station` waits on, its engine's and its drivers' alike (a hold, a
+    poll interval, a wait's timeout, a batch forming): the line's time, on which its tools'
+    process passes. The wall clock on real tools; on a simulated line served `time_scale`
+    times as fast as the wall clock (`packline sim serve --time-scale`), the wall clock sped
+    up as much, as the line's own (`ScaledClock`): a recipe's 60 s hold is the line's 60 s,
+    not 60 s of wall time, S times as long for the simulated tools (decision 0125). The
+    run's records keep the wall clock all the same (`run_clock.run_clock_s`)."""
+    if station.time_scale == 1.0:
+        return WallClock()
+    return ScaledClock(station.time_scale)
 
 
 def _on_line(
@@ -519,7 +533,7 @@ async def open_resume(
                 recipe, f"run {run_id} recipe", tool_limits(method, station), run["recipe_text"]
             )
         with _driving(station, method, recipe, run_id, store):
-            yield Engine(spec(station=station, clock=WallClock()))
+            yield Engine(spec(station=station, clock=line_clock(station)))
         return
     clock = VirtualClock(wires_in_memory=True)
     recorded = recorded_station(run)

@@ -43,9 +43,12 @@ from .helpers import (
 from .processes import Controller, Served, packline
 
 
-def station_file(tmp_path, line: SimulatedLine, name: str, **changes) -> str:
-    """The line's station file, with tool entries changed (`None` drops a tool)."""
-    station = yaml.safe_load(line.station.to_yaml())
+def station_file(
+    tmp_path, line: SimulatedLine, name: str, *, time_scale: float = 1.0, **changes
+) -> str:
+    """The line's station file, with tool entries changed (`None` drops a tool); saying
+    `time_scale` (a line served that many times as fast as the wall clock) when not 1."""
+    station = yaml.safe_load(line.station.model_copy(update={"time_scale": time_scale}).to_yaml())
     for tool, entry in changes.items():
         if entry is None:
             del station["tools"][tool]

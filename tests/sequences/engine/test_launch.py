@@ -1,11 +1,34 @@
-"""Opening a dry run: the garbage collector while it runs (`launch._collections_spared`)."""
+"""Opening a run: a dry run's garbage collector while it runs (`launch._collections_spared`);
+a station run's clock, the line's time (`launch.line_clock`)."""
 
 from __future__ import annotations
 
 import gc
+from typing import Annotated
 
-from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+from pydantic import Field
+
+from packline.clock import ScaledClock
+from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
+from packline.sequences.engine import (
+    Batch,
+    Recipe,
+    RunRequest,
+    RunStore,
+    Wafer,
+    method,
+    open_run,
+    prepare,
+)
 from packline.sequences.engine.launch import DRY_RUN_COLLECTION_THRESHOLD, _collections_spared
+from packline.sequences.engine.recorded_station import process_time, time_scale_of
+from packline.sequences.engine.schedule import find_schedule
+from packline.sequences.solder import oven_cycle
+from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.physics.oven import OVEN_RUN
+from packline.units import Unit
+
+from ..test_resume_station import confirm_yes, station_file
 
 
 async def test_a_dry_run_leaves_what_came_before_it_out_of_the_collectors_scans(store: RunStore):
@@ -47,3 +70,111 @@ def test_a_process_that_froze_objects_of_its_own_keeps_them_frozen_after_a_dry_r
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+class HeldCureRecipe(Recipe):
+    """The recipe of `test-held-cure` (its own class: a method names its recipe class)."""
+
+    #: How long the oven holds the load at the cure temperature, s of the line's time.
+    hold_s: Annotated[float, Unit("s"), Field(gt=0, le=600)] = 20.0
+
+
+def held_cure(recipe: HeldCureRecipe) -> ThermalProfile:
+    """The cure `test-held-cure` runs: to 120 degC, held there as the recipe says (the driver
+    times the hold), then cooled."""
+    return cure_profile(
+        120.0, recipe.hold_s, ramp_c_per_min=120.0, cool_to_c=50.0, cool_c_per_min=120.0
+    )
+
+
+@method(
+    name="test-held-cure",
+    title="test: one oven batch, its load held at the cure temperature for the recipe's time",
+    claims=(),
+    recipe=HeldCureRecipe,
+    tools=("oven",),
+)
+async def cure_held(wafer: Wafer, recipe: HeldCureRecipe) -> None:
+    profile = held_cure(recipe)
+    await wafer.batch(
+        Oven, oven_cycle, 50.0, 100.0, 600.0, "cure", (), run_profile, profile, timeout_s=60.0
+    )
+
+
+async def run_profile(batch: Batch[Oven], profile: ThermalProfile) -> None:
+    await batch.tool.run_profile(profile)
+
+
+#: How many times as fast as the wall clock the line of
+#: `test_a_station_run_holds_the_cure_on_the_lines_time` is served.
+SERVED_X = 200.0
+
+
+def cure_process_s(store: RunStore, run_id: str) -> float:
+    """How long run `run_id`'s cure step took, as process time on its line (`process_time`)."""
+    (cure,) = [s for s in store.table("steps", run_id) if s["name"] == "cure"]
+    return process_time(cure["stopped_t"] - cure["started_t"], time_scale_of(store.run(run_id)))
+
+
+def heated_s(line: SimulatedLine, store: RunStore, run_id: str) -> float:
+    """How long the oven of `line` heated the one wafer of run `run_id`, by its twin."""
+    (wafer,) = store.wafers(run_id)
+    (run,) = [e for e in line.twin.get(wafer["wafer_id"]).history if e.operation == OVEN_RUN]
+    return float(run.detail["heated_s"])
+
+
+async def served_cure(store: RunStore, tmp_path, *, gem: bool = False) -> tuple[str, float]:
+    """A lot of one of `test-held-cure` on the oven of a simulated line served `SERVED_X`
+    times as fast as the wall clock, its station saying so (on its GEM face, `gem`): the
+    run's id, and how long the oven heated the wafer."""
+    async with SimulatedLine(ScaledClock(SERVED_X), kinds=["oven"], gem=gem) as line:
+        station = station_file(tmp_path, line, "line.yaml", time_scale=SERVED_X)
+        request = RunRequest("test-held-cure", simulated=False, station_path=station, lot=1)
+        async with open_run(store, prepare(request), confirm=confirm_yes) as engine:
+            assert await engine.run() == "completed"
+        return engine.run_id, heated_s(line, store, engine.run_id)
+
+
+async def test_a_station_run_holds_the_cure_on_the_lines_time(store: RunStore, tmp_path):
+    """A station run on a simulated line served 200 times as fast as the wall clock (its
+    station says `time_scale: 200`) cures as a dry run of the recipe does: the driver times
+    the cure's 20 s hold, and every poll of its waits, on the line's time. On the wall clock
+    it held 20 s of wall time, 4,000 s of the line's, and saw each segment end up to a poll
+    of 10 s of wall time late: the oven heated the load some 8,000 s (as its twin says), a
+    dry run 490 s. The run's records keep the wall clock as before: its cure step, read as
+    the line's process time (`process_time`, x200), took what a dry run's took; and its ETA,
+    the dry run's schedule at x200 (5.3 s of wall time), is what it took (it took 50 s)."""
+    dry_lines: list[SimulatedLine] = []
+    dry = prepare(RunRequest("test-held-cure", lot=1))
+    async with open_run(store, dry, line_ready=dry_lines.append) as engine:
+        assert await engine.run() == "completed"
+        dry_heated_s = heated_s(dry_lines[0], store, engine.run_id)
+    dry_cure_s = cure_process_s(store, engine.run_id)
+    run_id, served_heated_s = await served_cure(store, tmp_path)
+    # the wire's round trips take the line's time too (a few ms of wall time, each some
+    # 1 s of the line's): each poll a little later than a dry run's
+    assert abs(served_heated_s - dry_heated_s) < 0.25 * dry_heated_s
+    assert abs(cure_process_s(store, run_id) - dry_cure_s) < 0.25 * dry_cure_s
+    served = store.run(run_id)
+    wall_s = served["stopped_t"] - served["started_t"]
+    lot = served["method"], served["recipe_hash"], served["lot_size"]
+    eta = find_schedule(store, *lot, time_scale=SERVED_X, exclude_run=run_id)
+    assert eta is not None
+    assert abs(eta.makespan_s - wall_s) < 0.25 * eta.makespan_s
+
+
+async def test_a_served_gem_ovens_trace_samples_are_recorded_when_they_were_taken(
+    store: RunStore, tmp_path
+):
+    """The GEM oven reports its trace samples in groups, each sample at the time it took it
+    on the line's clock, the driver's: recorded on the run clock, the wall clock, a sample
+    taken 10 s of the line's time before its report came is 1/200 of that earlier, within
+    the step it was taken in (10 s earlier, some 300 s before the run began)."""
+    run_id, _ = await served_cure(store, tmp_path, gem=True)
+    steps = {step["id"]: step for step in store.table("steps", run_id)}
+    traces = store.traces(run_id)
+    assert traces["t"]
+    taken = [(steps[step_id], t) for step_id, t in zip(traces["step_id"], traces["t"], strict=True)]
+    assert [
+        (step["name"], t) for step, t in taken if not step["started_t"] <= t <= step["stopped_t"]
+    ] == []

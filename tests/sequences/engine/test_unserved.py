@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from packline.clock import ScaledClock
+from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL, Order
@@ -48,10 +49,11 @@ async def alarmed_station_run(
     operator=None,
     fault: str = "rf_mismatch",
     method: str = "plasma-clean",
+    time_scale: float = 1.0,
 ) -> tuple:
-    """`method` (plasma-clean) for a lot of 6 on the served `line`, whose chamber suffers
-    `fault` (an alarm) under the first batch; `operator(engine, event)` sees each event. The
-    run's id and its events."""
+    """`method` (plasma-clean) for a lot of 6 on the served `line`, its station saying
+    `time_scale`, whose chamber suffers `fault` (an alarm) under the first batch;
+    `operator(engine, event)` sees each event. The run's id and its events."""
     chamber = line.tools["plasma_cleaner"]
     events: list = []
     box: list = []
@@ -63,7 +65,7 @@ async def alarmed_station_run(
         if operator is not None:
             operator(box[0], event)
 
-    path = station_file(tmp_path, line, "line.yaml")
+    path = station_file(tmp_path, line, "line.yaml", time_scale=time_scale)
     request = RunRequest(method, simulated=False, station_path=path, lot=6, failure_policy="hold")
     async with open_run(
         store, prepare(request), observers=[observe], confirm=confirm_yes
@@ -214,13 +216,27 @@ async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store
     assert short_ids(store, run_id) == {**HELD, "W05": "completed", "W06": "completed"}
 
 
-async def test_a_supply_found_off_takes_the_tool_out_until_a_clear_finds_it_back(store, tmp_path):
-    """The chamber's process gas is off (its gas_supply interlock, made at rest: a supply no
-    step makes): the first batch's clean is refused, and the chamber is out of service at
-    once, so W05 and W06 are held for want of it instead of being loaded, pumped down and
-    refused batch after batch, each then needing a disposition. A clear while the gas is still
-    off reads the interlock and leaves the chamber out; once the gas is back, a clear puts it
-    back in service and W05 and W06 run."""
+#: The clears of `supply_off_then_back`: the first finds the gas still off, the second back.
+CLEARS_WITH_THE_SUPPLY_OFF_THEN_BACK = [
+    (
+        False,
+        "plasma_cleaner not cleared: interlock still open: gas_supply; clear it again once it "
+        "is made",
+    ),
+    (True, "plasma_cleaner back in service, cleared by ana: gas_supply made"),
+]
+
+
+def clears(events: list) -> list[tuple[bool, str]]:
+    """Each clear of a tool in `events`: whether it put the tool back, and what it said."""
+    return [(e.data["cleared"], e.message) for e in events if e.kind == "tool-cleared"]
+
+
+async def supply_off_then_back(store, tmp_path, time_scale: float = 1.0) -> tuple:
+    """plasma-clean for a lot of 6 on a line served 1000 times as fast as the wall clock (its
+    station saying `time_scale`) whose chamber's process gas is off (its gas_supply interlock
+    open) under the first batch; cleared once the run waits for the clear, the gas still off,
+    then again once the gas is back. The run's id and its events."""
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         chamber = line.tools["plasma_cleaner"]
 
@@ -235,10 +251,19 @@ async def test_a_supply_found_off_takes_the_tool_out_until_a_clear_finds_it_back
                 # once the clear's check has ended, as an operator's next command comes
                 asyncio.get_running_loop().call_soon(gas_back, engine)
 
-        run_id, events = await alarmed_station_run(
-            store, tmp_path, line, operator, fault="gas_supply"
+        return await alarmed_station_run(
+            store, tmp_path, line, operator, fault="gas_supply", time_scale=time_scale
         )
 
+
+async def test_a_supply_found_off_takes_the_tool_out_until_a_clear_finds_it_back(store, tmp_path):
+    """The chamber's process gas is off (its gas_supply interlock, made at rest: a supply no
+    step makes): the first batch's clean is refused, and the chamber is out of service at
+    once, so W05 and W06 are held for want of it instead of being loaded, pumped down and
+    refused batch after batch, each then needing a disposition. A clear while the gas is still
+    off reads the interlock and leaves the chamber out; once the gas is back, a clear puts it
+    back in service and W05 and W06 run."""
+    run_id, events = await supply_off_then_back(store, tmp_path)
     (out,) = [e for e in events if e.kind == "tool-out-of-service"]
     assert out.data["cause"] == "interlock open"
     assert out.data["interlocks"] == ["gas_supply"]
@@ -262,15 +287,28 @@ async def test_a_supply_found_off_takes_the_tool_out_until_a_clear_finds_it_back
     )
     batches = [e.message for e in events if e.kind == "batch-formed"]
     assert [batch.count("W0") for batch in batches] == [4, 2]  # none refused after the first
-    clears = [(e.data["cleared"], e.message) for e in events if e.kind == "tool-cleared"]
-    assert clears == [
-        (
-            False,
-            "plasma_cleaner not cleared: interlock still open: gas_supply; clear it again once "
-            "it is made",
-        ),
-        (True, "plasma_cleaner back in service, cleared by ana: gas_supply made"),
-    ]
+    assert clears(events) == CLEARS_WITH_THE_SUPPLY_OFF_THEN_BACK
     assert short_ids(store, run_id) == {**HELD, "W05": "completed", "W06": "completed"}
     refused = [w["reason"] for w in store.wafers(run_id) if w["status"] == "held"]
     assert all("was refused" in reason and "gas_supply" in reason for reason in refused)
+
+
+async def test_a_clear_on_a_served_line_reads_the_interlocks_within_the_wires_wall_time(
+    store, tmp_path, monkeypatch
+):
+    """On a line served 1000 times as fast as the wall clock, its station saying so, the run
+    waits on the line's time (`launch.line_clock`), but a clear's read of the interlocks is
+    bounded as the wire is, by the link's timeout (2 s) of wall time: a chamber that answers
+    it in 10 ms, as a tool on a serial line may, is read. Bounded on the line's time, 2 ms of
+    wall time, the clear said `plasma_cleaner not cleared: its interlocks could not be read
+    (reading plasma_cleaner's interlocks: no result within 2 s)`."""
+    driver = TOOL_KINDS["plasma_cleaner"].load_driver()
+    read = driver.request_interlocks
+
+    async def in_10_ms(self: Any) -> dict[str, bool]:
+        await asyncio.sleep(0.01)
+        return await read(self)
+
+    monkeypatch.setattr(driver, "request_interlocks", in_10_ms)
+    _, events = await supply_off_then_back(store, tmp_path, time_scale=1000)
+    assert clears(events) == CLEARS_WITH_THE_SUPPLY_OFF_THEN_BACK
