@@ -75,15 +75,14 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from packline import testing
-from packline.clock import ScaledClock, VirtualClock
+from packline.clock import VirtualClock
 from packline.drivers.errors import ToolAlarm
 from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.links import ReconnectPolicy, open_link, wire_log
 from packline.drivers.registry import TOOL_KINDS
-from packline.sequences.engine import RunRequest, RunStore, launch, open_run, prepare, run_report
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare, run_report
 from packline.sim_instruments.gem.equipment import GemEquipment
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
@@ -160,12 +159,9 @@ async def station_run(station: Path, method: str, recipe: Path, lot: int, db: Pa
             method, simulated=False, station_path=station, recipe_path=recipe, lot=lot
         )
         prepared = prepare(request)
-        assert prepared.station is not None
-        clock = ScaledClock(prepared.station.time_scale)
-        # A run on a station takes the wall clock (`open_run`); this one takes the line's.
-        with mock.patch.object(launch, "WallClock", return_value=clock):
-            async with open_run(store, prepared, confirm=_confirm) as engine:
-                status = await engine.run()
+        # on the line's time, as every run on a station is (`launch.line_clock`)
+        async with open_run(store, prepared, confirm=_confirm) as engine:
+            status = await engine.run()
         return f"{status}, claims {run_report(store, engine.run_id)['claim_check']['status']}"
     finally:
         store.close()

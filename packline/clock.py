@@ -202,8 +202,8 @@ class ScaledClock:
     """The wall clock, sped up: process time passes `factor` times as fast as wall time.
 
     For a standalone simulated line driven from another process (`packline sim serve
-    --time-scale 60`): a 10-minute clean takes 10 seconds, while the drivers on the other side
-    keep their wall clock and simply see a fast tool.
+    --time-scale 60`): a 10-minute clean takes 10 seconds. A run on that line waits on the same
+    pace (`clock_at`, decision 0125), so its holds and poll intervals pass in the line's time.
     """
 
     simulated = True
@@ -234,6 +234,13 @@ class ScaledClock:
 
     def watch_served(self, end: ServedEnd) -> None:
         _watchable(end)  # refused alike on every clock; nothing to watch without jumps
+
+
+def clock_at(time_scale: float) -> Clock:
+    """The clock of a line whose process time passes `time_scale` times as fast as wall time:
+    the wall clock at 1 (real tools), else the wall clock sped up as much (`ScaledClock`; a
+    scale that is not a positive number is a ValueError)."""
+    return WallClock() if time_scale == 1.0 else ScaledClock(time_scale)
 
 
 def _loop_timer(delay_s: float) -> asyncio.Future[None]:

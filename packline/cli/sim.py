@@ -23,7 +23,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packline.clock import ScaledClock, WallClock
+from packline.clock import clock_at
 from packline.drivers.errors import PacklineError
 from packline.drivers.registry import TOOL_KINDS, gem_face_kinds
 from packline.heap import frozen_heap
@@ -56,7 +56,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from packline.sim_instruments.watch import LineWatch
 
     try:
-        clock = ScaledClock(args.time_scale) if args.time_scale != 1.0 else WallClock()
+        clock = clock_at(args.time_scale)
     except ValueError as error:
         raise BadInput(f"--time-scale {args.time_scale}: {error}") from None
     from packline.sequences.engine.launch import RecipeLine

@@ -52,8 +52,8 @@ except ImportError:  # packline without its `test` extra: pytest must keep worki
     HAVE_PYTEST_ASYNCIO = False
 
 #: How much faster than the wall clock the simulated line of the `station` fixture runs, so
-#: a dry job's pump-down takes seconds (the drivers wait on the wall clock, as on `sim serve
-#: --time-scale`).
+#: a dry job's pump-down takes seconds (the drivers a station test opens wait on the wall
+#: clock, as `station check`'s do; a run on such a line waits on its time, decision 0125).
 SIMULATED_TIME_SCALE = 60.0
 #: The extra that installs what an async hardware-in-the-loop test needs.
 TEST_EXTRA = "pip install 'packline[test]'"

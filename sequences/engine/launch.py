@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from packline.clock import Clock, ScaledClock, VirtualClock, WallClock
+from packline.clock import Clock, VirtualClock, clock_at
 from packline.drivers.equipment import WAFER_ID_MAX_LENGTH
 from packline.drivers.registry import kinds_of
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
@@ -194,9 +194,7 @@ def line_clock(station: Station) -> Clock:
     up as much, as the line's own (`ScaledClock`): a recipe's 60 s hold is the line's 60 s,
     not 60 s of wall time, S times as long for the simulated tools (decision 0125). The
     run's records keep the wall clock all the same (`run_clock.run_clock_s`)."""
-    if station.time_scale == 1.0:
-        return WallClock()
-    return ScaledClock(station.time_scale)
+    return clock_at(station.time_scale)
 
 
 def _on_line(

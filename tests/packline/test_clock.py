@@ -27,6 +27,7 @@ from packline.clock import (
     UnobservableLoop,
     VirtualClock,
     WallClock,
+    clock_at,
     wait_for,
 )
 from packline.testing.timing import Stopwatch
@@ -233,6 +234,16 @@ async def test_a_scaled_clock_runs_process_time_faster_than_the_wall():
     for factor in (0, -1, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="time scale must be a positive number"):
             ScaledClock(factor)
+
+
+def test_a_line_at_scale_1_has_the_wall_clock_and_a_faster_one_its_scaled_clock():
+    """`clock_at`: what `sim serve --time-scale` serves a line on and a run on it waits on."""
+    assert isinstance(clock_at(1.0), WallClock)
+    faster = clock_at(60.0)
+    assert isinstance(faster, ScaledClock)
+    assert faster.factor == 60.0
+    with pytest.raises(ValueError, match="time scale must be a positive number, got 0"):
+        clock_at(0.0)
 
 
 class _ForeignLoop(asyncio.AbstractEventLoop):
