@@ -7,17 +7,32 @@ it. The mnemonics of the parameters (`METal`, `VACuum`, …) sit beside the role
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
 
 from ..families.scpi_wire import (
     ScpiCommand,
     ScpiInterlock,
+    ScpiReply,
+    ScpiReplyField,
     ScpiSetpoint,
     ScpiWire,
+    matches,
+    reply_command,
+    short_form,
     standard_refusals,
 )
-from ..roles.laser import Atmosphere, DrillMode, FaceUp, JobKind, JobState, LaserSource
+from ..roles.laser import (
+    Atmosphere,
+    DrillMode,
+    FaceUp,
+    JobKind,
+    JobProgress,
+    JobState,
+    LaserSource,
+)
 from .core import (
     RELOAD_DOC,
     Alarm,
@@ -96,6 +111,92 @@ JOB_STATE_MNEMONICS = {
 }
 NO_JOB = "NONE"
 OPEN, CLOSED = "OPEN", "CLOSe"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MnemonicReplyField(ScpiReplyField):
+    """A field of a job reply whose value is one of the page's `mnemonics` (the role's value
+    -> the long form, `RUNNing`): written in its short form (`RUNN`), read in either form,
+    any case, as a setting's mnemonic is; `NONE` where the tool has no value
+    (`absent_when`)."""
+
+    mnemonics: Mapping[Any, str]
+
+    no_value: ClassVar[str] = NO_JOB
+
+    def token(self, member: Enum) -> str:
+        return short_form(self.mnemonics[member])
+
+    def is_no_value(self, text: str) -> bool:
+        return bool(self.absent_when) and text == self.no_value
+
+    def read(self, text: str) -> Any:
+        if self.is_no_value(text):
+            return None
+        for member, mnemonic in self.mnemonics.items():
+            if matches(mnemonic, text):
+                return member
+        raise ValueError("is not on the protocol page")
+
+
+#: Where a job is, as both job replies give it.
+JOB_STATE = MnemonicReplyField(
+    name="state",
+    kind=JobState,
+    mnemonics=JOB_STATE_MNEMONICS,
+    doc="`IDLE` no job since power-up, `RUNN` running, `DONE` every site scanned, `ABOR` "
+    "aborted (`:ABOR`, emission off, shutter closed, `*RST`), `FAUL` faulted (an alarm)",
+)
+
+#: `:JOB:PROG?`: the running or last job's progress, read into the role's `JobProgress`.
+JOB_PROGRESS_REPLY = ScpiReply(
+    query=":JOB:PROGress?",
+    result=JobProgress,
+    fields=(
+        JOB_STATE,
+        ScpiReplyField(name="sites_done", kind=int, doc="sites scanned"),
+        ScpiReplyField(name="sites_total", kind=int, doc="sites selected for the job"),
+        ScpiReplyField(name="elapsed_s", kind=float, decimals=3, doc="process time so far, s"),
+        ScpiReplyField(
+            name="remaining_s",
+            kind=float,
+            decimals=3,
+            doc="process time still to go, s (0 once the job has ended)",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class LastJob:
+    """The tool's last job as `:JOB:RES?` gives it, which the driver turns into the result of
+    the job it ran (`DrillResult`, `CleanResult`)."""
+
+    kind: JobKind | None
+    state: JobState
+    sites_done: int
+    sites_at_metal: int
+    time_s: float
+
+
+#: `:JOB:RES?`: the last job's outcome.
+LAST_JOB_REPLY = ScpiReply(
+    query=":JOB:RESult?",
+    result=LastJob,
+    fields=(
+        MnemonicReplyField(
+            name="kind",
+            kind=JobKind,
+            mnemonics=JOB_KIND_MNEMONICS,
+            absent_when="no job has run yet",
+            doc="what the job did: drill or clean",
+        ),
+        JOB_STATE,
+        ScpiReplyField(name="sites_done", kind=int, doc="sites scanned"),
+        ScpiReplyField(name="sites_at_metal", kind=int, doc="sites where the beam reached metal"),
+        ScpiReplyField(name="time_s", kind=float, decimals=3, doc="process time, s"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -280,17 +381,12 @@ COMMANDS = (
         "reduced pressure, no site selected (the state), then enclosure open, emission off, "
         "shutter closed (the interlocks)",
     ),
-    ScpiCommand(
-        name="job_progress", header=":JOB:PROGress", form="query",
-        reply="`state,done,total,elapsed_s,remaining_s`",
-        doc="e.g. `RUNN,1200,8352,3.061,18.237`; times in s with 3 decimals",
+    reply_command(
+        JOB_PROGRESS_REPLY, "job_progress",
+        "the running or last job's progress (the fields: below), e.g. "
+        "`RUNN,1200,8352,3.061,18.237`",
     ),
-    ScpiCommand(
-        name="job_result", header=":JOB:RESult", form="query",
-        reply="`kind,state,sites,at_metal,time_s`",
-        doc="the last job: kind `DRIL`/`CLE` (`NONE` before the first job), its state, sites "
-        "done, sites where the beam reached metal, process time",
-    ),
+    reply_command(LAST_JOB_REPLY, "job_result", "the last job's outcome (the fields: below)"),
 )  # fmt: skip
 
 #: What the driver's status read asks, in this order, in one exchange: the commands by name,
@@ -364,5 +460,6 @@ SPEC = ToolSpec(
         abort=":ABORt",
         interlock_error=-221,
         interlock_reply="flags",
+        replies=(JOB_PROGRESS_REPLY, LAST_JOB_REPLY),
     ),
 )
