@@ -31,6 +31,7 @@ from packline.drivers.roles.laser import (
 from packline.drivers.specs.laser import (
     ATMOSPHERE_MNEMONICS,
     CLOSED,
+    DEFAULT_SOURCE,
     DRILL_MODE_MNEMONICS,
     FACE_MNEMONICS,
     JOB_KIND_MNEMONICS,
@@ -68,10 +69,6 @@ _JOB_ENDS = {
     JobState.ABORTED: JobEnd.ABORTED,
     JobState.FAULTED: JobEnd.FAULTED,
 }
-
-
-#: The source of a laser built without one: the line's laser is UV.
-DEFAULT_SOURCE = LaserSource.UV_355
 
 
 class SimLaser(ScpiSimTool):
@@ -194,7 +191,8 @@ class SimLaser(ScpiSimTool):
 
     @classmethod
     def model_built(cls, options: Mapping[str, Any]) -> str:
-        """Its source's model (`LC-106` for a CO2 laser at 10.6 um)."""
+        """Its source's model (`LC-106` for a CO2 laser at 10.6 um): the `source` option
+        makes it other than the base's, the spec's model, which is `DEFAULT_SOURCE`'s."""
         return SOURCES[LaserSource(options.get("source", DEFAULT_SOURCE))].model
 
     def enclosure_closed(self) -> bool:

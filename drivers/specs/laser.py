@@ -216,6 +216,10 @@ SOURCES = {
     LaserSource.CO2_10600: SourceHardware("LC-106", 60.0, 100.0, "co2_via_diameter_um"),
 }
 
+#: The source of a laser that names none (a simulated one built without `source=`): the line's
+#: laser is UV. Its model is the spec's identity, the other sources' its other models.
+DEFAULT_SOURCE = LaserSource.UV_355
+
 
 def per_source(value: Callable[[LaserSource, SourceHardware], float]) -> str:
     """What a query of the source answers on each source, as the page's reply column gives it
@@ -405,9 +409,11 @@ SPEC = ToolSpec(
     family="scpi",
     identity=ExpectedIdentity(
         vendor="packline",
-        model=SOURCES[LaserSource.UV_355].model,
+        model=SOURCES[DEFAULT_SOURCE].model,
         firmware="1.0",
-        other_models=tuple(hardware.model for hardware in SOURCES.values())[1:],
+        other_models=tuple(
+            hardware.model for source, hardware in SOURCES.items() if source is not DEFAULT_SOURCE
+        ),
     ),
     doc="pulsed laser for via drilling and bump cleaning, SCPI over a socket",
     setpoints=SETPOINTS,
