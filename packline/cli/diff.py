@@ -35,7 +35,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         a, b = (run_report(store, store.resolve_run(ref)) for ref in (args.run_a, args.run_b))
     finally:
         store.close()
-    (recipe_a, read_a), (recipe_b, read_b) = (_recipe_now(report["run"]) for report in (a, b))
+    (recipe_a, read_a), (recipe_b, read_b) = (recipe_now(report["run"]) for report in (a, b))
     measured_a, measured_b = _measurements(a), _measurements(b)
     timings = _paired(_timings(a), _timings(b))
     dry_runs = a["run"]["simulated"] and b["run"]["simulated"]
@@ -44,7 +44,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     diff = {
         "runs": [a["run"]["id"], b["run"]["id"]],
         "time_scales": [a["run"]["time_scale"], b["run"]["time_scale"]],
-        "recipe": _recipe_diff(recipe_a, recipe_b),
+        "recipe": recipe_differences(recipe_a, recipe_b),
         "recipes_as_recorded": [note for note in (read_a, read_b) if note],
         "tools": [row for row in _paired(_tools(a), _tools(b)) if row["differs"]],
         "timings": timings,
@@ -66,7 +66,7 @@ def _flat(value: Any, path: str = "") -> dict[str, Any]:
     return {path.rstrip("."): value}
 
 
-def _recipe_now(run: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def recipe_now(run: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """`run`'s recorded recipe as this release reads it (`parse_recipe(recorded=True)`): a
     key by an old name under its name now, so that runs on either side of a rename line up
     (decision 0062). A recipe this release cannot read (its method gone, a check added
@@ -81,7 +81,7 @@ def _recipe_now(run: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     return parsed, None
 
 
-def _recipe_diff(recipe_a: dict[str, Any], recipe_b: dict[str, Any]) -> list[dict[str, Any]]:
+def recipe_differences(recipe_a: dict[str, Any], recipe_b: dict[str, Any]) -> list[dict[str, Any]]:
     """Every recipe field whose value differs (or that one recipe has and the other not)."""
     flat_a, flat_b = _flat(recipe_a), _flat(recipe_b)
     paths = sorted(set(flat_a) | set(flat_b))
