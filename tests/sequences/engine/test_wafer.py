@@ -29,6 +29,8 @@ from packline.sequences.engine.stage import Handling
 from packline.sequences.engine.wafer import _confirm, execute_step
 from packline.sim_instruments.line import SimulatedLine
 
+from ..helpers import stopped_at
+
 PROMPT = "wafers W01, W02 seated in the chamber slots"
 #: Wall seconds an unanswered question may wait in a test before it fails it.
 WAIT_S = 30.0
@@ -187,21 +189,9 @@ class LineLoads:
         self.loads.append(loads)
 
 
-async def stopped_at(store, lot: int, wafer: str, step: str, line_ready=None, observers=()) -> str:
-    """A dry run of bump-seal-clean, a lot of `lot`, terminated as `wafer` starts `step` (its
-    first step of that name): the run's id."""
-    engines: list = []
-
-    def terminate(event) -> None:
-        if event.kind == "step-started" and (event.wafer, event.step) == (wafer, step):
-            engines[0].request("terminate", "ana")
-
-    prepared = prepare(RunRequest("bump-seal-clean", lot=lot))
-    observing = [terminate, *observers]
-    async with open_run(store, prepared, observers=observing, line_ready=line_ready) as engine:
-        engines.append(engine)
-        assert await engine.run() == "terminated"
-    return engine.run_id
+def lot_of(wafers: int) -> RunRequest:
+    """A dry run of bump-seal-clean, a lot of `wafers`, its default recipe."""
+    return RunRequest("bump-seal-clean", lot=wafers)
 
 
 def passes(store, run_id: str, session: int) -> list[tuple[str, str, str, str]]:
@@ -222,7 +212,7 @@ async def test_a_resume_takes_no_tool_for_a_stage_its_wafer_completed_before(sto
     taken (waited for, held) each tool to skip every step on it, and a lot queued behind the
     tools it no longer needed."""
     line = LineLoads()
-    run_id = await stopped_at(store, 2, "W02", "load on laminator", line_ready=line)
+    run_id = await stopped_at(store, lot_of(2), "load on laminator", wafer="W02", line_ready=line)
     events: list = []
     async with open_resume(store, run_id, observers=[events.append], line_ready=line) as resumed:
         assert await resumed.run() == "completed"
@@ -267,7 +257,12 @@ async def test_a_resume_passes_a_stage_done_before_on_a_tool_out_of_service(stor
             line.lines[-1].tools["wire_bonder"].inject_fault("wire_break")
 
     run_id = await stopped_at(
-        store, 3, "W01", "open door", line_ready=line, observers=[break_the_wire_under_w03]
+        store,
+        lot_of(3),
+        "open door",
+        wafer="W01",
+        line_ready=line,
+        observers=[break_the_wire_under_w03],
     )
     assert {w["wafer_id"]: w["status"] for w in store.wafers(run_id)}["W03"] == "held"
     events: list = []
@@ -313,7 +308,7 @@ async def test_a_confirmation_in_a_stage_a_resume_passes_is_not_asked(store, mon
     wafer at a stage it did not need)."""
     seated = "wafer seated on the bonder chuck"
     await bonding_script_of(monkeypatch, confirm=seated)
-    run_id = await stopped_at(store, 1, "W01", "load on laminator")
+    run_id = await stopped_at(store, lot_of(1), "load on laminator")
     async with open_resume(store, run_id) as resumed:
         assert await resumed.run() == "completed"
     asked = [c["prompt"] for c in store.table("confirmations", run_id)]
@@ -329,7 +324,7 @@ async def test_a_step_added_to_a_stage_done_before_fails_and_its_rework_replays_
     Reworked, the stage is replayed on the bonder: the wafer loaded again, its bumping (done,
     irreversible) skipped, the new step run."""
     line = LineLoads()
-    run_id = await stopped_at(store, 1, "W01", "load on laminator", line_ready=line)
+    run_id = await stopped_at(store, lot_of(1), "load on laminator", line_ready=line)
     await bonding_script_of(monkeypatch, then="count sites")
     async with open_resume(store, run_id, line_ready=line) as resumed:
         assert await resumed.run() == "held"
@@ -372,16 +367,7 @@ def laminator_stage(store, run_id: str, session: int) -> list[tuple[str, str]]:
 async def resume_terminated_past_the_bonder(store, run_id: str, line: LineLoads) -> None:
     """Resume run `run_id` (a lot of 1) and terminate the resume as W01 passes its bonder
     stage, before it is back in its laminator stage."""
-    resumed_engines: list = []
-
-    def terminate_past_the_bonder(event) -> None:
-        if event.kind == "step-finished" and event.step == "unload from bonder":
-            resumed_engines[0].request("terminate", "ana")
-
-    observing = [terminate_past_the_bonder]
-    async with open_resume(store, run_id, observers=observing, line_ready=line) as resumed:
-        resumed_engines.append(resumed)
-        assert await resumed.run() == "terminated"
+    await stopped_at(store, run_id, "unload from bonder", event="step-finished", line_ready=line)
 
 
 async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_deciding(store):
@@ -398,7 +384,7 @@ async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_
         if event.kind == "step-started" and event.step == "laminate resin film":
             line.lines[-1].tools["laminator"].inject_fault("chamber_leak")
 
-    prepared = prepare(RunRequest("bump-seal-clean", lot=1))
+    prepared = prepare(lot_of(1))
     async with open_run(store, prepared, observers=[leak], line_ready=line) as engine:
         assert await engine.run() == "held"
     run_id = engine.run_id
@@ -432,7 +418,7 @@ async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_
     runs the new step: it had read the stage completed (its rework forgotten with the failed
     step, which the wafer's later records outdate), passed it again and failed the step again."""
     line = LineLoads()
-    run_id = await stopped_at(store, 1, "W01", "open door", line_ready=line)
+    run_id = await stopped_at(store, lot_of(1), "open door", line_ready=line)
 
     async def seal_with_resin(wafer, resin) -> None:
         async with wafer.use(Laminator) as laminator:
