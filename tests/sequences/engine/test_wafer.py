@@ -6,7 +6,8 @@ the script's mistake, refused before anything runs or is recorded; a stage insid
 the outer one back, so the outer stage's unload after it is its own. A stage a resumed wafer
 completed before is passed without its tool (decision 0122): no wait for it, no hold of it, no
 load on it, whether the tool is busy or out of service; a confirmation in it is not asked; a
-step its script calls there since fails, and the rework runs the stage again on its tool."""
+step its script calls there since fails, and its rework (or release) runs the stage again
+on its tool, once."""
 
 from __future__ import annotations
 
@@ -408,16 +409,11 @@ async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_
     assert ("W01", "laminator") in line.loads[2]
 
 
-async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_than_the_deciding(
-    store, monkeypatch
-):
-    """A method changed since the run began calls a step in W01's laminator stage, completed
-    in the first session: the resume passing the stage fails it (held). W01 is reworked, and
-    the resume carrying that out is terminated as W01 passes its bonder stage, before it is
-    back in the laminator stage. The next resume still replays that stage on the laminator and
-    runs the new step: it had read the stage completed (its rework forgotten with the failed
-    step, which the wafer's later records outdate), passed it again and failed the step again."""
-    line = LineLoads()
+async def held_at_a_step_added_to_its_laminator_stage(store, monkeypatch, line: LineLoads) -> str:
+    """bump-seal-clean, a lot of 1, terminated as W01 opens the chamber's door, W01's
+    laminator stage completed; its method then changed to cool W01 again in that stage, and
+    the resume, passing the stage without the laminator, fails the new step and holds W01:
+    the run's id."""
     run_id = await stopped_at(store, lot_of(1), "open door", line_ready=line)
 
     async def seal_with_resin(wafer, resin) -> None:
@@ -432,7 +428,27 @@ async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_
     monkeypatch.setattr(bump_seal_clean, "seal_with_resin", seal_with_resin)
     async with open_resume(store, run_id, line_ready=line) as resumed:
         assert await resumed.run() == "held"
-    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "cool it again")
+    return run_id
+
+
+@pytest.mark.parametrize(
+    ("decision", "cooled_again"), [(Decision.REWORK, "completed"), (Decision.RELEASE, "skipped")]
+)
+async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_than_the_deciding(
+    store, monkeypatch, decision: Decision, cooled_again: str
+):
+    """A method changed since the run began calls a step in W01's laminator stage, completed
+    in the first session: the resume passing the stage fails it (held). W01 is reworked (or
+    the step released), and the resume carrying that out is terminated as W01 passes its
+    bonder stage, before it is back in the laminator stage. The next resume still replays that
+    stage on the laminator, and runs the new step (or skips it, released): reworked, it had
+    read the stage completed (its rework forgotten with the failed step, which the wafer's
+    later records outdate), passed it again and failed the step again; released, it had read
+    the stage completed (the released step no longer failed) and passed it without the
+    laminator."""
+    line = LineLoads()
+    run_id = await held_at_a_step_added_to_its_laminator_stage(store, monkeypatch, line)
+    record_disposition(store, run_id, "W01", decision, "ana", "cool it again")
     await resume_terminated_past_the_bonder(store, run_id, line)
     async with open_resume(store, run_id, line_ready=line) as again:
         assert await again.run() == "completed"
@@ -442,8 +458,38 @@ async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_
         ("load on laminator", "completed"),
         ("laminate resin film", "skipped"),
         ("cool", "completed"),
-        ("cool again", "completed"),
+        ("cool again", cooled_again),
         ("peel support", "skipped"),
         ("unload from laminator", "completed"),
     ]
     assert ("W01", "laminator") in line.loads[3]
+
+
+async def test_a_stage_replayed_after_a_release_of_a_step_failed_in_its_pass_is_passed_after(
+    store, monkeypatch
+):
+    """W01's step added to its laminator stage, failed as a resume passed the stage, is
+    released; the resume carrying that out replays the stage on the laminator (the step
+    skipped, released) and is terminated as W01 opens the chamber's door. The next resume
+    passes the laminator stage, completed again: the failure its release accepted is older
+    than that completion, and no cause to take the laminator again."""
+    line = LineLoads()
+    run_id = await held_at_a_step_added_to_its_laminator_stage(store, monkeypatch, line)
+    record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "cooled enough")
+    await stopped_at(store, run_id, "open door", line_ready=line)
+    assert ("use laminator", "completed") in laminator_stage(store, run_id, 3)  # replayed
+    async with open_resume(store, run_id, line_ready=line) as again:
+        assert await again.run() == "completed"
+    fourth = laminator_stage(store, run_id, 4)
+    assert fourth == [("use laminator", "skipped")] + [
+        (name, "skipped")
+        for name in (
+            "load on laminator",
+            "laminate resin film",
+            "cool",
+            "cool again",
+            "peel support",
+            "unload from laminator",
+        )
+    ]
+    assert not [load for load in line.loads[3] if load[1] == "laminator"]
