@@ -942,3 +942,35 @@ async def test_a_stopped_run_a_resume_continues_names_the_resume(tmp_path, capsy
     assert f"terminated, nothing drives it: {said}" in out
     assert main(["show", done.run_id, "--db", str(db)]) == 0
     assert "packline resume" not in capsys.readouterr().out
+
+
+def test_the_recipe_is_named_by_what_differs_from_the_shipped_one_and_whole_on_request(
+    tmp_path, capsys
+):
+    """`show` printed the whole recipe (some 80 lines of sprout-bump-csp's) before where the
+    run stands: it names it by its source and hash, and lists the values that differ from the
+    shipped recipe it is read against (a reference recipe's run against that recipe, a file's
+    against the method's default); `--whole-recipe` prints it whole."""
+    db = str(tmp_path / "runs.db")
+    shipped = Path("sequences/recipes/plasma-clean.yaml").read_text(encoding="utf-8")
+    changed = tmp_path / "longer.yaml"
+    changed.write_text(shipped.replace("time_s: 60 s", "time_s: 90 s"), encoding="utf-8")
+    for recipe in (str(changed), "plasma-clean-forming-gas"):
+        command = ["run", "plasma-clean", "--sim", "--recipe", recipe, "--quiet", "--db", db]
+        assert main(command) == 0
+    capsys.readouterr()
+    assert main(["runs", "--db", db, "--json"]) == 0
+    runs = [run["id"] for run in json.loads(capsys.readouterr().out)]  # newest first
+    assert main(["show", runs[1], "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert f"recipe {changed} sha256 " in out
+    assert "1 value differs from default recipe plasma-clean.yaml" in out
+    assert "  steps.0.time_s: 90 s (default recipe plasma-clean.yaml: 60 s)" in out
+    assert f"(packline show {runs[1]} --db {Path(db).resolve()} --whole-recipe" in out
+    assert "gas: O2" not in out
+    assert main(["show", runs[0], "--db", db]) == 0
+    assert ": as shipped (packline show" in capsys.readouterr().out
+    assert main(["show", runs[1], "--db", db, "--whole-recipe"]) == 0
+    out = capsys.readouterr().out
+    assert "time_s: 90 s}" in out
+    assert "differ from" not in out
