@@ -19,7 +19,7 @@ from ..families.scpi_wire import (
     ScpiReplyField,
     ScpiSetpoint,
     ScpiWire,
-    matches,
+    mnemonic_value,
     reply_command,
     short_form,
     standard_refusals,
@@ -40,6 +40,7 @@ from .core import (
     Made,
     Parameter,
     Range,
+    ReplyField,
     StatusVariable,
     ToolSpec,
 )
@@ -127,16 +128,16 @@ class MnemonicReplyField(ScpiReplyField):
     def token(self, member: Enum) -> str:
         return short_form(self.mnemonics[member])
 
-    def is_no_value(self, text: str) -> bool:
-        return bool(self.absent_when) and text == self.no_value
+    #: `NONE`, the word itself, not SCPI's not-a-number (`ScpiReplyField.is_no_value`).
+    is_no_value = ReplyField.is_no_value
 
     def read(self, text: str) -> Any:
         if self.is_no_value(text):
             return None
-        for member, mnemonic in self.mnemonics.items():
-            if matches(mnemonic, text):
-                return member
-        raise ValueError("is not on the protocol page")
+        member = mnemonic_value(self.mnemonics, text)
+        if member is None:
+            raise ValueError("is not on the protocol page")
+        return member
 
 
 #: Where a job is, as both job replies give it.
