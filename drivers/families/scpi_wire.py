@@ -330,6 +330,33 @@ class ScpiReplyField(ReplyField):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MnemonicReplyField(ScpiReplyField):
+    """A value of a SCPI reply that is one of the page's `mnemonics` (the role's value -> the
+    long form, `RUNNing`), as a setting's is: written in its short form (`RUNN`), as every
+    query answers a mnemonic, read in either form, any case (`mnemonic_value`); where the tool
+    has none (`absent_when`) the word `NONE`, as the alarm query answers none, rather than
+    not-a-number, which is a number's none (the laser's job replies)."""
+
+    mnemonics: Mapping[Any, str]
+
+    no_value: ClassVar[str] = "NONE"
+
+    def token(self, member: Enum) -> str:
+        return short_form(self.mnemonics[member])
+
+    #: The word `NONE` itself, not a number at or above not-a-number (`ScpiReplyField`'s).
+    is_no_value = ReplyField.is_no_value
+
+    def read(self, text: str) -> Any:
+        if self.is_no_value(text):
+            return None
+        member = mnemonic_value(self.mnemonics, text)
+        if member is None:
+            raise ValueError("is not on the protocol page")
+        return member
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScpiReply(Reply[R, ScpiReplyField]):
     """A `Reply` of a SCPI query: its fields' values in order, separated by commas
     (`COARSE,725.0,4500,…`); `query` is the query as the page writes it, its header in long

@@ -7,21 +7,18 @@ it. The mnemonics of the parameters (`METal`, `VACuum`, …) sit beside the role
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, ClassVar
 
 from ..families.scpi_wire import (
+    MnemonicReplyField,
     ScpiCommand,
     ScpiInterlock,
     ScpiReply,
     ScpiReplyField,
     ScpiSetpoint,
     ScpiWire,
-    mnemonic_value,
     reply_command,
-    short_form,
     standard_refusals,
 )
 from ..roles.laser import (
@@ -40,7 +37,6 @@ from .core import (
     Made,
     Parameter,
     Range,
-    ReplyField,
     StatusVariable,
     ToolSpec,
 )
@@ -110,34 +106,7 @@ JOB_STATE_MNEMONICS = {
     JobState.ABORTED: "ABORted",
     JobState.FAULTED: "FAULted",
 }
-NO_JOB = "NONE"
 OPEN, CLOSED = "OPEN", "CLOSe"
-
-
-@dataclass(frozen=True, kw_only=True)
-class MnemonicReplyField(ScpiReplyField):
-    """A field of a job reply whose value is one of the page's `mnemonics` (the role's value
-    -> the long form, `RUNNing`): written in its short form (`RUNN`), read in either form,
-    any case, as a setting's mnemonic is; `NONE` where the tool has no value
-    (`absent_when`)."""
-
-    mnemonics: Mapping[Any, str]
-
-    no_value: ClassVar[str] = NO_JOB
-
-    def token(self, member: Enum) -> str:
-        return short_form(self.mnemonics[member])
-
-    #: `NONE`, the word itself, not SCPI's not-a-number (`ScpiReplyField.is_no_value`).
-    is_no_value = ReplyField.is_no_value
-
-    def read(self, text: str) -> Any:
-        if self.is_no_value(text):
-            return None
-        member = mnemonic_value(self.mnemonics, text)
-        if member is None:
-            raise ValueError("is not on the protocol page")
-        return member
 
 
 #: Where a job is, as both job replies give it.
