@@ -539,10 +539,11 @@ async def test_a_stage_a_resume_passed_is_drawn_where_it_was_done_and_marked_pas
     from packline.records.tooltime import tool_intervals
     from packline.sequences.engine import open_resume
 
-    from ..sequences.engine.test_wafer import stopped_at
+    from ..sequences.engine.test_wafer import lot_of
+    from ..sequences.helpers import stopped_at
 
     store = RunStore(tmp_path / "runs.db")
-    run_id = await stopped_at(store, 2, "W02", "load on laminator")
+    run_id = await stopped_at(store, lot_of(2), "load on laminator", wafer="W02")
     async with open_resume(store, run_id) as resumed:
         assert await resumed.run() == "completed"
     records = RunRecords(store, run_id)
