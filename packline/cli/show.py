@@ -159,8 +159,10 @@ def recipe_lines(run: dict[str, Any], db: str = "") -> list[str]:
     """How `show` names run `run`'s recipe: its source and sha256, and each value that differs
     from the shipped recipe it is read against (`reference_for`), by its path in the file,
     `  bumps.height_um: 55 um (default recipe sprout-bump-csp.yaml: 60 um)`, both read as
-    `diff` reads a recorded recipe (`recipe_now`), or that none does: `as shipped`. A recipe
-    this release reads only as recorded is compared as recorded, saying so."""
+    `diff` reads a recorded recipe (`recipe_now`), or that none does: `as shipped`. A run of
+    a shipped recipe that has changed since names it `as it ships now`, so its values are not
+    read as edited by hand. A recipe this release reads only as recorded is compared as
+    recorded, saying so."""
     head = f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}"
     whole = f"(packline show {run['id']}{db} --whole-recipe prints it whole)"
     recipe, as_recorded = recipe_now(run)
@@ -170,9 +172,12 @@ def recipe_lines(run: dict[str, Any], db: str = "") -> list[str]:
         return [f"{head} {whole}", *notes]
     source, shipped = reference
     differences = recipe_differences(shipped, recipe)
+    its_own = source == run["recipe_source"]
     if not differences:
-        same = "as shipped" if source == run["recipe_source"] else f"the values of {source}"
+        same = "as shipped" if its_own else f"the values of {source}"
         return [f"{head}: {same} {whole}", *notes]
+    if its_own:
+        source = f"{source} as it ships now"
     return [
         f"{head}: {counted(len(differences), 'value')} "
         f"{'differs' if len(differences) == 1 else 'differ'} from {source} {whole}",

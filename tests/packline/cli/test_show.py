@@ -974,3 +974,30 @@ def test_the_recipe_is_named_by_what_differs_from_the_shipped_one_and_whole_on_r
     out = capsys.readouterr().out
     assert "time_s: 90 s}" in out
     assert "differ from" not in out
+
+
+def test_a_run_of_a_shipped_recipe_changed_since_names_it_as_it_ships_now(
+    tmp_path, capsys, monkeypatch
+):
+    """A run of the default recipe, which has changed since (its plasma time 90 s where the
+    run's was 60 s), read `1 value differs from default recipe plasma-clean.yaml`: the run's
+    own recipe by its own name, as if its values had been edited. It names the shipped
+    recipe as it ships now."""
+    from packline.sequences.engine.method import Method
+
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db]) == 0
+    capsys.readouterr()
+    shipped_then = Method.default_recipe_text
+
+    def shipped_now(method: Method) -> tuple[str, str]:
+        text, source = shipped_then(method)
+        return text.replace("time_s: 60 s", "time_s: 90 s"), source
+
+    monkeypatch.setattr(Method, "default_recipe_text", shipped_now)
+    assert main(["show", "last", "--db", db]) == 0
+    out = capsys.readouterr().out
+    ships_now = "default recipe plasma-clean.yaml as it ships now"
+    assert "recipe default recipe plasma-clean.yaml sha256 " in out
+    assert f": 1 value differs from {ships_now} (packline show " in out
+    assert f"  steps.0.time_s: 60 s ({ships_now}: 90 s)" in out
