@@ -29,6 +29,7 @@ from packline.sequences.engine.report import (
     step_order,
     wafer_history,
 )
+from packline.sequences.engine.stage import EVERY_STEP_DONE_BEFORE
 from packline.sequences.engine.verdicts import FAIL, measurement_verdict
 from packline.shown_figures import figure_text, steps_text
 
@@ -398,7 +399,7 @@ def record_markers(steps: list[dict[str, Any]]) -> list[str]:
             continue
         held = inside.get((s["session"], s["key"]), [])
         if held and all(status == "skipped" for status in held):
-            markers.append(f" (session {s['session']}: every step in it done before)")
+            markers.append(f" (session {s['session']}: {EVERY_STEP_DONE_BEFORE})")
         else:
             markers.append(f" (attempt {attempts[s['id']]}, session {s['session']})")
     return markers

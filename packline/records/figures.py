@@ -33,7 +33,7 @@ from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
 
 from packline.drivers.equipment import E10State, Limit
-from packline.sequences.engine.stage import HOLDING_KINDS
+from packline.sequences.engine.stage import EVERY_STEP_DONE_BEFORE, HOLDING_KINDS
 
 from .claimsites import ConditionSites
 from .spc import ControlChart
@@ -156,10 +156,8 @@ def gantt(intervals: pd.DataFrame, steps: pd.DataFrame) -> figure:
 def passed_why(passes: pd.DataFrame) -> list[str]:
     """Why each of `passes` (`gantt`'s) took no tool: its record's reason (`skipped`,
     'completed before: passed without taking its tool'), or of an earlier release's pass,
-    recorded completed, what `show` says of it: 'every step in it done before'."""
-    return [
-        why if isinstance(why, str) else "every step in it done before" for why in passes["error"]
-    ]
+    recorded completed, what `show` says of it (`EVERY_STEP_DONE_BEFORE`)."""
+    return [why if isinstance(why, str) else EVERY_STEP_DONE_BEFORE for why in passes["error"]]
 
 
 def done_before(passes: pd.DataFrame, stages: pd.DataFrame) -> list[str]:
