@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from .equipment import READY_STATES, ToolState
 from .errors import ToolAlarm, ToolStateError
 from .families.ascii_host import HostLinkDriver, parse_fields, reading_first
+from .families.ascii_host_wire import precondition
 from .roles.dicing_saw import (
     BladeStatus,
     CutOutcome,
@@ -26,7 +27,7 @@ from .roles.dicing_saw import (
     SawStatus,
     spindle_unsafe,
 )
-from .specs.dicing_saw import BLADE_REPLY, RESULT_REPLY, SPEC, WORK_REPLY
+from .specs.dicing_saw import BLADE_REPLY, NO_WORKPIECE, RESULT_REPLY, SPEC, WORK_REPLY
 
 BLADE_CHANGE_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.MAINTENANCE)
 
@@ -200,7 +201,9 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         async with self.operation(action):
             mounted = await self.request_workpiece()
             if mounted is None:
-                raise ToolStateError(self.name, self.address, action, "no workpiece is mounted")
+                raise ToolStateError(
+                    self.name, self.address, action, precondition(SPEC, NO_WORKPIECE).words
+                )
             ch1_pitch = streets.ch1_pitch_mm or mounted.die_height_mm
             ch2_pitch = streets.ch2_pitch_mm or mounted.die_width_mm
             index_lines = [

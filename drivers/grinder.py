@@ -32,7 +32,7 @@ import math
 from .equipment import READY_STATES, Equipment, Identity, ToolState, is_wafer_id
 from .errors import LimitViolation, ProtocolError, ToolAlarm
 from .families.scpi import ScpiDriver
-from .families.scpi_wire import NOT_A_NUMBER, command, quote, setpoint, unquote
+from .families.scpi_wire import command, quote, setpoint, unquote
 from .roles.grinder import (
     CycleResult,
     Grinder,
@@ -43,7 +43,7 @@ from .roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-from .specs.grinder import SPEC, STATUS_REPLY
+from .specs.grinder import GAUGE_READING, SPEC, STATUS_REPLY
 
 #: Assumptions for the cycle's time allowance: the hardest material removes at least this share
 #: of the feed, and the polish stage at least this rate (est). Beyond the allowance plus the
@@ -84,16 +84,17 @@ class ScpiGrinder(ScpiDriver, Grinder):
         return value
 
     async def _query_gauge(self, action: str, query: str) -> float:
-        """A gauge reading; not-a-number means the gauge failed (the tool raises an alarm)."""
-        value = await self._query_number(action, query)
-        if value >= NOT_A_NUMBER:
+        """A gauge reading; none (`GAUGE_READING`: not-a-number) means the gauge failed (the
+        tool raises an alarm)."""
+        reply = await self.link.query(query, idempotent=True)
+        if GAUGE_READING.is_no_value(reply):
             await self.refresh_alarms()
             if self.active_alarms:
                 raise self.alarm_error(action)
             raise ProtocolError(
                 self.name, self.address, action, f"{query}: the gauge gives no valid reading"
             )
-        return value
+        return self._finite(action, reply)
 
     # ----------------------------------------------------------------- queries
 

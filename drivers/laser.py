@@ -22,9 +22,10 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
   `:SYST:ALAR?` (`NONE` or codes), interlocks `:SYST:INT?` (`enclosure,emission,shutter` as 0/1).
 * A change of atmosphere (`:PROC:ATM`) and a job, which scans the selected sites of the
   loaded wafer (`:JOB:STAR DRIL|CLE`), are overlapped commands: `*OPC?` answers when the
-  atmosphere has settled, or the job ended; `:JOB:PROG?` answers
-  `state,done,total,elapsed_s,remaining_s`, `:JOB:RES?` the outcome. `:ABOR` is the
-  safe state: job stopped, shutter closed, emission off.
+  atmosphere has settled, or the job ended; `:JOB:PROG?` answers the job's progress,
+  `:JOB:RES?` its outcome, each a comma-separated reply the spec declares field by field
+  (`JOB_PROGRESS_REPLY`, `LAST_JOB_REPLY`). `:ABOR` is the safe state: job stopped, shutter
+  closed, emission off.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from typing import Any
 from .equipment import READY_STATES, Limit
 from .errors import ToolAlarm, ToolStateError
 from .families.scpi import ScpiDriver
+from .families.scpi_wire import ScpiReply, quote, setpoint, short_form, unquote
 from .families.scpi_wire import command as _command
-from .families.scpi_wire import quote, setpoint, short_form, unquote
 from .links import TextLink
 from .roles.laser import (
     Atmosphere,
@@ -53,6 +54,7 @@ from .roles.laser import (
     LaserSource,
     LaserStatus,
 )
+from .specs.core import R
 from .specs.laser import (
     ATMOSPHERE_MNEMONICS,
     CLOSED,
@@ -60,7 +62,8 @@ from .specs.laser import (
     FACE_MNEMONICS,
     JOB_KIND_MNEMONICS,
     JOB_POLL_QUERIES,
-    JOB_STATE_MNEMONICS,
+    JOB_PROGRESS_REPLY,
+    LAST_JOB_REPLY,
     OPEN,
     SITES_PER_COMMAND,
     SOURCES,
@@ -138,18 +141,16 @@ class ScpiLaser(ScpiDriver, Laser):
         return self._progress(action, reply)
 
     def _progress(self, action: str, reply: str) -> JobProgress:
-        """The reply to `:JOB:PROG?`: `state,done,total,elapsed_s,remaining_s`."""
-        fields = reply.split(",")
-        expected = "state,done,total,elapsed_s,remaining_s"
-        if len(fields) != 5:
-            raise self.garbled(action, reply, expected)
-        state = self.mnemonic(action, fields[0], JOB_STATE_MNEMONICS)
+        """The reply to `:JOB:PROG?`, as the spec declares it (`JOB_PROGRESS_REPLY`)."""
+        return self._declared(action, JOB_PROGRESS_REPLY, reply)
+
+    def _declared(self, action: str, declared: ScpiReply[R], reply: str) -> R:
+        """`reply` read as the spec's `declared` reply; a `ProtocolError` naming the field
+        that is wrong and why, or how many fields it has."""
         try:
-            done, total = int(fields[1]), int(fields[2])
-            elapsed_s, remaining_s = float(fields[3]), float(fields[4])
-        except ValueError:
-            raise self.garbled(action, reply, expected) from None
-        return JobProgress(state, done, total, elapsed_s, remaining_s)
+            return declared.read(reply)
+        except ValueError as error:
+            raise self.garbled(action, reply, f"{declared.syntax} ({error})") from None
 
     async def request_status(self) -> LaserStatus:
         """Every field in one exchange: the spec's `STATUS_QUERIES` as one compound query."""
@@ -440,16 +441,10 @@ class ScpiLaser(ScpiDriver, Laser):
     async def _job_result(
         self, action: str, kind: JobKind, wafer_id: str
     ) -> tuple[str, int, int, float]:
+        """The outcome of the job `_run_job` ran (`:JOB:RES?`, as the spec declares it:
+        `LAST_JOB_REPLY`), which must be a finished job of its `kind`."""
         reply = await self.link.query(_query("job_result"), idempotent=True)
-        fields = reply.split(",")
-        expected = "kind,state,sites,sites_at_metal,time_s"
-        if len(fields) != 5:
-            raise self.garbled(action, reply, expected)
-        got_kind = self.mnemonic(action, fields[0], JOB_KIND_MNEMONICS)
-        state = self.mnemonic(action, fields[1], JOB_STATE_MNEMONICS)
-        if got_kind is not kind or state is not JobState.DONE:
+        last = self._declared(action, LAST_JOB_REPLY, reply)
+        if last.kind is not kind or last.state is not JobState.DONE:
             raise self.garbled(action, reply, f"a finished {kind.value} job")
-        try:
-            return wafer_id, int(fields[2]), int(fields[3]), float(fields[4])
-        except ValueError:
-            raise self.garbled(action, reply, expected) from None
+        return wafer_id, last.sites_done, last.sites_at_metal, last.time_s

@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import ProtocolError, ToolStateError
 from .families.ascii_host import TRANSFER_STATES, HostLinkDriver, parse_fields
+from .families.ascii_host_wire import precondition
 from .roles.wire_bonder import (
     BonderState,
     BonderStatus,
@@ -28,6 +29,7 @@ from .roles.wire_bonder import (
 from .specs.wire_bonder import (
     HEIGHT_CHUNK,
     HEIGHT_REPLY,
+    NO_WAFER,
     PROGRAM_SETPOINTS,
     RESULT_OF_TOKEN,
     SPEC,
@@ -166,7 +168,9 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
         async with self.operation(action):
             wafer_id = (await self.status_when_closed(action, "BUMP", self.status_from)).wafer_id
             if wafer_id is None:
-                raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
+                raise ToolStateError(
+                    self.name, self.address, action, precondition(SPEC, NO_WAFER).words
+                )
             bump = f"BUMP {stack}"
             # each reply checked as it is read, the run stopped if one after BUMP's fails
             checks = {

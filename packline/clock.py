@@ -361,11 +361,11 @@ class _Served:
             return True
 
 
-def _current_task() -> asyncio.Task[Any] | None:
+def running_task() -> asyncio.Task[Any] | None:
     """The task running now; None when called from a callback or with no loop running."""
     try:
         return asyncio.current_task()
-    except RuntimeError:  # no running loop: an exchange marked from plain synchronous code
+    except RuntimeError:  # no running loop: called from plain synchronous code
         return None
 
 
@@ -752,13 +752,12 @@ class _Activity:
     def __init__(self, clock: VirtualClock) -> None:
         self._clock = clock
         self._task: asyncio.Task[Any] | None = None
-        self._opened_at_s = clock.now()
 
     def __enter__(self) -> None:
         clock = self._clock
         self._opened_at_s = clock.now()
         if clock._checks:
-            self._task = _current_task()
+            self._task = running_task()
         clock._exchanges[self] = None
 
     def __exit__(self, *exc_info: object) -> None:

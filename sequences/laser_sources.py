@@ -6,7 +6,8 @@ the laser steps the session has left, before any tool is commanded.
 * `ViaDiameter`: one diameter a recipe asks of the laser, with the step that drills it, the
   recipe field it is written in and the claim it serves.
 * `source_refusal`: why a laser of a source is refused for some diameters, naming the sources
-  that drill them all.
+  that drill them all (some source does: a method's diameters all feed one source's limit,
+  which the run checked them against before it connected any tool).
 * `lasers_drill`: the refusals of the connected lasers for the diameters of the steps the
   session still runs (a resume past a laser step is not asked its diameter).
 
@@ -30,6 +31,7 @@ from packline.drivers.equipment import Limit
 from packline.drivers.roles.laser import Laser, LaserSource
 from packline.sequences.engine import ConnectedTools
 from packline.sequences.engine.recipe_fields import claims_text
+from packline.units import quantity_text
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,16 @@ def source_refusal(
     """Why a run refuses a laser of `source` for the diameters `asked`, `diameters` giving
     the via diameters a laser of each source drills within the tool's limits
     (`Laser.via_diameters`): each diameter its source does not drill, the source and what it
-    drills, and the sources that drill them all (or that none does within this tool's
-    limits), with the claims they serve; None where its source drills every one."""
+    drills, and the sources that drill them all, with the claims they serve; None where its
+    source drills every one.
+
+    Some source drills them all: a method's diameters all feed one source's setpoint (its
+    recipe fields' `Feeds`), whose limit on every tool of the station (its `limits:`
+    included) a run and a resume checked them against before connecting any
+    (`check_tool_limits`), and `diameters` gives that same limit for that source."""
     drilled = diameters(source)
     outside = [
-        f"{via.field} = {via.diameter_um:g} um"
+        f"{via.field} = {quantity_text(via.diameter_um, drilled.unit)}"
         for via in asked
         if not drilled.contains(via.diameter_um)
     ]
@@ -66,13 +73,9 @@ def source_refusal(
         limit = diameters(other)
         if all(limit.contains(via.diameter_um) for via in asked):
             fitting.setdefault((other.kind, limit.described()), []).append(str(other.value))
-    instead = (
-        "; ".join(
-            f"drill them on a laser of a {kind} source ({' or '.join(nm)} nm), which drills "
-            f"{described}"
-            for (kind, described), nm in fitting.items()
-        )
-        or "no laser source drills them within this tool's limits"
+    instead = "; ".join(
+        f"drill them on a laser of a {kind} source ({' or '.join(nm)} nm), which drills {described}"
+        for (kind, described), nm in fitting.items()
     )
     claims = tuple(dict.fromkeys(via.claim for via in asked))
     return (

@@ -28,10 +28,16 @@ from packline.drivers.roles.dicing_saw import (
     MountedWorkpiece,
     SawState,
 )
-from packline.drivers.specs.dicing_saw import BLADE_REPLY, RESULT_REPLY, SPEC, WORK_REPLY
+from packline.drivers.specs.dicing_saw import (
+    BLADE_REPLY,
+    NO_WORKPIECE,
+    RESULT_REPLY,
+    SPEC,
+    WORK_REPLY,
+)
 
 from .dicing_saw_cut import DICE, Blade, Cut, CutSettings, StreetSetting
-from .families.ascii_host import HostLinkTool, HostRefused, Transport, wafer_id
+from .families.ascii_host import HostLinkTool, Transport, wafer_id
 from .physics.dicing_saw import SawPhysics, kerf_width_um, line_depths_um, stack_um
 from .ramp import Ramp
 from .twin import JobEnd, TwinStore
@@ -189,7 +195,7 @@ class SimDicingSaw(HostLinkTool):
 
     def _mount(self, workpiece_id: str, *, rework: bool = False) -> str:
         if self.workpiece_id is not None:
-            raise HostRefused("WRONG_STATE", f"{self.workpiece_id} is mounted; UNMOUNT first")
+            raise self.unmet("ALREADY_MOUNTED", workpiece=self.workpiece_id)
         self.take_into_tool(workpiece_id, rework=rework)
         self.workpiece_id = workpiece_id
         self.settings.streets = {1: StreetSetting(), 2: StreetSetting()}
@@ -200,13 +206,13 @@ class SimDicingSaw(HostLinkTool):
 
     def _unmount(self) -> str:
         if self.workpiece_id is None:
-            raise HostRefused("NO_WORKPIECE", "no workpiece is mounted")
+            raise self.unmet(NO_WORKPIECE)
         self.workpiece_id = None
         return ""
 
     def _blade_change(self, thickness_um: float) -> str:
         if self.spindle_krpm() > 0 or self.spindle.target > 0:
-            raise HostRefused("WRONG_STATE", "spindle is turning; SPINDLE OFF first")
+            raise self.unmet("SPINDLE_TURNING")
         self.blade = Blade(thickness_um)
         self.cure_fault("blade_crack", "a new blade installed")
         return ""
@@ -239,7 +245,7 @@ class SimDicingSaw(HostLinkTool):
 
     def _cut_command(self) -> str:
         if self.workpiece_id is None:
-            raise HostRefused("NO_WORKPIECE", "no workpiece is mounted")
+            raise self.unmet(NO_WORKPIECE)
         self._require_blade()
         self.require_interlocks("CUT")
         self._require_at_speed()
@@ -300,11 +306,11 @@ class SimDicingSaw(HostLinkTool):
 
     def _require_blade(self) -> None:
         if self.blade.broken:
-            raise HostRefused("BLADE_BROKEN", "blade is broken; install a new blade")
+            raise self.unmet("BLADE_BROKEN")
 
     def _require_at_speed(self) -> None:
         if self.spindle.target <= 0 or self.spindle_krpm() != self.spindle.target:
-            raise HostRefused("WRONG_STATE", "spindle is not at speed")
+            raise self.unmet("SPINDLE_NOT_AT_SPEED")
 
     def spindle_krpm(self) -> float:
         """The spindle's actual speed now."""

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from packline.clock import Clock
-from packline.drivers.families.scpi_wire import NOT_A_NUMBER_TEXT, quote
+from packline.drivers.families.scpi_wire import quote
 from packline.drivers.roles.grinder import CycleResult, GrinderStatus, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import (
     COARSEST_GAUGE_RESOLUTION_UM,
     FINEST_GAUGE_RESOLUTION_UM,
+    GAUGE_READING,
     SPEC,
     STATUS_REPLY,
     gauge_decimals,
@@ -212,8 +213,10 @@ class SimGrinder(ScpiSimTool):
         return self.gauge_steps(level_um) * self.gauge_resolution_um
 
     def _gauge_reply(self, level_um: float) -> str:
-        reading = self.gauge_reading_um(level_um)
-        return NOT_A_NUMBER_TEXT if reading is None else f"{reading:.{self._decimals}f}"
+        """The gauge's reading of `level_um` as the grinder writes it (`GAUGE_READING`, to the
+        decimals of its gauge's step)."""
+        written = replace(GAUGE_READING, decimals=self._decimals)
+        return written.wire_form(self.gauge_reading_um(level_um))
 
     def _state_reply(self, _: list[str]) -> str:
         cycle = self.cycle

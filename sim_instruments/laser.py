@@ -20,19 +20,28 @@ import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.scpi_wire import quote, short_form
-from packline.drivers.roles.laser import Atmosphere, DrillMode, FaceUp, JobState, LaserSource
+from packline.drivers.roles.laser import (
+    Atmosphere,
+    DrillMode,
+    FaceUp,
+    JobProgress,
+    JobState,
+    LaserSource,
+)
 from packline.drivers.specs.laser import (
     ATMOSPHERE_MNEMONICS,
     CLOSED,
+    DEFAULT_SOURCE,
     DRILL_MODE_MNEMONICS,
     FACE_MNEMONICS,
     JOB_KIND_MNEMONICS,
-    JOB_STATE_MNEMONICS,
-    NO_JOB,
+    JOB_PROGRESS_REPLY,
+    LAST_JOB_REPLY,
     OPEN,
     SITES_PER_COMMAND,
     SOURCES,
     SPEC,
+    LastJob,
 )
 
 from .families.scpi import (
@@ -60,10 +69,6 @@ _JOB_ENDS = {
     JobState.ABORTED: JobEnd.ABORTED,
     JobState.FAULTED: JobEnd.FAULTED,
 }
-
-
-#: The source of a laser built without one: the line's laser is UV.
-DEFAULT_SOURCE = LaserSource.UV_355
 
 
 class SimLaser(ScpiSimTool):
@@ -186,7 +191,8 @@ class SimLaser(ScpiSimTool):
 
     @classmethod
     def model_built(cls, options: Mapping[str, Any]) -> str:
-        """Its source's model (`LC-106` for a CO2 laser at 10.6 um)."""
+        """Its source's model (`LC-106` for a CO2 laser at 10.6 um): the `source` option
+        makes it other than the base's, the spec's model, which is `DEFAULT_SOURCE`'s."""
         return SOURCES[LaserSource(options.get("source", DEFAULT_SOURCE))].model
 
     def enclosure_closed(self) -> bool:
@@ -421,20 +427,24 @@ class SimLaser(ScpiSimTool):
         return None
 
     def _progress(self, _: list[str]) -> str:
+        """`:JOB:PROG?`, as the spec declares it (`JOB_PROGRESS_REPLY`)."""
         job = self.job
         if job is None:
-            return f"{short_form(JOB_STATE_MNEMONICS[JobState.IDLE])},0,0,0.000,0.000"
-        remaining = max(job.total_s - job.elapsed_s, 0.0) if job.running else 0
-        state = short_form(JOB_STATE_MNEMONICS[job.state])
-        return f"{state},{job.done},{job.sites.size},{job.elapsed_s:.3f},{remaining:.3f}"
+            return JOB_PROGRESS_REPLY.render(JobProgress(JobState.IDLE, 0, 0, 0.0, 0.0))
+        remaining_s = max(job.total_s - job.elapsed_s, 0.0) if job.running else 0.0
+        return JOB_PROGRESS_REPLY.render(
+            JobProgress(job.state, job.done, job.sites.size, job.elapsed_s, remaining_s)
+        )
 
     def _result(self, _: list[str]) -> str:
+        """`:JOB:RES?`, as the spec declares it (`LAST_JOB_REPLY`): no kind before the first
+        job."""
         job = self.job
         if job is None:
-            return f"{NO_JOB},{short_form(JOB_STATE_MNEMONICS[JobState.IDLE])},0,0,0.000"
-        kind = short_form(JOB_KIND_MNEMONICS[job.kind])
-        state = short_form(JOB_STATE_MNEMONICS[job.state])
-        return f"{kind},{state},{job.done},{job.at_metal},{job.elapsed_s:.3f}"
+            return LAST_JOB_REPLY.render(LastJob(None, JobState.IDLE, 0, 0, 0.0))
+        return LAST_JOB_REPLY.render(
+            LastJob(job.kind, job.state, job.done, job.at_metal, job.elapsed_s)
+        )
 
     # ----------------------------------------------------------------- time and physics
 

@@ -31,6 +31,7 @@ from packline.drivers.specs.wire_bonder import (
     HEIGHT_DECIMALS,
     HEIGHT_REPLY,
     MATERIAL_OF_TOKEN,
+    NO_WAFER,
     SPEC,
     STATE_TOKENS,
     format_program,
@@ -215,7 +216,7 @@ class SimWireBonder(HostLinkTool):
 
     def _read_program(self) -> str:
         if self.program is None:
-            raise HostRefused("NO_PROGRAM", "no bond program")
+            raise self.unmet("NO_PROGRAM")
         return format_program(self.program).removeprefix("PROG ")
 
     def _select_all(self) -> str:
@@ -244,9 +245,9 @@ class SimWireBonder(HostLinkTool):
         stack_count = int(stack)
         workpiece = self._require_wafer()
         if self.program is None:
-            raise HostRefused("NO_PROGRAM", "no bond program")
+            raise self.unmet("NO_PROGRAM")
         if self.selection is None or not self.selection.any():
-            raise HostRefused("NO_SELECTION", "no sites selected")
+            raise self.unmet("NO_SELECTION")
         self.require_interlocks("BUMP")
         now = self.clock.now()
         program = self.program
@@ -342,7 +343,7 @@ class SimWireBonder(HostLinkTool):
 
     def _require_wafer(self) -> Workpiece:
         if self.wafer_id is None:
-            raise HostRefused("NO_WAFER", "no wafer on the chuck")
+            raise self.unmet(NO_WAFER)
         return self.twin.get(self.wafer_id)
 
     def load_spool(self, length_m: float | None = None) -> None:

@@ -151,11 +151,14 @@ class HostCommand(Command):
     """A host-link command: `name` is its command word (or two, `SPINDLE OFF`).
 
     `reply` is its reply on success; `allowed_in` the `STATE` tokens it is accepted in (empty:
-    always); `interlocks` those that must be closed; `preconditions` the tool's refusals (by
-    name, `NO_WAFER`) it answers, in the states it is accepted in, when what it works on is
-    missing or unusable (no wafer, a broken blade), the first unmet in their order, which the
-    page's command table states beside the states; `query` the command that reads back what
-    it sets, if any.
+    always); `interlocks` those that must be closed; `preconditions` what it needs of what it
+    works on, by name (`precondition`: the tool's own refusal, `NO_WAFER`, or a
+    `HostPrecondition` of the host link's), whose refusal it answers, in the states it is
+    accepted in, when that is missing or unusable (no wafer, a broken blade, a spindle not at
+    speed), the first unmet in their order (one on the readiness of the motion it starts,
+    the saw's spindle at speed, after its interlocks: conventions.md, error precedence), which
+    the page's command table states beside the states; `query` the command that reads back
+    what it sets, if any.
     """
 
     reply: str = "OK"
@@ -180,9 +183,31 @@ class HostInterlock(Interlock):
 
 @dataclass(frozen=True, kw_only=True)
 class HostRefusal(Refusal):
-    """An `ERR <code>` the tool answers; `name` says what it means (see `FAMILY_REFUSALS`)."""
+    """An `ERR <code>` the tool answers; `name` says what it means (see `FAMILY_REFUSALS`).
+    `words` are the tool's own, `ERR <code> <words>`, where it always words it alike and
+    otherwise than `text`, which says when for the page (the saw's `NO_WORKPIECE`: `text` an
+    empty chuck, `words` no workpiece is mounted); empty, `text` is its words too."""
 
     name: str
+    words: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostPrecondition:
+    """What a command needs that one of the family's refusals answers when it is missing (the
+    saw's spindle at speed: `WRONG_STATE`), declared in `HostLink.preconditions`. A tool's own
+    refusal (`NO_WAFER`) is the precondition of its own name (`precondition`).
+
+    `name` is how `HostCommand.preconditions` name it; `refusal` the name of the refusal the
+    tool answers; `unmet` what is wrong, as the command table says it after the refusal's code
+    (`ERR 5` with the spindle not at speed); `words` the tool's words refusing it (`spindle is
+    not at speed`), with `{field}`s the tool fills in (`{workpiece} is mounted`).
+    """
+
+    name: str
+    refusal: str
+    unmet: str
+    words: str
 
 
 def host_link_refusals(
@@ -423,6 +448,8 @@ class HostLink:
     safe_state: str = SAFE_STATE
     quote_unknown: bool = False
     unit_after_range: bool = False
+    #: the preconditions one of the family's refusals answers (`HostPrecondition`)
+    preconditions: tuple[HostPrecondition, ...] = ()
     #: the queries whose reply is one of the role's results (`HostReply`)
     replies: tuple[HostReply[Any], ...] = ()
 
@@ -548,14 +575,11 @@ def syntax(spec: ToolSpec[HostLink], command: Command) -> str:
 def accepted_in(spec: ToolSpec[HostLink], command: HostCommand) -> str:
     """When the tool takes `command`, as the command table says it: its states, then each
     precondition's refusal (`any state; `ERR 6` with no wafer on the chuck`)."""
-    texts = {refusal.name: refusal.text for refusal in host_refusals(spec)}
+    needs = [precondition(spec, name) for name in command.preconditions]
     return "; ".join(
         [
             ", ".join(command.allowed_in) or "any state",
-            *(
-                f"`ERR {refusal_code(spec, name)}` with {texts[name]}"
-                for name in command.preconditions
-            ),
+            *(f"`ERR {refusal_code(spec, need.refusal)}` with {need.unmet}" for need in needs),
         ]
     )
 
@@ -571,6 +595,21 @@ def refusal_named(spec: ToolSpec[HostLink], name: str) -> HostRefusal:
 def refusal_code(spec: ToolSpec[HostLink], name: str) -> int:
     """The tool's code of the refusal named `name` (one of `FAMILY_REFUSALS` or its own)."""
     return int(refusal_named(spec, name).code)
+
+
+def precondition(spec: ToolSpec[HostLink], name: str) -> HostPrecondition:
+    """The precondition `name` of the spec's commands (`HostCommand.preconditions`): one its
+    host link declares (`HostLink.preconditions`), else the tool's own refusal of that name,
+    what is unmet its `text` and the tool's words its `words` (or `text`); a KeyError when it
+    is neither."""
+    assert spec.wire is not None, f"spec {spec.kind} is not bound to the host link"
+    for declared in spec.wire.preconditions:
+        if declared.name == name:
+            return declared
+    refusal = refusal_named(spec, name)
+    return HostPrecondition(
+        name=name, refusal=name, unmet=refusal.text, words=refusal.words or refusal.text
+    )
 
 
 def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
@@ -591,14 +630,21 @@ def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
         raise ValueError(f"spec {spec.kind}: not bound to the ASCII host link: {plain}")
     for name in FAMILY_REFUSALS:
         refusal_code(spec, name)
+    refusal_names = {refusal.name for refusal in host_refusals(spec)}
+    for declared in spec.wire.preconditions:
+        if declared.name in refusal_names or declared.refusal not in refusal_names:
+            raise ValueError(
+                f"spec {spec.kind}: precondition {declared.name} must be named apart from its "
+                f"refusals and answered by one of them, not {declared.refusal}"
+            )
     for host_command in host_commands(spec):
         for name in host_command.preconditions:
             try:
-                refusal_code(spec, name)
+                precondition(spec, name)
             except KeyError:
                 raise ValueError(
                     f"spec {spec.kind}: command {host_command.name} names the precondition "
-                    f"{name}, which is none of its refusals"
+                    f"{name}, which is none of its refusals nor of its host link's preconditions"
                 ) from None
     if spec.wire.wait_query not in spec.command_by_name or not set(WAIT_PARAMETERS) <= set(
         spec.parameters

@@ -18,7 +18,7 @@ from .scpi_wire import (
     NO_ERROR,
     ScpiWire,
     command,
-    matches,
+    mnemonic_value,
     scpi_wire,
     short_form,
     split_outside_quotes,
@@ -178,10 +178,10 @@ class ScpiDriver(Equipment):
         return reply == "1"
 
     def mnemonic(self, action: str, reply: str, choices: Mapping[T, str]) -> T:
-        """The value whose mnemonic `reply` is (short or long form)."""
-        for value, mnemonic in choices.items():
-            if matches(mnemonic, reply):
-                return value
+        """The value whose mnemonic `reply` is (short or long form: `mnemonic_value`)."""
+        value = mnemonic_value(choices, reply)
+        if value is not None:
+            return value
         expected = " or ".join(short_form(m) for m in choices.values())
         raise self.garbled(action, reply, expected)
 

@@ -20,11 +20,11 @@ page's command and error tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from ..specs.core import (
     Command,
@@ -41,6 +41,9 @@ from ..specs.pages import replies_table, table
 
 if TYPE_CHECKING:
     from ..specs.core import ToolSpec
+
+#: A value a mnemonic stands for (`mnemonic_value`).
+T = TypeVar("T")
 
 
 #: The standard SCPI error codes every packline SCPI tool queues (a tool adds positive codes of
@@ -141,6 +144,16 @@ def header_pattern(template: str) -> re.Pattern[str]:
 def matches(template: str, text: str) -> bool:
     """Whether `text` is `template` in its short or long form (case-insensitive)."""
     return header_pattern(template).match(text) is not None
+
+
+def mnemonic_value(choices: Mapping[T, str], text: str) -> T | None:
+    """The value whose mnemonic `text` is (`choices`: value -> mnemonic, `RUNNing`), in its
+    short or long form, any case (`matches`); None where it is none of them. The one reading of
+    a mnemonic: a driver's reply (`ScpiDriver.mnemonic`), a reply field's, a tool's parameter."""
+    for value, mnemonic in choices.items():
+        if matches(mnemonic, text):
+            return value
+    return None
 
 
 def quote(text: str) -> str:
@@ -314,6 +327,33 @@ class ScpiReplyField(ReplyField):
         if self.kind is float and self.decimals_of:
             return f"number, to the decimals of {self.decimals_of}"
         return super().kind_text
+
+
+@dataclass(frozen=True, kw_only=True)
+class MnemonicReplyField(ScpiReplyField):
+    """A value of a SCPI reply that is one of the page's `mnemonics` (the role's value -> the
+    long form, `RUNNing`), as a setting's is: written in its short form (`RUNN`), as every
+    query answers a mnemonic, read in either form, any case (`mnemonic_value`); where the tool
+    has none (`absent_when`) the word `NONE`, as the alarm query answers none, rather than
+    not-a-number, which is a number's none (the laser's job replies)."""
+
+    mnemonics: Mapping[Any, str]
+
+    no_value: ClassVar[str] = "NONE"
+
+    def token(self, member: Enum) -> str:
+        return short_form(self.mnemonics[member])
+
+    #: The word `NONE` itself, not a number at or above not-a-number (`ScpiReplyField`'s).
+    is_no_value = ReplyField.is_no_value
+
+    def read(self, text: str) -> Any:
+        if self.is_no_value(text):
+            return None
+        member = mnemonic_value(self.mnemonics, text)
+        if member is None:
+            raise ValueError("is not on the protocol page")
+        return member
 
 
 @dataclass(frozen=True, kw_only=True)

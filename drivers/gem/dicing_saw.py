@@ -24,6 +24,7 @@ from ..dicing_saw import (
 )
 from ..equipment import READY_STATES
 from ..errors import ToolAlarm, ToolStateError
+from ..families.ascii_host_wire import precondition
 from ..roles.dicing_saw import (
     BladeStatus,
     CutOutcome,
@@ -35,7 +36,7 @@ from ..roles.dicing_saw import (
     SawStatus,
     spindle_unsafe,
 )
-from ..specs.dicing_saw import BLADE_REPLY, RESULT_REPLY, SPEC, WORK_REPLY
+from ..specs.dicing_saw import BLADE_REPLY, NO_WORKPIECE, RESULT_REPLY, SPEC, WORK_REPLY
 from .dictionary import GemNeeds
 from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
@@ -224,7 +225,9 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         async with self.operation(action):
             mounted = await self.request_workpiece()
             if mounted is None:
-                raise ToolStateError(self.name, self.address, action, "no workpiece is mounted")
+                raise ToolStateError(
+                    self.name, self.address, action, precondition(SPEC, NO_WORKPIECE).words
+                )
             ch1_pitch, ch2_pitch = (
                 self.check_limit(f"dice channel {channel}", "pitch_mm", pitch)
                 for channel, pitch in (

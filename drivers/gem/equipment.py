@@ -43,7 +43,7 @@ from ..errors import (
     WrongTool,
 )
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY, ack_text
-from ..secs.items import Format
+from ..secs.items import Format, Item
 from ..secs.link import SecsLink
 from ..specs.core import R, Reply
 from .dictionary import E10_STATE, GemDictionary, GemNeeds, RoleValue, load_dictionary
@@ -70,11 +70,12 @@ class GemEquipment(Equipment):
     #: every role needs the `serial_number` status variable and `SAFE_STATE_COMMANDS`.
     needs: ClassVar[GemNeeds]
     #: The status variables the tool may be unable to give now, by name, each with why: the
-    #: words of the refusal `request_values` raises when the tool answers one with an empty
-    #: list (a measurement of a wafer with none on the chuck), as its other face's driver
-    #: words that face's refusal of the query behind it. An empty list of any other variable
-    #: is read by its dictionary entry (`Variable.to_role`): an array's no element (no alarm
-    #: set), else the tool not knowing the variable.
+    #: words of the refusal `role_value` raises when the tool sends one as an empty list (a
+    #: measurement of a wafer with none on the chuck), in a reading, an event's report or a
+    #: trace alike, as its other face's driver words that face's refusal of the query behind
+    #: it. An empty list of any other variable is read by its dictionary entry
+    #: (`Variable.to_role`): an array's no element (no alarm set), else the tool not knowing
+    #: the variable.
     no_value_because: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
@@ -147,35 +148,40 @@ class GemEquipment(Equipment):
     # ----------------------------------------------------------------- values by name
 
     async def request_values(self, action: str, *names: str) -> list[Any]:
-        """The role's values of status variables `names` (S1F3, one transaction). One the role
-        driver says the tool may be unable to give now (`no_value_because`) answered with an
-        empty list refuses the reading: `CommandRefused`, its code the SVID, in those words.
-        Any other value is read by its dictionary entry (`Variable.to_role`: an empty list
-        is an array's no element, or a `ProtocolError` saying the tool does not know the
-        variable)."""
+        """The role's values of status variables `names` (S1F3, one transaction), each read
+        by `role_value`: one the tool cannot give now refuses the reading, before any other
+        value is read."""
         variables = [self.dictionary.status_variables[name] for name in names]
         items = await self.gem.request_status_variables([variable.id for variable in variables])
-        for name, variable, value in zip(names, variables, items, strict=True):
-            if name in self.no_value_because and value.format is Format.L and not len(value):
-                raise CommandRefused(
-                    self.name,
-                    self.address,
-                    action,
-                    self.no_value_because[name],
-                    f"SVID {variable.id}",
-                )
-        values = []
-        for name, variable, value in zip(names, variables, items, strict=True):
-            try:
-                values.append(variable.to_role(value))
-            except ValueError as error:
-                raise ProtocolError(
-                    self.name,
-                    self.address,
-                    action,
-                    f"status variable {name} ({variable.id}): {error}",
-                ) from None
-        return values
+        for name, value in zip(names, items, strict=True):
+            self.refuse_no_value(action, name, value)
+        return [
+            self.role_value(action, name, value) for name, value in zip(names, items, strict=True)
+        ]
+
+    def refuse_no_value(self, action: str, name: str, value: Item) -> None:
+        """Refuse `value` of status variable `name` if it is an empty list where the role
+        driver says the tool may be unable to give it now (`no_value_because`):
+        `CommandRefused` of `action`, its code the SVID, in those words."""
+        if name in self.no_value_because and value.format is Format.L and not len(value):
+            svid = self.dictionary.status_variables[name].id
+            raise CommandRefused(
+                self.name, self.address, action, self.no_value_because[name], f"SVID {svid}"
+            )
+
+    def role_value(self, action: str, name: str, value: Item) -> Any:
+        """The role's value of status variable `name` as the tool sent it, in a reading, an
+        event's report or a trace's sample alike: one it cannot give now refused
+        (`refuse_no_value`), any other read by its dictionary entry (`Variable.to_role`: an
+        empty list is an array's no element, or a `ProtocolError` of `action` saying the tool
+        does not know the variable, as one of a value that does not fit it)."""
+        self.refuse_no_value(action, name, value)
+        variable = self.dictionary.status_variables[name]
+        try:
+            return variable.to_role(value)
+        except ValueError as error:
+            why = f"status variable {name} ({variable.id}): {error}"
+        raise ProtocolError(self.name, self.address, action, why)
 
     async def request_reply(self, action: str, reply: Reply[R, Any]) -> R | None:
         """The result a query `reply` of another face answers with, asked as its status
@@ -286,9 +292,7 @@ class GemEquipment(Equipment):
             problem = f"period {period_s:g} s; the tool's shortest is {capacity.min_period_s:g} s"
         if problem:
             raise ValueError(f"{self.name}: trace {', '.join(names)}: {problem}")
-        trace = Trace(
-            self.name, self.address, next(self._trids), {name: variables[name] for name in names}
-        )
+        trace = Trace(next(self._trids), {name: variables[name] for name in names}, self.role_value)
         self.gem.add_trace_listener(trace.received)
         try:
             await self.gem.initialize_trace(
@@ -394,8 +398,8 @@ class GemEquipment(Equipment):
             raise ToolTimeout(self.name, self.address, action, detail) from None
 
     def event_values(self, name: str, event: CollectionEvent) -> dict[str, Any]:
-        """The role's values of the report of the dictionary's event `name`, by SV name."""
-        variables = self.dictionary.status_variables
+        """The role's values of the report of the dictionary's event `name`, by SV name, each
+        read by `role_value` (one the tool cannot give now refused)."""
         report = self.dictionary.collection_events[name].report
         values = event.reports.get(event.ceid, ())
         if len(values) != len(report):
@@ -405,12 +409,10 @@ class GemEquipment(Equipment):
                 f"event {name}",
                 f"the report of CEID {event.ceid} has {len(values)} values, {len(report)} defined",
             )
-        try:
-            return {
-                sv: variables[sv].to_role(value) for sv, value in zip(report, values, strict=True)
-            }
-        except ValueError as error:
-            raise ProtocolError(self.name, self.address, f"event {name}", str(error)) from None
+        return {
+            sv: self.role_value(f"event {name}", sv, value)
+            for sv, value in zip(report, values, strict=True)
+        }
 
     # ----------------------------------------------------------------- safe state
 

@@ -8,12 +8,17 @@ temperature and progress every second) without polling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ProtocolError
+from ..secs.items import Item
 from .entries import Variable
 from .records import TraceReport
+
+#: How a sample's value is read: the action, the status variable's name and the item sent in,
+#: the role's value out (`GemEquipment.role_value`).
+ValueReader = Callable[[str, str, Item], Any]
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,12 @@ class TraceSample:
 class Trace:
     """The samples of one trace, in the order the tool took them, as its reports arrive."""
 
-    def __init__(self, tool: str, address: str, trid: int, variables: dict[str, Variable]) -> None:
-        self.tool = tool
-        self.address = address
+    def __init__(self, trid: int, variables: dict[str, Variable], read: ValueReader) -> None:
         self.trid = trid
         #: The traced status variables, by name, in the order the tool sends them.
         self.variables = variables
+        #: How each value is read, as the driver reads it elsewhere (`GemEquipment.role_value`).
+        self.read = read
         self.reports: list[TraceReport] = []
 
     def received(self, report: TraceReport) -> None:
@@ -45,7 +50,8 @@ class Trace:
     @property
     def samples(self) -> list[TraceSample]:
         """Every sample so far, numbered; a value the tool sent in a shape its variable does
-        not take is a `ProtocolError` naming it."""
+        not take is a `ProtocolError` naming it, one the tool cannot give now (no wafer to
+        measure) a `CommandRefused` in the driver's words, as a reading of it would be."""
         samples = []
         for report in self.reports:
             first = report.sample_number - len(report.samples) + 1
@@ -60,15 +66,7 @@ class Trace:
         return [sample.values[name] for sample in self.samples]
 
     def _to_role(self, values: tuple[Any, ...]) -> dict[str, Any]:
-        converted = {}
-        for (name, variable), value in zip(self.variables.items(), values, strict=True):
-            try:
-                converted[name] = variable.to_role(value)
-            except ValueError as error:
-                raise ProtocolError(
-                    self.tool,
-                    self.address,
-                    f"trace {self.trid}",
-                    f"status variable {name} ({variable.id}): {error}",
-                ) from None
-        return converted
+        return {
+            name: self.read(f"trace {self.trid}", name, value)
+            for name, value in zip(self.variables, values, strict=True)
+        }

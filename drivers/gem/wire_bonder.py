@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ToolStateError
 from ..families.ascii_host import TRANSFER_STATES
-from ..families.ascii_host_wire import refusal_named
+from ..families.ascii_host_wire import precondition
 from ..roles.wire_bonder import (
     BonderState,
     BonderStatus,
@@ -32,7 +32,7 @@ from ..roles.wire_bonder import (
 from ..specs.wire_bonder import (
     BUMP_INTERLOCKS,
     HEIGHT_REPLY,
-    ON_THE_WAFER,
+    NO_WAFER,
     PROGRAM_SETPOINTS,
     SPEC,
     encode_site_ranges,
@@ -86,11 +86,11 @@ class GemWireBonder(GemEquipment, WireBonder):
     )
 
     #: With no wafer on the chuck the bonder has no wafer map nor bump heights: its host link
-    #: refuses `MAP?`, `HGT:STAT?` and `HGT?` (`ON_THE_WAFER`), its GEM face gives their status
+    #: refuses `MAP?`, `HGT:STAT?` and `HGT?` (`NO_WAFER`), its GEM face gives their status
     #: variables no value; a reading of them is refused in the host link's words.
     no_value_because = dict.fromkeys(
         ("site_count", *HEIGHT_REPLY.gem_variables, "bump_heights_um"),
-        refusal_named(SPEC, *ON_THE_WAFER).text,
+        precondition(SPEC, NO_WAFER).words,
     )
 
     # ----------------------------------------------------------------- queries
@@ -187,7 +187,9 @@ class GemWireBonder(GemEquipment, WireBonder):
             await self.require_interlocks(action, BUMP_INTERLOCKS)
             wafer_id, site_count = await self.request_values(action, "wafer_id", "site_count")
             if not wafer_id:
-                raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
+                raise ToolStateError(
+                    self.name, self.address, action, precondition(SPEC, NO_WAFER).words
+                )
             total = int(site_count) if selection is None else int(selection.size)
             if selection is not None and selection[-1] >= site_count:
                 raise ValueError(

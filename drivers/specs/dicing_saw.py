@@ -14,6 +14,7 @@ from ..families.ascii_host_wire import (
     HostInterlock,
     HostLink,
     HostParameter,
+    HostPrecondition,
     HostRefusal,
     HostReply,
     HostReplyField,
@@ -32,10 +33,15 @@ from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Made, Range, ToolSpec
 SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
 DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
 CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum")
+#: The refusal of a command on the mounted workpiece with none mounted.
+NO_WORKPIECE = "NO_WORKPIECE"
 #: What a command on the mounted workpiece answers with none mounted.
-ON_THE_WORKPIECE = ("NO_WORKPIECE",)
+ON_THE_WORKPIECE = (NO_WORKPIECE,)
 #: What a command that turns the blade answers while it is broken.
 WITH_THE_BLADE = ("BLADE_BROKEN",)
+#: What a command that cuts with the blade answers before the spindle runs at its set speed:
+#: checked after the command's interlocks, as the readiness of its motion (conventions.md).
+AT_SPEED = ("SPINDLE_NOT_AT_SPEED",)
 
 #: `WORK?`: the workpiece on the chuck as the alignment found it: its die (unit) size, the
 #: diameter of the circle it fits in (a panel's diagonal) and its stack, substrate and resin;
@@ -297,6 +303,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="MOUNT",
             parameters=("workpiece",),
             allowed_in=SETUP,
+            preconditions=("ALREADY_MOUNTED",),
             query="WORK?",
             doc="the chuck holds the frame, the alignment finds the streets; the street map "
             "returns to the die size with offset 0",
@@ -305,6 +312,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="REMOUNT",
             parameters=("workpiece",),
             allowed_in=SETUP,
+            preconditions=("ALREADY_MOUNTED",),
             query="WORK?",
             doc=f"`MOUNT` as a rework: {RELOAD_DOC}",
         ),
@@ -319,8 +327,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="BLADE",
             parameters=("blade_thickness_um",),
             allowed_in=SETUP,
+            preconditions=("SPINDLE_TURNING",),
             query="BLADE?",
-            doc="a new blade is installed (spindle stopped): wear restarts at zero",
+            doc="a new blade is installed: wear restarts at zero",
         ),
         HostCommand(
             name="INTERVAL",
@@ -384,17 +393,17 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="CUT",
             allowed_in=SETUP,
             interlocks=CUT_INTERLOCKS,
-            preconditions=(*ON_THE_WORKPIECE, *WITH_THE_BLADE),
+            preconditions=(*ON_THE_WORKPIECE, *WITH_THE_BLADE, *AT_SPEED),
             query="STAT?",
-            doc="starts the cut; the spindle must be at speed (`ERR 5` before it is)",
+            doc="starts the cut",
         ),
         HostCommand(
             name="DRESS",
             allowed_in=SETUP,
             interlocks=DRESS_INTERLOCKS,
-            preconditions=WITH_THE_BLADE,
+            preconditions=(*WITH_THE_BLADE, *AT_SPEED),
             query="STAT?",
-            doc="dresses the blade; the spindle must be at speed (`ERR 5` before it is)",
+            doc="dresses the blade",
         ),
         *host_link_controls(
             "the safe state: stops a cut or dress, raises the blade, stops the spindle"
@@ -423,17 +432,42 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     refusals=host_link_refusals(
         "wrong number of arguments, not a "
         "number, a decimal for a whole number, bad workpiece id, channel not 1/2",
-        "not allowed while cutting or dressing, "
-        "spindle not at speed, already mounted, spindle turning for a blade change; a "
-        "workpiece this saw processed last, by `MOUNT` (`REMOUNT` takes it as a rework)",
-        HostRefusal(code=7, name="NO_WORKPIECE", text="an empty chuck"),
+        "not allowed while cutting or dressing; what a command needs of the chuck or the "
+        "spindle (its `accepted in` above); a workpiece this saw processed last, by `MOUNT` "
+        "(`REMOUNT` takes it as a rework)",
         HostRefusal(
-            code=8, name="BLADE_BROKEN", text="a broken blade (`BLADE` installs a new one)"
+            code=7, name=NO_WORKPIECE, text="an empty chuck", words="no workpiece is mounted"
+        ),
+        HostRefusal(
+            code=8,
+            name="BLADE_BROKEN",
+            text="a broken blade (`BLADE` installs a new one)",
+            words="blade is broken; install a new blade",
         ),
     ),
     wire=HostLink(
         quote_unknown=True,
         unit_after_range=True,
+        preconditions=(
+            HostPrecondition(
+                name="ALREADY_MOUNTED",
+                refusal="WRONG_STATE",
+                unmet="a workpiece mounted (`UNMOUNT` first)",
+                words="{workpiece} is mounted; UNMOUNT first",
+            ),
+            HostPrecondition(
+                name="SPINDLE_TURNING",
+                refusal="WRONG_STATE",
+                unmet="the spindle turning or set to turn (`SPINDLE OFF` first)",
+                words="spindle is turning; SPINDLE OFF first",
+            ),
+            HostPrecondition(
+                name="SPINDLE_NOT_AT_SPEED",
+                refusal="WRONG_STATE",
+                unmet="the spindle not at speed (stopped, or still ramping to its set speed)",
+                words="spindle is not at speed",
+            ),
+        ),
         replies=(WORK_REPLY, BLADE_REPLY, RESULT_REPLY),
     ),
 )

@@ -43,6 +43,21 @@ def gauge_decimals(resolution_um: float) -> int:
 #: The phases in which setpoints, the chuck and the wafer may change (not grinding).
 NOT_GRINDING = ("IDLE", "FAULT")
 
+#: A gauge's reading as the grinder writes it: the reply of `MEAS:THIC?` (and of `MEAS:SUBS?`,
+#: the substrate's gauge) and `GRIN:STAT?`'s thickness field, whose name it has. On the gauge's
+#: grid to its step's decimals; none, SCPI's not-a-number, while the gauge has failed.
+GAUGE_READING = ScpiReplyField(
+    name="thickness_um",
+    kind=float,
+    decimals=gauge_decimals(FINEST_GAUGE_RESOLUTION_UM),
+    decimals_of=f"the gauge's step ({gauge_decimals(FINEST_GAUGE_RESOLUTION_UM)} of the "
+    f"finest, {FINEST_GAUGE_RESOLUTION_UM:g} µm; "
+    f"{gauge_decimals(COARSEST_GAUGE_RESOLUTION_UM)} of "
+    f"{COARSEST_GAUGE_RESOLUTION_UM:g} µm)",
+    absent_when="the gauge has failed",
+    doc="total thickness on the chuck, µm, as `MEAS:THIC?` (on the gauge's grid)",
+)
+
 #: `GRIN:STAT?`: the cycle in one line, the grinder's status. On the GEM face each field is the
 #: status variable of its name (the thickness the gauge's, with its validity apart).
 STATUS_REPLY = ScpiReply(
@@ -55,17 +70,7 @@ STATUS_REPLY = ScpiReply(
             doc="where the cycle is: `COARSE` the coarse wheel, `FINE` the fine wheel, `POLISH` "
             "the polishing pad; `FAULT` an alarm is latched",
         ),
-        ScpiReplyField(
-            name="thickness_um",
-            kind=float,
-            decimals=gauge_decimals(FINEST_GAUGE_RESOLUTION_UM),
-            decimals_of=f"the gauge's step ({gauge_decimals(FINEST_GAUGE_RESOLUTION_UM)} of the "
-            f"finest, {FINEST_GAUGE_RESOLUTION_UM:g} µm; "
-            f"{gauge_decimals(COARSEST_GAUGE_RESOLUTION_UM)} of "
-            f"{COARSEST_GAUGE_RESOLUTION_UM:g} µm)",
-            absent_when="the gauge has failed",
-            doc="total thickness on the chuck, µm, as `MEAS:THIC?` (on the gauge's grid)",
-        ),
+        GAUGE_READING,
         ScpiReplyField(
             name="spindle_rpm",
             kind=float,
@@ -172,14 +177,14 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="thickness", header="MEASure:THICkness", form="query",
-        decimals=gauge_decimals(FINEST_GAUGE_RESOLUTION_UM),
+        decimals=GAUGE_READING.decimals,
         doc="in-process gauge: total thickness on the chuck, µm, on the gauge's grid (rounded "
         "down), to its step's decimals (the reply's form is the finest gauge's); `0.0` with no "
         "wafer; `9.91E+37` when the gauge has failed",
     ),
     ScpiCommand(
         name="substrate", header="MEASure:SUBStrate", form="query",
-        decimals=gauge_decimals(FINEST_GAUGE_RESOLUTION_UM),
+        decimals=GAUGE_READING.decimals,
         doc="non-contact (IR) gauge: the substrate (silicon) alone, µm, through resin and "
         "tape; same grid and conventions",
     ),

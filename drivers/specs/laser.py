@@ -11,13 +11,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..families.scpi_wire import (
+    MnemonicReplyField,
     ScpiCommand,
     ScpiInterlock,
+    ScpiReply,
+    ScpiReplyField,
     ScpiSetpoint,
     ScpiWire,
+    reply_command,
     standard_refusals,
 )
-from ..roles.laser import Atmosphere, DrillMode, FaceUp, JobKind, JobState, LaserSource
+from ..roles.laser import (
+    Atmosphere,
+    DrillMode,
+    FaceUp,
+    JobKind,
+    JobProgress,
+    JobState,
+    LaserSource,
+)
 from .core import (
     RELOAD_DOC,
     Alarm,
@@ -94,8 +106,67 @@ JOB_STATE_MNEMONICS = {
     JobState.ABORTED: "ABORted",
     JobState.FAULTED: "FAULted",
 }
-NO_JOB = "NONE"
 OPEN, CLOSED = "OPEN", "CLOSe"
+
+
+#: Where a job is, as both job replies give it.
+JOB_STATE = MnemonicReplyField(
+    name="state",
+    kind=JobState,
+    mnemonics=JOB_STATE_MNEMONICS,
+    doc="`IDLE` no job since power-up, `RUNN` running, `DONE` every site scanned, `ABOR` "
+    "aborted (`:ABOR`, emission off, shutter closed, `*RST`), `FAUL` faulted (an alarm)",
+)
+
+#: `:JOB:PROG?`: the running or last job's progress, read into the role's `JobProgress`.
+JOB_PROGRESS_REPLY = ScpiReply(
+    query=":JOB:PROGress?",
+    result=JobProgress,
+    fields=(
+        JOB_STATE,
+        ScpiReplyField(name="sites_done", kind=int, doc="sites scanned"),
+        ScpiReplyField(name="sites_total", kind=int, doc="sites selected for the job"),
+        ScpiReplyField(name="elapsed_s", kind=float, decimals=3, doc="process time so far, s"),
+        ScpiReplyField(
+            name="remaining_s",
+            kind=float,
+            decimals=3,
+            doc="process time still to go, s (0 once the job has ended)",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class LastJob:
+    """The tool's last job as `:JOB:RES?` gives it, which the driver turns into the result of
+    the job it ran (`DrillResult`, `CleanResult`)."""
+
+    kind: JobKind | None
+    state: JobState
+    sites_done: int
+    sites_at_metal: int
+    time_s: float
+
+
+#: `:JOB:RES?`: the last job's outcome.
+LAST_JOB_REPLY = ScpiReply(
+    query=":JOB:RESult?",
+    result=LastJob,
+    fields=(
+        MnemonicReplyField(
+            name="kind",
+            kind=JobKind,
+            mnemonics=JOB_KIND_MNEMONICS,
+            absent_when="no job has run yet",
+            doc="what the job did: drill or clean",
+        ),
+        JOB_STATE,
+        ScpiReplyField(name="sites_done", kind=int, doc="sites scanned"),
+        ScpiReplyField(name="sites_at_metal", kind=int, doc="sites where the beam reached metal"),
+        ScpiReplyField(name="time_s", kind=float, decimals=3, doc="process time, s"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +185,10 @@ SOURCES = {
     LaserSource.CO2_9400: SourceHardware("LC-94", 60.0, 100.0, "co2_via_diameter_um"),
     LaserSource.CO2_10600: SourceHardware("LC-106", 60.0, 100.0, "co2_via_diameter_um"),
 }
+
+#: The source of a laser that names none (a simulated one built without `source=`): the line's
+#: laser is UV. Its model is the spec's identity, the other sources' its other models.
+DEFAULT_SOURCE = LaserSource.UV_355
 
 
 def per_source(value: Callable[[LaserSource, SourceHardware], float]) -> str:
@@ -280,17 +355,12 @@ COMMANDS = (
         "reduced pressure, no site selected (the state), then enclosure open, emission off, "
         "shutter closed (the interlocks)",
     ),
-    ScpiCommand(
-        name="job_progress", header=":JOB:PROGress", form="query",
-        reply="`state,done,total,elapsed_s,remaining_s`",
-        doc="e.g. `RUNN,1200,8352,3.061,18.237`; times in s with 3 decimals",
+    reply_command(
+        JOB_PROGRESS_REPLY, "job_progress",
+        "the running or last job's progress (the fields: below), e.g. "
+        "`RUNN,1200,8352,3.061,18.237`",
     ),
-    ScpiCommand(
-        name="job_result", header=":JOB:RESult", form="query",
-        reply="`kind,state,sites,at_metal,time_s`",
-        doc="the last job: kind `DRIL`/`CLE` (`NONE` before the first job), its state, sites "
-        "done, sites where the beam reached metal, process time",
-    ),
+    reply_command(LAST_JOB_REPLY, "job_result", "the last job's outcome (the fields: below)"),
 )  # fmt: skip
 
 #: What the driver's status read asks, in this order, in one exchange: the commands by name,
@@ -309,9 +379,11 @@ SPEC = ToolSpec(
     family="scpi",
     identity=ExpectedIdentity(
         vendor="packline",
-        model=SOURCES[LaserSource.UV_355].model,
+        model=SOURCES[DEFAULT_SOURCE].model,
         firmware="1.0",
-        other_models=tuple(hardware.model for hardware in SOURCES.values())[1:],
+        other_models=tuple(
+            hardware.model for source, hardware in SOURCES.items() if source is not DEFAULT_SOURCE
+        ),
     ),
     doc="pulsed laser for via drilling and bump cleaning, SCPI over a socket",
     setpoints=SETPOINTS,
@@ -364,5 +436,6 @@ SPEC = ToolSpec(
         abort=":ABORt",
         interlock_error=-221,
         interlock_reply="flags",
+        replies=(JOB_PROGRESS_REPLY, LAST_JOB_REPLY),
     ),
 )

@@ -33,8 +33,10 @@ from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Made, Range, ToolSpec
 
 #: Phases in which the tool takes setup commands: not during a run.
 NOT_RUNNING = ("IDLE", "FAULT")
+#: The refusal of a command on the loaded wafer with none loaded.
+NO_WAFER = "NO_WAFER"
 #: What a command on the loaded wafer (its map, selection, bumps) answers with none loaded.
-ON_THE_WAFER = ("NO_WAFER",)
+ON_THE_WAFER = (NO_WAFER,)
 BUMP_INTERLOCKS = ("cover_closed", "wafer_vacuum", "wire_present")
 
 #: Longest `<ranges>` argument of one `SEL:ADD` line.
@@ -306,7 +308,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             "bonder processed last, by `LOAD` (`RELOAD` takes it as a rework)",
         ),
         HostRefusal(code=5, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
-        HostRefusal(code=6, name="NO_WAFER", text="no wafer on the chuck"),
+        HostRefusal(code=6, name=NO_WAFER, text="no wafer on the chuck"),
         HostRefusal(code=7, name="NO_PROGRAM", text="no bond program"),
         HostRefusal(code=8, name="WAFER_MISMATCH", text="another wafer is on the chuck"),
         HostRefusal(code=9, name="ALARM_ACTIVE", text="an alarm is latched; `ALM:CLR` first"),

@@ -23,7 +23,7 @@ from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.report import run_report
 from packline.sequences.engine.verdicts import FAIL
-from packline.shown_figures import steps_text
+from packline.shown_figures import figure_text, steps_text
 
 from .output import answer, open_store
 from .parser import add_common
@@ -35,7 +35,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         a, b = (run_report(store, store.resolve_run(ref)) for ref in (args.run_a, args.run_b))
     finally:
         store.close()
-    (recipe_a, read_a), (recipe_b, read_b) = (_recipe_now(report["run"]) for report in (a, b))
+    (recipe_a, read_a), (recipe_b, read_b) = (recipe_now(report["run"]) for report in (a, b))
     measured_a, measured_b = _measurements(a), _measurements(b)
     timings = _paired(_timings(a), _timings(b))
     dry_runs = a["run"]["simulated"] and b["run"]["simulated"]
@@ -44,7 +44,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     diff = {
         "runs": [a["run"]["id"], b["run"]["id"]],
         "time_scales": [a["run"]["time_scale"], b["run"]["time_scale"]],
-        "recipe": _recipe_diff(recipe_a, recipe_b),
+        "recipe": recipe_differences(recipe_a, recipe_b),
         "recipes_as_recorded": [note for note in (read_a, read_b) if note],
         "tools": [row for row in _paired(_tools(a), _tools(b)) if row["differs"]],
         "timings": timings,
@@ -66,7 +66,7 @@ def _flat(value: Any, path: str = "") -> dict[str, Any]:
     return {path.rstrip("."): value}
 
 
-def _recipe_now(run: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def recipe_now(run: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """`run`'s recorded recipe as this release reads it (`parse_recipe(recorded=True)`): a
     key by an old name under its name now, so that runs on either side of a rename line up
     (decision 0062). A recipe this release cannot read (its method gone, a check added
@@ -81,7 +81,7 @@ def _recipe_now(run: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     return parsed, None
 
 
-def _recipe_diff(recipe_a: dict[str, Any], recipe_b: dict[str, Any]) -> list[dict[str, Any]]:
+def recipe_differences(recipe_a: dict[str, Any], recipe_b: dict[str, Any]) -> list[dict[str, Any]]:
     """Every recipe field whose value differs (or that one recipe has and the other not)."""
     flat_a, flat_b = _flat(recipe_a), _flat(recipe_b)
     paths = sorted(set(flat_a) | set(flat_b))
@@ -159,11 +159,36 @@ class Measured:
     say (`steps_text`: a grinder's gauge read to 0.5 um where the other run's read to 0.1 um);
     `figures`, the same without the wafers measured (lots of 3 and of 2 with the same values
     per wafer measure the same); `by_wafer`, each wafer's values, verdicts and steps, which tell
-    the wafers both runs have apart from those one lacks."""
+    the wafers both runs have apart from those one lacks. Each figure is shown as every reader
+    shows a recorded one (`figure_text`: 25056 sites, not 2.506e+04)."""
 
     shown: str
     figures: str
     by_wafer: dict[str, list[tuple[float, bool, float | None]]]
+    #: `figures` without the steps (what a run recorded before they were kept is compared by).
+    values: str
+
+    @property
+    def steps_recorded(self) -> bool:
+        """Whether its records say the steps any of its values were read in (schema 17,
+        decision 0121: rows written before say none)."""
+        return any(
+            resolution is not None
+            for readings in self.by_wafer.values()
+            for _, _, resolution in readings
+        )
+
+    def wafer_readings(
+        self, *, steps: bool
+    ) -> dict[str, Counter[tuple[float, bool, float | None]]]:
+        """Each wafer's readings as `diff` compares them: their values and verdicts, and with
+        `steps` the steps they were read in (without, None)."""
+        return {
+            wafer: Counter(
+                (value, passed, read_in if steps else None) for value, passed, read_in in readings
+            )
+            for wafer, readings in self.by_wafer.items()
+        }
 
 
 def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
@@ -188,40 +213,61 @@ def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
         taken_by = counted(len(by_wafer), "wafer")
         if len(numbers) > len(by_wafer):
             taken_by = f"{counted(len(numbers), 'value')} of {taken_by}"
-        spread = f"{mean(numbers):.4g} {own[0]['unit']} ({min(numbers):.4g}-{max(numbers):.4g}"
+        unit = own[0]["unit"]
+        low, high = figure_text(min(numbers)), figure_text(max(numbers))
+        spread = f"{figure_text(mean(numbers))} {unit} ({low}-{high}"
         failures = f", {failed} failed" if failed else ""
-        resolutions = sorted({row["resolution"] for row in own} - {None})
-        if resolutions:
-            failures += f", {steps_text(own[0]['unit'], *resolutions)}"
-        shown = f"{spread}, {taken_by}{failures})"
-        measured[label] = Measured(shown, f"{spread}{failures})", by_wafer)
+        steps = ""
+        if resolutions := sorted({row["resolution"] for row in own} - {None}):
+            steps = f", {steps_text(unit, *resolutions)}"
+        shown = f"{spread}, {taken_by}{failures}{steps})"
+        measured[label] = Measured(
+            shown, f"{spread}{failures}{steps})", by_wafer, f"{spread}{failures})"
+        )
     return measured
 
 
 def _measurement_rows(a: dict[str, Measured], b: dict[str, Measured]) -> list[dict[str, Any]]:
-    """`_paired`'s rows of the measurements, `differs` telling apart the two ways they can:
+    """`_paired`'s rows of the measurements, `differs` telling apart the ways they can:
     `values` when the wafers both runs have measured differently (or, with no wafer in
     common, the lots' figures differ), `unshared wafers` when those wafers measured the
     same and the figures differ only by wafers one run has and the other lacks (a dry run's
     W03 that the other's lot of 2 has not: dry-run wafers of one id are one simulated
-    wafer), None when they do not differ."""
+    wafer), None when they do not differ. A measurement whose steps one run's records say
+    and the other's do not (recorded before they were kept, decision 0121) is compared by its
+    values alone, which both say: `steps said by one run` where they are the same (the steps
+    had made it differ, `*`, though nothing tells what the other run's were read in)."""
+    one_sided = {
+        label for label in set(a) & set(b) if a[label].steps_recorded != b[label].steps_recorded
+    }
+
+    def compared(side: dict[str, Measured]) -> dict[str, str]:
+        return {label: m.values if label in one_sided else m.figures for label, m in side.items()}
+
     rows = _paired(
         {label: m.shown for label, m in a.items()},
         {label: m.shown for label, m in b.items()},
-        (
-            {label: m.figures for label, m in a.items()},
-            {label: m.figures for label, m in b.items()},
-        ),
+        (compared(a), compared(b)),
     )
     for row in rows:
-        if not row["differs"] or row["what"] not in a or row["what"] not in b:
+        label = row["what"]
+        if label not in a or label not in b:
             row["differs"] = "values" if row["differs"] else None
             continue
-        wafers_a, wafers_b = a[row["what"]].by_wafer, b[row["what"]].by_wafer
+        if not row["differs"]:
+            row["differs"] = STEPS_ONE_SIDED if label in one_sided else None
+            continue
+        steps = label not in one_sided
+        wafers_a, wafers_b = (side[label].wafer_readings(steps=steps) for side in (a, b))
         shared = set(wafers_a) & set(wafers_b)
-        alike = shared and all(Counter(wafers_a[w]) == Counter(wafers_b[w]) for w in shared)
+        alike = shared and all(wafers_a[w] == wafers_b[w] for w in shared)
         row["differs"] = "unshared wafers" if alike else "values"
     return rows
+
+
+#: A measurement's `differs` where its values are the same and one run alone says the steps
+#: they were read in (`_measurement_rows`).
+STEPS_ONE_SIDED = "steps said by one run"
 
 
 def _margins(report: dict[str, Any]) -> dict[str, str]:
@@ -271,13 +317,19 @@ MARKS = {
         "+ the same on the wafers both runs have: the figures differ only by wafers one run"
         " has and the other lacks",
     ),
+    STEPS_ONE_SIDED: (
+        "?",
+        "? the same values; the steps they were read in are said by one run only (the other's"
+        " records, written before they were kept, say none): compared by values alone",
+    ),
 }
 
 
 def print_diff(console: Console, diff: dict[str, Any]) -> None:
     """One table per part, the two runs side by side; rows that differ marked `*` (a
     measurement's by its figures, not by the wafers measured), a measurement that differs
-    only by wafers one run lacks `+`, each mark shown explained below its table (`DIFFERS`,
+    only by wafers one run lacks `+`, one whose values are the same and whose steps one run
+    alone says `?`, each mark shown explained below its table (`DIFFERS`,
     `MARKS`: the timings' and the claims' `*` had none)."""
     run_a, run_b = diff["runs"]
     for part, title in (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -10,13 +11,15 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
-from packline.sequences.engine.database import ids_ending
+from packline.sequences.engine import BadInput, get_method
+from packline.sequences.engine.database import REFERENCE_RECIPE, ids_ending, recipe_name
 from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off
 from packline.sequences.engine.progress import clock_text, event_line
+from packline.sequences.engine.recipe import read_recipe_text
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
@@ -26,9 +29,11 @@ from packline.sequences.engine.report import (
     step_order,
     wafer_history,
 )
+from packline.sequences.engine.stage import EVERY_STEP_DONE_BEFORE
 from packline.sequences.engine.verdicts import FAIL, measurement_verdict
 from packline.shown_figures import figure_text, steps_text
 
+from .diff import recipe_differences, recipe_now
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
 from .summary import (
@@ -44,7 +49,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     try:
         report = summary_report(store, store.resolve_run(args.run))
-        return answer(args, report, lambda console: print_run(console, report, store))
+        return answer(
+            args,
+            report,
+            lambda console: print_run(console, report, store, whole_recipe=args.whole_recipe),
+        )
     finally:
         store.close()
 
@@ -86,10 +95,14 @@ def one_wafer(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     return kept, [h["run_id"] for h in history if h not in kept]
 
 
-def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None:
-    """`packline show`: the run and its recipe's values, its summary and claim check, then
-    every wafer's steps, measurements (limits, verdict, margin), alarms and confirmations, and
-    the run-level events."""
+def print_run(
+    console: Console, report: dict[str, Any], store: RunStore, *, whole_recipe: bool = False
+) -> None:
+    """`packline show`: the run and its recipe (its source, hash and the values that differ
+    from the shipped recipe it is read against, `recipe_lines`; its text whole with
+    `whole_recipe`, `--whole-recipe`), its summary and claim check, then every wafer's steps,
+    measurements (limits, verdict, margin), alarms and confirmations, and the run-level
+    events. The whole recipe, some 80 lines, had come first, before where the run stands."""
     run = report["run"]
     console.print(
         f"run {run['id']}: {run['method']} on {run['line']}, operator {run['operator']}, "
@@ -98,8 +111,12 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
         markup=False,
         highlight=False,
     )
-    console.print(f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}:", markup=False)
-    console.print(report["recipe"].rstrip(), markup=False, highlight=False)
+    if whole_recipe:
+        console.print(f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}:", markup=False)
+        console.print(report["recipe"].rstrip(), markup=False, highlight=False)
+    else:
+        for line in recipe_lines(run, db_option(store.path)):
+            console.print(line, markup=False, highlight=False)
     console.print(tools_table(report["tools"], run["sessions"]))
     print_summary(console, report, store)
     if resume := stopped_resume_text(store, run):
@@ -137,6 +154,71 @@ def print_run(console: Console, report: dict[str, Any], store: RunStore) -> None
     unlisted = unlisted_text(e["kind"] for e in report["events"])
     if unlisted:
         console.print(f"{unlisted} ({UNLISTED_WHERE})", markup=False, highlight=False)
+
+
+def recipe_lines(run: dict[str, Any], db: str = "") -> list[str]:
+    """How `show` names run `run`'s recipe: its source and sha256, and each value that differs
+    from the shipped recipe it is read against (`reference_for`), by its path in the file,
+    `  bumps.height_um: 55 um (default recipe sprout-bump-csp.yaml: 60 um)`, both read as
+    `diff` reads a recorded recipe (`recipe_now`), or that none does: `as shipped`. A run of
+    a shipped recipe that has changed since names it `as it ships now`, so its values are not
+    read as edited by hand. A recipe this release reads only as recorded is compared as
+    recorded, saying so."""
+    head = f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}"
+    whole = f"(packline show {run['id']}{db} --whole-recipe prints it whole)"
+    recipe, as_recorded = recipe_now(run)
+    notes = [] if as_recorded is None else [f"  {as_recorded}"]
+    reference = reference_for(run)
+    if reference is None:
+        return [f"{head} {whole}", *notes]
+    source, shipped = reference
+    differences = recipe_differences(shipped, recipe)
+    its_own = source == run["recipe_source"]
+    if not differences:
+        same = "as shipped" if its_own else f"the values of {source}"
+        return [f"{head}: {same} {whole}", *notes]
+    if its_own:
+        source = f"{source} as it ships now"
+    return [
+        f"{head}: {counted(len(differences), 'value')} "
+        f"{'differs' if len(differences) == 1 else 'differ'} from {source} {whole}",
+        *(
+            f"  {row['what']}: {_value_text(row['b'])} ({source}: {_value_text(row['a'])})"
+            for row in differences
+        ),
+        *notes,
+    ]
+
+
+def reference_for(run: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The shipped recipe `show` reads run `run`'s against, as this release parses it:
+    (where it came from, as a run records it; its values). A run of a shipped recipe (the
+    default, a reference recipe, the method's defaults) is read against that recipe as it
+    ships now, a recipe file against the method's default; None where the method is gone
+    or its recipe is not shipped any more."""
+
+    try:
+        method = get_method(run["method"])
+    except BadInput:
+        return None
+    name = recipe_name(run["recipe_source"])
+    if run["recipe_source"].startswith(f"{REFERENCE_RECIPE} "):
+        if name not in method.reference_recipes():
+            return None
+        text, source = method.reference_recipe_text(name)
+    else:
+        text, source = method.default_recipe_text()
+    try:
+        parsed = read_recipe_text(method.recipe_model, text, source)
+    except BadInput:  # a shipped recipe this release refuses: a mistake the tests catch
+        return None
+    values: dict[str, Any] = json.loads(parsed.canonical_json())
+    return source, values
+
+
+def _value_text(value: Any) -> str:
+    """A recipe value as `recipe_lines` shows it: '-' where the recipe has none."""
+    return "-" if value is None else str(value)
 
 
 def stopped_resume_text(store: RunStore, run: dict[str, Any]) -> str:
@@ -317,7 +399,7 @@ def record_markers(steps: list[dict[str, Any]]) -> list[str]:
             continue
         held = inside.get((s["session"], s["key"]), [])
         if held and all(status == "skipped" for status in held):
-            markers.append(f" (session {s['session']}: every step in it done before)")
+            markers.append(f" (session {s['session']}: {EVERY_STEP_DONE_BEFORE})")
         else:
             markers.append(f" (attempt {attempts[s['id']]}, session {s['session']})")
     return markers
@@ -425,6 +507,12 @@ def print_wafer(
 def _show_arguments(show: argparse.ArgumentParser) -> None:
     add_common(show)
     add_run_ref(show)
+    show.add_argument(
+        "--whole-recipe",
+        action="store_true",
+        help="print the run's recipe whole (default: its source, hash and the values that "
+        "differ from the shipped recipe)",
+    )
     show.set_defaults(handler=cmd_show)
 
 

@@ -33,11 +33,11 @@ from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
 
 from packline.drivers.equipment import E10State, Limit
-from packline.sequences.engine.stage import HOLDING_KINDS
+from packline.sequences.engine.stage import EVERY_STEP_DONE_BEFORE, HOLDING_KINDS
 
 from .claimsites import ConditionSites
 from .spc import ControlChart
-from .tooltime import state_column
+from .tooltime import state_column, tool_uses
 
 #: Colours of the E10 states in the Gantt chart and the tool-time bars.
 STATE_COLOURS = {
@@ -61,7 +61,14 @@ ALARM_COLOUR = "#8b0000"
 
 def gantt(intervals: pd.DataFrame, steps: pd.DataFrame) -> figure:
     """Tools by run time: each tool's E10 states as a pale band, each wafer's stages on it
-    as bars coloured by wafer, and the steps inside them as thin bars (hover: what, when)."""
+    as bars coloured by wafer, and the steps inside them as thin bars (hover: what, when).
+
+    A stage a resume passed, its wafer having completed it in an earlier session (decision
+    0122; an earlier release's pass, every step in it skipped, alike: `tool_uses`), did not
+    hold its tool: the stage's bar is the earlier session's, where it happened, and the pass
+    a hollow mark on the tool at the resume's time, its hover naming when the stage was done.
+    A skipped step took no time and is drawn nowhere. A pass had been drawn as bars of no
+    width at the resume's time, as if the wafer had been on the tool then."""
     tools = sorted(set(intervals["tool"]), reverse=True)
     plot = figure(
         y_range=FactorRange(factors=tools),
@@ -102,8 +109,10 @@ def gantt(intervals: pd.DataFrame, steps: pd.DataFrame) -> figure:
         ("status", "@status"),
         ("start, stop (min)", "@left{0.0}, @right{0.0}"),
     ]
-    stages = held[held["kind"].isin(HOLDING_KINDS)]
-    inner = held[~held["kind"].isin(HOLDING_KINDS)]
+    holding = held["kind"].isin(HOLDING_KINDS)
+    used = held["id"].isin(tool_uses(steps)["id"])
+    stages = held[holding & used]
+    inner = held[~holding & (held["status"] != "skipped")]
     renderers: list[DataRenderer] = [
         plot.hbar(
             "tool",
@@ -118,9 +127,57 @@ def gantt(intervals: pd.DataFrame, steps: pd.DataFrame) -> figure:
         plot.hbar("tool", 0.12, "right", "left", color="black", source=_source(inner)),
     ]
     plot.add_tools(HoverTool(renderers=renderers, tooltips=tips))
+    passes = held[holding & ~used]
+    if not passes.empty:
+        passes = passes.assign(why=passed_why(passes), done=done_before(passes, stages))
+        mark = plot.scatter(
+            "left",
+            "tool",
+            marker="diamond",
+            size=11,
+            fill_color="white",
+            line_color="colour",
+            line_width=2,
+            legend_label="stage passed by a resume: done before (its bar)",
+            source=_source(passes),
+        )
+        passed_tips = [
+            ("wafer", "@wafer_id"),
+            ("passed", "@label, at @left{0.0} min"),
+            ("status", "@status: @why"),
+            ("done", "@done"),
+        ]
+        plot.add_tools(HoverTool(renderers=[mark], tooltips=passed_tips))
     plot.legend.orientation = "horizontal"
     plot.add_layout(plot.legend[0], "below")
     return plot
+
+
+def passed_why(passes: pd.DataFrame) -> list[str]:
+    """Why each of `passes` (`gantt`'s) took no tool: its record's reason (`skipped`,
+    'completed before: passed without taking its tool'), or of an earlier release's pass,
+    recorded completed, what `show` says of it (`EVERY_STEP_DONE_BEFORE`)."""
+    return [why if isinstance(why, str) else EVERY_STEP_DONE_BEFORE for why in passes["error"]]
+
+
+def done_before(passes: pd.DataFrame, stages: pd.DataFrame) -> list[str]:
+    """Where each of `passes` (stage rows passed, `gantt`'s) was done: its wafer's latest use
+    of the stage (`stages`, by key) recorded before it (a resume's pass, or a pass in the same
+    session of a wafer run again after a hold), 'in session 1, 0.0 to 10.2 min'; 'before'
+    where no such use is drawn."""
+    done = []
+    for _, row in passes.iterrows():
+        earlier = stages[
+            (stages["wafer_id"] == row["wafer_id"])
+            & (stages["key"] == row["key"])
+            & (stages["id"] < row["id"])
+        ]
+        if earlier.empty:
+            done.append("before")
+            continue
+        last = earlier.iloc[-1]
+        done.append(f"in session {last['session']}, {last['left']:.1f} to {last['right']:.1f} min")
+    return done
 
 
 def tool_time_bars(times: pd.DataFrame) -> figure:

@@ -11,7 +11,7 @@ are inlined, so it opens from a disk, a mail or a shared drive with no network a
   passing, the share passing and the recorded margin (the worst site and its distance to the
   limit), or on real tools what the tools measured;
 * `timeline`: a Gantt chart of the tools by run time, each tool's E10 state as a band, each
-  wafer's stages and steps as bars;
+  wafer's stages and steps as bars, a stage a resume passed (done before) as a mark;
 * `tool-time`: each tool's time per E10 state, utilisation, OEE, and the bottleneck;
 * `traces`: every process trace of every tool against its setpoint's limits;
 * `maps`: one wafer's twin (the first that fails a claim condition, else the first, or the one

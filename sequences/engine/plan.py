@@ -184,8 +184,12 @@ class Plan:
         under its step's name now (`renamed_steps`). A step that held its wafer and is not the
         wafer's latest record is an earlier hold the wafer was sent back through (reworked; a
         released one reads completed): forgotten, so it runs again, and a release of a later
-        hold never accepts it as done."""
-        read: dict[tuple[str, str], int] = {}  # (wafer, key) -> where its record was read
+        hold never accepts it as done. A step that failed in a stage a resume passed (the
+        stage's latest record, its completion, older than the failure) has that stage read
+        as cut off, released since or not: replayed on its tool, as a failed stage is."""
+        # (wafer, key) -> where its latest record that is no skip was read, and that record:
+        # a released step's says failed where the plan reads it completed (`self.steps`)
+        read: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         last: dict[str, int] = {}  # wafer -> where its latest record was read
         for position, recorded in enumerate(steps):
             row = _under_new_name(recorded, self.renamed_steps)
@@ -199,8 +203,8 @@ class Plan:
                     self.released.add(key)
                 continue  # otherwise a skip restates an earlier completion
             self.steps[key] = row
-            read[key] = position
-        for key, position in read.items():
+            read[key] = position, row
+        for key, (position, latest) in read.items():
             row = self.steps[key]
             if row["kind"] in HOLDING_KINDS:
                 if row["status"] == "failed":
@@ -210,10 +214,17 @@ class Plan:
                     self.steps[key] = {**row, "status": "interrupted"}
                 continue
             stage = self.steps.get((key[0], row["stage"]))
-            if row["status"] == "failed" and stage is not None and stage["status"] == "completed":
+            if (
+                latest["status"] == "failed"
+                and stage is not None
+                and stage["status"] == "completed"
+                and stage["id"] < latest["id"]
+            ):
                 # failed in a stage a resume passed, done before without this step (the
-                # script calls it there since, `Wafer.use`): replayed on its tool, as a
-                # failed stage is, by whichever session runs the wafer next
+                # script calls it there since, `Wafer.use`), and not entered since (its
+                # completion is older than the failure): replayed on its tool, as a failed
+                # stage is, by whichever session runs the wafer next, the step reworked or
+                # released (which the plan reads completed, its record failed all the same)
                 self.steps[key[0], row["stage"]] = {**stage, "status": "interrupted"}
             if position < last[key[0]] and self._holds(row):
                 del self.steps[key]  # the wafer ran on after this hold: its rework stands

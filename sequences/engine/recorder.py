@@ -28,6 +28,7 @@ from collections.abc import (
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
+from packline.clock import running_task
 from packline.sim_instruments.twin import TwinStore, Workpiece
 from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, read_snapshot, snapshot
 
@@ -261,14 +262,6 @@ def _counted(coroutine: Coroutine[Any, Any, T], waits: _Waits) -> Generator[Any,
             sent, thrown = None, error
 
 
-def _current_task() -> asyncio.Task[Any] | None:
-    """The task running now; None in a callback or with no loop running."""
-    try:
-        return asyncio.current_task()
-    except RuntimeError:  # no running loop: a recorder used from plain synchronous code
-        return None
-
-
 class StepRecorder:
     """Records the steps of the run's wafers, and what happened in them.
 
@@ -327,7 +320,7 @@ class StepRecorder:
         waited since and the twin is the same object (`counting_waits`), else one taken."""
         assert self._twin is not None
         workpiece = self._twin.get(workpiece_id)
-        task = _current_task()
+        task = running_task()
         waits = None if task is None else self._waits.get(task)
         if waits is None:
             return self._snapshots.take(workpiece)

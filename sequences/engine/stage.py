@@ -61,6 +61,10 @@ def on_the_tool(handling: Iterable[str | None]) -> bool:
 #: What `stage_work` says of a stage that did none of its steps, some, or all of them.
 NO_WORK, PART_WORK, ALL_WORK = "none", "part", "all"
 
+#: What `show` and the report's Gantt chart say of a stage that did none of its steps
+#: (`NO_WORK`), an earlier release's pass of a stage its wafer had completed.
+EVERY_STEP_DONE_BEFORE = "every step in it done before"
+
 
 def stage_work(rows: Iterable[Mapping[Any, Any]]) -> dict[int, str]:
     """How much of its work each stage and batch did, by the id of its record (`steps` rows:

@@ -7,7 +7,8 @@ limit, the number grammar of every setpoint and its machine range, the phases ea
 is accepted in, the interlocks it needs, and the refusal dialect `ERR <code> <text>`. The
 refusals come in one order, the family's precedence: the line, the arguments (count and
 grammar, then ranges), the tool's state, then what the command itself needs (checked by the
-tool's handler: a wafer, a program, the interlocks, a spindle at speed). It also answers the
+tool's handler: a wafer, a program, the interlocks, a spindle at speed; the refusal of each
+precondition the spec declares in its words, `unmet`). It also answers the
 queries every host-link tool has (identity, alarms, interlocks) and keeps the latched alarms.
 
 A tool's file keeps its physics and its commands' meaning: a handler per command word that
@@ -35,6 +36,7 @@ from packline.drivers.families.ascii_host_wire import (
     check_host_spec,
     host_commands,
     host_interlocks,
+    precondition,
     refusal_code,
 )
 from packline.drivers.specs.core import ToolSpec
@@ -300,6 +302,13 @@ class HostLinkTool(SimulatedTool):
             self.twin.load(wafer_id, self.name, rework=rework)
         except WaferAlreadyProcessed as error:  # its cause: a GEM face answers it apart
             raise HostRefused("WRONG_STATE", str(error)) from error
+
+    def unmet(self, name: str, **fields: str) -> HostRefused:
+        """The refusal of the spec's precondition `name` (`HostCommand.preconditions`) in the
+        spec's words, their `{field}`s filled in from `fields`: what a handler raises when what
+        its command needs is missing, so the tool refuses as its declaration says."""
+        declared = precondition(self.spec, name)
+        return HostRefused(declared.refusal, declared.words.format(**fields))
 
     def require_interlocks(self, command: str) -> None:
         """Refuse `command` if an interlock it needs (by the spec) is open."""

@@ -13,7 +13,11 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from packline.drivers.equipment import is_wafer_id
-from packline.drivers.families.scpi_wire import matches, split_outside_quotes, unquote
+from packline.drivers.families.scpi_wire import (
+    mnemonic_value,
+    split_outside_quotes,
+    unquote,
+)
 
 from .scpi_session import ScpiError
 
@@ -50,9 +54,9 @@ def register(header: str, arguments: list[str]) -> int:
 def choice(header: str, arguments: list[str], choices: Mapping[T, str]) -> T:
     """The value whose mnemonic the one parameter is; -224 otherwise."""
     count(header, arguments, 1)
-    for value, mnemonic in choices.items():
-        if matches(mnemonic, arguments[0]):
-            return value
+    value = mnemonic_value(choices, arguments[0])
+    if value is not None:
+        return value
     allowed = ", ".join(choices.values())
     raise ScpiError(-224, f"{header} {arguments[0]}: expected {allowed}", parameter=0)
 

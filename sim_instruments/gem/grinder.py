@@ -18,7 +18,6 @@ from typing import Any
 
 from packline.clock import Clock
 from packline.drivers.families.scpi_wire import (
-    NOT_A_NUMBER,
     command,
     quote,
     scpi_wire,
@@ -27,7 +26,7 @@ from packline.drivers.families.scpi_wire import (
     unquote,
 )
 from packline.drivers.roles.grinder import GrindSide
-from packline.drivers.specs.grinder import SPEC, STATUS_REPLY
+from packline.drivers.specs.grinder import GAUGE_READING, SPEC, STATUS_REPLY
 
 from ..grinder import SETPOINT_ATTRIBUTES, SimGrinder
 from ..twin import TwinStore
@@ -86,10 +85,12 @@ class GemGrinderModel(ScpiModel):
             value = getattr(status, _STATUS_FIELDS[name])
             return value.value if isinstance(value, Enum) else value
         if name in _GAUGES or name == "gauge_valid":
-            reading = float(self.query(command(SPEC, _GAUGES.get(name, "thickness")).query))
+            reading = GAUGE_READING.read(
+                self.query(command(SPEC, _GAUGES.get(name, "thickness")).query)
+            )
             if name == "gauge_valid":
-                return reading < NOT_A_NUMBER
-            return reading if reading < NOT_A_NUMBER else 0.0
+                return reading is not None
+            return 0.0 if reading is None else reading
         if name == "gauge_resolution_um":
             return float(self.query(command(SPEC, "gauge_resolution").query))
         if name in ("wafer_id", "wafer_side"):

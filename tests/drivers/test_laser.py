@@ -262,6 +262,35 @@ async def test_drill_to_metal_waits_the_job_out_on_opc_and_closes_the_shutter():
         await laser.close()
 
 
+@pytest.mark.parametrize(
+    ("result", "complaint"),
+    [
+        (b"DRIL,DONE,400,most,1.000", "field 4, sites_at_metal: 'most' is not an integer"),
+        (b"DRIL,DONE,400,398", "4 fields, not 5"),
+        (b"NONE,IDLE,0,0,0.000", "not a finished drill job"),
+        (b"CLE,DONE,400,398,1.000", "not a finished drill job"),
+    ],
+)
+async def test_a_job_result_that_is_not_the_finished_job_is_a_protocol_error(
+    result: bytes, complaint: str
+):
+    """`:JOB:RES?` is read as the spec declares it: a garbled field is named, and a result
+    that is not the job just run (none yet, another kind) is no result of it."""
+    script = [
+        *connect_script(),
+        *drill_to_metal_script(),
+        (b":JOB:PROG?;:MEAS:POW?\n", b"DONE,400,400,1.000,0.000;0.9425\n"),
+        *setting(b":OUTP:SHUT CLOS"),
+        (b":JOB:RES?\n", result + b"\n"),
+    ]
+    async with expected_protocol(script) as peer:
+        laser = make_driver(peer.address("visa"))
+        await laser.connect()
+        with pytest.raises(ProtocolError, match=complaint):
+            await laser.drill_vias(DrillRecipe(diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100))
+        await laser.close()
+
+
 async def test_drill_to_depth_at_given_sites_sends_them_in_units_of_100():
     sites = list(range(150))
     script = [
@@ -456,7 +485,15 @@ async def test_status_reads_every_field_in_one_compound_query():
     [
         (b"CLOS;OPEN;VAC\n", "13 replies joined by ;"),
         (b'CLOS;OPEN;VAC;"";1;0;0;1;100000;0.2;high;0.06;IDLE,0,0,0.000,0.000\n', "a number"),
-        (b'CLOS;OPEN;VAC;"";1;0;0;1;100000;0.2;0.06;0.06;IDLE,0,0\n', "state,done,total"),
+        (b'CLOS;OPEN;VAC;"";1;0;0;1;100000;0.2;0.06;0.06;IDLE,0,0\n', "3 fields, not 5"),
+        (
+            b'CLOS;OPEN;VAC;"";1;0;0;1;100000;0.2;0.06;0.06;WAIT,0,0,0.000,0.000\n',
+            "field 1, state: 'WAIT' is not on the protocol page",
+        ),
+        (
+            b'CLOS;OPEN;VAC;"";1;0;0;1;100000;0.2;0.06;0.06;IDLE,0,x,0.000,0.000\n',
+            "field 3, sites_total: 'x' is not an integer",
+        ),
     ],
 )
 async def test_a_garbled_status_reply_is_a_protocol_error(reply: bytes, complaint: str):

@@ -62,7 +62,9 @@ def test_run_json_lines_then_runs_and_show(db, capsys):
     assert "operator ana, lot of 5, policy" in out
     assert "step plasma clean" in out
     assert "4.80 → 0.00 nm" in out
-    assert "  - {gas: O2, flow_sccm: 100 sccm" in out  # the recipe's values
+    assert "recipe default recipe plasma-clean.yaml sha256 " in out
+    assert ": as shipped (packline show " in out  # its values, the shipped recipe's
+    assert "  - {gas: O2, flow_sccm: 100 sccm" not in out
     for wafer in ("W01", "W05"):  # every wafer's steps and measurements
         assert f"wafer {wafer}: completed" in out
 

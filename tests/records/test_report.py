@@ -525,3 +525,42 @@ def test_the_confirmations_say_in_words_who_answered_and_how(alarmed_run):
     assert "<td>confirmed by ana in advance (--confirmed-by ana)</td>" in section
     assert "<td>declined: no operator was there to answer it</td>" in section
     assert "<td>use oven</td>" in section  # the step that asked it
+
+
+async def test_a_stage_a_resume_passed_is_drawn_where_it_was_done_and_marked_passed(tmp_path):
+    """bump-seal-clean, a lot of 2, terminated as W02 starts its lamination and resumed: the
+    resume passes W01's bonder and laminator stages and W02's bonder stage, done in session 1
+    (decision 0122). The Gantt chart drew each pass, and every step in it, as bars of no
+    width at the resume's time, as if the wafer had been on the tool then: each stage's bar
+    is session 1's, and each pass a mark on its tool naming when it was done."""
+    from bokeh.models import GlyphRenderer, HBar, Scatter
+
+    from packline.records.figures import gantt
+    from packline.records.tooltime import tool_intervals
+    from packline.sequences.engine import open_resume
+
+    from ..sequences.engine.test_wafer import lot_of
+    from ..sequences.helpers import stopped_at
+
+    store = RunStore(tmp_path / "runs.db")
+    run_id = await stopped_at(store, lot_of(2), "load on laminator", wafer="W02")
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
+    records = RunRecords(store, run_id)
+    chart = gantt(tool_intervals(records), records.steps())
+    drawn = [r for r in chart.renderers if isinstance(r, GlyphRenderer)]
+    bars = [r.data_source.data for r in drawn if isinstance(r.glyph, HBar) and r.glyph.height < 0.9]
+    (marks,) = [r.data_source.data for r in drawn if isinstance(r.glyph, Scatter)]
+    store.close()
+    assert all("skipped" not in list(bar["status"]) for bar in bars)
+    stage_bars = list(zip(bars[0]["wafer_id"], bars[0]["label"], bars[0]["session"], strict=True))
+    assert ("W01", "use wire_bonder", 1) in stage_bars
+    assert ("W01", "use wire_bonder", 2) not in stage_bars
+    passed = list(zip(marks["wafer_id"], marks["label"], marks["done"], strict=True))
+    assert [(wafer, label) for wafer, label, _ in passed] == [
+        ("W01", "use wire_bonder"),
+        ("W01", "use laminator"),
+        ("W02", "use wire_bonder"),
+    ]
+    assert all(done.startswith("in session 1, ") for _, _, done in passed)
+    assert set(marks["why"]) == {"completed before: passed without taking its tool"}

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pytest
 import yaml
@@ -25,14 +25,17 @@ from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaReci
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import (
     Engine,
+    Event,
     Handling,
     Method,
+    Observer,
     Recipe,
     RecipeError,
     RunRequest,
     RunStore,
     Wafer,
     method,
+    open_resume,
     open_run,
     prepare,
     run_report,
@@ -382,19 +385,41 @@ def failing_claims(check: dict) -> set[str]:
     return {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
 
 
-async def aborted_at(store: RunStore, method_name: str, lot: int, step: str) -> str:
-    """A dry run of `method_name` (a lot of `lot`, its default recipe) aborted as its first
-    step named `step` starts, which leaves the tool it runs on loaded: the run's id."""
+#: What a run stopped by each command ends as (`Engine.run`'s outcome).
+STOPPED_AS = {"terminate": "terminated", "abort": "aborted"}
+
+
+async def stopped_at(
+    store: RunStore,
+    run: RunRequest | str,
+    step: str,
+    *,
+    command: Literal["terminate", "abort"] = "terminate",
+    wafer: str | None = None,
+    event: str = "step-started",
+    line_ready: Callable[[SimulatedLine], None] | None = None,
+    observers: Sequence[Observer] = (),
+) -> str:
+    """A dry run of `run` (a request, with its default recipe, started; or a run's id,
+    resumed) stopped by `command` as `wafer` (any wafer, when None) starts its first step
+    named `step` (or, `event` "step-finished", ends it), its simulated line handed to
+    `line_ready`, its events told to `observers` too: the run's id. An abort as a step starts
+    leaves the tool it runs on loaded."""
     engines: list[Engine] = []
 
-    def abort_there(event: Any) -> None:
-        if event.kind == "step-started" and event.step == step:
-            engines[0].request("abort", "test")
+    def stop_there(told: Event) -> None:
+        if told.kind == event and told.step == step and wafer in (None, told.wafer):
+            engines[0].request(command, "test")
 
-    prepared = prepare(RunRequest(method_name, lot=lot))
-    async with open_run(store, prepared, observers=[abort_there]) as engine:
+    watching = [stop_there, *observers]
+    opened = (
+        open_resume(store, run, observers=watching, line_ready=line_ready)
+        if isinstance(run, str)
+        else open_run(store, prepare(run), observers=watching, line_ready=line_ready)
+    )
+    async with opened as engine:
         engines.append(engine)
-        assert await engine.run() == "aborted"
+        assert await engine.run() == STOPPED_AS[command]
     return engine.run_id
 
 

@@ -24,7 +24,7 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.servers.control import LineControl
 from packline.station import Station
 
-from .helpers import aborted_at
+from .helpers import stopped_at
 from .test_resume_station import station_file
 
 FOREIGN = "ENG01"
@@ -138,7 +138,9 @@ async def test_a_foreign_wafer_on_the_gem_wire_bonder_is_not_unloaded(store):
 
 
 async def test_a_resumed_run_still_recovers_its_own_wafer_left_in_the_chamber(store):
-    run_id = await aborted_at(store, "plasma-clean", 2, "close door")
+    run_id = await stopped_at(
+        store, RunRequest("plasma-clean", lot=2), "close door", command="abort"
+    )
     first, second = (w["wafer_id"] for w in store.wafers(run_id))
     line = Line()
     async with open_resume(store, run_id, observers=[line], line_factory=line.factory) as resumed:

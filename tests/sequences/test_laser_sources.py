@@ -8,23 +8,18 @@ from packline.drivers.equipment import Limit
 from packline.drivers.roles.laser import LaserSource
 from packline.sequences.laser_sources import ViaDiameter, source_refusal
 
-#: A tape panel's holes and solder resist openings (tape-substrate's reference, 000:a).
-HOLES = (
-    ViaDiameter("drill holes", "holes.diameter_um", 150.0, "000:a"),
-    ViaDiameter("open solder resist", "holes.resist_opening_um", 150.0, "000:a"),
-)
 
-
-def test_a_laser_no_source_of_which_drills_the_holes_here_is_told_so():
-    """Where the tool's limits (a station's narrower ones) leave no source that drills the
-    recipe's diameters, the refusal says so, rather than naming a source that would refuse
-    them too."""
-    narrow = Limit(10, 100, "um", source="station file line.yaml")
-    refusal = source_refusal(LaserSource.CO2_10600, lambda _: narrow, HOLES)
+def test_a_diameter_is_named_as_the_recipe_writes_it_in_the_limits_unit():
+    """A refused diameter reads as its recipe field writes it, every digit (`quantity_text`,
+    as a refusal for a tool's limit names a value), in the unit of the limit it is outside."""
+    uv = Limit(10, 50, "um")
+    co2 = Limit(50, 150, "um")
+    holes = (ViaDiameter("drill holes", "holes.diameter_um", 149.1234567, "000:a"),)
+    refusal = source_refusal(LaserSource.UV_355, lambda source: co2 if source.is_co2 else uv, holes)
     assert refusal == (
-        "holes.diameter_um = 150 um, holes.resist_opening_um = 150 um: outside what this "
-        "laser's CO2 source (10600 nm) drills, [10, 100] um of station file line.yaml: no laser "
-        "source drills them within this tool's limits (claim 000:a)"
+        "holes.diameter_um = 149.1234567 um: outside what this laser's UV source (355 nm) "
+        "drills, [10, 50] um: drill them on a laser of a CO2 source (9400 or 10600 nm), which "
+        "drills [50, 150] um (claim 000:a)"
     )
 
 

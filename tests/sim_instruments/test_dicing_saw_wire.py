@@ -114,3 +114,22 @@ async def test_socat_is_refused_what_needs_a_workpiece_or_a_blade_as_the_page_sa
     assert replies == [
         "OK", "OK", "ERR 7 no workpiece is mounted", broken, broken, "OK", broken, "OK", "OK"
     ]  # fmt: skip
+
+
+async def test_socat_is_refused_what_needs_the_chuck_or_the_spindle_as_the_page_says():
+    """The page's `accepted in`, `ERR 5` in the saw's words: `MOUNT` and `REMOUNT` with a
+    workpiece mounted, `CUT` and `DRESS` with the spindle stopped or still ramping, `BLADE`
+    with the spindle set to turn; once at speed the saw cuts."""
+    clock = VirtualClock()
+    sim = SimDicingSaw("saw", TwinStore(), clock, transport="socket")
+    replies = await socat_session(
+        sim, b"MOUNT W7\nMOUNT W8\nREMOUNT W8\nDRESS\nSPINDLE 30000\nCUT\nBLADE 20.0\n"
+    )
+    mounted = "ERR 5 W7 is mounted; UNMOUNT first"
+    not_at_speed = "ERR 5 spindle is not at speed"
+    assert replies == [
+        "OK", mounted, mounted, not_at_speed, "OK", not_at_speed,
+        "ERR 5 spindle is turning; SPINDLE OFF first",
+    ]  # fmt: skip
+    await clock.sleep(10)
+    assert await socat_session(sim, b"CUT\n") == ["OK"]

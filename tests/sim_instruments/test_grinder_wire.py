@@ -98,11 +98,11 @@ async def test_socat_reads_the_status_fields_as_the_page_declares_them():
     try:
         loaded = await socat(port, 'WAF:LOAD "W03",FRONT', "GRIN:STAT?", "MEAS:THIC?")
         sim.inject_fault("gauge_fault")
-        failed = await socat(port, "GRIN:STAT?")
+        failed = await socat(port, "GRIN:STAT?", "MEAS:THIC?", "MEAS:SUBS?")
     finally:
         await sim.stop()
     assert loaded == ["IDLE,725,0,0,0,0.0,0.0,0.0,0,NONE", "725"]
     assert STATUS_REPLY.read(loaded[0]).thickness_um == 725.0
-    assert failed == ["FAULT,9.91E+37,0,0,0,0.0,0.0,0.0,0,NONE"]
+    assert failed == ["FAULT,9.91E+37,0,0,0,0.0,0.0,0.0,0,NONE", "9.91E+37", "9.91E+37"]
     status = STATUS_REPLY.read(failed[0])
     assert (status.phase, status.thickness_um) == (GrindPhase.FAULT, None)

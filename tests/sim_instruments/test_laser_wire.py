@@ -184,3 +184,34 @@ async def test_socat_waits_a_change_of_atmosphere_out_with_opc(served: Served):
     replies = await socat(served.port, [":PROC:ATM VAC", ":ABOR", "*OPC?", ":PROC:ATM:READ?"])
     assert replies == ["1", "0"]  # the pump-down takes 60 s
     assert served.clock.now() < settled_s + 60.0
+
+
+async def test_socat_reads_the_job_replies_before_any_job_and_of_an_aborted_clean(served: Served):
+    """The job replies as the page declares them, field by field: before the first job an
+    idle progress and a result of no kind (`NONE`); a clean aborted as it starts, its state
+    `ABOR`, its kind `CLE`, nothing scanned."""
+    replies = await socat(
+        served.port,
+        [
+            ":JOB:PROG?",
+            ":JOB:RES?",
+            ":ENCL:DOOR OPEN",
+            ':WAF:LOAD "LOT7-W03"',
+            ":ENCL:DOOR CLOS",
+            ":JOB:SIT:ADD 0,1,2",
+            ":OUTP ON",
+            ":OUTP:SHUT OPEN",
+            ":JOB:STAR CLE",
+            ":SYST:ERR?",
+            ":ABOR",
+            ":JOB:PROGress?",
+            ":JOB:RESult?",
+        ],
+    )
+    assert replies == [
+        "IDLE,0,0,0.000,0.000",
+        "NONE,IDLE,0,0,0.000",
+        '0,"No error"',
+        "ABOR,0,3,0.000,0.000",
+        "CLE,ABOR,0,0,0.000",
+    ]

@@ -16,7 +16,9 @@ from packline.drivers.errors import CommandRefused, ProtocolError, ToolAlarm
 from packline.drivers.families.ascii_host_wire import (
     HostCommand,
     HostLink,
+    HostPrecondition,
     HostReply,
+    accepted_in,
     check_host_spec,
 )
 from packline.drivers.links import ReconnectPolicy, open_link
@@ -243,6 +245,31 @@ def test_a_precondition_is_one_of_the_tools_refusals():
     misnamed = saw_spec_with(dataclasses.replace(work, preconditions=("NO_WAFER",)))
     with pytest.raises(ValueError, match=r"command WORK\? names the precondition NO_WAFER"):
         check_host_spec(misnamed)
+
+
+def test_a_precondition_a_family_refusal_answers_is_declared_with_its_own_words():
+    """The saw's `ERR 5` refusals of what a command needs of the chuck and the spindle are
+    preconditions of its host link (`HostPrecondition`): the command table gives each with the
+    family refusal's code and what is unmet, after the tool's own ones in their order; one
+    answered by no refusal of the tool, or named as a refusal is, is refused."""
+    spec = dicing_saw.SPEC
+    cut, mount = spec.command_by_name["CUT"], spec.command_by_name["MOUNT"]
+    assert isinstance(cut, HostCommand)
+    assert isinstance(mount, HostCommand)
+    assert accepted_in(spec, cut) == (
+        "IDLE; `ERR 7` with an empty chuck; `ERR 8` with a broken blade (`BLADE` installs a new "
+        "one); `ERR 5` with the spindle not at speed (stopped, or still ramping to its set speed)"
+    )
+    assert accepted_in(spec, mount) == "IDLE; `ERR 5` with a workpiece mounted (`UNMOUNT` first)"
+    assert spec.wire is not None
+    for refusal, name in (
+        ("NO_SUCH_REFUSAL", "SPINDLE_NOT_AT_SPEED"),
+        ("WRONG_STATE", "NO_WORKPIECE"),
+    ):
+        stray = HostPrecondition(name=name, refusal=refusal, unmet="it", words="it")
+        wire = dataclasses.replace(spec.wire, preconditions=(*spec.wire.preconditions, stray))
+        with pytest.raises(ValueError, match=f"precondition {name} must be named apart"):
+            check_host_spec(dataclasses.replace(spec, wire=wire))
 
 
 def test_a_reply_field_a_gem_face_keeps_as_a_constant_is_read_from_it():

@@ -41,6 +41,18 @@ async def test_a_trace_of_some_samples_ends_by_itself(bench) -> None:
     assert [sample.number for sample in trace.samples] == [1, 2, 3, 4]
 
 
+async def test_a_sample_the_tool_cannot_give_is_refused_as_a_reading_of_it(bench) -> None:
+    """A trace of the wafer map with no wafer on the chuck: the tool samples it as it answers
+    a reading, an empty list, and the sample is refused in the driver's words, as the reading
+    (`no_value_because`), not read as a variable the tool does not know."""
+    bonder = await bench.driver()
+    async with bonder.trace("site_count", period_s=1, total_samples=2) as trace:
+        await bench.clock.sleep(5)
+    with pytest.raises(CommandRefused, match="trace 1: no wafer on the chuck") as refused:
+        trace.samples  # noqa: B018
+    assert refused.value.code == "SVID 1020"
+
+
 async def test_too_much_is_refused_before_anything_is_sent(bench) -> None:
     bonder = await bench.driver()
     capacity = bonder.dictionary.trace

@@ -16,6 +16,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.errors import CommandRefused
+from packline.drivers.families.scpi_wire import command
 from packline.drivers.grinder import ScpiGrinder
 from packline.drivers.links import VisaLink
 from packline.drivers.roles.grinder import (
@@ -25,7 +26,7 @@ from packline.drivers.roles.grinder import (
     GrindRecipe,
     GrindSide,
 )
-from packline.drivers.specs.grinder import SPEC, STATUS_REPLY
+from packline.drivers.specs.grinder import GAUGE_READING, SPEC, STATUS_REPLY
 from packline.drivers.specs.pages import (
     example_exchange,
     marked_tables,
@@ -99,6 +100,17 @@ def test_the_thickness_is_written_to_its_gauges_decimals_as_the_page_says():
     assert STATUS_REPLY.render(status, thickness_um=0).split(",")[1] == "725"
     with pytest.raises(ValueError, match="no field thickness is written to decimals of its own"):
         STATUS_REPLY.render(status, thickness=0)
+
+
+def test_the_gauge_queries_answer_as_the_status_writes_its_thickness():
+    """`MEAS:THIC?` and `MEAS:SUBS?` answer a gauge's reading as `GRIN:STAT?` writes its
+    thickness, one declaration (`GAUGE_READING`): their command table's form is its decimals,
+    and not-a-number, a failed gauge's, reads as none, as in the status."""
+    assert GAUGE_READING in STATUS_REPLY.fields
+    for query in ("thickness", "substrate"):
+        assert command(SPEC, query).decimals == GAUGE_READING.decimals
+    assert GAUGE_READING.read("9.91E+37") is None
+    assert GAUGE_READING.read("725") == 725.0
 
 
 def test_a_count_written_in_another_scpi_number_form_reads_as_the_whole_number():

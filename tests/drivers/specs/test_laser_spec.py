@@ -18,8 +18,15 @@ from packline.drivers.errors import CommandRefused
 from packline.drivers.families.scpi_wire import command
 from packline.drivers.laser import ScpiLaser
 from packline.drivers.links import VisaLink
-from packline.drivers.roles.laser import DrillRecipe, JobState
-from packline.drivers.specs.laser import JOB_POLL_QUERIES, SPEC, STATUS_QUERIES
+from packline.drivers.roles.laser import DrillRecipe, JobKind, JobProgress, JobState
+from packline.drivers.specs.laser import (
+    JOB_POLL_QUERIES,
+    JOB_PROGRESS_REPLY,
+    LAST_JOB_REPLY,
+    SPEC,
+    STATUS_QUERIES,
+    LastJob,
+)
 from packline.drivers.specs.pages import (
     example_exchange,
     marked_tables,
@@ -31,7 +38,7 @@ from packline.sim_instruments.twin import ResinKind, TwinStore
 from packline.testing import expected_protocol
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "laser.md"
-MARKERS = {"common", "commands", "setpoints", "alarms", "interlocks", "refusals"}
+MARKERS = {"common", "commands", "replies", "setpoints", "alarms", "interlocks", "refusals"}
 
 
 def test_the_pages_tables_are_rendered_from_the_spec():
@@ -98,3 +105,20 @@ def test_the_compound_reads_name_queries_of_the_command_set(names: tuple[str, ..
     """Each unit of the driver's compound reads is a query the commands table lists."""
     assert len(set(names)) == len(names)
     assert all(command(SPEC, name).form in ("query", "both") for name in names)
+
+
+def test_the_job_replies_write_short_mnemonics_and_read_either_form_in_any_case():
+    """A job reply's mnemonics are written in their short form, as every query answers, and
+    read in short or long form, any case, as the tool takes them; a result's kind is `NONE`
+    before the first job."""
+    progress = JobProgress(JobState.RUNNING, 3, 8, 0.5, 1.25)
+    assert JOB_PROGRESS_REPLY.render(progress) == "RUNN,3,8,0.500,1.250"
+    assert JOB_PROGRESS_REPLY.read("running,3,8,0.5,1.25") == progress
+    assert LAST_JOB_REPLY.read("DRILl,DONE,4,4,0.025") == LastJob(
+        JobKind.DRILL, JobState.DONE, 4, 4, 0.025
+    )
+    none_yet = LastJob(None, JobState.IDLE, 0, 0, 0.0)
+    assert LAST_JOB_REPLY.render(none_yet) == "NONE,IDLE,0,0,0.000"
+    assert LAST_JOB_REPLY.read("NONE,IDLE,0,0,0.000") == none_yet
+    with pytest.raises(ValueError, match="field 1, state: 'RUN' is not on the protocol page"):
+        JOB_PROGRESS_REPLY.read("RUN,3,8,0.5,1.25")

@@ -4,13 +4,14 @@ side."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from statistics import mean
 
 import yaml
 
 from packline.cli import main
-from packline.cli.diff import _tools
+from packline.cli.diff import _measurements, _tools
 from packline.cli.summary import clocks_text
 from packline.clock import ScaledClock
 from packline.sequences.engine import Engine, RunRequest, RunStore, open_run, prepare
@@ -266,3 +267,43 @@ def test_a_tool_a_resume_connected_anew_is_told_session_by_session():
         "grinder": f"session 1: {one}, --sim-option gauge_resolution_um=0.5; sessions 2, 3: {one}",
         "dicing_saw": "dicing_saw, packline DS-2 s/n DS-2-0001 firmware 1.0",
     }
+
+
+def test_a_measurements_figures_read_as_every_reader_shows_them():
+    """diff formatted its figures `.4g`: 25056 sites read `2.506e+04`, where `show` and the
+    report read 25056 (`figure_text`)."""
+    rows = [
+        {"name": "pads", "unit": "sites", "value": value, "verdict": "pass", "wafer_id": wafer}
+        | {"step_id": None, "resolution": None}
+        for wafer, value in (("W01", 25056.0), ("W02", 25054.0))
+    ]
+    report = {"run": {"method": "plasma-clean"}, "measurements": rows, "steps": []}
+    assert _measurements(report)["pads"].shown == "25055 sites (25054-25056, 2 wafers)"
+
+
+def test_steps_one_run_recorded_before_they_were_kept_are_not_read_as_a_difference(
+    tmp_path, capsys
+):
+    """Two dry runs of tape-substrate alike, the first's records written before the steps an
+    instrument reads to were kept (schema 17, decision 0121: its `resolution` null): its
+    package thickness, the same 413 um on both, was marked `*` as values that differ, the
+    newer run's `read in 0.1 um steps` being all that told them apart. It is compared by its
+    values, which both runs say, and marked `?`, said by one run alone."""
+    db = str(tmp_path / "runs.db")
+    run = ["run", "tape-substrate", "--sim", "--lot", "1", "--quiet", "--db", db]
+    assert main(run) == 0
+    assert main(run) == 0
+    (first,) = _first(db, capsys)
+    with sqlite3.connect(db) as records:
+        records.execute("UPDATE measurements SET resolution = NULL WHERE run_id = ?", (first,))
+    records.close()
+    assert main(["diff", first, "last", "--db", db, "--json"]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    thickness = next(row for row in diff["measurements"] if row["what"] == "package thickness")
+    assert "read in" not in thickness["a"]
+    assert "read in 0.1 um steps" in thickness["b"]
+    assert thickness["differs"] == "steps said by one run"
+    assert not [row["what"] for row in diff["measurements"] if row["differs"] == "values"]
+    assert main(["diff", first, "last", "--db", db]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "? the same values; the steps they were read in are said by one run only" in out

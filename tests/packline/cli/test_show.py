@@ -942,3 +942,62 @@ async def test_a_stopped_run_a_resume_continues_names_the_resume(tmp_path, capsy
     assert f"terminated, nothing drives it: {said}" in out
     assert main(["show", done.run_id, "--db", str(db)]) == 0
     assert "packline resume" not in capsys.readouterr().out
+
+
+def test_the_recipe_is_named_by_what_differs_from_the_shipped_one_and_whole_on_request(
+    tmp_path, capsys
+):
+    """`show` printed the whole recipe (some 80 lines of sprout-bump-csp's) before where the
+    run stands: it names it by its source and hash, and lists the values that differ from the
+    shipped recipe it is read against (a reference recipe's run against that recipe, a file's
+    against the method's default); `--whole-recipe` prints it whole."""
+    db = str(tmp_path / "runs.db")
+    shipped = Path("sequences/recipes/plasma-clean.yaml").read_text(encoding="utf-8")
+    changed = tmp_path / "longer.yaml"
+    changed.write_text(shipped.replace("time_s: 60 s", "time_s: 90 s"), encoding="utf-8")
+    for recipe in (str(changed), "plasma-clean-forming-gas"):
+        command = ["run", "plasma-clean", "--sim", "--recipe", recipe, "--quiet", "--db", db]
+        assert main(command) == 0
+    capsys.readouterr()
+    assert main(["runs", "--db", db, "--json"]) == 0
+    runs = [run["id"] for run in json.loads(capsys.readouterr().out)]  # newest first
+    assert main(["show", runs[1], "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert f"recipe {changed} sha256 " in out
+    assert "1 value differs from default recipe plasma-clean.yaml" in out
+    assert "  steps.0.time_s: 90 s (default recipe plasma-clean.yaml: 60 s)" in out
+    assert f"(packline show {runs[1]} --db {Path(db).resolve()} --whole-recipe" in out
+    assert "gas: O2" not in out
+    assert main(["show", runs[0], "--db", db]) == 0
+    assert ": as shipped (packline show" in capsys.readouterr().out
+    assert main(["show", runs[1], "--db", db, "--whole-recipe"]) == 0
+    out = capsys.readouterr().out
+    assert "time_s: 90 s}" in out
+    assert "differ from" not in out
+
+
+def test_a_run_of_a_shipped_recipe_changed_since_names_it_as_it_ships_now(
+    tmp_path, capsys, monkeypatch
+):
+    """A run of the default recipe, which has changed since (its plasma time 90 s where the
+    run's was 60 s), read `1 value differs from default recipe plasma-clean.yaml`: the run's
+    own recipe by its own name, as if its values had been edited. It names the shipped
+    recipe as it ships now."""
+    from packline.sequences.engine.method import Method
+
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db]) == 0
+    capsys.readouterr()
+    shipped_then = Method.default_recipe_text
+
+    def shipped_now(method: Method) -> tuple[str, str]:
+        text, source = shipped_then(method)
+        return text.replace("time_s: 60 s", "time_s: 90 s"), source
+
+    monkeypatch.setattr(Method, "default_recipe_text", shipped_now)
+    assert main(["show", "last", "--db", db]) == 0
+    out = capsys.readouterr().out
+    ships_now = "default recipe plasma-clean.yaml as it ships now"
+    assert "recipe default recipe plasma-clean.yaml sha256 " in out
+    assert f": 1 value differs from {ships_now} (packline show " in out
+    assert f"  steps.0.time_s: 60 s ({ships_now}: 90 s)" in out

@@ -15,7 +15,7 @@ from packline.sequences.engine import RunRequest, RunStore, open_resume, open_ru
 from packline.sequences.tape_substrate.incoming import die_wafer_id
 from packline.sim_instruments.line import SimulatedLine
 
-from ..helpers import aborted_at
+from ..helpers import stopped_at
 
 #: Longer than the reference recipe's 3 s bond: a bonder whose solder wets slower than the
 #: line's figure, which validate judged the recipe by, so no chip bonds.
@@ -72,7 +72,9 @@ async def test_a_failed_mount_empties_the_bonder_of_the_wafers_board_and_the_lot
 async def test_a_resume_takes_the_board_a_stopped_mount_left_on_the_bonder_off_it(
     store: RunStore,
 ):
-    run_id = await aborted_at(store, "two-process-via", 2, "mount devices")
+    run_id = await stopped_at(
+        store, RunRequest("two-process-via", lot=2), "mount devices", command="abort"
+    )
     # as the aborted session left it
     _, bonder, events = await resumed_holding(store, run_id, wafer_id="BW01", source_id="W01")
     assert (bonder.wafer_id, bonder.source_id) == (None, None)
@@ -117,23 +119,8 @@ async def test_a_stage_a_resume_passed_leaves_another_lots_die_wafer_foreign(sto
     lot's: the pass loaded nothing, so the panel's latest stage on the bonder is still the
     completed one. Read as its latest, the skipped pass had made the die wafer the run's own,
     and the recovery took it off."""
-    engines: list = []
-
-    def terminate_at(step: str):
-        def terminate(event) -> None:
-            if event.kind == "step-started" and (event.wafer, event.step) == ("W01", step):
-                engines[-1].request("terminate", "test")
-
-        return terminate
-
-    prepared = prepare(RunRequest("tape-substrate", lot=1))
-    async with open_run(store, prepared, observers=[terminate_at("seal dies")]) as engine:
-        engines.append(engine)
-        assert await engine.run() == "terminated"
-    run_id = engine.run_id
-    async with open_resume(store, run_id, observers=[terminate_at("load")]) as resumed:
-        engines.append(resumed)
-        assert await resumed.run() == "terminated"
+    run_id = await stopped_at(store, RunRequest("tape-substrate", lot=1), "seal dies", wafer="W01")
+    await stopped_at(store, run_id, "load", wafer="W01")
     bonds = [
         (s["session"], s["status"])
         for s in store.table("steps", run_id)

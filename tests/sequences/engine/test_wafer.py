@@ -6,7 +6,8 @@ the script's mistake, refused before anything runs or is recorded; a stage insid
 the outer one back, so the outer stage's unload after it is its own. A stage a resumed wafer
 completed before is passed without its tool (decision 0122): no wait for it, no hold of it, no
 load on it, whether the tool is busy or out of service; a confirmation in it is not asked; a
-step its script calls there since fails, and the rework runs the stage again on its tool."""
+step its script calls there since fails, and its rework (or release) runs the stage again
+on its tool, once."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from packline.sequences.engine.plan import PASSED_WITHOUT_ITS_TOOL
 from packline.sequences.engine.stage import Handling
 from packline.sequences.engine.wafer import _confirm, execute_step
 from packline.sim_instruments.line import SimulatedLine
+
+from ..helpers import stopped_at
 
 PROMPT = "wafers W01, W02 seated in the chamber slots"
 #: Wall seconds an unanswered question may wait in a test before it fails it.
@@ -187,21 +190,9 @@ class LineLoads:
         self.loads.append(loads)
 
 
-async def stopped_at(store, lot: int, wafer: str, step: str, line_ready=None, observers=()) -> str:
-    """A dry run of bump-seal-clean, a lot of `lot`, terminated as `wafer` starts `step` (its
-    first step of that name): the run's id."""
-    engines: list = []
-
-    def terminate(event) -> None:
-        if event.kind == "step-started" and (event.wafer, event.step) == (wafer, step):
-            engines[0].request("terminate", "ana")
-
-    prepared = prepare(RunRequest("bump-seal-clean", lot=lot))
-    observing = [terminate, *observers]
-    async with open_run(store, prepared, observers=observing, line_ready=line_ready) as engine:
-        engines.append(engine)
-        assert await engine.run() == "terminated"
-    return engine.run_id
+def lot_of(wafers: int) -> RunRequest:
+    """A dry run of bump-seal-clean, a lot of `wafers`, its default recipe."""
+    return RunRequest("bump-seal-clean", lot=wafers)
 
 
 def passes(store, run_id: str, session: int) -> list[tuple[str, str, str, str]]:
@@ -222,7 +213,7 @@ async def test_a_resume_takes_no_tool_for_a_stage_its_wafer_completed_before(sto
     taken (waited for, held) each tool to skip every step on it, and a lot queued behind the
     tools it no longer needed."""
     line = LineLoads()
-    run_id = await stopped_at(store, 2, "W02", "load on laminator", line_ready=line)
+    run_id = await stopped_at(store, lot_of(2), "load on laminator", wafer="W02", line_ready=line)
     events: list = []
     async with open_resume(store, run_id, observers=[events.append], line_ready=line) as resumed:
         assert await resumed.run() == "completed"
@@ -267,7 +258,12 @@ async def test_a_resume_passes_a_stage_done_before_on_a_tool_out_of_service(stor
             line.lines[-1].tools["wire_bonder"].inject_fault("wire_break")
 
     run_id = await stopped_at(
-        store, 3, "W01", "open door", line_ready=line, observers=[break_the_wire_under_w03]
+        store,
+        lot_of(3),
+        "open door",
+        wafer="W01",
+        line_ready=line,
+        observers=[break_the_wire_under_w03],
     )
     assert {w["wafer_id"]: w["status"] for w in store.wafers(run_id)}["W03"] == "held"
     events: list = []
@@ -313,7 +309,7 @@ async def test_a_confirmation_in_a_stage_a_resume_passes_is_not_asked(store, mon
     wafer at a stage it did not need)."""
     seated = "wafer seated on the bonder chuck"
     await bonding_script_of(monkeypatch, confirm=seated)
-    run_id = await stopped_at(store, 1, "W01", "load on laminator")
+    run_id = await stopped_at(store, lot_of(1), "load on laminator")
     async with open_resume(store, run_id) as resumed:
         assert await resumed.run() == "completed"
     asked = [c["prompt"] for c in store.table("confirmations", run_id)]
@@ -329,7 +325,7 @@ async def test_a_step_added_to_a_stage_done_before_fails_and_its_rework_replays_
     Reworked, the stage is replayed on the bonder: the wafer loaded again, its bumping (done,
     irreversible) skipped, the new step run."""
     line = LineLoads()
-    run_id = await stopped_at(store, 1, "W01", "load on laminator", line_ready=line)
+    run_id = await stopped_at(store, lot_of(1), "load on laminator", line_ready=line)
     await bonding_script_of(monkeypatch, then="count sites")
     async with open_resume(store, run_id, line_ready=line) as resumed:
         assert await resumed.run() == "held"
@@ -372,16 +368,7 @@ def laminator_stage(store, run_id: str, session: int) -> list[tuple[str, str]]:
 async def resume_terminated_past_the_bonder(store, run_id: str, line: LineLoads) -> None:
     """Resume run `run_id` (a lot of 1) and terminate the resume as W01 passes its bonder
     stage, before it is back in its laminator stage."""
-    resumed_engines: list = []
-
-    def terminate_past_the_bonder(event) -> None:
-        if event.kind == "step-finished" and event.step == "unload from bonder":
-            resumed_engines[0].request("terminate", "ana")
-
-    observing = [terminate_past_the_bonder]
-    async with open_resume(store, run_id, observers=observing, line_ready=line) as resumed:
-        resumed_engines.append(resumed)
-        assert await resumed.run() == "terminated"
+    await stopped_at(store, run_id, "unload from bonder", event="step-finished", line_ready=line)
 
 
 async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_deciding(store):
@@ -398,7 +385,7 @@ async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_
         if event.kind == "step-started" and event.step == "laminate resin film":
             line.lines[-1].tools["laminator"].inject_fault("chamber_leak")
 
-    prepared = prepare(RunRequest("bump-seal-clean", lot=1))
+    prepared = prepare(lot_of(1))
     async with open_run(store, prepared, observers=[leak], line_ready=line) as engine:
         assert await engine.run() == "held"
     run_id = engine.run_id
@@ -422,17 +409,12 @@ async def test_a_stage_failed_before_is_replayed_by_a_later_resume_than_the_one_
     assert ("W01", "laminator") in line.loads[2]
 
 
-async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_than_the_deciding(
-    store, monkeypatch
-):
-    """A method changed since the run began calls a step in W01's laminator stage, completed
-    in the first session: the resume passing the stage fails it (held). W01 is reworked, and
-    the resume carrying that out is terminated as W01 passes its bonder stage, before it is
-    back in the laminator stage. The next resume still replays that stage on the laminator and
-    runs the new step: it had read the stage completed (its rework forgotten with the failed
-    step, which the wafer's later records outdate), passed it again and failed the step again."""
-    line = LineLoads()
-    run_id = await stopped_at(store, 1, "W01", "open door", line_ready=line)
+async def held_at_a_step_added_to_its_laminator_stage(store, monkeypatch, line: LineLoads) -> str:
+    """bump-seal-clean, a lot of 1, terminated as W01 opens the chamber's door, W01's
+    laminator stage completed; its method then changed to cool W01 again in that stage, and
+    the resume, passing the stage without the laminator, fails the new step and holds W01:
+    the run's id."""
+    run_id = await stopped_at(store, lot_of(1), "open door", line_ready=line)
 
     async def seal_with_resin(wafer, resin) -> None:
         async with wafer.use(Laminator) as laminator:
@@ -446,7 +428,27 @@ async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_
     monkeypatch.setattr(bump_seal_clean, "seal_with_resin", seal_with_resin)
     async with open_resume(store, run_id, line_ready=line) as resumed:
         assert await resumed.run() == "held"
-    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "cool it again")
+    return run_id
+
+
+@pytest.mark.parametrize(
+    ("decision", "cooled_again"), [(Decision.REWORK, "completed"), (Decision.RELEASE, "skipped")]
+)
+async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_than_the_deciding(
+    store, monkeypatch, decision: Decision, cooled_again: str
+):
+    """A method changed since the run began calls a step in W01's laminator stage, completed
+    in the first session: the resume passing the stage fails it (held). W01 is reworked (or
+    the step released), and the resume carrying that out is terminated as W01 passes its
+    bonder stage, before it is back in the laminator stage. The next resume still replays that
+    stage on the laminator, and runs the new step (or skips it, released): reworked, it had
+    read the stage completed (its rework forgotten with the failed step, which the wafer's
+    later records outdate), passed it again and failed the step again; released, it had read
+    the stage completed (the released step no longer failed) and passed it without the
+    laminator."""
+    line = LineLoads()
+    run_id = await held_at_a_step_added_to_its_laminator_stage(store, monkeypatch, line)
+    record_disposition(store, run_id, "W01", decision, "ana", "cool it again")
     await resume_terminated_past_the_bonder(store, run_id, line)
     async with open_resume(store, run_id, line_ready=line) as again:
         assert await again.run() == "completed"
@@ -456,8 +458,38 @@ async def test_a_stage_a_step_failed_in_as_passed_is_replayed_by_a_later_resume_
         ("load on laminator", "completed"),
         ("laminate resin film", "skipped"),
         ("cool", "completed"),
-        ("cool again", "completed"),
+        ("cool again", cooled_again),
         ("peel support", "skipped"),
         ("unload from laminator", "completed"),
     ]
     assert ("W01", "laminator") in line.loads[3]
+
+
+async def test_a_stage_replayed_after_a_release_of_a_step_failed_in_its_pass_is_passed_after(
+    store, monkeypatch
+):
+    """W01's step added to its laminator stage, failed as a resume passed the stage, is
+    released; the resume carrying that out replays the stage on the laminator (the step
+    skipped, released) and is terminated as W01 opens the chamber's door. The next resume
+    passes the laminator stage, completed again: the failure its release accepted is older
+    than that completion, and no cause to take the laminator again."""
+    line = LineLoads()
+    run_id = await held_at_a_step_added_to_its_laminator_stage(store, monkeypatch, line)
+    record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "cooled enough")
+    await stopped_at(store, run_id, "open door", line_ready=line)
+    assert ("use laminator", "completed") in laminator_stage(store, run_id, 3)  # replayed
+    async with open_resume(store, run_id, line_ready=line) as again:
+        assert await again.run() == "completed"
+    fourth = laminator_stage(store, run_id, 4)
+    assert fourth == [("use laminator", "skipped")] + [
+        (name, "skipped")
+        for name in (
+            "load on laminator",
+            "laminate resin film",
+            "cool",
+            "cool again",
+            "peel support",
+            "unload from laminator",
+        )
+    ]
+    assert not [load for load in line.loads[3] if load[1] == "laminator"]

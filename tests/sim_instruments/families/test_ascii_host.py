@@ -20,6 +20,7 @@ from packline.drivers.families.ascii_host_wire import (
     HostSetpoint,
     encode,
     host_commands,
+    precondition,
     refusal_code,
     syntax,
 )
@@ -252,7 +253,8 @@ ARGUMENT_WORDS = {
 }
 PROGRAM = "PROG AU 25 150 35 60 12"
 #: The saw's blade broken by a cut (a cracked blade breaks at its first line), its alarm reset
-#: and the workpiece it cut unmounted: the chuck empty, the blade broken.
+#: and the workpiece it cut unmounted: the chuck empty, the blade broken, the spindle stopped
+#: by the alarm still coasting down.
 BLADE_BROKEN = ["MOUNT W09", "SPINDLE 30000", 10.0, "blade_crack", "CUT", 1.0, "RST", "UNMOUNT"]
 #: For each tool, states a fresh tool is put in (lines sent, seconds of process time let pass,
 #: faults injected), each with the preconditions of the spec it leaves unmet.
@@ -266,10 +268,15 @@ STATES: dict[str, list[tuple[list[str | float], set[str]]]] = {
         (["LOAD W01", PROGRAM, "SEL:ALL"], set()),
     ],
     "saw": [
-        ([], {"NO_WORKPIECE"}),
-        (["MOUNT W01"], set()),
-        (BLADE_BROKEN, {"NO_WORKPIECE", "BLADE_BROKEN"}),
-        ([*BLADE_BROKEN, "MOUNT W01"], {"BLADE_BROKEN"}),
+        ([], {"NO_WORKPIECE", "SPINDLE_NOT_AT_SPEED"}),
+        (["MOUNT W01"], {"ALREADY_MOUNTED", "SPINDLE_NOT_AT_SPEED"}),
+        (["SPINDLE 30000"], {"NO_WORKPIECE", "SPINDLE_TURNING", "SPINDLE_NOT_AT_SPEED"}),
+        (["MOUNT W01", "SPINDLE 30000", 10.0], {"ALREADY_MOUNTED", "SPINDLE_TURNING"}),
+        (BLADE_BROKEN, {"NO_WORKPIECE", "BLADE_BROKEN", "SPINDLE_TURNING", "SPINDLE_NOT_AT_SPEED"}),
+        (
+            [*BLADE_BROKEN, "MOUNT W01"],
+            {"ALREADY_MOUNTED", "BLADE_BROKEN", "SPINDLE_TURNING", "SPINDLE_NOT_AT_SPEED"},
+        ),
     ],
 }
 
@@ -290,14 +297,18 @@ async def test_a_command_answers_the_preconditions_its_declaration_says(kind):
     """In each state, each command whose declared preconditions (the page's `accepted in`) are
     not all met answers the refusal of the first unmet one, in the order declared (the bonder's
     `HGT:STAT?` with no wafer `ERR 6`, the saw's `CUT` with no workpiece `ERR 7`, with a broken
-    blade `ERR 8`), and a command whose preconditions are met answers none of them: the spec,
-    and so the page, says what the tool refuses. Every declared precondition is unmet in some
-    state."""
+    blade `ERR 8`, with the spindle not at speed `ERR 5`), and a command whose preconditions
+    are met answers none of them: the spec, and so the page, says what the tool refuses. Every
+    declared precondition is unmet in some state."""
     spec = make_tool(kind, "socket").spec
     declared = {name for c in host_commands(spec) for name in c.preconditions}
     assert declared == set().union(*(unmet for _, unmet in STATES[kind]))
-    codes = {refusal_code(spec, name) for name in declared}
-    assert codes == {"bonder": {6, 7, 11}, "saw": {7, 8}}[kind]
+
+    def code(name: str) -> int:
+        return refusal_code(spec, precondition(spec, name).refusal)
+
+    codes = {code(name) for name in declared}
+    assert codes == {"bonder": {6, 7, 11}, "saw": {5, 7, 8}}[kind]
     for steps, unmet in STATES[kind]:
         for command in host_commands(spec):
             tool = make_tool(kind, "socket")
@@ -306,21 +317,25 @@ async def test_a_command_answers_the_preconditions_its_declaration_says(kind):
             line = " ".join([command.name, *(words[name] for name in command.parameters)])
             reply = await tool.handle(line)
             assert reply is not None, line
-            code = int(reply.split()[1]) if reply.startswith("ERR ") else None
+            answered = int(reply.split()[1]) if reply.startswith("ERR ") else None
             failing = [name for name in command.preconditions if name in unmet]
             where = f"{syntax(spec, command)} after {steps}: {reply}"
             if failing:
-                assert code == refusal_code(spec, failing[0]), where
+                assert answered == code(failing[0]), where
             else:
-                assert code not in codes, where
+                assert answered not in codes, where
 
 
 async def test_the_pages_precondition_refusals_word_what_is_missing():
     bonder, saw = make_tool("bonder", "socket"), make_tool("saw", "socket")
     assert await bonder.handle("HGT:STAT?") == "ERR 6 no wafer on the chuck"
     assert await saw.handle("CUT") == "ERR 7 no workpiece is mounted"
+    assert await saw.handle("DRESS") == "ERR 5 spindle is not at speed"
     await put_in(saw, BLADE_BROKEN)
     assert await saw.handle("SPINDLE 30000") == "ERR 8 blade is broken; install a new blade"
+    assert await saw.handle("BLADE 20.0") == "ERR 5 spindle is turning; SPINDLE OFF first"
+    await put_in(saw, ["MOUNT W01"])
+    assert await saw.handle("REMOUNT W01") == "ERR 5 W01 is mounted; UNMOUNT first"
 
 
 # ------------------------------------------------------------------ the wait query
