@@ -8,8 +8,8 @@ the laser steps the session has left, before any tool is commanded.
 * `source_refusal`: why a laser of a source is refused for some diameters, naming the sources
   that drill them all (some source does: a method's diameters all feed one source's limit,
   which the run checked them against before it connected any tool).
-* `lasers_drill`: the refusals of the connected lasers for the diameters of the steps the
-  session still runs (a resume past a laser step is not asked its diameter).
+* `lasers_drill`: the refusals of the connected lasers (`ToolRefusal`s) for the diameters of
+  the steps the session still runs (a resume past a laser step is not asked its diameter).
 
 A laser drills the via diameters of its source (a UV source 10-50 um, a CO2 source 50-150 um),
 which only the tool tells: validate judges a recipe's diameters by the range of the source
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from packline.drivers.equipment import Limit
 from packline.drivers.roles.laser import Laser, LaserSource
-from packline.sequences.engine import ConnectedTools
+from packline.sequences.engine import ConnectedTools, ToolRefusal
 from packline.sequences.engine.recipe_fields import claims_text
 from packline.units import quantity_text
 
@@ -84,17 +84,17 @@ def source_refusal(
     )
 
 
-async def lasers_drill(asked: Sequence[ViaDiameter], tools: ConnectedTools) -> list[str]:
+async def lasers_drill(asked: Sequence[ViaDiameter], tools: ConnectedTools) -> list[ToolRefusal]:
     """Each connected laser whose source does not drill the diameters of `asked` whose steps
     the session still runs (`ConnectedTools.runs_step`), named with its address and asked
     nothing but its source (`source_refusal`). A session with no laser step left (a resume
     past them) asks the lasers nothing."""
     left = [via for via in asked if tools.runs_step(via.step)]
-    reasons: list[str] = []
+    reasons: list[ToolRefusal] = []
     if not left:
         return reasons
     for laser in tools.of(Laser):
         refusal = source_refusal(await laser.request_source(), laser.via_diameters, left)
         if refusal is not None:
-            reasons.append(f"{laser.name} at {laser.address}: {refusal}")
+            reasons.append(ToolRefusal.of(laser, refusal))
     return reasons

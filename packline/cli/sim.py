@@ -19,7 +19,6 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +59,7 @@ async def _serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise BadInput(f"--time-scale {args.time_scale}: {error}") from None
     from packline.sequences.engine.launch import RecipeLine
+    from packline.sequences.engine.method import sim_options_text
 
     served = _served_recipe(args)
     # without --method, every kind as the line builds it by default, receiving nothing
@@ -115,10 +115,7 @@ async def _serve(args: argparse.Namespace) -> int:
             for name, entry in station.tools.items():
                 address = entry.address
                 where = address if isinstance(address, str) else ", ".join(address.values())
-                given = ", ".join(
-                    f"{option} {_option_text(value)}"
-                    for option, value in recipe_line.tool_options.get(name, {}).items()
-                )
+                given = sim_options_text(recipe_line.tool_options.get(name, {}))
                 report(f"{name}: {entry.kind} served at {where}{f' ({given})' if given else ''}")
             report(f"faults: packline sim fault TOOL FAULT --station FILE (socket {control.path})")
             watching = asyncio.create_task(LineWatch(line, report).watch())
@@ -177,16 +174,6 @@ def _served_recipe(args: argparse.Namespace) -> ServedRecipe | None:
         prepared.recipe_source,
         RecipeLine.of(prepared.method, prepared.recipe),
     )
-
-
-def _option_text(value: object) -> str:
-    """A served tool's option as its terminal line names it: a number as given, a choice by
-    its name (a laser's source `CO2_10600`), anything else by its kind (a model's physics)."""
-    if isinstance(value, Enum):
-        return value.name
-    if isinstance(value, int | float):
-        return f"{value:g}"
-    return type(value).__name__
 
 
 def _served_sim_options(texts: list[str], kinds: list[str]) -> SimOptions:

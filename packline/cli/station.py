@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from packline.station_check import (
 )
 
 if TYPE_CHECKING:
+    from packline.sequences.engine.errors import ToolRefusal
     from packline.sequences.engine.method import Method
     from packline.sequences.engine.recipe import Recipe
 
@@ -115,8 +116,9 @@ class RecipeCheck:
     unasked: dict[str, str] = field(default_factory=dict)
     #: The tools the check asked (`ConnectedTools.handed`), in station order.
     tools_asked: tuple[str, ...] = ()
-    #: With refusals on a line `packline sim serve` serves with its default tools, the line
-    #: to serve instead (`Method.served_line_advice`); None otherwise.
+    #: With a refusal of a tool on a line `packline sim serve` serves with its default tools,
+    #: one the method's line gives options, the line to serve instead
+    #: (`Method.served_line_advice`); None otherwise.
     advice: str | None = None
 
     @property
@@ -202,15 +204,17 @@ async def _ask_tools_check(
         else:
             unasked[check.name] = check.problems()[0]
     connected = ConnectedTools(pool)
+    refused: Sequence[ToolRefusal] = ()
     try:
         async with asyncio.timeout(timeout_s):
-            refusals = tuple(await method.tools_check(recipe, connected))
+            refused = await method.tools_check(recipe, connected)
+        refusals = tuple(map(str, refused))
     except TimeoutError:
         refusals = (f"its tools check had no answer within {timeout_s:g} s",)
     except (PacklineError, OSError) as error:
         refusals = (f"its tools check could not ask its tools: {error}",)
     asked = tuple(name for name in station.tools if name in connected.handed)
-    advice = method.served_line_advice(station) if refusals else None
+    advice = method.served_line_advice(station, recipe, {refusal.tool for refusal in refused})
     return RecipeCheck(method.name, recipe_source, True, refusals, unasked, asked, advice)
 
 

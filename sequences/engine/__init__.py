@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         RunTerminated,
         StepError,
         StepFailed,
+        ToolRefusal,
     )
     from .events import Event, Observer
     from .launch import open_resume, open_run
@@ -94,6 +95,7 @@ __all__ = [
     "RunTerminated",
     "StepError",
     "StepFailed",
+    "ToolRefusal",
     "ToolSetpoint",
     "TwinsAtSteps",
     "Wafer",

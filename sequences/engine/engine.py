@@ -465,9 +465,9 @@ class Engine:
                 for wafer_id in self.plan.wafers_to_run(self.spec.wafer_ids)
             }
         tools = ConnectedTools(self.keeper.pool, completed)
-        reasons = await self.method.tools_check(self.recipe, tools)
-        if reasons:
-            raise ToolsRefuseRecipe("\n".join(reasons))
+        refusals = await self.method.tools_check(self.recipe, tools)
+        if refusals:
+            raise ToolsRefuseRecipe(refusals)
 
     def _not_started(self, failure: PacklineError) -> RunNotStarted:
         """The refusal of this session for `failure`, found on its tools before it started
@@ -477,9 +477,12 @@ class Engine:
         bad_input = isinstance(failure, BadInput)
         refused = isinstance(failure, ToolsRefuseRecipe)
         if self.session == 1:
-            if refused:
+            if isinstance(failure, ToolsRefuseRecipe):
                 again = "with the recipe corrected, or on tools that carry it out"
-                advice = self.method.served_line_advice(self.spec.station)
+                refused_tools = {refusal.tool for refusal in failure.refusals}
+                advice = self.method.served_line_advice(
+                    self.spec.station, self.recipe, refused_tools
+                )
                 again += "" if advice is None else f" ({advice})"
             elif bad_input:
                 again = "with the station file corrected"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from packline.drivers.errors import (
     PacklineError,
@@ -12,6 +14,9 @@ from packline.drivers.errors import (
     address_line_text,
     swapped_text,
 )
+
+if TYPE_CHECKING:
+    from packline.drivers.equipment import Equipment
 
 
 class BadInput(PacklineError):
@@ -69,12 +74,39 @@ class RunNotStarted(PacklineError):
     that gives it, and how to go on."""
 
 
+@dataclass(frozen=True)
+class ToolRefusal:
+    """Why a method's check of its connected tools refuses one of them for its recipe
+    (`Method.tools_check`, decision 0118): the tool by its station name and its address,
+    beside the `reason` (the recipe's field and value, the tool's own figure, the claim), so
+    that what reads a refusal (`Method.served_line_advice`) knows the tool without reading its
+    words. Its text is the refusal's line, `NAME at ADDRESS: reason`."""
+
+    tool: str
+    address: str
+    reason: str
+
+    @classmethod
+    def of(cls, driver: Equipment, reason: str) -> ToolRefusal:
+        """The refusal of the connected tool `driver` (a tools check is handed drivers) for
+        `reason`."""
+        return cls(driver.name, driver.address, reason)
+
+    def __str__(self) -> str:
+        return f"{self.tool} at {self.address}: {self.reason}"
+
+
 class ToolsRefuseRecipe(PacklineError):
     """What a run's recipe needs of its tools that the tools it connected say they do not
     have (its method's `tools_check`: a grinder's gauge coarser than the grind tolerance, a
     laser whose source does not drill the holes),
     found before any tool was commanded: the message names each tool, the recipe's field and
-    value, the tool's figure and the claim, a line each (decision 0118)."""
+    value, the tool's figure and the claim, a line each (decision 0118); `refusals` keeps each
+    one's tool beside its reason (`ToolRefusal`)."""
+
+    def __init__(self, refusals: Sequence[ToolRefusal]) -> None:
+        super().__init__("\n".join(map(str, refusals)))
+        self.refusals = tuple(refusals)
 
 
 class ResumeNotStarted(RunNotStarted):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from importlib import resources
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from packline.sim_instruments.twin import Incoming
     from packline.station import Station
 
+    from .errors import ToolRefusal
     from .tools import ConnectedTools
     from .wafer import Wafer
 
@@ -61,13 +62,29 @@ SimToolsFn = Callable[[Any], Mapping[str, Mapping[str, Any]]]
 #: The tool roles a recipe drives (some of the method's `tools`), for a given recipe.
 RecipeToolsFn = Callable[[Any], Iterable[str]]
 #: A method's check of the tools a run connected against its recipe, given the recipe and
-#: the tools (`ConnectedTools`): why the recipe cannot be carried out on them, a reason a
-#: tool, each naming the tool, the recipe's field and value, the tool's own figure and the
-#: claim (empty: it can). It asks the tools, commanding nothing.
-ToolsCheckFn = Callable[[Any, "ConnectedTools"], Awaitable[Sequence[str]]]
+#: the tools (`ConnectedTools`): why the recipe cannot be carried out on them, a refusal a
+#: tool (`ToolRefusal`: the tool and its address beside the reason, which names the recipe's
+#: field and value, the tool's own figure and the claim; empty: it can). It asks the tools,
+#: commanding nothing.
+ToolsCheckFn = Callable[[Any, "ConnectedTools"], Awaitable[Sequence["ToolRefusal"]]]
 #: The workpieces beside a lot wafer that its steps work on, given the wafer's id (a tape
 #: panel's die wafer, the board a wafer's chips are mounted on).
 SideWorkpiecesFn = Callable[[str], tuple[str, ...]]
+
+
+def sim_options_text(options: Mapping[str, Any]) -> str:
+    """A simulated tool's options as the served line names them (`source CO2_10600`): a
+    number as given, a choice by its name, anything else by its kind (a model's physics)."""
+    return ", ".join(f"{option} {_sim_option_text(value)}" for option, value in options.items())
+
+
+def _sim_option_text(value: object) -> str:
+    """One option's value, as `sim_options_text` names it."""
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    return type(value).__name__
 
 
 class FailurePolicy(StrEnum):
@@ -161,18 +178,32 @@ class Method:
             if role not in undriven
         }
 
-    def served_line_advice(self, station: Station) -> str | None:
-        """The line to serve instead, where this method's tools check refused the tools of
-        `station`, a simulated line `packline sim serve` serves but not for this method: its
-        tools are the line's defaults (a UV laser), and the method gives its dry run's the
-        options its recipes need (`sim_tools`: a CO2 laser), a line `sim serve --method`
-        serves. None on real tools, and for a method whose recipes run on the defaults."""
-        if self.sim_tools is None or not station.served_without_method(self.name):
+    def served_line_advice(
+        self, station: Station, recipe: Recipe, refused_tools: Collection[str]
+    ) -> str | None:
+        """The line to serve instead, where this method's tools check refused the tools
+        `refused_tools` (by name) of `station` for `recipe`, a simulated line `packline sim
+        serve` serves but not for this method: its tools are the line's defaults (a UV laser),
+        and the method gives its dry run's tools for this recipe options
+        (`sim_tool_options`: tape-substrate's CO2 laser), a line `sim serve --method` serves.
+        Only where a refused tool is one given options, each named with what the method's
+        line gives it: a grinder whose gauge `--sim-option` made coarse, which the method
+        gives nothing, refuses on its line too. None on real tools, and where no refused tool
+        is one the method's line changes."""
+        if not station.served_without_method(self.name):
+            return None
+        given = self.sim_tool_options(recipe)
+        changed = [
+            f"its {name} given {sim_options_text(given[entry.role])}"
+            for name, entry in station.tools.items()
+            if name in refused_tools and entry.role in given
+        ]
+        if not changed:
             return None
         return (
             f"{station.name} is served with the simulated line's default tools: `packline sim "
-            f"serve --method {self.name}` serves the line {self.name}'s dry run builds, whose "
-            "tools carry its recipes out"
+            f"serve --method {self.name}` serves the line {self.name}'s dry run builds, "
+            f"{', '.join(changed)}"
         )
 
     def default_recipe_text(self) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
 from packline.drivers.roles.oven import Oven, ThermalProfile
 from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.drivers.roles.wire_bonder import WireBonder
-from packline.sequences.engine import Batch, ConnectedTools, Handling, Wafer
+from packline.sequences.engine import Batch, ConnectedTools, Handling, ToolRefusal, Wafer
 
 from ..bump_seal_clean import (
     BondStep,
@@ -380,7 +380,7 @@ async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> 
 
 async def gauges_and_laser_sources_fit(
     recipe: TapeSubstrateRecipe, tools: ConnectedTools
-) -> list[str]:
+) -> list[ToolRefusal]:
     """The method's check of its connected tools (`Method.tools_check`, decision 0118): each
     laser whose source does not drill the recipe's holes and solder resist openings
     (`lasers_drill_the_holes`), and each grinder whose gauge cannot resolve the grind
@@ -390,7 +390,9 @@ async def gauges_and_laser_sources_fit(
     return [*await lasers_drill_the_holes(recipe, tools), *await gauges_fine_enough(recipe, tools)]
 
 
-async def lasers_drill_the_holes(recipe: TapeSubstrateRecipe, tools: ConnectedTools) -> list[str]:
+async def lasers_drill_the_holes(
+    recipe: TapeSubstrateRecipe, tools: ConnectedTools
+) -> list[ToolRefusal]:
     """Each laser whose source does not drill `holes.diameter_um` and
     `holes.resist_opening_um` (`lasers_drill`, shared with every method that drills), asked
     nothing but its source: the line's default laser is UV, and a station run on it was held
@@ -407,20 +409,22 @@ async def lasers_drill_the_holes(recipe: TapeSubstrateRecipe, tools: ConnectedTo
     return await lasers_drill(asked, tools)
 
 
-async def gauges_fine_enough(recipe: TapeSubstrateRecipe, tools: ConnectedTools) -> list[str]:
+async def gauges_fine_enough(
+    recipe: TapeSubstrateRecipe, tools: ConnectedTools
+) -> list[ToolRefusal]:
     """Each grinder whose thickness gauge cannot resolve `grind.tolerance_um`
     (`GrindStep.gauge_refusal`), asked nothing but its gauge's resolution. Validate refuses a
     tolerance finer than the finest gauge (0.1 um); a grinder's own may be as coarse as 1 um,
     which only the tool tells, and on it the package would pass or fail 000:f on a reading
     rounded down to a coarser grid. A resume of panels ground already asks nothing."""
-    reasons: list[str] = []
+    reasons: list[ToolRefusal] = []
     if not tools.runs_step(GRIND_STEP):
         return reasons
     for grinder in tools.of(Grinder):
         resolution_um = await grinder.request_gauge_resolution_um()
         refusal = recipe.grind.gauge_refusal(resolution_um, resumed=tools.resumed)
         if refusal is not None:
-            reasons.append(f"{grinder.name} at {grinder.address}: {refusal}")
+            reasons.append(ToolRefusal.of(grinder, refusal))
     return reasons
 
 

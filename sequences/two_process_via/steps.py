@@ -11,7 +11,7 @@ from packline.drivers.roles.oven import Oven, ThermalProfile
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.drivers.roles.resin_coater import ResinCoater
 from packline.drivers.roles.wet_bench import Tank, WetBench
-from packline.sequences.engine import Batch, ConnectedTools, Handling, Wafer
+from packline.sequences.engine import Batch, ConnectedTools, Handling, ToolRefusal, Wafer
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import WaferSpec
 
@@ -205,7 +205,9 @@ def laser_diameters(recipe: TwoProcessViaRecipe) -> list[ViaDiameter]:
     ]
 
 
-async def lasers_drill_the_vias(recipe: TwoProcessViaRecipe, tools: ConnectedTools) -> list[str]:
+async def lasers_drill_the_vias(
+    recipe: TwoProcessViaRecipe, tools: ConnectedTools
+) -> list[ToolRefusal]:
     """The method's check of its connected tools (`Method.tools_check`, decision 0118): each
     laser whose source does not drill the diameters of the laser steps the session has left
     (`laser_diameters`, `lasers_drill`), named with its address and asked nothing but its

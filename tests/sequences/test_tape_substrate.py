@@ -454,7 +454,7 @@ async def test_a_resume_with_its_panels_drilled_asks_the_laser_nothing():
         assert await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool, drilled)) == []
         assert len(line.tools["laser"].received) == asked
         (reason,) = await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool))
-        assert reason.endswith(UV_REFUSAL)
+        assert (reason.tool, str(reason).endswith(UV_REFUSAL)) == ("laser", True)
 
 
 async def test_a_resume_with_its_holes_drilled_asks_the_laser_only_of_the_openings():
@@ -471,7 +471,7 @@ async def test_a_resume_with_its_holes_drilled_asks_the_laser_only_of_the_openin
         drilled = {"W01": frozenset({DRILL_STEP})}
         assert await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool, drilled)) == []
         (reason,) = await gauges_and_laser_sources_fit(recipe, ConnectedTools(pool))
-    assert reason.endswith(
+    assert str(reason).endswith(
         ": holes.diameter_um = 150 um: outside what this laser's UV source (355 nm) drills, "
         "[10, 50] um: drill them on a laser of a CO2 source (9400 or 10600 nm), which drills "
         "[50, 150] um (claim 000:a)"

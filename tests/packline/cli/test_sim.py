@@ -260,8 +260,8 @@ def laser_wavelength(station: Path) -> str:
 #: What a refusal of tape-substrate on the default served line says to serve instead.
 SERVE_THE_METHOD_S_LINE = (
     "simulated-line is served with the simulated line's default tools: `packline sim serve "
-    "--method tape-substrate` serves the line tape-substrate's dry run builds, whose tools "
-    "carry its recipes out"
+    "--method tape-substrate` serves the line tape-substrate's dry run builds, its laser given "
+    "source CO2_10600"
 )
 
 
@@ -597,3 +597,23 @@ def test_a_live_run_whose_recorded_station_does_not_read_is_skipped_and_the_othe
         f"run {unread} not told: its recorded station does not read (run {unread} station: "
         "control: must be text, got 5)",
     ]
+
+
+def test_no_line_is_advised_where_the_methods_line_gives_the_refused_tool_nothing(tmp_path):
+    """The served line's grinder given a 1 um gauge (`--sim-option`), a tape-substrate recipe
+    without holes (its laser not driven) grinding to 0.5 um: the grinder refuses it. The check
+    advised serving `sim serve --method tape-substrate`, 'whose tools carry its recipes out',
+    though that line gives the grinder nothing (only its laser a CO2 source): no line is
+    advised, the grinder's refusal saying what to do."""
+    station, db = tmp_path / "line.yaml", tmp_path / "runs.db"
+    shipped = Path(__file__).parents[3] / "sequences" / "recipes" / "tape-substrate-metal.yaml"
+    recipe = tmp_path / "fine.yaml"
+    recipe.write_text(shipped.read_text().replace("  tolerance_um: 2 um", "  tolerance_um: 0.5 um"))
+    with Served(station, "--sim-option", "grinder:gauge_resolution_um=1"):
+        check = packline("station", "check", str(station), "--method", "tape-substrate",
+                         "--recipe", str(recipe), "--db", str(db))  # fmt: skip
+    assert check.returncode == 1, check.stderr
+    verdict = check.stdout.partition("nothing was commanded\n")[2].splitlines()
+    assert verdict[1].startswith("  grinder at TCPIP0::")
+    assert "finer than this grinder's thickness gauge resolves, 1 um" in verdict[1]
+    assert "sim serve --method" not in check.stdout
