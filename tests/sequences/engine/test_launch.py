@@ -12,11 +12,13 @@ from packline.clock import ScaledClock
 from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
 from packline.sequences.engine import (
     Batch,
+    Engine,
     Recipe,
     RunRequest,
     RunStore,
     Wafer,
     method,
+    open_resume,
     open_run,
     prepare,
 )
@@ -28,7 +30,7 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.physics.oven import OVEN_RUN
 from packline.units import Unit
 
-from ..test_resume_station import confirm_yes, station_file
+from ..test_resume_station import abort_at_first_step, confirm_yes, station_file
 
 
 async def test_a_dry_run_leaves_what_came_before_it_out_of_the_collectors_scans(store: RunStore):
@@ -123,15 +125,37 @@ def heated_s(line: SimulatedLine, store: RunStore, run_id: str) -> float:
     return float(run.detail["heated_s"])
 
 
-async def served_cure(store: RunStore, tmp_path, *, gem: bool = False) -> tuple[str, float]:
+async def dry_cure(store: RunStore) -> tuple[str, float]:
+    """A dry run of a lot of one of `test-held-cure`: the run's id, and how long the oven
+    heated the wafer."""
+    dry_lines: list[SimulatedLine] = []
+    dry = prepare(RunRequest("test-held-cure", lot=1))
+    async with open_run(store, dry, line_ready=dry_lines.append) as engine:
+        assert await engine.run() == "completed"
+        return engine.run_id, heated_s(dry_lines[0], store, engine.run_id)
+
+
+async def served_cure(
+    store: RunStore, tmp_path, *, gem: bool = False, resumed: bool = False
+) -> tuple[str, float]:
     """A lot of one of `test-held-cure` on the oven of a simulated line served `SERVED_X`
-    times as fast as the wall clock, its station saying so (on its GEM face, `gem`): the
-    run's id, and how long the oven heated the wafer."""
+    times as fast as the wall clock, its station saying so (on its GEM face, `gem`; the run
+    aborted at its first step and resumed on the same line, `resumed`): the run's id, and
+    how long the oven heated the wafer."""
     async with SimulatedLine(ScaledClock(SERVED_X), kinds=["oven"], gem=gem) as line:
         station = station_file(tmp_path, line, "line.yaml", time_scale=SERVED_X)
         request = RunRequest("test-held-cure", simulated=False, station_path=station, lot=1)
-        async with open_run(store, prepare(request), confirm=confirm_yes) as engine:
-            assert await engine.run() == "completed"
+        box: list[Engine] = []
+        observers = [abort_at_first_step(box)] if resumed else []
+        async with open_run(
+            store, prepare(request), observers=observers, confirm=confirm_yes
+        ) as engine:
+            box.append(engine)
+            assert await engine.run() == ("aborted" if resumed else "completed")
+        if resumed:
+            resume = open_resume(store, engine.run_id, station_path=station, confirm=confirm_yes)
+            async with resume as engine:
+                assert await engine.run() == "completed"
         return engine.run_id, heated_s(line, store, engine.run_id)
 
 
@@ -144,12 +168,8 @@ async def test_a_station_run_holds_the_cure_on_the_lines_time(store: RunStore, t
     dry run 490 s. The run's records keep the wall clock as before: its cure step, read as
     the line's process time (`process_time`, x200), took what a dry run's took; and its ETA,
     the dry run's schedule at x200 (5.3 s of wall time), is what it took (it took 50 s)."""
-    dry_lines: list[SimulatedLine] = []
-    dry = prepare(RunRequest("test-held-cure", lot=1))
-    async with open_run(store, dry, line_ready=dry_lines.append) as engine:
-        assert await engine.run() == "completed"
-        dry_heated_s = heated_s(dry_lines[0], store, engine.run_id)
-    dry_cure_s = cure_process_s(store, engine.run_id)
+    dry_run_id, dry_heated_s = await dry_cure(store)
+    dry_cure_s = cure_process_s(store, dry_run_id)
     run_id, served_heated_s = await served_cure(store, tmp_path)
     # the wire's round trips take the line's time too (a few ms of wall time, each some
     # 1 s of the line's): each poll a little later than a dry run's
@@ -161,6 +181,16 @@ async def test_a_station_run_holds_the_cure_on_the_lines_time(store: RunStore, t
     eta = find_schedule(store, *lot, time_scale=SERVED_X, exclude_run=run_id)
     assert eta is not None
     assert abs(eta.makespan_s - wall_s) < 0.25 * eta.makespan_s
+
+
+async def test_a_resumed_station_run_holds_the_cure_on_the_lines_time(store: RunStore, tmp_path):
+    """A resume on a simulated line served 200 times as fast as the wall clock waits on the
+    line's time as a new run does (`launch.line_clock`, in `open_resume` too): the run aborted
+    at its first step, its resume cures the wafer as a dry run does (490 s). On the wall
+    clock the resume's oven heated the load some 8,000 s."""
+    _, dry_heated_s = await dry_cure(store)
+    _, resumed_heated_s = await served_cure(store, tmp_path, resumed=True)
+    assert abs(resumed_heated_s - dry_heated_s) < 0.25 * dry_heated_s
 
 
 async def test_a_served_gem_ovens_trace_samples_are_recorded_when_they_were_taken(
