@@ -178,7 +178,7 @@ class SimWireBonder(HostLinkTool):
 
     def _load(self, wafer_id: str, *, rework: bool = False) -> str:
         if self.wafer_id is not None:
-            raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is on the chuck")
+            raise self.unmet("ALREADY_LOADED", wafer=self.wafer_id)
         self.require_interlocks("LOAD")
         self.take_into_tool(wafer_id, rework=rework)
         self._set_chuck_wafer(wafer_id)

@@ -292,7 +292,13 @@ class GemEquipment(Equipment):
             problem = f"period {period_s:g} s; the tool's shortest is {capacity.min_period_s:g} s"
         if problem:
             raise ValueError(f"{self.name}: trace {', '.join(names)}: {problem}")
-        trace = Trace(next(self._trids), {name: variables[name] for name in names}, self.role_value)
+        trace = Trace(
+            next(self._trids),
+            {name: variables[name] for name in names},
+            self.role_value,
+            tool=self.name,
+            address=self.address,
+        )
         self.gem.add_trace_listener(trace.received)
         try:
             await self.gem.initialize_trace(

@@ -17,6 +17,7 @@ from ..families.ascii_host_wire import (
     HostInterlock,
     HostLink,
     HostParameter,
+    HostPrecondition,
     HostRefusal,
     HostReply,
     HostReplyField,
@@ -37,6 +38,8 @@ NOT_RUNNING = ("IDLE", "FAULT")
 NO_WAFER = "NO_WAFER"
 #: What a command on the loaded wafer (its map, selection, bumps) answers with none loaded.
 ON_THE_WAFER = (NO_WAFER,)
+#: What a command that puts a wafer on the chuck answers with one on it already.
+ONTO_AN_EMPTY_CHUCK = ("ALREADY_LOADED",)
 BUMP_INTERLOCKS = ("cover_closed", "wafer_vacuum", "wire_present")
 
 #: Longest `<ranges>` argument of one `SEL:ADD` line.
@@ -173,6 +176,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             parameters=("wafer",),
             allowed_in=NOT_RUNNING,
             interlocks=("cover_closed",),
+            preconditions=ONTO_AN_EMPTY_CHUCK,
             doc="puts the wafer on the empty chuck, vacuum on",
         ),
         HostCommand(
@@ -180,6 +184,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             parameters=("wafer",),
             allowed_in=NOT_RUNNING,
             interlocks=("cover_closed",),
+            preconditions=ONTO_AN_EMPTY_CHUCK,
             doc=f"`LOAD` as a rework: {RELOAD_DOC}",
         ),
         HostCommand(
@@ -304,8 +309,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(
             code=4,
             name="WRONG_STATE",
-            text="not allowed while a run goes on, or a wafer is on the chuck; a wafer this "
-            "bonder processed last, by `LOAD` (`RELOAD` takes it as a rework)",
+            text="not allowed while a run goes on; what a command needs of the chuck (its "
+            "`accepted in` above); a wafer this bonder processed last, by `LOAD` (`RELOAD` "
+            "takes it as a rework)",
         ),
         HostRefusal(code=5, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
         HostRefusal(code=6, name=NO_WAFER, text="no wafer on the chuck"),
@@ -316,7 +322,18 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=11, name="NO_SELECTION", text="no sites selected"),
     ),
     wire=HostLink(
-        identity_query="ID?", alarm_reset="ALM:CLR", safe_state="ABORT", replies=(HEIGHT_REPLY,)
+        identity_query="ID?",
+        alarm_reset="ALM:CLR",
+        safe_state="ABORT",
+        preconditions=(
+            HostPrecondition(
+                name="ALREADY_LOADED",
+                refusal="WRONG_STATE",
+                unmet="a wafer on the chuck (`UNLOAD` first)",
+                words="wafer {wafer} is on the chuck",
+            ),
+        ),
+        replies=(HEIGHT_REPLY,),
     ),
 )
 

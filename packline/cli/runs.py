@@ -243,10 +243,11 @@ def _wafers_text(run: dict[str, Any]) -> str:
 def _run_clock(run: dict[str, Any]) -> str:
     """How long the run took by its clock, saying which (a dry run's is simulated time, a
     station run's the wall clock); for a run still driven, its wall time so far; for one cut
-    off, up to its last record."""
+    off, up to its last record. Where its clock stands then, from its zero where the run began,
+    as `show` gives it (the report's `duration_s`)."""
     stopped_t = run["stopped_t"] if run["stopped_t"] is not None else run["last_record_t"]
     if stopped_t is not None:
-        return run_clock_text(stopped_t - run["started_t"], simulated=run["simulated"])
+        return run_clock_text(stopped_t, simulated=run["simulated"])
     return f"{clock_text(time.time() - run['started_wall'])} wall so far"
 
 

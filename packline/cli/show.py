@@ -18,6 +18,7 @@ from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off
+from packline.sequences.engine.plan import released_text
 from packline.sequences.engine.progress import clock_text, event_line
 from packline.sequences.engine.recipe import read_recipe_text
 from packline.sequences.engine.recorded_station import process_time
@@ -137,9 +138,13 @@ def print_run(
             wafer["tool_waits"] + wafer["taken_off"],
             scale,
         )
-        table.title = f"wafer {wafer_id}: {wafer['status']}" + "".join(
-            f"; beside it {workpiece}, its twin recorded (packline wafer {workpiece})"
-            for workpiece in wafer["beside"]
+        table.title = (
+            f"wafer {wafer_id}: {wafer['status']}"
+            + "".join(f", {released_text(release)}" for release in wafer["released"])
+            + "".join(
+                f"; beside it {workpiece}, its twin recorded (packline wafer {workpiece})"
+                for workpiece in wafer["beside"]
+            )
         )
         console.print(table)
     events = listed_events(report["events"], scale)

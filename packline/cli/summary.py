@@ -15,6 +15,7 @@ from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
+from packline.sequences.engine.plan import released_text, releases_carried_out
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
@@ -31,8 +32,23 @@ def summary_report(store: RunStore, run_id: str) -> dict[str, Any]:
     """Run `run_id`'s report (`run_report`) with what its summary says beyond it: the wafers
     it left on its tools and the resume that takes them off (`left_on_tools`, `left_report`;
     None when it left none), for `show` (text and `--json`) and the end of `run` and `resume`
-    (their summary and its JSON line) alike."""
-    return {**run_report(store, run_id), "left_on_tools": left_report(store, run_id)}
+    (their summary and its JSON line) alike; and each wafer's steps a resume accepted as done
+    on an operator's release (`released`, `releases_carried_out`), which its outcome alone
+    does not say: a wafer released past a dicing its saw's broken blade cut short reads
+    `completed`, its dies never cut apart."""
+    report = run_report(store, run_id)
+    releases = releases_carried_out(store, run_id)
+    wafers = [{**w, "released": releases.get(w["wafer"], [])} for w in report["wafers"]]
+    return {**report, "wafers": wafers, "left_on_tools": left_report(store, run_id)}
+
+
+def outcome_note(wafer: dict[str, Any]) -> str:
+    """What a wafer's row says beside its status (`summary_report`'s wafer): its reason, and
+    each step of it accepted as done on a release (`released_text`), as the reason column of
+    the summary and the title of `show`'s timeline of it give it."""
+    return "; ".join(
+        [*([wafer["reason"]] if wafer["reason"] else []), *map(released_text, wafer["released"])]
+    )
 
 
 def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> None:
@@ -66,7 +82,7 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
             wafer["status"],
             clock_text(process_time(wafer["cycle_time_s"], scale)),
             *cells,
-            wafer["reason"] or "",
+            outcome_note(wafer),
         )
     console.print(table)
     if run["error"]:

@@ -136,6 +136,11 @@ class Plan:
     wafer_status: dict[str, str] = field(default_factory=dict)
     #: The (wafer, step key)s an operator released: done, even inside a replayed stage.
     released: set[tuple[str, str]] = field(default_factory=set)
+    #: The records of each released (wafer, step key) the records show carried out: the
+    #: step's record that held the wafer, and the skip a resume recorded of it on its release.
+    released_records: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = field(
+        default_factory=dict
+    )
     #: The step records this resume's releases accept as done, as they were recorded: the
     #: resume records each as skipped when it starts (`Engine`), so the release stands in
     #: the records even if the wafer is held again before it reaches the step (which then
@@ -201,6 +206,7 @@ class Plan:
                     # skipped after a cut-off or failure: an operator released it, for good
                     self.steps[key] = {**earlier, "status": "completed"}
                     self.released.add(key)
+                    self.released_records[key] = earlier, row
                 continue  # otherwise a skip restates an earlier completion
             self.steps[key] = row
             read[key] = position, row
@@ -477,3 +483,44 @@ def dry_run_release_warning(
         "check fails where it mattered; to carry the step out on it, rework it instead "
         f"({rework}, before the resume)"
     )
+
+
+def releases_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Wafer -> each step of it that a resume of run `run_id` accepted as done on an operator's
+    release, in the order they were held, read by the plan's rules (`Plan.released_records`:
+    a skip recorded after a failure or a cut-off of the step): the step by its label
+    (`step_labels`), how it had ended (`failed`, `interrupted` or `running`: cut off), and who
+    released it and why (`by`, `reason`: the wafer's latest release recorded before the
+    resume recorded the step skipped; None for records that keep no such decision). A wafer
+    released past a failed step completes the method, and its record says `completed`; what
+    the step was to make may not be there (a dicing a broken blade cut short leaves the dies
+    joined), so `show` says it beside that outcome (`released_text`) and the claim check
+    judges the wafer as the step left it."""
+    steps = store.table("steps", run_id)
+    labels = step_labels(steps)
+    releases = [d for d in store.table("dispositions", run_id) if d["decision"] == Decision.RELEASE]
+    by_wafer: dict[str, list[dict[str, Any]]] = {}
+    records = Plan.from_records(steps, store.wafers(run_id)).released_records.values()
+    for held, skipped in sorted(records, key=lambda pair: pair[0]["id"]):
+        decided = [
+            d
+            for d in releases
+            if d["wafer_id"] == held["wafer_id"] and d["wall"] <= skipped["started_wall"]
+        ]
+        by_wafer.setdefault(held["wafer_id"], []).append(
+            {
+                "step": labels[held["id"]],
+                "ended": held["status"],
+                "by": decided[-1]["by"] if decided else None,
+                "reason": decided[-1]["reason"] if decided else None,
+            }
+        )
+    return by_wafer
+
+
+def released_text(release: Mapping[str, Any]) -> str:
+    """How `show` says that a step was accepted as done on a release (`releases_carried_out`):
+    `step 'dice' released by ana (looked ok): accepted as done though it failed`."""
+    how = "failed" if release["ended"] == "failed" else "was cut off"
+    who = "" if release["by"] is None else f" by {release['by']} ({release['reason']})"
+    return f"step {release['step']!r} released{who}: accepted as done though it {how}"

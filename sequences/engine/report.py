@@ -425,7 +425,12 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     outcome, answered or not (`confirmations_asked`), the events, the traces' summary, and its run
     clock's duration (`duration_s`: so far for a run still driven, up to where its records end
     for one cut off, `RunStore.records_end_t`), and the tools each session drove as read at
-    connect (`tools`: driver, address, identity)."""
+    connect (`tools`: driver, address, identity). The duration is where the run clock stands
+    (`clock_stands_at`), whose zero is where the run began (`Engine.t`), before it reached its
+    tools and recorded its start (`started_t`): so it is the time the run's last record reads,
+    its `run-finished` or a cut-off's `session-cut-off`. Taken from its recorded start, it had
+    read short of them by its tools' connect (on a line served at x60, 25 ms of wall time: a
+    cut-off event at 0:31:11 of process time, the summary's `0:31:09 when cut off`)."""
     run = store.run(run_id)
     steps = store.steps(run_id)
     measurements = store.table("measurements", run_id)
@@ -476,7 +481,6 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 "beside": beside.get(wafer["wafer_id"], []),
             }
         )
-    duration = end_t - run["started_t"]
     wait = clear_wait(store, shown)
     return {
         "run": {
@@ -489,7 +493,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
             "faults_injected": faults_injected(store, [run_id]).get(run_id, []),
         },
         "recipe": run["recipe_text"],
-        "duration_s": duration,
+        "duration_s": end_t,
         "wafers": wafers,
         # each with its label, which the measurements' labels name it by
         "steps": [{**step, "label": labels[step["id"]]} for step in shown_steps(steps, cut_off)],

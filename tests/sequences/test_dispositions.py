@@ -335,13 +335,49 @@ def test_a_dry_run_s_release_past_a_failed_step_warns_too(db, capsys):
     )
 
 
+def test_a_wafer_released_past_a_dicing_its_blade_cut_short_reads_so_and_fails_its_claim(
+    db, capsys
+):
+    """A new user's note: a blade that broke under bump-seal-clean's dicing held W01, whose
+    release ran it on to `completed`, as the summary and `show` then said of it, with nothing
+    beside it: a finished wafer whose dies were never cut apart. The claim check judges it as
+    the cut left it and fails 003:23 naming W01; `show` and the resume's summary say, beside
+    `completed`, that the dicing was accepted as done on ana's release though it failed."""
+    run_id = faulted_dry_run(db, capsys, "bump-seal-clean", "dicing_saw:blade_crack@dice", 1)
+    said = ["--by", "ana", "--reason", "kerfs look through"]
+    assert main(["disposition", run_id, "W01", "release", *said]) == 0
+    assert main(["clear-tool", run_id, "dicing_saw", "--by", "ana"]) == 0
+    capsys.readouterr()
+    released = "step 'dice' released by ana (kerfs look through): accepted as done though it failed"
+    assert main(["resume", run_id]) == 1  # the claim check fails
+    assert released in capsys.readouterr().out  # the summary's reason for W01
+    assert main(["show", run_id, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (wafer,) = report["wafers"]
+    assert wafer["status"] == "completed"
+    assert wafer["released"] == [
+        {"step": "dice", "ended": "failed", "by": "ana", "reason": "kerfs look through"}
+    ]
+    assert report["claim_check"]["status"] == "failed"
+    (dicing,) = [c for c in report["claim_check"]["conditions"] if c["claim"] == "003:23"]
+    assert (dicing["verdict"], dicing["failing_wafers"]) == ("fail", ["W01"])
+    assert main(["show", run_id]) == 0
+    assert f"wafer W01: completed, {released}" in capsys.readouterr().out
+
+
 def alarmed_dry_run(db, capsys, lot: int) -> str:
     """The id of a dry run of plasma-clean for a lot of `lot` in `db`, its chamber alarmed
-    (an RF mismatch) under its first batch's clean, run from the command line (its output
-    read away)."""
-    fault = "--fault=plasma_cleaner:rf_mismatch@plasma clean"
-    args = ["--sim", "--lot", str(lot), "--failure-policy", "hold", "--quiet", fault]
-    assert main(["run", "plasma-clean", *args]) == 1
+    (an RF mismatch) under its first batch's clean (`faulted_dry_run`)."""
+    return faulted_dry_run(
+        db, capsys, "plasma-clean", "plasma_cleaner:rf_mismatch@plasma clean", lot
+    )
+
+
+def faulted_dry_run(db, capsys, method: str, fault: str, lot: int) -> str:
+    """The id of a dry run of `method` for a lot of `lot` in `db` with `--fault FAULT` and
+    the failure policy hold, run from the command line (its output read away)."""
+    args = ["--sim", "--lot", str(lot), "--failure-policy", "hold", "--quiet", f"--fault={fault}"]
+    assert main(["run", method, *args]) == 1
     capsys.readouterr()
     store = RunStore(db)
     try:

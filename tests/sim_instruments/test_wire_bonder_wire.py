@@ -11,7 +11,7 @@ from packline.clock import ScaledClock
 from packline.drivers.families.ascii_host import MAX_LINE_CHARS
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
-from packline.testing.clients import run_client
+from packline.testing.clients import run_client, socat_session
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -140,3 +140,18 @@ async def test_the_status_after_a_load_is_of_the_wafer_loaded_not_the_run_before
         "OK STATE=IDLE WAFER=W02 DONE=0 TOTAL=0 STACK=0 STAGE=100.0 SPOOL=500.000 ELAPSED=0.0 "
         "LAST=NONE",
     ]
+
+
+async def test_socat_is_refused_a_load_onto_a_loaded_chuck_as_the_page_says():
+    """The page's `accepted in` of `LOAD` and `RELOAD`: with a wafer on the chuck `ERR 4` in
+    the bonder's words, naming that wafer, whichever wafer is sent; once it is unloaded the
+    chuck takes another."""
+    sim = SimWireBonder("bonder", TwinStore(), transport="socket")
+    replies = await socat_session(
+        sim, b"LOAD W01\nLOAD W02\nRELOAD W01\nUNLOAD W01\nRELOAD W02\nLOAD W01\n"
+    )
+    assert replies == [
+        "OK", "ERR 4 wafer W01 is on the chuck", "ERR 4 wafer W01 is on the chuck",
+        "OK", "OK", "ERR 4 wafer W02 is on the chuck",
+    ]  # fmt: skip
+    assert sim.wafer_id == "W02"

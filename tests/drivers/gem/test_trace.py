@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.drivers.errors import CommandRefused
+from packline.drivers.errors import CommandRefused, ProtocolError
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 from packline.drivers.secs.data_items import format_period, parse_period, parse_time
 
@@ -51,6 +51,24 @@ async def test_a_sample_the_tool_cannot_give_is_refused_as_a_reading_of_it(bench
     with pytest.raises(CommandRefused, match="trace 1: no wafer on the chuck") as refused:
         trace.samples  # noqa: B018
     assert refused.value.code == "SVID 1020"
+
+
+async def test_a_sample_of_other_variables_than_the_trace_is_a_protocol_error(bench) -> None:
+    """The host initializes the driver's trace again over two status variables (E30: an S2F23
+    of the same TRID replaces the trace): the samples the tool sends then carry two values
+    where the trace reads one (numbered from 1 again, as the tool numbers the new trace's), a
+    `ProtocolError` naming the trace, the sample and what came, not a bare ValueError."""
+    bonder = await bench.driver()
+    variables = bonder.dictionary.status_variables
+    svids = [variables[name].id for name in ("stage_temperature_c", "bumps_done")]
+    async with bonder.trace("stage_temperature_c", period_s=1, total_samples=10) as trace:
+        await bench.clock.sleep(1.5)
+        await bonder.gem.initialize_trace(trace.trid, svids, period_s=1, total_samples=2)
+        await bench.clock.sleep(5)
+    assert len(trace.reports[0].samples[0]) == 1
+    with pytest.raises(ProtocolError, match=r"trace 1: sample 1 came with 2 values") as wrong:
+        trace.samples  # noqa: B018
+    assert "its 1 status variable (stage_temperature_c)" in str(wrong.value)
 
 
 async def test_too_much_is_refused_before_anything_is_sent(bench) -> None:

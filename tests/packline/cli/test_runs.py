@@ -468,6 +468,25 @@ def driven_by_an_ended_process(store: RunStore) -> None:
     )
 
 
+def test_the_run_clock_reads_where_it_stands_at_the_runs_end_as_show_gives_it():
+    """A station run records its start once its tools are reached, after its run clock
+    began (`started_t`: 0.03 s on a served line, 2 s of its process time at x60; 0.7 s
+    here): `runs` counted its clock from there, reading 0:00:05 where the run's end, its
+    `run-finished`, stood at 0:00:06, as `show` reads it (the report's `duration_s`)."""
+    station = {
+        "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
+        "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
+        "terminated": 0, "in_progress": 0, "under_way": {}, "left_on_tools": None,
+        "claim_check_failed": False, "simulated": 0,
+        "station_name": "simulated-line", "line": "simulated-line (sim serve)",
+        "operator": "ana", "started_wall": 1.8e9, "started_t": 0.7, "stopped_t": 5.6,
+    }  # fmt: skip
+    console = Console(file=io.StringIO(), width=200)
+    console.print(runs_table([station], title="runs"))
+    line = next(line for line in console.file.getvalue().splitlines() if station["id"] in line)
+    assert line.rstrip().endswith(f"{clock_text(station['stopped_t'])} wall")
+
+
 def test_a_run_cut_off_shows_its_run_clock_up_to_its_last_record(tmp_path, capsys):
     """A new user's killed dry run listed its run clock as `-` where its records reached
     9:53:54; it reads up to its last record now, beside its status `interrupted`. Its wafers

@@ -1,11 +1,21 @@
 """A run's report says why a dry run has no claim check: not yet, cut off, ended early, or a
-method that declares none (sequences/engine/report.py)."""
+method that declares none, and how long a run ran by its clock (sequences/engine/report.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from packline.sequences.engine.report import claim_check_report, station_claim_check, tool_waits
+from packline.cli.summary import clocks_text
+from packline.sequences.engine.cut_off import record_cut_off_session
+from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.report import (
+    claim_check_report,
+    run_report,
+    station_claim_check,
+    tool_waits,
+)
+
+from ..processes import killed_in_step
 
 
 class NoClaimChecks:
@@ -185,3 +195,19 @@ def test_a_station_runs_claim_check_counts_what_was_judged_and_never_claims_the_
         status, note = station_claim_check(verdicts)
         assert status == "not measured"
         assert "nothing checked them" in note
+
+
+def test_a_run_cut_off_ran_by_its_clock_to_the_time_its_cut_off_reads(db, store):
+    """The trial: a run on a line served at x60, killed mid-lot and resumed, read `0:31:11`
+    at its `session-cut-off` event and `0:31:09 when cut off` in its summary, for one moment:
+    the run clock's zero is where the run began, before it reached its tools, and its start
+    is recorded once they are reached (`started_t`, a station's connect later: 2 s of
+    process time at x60); the summary had counted from there. Its clocks read where the run
+    clock stands, the time of the event that says where it was cut off."""
+    killed_in_step(db, "plasma-clean", 2, "plasma clean")
+    run_id = store.resolve_run("last")
+    store.update_run(run_id, started_t=1.6)  # its tools reached 1.6 s after the run began
+    report = run_report(store, run_id)
+    cut = record_cut_off_session(store, store.run(run_id), {})
+    assert report["duration_s"] == cut["t"]
+    assert clocks_text(report).startswith(f"simulated time {clock_text(cut['t'])} when cut off")

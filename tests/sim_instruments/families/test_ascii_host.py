@@ -262,10 +262,10 @@ STATES: dict[str, list[tuple[list[str | float], set[str]]]] = {
     "bonder": [
         ([], {"NO_WAFER", "NO_PROGRAM", "NO_SELECTION"}),
         ([PROGRAM], {"NO_WAFER", "NO_SELECTION"}),
-        (["LOAD W01"], {"NO_PROGRAM", "NO_SELECTION"}),
-        (["LOAD W01", "SEL:ALL"], {"NO_PROGRAM"}),
-        (["LOAD W01", PROGRAM], {"NO_SELECTION"}),
-        (["LOAD W01", PROGRAM, "SEL:ALL"], set()),
+        (["LOAD W01"], {"ALREADY_LOADED", "NO_PROGRAM", "NO_SELECTION"}),
+        (["LOAD W01", "SEL:ALL"], {"ALREADY_LOADED", "NO_PROGRAM"}),
+        (["LOAD W01", PROGRAM], {"ALREADY_LOADED", "NO_SELECTION"}),
+        (["LOAD W01", PROGRAM, "SEL:ALL"], {"ALREADY_LOADED"}),
     ],
     "saw": [
         ([], {"NO_WORKPIECE", "SPINDLE_NOT_AT_SPEED"}),
@@ -279,6 +279,11 @@ STATES: dict[str, list[tuple[list[str | float], set[str]]]] = {
         ),
     ],
 }
+
+
+#: What the tool fills in a precondition's words (`HostPrecondition.words`) in a state of
+#: `STATES`: the id on its chuck, the one every state loads or mounts.
+ON_THE_CHUCK = {"wafer": "W01", "workpiece": "W01"}
 
 
 async def put_in(tool: HostLinkTool, steps: list[str | float]) -> None:
@@ -297,9 +302,10 @@ async def test_a_command_answers_the_preconditions_its_declaration_says(kind):
     """In each state, each command whose declared preconditions (the page's `accepted in`) are
     not all met answers the refusal of the first unmet one, in the order declared (the bonder's
     `HGT:STAT?` with no wafer `ERR 6`, the saw's `CUT` with no workpiece `ERR 7`, with a broken
-    blade `ERR 8`, with the spindle not at speed `ERR 5`), and a command whose preconditions
-    are met answers none of them: the spec, and so the page, says what the tool refuses. Every
-    declared precondition is unmet in some state."""
+    blade `ERR 8`, with the spindle not at speed `ERR 5`), in the precondition's words (a code
+    alone cannot tell the saw's spindle not at speed from another of its `ERR 5`s), and a
+    command whose preconditions are met answers none of them: the spec, and so the page, says
+    what the tool refuses. Every declared precondition is unmet in some state."""
     spec = make_tool(kind, "socket").spec
     declared = {name for c in host_commands(spec) for name in c.preconditions}
     assert declared == set().union(*(unmet for _, unmet in STATES[kind]))
@@ -307,8 +313,12 @@ async def test_a_command_answers_the_preconditions_its_declaration_says(kind):
     def code(name: str) -> int:
         return refusal_code(spec, precondition(spec, name).refusal)
 
+    def refusal(name: str) -> str:
+        return f"ERR {code(name)} {precondition(spec, name).words.format(**ON_THE_CHUCK)}"
+
     codes = {code(name) for name in declared}
-    assert codes == {"bonder": {6, 7, 11}, "saw": {5, 7, 8}}[kind]
+    assert codes == {"bonder": {4, 6, 7, 11}, "saw": {5, 7, 8}}[kind]
+    refusals = {refusal(name) for name in declared}
     for steps, unmet in STATES[kind]:
         for command in host_commands(spec):
             tool = make_tool(kind, "socket")
@@ -322,13 +332,17 @@ async def test_a_command_answers_the_preconditions_its_declaration_says(kind):
             where = f"{syntax(spec, command)} after {steps}: {reply}"
             if failing:
                 assert answered == code(failing[0]), where
+                assert reply == refusal(failing[0]), where
             else:
                 assert answered not in codes, where
+                assert reply not in refusals, where
 
 
 async def test_the_pages_precondition_refusals_word_what_is_missing():
     bonder, saw = make_tool("bonder", "socket"), make_tool("saw", "socket")
     assert await bonder.handle("HGT:STAT?") == "ERR 6 no wafer on the chuck"
+    await put_in(bonder, ["LOAD W01"])
+    assert await bonder.handle("RELOAD W02") == "ERR 4 wafer W01 is on the chuck"
     assert await saw.handle("CUT") == "ERR 7 no workpiece is mounted"
     assert await saw.handle("DRESS") == "ERR 5 spindle is not at speed"
     await put_in(saw, BLADE_BROKEN)
