@@ -50,10 +50,12 @@ from .tooltime import (
 def run_clock_fact(header: dict[str, Any]) -> str:
     """How long the run took by its clock, H:MM:SS, saying which clock (as `packline runs`):
     a dry run's simulated time, a station's wall time, and for a line served faster than
-    real time (`time_scale` in its station file) the process time on the line beside it."""
-    if header["stopped_t"] is None:
+    real time (`time_scale` in its station file) the process time on the line beside it.
+    Where its clock stands at its end, from its zero where the run began, as its last
+    event reads it (a station run records its start once its tools are reached)."""
+    seconds = header["stopped_t"]
+    if seconds is None:
         return "still running"
-    seconds = header["stopped_t"] - header["started_t"]
     text = run_clock_text(seconds, simulated=bool(header["simulated"]))
     scale = time_scale_of(header)
     if scale == 1.0:

@@ -121,6 +121,11 @@ def test_the_run_clock_says_which_clock_and_a_served_lines_process_time():
     )
     assert run_clock_fact({**served, "station_yaml": "name: x"}) == "0:01:07 wall"
     assert run_clock_fact({**dry, "stopped_t": None}) == "still running"
+    # from the run clock's zero, as its run-finished event reads: a station run records its
+    # start once its tools are reached, 1.5 s into its clock here
+    assert run_clock_fact({**served, "started_t": 1.5}) == (
+        "0:01:07 wall, process time on the line 0:11:10 (served at time x10)"
+    )
 
 
 def test_the_run_section_shows_an_error_only_when_the_run_has_one(page, records):
