@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packline.drivers.errors import (
     PacklineError,
@@ -74,13 +73,13 @@ class RunNotStarted(PacklineError):
     that gives it, and how to go on."""
 
 
-@dataclass(frozen=True)
-class ToolRefusal:
+class ToolRefusal(NamedTuple):
     """Why a method's check of its connected tools refuses one of them for its recipe
     (`Method.tools_check`, decision 0118): the tool by its station name and its address,
     beside the `reason` (the recipe's field and value, the tool's own figure, the claim), so
     that what reads a refusal (`Method.served_line_advice`) knows the tool without reading its
-    words. Its text is the refusal's line, `NAME at ADDRESS: reason`."""
+    words. Its text is the refusal's line, `NAME at ADDRESS: reason`. A named tuple, not a
+    dataclass: `packline runs` reads this module and loads no `dataclasses`."""
 
     tool: str
     address: str
