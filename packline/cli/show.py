@@ -18,7 +18,7 @@ from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off
-from packline.sequences.engine.plan import released_text
+from packline.sequences.engine.plan import released_text, releases_carried_out
 from packline.sequences.engine.progress import clock_text, event_line
 from packline.sequences.engine.recipe import read_recipe_text
 from packline.sequences.engine.recorded_station import process_time
@@ -66,7 +66,7 @@ def cmd_wafer(args: argparse.Namespace) -> int:
     try:
         run_id = None if args.run is None else store.resolve_run(args.run)
         wafer_id = store.resolve_wafer(args.wafer_id, run_id, beside=True)
-        history = wafer_history(store, wafer_id)
+        history = released_history(store, wafer_id)
         # a whole id that ends others too (a dry run's `W06`, a station lot's `...-W06`)
         ending = ids_ending(wafer_id, store.wafer_lots(run_id))
     finally:
@@ -82,6 +82,21 @@ def cmd_wafer(args: argparse.Namespace) -> int:
         history,
         lambda console: print_wafer(console, wafer_id, history, others, db, ending),
     )
+
+
+def released_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
+    """The wafer's history (`wafer_history`) with, in each run, its steps a resume accepted
+    as done on a release (`released`, `releases_carried_out`: of the wafer a workpiece was
+    beside, whose outcome is its own), which `wafer` says beside its outcome as `show` does."""
+    return [
+        {
+            **entry,
+            "released": releases_carried_out(store, entry["run_id"]).get(
+                entry["beside"] or wafer_id, []
+            ),
+        }
+        for entry in wafer_history(store, wafer_id)
+    ]
 
 
 def one_wafer(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -140,7 +155,7 @@ def print_run(
         )
         table.title = (
             f"wafer {wafer_id}: {wafer['status']}"
-            + "".join(f", {released_text(release)}" for release in wafer["released"])
+            + released_note(wafer)
             + "".join(
                 f"; beside it {workpiece}, its twin recorded (packline wafer {workpiece})"
                 for workpiece in wafer["beside"]
@@ -159,6 +174,14 @@ def print_run(
     unlisted = unlisted_text(e["kind"] for e in report["events"])
     if unlisted:
         console.print(f"{unlisted} ({UNLISTED_WHERE})", markup=False, highlight=False)
+
+
+def released_note(wafer: dict[str, Any]) -> str:
+    """What `show` and `wafer` say beside a wafer's outcome of each step of it a resume
+    accepted as done on a release (its `released`, `releases_carried_out`), which `completed`
+    alone does not say: `, step 'dice' released by ana (...): accepted as done though it
+    failed`."""
+    return "".join(f", {released_text(release)}" for release in wafer["released"])
 
 
 def recipe_lines(run: dict[str, Any], db: str = "") -> list[str]:
@@ -465,6 +488,7 @@ def print_wafer(
             f"{entry['run_status']}): "
             + (f"beside wafer {beside}, " if beside else "")
             + entry["status"]
+            + released_note(entry)
             + (f" ({entry['reason']})" if entry["reason"] else "")
             + (
                 f"; its steps are {beside}'s at the tools that changed it; its twin is "

@@ -342,7 +342,8 @@ def test_a_wafer_released_past_a_dicing_its_blade_cut_short_reads_so_and_fails_i
     release ran it on to `completed`, as the summary and `show` then said of it, with nothing
     beside it: a finished wafer whose dies were never cut apart. The claim check judges it as
     the cut left it and fails 003:23 naming W01; `show` and the resume's summary say, beside
-    `completed`, that the dicing was accepted as done on ana's release though it failed."""
+    `completed`, that the dicing was accepted as done on ana's release though it failed, and
+    `wafer` says it of the wafer's run too."""
     run_id = faulted_dry_run(db, capsys, "bump-seal-clean", "dicing_saw:blade_crack@dice", 1)
     said = ["--by", "ana", "--reason", "kerfs look through"]
     assert main(["disposition", run_id, "W01", "release", *said]) == 0
@@ -363,6 +364,12 @@ def test_a_wafer_released_past_a_dicing_its_blade_cut_short_reads_so_and_fails_i
     assert (dicing["verdict"], dicing["failing_wafers"]) == ("fail", ["W01"])
     assert main(["show", run_id]) == 0
     assert f"wafer W01: completed, {released}" in capsys.readouterr().out
+    # `wafer` says it beside the wafer's outcome in the run, as `show` does
+    assert main(["wafer", "W01", "--run", run_id]) == 0
+    assert f"): completed, {released}" in capsys.readouterr().out
+    assert main(["wafer", "W01", "--run", run_id, "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert entry["released"] == wafer["released"]
 
 
 def alarmed_dry_run(db, capsys, lot: int) -> str:

@@ -19,6 +19,7 @@ from packline.cli.show import (
     print_run,
     print_wafer,
     record_markers,
+    released_history,
     timeline,
     tools_table,
     verdict_text,
@@ -30,7 +31,7 @@ from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.confirmations import confirmations_asked
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, clock_text, event_line
-from packline.sequences.engine.report import in_stage_at_pause, step_labels, wafer_history
+from packline.sequences.engine.report import in_stage_at_pause, step_labels
 from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.engine.test_progress import terminated_in_second_clean
@@ -832,7 +833,7 @@ async def test_a_served_wafers_history_reads_on_the_process_clock_as_show_gives_
         served = await served_plasma_clean(store, tmp_path)
         report = summary_report(store, served.run_id)
         (wafer_id,) = [w["wafer"] for w in report["wafers"] if w["wafer"].endswith("W01")]
-        history = wafer_history(store, wafer_id)
+        history = released_history(store, wafer_id)
         shown = _printed_lines(lambda console: print_run(console, report, store))
     finally:
         store.close()
