@@ -47,21 +47,22 @@ from .tooltime import (
 )
 
 
-def run_clock_fact(header: dict[str, Any]) -> str:
+def run_clock_fact(header: dict[str, Any], records_end_t: float) -> str:
     """How long the run took by its clock, H:MM:SS, saying which clock (as `packline runs`):
     a dry run's simulated time, a station's wall time, and for a line served faster than
     real time (`time_scale` in its station file) the process time on the line beside it.
     Where its clock stands at its end, from its zero where the run began, as its last
-    event reads it (a station run records its start once its tools are reached)."""
-    seconds = header["stopped_t"]
-    if seconds is None:
-        return "still running"
+    event reads it (a station run records its start once its tools are reached); with no
+    end recorded (a run still driven, or one cut off), to its last record
+    (`records_end_t`, `RunStore.records_end_t`), saying so."""
+    ended = header["stopped_t"] is not None
+    seconds = header["stopped_t"] if ended else records_end_t
     text = run_clock_text(seconds, simulated=bool(header["simulated"]))
     scale = time_scale_of(header)
-    if scale == 1.0:
-        return text
-    process = clock_text(process_time(seconds, scale))
-    return f"{text}, process time on the line {process} (served at time x{scale:g})"
+    if scale != 1.0:
+        process = clock_text(process_time(seconds, scale))
+        text += f", process time on the line {process} (served at time x{scale:g})"
+    return text if ended else f"{text} to its last record (no end recorded)"
 
 
 def _left_text(records: RunRecords) -> str:
@@ -86,7 +87,7 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
         ("recipe", f"{header['recipe_source']} (sha256 {header['recipe_hash']})"),
         ("started", wall_time(header["started_wall"])),
         ("stopped", wall_time(header["stopped_wall"])),
-        ("run clock", run_clock_fact(header)),
+        ("run clock", run_clock_fact(header, records.store.records_end_t(header))),
         *([("error", header["error"])] if header["error"] else []),
         # what a stopped run left on its tools and the resume that takes it off, as its summary
         # and `show` say it: the report is what is handed on
