@@ -5,7 +5,9 @@ source does not drill, the source and what it drills, and the sources that drill
 from __future__ import annotations
 
 from packline.drivers.equipment import Limit
-from packline.drivers.roles.laser import LaserSource
+from packline.drivers.roles.laser import Laser, LaserSource
+from packline.drivers.specs.laser import SOURCES
+from packline.sequences.engine import Method, all_methods, read_recipe_text
 from packline.sequences.laser_sources import ViaDiameter, source_refusal
 
 
@@ -43,3 +45,26 @@ def test_diameters_of_several_claims_are_refused_naming_each_claim_once():
         "source (9400 nm) drills, [50, 150] um: drill them on a laser of a UV source (355 nm), "
         "which drills [10, 50] um (claims 002:1f, 002:1h)"
     )
+
+
+def _laser_diameter_limits(method: Method) -> dict[str, list[str]]:
+    """The laser source limits (`SourceHardware.via_diameter`) the via diameters of `method`'s
+    reference recipes feed, each with the recipe fields that feed it (`reference:field`)."""
+    diameter_limits = {hardware.via_diameter for hardware in SOURCES.values()}
+    fed: dict[str, list[str]] = {}
+    for name in method.reference_recipes():
+        recipe = read_recipe_text(method.recipe_model, *method.reference_recipe_text(name))
+        for point in recipe.tool_setpoints():
+            if point.role == Laser.role and point.setpoint in diameter_limits:
+                fed.setdefault(point.setpoint, []).append(f"{name}:{point.path}")
+    return fed
+
+
+def test_each_methods_laser_diameters_feed_one_sources_limit():
+    """`source_refusal` and `lasers_drill` rely on it: the via diameters a method asks of the
+    laser, in every reference recipe, feed one source's limit, so some source drills them all
+    and a refusal can name it."""
+    fed = {method.name: _laser_diameter_limits(method) for method in all_methods()}
+    assert any(fed.values()), "no method's reference recipes feed a laser diameter"
+    feeding_two = {name: limits for name, limits in fed.items() if len(limits) > 1}
+    assert not feeding_two, f"laser diameters feeding two sources' limits: {feeding_two}"
