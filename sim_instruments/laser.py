@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -82,6 +82,9 @@ class SimLaser(ScpiSimTool):
         "power_drift": "the source's output drifts to 80 % of its setpoint",
     }
     fault_opens = {"enclosure_opened": "enclosure_closed"}
+    #: The source a laser of this class is built with when no `source` option names another:
+    #: what it is, and so the model `model_built` says it is.
+    default_source: ClassVar[LaserSource] = DEFAULT_SOURCE
 
     # The setpoints, kept by `reset_setpoints` and the setpoint headers (each has a default).
     frequency_hz: float
@@ -96,13 +99,13 @@ class SimLaser(ScpiSimTool):
         twin: TwinStore,
         clock: Clock | None = None,
         *,
-        source: LaserSource = DEFAULT_SOURCE,
+        source: LaserSource | None = None,
         serial_number: str | None = None,
         physics: LaserPhysics | None = None,
         address_form: AddressForm = "visa",
     ) -> None:
         super().__init__(name, twin, clock, address_form)
-        self.source = LaserSource(source)
+        self.source = LaserSource(self.default_source if source is None else source)
         self.source_spec = SOURCES[self.source]
         self.serial_number = serial_number or f"{self.source_spec.model}-0001"
         self.physics = physics or LaserPhysics()
@@ -191,9 +194,10 @@ class SimLaser(ScpiSimTool):
 
     @classmethod
     def model_built(cls, options: Mapping[str, Any]) -> str:
-        """Its source's model (`LC-106` for a CO2 laser at 10.6 um): the `source` option
-        makes it other than the base's, the spec's model, which is `DEFAULT_SOURCE`'s."""
-        return SOURCES[LaserSource(options.get("source", DEFAULT_SOURCE))].model
+        """Its source's model (`LC-106` for a CO2 laser at 10.6 um): the `source` option's,
+        else the class's `default_source`'s (the spec's model is `DEFAULT_SOURCE`'s, the UV
+        laser's, which `SimCo2Laser` is not)."""
+        return SOURCES[LaserSource(options.get("source", cls.default_source))].model
 
     def enclosure_closed(self) -> bool:
         return self.interlocks()["enclosure_closed"]
@@ -482,8 +486,7 @@ class SimLaser(ScpiSimTool):
 class SimCo2Laser(SimLaser):
     """A CO2 laser at 10.6 µm: 50-150 µm vias in resin, stopped by the copper underneath."""
 
-    def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any):
-        super().__init__(name, twin, clock, source=LaserSource.CO2_10600, **options)
+    default_source = LaserSource.CO2_10600
 
 
 # --------------------------------------------------------------------- wire helpers

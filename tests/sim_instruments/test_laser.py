@@ -135,6 +135,24 @@ async def test_a_co2_tool_reports_its_wavelength_in_identity_and_wav():
     assert SimCo2Laser("co2", TwinStore()).source is LaserSource.CO2_10600  # the line's CO2 kind
 
 
+@pytest.mark.parametrize(
+    ("simulator", "options", "model"),
+    [
+        (SimLaser, {}, "LV-355"),
+        (SimLaser, {"source": LaserSource.CO2_9400}, "LC-94"),
+        (SimCo2Laser, {}, "LC-106"),
+    ],
+)
+def test_the_model_built_is_the_model_the_tool_is(
+    simulator: type[SimLaser], options: dict[str, LaserSource], model: str
+):
+    """`model_built` (what a served line names a tool's serial number after) states the model
+    the simulator built with those options says it is: the CO2 laser's `LC-106`, never the
+    spec's UV model."""
+    assert simulator.model_built(options) == model
+    assert simulator("laser", TwinStore(), **options).model == model
+
+
 async def test_load_and_unload_through_the_door(rig: Rig):
     await load(rig, "W01")
     assert await rig.driver.request_wafer() == "W01"
