@@ -7,7 +7,10 @@ refused out of the tool's range); the spindle, a dressing and a cut are remote c
 answered HCACK 4, whose ends are collection events (`spindle_settled`, `dress_ended`,
 `cut_ended`, the last with the cut's result in its report): no polling. An alarm ends a wait at
 once. The waits' allowances and the limits are the ASCII driver's (`drivers/dicing_saw.py`):
-the process window is the role's, whatever wire carries it.
+the process window is the role's, whatever wire carries it. What a command needs of the chuck,
+the blade or the spindle (its host-link command's declared preconditions) is read from the
+status variables before the command is sent and refused in the spec's words, the ASCII saw's:
+the tool's own refusal, HCACK 2, says only that it cannot perform now.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from ..dicing_saw import (
     cut_time_allowance_s,
 )
 from ..equipment import READY_STATES
-from ..errors import ToolAlarm, ToolStateError
-from ..families.ascii_host_wire import precondition
+from ..errors import ToolAlarm, ToolStateError, WorkpieceHeld
+from ..families.ascii_host_wire import host_commands, precondition
 from ..roles.dicing_saw import (
     BladeStatus,
     CutOutcome,
@@ -36,7 +39,17 @@ from ..roles.dicing_saw import (
     SawStatus,
     spindle_unsafe,
 )
-from ..specs.dicing_saw import BLADE_REPLY, NO_WORKPIECE, RESULT_REPLY, SPEC, WORK_REPLY
+from ..specs.dicing_saw import (
+    ALREADY_MOUNTED,
+    BLADE_BROKEN,
+    BLADE_REPLY,
+    NO_WORKPIECE,
+    RESULT_REPLY,
+    SPEC,
+    SPINDLE_NOT_AT_SPEED,
+    SPINDLE_TURNING,
+    WORK_REPLY,
+)
 from .dictionary import GemNeeds
 from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
@@ -51,6 +64,8 @@ STATUS = (
     "cuts_completed",
     "dressings_completed",
 )
+#: The saw's host-link commands by name: what each needs (`HostCommand.preconditions`).
+HOST_COMMANDS = {command.name: command for command in host_commands(SPEC)}
 #: The cut's equipment constants.
 CUT_CONSTANTS = (
     "feed_mm_s",
@@ -133,18 +148,21 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         action = f"mount {workpiece_id}"
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
+        await self._refuse_unmet(action, "MOUNT", await self.request_status())
         async with self.loading(action):
             await self.load_workpiece("mount", "workpiece_id", workpiece_id)
         return await self.confirm_mounted(action, workpiece_id)
 
     async def unmount(self) -> None:
         self.require_state("unmount", *READY_STATES)
+        await self._refuse_unmet("unmount", "UNMOUNT", await self.request_status())
         await self.command("unmount")
 
     async def install_blade(self, thickness_um: float) -> None:
         action = "install blade"
         thickness_um = self.check_limit(action, "blade_thickness_um", thickness_um)
         self.require_state(action, *BLADE_CHANGE_STATES)
+        await self._refuse_unmet(action, "BLADE", await self.request_status())
         await self.command("install_blade", thickness_um=thickness_um)
 
     async def set_dressing_interval(self, interval_mm: float) -> None:
@@ -167,6 +185,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         status = await self.request_status()
         if _close(status.spindle_set_krpm, speed_krpm) and _close(status.spindle_krpm, speed_krpm):
             return
+        await self._refuse_unmet(action, "SPINDLE", status)
         await self._spindle(action, "start_spindle", speed_krpm)
 
     async def stop_spindle(self) -> None:
@@ -196,6 +215,37 @@ class GemDicingSaw(GemEquipment, DicingSaw):
                 [f"spindle settled at {values['spindle_krpm']:g} krpm, not {speed_krpm:g} krpm"],
             )
 
+    async def _refuse_unmet(self, action: str, command: str, status: SawStatus) -> None:
+        """Refuse `action` before its remote command is sent when the saw's `status` (and its
+        blade, read when the command needs it unbroken) shows unmet a precondition of its
+        host-link `command` (`HostCommand.preconditions`, the first in their declared order),
+        in the spec's words for it (`precondition`), as the ASCII saw refuses: the GEM saw's
+        HCACK 2 would not say why. A workpiece already mounted is `WorkpieceHeld` naming it,
+        as every tool's refused load is (`loading`, `require_empty`); any other,
+        `ToolStateError`."""
+        needed = HOST_COMMANDS[command].preconditions
+        broken = BLADE_BROKEN in needed and (await self.request_blade()).broken
+        at_speed = status.spindle_set_krpm > 0 and _close(
+            status.spindle_krpm, status.spindle_set_krpm
+        )
+        unmet = {
+            NO_WORKPIECE: status.workpiece_id is None,
+            ALREADY_MOUNTED: status.workpiece_id is not None,
+            BLADE_BROKEN: broken,
+            SPINDLE_TURNING: status.spindle_krpm > 0 or status.spindle_set_krpm > 0,
+            SPINDLE_NOT_AT_SPEED: not at_speed,
+        }
+        first = next((name for name in needed if unmet[name]), None)
+        if first is None:
+            return
+        held = status.workpiece_id
+        words = precondition(SPEC, first).words.format(workpiece=held)
+        if first == ALREADY_MOUNTED:
+            assert held is not None  # what ALREADY_MOUNTED found
+            detail = f"the tool already holds {held}: {words}"
+            raise WorkpieceHeld(self.name, self.address, action, [held], detail)
+        raise ToolStateError(self.name, self.address, action, words)
+
     async def _raise_on_fault(self, action: str, state: str) -> None:
         if SawState(state) is SawState.FAULT:
             await self.refresh_alarms()
@@ -208,6 +258,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         action = "dress blade"
         async with self.operation(action):
             await self.require_interlocks(action, SPEC.command_by_name["DRESS"].interlocks)
+            await self._refuse_unmet(action, "DRESS", await self.request_status())
             with self.expect_event(action, "dress_ended") as ended:
                 await self.command("dress")
                 event = await self.wait_event(

@@ -37,11 +37,20 @@ CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum"
 NO_WORKPIECE = "NO_WORKPIECE"
 #: What a command on the mounted workpiece answers with none mounted.
 ON_THE_WORKPIECE = (NO_WORKPIECE,)
+#: The refusal of a command that turns the blade while it is broken.
+BLADE_BROKEN = "BLADE_BROKEN"
 #: What a command that turns the blade answers while it is broken.
-WITH_THE_BLADE = ("BLADE_BROKEN",)
+WITH_THE_BLADE = (BLADE_BROKEN,)
+#: The precondition a mount refuses while a workpiece is mounted.
+ALREADY_MOUNTED = "ALREADY_MOUNTED"
+#: The precondition a blade change refuses while the spindle turns or is set to.
+SPINDLE_TURNING = "SPINDLE_TURNING"
+#: The precondition a command that cuts with the blade refuses before the spindle runs at its
+#: set speed.
+SPINDLE_NOT_AT_SPEED = "SPINDLE_NOT_AT_SPEED"
 #: What a command that cuts with the blade answers before the spindle runs at its set speed:
 #: checked after the command's interlocks, as the readiness of its motion (conventions.md).
-AT_SPEED = ("SPINDLE_NOT_AT_SPEED",)
+AT_SPEED = (SPINDLE_NOT_AT_SPEED,)
 
 #: `WORK?`: the workpiece on the chuck as the alignment found it: its die (unit) size, the
 #: diameter of the circle it fits in (a panel's diagonal) and its stack, substrate and resin;
@@ -303,7 +312,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="MOUNT",
             parameters=("workpiece",),
             allowed_in=SETUP,
-            preconditions=("ALREADY_MOUNTED",),
+            preconditions=(ALREADY_MOUNTED,),
             query="WORK?",
             doc="the chuck holds the frame, the alignment finds the streets; the street map "
             "returns to the die size with offset 0",
@@ -312,7 +321,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="REMOUNT",
             parameters=("workpiece",),
             allowed_in=SETUP,
-            preconditions=("ALREADY_MOUNTED",),
+            preconditions=(ALREADY_MOUNTED,),
             query="WORK?",
             doc=f"`MOUNT` as a rework: {RELOAD_DOC}",
         ),
@@ -327,7 +336,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="BLADE",
             parameters=("blade_thickness_um",),
             allowed_in=SETUP,
-            preconditions=("SPINDLE_TURNING",),
+            preconditions=(SPINDLE_TURNING,),
             query="BLADE?",
             doc="a new blade is installed: wear restarts at zero",
         ),
@@ -440,7 +449,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
         HostRefusal(
             code=8,
-            name="BLADE_BROKEN",
+            name=BLADE_BROKEN,
             text="a broken blade (`BLADE` installs a new one)",
             words="blade is broken; install a new blade",
         ),
@@ -450,19 +459,19 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         unit_after_range=True,
         preconditions=(
             HostPrecondition(
-                name="ALREADY_MOUNTED",
+                name=ALREADY_MOUNTED,
                 refusal="WRONG_STATE",
                 unmet="a workpiece mounted (`UNMOUNT` first)",
                 words="{workpiece} is mounted; UNMOUNT first",
             ),
             HostPrecondition(
-                name="SPINDLE_TURNING",
+                name=SPINDLE_TURNING,
                 refusal="WRONG_STATE",
                 unmet="the spindle turning or set to turn (`SPINDLE OFF` first)",
                 words="spindle is turning; SPINDLE OFF first",
             ),
             HostPrecondition(
-                name="SPINDLE_NOT_AT_SPEED",
+                name=SPINDLE_NOT_AT_SPEED,
                 refusal="WRONG_STATE",
                 unmet="the spindle not at speed (stopped, or still ramping to its set speed)",
                 words="spindle is not at speed",

@@ -8,10 +8,10 @@ import pytest
 
 from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import (
-    CommandRefused,
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
+    ToolStateError,
     WorkpieceHeld,
 )
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, SawState, StreetMap
@@ -24,10 +24,17 @@ async def test_identity_and_the_workpiece_mounted(saw_bench) -> None:
     assert str(saw.identity) == "packline DS-2 s/n DS-2-0001 fw 1.0"
     assert await saw.request_e10_state() is E10State.STANDBY  # no E10 SV: the driver's own
     assert await saw.request_workpiece() is None
+    with pytest.raises(ToolStateError, match=r"unmount: no workpiece is mounted$"):
+        await saw.unmount()
+    assert "S2F41 UNMOUNT" not in saw_bench.equipment.received
     mounted = await saw.mount("W1")
     assert (mounted.workpiece_id, mounted.die_width_mm, mounted.die_height_mm) == ("W1", 10, 10)
-    with pytest.raises(WorkpieceHeld, match=r"already holds W1.*HCACK 2: cannot perform now"):
-        await saw.mount("W2")
+    with pytest.raises(
+        WorkpieceHeld, match=r"mount W2: the tool already holds W1: W1 is mounted; UNMOUNT first$"
+    ) as held:
+        await saw.mount("W2")  # the ASCII saw's words, before any MOUNT is sent
+    assert held.value.workpieces == ("W1",)
+    assert saw_bench.equipment.received.count("S2F41 MOUNT") == 1
 
 
 async def test_a_wafer_is_diced_and_each_wait_ends_on_its_event(saw_bench) -> None:
@@ -105,8 +112,11 @@ async def test_a_broken_blade_is_pushed_as_an_alarm_and_ends_the_cut(saw_bench) 
     assert saw.state is ToolState.FAULT
     assert (await saw.request_blade()).broken
     await saw.reset()
-    with pytest.raises(CommandRefused, match="HCACK 2"):
+    with pytest.raises(
+        ToolStateError, match=r"install blade: spindle is turning; SPINDLE OFF first$"
+    ):
         await saw.install_blade(20)  # a blade is changed with the spindle at rest
+    assert "S2F41 BLADE" not in saw_bench.equipment.received
     await saw.stop_spindle()
     await saw.install_blade(20)
     await saw.unmount()
@@ -136,3 +146,37 @@ async def test_what_a_cut_of_no_line_and_a_stopped_blade_did_not_measure_reads_n
     await saw.install_blade(20)
     await saw.start_spindle(30)
     assert (await saw.request_blade()).kerf_um == 23.0
+
+
+async def test_what_a_command_needs_of_the_blade_and_spindle_is_refused_in_the_saws_words(
+    saw_bench,
+) -> None:
+    """A dressing with the spindle stopped or still ramping, and a dressing or a spindle start
+    with the blade broken, are refused before their remote command is sent, in the words the
+    ASCII saw refuses them with (`ERR 5 spindle is not at speed`, `ERR 8 blade is broken;
+    install a new blade`), the blade first as the saw checks it: over GEM the saw's own
+    refusal, HCACK 2, would say only that it cannot perform now."""
+    saw = await saw_bench.driver()
+    with pytest.raises(ToolStateError, match=r"dress blade: spindle is not at speed$"):
+        await saw.dress_blade()
+    await saw.start_spindle(30)
+    await saw.command("start_spindle", speed_krpm=40)  # set, not yet at speed
+    with pytest.raises(ToolStateError, match=r"dress blade: spindle is not at speed$"):
+        await saw.dress_blade()
+    assert "S2F41 DRESS" not in saw_bench.equipment.received
+    await saw.stop_spindle()
+    await saw.mount("W1")
+    saw_bench.model.tool.inject_fault("blade_crack")
+    with pytest.raises(ToolAlarm, match="BLADE_BROKEN"):
+        await saw.dice(RECIPE)
+    await saw.reset()
+    await saw.stop_spindle()
+    sent = len(saw_bench.equipment.received)
+    with pytest.raises(ToolStateError, match=r"dress blade: blade is broken; install a new blade$"):
+        await saw.dress_blade()
+    with pytest.raises(ToolStateError, match=r"spindle: blade is broken; install a new blade$"):
+        await saw.start_spindle(30)
+    assert not any(heard.startswith("S2F41") for heard in saw_bench.equipment.received[sent:])
+    await saw.install_blade(20)
+    await saw.start_spindle(30)
+    assert (await saw.dress_blade()).cut_since_dressing_mm == 0
