@@ -395,6 +395,7 @@ async def _watched(
     interactive = _interactive(args)
     observers: list[Observer] = []
     view: LiveView | None = None
+    log: PlainLog | None = None
     if args.json:
         observers.append(JsonLines(sys.stdout))
     elif not args.quiet:
@@ -402,7 +403,8 @@ async def _watched(
             view = LiveView(console)
             observers.append(view)
         else:
-            observers.append(PlainLog(console))
+            log = PlainLog(console)
+            observers.append(log)
     operator = OperatorConsole(
         console, interactive=interactive, confirmed_by=args.confirmed_by, view=view
     )
@@ -414,6 +416,8 @@ async def _watched(
             injector.record = engine.emit  # the run's records say what it injected
         if view is not None:
             view.attach(engine)
+        if log is not None:
+            log.time_scale = engine.spec.station.time_scale
         # The started heap is left out of full collections while the run polls its tools.
         with operator.attached(engine), view or contextlib.nullcontext(), frozen_heap():
             status = await engine.run()

@@ -18,8 +18,9 @@ are inlined, so it opens from a disk, a mail or a shared drive with no network a
   asked for) after each irreversible step, a map per property the step changed, and a map per
   claim condition that has failing sites, those sites in red;
 * `measurements`: every measurement against its limits, by wafer, and as a table;
-* `alarms`: alarms, held wafers and why, the operators' dispositions of them, operator
-  confirmations, and the run's events.
+* `alarms`: alarms, held wafers and why, the wafers completed on a release (each step a
+  resume accepted as done said, as `show` says it), the operators' dispositions of them,
+  operator confirmations, and the run's events.
 
 This module lays out the page; `sections` and `wafermaps` build the sections, `markup` their
 tables and cells, `figures` their charts.

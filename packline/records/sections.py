@@ -14,6 +14,7 @@ import bokeh
 import pandas as pd
 from bokeh.model import Model
 
+from packline.cli.show import released_note
 from packline.rendering import counted, counted_sites
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
@@ -21,6 +22,7 @@ from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
+from packline.sequences.engine.plan import releases_carried_out
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import (
     clock_label,
@@ -288,11 +290,32 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     )
 
 
+def wafer_outcomes(records: RunRecords) -> pd.DataFrame:
+    """Each wafer of the lot (`RunRecords.wafers`: its id, status and why held), its status
+    with each step of it a resume accepted as done on a release said beside it, as `show`
+    says it (`released_note`: `completed, step 'dice' released by ana (kerfs look through):
+    accepted as done though it failed`), and `released`, whether it has such a step: a
+    wafer released past a dicing its blade cut short had read `completed` alone, its dies
+    never cut apart."""
+    wafers = records.wafers()
+    releases = releases_carried_out(records.store, records.run_id)
+    released = [releases.get(wafer_id, []) for wafer_id in wafers["wafer_id"]]
+    return wafers[["wafer_id", "status", "reason"]].assign(
+        status=[
+            status + released_note({"released": steps})
+            for status, steps in zip(wafers["status"], released, strict=True)
+        ],
+        completed=wafers["status"] == "completed",
+        released=[bool(steps) for steps in released],
+    )
+
+
 def alarms_section(records: RunRecords) -> str:
     alarms = records.alarms()
     alarms_counted = alarms_count(alarms)
-    wafers = records.wafers()
-    held = wafers[wafers["status"] != "completed"][["wafer_id", "status", "reason"]]
+    wafers = wafer_outcomes(records)
+    held = wafers[~wafers["completed"]][["wafer_id", "status", "reason"]]
+    released = wafers[wafers["completed"] & wafers["released"]][["wafer_id", "status"]]
     confirmations = records.confirmations()  # every one asked, answered or not
     # the step that asked each, where any was asked in one (most are asked between steps)
     asked_in = ["step"] if confirmations["step"].notna().any() else []
@@ -315,6 +338,11 @@ def alarms_section(records: RunRecords) -> str:
         )
         + f"\n<h3>Wafers not completed ({len(held)})</h3>\n"
         + (table(held) if len(held) else "<p>None: every wafer completed.</p>")
+        + (
+            f"\n<h3>Wafers completed on a release ({len(released)})</h3>\n" + table(released)
+            if len(released)
+            else ""
+        )
         + f"\n<h3>Dispositions of held wafers ({len(dispositions)})</h3>\n"
         + (
             table(dispositions[["wafer_id", "held_reason", "decision", "by", "reason"]])

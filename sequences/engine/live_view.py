@@ -20,7 +20,7 @@ from .events import CONTROL_IGNORED, RESUME_PLAN, Event
 from .lot_state import LotState
 from .lot_view import render_lot
 from .plan import FINISHED, Plan
-from .progress import event_line
+from .progress import told_line
 from .report import first_step_starts
 from .request import least_lot
 from .schedule import RECIPE_BASIS, find_schedule, plan_recipe, planned_schedule
@@ -83,6 +83,9 @@ class LiveView:
         self.console = console
         self.state = LotState(title)
         self.clock: Callable[[], float] | None = None
+        #: How many times faster than process time the run's clock passes on its line
+        #: (`attach`): the lines printed above the view read on the process clock.
+        self.time_scale = 1.0
         self._live = self._new_live()
         self._shown = False  # entered and not exited: the view belongs on the screen
         self._plan: Planning | None = None  # attached without a schedule: plan the recipe
@@ -100,22 +103,23 @@ class LiveView:
         )
 
     def attach(self, engine: Engine, *, plan: bool = True) -> None:
-        """Follow `engine`: its title, clock, tools, the lot it will run while it connects to
-        its tools (`LotState.expect_lot`: no event tells a wafer before the run starts), the
-        wafers an earlier session finished (as this session's plan has them: a wafer
-        terminated then runs again, and so does a held one an operator released; each on the
-        line since its first step, in whichever session, with the steps it completed in
-        them), what the resume decided for each other wafer (`_resume_decision`: shown from
-        the first frame, where the resume says it only once connected, or, of a wafer it
-        holds again, once its tools are recovered), and the line's schedule for its lot
-        (`schedule.find_schedule`). Without one, and with `plan`, the view plans the recipe
-        from its step times (a dry run of the least lot it makes in a process of its own,
-        `schedule.plan_recipe`) when it is entered, and measures the run against that once it
-        is done."""
+        """Follow `engine`: its title, clock, its line's `time_scale` (the lines printed above the
+        view read on the line's process clock, `told_line`), tools, the lot it will run while it
+        connects to its tools (`LotState.expect_lot`: no event tells a wafer before the run starts),
+        the wafers an earlier session finished (as this session's plan has them: a wafer terminated
+        then runs again, and so does a held one an operator released; each on the line since its
+        first step, in whichever session, with the steps it completed in them), what the resume
+        decided for each other wafer (`_resume_decision`: shown from the first frame, where the
+        resume says it only once connected, or, of a wafer it holds again, once its tools are
+        recovered), and the line's schedule for its lot (`schedule.find_schedule`). Without one, and
+        with `plan`, the view plans the recipe from its step times (a dry run of the least lot it
+        makes in a process of its own, `schedule.plan_recipe`) when it is entered, and measures the
+        run against that once it is done."""
         spec = engine.spec
         self.state.title = f"{engine.method.name}  run {engine.run_id}"
         self.state.simulated = spec.station.simulated
         self.clock = engine.t
+        self.time_scale = spec.station.time_scale
         self.state.add_tools(
             [name for name, tool in spec.station.tools.items() if tool.role in engine.roles]
         )
@@ -217,12 +221,12 @@ class LiveView:
 
     def _print(self, event: Event) -> None:
         """Print `event` above the frame, on one line as `packline show` lists it and a piped
-        run prints it (`event_line`), where it stays once the frame is cleared: a resume's
+        run prints it (`told_line`), where it stays once the frame is cleared: a resume's
         plan, the wafers it runs (those not started yet said so), which the frame, showing
         every wafer, does not tell, and which the operator reads before its recovery or any
         step drives a tool; an order the run did not carry out, and why (a command typed at
         the terminal that the menu does not offer then), which the frame does not show."""
-        line = event_line(event.t, event.kind, event.wafer, event.tool, event.message, event.status)
+        line = told_line(event, self.time_scale)
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def now(self) -> float:

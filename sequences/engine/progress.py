@@ -12,6 +12,8 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING
 
+from .recorded_station import process_time
+
 if TYPE_CHECKING:  # a reader of the records (`packline runs`) needs neither
     from rich.console import Console
 
@@ -54,7 +56,8 @@ class JsonLines:
 
 class PlainLog:
     """A line per wafer outcome and per run-level event (a terminal that is not interactive):
-    each event one line however long, never wrapped, so `grep` finds the whole of it."""
+    each event one line however long, never wrapped, so `grep` finds the whole of it, at its
+    time on the line's process clock, as `packline show` lists it (`time_scale`)."""
 
     KINDS = frozenset(
         {
@@ -88,12 +91,33 @@ class PlainLog:
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        #: How many times faster than process time the run's clock passes on its line, set
+        #: once its engine is open (`packline/cli/running.py`): 1 in a dry run and on real
+        #: tools; on a line served at `time_scale` (`packline sim serve --time-scale 60`)
+        #: each line reads the run clock's wall time times it, as `show` lists the event,
+        #: where a piped run had printed `[0:00:25] session-cut-off` of the event `show`
+        #: listed at `[0:25:03]`.
+        self.time_scale = 1.0
 
     def __call__(self, event: Event) -> None:
         if event.kind not in self.KINDS:
             return
-        line = event_line(event.t, event.kind, event.wafer, event.tool, event.message, event.status)
+        line = told_line(event, self.time_scale)
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def told_line(event: Event, time_scale: float) -> str:
+    """`event` as a run tells it as it happens (piped, or above its live view), on the
+    process clock of its line served at `time_scale` (`process_time`), as `packline show`
+    lists it once recorded (`event_line`)."""
+    return event_line(
+        process_time(event.t, time_scale),
+        event.kind,
+        event.wafer,
+        event.tool,
+        event.message,
+        event.status,
+    )
 
 
 def event_line(
@@ -104,11 +128,12 @@ def event_line(
     message: str,
     status: str | None = None,
 ) -> str:
-    """An event as a line, as a run prints it and `packline show` lists it: its run-clock
-    time, its kind, the wafer or else the tool it is about, its status and, after a colon, its
-    message (`claim-check passed: 3 conditions on 2 wafers`). A tool's event whose message
-    begins with the tool's name (`plasma_cleaner: alarmed`, as the keeper's and every earlier
-    release's do) names the tool once."""
+    """An event as a line, as a run prints it and `packline show` lists it: its time `t` (on
+    the line's process clock, as both give it: `told_line`), its kind, the wafer or else the
+    tool it is about, its status and, after a colon, its message (`claim-check passed: 3
+    conditions on 2 wafers`). A tool's event whose message begins with the tool's name
+    (`plasma_cleaner: alarmed`, as the keeper's and every earlier release's do) names the
+    tool once."""
     who = wafer or tool
     if wafer is None and tool and message.startswith((f"{tool}:", f"{tool} ")):
         who = None

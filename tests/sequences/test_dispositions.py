@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import socket
@@ -336,14 +337,15 @@ def test_a_dry_run_s_release_past_a_failed_step_warns_too(db, capsys):
 
 
 def test_a_wafer_released_past_a_dicing_its_blade_cut_short_reads_so_and_fails_its_claim(
-    db, capsys
+    db, capsys, tmp_path
 ):
     """A new user's note: a blade that broke under bump-seal-clean's dicing held W01, whose
     release ran it on to `completed`, as the summary and `show` then said of it, with nothing
     beside it: a finished wafer whose dies were never cut apart. The claim check judges it as
     the cut left it and fails 003:23 naming W01; `show` and the resume's summary say, beside
     `completed`, that the dicing was accepted as done on ana's release though it failed, and
-    `wafer` says it of the wafer's run too."""
+    `wafer` says it of the wafer's run too, and the report among its holds (it had said
+    `None: every wafer completed.` and nothing else of W01)."""
     run_id = faulted_dry_run(db, capsys, "bump-seal-clean", "dicing_saw:blade_crack@dice", 1)
     said = ["--by", "ana", "--reason", "kerfs look through"]
     assert main(["disposition", run_id, "W01", "release", *said]) == 0
@@ -370,6 +372,13 @@ def test_a_wafer_released_past_a_dicing_its_blade_cut_short_reads_so_and_fails_i
     assert main(["wafer", "W01", "--run", run_id, "--json"]) == 0
     (entry,) = json.loads(capsys.readouterr().out)
     assert entry["released"] == wafer["released"]
+    page = tmp_path / "report.html"
+    assert main(["report", run_id, "--to", str(page)]) == 0
+    assert (
+        "<h3>Wafers completed on a release (1)</h3>\n<table><thead><tr><th>wafer id</th>"
+        f"<th>status</th></tr></thead><tbody><tr><td>W01</td><td>completed, "
+        f"{html.escape(released)}</td></tr></tbody></table>"
+    ) in page.read_text()
 
 
 def alarmed_dry_run(db, capsys, lot: int) -> str:

@@ -15,6 +15,7 @@ import yaml
 from packline.cli import main, running
 from packline.clock import WallClock
 from packline.sequences.engine import Engine, RunRequest, RunStore, open_run, prepare, schedule
+from packline.sequences.engine.progress import clock_text
 from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.processes import Served
@@ -381,3 +382,27 @@ def test_run_and_resume_help_say_what_each_exit_code_means(command, capsys):
     assert "exit status: 0 every wafer completed" in shown
     assert "1 the run was recorded but did not complete every wafer" in shown
     assert "2 refused: nothing was run and nothing was recorded" in shown
+
+
+def test_a_piped_run_on_a_served_line_stamps_its_events_as_show_lists_them(db, tmp_path, capsys):
+    """A run piped (stdout no terminal: CI) on a line served at time x300 printed each event
+    at the run clock's wall time, `[0:00:01] run-finished completed`, where `show` lists it
+    at the line's process time, `[0:05:13] run-finished completed`: it prints the process
+    time now, each recorded event's line as `show` lists it."""
+    with Served(tmp_path / "line.yaml", "--time-scale", "300", "--for", "600") as served:
+        run = ["run", "plasma-clean", "--station", str(served.station), "--lot", "1"]
+        assert main([*run, "--confirmed-by", "ci"]) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[")]
+    assert main(["show", "last"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    kinds = [line.split()[1] for line in printed]
+    assert kinds == ["run-started", "batch-formed", "wafer-finished", "run-finished"]
+    recorded = [line for line in printed if " wafer-finished " not in line]  # the wafers' table
+    assert [line for line in recorded if line not in listed] == []
+    store = RunStore(db)
+    try:
+        run_id = store.resolve_run("last")
+        (finished,) = [e for e in store.events(run_id) if e["kind"] == "run-finished"]
+    finally:
+        store.close()
+    assert printed[-1] == f"[{clock_text(finished['t'] * 300)}] run-finished completed"

@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from packline.cli import main
+from packline.clock import ScaledClock
 from packline.sequences.engine import (
     LiveView,
     PlainLog,
@@ -24,6 +25,9 @@ from packline.sequences.engine import (
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.progress import JsonLines, clock_text
 from packline.sequences.engine.schedule import Schedule, ScheduledStep
+from packline.sim_instruments.line import SimulatedLine
+
+from ..test_resume_station import aborted_run_on, confirm_yes, station_file
 
 
 class Lot:
@@ -533,3 +537,27 @@ def test_a_piped_event_line_is_never_wrapped():
         Event("wafer-finished", "R1", 112.0, 0.0, wafer="W01", status="held", message=reason)
     )
     assert out.getvalue() == f"[0:01:52] wafer-finished W01 held: {reason}\n"
+
+
+async def test_a_resume_s_view_on_a_served_line_prints_its_plan_as_show_lists_it(
+    store, tmp_path, capsys: pytest.CaptureFixture[str]
+):
+    """On a line served at time x300 the view printed a resume's plan at the run clock's wall
+    time, `[0:00:00] resume-plan ...`, where `show` lists it at the line's process time,
+    `[0:00:36] resume-plan ...`: it prints the process time now, as `show` and a piped run."""
+    output = io.StringIO()
+    console = Console(file=output, force_terminal=True, width=100, height=30, color_system=None)
+    view = LiveView(console)
+    async with SimulatedLine(ScaledClock(300), kinds=["plasma_cleaner"]) as line:
+        run_id = await aborted_run_on(
+            store, station_file(tmp_path, line, "line.yaml", time_scale=300)
+        )
+        async with open_resume(store, run_id, observers=[view], confirm=confirm_yes) as resumed:
+            view.attach(resumed, plan=False)
+            with view:
+                assert await resumed.run() == "completed"
+    (plan,) = [e for e in store.events(run_id) if e["kind"] == "resume-plan"]
+    assert main(["show", run_id, "--db", str(store.path)]) == 0
+    (listed,) = [line for line in capsys.readouterr().out.splitlines() if "resume-plan" in line]
+    assert listed.startswith(f"[{clock_text(plan['t'] * 300)}] resume-plan ")
+    assert f"{listed}\n" in output.getvalue()
