@@ -18,7 +18,7 @@ from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off
-from packline.sequences.engine.plan import released_text, releases_carried_out
+from packline.sequences.engine.plan import released_note, releases_carried_out
 from packline.sequences.engine.progress import clock_text, event_line
 from packline.sequences.engine.recipe import read_recipe_text
 from packline.sequences.engine.recorded_station import process_time
@@ -155,7 +155,7 @@ def print_run(
         )
         table.title = (
             f"wafer {wafer_id}: {wafer['status']}"
-            + released_note(wafer)
+            + released_note(wafer["released"])
             + "".join(
                 f"; beside it {workpiece}, its twin recorded (packline wafer {workpiece})"
                 for workpiece in wafer["beside"]
@@ -174,14 +174,6 @@ def print_run(
     unlisted = unlisted_text(e["kind"] for e in report["events"])
     if unlisted:
         console.print(f"{unlisted} ({UNLISTED_WHERE})", markup=False, highlight=False)
-
-
-def released_note(wafer: dict[str, Any]) -> str:
-    """What `show` and `wafer` say beside a wafer's outcome of each step of it a resume
-    accepted as done on a release (its `released`, `releases_carried_out`), which `completed`
-    alone does not say: `, step 'dice' released by ana (...): accepted as done though it
-    failed`."""
-    return "".join(f", {released_text(release)}" for release in wafer["released"])
 
 
 def recipe_lines(run: dict[str, Any], db: str = "") -> list[str]:
@@ -488,7 +480,7 @@ def print_wafer(
             f"{entry['run_status']}): "
             + (f"beside wafer {beside}, " if beside else "")
             + entry["status"]
-            + released_note(entry)
+            + released_note(entry["released"])
             + (f" ({entry['reason']})" if entry["reason"] else "")
             + (
                 f"; its steps are {beside}'s at the tools that changed it; its twin is "

@@ -14,7 +14,6 @@ import bokeh
 import pandas as pd
 from bokeh.model import Model
 
-from packline.cli.show import released_note
 from packline.rendering import counted, counted_sites
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
@@ -22,7 +21,7 @@ from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
-from packline.sequences.engine.plan import releases_carried_out
+from packline.sequences.engine.plan import released_note, releases_carried_out
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import (
     clock_label,
@@ -302,7 +301,7 @@ def wafer_outcomes(records: RunRecords) -> pd.DataFrame:
     released = [releases.get(wafer_id, []) for wafer_id in wafers["wafer_id"]]
     return wafers[["wafer_id", "status", "reason"]].assign(
         status=[
-            status + released_note({"released": steps})
+            status + released_note(steps)
             for status, steps in zip(wafers["status"], released, strict=True)
         ],
         completed=wafers["status"] == "completed",

@@ -52,7 +52,7 @@ run's resume restores a released wafer as its held step left it: decision 0108).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -524,3 +524,11 @@ def released_text(release: Mapping[str, Any]) -> str:
     how = "failed" if release["ended"] == "failed" else "was cut off"
     who = "" if release["by"] is None else f" by {release['by']} ({release['reason']})"
     return f"step {release['step']!r} released{who}: accepted as done though it {how}"
+
+
+def released_note(releases: Sequence[Mapping[str, Any]]) -> str:
+    """What `show`, `wafer` and the report say beside a wafer's outcome of each step of it a
+    resume accepted as done on a release (`releases`, its `releases_carried_out`), which
+    `completed` alone does not say: `, step 'dice' released by ana (...): accepted as done
+    though it failed`."""
+    return "".join(f", {released_text(release)}" for release in releases)
