@@ -21,6 +21,7 @@ from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
+from packline.sequences.engine.liveness import is_cut_off, shown_run
 from packline.sequences.engine.plan import released_note, releases_carried_out
 from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.recorded_station import (
@@ -29,7 +30,12 @@ from packline.sequences.engine.recorded_station import (
     process_time,
     time_scale_of,
 )
-from packline.sequences.engine.report import attempt_text, measurement_labels, station_claim_check
+from packline.sequences.engine.report import (
+    attempt_text,
+    clock_stands_at,
+    measurement_labels,
+    station_claim_check,
+)
 from packline.shown_figures import figure_text
 
 from . import figures
@@ -48,22 +54,22 @@ from .tooltime import (
 )
 
 
-def run_clock_fact(header: dict[str, Any], records_end_t: float) -> str:
+def run_clock_fact(header: dict[str, Any], end_t: float, *, cut_off: bool) -> str:
     """How long the run took by its clock, H:MM:SS, saying which clock (as `packline runs`):
     a dry run's simulated time, a station's wall time, and for a line served faster than
     real time (`time_scale` in its station file) the process time on the line beside it.
-    Where its clock stands at its end, from its zero where the run began, as its last
-    event reads it (a station run records its start once its tools are reached); with no
-    end recorded (a run still driven, or one cut off), to its last record
-    (`records_end_t`, `RunStore.records_end_t`), saying so."""
-    ended = header["stopped_t"] is not None
-    seconds = header["stopped_t"] if ended else records_end_t
-    text = run_clock_text(seconds, simulated=bool(header["simulated"]))
+    Where its clock stands (`end_t`, `report.clock_stands_at`: at its end, from its zero where
+    the run began, as its last event reads it), or, with no end recorded, when it was cut off
+    (where its records end) or so far (a run still driven), saying which, as the summary
+    does."""
+    text = run_clock_text(end_t, simulated=bool(header["simulated"]))
     scale = time_scale_of(header)
     if scale != 1.0:
-        process = clock_text(process_time(seconds, scale))
+        process = clock_text(process_time(end_t, scale))
         text += f", process time on the line {process} (served at time x{scale:g})"
-    return text if ended else f"{text} to its last record (no end recorded)"
+    if header["stopped_t"] is not None:
+        return text
+    return f"{text} when cut off" if cut_off else f"{text} so far"
 
 
 def _left_text(records: RunRecords) -> str:
@@ -76,6 +82,7 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
     run read as if something had gone wrong; what a stopped run left on its tools, and the
     resume that takes it off, only when it left something), its recipe as written and as
     validated, and the tools as they were read at connect."""
+    run = records.store.run(records.run_id)
     facts = [
         ("run", header["id"]),
         ("method", header["method"]),
@@ -88,7 +95,14 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
         ("recipe", f"{header['recipe_source']} (sha256 {header['recipe_hash']})"),
         ("started", wall_time(header["started_wall"])),
         ("stopped", wall_time(header["stopped_wall"])),
-        ("run clock", run_clock_fact(header, records.store.records_end_t(header))),
+        (
+            "run clock",
+            run_clock_fact(
+                header,
+                clock_stands_at(records.store, run, records.store.steps(records.run_id)),
+                cut_off=is_cut_off(shown_run(run)),
+            ),
+        ),
         *([("error", header["error"])] if header["error"] else []),
         # what a stopped run left on its tools and the resume that takes it off, as its summary
         # and `show` say it: the report is what is handed on

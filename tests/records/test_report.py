@@ -114,23 +114,21 @@ def test_the_run_clock_says_which_clock_and_a_served_lines_process_time():
     """A new user's report read `4.10 h` (a dry run) and `0.02 h` (a station's) without
     saying simulated or wall, nor the served line's time scale (`runs` says which)."""
     dry = {"started_t": 0.0, "stopped_t": 14754.0, "simulated": 1, "station_yaml": "name: x"}
-    assert run_clock_fact(dry, 14754.0) == "4:05:54 simulated"
+    assert run_clock_fact(dry, 14754.0, cut_off=False) == "4:05:54 simulated"
     served = {**dry, "simulated": 0, "stopped_t": 67.0, "station_yaml": "time_scale: 10.0"}
-    assert run_clock_fact(served, 67.0) == (
+    assert run_clock_fact(served, 67.0, cut_off=False) == (
         "0:01:07 wall, process time on the line 0:11:10 (served at time x10)"
     )
-    assert run_clock_fact({**served, "station_yaml": "name: x"}, 67.0) == "0:01:07 wall"
-    # no end recorded (still driven, or cut off): to its last record, saying so, where it
-    # had read "still running" of a run cut off hours before
-    assert run_clock_fact({**served, "stopped_t": None}, 61.0) == (
-        "0:01:01 wall, process time on the line 0:10:10 (served at time x10) to its last "
-        "record (no end recorded)"
+    assert run_clock_fact({**served, "station_yaml": "name: x"}, 67.0, cut_off=False) == (
+        "0:01:07 wall"
     )
-    # from the run clock's zero, as its run-finished event reads: a station run records its
-    # start once its tools are reached, 1.5 s into its clock here
-    assert run_clock_fact({**served, "started_t": 1.5}, 67.0) == (
-        "0:01:07 wall, process time on the line 0:11:10 (served at time x10)"
+    # no end recorded: where its records end when cut off, or so far, as the summary says,
+    # where it had read "still running" of a run cut off hours before
+    unended = {**served, "stopped_t": None}
+    assert run_clock_fact(unended, 61.0, cut_off=True) == (
+        "0:01:01 wall, process time on the line 0:10:10 (served at time x10) when cut off"
     )
+    assert run_clock_fact(unended, 61.0, cut_off=False).endswith("(served at time x10) so far")
 
 
 def test_the_run_section_shows_an_error_only_when_the_run_has_one(page, records):
