@@ -65,6 +65,7 @@ from .keeper import ToolKeeper
 from .liveness import this_host, where_it_stands
 from .method import FailurePolicy, Method
 from .plan import CUT_OFF, FINISHED, Plan, released_why
+from .progress import clock_text
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore, db_option
@@ -590,8 +591,12 @@ class Engine:
                 f". {', '.join(decide)} wait for a disposition once the run has ended "
                 f"({disposition_command(run_id)}, then the resume)"
             )
+        limit = f"{TOOL_WAIT_TIMEOUT_S / 3600:g} h"
+        if (scale := self.spec.station.time_scale) != 1.0:  # waited on the line's time (0125)
+            wall = clock_text(TOOL_WAIT_TIMEOUT_S / scale)
+            limit += f" of the line's time ({wall} of wall time at x{scale:g})"
         return text + (
-            f". The run waits for a clear for up to {TOOL_WAIT_TIMEOUT_S / 3600:g} h; "
+            f". The run waits for a clear for up to {limit}; "
             f"`packline terminate {run_id}` (or Ctrl-C) ends it now, every held wafer "
             f"recorded: clear the tool then, and {resume} runs them"
         )

@@ -177,6 +177,24 @@ async def test_on_real_tools_the_run_waits_for_a_clear_that_runs_them_again(stor
     assert [member[-3:] for member in members] == ["W05", "W06"]
 
 
+async def test_on_a_served_line_the_wait_for_a_clear_says_its_wall_time(store, tmp_path):
+    """On a line served 1000 times as fast (its station saying so), the run waits for a clear
+    on the line's time (decision 0125): its 24 h are 0:01:26 of the operator's wall time,
+    which the wait says, where it said "up to 24 h" alone."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+        def operator(engine, event) -> None:
+            if event.kind == "waiting-for-clear":
+                order(engine, "terminate")
+
+        _, events = await alarmed_station_run(store, tmp_path, line, operator, time_scale=1000)
+    (waiting,) = [e for e in events if e.kind == "waiting-for-clear"]
+    assert (
+        "waits for a clear for up to 24 h of the line's time (0:01:26 of wall time at x1000); "
+        in (waiting.message)
+    )
+
+
 async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store, tmp_path):
     """Every wafer held, the run waits for a clear; the operator ends it instead (terminate):
     it ends held, nothing cut short, every held wafer recorded. The operator clears the
