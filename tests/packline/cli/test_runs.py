@@ -227,17 +227,21 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
     assert run["lot_id"] in text
 
 
+#: A completed station run on a served line, as `runs` lists it (`runs_table`'s rows).
+STATION_RUN = {
+    "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
+    "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
+    "terminated": 0, "in_progress": 0, "under_way": {}, "left_on_tools": None,
+    "claim_check_failed": False, "simulated": 0,
+    "station_name": "simulated-line", "line": "simulated-line (sim serve)",
+    "operator": "ana", "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 6.0,
+}  # fmt: skip
+
+
 def test_the_run_clock_says_which_clock_simulated_or_wall():
     """A dry run's run clock is simulated time, a station run's the wall clock: one column
     had shown 3:49:03 and 0:00:06 side by side without saying which was which."""
-    station = {
-        "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
-        "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
-        "terminated": 0, "in_progress": 0, "under_way": {}, "left_on_tools": None,
-        "claim_check_failed": False, "simulated": 0,
-        "station_name": "simulated-line", "line": "simulated-line (sim serve)",
-        "operator": "ana", "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 6.0,
-    }  # fmt: skip
+    station = STATION_RUN
     dry = station | {
         "id": "20261201-201853-07f1", "simulated": 1, "stopped_t": 13743.0, "line": DRY_RUN_LINE
     }  # fmt: skip
@@ -473,14 +477,7 @@ def test_the_run_clock_reads_where_it_stands_at_the_runs_end_as_show_gives_it():
     began (`started_t`: 0.03 s on a served line, 2 s of its process time at x60; 0.7 s
     here): `runs` counted its clock from there, reading 0:00:05 where the run's end, its
     `run-finished`, stood at 0:00:06, as `show` reads it (the report's `duration_s`)."""
-    station = {
-        "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
-        "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
-        "terminated": 0, "in_progress": 0, "under_way": {}, "left_on_tools": None,
-        "claim_check_failed": False, "simulated": 0,
-        "station_name": "simulated-line", "line": "simulated-line (sim serve)",
-        "operator": "ana", "started_wall": 1.8e9, "started_t": 0.7, "stopped_t": 5.6,
-    }  # fmt: skip
+    station = STATION_RUN | {"started_t": 0.7, "stopped_t": 5.6}
     console = Console(file=io.StringIO(), width=200)
     console.print(runs_table([station], title="runs"))
     line = next(line for line in console.file.getvalue().splitlines() if station["id"] in line)
