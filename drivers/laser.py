@@ -64,6 +64,7 @@ from .specs.laser import (
     JOB_POLL_QUERIES,
     JOB_PROGRESS_REPLY,
     LAST_JOB_REPLY,
+    NO_WAFER,
     OPEN,
     SITES_PER_COMMAND,
     SOURCES,
@@ -130,6 +131,14 @@ class ScpiLaser(ScpiDriver, Laser):
         except ValueError:
             raise self.garbled(action, reply, "a quoted wafer id") from None
         return wafer_id or None
+
+    def _loaded(self, action: str, wafer_id: str | None) -> str:
+        """`wafer_id`, the wafer on the chuck as the tool reported it; with none,
+        `ToolStateError` in the words the tool would refuse `action`'s commands with
+        (`NO_WAFER`), before any is sent."""
+        if wafer_id is None:
+            raise ToolStateError(self.name, self.address, action, NO_WAFER.detail)
+        return wafer_id
 
     async def request_face_up(self) -> FaceUp:
         reply = await self.link.query(_query("wafer_face"), idempotent=True)
@@ -208,9 +217,7 @@ class ScpiLaser(ScpiDriver, Laser):
     async def unload(self) -> str:
         action = "unload wafer"
         self.require_state(action, *READY_STATES)
-        wafer_id = await self.request_wafer()
-        if wafer_id is None:
-            raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
+        wafer_id = self._loaded(action, await self.request_wafer())
         await self.send(f"unload wafer {wafer_id}", _short("wafer_unload"))
         return wafer_id
 
@@ -335,9 +342,7 @@ class ScpiLaser(ScpiDriver, Laser):
             # emission and shutter are switched on below: the enclosure guards them
             interlocks, (wafer,) = await self.interlocks_with(action, _query("wafer"))
             self.require_closed(action, interlocks, _command(SPEC, "emission").interlocks)
-            wafer_id = self._wafer_id("read wafer", wafer)
-            if wafer_id is None:
-                raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
+            wafer_id = self._loaded(action, self._wafer_id("read wafer", wafer))
             # Leave no beam behind: stop, shutter closed, emission off, before any error (a
             # timeout, an alarm, a refusal) reaches the caller.
             async with self.safe_state_on_error():

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.scpi_wire import quote, short_form
+from packline.drivers.families.scpi_wire import command, quote, short_form
 from packline.drivers.roles.laser import (
     Atmosphere,
     DrillMode,
@@ -29,15 +29,24 @@ from packline.drivers.roles.laser import (
     LaserSource,
 )
 from packline.drivers.specs.laser import (
+    ALARM_ACTIVE,
     ATMOSPHERE_MNEMONICS,
+    ATMOSPHERE_NOT_READY,
     CLOSED,
     DEFAULT_SOURCE,
+    DOOR_CLOSED,
     DRILL_MODE_MNEMONICS,
+    EMISSION_ON,
     FACE_MNEMONICS,
+    JET_UNDER_REDUCED_PRESSURE,
     JOB_KIND_MNEMONICS,
     JOB_PROGRESS_REPLY,
+    JOB_RUNNING,
     LAST_JOB_REPLY,
+    NO_SITES,
+    NO_WAFER,
     OPEN,
+    SHUTTER_OPEN,
     SITES_PER_COMMAND,
     SOURCES,
     SPEC,
@@ -55,7 +64,7 @@ from .families.scpi import (
     quoted_wafer_id,
     switch,
 )
-from .laser_chuck import Chuck
+from .laser_chuck import Chuck, unmet
 from .laser_job import ScanJob
 from .physics.laser import LaserPhysics
 from .servers.text import AddressForm
@@ -279,7 +288,7 @@ class SimLaser(ScpiSimTool):
             self._safe_state(JobState.ABORTED)
             return
         if self.alarms:
-            raise conflict("alarm active; clear alarms first")
+            raise unmet(ALARM_ACTIVE)
         self.require_interlocks(SPEC.command_by_name["emission"].interlocks)
         self.emission = True
 
@@ -296,13 +305,13 @@ class SimLaser(ScpiSimTool):
     # ----------------------------------------------------------------- enclosure and wafer
 
     def _set_door(self, arguments: list[str]) -> None:
-        """Opening is refused while the beam can leave: emission on or shutter open, in the
-        family's interlock dialect (the detail says which)."""
+        """Opening is refused while the beam can leave: emission on or shutter open, as the
+        spec declares (`EMISSION_ON`, `SHUTTER_OPEN`)."""
         opening = choice(self.short("door"), arguments, {True: OPEN, False: CLOSED})
         if opening and self.emission:
-            raise conflict("emission on; switch it off before opening the enclosure")
+            raise unmet(EMISSION_ON)
         if opening and self.shutter_open:
-            raise conflict("shutter open; close it before opening the enclosure")
+            raise unmet(SHUTTER_OPEN)
         self.door_open = opening
 
     def _load(self, arguments: list[str], *, rework: bool = False) -> None:
@@ -316,7 +325,7 @@ class SimLaser(ScpiSimTool):
             face_up = FaceUp.FRONT
         wafer_id = quoted_wafer_id(arguments[0], 0)
         if not self.door_open:
-            raise conflict("enclosure door closed")
+            raise unmet(DOOR_CLOSED)
         self.chuck.load(wafer_id, face_up, rework=rework, rework_command=self.short("wafer_reload"))
 
     def _flip(self, arguments: list[str]) -> None:
@@ -327,7 +336,7 @@ class SimLaser(ScpiSimTool):
     def _unload(self, arguments: list[str]) -> None:
         count(self.short("wafer_unload"), arguments, 0)
         if not self.door_open:
-            raise conflict("enclosure door closed")
+            raise unmet(DOOR_CLOSED)
         self.chuck.unload()
 
     # ----------------------------------------------------------------- atmosphere and gas
@@ -389,8 +398,8 @@ class SimLaser(ScpiSimTool):
     def _start_job(self, arguments: list[str]) -> None:
         kind = choice(self.short("job_start"), arguments, JOB_KIND_MNEMONICS)
         refusal = self._start_refusal()
-        if refusal:
-            raise conflict(refusal)
+        if refusal is not None:
+            raise refusal
         self.require_interlocks(SPEC.command_by_name["job_start"].interlocks)
         depth_um = self.drill_depth_um if self.drill_mode is DrillMode.TO_DEPTH else None
         self.job = ScanJob.plan(
@@ -411,23 +420,23 @@ class SimLaser(ScpiSimTool):
             face=Face(self.chuck.face_up.value),
         )
 
-    def _start_refusal(self) -> str | None:
-        """Why the tool's state keeps a job from starting (the interlocks come after, as the
-        family's precedence says); None if it can."""
-        checks = [
-            (self._job_running(), "job running"),
-            (bool(self.alarms), "alarm active; clear alarms first"),
-            (self.chuck.wafer_id is None, "no wafer on the chuck"),
-            (not self.atmosphere_ready(), f"atmosphere {self.atmosphere.value} not ready"),
-            (
-                self.gas_jet and self.atmosphere is Atmosphere.REDUCED_PRESSURE,
-                "gas jet under reduced pressure",
+    def _start_refusal(self) -> ScpiError | None:
+        """The refusal of the first of `:JOB:STAR`'s preconditions, in the spec's order, that
+        the tool's state leaves unmet (the interlocks come after, as the family's precedence
+        says); None if a job can start."""
+        unmet_now = {
+            JOB_RUNNING: self._job_running(),
+            ALARM_ACTIVE: bool(self.alarms),
+            NO_WAFER: self.chuck.wafer_id is None,
+            ATMOSPHERE_NOT_READY: not self.atmosphere_ready(),
+            JET_UNDER_REDUCED_PRESSURE: (
+                self.gas_jet and self.atmosphere is Atmosphere.REDUCED_PRESSURE
             ),
-            (self.chuck.selected_sites().size == 0, "no sites selected"),
-        ]
-        for refused, reason in checks:
-            if refused:
-                return reason
+            NO_SITES: self.chuck.selected_sites().size == 0,
+        }
+        for precondition in command(SPEC, "job_start").preconditions:
+            if unmet_now[precondition]:
+                return unmet(precondition, atmosphere=self.atmosphere.value)
         return None
 
     def _progress(self, _: list[str]) -> str:

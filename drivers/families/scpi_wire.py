@@ -13,8 +13,9 @@ IEEE 488.2*):
 
 A spec binds its entries to the command tree by subclassing them: a `ScpiSetpoint` carries
 its header and wire scale, a `ScpiCommand` its header and forms, a `ScpiInterlock` the reason
-the tool gives when it is open; `ScpiWire` holds the family's fixed headers and renders the
-page's command and error tables.
+the tool gives when it is open, a `ScpiPrecondition` the error it queues for a command its
+state does not allow (`no wafer on the chuck`); `ScpiWire` holds the family's fixed headers and
+renders the page's command and error tables.
 """
 
 from __future__ import annotations
@@ -226,6 +227,44 @@ class ScpiSetpoint(Setpoint):
 
 Form = Literal["set", "query", "both"]
 
+#: A field of a precondition's detail, `{atmosphere}`, which the tool fills in.
+_DETAIL_FIELD = re.compile(r"\{(\w+)\}")
+#: How the page writes such a field: `<atmosphere>`, as its syntax column writes parameters.
+_PLACEHOLDER = r"<\1>"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScpiPrecondition:
+    """What a command needs of the tool's state (a wafer on the chuck, no alarm latched), which
+    the tool refuses it without: it queues `code` with `detail` after the message's `;`
+    (`-221,"Settings conflict;no wafer on the chuck"`), the `{field}`s of the detail filled in
+    (`words`: `atmosphere {atmosphere} not ready`). The declaration is the words' one
+    statement: the tool refuses in them, a driver that checks the state before it sends says
+    them too, and the page's command table gives them (`ScpiCommand.preconditions`). A code
+    that is no error (0) or a standard one the family does not know is refused."""
+
+    code: int
+    detail: str
+
+    def __post_init__(self) -> None:
+        known = {**STANDARD_ERRORS, **FURTHER_STANDARD_ERRORS}
+        if self.code == NO_ERROR or (self.code < 0 and self.code not in known):
+            raise ValueError(
+                f"precondition {self.detail!r}: code {self.code} is no refusal of the family "
+                f"(a standard error of {sorted(set(known) - {NO_ERROR})}, or a tool's own, "
+                "above 0)"
+            )
+
+    def words(self, **fields: object) -> str:
+        """The detail as the tool queues it, its `{field}`s filled in from `fields`."""
+        return self.detail.format(**fields)
+
+    @property
+    def page_form(self) -> str:
+        """The refusal as the page's command table gives it: the code, then the detail, its
+        fields as placeholders (`-221 `atmosphere <atmosphere> not ready``)."""
+        return f"{self.code} `{_DETAIL_FIELD.sub(_PLACEHOLDER, self.detail)}`"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ScpiCommand(Command):
@@ -240,6 +279,10 @@ class ScpiCommand(Command):
     syntax: str = ""
     reply: str = NOTHING
     overlapped: bool = False
+    #: What the tool's state must allow for it to be accepted, in the order the tool checks
+    #: them (after the phases of `allowed_in`, before the interlocks), each refused in its
+    #: declared words (`ScpiPrecondition`).
+    preconditions: tuple[ScpiPrecondition, ...] = ()
     #: A number query's reply stated by its decimals (`reply_value` writes it so, the page's
     #: reply is its form, `<0.00000>`), where a hand-written example would state them again;
     #: None: `reply` says what the reply is.
@@ -263,8 +306,15 @@ class ScpiCommand(Command):
 
     @property
     def meaning(self) -> str:
-        """The page's words for it: its doc, and whether it is overlapped."""
-        return self.doc + ("; overlapped: `*OPC?` answers once it ends" if self.overlapped else "")
+        """The page's words for it: its doc, its preconditions' refusals (in the order the
+        tool checks them), and whether it is overlapped."""
+        refusals = ", ".join(precondition.page_form for precondition in self.preconditions)
+        order = ", checked in this order" if len(self.preconditions) > 1 else ""
+        return (
+            self.doc
+            + (f"; refused{order}: {refusals}" if refusals else "")
+            + ("; overlapped: `*OPC?` answers once it ends" if self.overlapped else "")
+        )
 
     @property
     def query(self) -> str:

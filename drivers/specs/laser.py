@@ -1,8 +1,9 @@
 """The laser's contract (`docs/protocols/laser.md`), bound to the SCPI family.
 
-Every header, setpoint range, alarm and refusal of the laser is declared here once; the driver
-(`drivers/laser.py`), the simulated tool (`sim_instruments/laser.py`) and the page's tables read
-it. The mnemonics of the parameters (`METal`, `VACuum`, …) sit beside the role's values.
+Every header, setpoint range, alarm and refusal of the laser (a command's state refusals in
+their words: `NO_WAFER`, …) is declared here once; the driver (`drivers/laser.py`), the
+simulated tool (`sim_instruments/laser.py`) and the page's tables read it. The mnemonics of
+the parameters (`METal`, `VACuum`, …) sit beside the role's values.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ..families.scpi_wire import (
     MnemonicReplyField,
     ScpiCommand,
     ScpiInterlock,
+    ScpiPrecondition,
     ScpiReply,
     ScpiReplyField,
     ScpiSetpoint,
@@ -204,6 +206,34 @@ def per_source(value: Callable[[LaserSource, SourceHardware], float]) -> str:
 #: Site indices in one `:JOB:SIT:ADD` line; the tool accepts up to this many.
 SITES_PER_COMMAND = 100
 
+#: How the laser refuses a command its state does not allow, an interlock's too: SCPI's
+#: settings conflict. What the state must allow follows, each refused in its words
+#: (`ScpiPrecondition`); a command lists its own, in the order the tool checks them.
+SETTINGS_CONFLICT = -221
+#: The door: a wafer goes on or off the chuck through it.
+DOOR_CLOSED = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="enclosure door closed")
+#: A wafer to unload, turn over, select sites of, or scan.
+NO_WAFER = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="no wafer on the chuck")
+#: An alarm latched: no emission, no job, until `:SYST:ALAR:CLE`.
+ALARM_ACTIVE = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="alarm active; clear alarms first")
+#: The door stays shut while the beam could leave: emission on, or the shutter open.
+EMISSION_ON = ScpiPrecondition(
+    code=SETTINGS_CONFLICT, detail="emission on; switch it off before opening the enclosure"
+)
+SHUTTER_OPEN = ScpiPrecondition(
+    code=SETTINGS_CONFLICT, detail="shutter open; close it before opening the enclosure"
+)
+#: A job's start: none running, the gas settled (`{atmosphere}`: the role's value, `Ar`), no
+#: jet under reduced pressure, some site selected.
+JOB_RUNNING = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="job running")
+ATMOSPHERE_NOT_READY = ScpiPrecondition(
+    code=SETTINGS_CONFLICT, detail="atmosphere {atmosphere} not ready"
+)
+JET_UNDER_REDUCED_PRESSURE = ScpiPrecondition(
+    code=SETTINGS_CONFLICT, detail="gas jet under reduced pressure"
+)
+NO_SITES = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="no sites selected")
+
 COMMANDS = (
     ScpiCommand(
         name="wavelength", header=":SOURce:WAVelength", form="query",
@@ -240,8 +270,8 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="emission", header=":OUTPut[:STATe]", form="both", syntax="ON|OFF",
-        reply="`1`/`0`", interlocks=("enclosure_closed",),
-        doc="emission enable. ON needs the enclosure closed and no alarm (-221). OFF also "
+        reply="`1`/`0`", interlocks=("enclosure_closed",), preconditions=(ALARM_ACTIVE,),
+        doc="emission enable. ON needs the enclosure closed (-221). OFF also "
         "closes the shutter and aborts a running job",
     ),
     ScpiCommand(
@@ -251,27 +281,26 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="door", header=":ENCLosure:DOOR", form="both", syntax="OPEN|CLOSe",
-        reply="`OPEN`/`CLOS`",
-        doc="the enclosure door; OPEN is refused while emission is on or the shutter is open "
-        "(-221 with the reason). The door starts closed",
+        reply="`OPEN`/`CLOS`", preconditions=(EMISSION_ON, SHUTTER_OPEN),
+        doc="the enclosure door, closed at the start; OPEN only with the beam kept in",
     ),
     ScpiCommand(
         name="wafer_load", header=":WAFer:LOAD", syntax='"<id>"[,FRONt|BACK]',
-        parameters=("wafer_id", "face_up"),
+        parameters=("wafer_id", "face_up"), preconditions=(DOOR_CLOSED,),
         doc="wafer on the chuck, the given face up towards the beam (default `FRONt`); needs "
-        "the door open, the chuck empty and not a wafer this tool processed last (-221; that "
-        "one `:WAF:REL` takes); id a quoted string (-104 bare) of 1-16 printable ASCII "
+        "the chuck empty and not a wafer this tool processed last (-221; that one `:WAF:REL` "
+        "takes); id a quoted string (-104 bare) of 1-16 printable ASCII "
         "without space, `,`, `;` or `\"` (-224). Clears the site selection",
     ),
     ScpiCommand(
         name="wafer_reload", header=":WAFer:RELoad", syntax='"<id>"[,FRONt|BACK]',
-        parameters=("wafer_id", "face_up"),
+        parameters=("wafer_id", "face_up"), preconditions=(DOOR_CLOSED,),
         doc=f"`:WAF:LOAD` as a rework: {RELOAD_DOC} (-221 naming the wafer, what this tool did "
         "to it and this command)",
     ),
     ScpiCommand(
-        name="wafer_unload", header=":WAFer:UNLoad",
-        doc="chuck empty; needs the door open and a wafer (-221)",
+        name="wafer_unload", header=":WAFer:UNLoad", preconditions=(DOOR_CLOSED, NO_WAFER),
+        doc="chuck empty",
     ),
     ScpiCommand(
         name="wafer", header=":WAFer[:ID]", form="query", reply='`"<id>"`, `""` when empty',
@@ -279,9 +308,9 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="wafer_flip", header=":WAFer:FLIP", allowed_in=NOT_RUNNING,
+        preconditions=(NO_WAFER,),
         doc="turn the loaded wafer over on the chuck (the flipper; the door may stay closed), "
-        "so its other face lies up; needs a wafer and no job running (-221). Clears the site "
-        "selection",
+        "so its other face lies up; not while a job runs (-221). Clears the site selection",
     ),
     ScpiCommand(
         name="wafer_face", header=":WAFer:FACE", form="query", reply="`FRON`/`BACK`",
@@ -311,7 +340,7 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="sites", header=":JOB:SITes", syntax="ALL", allowed_in=NOT_RUNNING,
-        doc="select every site of the loaded wafer (needs a wafer, -221)",
+        preconditions=(NO_WAFER,), doc="select every site of the loaded wafer",
     ),
     ScpiCommand(
         name="sites_clear", header=":JOB:SITes:CLEar", allowed_in=NOT_RUNNING,
@@ -319,8 +348,9 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="sites_add", header=":JOB:SITes:ADD", syntax="<i>[,<i>…]", allowed_in=NOT_RUNNING,
+        preconditions=(NO_WAFER,),
         doc=f"add up to {SITES_PER_COMMAND} sites (0 … n-1) to the selection (after `ALL`, "
-        "starts a new list); out of range -222, twice -224, no wafer -221",
+        "starts a new list); out of range -222, twice -224",
     ),
     ScpiCommand(
         name="sites_count", header=":JOB:SITes:COUNt", form="query", reply="sites",
@@ -350,10 +380,12 @@ COMMANDS = (
         name="job_start", header=":JOB:STARt", syntax="DRILl|CLEan", allowed_in=NOT_RUNNING,
         overlapped=True,
         interlocks=("enclosure_closed", "emission_enabled", "shutter_open"),
-        doc="scan the selected sites. Refused (-221, the reason after `;`), checked in this "
-        "order: a job runs, an alarm is active, no wafer, atmosphere not ready, gas jet under "
-        "reduced pressure, no site selected (the state), then enclosure open, emission off, "
-        "shutter closed (the interlocks)",
+        preconditions=(
+            JOB_RUNNING, ALARM_ACTIVE, NO_WAFER, ATMOSPHERE_NOT_READY, JET_UNDER_REDUCED_PRESSURE,
+            NO_SITES,
+        ),
+        doc="scan the selected sites; the interlocks (-221: enclosure open, emission off, "
+        "shutter closed) are checked after the state",
     ),
     reply_command(
         JOB_PROGRESS_REPLY, "job_progress",
@@ -434,7 +466,7 @@ SPEC = ToolSpec(
         alarm_clear=":SYSTem:ALARm:CLEar",
         interlock_query=":SYSTem:INTerlock",
         abort=":ABORt",
-        interlock_error=-221,
+        interlock_error=SETTINGS_CONFLICT,
         interlock_reply="flags",
         replies=(JOB_PROGRESS_REPLY, LAST_JOB_REPLY),
     ),

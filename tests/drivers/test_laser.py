@@ -16,6 +16,7 @@ from packline.drivers.errors import (
     LimitViolation,
     ProtocolError,
     ToolAlarm,
+    ToolStateError,
 )
 from packline.drivers.laser import ScpiLaser
 from packline.drivers.links import VisaLink
@@ -140,6 +141,35 @@ async def test_door_load_and_unload_send_the_quoted_wafer_id():
         await laser.load("LOT7-W03")
         assert await laser.unload() == "LOT7-W03"
         await laser.close_enclosure()
+        await laser.close()
+
+
+@pytest.mark.parametrize(
+    ("wafer_read", "action", "operation"),
+    [
+        ((b":WAF?\n", b'""\n'), "unload wafer", ScpiLaser.unload),
+        (
+            (b":SYST:INT?;:WAF?\n", b'1,0,0;""\n'),
+            "drill vias",
+            lambda laser: laser.drill_vias(
+                DrillRecipe(diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100)
+            ),
+        ),
+    ],
+    ids=["unload", "drill"],
+)
+async def test_an_empty_chuck_refuses_in_the_tools_words_with_nothing_sent(
+    wafer_read, action, operation
+):
+    """`:WAF?` answering `""` (no wafer): the unload or the job ends there, in the words the
+    tool refuses `:WAF:UNL` and `:JOB:STAR` with on an empty chuck (`-221,"Settings
+    conflict;no wafer on the chuck"`), and neither a command nor the safe state follows."""
+    async with expected_protocol([*connect_script(), wafer_read]) as peer:
+        laser = make_driver(peer.address("visa"))
+        await laser.connect()
+        with pytest.raises(ToolStateError, match=rf"{action}: no wafer on the chuck$"):
+            await operation(laser)
+        assert laser.state is ToolState.IDLE
         await laser.close()
 
 

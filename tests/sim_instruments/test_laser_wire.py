@@ -125,6 +125,37 @@ async def test_socat_uses_long_forms_any_case_and_reads_the_documented_errors(se
     ]
 
 
+async def test_socat_sees_each_command_that_needs_a_wafer_refused_on_an_empty_chuck(
+    served: Served,
+):
+    """The page's commands table: `:WAF:UNL` needs the door open, then a wafer; `:WAF:FLIP`,
+    `:JOB:SIT ALL` and `:JOB:SIT:ADD` a wafer: each refused -221 in its row's words."""
+    no_wafer = '-221,"Settings conflict;no wafer on the chuck"'
+    replies = await socat(
+        served.port,
+        [
+            ":WAF:UNL",
+            ":SYST:ERR?",
+            ":ENCL:DOOR OPEN",
+            ":WAF:UNL",
+            ":SYST:ERR?",
+            ":WAF:FLIP",
+            ":SYST:ERR?",
+            ":JOB:SIT ALL",
+            ":SYST:ERR?",
+            ":JOB:SIT:ADD 0,1",
+            ":SYST:ERR?",
+        ],
+    )
+    assert replies == [
+        '-221,"Settings conflict;enclosure door closed"',
+        no_wafer,
+        no_wafer,
+        no_wafer,
+        no_wafer,
+    ]
+
+
 async def test_socat_sees_an_alarm_latch_and_clear(served: Served):
     assert await socat(served.port, [":OUTP ON", ":SYST:ERR?", ":OUTP?"]) == ['0,"No error"', "1"]
     served.sim.inject_fault("enclosure_opened")

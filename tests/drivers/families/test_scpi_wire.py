@@ -7,6 +7,7 @@ import pytest
 
 from packline.drivers.families.scpi_wire import (
     ScpiCommand,
+    ScpiPrecondition,
     command,
     error_messages,
     standard_refusals,
@@ -55,3 +56,28 @@ def test_the_scpi_pages_example_values_are_the_declarations():
     assert command(laser.SPEC, "spot").reply == "`20` (UV), `60` (CO2)"
     assert command(laser.SPEC, "power_maximum").reply == "`10` (UV), `100` (CO2)"
     assert command(laser.SPEC, "wavelength").reply == "`355` (UV), `9400` (CO2), `10600` (CO2)"
+
+
+def test_a_precondition_is_refused_in_its_words_and_listed_in_its_commands_row():
+    """A command's preconditions are its page row's refusals, in the order the tool checks
+    them, each the code and the words it queues, a field of the words as a placeholder; the
+    tool fills the field in (`words`)."""
+    empty = ScpiPrecondition(code=-221, detail="no wafer on the chuck")
+    unsettled = ScpiPrecondition(code=-221, detail="gas {gas} not settled")
+    assert unsettled.words(gas="Ar") == "gas Ar not settled"
+    start = ScpiCommand(
+        name="start", header="JOB:STARt", preconditions=(empty, unsettled), doc="scan"
+    )
+    assert start.meaning == (
+        "scan; refused, checked in this order: -221 `no wafer on the chuck`, "
+        "-221 `gas <gas> not settled`"
+    )
+    flip = ScpiCommand(name="flip", header="WAFer:FLIP", preconditions=(empty,), doc="turn")
+    assert flip.meaning == "turn; refused: -221 `no wafer on the chuck`"
+
+
+@pytest.mark.parametrize("code", [0, -213])
+def test_a_precondition_whose_code_is_no_refusal_of_the_family_is_refused(code: int):
+    with pytest.raises(ValueError, match=rf"precondition 'no wafer': code {code} is no refusal"):
+        ScpiPrecondition(code=code, detail="no wafer")
+    assert ScpiPrecondition(code=203, detail="no wafer").code == 203  # a tool's own code
