@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .equipment import READY_STATES, ToolState
+from .equipment import READY_STATES, Equipment, ToolState
 from .errors import ToolAlarm, ToolStateError
 from .families.ascii_host import HostLinkDriver, parse_fields, reading_first
 from .families.ascii_host_wire import precondition
@@ -27,7 +27,18 @@ from .roles.dicing_saw import (
     SawStatus,
     spindle_unsafe,
 )
-from .specs.dicing_saw import BLADE_REPLY, NO_WORKPIECE, RESULT_REPLY, SPEC, WORK_REPLY
+from .specs.dicing_saw import (
+    ALREADY_MOUNTED,
+    BLADE_REPLY,
+    HOST_COMMANDS,
+    INTERLOCKS,
+    NO_WORKPIECE,
+    RESULT_REPLY,
+    SPEC,
+    WORK_REPLY,
+    first_unmet,
+    unmet_preconditions,
+)
 
 BLADE_CHANGE_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.MAINTENANCE)
 
@@ -49,6 +60,38 @@ def cut_time_allowance_s(
     lines = mounted.diameter_mm / ch1_pitch_mm + mounted.diameter_mm / ch2_pitch_mm + 4
     per_line_s = (mounted.diameter_mm + LINE_ALLOWANCE_MM) / feed_mm_s + LINE_ALLOWANCE_S
     return lines * per_line_s + CUT_TIMEOUT_MARGIN_S
+
+
+def refuse_unmet(
+    saw: Equipment,
+    action: str,
+    command: str,
+    status: SawStatus,
+    blade: BladeStatus | None,
+    interlocks: Mapping[str, bool],
+) -> None:
+    """Refuse `action` before the saw's `command` is sent when what the saw judges of it
+    (`judged_in_order`) shows unmet in what the driver just read: the `status`, the `blade`
+    (read where the command needs it unbroken) and the `interlocks` (where it needs any). The
+    first unmet in that order is the refusal, as the saw's own would be: an open interlock is
+    `InterlockOpen` naming the open ones, anything else `ToolStateError` in the spec's words
+    (`precondition`). Both faces of the saw judge so, the GEM one because its tool's refusal,
+    HCACK 2, does not say why."""
+    at_speed = status.spindle_set_krpm > 0 and (
+        abs(status.spindle_krpm - status.spindle_set_krpm) <= SPINDLE_TOLERANCE_KRPM
+    )
+    unmet = unmet_preconditions(
+        workpiece_id=status.workpiece_id,
+        blade_broken=blade is not None and blade.broken,
+        spindle_krpm=status.spindle_krpm,
+        spindle_set_krpm=status.spindle_set_krpm,
+        at_speed=at_speed,
+    )
+    first = first_unmet(command, unmet, interlocks)
+    if first == INTERLOCKS:
+        saw.require_closed(action, interlocks, HOST_COMMANDS[command].interlocks)
+    elif first is not None:
+        raise ToolStateError(saw.name, saw.address, action, precondition(SPEC, first).words)
 
 
 class AsciiDicingSaw(HostLinkDriver, DicingSaw):
@@ -103,7 +146,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
         command = "REMOUNT" if workpiece_id in self.reworks else "MOUNT"  # `reloading`
-        async with self.loading(action):
+        async with self.loading(action, words=precondition(SPEC, ALREADY_MOUNTED).words):
             await self.do(action, f"{command} {workpiece_id}")
         return await self.confirm_mounted(action, workpiece_id)
 
@@ -129,14 +172,28 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         action = "start spindle"
         speed_krpm = self.check_limit(action, "spindle_krpm", speed_krpm)
         async with self.operation(action):
-            status = await self.status_when_closed(action, "SPINDLE", self.status_from)
+            status = await self._status_when_met(action, "SPINDLE")
             await self._spin_up(action, speed_krpm, status)
+
+    async def _status_when_met(self, action: str, command: str) -> SawStatus:
+        """The status, read on one line with the blade and the interlocks
+        (`BLADE?;ILK?;STAT?`), once what the saw judges of `command` is seen met: the refusal
+        of `refuse_unmet` otherwise, before `command` is sent."""
+        wire = self.wire
+        blade, interlocks, status = await self.ask_compound(
+            action, BLADE_REPLY.query, wire.interlock_query, wire.status_query
+        )
+        found = self.status_from(status)
+        blade_found = self.reply_from(action, BLADE_REPLY, blade)
+        refuse_unmet(self, action, command, found, blade_found, self.interlocks_from(interlocks))
+        return found
 
     async def _spin_up(self, action: str, speed_krpm: float, status: SawStatus) -> SawStatus:
         """Set the spindle speed (unless already set) and wait until it is at speed, from the
         `status` just read.
 
-        The caller has checked the spindle interlocks. Returns the status that showed it at speed.
+        The caller has judged the spindle start (`refuse_unmet`). Returns the status that
+        showed it at speed.
         """
         if abs(status.spindle_set_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
             if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
@@ -185,7 +242,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         """Dress on the dressing board at the present spindle speed (the spindle must run)."""
         action = "dress blade"
         async with self.operation(action):
-            before = await self.status_when_closed(action, "DRESS", self.status_from)
+            before = await self._status_when_met(action, "DRESS")
             started = await self.start_motion(action, "DRESS", self.status_from)
             await self._wait_motion(
                 action, "dressings_completed", before.dressings_completed, DRESS_TIMEOUT_S, started

@@ -30,10 +30,12 @@ from packline.drivers.roles.dicing_saw import (
 )
 from packline.drivers.specs.dicing_saw import (
     BLADE_REPLY,
-    NO_WORKPIECE,
+    INTERLOCKS,
     RESULT_REPLY,
     SPEC,
     WORK_REPLY,
+    first_unmet,
+    unmet_preconditions,
 )
 
 from .dicing_saw_cut import DICE, Blade, Cut, CutSettings, StreetSetting
@@ -194,8 +196,7 @@ class SimDicingSaw(HostLinkTool):
     # ----------------------------------------------------------------- commands
 
     def _mount(self, workpiece_id: str, *, rework: bool = False) -> str:
-        if self.workpiece_id is not None:
-            raise self.unmet("ALREADY_MOUNTED", workpiece=self.workpiece_id)
+        self._require("REMOUNT" if rework else "MOUNT")
         self.take_into_tool(workpiece_id, rework=rework)
         self.workpiece_id = workpiece_id
         self.settings.streets = {1: StreetSetting(), 2: StreetSetting()}
@@ -205,14 +206,12 @@ class SimDicingSaw(HostLinkTool):
         return self._mount(workpiece_id, rework=True)
 
     def _unmount(self) -> str:
-        if self.workpiece_id is None:
-            raise self.unmet(NO_WORKPIECE)
+        self._require("UNMOUNT")
         self.workpiece_id = None
         return ""
 
     def _blade_change(self, thickness_um: float) -> str:
-        if self.spindle_krpm() > 0 or self.spindle.target > 0:
-            raise self.unmet("SPINDLE_TURNING")
+        self._require("BLADE")
         self.blade = Blade(thickness_um)
         self.cure_fault("blade_crack", "a new blade installed")
         return ""
@@ -222,8 +221,7 @@ class SimDicingSaw(HostLinkTool):
         return ""
 
     def _spindle(self, speed_krpm: float) -> str:
-        self._require_blade()
-        self.require_interlocks("SPINDLE")
+        self._require("SPINDLE")
         self._set_spindle(speed_krpm)
         return ""
 
@@ -244,11 +242,8 @@ class SimDicingSaw(HostLinkTool):
         return ""
 
     def _cut_command(self) -> str:
-        if self.workpiece_id is None:
-            raise self.unmet(NO_WORKPIECE)
-        self._require_blade()
-        self.require_interlocks("CUT")
-        self._require_at_speed()
+        self._require("CUT")
+        assert self.workpiece_id is not None  # NO_WORKPIECE was judged
         self.cut = Cut.plan(
             self.twin.get(self.workpiece_id),
             self.settings,
@@ -263,9 +258,7 @@ class SimDicingSaw(HostLinkTool):
         return ""
 
     def _dress(self) -> str:
-        self._require_blade()
-        self.require_interlocks("DRESS")
-        self._require_at_speed()
+        self._require("DRESS")
         self.state = SawState.DRESSING
         self._dress_ends_s = self.clock.now() + self.physics.dress_time_s
         return ""
@@ -304,13 +297,23 @@ class SimDicingSaw(HostLinkTool):
     }
     parsers = {"workpiece": wafer_id, "channel": _channel}
 
-    def _require_blade(self) -> None:
-        if self.blade.broken:
-            raise self.unmet("BLADE_BROKEN")
-
-    def _require_at_speed(self) -> None:
-        if self.spindle.target <= 0 or self.spindle_krpm() != self.spindle.target:
-            raise self.unmet("SPINDLE_NOT_AT_SPEED")
+    def _require(self, command: str) -> None:
+        """Refuse `command` for the first of what the saw judges of it that is unmet, in the
+        spec's order (`first_unmet`: what it works on, its interlocks, the spindle at speed),
+        in the spec's words (`unmet`)."""
+        spindle_krpm, set_krpm = self.spindle_krpm(), self.spindle.target
+        unmet = unmet_preconditions(
+            workpiece_id=self.workpiece_id,
+            blade_broken=self.blade.broken,
+            spindle_krpm=spindle_krpm,
+            spindle_set_krpm=set_krpm,
+            at_speed=set_krpm > 0 and spindle_krpm == set_krpm,
+        )
+        first = first_unmet(command, unmet, self.interlocks())
+        if first == INTERLOCKS:
+            self.require_interlocks(command)
+        elif first is not None:
+            raise self.unmet(first, workpiece=self.workpiece_id or "")
 
     def spindle_krpm(self) -> float:
         """The spindle's actual speed now."""

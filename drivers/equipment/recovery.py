@@ -108,12 +108,19 @@ class Recovery(ABC):
         self: _Recovering,
         action: str,
         blockers: Callable[[], Awaitable[tuple[str, ...]]] | None = None,
+        *,
+        words: str = "",
     ) -> AsyncIterator[None]:
         """Around a load's command: when the tool refuses it (`CommandRefused`, its own code)
         while it holds a workpiece in the place the load goes, the refusal becomes
-        `WorkpieceHeld` naming that workpiece, the tool's own words kept in the message and as
-        the cause. `blockers` reads the ids held there (default `_load_blockers`); if it
-        cannot be read, the tool's refusal stands as it was."""
+        `WorkpieceHeld` naming that workpiece, with the tool's own words in the message and
+        the refusal as the cause. `blockers` reads the ids held there (default
+        `_load_blockers`); if it cannot be read, the tool's refusal stands as it was.
+
+        `words`: the tool's spec's words for a load refused so, `{workpiece}` the id held (the
+        saw's `{workpiece} is mounted; UNMOUNT first`), said in place of the reply of a tool
+        with several faces, so that each words the refusal alike where one face's reply does
+        not say why (a GEM tool's HCACK 2: cannot perform now)."""
         try:
             yield
         except CommandRefused as refusal:
@@ -123,13 +130,15 @@ class Recovery(ABC):
                 held = ()
             if not held:
                 raise
+            ids = ", ".join(held)
+            said = words.format(workpiece=ids) if words else f"the tool said: {refusal.detail}"
             raise WorkpieceHeld(
                 self.name,
                 self.address,
                 action,
                 held,
-                f"the tool already holds {', '.join(held)}: unload it, or have it taken off and "
-                f"the tool cleared, before loading another (the tool said: {refusal.detail})",
+                f"the tool already holds {ids}: unload it, or have it taken off and the tool "
+                f"cleared, before loading another ({said})",
             ) from refusal
 
     async def _load_blockers(self) -> tuple[str, ...]:

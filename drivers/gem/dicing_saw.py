@@ -7,10 +7,12 @@ refused out of the tool's range); the spindle, a dressing and a cut are remote c
 answered HCACK 4, whose ends are collection events (`spindle_settled`, `dress_ended`,
 `cut_ended`, the last with the cut's result in its report): no polling. An alarm ends a wait at
 once. The waits' allowances and the limits are the ASCII driver's (`drivers/dicing_saw.py`):
-the process window is the role's, whatever wire carries it. What a command needs of the chuck,
-the blade or the spindle (its host-link command's declared preconditions) is read from the
-status variables before the command is sent and refused in the spec's words, the ASCII saw's:
-the tool's own refusal, HCACK 2, says only that it cannot perform now.
+the process window is the role's, whatever wire carries it. What the saw judges of a command
+(its host-link command's declared preconditions and interlocks, in the order of
+`judged_in_order`) is read from the status variables before the command is sent and refused
+as the ASCII driver refuses it (`refuse_unmet`), in the spec's words: the tool's own refusal,
+HCACK 2, says only that it cannot perform now. A mount refused because the chuck is taken is
+worded as the ASCII saw's is, by `loading` with the spec's words.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from ..dicing_saw import (
     SPINDLE_TOLERANCE_KRPM,
     AsciiDicingSaw,
     cut_time_allowance_s,
+    refuse_unmet,
 )
 from ..equipment import READY_STATES
-from ..errors import ToolAlarm, ToolStateError, WorkpieceHeld
-from ..families.ascii_host_wire import host_commands, precondition
+from ..errors import ToolAlarm, ToolStateError
+from ..families.ascii_host_wire import precondition
 from ..roles.dicing_saw import (
     BladeStatus,
     CutOutcome,
@@ -43,11 +46,10 @@ from ..specs.dicing_saw import (
     ALREADY_MOUNTED,
     BLADE_BROKEN,
     BLADE_REPLY,
+    HOST_COMMANDS,
     NO_WORKPIECE,
     RESULT_REPLY,
     SPEC,
-    SPINDLE_NOT_AT_SPEED,
-    SPINDLE_TURNING,
     WORK_REPLY,
 )
 from .dictionary import GemNeeds
@@ -64,8 +66,6 @@ STATUS = (
     "cuts_completed",
     "dressings_completed",
 )
-#: The saw's host-link commands by name: what each needs (`HostCommand.preconditions`).
-HOST_COMMANDS = {command.name: command for command in host_commands(SPEC)}
 #: The cut's equipment constants.
 CUT_CONSTANTS = (
     "feed_mm_s",
@@ -148,8 +148,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         action = f"mount {workpiece_id}"
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
-        await self._refuse_unmet(action, "MOUNT", await self.request_status())
-        async with self.loading(action):
+        async with self.loading(action, words=precondition(SPEC, ALREADY_MOUNTED).words):
             await self.load_workpiece("mount", "workpiece_id", workpiece_id)
         return await self.confirm_mounted(action, workpiece_id)
 
@@ -177,15 +176,15 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         action = "start spindle"
         speed_krpm = self.check_limit(action, "spindle_krpm", speed_krpm)
         async with self.operation(action):
-            await self.require_interlocks(action, SPEC.command_by_name["SPINDLE"].interlocks)
             await self._spin_up(action, speed_krpm)
 
     async def _spin_up(self, action: str, speed_krpm: float) -> None:
-        """Set the spindle speed (unless it already runs at it) and wait for `spindle_settled`."""
+        """Judge the spindle start (`_refuse_unmet`: the blade, then the interlocks), then set
+        the spindle speed (unless it already runs at it) and wait for `spindle_settled`."""
         status = await self.request_status()
+        await self._refuse_unmet(action, "SPINDLE", status)
         if _close(status.spindle_set_krpm, speed_krpm) and _close(status.spindle_krpm, speed_krpm):
             return
-        await self._refuse_unmet(action, "SPINDLE", status)
         await self._spindle(action, "start_spindle", speed_krpm)
 
     async def stop_spindle(self) -> None:
@@ -216,35 +215,13 @@ class GemDicingSaw(GemEquipment, DicingSaw):
             )
 
     async def _refuse_unmet(self, action: str, command: str, status: SawStatus) -> None:
-        """Refuse `action` before its remote command is sent when the saw's `status` (and its
-        blade, read when the command needs it unbroken) shows unmet a precondition of its
-        host-link `command` (`HostCommand.preconditions`, the first in their declared order),
-        in the spec's words for it (`precondition`), as the ASCII saw refuses: the GEM saw's
-        HCACK 2 would not say why. A workpiece already mounted is `WorkpieceHeld` naming it,
-        as every tool's refused load is (`loading`, `require_empty`); any other,
-        `ToolStateError`."""
-        needed = HOST_COMMANDS[command].preconditions
-        broken = BLADE_BROKEN in needed and (await self.request_blade()).broken
-        at_speed = status.spindle_set_krpm > 0 and _close(
-            status.spindle_krpm, status.spindle_set_krpm
-        )
-        unmet = {
-            NO_WORKPIECE: status.workpiece_id is None,
-            ALREADY_MOUNTED: status.workpiece_id is not None,
-            BLADE_BROKEN: broken,
-            SPINDLE_TURNING: status.spindle_krpm > 0 or status.spindle_set_krpm > 0,
-            SPINDLE_NOT_AT_SPEED: not at_speed,
-        }
-        first = next((name for name in needed if unmet[name]), None)
-        if first is None:
-            return
-        held = status.workpiece_id
-        words = precondition(SPEC, first).words.format(workpiece=held)
-        if first == ALREADY_MOUNTED:
-            assert held is not None  # what ALREADY_MOUNTED found
-            detail = f"the tool already holds {held}: {words}"
-            raise WorkpieceHeld(self.name, self.address, action, [held], detail)
-        raise ToolStateError(self.name, self.address, action, words)
+        """Refuse `action` before its remote command is sent as the ASCII driver does
+        (`refuse_unmet`), from the saw's `status`, its blade (read where the host-link
+        `command` needs it unbroken) and its interlocks (read where it needs any)."""
+        declared = HOST_COMMANDS[command]
+        blade = await self.request_blade() if BLADE_BROKEN in declared.preconditions else None
+        interlocks = await self.request_interlocks() if declared.interlocks else {}
+        refuse_unmet(self, action, command, status, blade, interlocks)
 
     async def _raise_on_fault(self, action: str, state: str) -> None:
         if SawState(state) is SawState.FAULT:
@@ -257,7 +234,6 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         """Dress on the dressing board at the present spindle speed (the spindle must run)."""
         action = "dress blade"
         async with self.operation(action):
-            await self.require_interlocks(action, SPEC.command_by_name["DRESS"].interlocks)
             await self._refuse_unmet(action, "DRESS", await self.request_status())
             with self.expect_event(action, "dress_ended") as ended:
                 await self.command("dress")

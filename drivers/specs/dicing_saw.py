@@ -8,6 +8,8 @@ the GEM face's driver and simulator too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..families.ascii_host_wire import (
     SETUP,
     HostCommand,
@@ -20,6 +22,7 @@ from ..families.ascii_host_wire import (
     HostReplyField,
     HostSetpoint,
     HostStatus,
+    host_commands,
     host_link_controls,
     host_link_parameters,
     host_link_queries,
@@ -51,6 +54,8 @@ SPINDLE_NOT_AT_SPEED = "SPINDLE_NOT_AT_SPEED"
 #: What a command that cuts with the blade answers before the spindle runs at its set speed:
 #: checked after the command's interlocks, as the readiness of its motion (conventions.md).
 AT_SPEED = (SPINDLE_NOT_AT_SPEED,)
+#: Where a command's interlocks come in what the saw judges of it (`judged_in_order`).
+INTERLOCKS = "INTERLOCKS"
 
 #: `WORK?`: the workpiece on the chuck as the alignment found it: its die (unit) size, the
 #: diameter of the circle it fits in (a panel's diagonal) and its stack, substrate and resin;
@@ -480,3 +485,53 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         replies=(WORK_REPLY, BLADE_REPLY, RESULT_REPLY),
     ),
 )
+#: The saw's host-link commands by name.
+HOST_COMMANDS = {command.name: command for command in host_commands(SPEC)}
+
+
+def judged_in_order(command: str) -> tuple[str, ...]:
+    """What the saw judges of its `command` once its state takes it, in the order of the
+    family's error precedence (conventions.md), the first unmet its refusal: the command's
+    preconditions on what it works on (the workpiece, the blade, the spindle at rest), then its
+    interlocks (`INTERLOCKS`, where it needs any), then the readiness of the motion it starts
+    (`AT_SPEED`). The simulated saw refuses in this order and both drivers judge in it what
+    they read before they send the command, so every face names the same first reason."""
+    declared = HOST_COMMANDS[command]
+    interlocks = (INTERLOCKS,) if declared.interlocks else ()
+    works_on = tuple(name for name in declared.preconditions if name not in AT_SPEED)
+    readiness = tuple(name for name in declared.preconditions if name in AT_SPEED)
+    return (*works_on, *interlocks, *readiness)
+
+
+def unmet_preconditions(
+    *,
+    workpiece_id: str | None,
+    blade_broken: bool,
+    spindle_krpm: float,
+    spindle_set_krpm: float,
+    at_speed: bool,
+) -> dict[str, bool]:
+    """Whether each precondition of the saw's commands is unmet, by name, in a saw showing the
+    mounted `workpiece_id` (None: none), its blade, its spindle's actual and set speed and
+    whether it runs `at_speed` (the saw's own judgement, or a driver's within its tolerance)."""
+    return {
+        NO_WORKPIECE: workpiece_id is None,
+        ALREADY_MOUNTED: workpiece_id is not None,
+        BLADE_BROKEN: blade_broken,
+        SPINDLE_TURNING: spindle_krpm > 0 or spindle_set_krpm > 0,
+        SPINDLE_NOT_AT_SPEED: not at_speed,
+    }
+
+
+def first_unmet(
+    command: str, unmet: Mapping[str, bool], interlocks: Mapping[str, bool]
+) -> str | None:
+    """The first of what the saw judges of `command` (`judged_in_order`) that is unmet: a
+    precondition's name, by `unmet` (`unmet_preconditions`), or `INTERLOCKS` when one the
+    command needs is open in `interlocks` (by name, True closed); None when all are met."""
+    needed = HOST_COMMANDS[command].interlocks
+    for name in judged_in_order(command):
+        met = all(interlocks[each] for each in needed) if name == INTERLOCKS else not unmet[name]
+        if not met:
+            return name
+    return None

@@ -29,6 +29,11 @@ from packline.testing import expected_protocol
 from packline.testing.host_link import compound
 
 ALL_CLOSED = b"OK COVER=1 WATER=1 AIR=1 VACUUM=1\n"
+#: `BLADE?` of a blade that is whole, then of one that is broken.
+WHOLE_BLADE = (
+    b"OK THICKNESS=20.0 KERF=23.0 SINCE_DRESS=10.0 INTERVAL=20000.0 RADIAL_WEAR=5.10 BROKEN=0\n"
+)
+BROKEN_BLADE = WHOLE_BLADE.replace(b"BROKEN=0", b"BROKEN=1")
 
 
 def stat(state: str = "IDLE", line: int = 0, lines: int = 0, rpm: int = 0, set_rpm: int = 0,
@@ -172,7 +177,11 @@ async def test_alarm_during_the_cut_then_reset():
 async def test_dress_blade_waits_for_the_dressing_counter():
     script = [
         *CONNECT,
-        compound((b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat(rpm=30000, set_rpm=30000))),
+        compound(
+            (b"BLADE?\n", WHOLE_BLADE),
+            (b"ILK?\n", ALL_CLOSED),
+            (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
+        ),
         compound((b"DRESS\n", b"OK\n"), (b"STAT?\n", stat("DRESSING", rpm=30000, set_rpm=30000))),
         (f"WAIT? DRESSING {HOLD_S:g}\n".encode(), stat(rpm=30000, set_rpm=30000, dresses=1)),
         (
@@ -217,6 +226,31 @@ async def test_a_cut_that_cut_no_line_has_no_kerf_depth_nor_chipping():
     assert [reading.name for reading in saw.readings] == ["singulated_units"]
 
 
+async def test_a_broken_blade_is_named_before_an_open_interlock():
+    """A dressing and a spindle start judge the blade before the interlocks, as the saw does
+    (conventions.md, error precedence: what the command works on, then its interlocks): with
+    the blade broken and the cover open, each is refused naming the blade, read on one line
+    with the interlocks and the status, and nothing is sent after it."""
+    script = [
+        *CONNECT,
+        *[
+            compound(
+                (b"BLADE?\n", BROKEN_BLADE),
+                (b"ILK?\n", b"OK COVER=0 WATER=1 AIR=1 VACUUM=1\n"),
+                (b"STAT?\n", stat()),
+            )
+        ]
+        * 2,
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        broken = "blade is broken; install a new blade$"
+        with pytest.raises(ToolStateError, match=f"dress blade: {broken}"):
+            await saw.dress_blade()
+        with pytest.raises(ToolStateError, match=f"start spindle: {broken}"):
+            await saw.start_spindle(30)
+        assert saw.state is ToolState.IDLE
+
+
 async def test_the_blade_with_the_spindle_stopped_cuts_no_kerf():
     """`BLADE?` with the spindle set to stop gives `KERF=-`: a blade at rest cuts nothing."""
     script = [
@@ -254,7 +288,7 @@ async def test_blade_spindle_and_interval_commands():
         *CONNECT,
         (b"BLADE 40.0\n", b"OK\n"),
         (b"INTERVAL 15000.0\n", b"OK\n"),
-        compound((b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat())),
+        compound((b"BLADE?\n", WHOLE_BLADE), (b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat())),
         compound((b"SPINDLE 45000\n", b"OK\n"), (b"STAT?\n", stat(rpm=45000, set_rpm=45000))),
         compound((b"SPINDLE OFF\n", b"OK\n"), (b"STAT?\n", stat(rpm=15000))),
         (b"STAT?\n", stat()),
@@ -286,11 +320,16 @@ async def test_a_mount_refused_while_a_workpiece_is_mounted_names_it():
         (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=8.0000 DIAMETER=200.000 STACK=825.0\n"),
     ]
     async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
-        with pytest.raises(WorkpieceHeld, match=r"mount W2: the tool already holds W1") as held:
-            await saw.mount("W2")
+        with pytest.raises(
+            WorkpieceHeld,
+            match=r"mount W2: the tool already holds W1: unload it, or have it taken off and the "
+            r"tool cleared, before loading another \(W1 is mounted; UNMOUNT first\)$",
+        ) as held:
+            await saw.mount("W2")  # in the page's words, as the GEM saw's is worded
     assert held.value.workpieces == ("W1",)
-    assert "busy (tool error 5)" in str(held.value)
-    assert isinstance(held.value.__cause__, CommandRefused)
+    cause = held.value.__cause__
+    assert isinstance(cause, CommandRefused)
+    assert (cause.reason, cause.code) == ("busy", "5")  # the tool's own reply
 
 
 @pytest.mark.parametrize(
@@ -383,7 +422,7 @@ async def test_a_spindle_that_never_reaches_speed_is_stopped_before_the_timeout(
     slow = (b"STAT?\n", stat(rpm=20000, set_rpm=30000))
     script = [
         *CONNECT,
-        compound((b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat())),
+        compound((b"BLADE?\n", WHOLE_BLADE), (b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat())),
         compound((b"SPINDLE 30000\n", b"OK\n"), slow),  # the first of the 16
         *[slow] * 15,
         (b"STOP\n", b"OK\n"),

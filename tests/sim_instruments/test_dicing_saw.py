@@ -18,6 +18,7 @@ from packline.drivers.errors import (
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
+    ToolStateError,
 )
 from packline.drivers.links import ReconnectPolicy
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
@@ -363,10 +364,38 @@ async def test_the_saws_own_range_check_becomes_command_refused():
 
 
 async def test_dressing_needs_the_spindle_at_speed():
-    async with saw_on_line() as (_, saw):
-        with pytest.raises(CommandRefused, match="dress blade: spindle is not at speed"):
+    """The driver judges it as the saw would, in the saw's words, and sends no `DRESS`; the
+    saw refuses it on its own too, sent past the driver."""
+    async with saw_on_line() as (sim, saw):
+        with pytest.raises(ToolStateError, match=r"dress blade: spindle is not at speed$"):
             await saw.dress_blade()
         assert saw.state is ToolState.IDLE
+        assert "DRESS" not in sim.received
+        assert await saw.link.query("DRESS") == "ERR 5 spindle is not at speed"
+
+
+async def test_a_broken_blade_is_named_before_an_open_interlock():
+    """With the blade broken and the cover open, the saw refuses a dressing and a spindle start
+    naming the blade (`ERR 8`), which it judges before the interlocks (conventions.md, error
+    precedence), and the driver refuses them so before sending them."""
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        sim.inject_fault("blade_crack")
+        with pytest.raises(ToolAlarm, match="BLADE_BROKEN"):
+            await saw.dice(RECIPE)
+        await saw.reset()
+        await saw.stop_spindle()
+        await saw.unmount()
+        sim.inject_fault("cover_open")
+        sim.received.clear()
+        broken = "blade is broken; install a new blade"
+        with pytest.raises(ToolStateError, match=f"dress blade: {broken}$"):
+            await saw.dress_blade()
+        with pytest.raises(ToolStateError, match=f"start spindle: {broken}$"):
+            await saw.start_spindle(30)
+        assert sim.received == ["BLADE?;ILK?;STAT?"] * 2  # one line each, nothing sent after
+        for command in ("DRESS", "SPINDLE 30000"):
+            assert await saw.link.query(command) == f"ERR 8 {broken}"
 
 
 # ------------------------------------------------------------------ states, traces, abort, loss

@@ -8,6 +8,7 @@ import pytest
 
 from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import (
+    CommandRefused,
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
@@ -30,11 +31,15 @@ async def test_identity_and_the_workpiece_mounted(saw_bench) -> None:
     mounted = await saw.mount("W1")
     assert (mounted.workpiece_id, mounted.die_width_mm, mounted.die_height_mm) == ("W1", 10, 10)
     with pytest.raises(
-        WorkpieceHeld, match=r"mount W2: the tool already holds W1: W1 is mounted; UNMOUNT first$"
+        WorkpieceHeld,
+        match=r"mount W2: the tool already holds W1: unload it, or have it taken off and the "
+        r"tool cleared, before loading another \(W1 is mounted; UNMOUNT first\)$",
     ) as held:
-        await saw.mount("W2")  # the ASCII saw's words, before any MOUNT is sent
+        await saw.mount("W2")  # the ASCII saw's words, where the tool's HCACK 2 says no why
     assert held.value.workpieces == ("W1",)
-    assert saw_bench.equipment.received.count("S2F41 MOUNT") == 1
+    assert isinstance(held.value.__cause__, CommandRefused)
+    assert held.value.__cause__.code == "HCACK 2"
+    assert (await saw.request_workpiece()).workpiece_id == "W1"  # the refusal changed nothing
 
 
 async def test_a_wafer_is_diced_and_each_wait_ends_on_its_event(saw_bench) -> None:
@@ -154,8 +159,9 @@ async def test_what_a_command_needs_of_the_blade_and_spindle_is_refused_in_the_s
     """A dressing with the spindle stopped or still ramping, and a dressing or a spindle start
     with the blade broken, are refused before their remote command is sent, in the words the
     ASCII saw refuses them with (`ERR 5 spindle is not at speed`, `ERR 8 blade is broken;
-    install a new blade`), the blade first as the saw checks it: over GEM the saw's own
-    refusal, HCACK 2, would say only that it cannot perform now."""
+    install a new blade`), the blade first as the saw checks it, before an open interlock too
+    (conventions.md, error precedence): over GEM the saw's own refusal, HCACK 2, would say
+    only that it cannot perform now."""
     saw = await saw_bench.driver()
     with pytest.raises(ToolStateError, match=r"dress blade: spindle is not at speed$"):
         await saw.dress_blade()
@@ -171,12 +177,16 @@ async def test_what_a_command_needs_of_the_blade_and_spindle_is_refused_in_the_s
         await saw.dice(RECIPE)
     await saw.reset()
     await saw.stop_spindle()
+    saw_bench.model.tool.inject_fault("cover_open")
     sent = len(saw_bench.equipment.received)
     with pytest.raises(ToolStateError, match=r"dress blade: blade is broken; install a new blade$"):
         await saw.dress_blade()
-    with pytest.raises(ToolStateError, match=r"spindle: blade is broken; install a new blade$"):
+    with pytest.raises(
+        ToolStateError, match=r"start spindle: blade is broken; install a new blade$"
+    ):
         await saw.start_spindle(30)
     assert not any(heard.startswith("S2F41") for heard in saw_bench.equipment.received[sent:])
+    saw_bench.model.tool.clear_fault("cover_open")
     await saw.install_blade(20)
     await saw.start_spindle(30)
     assert (await saw.dress_blade()).cut_since_dressing_mm == 0
