@@ -149,14 +149,14 @@ class GemEquipment(Equipment):
 
     async def request_values(self, action: str, *names: str) -> list[Any]:
         """The role's values of status variables `names` (S1F3, one transaction), each read
-        by `role_value`: one the tool cannot give now refuses the reading, before any other
-        value is read."""
+        as `role_value` reads it: one the tool cannot give now (`refuse_no_value`, checked of
+        every value first) refuses the reading, before any other value is read."""
         variables = [self.dictionary.status_variables[name] for name in names]
         items = await self.gem.request_status_variables([variable.id for variable in variables])
         for name, value in zip(names, items, strict=True):
             self.refuse_no_value(action, name, value)
         return [
-            self.role_value(action, name, value) for name, value in zip(names, items, strict=True)
+            self._read_value(action, name, value) for name, value in zip(names, items, strict=True)
         ]
 
     def refuse_no_value(self, action: str, name: str, value: Item) -> None:
@@ -176,6 +176,11 @@ class GemEquipment(Equipment):
         empty list is an array's no element, or a `ProtocolError` of `action` saying the tool
         does not know the variable, as one of a value that does not fit it)."""
         self.refuse_no_value(action, name, value)
+        return self._read_value(action, name, value)
+
+    def _read_value(self, action: str, name: str, value: Item) -> Any:
+        """`value` of status variable `name` read by its dictionary entry, once
+        `refuse_no_value` let it through (`role_value`)."""
         variable = self.dictionary.status_variables[name]
         try:
             return variable.to_role(value)
