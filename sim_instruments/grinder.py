@@ -144,7 +144,8 @@ class SimGrinder(ScpiSimTool):
                 f"{FINEST_GAUGE_RESOLUTION_UM:g}-{COARSEST_GAUGE_RESOLUTION_UM:g}"
             )
         self.gauge_resolution_um = gauge_resolution_um
-        self._decimals = gauge_decimals(gauge_resolution_um)
+        #: A reading as this grinder's gauge writes it: `GAUGE_READING` to its step's decimals.
+        self.gauge_written = replace(GAUGE_READING, decimals=gauge_decimals(gauge_resolution_um))
         self.serial_number = serial_number
         self.physics = physics or GrindPhysics()
         self.phase = GrindPhase.IDLE
@@ -213,10 +214,8 @@ class SimGrinder(ScpiSimTool):
         return self.gauge_steps(level_um) * self.gauge_resolution_um
 
     def _gauge_reply(self, level_um: float) -> str:
-        """The gauge's reading of `level_um` as the grinder writes it (`GAUGE_READING`, to the
-        decimals of its gauge's step)."""
-        written = replace(GAUGE_READING, decimals=self._decimals)
-        return written.wire_form(self.gauge_reading_um(level_um))
+        """The gauge's reading of `level_um` as the grinder writes it (`gauge_written`)."""
+        return self.gauge_written.wire_form(self.gauge_reading_um(level_um))
 
     def _state_reply(self, _: list[str]) -> str:
         cycle = self.cycle
@@ -233,7 +232,7 @@ class SimGrinder(ScpiSimTool):
             cycle_count=self.cycle_count,
             last_result=self.last_result,
         )
-        return STATUS_REPLY.render(status, thickness_um=self._decimals)
+        return STATUS_REPLY.render(status, thickness_um=self.gauge_written.decimals)
 
     def _progress_pct(self, cycle: _Cycle) -> float:
         """Share of the cycle's removal done as the gauge sees it (100 when it reads the target)."""
