@@ -26,11 +26,16 @@ from packline.clock import Clock
 from packline.drivers.families.scpi_wire import quote
 from packline.drivers.roles.grinder import CycleResult, GrinderStatus, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import (
+    CHUCK_NEEDS,
+    CHUCK_REFUSALS,
     COARSEST_GAUGE_RESOLUTION_UM,
     FINEST_GAUGE_RESOLUTION_UM,
     GAUGE_READING,
+    NO_WAFER,
     SPEC,
     STATUS_REPLY,
+    VACUUM_ON,
+    WAFER_ON_CHUCK,
     gauge_decimals,
 )
 
@@ -257,10 +262,7 @@ class SimGrinder(ScpiSimTool):
         self._require_not_running(self.short("wafer_load"))
         if self.alarms:
             raise ScpiError(202, ",".join(sorted(self.alarms)))
-        if self.wafer_id is not None:
-            raise ScpiError(-221, f"wafer {self.wafer_id} is on the chuck")
-        if self.vacuum_on:
-            raise ScpiError(-221, "chuck vacuum is on")
+        self._refuse_unmet("wafer_reload" if rework else "wafer_load")
         try:
             self.twin.load(wafer_id, self.name, rework=rework)
         except WaferAlreadyProcessed as error:
@@ -271,11 +273,24 @@ class SimGrinder(ScpiSimTool):
         """The chuck emptied; the last cycle's progress and time stay readable (fields 7, 8)."""
         count(self.short("wafer_unload"), arguments, 0)
         self._require_not_running(self.short("wafer_unload"))
-        if self.wafer_id is None:
-            raise ScpiError(203)
-        if self.vacuum_on:
-            raise ScpiError(-221, "chuck vacuum is on; release it first")
+        self._refuse_unmet("wafer_unload")
         self.wafer_id = None
+
+    def _refuse_unmet(self, command: str) -> None:
+        """Refuse `command` when the chuck does not give what it needs (`CHUCK_NEEDS`: the
+        first unmet in their order), in the spec's words (`CHUCK_REFUSALS`): an empty chuck
+        as the grinder's own error 203, whose message they are, any other as a settings
+        conflict (-221) they detail."""
+        unmet = {
+            WAFER_ON_CHUCK: self.wafer_id is not None,
+            VACUUM_ON: self.vacuum_on,
+            NO_WAFER: self.wafer_id is None,
+        }
+        first = next((need for need in CHUCK_NEEDS[command] if unmet[need]), None)
+        if first == NO_WAFER:
+            raise ScpiError(203)
+        if first is not None:
+            raise ScpiError(-221, CHUCK_REFUSALS[first].format(wafer=self.wafer_id))
 
     def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""

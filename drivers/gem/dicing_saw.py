@@ -26,7 +26,7 @@ from ..dicing_saw import (
     cut_time_allowance_s,
 )
 from ..equipment import READY_STATES
-from ..errors import ToolAlarm, ToolStateError, WorkpieceHeld
+from ..errors import ToolAlarm, ToolStateError
 from ..families.ascii_host_wire import host_commands, precondition
 from ..roles.dicing_saw import (
     BladeStatus,
@@ -218,11 +218,9 @@ class GemDicingSaw(GemEquipment, DicingSaw):
     async def _refuse_unmet(self, action: str, command: str, status: SawStatus) -> None:
         """Refuse `action` before its remote command is sent when the saw's `status` (and its
         blade, read when the command needs it unbroken) shows unmet a precondition of its
-        host-link `command` (`HostCommand.preconditions`, the first in their declared order),
-        in the spec's words for it (`precondition`), as the ASCII saw refuses: the GEM saw's
-        HCACK 2 would not say why. A workpiece already mounted is `WorkpieceHeld` naming it,
-        as every tool's refused load is (`loading`, `require_empty`); any other,
-        `ToolStateError`."""
+        host-link `command` (`HostCommand.preconditions`, in their declared order), in the
+        spec's words for it (`precondition`), as the ASCII saw refuses (`refuse_unmet`: a
+        workpiece already mounted is `WorkpieceHeld` naming it)."""
         needed = HOST_COMMANDS[command].preconditions
         broken = BLADE_BROKEN in needed and (await self.request_blade()).broken
         at_speed = status.spindle_set_krpm > 0 and _close(
@@ -235,16 +233,15 @@ class GemDicingSaw(GemEquipment, DicingSaw):
             SPINDLE_TURNING: status.spindle_krpm > 0 or status.spindle_set_krpm > 0,
             SPINDLE_NOT_AT_SPEED: not at_speed,
         }
-        first = next((name for name in needed if unmet[name]), None)
-        if first is None:
-            return
         held = status.workpiece_id
-        words = precondition(SPEC, first).words.format(workpiece=held)
-        if first == ALREADY_MOUNTED:
-            assert held is not None  # what ALREADY_MOUNTED found
-            detail = f"the tool already holds {held}: {words}"
-            raise WorkpieceHeld(self.name, self.address, action, [held], detail)
-        raise ToolStateError(self.name, self.address, action, words)
+        self.refuse_unmet(
+            action,
+            needed,
+            unmet,
+            lambda name: precondition(SPEC, name).words.format(workpiece=held),
+            holding=ALREADY_MOUNTED,
+            held=held,
+        )
 
     async def _raise_on_fault(self, action: str, state: str) -> None:
         if SawState(state) is SawState.FAULT:
