@@ -26,11 +26,16 @@ from packline.clock import Clock
 from packline.drivers.families.scpi_wire import quote
 from packline.drivers.roles.grinder import CycleResult, GrinderStatus, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import (
+    CHUCK_NEEDS,
+    CHUCK_REFUSALS,
     COARSEST_GAUGE_RESOLUTION_UM,
     FINEST_GAUGE_RESOLUTION_UM,
     GAUGE_READING,
+    NO_WAFER,
     SPEC,
     STATUS_REPLY,
+    VACUUM_ON,
+    WAFER_ON_CHUCK,
     gauge_decimals,
 )
 
@@ -144,7 +149,8 @@ class SimGrinder(ScpiSimTool):
                 f"{FINEST_GAUGE_RESOLUTION_UM:g}-{COARSEST_GAUGE_RESOLUTION_UM:g}"
             )
         self.gauge_resolution_um = gauge_resolution_um
-        self._decimals = gauge_decimals(gauge_resolution_um)
+        #: A reading as this grinder's gauge writes it: `GAUGE_READING` to its step's decimals.
+        self.gauge_written = replace(GAUGE_READING, decimals=gauge_decimals(gauge_resolution_um))
         self.serial_number = serial_number
         self.physics = physics or GrindPhysics()
         self.phase = GrindPhase.IDLE
@@ -213,10 +219,8 @@ class SimGrinder(ScpiSimTool):
         return self.gauge_steps(level_um) * self.gauge_resolution_um
 
     def _gauge_reply(self, level_um: float) -> str:
-        """The gauge's reading of `level_um` as the grinder writes it (`GAUGE_READING`, to the
-        decimals of its gauge's step)."""
-        written = replace(GAUGE_READING, decimals=self._decimals)
-        return written.wire_form(self.gauge_reading_um(level_um))
+        """The gauge's reading of `level_um` as the grinder writes it (`gauge_written`)."""
+        return self.gauge_written.wire_form(self.gauge_reading_um(level_um))
 
     def _state_reply(self, _: list[str]) -> str:
         cycle = self.cycle
@@ -233,7 +237,7 @@ class SimGrinder(ScpiSimTool):
             cycle_count=self.cycle_count,
             last_result=self.last_result,
         )
-        return STATUS_REPLY.render(status, thickness_um=self._decimals)
+        return STATUS_REPLY.render(status, thickness_um=self.gauge_written.decimals)
 
     def _progress_pct(self, cycle: _Cycle) -> float:
         """Share of the cycle's removal done as the gauge sees it (100 when it reads the target)."""
@@ -258,10 +262,7 @@ class SimGrinder(ScpiSimTool):
         self._require_not_running(self.short("wafer_load"))
         if self.alarms:
             raise ScpiError(202, ",".join(sorted(self.alarms)))
-        if self.wafer_id is not None:
-            raise ScpiError(-221, f"wafer {self.wafer_id} is on the chuck")
-        if self.vacuum_on:
-            raise ScpiError(-221, "chuck vacuum is on")
+        self._refuse_unmet("wafer_reload" if rework else "wafer_load")
         try:
             self.twin.load(wafer_id, self.name, rework=rework)
         except WaferAlreadyProcessed as error:
@@ -272,11 +273,24 @@ class SimGrinder(ScpiSimTool):
         """The chuck emptied; the last cycle's progress and time stay readable (fields 7, 8)."""
         count(self.short("wafer_unload"), arguments, 0)
         self._require_not_running(self.short("wafer_unload"))
-        if self.wafer_id is None:
-            raise ScpiError(203)
-        if self.vacuum_on:
-            raise ScpiError(-221, "chuck vacuum is on; release it first")
+        self._refuse_unmet("wafer_unload")
         self.wafer_id = None
+
+    def _refuse_unmet(self, command: str) -> None:
+        """Refuse `command` when the chuck does not give what it needs (`CHUCK_NEEDS`: the
+        first unmet in their order), in the spec's words (`CHUCK_REFUSALS`): an empty chuck
+        as the grinder's own error 203, whose message they are, any other as a settings
+        conflict (-221) they detail."""
+        unmet = {
+            WAFER_ON_CHUCK: self.wafer_id is not None,
+            VACUUM_ON: self.vacuum_on,
+            NO_WAFER: self.wafer_id is None,
+        }
+        first = next((need for need in CHUCK_NEEDS[command] if unmet[need]), None)
+        if first == NO_WAFER:
+            raise ScpiError(203)
+        if first is not None:
+            raise ScpiError(-221, CHUCK_REFUSALS[first].format(wafer=self.wafer_id))
 
     def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""

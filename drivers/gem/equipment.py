@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, ClassVar
 
@@ -39,7 +39,9 @@ from ..errors import (
     ConnectionLost,
     ProtocolError,
     ToolError,
+    ToolStateError,
     ToolTimeout,
+    WorkpieceHeld,
     WrongTool,
 )
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY, ack_text
@@ -149,14 +151,14 @@ class GemEquipment(Equipment):
 
     async def request_values(self, action: str, *names: str) -> list[Any]:
         """The role's values of status variables `names` (S1F3, one transaction), each read
-        by `role_value`: one the tool cannot give now refuses the reading, before any other
-        value is read."""
+        as `role_value` reads it: one the tool cannot give now (`refuse_no_value`, checked of
+        every value first) refuses the reading, before any other value is read."""
         variables = [self.dictionary.status_variables[name] for name in names]
         items = await self.gem.request_status_variables([variable.id for variable in variables])
         for name, value in zip(names, items, strict=True):
             self.refuse_no_value(action, name, value)
         return [
-            self.role_value(action, name, value) for name, value in zip(names, items, strict=True)
+            self._read_value(action, name, value) for name, value in zip(names, items, strict=True)
         ]
 
     def refuse_no_value(self, action: str, name: str, value: Item) -> None:
@@ -176,6 +178,11 @@ class GemEquipment(Equipment):
         empty list is an array's no element, or a `ProtocolError` of `action` saying the tool
         does not know the variable, as one of a value that does not fit it)."""
         self.refuse_no_value(action, name, value)
+        return self._read_value(action, name, value)
+
+    def _read_value(self, action: str, name: str, value: Item) -> Any:
+        """`value` of status variable `name` read by its dictionary entry, once
+        `refuse_no_value` let it through (`role_value`)."""
         variable = self.dictionary.status_variables[name]
         try:
             return variable.to_role(value)
@@ -258,6 +265,33 @@ class GemEquipment(Equipment):
                 f"once ({refused.reason}): load it again only as a rework (REWORK true)",
                 refused.code,
             ) from refused
+
+    def refuse_unmet(
+        self,
+        action: str,
+        needed: Iterable[str],
+        unmet: Mapping[str, bool],
+        words: Callable[[str], str],
+        *,
+        holding: str = "",
+        held: str | None = None,
+    ) -> None:
+        """Refuse `action` before its remote command is sent when the tool's status variables
+        show unmet (`unmet`, by name) a precondition its command `needed` (the spec's, in the
+        order the tool checks them: the first unmet), in the `words` the tool's other face
+        refuses it with (by its name): the GEM tool's own refusal, HCACK 2, would say only that
+        it cannot perform now. The precondition `holding`, the tool already holding workpiece
+        `held` where the command puts another, is `WorkpieceHeld` naming it, as every tool's
+        refused load is (`loading`, `require_empty`); any other, `ToolStateError`."""
+        first = next((name for name in needed if unmet[name]), None)
+        if first is None:
+            return
+        said = words(first)
+        if first == holding:
+            assert held is not None, f"{action}: {holding} is unmet with no workpiece held"
+            detail = f"the tool already holds {held}: {said}"
+            raise WorkpieceHeld(self.name, self.address, action, [held], detail)
+        raise ToolStateError(self.name, self.address, action, said)
 
     async def request_e10_state(self) -> E10State:
         """The SEMI E10 state: the tool's own (status variable `e10_state`) when its dictionary

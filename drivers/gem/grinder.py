@@ -7,7 +7,10 @@ workpiece and the chuck are remote commands answered at once; a cycle is the rem
 `start` answered HCACK 4, whose end is the collection event `cycle_ended` with the cycle's
 result and the gauge's reading in its report: no polling. An alarm ends the wait at once. The
 cycle's time allowance, the target checks and the limits are the SCPI driver's
-(`drivers/grinder.py`): the process window is the role's, whatever wire carries it.
+(`drivers/grinder.py`): the process window is the role's, whatever wire carries it. What a
+load or an unload needs of the chuck (`CHUCK_NEEDS`) is read from the status variables before
+the command is sent and refused in the spec's words, the SCPI grinder's: the tool's own
+refusal, HCACK 2, says only that it cannot perform now.
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ from ..roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-from ..specs.grinder import SPEC, STATUS_REPLY
+from ..specs.grinder import (
+    CHUCK_NEEDS,
+    CHUCK_REFUSALS,
+    NO_WAFER,
+    SPEC,
+    STATUS_REPLY,
+    VACUUM_ON,
+    WAFER_ON_CHUCK,
+)
 from .dictionary import GemNeeds
 from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
@@ -53,6 +64,7 @@ class GemGrinder(GemEquipment, Grinder):
             "gauge_resolution_um",
             "wafer_id",
             "wafer_side",
+            "vacuum_on",
             *SPEC.interlock_names,
         ),
         equipment_constants=RECIPE_SETPOINTS,
@@ -117,12 +129,38 @@ class GemGrinder(GemEquipment, Grinder):
         self.check_wafer_id(wafer_id)
         action = f"load wafer {wafer_id} for {side.value} grinding"
         self.require_state(action, *READY_STATES)
+        await self._refuse_unmet(
+            action, "wafer_reload" if wafer_id in self.reworks else "wafer_load"
+        )
         async with self.loading(action):
             await self.load_workpiece("load", "wafer_id", wafer_id, side=side.name)
 
     async def unload(self) -> None:
-        self.require_state("unload wafer", *READY_STATES, ToolState.FAULT)
+        action = "unload wafer"
+        self.require_state(action, *READY_STATES, ToolState.FAULT)
+        await self._refuse_unmet(action, "wafer_unload")
         await self.command("unload")
+
+    async def _refuse_unmet(self, action: str, command: str) -> None:
+        """Refuse `action` before its remote command is sent when the chuck (`wafer_id`,
+        `vacuum_on`) does not give what the SCPI grinder's `command` needs of it (`CHUCK_NEEDS`,
+        in their order), in the spec's words (`CHUCK_REFUSALS`), as the SCPI grinder refuses
+        (`refuse_unmet`: a wafer already on the chuck is `WorkpieceHeld` naming it)."""
+        wafer_id, vacuum_on = await self.request_values(action, "wafer_id", "vacuum_on")
+        held = wafer_id or None
+        unmet = {
+            WAFER_ON_CHUCK: held is not None,
+            VACUUM_ON: bool(vacuum_on),
+            NO_WAFER: held is None,
+        }
+        self.refuse_unmet(
+            action,
+            CHUCK_NEEDS[command],
+            unmet,
+            lambda name: CHUCK_REFUSALS[name].format(wafer=held),
+            holding=WAFER_ON_CHUCK,
+            held=held,
+        )
 
     async def apply_chuck_vacuum(self) -> None:
         self.require_state("apply chuck vacuum", *READY_STATES)

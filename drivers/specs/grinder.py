@@ -43,6 +43,27 @@ def gauge_decimals(resolution_um: float) -> int:
 #: The phases in which setpoints, the chuck and the wafer may change (not grinding).
 NOT_GRINDING = ("IDLE", "FAULT")
 
+#: What a load or an unload needs of the chuck (`CHUCK_NEEDS`), each named by what is wrong
+#: when it is unmet: a wafer already on it, its vacuum on, no wafer on it.
+WAFER_ON_CHUCK = "WAFER_ON_CHUCK"
+VACUUM_ON = "VACUUM_ON"
+NO_WAFER = "NO_WAFER"
+#: The grinder's words refusing each of them: a settings conflict's detail (-221, `{wafer}`
+#: the wafer on the chuck), and for an empty chuck the message of its own error 203.
+CHUCK_REFUSALS = {
+    WAFER_ON_CHUCK: "wafer {wafer} is on the chuck",
+    VACUUM_ON: "chuck vacuum is on; release it first",
+    NO_WAFER: "No wafer on chuck",
+}
+#: What a load, a rework's load and an unload need of the chuck (`CHUCK_REFUSALS`), in the
+#: order the grinder checks them once it is not grinding and has no alarm (202): the first
+#: unmet refuses the command.
+CHUCK_NEEDS = {
+    "wafer_load": (WAFER_ON_CHUCK, VACUUM_ON),
+    "wafer_reload": (WAFER_ON_CHUCK, VACUUM_ON),
+    "wafer_unload": (NO_WAFER, VACUUM_ON),
+}
+
 #: A gauge's reading as the grinder writes it: the reply of `MEAS:THIC?` (and of `MEAS:SUBS?`,
 #: the substrate's gauge) and `GRIN:STAT?`'s thickness field, whose name it has. On the gauge's
 #: grid to its step's decimals; none, SCPI's not-a-number, while the gauge has failed.
@@ -313,7 +334,10 @@ SPEC = ToolSpec(
             text="Alarm active: `WAF:LOAD`/`GRIN:STAR` with an alarm latched; "
             "the detail names them",
         ),
-        Refusal(code=203, text="No wafer on chuck: `GRIN:STAR`, `WAF:UNL` on an empty chuck"),
+        Refusal(
+            code=203,
+            text=f"{CHUCK_REFUSALS[NO_WAFER]}: `GRIN:STAR`, `WAF:UNL` on an empty chuck",
+        ),
     ),
     wire=ScpiWire(interlock_error=201, interlock_reply="named", replies=(STATUS_REPLY,)),
 )

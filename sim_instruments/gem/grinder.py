@@ -3,11 +3,11 @@
 The model drives the simulated grinder through its own SCPI interpreter in process
 (`scpi.py` here), so the GEM grinder refuses what the SCPI grinder refuses, with the same
 physics on the same twin; its status variables are the grinder's own query answers
-(`GRIN:STAT?`, `WAF?`, `MEAS:THIC?`, `MEAS:SUBS?`, `GAUG:RES?`, the interlock query) and its
-equipment constants the recipe setpoints it holds (set with their SCPI headers, not while
-grinding). While a cycle runs, a watcher brings the grinder to the present on the line's clock,
-at most a second of process time apart, and reports its end (`cycle_ended`) after the alarms
-that came with it.
+(`GRIN:STAT?`, `WAF?`, `MEAS:THIC?`, `MEAS:SUBS?`, `GAUG:RES?`, `CHUC:VAC?`, the interlock
+query) and its equipment constants the recipe setpoints it holds (set with their SCPI headers,
+not while grinding). While a cycle runs, a watcher brings the grinder to the present on the
+line's clock, at most a second of process time apart, and reports its end (`cycle_ended`) after
+the alarms that came with it.
 """
 
 from __future__ import annotations
@@ -99,6 +99,8 @@ class GemGrinderModel(ScpiModel):
             if name == "wafer_id":
                 return "" if reply == "NONE" else unquote(wafer_id)
             return GrindSide[side].value if side else GrindSide.FRONT.value
+        if name == "vacuum_on":
+            return self.query(command(SPEC, "vacuum").query) == "1"
         reply = self.query(f"{short_form(_WIRE.interlock_query)}?")
         states = dict(word.partition("=")[::2] for word in reply.split(","))
         return states[name] == "1"

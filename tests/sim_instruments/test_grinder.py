@@ -361,6 +361,13 @@ async def test_raw_scpi_errors_from_the_tool(rig: Rig):
         ("FOO:BAR 1", '-113,"Undefined header;FOO:BAR"'),
         ("SP@N 1", '-102,"Syntax error;header SP@N"'),
         ("GRIN:STAR", '203,"No wafer on chuck"'),
+        ("WAF:UNL", '203,"No wafer on chuck"'),
+        # what a load needs of the chuck, in the spec's words (CHUCK_REFUSALS)
+        ("CHUC:VAC ON", '0,"No error"'),
+        ('WAF:LOAD "W01",BACK', '-221,"Settings conflict;chuck vacuum is on; release it first"'),
+        ("CHUC:VAC OFF", '0,"No error"'),
+        ('WAF:LOAD "W01",BACK', '0,"No error"'),
+        ('WAF:REL "W02",BACK', '-221,"Settings conflict;wafer W01 is on the chuck"'),
     ]:
         await link.write(command)
         assert await link.query("SYST:ERR?") == error

@@ -13,6 +13,7 @@ from packline.drivers.errors import (
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
+    ToolStateError,
     WorkpieceHeld,
 )
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindRecipe, GrindSide
@@ -26,6 +27,9 @@ async def chuck(grinder, wafer_id: str = "W1") -> None:
 
 
 async def test_identity_the_wafer_on_the_chuck_and_its_refusals(grinder_bench) -> None:
+    """What a load and an unload need of the chuck is refused before their remote command is
+    sent, in the words the SCPI grinder refuses it with (its -221 detail and its 203 message):
+    over GEM the grinder's own refusal, HCACK 2, would say only that it cannot perform now."""
     grinder = await grinder_bench.driver()
     assert str(grinder.identity) == "packline GR-2 s/n GR-2-0001 fw 1.0"
     assert await grinder.request_e10_state() is E10State.STANDBY  # no E10 SV: the driver's own
@@ -40,13 +44,29 @@ async def test_identity_the_wafer_on_the_chuck_and_its_refusals(grinder_bench) -
         "wafer_present": True,
         "grinding_water": True,
     }
-    with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):
+    with pytest.raises(
+        ToolStateError, match=r"unload wafer: chuck vacuum is on; release it first$"
+    ):
         await grinder.unload()  # the vacuum holds it
-    with pytest.raises(WorkpieceHeld, match=r"already holds W1.*HCACK 2: cannot perform now"):
-        await grinder.load("W2", GrindSide.BACK)  # the chuck is taken
+    with pytest.raises(
+        WorkpieceHeld,
+        match=r"load wafer W2 for back grinding: the tool already holds W1: "
+        r"wafer W1 is on the chuck$",
+    ) as held:
+        await grinder.load("W2", GrindSide.BACK)  # the chuck is taken, before the vacuum
+    assert held.value.workpieces == ("W1",)
     await grinder.release_chuck_vacuum()
     await grinder.unload()
     assert await grinder.request_wafer() is None
+    with pytest.raises(ToolStateError, match=r"unload wafer: No wafer on chuck$"):
+        await grinder.unload()
+    await grinder.apply_chuck_vacuum()  # on an empty chuck
+    with pytest.raises(
+        ToolStateError, match=r"load wafer W2 for back grinding: chuck vacuum is on"
+    ):
+        await grinder.load("W2", GrindSide.BACK)
+    received = grinder_bench.equipment.received
+    assert (received.count("S2F41 LOAD"), received.count("S2F41 UNLOAD")) == (1, 1)
 
 
 async def test_a_wafer_is_thinned_and_the_wait_ends_on_its_event(grinder_bench) -> None:
