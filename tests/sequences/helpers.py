@@ -392,7 +392,7 @@ STOPPED_AS = {"terminate": "terminated", "abort": "aborted"}
 async def stopped_at(
     store: RunStore,
     run: RunRequest | str,
-    step: str,
+    step: str | None,
     *,
     command: Literal["terminate", "abort"] = "terminate",
     wafer: str | None = None,
@@ -400,15 +400,17 @@ async def stopped_at(
     line_ready: Callable[[SimulatedLine], None] | None = None,
     observers: Sequence[Observer] = (),
 ) -> str:
-    """A dry run of `run` (a request, with its default recipe, started; or a run's id,
-    resumed) stopped by `command` as `wafer` (any wafer, when None) starts its first step
-    named `step` (or, `event` "step-finished", ends it), its simulated line handed to
-    `line_ready`, its events told to `observers` too: the run's id. An abort as a step starts
-    leaves the tool it runs on loaded."""
+    """A run of `run` (a request, started: of its default recipe unless it names one, a dry
+    run unless it names a station; or a run's id, resumed) stopped by `command` as `wafer` (any
+    wafer, when None) starts its first step named `step` (any step, when None: the run's
+    first), or, `event` "step-finished", ends it, or at its first event of another kind
+    (`event` "wafer-finished", `step` None: as its first wafer ends); a dry run's simulated
+    line handed to `line_ready`, its events told to `observers` too: the run's id. An abort
+    as a step starts leaves the tool it runs on loaded."""
     engines: list[Engine] = []
 
     def stop_there(told: Event) -> None:
-        if told.kind == event and told.step == step and wafer in (None, told.wafer):
+        if told.kind == event and step in (None, told.step) and wafer in (None, told.wafer):
             engines[0].request(command, "test")
 
     watching = [stop_there, *observers]

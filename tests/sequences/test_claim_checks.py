@@ -68,6 +68,7 @@ from packline.sim_instruments.twin.parts import (
 )
 from packline.units import Unit
 
+from .helpers import stopped_at
 from .test_engine_runs import Injector
 
 SHORT_AR = """
@@ -901,23 +902,20 @@ async def test_claim_map_steps_are_recorded_with_their_claims_on_the_sim(
 
 
 async def test_a_resumed_run_checks_the_wafers_of_every_session(store):
-    def terminate_after_first_batch(event):
-        if event.kind == "wafer-finished" and event.status == "completed":
-            engine.request("terminate", "test")
-
-    prepared = prepare(RunRequest("plasma-clean", lot=6))
-    async with open_run(store, prepared, observers=[terminate_after_first_batch]) as engine:
-        assert await engine.run() == "terminated"
-    first = run_report(store, engine.run_id)["claim_check"]
+    # terminated as the first batch's wafers complete (a dry run's wafers all complete)
+    run_id = await stopped_at(
+        store, RunRequest("plasma-clean", lot=6), None, event="wafer-finished"
+    )
+    first = run_report(store, run_id)["claim_check"]
     assert {c["wafers_checked"] for c in first["conditions"]} == {4}
     assert first["unchecked_wafers"] == ["W05", "W06"]
-    async with open_resume(store, engine.run_id) as resumed:
+    async with open_resume(store, run_id) as resumed:
         assert await resumed.run() == "completed"
-    check = run_report(store, engine.run_id)["claim_check"]
+    check = run_report(store, run_id)["claim_check"]
     assert check["status"] == "passed"
     assert check["unchecked_wafers"] == []
     assert {c["wafers_checked"] for c in check["conditions"]} == {6}  # W01-W04 from snapshots
-    assert len(store.table("claim_checks", engine.run_id)) == 3  # the latest check only
+    assert len(store.table("claim_checks", run_id)) == 3  # the latest check only
 
 
 def test_the_plated_wiring_predicate_holds_after_a_good_plating_and_fails_after_a_wrong_one():

@@ -36,25 +36,18 @@ from packline.sequences.engine.stage import Stage
 from packline.sequences.engine.wafer import _refused
 from packline.sim_instruments.line import SimulatedLine
 
+from .helpers import stopped_at
+
 
 async def held_lot(store, wafer_ids: list[str] | None = None) -> str:
     """A lot of 5 (`wafer_ids`, else W01...) aborted inside the irreversible plasma clean of
     its first batch of four, then resumed: those four are held for an operator, the fifth
     completes."""
-
-    def abort_in_clean(event):
-        if event.kind == "step-started" and event.step == "plasma clean":
-            engine.request("abort", "test")
-
-    async with open_run(
-        store,
-        prepare(RunRequest("plasma-clean", lot=5, wafer_ids=wafer_ids)),
-        observers=[abort_in_clean],
-    ) as engine:
-        assert await engine.run() == "aborted"
-    async with open_resume(store, engine.run_id) as resumed:
+    request = RunRequest("plasma-clean", lot=5, wafer_ids=wafer_ids)
+    run_id = await stopped_at(store, request, "plasma clean", command="abort")
+    async with open_resume(store, run_id) as resumed:
         assert await resumed.run() == "held"
-    return engine.run_id
+    return run_id
 
 
 def held_lot_in(db, wafer_ids: list[str] | None = None) -> str:
@@ -554,22 +547,17 @@ async def load_refused_on_resume(store) -> str:
     its bonder formed the bumps, resumed with the bonder's cover open: the replayed stage's
     load is refused (interlock open), so the wafer is held on a step that did not happen."""
 
-    def terminate_after_bumps(event):
-        if event.kind == "step-finished" and event.step == "form bumps":
-            engine.request("terminate", "test")
-
     def open_cover(line):
         line.tools["wire_bonder"].inject_fault("cover_open")
 
-    prepared = prepare(RunRequest("bump-seal-clean", lot=1, gem=True))
-    async with open_run(store, prepared, observers=[terminate_after_bumps]) as engine:
-        assert await engine.run() == "terminated"
-    async with open_resume(store, engine.run_id, line_ready=open_cover) as resumed:
+    request = RunRequest("bump-seal-clean", lot=1, gem=True)
+    run_id = await stopped_at(store, request, "form bumps", event="step-finished")
+    async with open_resume(store, run_id, line_ready=open_cover) as resumed:
         assert await resumed.run() == "held"
-    (wafer,) = store.wafers(engine.run_id)
+    (wafer,) = store.wafers(run_id)
     assert "step 'load on bonder' of W01 was refused" in wafer["reason"]
     assert "interlock open: cover_closed" in wafer["reason"]
-    return engine.run_id
+    return run_id
 
 
 async def test_a_step_its_tool_refused_is_reworked_never_released(store):

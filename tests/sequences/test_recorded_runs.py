@@ -33,6 +33,9 @@ from packline.sequences.engine import (
 from packline.sequences.engine import recipe as recipes
 from packline.sequences.engine.clearances import record_clearance
 
+from .helpers import stopped_at
+from .test_dispositions import held_by_a_fault
+
 #: two-process-via's mounting step, before and since it took 002's words.
 OLD_STEP, NEW_STEP = "mount chips", "mount devices"
 
@@ -143,8 +146,10 @@ async def test_a_run_recorded_before_the_renames_is_compared_under_todays_names(
     assert "mounting.bond_time_s = 1.9 s" in note
 
 
-#: How the run recorded before the rename stopped at its mounting: the run's status then.
-STOPS = {"failed": "held", "completed": "terminated", "cut off": "aborted"}
+#: How the run recorded before the rename is stopped at its mounting, by the status it
+#: leaves the mounting in: the command, and the event of the mounting it is given at
+#: (`failed` is no stop but a fault: `held_by_a_fault`).
+STOPS = {"completed": ("terminate", "step-finished"), "cut off": ("abort", "step-started")}
 
 
 def skipped_in_its_replayed_stage(store: RunStore, run_id: str, recorded_status: str) -> None:
@@ -163,25 +168,16 @@ async def mounting_recorded_before_the_rename(store: RunStore, stop: str) -> str
     its mounting (`STOPS`): held there by the bonder's air supply failing (`failed`),
     terminated once it completed, the bonder's stage cut off around it (`completed`), or
     aborted while it ran (`cut off`)."""
-    lines: list[Any] = []
-
-    def at_the_mounting(event: Any) -> None:
-        if event.step != NEW_STEP:
-            return
-        if event.kind == "step-started" and stop == "failed":
-            lines[0].tools["flip_chip_bonder"].inject_fault("air_loss")
-        elif event.kind == "step-started" and stop == "cut off":
-            engine.request("abort", "test")
-        elif event.kind == "step-finished" and stop == "completed":
-            engine.request("terminate", "test")
-
-    prepared = prepare(RunRequest("two-process-via", lot=1))
-    async with open_run(
-        store, prepared, observers=[at_the_mounting], line_ready=lines.append
-    ) as engine:
-        assert await engine.run() == STOPS[stop]
-    rewrite_run(store, engine.run_id, with_old_names(recorded_recipe(store, engine.run_id)), True)
-    return engine.run_id
+    if stop == "failed":
+        run_id, _ = await held_by_a_fault(
+            store, "two-process-via", NEW_STEP, "flip_chip_bonder", "air_loss"
+        )
+    else:
+        command, event = STOPS[stop]
+        request = RunRequest("two-process-via", lot=1)
+        run_id = await stopped_at(store, request, NEW_STEP, command=command, event=event)
+    rewrite_run(store, run_id, with_old_names(recorded_recipe(store, run_id)), True)
+    return run_id
 
 
 async def test_a_mounting_held_under_its_old_name_is_reworked_under_its_new_one(store):
@@ -223,22 +219,16 @@ async def test_a_mounting_cut_off_under_its_old_name_and_released_is_never_done_
 async def test_a_seed_recorded_with_zeros_for_settings_not_given_resumes_as_given_today(store):
     """An earlier release recorded a sputter's rate as 0 nm/s (0 was its default); read back,
     it is left out, as today's recipe has it, and the run resumes to its end."""
-
-    def stop_at_once(event: Any) -> None:
-        if event.kind == "step-started":
-            engine.request("terminate", "test")
-
-    prepared = prepare(RunRequest("sprout-bump-csp", lot=1))
-    async with open_run(store, prepared, observers=[stop_at_once]) as engine:
-        assert await engine.run() == "terminated"
-    recipe = recorded_recipe(store, engine.run_id)
+    request = RunRequest("sprout-bump-csp", lot=1)
+    run_id = await stopped_at(store, request, None)  # terminated as its first step starts
+    recipe = recorded_recipe(store, run_id)
     seed_steps = recipe["wiring"]["seed"]["steps"]
     assert [step["rate_nm_s"] for step in seed_steps] == [None, None]
     for step in seed_steps:
         step["rate_nm_s"] = "0 nm/s"
-    rewrite_run(store, engine.run_id, recipe, False)
-    async with open_resume(store, engine.run_id) as resumed:
-        assert resumed.recipe == prepared.recipe
+    rewrite_run(store, run_id, recipe, False)
+    async with open_resume(store, run_id) as resumed:
+        assert resumed.recipe == prepare(request).recipe
         assert await resumed.run() == "completed"
 
 

@@ -39,6 +39,7 @@ from .helpers import (
     bump_one_site,
     clean_once,
     grind_once,
+    stopped_at,
 )
 from .processes import Controller, Served, packline
 
@@ -75,12 +76,8 @@ async def aborted_station_run(store, tmp_path) -> str:
 
 async def aborted_run_on(store, path: str) -> str:
     """A plasma-clean run of 2 wafers on the station file `path`, aborted at its first step."""
-    prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=2))
-    box: list = []
-    async with open_run(store, prepared, observers=[abort_at_first_step(box)]) as engine:
-        box.append(engine)
-        assert await engine.run() == "aborted"
-    return engine.run_id
+    request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+    return await stopped_at(store, request, None, command="abort")
 
 
 async def test_resume_on_a_restarted_line_at_new_addresses_checks_and_records_identities(
@@ -388,31 +385,23 @@ async def test_a_wafer_back_at_the_tool_that_processed_it_last_is_loaded_as_a_re
     recipe_path.write_text(yaml.safe_dump(recipe.model_dump()))
     async with SimulatedLine(ScaledClock(1000), kinds=[tool], gem=gem) as line:
         path = station_file(tmp_path, line, "line.yaml")
-        prepared = prepare(
-            RunRequest(method, simulated=False, station_path=path, recipe_path=recipe_path)
-        )
-        box: list = []
-
-        def terminate_after_processing(event) -> None:
-            if stop == "terminate" and event.kind == "step-finished" and event.step == irreversible:
-                box[0].request("terminate", "test")
-
-        observers = [terminate_after_processing]
-        async with open_run(store, prepared, observers=observers, confirm=confirm_yes) as engine:
-            box.append(engine)
-            assert await engine.run() == ("terminated" if stop == "terminate" else "held")
-        (wafer,) = store.wafers(engine.run_id)
+        request = RunRequest(method, simulated=False, station_path=path, recipe_path=recipe_path)
+        if stop == "terminate":  # the test methods ask nothing to confirm: none is answered
+            run_id = await stopped_at(store, request, irreversible, event="step-finished")
+        else:
+            async with open_run(store, prepare(request), confirm=confirm_yes) as engine:
+                assert await engine.run() == "held"
+            run_id = engine.run_id
+        (wafer,) = store.wafers(run_id)
         wafer_id = wafer["wafer_id"]
         if stop == "release":
-            record_disposition(
-                store, engine.run_id, wafer_id, Decision.RELEASE, "ana", "inspected: fine"
-            )
-        async with open_resume(store, engine.run_id, confirm=confirm_yes) as resumed:
-            assert await resumed.run() == "completed", store.wafers(engine.run_id)
+            record_disposition(store, run_id, wafer_id, Decision.RELEASE, "ana", "inspected: fine")
+        async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
+            assert await resumed.run() == "completed", store.wafers(run_id)
         assert any(sent.startswith(reload) for sent in line.tools[tool].received)
         history = line.twin.get(wafer_id).history
     assert [event.tool for event in history] == [tool]  # processed once
-    steps = [s for s in store.table("steps", engine.run_id) if s["name"] == irreversible]
+    steps = [s for s in store.table("steps", run_id) if s["name"] == irreversible]
     assert [(s["session"], s["status"]) for s in steps] == [(1, "completed"), (2, "skipped")]
 
 

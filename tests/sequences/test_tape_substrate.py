@@ -68,6 +68,7 @@ from .helpers import (
     refusal,
     refused_as_it_connects,
     run_lot,
+    stopped_at,
     validated_lot_of_one,
     without_lines,
     write_recipe,
@@ -318,17 +319,8 @@ async def test_a_resume_on_a_grinder_whose_gauge_is_coarser_is_refused_the_run_k
     step; its resume finds a grinder of 0.5 um (swapped meanwhile) and is refused as it
     connects, before its recovery or any step: no tool commanded, no session started, the run
     as its first session left it, and it resumes on a grinder that resolves 0.2 um."""
-    prepared = prepare(
-        RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.2 um"))
-    )
-
-    def terminate_after_the_first_step(event: Event) -> None:
-        if event.kind == "step-finished":
-            engine.request("terminate", "test")
-
-    async with open_run(store, prepared, observers=[terminate_after_the_first_step]) as engine:
-        assert await engine.run() == "terminated"
-    run_id = engine.run_id
+    request = RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.2 um"))
+    run_id = await stopped_at(store, request, None, event="step-finished")
     before = (store.run(run_id), store.table("steps", run_id), store.table("events", run_id))
     lines: list[SimulatedLine] = []
     async with open_resume(
@@ -395,20 +387,12 @@ async def test_a_resume_with_no_grind_left_is_not_refused_a_coarse_gauge(
     run, so a grinder of 0.5 um, which it would have refused, is asked nothing (it had been
     refused, the ground panel kept from its dicing until a fine gauge came back), and the
     panel completes."""
-    prepared = prepare(
-        RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.2 um"))
-    )
-
-    def terminate_once_ground(event: Event) -> None:
-        if event.kind == "step-finished" and event.step == GRIND_STEP:
-            engine.request("terminate", "test")
-
-    async with open_run(store, prepared, observers=[terminate_once_ground]) as engine:
-        assert await engine.run() == "terminated"
+    request = RunRequest("tape-substrate", recipe_path=recipe_of_tolerance(tmp_path, "0.2 um"))
+    run_id = await stopped_at(store, request, GRIND_STEP, event="step-finished")
     grinders: list[SimGrinder] = []
     async with open_resume(
         store,
-        engine.run_id,
+        run_id,
         line_ready=lambda line: grinders.append(cast(SimGrinder, line.tools["grinder"])),
         sim_options=COARSE_GAUGE,
     ) as resumed:
@@ -1243,19 +1227,13 @@ async def test_a_run_stopped_after_its_die_wafer_was_diced_resumes_to_a_passing_
     """Terminated as the panel reaches the flip-chip bonder, its die wafer diced in the session
     before: the resume restores the die wafer from its last snapshot (not a fresh one), so the
     bonder's die supply takes its dies, the panel completes and every claim condition passes."""
-
-    def terminate_at_the_bonder(event):
-        if event.kind == "step-started" and event.step == "load on flip-chip bonder":
-            engine.request("terminate", "test")
-
     recipe = write_recipe(tmp_path, small_recipe())
-    prepared = prepare(RunRequest("tape-substrate", lot=1, recipe_path=recipe))
-    async with open_run(store, prepared, observers=[terminate_at_the_bonder]) as engine:
-        assert await engine.run() == "terminated"
-    assert die_wafer_id("W01") in store.latest_twins(engine.run_id)
-    async with open_resume(store, engine.run_id) as resumed:
+    request = RunRequest("tape-substrate", lot=1, recipe_path=recipe)
+    run_id = await stopped_at(store, request, "load on flip-chip bonder")
+    assert die_wafer_id("W01") in store.latest_twins(run_id)
+    async with open_resume(store, run_id) as resumed:
         assert await resumed.run() == "completed"
-    check = run_report(store, engine.run_id)["claim_check"]
+    check = run_report(store, run_id)["claim_check"]
     assert check["status"] == "passed", failing_claims(check)
 
 

@@ -40,6 +40,7 @@ from packline.sequences.engine.records import RunStore, db_option
 from packline.sim_instruments.line import SimulatedLine
 
 from ...records.conftest import create_run, stage_row
+from ..helpers import stopped_at
 from ..test_resume_station import confirm_yes, station_file
 
 
@@ -156,18 +157,9 @@ async def test_a_resume_takes_off_what_an_abort_left_though_every_wafer_is_scrap
     summary said the resume takes them off, and the resume was refused as having nothing to
     do: the chamber stayed loaded, and the next run on the line waited for a clear. Now the
     resume recovers the chamber and the run ends with its wafers scrapped."""
-    engines: list = []
-
-    def abort_in_the_clean(event) -> None:
-        if event.kind == "step-started" and event.step == "plasma clean" and len(engines) == 1:
-            engines[0].request("abort", "test operator")
-            engines.append(event)
-
-    prepared = prepare(RunRequest("plasma-clean", lot=3))
-    async with open_run(store, prepared, observers=[abort_in_the_clean]) as engine:
-        engines.append(engine)
-        assert await engine.run() == "aborted"
-    run_id = engine.run_id
+    run_id = await stopped_at(
+        store, RunRequest("plasma-clean", lot=3), "plasma clean", command="abort"
+    )
     wafers = ["W01", "W02", "W03"]
     assert left_on_tools(store, run_id) == {"plasma_cleaner": wafers}
     for wafer in wafers:

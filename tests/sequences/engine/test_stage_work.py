@@ -9,7 +9,7 @@ from __future__ import annotations
 from packline.clock import ScaledClock
 from packline.records import RunRecords
 from packline.records.tooltime import tool_time
-from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine import RunRequest, open_resume
 from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.recorded_station import recorded_tools
 from packline.sequences.engine.schedule import _bottleneck_pace
@@ -23,6 +23,7 @@ from packline.sequences.engine.stage import (
 )
 from packline.sim_instruments.line import SimulatedLine
 
+from ..helpers import stopped_at
 from ..test_resume_station import confirm_yes
 from .test_unserved import alarmed_station_run, order, terminated_station_run
 
@@ -153,19 +154,9 @@ async def test_a_released_wafers_pass_around_a_process_it_skips_is_no_rate_of_it
     accepted as done, recorded skipped as the resume starts, before W02 enters the chamber:
     that pass had been taken for one that did all its work, and its short cycle for the
     chamber's best, which read the chamber's performance 4.4 % (a trial's)."""
-    engines: list = []
-
-    def abort_in_the_clean(event) -> None:
-        if event.kind == "step-started" and event.step == "plasma clean" and len(engines) == 1:
-            engines[0].request("abort", "test operator")
-            engines.append(event)
-
-    async with open_run(
-        store, prepare(RunRequest("plasma-clean", lot=3)), observers=[abort_in_the_clean]
-    ) as engine:
-        engines.append(engine)
-        assert await engine.run() == "aborted"
-    run_id = engine.run_id
+    run_id = await stopped_at(
+        store, RunRequest("plasma-clean", lot=3), "plasma clean", command="abort"
+    )
     for wafer, decision in (("W01", Decision.REWORK), ("W02", Decision.RELEASE)):
         record_disposition(store, run_id, wafer, decision, "ana", "decided")
     record_disposition(store, run_id, "W03", Decision.SCRAP, "ana", "decided")
