@@ -419,10 +419,11 @@ class ToolKeeper:
 
     async def _another_time_scale(self) -> str | None:
         """What is wrong with the station's `time_scale` when it names a served simulated line
-        (its `control:` socket) served at another, as the line says: every process time the
-        run records (its clock, its tools' E10 times) would read that many times wrong. None
-        when it is right, or the line cannot be asked (no socket on real tools; a line no
-        longer served, which the run's tools then do not answer either)."""
+        (its `control:` socket) served at another, as the line says: every wait the run times
+        (a hold, a poll interval, a timeout) would pass at the wrong pace for the line, and
+        every process time it records (its clock, its tools' E10 times) would read that many
+        times wrong. None when it is right, or the line cannot be asked (no socket on real
+        tools; a line no longer served, which the run's tools then do not answer either)."""
         station = self._station
         if station.control is None:
             return None
@@ -438,12 +439,14 @@ class ToolKeeper:
             if "time_scale" in station.model_fields_set
             else "gives no `time_scale` (so 1: the line's process time on the wall clock)"
         )
+        wrong = served / station.time_scale
         return (
             f"station {station.name} {said}, but the simulated "
             f"line it names is served at time x{served:g} (`packline sim serve --time-scale "
-            f"{served:g}`): the run's process times would read {served / station.time_scale:g} "
-            f"times short; give `time_scale: {served:g}` in the station file, as `sim serve "
-            "--station-out` writes it"
+            f"{served:g}`): the run's waits (a hold, a poll interval, a timeout) would pass at "
+            f"the wrong pace, each {wrong:g} times as long for the line as the recipe gives "
+            f"it, and its process times would read {wrong:g} times short; give `time_scale: "
+            f"{served:g}` in the station file, as `sim serve --station-out` writes it"
         )
 
     async def recover(self, tool: Tool) -> bool:
