@@ -73,7 +73,11 @@ ServedEnd = asyncio.BaseTransport | SupportsFileno
 class Clock(Protocol):
     """What drivers, simulated tools and the engine need of time."""
 
-    simulated: bool
+    #: How many seconds of this clock pass in a second of the run clock a run's records keep,
+    #: the scale their readers multiply them by (`recorded_station.process_time`): 1 on the
+    #: wall clock and on a dry run's virtual clock (its records keep its simulated time), S on
+    #: a line served S times as fast as the wall clock (`ScaledClock`).
+    time_scale: float
     #: Where the simulated tools of this process and the links on this clock meet in memory
     #: (`packline.memory_wires`); None: over the wire only.
     wires: MemoryWires | None
@@ -174,7 +178,7 @@ class _TimeBound:
 class WallClock:
     """The real clock: monotonic seconds and `asyncio.sleep`."""
 
-    simulated = False
+    time_scale = 1.0
     wires: MemoryWires | None = None
 
     def now(self) -> float:
@@ -199,32 +203,31 @@ class WallClock:
 
 
 class ScaledClock:
-    """The wall clock, sped up: process time passes `factor` times as fast as wall time.
+    """The wall clock, sped up: process time passes `time_scale` times as fast as wall time.
 
     For a standalone simulated line driven from another process (`packline sim serve
     --time-scale 60`): a 10-minute clean takes 10 seconds. A run on that line waits on the same
     pace (`clock_at`, decision 0125), so its holds and poll intervals pass in the line's time.
     """
 
-    simulated = True
     wires: MemoryWires | None = None
 
-    def __init__(self, factor: float) -> None:
-        if not (math.isfinite(factor) and factor > 0):
-            raise ValueError(f"time scale must be a positive number, got {factor!r}")
-        self.factor = factor
+    def __init__(self, time_scale: float) -> None:
+        if not (math.isfinite(time_scale) and time_scale > 0):
+            raise ValueError(f"time scale must be a positive number, got {time_scale!r}")
+        self.time_scale = time_scale
         self._origin = time.monotonic()
 
     def now(self) -> float:
-        return (time.monotonic() - self._origin) * self.factor
+        return (time.monotonic() - self._origin) * self.time_scale
 
     async def sleep(self, seconds: float) -> None:
         if math.isnan(seconds):
             raise ValueError("cannot sleep for NaN seconds")
-        await asyncio.sleep(max(0.0, seconds) / self.factor)
+        await asyncio.sleep(max(0.0, seconds) / self.time_scale)
 
     def timer(self, seconds: float) -> asyncio.Future[None]:
-        return _loop_timer(seconds / self.factor)
+        return _loop_timer(seconds / self.time_scale)
 
     def activity(self) -> AbstractContextManager[None]:
         return nullcontext()
@@ -408,7 +411,7 @@ class VirtualClock:
     if either is found, the sleepers that jump would wake raise `ClockCheckFailed` saying what.
     """
 
-    simulated = True
+    time_scale = 1.0
 
     def __init__(
         self,

@@ -20,6 +20,12 @@ alarm put it out of service, and that nobody cleared since (`clearances.awaiting
 of service until cleared, naming the tool and the command that clears it; it never uses it
 unexamined. A clear of the stopped run (`clearances.record_clearance`) is what lets it go.
 
+A tool's reads (what it holds, its interlocks) are bounded as every exchange with it is, by
+its link: each by the link's own timeout on the wall clock, whatever the line's pace, with the
+link's read retries and reconnects (`packline.drivers.links.base`); the keeper puts no bound
+of its own around them (decision 0126). A recovery, which commands the tool, is a process: it
+is bounded on the run's clock (`RECOVER_TIMEOUT_S`).
+
 On a served simulated line the keeper records, as the session starts, the faults injected on
 its tools that the run's records do not have (or have, cleared since): injected while no run
 was live, they were told to none (`record_faults_on_line`, decision 0117).
@@ -33,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from packline.clock import Clock, WallClock, wait_for
+from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, StateListener, ToolState
 from packline.drivers.errors import (
     InterlockOpen,
@@ -297,10 +303,9 @@ class ToolKeeper:
             doing = tool.driver.found_working
             if doing is None or tool.name in left:
                 continue
-            asked = tool.driver.request_workpieces()
             try:
-                held = await wait_for(self._clock, asked, RECOVER_TIMEOUT_S, f"asking {tool.name}")
-            except (PacklineError, TimeoutError) as error:
+                held = await tool.driver.request_workpieces()
+            except PacklineError as error:
                 holds = f"; what it holds is unknown ({error})"
             else:
                 owned = owners_text(self._store, owners(self._store, run_id, held))
@@ -365,10 +370,9 @@ class ToolKeeper:
     async def _check_empty(self, tool: Tool) -> None:
         """Ask an idle tool what it holds (nothing is commanded): a workpiece the run did not
         put there takes it out of service until cleared; no answer, for the run."""
-        asked = tool.driver.request_workpieces()
         try:
-            held = await wait_for(self._clock, asked, RECOVER_TIMEOUT_S, f"asking {tool.name}")
-        except (PacklineError, TimeoutError) as error:
+            held = await tool.driver.request_workpieces()
+        except PacklineError as error:
             self._put_out(tool, f"what it holds is unknown: {error}")
             return
         own = self.own_workpieces(tool)
@@ -419,10 +423,11 @@ class ToolKeeper:
 
     async def _another_time_scale(self) -> str | None:
         """What is wrong with the station's `time_scale` when it names a served simulated line
-        (its `control:` socket) served at another, as the line says: every process time the
-        run records (its clock, its tools' E10 times) would read that many times wrong. None
-        when it is right, or the line cannot be asked (no socket on real tools; a line no
-        longer served, which the run's tools then do not answer either)."""
+        (its `control:` socket) served at another, as the line says: every wait the run times
+        (a hold, a poll interval, a timeout) would pass at the wrong pace for the line, and
+        every process time it records (its clock, its tools' E10 times) would read that many
+        times wrong. None when it is right, or the line cannot be asked (no socket on real
+        tools; a line no longer served, which the run's tools then do not answer either)."""
         station = self._station
         if station.control is None:
             return None
@@ -438,12 +443,14 @@ class ToolKeeper:
             if "time_scale" in station.model_fields_set
             else "gives no `time_scale` (so 1: the line's process time on the wall clock)"
         )
+        wrong = served / station.time_scale
         return (
             f"station {station.name} {said}, but the simulated "
             f"line it names is served at time x{served:g} (`packline sim serve --time-scale "
-            f"{served:g}`): the run's process times would read {served / station.time_scale:g} "
-            f"times short; give `time_scale: {served:g}` in the station file, as `sim serve "
-            "--station-out` writes it"
+            f"{served:g}`): the run's waits (a hold, a poll interval, a timeout) would pass at "
+            f"the wrong pace, each {wrong:g} times as long for the line as the recipe gives "
+            f"it, and its process times would read {wrong:g} times short; give `time_scale: "
+            f"{served:g}` in the station file, as `sim serve --station-out` writes it"
         )
 
     async def recover(self, tool: Tool) -> bool:
@@ -654,13 +661,8 @@ class ToolKeeper:
         stays out of service naming those still open."""
         names = self._interlocked[tool.name]
         try:
-            made = await wait_for(
-                WallClock(),  # the wire's bound: wall time, whatever the line's pace
-                tool.driver.request_interlocks(),
-                tool.driver.link.timeout_s,
-                f"reading {tool.name}'s interlocks",
-            )
-        except (PacklineError, TimeoutError) as error:
+            made = await tool.driver.request_interlocks()
+        except PacklineError as error:
             self._tell_not_cleared(
                 tool.name,
                 by,

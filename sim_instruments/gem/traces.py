@@ -45,7 +45,7 @@ class SampledClock:
 
     def __init__(self, line: Clock) -> None:
         self.line = line
-        self.simulated = line.simulated
+        self.time_scale = line.time_scale
         self.wires = line.wires
         #: The earliest instant something is due (infinity: nothing), and what takes every
         #: due thing up to the instant it is given, in order.

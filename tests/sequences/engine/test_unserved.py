@@ -316,10 +316,11 @@ async def test_a_clear_on_a_served_line_reads_the_interlocks_within_the_wires_wa
 ):
     """On a line served 1000 times as fast as the wall clock, its station saying so, the run
     waits on the line's time (`launch.line_clock`), but a clear's read of the interlocks is
-    bounded as the wire is, by the link's timeout (2 s) of wall time: a chamber that answers
-    it in 10 ms, as a tool on a serial line may, is read. Bounded on the line's time, 2 ms of
-    wall time, the clear said `plasma_cleaner not cleared: its interlocks could not be read
-    (reading plasma_cleaner's interlocks: no result within 2 s)`."""
+    bounded as every exchange is, by its link (the link's timeout, 2 s of wall time: decision
+    0126): a chamber that answers it in 10 ms, as a tool on a serial line may, is read.
+    Bounded on the line's time, 2 ms of wall time, the clear said `plasma_cleaner not
+    cleared: its interlocks could not be read (reading plasma_cleaner's interlocks: no result
+    within 2 s)`."""
     driver = TOOL_KINDS["plasma_cleaner"].load_driver()
     read = driver.request_interlocks
 
@@ -330,3 +331,33 @@ async def test_a_clear_on_a_served_line_reads_the_interlocks_within_the_wires_wa
     monkeypatch.setattr(driver, "request_interlocks", in_10_ms)
     _, events = await supply_off_then_back(store, tmp_path, time_scale=1000)
     assert clears(events) == CLEARS_WITH_THE_SUPPLY_OFF_THEN_BACK
+
+
+async def test_a_run_on_a_served_line_reads_what_a_tool_holds_within_the_wires_wall_time(
+    store, tmp_path, monkeypatch
+):
+    """On a line served 1000 times as fast as the wall clock, its station saying so, the
+    run's check of what each idle tool holds before wafers move (`ToolKeeper._check_empty`)
+    is bounded as every exchange is, by its link (the link's timeout of wall time: decision
+    0126): a chamber whose answer takes 2 s of wall time, as a slow link's may, is read and
+    the lot runs. Bounded by 1800 s of the line's time, 1.8 s of wall time, the chamber was
+    out of service for the run (`what it holds is unknown: asking plasma_cleaner: no result
+    within 1800 s`) and the lot held for want of it."""
+    driver = TOOL_KINDS["plasma_cleaner"].load_driver()
+    read = driver.request_workpieces
+    reads: list[Any] = []
+
+    async def first_in_2_s(self: Any) -> tuple[str, ...]:
+        reads.append(self)
+        if len(reads) == 1:  # the check before wafers move
+            await asyncio.sleep(2.0)
+        return await read(self)
+
+    monkeypatch.setattr(driver, "request_workpieces", first_in_2_s)
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml", time_scale=1000)
+        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=1)
+        async with open_run(store, prepare(request), confirm=confirm_yes) as engine:
+            assert await engine.run() == "completed"
+    assert reads  # the slow read was the run's
+    assert [e for e in store.events(engine.run_id) if e["kind"] == "tool-out-of-service"] == []
