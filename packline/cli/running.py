@@ -35,11 +35,7 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.control import Order
 from packline.sequences.engine.errors import RunRefused
-from packline.sequences.engine.launch import (
-    recorded_recipe,
-    resumed_station,
-    what_held_wafers_need,
-)
+from packline.sequences.engine.launch import recorded_recipe, what_held_wafers_need
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults, simulated_tools, unknown_tool_problem
@@ -57,7 +53,6 @@ from .summary import print_claim_check, print_summary, summary_report
 
 if TYPE_CHECKING:
     from packline.sequences.engine.schedule import NoOutline, RecipeOutline
-    from packline.station import Station
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -122,7 +117,6 @@ def _run(args: argparse.Namespace) -> int:
                 _drive(
                     args,
                     store,
-                    prepared.station,
                     lambda observers, confirm, line_ready: open_run(
                         store,
                         prepared,
@@ -330,7 +324,6 @@ def _resume(args: argparse.Namespace) -> int:
                 f"--sim: run {run_id} drove the tools of station {run['station_name']}, not a "
                 "simulated line; resume it without --sim (--station FILE for new addresses)"
             )
-        station = resumed_station(run, args.station)
         method = get_method(run["method"])
         recipe = partial(recorded_recipe, store, method, run)
         injector = _injector(
@@ -356,7 +349,6 @@ def _resume(args: argparse.Namespace) -> int:
                 _drive(
                     args,
                     store,
-                    station,
                     lambda observers, confirm, line_ready: open_resume(
                         store,
                         run_id,
@@ -380,16 +372,14 @@ def _resume(args: argparse.Namespace) -> int:
 async def _drive(
     args: argparse.Namespace,
     store: RunStore,
-    station: Station | None,
     opener: Callable[..., Any],
     injector: FaultInjector | None = None,
 ) -> int:
-    """Open the run or resume on `station` (None: a dry run's simulated line) with
-    `opener(observers, confirm, line_ready)`, watched and answered as `args` say and with
-    `injector`'s faults, if any; drive it; print its summary; its exit code. The faults that
-    never fired are told whatever becomes of it."""
+    """Open the run or resume (`opener(observers, confirm, line_ready)`), watched and answered
+    as `args` say and with `injector`'s faults, if any; drive it; print its summary; its exit
+    code. The faults that never fired are told whatever becomes of it."""
     try:
-        return await _watched(args, store, station, opener, injector)
+        return await _watched(args, store, opener, injector)
     finally:
         if injector is not None:
             injector.report_missed()
@@ -398,7 +388,6 @@ async def _drive(
 async def _watched(
     args: argparse.Namespace,
     store: RunStore,
-    station: Station | None,
     opener: Callable[..., Any],
     injector: FaultInjector | None,
 ) -> int:
@@ -406,6 +395,7 @@ async def _watched(
     interactive = _interactive(args)
     observers: list[Observer] = []
     view: LiveView | None = None
+    log: PlainLog | None = None
     if args.json:
         observers.append(JsonLines(sys.stdout))
     elif not args.quiet:
@@ -413,8 +403,8 @@ async def _watched(
             view = LiveView(console)
             observers.append(view)
         else:
-            # on its line's process clock from its first line on, as its station says
-            observers.append(PlainLog(console, 1.0 if station is None else station.time_scale))
+            log = PlainLog(console)
+            observers.append(log)
     operator = OperatorConsole(
         console, interactive=interactive, confirmed_by=args.confirmed_by, view=view
     )
@@ -426,6 +416,8 @@ async def _watched(
             injector.record = engine.emit  # the run's records say what it injected
         if view is not None:
             view.attach(engine)
+        if log is not None:
+            log.time_scale = engine.spec.station.time_scale
         # The started heap is left out of full collections while the run polls its tools.
         with operator.attached(engine), view or contextlib.nullcontext(), frozen_heap():
             status = await engine.run()

@@ -412,24 +412,6 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
     return "; ".join(parts) + f"; then {resume_command(store, run_id, confirmed_by, db_option=db)}"
 
 
-def resumed_station(run: dict[str, Any], station_path: str | Path | None) -> Station | None:
-    """The station a resume of `run` (a runs row) drives, known before it opens: the station
-    file `station_path` (the same tools at new addresses: `open_resume` checks them), else the
-    one the run last drove; None for a dry run, which starts a fresh simulated line. BadInput
-    for a file that cannot be read, or any `station_path` of a dry run."""
-    if run["simulated"]:
-        if station_path is not None:
-            raise BadInput(
-                f"--station {station_path}: run {run['id']} is a dry run on the in-process "
-                "simulated line; resume it without --station (a fresh simulated line is started)"
-            )
-        return None
-    try:
-        return recorded_station(run) if station_path is None else load_station(station_path)
-    except StationError as error:
-        raise BadInput(str(error)) from None
-
-
 def recorded_station(run: dict[str, Any]) -> Station:
     """The station `run` (a runs row) was recorded with, read by the station parser, as a
     station file is: its tools, their addresses and a served line's control socket. A
@@ -529,13 +511,20 @@ async def open_resume(
         confirmed_by=confirmed_by,
         lot=LotIdentity(run["lot_id"], run["lot_product"], run["lot_owner"]),
     )
-    station = resumed_station(run, station_path)
-    if station is not None:
-        if station_path is not None:
-            try:
+    if run["simulated"] and station_path is not None:
+        raise BadInput(
+            f"--station {station_path}: run {run_id} is a dry run on the in-process simulated "
+            "line; resume it without --station (a fresh simulated line is started)"
+        )
+    if not run["simulated"]:
+        try:
+            if station_path is None:
+                station = recorded_station(run)
+            else:
+                station = load_station(station_path)
                 check_same_tools(method.tools_for(recipe), run, station, station_path)
-            except StationError as error:  # the run's recorded station
-                raise BadInput(str(error)) from None
+        except StationError as error:
+            raise BadInput(str(error)) from None
         check_station(method, recipe, station)  # a role its declaration has gained since
         if station_path is not None:
             check_tool_limits(

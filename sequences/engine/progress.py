@@ -89,15 +89,15 @@ class PlainLog:
         }
     )
 
-    def __init__(self, console: Console, time_scale: float = 1.0) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
-        #: How many times faster than the run's clock process time passes on its line, as its
-        #: station says before its engine opens (`packline/cli/running.py`): 1 in a dry run
-        #: and on real tools; on a line served at `time_scale` (`packline sim serve
-        #: --time-scale 60`) each line reads the run clock's wall time times it, as `show`
-        #: lists the event, where a piped run had printed `[0:00:25] session-cut-off` of the
-        #: event `show` listed at `[0:25:03]`.
-        self.time_scale = time_scale
+        #: How many times faster than process time the run's clock passes on its line, set
+        #: once its engine is open (`packline/cli/running.py`): 1 in a dry run and on real
+        #: tools; on a line served at `time_scale` (`packline sim serve --time-scale 60`)
+        #: each line reads the run clock's wall time times it, as `show` lists the event,
+        #: where a piped run had printed `[0:00:25] session-cut-off` of the event `show`
+        #: listed at `[0:25:03]`.
+        self.time_scale = 1.0
 
     def __call__(self, event: Event) -> None:
         if event.kind not in self.KINDS:

@@ -6,13 +6,11 @@ from __future__ import annotations
 import gc
 from typing import Annotated
 
-import pytest
 from pydantic import Field
 
 from packline.clock import ScaledClock
 from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
 from packline.sequences.engine import (
-    BadInput,
     Batch,
     Engine,
     Recipe,
@@ -24,18 +22,12 @@ from packline.sequences.engine import (
     open_run,
     prepare,
 )
-from packline.sequences.engine.launch import (
-    DRY_RUN_COLLECTION_THRESHOLD,
-    _collections_spared,
-    recorded_station,
-    resumed_station,
-)
+from packline.sequences.engine.launch import DRY_RUN_COLLECTION_THRESHOLD, _collections_spared
 from packline.sequences.engine.recorded_station import process_time, time_scale_of
 from packline.sequences.engine.schedule import find_schedule
 from packline.sequences.solder import oven_cycle
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.physics.oven import OVEN_RUN
-from packline.station import load_station
 from packline.units import Unit
 
 from ..test_resume_station import abort_at_first_step, confirm_yes, station_file
@@ -229,24 +221,3 @@ async def test_a_served_gem_ovens_trace_samples_are_recorded_when_they_were_take
     assert [
         (step["name"], t) for step, t in taken if not step["started_t"] <= t <= step["stopped_t"]
     ] == []
-
-
-async def test_a_resume_s_station_and_its_time_scale_are_known_before_it_opens(tmp_path):
-    """`resumed_station`, read before a resume's engine opens (its piped log's time scale:
-    `packline/cli/running.py`): the station file given, at the time scale it says (a line
-    served anew at another), else the station the run last drove; none for a dry run, which
-    is refused a station file, as is a file that cannot be read, naming it."""
-    async with SimulatedLine(ScaledClock(SERVED_X), kinds=["oven"]) as line:
-        recorded = line.station.model_copy(update={"time_scale": SERVED_X}).to_yaml()
-        given = station_file(tmp_path, line, "given.yaml", time_scale=2 * SERVED_X)
-    run = {"id": "R1", "simulated": 0, "station_yaml": recorded}
-    assert resumed_station(run, None) == recorded_station(run)
-    assert recorded_station(run).time_scale == SERVED_X
-    assert resumed_station(run, given) == load_station(given)
-    assert load_station(given).time_scale == 2 * SERVED_X
-    with pytest.raises(BadInput, match=r"missing\.yaml"):
-        resumed_station(run, tmp_path / "missing.yaml")
-    dry = {**run, "simulated": 1}
-    assert resumed_station(dry, None) is None
-    with pytest.raises(BadInput, match="run R1 is a dry run on the in-process simulated line"):
-        resumed_station(dry, given)

@@ -539,19 +539,6 @@ def test_a_piped_event_line_is_never_wrapped():
     assert out.getvalue() == f"[0:01:52] wafer-finished W01 held: {reason}\n"
 
 
-def test_a_piped_log_prints_its_first_event_on_the_lines_process_clock():
-    """A piped run's log is made with its station's time scale, known before the engine
-    opens (`packline/cli/running.py`), so the first event it prints, a resume's on a line
-    served at time x60 where its records end at 25.05 s of wall time, reads `[0:25:03]`, as
-    `show` lists it, not at the run clock's `[0:00:25]` (its scale had been set on it only
-    once the engine was open)."""
-    out = io.StringIO()
-    PlainLog(Console(file=out, width=160), 60.0)(
-        Event("resume-plan", "R1", 25.05, 0.0, message="this resume runs W05, W06")
-    )
-    assert out.getvalue() == "[0:25:03] resume-plan this resume runs W05, W06\n"
-
-
 async def test_a_resume_s_view_on_a_served_line_prints_its_plan_as_show_lists_it(
     store, tmp_path, capsys: pytest.CaptureFixture[str]
 ):
