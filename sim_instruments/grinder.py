@@ -23,23 +23,30 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from packline.clock import Clock
-from packline.drivers.families.scpi_wire import quote
+from packline.drivers.families.scpi_wire import command, quote
 from packline.drivers.roles.grinder import CycleResult, GrinderStatus, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import (
-    CHUCK_NEEDS,
-    CHUCK_REFUSALS,
     COARSEST_GAUGE_RESOLUTION_UM,
     FINEST_GAUGE_RESOLUTION_UM,
     GAUGE_READING,
     NO_WAFER,
     SPEC,
     STATUS_REPLY,
+    TARGET_NOT_BELOW_READING,
+    TARGET_NOT_SET,
     VACUUM_ON,
     WAFER_ON_CHUCK,
     gauge_decimals,
 )
 
-from .families.scpi import Header, ScpiError, ScpiSimTool, count, quoted_wafer_id
+from .families.scpi import (
+    Header,
+    ScpiError,
+    ScpiSimTool,
+    count,
+    first_unmet_refusal,
+    quoted_wafer_id,
+)
 from .physics.grinder import (
     GrindPhysics,
     grind_to_level,
@@ -262,7 +269,7 @@ class SimGrinder(ScpiSimTool):
         self._require_not_running(self.short("wafer_load"))
         if self.alarms:
             raise ScpiError(202, ",".join(sorted(self.alarms)))
-        self._refuse_unmet("wafer_reload" if rework else "wafer_load")
+        self._refuse_unmet_chuck("wafer_reload" if rework else "wafer_load")
         try:
             self.twin.load(wafer_id, self.name, rework=rework)
         except WaferAlreadyProcessed as error:
@@ -273,24 +280,19 @@ class SimGrinder(ScpiSimTool):
         """The chuck emptied; the last cycle's progress and time stay readable (fields 7, 8)."""
         count(self.short("wafer_unload"), arguments, 0)
         self._require_not_running(self.short("wafer_unload"))
-        self._refuse_unmet("wafer_unload")
+        self._refuse_unmet_chuck("wafer_unload")
         self.wafer_id = None
 
-    def _refuse_unmet(self, command: str) -> None:
-        """Refuse `command` when the chuck does not give what it needs (`CHUCK_NEEDS`: the
-        first unmet in their order), in the spec's words (`CHUCK_REFUSALS`): an empty chuck
-        as the grinder's own error 203, whose message they are, any other as a settings
-        conflict (-221) they detail."""
-        unmet = {
+    def _refuse_unmet_chuck(self, name: str) -> None:
+        """Refuse the command `name` when the chuck does not give what the spec declares it
+        needs, the first unmet of its preconditions in their order, in their words."""
+        chuck_unmet = {
             WAFER_ON_CHUCK: self.wafer_id is not None,
             VACUUM_ON: self.vacuum_on,
             NO_WAFER: self.wafer_id is None,
         }
-        first = next((need for need in CHUCK_NEEDS[command] if unmet[need]), None)
-        if first == NO_WAFER:
-            raise ScpiError(203)
-        if first is not None:
-            raise ScpiError(-221, CHUCK_REFUSALS[first].format(wafer=self.wafer_id))
+        if refusal := first_unmet_refusal(command(SPEC, name), chuck_unmet, wafer=self.wafer_id):
+            raise refusal
 
     def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""
@@ -308,25 +310,31 @@ class SimGrinder(ScpiSimTool):
             self._end_cycle(CycleResult.ABORTED, self.clock.now())
 
     def _start(self, arguments: list[str]) -> None:
-        """State (running, alarm 202, no wafer 203, target), then the interlocks (201)."""
+        """State (running, alarm 202, then the spec's preconditions: no wafer 203, the target),
+        then the interlocks (201)."""
         count(self.short("start"), arguments, 0)
         self._require_not_running(self.short("start"))
         if self.alarms:
             raise ScpiError(202, ",".join(sorted(self.alarms)))
-        if self.wafer_id is None:
-            raise ScpiError(203)
-        if self.target_um is None:
-            raise ScpiError(-221, f"{self.short('target_thickness_um')} not set")
-        level = self.level_um()
-        resolution = self.gauge_resolution_um
-        if self.gauge_steps(level) <= self.gauge_steps(self.target_um):
-            raise ScpiError(
-                -221,
-                f"target {self.target_um:g} um not below the gauge reading "
-                f"{self._gauge_reply(level)} um",
-            )
+        level, target = self.level_um(), self.target_um
+        start_unmet = {
+            NO_WAFER: self.wafer_id is None,
+            TARGET_NOT_SET: target is None,
+            TARGET_NOT_BELOW_READING: (
+                target is not None and self.gauge_steps(level) <= self.gauge_steps(target)
+            ),
+        }
+        if refusal := first_unmet_refusal(
+            command(SPEC, "start"),
+            start_unmet,
+            target="" if target is None else f"{target:g}",
+            reading=self._gauge_reply(level),
+        ):
+            raise refusal
+        assert target is not None  # TARGET_NOT_SET refuses a start without one
         self.require_interlocks(SPEC.command_by_name["start"].interlocks)
-        target, polish, fine = self.target_um, self.polish_allowance_um, self.fine_allowance_um
+        resolution = self.gauge_resolution_um
+        polish, fine = self.polish_allowance_um, self.fine_allowance_um
 
         def grid(value: float) -> int:  # a stage threshold on the gauge grid, rounded up
             return math.ceil(value / resolution - 1e-9)

@@ -60,11 +60,13 @@ from .families.scpi import (
     choice,
     conflict,
     count,
+    first_unmet_refusal,
     flag,
     quoted_wafer_id,
     switch,
+    unmet,
 )
-from .laser_chuck import Chuck, unmet
+from .laser_chuck import Chuck
 from .laser_job import ScanJob
 from .physics.laser import LaserPhysics
 from .servers.text import AddressForm
@@ -434,10 +436,9 @@ class SimLaser(ScpiSimTool):
             ),
             NO_SITES: self.chuck.selected_sites().size == 0,
         }
-        for precondition in command(SPEC, "job_start").preconditions:
-            if unmet_now[precondition]:
-                return unmet(precondition, atmosphere=self.atmosphere.value)
-        return None
+        return first_unmet_refusal(
+            command(SPEC, "job_start"), unmet_now, atmosphere=self.atmosphere.value
+        )
 
     def _progress(self, _: list[str]) -> str:
         """`:JOB:PROG?`, as the spec declares it (`JOB_PROGRESS_REPLY`)."""

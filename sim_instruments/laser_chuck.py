@@ -3,8 +3,8 @@
 The laser (`sim_instruments/laser.py`) keeps the wire, the enclosure and the beam; the chuck
 keeps what it holds. It refuses in the SCPI family's terms: a load onto a held wafer, or a
 wafer this tool processed before, as conflicts (-221); anything done without a wafer as the
-spec declares it (`NO_WAFER`, raised by `unmet`); a site off the wafer as out of range
-(-222), a site selected twice as illegal (-224). A new wafer, a flip or a new selection
+spec declares it (`NO_WAFER`, raised by the family's `unmet`); a site off the wafer as out of
+range (-222), a site selected twice as illegal (-224). A new wafer, a flip or a new selection
 starts from no site selected.
 """
 
@@ -14,22 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from packline.drivers.families.scpi_wire import ScpiPrecondition
 from packline.drivers.roles.laser import FaceUp
 from packline.drivers.specs.laser import NO_WAFER
 
-from .families.scpi import ScpiError, conflict
+from .families.scpi import ScpiError, conflict, unmet
 from .twin import TwinStore, WaferAlreadyProcessed, Workpiece
 
 
 def _no_sites() -> np.ndarray:
     return np.zeros(0, np.int64)
-
-
-def unmet(precondition: ScpiPrecondition, **fields: object) -> ScpiError:
-    """The refusal of a command whose `precondition` the tool's state leaves unmet: its
-    declared code and words (`fields` fill the words in), as the laser queues it."""
-    return ScpiError(precondition.code, precondition.words(**fields))
 
 
 @dataclass

@@ -241,7 +241,12 @@ class ScpiPrecondition:
     (`words`: `atmosphere {atmosphere} not ready`). The declaration is the words' one
     statement: the tool refuses in them, a driver that checks the state before it sends says
     them too, and the page's command table gives them (`ScpiCommand.preconditions`). A code
-    that is no error (0) or a standard one the family does not know is refused."""
+    that is no error (0) or a standard one the family does not know is refused.
+
+    A tool's own code (above 0) is an error the tool keeps for this precondition alone (the
+    grinder's `203,"No wafer on chuck"`): its detail is that error's message, which the tool's
+    refusal of the code states from it, and it is queued with nothing after it (`queued`); such
+    a detail has no `{field}`, a message being fixed."""
 
     code: int
     detail: str
@@ -254,10 +259,22 @@ class ScpiPrecondition:
                 f"(a standard error of {sorted(set(known) - {NO_ERROR})}, or a tool's own, "
                 "above 0)"
             )
+        if self.code > 0 and _DETAIL_FIELD.search(self.detail):
+            raise ValueError(
+                f"precondition {self.detail!r}: the tool's own code {self.code} is queued with "
+                "its message alone, which has no {field} to fill in"
+            )
 
     def words(self, **fields: object) -> str:
-        """The detail as the tool queues it, its `{field}`s filled in from `fields`."""
+        """The refusal's words, its `{field}`s filled in from `fields`: the detail queued after
+        a standard error's message, or the tool's own error's message."""
         return self.detail.format(**fields)
+
+    def queued(self, **fields: object) -> tuple[int, str]:
+        """The code and the detail the tool queues refusing a command for this precondition
+        (`{field}`s from `fields`): its words after a standard error's message, nothing after
+        the tool's own error's message, which the words are."""
+        return self.code, "" if self.code > 0 else self.words(**fields)
 
     @property
     def page_form(self) -> str:

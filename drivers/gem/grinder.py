@@ -8,15 +8,17 @@ workpiece and the chuck are remote commands answered at once; a cycle is the rem
 result and the gauge's reading in its report: no polling. An alarm ends the wait at once. The
 cycle's time allowance, the target checks and the limits are the SCPI driver's
 (`drivers/grinder.py`): the process window is the role's, whatever wire carries it. What a
-load or an unload needs of the chuck (`CHUCK_NEEDS`) is read from the status variables before
-the command is sent and refused in the spec's words, the SCPI grinder's: the tool's own
-refusal, HCACK 2, says only that it cannot perform now.
+load or an unload needs of the chuck (the preconditions the spec declares of the SCPI
+grinder's command) is read from the status variables before the command is sent and refused
+in the spec's words, the SCPI grinder's: the tool's own refusal, HCACK 2, says only that it
+cannot perform now.
 """
 
 from __future__ import annotations
 
 from ..equipment import READY_STATES, ToolState
 from ..errors import ProtocolError, ToolAlarm
+from ..families.scpi_wire import command
 from ..grinder import (
     RECIPE_SETPOINTS,
     ScpiGrinder,
@@ -34,8 +36,6 @@ from ..roles.grinder import (
     WaferOnChuck,
 )
 from ..specs.grinder import (
-    CHUCK_NEEDS,
-    CHUCK_REFUSALS,
     NO_WAFER,
     SPEC,
     STATUS_REPLY,
@@ -141,24 +141,26 @@ class GemGrinder(GemEquipment, Grinder):
         await self._refuse_unmet(action, "wafer_unload")
         await self.command("unload")
 
-    async def _refuse_unmet(self, action: str, command: str) -> None:
+    async def _refuse_unmet(self, action: str, name: str) -> None:
         """Refuse `action` before its remote command is sent when the chuck (`wafer_id`,
-        `vacuum_on`) does not give what the SCPI grinder's `command` needs of it (`CHUCK_NEEDS`,
-        in their order), in the spec's words (`CHUCK_REFUSALS`), as the SCPI grinder refuses
-        (`refuse_unmet`: a wafer already on the chuck is `WorkpieceHeld` naming it)."""
+        `vacuum_on`) does not give what the SCPI grinder's command `name` needs of it (its
+        `preconditions`, in their order), in their words, as the SCPI grinder refuses
+        (`refuse_unmet`: a wafer already on the chuck is `WorkpieceHeld` naming it). Each is
+        named there by its declared words, which tell them apart."""
         wafer_id, vacuum_on = await self.request_values(action, "wafer_id", "vacuum_on")
         held = wafer_id or None
         unmet = {
-            WAFER_ON_CHUCK: held is not None,
-            VACUUM_ON: bool(vacuum_on),
-            NO_WAFER: held is None,
+            WAFER_ON_CHUCK.detail: held is not None,
+            VACUUM_ON.detail: bool(vacuum_on),
+            NO_WAFER.detail: held is None,
         }
+        needed = {each.detail: each for each in command(SPEC, name).preconditions}
         self.refuse_unmet(
             action,
-            CHUCK_NEEDS[command],
+            needed,
             unmet,
-            lambda name: CHUCK_REFUSALS[name].format(wafer=held),
-            holding=WAFER_ON_CHUCK,
+            lambda detail: needed[detail].words(wafer=held),
+            holding=WAFER_ON_CHUCK.detail,
             held=held,
         )
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from ..families.scpi_wire import (
     ScpiCommand,
     ScpiInterlock,
+    ScpiPrecondition,
     ScpiReply,
     ScpiReplyField,
     ScpiSetpoint,
     ScpiWire,
     reply_command,
+    short_form,
     standard_refusals,
 )
 from ..roles.grinder import CycleResult, GrinderStatus, GrindPhase
@@ -43,26 +45,13 @@ def gauge_decimals(resolution_um: float) -> int:
 #: The phases in which setpoints, the chuck and the wafer may change (not grinding).
 NOT_GRINDING = ("IDLE", "FAULT")
 
-#: What a load or an unload needs of the chuck (`CHUCK_NEEDS`), each named by what is wrong
-#: when it is unmet: a wafer already on it, its vacuum on, no wafer on it.
-WAFER_ON_CHUCK = "WAFER_ON_CHUCK"
-VACUUM_ON = "VACUUM_ON"
-NO_WAFER = "NO_WAFER"
-#: The grinder's words refusing each of them: a settings conflict's detail (-221, `{wafer}`
-#: the wafer on the chuck), and for an empty chuck the message of its own error 203.
-CHUCK_REFUSALS = {
-    WAFER_ON_CHUCK: "wafer {wafer} is on the chuck",
-    VACUUM_ON: "chuck vacuum is on; release it first",
-    NO_WAFER: "No wafer on chuck",
-}
-#: What a load, a rework's load and an unload need of the chuck (`CHUCK_REFUSALS`), in the
-#: order the grinder checks them once it is not grinding and has no alarm (202): the first
-#: unmet refuses the command.
-CHUCK_NEEDS = {
-    "wafer_load": (WAFER_ON_CHUCK, VACUUM_ON),
-    "wafer_reload": (WAFER_ON_CHUCK, VACUUM_ON),
-    "wafer_unload": (NO_WAFER, VACUUM_ON),
-}
+#: What the chuck must give a command (`ScpiCommand.preconditions`), each refused in its words
+#: once the grinder is not grinding and has no alarm (202): a wafer already on it and its vacuum
+#: on are settings conflicts (-221, `{wafer}` the wafer on the chuck), an empty chuck the
+#: grinder's own error 203, whose message the words are.
+WAFER_ON_CHUCK = ScpiPrecondition(code=-221, detail="wafer {wafer} is on the chuck")
+VACUUM_ON = ScpiPrecondition(code=-221, detail="chuck vacuum is on; release it first")
+NO_WAFER = ScpiPrecondition(code=203, detail="No wafer on chuck")
 
 #: A gauge's reading as the grinder writes it: the reply of `MEAS:THIC?` (and of `MEAS:SUBS?`,
 #: the substrate's gauge) and `GRIN:STAT?`'s thickness field, whose name it has. On the gauge's
@@ -137,6 +126,9 @@ def _place(field: str) -> str:
     return f"field {names.index(field) + 1} of `GRIN:STAT?`"
 
 
+#: The header of the cycle's target thickness, which its start needs sent.
+TARGET_HEADER = "GRINd:TARGet"
+
 #: Recipe setpoints in the order the driver sends them, with their defaults in the tool.
 SETPOINTS = (
     ScpiSetpoint(
@@ -173,7 +165,7 @@ SETPOINTS = (
     ),
     ScpiSetpoint(
         name="target_thickness_um", unit="um", machine_range=Range(20, 2000),
-        process_limit=Range(50, 1500), header="GRINd:TARGet",
+        process_limit=Range(50, 1500), header=TARGET_HEADER,
         doc="total thickness at the end of the cycle; not set in the tool until sent "
         "(`9.91E+37`)",
     ),
@@ -187,6 +179,13 @@ SETPOINTS = (
         "above the substrate (est)",
     ),
 )  # fmt: skip
+
+#: What a cycle's start needs of its target, once the chuck holds a wafer (`NO_WAFER`): sent,
+#: and below the gauge's reading (`{target}` as sent, µm; `{reading}` as `MEAS:THIC?` answers).
+TARGET_NOT_SET = ScpiPrecondition(code=-221, detail=f"{short_form(TARGET_HEADER)} not set")
+TARGET_NOT_BELOW_READING = ScpiPrecondition(
+    code=-221, detail="target {target} um not below the gauge reading {reading} um"
+)
 
 COMMANDS = (
     reply_command(STATUS_REPLY, "status", "the cycle in one line (the fields: below)"),
@@ -212,9 +211,10 @@ COMMANDS = (
     ScpiCommand(
         name="wafer_load", header="WAFer:LOAD", syntax='"<id>",FRONT|BACK',
         parameters=("wafer_id", "side"), allowed_in=("IDLE",),
-        doc="not grinding, no alarm (202), chuck empty, vacuum off, not a wafer this tool "
-        "processed last (-221; that one `WAF:REL` takes): the workpiece lies "
-        "on the chuck with that side facing the wheel. FRONT: resin top, bump tops and die "
+        preconditions=(WAFER_ON_CHUCK, VACUUM_ON),
+        doc="not grinding, no alarm (202), not a wafer this tool processed last (-221; that "
+        "one `WAF:REL` takes): the workpiece lies on the chuck with that side facing the "
+        "wheel. FRONT: resin top, bump tops and die "
         "backs are ground (000:f); BACK: the substrate is thinned (front on the chuck, under "
         "tape). `\"<id>\"`: a quoted string (-104 bare) of 1-16 printable ASCII characters "
         "without space, `,`, `;` or `\"` (-224)",
@@ -222,13 +222,14 @@ COMMANDS = (
     ScpiCommand(
         name="wafer_reload", header="WAFer:RELoad", syntax='"<id>",FRONT|BACK',
         parameters=("wafer_id", "side"), allowed_in=("IDLE",),
+        preconditions=(WAFER_ON_CHUCK, VACUUM_ON),
         doc=f"`WAF:LOAD` as a rework: {RELOAD_DOC} (-221 naming the wafer, what this tool did to "
         "it and this command)",
     ),
     ScpiCommand(
         name="wafer_unload", header="WAFer:UNLoad", allowed_in=NOT_GRINDING,
-        doc="not grinding, vacuum off (-221), a wafer on the chuck (203): chuck empty (also "
-        "allowed in fault, to recover the wafer)",
+        preconditions=(NO_WAFER, VACUUM_ON),
+        doc="not grinding: chuck empty (also allowed in fault, to recover the wafer)",
     ),
     ScpiCommand(
         name="wafer", header="WAFer", form="query", reply='`"<id>",FRONT|BACK` or `NONE`',
@@ -253,9 +254,10 @@ COMMANDS = (
         name="start", header="GRINd:STARt", allowed_in=("IDLE",),
         overlapped=True,
         interlocks=("chuck_vacuum", "wafer_present", "grinding_water"),
-        doc="refused, in this order: grinding (-221), an alarm (202), no wafer (203), target "
-        "not set or not below the gauge reading (-221), then an interlock open (201); runs "
-        "COARSE → FINE → POLISH → IDLE with the setpoints as they are now",
+        preconditions=(NO_WAFER, TARGET_NOT_SET, TARGET_NOT_BELOW_READING),
+        doc="runs COARSE → FINE → POLISH → IDLE with the setpoints as they are now; refused "
+        "while grinding (-221) and with an alarm (202) before what follows, with an interlock "
+        "open (201) after it",
     ),
 )  # fmt: skip
 
@@ -336,7 +338,7 @@ SPEC = ToolSpec(
         ),
         Refusal(
             code=203,
-            text=f"{CHUCK_REFUSALS[NO_WAFER]}: `GRIN:STAR`, `WAF:UNL` on an empty chuck",
+            text=f"{NO_WAFER.detail}: `GRIN:STAR`, `WAF:UNL` on an empty chuck",
         ),
     ),
     wire=ScpiWire(interlock_error=201, interlock_reply="named", replies=(STATUS_REPLY,)),

@@ -71,7 +71,9 @@ from .scpi_session import (
     ScpiError,
     Session,
     conflict,
+    first_unmet_refusal,
     is_command_error,
+    unmet,
 )
 
 T = TypeVar("T")
@@ -85,9 +87,11 @@ __all__ = [
     "choice",
     "conflict",
     "count",
+    "first_unmet_refusal",
     "flag",
     "quoted_wafer_id",
     "switch",
+    "unmet",
 ]
 
 #: How many received header names a tool remembers the header of (`_header_named`).

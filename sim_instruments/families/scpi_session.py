@@ -3,14 +3,19 @@
 IEEE 488.2 status reporting as SCPI-99 keeps it per session: a refused line is a `ScpiError`
 queued as `code,"message;detail"` for `SYST:ERR?` (10 deep; an overflow replaces the newest
 entry with -350), its class sets a bit of the event status register, and the status byte
-summarises the queue and the enabled events. The family's wire side
+summarises the queue and the enabled events. A state refusal the spec declares is queued in
+its words (`unmet`; the first of a command's, `first_unmet_refusal`), any other settings
+conflict by its detail (`conflict`). The family's wire side
 (`sim_instruments/families/scpi.py`) keeps one `Session` per connection.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from packline.drivers.families.scpi_wire import ScpiCommand, ScpiPrecondition
 
 #: Event status register bits (IEEE 488.2 11.5.1).
 OPERATION_COMPLETE = 1 << 0
@@ -41,6 +46,32 @@ class ScpiError(Exception):
 def conflict(detail: str) -> ScpiError:
     """-221: not allowed in the present state."""
     return ScpiError(-221, detail)
+
+
+def unmet(precondition: ScpiPrecondition, **fields: object) -> ScpiError:
+    """The refusal of a command whose `precondition` the tool's state leaves unmet: its
+    declared code and words (`fields` fill the words in), as the spec declares it is queued
+    (`ScpiPrecondition.queued`)."""
+    code, detail = precondition.queued(**fields)
+    return ScpiError(code, detail)
+
+
+def first_unmet_refusal(
+    command: ScpiCommand, unmet_now: Mapping[ScpiPrecondition, bool], **fields: object
+) -> ScpiError | None:
+    """The refusal (`unmet`) of the first of `command`'s preconditions, in the order the spec
+    declares the tool checks them, that the tool's state leaves unmet (`unmet_now`: what the
+    tool judges of its state, by precondition); None when every one is met. A precondition the
+    spec declares that the tool does not judge is a ValueError naming it: the simulated tool
+    and its spec have drifted apart."""
+    unjudged = [each.detail for each in command.preconditions if each not in unmet_now]
+    if unjudged:
+        raise ValueError(
+            f"{command.header}: the spec declares preconditions the tool does not judge: "
+            f"{', '.join(unjudged)}"
+        )
+    first = next((each for each in command.preconditions if unmet_now[each]), None)
+    return None if first is None else unmet(first, **fields)
 
 
 def is_command_error(code: int) -> bool:

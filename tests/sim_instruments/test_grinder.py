@@ -362,7 +362,7 @@ async def test_raw_scpi_errors_from_the_tool(rig: Rig):
         ("SP@N 1", '-102,"Syntax error;header SP@N"'),
         ("GRIN:STAR", '203,"No wafer on chuck"'),
         ("WAF:UNL", '203,"No wafer on chuck"'),
-        # what a load needs of the chuck, in the spec's words (CHUCK_REFUSALS)
+        # what a load needs of the chuck, in the spec's words (its preconditions)
         ("CHUC:VAC ON", '0,"No error"'),
         ('WAF:LOAD "W01",BACK', '-221,"Settings conflict;chuck vacuum is on; release it first"'),
         ("CHUC:VAC OFF", '0,"No error"'),

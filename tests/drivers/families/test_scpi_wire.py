@@ -81,3 +81,31 @@ def test_a_precondition_whose_code_is_no_refusal_of_the_family_is_refused(code: 
     with pytest.raises(ValueError, match=rf"precondition 'no wafer': code {code} is no refusal"):
         ScpiPrecondition(code=code, detail="no wafer")
     assert ScpiPrecondition(code=203, detail="no wafer").code == 203  # a tool's own code
+
+
+def test_a_precondition_of_a_tools_own_code_is_its_message_queued_alone():
+    """A standard code's precondition queues its words after the message's `;`; a tool's own
+    code is the error the tool keeps for it, whose message the words are, queued with nothing
+    after it (the grinder's `203,"No wafer on chuck"`), and so has no field to fill in."""
+    taken = ScpiPrecondition(code=-221, detail="wafer {wafer} is on the chuck")
+    assert taken.queued(wafer="W1") == (-221, "wafer W1 is on the chuck")
+    empty = ScpiPrecondition(code=203, detail="No wafer on chuck")
+    assert empty.queued() == (203, "")
+    assert empty.words() == "No wafer on chuck"
+    with pytest.raises(ValueError, match=r"'No wafer {wafer}': the tool's own code 203"):
+        ScpiPrecondition(code=203, detail="No wafer {wafer}")
+
+
+@pytest.mark.parametrize("spec", [laser.SPEC, grinder.SPEC, dc_supply.SPEC], ids=lambda s: s.kind)
+def test_a_precondition_of_a_tools_own_code_is_that_codes_message(spec):
+    """What the tool queues for such a precondition is its refusal table's message for the
+    code: the two say the same words."""
+    own = {
+        precondition
+        for entry in spec.commands
+        if isinstance(entry, ScpiCommand)
+        for precondition in entry.preconditions
+        if precondition.code > 0
+    }
+    messages = error_messages(spec)
+    assert {p.code: p.detail for p in own} == {p.code: messages[p.code] for p in own}

@@ -10,13 +10,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from packline.clock import VirtualClock
-from packline.drivers.families.scpi_wire import matches, short_form
-from packline.sim_instruments.families.scpi import ScpiSimTool
+from packline.drivers.families.scpi_wire import (
+    ScpiCommand,
+    ScpiPrecondition,
+    matches,
+    short_form,
+)
+from packline.drivers.roles.laser import Atmosphere
+from packline.drivers.specs import dc_supply, grinder, laser
+from packline.sim_instruments.families.scpi import ScpiError, ScpiSimTool
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.twin import TwinStore
@@ -306,3 +314,113 @@ async def test_opc_sets_its_event_bit_and_wai_holds_the_next_line_until_the_end(
     assert await client.query("*ESR?") == "1"  # read once it ended
     assert not served.sim.operation_pending()
     assert await client.errors() == []
+
+
+#: A step of a precondition's scenario that latches the tool's first alarm (no line does).
+LATCH_ALARM = "latch an alarm"
+#: Every SCPI tool's spec: what each declares of its commands' state (`preconditions`).
+SCPI_SPECS = {"laser": laser.SPEC, "grinder": grinder.SPEC, "dc_supply": dc_supply.SPEC}
+#: The laser, loaded with its door closed again, ready for a job but for what the step tests.
+LASER_LOADED = (":ENCL:DOOR OPEN", ':WAF:LOAD "W1"', ":ENCL:DOOR CLOS")
+#: The grinder, with a wafer 725 um thick on its chuck.
+GRINDER_LOADED = ('WAF:LOAD "W1",BACK',)
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """A state in which `precondition` is the first of the command's left unmet: the steps
+    that make it (lines, a `LATCH_ALARM`, seconds to let pass on the tool's clock), the line
+    refused, and the fields the tool fills its words in with there."""
+
+    steps: tuple[str | float, ...]
+    line: str
+    fields: dict[str, Any]
+
+
+#: (tool, command, precondition) -> the state that leaves it the first unmet.
+UNMET = {
+    ("laser", "emission", laser.ALARM_ACTIVE): Unmet((LATCH_ALARM,), ":OUTP ON", {}),
+    ("laser", "door", laser.EMISSION_ON): Unmet((":OUTP ON",), ":ENCL:DOOR OPEN", {}),
+    ("laser", "door", laser.SHUTTER_OPEN): Unmet((":OUTP:SHUT OPEN",), ":ENCL:DOOR OPEN", {}),
+    ("laser", "wafer_load", laser.DOOR_CLOSED): Unmet((), ':WAF:LOAD "W1"', {}),
+    ("laser", "wafer_reload", laser.DOOR_CLOSED): Unmet((), ':WAF:REL "W1"', {}),
+    ("laser", "wafer_unload", laser.DOOR_CLOSED): Unmet((), ":WAF:UNL", {}),
+    ("laser", "wafer_unload", laser.NO_WAFER): Unmet((":ENCL:DOOR OPEN",), ":WAF:UNL", {}),
+    ("laser", "wafer_flip", laser.NO_WAFER): Unmet((), ":WAF:FLIP", {}),
+    ("laser", "sites", laser.NO_WAFER): Unmet((), ":JOB:SIT ALL", {}),
+    ("laser", "sites_add", laser.NO_WAFER): Unmet((), ":JOB:SIT:ADD 0", {}),
+    ("laser", "job_start", laser.JOB_RUNNING): Unmet(
+        (*LASER_LOADED, ":OUTP ON", ":JOB:SIT ALL", ":OUTP:SHUT OPEN", ":JOB:STAR CLE"),
+        ":JOB:STAR CLE", {},
+    ),
+    ("laser", "job_start", laser.ALARM_ACTIVE): Unmet((LATCH_ALARM,), ":JOB:STAR CLE", {}),
+    ("laser", "job_start", laser.NO_WAFER): Unmet((), ":JOB:STAR CLE", {}),
+    ("laser", "job_start", laser.ATMOSPHERE_NOT_READY): Unmet(
+        (*LASER_LOADED, ":PROC:ATM ARG"), ":JOB:STAR CLE", {"atmosphere": Atmosphere.ARGON.value}
+    ),
+    ("laser", "job_start", laser.JET_UNDER_REDUCED_PRESSURE): Unmet(
+        (*LASER_LOADED, ":PROC:ATM VAC", 600.0, ":PROC:JET ON"), ":JOB:STAR CLE", {}
+    ),
+    ("laser", "job_start", laser.NO_SITES): Unmet(LASER_LOADED, ":JOB:STAR CLE", {}),
+    ("grinder", "wafer_load", grinder.WAFER_ON_CHUCK): Unmet(
+        (*GRINDER_LOADED, "CHUC:VAC ON"), 'WAF:LOAD "W2",BACK', {"wafer": "W1"}
+    ),
+    ("grinder", "wafer_load", grinder.VACUUM_ON): Unmet(
+        ("CHUC:VAC ON",), 'WAF:LOAD "W2",BACK', {}
+    ),
+    ("grinder", "wafer_reload", grinder.WAFER_ON_CHUCK): Unmet(
+        (*GRINDER_LOADED, "CHUC:VAC ON"), 'WAF:REL "W2",BACK', {"wafer": "W1"}
+    ),
+    ("grinder", "wafer_reload", grinder.VACUUM_ON): Unmet(
+        ("CHUC:VAC ON",), 'WAF:REL "W2",BACK', {}
+    ),
+    ("grinder", "wafer_unload", grinder.NO_WAFER): Unmet(("CHUC:VAC ON",), "WAF:UNL", {}),
+    ("grinder", "wafer_unload", grinder.VACUUM_ON): Unmet(
+        (*GRINDER_LOADED, "CHUC:VAC ON"), "WAF:UNL", {}
+    ),
+    ("grinder", "start", grinder.NO_WAFER): Unmet(("GRIN:TARG 300",), "GRIN:STAR", {}),
+    ("grinder", "start", grinder.TARGET_NOT_SET): Unmet(GRINDER_LOADED, "GRIN:STAR", {}),
+    ("grinder", "start", grinder.TARGET_NOT_BELOW_READING): Unmet(
+        (*GRINDER_LOADED, "GRIN:TARG 800"), "GRIN:STAR", {"target": "800", "reading": "725.0"}
+    ),
+}  # fmt: skip
+
+
+def test_every_precondition_a_scpi_spec_declares_has_a_state_that_leaves_it_unmet():
+    """Each (tool, command, precondition) the SCPI specs declare is tried below, no other: a
+    precondition declared anew, or taken off a command, fails here until `UNMET` says so."""
+    declared = {
+        (kind, entry.name, precondition)
+        for kind, spec in SCPI_SPECS.items()
+        for entry in spec.commands
+        if isinstance(entry, ScpiCommand)
+        for precondition in entry.preconditions
+    }
+    assert set(UNMET) == declared
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "precondition"),
+    sorted(UNMET, key=lambda key: (key[0], key[1], key[2].detail)),
+    ids=lambda value: value.detail if isinstance(value, ScpiPrecondition) else str(value),
+)
+async def test_the_simulated_tool_refuses_each_declared_precondition_in_its_words(
+    kind: str, name: str, precondition: ScpiPrecondition
+):
+    """In a state where `precondition` is the first of its command's left unmet, the simulated
+    tool refuses the command with the code and detail the spec declares it queues, the words'
+    fields filled in: the spec and the tool cannot drift apart unseen."""
+    unmet = UNMET[kind, name, precondition]
+    tool = TOOLS[kind].make()
+    for step in unmet.steps:
+        if step == LATCH_ALARM:
+            tool.latch(tool.spec.alarms[0].code)
+        elif isinstance(step, float):
+            await tool.clock.sleep(step)
+        else:
+            tool.answer(step)
+    assert matches(tool.header(name), unmet.line.partition(" ")[0])
+    with pytest.raises(ScpiError) as refused:
+        tool.answer(unmet.line)
+    queued = (refused.value.code, refused.value.detail)
+    assert queued == precondition.queued(**unmet.fields)
