@@ -69,6 +69,8 @@ def refuse_unmet(
     status: SawStatus,
     blade: BladeStatus | None,
     interlocks: Mapping[str, bool],
+    *,
+    spins_up: bool = False,
 ) -> None:
     """Refuse `action` before the saw's `command` is sent when what the saw judges of it
     (`judged_in_order`) shows unmet in what the driver just read: the `status`, the `blade`
@@ -76,9 +78,15 @@ def refuse_unmet(
     first unmet in that order is the refusal, as the saw's own would be: an open interlock is
     `InterlockOpen` naming the open ones, anything else `ToolStateError` in the spec's words
     (`precondition`). Both faces of the saw judge so, the GEM one because its tool's refusal,
-    HCACK 2, does not say why."""
-    at_speed = status.spindle_set_krpm > 0 and (
-        abs(status.spindle_krpm - status.spindle_set_krpm) <= SPINDLE_TOLERANCE_KRPM
+    HCACK 2, does not say why.
+
+    `spins_up`: the caller brings the spindle to speed itself before it sends `command` (`dice`
+    before its `CUT`), so the spindle at speed, the last of the order, is not judged; the rest
+    is, before anything is sent. What a cut needs of the blade and its interlocks holds what a
+    spindle start needs, so the spin-up that follows needs no judgement of its own."""
+    at_speed = spins_up or (
+        status.spindle_set_krpm > 0
+        and abs(status.spindle_krpm - status.spindle_set_krpm) <= SPINDLE_TOLERANCE_KRPM
     )
     unmet = unmet_preconditions(
         workpiece_id=status.workpiece_id,
@@ -175,25 +183,28 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
             status = await self._status_when_met(action, "SPINDLE")
             await self._spin_up(action, speed_krpm, status)
 
-    async def _status_when_met(self, action: str, command: str) -> SawStatus:
+    async def _status_when_met(
+        self, action: str, command: str, *, spins_up: bool = False
+    ) -> SawStatus:
         """The status, read on one line with the blade and the interlocks
         (`BLADE?;ILK?;STAT?`), once what the saw judges of `command` is seen met: the refusal
-        of `refuse_unmet` otherwise, before `command` is sent."""
+        of `refuse_unmet` otherwise (`spins_up` as there), before `command` is sent."""
         wire = self.wire
         blade, interlocks, status = await self.ask_compound(
             action, BLADE_REPLY.query, wire.interlock_query, wire.status_query
         )
         found = self.status_from(status)
         blade_found = self.reply_from(action, BLADE_REPLY, blade)
-        refuse_unmet(self, action, command, found, blade_found, self.interlocks_from(interlocks))
+        interlocks_found = self.interlocks_from(interlocks)
+        refuse_unmet(self, action, command, found, blade_found, interlocks_found, spins_up=spins_up)
         return found
 
     async def _spin_up(self, action: str, speed_krpm: float, status: SawStatus) -> SawStatus:
         """Set the spindle speed (unless already set) and wait until it is at speed, from the
         `status` just read.
 
-        The caller has judged the spindle start (`refuse_unmet`). Returns the status that
-        showed it at speed.
+        The caller has judged the spindle start (`refuse_unmet`; `dice` judged its cut, which
+        holds it). Returns the status that showed it at speed.
         """
         if abs(status.spindle_set_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
             if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
@@ -271,15 +282,15 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
                     (2, ch2_pitch, streets.ch2_offset_mm),
                 )
             ]
-            await self.require_command_interlocks(action, "CUT")
+            status = await self._status_when_met(action, "CUT", spins_up=True)
             depth = self.setting(action, "depth_into_tape_um", streets.depth_into_tape_um)
             settings = (
                 f"FEED {self.setting(action, 'feed_mm_s', recipe.feed_mm_s)}",
                 *index_lines,
                 f"DEPTH {depth}",
             )
-            (set_up,) = await self.do_and_ask(action, settings, self.wire.status_query)
-            spinning = await self._spin_up(action, recipe.spindle_krpm, self.status_from(set_up))
+            await self.do_and_ask(action, settings)
+            spinning = await self._spin_up(action, recipe.spindle_krpm, status)
             started = await self.start_motion(action, "CUT", self.status_from)
             timeout_s = cut_time_allowance_s(mounted, ch1_pitch, ch2_pitch, recipe.feed_mm_s)
             await self._wait_motion(

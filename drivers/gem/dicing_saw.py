@@ -176,13 +176,14 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         action = "start spindle"
         speed_krpm = self.check_limit(action, "spindle_krpm", speed_krpm)
         async with self.operation(action):
-            await self._spin_up(action, speed_krpm)
+            status = await self.request_status()
+            await self._refuse_unmet(action, "SPINDLE", status)
+            await self._spin_up(action, speed_krpm, status)
 
-    async def _spin_up(self, action: str, speed_krpm: float) -> None:
-        """Judge the spindle start (`_refuse_unmet`: the blade, then the interlocks), then set
-        the spindle speed (unless it already runs at it) and wait for `spindle_settled`."""
-        status = await self.request_status()
-        await self._refuse_unmet(action, "SPINDLE", status)
+    async def _spin_up(self, action: str, speed_krpm: float, status: SawStatus) -> None:
+        """Set the spindle speed (unless it already runs at it, by the `status` just read) and
+        wait for `spindle_settled`. The caller has judged the spindle start (`_refuse_unmet`;
+        `dice` judged its cut, which holds it)."""
         if _close(status.spindle_set_krpm, speed_krpm) and _close(status.spindle_krpm, speed_krpm):
             return
         await self._spindle(action, "start_spindle", speed_krpm)
@@ -214,14 +215,17 @@ class GemDicingSaw(GemEquipment, DicingSaw):
                 [f"spindle settled at {values['spindle_krpm']:g} krpm, not {speed_krpm:g} krpm"],
             )
 
-    async def _refuse_unmet(self, action: str, command: str, status: SawStatus) -> None:
+    async def _refuse_unmet(
+        self, action: str, command: str, status: SawStatus, *, spins_up: bool = False
+    ) -> None:
         """Refuse `action` before its remote command is sent as the ASCII driver does
-        (`refuse_unmet`), from the saw's `status`, its blade (read where the host-link
-        `command` needs it unbroken) and its interlocks (read where it needs any)."""
+        (`refuse_unmet`, `spins_up` as there), from the saw's `status`, its blade (read where
+        the host-link `command` needs it unbroken) and its interlocks (read where it needs
+        any)."""
         declared = HOST_COMMANDS[command]
         blade = await self.request_blade() if BLADE_BROKEN in declared.preconditions else None
         interlocks = await self.request_interlocks() if declared.interlocks else {}
-        refuse_unmet(self, action, command, status, blade, interlocks)
+        refuse_unmet(self, action, command, status, blade, interlocks, spins_up=spins_up)
 
     async def _raise_on_fault(self, action: str, state: str) -> None:
         if SawState(state) is SawState.FAULT:
@@ -262,7 +266,8 @@ class GemDicingSaw(GemEquipment, DicingSaw):
                     (2, streets.ch2_pitch_mm or mounted.die_width_mm),
                 )
             )
-            await self.require_interlocks(action, SPEC.command_by_name["CUT"].interlocks)
+            status = await self.request_status()
+            await self._refuse_unmet(action, "CUT", status, spins_up=True)
             await self.set_constants(
                 action,
                 {
@@ -274,7 +279,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
                     "ch2_offset_mm": streets.ch2_offset_mm,
                 },
             )
-            await self._spin_up(action, recipe.spindle_krpm)
+            await self._spin_up(action, recipe.spindle_krpm, status)
             timeout_s = cut_time_allowance_s(mounted, ch1_pitch, ch2_pitch, recipe.feed_mm_s)
             with self.expect_event(action, "cut_ended") as ended:
                 await self.command("cut")

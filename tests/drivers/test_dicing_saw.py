@@ -103,10 +103,10 @@ async def test_dice_with_default_pitches_from_the_die_size():
     script = [
         *CONNECT,
         (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=8.0000 DIAMETER=200.000 STACK=725.0\n"),
-        (b"ILK?\n", ALL_CLOSED),
+        compound((b"BLADE?\n", WHOLE_BLADE), (b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat())),
         (
-            b"FEED 30.0;INDEX 1 8.0000 0.0000;INDEX 2 10.0000 0.0500;DEPTH 25.0;STAT?\n",
-            b"OK;OK;OK;OK;" + stat(),
+            b"FEED 30.0;INDEX 1 8.0000 0.0000;INDEX 2 10.0000 0.0500;DEPTH 25.0\n",
+            b"OK;OK;OK;OK\n",
         ),
         compound((b"SPINDLE 30000\n", b"OK\n"), (b"STAT?\n", stat(rpm=20000, set_rpm=30000))),
         (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
@@ -131,14 +131,29 @@ async def test_dice_with_default_pitches_from_the_die_size():
     ]  # fmt: skip
 
 
-async def test_dice_with_an_open_interlock_sends_no_motion():
+@pytest.mark.parametrize(
+    ("blade", "interlocks", "refusal", "match"),
+    [
+        (WHOLE_BLADE, b"OK COVER=0 WATER=1 AIR=1 VACUUM=1\n", InterlockOpen,
+         r"dice: interlock open: cover_closed$"),
+        (BROKEN_BLADE, b"OK COVER=1 WATER=0 AIR=1 VACUUM=1\n", ToolStateError,
+         r"dice: blade is broken; install a new blade$"),
+    ],
+    ids=["cover open", "broken blade and water off"],
+)  # fmt: skip
+async def test_dice_judges_its_cut_before_any_setting(blade, interlocks, refusal, match):
+    """`dice` reads the blade, the interlocks and the status on one line before any setting and
+    judges its cut in the saw's order (conventions.md, error precedence): an open interlock
+    refuses it, and a broken blade with the cutting water off refuses it naming the blade, as
+    the saw's `CUT` is (`ERR 8`). Nothing is sent after that line. The spindle at rest is no
+    refusal: `dice` brings it to speed."""
     script = [
         *CONNECT,
         (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=10.0000 DIAMETER=200.000 STACK=725.0\n"),
-        (b"ILK?\n", b"OK COVER=0 WATER=1 AIR=1 VACUUM=1\n"),
+        compound((b"BLADE?\n", blade), (b"ILK?\n", interlocks), (b"STAT?\n", stat())),
     ]
     async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
-        with pytest.raises(InterlockOpen, match="interlock open: cover_closed"):
+        with pytest.raises(refusal, match=match):
             await saw.dice(DicingRecipe(30, 30))
         assert saw.state is ToolState.IDLE
 
@@ -154,10 +169,14 @@ async def test_alarm_during_the_cut_then_reset():
     script = [
         *CONNECT,
         (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=10.0000 DIAMETER=200.000 STACK=725.0\n"),
-        (b"ILK?\n", ALL_CLOSED),
+        compound(
+            (b"BLADE?\n", WHOLE_BLADE),
+            (b"ILK?\n", ALL_CLOSED),
+            (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
+        ),
         (
-            b"FEED 30.0;INDEX 1 10.0000 0.0000;INDEX 2 10.0000 0.0000;DEPTH 30.0;STAT?\n",
-            b"OK;OK;OK;OK;" + stat(rpm=30000, set_rpm=30000),
+            b"FEED 30.0;INDEX 1 10.0000 0.0000;INDEX 2 10.0000 0.0000;DEPTH 30.0\n",
+            b"OK;OK;OK;OK\n",
         ),
         compound((b"CUT\n", b"OK\n"), (b"STAT?\n", stat("FAULT", 1, 40))),
         (b"ALM?\n", b"OK CUT_DEPTH\n"),

@@ -224,9 +224,8 @@ async def test_a_blade_worn_far_past_its_interval_breaks():
             await saw.dice(RECIPE)
         assert (await saw.request_blade()).broken
         await saw.reset()
-        with pytest.raises(CommandRefused, match="blade is broken; install a new blade") as info:
-            await saw.dice(RECIPE)  # the spindle stopped with the alarm; it may not restart
-        assert info.value.code == "8"
+        with pytest.raises(ToolStateError, match=r"dice: blade is broken; install a new blade$"):
+            await saw.dice(RECIPE)  # read before anything is sent, as the saw's ERR 8 says
         await saw.stop_spindle()  # a blade is changed with the spindle at rest
         await saw.install_blade(20)
         await saw.set_dressing_interval(20_000)
@@ -308,7 +307,7 @@ async def test_each_interlock_keeps_the_cut_from_starting(fault, interlock):
         sim.received.clear()
         with pytest.raises(InterlockOpen, match=f"dice: interlock open: {interlock}"):
             await saw.dice(RECIPE)
-        assert sim.received == ["WORK?", "ILK?"]
+        assert sim.received == ["WORK?", "BLADE?;ILK?;STAT?"]
         assert saw.state is ToolState.IDLE
         # the saw refuses on its own too, sent past the driver
         assert (await saw.link.query("CUT")).startswith("ERR 4 interlock open")
@@ -375,9 +374,11 @@ async def test_dressing_needs_the_spindle_at_speed():
 
 
 async def test_a_broken_blade_is_named_before_an_open_interlock():
-    """With the blade broken and the cover open, the saw refuses a dressing and a spindle start
-    naming the blade (`ERR 8`), which it judges before the interlocks (conventions.md, error
-    precedence), and the driver refuses them so before sending them."""
+    """With the blade broken and an interlock the command needs open, the saw refuses a cut,
+    a dressing and a spindle start naming the blade (`ERR 8`), which it judges before the
+    interlocks (conventions.md, error precedence), and the driver refuses `dice` (the cutting
+    water off), `dress_blade` and `start_spindle` (the cover open) so on the line it reads
+    before sending anything: `dice` before any setting."""
     async with saw_on_line() as (sim, saw):
         await saw.mount("W1")
         sim.inject_fault("blade_crack")
@@ -385,10 +386,18 @@ async def test_a_broken_blade_is_named_before_an_open_interlock():
             await saw.dice(RECIPE)
         await saw.reset()
         await saw.stop_spindle()
+        sim.inject_fault("water_loss")
+        assert (await saw.request_interlocks())["cutting_water"] is False
+        sim.received.clear()
+        broken = "blade is broken; install a new blade"
+        with pytest.raises(ToolStateError, match=f"dice: {broken}$"):
+            await saw.dice(RECIPE)
+        assert sim.received == ["WORK?", "BLADE?;ILK?;STAT?"]  # no setting, no spindle
+        assert await saw.link.query("CUT") == f"ERR 8 {broken}"
+        sim.clear_fault("water_loss")
         await saw.unmount()
         sim.inject_fault("cover_open")
         sim.received.clear()
-        broken = "blade is broken; install a new blade"
         with pytest.raises(ToolStateError, match=f"dress blade: {broken}$"):
             await saw.dress_blade()
         with pytest.raises(ToolStateError, match=f"start spindle: {broken}$"):

@@ -156,11 +156,12 @@ async def test_what_a_cut_of_no_line_and_a_stopped_blade_did_not_measure_reads_n
 async def test_what_a_command_needs_of_the_blade_and_spindle_is_refused_in_the_saws_words(
     saw_bench,
 ) -> None:
-    """A dressing with the spindle stopped or still ramping, and a dressing or a spindle start
-    with the blade broken, are refused before their remote command is sent, in the words the
-    ASCII saw refuses them with (`ERR 5 spindle is not at speed`, `ERR 8 blade is broken;
+    """A dressing with the spindle stopped or still ramping, and a dressing, a spindle start or
+    a cut with the blade broken, are refused before their remote command is sent, in the words
+    the ASCII saw refuses them with (`ERR 5 spindle is not at speed`, `ERR 8 blade is broken;
     install a new blade`), the blade first as the saw checks it, before an open interlock too
-    (conventions.md, error precedence): over GEM the saw's own refusal, HCACK 2, would say
+    (conventions.md, error precedence; the cover for the first two, the cutting water for the
+    cut, which sets no constant either): over GEM the saw's own refusal, HCACK 2, would say
     only that it cannot perform now."""
     saw = await saw_bench.driver()
     with pytest.raises(ToolStateError, match=r"dress blade: spindle is not at speed$"):
@@ -187,6 +188,13 @@ async def test_what_a_command_needs_of_the_blade_and_spindle_is_refused_in_the_s
         await saw.start_spindle(30)
     assert not any(heard.startswith("S2F41") for heard in saw_bench.equipment.received[sent:])
     saw_bench.model.tool.clear_fault("cover_open")
+    saw_bench.model.tool.inject_fault("water_loss")
+    with pytest.raises(ToolStateError, match=r"dice: blade is broken; install a new blade$"):
+        await saw.dice(RECIPE)
+    assert not any(
+        heard.startswith(("S2F15", "S2F41")) for heard in saw_bench.equipment.received[sent:]
+    )
+    saw_bench.model.tool.clear_fault("water_loss")
     await saw.install_blade(20)
     await saw.start_spindle(30)
     assert (await saw.dress_blade()).cut_since_dressing_mm == 0
