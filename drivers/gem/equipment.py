@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from packline.clock import ClockTimeout, wait_for
 
@@ -62,6 +62,10 @@ UNTIL_STOPPED = 0xFFFFFFFF
 #: The remote commands every GEM role driver sends (its safe state, `abort`, and the alarms'
 #: clear of its recovery), with their parameters: each role's `GemNeeds` starts with them.
 SAFE_STATE_COMMANDS: dict[str, tuple[str, ...]] = {"abort": (), "clear_alarms": ()}
+
+
+#: A precondition as a tool's spec declares it (its declaration, or its name).
+Precondition = TypeVar("Precondition", bound=Hashable)
 
 
 class GemEquipment(Equipment):
@@ -269,20 +273,20 @@ class GemEquipment(Equipment):
     def refuse_unmet(
         self,
         action: str,
-        needed: Iterable[str],
-        unmet: Mapping[str, bool],
-        words: Callable[[str], str],
+        needed: Iterable[Precondition],
+        unmet: Mapping[Precondition, bool],
+        words: Callable[[Precondition], str],
         *,
-        holding: str = "",
+        holding: Precondition | None = None,
         held: str | None = None,
     ) -> None:
         """Refuse `action` before its remote command is sent when the tool's status variables
-        show unmet (`unmet`, by name) a precondition its command `needed` (the spec's, in the
-        order the tool checks them: the first unmet), in the `words` the tool's other face
-        refuses it with (by its name): the GEM tool's own refusal, HCACK 2, would say only that
-        it cannot perform now. The precondition `holding`, the tool already holding workpiece
-        `held` where the command puts another, is `WorkpieceHeld` naming it, as every tool's
-        refused load is (`loading`, `require_empty`); any other, `ToolStateError`."""
+        show unmet (`unmet`) a precondition its command `needed` (the spec's declarations, in
+        the order the tool checks them: the first unmet), in the `words` the tool's other face
+        refuses it with: the GEM tool's own refusal, HCACK 2, would say only that it cannot
+        perform now. The precondition `holding`, the tool already holding workpiece `held`
+        where the command puts another, is `WorkpieceHeld` naming it, as every tool's refused
+        load is (`loading`, `require_empty`); any other, `ToolStateError`."""
         first = next((name for name in needed if unmet[name]), None)
         if first is None:
             return

@@ -145,22 +145,20 @@ class GemGrinder(GemEquipment, Grinder):
         """Refuse `action` before its remote command is sent when the chuck (`wafer_id`,
         `vacuum_on`) does not give what the SCPI grinder's command `name` needs of it (its
         `preconditions`, in their order), in their words, as the SCPI grinder refuses
-        (`refuse_unmet`: a wafer already on the chuck is `WorkpieceHeld` naming it). Each is
-        named there by its declared words, which tell them apart."""
+        (`refuse_unmet`: a wafer already on the chuck is `WorkpieceHeld` naming it)."""
         wafer_id, vacuum_on = await self.request_values(action, "wafer_id", "vacuum_on")
         held = wafer_id or None
         unmet = {
-            WAFER_ON_CHUCK.detail: held is not None,
-            VACUUM_ON.detail: bool(vacuum_on),
-            NO_WAFER.detail: held is None,
+            WAFER_ON_CHUCK: held is not None,
+            VACUUM_ON: bool(vacuum_on),
+            NO_WAFER: held is None,
         }
-        needed = {each.detail: each for each in command(SPEC, name).preconditions}
         self.refuse_unmet(
             action,
-            needed,
+            command(SPEC, name).preconditions,
             unmet,
-            lambda detail: needed[detail].words(wafer=held),
-            holding=WAFER_ON_CHUCK.detail,
+            lambda precondition: precondition.words(wafer=held),
+            holding=WAFER_ON_CHUCK,
             held=held,
         )
 

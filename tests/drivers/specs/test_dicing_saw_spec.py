@@ -17,7 +17,7 @@ from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.links import open_link
 from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe
-from packline.drivers.specs.dicing_saw import SPEC
+from packline.drivers.specs.dicing_saw import AT_SPEED, HOST_COMMANDS, SPEC
 from packline.drivers.specs.pages import (
     example_exchange,
     marked_tables,
@@ -123,3 +123,12 @@ def test_a_reply_field_that_may_have_no_value_may_be_empty_on_the_gem_face_alone
         "RESULT? FRONT",
         "RESULT? BACK",
     ]
+
+
+def test_a_cut_needs_all_that_a_spindle_start_needs():
+    """`dice` judges its `CUT` before it brings the spindle to speed (`refuse_unmet`'s
+    `spins_up`), and its spin-up judges nothing of its own: that holds only while every
+    precondition and interlock of `SPINDLE` but the speed is one of `CUT`'s too."""
+    spindle, cut = HOST_COMMANDS["SPINDLE"], HOST_COMMANDS["CUT"]
+    assert set(spindle.preconditions) - set(AT_SPEED) <= set(cut.preconditions)
+    assert set(spindle.interlocks) <= set(cut.interlocks)
