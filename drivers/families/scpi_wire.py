@@ -315,6 +315,22 @@ class ScpiCommand(Command):
             )
         object.__setattr__(self, "reply", f"`{number_form(self.decimals)}`")
 
+    def first_unmet(self, unmet_now: Mapping[ScpiPrecondition, bool]) -> ScpiPrecondition | None:
+        """The first of the command's `preconditions`, in the order the tool checks them, that
+        `unmet_now` says is unmet (by precondition: what the tool's state leaves unmet, as the
+        simulated tool judges it or a driver reads it); None when every one is met. The one
+        statement of the order's use, for the simulated tool's refusal (`first_unmet_refusal`)
+        and a driver that judges the command before sending it (the GEM grinder). A declared
+        precondition `unmet_now` does not judge is a ValueError naming it: the judge and the
+        spec have drifted apart."""
+        unjudged = [each.detail for each in self.preconditions if each not in unmet_now]
+        if unjudged:
+            raise ValueError(
+                f"{self.header}: the spec declares preconditions that are not judged: "
+                f"{', '.join(unjudged)}"
+            )
+        return next((each for each in self.preconditions if unmet_now[each]), None)
+
     def reply_value(self, value: float) -> str:
         """`value` as the tool answers this number query: to its declared `decimals`."""
         if self.decimals is None:

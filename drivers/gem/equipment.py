@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from packline.clock import ClockTimeout, wait_for
 
@@ -39,9 +39,7 @@ from ..errors import (
     ConnectionLost,
     ProtocolError,
     ToolError,
-    ToolStateError,
     ToolTimeout,
-    WorkpieceHeld,
     WrongTool,
 )
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY, ack_text
@@ -62,10 +60,6 @@ UNTIL_STOPPED = 0xFFFFFFFF
 #: The remote commands every GEM role driver sends (its safe state, `abort`, and the alarms'
 #: clear of its recovery), with their parameters: each role's `GemNeeds` starts with them.
 SAFE_STATE_COMMANDS: dict[str, tuple[str, ...]] = {"abort": (), "clear_alarms": ()}
-
-
-#: A precondition as a tool's spec declares it (its declaration, or its name).
-Precondition = TypeVar("Precondition", bound=Hashable)
 
 
 class GemEquipment(Equipment):
@@ -269,33 +263,6 @@ class GemEquipment(Equipment):
                 f"once ({refused.reason}): load it again only as a rework (REWORK true)",
                 refused.code,
             ) from refused
-
-    def refuse_unmet(
-        self,
-        action: str,
-        needed: Iterable[Precondition],
-        unmet: Mapping[Precondition, bool],
-        words: Callable[[Precondition], str],
-        *,
-        holding: Precondition | None = None,
-        held: str | None = None,
-    ) -> None:
-        """Refuse `action` before its remote command is sent when the tool's status variables
-        show unmet (`unmet`) a precondition its command `needed` (the spec's declarations, in
-        the order the tool checks them: the first unmet), in the `words` the tool's other face
-        refuses it with: the GEM tool's own refusal, HCACK 2, would say only that it cannot
-        perform now. The precondition `holding`, the tool already holding workpiece `held`
-        where the command puts another, is `WorkpieceHeld` naming it, as every tool's refused
-        load is (`loading`, `require_empty`); any other, `ToolStateError`."""
-        first = next((name for name in needed if unmet[name]), None)
-        if first is None:
-            return
-        said = words(first)
-        if first == holding:
-            assert held is not None, f"{action}: {holding} is unmet with no workpiece held"
-            detail = f"the tool already holds {held}: {said}"
-            raise WorkpieceHeld(self.name, self.address, action, [held], detail)
-        raise ToolStateError(self.name, self.address, action, said)
 
     async def request_e10_state(self) -> E10State:
         """The SEMI E10 state: the tool's own (status variable `e10_state`) when its dictionary

@@ -17,7 +17,7 @@ cannot perform now.
 from __future__ import annotations
 
 from ..equipment import READY_STATES, ToolState
-from ..errors import ProtocolError, ToolAlarm
+from ..errors import ProtocolError, ToolAlarm, ToolStateError, WorkpieceHeld
 from ..families.scpi_wire import command
 from ..grinder import (
     RECIPE_SETPOINTS,
@@ -143,24 +143,24 @@ class GemGrinder(GemEquipment, Grinder):
 
     async def _refuse_unmet(self, action: str, name: str) -> None:
         """Refuse `action` before its remote command is sent when the chuck (`wafer_id`,
-        `vacuum_on`) does not give what the SCPI grinder's command `name` needs of it (its
-        `preconditions`, in their order), in their words, as the SCPI grinder refuses
-        (`refuse_unmet`: a wafer already on the chuck is `WorkpieceHeld` naming it)."""
+        `vacuum_on`) does not give what the SCPI grinder's command `name` needs of it, the
+        first unmet of its `preconditions` in their order (`ScpiCommand.first_unmet`), in its
+        words, as the SCPI grinder refuses: the GEM grinder's own refusal, HCACK 2, would say
+        only that it cannot perform now. A wafer already on the chuck is `WorkpieceHeld`
+        naming it, as every tool's refused load is (`loading`, `require_empty`); any other,
+        `ToolStateError`."""
         wafer_id, vacuum_on = await self.request_values(action, "wafer_id", "vacuum_on")
         held = wafer_id or None
-        unmet = {
-            WAFER_ON_CHUCK: held is not None,
-            VACUUM_ON: bool(vacuum_on),
-            NO_WAFER: held is None,
-        }
-        self.refuse_unmet(
-            action,
-            command(SPEC, name).preconditions,
-            unmet,
-            lambda precondition: precondition.words(wafer=held),
-            holding=WAFER_ON_CHUCK,
-            held=held,
+        first = command(SPEC, name).first_unmet(
+            {WAFER_ON_CHUCK: held is not None, VACUUM_ON: bool(vacuum_on), NO_WAFER: held is None}
         )
+        if first is None:
+            return
+        words = first.words(wafer=held)
+        if held is not None and first == WAFER_ON_CHUCK:
+            detail = f"the tool already holds {held}: {words}"
+            raise WorkpieceHeld(self.name, self.address, action, [held], detail)
+        raise ToolStateError(self.name, self.address, action, words)
 
     async def apply_chuck_vacuum(self) -> None:
         self.require_state("apply chuck vacuum", *READY_STATES)

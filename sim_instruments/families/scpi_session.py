@@ -61,16 +61,9 @@ def first_unmet_refusal(
 ) -> ScpiError | None:
     """The refusal (`unmet`) of the first of `command`'s preconditions, in the order the spec
     declares the tool checks them, that the tool's state leaves unmet (`unmet_now`: what the
-    tool judges of its state, by precondition); None when every one is met. A precondition the
-    spec declares that the tool does not judge is a ValueError naming it: the simulated tool
-    and its spec have drifted apart."""
-    unjudged = [each.detail for each in command.preconditions if each not in unmet_now]
-    if unjudged:
-        raise ValueError(
-            f"{command.header}: the spec declares preconditions the tool does not judge: "
-            f"{', '.join(unjudged)}"
-        )
-    first = next((each for each in command.preconditions if unmet_now[each]), None)
+    tool judges of its state, by precondition; `ScpiCommand.first_unmet`, a ValueError for one
+    the tool does not judge); None when every one is met."""
+    first = command.first_unmet(unmet_now)
     return None if first is None else unmet(first, **fields)
 
 

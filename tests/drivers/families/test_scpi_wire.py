@@ -109,3 +109,19 @@ def test_a_precondition_of_a_tools_own_code_is_that_codes_message(spec):
     }
     messages = error_messages(spec)
     assert {p.code: p.detail for p in own} == {p.code: messages[p.code] for p in own}
+
+
+def test_the_first_unmet_precondition_is_the_first_in_the_commands_order():
+    """`first_unmet` takes the command's declared order, not the order a judge lists them in,
+    and refuses to judge a command by a state that leaves one of its preconditions unjudged
+    (the simulated tool or a driver and the spec drifted apart), naming it."""
+    empty = ScpiPrecondition(code=-221, detail="no wafer on the chuck")
+    unsettled = ScpiPrecondition(code=-221, detail="gas {gas} not settled")
+    start = ScpiCommand(
+        name="start", header="JOB:STARt", preconditions=(empty, unsettled), doc="scan"
+    )
+    assert start.first_unmet({unsettled: True, empty: True}) is empty
+    assert start.first_unmet({unsettled: True, empty: False}) is unsettled
+    assert start.first_unmet({unsettled: False, empty: False}) is None
+    with pytest.raises(ValueError, match=r"JOB:STARt: .* not judged: gas \{gas\} not settled$"):
+        start.first_unmet({empty: False})
