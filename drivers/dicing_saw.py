@@ -28,7 +28,6 @@ from .roles.dicing_saw import (
     spindle_unsafe,
 )
 from .specs.dicing_saw import (
-    ALREADY_MOUNTED,
     BLADE_REPLY,
     HOST_COMMANDS,
     INTERLOCKS,
@@ -44,6 +43,14 @@ BLADE_CHANGE_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.MAINTENA
 
 #: The spindle counts as at speed within this many krpm of its set speed.
 SPINDLE_TOLERANCE_KRPM = 0.05
+
+
+def speed_reached(speed_krpm: float, target_krpm: float) -> bool:
+    """Whether a spindle speed is `target_krpm` as the drivers judge it (within
+    `SPINDLE_TOLERANCE_KRPM`)."""
+    return abs(speed_krpm - target_krpm) <= SPINDLE_TOLERANCE_KRPM
+
+
 #: Process-time allowances beyond which a wait is a timeout.
 SPINDLE_TIMEOUT_S = 30.0
 DRESS_TIMEOUT_S = 300.0
@@ -85,8 +92,7 @@ def refuse_unmet(
     is, before anything is sent. What a cut needs of the blade and its interlocks holds what a
     spindle start needs, so the spin-up that follows needs no judgement of its own."""
     at_speed = spins_up or (
-        status.spindle_set_krpm > 0
-        and abs(status.spindle_krpm - status.spindle_set_krpm) <= SPINDLE_TOLERANCE_KRPM
+        status.spindle_set_krpm > 0 and speed_reached(status.spindle_krpm, status.spindle_set_krpm)
     )
     unmet = unmet_preconditions(
         workpiece_id=status.workpiece_id,
@@ -154,7 +160,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
         command = "REMOUNT" if workpiece_id in self.reworks else "MOUNT"  # `reloading`
-        async with self.loading(action, words=precondition(SPEC, ALREADY_MOUNTED).words):
+        async with self.loading(action):
             await self.do(action, f"{command} {workpiece_id}")
         return await self.confirm_mounted(action, workpiece_id)
 
@@ -206,8 +212,8 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         The caller has judged the spindle start (`refuse_unmet`; `dice` judged its cut, which
         holds it). Returns the status that showed it at speed.
         """
-        if abs(status.spindle_set_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
-            if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
+        if speed_reached(status.spindle_set_krpm, speed_krpm):
+            if speed_reached(status.spindle_krpm, speed_krpm):
                 return status
             return await self._wait_spindle(action, speed_krpm, status)
         speed = f"SPINDLE {self.setting(action, 'spindle_krpm', speed_krpm)}"
@@ -233,7 +239,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
             nonlocal status
             status = await next_status()
             self.record_reading("spindle_speed", status.spindle_krpm, "krpm")
-            if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
+            if speed_reached(status.spindle_krpm, speed_krpm):
                 return status
             if status.state is SawState.FAULT:
                 await self.refresh_alarms()

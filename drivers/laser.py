@@ -137,7 +137,7 @@ class ScpiLaser(ScpiDriver, Laser):
         `ToolStateError` in the words the tool would refuse `action`'s commands with
         (`NO_WAFER`), before any is sent."""
         if wafer_id is None:
-            raise ToolStateError(self.name, self.address, action, NO_WAFER.detail)
+            raise ToolStateError(self.name, self.address, action, NO_WAFER.words())
         return wafer_id
 
     async def request_face_up(self) -> FaceUp:

@@ -15,7 +15,7 @@ says so with `reloading`, and a driver whose tool takes a rework load sends its 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Protocol
 
@@ -46,6 +46,8 @@ class _Recovering(Protocol):
     async def _load_blockers(self) -> tuple[str, ...]: ...
 
     async def _unload_everything(self) -> None: ...
+
+    def held_refusal(self, action: str, held: Sequence[str], said: str) -> WorkpieceHeld: ...
 
 
 class Recovery(ABC):
@@ -130,16 +132,30 @@ class Recovery(ABC):
                 held = ()
             if not held:
                 raise
-            ids = ", ".join(held)
-            said = words.format(workpiece=ids) if words else f"the tool said: {refusal.detail}"
-            raise WorkpieceHeld(
-                self.name,
-                self.address,
-                action,
-                held,
-                f"the tool already holds {ids}: unload it, or have it taken off and the tool "
-                f"cleared, before loading another ({said})",
-            ) from refusal
+            said = (
+                words.format(workpiece=", ".join(held))
+                if words
+                else (f"the tool said: {refusal.detail}")
+            )
+            raise self.held_refusal(action, held, said) from refusal
+
+    def held_refusal(
+        self: _Recovering, action: str, held: Sequence[str], said: str
+    ) -> WorkpieceHeld:
+        """The refusal of a load `action` because the tool holds the workpieces `held` where
+        the load goes, in the words every refused load is told in: what the operator does
+        about it, then what the tool or its spec `said` of it. `loading` raises it on the
+        tool's refusal; a driver that sees the place taken before it sends the load (a PLC
+        stage, the GEM grinder) raises it itself."""
+        ids = ", ".join(held)
+        return WorkpieceHeld(
+            self.name,
+            self.address,
+            action,
+            held,
+            f"the tool already holds {ids}: unload it, or have it taken off and the tool "
+            f"cleared, before loading another ({said})",
+        )
 
     async def _load_blockers(self) -> tuple[str, ...]:
         """What stops a load because the tool holds it: by default everything it holds (a

@@ -23,10 +23,10 @@ from ..dicing_saw import (
     BLADE_CHANGE_STATES,
     DRESS_TIMEOUT_S,
     SPINDLE_TIMEOUT_S,
-    SPINDLE_TOLERANCE_KRPM,
     AsciiDicingSaw,
     cut_time_allowance_s,
     refuse_unmet,
+    speed_reached,
 )
 from ..equipment import READY_STATES
 from ..errors import ToolAlarm, ToolStateError
@@ -184,7 +184,9 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         """Set the spindle speed (unless it already runs at it, by the `status` just read) and
         wait for `spindle_settled`. The caller has judged the spindle start (`_refuse_unmet`;
         `dice` judged its cut, which holds it)."""
-        if _close(status.spindle_set_krpm, speed_krpm) and _close(status.spindle_krpm, speed_krpm):
+        if speed_reached(status.spindle_set_krpm, speed_krpm) and speed_reached(
+            status.spindle_krpm, speed_krpm
+        ):
             return
         await self._spindle(action, "start_spindle", speed_krpm)
 
@@ -207,7 +209,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         values = self.event_values("spindle_settled", event)
         self.record_reading("spindle_speed", values["spindle_krpm"], "krpm")
         await self._raise_on_fault(action, values["state"])
-        if not _close(values["spindle_krpm"], speed_krpm):
+        if not speed_reached(values["spindle_krpm"], speed_krpm):
             raise ToolAlarm(
                 self.name,
                 self.address,
@@ -292,7 +294,3 @@ class GemDicingSaw(GemEquipment, DicingSaw):
                 raise ToolAlarm(self.name, self.address, action, [f"cut ended {outcome}"])
         self.record_result(result)
         return result
-
-
-def _close(speed_krpm: float, target_krpm: float) -> bool:
-    return abs(speed_krpm - target_krpm) <= SPINDLE_TOLERANCE_KRPM

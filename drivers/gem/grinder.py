@@ -17,7 +17,7 @@ cannot perform now.
 from __future__ import annotations
 
 from ..equipment import READY_STATES, ToolState
-from ..errors import ProtocolError, ToolAlarm, ToolStateError, WorkpieceHeld
+from ..errors import ProtocolError, ToolAlarm, ToolStateError
 from ..families.scpi_wire import command
 from ..grinder import (
     RECIPE_SETPOINTS,
@@ -158,8 +158,7 @@ class GemGrinder(GemEquipment, Grinder):
             return
         words = first.words(wafer=held)
         if held is not None and first == WAFER_ON_CHUCK:
-            detail = f"the tool already holds {held}: {words}"
-            raise WorkpieceHeld(self.name, self.address, action, [held], detail)
+            raise self.held_refusal(action, [held], words)
         raise ToolStateError(self.name, self.address, action, words)
 
     async def apply_chuck_vacuum(self) -> None:

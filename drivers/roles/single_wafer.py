@@ -11,7 +11,7 @@ from abc import abstractmethod
 from typing import ClassVar
 
 from ..equipment import Equipment
-from ..errors import ToolStateError, WorkpieceHeld
+from ..errors import ToolStateError
 
 
 class SingleWaferTool(Equipment):
@@ -32,13 +32,7 @@ class SingleWaferTool(Equipment):
         """Refuse `action` (a load) while the tool holds a wafer, naming it."""
         present = await self.request_wafer()
         if present is not None:
-            raise WorkpieceHeld(
-                self.name,
-                self.address,
-                action,
-                [present],
-                f"wafer {present} is already {self.holder}",
-            )
+            raise self.held_refusal(action, [present], f"wafer {present} is already {self.holder}")
 
     async def require_wafer(self, action: str) -> str:
         """The id of the wafer `action` needs the tool to hold; refused when it holds none."""

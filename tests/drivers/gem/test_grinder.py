@@ -50,8 +50,9 @@ async def test_identity_the_wafer_on_the_chuck_and_its_refusals(grinder_bench) -
         await grinder.unload()  # the vacuum holds it
     with pytest.raises(
         WorkpieceHeld,
-        match=r"load wafer W2 for back grinding: the tool already holds W1: "
-        r"wafer W1 is on the chuck$",
+        match=r"load wafer W2 for back grinding: the tool already holds W1: unload it, or have "
+        r"it taken off and the tool cleared, before loading another \(wafer W1 is on the "
+        r"chuck\)$",
     ) as held:
         await grinder.load("W2", GrindSide.BACK)  # the chuck is taken, before the vacuum
     assert held.value.workpieces == ("W1",)
