@@ -39,6 +39,7 @@ from packline.drivers.specs.laser import (
     EMISSION_ON,
     FACE_MNEMONICS,
     JET_UNDER_REDUCED_PRESSURE,
+    JOB_HOLDS_SETTINGS,
     JOB_KIND_MNEMONICS,
     JOB_PROGRESS_REPLY,
     JOB_RUNNING,
@@ -58,7 +59,6 @@ from .families.scpi import (
     ScpiError,
     ScpiSimTool,
     choice,
-    conflict,
     count,
     first_unmet_refusal,
     flag,
@@ -328,7 +328,7 @@ class SimLaser(ScpiSimTool):
         wafer_id = quoted_wafer_id(arguments[0], 0)
         if not self.door_open:
             raise unmet(DOOR_CLOSED)
-        self.chuck.load(wafer_id, face_up, rework=rework, rework_command=self.short("wafer_reload"))
+        self.chuck.load(wafer_id, face_up, rework=rework)
 
     def _flip(self, arguments: list[str]) -> None:
         count(self.short("wafer_flip"), arguments, 0)
@@ -364,13 +364,15 @@ class SimLaser(ScpiSimTool):
 
     # ----------------------------------------------------------------- job settings
 
-    def _idle_only(self, what: str) -> None:
+    def _idle_only(self, setting: str) -> None:
+        """Refuse a change of `setting` (the words naming it) while a job runs, as the spec
+        declares (`JOB_HOLDS_SETTINGS`)."""
         if self._job_running():
-            raise conflict(f"job running; {what} cannot change")
+            raise unmet(JOB_HOLDS_SETTINGS, setting=setting)
 
-    def _idle(self, what: str) -> Callable[[], None]:
+    def _idle(self, setting: str) -> Callable[[], None]:
         """The guard of a setting refused while a job runs."""
-        return lambda: self._idle_only(what)
+        return lambda: self._idle_only(setting)
 
     def _select_all_sites(self, arguments: list[str]) -> None:
         choice(self.short("sites"), arguments, {True: "ALL"})

@@ -1,11 +1,11 @@
 """The simulated laser's chuck: the wafer on it, the face it has up, and the sites a job scans.
 
 The laser (`sim_instruments/laser.py`) keeps the wire, the enclosure and the beam; the chuck
-keeps what it holds. It refuses in the SCPI family's terms: a load onto a held wafer, or a
-wafer this tool processed before, as conflicts (-221); anything done without a wafer as the
-spec declares it (`NO_WAFER`, raised by the family's `unmet`); a site off the wafer as out of
-range (-222), a site selected twice as illegal (-224). A new wafer, a flip or a new selection
-starts from no site selected.
+keeps what it holds. It refuses in the SCPI family's terms: a load onto a held wafer, a load
+of a wafer this tool processed last, and anything done without a wafer as the spec declares
+them (`WAFER_ON_CHUCK`, `PROCESSED_LAST`, `NO_WAFER`, raised by the family's `unmet`); a site
+off the wafer as out of range (-222), a site selected twice as illegal (-224). A new wafer, a
+flip or a new selection starts from no site selected.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from packline.drivers.roles.laser import FaceUp
-from packline.drivers.specs.laser import NO_WAFER
+from packline.drivers.specs.laser import NO_WAFER, PROCESSED_LAST, WAFER_ON_CHUCK
 
-from .families.scpi import ScpiError, conflict, unmet
+from .families.scpi import ScpiError, unmet
 from .twin import TwinStore, WaferAlreadyProcessed, Workpiece
 
 
@@ -47,15 +47,16 @@ class Chuck:
             raise unmet(NO_WAFER)
         return self.twin.get(self.wafer_id)
 
-    def load(self, wafer_id: str, face_up: FaceUp, *, rework: bool, rework_command: str) -> None:
-        """Take the wafer onto the chuck; a wafer this tool processed last only as a `rework`,
-        the conflict otherwise naming `rework_command`."""
+    def load(self, wafer_id: str, face_up: FaceUp, *, rework: bool) -> None:
+        """Take the wafer onto the chuck, which must be empty (`WAFER_ON_CHUCK`); a wafer this
+        tool processed last only as a `rework` (`PROCESSED_LAST` otherwise, in the twin's
+        words of what this tool did to it)."""
         if self.wafer_id is not None:
-            raise conflict(f"wafer {self.wafer_id} already on the chuck")
+            raise unmet(WAFER_ON_CHUCK, wafer=self.wafer_id)
         try:
             self.twin.load(wafer_id, self.tool, rework=rework)
         except WaferAlreadyProcessed as error:
-            raise conflict(f"{error} ({rework_command})") from None
+            raise unmet(PROCESSED_LAST, already_processed=str(error)) from None
         self.wafer_id, self.face_up = wafer_id, face_up
         self.clear_selection()
 

@@ -21,6 +21,7 @@ from ..families.scpi_wire import (
     ScpiSetpoint,
     ScpiWire,
     reply_command,
+    short_form,
     standard_refusals,
 )
 from ..roles.laser import (
@@ -214,6 +215,18 @@ SETTINGS_CONFLICT = -221
 DOOR_CLOSED = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="enclosure door closed")
 #: A wafer to unload, turn over, select sites of, or scan.
 NO_WAFER = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="no wafer on the chuck")
+#: A load needs the chuck empty (`{wafer}`: the wafer on it).
+WAFER_ON_CHUCK = ScpiPrecondition(
+    code=SETTINGS_CONFLICT, detail="wafer {wafer} already on the chuck"
+)
+#: The rework load, which alone takes a wafer this tool processed last.
+RELOAD_HEADER = ":WAFer:RELoad"
+#: A plain load refuses a wafer this tool processed last, naming the rework load
+#: (`{already_processed}`: what the tool says of the wafer: its id, what this tool did to it
+#: and when).
+PROCESSED_LAST = ScpiPrecondition(
+    code=SETTINGS_CONFLICT, detail=f"{{already_processed}} ({short_form(RELOAD_HEADER)})"
+)
 #: An alarm latched: no emission, no job, until `:SYST:ALAR:CLE`.
 ALARM_ACTIVE = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="alarm active; clear alarms first")
 #: The door stays shut while the beam could leave: emission on, or the shutter open.
@@ -233,6 +246,35 @@ JET_UNDER_REDUCED_PRESSURE = ScpiPrecondition(
     code=SETTINGS_CONFLICT, detail="gas jet under reduced pressure"
 )
 NO_SITES = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="no sites selected")
+#: While a job runs, what it runs with stays as it is: the source's and the job's settings,
+#: the atmosphere and gas, the site selection, the face up (`{setting}`: what would change,
+#: `gas jet`).
+JOB_HOLDS_SETTINGS = ScpiPrecondition(
+    code=SETTINGS_CONFLICT, detail="job running; {setting} cannot change"
+)
+
+#: The interlocks, in the order `:SYST:INT?` answers them, each with the words the tool
+#: refuses a command it guards in while it is open (the open ones' joined by `,`).
+INTERLOCKS = (
+    ScpiInterlock(
+        name="enclosure_closed",
+        made=Made.STEP,
+        refusal="enclosure open",
+        doc="the door is closed and its switch reads closed",
+    ),
+    ScpiInterlock(
+        name="emission_enabled",
+        made=Made.STEP,
+        refusal="emission off",
+        doc="emission is on",
+    ),
+    ScpiInterlock(
+        name="shutter_open",
+        made=Made.STEP,
+        refusal="shutter closed",
+        doc="the beam shutter is open",
+    ),
+)
 
 COMMANDS = (
     ScpiCommand(
@@ -247,12 +289,12 @@ COMMANDS = (
     ScpiCommand(
         name="frequency", header=":SOURce:FREQuency", form="both", syntax="<f>",
         parameters=("rep_rate_khz",), allowed_in=NOT_RUNNING,
-        doc="pulse repetition rate, Hz",
+        preconditions=(JOB_HOLDS_SETTINGS,), doc="pulse repetition rate, Hz",
     ),
     ScpiCommand(
         name="fluence", header=":SOURce:FLUence", form="both", syntax="<F>",
         parameters=("fluence_j_cm2",), allowed_in=NOT_RUNNING,
-        doc="fluence per pulse, J/cm²",
+        preconditions=(JOB_HOLDS_SETTINGS,), doc="fluence per pulse, J/cm²",
     ),
     ScpiCommand(
         name="power", header=":SOURce:POWer", form="query", reply="W",
@@ -286,17 +328,16 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="wafer_load", header=":WAFer:LOAD", syntax='"<id>"[,FRONt|BACK]',
-        parameters=("wafer_id", "face_up"), preconditions=(DOOR_CLOSED,),
-        doc="wafer on the chuck, the given face up towards the beam (default `FRONt`); needs "
-        "the chuck empty and not a wafer this tool processed last (-221; that one `:WAF:REL` "
-        "takes); id a quoted string (-104 bare) of 1-16 printable ASCII "
-        "without space, `,`, `;` or `\"` (-224). Clears the site selection",
+        parameters=("wafer_id", "face_up"),
+        preconditions=(DOOR_CLOSED, WAFER_ON_CHUCK, PROCESSED_LAST),
+        doc="wafer on the chuck, the given face up towards the beam (default `FRONt`); id a "
+        "quoted string (-104 bare) of 1-16 printable ASCII without space, `,`, `;` or `\"` "
+        "(-224). Clears the site selection",
     ),
     ScpiCommand(
-        name="wafer_reload", header=":WAFer:RELoad", syntax='"<id>"[,FRONt|BACK]',
-        parameters=("wafer_id", "face_up"), preconditions=(DOOR_CLOSED,),
-        doc=f"`:WAF:LOAD` as a rework: {RELOAD_DOC} (-221 naming the wafer, what this tool did "
-        "to it and this command)",
+        name="wafer_reload", header=RELOAD_HEADER, syntax='"<id>"[,FRONt|BACK]',
+        parameters=("wafer_id", "face_up"), preconditions=(DOOR_CLOSED, WAFER_ON_CHUCK),
+        doc=f"`:WAF:LOAD` as a rework: {RELOAD_DOC}",
     ),
     ScpiCommand(
         name="wafer_unload", header=":WAFer:UNLoad", preconditions=(DOOR_CLOSED, NO_WAFER),
@@ -308,9 +349,9 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="wafer_flip", header=":WAFer:FLIP", allowed_in=NOT_RUNNING,
-        preconditions=(NO_WAFER,),
+        preconditions=(JOB_HOLDS_SETTINGS, NO_WAFER),
         doc="turn the loaded wafer over on the chuck (the flipper; the door may stay closed), "
-        "so its other face lies up; not while a job runs (-221). Clears the site selection",
+        "so its other face lies up. Clears the site selection",
     ),
     ScpiCommand(
         name="wafer_face", header=":WAFer:FACE", form="query", reply="`FRON`/`BACK`",
@@ -321,7 +362,7 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="atmosphere", header=":PROCess:ATMosphere", form="both", syntax="<a>",
-        allowed_in=NOT_RUNNING, overlapped=True,
+        allowed_in=NOT_RUNNING, preconditions=(JOB_HOLDS_SETTINGS,), overlapped=True,
         doc="the gas around the wafer: `AIR`, `VACuum` (reduced pressure), `NITRogen`, "
         "`ARGon`, `FGAS` (forming gas, H2 in N2/Ar: reducing); a change starts a vent, "
         "pump-down or purge (`:ABOR` ends `*OPC?`'s wait for it; the gas goes on settling)",
@@ -332,23 +373,25 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="jet", header=":PROCess:JET", form="both", syntax="ON|OFF",
-        allowed_in=NOT_RUNNING, doc="assist gas jet onto the surface (peels residue)",
+        allowed_in=NOT_RUNNING, preconditions=(JOB_HOLDS_SETTINGS,),
+        doc="assist gas jet onto the surface (peels residue)",
     ),
     ScpiCommand(
         name="suction", header=":PROCess:SUCTion", form="both", syntax="ON|OFF",
-        allowed_in=NOT_RUNNING, doc="suction nozzle (carries the removed residue away)",
+        allowed_in=NOT_RUNNING, preconditions=(JOB_HOLDS_SETTINGS,),
+        doc="suction nozzle (carries the removed residue away)",
     ),
     ScpiCommand(
         name="sites", header=":JOB:SITes", syntax="ALL", allowed_in=NOT_RUNNING,
-        preconditions=(NO_WAFER,), doc="select every site of the loaded wafer",
+        preconditions=(JOB_HOLDS_SETTINGS, NO_WAFER), doc="select every site of the loaded wafer",
     ),
     ScpiCommand(
         name="sites_clear", header=":JOB:SITes:CLEar", allowed_in=NOT_RUNNING,
-        doc="select no site",
+        preconditions=(JOB_HOLDS_SETTINGS,), doc="select no site",
     ),
     ScpiCommand(
         name="sites_add", header=":JOB:SITes:ADD", syntax="<i>[,<i>…]", allowed_in=NOT_RUNNING,
-        preconditions=(NO_WAFER,),
+        preconditions=(JOB_HOLDS_SETTINGS, NO_WAFER),
         doc=f"add up to {SITES_PER_COMMAND} sites (0 … n-1) to the selection (after `ALL`, "
         "starts a new list); out of range -222, twice -224",
     ),
@@ -358,34 +401,34 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="drill_mode", header=":DRILl:MODE", form="both", syntax="METal|DEPTh",
-        allowed_in=NOT_RUNNING,
+        allowed_in=NOT_RUNNING, preconditions=(JOB_HOLDS_SETTINGS,),
         doc="drill each via to the metal under the resin, or to `:DRIL:DEPT`; default `MET`",
     ),
     ScpiCommand(
         name="drill_depth", header=":DRILl:DEPTh", form="both", syntax="<d>",
         parameters=("via_depth_um",), allowed_in=NOT_RUNNING,
-        doc="target depth in `DEPTh` mode, µm",
+        preconditions=(JOB_HOLDS_SETTINGS,), doc="target depth in `DEPTh` mode, µm",
     ),
     ScpiCommand(
         name="drill_diameter", header=":DRILl:DIAMeter", form="both", syntax="<d>",
         parameters=("uv_via_diameter_um", "co2_via_diameter_um"), allowed_in=NOT_RUNNING,
-        doc="via diameter, µm: UV / CO2 source",
+        preconditions=(JOB_HOLDS_SETTINGS,), doc="via diameter, µm: UV / CO2 source",
     ),
     ScpiCommand(
         name="clean_pulses", header=":CLEan:PULSes", form="both", syntax="<n>",
         parameters=("clean_pulses",), allowed_in=NOT_RUNNING,
-        doc="pulses per site when cleaning",
+        preconditions=(JOB_HOLDS_SETTINGS,), doc="pulses per site when cleaning",
     ),
     ScpiCommand(
         name="job_start", header=":JOB:STARt", syntax="DRILl|CLEan", allowed_in=NOT_RUNNING,
-        overlapped=True,
-        interlocks=("enclosure_closed", "emission_enabled", "shutter_open"),
+        overlapped=True, interlocks=tuple(interlock.name for interlock in INTERLOCKS),
         preconditions=(
             JOB_RUNNING, ALARM_ACTIVE, NO_WAFER, ATMOSPHERE_NOT_READY, JET_UNDER_REDUCED_PRESSURE,
             NO_SITES,
         ),
-        doc="scan the selected sites; the interlocks (-221: enclosure open, emission off, "
-        "shutter closed) are checked after the state",
+        doc=f"scan the selected sites; the interlocks ({SETTINGS_CONFLICT}: "
+        + ", ".join(f"`{interlock.refusal}`" for interlock in INTERLOCKS)
+        + ") are checked after the state",
     ),
     reply_command(
         JOB_PROGRESS_REPLY, "job_progress",
@@ -439,26 +482,7 @@ SPEC = ToolSpec(
             text="measured power outside ±5 % of its setpoint; emission switched off",
         ),
     ),
-    interlocks=(
-        ScpiInterlock(
-            name="enclosure_closed",
-            made=Made.STEP,
-            refusal="enclosure open",
-            doc="the door is closed and its switch reads closed",
-        ),
-        ScpiInterlock(
-            name="emission_enabled",
-            made=Made.STEP,
-            refusal="emission off",
-            doc="emission is on",
-        ),
-        ScpiInterlock(
-            name="shutter_open",
-            made=Made.STEP,
-            refusal="shutter closed",
-            doc="the beam shutter is open",
-        ),
-    ),
+    interlocks=INTERLOCKS,
     refusals=standard_refusals(),
     wire=ScpiWire(
         error_query=":SYSTem:ERRor[:NEXT]",

@@ -385,6 +385,46 @@ UNMET = {
     ),
 }  # fmt: skip
 
+#: The laser with a cleaning job running on its loaded wafer.
+LASER_JOB_RUNNING = (*LASER_LOADED, ":OUTP ON", ":JOB:SIT ALL", ":OUTP:SHUT OPEN", ":JOB:STAR CLE")
+#: What a running job holds on the laser (`JOB_HOLDS_SETTINGS`): by command, a line that would
+#: change it and the words the tool names that setting with.
+LASER_SETTINGS_HELD = {
+    "frequency": (":SOUR:FREQ 100000", "frequency"),
+    "fluence": (":SOUR:FLU 0.2", "fluence"),
+    "wafer_flip": (":WAF:FLIP", "flip"),
+    "atmosphere": (":PROC:ATM AIR", "atmosphere"),
+    "jet": (":PROC:JET ON", "gas jet"),
+    "suction": (":PROC:SUCT ON", "suction"),
+    "sites": (":JOB:SIT ALL", "sites"),
+    "sites_clear": (":JOB:SIT:CLE", "sites"),
+    "sites_add": (":JOB:SIT:ADD 0", "sites"),
+    "drill_mode": (":DRIL:MODE MET", "drill mode"),
+    "drill_depth": (":DRIL:DEPT 10", "drill depth"),
+    "drill_diameter": (":DRIL:DIAM 30", "via diameter"),
+    "clean_pulses": (":CLE:PULS 50", "pulses"),
+}
+#: The laser's chuck and its running job (a block of its own beside the table above).
+UNMET |= {
+    ("laser", "wafer_load", laser.WAFER_ON_CHUCK): Unmet(
+        (":ENCL:DOOR OPEN", ':WAF:LOAD "W1"'), ':WAF:LOAD "W2"', {"wafer": "W1"}
+    ),
+    ("laser", "wafer_reload", laser.WAFER_ON_CHUCK): Unmet(
+        (":ENCL:DOOR OPEN", ':WAF:LOAD "W1"'), ':WAF:REL "W2"', {"wafer": "W1"}
+    ),
+    ("laser", "wafer_load", laser.PROCESSED_LAST): Unmet(
+        (*LASER_JOB_RUNNING, ":ABOR", ":ENCL:DOOR OPEN", ":WAF:UNL"), ':WAF:LOAD "W1"',
+        {"already_processed": "wafer W1 was already processed by laser (laser clean at t = 0 "
+         "s); load it again only as a rework"},
+    ),
+    **{
+        ("laser", name, laser.JOB_HOLDS_SETTINGS): Unmet(
+            LASER_JOB_RUNNING, line, {"setting": setting}
+        )
+        for name, (line, setting) in LASER_SETTINGS_HELD.items()
+    },
+}  # fmt: skip
+
 
 def test_every_precondition_a_scpi_spec_declares_has_a_state_that_leaves_it_unmet():
     """Each (tool, command, precondition) the SCPI specs declare is tried below, no other: a
