@@ -22,7 +22,7 @@ from ..families.scpi_wire import command
 from ..grinder import (
     RECIPE_SETPOINTS,
     ScpiGrinder,
-    check_target,
+    check_start,
     cycle_allowance_s,
 )
 from ..roles.grinder import (
@@ -177,16 +177,13 @@ class GemGrinder(GemEquipment, Grinder):
             name: self.check_limit(action, name, getattr(recipe, name)) for name in RECIPE_SETPOINTS
         }
         async with self.operation(action):
-            await self.require_interlocks(action, SPEC.command_by_name["start"].interlocks)
-            wafer = await self.request_wafer()
-            if wafer is None:
-                raise ProtocolError(
-                    self.name, self.address, action,
-                    "wafer_present is closed but the tool reports no wafer_id",
-                )  # fmt: skip
+            on_chuck = await self.request_wafer()
             start_um = await self.request_thickness_um()
             substrate_um = await self.request_substrate_thickness_um()
-            check_target(self, wafer, recipe.target_thickness_um, start_um, substrate_um)
+            wafer = check_start(
+                self, action, on_chuck, recipe.target_thickness_um, start_um, substrate_um
+            )
+            await self.require_interlocks(action, SPEC.command_by_name["start"].interlocks)
             resolution_um = await self.request_gauge_resolution_um()
             await self.set_constants(f"{action} {wafer.wafer_id}: set the recipe", setpoints)
             with self.expect_event(action, "cycle_ended") as ended:
