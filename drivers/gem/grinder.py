@@ -37,6 +37,7 @@ from ..roles.grinder import (
 )
 from ..specs.grinder import (
     NO_WAFER,
+    PROCESSED_LAST,
     SPEC,
     STATUS_REPLY,
     VACUUM_ON,
@@ -152,7 +153,14 @@ class GemGrinder(GemEquipment, Grinder):
         wafer_id, vacuum_on = await self.request_values(action, "wafer_id", "vacuum_on")
         held = wafer_id or None
         first = command(SPEC, name).first_unmet(
-            {WAFER_ON_CHUCK: held is not None, VACUUM_ON: bool(vacuum_on), NO_WAFER: held is None}
+            {
+                WAFER_ON_CHUCK: held is not None,
+                VACUUM_ON: bool(vacuum_on),
+                NO_WAFER: held is None,
+                # no status variable tells it: the tool refuses such a load itself, naming the
+                # wafer (HCACK 3, CPACK 2 on WAFER), after the chuck's, as the SCPI face does
+                PROCESSED_LAST: False,
+            }
         )
         if first is None:
             return

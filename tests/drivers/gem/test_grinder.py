@@ -204,3 +204,17 @@ async def test_terminal_messages_one_text_and_several_lines(grinder_bench) -> No
         (1, "lot L7 next\ntarget 300 um"),
     ]
     assert grinder_bench.equipment.received[-2:] == ["S10F3", "S10F5"]
+
+
+async def test_a_plain_load_of_a_wafer_the_grinder_processed_last_is_refused_naming_it(
+    grinder_bench,
+) -> None:
+    """The grinder refuses it after what it needs of the chuck (`PROCESSED_LAST`, which no
+    status variable tells the driver): over GEM HCACK 3 with CPACK 2 on the wafer's id."""
+    grinder = await grinder_bench.driver()
+    tool = grinder_bench.model.tool
+    grinder_bench.twin.get("W1").record(tool.name, "grind", 0.0)
+    with pytest.raises(CommandRefused, match="HCACK 3") as refused:
+        await grinder.load("W1", GrindSide.BACK)
+    assert "WAFER" in str(refused.value)
+    assert tool.wafer_id is None
