@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 
 from .equipment import READY_STATES, Equipment, Identity, ToolState, is_wafer_id
-from .errors import LimitViolation, ProtocolError, ToolAlarm
+from .errors import LimitViolation, ProtocolError, ToolAlarm, ToolStateError
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command, quote, setpoint, unquote
 from .roles.grinder import (
@@ -43,7 +43,7 @@ from .roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-from .specs.grinder import GAUGE_READING, SPEC, STATUS_REPLY
+from .specs.grinder import GAUGE_READING, NO_WAFER, SPEC, STATUS_REPLY
 
 #: Assumptions for the cycle's time allowance: the hardest material removes at least this share
 #: of the feed, and the polish stage at least this rate (est). Beyond the allowance plus the
@@ -84,9 +84,14 @@ class ScpiGrinder(ScpiDriver, Grinder):
         return value
 
     async def _query_gauge(self, action: str, query: str) -> float:
-        """A gauge reading; none (`GAUGE_READING`: not-a-number) means the gauge failed (the
-        tool raises an alarm)."""
-        reply = await self.link.query(query, idempotent=True)
+        """A gauge reading, asked alone (`_gauge_reading`)."""
+        return await self._gauge_reading(
+            action, query, await self.link.query(query, idempotent=True)
+        )
+
+    async def _gauge_reading(self, action: str, query: str, reply: str) -> float:
+        """`reply`, the answer to the gauge query `query`, read; none (`GAUGE_READING`:
+        not-a-number) means the gauge failed (the tool raises an alarm)."""
         if GAUGE_READING.is_no_value(reply):
             await self.refresh_alarms()
             if self.active_alarms:
@@ -188,19 +193,20 @@ class ScpiGrinder(ScpiDriver, Grinder):
         action = "grind"
         setpoints = self._recipe_commands(action, recipe)
         async with self.operation(action):
-            interlocks, (on_chuck,) = await self.interlocks_with(
-                action, command(SPEC, "wafer").query
+            thickness = command(SPEC, "thickness").query
+            substrate = command(SPEC, "substrate").query
+            interlocks, (on_chuck, start, on_substrate) = await self.interlocks_with(
+                action, command(SPEC, "wafer").query, thickness, substrate
             )
+            start_um = await self._gauge_reading("read thickness", thickness, start)
+            substrate_um = await self._gauge_reading(
+                "read substrate thickness", substrate, on_substrate
+            )
+            wafer = check_start(
+                self, action, self.wafer_from(on_chuck), recipe.target_thickness_um, start_um,
+                substrate_um,
+            )  # fmt: skip
             self.require_closed(action, interlocks, command(SPEC, "start").interlocks)
-            wafer = self.wafer_from(on_chuck)
-            if wafer is None:
-                raise ProtocolError(
-                    self.name, self.address, action,
-                    f"wafer_present is closed but {command(SPEC, 'wafer').query} says NONE",
-                )  # fmt: skip
-            start_um = await self.request_thickness_um()
-            substrate_um = await self.request_substrate_thickness_um()
-            check_target(self, wafer, recipe.target_thickness_um, start_um, substrate_um)
             resolution, cycle = await self.query_units(
                 action, command(SPEC, "gauge_resolution").query, command(SPEC, "status").query
             )
@@ -270,17 +276,29 @@ class ScpiGrinder(ScpiDriver, Grinder):
             self.trace(name, getattr(status, name))
 
 
-def check_target(
-    driver: Equipment, wafer: WaferOnChuck, target_um: float, start_um: float, substrate_um: float
-) -> None:
-    """Refuse a target the workpiece cannot take, from the tool's own measurements.
+def check_start(
+    driver: Equipment,
+    action: str,
+    wafer: WaferOnChuck | None,
+    target_um: float,
+    start_um: float,
+    substrate_um: float,
+) -> WaferOnChuck:
+    """Refuse `action`, a grind of the chuck's `wafer` to `target_um`, for what the grinder
+    checks of a cycle's start before its interlocks, in the order `GRIN:STAR` declares it
+    (its `preconditions`), so the driver names the reason the tool would, the interlocks being
+    judged after it (conventions.md, SCPI's precedence); the wafer it may grind.
 
-    Back grinding removes substrate: what stands on the front stays, and the silicon left
-    must not fall below `substrate_remaining_um`. Front grinding removes resin and bump
-    tops: the features left above the substrate must not fall below `front_remaining_um`.
-    Either way the target must lie below the present thickness. (The SCPI and the GEM grinder
-    drivers both check so.)
+    An empty chuck is refused in the tool's words (`NO_WAFER`, `ToolStateError`). The target
+    the driver sends with the recipe, so it is set; it must leave what the workpiece needs, from
+    the tool's own measurements, and lie below the present thickness (`LimitViolation`): back
+    grinding removes substrate, what stands on the front stays, and the silicon left must not
+    fall below `substrate_remaining_um`; front grinding removes resin and bump tops, and the
+    features left above the substrate must not fall below `front_remaining_um`. (The SCPI and
+    the GEM grinder drivers both check so.)
     """
+    if wafer is None:
+        raise ToolStateError(driver.name, driver.address, action, NO_WAFER.words())
     if wafer.side is GrindSide.BACK:
         front_um = start_um - substrate_um
         driver.check_limit(
@@ -302,6 +320,7 @@ def check_target(
             "target_thickness_um", target_um,
             driver.limits["target_thickness_um"].minimum, start_um, "um",
         )  # fmt: skip
+    return wafer
 
 
 def cycle_allowance_s(recipe: GrindRecipe, start_um: float) -> float:

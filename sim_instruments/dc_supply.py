@@ -35,18 +35,30 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from packline.clock import Clock
-from packline.drivers.families.scpi_wire import command, short_form
+from packline.drivers.families.scpi_wire import command
 from packline.drivers.specs.dc_supply import (
     CURRENT_MODES,
+    INHIBIT_LATCHED,
     INHIBIT_MODES,
+    PROTECTION_TRIPPED,
     QUESTIONABLE_BITS,
     SPEC,
+    TRANSIENT_INITIATED,
     TRIGGER_SOURCES,
 )
 
-from .families.scpi import Handler, Header, ScpiSimTool, conflict, count, flag, switch
+from .families.scpi import (
+    Handler,
+    Header,
+    ScpiSimTool,
+    count,
+    first_unmet_refusal,
+    flag,
+    switch,
+)
 from .families.scpi_session import ScpiError
 from .servers.text import AddressForm
 from .twin import TwinStore
@@ -276,32 +288,47 @@ class SimDcSupply(ScpiSimTool):
                 self.header("over_current_tripped"),
                 lambda _: flag("OVER_CURRENT" in self.tripped),
             ),
-            level("list_current_a", self._not_initiated),
-            self.setpoint_header("list_dwell_s", "list_dwell_s", self._not_initiated),
-            self.setpoint_header("list_count", "list_count", self._not_initiated),
+            level("list_current_a", partial(self._refuse_unmet, "list_current_a")),
+            self.setpoint_header(
+                "list_dwell_s", "list_dwell_s", partial(self._refuse_unmet, "list_dwell_s")
+            ),
+            self.setpoint_header(
+                "list_count", "list_count", partial(self._refuse_unmet, "list_count")
+            ),
             self.choice_header(
-                self.header("current_mode"), "current_mode", CURRENT_MODES, self._not_initiated
+                self.header("current_mode"),
+                "current_mode",
+                CURRENT_MODES,
+                partial(self._refuse_unmet, "current_mode"),
             ),
             self.choice_header(
                 self.header("trigger_source"),
                 "trigger_source",
                 TRIGGER_SOURCES,
-                self._not_initiated,
+                partial(self._refuse_unmet, "trigger_source"),
             ),
             Header(self.header("initiate"), None, self._initiate),
             Header(self.header("trigger"), None, self._trigger),
             Header(self.header("clear_protection"), None, self._clear_protection),
         ]
 
-    def _not_initiated(self) -> None:
-        if self.operation_pending():
-            raise conflict(f"transient initiated, {short_form(self.wire.abort)} ends it")
+    def _refuse_unmet(self, name: str) -> None:
+        """Refuse the command `name` when the supply's state leaves one of the preconditions
+        its spec declares of it unmet: the first, in their order, in its words."""
+        unmet_now = {
+            TRANSIENT_INITIATED: self.operation_pending(),
+            PROTECTION_TRIPPED: bool(self.tripped),
+            INHIBIT_LATCHED: self.inhibit_latched,
+        }
+        tripped = ",".join(sorted(self.tripped))
+        if refusal := first_unmet_refusal(command(SPEC, name), unmet_now, tripped=tripped):
+            raise refusal
 
     def _initiate(self, arguments: list[str]) -> None:
         """`INIT`: the list runs now (`TRIG:SOUR IMM`) or at `*TRG`; in `CURR:MODE FIX` the
         transient has nothing to do and is done at once."""
         count(self.short("initiate"), arguments, 0)
-        self._not_initiated()
+        self._refuse_unmet("initiate")
         if self.current_mode == "LIST":
             self.armed = True
             if self.trigger_source == "IMMEDIATE":
@@ -320,17 +347,10 @@ class SimDcSupply(ScpiSimTool):
         self.check_protection()
 
     def _output(self, arguments: list[str]) -> None:
-        on = switch(self.short("output"), arguments)
-        if on and self.tripped:
-            raise conflict(
-                f"protection tripped ({','.join(sorted(self.tripped))}), clear it with "
-                f"{self.short('clear_protection')} first"
-            )
-        if on and self.inhibit_latched:
-            raise conflict(f"inhibit latched, clear it with {self.short('clear_protection')} first")
-        if not on:
+        if not switch(self.short("output"), arguments):
             self.abort()  # the transient ends with the output
             return
+        self._refuse_unmet("output")  # what the spec declares refuses `ON`
         self.output_on = True
         self.check_protection()
 

@@ -30,6 +30,7 @@ from packline.drivers.specs.grinder import (
     FINEST_GAUGE_RESOLUTION_UM,
     GAUGE_READING,
     NO_WAFER,
+    PROCESSED_LAST,
     SPEC,
     STATUS_REPLY,
     TARGET_NOT_BELOW_READING,
@@ -46,6 +47,7 @@ from .families.scpi import (
     count,
     first_unmet_refusal,
     quoted_wafer_id,
+    unmet,
 )
 from .physics.grinder import (
     GrindPhysics,
@@ -269,30 +271,48 @@ class SimGrinder(ScpiSimTool):
         self._require_not_running(self.short("wafer_load"))
         if self.alarms:
             raise ScpiError(202, ",".join(sorted(self.alarms)))
-        self._refuse_unmet_chuck("wafer_reload" if rework else "wafer_load")
-        try:
-            self.twin.load(wafer_id, self.name, rework=rework)
-        except WaferAlreadyProcessed as error:
-            raise ScpiError(-221, f"{error} ({self.short('wafer_reload')})") from error
+        self._refuse_unmet(
+            "wafer_reload" if rework else "wafer_load", self._processed_last(wafer_id, rework)
+        )
+        self.twin.load(wafer_id, self.name, rework=rework)
         self.wafer_id, self.side = wafer_id, GrindSide[side.upper()]
 
     def _unload(self, arguments: list[str]) -> None:
         """The chuck emptied; the last cycle's progress and time stay readable (fields 7, 8)."""
         count(self.short("wafer_unload"), arguments, 0)
         self._require_not_running(self.short("wafer_unload"))
-        self._refuse_unmet_chuck("wafer_unload")
+        self._refuse_unmet("wafer_unload", processed=None)
         self.wafer_id = None
 
-    def _refuse_unmet_chuck(self, name: str) -> None:
-        """Refuse the command `name` when the chuck does not give what the spec declares it
-        needs, the first unmet of its preconditions in their order, in their words."""
-        chuck_unmet = {
-            WAFER_ON_CHUCK: self.wafer_id is not None,
-            VACUUM_ON: self.vacuum_on,
-            NO_WAFER: self.wafer_id is None,
-        }
-        if refusal := first_unmet_refusal(command(SPEC, name), chuck_unmet, wafer=self.wafer_id):
-            raise refusal
+    def _processed_last(self, wafer_id: str, rework: bool) -> WaferAlreadyProcessed | None:
+        """The line's refusal of `wafer_id` as a wafer this tool processed last, which a plain
+        load refuses (`PROCESSED_LAST`); None when it is not one (a wafer the line has not
+        seen, or one taken back as a `rework`, is not)."""
+        if wafer_id not in self.twin:
+            return None
+        try:
+            self.twin.load(wafer_id, self.name, rework=rework)
+        except WaferAlreadyProcessed as error:
+            return error
+        return None
+
+    def _refuse_unmet(self, name: str, processed: WaferAlreadyProcessed | None) -> None:
+        """Refuse the command `name` when the chuck, or the wafer a load brings (`processed`:
+        the line's refusal of it as one this tool processed last, None when it is not), does
+        not give what the spec declares it needs, the first unmet of its preconditions in their
+        order, in their words. A wafer processed last is refused from the line's refusal, which
+        a GEM face answers as such (`WorkpieceProcessed`)."""
+        first = command(SPEC, name).first_unmet(
+            {
+                WAFER_ON_CHUCK: self.wafer_id is not None,
+                VACUUM_ON: self.vacuum_on,
+                NO_WAFER: self.wafer_id is None,
+                PROCESSED_LAST: processed is not None,
+            }
+        )
+        if first is not None:
+            refusal = unmet(first, wafer=self.wafer_id, processed=processed)
+            raise refusal from (processed if first == PROCESSED_LAST else None)
 
     def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""

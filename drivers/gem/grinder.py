@@ -22,7 +22,7 @@ from ..families.scpi_wire import command
 from ..grinder import (
     RECIPE_SETPOINTS,
     ScpiGrinder,
-    check_target,
+    check_start,
     cycle_allowance_s,
 )
 from ..roles.grinder import (
@@ -37,6 +37,7 @@ from ..roles.grinder import (
 )
 from ..specs.grinder import (
     NO_WAFER,
+    PROCESSED_LAST,
     SPEC,
     STATUS_REPLY,
     VACUUM_ON,
@@ -152,7 +153,14 @@ class GemGrinder(GemEquipment, Grinder):
         wafer_id, vacuum_on = await self.request_values(action, "wafer_id", "vacuum_on")
         held = wafer_id or None
         first = command(SPEC, name).first_unmet(
-            {WAFER_ON_CHUCK: held is not None, VACUUM_ON: bool(vacuum_on), NO_WAFER: held is None}
+            {
+                WAFER_ON_CHUCK: held is not None,
+                VACUUM_ON: bool(vacuum_on),
+                NO_WAFER: held is None,
+                # no status variable tells it: the tool refuses such a load itself, naming the
+                # wafer (HCACK 3, CPACK 2 on WAFER), after the chuck's, as the SCPI face does
+                PROCESSED_LAST: False,
+            }
         )
         if first is None:
             return
@@ -177,16 +185,13 @@ class GemGrinder(GemEquipment, Grinder):
             name: self.check_limit(action, name, getattr(recipe, name)) for name in RECIPE_SETPOINTS
         }
         async with self.operation(action):
-            await self.require_interlocks(action, SPEC.command_by_name["start"].interlocks)
-            wafer = await self.request_wafer()
-            if wafer is None:
-                raise ProtocolError(
-                    self.name, self.address, action,
-                    "wafer_present is closed but the tool reports no wafer_id",
-                )  # fmt: skip
+            on_chuck = await self.request_wafer()
             start_um = await self.request_thickness_um()
             substrate_um = await self.request_substrate_thickness_um()
-            check_target(self, wafer, recipe.target_thickness_um, start_um, substrate_um)
+            wafer = check_start(
+                self, action, on_chuck, recipe.target_thickness_um, start_um, substrate_um
+            )
+            await self.require_interlocks(action, SPEC.command_by_name["start"].interlocks)
             resolution_um = await self.request_gauge_resolution_um()
             await self.set_constants(f"{action} {wafer.wafer_id}: set the recipe", setpoints)
             with self.expect_event(action, "cycle_ended") as ended:

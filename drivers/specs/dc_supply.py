@@ -18,7 +18,14 @@ names this one as its `supply`.
 
 from __future__ import annotations
 
-from ..families.scpi_wire import ScpiCommand, ScpiSetpoint, ScpiWire, standard_refusals
+from ..families.scpi_wire import (
+    ScpiCommand,
+    ScpiPrecondition,
+    ScpiSetpoint,
+    ScpiWire,
+    short_form,
+    standard_refusals,
+)
 from .core import Alarm, ExpectedIdentity, Range, Refusal, StatusVariable, ToolSpec
 
 CURRENT = "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]"
@@ -67,6 +74,28 @@ SETPOINTS = (
     ),
 )  # fmt: skip
 
+#: The supply's fixed headers (`ABOR` ends the transient).
+WIRE = ScpiWire(interlock_error=-221, interlock_reply="flags")
+#: The header that clears a tripped protection and the inhibit's latch.
+CLEAR_PROTECTION = "OUTPut:PROTection:CLEar"
+#: The list's settings, which the transient runs from and so keeps while it is initiated.
+LIST_SETTINGS = ("list_current_a", "list_dwell_s", "list_count")
+
+#: What the supply's state must allow (`ScpiCommand.preconditions`), each a settings conflict
+#: (-221) in its words: the transient not initiated (for `INIT` and the list's settings), and
+#: for `OUTP ON` no protection tripped (`{tripped}`: the tripped protections' alarms,
+#: comma-separated, sorted) and the inhibit not latched.
+TRANSIENT_INITIATED = ScpiPrecondition(
+    code=-221, detail=f"transient initiated, {short_form(WIRE.abort)} ends it"
+)
+PROTECTION_TRIPPED = ScpiPrecondition(
+    code=-221,
+    detail=f"protection tripped ({{tripped}}), clear it with {short_form(CLEAR_PROTECTION)} first",
+)
+INHIBIT_LATCHED = ScpiPrecondition(
+    code=-221, detail=f"inhibit latched, clear it with {short_form(CLEAR_PROTECTION)} first"
+)
+
 #: Decimals of the supply's measured current and voltage (`MEAS:CURR?`, `MEAS:VOLT?`).
 MEASURE_DECIMALS = 5
 
@@ -75,6 +104,7 @@ COMMANDS = (
         ScpiCommand(
             name=setpoint.name, header=setpoint.header, form="both", syntax="<n>",
             parameters=(setpoint.name,), doc=f"{setpoint.unit}, {setpoint.doc}",
+            preconditions=(TRANSIENT_INITIATED,) if setpoint.name in LIST_SETTINGS else (),
         )
         for setpoint in SETPOINTS
         if setpoint.header
@@ -82,8 +112,9 @@ COMMANDS = (
     ScpiCommand(
         name="output", header="OUTPut[:STATe]", form="both", syntax="ON|OFF|1|0",
         reply="`1`/`0`",
+        preconditions=(PROTECTION_TRIPPED, INHIBIT_LATCHED),
         doc="output on or off (the state set: `1` while the inhibit holds the output off); "
-        "`ON` is refused (-221) while a protection is tripped or the inhibit has latched",
+        "`OFF` is always taken",
     ),
     ScpiCommand(
         name="inhibit_mode", header="OUTPut:INHibit:MODE", form="both",
@@ -124,21 +155,21 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="current_mode", header="[SOURce:]CURRent:MODE", form="both",
-        syntax="FIXed|LIST", reply="`FIX`/`LIST`",
+        syntax="FIXed|LIST", reply="`FIX`/`LIST`", preconditions=(TRANSIENT_INITIATED,),
         doc="what the transient does to the current: nothing (`FIX`, the default), or run the "
         "list (`LIST`)",
     ),
     ScpiCommand(
         name="trigger_source", header="TRIGger[:SEQuence]:SOURce", form="both",
-        syntax="IMMediate|BUS", reply="`IMM`/`BUS`",
+        syntax="IMMediate|BUS", reply="`IMM`/`BUS`", preconditions=(TRANSIENT_INITIATED,),
         doc="what starts the list once initiated: `INIT` itself (`IMM`, the default) or `*TRG`",
     ),
     ScpiCommand(
         name="initiate", header="INITiate[:IMMediate]", overlapped=True,
         doc="initiates the transient: the list runs `LIST:COUN` times `LIST:DWEL` at `LIST:CURR`"
         ", then the current is the immediate level again; it is aborted (the list ends there) "
-        "by `ABOR`, `*RST`, the output switched off, a protection trip or the inhibit input; "
-        "refused (-221) while the transient is initiated",
+        "by `ABOR`, `*RST`, the output switched off, a protection trip or the inhibit input",
+        preconditions=(TRANSIENT_INITIATED,),
     ),
     ScpiCommand(
         name="trigger", header="*TRG",
@@ -146,7 +177,7 @@ COMMANDS = (
         "-211 when none waits for it",
     ),
     ScpiCommand(
-        name="clear_protection", header="OUTPut:PROTection:CLEar",
+        name="clear_protection", header=CLEAR_PROTECTION,
         doc="clears a tripped protection (the output stays off) and the inhibit's latch (the "
         "output on again if it was set on, the input released); a cause that persists trips "
         "it again when the output is switched on, an input still asserted keeps the latch",
@@ -180,5 +211,5 @@ SPEC = ToolSpec(
     refusals=standard_refusals(
         Refusal(code=-211, text="`*TRG` with no initiated list waiting for it (`TRIG:SOUR BUS`)")
     ),
-    wire=ScpiWire(interlock_error=-221, interlock_reply="flags"),
+    wire=WIRE,
 )

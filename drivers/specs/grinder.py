@@ -52,6 +52,12 @@ NOT_GRINDING = ("IDLE", "FAULT")
 WAFER_ON_CHUCK = ScpiPrecondition(code=-221, detail="wafer {wafer} is on the chuck")
 VACUUM_ON = ScpiPrecondition(code=-221, detail="chuck vacuum is on; release it first")
 NO_WAFER = ScpiPrecondition(code=203, detail="No wafer on chuck")
+#: The rework load, which takes a wafer this tool processed last.
+RELOAD_HEADER = "WAFer:RELoad"
+#: What a plain load needs of its wafer, after what it needs of the chuck: not one this tool
+#: processed last (`{processed}`: the line's account of it, the wafer, what this tool did
+#: to it and when), which the rework load takes.
+PROCESSED_LAST = ScpiPrecondition(code=-221, detail=f"{{processed}} ({short_form(RELOAD_HEADER)})")
 
 #: A gauge's reading as the grinder writes it: the reply of `MEAS:THIC?` (and of `MEAS:SUBS?`,
 #: the substrate's gauge) and `GRIN:STAT?`'s thickness field, whose name it has. On the gauge's
@@ -211,20 +217,18 @@ COMMANDS = (
     ScpiCommand(
         name="wafer_load", header="WAFer:LOAD", syntax='"<id>",FRONT|BACK',
         parameters=("wafer_id", "side"), allowed_in=("IDLE",),
-        preconditions=(WAFER_ON_CHUCK, VACUUM_ON),
-        doc="not grinding, no alarm (202), not a wafer this tool processed last (-221; that "
-        "one `WAF:REL` takes): the workpiece lies on the chuck with that side facing the "
-        "wheel. FRONT: resin top, bump tops and die "
+        preconditions=(WAFER_ON_CHUCK, VACUUM_ON, PROCESSED_LAST),
+        doc="not grinding, no alarm (202): the workpiece lies on the chuck with that side "
+        "facing the wheel. FRONT: resin top, bump tops and die "
         "backs are ground (000:f); BACK: the substrate is thinned (front on the chuck, under "
         "tape). `\"<id>\"`: a quoted string (-104 bare) of 1-16 printable ASCII characters "
         "without space, `,`, `;` or `\"` (-224)",
     ),
     ScpiCommand(
-        name="wafer_reload", header="WAFer:RELoad", syntax='"<id>",FRONT|BACK',
+        name="wafer_reload", header=RELOAD_HEADER, syntax='"<id>",FRONT|BACK',
         parameters=("wafer_id", "side"), allowed_in=("IDLE",),
         preconditions=(WAFER_ON_CHUCK, VACUUM_ON),
-        doc=f"`WAF:LOAD` as a rework: {RELOAD_DOC} (-221 naming the wafer, what this tool did to "
-        "it and this command)",
+        doc=f"`WAF:LOAD` as a rework: {RELOAD_DOC}",
     ),
     ScpiCommand(
         name="wafer_unload", header="WAFer:UNLoad", allowed_in=NOT_GRINDING,

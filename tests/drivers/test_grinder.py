@@ -16,6 +16,7 @@ from packline.drivers.errors import (
     LimitViolation,
     ProtocolError,
     ToolAlarm,
+    ToolStateError,
     ToolTimeout,
 )
 from packline.drivers.grinder import ScpiGrinder
@@ -54,9 +55,10 @@ def connect_script(alarms: str = "NONE") -> list[Exchange]:
 def before_start(thickness: str = "725.0", substrate: str = "725.0") -> list[Exchange]:
     """What `grind` reads before it sends anything that changes the tool."""
     return [
-        (b":SYST:INT?;:WAF?\n", ALL_CLOSED.removesuffix(b"\n") + b';"W01",BACK\n'),
-        (b"MEAS:THIC?\n", line(thickness)),
-        (b"MEAS:SUBS?\n", line(substrate)),
+        (
+            b":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?\n",
+            ALL_CLOSED.removesuffix(b"\n") + line(f';"W01",BACK;{thickness};{substrate}'),
+        ),
     ]
 
 
@@ -264,16 +266,34 @@ async def test_a_target_above_the_present_thickness_is_refused():
         await driver.close()
 
 
-async def test_an_open_interlock_refuses_the_grind_before_anything_moves():
-    script = [
-        *connect_script(),
-        (b":SYST:INT?;:WAF?\n", b'chuck_vacuum=0,wafer_present=1,grinding_water=0;"W01",BACK\n'),
-    ]
+@pytest.mark.parametrize(
+    ("read", "refusal", "words"),
+    [
+        (
+            b'chuck_vacuum=0,wafer_present=1,grinding_water=0;"W01",BACK;725.0;725.0\n',
+            InterlockOpen,
+            "interlock open: chuck_vacuum, grinding_water",
+        ),
+        # the grinder checks an empty chuck (203) before its interlocks (201): with the
+        # grinding water off too, the driver names the empty chuck, in the tool's words
+        (
+            b"chuck_vacuum=0,wafer_present=0,grinding_water=0;NONE;0.0;0.0\n",
+            ToolStateError,
+            "grind: No wafer on chuck$",
+        ),
+    ],
+)
+async def test_a_grind_the_tool_would_refuse_is_refused_before_anything_moves(
+    read: bytes, refusal: type[Exception], words: str
+):
+    """Judged in the tool's order from one compound read; nothing else is sent."""
+    script = [*connect_script(), (b":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?\n", read)]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("visa"))
         await driver.connect()
-        with pytest.raises(InterlockOpen, match="interlock open: chuck_vacuum, grinding_water"):
+        with pytest.raises(refusal, match=words):
             await driver.grind(RECIPE)
+        assert driver.state is ToolState.IDLE
         await driver.close()
 
 

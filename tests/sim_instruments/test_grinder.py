@@ -383,7 +383,6 @@ async def test_raw_scpi_errors_from_the_tool(rig: Rig):
         ("vacuum off", ["chuck_vacuum"]),
         ("vacuum_leak", ["chuck_vacuum"]),
         ("water_supply", ["grinding_water"]),
-        ("no wafer", ["chuck_vacuum", "wafer_present"]),
     ],
 )
 async def test_interlocks_refuse_the_grind_before_spindle_and_feed(
@@ -391,20 +390,34 @@ async def test_interlocks_refuse_the_grind_before_spindle_and_feed(
 ):
     if setup == "vacuum off":
         await rig.driver.load("W01", GrindSide.BACK)
-    elif setup != "no wafer":
+    else:
         await chuck(rig)
         rig.sim.inject_fault(setup)
     rig.sim.received.clear()
     with pytest.raises(InterlockOpen) as refused:
         await rig.driver.grind(RECIPE)
     assert refused.value.interlocks == open_interlocks
-    assert rig.sim.received == [":SYST:INT?;:WAF?"]  # only reads
+    assert rig.sim.received == [":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?"]  # only reads
     assert rig.driver.state is ToolState.IDLE
     # the tool guards itself too: started past the driver, it refuses with its own error
     await rig.driver.link.write("GRIN:TARG 300")
     await rig.driver.link.write("GRIN:STAR")
     reply = await rig.driver.link.query("SYST:ERR?")
-    assert reply.startswith(("201,", "203,"))
+    assert reply.startswith("201,")
+    assert rig.sim.phase is GrindPhase.IDLE
+
+
+async def test_an_empty_chuck_refuses_the_grind_before_the_interlocks_as_the_tool_does(rig: Rig):
+    """With an empty chuck and the grinding water off, the driver names the empty chuck, as
+    the tool's own `GRIN:STAR` does (203 before 201), and only reads."""
+    rig.sim.inject_fault("water_supply")
+    rig.sim.received.clear()
+    with pytest.raises(ToolStateError, match=r"grind: No wafer on chuck$"):
+        await rig.driver.grind(RECIPE)
+    assert rig.sim.received == [":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?"]
+    await rig.driver.link.write("GRIN:TARG 300")
+    await rig.driver.link.write("GRIN:STAR")
+    assert await rig.driver.link.query("SYST:ERR?") == '203,"No wafer on chuck"'
     assert rig.sim.phase is GrindPhase.IDLE
 
 

@@ -118,6 +118,18 @@ async def test_interlocks_are_checked_before_the_start(grinder_bench) -> None:
     assert "S2F41 START" not in grinder_bench.equipment.received
 
 
+async def test_an_empty_chuck_is_refused_before_the_interlocks_as_the_scpi_grinder_does(
+    grinder_bench,
+) -> None:
+    """The grinder checks an empty chuck (203) before its interlocks (201): with the grinding
+    water off too, the driver names the empty chuck, in the SCPI grinder's words."""
+    grinder = await grinder_bench.driver()
+    grinder_bench.model.tool.inject_fault("water_supply")
+    with pytest.raises(ToolStateError, match=r"grind: No wafer on chuck$"):
+        await grinder.grind(RECIPE)
+    assert not any(name.startswith(("S2F15", "S2F41")) for name in grinder_bench.equipment.received)
+
+
 async def test_a_glazed_wheel_is_pushed_as_an_alarm_and_ends_the_cycle(grinder_bench) -> None:
     grinder = await grinder_bench.driver()
     await chuck(grinder)
@@ -192,3 +204,17 @@ async def test_terminal_messages_one_text_and_several_lines(grinder_bench) -> No
         (1, "lot L7 next\ntarget 300 um"),
     ]
     assert grinder_bench.equipment.received[-2:] == ["S10F3", "S10F5"]
+
+
+async def test_a_plain_load_of_a_wafer_the_grinder_processed_last_is_refused_naming_it(
+    grinder_bench,
+) -> None:
+    """The grinder refuses it after what it needs of the chuck (`PROCESSED_LAST`, which no
+    status variable tells the driver): over GEM HCACK 3 with CPACK 2 on the wafer's id."""
+    grinder = await grinder_bench.driver()
+    tool = grinder_bench.model.tool
+    grinder_bench.twin.get("W1").record(tool.name, "grind", 0.0)
+    with pytest.raises(CommandRefused, match="HCACK 3") as refused:
+        await grinder.load("W1", GrindSide.BACK)
+    assert "WAFER" in str(refused.value)
+    assert tool.wafer_id is None

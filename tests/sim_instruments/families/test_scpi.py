@@ -24,6 +24,7 @@ from packline.drivers.families.scpi_wire import (
 )
 from packline.drivers.roles.laser import Atmosphere
 from packline.drivers.specs import dc_supply, grinder, laser
+from packline.sim_instruments.dc_supply import SimDcSupply
 from packline.sim_instruments.families.scpi import ScpiError, ScpiSimTool
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.laser import SimLaser
@@ -322,17 +323,31 @@ LATCH_ALARM = "latch an alarm"
 SCPI_SPECS = {"laser": laser.SPEC, "grinder": grinder.SPEC, "dc_supply": dc_supply.SPEC}
 #: The laser, loaded with its door closed again, ready for a job but for what the step tests.
 LASER_LOADED = (":ENCL:DOOR OPEN", ':WAF:LOAD "W1"', ":ENCL:DOOR CLOS")
+#: Every SCPI tool as the precondition table makes it: the family's tools, and the DC supply.
+MAKERS: dict[str, Callable[[], ScpiSimTool]] = {
+    **{kind: tool.make for kind, tool in TOOLS.items()},
+    "dc_supply": lambda: SimDcSupply("supply", TwinStore(), VirtualClock()),
+}
 #: The grinder, with a wafer 725 um thick on its chuck.
 GRINDER_LOADED = ('WAF:LOAD "W1",BACK',)
+#: The grinder, having ground W1 (at t = 0 s) and given it back.
+GRINDER_GROUND_W1 = (
+    *GRINDER_LOADED,
+    lambda tool: tool.twin.get("W1").record(tool.name, "grind", 0.0),
+    "WAF:UNL",
+)
+#: The DC supply's list initiated, waiting for a bus trigger.
+SUPPLY_INITIATED = ("CURR:MODE LIST", "TRIG:SOUR BUS", "INIT")
 
 
 @dataclass(frozen=True)
 class Unmet:
     """A state in which `precondition` is the first of the command's left unmet: the steps
-    that make it (lines, a `LATCH_ALARM`, seconds to let pass on the tool's clock), the line
-    refused, and the fields the tool fills its words in with there."""
+    that make it (lines, a `LATCH_ALARM`, seconds to let pass on the tool's clock, something
+    done to the tool that no line does), the line refused, and the fields the tool fills its
+    words in with there."""
 
-    steps: tuple[str | float, ...]
+    steps: tuple[str | float | Callable[[Any], None], ...]
     line: str
     fields: dict[str, Any]
 
@@ -368,6 +383,11 @@ UNMET = {
     ("grinder", "wafer_load", grinder.VACUUM_ON): Unmet(
         ("CHUC:VAC ON",), 'WAF:LOAD "W2",BACK', {}
     ),
+    ("grinder", "wafer_load", grinder.PROCESSED_LAST): Unmet(
+        GRINDER_GROUND_W1, 'WAF:LOAD "W1",BACK',
+        {"processed": "wafer W1 was already processed by grinder (grind at t = 0 s); load it "
+         "again only as a rework"},
+    ),
     ("grinder", "wafer_reload", grinder.WAFER_ON_CHUCK): Unmet(
         (*GRINDER_LOADED, "CHUC:VAC ON"), 'WAF:REL "W2",BACK', {"wafer": "W1"}
     ),
@@ -382,6 +402,20 @@ UNMET = {
     ("grinder", "start", grinder.TARGET_NOT_SET): Unmet(GRINDER_LOADED, "GRIN:STAR", {}),
     ("grinder", "start", grinder.TARGET_NOT_BELOW_READING): Unmet(
         (*GRINDER_LOADED, "GRIN:TARG 800"), "GRIN:STAR", {"target": "800", "reading": "725.0"}
+    ),
+    **{
+        ("dc_supply", name, dc_supply.TRANSIENT_INITIATED): Unmet(SUPPLY_INITIATED, line, {})
+        for name, line in (
+            ("list_current_a", "LIST:CURR 1"), ("list_dwell_s", "LIST:DWEL 1"),
+            ("list_count", "LIST:COUN 2"), ("current_mode", "CURR:MODE FIX"),
+            ("trigger_source", "TRIG:SOUR IMM"), ("initiate", "INIT"),
+        )
+    },
+    ("dc_supply", "output", dc_supply.PROTECTION_TRIPPED): Unmet(
+        ("VOLT 5", "OUTP ON", "VOLT:PROT 1"), "OUTP ON", {"tripped": "OVER_VOLTAGE"}
+    ),
+    ("dc_supply", "output", dc_supply.INHIBIT_LATCHED): Unmet(
+        ("OUTP:INH:MODE LATC", lambda supply: supply.set_inhibit(True)), "OUTP ON", {}
     ),
 }  # fmt: skip
 
@@ -451,14 +485,16 @@ async def test_the_simulated_tool_refuses_each_declared_precondition_in_its_word
     tool refuses the command with the code and detail the spec declares it queues, the words'
     fields filled in: the spec and the tool cannot drift apart unseen."""
     unmet = UNMET[kind, name, precondition]
-    tool = TOOLS[kind].make()
+    tool = MAKERS[kind]()
     for step in unmet.steps:
         if step == LATCH_ALARM:
             tool.latch(tool.spec.alarms[0].code)
         elif isinstance(step, float):
             await tool.clock.sleep(step)
-        else:
+        elif isinstance(step, str):
             tool.answer(step)
+        else:
+            step(tool)
     assert matches(tool.header(name), unmet.line.partition(" ")[0])
     with pytest.raises(ScpiError) as refused:
         tool.answer(unmet.line)
