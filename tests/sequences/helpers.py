@@ -24,6 +24,7 @@ from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser, LaserSource
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import (
+    ConfirmFn,
     Engine,
     Event,
     Handling,
@@ -389,40 +390,64 @@ def failing_claims(check: dict) -> set[str]:
 STOPPED_AS = {"terminate": "terminated", "abort": "aborted"}
 
 
+def station_lot(path: str, lot: int = 2, method: str = "plasma-clean") -> RunRequest:
+    """The request of a run of `method` (plasma-clean), of its default recipe, for a lot of
+    `lot` on the station file `path`."""
+    return RunRequest(method, simulated=False, station_path=path, lot=lot)
+
+
 async def stopped_at(
     store: RunStore,
     run: RunRequest | str,
     step: str | None,
     *,
     command: Literal["terminate", "abort"] = "terminate",
-    wafer: str | None = None,
+    wafer: str | int | None = None,
     event: str = "step-started",
     line_ready: Callable[[SimulatedLine], None] | None = None,
     observers: Sequence[Observer] = (),
+    confirm: ConfirmFn | None = None,
 ) -> str:
     """A run of `run` (a request, started: of its default recipe unless it names one, a dry
     run unless it names a station; or a run's id, resumed) stopped by `command` as `wafer` (any
-    wafer, when None) starts its first step named `step` (any step, when None: the run's
-    first), or, `event` "step-finished", ends it, or at its first event of another kind
-    (`event` "wafer-finished", `step` None: as its first wafer ends); a dry run's simulated
-    line handed to `line_ready`, its events told to `observers` too: the run's id. An abort
-    as a step starts leaves the tool it runs on loaded."""
-    engines: list[Engine] = []
+    wafer, when None; an int names the lot's wafer by its position, 1 the first: a station
+    lot's ids are made as the run opens) starts its first step named `step` (any step, when
+    None: the run's first), or, `event` "step-finished", ends it, or at its first event of
+    another kind (`event` "wafer-finished", `step` None: as its first wafer ends); a dry run's
+    simulated line handed to `line_ready`, its events told to `observers` too, the operator's
+    confirmations answered by `confirm` (a station run's: a dry run confirms its own): the
+    run's id. An abort as a step starts leaves the tool it runs on loaded."""
+    stopping: list[tuple[Engine, str | None]] = []  # the run, and the id of `wafer`
 
     def stop_there(told: Event) -> None:
-        if told.kind == event and step in (None, told.step) and wafer in (None, told.wafer):
-            engines[0].request(command, "test")
+        if told.kind == event and step in (None, told.step):
+            running, wafer_id = stopping[0]
+            if wafer_id in (None, told.wafer):
+                running.request(command, "test")
 
     watching = [stop_there, *observers]
     opened = (
-        open_resume(store, run, observers=watching, line_ready=line_ready)
+        open_resume(store, run, observers=watching, line_ready=line_ready, confirm=confirm)
         if isinstance(run, str)
-        else open_run(store, prepare(run), observers=watching, line_ready=line_ready)
+        else open_run(
+            store, prepare(run), observers=watching, line_ready=line_ready, confirm=confirm
+        )
     )
     async with opened as engine:
-        engines.append(engine)
+        stopping.append((engine, lot_wafer(engine.spec.wafer_ids, wafer)))
         assert await engine.run() == STOPPED_AS[command]
     return engine.run_id
+
+
+def lot_wafer(wafer_ids: Sequence[str], wafer: str | int | None) -> str | None:
+    """The id of `wafer` in a lot of `wafer_ids`: itself, or the id at its position (1 the
+    first) when it is an int."""
+    if not isinstance(wafer, int):
+        return wafer
+    if not 1 <= wafer <= len(wafer_ids):
+        lot = len(wafer_ids)
+        raise ValueError(f"wafer {wafer}: no position in a lot of {lot} (1 to {lot})")
+    return wafer_ids[wafer - 1]
 
 
 #: What a driver sends a SCPI tool as it connects, no command to its process: the status

@@ -20,9 +20,10 @@ from packline.sequences.engine.control import CLEAR_TOOL
 from packline.sequences.engine.eta import WAITING_FOR_A_CLEAR, run_eta
 from packline.sim_instruments.line import SimulatedLine
 
+from ..helpers import station_lot, stopped_at
 from ..test_keeper import place
 from ..test_resume_station import confirm_yes, station_file
-from .test_unserved import alarmed_station_run, order, terminated_station_run
+from .test_unserved import alarmed_station_run, order
 
 FOREIGN = "ENG07"
 
@@ -35,12 +36,9 @@ async def test_a_resume_that_finds_the_chamber_empty_ends_its_foreign_workpiece_
     it and completed, so nothing may still call the chamber out of service."""
     async with SimulatedLine(ScaledClock(1000)) as first:
         await place(first.station, "plasma_cleaner", FOREIGN)
-        run_id = await terminated_station_run(
-            store,
-            tmp_path,
-            first,
-            3,
-            lambda event: event.kind == "tool-out-of-service",
+        request = station_lot(station_file(tmp_path, first, "line.yaml"), 3, "bump-seal-clean")
+        run_id = await stopped_at(
+            store, request, None, event="tool-out-of-service", confirm=confirm_yes
         )
     assert out_of_service(store, run_id)["plasma_cleaner"]["data"]["cause"] == "foreign workpiece"
 

@@ -20,6 +20,7 @@ from packline.drivers.roles.plasma_cleaner import ChamberState, PlasmaCleaner
 from packline.records import RunRecords
 from packline.records.report import render_report
 from packline.sequences.engine import (
+    Event,
     Handling,
     Recipe,
     RunRequest,
@@ -40,34 +41,25 @@ from packline.sequences.engine.records import RunStore, db_option
 from packline.sim_instruments.line import SimulatedLine
 
 from ...records.conftest import create_run, stage_row
-from ..helpers import stopped_at
+from ..helpers import station_lot, stopped_at
 from ..test_resume_station import confirm_yes, station_file
 
 
-def in_the_clean(event) -> bool:
-    """Whether `event` is the start of a wafer's plasma clean (where a test stops its run)."""
-    return event.kind == "step-started" and event.step == "plasma clean"
-
-
-async def station_run(
-    store, path: str, stop: str, when, method: str = "plasma-clean", lot: int = 2
-) -> tuple[str, list]:
-    """`method` for a lot of `lot` on the station file `path`, stopped (`stop`: abort or
-    terminate) at the first event `when(event)` is true of; its id and its events."""
-    events: list = []
-    box: list = []
-
-    def observe(event) -> None:
-        events.append(event)
-        if when(event) and len(box) == 1:
-            box[0].request(stop, "test operator")
-            box.append(event)
-
-    request = RunRequest(method, simulated=False, station_path=path, lot=lot)
-    async with open_run(store, prepare(request), observers=[observe], confirm=confirm_yes) as run:
-        box.append(run)
-        await run.run()
-    return run.run_id, events
+async def terminated_out_of_service(store, path: str) -> tuple[str, Event]:
+    """plasma-clean for a lot of 2 on the station file `path`, terminated as a tool is put out
+    of service (as the run finds another run's wafers on it): its id, and that one
+    `tool-out-of-service` event."""
+    events: list[Event] = []
+    run_id = await stopped_at(
+        store,
+        station_lot(path),
+        None,
+        event="tool-out-of-service",
+        observers=[events.append],
+        confirm=confirm_yes,
+    )
+    (out,) = [e for e in events if e.kind == "tool-out-of-service"]
+    return run_id, out
 
 
 async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_it(
@@ -76,8 +68,8 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
         chamber = line.tools["plasma_cleaner"]
-        first, _ = await station_run(
-            store, path, "abort", lambda e: e.kind == "step-started" and e.step == "close door"
+        first = await stopped_at(
+            store, station_lot(path), "close door", command="abort", confirm=confirm_yes
         )
         wafers = [w["wafer_id"] for w in store.wafers(first)]
         assert sorted(chamber.loaded()) == sorted(wafers)  # the abort left them in it
@@ -113,10 +105,7 @@ async def test_an_abort_says_what_it_left_in_the_chamber_and_the_next_run_names_
         # the report, which is what is handed on, says it too
         assert html.escape(text) in render_report(RunRecords(store, first))
 
-        second, events = await station_run(
-            store, path, "terminate", lambda e: e.kind == "tool-out-of-service"
-        )
-        (out,) = [e for e in events if e.kind == "tool-out-of-service"]
+        second, out = await terminated_out_of_service(store, path)
         assert f"plasma_cleaner: holds {', '.join(wafers)}, which this run did not put" in (
             out.message
         )
@@ -143,8 +132,9 @@ async def test_a_terminate_whose_recovery_emptied_the_chamber_left_nothing_on_it
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
         chamber = line.tools["plasma_cleaner"]
-        run_id, events = await station_run(
-            store, path, "terminate", lambda e: e.kind == "step-started" and e.step == "close door"
+        events: list = []
+        run_id = await stopped_at(
+            store, station_lot(path), "close door", observers=[events.append], confirm=confirm_yes
         )
         assert chamber.loaded() == []
     assert "tool-recovered" in [e.kind for e in events]
@@ -181,7 +171,9 @@ async def test_a_scrap_of_a_wafer_on_a_tool_says_where_it_is_and_what_its_resume
     resume then runs; the resume says which wafers it runs before it drives anything."""
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
-        run_id, _ = await station_run(store, path, "abort", in_the_clean, lot=6)
+        run_id = await stopped_at(
+            store, station_lot(path, 6), "plasma clean", command="abort", confirm=confirm_yes
+        )
         lot = [w["wafer_id"] for w in store.wafers(run_id)]
         assert left_on_tools(store, run_id) == {"plasma_cleaner": lot[:4]}  # its 4 slots
         scrap = ["disposition", run_id, lot[0], "scrap", "--by", "ana", "--reason", "cut off"]
@@ -218,7 +210,9 @@ async def test_a_run_whose_scrapped_wafer_an_abort_left_on_a_tool_is_not_pruned(
     (`resume` then found no such run, `station check` a wafer of no run in the chamber)."""
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
-        run_id, _ = await station_run(store, path, "abort", in_the_clean, lot=1)
+        run_id = await stopped_at(
+            store, station_lot(path, 1), "plasma clean", command="abort", confirm=confirm_yes
+        )
     (wafer,) = [w["wafer_id"] for w in store.wafers(run_id)]
     db = ["--db", str(store.path)]
     scrap = ["disposition", run_id, wafer, "scrap", "--by", "ana", "--reason", "cut off", *db]
@@ -252,7 +246,9 @@ async def test_a_scrapped_wafer_left_on_a_tool_keeps_its_run_held_until_a_recove
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
         chamber = line.tools["plasma_cleaner"]
-        run_id, _ = await station_run(store, path, "abort", in_the_clean)
+        run_id = await stopped_at(
+            store, station_lot(path), "plasma clean", command="abort", confirm=confirm_yes
+        )
         lot = [w["wafer_id"] for w in store.wafers(run_id)]
         with monkeypatch.context() as stalled:
             stalled.setattr(ModbusPlasmaCleaner, "_unload_everything", door_stalled)
@@ -336,7 +332,9 @@ async def test_a_link_lost_in_a_step_then_a_failed_recovery_says_the_wafers_may_
         with monkeypatch.context() as lost:
             lost.setattr(ModbusPlasmaCleaner, "clean", link_lost_in_the_clean)
             lost.setattr(ModbusPlasmaCleaner, "_unload_everything", link_lost_unloading)
-            run_id, _ = await station_run(store, path, "abort", lambda e: False)
+            async with open_run(store, prepare(station_lot(path)), confirm=confirm_yes) as run:
+                await run.run()
+        run_id = run.run_id
         lot = [w["wafer_id"] for w in store.wafers(run_id)]
         assert store.run(run_id)["status"] == "held"
         assert sorted(chamber.loaded()) == sorted(lot)  # the wafers are in it
@@ -461,7 +459,9 @@ async def test_a_load_whose_answer_was_lost_says_the_wafer_may_be_in_the_tool(
         with monkeypatch.context() as lost:
             lost.setattr(ModbusPlasmaCleaner, "load", loaded_then_link_lost)
             lost.setattr(ModbusPlasmaCleaner, "_unload_everything", link_lost_unloading)
-            run_id, _ = await station_run(store, path, "abort", lambda e: False, lot=1)
+            async with open_run(store, prepare(station_lot(path, 1)), confirm=confirm_yes) as run:
+                await run.run()
+        run_id = run.run_id
         (wafer,) = [w["wafer_id"] for w in store.wafers(run_id)]
         assert store.run(run_id)["status"] == "held"
         assert chamber.loaded() == [wafer]  # the chamber has it
@@ -491,7 +491,9 @@ async def test_a_failed_step_whose_recovery_took_the_wafers_off_left_nothing_on_
         path = station_file(tmp_path, line, "line.yaml")
         with monkeypatch.context() as lost:
             lost.setattr(ModbusPlasmaCleaner, "clean", link_lost_in_the_clean)
-            run_id, _ = await station_run(store, path, "abort", lambda e: False)
+            async with open_run(store, prepare(station_lot(path)), confirm=confirm_yes) as run:
+                await run.run()
+        run_id = run.run_id
         assert line.tools["plasma_cleaner"].loaded() == []
     assert [w["status"] for w in store.wafers(run_id)] == ["held", "held"]
     assert left_on_tools(store, run_id) == {}
@@ -528,14 +530,8 @@ async def aborted_port_checks(store, tmp_path, step: str) -> tuple[str, list[str
     the chamber holds."""
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
-        run_id, _ = await station_run(
-            store,
-            path,
-            "abort",
-            lambda e: e.kind == "step-started" and e.step == step,
-            method="test-port-checks",
-            lot=1,
-        )
+        request = station_lot(path, 1, "test-port-checks")
+        run_id = await stopped_at(store, request, step, command="abort", confirm=confirm_yes)
         held = list(line.tools["plasma_cleaner"].loaded())
     return run_id, left_on_tools(store, run_id).get("plasma_cleaner", []), held
 

@@ -33,8 +33,8 @@ from packline.sequences.engine import (
 from packline.sequences.engine.recipe import parse_recipe
 from packline.sim_instruments.line import SimulatedLine
 
+from ..helpers import station_lot, stopped_at
 from ..test_resume_station import confirm_yes, station_file
-from .test_left_on_tools import station_run
 
 #: The roles bump-seal-clean's reference recipe drives: stud bumps, the resin, a plasma clean
 #: and dicing; no balls, no plated solder layer, no laser, no mounting.
@@ -135,9 +135,7 @@ async def test_a_resume_refuses_a_station_without_a_role_its_recipe_drives_now(
     nothing for the role, and a step asking for it would fail mid-process."""
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml")
-        run_id, _ = await station_run(
-            store, path, "terminate", lambda e: e.kind == "step-started" and e.step == "load"
-        )
+        run_id = await stopped_at(store, station_lot(path), "load", confirm=confirm_yes)
     method = get_method("plasma-clean")
     mended = dataclasses.replace(
         method, tools=(*method.tools, "laser"), recipe_tools=lambda _: {"plasma_cleaner", "laser"}

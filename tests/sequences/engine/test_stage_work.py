@@ -23,9 +23,9 @@ from packline.sequences.engine.stage import (
 )
 from packline.sim_instruments.line import SimulatedLine
 
-from ..helpers import stopped_at
-from ..test_resume_station import confirm_yes
-from .test_unserved import alarmed_station_run, order, terminated_station_run
+from ..helpers import station_lot, stopped_at
+from ..test_resume_station import confirm_yes, station_file
+from .test_unserved import alarmed_station_run, order
 
 #: The tool kinds bump-seal-clean asks of a station (its variants' too).
 KINDS = [
@@ -89,16 +89,10 @@ async def test_a_stage_cut_off_and_replayed_on_resume_keeps_its_tools_rate(store
     bumping skipped; W01's laminator stage, cut off too, is replayed alike) and W01 passes its
     bonder stage again with every step skipped."""
     async with SimulatedLine(ScaledClock(1000), kinds=KINDS) as line:
-
-        def bumped_w02(event) -> bool:
-            return (
-                event.kind == "step-finished"
-                and event.step == "form bumps"
-                and event.wafer.endswith("W02")
-                and event.status == "completed"
-            )
-
-        run_id = await terminated_station_run(store, tmp_path, line, 2, bumped_w02)
+        request = station_lot(station_file(tmp_path, line, "line.yaml"), 2, "bump-seal-clean")
+        run_id = await stopped_at(
+            store, request, "form bumps", wafer=2, event="step-finished", confirm=confirm_yes
+        )
         async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
             assert await resumed.run() == "completed"
     steps = store.table("steps", run_id)

@@ -25,7 +25,7 @@ from packline.sequences.engine.progress import PlainLog
 from packline.sim_instruments.line import SimulatedLine
 
 from ..test_resume_station import confirm_yes, station_file
-from .test_left_on_tools import station_run
+from .test_left_on_tools import terminated_out_of_service
 
 #: The chamber's link timeout in these tests: each unanswered command costs this much wall time.
 TIMEOUT_S = 0.3
@@ -216,10 +216,7 @@ async def test_an_unanswered_abort_is_recorded_and_its_resume_recovers_the_chamb
 
         # the next run on the line finds the wafers and names the run whose they are
         proxy.frozen = False
-        second, events = await station_run(
-            store, path, "terminate", lambda e: e.kind == "tool-out-of-service"
-        )
-        (held,) = [e for e in events if e.kind == "tool-out-of-service"]
+        second, held = await terminated_out_of_service(store, path)
         assert f"of run {run_id}, whose resume takes them off (`packline resume {run_id}" in (
             held.message
         )

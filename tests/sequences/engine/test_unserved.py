@@ -7,7 +7,6 @@ while the run goes on (sequences/engine/engine.py), or on the next resume once i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from packline.clock import ScaledClock
@@ -73,26 +72,6 @@ async def alarmed_station_run(
         box.append(engine)
         assert await engine.run() == "held"
     return engine.run_id, events
-
-
-async def terminated_station_run(
-    store, tmp_path, line: SimulatedLine, lot: int, stop_at: Callable[[Any], bool]
-) -> str:
-    """bump-seal-clean for a lot of `lot` on the served `line` (its station file line.yaml),
-    terminated by its operator at the first event `stop_at` is true of: the run's id."""
-    box: list = []
-
-    def terminate(event) -> None:
-        if stop_at(event) and len(box) == 1:
-            box.append("terminated")
-            box[0].request("terminate", "ana")
-
-    path = station_file(tmp_path, line, "line.yaml")
-    request = RunRequest("bump-seal-clean", simulated=False, station_path=path, lot=lot)
-    async with open_run(store, prepare(request), observers=[terminate], confirm=confirm_yes) as run:
-        box.append(run)
-        assert await run.run() == "terminated"
-    return run.run_id
 
 
 async def test_on_real_tools_a_clear_while_the_run_goes_on_runs_them_again(store, tmp_path):
