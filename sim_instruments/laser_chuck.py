@@ -56,7 +56,7 @@ class Chuck:
         try:
             self.twin.load(wafer_id, self.tool, rework=rework)
         except WaferAlreadyProcessed as error:
-            raise unmet(PROCESSED_LAST, already_processed=str(error)) from None
+            raise unmet(PROCESSED_LAST, processed=error) from None
         self.wafer_id, self.face_up = wafer_id, face_up
         self.clear_selection()
 

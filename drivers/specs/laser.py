@@ -222,10 +222,10 @@ WAFER_ON_CHUCK = ScpiPrecondition(
 #: The rework load, which alone takes a wafer this tool processed last.
 RELOAD_HEADER = ":WAFer:RELoad"
 #: A plain load refuses a wafer this tool processed last, naming the rework load
-#: (`{already_processed}`: what the tool says of the wafer: its id, what this tool did to it
-#: and when).
+#: (`{processed}`: what the tool says of the wafer: its id, what this tool did to it and when;
+#: the field the grinder's `PROCESSED_LAST` names it by too).
 PROCESSED_LAST = ScpiPrecondition(
-    code=SETTINGS_CONFLICT, detail=f"{{already_processed}} ({short_form(RELOAD_HEADER)})"
+    code=SETTINGS_CONFLICT, detail=f"{{processed}} ({short_form(RELOAD_HEADER)})"
 )
 #: An alarm latched: no emission, no job, until `:SYST:ALAR:CLE`.
 ALARM_ACTIVE = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="alarm active; clear alarms first")

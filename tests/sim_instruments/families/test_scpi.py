@@ -448,7 +448,7 @@ UNMET |= {
     ),
     ("laser", "wafer_load", laser.PROCESSED_LAST): Unmet(
         (*LASER_JOB_RUNNING, ":ABOR", ":ENCL:DOOR OPEN", ":WAF:UNL"), ':WAF:LOAD "W1"',
-        {"already_processed": "wafer W1 was already processed by laser (laser clean at t = 0 "
+        {"processed": "wafer W1 was already processed by laser (laser clean at t = 0 "
          "s); load it again only as a rework"},
     ),
     **{
