@@ -407,6 +407,7 @@ async def stopped_at(
     line_ready: Callable[[SimulatedLine], None] | None = None,
     observers: Sequence[Observer] = (),
     confirm: ConfirmFn | None = None,
+    confirmed_by: str | None = None,
 ) -> str:
     """A run of `run` (a request, started: of its default recipe unless it names one, a dry
     run unless it names a station; or a run's id, resumed) stopped by `command` as `wafer` (any
@@ -415,8 +416,9 @@ async def stopped_at(
     None: the run's first), or, `event` "step-finished", ends it, or at its first event of
     another kind (`event` "wafer-finished", `step` None: as its first wafer ends); a dry run's
     simulated line handed to `line_ready`, its events told to `observers` too, the operator's
-    confirmations answered by `confirm` (a station run's: a dry run confirms its own): the
-    run's id. An abort as a step starts leaves the tool it runs on loaded."""
+    confirmations answered by `confirm` (a station run's: a dry run confirms its own) or all
+    given at once by `confirmed_by` (`--confirmed-by`): the run's id. An abort as a step
+    starts leaves the tool it runs on loaded."""
     stopping: list[tuple[Engine, str | None]] = []  # the run, and the id of `wafer`
 
     def stop_there(told: Event) -> None:
@@ -427,12 +429,16 @@ async def stopped_at(
 
     watching = [stop_there, *observers]
     opened = (
-        open_resume(store, run, observers=watching, line_ready=line_ready, confirm=confirm)
+        open_resume(
+            store, run, observers=watching, line_ready=line_ready, confirm=confirm,
+            confirmed_by=confirmed_by,
+        )
         if isinstance(run, str)
         else open_run(
-            store, prepare(run), observers=watching, line_ready=line_ready, confirm=confirm
+            store, prepare(run), observers=watching, line_ready=line_ready, confirm=confirm,
+            confirmed_by=confirmed_by,
         )
-    )
+    )  # fmt: skip
     async with opened as engine:
         stopping.append((engine, lot_wafer(engine.spec.wafer_ids, wafer)))
         assert await engine.run() == STOPPED_AS[command]

@@ -14,10 +14,11 @@ import yaml
 
 from packline.cli import main, running
 from packline.clock import WallClock
-from packline.sequences.engine import Engine, RunRequest, RunStore, open_run, prepare, schedule
+from packline.sequences.engine import Engine, RunStore, open_run, schedule
 from packline.sequences.engine.progress import clock_text
 from packline.sim_instruments.line import SimulatedLine
 
+from ...sequences.helpers import station_lot, stopped_at
 from ...sequences.processes import Served
 
 
@@ -174,21 +175,11 @@ async def _aborted_station_run(db: Path, folder: Path, confirmed_by: str | None 
         async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as line:
             station = folder / "first.yaml"
             await asyncio.to_thread(station.write_text, line.station.to_yaml())
-            request = RunRequest("plasma-clean", simulated=False, station_path=station, lot=2)
-            engines: list[Engine] = []
-
-            def abort_at_first_step(event: Any) -> None:
-                if event.kind == "step-started":
-                    engines[0].request("abort", "test")
-
-            async with open_run(
-                store, prepare(request), observers=[abort_at_first_step], confirmed_by=confirmed_by
-            ) as engine:
-                engines.append(engine)
-                assert await engine.run() == "aborted"
+            return await stopped_at(
+                store, station_lot(str(station)), None, command="abort", confirmed_by=confirmed_by
+            )
     finally:
         store.close()
-    return engine.run_id
 
 
 @contextlib.contextmanager
