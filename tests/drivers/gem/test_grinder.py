@@ -16,7 +16,9 @@ from packline.drivers.errors import (
     ToolStateError,
     WorkpieceHeld,
 )
+from packline.drivers.families.scpi_wire import command
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindRecipe, GrindSide
+from packline.drivers.specs.grinder import PROCESSED_LAST, SPEC
 
 RECIPE = GrindRecipe(300)
 
@@ -24,6 +26,14 @@ RECIPE = GrindRecipe(300)
 async def chuck(grinder, wafer_id: str = "W1") -> None:
     await grinder.load(wafer_id, GrindSide.BACK)
     await grinder.apply_chuck_vacuum()
+
+
+@pytest.mark.parametrize("name", ["wafer_load", "wafer_reload", "wafer_unload"])
+def test_what_no_status_variable_tells_is_judged_last(name: str) -> None:
+    """The GEM grinder leaves a load of a wafer it processed last to the tool, which no status
+    variable tells it of: it names the first reason the SCPI face names only while that is the
+    last of the preconditions a command declares."""
+    assert PROCESSED_LAST not in command(SPEC, name).preconditions[:-1]
 
 
 async def test_identity_the_wafer_on_the_chuck_and_its_refusals(grinder_bench) -> None:
