@@ -271,48 +271,36 @@ class SimGrinder(ScpiSimTool):
         self._require_not_running(self.short("wafer_load"))
         if self.alarms:
             raise ScpiError(202, ",".join(sorted(self.alarms)))
-        self._refuse_unmet(
-            "wafer_reload" if rework else "wafer_load", self._processed_last(wafer_id, rework)
-        )
-        self.twin.load(wafer_id, self.name, rework=rework)
+        self._refuse_unmet("wafer_reload" if rework else "wafer_load")
+        try:
+            self.twin.load(wafer_id, self.name, rework=rework)
+        except WaferAlreadyProcessed as processed:
+            # the line's refusal kept as the cause: a GEM face answers it as such (HCACK 3)
+            raise unmet(PROCESSED_LAST, processed=processed) from processed
         self.wafer_id, self.side = wafer_id, GrindSide[side.upper()]
 
     def _unload(self, arguments: list[str]) -> None:
         """The chuck emptied; the last cycle's progress and time stay readable (fields 7, 8)."""
         count(self.short("wafer_unload"), arguments, 0)
         self._require_not_running(self.short("wafer_unload"))
-        self._refuse_unmet("wafer_unload", processed=None)
+        self._refuse_unmet("wafer_unload")
         self.wafer_id = None
 
-    def _processed_last(self, wafer_id: str, rework: bool) -> WaferAlreadyProcessed | None:
-        """The line's refusal of `wafer_id` as a wafer this tool processed last, which a plain
-        load refuses (`PROCESSED_LAST`); None when it is not one (a wafer the line has not
-        seen, or one taken back as a `rework`, is not)."""
-        if wafer_id not in self.twin:
-            return None
-        try:
-            self.twin.load(wafer_id, self.name, rework=rework)
-        except WaferAlreadyProcessed as error:
-            return error
-        return None
-
-    def _refuse_unmet(self, name: str, processed: WaferAlreadyProcessed | None) -> None:
-        """Refuse the command `name` when the chuck, or the wafer a load brings (`processed`:
-        the line's refusal of it as one this tool processed last, None when it is not), does
-        not give what the spec declares it needs, the first unmet of its preconditions in their
-        order, in their words. A wafer processed last is refused from the line's refusal, which
-        a GEM face answers as such (`WorkpieceProcessed`)."""
+    def _refuse_unmet(self, name: str) -> None:
+        """Refuse the command `name` when the chuck does not give what the spec declares it
+        needs, the first unmet of its preconditions in their order, in their words. A load's
+        last, a wafer this tool processed last (`PROCESSED_LAST`), is judged as the twin takes
+        the wafer, once the chuck has taken the load (`_load`)."""
         first = command(SPEC, name).first_unmet(
             {
                 WAFER_ON_CHUCK: self.wafer_id is not None,
                 VACUUM_ON: self.vacuum_on,
                 NO_WAFER: self.wafer_id is None,
-                PROCESSED_LAST: processed is not None,
+                PROCESSED_LAST: False,
             }
         )
         if first is not None:
-            refusal = unmet(first, wafer=self.wafer_id, processed=processed)
-            raise refusal from (processed if first == PROCESSED_LAST else None)
+            raise unmet(first, wafer=self.wafer_id)
 
     def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""
