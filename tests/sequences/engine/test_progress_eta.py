@@ -499,3 +499,35 @@ async def test_a_step_done_under_its_name_before_a_rename_counts_once_on_the_das
     for _, live, recorded, live_done, recorded_done in seen:
         assert recorded_done == live_done
         assert recorded == pytest.approx(live, abs=1.0)
+
+
+async def test_a_schedule_counts_from_the_recorded_run_s_start_after_its_tools_were_reached(
+    store,
+):
+    """A station run records its start once its tools are reached, after its run clock
+    began (`started_t`): the schedule it gives counts from there, as the run measured
+    against it does from its own start, so the same lot recorded 1.6 s into its clock gives
+    the same schedule (from the clock's zero, every step 1.6 s later and the ETA that high)."""
+    run_id = await _dry_run(store, lot=2)
+    run = store.run(run_id)
+    lot = (run["method"], run["recipe_hash"], 2)
+    from_zero = recorded_schedule(store, *lot)
+    assert run["started_t"] == 0.0  # a dry run's start is its clock's zero
+    with sqlite3.connect(store.path) as db:
+        db.execute(
+            "UPDATE runs SET started_t = started_t + 1.6, stopped_t = stopped_t + 1.6 WHERE id = ?",
+            (run_id,),
+        )
+        db.execute(
+            "UPDATE steps SET started_t = started_t + 1.6, stopped_t = stopped_t + 1.6 "
+            "WHERE run_id = ?",
+            (run_id,),
+        )
+    reached_later = recorded_schedule(store, *lot)
+    assert from_zero is not None
+    assert reached_later is not None
+    assert [s.end_s for s in reached_later.steps] == pytest.approx(
+        [s.end_s for s in from_zero.steps]
+    )
+    assert reached_later.makespan_s == pytest.approx(from_zero.makespan_s)
+    assert Estimate(reached_later).remaining_s(0.0) == pytest.approx(from_zero.makespan_s)
