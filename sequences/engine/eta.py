@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clearances import clear_wait
+from .events import RESUME_PLAN
 from .liveness import run_clock
+from .method import get_method
 from .plan import Plan
 from .progress import clock_text
 from .recorded_station import time_scale_of
@@ -235,7 +237,7 @@ def run_eta(
     schedule = (schedules or Schedules()).of(store, run)
     if schedule is None:
         return None, NO_BASIS, WAITING_FOR_A_CLEAR if waiting else ""
-    events = store.table("events", run_id)
+    events = store.events(run_id)
     session = run["sessions"]
     every_step = store.table("steps", run_id)
     steps = [s for s in every_step if s["session"] == session]
@@ -244,9 +246,12 @@ def run_eta(
     estimate.start(start_t)
     positions = {w["wafer_id"]: w for w in store.wafers(run_id)}
     # the steps each wafer completed in the sessions before, read as the resume's plan reads
-    # them to seed its live view (`Plan.completed_steps`: a step released counts as done)
+    # them to seed its live view (`Plan.completed_steps`: a step released counts as done, a
+    # step recorded under its name before a rename under its name now)
     before = Plan.from_records(
-        [s for s in every_step if s["session"] < session], positions.values()
+        [s for s in every_step if s["session"] < session],
+        positions.values(),
+        renamed_steps=get_method(run["method"]).renamed_steps,
     )
     done = {wafer_id: set(before.completed_steps(wafer_id)) for wafer_id in positions}
     for wafer_id, wafer in positions.items():
@@ -255,7 +260,8 @@ def run_eta(
         elif done[wafer_id]:
             estimate.progressed(wafer["position"], len(done[wafer_id]), start_t)
     # then this session's steps (one skipped as done before counts once; one released, at its
-    # skip) and the wafers it stopped, in the order they came
+    # skip) and the wafers stopped, in the order they came
+    again = runs_again(events, session)
     timeline = sorted(
         [
             (s["stopped_t"], positions[s["wafer_id"]]["position"], s["wafer_id"], s["key"])
@@ -265,7 +271,7 @@ def run_eta(
         + [
             (w["stopped_t"] or start_t, w["position"], w["wafer_id"], None)
             for w in positions.values()
-            if w["status"] in STOPPED
+            if w["status"] in STOPPED and w["wafer_id"] not in again
         ],
         key=lambda change: change[:2],
     )
@@ -283,6 +289,20 @@ def run_eta(
     elif holding:  # waiting since its latest step ended
         estimate.pause(max([start_t, *(s["stopped_t"] for s in steps if s["stopped_t"])]))
     return estimate.remaining_s(now_t), schedule.basis, holding
+
+
+def runs_again(events: Iterable[Mapping[str, Any]], session: int) -> set[str]:
+    """The wafers a resume, session `session` of a run with `events`, runs again that it has
+    not stopped: those its `resume-plan` names (a wafer an earlier session terminated, or
+    held and an operator released), but for each that ended in it (`wafer-finished`). Until
+    its task starts in the session, such a wafer's record still says the earlier session's
+    stop (`terminated`, `held`), which the live view, seeded by the resume's plan, does not
+    count: counted stopped, a resume of a lot every wafer of which was terminated read
+    `left about 0:00:00` on the dashboard while it reached and recovered its tools."""
+    own = [e for e in events if e["session"] == session]
+    planned = [e["data"]["wafers"] for e in own if e["kind"] == RESUME_PLAN]
+    ended = {e["wafer_id"] for e in own if e["kind"] == "wafer-finished"}
+    return {wafer_id for wafers in planned for wafer_id in wafers} - ended
 
 
 def current_pause(events: Iterable[Mapping[str, Any]], session: int) -> Mapping[str, Any] | None:

@@ -79,10 +79,12 @@ class Schedule:
         basis: str = "",
         capacities: Mapping[str, int] | None = None,
     ) -> Schedule:
-        """The schedule of a completed run's step records; `time_scale`: how many times faster
-        than the records' time the run it is for passes (a served line's `time_scale`, whose
-        run clock is the wall clock, over the recorded run's own); `capacities`: how many
-        wafers each tool takes at once (1 where not given), for its bottleneck's pace."""
+        """The schedule of a completed run's step records, counted from `started_t`, the
+        run's recorded start (its tools reached, after its run clock began: see
+        `_schedule_of`); `time_scale`: how many times faster than the records' time the run
+        it is for passes (a served line's `time_scale`, whose run clock is the wall clock,
+        over the recorded run's own); `capacities`: how many wafers each tool takes at once
+        (1 where not given), for its bottleneck's pace."""
         rows = list(steps)
         ends = sorted(
             ScheduledStep(
@@ -198,6 +200,13 @@ def _bottleneck_pace(
 def _schedule_of(
     store: RunStore, run: Mapping[str, Any], time_scale: float, basis: str
 ) -> Schedule:
+    """The schedule of completed run `run`, from its recorded start (`started_t`), not its
+    run clock's zero, where the run's duration counts from (`report.clock_stands_at`): the
+    run it is for is measured from its own recorded start (`Estimate.start`, at its
+    `run-started`; the live view holds its estimate while the run reaches its tools, and
+    the records have nothing of a run before), so the recorded run's reach is no time of the
+    schedule. From the zero, every step would end that much later and the ETA read high by
+    it (a station's connect, 1.5 s of process time on a line served at x60)."""
     positions = {w["wafer_id"]: w["position"] for w in store.wafers(run["id"])}
     tools = recorded_tools(run)
     return Schedule.from_rows(

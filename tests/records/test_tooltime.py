@@ -28,6 +28,7 @@ from packline.records.tooltime import (
 from packline.sequences import bump_seal_clean
 from packline.sequences.engine import Handling, RunRequest, RunStore, engine, open_run, prepare
 from packline.sequences.engine.confirmations import CONFIRMATION_ASKED
+from packline.sequences.engine.report import run_report
 from packline.sim_instruments.line import SimulatedLine
 
 from ..sequences.test_resume_station import station_file
@@ -527,6 +528,24 @@ def test_the_states_a_tool_reports_are_its_e10_time(tmp_path, add_run):
     assert (saw["scheduled_downtime_s"], saw["unscheduled_downtime_s"]) == (20.0, 10.0)
     assert (saw["engineering_s"], saw["non_scheduled_s"]) == (0.0, 10.0)
     assert saw["availability"] == pytest.approx(0.7)
+
+
+def test_a_tools_states_sum_to_the_run_clock_from_its_zero_not_from_its_recorded_start(
+    tmp_path, add_run
+):
+    """A station run records its start (`started_t`) once its tools are reached, after its
+    run clock began: here 1.6 s into a run of 10 s, the oven's stage 2-5 s. Its tools' time
+    is the run's duration as the report gives it (10 s, not the 8.4 s from the recorded
+    start), the time before the start standby, and utilisation over all of it."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1"], started_t=1.6, stopped_t=10.0)
+    oven_stage(store, 0, 2.0, 5.0, "completed", None)
+    duration_s = run_report(store, "R1")["duration_s"]
+    oven = tool_time(RunRecords(store, "R1")).set_index("tool").loc["oven"]
+    store.close()
+    assert oven["duration_s"] == duration_s == 10.0
+    assert (oven["productive_s"], oven["standby_s"]) == (3.0, 7.0)
+    assert oven["utilisation"] == pytest.approx(0.3)
 
 
 def test_a_stage_a_resumed_wafer_passes_again_with_its_steps_skipped_is_no_use(tmp_path, add_run):

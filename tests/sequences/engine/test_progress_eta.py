@@ -391,15 +391,49 @@ async def test_a_stacked_recipe_s_view_plans_a_whole_stack(store):
     assert view.remaining_s() == 0
 
 
-async def test_a_step_released_in_an_earlier_session_counts_as_done_on_the_dashboard_too(
-    store, monkeypatch
-):
+async def _resumed_with_the_dashboard(store, run_id, compared_at):
+    """Resume run `run_id` under a live view; at each of its events of a kind in
+    `compared_at`, whether a wafer had started in the resume yet, the time left as the view
+    says it and as the dashboard reads it from the records (`run_eta`), and the steps each
+    counts done by position (the dashboard's: the `Estimate` `run_eta` made)."""
+    from packline.sequences.engine import eta
+
+    estimates: list[Estimate] = []
+
+    class Kept(Estimate):
+        def __init__(self, schedule: Schedule) -> None:
+            super().__init__(schedule)
+            estimates.append(self)
+
+    view = LiveView(Console(file=io.StringIO(), force_terminal=True))
+    seen: list[tuple[bool, float | None, float | None, dict[int, int], dict[int, int]]] = []
+    started: list[str] = []
+
+    def compare(event) -> None:
+        if event.kind == "wafer-started":
+            started.append(event.wafer)
+        if event.kind in compared_at:
+            estimate = view.state.estimate
+            assert estimate is not None
+            recorded, _, _ = run_eta(store, event.run_id)
+            done = {p: n for p, n in estimate.done.items() if n}
+            seen.append((bool(started), view.remaining_s(), recorded, done, estimates[-1].done))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(eta, "Estimate", Kept)
+        async with open_resume(store, run_id, observers=[view, compare]) as resumed:
+            view.attach(resumed)
+            await resumed.run()
+    return seen
+
+
+async def test_a_step_released_in_an_earlier_session_counts_as_done_on_the_dashboard_too(store):
     """The live view of a resume counts a step an operator released as done (its plan's
     `completed_steps`); the dashboard counted the sessions before's completed steps alone, so
     the plasma clean released in session 3 was left to do in its estimate of session 4 (4
     steps done of each released wafer's 8, where the view had 5). Both count it from the
     resume's first step."""
-    from packline.sequences.engine import Decision, eta, record_disposition
+    from packline.sequences.engine import Decision, record_disposition
 
     from ..test_dispositions import held_lot
 
@@ -419,28 +453,81 @@ async def test_a_step_released_in_an_earlier_session_counts_as_done_on_the_dashb
         assert await resumed.run() == "aborted"
     released = [s for s in store.steps(run_id) if s["session"] == 3 and s["status"] == "skipped"]
     assert {s["wafer_id"] for s in released} == {"W01", "W02", "W03", "W04"}
-    estimates: list[Estimate] = []  # the dashboard's, as run_eta makes it
-
-    class Kept(Estimate):
-        def __init__(self, schedule: Schedule) -> None:
-            super().__init__(schedule)
-            estimates.append(self)
-
-    monkeypatch.setattr(eta, "Estimate", Kept)
-    view = LiveView(Console(file=io.StringIO(), force_terminal=True))
-    seen: list[tuple[dict[int, int], float | None, float | None]] = []
-
-    def at_the_first_step(event) -> None:
-        if event.kind == "step-started" and not seen:
-            estimate = view.state.estimate
-            assert estimate is not None
-            recorded, _, _ = run_eta(store, event.run_id)
-            seen.append((dict(estimate.done), view.remaining_s(), recorded))
-
-    async with open_resume(store, run_id, observers=[view, at_the_first_step]) as resumed:
-        view.attach(resumed)
-        await resumed.run()
-    ((done, live, recorded),) = seen
+    ((_, live, recorded, done, recorded_done), *_) = await _resumed_with_the_dashboard(
+        store, run_id, ("step-started",)
+    )
     assert done == {0: 5, 1: 5, 2: 5, 3: 5, 4: 8}  # W05 completed in session 2
-    assert estimates[-1].done == done
+    assert recorded_done == done
     assert recorded == pytest.approx(live, abs=1.0)
+
+
+async def test_a_resume_s_wafers_the_earlier_session_terminated_count_until_they_run_again(store):
+    """A resume's wafers an earlier session terminated keep that status in their records
+    until their tasks start in it, while the resume reaches and recovers its tools: the
+    dashboard counted them stopped, every step of theirs out of its estimate, and read
+    `left about 0:00:00` for a lot of 6 whose live view, seeded by the resume's plan, read
+    501 s. It counts the wafers the resume's plan runs, as the view does."""
+    from ..helpers import stopped_at
+
+    await _dry_run(store, lot=6)
+    run_id = await stopped_at(store, RunRequest("plasma-clean", lot=6), "pump down")
+    assert {w["status"] for w in store.wafers(run_id)} == {"terminated"}
+    seen = await _resumed_with_the_dashboard(store, run_id, ("tool-recovered", "step-started"))
+    started, live, _, _, _ = seen[0]
+    assert not started  # the tool recovered before a wafer started
+    assert live is not None
+    assert live > 300
+    for _, live, recorded, live_done, recorded_done in seen:
+        assert recorded == pytest.approx(live, abs=1.0)
+        assert recorded_done == live_done
+
+
+async def test_a_step_done_under_its_name_before_a_rename_counts_once_on_the_dashboard(store):
+    """A step an earlier session completed under its name before a rename
+    (`Method.renamed_steps`: two-process-via's 'mount chips', now 'mount devices') is the
+    step of its new name, which the resume records as skipped in the stage it replays: the
+    live view's plan reads it so, and the dashboard counted it twice (W01's done one step
+    ahead of the view's from the skip on), its estimate short by that step's share."""
+    from ..test_recorded_runs import NEW_STEP, mounting_recorded_before_the_rename
+
+    await _dry_run(store, lot=1, method="two-process-via")
+    run_id = await mounting_recorded_before_the_rename(store, "completed")
+    seen = await _resumed_with_the_dashboard(store, run_id, ("step-started",))
+    skipped = [s for s in store.steps(run_id) if s["session"] == 2 and s["status"] == "skipped"]
+    assert NEW_STEP in {s["name"] for s in skipped}
+    assert len(seen) >= 5
+    for _, live, recorded, live_done, recorded_done in seen:
+        assert recorded_done == live_done
+        assert recorded == pytest.approx(live, abs=1.0)
+
+
+async def test_a_schedule_counts_from_the_recorded_run_s_start_after_its_tools_were_reached(
+    store,
+):
+    """A station run records its start once its tools are reached, after its run clock
+    began (`started_t`): the schedule it gives counts from there, as the run measured
+    against it does from its own start, so the same lot recorded 1.6 s into its clock gives
+    the same schedule (from the clock's zero, every step 1.6 s later and the ETA that high)."""
+    run_id = await _dry_run(store, lot=2)
+    run = store.run(run_id)
+    lot = (run["method"], run["recipe_hash"], 2)
+    from_zero = recorded_schedule(store, *lot)
+    assert run["started_t"] == 0.0  # a dry run's start is its clock's zero
+    with sqlite3.connect(store.path) as db:
+        db.execute(
+            "UPDATE runs SET started_t = started_t + 1.6, stopped_t = stopped_t + 1.6 WHERE id = ?",
+            (run_id,),
+        )
+        db.execute(
+            "UPDATE steps SET started_t = started_t + 1.6, stopped_t = stopped_t + 1.6 "
+            "WHERE run_id = ?",
+            (run_id,),
+        )
+    reached_later = recorded_schedule(store, *lot)
+    assert from_zero is not None
+    assert reached_later is not None
+    assert [s.end_s for s in reached_later.steps] == pytest.approx(
+        [s.end_s for s in from_zero.steps]
+    )
+    assert reached_later.makespan_s == pytest.approx(from_zero.makespan_s)
+    assert Estimate(reached_later).remaining_s(0.0) == pytest.approx(from_zero.makespan_s)
