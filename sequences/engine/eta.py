@@ -21,7 +21,7 @@ from typing import Any
 from .clearances import clear_wait
 from .events import RESUME_PLAN
 from .liveness import run_clock
-from .method import get_method
+from .method import renamed_steps_of
 from .plan import Plan
 from .progress import clock_text
 from .recorded_station import time_scale_of
@@ -251,7 +251,7 @@ def run_eta(
     before = Plan.from_records(
         [s for s in every_step if s["session"] < session],
         positions.values(),
-        renamed_steps=get_method(run["method"]).renamed_steps,
+        renamed_steps=renamed_steps_of(run["method"]),
     )
     done = {wafer_id: set(before.completed_steps(wafer_id)) for wafer_id in positions}
     for wafer_id, wafer in positions.items():

@@ -390,6 +390,14 @@ def get_method(name: str) -> Method:
         ) from None
 
 
+def renamed_steps_of(method: str) -> Mapping[str, str]:
+    """The step renames of method `method` (`Method.renamed_steps`); none for a method this
+    release does not have (records of another install's), whose step names stay as recorded."""
+    _discover()
+    known = _METHODS.get(method)
+    return known.renamed_steps if known is not None else {}
+
+
 def reference_recipe_method(name: str) -> Method | None:
     """The method whose reference recipe `name` (`bump-seal-clean-laser`, with or without
     `.yaml`) is; None for a name no method's is."""
@@ -409,10 +417,10 @@ def measurements_now(
     it is where the wafer's rework measured it again (`measurement_attempts`; None where the
     wafer measured it once). A method this release does not have renames nothing."""
     try:
-        known = get_method(method)
-        renamed, steps_renamed = known.renamed_measurements, known.renamed_steps
+        renamed = get_method(method).renamed_measurements
     except BadInput:
-        renamed, steps_renamed = {}, {}
+        renamed = {}
+    steps_renamed = renamed_steps_of(method)
     steps_now = [{**step, "name": steps_renamed.get(step["name"], step["name"])} for step in steps]
     step_names = {step["id"]: step["name"] for step in steps_now}
     labels = step_labels(steps_now)

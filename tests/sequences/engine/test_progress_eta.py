@@ -531,3 +531,16 @@ async def test_a_schedule_counts_from_the_recorded_run_s_start_after_its_tools_w
     )
     assert reached_later.makespan_s == pytest.approx(from_zero.makespan_s)
     assert Estimate(reached_later).remaining_s(0.0) == pytest.approx(from_zero.makespan_s)
+
+
+async def test_the_dashboard_s_eta_of_a_run_of_a_method_this_release_does_not_have(store):
+    """Records of a method this install does not have (another install's, or one retired)
+    still get their time left on the dashboard, their steps under the names they were
+    recorded with, rather than an error naming the unknown method."""
+    await _dry_run(store, lot=2)
+    second = await _dry_run(store, lot=2)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE runs SET method = 'retired-method'")
+    left, basis, _ = run_eta(store, second)
+    assert left is not None
+    assert basis.startswith("from dry run")
