@@ -390,7 +390,7 @@ def failing_claims(check: dict) -> set[str]:
 STOPPED_AS = {"terminate": "terminated", "abort": "aborted"}
 
 
-def station_lot(path: str, lot: int = 2, method: str = "plasma-clean") -> RunRequest:
+def station_lot(path: str | Path, lot: int = 2, method: str = "plasma-clean") -> RunRequest:
     """The request of a run of `method` (plasma-clean), of its default recipe, for a lot of
     `lot` on the station file `path`."""
     return RunRequest(method, simulated=False, station_path=path, lot=lot)

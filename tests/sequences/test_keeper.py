@@ -24,7 +24,7 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.servers.control import LineControl
 from packline.station import Station
 
-from .helpers import stopped_at
+from .helpers import station_lot, stopped_at
 from .test_resume_station import station_file
 
 FOREIGN = "ENG01"
@@ -167,7 +167,7 @@ async def test_a_station_run_leaves_a_foreign_wafer_on_a_served_tool(store, tmp_
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as served:
         path = station_file(tmp_path, served, "line.yaml")
         await place(served.station, "plasma_cleaner", FOREIGN)
-        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=2))
+        prepared = prepare(station_lot(path))
         line = Line()
         async with open_run(store, prepared, observers=[line, terminate_when_out]) as engine:
             box.append(engine)
@@ -302,9 +302,7 @@ async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the
         try:
             path = tmp_path / "line.yaml"  # written by hand: `control:`, no `time_scale:`
             path.write_text(served.station.to_yaml() + f"control: {tmp_path / 'control'}\n")
-            prepared = prepare(
-                RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
-            )
+            prepared = prepare(station_lot(path))
             async with open_run(store, prepared) as engine:
                 with pytest.raises(RunNotStarted) as refused:
                     await engine.run()
@@ -337,7 +335,7 @@ async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_befo
     step starts, nothing loads, nothing is recorded."""
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as served:
         path = station_file(tmp_path, served, "line.yaml", plasma_cleaner={"capacity": 8})
-        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=8))
+        prepared = prepare(station_lot(path, 8))
         async with open_run(store, prepared, confirmed_by="ana") as engine:
             with pytest.raises(RunNotStarted) as refused:
                 await engine.run()

@@ -176,7 +176,7 @@ async def _aborted_station_run(db: Path, folder: Path, confirmed_by: str | None 
             station = folder / "first.yaml"
             await asyncio.to_thread(station.write_text, line.station.to_yaml())
             return await stopped_at(
-                store, station_lot(str(station)), None, command="abort", confirmed_by=confirmed_by
+                store, station_lot(station), None, command="abort", confirmed_by=confirmed_by
             )
     finally:
         store.close()
