@@ -443,14 +443,19 @@ class ToolKeeper:
             if "time_scale" in station.model_fields_set
             else "gives no `time_scale` (so 1: the line's process time on the wall clock)"
         )
-        wrong = served / station.time_scale
+        # the factor said is the faster pace over the slower (above 1 either way): a line served
+        # faster than the file says makes each wait longer for it, one served slower shorter
+        faster = served > station.time_scale
+        factor = served / station.time_scale if faster else station.time_scale / served
+        waits, reads = ("longer", "short") if faster else ("shorter", "long")
         return (
             f"station {station.name} {said}, but the simulated "
             f"line it names is served at time x{served:g} (`packline sim serve --time-scale "
             f"{served:g}`): the run's waits (a hold, a poll interval, a timeout) would pass at "
-            f"the wrong pace, each {wrong:g} times as long for the line as the recipe gives "
-            f"it, and its process times would read {wrong:g} times short; give `time_scale: "
-            f"{served:g}` in the station file, as `sim serve --station-out` writes it"
+            f"the wrong pace, each {factor:g} times {waits} for the line than the recipe gives "
+            f"it, and its process times would read {factor:g} times too {reads}; give "
+            f"`time_scale: {served:g}` in the station file, as `sim serve --station-out` "
+            "writes it"
         )
 
     async def recover(self, tool: Tool) -> bool:

@@ -31,6 +31,7 @@ from packline.sequences.engine.confirmations import CONFIRMATION_ASKED
 from packline.sequences.engine.report import run_report
 from packline.sim_instruments.line import SimulatedLine
 
+from ..sequences.helpers import station_lot
 from ..sequences.test_resume_station import station_file
 from .conftest import oven_stage, stage_row
 
@@ -268,7 +269,7 @@ async def test_the_wait_for_an_operators_answer_is_standby_of_the_tool_held(tmp_
 
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         station = station_file(tmp_path, line, "line.yaml")
-        request = RunRequest("plasma-clean", simulated=False, station_path=station, lot=2)
+        request = station_lot(station)
         async with open_run(store, prepare(request), confirm=slow_yes) as run:
             assert await run.run() == "completed"
     records = RunRecords(store, run.run_id)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 import pytest
 import yaml
@@ -45,12 +45,17 @@ from packline.sequences.engine.errors import RunNotStarted
 from packline.sequences.engine.recipe import parse_recipe
 from packline.sequences.engine.request import Prepared
 from packline.sequences.engine.tools import Tool, ToolPool
+from packline.sequences.two_process_via import TwoProcessViaRecipe
+from packline.sequences.two_process_via.recipe import ConcaveLaser, Develop, DryEtch
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.tool import SimulatedTool
 from packline.sim_instruments.twin import PanelSpec, TwinStore
 from packline.station import Station, ToolEntry
 from packline.units import Unit
+
+#: A YAML file as `yaml.safe_load` reads it (a recipe's tree), for a test to change and write.
+YamlTree: TypeAlias = dict[str, Any]
 
 
 class TwoToolRecipe(Recipe):
@@ -81,8 +86,10 @@ async def chamber_cycle(wafer: Wafer, chamber: PlasmaCleaner, seconds: float, la
 )
 async def two_tools(wafer: Wafer, recipe: TwoToolRecipe) -> None:
     async with wafer.use("pc_a") as a:
+        assert isinstance(a, PlasmaCleaner)  # a tool used by its name comes typed as Equipment
         await chamber_cycle(wafer, a, recipe.first_s, "etch A")
     async with wafer.use("pc_b") as b:
+        assert isinstance(b, PlasmaCleaner)
         await chamber_cycle(wafer, b, recipe.second_s, "etch B")
 
 
@@ -204,7 +211,7 @@ class TwoToolLine:
             await chamber.stop()
 
 
-def write_recipe(tmp_path: Path, recipe: dict) -> Path:
+def write_recipe(tmp_path: Path, recipe: YamlTree) -> Path:
     """Write `recipe` as a YAML recipe file in tmp_path; its path."""
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))
@@ -221,7 +228,7 @@ async def completed_past_validate(
     variant: str | Path,
     spoil: Callable[[Any], Recipe],
     lot: int = 1,
-) -> dict:
+) -> dict[str, Any]:
     """Run the reference recipe `variant` of `method_name` (or a recipe file's path) with
     `spoil` applied to its model after it validated (a recipe validate would refuse, driven
     through the line all the same) to its end, a lot of `lot`: its claim check."""
@@ -230,7 +237,7 @@ async def completed_past_validate(
     prepared.recipe = spoil(prepared.recipe)
     async with open_run(store, prepared) as engine:
         assert await engine.run() == "completed"
-    check: dict = run_report(store, engine.run_id)["claim_check"]
+    check: dict[str, Any] = run_report(store, engine.run_id)["claim_check"]
     return check
 
 
@@ -240,7 +247,7 @@ async def etched_apart_past_validate(
     variant: str | Path,
     spoil: Callable[[Any], Recipe],
     metal: str,
-) -> tuple[dict, dict]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """`completed_past_validate`: its claim check, and the check's condition of `metal` (`the
     foil`, `the seed`, `the plate`) etched through between the patterns."""
     check = await completed_past_validate(store, method_name, variant, spoil)
@@ -248,24 +255,27 @@ async def etched_apart_past_validate(
     return check, apart
 
 
-def first_process_changed(kind: type, **changes: Any) -> Callable[[Any], Any]:
+def first_process_changed(
+    kind: type[ConcaveLaser | Develop], **changes: object
+) -> Callable[[TwoProcessViaRecipe], TwoProcessViaRecipe]:
     """A spoil of a two-process-via recipe (for `held_past_validate`,
     `completed_past_validate`): its first process, which must be of `kind` (the laser's
     `ConcaveLaser`, the photo resin's `Develop`), with `changes` made to it."""
 
-    def spoil(recipe: Any) -> Any:
+    def spoil(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
         assert isinstance(recipe.first, kind)
         return recipe.model_copy(update={"first": recipe.first.model_copy(update=changes)})
 
     return spoil
 
 
-def dry_etch_lasting(time_s: float) -> Callable[[Any], Any]:
+def dry_etch_lasting(time_s: float) -> Callable[[TwoProcessViaRecipe], TwoProcessViaRecipe]:
     """A spoil of a two-process-via recipe whose second process is the dry etch (for
     `held_past_validate`, `completed_past_validate`): every step of its plasma lasting
     `time_s`."""
 
-    def spoil(recipe: Any) -> Any:
+    def spoil(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
+        assert isinstance(recipe.second, DryEtch)
         plasma = recipe.second.plasma
         steps = [step.model_copy(update={"time_s": time_s}) for step in plasma.steps]
         etch = plasma.model_copy(update={"steps": steps})
@@ -278,7 +288,7 @@ def dry_etch_lasting(time_s: float) -> Callable[[Any], Any]:
 
 async def held_past_validate(
     store: RunStore, tmp_path: Path, variant: str, spoil: Callable[[Any], Recipe]
-) -> dict:
+) -> dict[str, Any]:
     """A lot of 1 of two-process-via's reference recipe `variant`, the wafer left whole (no
     dicing nor mounting: a shorter run), with `spoil` applied to its model after it validated
     (a recipe validate would refuse, driven through the line all the same), which the line
@@ -294,12 +304,13 @@ async def held_past_validate(
     return wafer
 
 
-def reference_recipe(name: str) -> dict:
+def reference_recipe(name: str) -> YamlTree:
     """The reference recipe `name` (a file of `RECIPES`) as its YAML tree, to change."""
-    return yaml.safe_load(RECIPES.joinpath(name).read_text())
+    tree: YamlTree = yaml.safe_load(RECIPES.joinpath(name).read_text())
+    return tree
 
 
-def reference_with(name: str, path: str, value: object) -> dict:
+def reference_with(name: str, path: str, value: object) -> YamlTree:
     """The reference recipe `name` with the field at the dotted `path` (`first.depth_um`)
     set to `value`."""
     recipe = reference_recipe(name)
@@ -313,7 +324,7 @@ def reference_with(name: str, path: str, value: object) -> dict:
 
 def run_lot(
     capsys: pytest.CaptureFixture[str], method: str, recipe: Path | Traversable, lot: int
-) -> tuple[int, list[dict]]:
+) -> tuple[int, list[dict[str, Any]]]:
     """`packline run METHOD --sim --json --lot LOT --recipe RECIPE`: its exit code and the
     events it printed."""
     args = ["--lot", str(lot), "--recipe", str(recipe)]
@@ -323,8 +334,8 @@ def run_lot(
 
 
 def _validated_run(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict, lot: int
-) -> tuple[int, dict]:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: YamlTree, lot: int
+) -> tuple[int, dict[str, Any]]:
     """`recipe` written in tmp_path, which `packline validate METHOD` must take, run as a
     lot of `lot` on the simulated line: its exit code and summary."""
     path = write_recipe(tmp_path, recipe)
@@ -335,8 +346,8 @@ def _validated_run(
 
 
 def validated_lot_of_one(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict, lot: int = 1
-) -> dict:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: YamlTree, lot: int = 1
+) -> dict[str, Any]:
     """`recipe` written in tmp_path, which `packline validate METHOD` must take, run as a
     lot of 1 (or of `lot`) on the simulated line to its end (exit 0): the run's summary."""
     code, summary = _validated_run(capsys, tmp_path, method, recipe, lot)
@@ -345,8 +356,8 @@ def validated_lot_of_one(
 
 
 def validated_wrong_product(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict, lot: int = 1
-) -> dict:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: YamlTree, lot: int = 1
+) -> dict[str, Any]:
     """`recipe` written in tmp_path, which `packline validate METHOD` must take, run as a
     lot of 1 (or of `lot`) on the simulated line: every wafer completes, and the claim check
     of the product fails (exit 1), which the method pages' valid recipes that make a wrong
@@ -354,12 +365,14 @@ def validated_wrong_product(
     code, summary = _validated_run(capsys, tmp_path, method, recipe, lot)
     assert code == 1, summary
     assert {w["status"] for w in summary["wafers"]} == {"completed"}
-    check: dict = summary["claim_check"]
+    check: dict[str, Any] = summary["claim_check"]
     assert check["status"] == "failed"
     return check
 
 
-def refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict) -> str:
+def refusal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: YamlTree
+) -> str:
     """`packline validate METHOD` of `recipe` written in tmp_path, which must refuse it (exit
     2): what it printed on stderr."""
     assert main(["validate", method, "--recipe", str(write_recipe(tmp_path, recipe))]) == 2
@@ -373,7 +386,7 @@ def without_lines(refusal: str) -> str:
     return re.sub(r"^(.*?): line \d+: ", r"\1: ", refusal, flags=re.MULTILINE)
 
 
-def recipe_problems(model: type[Recipe], recipe: dict) -> list[dict]:
+def recipe_problems(model: type[Recipe], recipe: YamlTree) -> list[dict[str, object]]:
     """What validate's reading of a recipe (`parse_recipe`) refuses `recipe` of `model` with:
     each problem's path and message."""
     with pytest.raises(RecipeError) as refused:
@@ -381,7 +394,7 @@ def recipe_problems(model: type[Recipe], recipe: dict) -> list[dict]:
     return refused.value.problems
 
 
-def failing_claims(check: dict) -> set[str]:
+def failing_claims(check: dict[str, Any]) -> set[str]:
     """The claims of a claim check (a run summary's `claim_check`) with a failing condition."""
     return {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
 
@@ -390,7 +403,7 @@ def failing_claims(check: dict) -> set[str]:
 STOPPED_AS = {"terminate": "terminated", "abort": "aborted"}
 
 
-def station_lot(path: str, lot: int = 2, method: str = "plasma-clean") -> RunRequest:
+def station_lot(path: str | Path, lot: int = 2, method: str = "plasma-clean") -> RunRequest:
     """The request of a run of `method` (plasma-clean), of its default recipe, for a lot of
     `lot` on the station file `path`."""
     return RunRequest(method, simulated=False, station_path=path, lot=lot)

@@ -36,7 +36,7 @@ from packline.sequences.engine.stage import Stage
 from packline.sequences.engine.wafer import _refused
 from packline.sim_instruments.line import SimulatedLine
 
-from .helpers import stopped_at
+from .helpers import station_lot, stopped_at
 
 
 async def held_lot(store, wafer_ids: list[str] | None = None) -> str:
@@ -826,9 +826,7 @@ async def test_a_release_of_a_later_hold_leaves_an_earlier_holds_rework_standing
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         station = tmp_path / "line.yaml"
         station.write_text(line.station.to_yaml())
-        prepared = prepare(
-            RunRequest("plasma-clean", simulated=False, station_path=str(station), lot=3)
-        )
+        prepared = prepare(station_lot(station, 3))
         chamber = line.tools["plasma_cleaner"]
         chamber.inject_fault("rf_mismatch")
         async with open_run(store, prepared, confirm=confirm_yes) as engine:
@@ -875,9 +873,7 @@ async def test_the_hints_resume_with_confirmed_by_while_a_confirmation_had_no_op
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         station = tmp_path / "line.yaml"
         station.write_text(line.station.to_yaml())
-        prepared = prepare(
-            RunRequest("plasma-clean", simulated=False, station_path=str(station), lot=5)
-        )
+        prepared = prepare(station_lot(station, 5))
 
         def alarm_in_second_clean(event):
             if event.kind == "step-started" and event.step == "plasma clean":

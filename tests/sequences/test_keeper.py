@@ -24,7 +24,7 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.servers.control import LineControl
 from packline.station import Station
 
-from .helpers import stopped_at
+from .helpers import station_lot, stopped_at
 from .test_resume_station import station_file
 
 FOREIGN = "ENG01"
@@ -167,7 +167,7 @@ async def test_a_station_run_leaves_a_foreign_wafer_on_a_served_tool(store, tmp_
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as served:
         path = station_file(tmp_path, served, "line.yaml")
         await place(served.station, "plasma_cleaner", FOREIGN)
-        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=2))
+        prepared = prepare(station_lot(path))
         line = Line()
         async with open_run(store, prepared, observers=[line, terminate_when_out]) as engine:
             box.append(engine)
@@ -289,22 +289,40 @@ async def test_wafers_held_waiting_for_the_alarmed_chamber_run_once_it_is_cleare
     assert {e.wafer for e in line.of_kind("wafer-started")} == {"W05", "W06"}
 
 
+@pytest.mark.parametrize(
+    ("time_scale_line", "said", "pace"),
+    [
+        (
+            "",
+            "gives no `time_scale` (so 1: the line's process time on the wall clock)",
+            "each 60 times longer for the line than the recipe gives it, and its process times "
+            "would read 60 times too short",
+        ),
+        (
+            "time_scale: 120\n",
+            "says `time_scale: 120`",
+            "each 2 times shorter for the line than the recipe gives it, and its process times "
+            "would read 2 times too long",
+        ),
+    ],
+)
 async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the_run(
-    store, tmp_path
+    store, tmp_path, time_scale_line: str, said: str, pace: str
 ):
     """A trial's hand-written station file of a line `sim serve --time-scale 60` served had no
     `time_scale`: the summary said `process time 0:00:05` for a 180 s plasma clean, silently.
     The line says how fast it is served; the run refuses before any load, naming both, and
-    records nothing: a typo in a station file left a failed run in the history."""
+    records nothing: a typo in a station file left a failed run in the history. A file that
+    says the line is faster than it is served is told its waits are that many times shorter
+    (they had read `0.5 times as long`)."""
     async with SimulatedLine(ScaledClock(60), kinds=["plasma_cleaner"]) as served:
         control = LineControl(served.tools, tmp_path / "control", [].append, 60.0)
         await control.start()
         try:
-            path = tmp_path / "line.yaml"  # written by hand: `control:`, no `time_scale:`
-            path.write_text(served.station.to_yaml() + f"control: {tmp_path / 'control'}\n")
-            prepared = prepare(
-                RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
-            )
+            path = tmp_path / "line.yaml"  # written by hand: `control:`, a wrong `time_scale:`
+            control_line = f"control: {tmp_path / 'control'}\n"
+            path.write_text(served.station.to_yaml() + time_scale_line + control_line)
+            prepared = prepare(station_lot(path))
             async with open_run(store, prepared) as engine:
                 with pytest.raises(RunNotStarted) as refused:
                     await engine.run()
@@ -313,17 +331,11 @@ async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the
         assert len(served.twin) == 0  # no wafer was ever loaded
         name = served.station.name
     assert str(refused.value) == (
-        f"run not started: station {name} gives no `time_scale` (so 1: the line's process "
-        "time on the "
-        "wall clock), "
-        "but the simulated line it names "
+        f"run not started: station {name} {said}, but the simulated line it names "
         "is served at time x60 (`packline sim serve --time-scale 60`): the run's waits (a "
-        "hold, a poll interval, a timeout) would pass at the wrong pace, each 60 times as long "
-        "for the line as the recipe gives it, and its process times would read 60 times "
-        "short; give `time_scale: 60` in the station file, as `sim serve "
-        "--station-out` writes it; nothing was run and nothing was recorded: run it again with "
-        "the station file "
-        "corrected"
+        f"hold, a poll interval, a timeout) would pass at the wrong pace, {pace}; give "
+        "`time_scale: 60` in the station file, as `sim serve --station-out` writes it; nothing "
+        "was run and nothing was recorded: run it again with the station file corrected"
     )
     assert store.runs() == []
 
@@ -337,7 +349,7 @@ async def test_a_station_capacity_above_what_the_tool_takes_refuses_the_run_befo
     step starts, nothing loads, nothing is recorded."""
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as served:
         path = station_file(tmp_path, served, "line.yaml", plasma_cleaner={"capacity": 8})
-        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=8))
+        prepared = prepare(station_lot(path, 8))
         async with open_run(store, prepared, confirmed_by="ana") as engine:
             with pytest.raises(RunNotStarted) as refused:
                 await engine.run()

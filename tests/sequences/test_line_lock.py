@@ -17,7 +17,9 @@ import yaml
 
 from packline.drivers.errors import PacklineError
 from packline.line_lock import Holder, LineBusy, _key, hold_tools
-from packline.sequences.engine import BadInput, RunRequest, open_run, prepare
+from packline.sequences.engine import BadInput, open_run, prepare
+
+from .helpers import station_lot
 
 #: How long a test waits for the pytest it started to reach its test (a poll, not a measure).
 START_TIMEOUT_S = 120.0
@@ -88,7 +90,7 @@ async def _run(command: list[str], cwd: Path | None = None) -> subprocess.Comple
 async def test_the_station_tests_refuse_to_start_on_a_line_a_run_drives(store, tmp_path):
     station = _station(tmp_path)
     project = _project(tmp_path, "def test_nothing():\n    pass\n")
-    prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=station))
+    prepared = prepare(station_lot(station, 1))
     async with open_run(store, prepared) as engine:
         tests = await _run(_pytest(station), cwd=project)
         assert tests.returncode == pytest.ExitCode.USAGE_ERROR, tests.stdout + tests.stderr

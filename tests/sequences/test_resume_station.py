@@ -39,6 +39,7 @@ from .helpers import (
     bump_one_site,
     clean_once,
     grind_once,
+    station_lot,
     stopped_at,
 )
 from .processes import Controller, Served, packline
@@ -76,7 +77,7 @@ async def aborted_station_run(store, tmp_path) -> str:
 
 async def aborted_run_on(store, path: str) -> str:
     """A plasma-clean run of 2 wafers on the station file `path`, aborted at its first step."""
-    request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+    request = station_lot(path)
     return await stopped_at(store, request, None, command="abort")
 
 

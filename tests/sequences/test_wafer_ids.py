@@ -13,6 +13,8 @@ from packline.sequences.engine import BadInput, RunRequest, open_run, prepare
 from packline.sequences.engine.launch import lot_wafer_ids
 from packline.sim_instruments.line import SimulatedLine
 
+from .helpers import station_lot
+
 
 async def test_two_lots_on_one_served_line_work_on_their_own_wafers(store, tmp_path):
     """Two lots one after another against one running line (a `sim serve`): the second lot's
@@ -22,7 +24,7 @@ async def test_two_lots_on_one_served_line_work_on_their_own_wafers(store, tmp_p
         station.write_text(line.station.to_yaml())
         lots = []
         for _ in range(2):
-            request = RunRequest("plasma-clean", simulated=False, station_path=station, lot=2)
+            request = station_lot(station)
             async with open_run(store, prepare(request), confirm=_yes) as engine:
                 assert await engine.run() == "completed"
             lots.append([w["wafer_id"] for w in store.wafers(engine.run_id)])

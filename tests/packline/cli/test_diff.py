@@ -19,6 +19,7 @@ from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import run_report
 from packline.sim_instruments.line import SimulatedLine
 
+from ...sequences.helpers import station_lot
 from ...sequences.test_resume_station import confirm_yes
 
 LONGER_O2 = """steps:
@@ -164,7 +165,7 @@ async def served_plasma_clean(store: RunStore, folder: Path) -> Engine:
         station = yaml.safe_load(line.station.to_yaml())
         path = folder / "line.yaml"
         path.write_text(yaml.safe_dump({**station, "time_scale": 1000}))
-        request = RunRequest("plasma-clean", simulated=False, station_path=str(path), lot=2)
+        request = station_lot(path)
         async with open_run(store, prepare(request), confirm=confirm_yes) as served:
             assert await served.run() == "completed"
     return served

@@ -176,7 +176,7 @@ async def _aborted_station_run(db: Path, folder: Path, confirmed_by: str | None 
             station = folder / "first.yaml"
             await asyncio.to_thread(station.write_text, line.station.to_yaml())
             return await stopped_at(
-                store, station_lot(str(station)), None, command="abort", confirmed_by=confirmed_by
+                store, station_lot(station), None, command="abort", confirmed_by=confirmed_by
             )
     finally:
         store.close()
@@ -197,8 +197,9 @@ def _served_at_time_x60(folder: Path) -> Iterator[tuple[Path, str]]:
             "wall clock), "
             "but the simulated line it names is served "
             "at time x60 (`packline sim serve --time-scale 60`): the run's waits (a hold, a "
-            "poll interval, a timeout) would pass at the wrong pace, each 60 times as long for "
-            "the line as the recipe gives it, and its process times would read 60 times short; "
+            "poll interval, a timeout) would pass at the wrong pace, each 60 times longer for "
+            "the line than the recipe gives it, and its process times would read 60 times too "
+            "short; "
             "give `time_scale: 60` in the station file, as `sim serve "
             "--station-out` writes it"
         )

@@ -36,6 +36,7 @@ from packline.sim_instruments.line import SimulatedLine
 
 from ...sequences.engine.test_progress import terminated_in_second_clean
 from ...sequences.engine.test_unserved import alarmed_station_run, order
+from ...sequences.helpers import station_lot
 from ...sequences.test_resume_station import confirm_yes, station_file
 from .test_diff import served_plasma_clean
 
@@ -404,7 +405,7 @@ async def test_a_confirmation_the_run_stopped_at_reads_unanswered_where_it_was_a
     try:
         async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
             station = station_file(tmp_path, line, "line.yaml")
-            request = RunRequest("plasma-clean", simulated=False, station_path=station, lot=2)
+            request = station_lot(station)
             async with open_run(store, prepare(request), confirm=nobody_answers) as engine:
                 engines.append(engine)
                 assert await engine.run() == stopped

@@ -8,7 +8,7 @@ from __future__ import annotations
 import yaml
 
 from packline.clock import ScaledClock
-from packline.sequences.engine import RunRequest, open_run, prepare, run_report
+from packline.sequences.engine import open_run, prepare, run_report
 from packline.sequences.engine.confirmations import (
     CONFIRMATION_ASKED,
     CONFIRMATION_UNANSWERED,
@@ -18,6 +18,8 @@ from packline.sequences.engine.confirmations import (
     confirmations_asked,
 )
 from packline.sim_instruments.line import SimulatedLine
+
+from ..helpers import station_lot
 
 PROMPT = "wafers W01 seated in the chamber slots"
 
@@ -119,7 +121,7 @@ async def test_a_question_put_to_the_operator_is_recorded_before_its_answer(stor
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = tmp_path / "line.yaml"
         path.write_text(yaml.safe_dump(yaml.safe_load(line.station.to_yaml())))
-        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=str(path)))
+        prepared = prepare(station_lot(path, 1))
         async with open_run(store, prepared, confirm=operator) as engine:
             assert await engine.run() == "completed"
     ((prompt, seen),) = recorded_before_the_answer

@@ -17,6 +17,8 @@ from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
 from packline.sequences.engine.errors import RunNotStarted
 from packline.sim_instruments.line import SimulatedLine
 
+from ..helpers import station_lot
+
 METHOD = "sprout-bump-csp"
 
 
@@ -24,7 +26,7 @@ async def test_a_run_names_both_tools_of_two_swapped_addresses(store: RunStore, 
     tools = prepare(RunRequest(METHOD, lot=1)).method.tools
     async with SimulatedLine(ScaledClock(2000), kinds=list(tools)) as line:
         path = _swapped(line, tmp_path)
-        request = RunRequest(METHOD, simulated=False, station_path=path, lot=1)
+        request = station_lot(path, 1, METHOD)
         async with open_run(store, prepare(request), confirm=_yes) as engine:
             with pytest.raises(RunNotStarted) as refused:
                 await engine.run()
@@ -51,7 +53,7 @@ async def test_a_run_names_every_wrong_tool_and_every_unreachable_one_at_once(
     tools = prepare(RunRequest(METHOD, lot=1)).method.tools
     async with SimulatedLine(ScaledClock(2000), kinds=list(tools)) as line:
         path = _swapped(line, tmp_path, deposition=f"modbus+tcp://127.0.0.1:{unused_port}")
-        request = RunRequest(METHOD, simulated=False, station_path=path, lot=1)
+        request = station_lot(path, 1, METHOD)
         async with open_run(store, prepare(request), confirm=_yes) as engine:
             with pytest.raises(RunNotStarted) as refused:
                 await engine.run()

@@ -30,6 +30,7 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.physics.oven import OVEN_RUN
 from packline.units import Unit
 
+from ..helpers import station_lot
 from ..test_resume_station import abort_at_first_step, confirm_yes, station_file
 
 
@@ -156,7 +157,7 @@ async def served_cure(
     how long the oven heated the wafer."""
     async with SimulatedLine(ScaledClock(SERVED_X), kinds=["oven"], gem=gem) as line:
         station = station_file(tmp_path, line, "line.yaml", time_scale=SERVED_X)
-        request = RunRequest("test-held-cure", simulated=False, station_path=station, lot=1)
+        request = station_lot(station, 1, "test-held-cure")
         box: list[Engine] = []
         observers = [abort_at_first_step(box)] if resumed else []
         async with open_run(

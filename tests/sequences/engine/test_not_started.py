@@ -11,13 +11,14 @@ import yaml
 
 from packline.clock import ScaledClock, WallClock
 from packline.line_lock import Holder, hold_tools, tool_addresses
-from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+from packline.sequences.engine import RunStore, open_run, prepare
 from packline.sequences.engine.errors import RunNotStarted
 from packline.sequences.engine.events import Event
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.servers.base import ConnectionChange
 from packline.station import load_station
 
+from ..helpers import station_lot
 from ..test_resume_station import confirm_yes
 
 #: How long the served chamber may take to see the run's client leave.
@@ -49,7 +50,7 @@ async def test_a_run_that_reached_one_chamber_but_not_the_other_closes_it_and_re
         station["tools"]["spare_chamber"] = {"driver": "plasma_cleaner", "address": nobody}
         path = tmp_path / "line.yaml"
         await asyncio.to_thread(path.write_text, yaml.safe_dump(station, sort_keys=False))
-        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+        request = station_lot(path)
         async with open_run(store, prepare(request), confirmed_by="ci") as engine:
             with pytest.raises(RunNotStarted) as refused:
                 await engine.run()
@@ -80,7 +81,7 @@ async def test_a_run_paused_while_it_reached_its_tools_then_refused_leaves_no_ev
         station["tools"]["plasma_cleaner"]["address"] = f"modbus+tcp://127.0.0.1:{unused_port}"
         path = tmp_path / "line.yaml"
         await asyncio.to_thread(path.write_text, yaml.safe_dump(station, sort_keys=False))
-        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+        request = station_lot(path)
         async with open_run(store, prepare(request), confirmed_by="ci") as engine:
             engine.request("pause", "Ctrl-C by ana at the terminal", "ana")
             engine.request("terminate", "terminate by ana at the terminal", "ana")
@@ -100,7 +101,7 @@ async def test_a_run_paused_while_it_reached_its_tools_is_recorded_paused(
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = tmp_path / "line.yaml"
         await asyncio.to_thread(path.write_text, line.station.to_yaml())
-        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+        request = station_lot(path)
         started = asyncio.Event()
 
         def on_start(event: Event) -> None:

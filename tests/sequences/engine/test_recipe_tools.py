@@ -82,14 +82,14 @@ def test_a_station_with_only_the_recipes_tools_is_taken_for_it(tmp_path, tools):
     """It had been refused for want of a ball mounter, an oven, a laser, a plating cell and a
     flip-chip bonder, none of which the recipe uses."""
     station = _station(tmp_path, tools, PLASMA_RECIPE_ROLES)
-    prepared = prepare(RunRequest("bump-seal-clean", simulated=False, station_path=str(station)))
+    prepared = prepare(station_lot(station, 1, "bump-seal-clean"))
     assert sorted(prepared.station.tools) == sorted(PLASMA_RECIPE_ROLES)
 
 
 def test_a_station_without_a_tool_the_recipe_drives_is_refused_naming_its_role(tmp_path, tools):
     station = _station(tmp_path, tools, ("wire_bonder", "laminator", "plasma_cleaner", "laser"))
     with pytest.raises(BadInput) as refused:
-        prepare(RunRequest("bump-seal-clean", simulated=False, station_path=str(station)))
+        prepare(station_lot(station, 1, "bump-seal-clean"))
     assert str(refused.value) == (
         "station line-7: method bump-seal-clean needs a tool for role(s) dicing_saw for this "
         "recipe; the station has laminator, laser, plasma_cleaner, wire_bonder (add a tool "
@@ -100,7 +100,7 @@ def test_a_station_without_a_tool_the_recipe_drives_is_refused_naming_its_role(t
 async def test_a_run_holds_only_the_tools_its_recipe_drives(store, tmp_path, tools):
     """Another run may drive the station's laser meanwhile; the plasma cleaner is refused."""
     station = _station(tmp_path, tools, (*PLASMA_RECIPE_ROLES, "laser"))
-    prepared = prepare(RunRequest("bump-seal-clean", simulated=False, station_path=str(station)))
+    prepared = prepare(station_lot(station, 1, "bump-seal-clean"))
     other = Holder("run R2 of tape-substrate", "-")
     async with open_run(store, prepared) as engine:
         with hold_tools({tools["laser"]["address"]: "laser"}, other):
@@ -156,7 +156,7 @@ async def test_a_station_run_connects_only_the_tools_its_recipe_drives(store, tm
     async with SimulatedLine(ScaledClock(1000), kinds=list(roles)) as line:
         path = station_file(tmp_path, line, "line.yaml")
         await line.tools["laser"].stop()  # down: nothing answers at its address
-        prepared = prepare(RunRequest("bump-seal-clean", simulated=False, station_path=path))
+        prepared = prepare(station_lot(path, 1, "bump-seal-clean"))
         async with open_run(store, prepared, confirm=confirm_yes) as engine:
             assert await engine.run() == "completed"
         connected = {tool["name"] for tool in store.table("tools", engine.run_id)}

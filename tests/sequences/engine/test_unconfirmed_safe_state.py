@@ -24,6 +24,7 @@ from packline.sequences.engine.left_on_tools import left_on_tools, left_report, 
 from packline.sequences.engine.progress import PlainLog
 from packline.sim_instruments.line import SimulatedLine
 
+from ..helpers import station_lot
 from ..test_resume_station import confirm_yes, station_file
 from .test_left_on_tools import terminated_out_of_service
 
@@ -128,7 +129,7 @@ async def aborted_mid_clean(
             box[0].request("abort", "test operator")
 
     monkeypatch.setattr(ModbusPlcDriver, "command", abort_after_start)
-    request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+    request = station_lot(path)
     async with open_run(store, prepare(request), confirm=confirm_yes) as engine:
         box.append(engine)
         assert await engine.run() == "aborted"
@@ -377,7 +378,7 @@ async def test_a_tool_lost_in_a_step_is_recovered_by_the_resume_though_every_waf
                 proxy.cut()
 
         monkeypatch.setattr(ModbusPlcDriver, "command", cut_after_start)
-        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+        request = station_lot(path)
         async with open_run(store, prepare(request), confirm=confirm_yes) as engine:
             assert await engine.run() == "held"
         monkeypatch.setattr(ModbusPlcDriver, "command", command)

@@ -17,6 +17,7 @@ from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sim_instruments.line import SimulatedLine
 
+from ..helpers import station_lot
 from ..test_resume_station import confirm_yes, station_file
 
 HELD = {f"W0{i}": "held" for i in range(1, 5)}  # their batch alarmed
@@ -335,7 +336,7 @@ async def test_a_run_on_a_served_line_reads_what_a_tool_holds_within_the_wires_w
     monkeypatch.setattr(driver, "request_workpieces", first_in_2_s)
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
         path = station_file(tmp_path, line, "line.yaml", time_scale=1000)
-        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=1)
+        request = station_lot(path, 1)
         async with open_run(store, prepare(request), confirm=confirm_yes) as engine:
             assert await engine.run() == "completed"
     assert reads  # the slow read was the run's
