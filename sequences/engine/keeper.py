@@ -444,16 +444,17 @@ class ToolKeeper:
             else "gives no `time_scale` (so 1: the line's process time on the wall clock)"
         )
         # the factor said is the faster pace over the slower (above 1 either way): a line served
-        # faster than the file says makes each wait longer for it, one served slower shorter
+        # faster than the file says makes each wait that many times what the recipe gives it,
+        # one served slower that fraction of it
         faster = served > station.time_scale
         factor = served / station.time_scale if faster else station.time_scale / served
-        waits, reads = ("longer", "short") if faster else ("shorter", "long")
+        waits, reads = (f"{factor:g} times", "short") if faster else (f"1/{factor:g} of", "long")
         return (
             f"station {station.name} {said}, but the simulated "
             f"line it names is served at time x{served:g} (`packline sim serve --time-scale "
             f"{served:g}`): the run's waits (a hold, a poll interval, a timeout) would pass at "
-            f"the wrong pace, each {factor:g} times {waits} for the line than the recipe gives "
-            f"it, and its process times would read {factor:g} times too {reads}; give "
+            f"the wrong pace, each {waits} what the recipe gives it on the line's clock, and "
+            f"its process times would read {factor:g} times too {reads}; give "
             f"`time_scale: {served:g}` in the station file, as `sim serve --station-out` "
             "writes it"
         )

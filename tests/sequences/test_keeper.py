@@ -295,13 +295,13 @@ async def test_wafers_held_waiting_for_the_alarmed_chamber_run_once_it_is_cleare
         (
             "",
             "gives no `time_scale` (so 1: the line's process time on the wall clock)",
-            "each 60 times longer for the line than the recipe gives it, and its process times "
+            "each 60 times what the recipe gives it on the line's clock, and its process times "
             "would read 60 times too short",
         ),
         (
             "time_scale: 120\n",
             "says `time_scale: 120`",
-            "each 2 times shorter for the line than the recipe gives it, and its process times "
+            "each 1/2 of what the recipe gives it on the line's clock, and its process times "
             "would read 2 times too long",
         ),
     ],
@@ -313,8 +313,8 @@ async def test_a_station_file_of_a_served_line_at_another_time_scale_refuses_the
     `time_scale`: the summary said `process time 0:00:05` for a 180 s plasma clean, silently.
     The line says how fast it is served; the run refuses before any load, naming both, and
     records nothing: a typo in a station file left a failed run in the history. A file that
-    says the line is faster than it is served is told its waits are that many times shorter
-    (they had read `0.5 times as long`)."""
+    says the line is faster than it is served is told its waits are that fraction of the
+    recipe's (they had read `0.5 times as long`)."""
     async with SimulatedLine(ScaledClock(60), kinds=["plasma_cleaner"]) as served:
         control = LineControl(served.tools, tmp_path / "control", [].append, 60.0)
         await control.start()
