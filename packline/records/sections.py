@@ -45,6 +45,7 @@ from .reader import RunRecords
 from .tooltime import (
     E10_STATES,
     FAILURE,
+    QUALITY_COUNTS,
     bottleneck,
     state_column,
     tool_intervals,
@@ -226,7 +227,7 @@ def tool_time_section(records: RunRecords, charts: dict[str, Model]) -> str:
         if neck
         else "<p>No tool worked in this run.</p>"
     ) + f"<p>The clock of these times: {escape(clock_label(records.header()))}.</p>"
-    notes = [unused_text(unused_tools(records))]
+    notes = [QUALITY_COUNTS, unused_text(unused_tools(records))]
     if absent:
         notes.append(f"no tool was in {', '.join(s.value for s in absent)} time")
     shown_notes = "".join(f"<p>{escape(note)}.</p>" for note in notes if note)
