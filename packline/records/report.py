@@ -2,25 +2,29 @@
 
 The page holds everything it shows: the charts' data and the Bokeh library that draws them
 are inlined, so it opens from a disk, a mail or a shared drive with no network and no server
-(docs/decisions/0013). Its sections, each a `<section>` with an id:
+(docs/decisions/0013). Its sections, each a `<section>` with an id, in the order a process
+engineer reads a run: what came of it first, how it got there next, the recipe last:
 
-* `run`: the header (method, status, lot, operator, station, recipe as written and its hash,
+* `run`: the header (method, status, lot, operator, station, the recipe's source and hash,
   sessions, clocks), the tools as read at connect (vendor, model, serial number, firmware)
   and the packline and Bokeh versions that wrote the page;
 * `claims`: the claim check of a dry run, one row per condition with its sites checked and
   passing, the share passing and the recorded margin (the worst site and its distance to the
   limit), or on real tools what the tools measured;
-* `timeline`: a Gantt chart of the tools by run time, each tool's E10 state as a band, each
-  wafer's stages and steps as bars, a stage a resume passed (done before) as a mark;
-* `tool-time`: each tool's time per E10 state, utilisation, OEE, and the bottleneck;
-* `traces`: every process trace of every tool against its setpoint's limits;
+* `wafers`: the wafers not completed and why, those completed on a release (each step a
+  resume accepted as done said, as `show` says it) and the operators' dispositions of them;
 * `maps`: one wafer's twin (the first that fails a claim condition, else the first, or the one
   asked for) after each irreversible step, a map per property the step changed, and a map per
   claim condition that has failing sites, those sites in red;
 * `measurements`: every measurement against its limits, by wafer, and as a table;
-* `alarms`: alarms, held wafers and why, the wafers completed on a release (each step a
-  resume accepted as done said, as `show` says it), the operators' dispositions of them,
-  operator confirmations, and the run's events.
+* `traces`: every process trace of every tool against its setpoint's limits;
+* `timeline`: a Gantt chart of the tools by run time, each tool's E10 state as a band, each
+  wafer's stages and steps as bars, a stage a resume passed (done before) as a mark;
+* `tool-time`: each tool's time per E10 state, utilisation, OEE, and the bottleneck;
+* `alarms`: alarms, operator confirmations, and the run's events;
+* `recipe`: the recipe as written and as validated, folded (a `<details>` the reader opens),
+  as `show` keeps it behind `--whole-recipe`: some 200 lines that had come before the claim
+  check.
 
 This module lays out the page; `sections` and `wafermaps` build the sections, `markup` their
 tables and cells, `figures` their charts.
@@ -45,23 +49,27 @@ from .sections import (
     alarms_section,
     claims_section,
     measurements_section,
+    recipe_section,
     run_section,
     timeline_section,
     tool_time_section,
     traces_section,
+    wafers_section,
 )
 from .wafermaps import maps_section
 
-#: The page's sections: id -> heading, in page order.
+#: The page's sections: id -> heading, in page order (see the module docstring).
 SECTIONS = {
     "run": "Run",
     "claims": "Claim check",
-    "timeline": "Tools by time",
-    "tool-time": "Tool time (E10)",
-    "traces": "Process traces",
+    "wafers": "Wafers held and released",
     "maps": "Workpiece maps",
     "measurements": "Measurements",
-    "alarms": "Alarms, holds and events",
+    "traces": "Process traces",
+    "timeline": "Tools by time",
+    "tool-time": "Tool time (E10)",
+    "alarms": "Alarms, confirmations and events",
+    "recipe": "Recipe",
 }
 
 STYLE = """
@@ -75,6 +83,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .fail { color: #b00; font-weight: bold; }
 .pass { color: #070; }
 pre { background: #f7f7f7; padding: .5em; overflow-x: auto; }
+summary { cursor: pointer; font-weight: bold; margin: .5em 0; }
 section { margin-top: 2em; }
 """
 
@@ -108,12 +117,14 @@ def render_report(records: RunRecords, *, wafer: str | None = None) -> str:
     body = {
         "run": run_section(records, header),
         "claims": claims_section(records, header),
-        "timeline": timeline_section(records, charts),
-        "tool-time": tool_time_section(records, charts),
-        "traces": traces_section(records, header, charts),
+        "wafers": wafers_section(records),
         "maps": maps_section(records, wafer, charts),
         "measurements": measurements_section(records, charts),
+        "traces": traces_section(records, header, charts),
+        "timeline": timeline_section(records, charts),
+        "tool-time": tool_time_section(records, charts),
         "alarms": alarms_section(records),
+        "recipe": recipe_section(header),
     }
     title = f"packline run {header['id']}: {header['method']}"
     return html_page(title, {key: (SECTIONS[key], body[key]) for key in SECTIONS}, charts)

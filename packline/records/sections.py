@@ -1,7 +1,7 @@
 """The run report's sections but the maps (`wafermaps`): the run's header, the claim check,
-the tools by time and their E10 time, process traces against limits, measurements, and
-alarms, holds and events. Each returns its HTML; a chart it draws goes into `charts` under
-the name of the slot it leaves in the HTML."""
+the wafers not completed, the tools by time and their E10 time, process traces against
+limits, measurements, alarms, confirmations and events, and the recipe. Each returns its
+HTML; a chart it draws goes into `charts` under the name of the slot it leaves in the HTML."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ from .reader import RunRecords
 from .tooltime import (
     E10_STATES,
     FAILURE,
+    QUALITY_COUNTS,
     bottleneck,
     state_column,
     tool_intervals,
@@ -80,8 +81,8 @@ def _left_text(records: RunRecords) -> str:
 def run_section(records: RunRecords, header: dict[str, Any]) -> str:
     """The run's facts (its error only when it stopped with one: an empty row on a completed
     run read as if something had gone wrong; what a stopped run left on its tools, and the
-    resume that takes it off, only when it left something), its recipe as written and as
-    validated, and the tools as they were read at connect."""
+    resume that takes it off, only when it left something) and the tools as they were read
+    at connect. The recipe's text is in `recipe_section`, at the page's end."""
     run = records.store.run(records.run_id)
     facts = [
         ("run", header["id"]),
@@ -137,12 +138,19 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
             ]
         ]
     )
+    return f"<table>{rows}</table>\n<h3>Tools, as read at connect</h3>\n{identity}"
+
+
+def recipe_section(header: dict[str, Any]) -> str:
+    """The run's recipe as written and as validated, each folded (a `<details>` closed until
+    the reader opens it): some 200 lines that had stood between the run's facts and its claim
+    check, as `show` keeps the whole recipe behind `--whole-recipe`."""
+    written = escape(header["recipe_text"])
+    validated = escape(json.dumps(header["recipe"], indent=2))
     return (
-        f"<table>{rows}</table>\n"
-        f"<h3>Recipe as written</h3>\n<pre>{escape(header['recipe_text'])}</pre>\n"
-        f"<h3>Recipe as validated (values in their units)</h3>\n"
-        f"<pre>{escape(json.dumps(header['recipe'], indent=2))}</pre>\n"
-        f"<h3>Tools, as read at connect</h3>\n{identity}"
+        f"<details><summary>Recipe as written</summary>\n<pre>{written}</pre></details>\n"
+        "<details><summary>Recipe as validated (values in their units)</summary>\n"
+        f"<pre>{validated}</pre></details>"
     )
 
 
@@ -226,7 +234,7 @@ def tool_time_section(records: RunRecords, charts: dict[str, Model]) -> str:
         if neck
         else "<p>No tool worked in this run.</p>"
     ) + f"<p>The clock of these times: {escape(clock_label(records.header()))}.</p>"
-    notes = [unused_text(unused_tools(records))]
+    notes = [QUALITY_COUNTS, unused_text(unused_tools(records))]
     if absent:
         notes.append(f"no tool was in {', '.join(s.value for s in absent)} time")
     shown_notes = "".join(f"<p>{escape(note)}.</p>" for note in notes if note)
@@ -323,16 +331,37 @@ def wafer_outcomes(records: RunRecords) -> pd.DataFrame:
     )
 
 
-def alarms_section(records: RunRecords) -> str:
-    alarms = records.alarms()
-    alarms_counted = alarms_count(alarms)
+def wafers_section(records: RunRecords) -> str:
+    """The wafers not completed and why, those completed on a release (a heading only where
+    there is one: `wafer_outcomes`), and the operators' dispositions of held wafers."""
     wafers = wafer_outcomes(records)
     held = wafers[~wafers["completed"]][["wafer_id", "status", "reason"]]
     released = wafers[wafers["completed"] & wafers["released"]][["wafer_id", "status"]]
+    dispositions = records.dispositions()
+    return (
+        f"<h3>Wafers not completed ({len(held)})</h3>\n"
+        + (table(held) if len(held) else "<p>None: every wafer completed.</p>")
+        + (
+            f"\n<h3>Wafers completed on a release ({len(released)})</h3>\n" + table(released)
+            if len(released)
+            else ""
+        )
+        + f"\n<h3>Dispositions of held wafers ({len(dispositions)})</h3>\n"
+        + (
+            table(dispositions[["wafer_id", "held_reason", "decision", "by", "reason"]])
+            if len(dispositions)
+            else "<p>None.</p>"
+        )
+    )
+
+
+def alarms_section(records: RunRecords) -> str:
+    """The alarms that failed steps, the operator confirmations and the run's events."""
+    alarms = records.alarms()
+    alarms_counted = alarms_count(alarms)
     confirmations = records.confirmations()  # every one asked, answered or not
     # the step that asked each, where any was asked in one (most are asked between steps)
     asked_in = ["step"] if confirmations["step"].notna().any() else []
-    dispositions = records.dispositions()
     # an alarm a fault injected raised is marked as the fault's, as `show` marks it
     alarms["code"] = [
         alarm_code_text(code, fault)
@@ -347,19 +376,6 @@ def alarms_section(records: RunRecords) -> str:
         + (
             table(alarms[["t", "tool", "wafer_id", "code", "message"]])
             if len(alarms)
-            else "<p>None.</p>"
-        )
-        + f"\n<h3>Wafers not completed ({len(held)})</h3>\n"
-        + (table(held) if len(held) else "<p>None: every wafer completed.</p>")
-        + (
-            f"\n<h3>Wafers completed on a release ({len(released)})</h3>\n" + table(released)
-            if len(released)
-            else ""
-        )
-        + f"\n<h3>Dispositions of held wafers ({len(dispositions)})</h3>\n"
-        + (
-            table(dispositions[["wafer_id", "held_reason", "decision", "by", "reason"]])
-            if len(dispositions)
             else "<p>None.</p>"
         )
         + f"\n<h3>Operator confirmations ({confirmations_count(confirmations)})</h3>\n"

@@ -76,6 +76,15 @@ OUT_OF_SERVICE_EVENT = "tool-out-of-service"
 #: good or bad, as OEE counts an aborted cycle, unless its wafer was held for it: quality
 #: counts that one a bad part.
 RAN_THROUGH = ("completed", "failed")
+#: How quality counts, in words, under the tables that show it (`good_passes`, `judged_passes`:
+#: a lot of 4 with 2 completed, 1 scrapped and 1 held read 33.3 % without saying of what).
+QUALITY_COUNTS = (
+    "quality: good passes / judged passes. A pass is one wafer's stage on the tool (a batch "
+    "of 4 is 4 passes; a reworked wafer's pass again is one more), good if it completed; a "
+    "failed pass is bad whatever became of its wafer (reworked, scrapped or held), and so "
+    "is one cut off whose wafer was held for it; one cut off whose wafer was not held, or "
+    "failed for want of another tool, is not judged"
+)
 #: The events that end a pause (`paused_spans`): a resume, a terminate, an abort, the run's
 #: end, a later session's start (the run crashed while paused).
 PAUSE_ENDS = ("resumed", "terminating", "aborting", "run-finished", "run-started")
@@ -208,7 +217,8 @@ def tool_intervals(
 def tool_time(records: RunRecords) -> pd.DataFrame:
     """One row per tool: seconds in each E10 state (`productive_s`, `standby_s`...,
     summing to `duration_s`), `utilisation`, `availability`, `performance`, `quality`,
-    `oee`, the `uses` (stages and batches), `wafers` it processed and `alarms` (its failures,
+    `oee`, the `good_passes` and `judged_passes` quality is the share of (`QUALITY_COUNTS`),
+    the `uses` (stages and batches), `wafers` it processed and `alarms` (its failures,
     `FAILURE`)."""
     window = run_window(records)
     idle = held_idle(records, window)
@@ -444,7 +454,8 @@ def _oee(
     """Utilisation, availability, performance, quality and OEE of a tool whose `passes` it
     judges are these (`judged_passes`; see the module docstring), a use's time per wafer
     being its productive time, without the spans it held the tool `idle` (`held_idle`); NaN
-    where a figure is not defined (a tool that processed nothing)."""
+    where a figure is not defined (a tool that processed nothing); then the counts quality
+    is the share of, `good_passes` of `judged_passes` (`QUALITY_COUNTS`)."""
     productive = seconds[E10State.PRODUCTIVE]
     down = seconds[E10State.UNSCHEDULED_DOWNTIME] + seconds[E10State.SCHEDULED_DOWNTIME]
     figures = {
@@ -473,6 +484,8 @@ def _oee(
         rated = sum(best[key] * passes for key, passes in passes_of.items() if key in best)
         figures["performance"] = min(1.0, rated / productive)
     figures["oee"] = figures["availability"] * figures["performance"] * figures["quality"]
+    figures["good_passes"] = len(done)
+    figures["judged_passes"] = len(passes)
     return figures
 
 

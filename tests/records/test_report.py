@@ -75,6 +75,32 @@ def test_the_page_parses_into_every_section_in_order(page):
     assert page.startswith("<!DOCTYPE html>")
 
 
+def test_what_came_of_the_run_comes_first_and_the_recipe_last_folded(page, records):
+    """A newcomer's report opened with some 200 lines of recipe, as written and as validated,
+    before the claim check and the results. The run's outcome, its claim check and its
+    wafers come first, then the maps, measurements and traces, then the tools' time, and the
+    recipe last, each text folded in a `<details>` closed until the reader opens it."""
+    assert Page(page).sections == [
+        "run",
+        "claims",
+        "wafers",
+        "maps",
+        "measurements",
+        "traces",
+        "timeline",
+        "tool-time",
+        "alarms",
+        "recipe",
+    ]
+    start = page.index('<section id="recipe">')
+    written = html.escape(records.header()["recipe_text"])
+    assert written.strip()
+    assert written in page[start:]
+    assert written not in page[:start]
+    folded = [attrs for tag, attrs in Page(page[start:]).tags if tag == "details"]
+    assert folded == [{}, {}]  # as written and as validated, neither open
+
+
 def test_the_page_holds_the_runs_data(page, records):
     header = records.header()
     assert header["id"] in page

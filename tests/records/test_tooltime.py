@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import shutil
 
@@ -15,8 +16,10 @@ from packline.drivers.equipment import ToolState
 from packline.drivers.roles.laminator import Laminator
 from packline.drivers.roles.wire_bonder import WireBonder
 from packline.records import RunRecords
+from packline.records.sections import tool_time_section
 from packline.records.tooltime import (
     E10_STATES,
+    QUALITY_COUNTS,
     bottleneck,
     judged_passes,
     run_window,
@@ -32,6 +35,7 @@ from packline.sequences.engine.report import run_report
 from packline.sim_instruments.line import SimulatedLine
 
 from ..sequences.helpers import station_lot
+from ..sequences.test_dispositions import alarmed_dry_run
 from ..sequences.test_resume_station import station_file
 from .conftest import oven_stage, stage_row
 
@@ -122,6 +126,35 @@ def test_a_failed_pass_reworked_later_is_a_quality_loss(alarmed_run):
     assert times.loc["oven", "quality"] == 0.5
     assert times.loc["oven", "performance"] == 1.0
     assert times.loc["oven", "wafers"] == 1
+
+
+def test_quality_counts_passes_not_wafers_and_says_so(tmp_path, monkeypatch, capsys):
+    """A tester's plasma-clean lot of 4, its chamber batch failed by an alarm, then 2 wafers
+    reworked and completed, 1 scrapped and 1 held, read quality 33.3 % with no way to tell
+    of what. It is right: 2 good passes of 6 judged (the batch's 4 failed passes, each bad
+    whatever became of its wafer, and the 2 reworked); `tools --json` gives those counts, and
+    the report says under its table how quality counts them."""
+    db = tmp_path / "runs.db"
+    monkeypatch.setenv("PACKLINE_DB", str(db))
+    run_id = alarmed_dry_run(db, capsys, 4)
+    decided = {"W01": "rework", "W02": "rework", "W03": "scrap"}
+    for wafer, decision in decided.items():
+        said = ["disposition", run_id, wafer, decision, "--by", "ana", "--reason", "rf"]
+        assert main(said) == 0
+    assert main(["clear-tool", run_id, "plasma_cleaner", "--by", "ana"]) == 0
+    assert main(["resume", run_id, "--quiet"]) == 1  # W04 still held: the run ends held
+    capsys.readouterr()
+    store = RunStore(db)
+    records = RunRecords(store, run_id)
+    assert list(records.wafers()["status"]) == ["completed", "completed", "scrapped", "held"]
+    chamber = _listed(capsys, store, run_id, "plasma_cleaner")
+    assert (chamber["good_passes"], chamber["judged_passes"]) == (2, 6)
+    assert chamber["quality"] == pytest.approx(2 / 6)
+    assert chamber["wafers"] == 4
+    section = tool_time_section(records, {})
+    store.close()
+    assert "<th>good passes</th><th>judged passes</th>" in section
+    assert f"<p>{html.escape(QUALITY_COUNTS)}.</p>" in section
 
 
 async def _lot_of_two(store: RunStore, control) -> tuple[RunRecords, str]:
