@@ -1036,16 +1036,21 @@ class Engine:
         return Plan.from_records(steps, []).hold_reason(wafer_id)
 
     def _set_wafer(self, wafer_id: str, status: str, reason: str | None = None) -> None:
+        """Record the wafer's end, `status` for `reason`, and tell it (`wafer-finished`): one
+        reading of the clocks for both, as for the run's end (`_close_records`), so that the
+        live view's time on the line of the wafer ends where `show` and the summary end it (the
+        event, stamped after the write, had read 2 s later on a line served at x60)."""
         self._wafer_status[wafer_id] = status
+        stopped = (self.t(), time.time())
         self.store.update_wafer(
             self.run_id,
             wafer_id,
             status=status,
             reason=reason,
-            stopped_t=self.t(),
-            stopped_wall=time.time(),
+            stopped_t=stopped[0],
+            stopped_wall=stopped[1],
         )
-        self.emit("wafer-finished", wafer=wafer_id, status=status, message=reason or "")
+        self.emit("wafer-finished", at=stopped, wafer=wafer_id, status=status, message=reason or "")
 
     def _hold(
         self, wafer_id: str, reason: str, *, apply_policy: bool, cause: Exception | None = None

@@ -84,7 +84,8 @@ class LiveView:
         self.state = LotState(title)
         self.clock: Callable[[], float] | None = None
         #: How many times faster than process time the run's clock passes on its line
-        #: (`attach`): the lines printed above the view read on the process clock.
+        #: (`attach`): the lines printed above the view and each wafer's time on the line read
+        #: on the process clock.
         self.time_scale = 1.0
         self._live = self._new_live()
         self._shown = False  # entered and not exited: the view belongs on the screen
@@ -104,8 +105,9 @@ class LiveView:
 
     def attach(self, engine: Engine, *, plan: bool = True) -> None:
         """Follow `engine`: its title, clock, its line's `time_scale` (the lines printed above the
-        view read on the line's process clock, `told_line`), tools, the lot it will run while it
-        connects to its tools (`LotState.expect_lot`: no event tells a wafer before the run starts),
+        view, `told_line`, and each wafer's time on the line read on the line's process clock),
+        tools, the lot it will run while it connects to its tools (`LotState.expect_lot`: no
+        event tells a wafer before the run starts),
         the wafers an earlier session finished (as this session's plan has them: a wafer terminated
         then runs again, and so does a held one an operator released; each on the line since its
         first step, in whichever session, with the steps it completed in them), what the resume
@@ -242,4 +244,4 @@ class LiveView:
         below it takes the rest)."""
         size = self.console.size
         shown = size.height if height is None else height
-        return render_lot(self.console, self.state, self.now(), size.width, shown)
+        return render_lot(self.console, self.state, self.now(), size.width, shown, self.time_scale)
