@@ -362,8 +362,7 @@ class Engine:
             await self._wafers_done()
             while await self._wait_for_a_clear():
                 await self._wafers_done()
-            paused = self.control.state is RunState.PAUSED
-            if paused and self.control.reason == self._policy_pause:
+            if self.control.state is RunState.PAUSED:  # the lot finished under the pause
                 self._nothing_to_pause(self.control.reason, paused=True)
             status = self._final_status()
             if self._unwritable is None:
@@ -1112,13 +1111,26 @@ class Engine:
             self.control.terminate(f"wafer {wafer_id} held: {reason}")
 
     def _nothing_to_pause(self, why: str, *, paused: bool = False) -> None:
-        """Say that the `pause` policy has nothing to pause, no wafer being left to run, for
-        `why` (the hold it would have paused for, or, `paused`, the pause it had ordered
-        before the wafers it left were held too): the run ends, and its log says why it does
-        not wait paused."""
+        """Say that a pause has nothing to pause, no wafer being left to run, for `why`, and
+        that the run ends (its log had read `paused`, then at once `run-finished`). The `pause`
+        policy's: `why` the hold it would have paused for, or, `paused`, the pause it ordered
+        before the wafers it left were held too. Anyone else's (`packline pause`, Ctrl-C;
+        `paused`, `why` its reason): the lot finished under it, every wafer ending in the
+        stages it waited for (`pausing`) before it held any, its requester in the data as in
+        its `paused` event (`runs` had shown the run paused, and the resume it seemed to wait
+        for found nothing to resume)."""
+        status = self._final_status()
+        if paused and why != self._policy_pause:
+            by = self.control.by
+            self.emit(
+                NOTHING_TO_PAUSE,
+                message=f"{why}: the lot finished before the pause held any wafer, nothing "
+                f"left to pause; the run ends {status}",
+                data={"by": by} if by else {},
+            )
+            return
         statuses = set(self._wafer_status.values())
         every = "every wafer" if statuses == {"held"} else "every wafer left"
-        status = self._final_status()
         held = f"the run paused, then {every} was held" if paused else f"{every} held"
         self.emit(
             NOTHING_TO_PAUSE,

@@ -16,7 +16,7 @@ from rich.live import Live
 
 from .dispositions import decision_text, pending_decisions
 from .eta import NO_BASIS
-from .events import CONTROL_IGNORED, RESUME_PLAN, Event
+from .events import CONTROL_IGNORED, NOTHING_TO_PAUSE, RESUME_PLAN, Event
 from .lot_state import LotState
 from .lot_view import render_lot
 from .plan import FINISHED, Plan
@@ -76,7 +76,8 @@ class LiveView:
     going is stopped). While the operator is asked
     something the view is `suspended`: not redrawn, its frame as it stood drawn once above
     the question (`render` within the lines the question leaves). A resume's plan, the wafers
-    it runs, is printed above the view (`_print`), where it stays.
+    it runs, is printed above the view (`_print`), where it stays, as is an order not carried
+    out and a pause with nothing left to pause.
     """
 
     def __init__(self, console: Console, title: str = "") -> None:
@@ -217,7 +218,7 @@ class LiveView:
 
     def __call__(self, event: Event) -> None:
         self.state.apply(event)
-        if event.kind in (RESUME_PLAN, CONTROL_IGNORED):
+        if event.kind in (RESUME_PLAN, CONTROL_IGNORED, NOTHING_TO_PAUSE):
             self._print(event)
         self._take_plan()
 
@@ -227,7 +228,9 @@ class LiveView:
         plan, the wafers it runs (those not started yet said so), which the frame, showing
         every wafer, does not tell, and which the operator reads before its recovery or any
         step drives a tool; an order the run did not carry out, and why (a command typed at
-        the terminal that the menu does not offer then), which the frame does not show."""
+        the terminal that the menu does not offer then), which the frame does not show; a
+        pause that had nothing left to pause, the run ending (the frame, cleared then, had
+        read PAUSED to its end)."""
         line = told_line(event, self.time_scale)
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
