@@ -115,6 +115,9 @@ class RunControl:
         self.clock = clock
         self.state = RunState.RUNNING
         self.reason = ""
+        #: Who ordered the state the run is in (`--by`, the operator at the terminal), None
+        #: for a policy's order or one nobody named.
+        self.by: str | None = None
         self.pause_timeout_s = pause_timeout_s
         self._on_change = on_change
         self._resumed = asyncio.Event()
@@ -159,7 +162,7 @@ class RunControl:
         getattr(self, command)(reason, by)
 
     def _set(self, state: RunState, reason: str, by: str | None) -> None:
-        self.state, self.reason = state, reason
+        self.state, self.reason, self.by = state, reason, by
         if self.stopping:
             self._stopping.set()
         self._update_freeze()

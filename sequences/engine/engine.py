@@ -362,8 +362,7 @@ class Engine:
             await self._wafers_done()
             while await self._wait_for_a_clear():
                 await self._wafers_done()
-            paused = self.control.state is RunState.PAUSED
-            if paused and self.control.reason == self._policy_pause:
+            if self.control.state is RunState.PAUSED:  # the lot finished under the pause
                 self._nothing_to_pause(self.control.reason, paused=True)
             status = self._final_status()
             if self._unwritable is None:
@@ -704,9 +703,12 @@ class Engine:
             self._take_over(spec)
 
     def _session_started(self) -> None:
-        """Say the session started (`run-started`), and a resume's plan after what other
-        processes recorded while it was stopped."""
+        """Say the session started (`run-started`), a resume's after what other processes
+        recorded while the run was stopped (`_told_while_stopped`), which happened before it,
+        and then its plan."""
         spec = self.spec
+        if self.session > 1:
+            self.events.retell(self._told_while_stopped())
         resumed = {"by": spec.operator} if self.session > 1 else {}
         in_advance = {} if spec.confirmed_by is None else {"confirmed_by": spec.confirmed_by}
         self.emit(
@@ -722,7 +724,6 @@ class Engine:
             },
         )
         if self.session > 1:
-            self.events.retell(recorded_while_stopped(self.store, self.run_id, self.session))
             to_run = self.plan.wafers_to_run(spec.wafer_ids)
             self.emit(
                 RESUME_PLAN,
@@ -732,6 +733,24 @@ class Engine:
                     "not_started": [w for w in to_run if not self.plan.started(w)],
                 },
             )
+
+    def _told_while_stopped(self) -> list[dict[str, Any]]:
+        """What a resume tells, as it starts, of what other processes recorded while the run
+        was stopped, in the order `show` lists it (`EVENTS_ORDER`): what it carries out
+        (`recorded_while_stopped`: the dispositions, the clears of its tools) and the faults
+        `packline sim fault` injected on its tools or cleared from them meanwhile (recorded
+        in the stopped run, data `run_status`: `injected_faults.tell_run`), which its live
+        output had left out, though `show` lists them, where it told a fault the line had
+        not told the run as the resume connected (`ToolKeeper.record_faults_on_line`)."""
+        faults = [
+            row
+            for row in self.store.events(self.run_id)
+            if row["session"] == self.session - 1
+            and row["kind"] in (FAULT_INJECTED, FAULT_CLEARED)
+            and "run_status" in row["data"]
+        ]
+        carried_out = recorded_while_stopped(self.store, self.run_id, self.session)
+        return sorted([*carried_out, *faults], key=lambda row: (row["t"], row["wall"], row["id"]))
 
     def _run_status(self) -> str:
         """The status the run's record takes as this session opens it: `paused` when it was
@@ -1016,16 +1035,21 @@ class Engine:
         return Plan.from_records(steps, []).hold_reason(wafer_id)
 
     def _set_wafer(self, wafer_id: str, status: str, reason: str | None = None) -> None:
+        """Record the wafer's end, `status` for `reason`, and tell it (`wafer-finished`): one
+        reading of the clocks for both, as for the run's end (`_close_records`), so that the
+        live view's time on the line of the wafer ends where `show` and the summary end it (the
+        event, stamped after the write, had read 2 s later on a line served at x60)."""
         self._wafer_status[wafer_id] = status
+        stopped = (self.t(), time.time())
         self.store.update_wafer(
             self.run_id,
             wafer_id,
             status=status,
             reason=reason,
-            stopped_t=self.t(),
-            stopped_wall=time.time(),
+            stopped_t=stopped[0],
+            stopped_wall=stopped[1],
         )
-        self.emit("wafer-finished", wafer=wafer_id, status=status, message=reason or "")
+        self.emit("wafer-finished", at=stopped, wafer=wafer_id, status=status, message=reason or "")
 
     def _hold(
         self, wafer_id: str, reason: str, *, apply_policy: bool, cause: Exception | None = None
@@ -1087,13 +1111,26 @@ class Engine:
             self.control.terminate(f"wafer {wafer_id} held: {reason}")
 
     def _nothing_to_pause(self, why: str, *, paused: bool = False) -> None:
-        """Say that the `pause` policy has nothing to pause, no wafer being left to run, for
-        `why` (the hold it would have paused for, or, `paused`, the pause it had ordered
-        before the wafers it left were held too): the run ends, and its log says why it does
-        not wait paused."""
+        """Say that a pause has nothing to pause, no wafer being left to run, for `why`, and
+        that the run ends (its log had read `paused`, then at once `run-finished`). The `pause`
+        policy's: `why` the hold it would have paused for, or, `paused`, the pause it ordered
+        before the wafers it left were held too. Anyone else's (`packline pause`, Ctrl-C;
+        `paused`, `why` its reason): the lot finished under it, every wafer ending in the
+        stages it waited for (`pausing`) before it held any, its requester in the data as in
+        its `paused` event (`runs` had shown the run paused, and the resume it seemed to wait
+        for found nothing to resume)."""
+        status = self._final_status()
+        if paused and why != self._policy_pause:
+            by = self.control.by
+            self.emit(
+                NOTHING_TO_PAUSE,
+                message=f"{why}: the lot finished before the pause held any wafer, nothing "
+                f"left to pause; the run ends {status}",
+                data={"by": by} if by else {},
+            )
+            return
         statuses = set(self._wafer_status.values())
         every = "every wafer" if statuses == {"held"} else "every wafer left"
-        status = self._final_status()
         held = f"the run paused, then {every} was held" if paused else f"{every} held"
         self.emit(
             NOTHING_TO_PAUSE,

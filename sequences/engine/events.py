@@ -64,7 +64,9 @@ FAULT_INJECTED = "fault-injected"
 #: `injected_faults.tell_run`): its tool, the fault as its status, who cleared it and when.
 FAULT_CLEARED = "fault-cleared"
 #: The kind of event the `pause` failure policy records instead of pausing when no wafer is
-#: left to run (every one held or finished): there is nothing to pause, and the run ends.
+#: left to run (every one held or finished): there is nothing to pause, and the run ends. Also
+#: of an operator's pause the lot finished under before it held any wafer (data `by`, its
+#: requester): the run ends as it would have, not paused.
 NOTHING_TO_PAUSE = "nothing-to-pause"
 #: The kind of event a run records of an order it did not carry out, and why: an unreadable
 #: row of its `control` table, a clear of a tool in service, a menu command typed at the

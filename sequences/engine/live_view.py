@@ -16,7 +16,7 @@ from rich.live import Live
 
 from .dispositions import decision_text, pending_decisions
 from .eta import NO_BASIS
-from .events import CONTROL_IGNORED, RESUME_PLAN, Event
+from .events import CONTROL_IGNORED, NOTHING_TO_PAUSE, RESUME_PLAN, Event
 from .lot_state import LotState
 from .lot_view import render_lot
 from .plan import FINISHED, Plan
@@ -76,7 +76,8 @@ class LiveView:
     going is stopped). While the operator is asked
     something the view is `suspended`: not redrawn, its frame as it stood drawn once above
     the question (`render` within the lines the question leaves). A resume's plan, the wafers
-    it runs, is printed above the view (`_print`), where it stays.
+    it runs, is printed above the view (`_print`), where it stays, as is an order not carried
+    out and a pause with nothing left to pause.
     """
 
     def __init__(self, console: Console, title: str = "") -> None:
@@ -84,7 +85,8 @@ class LiveView:
         self.state = LotState(title)
         self.clock: Callable[[], float] | None = None
         #: How many times faster than process time the run's clock passes on its line
-        #: (`attach`): the lines printed above the view read on the process clock.
+        #: (`attach`): the lines printed above the view and each wafer's time on the line read
+        #: on the process clock.
         self.time_scale = 1.0
         self._live = self._new_live()
         self._shown = False  # entered and not exited: the view belongs on the screen
@@ -104,8 +106,9 @@ class LiveView:
 
     def attach(self, engine: Engine, *, plan: bool = True) -> None:
         """Follow `engine`: its title, clock, its line's `time_scale` (the lines printed above the
-        view read on the line's process clock, `told_line`), tools, the lot it will run while it
-        connects to its tools (`LotState.expect_lot`: no event tells a wafer before the run starts),
+        view, `told_line`, and each wafer's time on the line read on the line's process clock),
+        tools, the lot it will run while it connects to its tools (`LotState.expect_lot`: no
+        event tells a wafer before the run starts),
         the wafers an earlier session finished (as this session's plan has them: a wafer terminated
         then runs again, and so does a held one an operator released; each on the line since its
         first step, in whichever session, with the steps it completed in them), what the resume
@@ -215,7 +218,7 @@ class LiveView:
 
     def __call__(self, event: Event) -> None:
         self.state.apply(event)
-        if event.kind in (RESUME_PLAN, CONTROL_IGNORED):
+        if event.kind in (RESUME_PLAN, CONTROL_IGNORED, NOTHING_TO_PAUSE):
             self._print(event)
         self._take_plan()
 
@@ -225,7 +228,9 @@ class LiveView:
         plan, the wafers it runs (those not started yet said so), which the frame, showing
         every wafer, does not tell, and which the operator reads before its recovery or any
         step drives a tool; an order the run did not carry out, and why (a command typed at
-        the terminal that the menu does not offer then), which the frame does not show."""
+        the terminal that the menu does not offer then), which the frame does not show; a
+        pause that had nothing left to pause, the run ending (the frame, cleared then, had
+        read PAUSED to its end)."""
         line = told_line(event, self.time_scale)
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
@@ -242,4 +247,4 @@ class LiveView:
         below it takes the rest)."""
         size = self.console.size
         shown = size.height if height is None else height
-        return render_lot(self.console, self.state, self.now(), size.width, shown)
+        return render_lot(self.console, self.state, self.now(), size.width, shown, self.time_scale)

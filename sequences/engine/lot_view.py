@@ -23,6 +23,7 @@ from packline.rendering import DataTable
 from .eta import CONNECTING, eta_text
 from .lot_state import LotState, WaferState
 from .progress import clock_text
+from .recorded_station import process_time
 from .wafer_status import FINAL, UNDER_WAY
 
 STYLES = {
@@ -46,17 +47,18 @@ MIN_FLEX = 8
 
 
 def render_lot(
-    console: Console, state: LotState, now: float, width: int, height: int
+    console: Console, state: LotState, now: float, width: int, height: int, time_scale: float
 ) -> RenderableType:
     """The frame for a terminal of `width` x `height`: the wafer table if it fits (one line
-    is the cursor's), else the tool table."""
+    is the cursor's), else the tool table; each wafer's time on the line on the process clock
+    of its line, served at `time_scale` (`_wafer_table`)."""
     with state.lock:
         top, (counts, bottom) = _title(state, width), _footer(state, now, width)
         clears = _clear_lines(state, width)
         down = [*_out_of_service_lines(state, width), *clears]
         if len(state.wafers) + len(down) + WAFER_FRAME_LINES < height:  # else not worth drawing
             # no wafer told yet (the run connects to its tools): no table of none
-            table = [_wafer_table(state, now, width)] if state.wafers else []
+            table = [_wafer_table(state, now, width, time_scale)] if state.wafers else []
             frame = Group(top, *table, counts, *down, bottom)
             if _height(console, frame, width) < height:
                 return frame
@@ -152,7 +154,11 @@ def _widest(texts: list[str], header: str, most: int | None = None) -> int:
     return widest if most is None else min(widest, most)
 
 
-def _wafer_table(state: LotState, now: float, width: int) -> DataTable:
+def _wafer_table(state: LotState, now: float, width: int, time_scale: float) -> DataTable:
+    """A row per wafer; its `on line` its time on the line since its first step started on
+    the line's process clock, the run clock's times `time_scale` (`process_time`), as the
+    summary and `show` give it: on a line served at x60 it had read the run clock's wall time,
+    0:00:15 of a wafer the summary then gave 0:15:09."""
     rows = []
     for wafer_id, wafer in state.wafers.items():
         status = wafer.shown_status(state.run_state)
@@ -165,7 +171,9 @@ def _wafer_table(state: LotState, now: float, width: int) -> DataTable:
                 _progress(state, wafer),
                 wafer.note if wafer.status in FINAL or step is None else step.name,
                 step.tool if step else "",
-                "" if wafer.started_t is None else clock_text(end - wafer.started_t),
+                ""
+                if wafer.started_t is None
+                else clock_text(process_time(end - wafer.started_t, time_scale)),
             )
         )
     table = _fitted(

@@ -558,3 +558,36 @@ async def test_a_fault_found_as_the_resume_connects_reads_before_a_later_clear(s
     assert shown.index(next(s for s in shown if " fault-cleared " in s)) < shown.index(
         next(s for s in shown if " tool-cleared " in s)
     )
+
+
+async def test_a_resume_tells_what_was_recorded_while_it_was_stopped_as_show_lists_it(
+    store, tmp_path
+):
+    """The trial: `sim fault --clear` told the held run (recorded at once), an operator
+    cleared the tool, then `packline resume` printed `run-started`, then the clear of the tool
+    at an earlier time, and left the fault's clear out, which `show` lists before both. The
+    resume tells each event recorded while the run was stopped, before its `run-started`, in
+    the order its records list them."""
+    async with (
+        SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line,
+        served(line, tmp_path) as (control, path),
+    ):
+        run_id, _ = await held_run(store, path, injecting(control), lot=6)  # W05, W06 wait
+        cleared = line_did(control, "clear", "bo")
+        said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", cleared, "clear")
+        assert said == f"recorded in run {run_id} (status held) as a {FAULT_CLEARED} event"
+        assert record_clearance(store, run_id, "plasma_cleaner", "ana") is not None
+        told: list = []
+        async with open_resume(
+            store, run_id, observers=[told.append], confirm=confirm_yes
+        ) as resumed:
+            await resumed.run()
+
+    events = [e for e in store.events(run_id) if e["kind"] != "tool-state"]
+    ended = [e["kind"] for e in events].index("run-finished")
+    listed = [(e["kind"], e["t"], e["wall"]) for e in events[ended + 1 :]]
+    assert [kind for kind, _, _ in listed[:4]] == [
+        FAULT_CLEARED, "tool-cleared", "run-started", "resume-plan"
+    ]  # fmt: skip
+    printed = [(e.kind, e.t, e.wall) for e in told if e.kind != "tool-state"]
+    assert printed[:4] == listed[:4]

@@ -11,9 +11,9 @@ import time
 
 from rich.console import Console
 
-from packline.sequences.engine import RunRequest, open_run, prepare, run_report
+from packline.sequences.engine import LiveView, RunRequest, open_run, prepare, run_report
 from packline.sequences.engine.control import RunState
-from packline.sequences.engine.events import PAUSING
+from packline.sequences.engine.events import NOTHING_TO_PAUSE, PAUSING
 from packline.sequences.engine.progress import PlainLog
 from packline.sequences.engine.report import IN_STEP_AT_PAUSE, in_stage_at_pause, shown_wafer
 
@@ -158,3 +158,43 @@ async def test_a_pause_in_a_batch_lets_the_batch_finish_and_names_its_wafers(sto
     )
     steps = [(e.kind, e.step) for e in events]
     assert steps.index(("step-finished", "unload")) < steps.index(("resumed", None))
+
+
+async def test_a_pause_the_lot_finishes_under_says_it_had_nothing_left_to_pause(store):
+    """The trial: `packline pause --by bo` while plasma-clean's one batch was in the chamber.
+    The log read `paused`, `pausing ... then wait`, then `run-finished completed`, and the
+    resume the pause seemed to wait for found nothing to resume: the batch was the lot's last
+    stage, and no wafer was left to hold. The run says so, naming who paused it, before it
+    ends completed, in its records, its piped log and above its live view."""
+    events = []
+
+    def observe(event):
+        events.append(event)
+        if event.kind == "step-started" and event.step == "plasma clean":
+            engine.request("pause", "pause requested by bo from another process", "bo")
+
+    drawn = io.StringIO()
+    view = LiveView(Console(file=drawn, force_terminal=True, width=100, height=30))
+    prepared = prepare(RunRequest("plasma-clean", lot=2))
+    async with open_run(store, prepared, observers=[observe, view]) as engine:
+        view.attach(engine, plan=False)
+        with view:
+            assert await engine.run() == "completed"
+    kinds = [e.kind for e in events]
+    last_wafer = max(i for i, kind in enumerate(kinds) if kind == "wafer-finished")
+    order = [kinds.index(k) for k in ("paused", NOTHING_TO_PAUSE, "run-finished")]
+    assert order == sorted(order)
+    assert last_wafer < order[1]  # said once every wafer had ended
+    (moot,) = [e for e in events if e.kind == NOTHING_TO_PAUSE]
+    assert moot.message == (
+        "pause requested by bo from another process: the lot finished before the pause held "
+        "any wafer, nothing left to pause; the run ends completed"
+    )
+    assert moot.data == {"by": "bo"}
+    (recorded,) = [e for e in store.events(engine.run_id) if e["kind"] == NOTHING_TO_PAUSE]
+    assert (recorded["message"], recorded["data"]) == (moot.message, {"by": "bo"})
+    assert store.run(engine.run_id)["status"] == "completed"
+    printed = io.StringIO()
+    PlainLog(Console(file=printed, width=200))(moot)
+    assert f"] nothing-to-pause {moot.message}\n" in printed.getvalue()
+    assert f"] nothing-to-pause {moot.message}\n" in drawn.getvalue()

@@ -228,6 +228,20 @@ def test_the_run_clock_ticks_between_events():
     assert lot.row("W01").split()[-1] == "0:00:10"
 
 
+def test_on_a_line_served_faster_a_wafer_s_time_on_the_line_is_its_process_time():
+    """On a line served at x60 the view's `on line` read the run clock's wall time, 0:00:15
+    of W01, where the summary right after gave its time on the line as 0:15:09, its process
+    time: it reads the process time now, as the summary and `show`; the run clock, which the
+    footer names as the wall clock, stays the wall clock's."""
+    lot = Lot(1)
+    lot.view.time_scale = 60.0  # as `attach` takes it from the station
+    lot.start()
+    lot.step("W01", "plasma clean")
+    lot.now = 15.15
+    assert lot.row("W01").split()[-1] == "0:15:09"
+    assert "run clock 0:00:15 (wall clock)" in lot.screen()[-1]
+
+
 def test_each_bar_counts_the_wafers_own_steps_from_the_schedule():
     """Each bar was scaled to the leading wafer: one that had done 2 of 10 steps while the
     leader had done 4 showed half done."""
@@ -561,3 +575,21 @@ async def test_a_resume_s_view_on_a_served_line_prints_its_plan_as_show_lists_it
     (listed,) = [line for line in capsys.readouterr().out.splitlines() if "resume-plan" in line]
     assert listed.startswith(f"[{clock_text(plan['t'] * 300)}] resume-plan ")
     assert f"{listed}\n" in output.getvalue()
+
+
+async def test_a_wafer_s_end_reads_in_the_view_where_its_records_end_it(store, tmp_path):
+    """On a line served at x60 the view's `on line` of a completed wafer read 2 s longer than
+    the summary's: its `wafer-finished` event was stamped after the write of the wafer's end,
+    a second reading of the clock. Both are one reading now, so the view ends the wafer's time
+    on the line where `show` and the summary end it."""
+    view = LiveView(Console(file=io.StringIO(), force_terminal=True, width=100, height=30))
+    async with SimulatedLine(ScaledClock(300), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml", time_scale=300)
+        request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
+        async with open_run(
+            store, prepare(request), observers=[view], confirm=confirm_yes
+        ) as engine:
+            view.attach(engine, plan=False)
+            assert await engine.run() == "completed"
+    ended = {w["wafer_id"]: w["stopped_t"] for w in store.wafers(engine.run_id)}
+    assert {wafer: state.stopped_t for wafer, state in view.state.wafers.items()} == ended
