@@ -18,11 +18,13 @@ import numpy as np
 import pandas as pd
 from bokeh.layouts import gridplot
 from bokeh.models import (
+    AdaptiveTicker,
     ColumnDataSource,
     FactorRange,
     HoverTool,
     LayoutDOM,
     LinearColorMapper,
+    NumeralTickFormatter,
     Range1d,
 )
 from bokeh.models.annotations.geometry import Span
@@ -55,6 +57,8 @@ WIDE, SMALL = 1100, 360
 #: The most characters of a map's title on one line (Bokeh's bold 13 px title across a map
 #: `SMALL` + 60 px wide, less its toolbar).
 MAP_TITLE_CHARACTERS = 40
+#: Seconds as H:MM:SS in a chart's ticks and hover (Bokeh's numeral format of a time).
+CLOCK_FORMAT = "00:00:00"
 #: The colour of the line marking when an alarm latched on a tool's traces.
 ALARM_COLOUR = "#8b0000"
 
@@ -181,21 +185,24 @@ def done_before(passes: pd.DataFrame, stages: pd.DataFrame) -> list[str]:
 
 
 def tool_time_bars(times: pd.DataFrame) -> figure:
-    """Each tool's run time split by E10 state (stacked bars, hours)."""
+    """Each tool's run time split by E10 state (stacked bars), in H:MM:SS as the tool-time
+    table beside it gives them, ticked at whole seconds, minutes or hours."""
     tools = list(times["tool"])[::-1]
     states = [s for s in E10State if times[state_column(s)].sum() > 0]
     data: dict[str, Any] = {"tool": tools}
     for state in states:
-        data[state.value] = list(times[state_column(state)][::-1] / 3600.0)
+        data[state.value] = list(times[state_column(state)][::-1])
     plot = figure(
         y_range=FactorRange(factors=tools),
         width=WIDE // 2,
         height=max(200, 40 * len(tools) + 80),
-        x_axis_label="hours",
+        x_axis_label="time (h:mm:ss)",
         title="time per E10 state",
         tools="hover,save",
-        tooltips="$name: @$name{0.00} h",
+        tooltips=f"$name: @$name{{{CLOCK_FORMAT}}}",
     )
+    plot.xaxis.ticker = AdaptiveTicker(base=60, mantissas=[1, 2, 5, 10, 15, 20, 30], min_interval=1)
+    plot.xaxis.formatter = NumeralTickFormatter(format=CLOCK_FORMAT)
     plot.hbar_stack(
         [s.value for s in states],
         y="tool",

@@ -179,6 +179,30 @@ def test_the_tool_time_table_reads_h_mm_ss_and_leaves_out_states_no_tool_was_in(
     assert "<p>The clock of these times: wall clock.</p>" in section  # as `tools` names it
 
 
+def test_the_tool_time_bars_read_h_mm_ss_as_the_table_beside_them():
+    """The bars beside the H:MM:SS table were in hours (`0.01 h` for the oven's 50 s): their
+    axis and hover read H:MM:SS, ticked at whole minutes for a run of minutes."""
+    from bokeh.models import AdaptiveTicker, NumeralTickFormatter
+
+    from packline.drivers.equipment import E10State
+    from packline.records.figures import CLOCK_FORMAT, tool_time_bars
+    from packline.records.tooltime import state_column
+
+    times = pd.DataFrame({"tool": ["oven", "laminator"]}).assign(
+        **{state_column(state): [0.0, 0.0] for state in E10State}
+    )
+    times[state_column(E10State.PRODUCTIVE)] = [50.0, 1500.0]
+    plot = tool_time_bars(times)
+    (axis,) = plot.xaxis
+    assert isinstance(axis.formatter, NumeralTickFormatter)
+    assert axis.formatter.format == CLOCK_FORMAT == "00:00:00"
+    assert isinstance(axis.ticker, AdaptiveTicker)
+    assert axis.ticker.base == 60
+    assert plot.hover[0].tooltips == "$name: @$name{00:00:00}"
+    bars = {renderer.name: renderer.data_source.data for renderer in plot.renderers}
+    assert bars["productive"]["productive"] == [1500.0, 50.0]  # seconds, laminator first
+
+
 def test_the_page_loads_nothing_from_elsewhere(page):
     parsed = Page(page)
     for tag, attrs in parsed.tags:
