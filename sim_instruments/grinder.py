@@ -26,6 +26,7 @@ from packline.clock import Clock
 from packline.drivers.families.scpi_wire import command, quote
 from packline.drivers.roles.grinder import CycleResult, GrinderStatus, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import (
+    ALARM_ACTIVE,
     COARSEST_GAUGE_RESOLUTION_UM,
     FINEST_GAUGE_RESOLUTION_UM,
     GAUGE_READING,
@@ -269,8 +270,6 @@ class SimGrinder(ScpiSimTool):
         if side.upper() not in GrindSide.__members__:
             raise ScpiError(-224, f"side {side} is not FRONT or BACK", parameter=1)
         self._require_not_running(self.short("wafer_load"))
-        if self.alarms:
-            raise ScpiError(202, ",".join(sorted(self.alarms)))
         self._refuse_unmet("wafer_reload" if rework else "wafer_load")
         try:
             self.twin.load(wafer_id, self.name, rework=rework)
@@ -287,20 +286,28 @@ class SimGrinder(ScpiSimTool):
         self.wafer_id = None
 
     def _refuse_unmet(self, name: str) -> None:
-        """Refuse the command `name` when the chuck does not give what the spec declares it
-        needs, the first unmet of its preconditions in their order, in their words. A load's
-        last, a wafer this tool processed last (`PROCESSED_LAST`), is judged as the twin takes
-        the wafer, once the chuck has taken the load (`_load`)."""
-        first = command(SPEC, name).first_unmet(
+        """Refuse the command `name` when the grinder (an alarm latched) or its chuck does not
+        give what the spec declares it needs, the first unmet of its preconditions in their
+        order, in their words. A load's last, a wafer this tool processed last
+        (`PROCESSED_LAST`), is judged as the twin takes the wafer, once the chuck has taken the
+        load (`_load`)."""
+        if refusal := first_unmet_refusal(
+            command(SPEC, name),
             {
+                ALARM_ACTIVE: bool(self.alarms),
                 WAFER_ON_CHUCK: self.wafer_id is not None,
                 VACUUM_ON: self.vacuum_on,
                 NO_WAFER: self.wafer_id is None,
                 PROCESSED_LAST: False,
-            }
-        )
-        if first is not None:
-            raise unmet(first, wafer=self.wafer_id)
+            },
+            alarms=self._alarm_list(),
+            wafer=self.wafer_id,
+        ):
+            raise refusal
+
+    def _alarm_list(self) -> str:
+        """The latched alarms as `ALARM_ACTIVE` names them: alphabetical, `,` between them."""
+        return ",".join(sorted(self.alarms))
 
     def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""
@@ -318,14 +325,13 @@ class SimGrinder(ScpiSimTool):
             self._end_cycle(CycleResult.ABORTED, self.clock.now())
 
     def _start(self, arguments: list[str]) -> None:
-        """State (running, alarm 202, then the spec's preconditions: no wafer 203, the target),
-        then the interlocks (201)."""
+        """State (running, then the spec's preconditions: an alarm 202, no wafer 203, the
+        target), then the interlocks (201)."""
         count(self.short("start"), arguments, 0)
         self._require_not_running(self.short("start"))
-        if self.alarms:
-            raise ScpiError(202, ",".join(sorted(self.alarms)))
         level, target = self.level_um(), self.target_um
         start_unmet = {
+            ALARM_ACTIVE: bool(self.alarms),
             NO_WAFER: self.wafer_id is None,
             TARGET_NOT_SET: target is None,
             TARGET_NOT_BELOW_READING: (
@@ -335,6 +341,7 @@ class SimGrinder(ScpiSimTool):
         if refusal := first_unmet_refusal(
             command(SPEC, "start"),
             start_unmet,
+            alarms=self._alarm_list(),
             target="" if target is None else f"{target:g}",
             reading=self._gauge_reply(level),
         ):

@@ -243,44 +243,56 @@ class ScpiPrecondition:
     them too, and the page's command table gives them (`ScpiCommand.preconditions`). A code
     that is no error (0) or a standard one the family does not know is refused.
 
-    A tool's own code (above 0) is an error the tool keeps for this precondition alone (the
-    grinder's `203,"No wafer on chuck"`): its detail is that error's message, which the tool's
-    refusal of the code states from it, and it is queued with nothing after it (`queued`); such
-    a detail has no `{field}`, a message being fixed."""
+    A tool's own code (above 0) is an error the tool keeps for this precondition alone: it
+    declares the error's `message` too (the grinder's `203,"No wafer on chuck"`), which the
+    tool's refusal of the code states from it; its detail, if any, follows the message as a
+    standard error's does (the grinder's `202,"Alarm active;GAUGE_FAULT"`, `{alarms}`). A
+    standard code has the family's message and so declares none, and a detail to say why."""
 
     code: int
-    detail: str
+    detail: str = ""
+    message: str = ""
 
     def __post_init__(self) -> None:
         known = {**STANDARD_ERRORS, **FURTHER_STANDARD_ERRORS}
         if self.code == NO_ERROR or (self.code < 0 and self.code not in known):
             raise ValueError(
-                f"precondition {self.detail!r}: code {self.code} is no refusal of the family "
+                f"precondition {self.page_form}: code {self.code} is no refusal of the family "
                 f"(a standard error of {sorted(set(known) - {NO_ERROR})}, or a tool's own, "
                 "above 0)"
             )
-        if self.code > 0 and _DETAIL_FIELD.search(self.detail):
+        if self.code > 0 and not self.message:
             raise ValueError(
-                f"precondition {self.detail!r}: the tool's own code {self.code} is queued with "
-                "its message alone, which has no {field} to fill in"
+                f"precondition {self.page_form}: the tool's own code {self.code} declares its "
+                "message, which the family does not know"
+            )
+        if self.code < 0 and (self.message or not self.detail):
+            raise ValueError(
+                f"precondition {self.page_form}: the standard code {self.code} has the "
+                "family's message and needs a detail saying why, not a message of its own"
             )
 
     def words(self, **fields: object) -> str:
-        """The refusal's words, its `{field}`s filled in from `fields`: the detail queued after
-        a standard error's message, or the tool's own error's message."""
-        return self.detail.format(**fields)
+        """The refusal's words, its `{field}`s filled in from `fields`, as `SYST:ERR?` gives
+        them after the code: a standard error's detail (its message the family's, saying
+        nothing of the why), a tool's own error's message with the detail after `;`."""
+        return self.words_template.format(**fields)
 
     def queued(self, **fields: object) -> tuple[int, str]:
         """The code and the detail the tool queues refusing a command for this precondition
-        (`{field}`s from `fields`): its words after a standard error's message, nothing after
-        the tool's own error's message, which the words are."""
-        return self.code, "" if self.code > 0 else self.words(**fields)
+        (`{field}`s from `fields`): its detail, the message being the code's."""
+        return self.code, self.detail.format(**fields)
 
     @property
     def page_form(self) -> str:
-        """The refusal as the page's command table gives it: the code, then the detail, its
+        """The refusal as the page's command table gives it: the code, then the words, their
         fields as placeholders (`-221 `atmosphere <atmosphere> not ready``)."""
-        return f"{self.code} `{_DETAIL_FIELD.sub(_PLACEHOLDER, self.detail)}`"
+        return f"{self.code} `{_DETAIL_FIELD.sub(_PLACEHOLDER, self.words_template)}`"
+
+    @property
+    def words_template(self) -> str:
+        """The words with their `{field}`s unfilled."""
+        return ";".join(part for part in (self.message, self.detail) if part)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,7 +335,7 @@ class ScpiCommand(Command):
         and a driver that judges the command before sending it (the GEM grinder). A declared
         precondition `unmet_now` does not judge is a ValueError naming it: the judge and the
         spec have drifted apart."""
-        unjudged = [each.detail for each in self.preconditions if each not in unmet_now]
+        unjudged = [each.page_form for each in self.preconditions if each not in unmet_now]
         if unjudged:
             raise ValueError(
                 f"{self.header}: the spec declares preconditions that are not judged: "

@@ -8,9 +8,10 @@ workpiece and the chuck are remote commands answered at once; a cycle is the rem
 result and the gauge's reading in its report: no polling. An alarm ends the wait at once. The
 cycle's time allowance, the target checks and the limits are the SCPI driver's
 (`drivers/grinder.py`): the process window is the role's, whatever wire carries it. What a
-load or an unload needs of the chuck (the preconditions the spec declares of the SCPI
-grinder's command) is read from the status variables before the command is sent and refused
-in the spec's words, the SCPI grinder's: the tool's own refusal, HCACK 2, says only that it
+load or an unload needs of the grinder and its chuck (the preconditions the spec declares of
+the SCPI grinder's command: no alarm latched, the chuck's) is read from the status variables
+before the command is sent and refused as the SCPI grinder refuses, a latched alarm as the
+alarm, the chuck in the spec's words: the tool's own refusal, HCACK 2, says only that it
 cannot perform now.
 """
 
@@ -36,6 +37,7 @@ from ..roles.grinder import (
     WaferOnChuck,
 )
 from ..specs.grinder import (
+    ALARM_ACTIVE,
     NO_WAFER,
     PROCESSED_LAST,
     SPEC,
@@ -143,17 +145,22 @@ class GemGrinder(GemEquipment, Grinder):
         await self.command("unload")
 
     async def _refuse_unmet(self, action: str, name: str) -> None:
-        """Refuse `action` before its remote command is sent when the chuck (`wafer_id`,
-        `vacuum_on`) does not give what the SCPI grinder's command `name` needs of it, the
-        first unmet of its `preconditions` in their order (`ScpiCommand.first_unmet`), in its
-        words, as the SCPI grinder refuses: the GEM grinder's own refusal, HCACK 2, would say
-        only that it cannot perform now. A wafer already on the chuck is `WorkpieceHeld`
+        """Refuse `action` before its remote command is sent when the grinder (`phase`: an
+        alarm latched) or its chuck (`wafer_id`, `vacuum_on`) does not give what the SCPI
+        grinder's command `name` needs of it, the first unmet of its `preconditions` in their
+        order (`ScpiCommand.first_unmet`), as the SCPI grinder refuses: the GEM grinder's own
+        refusal, HCACK 2, would say only that it cannot perform now. A latched alarm is read
+        (`refresh_alarms`, which puts the driver in FAULT) and raised as every alarm the driver
+        meets is, `ToolAlarm` naming them; a wafer already on the chuck is `WorkpieceHeld`
         naming it, as every tool's refused load is (`loading`, `require_empty`); any other,
-        `ToolStateError`."""
-        wafer_id, vacuum_on = await self.request_values(action, "wafer_id", "vacuum_on")
+        `ToolStateError` in its words."""
+        phase, wafer_id, vacuum_on = await self.request_values(
+            action, "phase", "wafer_id", "vacuum_on"
+        )
         held = wafer_id or None
         first = command(SPEC, name).first_unmet(
             {
+                ALARM_ACTIVE: GrindPhase(phase) is GrindPhase.FAULT,
                 WAFER_ON_CHUCK: held is not None,
                 VACUUM_ON: bool(vacuum_on),
                 NO_WAFER: held is None,
@@ -164,6 +171,9 @@ class GemGrinder(GemEquipment, Grinder):
         )
         if first is None:
             return
+        if first == ALARM_ACTIVE:
+            await self.refresh_alarms()
+            raise self.alarm_error(action)
         words = first.words(wafer=held)
         if held is not None and first == WAFER_ON_CHUCK:
             raise self.held_refusal(action, [held], words)

@@ -45,13 +45,16 @@ def gauge_decimals(resolution_um: float) -> int:
 #: The phases in which setpoints, the chuck and the wafer may change (not grinding).
 NOT_GRINDING = ("IDLE", "FAULT")
 
-#: What the chuck must give a command (`ScpiCommand.preconditions`), each refused in its words
-#: once the grinder is not grinding and has no alarm (202): a wafer already on it and its vacuum
-#: on are settings conflicts (-221, `{wafer}` the wafer on the chuck), an empty chuck the
-#: grinder's own error 203, whose message the words are.
+#: What a load and a cycle's start need first, once the grinder is not grinding: no alarm
+#: latched, the grinder's own error 202 (`{alarms}`: the latched alarms, alphabetical, `,`
+#: between them, as `SYST:ALAR?` answers them).
+ALARM_ACTIVE = ScpiPrecondition(code=202, message="Alarm active", detail="{alarms}")
+#: What the chuck must give a command (`ScpiCommand.preconditions`), each refused in its words:
+#: a wafer already on it and its vacuum on are settings conflicts (-221, `{wafer}` the wafer on
+#: the chuck), an empty chuck the grinder's own error 203, its message the words.
 WAFER_ON_CHUCK = ScpiPrecondition(code=-221, detail="wafer {wafer} is on the chuck")
 VACUUM_ON = ScpiPrecondition(code=-221, detail="chuck vacuum is on; release it first")
-NO_WAFER = ScpiPrecondition(code=203, detail="No wafer on chuck")
+NO_WAFER = ScpiPrecondition(code=203, message="No wafer on chuck")
 #: The rework load, which takes a wafer this tool processed last.
 RELOAD_HEADER = "WAFer:RELoad"
 #: What a plain load needs of its wafer, after what it needs of the chuck: not one this tool
@@ -217,8 +220,8 @@ COMMANDS = (
     ScpiCommand(
         name="wafer_load", header="WAFer:LOAD", syntax='"<id>",FRONT|BACK',
         parameters=("wafer_id", "side"), allowed_in=("IDLE",),
-        preconditions=(WAFER_ON_CHUCK, VACUUM_ON, PROCESSED_LAST),
-        doc="not grinding, no alarm (202): the workpiece lies on the chuck with that side "
+        preconditions=(ALARM_ACTIVE, WAFER_ON_CHUCK, VACUUM_ON, PROCESSED_LAST),
+        doc="not grinding: the workpiece lies on the chuck with that side "
         "facing the wheel. FRONT: resin top, bump tops and die "
         "backs are ground (000:f); BACK: the substrate is thinned (front on the chuck, under "
         "tape). `\"<id>\"`: a quoted string (-104 bare) of 1-16 printable ASCII characters "
@@ -227,7 +230,7 @@ COMMANDS = (
     ScpiCommand(
         name="wafer_reload", header=RELOAD_HEADER, syntax='"<id>",FRONT|BACK',
         parameters=("wafer_id", "side"), allowed_in=("IDLE",),
-        preconditions=(WAFER_ON_CHUCK, VACUUM_ON),
+        preconditions=(ALARM_ACTIVE, WAFER_ON_CHUCK, VACUUM_ON),
         doc=f"`WAF:LOAD` as a rework: {RELOAD_DOC}",
     ),
     ScpiCommand(
@@ -258,10 +261,9 @@ COMMANDS = (
         name="start", header="GRINd:STARt", allowed_in=("IDLE",),
         overlapped=True,
         interlocks=("chuck_vacuum", "wafer_present", "grinding_water"),
-        preconditions=(NO_WAFER, TARGET_NOT_SET, TARGET_NOT_BELOW_READING),
+        preconditions=(ALARM_ACTIVE, NO_WAFER, TARGET_NOT_SET, TARGET_NOT_BELOW_READING),
         doc="runs COARSE → FINE → POLISH → IDLE with the setpoints as they are now; refused "
-        "while grinding (-221) and with an alarm (202) before what follows, with an interlock "
-        "open (201) after it",
+        "while grinding (-221) before what follows, with an interlock open (201) after it",
     ),
 )  # fmt: skip
 
@@ -337,12 +339,12 @@ SPEC = ToolSpec(
         ),
         Refusal(
             code=202,
-            text="Alarm active: `WAF:LOAD`/`GRIN:STAR` with an alarm latched; "
-            "the detail names them",
+            text=f"{ALARM_ACTIVE.message}: `WAF:LOAD`/`WAF:REL`/`GRIN:STAR` with an alarm "
+            "latched; the detail names them",
         ),
         Refusal(
             code=203,
-            text=f"{NO_WAFER.detail}: `GRIN:STAR`, `WAF:UNL` on an empty chuck",
+            text=f"{NO_WAFER.message}: `GRIN:STAR`, `WAF:UNL` on an empty chuck",
         ),
     ),
     wire=ScpiWire(interlock_error=201, interlock_reply="named", replies=(STATUS_REPLY,)),

@@ -228,3 +228,17 @@ async def test_a_plain_load_of_a_wafer_the_grinder_processed_last_is_refused_nam
         await grinder.load("W1", GrindSide.BACK)
     assert "WAFER" in str(refused.value)
     assert tool.wafer_id is None
+
+
+async def test_a_load_with_an_alarm_latched_is_refused_naming_it_before_anything_is_sent(
+    grinder_bench,
+) -> None:
+    """The grinder's phase (`FAULT` while an alarm is latched) tells the driver what the SCPI
+    face refuses first (`ALARM_ACTIVE`, 202): the load is refused as the alarm, which the
+    driver reads and enters its fault with, before the remote command is sent."""
+    grinder = await grinder_bench.driver()
+    grinder_bench.model.tool.inject_fault("gauge_fault")  # latched as the tool next advances
+    with pytest.raises(ToolAlarm, match=r"load wafer W1 for back grinding: alarm GAUGE_FAULT"):
+        await grinder.load("W1", GrindSide.BACK)
+    assert grinder.state is ToolState.FAULT
+    assert "S2F41 LOAD" not in grinder_bench.equipment.received

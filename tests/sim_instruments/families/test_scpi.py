@@ -377,6 +377,15 @@ UNMET = {
         (*LASER_LOADED, ":PROC:ATM VAC", 600.0, ":PROC:JET ON"), ":JOB:STAR CLE", {}
     ),
     ("laser", "job_start", laser.NO_SITES): Unmet(LASER_LOADED, ":JOB:STAR CLE", {}),
+    **{
+        ("grinder", name, grinder.ALARM_ACTIVE): Unmet(
+            (LATCH_ALARM,), line, {"alarms": grinder.SPEC.alarms[0].code}
+        )
+        for name, line in (
+            ("wafer_load", 'WAF:LOAD "W1",BACK'), ("wafer_reload", 'WAF:REL "W1",BACK'),
+            ("start", "GRIN:STAR"),
+        )
+    },
     ("grinder", "wafer_load", grinder.WAFER_ON_CHUCK): Unmet(
         (*GRINDER_LOADED, "CHUC:VAC ON"), 'WAF:LOAD "W2",BACK', {"wafer": "W1"}
     ),
@@ -475,8 +484,8 @@ def test_every_precondition_a_scpi_spec_declares_has_a_state_that_leaves_it_unme
 
 @pytest.mark.parametrize(
     ("kind", "name", "precondition"),
-    sorted(UNMET, key=lambda key: (key[0], key[1], key[2].detail)),
-    ids=lambda value: value.detail if isinstance(value, ScpiPrecondition) else str(value),
+    sorted(UNMET, key=lambda key: (key[0], key[1], key[2].page_form)),
+    ids=lambda value: value.page_form if isinstance(value, ScpiPrecondition) else str(value),
 )
 async def test_the_simulated_tool_refuses_each_declared_precondition_in_its_words(
     kind: str, name: str, precondition: ScpiPrecondition
