@@ -349,16 +349,34 @@ class ScpiCommand(Command):
             raise ValueError(f"{self.header}: its reply is not declared by its decimals")
         return f"{value:.{self.decimals}f}"
 
-    @property
-    def meaning(self) -> str:
+    def meaning(self, spec: ToolSpec[ScpiWire]) -> str:
         """The page's words for it: its doc, its preconditions' refusals (in the order the
-        tool checks them), and whether it is overlapped."""
+        tool checks them), then the refusal of its `interlocks` open (the spec's interlock
+        error, the open ones' words: `interlock_reasons`), and whether it is overlapped."""
         refusals = ", ".join(precondition.page_form for precondition in self.preconditions)
         order = ", checked in this order" if len(self.preconditions) > 1 else ""
         return (
             self.doc
             + (f"; refused{order}: {refusals}" if refusals else "")
+            + self._interlocks_refused(spec)
             + ("; overlapped: `*OPC?` answers once it ends" if self.overlapped else "")
+        )
+
+    def _interlocks_refused(self, spec: ToolSpec[ScpiWire]) -> str:
+        """How the page's row says the command is refused with its interlocks open, after its
+        preconditions: the spec's interlock error, and the words of the open ones, `,`
+        between them (`interlock_reasons`)."""
+        if not self.interlocks:
+            return ""
+        code = scpi_wire(spec).interlock_error
+        after = "then " if self.preconditions else ""
+        if len(self.interlocks) == 1:
+            words = interlock_reasons(spec, self.interlocks)
+            return f"; {after}with its interlock open: {code} `{words}`"
+        each = ", ".join(f"`{interlock_reasons(spec, [name])}`" for name in self.interlocks)
+        return (
+            f"; {after}with an interlock open: {code} naming the open ones, `,` between them "
+            f"({each})"
         )
 
     @property
@@ -593,7 +611,12 @@ class ScpiWire:
             "commands": table(
                 ("command", "reply", "tool range", "meaning"),
                 (
-                    (forms(c), c.reply, " / ".join(ranges.get(c.header, {}).values()), c.meaning)
+                    (
+                        forms(c),
+                        c.reply,
+                        " / ".join(ranges.get(c.header, {}).values()),
+                        c.meaning(spec),
+                    )
                     for c in commands
                 ),
             ),

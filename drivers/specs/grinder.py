@@ -263,7 +263,7 @@ COMMANDS = (
         interlocks=("chuck_vacuum", "wafer_present", "grinding_water"),
         preconditions=(ALARM_ACTIVE, NO_WAFER, TARGET_NOT_SET, TARGET_NOT_BELOW_READING),
         doc="runs COARSE → FINE → POLISH → IDLE with the setpoints as they are now; refused "
-        "while grinding (-221) before what follows, with an interlock open (201) after it",
+        "while grinding (-221) before what follows",
     ),
 )  # fmt: skip
 

@@ -313,13 +313,13 @@ COMMANDS = (
     ScpiCommand(
         name="emission", header=":OUTPut[:STATe]", form="both", syntax="ON|OFF",
         reply="`1`/`0`", interlocks=("enclosure_closed",), preconditions=(ALARM_ACTIVE,),
-        doc="emission enable. ON needs the enclosure closed (-221). OFF also "
-        "closes the shutter and aborts a running job",
+        doc="emission enable; OFF, always taken, also closes the shutter and aborts a running "
+        "job",
     ),
     ScpiCommand(
         name="shutter", header=":OUTPut:SHUTter", form="both", syntax="OPEN|CLOSe",
         reply="`OPEN`/`CLOS`", interlocks=("enclosure_closed",),
-        doc="beam shutter. OPEN needs the enclosure closed (-221). CLOSe aborts a running job",
+        doc="beam shutter; CLOSe, always taken, aborts a running job",
     ),
     ScpiCommand(
         name="door", header=":ENCLosure:DOOR", form="both", syntax="OPEN|CLOSe",
@@ -426,9 +426,7 @@ COMMANDS = (
             JOB_RUNNING, ALARM_ACTIVE, NO_WAFER, ATMOSPHERE_NOT_READY, JET_UNDER_REDUCED_PRESSURE,
             NO_SITES,
         ),
-        doc=f"scan the selected sites; the interlocks ({SETTINGS_CONFLICT}: "
-        + ", ".join(f"`{interlock.refusal}`" for interlock in INTERLOCKS)
-        + ") are checked after the state",
+        doc="scan the selected sites",
     ),
     reply_command(
         JOB_PROGRESS_REPLY, "job_progress",

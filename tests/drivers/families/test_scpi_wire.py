@@ -3,6 +3,8 @@ codes a tool declares, a tool's own positive codes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from packline.drivers.families.scpi_wire import (
@@ -68,12 +70,33 @@ def test_a_precondition_is_refused_in_its_words_and_listed_in_its_commands_row()
     start = ScpiCommand(
         name="start", header="JOB:STARt", preconditions=(empty, unsettled), doc="scan"
     )
-    assert start.meaning == (
+    assert start.meaning(laser.SPEC) == (
         "scan; refused, checked in this order: -221 `no wafer on the chuck`, "
         "-221 `gas <gas> not settled`"
     )
     flip = ScpiCommand(name="flip", header="WAFer:FLIP", preconditions=(empty,), doc="turn")
-    assert flip.meaning == "turn; refused: -221 `no wafer on the chuck`"
+    assert flip.meaning(laser.SPEC) == "turn; refused: -221 `no wafer on the chuck`"
+
+
+def test_an_interlock_refusal_is_listed_in_its_commands_row_after_the_preconditions():
+    """The row of a command its interlocks guard says how the tool refuses it with them open,
+    after its preconditions: the spec's interlock error and each interlock's words, from the
+    declarations (the laser's emission ON with the door open: `-221,"Settings
+    conflict;enclosure open"`), the open ones' joined by `,` where it has several."""
+    held = ScpiPrecondition(code=-221, detail="job running")
+    guarded = ScpiCommand(
+        name="scan", header="JOB:STARt", interlocks=("enclosure_closed",), doc="scan"
+    )
+    assert guarded.meaning(laser.SPEC) == "scan; with its interlock open: -221 `enclosure open`"
+    after = replace(guarded, preconditions=(held,))
+    assert after.meaning(laser.SPEC) == (
+        "scan; refused: -221 `job running`; then with its interlock open: -221 `enclosure open`"
+    )
+    every = replace(guarded, interlocks=("chuck_vacuum", "grinding_water"))
+    assert every.meaning(grinder.SPEC) == (
+        "scan; with an interlock open: 201 naming the open ones, `,` between them "
+        "(`chuck_vacuum`, `grinding_water`)"
+    )
 
 
 @pytest.mark.parametrize("code", [0, -213])
