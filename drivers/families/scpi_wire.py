@@ -20,6 +20,7 @@ renders the page's command and error tables.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -227,10 +228,9 @@ class ScpiSetpoint(Setpoint):
 
 Form = Literal["set", "query", "both"]
 
-#: A field of a precondition's detail, `{atmosphere}`, which the tool fills in.
+#: A field of a precondition's detail, `{atmosphere}`, which the tool fills in; the page
+#: writes it `<atmosphere>`, as its syntax column writes parameters.
 _DETAIL_FIELD = re.compile(r"\{(\w+)\}")
-#: How the page writes such a field: `<atmosphere>`, as its syntax column writes parameters.
-_PLACEHOLDER = r"<\1>"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -287,7 +287,15 @@ class ScpiPrecondition:
     def page_form(self) -> str:
         """The refusal as the page's command table gives it: the code, then the words, their
         fields as placeholders (`-221 `atmosphere <atmosphere> not ready``)."""
-        return f"{self.code} `{_DETAIL_FIELD.sub(_PLACEHOLDER, self.words_template)}`"
+        return self.page_form_of({})
+
+    def page_form_of(self, fields: Mapping[str, str]) -> str:
+        """`page_form` in the row of a command that fills in `fields` itself
+        (`ScpiCommand.precondition_fields`): those given, the others placeholders."""
+        words = _DETAIL_FIELD.sub(
+            lambda match: fields.get(match[1], f"<{match[1]}>"), self.words_template
+        )
+        return f"{self.code} `{words}`"
 
     @property
     def words_template(self) -> str:
@@ -312,6 +320,11 @@ class ScpiCommand(Command):
     #: them (after the phases of `allowed_in`, before the interlocks), each refused in its
     #: declared words (`ScpiPrecondition`).
     preconditions: tuple[ScpiPrecondition, ...] = ()
+    #: The `{field}`s of its preconditions' words that are this command's own, the same
+    #: whatever the state (the laser's `{setting}`, what a running job holds: `gas jet`),
+    #: stated here once: the tool fills them in (`ScpiPrecondition.words`), the page's row
+    #: gives them filled in.
+    precondition_fields: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
     #: A number query's reply stated by its decimals (`reply_value` writes it so, the page's
     #: reply is its form, `<0.00000>`), where a hand-written example would state them again;
     #: None: `reply` says what the reply is.
@@ -353,7 +366,10 @@ class ScpiCommand(Command):
         """The page's words for it: its doc, its preconditions' refusals (in the order the
         tool checks them), then the refusal of its `interlocks` open (the spec's interlock
         error, the open ones' words: `interlock_reasons`), and whether it is overlapped."""
-        refusals = ", ".join(precondition.page_form for precondition in self.preconditions)
+        refusals = ", ".join(
+            precondition.page_form_of(self.precondition_fields)
+            for precondition in self.preconditions
+        )
         order = ", checked in this order" if len(self.preconditions) > 1 else ""
         return (
             self.doc

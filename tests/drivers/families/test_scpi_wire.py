@@ -78,6 +78,20 @@ def test_a_precondition_is_refused_in_its_words_and_listed_in_its_commands_row()
     assert flip.meaning(laser.SPEC) == "turn; refused: -221 `no wafer on the chuck`"
 
 
+def test_a_field_a_command_fills_in_itself_is_given_filled_in_in_its_row():
+    """A `{field}` the command declares its own (`precondition_fields`: the same whatever the
+    state) is given filled in by its row; the tool fills the others in as it refuses."""
+    held = ScpiPrecondition(code=-221, detail="job {job} running; {setting} cannot change")
+    jet = ScpiCommand(
+        name="jet", header="PROCess:JET", preconditions=(held,),
+        precondition_fields={"setting": "gas jet"}, doc="assist gas",
+    )  # fmt: skip
+    assert jet.meaning(laser.SPEC) == (
+        "assist gas; refused: -221 `job <job> running; gas jet cannot change`"
+    )
+    assert held.page_form == "-221 `job <job> running; <setting> cannot change`"
+
+
 def test_an_interlock_refusal_is_listed_in_its_commands_row_after_the_preconditions():
     """The row of a command its interlocks guard says how the tool refuses it with them open,
     after its preconditions: the spec's interlock error and each interlock's words, from the

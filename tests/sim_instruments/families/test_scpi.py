@@ -19,6 +19,7 @@ from packline.clock import VirtualClock
 from packline.drivers.families.scpi_wire import (
     ScpiCommand,
     ScpiPrecondition,
+    command,
     matches,
     short_form,
 )
@@ -467,6 +468,17 @@ UNMET |= {
         for name, (line, setting) in LASER_SETTINGS_HELD.items()
     },
 }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", LASER_SETTINGS_HELD)
+def test_what_a_running_job_holds_is_named_by_each_commands_declaration(name: str):
+    """The words naming what a running job would have changed (`JOB_HOLDS_SETTINGS`'s
+    `{setting}`) are each command's own declaration (`precondition_fields`): those the tool
+    refuses in (the test below) and those its row of the page's commands table gives."""
+    setting = LASER_SETTINGS_HELD[name][1]
+    declared = command(laser.SPEC, name)
+    assert declared.precondition_fields == {"setting": setting}
+    assert f"-221 `job running; {setting} cannot change`" in declared.meaning(laser.SPEC)
 
 
 def test_every_precondition_a_scpi_spec_declares_has_a_state_that_leaves_it_unmet():
