@@ -273,9 +273,9 @@ class ScpiPrecondition:
             )
 
     def words(self, **fields: object) -> str:
-        """The refusal's words, its `{field}`s filled in from `fields`, as `SYST:ERR?` gives
-        them after the code: a standard error's detail (its message the family's, saying
-        nothing of the why), a tool's own error's message with the detail after `;`."""
+        """The refusal's words, what says why, its `{field}`s filled in from `fields`: a
+        standard error's detail (its message, the family's, says nothing of the why), a tool's
+        own error's message with any detail after `;`, as `SYST:ERR?` gives them."""
         return self.words_template.format(**fields)
 
     def queued(self, **fields: object) -> tuple[int, str]:
