@@ -300,14 +300,10 @@ class SimGrinder(ScpiSimTool):
                 NO_WAFER: self.wafer_id is None,
                 PROCESSED_LAST: False,
             },
-            alarms=self._alarm_list(),
+            alarms=self.alarm_list(),
             wafer=self.wafer_id,
         ):
             raise refusal
-
-    def _alarm_list(self) -> str:
-        """The latched alarms as `ALARM_ACTIVE` names them: alphabetical, `,` between them."""
-        return ",".join(sorted(self.alarms))
 
     def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""
@@ -341,7 +337,7 @@ class SimGrinder(ScpiSimTool):
         if refusal := first_unmet_refusal(
             command(SPEC, "start"),
             start_unmet,
-            alarms=self._alarm_list(),
+            alarms=self.alarm_list(),
             target="" if target is None else f"{target:g}",
             reading=self._gauge_reply(level),
         ):
