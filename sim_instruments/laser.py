@@ -364,9 +364,9 @@ class SimLaser(ScpiSimTool):
     def _idle_only(self, name: str) -> None:
         """Refuse the command `name` while a job runs, as the spec declares
         (`JOB_HOLDS_SETTINGS`), in the words naming what it would change, the command's own
-        (its `precondition_fields`)."""
+        (its `own_fields`)."""
         if self._job_running():
-            raise unmet(JOB_HOLDS_SETTINGS, **command(SPEC, name).precondition_fields)
+            raise unmet(JOB_HOLDS_SETTINGS, **command(SPEC, name).own_fields)
 
     def _idle(self, name: str) -> Callable[[], None]:
         """The guard of the command `name`, refused while a job runs (`_idle_only`)."""

@@ -317,13 +317,13 @@ class ScpiCommand(Command):
     reply: str = NOTHING
     overlapped: bool = False
     #: What the tool's state must allow for it to be accepted, in the order the tool checks
-    #: them (after the phases of `allowed_in`, before the interlocks), each refused in its
-    #: declared words (`ScpiPrecondition`).
+    #: them (after its parameters, before the interlocks), each refused in its declared words
+    #: (`ScpiPrecondition`).
     preconditions: tuple[ScpiPrecondition, ...] = ()
     #: The `{field}`s of its preconditions' words that are this command's own, the same
     #: whatever the state (the laser's `{setting}`, what a running job holds: `gas jet`),
     #: stated here once: the tool fills them in (`ScpiPrecondition.words`), the page's row
-    #: gives them filled in.
+    #: gives them filled in (`own_fields`, with `{header}`).
     precondition_fields: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
     #: A number query's reply stated by its decimals (`reply_value` writes it so, the page's
     #: reply is its form, `<0.00000>`), where a hand-written example would state them again;
@@ -367,8 +367,7 @@ class ScpiCommand(Command):
         tool checks them), then the refusal of its `interlocks` open (the spec's interlock
         error, the open ones' words: `interlock_reasons`), and whether it is overlapped."""
         refusals = ", ".join(
-            precondition.page_form_of(self.precondition_fields)
-            for precondition in self.preconditions
+            precondition.page_form_of(self.own_fields) for precondition in self.preconditions
         )
         order = ", checked in this order" if len(self.preconditions) > 1 else ""
         return (
@@ -394,6 +393,14 @@ class ScpiCommand(Command):
             f"; {after}with an interlock open: {code} naming the open ones, `,` between them "
             f"({each})"
         )
+
+    @property
+    def own_fields(self) -> dict[str, str]:
+        """The `{field}`s of its preconditions' words the command fills in itself: `{header}`,
+        its header's short form as the tool's error details name it (the grinder's `WAF:UNL
+        not allowed while grinding`), then its `precondition_fields`, which may name it
+        otherwise (the grinder's rework load is refused in the plain load's name)."""
+        return {"header": self.short, **self.precondition_fields}
 
     @property
     def query(self) -> str:

@@ -9,10 +9,10 @@ result and the gauge's reading in its report: no polling. An alarm ends the wait
 cycle's time allowance, the target checks and the limits are the SCPI driver's
 (`drivers/grinder.py`): the process window is the role's, whatever wire carries it. What a
 load or an unload needs of the grinder and its chuck (the preconditions the spec declares of
-the SCPI grinder's command: no alarm latched, the chuck's) is read from the status variables
-before the command is sent and refused as the SCPI grinder refuses, a latched alarm as the
-alarm, the chuck in the spec's words: the tool's own refusal, HCACK 2, says only that it
-cannot perform now.
+the SCPI grinder's command: no cycle running, no alarm latched, the chuck's) is read from the
+status variables before the command is sent and refused as the SCPI grinder refuses, a
+latched alarm as the alarm, the others in the spec's words: the tool's own refusal, HCACK 2,
+says only that it cannot perform now.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ..grinder import (
     cycle_allowance_s,
 )
 from ..roles.grinder import (
+    AT_REST,
     CycleResult,
     Grinder,
     GrinderStatus,
@@ -38,6 +39,7 @@ from ..roles.grinder import (
 )
 from ..specs.grinder import (
     ALARM_ACTIVE,
+    GRINDING,
     NO_WAFER,
     PROCESSED_LAST,
     SPEC,
@@ -145,21 +147,24 @@ class GemGrinder(GemEquipment, Grinder):
         await self.command("unload")
 
     async def _refuse_unmet(self, action: str, name: str) -> None:
-        """Refuse `action` before its remote command is sent when the grinder (`phase`: an
-        alarm latched) or its chuck (`wafer_id`, `vacuum_on`) does not give what the SCPI
-        grinder's command `name` needs of it, the first unmet of its `preconditions` in their
-        order (`ScpiCommand.first_unmet`), as the SCPI grinder refuses: the GEM grinder's own
-        refusal, HCACK 2, would say only that it cannot perform now. A latched alarm is read
-        (`refresh_alarms`, which puts the driver in FAULT) and raised as every alarm the driver
-        meets is, `ToolAlarm` naming them; a wafer already on the chuck is `WorkpieceHeld`
-        naming it, as every tool's refused load is (`loading`, `require_empty`); any other,
-        `ToolStateError` in its words."""
+        """Refuse `action` before its remote command is sent when the grinder (`phase`: a cycle
+        running, an alarm latched) or its chuck (`wafer_id`, `vacuum_on`) does not give what
+        the SCPI grinder's command `name` needs of it, the first unmet of its `preconditions`
+        in their order (`ScpiCommand.first_unmet`), as the SCPI grinder refuses: the GEM
+        grinder's own refusal, HCACK 2, would say only that it cannot perform now. A latched
+        alarm is read (`refresh_alarms`, which puts the driver in FAULT) and raised as every
+        alarm the driver meets is, `ToolAlarm` naming them; a wafer already on the chuck is
+        `WorkpieceHeld` naming it, as every tool's refused load is (`loading`,
+        `require_empty`); any other, a cycle running among them, `ToolStateError` in its
+        words."""
         phase, wafer_id, vacuum_on = await self.request_values(
             action, "phase", "wafer_id", "vacuum_on"
         )
         held = wafer_id or None
-        first = command(SPEC, name).first_unmet(
+        refused = command(SPEC, name)
+        first = refused.first_unmet(
             {
+                GRINDING: GrindPhase(phase) not in AT_REST,
                 ALARM_ACTIVE: GrindPhase(phase) is GrindPhase.FAULT,
                 WAFER_ON_CHUCK: held is not None,
                 VACUUM_ON: bool(vacuum_on),
@@ -174,7 +179,7 @@ class GemGrinder(GemEquipment, Grinder):
         if first == ALARM_ACTIVE:
             await self.refresh_alarms()
             raise self.alarm_error(action)
-        words = first.words(wafer=held)
+        words = first.words(**refused.own_fields, wafer=held)
         if held is not None and first == WAFER_ON_CHUCK:
             raise self.held_refusal(action, [held], words)
         raise ToolStateError(self.name, self.address, action, words)

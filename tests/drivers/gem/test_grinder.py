@@ -242,3 +242,31 @@ async def test_a_load_with_an_alarm_latched_is_refused_naming_it_before_anything
         await grinder.load("W1", GrindSide.BACK)
     assert grinder.state is ToolState.FAULT
     assert "S2F41 LOAD" not in grinder_bench.equipment.received
+
+
+@pytest.mark.parametrize(
+    ("action", "refused"),
+    [
+        (
+            lambda grinder: grinder.load("W2", GrindSide.BACK),
+            "load wafer W2 for back grinding: WAF:LOAD",
+        ),
+        (lambda grinder: grinder.unload(), "unload wafer: WAF:UNL"),
+    ],
+    ids=["load", "unload"],
+)
+async def test_a_load_or_an_unload_while_a_cycle_runs_is_refused_before_anything_is_sent(
+    grinder_bench, action, refused: str
+) -> None:
+    """The grinder's phase (a stage while a cycle runs) tells the driver what the SCPI face
+    refuses first (`GRINDING`, -221): the command is refused in its words, the command named
+    as the SCPI grinder names it, before the remote command is sent."""
+    grinder = await grinder_bench.driver()
+    tool = grinder_bench.model.tool
+    for line in ('WAF:LOAD "W1",BACK', "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"):
+        tool.answer(line)  # a cycle started at the tool, which the driver did not start
+    grinder_bench.equipment.received.clear()
+    with pytest.raises(ToolStateError, match=rf"{refused} not allowed while grinding$"):
+        await action(grinder)
+    assert not [sent for sent in grinder_bench.equipment.received if sent.startswith("S2F41")]
+    assert tool.wafer_id == "W1"

@@ -337,6 +337,24 @@ GRINDER_GROUND_W1 = (
     lambda tool: tool.twin.get("W1").record(tool.name, "grind", 0.0),
     "WAF:UNL",
 )
+#: The grinder, grinding W1 (its coarse wheel under way).
+GRINDER_GRINDING = (*GRINDER_LOADED, "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR")
+#: What a cycle holds on the grinder (`GRINDING`): by command, a line that would change it and
+#: the name the tool refuses it under (the rework load's, the plain load's).
+GRINDER_HELD_WHILE_GRINDING = {
+    "wafer_load": ('WAF:LOAD "W2",BACK', "WAF:LOAD"),
+    "wafer_reload": ('WAF:REL "W2",BACK', "WAF:LOAD"),
+    "wafer_unload": ("WAF:UNL", "WAF:UNL"),
+    "vacuum": ("CHUC:VAC OFF", "CHUC:VAC"),
+    "spindle_rpm": ("SPIN:SPEE 4000", "SPIN:SPEE"),
+    "chuck_rpm": ("CHUC:SPEE 100", "CHUC:SPEE"),
+    "coarse_feed_um_s": ("GRIN:COAR:FEED 5", "GRIN:COAR:FEED"),
+    "fine_feed_um_s": ("GRIN:FINE:FEED 0.2", "GRIN:FINE:FEED"),
+    "fine_allowance_um": ("GRIN:FINE:ALL 20", "GRIN:FINE:ALL"),
+    "polish_allowance_um": ("POL:ALL 1", "POL:ALL"),
+    "target_thickness_um": ("GRIN:TARG 200", "GRIN:TARG"),
+    "start": ("GRIN:STAR", "GRIN:STAR"),
+}
 #: The DC supply's list initiated, waiting for a bus trigger.
 SUPPLY_INITIATED = ("CURR:MODE LIST", "TRIG:SOUR BUS", "INIT")
 
@@ -386,6 +404,10 @@ UNMET = {
             ("wafer_load", 'WAF:LOAD "W1",BACK'), ("wafer_reload", 'WAF:REL "W1",BACK'),
             ("start", "GRIN:STAR"),
         )
+    },
+    **{
+        ("grinder", name, grinder.GRINDING): Unmet(GRINDER_GRINDING, line, {"header": named})
+        for name, (line, named) in GRINDER_HELD_WHILE_GRINDING.items()
     },
     ("grinder", "wafer_load", grinder.WAFER_ON_CHUCK): Unmet(
         (*GRINDER_LOADED, "CHUC:VAC ON"), 'WAF:LOAD "W2",BACK', {"wafer": "W1"}
