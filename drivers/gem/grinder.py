@@ -97,8 +97,7 @@ class GemGrinder(GemEquipment, Grinder):
         return status
 
     async def request_wafer(self) -> WaferOnChuck | None:
-        wafer_id, side = await self.request_values("read wafer", "wafer_id", "wafer_side")
-        return WaferOnChuck(wafer_id, GrindSide(side)) if wafer_id else None
+        return wafer_on_chuck(*await self.request_values("read wafer", "wafer_id", "wafer_side"))
 
     async def _gauge(self, action: str, name: str) -> float:
         """A gauge's reading; an invalid one means the gauge failed (the tool raises an alarm)."""
@@ -200,12 +199,15 @@ class GemGrinder(GemEquipment, Grinder):
             name: self.check_limit(action, name, getattr(recipe, name)) for name in RECIPE_SETPOINTS
         }
         async with self.operation(action):
-            on_chuck = await self.request_wafer()
+            phase, wafer_id, side = await self.request_values(
+                action, "phase", "wafer_id", "wafer_side"
+            )
             start_um = await self.request_thickness_um()
             substrate_um = await self.request_substrate_thickness_um()
-            wafer = check_start(
-                self, action, on_chuck, recipe.target_thickness_um, start_um, substrate_um
-            )
+            wafer = await check_start(
+                self, action, GrindPhase(phase), wafer_on_chuck(wafer_id, side),
+                recipe.target_thickness_um, start_um, substrate_um,
+            )  # fmt: skip
             await self.require_interlocks(action, SPEC.command_by_name["start"].interlocks)
             resolution_um = await self.request_gauge_resolution_um()
             await self.set_constants(f"{action} {wafer.wafer_id}: set the recipe", setpoints)
@@ -239,3 +241,9 @@ class GemGrinder(GemEquipment, Grinder):
             gauge_resolution_um=resolution_um,
             process_time_s=float(values["cycle_time_s"]),
         )
+
+
+def wafer_on_chuck(wafer_id: str, side: str) -> WaferOnChuck | None:
+    """The workpiece on the chuck from its status variables (`wafer_id`, `wafer_side`): None
+    for the empty id the tool gives with none."""
+    return WaferOnChuck(wafer_id, GrindSide(side)) if wafer_id else None

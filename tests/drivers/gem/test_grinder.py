@@ -270,3 +270,24 @@ async def test_a_load_or_an_unload_while_a_cycle_runs_is_refused_before_anything
         await action(grinder)
     assert not [sent for sent in grinder_bench.equipment.received if sent.startswith("S2F41")]
     assert tool.wafer_id == "W1"
+
+
+async def test_a_grind_with_an_alarm_the_driver_has_not_seen_is_refused_as_the_alarm(
+    grinder_bench,
+) -> None:
+    """The phase the driver reads with the wafer before a grind (`FAULT` while an alarm is
+    latched) tells it what `GRIN:STAR` refuses before the chuck (`ALARM_ACTIVE`): the grind is
+    refused as the alarm, which the driver reads (S5F5) and enters its fault with, before
+    anything is sent that changes the tool."""
+    grinder = await grinder_bench.driver()
+    tool = grinder_bench.model.tool
+    tool.inject_fault("gauge_fault")  # latched as the tool advances, then repaired
+    tool.clear_fault("gauge_fault")  # the chuck is empty too
+    grinder_bench.equipment.received.clear()
+    with pytest.raises(ToolAlarm, match=r"grind: alarm GAUGE_FAULT"):
+        await grinder.grind(RECIPE)
+    assert grinder.state is ToolState.FAULT
+    changed = [
+        sent for sent in grinder_bench.equipment.received if sent.startswith(("S2F15", "S2F41"))
+    ]
+    assert not changed
