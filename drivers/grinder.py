@@ -34,6 +34,7 @@ from .errors import LimitViolation, ProtocolError, ToolAlarm, ToolStateError
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command, quote, setpoint, unquote
 from .roles.grinder import (
+    AT_REST,
     CycleResult,
     Grinder,
     GrinderStatus,
@@ -43,7 +44,16 @@ from .roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-from .specs.grinder import GAUGE_READING, NO_WAFER, SPEC, STATUS_REPLY
+from .specs.grinder import (
+    ALARM_ACTIVE,
+    GAUGE_READING,
+    GRINDING,
+    NO_WAFER,
+    SPEC,
+    STATUS_REPLY,
+    TARGET_NOT_BELOW_READING,
+    TARGET_NOT_SET,
+)
 
 #: Assumptions for the cycle's time allowance: the hardest material removes at least this share
 #: of the feed, and the polish stage at least this rate (est). Beyond the allowance plus the
@@ -202,16 +212,17 @@ class ScpiGrinder(ScpiDriver, Grinder):
             substrate_um = await self._gauge_reading(
                 "read substrate thickness", substrate, on_substrate
             )
-            wafer = check_start(
-                self, action, self.wafer_from(on_chuck), recipe.target_thickness_um, start_um,
-                substrate_um,
-            )  # fmt: skip
-            self.require_closed(action, interlocks, command(SPEC, "start").interlocks)
             resolution, cycle = await self.query_units(
                 action, command(SPEC, "gauge_resolution").query, command(SPEC, "status").query
             )
             resolution_um = self._finite("read gauge resolution", resolution)
-            before = self.status_from(cycle).cycle_count
+            status = self.status_from(cycle)
+            wafer = await check_start(
+                self, action, status.phase, self.wafer_from(on_chuck), recipe.target_thickness_um,
+                start_um, substrate_um,
+            )  # fmt: skip
+            self.require_closed(action, interlocks, command(SPEC, "start").interlocks)
+            before = status.cycle_count
             await self.send(f"{action} {wafer.wafer_id}: set the recipe", *setpoints)
             await self.send(f"{action} {wafer.wafer_id}: start", command(SPEC, "start").short)
             status = await self._wait_cycle(action, recipe, start_um, before)
@@ -276,9 +287,10 @@ class ScpiGrinder(ScpiDriver, Grinder):
             self.trace(name, getattr(status, name))
 
 
-def check_start(
+async def check_start(
     driver: Equipment,
     action: str,
+    phase: GrindPhase,
     wafer: WaferOnChuck | None,
     target_um: float,
     start_um: float,
@@ -286,19 +298,38 @@ def check_start(
 ) -> WaferOnChuck:
     """Refuse `action`, a grind of the chuck's `wafer` to `target_um`, for what the grinder
     checks of a cycle's start before its interlocks, in the order `GRIN:STAR` declares it
-    (its `preconditions`), so the driver names the reason the tool would, the interlocks being
-    judged after it (conventions.md, SCPI's precedence); the wafer it may grind.
+    (its `preconditions`, `ScpiCommand.first_unmet`), from what the driver read before it
+    sends anything (the grinder's `phase`, the chuck, the gauges), so the driver names the
+    reason the tool would, the interlocks being judged after it (conventions.md, SCPI's
+    precedence); the wafer it may grind. (The SCPI and the GEM grinder drivers both check so.)
 
-    An empty chuck is refused in the tool's words (`NO_WAFER`, `ToolStateError`). The target
-    the driver sends with the recipe, so it is set; it must leave what the workpiece needs, from
-    the tool's own measurements, and lie below the present thickness (`LimitViolation`): back
-    grinding removes substrate, what stands on the front stays, and the silicon left must not
-    fall below `substrate_remaining_um`; front grinding removes resin and bump tops, and the
-    features left above the substrate must not fall below `front_remaining_um`. (The SCPI and
-    the GEM grinder drivers both check so.)
+    A cycle running (a stage's phase) and an empty chuck are refused in the tool's words
+    (`GRINDING`, `NO_WAFER`, `ToolStateError`); an alarm latched (`FAULT`, `ALARM_ACTIVE`) as
+    every alarm the driver meets is: read (`refresh_alarms`, the driver entering FAULT) and
+    raised naming them (`ToolAlarm`). The target the driver sends with the recipe, so it is
+    set; it must leave what the workpiece needs, from the tool's own measurements, and lie
+    below the present thickness (`LimitViolation`): back grinding removes substrate, what
+    stands on the front stays, and the silicon left must not fall below
+    `substrate_remaining_um`; front grinding removes resin and bump tops, and the features
+    left above the substrate must not fall below `front_remaining_um`.
     """
-    if wafer is None:
-        raise ToolStateError(driver.name, driver.address, action, NO_WAFER.words())
+    start = command(SPEC, "start")
+    first = start.first_unmet(
+        {
+            GRINDING: phase not in AT_REST,
+            ALARM_ACTIVE: phase is GrindPhase.FAULT,
+            NO_WAFER: wafer is None,
+            TARGET_NOT_SET: False,  # sent with the recipe
+            # the driver's own check below, after the limits it adds (LimitViolation)
+            TARGET_NOT_BELOW_READING: False,
+        }
+    )
+    if first == ALARM_ACTIVE:
+        await driver.refresh_alarms()
+        raise driver.alarm_error(action)
+    if first is not None:
+        raise ToolStateError(driver.name, driver.address, action, first.words(**start.own_fields))
+    assert wafer is not None  # NO_WAFER refuses an empty chuck
     if wafer.side is GrindSide.BACK:
         front_um = start_um - substrate_um
         driver.check_limit(

@@ -18,7 +18,7 @@ physics (removal rates, spindle load and surface by material, and the ground twi
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -26,9 +26,11 @@ from packline.clock import Clock
 from packline.drivers.families.scpi_wire import command, quote
 from packline.drivers.roles.grinder import CycleResult, GrinderStatus, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import (
+    ALARM_ACTIVE,
     COARSEST_GAUGE_RESOLUTION_UM,
     FINEST_GAUGE_RESOLUTION_UM,
     GAUGE_READING,
+    GRINDING,
     NO_WAFER,
     PROCESSED_LAST,
     SPEC,
@@ -175,9 +177,6 @@ class SimGrinder(ScpiSimTool):
         self.reset_setpoints(SETPOINT_ATTRIBUTES)
 
     def device_commands(self) -> Iterable[Header]:
-        def not_grinding(what: str) -> Callable[[], None]:
-            return lambda: self._require_not_running(what)
-
         header = self.header
         yield from (
             Header(header("gauge_resolution"), lambda _: f"{self.gauge_resolution_um:g}"),
@@ -187,12 +186,14 @@ class SimGrinder(ScpiSimTool):
             Header(header("wafer_reload"), None, partial(self._load, rework=True)),
             Header(header("wafer_unload"), None, self._unload),
             Header(header("wafer"), self._wafer_reply),
-            self.switch_header(header("vacuum"), "vacuum_on", not_grinding(self.short("vacuum"))),
+            self.switch_header(
+                header("vacuum"), "vacuum_on", partial(self._refuse_unmet, "vacuum")
+            ),
             Header(header("start"), None, self._start),
             Header(header("status"), self._state_reply),
         )
         for setpoint, attribute in SETPOINT_ATTRIBUTES.items():
-            yield self.setpoint_header(setpoint, attribute, not_grinding(self.short(setpoint)))
+            yield self.setpoint_header(setpoint, attribute, partial(self._refuse_unmet, setpoint))
 
     # ----------------------------------------------------------------- replies
 
@@ -258,19 +259,12 @@ class SimGrinder(ScpiSimTool):
 
     # ----------------------------------------------------------------- commands
 
-    def _require_not_running(self, what: str) -> None:
-        if self.phase in STAGES:
-            raise ScpiError(-221, f"{what} not allowed while grinding")
-
     def _load(self, arguments: list[str], *, rework: bool = False) -> None:
         """`WAF:LOAD` (`WAF:REL` as a `rework`, of a wafer this tool may have processed last)."""
         count(self.short("wafer_load"), arguments, 2)
         wafer_id, side = quoted_wafer_id(arguments[0], 0), arguments[1]
         if side.upper() not in GrindSide.__members__:
             raise ScpiError(-224, f"side {side} is not FRONT or BACK", parameter=1)
-        self._require_not_running(self.short("wafer_load"))
-        if self.alarms:
-            raise ScpiError(202, ",".join(sorted(self.alarms)))
         self._refuse_unmet("wafer_reload" if rework else "wafer_load")
         try:
             self.twin.load(wafer_id, self.name, rework=rework)
@@ -282,25 +276,29 @@ class SimGrinder(ScpiSimTool):
     def _unload(self, arguments: list[str]) -> None:
         """The chuck emptied; the last cycle's progress and time stay readable (fields 7, 8)."""
         count(self.short("wafer_unload"), arguments, 0)
-        self._require_not_running(self.short("wafer_unload"))
         self._refuse_unmet("wafer_unload")
         self.wafer_id = None
 
     def _refuse_unmet(self, name: str) -> None:
-        """Refuse the command `name` when the chuck does not give what the spec declares it
-        needs, the first unmet of its preconditions in their order, in their words. A load's
-        last, a wafer this tool processed last (`PROCESSED_LAST`), is judged as the twin takes
-        the wafer, once the chuck has taken the load (`_load`)."""
-        first = command(SPEC, name).first_unmet(
+        """Refuse the command `name` when the grinder (a cycle running, an alarm latched) or its
+        chuck does not give what the spec declares it needs, the first unmet of its
+        preconditions in their order, in their words. A load's last, a wafer this tool
+        processed last (`PROCESSED_LAST`), is judged as the twin takes the wafer, once the chuck
+        has taken the load (`_load`)."""
+        if refusal := first_unmet_refusal(
+            command(SPEC, name),
             {
+                GRINDING: self.phase in STAGES,
+                ALARM_ACTIVE: bool(self.alarms),
                 WAFER_ON_CHUCK: self.wafer_id is not None,
                 VACUUM_ON: self.vacuum_on,
                 NO_WAFER: self.wafer_id is None,
                 PROCESSED_LAST: False,
-            }
-        )
-        if first is not None:
-            raise unmet(first, wafer=self.wafer_id)
+            },
+            alarms=self.alarm_list(),
+            wafer=self.wafer_id,
+        ):
+            raise refusal
 
     def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""
@@ -318,14 +316,13 @@ class SimGrinder(ScpiSimTool):
             self._end_cycle(CycleResult.ABORTED, self.clock.now())
 
     def _start(self, arguments: list[str]) -> None:
-        """State (running, alarm 202, then the spec's preconditions: no wafer 203, the target),
-        then the interlocks (201)."""
+        """The state (the spec's preconditions: a cycle running, an alarm 202, no wafer 203, the
+        target), then the interlocks (201)."""
         count(self.short("start"), arguments, 0)
-        self._require_not_running(self.short("start"))
-        if self.alarms:
-            raise ScpiError(202, ",".join(sorted(self.alarms)))
         level, target = self.level_um(), self.target_um
         start_unmet = {
+            GRINDING: self.phase in STAGES,
+            ALARM_ACTIVE: bool(self.alarms),
             NO_WAFER: self.wafer_id is None,
             TARGET_NOT_SET: target is None,
             TARGET_NOT_BELOW_READING: (
@@ -335,6 +332,7 @@ class SimGrinder(ScpiSimTool):
         if refusal := first_unmet_refusal(
             command(SPEC, "start"),
             start_unmet,
+            alarms=self.alarm_list(),
             target="" if target is None else f"{target:g}",
             reading=self._gauge_reply(level),
         ):

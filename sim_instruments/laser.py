@@ -182,20 +182,17 @@ class SimLaser(ScpiSimTool):
         }
         for name, (query, setting) in handlers.items():
             yield Header(self.header(name), query, setting)
-        idle = self._idle_only
-        yield self.switch_header(self.header("jet"), "gas_jet", lambda: idle("gas jet"))
-        yield self.switch_header(self.header("suction"), "suction", lambda: idle("suction"))
+        idle = self._idle
+        yield self.switch_header(self.header("jet"), "gas_jet", idle("jet"))
+        yield self.switch_header(self.header("suction"), "suction", idle("suction"))
         yield self.choice_header(
-            self.header("drill_mode"),
-            "drill_mode",
-            DRILL_MODE_MNEMONICS,
-            lambda: idle("drill mode"),
+            self.header("drill_mode"), "drill_mode", DRILL_MODE_MNEMONICS, idle("drill_mode")
         )
-        yield self.setpoint_header("via_depth_um", "drill_depth_um", lambda: idle("drill depth"))
+        yield self.setpoint_header("via_depth_um", "drill_depth_um", idle("drill_depth"))
         yield self.setpoint_header(
-            self.source_spec.via_diameter, "drill_diameter_um", lambda: idle("via diameter")
+            self.source_spec.via_diameter, "drill_diameter_um", idle("drill_diameter")
         )
-        yield self.setpoint_header("clean_pulses", "clean_pulses", lambda: idle("pulses"))
+        yield self.setpoint_header("clean_pulses", "clean_pulses", idle("clean_pulses"))
 
     # ----------------------------------------------------------------- common and system
 
@@ -332,7 +329,7 @@ class SimLaser(ScpiSimTool):
 
     def _flip(self, arguments: list[str]) -> None:
         count(self.short("wafer_flip"), arguments, 0)
-        self._idle_only("flip")
+        self._idle_only("wafer_flip")
         self.chuck.flip()
 
     def _unload(self, arguments: list[str]) -> None:
@@ -364,15 +361,16 @@ class SimLaser(ScpiSimTool):
 
     # ----------------------------------------------------------------- job settings
 
-    def _idle_only(self, setting: str) -> None:
-        """Refuse a change of `setting` (the words naming it) while a job runs, as the spec
-        declares (`JOB_HOLDS_SETTINGS`)."""
+    def _idle_only(self, name: str) -> None:
+        """Refuse the command `name` while a job runs, as the spec declares
+        (`JOB_HOLDS_SETTINGS`), in the words naming what it would change, the command's own
+        (its `own_fields`)."""
         if self._job_running():
-            raise unmet(JOB_HOLDS_SETTINGS, setting=setting)
+            raise unmet(JOB_HOLDS_SETTINGS, **command(SPEC, name).own_fields)
 
-    def _idle(self, setting: str) -> Callable[[], None]:
-        """The guard of a setting refused while a job runs."""
-        return lambda: self._idle_only(setting)
+    def _idle(self, name: str) -> Callable[[], None]:
+        """The guard of the command `name`, refused while a job runs (`_idle_only`)."""
+        return lambda: self._idle_only(name)
 
     def _select_all_sites(self, arguments: list[str]) -> None:
         choice(self.short("sites"), arguments, {True: "ALL"})
@@ -381,7 +379,7 @@ class SimLaser(ScpiSimTool):
 
     def _clear_sites(self, arguments: list[str]) -> None:
         count(self.short("sites_clear"), arguments, 0)
-        self._idle_only("sites")
+        self._idle_only("sites_clear")
         self.chuck.clear_selection()
 
     def _add_sites(self, arguments: list[str]) -> None:
@@ -394,7 +392,7 @@ class SimLaser(ScpiSimTool):
             added = np.array([int(a) for a in arguments], np.int64)
         except ValueError:
             raise ScpiError(-104, "site indices must be integers") from None
-        self._idle_only("sites")
+        self._idle_only("sites_add")
         self.chuck.add_sites(added)
 
     # ----------------------------------------------------------------- jobs

@@ -20,6 +20,7 @@ renders the page's command and error tables.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -227,10 +228,9 @@ class ScpiSetpoint(Setpoint):
 
 Form = Literal["set", "query", "both"]
 
-#: A field of a precondition's detail, `{atmosphere}`, which the tool fills in.
+#: A field of a precondition's detail, `{atmosphere}`, which the tool fills in; the page
+#: writes it `<atmosphere>`, as its syntax column writes parameters.
 _DETAIL_FIELD = re.compile(r"\{(\w+)\}")
-#: How the page writes such a field: `<atmosphere>`, as its syntax column writes parameters.
-_PLACEHOLDER = r"<\1>"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,44 +243,64 @@ class ScpiPrecondition:
     them too, and the page's command table gives them (`ScpiCommand.preconditions`). A code
     that is no error (0) or a standard one the family does not know is refused.
 
-    A tool's own code (above 0) is an error the tool keeps for this precondition alone (the
-    grinder's `203,"No wafer on chuck"`): its detail is that error's message, which the tool's
-    refusal of the code states from it, and it is queued with nothing after it (`queued`); such
-    a detail has no `{field}`, a message being fixed."""
+    A tool's own code (above 0) is an error the tool keeps for this precondition alone: it
+    declares the error's `message` too (the grinder's `203,"No wafer on chuck"`), which the
+    tool's refusal of the code states from it; its detail, if any, follows the message as a
+    standard error's does (the grinder's `202,"Alarm active;GAUGE_FAULT"`, `{alarms}`). A
+    standard code has the family's message and so declares none, and a detail to say why."""
 
     code: int
-    detail: str
+    detail: str = ""
+    message: str = ""
 
     def __post_init__(self) -> None:
         known = {**STANDARD_ERRORS, **FURTHER_STANDARD_ERRORS}
         if self.code == NO_ERROR or (self.code < 0 and self.code not in known):
             raise ValueError(
-                f"precondition {self.detail!r}: code {self.code} is no refusal of the family "
+                f"precondition {self.page_form}: code {self.code} is no refusal of the family "
                 f"(a standard error of {sorted(set(known) - {NO_ERROR})}, or a tool's own, "
                 "above 0)"
             )
-        if self.code > 0 and _DETAIL_FIELD.search(self.detail):
+        if self.code > 0 and not self.message:
             raise ValueError(
-                f"precondition {self.detail!r}: the tool's own code {self.code} is queued with "
-                "its message alone, which has no {field} to fill in"
+                f"precondition {self.page_form}: the tool's own code {self.code} declares its "
+                "message, which the family does not know"
+            )
+        if self.code < 0 and (self.message or not self.detail):
+            raise ValueError(
+                f"precondition {self.page_form}: the standard code {self.code} has the "
+                "family's message and needs a detail saying why, not a message of its own"
             )
 
     def words(self, **fields: object) -> str:
-        """The refusal's words, its `{field}`s filled in from `fields`: the detail queued after
-        a standard error's message, or the tool's own error's message."""
-        return self.detail.format(**fields)
+        """The refusal's words, what says why, its `{field}`s filled in from `fields`: a
+        standard error's detail (its message, the family's, says nothing of the why), a tool's
+        own error's message with any detail after `;`, as `SYST:ERR?` gives them."""
+        return self.words_template.format(**fields)
 
     def queued(self, **fields: object) -> tuple[int, str]:
         """The code and the detail the tool queues refusing a command for this precondition
-        (`{field}`s from `fields`): its words after a standard error's message, nothing after
-        the tool's own error's message, which the words are."""
-        return self.code, "" if self.code > 0 else self.words(**fields)
+        (`{field}`s from `fields`): its detail, the message being the code's."""
+        return self.code, self.detail.format(**fields)
 
     @property
     def page_form(self) -> str:
-        """The refusal as the page's command table gives it: the code, then the detail, its
+        """The refusal as the page's command table gives it: the code, then the words, their
         fields as placeholders (`-221 `atmosphere <atmosphere> not ready``)."""
-        return f"{self.code} `{_DETAIL_FIELD.sub(_PLACEHOLDER, self.detail)}`"
+        return self.page_form_of({})
+
+    def page_form_of(self, fields: Mapping[str, str]) -> str:
+        """`page_form` in the row of a command that fills in `fields` itself
+        (`ScpiCommand.precondition_fields`): those given, the others placeholders."""
+        words = _DETAIL_FIELD.sub(
+            lambda match: fields.get(match[1], f"<{match[1]}>"), self.words_template
+        )
+        return f"{self.code} `{words}`"
+
+    @property
+    def words_template(self) -> str:
+        """The words with their `{field}`s unfilled."""
+        return ";".join(part for part in (self.message, self.detail) if part)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,9 +317,14 @@ class ScpiCommand(Command):
     reply: str = NOTHING
     overlapped: bool = False
     #: What the tool's state must allow for it to be accepted, in the order the tool checks
-    #: them (after the phases of `allowed_in`, before the interlocks), each refused in its
-    #: declared words (`ScpiPrecondition`).
+    #: them (after its parameters, before the interlocks), each refused in its declared words
+    #: (`ScpiPrecondition`).
     preconditions: tuple[ScpiPrecondition, ...] = ()
+    #: The `{field}`s of its preconditions' words that are this command's own, the same
+    #: whatever the state (the laser's `{setting}`, what a running job holds: `gas jet`),
+    #: stated here once: the tool fills them in (`ScpiPrecondition.words`), the page's row
+    #: gives them filled in (`own_fields`, with `{header}`).
+    precondition_fields: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
     #: A number query's reply stated by its decimals (`reply_value` writes it so, the page's
     #: reply is its form, `<0.00000>`), where a hand-written example would state them again;
     #: None: `reply` says what the reply is.
@@ -323,7 +348,7 @@ class ScpiCommand(Command):
         and a driver that judges the command before sending it (the GEM grinder). A declared
         precondition `unmet_now` does not judge is a ValueError naming it: the judge and the
         spec have drifted apart."""
-        unjudged = [each.detail for each in self.preconditions if each not in unmet_now]
+        unjudged = [each.page_form for each in self.preconditions if each not in unmet_now]
         if unjudged:
             raise ValueError(
                 f"{self.header}: the spec declares preconditions that are not judged: "
@@ -337,17 +362,45 @@ class ScpiCommand(Command):
             raise ValueError(f"{self.header}: its reply is not declared by its decimals")
         return f"{value:.{self.decimals}f}"
 
-    @property
-    def meaning(self) -> str:
+    def meaning(self, spec: ToolSpec[ScpiWire]) -> str:
         """The page's words for it: its doc, its preconditions' refusals (in the order the
-        tool checks them), and whether it is overlapped."""
-        refusals = ", ".join(precondition.page_form for precondition in self.preconditions)
+        tool checks them), then the refusal of its `interlocks` open (the spec's interlock
+        error, the open ones' words: `interlock_reasons`), and whether it is overlapped."""
+        refusals = ", ".join(
+            precondition.page_form_of(self.own_fields) for precondition in self.preconditions
+        )
         order = ", checked in this order" if len(self.preconditions) > 1 else ""
         return (
             self.doc
             + (f"; refused{order}: {refusals}" if refusals else "")
+            + self._interlocks_refused(spec)
             + ("; overlapped: `*OPC?` answers once it ends" if self.overlapped else "")
         )
+
+    def _interlocks_refused(self, spec: ToolSpec[ScpiWire]) -> str:
+        """How the page's row says the command is refused with its interlocks open, after its
+        preconditions: the spec's interlock error, and the words of the open ones, `,`
+        between them (`interlock_reasons`)."""
+        if not self.interlocks:
+            return ""
+        code = scpi_wire(spec).interlock_error
+        after = "then " if self.preconditions else ""
+        if len(self.interlocks) == 1:
+            words = interlock_reasons(spec, self.interlocks)
+            return f"; {after}with its interlock open: {code} `{words}`"
+        each = ", ".join(f"`{interlock_reasons(spec, [name])}`" for name in self.interlocks)
+        return (
+            f"; {after}with an interlock open: {code} naming the open ones, `,` between them "
+            f"({each})"
+        )
+
+    @property
+    def own_fields(self) -> dict[str, str]:
+        """The `{field}`s of its preconditions' words the command fills in itself: `{header}`,
+        its header's short form as the tool's error details name it (the grinder's `WAF:UNL
+        not allowed while grinding`), then its `precondition_fields`, which may name it
+        otherwise (the grinder's rework load is refused in the plain load's name)."""
+        return {"header": self.short, **self.precondition_fields}
 
     @property
     def query(self) -> str:
@@ -581,7 +634,12 @@ class ScpiWire:
             "commands": table(
                 ("command", "reply", "tool range", "meaning"),
                 (
-                    (forms(c), c.reply, " / ".join(ranges.get(c.header, {}).values()), c.meaning)
+                    (
+                        forms(c),
+                        c.reply,
+                        " / ".join(ranges.get(c.header, {}).values()),
+                        c.meaning(spec),
+                    )
                     for c in commands
                 ),
             ),

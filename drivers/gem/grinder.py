@@ -8,10 +8,11 @@ workpiece and the chuck are remote commands answered at once; a cycle is the rem
 result and the gauge's reading in its report: no polling. An alarm ends the wait at once. The
 cycle's time allowance, the target checks and the limits are the SCPI driver's
 (`drivers/grinder.py`): the process window is the role's, whatever wire carries it. What a
-load or an unload needs of the chuck (the preconditions the spec declares of the SCPI
-grinder's command) is read from the status variables before the command is sent and refused
-in the spec's words, the SCPI grinder's: the tool's own refusal, HCACK 2, says only that it
-cannot perform now.
+load or an unload needs of the grinder and its chuck (the preconditions the spec declares of
+the SCPI grinder's command: no cycle running, no alarm latched, the chuck's) is read from the
+status variables before the command is sent and refused as the SCPI grinder refuses, a
+latched alarm as the alarm, the others in the spec's words: the tool's own refusal, HCACK 2,
+says only that it cannot perform now.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..grinder import (
     cycle_allowance_s,
 )
 from ..roles.grinder import (
+    AT_REST,
     CycleResult,
     Grinder,
     GrinderStatus,
@@ -36,6 +38,8 @@ from ..roles.grinder import (
     WaferOnChuck,
 )
 from ..specs.grinder import (
+    ALARM_ACTIVE,
+    GRINDING,
     NO_WAFER,
     PROCESSED_LAST,
     SPEC,
@@ -93,8 +97,7 @@ class GemGrinder(GemEquipment, Grinder):
         return status
 
     async def request_wafer(self) -> WaferOnChuck | None:
-        wafer_id, side = await self.request_values("read wafer", "wafer_id", "wafer_side")
-        return WaferOnChuck(wafer_id, GrindSide(side)) if wafer_id else None
+        return wafer_on_chuck(*await self.request_values("read wafer", "wafer_id", "wafer_side"))
 
     async def _gauge(self, action: str, name: str) -> float:
         """A gauge's reading; an invalid one means the gauge failed (the tool raises an alarm)."""
@@ -143,17 +146,25 @@ class GemGrinder(GemEquipment, Grinder):
         await self.command("unload")
 
     async def _refuse_unmet(self, action: str, name: str) -> None:
-        """Refuse `action` before its remote command is sent when the chuck (`wafer_id`,
-        `vacuum_on`) does not give what the SCPI grinder's command `name` needs of it, the
-        first unmet of its `preconditions` in their order (`ScpiCommand.first_unmet`), in its
-        words, as the SCPI grinder refuses: the GEM grinder's own refusal, HCACK 2, would say
-        only that it cannot perform now. A wafer already on the chuck is `WorkpieceHeld`
-        naming it, as every tool's refused load is (`loading`, `require_empty`); any other,
-        `ToolStateError`."""
-        wafer_id, vacuum_on = await self.request_values(action, "wafer_id", "vacuum_on")
+        """Refuse `action` before its remote command is sent when the grinder (`phase`: a cycle
+        running, an alarm latched) or its chuck (`wafer_id`, `vacuum_on`) does not give what
+        the SCPI grinder's command `name` needs of it, the first unmet of its `preconditions`
+        in their order (`ScpiCommand.first_unmet`), as the SCPI grinder refuses: the GEM
+        grinder's own refusal, HCACK 2, would say only that it cannot perform now. A latched
+        alarm is read (`refresh_alarms`, which puts the driver in FAULT) and raised as every
+        alarm the driver meets is, `ToolAlarm` naming them; a wafer already on the chuck is
+        `WorkpieceHeld` naming it, as every tool's refused load is (`loading`,
+        `require_empty`); any other, a cycle running among them, `ToolStateError` in its
+        words."""
+        phase, wafer_id, vacuum_on = await self.request_values(
+            action, "phase", "wafer_id", "vacuum_on"
+        )
         held = wafer_id or None
-        first = command(SPEC, name).first_unmet(
+        refused = command(SPEC, name)
+        first = refused.first_unmet(
             {
+                GRINDING: GrindPhase(phase) not in AT_REST,
+                ALARM_ACTIVE: GrindPhase(phase) is GrindPhase.FAULT,
                 WAFER_ON_CHUCK: held is not None,
                 VACUUM_ON: bool(vacuum_on),
                 NO_WAFER: held is None,
@@ -164,7 +175,10 @@ class GemGrinder(GemEquipment, Grinder):
         )
         if first is None:
             return
-        words = first.words(wafer=held)
+        if first == ALARM_ACTIVE:
+            await self.refresh_alarms()
+            raise self.alarm_error(action)
+        words = first.words(**refused.own_fields, wafer=held)
         if held is not None and first == WAFER_ON_CHUCK:
             raise self.held_refusal(action, [held], words)
         raise ToolStateError(self.name, self.address, action, words)
@@ -185,12 +199,15 @@ class GemGrinder(GemEquipment, Grinder):
             name: self.check_limit(action, name, getattr(recipe, name)) for name in RECIPE_SETPOINTS
         }
         async with self.operation(action):
-            on_chuck = await self.request_wafer()
+            phase, wafer_id, side = await self.request_values(
+                action, "phase", "wafer_id", "wafer_side"
+            )
             start_um = await self.request_thickness_um()
             substrate_um = await self.request_substrate_thickness_um()
-            wafer = check_start(
-                self, action, on_chuck, recipe.target_thickness_um, start_um, substrate_um
-            )
+            wafer = await check_start(
+                self, action, GrindPhase(phase), wafer_on_chuck(wafer_id, side),
+                recipe.target_thickness_um, start_um, substrate_um,
+            )  # fmt: skip
             await self.require_interlocks(action, SPEC.command_by_name["start"].interlocks)
             resolution_um = await self.request_gauge_resolution_um()
             await self.set_constants(f"{action} {wafer.wafer_id}: set the recipe", setpoints)
@@ -224,3 +241,9 @@ class GemGrinder(GemEquipment, Grinder):
             gauge_resolution_um=resolution_um,
             process_time_s=float(values["cycle_time_s"]),
         )
+
+
+def wafer_on_chuck(wafer_id: str, side: str) -> WaferOnChuck | None:
+    """The workpiece on the chuck from its status variables (`wafer_id`, `wafer_side`): None
+    for the empty id the tool gives with none."""
+    return WaferOnChuck(wafer_id, GrindSide(side)) if wafer_id else None

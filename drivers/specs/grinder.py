@@ -42,17 +42,22 @@ def gauge_decimals(resolution_um: float) -> int:
     return len(f"{resolution_um:g}".partition(".")[2])
 
 
-#: The phases in which setpoints, the chuck and the wafer may change (not grinding).
-NOT_GRINDING = ("IDLE", "FAULT")
-
-#: What the chuck must give a command (`ScpiCommand.preconditions`), each refused in its words
-#: once the grinder is not grinding and has no alarm (202): a wafer already on it and its vacuum
-#: on are settings conflicts (-221, `{wafer}` the wafer on the chuck), an empty chuck the
-#: grinder's own error 203, whose message the words are.
+#: While a cycle runs, the setpoints, the chuck and the wafer stay as they are and no other
+#: cycle starts: what those commands need first, a settings conflict naming the command
+#: (`{header}`, its own: `ScpiCommand.own_fields`).
+GRINDING = ScpiPrecondition(code=-221, detail="{header} not allowed while grinding")
+#: What a load and a cycle's start need next: no alarm latched, the grinder's own error 202
+#: (`{alarms}`: the latched alarms, alphabetical, `,` between them, as `SYST:ALAR?` answers
+#: them).
+ALARM_ACTIVE = ScpiPrecondition(code=202, message="Alarm active", detail="{alarms}")
+#: What the chuck must give a command (`ScpiCommand.preconditions`), each refused in its words:
+#: a wafer already on it and its vacuum on are settings conflicts (-221, `{wafer}` the wafer on
+#: the chuck), an empty chuck the grinder's own error 203, its message the words.
 WAFER_ON_CHUCK = ScpiPrecondition(code=-221, detail="wafer {wafer} is on the chuck")
 VACUUM_ON = ScpiPrecondition(code=-221, detail="chuck vacuum is on; release it first")
-NO_WAFER = ScpiPrecondition(code=203, detail="No wafer on chuck")
-#: The rework load, which takes a wafer this tool processed last.
+NO_WAFER = ScpiPrecondition(code=203, message="No wafer on chuck")
+#: The plain load, and the rework load, which takes a wafer this tool processed last.
+LOAD_HEADER = "WAFer:LOAD"
 RELOAD_HEADER = "WAFer:RELoad"
 #: What a plain load needs of its wafer, after what it needs of the chuck: not one this tool
 #: processed last (`{processed}`: the line's account of it, the wafer, what this tool did
@@ -215,25 +220,25 @@ COMMANDS = (
         "tape; same grid and conventions",
     ),
     ScpiCommand(
-        name="wafer_load", header="WAFer:LOAD", syntax='"<id>",FRONT|BACK',
-        parameters=("wafer_id", "side"), allowed_in=("IDLE",),
-        preconditions=(WAFER_ON_CHUCK, VACUUM_ON, PROCESSED_LAST),
-        doc="not grinding, no alarm (202): the workpiece lies on the chuck with that side "
-        "facing the wheel. FRONT: resin top, bump tops and die "
-        "backs are ground (000:f); BACK: the substrate is thinned (front on the chuck, under "
-        "tape). `\"<id>\"`: a quoted string (-104 bare) of 1-16 printable ASCII characters "
-        "without space, `,`, `;` or `\"` (-224)",
+        name="wafer_load", header=LOAD_HEADER, syntax='"<id>",FRONT|BACK',
+        parameters=("wafer_id", "side"),
+        preconditions=(GRINDING, ALARM_ACTIVE, WAFER_ON_CHUCK, VACUUM_ON, PROCESSED_LAST),
+        doc="the workpiece lies on the chuck with that side facing the wheel. FRONT: resin "
+        "top, bump tops and die backs are ground (000:f); BACK: the substrate is thinned "
+        "(front on the chuck, under tape). `\"<id>\"`: a quoted string (-104 bare) of 1-16 "
+        "printable ASCII characters without space, `,`, `;` or `\"` (-224)",
     ),
     ScpiCommand(
         name="wafer_reload", header=RELOAD_HEADER, syntax='"<id>",FRONT|BACK',
-        parameters=("wafer_id", "side"), allowed_in=("IDLE",),
-        preconditions=(WAFER_ON_CHUCK, VACUUM_ON),
-        doc=f"`WAF:LOAD` as a rework: {RELOAD_DOC}",
+        parameters=("wafer_id", "side"),
+        preconditions=(GRINDING, ALARM_ACTIVE, WAFER_ON_CHUCK, VACUUM_ON),
+        # refused while grinding in the plain load's name, as the tool words it
+        precondition_fields={"header": short_form(LOAD_HEADER)},
+        doc=f"`{short_form(LOAD_HEADER)}` as a rework: {RELOAD_DOC}",
     ),
     ScpiCommand(
-        name="wafer_unload", header="WAFer:UNLoad", allowed_in=NOT_GRINDING,
-        preconditions=(NO_WAFER, VACUUM_ON),
-        doc="not grinding: chuck empty (also allowed in fault, to recover the wafer)",
+        name="wafer_unload", header="WAFer:UNLoad", preconditions=(GRINDING, NO_WAFER, VACUUM_ON),
+        doc="the chuck emptied (also with an alarm latched, to recover the wafer)",
     ),
     ScpiCommand(
         name="wafer", header="WAFer", form="query", reply='`"<id>",FRONT|BACK` or `NONE`',
@@ -241,27 +246,25 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="vacuum", header="CHUCk:VACuum", form="both", syntax="ON|OFF|1|0",
-        reply="`1`/`0`", allowed_in=NOT_GRINDING,
-        doc="chuck vacuum (not while grinding); the query answers the valve, whether it holds "
-        "is the `chuck_vacuum` interlock",
+        reply="`1`/`0`", preconditions=(GRINDING,),
+        doc="chuck vacuum; the query answers the valve, whether it holds is the "
+        "`chuck_vacuum` interlock",
     ),
     *(
         ScpiCommand(
             name=setpoint.name, header=setpoint.header, form="both", syntax="<n>",
-            parameters=(setpoint.name,), allowed_in=NOT_GRINDING,
+            parameters=(setpoint.name,), preconditions=(GRINDING,),
             doc=f"{setpoint.unit}, {setpoint.doc}",
         )
         for setpoint in SETPOINTS
         if setpoint.header
     ),
     ScpiCommand(
-        name="start", header="GRINd:STARt", allowed_in=("IDLE",),
+        name="start", header="GRINd:STARt",
         overlapped=True,
         interlocks=("chuck_vacuum", "wafer_present", "grinding_water"),
-        preconditions=(NO_WAFER, TARGET_NOT_SET, TARGET_NOT_BELOW_READING),
-        doc="runs COARSE → FINE → POLISH → IDLE with the setpoints as they are now; refused "
-        "while grinding (-221) and with an alarm (202) before what follows, with an interlock "
-        "open (201) after it",
+        preconditions=(GRINDING, ALARM_ACTIVE, NO_WAFER, TARGET_NOT_SET, TARGET_NOT_BELOW_READING),
+        doc="runs COARSE → FINE → POLISH → IDLE with the setpoints as they are now",
     ),
 )  # fmt: skip
 
@@ -337,12 +340,12 @@ SPEC = ToolSpec(
         ),
         Refusal(
             code=202,
-            text="Alarm active: `WAF:LOAD`/`GRIN:STAR` with an alarm latched; "
-            "the detail names them",
+            text=f"{ALARM_ACTIVE.message}: `WAF:LOAD`/`WAF:REL`/`GRIN:STAR` with an alarm "
+            "latched; the detail names them",
         ),
         Refusal(
             code=203,
-            text=f"{NO_WAFER.detail}: `GRIN:STAR`, `WAF:UNL` on an empty chuck",
+            text=f"{NO_WAFER.message}: `GRIN:STAR`, `WAF:UNL` on an empty chuck",
         ),
     ),
     wire=ScpiWire(interlock_error=201, interlock_reply="named", replies=(STATUS_REPLY,)),

@@ -44,9 +44,6 @@ from .core import (
     ToolSpec,
 )
 
-#: The job states in which the job settings, atmosphere and gas may change (not `RUNN`).
-NOT_RUNNING = ("IDLE", "DONE", "ABOR", "FAUL")
-
 FLUENCE = Range(0.01, 20)
 
 SETPOINTS = (
@@ -248,7 +245,7 @@ JET_UNDER_REDUCED_PRESSURE = ScpiPrecondition(
 NO_SITES = ScpiPrecondition(code=SETTINGS_CONFLICT, detail="no sites selected")
 #: While a job runs, what it runs with stays as it is: the source's and the job's settings,
 #: the atmosphere and gas, the site selection, the face up (`{setting}`: what would change,
-#: `gas jet`).
+#: `gas jet`, each command's own: its `precondition_fields`).
 JOB_HOLDS_SETTINGS = ScpiPrecondition(
     code=SETTINGS_CONFLICT, detail="job running; {setting} cannot change"
 )
@@ -288,13 +285,13 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="frequency", header=":SOURce:FREQuency", form="both", syntax="<f>",
-        parameters=("rep_rate_khz",), allowed_in=NOT_RUNNING,
-        preconditions=(JOB_HOLDS_SETTINGS,), doc="pulse repetition rate, Hz",
+        parameters=("rep_rate_khz",), preconditions=(JOB_HOLDS_SETTINGS,),
+        precondition_fields={"setting": "frequency"}, doc="pulse repetition rate, Hz",
     ),
     ScpiCommand(
         name="fluence", header=":SOURce:FLUence", form="both", syntax="<F>",
-        parameters=("fluence_j_cm2",), allowed_in=NOT_RUNNING,
-        preconditions=(JOB_HOLDS_SETTINGS,), doc="fluence per pulse, J/cm²",
+        parameters=("fluence_j_cm2",), preconditions=(JOB_HOLDS_SETTINGS,),
+        precondition_fields={"setting": "fluence"}, doc="fluence per pulse, J/cm²",
     ),
     ScpiCommand(
         name="power", header=":SOURce:POWer", form="query", reply="W",
@@ -313,13 +310,13 @@ COMMANDS = (
     ScpiCommand(
         name="emission", header=":OUTPut[:STATe]", form="both", syntax="ON|OFF",
         reply="`1`/`0`", interlocks=("enclosure_closed",), preconditions=(ALARM_ACTIVE,),
-        doc="emission enable. ON needs the enclosure closed (-221). OFF also "
-        "closes the shutter and aborts a running job",
+        doc="emission enable; OFF, always taken, also closes the shutter and aborts a running "
+        "job",
     ),
     ScpiCommand(
         name="shutter", header=":OUTPut:SHUTter", form="both", syntax="OPEN|CLOSe",
         reply="`OPEN`/`CLOS`", interlocks=("enclosure_closed",),
-        doc="beam shutter. OPEN needs the enclosure closed (-221). CLOSe aborts a running job",
+        doc="beam shutter; CLOSe, always taken, aborts a running job",
     ),
     ScpiCommand(
         name="door", header=":ENCLosure:DOOR", form="both", syntax="OPEN|CLOSe",
@@ -348,8 +345,8 @@ COMMANDS = (
         doc="the wafer on the chuck",
     ),
     ScpiCommand(
-        name="wafer_flip", header=":WAFer:FLIP", allowed_in=NOT_RUNNING,
-        preconditions=(JOB_HOLDS_SETTINGS, NO_WAFER),
+        name="wafer_flip", header=":WAFer:FLIP", preconditions=(JOB_HOLDS_SETTINGS, NO_WAFER),
+        precondition_fields={"setting": "flip"},
         doc="turn the loaded wafer over on the chuck (the flipper; the door may stay closed), "
         "so its other face lies up. Clears the site selection",
     ),
@@ -362,7 +359,8 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="atmosphere", header=":PROCess:ATMosphere", form="both", syntax="<a>",
-        allowed_in=NOT_RUNNING, preconditions=(JOB_HOLDS_SETTINGS,), overlapped=True,
+        preconditions=(JOB_HOLDS_SETTINGS,), precondition_fields={"setting": "atmosphere"},
+        overlapped=True,
         doc="the gas around the wafer: `AIR`, `VACuum` (reduced pressure), `NITRogen`, "
         "`ARGon`, `FGAS` (forming gas, H2 in N2/Ar: reducing); a change starts a vent, "
         "pump-down or purge (`:ABOR` ends `*OPC?`'s wait for it; the gas goes on settling)",
@@ -373,25 +371,26 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="jet", header=":PROCess:JET", form="both", syntax="ON|OFF",
-        allowed_in=NOT_RUNNING, preconditions=(JOB_HOLDS_SETTINGS,),
+        preconditions=(JOB_HOLDS_SETTINGS,), precondition_fields={"setting": "gas jet"},
         doc="assist gas jet onto the surface (peels residue)",
     ),
     ScpiCommand(
         name="suction", header=":PROCess:SUCTion", form="both", syntax="ON|OFF",
-        allowed_in=NOT_RUNNING, preconditions=(JOB_HOLDS_SETTINGS,),
+        preconditions=(JOB_HOLDS_SETTINGS,), precondition_fields={"setting": "suction"},
         doc="suction nozzle (carries the removed residue away)",
     ),
     ScpiCommand(
-        name="sites", header=":JOB:SITes", syntax="ALL", allowed_in=NOT_RUNNING,
-        preconditions=(JOB_HOLDS_SETTINGS, NO_WAFER), doc="select every site of the loaded wafer",
+        name="sites", header=":JOB:SITes", syntax="ALL",
+        preconditions=(JOB_HOLDS_SETTINGS, NO_WAFER), precondition_fields={"setting": "sites"},
+        doc="select every site of the loaded wafer",
     ),
     ScpiCommand(
-        name="sites_clear", header=":JOB:SITes:CLEar", allowed_in=NOT_RUNNING,
-        preconditions=(JOB_HOLDS_SETTINGS,), doc="select no site",
+        name="sites_clear", header=":JOB:SITes:CLEar", preconditions=(JOB_HOLDS_SETTINGS,),
+        precondition_fields={"setting": "sites"}, doc="select no site",
     ),
     ScpiCommand(
-        name="sites_add", header=":JOB:SITes:ADD", syntax="<i>[,<i>…]", allowed_in=NOT_RUNNING,
-        preconditions=(JOB_HOLDS_SETTINGS, NO_WAFER),
+        name="sites_add", header=":JOB:SITes:ADD", syntax="<i>[,<i>…]",
+        preconditions=(JOB_HOLDS_SETTINGS, NO_WAFER), precondition_fields={"setting": "sites"},
         doc=f"add up to {SITES_PER_COMMAND} sites (0 … n-1) to the selection (after `ALL`, "
         "starts a new list); out of range -222, twice -224",
     ),
@@ -401,34 +400,33 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="drill_mode", header=":DRILl:MODE", form="both", syntax="METal|DEPTh",
-        allowed_in=NOT_RUNNING, preconditions=(JOB_HOLDS_SETTINGS,),
+        preconditions=(JOB_HOLDS_SETTINGS,), precondition_fields={"setting": "drill mode"},
         doc="drill each via to the metal under the resin, or to `:DRIL:DEPT`; default `MET`",
     ),
     ScpiCommand(
         name="drill_depth", header=":DRILl:DEPTh", form="both", syntax="<d>",
-        parameters=("via_depth_um",), allowed_in=NOT_RUNNING,
-        preconditions=(JOB_HOLDS_SETTINGS,), doc="target depth in `DEPTh` mode, µm",
+        parameters=("via_depth_um",), preconditions=(JOB_HOLDS_SETTINGS,),
+        precondition_fields={"setting": "drill depth"}, doc="target depth in `DEPTh` mode, µm",
     ),
     ScpiCommand(
         name="drill_diameter", header=":DRILl:DIAMeter", form="both", syntax="<d>",
-        parameters=("uv_via_diameter_um", "co2_via_diameter_um"), allowed_in=NOT_RUNNING,
-        preconditions=(JOB_HOLDS_SETTINGS,), doc="via diameter, µm: UV / CO2 source",
+        parameters=("uv_via_diameter_um", "co2_via_diameter_um"),
+        preconditions=(JOB_HOLDS_SETTINGS,), precondition_fields={"setting": "via diameter"},
+        doc="via diameter, µm: UV / CO2 source",
     ),
     ScpiCommand(
         name="clean_pulses", header=":CLEan:PULSes", form="both", syntax="<n>",
-        parameters=("clean_pulses",), allowed_in=NOT_RUNNING,
-        preconditions=(JOB_HOLDS_SETTINGS,), doc="pulses per site when cleaning",
+        parameters=("clean_pulses",), preconditions=(JOB_HOLDS_SETTINGS,),
+        precondition_fields={"setting": "pulses"}, doc="pulses per site when cleaning",
     ),
     ScpiCommand(
-        name="job_start", header=":JOB:STARt", syntax="DRILl|CLEan", allowed_in=NOT_RUNNING,
+        name="job_start", header=":JOB:STARt", syntax="DRILl|CLEan",
         overlapped=True, interlocks=tuple(interlock.name for interlock in INTERLOCKS),
         preconditions=(
             JOB_RUNNING, ALARM_ACTIVE, NO_WAFER, ATMOSPHERE_NOT_READY, JET_UNDER_REDUCED_PRESSURE,
             NO_SITES,
         ),
-        doc=f"scan the selected sites; the interlocks ({SETTINGS_CONFLICT}: "
-        + ", ".join(f"`{interlock.refusal}`" for interlock in INTERLOCKS)
-        + ") are checked after the state",
+        doc="scan the selected sites",
     ),
     reply_command(
         JOB_PROGRESS_REPLY, "job_progress",

@@ -166,7 +166,7 @@ class ScpiSimTool(SimulatedTool):
             Header("*TST", lambda _: "0"),
             Header("*WAI", None, self._no_arguments("*WAI")),
             Header(wire.error_query, self._next_error),
-            Header(wire.alarm_query, lambda _: ",".join(sorted(self.alarms)) or wire.no_alarm),
+            Header(wire.alarm_query, lambda _: self.alarm_list() or wire.no_alarm),
             Header(wire.alarm_clear, None, self._clear_alarms),
             Header(wire.interlock_query, self._interlock_reply),
             Header(wire.abort, None, self._abort),
@@ -395,6 +395,12 @@ class ScpiSimTool(SimulatedTool):
         open_ = [name for name in names if not states[name]]
         if open_:
             raise ScpiError(self.wire.interlock_error, interlock_reasons(self.spec, open_))
+
+    def alarm_list(self) -> str:
+        """The latched alarms as the tool names them: alphabetical, `,` between them (empty
+        with none latched), as `SYST:ALAR?` answers them and a refusal that names them gives
+        them (the grinder's 202)."""
+        return ",".join(sorted(self.alarms))
 
     # ----------------------------------------------------------------- parameters
 

@@ -62,9 +62,10 @@ def first_unmet_refusal(
     """The refusal (`unmet`) of the first of `command`'s preconditions, in the order the spec
     declares the tool checks them, that the tool's state leaves unmet (`unmet_now`: what the
     tool judges of its state, by precondition; `ScpiCommand.first_unmet`, a ValueError for one
-    the tool does not judge); None when every one is met."""
+    the tool does not judge); None when every one is met. Its words' fields are the command's
+    own (`ScpiCommand.own_fields`) and the state's, `fields`."""
     first = command.first_unmet(unmet_now)
-    return None if first is None else unmet(first, **fields)
+    return None if first is None else unmet(first, **command.own_fields, **fields)
 
 
 def is_command_error(code: int) -> bool:

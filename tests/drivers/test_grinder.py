@@ -52,13 +52,19 @@ def connect_script(alarms: str = "NONE") -> list[Exchange]:
     ]
 
 
-def before_start(thickness: str = "725.0", substrate: str = "725.0") -> list[Exchange]:
-    """What `grind` reads before it sends anything that changes the tool."""
+def before_start(
+    thickness: str = "725.0",
+    substrate: str = "725.0",
+    status: str = "IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE",
+) -> list[Exchange]:
+    """What `grind` reads before it sends anything that changes the tool: the interlocks,
+    the chuck and the gauges, then the gauge's resolution and the cycle's `status`."""
     return [
         (
             b":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?\n",
             ALL_CLOSED.removesuffix(b"\n") + line(f';"W01",BACK;{thickness};{substrate}'),
         ),
+        (b":GAUG:RES?;:GRIN:STAT?\n", line(f"0.1;{status}")),
     ]
 
 
@@ -79,7 +85,6 @@ def through_the_start() -> list[Exchange]:
     return [
         *connect_script(),
         *before_start(),
-        (b":GAUG:RES?;:GRIN:STAT?\n", b"0.1;IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
         *RECIPE_LINES,
         (b"GRIN:STAR\n", None),
         (b"SYST:ERR?\n", NO_ERROR),
@@ -214,7 +219,6 @@ async def test_every_queued_error_is_read_and_reported():
     script = [
         *connect_script(),
         *before_start(),
-        (b":GAUG:RES?;:GRIN:STAT?\n", b"0.1;IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
         *RECIPE_LINES[:-1],
         (b"SYST:ERR?\n", b'-222,"Data out of range;SPIN:SPEE 4500 outside 1000-4000 rpm"\n'),
         (b"SYST:ERR?\n", b'-222,"Data out of range;GRIN:TARG 300 outside 400-2000 um"\n'),
@@ -286,8 +290,12 @@ async def test_a_target_above_the_present_thickness_is_refused():
 async def test_a_grind_the_tool_would_refuse_is_refused_before_anything_moves(
     read: bytes, refusal: type[Exception], words: str
 ):
-    """Judged in the tool's order from one compound read; nothing else is sent."""
-    script = [*connect_script(), (b":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?\n", read)]
+    """Judged in the tool's order from what it reads; nothing else is sent."""
+    script = [
+        *connect_script(),
+        (b":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?\n", read),
+        (b":GAUG:RES?;:GRIN:STAT?\n", b"0.1;IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
+    ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("visa"))
         await driver.connect()
@@ -360,8 +368,7 @@ async def test_a_cycle_ended_by_someone_else_is_not_a_success():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        *before_start(),
-        (b":GAUG:RES?;:GRIN:STAT?\n", b"0.1;IDLE,725.0,0,0,0,0.0,0.0,0.0,4,COMPLETED\n"),
+        *before_start(status="IDLE,725.0,0,0,0,0.0,0.0,0.0,4,COMPLETED"),
         *RECIPE_LINES,
         (b"GRIN:STAR\n", None),
         (b"SYST:ERR?\n", NO_ERROR),

@@ -377,6 +377,10 @@ async def test_raw_scpi_errors_from_the_tool(rig: Rig):
     assert await link.query(":SPINDLE:SPEED?") == "5000"
 
 
+#: What a grind reads before it sends anything that changes the tool.
+READS_BEFORE_START = [":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?", ":GAUG:RES?;:GRIN:STAT?"]
+
+
 @pytest.mark.parametrize(
     ("setup", "open_interlocks"),
     [
@@ -397,7 +401,7 @@ async def test_interlocks_refuse_the_grind_before_spindle_and_feed(
     with pytest.raises(InterlockOpen) as refused:
         await rig.driver.grind(RECIPE)
     assert refused.value.interlocks == open_interlocks
-    assert rig.sim.received == [":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?"]  # only reads
+    assert rig.sim.received == READS_BEFORE_START  # only reads
     assert rig.driver.state is ToolState.IDLE
     # the tool guards itself too: started past the driver, it refuses with its own error
     await rig.driver.link.write("GRIN:TARG 300")
@@ -414,11 +418,42 @@ async def test_an_empty_chuck_refuses_the_grind_before_the_interlocks_as_the_too
     rig.sim.received.clear()
     with pytest.raises(ToolStateError, match=r"grind: No wafer on chuck$"):
         await rig.driver.grind(RECIPE)
-    assert rig.sim.received == [":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?"]
+    assert rig.sim.received == READS_BEFORE_START
     await rig.driver.link.write("GRIN:TARG 300")
     await rig.driver.link.write("GRIN:STAR")
     assert await rig.driver.link.query("SYST:ERR?") == '203,"No wafer on chuck"'
     assert rig.sim.phase is GrindPhase.IDLE
+
+
+async def test_an_alarm_the_driver_has_not_seen_refuses_the_grind_before_anything_is_sent(
+    rig: Rig,
+):
+    """An alarm latched since the driver last read the tool (its state still ready) is what
+    `GRIN:STAR` refuses before the chuck and the interlocks (202): the status the driver reads
+    before sending anything says `FAULT`, and the driver reads the alarms and raises them, in
+    FAULT, with an empty chuck and the interlocks open too: only reads were sent."""
+    rig.sim.inject_fault("water_supply")
+    rig.sim.inject_fault("gauge_fault")  # latched as the tool advances, then repaired
+    rig.sim.clear_fault("gauge_fault")
+    rig.sim.received.clear()
+    with pytest.raises(ToolAlarm, match=r"grind: alarm GAUGE_FAULT"):
+        await rig.driver.grind(RECIPE)
+    assert rig.sim.received == [*READS_BEFORE_START, "SYST:ALAR?"]
+    assert rig.driver.state is ToolState.FAULT
+
+
+async def test_a_cycle_started_past_the_driver_refuses_the_grind_in_the_tools_words(rig: Rig):
+    """A cycle the tool runs that the driver did not start (its state still ready) is what
+    `GRIN:STAR` refuses first: the status the driver reads before sending anything says a
+    stage, and the driver refuses in the words the tool would (`GRINDING`), sending nothing."""
+    await chuck(rig)
+    for sent in ("GRIN:TARG 300", "GRIN:STAR"):
+        await rig.driver.link.write(sent)
+    rig.sim.received.clear()
+    with pytest.raises(ToolStateError, match=r"grind: GRIN:STAR not allowed while grinding$"):
+        await rig.driver.grind(RECIPE)
+    assert rig.sim.received == READS_BEFORE_START
+    assert rig.driver.state is ToolState.IDLE
 
 
 async def test_vacuum_cannot_be_released_while_grinding(rig: Rig):

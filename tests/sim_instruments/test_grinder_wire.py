@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from packline.clock import VirtualClock
 from packline.drivers.roles.grinder import GrindPhase
-from packline.drivers.specs.grinder import STATUS_REPLY
+from packline.drivers.specs.grinder import ALARM_ACTIVE, STATUS_REPLY
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.twin import TwinStore
 from packline.testing.clients import run_client
@@ -106,3 +106,26 @@ async def test_socat_reads_the_status_fields_as_the_page_declares_them():
     assert failed == ["FAULT,9.91E+37,0,0,0,0.0,0.0,0.0,0,NONE", "9.91E+37", "9.91E+37"]
     status = STATUS_REPLY.read(failed[0])
     assert (status.phase, status.thickness_um) == (GrindPhase.FAULT, None)
+
+
+async def test_socat_sees_a_load_and_a_start_refused_with_the_latched_alarms(grinder):
+    """With alarms latched the grinder refuses a load, a rework load and a cycle's start with
+    its error 202, the alarms after its message (alphabetical, as `SYST:ALAR?` answers them):
+    the bytes of the spec's `ALARM_ACTIVE`, which their rows of the page's commands table give.
+    The chuck stays as it was."""
+    sim, port, _ = grinder
+    sim.latch("WHEEL_LOAD")
+    sim.latch("GAUGE_FAULT")
+    replies = await socat(
+        port,
+        'WAF:LOAD "W01",BACK',
+        "SYST:ERR?",
+        'WAF:REL "W01",BACK',
+        "SYST:ERR?",
+        "GRIN:STAR",
+        "SYST:ERR?",
+        "WAF?",
+    )
+    refused = '202,"Alarm active;GAUGE_FAULT,WHEEL_LOAD"'
+    assert replies == [refused, refused, refused, "NONE"]
+    assert ALARM_ACTIVE.words(alarms="GAUGE_FAULT,WHEEL_LOAD") == refused.split(",", 1)[1][1:-1]

@@ -16,6 +16,8 @@ import pytest
 import pytest_asyncio
 
 from packline.clock import VirtualClock
+from packline.drivers.families.scpi_wire import command
+from packline.drivers.specs.laser import SPEC
 from packline.drivers.specs.pages import example_exchange
 from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.twin import ResinKind, TwinStore
@@ -246,3 +248,26 @@ async def test_socat_reads_the_job_replies_before_any_job_and_of_an_aborted_clea
         "ABOR,0,3,0.000,0.000",
         "CLE,ABOR,0,0,0.000",
     ]
+
+
+async def test_socat_sees_emission_and_the_shutter_refused_with_the_enclosure_open(served):
+    """With the door open the laser refuses `:OUTP ON` and `:OUTP:SHUT OPEN` in the words of
+    the interlock they declare, which their rows of the page's commands table give
+    (`ScpiCommand.meaning`); `OFF` and `CLOSe` are taken whatever the enclosure."""
+    replies = await socat(
+        served.port,
+        [
+            ":ENCL:DOOR OPEN",
+            ":OUTP ON",
+            ":SYST:ERR?",
+            ":OUTP:SHUT OPEN",
+            ":SYST:ERR?",
+            ":OUTP OFF;:OUTP:SHUT CLOS",
+            ":SYST:ERR?",
+        ],
+    )
+    refused = '-221,"Settings conflict;enclosure open"'
+    assert replies == [refused, refused, '0,"No error"']
+    for name in ("emission", "shutter"):
+        row = command(SPEC, name).meaning(SPEC)
+        assert row.endswith("with its interlock open: -221 `enclosure open`")

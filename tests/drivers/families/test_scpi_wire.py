@@ -3,6 +3,8 @@ codes a tool declares, a tool's own positive codes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from packline.drivers.families.scpi_wire import (
@@ -68,32 +70,78 @@ def test_a_precondition_is_refused_in_its_words_and_listed_in_its_commands_row()
     start = ScpiCommand(
         name="start", header="JOB:STARt", preconditions=(empty, unsettled), doc="scan"
     )
-    assert start.meaning == (
+    assert start.meaning(laser.SPEC) == (
         "scan; refused, checked in this order: -221 `no wafer on the chuck`, "
         "-221 `gas <gas> not settled`"
     )
     flip = ScpiCommand(name="flip", header="WAFer:FLIP", preconditions=(empty,), doc="turn")
-    assert flip.meaning == "turn; refused: -221 `no wafer on the chuck`"
+    assert flip.meaning(laser.SPEC) == "turn; refused: -221 `no wafer on the chuck`"
+
+
+def test_a_field_a_command_fills_in_itself_is_given_filled_in_in_its_row():
+    """A `{field}` the command declares its own (`precondition_fields`: the same whatever the
+    state) is given filled in by its row; the tool fills the others in as it refuses."""
+    held = ScpiPrecondition(code=-221, detail="job {job} running; {setting} cannot change")
+    jet = ScpiCommand(
+        name="jet", header="PROCess:JET", preconditions=(held,),
+        precondition_fields={"setting": "gas jet"}, doc="assist gas",
+    )  # fmt: skip
+    assert jet.meaning(laser.SPEC) == (
+        "assist gas; refused: -221 `job <job> running; gas jet cannot change`"
+    )
+    assert held.page_form == "-221 `job <job> running; <setting> cannot change`"
+
+
+def test_an_interlock_refusal_is_listed_in_its_commands_row_after_the_preconditions():
+    """The row of a command its interlocks guard says how the tool refuses it with them open,
+    after its preconditions: the spec's interlock error and each interlock's words, from the
+    declarations (the laser's emission ON with the door open: `-221,"Settings
+    conflict;enclosure open"`), the open ones' joined by `,` where it has several."""
+    held = ScpiPrecondition(code=-221, detail="job running")
+    guarded = ScpiCommand(
+        name="scan", header="JOB:STARt", interlocks=("enclosure_closed",), doc="scan"
+    )
+    assert guarded.meaning(laser.SPEC) == "scan; with its interlock open: -221 `enclosure open`"
+    after = replace(guarded, preconditions=(held,))
+    assert after.meaning(laser.SPEC) == (
+        "scan; refused: -221 `job running`; then with its interlock open: -221 `enclosure open`"
+    )
+    every = replace(guarded, interlocks=("chuck_vacuum", "grinding_water"))
+    assert every.meaning(grinder.SPEC) == (
+        "scan; with an interlock open: 201 naming the open ones, `,` between them "
+        "(`chuck_vacuum`, `grinding_water`)"
+    )
 
 
 @pytest.mark.parametrize("code", [0, -213])
 def test_a_precondition_whose_code_is_no_refusal_of_the_family_is_refused(code: int):
-    with pytest.raises(ValueError, match=rf"precondition 'no wafer': code {code} is no refusal"):
+    with pytest.raises(ValueError, match=rf"precondition {code} `no wafer`: code {code} is no"):
         ScpiPrecondition(code=code, detail="no wafer")
-    assert ScpiPrecondition(code=203, detail="no wafer").code == 203  # a tool's own code
+    assert ScpiPrecondition(code=203, message="No wafer").code == 203  # a tool's own code
 
 
-def test_a_precondition_of_a_tools_own_code_is_its_message_queued_alone():
-    """A standard code's precondition queues its words after the message's `;`; a tool's own
-    code is the error the tool keeps for it, whose message the words are, queued with nothing
-    after it (the grinder's `203,"No wafer on chuck"`), and so has no field to fill in."""
+def test_a_precondition_of_a_tools_own_code_declares_its_message_its_detail_after_it():
+    """A standard code's precondition queues its words after the family's message's `;`; a
+    tool's own code is the error the tool keeps for it, which declares its message, queued
+    alone (the grinder's `203,"No wafer on chuck"`) or with a detail after it, its fields
+    filled in (the grinder's `202,"Alarm active;GAUGE_FAULT"`). Its words are both, as
+    `SYST:ERR?` gives them; each code declares a message only where the family has none."""
     taken = ScpiPrecondition(code=-221, detail="wafer {wafer} is on the chuck")
     assert taken.queued(wafer="W1") == (-221, "wafer W1 is on the chuck")
-    empty = ScpiPrecondition(code=203, detail="No wafer on chuck")
+    empty = ScpiPrecondition(code=203, message="No wafer on chuck")
     assert empty.queued() == (203, "")
     assert empty.words() == "No wafer on chuck"
-    with pytest.raises(ValueError, match=r"'No wafer {wafer}': the tool's own code 203"):
-        ScpiPrecondition(code=203, detail="No wafer {wafer}")
+    assert empty.page_form == "203 `No wafer on chuck`"
+    alarmed = ScpiPrecondition(code=202, message="Alarm active", detail="{alarms}")
+    assert alarmed.queued(alarms="GAUGE_FAULT") == (202, "GAUGE_FAULT")
+    assert alarmed.words(alarms="GAUGE_FAULT") == "Alarm active;GAUGE_FAULT"
+    assert alarmed.page_form == "202 `Alarm active;<alarms>`"
+    with pytest.raises(ValueError, match=r"203 `no wafer`: the tool's own code 203 declares"):
+        ScpiPrecondition(code=203, detail="no wafer")
+    with pytest.raises(ValueError, match=r"standard code -221 has the family's message"):
+        ScpiPrecondition(code=-221, message="Settings conflict", detail="no wafer")
+    with pytest.raises(ValueError, match=r"standard code -221 .* needs a detail"):
+        ScpiPrecondition(code=-221)
 
 
 @pytest.mark.parametrize("spec", [laser.SPEC, grinder.SPEC, dc_supply.SPEC], ids=lambda s: s.kind)
@@ -108,7 +156,7 @@ def test_a_precondition_of_a_tools_own_code_is_that_codes_message(spec):
         if precondition.code > 0
     }
     messages = error_messages(spec)
-    assert {p.code: p.detail for p in own} == {p.code: messages[p.code] for p in own}
+    assert {p.code: p.message for p in own} == {p.code: messages[p.code] for p in own}
 
 
 def test_the_first_unmet_precondition_is_the_first_in_the_commands_order():
@@ -123,5 +171,16 @@ def test_the_first_unmet_precondition_is_the_first_in_the_commands_order():
     assert start.first_unmet({unsettled: True, empty: True}) is empty
     assert start.first_unmet({unsettled: True, empty: False}) is unsettled
     assert start.first_unmet({unsettled: False, empty: False}) is None
-    with pytest.raises(ValueError, match=r"JOB:STARt: .* not judged: gas \{gas\} not settled$"):
+    with pytest.raises(ValueError, match=r"JOB:STARt: .* judged: -221 `gas <gas> not settled`$"):
         start.first_unmet({empty: False})
+
+
+def test_a_commands_own_fields_name_it_by_its_header_unless_it_declares_otherwise():
+    """`{header}` in a precondition's words is the command's header's short form, which the
+    command fills in itself; its `precondition_fields` may name it otherwise (the grinder's
+    rework load is refused while grinding in the plain load's name, as the tool words it)."""
+    unload, reload = command(grinder.SPEC, "wafer_unload"), command(grinder.SPEC, "wafer_reload")
+    assert unload.own_fields == {"header": "WAF:UNL"}
+    assert reload.own_fields == {"header": "WAF:LOAD"}
+    assert grinder.GRINDING.words(**unload.own_fields) == "WAF:UNL not allowed while grinding"
+    assert "-221 `WAF:LOAD not allowed while grinding`" in reload.meaning(grinder.SPEC)

@@ -228,3 +228,66 @@ async def test_a_plain_load_of_a_wafer_the_grinder_processed_last_is_refused_nam
         await grinder.load("W1", GrindSide.BACK)
     assert "WAFER" in str(refused.value)
     assert tool.wafer_id is None
+
+
+async def test_a_load_with_an_alarm_latched_is_refused_naming_it_before_anything_is_sent(
+    grinder_bench,
+) -> None:
+    """The grinder's phase (`FAULT` while an alarm is latched) tells the driver what the SCPI
+    face refuses first (`ALARM_ACTIVE`, 202): the load is refused as the alarm, which the
+    driver reads and enters its fault with, before the remote command is sent."""
+    grinder = await grinder_bench.driver()
+    grinder_bench.model.tool.inject_fault("gauge_fault")  # latched as the tool next advances
+    with pytest.raises(ToolAlarm, match=r"load wafer W1 for back grinding: alarm GAUGE_FAULT"):
+        await grinder.load("W1", GrindSide.BACK)
+    assert grinder.state is ToolState.FAULT
+    assert "S2F41 LOAD" not in grinder_bench.equipment.received
+
+
+@pytest.mark.parametrize(
+    ("action", "refused"),
+    [
+        (
+            lambda grinder: grinder.load("W2", GrindSide.BACK),
+            "load wafer W2 for back grinding: WAF:LOAD",
+        ),
+        (lambda grinder: grinder.unload(), "unload wafer: WAF:UNL"),
+    ],
+    ids=["load", "unload"],
+)
+async def test_a_load_or_an_unload_while_a_cycle_runs_is_refused_before_anything_is_sent(
+    grinder_bench, action, refused: str
+) -> None:
+    """The grinder's phase (a stage while a cycle runs) tells the driver what the SCPI face
+    refuses first (`GRINDING`, -221): the command is refused in its words, the command named
+    as the SCPI grinder names it, before the remote command is sent."""
+    grinder = await grinder_bench.driver()
+    tool = grinder_bench.model.tool
+    for line in ('WAF:LOAD "W1",BACK', "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"):
+        tool.answer(line)  # a cycle started at the tool, which the driver did not start
+    grinder_bench.equipment.received.clear()
+    with pytest.raises(ToolStateError, match=rf"{refused} not allowed while grinding$"):
+        await action(grinder)
+    assert not [sent for sent in grinder_bench.equipment.received if sent.startswith("S2F41")]
+    assert tool.wafer_id == "W1"
+
+
+async def test_a_grind_with_an_alarm_the_driver_has_not_seen_is_refused_as_the_alarm(
+    grinder_bench,
+) -> None:
+    """The phase the driver reads with the wafer before a grind (`FAULT` while an alarm is
+    latched) tells it what `GRIN:STAR` refuses before the chuck (`ALARM_ACTIVE`): the grind is
+    refused as the alarm, which the driver reads (S5F5) and enters its fault with, before
+    anything is sent that changes the tool."""
+    grinder = await grinder_bench.driver()
+    tool = grinder_bench.model.tool
+    tool.inject_fault("gauge_fault")  # latched as the tool advances, then repaired
+    tool.clear_fault("gauge_fault")  # the chuck is empty too
+    grinder_bench.equipment.received.clear()
+    with pytest.raises(ToolAlarm, match=r"grind: alarm GAUGE_FAULT"):
+        await grinder.grind(RECIPE)
+    assert grinder.state is ToolState.FAULT
+    changed = [
+        sent for sent in grinder_bench.equipment.received if sent.startswith(("S2F15", "S2F41"))
+    ]
+    assert not changed

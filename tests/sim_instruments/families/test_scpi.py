@@ -19,6 +19,7 @@ from packline.clock import VirtualClock
 from packline.drivers.families.scpi_wire import (
     ScpiCommand,
     ScpiPrecondition,
+    command,
     matches,
     short_form,
 )
@@ -336,6 +337,24 @@ GRINDER_GROUND_W1 = (
     lambda tool: tool.twin.get("W1").record(tool.name, "grind", 0.0),
     "WAF:UNL",
 )
+#: The grinder, grinding W1 (its coarse wheel under way).
+GRINDER_GRINDING = (*GRINDER_LOADED, "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR")
+#: What a cycle holds on the grinder (`GRINDING`): by command, a line that would change it and
+#: the name the tool refuses it under (the rework load's, the plain load's).
+GRINDER_HELD_WHILE_GRINDING = {
+    "wafer_load": ('WAF:LOAD "W2",BACK', "WAF:LOAD"),
+    "wafer_reload": ('WAF:REL "W2",BACK', "WAF:LOAD"),
+    "wafer_unload": ("WAF:UNL", "WAF:UNL"),
+    "vacuum": ("CHUC:VAC OFF", "CHUC:VAC"),
+    "spindle_rpm": ("SPIN:SPEE 4000", "SPIN:SPEE"),
+    "chuck_rpm": ("CHUC:SPEE 100", "CHUC:SPEE"),
+    "coarse_feed_um_s": ("GRIN:COAR:FEED 5", "GRIN:COAR:FEED"),
+    "fine_feed_um_s": ("GRIN:FINE:FEED 0.2", "GRIN:FINE:FEED"),
+    "fine_allowance_um": ("GRIN:FINE:ALL 20", "GRIN:FINE:ALL"),
+    "polish_allowance_um": ("POL:ALL 1", "POL:ALL"),
+    "target_thickness_um": ("GRIN:TARG 200", "GRIN:TARG"),
+    "start": ("GRIN:STAR", "GRIN:STAR"),
+}
 #: The DC supply's list initiated, waiting for a bus trigger.
 SUPPLY_INITIATED = ("CURR:MODE LIST", "TRIG:SOUR BUS", "INIT")
 
@@ -377,6 +396,19 @@ UNMET = {
         (*LASER_LOADED, ":PROC:ATM VAC", 600.0, ":PROC:JET ON"), ":JOB:STAR CLE", {}
     ),
     ("laser", "job_start", laser.NO_SITES): Unmet(LASER_LOADED, ":JOB:STAR CLE", {}),
+    **{
+        ("grinder", name, grinder.ALARM_ACTIVE): Unmet(
+            (LATCH_ALARM,), line, {"alarms": grinder.SPEC.alarms[0].code}
+        )
+        for name, line in (
+            ("wafer_load", 'WAF:LOAD "W1",BACK'), ("wafer_reload", 'WAF:REL "W1",BACK'),
+            ("start", "GRIN:STAR"),
+        )
+    },
+    **{
+        ("grinder", name, grinder.GRINDING): Unmet(GRINDER_GRINDING, line, {"header": named})
+        for name, (line, named) in GRINDER_HELD_WHILE_GRINDING.items()
+    },
     ("grinder", "wafer_load", grinder.WAFER_ON_CHUCK): Unmet(
         (*GRINDER_LOADED, "CHUC:VAC ON"), 'WAF:LOAD "W2",BACK', {"wafer": "W1"}
     ),
@@ -460,6 +492,17 @@ UNMET |= {
 }  # fmt: skip
 
 
+@pytest.mark.parametrize("name", LASER_SETTINGS_HELD)
+def test_what_a_running_job_holds_is_named_by_each_commands_declaration(name: str):
+    """The words naming what a running job would have changed (`JOB_HOLDS_SETTINGS`'s
+    `{setting}`) are each command's own declaration (`precondition_fields`): those the tool
+    refuses in (the test below) and those its row of the page's commands table gives."""
+    setting = LASER_SETTINGS_HELD[name][1]
+    declared = command(laser.SPEC, name)
+    assert declared.precondition_fields == {"setting": setting}
+    assert f"-221 `job running; {setting} cannot change`" in declared.meaning(laser.SPEC)
+
+
 def test_every_precondition_a_scpi_spec_declares_has_a_state_that_leaves_it_unmet():
     """Each (tool, command, precondition) the SCPI specs declare is tried below, no other: a
     precondition declared anew, or taken off a command, fails here until `UNMET` says so."""
@@ -475,8 +518,8 @@ def test_every_precondition_a_scpi_spec_declares_has_a_state_that_leaves_it_unme
 
 @pytest.mark.parametrize(
     ("kind", "name", "precondition"),
-    sorted(UNMET, key=lambda key: (key[0], key[1], key[2].detail)),
-    ids=lambda value: value.detail if isinstance(value, ScpiPrecondition) else str(value),
+    sorted(UNMET, key=lambda key: (key[0], key[1], key[2].page_form)),
+    ids=lambda value: value.page_form if isinstance(value, ScpiPrecondition) else str(value),
 )
 async def test_the_simulated_tool_refuses_each_declared_precondition_in_its_words(
     kind: str, name: str, precondition: ScpiPrecondition
