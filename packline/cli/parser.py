@@ -32,11 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "put a tool that alarmed back in service once its cause is fixed, or one that held a "
         "foreign workpiece once it is taken off (checked first)",
     ),
-    "disposition": (
-        "control",
-        "decide for a held wafer: release (go on after the held step), rework (do it again) "
-        "or scrap",
-    ),
+    "disposition": ("control", "decide for a held wafer: release, rework or scrap"),
     "runs": ("runs", "list runs"),
     "show": ("show", "show one run"),
     "wafer": ("show", "one wafer's whole history, across every run"),
@@ -161,11 +157,16 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def add_by(parser: argparse.ArgumentParser, recorded: str) -> None:
-    """`--by NAME`, the person in whose name a command orders a run, which `recorded` says
-    how the run keeps; unset, the login name (`ordered_by`)."""
+def add_by(parser: argparse.ArgumentParser, recorded: str, *, required: bool = False) -> None:
+    """`--by NAME`, the person in whose name a command orders a run or decides for it, which
+    `recorded` says how the run keeps; unset, the login name (`ordered_by`), unless
+    `required`: a decision a person answers for (a clear, a disposition) names them."""
     parser.add_argument(
-        "--by", type=person, metavar="NAME", help=f"{recorded} (default: your login name)"
+        "--by",
+        type=person,
+        metavar="NAME",
+        required=required,
+        help=recorded if required else f"{recorded} (default: your login name)",
     )
 
 
@@ -189,7 +190,21 @@ def refuse_recipe_without_method(args: argparse.Namespace) -> None:
 
 def add_run_ref(parser: argparse.ArgumentParser) -> None:
     """The run a command is about."""
-    parser.add_argument("run", help="run id, a unique prefix of one, or 'last'")
+    parser.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'last'")
+
+
+def add_method(parser: argparse.ArgumentParser, what: str) -> None:
+    """`METHOD`, the method a command is about, which `what` says what the command does with."""
+    parser.add_argument("method", metavar="METHOD", help=f"{what} (`packline methods` lists them)")
+
+
+def add_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+) -> argparse.ArgumentParser:
+    """The parser of command `name` among `commands` (a command's, or one of a command's
+    own commands: `recipe template`, `sim serve`), `text` its line in the list of commands
+    and the description its `--help` opens with."""
+    return commands.add_parser(name, help=text, description=text)
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -211,7 +226,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     for name, (module, text) in COMMANDS.items():
         if first and name != named:
             continue
-        command = commands.add_parser(name, help=text, description=text)
+        command = add_command(commands, name, text)
         if name == named:
             importlib.import_module(f"{__package__}.{module}").ARGUMENTS[name](command)
     return parser

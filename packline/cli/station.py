@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from packline.sequences.engine.recipe import Recipe
 
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
-from .parser import add_common, positive_seconds, refuse_recipe_without_method
+from .parser import add_command, add_common, positive_seconds, refuse_recipe_without_method
 
 #: How much of the console's width the `ready` column takes at most for its text (40 of a
 #: console 200 wide), unless a word of it is longer.
@@ -306,13 +306,16 @@ def _state_text(check: ToolCheck) -> str:
 
 def _station_arguments(station: argparse.ArgumentParser) -> None:
     station_commands = station.add_subparsers(dest="station_command", required=True)
-    check = station_commands.add_parser(
+    check = add_command(
+        station_commands,
         "check",
-        help="connect to every tool and show its identity, state, alarms, interlocks and the "
+        "connect to every tool and show its identity, state, alarms, interlocks and the "
         "workpieces it holds; commands nothing",
     )
     add_common(check)
-    check.add_argument("station_file", type=Path, metavar="FILE", nargs="?")
+    check.add_argument(
+        "station_file", type=Path, metavar="FILE", nargs="?", help="the station file to check"
+    )
     check.add_argument(
         "--station",
         type=Path,
@@ -338,6 +341,7 @@ def _station_arguments(station: argparse.ArgumentParser) -> None:
         dest="timeout_s",
         type=positive_seconds,
         default=CHECK_TIMEOUT_S,
+        metavar="SECONDS",
         help=f"seconds one tool may take to answer (default {CHECK_TIMEOUT_S:g})",
     )
     check.set_defaults(handler=cmd_station_check)
