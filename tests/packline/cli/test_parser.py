@@ -193,5 +193,53 @@ def test_an_empty_recipe_filter_is_refused(command, given, capsys):
     assert stop.value.code == 2
     assert (
         f"error: argument --recipe: {given!r} names no recipe: give its name or the start of "
-        "its sha256\n"
+        f"its sha256 (`packline {command[0]} --help` says what it takes)\n"
     ) in capsys.readouterr().err
+
+
+REFUSED_RUN = "run refused: nothing was run and nothing was recorded; no tool was contacted\n"
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (
+            ["run", "sprout-bump-csp", "--sim", "--lot", "abc"],
+            "argument --lot: invalid int value: 'abc' (`packline run --help` says what it "
+            f"takes)\n{REFUSED_RUN}",
+        ),
+        (  # refused by the top parser, once the command's has taken what it knows
+            ["run", "sprout-bump-csp", "--sim", "--lots", "3"],
+            "unrecognized arguments: --lots 3 (`packline run --help` says what it takes)\n"
+            + REFUSED_RUN,
+        ),
+        (
+            ["resume"],
+            "the following arguments are required: RUN (`packline resume --help` says what "
+            f"it takes)\n{REFUSED_RUN.replace('run', 'resume', 1)}",
+        ),
+        (
+            ["recipe", "template", "--to"],
+            "argument --to: expected one argument (`packline recipe template --help` says what "
+            "it takes)\n",
+        ),
+        (
+            [],
+            "the following arguments are required: COMMAND (`packline --help` says what it "
+            "takes)\n",
+        ),
+    ],
+    ids=["run --lot abc", "run --lots", "resume", "recipe template --to", "no command"],
+)
+def test_an_argument_refused_reads_as_every_refusal(words, said, tmp_path, monkeypatch, capsys):
+    """`run ... --lot abc` printed argparse's usage and 'packline run: error: argument --lot:
+    invalid int value', without the house's 'packline: error:' and, of a run, the line the
+    README promises a refused run ends with. An argument refused reads as every refusal,
+    naming the help of the command, run and resume saying last that nothing was run and
+    nothing was recorded; the exit status is 2, as it was, and nothing is recorded."""
+    monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "runs.db"))
+    with pytest.raises(SystemExit) as stop:
+        main(words)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == f"packline: error: {said}"
+    assert list(tmp_path.iterdir()) == []
