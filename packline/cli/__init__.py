@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 
 from packline.drivers.errors import PacklineError
 
-from .output import EXIT_REFUSED, EXIT_RUN_FAILED
+from .output import EXIT_REFUSED, EXIT_RUN_FAILED, print_error
 from .parser import build_parser
 
 __all__ = ["main"]
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except PacklineError as error:
-        print(f"packline: error: {error}", file=sys.stderr)
+        print_error(error)
         code = EXIT_REFUSED if _refused(error) else EXIT_RUN_FAILED
         if getattr(args, "json", False):  # a machine reads stdout: it gets the refusal there
             # too, on one line, so a stream of events (`run --json`) stays one object a line

@@ -33,7 +33,7 @@ from packline.sequences.engine.plan import dry_run_release_warning
 from packline.sequences.engine.records import RunStore, db_option
 
 from .output import EXIT_OK, open_store, print_json
-from .parser import add_by, add_common, add_run_ref, ordered_by, person
+from .parser import add_by, add_common, add_run_ref, ordered_by
 
 
 def _driven_run(store: RunStore, ref: str, otherwise: str) -> str:
@@ -209,18 +209,25 @@ def _clear_tool_arguments(clear: argparse.ArgumentParser) -> None:
     add_common(clear)
     add_run_ref(clear)
     clear.add_argument("tool", help="the tool's name in the station file")
-    clear.add_argument(
-        "--by", required=True, type=person, metavar="NAME", help="who cleared it (recorded)"
-    )
+    add_by(clear, "who cleared it (recorded)", required=True)
     clear.set_defaults(handler=cmd_clear_tool)
 
 
 def _disposition_arguments(disposition: argparse.ArgumentParser) -> None:
     add_common(disposition)
     add_run_ref(disposition)
-    disposition.add_argument("wafer_id", metavar="WAFER")
-    disposition.add_argument("decision", choices=[d.value for d in Decision])
-    disposition.add_argument("--by", type=person, required=True, help="who decides")
+    disposition.add_argument(
+        "wafer_id",
+        metavar="WAFER",
+        help="the held wafer: its id as `packline show RUN` lists it, or a unique end of it (W03)",
+    )
+    disposition.add_argument(
+        "decision",
+        choices=[d.value for d in Decision],
+        help="release: it goes on after the held step; rework: the held step is done again; "
+        "scrap: it goes no further",
+    )
+    add_by(disposition, "who decides (recorded)", required=True)
     disposition.add_argument(
         "--reason", required=True, help="why: what was seen on the wafer (recorded)"
     )

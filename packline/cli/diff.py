@@ -386,7 +386,9 @@ def _cell(value: Any) -> str:
 def _diff_arguments(diff: argparse.ArgumentParser) -> None:
     add_common(diff)
     diff.add_argument("run_a", metavar="RUN_A", help="run id, a unique prefix of one, or 'last'")
-    diff.add_argument("run_b", metavar="RUN_B")
+    diff.add_argument(
+        "run_b", metavar="RUN_B", help="the run to compare with RUN_A, named as it is"
+    )
     diff.set_defaults(handler=cmd_diff)
 
 

@@ -18,7 +18,7 @@ from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.errors import BadInput
 
 from .output import EXIT_OK, answer, answer_table, print_json
-from .parser import add_common
+from .parser import add_command, add_common, add_method
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -252,13 +252,18 @@ def _methods_arguments(methods: argparse.ArgumentParser) -> None:
 
 def _recipe_arguments(recipe: argparse.ArgumentParser) -> None:
     recipe_commands = recipe.add_subparsers(dest="recipe_command", required=True)
-    template = recipe_commands.add_parser(
+    template = add_command(
+        recipe_commands,
         "template",
-        help="the default recipe as YAML with every field's unit, range and default commented",
+        "the default recipe as YAML with every field's unit, range and default commented",
     )
-    template.add_argument("method")
+    add_method(template, "the method whose recipe it gives")
     template.add_argument(
-        "--to", dest="to_path", type=Path, help="write it to this new file (default: print it)"
+        "--to",
+        dest="to_path",
+        type=Path,
+        metavar="FILE",
+        help="write it to this new file (default: print it)",
     )
     template.add_argument(
         "--from",
@@ -268,10 +273,10 @@ def _recipe_arguments(recipe: argparse.ArgumentParser) -> None:
         "(`packline methods METHOD` lists them), instead of the commented template",
     )
     template.set_defaults(handler=cmd_recipe_template)
-    schema = recipe_commands.add_parser(
-        "schema", help="the recipe's JSON schema, with each field's unit and range"
+    schema = add_command(
+        recipe_commands, "schema", "the recipe's JSON schema, with each field's unit and range"
     )
-    schema.add_argument("method")
+    add_method(schema, "the method whose recipe's schema it gives")
     schema.set_defaults(handler=cmd_recipe_schema)
 
 
@@ -282,13 +287,20 @@ def _claims_arguments(claims: argparse.ArgumentParser) -> None:
 
 def _validate_arguments(validate: argparse.ArgumentParser) -> None:
     add_common(validate)
-    validate.add_argument("method")
+    add_method(validate, "the method whose recipe it checks")
     validate.add_argument(
         "--recipe",
         metavar="FILE|NAME",
         help="a recipe file, or a reference recipe's name (default: the method's shipped recipe)",
     )
-    validate.add_argument("--station", type=Path)
+    validate.add_argument(
+        "--station",
+        type=Path,
+        metavar="FILE",
+        help="a station file: the recipe is checked against its tools (it has one of each the "
+        "recipe drives, each setpoint within its limits), none contacted (default: against "
+        "the drivers' limits)",
+    )
     validate.set_defaults(handler=cmd_validate)
 
 

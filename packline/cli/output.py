@@ -32,6 +32,12 @@ RUN_EXIT_CODES = (
 )
 
 
+def print_error(error: object) -> None:
+    """What a command says when it refuses or fails (`cli.main`), or its arguments cannot be
+    read (`parser.CommandParser`): 'packline: error: ...' on standard error."""
+    print(f"packline: error: {error}", file=sys.stderr)
+
+
 def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
     """The run database `--db` names (default: `$PACKLINE_DB`, else runs.db in the data dir)."""
     from packline.sequences.engine.records import RunStore, default_db_path

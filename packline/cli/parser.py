@@ -4,8 +4,9 @@ Each command's arguments and what it does live in one module of this package (`C
 imported only when that command is the one given, so `packline runs` never loads the
 simulated line, pandas or a link library, and `packline --help` loads no command at all.
 
-A value that cannot be read (a blank name, a negative duration) is refused here by argparse,
-with its usage line, before anything is opened or contacted.
+A value that cannot be read (a blank name, a negative duration), or a word no command takes,
+is refused here before anything is opened or contacted, as every refusal reads
+(`CommandParser`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ import importlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 from packline import __version__
+
+from .output import EXIT_REFUSED, print_error
 
 #: Every command: the module of this package that adds its arguments and does it, and its
 #: one line of help.
@@ -32,11 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "put a tool that alarmed back in service once its cause is fixed, or one that held a "
         "foreign workpiece once it is taken off (checked first)",
     ),
-    "disposition": (
-        "control",
-        "decide for a held wafer: release (go on after the held step), rework (do it again) "
-        "or scrap",
-    ),
+    "disposition": ("control", "decide for a held wafer: release, rework or scrap"),
     "runs": ("runs", "list runs"),
     "show": ("show", "show one run"),
     "wafer": ("show", "one wafer's whole history, across every run"),
@@ -83,6 +83,35 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "station": ("station", "a station file's tools"),
     "sim": ("sim", "the bundled simulated line"),
 }
+
+
+#: The commands that drive a run: refused, for their arguments too, they say last that
+#: nothing was run and nothing was recorded (`RunRefused`).
+DRIVING = ("run", "resume")
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of `packline` and of each of its commands, whose refusal of an argument
+    reads as every refusal of packline does: 'packline: error: ...', naming the `--help`
+    that says what the command takes, and (of `run` and `resume`) that nothing was run and
+    nothing was recorded. It exits 2 (`EXIT_REFUSED`), as argparse's own error did after
+    its usage and 'packline run: error: ...' alone."""
+
+    #: The command the words parsed name (`build_parser`), whose refusal the top parser's is:
+    #: a word no option of the command takes is refused by it. None when they name none.
+    named_command: str | None = None
+
+    def error(self, message: str) -> NoReturn:
+        """Refuse the command line for `message`, argparse's words for what is wrong."""
+        from packline.sequences.engine.errors import BadInput, RunRefused
+
+        # argparse names a command's parser `packline NAME`, and its own commands' further
+        command = " ".join(self.prog.split()[1:]) or self.named_command
+        named = "packline" if command is None else f"packline {command}"
+        refused = BadInput(f"{message} (`{named} --help` says what it takes)")
+        driving = None if command is None else command.split()[0]
+        print_error(RunRefused(refused, driving) if driving in DRIVING else refused)
+        self.exit(EXIT_REFUSED)
 
 
 def person(text: str) -> str:
@@ -161,11 +190,16 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def add_by(parser: argparse.ArgumentParser, recorded: str) -> None:
-    """`--by NAME`, the person in whose name a command orders a run, which `recorded` says
-    how the run keeps; unset, the login name (`ordered_by`)."""
+def add_by(parser: argparse.ArgumentParser, recorded: str, *, required: bool = False) -> None:
+    """`--by NAME`, the person in whose name a command orders a run or decides for it, which
+    `recorded` says how the run keeps; unset, the login name (`ordered_by`), unless
+    `required`: a decision a person answers for (a clear, a disposition) names them."""
     parser.add_argument(
-        "--by", type=person, metavar="NAME", help=f"{recorded} (default: your login name)"
+        "--by",
+        type=person,
+        metavar="NAME",
+        required=required,
+        help=recorded if required else f"{recorded} (default: your login name)",
     )
 
 
@@ -189,13 +223,30 @@ def refuse_recipe_without_method(args: argparse.Namespace) -> None:
 
 def add_run_ref(parser: argparse.ArgumentParser) -> None:
     """The run a command is about."""
-    parser.add_argument("run", help="run id, a unique prefix of one, or 'last'")
+    parser.add_argument("run", metavar="RUN", help="run id, a unique prefix of one, or 'last'")
+
+
+def add_method(parser: argparse.ArgumentParser, what: str) -> None:
+    """`METHOD`, the method a command is about, which `what` says what the command does with."""
+    parser.add_argument("method", metavar="METHOD", help=f"{what} (`packline methods` lists them)")
+
+
+#: A command's parser: every one is a `CommandParser`, typed as argparse's own where a
+#: command module adds its arguments.
+Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
+
+
+def add_command(commands: argparse._SubParsersAction[Parser], name: str, text: str) -> Parser:
+    """The parser of command `name` among `commands` (a command's, or one of a command's
+    own commands: `recipe template`, `sim serve`), `text` its line in the list of commands
+    and the description its `--help` opens with."""
+    return commands.add_parser(name, help=text, description=text)
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The `packline` parser for `argv`: every command with its help, and the arguments of
     the command `argv` names (each command's `handler` runs it)."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="packline",
         description="Run claimed packaging methods "
         "on a line of tools or on the bundled simulated line.",
@@ -204,6 +255,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # The top level takes no option with a value: its first other word is the command.
     named = next((word for word in argv if not word.startswith("-")), None)
+    parser.named_command = named if named in COMMANDS else None
     # A command given first is all the top level parses: its parser alone is made (each one
     # made costs a fresh start about 0.3 ms); else (`packline --help`, a mistyped command)
     # every command's, whose help lists them all.
@@ -211,7 +263,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     for name, (module, text) in COMMANDS.items():
         if first and name != named:
             continue
-        command = commands.add_parser(name, help=text, description=text)
+        command = add_command(commands, name, text)
         if name == named:
             importlib.import_module(f"{__package__}.{module}").ARGUMENTS[name](command)
     return parser

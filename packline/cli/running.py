@@ -47,7 +47,7 @@ from .output import (
     print_json,
     terminal,
 )
-from .parser import add_by, add_common, ordered_by, person
+from .parser import add_by, add_common, add_method, add_run_ref, ordered_by, person
 from .sim_options import SimOptions, read_sim_options
 from .summary import print_claim_check, print_summary, summary_report
 
@@ -453,7 +453,10 @@ def _watch_arguments(parser: argparse.ArgumentParser) -> None:
     add_common(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress, only the summary")
     parser.add_argument(
-        "--wire-log", type=Path, help="append every exchange with every tool to this file"
+        "--wire-log",
+        type=Path,
+        metavar="FILE",
+        help="append every exchange with every tool to this file",
     )
     parser.add_argument(
         "--confirmed-by",
@@ -467,13 +470,16 @@ def _watch_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_arguments(run: argparse.ArgumentParser) -> None:
     _watch_arguments(run)
-    run.add_argument("method")
+    add_method(run, "the method to run")
     where = run.add_mutually_exclusive_group(required=True)
     where.add_argument(
         "--sim", action="store_true", help="dry run on the in-process simulated line"
     )
     where.add_argument(
-        "--station", type=Path, help="station file of real (or served simulated) tools"
+        "--station",
+        type=Path,
+        metavar="FILE",
+        help="station file of real (or served simulated) tools",
     )
     run.add_argument(
         "--recipe",
@@ -533,7 +539,7 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
 
 def _resume_arguments(resume: argparse.ArgumentParser) -> None:
     _watch_arguments(resume)
-    resume.add_argument("run")
+    add_run_ref(resume)
     where = resume.add_mutually_exclusive_group()
     where.add_argument(
         "--sim",
@@ -544,6 +550,7 @@ def _resume_arguments(resume: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--station",
         type=Path,
+        metavar="FILE",
         help="the run's tools at new addresses (a restarted `sim serve`): same names and drivers",
     )
     add_by(

@@ -13,11 +13,9 @@ from rich.text import Text
 from packline.rendering import DataTable, counted
 from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.database import REFERENCE_RECIPE, ids_ending, recipe_name
-from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
-from packline.sequences.engine.liveness import DRIVEN, is_cut_off
 from packline.sequences.engine.plan import released_note, releases_carried_out
 from packline.sequences.engine.progress import clock_text, event_line
 from packline.sequences.engine.recipe import read_recipe_text
@@ -135,8 +133,6 @@ def print_run(
             console.print(line, markup=False, highlight=False)
     console.print(tools_table(report["tools"], run["sessions"]))
     print_summary(console, report, store)
-    if resume := stopped_resume_text(store, run):
-        console.print(resume, markup=False, highlight=False, soft_wrap=True)
     print_claim_check(console, report["claim_check"])
     scale = run["time_scale"]
     for wafer in report["wafers"]:
@@ -239,28 +235,6 @@ def reference_for(run: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 def _value_text(value: Any) -> str:
     """A recipe value as `recipe_lines` shows it: '-' where the recipe has none."""
     return "-" if value is None else str(value)
-
-
-def stopped_resume_text(store: RunStore, run: dict[str, Any]) -> str:
-    """What `show` says of run `run` (its report's run, its status as shown) when it ended
-    and a resume continues it (`nothing_to_resume`: terminated, aborted or failed with wafers
-    left to run, held with a wafer released, reworked or whose tool was cleared, or one that
-    left a wafer on a tool or a tool only its recovery brings back): its status and the
-    `packline resume` that goes on, with `--db` where the records are not the default, as
-    the summary says it of a run cut off; '' for a run still driven, one cut off (the
-    summary's line), and one with nothing to resume. It had been said of a run cut off
-    alone."""
-    if run["status"] in DRIVEN or is_cut_off(run):
-        return ""
-    from packline.sequences.engine.launch import nothing_to_resume  # the resume's own test
-
-    if nothing_to_resume(store, run) is not None:
-        return ""
-    resume = resume_command(store, run["id"], db_option=db_option(store.path))
-    return (
-        f"{run['status']}, nothing drives it: {resume} goes on from its records "
-        "(docs/engine.md, Checkpoints and resume)"
-    )
 
 
 def listed_events(events: list[dict[str, Any]], time_scale: float = 1.0) -> list[str]:

@@ -30,7 +30,14 @@ from packline.sequences.engine.errors import BadInput
 from packline.station import Station, StationError, load_station
 
 from .output import EXIT_OK, open_store
-from .parser import add_by, add_db, ordered_by, positive_seconds, refuse_recipe_without_method
+from .parser import (
+    add_by,
+    add_command,
+    add_db,
+    ordered_by,
+    positive_seconds,
+    refuse_recipe_without_method,
+)
 from .sim_options import SimOptions, read_sim_options
 
 if TYPE_CHECKING:
@@ -405,10 +412,10 @@ def _served_control(args: argparse.Namespace) -> Path:
 
 def _sim_arguments(sim: argparse.ArgumentParser) -> None:
     sim_commands = sim.add_subparsers(dest="sim_command", required=True)
-    serve = sim_commands.add_parser(
+    serve = add_command(
+        sim_commands,
         "serve",
-        help="serve the simulated line on the wall clock (--method: the line a method's dry "
-        "run builds)",
+        "serve the simulated line on the wall clock (--method: the line a method's dry run builds)",
     )
     serve.add_argument(
         "--host",
@@ -423,7 +430,9 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         help="the host name or address other machines reach this one by, written into the "
         "station file's addresses (default: --host, or this machine's name for 0.0.0.0)",
     )
-    serve.add_argument("--station-out", type=Path, help="also write the station file here")
+    serve.add_argument(
+        "--station-out", type=Path, metavar="FILE", help="also write the station file here"
+    )
     add_db(serve)  # where the runs live on the line are told what its tools clear themselves
     serve.add_argument(
         "--gem",
@@ -470,12 +479,14 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         dest="duration_s",
         type=positive_seconds,
         default=None,
+        metavar="SECONDS",
         help="stop after this many seconds (default: until Ctrl-C or SIGTERM)",
     )
     serve.set_defaults(handler=cmd_sim_serve)
-    fault = sim_commands.add_parser(
+    fault = add_command(
+        sim_commands,
         "fault",
-        help="inject a fault into a tool of a served line (`sim serve`), from another terminal",
+        "inject a fault into a tool of a served line (`sim serve`), from another terminal",
     )
     fault.add_argument("tool", metavar="TOOL", help="the tool's name in the station file")
     fault.add_argument(
@@ -514,6 +525,7 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         dest="timeout_s",
         type=positive_seconds,
         default=CONTROL_TIMEOUT_S,
+        metavar="SECONDS",
         help=f"seconds the line may take to answer (default {CONTROL_TIMEOUT_S:g})",
     )
     fault.set_defaults(handler=cmd_sim_fault)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from packline.sequences.engine.recipe import Recipe
 
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
-from .parser import add_common, positive_seconds, refuse_recipe_without_method
+from .parser import add_command, add_common, positive_seconds, refuse_recipe_without_method
 
 #: How much of the console's width the `ready` column takes at most for its text (40 of a
 #: console 200 wide), unless a word of it is longer.
@@ -70,10 +70,40 @@ def cmd_station_check(args: argparse.Namespace) -> int:
         print_json(tools if recipe is None else {"tools": tools, "recipe": recipe})
     else:
         print_station_check(terminal(), station.name, checks)
+        if unreached := unreached_text(station, station_file, checks, args.timeout_s):
+            print(unreached)
         if verdict is not None:
             print(verdict.text())
     ready = all(c.ready for c in checks) and (verdict is None or verdict.ready)
     return EXIT_OK if ready else EXIT_RUN_FAILED
+
+
+def unreached_text(
+    station: Station, station_file: Path, checks: list[ToolCheck], timeout_s: float
+) -> str:
+    """What the check says once when it reached no tool of `station` at all (each row says it
+    of its own tool: '0 of 16 tools ready' and a connect error a row had not said the line was
+    gone): of a served simulated line, why its control socket cannot be reached either, in
+    the words `sim fault` refuses with (`request_control`: 'is `packline sim serve` still
+    running?'); '' when a tool answered, or another controller holds one."""
+    if not checks or not all(_unreached(check) for check in checks):
+        return ""
+    said = f"no tool of {station_file} could be reached"
+    if station.control is None:
+        return f"{said}: is the line on, and on this host's network? (each row says why)"
+    from packline.sim_instruments.servers.control import ControlUnreachable, request_control
+
+    try:
+        asyncio.run(request_control(Path(station.control), {"command": "injected"}, timeout_s))
+    except ControlUnreachable as gone:
+        return f"{said}, nor the line that served them: {gone}"
+    return f"{said}, though the line that serves them answers (each row says why)"
+
+
+def _unreached(check: ToolCheck) -> bool:
+    """Whether the check reached nothing at the tool's address: no answer, not even another
+    kind's, and no other controller holding it."""
+    return check.error is not None and check.identity is None and check.found_kind is None
 
 
 async def _check_for_recipe(
@@ -306,13 +336,16 @@ def _state_text(check: ToolCheck) -> str:
 
 def _station_arguments(station: argparse.ArgumentParser) -> None:
     station_commands = station.add_subparsers(dest="station_command", required=True)
-    check = station_commands.add_parser(
+    check = add_command(
+        station_commands,
         "check",
-        help="connect to every tool and show its identity, state, alarms, interlocks and the "
+        "connect to every tool and show its identity, state, alarms, interlocks and the "
         "workpieces it holds; commands nothing",
     )
     add_common(check)
-    check.add_argument("station_file", type=Path, metavar="FILE", nargs="?")
+    check.add_argument(
+        "station_file", type=Path, metavar="FILE", nargs="?", help="the station file to check"
+    )
     check.add_argument(
         "--station",
         type=Path,
@@ -338,6 +371,7 @@ def _station_arguments(station: argparse.ArgumentParser) -> None:
         dest="timeout_s",
         type=positive_seconds,
         default=CHECK_TIMEOUT_S,
+        metavar="SECONDS",
         help=f"seconds one tool may take to answer (default {CHECK_TIMEOUT_S:g})",
     )
     check.set_defaults(handler=cmd_station_check)

@@ -54,8 +54,8 @@ def outcome_note(wafer: dict[str, Any]) -> str:
 def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> None:
     """Per wafer: outcome, time on the line (on the line's process clock, as `diff` compares
     it: a served line's labelled so, `process_label`), and the twin's before/after metrics
-    (dry run); then the clocks, and what the run left on its tools (`report`:
-    `summary_report`)."""
+    (dry run); then the clocks, what the run left on its tools (`report`:
+    `summary_report`), and the resume that goes on where nothing drives it (`resume_text`)."""
     run = report["run"]
     scale = run["time_scale"]
     metrics = sorted({name for w in report["wafers"] for name in before_after(w)})
@@ -95,14 +95,36 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
     )
     if left := left_text(report["left_on_tools"]):
         console.print(left, markup=False, highlight=False, soft_wrap=True)
+    if resume := resume_text(store, run):
+        console.print(resume, markup=False, highlight=False, soft_wrap=True)
+
+
+def resume_text(store: RunStore, run: dict[str, Any]) -> str:
+    """What the summary (at the end of `run` and `resume`, and in `show`) says of run `run`
+    (its report's run, its status as shown) that nothing drives and a resume continues: how
+    it stands (`cut off`, or the status it ended with) and the `packline resume` that goes
+    on, with `--db` where the records are not the default; '' for a run still driven and one
+    with nothing to resume (`nothing_to_resume`, the resume's own test: a run that ended
+    terminated, aborted or failed with wafers left to run, held with a wafer released,
+    reworked or whose tool was cleared, or one that left a wafer on a tool or a tool only its
+    recovery brings back, is continued). It had been said of a run cut off alone, then by
+    `show` alone of one that ended: a run terminated at its terminal ended on its claim
+    check, no resume named."""
+    if run["status"] in DRIVEN:
+        return ""
     if is_cut_off(run):
-        console.print(
-            f"cut off, nothing drives it: "
-            f"{resume_command(store, run['id'], db_option=db_option(store.path))} goes on "
-            "from its records (docs/engine.md, Checkpoints and resume)",
-            markup=False,
-            highlight=False,
-        )
+        stands = "cut off"
+    else:
+        from packline.sequences.engine.launch import nothing_to_resume  # a run that ended
+
+        if nothing_to_resume(store, run) is not None:
+            return ""
+        stands = run["status"]
+    resume = resume_command(store, run["id"], db_option=db_option(store.path))
+    return (
+        f"{stands}, nothing drives it: {resume} goes on from its records "
+        "(docs/engine.md, Checkpoints and resume)"
+    )
 
 
 def process_label(time_scale: float) -> str:

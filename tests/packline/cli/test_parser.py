@@ -4,11 +4,13 @@ a fresh interpreter, never on a clock."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -123,6 +125,53 @@ def test_every_command_has_its_arguments_and_help(name, capsys):
     assert f"usage: packline {name}" in capsys.readouterr().out
 
 
+def _commands(
+    parser: argparse.ArgumentParser, words: str
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """`parser` (of the command `words` name) and, after it, each of its own commands'."""
+    yield words, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                yield from _commands(command, f"{words} {name}")
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_describes_itself_and_each_of_its_arguments(name):
+    """A newcomer's `--help` of `recipe template`, `station check`, `sim serve` and `sim
+    fault` opened on no description, and `run METHOD`, `diff RUN_B`, `disposition WAFER`,
+    `validate --station` said nothing of what they take; `recipe template --to TO_PATH`
+    showed its value by the name the code keeps it under. Every command, and each of its
+    own commands, has a description and help on every argument, and an option's value is
+    named by the option or by what it takes (`--to FILE`, `--timeout SECONDS`)."""
+    (command,) = build_parser([name])._subparsers._group_actions[0].choices.values()
+    missing = []
+    for words, parser in _commands(command, name):
+        if not parser.description:
+            missing.append(f"{words}: no description")
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            shown = "/".join(action.option_strings) or str(action.metavar or action.dest)
+            if not action.help:
+                missing.append(f"{words} {shown}: no help")
+            if action.option_strings and action.nargs != 0 and action.metavar is None:
+                word = action.option_strings[-1].lstrip("-").replace("-", "_")
+                if action.choices is None and action.dest != word:
+                    missing.append(f"{words} {shown}: its value shown as {action.dest.upper()}")
+    assert missing == []
+
+
+def test_by_is_spelt_by_name_wherever_it_is_taken(capsys):
+    """`disposition --by BY` was `--by NAME` everywhere else."""
+    spelt = set()
+    for name in ("pause", "resume", "clear-tool", "disposition"):
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        spelt |= set(re.findall(r"--by [^\s\]]+", capsys.readouterr().out))
+    assert spelt == {"--by NAME"}
+
+
 def test_version(capsys):
     from importlib.metadata import version
 
@@ -144,5 +193,53 @@ def test_an_empty_recipe_filter_is_refused(command, given, capsys):
     assert stop.value.code == 2
     assert (
         f"error: argument --recipe: {given!r} names no recipe: give its name or the start of "
-        "its sha256\n"
+        f"its sha256 (`packline {command[0]} --help` says what it takes)\n"
     ) in capsys.readouterr().err
+
+
+REFUSED_RUN = "run refused: nothing was run and nothing was recorded; no tool was contacted\n"
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (
+            ["run", "sprout-bump-csp", "--sim", "--lot", "abc"],
+            "argument --lot: invalid int value: 'abc' (`packline run --help` says what it "
+            f"takes)\n{REFUSED_RUN}",
+        ),
+        (  # refused by the top parser, once the command's has taken what it knows
+            ["run", "sprout-bump-csp", "--sim", "--lots", "3"],
+            "unrecognized arguments: --lots 3 (`packline run --help` says what it takes)\n"
+            + REFUSED_RUN,
+        ),
+        (
+            ["resume"],
+            "the following arguments are required: RUN (`packline resume --help` says what "
+            f"it takes)\n{REFUSED_RUN.replace('run', 'resume', 1)}",
+        ),
+        (
+            ["recipe", "template", "--to"],
+            "argument --to: expected one argument (`packline recipe template --help` says what "
+            "it takes)\n",
+        ),
+        (
+            [],
+            "the following arguments are required: COMMAND (`packline --help` says what it "
+            "takes)\n",
+        ),
+    ],
+    ids=["run --lot abc", "run --lots", "resume", "recipe template --to", "no command"],
+)
+def test_an_argument_refused_reads_as_every_refusal(words, said, tmp_path, monkeypatch, capsys):
+    """`run ... --lot abc` printed argparse's usage and 'packline run: error: argument --lot:
+    invalid int value', without the house's 'packline: error:' and, of a run, the line the
+    README promises a refused run ends with. An argument refused reads as every refusal,
+    naming the help of the command, run and resume saying last that nothing was run and
+    nothing was recorded; the exit status is 2, as it was, and nothing is recorded."""
+    monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "runs.db"))
+    with pytest.raises(SystemExit) as stop:
+        main(words)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == f"packline: error: {said}"
+    assert list(tmp_path.iterdir()) == []

@@ -314,6 +314,25 @@ def test_a_station_run_whose_confirmations_cannot_be_known_goes_on_saying_so(
     ) in capsys.readouterr().err
 
 
+def _stopped_at_close(monkeypatch: pytest.MonkeyPatch, order: str) -> list[Engine]:
+    """Make the next `packline run` of this test stop by `order` (terminate or abort) as its
+    chamber first closes on a batch; the list holds its engine once it is open."""
+    engines: list[Engine] = []
+
+    def order_at_close(event: Any) -> None:
+        if event.kind == "step-started" and event.step == "close door":
+            engines[0].request(order, "test operator")
+
+    @contextlib.asynccontextmanager
+    async def stopping_run(*args: Any, observers: list, **kwargs: Any) -> AsyncIterator[Engine]:
+        async with open_run(*args, observers=[*observers, order_at_close], **kwargs) as engine:
+            engines.append(engine)
+            yield engine
+
+    monkeypatch.setattr(running, "open_run", stopping_run)
+    return engines
+
+
 def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_the_resume(
     db, capsys, monkeypatch
 ):
@@ -323,19 +342,7 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     simulated line holds each wafer: as the latest step it counts as done left it, a released
     held step too (decision 0108; it had said its last completed step, which a wafer released
     at a step cut off is not restored from)."""
-    engines: list[Engine] = []
-
-    def abort_at_close(event: Any) -> None:
-        if event.kind == "step-started" and event.step == "close door":
-            engines[0].request("abort", "test operator")
-
-    @contextlib.asynccontextmanager
-    async def aborting_run(*args: Any, observers: list, **kwargs: Any) -> AsyncIterator[Engine]:
-        async with open_run(*args, observers=[*observers, abort_at_close], **kwargs) as engine:
-            engines.append(engine)
-            yield engine
-
-    monkeypatch.setattr(running, "open_run", aborting_run)
+    _stopped_at_close(monkeypatch, "abort")
     assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--json"]) == 1
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     run_id = summary["run_id"]
@@ -364,6 +371,26 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     # the resume takes them up again, and its summary says nothing is left
     assert main(["resume", run_id, "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["left_on_tools"] is None
+
+
+@pytest.mark.parametrize(("order", "status"), [("terminate", "terminated"), ("abort", "aborted")])
+def test_a_stopped_runs_summary_names_the_resume_that_goes_on(
+    order, status, db, capsys, monkeypatch
+):
+    """A run terminated (Ctrl-C) or aborted at its terminal ended on its claim check
+    ('claim check incomplete: nothing checked') with no `packline resume` named, where `show`
+    of it named one. Its summary says it, in the words `show` gives it."""
+    engines = _stopped_at_close(monkeypatch, order)
+    assert main(["run", "plasma-clean", "--sim", "--lot", "8", "--quiet"]) == 1
+    ended = " ".join(capsys.readouterr().out.split())
+    run_id = engines[0].run_id
+    said = (
+        f"nothing drives it: `packline resume {run_id}` goes on from its records "
+        "(docs/engine.md, Checkpoints and resume)"
+    )
+    assert f"{status}, {said}" in ended
+    assert main(["show", run_id]) == 0
+    assert ended.count(said) == 1 == " ".join(capsys.readouterr().out.split()).count(said)
 
 
 @pytest.mark.parametrize("command", ["run", "resume"])
