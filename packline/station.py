@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,13 @@ from packline.clock import Clock
 from packline.drivers.equipment import Equipment
 from packline.drivers.equipment.limits import StationLimits
 from packline.drivers.errors import PacklineError, SetupRefused
-from packline.drivers.gem.dictionary import DictionaryError, is_dictionary_file, load_dictionary
-from packline.drivers.links import LINK_KINDS, Link, link_kind, not_an_option, open_link
+from packline.drivers.gem.dictionary import (
+    DictionaryError,
+    dictionary_names,
+    is_dictionary_file,
+    load_dictionary,
+)
+from packline.drivers.links import LINK_KINDS, Link, LinkKind, link_kind, not_an_option, open_link
 from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, tool_kind
 from packline.files import FileProblem, parse_yaml, read_text, yaml_lines
 from packline.plain_words import Refusal, refusal, refusal_lines
@@ -145,18 +151,28 @@ class ToolEntry(BaseModel):
             )
         return driver
 
+    @field_validator("dictionary")
+    @classmethod
+    def _known_dictionary(cls, dictionary: str | None) -> str | None:
+        """A dictionary that loads; a shipped one's name misspelt with the names it may mean,
+        as a misspelt driver is."""
+        if dictionary is None:
+            return None
+        try:
+            load_dictionary(dictionary)
+        except DictionaryError as error:
+            names = dictionary_names()
+            shipped = is_dictionary_file(dictionary) or dictionary in names
+            meant = "" if shipped else did_you_mean(dictionary, names)
+            raise ValueError(f"{error}{meant}") from None
+        return dictionary
+
     @model_validator(mode="after")
     def _dictionary_of_a_gem_tool(self) -> ToolEntry:
-        if self.driver != GEM_DRIVER:
-            if self.dictionary is not None:
-                raise ValueError(f"dictionary: only a driver: {GEM_DRIVER} tool has one")
-            return self
-        if self.dictionary is None:
+        if self.driver != GEM_DRIVER and self.dictionary is not None:
+            raise ValueError(f"dictionary: only a driver: {GEM_DRIVER} tool has one")
+        if self.driver == GEM_DRIVER and self.dictionary is None:
             raise ValueError(f"dictionary: a driver: {GEM_DRIVER} tool needs its GEM dictionary")
-        try:
-            load_dictionary(self.dictionary)
-        except DictionaryError as error:
-            raise ValueError(f"dictionary: {error}") from None
         return self
 
     @model_validator(mode="after")
@@ -213,14 +229,14 @@ class ToolEntry(BaseModel):
         )
 
     def problems(
-        self, name: str, limit_at: Callable[[Sequence[str]], str]
+        self, name: str, given_at: Callable[[Sequence[str]], str]
     ) -> list[tuple[str, str]]:
         """What the driver of this tool (named `name`) refuses of its address, options or
         limits, contacting nothing: each problem as its place below the tool's
-        (`.options.timeout_s`, or "" for the tool's own) and why, a limit's ending with where
-        the file gives it (`limit_at` of its key path below `limits`). Every one at once: each
-        option and each limit is checked alone, so a second is not found only once the first
-        is fixed."""
+        (`.options.timeout_s`, or "" for the tool's own) and why, ending with where the file
+        gives it (`given_at` of its key path below the tool: `address`; `limits`,
+        `rf_power_w`). Every one at once: each option and each limit is checked alone, so a
+        second is not found only once the first is fixed."""
         try:
             self.open(name)
         except (TypeError, ValueError) as refused:
@@ -231,17 +247,17 @@ class ToolEntry(BaseModel):
         try:  # the address (its form, a link the driver speaks, each device's)
             self.model_copy(update=bare).open(name)
         except (TypeError, ValueError) as refused:
-            return [("", _why(refused))]
+            return [("", _why(refused) + given_at(["address"]))]
         devices = self._driver().devices
         options = {None: self.options} if not devices else self.options
         if devices and not (
             set(options) <= set(devices) and all(isinstance(o, Mapping) for o in options.values())
         ):
-            return [("", whole)]  # options not given per device: none can be checked
+            return [("", whole + given_at(["options"]))]  # not per device: none can be checked
         problems = [
-            problem
+            (place, why + given_at(place.split(".")[1:]))
             for device, given in options.items()
-            for problem in self._option_problems(name, device, given)
+            for place, why in self._option_problems(name, device, given)
         ]
         for setpoint, bounds in self.limits.items():
             alone = (  # an empty mapping as it is: a tool of one device takes none
@@ -253,8 +269,23 @@ class ToolEntry(BaseModel):
                 try:
                     self.model_copy(update={"options": {}, "limits": limits}).open(name)
                 except (TypeError, ValueError) as refused:
-                    problems.append(("", _why(refused) + limit_at(key)))
-        return problems or [("", whole)]  # else options fine alone, wrong together
+                    problems.append(("", _why(refused) + given_at(["limits", *key])))
+        return problems or [("", whole + given_at([]))]  # else options fine alone, not together
+
+    def at_a_stand_in_address(self) -> ToolEntry:
+        """This entry at a stand-in address of each link its driver speaks
+        (`_stand_in_address`), without its link options: what its limits are checked by
+        (`problems`, building the driver, never connecting it) when the station file gives
+        its address wrong. The options wait for the address, whose form chooses the link
+        that takes them."""
+        driver = self._driver()
+        devices = driver.devices
+        address: str | dict[str, str] = (
+            {device: _stand_in_address(link_type) for device, link_type in devices.items()}
+            if devices
+            else _stand_in_address(driver.link_type)
+        )
+        return self.model_copy(update={"address": address, "options": {}})
 
     def _option_problems(
         self, name: str, device: str | None, options: Mapping[str, Any]
@@ -451,7 +482,7 @@ def _open_device_link(
     """The link to one device at `address`, refused if it is not the kind the device speaks."""
     kind = LINK_KINDS[link_kind(address)]
     if not issubclass(kind.link_class, link_type):
-        taken = [other for other in LINK_KINDS.values() if issubclass(other.link_class, link_type)]
+        taken = _links_speaking(link_type)
         names = " or ".join(other.name for other in taken)
         raise TypeError(
             f"{speaker} takes a {names} address, but {address} is a {kind.name} address; "
@@ -459,6 +490,17 @@ def _open_device_link(
             + ", ".join(form for other in taken for form in other.address_forms)
         )
     return open_link(address, tool=name, clock=clock, **options)
+
+
+def _links_speaking(link_type: type[Link]) -> list[LinkKind]:
+    """The kinds of link a device whose driver speaks over `link_type` may be reached on."""
+    return [kind for kind in LINK_KINDS.values() if issubclass(kind.link_class, link_type)]
+
+
+def _stand_in_address(link_type: type[Link]) -> str:
+    """An address of a link a device whose driver speaks over `link_type` may be reached on
+    (the first example of the first such kind), to build its driver by, never to contact."""
+    return _links_speaking(link_type)[0].examples[0]
 
 
 def _why(refused: TypeError | ValueError, prefix: str = "") -> str:
@@ -484,21 +526,27 @@ def _line_of(
     return None if line is None else f"line {line} of {source}"
 
 
-def _limit_at(
-    lines: Mapping[tuple[str | int, ...], int], source: str, tool: str
-) -> Callable[[Sequence[str]], str]:
-    """What a refusal of a limit of station tool `tool` adds, given its key path below the
-    tool's `limits:` (`rf_power_w`; `supply`, `voltage_v`), to say where the file gives it:
-    '; the limit is on line 6 of station file line.yaml', the line of its deepest key the
-    file gives (`_line_of`); '' for data read from no file."""
-
-    def at(key: Sequence[str]) -> str:
-        path = ["tools", tool, "limits", *key]
-        found = (_line_of(lines, source, path[:end]) for end in range(len(path), 2, -1))
-        where = next((place for place in found if place is not None), None)
-        return "" if where is None else f"; the limit is on {where}"
-
-    return at
+def _given_at(lines: Mapping[tuple[str | int, ...], int], source: str, path: Sequence[str]) -> str:
+    """What a refusal of the key at `path` of a station file (read from `source`, its keys on
+    `lines`) adds to say where the file gives it, by the line of its deepest key the file
+    gives (`_line_of`): '; the limit is on line 6 of station file line.yaml' for a tool's
+    limit (`tools`, `oven`, `limits`, `rf_power_w`), '; `capacity` is on line 9 of ...' for
+    another key, '; tool grinder is on line 4 of ...' for a key its tool leaves out (a
+    missing `address`); '' for data read from no file, or a key of no line."""
+    for end in range(len(path), 0, -1):
+        where = _line_of(lines, source, path[:end])
+        if where is not None:
+            break
+    else:
+        return ""
+    given = path[:end]
+    if len(path) > 3 and list(path[:3:2]) == ["tools", "limits"]:
+        what = "the limit"
+    elif len(given) == 2 and given[0] == "tools":
+        what = f"tool {given[1]}"
+    else:
+        what = f"`{given[-1]}`"
+    return f"; {what} is on {where}"
 
 
 def _validation_problems(
@@ -508,26 +556,31 @@ def _validation_problems(
     source: str,
 ) -> list[str]:
     """Each problem pydantic found in station `data` (its keys on `lines` of `source`), as
-    `PATH: why`: any in the file's words (`refusal`: a key no station or tool has with the
-    fields it may mean, a field left out with an example, a value in `plain_words`), naming
-    the value given; then each tool's limit that is no [minimum, maximum], once however many
-    of its items are wrong, with its line (`_limit_at`)."""
-    refusals: list[Refusal] = []
-    #: each limit refused once, by its tool and its key under the tool's limits
-    limits: dict[tuple[str, tuple[str, ...]], Refusal] = {}
+    `PATH: why` ending with its line (`_given_at`): any in the file's words (`refusal`: a key
+    no station or tool has with the fields it may mean, a field left out with an example, a
+    value in `plain_words`), naming the value given; then each tool's limit that is no
+    [minimum, maximum], once however many of its items are wrong."""
+    #: the refusals by their key path, each path's told together (`refusal_lines` merges them)
+    refusals: dict[str, list[Refusal]] = {}
+    #: each limit refused once, by its key path
+    limits: dict[tuple[str, ...], Refusal] = {}
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
         if loc[:1] == ["tools"] and loc[2:3] == ["limits"] and len(loc) >= 4:
             found = _limit_refusal(data, loc)
             if found is not None:
                 key, limit = found
-                limits.setdefault((loc[1], key), limit)
+                limits.setdefault(("tools", loc[1], "limits", *key), limit)
         else:
-            refusals.append(refusal(problem, Station, _WHOSE))
-    told = refusal_lines(refusals)
-    for (tool, key), limit in limits.items():
-        told += [line + _limit_at(lines, source, tool)(key) for line in refusal_lines([limit])]
-    return told
+            found_refusal = refusal(problem, Station, _WHOSE)
+            refusals.setdefault(found_refusal.path, []).append(found_refusal)
+    told = [
+        (path.split("."), line) for path, each in refusals.items() for line in refusal_lines(each)
+    ]
+    told += [
+        (list(path), line) for path, limit in limits.items() for line in refusal_lines([limit])
+    ]
+    return [line + _given_at(lines, source, path) for path, line in told]
 
 
 def _limit_refusal(data: dict[str, Any], loc: list[str]) -> tuple[tuple[str, ...], Refusal] | None:
@@ -572,19 +625,28 @@ def parse_station(
     else:
         problems, entries = [], station.tools
     for name, entry in entries.items():
-        limit_at = _limit_at(lines, source, name)
-        problems += [f"tools.{name}{place}: {why}" for place, why in entry.problems(name, limit_at)]
+        given_at = partial(_tool_key_given_at, lines, source, name)
+        problems += [f"tools.{name}{place}: {why}" for place, why in entry.problems(name, given_at)]
     if problems or station is None:
         raise StationError("\n".join(f"{source}: {problem}" for problem in problems))
     station._source, station._lines = source, dict(lines)
     return station
 
 
+def _tool_key_given_at(
+    lines: Mapping[tuple[str | int, ...], int], source: str, tool: str, key: Sequence[str]
+) -> str:
+    """Where the file gives `key`, a key path below station tool `tool` (`_given_at`)."""
+    return _given_at(lines, source, ["tools", tool, *key])
+
+
 def _sound_entries(data: dict[str, Any], error: ValidationError) -> dict[str, ToolEntry]:
     """The tool entries of station `data` (which `error` refused) as far as they are right:
     each without the keys `error` refused in it (of its `limits:`, the limits it refused
-    alone), if it is a tool entry without them (its driver and address right), so its
-    driver's problems with the rest, its other limits among them, are told at once."""
+    alone), if it is a tool entry without them (its driver right), so its driver's problems
+    with the rest, its other limits among them, are told at once. An entry whose address is
+    refused or left out is taken at a stand-in address without its link options
+    (`ToolEntry.at_a_stand_in_address`): its limits are told with its address."""
     refused: dict[str, set[tuple[str, ...]]] = {}  # tool -> its keys refused, by path
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
@@ -602,7 +664,12 @@ def _sound_entries(data: dict[str, Any], error: ValidationError) -> dict[str, To
                     key: bounds for key, bounds in limits.items() if ("limits", key) not in keys
                 }
             with contextlib.suppress(ValidationError):  # not a tool entry without them
-                entries[str(name)] = ToolEntry.model_validate(sound)
+                if "address" in sound:
+                    entries[str(name)] = ToolEntry.model_validate(sound)
+                else:  # any address of a right form makes it an entry, to stand one in for
+                    any_address = next(iter(LINK_KINDS.values())).examples[0]
+                    found = ToolEntry.model_validate({**sound, "address": any_address})
+                    entries[str(name)] = found.at_a_stand_in_address()
     return entries
 
 

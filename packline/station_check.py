@@ -6,10 +6,11 @@ asked for its state, alarms, interlocks, the workpieces it holds and how many it
 once, and closed. Nothing is commanded: no safe state, no reset, no load or unload, no
 setpoint, so it may be run on a line that holds wafers, before a lot or while looking for a
 fault. A tool that a run or the station tests drive is not contacted at all: the check names
-who drives it (`packline.line_lock`), since a second controller on its link would cross the
-other's exchanges (a serial line, a serial device server or a GEM tool's one HSMS session) or
-take what the other must read (a SCPI tool's error queue); the run's own view of its tools is
-`packline show RUN`. Each tool the check contacts is held by it meanwhile, so a run started
+who drives it and what to do about it, in the holder's words (`packline.line_lock.Holder`: a
+run's `packline terminate` or its end, the station tests' end or Ctrl-C), since a second
+controller on its link would cross the other's exchanges (a serial line, a serial device
+server or a GEM tool's one HSMS session) or take what the other must read (a SCPI tool's error
+queue). Each tool the check contacts is held by it meanwhile, so a run started
 during the check is refused, naming it, for the seconds it takes. The tools are checked at
 once, each bounded by `timeout_s`; a tool that cannot be reached, or answers as another kind,
 is reported with the reason and the line of the station file that gives its address, and the
@@ -98,6 +99,9 @@ class ToolCheck:
     #: Who drives the tool (a run, the station tests: the holder of its lock), when another
     #: controller does: the check did not contact it.
     driven_by: str | None = None
+    #: What to do about who drives it, in the holder's words (`Holder.stop`: a run's
+    #: `packline terminate`, the station tests' wait or Ctrl-C).
+    driven_by_stop: str | None = None
     #: The faults injected on the tool, as the served simulated line it is on says: name ->
     #: what it does (none on real tools). No problem: said beside its readiness
     #: (`injected_text`).
@@ -117,9 +121,10 @@ class ToolCheck:
     def problems(self) -> list[str]:
         """Why the tool is not ready, one phrase each."""
         if self.driven_by is not None:
+            stop = "" if self.driven_by_stop is None else f"; {self.driven_by_stop}"
             return [
                 f"driven by {self.driven_by}: not contacted (a second controller would cross "
-                "its exchanges; `packline show RUN` shows a run's view of its tools)"
+                f"its exchanges){stop}"
             ]
         if self.error is not None:
             swapped = [] if self.swapped is None else [swapped_text(*self.swapped)]
@@ -280,7 +285,10 @@ async def _check_tool(
             (own if kept is None else kept.stack).enter_context(hold_tools(addresses, holder))
             return await _contact(station, name, timeout_s, address, kept)
     except LineBusy as busy:
-        return ToolCheck(name, entry.kind, address, driven_by=busy.holder.what)
+        holder = busy.holder
+        return ToolCheck(
+            name, entry.kind, address, driven_by=holder.what, driven_by_stop=holder.stop
+        )
     except PacklineError as error:  # the lock directory cannot be written
         return ToolCheck(name, entry.kind, address, error=str(error))
 

@@ -40,6 +40,12 @@ import pytest
 
 from packline.clock import ScaledClock
 from packline.drivers.equipment import validate_wafer_id
+from packline.drivers.errors import (
+    ConnectionLost,
+    ToolConnectionError,
+    WrongTool,
+    address_line_text,
+)
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.station import Station, StationError, load_station
 from packline.testing.tool_turns import DEFAULT_WAIT_S, WORKER_INPUT_KEY, StationInTurns, ToolTurns
@@ -61,6 +67,10 @@ TEST_EXTRA = "pip install 'packline[test]'"
 STATION_CHECKS = Path(__file__).with_name("station_checks.py")
 #: The name pytest gives the set's module run from outside its rootdir: its path in packline.
 STATION_CHECKS_NODE_ID = "packline/testing/station_checks.py"
+#: What a station test meets of a tool its station file gives wrong or that is off the line:
+#: it cannot be reached, or another kind answers at its address (a connection lost once made
+#: is the test's to tell, with its traceback).
+UNREACHED = (ToolConnectionError, WrongTool)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -127,19 +137,24 @@ def _hold_the_station(config: pytest.Config, path: str) -> None:
         station = load_station(path)
     except StationError as error:
         raise pytest.UsageError(f"--station={path}: {error}") from None
-    holder = Holder.here(
-        f"station tests `pytest --station={path}`",
-        "wait until they end, or stop them (Ctrl-C in their terminal), and start it again",
-    )
     held = contextlib.ExitStack()
     try:
-        held.enter_context(hold_tools(tool_addresses(station), holder))
+        held.enter_context(hold_tools(tool_addresses(station), station_tests_holder(path)))
     except LineBusy as busy:
         raise pytest.UsageError(
             f"--station={path}: {busy}; the station tests command each tool's safe state and "
             "run a dry job on it, so they never start on a line a run drives"
         ) from None
     config.add_cleanup(held.close)
+
+
+def station_tests_holder(path: str) -> Holder:
+    """This pytest as the holder of the tools of the station file at `path` (`--station`),
+    with what to do about it: a run, or `packline station check`, refused meanwhile says it."""
+    return Holder.here(
+        f"station tests `pytest --station={path}`",
+        "wait until they end, or stop them (Ctrl-C in their terminal), and start it again",
+    )
 
 
 class _WorkerNode(Protocol):
@@ -252,12 +267,24 @@ def pytest_pycollect_makeitem(
     return result
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
     """Without pytest-asyncio, fail an async `station` test naming what to install (pytest
-    alone would only say it does not run coroutines)."""
+    alone would only say it does not run coroutines). A test of the `station` whose tool
+    cannot be reached, or answers as another kind (`UNREACHED`), fails in one line naming the
+    tool, why and the line of the station file that gives its address, in the words of
+    `packline station check`, not in the driver's traceback (some 100 lines a test, the cause
+    at their end)."""
     if not HAVE_PYTEST_ASYNCIO and _is_async_station_test(pyfuncitem):
         pytest.fail(f"an async `station` test needs pytest-asyncio: {TEST_EXTRA}", pytrace=False)
+    try:
+        return (yield)
+    except UNREACHED as error:
+        station = pyfuncitem.funcargs.get("station")
+        if not isinstance(station, Station) or isinstance(error, ConnectionLost):
+            raise
+        said = address_line_text(str(error), station.address_at(error.tool))
+        raise pytest.fail.Exception(said, pytrace=False) from None
 
 
 @contextlib.contextmanager

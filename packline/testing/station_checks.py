@@ -18,8 +18,6 @@ workpiece its dry job, naming why. Needs `packline[test]` (pytest and pytest-asy
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 import pytest
 
 from packline.drivers.equipment import ToolState
@@ -114,23 +112,28 @@ async def test_the_tool_runs_its_dry_job_and_is_left_as_it_was(
             pytest.skip(f"{station_tool} holds {', '.join(held)}: its dry job needs it empty")
         try:
             await job.run(tool, dummy_wafer_id)
-        except InterlockOpen as refused:
-            refused_for_interlocks(station_tool, station.tools[station_tool].kind, refused)
+        except InterlockOpen as refused:  # told in its one line, not as raised handling it
+            raise refused_for_interlocks(
+                station_tool, station.tools[station_tool].kind, refused
+            ) from None
         assert tool.state is ToolState.IDLE, f"{station_tool}: {tool.state} after: {job.does}"
         assert not await tool.refresh_alarms(), f"{station_tool}: alarmed by: {job.does}"
         assert await tool.request_workpieces() == (), f"{station_tool}: holds a wafer after it"
 
 
-def refused_for_interlocks(tool: str, kind: str, refused: InterlockOpen) -> NoReturn:
-    """The dry job of `tool` (of `kind`) refused for the interlocks open that `refused` names,
-    said in one line naming each and what closes it (the check had ended in the driver's
-    traceback). Skipped where no step makes any of them (a supply or set-up, `Made.at_rest`:
-    nitrogen lost): the tool is not ready for a lot, which the at-rest check fails naming
-    them, and the job could tell nothing of the tool, as of one in fault; failed where one is
-    made by a step (a door the job closes itself): the tool did not make it."""
+def refused_for_interlocks(tool: str, kind: str, refused: InterlockOpen) -> BaseException:
+    """The outcome of the dry job of `tool` (of `kind`) refused for the interlocks open that
+    `refused` names, said in one line naming each and what closes it (the check had ended in
+    the driver's traceback), for the test to raise. Skipped where no step makes any of them
+    (a supply or set-up, `Made.at_rest`: nitrogen lost): the tool is not ready for a lot,
+    which the at-rest check fails naming them, and the job could tell nothing of the tool, as
+    of one in fault; failed where one is made by a step (a door the job closes itself): the
+    tool did not make it."""
     closes = what_closes(kind)
     named = "; ".join(f"{name} open: {closes[name]}" for name in refused.interlocks)
     said = f"{tool}: its dry job was refused ({refused.action}): {named}"
     if set(refused.interlocks) <= set(made_at_rest(kind)):
-        pytest.skip(f"{said}; test_the_interlocks_a_lot_needs_at_rest_are_made reports it")
-    pytest.fail(said, pytrace=False)
+        return pytest.skip.Exception(
+            f"{said}; test_the_interlocks_a_lot_needs_at_rest_are_made reports it"
+        )
+    return pytest.fail.Exception(said, pytrace=False)

@@ -36,6 +36,14 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def refusals_of(path: Path) -> list[str]:
+    """What loading the station file at `path` refuses, a line each without the file's name
+    the lines start with."""
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    return [line.removeprefix(f"station file {path}: ") for line in str(error.value).splitlines()]
+
+
 def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Path):
     station = load_station(write(tmp_path, GOOD))
     assert station.tools_for_role("plasma_cleaner") == ["plasma_cleaner"]
@@ -239,8 +247,10 @@ def test_a_link_options_choice_is_refused_with_what_it_may_mean(
         load_station(path)
     key = option.split(":")[0]
     assert str(error.value).splitlines() == [
-        f"station file {path}: tools.wire_bonder.options.{key}: {serial}",
-        f"station file {path}: tools.plasma_cleaner.options.{key}: {modbus_rtu}",
+        f"station file {path}: tools.wire_bonder.options.{key}: {serial}; `{key}` is on line 6 "
+        f"of station file {path}",
+        f"station file {path}: tools.plasma_cleaner.options.{key}: {modbus_rtu}; `{key}` is on "
+        f"line 10 of station file {path}",
     ]
 
 
@@ -253,9 +263,10 @@ def test_a_link_options_choice_is_refused_with_what_it_may_mean(
 )
 def test_a_station_of_no_tools_is_refused(tmp_path: Path, tools: str, message: str):
     """`station check` of one said `0 of 0 tools ready` and exited 0: every tool ready."""
+    path = write(tmp_path, f"name: line-3\n{tools}\n")
     with pytest.raises(StationError) as error:
-        load_station(write(tmp_path, f"name: line-3\n{tools}\n"))
-    assert str(error.value).endswith(message)
+        load_station(path)
+    assert str(error.value).endswith(f"{message}; `tools` is on line 2 of station file {path}")
 
 
 def test_a_required_field_left_out_is_named_with_an_example_not_in_pydantics_words(
@@ -268,7 +279,8 @@ def test_a_required_field_left_out_is_named_with_an_example_not_in_pydantics_wor
     assert str(error.value).splitlines() == [
         f"station file {path}: name: missing (required; e.g. `name: line-3`)",
         f"station file {path}: tools.plasma_cleaner.address: missing (required; e.g. "
-        "`address: modbus+tcp://10.0.3.17:502`)",
+        f"`address: modbus+tcp://10.0.3.17:502`); tool plasma_cleaner is on line 2 of station "
+        f"file {path}",
     ]
 
 
@@ -565,9 +577,7 @@ def test_every_limit_refusal_of_a_tool_is_told_at_once(tmp_path: Path):
             "\n      clean_fluence_j_cm2: 0.2\n      drill_fluence_j_cm2: [0.5, 2]",
         ),
     )
-    with pytest.raises(StationError) as error:
-        load_station(path)
-    told = [line.removeprefix(f"station file {path}: ") for line in str(error.value).splitlines()]
+    told = refusals_of(path)
     assert told == [
         "tools.laser.limits.clean_fluence_j_cm2: must be [minimum, maximum] in the setpoint's "
         f"unit, got 0.2; the limit is on line 7 of station file {path}",
@@ -754,20 +764,38 @@ def test_every_problem_of_a_station_file_is_told_at_once_each_at_its_place(tmp_p
         "stencil_printer, wet_bench, wire_bonder"
     )
     assert str(error.value).splitlines() == [
-        f"station file {path}: {line}"
-        for line in (
-            "tools.plasma_cleaner.driver: unknown driver 'plasma_claener' (did you mean "
-            f"'plasma_cleaner'?); known drivers: {drivers}",
-            "tools.plasma_cleaner.capacty: not a field of a station tool (did you mean "
-            f"'capacity'?); its fields: {fields}, capacity, serial_number",
-            "tools.laser.address: 'TCPIP0::10.0.3.21::99999::SOCKET': port 99999 is out of "
-            "range (1-65535)",
-            "tools.oven.limits.zone_1_c: must be [minimum, maximum] in the setpoint's unit, got "
-            f"[]; the limit is on line 17 of station file {path}",
-            "tools.oven.options.device_idd: not an option of oven's modbus link (did you mean "
-            f"'device_id'?); it takes {modbus}stopbits, timeout_s",
-            "tools.oven.options.timeout_s: timeout_s must be a positive number of seconds, got "
-            "-2 (at most 600 s)",
+        f"station file {path}: {line} is on line {number} of station file {path}"
+        for line, number in (
+            (
+                "tools.plasma_cleaner.driver: unknown driver 'plasma_claener' (did you mean "
+                f"'plasma_cleaner'?); known drivers: {drivers}; `driver`",
+                4,
+            ),
+            (
+                "tools.plasma_cleaner.capacty: not a field of a station tool (did you mean "
+                f"'capacity'?); its fields: {fields}, capacity, serial_number; `capacty`",
+                9,
+            ),
+            (
+                "tools.laser.address: 'TCPIP0::10.0.3.21::99999::SOCKET': port 99999 is out of "
+                "range (1-65535); `address`",
+                12,
+            ),
+            (
+                "tools.oven.limits.zone_1_c: must be [minimum, maximum] in the setpoint's unit, "
+                "got []; the limit",
+                17,
+            ),
+            (
+                "tools.oven.options.device_idd: not an option of oven's modbus link (did you mean "
+                f"'device_id'?); it takes {modbus}stopbits, timeout_s; `device_idd`",
+                16,
+            ),
+            (
+                "tools.oven.options.timeout_s: timeout_s must be a positive number of seconds, "
+                "got -2 (at most 600 s); `timeout_s`",
+                16,
+            ),
         )
     ]
     fixed = text.replace("plasma_claener", "plasma_cleaner").replace("capacty", "capacity")
@@ -776,9 +804,10 @@ def test_every_problem_of_a_station_file_is_told_at_once_each_at_its_place(tmp_p
     told = [line.removeprefix(f"station file {path}: ") for line in str(error.value).splitlines()]
     assert told[2:6] == [
         "tools.plasma_cleaner.options.device_idd: not an option of plasma_cleaner's modbus link "
-        f"(did you mean 'device_id'?); it takes {modbus}stopbits, timeout_s",
+        f"(did you mean 'device_id'?); it takes {modbus}stopbits, timeout_s; `device_idd` is on "
+        f"line 6 of station file {path}",
         "tools.plasma_cleaner.options.timeout_s: timeout_s must be a positive number of seconds, "
-        "got -2 (at most 600 s)",
+        f"got -2 (at most 600 s); `timeout_s` is on line 6 of station file {path}",
         "tools.plasma_cleaner: limits.rf_power_w must be [minimum, maximum] in W, minimum not "
         "above maximum; got (600.0, 100.0) (limit minimum 600.0 is above maximum 100.0); the "
         f"limit is on line 7 of station file {path}",
@@ -807,3 +836,72 @@ def test_a_value_of_the_wrong_length_is_refused_in_plain_words(
     assert message in str(error.value)
     assert "should have" not in str(error.value)
     assert "Field required" not in str(error.value)
+
+
+#: A newcomer's GEM dicing saw: its port out of range, its capacity 0, its spindle limit
+#: wider than the driver's (the dicing saw's spindle runs 20-60 krpm).
+GEM_SAW = """\
+name: line-3
+tools:
+  dicing_saw:
+    driver: gem
+    dictionary: dicing_saw
+    address: hsms://127.0.0.1:99999
+    capacity: 0
+    limits:
+      spindle_krpm: [5, 60]
+"""
+
+
+def test_an_address_and_a_capacity_refused_name_their_lines_and_the_tool_s_limit_is_told_too(
+    tmp_path: Path,
+):
+    """The port and the capacity were told without their lines, a limit's refusal with its
+    own; and the limit was told only once the port was fixed (the entry was dropped with its
+    address)."""
+    path = write(tmp_path, GEM_SAW)
+    told = refusals_of(path)
+    assert told == [
+        "tools.dicing_saw.address: 'hsms://127.0.0.1:99999': port 99999 is out of range "
+        f"(1-65535); `address` is on line 6 of station file {path}",
+        f"tools.dicing_saw.capacity: must be at least 1, got 0; `capacity` is on line 7 of "
+        f"station file {path}",
+        "tools.dicing_saw: limits.spindle_krpm [5, 60] krpm reaches outside the driver's range "
+        "[20, 60] krpm; a station's limits may only narrow it; the limit is on line 9 of "
+        f"station file {path}",
+    ]
+
+
+def test_the_limits_of_a_tool_of_several_devices_are_told_with_its_address_refused(
+    tmp_path: Path,
+):
+    """A device's address refused: the tool's limits, a further device's among them, are
+    checked at a stand-in address of each device's link; its link options, whose link the
+    address chooses, are not."""
+    text = """\
+name: line-3
+tools:
+  electroplater:
+    driver: electroplater
+    address: {cell: modbus+tcp://10.0.3.30:70000, supply: TCPIP0::10.0.3.31::5025::SOCKET}
+    options: {cell: {device_idd: 3}}
+    limits: {supply: {voltage_v: [0, 90]}}
+"""
+    path = write(tmp_path, text)
+    told = refusals_of(path)
+    assert told == [
+        "tools.electroplater.address: 'modbus+tcp://10.0.3.30:70000': port 70000 is out of "
+        f"range (1-65535); `address` is on line 5 of station file {path}",
+        "tools.electroplater: limits.supply.voltage_v [0, 90] V reaches outside the driver's "
+        "range [0, 20] V; a station's limits may only narrow it; the limit is on line 7 of "
+        f"station file {path}",
+    ]
+
+
+def test_a_misspelt_dictionary_is_told_with_the_one_it_may_mean(tmp_path: Path):
+    path = write(tmp_path, GEM_SAW.replace("dictionary: dicing_saw", "dictionary: dicing_sew"))
+    told = refusals_of(path)
+    assert told[1].startswith("tools.dicing_saw.dictionary: unknown GEM dictionary 'dicing_sew'")
+    assert told[1].endswith(
+        f"(did you mean 'dicing_saw'?); `dictionary` is on line 5 of station file {path}"
+    )

@@ -23,6 +23,7 @@ from packline.sim_instruments.servers.control import LineControl
 from packline.station import Station, ToolEntry
 from packline.station_check import DEVICE_SEPARATOR, ToolCheck, check_station
 from packline.testing import run_until
+from packline.testing.plugin import station_tests_holder
 
 #: An address where nothing listens (the discard port).
 NOBODY = "modbus+tcp://127.0.0.1:9"
@@ -109,15 +110,25 @@ async def test_a_tool_that_does_not_answer_is_named_and_the_others_still_checked
     assert "plasma_cleaner at modbus+tcp://127.0.0.1:9: connect" in plasma.error
 
 
-async def test_a_tool_a_run_drives_is_named_with_the_run_and_never_contacted():
+@pytest.mark.parametrize(
+    "run",
+    [
+        Holder("run R1 of plasma-clean (process 4711 on host line-pc)", "stop it"),
+        station_tests_holder("line.yaml"),
+    ],
+    ids=["a run", "the station tests"],
+)
+async def test_a_tool_another_controller_drives_is_named_with_its_hint_never_contacted(
+    run: Holder,
+):
     """The check connected to every tool, a run's too: on a serial line, a device server or a
     GEM tool's one HSMS session that crosses the run's exchanges, and a SCPI tool's error
-    queue read by the check is lost to the run."""
+    queue read by the check is lost to the run. Its hint is the holder's own: the station
+    tests' was `packline show RUN`, with no run to show."""
     async with SimulatedLine(kinds=["plasma_cleaner", "laser"]) as line:
         clients: list[object] = []
         chamber = line.tools["plasma_cleaner"]
         chamber.connection_listeners.append(lambda *change: clients.append(change))
-        run = Holder("run R1 of plasma-clean (process 4711 on host line-pc)", "stop it")
         wanted = {
             address: name
             for address, name in tool_addresses(line.station).items()
@@ -130,9 +141,8 @@ async def test_a_tool_a_run_drives_is_named_with_the_run_and_never_contacted():
     assert plasma.state is None
     assert plasma.identity is None
     assert plasma.problems() == [
-        "driven by run R1 of plasma-clean (process 4711 on host line-pc): not contacted (a "
-        "second controller would cross its exchanges; `packline show RUN` shows a run's view of "
-        "its tools)"
+        f"driven by {run.what}: not contacted (a second controller would cross its exchanges); "
+        f"{run.stop}"
     ]
     assert not plasma.ready
     assert laser.ready

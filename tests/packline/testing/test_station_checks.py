@@ -142,6 +142,25 @@ def test_a_supply_lost_at_rest_fails_its_tool_s_check_naming_it(tmp_path: Path):
     assert "InterlockOpen" not in result.stdout
 
 
+def test_a_dry_job_refused_for_an_interlock_a_step_makes_fails_in_its_one_line(tmp_path: Path):
+    """The dicing saw's cover left open on a served line: its dry job, which the saw refuses
+    for it at its spindle's start, fails in the one line that names the interlock and what
+    closes it (it read as the driver's refusal, then "During handling of the above
+    exception, another exception occurred:", then that line)."""
+    with Served(tmp_path / "line.yaml", "--for", "300", "--time-scale", "60") as served:
+        fault = ["sim", "fault", "dicing_saw", "cover_open", "--station", str(served.station)]
+        assert main(fault) == 0
+        result = run_station_checks(served.station, tmp_path, "-k", "dicing_saw and dry_job")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed" in result.stdout
+    said = (
+        "dicing_saw: its dry job was refused (start spindle): cover_closed open: closed when the "
+        "cover is shut (made by a step)"
+    )
+    assert said in result.stdout.splitlines(), result.stdout
+    assert "During handling" not in result.stdout
+
+
 def test_a_capacity_above_what_the_tool_takes_fails_its_tool_s_check_naming_both(tmp_path: Path):
     """The served plasma cleaner's `capacity: 4` edited to 8, as a new user did: its capacity
     check fails, naming both numbers, as `station check` calls it not ready and a run refuses
@@ -168,12 +187,22 @@ tools:
 
 
 def test_a_tool_that_does_not_answer_fails_its_checks_by_name(tmp_path: Path):
+    """Each check of a tool the tests cannot reach fails in one line naming the tool, why and
+    the line of its address, as `station check` says it: each had failed in the driver's
+    traceback, some 100 lines, the cause at their end and no line of the file named."""
     station_file = tmp_path / "line.yaml"
     station_file.write_text(DEAD_LINE)
     result = run_station_checks(station_file, tmp_path)
     assert result.returncode == 1
     assert f"{CHECKS_PER_TOOL} failed" in result.stdout
     assert "[plasma_cleaner]" in result.stdout
+    said = (
+        "plasma_cleaner at modbus+tcp://127.0.0.1:9: connect: cannot connect (pymodbus could "
+        f"not connect to 127.0.0.1); its address is on line 5 of station file {station_file}"
+    )
+    assert result.stdout.splitlines().count(said) == CHECKS_PER_TOOL, result.stdout
+    assert "Traceback" not in result.stdout
+    assert "ToolConnectionError" not in result.stdout
 
 
 def test_a_dummy_wafer_id_no_tool_could_take_is_refused_before_any_check(tmp_path: Path):
