@@ -56,7 +56,6 @@ from packline.drivers.equipment.limits import StationLimits
 from packline.drivers.errors import PacklineError, SetupRefused
 from packline.drivers.gem.dictionary import (
     DictionaryError,
-    dictionary_names,
     is_dictionary_file,
     load_dictionary,
 )
@@ -154,17 +153,14 @@ class ToolEntry(BaseModel):
     @field_validator("dictionary")
     @classmethod
     def _known_dictionary(cls, dictionary: str | None) -> str | None:
-        """A dictionary that loads; a shipped one's name misspelt with the names it may mean,
-        as a misspelt driver is."""
+        """A dictionary that loads (a shipped one's name misspelt is refused with the names it
+        may mean, as a misspelt driver is)."""
         if dictionary is None:
             return None
         try:
             load_dictionary(dictionary)
         except DictionaryError as error:
-            names = dictionary_names()
-            shipped = is_dictionary_file(dictionary) or dictionary in names
-            meant = "" if shipped else did_you_mean(dictionary, names)
-            raise ValueError(f"{error}{meant}") from None
+            raise ValueError(str(error)) from None
         return dictionary
 
     @model_validator(mode="after")

@@ -290,8 +290,9 @@ def load_dictionary(name: str) -> GemDictionary:
         return parse_dictionary(data, source, path.stem)
     if name not in dictionary_names():
         raise DictionaryError(
-            f"unknown GEM dictionary {name!r}; known dictionaries: "
-            f"{', '.join(dictionary_names())}, or the path of a dictionary file (.yaml)"
+            f"unknown GEM dictionary {name!r}{did_you_mean(name, dictionary_names())}; known "
+            f"dictionaries: {', '.join(dictionary_names())}, or the path of a dictionary file "
+            "(.yaml)"
         )
     resource = resources.files(DICTIONARY_PACKAGE).joinpath(*DICTIONARY_FOLDER, f"{name}.yaml")
     source = f"GEM dictionary {'/'.join(DICTIONARY_FOLDER)}/{name}.yaml"

@@ -220,7 +220,8 @@ def _driving(
     holder = Holder.here(
         f"run {run_id} of {method.name}",
         f"stop it with `packline terminate {run_id} --db {Path(store.path).resolve()}` (a "
-        "paused run still holds its tools), or wait until it ends",
+        f"paused run still holds its tools), or wait until it ends; `packline show {run_id}` "
+        "is its view of its tools",
     )
     with contextlib.ExitStack() as held:
         try:

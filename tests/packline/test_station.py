@@ -901,7 +901,8 @@ tools:
 def test_a_misspelt_dictionary_is_told_with_the_one_it_may_mean(tmp_path: Path):
     path = write(tmp_path, GEM_SAW.replace("dictionary: dicing_saw", "dictionary: dicing_sew"))
     told = refusals_of(path)
-    assert told[1].startswith("tools.dicing_saw.dictionary: unknown GEM dictionary 'dicing_sew'")
-    assert told[1].endswith(
-        f"(did you mean 'dicing_saw'?); `dictionary` is on line 5 of station file {path}"
+    assert told[1].startswith(
+        "tools.dicing_saw.dictionary: unknown GEM dictionary 'dicing_sew' (did you mean "
+        "'dicing_saw'?); known dictionaries: "
     )
+    assert told[1].endswith(f"; `dictionary` is on line 5 of station file {path}")

@@ -102,6 +102,7 @@ async def test_the_station_tests_refuse_to_start_on_a_line_a_run_drives(store, t
         assert f"stop it with `packline terminate {engine.run_id} --db {store.path}`" in (
             tests.stderr
         )
+        assert f"`packline show {engine.run_id}` is its view of its tools" in tests.stderr
         # nor does a second run start on the line
         with pytest.raises(BadInput, match=f"being driven by run {engine.run_id} of"):
             async with open_run(store, prepared):
