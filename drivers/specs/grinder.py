@@ -232,8 +232,6 @@ COMMANDS = (
         name="wafer_reload", header=RELOAD_HEADER, syntax='"<id>",FRONT|BACK',
         parameters=("wafer_id", "side"),
         preconditions=(GRINDING, ALARM_ACTIVE, WAFER_ON_CHUCK, VACUUM_ON),
-        # refused while grinding in the plain load's name, as the tool words it
-        precondition_fields={"header": short_form(LOAD_HEADER)},
         doc=f"`{short_form(LOAD_HEADER)}` as a rework: {RELOAD_DOC}",
     ),
     ScpiCommand(

@@ -472,6 +472,28 @@ async def test_vacuum_cannot_be_released_while_grinding(rig: Rig):
     await grind
 
 
+async def test_while_grinding_each_load_and_the_unload_is_refused_in_its_own_name(rig: Rig):
+    """The settings conflict that refuses a load, a rework load and an unload while a cycle
+    runs names the command refused (`WAF:REL` for the rework, not the plain load it is a form
+    of), and the wafer stays on the chuck."""
+    await chuck(rig)
+    grind = asyncio.create_task(rig.driver.grind(RECIPE))
+    await wait_for(rig, lambda: rig.sim.phase is GrindPhase.COARSE, "coarse")
+    # past the driver, on a connection of its own (the driver's holds *OPC?): the tool refuses
+    async with open_link(rig.sim.address, tool="grinder", clock=rig.sim.clock) as link:
+        for sent, refused in [
+            ('WAF:LOAD "W02",BACK', "WAF:LOAD"),
+            ('WAF:REL "W02",BACK', "WAF:REL"),
+            ("WAF:UNL", "WAF:UNL"),
+        ]:
+            await link.write(sent)
+            assert await link.query("SYST:ERR?") == (
+                f'-221,"Settings conflict;{refused} not allowed while grinding"'
+            )
+        assert await link.query("WAF?") == '"W01",BACK'
+    await grind
+
+
 # ----------------------------------------------------------------- alarms
 
 

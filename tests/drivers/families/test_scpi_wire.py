@@ -175,12 +175,12 @@ def test_the_first_unmet_precondition_is_the_first_in_the_commands_order():
         start.first_unmet({empty: False})
 
 
-def test_a_commands_own_fields_name_it_by_its_header_unless_it_declares_otherwise():
+def test_a_commands_own_fields_name_it_by_its_header():
     """`{header}` in a precondition's words is the command's header's short form, which the
-    command fills in itself; its `precondition_fields` may name it otherwise (the grinder's
-    rework load is refused while grinding in the plain load's name, as the tool words it)."""
+    command fills in itself: a refusal names the command refused (the grinder's rework load
+    as `WAF:REL`, not as the plain load it is a form of)."""
     unload, reload = command(grinder.SPEC, "wafer_unload"), command(grinder.SPEC, "wafer_reload")
     assert unload.own_fields == {"header": "WAF:UNL"}
-    assert reload.own_fields == {"header": "WAF:LOAD"}
+    assert reload.own_fields == {"header": "WAF:REL"}
     assert grinder.GRINDING.words(**unload.own_fields) == "WAF:UNL not allowed while grinding"
-    assert "-221 `WAF:LOAD not allowed while grinding`" in reload.meaning(grinder.SPEC)
+    assert "-221 `WAF:REL not allowed while grinding`" in reload.meaning(grinder.SPEC)

@@ -244,6 +244,12 @@ async def test_a_load_with_an_alarm_latched_is_refused_naming_it_before_anything
     assert "S2F41 LOAD" not in grinder_bench.equipment.received
 
 
+async def rework_load(grinder) -> None:
+    """A load of W2 as a rework (`reloading`): the grinder's `WAF:REL`."""
+    with grinder.reloading(["W2"]):
+        await grinder.load("W2", GrindSide.BACK)
+
+
 @pytest.mark.parametrize(
     ("action", "refused"),
     [
@@ -251,16 +257,18 @@ async def test_a_load_with_an_alarm_latched_is_refused_naming_it_before_anything
             lambda grinder: grinder.load("W2", GrindSide.BACK),
             "load wafer W2 for back grinding: WAF:LOAD",
         ),
+        (rework_load, "load wafer W2 for back grinding: WAF:REL"),
         (lambda grinder: grinder.unload(), "unload wafer: WAF:UNL"),
     ],
-    ids=["load", "unload"],
+    ids=["load", "rework load", "unload"],
 )
 async def test_a_load_or_an_unload_while_a_cycle_runs_is_refused_before_anything_is_sent(
     grinder_bench, action, refused: str
 ) -> None:
     """The grinder's phase (a stage while a cycle runs) tells the driver what the SCPI face
     refuses first (`GRINDING`, -221): the command is refused in its words, the command named
-    as the SCPI grinder names it, before the remote command is sent."""
+    as the SCPI grinder names it (a rework load as `WAF:REL`), before the remote command is
+    sent."""
     grinder = await grinder_bench.driver()
     tool = grinder_bench.model.tool
     for line in ('WAF:LOAD "W1",BACK', "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"):

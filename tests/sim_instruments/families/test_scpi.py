@@ -340,10 +340,10 @@ GRINDER_GROUND_W1 = (
 #: The grinder, grinding W1 (its coarse wheel under way).
 GRINDER_GRINDING = (*GRINDER_LOADED, "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR")
 #: What a cycle holds on the grinder (`GRINDING`): by command, a line that would change it and
-#: the name the tool refuses it under (the rework load's, the plain load's).
+#: the name the tool refuses it under, its own (the rework load as `WAF:REL`).
 GRINDER_HELD_WHILE_GRINDING = {
     "wafer_load": ('WAF:LOAD "W2",BACK', "WAF:LOAD"),
-    "wafer_reload": ('WAF:REL "W2",BACK', "WAF:LOAD"),
+    "wafer_reload": ('WAF:REL "W2",BACK', "WAF:REL"),
     "wafer_unload": ("WAF:UNL", "WAF:UNL"),
     "vacuum": ("CHUC:VAC OFF", "CHUC:VAC"),
     "spindle_rpm": ("SPIN:SPEE 4000", "SPIN:SPEE"),
