@@ -398,8 +398,8 @@ class ScpiCommand(Command):
     def own_fields(self) -> dict[str, str]:
         """The `{field}`s of its preconditions' words the command fills in itself: `{header}`,
         its header's short form as the tool's error details name it (the grinder's `WAF:UNL
-        not allowed while grinding`), then its `precondition_fields`, which may name it
-        otherwise (the grinder's rework load is refused in the plain load's name)."""
+        not allowed while grinding`), then its `precondition_fields` (the laser's `{setting}`,
+        what a running job holds that the command would change: `gas jet`)."""
         return {"header": self.short, **self.precondition_fields}
 
     @property
