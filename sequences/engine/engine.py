@@ -704,11 +704,11 @@ class Engine:
 
     def _session_started(self) -> None:
         """Say the session started (`run-started`), a resume's after what other processes
-        recorded while the run was stopped (`_told_while_stopped`), which happened before it,
-        and then its plan."""
+        recorded while the run was stopped (`recorded_while_stopped`), which happened before
+        it, and then its plan."""
         spec = self.spec
         if self.session > 1:
-            self.events.retell(self._told_while_stopped())
+            self.events.retell(recorded_while_stopped(self.store, self.run_id, self.session))
         resumed = {"by": spec.operator} if self.session > 1 else {}
         in_advance = {} if spec.confirmed_by is None else {"confirmed_by": spec.confirmed_by}
         self.emit(
@@ -733,24 +733,6 @@ class Engine:
                     "not_started": [w for w in to_run if not self.plan.started(w)],
                 },
             )
-
-    def _told_while_stopped(self) -> list[dict[str, Any]]:
-        """What a resume tells, as it starts, of what other processes recorded while the run
-        was stopped, in the order `show` lists it (`EVENTS_ORDER`): what it carries out
-        (`recorded_while_stopped`: the dispositions, the clears of its tools) and the faults
-        `packline sim fault` injected on its tools or cleared from them meanwhile (recorded
-        in the stopped run, data `run_status`: `injected_faults.tell_run`), which its live
-        output had left out, though `show` lists them, where it told a fault the line had
-        not told the run as the resume connected (`ToolKeeper.record_faults_on_line`)."""
-        faults = [
-            row
-            for row in self.store.events(self.run_id)
-            if row["session"] == self.session - 1
-            and row["kind"] in (FAULT_INJECTED, FAULT_CLEARED)
-            and "run_status" in row["data"]
-        ]
-        carried_out = recorded_while_stopped(self.store, self.run_id, self.session)
-        return sorted([*carried_out, *faults], key=lambda row: (row["t"], row["wall"], row["id"]))
 
     def _run_status(self) -> str:
         """The status the run's record takes as this session opens it: `paused` when it was

@@ -178,8 +178,11 @@ class EventLog:
             self._store.add_rows("events", unopened, durable=False)
 
     def retell(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Tell the observers events another process recorded while no session drove the
-        run (a disposition, a clear of the stopped run), as `RunStore.events` reads them."""
+        """Tell the observers events recorded while no session drove the run, as
+        `RunStore.events` reads them: what other processes recorded in the stopped run (a
+        disposition, a clear of a tool, a fault injected or cleared:
+        `clearances.recorded_while_stopped`), a resume's record of the session it takes over
+        cut off (`record_cut_off_session`)."""
         for row in rows:
             fields = {
                 "wafer": row["wafer_id"],
