@@ -703,12 +703,12 @@ class Engine:
             self._take_over(spec)
 
     def _session_started(self) -> None:
-        """Say the session started (`run-started`), a resume's after what other processes
-        recorded while the run was stopped (`recorded_while_stopped`), which happened before
-        it, and then its plan."""
+        """Say the session started (`run-started`), after what happened before it: what other
+        processes recorded while the run was stopped (`recorded_while_stopped`: none before
+        its first session), and the faults found on the line as the session connected
+        (`EventLog.retell`); then a resume's plan."""
         spec = self.spec
-        if self.session > 1:
-            self.events.retell(recorded_while_stopped(self.store, self.run_id, self.session))
+        self.events.retell(recorded_while_stopped(self.store, self.run_id, self.session))
         resumed = {"by": spec.operator} if self.session > 1 else {}
         in_advance = {} if spec.confirmed_by is None else {"confirmed_by": spec.confirmed_by}
         self.emit(

@@ -138,6 +138,9 @@ class EventLog:
         #: began (`emit_before`).
         self._before = 0
         self.began_t = began_t
+        #: The events `emit_before` recorded and has not told yet: told with what was
+        #: recorded while the run was stopped, in the records' order (`retell`).
+        self._untold_before: list[Event] = []
 
     @property
     def records_open(self) -> bool:
@@ -162,12 +165,14 @@ class EventLog:
         session's start on the run clock (`began_t`), and at `wall` (when it happened, where
         known; else now), and, while the session's records are not open, recorded ahead of
         every event the session kept meanwhile (an operator's pause as it connected, its
-        `run-started`): the records read it before them, as it happened."""
+        `run-started`): the records read it before them, as it happened. It is told with
+        what was recorded while the run was stopped (`retell`), in the order the records
+        read them."""
         when = time.time() if wall is None else wall
         event = Event(kind, self.run_id, self.began_t, when, **fields)
         if kind in RECORDED_EVENTS and not self.unrecorded:
             self._record(kind, event.wafer, event.message, event, before=True)
-        self._tell(event)
+        self._untold_before.append(event)
 
     def opened(self) -> None:
         """The session's records are open (its run created, or its session taken over, and
@@ -182,17 +187,29 @@ class EventLog:
         `RunStore.events` reads them: what other processes recorded in the stopped run (a
         disposition, a clear of a tool, a fault injected or cleared:
         `clearances.recorded_while_stopped`), a resume's record of the session it takes over
-        cut off (`record_cut_off_session`)."""
-        for row in rows:
-            fields = {
-                "wafer": row["wafer_id"],
-                "tool": row["tool"],
-                "status": row["status"],
-                "message": row["message"],
-            }
-            self._tell(
-                Event(row["kind"], self.run_id, row["t"], row["wall"], **fields, data=row["data"])
+        cut off (`record_cut_off_session`); and with them what this session found of that
+        time as it connected (`emit_before`), not told yet, in the order the records read
+        them all (`EVENTS_ORDER`: by run clock, then wall clock, then as recorded, the rows
+        before this session's own): a fault the line cleared after an operator's clear of
+        the stopped run is told after that clear, as `show` lists it, not first, as found."""
+        told = [
+            Event(
+                row["kind"],
+                self.run_id,
+                row["t"],
+                row["wall"],
+                wafer=row["wafer_id"],
+                tool=row["tool"],
+                status=row["status"],
+                message=row["message"],
+                data=row["data"],
             )
+            for row in rows
+        ]
+        told.extend(self._untold_before)
+        self._untold_before = []
+        for event in sorted(told, key=lambda event: (event.t, event.wall)):  # stable: as recorded
+            self._tell(event)
 
     def _tell(self, event: Event) -> None:
         for observer in list(self._observers):
