@@ -26,7 +26,7 @@ from packline.spelling import did_you_mean
 from packline.who_when import clock_time
 
 from .errors import BadInput
-from .events import ABORT_NOT_CONFIRMED, SAFE_STATE_UNCONFIRMED
+from .events import ABORT_NOT_CONFIRMED, FAULT_CLEARED, FAULT_INJECTED, SAFE_STATE_UNCONFIRMED
 from .liveness import is_alive, shown_status
 from .recorded_station import recorded_tools
 from .records import RunStore, db_option
@@ -45,6 +45,11 @@ RECOVERY_FAILED = "recovery failed"
 #: it may still be live; as for a failed recovery, a resume recovers it and a clear cannot
 #: vouch for it.
 UNCONFIRMED_SAFE_STATE = "safe state unconfirmed"
+
+#: The kinds of event another process records in a stopped run, data `run_status` (the run's
+#: status then), besides a disposition (`recorded_while_stopped`): a tool's clear
+#: (`record_clearance`), a fault injected or cleared (`injected_faults.tell_run`).
+_TOLD_A_STOPPED_RUN = frozenset({"tool-cleared", FAULT_INJECTED, FAULT_CLEARED})
 
 
 def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
@@ -281,18 +286,21 @@ def refuse_uncleared_dry_resume(store: RunStore, run_id: str) -> None:
 
 
 def recorded_while_stopped(store: RunStore, run_id: str, session: int) -> list[dict[str, Any]]:
-    """What other processes recorded for run `run_id` while it was stopped, that its session
-    `session` carries out: the dispositions and the clears of tools (of the stopped run), as
-    `RunStore.events` reads them (both are recorded under the session that stopped). A wafer
-    decided more than once has its latest decision alone, the one carried out, its message
-    naming the decisions it replaced (each listed had read as if it were carried out too)."""
+    """What other processes recorded for run `run_id` while it was stopped, which its session
+    `session` tells as it starts, in the order `show` lists it (`RunStore.events`; all are
+    recorded under the session that stopped): what it carries out, the dispositions and the
+    clears of tools (of the stopped run), and the faults `packline sim fault` injected on its
+    tools or cleared from them meanwhile and told the stopped run (`injected_faults.tell_run`;
+    those told a live session are its own events). A wafer decided more than once has its
+    latest decision alone, the one carried out, its message naming the decisions it replaced
+    (each listed had read as if it were carried out too)."""
     rows = [
         row
         for row in store.events(run_id)
         if row["session"] == session - 1
         and (
             row["kind"] == "disposition"
-            or (row["kind"] == "tool-cleared" and "run_status" in row["data"])
+            or (row["kind"] in _TOLD_A_STOPPED_RUN and "run_status" in row["data"])
         )
     ]
     decided: dict[str, list[dict[str, Any]]] = {}

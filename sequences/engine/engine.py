@@ -291,18 +291,23 @@ class Engine:
         await self.control.boundary(in_stage)
 
     def _on_control(self, state: RunState, reason: str, by: str | None) -> None:
+        """Say the run's new `state` (`paused`, `resumed`, `terminating`, `aborting`), and
+        record a pause's or a resume's status; a pause's `pausing` events stamped at its
+        `paused` event's reading of the clocks, one moment (the status's write between two
+        readings had put them 6 s apart on a line served at x60)."""
         kind = {
             RunState.PAUSED: "paused",
             RunState.RUNNING: "resumed",
             RunState.TERMINATING: "terminating",
             RunState.ABORTING: "aborting",
         }[state]
-        self.emit(kind, message=reason, data={"by": by} if by else {})
+        at = self.events.now()
+        self.emit(kind, at=at, message=reason, data={"by": by} if by else {})
         recorded = not self.events.unrecorded and not self.connecting  # else `_run_status`
         if state in (RunState.PAUSED, RunState.RUNNING) and recorded:
             self.store.update_run(self.run_id, status=state.value)
         if state is RunState.PAUSED:
-            self._pausing()
+            self._pausing(at)
         if state in STOPPING:
             self.batcher.stop_forming(reason)
             self.keeper.pool.stop_waiting(RunTerminated(reason))
@@ -312,10 +317,11 @@ class Engine:
             for task in self._tasks.values():
                 task.cancel()
 
-    def _pausing(self) -> None:
-        """Say, as a pause is taken, what it waits for: each stage under way, whose wafers
-        finish their steps on its tool, to its unload, before they wait (a `pausing` event
-        each, naming them, the tool and where they stand; decision 0097)."""
+    def _pausing(self, at: tuple[float, float]) -> None:
+        """Say, as a pause is taken `at` (run clock, wall clock), what it waits for: each
+        stage under way, whose wafers finish their steps on its tool, to its unload, before
+        they wait (a `pausing` event each, naming them, the tool and where they stand;
+        decision 0097)."""
         stages = self.control.stages
         steps = self.store.table("steps", self.run_id) if stages else []
         for stage in stages:
@@ -330,6 +336,7 @@ class Engine:
             alone = len(stage.wafers) == 1
             self.emit(
                 PAUSING,
+                at=at,
                 wafer=stage.wafers[0] if alone else None,
                 tool=stage.tool,
                 message=pause_waits_for(stage.tool, stage.wafers, where),
@@ -629,7 +636,7 @@ class Engine:
             self.twin.get,
             TwinsAtSteps(self.store, self.run_id),
         )
-        t, wall = self.t(), time.time()
+        t, wall = self.events.now()
         rows = [
             {"run_id": self.run_id, "session": self.session, **r.to_dict(), "t": t, "wall": wall}
             for r in results
@@ -639,6 +646,7 @@ class Engine:
         noun = self.twin.peek(completed[0]).geometry.noun if completed else "wafer"
         self.emit(
             "claim-check",
+            at=(t, wall),
             status=verdict,
             message=(
                 what_did_not_pass([(r.claim, r.condition, r.verdict) for r in results])
@@ -703,12 +711,12 @@ class Engine:
             self._take_over(spec)
 
     def _session_started(self) -> None:
-        """Say the session started (`run-started`), a resume's after what other processes
-        recorded while the run was stopped (`_told_while_stopped`), which happened before it,
-        and then its plan."""
+        """Say the session started (`run-started`), after what happened before it: what other
+        processes recorded while the run was stopped (`recorded_while_stopped`: none before
+        its first session), and the faults found on the line as the session connected
+        (`EventLog.retell`); then a resume's plan."""
         spec = self.spec
-        if self.session > 1:
-            self.events.retell(self._told_while_stopped())
+        self.events.retell(recorded_while_stopped(self.store, self.run_id, self.session))
         resumed = {"by": spec.operator} if self.session > 1 else {}
         in_advance = {} if spec.confirmed_by is None else {"confirmed_by": spec.confirmed_by}
         self.emit(
@@ -733,24 +741,6 @@ class Engine:
                     "not_started": [w for w in to_run if not self.plan.started(w)],
                 },
             )
-
-    def _told_while_stopped(self) -> list[dict[str, Any]]:
-        """What a resume tells, as it starts, of what other processes recorded while the run
-        was stopped, in the order `show` lists it (`EVENTS_ORDER`): what it carries out
-        (`recorded_while_stopped`: the dispositions, the clears of its tools) and the faults
-        `packline sim fault` injected on its tools or cleared from them meanwhile (recorded
-        in the stopped run, data `run_status`: `injected_faults.tell_run`), which its live
-        output had left out, though `show` lists them, where it told a fault the line had
-        not told the run as the resume connected (`ToolKeeper.record_faults_on_line`)."""
-        faults = [
-            row
-            for row in self.store.events(self.run_id)
-            if row["session"] == self.session - 1
-            and row["kind"] in (FAULT_INJECTED, FAULT_CLEARED)
-            and "run_status" in row["data"]
-        ]
-        carried_out = recorded_while_stopped(self.store, self.run_id, self.session)
-        return sorted([*carried_out, *faults], key=lambda row: (row["t"], row["wall"], row["id"]))
 
     def _run_status(self) -> str:
         """The status the run's record takes as this session opens it: `paused` when it was
@@ -798,7 +788,7 @@ class Engine:
                 self._set_wafer(wafer_id, "terminated", reason=error or f"run {status}")
         # one reading for the run's end and its run-finished, the run's last event: what is
         # recorded of the stopped run later is stamped no earlier than both (decision 0120)
-        stopped = (self.t(), time.time())
+        stopped = self.events.now()
         self.store.update_run(
             self.run_id, status=status, stopped_t=stopped[0], stopped_wall=stopped[1], error=error
         )
@@ -947,17 +937,19 @@ class Engine:
         running wafer's there, where it is on the line so far."""
         fresh = self._wafer_status[wafer.id] == "pending"
         fields: dict[str, Any] = {"status": "running"}
+        started = self.events.now()  # for its record and its `wafer-started`, one moment
         if fresh:
-            fields |= {"started_t": self.t(), "started_wall": time.time()}
+            fields |= {"started_t": started[0], "started_wall": started[1]}
         else:
             fields |= {"stopped_t": None, "stopped_wall": None}
         self.store.update_wafer(self.run_id, wafer.id, **fields)
         self._wafer_status[wafer.id] = "running"
         if back is None:
-            self.emit("wafer-started", wafer=wafer.id)
+            self.emit("wafer-started", at=started, wafer=wafer.id)
         else:
             self.emit(
                 "wafer-started",
+                at=started,
                 wafer=wafer.id,
                 message=f"again: {back} is back in service",
                 data={"back_in_service": back},
@@ -1040,7 +1032,7 @@ class Engine:
         live view's time on the line of the wafer ends where `show` and the summary end it (the
         event, stamped after the write, had read 2 s later on a line served at x60)."""
         self._wafer_status[wafer_id] = status
-        stopped = (self.t(), time.time())
+        stopped = self.events.now()
         self.store.update_wafer(
             self.run_id,
             wafer_id,

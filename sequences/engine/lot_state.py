@@ -218,15 +218,19 @@ class LotState:
         elif event.kind == "step-started":
             if event.tool:
                 self.tools.setdefault(event.tool, "")
-            wafer.open[event.data["step_id"]] = OpenStep(
+            opened = OpenStep(
                 event.step or "",
                 event.data.get("kind", "step"),
                 event.tool or "",
                 event.data.get("key", ""),
             )
+            wafer.open[event.data["step_id"]] = opened
             if wafer.status == "queued":
                 wafer.status, wafer.note = "running", ""  # the resume's decision, carried out
-                wafer.started_t = event.t if wafer.started_t is None else wafer.started_t
+            if wafer.started_t is None and opened.kind in COUNTED_KINDS:
+                # on the line from its first counted step, as the records have it
+                # (`report.first_steps`), not from the batch or stage around it
+                wafer.started_t = event.t
         elif event.kind == "step-finished":
             step = wafer.open.pop(event.data.get("step_id", -1), None)
             if step is not None and step.kind in COUNTED_KINDS and event.status == "completed":

@@ -138,6 +138,9 @@ class EventLog:
         #: began (`emit_before`).
         self._before = 0
         self.began_t = began_t
+        #: The events `emit_before` recorded and has not told yet: told with what was
+        #: recorded while the run was stopped, in the records' order (`retell`).
+        self._untold_before: list[Event] = []
 
     @property
     def records_open(self) -> bool:
@@ -145,11 +148,18 @@ class EventLog:
         come."""
         return self._unopened is None
 
+    def now(self) -> tuple[float, float]:
+        """One reading of the run clock and the wall clock, for the records of a moment and
+        the events that tell it (`emit`'s `at`): a second reading, after the records' write,
+        stamped the event later than its record, and the live view's times read other than
+        `show`'s (a step's start, a wafer's end, a pause)."""
+        return self.t(), time.time()
+
     def emit(self, kind: str, *, at: tuple[float, float] | None = None, **fields: Any) -> None:
         """Emit an event of `kind`, stamped now on the run clock and the wall clock, or `at`
-        (run clock, wall) where the caller read them for a record the event goes with (the
-        run's end: its `stopped_t` and `run-finished` are one reading, decision 0120)."""
-        t, wall = (self.t(), time.time()) if at is None else at
+        (run clock, wall: `now`) where the caller read them for a record the event goes with
+        (the run's end: its `stopped_t` and `run-finished` are one reading, decision 0120)."""
+        t, wall = self.now() if at is None else at
         event = Event(kind, self.run_id, t, wall, **fields)
         if kind in RECORDED_EVENTS and not self.unrecorded:
             self._record(kind, event.wafer, event.message, event)
@@ -162,12 +172,14 @@ class EventLog:
         session's start on the run clock (`began_t`), and at `wall` (when it happened, where
         known; else now), and, while the session's records are not open, recorded ahead of
         every event the session kept meanwhile (an operator's pause as it connected, its
-        `run-started`): the records read it before them, as it happened."""
+        `run-started`): the records read it before them, as it happened. It is told with
+        what was recorded while the run was stopped (`retell`), in the order the records
+        read them."""
         when = time.time() if wall is None else wall
         event = Event(kind, self.run_id, self.began_t, when, **fields)
         if kind in RECORDED_EVENTS and not self.unrecorded:
             self._record(kind, event.wafer, event.message, event, before=True)
-        self._tell(event)
+        self._untold_before.append(event)
 
     def opened(self) -> None:
         """The session's records are open (its run created, or its session taken over, and
@@ -178,18 +190,33 @@ class EventLog:
             self._store.add_rows("events", unopened, durable=False)
 
     def retell(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Tell the observers events another process recorded while no session drove the
-        run (a disposition, a clear of the stopped run), as `RunStore.events` reads them."""
-        for row in rows:
-            fields = {
-                "wafer": row["wafer_id"],
-                "tool": row["tool"],
-                "status": row["status"],
-                "message": row["message"],
-            }
-            self._tell(
-                Event(row["kind"], self.run_id, row["t"], row["wall"], **fields, data=row["data"])
+        """Tell the observers events recorded while no session drove the run, as
+        `RunStore.events` reads them: what other processes recorded in the stopped run (a
+        disposition, a clear of a tool, a fault injected or cleared:
+        `clearances.recorded_while_stopped`), a resume's record of the session it takes over
+        cut off (`record_cut_off_session`); and with them what this session found of that
+        time as it connected (`emit_before`), not told yet, in the order the records read
+        them all (`EVENTS_ORDER`: by run clock, then wall clock, then as recorded, the rows
+        before this session's own): a fault the line cleared after an operator's clear of
+        the stopped run is told after that clear, as `show` lists it, not first, as found."""
+        told = [
+            Event(
+                row["kind"],
+                self.run_id,
+                row["t"],
+                row["wall"],
+                wafer=row["wafer_id"],
+                tool=row["tool"],
+                status=row["status"],
+                message=row["message"],
+                data=row["data"],
             )
+            for row in rows
+        ]
+        told.extend(self._untold_before)
+        self._untold_before = []
+        for event in sorted(told, key=lambda event: (event.t, event.wall)):  # stable: as recorded
+            self._tell(event)
 
     def _tell(self, event: Event) -> None:
         for observer in list(self._observers):
@@ -336,14 +363,15 @@ class StepRecorder:
         self._taken[workpiece_id] = (taken, workpiece, waits, waits.count)
         return taken
 
-    def _row(self, row: dict[str, Any], status: str) -> dict[str, Any]:
+    def _row(self, row: dict[str, Any], status: str, at: tuple[float, float]) -> dict[str, Any]:
+        """The step record of `row`, `status`, started `at` (run clock, wall clock)."""
         return {
             "run_id": self.events.run_id,
             "session": self.events.session,
             **row,
             "status": status,
-            "started_t": self.events.t(),
-            "started_wall": time.time(),
+            "started_t": at[0],
+            "started_wall": at[1],
         }
 
     @asynccontextmanager
@@ -370,12 +398,15 @@ class StepRecorder:
             self.finish_steps(wafer_ids, ids, "completed", None)
 
     def start_steps(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Record steps as running (committed before their action starts); their ids."""
-        ids = self._store.start_steps([self._row(row, "running") for row in rows])
+        """Record steps as running (committed before their action starts), each with its
+        `step-started` event at one reading of the clocks (`EventLog.now`); their ids."""
+        at = self.events.now()
+        ids = self._store.start_steps([self._row(row, "running", at) for row in rows])
         self._names.update(zip(ids, (row["name"] for row in rows), strict=True))
         for row, step_id in zip(rows, ids, strict=True):
             self.events.emit(
                 "step-started",
+                at=at,
                 wafer=row["wafer_id"],
                 step=row["name"],
                 tool=row["tool"],
@@ -393,13 +424,15 @@ class StepRecorder:
     ) -> None:
         """Record steps skipped because they completed in an earlier session, or because an
         operator released them (`why`, or `why(row)` of each: `plan.released_why`; one
-        transaction: the row is written finished)."""
+        transaction: the row is written finished), each with its `step-finished` event at one
+        reading of the clocks (`EventLog.now`)."""
+        at = self.events.now()
         ids = self._store.start_steps(
             [
                 {
-                    **self._row(row, "skipped"),
-                    "stopped_t": self.events.t(),
-                    "stopped_wall": time.time(),
+                    **self._row(row, "skipped", at),
+                    "stopped_t": at[0],
+                    "stopped_wall": at[1],
                     "error": why if isinstance(why, str) else why(row),
                 }
                 for row in rows
@@ -408,6 +441,7 @@ class StepRecorder:
         for row, step_id in zip(rows, ids, strict=True):
             self.events.emit(
                 "step-finished",
+                at=at,
                 wafer=row["wafer_id"],
                 step=row["name"],
                 status="skipped",
@@ -419,7 +453,8 @@ class StepRecorder:
     ) -> None:
         """Record how steps ended, each keeping its wafer's twin and the twins of the
         workpieces beside it on the line (dry run): completed, failed or cut off, as the step
-        left them (a release of a held one goes on from that twin: decision 0108)."""
+        left them (a release of a held one goes on from that twin: decision 0108), each with
+        its `step-finished` event at one reading of the clocks (`EventLog.now`)."""
         twins = []
         if self._twin is not None:
             twins = [
@@ -427,10 +462,12 @@ class StepRecorder:
                 for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True)
                 for workpiece_id in (wafer_id, *self._beside_on_line(wafer_id))
             ]
-        self._store.finish_steps(step_ids, status, self.events.t(), time.time(), error, twins)
+        at = self.events.now()
+        self._store.finish_steps(step_ids, status, *at, error, twins)
         for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True):
             self.events.emit(
                 "step-finished",
+                at=at,
                 wafer=wafer_id,
                 step=self._step_name(step_id),
                 status=status,
@@ -476,7 +513,7 @@ class StepRecorder:
         """Record the tool's active alarms as what failed step `step_id` of these wafers,
         each with the fault injected that raised it, if a test injected one
         (`RunStore.mark_injected_alarms`)."""
-        t, wall = self.events.t(), time.time()
+        t, wall = self.events.now()
         with self._store.transaction(durable=False):
             self._store.add_rows(
                 "alarms",
@@ -514,10 +551,11 @@ class StepRecorder:
         """Record a measurement of every subject, with the step its instrument reads it to
         (`resolution`, in `unit`: a gauge's grid; None where the step does not say); raises
         `OutOfLimits` outside [low, high], or (`above`: the value must pass `low`, not reach
-        it) outside (low, high]."""
+        it) outside (low, high]; the records and the `measurement` events at one reading of
+        the clocks (`EventLog.now`)."""
         past_low = low is None or (value > low if above else value >= low)
         passed = past_low and (high is None or value <= high)
-        t, wall = self.events.t(), time.time()
+        t, wall = self.events.now()
         self._store.add_rows(
             "measurements",
             [
@@ -544,6 +582,7 @@ class StepRecorder:
             step_id = subject.step_id
             self.events.emit(
                 "measurement",
+                at=(t, wall),
                 wafer=subject.id,
                 step=None if step_id is None else self._step_name(step_id),
                 status=measurement_verdict(low, high, passed),
@@ -563,7 +602,9 @@ class StepRecorder:
 
     async def confirm(self, subjects: Sequence[Subject], prompt: str) -> None:
         """Ask the operator (auto in a dry run, refused without one) and record the answer;
-        raises `StepError` when it is not a yes (`NoOperator` when nobody could answer)."""
+        raises `StepError` when it is not a yes (`NoOperator` when nobody could answer). The
+        answer's records and its `confirmation` event at one reading of the clocks
+        (`EventLog.now`)."""
         wafer_text = ", ".join(s.id for s in subjects)
         if self._simulated:  # a dry run never waits for an operator
             confirmed, by = True, DRY_RUN
@@ -572,7 +613,7 @@ class StepRecorder:
         else:
             self._asked(subjects, prompt)
             confirmed, by = await self._confirm(wafer_text, prompt)
-        t, wall = self.events.t(), time.time()
+        t, wall = self.events.now()
         self._store.add_rows(
             "confirmations",
             [
@@ -592,6 +633,7 @@ class StepRecorder:
         )
         self.events.emit(
             "confirmation",
+            at=(t, wall),
             wafer=wafer_text,
             message=prompt,
             status="confirmed" if confirmed else "declined",

@@ -560,6 +560,19 @@ async def test_a_fault_found_as_the_resume_connects_reads_before_a_later_clear(s
     )
 
 
+async def resumed_as_listed_and_printed(store, run_id: str) -> tuple[list, list]:
+    """Resume held run `run_id`: the events its records list after the held session's
+    `run-finished`, and those its live output told, each as (kind, run clock, wall clock),
+    the tools' states left out."""
+    told: list = []
+    async with open_resume(store, run_id, observers=[told.append], confirm=confirm_yes) as resumed:
+        await resumed.run()
+    events = [e for e in store.events(run_id) if e["kind"] != "tool-state"]
+    ended = [e["kind"] for e in events].index("run-finished")
+    listed = [(e["kind"], e["t"], e["wall"]) for e in events[ended + 1 :]]
+    return listed, [(e.kind, e.t, e.wall) for e in told if e.kind != "tool-state"]
+
+
 async def test_a_resume_tells_what_was_recorded_while_it_was_stopped_as_show_lists_it(
     store, tmp_path
 ):
@@ -577,17 +590,29 @@ async def test_a_resume_tells_what_was_recorded_while_it_was_stopped_as_show_lis
         said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", cleared, "clear")
         assert said == f"recorded in run {run_id} (status held) as a {FAULT_CLEARED} event"
         assert record_clearance(store, run_id, "plasma_cleaner", "ana") is not None
-        told: list = []
-        async with open_resume(
-            store, run_id, observers=[told.append], confirm=confirm_yes
-        ) as resumed:
-            await resumed.run()
+        listed, printed = await resumed_as_listed_and_printed(store, run_id)
 
-    events = [e for e in store.events(run_id) if e["kind"] != "tool-state"]
-    ended = [e["kind"] for e in events].index("run-finished")
-    listed = [(e["kind"], e["t"], e["wall"]) for e in events[ended + 1 :]]
     assert [kind for kind, _, _ in listed[:4]] == [
         FAULT_CLEARED, "tool-cleared", "run-started", "resume-plan"
     ]  # fmt: skip
-    printed = [(e.kind, e.t, e.wall) for e in told if e.kind != "tool-state"]
     assert printed[:4] == listed[:4]
+
+
+async def test_a_fault_the_line_cleared_after_a_clear_tool_is_told_after_it(store, tmp_path):
+    """An operator's `clear-tool` of a held run, then the line's clear of its fault, told no
+    run: the resume found the fault cleared as it connected and told it first, then the
+    clear-tool, where `show` lists them by when they happened, the clear-tool first. The
+    live output tells what came before the session in the order its records list it."""
+    async with (
+        SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line,
+        served(line, tmp_path) as (control, path),
+    ):
+        run_id, _ = await held_run(store, path, injecting(control), lot=6)  # W05, W06 wait
+        clear_tool = record_clearance(store, run_id, "plasma_cleaner", "ana")
+        assert clear_tool is not None
+        await asyncio.sleep(0.01)  # the line clears the fault after the operator's clear
+        assert line_did(control, "clear", "bo") > clear_tool["wall"]
+        listed, printed = await resumed_as_listed_and_printed(store, run_id)
+
+    assert [kind for kind, _, _ in listed[:3]] == ["tool-cleared", FAULT_CLEARED, "run-started"]
+    assert printed[:3] == listed[:3]

@@ -32,3 +32,18 @@ def test_a_run_waiting_for_a_clear_has_no_eta_and_waits_again_after_a_pause():
     state.apply(event("paused", 9.0))
     state.apply(event("resumed", 10.0))
     assert state.run_state == "running"  # the wait ended with the terminate
+
+
+def test_a_wafer_is_on_the_line_from_its_first_counted_step_not_its_batch():
+    """The view started a wafer's time on the line at its first step of any kind, the batch
+    it joins, where the records start it at its first counted step (`report.first_steps`):
+    W01 waited 4 s in its batch before its first step and read 4 s more on the line than
+    `show` gave it."""
+    state = LotState("plasma-clean")
+    state.apply(event("run-started", 0.0, wafers=["W01"]))
+    batch = {"step_id": 1, "key": "batch plasma_cleaner#1", "kind": "batch"}
+    state.apply(Event("step-started", "R", 1.0, 1.0, wafer="W01", data=batch))
+    assert (state.wafers["W01"].status, state.wafers["W01"].started_t) == ("running", None)
+    first = {"step_id": 2, "key": "load#1", "kind": "step"}
+    state.apply(Event("step-started", "R", 5.0, 5.0, wafer="W01", data=first))
+    assert state.wafers["W01"].started_t == 5.0

@@ -18,6 +18,7 @@ from packline.sequences.engine.progress import PlainLog
 from packline.sequences.engine.report import IN_STEP_AT_PAUSE, in_stage_at_pause, shown_wafer
 
 from ..helpers import TwoToolLine
+from .test_progress import served_run
 
 #: Wall seconds the test gives the paused run to finish the stage it is in.
 STAGE_END_WAIT_S = 10.0
@@ -198,3 +199,23 @@ async def test_a_pause_the_lot_finishes_under_says_it_had_nothing_left_to_pause(
     PlainLog(Console(file=printed, width=200))(moot)
     assert f"] nothing-to-pause {moot.message}\n" in printed.getvalue()
     assert f"] nothing-to-pause {moot.message}\n" in drawn.getvalue()
+
+
+async def test_a_pause_and_what_it_waits_for_read_one_moment(store, tmp_path):
+    """The trial, on a line served at x60: `paused` read 0:00:46 and its `pausing` 0:00:52,
+    the write of the run's paused status between two readings of the clock. The pause is one
+    moment: its events read one time, as printed and as recorded."""
+    told: list = []
+    box: list = []
+
+    def observe(event):
+        told.append(event)
+        if event.kind == "step-started" and event.step == "plasma clean":
+            box[0].request("pause", "pause requested by bo from another process", "bo")
+
+    run_id = await served_run(store, tmp_path, [observe], opened=box.append)
+    (paused,) = [(e.t, e.wall) for e in told if e.kind == "paused"]
+    (pausing,) = [(e.t, e.wall) for e in told if e.kind == PAUSING]
+    assert pausing == paused
+    recorded = {e["kind"]: (e["t"], e["wall"]) for e in store.events(run_id)}
+    assert (recorded["paused"], recorded[PAUSING]) == (paused, paused)

@@ -24,6 +24,7 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.progress import JsonLines, clock_text
+from packline.sequences.engine.report import first_step_starts
 from packline.sequences.engine.schedule import Schedule, ScheduledStep
 from packline.sim_instruments.line import SimulatedLine
 
@@ -577,19 +578,43 @@ async def test_a_resume_s_view_on_a_served_line_prints_its_plan_as_show_lists_it
     assert f"{listed}\n" in output.getvalue()
 
 
-async def test_a_wafer_s_end_reads_in_the_view_where_its_records_end_it(store, tmp_path):
-    """On a line served at x60 the view's `on line` of a completed wafer read 2 s longer than
-    the summary's: its `wafer-finished` event was stamped after the write of the wafer's end,
-    a second reading of the clock. Both are one reading now, so the view ends the wafer's time
-    on the line where `show` and the summary end it."""
-    view = LiveView(Console(file=io.StringIO(), force_terminal=True, width=100, height=30))
-    async with SimulatedLine(ScaledClock(300), kinds=["plasma_cleaner"]) as line:
-        path = station_file(tmp_path, line, "line.yaml", time_scale=300)
+#: How many times faster than the wall clock `served_run`'s line is served: the wall time a
+#: write of the records takes is a process time the view reads, should the clock be read again
+#: after it for the event that tells the moment written.
+SERVED_FAST = 300
+
+
+async def served_run(store, tmp_path, observers: list, opened=lambda engine: None) -> str:
+    """plasma-clean for a lot of 2 (one batch) on a plasma cleaner served at `SERVED_FAST`, its
+    events told to `observers` and its engine handed to `opened` once it is open: its run id,
+    once it has completed."""
+    async with SimulatedLine(ScaledClock(SERVED_FAST), kinds=["plasma_cleaner"]) as line:
+        path = station_file(tmp_path, line, "line.yaml", time_scale=SERVED_FAST)
         request = RunRequest("plasma-clean", simulated=False, station_path=path, lot=2)
         async with open_run(
-            store, prepare(request), observers=[view], confirm=confirm_yes
+            store, prepare(request), observers=observers, confirm=confirm_yes
         ) as engine:
-            view.attach(engine, plan=False)
+            opened(engine)
             assert await engine.run() == "completed"
-    ended = {w["wafer_id"]: w["stopped_t"] for w in store.wafers(engine.run_id)}
-    assert {wafer: state.stopped_t for wafer, state in view.state.wafers.items()} == ended
+    return engine.run_id
+
+
+async def test_a_wafer_s_time_on_the_line_reads_in_the_view_where_its_records_put_it(
+    store, tmp_path
+):
+    """On a line served at x60 the view's `on line` of a completed wafer read 2 s longer than
+    the summary's: its `wafer-finished` event was stamped after the write of the wafer's end,
+    a second reading of the clock. Its start was off too: the view started it at the wafer's
+    batch, the records at its first counted step (`report.first_steps`), and that step's
+    `step-started` event was stamped after the write of its record. Each is one reading now,
+    so the view starts and ends the wafer's time on the line where `show` and the summary
+    do."""
+    view = LiveView(Console(file=io.StringIO(), force_terminal=True, width=100, height=30))
+    run_id = await served_run(
+        store, tmp_path, [view], opened=lambda engine: view.attach(engine, plan=False)
+    )
+    first = first_step_starts(store.table("steps", run_id))
+    on_line = {w["wafer_id"]: (first[w["wafer_id"]], w["stopped_t"]) for w in store.wafers(run_id)}
+    assert {
+        wafer: (state.started_t, state.stopped_t) for wafer, state in view.state.wafers.items()
+    } == on_line

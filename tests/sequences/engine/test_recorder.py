@@ -1,0 +1,26 @@
+"""What a run records as it goes and the events that tell it (sequences/engine/recorder.py):
+each moment at one reading of the clocks, its records and its events alike."""
+
+from __future__ import annotations
+
+from .test_progress import served_run
+
+
+async def test_a_step_s_events_read_the_times_its_record_reads(store, tmp_path):
+    """On a line served at x300 a step's `step-started` event was stamped with a second
+    reading of the clock, after the write of its record, and read later than the record
+    `show` and the summary read (the view's time on the line of a wafer with it); its
+    `step-finished` likewise. Each step's record and its events are one reading now."""
+    told: list = []
+    run_id = await served_run(store, tmp_path, [told.append])
+    recorded = {
+        row["id"]: (
+            (row["started_t"], row["started_wall"]),
+            (row["stopped_t"], row["stopped_wall"]),
+        )
+        for row in store.table("steps", run_id)
+    }
+    started = {e.data["step_id"]: (e.t, e.wall) for e in told if e.kind == "step-started"}
+    finished = {e.data["step_id"]: (e.t, e.wall) for e in told if e.kind == "step-finished"}
+    assert len(recorded) > 2
+    assert {step: (started[step], finished[step]) for step in recorded} == recorded
