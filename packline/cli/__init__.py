@@ -30,15 +30,15 @@ Ctrl-C).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from itertools import takewhile
 
 from packline.drivers.errors import PacklineError
 
-from .output import EXIT_REFUSED, EXIT_RUN_FAILED, print_error
-from .parser import build_parser
+from .output import EXIT_REFUSED, EXIT_RUN_FAILED, print_error, refusal_json
+from .parser import JSON_OPTION, ArgumentsRefused, build_parser
 
 __all__ = ["main"]
 
@@ -46,20 +46,20 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; its exit code (0 done, 1 the run or a tool failed, 2 refused)."""
     words = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(words).parse_args(words)
+    try:
+        args = build_parser(words).parse_args(words)
+    except ArgumentsRefused as refused:  # exits 2, as argparse does
+        if JSON_OPTION in takewhile(lambda word: word != "--", words):  # the options' words
+            print(refusal_json(refused.error, EXIT_REFUSED))
+        raise
     try:
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except PacklineError as error:
         print_error(error)
         code = EXIT_REFUSED if _refused(error) else EXIT_RUN_FAILED
-        if getattr(args, "json", False):  # a machine reads stdout: it gets the refusal there
-            # too, on one line, so a stream of events (`run --json`) stays one object a line
-            refusal = {"ok": False, "error": str(error), "exit_code": code}
-            problems = getattr(error, "problems", None)  # a recipe's: each field's, a list
-            if problems is not None:
-                refusal["problems"] = problems
-            print(json.dumps(refusal))
+        if getattr(args, "json", False):
+            print(refusal_json(error, code))
         return code
     except BrokenPipeError:  # the reader went away (`| head`): the run itself is recorded
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

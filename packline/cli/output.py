@@ -38,6 +38,20 @@ def print_error(error: object) -> None:
     print(f"packline: error: {error}", file=sys.stderr)
 
 
+def refusal_json(error: object, code: int) -> str:
+    """What a command given `--json` prints on standard output, besides `print_error`, when it
+    refuses or fails, its arguments too (`parser.ArgumentsRefused`), exiting `code` (`cli.main`
+    prints it): a machine reads stdout, so it gets the refusal there, one object on one line,
+    as a stream of events (`run --json`) has them: `{"ok": false, "error": ...,
+    "exit_code": ...}`, with a recipe's `problems` (each field's, a list) where `error` has
+    them."""
+    refusal: dict[str, Any] = {"ok": False, "error": str(error), "exit_code": code}
+    problems = getattr(error, "problems", None)
+    if problems is not None:
+        refusal["problems"] = problems
+    return json.dumps(refusal)
+
+
 def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
     """The run database `--db` names (default: `$PACKLINE_DB`, else runs.db in the data dir)."""
     from packline.sequences.engine.records import RunStore, default_db_path

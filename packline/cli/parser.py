@@ -90,12 +90,28 @@ COMMANDS: dict[str, tuple[str, str]] = {
 DRIVING = ("run", "resume")
 
 
+#: The option of a command's machine-readable output (`add_common`), in which its refusals
+#: are given too (`output.refusal_json`), a refusal of its arguments as any other.
+JSON_OPTION = "--json"
+
+
+class ArgumentsRefused(SystemExit):
+    """A command line refused as it was parsed (`CommandParser.error`), `error` what was
+    printed of it: it exits 2 (`EXIT_REFUSED`) as argparse's own error does, and `cli.main`
+    gives it in JSON too where the words asked for `--json`."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(EXIT_REFUSED)
+        self.error = error
+
+
 class CommandParser(argparse.ArgumentParser):
     """The parser of `packline` and of each of its commands, whose refusal of an argument
     reads as every refusal of packline does: 'packline: error: ...', naming the `--help`
     that says what the command takes, and (of `run` and `resume`) that nothing was run and
-    nothing was recorded. It exits 2 (`EXIT_REFUSED`), as argparse's own error did after
-    its usage and 'packline run: error: ...' alone."""
+    nothing was recorded. It exits 2 (`EXIT_REFUSED`, `ArgumentsRefused`), as argparse's own
+    error did after its usage and 'packline run: error: ...' alone; with `--json` the
+    refusal is on standard output too, as every refusal of the command is (`cli.main`)."""
 
     #: The command the words parsed name (`build_parser`), whose refusal the top parser's is:
     #: a word no option of the command takes is refused by it. None when they name none.
@@ -110,8 +126,9 @@ class CommandParser(argparse.ArgumentParser):
         named = "packline" if command is None else f"packline {command}"
         refused = BadInput(f"{message} (`{named} --help` says what it takes)")
         driving = None if command is None else command.split()[0]
-        print_error(RunRefused(refused, driving) if driving in DRIVING else refused)
-        self.exit(EXIT_REFUSED)
+        error = RunRefused(refused, driving) if driving in DRIVING else refused
+        print_error(error)
+        raise ArgumentsRefused(error)
 
 
 def person(text: str) -> str:
@@ -187,7 +204,7 @@ def add_db(parser: argparse.ArgumentParser) -> None:
 def add_common(parser: argparse.ArgumentParser) -> None:
     """`--db` and `--json`, which every command reading or writing records takes."""
     add_db(parser)
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(JSON_OPTION, action="store_true", help="machine-readable output")
 
 
 def add_by(parser: argparse.ArgumentParser, recorded: str, *, required: bool = False) -> None:

@@ -92,9 +92,12 @@ def print_tool_time(
     title: str,
 ) -> None:
     """`packline tools`: one row per tool the run used, its time per E10 state that it spent
-    any in, utilisation and OEE with its factors, which clock a downtime is on where there
-    is one (`DOWNTIME_CLOCK`), then the bottleneck and what `unused` says of the station's
-    other tools (`tooltime.unused_text`)."""
+    any in, utilisation and OEE with its factors, quality with the passes it is the share of
+    (`33.3% (2/6)`: good of judged, folded into its cell for the table's width), how quality
+    counts them (`tooltime.QUALITY_COUNTS`), which clock a downtime is on where there is one
+    (`DOWNTIME_CLOCK`), then the bottleneck and what `unused` says of the station's other
+    tools (`tooltime.unused_text`)."""
+    from packline.records.tooltime import QUALITY_COUNTS
 
     states = [c for c in rows[0] if c.endswith("_s") and c != "duration_s"] if rows else []
     states = [c for c in states if any(row[c] for row in rows)]
@@ -109,15 +112,20 @@ def print_tool_time(
         title=title,
     )
     for row in rows:
+        shown = {r: "-" if row[r] is None else f"{row[r]:.1%}" for r in ratios}
+        if row["quality"] is not None:
+            shown["quality"] += f" ({row['good_passes']}/{row['judged_passes']})"
         table.add_row(
             row["tool"],
             *[clock_text(row[c]) for c in states],
-            *["-" if row[r] is None else f"{row[r]:.1%}" for r in ratios],
+            *shown.values(),
             str(row["uses"]),
             str(row["wafers"]),
             str(row["alarms"]),
         )
     console.print(table)
+    if rows:
+        console.print(QUALITY_COUNTS, markup=False, highlight=False)
     if any(row.get("unscheduled_downtime_s") for row in rows):
         console.print(DOWNTIME_CLOCK, markup=False, highlight=False)
     verdict = f"bottleneck: {bottleneck} (highest utilisation)" if bottleneck else "no tool worked"

@@ -439,9 +439,10 @@ async def _watched(
             )
         )
     else:
-        print_summary(console, report, store)
+        advice = what_held_wafers_need(store, engine.run_id, args.confirmed_by)
+        print_summary(console, report, store, resume_advised=bool(advice))
         print_claim_check(console, report["claim_check"])
-        if advice := what_held_wafers_need(store, engine.run_id, args.confirmed_by):
+        if advice:
             console.print(advice, markup=False, highlight=False, soft_wrap=True)
     violated = report["claim_check"]["status"] == "failed"
     return EXIT_OK if status == "completed" and not violated else EXIT_RUN_FAILED

@@ -51,11 +51,16 @@ def outcome_note(wafer: dict[str, Any]) -> str:
     )
 
 
-def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> None:
+def print_summary(
+    console: Console, report: dict[str, Any], store: RunStore, *, resume_advised: bool = False
+) -> None:
     """Per wafer: outcome, time on the line (on the line's process clock, as `diff` compares
     it: a served line's labelled so, `process_label`), and the twin's before/after metrics
     (dry run); then the clocks, what the run left on its tools (`report`:
-    `summary_report`), and the resume that goes on where nothing drives it (`resume_text`)."""
+    `summary_report`), and the resume that goes on where nothing drives it (`resume_text`),
+    unless `resume_advised`: the caller names the resume after the summary itself (`run` and
+    `resume` whose held wafers' advice ends with it, `what_held_wafers_need`), which says
+    more, so that it is named once."""
     run = report["run"]
     scale = run["time_scale"]
     metrics = sorted({name for w in report["wafers"] for name in before_after(w)})
@@ -95,7 +100,7 @@ def print_summary(console: Console, report: dict[str, Any], store: RunStore) -> 
     )
     if left := left_text(report["left_on_tools"]):
         console.print(left, markup=False, highlight=False, soft_wrap=True)
-    if resume := resume_text(store, run):
+    if not resume_advised and (resume := resume_text(store, run)):
         console.print(resume, markup=False, highlight=False, soft_wrap=True)
 
 

@@ -45,6 +45,7 @@ from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.method import measurements_now
 from packline.sequences.engine.report import attempt_text
 from packline.shown_figures import steps_text
+from packline.spelling import did_you_mean
 
 from .reader import RunRecords, runs_since
 
@@ -224,7 +225,7 @@ def measurement_values(
         known = ", ".join(sorted(names)) or "none"
         raise BadInput(
             f"spc: no measurement {name!r} in the {len(runs)} runs of {method} chosen "
-            f"(their measurements: {known})"
+            f"(their measurements: {known}){did_you_mean(name, sorted(names))}"
         )
     if step is None and len(steps_taking) > 1:
         raise BadInput(

@@ -151,16 +151,16 @@ def tell_run(
     line_did: str = "inject",
     on_tool: str | None = None,
 ) -> str:
-    """Tell run `run_id` that the served line it drives injected `fault` on its `tool` (or
-    cleared it: `line_did`, the line's control command, `inject` or `clear`) at Unix time
-    `wall`, by order of `by` (or by the tool's own doing, `on_tool`, which says how: a clear
-    the served line tells, `by` None): told to the live process that drives it (an order of the
-    event's kind, `fault-injected` or `fault-cleared`), which records the event as it takes
-    the order; recorded at once in a stopped run, in its last session at the run clock it
-    stopped at (its resume meets the tool so); not recorded in a completed run, which no
-    resume goes on with. What was done, in words, for the command to say. The check and the
-    record are one transaction, as a clear's (`clearances.record_clearance`): a resume
-    starting meanwhile is told either way."""
+    """Tell run `run_id` that the served line it drives injected `fault` on its `tool` (or cleared
+    it: `line_did`, the line's control command, `inject` or `clear`) at Unix time `wall`, by order
+    of `by` (or by the tool's own doing, `on_tool`, which says how: a clear the served line tells,
+    `by` None): told to the live process that drives it (an order of the event's kind,
+    `fault-injected` or `fault-cleared`), which records the event when it next checks for orders
+    (its control poll, or before it records an alarm); recorded at once in a stopped run, in its
+    last session at the run clock it stopped at (its resume meets the tool so); not recorded in a
+    completed run, which no resume goes on with. What was done, in words, for the command to say.
+    The check and the record are one transaction, as a clear's (`clearances.record_clearance`): a
+    resume starting meanwhile is told either way."""
     from .control import Order
     from .events import FAULT_CLEARED, FAULT_INJECTED
 
@@ -170,7 +170,7 @@ def tell_run(
         if is_alive(run):
             order = Order(kind, by=by, tool=tool, fault=fault, wall=wall, on_tool=on_tool)
             store.post_control(run_id, order.text(), time.time())
-            return f"run {run_id} records it as a {kind} event as it takes the word"
+            return f"run {run_id} records it as a {kind} event when it next checks for orders"
         status = shown_status(run)
         if status == "completed":
             return f"run {run_id} is completed: not recorded in its records"

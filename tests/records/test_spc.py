@@ -259,6 +259,10 @@ def test_the_values_come_from_the_records_in_run_and_lot_order(lots_db):
         ].unique().tolist() == ["R4", "R5"]
         with pytest.raises(BadInput, match=r"no measurement 'height' .* measurements: bump"):
             measurement_values(store, "height", "m")
+        with pytest.raises(
+            BadInput, match=r"measurements: bump height\) \(did you mean 'bump height'\?\)$"
+        ):
+            measurement_values(store, "bump hieght", "m")
         with pytest.raises(BadInput, match="no run of method 'nope'"):
             measurement_values(store, "bump height", "nope")
     finally:

@@ -132,8 +132,9 @@ def test_quality_counts_passes_not_wafers_and_says_so(tmp_path, monkeypatch, cap
     """A tester's plasma-clean lot of 4, its chamber batch failed by an alarm, then 2 wafers
     reworked and completed, 1 scrapped and 1 held, read quality 33.3 % with no way to tell
     of what. It is right: 2 good passes of 6 judged (the batch's 4 failed passes, each bad
-    whatever became of its wafer, and the 2 reworked); `tools --json` gives those counts, and
-    the report says under its table how quality counts them."""
+    whatever became of its wafer, and the 2 reworked); `tools --json` gives those counts, the
+    terminal's table folds them into the quality cell, and both the report and the terminal
+    say under the table how quality counts them."""
     db = tmp_path / "runs.db"
     monkeypatch.setenv("PACKLINE_DB", str(db))
     run_id = alarmed_dry_run(db, capsys, 4)
@@ -155,6 +156,11 @@ def test_quality_counts_passes_not_wafers_and_says_so(tmp_path, monkeypatch, cap
     store.close()
     assert "<th>good passes</th><th>judged passes</th>" in section
     assert f"<p>{html.escape(QUALITY_COUNTS)}.</p>" in section
+    assert main(["tools", run_id, "--db", str(db)]) == 0
+    table = capsys.readouterr().out
+    (chamber_row,) = [line for line in table.splitlines() if "│ plasma_cleaner" in line]
+    assert "33.3% (2/6)" in chamber_row  # the terminal's table says of what, as --json does
+    assert QUALITY_COUNTS in " ".join(table.split())
 
 
 async def _lot_of_two(store: RunStore, control) -> tuple[RunRecords, str]:

@@ -200,7 +200,8 @@ def test_an_empty_recipe_filter_is_refused(command, given, capsys):
 REFUSED_RUN = "run refused: nothing was run and nothing was recorded; no tool was contacted\n"
 
 
-@pytest.mark.parametrize(
+#: Command lines whose arguments are refused, and what the refusal says after 'packline: error:'.
+REFUSED_ARGUMENTS = pytest.mark.parametrize(
     ("words", "said"),
     [
         (
@@ -231,6 +232,9 @@ REFUSED_RUN = "run refused: nothing was run and nothing was recorded; no tool wa
     ],
     ids=["run --lot abc", "run --lots", "resume", "recipe template --to", "no command"],
 )
+
+
+@REFUSED_ARGUMENTS
 def test_an_argument_refused_reads_as_every_refusal(words, said, tmp_path, monkeypatch, capsys):
     """`run ... --lot abc` printed argparse's usage and 'packline run: error: argument --lot:
     invalid int value', without the house's 'packline: error:' and, of a run, the line the
@@ -241,5 +245,34 @@ def test_an_argument_refused_reads_as_every_refusal(words, said, tmp_path, monke
     with pytest.raises(SystemExit) as stop:
         main(words)
     assert stop.value.code == 2
-    assert capsys.readouterr().err == f"packline: error: {said}"
+    assert capsys.readouterr() == ("", f"packline: error: {said}")
     assert list(tmp_path.iterdir()) == []
+
+
+@REFUSED_ARGUMENTS
+def test_an_argument_refused_with_json_is_given_in_json_too(
+    words, said, tmp_path, monkeypatch, capsys
+):
+    """Every refusal of a command given `--json` is on standard output too, one JSON line,
+    but an argument's, which printed nothing there: a script reading the output of
+    `runs --json --since yesterday` read nothing. It reads the refusal every other refusal
+    gives, the same words as on standard error, and the exit status is 2, as it was."""
+    monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "runs.db"))
+    with pytest.raises(SystemExit) as stop:
+        main([*words, "--json"])
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    assert err == f"packline: error: {said}"
+    (line,) = out.splitlines()
+    assert json.loads(line) == {"ok": False, "error": said.removesuffix("\n"), "exit_code": 2}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_json_given_as_a_value_after_the_options_asks_no_json(capsys):
+    """After `--` every word is a value: a measurement named `--json` asks for no JSON."""
+    with pytest.raises(SystemExit) as stop:
+        main(["spc", "--", "--json"])
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "the following arguments are required: --method" in err

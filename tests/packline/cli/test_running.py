@@ -373,6 +373,27 @@ def test_an_aborted_runs_json_summary_names_the_wafers_it_left_in_the_tool_and_t
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["left_on_tools"] is None
 
 
+def test_a_run_ending_with_wafers_held_names_its_resume_once(db, capsys):
+    """A plasma-clean lot of 6 whose chamber alarms under its first batch ends held: W01-W04
+    to decide, W05 and W06 held for want of the chamber. Its summary named `packline resume`
+    twice, in the line every stopped run's summary has and at the end of the held wafers'
+    advice; it names it once, last, in the advice, which says what comes first."""
+    fault = "--fault=plasma_cleaner:rf_mismatch@plasma clean"
+    args = ["--sim", "--lot", "6", "--failure-policy", "hold", "--quiet", fault]
+    assert main(["run", "plasma-clean", *args]) == 1
+    ended = " ".join(capsys.readouterr().out.split())
+    store = RunStore(db, create=False)
+    (run,) = store.runs()
+    store.close()
+    assert ended.count("packline resume") == 1
+    assert ended.endswith(
+        "held only for want of a tool, no decision needed: it runs again once its tool is "
+        "back; plasma_cleaner is out of service until someone clears it (alarm): once its "
+        f"cause is fixed, `packline clear-tool {run['id']} plasma_cleaner --by NAME`; then "
+        f"`packline resume {run['id']}`"
+    )
+
+
 @pytest.mark.parametrize(("order", "status"), [("terminate", "terminated"), ("abort", "aborted")])
 def test_a_stopped_runs_summary_names_the_resume_that_goes_on(
     order, status, db, capsys, monkeypatch

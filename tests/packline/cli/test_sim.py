@@ -394,7 +394,7 @@ def test_a_fault_injected_on_a_driven_run_is_in_its_records_and_its_wait_for_a_c
         assert fault.returncode == 0, fault.stderr
         run_id = started["run_id"]
         assert fault.stdout.splitlines()[1] == (
-            f"run {run_id} records it as a fault-injected event as it takes the word"
+            f"run {run_id} records it as a fault-injected event when it next checks for orders"
         )
         waiting = run.read_until(lambda e: e["kind"] == "waiting-for-clear")
         assert waiting is not None
@@ -564,7 +564,7 @@ def test_a_blade_change_in_a_live_run_on_a_served_line_is_told_to_that_run(tmp_p
     assert "dicing_saw: fault blade_crack cleared on the tool (a new blade installed)" in said
     assert (
         f"dicing_saw: fault blade_crack cleared on the tool: run {run_id} records it as a "
-        "fault-cleared event as it takes the word"
+        "fault-cleared event when it next checks for orders"
     ) in said
 
 
@@ -593,7 +593,7 @@ def test_a_live_run_whose_recorded_station_does_not_read_is_skipped_and_the_othe
         store.close()
     told = tell_runs_on_line(db, control, "plasma_cleaner", "rf_mismatch", "ana", 1.7e9, "inject")
     assert told == [
-        f"run {on_line} records it as a fault-injected event as it takes the word",
+        f"run {on_line} records it as a fault-injected event when it next checks for orders",
         f"run {unread} not told: its recorded station does not read (run {unread} station: "
         "control: must be text, got 5)",
     ]

@@ -1,6 +1,6 @@
-"""A fault injected on a served line from another process (`packline sim fault --run RUN`) is in
-the run's records (sequences/engine/injected_faults.py, decision 0103): the engine records a
-`fault-injected` event as it takes the word from its control table, beside the alarm the fault
+"""A fault injected on a served line from another process (`packline sim fault --run RUN`) is in the
+run's records (sequences/engine/injected_faults.py, decision 0103): the engine records a
+`fault-injected` event when it next checks its control table for orders, beside the alarm the fault
 raises; a stopped run gets it at once, a completed one not at all. Its repair (`--clear`) is
 recorded the same way, a `fault-cleared` event."""
 
@@ -112,7 +112,9 @@ async def test_a_stopped_run_is_told_at_once_and_a_driven_one_through_its_contro
     # a run another process drives is told through its control table, as a clear is
     monkeypatch.setattr(injected_faults, "is_alive", lambda run: True)
     said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", INJECTED)
-    assert said == f"run {run_id} records it as a fault-injected event as it takes the word"
+    assert (
+        said == f"run {run_id} records it as a fault-injected event when it next checks for orders"
+    )
     (posted,) = store.take_control(run_id, time.time())
     assert Order.read(posted) == Order(
         FAULT_INJECTED, by="bo", tool="plasma_cleaner", fault="rf_mismatch", wall=INJECTED
@@ -179,7 +181,9 @@ async def test_a_stopped_run_records_a_clear_at_once_at_its_stop(store, tmp_path
     }  # fmt: skip
     monkeypatch.setattr(injected_faults, "is_alive", lambda run: True)
     said = tell_run(store, run_id, "plasma_cleaner", "rf_mismatch", "bo", CLEARED, "clear")
-    assert said == f"run {run_id} records it as a fault-cleared event as it takes the word"
+    assert (
+        said == f"run {run_id} records it as a fault-cleared event when it next checks for orders"
+    )
     (posted,) = store.take_control(run_id, time.time())
     assert Order.read(posted) == Order(
         FAULT_CLEARED, by="bo", tool="plasma_cleaner", fault="rf_mismatch", wall=CLEARED
