@@ -379,23 +379,28 @@ def all_methods() -> list[Method]:
 
 def get_method(name: str) -> Method:
     """The method `name`, or BadInput listing the known ones."""
-    _discover()
-    try:
-        return _METHODS[name]
-    except KeyError:
+    method = known_method(name)
+    if method is None:
         known = sorted(_METHODS)
         raise BadInput(
             f"unknown method {name!r}{did_you_mean(name, known)}; known methods: "
             f"{', '.join(known) or 'none'}"
-        ) from None
+        )
+    return method
+
+
+def known_method(name: str) -> Method | None:
+    """The method `name`, None for one this release does not have (records of another
+    install's, or of a retired method), which what reads records takes as it was recorded."""
+    _discover()
+    return _METHODS.get(name)
 
 
 def renamed_steps_of(method: str) -> Mapping[str, str]:
     """The step renames of method `method` (`Method.renamed_steps`); none for a method this
-    release does not have (records of another install's), whose step names stay as recorded."""
-    _discover()
-    known = _METHODS.get(method)
-    return known.renamed_steps if known is not None else {}
+    release does not have (`known_method`), whose step names stay as recorded."""
+    known = known_method(method)
+    return {} if known is None else known.renamed_steps
 
 
 def reference_recipe_method(name: str) -> Method | None:
@@ -416,11 +421,9 @@ def measurements_now(
     what tells apart the processes that take one name), and `attempt`, which try of its step
     it is where the wafer's rework measured it again (`measurement_attempts`; None where the
     wafer measured it once). A method this release does not have renames nothing."""
-    try:
-        renamed = get_method(method).renamed_measurements
-    except BadInput:
-        renamed = {}
-    steps_renamed = renamed_steps_of(method)
+    known = known_method(method)
+    renamed = {} if known is None else known.renamed_measurements
+    steps_renamed = {} if known is None else known.renamed_steps
     steps_now = [{**step, "name": steps_renamed.get(step["name"], step["name"])} for step in steps]
     step_names = {step["id"]: step["name"] for step in steps_now}
     labels = step_labels(steps_now)
