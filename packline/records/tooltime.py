@@ -50,7 +50,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -100,7 +100,8 @@ class Window:
     """The span of run clock the accounting covers: the run clock's zero, where the run
     began, to its end (or, for a run still going or cut off, to the last thing recorded)."""
 
-    start_t: float
+    #: Where every run's span starts: the run clock's zero (`run_window` says why).
+    start_t: ClassVar[float] = 0.0
     stop_t: float
 
     @property
@@ -118,10 +119,10 @@ def run_window(records: RunRecords) -> Window:
     s of the line's process time)."""
     header = records.header()
     if header["stopped_t"] is not None:
-        return Window(0.0, float(header["stopped_t"]))
+        return Window(float(header["stopped_t"]))
     steps = records.steps()
     seen = pd.concat([steps["started_t"], steps["stopped_t"]]).dropna()
-    return Window(0.0, max([0.0, *seen.astype(float)]))
+    return Window(max([Window.start_t, *seen.astype(float)]))
 
 
 def tool_names(records: RunRecords) -> list[str]:
