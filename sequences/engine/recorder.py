@@ -195,10 +195,13 @@ class EventLog:
         disposition, a clear of a tool, a fault injected or cleared:
         `clearances.recorded_while_stopped`), a resume's record of the session it takes over
         cut off (`record_cut_off_session`); and with them what this session found of that
-        time as it connected (`emit_before`), not told yet, in the order the records read
-        them all (`EVENTS_ORDER`: by run clock, then wall clock, then as recorded, the rows
-        before this session's own): a fault the line cleared after an operator's clear of
-        the stopped run is told after that clear, as `show` lists it, not first, as found."""
+        time as it connected (`emit_before`) and has not told yet, in the order the records
+        read them all (`EVENTS_ORDER`: by run clock, then wall clock, then as recorded, the
+        rows before this session's own): a fault the line cleared after an operator's clear
+        of the stopped run is told after that clear, as `show` lists it, not first, as found.
+        Each call orders only what it tells: the engine tells the cut-off record as it takes
+        the session over (`Engine._take_over`), before the faults are found, and the rest as
+        the session starts (`Engine._session_started`)."""
         told = [
             Event(
                 row["kind"],
