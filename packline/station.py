@@ -243,7 +243,8 @@ class ToolEntry(BaseModel):
         try:  # the address (its form, a link the driver speaks, each device's)
             self.model_copy(update=bare).open(name)
         except (TypeError, ValueError) as refused:
-            return [("", _why(refused) + given_at(["address"]))]
+            address = ("", _why(refused) + given_at(["address"]))
+            return [address, *self.at_a_stand_in_address()._limit_problems(name, given_at)]
         devices = self._driver().devices
         options = {None: self.options} if not devices else self.options
         if devices and not (
@@ -255,6 +256,15 @@ class ToolEntry(BaseModel):
             for device, given in options.items()
             for place, why in self._option_problems(name, device, given)
         ]
+        problems += self._limit_problems(name, given_at)
+        return problems or [("", whole + given_at([]))]  # else options fine alone, not together
+
+    def _limit_problems(
+        self, name: str, given_at: Callable[[Sequence[str]], str]
+    ) -> list[tuple[str, str]]:
+        """What the driver of this tool refuses of each of its limits alone, without its link
+        options, as `problems` tells them."""
+        problems = []
         for setpoint, bounds in self.limits.items():
             alone = (  # an empty mapping as it is: a tool of one device takes none
                 [((setpoint, inner), {setpoint: {inner: each}}) for inner, each in bounds.items()]
@@ -266,13 +276,14 @@ class ToolEntry(BaseModel):
                     self.model_copy(update={"options": {}, "limits": limits}).open(name)
                 except (TypeError, ValueError) as refused:
                     problems.append(("", _why(refused) + given_at(["limits", *key])))
-        return problems or [("", whole + given_at([]))]  # else options fine alone, not together
+        return problems
 
     def at_a_stand_in_address(self) -> ToolEntry:
         """This entry at a stand-in address of each link its driver speaks
         (`_stand_in_address`), without its link options: what its limits are checked by
         (`problems`, building the driver, never connecting it) when the station file gives
-        its address wrong. The options wait for the address, whose form chooses the link
+        its address wrong: of a form no link has (`_sound_entries`), or of a link its driver
+        does not speak. The options wait for the address, whose form chooses the link
         that takes them."""
         driver = self._driver()
         devices = driver.devices

@@ -40,12 +40,7 @@ import pytest
 
 from packline.clock import ScaledClock
 from packline.drivers.equipment import validate_wafer_id
-from packline.drivers.errors import (
-    ConnectionLost,
-    ToolConnectionError,
-    WrongTool,
-    address_line_text,
-)
+from packline.drivers.errors import ToolConnectionError, WrongTool, address_line_text
 from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.station import Station, StationError, load_station
 from packline.testing.tool_turns import DEFAULT_WAIT_S, WORKER_INPUT_KEY, StationInTurns, ToolTurns
@@ -67,10 +62,11 @@ TEST_EXTRA = "pip install 'packline[test]'"
 STATION_CHECKS = Path(__file__).with_name("station_checks.py")
 #: The name pytest gives the set's module run from outside its rootdir: its path in packline.
 STATION_CHECKS_NODE_ID = "packline/testing/station_checks.py"
-#: What a station test meets of a tool its station file gives wrong or that is off the line:
-#: it cannot be reached, or another kind answers at its address (a connection lost once made
-#: is the test's to tell, with its traceback).
-UNREACHED = (ToolConnectionError, WrongTool)
+#: The actions of a link's `ToolConnectionError` that mean its tool cannot be reached: its
+#: connect (`Link.connect`), or a passive HSMS link's listen. Any other is the test's to tell,
+#: with its traceback: a connection lost once made (`ConnectionLost`), or a tool used without
+#: a connection (`not connected`: opened, not connected, or used after its `async with`).
+CONNECTING = ("connect", "listen")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -271,17 +267,18 @@ def pytest_pycollect_makeitem(
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
     """Without pytest-asyncio, fail an async `station` test naming what to install (pytest
     alone would only say it does not run coroutines). A test of the `station` whose tool
-    cannot be reached, or answers as another kind (`UNREACHED`), fails in one line naming the
-    tool, why and the line of the station file that gives its address, in the words of
-    `packline station check`, not in the driver's traceback (some 100 lines a test, the cause
-    at their end)."""
+    cannot be reached as it connects (`CONNECTING`), or answers as another kind (`WrongTool`,
+    which its identity read as it connects says), fails in one line naming the tool, why and
+    the line of the station file that gives its address, in the words of `packline station
+    check`, not in the driver's traceback (some 100 lines a test, the cause at their end)."""
     if not HAVE_PYTEST_ASYNCIO and _is_async_station_test(pyfuncitem):
         pytest.fail(f"an async `station` test needs pytest-asyncio: {TEST_EXTRA}", pytrace=False)
     try:
         return (yield)
-    except UNREACHED as error:
+    except (ToolConnectionError, WrongTool) as error:
         station = pyfuncitem.funcargs.get("station")
-        if not isinstance(station, Station) or isinstance(error, ConnectionLost):
+        unreached = isinstance(error, WrongTool) or error.action in CONNECTING
+        if not isinstance(station, Station) or not unreached:
             raise
         said = address_line_text(str(error), station.address_at(error.tool))
         raise pytest.fail.Exception(said, pytrace=False) from None

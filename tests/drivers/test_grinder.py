@@ -425,3 +425,45 @@ async def test_a_tool_whose_opc_does_not_wait_for_the_cycle_is_polled_every_inte
         await driver.close()
     assert result.final_thickness_um == 300.0
     assert clock.now() == 100.0  # one poll interval, not another *OPC?
+
+
+@pytest.mark.parametrize(
+    ("status", "alarms", "refusal", "words"),
+    [
+        (  # a cycle someone else started at the tool
+            b"COARSE,718.6,4500,200,8,58.0,1.5,1.0,0,NONE",
+            [],
+            ToolStateError,
+            "grind: GRIN:STAR not allowed while grinding$",
+        ),
+        (  # an alarm latched since the driver last read them
+            b"FAULT,725.0,0,0,0,0.0,0.0,0.0,0,NONE",
+            [(b"SYST:ALAR?\n", b"GAUGE_FAULT\n")],
+            ToolAlarm,
+            "grind: alarm GAUGE_FAULT ",
+        ),
+    ],
+    ids=["grinding", "alarm"],
+)
+async def test_a_grind_is_refused_for_the_grinder_s_phase_before_its_chuck_and_interlocks(
+    status: bytes, alarms: list[Exchange], refusal: type[Exception], words: str
+):
+    """`GRIN:STAR` refuses a cycle running (-221) and an alarm latched (202) before an empty
+    chuck and the interlocks: the driver judges the phase it read first, with the chuck empty
+    and the grinding water off too, and sends nothing that changes the tool (an alarm's list
+    is read, as the driver reads every alarm it meets)."""
+    script = [
+        *connect_script(),
+        (
+            b":SYST:INT?;:WAF?;:MEAS:THIC?;:MEAS:SUBS?\n",
+            b"chuck_vacuum=0,wafer_present=0,grinding_water=0;NONE;725.0;725.0\n",
+        ),
+        (b":GAUG:RES?;:GRIN:STAT?\n", b"0.1;" + status + b"\n"),
+        *alarms,
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("visa"))
+        await driver.connect()
+        with pytest.raises(refusal, match=words):
+            await driver.grind(RECIPE)
+        await driver.close()

@@ -906,3 +906,23 @@ def test_a_misspelt_dictionary_is_told_with_the_one_it_may_mean(tmp_path: Path):
         "'dicing_saw'?); known dictionaries: "
     )
     assert told[1].endswith(f"; `dictionary` is on line 5 of station file {path}")
+
+
+def test_the_limits_of_a_tool_are_told_with_an_address_of_a_link_its_driver_does_not_speak(
+    tmp_path: Path,
+):
+    """The Modbus plasma cleaner given a VISA address: its RF power limit, wider than the
+    driver's, was told only once the address was fixed, though the page says a tool's limits
+    are checked whatever is wrong with its address (only an address of no link's form had them
+    checked)."""
+    visa = GOOD.replace("modbus+tcp://10.0.3.17:502", "TCPIP0::10.0.3.17::5025::SOCKET")
+    path = write(tmp_path, visa.replace("[100, 600]", "[0, 100000]"))
+    told = refusals_of(path)
+    assert len(told) == 2, told
+    assert told[0].startswith(
+        "tools.plasma_cleaner: driver plasma_cleaner takes a modbus address, but "
+        "TCPIP0::10.0.3.17::5025::SOCKET is a visa address; "
+    )
+    assert told[0].endswith(f"; `address` is on line 5 of station file {path}")
+    assert told[1].startswith("tools.plasma_cleaner: limits.rf_power_w [0, 100000] W reaches ")
+    assert told[1].endswith(f"; the limit is on line 7 of station file {path}")

@@ -218,3 +218,22 @@ def test_a_tool_the_station_has_not_named_by_the_marker_fails_its_test_naming_it
     assert "@pytest.mark.station_tools: no tool ovn in station line; tools: pc, oven" in (
         result.stdout
     )
+
+
+def test_a_tool_used_without_its_connection_fails_its_test_with_the_traceback(tmp_path: Path):
+    """A test that reads the plasma cleaner it opened but never connected is the test's own
+    fault: it had failed in the one line of a tool the station file gives wrong
+    ('...: not connected; its address is on line 3 of station file line.yaml'), sending its
+    author to the file and hiding where the test went wrong."""
+    tests = (
+        "import asyncio\n\nimport pytest\n\n\n@pytest.mark.station\n"
+        "def test_reads_slots(station):\n"
+        '    asyncio.run(station.open_tool("pc").request_slots())\n'
+    )
+    result = run_project(tmp_path, tests)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed" in result.stdout
+    assert "not connected" in result.stdout
+    assert "its address is on line" not in result.stdout, result.stdout
+    assert "test_line.py:8: " in result.stdout, result.stdout  # its traceback names its line
+    assert "ToolConnectionError" in result.stdout
