@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(words).parse_args(words)
     except ArgumentsRefused as refused:  # exits 2, as argparse does
-        if JSON_OPTION in takewhile(lambda word: word != "--", words):  # the options' words
+        if _asks_for_json(words):
             print(refusal_json(refused.error, EXIT_REFUSED))
         raise
     try:
@@ -64,6 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`| head`): the run itself is recorded
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_RUN_FAILED
+
+
+def _asks_for_json(words: Sequence[str]) -> bool:
+    """Whether the command line's options (its words before `--`) give `--json`, whole or cut
+    short as argparse takes it (`--js`), though the parser refused them."""
+    options = takewhile(lambda word: word != "--", words)
+    return any(len(word) > len("--") and JSON_OPTION.startswith(word) for word in options)
 
 
 def _refused(error: PacklineError) -> bool:

@@ -268,6 +268,18 @@ def test_an_argument_refused_with_json_is_given_in_json_too(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_json_cut_short_as_argparse_takes_it_asks_for_json_too(tmp_path, monkeypatch, capsys):
+    """argparse takes `--js` for `--json`: a refusal of `runs --since yesterday --js` printed
+    no JSON line, where `--json` whole did."""
+    monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "runs.db"))
+    with pytest.raises(SystemExit) as stop:
+        main(["runs", "--since", "yesterday", "--js"])
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    (line,) = out.splitlines()
+    assert json.loads(line)["error"] == err.removeprefix("packline: error: ").removesuffix("\n")
+
+
 def test_a_json_given_as_a_value_after_the_options_asks_no_json(capsys):
     """After `--` every word is a value: a measurement named `--json` asks for no JSON."""
     with pytest.raises(SystemExit) as stop:
