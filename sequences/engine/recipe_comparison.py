@@ -87,7 +87,7 @@ def shipped_reference(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class ShippedComparison:
-    """How run's recipe stands against the shipped recipe it is read against
+    """How a run's recipe stands against the shipped recipe it is read against
     (`shipped_reference`), in the words `show` and the report both give it.
 
     `summary`: `as shipped`, `the values of default recipe plasma-clean.yaml` (a recipe file
