@@ -4,7 +4,6 @@ differ, the timings, each measurement over the lot, and the claim check's margin
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,12 +13,12 @@ from typing import Any
 from rich.console import Console
 
 from packline.rendering import DataTable, counted
-from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.liveness import INTERRUPTED
 from packline.sequences.engine.method import measurements_now
 from packline.sequences.engine.progress import clock_text, run_clock_text
+from packline.sequences.engine.recipe_comparison import recipe_differences, recipe_now
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.report import run_report
 from packline.sequences.engine.verdicts import FAIL
@@ -53,43 +52,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
         "claims": _paired(_margins(a), _margins(b)),
     }
     return answer(args, diff, lambda console: print_diff(console, diff))
-
-
-def _flat(value: Any, path: str = "") -> dict[str, Any]:
-    """A recipe as `path -> value` ("steps.1.time_s": "120 s")."""
-    if isinstance(value, dict):
-        return {
-            k: v for key, item in value.items() for k, v in _flat(item, path + key + ".").items()
-        }
-    if isinstance(value, list):
-        return {k: v for i, item in enumerate(value) for k, v in _flat(item, f"{path}{i}.").items()}
-    return {path.rstrip("."): value}
-
-
-def recipe_now(run: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """`run`'s recorded recipe as this release reads it (`parse_recipe(recorded=True)`): a
-    key by an old name under its name now, so that runs on either side of a rename line up
-    (decision 0062). A recipe this release cannot read (its method gone, a check added
-    since refuses it) is taken as recorded, with a note saying so (None: read now)."""
-    recorded = json.loads(run["recipe_json"])
-    try:
-        recipe = get_method(run["method"]).read_recorded_recipe(run["id"], recorded)
-    except BadInput as error:  # the method unknown, or the recipe refused (RecipeError)
-        why = str(error).splitlines()[0]
-        return recorded, f"run {run['id']}: recipe shown as recorded, by its names then: {why}"
-    parsed: dict[str, Any] = json.loads(recipe.canonical_json())
-    return parsed, None
-
-
-def recipe_differences(recipe_a: dict[str, Any], recipe_b: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every recipe field whose value differs (or that one recipe has and the other not)."""
-    flat_a, flat_b = _flat(recipe_a), _flat(recipe_b)
-    paths = sorted(set(flat_a) | set(flat_b))
-    return [
-        {"what": path, "a": flat_a.get(path), "b": flat_b.get(path)}
-        for path in paths
-        if flat_a.get(path) != flat_b.get(path)
-    ]
 
 
 def _tools(report: dict[str, Any]) -> dict[str, str]:

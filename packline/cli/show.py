@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,14 +10,13 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
-from packline.sequences.engine import BadInput, get_method
-from packline.sequences.engine.database import REFERENCE_RECIPE, ids_ending, recipe_name
+from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.plan import released_note, releases_carried_out
 from packline.sequences.engine.progress import clock_text, event_line
-from packline.sequences.engine.recipe import read_recipe_text
+from packline.sequences.engine.recipe_comparison import compare_with_shipped
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
@@ -32,7 +30,6 @@ from packline.sequences.engine.stage import EVERY_STEP_DONE_BEFORE
 from packline.sequences.engine.verdicts import FAIL, measurement_verdict
 from packline.shown_figures import figure_text, steps_text
 
-from .diff import recipe_differences, recipe_now
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
 from .summary import (
@@ -173,68 +170,22 @@ def print_run(
 
 
 def recipe_lines(run: dict[str, Any], db: str = "") -> list[str]:
-    """How `show` names run `run`'s recipe: its source and sha256, and each value that differs
-    from the shipped recipe it is read against (`reference_for`), by its path in the file,
-    `  bumps.height_um: 55 um (default recipe sprout-bump-csp.yaml: 60 um)`, both read as
-    `diff` reads a recorded recipe (`recipe_now`), or that none does: `as shipped`. A run of
-    a shipped recipe that has changed since names it `as it ships now`, so its values are not
-    read as edited by hand. A recipe this release reads only as recorded is compared as
-    recorded, saying so."""
+    """How `show` names run `run`'s recipe: its source and sha256, how it stands against the
+    shipped recipe it is read against and each value that differs from it
+    (`compare_with_shipped`: `: 1 value differs from default recipe plasma-clean.yaml`, then
+    `  steps.0.time_s: 90 s (default recipe plasma-clean.yaml: 60 s)`), nothing where there
+    is none to compare with, and the command that prints it whole."""
     head = f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}"
     whole = f"(packline show {run['id']}{db} --whole-recipe prints it whole)"
-    recipe, as_recorded = recipe_now(run)
-    notes = [] if as_recorded is None else [f"  {as_recorded}"]
-    reference = reference_for(run)
-    if reference is None:
+    comparison = compare_with_shipped(run)
+    notes = [] if comparison.as_recorded is None else [f"  {comparison.as_recorded}"]
+    if not comparison.compared:
         return [f"{head} {whole}", *notes]
-    source, shipped = reference
-    differences = recipe_differences(shipped, recipe)
-    its_own = source == run["recipe_source"]
-    if not differences:
-        same = "as shipped" if its_own else f"the values of {source}"
-        return [f"{head}: {same} {whole}", *notes]
-    if its_own:
-        source = f"{source} as it ships now"
     return [
-        f"{head}: {counted(len(differences), 'value')} "
-        f"{'differs' if len(differences) == 1 else 'differ'} from {source} {whole}",
-        *(
-            f"  {row['what']}: {_value_text(row['b'])} ({source}: {_value_text(row['a'])})"
-            for row in differences
-        ),
+        f"{head}: {comparison.summary} {whole}",
+        *(f"  {difference}" for difference in comparison.differences),
         *notes,
     ]
-
-
-def reference_for(run: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """The shipped recipe `show` reads run `run`'s against, as this release parses it:
-    (where it came from, as a run records it; its values). A run of a shipped recipe (the
-    default, a reference recipe, the method's defaults) is read against that recipe as it
-    ships now, a recipe file against the method's default; None where the method is gone
-    or its recipe is not shipped any more."""
-
-    try:
-        method = get_method(run["method"])
-    except BadInput:
-        return None
-    name = recipe_name(run["recipe_source"])
-    if run["recipe_source"].startswith(f"{REFERENCE_RECIPE} "):
-        if name not in method.reference_recipes():
-            return None
-        text, source = method.reference_recipe_text(name)
-    else:
-        text, source = method.default_recipe_text()
-    try:
-        parsed = read_recipe_text(method.recipe_model, text, source)
-    except BadInput:  # a shipped recipe this release refuses: a mistake the tests catch
-        return None
-    values: dict[str, Any] = json.loads(parsed.canonical_json())
-    return source, values
-
-
-def _value_text(value: Any) -> str:
-    """A recipe value as `recipe_lines` shows it: '-' where the recipe has none."""
-    return "-" if value is None else str(value)
 
 
 def listed_events(events: list[dict[str, Any]], time_scale: float = 1.0) -> list[str]:

@@ -22,9 +22,10 @@ engineer reads a run: what came of it first, how it got there next, the recipe l
   wafer's stages and steps as bars, a stage a resume passed (done before) as a mark;
 * `tool-time`: each tool's time per E10 state, utilisation, OEE, and the bottleneck;
 * `alarms`: alarms, operator confirmations, and the run's events;
-* `recipe`: the recipe as written and as validated, folded (a `<details>` the reader opens),
-  as `show` keeps it behind `--whole-recipe`: some 200 lines that had come before the claim
-  check.
+* `recipe`: how the recipe stands against the shipped recipe it is read against, as `show`
+  says it (the values that differ, each beside the shipped one, or `as shipped`), then the
+  recipe as written and as validated, folded (a `<details>` the reader opens), as `show`
+  keeps it behind `--whole-recipe`: some 200 lines that had come before the claim check.
 
 This module lays out the page; `sections` and `wafermaps` build the sections, `markup` their
 tables and cells, `figures` their charts.
@@ -124,7 +125,7 @@ def render_report(records: RunRecords, *, wafer: str | None = None) -> str:
         "timeline": timeline_section(records, charts),
         "tool-time": tool_time_section(records, charts),
         "alarms": alarms_section(records),
-        "recipe": recipe_section(header),
+        "recipe": recipe_section(records, header),
     }
     title = f"packline run {header['id']}: {header['method']}"
     return html_page(title, {key: (SECTIONS[key], body[key]) for key in SECTIONS}, charts)

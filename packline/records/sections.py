@@ -24,6 +24,7 @@ from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import is_cut_off, shown_run
 from packline.sequences.engine.plan import released_note, releases_carried_out
 from packline.sequences.engine.progress import clock_text, run_clock_text
+from packline.sequences.engine.recipe_comparison import compare_with_shipped
 from packline.sequences.engine.recorded_station import (
     clock_label,
     line_text,
@@ -141,14 +142,22 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
     return f"<table>{rows}</table>\n<h3>Tools, as read at connect</h3>\n{identity}"
 
 
-def recipe_section(header: dict[str, Any]) -> str:
-    """The run's recipe as written and as validated, each folded (a `<details>` closed until
-    the reader opens it): some 200 lines that had stood between the run's facts and its claim
-    check, as `show` keeps the whole recipe behind `--whole-recipe`."""
+def recipe_section(records: RunRecords, header: dict[str, Any]) -> str:
+    """The run's recipe: how it stands against the shipped recipe it is read against, in
+    `show`'s words (`compare_with_shipped`: `as shipped`, or each value that differs beside
+    the shipped one, or why it cannot be compared), then its text as written and as validated,
+    each folded (a `<details>` closed until the reader opens it): some 200 lines that had
+    stood between the run's facts and its claim check, as `show` keeps the whole recipe
+    behind `--whole-recipe`."""
+    comparison = compare_with_shipped(records.store.run(records.run_id))
+    differences = "".join(f"<li>{escape(line)}</li>" for line in comparison.differences)
     written = escape(header["recipe_text"])
     validated = escape(json.dumps(header["recipe"], indent=2))
     return (
-        f"<details><summary>Recipe as written</summary>\n<pre>{written}</pre></details>\n"
+        f"<p>{escape(header['recipe_source'])}: {escape(comparison.summary)}</p>\n"
+        + (f"<ul>{differences}</ul>\n" if differences else "")
+        + (f"<p>{escape(comparison.as_recorded)}</p>\n" if comparison.as_recorded else "")
+        + f"<details><summary>Recipe as written</summary>\n<pre>{written}</pre></details>\n"
         "<details><summary>Recipe as validated (values in their units)</summary>\n"
         f"<pre>{validated}</pre></details>"
     )

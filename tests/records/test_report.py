@@ -622,3 +622,55 @@ async def test_a_stage_a_resume_passed_is_drawn_where_it_was_done_and_marked_pas
     ]
     assert all(done.startswith("in session 1, ") for _, _, done in passed)
     assert set(marks["why"]) == {"completed before: passed without taking its tool"}
+
+
+def _recipe_part(page: str) -> str:
+    """The recipe section's opening, before its folded texts."""
+    start = page.index('<section id="recipe">')
+    return page[start : page.index("<details>", start)]
+
+
+def test_the_recipe_section_opens_with_what_differs_from_the_shipped_recipe(tmp_path):
+    """The recipe section held the recipe whole, folded, where `show` names what differs from
+    the shipped recipe: it opens with the same comparison, each value beside the shipped one,
+    read from the records (the recipe file deleted since is compared too), the texts still
+    folded below it."""
+    db = str(tmp_path / "runs.db")
+    shipped = Path("sequences/recipes/plasma-clean.yaml").read_text(encoding="utf-8")
+    changed = tmp_path / "longer.yaml"
+    changed.write_text(shipped.replace("time_s: 60 s", "time_s: 90 s"), encoding="utf-8")
+    for recipe in (["--recipe", str(changed)], []):  # the file's, then the default
+        assert main(["run", "plasma-clean", "--sim", *recipe, "--quiet", "--db", db]) == 0
+    changed.unlink()
+    store = RunStore(Path(db), create=False)
+    try:
+        edited, as_shipped = (
+            render_report(RunRecords(store, run["id"])) for run in store.runs()[::-1]
+        )
+    finally:
+        store.close()
+    opening = _recipe_part(edited)
+    assert f"{changed}: 1 value differs from default recipe plasma-clean.yaml</p>" in opening
+    assert "<li>steps.0.time_s: 90 s (default recipe plasma-clean.yaml: 60 s)</li>" in opening
+    start = edited.index('<section id="recipe">')
+    folded = [attrs for tag, attrs in Page(edited[start:]).tags if tag == "details"]
+    assert folded == [{}, {}]
+    assert "default recipe plasma-clean.yaml: as shipped</p>" in _recipe_part(as_shipped)
+    assert "<li>" not in _recipe_part(as_shipped)
+
+
+def test_a_run_of_a_method_this_release_lacks_gets_its_recipe_section_saying_so(tmp_path):
+    """A run of a method this release does not have has no shipped recipe to be read
+    against: its report still comes, the recipe section saying why it is not compared."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        create_run(store, "r1", ["W01"], method="retired-method", recipe_text="a: 1\n")
+        page = render_report(RunRecords(store, "r1"))
+    finally:
+        store.close()
+    opening = _recipe_part(page)
+    assert "not compared with a shipped recipe: this release has no method retired-method" in (
+        opening
+    )
+    assert "recipe shown as recorded, by its names then: unknown method" in opening
+    assert "a: 1" in page[page.index('<section id="recipe">') :]
