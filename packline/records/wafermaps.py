@@ -67,8 +67,8 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
     unread = None  # why the conditions could not be stated today
     try:
         conditions_of = run_conditions(records)
-    except RecipeError as error:  # a check added since refuses the recorded recipe
-        unread = str(error).splitlines()[0]
+    except (RecipeError, BadInput) as error:  # a check added since refuses the recorded
+        unread = str(error).splitlines()[0]  # recipe, or the method is not in this release
     if wafer not in lot:
         conditions_of = [c for c in conditions_of if c.on is not None and c.on(carrier) == wafer]
     at_step = TwinsAtSteps(records.store, records.run_id)
@@ -104,8 +104,8 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
         f"each irreversible step changed, {site_count:,} sites each. Hover for values, drag to "
         "pan, wheel to zoom: the maps move together.</p>\n"
         + (
-            f"<p>Not mapped: this release refuses the run's recorded recipe, so it cannot "
-            f"state the conditions ({escape(unread)}). The claim check as the run "
+            f"<p>Not mapped: this release cannot state the claim's conditions for the run's "
+            f"recorded recipe ({escape(unread)}). The claim check as the run "
             f"recorded it is in <code>packline show {escape(records.run_id)}</code>.</p>\n"
             if unread
             else f"<h3>Claim conditions on {escape(wafer)}</h3>\n{conditions}\n"

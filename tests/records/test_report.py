@@ -674,3 +674,23 @@ def test_a_run_of_a_method_this_release_lacks_gets_its_recipe_section_saying_so(
     )
     assert "recipe shown as recorded, by its names then: unknown method" in opening
     assert "a: 1" in page[page.index('<section id="recipe">') :]
+
+
+def test_a_dry_run_of_a_method_this_release_lacks_gets_its_maps_saying_why_unjudged(tmp_path):
+    """A dry run's maps judge the claim's conditions, which its method states: a dry run of a
+    method this release does not have got no report at all (BadInput from the conditions).
+    Its maps are drawn, saying why its conditions are not mapped."""
+    db = tmp_path / "runs.db"
+    assert main(["run", "bump-seal-clean", "--sim", "--lot", "1", "--quiet", "--db", str(db)]) == 0
+    store = RunStore(db)
+    try:
+        (run,) = store.runs()
+        with store.transaction() as records:
+            records.execute("UPDATE runs SET method = 'retired-method'")
+        page = render_report(RunRecords(store, run["id"]))
+    finally:
+        store.close()
+    assert (
+        "Not mapped: this release cannot state the claim's conditions for the run's recorded "
+        "recipe (unknown method &#x27;retired-method&#x27;"
+    ) in page
