@@ -54,7 +54,7 @@ from .errors import BadInput, RecipeError
 from .events import Observer
 from .left_on_tools import left_on_tools
 from .liveness import DRIVEN, driver_text, is_alive
-from .method import FailurePolicy, Method, get_method
+from .method import FailurePolicy, Method, get_method, known_method
 from .plan import FINISHED, Plan, resume_plan
 from .recipe import Recipe
 from .recorder import ConfirmFn
@@ -351,9 +351,16 @@ def nothing_to_resume(store: RunStore, run: dict[str, Any], plan: Plan | None = 
     state its abort could not confirm: its recovery commands it again); an interrupted one is
     resumed to close it (its claim check, its end). The refusal says its status and its
     wafers' outcomes, and what can be done (release or rework a held wafer, clear each tool
-    that waits for it)."""
+    that waits for it). A run of a method this release does not have cannot be resumed by
+    it, whatever its records say."""
     if plan is None:
-        plan = resume_plan(store, run["id"], get_method(run["method"]).renamed_steps)
+        method = known_method(run["method"])
+        if method is None:
+            return (
+                f"run {run['id']} is of method {run['method']}, which this release does not "
+                "have: it cannot resume it"
+            )
+        plan = resume_plan(store, run["id"], method.renamed_steps)
     if plan.run_again:
         return None
     wafers = store.wafers(run["id"])

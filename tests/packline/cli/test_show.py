@@ -1003,3 +1003,25 @@ def test_a_run_of_a_shipped_recipe_changed_since_names_it_as_it_ships_now(
     assert "recipe default recipe plasma-clean.yaml sha256 " in out
     assert f": 1 value differs from {ships_now} (packline show " in out
     assert f"  steps.0.time_s: 60 s ({ships_now}: 90 s)" in out
+
+
+def test_show_of_a_run_of_a_method_this_release_lacks_lists_it_whole(tmp_path, capsys):
+    """`show` of a run whose method this release does not have (another install's records,
+    a retired method) printed the run, then ended 'packline: error: unknown method' (exit 2):
+    the summary asked whether a resume could go on. This release cannot resume it, so the
+    summary names no resume, and `resume` refuses it saying why."""
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet", "--db", str(db)]) == 0
+    store = RunStore(db)
+    try:
+        with store.transaction() as records:
+            records.execute("UPDATE runs SET method = 'retired-method', status = 'terminated'")
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["show", "last", "--db", str(db)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "packline resume" not in out
+    assert main(["resume", "last", "--db", str(db)]) == 2
+    assert "unknown method 'retired-method'" in capsys.readouterr().err
