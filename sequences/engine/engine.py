@@ -718,10 +718,10 @@ class Engine:
 
     def _session_started(self, started: tuple[float, float]) -> None:
         """Say the session started (`run-started`, at `started`: as its records were opened),
-        after what happened before it: what other processes recorded while the run was
-        stopped (`recorded_while_stopped`: none before its first session), and the faults
-        found on the line as the session connected (`EventLog.retell`); then a resume's
-        plan."""
+        after what happened before it: what was recorded while the run was stopped (by other
+        processes, and of the session it takes over cut off: `recorded_while_stopped`, none
+        before its first session), and the faults found on the line as the session connected,
+        in one order (`EventLog.retell`); then a resume's plan."""
         spec = self.spec
         self.events.retell(recorded_while_stopped(self.store, self.run_id, self.session))
         resumed = {"by": spec.operator} if self.session > 1 else {}
@@ -761,10 +761,9 @@ class Engine:
     def _take_over(self, spec: RunSpec) -> None:
         """Start this session of a run an earlier session left (see `RunStore.start_session`);
         of one cut off (no end recorded), record so in that session as it is taken over, the
-        steps it left running closed (`record_cut_off_session`), and tell it as the events
-        recorded while the run was stopped are told."""
+        steps it left running closed (`record_cut_off_session`), told as the session starts
+        with what was recorded while the run was stopped (`recorded_while_stopped`)."""
         left = self.store.run(self.run_id)
-        cut_off: list[dict[str, Any]] = []
         with self.store.transaction():
             taken = self.store.start_session(
                 self.run_id,
@@ -780,8 +779,7 @@ class Engine:
                 error=None,
             )
             if taken and left["stopped_t"] is None:
-                cut_off.append(record_cut_off_session(self.store, left, spec.cut_off))
-        self.events.retell(cut_off)
+                record_cut_off_session(self.store, left, spec.cut_off)
         if not taken:
             raise ResumeNotStarted(
                 f"run {self.run_id} not resumed: its session {self.session} was started by "
