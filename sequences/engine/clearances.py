@@ -26,7 +26,13 @@ from packline.spelling import did_you_mean
 from packline.who_when import clock_time
 
 from .errors import BadInput
-from .events import ABORT_NOT_CONFIRMED, FAULT_CLEARED, FAULT_INJECTED, SAFE_STATE_UNCONFIRMED
+from .events import (
+    ABORT_NOT_CONFIRMED,
+    FAULT_CLEARED,
+    FAULT_INJECTED,
+    SAFE_STATE_UNCONFIRMED,
+    SESSION_CUT_OFF,
+)
 from .liveness import is_alive, shown_status
 from .recorded_station import recorded_tools
 from .records import RunStore, db_option
@@ -286,12 +292,15 @@ def refuse_uncleared_dry_resume(store: RunStore, run_id: str) -> None:
 
 
 def recorded_while_stopped(store: RunStore, run_id: str, session: int) -> list[dict[str, Any]]:
-    """What other processes recorded for run `run_id` while it was stopped, which its session
-    `session` tells as it starts, in the order `show` lists it (`RunStore.events`; all are
-    recorded under the session that stopped): what it carries out, the dispositions and the
-    clears of tools (of the stopped run), and the faults `packline sim fault` injected on its
-    tools or cleared from them meanwhile and told the stopped run (`injected_faults.tell_run`;
-    those told a live session are its own events). A wafer decided more than once has its
+    """What was recorded of run `run_id` while it was stopped, which its session `session`
+    tells as it starts, in the order `show` lists it (`RunStore.events`; all are recorded
+    under the session that stopped): what other processes recorded, what it carries out, the
+    dispositions and the clears of tools (of the stopped run), and the faults `packline sim
+    fault` injected on its tools or cleared from them meanwhile and told the stopped run
+    (`injected_faults.tell_run`; those told a live session are its own events); and of a
+    session cut off, the record `session` made of it as it took the run over
+    (`record_cut_off_session`), told with them and with the faults found as it connected
+    (`EventLog.retell`), in one order. A wafer decided more than once has its
     latest decision alone, the one carried out, its message naming the decisions it replaced
     (each listed had read as if it were carried out too)."""
     rows = [
@@ -299,7 +308,7 @@ def recorded_while_stopped(store: RunStore, run_id: str, session: int) -> list[d
         for row in store.events(run_id)
         if row["session"] == session - 1
         and (
-            row["kind"] == "disposition"
+            row["kind"] in ("disposition", SESSION_CUT_OFF)
             or (row["kind"] in _TOLD_A_STOPPED_RUN and "run_status" in row["data"])
         )
     ]

@@ -351,7 +351,7 @@ class Engine:
         await self._reach_tools()
         self.connecting = False
         try:
-            self._open_records()
+            started = self._open_records()
         except BaseException:  # not recorded (another session took the run, the disk full)
             closed, _ = await finish_shielded(self.keeper.shutdown())
             closed.result()
@@ -359,7 +359,7 @@ class Engine:
         poller: asyncio.Task[None] | None = None
         status, error = "failed", None
         try:
-            await self._write_session_start()
+            await self._write_session_start(started)
             poller = asyncio.create_task(
                 self._poll_control(), name=f"packline-control-{self.run_id}"
             )
@@ -655,8 +655,9 @@ class Engine:
             data={"conditions": [r.to_dict() for r in results]},
         )
 
-    async def _write_session_start(self) -> None:
-        """Start the session in the records its run is in (`_open_records`): the faults a
+    async def _write_session_start(self, started: tuple[float, float]) -> None:
+        """Start the session in the records its run is in (`_open_records`, at `started`,
+        its reading of the clocks): the faults a
         served line had injected or cleared before it began, once the line says which
         (`ToolKeeper.record_faults_on_line`, before the tools' states they may cause), then
         what the session kept while it connected (an operator's pause), its `run-started`
@@ -672,16 +673,20 @@ class Engine:
             found = await self.keeper.record_faults_on_line()
         finally:
             try:
-                self._session_started()
+                self._session_started(started)
             finally:  # what the session kept is written, whatever failed before it
                 self.events.opened()
         if self.keeper.record_fresh_line_clears() or found:
             self.store.mark_injected_alarms(self.run_id)  # an earlier session's, of a fault found
 
-    def _open_records(self) -> None:
+    def _open_records(self) -> tuple[float, float]:
         """Create the run's records (or take over its session), its events kept until
-        `_write_session_start` writes them."""
-        spec, now = self.spec, time.time()
+        `_write_session_start` writes them; returns the session's start, one reading of the
+        clocks (`EventLog.now`): the runs row's `started_t`/`started_wall` of a first session,
+        and the time its `run-started` carries, said once the line has answered
+        (`_session_started`), so that the live view's ETA, counted from `run-started`, and a
+        reference run's schedule, from its row's `started_t`, count from one moment."""
+        spec, started = self.spec, self.events.now()
         if self.session == 1:
             self.store.create_run(
                 {
@@ -702,25 +707,28 @@ class Engine:
                     "sessions": 1,
                     "pid": os.getpid(),
                     "host": this_host(),
-                    "started_t": self.t(),
-                    "started_wall": now,
+                    "started_t": started[0],
+                    "started_wall": started[1],
                 },
                 spec.wafer_ids,
             )
         else:
             self._take_over(spec)
+        return started
 
-    def _session_started(self) -> None:
-        """Say the session started (`run-started`), after what happened before it: what other
-        processes recorded while the run was stopped (`recorded_while_stopped`: none before
-        its first session), and the faults found on the line as the session connected
-        (`EventLog.retell`); then a resume's plan."""
+    def _session_started(self, started: tuple[float, float]) -> None:
+        """Say the session started (`run-started`, at `started`: as its records were opened),
+        after what happened before it: what was recorded while the run was stopped (by other
+        processes, and of the session it takes over cut off: `recorded_while_stopped`, none
+        before its first session), and the faults found on the line as the session connected,
+        in one order (`EventLog.retell`); then a resume's plan."""
         spec = self.spec
         self.events.retell(recorded_while_stopped(self.store, self.run_id, self.session))
         resumed = {"by": spec.operator} if self.session > 1 else {}
         in_advance = {} if spec.confirmed_by is None else {"confirmed_by": spec.confirmed_by}
         self.emit(
             "run-started",
+            at=started,
             message=f"{self.method.name} session {self.session}"
             + (f", resumed by {spec.operator}" if resumed else ""),
             data={
@@ -753,10 +761,9 @@ class Engine:
     def _take_over(self, spec: RunSpec) -> None:
         """Start this session of a run an earlier session left (see `RunStore.start_session`);
         of one cut off (no end recorded), record so in that session as it is taken over, the
-        steps it left running closed (`record_cut_off_session`), and tell it as the events
-        recorded while the run was stopped are told."""
+        steps it left running closed (`record_cut_off_session`), told as the session starts
+        with what was recorded while the run was stopped (`recorded_while_stopped`)."""
         left = self.store.run(self.run_id)
-        cut_off: list[dict[str, Any]] = []
         with self.store.transaction():
             taken = self.store.start_session(
                 self.run_id,
@@ -772,8 +779,7 @@ class Engine:
                 error=None,
             )
             if taken and left["stopped_t"] is None:
-                cut_off.append(record_cut_off_session(self.store, left, spec.cut_off))
-        self.events.retell(cut_off)
+                record_cut_off_session(self.store, left, spec.cut_off)
         if not taken:
             raise ResumeNotStarted(
                 f"run {self.run_id} not resumed: its session {self.session} was started by "

@@ -199,9 +199,9 @@ class EventLog:
         read them all (`EVENTS_ORDER`: by run clock, then wall clock, then as recorded, the
         rows before this session's own): a fault the line cleared after an operator's clear
         of the stopped run is told after that clear, as `show` lists it, not first, as found.
-        Each call orders only what it tells: the engine tells the cut-off record as it takes
-        the session over (`Engine._take_over`), before the faults are found, and the rest as
-        the session starts (`Engine._session_started`)."""
+        The engine tells them all in one call, as the session starts
+        (`Engine._session_started`), so that a fault the line did before the last record of
+        a session cut off is told before the record of the cut-off, as `show` lists it."""
         told = [
             Event(
                 row["kind"],

@@ -18,11 +18,13 @@ from packline.sequences.engine.clearances import (
 )
 from packline.sequences.engine.control import CLEAR_TOOL
 from packline.sequences.engine.eta import WAITING_FOR_A_CLEAR, run_eta
+from packline.sequences.engine.events import FAULT_INJECTED, SESSION_CUT_OFF
 from packline.sim_instruments.line import SimulatedLine
 
 from ..helpers import station_lot, stopped_at
 from ..test_keeper import place
 from ..test_resume_station import confirm_yes, station_file
+from .test_injected_faults import held_run, line_did, served
 from .test_unserved import alarmed_station_run, order
 
 FOREIGN = "ENG07"
@@ -91,3 +93,39 @@ async def test_a_run_waiting_for_a_clear_says_which_tool_since_when_until_it_is_
     assert holding == WAITING_FOR_A_CLEAR
     assert (paused, cleared) == (None, None)  # a paused run reads paused; a clear ends it
     assert clear_wait(store, store.run(run_id)) is None  # ended
+
+
+async def test_a_resume_tells_the_session_it_cut_off_and_the_faults_it_found_in_time_order(
+    store, tmp_path
+):
+    """A fault the served line injected while session 1 drove the run, told no run, then the
+    session cut off (no end recorded): the resume told the session cut off as it took the run
+    over, then the fault found as it connected, where `show` lists the fault first (the line
+    did it before the session's last record). The resume tells both in the order its records
+    list them, before its `run-started`."""
+
+    def inject_untold(engine, event) -> None:
+        if event.kind == "run-started":
+            line_did(control, "inject", "ana")
+
+    async with (
+        SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line,
+        served(line, tmp_path) as (control, path),
+    ):
+        run_id, _ = await held_run(store, path, inject_untold)
+        with store.transaction() as db:  # as a kill leaves it: no end recorded
+            db.execute("DELETE FROM events WHERE run_id = ? AND kind = 'run-finished'", (run_id,))
+        store.update_run(run_id, status="running", stopped_t=None, stopped_wall=None)
+        told: list = []
+        async with open_resume(store, run_id, observers=[told.append], confirm=confirm_yes) as run:
+            await run.run()
+
+    kinds = {FAULT_INJECTED, SESSION_CUT_OFF, "run-started"}
+    listed = [  # the cut-off recorded in session 1, the rest in the resume's own
+        (e["kind"], e["t"], e["wall"])
+        for e in store.events(run_id)
+        if e["kind"] in kinds and (e["session"] == 2 or e["kind"] == SESSION_CUT_OFF)
+    ]
+    printed = [(e.kind, e.t, e.wall) for e in told if e.kind in kinds]
+    assert [kind for kind, _, _ in listed] == [FAULT_INJECTED, SESSION_CUT_OFF, "run-started"]
+    assert printed == listed

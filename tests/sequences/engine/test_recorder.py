@@ -24,3 +24,17 @@ async def test_a_step_s_events_read_the_times_its_record_reads(store, tmp_path):
     finished = {e.data["step_id"]: (e.t, e.wall) for e in told if e.kind == "step-finished"}
     assert len(recorded) > 2
     assert {step: (started[step], finished[step]) for step in recorded} == recorded
+
+
+async def test_a_run_s_start_is_its_run_started_event_s_time(store, tmp_path):
+    """On a line served at x300 the run's start was read three times: its runs row's
+    `started_t`, its `started_wall` a moment apart, and its `run-started` event later still,
+    once the line had said which faults it had injected. The live view's ETA counts the run
+    from its `run-started` (`Estimate.start`), a reference run's schedule from its row's
+    `started_t` (`schedule._schedule_of`): the two were that much apart. The row and the
+    event are one reading now."""
+    told: list = []
+    run_id = await served_run(store, tmp_path, [told.append])
+    run = store.run(run_id)
+    (began,) = [(e.t, e.wall) for e in told if e.kind == "run-started"]
+    assert began == (run["started_t"], run["started_wall"])
