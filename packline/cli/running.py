@@ -571,14 +571,11 @@ def _dry_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="TOOL:FAULT[@STEP]",
-        help="dry run only: inject the simulated TOOL's FAULT (docs/simulated-line.md, Faults, "
-        "lists each kind's) when the run (this session of "
-        "it) starts, or when a step named STEP first starts (repeatable; a wrong TOOL, FAULT or "
-        "STEP, or a TOOL no step of the recipe uses, is refused before any tool moves, "
-        "naming the tools, faults or steps there are; the recipe's steps and tools are read "
-        "from a run of it, else from a plan of its least lot (one wafer, a whole stack of "
-        "stacked devices) made first; a warning says what "
-        "could not be checked)",
+        help="dry run only, repeatable: inject the simulated TOOL's FAULT as this session "
+        "starts, or when a step named STEP first starts (plasma_cleaner:rf_mismatch@'plasma "
+        "clean'). A TOOL, FAULT or STEP the recipe's dry run does not have or use is refused "
+        "before any tool moves, naming those it has (docs/simulated-line.md, Faults: each kind's "
+        "faults, and how the steps are found)",
     )
     parser.add_argument(
         "--sim-option",
