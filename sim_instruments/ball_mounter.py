@@ -294,9 +294,7 @@ class SimBallMounter(SingleWaferPlcSimulator):
         units_done = int(done * workpiece.geometry.unit_count)
         if cycle.command != "INSPECT":
             mapped &= workpiece.geometry.site_unit < units_done
-        rng = np.random.default_rng(
-            [workpiece.spec.seed, *workpiece.id.encode(), len(workpiece.history)]
-        )
+        rng = workpiece.draws()
         detail: dict[str, float | str] = {
             "result": result.name.lower(),
             "side": face.value,

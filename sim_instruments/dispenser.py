@@ -182,7 +182,7 @@ class SimDispenser(JobTool[_Job]):
         panel = self.twin.get(job.wafer_id)
         elapsed_s = now - job.started_s
         if isinstance(job.what, FillMaterial):
-            rng = np.random.default_rng([panel.spec.seed, *panel.id.encode(), len(panel.history)])
+            rng = panel.draws()
             fill = fill_holes(
                 panel, job.what, job.volume_nl, job.terminal_volume_nl, elapsed_s, self.physics, rng
             )

@@ -87,11 +87,9 @@ class SimFlipChipBonder(OneWaferTool):
         transport: Transport = "socket",
         serial_number: str = "FC-1-0001",
         physics: FlipChipPhysics | None = None,
-        seed: int = 0,
     ) -> None:
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
         self.physics = physics or FlipChipPhysics()
-        self.rng = np.random.default_rng(seed)
         self.state = FlipChipState.IDLE
         self.source_id: str | None = None
         self.stage_c = AMBIENT_C
@@ -200,13 +198,15 @@ class SimFlipChipBonder(OneWaferTool):
             raise HostRefused("NO_DIES", f"source {source.id} has {free.size} dies left")
         match = self._fit(substrate, source, stacking)
         self.require_interlocks("BOND")
-        bond = Bond(source.id, free[:count], match, self._place(count), before, level)
+        bond = Bond(source.id, free[:count], match, self._place(substrate, units), before, level)
         return self._start(substrate, units, BondRecipe(head_c, stage_c, force_n, time_s), bond)
 
-    def _place(self, count: int) -> Placement:
-        """How the vision aligns `count` parts (dies, frames, packages) of a run."""
+    def _place(self, substrate: Workpiece, units: np.ndarray) -> Placement:
+        """How the vision aligns the parts (dies, frames, packages) a run puts on `units` of
+        `substrate`: drawn from the substrate's generator for its first unit
+        (`Workpiece.draws`)."""
         bias = DRIFT_UM if "vision_drift" in self.injected else (0.0, 0.0)
-        return place(count, bias, self.physics, self.rng)
+        return place(units.size, bias, self.physics, substrate.draws(int(units[0])))
 
     @staticmethod
     def _bare(substrate: Workpiece, units: np.ndarray) -> tuple[None, int]:
@@ -286,7 +286,7 @@ class SimFlipChipBonder(OneWaferTool):
         self.require_interlocks("FRAME")
         recipe = BondRecipe(head_c, stage_c, force_n, time_s)
         frame = FrameRecipe(frame_um, column_um, protrusion_um, recipe)
-        return self._start(panel, units, recipe, framing=Framing(frame, self._place(count)))
+        return self._start(panel, units, recipe, framing=Framing(frame, self._place(panel, units)))
 
     def _units_of(self, substrate: Workpiece, first: int, count: int) -> np.ndarray:
         """Units `first` to `first + count - 1`, refused `BAD_UNIT` beyond the substrate."""

@@ -393,9 +393,7 @@ class SimLaminator(SingleWaferPlcSimulator):
         assert self.wafer_id is not None
         workpiece = self.twin.get(self.wafer_id)
         temperature_c = self.platen.at(time_s)
-        rng = np.random.default_rng(
-            [workpiece.spec.seed, *workpiece.id.encode(), len(workpiece.history)]
-        )
+        rng = workpiece.draws()
         support = _TWIN_SUPPORT[SupportKind(job.support_kind)]
         laminate_sheet(
             workpiece,

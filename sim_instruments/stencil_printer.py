@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
-
 from packline.clock import Clock
 from packline.drivers.families.plc_map import reason_enum
 from packline.drivers.roles.ball_mounter import CycleResult
@@ -210,9 +208,7 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
         assert cycle is not None
         assert self.wafer_id is not None
         workpiece = self.twin.get(self.wafer_id)
-        rng = np.random.default_rng(
-            [workpiece.spec.seed, *workpiece.id.encode(), len(workpiece.history)]
-        )
+        rng = workpiece.draws()
         recipe = cycle.recipe
         self.spi = print_paste(workpiece, recipe, time_s - cycle.started_s, self.physics, rng)
         self.last_result = result

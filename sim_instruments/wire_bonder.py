@@ -118,11 +118,9 @@ class SimWireBonder(HostLinkTool):
         transport: Transport = "pty",
         serial_number: str = "WB-1-0001",
         physics: BondPhysics | None = None,
-        seed: int = 0,
     ) -> None:
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
         self.physics = physics or BondPhysics()
-        self.rng = np.random.default_rng(seed)
         self.state = BonderState.IDLE
         self.wafer_id: str | None = None
         self.program: BondProgram | None = None
@@ -251,8 +249,9 @@ class SimWireBonder(HostLinkTool):
         self.require_interlocks("BUMP")
         now = self.clock.now()
         program = self.program
+        sites = np.flatnonzero(self.selection)
         plan = plan_bumps(
-            workpiece, np.flatnonzero(self.selection), program, stack_count, self.physics, self.rng
+            workpiece, sites, program, stack_count, self.physics, workpiece.draws(int(sites[0]))
         )
         heating_s = self.stage.time_to_target_s(now)
         self.run = _Run(

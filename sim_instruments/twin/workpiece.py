@@ -271,5 +271,16 @@ class Workpiece:
     def record(self, tool: str, operation: str, time_s: float, **detail: EventValue) -> None:
         self.history.append(ProcessEvent(tool, operation, time_s, detail))
 
+    def draws(self, *stream: int) -> np.random.Generator:
+        """The random generator of a process a tool runs on this workpiece now, seeded by the
+        workpiece alone: its spec's seed, its id, how many processes it has been through
+        (`history`), and `stream` (what tells apart two runs before the history grows, such
+        as a run's first site). Never by the tool, so a workpiece draws the same numbers
+        whatever the tool processed before it: a resumed run's fresh simulated line as an
+        uninterrupted one's, a lot of 3 as a lot of 25."""
+        return np.random.default_rng(
+            [self.spec.seed, *self.id.encode(), len(self.history), *stream]
+        )
+
     def operations(self) -> list[str]:
         return [event.operation for event in self.history]

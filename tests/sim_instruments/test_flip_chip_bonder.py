@@ -124,6 +124,27 @@ async def test_dies_go_into_the_filled_holes_and_bond(transport):
     assert panel.operations() == ["flip-chip bond"] * len(panel.history)
 
 
+async def test_a_panel_draws_its_placement_whatever_the_bonder_bonded_before():
+    """A panel's dies land where they land on a bonder that bonded another panel first as on a
+    fresh one, as a resumed run's fresh simulated line bonds the panels after the stop: the
+    vision's errors are drawn from the panel's generator (`Workpiece.draws`), not the tool's."""
+    offsets = []
+    for panels in (["P1", "P2"], ["P2"]):
+        twin = TwinStore()
+        bumped_dies(twin, "W1")
+        async with bonder_on_line(twin) as (_, bonder):
+            await bonder.load_die_source("W1")
+            for panel_id in panels:
+                filled_panel(twin, panel_id)
+                await bonder.load(panel_id)
+                await bonder.bond_dies(SOLDER)
+                await bonder.unload(panel_id)
+        offsets.append(twin.get("P2").dies.offset_um)
+    after_another, first = offsets
+    assert first.any()  # the vision's errors are drawn, not nil
+    np.testing.assert_array_equal(after_another, first)
+
+
 async def test_the_held_wait_is_answered_as_the_run_ends():
     """Holding the driver's wait, the bonder looks at itself when its stage is at temperature
     and when the run's last die is due: the driver sees the run end as it ends."""

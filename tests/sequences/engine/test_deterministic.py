@@ -13,14 +13,23 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.links import wire_log
-from packline.sequences.engine import RunRequest, RunStore, launch, open_run, prepare
+from packline.sequences.engine import (
+    RunRequest,
+    RunStore,
+    launch,
+    open_resume,
+    open_run,
+    prepare,
+)
 from packline.sequences.engine.packing import unpack_trace_block
+from packline.sim_instruments.line import SimulatedLine
 
-from ..helpers import RECIPES
+from ..helpers import RECIPES, stopped_at
 
 #: Columns that differ between two runs of the same lot by nature (besides the wall clock's):
 #: which process drove it, and where its simulated line served its tools (ports, ptys).
@@ -137,3 +146,23 @@ async def test_a_dry_run_in_memory_sends_and_records_what_it_does_over_sockets(
     assert in_memory[0]["oven"][0].startswith("oven modbus+rtu:socket://")
     assert in_memory[0] == over_sockets[0]
     assert in_memory[1] == over_sockets[1]
+
+
+@pytest.mark.parametrize("method", ["bump-seal-clean", "sprout-bump-csp"])
+async def test_a_resumed_dry_run_makes_the_wafers_an_uninterrupted_one_makes(store, method):
+    """A lot of 3 terminated as its second wafer's bumps start, then resumed on a fresh
+    simulated line, ends with the wafers an uninterrupted lot of 3 ends with: the same bumps
+    and tips on the third wafer too. Before, the wire bonder drew from a generator of its own,
+    which the fresh line restarted from its seed: the third wafer drew the first's bumps, 5 um
+    off its own at some sites, and the claim check read another worst tip projection."""
+    lines: list[SimulatedLine] = []
+    async with open_run(store, prepare(RunRequest(method, lot=3)), line_ready=lines.append) as run:
+        assert await run.run() == "completed"
+    run_id = await stopped_at(store, RunRequest(method, lot=3), "form bumps", wafer=2)
+    async with open_resume(store, run_id, line_ready=lines.append) as resumed:
+        assert await resumed.run() == "completed"
+    uninterrupted, resumed_line = (line.twin for line in lines)
+    for wafer_id in run.spec.wafer_ids:
+        made, remade = uninterrupted.get(wafer_id), resumed_line.get(wafer_id)
+        np.testing.assert_array_equal(remade.bumps.height_um, made.bumps.height_um, wafer_id)
+        np.testing.assert_array_equal(remade.tip_projection_um, made.tip_projection_um, wafer_id)
