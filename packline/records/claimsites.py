@@ -7,7 +7,11 @@ was validated, says which conditions apply (`Method.claim_checks`), and each con
 per site whether it was checked and whether it passed (`Condition.outcome`). The same
 functions the engine ran, on the same stored twin, give the same sites; a condition judged at
 a step (`Condition.at`: a cure, before a later reflow cured the resin further) is evaluated on
-the wafer's twin as that step left it, as the engine judged it. A condition read on another
+the wafer's twin as that step left it, as the engine judged it. The engine judges only the
+wafers that completed the method; a wafer that did not (held, terminated, still running) is
+judged here by the conditions of the claims its steps carried out, the rest named not judged:
+its product is unfinished, and a condition of a step it never ran would count every site
+failing. A condition read on another
 workpiece than the wafer (the board its chips were mounted on, 003:24) is evaluated on that
 workpiece's twin, which the records keep beside the wafer's (decision 0048); a run recorded
 before they did has none, and says so.
@@ -54,6 +58,28 @@ class ConditionSites:
         return self.checked.size == site_count
 
 
+@dataclass(frozen=True)
+class UnfinishedWafer:
+    """A wafer that did not complete the method: its status (`held`, `terminated`,
+    `running`...) and the claim ids its recorded steps carried out (`unfinished_wafer`)."""
+
+    status: str
+    claims_run: frozenset[str]
+
+
+def unfinished_wafer(records: RunRecords, wafer_id: str) -> UnfinishedWafer | None:
+    """How far lot wafer `wafer_id` went, if it did not complete the method (None if it did):
+    the claims of every step the run recorded of it, whatever the step's outcome (the step
+    that held it ran, and its conditions say why it was held)."""
+    wafers = records.wafers()
+    (status,) = wafers.loc[wafers["wafer_id"] == wafer_id, "status"]
+    if status == "completed":
+        return None
+    steps = records.store.steps(records.run_id)
+    claims = (claim for step in steps if step["wafer_id"] == wafer_id for claim in step["claims"])
+    return UnfinishedWafer(str(status), frozenset(claims))
+
+
 def run_conditions(records: RunRecords) -> list[Condition]:
     """The conditions of the run's claim check, as its method states them for its recipe
     (none for a method that declares no claim check)."""
@@ -70,12 +96,14 @@ def condition_sites(
     wafer_id: str,
     twin: Callable[[str], Workpiece],
     at_step: TwinsAtSteps,
+    unfinished: UnfinishedWafer | None = None,
 ) -> list[ConditionSites]:
     """Each condition evaluated on the twin of wafer `wafer_id` as the run left it (`twin`,
     by workpiece id), or, for one judged at a step, as that step left it (`at_step`), or,
     for one read on another workpiece, on that one's twin; one that cannot be (that twin
-    unrecorded, or the step never completed by the wafer: one held before it) named, with why,
-    not judged."""
+    unrecorded, the step never completed by the wafer: one held before it, or, for a wafer
+    that did not complete the method (`unfinished`), a claim none of its steps carried out)
+    named, with why, not judged."""
     results = []
     nothing = np.zeros(0, bool)
     for condition in conditions:
@@ -85,6 +113,8 @@ def condition_sites(
             unjudged = f"read on {on}, whose twin the run did not record"
         elif condition.at is not None and not at_step.reached(wafer_id, condition.at):
             unjudged = f"judged after {condition.at}, which {wafer_id} did not complete"
+        elif unfinished is not None and condition.claim not in unfinished.claims_run:
+            unjudged = f"{wafer_id} {unfinished.status}: it ran no step of {condition.claim}"
         if unjudged is not None:
             results.append(
                 ConditionSites(condition.claim, condition.text, nothing, nothing, on, unjudged)

@@ -12,7 +12,7 @@ from packline.sequences.engine.recorded_station import line_text
 from packline.sequences.engine.stage import HOLDING_KINDS
 
 from . import figures
-from .claimsites import ConditionSites, condition_sites, run_conditions
+from .claimsites import ConditionSites, condition_sites, run_conditions, unfinished_wafer
 from .markup import cell, escape, slot, table
 from .reader import RunRecords
 from .sites import site_table
@@ -72,7 +72,8 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
     if wafer not in lot:
         conditions_of = [c for c in conditions_of if c.on is not None and c.on(carrier) == wafer]
     at_step = TwinsAtSteps(records.store, records.run_id)
-    results = condition_sites(conditions_of, carrier, records.workpiece, at_step)
+    unfinished = unfinished_wafer(records, carrier)
+    results = condition_sites(conditions_of, carrier, records.workpiece, at_step, unfinished)
     site_count = len(final)
     # the sites of this map: the wafer's own conditions' on a wafer, those read on it on a board
     here = [c for c in results if (c.on is None) == (wafer in lot)]

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from packline.records.claimsites import condition_sites
+from packline.records.claimsites import UnfinishedWafer, condition_sites
 from packline.sequences import conditions
 from packline.sequences.engine import BadInput, Condition
 from packline.sim_instruments.twin import TwinStore, Workpiece
@@ -69,3 +69,27 @@ def test_a_condition_on_a_board_the_run_did_not_record_names_it_unjudged():
         "read on BW01, whose twin the run did not record",
         0,
     )
+
+
+def test_a_wafer_that_did_not_complete_is_judged_by_the_claims_its_steps_carried_out():
+    """A held wafer's condition of a claim none of its steps carried out is not judged (its
+    product is unfinished: every site would count failing), one of a step it ran is."""
+    wafer = TwinStore().get("W01")
+    wafer.surface.oxide_nm[:] = 50.0
+    ran, never_ran = (
+        Condition(
+            claim,
+            "no oxide on any site",
+            lambda w: (np.ones(w.geometry.site_count, bool), w.surface.oxide_nm <= 1.0),
+        )
+        for claim in ("003:11", "003:12")
+    )
+    held = UnfinishedWafer("held", frozenset({"003:11"}))
+
+    judged, unjudged = condition_sites(
+        [ran, never_ran], "W01", twins_of(W01=wafer), never_at_a_step, held
+    )
+
+    assert judged.unjudged is None
+    assert judged.failing.all()
+    assert (unjudged.unjudged, unjudged.checked.size) == ("W01 held: it ran no step of 003:12", 0)

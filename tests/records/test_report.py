@@ -282,10 +282,20 @@ def test_a_wafer_held_before_a_conditions_step_is_reported_with_it_unjudged(tmp_
     """A two-process-via wafer held at its laser (a drifting laser) never completes `cure
     resin`, after which three of its conditions are judged: the report had stopped with a
     traceback (`no twin of W01 after step 'cure resin'`, a new user's trial); it is written,
-    those conditions named on the map's table as not judged, and why."""
+    those conditions named on the map's table as not judged, and why. So is every condition
+    of a claim no step of the wafer carried out (its vias' second process, its balls, the
+    product's claims): they had counted every site failing on a wafer held before their
+    steps (a tape-substrate panel held at its bond, 100 of 100 units failing its seal, its
+    package thickness and its dicing, a new user's trial), where the engine judges only
+    wafers that completed the method. A condition of a step the wafer ran is judged: the
+    step that held it says why."""
     page = faulted_report(tmp_path, "two-process-via", "laser:power_drift@laser concave portions")
     assert "Wafer <b>W01</b>" in page
     assert page.count("no (judged after cure resin, which W01 did not complete)") == 3
+    for claim in ("002:1h", "002:1i", "002:9", "002:6"):
+        assert f"no (W01 held: it ran no step of {claim})" in page
+    held_at = "<td>a concave portion with resin below at every site</td>"
+    assert f'{held_at}<td class="num">8352</td><td class="num">8352</td><td>yes</td>' in page
 
 
 def test_the_lots_wafer_is_mapped_not_the_board_beside_it(tmp_path, capsys):
