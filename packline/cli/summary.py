@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from packline.rendering import DataTable, counted_sites
-from packline.sequences.engine.claim_check import margin_text, nothing_checked
+from packline.sequences.engine.claim_check import located_margin_text, nothing_checked
 from packline.sequences.engine.cut_off import last_own_record_wall
 from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.eta import current_pause
@@ -249,7 +249,7 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
             c["condition"],
             counted_sites(c["sites_checked"], c["counted"]),
             f"{c['sites_passing']:,}",
-            margin_text(c),
+            located_margin_text(c),
             c["verdict"] if c["verdict"] != "fail" else f"FAIL ({', '.join(c['failing_wafers'])})",
         )
     console.print(table)

@@ -15,7 +15,7 @@ import pandas as pd
 from bokeh.model import Model
 
 from packline.rendering import counted, counted_sites
-from packline.sequences.engine.claim_check import margin_text, overall
+from packline.sequences.engine.claim_check import located_margin_text, overall
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.identity import sim_options_text
@@ -184,7 +184,7 @@ def claims_section(records: RunRecords, header: dict[str, Any]) -> str:
         failing_sites=[f"{count:,}" for count in checks["sites_checked"] - checks["sites_passing"]],
         share_passing=[f"{s:.2%}" if pd.notna(s) else "" for s in share],
         margin=[
-            margin_text(dict(zip(recorded.columns, row, strict=True)))
+            located_margin_text(dict(zip(recorded.columns, row, strict=True)))
             for row in recorded.itertuples(index=False)
         ],
     )

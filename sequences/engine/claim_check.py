@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from packline.claims import claim as catalogued_claim
 from packline.shown_figures import decimals_of, figure_text
@@ -39,6 +39,16 @@ MARGIN_DIGITS = 3
 NOTHING_CHECKED = "nothing checked: no wafer completed the method"
 
 
+class WorstSite(NamedTuple):
+    """A margin quantity's worst checked entry: its value, the workpiece it is on, and its
+    index among the workpiece's sites or units (None for a workpiece-level condition, whose
+    one entry is the workpiece)."""
+
+    value: float
+    workpiece: str
+    entry: int | None
+
+
 @dataclass(frozen=True)
 class Margin:
     """How close a condition came to failing: a quantity per site (the same sites as the
@@ -56,19 +66,30 @@ class Margin:
 
     def worst(self, workpiece: Workpiece, checked: np.ndarray) -> float | None:
         """The worst value over the checked sites of one wafer (None: nothing checked)."""
+        site = self.worst_site(workpiece, checked)
+        return None if site is None else site.value
+
+    def worst_site(self, workpiece: Workpiece, checked: np.ndarray) -> WorstSite | None:
+        """The worst checked site of one wafer, and where it is (None: nothing checked)."""
         import numpy as np
 
         values = np.broadcast_to(np.asarray(self.value(workpiece), float), checked.shape)
-        if not checked.any():
+        entries = np.flatnonzero(checked)
+        if not entries.size:
             return None
-        return self.worst_of(values[checked])
+        entry = int(entries[self._worst_index(values[entries])])
+        return WorstSite(float(values[entry]), workpiece.id, entry if checked.size > 1 else None)
 
-    def worst_of(self, values: Sequence[float] | np.ndarray) -> float:
-        """The worst of `values`: the smallest where the quantity must stay above the limit,
-        the largest where below."""
+    def worst_of(self, sites: Sequence[WorstSite]) -> WorstSite:
+        """The worst of `sites` (each wafer's worst): the smallest where the quantity must
+        stay above the limit, the largest where below."""
+        return sites[self._worst_index([site.value for site in sites])]
+
+    def _worst_index(self, values: Sequence[float] | np.ndarray) -> int:
+        """Where the worst of `values` is (the first of equals; a NaN, where there is one)."""
         import numpy as np
 
-        return float(np.min(values) if self.above else np.max(values))
+        return int(np.argmin(values) if self.above else np.argmax(values))
 
     def distance(self, worst: float) -> float:
         """How far `worst` is from the limit on the passing side (negative: failing)."""
@@ -131,6 +152,13 @@ class Condition:
     def outcome(self, workpiece: Workpiece) -> tuple[np.ndarray, np.ndarray, float | None]:
         """The sites checked and passing on one wafer, and the margin quantity's worst
         checked site (None without a margin or a checked site)."""
+        checked, passing = self.judge(workpiece)
+        worst = None if self.margin is None else self.margin.worst(workpiece, checked)
+        return checked, passing, worst
+
+    def judge(self, workpiece: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        """The sites checked and passing on one wafer (`evaluate`, its arrays' shapes
+        checked)."""
         import numpy as np
 
         checked, passing = self.evaluate(workpiece)
@@ -140,8 +168,7 @@ class Condition:
                 f"condition {self.claim} {self.text!r}: evaluate returned arrays of shapes "
                 f"{checked.shape} and {passing.shape}; expected two 1-D arrays of one length"
             )
-        worst = None if self.margin is None else self.margin.worst(workpiece, checked)
-        return checked, passing, worst
+        return checked, passing
 
 
 @dataclass(frozen=True)
@@ -158,6 +185,8 @@ class ConditionResult:
     #: failing condition's the part that failed (`failing_part`; None: no quantity did)
     margin: Margin | None = None
     worst: float | None = None
+    #: where that worst site is: the workpiece and its entry (`WorstSite`)
+    worst_at: WorstSite | None = None
     #: what the condition judges, and the wafers holding none of it (`Condition.judges`)
     judges: str = "site it judges"
     unjudged_wafers: tuple[str, ...] = ()
@@ -185,7 +214,7 @@ class ConditionResult:
             "counted": self.counted,
             "failing_wafers": list(self.failing_wafers),
             "verdict": self.verdict,
-            **margin_columns(self.margin, self.worst),
+            **margin_columns(self.margin, self.worst_at),
         }
 
 
@@ -215,7 +244,7 @@ def check_claims(
     counted: list[str | None] = [None] * len(conditions)
     failing: list[list[str]] = [[] for _ in conditions]
     # per condition, per margin of `Condition.margins`: the worst site of each wafer
-    worsts: list[list[list[float]]] = [[[] for _ in c.margins] for c in conditions]
+    worsts: list[list[list[WorstSite]]] = [[[] for _ in c.margins] for c in conditions]
     unjudged: list[list[str]] = [[] for _ in conditions]
     for wafer_id, wafer in workpieces.items():
         for index, condition in enumerate(conditions):
@@ -228,7 +257,7 @@ def check_claims(
                 if at_step is None:
                     raise ValueError(f"condition {condition.claim}: no records to read from")
                 workpiece = at_step(wafer_id, condition.at)
-            sites, passes, wafer_worst = condition.outcome(workpiece)
+            sites, passes = condition.judge(workpiece)
             wafer_checked, wafer_passing = int(sites.sum()), int((sites & passes).sum())
             counted[index] = counted[index] or workpiece.geometry.counted(sites.size)
             checked[index] += wafer_checked
@@ -237,9 +266,7 @@ def check_claims(
                 failing[index].append(wafer_id)
             if not wafer_checked and not condition.nothing_is_fine:
                 unjudged[index].append(wafer_id)
-            margin_worsts = [part.worst(workpiece, sites) for part in condition.parts]
-            if condition.margin is not None:
-                margin_worsts.insert(0, wafer_worst)
+            margin_worsts = [margin.worst_site(workpiece, sites) for margin in condition.margins]
             for wafers_worsts, worst in zip(worsts[index], margin_worsts, strict=True):
                 if worst is not None:
                     wafers_worsts.append(worst)
@@ -262,6 +289,7 @@ def check_claims(
                 passing[index],
                 tuple(failing[index]),
                 margin,
+                None if worst is None else worst.value,
                 worst,
                 condition.judges,
                 tuple(unjudged[index]),
@@ -272,21 +300,22 @@ def check_claims(
 
 
 def failing_part(
-    margins: Sequence[Margin], worsts: Sequence[float | None]
-) -> tuple[Margin | None, float | None]:
+    margins: Sequence[Margin], worsts: Sequence[WorstSite | None]
+) -> tuple[Margin | None, WorstSite | None]:
     """What a failing condition's row shows: the first of its `margins` (`Condition.margins`)
     whose worst site over the lot (`worsts`, one each) fails its limit, and that worst; (None,
     None) where none does (what failed is a part judged yes or no: the row shows no margin
     rather than one to spare)."""
     for margin, worst in zip(margins, worsts, strict=True):
-        if worst is not None and margin.fails(worst):
+        if worst is not None and margin.fails(worst.value):
             return margin, worst
     return None, None
 
 
-def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]:
+def margin_columns(margin: Margin | None, worst: WorstSite | None) -> dict[str, Any]:
     """A condition's margin as the records keep it: the quantity, its unit, the limit, which
-    side passes, the worst site, and its distance to the limit (None where there is none)."""
+    side passes, the worst site, its distance to the limit, and where it is: the workpiece
+    and its site or unit (None where there is none)."""
     if margin is None or worst is None:
         return {
             "margin_quantity": None if margin is None else margin.quantity,
@@ -296,6 +325,8 @@ def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]
             "margin_strict": None if margin is None else int(margin.strict),
             "margin_worst": None,
             "margin": None,
+            "margin_workpiece": None,
+            "margin_entry": None,
         }
     return {
         "margin_quantity": margin.quantity,
@@ -303,8 +334,10 @@ def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]
         "margin_limit": margin.limit,
         "margin_above": int(margin.above),
         "margin_strict": int(margin.strict),
-        "margin_worst": worst,
-        "margin": margin.distance(worst),
+        "margin_worst": worst.value,
+        "margin": margin.distance(worst.value),
+        "margin_workpiece": worst.workpiece,
+        "margin_entry": worst.entry,
     }
 
 
@@ -319,7 +352,9 @@ def margin_text(condition: Mapping[str, Any]) -> str:
     keep every digit). A strict limit reads as one, a site at it failing: 'smallest resin left
     below a concave portion 0 um, must be above 0 um: 0 um short'. A failing condition's row
     is the part that failed (`failing_part`), never a margin to spare: one recorded before it
-    was (a margin to spare beside a failing verdict) reads '-'."""
+    was (a margin to spare beside a failing verdict) reads '-'. The figures alone: `diff`
+    compares them between runs, whose worst sites lie where each run's draws put them;
+    `located_margin_text` adds where the worst site is."""
     worst, unit = condition.get("margin_worst"), condition.get("margin_unit")
     if worst is None:
         return "-"
@@ -342,6 +377,21 @@ def margin_text(condition: Mapping[str, Any]) -> str:
     bounded = f"{bound} {_figure(limit, decimals=places)}{unit}"
     worst_text = _figure(worst, limit, decimals=places)  # a failing site never reads as its limit
     return f"{side} {condition['margin_quantity']} {worst_text}{unit}, {bounded}: {spare}"
+
+
+def located_margin_text(condition: Mapping[str, Any]) -> str:
+    """`margin_text`, then where its worst site is: the workpiece and its site or unit as the
+    report's maps number them ('... 11.4 mOhm over (W02 pad 5120)'; a wafer-level
+    condition's, the wafer: '(W03)'), where the records say (schema 18, decision 0127) and
+    the phrase has a figure: what the run's summary, `show` and the report print."""
+    text = margin_text(condition)
+    workpiece = condition.get("margin_workpiece")
+    if not isinstance(workpiece, str) or text == "-":  # null: None, or NaN in a data frame
+        return text
+    entry = condition.get("margin_entry")
+    if entry is None or entry != entry:  # a wafer-level condition's (NaN: in a data frame)
+        return f"{text} ({workpiece})"
+    return f"{text} ({workpiece} {condition['counted']} {int(entry)})"
 
 
 def _figure(value: float, *limits: float, decimals: int = 0) -> str:

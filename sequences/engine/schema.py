@@ -310,6 +310,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE measurements ADD COLUMN resolution REAL",  # in the measurement's unit
         "ALTER TABLE tools ADD COLUMN sim_options TEXT",  # JSON object: option -> value
     ),
+    # 18: where a claim condition's worst site is (decision 0127): the workpiece it is on and
+    # its site or unit (null for a wafer-level condition's, and in a check written before)
+    18: (
+        "ALTER TABLE claim_checks ADD COLUMN margin_workpiece TEXT",
+        "ALTER TABLE claim_checks ADD COLUMN margin_entry INTEGER",
+    ),
 }
 
 #: The schema version this packline writes and reads.

@@ -704,3 +704,28 @@ def test_a_dry_run_of_a_method_this_release_lacks_gets_its_maps_saying_why_unjud
         "Not mapped: this release cannot state the claim's conditions for the run's recorded "
         "recipe (unknown method &#x27;retired-method&#x27;"
     ) in page
+
+
+def test_the_claim_checks_worst_site_is_named_where_it_is_and_diff_compares_figures(
+    tmp_path, capsys, monkeypatch
+):
+    """Each margin of the claim check ends with where its worst site is, the wafer and its
+    pad (decision 0127), in the run's summary, `show` and the report alike; `diff` compares
+    the figures alone (two runs' worst sites lie where their draws put them)."""
+    monkeypatch.setenv("COLUMNS", "400")  # a table's cell on one line
+    db = str(tmp_path / "runs.db")
+    run = ["run", "sprout-bump-csp", "--sim", "--lot", "1", "--db", db]
+    assert main(run) == 0
+    summary = capsys.readouterr().out
+    projection = re.search(r"smallest tip projection [^│]*? to spare \(W01 pad (\d+)\)", summary)
+    assert projection is not None
+    pad = projection.group(1)
+    assert main(["show", "last", "--db", db]) == 0
+    assert f"to spare (W01 pad {pad})" in capsys.readouterr().out
+    out = tmp_path / "r.html"
+    assert main(["report", "last", "--db", db, "--out", str(out)]) == 0
+    assert f"to spare (W01 pad {pad})</td>" in out.read_text()
+    assert main([*run, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["diff", "last", "last", "--json", "--db", db]) == 0
+    assert "(W01 pad" not in capsys.readouterr().out

@@ -1323,7 +1323,8 @@ async def held_past_validate(
     (wafer,) = store.wafers(engine.run_id)
     judged = {}
     for condition in conditions_of(prepared.recipe):
-        checked, passing, worst = condition.outcome(twin)
+        checked, passing = condition.judge(twin)
+        worst = None if condition.margin is None else condition.margin.worst_site(twin, checked)
         verdict = "pass" if passing[checked].all() else "fail"
         margin = margin_text(margin_columns(condition.margin, worst))
         judged[f"{condition.claim} {condition.text}"] = f"{verdict}: {margin}"

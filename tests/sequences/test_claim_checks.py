@@ -40,6 +40,7 @@ from packline.sequences.engine import (
 from packline.sequences.engine.catalogue import shipped
 from packline.sequences.engine.claim_check import (
     check_claims,
+    located_margin_text,
     margin_text,
     overall,
     what_did_not_pass,
@@ -952,10 +953,12 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     from packline.sim_instruments.twin import WaferSpec, new_wafer
 
     wafers = {w: new_wafer(w, WaferSpec(diameter_mm=100)) for w in ("W01", "W02")}
-    projection = {"W01": 3.0, "W02": 12.0}  # um, at every site of the wafer
+    projection = {"W01": 3.0, "W02": 12.0}  # um, at pad 7 of the wafer, 1 um more elsewhere
 
     def tip(w):
-        return np.full(w.geometry.site_count, projection[w.id])
+        tips = np.full(w.geometry.site_count, projection[w.id] + 1.0)
+        tips[7] = projection[w.id]
+        return tips
 
     def every(w):
         return np.ones(w.geometry.site_count, bool)
@@ -973,12 +976,20 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     # what was measured, the limit and the margin, each said: "3 um (2 um short)" had left
     # the reader to work out the limit (a trial read "0 um (0.5 um to spare)" as two figures
     # of one thing)
+    # and where the worst site is, as the maps number the sites (a trial could not tell)
+    assert (row["margin_workpiece"], row["margin_entry"]) == ("W01", 7)
     assert margin_text(row) == "smallest tip projection 3 um, at least 5 um: 2 um short"
+    assert located_margin_text(row) == f"{margin_text(row)} (W01 pad 7)"
     (passing,) = check_claims([condition], {"W02": wafers["W02"]})
     assert (passing.to_dict()["margin"], passing.verdict) == (7.0, "pass")
-    assert margin_text(passing.to_dict()) == (
-        "smallest tip projection 12 um, at least 5 um: 7 um to spare"
+    assert located_margin_text(passing.to_dict()) == (
+        "smallest tip projection 12 um, at least 5 um: 7 um to spare (W02 pad 7)"
     )
+    # a wafer-level condition's worst is the wafer; a check recorded before schema 18 says
+    # no place, nor a phrase without a figure
+    assert located_margin_text({**row, "margin_entry": None}).endswith("2 um short (W01)")
+    assert located_margin_text({**row, "margin_workpiece": None}) == margin_text(row)
+    assert located_margin_text({**row, "margin_worst": None}) == "-"
     largest = {**row, "margin_above": 0, "margin_worst": 0.3, "margin": -0.2, "margin_unit": "nm",
                "margin_limit": 0.1}  # fmt: skip
     assert margin_text({**largest, "margin_quantity": "residue"}) == (
