@@ -106,20 +106,24 @@ def claim_conditions(recipe: TapeSubstrateRecipe) -> list[Condition]:
 
 CLAIM_MAP = {
     "000:a": "step 'drill holes' (the tape, to the metal) and step 'open solder resist'; "
-    "claim checks: every hole open to the metal, every solder resist opening open",
+    "recipe constraint: the least web of tape between two holes; claim checks: every hole "
+    "open to the metal, every solder resist opening open",
     "000:b": "step 'fill holes'; recipe constraint: fill + terminal volume within tolerance of "
     "the hole volume; claim check: filler at every hole's top, no spill",
     "000:c": "step 'form terminals' (gold or copper studs on the die wafer) and step 'bond dies' "
-    "(inserted into the holes); recipe constraint: terminals no taller than the hole; claim "
+    "(inserted into the holes); recipe constraints: holes wider than the studs by twice the "
+    "bonder's landing error at its farthest, terminals no taller than the hole; claim "
     "check: a terminal seated in every hole",
     "000:d": "step 'bond dies' (heat and force); claim check: a die bonded active side down on "
     "every unit",
     "000:e": "step 'seal dies' and step 'cure sealing resin'; recipe constraints: the seal "
     "above the ground height, its cure long and hot enough to cure it; claim checks: resin "
     "around every die to its back, resin cured",
-    "000:f": "step 'grind'; recipe constraint: the ground height below the die backs; claim "
+    "000:f": "step 'grind'; recipe constraint: the ground height below the die backs, leaving "
+    "the thinnest die the line takes; claim "
     "checks: package thickness at target, die backs flush with the resin",
-    "000:g": "step 'dice'; claim check: units == the panel's package units",
+    "000:g": "step 'dice'; recipe constraint: a unit wider than its die by the kerf and its "
+    "chipping; claim check: units == the panel's package units",
     "000:x1": "recipe option balls (tape-substrate-balls.yaml: a peripheral array, under the "
     "holes) and panel.area_array (tape-substrate-area-array.yaml: an area array of lands over "
     "the unit's bottom, rows x columns at a pitch, optionally without its centre, where step "

@@ -33,6 +33,10 @@ from ..bump_seal_clean import BumpRecipe, DicingStep
 from ..bump_seal_clean.recipe import stated_stud_range_um
 from ..wafers import DIE_SIZES, PADS_TO_AN_EDGE, WAFER_SIZES
 
+#: The thinnest die the line handles, um: the bonder's ejector picks a die no thinner without
+#: cracking it, and a die ground thinner in its package (000:f) is no sounder.
+THINNEST_DIE_UM = 50
+
 #: The largest die wafer the line takes, mm.
 LARGEST_DIE_WAFER_MM = 300
 
@@ -281,8 +285,11 @@ class DieWaferRecipe(Recipe):
     thickness_um: Annotated[
         float,
         Unit("um"),
-        Field(ge=50, le=800),
-        Because("dies the bonder's ejector picks without cracking them: thinned to 50-800 um"),
+        Field(ge=THINNEST_DIE_UM, le=800),
+        Because(
+            f"dies the bonder's ejector picks without cracking them: thinned to "
+            f"{THINNEST_DIE_UM}-800 um"
+        ),
     ]
     #: 000:c: the dies' connection terminals, gold or copper studs formed on the wire bonder
     terminals: BumpRecipe
@@ -294,7 +301,8 @@ class DieWaferRecipe(Recipe):
         Field(ge=10, le=300),
         Because("about 4 diameters of the wire bonder's 18-50 um wires, with room: 10-300 um"),
     ]
-    #: 000:d: the wafer diced on the saw into the dies the bonder picks
+    #: the wafer diced on the saw into the dies the bonder picks (000:d's dies; the step
+    #: records no claim of its own)
     dicing: DicingStep
 
     def terminal_bases_um(self) -> tuple[float, float]:

@@ -2,14 +2,16 @@
 wafer (`incoming.py`).
 
 Before any tool moves, every setpoint is checked against the tools' limits (`Feeds`) and the
-claims' own constraints (`claim_violation`): filler + terminal volume within tolerance of the
-hole volume (000:b), gold or copper terminals no taller than the hole (000:c), a sealing resin
-above the ground height and dies thicker than it, so the ground die backs are flush with the
-resin (000:e, 000:f), a ball only in a solder resist opening (000:x1); on a metal substrate
-(000:x3) no holes and no filler, and a resist that is stripped once the plate is etched; a
-frame (000:x2) on a panel with column holes only, its columns narrower than the holes and
-taking of the filler what a terminal takes, its top reached by the grind, and a stack only of
-framed panels whose balls stand under the columns.
+claims' own constraints (`claim_violation`): holes a web of tape apart (000:a), filler +
+terminal volume within tolerance of the hole volume (000:b), gold or copper terminals no taller
+than the hole and going into it wherever the flip-chip bonder lands them (000:c), a sealing
+resin above the ground height and dies thicker than it, so the ground die backs are flush with
+the resin, the grind leaving the thinnest die the line takes (000:e, 000:f), a unit wider than
+its die by the saw's kerf and chipping (000:g), a ball only in a solder resist opening
+(000:x1); on a metal substrate (000:x3) no holes and no filler, and a resist that is stripped
+once the plate is etched; a frame (000:x2) on a panel with column holes only, its columns
+narrower than the holes and taking of the filler what a terminal takes, its top reached by the
+grind, and a stack only of framed panels whose balls stand under the columns.
 """
 
 from __future__ import annotations
@@ -70,9 +72,15 @@ from packline.sequences.engine.recipe_meta import (
     WAITS_A_DAY_AT_MOST,
     Because,
     CheckedFloor,
+    tool_range,
 )
 from packline.sequences.engine.request import MAX_LOT
 from packline.sim_instruments.physics.ball_mounter import site_positions
+from packline.sim_instruments.physics.flip_chip_bonder import (
+    LANDING_SIGMAS,
+    FlipChipPhysics,
+    terminal_layout,
+)
 from packline.sim_instruments.physics.oven import CURE_OF_KIND
 from packline.sim_instruments.physics.wet_bench import WetPhysics
 from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
@@ -81,6 +89,7 @@ from packline.sim_instruments.twin.parts import ResinKind
 from packline.units import Unit
 
 from ..bump_seal_clean import (
+    KERF_ALLOWANCE_UM,
     BondStep,
     DicingStep,
     require_joined_above_the_liquidus,
@@ -111,6 +120,7 @@ from ..two_process_via.recipe import held_profile, require_cured
 from .incoming import (
     DIE_WAFER_PREFIX,
     LARGEST_DIE_WAFER_MM,
+    THINNEST_DIE_UM,
     AreaArray,
     DieWaferRecipe,
     PanelRecipe,
@@ -229,16 +239,17 @@ def _long_enough_for_the_filler(
     require_pressed_for(bond, claim, gels, PASTE_GEL_S, path=path)
 
 
-def nearest_ball_pitch_um(spec: PanelSpec, balls: ExternalTerminals) -> float:
-    """How far apart the nearest two of the balls' sites stand on a panel of `spec`, um:
-    within a unit or across the units next to it. Every unit's sites lie alike, a unit's size
-    apart, so one unit's sites are compared with themselves and with themselves shifted to
-    the unit beside, above and across (either diagonal): a twin of the whole panel and every
-    pair of its first four units' sites had cost validate three times as much."""
+def nearest_site_pitch_um(spec: PanelSpec, positions: range) -> float:
+    """How far apart the nearest two of the sites at `positions` of every unit (in its site
+    order: a ball map's, a unit's holes) stand on a panel of `spec`, um: within a unit or
+    across the units next to it. Every unit's sites lie alike, a unit's size apart, so one
+    unit's sites are compared with themselves and with themselves shifted to the unit beside,
+    above and across (either diagonal): a twin of the whole panel and every pair of its first
+    four units' sites had cost validate three times as much."""
     unit = new_panel("pitch", replace(spec, rows=1, columns=1)).geometry
-    position = site_positions(unit) - balls.first
-    mapped = (position >= 0) & (position < balls.balls_per_unit)
-    x, y = unit.site_x_mm[mapped] * 1000.0, unit.site_y_mm[mapped] * 1000.0
+    position = site_positions(unit)
+    chosen = (position >= positions.start) & (position < positions.stop)
+    x, y = unit.site_x_mm[chosen] * 1000.0, unit.site_y_mm[chosen] * 1000.0
     dx, dy = x[:, None] - x[None, :], y[:, None] - y[None, :]
     within = np.hypot(dx, dy)
     np.fill_diagonal(within, np.inf)
@@ -253,6 +264,13 @@ def nearest_ball_pitch_um(spec: PanelSpec, balls: ExternalTerminals) -> float:
         beside = np.hypot(dx + shift_x, dy + shift_y)
         nearest = min(nearest, float(beside.min(initial=np.inf)))
     return nearest
+
+
+def farthest_terminal_um(spec: PanelSpec) -> float:
+    """How far from its unit's centre the farthest of a die's terminal holes lies on a panel
+    of `spec`, um: where the bonder's rotation of a die moves a terminal the most."""
+    unit = new_panel("reach", replace(spec, rows=1, columns=1)).geometry
+    return float(np.hypot(*terminal_layout(unit).position_um[0].T).max())
 
 
 def _raise(error: Exception) -> None:
@@ -272,6 +290,20 @@ def _telling_apart(first: float, second: float) -> int:
 #: The wet bench's physics, the simulated bench's (`WetPhysics`, its defaults the line's
 #: figures): how far a plate's etch reaches under its islands is worked out by it.
 WET_PHYSICS = WetPhysics()
+
+#: The flip-chip bonder's physics, the simulated bonder's (`FlipChipPhysics`, its defaults the
+#: line's figures): how far it lands a terminal off its hole's centre is worked out by it.
+BONDER_PHYSICS = FlipChipPhysics()
+
+#: The least web of tape between two holes, um (est): the CO2 laser chars the polyimide of a
+#: hole's wall some 10-20 um deep, and the filler jetted into a hole stands its meniscus over
+#: the top; a web of 50 um (the smallest hole the laser drills) keeps a sound wall between two
+#: charred ones, which the filler of the one does not wet across into the other.
+LEAST_HOLE_WEB_UM = 50.0
+
+#: The deepest chipping a saw cut leaves beyond its kerf, um (est): the line's process
+#: windows give a cut's back side 15-30 um, its front 10-15 um.
+DICING_CHIPPING_UM = 30.0
 
 #: The longest hold a sealing resin's cure may ask of the oven, s.
 SEAL_HOLD_LIMIT_S = 8 * 3600
@@ -423,8 +455,12 @@ class ExternalTerminals(SolderBallRecipe):
         """The unit's site the first ball goes on."""
         return self.first_site or 0
 
+    def sites(self) -> range:
+        """The positions, in a unit's site order, of the sites its balls go on."""
+        return range(self.first, self.first + self.balls_per_unit)
+
     def ball_map(self) -> BallMap:
-        return BallMap.of(range(self.first, self.first + self.balls_per_unit), Side.BACK)
+        return BallMap.of(self.sites(), Side.BACK)
 
 
 class FrameStep(Recipe):
@@ -1030,17 +1066,40 @@ class TapeSubstrateRecipe(Recipe):
 
     @recipe_check
     def _terminals_fit_the_holes(self) -> Self:
-        terminals = self.dies.terminals
-        if self.holes is None:
+        """Each of a die's terminals goes into its hole: the flip-chip bonder seats a stud
+        only where it lands within (hole - stud) / 2 of its hole's centre, so a hole is wider
+        than the widest stud the program bonds by twice the farthest the bonder lands one off
+        (`FlipChipPhysics.farthest_landing_um`, at the farthest hole from the unit's centre);
+        holes only wider than the studs had validated and held their panels at 'bond dies',
+        the dies whose studs landed off their holes not bonded. And no stud taller than its
+        hole."""
+        terminals, holes = self.dies.terminals, self.holes
+        if holes is None:
             return self
-        widest = self.dies.terminal_bases_um()[1]
-        if widest >= self.holes.diameter_um:
+        widest_um = self.dies.terminal_bases_um()[1]
+        radius_um = farthest_terminal_um(self.panel.spec())
+        landing_um = BONDER_PHYSICS.farthest_landing_um(radius_um)
+        least_um = widest_um + 2 * landing_um
+        if holes.diameter_um < least_um:
+            least = least_that_passes(least_um, 1, lambda diameter_um: diameter_um >= least_um)
+            widest_hole = tool_range("laser", "co2_via_diameter_um").maximum
+            give = (
+                f"give at least {least:g} um"
+                if least <= widest_hole
+                else f"no hole the laser drills (at most {widest_hole:g} um) takes them: "
+                "narrower studs (a thinner dies.terminals.wire_diameter_um)"
+            )
             raise claim_violation(
                 "000:c",
                 "holes.diameter_um",
-                f"{self.holes.diameter_um:g} um",
-                f"a terminal must go into its hole: wider than the studs dies.terminals bonds, "
-                f"up to {widest:g} um across their base",
+                f"{holes.diameter_um:g} um",
+                f"a terminal goes into its hole only where the flip-chip bonder lands it within "
+                f"(hole - terminal) / 2 of the hole's centre: the studs dies.terminals bonds "
+                f"are up to {widest_um:g} um across their base, and the bonder lands one up to "
+                f"{landing_um:.1f} um off ({LANDING_SIGMAS:g} sigma of its vision's "
+                f"{BONDER_PHYSICS.placement_sigma_um:g} um placement on each axis and "
+                f"{BONDER_PHYSICS.rotation_sigma_mdeg:g} mdeg rotation, at the farthest hole, "
+                f"{radius_um / 1000:.2f} mm from the unit's centre): {give}",
             )
         if terminals.height_um > self.panel.tape_thickness_um:
             raise claim_violation(
@@ -1051,6 +1110,45 @@ class TapeSubstrateRecipe(Recipe):
                 f"{self.panel.tape_thickness_um:g} um) holds its die off the tape's top",
             )
         return self
+
+    @recipe_check
+    def _holes_apart(self) -> Self:
+        """Two neighbouring holes (closest where a die's edges meet at its corner) keep at
+        least `LEAST_HOLE_WEB_UM` of tape between them: holes that overlap or nearly touch
+        had validated and passed. The refusal gives the most holes a side that keep it."""
+        holes, panel = self.holes, self.panel
+        if holes is None:
+            return self
+        web_um = self._hole_web_um(panel.spec(), holes.diameter_um)
+        if web_um >= LEAST_HOLE_WEB_UM:
+            return self
+        between = (
+            f"{web_um:.1f} um of tape between them"
+            if web_um >= 0
+            else f"overlapping by {-web_um:.1f} um"
+        )
+        columns = " and its column holes" if panel.column_sites else ""
+        fewer = self._holes_that_fit(
+            lambda spec: self._hole_web_um(spec, holes.diameter_um) >= LEAST_HOLE_WEB_UM
+        )
+        raise claim_violation(
+            "000:a",
+            "panel.holes_per_die_side",
+            str(panel.holes_per_die_side),
+            f"the laser drills holes.diameter_um = {holes.diameter_um:g} um holes at a unit's "
+            f"{panel.holes_per_die_side} terminal sites a die side{columns}, the nearest two "
+            f"{web_um + holes.diameter_um:.1f} um apart centre to centre: {between}, less than "
+            f"the {LEAST_HOLE_WEB_UM:g} um web the tape needs between two holes (the laser "
+            f"chars each wall, the filler wets across a narrower one): give {fewer}",
+        )
+
+    @staticmethod
+    def _hole_web_um(spec: PanelSpec, diameter_um: float) -> float:
+        """The tape left between the nearest two holes of `diameter_um` on a panel of
+        `spec` (its dies' terminal holes and its column holes), um: less than 0 where they
+        overlap."""
+        holes = range(4 * (spec.holes_per_die_side + spec.columns_per_side))
+        return nearest_site_pitch_um(spec, holes) - diameter_um
 
     @recipe_check
     def _filler_and_terminal_fill_the_hole(self) -> Self:
@@ -1263,8 +1361,21 @@ class TapeSubstrateRecipe(Recipe):
         )
 
     def _require_backs_ground(self) -> None:
+        """The grind cuts the die backs and leaves at least `THINNEST_DIE_UM` of each die:
+        a grind down to a few um of die had validated and passed 000:f."""
         base, height = self.base_um(), self.ground_height_um()
-        if height <= 0 or self.dies.thickness_um <= height:
+        if height < THINNEST_DIE_UM:
+            least = base + THINNEST_DIE_UM
+            left = f"leaves {height:g} um of the dies" if height > 0 else "grinds through the dies"
+            raise claim_violation(
+                "000:f",
+                "grind.thickness_um",
+                f"{self.grind.thickness_um:g} um",
+                f"{left} above {self.under_the_dies()} ({base:g} um), thinner than the "
+                f"{THINNEST_DIE_UM} um the line takes a die at (the thinnest its bonder's "
+                f"ejector picks uncracked): give at least {least:g} um",
+            )
+        if self.dies.thickness_um <= height:
             raise claim_violation(
                 "000:f",
                 "grind.thickness_um",
@@ -1272,6 +1383,41 @@ class TapeSubstrateRecipe(Recipe):
                 f"must leave the die backs ground: between the panel's base "
                 f"{base:g} um and the dies' back at {base + self.dies.thickness_um:g} um",
             )
+
+    @recipe_check
+    def _units_leave_room_for_the_saw(self) -> Self:
+        """Each of a unit's sides (each on its own) is wider than its die's by the widest
+        kerf the line passes and the chipping on either side of it: the saw cuts along the
+        units' edges, and a unit only as wide as its die (validated before) had the kerf cut
+        into every die and passed 000:g. Refused at the unit's side (a die wider than its
+        unit is refused at the die's, 000:d)."""
+        every_problem(
+            functools.partial(self._require_room_for_the_saw, axis) for axis in ("width", "height")
+        )
+        return self
+
+    def _require_room_for_the_saw(self, axis: str) -> None:
+        panel, blade_um = self.panel, self.dicing.blade_thickness_um
+        unit_mm, die_mm = getattr(panel, f"unit_{axis}_mm"), getattr(panel, f"die_{axis}_mm")
+        if die_mm > unit_mm:
+            return  # refused at the die (000:d)
+        kerf_um = blade_um + KERF_ALLOWANCE_UM
+        room_um = kerf_um + 2 * DICING_CHIPPING_UM
+        least_mm = die_mm + room_um / 1000
+        if unit_mm >= least_mm - 1e-9:
+            return
+        least = least_that_passes(least_mm, 3, lambda width_mm: width_mm >= least_mm - 1e-9)
+        raise claim_violation(
+            "000:g",
+            f"panel.unit_{axis}_mm",
+            f"{unit_mm:g} mm",
+            f"the saw cuts every unit free along its edges: a kerf of up to {kerf_um:g} um "
+            f"(dicing.blade_thickness_um = {blade_um:g} um and the {KERF_ALLOWANCE_UM:g} um "
+            f"wider the line passes), chipping up to {DICING_CHIPPING_UM:g} um beyond it on "
+            f"either side, so a unit is wider than its die (panel.die_{axis}_mm = "
+            f"{die_mm:g} mm) by {room_um:g} um, or the saw cuts into the die: give at least "
+            f"{least:g} mm",
+        )
 
     def ground_height_um(self) -> float:
         """How high the grind leaves the package above what lies under the dies."""
@@ -1320,11 +1466,11 @@ class TapeSubstrateRecipe(Recipe):
             f"the openings of panel.holes_per_die_side = {panel.holes_per_die_side} a side of "
             f"{panel.die_width_mm:g} x {panel.die_height_mm:g} mm dies"
         )
-        that_fit = functools.partial(self._holes_that_fit, balls)
+        that_fit = functools.partial(self._holes_the_balls_fit, balls)
         if panel.area_array is not None:
             layout = f"the lands of panel.area_array, {panel.area_array.layout()},"
             that_fit = functools.partial(self._pitches_that_fit, balls, panel.area_array)
-        pitch = nearest_ball_pitch_um(panel.spec(), balls)
+        pitch = nearest_site_pitch_um(panel.spec(), balls.sites())
         balls.require_apart(pitch, self.balls_claim(), "balls", layout, that_fit)
         return self
 
@@ -1370,19 +1516,23 @@ class TapeSubstrateRecipe(Recipe):
             wider = self.panel.model_copy(
                 update={"area_array": array.model_copy(update={"pitch_um": float(pitch)})}
             )
-            if fits(nearest_ball_pitch_um(wider.spec(), balls)):
+            if fits(nearest_site_pitch_um(wider.spec(), balls.sites())):
                 return f"an area array at panel.area_array.pitch_um = {pitch} um or more"
         return "no pitch of this area array inside the unit"
 
-    def _holes_that_fit(self, balls: ExternalTerminals, fits: Callable[[float], bool]) -> str:
-        """The most holes a side of the panel's dies, fewer than its own, at whose pitch
-        (of `balls`' sites) `fits` (none: say so). Counted down: the pitch does not fall
-        steadily with more holes (the sites at a die's corners come closer and part again
-        as the count changes), so a bisection would not find the same count."""
+    def _holes_the_balls_fit(self, balls: ExternalTerminals, fits: Callable[[float], bool]) -> str:
+        """The most holes a side at whose pitch of the balls' sites (`nearest_site_pitch_um`)
+        they `fits` (`_holes_that_fit`)."""
+        return self._holes_that_fit(lambda spec: fits(nearest_site_pitch_um(spec, balls.sites())))
+
+    def _holes_that_fit(self, fits: Callable[[PanelSpec], bool]) -> str:
+        """The most holes a side of the panel's dies, fewer than its own, whose panel `fits`
+        (none: say so). Counted down: a pitch does not fall steadily with more holes (the
+        sites at a die's corners come closer and part again as the count changes), so a
+        bisection would not find the same count."""
         panel = self.panel
         for count in range(panel.holes_per_die_side - 1, 0, -1):
-            spec = replace(panel.spec(), holes_per_die_side=count)
-            if fits(nearest_ball_pitch_um(spec, balls)):
+            if fits(replace(panel.spec(), holes_per_die_side=count)):
                 return f"a panel of at most {count} holes a side (panel.holes_per_die_side)"
         return "no layout of holes along these dies' edges"
 

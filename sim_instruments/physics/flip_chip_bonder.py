@@ -8,9 +8,11 @@
 * **Placement**: the vision aligns each die to its unit with a random offset and rotation
   (`placement_sigma_um`, `rotation_sigma_mdeg`) about a systematic error (a drifted vision
   calibration). A terminal is seated when its centre lands within `(hole - terminal) / 2` of
-  its hole's centre, the hole is drilled through to the metal, and the terminal is not taller
-  than the hole by more than the force can coin away; on a pad, when its centre lands on the
-  pad. A die is rigid: one terminal that is not seated holds the whole die off (none seated).
+  its hole's centre (a recipe's holes are judged at `LANDING_SIGMAS` of the scatter,
+  `FlipChipPhysics.farthest_landing_um`), the hole is drilled through to the metal, and the
+  terminal is not taller than the hole by more than the force can coin away; on a pad, when
+  its centre lands on the pad. A die is rigid: one terminal that is not seated holds the whole
+  die off (none seated).
 * **Filler** (000:b-c): a seated terminal pushes its volume inside the hole (the role's
   `terminal_volume_nl`) into the filler,
   which rises; surface tension holds a meniscus of up to `meniscus_fraction` of the hole's
@@ -35,6 +37,7 @@ PROCESS_WINDOWS.md has no flip-chip bonder.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -60,6 +63,11 @@ from ..twin.parts import Geometry
 from ..twin.resolution import on_map_grid
 from .dispenser import hole_area_um2, hole_volume_nl
 from .oven import melts
+
+#: How many sigma of the vision's scatter (`placement_sigma_um`, `rotation_sigma_mdeg`) a
+#: recipe's holes are judged to take (`FlipChipPhysics.farthest_landing_um`): 5, as the
+#: dispenser's shots are (`SHOT_SPREAD`), one die in 1.7 million off by more.
+LANDING_SIGMAS = 5.0
 
 
 class Misfit(ValueError):
@@ -127,6 +135,16 @@ class FlipChipPhysics:
     #: the head heats above the stage (pulse heat), the stage ramps from ambient
     head_ramp_c_per_s: float = 100.0
     stage_ramp_c_per_s: float = 2.0
+
+    def farthest_landing_um(self, radius_um: float) -> float:
+        """The farthest a terminal `radius_um` from its unit's centre lands from its site's
+        centre (`landing_error_um`), at `LANDING_SIGMAS` of the vision's offset on each axis
+        and of its rotation about the unit's centre, each at its worst together: a terminal
+        is seated only within `(hole - terminal) / 2` of its hole's centre, so a hole must be
+        wider than its terminal by twice this."""
+        offset_um = math.sqrt(2) * LANDING_SIGMAS * self.placement_sigma_um
+        turn_rad = math.radians(LANDING_SIGMAS * self.rotation_sigma_mdeg / 1000.0)
+        return offset_um + radius_um * turn_rad
 
 
 # ------------------------------------------------------------------------- layouts and fit

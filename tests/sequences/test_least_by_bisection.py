@@ -19,7 +19,7 @@ from packline.drivers.roles.plasma_cleaner import Gas
 from packline.sequences.engine import least_whole
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sequences.tape_substrate import TapeSubstrateRecipe
-from packline.sequences.tape_substrate.recipe import nearest_ball_pitch_um
+from packline.sequences.tape_substrate.recipe import nearest_site_pitch_um
 from packline.sim_instruments.physics.ball_mounter import site_positions
 from packline.sim_instruments.twin.incoming import new_panel
 
@@ -121,7 +121,7 @@ def test_a_tape_panels_ball_pitch_is_the_whole_panels_and_does_not_fall_steadily
     pitches = []
     for count in range(1, 41):
         panel = replace(spec, holes_per_die_side=count)
-        pitch = nearest_ball_pitch_um(panel, balls)
+        pitch = nearest_site_pitch_um(panel, balls.sites())
         geometry = new_panel("whole", panel).geometry
         position = site_positions(geometry) - balls.first
         sites = (position >= 0) & (position < balls.balls_per_unit)

@@ -10,6 +10,7 @@ plate etched too little or too much) run, and the claim check names the claim.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
@@ -181,7 +182,7 @@ def _change(recipe: dict, path: str, value: object) -> None:
     ("path", "value", "words"),
     [
         ("fill.volume_nl", "1.3 nl", "fill.volume_nl = 1.3 nl: with a terminal's 0.226 nl"),
-        ("holes.diameter_um", "105 um", "the studs dies.terminals bonds, up to 107.4 um"),
+        ("holes.diameter_um", "105 um", "the studs dies.terminals bonds are up to 107.4 um"),
         ("dies.terminals.height_um", "80 um", "dies.terminals.height_um = 80 um: one stud"),
         ("seal.height_um", "250 um", "must reach the dies' backs, dies.thickness_um = 400 um"),
         ("grind.thickness_um", "600 um", "must leave the die backs ground"),
@@ -488,8 +489,8 @@ def test_the_000_b_condition_names_the_fill_tolerance_as_the_recipe_gives_it(
         ("tape-substrate.yaml", "seal.height_um", "1000 um"),
         ("tape-substrate.yaml", "bond.bond_force_n", "1 N"),
         ("tape-substrate.yaml", "bond.bond_time_s", "60 s"),
-        ("tape-substrate.yaml", "grind.thickness_um", "120 um"),
-        ("tape-substrate.yaml", "panel.holes_per_die_side", 50),
+        ("tape-substrate.yaml", "grind.thickness_um", "163 um"),
+        ("tape-substrate.yaml", "panel.holes_per_die_side", 26),
         ("tape-substrate.yaml", "panel.unit_width_mm", "8.1 mm"),
         ("tape-substrate.yaml", "fill.tolerance", 0.045),
         ("tape-substrate-metal-resist.yaml", "metal_substrate.solder_resist.spin_rpm", 6000),
@@ -2032,3 +2033,122 @@ async def test_a_plate_s_solder_resist_underexposed_past_validate_fails_000_x3_t
     (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
     assert failed["condition"].startswith("the solder resist covering the interconnections")
     assert failed["margin_worst"] == pytest.approx(0.88, abs=0.01)  # the 0.879 um refused
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "claim", "words"),
+    [
+        (
+            "holes.diameter_um",
+            "120 um",
+            "000:c",
+            "holes.diameter_um = 120 um: a terminal goes into its hole only where the flip-chip "
+            "bonder lands it within (hole - terminal) / 2 of the hole's centre: the studs "
+            "dies.terminals bonds are up to 107.4 um across their base, and the bonder lands one "
+            "up to 18.5 um off (5 sigma of its vision's 2 um placement on each axis and 10 mdeg "
+            "rotation, at the farthest hole, 4.98 mm from the unit's centre): give at least "
+            "144.4 um",
+        ),
+        (
+            "panel.holes_per_die_side",
+            50,
+            "000:a",
+            "panel.holes_per_die_side = 50: the laser drills holes.diameter_um = 150 um holes at "
+            "a unit's 50 terminal sites a die side, the nearest two 84.9 um apart centre to "
+            "centre: overlapping by 65.1 um, less than the 50 um web the tape needs between two "
+            "holes (the laser chars each wall, the filler wets across a narrower one): give a "
+            "panel of at most 27 holes a side (panel.holes_per_die_side)",
+        ),
+        (
+            "panel.unit_width_mm",
+            "8 mm",
+            "000:g",
+            "panel.unit_width_mm = 8 mm: the saw cuts every unit free along its edges: a kerf of "
+            "up to 40 um (dicing.blade_thickness_um = 30 um and the 10 um wider the line "
+            "passes), chipping up to 30 um beyond it on either side, so a unit is wider than its "
+            "die (panel.die_width_mm = 8 mm) by 100 um, or the saw cuts into the die: give at "
+            "least 8.1 mm",
+        ),
+        (
+            "grind.thickness_um",
+            "114 um",
+            "000:f",
+            "grind.thickness_um = 114 um: leaves 1 um of the dies above the tape, its metal and "
+            "its solder resist (113 um), thinner than the 50 um the line takes a die at (the "
+            "thinnest its bonder's ejector picks uncracked): give at least 163 um",
+        ),
+    ],
+    ids=[
+        "holes-the-bonder-misses",
+        "holes-overlapping",
+        "unit-as-wide-as-its-die",
+        "die-ground-away",
+    ],
+)
+def test_a_recipe_the_line_cannot_make_right_is_refused_naming_it_and_nothing_runs(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], path, value, claim, words
+):
+    """A new tester's dry runs of valid recipes that the line could not make, or made wrong
+    with the claim check passing: holes wider than the studs by less than twice the bonder's
+    landing error (120 um held a panel at 'bond dies', 98 of 100 dies bonded), holes that
+    overlap at the dies' corners, a unit as wide as its die (the kerf cut 15 um into every
+    die) and a grind leaving 1 um of die all validated. Each is refused by `run` before any
+    tool moves, naming the field, the value, the limit, the claim and what to give; nothing
+    is recorded."""
+    recipe = small_recipe()
+    _change(recipe, path, value)
+    file = write_recipe(tmp_path, recipe)
+    assert main(["run", "tape-substrate", "--sim", "--recipe", str(file)]) == 2
+    error = capsys.readouterr().err
+    assert f"{words} (claim {claim})" in error
+    assert not db.exists()  # no run recorded: nothing was started, no tool contacted
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "advice", "unit"),
+    [
+        ("panel.holes_per_die_side", 50, r"give a panel of at most (\d+) holes a side", None),
+        ("panel.unit_width_mm", "8 mm", r"give at least ([\d.]+) mm", "mm"),
+        ("grind.thickness_um", "114 um", r"give at least ([\d.]+) um", "um"),
+    ],
+)
+def test_what_a_refusal_of_the_panel_or_the_grind_advises_runs_and_passes(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], path, value, advice, unit
+):
+    """The value each refusal above advises (27 holes a side, the most that keep their web;
+    8.1 mm, the narrowest unit that keeps the saw off the die; 163 um, the thinnest grind that
+    keeps 50 um of it), taken from the refusal, validates, and a lot of 1 completes with every
+    claim condition passing."""
+    recipe = small_recipe()
+    _change(recipe, path, value)
+    given = re.search(advice, refusal(capsys, tmp_path, "tape-substrate", recipe))
+    assert given is not None
+    _change(recipe, path, int(given[1]) if unit is None else f"{given[1]} {unit}")
+    summary = validated_lot_of_one(capsys, tmp_path, "tape-substrate", recipe)
+    assert [wafer["status"] for wafer in summary["wafers"]] == ["completed"]
+    assert summary["claim_check"]["status"] == "passed"
+
+
+def test_the_least_hole_the_bonder_seats_every_stud_in_runs_with_every_die_bonded(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The least hole a refusal of holes too narrow for the bonder's landing error advises
+    (144.4 um), filled as validate then advises for it, bonds every die with every stud
+    seated and passes the claim check, on the reference's panel of 100 units (at 120 um a
+    lot of 2 had held a panel at 98 dies bonded)."""
+    recipe = reference_recipe("tape-substrate.yaml")
+    recipe["holes"]["diameter_um"] = "120 um"
+    least = re.search(
+        r"give at least ([\d.]+) um", refusal(capsys, tmp_path, "tape-substrate", recipe)
+    )
+    assert least is not None
+    recipe["holes"]["diameter_um"] = f"{least[1]} um"
+    fits = re.search(
+        r"fill.volume_nl from ([\d.]+) to ([\d.]+) nl fits",
+        refusal(capsys, tmp_path, "tape-substrate", recipe),
+    )
+    assert fits is not None
+    recipe["fill"]["volume_nl"] = f"{(float(fits[1]) + float(fits[2])) / 2:.3f} nl"
+    summary = validated_lot_of_one(capsys, tmp_path, "tape-substrate", recipe)
+    assert [wafer["status"] for wafer in summary["wafers"]] == ["completed"]
+    assert summary["claim_check"]["status"] == "passed"
