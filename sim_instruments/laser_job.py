@@ -16,7 +16,13 @@ import numpy as np
 from packline.drivers.roles.laser import Atmosphere, JobKind, JobState
 
 from .families.scpi import flag
-from .physics.laser import LaserPhysics, ablate_vias, laser_clean, via_pulses
+from .physics.laser import (
+    LaserPhysics,
+    ablate_vias,
+    laser_clean,
+    scattered_depths_um,
+    via_pulses,
+)
 from .twin import Face, Workpiece
 
 
@@ -31,7 +37,8 @@ class ScanJob:
     end_s: np.ndarray  # cumulative finish time of each site since the start
     started_s: float
     fluence_j_cm2: float
-    depth_um: float | None
+    depth_um: float | None  # the asked depth; None: to the metal
+    stops_um: np.ndarray | None  # where each site's via stops, the depth scattered
     diameter_um: float
     spot_diameter_um: float
     clean_pulses: int
@@ -66,11 +73,16 @@ class ScanJob:
         face: Face = Face.FRONT,
     ) -> ScanJob:
         """The job over `sites` (sorted) with each site's dwell: the pulses it needs at
-        `frequency_hz` (a via's to its depth or to the metal; a clean's fixed count), then
-        the step to the next site."""
+        `frequency_hz` (a via's to its depth, scattered per site by `scattered_depths_um`
+        from the workpiece's own draws, or to the metal; a clean's fixed count), then the
+        step to the next site."""
+        stops_um = None
         if kind is JobKind.DRILL:
+            if depth_um is not None:
+                first_site = [int(site) for site in sites[:1]]
+                stops_um = scattered_depths_um(depth_um, sites.size, workpiece.draws(*first_site))
             pulses = via_pulses(
-                workpiece, sites, depth_um, diameter_um, spot_diameter_um, fluence_j_cm2,
+                workpiece, sites, stops_um, diameter_um, spot_diameter_um, fluence_j_cm2,
                 physics, face,
             )  # fmt: skip
         else:
@@ -85,6 +97,7 @@ class ScanJob:
             started_s=started_s,
             fluence_j_cm2=fluence_j_cm2,
             depth_um=depth_um,
+            stops_um=stops_um,
             diameter_um=diameter_um,
             spot_diameter_um=spot_diameter_um,
             clean_pulses=clean_pulses,
@@ -122,8 +135,9 @@ class ScanJob:
     def _apply(self, workpiece: Workpiece, part: slice, physics: LaserPhysics) -> None:
         sites = self.sites[part]
         if self.kind is JobKind.DRILL:
+            stops_um = None if self.stops_um is None else self.stops_um[part]
             self.at_metal += ablate_vias(
-                workpiece, sites, self.pulses[part], self.depth_um, self.diameter_um,
+                workpiece, sites, self.pulses[part], stops_um, self.diameter_um,
                 self.spot_diameter_um, self.fluence_j_cm2, physics, self.face,
             )  # fmt: skip
         else:

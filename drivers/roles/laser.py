@@ -64,6 +64,19 @@ class DrillMode(StrEnum):
     TO_DEPTH = "depth"  # a given depth into the resin (a concave portion, 002:1f)
 
 
+#: How far a via drilled to a depth (`DrillMode.TO_DEPTH`) stops off it, 1 sigma, as a share
+#: of the depth (est: the pulses' energy and the resin's ablation rate scatter, and nothing
+#: measures a depth in the resin as the breakthrough detection finds the metal): each via
+#: stops at the asked depth scattered by it.
+DEPTH_CV = 0.01
+#: How many sigma of `DEPTH_CV` the depths stray at most (one via in 1.7 million; a lot of 25
+#: wafers of 8352 sites drills 209 000): a recipe's depth is judged at both ends of it
+#: (`DEPTH_SPREAD`), as the dispenser's shot is across its `SHOT_SPREAD`.
+DEPTH_SPREAD_SIGMAS = 5.0
+#: The farthest a via drilled to a depth stops off it, as a share of the depth.
+DEPTH_SPREAD = DEPTH_SPREAD_SIGMAS * DEPTH_CV
+
+
 class JobKind(StrEnum):
     DRILL = "drill"
     CLEAN = "clean"

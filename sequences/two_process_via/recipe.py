@@ -17,7 +17,7 @@ from packline.drivers.roles.deposition import (
     Material,
     Method,
 )
-from packline.drivers.roles.laser import DrillMode, DrillRecipe
+from packline.drivers.roles.laser import DEPTH_SPREAD, DrillMode, DrillRecipe
 from packline.drivers.roles.lithography import MATERIALS, RETICLES, Feature, develop_rate_um_s
 from packline.drivers.roles.oven import (
     CURED_ALPHA,
@@ -76,6 +76,7 @@ from ..solder import (
     PlatingStep,
     SolderBallRecipe,
     require_cooling_below_the_hold,
+    um_left,
     um_text,
 )
 from ..sprout_bump_csp import (
@@ -92,9 +93,22 @@ from ..sprout_bump_csp.recipe import DEPOSITION_PHYSICS, LITHO_PHYSICS
 from ..suggestion_rounding import least_that_passes, most_that_passes, rounded_down, rounded_up
 from ..wafers import BOARD_SITES, WaferRecipe
 
-#: How far short of the metal a first laser's deepest advised depth stops at least, um: a
-#: deliberate margin, so a laser at it leaves resin at every concave bottom to spare.
+#: How far short of the metal the deepest via of a first laser at its deepest advised depth
+#: stops at least, um: a deliberate margin, so a laser at it leaves resin at every concave
+#: bottom to spare.
 LASER_SHORT_OF_METAL_UM = 0.005
+
+
+def shallowest_first_laser_um(depth_um: float) -> float:
+    """The shallowest a first laser asked for `depth_um` stops at a site: `DEPTH_SPREAD` short
+    of it (the laser's depth spread, the farthest the simulated laser scatters a depth)."""
+    return depth_um * (1 - DEPTH_SPREAD)
+
+
+def depth_spread_text() -> str:
+    """The laser's depth spread as a refusal names it."""
+    return f"the laser's depth spread, +-{DEPTH_SPREAD:.0%} of it"
+
 
 #: The resins that cure by heat: a thermosetting precursor (002:2) and a solder resist.
 THERMOSETTING = frozenset({CoatResin.THERMOSET, CoatResin.SOLDER_RESIST})
@@ -901,22 +915,27 @@ class TwoProcessViaRecipe(Recipe):
         """The most resin the first process leaves at a concave bottom, which the second
         must take off (002:1h), and the resin over the metal there before it: a laser's, the
         thickest resin over an interconnect's top (the shortest, in the wafer's edge bead or
-        inside it, whichever is thicker) less its depth; a develop's, the most its developer
-        leaves over the metal at any interconnect (`developed_over_the_interconnects`: the
-        litho cell's law, the bottom at the bulk rate's share of the layer)."""
+        inside it, whichever is thicker) less its shallowest depth (`shallowest_first_laser_um`);
+        a develop's, the most its developer leaves over the metal at any interconnect
+        (`developed_over_the_interconnects`: the litho cell's law, the bottom at the bulk
+        rate's share of the layer)."""
         first = self.first
         if isinstance(first, ConcaveLaser):
             layer = max(self._resin_to_the_metal_um())[0]
-            return layer - first.depth_um, layer
+            return layer - shallowest_first_laser_um(first.depth_um), layer
         site = max(self._developed(first), key=lambda site: site.above_metal_um)
         return site.above_metal_um, site.to_the_metal_um
 
     def _first_process_text(self, left_um: float, layer_um: float) -> str:
         """How the first process left `left_um` at a concave bottom under `layer_um` of resin
-        over the metal, for a message: its setting that did."""
+        over the metal, for a message: its setting that did (a laser's depth, with the
+        shallowest its spread drills, `layer_um` less `left_um`)."""
         first = self.first
         if isinstance(first, ConcaveLaser):
-            return f"lasered first.depth_um = {um_text(layer_um - left_um)} um"
+            return (
+                f"lasered first.depth_um = {first.depth_um:g} um, "
+                f"{um_text(layer_um - left_um)} um at its shallowest ({depth_spread_text()})"
+            )
         return f"developed first.develop_time_s = {first.develop_time_s:g} s"
 
     def _developed(self, first: Develop) -> list[DevelopedOver]:
@@ -947,12 +966,13 @@ class TwoProcessViaRecipe(Recipe):
                 "002:1e",
                 field,
                 given,
-                f"it leaves {um_text(left)} um of resin at the thickest concave bottom, which "
-                f"the dry etch must take off, but it may take no more than "
-                f"{um_text(most_etched)} um off the top ({o2.most_last_s(most)} s of its last "
-                f"step): the resin over the interconnects is {um_text(cover)} um where "
-                f"thinnest (over one {um_text(height)} um high) and at least "
-                f"{MIN_COVER_UM:g} um must stay: {advice}",
+                f"it leaves {um_text(left)} um of resin at the thickest concave bottom "
+                f"({self._first_process_text(left, layer)}), which the dry etch must take "
+                f"off, but it may take no more than {um_text(most_etched)} um off the top "
+                f"({o2.most_last_s(most)} s of its last step): the resin over the "
+                f"interconnects is {um_text(cover)} um where thinnest (over one "
+                f"{um_text(height)} um high) and at least {MIN_COVER_UM:g} um must stay: "
+                f"{advice}",
             )
         if o2.removed <= most:
             return self
@@ -983,7 +1003,7 @@ class TwoProcessViaRecipe(Recipe):
         first = self.first
         thicker = "a thicker resin does (resin.spin_rpm lower)"
         if isinstance(first, ConcaveLaser):
-            least_depth = rounded_up(layer_um - most_um, 2)
+            least_depth = rounded_up((layer_um - most_um) / (1 - DEPTH_SPREAD), 2)
             deepest = self.deepest_first_laser_um()[0]
             advice = (
                 f"give at least {least_depth:g} um"
@@ -1029,35 +1049,53 @@ class TwoProcessViaRecipe(Recipe):
         )
 
     def deepest_first_laser_um(self) -> tuple[float, float, float]:
-        """The deepest a first laser may go, to 0.01 um and at least `LASER_SHORT_OF_METAL_UM`
-        short of the metal; the thinnest resin over an interconnect's top
-        (`resin_to_the_metal_um`), the shortest or the tallest, inside the wafer's edge bead or
-        in it; that interconnect's height."""
+        """The deepest a first laser may be asked to go, to 0.01 um: its vias at their
+        deepest (`DEPTH_SPREAD` past it) at least `LASER_SHORT_OF_METAL_UM` short of the
+        metal; the thinnest resin over an interconnect's top (`resin_to_the_metal_um`), the
+        shortest or the tallest, inside the wafer's edge bead or in it; that interconnect's
+        height."""
         thinnest, height = min(self._resin_to_the_metal_um())
-        return rounded_down(thinnest - LASER_SHORT_OF_METAL_UM, 2), thinnest, height
+        deepest = (thinnest - LASER_SHORT_OF_METAL_UM) / (1 + DEPTH_SPREAD)
+        return rounded_down(deepest, 2), thinnest, height
 
     @recipe_check
     def _first_laser_leaves_resin(self) -> Self:
         """A first laser stops short of the metal at every site: its depth, from the
-        resin's top, shallower than the thinnest resin over an interconnect's top (the
-        tallest interconnect's, inside the wafer's edge bead or in it, whichever is
-        thinner). Deeper, it opens the vias onto the metal itself and no concave portion
-        keeps resin below (002:1f, lost for good); on a real line it cuts into the metal."""
+        resin's top, at its deepest (the depth's spread, `DEPTH_SPREAD`, past it) shallower
+        than the thinnest resin over an interconnect's top (the tallest interconnect's,
+        inside the wafer's edge bead or in it, whichever is thinner). Deeper, it opens vias
+        onto the metal itself and those concave portions keep no resin below (002:1f, lost
+        for good); on a real line it cuts into the metal. The advice is
+        `deepest_first_laser_um`."""
         first = self.first
         if not isinstance(first, ConcaveLaser):
             return self
         deepest, thinnest, height = self.deepest_first_laser_um()
         if first.depth_um <= deepest:
             return self
+        reach_um = first.depth_um * (1 + DEPTH_SPREAD)
+        where = (
+            f"where the resin over it is thinnest, {um_text(thinnest)} um over the top of an "
+            f"interconnect {um_text(height)} um high (the resin's spin film over it, the copper "
+            "etch at its least or most)"
+        )
+        if reach_um >= thinnest:
+            outcome = (
+                f"past the metal {where}: those concave portions keep no resin at their bottom, "
+                "where the claim needs some at every one"
+            )
+        else:
+            outcome = (
+                f"{um_left(thinnest, reach_um)} um short of the metal {where}: less than the "
+                f"{LASER_SHORT_OF_METAL_UM:g} um validate keeps at every concave bottom, so that "
+                "the claim's resin left there stays to spare"
+            )
         raise claim_violation(
             "002:1f",
             "first.depth_um",
             f"{first.depth_um:g} um",
-            f"the laser would reach the metal where the resin over it is thinnest, "
-            f"{um_text(thinnest)} um over the top of an interconnect {um_text(height)} um high "
-            "(the resin's spin film over it, the copper etch at its least or most): the first "
-            "process leaves "
-            f"resin at the bottom of every concave portion: give at most {deepest:g} um",
+            f"its vias go down to {um_text(reach_um)} um at their deepest "
+            f"({depth_spread_text()}), {outcome}: give at most {deepest:g} um",
         )
 
     @recipe_check
@@ -1295,8 +1333,9 @@ class TwoProcessViaRecipe(Recipe):
             f"{um_text(worst.height_um)} um high {where} it goes "
             f"{um_text(worst.dissolved_um)} um down the {um_text(worst.layer_um)} um layer, "
             f"past the metal {um_text(worst.to_the_metal_um)} um under the resin's top (the "
-            "resin's spin film over the interconnect): the first process leaves resin at the "
-            f"bottom of every concave portion: {advice}",
+            "resin's spin film over the interconnect): it clears those concave portions to the "
+            "metal and leaves no resin at their bottom, where the claim needs some left at every "
+            f"one: {advice}",
         )
 
     @recipe_check

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from packline.drivers.roles.laser import Atmosphere
+from packline.drivers.roles.laser import DEPTH_CV, DEPTH_SPREAD_SIGMAS, Atmosphere
 
 from ..twin import Face, Workpiece
 from ..twin.freezing import thaw
@@ -128,12 +128,24 @@ def drill_layer(workpiece: Workpiece, face: Face) -> tuple[np.ndarray, OpeningLa
     return None
 
 
+def scattered_depths_um(depth_um: float, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Where each of `count` vias drilled to `depth_um` stops: off it by `DEPTH_CV` of it (1
+    sigma, the line's figure), at most `DEPTH_SPREAD_SIGMAS` of that, as validate judges a
+    recipe's depth at both ends of it."""
+    spread = np.clip(rng.standard_normal(count), -DEPTH_SPREAD_SIGMAS, DEPTH_SPREAD_SIGMAS)
+    depths: np.ndarray = (depth_um * (1 + DEPTH_CV * spread)).astype(np.float32)
+    return depths
+
+
 def via_targets(
-    workpiece: Workpiece, sites: np.ndarray, depth_um: float | None, face: Face = Face.FRONT
+    workpiece: Workpiece,
+    sites: np.ndarray,
+    depth_um: float | np.ndarray | None,
+    face: Face = Face.FRONT,
 ) -> np.ndarray:
     """Where each via stops in what the beam drills from `face` (`drill_layer`): on the
-    metal below it (as deep as the metal lies) or at a depth short of it; 0 where nothing is
-    there to drill.
+    metal below it (as deep as the metal lies) or at a depth short of it (one for all of
+    `sites`, or one for each); 0 where nothing is there to drill.
 
     Neither source drills into the metal: copper reflects the CO2 wavelengths, and the UV
     tool's breakthrough detection stops pulsing at the metal.
@@ -154,7 +166,7 @@ def _drilled_um(workpiece: Workpiece, sites: np.ndarray, face: Face) -> np.ndarr
 def via_pulses(
     workpiece: Workpiece,
     sites: np.ndarray,
-    depth_um: float | None,
+    depth_um: float | np.ndarray | None,
     diameter_um: float,
     spot_diameter_um: float,
     fluence_j_cm2: float,
@@ -178,7 +190,7 @@ def ablate_vias(
     workpiece: Workpiece,
     sites: np.ndarray,
     pulses: np.ndarray,
-    depth_um: float | None,
+    depth_um: float | np.ndarray | None,
     diameter_um: float,
     spot_diameter_um: float,
     fluence_j_cm2: float,

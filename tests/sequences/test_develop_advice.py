@@ -47,9 +47,9 @@ def test_a_develop_through_the_resin_is_refused_with_the_longest(capsys, tmp_pat
         "first.develop_time_s = 150 s: the developer takes the unexposed PI-N over the concave "
         "portions at its bulk rate, the whole layer in 120 s: over an interconnect 5.042 um "
         "high inside the edge bead it goes 16.5 um down the 16.5 um layer, past the metal "
-        "11.458 um under the resin's top (the resin's spin film over the interconnect): the "
-        "first process leaves resin at the bottom of every concave portion: give at most 83 s "
-        "(claim 002:1f)"
+        "11.458 um under the resin's top (the resin's spin film over the interconnect): it "
+        "clears those concave portions to the metal and leaves no resin at their bottom, "
+        "where the claim needs some left at every one: give at most 83 s (claim 002:1f)"
     ) in refusal(capsys, tmp_path, "two-process-via", developed("150 s"))
     (problem,) = recipe_problems(TwoProcessViaRecipe, developed("120 s"))
     assert problem["path"] == "first.develop_time_s"

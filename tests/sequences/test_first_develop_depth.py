@@ -77,9 +77,10 @@ def test_a_develop_past_the_metal_is_refused_with_the_longest(capsys, tmp_path):
         "first.develop_time_s = 100 s: the developer takes the unexposed PI-N over the concave "
         "portions at its bulk rate, the whole layer in 120 s: over an interconnect 5.042 um "
         "high inside the edge bead it goes 13.75 um down the 16.5 um layer, past the metal "
-        "11.458 um under the resin's top (the resin's spin film over the interconnect): the "
-        "first process leaves resin at the bottom of every concave portion: give at most "
-        f"{LONGEST_S} s (claim 002:1f)"
+        "11.458 um under the resin's top (the resin's spin film over the interconnect): it "
+        "clears those concave portions to the metal and leaves no resin at their bottom, "
+        f"where the claim needs some left at every one: give at most {LONGEST_S} s (claim "
+        "002:1f)"
     ) in refusal(capsys, tmp_path, "two-process-via", developed("100 s"))
     assert f"give at most {LONGEST_S} s (claim 002:1f)" in refusal(
         capsys, tmp_path, "two-process-via", developed(f"{LONGEST_S + 1} s")
