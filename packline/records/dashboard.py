@@ -1,7 +1,8 @@
 """`packline dashboard`: the records in a browser, the runs in progress updating live.
 
 A read-only web page over one run database (docs/dashboard.md): the runs a live process
-drives, each wafer's status and step, each tool's state and the latest alarms, pushed to the
+drives, each wafer's status and step, each tool's state and its alarms (those still
+standing apart from those a clear dealt with, each once however many wafers), pushed to the
 page by server-sent events whenever they change; the past runs, each with its report
 (`report.render_report`, made when asked); a measurement's SPC chart (`spcpage`). It serves
 GET requests only and commands nothing: it opens the database as every reader does.
@@ -23,6 +24,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -39,6 +41,7 @@ from packline.sequences.engine.progress import wall_text
 from packline.sequences.engine.stage import HOLDING_KINDS
 from packline.sequences.engine.wafer_status import recorded_wafer_status
 
+from .alarms import run_failures
 from .reader import RunRecords
 from .tooltime import tool_names
 
@@ -46,8 +49,9 @@ from .tooltime import tool_names
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 #: The cookie that keeps a token once given.
 COOKIE = "packline_token"
-#: How many past runs the page lists, and latest alarms per run in progress.
-PAST_RUNS, LATEST_ALARMS = 50, 5
+#: How many past runs the page lists, and of a run in progress, how many of its latest
+#: alarms that a clear dealt with (those still standing are all listed).
+PAST_RUNS, LATEST_CLEARED_ALARMS = 50, 5
 #: Seconds between two keep-alive comments on an event stream with nothing new.
 KEEP_ALIVE_S = 15.0
 
@@ -156,10 +160,12 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
     second), its wafers (status as the live view shows it: queued, running, waiting, paused,
     then completed, held, terminated or scrapped; the step running on each and its tool), its
     tools' states
-    (`running` while a stage holds it, `down` from an alarm until it is cleared, else `idle`)
-    and its latest alarms; with the names of the runs that ended since (`ended`, newest
-    first). `schedules` keeps each run's schedule from one call to the next (it forgets those
-    of runs no longer driven)."""
+    (`running` while a stage holds it, `down` from an alarm until it is cleared, else `idle`),
+    its alarms still standing (`alarms`: no clear has followed them, `run_failures`) and the
+    latest it had that a clear dealt with (`cleared_alarms`), each alarm once however many
+    wafers of a batch it failed (`_alarm_lines`); with the names of the runs that ended since
+    (`ended`, newest first). `schedules` keeps each run's schedule from one call to the next
+    (it forgets those of runs no longer driven)."""
     schedules = schedules or Schedules()
     runs = past_runs(store)
     live = []
@@ -192,7 +198,8 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
             )
         held = set(running.loc[running["kind"].isin(HOLDING_KINDS), "tool"].dropna())
         out = out_of_service(store, run["id"])  # not cleared yet
-        alarms = records.alarms().tail(LATEST_ALARMS)
+        failures = run_failures(records)
+        standing = failures["restore_s"].isna()
         live.append(
             {
                 "id": run["id"],
@@ -212,11 +219,10 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
                     tool: "down" if tool in out else "running" if tool in held else "idle"
                     for tool in tool_names(records)
                 },
-                "alarms": [
-                    f"{tool} {code}: {message}"
-                    for tool, code, message in zip(
-                        alarms["tool"], alarms["code"], alarms["message"], strict=True
-                    )
+                "alarms": _alarm_lines(failures[standing]),
+                "cleared_alarms": [
+                    f"{line} (cleared)"
+                    for line in _alarm_lines(failures[~standing].tail(LATEST_CLEARED_ALARMS))
                 ],
             }
         )
@@ -262,6 +268,22 @@ async def _page_or_error(render: Callable[[], str]) -> Response:
         return Response(str(error), 404, media_type="text/plain")
 
 
+def _alarm_lines(failures: pd.DataFrame) -> list[str]:
+    """Each failure of `failures` (`run_failures`) as one line: its tool, code, the wafers it
+    failed and its message, `plasma_cleaner REFLECTED_POWER on W01, W02: ...` (a batch's
+    wafers each record the alarm: it had read once per wafer, a full chamber's four times)."""
+    return [
+        f"{tool} {code} on {', '.join(wafers)}: {message}"
+        for tool, code, wafers, message in zip(
+            failures["tool"],
+            failures["code"],
+            failures["wafer_ids"],
+            failures["message"],
+            strict=True,
+        )
+    ]
+
+
 def _text(value: Any) -> str | None:
     return None if value is None or value != value else str(value)
 
@@ -299,7 +321,7 @@ th { background: #f3f3f3; }
 .run { border: 1px solid #ccc; border-radius: 6px; padding: .5em 1em; margin: .5em 0; }
 .running { color: #070; } .down { color: #b00; font-weight: bold; } .idle { color: #777; }
 .completed { color: #070; } .held { color: #b00; } .queued { color: #777; }
-.waiting { color: #03a; } .paused { color: #a60; font-weight: bold; }
+.waiting { color: #03a; } .paused { color: #a60; font-weight: bold; } .cleared { color: #777; }
 #connection { font-size: 85%; color: #777; }
 </style></head><body>
 <h1>packline dashboard</h1>
@@ -375,11 +397,13 @@ function show(state) {
         [cell(w.wafer), cell(w.status, w.status), cell(w.step), cell(w.tool)])));
     box.appendChild(table(["tool", "state"],
       Object.entries(run.tools).map(([tool, s]) => [cell(tool), cell(s, s)])));
-    for (const alarm of run.alarms) {
-      const p = document.createElement("p");
-      p.className = "down";
-      p.textContent = alarm;
-      box.appendChild(p);
+    for (const [alarms, css] of [[run.alarms, "down"], [run.cleared_alarms, "cleared"]]) {
+      for (const alarm of alarms) {
+        const p = document.createElement("p");
+        p.className = css;
+        p.textContent = alarm;
+        box.appendChild(p);
+      }
     }
     live.appendChild(box);
   }

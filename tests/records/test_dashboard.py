@@ -372,7 +372,7 @@ def test_a_live_runs_tools_are_running_down_until_cleared_or_idle(tmp_path):
         )  # fmt: skip
         (run,) = live_state(store)["live"]
         assert run["tools"] == {"oven": "down", "saw": "running"}
-        assert run["alarms"] == ["oven E1: hot"]
+        assert (run["alarms"], run["cleared_alarms"]) == (["oven E1 on W1: hot"], [])
         cleared = {"by": "ana", "cleared": True}
         store.add_rows(
             "events",
@@ -381,6 +381,33 @@ def test_a_live_runs_tools_are_running_down_until_cleared_or_idle(tmp_path):
         )  # fmt: skip
         (run,) = live_state(store)["live"]
         assert run["tools"] == {"oven": "idle", "saw": "running"}
+        # a tester's cleared plasma cleaner had kept its alarms in red until the run ended
+        assert (run["alarms"], run["cleared_alarms"]) == ([], ["oven E1 on W1: hot (cleared)"])
+    finally:
+        store.close()
+
+
+def test_a_batch_s_alarm_is_listed_once_naming_its_wafers(tmp_path):
+    """A batch's wafers each record the alarm that failed their step: one failure, as `packline
+    alarms` counts it (a 2-wafer chamber batch's REFLECTED_POWER had shown as two red lines)."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        driven = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+        create_run(store, "R1", ["W1", "W2", "W3"], stopped_t=None, **driven)
+        batch = {"kind": "batch", "batch": "b1"}
+        rows = [stage_row("oven", wafer, 1.0, **batch) for wafer in ("W1", "W2")]
+        steps = store.start_steps(rows)
+        store.finish_steps(steps, "failed", 2.0, 0.0, "alarm")
+        alarm = {"run_id": "R1", "tool": "oven", "code": "E1", "message": "hot", "wall": 0.0}
+        later = {**alarm, "code": "E2", "message": "door", "wafer_id": "W3", "t": 5.0}
+        store.add_rows(
+            "alarms",
+            [{**alarm, "wafer_id": wafer, "step_id": step, "t": 2.0}
+             for wafer, step in zip(("W1", "W2"), steps, strict=True)]
+            + [{**later, "step_id": steps[0]}],
+        )  # fmt: skip
+        (run,) = live_state(store)["live"]
+        assert run["alarms"] == ["oven E1 on W1, W2: hot", "oven E2 on W3: door"]
     finally:
         store.close()
 
