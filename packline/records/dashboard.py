@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import clear_wait, out_of_service
+from packline.sequences.engine.control import terminating
 from packline.sequences.engine.eta import Schedules, eta_text, run_eta
 from packline.sequences.engine.injected_faults import faults_injected
 from packline.sequences.engine.left_on_tools import left_brief, left_report, left_text
@@ -233,13 +234,16 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
 
 def past_runs(store: RunStore) -> list[dict[str, Any]]:
     """The newest runs, as `packline runs` lists them (`listed_run`), each with its wait for
-    a clear, if it waits (`clear_wait`), and the faults injected on its tools
-    (`faults_injected`), which its status in words says (`listed_status`)."""
+    a clear, if it waits (`clear_wait`), the terminate it is carrying out, if one is under way
+    (`terminating`), and the faults injected on its tools (`faults_injected`), which its status
+    in words says (`listed_status`)."""
     runs = [listed_run(run) for run in store.runs(PAST_RUNS)]
     injected = faults_injected(store, [run["id"] for run in runs])
     for run in runs:
         wait = clear_wait(store, run)
         run["waiting_for_clear"] = None if wait is None else wait.as_json()
+        taken = terminating(store, run)
+        run["terminating"] = None if taken is None else taken.as_json()
         run["faults_injected"] = injected.get(run["id"], [])
     return runs
 

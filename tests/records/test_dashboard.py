@@ -27,9 +27,10 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from packline.cli import main
-from packline.records.dashboard import live_state, needs_token
+from packline.records.dashboard import listed_runs, live_state, needs_token
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.eta import NO_BASIS, Schedules
+from packline.sequences.engine.liveness import listed_status
 from packline.sequences.engine.schedule import RECIPE_BASIS, plans_path
 
 from ..packline.cli.test_runs import (
@@ -408,6 +409,33 @@ def test_a_batch_s_alarm_is_listed_once_naming_its_wafers(tmp_path):
         )  # fmt: skip
         (run,) = live_state(store)["live"]
         assert run["alarms"] == ["oven E1 on W1, W2: hot", "oven E2 on W3: door"]
+    finally:
+        store.close()
+
+
+def test_a_run_being_terminated_says_so_from_the_request_on(tmp_path):
+    """A tester's terminate was invisible for the 15 s its last wafer took to stop: the box's
+    status and the run list said `running`. From the `terminating` event on, both say the run
+    is terminating, since when and by whom, as `packline runs` does."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        driven = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+        create_run(store, "R1", ["W1", "W2"], stopped_t=None, **driven)
+        (run,) = live_state(store)["live"]
+        assert run["status"] == "running"
+        wall = time.time()
+        store.add_rows(
+            "events",
+            [{"run_id": "R1", "session": 1, "wafer_id": None, "tool": None, "t": 3.0,
+              "wall": wall, "kind": "terminating", "data": json.dumps({"by": "bo"}),
+              "message": "terminate requested by bo from another process"}],
+        )  # fmt: skip
+        since = time.strftime("%H:%M:%S", time.localtime(wall))
+        said = f"running, terminating since {since} by bo: each wafer stops at its next step"
+        (run,) = live_state(store)["live"]
+        assert run["status"].startswith(said)
+        (listed,) = listed_runs(store)
+        assert listed_status(listed).startswith(said)
     finally:
         store.close()
 

@@ -9,6 +9,8 @@ import json
 import os
 import socket
 import subprocess
+import time
+from contextlib import closing
 from importlib import resources
 from pathlib import Path
 
@@ -105,6 +107,49 @@ async def test_a_paused_run_counts_its_wafers_as_paused_and_those_in_a_step_runn
     assert (at_pause["status"], at_pause["in_progress"]) == ("paused", 6)
     assert at_pause["under_way"] == {"running": 4, "paused": 2}
     assert after_step["under_way"] == {"paused": 6}
+
+
+async def test_a_run_being_terminated_says_so_from_the_request_on(tmp_path, capsys, monkeypatch):
+    """A tester's `packline terminate RUN --by bo` answered `terminate requested`, but `runs`
+    said plain `running` until the last wafer stopped (some 15 s on a served line), where a
+    pause says so from its request on. From the `terminating` event on, the status says the
+    run is terminating, since when and by whom (`--json`: `terminating`; `status` stays
+    `running`, as `--status running` finds it)."""
+    monkeypatch.setenv("COLUMNS", "250")  # the status whole on one line
+    db = tmp_path / "runs.db"
+    engine: list = []
+    looks: list[tuple[dict, str]] = []
+
+    def look() -> None:
+        capsys.readouterr()
+        assert main(["runs", "--db", str(db), "--json"]) == 0
+        (listed,) = json.loads(capsys.readouterr().out)
+        assert main(["runs", "--db", str(db)]) == 0
+        looks.append((listed, capsys.readouterr().out))
+
+    def observe(event) -> None:
+        if event.kind == "step-started" and event.step == "plasma clean" and len(engine) == 1:
+            engine.append("terminate requested")
+            engine[0].request("terminate", "terminate requested by bo from another process", "bo")
+        elif event.kind == "terminating":  # the wafers are still in their step
+            asyncio.get_running_loop().call_soon(look)
+
+    lot = prepare(RunRequest("plasma-clean", lot=2))
+    with closing(RunStore(db)) as store:
+        async with open_run(store, lot, observers=[observe]) as running:
+            engine.append(running)
+            assert await running.run() == "terminated"
+    ((listed, text),) = looks
+    since = time.strftime("%H:%M:%S", time.localtime(listed["terminating"]["since_wall"]))
+    said = f"terminating since {since} by bo: each wafer stops at its next step boundary"
+    assert listed["status"] == "running"
+    assert listed["terminating"]["by"] == "bo"
+    assert listed["terminating"]["text"] == said
+    assert f"running, {said}" in text
+    capsys.readouterr()
+    assert main(["runs", "--db", str(db), "--json"]) == 0  # ended: its status says how
+    (ended,) = json.loads(capsys.readouterr().out)
+    assert (ended["status"], ended["terminating"]) == ("terminated", None)
 
 
 def test_a_dry_run_and_a_run_on_a_served_simulated_line_name_their_lines_apart(
