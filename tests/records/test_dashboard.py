@@ -36,6 +36,7 @@ from packline.sequences.engine.schedule import RECIPE_BASIS, plans_path
 from ..packline.cli.test_runs import (
     run_that_left_a_wafer_on_the_saw,
     run_whose_claim_check_failed,
+    run_whose_every_wafer_was_scrapped,
 )
 from ..sequences.processes import TIMEOUT_S, Background, Served, stop
 from .conftest import CHROMIUM_FLAGS, Chromium, create_run, oven_stage, stage_row
@@ -201,11 +202,22 @@ def test_a_token_is_asked_for_and_kept_and_nothing_is_written(tmp_path):
     assert _dump(db) == before
 
 
-def test_the_run_list_says_what_runs_says_of_a_failed_claim_check(tmp_path):
-    """A completed run whose product failed its claim check reads `completed, claim check
-    failed` in the page's run list, as `packline runs` says it (it read plain `completed`)."""
+@pytest.mark.parametrize(
+    ("make_run", "said"),
+    [
+        (run_whose_claim_check_failed, "completed, claim check failed</td>"),
+        (run_whose_every_wafer_was_scrapped, "completed, every wafer scrapped; fault injected"),
+    ],
+)
+def test_the_run_list_says_what_runs_says_of_a_completed_run_that_made_no_good_product(
+    tmp_path, make_run, said
+):
+    """A completed run whose product failed its claim check, and one whose every wafer was
+    scrapped, read `completed, claim check failed` and `completed, every wafer scrapped` in
+    the page's run list, as `packline runs` says them (they read plain `completed`, the
+    second beside its 0 completed wafers)."""
     db = tmp_path / "runs.db"
-    run_id = run_whose_claim_check_failed(db)
+    run_id = make_run(db)
     with (
         Dashboard(db) as dashboard,
         urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page,
@@ -213,7 +225,7 @@ def test_the_run_list_says_what_runs_says_of_a_failed_claim_check(tmp_path):
         listed = page.read().decode()
     row = re.search(rf"<tr><td><a href=\"runs/{run_id}/report\">.*?</tr>", listed)
     assert row is not None
-    assert "<td>completed, claim check failed</td>" in row.group()
+    assert f"<td>{said}" in row.group()
 
 
 def test_the_run_list_says_what_a_stopped_run_left_on_its_tools(tmp_path):

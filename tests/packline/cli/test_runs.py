@@ -505,6 +505,42 @@ def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_p
     assert f"run {run_id}  completed, claim check failed" in shown
 
 
+def run_whose_every_wafer_was_scrapped(db: Path) -> str:
+    """A dry run of plasma-clean in `db`, a lot of 2 held by an alarm of the chamber's batch,
+    then both wafers scrapped (the run is then `completed`, engine.md): its id."""
+    fault = ["--fault", "plasma_cleaner:rf_mismatch@plasma clean"]
+    args = ["run", "plasma-clean", "--sim", "--quiet", "--lot", "2", *fault, "--db", str(db)]
+    assert main(args) == 1
+    for wafer in ("W01", "W02"):
+        scrap = ["disposition", "last", wafer, "scrap", "--by", "ana", "--reason", "arced"]
+        assert main([*scrap, "--db", str(db)]) == 0
+    store = RunStore(db)
+    try:
+        return store.resolve_run("last")
+    finally:
+        store.close()
+
+
+def test_a_completed_run_whose_every_wafer_was_scrapped_says_so_in_runs_and_show(
+    tmp_path, capsys, monkeypatch
+):
+    """A lot whose every wafer was scrapped read `completed` in `runs` and `show`, beside `2 (0
+    done, 0 held, 2 scrapped)`, as if it had succeeded. Its status keeps the word, as
+    `--status completed` finds it, and says so: `completed, every wafer scrapped`."""
+    monkeypatch.setenv("COLUMNS", "250")  # the status whole on one line
+    db = tmp_path / "runs.db"
+    run_id = run_whose_every_wafer_was_scrapped(db)
+    capsys.readouterr()
+    assert main(["runs", "--db", str(db), "--status", "completed"]) == 0
+    listed = capsys.readouterr().out
+    assert "completed, every wafer scrapped; fault injected" in listed
+    assert "2 (0 done, 0 held, 2 scrapped)" in listed
+    assert main(["show", run_id, "--db", str(db)]) == 0
+    shown = capsys.readouterr().out
+    assert "status completed, every wafer scrapped;" in shown
+    assert f"run {run_id}  completed, every wafer scrapped;" in shown
+
+
 def driven_by_an_ended_process(store: RunStore) -> None:
     """Make the runs of `store` read as a process cut them off: no end recorded, driven by a
     process that has ended (which drives nothing)."""
