@@ -39,6 +39,7 @@ from packline.sequences.engine.injected_faults import faults_injected
 from packline.sequences.engine.left_on_tools import left_brief, left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, listed_run, listed_status
 from packline.sequences.engine.progress import wall_text
+from packline.sequences.engine.records import db_option
 from packline.sequences.engine.stage import HOLDING_KINDS
 from packline.sequences.engine.wafer_status import recorded_wafer_status
 
@@ -53,6 +54,8 @@ COOKIE = "packline_token"
 #: How many past runs the page lists, and of a run in progress, how many of its latest
 #: alarms that a clear dealt with (those still standing are all listed).
 PAST_RUNS, LATEST_CLEARED_ALARMS = 50, 5
+#: The live state while the run database holds no run, or does not exist yet.
+NO_RUN_STATE: dict[str, list[str]] = {"live": [], "ended": []}
 #: Seconds between two keep-alive comments on an event stream with nothing new.
 KEEP_ALIVE_S = 15.0
 
@@ -94,17 +97,17 @@ def create_app(
         return checked
 
     async def page(request: Request) -> Response:
-        past = await run_in_threadpool(_read, db, listed_runs)
-        return HTMLResponse(_page(past))
+        past = await run_in_threadpool(_read, db, listed_runs, [])
+        return HTMLResponse(_page(past, db))
 
     async def state(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(_read, db, read_live))
+        return JSONResponse(await run_in_threadpool(_read, db, read_live, NO_RUN_STATE))
 
     async def events(request: Request) -> Response:
         async def stream() -> AsyncIterator[str]:
             sent, quiet_s = None, 0.0
             while not stopping.is_set() and not await request.is_disconnected():
-                current = await run_in_threadpool(_read, db, read_live)
+                current = await run_in_threadpool(_read, db, read_live, NO_RUN_STATE)
                 if current != sent:
                     sent, quiet_s = current, 0.0
                     yield f"data: {json.dumps(current)}\n\n"
@@ -255,8 +258,22 @@ def listed_runs(store: RunStore) -> list[dict[str, Any]]:
     return [{**run, "left_on_tools": left_report(store, run["id"])} for run in past_runs(store)]
 
 
-def _read(db: Path, read: Callable[[RunStore], Any]) -> Any:
-    """`read` on the run database, opened for this call alone (a worker thread's own)."""
+def no_run_yet(db: Path) -> str:
+    """What the page and `packline dashboard` say of run database `db` while it holds no run
+    (it may not exist yet: the first run makes it): how to start one, which the page then
+    shows as it starts."""
+    return (
+        f"no run yet in {db}: start one with `packline run METHOD{db_option(db)}` (`packline "
+        "methods` lists the methods; `--sim` for a dry run), which the page shows as it starts"
+    )
+
+
+def _read(db: Path, read: Callable[[RunStore], Any], none_yet: Any = None) -> Any:
+    """`read` on the run database, opened for this call alone (a worker thread's own); while
+    there is none, `none_yet` when given (the page and its live state, before the first run
+    makes the database: a reader does not create it), else the refusal naming it (BadInput)."""
+    if none_yet is not None and not db.exists():
+        return none_yet
     store = RunStore(db, create=False)
     try:
         return read(store)
@@ -292,9 +309,10 @@ def _text(value: Any) -> str | None:
     return None if value is None or value != value else str(value)
 
 
-def _page(past: list[dict[str, Any]]) -> str:
-    """The dashboard's page: the live section, filled by the script from the event stream,
-    and the past runs (`listed_runs`) with links to their reports, their wafers by outcome as
+def _page(past: list[dict[str, Any]], db: Path) -> str:
+    """The dashboard's page of run database `db`: the live section, filled by the script from
+    the event stream, and the past runs (`listed_runs`; none: how to start one, `no_run_yet`)
+    with links to their reports, their wafers by outcome as
     `runs` counts them (a lot of 2 with one scrapped had read `completed 1, held 0`), each
     stopped run with what it left on its tools in a few words (`left_brief`; all `show` says
     of it, and the resume that takes them off, when the pointer rests on it: `left_text`)."""
@@ -312,7 +330,8 @@ def _page(past: list[dict[str, Any]]) -> str:
     )
     methods = sorted({run["method"] for run in past})
     options = "".join(f"<option>{html.escape(m)}</option>" for m in methods)
-    return PAGE.replace("{{rows}}", rows).replace("{{methods}}", options)
+    none = f'<p id="no-run">{html.escape(no_run_yet(db))}</p>' if not past else ""
+    return PAGE.replace("{{rows}}", rows).replace("{{methods}}", options).replace("{{none}}", none)
 
 
 PAGE = """<!DOCTYPE html>
@@ -339,7 +358,7 @@ Reload the page for runs that ended since.</p>
 <table><thead><tr><th>run</th><th>method</th><th>status</th><th>wafers</th>
 <th>completed</th><th>held</th><th>scrapped</th><th>terminated</th>
 <th>left on tools</th><th>started</th></tr></thead>
-<tbody>{{rows}}</tbody></table>
+<tbody>{{rows}}</tbody></table>{{none}}
 </section>
 <section id="spc"><h2>SPC</h2>
 <form action="spc" method="get">

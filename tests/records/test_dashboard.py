@@ -27,7 +27,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from packline.cli import main
-from packline.records.dashboard import listed_runs, live_state, needs_token
+from packline.records.dashboard import listed_runs, live_state, needs_token, no_run_yet
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.eta import NO_BASIS, Schedules
 from packline.sequences.engine.liveness import listed_status
@@ -200,6 +200,27 @@ def test_a_token_is_asked_for_and_kept_and_nothing_is_written(tmp_path):
         assert refused.value.code == 405  # read-only
         refused.value.close()
     assert _dump(db) == before
+
+
+def test_before_any_run_it_serves_the_page_saying_how_to_start_one(tmp_path):
+    """An operator who started the dashboard before any run was refused (`run database ...
+    does not exist`). It serves the page, with no run, saying how to start one, and creates
+    nothing; the first run then shows in it."""
+    db = tmp_path / "runs.db"
+    with Dashboard(db) as dashboard:
+        assert dashboard.header.rstrip().endswith(f"; {no_run_yet(db)}")
+        with urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page:
+            assert html.escape(no_run_yet(db)) in page.read().decode()
+        with urllib.request.urlopen(f"{dashboard.url}state", timeout=TIMEOUT_S) as state:
+            assert json.loads(state.read()) == {"live": [], "ended": []}
+        assert not db.exists()
+        assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]) == 0
+        with urllib.request.urlopen(f"{dashboard.url}state", timeout=TIMEOUT_S) as state:
+            assert json.loads(state.read()) == {"live": [], "ended": [_last_run(db)]}
+        with urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page:
+            listed = page.read().decode()
+        assert f'href="runs/{_last_run(db)}/report"' in listed
+        assert "no run yet" not in listed
 
 
 @pytest.mark.parametrize(
