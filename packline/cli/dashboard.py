@@ -7,6 +7,7 @@ import contextlib
 import secrets
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
 from .output import EXIT_OK, open_store
@@ -18,12 +19,16 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from packline.records.dashboard import create_app, needs_token
+    from packline.records.dashboard import create_app, needs_token, no_run_yet
     from packline.sequences.engine import BadInput
+    from packline.sequences.engine.records import default_db_path
 
-    store = open_store(args, create=False)  # refused, naming it, if there is none
-    db = store.path
-    store.close()
+    db = Path(args.db or default_db_path())
+    # none yet: the page says how to start a run, and shows it as it starts (the first run
+    # makes the database; a reader does not); one there is refused if it is not a run database
+    none_yet = not db.exists()
+    if not none_yet:
+        open_store(args, create=False).close()
     token = args.token
     if token is None and needs_token(args.host):
         token = secrets.token_urlsafe(16)
@@ -38,7 +43,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/" + ("" if token is None else f"?token={token}")
-    print(f"packline dashboard of {db} on {address} (read-only; Ctrl-C stops it)", flush=True)
+    print(
+        f"packline dashboard of {db} on {address} (read-only; Ctrl-C stops it)"
+        + (f"; {no_run_yet(db)}" if none_yet else ""),
+        flush=True,
+    )
     stopping = asyncio.Event()
 
     class Server(uvicorn.Server):

@@ -68,6 +68,7 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
     for run in runs:
         run["line"] = line_text(store.run(run["id"]))  # its station as recorded: not listed
         run["waiting_for_clear"] = _clear_wait(store, run)
+        run["terminating"] = _terminating(store, run)
         run["faults_injected"] = injected.get(run["id"], [])
         run["last_record_t"] = _last_record_t(store, run)
         run["under_way"] = _under_way(store, run) if run["in_progress"] else {}
@@ -96,6 +97,18 @@ def _clear_wait(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | None:
 
     wait = clear_wait(store, run)
     return None if wait is None else wait.as_json()
+
+
+def _terminating(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | None:
+    """The terminate a run still driven is carrying out, as its status says (`terminating`:
+    since when, why and by whom, from its `terminating` event); None for any other (`runs`
+    of runs that ended reads no events)."""
+    if run["status"] not in DRIVEN:
+        return None
+    from packline.sequences.engine.control import terminating
+
+    taken = terminating(store, run)
+    return None if taken is None else taken.as_json()
 
 
 def _under_way(store: RunStore, run: dict[str, Any]) -> dict[str, int]:

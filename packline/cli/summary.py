@@ -142,14 +142,16 @@ def process_label(time_scale: float) -> str:
 
 
 def shown_run_status(report: dict[str, Any]) -> str:
-    """The run's status with its claim check's failure, its wait for a clear and the faults
-    injected on its tools (`status_text`), as the summary and `show` print it."""
+    """The run's status with its claim check's failure, that every wafer was scrapped, its wait
+    for a clear and the faults injected on its tools (`status_text`), as the summary and
+    `show` print it."""
     run = report["run"]
     return status_text(
         run["status"],
         report["claim_check"]["status"] == "failed",
         waiting=run["waiting_for_clear"],
         injected=run["faults_injected"],
+        wafers_completed=sum(wafer["status"] == "completed" for wafer in report["wafers"]),
     )
 
 

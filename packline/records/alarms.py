@@ -56,11 +56,8 @@ from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.recorded_station import time_scale_of
 
 from .reader import RunRecords, runs_since
-from .tooltime import FAILURE as RUN_FAILURE
-from .tooltime import down_periods, run_window, tool_time
+from .tooltime import FAILURE, Window, down_periods, run_window, tool_time
 
-#: What makes alarm records one failure across runs (`tooltime.FAILURE`, in one run).
-FAILURE = ("run_id", *RUN_FAILURE)
 #: The clocks a time is on: a dry run's run clock, and a line's (or a repair's) wall clock.
 SIMULATED, WALL = "simulated", "wall"
 #: The columns of `AlarmHistory.tools`.
@@ -99,19 +96,12 @@ def alarm_history(
         window = run_window(records)
         clock = SIMULATED if run["simulated"] else served_clock(time_scale_of(records.header()))
         times.append(tool_time(records).assign(run_id=run["id"], clock=clock))
-        down = down_periods(records, window).dropna(subset=["alarm_id"])
-        down = down.set_axis(down["alarm_id"].astype(int))
-        alarms = records.alarms().assign(run_id=run["id"], clock=clock)
-        alarms["downtime_s"] = alarms["id"].map(down["stop_t"] - down["start_t"])
-        alarms["restore_s"] = alarms["id"].map(down["restore_s"])
-        by_wall = alarms["id"].map(down["restored_by_wall"]).astype(bool)
-        alarms["restored_by_wall"] = by_wall
+        alarms = run_failures(records, window).assign(run_id=run["id"], clock=clock)
         # a line's run clock is the wall clock while it is driven: only a dry run's is not
         alarms["restore_clock"] = [
-            WALL if wall or clock != SIMULATED else clock for wall in by_wall
+            WALL if wall or clock != SIMULATED else clock for wall in alarms["restored_by_wall"]
         ]
-        alarms["wafers"] = alarms.groupby(list(FAILURE))["wafer_id"].transform("nunique")
-        failures.append(alarms.drop_duplicates(list(FAILURE)))
+        failures.append(alarms)
     used = pd.concat(times, ignore_index=True) if times else pd.DataFrame(columns=["tool", "clock"])
     alarmed = pd.concat(failures, ignore_index=True) if failures else _no_alarms()
     if tool is not None:
@@ -123,6 +113,33 @@ def alarm_history(
     return AlarmHistory(
         _per_tool(used, alarmed), _per_code(alarmed), [str(run["id"]) for run in runs]
     )
+
+
+def run_failures(records: RunRecords, window: Window | None = None) -> pd.DataFrame:
+    """The failures of one run, in the order they happened: one row per tool, code and moment
+    (`tooltime.FAILURE`: the wafers of a batch each record the alarm that failed their step;
+    it is one failure), the columns of its first alarm record (`RunRecords.alarms`) with
+    `wafer_ids`, the wafers it failed, in the order recorded, and `wafers`, how many;
+    `downtime_s`, how long it kept its tool out of service within `window` (`down_periods`);
+    and `restore_s`, its time to restore (decision 0064: from the alarm to the clear that first
+    followed it, `restored_by_wall` when that clear was made while the run was stopped), None
+    for a failure no clear has followed: one that still stands. `packline alarms` and the
+    dashboard read a run's alarms so."""
+    down = down_periods(records, window).dropna(subset=["alarm_id"])
+    down = down.set_axis(down["alarm_id"].astype(int))
+    alarms = records.alarms()
+    alarms["downtime_s"] = alarms["id"].map(down["stop_t"] - down["start_t"])
+    alarms["restore_s"] = alarms["id"].map(down["restore_s"])
+    alarms["restored_by_wall"] = alarms["id"].map(down["restored_by_wall"]).astype(bool)
+    failed = alarms.groupby(list(FAILURE), sort=False)["wafer_id"].agg(
+        lambda wafers: list(dict.fromkeys(wafers))
+    )
+    failures = alarms.drop_duplicates(list(FAILURE)).copy()
+    failures["wafer_ids"] = [
+        failed[key] for key in zip(*(failures[column] for column in FAILURE), strict=True)
+    ]
+    failures["wafers"] = failures["wafer_ids"].map(len)
+    return failures
 
 
 def served_clock(time_scale: float) -> str:

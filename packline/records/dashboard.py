@@ -1,7 +1,8 @@
 """`packline dashboard`: the records in a browser, the runs in progress updating live.
 
 A read-only web page over one run database (docs/dashboard.md): the runs a live process
-drives, each wafer's status and step, each tool's state and the latest alarms, pushed to the
+drives, each wafer's status and step, each tool's state and its alarms (those still
+standing apart from those a clear dealt with, each once however many wafers), pushed to the
 page by server-sent events whenever they change; the past runs, each with its report
 (`report.render_report`, made when asked); a measurement's SPC chart (`spcpage`). It serves
 GET requests only and commands nothing: it opens the database as every reader does.
@@ -23,6 +24,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,14 +33,17 @@ from starlette.routing import Route
 
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import clear_wait, out_of_service
+from packline.sequences.engine.control import terminating
 from packline.sequences.engine.eta import Schedules, eta_text, run_eta
 from packline.sequences.engine.injected_faults import faults_injected
 from packline.sequences.engine.left_on_tools import left_brief, left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, listed_run, listed_status
 from packline.sequences.engine.progress import wall_text
+from packline.sequences.engine.records import db_option
 from packline.sequences.engine.stage import HOLDING_KINDS
 from packline.sequences.engine.wafer_status import recorded_wafer_status
 
+from .alarms import run_failures
 from .reader import RunRecords
 from .tooltime import tool_names
 
@@ -46,8 +51,11 @@ from .tooltime import tool_names
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 #: The cookie that keeps a token once given.
 COOKIE = "packline_token"
-#: How many past runs the page lists, and latest alarms per run in progress.
-PAST_RUNS, LATEST_ALARMS = 50, 5
+#: How many past runs the page lists, and of a run in progress, how many of its latest
+#: alarms that a clear dealt with (those still standing are all listed).
+PAST_RUNS, LATEST_CLEARED_ALARMS = 50, 5
+#: The live state while the run database holds no run, or does not exist yet.
+NO_RUN_STATE: dict[str, list[str]] = {"live": [], "ended": []}
 #: Seconds between two keep-alive comments on an event stream with nothing new.
 KEEP_ALIVE_S = 15.0
 
@@ -89,17 +97,17 @@ def create_app(
         return checked
 
     async def page(request: Request) -> Response:
-        past = await run_in_threadpool(_read, db, listed_runs)
-        return HTMLResponse(_page(past))
+        past = await run_in_threadpool(_read, db, listed_runs, [])
+        return HTMLResponse(_page(past, db))
 
     async def state(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(_read, db, read_live))
+        return JSONResponse(await run_in_threadpool(_read, db, read_live, NO_RUN_STATE))
 
     async def events(request: Request) -> Response:
         async def stream() -> AsyncIterator[str]:
             sent, quiet_s = None, 0.0
             while not stopping.is_set() and not await request.is_disconnected():
-                current = await run_in_threadpool(_read, db, read_live)
+                current = await run_in_threadpool(_read, db, read_live, NO_RUN_STATE)
                 if current != sent:
                     sent, quiet_s = current, 0.0
                     yield f"data: {json.dumps(current)}\n\n"
@@ -156,10 +164,12 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
     second), its wafers (status as the live view shows it: queued, running, waiting, paused,
     then completed, held, terminated or scrapped; the step running on each and its tool), its
     tools' states
-    (`running` while a stage holds it, `down` from an alarm until it is cleared, else `idle`)
-    and its latest alarms; with the names of the runs that ended since (`ended`, newest
-    first). `schedules` keeps each run's schedule from one call to the next (it forgets those
-    of runs no longer driven)."""
+    (`running` while a stage holds it, `down` from an alarm until it is cleared, else `idle`),
+    its alarms still standing (`alarms`: no clear has followed them, `run_failures`) and the
+    latest it had that a clear dealt with (`cleared_alarms`), each alarm once however many
+    wafers of a batch it failed (`_alarm_lines`); with the names of the runs that ended since
+    (`ended`, newest first). `schedules` keeps each run's schedule from one call to the next
+    (it forgets those of runs no longer driven)."""
     schedules = schedules or Schedules()
     runs = past_runs(store)
     live = []
@@ -192,7 +202,8 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
             )
         held = set(running.loc[running["kind"].isin(HOLDING_KINDS), "tool"].dropna())
         out = out_of_service(store, run["id"])  # not cleared yet
-        alarms = records.alarms().tail(LATEST_ALARMS)
+        failures = run_failures(records)
+        standing = failures["restore_s"].isna()
         live.append(
             {
                 "id": run["id"],
@@ -212,11 +223,10 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
                     tool: "down" if tool in out else "running" if tool in held else "idle"
                     for tool in tool_names(records)
                 },
-                "alarms": [
-                    f"{tool} {code}: {message}"
-                    for tool, code, message in zip(
-                        alarms["tool"], alarms["code"], alarms["message"], strict=True
-                    )
+                "alarms": _alarm_lines(failures[standing]),
+                "cleared_alarms": [
+                    f"{line} (cleared)"
+                    for line in _alarm_lines(failures[~standing].tail(LATEST_CLEARED_ALARMS))
                 ],
             }
         )
@@ -227,13 +237,16 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
 
 def past_runs(store: RunStore) -> list[dict[str, Any]]:
     """The newest runs, as `packline runs` lists them (`listed_run`), each with its wait for
-    a clear, if it waits (`clear_wait`), and the faults injected on its tools
-    (`faults_injected`), which its status in words says (`listed_status`)."""
+    a clear, if it waits (`clear_wait`), the terminate it is carrying out, if one is under way
+    (`terminating`), and the faults injected on its tools (`faults_injected`), which its status
+    in words says (`listed_status`)."""
     runs = [listed_run(run) for run in store.runs(PAST_RUNS)]
     injected = faults_injected(store, [run["id"] for run in runs])
     for run in runs:
         wait = clear_wait(store, run)
         run["waiting_for_clear"] = None if wait is None else wait.as_json()
+        taken = terminating(store, run)
+        run["terminating"] = None if taken is None else taken.as_json()
         run["faults_injected"] = injected.get(run["id"], [])
     return runs
 
@@ -245,8 +258,22 @@ def listed_runs(store: RunStore) -> list[dict[str, Any]]:
     return [{**run, "left_on_tools": left_report(store, run["id"])} for run in past_runs(store)]
 
 
-def _read(db: Path, read: Callable[[RunStore], Any]) -> Any:
-    """`read` on the run database, opened for this call alone (a worker thread's own)."""
+def no_run_yet(db: Path) -> str:
+    """What the page and `packline dashboard` say of run database `db` while it holds no run
+    (it may not exist yet: the first run makes it): how to start one, which the page then
+    shows as it starts."""
+    return (
+        f"no run yet in {db}: start one with `packline run METHOD{db_option(db)}` (`packline "
+        "methods` lists the methods; `--sim` for a dry run), which the page shows as it starts"
+    )
+
+
+def _read(db: Path, read: Callable[[RunStore], Any], none_yet: Any = None) -> Any:
+    """`read` on the run database, opened for this call alone (a worker thread's own); while
+    there is none, `none_yet` when given (the page and its live state, before the first run
+    makes the database: a reader does not create it), else the refusal naming it (BadInput)."""
+    if none_yet is not None and not db.exists():
+        return none_yet
     store = RunStore(db, create=False)
     try:
         return read(store)
@@ -262,13 +289,30 @@ async def _page_or_error(render: Callable[[], str]) -> Response:
         return Response(str(error), 404, media_type="text/plain")
 
 
+def _alarm_lines(failures: pd.DataFrame) -> list[str]:
+    """Each failure of `failures` (`run_failures`) as one line: its tool, code, the wafers it
+    failed and its message, `plasma_cleaner REFLECTED_POWER on W01, W02: ...` (a batch's
+    wafers each record the alarm: it had read once per wafer, a full chamber's four times)."""
+    return [
+        f"{tool} {code} on {', '.join(wafers)}: {message}"
+        for tool, code, wafers, message in zip(
+            failures["tool"],
+            failures["code"],
+            failures["wafer_ids"],
+            failures["message"],
+            strict=True,
+        )
+    ]
+
+
 def _text(value: Any) -> str | None:
     return None if value is None or value != value else str(value)
 
 
-def _page(past: list[dict[str, Any]]) -> str:
-    """The dashboard's page: the live section, filled by the script from the event stream,
-    and the past runs (`listed_runs`) with links to their reports, their wafers by outcome as
+def _page(past: list[dict[str, Any]], db: Path) -> str:
+    """The dashboard's page of run database `db`: the live section, filled by the script from
+    the event stream, and the past runs (`listed_runs`; none: how to start one, `no_run_yet`)
+    with links to their reports, their wafers by outcome as
     `runs` counts them (a lot of 2 with one scrapped had read `completed 1, held 0`), each
     stopped run with what it left on its tools in a few words (`left_brief`; all `show` says
     of it, and the resume that takes them off, when the pointer rests on it: `left_text`)."""
@@ -286,7 +330,8 @@ def _page(past: list[dict[str, Any]]) -> str:
     )
     methods = sorted({run["method"] for run in past})
     options = "".join(f"<option>{html.escape(m)}</option>" for m in methods)
-    return PAGE.replace("{{rows}}", rows).replace("{{methods}}", options)
+    none = f'<p id="no-run">{html.escape(no_run_yet(db))}</p>' if not past else ""
+    return PAGE.replace("{{rows}}", rows).replace("{{methods}}", options).replace("{{none}}", none)
 
 
 PAGE = """<!DOCTYPE html>
@@ -299,7 +344,7 @@ th { background: #f3f3f3; }
 .run { border: 1px solid #ccc; border-radius: 6px; padding: .5em 1em; margin: .5em 0; }
 .running { color: #070; } .down { color: #b00; font-weight: bold; } .idle { color: #777; }
 .completed { color: #070; } .held { color: #b00; } .queued { color: #777; }
-.waiting { color: #03a; } .paused { color: #a60; font-weight: bold; }
+.waiting { color: #03a; } .paused { color: #a60; font-weight: bold; } .cleared { color: #777; }
 #connection { font-size: 85%; color: #777; }
 </style></head><body>
 <h1>packline dashboard</h1>
@@ -313,7 +358,7 @@ Reload the page for runs that ended since.</p>
 <table><thead><tr><th>run</th><th>method</th><th>status</th><th>wafers</th>
 <th>completed</th><th>held</th><th>scrapped</th><th>terminated</th>
 <th>left on tools</th><th>started</th></tr></thead>
-<tbody>{{rows}}</tbody></table>
+<tbody>{{rows}}</tbody></table>{{none}}
 </section>
 <section id="spc"><h2>SPC</h2>
 <form action="spc" method="get">
@@ -375,11 +420,13 @@ function show(state) {
         [cell(w.wafer), cell(w.status, w.status), cell(w.step), cell(w.tool)])));
     box.appendChild(table(["tool", "state"],
       Object.entries(run.tools).map(([tool, s]) => [cell(tool), cell(s, s)])));
-    for (const alarm of run.alarms) {
-      const p = document.createElement("p");
-      p.className = "down";
-      p.textContent = alarm;
-      box.appendChild(p);
+    for (const [alarms, css] of [[run.alarms, "down"], [run.cleared_alarms, "cleared"]]) {
+      for (const alarm of alarms) {
+        const p = document.createElement("p");
+        p.className = css;
+        p.textContent = alarm;
+        box.appendChild(p);
+      }
     }
     live.appendChild(box);
   }

@@ -18,15 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from packline.clock import Clock
+from packline.who_when import by_whom, clock_time
 
 from .errors import RunTerminated
 from .events import FAULT_CLEARED, FAULT_INJECTED
+from .liveness import DRIVEN
+
+if TYPE_CHECKING:
+    from .records import RunStore
 
 DEFAULT_PAUSE_TIMEOUT_S = 8 * 3600.0
 #: What `RunControl.apply` (and the `control` table) accepts.
@@ -101,6 +107,58 @@ class RunState(StrEnum):
     PAUSED = "paused"
     TERMINATING = "terminating"
     ABORTING = "aborting"
+
+
+@dataclass(frozen=True)
+class Terminating:
+    """A terminate a run still driven has taken and not yet carried out (its wafers stop at
+    their next step boundary, a step under way ending first): since when, by its `terminating`
+    event's run clock and wall clock, why (the event's message: `terminate requested by bo
+    from another process`, `SIGTERM`, a failure policy's) and who ordered it (`by`, None when
+    nobody is named)."""
+
+    since_t: float
+    since_wall: float
+    reason: str
+    by: str | None
+
+    def text(self) -> str:
+        """The terminate as `runs` and the dashboard say it beside the run's status, as they
+        say a pause from its request on: `terminating since 14:58:03 by bo: each wafer stops at
+        its next step boundary` (the run had read plain `running` until its last wafer
+        stopped, some 15 s on a served line)."""
+        return (
+            f"terminating since {clock_time(self.since_wall)}{by_whom(self.by)}: each wafer "
+            "stops at its next step boundary"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The terminate as `runs --json` and the dashboard give it: `since_t` (run clock),
+        `since_wall` (Unix time), `reason`, `by` and `text`."""
+        return {
+            "since_t": self.since_t,
+            "since_wall": self.since_wall,
+            "reason": self.reason,
+            "by": self.by,
+            "text": self.text(),
+        }
+
+
+def terminating(store: RunStore, run: Mapping[str, Any]) -> Terminating | None:
+    """The terminate run `run` (its runs row, its status as shown: `shown_run`) is carrying
+    out: its latest session's `terminating` event, while a live process still drives the run
+    (running or paused; once it ends, its status says how); None when it has none."""
+    if run["status"] not in DRIVEN:
+        return None
+    taken = [
+        row
+        for row in store.events(run["id"])
+        if row["session"] == run["sessions"] and row["kind"] == RunState.TERMINATING
+    ]
+    if not taken:
+        return None
+    event = taken[-1]
+    return Terminating(event["t"], event["wall"], event["message"], event["data"].get("by"))
 
 
 class RunControl:

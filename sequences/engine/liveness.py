@@ -18,6 +18,9 @@ from typing import Any
 DRIVEN = ("running", "paused")
 #: How a driven status reads once its process is gone.
 INTERRUPTED = "interrupted"
+#: What a `completed` run none of whose wafers completed adds to its status (`status_text`):
+#: a completed run's wafers are completed or scrapped, so every one was scrapped.
+EVERY_WAFER_SCRAPPED = "every wafer scrapped"
 #: Every status `runs` and `show` print for a run.
 SHOWN_STATUSES = (
     "running", "paused", INTERRUPTED, "completed", "held", "terminated", "aborted", "failed",
@@ -76,13 +79,17 @@ def listed_run(run: Mapping[str, Any]) -> dict[str, Any]:
 def listed_status(run: Mapping[str, Any]) -> str:
     """A `listed_run`'s status in words (`status_text`), the one way `runs` and the
     dashboard's run list print it: `completed, claim check failed`, never a plain
-    `completed`, for a run whose product failed its claim check; with the wait for a clear
-    and the faults injected that its reader found (`waiting_for_clear`, `faults_injected`)."""
+    `completed`, for a run whose product failed its claim check, nor for one whose every wafer
+    was scrapped (its `completed` count of wafers); with the wait for a clear,
+    the terminate under way and the faults injected that its reader found
+    (`waiting_for_clear`, `terminating`, `faults_injected`)."""
     return status_text(
         run["status"],
         run["claim_check_failed"],
         waiting=run.get("waiting_for_clear"),
+        terminating=run.get("terminating"),
         injected=run.get("faults_injected", ()),
+        wafers_completed=run["completed"],
     )
 
 
@@ -141,20 +148,30 @@ def status_text(
     claim_check_failed: bool,
     *,
     waiting: Mapping[str, Any] | None = None,
+    terminating: Mapping[str, Any] | None = None,
     injected: Sequence[Mapping[str, Any]] = (),
+    wafers_completed: int | None = None,
 ) -> str:
     """A run's status as `runs`, `show`, the dashboard and a run's summary print it: with
     `, claim check failed` when its product failed the claim check (the run exited 1 though
     its wafers completed), so a run that made a wrong product never reads plain `completed`;
+    with `, every wafer scrapped` when none of its wafers completed (`wafers_completed`, where
+    its reader counted them: a run whose last held wafer is scrapped is `completed`, and a lot
+    of 2 scrapped had read `completed` beside `2 (0 done, 0 held, 2 scrapped)`);
     with what a running run waits for (`waiting`, `clearances.ClearWait.as_json`: `running,
-    waiting for a clear of plasma_cleaner since 14:58:03`, decision 0104); and with each
+    waiting for a clear of plasma_cleaner since 14:58:03`, decision 0104); with the terminate
+    it is carrying out (`terminating`, `control.Terminating.as_json`: `running, terminating
+    since 14:58:03 by bo: each wafer stops at its next step boundary`); and with each
     fault an operator injected on its tools (`injected`, `injected_faults.faults_injected`:
     `; fault injected: plasma_cleaner rf_mismatch`, decision 0103; one cleared since, `...
     rf_mismatch (cleared)`), so that the alarms it raised are not read as the tools' own, nor
     a fault cleared as one still there."""
     text = f"{status}, claim check failed" if claim_check_failed else status
-    if waiting:
-        text += f", {waiting['text']}"
+    if status == "completed" and wafers_completed == 0:
+        text += f", {EVERY_WAFER_SCRAPPED}"
+    for under_way in (waiting, terminating):
+        if under_way:
+            text += f", {under_way['text']}"
     named = list(
         dict.fromkeys(
             f"{each['tool']} {each['fault']}{' (cleared)' if each.get('cleared') else ''}"

@@ -27,14 +27,16 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from packline.cli import main
-from packline.records.dashboard import live_state, needs_token
+from packline.records.dashboard import listed_runs, live_state, needs_token, no_run_yet
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.eta import NO_BASIS, Schedules
+from packline.sequences.engine.liveness import listed_status
 from packline.sequences.engine.schedule import RECIPE_BASIS, plans_path
 
 from ..packline.cli.test_runs import (
     run_that_left_a_wafer_on_the_saw,
     run_whose_claim_check_failed,
+    run_whose_every_wafer_was_scrapped,
 )
 from ..sequences.processes import TIMEOUT_S, Background, Served, stop
 from .conftest import CHROMIUM_FLAGS, Chromium, create_run, oven_stage, stage_row
@@ -200,11 +202,43 @@ def test_a_token_is_asked_for_and_kept_and_nothing_is_written(tmp_path):
     assert _dump(db) == before
 
 
-def test_the_run_list_says_what_runs_says_of_a_failed_claim_check(tmp_path):
-    """A completed run whose product failed its claim check reads `completed, claim check
-    failed` in the page's run list, as `packline runs` says it (it read plain `completed`)."""
+def test_before_any_run_it_serves_the_page_saying_how_to_start_one(tmp_path):
+    """An operator who started the dashboard before any run was refused (`run database ...
+    does not exist`). It serves the page, with no run, saying how to start one, and creates
+    nothing; the first run then shows in it."""
     db = tmp_path / "runs.db"
-    run_id = run_whose_claim_check_failed(db)
+    with Dashboard(db) as dashboard:
+        assert dashboard.header.rstrip().endswith(f"; {no_run_yet(db)}")
+        with urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page:
+            assert html.escape(no_run_yet(db)) in page.read().decode()
+        with urllib.request.urlopen(f"{dashboard.url}state", timeout=TIMEOUT_S) as state:
+            assert json.loads(state.read()) == {"live": [], "ended": []}
+        assert not db.exists()
+        assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]) == 0
+        with urllib.request.urlopen(f"{dashboard.url}state", timeout=TIMEOUT_S) as state:
+            assert json.loads(state.read()) == {"live": [], "ended": [_last_run(db)]}
+        with urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page:
+            listed = page.read().decode()
+        assert f'href="runs/{_last_run(db)}/report"' in listed
+        assert "no run yet" not in listed
+
+
+@pytest.mark.parametrize(
+    ("make_run", "said"),
+    [
+        (run_whose_claim_check_failed, "completed, claim check failed</td>"),
+        (run_whose_every_wafer_was_scrapped, "completed, every wafer scrapped; fault injected"),
+    ],
+)
+def test_the_run_list_says_what_runs_says_of_a_completed_run_that_made_no_good_product(
+    tmp_path, make_run, said
+):
+    """A completed run whose product failed its claim check, and one whose every wafer was
+    scrapped, read `completed, claim check failed` and `completed, every wafer scrapped` in
+    the page's run list, as `packline runs` says them (they read plain `completed`, the
+    second beside its 0 completed wafers)."""
+    db = tmp_path / "runs.db"
+    run_id = make_run(db)
     with (
         Dashboard(db) as dashboard,
         urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page,
@@ -212,7 +246,7 @@ def test_the_run_list_says_what_runs_says_of_a_failed_claim_check(tmp_path):
         listed = page.read().decode()
     row = re.search(rf"<tr><td><a href=\"runs/{run_id}/report\">.*?</tr>", listed)
     assert row is not None
-    assert "<td>completed, claim check failed</td>" in row.group()
+    assert f"<td>{said}" in row.group()
 
 
 def test_the_run_list_says_what_a_stopped_run_left_on_its_tools(tmp_path):
@@ -372,7 +406,7 @@ def test_a_live_runs_tools_are_running_down_until_cleared_or_idle(tmp_path):
         )  # fmt: skip
         (run,) = live_state(store)["live"]
         assert run["tools"] == {"oven": "down", "saw": "running"}
-        assert run["alarms"] == ["oven E1: hot"]
+        assert (run["alarms"], run["cleared_alarms"]) == (["oven E1 on W1: hot"], [])
         cleared = {"by": "ana", "cleared": True}
         store.add_rows(
             "events",
@@ -381,6 +415,60 @@ def test_a_live_runs_tools_are_running_down_until_cleared_or_idle(tmp_path):
         )  # fmt: skip
         (run,) = live_state(store)["live"]
         assert run["tools"] == {"oven": "idle", "saw": "running"}
+        # a tester's cleared plasma cleaner had kept its alarms in red until the run ended
+        assert (run["alarms"], run["cleared_alarms"]) == ([], ["oven E1 on W1: hot (cleared)"])
+    finally:
+        store.close()
+
+
+def test_a_batch_s_alarm_is_listed_once_naming_its_wafers(tmp_path):
+    """A batch's wafers each record the alarm that failed their step: one failure, as `packline
+    alarms` counts it (a 2-wafer chamber batch's REFLECTED_POWER had shown as two red lines)."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        driven = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+        create_run(store, "R1", ["W1", "W2", "W3"], stopped_t=None, **driven)
+        batch = {"kind": "batch", "batch": "b1"}
+        rows = [stage_row("oven", wafer, 1.0, **batch) for wafer in ("W1", "W2")]
+        steps = store.start_steps(rows)
+        store.finish_steps(steps, "failed", 2.0, 0.0, "alarm")
+        alarm = {"run_id": "R1", "tool": "oven", "code": "E1", "message": "hot", "wall": 0.0}
+        later = {**alarm, "code": "E2", "message": "door", "wafer_id": "W3", "t": 5.0}
+        store.add_rows(
+            "alarms",
+            [{**alarm, "wafer_id": wafer, "step_id": step, "t": 2.0}
+             for wafer, step in zip(("W1", "W2"), steps, strict=True)]
+            + [{**later, "step_id": steps[0]}],
+        )  # fmt: skip
+        (run,) = live_state(store)["live"]
+        assert run["alarms"] == ["oven E1 on W1, W2: hot", "oven E2 on W3: door"]
+    finally:
+        store.close()
+
+
+def test_a_run_being_terminated_says_so_from_the_request_on(tmp_path):
+    """A tester's terminate was invisible for the 15 s its last wafer took to stop: the box's
+    status and the run list said `running`. From the `terminating` event on, both say the run
+    is terminating, since when and by whom, as `packline runs` does."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        driven = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+        create_run(store, "R1", ["W1", "W2"], stopped_t=None, **driven)
+        (run,) = live_state(store)["live"]
+        assert run["status"] == "running"
+        wall = time.time()
+        store.add_rows(
+            "events",
+            [{"run_id": "R1", "session": 1, "wafer_id": None, "tool": None, "t": 3.0,
+              "wall": wall, "kind": "terminating", "data": json.dumps({"by": "bo"}),
+              "message": "terminate requested by bo from another process"}],
+        )  # fmt: skip
+        since = time.strftime("%H:%M:%S", time.localtime(wall))
+        said = f"running, terminating since {since} by bo: each wafer stops at its next step"
+        (run,) = live_state(store)["live"]
+        assert run["status"].startswith(said)
+        (listed,) = listed_runs(store)
+        assert listed_status(listed).startswith(said)
     finally:
         store.close()
 

@@ -9,6 +9,8 @@ import json
 import os
 import socket
 import subprocess
+import time
+from contextlib import closing
 from importlib import resources
 from pathlib import Path
 
@@ -105,6 +107,49 @@ async def test_a_paused_run_counts_its_wafers_as_paused_and_those_in_a_step_runn
     assert (at_pause["status"], at_pause["in_progress"]) == ("paused", 6)
     assert at_pause["under_way"] == {"running": 4, "paused": 2}
     assert after_step["under_way"] == {"paused": 6}
+
+
+async def test_a_run_being_terminated_says_so_from_the_request_on(tmp_path, capsys, monkeypatch):
+    """A tester's `packline terminate RUN --by bo` answered `terminate requested`, but `runs`
+    said plain `running` until the last wafer stopped (some 15 s on a served line), where a
+    pause says so from its request on. From the `terminating` event on, the status says the
+    run is terminating, since when and by whom (`--json`: `terminating`; `status` stays
+    `running`, as `--status running` finds it)."""
+    monkeypatch.setenv("COLUMNS", "250")  # the status whole on one line
+    db = tmp_path / "runs.db"
+    engine: list = []
+    looks: list[tuple[dict, str]] = []
+
+    def look() -> None:
+        capsys.readouterr()
+        assert main(["runs", "--db", str(db), "--json"]) == 0
+        (listed,) = json.loads(capsys.readouterr().out)
+        assert main(["runs", "--db", str(db)]) == 0
+        looks.append((listed, capsys.readouterr().out))
+
+    def observe(event) -> None:
+        if event.kind == "step-started" and event.step == "plasma clean" and len(engine) == 1:
+            engine.append("terminate requested")
+            engine[0].request("terminate", "terminate requested by bo from another process", "bo")
+        elif event.kind == "terminating":  # the wafers are still in their step
+            asyncio.get_running_loop().call_soon(look)
+
+    lot = prepare(RunRequest("plasma-clean", lot=2))
+    with closing(RunStore(db)) as store:
+        async with open_run(store, lot, observers=[observe]) as running:
+            engine.append(running)
+            assert await running.run() == "terminated"
+    ((listed, text),) = looks
+    since = time.strftime("%H:%M:%S", time.localtime(listed["terminating"]["since_wall"]))
+    said = f"terminating since {since} by bo: each wafer stops at its next step boundary"
+    assert listed["status"] == "running"
+    assert listed["terminating"]["by"] == "bo"
+    assert listed["terminating"]["text"] == said
+    assert f"running, {said}" in text
+    capsys.readouterr()
+    assert main(["runs", "--db", str(db), "--json"]) == 0  # ended: its status says how
+    (ended,) = json.loads(capsys.readouterr().out)
+    assert (ended["status"], ended["terminating"]) == ("terminated", None)
 
 
 def test_a_dry_run_and_a_run_on_a_served_simulated_line_name_their_lines_apart(
@@ -458,6 +503,42 @@ def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_p
     shown = capsys.readouterr().out
     assert "status completed, claim check failed," in shown
     assert f"run {run_id}  completed, claim check failed" in shown
+
+
+def run_whose_every_wafer_was_scrapped(db: Path) -> str:
+    """A dry run of plasma-clean in `db`, a lot of 2 held by an alarm of the chamber's batch,
+    then both wafers scrapped (the run is then `completed`, engine.md): its id."""
+    fault = ["--fault", "plasma_cleaner:rf_mismatch@plasma clean"]
+    args = ["run", "plasma-clean", "--sim", "--quiet", "--lot", "2", *fault, "--db", str(db)]
+    assert main(args) == 1
+    for wafer in ("W01", "W02"):
+        scrap = ["disposition", "last", wafer, "scrap", "--by", "ana", "--reason", "arced"]
+        assert main([*scrap, "--db", str(db)]) == 0
+    store = RunStore(db)
+    try:
+        return store.resolve_run("last")
+    finally:
+        store.close()
+
+
+def test_a_completed_run_whose_every_wafer_was_scrapped_says_so_in_runs_and_show(
+    tmp_path, capsys, monkeypatch
+):
+    """A lot whose every wafer was scrapped read `completed` in `runs` and `show`, beside `2 (0
+    done, 0 held, 2 scrapped)`, as if it had succeeded. Its status keeps the word, as
+    `--status completed` finds it, and says so: `completed, every wafer scrapped`."""
+    monkeypatch.setenv("COLUMNS", "250")  # the status whole on one line
+    db = tmp_path / "runs.db"
+    run_id = run_whose_every_wafer_was_scrapped(db)
+    capsys.readouterr()
+    assert main(["runs", "--db", str(db), "--status", "completed"]) == 0
+    listed = capsys.readouterr().out
+    assert "completed, every wafer scrapped; fault injected" in listed
+    assert "2 (0 done, 0 held, 2 scrapped)" in listed
+    assert main(["show", run_id, "--db", str(db)]) == 0
+    shown = capsys.readouterr().out
+    assert "status completed, every wafer scrapped;" in shown
+    assert f"run {run_id}  completed, every wafer scrapped;" in shown
 
 
 def driven_by_an_ended_process(store: RunStore) -> None:
