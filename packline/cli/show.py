@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
+from packline.sequences.engine.cut_off import of_the_stopped_run
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.identity import sim_options_text
@@ -193,7 +194,10 @@ def listed_events(events: list[dict[str, Any]], time_scale: float = 1.0) -> list
     run's log words it (`event_line`), naming the wafer or else the tool it is about, its
     status and its message, but at its time on the line's process clock, not the run clock
     the run printed (`process_time`: on a line served at `time_scale`, the run clock's wall
-    time times it, as the wafers' timelines)."""
+    time times it, as the wafers' timelines). One recorded while no session drove the run
+    (`of_the_stopped_run`: a clear, a fault told the stopped run, a disposition, an archive)
+    also says the time of day it was recorded at: the run clock stands still at the run's
+    end then, where they had all read the same time, made minutes or days apart."""
     return [
         event_line(
             process_time(e["t"], time_scale),
@@ -202,6 +206,7 @@ def listed_events(events: list[dict[str, Any]], time_scale: float = 1.0) -> list
             e["tool"],
             e["message"],
             e["status"],
+            wall=e["wall"] if of_the_stopped_run(e) else None,
         )
         for e in events
         if e["kind"] not in UNLISTED

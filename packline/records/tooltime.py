@@ -60,6 +60,7 @@ from packline.sequences.engine.confirmations import confirmation_waits
 from packline.sequences.engine.events import TOOL_STATE
 from packline.sequences.engine.recorded_station import recorded_tools
 from packline.sequences.engine.report import held_for_want_of_a_tool
+from packline.sequences.engine.spans import Span, paused_spans, spans_without
 from packline.sequences.engine.stage import ALL_WORK, HOLDING_KINDS, NO_WORK, stage_work
 
 from .reader import RunRecords
@@ -85,11 +86,6 @@ QUALITY_COUNTS = (
     "is one cut off whose wafer was held for it; one cut off whose wafer was not held, or "
     "failed for want of another tool, is not judged"
 )
-#: The events that end a pause (`paused_spans`): a resume, a terminate, an abort, the run's
-#: end, a later session's start (the run crashed while paused).
-PAUSE_ENDS = ("resumed", "terminating", "aborting", "run-finished", "run-started")
-#: A span of run clock: its start and its stop.
-Span = tuple[float, float]
 #: What makes a run's alarm records one failure: the wafers of a batch each record the alarm
 #: that failed their step, at one time (`tool_time` and `packline alarms` count failures).
 FAILURE = ("tool", "code", "t")
@@ -200,7 +196,7 @@ def tool_intervals(
             (float(start), window.stop_t if pd.isna(stop) else float(stop))
             for start, stop in zip(own["started_t"], own["stopped_t"], strict=True)
         ]
-        work = _without(held, idle.get(tool, []))
+        work = spans_without(held, idle.get(tool, []))
         own_down = down[down["tool"] == tool]
         spans: dict[E10State, list[tuple[float, float]]] = {
             E10State.UNSCHEDULED_DOWNTIME: list(
@@ -336,7 +332,7 @@ def held_idle(records: RunRecords, window: Window) -> dict[str, list[Span]]:
                 (float(start), stop_t if pd.isna(stop) else float(stop))
                 for start, stop in zip(own["started_t"], own["stopped_t"], strict=True)
             ]
-            idle.setdefault(tool, []).extend(_without(unworked, running))
+            idle.setdefault(tool, []).extend(spans_without(unworked, running))
     return idle
 
 
@@ -369,22 +365,6 @@ def answer_waits(
                 end = use_stop if answered_t is None else min(answered_t, use_stop)
                 spans.setdefault(tool, []).append((float(asked["t"]), end))
     return spans
-
-
-def paused_spans(events: Sequence[Mapping[str, Any]], stop_t: float) -> list[Span]:
-    """When the run stood paused (an operator's `pause`, the `pause` failure policy): from
-    each `paused` event of the run's `events` to the event that ended the pause (a resume,
-    a terminate, an abort, the run's end or, after a crash, its next session's start), else
-    to `stop_t`."""
-    spans: list[Span] = []
-    since: float | None = None
-    for event in events:
-        if event["kind"] == "paused" and since is None:
-            since = float(event["t"])
-        elif event["kind"] in PAUSE_ENDS and since is not None:
-            spans.append((since, float(event["t"])))
-            since = None
-    return spans if since is None else [*spans, (since, stop_t)]
 
 
 def tool_waits(
@@ -439,16 +419,6 @@ def tool_waits(
     return waits
 
 
-def _without(spans: Sequence[Span], cuts: Sequence[Span]) -> list[Span]:
-    """What of `spans` lies in none of `cuts`."""
-    left = list(spans)
-    for cut_start, cut_stop in cuts:
-        pieces = ((a, min(b, cut_start)) for a, b in left)
-        after = ((max(a, cut_stop), b) for a, b in left)
-        left = [(a, b) for a, b in (*pieces, *after) if a < b]
-    return sorted(left)
-
-
 def _oee(
     passes: pd.DataFrame, seconds: dict[E10State, float], duration_s: float, idle: list[Span]
 ) -> dict[str, float]:
@@ -475,7 +445,7 @@ def _oee(
             start=("started_t", "min"), stop=("stopped_t", "max"), wafers=("wafer_id", "nunique")
         )
         worked = [
-            sum(b - a for a, b in _without([(start, stop)], idle))
+            sum(b - a for a, b in spans_without([(start, stop)], idle))
             for start, stop in zip(per_use["start"], per_use["stop"], strict=True)
         ]
         per_wafer = pd.Series(worked, per_use.index) / per_use["wafers"]

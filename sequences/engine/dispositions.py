@@ -8,7 +8,10 @@ wafer:
 * **release**: the held step is accepted as done; on resume the wafer goes on from the step
   after it (an irreversible step is never repeated). Refused for a step its tool refused (the
   held event's `refused`): it did not happen, and skipping it would have the next steps meet
-  a wafer without it (an inspection of an empty tool); rework it instead. It answers the
+  a wafer without it (an inspection of an empty tool); rework it instead. Refused too for a
+  step that prepared its tool with nothing of the wafer on it (`preparation`: a blade dressed
+  before the mount): a release vouches for work on the wafer, and skipping the preparation
+  would have the next steps meet a tool not ready for it. It answers the
   wafer's latest hold only: a step reworked at an earlier hold is still done again
   (`plan.py`);
 * **rework**: the held step is done again on resume (the wafer goes back through it on
@@ -100,14 +103,21 @@ def record_disposition(
             f"{run_id} {tool} --by {by}{db_option(store.path)}) and resume the run, which runs "
             "it again; or scrap it"
         )
-    if decision is Decision.RELEASE and hold.get("refused"):
+    unfinished = (
+        "because its tool refused a step, which so did not happen"
+        if hold.get("refused")
+        else "at a step that prepared its tool, nothing of the wafer on it, and did not finish"
+        if hold.get("preparation")
+        else None
+    )
+    if decision is Decision.RELEASE and unfinished:
         rework = disposition_command(
             run_id, "rework", wafer=wafer_id, by=by, db_option=db_option(store.path)
         )
         raise BadInput(
-            f"wafer {wafer_id} of run {run_id} is held because its tool refused a step, which "
-            f"so did not happen ({wafer['reason']}); a release would go on as if it had: "
-            f"rework it to do the step again ({rework}), or scrap it"
+            f"wafer {wafer_id} of run {run_id} is held {unfinished} ({wafer['reason']}); a "
+            f"release would go on as if it had: rework it to do the step again ({rework}), or "
+            "scrap it"
         )
     earlier = pending_decisions(store, run_id).get(wafer_id)
     if earlier is not None and earlier["decision"] == decision.value:
@@ -146,7 +156,8 @@ def record_disposition(
 
 def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     """Each wafer of run `run_id` that was ever held -> the data of its latest `held` event
-    (`refused`: its step was one its tool refused; `tool_unavailable`: no tool was given to
+    (`refused`: its step was one its tool refused; `preparation`: its step prepared its tool,
+    nothing of the wafer on it; `tool_unavailable`: no tool was given to
     it; `no_operator`: a confirmation nobody answered), which a resume's plan reads
     (`plan.Plan.from_records`)."""
     return {

@@ -1054,17 +1054,20 @@ class Engine:
     ) -> None:
         """Hold the wafer for `reason`, the failure `cause` if one held it. The held event's
         data says when it did not happen on the wafer: `refused`, a step its tool refused (a
-        release of it is refused: `dispositions.py`); `tool_unavailable`, no tool was given
-        to it, and `tools`, those it asked for that were out of service, which `show` reads
-        back to say what ran it again (`report.tool_waits`; it runs again once an operator
-        clears one of its tools in this session, `_run_unserved_again`, else on the next
-        resume: `plan.py`); `no_operator`, a
-        confirmation nobody was there to answer (the hints name the resume with
-        `--confirmed-by`: `dispositions.resume_command`)."""
+        release of it is refused: `dispositions.py`); `preparation`, a step that prepared its
+        tool with nothing of the wafer on it and failed otherwise (a release of it is refused
+        as well: it would skip a preparation that did not finish); `tool_unavailable`, no tool
+        was given to it, and `tools`, those it asked for that were out of service, which
+        `show` reads back to say what ran it again (`report.tool_waits`; it runs again once an
+        operator clears one of its tools in this session, `_run_unserved_again`, else on the
+        next resume: `plan.py`); `no_operator`, a confirmation nobody was there to answer (the
+        hints name the resume with `--confirmed-by`: `dispositions.resume_command`)."""
         self._set_wafer(wafer_id, "held", reason)
         data = (
             {"refused": True}
             if isinstance(cause, StepRefused)
+            else {"preparation": True}
+            if isinstance(cause, StepFailed) and cause.preparation
             else {"tool_unavailable": True, "tools": list(cause.tools)}
             if isinstance(cause, ToolUnavailable)
             else {"no_operator": True}

@@ -215,6 +215,10 @@ class StepFailed(PacklineError):
     #: the wafers the step failed for together (a batch step's members), when known: the
     #: failure policy decides once every one of them is held
     wafers: tuple[str, ...] = ()
+    #: the step prepared its tool with nothing of its wafers on it (`Stage.holds_the_wafer`: a
+    #: blade dressed before the mount): it did nothing to them, and a release, which vouches
+    #: for work on the wafer, cannot accept it as done (`dispositions.py`)
+    preparation: bool = False
 
 
 class StepRefused(StepFailed):

@@ -22,7 +22,8 @@ class Event:
     there, named in data["workpieces"], waits for `clear-tool`), safe-state-unconfirmed
     (`SAFE_STATE_UNCONFIRMED`), tool-cleared, tool-replaced
     (a resumed run found a new serial number), held (data["refused"]: its step was one its
-    tool refused, so it did not happen; data["tool_unavailable"]: no tool was given to it,
+    tool refused, so it did not happen; data["preparation"]: its step prepared its tool with
+    nothing of the wafer on it, and failed; data["tool_unavailable"]: no tool was given to it,
     so it runs again once one is cleared, or on resume), disposition (a decision for a held
     wafer, or how a resume carried one out: data["carried_out"]),
     confirmation-asked (`confirmations.CONFIRMATION_ASKED`: put to the operator, before the

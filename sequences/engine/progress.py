@@ -12,6 +12,8 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING
 
+from packline.who_when import clock_time
+
 from .recorded_station import process_time
 
 if TYPE_CHECKING:  # a reader of the records (`packline runs`) needs neither
@@ -127,16 +129,21 @@ def event_line(
     tool: str | None,
     message: str,
     status: str | None = None,
+    *,
+    wall: float | None = None,
 ) -> str:
     """An event as a line, as a run prints it and `packline show` lists it: its time `t` (on
     the line's process clock, as both give it: `told_line`), its kind, the wafer or else the
     tool it is about, its status and, after a colon, its message (`claim-check passed: 3
     conditions on 2 wafers`). A tool's event whose message begins with the tool's name
     (`plasma_cleaner: alarmed`, as the keeper's and every earlier release's do) names the
-    tool once."""
+    tool once. `wall`, given for an event recorded while no session drove the run (`show`:
+    its clock stands still then, so such events all read the run's end), adds the time of
+    day it was recorded at beside `t`, as a fault's message says it: `[0:42:42 at 21:28:51]`."""
     who = wafer or tool
     if wafer is None and tool and message.startswith((f"{tool}:", f"{tool} ")):
         who = None
     said = f"{status}: {message}" if status and message else status or message
     text = " ".join(x for x in (kind, who, said) if x)
-    return f"[{clock_text(t)}] {text}"
+    at = "" if wall is None else f" at {clock_time(wall)}"
+    return f"[{clock_text(t)}{at}] {text}"

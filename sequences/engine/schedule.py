@@ -25,13 +25,15 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .confirmations import confirmation_waits
 from .recorded_station import recorded_tools, time_scale_of
 from .records import RunStore
+from .spans import Span, paused_spans, spans_without
 from .stage import HOLDING_KINDS, NO_WORK, stage_work
 
 #: Step kinds a wafer's progress counts (a stage or a batch only groups steps on a tool).
@@ -206,18 +208,72 @@ def _schedule_of(
     `run-started`; the live view holds its estimate while the run reaches its tools, and
     the records have nothing of a run before), so the recorded run's reach is no time of the
     schedule. From the zero, every step would end that much later and the ETA read high by
-    it (a station's connect, 1.5 s of process time on a line served at x60)."""
+    it (a station's connect, 1.5 s of process time on a line served at x60). Its times are
+    the line's (`_line_time`): the spans the line stood idle for an operator are taken out."""
     positions = {w["wafer_id"]: w["position"] for w in store.wafers(run["id"])}
     tools = recorded_tools(run)
+    steps = store.table("steps", run["id"])
+    line_t = _line_time(
+        _idle_for_an_operator(
+            store.events(run["id"]),
+            store.table("confirmations", run["id"]),
+            steps,
+            run["stopped_t"],
+        )
+    )
     return Schedule.from_rows(
-        store.table("steps", run["id"]),
+        [
+            {**step, "started_t": line_t(step["started_t"]), "stopped_t": line_t(step["stopped_t"])}
+            for step in steps
+        ],
         positions,
-        run["started_t"],
-        run["stopped_t"],
+        line_t(run["started_t"]),
+        line_t(run["stopped_t"]),
         time_scale / time_scale_of(run),
         basis,
         {name: int(tool.get("capacity", 1)) for name, tool in tools.items()},
     )
+
+
+def _idle_for_an_operator(
+    events: Sequence[Mapping[str, Any]],
+    answered: Sequence[Mapping[str, Any]],
+    steps: Iterable[Mapping[str, Any]],
+    stop_t: float,
+) -> list[Span]:
+    """The spans of a run's clock (of its `events`, its `answered` confirmations and its
+    `steps` records, stopped at `stop_t`) its line stood idle for an operator: paused
+    (`paused_spans`: an operator's pause lasts as long as it lasts, 8 h over a night) or
+    waiting for the answer to a confirmation (`confirmation_waits`: as slow as the operator),
+    while no wafer was in a step. What ran meanwhile is the line's time: the stage under way
+    that a pause waits for, the wafers that go on while one waits for its answer. The live
+    view's estimate stands still over the same spans (`holding_reason`: paused, waiting)."""
+    waits = [
+        (float(asked["t"]), stop_t if answered_t is None else answered_t)
+        for asked, answered_t in confirmation_waits(answered, events)
+    ]
+    working = [
+        (float(step["started_t"]), float(step["stopped_t"]))
+        for step in steps
+        if step["kind"] in COUNTED_KINDS and step["stopped_t"] is not None
+    ]
+    return spans_without(paused_spans(events, stop_t) + waits, working)
+
+
+def _line_time(idle: Sequence[Span]) -> Callable[[float], float]:
+    """The line's time at a time of the run's clock: the run clock less what of `idle` (spans
+    that may overlap) came before it."""
+    merged: list[list[float]] = []
+    for start, stop in sorted(idle):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+
+    def line_t(t: float) -> float:
+        return t - sum(max(0.0, min(stop, t) - start) for start, stop in merged)
+
+    return line_t
 
 
 def _usable_runs(

@@ -10,7 +10,7 @@ passed: the wafer takes no tool for it, and its steps are skipped (decision 0122
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -121,3 +121,14 @@ class Stage:
     #: Completed in an earlier session: the wafer passes it without taking `tool` (the tool it
     #: completed the stage on), every step in it skipped as done before (decision 0122).
     passed: bool = False
+    #: The declared handling (a `Handling` value, or None) of each step of this pass done so
+    #: far (completed, or skipped as done), in order: read by `holds_the_wafer`.
+    handled: list[str | None] = field(default_factory=list, compare=False)
+
+    @property
+    def holds_the_wafer(self) -> bool:
+        """Whether something of the stage's wafers (itself, its board, a batch) is on its tool
+        now, as the steps of this pass done so far put it there (`on_the_tool`). A step that
+        declares no handling and starts while it is not prepares the tool (a spindle started,
+        a blade dressed before the mount): whatever it does, it does nothing to the wafer."""
+        return on_the_tool(self.handled)

@@ -487,6 +487,7 @@ async def execute_step(
     keys = [wafer._key(name) for wafer in wafers]
     before = [run.plan.status(wafer.id, key) for wafer, key in zip(wafers, keys, strict=True)]
     replay = stage is not None and stage.replay
+    declared = None if handling is None else handling.value
     rows = [
         {
             "wafer_id": wafer.id,
@@ -498,7 +499,7 @@ async def execute_step(
             "irreversible": int(irreversible),
             "stage": stage.key if stage else None,
             "batch": stage.batch if stage else None,
-            "handling": None if handling is None else handling.value,
+            "handling": declared,
         }
         for wafer, key in zip(wafers, keys, strict=True)
     ]
@@ -514,6 +515,8 @@ async def execute_step(
         )
         if not recorded:  # a release is recorded as skipped when its resume starts
             recorder.record_skipped(rows, why=released_why if released else COMPLETED_BEFORE)
+        if stage is not None:
+            stage.handled.append(declared)
         return None
     if irreversible and "completed" in before:
         raise StepError(
@@ -529,6 +532,7 @@ async def execute_step(
         raise failed
     for wafer, step_id in zip(wafers, step_ids, strict=True):
         wafer._step_id = step_id
+    preparation = stage is not None and declared is None and not stage.holds_the_wafer
     carried_out = 0
     if stage is not None:
         stage.tool.step_id = step_ids[0]
@@ -551,7 +555,7 @@ async def execute_step(
                 run.keeper.safe_state_failed(tool, error)
             raise asyncio.CancelledError(why) from error
         failure = _failure(error)
-        refused = failure and _refused(error, stage, carried_out)
+        refused = failure and _refused(error, stage, carried_out, preparation)
         status = "failed" if failure else "interrupted"
         text = failure_text(error)
         _finish(recorder, wafers, step_ids, status, f"{REFUSED_STEP}{text}" if refused else text)
@@ -566,10 +570,13 @@ async def execute_step(
                 else StepFailed(f"{what} failed: {error}")
             )
             failed.wafers = tuple(wafer_ids)
+            failed.preparation = preparation
             raise failed from error
         raise
     run.control.step_ended()
     _finish(recorder, wafers, step_ids, "completed", None)
+    if stage is not None:
+        stage.handled.append(declared)
     return result
 
 
@@ -594,18 +601,23 @@ def _finish(
         wafer._step_id = None
 
 
-def _refused(error: BaseException, stage: Stage | None, carried_out: int) -> bool:
+def _refused(
+    error: BaseException, stage: Stage | None, carried_out: int, preparation: bool
+) -> bool:
     """Whether `error` is the stage tool's refusal of a step that changed nothing on the
-    wafer: the tool (or its driver, before sending it) refused an operation, and no process
-    operation of the tool ended while the step ran (`carried_out` is how many had ended as it
-    started). So a step whose action is a load (`bonder.load`), a batch's loads, or a process
-    started by a script function that then records its result (`run_reflow`: the oven's
-    `run_profile`, refused on an open interlock) is refused; one whose tool refused a repair
-    after a mount it carried out is not."""
+    wafer: the tool (or its driver, before sending it) refused an operation, and either the
+    step is a `preparation` of the tool (nothing of the wafer on it: `Stage.holds_the_wafer`),
+    whatever the tool did in it before (a spindle started, then the dress refused), or no
+    process operation of the tool ended while the step ran (`carried_out` is how many had
+    ended as it started). So a step whose action is a load (`bonder.load`), a batch's loads,
+    or a process started by a script function that then records its result (`run_reflow`:
+    the oven's `run_profile`, refused on an open interlock) is refused; one whose tool
+    refused a repair after a mount it carried out is not."""
     if stage is None or not isinstance(error, REFUSALS):
         return False
     driver = stage.tool.driver
-    return error.tool == driver.name and driver.operations_carried_out == carried_out
+    unchanged = preparation or driver.operations_carried_out == carried_out
+    return error.tool == driver.name and unchanged
 
 
 def _safe_state_failed(error: BaseException, run: RunContext) -> bool:

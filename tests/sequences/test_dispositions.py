@@ -10,6 +10,7 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
@@ -667,15 +668,20 @@ async def test_a_batch_load_its_tool_refused_is_reworked_never_released(store):
 
 
 async def held_by_a_fault(
-    store, method: str, step: str, tool: str, fault: str, *, gem: bool = False
+    store, method: str, step: str, tool: str, fault: str | Callable, *, gem: bool = False
 ) -> tuple[str, dict]:
-    """A dry run of `method` (lot 1) whose `tool` suffers `fault` as step `step` starts, held
-    there: its run id and its wafer."""
+    """A dry run of `method` (lot 1) whose `tool` suffers `fault` as step `step` starts (a
+    fault's name, injected; else a function given the simulated tool), held there: its run id
+    and its wafer."""
     lines: list = []
 
     def fault_at_step(event):
         if event.kind == "step-started" and event.step == step:
-            lines[0].tools[tool].inject_fault(fault)
+            simulated = lines[0].tools[tool]
+            if callable(fault):
+                fault(simulated)
+            else:
+                simulated.inject_fault(fault)
 
     prepared = prepare(RunRequest(method, lot=1, gem=gem))
     async with open_run(
@@ -743,13 +749,94 @@ def test_a_refusal_after_an_operation_its_tool_carried_out_in_the_step_is_no_ref
     mounter = SimpleNamespace(name="ball_mounter", operations_carried_out=4)
     stage = Stage("use ball_mounter#0", SimpleNamespace(driver=mounter), replay=False)
     refusal = InterlockOpen("ball_mounter", "modbus://m", "repair balls", ["ball_supply"])
-    assert _refused(refusal, stage, carried_out=4)
-    assert not _refused(refusal, stage, carried_out=3)  # the mount ended in the step
-    assert not _refused(refusal, None, carried_out=4)  # no tool held
+    assert _refused(refusal, stage, carried_out=4, preparation=False)
+    # the mount ended in the step
+    assert not _refused(refusal, stage, carried_out=3, preparation=False)
+    # a preparation of the tool, nothing of the wafer on it: what ended did not touch it
+    assert _refused(refusal, stage, carried_out=3, preparation=True)
+    assert not _refused(refusal, None, carried_out=4, preparation=False)  # no tool held
     other = InterlockOpen("oven", "modbus://o", "run profile", ["n2_supply"])
-    assert not _refused(other, stage, carried_out=4)
+    assert not _refused(other, stage, carried_out=4, preparation=True)
     alarm = ToolAlarm("ball_mounter", "modbus://m", "repair balls", ["HEAD_JAM"])
-    assert not _refused(alarm, stage, carried_out=4)
+    assert not _refused(alarm, stage, carried_out=4, preparation=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "step", "tool", "fault", "refusal", "cleared"),
+    [
+        # the lid is an interlock a step makes (closed as it loads): nothing to clear
+        (
+            "bump-seal-clean",
+            "laminate resin film",
+            "laminator",
+            "lid_switch",
+            "interlock open: lid_closed",
+            None,
+        ),
+        # the spindle started (an operation the saw carried out), then the dress refused:
+        # nothing of the panel was on the saw, so the step did nothing to it
+        (
+            "tape-substrate",
+            "prepare blade",
+            "dicing_saw",
+            "water_loss",
+            "dress blade: interlock open: cutting_water",
+            "dicing_saw",
+        ),
+    ],
+    ids=["laminator-lid", "saw-water"],
+)
+async def test_a_step_refused_on_an_open_interlock_is_held_as_refused(
+    store, method, step, tool, fault, refusal, cleared
+):
+    """The new tester's two faults: the laminator's lid open as it laminates, the saw's
+    cutting water lost as it prepares its blade for the panel (a blade dressed after the
+    spindle started, before the mount). Each step is recorded refused, its hold is a refusal
+    whose release is refused (the saw's had been accepted, and the resume skipped a blade
+    preparation that never finished, the panel not even mounted), and a rework completes it."""
+    run_id, wafer = await held_by_a_fault(store, method, step, tool, fault)
+    assert f"step {step!r} of W01 was refused" in wafer["reason"]
+    assert refusal in wafer["reason"]
+    (refused,) = [s for s in store.table("steps", run_id) if s["name"] == step]
+    assert refused["error"].startswith(f"refused by its tool, nothing done: {tool} at ")
+    await reworked_never_released(store, run_id, cleared=cleared)
+    assert statuses(store, run_id, step) == ["failed", "completed"]
+
+
+async def test_a_tool_preparation_that_failed_is_reworked_never_released(store):
+    """The saw's cutting water is lost while it dresses its blade for the panel, before the
+    mount: the dress stops on an alarm, a failure, not a refusal, but of a step that did
+    nothing to the panel. A release vouches for work on the wafer: accepted, the resume would
+    skip the preparation that did not finish, so it is refused, recording nothing; a rework
+    prepares the blade again and completes the run."""
+
+    def dress_losing_water(saw):
+        ended = type(saw).handlers["DRESS"](saw)
+        saw.inject_fault("water_loss")  # as the dress starts: its next status is an alarm
+        return ended
+
+    def water_lost_in_the_dress(saw):
+        saw.handlers = {**type(saw).handlers, "DRESS": dress_losing_water}
+
+    run_id, wafer = await held_by_a_fault(
+        store, "tape-substrate", "prepare blade", "dicing_saw", water_lost_in_the_dress
+    )
+    assert "step 'prepare blade' of W01 failed" in wafer["reason"]
+    assert "WATER_FLOW" in wafer["reason"]
+    (held,) = [e for e in store.events(run_id) if e["kind"] == "held"]
+    assert held["data"] == {"preparation": True}
+    with pytest.raises(
+        BadInput,
+        match=r"held at a step that prepared its tool, nothing of the wafer on it, and did not "
+        r"finish .*rework it to do the step again",
+    ):
+        record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "looks done")
+    assert store.table("dispositions", run_id) == []
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "do it again")
+    record_clearance(store, run_id, "dicing_saw", "ana")
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
+    assert statuses(store, run_id, "prepare blade") == ["failed", "completed"]
 
 
 async def test_a_release_stands_when_the_wafer_is_held_again_before_it_reaches_the_step(store):

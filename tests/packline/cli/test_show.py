@@ -29,10 +29,12 @@ from packline.clock import ScaledClock
 from packline.sequences.engine import RunRequest, RunStore, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.confirmations import confirmations_asked
+from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, clock_text, event_line
 from packline.sequences.engine.report import in_stage_at_pause, step_labels
 from packline.sim_instruments.line import SimulatedLine
+from packline.who_when import clock_time
 
 from ...sequences.engine.test_progress import terminated_in_second_clean
 from ...sequences.engine.test_unserved import alarmed_station_run, order
@@ -322,7 +324,7 @@ def test_an_event_is_listed_as_the_run_printed_it_naming_its_tool():
     PlainLog(Console(file=printed, width=40))(batch)
     rows = [
         {"t": e.t, "kind": e.kind, "wafer_id": e.wafer, "tool": e.tool, "status": e.status,
-         "message": e.message}
+         "message": e.message, "wall": e.wall, "data": {}}
         for e in (batch, state)
     ]  # fmt: skip
     assert listed_events(rows) == [printed.getvalue().rstrip("\n")]
@@ -348,6 +350,43 @@ def test_an_events_status_is_recorded_beside_its_message_and_listed_as_the_run_p
         "completed",
     )
     assert events["run-finished"]["message"] == ""  # its status is not its message
+
+
+def test_what_was_recorded_of_a_stopped_run_says_when_it_was_made(tmp_path, capsys):
+    """A new tester's run, held then cleared and disposed: `show` listed its tool-cleared and
+    both disposition events at the run's end, `[0:42:42]` each, made seconds apart (its clock
+    stands still while it is stopped; only a fault-cleared's message said a time of day).
+    Each event recorded while the run was stopped gives the time of day it was made, in one
+    form, beside the run clock; the run's own events do not."""
+    db = str(tmp_path / "runs.db")
+    fault = "--fault=plasma_cleaner:rf_mismatch@plasma clean"
+    assert main(["run", "plasma-clean", "--sim", "--lot", "1", fault, "--db", db]) == 1
+    capsys.readouterr()
+    store = RunStore(db)
+    try:
+        (run,) = store.runs()
+        run_id = str(run["id"])
+        ended = store.run(run_id)["stopped_t"]
+        record_clearance(store, run_id, "plasma_cleaner", "ana")
+        record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "looks fine")
+        record_disposition(store, run_id, "W01", Decision.SCRAP, "bo", "chipped")
+        events = store.events(run_id)
+    finally:
+        store.close()
+    stopped = events[[e["kind"] for e in events].index("run-finished") + 1 :]
+    assert [(e["kind"], e["t"]) for e in stopped] == [
+        ("tool-cleared", ended),
+        ("disposition", ended),
+        ("disposition", ended),
+    ]
+    assert main(["show", run_id, "--db", db]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[")]
+    with_a_time_of_day = [line for line in listed if " at " in line.split("]")[0]]
+    assert len(with_a_time_of_day) == len(stopped)
+    for line, event in zip(with_a_time_of_day, stopped, strict=True):
+        assert line.startswith(
+            f"[{clock_text(ended)} at {clock_time(event['wall'])}] {event['kind']} "
+        )
 
 
 def test_a_wafer_is_named_even_where_its_message_begins_with_its_id():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import re
 import sqlite3
@@ -24,6 +25,7 @@ from packline.sequences.engine.events import Event
 from packline.sequences.engine.live_view import PLANNING
 from packline.sequences.engine.lot_state import LotState
 from packline.sequences.engine.schedule import (
+    COUNTED_KINDS,
     RECIPE_BASIS,
     RecipeOutline,
     Schedule,
@@ -531,6 +533,83 @@ async def test_a_schedule_counts_from_the_recorded_run_s_start_after_its_tools_w
     )
     assert reached_later.makespan_s == pytest.approx(from_zero.makespan_s)
     assert Estimate(reached_later).remaining_s(0.0) == pytest.approx(from_zero.makespan_s)
+
+
+def idle_inserted(db, run_id: str, at_t: float, idle_s: float) -> None:
+    """Run `run_id`'s records in run database `db` as if its line had stood idle for `idle_s`
+    from run clock `at_t`, a moment no step ran: every step (and stage) that ended after it
+    or started from then on ends later by `idle_s`, every one that started from then on starts
+    later by as much, and so do every event after it and the run's end."""
+    db.execute(
+        "UPDATE steps SET stopped_t = stopped_t + ?1 "
+        "WHERE run_id = ?2 AND (stopped_t > ?3 OR started_t >= ?3)",
+        (idle_s, run_id, at_t),
+    )
+    db.execute(
+        "UPDATE steps SET started_t = started_t + ?1 WHERE run_id = ?2 AND started_t >= ?3",
+        (idle_s, run_id, at_t),
+    )
+    db.execute("UPDATE events SET t = t + ? WHERE run_id = ? AND t > ?", (idle_s, run_id, at_t))
+    db.execute("UPDATE runs SET stopped_t = stopped_t + ? WHERE id = ?", (idle_s, run_id))
+
+
+async def test_a_basis_run_s_pause_and_waits_for_an_operator_are_no_time_of_its_schedule(
+    store,
+):
+    """The new tester's case: a run paused 22 s became the basis of the next lot's ETA,
+    which read its 124.9 s with the pause in it, 8 % high (a pause can last a night, an
+    operator answer a confirmation late). The spans a run's line stood idle for an
+    operator are taken out of its schedule: the same lot recorded with an 8 h pause and a
+    confirmation answered 20 min after it was asked gives the schedule it gave without."""
+    run_id = await _dry_run(store, lot=2)
+    run = store.run(run_id)
+    lot = (run["method"], run["recipe_hash"], 2)
+    unpaused = recorded_schedule(store, *lot)
+    steps = [s for s in store.table("steps", run_id) if s["kind"] in COUNTED_KINDS]
+    ends = {s["stopped_t"] for s in steps}
+    between = sorted(t for t in ends if not any(s["started_t"] < t < s["stopped_t"] for s in steps))
+    paused_t, asked_t = between[len(between) // 3], between[2 * len(between) // 3]
+    assert 0 < paused_t < asked_t < run["stopped_t"]
+    step = next(s for s in steps if s["stopped_t"] == asked_t)
+    night, late = 8 * 3600.0, 20 * 60.0
+    with sqlite3.connect(store.path) as db:
+        idle_inserted(db, run_id, asked_t, late)
+        idle_inserted(db, run_id, paused_t, night)
+        asked_t += night
+        events = [
+            ("paused", None, paused_t, {}),
+            ("resumed", None, paused_t + night, {}),
+            (
+                "confirmation-asked",
+                step["wafer_id"],
+                asked_t,
+                {"step_id": step["id"], "prompt": "ok?"},
+            ),
+        ]
+        for kind, wafer_id, t, data in events:
+            db.execute(
+                "INSERT INTO events (run_id, session, kind, wafer_id, message, t, wall, data) "
+                "VALUES (?, 1, ?, ?, '', ?, ?, ?)",
+                (run_id, kind, wafer_id, t, run["started_wall"] + t, json.dumps(data)),
+            )
+        db.execute(
+            "INSERT INTO confirmations (run_id, wafer_id, step_id, prompt, confirmed, by, t, wall) "
+            "VALUES (?, ?, ?, 'ok?', 1, 'ana', ?, ?)",
+            (
+                run_id,
+                step["wafer_id"],
+                step["id"],
+                asked_t + late,
+                run["started_wall"] + asked_t + late,
+            ),
+        )
+    recorded = recorded_schedule(store, *lot)
+    assert store.run(run_id)["stopped_t"] == pytest.approx(run["stopped_t"] + night + late)
+    assert unpaused is not None
+    assert recorded is not None
+    assert [s.end_s for s in recorded.steps] == pytest.approx([s.end_s for s in unpaused.steps])
+    assert recorded.makespan_s == pytest.approx(unpaused.makespan_s)
+    assert recorded.interval_s == pytest.approx(unpaused.interval_s)
 
 
 async def test_the_dashboard_s_eta_of_a_run_of_a_method_this_release_does_not_have(store):
