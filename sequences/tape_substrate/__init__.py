@@ -214,7 +214,8 @@ async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
     plate = recipe.metal_substrate
     if recipe.holes is not None and recipe.fill is not None:
         await drill_holes(wafer, recipe.holes, recipe.panel)
-        await fill_holes(wafer, recipe.fill, recipe.dies.terminal_volume_nl(recipe.panel))
+        terminal_nl = recipe.dies.terminal_volume_nl(recipe.panel)
+        await fill_holes(wafer, recipe.fill, terminal_nl, recipe.panel.drilled_holes)
     tags = () if plate is None else ("000:x3",)
     await prepare_dies(wafer, recipe.dies, tags or ("000:c",))
     await bond_dies(wafer, recipe.bond, recipe.panel, recipe.fill, tags, recipe.frame)

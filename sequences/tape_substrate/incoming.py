@@ -222,6 +222,12 @@ class PanelRecipe(Recipe):
         return 4 * (self.columns_per_side or 0)
 
     @property
+    def drilled_holes(self) -> int:
+        """Every hole the laser drills through the panel's tape: each unit's terminal and
+        column sites (none on a metal substrate, which has no tape: 000:x3)."""
+        return self.units * (self.terminal_sites + self.column_sites)
+
+    @property
     def land_sites(self) -> int:
         """A unit's sites for its area array's lands (000:x1); they follow its column sites."""
         return 0 if self.area_array is None else self.area_array.lands

@@ -92,12 +92,20 @@ async def drill_and_count(
     )
 
 
-async def fill_holes(wafer: Wafer, fill: FillStep, terminal_nl: float) -> None:
-    """000:b: filler by volume into every hole, leaving room for the terminal's `terminal_nl`."""
+async def fill_holes(wafer: Wafer, fill: FillStep, terminal_nl: float, holes: int) -> None:
+    """000:b: filler by volume into every one of the panel's `holes`, leaving room for the
+    terminal's `terminal_nl`."""
     async with wafer.use(Dispenser) as dispenser:
         await wafer.step("load on dispenser", dispenser.load, wafer.id, handling=Handling.LOAD)
         await wafer.step(
-            "fill holes", fill_and_inspect, wafer, dispenser, fill, terminal_nl, claims=("000:b",)
+            "fill holes",
+            fill_and_inspect,
+            wafer,
+            dispenser,
+            fill,
+            terminal_nl,
+            holes,
+            claims=("000:b",),
         )
         await wafer.step(
             "unload from dispenser", dispenser.unload, wafer.id, handling=Handling.UNLOAD
@@ -105,11 +113,13 @@ async def fill_holes(wafer: Wafer, fill: FillStep, terminal_nl: float) -> None:
 
 
 async def fill_and_inspect(
-    wafer: Wafer, dispenser: Dispenser, fill: FillStep, terminal_nl: float
+    wafer: Wafer, dispenser: Dispenser, fill: FillStep, terminal_nl: float, holes: int
 ) -> None:
-    """Fill; the dispenser's camera must find no hole over- or underfilled."""
+    """Fill; the dispenser must have filled every one of the panel's `holes` (a fill stopped
+    part way leaves the rest empty: its `low=1` had passed one hole filled of 2,400) and its
+    camera found no hole over- or underfilled."""
     result = await dispenser.fill_holes(fill.material, fill.volume_nl, terminal_nl)
-    wafer.measure("holes filled", result.holes, "holes", low=1)
+    wafer.measure("holes filled", result.holes, "holes", low=holes)
     wafer.measure("holes overfilled", result.overfilled, "holes", high=0)
     wafer.measure("holes underfilled", result.underfilled, "holes", high=0)
     wafer.measure("worst fill error", 100 * result.worst_error, "%", high=100 * fill.tolerance)

@@ -582,6 +582,30 @@ async def test_filler_the_terminals_push_over_the_holes_tops_holds_the_panel_at_
     assert check["status"] == "incomplete"  # no panel completed: nothing to check
 
 
+async def test_a_fill_that_leaves_holes_empty_holds_the_panel_at_the_fill(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch
+):
+    """The dispenser must fill every hole the laser drilled, each unit's terminal holes: a
+    fill job that ends having jetted only the first holes (the physics of a job stopped part
+    way) holds the panel at 'fill holes', naming the holes filled against the panel's 2,400
+    (its measurement's low limit had been 1 hole)."""
+    from packline.sim_instruments import dispenser
+
+    def half_a_fill(panel, what, volume_nl, terminal_nl, elapsed_s, physics, rng):
+        return fills(panel, what, volume_nl, terminal_nl, elapsed_s / 2, physics, rng)
+
+    fills = dispenser.fill_holes
+    monkeypatch.setattr(dispenser, "fill_holes", half_a_fill)
+    async with open_run(store, prepare(RunRequest("tape-substrate", lot=1))) as run:
+        assert await run.run() == "held"
+    (wafer,) = store.wafers(run.run_id)
+    assert re.fullmatch(
+        r"step 'fill holes' of W01 failed: holes filled = \d+ holes, below the minimum of "
+        r"2400 holes",
+        wafer["reason"],
+    )
+
+
 async def test_a_panel_released_at_a_spilled_bond_goes_on_with_the_dies_the_bonder_bonded(
     store: RunStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
