@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .clearances import clear_wait, service_event
 from .confirmations import confirmations_asked
+from .control import terminating
 from .injected_faults import faults_injected
 from .liveness import (
     DRIVEN,
@@ -481,7 +482,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 "beside": beside.get(wafer["wafer_id"], []),
             }
         )
-    wait = clear_wait(store, shown)
+    wait, terminate = clear_wait(store, shown), terminating(store, shown)
     return {
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
@@ -490,6 +491,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
             # process time per wall second on the run's line (a `sim serve --time-scale`)
             "time_scale": time_scale_of(run),
             "waiting_for_clear": None if wait is None else wait.as_json(),
+            "terminating": None if terminate is None else terminate.as_json(),
             "faults_injected": faults_injected(store, [run_id]).get(run_id, []),
         },
         "recipe": run["recipe_text"],

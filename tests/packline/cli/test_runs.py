@@ -114,18 +114,20 @@ async def test_a_run_being_terminated_says_so_from_the_request_on(tmp_path, caps
     said plain `running` until the last wafer stopped (some 15 s on a served line), where a
     pause says so from its request on. From the `terminating` event on, the status says the
     run is terminating, since when and by whom (`--json`: `terminating`; `status` stays
-    `running`, as `--status running` finds it)."""
+    `running`, as `--status running` finds it); `show` heads the run alike."""
     monkeypatch.setenv("COLUMNS", "250")  # the status whole on one line
     db = tmp_path / "runs.db"
     engine: list = []
-    looks: list[tuple[dict, str]] = []
+    looks: list[tuple[dict, str, str]] = []
 
     def look() -> None:
         capsys.readouterr()
         assert main(["runs", "--db", str(db), "--json"]) == 0
         (listed,) = json.loads(capsys.readouterr().out)
         assert main(["runs", "--db", str(db)]) == 0
-        looks.append((listed, capsys.readouterr().out))
+        listed_text = capsys.readouterr().out
+        assert main(["show", "last", "--db", str(db)]) == 0  # as `show` heads the run
+        looks.append((listed, listed_text, capsys.readouterr().out))
 
     def observe(event) -> None:
         if event.kind == "step-started" and event.step == "plasma clean" and len(engine) == 1:
@@ -139,13 +141,14 @@ async def test_a_run_being_terminated_says_so_from_the_request_on(tmp_path, caps
         async with open_run(store, lot, observers=[observe]) as running:
             engine.append(running)
             assert await running.run() == "terminated"
-    ((listed, text),) = looks
+    ((listed, text, shown),) = looks
     since = time.strftime("%H:%M:%S", time.localtime(listed["terminating"]["since_wall"]))
     said = f"terminating since {since} by bo: each wafer stops at its next step boundary"
     assert listed["status"] == "running"
     assert listed["terminating"]["by"] == "bo"
     assert listed["terminating"]["text"] == said
     assert f"running, {said}" in text
+    assert f"running, {said}" in shown
     capsys.readouterr()
     assert main(["runs", "--db", str(db), "--json"]) == 0  # ended: its status says how
     (ended,) = json.loads(capsys.readouterr().out)
