@@ -7,10 +7,9 @@ import contextlib
 import secrets
 import socket
 from collections.abc import Callable
-from pathlib import Path
 from types import FrameType
 
-from .output import EXIT_OK, open_store
+from .output import EXIT_OK, db_path, open_store
 from .parser import add_db, positive_seconds
 
 
@@ -21,14 +20,14 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     from packline.records.dashboard import create_app, needs_token, no_run_yet
     from packline.sequences.engine import BadInput
-    from packline.sequences.engine.records import default_db_path
 
-    db = Path(args.db or default_db_path())
+    db = db_path(args)
     # none yet: the page says how to start a run, and shows it as it starts (the first run
     # makes the database; a reader does not); one there is refused if it is not a run database
     none_yet = not db.exists()
     if not none_yet:
-        open_store(args, create=False).close()
+        with contextlib.closing(open_store(args, create=False)) as store:
+            none_yet = not store.runs(1)
     token = args.token
     if token is None and needs_token(args.host):
         token = secrets.token_urlsafe(16)

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # `packline --help` needs none of them
@@ -52,11 +53,19 @@ def refusal_json(error: object, code: int) -> str:
     return json.dumps(refusal)
 
 
-def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
-    """The run database `--db` names (default: `$PACKLINE_DB`, else runs.db in the data dir)."""
-    from packline.sequences.engine.records import RunStore, default_db_path
+def db_path(args: argparse.Namespace) -> Path:
+    """Where the run database `--db` names is (default: `$PACKLINE_DB`, else runs.db in the
+    data dir)."""
+    from packline.sequences.engine.records import default_db_path
 
-    return RunStore(args.db or default_db_path(), create=create)
+    return Path(args.db or default_db_path())
+
+
+def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
+    """The run database `--db` names (`db_path`)."""
+    from packline.sequences.engine.records import RunStore
+
+    return RunStore(db_path(args), create=create)
 
 
 #: How wide output piped to a file or a program is laid out at least: wide enough not to

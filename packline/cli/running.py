@@ -43,6 +43,7 @@ from .output import (
     EXIT_OK,
     EXIT_RUN_FAILED,
     RUN_EXIT_CODES,
+    db_path,
     open_store,
     print_json,
     terminal,
@@ -153,7 +154,6 @@ def _recipe_outline(
     line on stderr says it is `checking` as it starts, naming the file the plan is kept in
     (the plan takes seconds; nothing else is said meanwhile; a user had found the file and
     not known it)."""
-    from packline.sequences.engine.records import default_db_path
     from packline.sequences.engine.request import least_lot
     from packline.sequences.engine.schedule import (
         PLAN_WAIT_S,
@@ -162,7 +162,7 @@ def _recipe_outline(
         recipe_outline,
     )
 
-    db = Path(args.db or default_db_path())
+    db = db_path(args)
     lot = least_lot(recipe())
     wafers = "one wafer" if lot == 1 else f"{lot} wafers, the least lot the recipe makes"
 

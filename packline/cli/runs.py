@@ -27,7 +27,7 @@ from packline.sequences.engine.recorded_station import line_text
 from packline.sequences.engine.records import RunStore, default_db_path
 from packline.spelling import did_you_mean
 
-from .output import answer_table, open_store
+from .output import answer_table, db_path, open_store
 from .parser import add_common, add_recipe_filter, at_least_one, local_date
 
 #: The most runs `runs --status` looks through (the status shown is decided per run).
@@ -47,7 +47,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
-    title = f"runs in {args.db or default_db_path()}"
+    title = f"runs in {db_path(args)}"
     return answer_table(args, runs, lambda: runs_table(runs, title=title))
 
 
@@ -102,7 +102,8 @@ def _clear_wait(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | None:
 def _terminating(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | None:
     """The terminate a run still driven is carrying out, as its status says (`terminating`:
     since when, why and by whom, from its `terminating` event); None for any other (`runs`
-    of runs that ended reads no events)."""
+    of runs that ended reads no events, nor loads the engine's control to ask: the start-up
+    of `runs`, issue 17)."""
     if run["status"] not in DRIVEN:
         return None
     from packline.sequences.engine.control import terminating

@@ -351,7 +351,7 @@ def tell_runs_on_line(
 
     records = Path(db or default_db_path())
     if run is None and not records.exists():
-        return [no_live_run_text(line_did, no_records=str(records))]
+        return [no_live_run_text(line_did, str(records), db_exists=False)]
     store = RunStore(records, create=False)
     try:
         named = [] if run is None else [store.resolve_run(run)]
@@ -375,7 +375,7 @@ def tell_runs_on_line(
     finally:
         store.close()
     # a run `--run` named was told (or said why not): no need to say who records it instead
-    return [*(told if driving or named else [no_live_run_text(line_did)]), *unread]
+    return [*(told if driving or named else [no_live_run_text(line_did, str(records))]), *unread]
 
 
 def _served_control(args: argparse.Namespace) -> Path:

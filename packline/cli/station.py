@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from packline.sequences.engine.method import Method
     from packline.sequences.engine.recipe import Recipe
 
-from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
+from .output import EXIT_OK, EXIT_RUN_FAILED, db_path, open_store, print_json, terminal
 from .parser import add_command, add_common, positive_seconds, refuse_recipe_without_method
 
 #: How much of the console's width the `ready` column takes at most for its text (40 of a
@@ -254,11 +254,10 @@ def _with_owners(args: argparse.Namespace, checks: list[ToolCheck]) -> list[Tool
     takes them off (a run cut off on the tool left them there), rather than only to have them
     unloaded."""
     from packline.sequences.engine.left_on_tools import owners, owners_text
-    from packline.sequences.engine.records import default_db_path
 
     if not any(check.workpieces for check in checks):
         return checks
-    if not Path(args.db or default_db_path()).exists():
+    if not db_path(args).exists():
         return checks
     store = open_store(args, create=False)
     try:

@@ -19,12 +19,14 @@ before they did has none, and says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from packline.sequences.engine import BadInput, Condition, TwinsAtSteps, get_method
+from packline.sequences.engine.method import STEP_NAMED, known_method
 from packline.sim_instruments.twin import Workpiece
 
 from .reader import RunRecords
@@ -61,23 +63,51 @@ class ConditionSites:
 @dataclass(frozen=True)
 class UnfinishedWafer:
     """A wafer that did not complete the method: its status (`held`, `terminated`,
-    `running`...) and the claim ids its recorded steps carried out (`unfinished_wafer`)."""
+    `running`...) and the claim ids whose every step it completed (`unfinished_wafer`)."""
 
     status: str
     claims_run: frozenset[str]
 
 
+#: A step's statuses in the records once it is behind the wafer (a released one is skipped).
+STEP_BEHIND = ("completed", "skipped")
+
+
 def unfinished_wafer(records: RunRecords, wafer_id: str) -> UnfinishedWafer | None:
     """How far lot wafer `wafer_id` went, if it did not complete the method (None if it did):
-    the claims of every step the run recorded of it, whatever the step's outcome (the step
-    that held it ran, and its conditions say why it was held)."""
+    the claims whose every step it completed, each step its records tagged with the claim
+    and each its method's claim map names (`Method.claim_map`: a claim's later steps, which
+    a wafer stopped before them has no record of). A claim the step that stopped it carries,
+    or one whose steps it stopped between, is not run: a panel held at `form terminals` has
+    no die in its holes, and its terminals judged there had counted every hole failing."""
     wafers = records.wafers()
     (status,) = wafers.loc[wafers["wafer_id"] == wafer_id, "status"]
     if status == "completed":
         return None
-    steps = records.store.steps(records.run_id)
-    claims = (claim for step in steps if step["wafer_id"] == wafer_id for claim in step["claims"])
-    return UnfinishedWafer(str(status), frozenset(claims))
+    latest: dict[str, dict[str, Any]] = {}  # each step's latest record, by its name
+    for step in records.store.steps(records.run_id):  # in the order recorded
+        if step["wafer_id"] == wafer_id:
+            latest[step["name"]] = step
+    behind = {name for name, step in latest.items() if step["status"] in STEP_BEHIND}
+    steps_of: dict[str, set[str]] = {}
+    for name, step in latest.items():
+        for claim in step["claims"]:
+            steps_of.setdefault(claim, set()).add(name)
+    claim_map = known_claim_map(records)
+    return UnfinishedWafer(
+        str(status),
+        frozenset(
+            claim
+            for claim, names in steps_of.items()
+            if names | set(STEP_NAMED.findall(claim_map.get(claim, ""))) <= behind
+        ),
+    )
+
+
+def known_claim_map(records: RunRecords) -> Mapping[str, str]:
+    """The claim map of the run's method (empty for a method this release does not have)."""
+    method = known_method(records.header()["method"])
+    return {} if method is None else method.claim_map
 
 
 def run_conditions(records: RunRecords) -> list[Condition]:
@@ -114,7 +144,9 @@ def condition_sites(
         elif condition.at is not None and not at_step.reached(wafer_id, condition.at):
             unjudged = f"judged after {condition.at}, which {wafer_id} did not complete"
         elif unfinished is not None and condition.claim not in unfinished.claims_run:
-            unjudged = f"{wafer_id} {unfinished.status}: it ran no step of {condition.claim}"
+            unjudged = (
+                f"{wafer_id} {unfinished.status} before completing the steps of {condition.claim}"
+            )
         if unjudged is not None:
             results.append(
                 ConditionSites(condition.claim, condition.text, nothing, nothing, on, unjudged)
@@ -124,7 +156,7 @@ def condition_sites(
             judged = at_step(wafer_id, condition.at)
         else:
             judged = twin(wafer_id if on is None else on)
-        checked, passing, _ = condition.outcome(judged)
+        checked, passing = condition.judge(judged)
         results.append(ConditionSites(condition.claim, condition.text, checked, passing, on))
     return results
 

@@ -311,14 +311,22 @@ def site_maps(
     sites: pd.DataFrame,
     layers: Sequence[tuple[str, str]],
     failing: Sequence[ConditionSites],
+    entry_nouns: tuple[str, str],
 ) -> LayoutDOM:
     """Maps of one wafer or panel, one per (title, column of `sites`) in `layers`, drawn from
     one data source with shared axes; then one map per claim condition with failing sites,
-    the failing sites in red over the passing ones."""
+    the failing sites in red over the passing ones. Hovering a site names it and its unit
+    by their numbers, in the workpiece's words (`entry_nouns`: a wafer's pad and die), as
+    the claim check names its worst site (`located_margin_text`): a margin's `(W01 pad
+    7356)` could not be found on the maps, whose hover gave x and y alone."""
     data: dict[str, Any] = {
         "x": sites["x_mm"].to_numpy(np.float32),
         "y": sites["y_mm"].to_numpy(np.float32),
+        "site": _compact(sites["site"].to_numpy()),
+        "unit": _compact(sites["unit"].to_numpy()),
     }
+    site_noun, unit_noun = entry_nouns
+    where = [(f"{site_noun} ({unit_noun})", "@site (@unit)"), ("x, y (mm)", "@x{0.00}, @y{0.00}")]
     for index, (_, name) in enumerate(layers):
         data[f"v{index}"] = sites[name].to_numpy(np.float32)
     for index, condition in enumerate(failing):
@@ -341,9 +349,7 @@ def site_maps(
         )
         shown = f"{title} (yes: blue, no: grey)" if yes_or_no else title
         plot = _map_figure(shown, x_range, y_range, source, f"v{index}", mapper)
-        plot.add_tools(
-            HoverTool(tooltips=[("x, y (mm)", "@x{0.00}, @y{0.00}"), (name, f"@v{index}")])
-        )
+        plot.add_tools(HoverTool(tooltips=[*where, (name, f"@v{index}")]))
         if not yes_or_no:
             plot.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
         plots.append(plot)
@@ -351,6 +357,7 @@ def site_maps(
         mapper = LinearColorMapper(palette=[NO_COLOUR, FAILING_COLOUR], low=0, high=1)
         title = f"claim {condition.claim}: {condition.condition} (failing: red)"
         plot = _map_figure(title, x_range, y_range, source, f"f{index}", mapper)
+        plot.add_tools(HoverTool(tooltips=where))
         plots.append(plot)
     return gridplot(plots, ncols=2)
 
@@ -429,6 +436,14 @@ def capability_histogram(values: np.ndarray, chart: ControlChart) -> figure:
             )
     plot.add_layout(Span(location=capability.mean, dimension="height", line_color="black"))
     return plot
+
+
+def _compact(numbers: np.ndarray) -> np.ndarray:
+    """Integers in the narrowest type that holds them: the page carries every site's."""
+    if not numbers.size:
+        return numbers
+    kind = np.result_type(np.min_scalar_type(numbers.min()), np.min_scalar_type(numbers.max()))
+    return numbers.astype(kind)
 
 
 def _map_figure(

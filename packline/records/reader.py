@@ -255,11 +255,13 @@ class RunRecords:
     def claim_checks(self) -> pd.DataFrame:
         """A dry run's claim check: one row per condition, with sites checked and passing and
         what they count (`counted`: pad, die, wafer; a panel's site, unit, panel; null before
-        schema 12), the failing wafers (comma-separated) and the verdict; empty on real
-        tools."""
+        schema 12), the failing wafers (comma-separated), the verdict, and the margin with
+        where its worst site is (`margin_entry` a site's or unit's number, empty where there is
+        none, not a float: a new user's export read `1092.0`); empty on real tools."""
         frame = self._table("claim_checks")
         if not frame.empty:
             frame["failing_wafers"] = [",".join(json.loads(w)) for w in frame["failing_wafers"]]
+            frame["margin_entry"] = frame["margin_entry"].astype("Int64")
         return frame
 
     def tools(self) -> pd.DataFrame:

@@ -59,7 +59,8 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
                 continue
             columns[f"{step}: {column}"] = values
             layers.append((f"after {step}: {column}", f"{step}: {column}"))
-    final = site_table(records.workpiece(wafer))
+    last = records.workpiece(wafer)
+    final = site_table(last)
     # a lot's wafer is judged by the claim's conditions; a workpiece beside one (its board) by
     # those read on it (003:24), evaluated as the wafer it is beside reads them
     carrier = wafer if wafer in lot else _beside_whom(records, wafer)
@@ -79,7 +80,10 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
     here = [c for c in results if (c.on is None) == (wafer in lot)]
     with_failures = [c for c in here if c.per_site(site_count) and c.failing.any()]
     charts["maps"] = figures.site_maps(
-        final[["x_mm", "y_mm"]].assign(**columns), layers, with_failures
+        final[["site", "unit", "x_mm", "y_mm"]].assign(**columns),
+        layers,
+        with_failures,
+        last.geometry.entry_nouns,
     )
     rows = [
         {
@@ -102,7 +106,8 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
     return (
         f"<p>{named} (of {escape(', '.join(wafers))}; "
         "<code>packline report RUN --wafer ID</code> shows another): one map per property "
-        f"each irreversible step changed, {site_count:,} sites each. Hover for values, drag to "
+        f"each irreversible step changed, {site_count:,} sites each. Hover for values and "
+        "site numbers, drag to "
         "pan, wheel to zoom: the maps move together.</p>\n"
         + (
             f"<p>Not mapped: this release cannot state the claim's conditions for the run's "

@@ -146,7 +146,7 @@ class Condition:
 
     def sites(self, workpiece: Workpiece) -> tuple[int, int]:
         """(sites checked, sites passing) on one wafer."""
-        checked, passing, _ = self.outcome(workpiece)
+        checked, passing = self.judge(workpiece)
         return int(checked.sum()), int((checked & passing).sum())
 
     def outcome(self, workpiece: Workpiece) -> tuple[np.ndarray, np.ndarray, float | None]:
@@ -184,8 +184,7 @@ class ConditionResult:
     #: the margin quantity (name, unit, limit), and its worst checked site over the lot: a
     #: failing condition's the part that failed (`failing_part`; None: no quantity did)
     margin: Margin | None = None
-    worst: float | None = None
-    #: where that worst site is: the workpiece and its entry (`WorstSite`)
+    #: that worst site: its value, the workpiece and its entry (`WorstSite`)
     worst_at: WorstSite | None = None
     #: what the condition judges, and the wafers holding none of it (`Condition.judges`)
     judges: str = "site it judges"
@@ -193,6 +192,11 @@ class ConditionResult:
     #: what `sites_checked` and `sites_passing` count, one of them ("pad", "die", "wafer":
     #: `Geometry.counted`); None where it cannot be told (no wafer checked)
     counted: str | None = None
+
+    @property
+    def worst(self) -> float | None:
+        """The worst checked site's value (`worst_at`), None where there is none."""
+        return None if self.worst_at is None else self.worst_at.value
 
     @property
     def verdict(self) -> str:
@@ -289,7 +293,6 @@ def check_claims(
                 passing[index],
                 tuple(failing[index]),
                 margin,
-                None if worst is None else worst.value,
                 worst,
                 condition.judges,
                 tuple(unjudged[index]),

@@ -100,14 +100,18 @@ def cleared_on_tool_data(fault: str, wall: float | None, how: str) -> dict[str, 
     return data
 
 
-def no_live_run_text(line_did: str, no_records: str | None = None) -> str:
+def no_live_run_text(line_did: str, db: str, db_exists: bool = True) -> str:
     """What `packline sim fault` says when no run a live process drives is on the line it
     injected a fault on (cleared one from: `line_did`, `inject` or `clear`): none was told,
-    and which run records it instead, as it connects (`found_on_line`); `no_records`, the
-    database it looked in when there is none there (a mistyped `--db` shows)."""
-    none_live = "no run is live on the line"
-    if no_records is not None:
-        none_live += f" (no records at {no_records})"
+    by the records it looked in (`db`; `db_exists`: a mistyped `--db` shows), that a run
+    recorded in another database is told with its `--db` (a new user's live run, recorded in
+    another, had gone untold), and which run records it instead, as it connects
+    (`found_on_line`)."""
+    looked = f"no records at {db}" if not db_exists else f"by the records at {db}"
+    none_live = (
+        f"no run is live on the line ({looked}: a run recorded in another database is told "
+        "with its --db)"
+    )
     if line_did == "inject":
         return (
             f"{none_live}: none told; the next run or resume on it records the fault as it connects"

@@ -4,7 +4,7 @@ A script is plain async Python::
 
     async def clean(wafer: Wafer, recipe: MyRecipe) -> None:
         async with wafer.use(Grinder) as grinder:
-            await wafer.step("load", grinder.load, wafer.id)
+            await wafer.step("load", grinder.load, wafer.id, handling=Handling.LOAD)
             await wafer.step("grind", grinder.grind, recipe.target_um, claims=("000:f",))
             wafer.measure("thickness", await grinder.request_thickness(), "um", low=40, high=60)
 

@@ -297,8 +297,8 @@ BONDER_PHYSICS = FlipChipPhysics()
 
 #: The least web of tape between two holes, um (est): the CO2 laser chars the polyimide of a
 #: hole's wall some 10-20 um deep, and the filler jetted into a hole stands its meniscus over
-#: the top; a web of 50 um (the smallest hole the laser drills) keeps a sound wall between two
-#: charred ones, which the filler of the one does not wet across into the other.
+#: the top; a web of 50 um keeps a sound wall between two charred ones, which the filler of
+#: the one does not wet across into the other.
 LEAST_HOLE_WEB_UM = 50.0
 
 #: The deepest chipping a saw cut leaves beyond its kerf, um (est): the line's process
@@ -1123,9 +1123,9 @@ class TapeSubstrateRecipe(Recipe):
         if web_um >= LEAST_HOLE_WEB_UM:
             return self
         between = (
-            f"{web_um:.1f} um of tape between them"
+            f"{web_um:.1f} um of tape between them, less than"
             if web_um >= 0
-            else f"overlapping by {-web_um:.1f} um"
+            else f"overlapping by {-web_um:.1f} um, where there must be"
         )
         columns = " and its column holes" if panel.column_sites else ""
         fewer = self._holes_that_fit(
@@ -1137,7 +1137,7 @@ class TapeSubstrateRecipe(Recipe):
             str(panel.holes_per_die_side),
             f"the laser drills holes.diameter_um = {holes.diameter_um:g} um holes at a unit's "
             f"{panel.holes_per_die_side} terminal sites a die side{columns}, the nearest two "
-            f"{web_um + holes.diameter_um:.1f} um apart centre to centre: {between}, less than "
+            f"{web_um + holes.diameter_um:.1f} um apart centre to centre: {between} "
             f"the {LEAST_HOLE_WEB_UM:g} um web the tape needs between two holes (the laser "
             f"chars each wall, the filler wets across a narrower one): give {fewer}",
         )
@@ -1414,9 +1414,9 @@ class TapeSubstrateRecipe(Recipe):
             f"the saw cuts every unit free along its edges: a kerf of up to {kerf_um:g} um "
             f"(dicing.blade_thickness_um = {blade_um:g} um and the {KERF_ALLOWANCE_UM:g} um "
             f"wider the line passes), chipping up to {DICING_CHIPPING_UM:g} um beyond it on "
-            f"either side, so a unit is wider than its die (panel.die_{axis}_mm = "
-            f"{die_mm:g} mm) by {room_um:g} um, or the saw cuts into the die: give at least "
-            f"{least:g} mm",
+            f"either side, so a unit's {axis} exceeds its die's (panel.die_{axis}_mm = "
+            f"{die_mm:g} mm) by {room_um:g} um in all, half of it at each edge, or the saw cuts "
+            f"into the die: give at least {least:g} mm",
         )
 
     def ground_height_um(self) -> float:

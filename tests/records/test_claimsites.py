@@ -72,8 +72,9 @@ def test_a_condition_on_a_board_the_run_did_not_record_names_it_unjudged():
 
 
 def test_a_wafer_that_did_not_complete_is_judged_by_the_claims_its_steps_carried_out():
-    """A held wafer's condition of a claim none of its steps carried out is not judged (its
-    product is unfinished: every site would count failing), one of a step it ran is."""
+    """A held wafer's condition of a claim whose steps it did not all complete is not judged
+    (its product is unfinished: every site would count failing), one of a claim whose steps
+    are behind it is."""
     wafer = TwinStore().get("W01")
     wafer.surface.oxide_nm[:] = 50.0
     ran, never_ran = (
@@ -92,4 +93,7 @@ def test_a_wafer_that_did_not_complete_is_judged_by_the_claims_its_steps_carried
 
     assert judged.unjudged is None
     assert judged.failing.all()
-    assert (unjudged.unjudged, unjudged.checked.size) == ("W01 held: it ran no step of 003:12", 0)
+    assert (unjudged.unjudged, unjudged.checked.size) == (
+        "W01 held before completing the steps of 003:12",
+        0,
+    )

@@ -223,6 +223,15 @@ def test_before_any_run_it_serves_the_page_saying_how_to_start_one(tmp_path):
         assert "no run yet" not in listed
 
 
+def test_on_a_run_database_holding_no_run_its_line_says_how_to_start_one(tmp_path):
+    """The line it prints says so of a database that exists and holds no run, as the page
+    does (it had said so only of one that did not exist)."""
+    db = tmp_path / "runs.db"
+    RunStore(db).close()  # made, no run in it
+    with Dashboard(db) as dashboard:
+        assert dashboard.header.rstrip().endswith(f"; {no_run_yet(db)}")
+
+
 @pytest.mark.parametrize(
     ("make_run", "said"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pandas as pd
@@ -211,3 +212,17 @@ def test_the_same_run_exported_again_in_the_same_format_writes_over_its_own_file
     assert (out / "notes.txt").read_text() == "kept"
     assert list(pd.read_parquet(out / "wafers.parquet")["wafer_id"]) == ["W01"]
     assert json.loads((out / "run.json").read_text())["id"] == "R1"
+
+
+def test_the_claim_checks_worst_site_is_exported_as_a_number_beside_its_wafer(run_db, tmp_path):
+    """`margin_workpiece` and `margin_entry` say where each margin's worst site is (decision
+    0127): the entry a site's number, as `maps` numbers them, empty where the condition has
+    no margin (a new user's export read `1092.0`)."""
+    assert main(["export", "last", "--to", str(tmp_path / "exp"), "--db", str(run_db)]) == 0
+    with (tmp_path / "exp" / "claim_checks.csv").open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    placed = [row for row in rows if row["margin_worst"]]
+    assert placed
+    assert {row["margin_workpiece"] for row in placed} <= {"W01", "W02"}
+    assert all(row["margin_entry"].isdigit() for row in placed)
+    assert all(not row["margin_entry"] for row in rows if not row["margin_worst"])

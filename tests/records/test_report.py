@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -283,19 +284,33 @@ def test_a_wafer_held_before_a_conditions_step_is_reported_with_it_unjudged(tmp_
     resin`, after which three of its conditions are judged: the report had stopped with a
     traceback (`no twin of W01 after step 'cure resin'`, a new user's trial); it is written,
     those conditions named on the map's table as not judged, and why. So is every condition
-    of a claim no step of the wafer carried out (its vias' second process, its balls, the
-    product's claims): they had counted every site failing on a wafer held before their
-    steps (a tape-substrate panel held at its bond, 100 of 100 units failing its seal, its
-    package thickness and its dicing, a new user's trial), where the engine judges only
-    wafers that completed the method. A condition of a step the wafer ran is judged: the
-    step that held it says why."""
+    of a claim whose steps the wafer did not all complete (its concave portions, where the
+    laser held it; its vias' second process, its balls, the product's claims): they had
+    counted every site failing on a wafer held before their steps (a tape-substrate panel
+    held at its bond, 100 of 100 units failing its seal, its package thickness and its
+    dicing, a new user's trial), where the engine judges only wafers that completed the
+    method. A condition of claims whose steps are behind the wafer is judged."""
     page = faulted_report(tmp_path, "two-process-via", "laser:power_drift@laser concave portions")
     assert "Wafer <b>W01</b>" in page
     assert page.count("no (judged after cure resin, which W01 did not complete)") == 3
-    for claim in ("002:1h", "002:1i", "002:9", "002:6"):
-        assert f"no (W01 held: it ran no step of {claim})" in page
-    held_at = "<td>a concave portion with resin below at every site</td>"
-    assert f'{held_at}<td class="num">8352</td><td class="num">8352</td><td>yes</td>' in page
+    for claim in ("002:1f", "002:1h", "002:1i", "002:9", "002:6"):
+        assert f"no (W01 held before completing the steps of {claim})" in page
+    wired = "<td>the interconnects plated to at least 3 um, sound</td>"
+    assert f'{wired}<td class="num">8352</td><td class="num">0</td><td>yes</td>' in page
+
+
+def test_a_claim_of_several_steps_is_judged_on_a_held_wafer_only_once_they_are_all_behind_it(
+    tmp_path,
+):
+    """000:c is carried out by `form terminals` (the studs on the die wafer) and `bond dies`
+    (the studs into the panel's holes): a panel held at `form terminals` has no die in its
+    holes, and a reviewer found its terminals judged there, every hole failing. Its
+    conditions wait for both steps (its claim map names them); 000:a and 000:b, whose steps
+    are behind the panel, are judged."""
+    page = faulted_report(tmp_path, "tape-substrate", "wire_bonder:wire_break@form terminals")
+    assert "no (W01 held before completing the steps of 000:c)" in page
+    for judged in ("every hole through the tape, ending on metal", "filler at every hole"):
+        assert re.search(f'<td>{judged}[^<]*</td><td class="num">2400</td>', page)
 
 
 def test_the_lots_wafer_is_mapped_not_the_board_beside_it(tmp_path, capsys):
@@ -497,12 +512,37 @@ def test_a_maps_long_title_is_wrapped_to_its_width_not_cut():
     cut off at the map's edge: the title is wrapped to `MAP_TITLE_CHARACTERS` a line."""
     from packline.records.figures import MAP_TITLE_CHARACTERS, site_maps
 
-    sites = pd.DataFrame({"x_mm": [0.0, 1.0], "y_mm": [0.0, 1.0], "left": [2.0, 6.0]})
+    sites = pd.DataFrame(
+        {"site": [0, 1], "unit": [0, 0], "x_mm": [0.0, 1.0], "y_mm": [0.0, 1.0], "left": [2.0, 6.0]}
+    )
     title = "after laser concave portions#0: openings.layers[0].stages[0].left_um"
-    ((plot, _, _),) = site_maps(sites, [(title, "left")], []).children
+    ((plot, _, _),) = site_maps(sites, [(title, "left")], [], ("pad", "die")).children
     lines = plot.title.text.split("\n")
     assert lines == ["after laser concave portions#0:", "openings.layers[0].stages[0].left_um"]
     assert all(len(line) <= MAP_TITLE_CHARACTERS for line in lines)
+
+
+def test_hovering_a_site_names_it_and_its_unit_as_the_claim_check_names_its_worst_site():
+    """A new user could not find a margin's `(W01 site 1092)` on the report's maps, whose
+    hover gave x and y alone: every map's hover names the site and its unit by number, in
+    the workpiece's words (a wafer's pad and die), a failing condition's map too."""
+    from bokeh.models import HoverTool
+
+    from packline.records.claimsites import ConditionSites
+    from packline.records.figures import site_maps
+
+    sites = pd.DataFrame(
+        {"site": [0, 1, 2], "unit": [0, 0, 1], "x_mm": [0.0, 1.0, 2.0], "y_mm": [0.0, 1.0, 2.0]}
+    ).assign(um=[2.0, 6.0, 4.0])
+    failing = ConditionSites("001:1b", "tips project", np.ones(3, bool), np.array([1, 0, 1], bool))
+    grid = site_maps(sites, [("height", "um")], [failing], ("pad", "die"))
+    (height, _, _), (red, _, _) = grid.children
+    for plot in (height, red):
+        (hover,) = [tool for tool in plot.tools if isinstance(tool, HoverTool)]
+        assert hover.tooltips[0] == ("pad (die)", "@site (@unit)")
+    source = height.renderers[0].data_source
+    assert list(source.data["site"]) == [0, 1, 2]
+    assert list(source.data["unit"]) == [0, 0, 1]
 
 
 def test_a_yes_or_no_map_is_two_colours_not_a_scale():
@@ -514,9 +554,16 @@ def test_a_yes_or_no_map_is_two_colours_not_a_scale():
     from packline.records.figures import NO_COLOUR, YES_COLOUR, site_maps
 
     sites = pd.DataFrame(
-        {"x_mm": [0.0, 1.0], "y_mm": [0.0, 1.0], "seated": [True, False], "um": [2.0, 6.0]}
+        {
+            "site": [0, 1],
+            "unit": [0, 0],
+            "x_mm": [0.0, 1.0],
+            "y_mm": [0.0, 1.0],
+            "seated": [True, False],
+            "um": [2.0, 6.0],
+        }
     )
-    grid = site_maps(sites, [("seated", "seated"), ("height", "um")], [])
+    grid = site_maps(sites, [("seated", "seated"), ("height", "um")], [], ("site", "unit"))
     (seated, _, _), (height, _, _) = grid.children
     assert seated.title.text == "seated (yes: blue, no: grey)"
     assert seated.renderers[0].glyph.fill_color.transform.palette == [NO_COLOUR, YES_COLOUR]

@@ -2079,8 +2079,9 @@ async def test_a_plate_s_solder_resist_underexposed_past_validate_fails_000_x3_t
             "000:a",
             "panel.holes_per_die_side = 50: the laser drills holes.diameter_um = 150 um holes at "
             "a unit's 50 terminal sites a die side, the nearest two 84.9 um apart centre to "
-            "centre: overlapping by 65.1 um, less than the 50 um web the tape needs between two "
-            "holes (the laser chars each wall, the filler wets across a narrower one): give a "
+            "centre: overlapping by 65.1 um, where there must be the 50 um web the tape needs "
+            "between two holes (the laser chars each wall, the filler wets across a narrower "
+            "one): give a "
             "panel of at most 27 holes a side (panel.holes_per_die_side)",
         ),
         (
@@ -2089,9 +2090,9 @@ async def test_a_plate_s_solder_resist_underexposed_past_validate_fails_000_x3_t
             "000:g",
             "panel.unit_width_mm = 8 mm: the saw cuts every unit free along its edges: a kerf of "
             "up to 40 um (dicing.blade_thickness_um = 30 um and the 10 um wider the line "
-            "passes), chipping up to 30 um beyond it on either side, so a unit is wider than its "
-            "die (panel.die_width_mm = 8 mm) by 100 um, or the saw cuts into the die: give at "
-            "least 8.1 mm",
+            "passes), chipping up to 30 um beyond it on either side, so a unit's width exceeds "
+            "its die's (panel.die_width_mm = 8 mm) by 100 um in all, half of it at each edge, or "
+            "the saw cuts into the die: give at least 8.1 mm",
         ),
         (
             "grind.thickness_um",

@@ -96,6 +96,13 @@ class Geometry:
         """What the workpiece is called, one of its shape: a wafer, a panel."""
         return _NOUNS[self.shape][2]
 
+    @property
+    def entry_nouns(self) -> tuple[str, str]:
+        """What its sites and its units are called: a wafer's pads and dies, a panel's sites
+        and units (the words `counted` gives an array of either)."""
+        site, unit, _ = _NOUNS[self.shape]
+        return site, unit
+
     def counted(self, entries: int) -> str | None:
         """What an array of `entries` entries over this workpiece counts, one of them: a site
         (a die's pad on a wafer, a unit's site on a panel) for one a site, a unit (a die, a

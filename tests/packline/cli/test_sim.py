@@ -460,8 +460,9 @@ def test_a_fault_injected_before_the_run_and_cleared_with_no_run_live_is_in_its_
                             str(station), "--by", "ana")  # fmt: skip
         assert fault.returncode == 0, fault.stderr
         assert fault.stdout.splitlines()[1:] == [  # no records yet: it says where it looked
-            f"no run is live on the line (no records at {db}): none told; the next run or resume "
-            "on it records the fault as it connects"
+            f"no run is live on the line (no records at {db}: a run recorded in another database "
+            "is told with its --db): none told; the next run or resume on it records the fault "
+            "as it connects"
         ]
         check = packline("station", "check", str(station), "--json")
         (chamber,) = [c for c in json.loads(check.stdout) if c["name"] == "plasma_cleaner"]
@@ -496,7 +497,8 @@ def test_a_fault_injected_before_the_run_and_cleared_with_no_run_live_is_in_its_
         clear = packline_in(db, "sim", "fault", "plasma_cleaner", "rf_mismatch", "--station",
                             str(station), "--clear", "--by", "bo")  # fmt: skip
         assert clear.stdout.splitlines()[1] == (
-            "no run is live on the line: none told; a run whose records have the fault "
+            f"no run is live on the line (by the records at {db}: a run recorded in another "
+            "database is told with its --db): none told; a run whose records have the fault "
             "injected records the clear as its resume connects"
         )
         for command in (
