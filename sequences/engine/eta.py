@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clearances import clear_wait
+from .control import terminating
 from .events import RESUME_PLAN
-from .liveness import run_clock
+from .liveness import run_clock, shown_run
 from .method import renamed_steps_of
 from .plan import Plan
 from .progress import clock_text
@@ -129,17 +130,31 @@ WAITING_FOR_A_CLEAR = "waiting for a clear"
 #: Why a run's time left stands still before its lot starts: it is reaching its tools.
 CONNECTING = "connecting to its tools"
 
+#: Why a run has no time left to estimate: it is stopping each wafer at its next step
+#: boundary, which ends it where no schedule of the whole lot does.
+TERMINATING = "terminating"
+
 
 def holding_reason(
-    *, paused: bool, in_step: bool, waiting_for_clear: bool = False, connecting: bool = False
+    *,
+    paused: bool,
+    in_step: bool,
+    waiting_for_clear: bool = False,
+    connecting: bool = False,
+    terminating: bool = False,
 ) -> str:
-    """Why a run's time left stands still now, "" while it runs down: the run is `paused`,
-    `waiting_for_clear` (`WAITING_FOR_A_CLEAR`: `eta_text` then gives no ETA), `connecting`
+    """Why a run's time left stands still now, "" while it runs down: the run is
+    `terminating` (`TERMINATING`: `eta_text` then gives no ETA, since the run ends as its
+    wafers reach their next step boundaries: the dashboard had shown the whole lot's ETA
+    beside `running, terminating since ...`), `paused`,
+    `waiting_for_clear` (`WAITING_FOR_A_CLEAR`: no ETA either), `connecting`
     to its tools (`CONNECTING`: its lot has not started; only the live view sees a session
     then, the records have none of it), or `waiting` with no wafer in a step (for an
     operator's answer, a batch: time the schedule does not have). The live view
     (`LotState.holding`, from the engine's events) and the dashboard (`run_eta`, from the
     records) both say it so."""
+    if terminating:
+        return TERMINATING
     if paused:
         return "paused"
     if waiting_for_clear:
@@ -170,6 +185,8 @@ def eta_text(
     the time of day now)."""
     if holding == WAITING_FOR_A_CLEAR:
         return f"no ETA while the run is {WAITING_FOR_A_CLEAR}"
+    if holding == TERMINATING:
+        return f"no ETA while the run is {TERMINATING}: each wafer stops at its next step boundary"
     if remaining_s is None:
         return f"ETA unknown: {basis}"
     held = f" ({holding})" if holding else ""
@@ -234,9 +251,13 @@ def run_eta(
     now_wall = time.time() if now_wall is None else now_wall
     run = store.run(run_id)
     waiting = clear_wait(store, run) is not None
+    stopping = terminating(store, shown_run(run)) is not None
     schedule = (schedules or Schedules()).of(store, run)
     if schedule is None:
-        return None, NO_BASIS, WAITING_FOR_A_CLEAR if waiting else ""
+        unestimated = holding_reason(
+            paused=False, in_step=True, waiting_for_clear=waiting, terminating=stopping
+        )
+        return None, NO_BASIS, unestimated
     events = store.events(run_id)
     session = run["sessions"]
     every_step = store.table("steps", run_id)
@@ -283,7 +304,9 @@ def run_eta(
             estimate.progressed(position, len(done[wafer_id]), t)
     in_step = any(s["kind"] in COUNTED_KINDS and s["status"] == "running" for s in steps)
     pause = current_pause(events, session)
-    holding = holding_reason(paused=pause is not None, in_step=in_step, waiting_for_clear=waiting)
+    holding = holding_reason(
+        paused=pause is not None, in_step=in_step, waiting_for_clear=waiting, terminating=stopping
+    )
     if pause is not None:
         estimate.pause(pause["t"])
     elif holding:  # waiting since its latest step ended

@@ -198,6 +198,7 @@ class LotState:
             in_step=in_step,
             waiting_for_clear=self.run_state == RUN_STATES["waiting-for-clear"],
             connecting=self.connecting,
+            terminating=self.run_state == RUN_STATES["terminating"],
         )
 
     def _hold(self, t: float) -> None:

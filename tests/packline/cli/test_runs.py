@@ -20,6 +20,7 @@ from rich.console import Console
 from packline.cli import main
 from packline.cli.runs import runs_table
 from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+from packline.sequences.engine.eta import TERMINATING, run_eta
 from packline.sequences.engine.liveness import this_host
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.recorded_station import DRY_RUN_LINE, line_text
@@ -118,7 +119,7 @@ async def test_a_run_being_terminated_says_so_from_the_request_on(tmp_path, caps
     monkeypatch.setenv("COLUMNS", "250")  # the status whole on one line
     db = tmp_path / "runs.db"
     engine: list = []
-    looks: list[tuple[dict, str, str]] = []
+    looks: list[tuple[dict, str, str, str]] = []
 
     def look() -> None:
         capsys.readouterr()
@@ -127,7 +128,9 @@ async def test_a_run_being_terminated_says_so_from_the_request_on(tmp_path, caps
         assert main(["runs", "--db", str(db)]) == 0
         listed_text = capsys.readouterr().out
         assert main(["show", "last", "--db", str(db)]) == 0  # as `show` heads the run
-        looks.append((listed, listed_text, capsys.readouterr().out))
+        shown = capsys.readouterr().out
+        with closing(RunStore(db)) as reader:  # the dashboard's ETA
+            looks.append((listed, listed_text, shown, run_eta(reader, listed["id"])[2]))
 
     def observe(event) -> None:
         if event.kind == "step-started" and event.step == "plasma clean" and len(engine) == 1:
@@ -141,7 +144,8 @@ async def test_a_run_being_terminated_says_so_from_the_request_on(tmp_path, caps
         async with open_run(store, lot, observers=[observe]) as running:
             engine.append(running)
             assert await running.run() == "terminated"
-    ((listed, text, shown),) = looks
+    ((listed, text, shown, holding),) = looks
+    assert holding == TERMINATING  # no ETA to give: it had given the whole lot's
     since = time.strftime("%H:%M:%S", time.localtime(listed["terminating"]["since_wall"]))
     said = f"terminating since {since} by bo: each wafer stops at its next step boundary"
     assert listed["status"] == "running"

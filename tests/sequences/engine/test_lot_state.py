@@ -3,7 +3,7 @@ title's state, through a pause, and its ETA, which it has none of (decision 0104
 
 from __future__ import annotations
 
-from packline.sequences.engine.eta import WAITING_FOR_A_CLEAR, eta_text
+from packline.sequences.engine.eta import TERMINATING, WAITING_FOR_A_CLEAR, eta_text
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.lot_state import LotState
 
@@ -32,6 +32,19 @@ def test_a_run_waiting_for_a_clear_has_no_eta_and_waits_again_after_a_pause():
     state.apply(event("paused", 9.0))
     state.apply(event("resumed", 10.0))
     assert state.run_state == "running"  # the wait ended with the terminate
+
+
+def test_a_run_being_terminated_has_no_eta():
+    """A tester's dashboard gave `ETA 22:32` beside `running, terminating since 22:31:49`: a
+    terminate stops each wafer at its next step boundary, which no schedule of the whole lot
+    says when comes."""
+    state = LotState("plasma-clean")
+    state.apply(event("run-started", 0.0, wafers=["W01"]))
+    state.apply(event("terminating", 8.0, "terminate requested by ana"))
+    assert state.holding() == TERMINATING
+    assert eta_text(120.0, "basis", state.holding(), simulated=False) == (
+        "no ETA while the run is terminating: each wafer stops at its next step boundary"
+    )
 
 
 def test_a_wafer_is_on_the_line_from_its_first_counted_step_not_its_batch():
