@@ -10,13 +10,17 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
-from packline.sequences.engine.cut_off import of_the_stopped_run
 from packline.sequences.engine.database import ids_ending
-from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
+from packline.sequences.engine.events import (
+    UNLISTED,
+    UNLISTED_WHERE,
+    of_the_stopped_run,
+    unlisted_text,
+)
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.plan import released_note, releases_carried_out
-from packline.sequences.engine.progress import clock_text, event_line
+from packline.sequences.engine.progress import event_line, moment_text
 from packline.sequences.engine.recipe_comparison import compare_with_shipped
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
@@ -316,8 +320,9 @@ def timeline(
     rows += [(c, c["t"], "confirmation", c["prompt"], c["answer"]) for c in confirmations]
     rows += [(w, w["t"], w["what"], w["detail"], w["status"]) for w in waits]
     in_order = step_order(steps)
-    for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
-        table.add_row(clock_text(process_time(at, time_scale)), what, detail, status.strip())
+    for record, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
+        when = moment_text(process_time(at, time_scale), record.get("made_wall"))
+        table.add_row(when, what, detail, status.strip())
     if not rows:  # an empty table had read as records lost
         table.options["caption"] = Text(
             "no step recorded: the wafer has started none (queued for its first tool while "

@@ -13,23 +13,10 @@ from typing import Any
 
 from packline.who_when import clock_time
 
-from .events import ARCHIVED, SESSION_CUT_OFF
+from .events import SESSION_CUT_OFF, of_the_stopped_run
 from .liveness import last_record
 from .records import RunStore
 from .report import step_labels
-
-
-def of_the_stopped_run(row: Mapping[str, Any]) -> bool:
-    """Whether events row `row` (its `data` read, as `RunStore.events` gives it) is one another
-    process recorded of the run while no session drove it (`RunStore.add_stopped_run_event`):
-    a clear or a fault told to the stopped run (data `run_status`), a disposition (not one a
-    resume carried out: data `carried_out`), an archive. The others are its sessions' own."""
-    data = row["data"]
-    return (
-        "run_status" in data
-        or row["kind"] == ARCHIVED
-        or (row["kind"] == "disposition" and "carried_out" not in data)
-    )
 
 
 def last_own_record_wall(

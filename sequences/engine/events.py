@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -117,3 +117,16 @@ def unlisted_text(kinds: Iterable[str]) -> str:
     export list every one: '15 tool state changes not listed' ('' for none)."""
     count = sum(kind in UNLISTED for kind in kinds)
     return f"{counted(count, 'tool state change')} not listed" if count else ""
+
+
+def of_the_stopped_run(row: Mapping[str, Any]) -> bool:
+    """Whether events row `row` (its `data` read, as `RunStore.events` gives it) is one another
+    process recorded of the run while no session drove it (`RunStore.add_stopped_run_event`):
+    a clear or a fault told to the stopped run (data `run_status`), a disposition (not one a
+    resume carried out: data `carried_out`), an archive. The others are its sessions' own."""
+    data = row["data"]
+    return (
+        "run_status" in data
+        or row["kind"] == ARCHIVED
+        or (row["kind"] == "disposition" and "carried_out" not in data)
+    )

@@ -145,5 +145,11 @@ def event_line(
         who = None
     said = f"{status}: {message}" if status and message else status or message
     text = " ".join(x for x in (kind, who, said) if x)
-    at = "" if wall is None else f" at {clock_time(wall)}"
-    return f"[{clock_text(t)}{at}] {text}"
+    return f"[{moment_text(t, wall)}] {text}"
+
+
+def moment_text(t: float, wall: float | None = None) -> str:
+    """When something was recorded: its time `t` on the run clock (`clock_text`), and, for a
+    record made while no session drove the run (`wall` given: the run clock stands still at
+    the run's end then), the time of day it was made: `0:42:42 at 21:28:51`."""
+    return clock_text(t) if wall is None else f"{clock_text(t)} at {clock_time(wall)}"

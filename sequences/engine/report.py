@@ -15,6 +15,7 @@ from .claim_check import margin_columns, overall, what_did_not_pass
 from .clearances import clear_wait, service_event
 from .confirmations import confirmations_asked
 from .control import terminating
+from .events import of_the_stopped_run
 from .injected_faults import faults_injected
 from .liveness import (
     DRIVEN,
@@ -260,11 +261,14 @@ def taken_off_at(unloads: Mapping[str, list[dict[str, Any]]]) -> dict[str, float
 
 def _wait_row(event: dict[str, Any], what: str, detail: str, status: str) -> dict[str, Any]:
     """A row of a wafer's timeline read from a run's `event` (`tool_waits`): of no step, at
-    the event's clocks."""
+    the event's clocks; `made_wall`, the time of day of one made while no session drove the
+    run (`of_the_stopped_run`: a tool cleared then; None otherwise), which its run clock,
+    standing still at the run's end, does not tell."""
     return {
         "step_id": None,
         "t": event["t"],
         "wall": event["wall"],
+        "made_wall": event["wall"] if of_the_stopped_run(event) else None,
         "what": what,
         "detail": detail,
         "status": status,

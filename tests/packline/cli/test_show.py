@@ -32,7 +32,7 @@ from packline.sequences.engine.confirmations import confirmations_asked
 from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, clock_text, event_line
-from packline.sequences.engine.report import in_stage_at_pause, step_labels
+from packline.sequences.engine.report import _wait_row, in_stage_at_pause, step_labels
 from packline.sim_instruments.line import SimulatedLine
 from packline.who_when import clock_time
 
@@ -387,6 +387,24 @@ def test_what_was_recorded_of_a_stopped_run_says_when_it_was_made(tmp_path, caps
         assert line.startswith(
             f"[{clock_text(ended)} at {clock_time(event['wall'])}] {event['kind']} "
         )
+
+
+def test_a_wafers_row_of_a_clear_made_while_the_run_stood_still_gives_its_time_of_day():
+    """A retrial's W02, held for want of the saw, read `dicing_saw cleared` at the run's end
+    on the run clock alone, which the clear, made later, does not tell: a row of the wafer's
+    timeline made while no session drove the run gives its time of day too, as `show`'s list
+    of events does; one made by a session does not."""
+    held = {"id": 7, "t": 50.0, "wall": 1000.0, "session": 1, "kind": "held",
+            "data": {}, "message": "held"}  # fmt: skip
+    cleared = {"id": 9, "t": 60.0, "wall": 5000.0, "session": 1, "kind": "tool-cleared",
+               "data": {"run_status": "held"}, "message": "by ana"}  # fmt: skip
+    rows = [
+        _wait_row(held, "held for want of a tool", "held", "held"),
+        _wait_row(cleared, "dicing_saw cleared", "by ana", "back in service"),
+    ]
+    table = timeline([], [], [], [], rows).__rich__()
+    at = [str(cell) for cell in table.columns[0].cells]
+    assert at == ["0:00:50", f"0:01:00 at {clock_time(5000.0)}"]
 
 
 def test_a_wafer_is_named_even_where_its_message_begins_with_its_id():

@@ -21,6 +21,7 @@ def _row(recovered: dict, tool: str, session: int) -> dict:
         "step_id": None,
         "t": recovered["t"],
         "wall": recovered["wall"],
+        "made_wall": None,  # a session's own recovery: its run clock tells when
         "what": f"taken off {tool}",
         "detail": recovered["message"],
         "status": f"by the recovery of session {session}",
