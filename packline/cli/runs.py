@@ -106,10 +106,9 @@ def _terminating(store: RunStore, run: dict[str, Any]) -> dict[str, Any] | None:
     of `runs`, issue 17)."""
     if run["status"] not in DRIVEN:
         return None
-    from packline.sequences.engine.control import terminating
+    from packline.sequences.engine.control import terminating_json
 
-    taken = terminating(store, run)
-    return None if taken is None else taken.as_json()
+    return terminating_json(store, run)
 
 
 def _under_way(store: RunStore, run: dict[str, Any]) -> dict[str, int]:

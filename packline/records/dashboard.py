@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import clear_wait, out_of_service
-from packline.sequences.engine.control import terminating
+from packline.sequences.engine.control import terminating_json
 from packline.sequences.engine.eta import Schedules, eta_text, run_eta
 from packline.sequences.engine.injected_faults import faults_injected
 from packline.sequences.engine.left_on_tools import left_brief, left_report, left_text
@@ -245,8 +245,7 @@ def past_runs(store: RunStore) -> list[dict[str, Any]]:
     for run in runs:
         wait = clear_wait(store, run)
         run["waiting_for_clear"] = None if wait is None else wait.as_json()
-        taken = terminating(store, run)
-        run["terminating"] = None if taken is None else taken.as_json()
+        run["terminating"] = terminating_json(store, run)
         run["faults_injected"] = injected.get(run["id"], [])
     return runs
 

@@ -161,6 +161,13 @@ def terminating(store: RunStore, run: Mapping[str, Any]) -> Terminating | None:
     return Terminating(event["t"], event["wall"], event["message"], event["data"].get("by"))
 
 
+def terminating_json(store: RunStore, run: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The terminate run `run` is carrying out (`terminating`) as `runs --json`, the
+    dashboard and `show --json` give it (`Terminating.as_json`); None when it has none."""
+    taken = terminating(store, run)
+    return None if taken is None else taken.as_json()
+
+
 class RunControl:
     """The run's state as steps see it at their boundaries."""
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from .claim_check import margin_columns, overall, what_did_not_pass
 from .clearances import clear_wait, service_event
 from .confirmations import confirmations_asked
-from .control import terminating
+from .control import terminating_json
 from .events import of_the_stopped_run
 from .injected_faults import faults_injected
 from .liveness import (
@@ -486,7 +486,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 "beside": beside.get(wafer["wafer_id"], []),
             }
         )
-    wait, terminate = clear_wait(store, shown), terminating(store, shown)
+    wait = clear_wait(store, shown)
     return {
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
@@ -495,7 +495,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
             # process time per wall second on the run's line (a `sim serve --time-scale`)
             "time_scale": time_scale_of(run),
             "waiting_for_clear": None if wait is None else wait.as_json(),
-            "terminating": None if terminate is None else terminate.as_json(),
+            "terminating": terminating_json(store, shown),
             "faults_injected": faults_injected(store, [run_id]).get(run_id, []),
         },
         "recipe": run["recipe_text"],
