@@ -32,6 +32,7 @@ from typing import Annotated, ClassVar, Self
 from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import (
+    BALL_DIAMETER_TOLERANCE_UM,
     FLUX_HOLD_RATIO,
     FLUX_SPREAD,
     FLUX_SPREAD_SIGMAS,
@@ -42,6 +43,7 @@ from packline.drivers.roles.ball_mounter import (
     BallMounter,
     FluxMethod,
     ball_reach_um,
+    ball_sag_um,
     ball_stray_um,
     least_flux_um,
 )
@@ -95,7 +97,7 @@ from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
 from .plasma_clean import load_wafers, unload_wafers
-from .suggestion_rounding import most_that_passes, rounded_down, rounded_up
+from .suggestion_rounding import least_that_passes, most_that_passes, rounded_down, rounded_up
 
 #: The longest hold at its peak a reflow may ask of the oven, s.
 LONGEST_PEAK_HOLD_S = 300
@@ -348,6 +350,57 @@ class SolderBallRecipe(Recipe):
     def _apart_at(reach_um: float, pitch_um: float) -> bool:
         """Balls that reach `reach_um` from their sites stay apart at `pitch_um`."""
         return 2 * reach_um < pitch_um
+
+    def require_through_the_resist(
+        self, opening_um: float, resist_um: float, claim: str, resist: str, path: str
+    ) -> None:
+        """Refuse balls (the section at `path`, naming `claim`) that cannot reach the metal
+        through a resin `resist_um` thick (named `resist`: a solder resist, the resin over an
+        interconnect) opened `opening_um` across: a ball sinks into its opening by its sag
+        (`ball_sag_um`, by which the simulated oven joins it), sitting on the rim above a
+        thicker resin, unjoined. The largest sphere of the balls' tolerance
+        (`BALL_DIAMETER_TOLERANCE_UM`) sinks the least, so it is the one judged. The refusal
+        gives the widest nominal ball that reaches, the thickest resin and the narrowest
+        opening it reaches through."""
+        largest_um = self.ball_diameter_um + BALL_DIAMETER_TOLERANCE_UM
+
+        def reaches_the_metal(sphere_um: float, through_um: float) -> bool:
+            """A sphere of `sphere_um` set in an opening `through_um` across sinks through
+            the resin to the metal."""
+            return ball_sag_um(sphere_um, through_um) >= resist_um
+
+        if reaches_the_metal(largest_um, opening_um):
+            return
+        sag_um = ball_sag_um(largest_um, opening_um)
+        reaching_um = ((opening_um / 2) ** 2 + resist_um**2) / resist_um  # sag = resin
+        widest_um = most_that_passes(
+            reaching_um - BALL_DIAMETER_TOLERANCE_UM,
+            1,
+            lambda ball_um: reaches_the_metal(ball_um + BALL_DIAMETER_TOLERANCE_UM, opening_um),
+        )
+        thickest_um = rounded_down(sag_um, 1)
+        radius_um = largest_um / 2  # the opening whose rim holds the ball resist_um deep
+        narrowest_um = least_that_passes(
+            2 * math.sqrt(2 * radius_um * resist_um - resist_um**2),
+            1,
+            lambda through_um: reaches_the_metal(largest_um, through_um),
+        )
+        least_ball_um = tool_range("ball_mounter", "ball_diameter_um").minimum
+        balls_advice = (
+            f"give at most {widest_um:g} um, or"
+            if widest_um >= least_ball_um
+            else f"no ball the mounter takes (at least {least_ball_um:g} um) reaches it: give"
+        )
+        raise claim_violation(
+            claim,
+            f"{path}.ball_diameter_um",
+            f"{self.ball_diameter_um:g} um",
+            f"a ball of up to {largest_um:g} um (the spheres' +-{BALL_DIAMETER_TOLERANCE_UM:g} "
+            f"um) sinks {um_text(sag_um)} um into its {opening_um:.1f} um opening of {resist}, "
+            f"{um_text(resist_um)} um thick: it sits on the rim, short of the metal, and its "
+            f"reflow does not join it: {balls_advice} a resin at most {thickest_um:g} um thick, "
+            f"or openings at least {narrowest_um:g} um across",
+        )
 
     def require_apart(
         self,

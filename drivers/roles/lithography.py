@@ -352,6 +352,9 @@ RETICLES: dict[str, Reticle] = {
     for reticle in (
         Reticle("pads", Feature.HOLE, 80.0, 1000.0),
         Reticle("openings", Feature.HOLE, 40.0, 60.0),
+        #: a resin's vias for the balls of its terminals, about half a 300 um ball across
+        #: (002:1f developed, decision 0128)
+        Reticle("terminal-vias", Feature.HOLE, 150.0, 930.0),
         Reticle("wiring-level-1", Feature.LINE, 15.0, 10.0, pad_um=250.0, trace_length_um=1200.0),
         Reticle("wiring-level-2", Feature.LINE, 20.0, 20.0, pad_um=250.0, trace_length_um=1200.0),
         Reticle("ball-lands", Feature.HOLE, 400.0, 850.0),

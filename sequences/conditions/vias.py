@@ -8,6 +8,7 @@ import numpy as np
 from packline.drivers.roles.oven import CURED_ALPHA
 from packline.sequences.conditions.tips import every_site
 from packline.sequences.engine import Condition, Margin
+from packline.sim_instruments.physics.ball_mounter import reach_past_the_resist_um
 from packline.sim_instruments.physics.resin_coater import (
     MIN_COVER_UM,
     interconnects,
@@ -175,9 +176,12 @@ def vias_opened_by(claim: str, process: OpeningProcess) -> Condition:
 
 
 def terminal_on_every_via(claim: str) -> Condition:
-    """At every open via of the top resin layer a solder ball stands, reflowed into a joint
-    with the interconnect and touching no neighbour (002:1i: the external connection
-    terminals); a workpiece without resin or vias fails."""
+    """At every open via of the top resin layer a solder ball stands, reaching the
+    interconnect at its bottom, reflowed into a joint with it and touching no neighbour
+    (002:1i: the external connection terminals); a workpiece without resin or vias fails. A
+    ball sinks into its via by its sag (`ball_sag_um`): over a via narrower than it against
+    the resin's depth it sits on the rim, where no reflow joins it. The margin is each
+    ball's reach past the resin to the interconnect (`reach_past_the_resist_um`)."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         balls = w.balls
@@ -185,9 +189,14 @@ def terminal_on_every_via(claim: str) -> Condition:
         top = w.top_resin()
         if top is None or not top[1].open.any():
             return every_site(w), np.zeros(w.geometry.site_count, bool)
-        return top[1].open, sound
+        return top[1].open, sound & (reach_past_the_resist_um(w) >= 0)
 
-    return Condition(claim, "a joined terminal on every via, none bridged", evaluate)
+    return Condition(
+        claim,
+        "a joined terminal on every via, reaching its interconnect, none bridged",
+        evaluate,
+        Margin("ball's reach to the interconnect", "um", reach_past_the_resist_um, 0.0),
+    )
 
 
 def layer_open_at_pads(claim: str, kind: ResinKind, min_cure: float = CURED_ALPHA) -> Condition:

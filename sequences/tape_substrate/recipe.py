@@ -26,12 +26,10 @@ import numpy as np
 from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import (
-    BALL_DIAMETER_TOLERANCE_UM,
     MAX_MAP_POSITIONS,
     SWIM_RATIO,
     BallMap,
     Side,
-    ball_sag_um,
     ball_stray_um,
 )
 from packline.drivers.roles.dispenser import (
@@ -115,7 +113,7 @@ from ..sprout_bump_csp import (
     require_a_resin_that_stays,
     require_reticle_of,
 )
-from ..suggestion_rounding import least_that_passes, most_that_passes, rounded_down
+from ..suggestion_rounding import least_that_passes, most_that_passes
 from ..two_process_via.recipe import held_profile, require_cured
 from .incoming import (
     DIE_WAFER_PREFIX,
@@ -787,50 +785,6 @@ def require_balls_in_their_openings(
     )
 
 
-def require_balls_through_the_resist(
-    balls: ExternalTerminals, opening_um: float, resist_um: float, claim: str, resist: str
-) -> None:
-    """Refuse balls that cannot reach the metal through a solder resist `resist_um` thick
-    (named `resist`) opened `opening_um` across: a ball sinks into its opening by its sag
-    (`ball_sag_um`, by which the simulated oven joins it), sitting on the rim above a thicker
-    resist, unjoined. The largest sphere of the balls' tolerance (`BALL_DIAMETER_TOLERANCE_UM`)
-    sinks the least, so it is the one judged. The refusal gives the widest nominal ball that
-    reaches, the thickest resist and the narrowest opening it reaches through."""
-    largest_um = balls.ball_diameter_um + BALL_DIAMETER_TOLERANCE_UM
-
-    def reaches_the_metal(sphere_um: float, through_um: float) -> bool:
-        """A sphere of `sphere_um` set in an opening `through_um` across sinks through the
-        resist to the metal."""
-        return ball_sag_um(sphere_um, through_um) >= resist_um
-
-    if reaches_the_metal(largest_um, opening_um):
-        return
-    sag_um = ball_sag_um(largest_um, opening_um)
-    reaching_um = ((opening_um / 2) ** 2 + resist_um**2) / resist_um  # sag = resist
-    widest_um = most_that_passes(
-        reaching_um - BALL_DIAMETER_TOLERANCE_UM,
-        1,
-        lambda ball_um: reaches_the_metal(ball_um + BALL_DIAMETER_TOLERANCE_UM, opening_um),
-    )
-    thickest_um = rounded_down(sag_um, 1)
-    radius_um = largest_um / 2  # the opening whose rim holds the ball resist_um deep
-    narrowest_um = least_that_passes(
-        2 * math.sqrt(2 * radius_um * resist_um - resist_um**2),
-        1,
-        lambda through_um: reaches_the_metal(largest_um, through_um),
-    )
-    raise claim_violation(
-        claim,
-        "balls.ball_diameter_um",
-        f"{balls.ball_diameter_um:g} um",
-        f"a ball of up to {largest_um:g} um (the spheres' +-{BALL_DIAMETER_TOLERANCE_UM:g} um) "
-        f"sinks {um_text(sag_um)} um into its {opening_um:.1f} um opening of {resist}, "
-        f"{um_text(resist_um)} um thick: it sits on the rim, short of the metal, and its "
-        f"reflow does not join it: give at most {widest_um:g} um, or a resist at most "
-        f"{thickest_um:g} um thick, or openings at least {narrowest_um:g} um across",
-    )
-
-
 def _either(choices: Sequence[object]) -> str:
     """`choices` as a refusal offers them, the last after `or`: `5 or 10`, `2, 3, 4 or 6`."""
     words = [str(choice) for choice in choices]
@@ -1496,7 +1450,7 @@ class TapeSubstrateRecipe(Recipe):
             (
                 functools.partial(require_balls_in_their_openings, balls, opening_um, claim),
                 functools.partial(
-                    require_balls_through_the_resist, balls, opening_um, resist_um, claim, resist
+                    balls.require_through_the_resist, opening_um, resist_um, claim, resist, "balls"
                 ),
             )
         )

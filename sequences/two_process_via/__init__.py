@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from packline.drivers.roles.dicing_saw import DicingSaw
 from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
-from packline.drivers.roles.laser import Laser
+from packline.drivers.roles.laser import Laser, LaserSource
 from packline.drivers.roles.lithography import Lithography
 from packline.drivers.roles.oven import Oven
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
@@ -215,8 +215,12 @@ def recipe_tools(recipe: TwoProcessViaRecipe) -> set[str]:
     claim_checks=claim_conditions,
     claim_map=CLAIM_MAP,
     incoming=lambda recipe: recipe.wafer.spec(),
-    # the dry run's chamber lays the passivation as validate judged it (002:15)
-    sim_tools=lambda recipe: {"deposition": {"physics": DEPOSITION_PHYSICS}},
+    # the dry run's chamber lays the passivation as validate judged it (002:15); its laser
+    # is the CO2 source that drills vias a terminal's ball reaches through (decision 0128)
+    sim_tools=lambda recipe: {
+        "deposition": {"physics": DEPOSITION_PHYSICS},
+        "laser": {"source": LaserSource.CO2_10600},
+    },
     side_workpieces=lambda wafer_id: (board_of(wafer_id),),
     tools_check=lasers_drill_the_vias,
     # the mounting was bump-seal-clean's 'mount chips' before it took 002's words

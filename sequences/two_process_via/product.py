@@ -132,8 +132,9 @@ CLAIM_MAP = {
     "002:1h": "step 'dry etch via bottoms' or step 'laser via bottoms' (recipe option "
     "second.process); recipe constraint: the second process differs from the first; claim "
     "check: every via opened through its concave bottom by a second, different process",
-    "002:1i": "step 'mount balls' and step 'reflow balls'; claim check: a joined terminal on "
-    "every via",
+    "002:1i": "step 'mount balls' and step 'reflow balls'; recipe constraint: the balls sink "
+    "through the vias to the interconnects; claim check: a joined terminal on every via, "
+    "reaching its interconnect",
     "002:2": "recipe option resin.resin = THERMOSET or SOLDER-RESIST (two-process-via.yaml), "
     "step 'coat resin' and step 'cure resin'",
     "002:3": "recipe option resin.resin = PHOTO and first.process = develop "

@@ -124,6 +124,7 @@ class DevelopedOver(NamedTuple):
     dissolved_um: float  # how far down the developer takes the unexposed resin
     concave_um: float  # the concave portion's depth below the field left around it
     field_um: float  # the field the develop leaves around it, from what it is laid on
+    cd_um: float  # the concave portion's width at its top
 
     @property
     def above_metal_um(self) -> float:
@@ -515,7 +516,9 @@ class LaserDrill(Recipe):
     depth, through to the metal (002:1h, or the pads under the stress-relieving layer)."""
 
     process: Literal["laser"] = "laser"
-    diameter_um: Annotated[float, Unit("um"), Feeds("laser", "uv_via_diameter_um")]
+    #: the vias' diameter, drilled by the line's CO2 source (50-150 um): a terminal's ball
+    #: sinks into a via only a fraction of its width (decision 0128)
+    diameter_um: Annotated[float, Unit("um"), Feeds("laser", "co2_via_diameter_um")]
     fluence_j_cm2: Annotated[float, Unit("J/cm^2"), Feeds("laser", "drill_fluence_j_cm2")]
     rep_rate_khz: Annotated[float, Unit("kHz"), Feeds("laser", "rep_rate_khz")]
     depth_um: Annotated[float, Unit("um"), Feeds("laser", "via_depth_um")] | None = None
@@ -565,7 +568,7 @@ class Develop(Recipe):
     developed only part of the way, leaving resin at the bottom of every concave portion."""
 
     process: Literal["develop"]
-    mask: ReticleName = "openings"
+    mask: ReticleName = "terminal-vias"
     dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
     develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
 
@@ -1159,6 +1162,7 @@ class TwoProcessViaRecipe(Recipe):
                         min(rate * develop_time_s, layer),
                         float(done.depth_um[0]),
                         float(done.field_um[0]),
+                        float(done.cd_um[0]),
                     )
                 )
         return over
@@ -1349,6 +1353,55 @@ class TwoProcessViaRecipe(Recipe):
                 f"{self.resin.resin.value}, not {CoatResin.PHOTO.value}",
             )
         return self
+
+    @recipe_check
+    def _terminals_reach_the_interconnects(self) -> Self:
+        """Each terminal's ball sinks into its via by its sag (`ball_sag_um`, by which the
+        simulated oven joins it) and must reach the interconnect at the bottom (002:1i): into
+        the first process's concave portion as wide as it opens, through the deepest the via
+        goes to the metal once the second process is done (`deepest_via_um`); and where a
+        second laser drills a narrower hole through the concave bottom, through that hole
+        and the most resin the first process leaves under it. A ball held on a rim is never
+        joined; the wafer would be held at its reflow, hours into the line."""
+        terminals, first, second = self.terminals, self.first, self.second
+        if isinstance(first, ConcaveLaser):
+            top_um, top_field = first.diameter_um, "first.diameter_um"
+        else:
+            top_um = min(site.cd_um for site in self._developed(first))
+            top_field = f"first.mask {first.mask} as developed"
+        terminals.require_through_the_resist(
+            top_um,
+            self.deepest_via_um(),
+            "002:1i",
+            f"the resin over an interconnect ({top_field})",
+            "terminals",
+        )
+        if isinstance(second, LaserDrill) and second.diameter_um < top_um:
+            left_um = self.resin_at_the_bottoms_um()[0]
+            terminals.require_through_the_resist(
+                second.diameter_um,
+                left_um,
+                "002:1i",
+                "the resin left under the concave portions (second.diameter_um)",
+                "terminals",
+            )
+        return self
+
+    def deepest_via_um(self) -> float:
+        """The deepest a via goes from the resin's top to its interconnect once both
+        processes are done: the resin over the top of the shortest interconnect, in the
+        wafer's edge bead or inside it (the field a develop leaves, `DevelopedOver.cover_um`,
+        where the first process develops), less what a dry etch's O2 takes off the top with
+        the concave bottoms."""
+        first, second = self.first, self.second
+        if isinstance(first, ConcaveLaser):
+            deepest = max(self._resin_to_the_metal_um())[0]
+        else:
+            deepest = max(site.cover_um for site in self._developed(first))
+        if isinstance(second, DryEtch):
+            o2 = second.plasma.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
+            deepest -= 0.0 if o2 is None else o2.removed
+        return max(deepest, 0.0)
 
     @recipe_check
     def _second_differs_from_first(self) -> Self:

@@ -26,9 +26,9 @@ sites (a loop runs over nothing per site):
   are closer than the sum of their radii, each widened by half the flux that spreads beyond
   `SWIM_RATIO` of the diameter; pitch, diameter, misplacement and flux amount all enter.
 * **Reach** (`reach_past_the_resist_um`, `reaching_the_metal`): a ball in a back resin's
-  opening sinks into it by its sag (`ball_sag_um`) and touches the metal only through no
-  thicker resin; the oven's reflow joins only the balls that do, and the claim check judges
-  the reach.
+  opening, or in a front resin's via, sinks into it by its sag (`ball_sag_um`) and touches
+  the metal only through no thicker resin; the oven's reflow joins only the balls that do,
+  and the claim check judges the reach.
 * **Inspection** (`inspect`): mapped sites without a ball (missing), second balls and balls off
   the map (extra), balls touching a neighbour (bridged).
 """
@@ -55,7 +55,7 @@ from packline.drivers.roles.ball_mounter import (
 
 from ..twin import Face, Workpiece
 from ..twin.freezing import thaw
-from ..twin.parts import Geometry
+from ..twin.parts import Geometry, OpeningLayer
 from ..twin.resolution import on_map_grid
 
 
@@ -296,25 +296,62 @@ def touching(x: np.ndarray, y: np.ndarray, reach: np.ndarray) -> tuple[np.ndarra
 
 
 def reach_past_the_resist_um(workpiece: Workpiece) -> np.ndarray:
-    """Per site, how far below the back's outermost resin a ball there reaches: on the back a
-    ball sits in an opening of that resin (a solder resist, 000:x1, 000:x3) and sinks into it
-    by its sag (`ball_sag_um`, the line's figure), so its sag less the resin's thickness
-    (negative: it sits on the rim, short of the metal by as much). Infinite where nothing
-    holds a ball off its metal: no ball, balls on the front (a pad, a bump tip, a via's
-    bottom the mounter found exposed, whose depth their own methods judge), or no back
-    resin."""
+    """Per site, how far below the resin that holds a ball it reaches, um: its sag
+    (`ball_sag_um`, the line's figure) less the resin between it and its metal (negative: it
+    sits on the rim, short of the metal by as much). On the back a ball sits in an opening of
+    the back's outermost resin (a solder resist, 000:x1, 000:x3) over flat metal; on the front
+    in an open via of the front's outermost resin (002:1i's terminals), reaching as deep as
+    the narrowest rim it rests on lets it (`_lowest_in_the_vias_um`) against the via's depth
+    to the interconnect. Infinite where nothing holds a ball off its metal: no ball, no resin
+    on its face, a front ball on no via (a pad, a bump tip, wiring over the resin), or one in
+    an opening wider than itself (001:4's solder resist, opened around its balls after
+    them)."""
     balls = workpiece.balls
     reach = np.full(workpiece.geometry.site_count, np.inf)
-    top = workpiece.top_resin(Face.BACK)
-    if balls.face is not Face.BACK or top is None:
+    top = workpiece.top_resin(balls.face)
+    if top is None:
         return reach
     layer, openings = top
-    on = balls.present
-    sag = np.vectorize(ball_sag_um, otypes=[np.float64])(
-        balls.diameter_um[on], openings.diameter_um[on]
-    )
-    reach[on] = sag - layer.thickness_um[on]
+    if balls.face is Face.BACK:
+        on = balls.present
+        reach[on] = _sags_um(balls.diameter_um[on], openings.diameter_um[on])
+        reach[on] -= layer.thickness_um[on]
+        return reach
+    on = balls.present & openings.open
+    if on.any():
+        reach[on] = _lowest_in_the_vias_um(balls.diameter_um, openings, on)
+        reach[on] -= openings.depth_um[on]
     return reach
+
+
+def _sags_um(ball_diameter_um: np.ndarray, opening_um: np.ndarray) -> np.ndarray:
+    """`ball_sag_um` per site."""
+    sags: np.ndarray = np.vectorize(ball_sag_um, otypes=[np.float64])(ball_diameter_um, opening_um)
+    return sags
+
+
+def _lowest_in_the_vias_um(
+    ball_diameter_um: np.ndarray, openings: OpeningLayer, on: np.ndarray
+) -> np.ndarray:
+    """How far below the layer's top the ball at each site `on` reaches in its via: the
+    least, over the processes that deepened the via, of the depth that process began at plus
+    the ball's sag into the opening it cut (a through-hole lasered narrower at the bottom of
+    a wider concave portion holds the ball on its own rim, deeper than the concave
+    portion's). A dry etch that brings a concave bottom down with the top deepens nothing
+    below it: the concave portion's width is the via's."""
+    diameters = ball_diameter_um[on]
+    if not openings.stages:
+        return _sags_um(diameters, openings.diameter_um[on])
+    lowest = np.full(diameters.shape, np.inf)
+    began = np.zeros(diameters.shape)
+    for stage in openings.stages:
+        depth = stage.depth_um[on]
+        deepened = depth > began
+        if deepened.any():
+            rests = began + _sags_um(diameters, openings.stage_widths_um(stage)[on])
+            lowest = np.where(deepened, np.minimum(lowest, rests), lowest)
+        began = np.maximum(began, depth)
+    return lowest
 
 
 def reaching_the_metal(workpiece: Workpiece) -> np.ndarray:

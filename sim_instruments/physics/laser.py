@@ -216,7 +216,7 @@ def ablate_vias(
     openings.diameter_um[sites] = np.maximum(openings.diameter_um[sites], np.float32(diameter_um))
     open_ = depth >= thickness[sites]
     openings.open[sites] = open_
-    openings.record(OpeningProcess.LASER, thickness)
+    openings.record(OpeningProcess.LASER, thickness, (sites, float(diameter_um)))
     return int(open_.sum())
 
 

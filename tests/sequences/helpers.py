@@ -496,6 +496,11 @@ def commands_received(line: SimulatedLine) -> dict[str, list[str]]:
     return {name: commands for name, commands in sent.items() if commands}
 
 
+#: A dry run's laser with a UV source (10-50 um vias), as a station's may be: the lines of the
+#: methods that drill (tape-substrate, two-process-via) have a CO2 one (50-150 um).
+UV_LASER = {"laser": {"source": LaserSource.UV_355}}
+
+
 async def refused_as_it_connects(
     store: RunStore,
     prepared: Prepared,

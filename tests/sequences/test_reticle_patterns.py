@@ -33,7 +33,7 @@ def test_two_process_via_masks_are_refused_each_for_its_pattern():
         "which a line reticle gives: give one of wiring-level-1, wiring-level-2 (claim 002:1a-d)"
     )
     assert found["passivation.mask.mask"].endswith(
-        "give one of pads, openings, ball-lands, land-openings (claim 002:15)"
+        "give one of pads, openings, terminal-vias, ball-lands, land-openings (claim 002:15)"
     )
     photo = reference_recipe("two-process-via-photo.yaml")
     photo["first"]["mask"] = "interconnect-lands"

@@ -234,8 +234,8 @@ def test_a_film_support_without_a_seed_is_refused(
             "mould",
             {"mask": "wiring-level-9"},
             "wiring.mould.mask = 'wiring-level-9': not in the line's reticle library (pads, "
-            "openings, wiring-level-1, wiring-level-2, ball-lands, interconnect-lands, "
-            "land-openings)",
+            "openings, terminal-vias, wiring-level-1, wiring-level-2, ball-lands, "
+            "interconnect-lands, land-openings)",
         ),
     ],
 )

@@ -23,7 +23,6 @@ from packline.cli import main
 from packline.clock import WallClock
 from packline.drivers.roles.dispenser import FILL_TOLERANCE
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
-from packline.drivers.roles.laser import LaserSource
 from packline.sequences.engine import (
     BadInput,
     Decision,
@@ -47,7 +46,6 @@ from packline.sequences.engine.tools import ConnectedTools
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
 from packline.sequences.tape_substrate.checks import GRIND_STEP, claim_conditions
 from packline.sequences.tape_substrate.incoming import DieWaferRecipe, PanelRecipe
-from packline.sequences.tape_substrate.recipe import require_balls_through_the_resist
 from packline.sequences.tape_substrate.steps import (
     DRILL_STEP,
     RESIST_OPENING_STEP,
@@ -59,6 +57,7 @@ from packline.sim_instruments.physics.dispenser import DispenserPhysics
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
 from .helpers import (
+    UV_LASER,
     commands_received,
     completed_past_validate,
     etched_apart_past_validate,
@@ -403,8 +402,6 @@ async def test_a_resume_with_no_grind_left_is_not_refused_a_coarse_gauge(
 
 
 #: The simulated line's laser as the line builds it: UV, as `sim serve` served it.
-UV_LASER = {"laser": {"source": LaserSource.UV_355}}
-
 #: How a UV laser refuses the reference recipe's holes, after its address.
 UV_REFUSAL = (
     ": holes.diameter_um = 150 um, holes.resist_opening_um = 150 um: outside what this laser's "
@@ -1752,7 +1749,7 @@ def _balls_wider_than_the_pitch(recipe: dict) -> None:
             "balls.ball_diameter_um = 300 um: a ball of up to 310 um (the spheres' +-10 um) "
             "sinks 19.996 um into its 152.3 um opening of metal_substrate.solder_resist (its "
             "spin, its mask as the cell develops it), 25.544 um thick: it sits on the rim, short "
-            "of the metal, and its reflow does not join it: give at most 242.5 um, or a resist "
+            "of the metal, and its reflow does not join it: give at most 242.5 um, or a resin "
             "at most 19.9 um thick, or openings at least 170.5 um across",
         ),
         (
@@ -1770,8 +1767,8 @@ def _balls_wider_than_the_pitch(recipe: dict) -> None:
             "and the stepper lays them up to 10 um off the lands (its overlay): inside the "
             "narrowest land the etch leaves, 154.2 um, an opening is at most 134.2 um across, "
             "so the resist covers every land's edge: give a reticle of smaller holes (a hole "
-            "reticle of the library: pads 80 um, openings 40 um, ball-lands 400 um, "
-            "land-openings 150 um)",
+            "reticle of the library: pads 80 um, openings 40 um, terminal-vias 150 um, "
+            "ball-lands 400 um, land-openings 150 um)",
         ),
         (
             "tape-substrate-metal-resist.yaml",
@@ -1866,15 +1863,15 @@ def test_what_a_refusal_gives_lets_the_balls_reach_the_metal_on_a_step():
     assert reference.balls is not None
     balls = reference.balls.model_copy(update={"ball_diameter_um": 250.0})
     with pytest.raises(PydanticCustomError) as refused:
-        require_balls_through_the_resist(balls, 163.2, 28.8, "000:x3", "the resist")
+        balls.require_through_the_resist(163.2, 28.8, "000:x3", "the resist", "balls")
     assert refused.value.context["message"].endswith(
-        ": give at most 249.9 um, or a resist at most 28.7 um thick, or openings at least "
+        ": give at most 249.9 um, or a resin at most 28.7 um thick, or openings at least "
         "163.3 um across"
     )
     narrower = balls.model_copy(update={"ball_diameter_um": 249.9})
-    require_balls_through_the_resist(narrower, 163.2, 28.8, "000:x3", "the resist")
-    require_balls_through_the_resist(balls, 163.2, 28.7, "000:x3", "the resist")
-    require_balls_through_the_resist(balls, 163.3, 28.8, "000:x3", "the resist")
+    narrower.require_through_the_resist(163.2, 28.8, "000:x3", "the resist", "balls")
+    balls.require_through_the_resist(163.2, 28.7, "000:x3", "the resist", "balls")
+    balls.require_through_the_resist(163.3, 28.8, "000:x3", "the resist", "balls")
 
 
 def test_the_most_pitch_a_refusal_gives_keeps_16_lands_in_the_unit_on_a_step():

@@ -28,7 +28,7 @@ from packline.sequences.engine import (
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.tools import ConnectedTools
 from packline.sequences.two_process_via import CLAIM_MAP, TwoProcessViaRecipe, claim_conditions
-from packline.sequences.two_process_via.recipe import Develop
+from packline.sequences.two_process_via.recipe import ConcaveLaser, Develop
 from packline.sequences.two_process_via.steps import (
     CONCAVE_LASER_STEP,
     STRESS_RELIEF_OPENING_STEP,
@@ -37,6 +37,7 @@ from packline.sequences.two_process_via.steps import (
 
 from .helpers import (
     RECIPES,
+    UV_LASER,
     commands_received,
     completed_past_validate,
     dry_etch_lasting,
@@ -207,7 +208,7 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             {
                 "second": {
                     "process": "laser",
-                    "diameter_um": "40 um",
+                    "diameter_um": "130 um",
                     "fluence_j_cm2": "3 J/cm^2",
                     "rep_rate_khz": "100 kHz",
                 }
@@ -326,6 +327,36 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "pad farthest from the wafer's centre (0.958 of its radius out), the thinnest the "
             "claim check finds: plasma CVD lays passivation.film.thickness_nm = 460 nm at the "
             "centre, thinner towards the edge: give at most 443.1 nm (claim 002:15)",
+        ),
+        (  # vias too narrow for the balls: a 300 um ball sinks 2.9 um into a 60 um via, on
+            # its rim over the 9.07 um of resin the thickest sits in once the O2 is done
+            "two-process-via.yaml",
+            {"first.diameter_um": "60 um"},
+            "terminals.ball_diameter_um = 300 um: a ball of up to 310 um (the spheres' +-10 um) "
+            "sinks 2.931 um into its 60.0 um opening of the resin over an interconnect "
+            "(first.diameter_um), 9.07 um thick: it sits on the rim, short of the metal, and its "
+            "reflow does not join it: no ball the mounter takes (at least 100 um) reaches it: "
+            "give a resin at most 2.9 um thick, or openings at least 104.5 um across (claim "
+            "002:1i)",
+        ),
+        (  # the 40 um reticle develops 36 um vias over 10.3 um of polyimide
+            "two-process-via-photo.yaml",
+            {"first.mask": "openings"},
+            "sinks 1.051 um into its 36.0 um opening of the resin over an interconnect "
+            "(first.mask openings as developed), 10.328 um thick",
+        ),
+        (  # a second laser's hole narrower than the ball needs through the resin the develop
+            # leaves under the concave portions (2.67 um in the edge bead)
+            "two-process-via-photo-laser.yaml",
+            {"second.diameter_um": "55 um"},
+            "sinks 2.459 um into its 55.0 um opening of the resin left under the concave "
+            "portions (second.diameter_um), 2.674 um thick",
+        ),
+        (  # wider balls for a 100 um via of the solder resist
+            "two-process-via-solder-resist.yaml",
+            {"first.diameter_um": "100 um"},
+            "give at most 197.6 um, or a resin at most 8.2 um thick, or openings at least 123.6 "
+            "um across (claim 002:1i)",
         ),
         (  # a bond head hotter than the flip-chip bonder's window
             "two-process-via.yaml",
@@ -871,27 +902,54 @@ async def test_a_dose_below_the_clearing_dose_driven_past_validate_bares_the_int
     assert "002:1e" in failing_claims(check)
 
 
-#: The simulated line's laser with a CO2 source (50-150 um vias), as a station's may be; the
-#: line's own is UV (10-50 um), which drills the reference recipes' 40 um vias.
-CO2_LASER = {"laser": {"source": LaserSource.CO2_10600}}
+def vias_of(diameter_um: float) -> Callable[[TwoProcessViaRecipe], TwoProcessViaRecipe]:
+    """A spoil of a two-process-via recipe whose first process is the laser (for
+    `completed_past_validate`): its concave portions `diameter_um` across."""
+
+    def spoil(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
+        assert isinstance(recipe.first, ConcaveLaser)
+        first = recipe.first.model_copy(update={"diameter_um": diameter_um})
+        return recipe.model_copy(update={"first": first})
+
+    return spoil
 
 
-def co2_refusal(diameters: str, claims: str) -> str:
-    """How a CO2 laser refuses a reference recipe's 40 um `diameters`, after its address."""
+async def test_balls_on_vias_too_narrow_driven_past_validate_fail_002_1i_on_their_rims(
+    store: RunStore,
+):
+    """60 um vias (refused by validate: a 300 um ball sinks about 3 um into one) driven
+    through the line: every via is open onto its interconnect and a ball stands on each, but
+    on its rim, over the 4.7-9.1 um of resin the vias go down through once the O2 is done;
+    the reflow joins none of them, and 002:1i fails with each ball's reach to the
+    interconnect negative, most (6 um short) in the edge bead. Before the rule the 40 um
+    vias of every reference passed, their balls 1.3 um into 4.7-15.5 um of resin."""
+    check = await completed_past_validate(
+        store, "two-process-via", "two-process-via-passivated.yaml", vias_of(60.0)
+    )
+    (terminals,) = [row for row in check["conditions"] if row["claim"] == "002:1i"]
+    assert terminals["sites_passing"] == 0
+    assert terminals["margin_quantity"] == "ball's reach to the interconnect"
+    assert -6.5 < terminals["margin_worst"] < -5.5
+    assert "002:1h" not in failing_claims(check)  # the vias are open: the balls sit above
+
+
+def uv_refusal(diameters: str, claims: str) -> str:
+    """How a UV laser refuses a reference recipe's `diameters`, after its address."""
     return (
-        f": {diameters}: outside what this laser's CO2 source (10600 nm) drills, [50, 150] um: "
-        f"drill them on a laser of a UV source (355 nm), which drills [10, 50] um ({claims})"
+        f": {diameters}: outside what this laser's UV source (355 nm) drills, [10, 50] um: "
+        f"drill them on a laser of a CO2 source (9400 or 10600 nm), which drills [50, 150] um "
+        f"({claims})"
     )
 
 
 @pytest.mark.parametrize(
     ("recipe", "diameters", "claims"),
     [
-        ("two-process-via.yaml", "first.diameter_um = 40 um", "claim 002:1f"),
-        ("two-process-via-photo-laser.yaml", "second.diameter_um = 40 um", "claim 002:1h"),
+        ("two-process-via.yaml", "first.diameter_um = 130 um", "claim 002:1f"),
+        ("two-process-via-photo-laser.yaml", "second.diameter_um = 130 um", "claim 002:1h"),
         (
             "two-process-via-solder-resist.yaml",
-            "stress_relief.opening.diameter_um = 40 um, first.diameter_um = 40 um",
+            "stress_relief.opening.diameter_um = 60 um, first.diameter_um = 130 um",
             "claims 002:17, 002:1f",
         ),
     ],
@@ -900,26 +958,26 @@ def co2_refusal(diameters: str, claims: str) -> str:
 async def test_a_laser_whose_source_cannot_drill_the_vias_is_refused_as_the_run_connects(
     store: RunStore, recipe: str, diameters: str, claims: str
 ):
-    """A CO2 laser had refused the recipe's 40 um vias only at its step, after the wafer's
+    """A UV laser had refused the recipe's vias only at its step, after the wafer's
     interconnects and resin: the run is refused as it connects its tools, naming the laser,
     its source, the diameters of the laser steps the recipe has (the first process, the
     second, the stress-relieving layer's openings) and the source that drills them, with
     nothing commanded, no wafer received, nothing recorded."""
     prepared = prepare(RunRequest("two-process-via", recipe_path=str(RECIPES / recipe)))
     tools = await refused_as_it_connects(
-        store, prepared, CO2_LASER, "laser", co2_refusal(diameters, claims)
+        store, prepared, UV_LASER, "laser", uv_refusal(diameters, claims)
     )
-    assert tools["laser"].source is LaserSource.CO2_10600  # type: ignore[attr-defined]
+    assert tools["laser"].source is LaserSource.UV_355  # type: ignore[attr-defined]
 
 
 async def test_a_resume_past_the_laser_steps_asks_the_laser_nothing():
     """A resume whose wafers have had their stress relief opened and their concave portions
     lasered has no laser step left: its check asks the laser nothing (not even its source),
-    and a CO2 laser does not stop it; a first session asks it and is refused."""
+    and a UV laser does not stop it; a first session asks it and is refused."""
     solder_resist = str(RECIPES / "two-process-via-solder-resist.yaml")
     recipe = prepare(RunRequest("two-process-via", recipe_path=solder_resist)).recipe
     assert isinstance(recipe, TwoProcessViaRecipe)
-    async with lone_laser(CO2_LASER) as (line, pool):
+    async with lone_laser(UV_LASER) as (line, pool):
         asked = len(line.tools["laser"].received)
         lasered = {"W01": frozenset({STRESS_RELIEF_OPENING_STEP, CONCAVE_LASER_STEP})}
         assert await lasers_drill_the_vias(recipe, ConnectedTools(pool, lasered)) == []
@@ -927,8 +985,8 @@ async def test_a_resume_past_the_laser_steps_asks_the_laser_nothing():
         (reason,) = await lasers_drill_the_vias(recipe, ConnectedTools(pool))
         assert commands_received(line) == {}
     assert str(reason).endswith(
-        co2_refusal(
-            "stress_relief.opening.diameter_um = 40 um, first.diameter_um = 40 um",
+        uv_refusal(
+            "stress_relief.opening.diameter_um = 60 um, first.diameter_um = 130 um",
             "claims 002:17, 002:1f",
         )
     )

@@ -37,6 +37,7 @@ from packline.sim_instruments.physics.ball_mounter import (
     inspect,
     mapped_sites,
     mount_balls,
+    reach_past_the_resist_um,
     repair_balls,
     repair_sites,
     site_positions,
@@ -53,6 +54,7 @@ from packline.sim_instruments.twin import (
     new_panel,
     new_wafer,
 )
+from packline.sim_instruments.twin.parts import OpeningProcess
 from packline.sim_instruments.twin.resolution import on_map_grid
 from packline.testing import Rig, count_looks, open_rig
 
@@ -180,6 +182,36 @@ def test_balls_only_on_openings_down_to_metal():
     assert np.array_equal(wafer.balls.present, opened)
     assert counts.missing == np.count_nonzero(~opened)
     assert not wafer.balls.flux_um[~opened].any()
+
+
+def test_a_ball_in_a_front_via_joins_only_where_it_sinks_to_the_interconnect():
+    """002:1i: 300 um balls on the open vias of a 12 um resin. Where a laser drilled 130 um
+    vias through, a ball sinks 14.8 um (`ball_sag_um`), 2.8 um past the resin, and the
+    reflow joins it; where a 146 um concave portion was developed 10 um down and a 40 um hole
+    lasered through its bottom, the ball rests on the hole's rim, 10 + 1.3 um down, 0.7 um
+    short of the metal, and stays unjoined; a 60 um via sinks it 3 um only, short by 9 um."""
+    wafer = new_wafer("W1", SMALL_DIES)
+    layer, openings = wafer.add_resin(ResinKind.THERMOSET, 12.0, cure=1.0)
+    sites = wafer.geometry.site_count
+    lasered, stepped = np.arange(sites) % 3 == 0, np.arange(sites) % 3 == 1
+    narrow = ~lasered & ~stepped
+    openings.depth_um[stepped] = 10.0
+    openings.diameter_um[stepped] = 146.0
+    openings.record(OpeningProcess.DEVELOP, layer.thickness_um)
+    openings.depth_um[:] = 12.0
+    openings.diameter_um[lasered] = 130.0
+    openings.diameter_um[narrow] = 60.0
+    openings.open[:] = True
+    openings.record(OpeningProcess.LASER, layer.thickness_um, (np.flatnonzero(lasered), 130.0))
+    openings.record(OpeningProcess.LASER, layer.thickness_um, (np.flatnonzero(stepped), 40.0))
+    openings.record(OpeningProcess.LASER, layer.thickness_um, (np.flatnonzero(narrow), 60.0))
+    assert mounted(wafer, diameter_um=300, flux_um=100).missing == 0
+    reach = reach_past_the_resist_um(wafer)
+    assert reach[lasered] == pytest.approx(150 - np.sqrt(150**2 - 65**2) - 12, abs=1e-4)
+    assert reach[stepped] == pytest.approx(10 + 150 - np.sqrt(150**2 - 20**2) - 12, abs=1e-4)
+    assert reach[narrow] == pytest.approx(150 - np.sqrt(150**2 - 30**2) - 12, abs=1e-4)
+    apply_run(wafer, reflow_history(245), ReflowPhysics(), "oven", 700, LastResult.COMPLETED)
+    assert np.array_equal(wafer.balls.joined, lasered)
 
 
 def test_a_panel_takes_balls_on_its_back_only_through_the_solder_resist_openings():

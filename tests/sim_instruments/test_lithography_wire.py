@@ -19,7 +19,8 @@ COMMANDS = (
 )
 REPLIES = [
     "OK packline,LC-1,LC-1-0001,1.0",
-    "OK pads,openings,wiring-level-1,wiring-level-2,ball-lands,interconnect-lands,land-openings",
+    "OK pads,openings,terminal-vias,wiring-level-1,wiring-level-2,ball-lands,interconnect-lands,"
+    "land-openings",
     "OK",
     "OK NAME=openings FEATURE=HOLE SIZE=40.0 SPACE=60.0 PAD=0.0 LENGTH=0.0",
     "OK",
@@ -59,8 +60,8 @@ RULE_REPLIES = [
     "ERR 2 BAKE: hotplate temperature 'nan' is not a decimal number",
     "ERR 2 COAT: material 'PR-MEDIUM' is not one of PR-THIN, PR-THICK, NR-THICK, PBO-P, PI-N",
     "ERR 2 RETICLE: mask 'Openings' is not in the library "
-    "(pads, openings, wiring-level-1, wiring-level-2, ball-lands, interconnect-lands, "
-    "land-openings)",
+    "(pads, openings, terminal-vias, wiring-level-1, wiring-level-2, ball-lands, "
+    "interconnect-lands, land-openings)",
     "ERR 8 wafer W8 has no film; COAT first",
 ]
 

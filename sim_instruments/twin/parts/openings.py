@@ -29,12 +29,16 @@ class OpeningProcess(StrEnum):
 
 @dataclass
 class OpeningStage:
-    """What one process left of a layer's openings: each site's depth, and the resin left at
-    each opening's bottom (0: open onto the metal)."""
+    """What one process left of a layer's openings: each site's depth, the resin left at
+    each opening's bottom (0: open onto the metal), and how wide the process cut where it
+    deepened one (a laser's through-hole at the bottom of a wider developed concave portion
+    is narrower than it: a ball set in the via rests on the narrower rim, `Balls`' reach).
+    Empty in a twin recorded before the widths were kept: the layer's width stands for it."""
 
     process: OpeningProcess
     depth_um: np.ndarray
     left_um: np.ndarray
+    diameter_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
 @dataclass
@@ -60,17 +64,41 @@ class OpeningLayer:
         below its top (0: open)."""
         return np.where(self.open, 0.0, np.maximum(to_metal_um - self.depth_um, 0.0))
 
-    def record(self, process: OpeningProcess, to_metal_um: np.ndarray) -> None:
+    def record(
+        self,
+        process: OpeningProcess,
+        to_metal_um: np.ndarray,
+        cut: tuple[np.ndarray, float] | None = None,
+    ) -> None:
         """Note what `process` left of the openings of a layer whose metal lies `to_metal_um`
-        below its top; the same process again straight after itself (a second laser pass)
-        extends its stage."""
+        below its top, and how wide it cut: `cut`, the sites it drilled and their diameter (a
+        laser), else as wide as the openings are (a develop, or a dry etch bringing a concave
+        bottom down across its whole width). The same process again straight after itself (a
+        second laser pass) extends its stage, the widths of the sites it drilled before
+        kept."""
+        extends = bool(self.stages) and self.stages[-1].process is process
+        if cut is None:
+            diameter = self.diameter_um.copy()
+        else:
+            before = self.stages[-1].diameter_um if extends else np.zeros(0, np.float32)
+            diameter = before.copy() if before.size else self.diameter_um.copy()
+            sites, width_um = cut
+            diameter[sites] = width_um
         stage = OpeningStage(
-            process, self.depth_um.copy(), self.left_below_um(to_metal_um).astype(np.float32)
+            process,
+            self.depth_um.copy(),
+            self.left_below_um(to_metal_um).astype(np.float32),
+            diameter,
         )
-        if self.stages and self.stages[-1].process is process:
+        if extends:
             self.stages[-1] = stage
         else:
             self.stages.append(stage)
+
+    def stage_widths_um(self, stage: OpeningStage) -> np.ndarray:
+        """How wide `stage` cut at each site (the layer's width in a twin recorded before the
+        stages kept theirs)."""
+        return stage.diameter_um if stage.diameter_um.size else self.diameter_um
 
     def opened_by(self) -> np.ndarray:
         """Per site, the index in `stages` of the first process after which no resin was left
