@@ -352,7 +352,16 @@ class SolderBallRecipe(Recipe):
         return 2 * reach_um < pitch_um
 
     def require_through_the_resist(
-        self, opening_um: float, resist_um: float, claim: str, resist: str, path: str
+        self,
+        opening_um: float,
+        resist_um: float,
+        claim: str,
+        resist: str,
+        path: str,
+        *,
+        thinnest_um: float = 0.0,
+        thinner_by: str = "",
+        openings_by: Callable[[float], str] | None = None,
     ) -> None:
         """Refuse balls (the section at `path`, naming `claim`) that cannot reach the metal
         through a resin `resist_um` thick (named `resist`: a solder resist, the resin over an
@@ -360,8 +369,11 @@ class SolderBallRecipe(Recipe):
         (`ball_sag_um`, by which the simulated oven joins it), sitting on the rim above a
         thicker resin, unjoined. The largest sphere of the balls' tolerance
         (`BALL_DIAMETER_TOLERANCE_UM`) sinks the least, so it is the one judged. The refusal
-        gives the widest nominal ball that reaches, the thickest resin and the narrowest
-        opening it reaches through."""
+        gives the widest nominal ball that reaches (where the mounter takes one), the
+        thickest resin (where it is no thinner than `thinnest_um`, the least the claims let
+        the recipe thin it to, and `thinner_by` what does) and the narrowest opening it
+        reaches through, with what makes it (`openings_by` of that width: a reticle whose
+        holes develop so wide)."""
         largest_um = self.ball_diameter_um + BALL_DIAMETER_TOLERANCE_UM
 
         def reaches_the_metal(sphere_um: float, through_um: float) -> bool:
@@ -386,11 +398,14 @@ class SolderBallRecipe(Recipe):
             lambda through_um: reaches_the_metal(largest_um, through_um),
         )
         least_ball_um = tool_range("ball_mounter", "ball_diameter_um").minimum
-        balls_advice = (
-            f"give at most {widest_um:g} um, or"
-            if widest_um >= least_ball_um
-            else f"no ball the mounter takes (at least {least_ball_um:g} um) reaches it: give"
-        )
+        fits = widest_um >= least_ball_um
+        advice = [f"at most {widest_um:g} um"] if fits else []
+        if thickest_um >= thinnest_um:
+            advice.append(f"a resin at most {thickest_um:g} um thick{thinner_by}")
+        made_by = "" if openings_by is None else f" ({openings_by(narrowest_um)})"
+        advice.append(f"openings at least {narrowest_um:g} um across{made_by}")
+        least = f"at least {least_ball_um:g} um"
+        no_ball = "" if fits else f"no ball the mounter takes ({least}) reaches it: "
         raise claim_violation(
             claim,
             f"{path}.ball_diameter_um",
@@ -398,8 +413,7 @@ class SolderBallRecipe(Recipe):
             f"a ball of up to {largest_um:g} um (the spheres' +-{BALL_DIAMETER_TOLERANCE_UM:g} "
             f"um) sinks {um_text(sag_um)} um into its {opening_um:.1f} um opening of {resist}, "
             f"{um_text(resist_um)} um thick: it sits on the rim, short of the metal, and its "
-            f"reflow does not join it: {balls_advice} a resin at most {thickest_um:g} um thick, "
-            f"or openings at least {narrowest_um:g} um across",
+            f"reflow does not join it: {no_ball}give {', or '.join(advice)}",
         )
 
     def require_apart(

@@ -4,6 +4,7 @@ own constraints refused before any tool moves."""
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Annotated, ClassVar, Literal, NamedTuple, Protocol, Self
 
@@ -18,7 +19,13 @@ from packline.drivers.roles.deposition import (
     Method,
 )
 from packline.drivers.roles.laser import DEPTH_SPREAD, DrillMode, DrillRecipe
-from packline.drivers.roles.lithography import MATERIALS, RETICLES, Feature, develop_rate_um_s
+from packline.drivers.roles.lithography import (
+    MATERIALS,
+    RETICLES,
+    Feature,
+    Reticle,
+    develop_rate_um_s,
+)
 from packline.drivers.roles.oven import (
     CURED_ALPHA,
     RESIN_CURE,
@@ -616,6 +623,26 @@ class DeviceTerminals(SolderBallRecipe):
     at every hole, reflowed into a joint with it."""
 
     liquidus_claim = "002:1i"
+
+
+def _lasered_as(field: str) -> Callable[[float], str]:
+    """How a laser makes vias of a width, for a refusal: its `field`."""
+    return lambda width_um: field
+
+
+def _reticles_developing(mask: Reticle, developed_um: float, width_um: float) -> str:
+    """The hole reticles of the line's library whose holes develop at least `width_um`
+    across, as `mask`'s develop `developed_um` (its holes' size less the develop's bias), for a
+    refusal: `first.mask terminal-vias (150 um holes)`, or that the library has none."""
+    bias_um = mask.size_um - developed_um
+    wide = [
+        f"{reticle.name} ({reticle.size_um:g} um holes)"
+        for reticle in RETICLES.values()
+        if reticle.feature is Feature.HOLE and reticle.size_um - bias_um >= width_um
+    ]
+    if not wide:
+        return "no hole reticle of the library develops them"
+    return "first.mask " + " or ".join([", ".join(wide[:-1]), wide[-1]] if len(wide) > 1 else wide)
 
 
 class TwoProcessViaRecipe(Recipe):
@@ -1364,26 +1391,43 @@ class TwoProcessViaRecipe(Recipe):
         and the most resin the first process leaves under it. A ball held on a rim is never
         joined; the wafer would be held at its reflow, hours into the line."""
         terminals, first, second = self.terminals, self.first, self.second
+        openings_by: Callable[[float], str]
         if isinstance(first, ConcaveLaser):
             top_um, top_field = first.diameter_um, "first.diameter_um"
+            openings_by = _lasered_as("first.diameter_um")
         else:
             top_um = min(site.cd_um for site in self._developed(first))
             top_field = f"first.mask {first.mask} as developed"
+            openings_by = functools.partial(_reticles_developing, RETICLES[first.mask], top_um)
+        deepest_um = self.deepest_via_um()
+        # a longer dry etch thins the resin over every interconnect alike, as far as 002:1e
+        # lets it take the thinnest: the deepest via no shallower than the spread between
+        # them (the edge bead, the interconnects' heights) over that cover; nothing else
+        # thins it once the first process has made its portions
+        thinnest_um, thinner_by = math.inf, ""
+        if isinstance(second, DryEtch):
+            spread_um = deepest_um - (self.thinnest_cover_um()[0] - self._dry_etched_um(second))
+            thinnest_um = spread_um + MIN_COVER_UM
+            thinner_by = " over the interconnects (a longer dry etch: second.plasma.steps)"
         terminals.require_through_the_resist(
             top_um,
-            self.deepest_via_um(),
+            deepest_um,
             "002:1i",
             f"the resin over an interconnect ({top_field})",
             "terminals",
+            thinnest_um=thinnest_um,
+            thinner_by=thinner_by,
+            openings_by=openings_by,
         )
         if isinstance(second, LaserDrill) and second.diameter_um < top_um:
-            left_um = self.resin_at_the_bottoms_um()[0]
             terminals.require_through_the_resist(
                 second.diameter_um,
-                left_um,
+                self.resin_at_the_bottoms_um()[0],
                 "002:1i",
                 "the resin left under the concave portions (second.diameter_um)",
                 "terminals",
+                thinnest_um=math.inf,
+                openings_by=_lasered_as("second.diameter_um"),
             )
         return self
 
@@ -1399,9 +1443,15 @@ class TwoProcessViaRecipe(Recipe):
         else:
             deepest = max(site.cover_um for site in self._developed(first))
         if isinstance(second, DryEtch):
-            o2 = second.plasma.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
-            deepest -= 0.0 if o2 is None else o2.removed
+            deepest -= self._dry_etched_um(second)
         return max(deepest, 0.0)
+
+    @staticmethod
+    def _dry_etched_um(second: DryEtch) -> float:
+        """What the dry etch's O2 takes off the resin's top (0 without an O2 step, which its
+        own check refuses)."""
+        o2 = second.plasma.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
+        return 0.0 if o2 is None else o2.removed
 
     @recipe_check
     def _second_differs_from_first(self) -> Self:

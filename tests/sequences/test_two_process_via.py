@@ -336,14 +336,18 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "sinks 2.931 um into its 60.0 um opening of the resin over an interconnect "
             "(first.diameter_um), 9.07 um thick: it sits on the rim, short of the metal, and its "
             "reflow does not join it: no ball the mounter takes (at least 100 um) reaches it: "
-            "give a resin at most 2.9 um thick, or openings at least 104.5 um across (claim "
-            "002:1i)",
+            "give openings at least 104.5 um across (first.diameter_um) (claim 002:1i)",
         ),
-        (  # the 40 um reticle develops 36 um vias over 10.3 um of polyimide
+        (  # the 40 um reticle develops 36 um vias over 10.3 um of polyimide: the refusal
+            # names the reticles whose holes develop wide enough
             "two-process-via-photo.yaml",
             {"first.mask": "openings"},
             "sinks 1.051 um into its 36.0 um opening of the resin over an interconnect "
-            "(first.mask openings as developed), 10.328 um thick",
+            "(first.mask openings as developed), 10.328 um thick: it sits on the rim, short of "
+            "the metal, and its reflow does not join it: no ball the mounter takes (at least 100 "
+            "um) reaches it: give openings at least 111.3 um across (first.mask terminal-vias "
+            "(150 um holes), ball-lands (400 um holes) or land-openings (150 um holes)) (claim "
+            "002:1i)",
         ),
         (  # a second laser's hole narrower than the ball needs through the resin the develop
             # leaves under the concave portions (2.67 um in the edge bead)
@@ -352,11 +356,13 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "sinks 2.459 um into its 55.0 um opening of the resin left under the concave "
             "portions (second.diameter_um), 2.674 um thick",
         ),
-        (  # wider balls for a 100 um via of the solder resist
+        (  # a 100 um via of the solder resist: narrower balls, a longer dry etch (as far as
+            # 002:1e lets it thin the resin) or wider vias
             "two-process-via-solder-resist.yaml",
             {"first.diameter_um": "100 um"},
-            "give at most 197.6 um, or a resin at most 8.2 um thick, or openings at least 123.6 "
-            "um across (claim 002:1i)",
+            "give at most 197.6 um, or a resin at most 8.2 um thick over the interconnects (a "
+            "longer dry etch: second.plasma.steps), or openings at least 123.6 um across "
+            "(first.diameter_um) (claim 002:1i)",
         ),
         (  # a bond head hotter than the flip-chip bonder's window
             "two-process-via.yaml",
