@@ -149,13 +149,6 @@ class Condition:
         checked, passing = self.judge(workpiece)
         return int(checked.sum()), int((checked & passing).sum())
 
-    def outcome(self, workpiece: Workpiece) -> tuple[np.ndarray, np.ndarray, float | None]:
-        """The sites checked and passing on one wafer, and the margin quantity's worst
-        checked site (None without a margin or a checked site)."""
-        checked, passing = self.judge(workpiece)
-        worst = None if self.margin is None else self.margin.worst(workpiece, checked)
-        return checked, passing, worst
-
     def judge(self, workpiece: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         """The sites checked and passing on one wafer (`evaluate`, its arrays' shapes
         checked)."""
