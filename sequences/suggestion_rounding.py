@@ -4,13 +4,14 @@ A refusal that offers a value (the most a recipe may give, the least it must) pr
 fewer figures than it was worked out to; the figures printed are what a user types back. So a
 least is rounded up and a most down, and where the test it is suggested for still refuses the
 rounded value (a value worked out in closed form lands on a step, the floats of the two sums
-falling either side), a step further. Every method's recipe checks use these.
+falling either side), a step further. Every method's recipe checks use these, and list the
+choices a refusal offers as one phrase (`either`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 
 def rounded_up(value: float, decimals: int) -> float:
@@ -47,3 +48,9 @@ def least_that_passes(value: float, decimals: int, passes: Callable[[float], boo
     of `most_that_passes`)."""
     least = rounded_up(value, decimals)
     return least if passes(least) else rounded_up(math.nextafter(least, math.inf), decimals)
+
+
+def either(choices: Sequence[object]) -> str:
+    """`choices` as a refusal offers them, the last after `or`: `5 or 10`, `2, 3, 4 or 6`."""
+    words = [str(choice) for choice in choices]
+    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)

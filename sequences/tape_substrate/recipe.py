@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated, Self
 
@@ -113,7 +113,7 @@ from ..sprout_bump_csp import (
     require_a_resin_that_stays,
     require_reticle_of,
 )
-from ..suggestion_rounding import least_that_passes, most_that_passes
+from ..suggestion_rounding import either, least_that_passes, most_that_passes
 from ..two_process_via.recipe import held_profile, require_cured
 from .incoming import (
     DIE_WAFER_PREFIX,
@@ -671,7 +671,7 @@ class MetalSubstrate(Recipe):
         a land as wide as the island): a narrower `min_land_um` where the etch through leaves
         a land, a wider island (what the resist develops from its reticle's lands), a thinner
         plate that an etch keeping `min_land_um` goes through (at least `THINNEST_PLATE_UM`),
-        as `_either` offers them."""
+        as `either` offers them."""
         kept = f" (at most {most_s} s)" if most_s > 0 else ""
         at = f"{self.etch.temperature_c:g} degC"
         options = []
@@ -688,7 +688,7 @@ class MetalSubstrate(Recipe):
             options.append(f"thickness_um at most {thickest_um} um")
         return (
             f"no etch at {at} goes through the plate ({least_s} s) and keeps it{kept}: give "
-            f"{_either(options)}"
+            f"{either(options)}"
         )
 
     def narrowest_land_um(self) -> float:
@@ -783,12 +783,6 @@ def require_balls_in_their_openings(
         f"{opening_um:.1f} um solder resist openings ({um_text(radius_um)} um from the "
         f"centre): some sit on the resist beside them: {advice}",
     )
-
-
-def _either(choices: Sequence[object]) -> str:
-    """`choices` as a refusal offers them, the last after `or`: `5 or 10`, `2, 3, 4 or 6`."""
-    words = [str(choice) for choice in choices]
-    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
 class TapeSubstrateRecipe(Recipe):
@@ -1517,10 +1511,10 @@ class TapeSubstrateRecipe(Recipe):
             )
         whole = [n for n in (lot - left, lot - left + levels) if 0 < n <= MAX_LOT]
         dividing = [n for n in range(LEAST_LEVELS, MOST_LEVELS + 1) if lot % n == 0]
-        fewer = f" or stack.levels = {_either(dividing)}" if dividing else ""
+        fewer = f" or stack.levels = {either(dividing)}" if dividing else ""
         return (
             f"stack.levels = {levels}: {short} claim 000:x2 hours into the line: give a lot "
-            f"of {_either(whole)} (a multiple of {levels} makes whole stacks only){fewer}"
+            f"of {either(whole)} (a multiple of {levels} makes whole stacks only){fewer}"
         )
 
     def balls_claim(self) -> str:

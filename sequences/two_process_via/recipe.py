@@ -97,7 +97,13 @@ from ..sprout_bump_csp import (
     require_reticle_of,
 )
 from ..sprout_bump_csp.recipe import DEPOSITION_PHYSICS, LITHO_PHYSICS
-from ..suggestion_rounding import least_that_passes, most_that_passes, rounded_down, rounded_up
+from ..suggestion_rounding import (
+    either,
+    least_that_passes,
+    most_that_passes,
+    rounded_down,
+    rounded_up,
+)
 from ..wafers import BOARD_SITES, WaferRecipe
 
 #: How far short of the metal the deepest via of a first laser at its deepest advised depth
@@ -642,7 +648,7 @@ def _reticles_developing(mask: Reticle, developed_um: float, width_um: float) ->
     ]
     if not wide:
         return "no hole reticle of the library develops them"
-    return "first.mask " + " or ".join([", ".join(wide[:-1]), wide[-1]] if len(wide) > 1 else wide)
+    return f"first.mask {either(wide)}"
 
 
 class TwoProcessViaRecipe(Recipe):
