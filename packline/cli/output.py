@@ -1,9 +1,9 @@
 """What every command shares: its exit codes, the run database, the terminal and `--json`.
 
 Every table is a `DataTable` (`packline.rendering`): tool text, reasons and ids are shown as
-written, never read as markup. `--json` output is printed as is (`print_json`). A command that
-prints a table alone (`runs`, `methods`) prints it with `show_table`, which lays it out
-without rich where it can (docs/decisions/0085).
+written, never read as markup. `--json` output is printed as is, in standard JSON
+(`print_json`). A command that prints a table alone (`runs`, `methods`) prints it with
+`show_table`, which lays it out without rich where it can (docs/decisions/0085).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from packline.json_text import json_text
 
 if TYPE_CHECKING:  # `packline --help` needs none of them
     from rich.console import Console
@@ -144,7 +146,7 @@ def terminal_width() -> int:
 
 def print_json(data: Any) -> None:
     """`--json` output: one indented JSON document."""
-    print(json.dumps(data, indent=2, default=str))
+    print(json_text(data, indent=2, default=str))
 
 
 def answer(args: argparse.Namespace, data: Any, show: Callable[[Console], None]) -> int:

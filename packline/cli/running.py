@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from packline.drivers.registry import gem_face_kinds
 from packline.heap import frozen_heap
+from packline.json_text import json_text
 from packline.sequences.engine import (
     BadInput,
     JsonLines,
@@ -424,7 +424,7 @@ async def _watched(
     report = summary_report(store, engine.run_id)
     if args.json:
         print(
-            json.dumps(
+            json_text(
                 {
                     "kind": "summary",
                     "status": status,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from packline.json_text import json_text
 from packline.sequences.engine import BadInput
 
 from .reader import TABLES, RunRecords
@@ -49,7 +50,7 @@ def export_run(
     except OSError as error:
         raise BadInput(f"export to {folder}: cannot create it ({error.strerror})") from None
     written = [folder / HEADER]
-    _write(folder / HEADER, json.dumps(records.header(), indent=2, default=str))
+    _write(folder / HEADER, json_text(records.header(), indent=2, default=str))
     for name in TABLES:
         frame = records.maps(maps_after) if name == "maps" else records.table(name)
         path = folder / f"{name}.{fmt}"

@@ -15,6 +15,7 @@ On real tools there is no twin: the sequence checks what the tools measure (`waf
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -366,6 +367,8 @@ def margin_text(condition: Mapping[str, Any]) -> str:
     if condition.get("verdict") == "fail" and not fails:
         return "-"
     unit = f" {unit}" if unit else ""  # a degree of cure has none
+    if math.isinf(worst):
+        return _unbounded_text(condition, side, f"{bound} {_figure(limit)}{unit}", fails, failing)
     distance = _figure(abs(margin) if fails else margin)
     spare = f"{distance}{unit} {failing if fails else 'to spare'}"
     # the site and the limit to the margin's decimals: the three add up
@@ -373,6 +376,20 @@ def margin_text(condition: Mapping[str, Any]) -> str:
     bounded = f"{bound} {_figure(limit, decimals=places)}{unit}"
     worst_text = _figure(worst, limit, decimals=places)  # a failing site never reads as its limit
     return f"{side} {condition['margin_quantity']} {worst_text}{unit}, {bounded}: {spare}"
+
+
+def _unbounded_text(
+    condition: Mapping[str, Any], side: str, bounded: str, fails: bool, failing: str
+) -> str:
+    """`margin_text` of an unbounded worst site: where nothing holds the quantity back at any
+    checked site ('smallest ball's reach to the interconnect: no site near the limit (at
+    least 0 um)', every ball narrower than its via, dropped onto its metal), or where it is
+    past every bound at one ('largest contact resistance unbounded, at most 50 mOhm: over',
+    a site whose metal touches nothing); its figure had read 'inf um: inf um to spare'."""
+    quantity = condition["margin_quantity"]
+    if fails:
+        return f"{side} {quantity} unbounded, {bounded}: {failing}"
+    return f"{side} {quantity}: no site near the limit ({bounded})"
 
 
 def located_margin_text(condition: Mapping[str, Any]) -> str:
@@ -383,6 +400,8 @@ def located_margin_text(condition: Mapping[str, Any]) -> str:
     text = margin_text(condition)
     workpiece = condition.get("margin_workpiece")
     if not isinstance(workpiece, str) or text == "-":  # null: None, or NaN in a data frame
+        return text
+    if condition["margin"] == math.inf:  # no site near the limit: none is the worst
         return text
     entry = condition.get("margin_entry")
     if entry is None or entry != entry:  # a wafer-level condition's (NaN: in a data frame)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from packline.json_text import json_text
 from packline.rendering import counted
 
 
@@ -49,7 +49,7 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps({k: v for k, v in asdict(self).items() if v not in (None, "", {})})
+        return json_text({k: v for k, v in asdict(self).items() if v not in (None, "", {})})
 
 
 Observer = Callable[[Event], None]

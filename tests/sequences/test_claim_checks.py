@@ -18,6 +18,7 @@ from packline.drivers.roles.deposition import Material, Method
 from packline.drivers.roles.electroplater import Metal, charge_for_thickness_c
 from packline.drivers.roles.oven import LastResult
 from packline.drivers.roles.plasma_cleaner import Gas
+from packline.json_text import json_text
 from packline.sequences import conditions
 from packline.sequences.engine import (
     Condition,
@@ -1026,6 +1027,43 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     residue = conditions.no_residue_on_tips("003:10").margin
     assert residue is not None
     assert (residue.quantity, residue.above, residue.limit) == ("residue", False, 0.1)
+
+
+def test_an_unbounded_margin_says_no_site_is_near_the_limit_and_json_writes_it_null():
+    """A trial's balls narrower than their vias (each dropped onto its metal) read 'smallest
+    ball's reach to the interconnect inf um, at least 0 um: inf um to spare (W01 pad 0)', and
+    `show --json` wrote `Infinity`, which a strict JSON reader refuses."""
+    from packline.sim_instruments.twin import WaferSpec, new_wafer
+
+    wafers = {"W01": new_wafer("W01", WaferSpec(diameter_mm=100))}
+
+    def every(w):
+        return np.ones(w.geometry.site_count, bool)
+
+    def unbounded(w):
+        return np.full(w.geometry.site_count, np.inf)
+
+    reach = Condition(
+        "002:1i", "a terminal reaching every interconnect", lambda w: (every(w), every(w)),
+        Margin("ball's reach to the interconnect", "um", unbounded, 0.0),
+    )  # fmt: skip
+    (result,) = check_claims([reach], wafers)
+    row = result.to_dict()
+    assert (result.verdict, row["margin_worst"], row["margin"]) == ("pass", np.inf, np.inf)
+    text = "smallest ball's reach to the interconnect: no site near the limit (at least 0 um)"
+    assert margin_text(row) == text
+    assert located_margin_text(row) == text  # no site is the worst: none is named
+    assert json.loads(json_text(row))["margin_worst"] is None
+    # past every bound: a site whose metal touches nothing has no finite resistance
+    contact = Condition(
+        "003:7.3", "a contact at every site", lambda w: (every(w), ~every(w)),
+        Margin("contact resistance", "mOhm", unbounded, 50.0, above=False),
+    )  # fmt: skip
+    (failed,) = check_claims([contact], wafers)
+    assert failed.verdict == "fail"
+    assert located_margin_text(failed.to_dict()) == (
+        "largest contact resistance unbounded, at most 50 mOhm: over (W01 pad 0)"
+    )
 
 
 def test_a_failing_rows_margin_is_the_part_that_failed_never_one_to_spare():
