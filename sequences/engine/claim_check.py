@@ -65,11 +65,6 @@ class Margin:
     above: bool = True
     strict: bool = False
 
-    def worst(self, workpiece: Workpiece, checked: np.ndarray) -> float | None:
-        """The worst value over the checked sites of one wafer (None: nothing checked)."""
-        site = self.worst_site(workpiece, checked)
-        return None if site is None else site.value
-
     def worst_site(self, workpiece: Workpiece, checked: np.ndarray) -> WorstSite | None:
         """The worst checked site of one wafer, and where it is (None: nothing checked)."""
         import numpy as np

@@ -1552,7 +1552,7 @@ def test_the_claim_check_judges_a_layer_as_it_is_not_as_the_xrf_rounds_it(
     for condition in layered:
         checked, passing = condition.evaluate(wafer)
         assert bool(passing[checked].all()) is passes, condition.claim
-        assert condition.margin.worst(wafer, checked) == pytest.approx(layer_um)
+        assert condition.margin.worst_site(wafer, checked).value == pytest.approx(layer_um)
 
 
 @pytest.mark.parametrize(

@@ -289,7 +289,7 @@ def test_001_13_judges_the_resin_sealing_layer_alone():
     wafer.add_resin(ResinKind.THERMOSET, 47.9)
     wafer.add_resin(ResinKind.SOLDER_RESIST, 14.6)
     assert not condition.evaluate(wafer)[1].any()
-    assert condition.margin.worst(wafer, every) == pytest.approx(47.9)
+    assert condition.margin.worst_site(wafer, every).value == pytest.approx(47.9)
     wafer.add_resin(ResinKind.THERMOSET, 40.0)  # an upper level's sheet
     assert not condition.evaluate(wafer)[1].any()
     below = TwinStore().get("W01")
@@ -308,10 +308,10 @@ def test_resin_is_cured_only_when_every_layer_reached_the_cure():
     margin = conditions.resin_cured("002:1g", at="cure resin").margin
     assert margin is not None
     every = np.ones(wafer.geometry.site_count, bool)
-    assert margin.worst(wafer, every) == pytest.approx(0.95)
+    assert margin.worst_site(wafer, every).value == pytest.approx(0.95)
     wafer.add_resin(ResinKind.SOLDER_RESIST, 10.0, cure=0.66)  # under-cured, as at 120 degC
     assert not cured(wafer)[1].any()
-    assert margin.worst(wafer, every) == pytest.approx(0.66)  # the least cured layer
+    assert margin.worst_site(wafer, every).value == pytest.approx(0.66)  # the least cured layer
     row = {"margin_quantity": margin.quantity, "margin_unit": margin.unit, "margin_above": 1,
            "margin_worst": 0.66, "margin": 0.66 - margin.limit,
            "margin_limit": margin.limit}  # fmt: skip
@@ -393,13 +393,14 @@ def test_a_passivation_is_opened_over_every_pad_through_its_resist_mask():
     assert sin.openings is not None
     assert np.allclose(sin.openings.diameter_um, 80.0)
     assert sin.openings.stages[-1].process is OpeningProcess.DRY_ETCH
-    assert 480 <= opened.margin.worst(good, np.ones(good.geometry.site_count, bool)) < 500
+    every = np.ones(good.geometry.site_count, bool)
+    assert 480 <= opened.margin.worst_site(good, every).value < 500
     contact = joined.margin
     assert contact is not None
     assert (contact.quantity, contact.unit, contact.above, contact.limit) == (
         "contact", "mOhm", False, 20.0,
     )  # fmt: skip
-    assert 0 < contact.worst(good, np.ones(good.geometry.site_count, bool)) <= 20.0
+    assert 0 < contact.worst_site(good, every).value <= 20.0
     short = _passivated(60)
     (sin, _) = short.films.layers
     assert sin.openings is not None
@@ -468,7 +469,7 @@ def test_a_joint_under_every_ball_only_after_a_reflow_above_the_liquidus(peak_c,
     assert checked.sum() == 4
     assert bool((checked & passing).sum() == 4) is holds
     assert joints.margin is not None
-    worst = joints.margin.worst(wafer, checked)
+    worst = joints.margin.worst_site(wafer, checked).value
     assert worst is not None
     assert (joints.margin.distance(worst) >= 0) is holds  # the margin reads as the verdict
 
@@ -490,7 +491,7 @@ def test_the_core_stays_solid_only_under_a_layer_reflowed_below_the_cores_liquid
         assert checked.all()
         assert condition.margin is not None
         # the oven's peak, against each bound
-        assert condition.margin.worst(wafer, checked) == pytest.approx(peak_c, abs=0.5)
+        assert condition.margin.worst_site(wafer, checked).value == pytest.approx(peak_c, abs=0.5)
         verdicts.append(bool(passing.all()))
     # the layer melts above 183 degC, the core stays solid up to its 302
     assert verdicts == [peak_c > 183, peak_c <= 302]
@@ -945,7 +946,8 @@ def test_the_plated_wiring_predicate_holds_after_a_good_plating_and_fails_after_
     assert good.films.layers[-1].thickness_um.mean() == pytest.approx(9.8, rel=1e-3)
     margin = conditions.wiring_plated_at_least("001:8", 10.0).margin
     assert margin is not None
-    assert margin.worst(good, checked) == pytest.approx(10.0, rel=1e-3)  # seed and plating
+    # seed and plating
+    assert margin.worst_site(good, checked).value == pytest.approx(10.0, rel=1e-3)
     assert not wiring(plated(charge_c / 2, charge_c / 2 / (2.0 * area_cm2 / 100)))[1].any()
     burnt = plated(charge_c, charge_c / (6.0 * area_cm2 / 100))
     assert burnt.films.layers[-1].quality == "burnt"
@@ -1244,7 +1246,7 @@ def test_the_two_process_predicates_tell_a_via_opened_by_a_second_process_from_a
     left = conditions.concave_portions_with_resin_below("002:1f").margin
     assert left is not None
     every = np.ones(good.geometry.site_count, bool)
-    assert left.worst(good, every) == pytest.approx(2.0)  # 10 um of resin, 8 um lasered
+    assert left.worst_site(good, every).value == pytest.approx(2.0)  # 10 um of resin, 8 um lasered
     assert not second(good)[1].any()  # not open yet
     expose_to_plasma(good, Gas.O2, 1000.0, 180.0, PlasmaPhysics(), 180_000.0)  # 3 um of O2 etch
     assert concave(good)[1].all()

@@ -48,7 +48,7 @@ def test_the_claim_check_compares_the_film_with_its_limit_in_float64():
     thickness = condition.margin.value(wafer)
     assert thickness.dtype == np.float64
     every = np.ones(wafer.geometry.site_count, bool)
-    worst = condition.margin.worst(wafer, every)
+    worst = condition.margin.worst_site(wafer, every).value
     assert worst is not None
     assert condition.margin.fails(worst)
     assert not (thickness >= HAIR_ABOVE_NM).all()  # the verdict's comparison agrees

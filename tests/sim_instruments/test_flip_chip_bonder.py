@@ -189,7 +189,7 @@ async def test_filler_and_terminal_against_the_hole_volume(
     assert holds(SEATED, panel)
     # the claim check's margin reads a hole that spilt as over, not held at its meniscus
     assert AT_TOP.margin is not None
-    worst = AT_TOP.margin.worst(panel, panel.geometry.hole)
+    worst = AT_TOP.margin.worst_site(panel, panel.geometry.hole).value
     assert worst == pytest.approx(100 * abs(fill_ratio - 1), abs=0.05)
     assert (AT_TOP.margin.distance(worst) >= 0) is at_top
 
