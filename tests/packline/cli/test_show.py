@@ -32,7 +32,7 @@ from packline.sequences.engine.confirmations import confirmations_asked
 from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, clock_text, event_line
-from packline.sequences.engine.report import _wait_row, in_stage_at_pause, step_labels
+from packline.sequences.engine.report import in_stage_at_pause, step_labels, tool_waits
 from packline.sim_instruments.line import SimulatedLine
 from packline.who_when import clock_time
 
@@ -394,14 +394,17 @@ def test_a_wafers_row_of_a_clear_made_while_the_run_stood_still_gives_its_time_o
     on the run clock alone, which the clear, made later, does not tell: a row of the wafer's
     timeline made while no session drove the run gives its time of day too, as `show`'s list
     of events does; one made by a session does not."""
-    held = {"id": 7, "t": 50.0, "wall": 1000.0, "session": 1, "kind": "held",
-            "data": {}, "message": "held"}  # fmt: skip
+    out = {"id": 6, "t": 45.0, "wall": 995.0, "session": 1, "kind": "tool-out-of-service",
+           "tool": "dicing_saw", "wafer_id": None, "data": {"until_cleared": True},
+           "message": "alarmed"}  # fmt: skip
+    held = {"id": 7, "t": 50.0, "wall": 1000.0, "session": 1, "kind": "held", "tool": None,
+            "wafer_id": "W02", "data": {"tool_unavailable": True, "tools": ["dicing_saw"]},
+            "message": "held"}  # fmt: skip
     cleared = {"id": 9, "t": 60.0, "wall": 5000.0, "session": 1, "kind": "tool-cleared",
-               "data": {"run_status": "held"}, "message": "by ana"}  # fmt: skip
-    rows = [
-        _wait_row(held, "held for want of a tool", "held", "held"),
-        _wait_row(cleared, "dicing_saw cleared", "by ana", "back in service"),
-    ]
+               "tool": "dicing_saw", "wafer_id": None, "message": "by ana",
+               "data": {"run_status": "held", "cleared": True}}  # fmt: skip
+    rows = tool_waits([out, held, cleared], [])["W02"]
+    assert [row["what"] for row in rows] == ["held for want of a tool", "dicing_saw cleared"]
     table = timeline([], [], [], [], rows).__rich__()
     at = [str(cell) for cell in table.columns[0].cells]
     assert at == ["0:00:50", f"0:01:00 at {clock_time(5000.0)}"]
