@@ -22,7 +22,7 @@ import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import render_status
-from packline.drivers.roles.clean_room import AMBIENT_C
+from packline.drivers.roles.clean_room import AMBIENT_C, reachable_c
 from packline.drivers.roles.flip_chip_bonder import (
     BondRecipe,
     FlipChipState,
@@ -59,6 +59,13 @@ def _alloy(word: str) -> TransferAlloy:
         if alloy.value.upper() == word.upper():
             return alloy
     raise ValueError(f"alloy {word!r} is not one of {', '.join(TransferAlloy)}")
+
+
+def _run_recipe(head_c: float, stage_c: float, force_n: float, time_s: float) -> BondRecipe:
+    """The recipe a run bonds with, as its command gives it but for a stage set below the
+    room, which holds the room (no chiller: `reachable_c`), where the run bonds and its
+    joints are heated from."""
+    return BondRecipe(head_c, reachable_c(stage_c), force_n, time_s)
 
 
 class SimFlipChipBonder(OneWaferTool):
@@ -199,7 +206,7 @@ class SimFlipChipBonder(OneWaferTool):
         match = self._fit(substrate, source, stacking)
         self.require_interlocks("BOND")
         bond = Bond(source.id, free[:count], match, self._place(substrate, units), before, level)
-        return self._start(substrate, units, BondRecipe(head_c, stage_c, force_n, time_s), bond)
+        return self._start(substrate, units, _run_recipe(head_c, stage_c, force_n, time_s), bond)
 
     def _place(self, substrate: Workpiece, units: np.ndarray) -> Placement:
         """How the vision aligns the parts (dies, frames, packages) a run puts on `units` of
@@ -258,7 +265,7 @@ class SimFlipChipBonder(OneWaferTool):
                 "BAD_BUMPS", f"the bumps of {wafer.id} carry a {bumps.layer_alloy} layer"
             )
         self.require_interlocks("XFER")
-        recipe = BondRecipe(head_c, stage_c, force_n, time_s)
+        recipe = _run_recipe(head_c, stage_c, force_n, time_s)
         transfer = SolderTransfer(alloy, film_um, recipe)
         return self._start(wafer, units, recipe, transfer=transfer)
 
@@ -284,7 +291,7 @@ class SimFlipChipBonder(OneWaferTool):
         except Misfit as misfit:
             raise HostRefused("MISFIT", f"frames on {panel.id}: {misfit}") from None
         self.require_interlocks("FRAME")
-        recipe = BondRecipe(head_c, stage_c, force_n, time_s)
+        recipe = _run_recipe(head_c, stage_c, force_n, time_s)
         frame = FrameRecipe(frame_um, column_um, protrusion_um, recipe)
         return self._start(panel, units, recipe, framing=Framing(frame, self._place(panel, units)))
 

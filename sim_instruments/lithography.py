@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from packline.clock import Clock
-from packline.drivers.roles.clean_room import AMBIENT_C
+from packline.drivers.roles.clean_room import AMBIENT_C, reachable_c
 from packline.drivers.roles.lithography import (
     MATERIALS,
     RETICLES,
@@ -231,14 +231,15 @@ class SimLithography(JobTool[_Job]):
         self._require_film(developed=False)
         self.require_interlocks("BAKE")
         now = self.clock.now()
-        total = bake_time_s(self.hotplate.at(now), temperature_c, time_s, self.physics)
-        self.hotplate.head_for(temperature_c, now)
+        reached_c = reachable_c(temperature_c)  # the room, set below it: no chiller
+        total = bake_time_s(self.hotplate.at(now), reached_c, time_s, self.physics)
+        self.hotplate.head_for(reached_c, now)
         self._start(
             _Job(
                 TrackState.BAKING,
                 now,
                 now + total,
-                temperature_c=temperature_c,
+                temperature_c=reached_c,
                 process_from_s=now + total - time_s,
             )
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from packline.clock import Clock
-from packline.drivers.roles.clean_room import AMBIENT_C
+from packline.drivers.roles.clean_room import AMBIENT_C, reachable_c
 from packline.drivers.roles.resin_coater import CoaterState, CoatResin, CoatResult, CoatStep
 from packline.drivers.specs.resin_coater import RESULT_REPLY, SPEC
 
@@ -125,6 +125,7 @@ class SimResinCoater(JobTool[_Step]):
         last = self.last
         if last is None or last[0].wafer_id != wafer.id or coated_layer(wafer) is None:
             raise HostRefused("NO_FILM", f"wafer {wafer.id} carries no film this coater coated")
+        temperature_c = reachable_c(temperature_c)  # the room, set below it: no chiller
         ramp = bake_time_s(AMBIENT_C, temperature_c, 0.0, self.physics.spin)
         total = bake_time_s(AMBIENT_C, temperature_c, time_s, self.physics.spin)
         step = _Step(

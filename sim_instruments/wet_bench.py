@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from packline.clock import Clock
-from packline.drivers.roles.clean_room import AMBIENT_C
+from packline.drivers.roles.clean_room import AMBIENT_C, reachable_c
 from packline.drivers.roles.wet_bench import BATH_TOLERANCE_C, BenchState, DipResult, Tank
 from packline.drivers.specs.wet_bench import RESULT_REPLY, SPEC
 
@@ -105,10 +105,10 @@ class SimWetBench(JobTool[_Dip]):
         return self.baths[tank].temperature.at(now)
 
     def _heat(self, bath: _Bath, now: float) -> None:
-        """Ramp the bath on from where it is: to its set temperature, or to ambient while the
-        heaters are off."""
+        """Ramp the bath on from where it is: to its set temperature (the room, set below it:
+        no chiller), or to the room while the heaters are off."""
         heating = "heater_failure" not in self.injected
-        bath.temperature.head_for(bath.set_c if heating else AMBIENT_C, now)
+        bath.temperature.head_for(reachable_c(bath.set_c) if heating else AMBIENT_C, now)
 
     def conditions_changed(self) -> None:
         """A heater came or went: every bath ramps on from where it is now."""

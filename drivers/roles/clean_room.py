@@ -13,3 +13,11 @@ tool to reach by cooling, and the start of every heating ramp a driver allows ti
 #: from it, and validate refuses an oven segment below it (a 20 degC segment had been taken,
 #: and the run waited on a load at the room until it timed out).
 AMBIENT_C = 22.0
+
+
+def reachable_c(set_c: float) -> float:
+    """Where a part with a heater and no chiller settles when set to `set_c`, degC: its set
+    point, or the room where the set point is below it (the heater off, the part at the
+    room). A tool's range may reach below the room (a bath or a stage set to 20 degC is
+    taken); what it then holds is the room."""
+    return max(set_c, AMBIENT_C)

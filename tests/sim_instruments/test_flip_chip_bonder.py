@@ -391,6 +391,22 @@ async def test_a_eutectic_layer_is_transferred_onto_high_melting_bumps(alloy, re
     assert wafer.operations()[-1] == "solder transfer"
 
 
+async def test_a_stage_set_below_the_room_holds_the_room_and_the_run_bonds_at_it():
+    """No chiller: a tester's `XFER` with the stage at 20 degC (the tool's range starts there)
+    read `STAGE=20.0` and joined at a joint worked out from 20 degC; the stage stays at the
+    22 degC room, as docs/simulated-line.md says, and the run heats the joint from there."""
+    twin = TwinStore()
+    bumped_dies(twin, "W1", material="Pb95Sn5")
+    async with bonder_on_line(twin) as (sim, bonder):
+        await bonder.load("W1")
+        assert await sim.handle("XFER 0 1 Sn63Pb37 20 230 20 10 3") == "OK 1"
+        await sim.clock.sleep(60)
+        assert "STAGE=22.0" in (await sim.handle("STAT?") or "")
+        result = await bonder.request_last_transfer()
+    assert result is not None
+    assert result.joint_max_c == pytest.approx(AMBIENT_C + 0.9 * (230 - AMBIENT_C))
+
+
 async def test_the_flat_sheet_misses_a_bump_lower_than_its_film():
     twin = TwinStore()
     wafer = bumped_dies(twin, "W1", material="Pb95Sn5")

@@ -19,6 +19,7 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused, ToolAlarm
 from packline.drivers.lithography import AsciiLithography
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.lithography import (
     RETICLES,
     CoatMaterial,
@@ -89,6 +90,18 @@ async def test_a_soft_bake_drives_the_solvent_out_and_shrinks_the_film():
     assert hot.residual_solvent_percent < 0.1 < 10.0 < cool.residual_solvent_percent
     assert hot.thickness_um < cool.thickness_um < spun.thickness_um
     assert hot.thickness_um == pytest.approx(spun.thickness_um * (1 - 0.121), rel=0.01)
+
+
+async def test_a_hotplate_set_below_the_room_bakes_at_the_room():
+    """No chiller: a bake set below the 22 degC room (the tool's range starts at 20 degC)
+    bakes at the room, where the hotplate stays, not at its set point."""
+    async with cell_on_line() as (sim, cell):
+        await cell.load("W1")
+        await cell.coat(CoatMaterial.PR_THICK, 4000)
+        assert await sim.handle("BAKE 20 30") == "OK"
+        await sim.clock.sleep(60)
+        assert "HOTPLATE=22.0" in (await sim.handle("STAT?") or "")
+        assert sim.loaded().history[-1].detail["temperature_c"] == AMBIENT_C
 
 
 @pytest.mark.parametrize("material", [CoatMaterial.PR_THICK, CoatMaterial.NR_THICK])

@@ -21,6 +21,7 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused
 from packline.drivers.resin_coater import AsciiResinCoater
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.resin_coater import CoatResin
 from packline.sequences.conditions import interconnects_covered
 from packline.sim_instruments.physics.lithography import litho_film
@@ -168,6 +169,18 @@ async def test_a_photo_resin_is_the_litho_cells_film():
     assert film.material.value == "PI-N"
     assert wafer.resins.top().kind is ResinKind.RADIATION_SENSITIVE  # type: ignore[union-attr]
     assert film.photo.solvent < 0.01
+
+
+async def test_a_bake_set_below_the_room_bakes_at_the_room():
+    """No chiller: a bake set below the 22 degC room (the tool's range starts at 20 degC)
+    bakes at the room, and the wafer's history says so."""
+    async with coater_on_line() as (sim, coater):
+        await coater.load("W1")
+        await coater.coat_resin(CoatResin.THERMOSET, 2000, 30)
+        assert await sim.handle("BAKE 20 60") == "OK"
+        await sim.clock.sleep(120)
+        await sim.handle("STAT?")
+    assert sim.twin.get("W1").history[-1].detail["temperature_c"] == AMBIENT_C
 
 
 async def test_a_bake_without_a_coat_is_refused():

@@ -275,6 +275,18 @@ async def test_a_cold_bath_refuses_the_dip():
         assert (await bench.request_tank(Tank.STRIP)).temperature_c == AMBIENT_C
 
 
+async def test_a_bath_set_below_the_room_cools_to_the_room_and_no_further():
+    """No chiller: a tester's `TEMP TI-ETCH 20` (the tool's range starts there) read
+    `TEMP=20.0` and the dip ran; the bath cools to the 22 degC room and stays, and a dip
+    into it is refused as not at its temperature."""
+    async with bench_on_line() as (sim, bench):
+        await bench.load("W1")
+        assert await sim.handle("TEMP TI-ETCH 20") == "OK"
+        await sim.clock.sleep(600)  # from 40 degC at 0.5 degC/s: at the room after 36 s
+        assert await sim.handle("TANK? TI-ETCH") == "OK TANK=TI-ETCH TEMP=22.0 SET=20.0 DIPS=0"
+        assert await sim.handle("DIP TI-ETCH 5") == ("ERR 8 TI-ETCH is at 22.0 degC, set 20.0")
+
+
 async def test_a_failed_heater_cools_the_baths_from_where_they_are():
     # The baths sit at their set temperatures for an hour; the heaters fail, and each bath
     # cools from there at its rate (0.5 degC/s) rather than as if it had cooled all along;
