@@ -325,7 +325,8 @@ class SimDicingSaw(HostLinkTool):
     # ----------------------------------------------------------------- time and physics
 
     def advance(self) -> None:
-        """Bring the saw to the clock's present time; a supply lost during motion is an alarm.
+        """Bring the saw to the clock's present time; a supply lost during motion (a cut, a
+        dressing; the spindle's air or the cover while the spindle turns) is an alarm.
 
         A fault injected since the last command counts from now: the lines finished by now
         were cut before it.
@@ -337,10 +338,11 @@ class SimDicingSaw(HostLinkTool):
             self._finish_dress()
         if "air_loss" in self.injected and self.spindle.target > 0:
             self._alarm("SPINDLE_AIR", now)
+        # the blade turns in motion as it does in a cut: an open cover stops it
+        if "cover_open" in self.injected and self.spindle.target > 0:
+            self._alarm("COVER_OPENED", now)
         if self.state in (SawState.CUTTING, SawState.DRESSING):
-            if "cover_open" in self.injected:
-                self._alarm("COVER_OPENED", now)
-            elif "water_loss" in self.injected:
+            if "water_loss" in self.injected:
                 self._alarm("WATER_FLOW", now)
             elif "vacuum_loss" in self.injected and self.state is SawState.CUTTING:
                 self._alarm("VACUUM_LOST", now)

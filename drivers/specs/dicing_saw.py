@@ -426,7 +426,11 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     alarms=(
         Alarm(code="BLADE_BROKEN", text="blade broken; spindle stopped, install a new blade"),
         Alarm(code="CUT_DEPTH", text="height check: the cut did not reach the tape"),
-        Alarm(code="COVER_OPENED", text="cover opened during motion"),
+        Alarm(
+            code="COVER_OPENED",
+            text="cover opened during motion (a cut, a dressing, the spindle turning); spindle "
+            "stopped",
+        ),
         Alarm(code="WATER_FLOW", text="cutting water flow lost during a cut"),
         Alarm(code="SPINDLE_AIR", text="spindle air pressure lost; spindle stopped"),
         Alarm(code="VACUUM_LOST", text="chuck vacuum lost: the frame is no longer held"),

@@ -21,7 +21,7 @@ from packline.drivers.errors import (
     ToolStateError,
 )
 from packline.drivers.links import ReconnectPolicy
-from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
+from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, SawState, StreetMap
 from packline.sequences.conditions import singulated_into_dies
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.physics.dicing_saw import SawPhysics, singulated_units, street_lines
@@ -276,6 +276,18 @@ async def test_each_alarm_mid_cut_and_its_reset(fault, alarm):
         assert [a.code for a in saw.alarm_history] == [alarm]
         result = await saw.dice(RECIPE)  # the cut lines again: every die is free
     assert result.singulated_units == wafer.geometry.unit_count
+
+
+async def test_the_cover_opened_while_the_spindle_turns_stops_it_with_an_alarm():
+    """A tester opened the cover of an idle saw whose spindle turned at 30,000 rpm: `ILK?`
+    said `COVER=0`, `ALM?` `NONE`, and the blade went on turning. A turning blade is motion:
+    the saw stops it and raises COVER_OPENED, as it does in a cut."""
+    async with saw_on_line() as (sim, saw):
+        await saw.start_spindle(30)
+        sim.inject_fault("cover_open")
+        status = await saw.request_status()
+        assert (status.state, status.spindle_set_krpm) == (SawState.FAULT, 0)
+        assert await sim.handle("ALM?") == "OK COVER_OPENED"
 
 
 async def test_a_reset_with_the_cause_still_there_leaves_the_interlock_open():
