@@ -28,7 +28,6 @@ from packline.drivers.specs.flip_chip_bonder import (
 from ..flip_chip_bonder import SimFlipChipBonder
 from ..twin import TwinStore
 from .host_link import HostLinkModel
-from .model import require
 
 
 def _text(word: str) -> str:
@@ -123,7 +122,6 @@ class GemFlipChipBonderModel(HostLinkModel):
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
         if name in _RUNS:
             word, event = _RUNS[name]
-            require(word, parameters, _RUN_PARAMETERS)
             sheet = []
             if name == "transfer":
                 sheet = [

@@ -30,7 +30,7 @@ from packline.drivers.specs.grinder import GAUGE_READING, SPEC, STATUS_REPLY
 
 from ..grinder import SETPOINT_ATTRIBUTES, SimGrinder
 from ..twin import TwinStore
-from .model import WATCH_STEP_S, require
+from .model import WATCH_STEP_S
 from .scpi import ScpiModel
 
 #: The gauges' status variables and their queries (the thickness too, whose `GRIN:STAT?`
@@ -119,7 +119,6 @@ class GemGrinderModel(ScpiModel):
 
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
         if name == "load":
-            require(name, parameters, _LOAD_PARAMETERS)
             side = str(parameters["side"]).upper()
             load = "wafer_reload" if parameters.get("rework") else "wafer_load"
             line = f"{command(SPEC, load).short} {quote(str(parameters['wafer_id']))},{side}"

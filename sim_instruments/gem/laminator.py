@@ -77,7 +77,6 @@ class GemLaminatorModel(GemPlcModel):
     tool: SimLaminator
     spec = SPEC
     plc_commands: ClassVar[Mapping[str, str]] = {}
-    transfer_parameters = {"load": ("wafer_id",), "unload": ()}
 
     def __init__(
         self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from packline.clock import Clock
@@ -98,6 +98,10 @@ class GemModel(ABC):
     #: (the oven's zone alarm, found at a step of its zones): its traces then wake at each
     #: sample, so that an alarm a sample finds is pushed at the sample's instant.
     looks_find_alarms: ClassVar[bool] = False
+    #: The remote command parameters (by the role's names) a host may leave out: a load
+    #: without `rework` is a plain load. Every other parameter of a command is required: a
+    #: command without one is refused HCACK 3 with CPACK 2 on it (`RemoteCommands`).
+    optional_parameters: ClassVar[frozenset[str]] = frozenset({"rework"})
 
     @abstractmethod
     def __init__(
@@ -151,15 +155,6 @@ class GemModel(ABC):
 NO_SUCH_PARAMETER = 1
 ILLEGAL_VALUE = 2
 ILLEGAL_FORMAT = 3
-
-
-def require(name: str, parameters: Mapping[str, Any], keys: Iterable[str]) -> None:
-    """`GemRefused` (HCACK 3, CPACK 2 on each) when remote command `name` came without any of
-    its parameters `keys` (by the role's names) that the tool needs: a host that leaves one out
-    is told which, and nothing runs."""
-    missing = {key: ILLEGAL_VALUE for key in keys if key not in parameters}
-    if missing:
-        raise GemRefused(3, f"{name} without {' and '.join(missing)}", missing)
 
 
 def word(key: str, value: object) -> str:

@@ -10,9 +10,9 @@ an interlock, an alarm) HCACK 2.
 
 What every PLC tool's face shares is here: the serial number and the interlocks as status
 variables (the tool's own values, unrounded by registers), the load and unload (`LOAD_WAFER`,
-`RELOAD_WAFER` as a rework, `UNLOAD_WAFER`, with the parameters `transfer_parameters` names)
-and the remote commands that are one PLC command each; a batch tool's face adds its door and
-slots (`plc_batch.py`), the face of a kind its process (`run`) and its status values
+`RELOAD_WAFER` as a rework, `UNLOAD_WAFER`, with the parameters their registers carry) and
+the remote commands that are one PLC command each; a batch tool's face adds its door and slots
+(`plc_batch.py`), the face of a kind its process (`run`) and its status values
 (`tool_status`).
 """
 
@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from packline.drivers.families.plc_map import PlcCommand, PlcSetpoint, field, registers_of
 
 from ..families.modbus_plc import ModbusPlcSimulator
-from .model import ILLEGAL_VALUE, GemRefused, SimulatedToolModel, WorkpieceProcessed, require
+from .model import ILLEGAL_VALUE, GemRefused, SimulatedToolModel, WorkpieceProcessed
 
 #: The load and unload as PLC commands, by (remote command, rework).
 _TRANSFERS = {
@@ -48,8 +48,6 @@ class GemPlcModel(SimulatedToolModel):
     tool: ModbusPlcSimulator
     #: The remote commands that are one command of the PLC, by the map's names.
     plc_commands: ClassVar[Mapping[str, str]]
-    #: The parameters of the remote commands `load` and `unload`, by the role's names.
-    transfer_parameters: ClassVar[Mapping[str, tuple[str, ...]]]
 
     def __init__(self, tool: ModbusPlcSimulator) -> None:
         super().__init__(tool)
@@ -72,8 +70,7 @@ class GemPlcModel(SimulatedToolModel):
         """The value of the kind's own status variable `name` (the tool is at the present)."""
 
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
-        if name in self.transfer_parameters:
-            require(name, parameters, self.transfer_parameters[name])
+        if name in ("load", "unload"):
             rework = name == "load" and parameters.get("rework")
             self.plc_command(_TRANSFERS[name, bool(rework)], parameters)
         elif name in self.plc_commands:
@@ -95,13 +92,12 @@ class GemPlcModel(SimulatedToolModel):
         `wafer_id`, a setpoint's), written as a Modbus host writes it: the parameters, then the
         code. A refusal of a parameter's value (`_PARAMETER_REASONS`, a text that does not fit
         its registers, a register the PLC refuses as out of range) is HCACK 3 with CPACK 2 on
-        it, as is a parameter left out."""
+        it."""
         tool = self.tool
         command = tool.spec.command_by_name[name]
         assert isinstance(command, PlcCommand)
         wire = tool.map
         carried = list(wire.carried(tool.spec, command))
-        require(name, parameters, (entry.name for entry, _ in carried))
         registers = []
         for entry, _ in carried:
             try:

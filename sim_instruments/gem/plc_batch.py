@@ -18,7 +18,6 @@ class GemBatchPlcModel(GemPlcModel):
     """The GEM face of a simulated batch tool on a Modbus PLC, driven through the PLC."""
 
     tool: BatchPlcSimulator
-    transfer_parameters = {"load": ("slot", "wafer_id"), "unload": ("slot",)}
 
     def status(self, name: str) -> Any:
         tool = self.tool

@@ -2,11 +2,12 @@
 
 The dictionary says which RCMD runs which of the model's commands and each parameter's CPNAME
 and type; the model runs it (or refuses it with `GemRefused`). An unknown RCMD is HCACK 1, a
-command while the operator holds the tool local HCACK 2, an unknown parameter or one of a
-format its dictionary cannot read HCACK 3 with its CPACK (1, 3), and nothing runs. A refusal
-of the model names each parameter at fault with its CPACK (2 for a value the tool refuses; a
-plain load of a workpiece the tool processed last is CPACK 2 on the workpiece id,
-`WorkpieceProcessed`).
+command while the operator holds the tool local HCACK 2, and a command with an unknown
+parameter, one of a format its dictionary cannot read or without a parameter the tool needs
+(any of the command's but the model's `optional_parameters`) HCACK 3 naming each with its
+CPACK (1, 3, 2), and nothing runs. A refusal of the model names each parameter at fault with
+its CPACK (2 for a value the tool refuses; a plain load of a workpiece the tool processed last
+is CPACK 2 on the workpiece id, `WorkpieceProcessed`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class RemoteCommands:
         }
         values: dict[str, Any] = {}
         refused: dict[str, int] = {}
+        given: set[str] = set()
         for row in list_of(parameter_list):
             cpname_item, value = list_of(row, 2)
             cpname = str(scalar(cpname_item))
@@ -64,10 +66,15 @@ class RemoteCommands:
                 refused[cpname] = NO_SUCH_PARAMETER
                 continue
             key, parameter = by_cpname[cpname]
+            given.add(key)
             try:
                 values[key] = parameter.variable.to_role(value)
             except ValueError:
                 refused[cpname] = ILLEGAL_FORMAT
+        optional = self._model.optional_parameters
+        for key, parameter in command.parameters.items():
+            if key not in given and key not in optional:
+                refused[parameter.name] = ILLEGAL_VALUE  # a parameter the tool needs, left out
         if refused:
             return hcack_body(3, refused), None
         try:

@@ -29,7 +29,8 @@ async def test_the_wire_bonder_names_the_stack_and_the_sites_it_refuses(secsgem_
     sites = [["SITES", U4([99999])]]
     assert await refusal(peer, "START", sites) == (3, [("SITES", 2)])  # not on the map
     assert await refusal(peer, "START", [["STACK", "many"]]) == (3, [("STACK", 3)])
-    assert await refusal(peer, "LOAD", [["WAFER", "W01"]]) == (3, [("WAFER", 1)])
+    load = [["WAFER", "W01"]]  # misspelt: WAFERID left out
+    assert await refusal(peer, "LOAD", load) == (3, [("WAFER", 1), ("WAFERID", 2)])
     assert model.tool.run is None
 
 
@@ -37,7 +38,8 @@ async def test_the_dicing_saw_names_its_spindle_speed_in_krpm(secsgem_drives) ->
     model, _, peer = await secsgem_drives("dicing_saw", TwinStore())
     assert await refusal(peer, "SPINDLE", [["SPEED_KRPM", 75.0]]) == (3, [("SPEED_KRPM", 2)])
     assert await refusal(peer, "SPINDLE", [["SPEED_KRPM", 30000.0]]) == (3, [("SPEED_KRPM", 2)])
-    assert await refusal(peer, "SPINDLE", [["SPEED", 30.0]]) == (3, [("SPEED", 1)])
+    speed = [["SPEED", 30.0]]  # the ASCII saw's name: SPEED_KRPM left out
+    assert await refusal(peer, "SPINDLE", speed) == (3, [("SPEED", 1), ("SPEED_KRPM", 2)])
     assert await refusal(peer, "BLADE", [["THICKNESS_UM", 500.0]]) == (3, [("THICKNESS_UM", 2)])
     assert await refusal(peer, "MOUNT", [["WORKPIECE", "W 1"]]) == (3, [("WORKPIECE", 2)])
     assert model.tool.spindle.target == 0
