@@ -25,11 +25,25 @@ from ..links.base import read_waiting
 from ..links.keepalive import keep_alive
 from .frames import DESELECT_STATUS, SELECT_STATUS, SType
 from .messages import SecsMessage
-from .session import ConnectMode, HsmsSession, LinkState, MessageHandler, TcpConnection
+from .session import (
+    ConnectMode,
+    HsmsSession,
+    LinkState,
+    MessageHandler,
+    TcpConnection,
+    UnrecognizedStream,
+)
 from .timers import HsmsTimers
 
 # The session's vocabulary, importable with the link as before the link was split.
-__all__ = ["ConnectMode", "HsmsLink", "HsmsTimers", "LinkState", "MessageHandler"]
+__all__ = [
+    "ConnectMode",
+    "HsmsLink",
+    "HsmsTimers",
+    "LinkState",
+    "MessageHandler",
+    "UnrecognizedStream",
+]
 
 #: The most bytes a timed-out request takes from the socket without waiting, looking for its
 #: reply: what one read of a starved event loop would have got, and some.

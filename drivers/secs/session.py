@@ -46,6 +46,12 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[SecsMessage], Awaitable[SecsMessage | None]]
 
 
+class UnrecognizedStream(Exception):
+    """What a `MessageHandler` raises for a primary message of a stream it does not know at
+    all: the link answers it S9F3 with the message's header (E5), which only the link has; a
+    reply of None is a function it does not know in a stream it does, S9F5."""
+
+
 class ConnectMode(StrEnum):
     """Who opens the TCP connection: the active side (host) or the passive one (equipment)."""
 
@@ -437,11 +443,15 @@ class HsmsSession:
         log.warning("%s at %s: %s, for no open transaction", self.tool, self.address, detail)
 
     async def _handle(self, message: SecsMessage, header: bytes, system: int) -> None:
-        """Run the handler on a primary message and send its reply (S9F5 when it has none)."""
+        """Run the handler on a primary message and send its reply (S9F5 when it has none,
+        S9F3 when it does not know the message's stream)."""
         reply: SecsMessage | None = None
+        unknown_function = 5
         if self.on_message is not None:
             try:
                 reply = await self.on_message(message)
+            except UnrecognizedStream:
+                unknown_function = 3
             except Exception:
                 log.exception(
                     "%s at %s: handler of %s failed", self.tool, self.address, message.name
@@ -450,7 +460,7 @@ class HsmsSession:
             return
         try:
             if reply is None:
-                self._send_s9(5, header)
+                self._send_s9(unknown_function, header)
             else:
                 self._send_data(reply, system, self.session_id, reply.name)
         except ToolError as error:

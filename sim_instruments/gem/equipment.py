@@ -25,7 +25,7 @@ from packline.clock import Clock, WallClock
 from packline.drivers.errors import PacklineError
 from packline.drivers.gem.dictionary import GemDictionary
 from packline.drivers.secs.data_items import format_time, parse_time
-from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
+from packline.drivers.secs.hsms import HsmsLink, HsmsTimers, UnrecognizedStream
 from packline.drivers.secs.items import A, B, Format, Item, L, item
 from packline.drivers.secs.messages import SecsMessage
 
@@ -246,6 +246,8 @@ class GemEquipment:
             return SecsMessage(message.stream, 0)
         handler = self._handlers.get(key)
         if handler is None:
+            if all(stream != message.stream for stream, _ in self._handlers):
+                raise UnrecognizedStream(message.name)  # S9F3; a function it lacks S9F5
             return None
         try:
             body = await handler(self, message.body)

@@ -17,7 +17,7 @@ from packline.drivers.errors import (
     ToolConnectionError,
     ToolTimeout,
 )
-from packline.drivers.secs.hsms import HsmsLink, HsmsTimers, LinkState
+from packline.drivers.secs.hsms import HsmsLink, HsmsTimers, LinkState, UnrecognizedStream
 from packline.drivers.secs.items import U4, A, B, L, encode
 from packline.drivers.secs.messages import SecsMessage
 from packline.testing.timing import Stopwatch
@@ -165,6 +165,21 @@ async def test_an_unhandled_request_is_answered_with_s9f5(start_equipment, host_
     host = await host_of(equipment.port)
     with pytest.raises(ProtocolError, match="S7F19: S9F5 unrecognized function from the peer"):
         await host.request(SecsMessage(7, 19, reply_expected=True))
+
+
+async def test_a_stream_the_handler_does_not_know_is_answered_with_s9f3(
+    start_equipment, host_of
+) -> None:
+    """E5: an unrecognized stream is S9F3, with the request's header, which only the link
+    has: the handler says so by raising `UnrecognizedStream`."""
+
+    async def on_message(message: SecsMessage) -> SecsMessage:
+        raise UnrecognizedStream(message.name)
+
+    equipment = await start_equipment(on_message=on_message)
+    host = await host_of(equipment.port)
+    with pytest.raises(ProtocolError, match="S99F1: S9F3 unrecognized stream from the peer"):
+        await host.request(SecsMessage(99, 1, reply_expected=True))
 
 
 async def test_a_wrong_device_id_is_answered_with_s9f1(start_equipment, host_of) -> None:

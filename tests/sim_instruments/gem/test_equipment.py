@@ -1,11 +1,12 @@
-"""The simulated GEM equipment's pushes: a host's refusal of one never costs a command its reply."""
+"""The simulated GEM equipment: a host's refusal of a push never costs a command its reply, and
+the S9 errors it answers a message it does not know with (E5)."""
 
 from __future__ import annotations
 
 import pytest
 
 from packline.drivers.equipment import ToolState
-from packline.drivers.errors import ToolAlarm
+from packline.drivers.errors import ProtocolError, ToolAlarm
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 from packline.drivers.secs.messages import SecsMessage
 
@@ -41,3 +42,16 @@ async def test_a_host_that_aborts_a_pushed_alarm_still_gets_the_commands_reply(
     assert bonder.state is ToolState.IDLE
     assert "S2F41 RESET" in bench.equipment.received
     assert "S5F1 not delivered to the host" in caplog.text
+
+
+async def test_a_stream_it_does_not_know_is_s9f3_and_a_function_it_does_not_know_s9f5(
+    bench,  # noqa: F811
+) -> None:
+    """E5: a tester's S99F1 was answered S9F5 (unrecognized function); an unrecognized stream
+    is S9F3, a function the equipment does not know in a stream it knows S9F5."""
+    bonder = await bench.driver()
+    hsms = bonder.gem.link
+    with pytest.raises(ProtocolError, match="S99F1: S9F3 unrecognized stream from the peer"):
+        await hsms.request(SecsMessage(99, 1, reply_expected=True))
+    with pytest.raises(ProtocolError, match="S1F99: S9F5 unrecognized function from the peer"):
+        await hsms.request(SecsMessage(1, 99, reply_expected=True))
