@@ -204,8 +204,9 @@ class PlcMap:
                 (
                     status,
                     STATUS_CHANGES,
-                    f"count of changes of {', '.join(self.changes_counted)}, wraps at 65536 "
-                    "(read-only)",
+                    f"counts the changes of {', '.join(self.changes_counted)} the PLC sees, "
+                    "changes between two looks once (a count, not a tally of every change: "
+                    "conventions.md), wraps at 65536 (read-only)",
                 ),
                 (
                     span(status + 1, status + 1 + self.status_registers),
