@@ -176,7 +176,10 @@ class SimFlipChipBonder(OneWaferTool):
 
     def _unload_source(self, source_id: str) -> str:
         if self.source_id != source_id:
-            raise HostRefused("NO_DIES", f"die source {self.source_id or 'none'} is loaded")
+            loaded = (
+                "no die source is" if self.source_id is None else f"die source {self.source_id} is"
+            )
+            raise HostRefused("NO_DIES", f"{loaded} loaded, not {source_id}")
         self.source_id = None
         return ""
 

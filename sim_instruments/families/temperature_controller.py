@@ -9,11 +9,12 @@ brings them to the present with `step` (the `before_access` hook), so a virtual 
 ten-minute ramp cost only the polls that watch it. An oven's zones and a plating bath's heater
 are both made of these.
 
-The wire rules are the controller family's: FC3 reads any address of the block (an address the
-map does not name reads 0); a write to an address the map does not name is exception 2
-(illegal data address); a write to a read-only register, or of a value outside a register's
-range, is exception 3 (illegal data value) and changes nothing. The simulated controller takes
-auto and standby; manual (IM 1) is refused with exception 3 (no packline driver uses it).
+The wire rules are the controller family's: FC3 reads any address of the block, 0 to the map's
+last (an address the map does not name reads 0; past the block, exception 2); a write to an
+address the map does not name is exception 2 (illegal data address); a write to a read-only
+register, or of a value outside a register's range, is exception 3 (illegal data value) and
+changes nothing. The simulated controller takes auto and standby; manual (IM 1) is refused
+with exception 3 (no packline driver uses it).
 """
 
 from __future__ import annotations

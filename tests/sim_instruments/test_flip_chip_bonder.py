@@ -407,6 +407,17 @@ async def test_a_stage_set_below_the_room_holds_the_room_and_the_run_bonds_at_it
     assert result.joint_max_c == pytest.approx(AMBIENT_C + 0.9 * (230 - AMBIENT_C))
 
 
+async def test_unloading_a_source_that_is_not_loaded_says_what_is():
+    """A tester's `SRC:UNLOAD W1` with no source loaded read `die source none is loaded`."""
+    twin = TwinStore()
+    bumped_dies(twin, "W1")
+    bumped_dies(twin, "W2")
+    sim = SimFlipChipBonder("fc", twin, VirtualClock())
+    assert await sim.handle("SRC:UNLOAD W1") == "ERR 8 no die source is loaded, not W1"
+    assert await sim.handle("SRC:LOAD W2") == "OK 88"
+    assert await sim.handle("SRC:UNLOAD W1") == "ERR 8 die source W2 is loaded, not W1"
+
+
 async def test_the_flat_sheet_misses_a_bump_lower_than_its_film():
     twin = TwinStore()
     wafer = bumped_dies(twin, "W1", material="Pb95Sn5")
