@@ -330,11 +330,15 @@ class SimulatedTool(ABC):
 
     def inject_fault(self, fault: str) -> None:
         """Make the tool suffer `fault` (one of `faults`) from now until `clear_fault`: the
-        model is first brought to now under the old conditions."""
+        model is first brought to now under the old conditions, then to now under the new
+        ones, so that what the fault does (an alarm it raises) happens as it is injected, not
+        at the host's next read (a served wire bonder's wire break had latched at the next
+        `STAT?`, 30 s of process time later)."""
         self._check_fault(fault)
         self.advance()
         self.injected.add(fault)
         self.conditions_changed()
+        self.advance()
         self.changed()
 
     def clear_fault(self, fault: str) -> None:

@@ -224,6 +224,24 @@ async def test_wire_break_stops_the_run_keeps_the_bumps_and_reset_clears_it(load
     assert bonder.alarm_history[-1].code == "WIRE_BREAK"
 
 
+async def test_a_fault_strikes_as_it_is_injected_not_at_the_hosts_next_read():
+    """A tester injected a wire break into a served bonder's run and read `STAT?` 30 s of
+    process time later: the run had gone on bumping until that read, and its alarm was
+    stamped then. The break stops the run when it is injected; a read later finds it so."""
+    sim = SimWireBonder("bonder", TwinStore(SMALL), VirtualClock())
+    for line in ("LOAD W1", "PROG AU 25 150 35 60 12", "SEL:ADD 0-783", "BUMP 1"):
+        assert (await sim.handle(line) or "").startswith("OK"), line
+    await sim.clock.sleep(60)  # heated, bumping
+    bumped = (await sim.handle("STAT?") or "").split("DONE=")[1].split()[0]
+    injected_at = sim.clock.now()
+    sim.inject_fault("wire_break")
+    await sim.clock.sleep(30)  # nobody asks
+    status = await sim.handle("STAT?") or ""
+    assert "STATE=FAULT" in status
+    assert f"DONE={bumped} " in status
+    assert sim.twin.get("W1").history[-1].time_s == injected_at
+
+
 async def test_injected_non_stick_is_nsop(loaded):
     sim, bonder = loaded
     sim.inject_fault("non_stick")
