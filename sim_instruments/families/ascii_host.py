@@ -28,7 +28,10 @@ from packline.drivers.families.ascii_host_wire import (
     COMPOUND_SEPARATOR,
     DECIMAL,
     MAX_LINE_CHARS,
+    MAX_REPLY_BYTES,
     MAX_WAIT_S,
+    REPLY_TOO_LONG,
+    ROOM_TO_CHANGE_BYTES,
     WAIT_PARAMETERS,
     HostCommand,
     HostLink,
@@ -171,31 +174,57 @@ class HostLinkTool(SimulatedTool):
     async def handle(self, line: str) -> str | None:
         """Answer one command line: exactly one reply line (the wait query's when the tool's
         state changes, `hold_status`, and none if the host gave the wait up). A compound line
-        runs its commands in order up to the first one refused, their replies joined."""
+        runs its commands in order up to the first one refused, their replies joined, within
+        `MAX_REPLY_BYTES`: a reply that would not fit, or would leave no room to refuse the
+        command after it, gives way to `REPLY_TOO_LONG`, which ends the line. Only a query's or
+        a refusal's can (nothing changed): a command that is not a query runs only while its
+        reply fits (`_answer`)."""
         self.received.append(line)
         self.advance()
         text = line.removesuffix("\r")
         # A line too long is refused whole, by `_parse`, before its commands are told apart.
         units = text.split(COMPOUND_SEPARATOR) if len(text) <= MAX_LINE_CHARS else [text]
+        too_long = self._refusal(HostRefused("UNKNOWN_COMMAND", REPLY_TOO_LONG))
         replies: list[str] = []
-        for unit in units:
+        for index, unit in enumerate(units):
+            # What the reply line (its LF aside) has left for this command's, after its `;`.
+            room = MAX_REPLY_BYTES - len("\n") - len(COMPOUND_SEPARATOR.join([*replies, ""]))
             try:
-                command, values = self._parse(unit)
-                if command.name != self.wire.wait_query:
-                    payload = self._dispatch(command.name, values)
-                    self.changed()
-                elif len(units) > 1:
-                    raise HostRefused("UNKNOWN_COMMAND", f"{command.name} stands alone on a line")
-                else:
-                    held = await self.hold_status(*values)
-                    if held is None:
-                        return None
-                    payload = held
+                reply = await self._answer(unit, alone=len(units) == 1, room=room)
+                if reply is None:
+                    return None
+                last = index == len(units) - 1
             except HostRefused as refused:
-                replies.append(f"ERR {refusal_code(self.spec, refused.name)} {refused.text}")
+                reply, last = self._refusal(refused), True
+            if len(reply) + (0 if last else len(COMPOUND_SEPARATOR + too_long)) > room:
+                reply, last = too_long, True
+            replies.append(reply)
+            if last:
                 break
-            replies.append(f"OK {payload}" if payload else "OK")
         return COMPOUND_SEPARATOR.join(replies)
+
+    async def _answer(self, unit: str, *, alone: bool, room: int) -> str | None:
+        """The reply to one command of a line (`alone` on it, or not), `HostRefused` if the
+        tool refuses it; None if it was the wait query and the host gave the wait up. A
+        command that is not a query runs only with `ROOM_TO_CHANGE_BYTES` of the `room` its
+        line's reply has left, so that its reply is sent with it."""
+        command, values = self._parse(unit)
+        if command.name == self.wire.wait_query:
+            if not alone:
+                raise HostRefused("UNKNOWN_COMMAND", f"{command.name} stands alone on a line")
+            payload = await self.hold_status(*values)
+            if payload is None:
+                return None
+        else:
+            if not command.name.endswith("?") and room < ROOM_TO_CHANGE_BYTES:
+                raise HostRefused("UNKNOWN_COMMAND", REPLY_TOO_LONG)
+            payload = self._dispatch(command.name, values)
+            self.changed()
+        return f"OK {payload}" if payload else "OK"
+
+    def _refusal(self, refused: HostRefused) -> str:
+        """The reply line refusing a command: `ERR <code> <text>`."""
+        return f"ERR {refusal_code(self.spec, refused.name)} {refused.text}"
 
     def answer(self, line: str) -> str:
         """The `OK` payload of `line` (without its line end), or `HostRefused`: a line answered

@@ -17,6 +17,7 @@ from packline.clock import VirtualClock
 from packline.drivers.families.ascii_host_wire import (
     MAX_LINE_CHARS,
     MAX_REPLY_BYTES,
+    ROOM_TO_CHANGE_BYTES,
     HostSetpoint,
     encode,
     host_commands,
@@ -461,6 +462,46 @@ async def test_the_line_limit_is_the_whole_compound_lines(client):
     units = b";".join([b"STAT?"] * (MAX_LINE_CHARS // 6 + 1))
     assert len(units) > MAX_LINE_CHARS
     assert await raw.ask(units + b"\n") == b"ERR 1 line too long\n"
+
+
+async def test_a_compound_lines_reply_fits_and_a_query_past_it_is_refused(client):
+    """The tester's line: `STAT?` 42 times (251 characters) had been answered in 3695 bytes."""
+    _, _, raw = client
+    status = (await raw.ask(STATUS)).removesuffix(b"\n")
+    reply = await raw.ask(b";".join([b"STAT?"] * 42) + b"\n")
+    assert len(reply) <= MAX_REPLY_BYTES
+    *answered, refused = reply.removesuffix(b"\n").split(b";")
+    assert refused == b"ERR 1 reply too long"
+    assert answered == [status] * len(answered)
+    # as many as fit: one more and the refusal after it would not have
+    assert len(b";".join([*answered, status, refused]) + b"\n") > MAX_REPLY_BYTES
+
+
+async def test_a_command_that_changes_the_tool_runs_only_with_room_for_its_reply(client):
+    kind, tool, raw = client
+    status = (await raw.ask(STATUS)).removesuffix(b"\n")
+    alarms = (await raw.ask(b"ALM?\n")).removesuffix(b"\n")
+    # Each reply costs its length and a `;` of what the line's reply has before its LF.
+    statuses = (MAX_REPLY_BYTES - 1 - ROOM_TO_CHANGE_BYTES) // (len(status) + 1)
+    room = MAX_REPLY_BYTES - 1 - statuses * (len(status) + 1)
+    short_of_room = (room - ROOM_TO_CHANGE_BYTES) // (len(alarms) + 1) + 1
+    padding = [b"STAT?"] * statuses + [b"ALM?"] * short_of_room
+    refused = await raw.ask(b";".join([*padding, TAKEN[kind]]) + b"\n")
+    expected = [status] * statuses + [alarms] * short_of_room + [b"ERR 1 reply too long"]
+    assert refused == b";".join(expected) + b"\n"
+    if isinstance(tool, SimWireBonder):
+        assert tool.program is None
+    else:
+        assert isinstance(tool, SimDicingSaw)
+        assert tool.spindle.target == 0.0
+    taken = await raw.ask(b";".join([*padding[:-1], TAKEN[kind]]) + b"\n")
+    assert taken.startswith(b";".join(expected[:-2]) + b";OK")
+    assert len(taken) <= MAX_REPLY_BYTES
+    if isinstance(tool, SimWireBonder):
+        assert tool.program is not None
+    else:
+        assert isinstance(tool, SimDicingSaw)
+        assert tool.spindle.target > 0.0
 
 
 def test_a_word_of_a_fixed_list_is_taken_in_any_case_an_id_keeps_its_own():
