@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tty
 from collections.abc import AsyncIterator, Callable
 
@@ -32,6 +33,7 @@ from packline.sim_instruments.families.ascii_host import HostLinkTool
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wet_bench import SimWetBench
 from packline.sim_instruments.wire_bonder import SimWireBonder
+from packline.testing.clients import socat_session
 
 #: A command every tool answers the same way whatever its state: its identity.
 IDENTITY = {"bonder": b"ID?", "saw": b"IDN?"}
@@ -400,6 +402,17 @@ async def test_a_wait_out_of_its_range_is_a_bad_argument(client, wait: bytes):
     reply = await raw.ask(b"WAIT? IDLE " + wait + b"\n")
     assert reply.startswith(b"ERR 2 ")
     assert tool.clock.now() == 0.0
+
+
+@pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+@pytest.mark.parametrize("kind", ["bonder", "saw"])
+async def test_a_held_wait_is_answered_after_the_host_closes_its_sending_side(kind):
+    """The pages' `printf … | socat -t 1 - TCP:…`: socat half-closes the connection once its
+    input ends and reads on; the wait it sent is answered, as any line before the end is."""
+    tool = make_tool(kind, "socket")
+    status = "OK " + tool.answer("STAT?")
+    assert await socat_session(tool, b"WAIT? IDLE 0.5\n") == [status]
+    assert tool.clock.now() >= 0.5  # held its time, not answered at the end of file
 
 
 # ------------------------------------------------------------------ compound lines
