@@ -327,8 +327,9 @@ class HostLinkTool(SimulatedTool):
         raise HostRefused("WRONG_STATE", f"not allowed while {phase}")
 
     def reset_alarms(self) -> str:
-        """The alarm reset (`RST`): clear the latched alarms, and a tool in `FAULT` is `IDLE`
-        again. A cause that persists shows in the interlocks and refuses what needs them."""
+        """The alarm reset (the spec's `alarm_reset`: `RST`, the wire bonder's `ALM:CLR`):
+        clear the latched alarms, and a tool in `FAULT` is `IDLE` again. A cause that persists
+        shows in the interlocks and refuses what needs them."""
         self.clear_alarms()
         states = type(self.state)
         if self.state is states["FAULT"]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import tty
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
@@ -413,6 +415,26 @@ async def test_a_held_wait_is_answered_after_the_host_closes_its_sending_side(ki
     status = "OK " + tool.answer("STAT?")
     assert await socat_session(tool, b"WAIT? IDLE 0.5\n") == [status]
     assert tool.clock.now() >= 0.5  # held its time, not answered at the end of file
+
+
+#: conventions.md's Alarms rule, which names each tool's alarm reset.
+ALARMS_RULE = re.search(
+    r"^\* \*\*Alarms\.\*\*.*?(?=^\* )",
+    (Path(__file__).parents[3] / "docs" / "protocols" / "conventions.md").read_text(),
+    re.DOTALL | re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize("kind", ["bonder", "saw"])
+async def test_the_alarm_reset_conventions_md_names_is_the_tools_own(kind):
+    """The page had named `RST` the family's reset, which the wire bonder answers `ERR 1`."""
+    assert ALARMS_RULE is not None
+    tool = make_tool(kind, "socket")
+    reset = tool.wire.alarm_reset
+    assert f"`{reset}`" in ALARMS_RULE.group()
+    tool.latch(tool.spec.alarms[0].code)
+    assert await tool.handle(reset) == "OK"
+    assert tool.alarms == []
 
 
 # ------------------------------------------------------------------ compound lines
