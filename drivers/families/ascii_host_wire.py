@@ -445,9 +445,8 @@ class HostLink:
     """What a tool's host link fixes beyond its entries (`ToolSpec.wire` of the family).
 
     The queries that every host-link tool has, the commands that clear alarms and command the
-    safe state (the family's words unless the tool has its own), and how the tool words two
-    refusals: an unknown command and a value out of range (`{label} {value} {unit} outside
-    {range}`, with or without the unit again).
+    safe state (the family's words unless the tool has its own), and how the tool words a value
+    out of range (`{label} {value} {unit} outside {range}`, with or without the unit again).
     """
 
     identity_query: str = IDENTITY_QUERY
@@ -457,7 +456,6 @@ class HostLink:
     interlock_query: str = "ILK?"
     alarm_reset: str = ALARM_RESET
     safe_state: str = SAFE_STATE
-    quote_unknown: bool = False
     unit_after_range: bool = False
     #: the preconditions one of the family's refusals answers (`HostPrecondition`)
     preconditions: tuple[HostPrecondition, ...] = ()
@@ -530,9 +528,6 @@ class HostLink:
         value = " ".join(filter(None, (f"{float(word):g}", unit)))
         text = f"{setpoint.label} {value} outside {setpoint.wire_range_text()}"
         return f"{text} {unit}" if self.unit_after_range and unit else text
-
-    def unknown_command(self, word: str) -> str:
-        return f"unknown command {word!r}" if self.quote_unknown else f"unknown command {word}"
 
 
 def encode(spec: ToolSpec[HostLink], setpoint: str, value: float) -> str:

@@ -460,7 +460,6 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     wire=HostLink(
-        quote_unknown=True,
         unit_after_range=True,
         preconditions=(
             HostPrecondition(

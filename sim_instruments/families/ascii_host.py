@@ -19,6 +19,7 @@ holding one wafer (`OneWaferTool`) and running one timed job at a time (`JobTool
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
@@ -51,6 +52,21 @@ from ..tool import SimulatedTool
 from ..twin import TwinStore, WaferAlreadyProcessed, validate_wafer_id
 
 Transport = Literal["pty", "pty-visa", "socket"]
+
+#: How a line's bytes read as text: each byte the character of its own code, so that a byte
+#: outside ASCII reaches the tool as it came (`shown_in_ascii`) and a line's characters are
+#: its bytes (the line limit counts them).
+LINE_ENCODING = "latin-1"
+#: What separates the words of a line: white space, but the two bytes outside ASCII that Python
+#: takes for it (NEL and no-break space), which are no separators on an ASCII line.
+WORD_BREAKS = re.compile(r"[^\S\x85\xa0]+")
+
+
+def shown_in_ascii(reply: str) -> str:
+    """`reply` as the tool sends it: ASCII, a character outside it (a byte of the line that
+    came, echoed in a refusal) shown as its escape, `\\xff`, so that a user sees which byte."""
+    return reply.encode("ascii", "backslashreplace").decode("ascii")
+
 
 #: A command's handler: the tool and the parsed arguments in, the `OK` payload out.
 Handler = Callable[..., str]
@@ -166,11 +182,18 @@ class HostLinkTool(SimulatedTool):
                 host=host,
                 port=port,
                 address_form="serial",
+                encoding=LINE_ENCODING,
                 max_line_bytes=limit,
                 clock=self.clock,
             )
         form: AddressForm = "visa" if self.transport == "pty-visa" else "serial"
-        return PtyToolServer(self.handle, address_form=form, max_line_bytes=limit, clock=self.clock)
+        return PtyToolServer(
+            self.handle,
+            address_form=form,
+            encoding=LINE_ENCODING,
+            max_line_bytes=limit,
+            clock=self.clock,
+        )
 
     async def handle(self, line: str) -> str | None:
         """Answer one command line: exactly one reply line (the wait query's when the tool's
@@ -197,6 +220,7 @@ class HostLinkTool(SimulatedTool):
                 last = index == len(units) - 1
             except HostRefused as refused:
                 reply, last = self._refusal(refused), True
+            reply = shown_in_ascii(reply)
             if len(reply) + (0 if last else len(COMPOUND_SEPARATOR + too_long)) > room:
                 reply, last = too_long, True
             replies.append(reply)
@@ -256,7 +280,7 @@ class HostLinkTool(SimulatedTool):
         """The command of `line` and its arguments' values, once the tool's state allows it."""
         if len(line) > MAX_LINE_CHARS:
             raise HostRefused("UNKNOWN_COMMAND", "line too long")
-        words = line.split()
+        words = [word for word in WORD_BREAKS.split(line) if word]
         if not words:
             raise HostRefused("UNKNOWN_COMMAND", "empty command")
         command = self._command(words)
@@ -282,10 +306,17 @@ class HostLinkTool(SimulatedTool):
 
     def _command(self, words: list[str]) -> HostCommand:
         by_name = self.spec.command_by_name
-        two = " ".join(words[:2]).upper()
-        command = by_name.get(two) or by_name.get(words[0].upper())
+        # Only ASCII words name commands: upper case makes ASCII of another (`DREß` is `DRESS`).
+        command = next(
+            (
+                by_name[word.upper()]
+                for word in (" ".join(words[:2]), words[0])
+                if word.isascii() and word.upper() in by_name
+            ),
+            None,
+        )
         if not isinstance(command, HostCommand):
-            raise HostRefused("UNKNOWN_COMMAND", self.wire.unknown_command(words[0]))
+            raise HostRefused("UNKNOWN_COMMAND", f"unknown command {words[0]}")
         return command
 
     def _arguments(self, command: HostCommand, arguments: list[str]) -> list[Any]:

@@ -114,6 +114,22 @@ async def test_a_line_of_the_maximum_length_is_read_whole(client):
     assert tool.received[-1].removesuffix("\r") == line.decode()
 
 
+@pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+@pytest.mark.parametrize("kind", ["bonder", "saw"])
+async def test_an_unknown_command_is_said_one_way_its_bytes_outside_ascii_escaped(kind, transport):
+    """The saw had quoted the word (`'FOO'`), the bonder not; a byte outside ASCII had come
+    back as `?`, which a user could not tell from the `?` that ends a query."""
+    tool = make_tool(kind, transport)
+    replies = await socat_session(tool, b"FOO\nSTAT\xff?\nSTAT\xa0?\nDRE\xdf\n")
+    assert replies == [
+        "ERR 1 unknown command FOO",
+        "ERR 1 unknown command STAT\\xff?",
+        "ERR 1 unknown command STAT\\xa0?",  # no word break: a byte outside ASCII, shown
+        "ERR 1 unknown command DRE\\xdf",  # not the saw's DRESS, which `ß` upper case is
+    ]
+
+
 NOT_FINITE = {
     "bonder": ["PROG AU nan 150 35 60 12", "PROG AU 25 inf 35 60 12", "PROG AU 25 150 1e1 60 12"],
     "saw": ["FEED nan", "DEPTH inf", "INDEX 1 -inf 0", "INTERVAL 1e5"],
