@@ -36,6 +36,11 @@ from ..specs.pages import replies_table, table
 MAX_LINE_CHARS = 256
 #: Longest reply line a tool sends, its LF included.
 MAX_REPLY_BYTES = 2048
+#: The text of the refusal of a compound line's command whose reply would not fit.
+REPLY_TOO_LONG = "reply too long"
+#: What a compound line's reply must have left for a command that is not a query to run: its
+#: `OK` (with at most a short payload: a count, a selection) and the refusal of one after it.
+ROOM_TO_CHANGE_BYTES = 64
 #: Joins the commands of a compound line (`ILK?;STAT?`) and their replies; no payload has one.
 COMPOUND_SEPARATOR = ";"
 #: A reply field's value when the tool has none (nothing measured): `KERF=-`.
@@ -58,6 +63,12 @@ SAFE_STATE = "STOP"
 SETUP = ("IDLE",)
 #: The `STATE` tokens in which a one-wafer tool gives its wafer back.
 UNLOAD_STATES = ("IDLE", "FAULT")
+
+#: When a tool answers its `UNKNOWN_COMMAND`, as its page's error table says.
+UNKNOWN_COMMAND_WHEN = (
+    "not a command of this page; a line too long; a compound line's command whose reply would "
+    "not fit; the wait query in a compound line"
+)
 
 #: The refusals whose meaning the family fixes; each tool declares them with its own codes.
 FAMILY_REFUSALS = (
@@ -220,7 +231,7 @@ def host_link_refusals(
         HostRefusal(
             code=1,
             name="UNKNOWN_COMMAND",
-            text="not a command of this page; a line too long; the wait query in a compound line",
+            text=UNKNOWN_COMMAND_WHEN,
         ),
         HostRefusal(code=2, name="BAD_ARGUMENT", text=bad_argument),
         HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),
@@ -434,9 +445,8 @@ class HostLink:
     """What a tool's host link fixes beyond its entries (`ToolSpec.wire` of the family).
 
     The queries that every host-link tool has, the commands that clear alarms and command the
-    safe state (the family's words unless the tool has its own), and how the tool words two
-    refusals: an unknown command and a value out of range (`{label} {value} {unit} outside
-    {range}`, with or without the unit again).
+    safe state (the family's words unless the tool has its own), and how the tool words a value
+    out of range (`{label} {value} {unit} outside {range}`, with or without the unit again).
     """
 
     identity_query: str = IDENTITY_QUERY
@@ -446,7 +456,6 @@ class HostLink:
     interlock_query: str = "ILK?"
     alarm_reset: str = ALARM_RESET
     safe_state: str = SAFE_STATE
-    quote_unknown: bool = False
     unit_after_range: bool = False
     #: the preconditions one of the family's refusals answers (`HostPrecondition`)
     preconditions: tuple[HostPrecondition, ...] = ()
@@ -519,9 +528,6 @@ class HostLink:
         value = " ".join(filter(None, (f"{float(word):g}", unit)))
         text = f"{setpoint.label} {value} outside {setpoint.wire_range_text()}"
         return f"{text} {unit}" if self.unit_after_range and unit else text
-
-    def unknown_command(self, word: str) -> str:
-        return f"unknown command {word!r}" if self.quote_unknown else f"unknown command {word}"
 
 
 def encode(spec: ToolSpec[HostLink], setpoint: str, value: float) -> str:

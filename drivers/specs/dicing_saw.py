@@ -464,7 +464,6 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     wire=HostLink(
-        quote_unknown=True,
         unit_after_range=True,
         preconditions=(
             HostPrecondition(

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..families.ascii_host_wire import (
+    UNKNOWN_COMMAND_WHEN,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -297,7 +298,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(
             code=1,
             name="UNKNOWN_COMMAND",
-            text="not a command of this page; a line too long; the wait query in a compound line",
+            text=UNKNOWN_COMMAND_WHEN,
         ),
         HostRefusal(
             code=2,

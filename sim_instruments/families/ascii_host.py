@@ -19,6 +19,7 @@ holding one wafer (`OneWaferTool`) and running one timed job at a time (`JobTool
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
@@ -28,7 +29,10 @@ from packline.drivers.families.ascii_host_wire import (
     COMPOUND_SEPARATOR,
     DECIMAL,
     MAX_LINE_CHARS,
+    MAX_REPLY_BYTES,
     MAX_WAIT_S,
+    REPLY_TOO_LONG,
+    ROOM_TO_CHANGE_BYTES,
     WAIT_PARAMETERS,
     HostCommand,
     HostLink,
@@ -42,11 +46,27 @@ from packline.drivers.families.ascii_host_wire import (
 from packline.drivers.specs.core import ToolSpec
 
 from ..servers import PtyToolServer, TextToolServer, ToolServer
+from ..servers.base import next_line
 from ..servers.text import AddressForm
 from ..tool import SimulatedTool
 from ..twin import TwinStore, WaferAlreadyProcessed, validate_wafer_id
 
 Transport = Literal["pty", "pty-visa", "socket"]
+
+#: How a line's bytes read as text: each byte the character of its own code, so that a byte
+#: outside ASCII reaches the tool as it came (`shown_in_ascii`) and a line's characters are
+#: its bytes (the line limit counts them).
+LINE_ENCODING = "latin-1"
+#: What separates the words of a line: white space, but the two bytes outside ASCII that Python
+#: takes for it (NEL and no-break space), which are no separators on an ASCII line.
+WORD_BREAKS = re.compile(r"[^\S\x85\xa0]+")
+
+
+def shown_in_ascii(reply: str) -> str:
+    """`reply` as the tool sends it: ASCII, a character outside it (a byte of the line that
+    came, echoed in a refusal) shown as its escape, `\\xff`, so that a user sees which byte."""
+    return reply.encode("ascii", "backslashreplace").decode("ascii")
+
 
 #: A command's handler: the tool and the parsed arguments in, the `OK` payload out.
 Handler = Callable[..., str]
@@ -162,40 +182,74 @@ class HostLinkTool(SimulatedTool):
                 host=host,
                 port=port,
                 address_form="serial",
+                encoding=LINE_ENCODING,
                 max_line_bytes=limit,
                 clock=self.clock,
             )
         form: AddressForm = "visa" if self.transport == "pty-visa" else "serial"
-        return PtyToolServer(self.handle, address_form=form, max_line_bytes=limit, clock=self.clock)
+        return PtyToolServer(
+            self.handle,
+            address_form=form,
+            encoding=LINE_ENCODING,
+            max_line_bytes=limit,
+            clock=self.clock,
+        )
 
     async def handle(self, line: str) -> str | None:
         """Answer one command line: exactly one reply line (the wait query's when the tool's
         state changes, `hold_status`, and none if the host gave the wait up). A compound line
-        runs its commands in order up to the first one refused, their replies joined."""
+        runs its commands in order up to the first one refused, their replies joined, within
+        `MAX_REPLY_BYTES`: a reply that would not fit, or would leave no room to refuse the
+        command after it, gives way to `REPLY_TOO_LONG`, which ends the line. Only a query's or
+        a refusal's can (nothing changed): a command that is not a query runs only while its
+        reply fits (`_answer`)."""
         self.received.append(line)
         self.advance()
         text = line.removesuffix("\r")
         # A line too long is refused whole, by `_parse`, before its commands are told apart.
         units = text.split(COMPOUND_SEPARATOR) if len(text) <= MAX_LINE_CHARS else [text]
+        too_long = self._refusal(HostRefused("UNKNOWN_COMMAND", REPLY_TOO_LONG))
         replies: list[str] = []
-        for unit in units:
+        for index, unit in enumerate(units):
+            # What the reply line (its LF aside) has left for this command's, after its `;`.
+            room = MAX_REPLY_BYTES - len("\n") - len(COMPOUND_SEPARATOR.join([*replies, ""]))
             try:
-                command, values = self._parse(unit)
-                if command.name != self.wire.wait_query:
-                    payload = self._dispatch(command.name, values)
-                    self.changed()
-                elif len(units) > 1:
-                    raise HostRefused("UNKNOWN_COMMAND", f"{command.name} stands alone on a line")
-                else:
-                    held = await self.hold_status(*values)
-                    if held is None:
-                        return None
-                    payload = held
+                reply = await self._answer(unit, alone=len(units) == 1, room=room)
+                if reply is None:
+                    return None
+                last = index == len(units) - 1
             except HostRefused as refused:
-                replies.append(f"ERR {refusal_code(self.spec, refused.name)} {refused.text}")
+                reply, last = self._refusal(refused), True
+            reply = shown_in_ascii(reply)
+            if len(reply) + (0 if last else len(COMPOUND_SEPARATOR + too_long)) > room:
+                reply, last = too_long, True
+            replies.append(reply)
+            if last:
                 break
-            replies.append(f"OK {payload}" if payload else "OK")
         return COMPOUND_SEPARATOR.join(replies)
+
+    async def _answer(self, unit: str, *, alone: bool, room: int) -> str | None:
+        """The reply to one command of a line (`alone` on it, or not), `HostRefused` if the
+        tool refuses it; None if it was the wait query and the host gave the wait up. A
+        command that is not a query runs only with `ROOM_TO_CHANGE_BYTES` of the `room` its
+        line's reply has left, so that its reply is sent with it."""
+        command, values = self._parse(unit)
+        if command.name == self.wire.wait_query:
+            if not alone:
+                raise HostRefused("UNKNOWN_COMMAND", f"{command.name} stands alone on a line")
+            payload = await self.hold_status(*values)
+            if payload is None:
+                return None
+        else:
+            if not command.name.endswith("?") and room < ROOM_TO_CHANGE_BYTES:
+                raise HostRefused("UNKNOWN_COMMAND", REPLY_TOO_LONG)
+            payload = self._dispatch(command.name, values)
+            self.changed()
+        return f"OK {payload}" if payload else "OK"
+
+    def _refusal(self, refused: HostRefused) -> str:
+        """The reply line refusing a command: `ERR <code> <text>`."""
+        return f"ERR {refusal_code(self.spec, refused.name)} {refused.text}"
 
     def answer(self, line: str) -> str:
         """The `OK` payload of `line` (without its line end), or `HostRefused`: a line answered
@@ -207,16 +261,26 @@ class HostLinkTool(SimulatedTool):
         """The wait query: the status once the tool's `STATE` is not `while_state` (at once if
         it is not when the query comes), or `wait_s` of process time have passed (`hold`);
         None if the host gave the wait up meanwhile (it sent another line, which is answered
-        at once: the safe state of a host that cancelled the wait)."""
-        if not await self.hold(lambda: self.phase() == while_state, wait_s):
-            return None
+        at once: the safe state of a host that cancelled the wait). The end of the host's
+        sending side is no such line: a host that half-closed the connection (socat once its
+        input ends) still reads, so the wait goes on and is answered."""
+        until_s = self.clock.now() + wait_s
+
+        def holding() -> bool:
+            return self.phase() == while_state
+
+        if not await self.hold(holding, wait_s):
+            if not sending_side_closed():
+                return None
+            # Nothing can come after the end of file to give the wait up: held to its end.
+            await self.hold(holding, until_s - self.clock.now(), given_up_by_next_line=False)
         return self._dispatch(self.wire.status_query, [])
 
     def _parse(self, line: str) -> tuple[HostCommand, list[Any]]:
         """The command of `line` and its arguments' values, once the tool's state allows it."""
         if len(line) > MAX_LINE_CHARS:
             raise HostRefused("UNKNOWN_COMMAND", "line too long")
-        words = line.split()
+        words = [word for word in WORD_BREAKS.split(line) if word]
         if not words:
             raise HostRefused("UNKNOWN_COMMAND", "empty command")
         command = self._command(words)
@@ -242,10 +306,17 @@ class HostLinkTool(SimulatedTool):
 
     def _command(self, words: list[str]) -> HostCommand:
         by_name = self.spec.command_by_name
-        two = " ".join(words[:2]).upper()
-        command = by_name.get(two) or by_name.get(words[0].upper())
+        # Only ASCII words name commands: upper case makes ASCII of another (`DREß` is `DRESS`).
+        command = next(
+            (
+                by_name[word.upper()]
+                for word in (" ".join(words[:2]), words[0])
+                if word.isascii() and word.upper() in by_name
+            ),
+            None,
+        )
         if not isinstance(command, HostCommand):
-            raise HostRefused("UNKNOWN_COMMAND", self.wire.unknown_command(words[0]))
+            raise HostRefused("UNKNOWN_COMMAND", f"unknown command {words[0]}")
         return command
 
     def _arguments(self, command: HostCommand, arguments: list[str]) -> list[Any]:
@@ -287,8 +358,9 @@ class HostLinkTool(SimulatedTool):
         raise HostRefused("WRONG_STATE", f"not allowed while {phase}")
 
     def reset_alarms(self) -> str:
-        """The alarm reset (`RST`): clear the latched alarms, and a tool in `FAULT` is `IDLE`
-        again. A cause that persists shows in the interlocks and refuses what needs them."""
+        """The alarm reset (the spec's `alarm_reset`: `RST`, the wire bonder's `ALM:CLR`):
+        clear the latched alarms, and a tool in `FAULT` is `IDLE` again. A cause that persists
+        shows in the interlocks and refuses what needs them."""
         self.clear_alarms()
         states = type(self.state)
         if self.state is states["FAULT"]:
@@ -316,6 +388,19 @@ class HostLinkTool(SimulatedTool):
         open_ = [n for n in self.spec.command_by_name[command].interlocks if not closed[n]]
         if open_:
             raise HostRefused("INTERLOCK_OPEN", "interlock open: " + ", ".join(open_))
+
+
+def sending_side_closed() -> bool:
+    """Whether the line after the one being answered (`next_line`) is the end of file: the
+    host closed its sending side, which is not a line that gives a held reply up."""
+    following = next_line()
+    return (
+        following is not None
+        and following.done()
+        and not following.cancelled()
+        and following.exception() is None
+        and following.result() is None
+    )
 
 
 def wafer_id(word: str) -> str:

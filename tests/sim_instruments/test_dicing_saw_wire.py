@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from packline.clock import VirtualClock
+from packline.drivers.families.ascii_host_wire import MAX_REPLY_BYTES
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.twin import TwinStore
 from packline.testing.clients import socat_session
@@ -27,7 +28,7 @@ REPLIES = [
     "OK COVER=1 WATER=1 AIR=1 VACUUM=1",
     "ERR 3 spindle speed 75000 rpm outside 20000-60000 rpm",
     "OK",
-    "ERR 1 unknown command 'JUMP'",
+    "ERR 1 unknown command JUMP",
     "OK STATE=IDLE WORK=W7 LINE=0 LINES=0 SPINDLE=0 SPINDLE_SET=0 CUTS=0 DRESSES=0",
     "OK;OK;OK;OK;OK STATE=IDLE WORK=W7 LINE=0 LINES=0 SPINDLE=0 SPINDLE_SET=0 CUTS=0 DRESSES=0",
     "OK 30.0;OK 30.0;OK 1 10.0000 0.0000",
@@ -61,6 +62,15 @@ async def test_socat_finds_the_host_link_rules_of_the_page(transport):
     sim = SimDicingSaw("saw", TwinStore(), transport=transport)
     assert await socat_session(sim, RULES) == RULE_REPLIES
     assert sim.settings.feed_mm_s == 45.5
+
+
+async def test_socat_reads_a_compound_lines_reply_within_its_2048_bytes():
+    """The tester's line, `STAT?` 42 times: 26 status replies fit, then the refusal."""
+    sim = SimDicingSaw("saw", TwinStore(), transport="socket")
+    (reply,) = await socat_session(sim, b";".join([b"STAT?"] * 42) + b"\n")
+    status = "OK STATE=IDLE WORK=- LINE=0 LINES=0 SPINDLE=0 SPINDLE_SET=0 CUTS=0 DRESSES=0"
+    assert reply == ";".join([status] * 26 + ["ERR 1 reply too long"])
+    assert len(reply) + len("\n") <= MAX_REPLY_BYTES
 
 
 async def test_socat_reads_nothing_measured_of_a_cut_that_cut_no_line():

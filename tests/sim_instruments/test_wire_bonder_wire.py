@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 
 from packline.clock import ScaledClock
 from packline.drivers.families.ascii_host import MAX_LINE_CHARS
+from packline.sim_instruments.families.ascii_host import HostRefused
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
 from packline.testing.clients import run_client, socat_session
@@ -155,3 +158,29 @@ async def test_socat_is_refused_a_load_onto_a_loaded_chuck_as_the_page_says():
         "OK", "OK", "ERR 4 wafer W02 is on the chuck",
     ]  # fmt: skip
     assert sim.wafer_id == "W02"
+
+
+#: The page's rule for a wafer id, in its command set.
+WAFER_ID_RULE = re.search(
+    r"`<wafer>` is 1-16 printable ASCII characters.*?\)\.",
+    (Path(__file__).parents[2] / "docs" / "protocols" / "wire-bonder.md").read_text(),
+    re.DOTALL,
+)
+
+
+def test_the_page_names_every_character_a_wafer_id_may_not_hold():
+    """The page had said "without spaces"; the bonder refuses a comma, a semicolon and a
+    double quote as well (`ERR 2`), and takes every other printable character."""
+    assert WAFER_ID_RULE is not None
+    rule = WAFER_ID_RULE.group()
+    named = set(re.findall(r"`(.)`", rule)) | ({" "} if "a space" in rule else set())
+    bonder = SimWireBonder("bonder", TwinStore())
+    refused: dict[str, str] = {}  # a character -> the refusal's name
+    for character in map(chr, range(ord(" "), ord("~") + 1)):
+        try:
+            bonder.answer(f"LOAD W{character}1")
+        except HostRefused as refusal:
+            refused[character] = refusal.name
+        else:
+            bonder.answer(f"UNLOAD W{character}1")
+    assert refused == dict.fromkeys(named, "BAD_ARGUMENT")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import tty
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +20,7 @@ from packline.clock import VirtualClock
 from packline.drivers.families.ascii_host_wire import (
     MAX_LINE_CHARS,
     MAX_REPLY_BYTES,
+    ROOM_TO_CHANGE_BYTES,
     HostSetpoint,
     encode,
     host_commands,
@@ -31,6 +35,7 @@ from packline.sim_instruments.families.ascii_host import HostLinkTool
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wet_bench import SimWetBench
 from packline.sim_instruments.wire_bonder import SimWireBonder
+from packline.testing.clients import socat_session
 
 #: A command every tool answers the same way whatever its state: its identity.
 IDENTITY = {"bonder": b"ID?", "saw": b"IDN?"}
@@ -107,6 +112,22 @@ async def test_a_line_of_the_maximum_length_is_read_whole(client):
     reply = await raw.ask(line + b"\r\n")
     assert reply.startswith(b"ERR 1 unknown command")
     assert tool.received[-1].removesuffix("\r") == line.decode()
+
+
+@pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+@pytest.mark.parametrize("kind", ["bonder", "saw"])
+async def test_an_unknown_command_is_said_one_way_its_bytes_outside_ascii_escaped(kind, transport):
+    """The saw had quoted the word (`'FOO'`), the bonder not; a byte outside ASCII had come
+    back as `?`, which a user could not tell from the `?` that ends a query."""
+    tool = make_tool(kind, transport)
+    replies = await socat_session(tool, b"FOO\nSTAT\xff?\nSTAT\xa0?\nDRE\xdf\n")
+    assert replies == [
+        "ERR 1 unknown command FOO",
+        "ERR 1 unknown command STAT\\xff?",
+        "ERR 1 unknown command STAT\\xa0?",  # no word break: a byte outside ASCII, shown
+        "ERR 1 unknown command DRE\\xdf",  # not the saw's DRESS, which `ß` upper case is
+    ]
 
 
 NOT_FINITE = {
@@ -401,6 +422,37 @@ async def test_a_wait_out_of_its_range_is_a_bad_argument(client, wait: bytes):
     assert tool.clock.now() == 0.0
 
 
+@pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+@pytest.mark.parametrize("kind", ["bonder", "saw"])
+async def test_a_held_wait_is_answered_after_the_host_closes_its_sending_side(kind):
+    """The pages' `printf … | socat -t 1 - TCP:…`: socat half-closes the connection once its
+    input ends and reads on; the wait it sent is answered, as any line before the end is."""
+    tool = make_tool(kind, "socket")
+    status = "OK " + tool.answer("STAT?")
+    assert await socat_session(tool, b"WAIT? IDLE 0.5\n") == [status]
+    assert tool.clock.now() >= 0.5  # held its time, not answered at the end of file
+
+
+#: conventions.md's Alarms rule, which names each tool's alarm reset.
+ALARMS_RULE = re.search(
+    r"^\* \*\*Alarms\.\*\*.*?(?=^\* )",
+    (Path(__file__).parents[3] / "docs" / "protocols" / "conventions.md").read_text(),
+    re.DOTALL | re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize("kind", ["bonder", "saw"])
+async def test_the_alarm_reset_conventions_md_names_is_the_tools_own(kind):
+    """The page had named `RST` the family's reset, which the wire bonder answers `ERR 1`."""
+    assert ALARMS_RULE is not None
+    tool = make_tool(kind, "socket")
+    reset = tool.wire.alarm_reset
+    assert f"`{reset}`" in ALARMS_RULE.group()
+    tool.latch(tool.spec.alarms[0].code)
+    assert await tool.handle(reset) == "OK"
+    assert tool.alarms == []
+
+
 # ------------------------------------------------------------------ compound lines
 
 #: A command of each tool that changes it, refused out of range, and one it takes at once.
@@ -461,6 +513,46 @@ async def test_the_line_limit_is_the_whole_compound_lines(client):
     units = b";".join([b"STAT?"] * (MAX_LINE_CHARS // 6 + 1))
     assert len(units) > MAX_LINE_CHARS
     assert await raw.ask(units + b"\n") == b"ERR 1 line too long\n"
+
+
+async def test_a_compound_lines_reply_fits_and_a_query_past_it_is_refused(client):
+    """The tester's line: `STAT?` 42 times (251 characters) had been answered in 3695 bytes."""
+    _, _, raw = client
+    status = (await raw.ask(STATUS)).removesuffix(b"\n")
+    reply = await raw.ask(b";".join([b"STAT?"] * 42) + b"\n")
+    assert len(reply) <= MAX_REPLY_BYTES
+    *answered, refused = reply.removesuffix(b"\n").split(b";")
+    assert refused == b"ERR 1 reply too long"
+    assert answered == [status] * len(answered)
+    # as many as fit: one more and the refusal after it would not have
+    assert len(b";".join([*answered, status, refused]) + b"\n") > MAX_REPLY_BYTES
+
+
+async def test_a_command_that_changes_the_tool_runs_only_with_room_for_its_reply(client):
+    kind, tool, raw = client
+    status = (await raw.ask(STATUS)).removesuffix(b"\n")
+    alarms = (await raw.ask(b"ALM?\n")).removesuffix(b"\n")
+    # Each reply costs its length and a `;` of what the line's reply has before its LF.
+    statuses = (MAX_REPLY_BYTES - 1 - ROOM_TO_CHANGE_BYTES) // (len(status) + 1)
+    room = MAX_REPLY_BYTES - 1 - statuses * (len(status) + 1)
+    short_of_room = (room - ROOM_TO_CHANGE_BYTES) // (len(alarms) + 1) + 1
+    padding = [b"STAT?"] * statuses + [b"ALM?"] * short_of_room
+    refused = await raw.ask(b";".join([*padding, TAKEN[kind]]) + b"\n")
+    expected = [status] * statuses + [alarms] * short_of_room + [b"ERR 1 reply too long"]
+    assert refused == b";".join(expected) + b"\n"
+    if isinstance(tool, SimWireBonder):
+        assert tool.program is None
+    else:
+        assert isinstance(tool, SimDicingSaw)
+        assert tool.spindle.target == 0.0
+    taken = await raw.ask(b";".join([*padding[:-1], TAKEN[kind]]) + b"\n")
+    assert taken.startswith(b";".join(expected[:-2]) + b";OK")
+    assert len(taken) <= MAX_REPLY_BYTES
+    if isinstance(tool, SimWireBonder):
+        assert tool.program is not None
+    else:
+        assert isinstance(tool, SimDicingSaw)
+        assert tool.spindle.target > 0.0
 
 
 def test_a_word_of_a_fixed_list_is_taken_in_any_case_an_id_keeps_its_own():
