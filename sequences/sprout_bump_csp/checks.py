@@ -35,8 +35,10 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
     stack = recipe.stack_claim()
     if stack is not None:
         checks.append(conditions.connected_through_levels(stack, len(recipe.levels())))
+    # claim 1's last step, whatever the recipe: one without `terminals` makes no product of
+    # it (a trial's stacked reference, which mounted none, had passed a check without 1d)
+    checks.append(conditions.terminals_connected("001:1d"))
     if recipe.terminals is not None:
-        checks.append(conditions.terminals_connected("001:1d"))
         checks.append(conditions.joint_under_every_ball("001:3"))
         if recipe.terminals.solder_resist is not None:
             checks.append(conditions.solder_resist_clear_of_every_ball("001:4"))

@@ -52,7 +52,11 @@ LEVELS = {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:8"}
             "sprout-bump-csp.yaml",
             {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:4", "001:8", "001:2"},
         ),
-        ("sprout-bump-csp-stacked.yaml", {"001:1a", "001:1b", "001:1c", "001:8", "001:13"}),
+        # claim 1 whole (a trial's stacked reference mounted no balls, and passed without 1d)
+        (
+            "sprout-bump-csp-stacked.yaml",
+            {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:8", "001:13"},
+        ),
         (
             "sprout-bump-csp-electroless.yaml",
             {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:4", "001:8", "001:2"},
@@ -1211,6 +1215,21 @@ def test_half_a_ball_map_over_two_levels_validates_and_the_claim_check_names_001
     assert "001:14" in check["note"]
     (chain,) = [c for c in check["conditions"] if c["claim"] == "001:14"]
     assert chain["sites_passing"] * 2 == chain["sites_checked"]
+
+
+def test_a_recipe_without_terminals_makes_no_product_of_claim_1_and_fails_001_1d(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A trial ran the stacked reference, which mounted no balls: its claim check had no 001:1d
+    row and passed, as if the wafers were a product of claim 1 (and of 001:13, which depends
+    on it). A recipe without `terminals` is valid (the wafer leaves with its wiring), and its
+    check fails claim 1's last step on every die."""
+    recipe = reference_recipe("sprout-bump-csp-stacked.yaml")
+    del recipe["terminals"]
+    check = validated_wrong_product(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert failing_claims(check) == {"001:1d"}
+    (terminals,) = [c for c in check["conditions"] if c["claim"] == "001:1d"]
+    assert terminals["sites_passing"] == 0 < terminals["sites_checked"]
 
 
 def _wiring_suggestions(text: str) -> list[dict[str, dict[str, str]]]:
