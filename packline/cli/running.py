@@ -242,7 +242,11 @@ def _injector(
     if not args.faults:
         return None
     if not simulated:
-        raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
+        raise BadInput(
+            "--fault: faults are injected into a dry run's simulated tools (--sim); on a line "
+            "`packline sim serve` serves, inject one from another terminal with `packline sim "
+            "fault TOOL FAULT --station FILE` while the run drives it"
+        )
     outline = partial(_recipe_outline, args, method, recipe, recipe_text, recipe_hash, "--fault")
     return FaultInjector(read_faults(args.faults, method, method.tools_for(recipe()), outline))
 

@@ -86,7 +86,9 @@ def test_every_wrong_fault_is_named_at_once(db, capsys):
     [
         (
             ["--fault", "pc:rf_mismatch"],
-            "--fault: faults are injected into a dry run's simulated tools",
+            "--fault: faults are injected into a dry run's simulated tools (--sim); on a line "
+            "`packline sim serve` serves, inject one from another terminal with `packline sim "
+            "fault TOOL FAULT --station FILE`",
         ),
         (
             ["--sim-option", "pc:capacity=2"],
