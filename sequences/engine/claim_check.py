@@ -239,6 +239,8 @@ def check_claims(
     # per condition, per margin of `Condition.margins`: the worst site of each wafer
     worsts: list[list[list[WorstSite]]] = [[[] for _ in c.margins] for c in conditions]
     unjudged: list[list[str]] = [[] for _ in conditions]
+    # per condition, its first failing site: where a failing row without a figure points
+    first_failing: list[WorstSite | None] = [None] * len(conditions)
     for wafer_id, wafer in workpieces.items():
         for index, condition in enumerate(conditions):
             workpiece = wafer
@@ -257,6 +259,8 @@ def check_claims(
             passing[index] += wafer_passing
             if wafer_passing < wafer_checked:
                 failing[index].append(wafer_id)
+                if first_failing[index] is None:
+                    first_failing[index] = _first_failing(workpiece.id, sites, passes)
             if not wafer_checked and not condition.nothing_is_fine:
                 unjudged[index].append(wafer_id)
             margin_worsts = [margin.worst_site(workpiece, sites) for margin in condition.margins]
@@ -271,6 +275,8 @@ def check_claims(
         ]
         if passing[index] < checked[index]:
             margin, worst = failing_part(condition.margins, lot_worsts)
+            if margin is None:  # no figure failed: the row points at the first site that did
+                worst = first_failing[index]
         else:
             margin, worst = condition.margin, lot_worsts[0] if condition.margin else None
         results.append(
@@ -291,6 +297,15 @@ def check_claims(
     return results
 
 
+def _first_failing(workpiece_id: str, sites: np.ndarray, passes: np.ndarray) -> WorstSite:
+    """The first checked site of a workpiece that fails a condition (`sites` and `passes` as
+    the condition judged them; at least one fails), as a worst site without a figure."""
+    import numpy as np
+
+    entry = int(np.flatnonzero(sites & ~passes)[0])
+    return WorstSite(math.nan, workpiece_id, entry if sites.size > 1 else None)
+
+
 def failing_part(
     margins: Sequence[Margin], worsts: Sequence[WorstSite | None]
 ) -> tuple[Margin | None, WorstSite | None]:
@@ -307,7 +322,8 @@ def failing_part(
 def margin_columns(margin: Margin | None, worst: WorstSite | None) -> dict[str, Any]:
     """A condition's margin as the records keep it: the quantity, its unit, the limit, which
     side passes, the worst site, its distance to the limit, and where it is: the workpiece
-    and its site or unit (None where there is none)."""
+    and its site or unit (None where there is none). A failing condition none of whose
+    figures failed has no margin, and where it is is its first failing site's."""
     if margin is None or worst is None:
         return {
             "margin_quantity": None if margin is None else margin.quantity,
@@ -317,8 +333,8 @@ def margin_columns(margin: Margin | None, worst: WorstSite | None) -> dict[str, 
             "margin_strict": None if margin is None else int(margin.strict),
             "margin_worst": None,
             "margin": None,
-            "margin_workpiece": None,
-            "margin_entry": None,
+            "margin_workpiece": None if worst is None else worst.workpiece,
+            "margin_entry": None if worst is None else worst.entry,
         }
     return {
         "margin_quantity": margin.quantity,
@@ -391,17 +407,29 @@ def located_margin_text(condition: Mapping[str, Any]) -> str:
     """`margin_text`, then where its worst site is: the workpiece and its site or unit as the
     report's maps number them ('... 11.4 mOhm over (W02 pad 5120)'; a wafer-level
     condition's, the wafer: '(W03)'), where the records say (schema 18, decision 0127) and
-    the phrase has a figure: what the run's summary, `show` and the report print."""
+    the phrase has a figure: what the run's summary, `show` and the report print. A failing
+    row with no figure (a yes-or-no condition, 001:14's chain from pad to ball) names the
+    first site that failed: 'first failing at W01 pad 16'."""
     text = margin_text(condition)
     workpiece = condition.get("margin_workpiece")
-    if not isinstance(workpiece, str) or text == "-":  # null: None, or NaN in a data frame
+    if not isinstance(workpiece, str):  # null: None, or NaN in a data frame
         return text
-    if condition["margin"] == math.inf:  # no site near the limit: none is the worst
+    worst = condition.get("margin_worst")
+    if worst is None or worst != worst:  # no figure (NaN: in a data frame)
+        failing = condition.get("verdict") == "fail"
+        return f"first failing at {_where(condition, workpiece)}" if failing else text
+    if text == "-" or condition["margin"] == math.inf:  # none is the worst site
         return text
+    return f"{text} ({_where(condition, workpiece)})"
+
+
+def _where(condition: Mapping[str, Any], workpiece: str) -> str:
+    """The workpiece of a recorded condition's site, and the site or unit as the maps number
+    them ('W02 pad 5120'); a wafer-level condition's, the wafer alone."""
     entry = condition.get("margin_entry")
     if entry is None or entry != entry:  # a wafer-level condition's (NaN: in a data frame)
-        return f"{text} ({workpiece})"
-    return f"{text} ({workpiece} {condition['counted']} {int(entry)})"
+        return workpiece
+    return f"{workpiece} {condition['counted']} {int(entry)}"
 
 
 def _figure(value: float, *limits: float, decimals: int = 0) -> str:

@@ -995,7 +995,9 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     # no place, nor a phrase without a figure
     assert located_margin_text({**row, "margin_entry": None}).endswith("2 um short (W01)")
     assert located_margin_text({**row, "margin_workpiece": None}) == margin_text(row)
-    assert located_margin_text({**row, "margin_worst": None}) == "-"
+    # a row without a figure: a failing one names its first failing site, a passing one none
+    assert located_margin_text({**row, "margin_worst": None}) == "first failing at W01 pad 7"
+    assert located_margin_text({**row, "margin_worst": None, "verdict": "pass"}) == "-"
     largest = {**row, "margin_above": 0, "margin_worst": 0.3, "margin": -0.2, "margin_unit": "nm",
                "margin_limit": 0.1}  # fmt: skip
     assert margin_text({**largest, "margin_quantity": "residue"}) == (
@@ -1029,6 +1031,28 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     residue = conditions.no_residue_on_tips("003:10").margin
     assert residue is not None
     assert (residue.quantity, residue.above, residue.limit) == ("residue", False, 0.1)
+
+
+def test_a_failing_condition_without_a_figure_names_its_first_failing_site():
+    """A trial's 001:14 (every pad connected to its ball, yes or no) failed on half the pads
+    with `-` for its margin and no site: the row names the first pad that failed, on the
+    first wafer that has one, as a margin names its worst (decision 0127)."""
+    from packline.sim_instruments.twin import WaferSpec, new_wafer
+
+    wafers = {w: new_wafer(w, WaferSpec(diameter_mm=100)) for w in ("W01", "W02")}
+
+    def chained(w):
+        connected = np.ones(w.geometry.site_count, bool)
+        if w.id == "W02":
+            connected[[16, 40]] = False
+        return np.ones(w.geometry.site_count, bool), connected
+
+    (result,) = check_claims([Condition("001:14", "every pad chained", chained)], wafers)
+    row = result.to_dict()
+    assert (result.verdict, row["margin_quantity"], row["margin_worst"]) == ("fail", None, None)
+    assert (row["margin_workpiece"], row["margin_entry"]) == ("W02", 16)
+    assert margin_text(row) == "-"  # the figures alone, as `diff` compares them
+    assert located_margin_text(row) == "first failing at W02 pad 16"
 
 
 def test_an_unbounded_margin_says_no_site_is_near_the_limit_and_json_writes_it_null():
