@@ -46,7 +46,6 @@ from packline.drivers.families.ascii_host_wire import (
 from packline.drivers.specs.core import ToolSpec
 
 from ..servers import PtyToolServer, TextToolServer, ToolServer
-from ..servers.base import next_line
 from ..servers.text import AddressForm
 from ..tool import SimulatedTool
 from ..twin import TwinStore, WaferAlreadyProcessed, validate_wafer_id
@@ -261,19 +260,9 @@ class HostLinkTool(SimulatedTool):
         """The wait query: the status once the tool's `STATE` is not `while_state` (at once if
         it is not when the query comes), or `wait_s` of process time have passed (`hold`);
         None if the host gave the wait up meanwhile (it sent another line, which is answered
-        at once: the safe state of a host that cancelled the wait). The end of the host's
-        sending side is no such line: a host that half-closed the connection (socat once its
-        input ends) still reads, so the wait goes on and is answered."""
-        until_s = self.clock.now() + wait_s
-
-        def holding() -> bool:
-            return self.phase() == while_state
-
-        if not await self.hold(holding, wait_s):
-            if not sending_side_closed():
-                return None
-            # Nothing can come after the end of file to give the wait up: held to its end.
-            await self.hold(holding, until_s - self.clock.now(), given_up_by_next_line=False)
+        at once: the safe state of a host that cancelled the wait)."""
+        if not await self.hold(lambda: self.phase() == while_state, wait_s):
+            return None
         return self._dispatch(self.wire.status_query, [])
 
     def _parse(self, line: str) -> tuple[HostCommand, list[Any]]:
@@ -388,19 +377,6 @@ class HostLinkTool(SimulatedTool):
         open_ = [n for n in self.spec.command_by_name[command].interlocks if not closed[n]]
         if open_:
             raise HostRefused("INTERLOCK_OPEN", "interlock open: " + ", ".join(open_))
-
-
-def sending_side_closed() -> bool:
-    """Whether the line after the one being answered (`next_line`) is the end of file: the
-    host closed its sending side, which is not a line that gives a held reply up."""
-    following = next_line()
-    return (
-        following is not None
-        and following.done()
-        and not following.cancelled()
-        and following.exception() is None
-        and following.result() is None
-    )
 
 
 def wafer_id(word: str) -> str:
