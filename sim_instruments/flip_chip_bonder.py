@@ -62,10 +62,10 @@ def _alloy(word: str) -> TransferAlloy:
 
 
 def _run_recipe(head_c: float, stage_c: float, force_n: float, time_s: float) -> BondRecipe:
-    """The recipe a run bonds with, as its command gives it but for a stage set below the
-    room, which holds the room (no chiller: `reachable_c`), where the run bonds and its
-    joints are heated from."""
-    return BondRecipe(head_c, reachable_c(stage_c), force_n, time_s)
+    """The recipe a run bonds with, as its command gives it but for a head or a stage set
+    below the room, which holds the room (heaters, no chiller: `reachable_c`): the run
+    bonds at it and heats its joints from it."""
+    return BondRecipe(reachable_c(head_c), reachable_c(stage_c), force_n, time_s)
 
 
 class SimFlipChipBonder(OneWaferTool):

@@ -173,7 +173,9 @@ class ConditionResult:
     #: the margin quantity (name, unit, limit), and its worst checked site over the lot: a
     #: failing condition's the part that failed (`failing_part`; None: no quantity did)
     margin: Margin | None = None
-    #: that worst site: its value, the workpiece and its entry (`WorstSite`)
+    #: that worst site: its value, the workpiece and its entry (`WorstSite`); of a failing
+    #: condition none of whose figures failed (`margin` None), its first failing site, with
+    #: no value (NaN)
     worst_at: WorstSite | None = None
     #: what the condition judges, and the wafers holding none of it (`Condition.judges`)
     judges: str = "site it judges"
@@ -184,8 +186,9 @@ class ConditionResult:
 
     @property
     def worst(self) -> float | None:
-        """The worst checked site's value (`worst_at`), None where there is none."""
-        return None if self.worst_at is None else self.worst_at.value
+        """The worst checked site's value (`worst_at`), None where there is none (no margin:
+        `worst_at` is then a failing site's, if any)."""
+        return None if self.worst_at is None or self.margin is None else self.worst_at.value
 
     @property
     def verdict(self) -> str:

@@ -65,11 +65,15 @@ async def test_socat_finds_the_host_link_rules_of_the_page(transport):
 
 
 async def test_socat_reads_a_compound_lines_reply_within_its_2048_bytes():
-    """The tester's line, `STAT?` 42 times: 26 status replies fit, then the refusal."""
+    """The tester's line, `STAT?` 42 times (its 3,695-byte reply had passed the limit): as
+    many status replies as leave room for the refusal within 2048 bytes, then the refusal."""
     sim = SimDicingSaw("saw", TwinStore(), transport="socket")
     (reply,) = await socat_session(sim, b";".join([b"STAT?"] * 42) + b"\n")
     status = "OK STATE=IDLE WORK=- LINE=0 LINES=0 SPINDLE=0 SPINDLE_SET=0 CUTS=0 DRESSES=0"
-    assert reply == ";".join([status] * 26 + ["ERR 1 reply too long"])
+    refusal = "ERR 1 reply too long"
+    # each reply with its `;`, then the refusal and the line's LF
+    fit = (MAX_REPLY_BYTES - len(refusal) - len("\n")) // (len(status) + len(";"))
+    assert reply == ";".join([status] * fit + [refusal])
     assert len(reply) + len("\n") <= MAX_REPLY_BYTES
 
 
