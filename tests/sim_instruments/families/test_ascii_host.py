@@ -422,18 +422,6 @@ async def test_a_wait_out_of_its_range_is_a_bad_argument(client, wait: bytes):
     assert tool.clock.now() == 0.0
 
 
-@pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
-@pytest.mark.parametrize("kind", ["bonder", "saw"])
-async def test_the_end_of_the_hosts_input_gives_a_held_wait_up(kind):
-    """`printf 'WAIT? IDLE 1\n' | socat -t 2 - TCP:...` got no reply: the end of file gives
-    the wait up as a new line does (a TCP server cannot tell a half-closed connection from a
-    closed one, and a reply held for a host gone would outlive it), as conventions.md says;
-    a wait is asked on a connection the host keeps open."""
-    tool = make_tool(kind, "socket")
-    assert await socat_session(tool, b"WAIT? IDLE 0.5\n") == []
-    assert tool.clock.now() < 0.5  # given up at the end of file, not held to its time
-
-
 #: conventions.md's Alarms rule, which names each tool's alarm reset.
 ALARMS_RULE = re.search(
     r"^\* \*\*Alarms\.\*\*.*?(?=^\* )",
