@@ -33,6 +33,7 @@ from .ascii_host_wire import (
     encode,
     host_interlocks,
     host_status,
+    is_query,
     plain,
     render_status,
 )
@@ -52,11 +53,6 @@ __all__ = [
 _REFUSAL = re.compile(r"ERR (\d+) (.+)")
 #: What ends a command on the line: the compound separator and the line ends.
 _COMMAND_ENDS = (COMPOUND_SEPARATOR, "\r", "\n")
-
-
-def _is_query(command: str) -> bool:
-    """Whether `command` only reads: its word ends in `?`."""
-    return command.split(" ", 1)[0].endswith("?")
 
 
 @dataclass
@@ -174,7 +170,7 @@ class HostLinkDriver(Equipment):
             command = f"{self.wire.wait_query} {seen.state} {plain(held_s)}"
         else:
             held_s = 0.0
-        reply = await self.link.query(command, idempotent=_is_query(command), held_s=held_s)
+        reply = await self.link.query(command, idempotent=is_query(command), held_s=held_s)
         payload = self._payload(action, command, reply)
         if seen is not None and payload:
             seen.state = parse_fields(self, action, payload).get("STATE")
@@ -203,7 +199,7 @@ class HostLinkDriver(Equipment):
             self._check_command(command)
         line = COMPOUND_SEPARATOR.join(commands)
         try:
-            reply = await self.link.query(line, idempotent=all(map(_is_query, commands)))
+            reply = await self.link.query(line, idempotent=all(map(is_query, commands)))
         except ToolError:
             if moves is not None:  # the tool may have taken it before the reply was lost
                 await self._stop_quietly()

@@ -43,6 +43,15 @@ REPLY_TOO_LONG = "reply too long"
 ROOM_TO_CHANGE_BYTES = 64
 #: Joins the commands of a compound line (`ILK?;STAT?`) and their replies; no payload has one.
 COMPOUND_SEPARATOR = ";"
+
+
+def is_query(command: str) -> bool:
+    """Whether `command` (a command of a line, with its arguments) only reads: its word ends
+    in `?`, the family's rule. A host may repeat it; a tool may refuse it for a reply that
+    does not fit and change nothing."""
+    return command.split(" ", 1)[0].endswith("?")
+
+
 #: A reply field's value when the tool has none (nothing measured): `KERF=-`.
 NO_VALUE = "-"
 

@@ -40,6 +40,7 @@ from packline.drivers.families.ascii_host_wire import (
     check_host_spec,
     host_commands,
     host_interlocks,
+    is_query,
     precondition,
     refusal_code,
 )
@@ -240,7 +241,7 @@ class HostLinkTool(SimulatedTool):
             if payload is None:
                 return None
         else:
-            if not command.name.endswith("?") and room < ROOM_TO_CHANGE_BYTES:
+            if not is_query(command.name) and room < ROOM_TO_CHANGE_BYTES:
                 raise HostRefused("UNKNOWN_COMMAND", REPLY_TOO_LONG)
             payload = self._dispatch(command.name, values)
             self.changed()

@@ -69,7 +69,7 @@ class GemWireBonderModel(HostLinkModel):
     tool: SimWireBonder
     spec = SPEC
     #: `START` without STACK bumps one stud a site, without SITES every site (`_start`).
-    optional_parameters = frozenset({"rework", "stack_count", "sites"})
+    optional_parameters = HostLinkModel.optional_parameters | {"stack_count", "sites"}
 
     def __init__(
         self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
