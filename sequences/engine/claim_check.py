@@ -185,12 +185,6 @@ class ConditionResult:
     counted: str | None = None
 
     @property
-    def worst(self) -> float | None:
-        """The worst checked site's value (`worst_at`), None where there is none (no margin:
-        `worst_at` is then a failing site's, if any)."""
-        return None if self.worst_at is None or self.margin is None else self.worst_at.value
-
-    @property
     def verdict(self) -> str:
         """pass, fail, 'nothing to check: no seed at level 0 on W01' (a wafer held nothing
         the condition judges: it did not pass there), or 'not checked' (no wafer)."""

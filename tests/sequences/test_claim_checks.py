@@ -584,7 +584,8 @@ def test_the_tips_project_by_the_bumps_own_height_not_the_layer_put_on_after():
         [conditions.resin_thinner_than_bumps("003:7.2"), conditions.tips_project("003:7.3")],
         {"W01": wafer},
     )
-    assert thinner.worst == projecting.worst == pytest.approx(1.0)  # 88 um of bump, 87 of resin
+    # 88 um of bump, 87 of resin
+    assert thinner.worst_at.value == projecting.worst_at.value == pytest.approx(1.0)
     wafer.bumps.layer_um[:] = 12.0  # the bump's own 86 um stand under the resin's 87
     assert [
         r.verdict for r in check_claims([conditions.tips_project("003:7.3")], {"W01": wafer})
@@ -631,10 +632,10 @@ def test_a_seed_etched_apart_at_a_level_without_one_has_nothing_to_check():
         {"W01": wafer},
     )
     assert empty.verdict == "nothing to check: no seed at level 0 on W01"
-    assert (empty.sites_checked, empty.worst) == (0, None)
+    assert (empty.sites_checked, empty.worst_at) == (0, None)
     assert overall([empty.verdict, seeded.verdict]) == "incomplete"
     assert seeded.verdict == "pass"
-    assert seeded.worst == pytest.approx(0.03)
+    assert seeded.worst_at.value == pytest.approx(0.03)
 
 
 def test_what_did_not_pass_names_the_violated_claims_then_those_with_nothing_to_check():
