@@ -452,9 +452,9 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         help="serve the line METHOD's dry run builds for --recipe, so that a station run of it "
         "there runs to its end: the tools the recipe drives, as it needs them (tape-substrate "
         "and two-process-via: a CO2 laser for their holes and vias, where the line's own laser "
-        "is UV), receiving its incoming "
-        "material (tape panels and their die wafers); its station is named for the method "
-        "(simulated-line-METHOD). A wrong METHOD or recipe is refused before anything is served",
+        "is UV), receiving its incoming material (tape panels and their die wafers); its "
+        "station is named for the method (simulated-line-METHOD). A wrong METHOD or recipe is "
+        "refused before anything is served",
     )
     serve.add_argument(
         "--recipe",
