@@ -45,6 +45,9 @@ PLAN_NICENESS = 10
 #: How long `recipe_outline` waits for a planning dry run (its least lot, mostly one wafer:
 #: seconds of CPU).
 PLAN_WAIT_S = 300.0
+#: How long a planning dry run killed for taking too long has to end: a SIGKILL, which the
+#: kernel acts on at once, reaped on a loaded machine.
+KILLED_PLAN_WAIT_S = 10.0
 
 
 @dataclass(frozen=True, order=True)
@@ -454,7 +457,7 @@ def recipe_outline(
             planner.wait(timeout=PLAN_WAIT_S)
         except subprocess.TimeoutExpired:
             planner.kill()
-            planner.wait(timeout=PLAN_WAIT_S)
+            planner.wait(timeout=KILLED_PLAN_WAIT_S)  # a plan given little time is reaped still
             return NoOutline(f"did its {plan_name(plan_lot)} within {PLAN_WAIT_S:g} s")
         said = (Path(workdir) / PLAN_LOG).read_text(errors="replace").strip().splitlines()
     known = _recorded_outline(db, method, recipe_hash, renamed)
