@@ -373,7 +373,9 @@ def measured_text(measurement: dict[str, Any]) -> str:
     figure to its shown digits (`figure_text`), the value to as many more as tell it from
     its limits ('7.9996 um in [8, -]', never '8 um in [8, -]: ... outside'); a value its
     records say its instrument read to a step, with it ('413 um (read in 0.5 um steps) in
-    [412.5, 413]', `steps_text`), whose limits a reader could not account for without it."""
+    [412.5, 413]', `steps_text`), whose limits a reader could not account for without it; a
+    low limit the value had to pass, not reach (its records' `low_exclusive`: a reflow's peak
+    above the liquidus), open: '244.8 degC in (220, -]' (a record without it, as before)."""
     value, unit = measurement["value"], measurement["unit"]
     low, high = measurement["low"], measurement["high"]
     text = f"{figure_text(value, low, high)} {unit}"
@@ -386,9 +388,11 @@ def measured_text(measurement: dict[str, Any]) -> str:
         high - value if high is not None else float("inf"),
     )
     bounds = ", ".join("-" if limit is None else figure_text(limit) for limit in (low, high))
-    # at a limit it had to pass (`Wafer.measure`'s `above`), a value is outside with 0 to spare
+    opening = "(" if measurement.get("low_exclusive") else "["
+    # at a limit it had to pass (`Wafer.measure`'s `above`), a value is outside with 0 to
+    # spare: as the recorder judged it (`passed`), of records before schema 19 too
     side = "to spare" if spare > 0 or (spare == 0 and measurement["passed"]) else "outside"
-    return f"{text} in [{bounds}]: {figure_text(abs(spare))} {unit} {side}"
+    return f"{text} in {opening}{bounds}]: {figure_text(abs(spare))} {unit} {side}"
 
 
 def print_wafer(

@@ -193,7 +193,10 @@ class RunRecords:
         level, `inspect bump heights #1` and `#2`, are told apart by it without a join; empty
         for a wafer's own, taken outside its steps), name, value, unit, `resolution` (the step
         its instrument read it to, in its unit: a grinder's gauge's, which its high limit
-        allows for; empty where the records do not say), limits, passed,
+        allows for; empty where the records do not say), limits: `low`, `low_exclusive` beside
+        it (1 where the value had to pass it, not reach it, as a reflow's peak its solder's
+        liquidus; 0 where it may reach it; empty without a low limit, and in runs recorded
+        before schema 19, whose limits were reached) and `high`,
         `passed` (1 or 0; empty for a value without limits, which nothing judged), `verdict`
         beside it in words (pass, fail, or recorded, as `show` reads it: `verdicts`), source
         (the tool, the twin of a dry run, or the sequence), clocks, and last `attempt`:
@@ -201,6 +204,8 @@ class RunRecords:
         empty where the wafer measured it once, `measurement_attempts`)."""
         frame = self._table("measurements")
         frame.insert(list(frame.columns).index("unit") + 1, "resolution", frame.pop("resolution"))
+        low_exclusive = frame.pop("low_exclusive").astype("Int64")
+        frame.insert(list(frame.columns).index("low") + 1, "low_exclusive", low_exclusive)
         steps = self.store.table("steps", self.run_id)
         after_step_id = list(frame.columns).index("step_id") + 1
         frame.insert(after_step_id, "step", frame["step_id"].map(step_labels(steps)))

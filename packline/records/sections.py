@@ -41,7 +41,7 @@ from packline.shown_figures import figure_text
 
 from . import figures
 from .limits import station_limits, trace_limits
-from .markup import escape, slot, table, wall_time
+from .markup import cell, escape, slot, table, wall_time
 from .reader import RunRecords
 from .tooltime import (
     E10_STATES,
@@ -301,6 +301,10 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
             "t",
         ]
     ]
+    # a low limit the value had to pass, not reach (`low_exclusive`: a reflow's peak above its
+    # solder's liquidus), reads `> 220` in its cell, where a column of flags would leave the
+    # reader to pair the two (decision 0129); a record that does not say reads as before
+    to_pass = measurements["low_exclusive"].fillna(0).astype(bool)
     # a measurement its step took again (a rework) says which attempt it is, in the table; a
     # value to as many digits as tell it from its limits (a failing one never reads as one)
     shown = shown.assign(
@@ -312,11 +316,21 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
             figure_text(value, *(None if pd.isna(limit) else limit for limit in (low, high)))
             for value, low, high in zip(shown["value"], shown["low"], shown["high"], strict=True)
         ],
+        low=[
+            f"> {cell(low)}" if passing else low
+            for low, passing in zip(shown["low"], to_pass, strict=True)
+        ],
     )
+    said = (
+        "Each measurement with both limits, placed within them (0: the low limit, 1: the high; "
+        "hover for the value); every measurement in the table, with the step that took it."
+    )
+    if to_pass.any():
+        said += " A low limit written > L is one the value had to pass, not reach: at it, it fails."
     return (
-        "<p>Each measurement with both limits, placed within them (0: the low limit, 1: the "
-        "high; hover for the value); every measurement in the table, with the step that "
-        "took it.</p>" + slot("measurements") + table(shown, verdict="verdict", figures=("value",))
+        f"<p>{escape(said)}</p>"
+        + slot("measurements")
+        + table(shown, verdict="verdict", figures=("value", "low"))
     )
 
 

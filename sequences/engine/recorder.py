@@ -555,9 +555,11 @@ class StepRecorder:
         (`resolution`, in `unit`: a gauge's grid; None where the step does not say); raises
         `OutOfLimits` outside [low, high], or (`above`: the value must pass `low`, not reach
         it) outside (low, high]; the records and the `measurement` events at one reading of
-        the clocks (`EventLog.now`)."""
+        the clocks (`EventLog.now`), each saying which (`low_exclusive`: 1 of a low limit to
+        pass, 0 of one to reach, None without one), so that every reader can tell the two."""
         past_low = low is None or (value > low if above else value >= low)
         passed = past_low and (high is None or value <= high)
+        low_exclusive = None if low is None else int(above)
         t, wall = self.events.now()
         self._store.add_rows(
             "measurements",
@@ -570,6 +572,7 @@ class StepRecorder:
                     "value": float(value),
                     "unit": unit,
                     "low": low,
+                    "low_exclusive": low_exclusive,
                     "high": high,
                     "passed": int(passed),
                     "source": source,
@@ -594,6 +597,7 @@ class StepRecorder:
                     "value": value,
                     "unit": unit,
                     "low": low,
+                    "low_exclusive": low_exclusive,
                     "high": high,
                     "resolution": resolution,
                     "step_id": step_id,

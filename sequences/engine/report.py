@@ -524,11 +524,13 @@ def wafer_measurements(
 ) -> dict[str, dict[str, Any]]:
     """A wafer's measurements (label, step name, record, attempt; in record order) by label:
     the step that took it, value, unit, the step its instrument read it to (`resolution`,
-    None where its records do not say), limits (None where it has none), `passed` (None for a
-    value without either: nothing judged it), its `verdict` in words (`verdicts`: pass,
-    fail, or recorded, as `show` reads it) and source. One taken more than once (a step
-    measured again by its rework) is its latest, and every one in order under `attempts`,
-    each with its `attempt`: the first try beside the rework."""
+    None where its records do not say), limits (None where it has none; `low_exclusive` 1
+    where the value had to pass `low`, not reach it, 0 where it may reach it, None without a
+    low limit or in a row recorded before schema 19), `passed` (None for a value without
+    either: nothing judged it), its `verdict` in words (`verdicts`: pass, fail, or recorded,
+    as `show` reads it) and source. One taken more than once (a step measured again by its
+    rework) is its latest, and every one in order under `attempts`, each with its `attempt`:
+    the first try beside the rework."""
     measured: dict[str, dict[str, Any]] = {}
     for label, step, m, attempt in labelled:
         entry: dict[str, Any] = with_verdict(
@@ -538,6 +540,7 @@ def wafer_measurements(
                 "unit": m["unit"],
                 "resolution": m["resolution"],
                 "low": m["low"],
+                "low_exclusive": m["low_exclusive"],
                 "high": m["high"],
                 "passed": m["passed"],
                 "source": m["source"],

@@ -316,6 +316,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE claim_checks ADD COLUMN margin_workpiece TEXT",
         "ALTER TABLE claim_checks ADD COLUMN margin_entry INTEGER",
     ),
+    # 19: whether a measurement's value had to pass its low limit, not reach it (decision
+    # 0129: a reflow's peak above the solder's liquidus, `Wafer.measure`'s `above`): 1 where
+    # it had to, 0 where it may reach it; null where it has no low limit, and in a row
+    # written before (read as before: the limit reached)
+    19: ("ALTER TABLE measurements ADD COLUMN low_exclusive INTEGER",),
 }
 
 #: The schema version this packline writes and reads.

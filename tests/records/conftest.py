@@ -29,6 +29,17 @@ def run_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def reflowed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run database holding one dry run of bump-seal-clean's plated reference recipe, a lot
+    of 1: its reflow peaks had to pass their solders' liquidus (`above=True`)."""
+    path = tmp_path_factory.mktemp("reflowed") / "runs.db"
+    recipe = "bump-seal-clean-solder-plated"
+    args = ["run", "bump-seal-clean", "--sim", "--recipe", recipe, "--quiet", "--db", str(path)]
+    assert main(args) == 0
+    return path
+
+
 @pytest.fixture
 def records(run_db: Path):
     store = RunStore(run_db, create=False)

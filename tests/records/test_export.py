@@ -226,3 +226,18 @@ def test_the_claim_checks_worst_site_is_exported_as_a_number_beside_its_wafer(ru
     assert {row["margin_workpiece"] for row in placed} <= {"W01", "W02"}
     assert all(row["margin_entry"].isdigit() for row in placed)
     assert all(not row["margin_entry"] for row in rows if not row["margin_worst"])
+
+
+def test_a_low_limit_to_pass_is_exported_beside_it(reflowed_db, tmp_path):
+    """A reflow's peak had to pass its solder's liquidus, not reach it (decision 0129): the
+    export says so beside `low` (`low_exclusive` 1), where a limit to reach says 0 and a
+    value without a low limit nothing; the bare `low` had read as a limit 314 degC passed."""
+    out = tmp_path / "out"
+    assert main(["export", "last", "--db", str(reflowed_db), "--to", str(out)]) == 0
+    read = pd.read_csv(out / "measurements.csv")
+    assert list(read.columns[read.columns.get_loc("low") :][:3]) == ["low", "low_exclusive", "high"]
+    peaks = read[read["name"] == "reflow peak"]
+    assert not peaks.empty
+    assert set(peaks["low_exclusive"]) == {1}
+    assert set(read.loc[read["low"].isna(), "low_exclusive"].isna()) == {True}
+    assert set(read.loc[read["name"] == "time above liquidus", "low_exclusive"]) == {0}

@@ -28,6 +28,8 @@ def test_every_table_holds_the_runs_rows_with_the_schemas_columns(records, run_d
         schema.insert(schema.index("step_id") + 1, "step")
         schema.remove("resolution")  # the step it was read to, beside its unit (schema 17)
         schema.insert(schema.index("unit") + 1, "resolution")
+        schema.remove("low_exclusive")  # whether the low limit was to pass, beside it (19)
+        schema.insert(schema.index("low") + 1, "low_exclusive")
         schema.insert(schema.index("passed") + 1, "verdict")  # pass, fail or recorded
         schema.append("attempt")  # and which try of it, where a rework measured it again
     if table == "wafers":  # and its time on the line, as `show` gives it

@@ -486,6 +486,23 @@ def test_the_measurement_table_names_the_step_that_took_each(page, records):
         assert "".join(f"<td>{html.escape(c)}</td>" for c in cells) in page
 
 
+def test_a_low_limit_the_value_had_to_pass_reads_as_one_in_the_measurement_table(reflowed_db, page):
+    """A reflow's peak had to pass the balls' liquidus, not reach it (decision 0129): its low
+    limit reads `> 314` in the table, and the text above it says what that means; a limit
+    the value may reach, the time above the liquidus's 20 s, reads as it did, and the text
+    of a run with none to pass (`page`'s) says nothing of them."""
+    store = RunStore(reflowed_db, create=False)
+    try:
+        reflowed = render_report(RunRecords(store, store.resolve_run("last")))
+    finally:
+        store.close()
+    cell = '</td><td class="num">[^<]*</td><td>{unit}</td><td class="num">{low}</td>'
+    assert re.search("<td>reflow peak" + cell.format(unit="degC", low="&gt; 314"), reflowed)
+    assert re.search("<td>time above liquidus" + cell.format(unit="s", low="20"), reflowed)
+    assert "A low limit written &gt; L is one the value had to pass, not reach" in reflowed
+    assert "A low limit written" not in page
+
+
 def test_a_trace_across_three_decades_is_drawn_on_a_log_axis():
     """A chamber pumped from atmosphere to 100 mTorr: on a linear axis the process and its
     limits lie flat at zero."""

@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 
+from packline.cli.show import measured_text
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import awaiting_clear
 from packline.sequences.engine.database import PAGE_SIZE
@@ -55,6 +56,16 @@ def migrated_to(path, version: int) -> sqlite3.Connection:
         for statement in MIGRATIONS[each]:
             db.execute(statement)
     return db
+
+
+def table_as_opened(path, table: str) -> list[dict]:
+    """Run r1's `table` rows as this packline reads them, once it has opened (and so migrated)
+    the database at `path`."""
+    store = RunStore(path)
+    try:
+        return store.table(table, "r1")
+    finally:
+        store.close()
 
 
 def database_with_events(path, version: int, events: list[dict]) -> None:
@@ -367,11 +378,7 @@ def test_a_version_13_databases_alarms_get_the_fault_injected_that_raised_them(t
     )  # fmt: skip
     db.commit()
     db.close()
-    store = RunStore(path)
-    try:
-        alarms = store.table("alarms", "r1")
-    finally:
-        store.close()
+    alarms = table_as_opened(path, "alarms")
     assert [(a["code"], a["injected_fault"]) for a in alarms] == [
         ("REFLECTED_POWER", "rf_mismatch"),  # after the fault was injected: its alarm
         ("GAS_FLOW", None),  # before it: the chamber's own
@@ -445,4 +452,26 @@ def test_a_version_16_database_opens_its_readings_and_tools_saying_nothing_of_st
         store.close()
     assert (measurement["name"], measurement["resolution"]) == ("residue after", None)
     assert (tool["name"], tool["sim_options"]) == ("grinder", {})
+    assert user_version(path) == SCHEMA_VERSION
+
+
+def test_a_version_18_databases_low_limits_read_as_reached(tmp_path):
+    """Schema 19 records whether a measurement had to pass its low limit, not reach it
+    (decision 0129); a database from before says nothing of it (null), and its limits read
+    as they did: reached, `[220, -]`, the recorder's `passed` saying how a value at one went."""
+    path = tmp_path / "old.db"
+    db = migrated_to(path, 18)
+    db.execute(
+        "INSERT INTO measurements (run_id, wafer_id, name, value, unit, low, passed, source, "
+        "t, wall) VALUES ('r1', 'W01', 'reflow peak', 220.0, 'degC', 220.0, 0, 'tool', 6, 3.0)"
+    )
+    db.execute("PRAGMA user_version = 18")
+    db.commit()
+    db.close()
+    measurements = table_as_opened(path, "measurements")
+    assert [(m["name"], m["low_exclusive"]) for m in measurements] == [
+        ("residue after", None),
+        ("reflow peak", None),
+    ]
+    assert measured_text(measurements[1]) == "220 degC in [220, -]: 0 degC outside"
     assert user_version(path) == SCHEMA_VERSION

@@ -34,7 +34,7 @@ def test_every_reader_shows_the_first_try_beside_the_rework(reworked: str, tmp_p
     (wafer,) = json.loads(capsys.readouterr().out)["wafers"]
     bonded = wafer["measurements"]["dies bonded"]
     first = {"step": "bond dies", "value": 0.0, "unit": "dies", "resolution": None}
-    first |= {"low": 100.0, "high": None}
+    first |= {"low": 100.0, "low_exclusive": 0, "high": None}
     first |= {"passed": False, "verdict": "fail", "source": "tool"}
     again = first | {"value": 100.0, "passed": True, "verdict": "pass"}
     assert bonded == again | {"attempts": [{"attempt": 1, **first}, {"attempt": 2, **again}]}

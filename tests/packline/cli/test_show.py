@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -83,6 +84,34 @@ def test_a_reading_its_records_give_a_step_says_it_beside_its_limits():
         "413 um (read in 0.5 um steps) in [412.5, 413]: 0 um to spare"
     )
     assert measured_text({**read, "resolution": None}) == "413 um in [412.5, 413]: 0 um to spare"
+
+
+@pytest.mark.parametrize(
+    ("low_exclusive", "value", "passed", "text"),
+    [
+        # a reflow's peak had to pass the liquidus: the open bracket says so (it had read
+        # `[220, -]`, as if 220 itself passed)
+        (1, 244.8, 1, "244.8 degC in (220, -]: 24.8 degC to spare"),
+        # at the limit it had to pass: outside with 0 to spare, no contradiction to read
+        (1, 220.0, 0, "220 degC in (220, -]: 0 degC outside"),
+        # a limit the value may reach, and one of a record before schema 19: as before
+        (0, 220.0, 1, "220 degC in [220, -]: 0 degC to spare"),
+        (None, 244.8, 1, "244.8 degC in [220, -]: 24.8 degC to spare"),
+    ],
+)
+def test_a_low_limit_the_value_had_to_pass_reads_open(low_exclusive, value, passed, text):
+    """`Wafer.measure(..., above=True)` judges a value that must pass its low limit; its
+    records say so (`low_exclusive`, decision 0129), and `show` and `wafer` write that limit
+    open, `(220, -]`."""
+    measurement = {
+        "value": value,
+        "unit": "degC",
+        "low": 220.0,
+        "low_exclusive": low_exclusive,
+        "high": None,
+        "passed": passed,
+    }
+    assert measured_text(measurement) == text
 
 
 def _step(
@@ -275,6 +304,45 @@ def test_json_says_a_measurement_without_limits_was_not_judged(tmp_path, capsys)
     for verdicts in answers:
         assert verdicts["residue before"] == (None, "recorded")
         assert verdicts["plasma process time"] == (True, "pass")
+
+
+def test_every_reader_tells_a_peak_that_had_to_pass_the_liquidus(tmp_path, capsys):
+    """bump-seal-clean's plated reference's reflow peak had to pass the balls' liquidus, not
+    reach it (`above=True`), and `show` read `344.8 degC in [314, -]`, as if 314 itself
+    passed: its records say so (`low_exclusive`, decision 0129), `show` and `wafer` write the
+    limit open, `(314, -]`, and `run --json`'s events, `show --json` and `wafer --json` give
+    it."""
+    db = str(tmp_path / "runs.db")
+    run = ["run", "bump-seal-clean", "--sim", "--recipe", "bump-seal-clean-solder-plated"]
+    assert main([*run, "--json", "--db", db]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    events = [e["data"] for e in lines if e["kind"] == "measurement"]
+    said = {(e["name"], e["low"], e["low_exclusive"]) for e in events}
+    assert ("reflow peak", 314.0, 1) in said
+    assert ("time above liquidus", 20.0, 0) in said
+    assert all(e["low_exclusive"] is None for e in events if e["low"] is None)
+    (wafer,) = lines[-1]["wafers"]
+    answers = [wafer["measurements"]]
+    assert main(["show", "last", "--json", "--db", db]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    answers.append(shown["wafers"][0]["measurements"])
+    assert {m["low_exclusive"] for m in shown["measurements"] if m["name"] == "reflow peak"} == {1}
+    assert main(["wafer", "W01", "--json", "--db", db]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    assert {m["low_exclusive"] for m in history["measurements"] if m["name"] == "reflow peak"} == {
+        1
+    }
+    for measured in answers:
+        peak = measured["reflow peak at reflow balls"]
+        assert (peak["low"], peak["low_exclusive"], peak["high"]) == (314.0, 1, None)
+        assert measured["time above liquidus at reflow balls"]["low_exclusive"] == 0
+    for command in (["show", "last"], ["wafer", "W01"]):
+        assert main([*command, "--db", db]) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert re.search(
+            r"measured reflow peak │ [\d.]+ degC in \(314, -\]: [\d.]+ degC to spare", out
+        )
+        assert re.search(r"measured time above liquidus │ [\d.]+ s in \[20, -\]", out)
 
 
 def test_a_step_run_again_says_which_attempt_and_session_each_run_is():

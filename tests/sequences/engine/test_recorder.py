@@ -3,6 +3,12 @@ each moment at one reading of the clocks, its records and its events alike."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
+
+from packline.sequences.engine.recorder import EventLog, StepRecorder
+
 from .test_progress import served_run
 
 
@@ -38,3 +44,24 @@ async def test_a_run_s_start_is_its_run_started_event_s_time(store, tmp_path):
     run = store.run(run_id)
     (began,) = [(e.t, e.wall) for e in told if e.kind == "run-started"]
     assert began == (run["started_t"], run["started_wall"])
+
+
+@pytest.mark.parametrize(
+    ("low", "above", "recorded"),
+    [(183.0, True, 1), (183.0, False, 0), (None, True, None), (None, False, None)],
+    ids=["to-pass", "to-reach", "no-low-above", "no-low"],
+)
+def test_a_measurement_records_whether_its_low_limit_was_to_pass(store, low, above, recorded):
+    """`measure(..., above=True)` judges a value that must pass `low`, not reach it (a reflow's
+    peak, its solder's liquidus), and the records had kept `low` alone, which every reader
+    read as a limit reached. The row and the `measurement` event say which (`low_exclusive`
+    1 or 0; None without a low limit, where there is nothing to pass), decision 0129."""
+    told: list = []
+    events = EventLog("R1", 1, store, lambda: 0.0, [told.append])
+    recorder = StepRecorder(events, store, None, side_workpieces=None, simulated=True, confirm=None)
+    wafer = SimpleNamespace(id="W01", step_id=None)
+    recorder.measure([wafer], "reflow peak", 219.8, "degC", low, 308.0, "tool", above=above)
+    (row,) = store.table("measurements", "R1")
+    (event,) = [e for e in told if e.kind == "measurement"]
+    assert (row["low"], row["low_exclusive"], row["passed"]) == (low, recorded, 1)
+    assert (event.data["low"], event.data["low_exclusive"]) == (low, recorded)
