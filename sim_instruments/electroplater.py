@@ -50,7 +50,7 @@ from .families.plc_stage import SingleWaferPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.electroplater import PlatingPhysics, cathode_of, electroplate, nearest_sites
 from .servers import ModbusTransport
-from .twin import JobEnd, TwinStore
+from .twin import JobEnd, TwinStore, Workpiece
 
 CommandError = reason_enum(SPEC)
 #: A plating, in the words of its twin event.
@@ -154,6 +154,9 @@ class SimElectroplater(SingleWaferPlcSimulator):
         self.charge_target_c = 0.0
         self.immersion = _Immersion()
         self._stepped_to_s = now
+        #: Whether the contact ring reaches the held wafer's seed, with the workpiece and the
+        #: bath it was found for (`_cathode_reached`); None once the wafer may have changed.
+        self._contact: tuple[Workpiece, Metal, bool] | None = None
 
     # ----------------------------------------------------------------- two servers, one tool
 
@@ -220,13 +223,29 @@ class SimElectroplater(SingleWaferPlcSimulator):
         }
 
     def interlock_conditions(self) -> dict[str, bool]:
-        reached = self.wafer_id is not None and bool(
-            cathode_of(self.twin.get(self.wafer_id), self.metal).sites.any()
-        )
         return {
-            "cathode_contact": reached,
+            "cathode_contact": self._cathode_reached(),
             "wafer_immersed": self.phase is CellPhase.IMMERSED,
         }
+
+    def _cathode_reached(self) -> bool:
+        """Whether the contact ring reaches seed on the wafer in the holder (`cathode_of`).
+
+        Found once for the wafer and the bath and kept while both are the same: every status
+        read shows the interlocks, and working the cathode out of the twin's arrays for each
+        one was most of the cell's status. Only the cell changes the wafer it holds, by its
+        deposit, which forgets what was found, as a transfer does (a wafer back from other
+        tools is looked at anew)."""
+        if self.wafer_id is None:
+            return False
+        workpiece, metal, known = self.twin.get(self.wafer_id), self.metal, self._contact
+        if known is None or known[0] is not workpiece or known[1] is not metal:
+            known = self._contact = (
+                workpiece,
+                metal,
+                bool(cathode_of(workpiece, metal).sites.any()),
+            )
+        return known[2]
 
     def changed(self) -> None:
         """A fault or a command: the supply's held `*OPC?` looks at the tool again too."""
@@ -271,6 +290,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
                 self._leave_bath(now, JobEnd.ABORTED)
                 self._enter(CellPhase.WITHDRAWING, now)
         elif command in ("LOAD_WAFER", "RELOAD_WAFER", "UNLOAD_WAFER"):
+            self._contact = None
             return self.transfer(command, parameters)
         elif command == "IMMERSE":
             if self.wafer_id is None:
@@ -456,6 +476,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
             self.bath_age_c / 3600.0,
             self.physics,
         )
+        self._contact = None
         workpiece.record(
             self.name,
             ELECTROPLATE,

@@ -779,6 +779,23 @@ async def test_no_contact_no_immersion(rig):
     assert rig.twin.get("W01").history == []
 
 
+async def test_the_contact_is_found_anew_for_a_wafer_that_comes_back_and_for_another_bath(rig):
+    """The cell keeps what it found of the contact while its wafer and bath stay: a wafer
+    back without its seed, and a bath that reaches what a seed bath does not, are looked
+    at again."""
+    await rig.driver.load("W01")
+    assert rig.sim.interlocks()["cathode_contact"]
+    await rig.driver.unload()
+    workpiece = rig.twin.get("W01")
+    workpiece.films.layers.clear()  # etched away elsewhere
+    workpiece.bumps.height_um[:10] = 60.0
+    workpiece.bumps.base_diameter_um[:10] = 100.0
+    await rig.driver.load("W01")
+    assert not rig.sim.interlocks()["cathode_contact"]
+    rig.sim.metal = Metal.SNPB  # a solder bath reaches the bump tips
+    assert rig.sim.interlocks()["cathode_contact"]
+
+
 async def test_a_contact_lost_in_the_bath_trips_the_supply_and_faults_the_tool(rig):
     """The circuit opens: the supply's terminals rise to its voltage setting, above its
     protection; the cell withdraws the wafer. Both alarms are the tool's."""
