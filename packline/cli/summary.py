@@ -9,7 +9,11 @@ from typing import Any
 from rich.console import Console
 
 from packline.rendering import DataTable, counted_sites
-from packline.sequences.engine.claim_check import located_margin_text, nothing_checked
+from packline.sequences.engine.claim_check import (
+    COMPLETED_ONLY,
+    located_margin_text,
+    nothing_checked,
+)
 from packline.sequences.engine.cut_off import last_own_record_wall
 from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.eta import current_pause
@@ -264,7 +268,7 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
             highlight=False,
         )
     verdict = check["status"].upper() if check["status"] == "failed" else check["status"]
-    if check["unchecked_wafers"]:  # a pass of one wafer of four had read as the lot's
-        verdict += " for the wafers that completed only"
+    if check["unchecked_wafers"]:
+        verdict += COMPLETED_ONLY
     tail = f": {check['note']}" if check["note"] else ""
     console.print(f"claim check {verdict}{tail}", markup=False, highlight=False)

@@ -15,7 +15,12 @@ import pandas as pd
 from bokeh.model import Model
 
 from packline.rendering import counted, counted_sites
-from packline.sequences.engine.claim_check import located_margin_text, overall
+from packline.sequences.engine.claim_check import (
+    COMPLETED_ONLY,
+    located_margin_text,
+    overall,
+    unchecked_wafers,
+)
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.identity import sim_options_text
@@ -203,9 +208,19 @@ def claims_section(records: RunRecords, header: dict[str, Any]) -> str:
         ]
     ]
     status = overall(list(checks["verdict"]))
+    # a pass of the wafers that completed is not the lot's: the others are named, as the
+    # command line's summary names them
+    wafers = records.wafers()
+    unchecked = unchecked_wafers(zip(wafers["wafer_id"], wafers["status"], strict=True))
+    scope = (
+        f"{COMPLETED_ONLY} (not checked, did not complete: {', '.join(unchecked)})"
+        if unchecked
+        else ""
+    )
     return (
         f'<p>Claim check <span class="{"fail" if status == "failed" else "pass"}">{status}</span>'
-        ": each condition evaluated on the twin of every wafer that completed the method; "
+        f"{escape(scope)}: each condition evaluated on the twin of every wafer that completed "
+        "the method; "
         "share passing is the share of the sites checked that pass (the failing sites are "
         "marked on the maps), margin the worst checked site of the condition's margin "
         "quantity over the lot and its distance to the limit.</p>\n"

@@ -16,7 +16,7 @@ On real tools there is no twin: the sequence checks what the tools measure (`waf
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -441,6 +441,17 @@ def overall(verdicts: Sequence[str]) -> str:
     if "fail" in verdicts:
         return "failed"
     return "passed" if all(v == "pass" for v in verdicts) else "incomplete"
+
+
+#: What a claim check's verdict adds where some of the lot's wafers did not complete: a pass
+#: of one wafer of four had read as the lot's.
+COMPLETED_ONLY = " for the wafers that completed only"
+
+
+def unchecked_wafers(statuses: Iterable[tuple[str, str]]) -> list[str]:
+    """The wafers (id, status) a claim check did not check: those that did not complete the
+    method (held, scrapped, stopped), in the order given."""
+    return [wafer for wafer, status in statuses if status != "completed"]
 
 
 def nothing_checked(verdicts: Sequence[str]) -> bool:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .claim_check import margin_columns, overall, what_did_not_pass
+from .claim_check import margin_columns, overall, unchecked_wafers, what_did_not_pass
 from .clearances import clear_wait, service_event
 from .confirmations import confirmations_asked
 from .control import terminating_json
@@ -689,7 +689,7 @@ def claim_check_report(
         "status": status,
         "note": note,
         "conditions": conditions,
-        "unchecked_wafers": [w["wafer"] for w in wafers if w["status"] != "completed"],
+        "unchecked_wafers": unchecked_wafers((w["wafer"], w["status"]) for w in wafers),
     }
 
 

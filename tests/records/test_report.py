@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from packline.records import RunRecords
 from packline.records.report import SECTIONS, render_report
 from packline.records.sections import (
     alarms_section,
+    claims_section,
     measurements_section,
     run_clock_fact,
     run_section,
@@ -793,3 +795,25 @@ def test_the_claim_checks_worst_site_is_named_where_it_is_and_diff_compares_figu
     capsys.readouterr()
     assert main(["diff", "last", "last", "--json", "--db", db]) == 0
     assert "(W01 pad" not in capsys.readouterr().out
+
+
+def test_a_claim_check_of_the_wafers_that_completed_names_the_others(run_db, tmp_path):
+    """A new user read the page's `Claim check passed` of a lot whose second wafer was held
+    as the lot's pass; it says, as the command line does, that it judged the wafers that
+    completed only, and names the others."""
+    db = tmp_path / "runs.db"
+    shutil.copy(run_db, db)
+    store = RunStore(db, create=False)
+    try:
+        records = RunRecords(store, store.resolve_run("last"))
+        assert 'Claim check <span class="pass">passed</span>: each' in claims_section(
+            records, store.run(records.run_id)
+        )
+        store.update_wafer(records.run_id, "W02", status="held", reason="oven alarm E1")
+        page = claims_section(records, store.run(records.run_id))
+    finally:
+        store.close()
+    assert (
+        'Claim check <span class="pass">passed</span> for the wafers that completed only '
+        "(not checked, did not complete: W02): each"
+    ) in page
