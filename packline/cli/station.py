@@ -115,7 +115,9 @@ async def _check_for_recipe(
     contacted)."""
     from packline.sequences.engine.request import RunRequest, prepare
 
-    prepared = prepare(RunRequest(args.method, station_path=station_file, recipe_path=args.recipe))
+    prepared = prepare(
+        RunRequest(args.method, simulated=False, station_path=station_file, recipe_path=args.recipe)
+    )
     return await check_station_for_recipe(
         station,
         prepared.method,

@@ -217,11 +217,12 @@ def _driving(
     """Hold the station's tools of the roles `recipe` drives while run `run_id` drives them
     (`packline.line_lock`); refused as bad input, nothing recorded, while another run or the
     station tests hold one."""
+    db = Path(store.path).resolve()
     holder = Holder.here(
         f"run {run_id} of {method.name}",
-        f"stop it with `packline terminate {run_id} --db {Path(store.path).resolve()}` (a "
-        f"paused run still holds its tools), or wait until it ends; `packline show {run_id}` "
-        "is its view of its tools",
+        f"stop it with `packline terminate {run_id} --db {db}` (a paused run still holds its "
+        f"tools), or wait until it ends; `packline show {run_id} --db {db}` is its view of its "
+        "tools",
     )
     with contextlib.ExitStack() as held:
         try:

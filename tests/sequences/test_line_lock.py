@@ -102,7 +102,11 @@ async def test_the_station_tests_refuse_to_start_on_a_line_a_run_drives(store, t
         assert f"stop it with `packline terminate {engine.run_id} --db {store.path}`" in (
             tests.stderr
         )
-        assert f"`packline show {engine.run_id}` is its view of its tools" in tests.stderr
+        # each command as it must be typed, the run's database named (a new user's `show`
+        # without it looked in the default database, which did not exist)
+        assert f"`packline show {engine.run_id} --db {store.path}` is its view of its tools" in (
+            tests.stderr
+        )
         # nor does a second run start on the line
         with pytest.raises(BadInput, match=f"being driven by run {engine.run_id} of"):
             async with open_run(store, prepared):

@@ -52,3 +52,33 @@ def test_a_real_line_none_of_whose_tools_answers_is_said_to_be_out_of_reach(tmp_
         station.write_text(yaml.safe_dump(half))
         assert main(["station", "check", str(station)]) == 1
     assert "could be reached" not in capsys.readouterr().out
+
+
+def test_a_check_for_a_method_refuses_a_recipe_the_station_file_refuses(tmp_path, capsys):
+    """A new user's `station check --method` said `4 of 4 tools ready` of a station file whose
+    tighter limit, or missing tool, the run then refused: the recipe was validated for the
+    bundled simulated line, not the file. It is validated for the file, as a run's is, and
+    refused before any tool is contacted (exit 2)."""
+    dead = "address: 'modbus+tcp://127.0.0.1:1'"
+    tools = {
+        "plasma_cleaner": f"{{driver: plasma_cleaner, {dead}, limits: {{rf_power_w: [100, 400]}}}}",
+        "laminator": f"{{driver: laminator, {dead}}}",
+        "wire_bonder": "{driver: wire_bonder, address: 'socket://127.0.0.1:1'}",
+        "dicing_saw": "{driver: dicing_saw, address: 'socket://127.0.0.1:1'}",
+    }
+    station = tmp_path / "line.yaml"
+    check = ["station", "check", str(station), "--method", "bump-seal-clean"]
+
+    def write(names: list[str]) -> None:
+        station.write_text(
+            "name: tight\ntools:\n" + "".join(f"  {name}: {tools[name]}\n" for name in names)
+        )
+
+    write(list(tools))
+    assert main(check) == 2
+    error = capsys.readouterr().err
+    assert "rf_power_w = 500 W: outside the plasma_cleaner limit rf_power_w [100, 400] W" in error
+    assert f"of station file {station}" in error
+    write(["plasma_cleaner", "laminator", "wire_bonder"])
+    assert main(check) == 2
+    assert "dicing_saw" in capsys.readouterr().err
