@@ -39,6 +39,14 @@ def figure_text(
     return repr(value)
 
 
+def limits_text(low: float | None, high: float | None, low_exclusive: object = None) -> str:
+    """A measurement's limits as an interval, each to its shown digits: '[10, 15]', '[8, -]'
+    for a least alone, '(220, -]' for a low limit the value had to pass, not reach (its
+    records' `low_exclusive`, decision 0129; a record without it, as one to reach)."""
+    bounds = ", ".join("-" if limit is None else figure_text(limit) for limit in (low, high))
+    return f"{'(' if low_exclusive else '['}{bounds}]"
+
+
 def steps_text(unit: str, *resolutions: float) -> str:
     """What a measurement's instrument could resolve, as its readers show it beside the value
     (its records' `resolution`, in `unit`): 'read in 0.5 um steps' of a grinder's gauge,

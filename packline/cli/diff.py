@@ -22,7 +22,7 @@ from packline.sequences.engine.recipe_comparison import recipe_differences, reci
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.report import run_report
 from packline.sequences.engine.verdicts import FAIL
-from packline.shown_figures import figure_text, steps_text
+from packline.shown_figures import figure_text, limits_text, steps_text
 
 from .output import answer, open_store
 from .parser import add_common
@@ -129,6 +129,9 @@ class Measured:
     by_wafer: dict[str, list[tuple[float, bool, float | None]]]
     #: `figures` without the steps (what a run recorded before they were kept is compared by).
     values: str
+    #: The limits its values were judged against, as intervals (`limits_text`), one each where
+    #: they vary over the lot; empty where it has none.
+    limits: tuple[str, ...] = ()
 
     @property
     def steps_recorded(self) -> bool:
@@ -182,9 +185,19 @@ def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
         steps = ""
         if resolutions := sorted({row["resolution"] for row in own} - {None}):
             steps = f", {steps_text(unit, *resolutions)}"
-        shown = f"{spread}, {taken_by}{failures}{steps})"
+        # what they were judged against, which a diff of the same values across a changed
+        # recipe (a solder of another liquidus) must show moved
+        limits = tuple(
+            dict.fromkeys(
+                limits_text(row["low"], row["high"], row.get("low_exclusive"))
+                for row in own
+                if row["low"] is not None or row["high"] is not None
+            )
+        )
+        judged = f" in {' and '.join(limits)}" if limits else ""
+        shown = f"{spread}, {taken_by}{failures}{steps}){judged}"
         measured[label] = Measured(
-            shown, f"{spread}{failures}{steps})", by_wafer, f"{spread}{failures})"
+            shown, f"{spread}{failures}{steps})", by_wafer, f"{spread}{failures})", limits
         )
     return measured
 
@@ -218,18 +231,23 @@ def _measurement_rows(a: dict[str, Measured], b: dict[str, Measured]) -> list[di
             continue
         if not row["differs"]:
             row["differs"] = STEPS_ONE_SIDED if label in one_sided else None
-            continue
-        steps = label not in one_sided
-        wafers_a, wafers_b = (side[label].wafer_readings(steps=steps) for side in (a, b))
-        shared = set(wafers_a) & set(wafers_b)
-        alike = shared and all(wafers_a[w] == wafers_b[w] for w in shared)
-        row["differs"] = "unshared wafers" if alike else "values"
+        else:
+            steps = label not in one_sided
+            wafers_a, wafers_b = (side[label].wafer_readings(steps=steps) for side in (a, b))
+            shared = set(wafers_a) & set(wafers_b)
+            alike = shared and all(wafers_a[w] == wafers_b[w] for w in shared)
+            row["differs"] = "unshared wafers" if alike else "values"
+        if row["differs"] != "values" and a[label].limits != b[label].limits:
+            row["differs"] = OTHER_LIMITS
     return rows
 
 
 #: A measurement's `differs` where its values are the same and one run alone says the steps
 #: they were read in (`_measurement_rows`).
 STEPS_ONE_SIDED = "steps said by one run"
+#: A measurement's `differs` where the wafers both runs have read the same values and the runs
+#: judged them against other limits (`_measurement_rows`).
+OTHER_LIMITS = "limits"
 
 
 def _margins(report: dict[str, Any]) -> dict[str, str]:
@@ -279,6 +297,10 @@ MARKS = {
         "+ the same on the wafers both runs have: the figures differ only by wafers one run"
         " has and the other lacks",
     ),
+    OTHER_LIMITS: (
+        "!",
+        "! the same values on the wafers both runs have, judged against other limits",
+    ),
     STEPS_ONE_SIDED: (
         "?",
         "? the same values; the steps they were read in are said by one run only (the other's"
@@ -290,9 +312,10 @@ MARKS = {
 def print_diff(console: Console, diff: dict[str, Any]) -> None:
     """One table per part, the two runs side by side; rows that differ marked `*` (a
     measurement's by its figures, not by the wafers measured), a measurement that differs
-    only by wafers one run lacks `+`, one whose values are the same and whose steps one run
-    alone says `?`, each mark shown explained below its table (`DIFFERS`,
-    `MARKS`: the timings' and the claims' `*` had none)."""
+    only by wafers one run lacks `+`, one whose values are the same and whose limits differ
+    `!`, one whose values are the same and whose steps one run alone says `?`, each mark
+    shown explained below its table (`DIFFERS`, `MARKS`: the timings' and the claims' `*`
+    had none)."""
     run_a, run_b = diff["runs"]
     for part, title in (
         ("timings", "timings"),

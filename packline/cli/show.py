@@ -33,7 +33,7 @@ from packline.sequences.engine.report import (
 )
 from packline.sequences.engine.stage import EVERY_STEP_DONE_BEFORE
 from packline.sequences.engine.verdicts import FAIL, measurement_verdict
-from packline.shown_figures import figure_text, steps_text
+from packline.shown_figures import figure_text, limits_text, steps_text
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
@@ -387,12 +387,11 @@ def measured_text(measurement: dict[str, Any]) -> str:
         value - low if low is not None else float("inf"),
         high - value if high is not None else float("inf"),
     )
-    bounds = ", ".join("-" if limit is None else figure_text(limit) for limit in (low, high))
-    opening = "(" if measurement.get("low_exclusive") else "["
     # at a limit it had to pass (`Wafer.measure`'s `above`), a value is outside with 0 to
     # spare: as the recorder judged it (`passed`), of records before schema 19 too
     side = "to spare" if spare > 0 or (spare == 0 and measurement["passed"]) else "outside"
-    return f"{text} in {opening}{bounds}]: {figure_text(abs(spare))} {unit} {side}"
+    limits = limits_text(low, high, measurement.get("low_exclusive"))
+    return f"{text} in {limits}: {figure_text(abs(spare))} {unit} {side}"
 
 
 def print_wafer(

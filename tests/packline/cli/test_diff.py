@@ -11,7 +11,7 @@ from statistics import mean
 import yaml
 
 from packline.cli import main
-from packline.cli.diff import _measurements, _tools
+from packline.cli.diff import MARKS, OTHER_LIMITS, _measurement_rows, _measurements, _tools
 from packline.cli.summary import clocks_text
 from packline.clock import ScaledClock
 from packline.sequences.engine import Engine, RunRequest, RunStore, open_run, prepare
@@ -68,8 +68,9 @@ def test_lots_of_different_sizes_with_the_same_values_measure_the_same(tmp_path,
     assert main(["diff", "last", "--db", db, "--json", *_first(db, capsys)]) == 0
     diff = json.loads(capsys.readouterr().out)
     measured = {row["what"]: row for row in diff["measurements"]}
-    assert measured["plasma process time"]["a"] == "180 s (180-180, 2 wafers)"
-    assert measured["plasma process time"]["b"] == "180 s (180-180, 3 wafers)"
+    limits = "in [178.2, 181.8]"  # what they were judged against, which a diff shows
+    assert measured["plasma process time"]["a"] == f"180 s (180-180, 2 wafers) {limits}"
+    assert measured["plasma process time"]["b"] == f"180 s (180-180, 3 wafers) {limits}"
     assert not any(row["differs"] for row in diff["measurements"])
     timings = {row["what"]: row["differs"] for row in diff["timings"]}
     assert timings["wafers completed"]
@@ -275,7 +276,7 @@ def test_a_measurements_figures_read_as_every_reader_shows_them():
     report read 25056 (`figure_text`)."""
     rows = [
         {"name": "pads", "unit": "sites", "value": value, "verdict": "pass", "wafer_id": wafer}
-        | {"step_id": None, "resolution": None}
+        | {"step_id": None, "resolution": None, "low": None, "high": None}
         for wafer, value in (("W01", 25056.0), ("W02", 25054.0))
     ]
     report = {"run": {"method": "plasma-clean"}, "measurements": rows, "steps": []}
@@ -308,3 +309,27 @@ def test_steps_one_run_recorded_before_they_were_kept_are_not_read_as_a_differen
     assert main(["diff", first, "last", "--db", db]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "? the same values; the steps they were read in are said by one run only" in out
+
+
+def test_the_limits_a_measurement_was_judged_against_are_shown_and_a_move_of_them_marked():
+    """A new user's diff of two recipes read `reflow peak 244.8 degC ... 339.7 degC` with no
+    sign that its limit had moved from 220 to 314 degC (another solder): each side says what
+    its values were judged against, and the same values judged against other limits are
+    marked `!`, not read as the same."""
+
+    def report(low: float) -> dict[str, object]:
+        rows = [
+            {"name": "reflow peak", "unit": "degC", "value": 244.8, "verdict": "pass"}
+            | {"wafer_id": wafer, "step_id": None, "resolution": None}
+            | {"low": low, "high": None, "low_exclusive": 1}
+            for wafer in ("W01", "W02")
+        ]
+        return {"run": {"method": "bump-seal-clean"}, "measurements": rows, "steps": []}
+
+    eutectic, lead_free = _measurements(report(183.0)), _measurements(report(220.0))
+    assert lead_free["reflow peak"].shown == "244.8 degC (244.8-244.8, 2 wafers) in (220, -]"
+    (row,) = _measurement_rows(eutectic, lead_free)
+    assert row["differs"] == OTHER_LIMITS
+    assert MARKS[OTHER_LIMITS][0] == "!"
+    (row,) = _measurement_rows(lead_free, _measurements(report(220.0)))
+    assert row["differs"] is None
