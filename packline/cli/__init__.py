@@ -15,8 +15,8 @@
 Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the
 data dir) and `--json` for machines. Exit codes: 0 success (every wafer completed
 and, in a dry run, the product meets every claim condition), 1 the run did not complete every
-wafer (held, terminated, aborted, failed), its product violates a claim condition, or a tool
-failed outside a run, 2 refused: bad input, or a run or a resume refused as its tools were
+wafer (held, scrapped, terminated, aborted, failed), its product violates a claim condition,
+or a tool failed outside a run, 2 refused: bad input, or a run or a resume refused as its tools were
 connected (nothing was run and nothing was recorded).
 
 The parts: the commands and their arguments (`parser.py`), one module per group of commands

@@ -29,8 +29,9 @@ EXIT_OK, EXIT_RUN_FAILED, EXIT_REFUSED = 0, 1, 2
 #: What `run` and `resume` exit with, as their help says it.
 RUN_EXIT_CODES = (
     f"exit status: {EXIT_OK} every wafer completed (and, in a dry run, the product meets every "
-    f"claim); {EXIT_RUN_FAILED} the run was recorded but did not complete every wafer, or its "
-    f"product violates a claim; {EXIT_REFUSED} refused: nothing was run and nothing was "
+    f"claim); {EXIT_RUN_FAILED} the run was recorded but did not complete every wafer (one "
+    "held, scrapped or stopped, though a lot whose held wafer was scrapped is completed), or "
+    f"its product violates a claim; {EXIT_REFUSED} refused: nothing was run and nothing was "
     "recorded (the error says why)"
 )
 

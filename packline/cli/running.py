@@ -449,7 +449,13 @@ async def _watched(
         if advice:
             console.print(advice, markup=False, highlight=False, soft_wrap=True)
     violated = report["claim_check"]["status"] == "failed"
-    return EXIT_OK if status == "completed" and not violated else EXIT_RUN_FAILED
+    # A run whose last held wafer was scrapped is `completed`, its lot short of that wafer.
+    every_wafer_completed = all(wafer["status"] == "completed" for wafer in report["wafers"])
+    return (
+        EXIT_OK
+        if status == "completed" and every_wafer_completed and not violated
+        else EXIT_RUN_FAILED
+    )
 
 
 def _watch_arguments(parser: argparse.ArgumentParser) -> None:

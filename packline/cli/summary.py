@@ -146,18 +146,20 @@ def process_label(time_scale: float) -> str:
 
 
 def shown_run_status(report: dict[str, Any]) -> str:
-    """The run's status with its claim check's failure, that every wafer was scrapped, its wait
+    """The run's status with its claim check's failure, the wafers it scrapped, its wait
     for a clear, the terminate under way and the faults injected on its tools
     (`status_text`), as the summary and `show` print it (`show` of a run being terminated
     had read plain `running` where `runs` said it was terminating)."""
     run = report["run"]
+    statuses = [wafer["status"] for wafer in report["wafers"]]
     return status_text(
         run["status"],
         report["claim_check"]["status"] == "failed",
         waiting=run["waiting_for_clear"],
         terminating=run["terminating"],
         injected=run["faults_injected"],
-        wafers_completed=sum(wafer["status"] == "completed" for wafer in report["wafers"]),
+        wafers_completed=statuses.count("completed"),
+        wafers_scrapped=statuses.count("scrapped"),
     )
 
 

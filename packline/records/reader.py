@@ -115,21 +115,21 @@ class RunRecords:
     def status_words(self) -> str:
         """The run's status in words, as `show` prints it (`status_text`): `completed, claim
         check failed; fault injected: plasma_cleaner rf_mismatch`, with its claim check's
-        failure, that every wafer was scrapped, its wait for a clear while it waits
+        failure, the wafers it scrapped, its wait for a clear while it waits
         (`clear_wait`) and the faults injected on its tools (`faults_injected`). The header's
         `status` is the word alone, which `export` and the readers compare; the report had
         shown that, a run whose product failed its claim check or whose alarms a fault raised
         reading plain `completed` or `held`."""
         run = shown_run(self.store.run(self.run_id))
         wait = clear_wait(self.store, run)
+        statuses = [wafer["status"] for wafer in self.store.wafers(self.run_id)]
         return status_text(
             run["status"],
             overall(list(self.claim_checks()["verdict"])) == "failed",
             waiting=None if wait is None else wait.as_json(),
             injected=faults_injected(self.store, [self.run_id]).get(self.run_id, []),
-            wafers_completed=sum(
-                wafer["status"] == "completed" for wafer in self.store.wafers(self.run_id)
-            ),
+            wafers_completed=statuses.count("completed"),
+            wafers_scrapped=statuses.count("scrapped"),
         )
 
     def table(self, name: str) -> pd.DataFrame:

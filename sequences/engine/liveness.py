@@ -79,8 +79,8 @@ def listed_run(run: Mapping[str, Any]) -> dict[str, Any]:
 def listed_status(run: Mapping[str, Any]) -> str:
     """A `listed_run`'s status in words (`status_text`), the one way `runs` and the
     dashboard's run list print it: `completed, claim check failed`, never a plain
-    `completed`, for a run whose product failed its claim check, nor for one whose every wafer
-    was scrapped (its `completed` count of wafers); with the wait for a clear,
+    `completed`, for a run whose product failed its claim check, nor for one that scrapped a
+    wafer (its `completed` and `scrapped` counts of wafers); with the wait for a clear,
     the terminate under way and the faults injected that its reader found
     (`waiting_for_clear`, `terminating`, `faults_injected`)."""
     return status_text(
@@ -90,6 +90,7 @@ def listed_status(run: Mapping[str, Any]) -> str:
         terminating=run.get("terminating"),
         injected=run.get("faults_injected", ()),
         wafers_completed=run["completed"],
+        wafers_scrapped=run["scrapped"],
     )
 
 
@@ -150,14 +151,18 @@ def status_text(
     waiting: Mapping[str, Any] | None = None,
     terminating: Mapping[str, Any] | None = None,
     injected: Sequence[Mapping[str, Any]] = (),
-    wafers_completed: int | None = None,
+    wafers_completed: int = 0,
+    wafers_scrapped: int = 0,
 ) -> str:
     """A run's status as `runs`, `show`, the dashboard and a run's summary print it: with
     `, claim check failed` when its product failed the claim check (the run exited 1 though
     its wafers completed), so a run that made a wrong product never reads plain `completed`;
-    with `, every wafer scrapped` when none of its wafers completed (`wafers_completed`, where
-    its reader counted them: a run whose last held wafer is scrapped is `completed`, and a lot
-    of 2 scrapped had read `completed` beside `2 (0 done, 0 held, 2 scrapped)`);
+    with what the lot lost when it scrapped a wafer (`wafers_completed` and `wafers_scrapped`,
+    where its reader counted them; a completed run's wafers are completed or scrapped): `, 1
+    of 2 wafers scrapped`, or `, every wafer scrapped` when none completed (a run whose last
+    held wafer is scrapped is `completed`, yet it exited 1; a lot of 2 scrapped had read
+    `completed` beside `2 (0 done, 0 held, 2 scrapped)`, one of 2 whose W01 was scrapped a
+    plain `completed` in `show`, its summary and its report);
     with what a running run waits for (`waiting`, `clearances.ClearWait.as_json`: `running,
     waiting for a clear of plasma_cleaner since 14:58:03`, decision 0104); with the terminate
     it is carrying out (`terminating`, `control.Terminating.as_json`: `running, terminating
@@ -167,8 +172,13 @@ def status_text(
     rf_mismatch (cleared)`), so that the alarms it raised are not read as the tools' own, nor
     a fault cleared as one still there."""
     text = f"{status}, claim check failed" if claim_check_failed else status
-    if status == "completed" and wafers_completed == 0:
-        text += f", {EVERY_WAFER_SCRAPPED}"
+    if status == "completed" and wafers_scrapped:
+        lot_size = wafers_completed + wafers_scrapped
+        text += (
+            f", {wafers_scrapped} of {lot_size} wafers scrapped"
+            if wafers_completed
+            else f", {EVERY_WAFER_SCRAPPED}"
+        )
     for under_way in (waiting, terminating):
         if under_way:
             text += f", {under_way['text']}"

@@ -103,6 +103,40 @@ def test_a_terminated_run_whose_wafers_are_all_held_is_not_resumed(db, capsys):
     assert main(["resume", run_id, "--quiet"]) == 0  # reworked; the fault is not injected again
 
 
+@pytest.mark.parametrize(
+    ("disposition", "exit_code", "status"),
+    [("scrap", 1, "completed, 1 of 2 wafers scrapped"), ("rework", 0, "completed")],
+)
+def test_a_resumed_lot_that_scrapped_a_wafer_exits_1_and_says_so_where_it_reads_completed(
+    disposition, exit_code, status, db, tmp_path, capsys, monkeypatch
+):
+    """A lot of 2 held by the chamber's batch alarm: W02 reworked, W01 scrapped or reworked
+    too, the chamber cleared and the run resumed. A trial's resume of a lot whose W01 was
+    scrapped exited 0, its summary, `show` and report reading plain `completed`: it exits 1
+    (the lot did not yield every wafer) and each, as `runs`, says what the lot lost; the lot
+    that completed every wafer exits 0 and reads `completed`."""
+    monkeypatch.setenv("COLUMNS", "250")  # the summary's title whole on one line
+    run = ["run", "plasma-clean", "--sim", "--lot", "2", "--failure-policy", "hold", "--json"]
+    assert main([*run, "--fault", FAULT]) == 1
+    run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+    decided = {"W01": disposition, "W02": "rework"}
+    for wafer, decision in decided.items():
+        order = [run_id, wafer, decision, "--by", "ana", "--reason", "arced"]
+        assert main(["disposition", *order]) == 0
+    assert main(["clear-tool", run_id, "plasma_cleaner", "--by", "ana"]) == 0
+    capsys.readouterr()
+    assert main(["resume", run_id, "--confirmed-by", "ana"]) == exit_code
+    injected = "; fault injected: plasma_cleaner rf_mismatch (cleared)"
+    assert f"run {run_id}  {status}{injected}" in capsys.readouterr().out
+    assert main(["show", run_id]) == 0
+    assert f"status {status}{injected}, 2 sessions" in capsys.readouterr().out
+    assert main(["runs"]) == 0
+    assert f" {status}{injected} " in " ".join(capsys.readouterr().out.split())
+    page = tmp_path / "report.html"
+    assert main(["report", run_id, "--out", str(page)]) == 0
+    assert f"<tr><th>status</th><td>{status}{injected}</td></tr>" in page.read_text()
+
+
 #: A station of one plasma chamber at a port nothing listens on: a run refused before it
 #: starts touches no tool, and one that starts fails to connect.
 DEAD_LINE = (
