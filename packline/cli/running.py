@@ -61,10 +61,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     recipe, a station limit, its station file, its options, its tools held by another run),
     it says after why that nothing was run and nothing was recorded (`RunRefused`), as a
     refusal once its tools are connected (`RunNotStarted`) does."""
+    created = not db_path(args).exists()
     try:
         return _run(args)
     except BadInput as error:
         raise RunRefused(error, "run") from None
+    finally:
+        if created:
+            _remove_if_unused(db_path(args))
+
+
+def _remove_if_unused(db: Path) -> None:
+    """Remove run database `db`, which this command created, if it holds no run (the run was
+    refused before it was recorded, `RunRefused`, or as its tools connected, `RunNotStarted`),
+    with its write-ahead log: a refused run changes nothing, and a mistyped `--db` leaves no
+    stray database behind. One another process wrote to meanwhile is kept."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as records:
+            written = records.execute(
+                "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM control)"
+            ).fetchone()[0]
+    except sqlite3.Error:  # none was made (refused first), or not one of ours: left alone
+        return
+    if not written:
+        for path in (db, db.with_name(f"{db.name}-wal"), db.with_name(f"{db.name}-shm")):
+            path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

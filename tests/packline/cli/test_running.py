@@ -174,6 +174,9 @@ def test_a_station_run_nobody_can_answer_is_refused_when_its_steps_ask_a_confirm
     assert "run not started: plasma_cleaner at modbus+tcp://127.0.0.1:1: connect" in (
         capsys.readouterr().err
     )
+    # refused as its tools connected, it leaves no database it made (a new user's mistyped
+    # --db had left an empty one behind)
+    assert not db.exists()
 
 
 def test_a_station_run_resumed_where_nobody_can_answer_is_refused_as_its_start_is(
