@@ -484,7 +484,8 @@ def test_a_pass_another_tools_unavailability_ended_is_no_quality_loss(tmp_path, 
     assert main(["clear-tool", run_id, "laminator", "--by", "ana", "--db", db]) == 0
     scrap = ["disposition", run_id, "W01", "scrap", "--by", "ana", "--reason", "overheated"]
     assert main([*scrap, "--db", db]) == 0
-    assert main(["resume", run_id, "--quiet", "--db", db]) == 0
+    # W02 completes; the lot lost W01, so the resume exits 1 (its run reads completed)
+    assert main(["resume", run_id, "--quiet", "--db", db]) == 1
     store = RunStore(db)
     times = tool_time(RunRecords(store, run_id)).set_index("tool")
     store.close()
