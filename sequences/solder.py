@@ -53,6 +53,7 @@ from packline.drivers.roles.electroplater import (
 )
 from packline.drivers.roles.electroplater import (
     METALS,
+    SOLDER_ALLOYS,
     XRF_DECIMALS,
     Electroplater,
     Metal,
@@ -481,6 +482,25 @@ def most_swim_free_flux_um(ball_diameter_um: float) -> float:
 #: holds the product to it; a recipe's `min_thickness_um`, its own target, may only raise it.
 PLATED_WIRING_MIN_UM = 3.0
 
+#: The melting points of the pure metals the plating cell's baths deposit, degC (handbook
+#: figures); a plated solder alloy (`SOLDER_ALLOYS`) begins to melt at its solidus, which the
+#: oven's table gives (`SOLIDUS_C`), not here.
+PURE_METAL_MELTS_C: dict[Metal, float] = {
+    Metal.CU: 1084.6,
+    Metal.NI: 1455.0,
+    Metal.AU: 1064.2,
+    Metal.SN: 231.9,
+}
+
+
+def plated_melts_c(metal: Metal) -> float:
+    """Where a deposit of `metal` plated by the cell begins to melt, degC: its alloy's solidus
+    (`SOLIDUS_C`), or the pure metal's melting point (`PURE_METAL_MELTS_C`). A plated wiring
+    heated to it by a later step of its recipe (a reflow, a bake) runs and bridges."""
+    solidus_c = SOLIDUS_C.get(SOLDER_ALLOYS.get(metal, ""))
+    return PURE_METAL_MELTS_C[metal] if solidus_c is None else solidus_c
+
+
 #: The decimals of a micrometre a refusal's "at least" for `min_thickness_um` is given in.
 MIN_THICKNESS_DECIMALS = 2
 
@@ -695,7 +715,12 @@ class PlatingStep(Recipe):
         return rounded_up((self.min_thickness_um + XRF_STEP_UM) / share, XRF_DECIMALS)
 
     def require_wiring(
-        self, path: str, claim: str, etch: WiringEtch | None = None, foil_um: float = 0.0
+        self,
+        path: str,
+        claim: str,
+        etch: WiringEtch | None = None,
+        foil_um: float = 0.0,
+        thicker_mould: Callable[[float], str | None] | None = None,
     ) -> None:
         """Refuse the step (`path` in the recipe) as a plated wiring of `claim` if its
         `min_thickness_um` is below `PLATED_WIRING_MIN_UM`, or would be once the `etch` after
@@ -703,8 +728,9 @@ class PlatingStep(Recipe):
         was plated on as wiring too (001:11): the plating holds a wafer before the etch, the
         claim check after it, and a recipe cannot lower the bar its claim is checked against.
         The least `min_thickness_um` suggested is rounded up (with `thickness_um` raised to it
-        when below it: the plating gives no minimum above what it plates), the etch suggested
-        instead keeps within it (`WiringEtch.within`): either, applied, passes."""
+        when below it: the plating gives no minimum above what it plates, and the mould it is
+        plated through made as thick where `thicker_mould`, given, says what that takes), the
+        etch suggested instead keeps within it (`WiringEtch.within`): either, applied, passes."""
         field = f"{path}.min_thickness_um"
         value = f"{self.min_thickness_um:g} um"
         if self.min_thickness_um < PLATED_WIRING_MIN_UM:
@@ -734,6 +760,9 @@ class PlatingStep(Recipe):
                 if suggested_um > self.thickness_um
                 else ""
             )
+            mould = None if thicker_mould is None else thicker_mould(suggested_um)
+            if thicker and mould is not None:
+                thicker += f" and {mould}"
             spare_um = self.min_thickness_um + foil_um - PLATED_WIRING_MIN_UM
             raise claim_violation(
                 claim,

@@ -74,7 +74,9 @@ CLAIM_MAP = {
     "'peel support'; recipe constraint: resin thinner than the bumps",
     "001:8": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
     "'etch seed' (recipe option wiring.etch); recipe constraint: the etch clears the seed "
-    "between the patterns (its copper_etch the Cu, its barrier_etch the Ti or TiW); claim "
+    "between the patterns (its copper_etch the Cu, its barrier_etch the Ti or TiW), the "
+    "plating no thicker than its mould, the plated metal solid through every later heat (the "
+    "balls' reflow, a bake); claim "
     f"checks: the wiring plated to at least {PLATED_WIRING_MIN_UM:g} um at every level, sound "
     "(a recipe's wiring.plating.min_thickness_um, what holds a wafer at the plating, may not "
     "be lower), the seed etched through between the patterns at every level",
@@ -87,7 +89,8 @@ CLAIM_MAP = {
     "001:11": "recipe option support: metal-film with its foil_thickness_um, step 'pattern "
     "wiring' (the mould on the metal), step 'electroplate wiring' and step 'etch seed' (the "
     "metal etched between the patterns); recipe constraint: the etch clears the foil between "
-    f"the patterns and leaves at least {PLATED_WIRING_MIN_UM:g} um of plating and foil; claim "
+    f"the patterns and leaves at least {PLATED_WIRING_MIN_UM:g} um of plating and foil, the "
+    "plating no thicker than its mould, the plated metal solid through every later heat; claim "
     f"checks: the wiring plated to at least {PLATED_WIRING_MIN_UM:g} um, no metal left between "
     "the patterns",
     "001:12": "recipe option support: metal-film, step 'electroplate wiring'",

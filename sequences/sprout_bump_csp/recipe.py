@@ -22,6 +22,7 @@ from packline.drivers.roles.deposition import (
     Method,
     ProcessGas,
 )
+from packline.drivers.roles.electroplater import XRF_DECIMALS, Metal
 from packline.drivers.roles.laminator import (
     FOIL_STEP_UM,
     RESIN_SPREAD_FRACTION,
@@ -48,6 +49,7 @@ from packline.drivers.roles.lithography import (
     soft_baked,
     solvent_after_spin,
 )
+from packline.drivers.roles.oven import LIQUIDUS_C
 from packline.drivers.roles.wet_bench import BATH_METALS, BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
     Feeds,
@@ -89,6 +91,7 @@ from ..solder import (
     WiringEtch,
     in_the_reticle_library,
     most_swim_free_flux_um,
+    plated_melts_c,
     um_left,
     um_text,
 )
@@ -114,6 +117,33 @@ LITHO_PHYSICS = LithoPhysics()
 #: How far the deposition's crystal may read below a step's thickness before the wafer is
 #: held: a seed that thin breaks on the tips' sidewalls.
 SEED_TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class Heat:
+    """A step of the recipe that heats the wafer: the field that sets its temperature, the
+    temperature, and what the step is (`the balls' reflow`)."""
+
+    path: str
+    temperature_c: float
+    what: str
+    #: the temperature the heat must pass, and what it is (a reflow's: its balls' liquidus)
+    above: tuple[float, str] | None = None
+
+    def described(self) -> str:
+        """The heat as a refusal names it: `terminals.reflow.peak_c = 245 degC (the balls'
+        reflow)`."""
+        return f"{self.path} = {self.temperature_c:g} degC ({self.what})"
+
+    def kept_below(self, melts_c: float) -> str | None:
+        """A refusal's way out of this heat melting what melts at `melts_c`: the heat kept
+        below it (and above what it must pass); None where what it must pass is not below."""
+        if self.above is None:
+            return f"{self.path} below {melts_c:g} degC"
+        above_c, passed = self.above
+        if above_c >= melts_c:
+            return None
+        return f"{self.path} above {passed} and below {melts_c:g} degC"
 
 
 @dataclass(frozen=True)
@@ -473,12 +503,13 @@ class MouldRecipe(Recipe):
     dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
     develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
 
-    def film_um(self) -> float:
+    def film_um(self, spin_rpm: int | None = None) -> float:
         """The film the cell spins and bakes on the open field (the line's law,
-        `coated_film_um`)."""
+        `coated_film_um`), at `spin_rpm` if given (what another spin would lay), else the
+        recipe's."""
         return coated_film_um(
             self.material,
-            self.spin_rpm,
+            self.spin_rpm if spin_rpm is None else spin_rpm,
             self.spin_time_s,
             self.bake_temperature_c,
             self.bake_time_s,
@@ -758,6 +789,49 @@ class WiringRecipe(Recipe):
     #: the mould stripped and the seed (or the metal support's foil) etched between the
     #: patterns: left out, it is refused naming the least etch (the metal left would join them)
     etch: Annotated[SeedEtchRecipe | None, NeededWhen()] = None
+
+    def thicker_mould(self, path: str, plated_um: float) -> str | None:
+        """What a plating of `plated_um` needs of the mould of the wiring at `path`, where
+        the mould the litho cell spins and bakes (`MouldRecipe.film_um`) is thinner: the
+        fastest spin that lays one at least as thick, or, past the cell's slowest spin, a
+        thicker resist; None where the mould holds it."""
+        mould = self.mould
+        if plated_um <= mould.film_um():
+            return None
+        slowest_rpm = int(tool_range("lithography", "spin_rpm").minimum)
+        if mould.film_um(slowest_rpm) < plated_um:
+            return (
+                f"a thicker resist (no spin of {mould.material.value} lays a mould that thick: "
+                f"at the cell's slowest, {slowest_rpm} rpm, "
+                f"{um_text(mould.film_um(slowest_rpm))} um)"
+            )
+        # the film thickens as the spin slows: the fastest spin, by bisection on -rpm
+        fastest_rpm = -least_whole(
+            -mould.spin_rpm, -slowest_rpm, lambda rpm: mould.film_um(-rpm) >= plated_um
+        )
+        return f"a thicker mould, {path}.mould.spin_rpm at most {fastest_rpm}"
+
+    def require_plated_within_mould(self, claim: str, path: str) -> None:
+        """Refuse a plating (`path` the wiring's, naming `claim`) thicker than the mould it is
+        plated through, the film the litho cell spins and bakes (`MouldRecipe.film_um`): the
+        metal grows up the mould's openings and, past their top, mushrooms over the mould and
+        bridges the traces. The refusal gives the thickest plating, and the mould that holds
+        this one (`thicker_mould`)."""
+        plated_um = self.plating.thickness_um
+        thicker = self.thicker_mould(path, plated_um)
+        if thicker is None:
+            return
+        mould, film_um = self.mould, self.mould.film_um()
+        most_um = most_that_passes(film_um, XRF_DECIMALS, lambda um: um <= film_um)
+        raise claim_violation(
+            claim,
+            f"{path}.plating.thickness_um",
+            f"{plated_um:g} um",
+            f"the wiring is plated up the openings of its mould, {um_text(film_um)} um of "
+            f"{mould.material.value} that {path}.mould spins at {mould.spin_rpm} rpm and "
+            "bakes, and plated past their top it mushrooms over the mould and bridges the "
+            f"traces: give at most {most_um:g} um, or {thicker}",
+        )
 
 
 class TerminalsRecipe(SolderBallRecipe):
@@ -1134,6 +1208,94 @@ class SproutBumpRecipe(Recipe):
         return self
 
     @recipe_check
+    def _plated_within_the_moulds(self) -> Self:
+        """Each level's plating no thicker than the mould it is plated through
+        (`WiringRecipe.require_plated_within_mould`), each level on its own."""
+        claim = self.plated_claim()
+        every_problem(
+            functools.partial(wiring.require_plated_within_mould, claim, path)
+            for path, wiring in self.wirings()
+        )
+        return self
+
+    @recipe_check
+    def _wiring_solid_through_later_heats(self) -> Self:
+        """Each level's plated metal stays solid through every heat of the recipe after its
+        plating (`heats_after`): a tin or tin-lead wiring under balls reflowed at 245 degC
+        validated and passed the claim check, though the reflow melts it (each level on its
+        own)."""
+        every_problem(
+            functools.partial(self._require_solid_wiring, index, path, wiring)
+            for index, (path, wiring) in enumerate(self.wirings())
+        )
+        return self
+
+    def heats_after(self, index: int) -> list[Heat]:
+        """Every heat of the recipe after the plating of the wiring level `index` (0: the
+        lowermost), in their order: each level above's bonding stage, lamination and mould
+        bake, then the balls' reflow and the solder resist's bake."""
+        heats: list[Heat] = []
+        for upper, level in enumerate(self.upper_levels or ()):
+            if upper < index:  # level `upper + 1`, below the wiring or the wiring itself
+                continue
+            path = f"upper_levels.{upper}"
+            heats += [
+                Heat(
+                    f"{path}.bumps.stage_temperature_c",
+                    level.bumps.stage_temperature_c,
+                    "a stud bonding",
+                ),
+                Heat(f"{path}.resin.temperature_c", level.resin.temperature_c, "a lamination"),
+                Heat(
+                    f"{path}.wiring.mould.bake_temperature_c",
+                    level.wiring.mould.bake_temperature_c,
+                    "a mould's soft bake",
+                ),
+            ]
+        terminals = self.terminals
+        if terminals is not None:
+            liquidus_c = LIQUIDUS_C[terminals.alloy.value]
+            liquidus = f"the {terminals.alloy.value} balls' {liquidus_c:g} degC liquidus"
+            reflow = terminals.reflow.peak_c, "the balls' reflow", (liquidus_c, liquidus)
+            heats.append(Heat("terminals.reflow.peak_c", *reflow))
+            if terminals.solder_resist is not None:
+                heats.append(
+                    Heat(
+                        "terminals.solder_resist.bake_temperature_c",
+                        terminals.solder_resist.bake_temperature_c,
+                        "the solder resist's soft bake",
+                    )
+                )
+        return heats
+
+    def _require_solid_wiring(self, index: int, path: str, wiring: WiringRecipe) -> None:
+        """Refuse the plated metal of the wiring at `path` (level `index`) if it melts at or
+        below a heat after its plating (`plated_melts_c`: an alloy's solidus, a pure metal's
+        melting point): molten, the wiring the next level's studs or the terminals stand on
+        runs and bridges its traces. The refusal names every such heat, and the ways out:
+        copper, or each heat kept below the melting point (a reflow only where the balls'
+        liquidus is below it)."""
+        metal = wiring.plating.metal
+        melts_c = plated_melts_c(metal)
+        melting = [heat for heat in self.heats_after(index) if heat.temperature_c >= melts_c]
+        if not melting:
+            return
+        copper = f"plate {Metal.CU.value} (it melts at {plated_melts_c(Metal.CU):g} degC)"
+        kept = (heat.kept_below(melts_c) for heat in melting)
+        fixes = [copper, *(fix for fix in kept if fix is not None)]
+        uppermost = index == len(self.upper_levels or ())
+        stands = "the terminals are formed on" if uppermost else "the next level's studs stand on"
+        heats = ", ".join(heat.described() for heat in melting)
+        raise claim_violation(
+            self.plated_claim(),
+            f"{path}.plating.metal",
+            metal.value,
+            f"the wiring {stands} must stay solid through every later heat of the recipe, "
+            f"and plated {metal.value} begins to melt at {melts_c:g} degC: {heats} would melt it: "
+            + ", or ".join(fixes),
+        )
+
+    @recipe_check
     def _moulds_stripped(self) -> Self:
         """Each level's strip takes its whole mould off (`MouldRecipe.require_stripped_by`):
         resist left on the field would mask the seed's etch after it (001:8)."""
@@ -1181,7 +1343,8 @@ class SproutBumpRecipe(Recipe):
             etch = wiring.etch.copper_etch.after_plating(
                 f"{path}.etch.copper_etch", Tank.CU_ETCH, metal
             )
-        wiring.plating.require_wiring(plating, claim, etch, foil_um)
+        thicker_mould = functools.partial(wiring.thicker_mould, path)
+        wiring.plating.require_wiring(plating, claim, etch, foil_um, thicker_mould)
 
     def _require_field_cleared(self, path: str, wiring: WiringRecipe, foil_um: float) -> None:
         """Refuse an etch of the wiring at `path` that may leave some of the metal laid over

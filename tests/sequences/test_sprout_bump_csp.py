@@ -19,11 +19,18 @@ import pytest
 from pydantic import ValidationError
 
 from packline.cli import main
+from packline.drivers.roles.electroplater import Metal
 from packline.drivers.roles.lithography import RETICLES
+from packline.drivers.roles.oven import SOLIDUS_C
 from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.recipe import format_validation_error
-from packline.sequences.solder import PLATED_WIRING_MIN_UM, mask_area_cm2
+from packline.sequences.solder import (
+    PLATED_WIRING_MIN_UM,
+    PURE_METAL_MELTS_C,
+    mask_area_cm2,
+    plated_melts_c,
+)
 from packline.sequences.sprout_bump_csp import SproutBumpRecipe, claim_conditions
 from packline.sim_instruments.twin import wafer_site_count
 
@@ -430,6 +437,17 @@ def _refused_with(recipe: dict) -> tuple[str, str] | None:
     return None
 
 
+def _thick_plating(recipe: dict) -> None:
+    """`recipe`'s wiring plated 30 um thick at a 3 um minimum, past any minimum an etch
+    refusal names, through a PR-THICK mould spun at 500 rpm (31.29 um), developed and
+    stripped for it: the sweeps of the etch's refusals meet no refusal of the plating's
+    thickness."""
+    wiring = recipe["wiring"]
+    wiring["plating"].update(min_thickness_um="3 um", thickness_um="30 um")
+    wiring["mould"].update(material="PR-THICK", spin_rpm=500, develop_time_s="270 s")
+    wiring["etch"]["strip"]["time_s"] = "12 min"
+
+
 @pytest.mark.parametrize("foil", [None, "0.5 um", "3 um", "4.7 um"])
 def test_every_least_value_validate_suggests_validates_when_applied(foil: str | None):
     """An etch that leaves foil between the patterns is refused with the least time that
@@ -444,7 +462,7 @@ def test_every_least_value_validate_suggests_validates_when_applied(foil: str | 
         recipe = reference_recipe(f"sprout-bump-csp{'-metal-support' if foil else ''}.yaml")
         if foil is not None:
             recipe["foil_thickness_um"] = foil
-        recipe["wiring"]["plating"].update(min_thickness_um="3 um", thickness_um="40 um")
+        _thick_plating(recipe)
         recipe["wiring"]["etch"]["copper_etch"].update(time_s=time_s, temperature_c=temperature_c)
         applied: list[str] = []
         while (refused := _refused_with(recipe)) is not None:
@@ -475,7 +493,7 @@ def test_the_bath_temperature_validate_suggests_clears_the_metal_when_applied(
     recipe = reference_recipe(variant)
     etch = recipe["wiring"]["etch"][dip]
     etch["time_s"] = time_s
-    recipe["wiring"]["plating"].update(min_thickness_um="3 um", thickness_um="40 um")
+    _thick_plating(recipe)
     with pytest.raises(ValidationError) as refused:
         SproutBumpRecipe.model_validate(recipe)
     text = format_validation_error("recipe", refused.value, SproutBumpRecipe)
@@ -1232,13 +1250,16 @@ def test_a_recipe_without_terminals_makes_no_product_of_claim_1_and_fails_001_1d
     assert terminals["sites_passing"] == 0 < terminals["sites_checked"]
 
 
-def _wiring_suggestions(text: str) -> list[dict[str, dict[str, str]]]:
+def _wiring_suggestions(text: str) -> list[dict[str, dict[str, object]]]:
     """The ways out a refusal of `wiring.plating.min_thickness_um` suggests, each as the
     changes to the wiring's sections that apply it."""
-    ways: list[dict[str, dict[str, str]]] = []
+    ways: list[dict[str, dict[str, object]]] = []
     if least := re.search(r": at least ([\d.]+ um)(, with thickness_um)?", text):
         thicker = {"thickness_um": least[1]} if least[2] else {}
-        ways.append({"plating": {"min_thickness_um": least[1], **thicker}})
+        way: dict[str, dict[str, object]] = {"plating": {"min_thickness_um": least[1], **thicker}}
+        if mould := re.search(r" and a thicker mould, wiring\.mould\.spin_rpm at most (\d+)", text):
+            way["mould"] = {"spin_rpm": int(mould[1])}
+        ways.append(way)
     if shorter := re.search(r", or a shorter etch, at most (\d+ s) at", text):
         ways.append({"copper_etch": {"time_s": shorter[1]}})
     if cooler := re.search(r", or the bath set to at most (\d+) degC", text):
@@ -1246,11 +1267,22 @@ def _wiring_suggestions(text: str) -> list[dict[str, dict[str, str]]]:
     return ways
 
 
-def _applied(recipe: dict, way: dict[str, dict[str, str]]) -> dict:
-    """A copy of `recipe` with a way out of `_wiring_suggestions` applied."""
+def _applied(recipe: dict, way: dict[str, dict[str, object]]) -> dict:
+    """A copy of `recipe` with a way out of `_wiring_suggestions` applied: a thicker mould
+    with the least develop and strip its own refusals then name for it."""
     applied = copy.deepcopy(recipe)
     applied["wiring"]["plating"].update(way.get("plating", {}))
     applied["wiring"]["etch"]["copper_etch"].update(way.get("copper_etch", {}))
+    if "mould" in way:
+        applied["wiring"]["mould"].update(way["mould"])
+        try:
+            SproutBumpRecipe.model_validate(applied)
+        except ValidationError as error:
+            text = format_validation_error("recipe", error, SproutBumpRecipe)
+            follow_ups = r"(wiring\.mould\.develop_time_s|wiring\.etch\.strip\.time_s)"
+            for path, least in re.findall(rf"{follow_ups} = .*?: give at least (\d+ s)", text):
+                *sections, name = path.split(".")
+                functools.reduce(operator.getitem, sections, applied)[name] = least
     return applied
 
 
@@ -1300,7 +1332,12 @@ def test_every_way_out_of_a_thinned_wiring_validate_suggests_validates_when_appl
             met.update(f"{section}.{name}" for section in way for name in way[section])
             applied = _applied(recipe, way)
             assert _refused_with(applied) is None, f"{time_s} at {temperature_c}: {way}"
-    assert {"plating.thickness_um", "copper_etch.time_s", "copper_etch.temperature_c"} <= met
+    assert {
+        "plating.thickness_um",
+        "mould.spin_rpm",
+        "copper_etch.time_s",
+        "copper_etch.temperature_c",
+    } <= met
 
 
 @pytest.mark.parametrize("variant", ["sprout-bump-csp.yaml", METAL_SUPPORT])
@@ -1466,3 +1503,153 @@ def test_a_flux_too_thin_to_hold_the_balls_is_refused_and_the_least_it_names_hol
     recipe["terminals"]["flux_thickness_um"] = "53 um"
     summary = validated_lot_of_one(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert summary["claim_check"]["status"] == "passed"
+
+
+def assert_run_refuses(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, recipe: dict, error: str
+) -> None:
+    """`packline run` of `recipe` exits 2 with validate's refusal `error`, before any tool is
+    contacted."""
+    path = write_recipe(tmp_path, recipe)
+    assert main(["run", "sprout-bump-csp", "--sim", "--recipe", str(path)]) == 2
+    assert capsys.readouterr().err == error + (
+        "run refused: nothing was run and nothing was recorded; no tool was contacted\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("metal", "melts", "ways_out"),
+    [
+        (
+            "Sn",
+            "plated Sn begins to melt at 231.9 degC",
+            "plate Cu (it melts at 1084.6 degC), or terminals.reflow.peak_c above the SAC305 "
+            "balls' 220 degC liquidus and below 231.9 degC",
+        ),
+        # the eutectic's solidus, the oven's table: no reflow of SAC305 balls stays below it
+        ("SnPb", "plated SnPb begins to melt at 183 degC", "plate Cu (it melts at 1084.6 degC)"),
+    ],
+    ids=["Sn", "SnPb"],
+)
+def test_a_wiring_the_balls_reflow_melts_is_refused_by_validate_and_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], metal: str, melts: str, ways_out: str
+):
+    """A trial's tin (or tin-lead) wiring under SAC305 balls reflowed at 245 degC validated
+    and ran to 'claim check passed', though the reflow melts the wiring the terminals are
+    formed on: refused at the plating's metal, naming its melting point, the heat and 001:8,
+    by `validate` and by `run` before any tool moves."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"]["metal"] = metal
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert without_lines(error).endswith(
+        f": wiring.plating.metal = {metal}: the wiring the terminals are formed on must stay "
+        f"solid through every later heat of the recipe, and {melts}: terminals.reflow.peak_c "
+        f"= 245 degC (the balls' reflow) would melt it: {ways_out} (claim 001:8)\n"
+    )
+    assert len(error.splitlines()) == 1, error
+    assert_run_refuses(capsys, tmp_path, recipe, error)
+
+
+def test_every_level_and_every_later_heat_of_a_melting_wiring_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Each level's wiring on its own: the lowermost, which the next level's studs stand on,
+    through the heats of the level above as well as the reflow; a bake hot enough to melt it
+    is named with the reflow, each with its way out."""
+    recipe = reference_recipe("sprout-bump-csp-levels-2.yaml")
+    recipe["wiring"]["plating"]["metal"] = "SnPb"
+    recipe["upper_levels"][0]["bumps"]["stage_temperature_c"] = "190 degC"
+    recipe["upper_levels"][0]["wiring"]["plating"]["metal"] = "Sn"
+    error = without_lines(refusal(capsys, tmp_path, "sprout-bump-csp", recipe))
+    lines = error.removeprefix("packline: error: ").splitlines()
+    assert sorted(line.split(": ", 2)[1] for line in lines) == [
+        "upper_levels.0.wiring.plating.metal = Sn",
+        "wiring.plating.metal = SnPb",
+    ]
+    lowermost = next(line for line in lines if ": wiring.plating.metal" in line)
+    assert lowermost.endswith(
+        "wiring.plating.metal = SnPb: the wiring the next level's studs stand on must stay "
+        "solid through every later heat of the recipe, and plated SnPb begins to melt at 183 "
+        "degC: upper_levels.0.bumps.stage_temperature_c = 190 degC (a stud bonding), "
+        "terminals.reflow.peak_c = 245 degC (the balls' reflow) would melt it: plate Cu (it "
+        "melts at 1084.6 degC), or upper_levels.0.bumps.stage_temperature_c below 183 degC "
+        "(claim 001:8)"
+    )
+    uppermost = next(line for line in lines if "upper_levels.0.wiring.plating.metal" in line)
+    assert "the wiring the terminals are formed on" in uppermost
+
+
+def test_a_tin_wiring_under_a_reflow_below_its_melting_point_runs_with_every_claim_passing(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The refusal's way out for tin: the SAC305 balls reflowed above their 220 degC liquidus
+    and below tin's 231.9 degC validates, and a lot completes with the claim check passed."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"]["metal"] = "Sn"
+    recipe["terminals"]["reflow"]["peak_c"] = "231 degC"
+    summary = validated_lot_of_one(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert summary["claim_check"]["status"] == "passed"
+    recipe["terminals"]["reflow"]["peak_c"] = "231.9 degC"  # at the melting point: melts it
+    refused = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert "terminals.reflow.peak_c = 231.9 degC (the balls' reflow) would melt it" in refused
+
+
+def test_a_plating_thicker_than_its_mould_is_refused_naming_the_mould(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A trial's 30 um plating through the reference's 11.06 um PR-THICK mould validated and
+    passed the claim check, though past the mould's top the metal mushrooms over it and
+    bridges the traces: refused by `validate` and `run`, with the thickest plating and the
+    fastest spin of a mould that thick, each level on its own."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"]["thickness_um"] = "30 um"
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert without_lines(error).endswith(
+        ": wiring.plating.thickness_um = 30 um: the wiring is plated up the openings of its "
+        "mould, 11.064 um of PR-THICK that wiring.mould spins at 4000 rpm and bakes, and plated "
+        "past their top it mushrooms over the mould and bridges the traces: give at most 11.06 "
+        "um, or a thicker mould, wiring.mould.spin_rpm at most 544 (claim 001:8)\n"
+    )
+    assert len(error.splitlines()) == 1, error
+    assert_run_refuses(capsys, tmp_path, recipe, error)
+    recipe["wiring"]["plating"]["thickness_um"] = "11.06 um"
+    assert (
+        main(["validate", "sprout-bump-csp", "--recipe", str(write_recipe(tmp_path, recipe))]) == 0
+    )
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("spin_rpm", "refused"), [(544, False), (545, True)])
+def test_the_fastest_spin_a_too_thin_mould_refusal_names_holds_the_plating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spin_rpm: int, refused: bool
+):
+    """The spin the refusal names lays a mould at least as thick as the plating, one rpm
+    faster does not; the thicker mould's develop and strip are judged for it on their own."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"]["thickness_um"] = "30 um"
+    recipe["wiring"]["mould"]["spin_rpm"] = spin_rpm
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert ("wiring.plating.thickness_um = 30 um" in error) is refused
+    assert "wiring.mould.develop_time_s = 120 s" in error
+
+
+def test_an_upper_levels_plating_is_judged_against_its_own_mould(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    recipe = reference_recipe("sprout-bump-csp-levels-2.yaml")
+    recipe["upper_levels"][0]["wiring"]["plating"]["thickness_um"] = "12 um"
+    recipe["upper_levels"][0]["wiring"]["plating"]["metal"] = "Sn"
+    error = without_lines(refusal(capsys, tmp_path, "sprout-bump-csp", recipe))
+    lines = error.removeprefix("packline: error: ").splitlines()
+    assert [line.split(": ", 2)[1] for line in lines] == [
+        "upper_levels.0.wiring.plating.thickness_um = 12 um",
+        "upper_levels.0.wiring.plating.metal = Sn",
+    ]
+    assert "that upper_levels.0.wiring.mould spins at 4000 rpm" in lines[0]
+
+
+def test_a_plated_metal_melts_at_its_alloys_solidus_or_the_pure_metals_melting_point():
+    assert plated_melts_c(Metal.SNPB) == SOLIDUS_C["Sn63Pb37"]
+    assert {metal: plated_melts_c(metal) for metal in Metal if metal is not Metal.SNPB} == (
+        PURE_METAL_MELTS_C
+    )
