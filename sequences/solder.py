@@ -93,15 +93,18 @@ from packline.sequences.engine.recipe_meta import (
     tool_range,
 )
 from packline.sim_instruments.physics.electroplater import PlatingPhysics, cathode_efficiency
-from packline.sim_instruments.physics.oven import OVEN_PLANT, LoadHistory
+from packline.sim_instruments.physics.oven import LINE_POLL_INTERVAL_S, OVEN_PLANT, LoadHistory
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
 from .plasma_clean import load_wafers, unload_wafers
 from .suggestion_rounding import least_that_passes, most_that_passes, rounded_down, rounded_up
 
-#: The longest hold at its peak a reflow may ask of the oven, s.
-LONGEST_PEAK_HOLD_S = 300
+#: The longest a reflow may keep its solder molten, s (`TOO_LONG_MOLTEN`): the most time above
+#: the liquidus a recipe may ask, a profile may give its load, and a run's measurement passes.
+LONGEST_MOLTEN_S = 300
+#: The longest hold at its peak a reflow may ask of the oven, s: molten all along.
+LONGEST_PEAK_HOLD_S = LONGEST_MOLTEN_S
 #: Why a reflow holds the solder molten 5 minutes at most.
 TOO_LONG_MOLTEN = Because(
     "solder molten longer than 5 min grows its intermetallic layer brittle and the pads "
@@ -147,6 +150,10 @@ def time_above_liquidus_s(profile: ThermalProfile) -> float:
 
 #: The step `time_above_liquidus_s` follows the load in, s (the simulated oven steps as finely).
 LOAD_STEP_S = 1.0
+#: How much longer than `time_above_liquidus_s` a run may keep its load molten, s: the driver
+#: starts the peak's hold at the poll that finds the load there and ends it at the poll after
+#: the hold, each up to a poll of the line's oven late (`LINE_POLL_INTERVAL_S`).
+HOLD_LATE_S = 2 * LINE_POLL_INTERVAL_S
 
 
 class ReflowRecipe(Recipe):
@@ -168,9 +175,9 @@ class ReflowRecipe(Recipe):
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
     cool_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 120.0
     #: the time above the liquidus the solder needs to wet: a shorter one holds the batch
-    min_time_above_liquidus_s: Annotated[float, Unit("s"), Field(ge=0, le=300), TOO_LONG_MOLTEN] = (
-        20.0
-    )
+    min_time_above_liquidus_s: Annotated[
+        float, Unit("s"), Field(ge=0, le=LONGEST_MOLTEN_S), TOO_LONG_MOLTEN
+    ] = 20.0
     #: how long the load may take to cool enough for the door after the profile
     cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600), COOLS_IN_4_HOURS] = 1800.0
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600), WAITS_A_DAY_AT_MOST] = (
@@ -261,6 +268,8 @@ class ReflowRecipe(Recipe):
             return time_above_liquidus_s(self.model_copy(update=change).profile(alloy))
 
         reached_s = above_s()
+        if reached_s + HOLD_LATE_S > LONGEST_MOLTEN_S:
+            self._refuse_too_long_molten(alloy, claim, section, what, reached_s, above_s)
         if reached_s >= needed_s:
             return
         longest_s = LONGEST_PEAK_HOLD_S
@@ -286,6 +295,53 @@ class ReflowRecipe(Recipe):
             f"{needed_s:g} s it must (min_time_above_liquidus_s, at least the line's wetting "
             f"time): the run would hold the batch at its reflow, {what} unjoined; "
             + (", or ".join(advice) if advice else "no hold or peak the oven takes gives it"),
+        )
+
+    def _refuse_too_long_molten(
+        self,
+        alloy: str,
+        claim: str | None,
+        section: str,
+        what: str,
+        reached_s: float,
+        above_s: Callable[..., float],
+    ) -> None:
+        """Refuse a profile whose load, lagging the zones, may stay above the liquidus of
+        `alloy` longer than solder may stay molten (`reached_s` of it, and the driver's hold
+        `HOLD_LATE_S` later, over `LONGEST_MOLTEN_S`: a peak far above the liquidus, as a
+        high-lead profile's 345 degC for SAC305 balls, or a long hold): the run would hold the
+        batch at its reflow, or, before the run measured it, pass brittle joints. The refusal
+        gives the most `peak_hold_s`, and the most `peak_c` at this hold, that keep it molten
+        long enough to wet and no longer."""
+        needed_s = max(self.min_time_above_liquidus_s, REFLOW_WETTING_TIME_S)
+
+        def short_enough(**change: float) -> bool:
+            return above_s(**change) + HOLD_LATE_S <= LONGEST_MOLTEN_S
+
+        def most_whole(field: str, least: float, now: float) -> int | None:
+            """The most whole `field` from `least` up to `now` that keeps the load molten no
+            longer than it may, if it keeps it molten long enough to wet (None: none does)."""
+            if not short_enough(**{field: least}):
+                return None
+            most = -least_whole(-now, -least, lambda m: short_enough(**{field: -m}))
+            return most if above_s(**{field: most}) >= needed_s else None
+
+        liquidus = LIQUIDUS_C[alloy]
+        advice = []
+        if (most_s := most_whole("peak_hold_s", 0, self.peak_hold_s)) is not None:
+            advice.append(f"give at most {most_s} s")
+        if (most_c := most_whole("peak_c", math.floor(liquidus) + 1, self.peak_c)) is not None:
+            advice.append(f"peak_c at most {most_c} degC (at this hold)")
+        raise claim_violation(
+            claim,
+            f"{section}.peak_hold_s",
+            f"{self.peak_hold_s:g} s",
+            f"the load lags the oven's zones (the line's figures) and stays above the liquidus "
+            f"of {alloy} ({liquidus:g} degC) {reached_s:.1f} s of this profile, up to "
+            f"{reached_s + HOLD_LATE_S:.1f} s as a driver polling the oven every "
+            f"{LINE_POLL_INTERVAL_S:g} s holds its peak, longer than the {LONGEST_MOLTEN_S:g} s "
+            f"solder may stay molten ({TOO_LONG_MOLTEN.reason}): {what} would join brittle; "
+            + (", or ".join(advice) if advice else "no hold or peak the oven takes fits"),
         )
 
     def profile(self, alloy: str) -> ThermalProfile:
@@ -975,6 +1031,7 @@ async def run_reflow(
         result.time_above_liquidus_s or 0.0,
         "s",
         low=recipe.min_time_above_liquidus_s,
+        high=LONGEST_MOLTEN_S,
     )
 
 

@@ -32,7 +32,14 @@ from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
 from .families.modbus_plc import Refused
 from .families.plc_batch import BatchPlcSimulator
 from .families.temperature_controller import SimTemperatureController
-from .physics.oven import OVEN_PLANT, OVEN_RUN, LoadHistory, ReflowPhysics, apply_run
+from .physics.oven import (
+    LINE_POLL_INTERVAL_S,
+    OVEN_PLANT,
+    OVEN_RUN,
+    LoadHistory,
+    ReflowPhysics,
+    apply_run,
+)
 from .servers import ModbusTransport
 from .twin import JobEnd, TwinStore
 
@@ -71,10 +78,8 @@ class SimOven(BatchPlcSimulator):
     }
     fault_opens = {"n2_supply": "n2_supply"}
     serial_over_tcp = "rtu-tcp"
-    #: How often the simulated line's station has a host poll the oven, s of process time: a
-    #: load moving at most 3 degC in it (a reflow's 18 K/min ramp), and an hours-long cure
-    #: read a few hundred times over the RTU bus rather than thousands.
-    poll_interval_s = 10.0
+    #: How often the simulated line's station has a host poll the oven (`LINE_POLL_INTERVAL_S`).
+    poll_interval_s = LINE_POLL_INTERVAL_S
 
     def __init__(
         self,

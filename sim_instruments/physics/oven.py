@@ -122,6 +122,13 @@ CURE_OF_KIND: dict[ResinKind, str] = {
 }
 
 
+#: How often the simulated line's station has a host poll the oven, s of process time: a load
+#: moving at most 3 degC in it (a reflow's 18 K/min ramp), and an hours-long cure read a few
+#: hundred times over the RTU bus rather than thousands. A driver starts a segment's hold at
+#: the poll that finds it reached and ends it at the poll after the hold, so validate allows
+#: a reflow's load a poll late at each end (`solder.py`).
+LINE_POLL_INTERVAL_S = 10.0
+
 #: What every zone of the oven heats: the load, by the line's figures (`drivers/roles/oven.py`),
 #: which validate works a reflow's time above the liquidus by.
 OVEN_PLANT = HeaterPlant(

@@ -203,13 +203,15 @@ def test_sprout_bump_csps_page_quotes_validates_figure_for_a_reflow_without_a_ho
 
 
 class MeasuredOven:
-    """An oven whose every run measures a load peaking at `peak_c`, 30 s above the liquidus."""
+    """An oven whose every run measures a load peaking at `peak_c`, `molten_s` above the
+    liquidus."""
 
-    def __init__(self, peak_c: float) -> None:
+    def __init__(self, peak_c: float, molten_s: float = 30.0) -> None:
         self.peak_c = peak_c
+        self.molten_s = molten_s
 
     async def run_profile(self, profile: ThermalProfile) -> SimpleNamespace:
-        return SimpleNamespace(peak_c=self.peak_c, time_above_liquidus_s=30.0)
+        return SimpleNamespace(peak_c=self.peak_c, time_above_liquidus_s=self.molten_s)
 
 
 @pytest.mark.parametrize(("peak_c", "passes"), [(183.0, False), (183.1, True)])
@@ -243,3 +245,74 @@ async def test_a_reflow_peak_must_pass_the_liquidus_not_reach_it(
         308.0,
         int(passes),
     )
+
+
+def _lead_free_at_the_high_lead_peak(peak: str = "345 degC") -> dict:
+    """bump-seal-clean's plated reference's balls made SAC305 (liquidus 220 degC), reflowed at
+    `peak` for the high-lead profile's 40 s hold, with no eutectic layer plated over them."""
+    recipe = reference_recipe(PLATED)
+    del recipe["solder_layer"]
+    recipe["bumps"]["alloy"] = "SAC305"
+    recipe["bumps"]["reflow"]["peak_c"] = peak
+    return recipe
+
+
+def test_a_reflow_that_keeps_the_solder_molten_too_long_is_refused_with_the_most_peak(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A new user's SAC305 balls under the high-lead profile's 345 degC peak stayed molten 431 s
+    and passed with '411.1 s to spare', where the recipe's own fields say solder molten over
+    5 min joins brittle: refused, with the most peak that keeps it molten long enough to wet
+    and no longer, the driver's hold up to a poll late at each end (no hold is short enough
+    at 345 degC)."""
+    error = refusal(capsys, tmp_path, "bump-seal-clean", _lead_free_at_the_high_lead_peak())
+    assert error.endswith(
+        ": bumps.reflow.peak_hold_s = 40 s: the load lags the oven's zones (the line's "
+        "figures) and stays above the liquidus of SAC305 (220 degC) 424.3 s of this profile, "
+        "up to 444.3 s as a driver polling the oven every 10 s holds its peak, longer than the "
+        "300 s solder may stay molten (solder molten longer than 5 min grows its intermetallic "
+        "layer brittle and the pads dissolve into it): the balls would join brittle; peak_c at "
+        "most 270 degC (at this hold) (claim 003:7.1)\n"
+    )
+    error = refusal(
+        capsys, tmp_path, "bump-seal-clean", _lead_free_at_the_high_lead_peak("271 degC")
+    )
+    assert "bumps.reflow.peak_hold_s = 40 s: the load lags" in error
+
+
+def test_the_most_peak_completes_a_lot_with_its_time_above_the_liquidus_in_limits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    recipe = _lead_free_at_the_high_lead_peak("270 degC")
+    summary = validated_lot_of_one(capsys, tmp_path, "bump-seal-clean", recipe)
+    assert summary["claim_check"]["status"] == "passed"
+    (wafer,) = summary["wafers"]
+    molten = wafer["measurements"]["time above liquidus"]
+    assert (molten["low"], molten["high"], molten["verdict"]) == (20.0, 300.0, "pass")
+
+
+@pytest.mark.parametrize(("molten_s", "passes"), [(300.0, True), (300.1, False)])
+async def test_a_load_the_oven_measured_molten_too_long_fails_its_reflow(
+    tmp_path: Path, molten_s: float, passes: bool
+):
+    """On real tools the oven's own measurement of the load's time above the liquidus is
+    judged against the 5 min solder may stay molten, as validate judges a recipe's."""
+    store = RunStore(tmp_path / "runs.db")
+    events = EventLog("R1", 1, store, lambda: 0.0, [])
+    recorder = StepRecorder(events, store, None, side_workpieces=None, simulated=True, confirm=None)
+    wafer = SimpleNamespace(id="W01", step_id=None)
+    oven = SimpleNamespace(name="oven", driver=MeasuredOven(230.0, molten_s))
+    batch = Batch(SimpleNamespace(recorder=recorder), "B1", [wafer], oven)
+    reflow = ReflowRecipe.model_validate(
+        reference_recipe("sprout-bump-csp.yaml")["terminals"]["reflow"]
+    )
+    try:
+        if passes:
+            await run_reflow(batch, "SAC305", reflow)
+        else:
+            with pytest.raises(
+                OutOfLimits, match=r"time above liquidus = 300\.1 s, outside 20-300 s"
+            ):
+                await run_reflow(batch, "SAC305", reflow)
+    finally:
+        store.close()
