@@ -26,6 +26,7 @@ from packline.shown_figures import figure_text, limits_text, steps_text
 
 from .output import answer, open_store
 from .parser import add_common
+from .summary import shown_run_status
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -105,7 +106,7 @@ def _timings(report: dict[str, Any]) -> dict[str, str]:
     wall = None if run["stopped_wall"] is None else run["stopped_wall"] - run["started_wall"]
     return {
         "method": run["method"],
-        "status": run["status"],
+        "status": shown_run_status(report),
         "wafers completed": f"{done} of {run['lot_size']}",
         "run clock": run_clock_text(report["duration_s"], simulated=run["simulated"]),
         WALL: "-" if wall is None else f"{wall:.1f} s",

@@ -39,6 +39,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
 def cmd_prune(args: argparse.Namespace) -> int:
     from packline.records.retention import plan_prune, prune_runs
     from packline.sequences.engine import BadInput
+    from packline.sequences.engine.records import db_option
 
     store = open_store(args, create=False)
     try:
@@ -57,7 +58,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
             "free_bytes": 0,
         }
         if not args.json:
-            print_plan(terminal(), plan, dry_run=args.dry_run)
+            print_plan(terminal(), plan, dry_run=args.dry_run, db=db_option(store.path))
         if plan.runs and not args.dry_run:
             if not args.yes and not _confirmed(len(plan.runs)):
                 raise BadInput(
@@ -84,9 +85,10 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool) -> None:
+def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool, db: str) -> None:
     """The runs a prune deletes (or would, `dry_run`), and those it keeps: driven, or with
-    a lot not finished (its wafers by status, and how to finish them)."""
+    a lot not finished (its wafers by status, and how to finish them, each command with
+    `db`, the `--db` it needs: `db_option`)."""
     runs = plan.runs
     verb = "would delete" if dry_run else "deletes"
     table = DataTable(
@@ -108,9 +110,9 @@ def print_plan(console: Console, plan: PrunePlan, *, dry_run: bool) -> None:
         wafers = "; ".join(
             f"{len(ids)} {status} ({', '.join(ids)})" for status, ids in run["unfinished"].items()
         )
-        resume = f"`packline resume {run['id']}`"
+        resume = f"`packline resume {run['id']}{db}`"
         what = (
-            f"decide or scrap its held wafers (`packline disposition {run['id']} WAFER ...`) "
+            f"decide or scrap its held wafers (`packline disposition {run['id']} WAFER ...{db}`) "
             f"or resume it ({resume})"
             if "held" in run["unfinished"]
             else f"resume it ({resume}): only a held wafer takes a disposition"

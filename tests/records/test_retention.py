@@ -180,10 +180,14 @@ def test_a_run_whose_lot_is_not_finished_is_kept_until_its_wafers_are(db, capsys
     assert main(["prune", "--db", str(db), "--before", "2100-01-01", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert second in out.split("kept:")[0]
+    # each command with the database it needs (a re-trial pasted `packline resume RUN`, which
+    # looked in the default database)
+    db_option = f" --db {db.resolve()}"
     assert (
         f"kept: run {first}'s lot is not finished: 1 held (W02); its records are what its "
         f"dispositions and resume read: decide or scrap its held wafers (`packline "
-        f"disposition {first} WAFER ...`) or resume it (`packline resume {first}`), then prune"
+        f"disposition {first} WAFER ...{db_option}`) or resume it (`packline resume "
+        f"{first}{db_option}`), then prune"
     ) in " ".join(out.split())
     assert main(["prune", "--db", str(db), "--before", "2100-01-01", "--yes", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -135,6 +135,11 @@ def test_a_resumed_lot_that_scrapped_a_wafer_exits_1_and_says_so_where_it_reads_
     page = tmp_path / "report.html"
     assert main(["report", run_id, "--out", str(page)]) == 0
     assert f"<tr><th>status</th><td>{status}{injected}</td></tr>" in page.read_text()
+    # and `diff`'s status row, as `show` says it (it had read plain `completed`)
+    capsys.readouterr()
+    assert main(["diff", run_id, run_id, "--json"]) == 0
+    timings = {row["what"]: row for row in json.loads(capsys.readouterr().out)["timings"]}
+    assert timings["status"]["a"] == f"{status}{injected}"
 
 
 #: A station of one plasma chamber at a port nothing listens on: a run refused before it
