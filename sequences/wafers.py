@@ -7,13 +7,14 @@ This module registers no method; the engine imports it while it looks for method
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal, Self
 
 from pydantic import Field
 
 from packline.sequences.engine import Recipe, recipe_check
 from packline.sequences.engine.recipe_meta import Because, CheckedFloor
-from packline.sim_instruments.twin import WaferSpec, die_grid
+from packline.sim_instruments.twin import WaferSpec, die_grid, pad_pitch_um
 from packline.units import Unit
 
 #: Why a wafer's diameter is 50-300 mm: the sizes the line's cassettes, chucks and handlers
@@ -68,6 +69,22 @@ class WaferRecipe(Recipe):
                 f"{self.diameter_mm:g} mm"
             )
         return self
+
+    def pad_layout(self) -> str:
+        """Its pads as a refusal of balls set on them names them."""
+        return (
+            f"the pads of wafer.pads_per_die_side = {self.pads_per_die_side} a side of "
+            f"{self.die_width_mm:g} x {self.die_height_mm:g} mm dies"
+        )
+
+    def pads_that_fit(self, fits: Callable[[float], bool]) -> str:
+        """The most pads a side of its dies, fewer than its own, at whose pitch (`pad_pitch_um`)
+        `fits`, as a refusal offers it (none: say so)."""
+        for count in range(self.pads_per_die_side - 1, 0, -1):
+            spec = self.model_copy(update={"pads_per_die_side": count}).spec()
+            if fits(pad_pitch_um(spec)):
+                return f"a wafer of at most {count} pads a side (wafer.pads_per_die_side)"
+        return "no layout of pads along these dies' edges"
 
     def too_few_pads(self) -> Exception:
         """The error for fewer than one pad along a die edge (a method whose claim places the

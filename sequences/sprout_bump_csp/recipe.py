@@ -73,6 +73,7 @@ from packline.sequences.engine.recipe_meta import (
 from packline.shown_figures import figure_text
 from packline.sim_instruments.physics.deposition import DepositionPhysics, SiteFilm, film_on_sites
 from packline.sim_instruments.physics.lithography import Developed, LithoPhysics, develop
+from packline.sim_instruments.twin import pad_pitch_um
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -1051,9 +1052,23 @@ class SproutBumpRecipe(Recipe):
         if terminals is not None:
             every_problem(
                 functools.partial(check, terminals)
-                for check in (self._require_a_pad_for_every_ball, require_balls_in_their_holes)
+                for check in (
+                    self._require_a_pad_for_every_ball,
+                    self._require_balls_apart,
+                    require_balls_in_their_holes,
+                )
             )
         return self
+
+    def _require_balls_apart(self, terminals: TerminalsRecipe) -> None:
+        """The balls sit over the pads they are wired to (`pad_pitch_um`: along a die's edge,
+        at its corners, across two dies), where they must not touch
+        (`SolderBallRecipe.require_apart`): a new user's 16 pads a side validated and the
+        mounter bridged two balls at every die's corners."""
+        wafer = self.wafer
+        pitch_um = pad_pitch_um(wafer.spec())
+        layout = wafer.pad_layout()
+        terminals.require_apart(pitch_um, "001:1d", "terminals", layout, wafer.pads_that_fit)
 
     def _require_a_pad_for_every_ball(self, terminals: TerminalsRecipe) -> None:
         balls, pads = terminals.balls_per_unit, self.wafer.pads_per_die

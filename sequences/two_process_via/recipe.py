@@ -696,24 +696,14 @@ class TwoProcessViaRecipe(Recipe):
         """The balls sit on the pads (`pad_pitch_um`: along a die's edge, at its corners,
         across two dies), where they must not touch (`SolderBallRecipe.require_apart`)."""
         wafer = self.wafer
-        layout = (
-            f"the pads of wafer.pads_per_die_side = {wafer.pads_per_die_side} a side of "
-            f"{wafer.die_width_mm:g} x {wafer.die_height_mm:g} mm dies"
-        )
         self.terminals.require_apart(
-            pad_pitch_um(wafer.spec()), "002:1i", "terminals", layout, self._pads_that_fit
+            pad_pitch_um(wafer.spec()),
+            "002:1i",
+            "terminals",
+            wafer.pad_layout(),
+            wafer.pads_that_fit,
         )
         return self
-
-    def _pads_that_fit(self, fits: Callable[[float], bool]) -> str:
-        """The most pads a side of the wafer's dies, fewer than its own, at whose pitch
-        `fits` (none: say so)."""
-        wafer = self.wafer
-        for count in range(wafer.pads_per_die_side - 1, 0, -1):
-            spec = wafer.model_copy(update={"pads_per_die_side": count}).spec()
-            if fits(pad_pitch_um(spec)):
-                return f"a wafer of at most {count} pads a side (wafer.pads_per_die_side)"
-        return "no layout of pads along these dies' edges"
 
     @recipe_check
     def _passivation_kept_at_its_thinnest(self) -> Self:

@@ -1653,3 +1653,22 @@ def test_a_plated_metal_melts_at_its_alloys_solidus_or_the_pure_metals_melting_p
     assert {metal: plated_melts_c(metal) for metal in Metal if metal is not Metal.SNPB} == (
         PURE_METAL_MELTS_C
     )
+
+
+def test_balls_that_would_touch_at_the_dies_corners_are_refused_naming_the_pads_that_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A new user's 16 pads a side validated, and the mounter bridged two balls at every
+    die's corners (`balls bridged = 522 sites`), the wafer held after its wiring was made:
+    the balls sit over the pads they are wired to, judged apart as two-process-via's are."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe.setdefault("wafer", {})["pads_per_die_side"] = 16
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert (
+        "terminals.ball_diameter_um = 300 um: balls on the pads of wafer.pads_per_die_side = 16 "
+        "a side of 10 x 10 mm dies at least 17.678 um apart touch their neighbours: "
+    ) in error
+    assert error.rstrip().endswith(
+        "no ball the mounter takes (100 um at the least) stays apart there; these would on a "
+        "wafer of at most 8 pads a side (wafer.pads_per_die_side) (claim 001:1d)"
+    )
