@@ -156,6 +156,15 @@ LOAD_STEP_S = 1.0
 HOLD_LATE_S = 2 * LINE_POLL_INTERVAL_S
 
 
+def _molten_text(alloy: str, reached_s: float) -> str:
+    """How long a reflow's profile keeps solder of `alloy` molten, by the line's figures, as
+    its refusals say it."""
+    return (
+        f"the load lags the oven's zones (the line's figures) and stays above the liquidus of "
+        f"{alloy} ({LIQUIDUS_C[alloy]:g} degC) {reached_s:.1f} s of this profile"
+    )
+
+
 class ReflowRecipe(Recipe):
     """A solder reflow in the oven under nitrogen: ramp to a soak, hold, ramp to a peak above
     the solder's liquidus, hold, cool; the door opens once the load is cool."""
@@ -269,7 +278,7 @@ class ReflowRecipe(Recipe):
 
         reached_s = above_s()
         if reached_s + HOLD_LATE_S > LONGEST_MOLTEN_S:
-            self._refuse_too_long_molten(alloy, claim, section, what, reached_s, above_s)
+            self._refuse_too_long_molten(alloy, claim, section, what, reached_s, needed_s, above_s)
         if reached_s >= needed_s:
             return
         longest_s = LONGEST_PEAK_HOLD_S
@@ -285,15 +294,13 @@ class ReflowRecipe(Recipe):
         if hottest_c > self.peak_c and above_s(peak_c=hottest_c) >= needed_s:
             least_c = least_whole(self.peak_c, hottest_c, lambda c: above_s(peak_c=c) >= needed_s)
             advice.append(f"peak_c at least {least_c} degC (at this hold)")
-        liquidus = LIQUIDUS_C[alloy]
         raise claim_violation(
             claim,
             f"{section}.peak_hold_s",
             f"{self.peak_hold_s:g} s",
-            f"the load lags the oven's zones (the line's figures) and stays above the liquidus "
-            f"of {alloy} ({liquidus:g} degC) {reached_s:.1f} s of this profile, short of the "
-            f"{needed_s:g} s it must (min_time_above_liquidus_s, at least the line's wetting "
-            f"time): the run would hold the batch at its reflow, {what} unjoined; "
+            f"{_molten_text(alloy, reached_s)}, short of the {needed_s:g} s it must "
+            "(min_time_above_liquidus_s, at least the line's wetting time): the run would hold "
+            f"the batch at its reflow, {what} unjoined; "
             + (", or ".join(advice) if advice else "no hold or peak the oven takes gives it"),
         )
 
@@ -304,6 +311,7 @@ class ReflowRecipe(Recipe):
         section: str,
         what: str,
         reached_s: float,
+        needed_s: float,
         above_s: Callable[..., float],
     ) -> None:
         """Refuse a profile whose load, lagging the zones, may stay above the liquidus of
@@ -312,8 +320,7 @@ class ReflowRecipe(Recipe):
         high-lead profile's 345 degC for SAC305 balls, or a long hold): the run would hold the
         batch at its reflow, or, before the run measured it, pass brittle joints. The refusal
         gives the most `peak_hold_s`, and the most `peak_c` at this hold, that keep it molten
-        long enough to wet and no longer."""
-        needed_s = max(self.min_time_above_liquidus_s, REFLOW_WETTING_TIME_S)
+        long enough to wet (`needed_s`) and no longer."""
 
         def short_enough(**change: float) -> bool:
             return above_s(**change) + HOLD_LATE_S <= LONGEST_MOLTEN_S
@@ -326,21 +333,20 @@ class ReflowRecipe(Recipe):
             most = -least_whole(-now, -least, lambda m: short_enough(**{field: -m}))
             return most if above_s(**{field: most}) >= needed_s else None
 
-        liquidus = LIQUIDUS_C[alloy]
         advice = []
         if (most_s := most_whole("peak_hold_s", 0, self.peak_hold_s)) is not None:
             advice.append(f"give at most {most_s} s")
-        if (most_c := most_whole("peak_c", math.floor(liquidus) + 1, self.peak_c)) is not None:
+        coolest_c = math.floor(LIQUIDUS_C[alloy]) + 1
+        if (most_c := most_whole("peak_c", coolest_c, self.peak_c)) is not None:
             advice.append(f"peak_c at most {most_c} degC (at this hold)")
         raise claim_violation(
             claim,
             f"{section}.peak_hold_s",
             f"{self.peak_hold_s:g} s",
-            f"the load lags the oven's zones (the line's figures) and stays above the liquidus "
-            f"of {alloy} ({liquidus:g} degC) {reached_s:.1f} s of this profile, up to "
-            f"{reached_s + HOLD_LATE_S:.1f} s as a driver polling the oven every "
-            f"{LINE_POLL_INTERVAL_S:g} s holds its peak, longer than the {LONGEST_MOLTEN_S:g} s "
-            f"solder may stay molten ({TOO_LONG_MOLTEN.reason}): {what} would join brittle; "
+            f"{_molten_text(alloy, reached_s)}, up to {reached_s + HOLD_LATE_S:.1f} s as a "
+            f"driver polling the oven every {LINE_POLL_INTERVAL_S:g} s holds its peak, longer "
+            f"than the {LONGEST_MOLTEN_S:g} s solder may stay molten ({TOO_LONG_MOLTEN.reason}): "
+            f"{what} would join brittle; "
             + (", or ".join(advice) if advice else "no hold or peak the oven takes fits"),
         )
 
