@@ -64,19 +64,18 @@ def connected_through_levels(claim: str, levels: int) -> Condition:
 
 
 def terminals_connected(claim: str) -> Condition:
-    """Every die carries terminals, and every ball is reflowed into a joint, touches no
-    neighbour and sits on the outermost wiring where that wiring is connected to the bump
-    below (001:1d: terminals connected to their wiring pattern). The sites of a die without
-    any ball are checked too, and fail."""
+    """Every pad's wiring pattern carries its terminal: a ball reflowed into a joint, touching
+    no neighbour, on the outermost wiring where that wiring is connected to the bump below
+    (001:1d: terminals on each of the wiring patterns, connections established). Every pad is
+    checked: a map of fewer balls than pads leaves the patterns past it without a terminal,
+    and a die without any ball fails at every pad."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
-        balls, geometry = w.balls, w.geometry
-        per_unit = np.bincount(geometry.site_unit[balls.present], minlength=geometry.unit_count)
-        checked = balls.present | (per_unit == 0)[geometry.site_unit]
-        good = balls.present & balls.joined & ~balls.bridged & top_wiring_connected(w)
-        return checked, good
+        balls = w.balls
+        terminal = balls.present & balls.joined & ~balls.bridged
+        return every_site(w), terminal & top_wiring_connected(w)
 
-    return Condition(claim, "a joined ball on connected wiring, on every die", evaluate)
+    return Condition(claim, "a joined ball on every pad's connected wiring", evaluate)
 
 
 def solder_resist_open_at_balls(claim: str) -> Condition:

@@ -27,7 +27,8 @@ at its thinnest, 001:13; no seed and no descum on a metal support, and an etch t
 foil between the patterns, 001:10-11; a solder resist that stays, 001:4; a reflow peak above
 the balls' liquidus) are checked before any tool moves; what the steps leave (a bump on every
 pad, tips projecting, a seed joining every tip, the foil etched through between the patterns, a
-joined ball on connected wiring, the resist open at every ball) is checked on the product.
+joined ball on every pad's connected wiring, the resist open at every ball) is checked on the
+product.
 
 Claims 14-17 stack wiring arrangements (recipe option `upper_levels`): after the first
 arrangement's wiring, each level bonds studs on the wiring below over every tip, laminates a

@@ -57,7 +57,7 @@ CLAIM_MAP = {
     "001:1c": "step 'deposit seed', step 'pattern wiring' and step 'electroplate wiring'; "
     "claim check: a seed film joins every tip",
     "001:1d": "recipe option terminals, step 'mount balls' and step 'reflow balls'; claim "
-    "check: every ball joined, unbridged, on connected wiring, a ball on every die",
+    "check: a joined, unbridged ball on every pad's connected wiring",
     "001:3": "recipe option terminals (solder balls of terminals.alloy), step 'apply flux', "
     "step 'mount balls' and step 'reflow balls'; claim check: a joint under every ball",
     "001:4": "recipe option terminals.solder_resist (sprout-bump-csp.yaml), "

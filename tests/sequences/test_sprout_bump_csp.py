@@ -1224,15 +1224,31 @@ def test_half_a_ball_map_over_two_levels_validates_and_the_claim_check_names_001
     """Two stacked wiring levels with balls on 16 of a die's 32 pads: a map of fewer balls
     than pads is valid (a ball mounter places what it is told), and the balls it places all
     join, but half the pads end at the uppermost wiring with no ball: 001:14's chain from
-    every pad through both levels to its ball breaks there (the method page's valid recipe
-    that makes a wrong product)."""
+    every pad through both levels to its ball breaks there, and those pads' wiring patterns
+    carry no terminal (001:1d) (the method page's valid recipe that makes a wrong product)."""
     recipe = reference_recipe("sprout-bump-csp-levels-2.yaml")
     recipe["terminals"]["balls_per_unit"] = 16
     check = validated_wrong_product(capsys, tmp_path, "sprout-bump-csp", recipe)
-    assert failing_claims(check) == {"001:14"}
+    assert failing_claims(check) == {"001:1d", "001:14"}
     assert "001:14" in check["note"]
-    (chain,) = [c for c in check["conditions"] if c["claim"] == "001:14"]
-    assert chain["sites_passing"] * 2 == chain["sites_checked"]
+    for claim in ("001:1d", "001:14"):
+        (condition,) = [c for c in check["conditions"] if c["claim"] == claim]
+        assert condition["sites_passing"] * 2 == condition["sites_checked"]
+
+
+def test_half_a_ball_map_on_one_level_fails_001_1d_at_the_pads_without_a_ball(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A trial gave one wiring level balls on 16 of a die's 32 pads: 001:1d judged the balls
+    alone, 8,352 of them, and passed, where 001:14 judges every pad of two levels. Every
+    pad's wiring pattern is claim 1's, to carry its terminal: the pads past the map fail."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["terminals"]["balls_per_unit"] = 16
+    check = validated_wrong_product(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert failing_claims(check) == {"001:1d"}
+    (terminals,) = [c for c in check["conditions"] if c["claim"] == "001:1d"]
+    assert terminals["sites_passing"] * 2 == terminals["sites_checked"] > 0
+    assert (terminals["margin_workpiece"], terminals["margin_entry"]) == ("W01", 16)
 
 
 def test_a_recipe_without_terminals_makes_no_product_of_claim_1_and_fails_001_1d(
