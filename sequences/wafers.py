@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field
 
+from packline.rendering import counted
 from packline.sequences.engine import Recipe, recipe_check
 from packline.sequences.engine.recipe_meta import Because, CheckedFloor
 from packline.sim_instruments.twin import WaferSpec, die_grid, pad_pitch_um
@@ -83,7 +84,8 @@ class WaferRecipe(Recipe):
         for count in range(self.pads_per_die_side - 1, 0, -1):
             spec = self.model_copy(update={"pads_per_die_side": count}).spec()
             if fits(pad_pitch_um(spec)):
-                return f"a wafer of at most {count} pads a side (wafer.pads_per_die_side)"
+                most = counted(count, "pad")
+                return f"a wafer of at most {most} a side (wafer.pads_per_die_side)"
         return "no layout of pads along these dies' edges"
 
     def too_few_pads(self) -> Exception:

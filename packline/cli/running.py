@@ -50,7 +50,7 @@ from .output import (
 )
 from .parser import add_by, add_common, add_method, add_run_ref, ordered_by, person
 from .sim_options import SimOptions, read_sim_options
-from .summary import print_claim_check, print_summary, summary_report
+from .summary import print_claim_check, print_summary, shown_run_status, summary_report
 
 if TYPE_CHECKING:
     from packline.sequences.engine.schedule import NoOutline, RecipeOutline
@@ -455,6 +455,7 @@ async def _watched(
                 {
                     "kind": "summary",
                     "status": status,
+                    "status_text": shown_run_status(report),
                     "run_id": engine.run_id,
                     "wafers": report["wafers"],
                     "duration_s": report["duration_s"],

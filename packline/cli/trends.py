@@ -14,7 +14,7 @@ from rich.console import Console
 
 from packline.rendering import DataTable, counted
 from packline.sequences.engine.progress import clock_text, wall_text
-from packline.shown_figures import figure_text
+from packline.shown_figures import limits_text
 
 from .output import answer, open_store
 from .parser import add_common, add_recipe_filter, local_date
@@ -198,7 +198,7 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
         f"{_number(first['ucl'], 4)}; {spread}: centre {_number(first['spread_cl'], 4)}, limits "
         f"{_number(first['spread_lcl'], 4)} .. {_number(first['spread_ucl'], 4)}"
         + ("" if points["n"].nunique() == 1 else " (last subgroup)"),
-        f"against {_spec_limit(cap.low)} .. {_spec_limit(cap.high)} {chart.unit}: "
+        f"against {limits_text(cap.low, cap.high, cap.low_exclusive)} {chart.unit}: "
         f"mean {cap.mean:.4g}, "
         f"sigma within {cap.sigma_within:.4g}, overall {cap.sigma_overall:.4g}; "
         f"Cp {_number(cap.cp)}, Cpk {_number(cap.cpk)}, Pp {_number(cap.pp)}, "
@@ -249,12 +249,6 @@ def _strip(point: dict[str, Any], low: float, high: float) -> str:
     cells[at(point["cl"])] = "+"
     cells[at(point["value"])] = "X" if point["out_of_control"] else "o"
     return "".join(cells)
-
-
-def _spec_limit(value: float | None) -> str:
-    """A specification limit as every reader prints a recorded figure (`figure_text`): three
-    significant digits had read 412.5 .. 413.4 um as 412 .. 413; '-' for none."""
-    return "-" if value is None or math.isnan(value) else figure_text(value)
 
 
 def _number(value: float | None, digits: int = 3) -> str:

@@ -93,6 +93,9 @@ class Capability:
     sigma_overall: float
     low: float | None
     high: float | None
+    #: the low limit one the value had to pass, not reach (the records' `low_exclusive`,
+    #: decision 0129: a reflow's peak above its solder's liquidus)
+    low_exclusive: bool
     cp: float | None
     cpk: float | None
     pp: float | None
@@ -179,8 +182,8 @@ def measurement_values(
     by its label, `step_labels`), in order (runs by start, wafers by lot position): `run_id`,
     `recipe_hash`, `wafer_id`, `attempt` (which try of its step, where the wafer's rework
     measured it again; else None), `value`, `unit`, `resolution` (the step its instrument read
-    it to, where its records say), `low`, `high`. `name` is the measurement's name
-    or its label where several steps take it (`measurement_labels`, as `diff` and `show
+    it to, where its records say), `low`, `high`, `low_exclusive`. `name` is the measurement's
+    name or its label where several steps take it (`measurement_labels`, as `diff` and `show
     --json` list it: 'bump height max at inspect bump heights #2'). A run recorded before a
     measurement or its step was renamed gives it under its names now (`measurements_now`).
     BadInput naming what there is when there is no such run or measurement, or when several
@@ -247,6 +250,7 @@ def measurement_values(
             "resolution",
             "low",
             "high",
+            "low_exclusive",
         ]
     ]
 
@@ -296,10 +300,12 @@ def capability(values: pd.DataFrame, sigma_within: float) -> Capability:
     data = values["value"].to_numpy(dtype=float)
     mean = float(data.mean())
     overall = _spread(float(data.std(ddof=1)), data) if len(data) > 1 else math.nan
-    low, high = (_limit(values[column].iloc[-1]) for column in ("low", "high"))
+    last = values.iloc[-1]
+    low, high = (_limit(last[column]) for column in ("low", "high"))
+    low_exclusive = low is not None and _limit(last["low_exclusive"]) == 1
     cp, cpk = _indices(mean, sigma_within, low, high)
     pp, ppk = _indices(mean, overall, low, high)
-    return Capability(mean, sigma_within, overall, low, high, cp, cpk, pp, ppk)
+    return Capability(mean, sigma_within, overall, low, high, low_exclusive, cp, cpk, pp, ppk)
 
 
 def _spread(sigma: float, data: np.ndarray) -> float:

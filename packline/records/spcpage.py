@@ -33,7 +33,7 @@ def render_spc(chart: ControlChart, values: pd.DataFrame) -> str:
             ("mean", capability.mean),
             ("sigma within subgroups", capability.sigma_within),
             ("sigma overall", capability.sigma_overall),
-            ("low limit", capability.low),
+            ("low limit (exclusive)" if capability.low_exclusive else "low limit", capability.low),
             ("high limit", capability.high),
             ("Cp", capability.cp),
             ("Cpk", capability.cpk),

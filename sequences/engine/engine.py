@@ -62,7 +62,7 @@ from .events import (
 )
 from .injected_faults import told_before, told_fault
 from .keeper import ToolKeeper
-from .liveness import this_host, where_it_stands
+from .liveness import scrapped_text, this_host, where_it_stands
 from .method import FailurePolicy, Method
 from .plan import CUT_OFF, FINISHED, Plan, released_why
 from .progress import clock_text
@@ -798,11 +798,14 @@ class Engine:
         self.store.update_run(
             self.run_id, status=status, stopped_t=stopped[0], stopped_wall=stopped[1], error=error
         )
+        # a completed lot that scrapped a wafer says so, as its status is shown (`status_text`)
+        statuses = list(self._wafer_status.values())
+        lost = scrapped_text(statuses.count("completed"), statuses.count("scrapped"))
         self.emit(
             "run-finished",
             at=stopped,
             status=status,
-            message=error or "",
+            message=error or (lost if status == "completed" else ""),
             data={"wafers": dict(self._wafer_status)},
         )
         self.store.flush_traces()

@@ -172,13 +172,8 @@ def status_text(
     rf_mismatch (cleared)`), so that the alarms it raised are not read as the tools' own, nor
     a fault cleared as one still there."""
     text = f"{status}, claim check failed" if claim_check_failed else status
-    if status == "completed" and wafers_scrapped:
-        lot_size = wafers_completed + wafers_scrapped
-        text += (
-            f", {wafers_scrapped} of {lot_size} wafers scrapped"
-            if wafers_completed
-            else f", {EVERY_WAFER_SCRAPPED}"
-        )
+    if status == "completed" and (lost := scrapped_text(wafers_completed, wafers_scrapped)):
+        text += f", {lost}"
     for under_way in (waiting, terminating):
         if under_way:
             text += f", {under_way['text']}"
@@ -191,6 +186,16 @@ def status_text(
     if named:
         text += f"; fault{'s' if len(named) > 1 else ''} injected: {', '.join(named)}"
     return text
+
+
+def scrapped_text(wafers_completed: int, wafers_scrapped: int) -> str:
+    """What a completed lot lost (`status_text`, and its `run-finished` event's message):
+    `1 of 2 wafers scrapped`, `every wafer scrapped` when none completed, or nothing."""
+    if not wafers_scrapped:
+        return ""
+    if not wafers_completed:
+        return EVERY_WAFER_SCRAPPED
+    return f"{wafers_scrapped} of {wafers_completed + wafers_scrapped} wafers scrapped"
 
 
 def driver_text(run: dict[str, Any]) -> str:

@@ -57,6 +57,7 @@ from packline.drivers.roles.lithography import (
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile
 from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.drivers.specs.grinder import FINEST_GAUGE_RESOLUTION_UM
+from packline.rendering import counted
 from packline.sequences.engine import (
     Feeds,
     NeededWhen,
@@ -1481,7 +1482,8 @@ class TapeSubstrateRecipe(Recipe):
         panel = self.panel
         for count in range(panel.holes_per_die_side - 1, 0, -1):
             if fits(replace(panel.spec(), holes_per_die_side=count)):
-                return f"a panel of at most {count} holes a side (panel.holes_per_die_side)"
+                most = counted(count, "hole")
+                return f"a panel of at most {most} a side (panel.holes_per_die_side)"
         return "no layout of holes along these dies' edges"
 
     def lot_problem(self, lot: int) -> str | None:

@@ -32,7 +32,12 @@ LOTS = [
 SINGLES = [5.0, 5.2, 4.9, 5.1, 5.3, 5.0, 4.8, 5.1, 6.5]
 
 
-def values_of(lots: list[list[float]], low: float | None = 9.0, high: float | None = 11.0):
+def values_of(
+    lots: list[list[float]],
+    low: float | None = 9.0,
+    high: float | None = 11.0,
+    low_exclusive: int | None = None,
+):
     """`lots` as `measurement_values` returns them: run R1.., wafers W1.. in lot order."""
     return pd.DataFrame(
         [
@@ -46,6 +51,7 @@ def values_of(lots: list[list[float]], low: float | None = 9.0, high: float | No
                 "resolution": None,
                 "low": low,
                 "high": high,
+                "low_exclusive": low_exclusive,
             }
             for r, lot in enumerate(lots)
             for w, value in enumerate(lot)
@@ -154,6 +160,22 @@ def test_individuals_limits_flag_the_value_far_off():
     sigma = mr_bar / 1.128
     assert chart.capability.cpk == pytest.approx((mean - 4.0) / (3 * sigma))
     assert chart.capability.cp is None
+
+
+@pytest.mark.parametrize(
+    ("low_exclusive", "limits"), [(1, "(220, -]"), (0, "[220, -]"), (None, "[220, -]")]
+)
+def test_a_low_limit_to_pass_reads_as_one_as_show_prints_it(low_exclusive, limits, capsys):
+    """A trial's reflow peaks, each to be above the solder's 220 degC liquidus, read `against
+    220 .. - degC`, as if 220 passed: the spec limits read as `show` prints them (decision
+    0129), a record of before schema 19 (None) as a limit to reach."""
+    values = values_of(
+        [[244.8], [245.1], [244.9]], low=220.0, high=None, low_exclusive=low_exclusive
+    )
+    chart = control_chart(values, measurement="m", method="x", chart="individuals")
+    assert chart.capability.low_exclusive is (low_exclusive == 1)
+    print_spc(Console(width=160), chart, None)
+    assert f"against {limits} um: mean 244.9" in capsys.readouterr().out
 
 
 def test_unequal_subgroups_use_each_ones_own_size():

@@ -118,7 +118,11 @@ def test_a_resumed_lot_that_scrapped_a_wafer_exits_1_and_says_so_where_it_reads_
     monkeypatch.setenv("COLUMNS", "250")  # the summary's title whole on one line
     run = ["run", "plasma-clean", "--sim", "--lot", "2", "--failure-policy", "hold", "--json"]
     assert main([*run, "--fault", FAULT]) == 1
-    run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    run_id = summary["run_id"]
+    # `--json`'s summary gives the status in words beside the word (it had the word alone)
+    held = "held; fault injected: plasma_cleaner rf_mismatch"
+    assert (summary["status"], summary["status_text"]) == ("held", held)
     decided = {"W01": disposition, "W02": "rework"}
     for wafer, decision in decided.items():
         order = [run_id, wafer, decision, "--by", "ana", "--reason", "arced"]
@@ -127,7 +131,11 @@ def test_a_resumed_lot_that_scrapped_a_wafer_exits_1_and_says_so_where_it_reads_
     capsys.readouterr()
     assert main(["resume", run_id, "--confirmed-by", "ana"]) == exit_code
     injected = "; fault injected: plasma_cleaner rf_mismatch (cleared)"
-    assert f"run {run_id}  {status}{injected}" in capsys.readouterr().out
+    told = capsys.readouterr().out
+    assert f"run {run_id}  {status}{injected}" in told
+    # the run's last event says what the lot lost, as its status does (it read `completed`)
+    (finished,) = [line for line in told.splitlines() if " run-finished " in line]
+    assert finished.endswith(" run-finished " + status.replace(", ", ": ", 1))
     assert main(["show", run_id]) == 0
     assert f"status {status}{injected}, 2 sessions" in capsys.readouterr().out
     assert main(["runs"]) == 0
