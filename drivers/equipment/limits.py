@@ -56,7 +56,7 @@ class Limit:
 
     def __post_init__(self) -> None:
         if self.minimum > self.maximum:
-            raise ValueError(f"limit minimum {self.minimum} is above maximum {self.maximum}")
+            raise ValueError(f"limit minimum {self.minimum:g} is above maximum {self.maximum:g}")
 
     def contains(self, value: float) -> bool:
         """Whether `value` is in the range, one past a bound by no more than `ROUNDING` at it."""
@@ -136,7 +136,7 @@ def narrow_limits(
             raise SetupRefused(
                 tool,
                 f"{key}.{setpoint} must be [minimum, maximum] in {own.unit}, "
-                f"minimum not above maximum; got {bounds!r} ({error})",
+                f"minimum not above maximum; got {_as_written(bounds)} ({error})",
             ) from None
         if narrowed.minimum < own.minimum or narrowed.maximum > own.maximum:
             raise SetupRefused(
@@ -192,3 +192,12 @@ def named_limits(
             for setpoint, limit in limits.items()
         },
     }
+
+
+def _as_written(bounds: object) -> str:
+    """A limit's bounds as a station file writes them, `[300, 30]`, not as Python holds them
+    (a trial's upside-down limit had read `got (300.0, 30.0)`)."""
+    if not isinstance(bounds, tuple | list):
+        return repr(bounds)
+    each = (f"{bound:g}" if isinstance(bound, int | float) else repr(bound) for bound in bounds)
+    return f"[{', '.join(each)}]"

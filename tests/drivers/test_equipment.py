@@ -146,7 +146,11 @@ async def test_readings_reach_listeners_with_process_time():
 
 @pytest.mark.parametrize(
     ("bounds", "problem"),
-    [(600, "got 600"), ((600, 100), "minimum 600.0 is above maximum 100.0"), ((1, "x"), "'x'")],
+    [
+        (600, "got 600"),
+        ((600, 100), "got [600, 100] (limit minimum 600 is above maximum 100)"),
+        ((1, "x"), "'x'"),
+    ],
 )
 def test_malformed_limit_overrides_name_the_setpoint_and_its_unit(bounds, problem):
     link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")

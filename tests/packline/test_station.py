@@ -81,7 +81,7 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "rf_power_w: [100, 600]",
             "rf_power_w: [600, 100]",
-            "limit minimum 600.0 is above maximum 100.0",
+            "limit minimum 600 is above maximum 100",
         ),
         (
             "poll_interval_s: 0.5",
@@ -162,7 +162,7 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
             "rf_power_w: [100, 600]",
             "rf_power_w: [.nan, 600]",
             "tools.plasma_cleaner: limits.rf_power_w must be [minimum, maximum] "
-            "in W, minimum not above maximum; got (nan, 600.0) (limits must be finite)",
+            "in W, minimum not above maximum; got [nan, 600] (limits must be finite)",
         ),
     ],
 )
@@ -809,7 +809,7 @@ def test_every_problem_of_a_station_file_is_told_at_once_each_at_its_place(tmp_p
         "tools.plasma_cleaner.options.timeout_s: timeout_s must be a positive number of seconds, "
         f"got -2 (at most 600 s); `timeout_s` is on line 6 of station file {path}",
         "tools.plasma_cleaner: limits.rf_power_w must be [minimum, maximum] in W, minimum not "
-        "above maximum; got (600.0, 100.0) (limit minimum 600.0 is above maximum 100.0); the "
+        "above maximum; got [600, 100] (limit minimum 600 is above maximum 100); the "
         f"limit is on line 7 of station file {path}",
         "tools.plasma_cleaner: no setpoint 'rf_pwr_w' to limit (did you mean 'rf_power_w'?); "
         "known setpoints: flow_sccm, pressure_mtorr, rf_power_w, steps, time_s; the limit is on "
