@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
+from packline.sequences.engine.confirmations import CONFIRMATION_ASKED, answers_to_asks
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import (
     UNLISTED,
@@ -160,7 +161,9 @@ def print_run(
             )
         )
         console.print(table)
-    events = listed_events(report["events"], scale)
+    events = listed_events(
+        report["events"], scale, answers_to_asks(report["confirmations"], report["events"])
+    )
     if events and scale != 1.0:
         console.print(
             f"events, at process time on the line (the run clock x{scale:g}):",
@@ -193,10 +196,16 @@ def recipe_lines(run: dict[str, Any], db: str = "") -> list[str]:
     ]
 
 
-def listed_events(events: list[dict[str, Any]], time_scale: float = 1.0) -> list[str]:
+def listed_events(
+    events: list[dict[str, Any]],
+    time_scale: float = 1.0,
+    answers: Mapping[int, str] | None = None,
+) -> list[str]:
     """The run's events as `show` lists them (not the tools' own states): each worded as the
     run's log words it (`event_line`), naming the wafer or else the tool it is about, its
-    status and its message, but at its time on the line's process clock, not the run clock
+    status (of a confirmation asked, what became of it: its `answers`, by event id,
+    `confirmations.answers_to_asks`) and its message, but at its time on the line's process
+    clock, not the run clock
     the run printed (`process_time`: on a line served at `time_scale`, the run clock's wall
     time times it, as the wafers' timelines). One recorded while no session drove the run
     (`of_the_stopped_run`: a clear, a fault told the stopped run, a disposition, an archive)
@@ -209,7 +218,7 @@ def listed_events(events: list[dict[str, Any]], time_scale: float = 1.0) -> list
             e["wafer_id"],
             e["tool"],
             e["message"],
-            e["status"],
+            (answers or {}).get(e["id"]) if e["kind"] == CONFIRMATION_ASKED else e["status"],
             wall=e["wall"] if of_the_stopped_run(e) else None,
         )
         for e in events

@@ -148,6 +148,21 @@ def confirmation_waits(
     ]
 
 
+def answers_to_asks(
+    asked: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+) -> dict[int, str]:
+    """What became of each confirmation put to an operator, in words, by its
+    `CONFIRMATION_ASKED` event's id among `events`: the `answer` of the row of
+    `confirmations_asked` (`asked`, its rows) that ended it, or says it is open. `show`'s
+    events list the ask with it: an ask answered in advance had read as asked and unanswered,
+    its answer in the wafer's timeline alone."""
+    return {
+        int(event["id"]): str(end["answer"])
+        for event, end in _asked_and_ended(asked, events)
+        if end is not None
+    }
+
+
 def _ended(
     answered: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from packline.sequences.engine.confirmations import (
     CONFIRMATION_UNANSWERED,
     UNANSWERED,
     WAITING,
+    answers_to_asks,
     confirmation_waits,
     confirmations_asked,
 )
@@ -106,6 +107,24 @@ def test_each_wait_for_an_answer_runs_from_its_asking_to_its_own_end():
     assert cut["stopped"] == "cut off"
 
 
+def test_each_ask_is_told_what_became_of_it_by_its_event_id():
+    """`show`'s events had listed a confirmation answered in advance as asked, with no
+    answer: each ask is told its own end's words, an open one that it is open."""
+    events = [
+        {**asked(10.0), "id": 3},
+        {**asked(80.0, step_id=8), "id": 4},
+        terminated(90.0, step_id=8),
+        {**asked(95.0, wafer="W02"), "id": 6},
+    ]
+    rows = confirmations_asked([answer(50.0)], events, driven=True)
+    answers = answers_to_asks(rows, events)
+    assert answers == {
+        3: "confirmed by ana, answered at the terminal",
+        4: "unanswered: the run was terminated (by ana)",
+        6: "waiting for an answer at the run's terminal",
+    }
+
+
 async def test_a_question_put_to_the_operator_is_recorded_before_its_answer(store, tmp_path):
     """A station run's confirmation: by the time the operator's answer is asked for, the
     records hold the question (a crash during the wait would leave it there), and once
@@ -127,5 +146,10 @@ async def test_a_question_put_to_the_operator_is_recorded_before_its_answer(stor
     ((prompt, seen),) = recorded_before_the_answer
     (wafer,) = store.wafers(engine.run_id)
     assert [(e["wafer_id"], e["data"]["prompt"]) for e in seen] == [(wafer["wafer_id"], prompt)]
-    (row,) = run_report(store, engine.run_id)["confirmations"]
+    report = run_report(store, engine.run_id)
+    (row,) = report["confirmations"]
     assert (row["outcome"], row["by"]) == ("confirmed", "ana (at the terminal)")
+    # the ask, as `show`'s events list it, says what became of it
+    (ask,) = [e for e in report["events"] if e["kind"] == CONFIRMATION_ASKED]
+    answers = answers_to_asks(report["confirmations"], report["events"])
+    assert answers == {ask["id"]: "confirmed by ana, answered at the terminal"}
