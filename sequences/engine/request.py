@@ -127,8 +127,7 @@ def prepare(request: RunRequest) -> Prepared:
             station = load_station(request.station_path)
         except StationError as error:
             raise BadInput(str(error)) from None
-        check_station(method, recipe, station)
-    check_tool_limits(recipe, named, tool_limits(method, station), text)
+    check_station_and_limits(method, recipe, station, named, text)
     lot = request.lot if wafer_ids is None else len(wafer_ids)
     return Prepared(
         method,
@@ -230,6 +229,29 @@ def check_station(method: Method, recipe: Recipe, station: Station) -> None:
             f"{', '.join(station.tools) or 'no tools'} (add a tool entry of each, "
             f"docs/station-file.md: {drivers})"
         )
+
+
+def check_station_and_limits(
+    method: Method, recipe: Recipe, station: Station | None, source: str, text: str
+) -> None:
+    """Refuse a recipe the station cannot run (`check_station`: a role it has no tool of) or
+    that would send a tool a setpoint outside its limits (`check_tool_limits`, against the
+    station's tools, else the simulated line's), both at once where both fail: a trial's
+    station check had told the missing roles, and the limits only once they were added."""
+    missing = None
+    if station is not None:
+        try:
+            check_station(method, recipe, station)
+        except BadInput as error:
+            missing = error
+    try:
+        check_tool_limits(recipe, source, tool_limits(method, station), text)
+    except RecipeError as outside:
+        if missing is None:
+            raise
+        raise BadInput(f"{missing}\n{outside}") from None
+    if missing is not None:
+        raise missing
 
 
 def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mapping[str, Limit]]]:

@@ -97,6 +97,31 @@ def test_a_station_without_a_tool_the_recipe_drives_is_refused_naming_its_role(t
     )
 
 
+def test_a_station_short_of_a_role_and_too_tight_a_limit_is_refused_for_both_at_once(
+    tmp_path, tools
+):
+    """A trial's station check told the missing roles, then, once they were added, that the
+    plasma chamber's limit refused the recipe's power: both are told in one refusal."""
+    tight = {
+        **tools,
+        "plasma_cleaner": {**tools["plasma_cleaner"], "limits": {"rf_power_w": [100, 110]}},
+    }
+    station = _station(tmp_path, tight, ("wire_bonder", "laminator", "plasma_cleaner"))
+    with pytest.raises(BadInput) as refused:
+        prepare(station_lot(station, 1, "bump-seal-clean"))
+    roles, *outside = str(refused.value).splitlines()
+    assert roles.startswith(
+        "station line-7: method bump-seal-clean needs a tool for role(s) dicing_saw"
+    )
+    assert [line.split(": ", 3)[2] for line in outside] == [
+        "cleaning.plasma.steps.0.rf_power_w = 300 W",
+        "cleaning.plasma.steps.1.rf_power_w = 500 W",
+    ]
+    assert all(
+        "outside the plasma_cleaner limit rf_power_w [100, 110] W" in line for line in outside
+    )
+
+
 async def test_a_run_holds_only_the_tools_its_recipe_drives(store, tmp_path, tools):
     """Another run may drive the station's laser meanwhile; the plasma cleaner is refused."""
     station = _station(tmp_path, tools, (*PLASMA_RECIPE_ROLES, "laser"))
