@@ -37,8 +37,17 @@ class RecipeError(BadInput):
     def of_fields(cls, source: str, problems: Sequence[Mapping[str, object]]) -> RecipeError:
         """The refusal of the recipe `source` (its file, named) for the fields' `problems`:
         a line each, its message after the source's name and the line of the file it is on
-        (`source: line 6: steps.0.gas = 02: ...`), where the problem has one."""
-        return cls("\n".join(map(partial(_problem_line, source), problems)), problems)
+        (`source: line 6: steps.0.gas = 02: ...`), where the problem has one; in the order of
+        the file's lines (a trial's recipe's problems had read in the order the checks ran),
+        those of no line after them as they came."""
+        ordered = sorted(problems, key=_file_order)
+        return cls("\n".join(map(partial(_problem_line, source), ordered)), ordered)
+
+
+def _file_order(problem: Mapping[str, object]) -> tuple[bool, int]:
+    """Where a recipe's problem sits in its file: by its line; one of no line last."""
+    line = problem.get("line")
+    return (True, 0) if not isinstance(line, int) else (False, line)
 
 
 def _problem_line(source: str, problem: Mapping[str, object]) -> str:
