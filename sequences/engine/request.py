@@ -90,7 +90,9 @@ def prepare(request: RunRequest) -> Prepared:
     method = get_method(request.method)
     if request.recipe_path is None:
         text, source = method.default_recipe_text()
-        named = f"{source} (no --recipe given)"
+        # its lines are the shipped file's, not the commented template's
+        printed = f"`packline recipe template --from {method.name}` prints it"
+        named = f"{source} (no --recipe given; {printed})"
         recipe = read_recipe_text(method.recipe_model, text, named)
     elif (reference := reference_named(method, request.recipe_path)) is not None:
         text, source = method.reference_recipe_text(reference)
