@@ -13,13 +13,18 @@ from packline.sequences.engine.progress import clock_text
 
 #: A table's column of run-clock times (s), shown as H:MM:SS under this heading.
 CLOCK_COLUMN, CLOCK_HEADING = "t", "at (run clock)"
+#: A table's column of times on a served line's process clock (s, `process_time`: the run
+#: clock times the line's time scale), as `show` lists them, H:MM:SS under this heading.
+PROCESS_COLUMN, PROCESS_HEADING = "process_t", "at (process time)"
+_CLOCK_HEADINGS = {CLOCK_COLUMN: CLOCK_HEADING, PROCESS_COLUMN: PROCESS_HEADING}
 
 
 def table(frame: pd.DataFrame, *, verdict: str | None = None, figures: tuple[str, ...] = ()) -> str:
     """A DataFrame as an HTML table, every cell escaped; headings in words (`sites_checked`
     as "sites checked"); numbers right-aligned, and the columns of `figures` (numbers
     already written out, `figure_text`); a `verdict` column's fail/pass cells coloured (any
-    other, such as 'recorded', left plain); run-clock times (`CLOCK_COLUMN`) as H:MM:SS."""
+    other, such as 'recorded', left plain); run-clock and process times (`CLOCK_COLUMN`,
+    `PROCESS_COLUMN`) as H:MM:SS."""
     head = "".join(f"<th>{escape(heading(c))}</th>" for c in frame.columns)
     rows = []
     for values in frame.itertuples(index=False):
@@ -29,7 +34,7 @@ def table(frame: pd.DataFrame, *, verdict: str | None = None, figures: tuple[str
             text = cell(value)
             if column == verdict:
                 css = {"fail": ' class="fail"', "pass": ' class="pass"'}.get(str(value), "")
-            elif column == CLOCK_COLUMN and isinstance(value, int | float | np.number):
+            elif column in _CLOCK_HEADINGS and isinstance(value, int | float | np.number):
                 css, text = ' class="num"', clock_text(float(value))
             elif column in figures or (
                 isinstance(value, int | float | np.number) and not isinstance(value, bool)
@@ -42,7 +47,7 @@ def table(frame: pd.DataFrame, *, verdict: str | None = None, figures: tuple[str
 
 def heading(column: object) -> str:
     """A column's heading as people read it: words, not the records' field name."""
-    return CLOCK_HEADING if column == CLOCK_COLUMN else str(column).replace("_", " ")
+    return _CLOCK_HEADINGS.get(str(column)) or str(column).replace("_", " ")
 
 
 def cell(value: object) -> str:

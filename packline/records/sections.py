@@ -46,7 +46,7 @@ from packline.shown_figures import figure_text
 
 from . import figures
 from .limits import station_limits, trace_limits
-from .markup import cell, escape, slot, table, wall_time
+from .markup import CLOCK_COLUMN, PROCESS_COLUMN, cell, escape, slot, table, wall_time
 from .reader import RunRecords
 from .tooltime import (
     E10_STATES,
@@ -289,7 +289,10 @@ def traces_section(records: RunRecords, header: dict[str, Any], charts: dict[str
 
 
 def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
-    measurements = records.measurements()
+    """Every measurement, charted within its limits and listed, at its time as `show` lists
+    it (`_time_column`)."""
+    scale = time_scale_of(records.header())
+    measurements = _on_the_line(records.measurements(), scale)
     if measurements.empty:
         return "<p>No measurement recorded.</p>"
     # the step that took it by its label (`RunRecords.measurements`: `inspect bump heights #2`
@@ -313,7 +316,7 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
             "high",
             "verdict",
             "source",
-            "t",
+            _time_column(scale),
         ]
     ]
     # a low limit the value had to pass, not reach (`low_exclusive`: a reflow's peak above its
@@ -393,8 +396,32 @@ def wafers_section(records: RunRecords) -> str:
     )
 
 
+def _time_column(scale: float) -> str:
+    """The column a table lists its records' times in, as `show` lists them: the run clock
+    (`CLOCK_COLUMN`: a dry run's simulated time, real tools' wall clock), or on a line served
+    at time `scale` faster than real time, its process clock (`PROCESS_COLUMN`)."""
+    return CLOCK_COLUMN if scale == 1.0 else PROCESS_COLUMN
+
+
+def _on_the_line(frame: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """`frame`, its run-clock times `t` given in `_time_column(scale)` as well: on a line
+    served at time `scale`, as process time on the line (`process_time`)."""
+    if scale == 1.0:
+        return frame
+    return frame.assign(**{PROCESS_COLUMN: [process_time(float(t), scale) for t in frame["t"]]})
+
+
 def alarms_section(records: RunRecords) -> str:
-    """The alarms that failed steps, the operator confirmations and the run's events."""
+    """The alarms that failed steps, the operator confirmations and the run's events, each at
+    its time as `show` lists it: on a line served faster than real time, on the line's
+    process clock (`process_time`), where the report had listed the run clock's wall seconds
+    beside `show`'s process time (the same event at `0:00:37` here, `0:37:13` there)."""
+    scale = time_scale_of(records.header())
+    at = _time_column(scale)
+
+    def timed(frame: pd.DataFrame) -> pd.DataFrame:
+        return _on_the_line(frame, scale)
+
     alarms = records.alarms()
     alarms_counted = alarms_count(alarms)
     confirmations = records.confirmations()  # every one asked, answered or not
@@ -412,19 +439,19 @@ def alarms_section(records: RunRecords) -> str:
     return (
         f"<h3>Alarms ({alarms_counted})</h3>\n"
         + (
-            table(alarms[["t", "tool", "wafer_id", "code", "message"]])
+            table(timed(alarms)[[at, "tool", "wafer_id", "code", "message"]])
             if len(alarms)
             else "<p>None.</p>"
         )
         + f"\n<h3>Operator confirmations ({confirmations_count(confirmations)})</h3>\n"
         + (
-            table(confirmations[["t", "wafer_id", *asked_in, "prompt", "answer"]])
+            table(timed(confirmations)[[at, "wafer_id", *asked_in, "prompt", "answer"]])
             if len(confirmations)
             else "<p>None.</p>"
         )
         + f"\n<h3>Events ({events_counted})</h3>\n"
         + (f"<p>Not listed: {escape(UNLISTED_WHERE)}.</p>\n" if unlisted else "")
-        + table(events[["t", "session", "kind", "tool", "wafer_id", "status", "message"]])
+        + table(timed(events)[[at, "session", "kind", "tool", "wafer_id", "status", "message"]])
     )
 
 

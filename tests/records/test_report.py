@@ -441,6 +441,25 @@ def test_a_run_on_real_tools_shows_what_the_tools_measured(alarmed_run):
     assert "not listed: the station&#x27;s other tool, unused by this run: saw" in page
 
 
+def test_a_served_lines_records_are_listed_at_process_time_as_show_lists_them(alarmed_run):
+    """A trial's report of a run on a line served 60 x faster than real time listed its
+    events by the run clock (wall seconds), where `show` gives process time: the same event
+    read `0:00:37` in one and `0:37:13` in the other. On a line served at time x10, W1's
+    alarm and measurement at 100 s of the run clock read 0:16:40, the clear at 400 s 1:06:40;
+    a run at scale 1 lists the run clock, as before."""
+    run_clock = render_report(alarmed_run)
+    assert "<th>at (run clock)</th>" in run_clock
+    assert "at (process time)" not in run_clock
+    alarmed_run.store.update_run("R1", station_yaml="name: line\ntime_scale: 10\ntools: {}\n")
+    page = render_report(alarmed_run)
+    assert "<th>at (run clock)</th>" not in page
+    assert page.count("<th>at (process time)</th>") == 3  # measurements, alarms, events
+    for row in ("<td>hot</td>", '<td class="fail">fail</td>', "oven back in service"):
+        (listed,) = [line for line in page.split("<tr>") if row in line]
+        clock = "1:06:40" if row == "oven back in service" else "0:16:40"
+        assert f'<td class="num">{clock}</td>' in listed
+
+
 def test_a_name_two_steps_take_is_a_column_each_in_the_measurement_chart(alarmed_run):
     """The oven's 'zone temperature' at W1's first stage (412 degC) and at a bake (300 degC)
     are two processes: two columns of the chart (they had been one)."""
