@@ -418,10 +418,6 @@ def alarms_section(records: RunRecords) -> str:
     beside `show`'s process time (the same event at `0:00:37` here, `0:37:13` there)."""
     scale = time_scale_of(records.header())
     at = _time_column(scale)
-
-    def timed(frame: pd.DataFrame) -> pd.DataFrame:
-        return _on_the_line(frame, scale)
-
     alarms = records.alarms()
     alarms_counted = alarms_count(alarms)
     confirmations = records.confirmations()  # every one asked, answered or not
@@ -439,19 +435,25 @@ def alarms_section(records: RunRecords) -> str:
     return (
         f"<h3>Alarms ({alarms_counted})</h3>\n"
         + (
-            table(timed(alarms)[[at, "tool", "wafer_id", "code", "message"]])
+            table(_on_the_line(alarms, scale)[[at, "tool", "wafer_id", "code", "message"]])
             if len(alarms)
             else "<p>None.</p>"
         )
         + f"\n<h3>Operator confirmations ({confirmations_count(confirmations)})</h3>\n"
         + (
-            table(timed(confirmations)[[at, "wafer_id", *asked_in, "prompt", "answer"]])
+            table(
+                _on_the_line(confirmations, scale)[[at, "wafer_id", *asked_in, "prompt", "answer"]]
+            )
             if len(confirmations)
             else "<p>None.</p>"
         )
         + f"\n<h3>Events ({events_counted})</h3>\n"
         + (f"<p>Not listed: {escape(UNLISTED_WHERE)}.</p>\n" if unlisted else "")
-        + table(timed(events)[[at, "session", "kind", "tool", "wafer_id", "status", "message"]])
+        + table(
+            _on_the_line(events, scale)[
+                [at, "session", "kind", "tool", "wafer_id", "status", "message"]
+            ]
+        )
     )
 
 

@@ -93,8 +93,8 @@ class Capability:
     sigma_overall: float
     low: float | None
     high: float | None
-    #: the low limit one the value had to pass, not reach (the records' `low_exclusive`,
-    #: decision 0129: a reflow's peak above its solder's liquidus)
+    #: whether the low limit is one the value had to pass, not reach (the records'
+    #: `low_exclusive`, decision 0129: a reflow's peak above its solder's liquidus)
     low_exclusive: bool
     cp: float | None
     cpk: float | None
