@@ -13,11 +13,8 @@
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
 
 Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the
-data dir) and `--json` for machines. Exit codes: 0 success (every wafer completed
-and, in a dry run, the product meets every claim condition), 1 the run did not complete every
-wafer (held, scrapped, terminated, aborted, failed), its product violates a claim condition,
-or a tool failed outside a run, 2 refused: bad input, or a run or a resume refused as its tools were
-connected (nothing was run and nothing was recorded).
+data dir) and `--json` for machines. Its exit codes are `output.py`'s (`EXIT_OK`,
+`EXIT_RUN_FAILED`, `EXIT_REFUSED`, `RUN_EXIT_CODES`), told in docs/engine.md (*Exit codes*).
 
 The parts: the commands and their arguments (`parser.py`), one module per group of commands
 (`running` with `faults`, `control`, `runs`, `show`, `diff`, `results`, `trends`,
