@@ -21,7 +21,7 @@ from packline.sequences.engine.claim_check import (
     overall,
     unchecked_wafers,
 )
-from packline.sequences.engine.confirmations import UNANSWERED, WAITING
+from packline.sequences.engine.confirmations import CONFIRMATION_ASKED, UNANSWERED, WAITING
 from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
@@ -431,6 +431,17 @@ def alarms_section(records: RunRecords) -> str:
     events = records.events()
     unlisted = unlisted_text(events["kind"])
     events = events[~events["kind"].isin(UNLISTED)]
+    # a confirmation asked says what became of it, as `show` lists it (the report's had an
+    # empty status, as if nobody answered one answered in advance)
+    answers = records.confirmation_answers()
+    events = events.assign(
+        status=[
+            answers.get(int(event_id), status) if kind == CONFIRMATION_ASKED else status
+            for event_id, kind, status in zip(
+                events["id"], events["kind"], events["status"], strict=True
+            )
+        ]
+    )
     events_counted = f"{len(events)}; {unlisted}" if unlisted else str(len(events))
     return (
         f"<h3>Alarms ({alarms_counted})</h3>\n"

@@ -651,6 +651,18 @@ def test_every_confirmation_asked_is_in_the_report_answered_or_not(asked_run):
         ),
     ]
     assert [row[0] for row in cells] == ["0:01:00", "0:02:30", "0:15:00"]  # when each ended
+    # each asked, in the events, says what became of it, as `show` lists it (its status had
+    # been empty, as if nobody had answered)
+    events = page[page.index("<h3>Events (") :]
+    asked = [
+        re.findall(r"<td[^>]*>(.*?)</td>", row)
+        for row in re.findall(r"<tr>(.*?)</tr>", events)
+        if "confirmation-asked" in row
+    ]
+    assert [(row[0], row[5]) for row in asked] == [
+        ("0:01:00", "confirmed by ana, answered at the terminal"),
+        ("0:02:30", "declined: no operator was there to answer it"),
+    ]
 
 
 def test_the_confirmations_say_in_words_who_answered_and_how(alarmed_run):
