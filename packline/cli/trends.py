@@ -230,7 +230,7 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
     out = int(points["out_of_control"].sum())
     verdict = f"{out} subgroups out of control" if out else "every subgroup within its limits"
     if chart.note:
-        verdict = "no subgroup judged: no spread within them (see above)"
+        verdict = "nothing judged: no spread (see above)"
     console.print(verdict, markup=False, highlight=False)
     if page:
         console.print(f"chart written to {page}", markup=False, highlight=False)

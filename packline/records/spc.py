@@ -21,7 +21,8 @@ E2587); a larger subgroup is refused (its range wastes the data: chart individua
 A point outside its limits is flagged (the first Western Electric rule). An X-bar/R chart
 whose subgroups have no spread at all (identical dry runs) has limits of no width, which would
 flag every subgroup off the centre line whatever the process: it flags none and says why, and
-what to chart instead (`NO_SPREAD_WITHIN`). Capability is
+what to chart instead (`NO_SPREAD_WITHIN`); an individuals chart of equal values likewise
+(`NO_SPREAD_BETWEEN`). Capability is
 against the measurement's own limits (`low`, `high`, as the latest run recorded them): Cpk =
 min(high - mean, mean - low) / (3 sigma within), one-sided when one limit is missing; Ppk the
 same with the standard deviation of every value (sample, n - 1); Cp and Pp the spread of the
@@ -70,6 +71,13 @@ NO_SPREAD_WITHIN = (
     "it exactly), so sigma within is 0 and the X-bar limits collapse onto the centre line, "
     "where they would flag every {subgroup} off it whatever the process; no {subgroup} is "
     "judged. To compare the {subgroup}s with each other, chart each value: --chart individuals"
+)
+#: What an individuals chart says when its values have no spread at all (identical dry runs):
+#: its limits collapse onto the centre line, and every value sits on it.
+NO_SPREAD_BETWEEN = (
+    "no spread between the values: they are all equal (dry runs of a recipe repeat it "
+    "exactly), so the moving range is 0 and the limits collapse onto the centre line; no "
+    "value is judged"
 )
 #: How small a standard deviation may be beside the values' magnitude (their largest) and be
 #: the arithmetic's rounding, not a spread: the mean of seven equal 63.4 um is not exactly 63.4,
@@ -270,9 +278,12 @@ def control_chart(
         points, sigma = _xbar_r(values, subgroup)
     out = (points["value"] > points["ucl"]) | (points["value"] < points["lcl"])
     out |= (points["spread"] > points["spread_ucl"]) | (points["spread"] < points["spread_lcl"])
-    # no spread within the subgroups: limits of no width judge nothing (see NO_SPREAD_WITHIN)
-    judged = chart == "individuals" or sigma > 0
+    # no spread: limits of no width judge nothing (NO_SPREAD_WITHIN, NO_SPREAD_BETWEEN)
+    judged = sigma > 0
     points["out_of_control"] = out & judged
+    unjudged = (
+        NO_SPREAD_BETWEEN if chart == "individuals" else NO_SPREAD_WITHIN.format(subgroup=subgroup)
+    )
     return ControlChart(
         measurement=measurement,
         unit=str(values["unit"].iloc[0]),
@@ -281,7 +292,7 @@ def control_chart(
         subgroup="value" if chart == "individuals" else subgroup,
         points=points[list(POINT_COLUMNS)],
         capability=capability(values, sigma),
-        note=None if judged else NO_SPREAD_WITHIN.format(subgroup=subgroup),
+        note=None if judged else unjudged,
         recipes=tuple(
             (str(sha), int(runs))
             for sha, runs in values.drop_duplicates("run_id")["recipe_hash"]

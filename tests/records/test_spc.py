@@ -133,13 +133,29 @@ def test_subgroups_without_spread_are_not_judged_and_the_output_says_why(tmp_pat
     out = capsys.readouterr().out
     assert "not judged: no spread within any run: its values are all equal" in out
     assert "chart each value: --chart individuals" in out
-    assert "no subgroup judged: no spread within them (see above)" in out
+    assert "nothing judged: no spread (see above)" in out
     assert "out of control" not in out
     assert "X" not in out.split("out ┃")[1]
     assert "Not judged: no spread within any run" in render_spc(chart, values)
     individuals = control_chart(values, measurement="m", method="x", chart="individuals")
     assert individuals.note is None
     assert not individuals.points["out_of_control"].any()
+
+
+def test_equal_values_charted_one_by_one_are_not_judged_and_the_output_says_why(capsys):
+    """A trial's identical dry runs of a reflow peak: X-bar/R said `not judged: no spread`,
+    and --chart individuals of the same values `limits 219.8 .. 219.8` and then `every
+    subgroup within its limits`, a verdict limits of no width cannot give."""
+    values = values_of([[219.8, 219.8], [219.8, 219.8]], low=183.0, high=308.0)
+    chart = control_chart(values, measurement="reflow peak", method="x", chart="individuals")
+    assert chart.note is not None
+    assert "no spread between the values" in chart.note
+    assert not chart.points["out_of_control"].any()
+    print_spc(Console(width=600), chart, None)
+    out = capsys.readouterr().out
+    assert "not judged: no spread between the values: they are all equal" in out
+    assert "nothing judged: no spread (see above)" in out
+    assert "within its limits" not in out.splitlines()[-1]
 
 
 def test_individuals_limits_flag_the_value_far_off():
