@@ -22,13 +22,18 @@ from packline.sequences.engine.claim_check import (
     unchecked_wafers,
 )
 from packline.sequences.engine.confirmations import CONFIRMATION_ASKED, UNANSWERED, WAITING
-from packline.sequences.engine.events import UNLISTED, UNLISTED_WHERE, unlisted_text
+from packline.sequences.engine.events import (
+    UNLISTED,
+    UNLISTED_WHERE,
+    of_the_stopped_run,
+    unlisted_text,
+)
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import is_cut_off, shown_run
 from packline.sequences.engine.plan import released_note, releases_carried_out
-from packline.sequences.engine.progress import clock_text, run_clock_text
+from packline.sequences.engine.progress import clock_text, moment_text, run_clock_text
 from packline.sequences.engine.recipe_comparison import compare_with_shipped
 from packline.sequences.engine.recorded_station import (
     clock_label,
@@ -430,18 +435,7 @@ def alarms_section(records: RunRecords) -> str:
     ]
     events = records.events()
     unlisted = unlisted_text(events["kind"])
-    events = events[~events["kind"].isin(UNLISTED)]
-    # a confirmation asked says what became of it, as `show` lists it (the report's had an
-    # empty status, as if nobody answered one answered in advance)
-    answers = records.confirmation_answers()
-    events = events.assign(
-        status=[
-            answers.get(int(event_id), status) if kind == CONFIRMATION_ASKED else status
-            for event_id, kind, status in zip(
-                events["id"], events["kind"], events["status"], strict=True
-            )
-        ]
-    )
+    events = _listed_events(records, events[~events["kind"].isin(UNLISTED)], scale)
     events_counted = f"{len(events)}; {unlisted}" if unlisted else str(len(events))
     return (
         f"<h3>Alarms ({alarms_counted})</h3>\n"
@@ -460,12 +454,37 @@ def alarms_section(records: RunRecords) -> str:
         )
         + f"\n<h3>Events ({events_counted})</h3>\n"
         + (f"<p>Not listed: {escape(UNLISTED_WHERE)}.</p>\n" if unlisted else "")
-        + table(
-            _on_the_line(events, scale)[
-                [at, "session", "kind", "tool", "wafer_id", "status", "message"]
-            ]
-        )
+        + table(events[[at, "session", "kind", "tool", "wafer_id", "status", "message"]])
     )
+
+
+def _listed_events(records: RunRecords, events: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """The run's `events` as `show` lists them (`listed_events`): each at its time
+    (`_on_the_line`), one recorded while no session drove the run (`of_the_stopped_run`: a
+    clear, a disposition, a fault told the stopped run) with the time of day it was recorded
+    at beside it (`moment_text`: the run clock stands still then; a trial's report had listed
+    a disposition at the run's end, in its last session, where `show` said when it was made),
+    and a confirmation asked with what became of it as its status (it had been empty, as if
+    nobody had answered one answered in advance)."""
+    at = _time_column(scale)
+    events = _on_the_line(events, scale)
+    made_while_stopped = {
+        int(row["id"]): float(row["wall"])
+        for row in records.store.events(records.run_id)
+        if of_the_stopped_run(row)
+    }
+    answers = records.confirmation_answers()
+    rows = zip(events["id"], events["kind"], events["status"], events[at], strict=True)
+    shown = [
+        (
+            answers.get(int(event_id), status) if kind == CONFIRMATION_ASKED else status,
+            moment_text(float(t), made_while_stopped[int(event_id)])
+            if int(event_id) in made_while_stopped
+            else t,
+        )
+        for event_id, kind, status, t in rows
+    ]
+    return events.assign(status=[status for status, _ in shown], **{at: [t for _, t in shown]})
 
 
 def alarms_count(alarms: pd.DataFrame) -> str:

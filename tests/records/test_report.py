@@ -27,7 +27,7 @@ from packline.records.sections import (
 from packline.records.tooltime import bottleneck, tool_time
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.claim_check import margin_text
-from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.progress import clock_text, moment_text
 
 from .conftest import create_run, stage_row
 
@@ -458,6 +458,19 @@ def test_a_served_lines_records_are_listed_at_process_time_as_show_lists_them(al
         (listed,) = [line for line in page.split("<tr>") if row in line]
         clock = "1:06:40" if row == "oven back in service" else "0:16:40"
         assert f'<td class="num">{clock}</td>' in listed
+
+
+def test_an_event_recorded_of_the_stopped_run_says_when_it_was_made(alarmed_run):
+    """A trial's report listed a disposition made between sessions at the run clock's end
+    alone, where `show` says `[0:16:40 at 08:57:50]`: the report gives the time of day too."""
+    store = alarmed_run.store
+    made = store.add_stopped_run_event(
+        store.run("R1"), "disposition", "W1 scrap by eve: arcing marks", wafer_id="W1"
+    )
+    page = render_report(alarmed_run)
+    (listed,) = [row for row in page.split("<tr>") if "W1 scrap by eve" in row]
+    assert f"<td>{moment_text(1000.0, made['wall'])}</td>" in listed
+    assert " at " in moment_text(1000.0, made["wall"])
 
 
 def test_a_name_two_steps_take_is_a_column_each_in_the_measurement_chart(alarmed_run):
