@@ -1045,15 +1045,15 @@ class SproutBumpRecipe(Recipe):
 
     @recipe_check
     def _balls_on_the_dies_lands(self) -> Self:
-        """No more balls on a die than it has pads, each wired to its land; and, with a solder
-        resist, balls inside the openings it develops around them
+        """A ball on every pad of a die, each wired to its land, the balls apart; and, with a
+        solder resist, balls inside the openings it develops around them
         (`require_balls_in_their_holes`)."""
         terminals = self.terminals
         if terminals is not None:
             every_problem(
                 functools.partial(check, terminals)
                 for check in (
-                    self._require_a_pad_for_every_ball,
+                    self._require_a_ball_on_every_pad,
                     self._require_balls_apart,
                     require_balls_in_their_holes,
                 )
@@ -1070,15 +1070,19 @@ class SproutBumpRecipe(Recipe):
         layout = wafer.pad_layout()
         terminals.require_apart(pitch_um, "001:1d", "terminals", layout, wafer.pads_that_fit)
 
-    def _require_a_pad_for_every_ball(self, terminals: TerminalsRecipe) -> None:
+    def _require_a_ball_on_every_pad(self, terminals: TerminalsRecipe) -> None:
+        """A ball on the wiring pattern of each of a die's pads (001:1d: terminals on each of
+        the wiring patterns), as the claim check judges them: more balls than pads had been
+        ignored, fewer validated and ran to a check certain to fail (and on a line, which
+        has no claim check, to dies without some of their terminals)."""
         balls, pads = terminals.balls_per_unit, self.wafer.pads_per_die
-        if balls > pads:
+        if balls != pads:
             raise claim_violation(
                 "001:1d",
                 "terminals.balls_per_unit",
                 str(balls),
                 f"a ball on the conducting path of each of a die's {pads} pads "
-                f"(4 x wafer.pads_per_die_side), wired to its land: at most {pads}",
+                f"(4 x wafer.pads_per_die_side), wired to its land: give {pads}",
             )
 
     @recipe_check

@@ -644,10 +644,21 @@ def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
         (  # validated and ran checking 32 balls: the value quietly ignored
             {"balls_per_unit": 33},
             "terminals.balls_per_unit = 33: a ball on the conducting path of each of a die's 32 "
-            "pads (4 x wafer.pads_per_die_side), wired to its land: at most 32 (claim 001:1d)",
+            "pads (4 x wafer.pads_per_die_side), wired to its land: give 32 (claim 001:1d)",
+        ),
+        (  # validated, and on a line (no claim check) ran to dies short of half their balls
+            {"balls_per_unit": 16},
+            "terminals.balls_per_unit = 16: a ball on the conducting path of each of a die's 32 "
+            "pads (4 x wafer.pads_per_die_side), wired to its land: give 32 (claim 001:1d)",
         ),
     ],
-    ids=["ball-past-its-opening", "just-past-its-opening", "swimming-past-it", "more-than-pads"],
+    ids=[
+        "ball-past-its-opening",
+        "just-past-its-opening",
+        "swimming-past-it",
+        "more-than-pads",
+        "fewer-than-pads",
+    ],
 )
 def test_balls_that_do_not_fit_the_dies_lands_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
@@ -890,10 +901,10 @@ def test_a_plating_minimum_below_the_floor_is_refused_beside_the_seed_and_its_et
     spoil(recipe["wiring"])
     error = without_lines(refusal(capsys, tmp_path, "sprout-bump-csp", recipe))
     lines = error.removeprefix("packline: error: ").splitlines()
-    assert [line.split(": ", 1)[1].split(":", 1)[0] for line in lines] == [
+    assert {line.split(": ", 1)[1].split(":", 1)[0] for line in lines} == {
         other,
         "wiring.plating.min_thickness_um = 2 um",
-    ]
+    }
 
 
 def test_a_wiring_plated_thinner_than_its_minimum_is_refused_naming_001_1c(
@@ -1218,17 +1229,24 @@ def test_an_upper_levels_evaporated_seed_is_judged_as_the_first(
     assert "give at least 207 s (207 nm at its rate) (claim 001:9)" in refused
 
 
-def test_half_a_ball_map_over_two_levels_validates_and_the_claim_check_names_001_14(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def _half_a_ball_map(recipe: SproutBumpRecipe) -> SproutBumpRecipe:
+    """Balls on 16 of a die's 32 pads, in a validated model (validate refuses the map)."""
+    assert recipe.terminals is not None
+    terminals = recipe.terminals.model_copy(update={"balls_per_unit": 16})
+    return recipe.model_copy(update={"terminals": terminals})
+
+
+async def test_half_a_ball_map_over_two_levels_driven_past_validate_fails_001_1d_and_001_14(
+    store: RunStore,
 ):
-    """Two stacked wiring levels with balls on 16 of a die's 32 pads: a map of fewer balls
-    than pads is valid (a ball mounter places what it is told), and the balls it places all
-    join, but half the pads end at the uppermost wiring with no ball: 001:14's chain from
-    every pad through both levels to its ball breaks there, and those pads' wiring patterns
-    carry no terminal (001:1d) (the method page's valid recipe that makes a wrong product)."""
-    recipe = reference_recipe("sprout-bump-csp-levels-2.yaml")
-    recipe["terminals"]["balls_per_unit"] = 16
-    check = validated_wrong_product(capsys, tmp_path, "sprout-bump-csp", recipe)
+    """Two stacked wiring levels with balls on 16 of a die's 32 pads (validate refuses the
+    map: a trial's had validated, and on a line, with no claim check, would ship dies short
+    of half their balls): the balls the mounter places all join, but half the pads end at
+    the uppermost wiring with no ball: 001:14's chain from every pad through both levels to
+    its ball breaks there, and those pads' wiring patterns carry no terminal (001:1d)."""
+    check = await completed_past_validate(
+        store, "sprout-bump-csp", "sprout-bump-csp-levels-2.yaml", _half_a_ball_map
+    )
     assert failing_claims(check) == {"001:1d", "001:14"}
     assert "001:14" in check["note"]
     for claim in ("001:1d", "001:14"):
@@ -1236,15 +1254,15 @@ def test_half_a_ball_map_over_two_levels_validates_and_the_claim_check_names_001
         assert condition["sites_passing"] * 2 == condition["sites_checked"]
 
 
-def test_half_a_ball_map_on_one_level_fails_001_1d_at_the_pads_without_a_ball(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+async def test_half_a_ball_map_on_one_level_driven_past_validate_fails_001_1d_at_the_pads(
+    store: RunStore,
 ):
     """A trial gave one wiring level balls on 16 of a die's 32 pads: 001:1d judged the balls
     alone, 8,352 of them, and passed, where 001:14 judges every pad of two levels. Every
     pad's wiring pattern is claim 1's, to carry its terminal: the pads past the map fail."""
-    recipe = reference_recipe("sprout-bump-csp.yaml")
-    recipe["terminals"]["balls_per_unit"] = 16
-    check = validated_wrong_product(capsys, tmp_path, "sprout-bump-csp", recipe)
+    check = await completed_past_validate(
+        store, "sprout-bump-csp", "sprout-bump-csp.yaml", _half_a_ball_map
+    )
     assert failing_claims(check) == {"001:1d"}
     (terminals,) = [c for c in check["conditions"] if c["claim"] == "001:1d"]
     assert terminals["sites_passing"] * 2 == terminals["sites_checked"] > 0
@@ -1456,9 +1474,9 @@ def test_a_seed_films_settings_of_its_method_are_required_and_no_others(
         "wiring.seed.steps.0.power_w = none: required to sputter, above 0 W",
         "wiring.seed.steps.0.pressure_mtorr = none: required to sputter, above 0 mTorr",
         "wiring.seed.steps.0.flow_sccm = none: required to sputter, above 0 sccm",
-        "wiring.seed.steps.1.power_w = 1000 W: evaporate takes none: leave it out",
         "wiring.seed.steps.1.rate_nm_s = none: required to evaporate, above 0 nm/s",
-    ]
+        "wiring.seed.steps.1.power_w = 1000 W: evaporate takes none: leave it out",
+    ]  # in the file's order: a field left out at its step's line
 
 
 def test_a_foil_without_its_support_is_refused_as_the_support_left_out(
@@ -1658,10 +1676,10 @@ def test_an_upper_levels_plating_is_judged_against_its_own_mould(
     error = without_lines(refusal(capsys, tmp_path, "sprout-bump-csp", recipe))
     lines = error.removeprefix("packline: error: ").splitlines()
     assert [line.split(": ", 2)[1] for line in lines] == [
-        "upper_levels.0.wiring.plating.thickness_um = 12 um",
         "upper_levels.0.wiring.plating.metal = Sn",
-    ]
-    assert "that upper_levels.0.wiring.mould spins at 4000 rpm" in lines[0]
+        "upper_levels.0.wiring.plating.thickness_um = 12 um",
+    ]  # in the file's order (its keys are written sorted)
+    assert "that upper_levels.0.wiring.mould spins at 4000 rpm" in lines[1]
 
 
 def test_a_plated_metal_melts_at_its_alloys_solidus_or_the_pure_metals_melting_point():
@@ -1679,6 +1697,7 @@ def test_balls_that_would_touch_at_the_dies_corners_are_refused_naming_the_pads_
     the balls sit over the pads they are wired to, judged apart as two-process-via's are."""
     recipe = reference_recipe("sprout-bump-csp.yaml")
     recipe.setdefault("wafer", {})["pads_per_die_side"] = 16
+    recipe["terminals"]["balls_per_unit"] = 64  # a ball on every pad
     error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert (
         "terminals.ball_diameter_um = 300 um: balls on the pads of wafer.pads_per_die_side = 16 "
