@@ -149,7 +149,7 @@ def print_run(
             own(report["measurements"]),
             own(report["alarms"]),
             own(report["confirmations"]),
-            wafer["tool_waits"] + wafer["taken_off"],
+            wafer["tool_waits"] + wafer["taken_off"] + wafer["holds"],
             scale,
         )
         table.title = (
@@ -445,17 +445,10 @@ def print_wafer(
                 entry["measurements"],
                 entry["alarms"],
                 entry["confirmations"],
-                entry["tool_waits"] + entry["taken_off"],
+                entry["tool_waits"] + entry["taken_off"] + entry["holds"],
                 entry["time_scale"],
             )
         )
-        for d in entry["dispositions"]:
-            console.print(
-                f"  disposition {d['decision']} by {d['by']}: {d['reason']} "
-                f"(held: {d['held_reason']})",
-                markup=False,
-                highlight=False,
-            )
     if others:
         console.print(
             f"{wafer_id} also names another wafer in run(s) {', '.join(others)} (a dry run's "

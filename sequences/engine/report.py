@@ -253,6 +253,28 @@ def recovery_unloads(events: Sequence[dict[str, Any]]) -> dict[str, list[dict[st
     return rows
 
 
+def holds_and_decisions(events: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each wafer's holds but those for want of a tool (its `held` events: a step that failed,
+    a confirmation declined; `tool_waits` gives the others, with what ran it again) and the
+    operator's decisions on it (its `disposition` events: a release, a rework, a scrap, as
+    decided, not the resume's carrying one out), as rows of its timeline (`show`, `wafer`),
+    rows as `tool_waits`'s: a trial's scrapped wafer's timeline had ended at its last step,
+    with no hold and no scrap in it. Read from a run's events (`RunStore.events`); wafer id ->
+    its rows."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        if event["wafer_id"] is None:
+            continue
+        if event["kind"] == "held" and not held_for_want_of_a_tool(event):
+            row = _wait_row(event, "held", event["message"], "held")
+        elif event["kind"] == "disposition" and "carried_out" not in event["data"]:
+            row = _wait_row(event, "disposition", event["message"], "decided")
+        else:
+            continue
+        rows.setdefault(event["wafer_id"], []).append(row)
+    return rows
+
+
 def taken_off_at(unloads: Mapping[str, list[dict[str, Any]]]) -> dict[str, float]:
     """When each wafer was last taken off a tool by a recovery (`recovery_unloads`), by the
     run clock: where its time on the line ends, if after its stop (`time_on_line`)."""
@@ -457,6 +479,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     events = store.events(run_id)
     waits = tool_waits(events, steps)
     unloads = recovery_unloads(events)
+    decisions = holds_and_decisions(events)
     taken_off_t = taken_off_at(unloads)
     end_t = clock_stands_at(store, run, steps)
     beside: dict[str, list[str]] = {}
@@ -483,6 +506,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 "measurements": wafer_measurements(own),
                 "tool_waits": waits.get(wafer["wafer_id"], []),
                 "taken_off": unloads.get(wafer["wafer_id"], []),
+                "holds": decisions.get(wafer["wafer_id"], []),
                 "beside": beside.get(wafer["wafer_id"], []),
             }
         )
@@ -623,6 +647,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "dispositions": [] if is_beside else own(store.table("dispositions", run_id)),
                 "tool_waits": [] if is_beside else tool_waits(events, steps).get(wafer_id, []),
                 "taken_off": [] if is_beside else recovery_unloads(events).get(wafer_id, []),
+                "holds": [] if is_beside else holds_and_decisions(events).get(wafer_id, []),
             }
         )
     return history

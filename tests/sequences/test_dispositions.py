@@ -207,7 +207,12 @@ def test_a_dry_runs_wafer_is_its_own_with_its_disposition(db, capsys):
     assert held["dispositions"][0]["decision"] == "release"
     assert "never repeated" in held["dispositions"][0]["held_reason"]
     assert main(["wafer", "W01", "--run", run_id]) == 0
-    assert "disposition release by ana: ok" in capsys.readouterr().out
+    # the decision is a row of the wafer's timeline, where it was made (after its hold)
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("│")]
+    held_at = next(n for n, row in enumerate(rows) if "│ held " in row)
+    (decided,) = [row for row in rows[held_at:] if "│ disposition " in row]
+    assert "release by ana: ok" in decided
+    assert "decided" in decided
     assert main(["wafer", "NOPE"]) == 2
     assert "in no run of" in capsys.readouterr().err
     store = RunStore(db)

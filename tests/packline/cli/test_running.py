@@ -137,7 +137,14 @@ def test_a_resumed_lot_that_scrapped_a_wafer_exits_1_and_says_so_where_it_reads_
     (finished,) = [line for line in told.splitlines() if " run-finished " in line]
     assert finished.endswith(" run-finished " + status.replace(", ", ": ", 1))
     assert main(["show", run_id]) == 0
-    assert f"status {status}{injected}, 2 sessions" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert f"status {status}{injected}, 2 sessions" in shown
+    # each wafer's timeline has its hold and the operator's decision on it (a trial's scrapped
+    # wafer's had ended at its last step)
+    rows = [" ".join(line.split()) for line in shown.splitlines() if line.startswith("│")]
+    for wafer, decision in decided.items():
+        assert any(f"│ disposition │ {decision} by ana: arced" in row for row in rows), wafer
+    assert sum("│ held │ step 'plasma clean' of W01, W02 failed" in row for row in rows) == 2
     assert main(["runs"]) == 0
     assert f" {status}{injected} " in " ".join(capsys.readouterr().out.split())
     page = tmp_path / "report.html"
