@@ -24,15 +24,16 @@ def test_air_is_refused_beside_too_few_pulses(capsys, tmp_path):
     recipe = laser_clean(50, "air")
     paths = [problem["path"] for problem in recipe_problems(BumpSealCleanRecipe, recipe)]
     assert paths == ["cleaning.pulses_per_site", "cleaning.atmosphere"]
+    # in the file's order (its keys written sorted: atmosphere before pulses_per_site)
     assert without_lines(refusal(capsys, tmp_path, "bump-seal-clean", recipe)).endswith(
-        ": cleaning.pulses_per_site = 50: the tips (Cu studs bonded at 150 degC, smeared by the "
-        "resin pressed at 100 degC and 0.5 MPa) bring up to 480 nm of residue; 50 pulses a site "
-        "at 0.3 J/cm^2 leave 455 nm of it by the laser's physics (at most 0.1 nm may stay): give "
-        "at least 960 (claim 003:10)\n"
-        f"recipe file {tmp_path / 'recipe.yaml'}: cleaning.atmosphere = air: the tips (Cu studs "
+        ": cleaning.atmosphere = air: the tips (Cu studs "
         "bonded at 150 degC) bring 2.25 nm of oxide; 50 pulses a site at 0.3 J/cm^2 in air grow "
         "it to 4.23 nm by the laser's physics (at most 0.1 nm may stay): give forming-gas "
         "(claim 003:11)\n"
+        f"recipe file {tmp_path / 'recipe.yaml'}: cleaning.pulses_per_site = 50: the tips (Cu "
+        "studs bonded at 150 degC, smeared by the resin pressed at 100 degC and 0.5 MPa) bring "
+        "up to 480 nm of residue; 50 pulses a site at 0.3 J/cm^2 leave 455 nm of it by the "
+        "laser's physics (at most 0.1 nm may stay): give at least 960 (claim 003:10)\n"
     )
 
 
