@@ -36,6 +36,7 @@ from packline.sequences.engine import (
 from packline.sequences.engine.control import Order
 from packline.sequences.engine.errors import RunRefused
 from packline.sequences.engine.launch import recorded_recipe, what_held_wafers_need
+from packline.sequences.engine.records import db_option
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults, simulated_tools, unknown_tool_problem
@@ -445,6 +446,7 @@ async def _watched(
             view.attach(engine)
         if log is not None:
             log.time_scale = engine.spec.station.time_scale
+            log.db_option = db_option(store.path)
         # The started heap is left out of full collections while the run polls its tools.
         with operator.attached(engine), view or contextlib.nullcontext(), frozen_heap():
             status = await engine.run()

@@ -21,7 +21,7 @@ from packline.sequences.engine.events import (
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.plan import released_note, releases_carried_out
-from packline.sequences.engine.progress import event_line, moment_text
+from packline.sequences.engine.progress import event_line, for_database, moment_text
 from packline.sequences.engine.recipe_comparison import compare_with_shipped
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
@@ -162,7 +162,10 @@ def print_run(
         )
         console.print(table)
     events = listed_events(
-        report["events"], scale, answers_to_asks(report["confirmations"], report["events"])
+        report["events"],
+        scale,
+        answers_to_asks(report["confirmations"], report["events"]),
+        db_option(store.path),
     )
     if events and scale != 1.0:
         console.print(
@@ -200,11 +203,13 @@ def listed_events(
     events: list[dict[str, Any]],
     time_scale: float = 1.0,
     answers: Mapping[int, str] | None = None,
+    db: str = "",
 ) -> list[str]:
     """The run's events as `show` lists them (not the tools' own states): each worded as the
     run's log words it (`event_line`), naming the wafer or else the tool it is about, its
     status (of a confirmation asked, what became of it: its `answers`, by event id,
-    `confirmations.answers_to_asks`) and its message, but at its time on the line's process
+    `confirmations.answers_to_asks`) and its message (its commands for the database read, `db`:
+    `db_option`, `for_database`), but at its time on the line's process
     clock, not the run clock
     the run printed (`process_time`: on a line served at `time_scale`, the run clock's wall
     time times it, as the wafers' timelines). One recorded while no session drove the run
@@ -217,7 +222,7 @@ def listed_events(
             e["kind"],
             e["wafer_id"],
             e["tool"],
-            e["message"],
+            for_database(e["message"], db),
             (answers or {}).get(e["id"]) if e["kind"] == CONFIRMATION_ASKED else e["status"],
             wall=e["wall"] if of_the_stopped_run(e) else None,
         )

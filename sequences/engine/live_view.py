@@ -21,6 +21,7 @@ from .lot_state import LotState
 from .lot_view import render_lot
 from .plan import FINISHED, Plan
 from .progress import told_line
+from .records import db_option
 from .report import first_step_starts
 from .request import least_lot
 from .schedule import RECIPE_BASIS, find_schedule, plan_recipe, planned_schedule
@@ -123,6 +124,7 @@ class LiveView:
         self.state.simulated = spec.station.simulated
         self.clock = engine.t
         self.time_scale = spec.station.time_scale
+        self.state.db_option = db_option(engine.store.path)
         self.state.add_tools(
             [name for name, tool in spec.station.tools.items() if tool.role in engine.roles]
         )
@@ -231,7 +233,7 @@ class LiveView:
         the terminal that the menu does not offer then), which the frame does not show; a
         pause that had nothing left to pause, the run ending (the frame, cleared then, had
         read PAUSED to its end)."""
-        line = told_line(event, self.time_scale)
+        line = told_line(event, self.time_scale, self.state.db_option)
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def now(self) -> float:

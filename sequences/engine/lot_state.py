@@ -17,6 +17,7 @@ from .clearances import clear_command
 from .eta import Estimate, holding_reason
 from .events import Event
 from .plan import FINISHED
+from .progress import for_database
 from .schedule import COUNTED_KINDS, Schedule
 from .wafer_status import STOPPED, shown_wafer_status
 
@@ -78,6 +79,9 @@ class LotState:
         self.wafers: dict[str, WaferState] = {}
         self.tools: dict[str, str] = {}  # tool -> "" in service, else why it is out of it
         self.clearing: dict[str, str] = {}  # tool -> the command that clears it, while it waits
+        #: What the commands it shows need to find the run's records (`records.db_option` of
+        #: its database: `for_database`), set as the view attaches to the run.
+        self.db_option = ""
         self.run_state = "running"
         self.run_note = ""
         #: The message of the `waiting-for-clear` event while the run waits for a clear, a
@@ -171,9 +175,11 @@ class LotState:
             if event.kind != "paused":  # the wait goes on through a pause; it ends otherwise
                 self.clear_wait = event.message if event.kind == "waiting-for-clear" else ""
         elif event.kind == "tool-out-of-service" and event.tool:
-            self.tools[event.tool] = event.message
+            self.tools[event.tool] = for_database(event.message, self.db_option)
             if event.data.get("until_cleared"):
-                self.clearing[event.tool] = clear_command(event.run_id, event.tool)
+                self.clearing[event.tool] = clear_command(
+                    event.run_id, event.tool, db_option=self.db_option
+                )
         elif event.kind == "tool-cleared" and event.tool and event.data.get("cleared"):
             self.tools[event.tool] = ""  # a clear that did not clear it leaves it out
             self.clearing.pop(event.tool, None)

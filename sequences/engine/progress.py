@@ -8,6 +8,7 @@ interactive, JSON lines for scripts, and the run-clock text all of them and the 
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import IO, TYPE_CHECKING
@@ -100,25 +101,47 @@ class PlainLog:
         #: where a piped run had printed `[0:00:25] session-cut-off` of the event `show`
         #: listed at `[0:25:03]`.
         self.time_scale = 1.0
+        #: What a command the run's events advise needs to find its records (`db_option` of
+        #: the run's database, set with `time_scale`: `for_database`).
+        self.db_option = ""
 
     def __call__(self, event: Event) -> None:
         if event.kind not in self.KINDS:
             return
-        line = told_line(event, self.time_scale)
+        line = told_line(event, self.time_scale, self.db_option)
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def told_line(event: Event, time_scale: float) -> str:
+def told_line(event: Event, time_scale: float, db_option: str = "") -> str:
     """`event` as a run tells it as it happens (piped, or above its live view), on the
-    process clock of its line served at `time_scale` (`process_time`), as `packline show`
-    lists it once recorded (`event_line`)."""
+    process clock of its line served at `time_scale` (`process_time`), its commands for the
+    run's database (`db_option`: `for_database`), as `packline show` lists it once recorded
+    (`event_line`)."""
     return event_line(
         process_time(event.t, time_scale),
         event.kind,
         event.wafer,
         event.tool,
-        event.message,
+        for_database(event.message, db_option),
         event.status,
+    )
+
+
+#: A packline command a record's message advises, in backticks.
+_ADVISED = re.compile(r"`(packline [^`]*)`")
+
+
+def for_database(text: str, db_option: str) -> str:
+    """`text`, a record's message, with each packline command it advises (in backticks) given
+    `db_option` (`records.db_option` of the database the record is read from or written to:
+    ` --db PATH`, or nothing for the default database), as it is printed: a record names no
+    path, which moves with its database, and a trial's clear pasted from an event line went to
+    the default database. A command that names its database already is left as it is."""
+    if not db_option:
+        return text
+    return _ADVISED.sub(
+        lambda command: command[0] if " --db " in command[1] else f"`{command[1]}{db_option}`",
+        text,
     )
 
 

@@ -23,7 +23,7 @@ from packline.sequences.engine import (
     prepare,
 )
 from packline.sequences.engine.events import Event
-from packline.sequences.engine.progress import JsonLines, clock_text
+from packline.sequences.engine.progress import JsonLines, clock_text, for_database
 from packline.sequences.engine.report import first_step_starts
 from packline.sequences.engine.schedule import Schedule, ScheduledStep
 from packline.sim_instruments.line import SimulatedLine
@@ -141,6 +141,11 @@ def test_an_alarmed_tool_s_clear_command_has_a_line_of_its_own_until_it_is_clear
     lot.event("tool-out-of-service", tool="chamber", message=why, data=out)
     command = "clear chamber with `packline clear-tool R1 chamber --by NAME`"
     assert command in lot.screen()
+    # of a run on another database than the default, the command names it
+    lot.view.state.db_option = " --db /data/line-3.db"
+    lot.event("tool-out-of-service", tool="chamber", message=why, data=out)
+    on_its_db = "clear chamber with `packline clear-tool R1 chamber --by NAME --db /data/line-3.db`"
+    assert on_its_db in lot.screen()
     cleared = {"by": "ana", "cleared": True}
     lot.event("tool-cleared", tool="chamber", message="chamber back in service", data=cleared)
     assert not any("clear-tool" in line for line in lot.screen())
@@ -618,3 +623,22 @@ async def test_a_wafer_s_time_on_the_line_reads_in_the_view_where_its_records_pu
     assert {
         wafer: (state.started_t, state.stopped_t) for wafer, state in view.state.wafers.items()
     } == on_line
+
+
+def test_a_command_a_record_advises_is_printed_for_the_database_it_is_read_from():
+    """A record names no path (its database moves): a trial pasted the clear a piped run's
+    `tool-out-of-service` line advised, and it went to the default database. Printed, each
+    command it advises in backticks names the run's database, unless it names one already or
+    the database is the default."""
+    said = (
+        "plasma_cleaner: alarmed; clear it with `packline clear-tool R1 plasma_cleaner --by "
+        "NAME` once the cause is found; then `packline resume R1 --db /a.db`"
+    )
+    assert for_database(said, "") == said
+    assert for_database(said, " --db /b.db") == said.replace("--by NAME`", "--by NAME --db /b.db`")
+    event = Event("tool-out-of-service", "R1", 61.0, 0.0, tool="plasma_cleaner", message=said)
+    log = io.StringIO()
+    plain = PlainLog(Console(file=log, width=400))
+    plain.db_option = " --db /b.db"
+    plain(event)
+    assert "`packline clear-tool R1 plasma_cleaner --by NAME --db /b.db`" in log.getvalue()
