@@ -479,6 +479,21 @@ class SolderBallRecipe(Recipe):
             f"reflow does not join it: {no_ball}give {', or '.join(advice)}",
         )
 
+    def require_one_on_every_pad(self, pads: int, claim: str, onto: str) -> None:
+        """Refuse a ball map (`balls_per_unit`, naming `claim`) other than every one of a die's
+        `pads` pads, each ball on its pad's `onto` (its conducting path, its interconnect): a
+        terminal on each, as the claim check judges them. Fewer had validated and run to a
+        check certain to fail, and on a line, which has no claim check, to dies short of
+        terminals; more had been ignored."""
+        if self.balls_per_unit != pads:
+            raise claim_violation(
+                claim,
+                "terminals.balls_per_unit",
+                str(self.balls_per_unit),
+                f"a ball on {onto} of each of a die's {pads} pads "
+                f"(4 x wafer.pads_per_die_side): give {pads}",
+            )
+
     def require_apart(
         self,
         pitch_um: float,

@@ -20,6 +20,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from packline.shown_figures import figure_text
 from packline.spelling import did_you_mean
 
 from ..errors import LimitViolation, SetupRefused, described_limit
@@ -56,7 +57,11 @@ class Limit:
 
     def __post_init__(self) -> None:
         if self.minimum > self.maximum:
-            raise ValueError(f"limit minimum {self.minimum:g} is above maximum {self.maximum:g}")
+            low, high = (
+                figure_text(self.minimum, self.maximum),
+                figure_text(self.maximum, self.minimum),
+            )
+            raise ValueError(f"limit minimum {low} is above maximum {high}")
 
     def contains(self, value: float) -> bool:
         """Whether `value` is in the range, one past a bound by no more than `ROUNDING` at it."""
@@ -199,5 +204,9 @@ def _as_written(bounds: object) -> str:
     (a trial's upside-down limit had read `got (300.0, 30.0)`)."""
     if not isinstance(bounds, tuple | list):
         return repr(bounds)
-    each = (f"{bound:g}" if isinstance(bound, int | float) else repr(bound) for bound in bounds)
+    numbers = [float(bound) for bound in bounds if isinstance(bound, int | float)]
+    each = (
+        figure_text(bound, *numbers) if isinstance(bound, int | float) else repr(bound)
+        for bound in bounds
+    )
     return f"[{', '.join(each)}]"

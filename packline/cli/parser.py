@@ -131,11 +131,21 @@ class CommandParser(argparse.ArgumentParser):
         raise ArgumentsRefused(error)
 
 
+#: The placeholder a printed command puts where a person's name goes (`--by NAME`): pasted
+#: as printed, it had been recorded as who cleared a tool.
+NAME_PLACEHOLDER = "NAME"
+
+
 def person(text: str) -> str:
-    """A person's name as records keep it (who confirmed, who cleared): printable, not blank."""
+    """A person's name as records keep it (who confirmed, who cleared): printable, not blank,
+    and not the placeholder of a printed command (`NAME_PLACEHOLDER`)."""
     name = text.strip()
     if not name or not name.isprintable():
         raise argparse.ArgumentTypeError(f"{text!r} is not a name (printable, not blank)")
+    if name == NAME_PLACEHOLDER:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is the placeholder of a printed command: give your own name"
+        )
     return name
 
 

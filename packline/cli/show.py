@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
-from packline.sequences.engine.confirmations import CONFIRMATION_ASKED, answers_to_asks
+from packline.sequences.engine.confirmations import CONFIRMATION_ASKED
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import (
     UNLISTED,
@@ -28,6 +28,7 @@ from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
     attempt_text,
     measurement_attempts,
+    run_confirmation_answers,
     step_keys,
     step_order,
     wafer_history,
@@ -164,7 +165,7 @@ def print_run(
     events = listed_events(
         report["events"],
         scale,
-        answers_to_asks(report["confirmations"], report["events"]),
+        run_confirmation_answers(store, store.run(report["run"]["id"]), report["events"]),
         db_option(store.path),
     )
     if events and scale != 1.0:
@@ -296,7 +297,8 @@ def timeline(
     the open question had shown); and the `waits` (`tool_waits`): each hold of the wafer for
     want of a tool, what brought the tool back and the resume that ran it again (its steps
     had read with a gap and no reason), with each unload of it by a tool's recovery
-    (`taken_off`: its steps had ended before it was out of the tool). A step recorded
+    (`taken_off`: its steps had ended before it was out of the tool) and its other holds and
+    the operator's decisions on it (`holds`, `report.holds_and_decisions`). A step recorded
     more than once (failed, then reworked or replayed by a resume) says which attempt and
     session each run of it is: `step plasma clean (attempt 2, session 2)`
     (`record_markers`). A wafer that never started a step says so under its empty table.

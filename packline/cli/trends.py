@@ -20,7 +20,7 @@ from .output import answer, open_store
 from .parser import add_common, add_recipe_filter, local_date
 
 if TYPE_CHECKING:  # `packline alarms` needs neither
-    from packline.records.spc import ControlChart
+    from packline.records.spc import Capability, ControlChart
 
 #: The width of the terminal's control chart strip (characters).
 STRIP = 41
@@ -198,7 +198,7 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
         f"{_number(first['ucl'], 4)}; {spread}: centre {_number(first['spread_cl'], 4)}, limits "
         f"{_number(first['spread_lcl'], 4)} .. {_number(first['spread_ucl'], 4)}"
         + ("" if points["n"].nunique() == 1 else " (last subgroup)"),
-        f"against {limits_text(cap.low, cap.high, cap.low_exclusive)} {chart.unit}: "
+        f"against {_spec_limits_text(cap, chart.unit)}: "
         f"mean {cap.mean:.4g}, "
         f"sigma within {cap.sigma_within:.4g}, overall {cap.sigma_overall:.4g}; "
         f"Cp {_number(cap.cp)}, Cpk {_number(cap.cpk)}, Pp {_number(cap.pp)}, "
@@ -249,6 +249,14 @@ def _strip(point: dict[str, Any], low: float, high: float) -> str:
     cells[at(point["cl"])] = "+"
     cells[at(point["value"])] = "X" if point["out_of_control"] else "o"
     return "".join(cells)
+
+
+def _spec_limits_text(cap: Capability, unit: str) -> str:
+    """The limits the capability is judged against, as `show` prints them (`limits_text`), or
+    that the measurement has none (it had read `[-, -] nm`)."""
+    if cap.low is None and cap.high is None:
+        return "no limits (none recorded)"
+    return f"{limits_text(cap.low, cap.high, cap.low_exclusive)} {unit}"
 
 
 def _number(value: float | None, digits: int = 3) -> str:

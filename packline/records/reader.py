@@ -24,7 +24,7 @@ import pandas as pd
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
 from packline.sequences.engine.claim_check import overall
 from packline.sequences.engine.clearances import clear_wait
-from packline.sequences.engine.confirmations import ASKED_COLUMNS, answers_to_asks
+from packline.sequences.engine.confirmations import ASKED_COLUMNS
 from packline.sequences.engine.injected_faults import faults_injected
 from packline.sequences.engine.liveness import shown_run, status_text
 from packline.sequences.engine.report import (
@@ -33,6 +33,7 @@ from packline.sequences.engine.report import (
     first_steps,
     measurement_attempts,
     recovery_unloads,
+    run_confirmation_answers,
     run_confirmations,
     step_keys,
     step_labels,
@@ -260,9 +261,8 @@ class RunRecords:
     def confirmation_answers(self) -> dict[int, str]:
         """What became of each confirmation put to an operator, in words, by its
         `confirmation-asked` event's id (`answers_to_asks`), as `show`'s events list it."""
-        events = self.store.events(self.run_id)
         run = self.store.run(self.run_id)
-        return answers_to_asks(run_confirmations(self.store, run, events), events)
+        return run_confirmation_answers(self.store, run, self.store.events(self.run_id))
 
     def claim_checks(self) -> pd.DataFrame:
         """A dry run's claim check: one row per condition, with sites checked and passing and

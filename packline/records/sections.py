@@ -33,7 +33,12 @@ from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import is_cut_off, shown_run
 from packline.sequences.engine.plan import released_note, releases_carried_out
-from packline.sequences.engine.progress import clock_text, moment_text, run_clock_text
+from packline.sequences.engine.progress import (
+    clock_text,
+    for_database,
+    moment_text,
+    run_clock_text,
+)
 from packline.sequences.engine.recipe_comparison import compare_with_shipped
 from packline.sequences.engine.recorded_station import (
     clock_label,
@@ -41,6 +46,7 @@ from packline.sequences.engine.recorded_station import (
     process_time,
     time_scale_of,
 )
+from packline.sequences.engine.records import db_option
 from packline.sequences.engine.report import (
     attempt_text,
     clock_stands_at,
@@ -464,8 +470,9 @@ def _listed_events(records: RunRecords, events: pd.DataFrame, scale: float) -> p
     clear, a disposition, a fault told the stopped run) with the time of day it was recorded
     at beside it (`moment_text`: the run clock stands still then; a trial's report had listed
     a disposition at the run's end, in its last session, where `show` said when it was made),
-    and a confirmation asked with what became of it as its status (it had been empty, as if
-    nobody had answered one answered in advance)."""
+    a confirmation asked with what became of it as its status (it had been empty, as if
+    nobody had answered one answered in advance), and each command a message advises for the
+    database the report is made from (`for_database`)."""
     at = _time_column(scale)
     events = _on_the_line(events, scale)
     made_while_stopped = {
@@ -474,6 +481,8 @@ def _listed_events(records: RunRecords, events: pd.DataFrame, scale: float) -> p
         if of_the_stopped_run(row)
     }
     answers = records.confirmation_answers()
+    db = db_option(records.store.path)
+    events = events.assign(message=[for_database(message, db) for message in events["message"]])
     rows = zip(events["id"], events["kind"], events["status"], events[at], strict=True)
     shown = [
         (

@@ -149,17 +149,20 @@ def confirmation_waits(
 
 
 def answers_to_asks(
-    asked: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+    answered: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+    *,
+    driven: bool,
 ) -> dict[int, str]:
     """What became of each confirmation put to an operator, in words, by its
-    `CONFIRMATION_ASKED` event's id among `events`: the `answer` of the row of
-    `confirmations_asked` (`asked`, its rows) that ended it, or says it is open. `show`'s
-    events list the ask with it: an ask answered in advance had read as asked and unanswered,
-    its answer in the wafer's timeline alone."""
+    `CONFIRMATION_ASKED` event's id among `events`: the `answer` of what ended it, paired as
+    `confirmations_asked` pairs them (`answered`, the confirmations table's rows; `driven`, as
+    there), or that it waits or was cut off. `show`'s events and the report's list the ask
+    with it: an ask answered in advance had read as asked and unanswered, its answer in the
+    wafer's timeline alone."""
     return {
-        int(event["id"]): str(end["answer"])
-        for event, end in _asked_and_ended(asked, events)
-        if end is not None
+        int(event["id"]): str((end or _open(event, driven=driven))["answer"])
+        for event, end in _asked_and_ended(_ended(answered, events), events)
     }
 
 
@@ -198,21 +201,32 @@ def _asked_and_ended(
     `ended` (answers and stops, `_ended`'s) that ended it, else None (still open): of the same
     wafer, step and prompt (a step asks its question once; its rework is another step), the
     first end from the ask on (by the run clock, then the wall clock) that ended no earlier
-    ask. An end before it ended no ask: a no recorded for want of an operator, nobody asked."""
+    ask, and came before the question was asked again (one cut off and asked again by a
+    resume was not ended by the later answer). An end before it ended no ask: a no recorded
+    for want of an operator, nobody asked."""
     ends: dict[tuple[Any, Any, Any], list[Mapping[str, Any]]] = {}
     for row in sorted(ended, key=lambda row: (row["t"], row["wall"])):
         ends.setdefault((row["wafer_id"], row["step_id"], row["prompt"]), []).append(row)
-    pairs: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = []
+    asks: dict[tuple[Any, Any, Any], list[Mapping[str, Any]]] = {}
     for event in sorted(
         (event for event in events if event["kind"] == CONFIRMATION_ASKED),
         key=lambda event: (event["t"], event["wall"]),
     ):
         key = (event["wafer_id"], event["data"].get("step_id"), event["data"].get("prompt"))
+        asks.setdefault(key, []).append(event)
+    pairs: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = []
+    for key, asked in asks.items():
         later = ends.get(key, [])
-        while later and (later[0]["t"], later[0]["wall"]) < (event["t"], event["wall"]):
-            later.pop(0)
-        pairs.append((event, later.pop(0) if later else None))
-    return pairs
+        for event, again in zip(asked, [*asked[1:], None], strict=True):
+            while later and (later[0]["t"], later[0]["wall"]) < (event["t"], event["wall"]):
+                later.pop(0)
+            # an ask asked again before anything ended it (cut off, then asked by a resume)
+            # was not ended by what ends the later one
+            ended_first = bool(later) and (
+                again is None or (later[0]["t"], later[0]["wall"]) < (again["t"], again["wall"])
+            )
+            pairs.append((event, later.pop(0) if ended_first else None))
+    return sorted(pairs, key=lambda pair: (pair[0]["t"], pair[0]["wall"]))
 
 
 def _open(event: Mapping[str, Any], *, driven: bool) -> dict[str, Any]:

@@ -78,7 +78,7 @@ from .identity import compare_identity, identity_row
 from .injected_faults import cleared_by_a_fresh_line, found_on_line, line_did_at
 from .left_on_tools import left_on_tools, owners, owners_text
 from .recorder import EventLog
-from .records import RunStore, db_option
+from .records import RunStore
 from .run_clock import run_clock_s
 from .stage import took_its_tool
 from .tools import Tool, ToolPool
@@ -748,7 +748,7 @@ class ToolKeeper:
         why = "; ".join(failures)
         self.unconfirmed.add(tool.name)
         run_id = self._events.run_id
-        resume = resume_command(self._store, run_id, db_option=db_option(self._store.path))
+        resume = resume_command(self._store, run_id)  # no path in the records: for_database
         self._events.emit(
             SAFE_STATE_UNCONFIRMED,
             tool=tool.name,

@@ -59,7 +59,7 @@ from .plan import FINISHED, Plan, resume_plan
 from .recipe import Recipe
 from .recorder import ConfirmFn
 from .records import RESUMABLE, RunStore, db_option
-from .request import Prepared, check_station, check_tool_limits, tool_limits
+from .request import Prepared, check_station, check_station_and_limits
 
 #: The allocations between two collections of the cyclic garbage collector's youngest
 #: generation while a dry run runs (Python's own: 700). A lot makes and drops some hundreds of
@@ -534,10 +534,11 @@ async def open_resume(
                 check_same_tools(method.tools_for(recipe), run, station, station_path)
         except StationError as error:
             raise BadInput(str(error)) from None
-        check_station(method, recipe, station)  # a role its declaration has gained since
-        if station_path is not None:
-            check_tool_limits(
-                recipe, f"run {run_id} recipe", tool_limits(method, station), run["recipe_text"]
+        if station_path is None:
+            check_station(method, recipe, station)  # a role its declaration has gained since
+        else:  # and the new station's limits, both told at once
+            check_station_and_limits(
+                method, recipe, station, f"run {run_id} recipe", run["recipe_text"]
             )
         with _driving(station, method, recipe, run_id, store):
             yield Engine(spec(station=station, clock=line_clock(station)))

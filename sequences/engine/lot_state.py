@@ -171,9 +171,10 @@ class LotState:
         elif event.kind == "resumed" and self.clear_wait:  # a pause taken while it waited
             self.run_state, self.run_note = RUN_STATES["waiting-for-clear"], self.clear_wait
         elif event.kind in RUN_STATES:
-            self.run_state, self.run_note = RUN_STATES[event.kind], event.message
+            note = for_database(event.message, self.db_option)
+            self.run_state, self.run_note = RUN_STATES[event.kind], note
             if event.kind != "paused":  # the wait goes on through a pause; it ends otherwise
-                self.clear_wait = event.message if event.kind == "waiting-for-clear" else ""
+                self.clear_wait = note if event.kind == "waiting-for-clear" else ""
         elif event.kind == "tool-out-of-service" and event.tool:
             self.tools[event.tool] = for_database(event.message, self.db_option)
             if event.data.get("until_cleared"):

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from .claim_check import margin_columns, overall, unchecked_wafers, what_did_not_pass
 from .clearances import clear_wait, service_event
-from .confirmations import confirmations_asked
+from .confirmations import answers_to_asks, confirmations_asked
 from .control import terminating_json
 from .events import of_the_stopped_run
 from .injected_faults import faults_injected
@@ -71,11 +71,21 @@ def run_confirmations(
     """Every operator confirmation asked in run `run` (its runs row) with what became of it
     (`confirmations_asked`, of its `events` as `RunStore.events` reads them): one nothing
     ended waits for its answer while a process drives the run (its status as shown)."""
-    return confirmations_asked(
-        store.table("confirmations", run["id"]),
-        events,
-        driven=shown_run(run)["status"] in DRIVEN,
-    )
+    return confirmations_asked(store.table("confirmations", run["id"]), events, driven=_driven(run))
+
+
+def run_confirmation_answers(
+    store: RunStore, run: dict[str, Any], events: list[dict[str, Any]]
+) -> dict[int, str]:
+    """What became of each confirmation asked in run `run` (its runs row), by its ask's event
+    id among its `events` (`answers_to_asks`), paired as `run_confirmations` pairs them."""
+    return answers_to_asks(store.table("confirmations", run["id"]), events, driven=_driven(run))
+
+
+def _driven(run: dict[str, Any]) -> bool:
+    """Whether a process drives run `run` (its status as shown): a confirmation nothing ended
+    waits for its answer then, and was cut off otherwise."""
+    return shown_run(run)["status"] in DRIVEN
 
 
 def first_steps(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

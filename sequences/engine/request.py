@@ -90,9 +90,11 @@ def prepare(request: RunRequest) -> Prepared:
     method = get_method(request.method)
     if request.recipe_path is None:
         text, source = method.default_recipe_text()
-        # its lines are the shipped file's, not the commented template's
-        printed = f"`packline recipe template --from {method.name}` prints it"
-        named = f"{source} (no --recipe given; {printed})"
+        named = f"{source} (no --recipe given)"
+        if method.default_recipe is not None:  # its lines are the file's, not the template's
+            shipped = Path(method.default_recipe).stem
+            printed = f"`packline recipe template {method.name} --from {shipped}` prints it"
+            named = f"{source} (no --recipe given; {printed})"
         recipe = read_recipe_text(method.recipe_model, text, named)
     elif (reference := reference_named(method, request.recipe_path)) is not None:
         text, source = method.reference_recipe_text(reference)
@@ -251,7 +253,7 @@ def check_station_and_limits(
     except RecipeError as outside:
         if missing is None:
             raise
-        raise BadInput(f"{missing}\n{outside}") from None
+        raise RecipeError(f"{missing}\n{outside}", outside.problems) from None
     if missing is not None:
         raise missing
 

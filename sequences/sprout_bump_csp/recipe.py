@@ -1071,19 +1071,9 @@ class SproutBumpRecipe(Recipe):
         terminals.require_apart(pitch_um, "001:1d", "terminals", layout, wafer.pads_that_fit)
 
     def _require_a_ball_on_every_pad(self, terminals: TerminalsRecipe) -> None:
-        """A ball on the wiring pattern of each of a die's pads (001:1d: terminals on each of
-        the wiring patterns), as the claim check judges them: more balls than pads had been
-        ignored, fewer validated and ran to a check certain to fail (and on a line, which
-        has no claim check, to dies without some of their terminals)."""
-        balls, pads = terminals.balls_per_unit, self.wafer.pads_per_die
-        if balls != pads:
-            raise claim_violation(
-                "001:1d",
-                "terminals.balls_per_unit",
-                str(balls),
-                f"a ball on the conducting path of each of a die's {pads} pads "
-                f"(4 x wafer.pads_per_die_side), wired to its land: give {pads}",
-            )
+        """A ball on the wiring of each of a die's pads (001:1d: terminals on each of the
+        wiring patterns)."""
+        terminals.require_one_on_every_pad(self.wafer.pads_per_die, "001:1d", "the conducting path")
 
     @recipe_check
     def _terminals_on_the_uppermost_wiring(self) -> Self:

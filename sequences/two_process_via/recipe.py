@@ -680,15 +680,9 @@ class TwoProcessViaRecipe(Recipe):
 
     @recipe_check
     def _a_terminal_on_every_pad(self) -> Self:
-        pads = self.wafer.pads_per_die
-        if self.terminals.balls_per_unit != pads:
-            raise claim_violation(
-                "002:1i",
-                "terminals.balls_per_unit",
-                str(self.terminals.balls_per_unit),
-                f"a terminal on the interconnect of every pad: a die has {pads} "
-                f"(4 x wafer.pads_per_die_side)",
-            )
+        self.terminals.require_one_on_every_pad(
+            self.wafer.pads_per_die, "002:1i", "the interconnect"
+        )
         return self
 
     @recipe_check

@@ -196,8 +196,8 @@ def test_a_station_limit_refusal_lists_each_problem_in_json(db, tmp_path, capsys
     ]
     refused = ["run refused: nothing was run and nothing was recorded; no tool was contacted"]
     assert refusal["error"].splitlines() == [
-        "default recipe plasma-clean.yaml (no --recipe given; `packline recipe template --from "
-        f"plasma-clean` prints it): line {problem['line']}: "
+        "default recipe plasma-clean.yaml (no --recipe given; `packline recipe template "
+        f"plasma-clean --from plasma-clean` prints it): line {problem['line']}: "
         f"{problem['message']}"
         for problem in refusal["problems"]
     ] + (refused if command == "run" else [])

@@ -473,6 +473,30 @@ def test_an_event_recorded_of_the_stopped_run_says_when_it_was_made(alarmed_run)
     assert " at " in moment_text(1000.0, made["wall"])
 
 
+def test_a_command_an_event_advises_names_the_reports_database(alarmed_run):
+    """The report listed a `tool-out-of-service` event's clear without `--db` where `show`
+    gave it (a trial pasted it to the default database)."""
+    store = alarmed_run.store
+    advice = "oven: alarmed; clear it with `packline clear-tool R1 oven --by NAME` once fixed"
+    store.add_rows(
+        "events",
+        [
+            {
+                "run_id": "R1",
+                "session": 1,
+                "kind": "tool-out-of-service",
+                "tool": "oven",
+                "message": advice,
+                "t": 120.0,
+                "wall": 0.0,
+            }
+        ],
+    )
+    page = render_report(alarmed_run)
+    told = html.escape(f"`packline clear-tool R1 oven --by NAME --db {store.path}`")
+    assert told in page
+
+
 def test_a_name_two_steps_take_is_a_column_each_in_the_measurement_chart(alarmed_run):
     """The oven's 'zone temperature' at W1's first stage (412 degC) and at a bake (300 degC)
     are two processes: two columns of the chart (they had been one)."""

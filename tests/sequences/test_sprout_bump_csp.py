@@ -644,12 +644,12 @@ def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
         (  # validated and ran checking 32 balls: the value quietly ignored
             {"balls_per_unit": 33},
             "terminals.balls_per_unit = 33: a ball on the conducting path of each of a die's 32 "
-            "pads (4 x wafer.pads_per_die_side), wired to its land: give 32 (claim 001:1d)",
+            "pads (4 x wafer.pads_per_die_side): give 32 (claim 001:1d)",
         ),
         (  # validated, and on a line (no claim check) ran to dies short of half their balls
             {"balls_per_unit": 16},
             "terminals.balls_per_unit = 16: a ball on the conducting path of each of a die's 32 "
-            "pads (4 x wafer.pads_per_die_side), wired to its land: give 32 (claim 001:1d)",
+            "pads (4 x wafer.pads_per_die_side): give 32 (claim 001:1d)",
         ),
     ],
     ids=[

@@ -257,8 +257,8 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
         (  # fewer balls than a die has pads
             "two-process-via-passivated.yaml",
             {"wafer.pads_per_die_side": 6},
-            "terminals.balls_per_unit = 32: a terminal on the interconnect of every pad: a die "
-            "has 24 (4 x wafer.pads_per_die_side) (claim 002:1i)",
+            "terminals.balls_per_unit = 32: a ball on the interconnect of each of a die's 24 pads "
+            "(4 x wafer.pads_per_die_side): give 24 (claim 002:1i)",
         ),
         (  # a seed of gold over the barrier: no tank etches it off between the interconnects
             "two-process-via.yaml",

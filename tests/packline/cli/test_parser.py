@@ -172,6 +172,17 @@ def test_by_is_spelt_by_name_wherever_it_is_taken(capsys):
     assert spelt == {"--by NAME"}
 
 
+def test_the_placeholder_of_a_printed_command_is_no_name(capsys):
+    """A trial pasted `packline clear-tool RUN TOOL --by NAME` as printed, and the records said
+    the tool was cleared by NAME: the placeholder is refused as a person, naming it."""
+    with pytest.raises(SystemExit) as refused:
+        main(["clear-tool", "R1", "plasma_cleaner", "--by", "NAME"])
+    assert refused.value.code == 2
+    assert "'NAME' is the placeholder of a printed command: give your own name" in (
+        capsys.readouterr().err
+    )
+
+
 def test_version(capsys):
     from importlib.metadata import version
 

@@ -157,6 +157,20 @@ def test_a_resumed_lot_that_scrapped_a_wafer_exits_1_and_says_so_where_it_reads_
     assert timings["status"]["a"] == f"{status}{injected}"
 
 
+def test_a_piped_runs_advice_names_its_database_where_it_is_not_the_default(
+    db, tmp_path, capsys, monkeypatch
+):
+    """A trial pasted the clear a piped run's `tool-out-of-service` line advised, which went to
+    the default database: printed, the command names the run's."""
+    monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "another.db"))
+    run = ["run", "plasma-clean", "--sim", "--lot", "1", "--failure-policy", "stop"]
+    assert main([*run, "--fault", FAULT, "--db", str(db)]) == 1
+    (out_of_service,) = [
+        line for line in capsys.readouterr().out.splitlines() if "tool-out-of-service" in line
+    ]
+    assert f"plasma_cleaner --by NAME --db {db}`" in out_of_service
+
+
 #: A station of one plasma chamber at a port nothing listens on: a run refused before it
 #: starts touches no tool, and one that starts fails to connect.
 DEAD_LINE = (

@@ -116,13 +116,29 @@ def test_each_ask_is_told_what_became_of_it_by_its_event_id():
         terminated(90.0, step_id=8),
         {**asked(95.0, wafer="W02"), "id": 6},
     ]
-    rows = confirmations_asked([answer(50.0)], events, driven=True)
-    answers = answers_to_asks(rows, events)
+    answers = answers_to_asks([answer(50.0)], events, driven=True)
     assert answers == {
         3: "confirmed by ana, answered at the terminal",
         4: "unanswered: the run was terminated (by ana)",
         6: "waiting for an answer at the run's terminal",
     }
+
+
+def test_a_question_cut_off_and_asked_again_is_not_ended_by_the_later_answer():
+    """A review's case: asked between steps (no step) at 10 s, cut off, asked again by the
+    resume at 20 s and answered at 25 s. The answer ends the second asking; the first was cut
+    off, in the confirmations and in what each asking is told alike (it had read as answered
+    in one and waiting in the other)."""
+    events = [{**asked(10.0, step_id=None), "id": 1}, {**asked(20.0, step_id=None), "id": 2}]
+    reply = answer(25.0, step_id=None)
+    rows = confirmations_asked([reply], events, driven=False)
+    assert [(r["t"], r["outcome"], r["stopped"]) for r in rows] == [
+        (10.0, UNANSWERED, "cut off"),
+        (25.0, "confirmed", None),
+    ]
+    answers = answers_to_asks([reply], events, driven=False)
+    assert answers[1].startswith("unanswered: the run was cut off while it waited")
+    assert answers[2] == "confirmed by ana, answered at the terminal"
 
 
 async def test_a_question_put_to_the_operator_is_recorded_before_its_answer(store, tmp_path):
@@ -151,5 +167,7 @@ async def test_a_question_put_to_the_operator_is_recorded_before_its_answer(stor
     assert (row["outcome"], row["by"]) == ("confirmed", "ana (at the terminal)")
     # the ask, as `show`'s events list it, says what became of it
     (ask,) = [e for e in report["events"] if e["kind"] == CONFIRMATION_ASKED]
-    answers = answers_to_asks(report["confirmations"], report["events"])
+    answers = answers_to_asks(
+        store.table("confirmations", engine.run_id), report["events"], driven=False
+    )
     assert answers == {ask["id"]: "confirmed by ana, answered at the terminal"}

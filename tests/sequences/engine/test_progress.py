@@ -149,6 +149,10 @@ def test_an_alarmed_tool_s_clear_command_has_a_line_of_its_own_until_it_is_clear
     cleared = {"by": "ana", "cleared": True}
     lot.event("tool-cleared", tool="chamber", message="chamber back in service", data=cleared)
     assert not any("clear-tool" in line for line in lot.screen())
+    # the run's wait for a clear names it too
+    waiting = "waits for a clear: `packline clear-tool R1 chamber --by NAME`"
+    lot.event("waiting-for-clear", message=waiting)
+    assert lot.view.state.run_note.endswith("--by NAME --db /data/line-3.db`")
 
 
 def test_a_paused_run_says_so_and_why_and_its_idle_wafers_are_paused():

@@ -107,8 +107,9 @@ def test_a_station_short_of_a_role_and_too_tight_a_limit_is_refused_for_both_at_
         "plasma_cleaner": {**tools["plasma_cleaner"], "limits": {"rf_power_w": [100, 110]}},
     }
     station = _station(tmp_path, tight, ("wire_bonder", "laminator", "plasma_cleaner"))
-    with pytest.raises(BadInput) as refused:
+    with pytest.raises(RecipeError) as refused:  # its problems kept, for `run --json`
         prepare(station_lot(station, 1, "bump-seal-clean"))
+    assert [problem["line"] for problem in refused.value.problems] == [26, 27]
     roles, *outside = str(refused.value).splitlines()
     assert roles.startswith(
         "station line-7: method bump-seal-clean needs a tool for role(s) dicing_saw"
