@@ -20,6 +20,8 @@ from packline.sequences.engine.events import (
 )
 from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
+from packline.sequences.engine.launch import what_held_wafers_need
+from packline.sequences.engine.liveness import DRIVEN
 from packline.sequences.engine.plan import released_note, releases_carried_out
 from packline.sequences.engine.progress import event_line, for_database, moment_text
 from packline.sequences.engine.recipe_comparison import compare_with_shipped
@@ -136,8 +138,13 @@ def print_run(
         for line in recipe_lines(run, db_option(store.path)):
             console.print(line, markup=False, highlight=False)
     console.print(tools_table(report["tools"], run["sessions"]))
-    print_summary(console, report, store)
+    # what its held wafers need before a resume, as the run said it at its end (a held run's
+    # `show` had named no next step until a wafer was decided)
+    advice = "" if run["status"] in DRIVEN else what_held_wafers_need(store, run["id"])
+    print_summary(console, report, store, resume_advised=bool(advice))
     print_claim_check(console, report["claim_check"])
+    if advice:
+        console.print(advice, markup=False, highlight=False, soft_wrap=True)
     scale = run["time_scale"]
     for wafer in report["wafers"]:
         wafer_id = wafer["wafer"]

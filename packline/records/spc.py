@@ -168,6 +168,9 @@ class ControlChart:
             "method": self.method,
             "chart": self.chart,
             "subgroup": self.subgroup,
+            # whether its points were judged at all: unjudged (`note` says why), each point's
+            # `out_of_control` false says nothing (a script had read "in control")
+            "judged": self.note is None,
             "note": self.note,
             "recipes": [{"sha256": sha, "runs": runs} for sha, runs in self.recipes],
             "resolutions": list(self.resolutions),

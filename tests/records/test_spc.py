@@ -129,6 +129,7 @@ def test_subgroups_without_spread_are_not_judged_and_the_output_says_why(tmp_pat
     assert chart.note is not None
     assert "no spread within any run" in chart.note
     assert chart.as_json()["note"] == chart.note
+    assert chart.as_json()["judged"] is False
     print_spc(Console(width=600), chart, None)
     out = capsys.readouterr().out
     assert "not judged: no spread within any run: its values are all equal" in out
@@ -139,6 +140,7 @@ def test_subgroups_without_spread_are_not_judged_and_the_output_says_why(tmp_pat
     assert "Not judged: no spread within any run" in render_spc(chart, values)
     individuals = control_chart(values, measurement="m", method="x", chart="individuals")
     assert individuals.note is None
+    assert individuals.as_json()["judged"] is True
     assert not individuals.points["out_of_control"].any()
 
 

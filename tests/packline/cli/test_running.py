@@ -123,6 +123,10 @@ def test_a_resumed_lot_that_scrapped_a_wafer_exits_1_and_says_so_where_it_reads_
     # `--json`'s summary gives the status in words beside the word (it had the word alone)
     held = "held; fault injected: plasma_cleaner rf_mismatch"
     assert (summary["status"], summary["status_text"]) == ("held", held)
+    # `show` of the held run says what its wafers need, as the run did at its end (it had
+    # named no next step until a wafer was decided)
+    assert main(["show", run_id]) == 0
+    assert "W01, W02 held: decide each" in " ".join(capsys.readouterr().out.split())
     decided = {"W01": disposition, "W02": "rework"}
     for wafer, decision in decided.items():
         order = [run_id, wafer, decision, "--by", "ana", "--reason", "arced"]
