@@ -10,12 +10,10 @@ from rich.console import Console
 from rich.text import Text
 
 from packline.rendering import DataTable, counted
-from packline.sequences.engine.confirmations import CONFIRMATION_ASKED
 from packline.sequences.engine.database import ids_ending
 from packline.sequences.engine.events import (
     UNLISTED,
     UNLISTED_WHERE,
-    of_the_stopped_run,
     unlisted_text,
 )
 from packline.sequences.engine.identity import sim_options_text
@@ -23,7 +21,7 @@ from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sequences.engine.liveness import DRIVEN
 from packline.sequences.engine.plan import released_note, releases_carried_out
-from packline.sequences.engine.progress import event_line, for_database, moment_text
+from packline.sequences.engine.progress import event_line, moment_text
 from packline.sequences.engine.recipe_comparison import compare_with_shipped
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
@@ -31,6 +29,7 @@ from packline.sequences.engine.report import (
     attempt_text,
     measurement_attempts,
     run_confirmation_answers,
+    shown_event,
     step_keys,
     step_order,
     wafer_history,
@@ -213,29 +212,27 @@ def listed_events(
     answers: Mapping[int, str] | None = None,
     db: str = "",
 ) -> list[str]:
-    """The run's events as `show` lists them (not the tools' own states): each worded as the
-    run's log words it (`event_line`), naming the wafer or else the tool it is about, its
-    status (of a confirmation asked, what became of it: its `answers`, by event id,
-    `confirmations.answers_to_asks`) and its message (its commands for the database read, `db`:
-    `db_option`, `for_database`), but at its time on the line's process
-    clock, not the run clock
-    the run printed (`process_time`: on a line served at `time_scale`, the run clock's wall
-    time times it, as the wafers' timelines). One recorded while no session drove the run
-    (`of_the_stopped_run`: a clear, a fault told the stopped run, a disposition, an archive)
-    also says the time of day it was recorded at: the run clock stands still at the run's
-    end then, where they had all read the same time, made minutes or days apart."""
+    """The run's events as `show` lists them (not the tools' own states): each as every list
+    of events shows it (`shown_event`: an ask with its `answers`, by event id; its commands
+    for the database read, `db`), worded as the run's log words it (`event_line`), naming the
+    wafer or else the tool it is about, its status and its message, but at its time on the
+    line's process clock, not the run clock the run printed (`process_time`: on a line served
+    at `time_scale`, the run clock's wall time times it, as the wafers' timelines). One
+    recorded while no session drove the run also says the time of day it was recorded at:
+    the run clock stands still at the run's end then, where they had all read the same time,
+    made minutes or days apart."""
+    shown = [shown_event(e, answers or {}, db) for e in events if e["kind"] not in UNLISTED]
     return [
         event_line(
             process_time(e["t"], time_scale),
             e["kind"],
             e["wafer_id"],
             e["tool"],
-            for_database(e["message"], db),
-            (answers or {}).get(e["id"]) if e["kind"] == CONFIRMATION_ASKED else e["status"],
-            wall=e["wall"] if of_the_stopped_run(e) else None,
+            e["message"],
+            e["status"],
+            wall=e["made_wall"],
         )
-        for e in events
-        if e["kind"] not in UNLISTED
+        for e in shown
     ]
 
 

@@ -21,11 +21,10 @@ from packline.sequences.engine.claim_check import (
     overall,
     unchecked_wafers,
 )
-from packline.sequences.engine.confirmations import CONFIRMATION_ASKED, UNANSWERED, WAITING
+from packline.sequences.engine.confirmations import UNANSWERED, WAITING
 from packline.sequences.engine.events import (
     UNLISTED,
     UNLISTED_WHERE,
-    of_the_stopped_run,
     unlisted_text,
 )
 from packline.sequences.engine.identity import sim_options_text
@@ -35,7 +34,6 @@ from packline.sequences.engine.liveness import is_cut_off, shown_run
 from packline.sequences.engine.plan import released_note, releases_carried_out
 from packline.sequences.engine.progress import (
     clock_text,
-    for_database,
     moment_text,
     run_clock_text,
 )
@@ -51,6 +49,7 @@ from packline.sequences.engine.report import (
     attempt_text,
     clock_stands_at,
     measurement_labels,
+    shown_event,
     station_claim_check,
 )
 from packline.shown_figures import figure_text
@@ -441,7 +440,7 @@ def alarms_section(records: RunRecords) -> str:
     ]
     events = records.events()
     unlisted = unlisted_text(events["kind"])
-    events = _listed_events(records, events[~events["kind"].isin(UNLISTED)], scale)
+    events = _listed_events(records, scale)
     events_counted = f"{len(events)}; {unlisted}" if unlisted else str(len(events))
     return (
         f"<h3>Alarms ({alarms_counted})</h3>\n"
@@ -464,36 +463,25 @@ def alarms_section(records: RunRecords) -> str:
     )
 
 
-def _listed_events(records: RunRecords, events: pd.DataFrame, scale: float) -> pd.DataFrame:
-    """The run's `events` as `show` lists them (`listed_events`): each at its time
-    (`_on_the_line`), one recorded while no session drove the run (`of_the_stopped_run`: a
-    clear, a disposition, a fault told the stopped run) with the time of day it was recorded
-    at beside it (`moment_text`: the run clock stands still then; a trial's report had listed
-    a disposition at the run's end, in its last session, where `show` said when it was made),
-    a confirmation asked with what became of it as its status (it had been empty, as if
-    nobody had answered one answered in advance), and each command a message advises for the
-    database the report is made from (`for_database`)."""
-    at = _time_column(scale)
-    events = _on_the_line(events, scale)
-    made_while_stopped = {
-        int(row["id"]): float(row["wall"])
-        for row in records.store.events(records.run_id)
-        if of_the_stopped_run(row)
-    }
-    answers = records.confirmation_answers()
-    db = db_option(records.store.path)
-    events = events.assign(message=[for_database(message, db) for message in events["message"]])
-    rows = zip(events["id"], events["kind"], events["status"], events[at], strict=True)
+def _listed_events(records: RunRecords, scale: float) -> pd.DataFrame:
+    """The run's events but the tools' own states, as `show` lists them (`shown_event`: an
+    ask with what became of it, its commands for the database the report is made from), each
+    at its time (`_on_the_line`), one recorded while no session drove the run with the time
+    of day it was recorded at beside it (`moment_text`: a trial's report had listed a
+    disposition at the run's end, in its last session, where `show` said when it was made)."""
+    answers, db = records.confirmation_answers(), db_option(records.store.path)
     shown = [
-        (
-            answers.get(int(event_id), status) if kind == CONFIRMATION_ASKED else status,
-            moment_text(float(t), made_while_stopped[int(event_id)])
-            if int(event_id) in made_while_stopped
-            else t,
-        )
-        for event_id, kind, status, t in rows
+        shown_event(event, answers, db)
+        for event in records.store.events(records.run_id)
+        if event["kind"] not in UNLISTED
     ]
-    return events.assign(status=[status for status, _ in shown], **{at: [t for _, t in shown]})
+    columns = ["id", "t", "session", "kind", "tool", "wafer_id", "status", "message", "made_wall"]
+    events = _on_the_line(pd.DataFrame(shown, columns=columns), scale)
+    at = _time_column(scale)
+    times = zip(events[at], (event["made_wall"] for event in shown), strict=True)
+    return events.assign(
+        **{at: [t if made is None else moment_text(float(t), float(made)) for t, made in times]}
+    )
 
 
 def alarms_count(alarms: pd.DataFrame) -> str:

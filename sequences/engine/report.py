@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from .claim_check import margin_columns, overall, unchecked_wafers, what_did_not_pass
 from .clearances import clear_wait, service_event
-from .confirmations import answers_to_asks, confirmations_asked
+from .confirmations import CONFIRMATION_ASKED, answers_to_asks, confirmations_asked
 from .control import terminating_json
 from .events import of_the_stopped_run
 from .injected_faults import faults_injected
@@ -26,6 +26,7 @@ from .liveness import (
     shown_run,
     where_it_stands,
 )
+from .progress import for_database
 from .recorded_station import line_text, time_scale_of
 from .records import RunStore
 from .schedule import COUNTED_KINDS
@@ -80,6 +81,23 @@ def run_confirmation_answers(
     """What became of each confirmation asked in run `run` (its runs row), by its ask's event
     id among its `events` (`answers_to_asks`), paired as `run_confirmations` pairs them."""
     return answers_to_asks(store.table("confirmations", run["id"]), events, driven=_driven(run))
+
+
+def shown_event(event: Mapping[str, Any], answers: Mapping[int, str], db: str) -> dict[str, Any]:
+    """A run's `event` (a `RunStore.events` row, data read) as every list of events shows it
+    (`show`, the report): of a confirmation asked, what became of it as its status (`answers`,
+    `run_confirmation_answers`: one answered in advance had read as asked and unanswered);
+    each command its message advises for the database read (`db`, `records.db_option`:
+    `for_database`); and `made_wall`, the time of day of one recorded while no session drove
+    the run (`of_the_stopped_run`: a clear, a disposition, a fault told the stopped run), whose
+    run clock stands still at the run's end, else None."""
+    asked = event["kind"] == CONFIRMATION_ASKED
+    return {
+        **event,
+        "status": answers.get(int(event["id"]), event["status"]) if asked else event["status"],
+        "message": for_database(event["message"], db),
+        "made_wall": event["wall"] if of_the_stopped_run(event) else None,
+    }
 
 
 def _driven(run: dict[str, Any]) -> bool:
