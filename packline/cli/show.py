@@ -21,7 +21,7 @@ from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sequences.engine.liveness import DRIVEN
 from packline.sequences.engine.plan import released_note, releases_carried_out
-from packline.sequences.engine.progress import event_line, moment_text
+from packline.sequences.engine.progress import event_line, for_database, moment_text
 from packline.sequences.engine.recipe_comparison import compare_with_shipped
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
@@ -156,7 +156,7 @@ def print_run(
             own(report["measurements"]),
             own(report["alarms"]),
             own(report["confirmations"]),
-            wafer["tool_waits"] + wafer["taken_off"] + wafer["holds"],
+            event_rows(wafer, db_option(store.path)),
             scale,
         )
         table.title = (
@@ -351,6 +351,16 @@ def timeline(
     return table
 
 
+def event_rows(wafer: Mapping[str, Any], db: str) -> list[dict[str, Any]]:
+    """The rows of a wafer's timeline read from its run's events (a `show` report's wafer, a
+    `wafer` history's entry): its holds for want of a tool and what ran it again
+    (`tool_waits`), its unloads by a recovery (`taken_off`), its other holds and the
+    operator's decisions (`holds`); each the command it advises with the `--db` it needs
+    (`for_database`: a hold's clear had been printed without it where the events list gave it)."""
+    rows = [*wafer["tool_waits"], *wafer["taken_off"], *wafer["holds"]]
+    return [{**row, "detail": for_database(row["detail"], db)} for row in rows]
+
+
 def record_markers(steps: list[dict[str, Any]]) -> list[str]:
     """What tells apart the runs of one wafer's step (`steps`, in record order) that ran more
     than once, by key (failed, then reworked or replayed by a resume): each its attempt and
@@ -456,7 +466,7 @@ def print_wafer(
                 entry["measurements"],
                 entry["alarms"],
                 entry["confirmations"],
-                entry["tool_waits"] + entry["taken_off"] + entry["holds"],
+                event_rows(entry, db_option),
                 entry["time_scale"],
             )
         )

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from packline.cli import main
 from packline.cli.show import (
+    event_rows,
     listed_events,
     measured_text,
     print_run,
@@ -835,12 +836,17 @@ def _wafer_rows(store: RunStore, run_id: str, wafer: str) -> list[tuple[str, ...
     return [tuple(row) for row in rows]
 
 
-async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(tmp_path, capsys):
+async def test_a_wafer_held_for_want_of_a_tool_says_so_and_what_ran_it_again(
+    tmp_path, capsys, monkeypatch
+):
     """W05 and W06 were held at once for want of the plasma chamber (out of service after an
     alarm under W01-W04); the operator ended the run, cleared the chamber and resumed it, and
     they ran. `show`'s timeline of W05 had read as if it simply started late: it says it was
     held for want of the tool, that the clear put the tool back, and that the resume ran it.
     `show --json` says it too, of each wafer, as `wafer --json` does (only it had)."""
+    # the default database: the timeline's advised clear, printed, needs no --db, and reads
+    # as the records keep it (`--json`)
+    monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "runs.db"))
     store = RunStore(tmp_path / "runs.db")
     try:
         async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
@@ -1153,3 +1159,28 @@ def test_show_of_a_run_of_a_method_this_release_lacks_lists_it_whole(tmp_path, c
     assert "packline resume" not in out
     assert main(["resume", "last", "--db", str(db)]) == 2
     assert "unknown method 'retired-method'" in capsys.readouterr().err
+
+
+def test_a_timeline_row_read_from_the_events_advises_its_command_for_the_database():
+    """A review found a wafer's hold row printing its clear without `--db` where the events
+    list gave it: every row a timeline reads from the events (its waits, unloads and holds)
+    names the database, in the order they are given."""
+    clear = (
+        "plasma_cleaner out of service: clear it with "
+        "`packline clear-tool R1 plasma_cleaner --by NAME`"
+    )
+    row = {"step_id": None, "t": 1.0, "wall": 1.0, "made_wall": None, "status": "held"}
+    wafer = {
+        "tool_waits": [{**row, "what": "held for want of a tool", "detail": clear}],
+        "taken_off": [{**row, "what": "taken off plasma_cleaner", "detail": "took off W01"}],
+        "holds": [{**row, "what": "held", "detail": "step failed"}],
+    }
+    rows = event_rows(wafer, " --db /data/line.db")
+    assert [r["what"] for r in rows] == [
+        "held for want of a tool",
+        "taken off plasma_cleaner",
+        "held",
+    ]
+    assert rows[0]["detail"].endswith("--by NAME --db /data/line.db`")
+    assert [r["detail"] for r in rows[1:]] == ["took off W01", "step failed"]
+    assert event_rows(wafer, "")[0]["detail"] == clear
