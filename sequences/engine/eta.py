@@ -282,7 +282,7 @@ def run_eta(
             estimate.progressed(wafer["position"], len(done[wafer_id]), start_t)
     # then this session's steps (one skipped as done before counts once; one released, at its
     # skip) and the wafers stopped, in the order they came
-    again = runs_again(events, session)
+    again = runs_again(events, session, positions.values())
     timeline = sorted(
         [
             (s["stopped_t"], positions[s["wafer_id"]]["position"], s["wafer_id"], s["key"])
@@ -314,18 +314,29 @@ def run_eta(
     return estimate.remaining_s(now_t), schedule.basis, holding
 
 
-def runs_again(events: Iterable[Mapping[str, Any]], session: int) -> set[str]:
-    """The wafers a resume, session `session` of a run with `events`, runs again that it has
-    not stopped: those its `resume-plan` names (a wafer an earlier session terminated, or
-    held and an operator released), but for each that ended in it (`wafer-finished`). Until
-    its task starts in the session, such a wafer's record still says the earlier session's
-    stop (`terminated`, `held`), which the live view, seeded by the resume's plan, does not
-    count: counted stopped, a resume of a lot every wafer of which was terminated read
-    `left about 0:00:00` on the dashboard while it reached and recovered its tools."""
-    own = [e for e in events if e["session"] == session]
-    planned = [e["data"]["wafers"] for e in own if e["kind"] == RESUME_PLAN]
-    ended = {e["wafer_id"] for e in own if e["kind"] == "wafer-finished"}
-    return {wafer_id for wafers in planned for wafer_id in wafers} - ended
+def runs_again(
+    events: Iterable[Mapping[str, Any]], session: int, wafers: Iterable[Mapping[str, Any]]
+) -> set[str]:
+    """The wafers a resume, session `session` of a run with `events` and `wafers` (their
+    records), runs again that it has not stopped: those its `resume-plan` names (a wafer an
+    earlier session terminated, or held and an operator released), but for each whose record
+    says it stopped since that plan (what the live view hears as `wafer-finished`, an event
+    the records do not keep: a wafer held again in the resume had counted as running on).
+    Until its task starts in the session, such a wafer's record still says the earlier
+    session's stop (`terminated`, `held`), which the live view, seeded by the resume's plan,
+    does not count: counted stopped, a resume of a lot every wafer of which was terminated
+    read `left about 0:00:00` on the dashboard while it reached and recovered its tools."""
+    plans = [e for e in events if e["session"] == session and e["kind"] == RESUME_PLAN]
+    if not plans:
+        return set()
+    planned = {wafer_id for plan in plans for wafer_id in plan["data"]["wafers"]}
+    since = plans[0]["wall"]
+    ended = {
+        w["wafer_id"]
+        for w in wafers
+        if w["status"] in STOPPED and w["stopped_wall"] is not None and w["stopped_wall"] >= since
+    }
+    return planned - ended
 
 
 def current_pause(events: Iterable[Mapping[str, Any]], session: int) -> Mapping[str, Any] | None:

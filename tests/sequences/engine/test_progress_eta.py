@@ -393,8 +393,9 @@ async def test_a_stacked_recipe_s_view_plans_a_whole_stack(store):
     assert view.remaining_s() == 0
 
 
-async def _resumed_with_the_dashboard(store, run_id, compared_at):
-    """Resume run `run_id` under a live view; at each of its events of a kind in
+async def _resumed_with_the_dashboard(store, run_id, compared_at, line_ready=None):
+    """Resume run `run_id` under a live view (its simulated line handed to `line_ready`);
+    at each of its events of a kind in
     `compared_at`, whether a wafer had started in the resume yet, the time left as the view
     says it and as the dashboard reads it from the records (`run_eta`), and the steps each
     counts done by position (the dashboard's: the `Estimate` `run_eta` made)."""
@@ -423,7 +424,9 @@ async def _resumed_with_the_dashboard(store, run_id, compared_at):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(eta, "Estimate", Kept)
-        async with open_resume(store, run_id, observers=[view, compare]) as resumed:
+        async with open_resume(
+            store, run_id, observers=[view, compare], line_ready=line_ready
+        ) as resumed:
             view.attach(resumed)
             await resumed.run()
     return seen
@@ -623,3 +626,28 @@ async def test_the_dashboard_s_eta_of_a_run_of_a_method_this_release_does_not_ha
     left, basis, _ = run_eta(store, second)
     assert left is not None
     assert basis.startswith("from dry run")
+
+
+async def test_a_resume_s_wafer_held_again_in_it_leaves_the_dashboard_s_estimate(store):
+    """A wafer a resume runs again and stops in the same session (held: the chamber leaked
+    in its batch's pump down) leaves the live view's estimate at its `wafer-finished`; the
+    dashboard, which looked for that event in the records, where it is not kept, went on
+    counting the wafer as running again, its steps still to do. It reads the wafer's end
+    from its record, as the view does from the event."""
+    from ..helpers import stopped_at
+
+    await _dry_run(store, lot=5)
+    run_id = await stopped_at(store, RunRequest("plasma-clean", lot=5), "pump down")
+
+    def leak(line) -> None:
+        line.tools["plasma_cleaner"].inject_fault("chamber_leak")
+
+    seen = await _resumed_with_the_dashboard(
+        store, run_id, ("wafer-finished", "waiting-for-clear", "run-finished"), leak
+    )
+    held = {w["wafer_id"] for w in store.wafers(run_id) if w["status"] == "held"}
+    assert held
+    assert len(seen) > len(held)
+    for _, live, recorded, live_done, recorded_done in seen:
+        assert recorded == pytest.approx(live, abs=1.0)
+        assert recorded_done == live_done
