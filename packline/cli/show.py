@@ -20,7 +20,11 @@ from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sequences.engine.liveness import DRIVEN
-from packline.sequences.engine.plan import released_note, releases_carried_out
+from packline.sequences.engine.plan import (
+    decisions_note,
+    releases_carried_out,
+    reworks_carried_out,
+)
 from packline.sequences.engine.progress import event_line, for_database, moment_text
 from packline.sequences.engine.recipe_comparison import compare_with_shipped
 from packline.sequences.engine.recorded_station import process_time
@@ -69,7 +73,7 @@ def cmd_wafer(args: argparse.Namespace) -> int:
     try:
         run_id = None if args.run is None else store.resolve_run(args.run)
         wafer_id = store.resolve_wafer(args.wafer_id, run_id, beside=True)
-        history = released_history(store, wafer_id)
+        history = decided_history(store, wafer_id)
         # a whole id that ends others too (a dry run's `W06`, a station lot's `...-W06`)
         ending = ids_ending(wafer_id, store.wafer_lots(run_id))
     finally:
@@ -87,14 +91,18 @@ def cmd_wafer(args: argparse.Namespace) -> int:
     )
 
 
-def released_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
+def decided_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
     """The wafer's history (`wafer_history`) with, in each run, its steps a resume accepted
-    as done on a release (`released`, `releases_carried_out`: of the wafer a workpiece was
-    beside, whose outcome is its own), which `wafer` says beside its outcome as `show` does."""
+    as done on a release (`released`, `releases_carried_out`) and its reworks a resume
+    carried out (`reworked`, `reworks_carried_out`), both of the wafer a workpiece was beside,
+    whose outcome is its own: what `wafer` says beside its outcome as `show` does."""
     return [
         {
             **entry,
             "released": releases_carried_out(store, entry["run_id"]).get(
+                entry["beside"] or wafer_id, []
+            ),
+            "reworked": reworks_carried_out(store, entry["run_id"]).get(
                 entry["beside"] or wafer_id, []
             ),
         }
@@ -161,7 +169,7 @@ def print_run(
         )
         table.title = (
             f"wafer {wafer_id}: {wafer['status']}"
-            + released_note(wafer["released"])
+            + decisions_note(wafer["released"], wafer["reworked"])
             + "".join(
                 f"; beside it {workpiece}, its twin recorded (packline wafer {workpiece})"
                 for workpiece in wafer["beside"]
@@ -448,7 +456,7 @@ def print_wafer(
             f"{entry['run_status']}): "
             + (f"beside wafer {beside}, " if beside else "")
             + entry["status"]
-            + released_note(entry["released"])
+            + decisions_note(entry["released"], entry["reworked"])
             + (f" ({entry['reason']})" if entry["reason"] else "")
             + (
                 f"; its steps are {beside}'s at the tools that changed it; its twin is "

@@ -19,7 +19,12 @@ from packline.sequences.engine.dispositions import resume_command
 from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
-from packline.sequences.engine.plan import released_text, releases_carried_out
+from packline.sequences.engine.plan import (
+    released_text,
+    releases_carried_out,
+    reworked_text,
+    reworks_carried_out,
+)
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
@@ -37,21 +42,35 @@ def summary_report(store: RunStore, run_id: str) -> dict[str, Any]:
     it left on its tools and the resume that takes them off (`left_on_tools`, `left_report`;
     None when it left none), for `show` (text and `--json`) and the end of `run` and `resume`
     (their summary and its JSON line) alike; and each wafer's steps a resume accepted as done
-    on an operator's release (`released`, `releases_carried_out`), which its outcome alone
-    does not say: a wafer released past a dicing its saw's broken blade cut short reads
-    `completed`, its dies never cut apart."""
+    on an operator's release (`released`, `releases_carried_out`) and each rework of it a
+    resume carried out (`reworked`, `reworks_carried_out`), which its outcome alone does not
+    say: a wafer released past a dicing its saw's broken blade cut short reads `completed`,
+    its dies never cut apart."""
     report = run_report(store, run_id)
     releases = releases_carried_out(store, run_id)
-    wafers = [{**w, "released": releases.get(w["wafer"], [])} for w in report["wafers"]]
+    reworks = reworks_carried_out(store, run_id)
+    wafers = [
+        {
+            **w,
+            "released": releases.get(w["wafer"], []),
+            "reworked": reworks.get(w["wafer"], []),
+        }
+        for w in report["wafers"]
+    ]
     return {**report, "wafers": wafers, "left_on_tools": left_report(store, run_id)}
 
 
 def outcome_note(wafer: dict[str, Any]) -> str:
-    """What a wafer's row says beside its status (`summary_report`'s wafer): its reason, and
-    each step of it accepted as done on a release (`released_text`), as the reason column of
-    the summary and the title of `show`'s timeline of it give it."""
+    """What a wafer's row says beside its status (`summary_report`'s wafer): its reason, each
+    step of it accepted as done on a release (`released_text`) and each rework of it carried
+    out (`reworked_text`), as the reason column of the summary and the title of `show`'s
+    timeline of it give them."""
     return "; ".join(
-        [*([wafer["reason"]] if wafer["reason"] else []), *map(released_text, wafer["released"])]
+        [
+            *([wafer["reason"]] if wafer["reason"] else []),
+            *map(released_text, wafer["released"]),
+            *map(reworked_text, wafer["reworked"]),
+        ]
     )
 
 

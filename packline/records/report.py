@@ -11,8 +11,9 @@ engineer reads a run: what came of it first, how it got there next, the recipe l
 * `claims`: the claim check of a dry run, one row per condition with its sites checked and
   passing, the share passing and the recorded margin (the worst site and its distance to the
   limit), or on real tools what the tools measured;
-* `wafers`: the wafers not completed and why, those completed on a release (each step a
-  resume accepted as done said, as `show` says it) and the operators' dispositions of them;
+* `wafers`: the wafers not completed and why, those completed on an operator's decision
+  (each step a resume accepted as done on a release, each rework a resume carried out, said
+  as `show` says them) and the operators' dispositions of them;
 * `maps`: one wafer's twin (the first that fails a claim condition, else the first, or the one
   asked for) after each irreversible step, a map per property the step changed, and a map per
   claim condition that has failing sites, those sites in red;

@@ -31,7 +31,11 @@ from packline.sequences.engine.identity import sim_options_text
 from packline.sequences.engine.injected_faults import alarm_code_text
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import is_cut_off, shown_run
-from packline.sequences.engine.plan import released_note, releases_carried_out
+from packline.sequences.engine.plan import (
+    decisions_note,
+    releases_carried_out,
+    reworks_carried_out,
+)
 from packline.sequences.engine.progress import (
     clock_text,
     moment_text,
@@ -364,37 +368,43 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
 
 def wafer_outcomes(records: RunRecords) -> pd.DataFrame:
     """Each wafer of the lot (`RunRecords.wafers`: its id, status and why held), its status
-    with each step of it a resume accepted as done on a release said beside it, as `show`
-    says it (`released_note`: `completed, step 'dice' released by ana (kerfs look through):
-    accepted as done though it failed`), and `released`, whether it has such a step: a
-    wafer released past a dicing its blade cut short had read `completed` alone, its dies
-    never cut apart."""
+    with each step of it a resume accepted as done on a release and each rework of it a
+    resume carried out said beside it, as `show` says them (`decisions_note`: `completed,
+    step 'dice' released by ana (kerfs look through): accepted as done though it failed`),
+    and `decided`, whether it has such a step or rework: a wafer released past a dicing its
+    blade cut short had read `completed` alone, its dies never cut apart, and a reworked one
+    as a first pass."""
     wafers = records.wafers()
     releases = releases_carried_out(records.store, records.run_id)
-    released = [releases.get(wafer_id, []) for wafer_id in wafers["wafer_id"]]
+    reworks = reworks_carried_out(records.store, records.run_id)
+    decided = [
+        (releases.get(wafer_id, []), reworks.get(wafer_id, [])) for wafer_id in wafers["wafer_id"]
+    ]
     return wafers[["wafer_id", "status", "reason"]].assign(
         status=[
-            status + released_note(steps)
-            for status, steps in zip(wafers["status"], released, strict=True)
+            status + decisions_note(*decisions)
+            for status, decisions in zip(wafers["status"], decided, strict=True)
         ],
         completed=wafers["status"] == "completed",
-        released=[bool(steps) for steps in released],
+        decided=[any(decisions) for decisions in decided],
     )
 
 
 def wafers_section(records: RunRecords) -> str:
-    """The wafers not completed and why, those completed on a release (a heading only where
-    there is one: `wafer_outcomes`), and the operators' dispositions of held wafers."""
+    """The wafers not completed and why, those completed on an operator's release or rework
+    (a heading only where there is one: `wafer_outcomes`), and the operators' dispositions
+    of held wafers."""
     wafers = wafer_outcomes(records)
     held = wafers[~wafers["completed"]][["wafer_id", "status", "reason"]]
-    released = wafers[wafers["completed"] & wafers["released"]][["wafer_id", "status"]]
+    decided = wafers[wafers["completed"] & wafers["decided"]][["wafer_id", "status"]]
     dispositions = records.dispositions()
     return (
         f"<h3>Wafers not completed ({len(held)})</h3>\n"
         + (table(held) if len(held) else "<p>None: every wafer completed.</p>")
         + (
-            f"\n<h3>Wafers completed on a release ({len(released)})</h3>\n" + table(released)
-            if len(released)
+            f"\n<h3>Wafers completed on an operator's decision ({len(decided)})</h3>\n"
+            + table(decided)
+            if len(decided)
             else ""
         )
         + f"\n<h3>Dispositions of held wafers ({len(dispositions)})</h3>\n"

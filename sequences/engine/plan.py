@@ -526,9 +526,53 @@ def released_text(release: Mapping[str, Any]) -> str:
     return f"step {release['step']!r} released{who}: accepted as done though it {how}"
 
 
-def released_note(releases: Sequence[Mapping[str, Any]]) -> str:
+def reworks_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Wafer -> each rework of it that a resume of run `run_id` carried out, in the order they
+    were decided: who decided it and why (`by`, `reason`), why the wafer had been held
+    (`held`, as the decision answered it) and the session that sent it back through its held
+    step (`session`: the first whose steps of the wafer began after the decision). A reworked
+    wafer that went on to complete had read `completed` as a first pass does; only its
+    timeline said the step ran twice."""
+    steps = store.table("steps", run_id)
+    by_wafer: dict[str, list[dict[str, Any]]] = {}
+    for decided in store.table("dispositions", run_id):
+        if decided["decision"] != Decision.REWORK:
+            continue
+        later = [
+            step["session"]
+            for step in steps
+            if step["wafer_id"] == decided["wafer_id"] and step["started_wall"] > decided["wall"]
+        ]
+        if later:
+            by_wafer.setdefault(decided["wafer_id"], []).append(
+                {
+                    "by": decided["by"],
+                    "reason": decided["reason"],
+                    "held": decided["held_reason"],
+                    "session": min(later),
+                }
+            )
+    return by_wafer
+
+
+def reworked_text(rework: Mapping[str, Any]) -> str:
+    """How `show` says that a resume carried out a rework (`reworks_carried_out`): `reworked
+    by ana (residue left: again): sent back through its held step in session 3`."""
+    return (
+        f"reworked by {rework['by']} ({rework['reason']}): sent back through its held step "
+        f"in session {rework['session']}"
+    )
+
+
+def decisions_note(
+    releases: Sequence[Mapping[str, Any]], reworks: Sequence[Mapping[str, Any]]
+) -> str:
     """What `show`, `wafer` and the report say beside a wafer's outcome of each step of it a
-    resume accepted as done on a release (`releases`, its `releases_carried_out`), which
-    `completed` alone does not say: `, step 'dice' released by ana (...): accepted as done
-    though it failed`."""
-    return "".join(f", {released_text(release)}" for release in releases)
+    resume accepted as done on a release (`releases`, its `releases_carried_out`) and of each
+    rework of it a resume carried out (`reworks`, `reworks_carried_out`), which `completed`
+    alone does not say: `, step 'dice' released by ana (...): accepted as done though it
+    failed`, `, reworked by ana (...): sent back through its held step in session 3`."""
+    return "".join(
+        [f", {released_text(release)}" for release in releases]
+        + [f", {reworked_text(rework)}" for rework in reworks]
+    )

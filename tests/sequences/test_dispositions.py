@@ -374,9 +374,49 @@ def test_a_wafer_released_past_a_dicing_its_blade_cut_short_reads_so_and_fails_i
     page = tmp_path / "report.html"
     assert main(["report", run_id, "--to", str(page)]) == 0
     assert (
-        "<h3>Wafers completed on a release (1)</h3>\n<table><thead><tr><th>wafer id</th>"
-        f"<th>status</th></tr></thead><tbody><tr><td>W01</td><td>completed, "
+        "<h3>Wafers completed on an operator's decision (1)</h3>\n<table><thead><tr><th>wafer "
+        f"id</th><th>status</th></tr></thead><tbody><tr><td>W01</td><td>completed, "
         f"{html.escape(released)}</td></tr></tbody></table>"
+    ) in page.read_text()
+
+
+def test_a_reworked_wafer_reads_so_beside_its_outcome_not_as_a_first_pass(db, capsys, tmp_path):
+    """A re-trial's reworked wafer read `wafer W02: completed` with nothing beside it, and
+    `--json` gave it `"released": []`, as a first pass reads: only the dispositions and the
+    timeline said it went through the chamber twice. `show`, `wafer` and the report say,
+    beside `completed`, who reworked it and why and the session that sent it back through
+    its held step; a rework a resume has not carried out yet is not said."""
+    run_id = held_lot_in(db)
+    said = ["--by", "ana", "--reason", "residue left: again"]
+    assert main(["disposition", run_id, "W02", "rework", *said]) == 0
+    capsys.readouterr()
+    assert main(["show", run_id, "--json"]) == 0
+    (pending,) = [w for w in json.loads(capsys.readouterr().out)["wafers"] if w["wafer"] == "W02"]
+    assert (pending["status"], pending["reworked"]) == ("held", [])
+    assert main(["resume", run_id]) == 1  # W01, W03 and W04 are still held
+    reworked = "reworked by ana (residue left: again): sent back through its held step in session 3"
+    assert "reworked by ana (residue left: again)" in capsys.readouterr().out  # W02's reason
+    assert main(["show", run_id, "--json"]) == 0
+    (wafer,) = [w for w in json.loads(capsys.readouterr().out)["wafers"] if w["wafer"] == "W02"]
+    assert wafer["status"] == "completed"
+    (rework,) = wafer["reworked"]
+    assert {k: v for k, v in rework.items() if k != "held"} == {
+        "by": "ana", "reason": "residue left: again", "session": 3,
+    }  # fmt: skip
+    assert "plasma clean" in rework["held"]
+    assert main(["show", run_id]) == 0
+    assert f"wafer W02: completed, {reworked}" in capsys.readouterr().out
+    assert main(["wafer", "W02", "--run", run_id]) == 0
+    assert f"): completed, {reworked}" in capsys.readouterr().out
+    assert main(["wafer", "W02", "--run", run_id, "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert entry["reworked"] == wafer["reworked"]
+    page = tmp_path / "report.html"
+    assert main(["report", run_id, "--to", str(page)]) == 0
+    assert (
+        "<h3>Wafers completed on an operator's decision (1)</h3>\n<table><thead><tr><th>wafer "
+        f"id</th><th>status</th></tr></thead><tbody><tr><td>W02</td><td>completed, "
+        f"{html.escape(reworked)}</td></tr></tbody></table>"
     ) in page.read_text()
 
 

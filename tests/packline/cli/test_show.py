@@ -15,13 +15,13 @@ from rich.console import Console
 
 from packline.cli import main
 from packline.cli.show import (
+    decided_history,
     event_rows,
     listed_events,
     measured_text,
     print_run,
     print_wafer,
     record_markers,
-    released_history,
     timeline,
     tools_table,
     verdict_text,
@@ -968,7 +968,7 @@ async def test_a_served_wafers_history_reads_on_the_process_clock_as_show_gives_
         served = await served_plasma_clean(store, tmp_path)
         report = summary_report(store, served.run_id)
         (wafer_id,) = [w["wafer"] for w in report["wafers"] if w["wafer"].endswith("W01")]
-        history = released_history(store, wafer_id)
+        history = decided_history(store, wafer_id)
         shown = _printed_lines(lambda console: print_run(console, report, store))
     finally:
         store.close()
