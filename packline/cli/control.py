@@ -20,6 +20,7 @@ from packline.sequences.engine.clearances import (
 from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.dispositions import (
     Decision,
+    after_a_scrap,
     disposition_command,
     record_disposition,
     resume_command,
@@ -173,6 +174,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
             if row["decision"] == Decision.SCRAP
             else None
         )
+        after = after_a_scrap(store, row["run_id"]) if row["decision"] == Decision.SCRAP else ""
     finally:
         store.close()
     if warning is not None:
@@ -188,7 +190,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         still = f"; {on_tool['text']}" if on_tool is not None else ""
         print(
             f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}{replaces}"
-            f"{still}"
+            f"{still}; {after}"
         )
     else:
         print(

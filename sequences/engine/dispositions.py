@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from .clearances import awaiting_recovery
+from .clearances import awaiting_recovery, out_of_service_text
 from .confirmations import IN_ADVANCE
 from .errors import BadInput
 from .liveness import driver_text, is_alive
@@ -251,6 +251,28 @@ def _answered_in_advance(store: RunStore, run_id: str) -> str | None:
     if answered and answered[-1].endswith(IN_ADVANCE):
         return answered[-1].removesuffix(IN_ADVANCE)
     return None
+
+
+def after_a_scrap(store: RunStore, run_id: str) -> str:
+    """What comes next for run `run_id` once a wafer of it is scrapped, for the operator who
+    scrapped it (a scrap had said that alone, though it may have been the last decision the
+    run waited for, or completed it): that the run is completed where nothing of it is left
+    to run; else the held wafers still to decide, the tools to clear and the resume that
+    carries out the rest (`resume_command`)."""
+    run = store.run(run_id)
+    if run["status"] == "completed":
+        return f"run {run_id} is completed: no wafer of it is left to run"
+    db = db_option(store.path)
+    parts = []
+    if undecided := undecided_wafers(store, run_id):
+        parts.append(
+            f"{', '.join(undecided)} still held: decide {'each' if undecided[1:] else 'it'} with "
+            f"{disposition_command(run_id, db_option=db)}"
+        )
+    if tools := out_of_service_text(store, run_id):
+        parts.append(tools)
+    resume = resume_command(store, run_id, db_option=db)
+    return "; ".join([*parts, f"then {resume}"]) if parts else f"the rest is run by {resume}"
 
 
 def undecided_wafers(store: RunStore, run_id: str) -> list[str]:

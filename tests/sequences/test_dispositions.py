@@ -477,6 +477,44 @@ def test_a_dry_run_s_release_warns_only_where_it_accepts_a_step_never_done(db, c
     assert answer["warning"] == err.removeprefix("packline: warning: ").rstrip("\n")
 
 
+def test_a_scrap_says_what_comes_next_for_the_run(db, capsys):
+    """A trial's scrap said `wafer W03 of run R scrapped by ben` and nothing more, whether
+    the run still waited for decisions, had a resume to run or was completed by it (the
+    last held wafer scrapped). It names the held wafers still to decide, then the resume;
+    with nothing left undecided, the resume that runs the rest; with nothing left to run,
+    that the run is completed."""
+    run_id = held_lot_in(db)  # W01-W04 held, W05 completed
+    disposition = f"`packline disposition {run_id} WAFER release|rework|scrap --by NAME"
+    resume = f"`packline resume {run_id}`"
+
+    def decide(wafer: str, decision: str) -> str:
+        said = ["--by", "ben", "--reason", "chipped"]
+        assert main(["disposition", run_id, wafer, decision, *said]) == 0
+        return capsys.readouterr().out
+
+    assert decide("W01", "scrap") == (
+        f"wafer W01 of run {run_id} scrapped by ben; W02, W03, W04 still held: decide each "
+        f"with {disposition} --reason TEXT`; then {resume}\n"
+    )
+    assert decide("W02", "scrap").endswith(
+        f"scrapped by ben; W03, W04 still held: decide each with {disposition} --reason TEXT`; "
+        f"then {resume}\n"
+    )
+    decide("W03", "rework")
+    assert decide("W04", "scrap") == (
+        f"wafer W04 of run {run_id} scrapped by ben; the rest is run by {resume}\n"
+    )
+    assert decide("W03", "scrap") == (
+        f"wafer W03 of run {run_id} scrapped by ben (replaces rework by ben: chipped); run "
+        f"{run_id} is completed: no wafer of it is left to run\n"
+    )
+    store = RunStore(db, create=False)
+    try:
+        assert store.run(run_id)["status"] == "completed"
+    finally:
+        store.close()
+
+
 def test_a_wafer_is_named_by_a_unique_end_of_its_id_and_runs_count_the_scrapped(db, capsys):
     """`disposition RUN W03` for a station lot's `...-W03`, as docs/engine.md writes it."""
     store = RunStore(db)
