@@ -393,7 +393,8 @@ def wafer_outcomes(records: RunRecords) -> pd.DataFrame:
 def wafers_section(records: RunRecords) -> str:
     """The wafers not completed and why, those completed on an operator's release or rework
     (a heading only where there is one: `wafer_outcomes`), and the operators' dispositions
-    of held wafers."""
+    of held wafers, each with when it was decided (its time of day: a disposition is made
+    between sessions; the table had said none, where `show` gives it)."""
     wafers = wafer_outcomes(records)
     held = wafers[~wafers["completed"]][["wafer_id", "status", "reason"]]
     decided = wafers[wafers["completed"] & wafers["decided"]][["wafer_id", "status"]]
@@ -409,7 +410,11 @@ def wafers_section(records: RunRecords) -> str:
         )
         + f"\n<h3>Dispositions of held wafers ({len(dispositions)})</h3>\n"
         + (
-            table(dispositions[["wafer_id", "held_reason", "decision", "by", "reason"]])
+            table(
+                dispositions.assign(decided=[wall_time(wall) for wall in dispositions["wall"]])[
+                    ["wafer_id", "decided", "held_reason", "decision", "by", "reason"]
+                ]
+            )
             if len(dispositions)
             else "<p>None.</p>"
         )

@@ -15,6 +15,7 @@ import pytest
 
 from packline.cli import main
 from packline.records import RunRecords
+from packline.records.markup import wall_time
 from packline.records.report import SECTIONS, render_report
 from packline.records.sections import (
     alarms_section,
@@ -471,6 +472,27 @@ def test_an_event_recorded_of_the_stopped_run_says_when_it_was_made(alarmed_run)
     (listed,) = [row for row in page.split("<tr>") if "W1 scrap by eve" in row]
     assert f"<td>{moment_text(1000.0, made['wall'])}</td>" in listed
     assert " at " in moment_text(1000.0, made["wall"])
+
+
+def test_the_dispositions_table_says_when_each_was_decided(alarmed_run):
+    """A trial's report listed the operators' dispositions with no time: which came first,
+    and whether before or after a session, was left to `show`."""
+    store = alarmed_run.store
+    held = "oven alarm E1"
+    decided = {"run_id": "R1", "wafer_id": "W1", "by": "eve", "held_reason": held}
+    store.add_rows(
+        "dispositions",
+        [
+            {**decided, "decision": "rework", "reason": "bake again", "wall": 1_700_000_000.0},
+            {**decided, "decision": "scrap", "reason": "arcing marks", "wall": 1_700_000_600.0},
+        ],
+    )
+    page = render_report(alarmed_run)
+    listed = page[page.index("Dispositions of held wafers (2)") :]
+    assert "<th>decided</th><th>held reason</th>" in listed
+    for wall, decision in ((1_700_000_000.0, "rework"), (1_700_000_600.0, "scrap")):
+        row = f"<td>W1</td><td>{html.escape(wall_time(wall))}</td><td>{held}</td><td>{decision}"
+        assert row in listed
 
 
 def test_a_command_an_event_advises_names_the_reports_database(alarmed_run):
