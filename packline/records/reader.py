@@ -268,12 +268,14 @@ class RunRecords:
         """A dry run's claim check: one row per condition, with sites checked and passing and
         what they count (`counted`: pad, die, wafer; a panel's site, unit, panel; null before
         schema 12), the failing wafers (comma-separated), the verdict, and the margin with
-        where its worst site is (`margin_entry` a site's or unit's number, empty where there is
-        none, not a float: a new user's export read `1092.0`); empty on real tools."""
+        where its worst site is (`margin_entry` a site's or unit's number, and of a site
+        `margin_entry_unit` the unit it belongs to, empty where there is none, not a float: a
+        new user's export read `1092.0`); empty on real tools."""
         frame = self._table("claim_checks")
         if not frame.empty:
             frame["failing_wafers"] = [",".join(json.loads(w)) for w in frame["failing_wafers"]]
-            frame["margin_entry"] = frame["margin_entry"].astype("Int64")
+            for column in ("margin_entry", "margin_entry_unit"):
+                frame[column] = frame[column].astype("Int64")
         return frame
 
     def tools(self) -> pd.DataFrame:

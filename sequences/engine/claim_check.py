@@ -43,11 +43,13 @@ NOTHING_CHECKED = "nothing checked: no wafer completed the method"
 class WorstSite(NamedTuple):
     """A margin quantity's worst checked entry: its value, the workpiece it is on, and its
     index among the workpiece's sites or units (None for a workpiece-level condition, whose
-    one entry is the workpiece)."""
+    one entry is the workpiece), and of a site, the unit it belongs to (`Geometry.unit_of`:
+    the die of a pad; None otherwise)."""
 
     value: float
     workpiece: str
     entry: int | None
+    unit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class Margin:
         if not entries.size:
             return None
         entry = int(entries[self._worst_index(values[entries])])
-        return WorstSite(float(values[entry]), workpiece.id, entry if checked.size > 1 else None)
+        return _site(workpiece, checked, entry, float(values[entry]))
 
     def worst_of(self, sites: Sequence[WorstSite]) -> WorstSite:
         """The worst of `sites` (each wafer's worst): the smallest where the quantity must
@@ -257,7 +259,7 @@ def check_claims(
             if wafer_passing < wafer_checked:
                 failing[index].append(wafer_id)
                 if first_failing[index] is None:
-                    first_failing[index] = _first_failing(workpiece.id, sites, passes)
+                    first_failing[index] = _first_failing(workpiece, sites, passes)
             if not wafer_checked and not condition.nothing_is_fine:
                 unjudged[index].append(wafer_id)
             margin_worsts = [margin.worst_site(workpiece, sites) for margin in condition.margins]
@@ -294,13 +296,21 @@ def check_claims(
     return results
 
 
-def _first_failing(workpiece_id: str, sites: np.ndarray, passes: np.ndarray) -> WorstSite:
+def _first_failing(workpiece: Workpiece, sites: np.ndarray, passes: np.ndarray) -> WorstSite:
     """The first checked site of a workpiece that fails a condition (`sites` and `passes` as
     the condition judged them; at least one fails), as a worst site without a figure."""
     import numpy as np
 
-    entry = int(np.flatnonzero(sites & ~passes)[0])
-    return WorstSite(math.nan, workpiece_id, entry if sites.size > 1 else None)
+    return _site(workpiece, sites, int(np.flatnonzero(sites & ~passes)[0]), math.nan)
+
+
+def _site(workpiece: Workpiece, judged: np.ndarray, entry: int, value: float) -> WorstSite:
+    """Entry `entry` of `judged` (a condition's entries over `workpiece`) as a worst site of
+    `value`: the workpiece itself where the condition judges it alone (one entry), and a
+    site's unit with it."""
+    if judged.size == 1:
+        return WorstSite(value, workpiece.id, None)
+    return WorstSite(value, workpiece.id, entry, workpiece.geometry.unit_of(judged.size, entry))
 
 
 def failing_part(
@@ -332,6 +342,7 @@ def margin_columns(margin: Margin | None, worst: WorstSite | None) -> dict[str, 
             "margin": None,
             "margin_workpiece": None if worst is None else worst.workpiece,
             "margin_entry": None if worst is None else worst.entry,
+            "margin_entry_unit": None if worst is None else worst.unit,
         }
     return {
         "margin_quantity": margin.quantity,
@@ -343,6 +354,7 @@ def margin_columns(margin: Margin | None, worst: WorstSite | None) -> dict[str, 
         "margin": margin.distance(worst.value),
         "margin_workpiece": worst.workpiece,
         "margin_entry": worst.entry,
+        "margin_entry_unit": worst.unit,
     }
 
 
@@ -402,11 +414,11 @@ def _unbounded_text(
 
 def located_margin_text(condition: Mapping[str, Any]) -> str:
     """`margin_text`, then where its worst site is: the workpiece and its site or unit as the
-    report's maps number them ('... 11.4 mOhm over (W02 pad 5120)'; a wafer-level
+    report's maps number them ('... 11.4 mOhm over (W02 pad 5120 on die 160)'; a wafer-level
     condition's, the wafer: '(W03)'), where the records say (schema 18, decision 0127) and
     the phrase has a figure: what the run's summary, `show` and the report print. A failing
     row with no figure (a yes-or-no condition, 001:14's chain from pad to ball) names the
-    first site that failed: 'first failing at W01 pad 16'."""
+    first site that failed: 'first failing at W01 pad 16 on die 0'."""
     text = margin_text(condition)
     workpiece = condition.get("margin_workpiece")
     if not isinstance(workpiece, str):  # null: None, or NaN in a data frame
@@ -422,11 +434,24 @@ def located_margin_text(condition: Mapping[str, Any]) -> str:
 
 def _where(condition: Mapping[str, Any], workpiece: str) -> str:
     """The workpiece of a recorded condition's site, and the site or unit as the maps number
-    them ('W02 pad 5120'); a wafer-level condition's, the wafer alone."""
-    entry = condition.get("margin_entry")
-    if entry is None or entry != entry:  # a wafer-level condition's (NaN: in a data frame)
+    them, a site with the unit it is on, as the maps' hover gives it ('W02 pad 5120 on die
+    160': a trial had to find on the maps which die pad 5120 is on); a wafer-level
+    condition's, the wafer alone."""
+    from packline.sim_instruments.twin.parts.geometry import UNIT_OF_SITE
+
+    entry = _recorded_number(condition.get("margin_entry"))
+    if entry is None:  # a wafer-level condition's
         return workpiece
-    return f"{workpiece} {condition['counted']} {int(entry)}"
+    counted = condition["counted"]
+    unit = _recorded_number(condition.get("margin_entry_unit"))
+    on = "" if unit is None else f" on {UNIT_OF_SITE[counted]} {unit}"
+    return f"{workpiece} {counted} {entry}{on}"
+
+
+def _recorded_number(recorded: Any) -> int | None:
+    """A recorded column's whole number; None where it is absent: None, or NaN (in a data
+    frame)."""
+    return None if recorded is None or recorded != recorded else int(recorded)
 
 
 def _figure(value: float, *limits: float, decimals: int = 0) -> str:

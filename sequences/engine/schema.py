@@ -321,6 +321,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # it had to, 0 where it may reach it; null where it has no low limit, and in a row
     # written before (read as before: the limit reached)
     19: ("ALTER TABLE measurements ADD COLUMN low_exclusive INTEGER",),
+    # 20: the unit a claim condition's worst site belongs to, where that is a site (decision
+    # 0131: the die of a pad, told with it); null for a unit's or a wafer's, and in a check
+    # written before
+    20: ("ALTER TABLE claim_checks ADD COLUMN margin_entry_unit INTEGER",),
 }
 
 #: The schema version this packline writes and reads.

@@ -873,14 +873,15 @@ def test_the_claim_checks_worst_site_is_named_where_it_is_and_diff_compares_figu
     run = ["run", "sprout-bump-csp", "--sim", "--lot", "1", "--db", db]
     assert main(run) == 0
     summary = capsys.readouterr().out
-    projection = re.search(r"smallest tip projection [^│]*? to spare \(W01 pad (\d+)\)", summary)
+    found = r"smallest tip projection [^│]*? to spare \(W01 (pad \d+ on die \d+)\)"
+    projection = re.search(found, summary)
     assert projection is not None
     pad = projection.group(1)
     assert main(["show", "last", "--db", db]) == 0
-    assert f"to spare (W01 pad {pad})" in capsys.readouterr().out
+    assert f"to spare (W01 {pad})" in capsys.readouterr().out
     out = tmp_path / "r.html"
     assert main(["report", "last", "--db", db, "--out", str(out)]) == 0
-    assert f"to spare (W01 pad {pad})</td>" in out.read_text()
+    assert f"to spare (W01 {pad})</td>" in out.read_text()
     assert main([*run, "--quiet"]) == 0
     capsys.readouterr()
     assert main(["diff", "last", "last", "--json", "--db", db]) == 0

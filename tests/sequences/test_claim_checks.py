@@ -983,21 +983,28 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     # what was measured, the limit and the margin, each said: "3 um (2 um short)" had left
     # the reader to work out the limit (a trial read "0 um (0.5 um to spare)" as two figures
     # of one thing)
-    # and where the worst site is, as the maps number the sites (a trial could not tell)
+    # and where the worst site is, as the maps number the sites (a trial could not tell),
+    # with the die it is on (a trial had to find that on the maps)
+    die = int(wafers["W01"].geometry.site_unit[7])
     assert (row["margin_workpiece"], row["margin_entry"]) == ("W01", 7)
+    assert row["margin_entry_unit"] == die
     assert margin_text(row) == "smallest tip projection 3 um, at least 5 um: 2 um short"
-    assert located_margin_text(row) == f"{margin_text(row)} (W01 pad 7)"
+    assert located_margin_text(row) == f"{margin_text(row)} (W01 pad 7 on die {die})"
     (passing,) = check_claims([condition], {"W02": wafers["W02"]})
     assert (passing.to_dict()["margin"], passing.verdict) == (7.0, "pass")
     assert located_margin_text(passing.to_dict()) == (
-        "smallest tip projection 12 um, at least 5 um: 7 um to spare (W02 pad 7)"
+        f"smallest tip projection 12 um, at least 5 um: 7 um to spare (W02 pad 7 on die {die})"
     )
+    # a check recorded before schema 20 names the pad alone
+    assert located_margin_text({**row, "margin_entry_unit": None}).endswith("short (W01 pad 7)")
     # a wafer-level condition's worst is the wafer; a check recorded before schema 18 says
     # no place, nor a phrase without a figure
     assert located_margin_text({**row, "margin_entry": None}).endswith("2 um short (W01)")
     assert located_margin_text({**row, "margin_workpiece": None}) == margin_text(row)
     # a row without a figure: a failing one names its first failing site, a passing one none
-    assert located_margin_text({**row, "margin_worst": None}) == "first failing at W01 pad 7"
+    assert located_margin_text({**row, "margin_worst": None}) == (
+        f"first failing at W01 pad 7 on die {die}"
+    )
     assert located_margin_text({**row, "margin_worst": None, "verdict": "pass"}) == "-"
     largest = {**row, "margin_above": 0, "margin_worst": 0.3, "margin": -0.2, "margin_unit": "nm",
                "margin_limit": 0.1}  # fmt: skip
@@ -1053,7 +1060,8 @@ def test_a_failing_condition_without_a_figure_names_its_first_failing_site():
     assert (result.verdict, row["margin_quantity"], row["margin_worst"]) == ("fail", None, None)
     assert (row["margin_workpiece"], row["margin_entry"]) == ("W02", 16)
     assert margin_text(row) == "-"  # the figures alone, as `diff` compares them
-    assert located_margin_text(row) == "first failing at W02 pad 16"
+    die = int(wafers["W02"].geometry.site_unit[16])
+    assert located_margin_text(row) == f"first failing at W02 pad 16 on die {die}"
 
 
 def test_an_unbounded_margin_says_no_site_is_near_the_limit_and_json_writes_it_null():
@@ -1089,7 +1097,7 @@ def test_an_unbounded_margin_says_no_site_is_near_the_limit_and_json_writes_it_n
     (failed,) = check_claims([contact], wafers)
     assert failed.verdict == "fail"
     assert located_margin_text(failed.to_dict()) == (
-        "largest contact resistance unbounded, at most 50 mOhm: over (W01 pad 0)"
+        "largest contact resistance unbounded, at most 50 mOhm: over (W01 pad 0 on die 0)"
     )
 
 

@@ -475,3 +475,28 @@ def test_a_version_18_databases_low_limits_read_as_reached(tmp_path):
     ]
     assert measured_text(measurements[1]) == "220 degC in [220, -]: 0 degC outside"
     assert user_version(path) == SCHEMA_VERSION
+
+
+def test_a_version_19_databases_worst_sites_read_without_their_die(tmp_path):
+    """Schema 20 records the die a claim condition's worst pad is on (decision 0131); a
+    check from before says nothing of it (null), and its worst site reads as it did: the
+    pad alone."""
+    from packline.sequences.engine.claim_check import located_margin_text
+
+    path = tmp_path / "old.db"
+    db = migrated_to(path, 19)
+    db.execute(
+        "INSERT INTO claim_checks (run_id, session, claim, condition, wafers_checked, "
+        "sites_checked, sites_passing, failing_wafers, verdict, t, wall, margin_quantity, "
+        "margin_unit, margin_limit, margin_above, margin_worst, margin, counted, "
+        "margin_strict, margin_workpiece, margin_entry) VALUES ('r1', 1, '003:7.3', 'tips', "
+        "1, 10, 10, '[]', 'pass', 9.0, 3.0, 'tip projection', 'um', 0.0, 1, 12.0, 12.0, 'pad', "
+        "1, 'W01', 7)"
+    )
+    db.execute("PRAGMA user_version = 19")
+    db.commit()
+    db.close()
+    (check,) = table_as_opened(path, "claim_checks")
+    assert check["margin_entry_unit"] is None
+    assert located_margin_text(check).endswith("to spare (W01 pad 7)")
+    assert user_version(path) == SCHEMA_VERSION

@@ -39,6 +39,8 @@ class Face(StrEnum):
 
 #: What a site, a unit and the whole workpiece of each shape are called, one of each.
 _NOUNS = {Shape.WAFER: ("pad", "die", "wafer"), Shape.PANEL: ("site", "unit", "panel")}
+#: What the unit a site belongs to is called, by what the site is called: a pad's die.
+UNIT_OF_SITE = {site: unit for site, unit, _ in _NOUNS.values()}
 
 
 @dataclass
@@ -112,6 +114,14 @@ class Geometry:
             if entries == count:
                 return noun
         return None
+
+    def unit_of(self, entries: int, entry: int | None) -> int | None:
+        """The unit (die, package unit) site `entry` of an array of `entries` entries over
+        this workpiece belongs to; None where the array is not one a site (`counted`) or no
+        entry is given."""
+        if entry is None or entries != self.site_count:
+            return None
+        return int(self.site_unit[entry])
 
     @property
     def unit_count(self) -> int:
