@@ -21,7 +21,8 @@ E2587); a larger subgroup is refused (its range wastes the data: chart individua
 A point outside its limits is flagged (the first Western Electric rule). An X-bar/R chart
 whose subgroups have no spread at all (identical dry runs) has limits of no width, which would
 flag every subgroup off the centre line whatever the process: it flags none and says why, and
-what to chart instead (`NO_SPREAD_WITHIN`); an individuals chart of equal values likewise
+what to chart instead where the subgroups differ (`NO_SPREAD_WITHIN`, `CHART_EACH_VALUE`), or
+that every value is equal (`NONE_BETWEEN`); an individuals chart of equal values likewise
 (`NO_SPREAD_BETWEEN`). Capability is
 against the measurement's own limits (`low`, `high`, as the latest run recorded them): Cpk =
 min(high - mean, mean - low) / (3 sigma within), one-sided when one limit is missing; Ppk the
@@ -70,7 +71,17 @@ NO_SPREAD_WITHIN = (
     "no spread within any {subgroup}: its values are all equal (dry runs of a recipe repeat "
     "it exactly), so sigma within is 0 and the X-bar limits collapse onto the centre line, "
     "where they would flag every {subgroup} off it whatever the process; no {subgroup} is "
-    "judged. To compare the {subgroup}s with each other, chart each value: --chart individuals"
+    "judged. "
+)
+#: What `NO_SPREAD_WITHIN` goes on to say where the subgroups differ from each other.
+CHART_EACH_VALUE = (
+    "To compare the {subgroup}s with each other, chart each value: --chart individuals"
+)
+#: What it goes on to say where every value is equal: charted one by one, they would not be
+#: judged either (`NO_SPREAD_BETWEEN`), which the advice to chart them had led a trial to.
+NONE_BETWEEN = (
+    "Nor do the {subgroup}s differ from each other: every value is equal, which no chart "
+    "judges (charted one by one, their limits collapse too)"
 )
 #: What an individuals chart says when its values have no spread at all (identical dry runs):
 #: its limits collapse onto the centre line, and every value sits on it.
@@ -284,9 +295,11 @@ def control_chart(
     # no spread: limits of no width judge nothing (NO_SPREAD_WITHIN, NO_SPREAD_BETWEEN)
     judged = sigma > 0
     points["out_of_control"] = out & judged
-    unjudged = (
-        NO_SPREAD_BETWEEN if chart == "individuals" else NO_SPREAD_WITHIN.format(subgroup=subgroup)
-    )
+    if chart == "individuals":
+        unjudged = NO_SPREAD_BETWEEN
+    else:
+        then = CHART_EACH_VALUE if values["value"].nunique() > 1 else NONE_BETWEEN
+        unjudged = (NO_SPREAD_WITHIN + then).format(subgroup=subgroup)
     return ControlChart(
         measurement=measurement,
         unit=str(values["unit"].iloc[0]),

@@ -158,6 +158,15 @@ def test_equal_values_charted_one_by_one_are_not_judged_and_the_output_says_why(
     assert "not judged: no spread between the values: they are all equal" in out
     assert "nothing judged: no spread (see above)" in out
     assert "within its limits" not in out.splitlines()[-1]
+    # charted by subgroups, they are not judged either, and nothing advises charting them
+    # one by one (a trial followed that advice to this chart)
+    by_run = control_chart(values, measurement="reflow peak", method="x", chart="xbar-r")
+    assert by_run.note is not None
+    assert "--chart individuals" not in by_run.note
+    assert by_run.note.endswith(
+        "Nor do the runs differ from each other: every value is equal, which no chart judges "
+        "(charted one by one, their limits collapse too)"
+    )
 
 
 def test_individuals_limits_flag_the_value_far_off():
