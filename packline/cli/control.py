@@ -13,14 +13,13 @@ from typing import Any
 
 from packline.sequences.engine.clearances import (
     check_tool,
-    out_of_service_text,
     record_clearance,
     refuse_in_service,
 )
 from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.dispositions import (
     Decision,
-    after_a_scrap,
+    after_a_decision,
     disposition_command,
     record_disposition,
     resume_command,
@@ -160,9 +159,6 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         row = record_disposition(
             store, args.run, args.wafer_id, Decision(args.decision), args.by, args.reason
         )
-        resume = resume_command(store, row["run_id"], db_option=db_option(store.path))
-        # what the resume needs first: a tool out of service holds its wafers again
-        tools = out_of_service_text(store, row["run_id"])
         renamed_steps = get_method(store.run(row["run_id"])["method"]).renamed_steps
         warning = (
             dry_run_release_warning(store, row["run_id"], row["wafer_id"], renamed_steps)
@@ -174,7 +170,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
             if row["decision"] == Decision.SCRAP
             else None
         )
-        after = after_a_scrap(store, row["run_id"]) if row["decision"] == Decision.SCRAP else ""
+        after = after_a_decision(store, row["run_id"], Decision(row["decision"]))
     finally:
         store.close()
     if warning is not None:
@@ -185,7 +181,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         told: dict[str, Any] = {"warning": warning} if warning is not None else {}
         if on_tool is not None:
             told["on_tool"] = {key: value for key, value in on_tool.items() if key != "text"}
-        print_json(row | told)
+        print_json(row | told | {"next": after})
     elif row["decision"] == Decision.SCRAP:
         still = f"; {on_tool['text']}" if on_tool is not None else ""
         print(
@@ -195,7 +191,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
     else:
         print(
             f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}"
-            f"{replaces}; " + (f"{tools}; then " if tools else "") + f"carried out by {resume}"
+            f"{replaces}; {after}"
         )
     return EXIT_OK
 

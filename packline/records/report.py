@@ -64,7 +64,7 @@ from .wafermaps import maps_section
 SECTIONS = {
     "run": "Run",
     "claims": "Claim check",
-    "wafers": "Wafers held and released",
+    "wafers": "Held wafers and decisions",
     "maps": "Workpiece maps",
     "measurements": "Measurements",
     "traces": "Process traces",

@@ -393,7 +393,7 @@ def wafer_outcomes(records: RunRecords) -> pd.DataFrame:
 def wafers_section(records: RunRecords) -> str:
     """The wafers not completed and why, those completed on an operator's release or rework
     (a heading only where there is one: `wafer_outcomes`), and the operators' dispositions
-    of held wafers, each with when it was decided (its time of day: a disposition is made
+    of held wafers, each with when it was decided (its date and time: a disposition is made
     between sessions; the table had said none, where `show` gives it)."""
     wafers = wafer_outcomes(records)
     held = wafers[~wafers["completed"]][["wafer_id", "status", "reason"]]

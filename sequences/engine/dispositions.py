@@ -253,26 +253,40 @@ def _answered_in_advance(store: RunStore, run_id: str) -> str | None:
     return None
 
 
-def after_a_scrap(store: RunStore, run_id: str) -> str:
-    """What comes next for run `run_id` once a wafer of it is scrapped, for the operator who
-    scrapped it (a scrap had said that alone, though it may have been the last decision the
-    run waited for, or completed it): that the run is completed where nothing of it is left
-    to run; else the held wafers still to decide, the tools to clear and the resume that
-    carries out the rest (`resume_command`)."""
-    run = store.run(run_id)
-    if run["status"] == "completed":
+def after_a_decision(store: RunStore, run_id: str, decision: Decision) -> str:
+    """What comes next for run `run_id` once an operator recorded `decision` for a held wafer
+    of it, for that operator: that the run is completed where nothing of it is left to run,
+    or that its resume completes it once it recovers the tools that wait for it
+    (`completes_the_run`); else the held wafers still to decide (the wafer by its id where
+    one is), the tools to clear and the resume that carries out the decision and runs the
+    rest (`resume_command`). A scrap had said itself alone, though it may have been the last
+    decision the run waited for, or completed it; a release or rework had named the resume
+    alone, which a trial ran before deciding the lot's other held wafer: it ran the one
+    decided, and the other needed a chamber cycle of its own."""
+    if store.run(run_id)["status"] == "completed":
         return f"run {run_id} is completed: no wafer of it is left to run"
     db = db_option(store.path)
+    resume = resume_command(store, run_id, db_option=db)
+    if {wafer["status"] for wafer in store.wafers(run_id)} <= DONE:  # `completes_the_run`
+        tools = ", ".join(awaiting_recovery(store, run_id))
+        return (
+            f"no wafer of run {run_id} is left to run; it is completed by {resume} once its "
+            f"recovery of {tools} succeeds"
+        )
     parts = []
     if undecided := undecided_wafers(store, run_id):
+        wafer = undecided[0] if len(undecided) == 1 else "WAFER"
         parts.append(
             f"{', '.join(undecided)} still held: decide {'each' if undecided[1:] else 'it'} with "
-            f"{disposition_command(run_id, db_option=db)}"
+            f"{disposition_command(run_id, wafer=wafer, db_option=db)}"
         )
     if tools := out_of_service_text(store, run_id):
         parts.append(tools)
-    resume = resume_command(store, run_id, db_option=db)
-    return "; ".join([*parts, f"then {resume}"]) if parts else f"the rest is run by {resume}"
+    if decision is Decision.SCRAP:  # nothing of the wafer is left to carry out
+        last = f"then {resume}" if parts else f"the rest is run by {resume}"
+    else:
+        last = f"then carried out by {resume}" if parts else f"carried out by {resume}"
+    return "; ".join([*parts, last])
 
 
 def undecided_wafers(store: RunStore, run_id: str) -> list[str]:

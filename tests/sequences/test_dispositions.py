@@ -496,18 +496,21 @@ def test_a_scrap_says_what_comes_next_for_the_run(db, capsys):
         f"wafer W01 of run {run_id} scrapped by ben; W02, W03, W04 still held: decide each "
         f"with {disposition} --reason TEXT`; then {resume}\n"
     )
-    assert decide("W02", "scrap").endswith(
-        f"scrapped by ben; W03, W04 still held: decide each with {disposition} --reason TEXT`; "
+    decide("W02", "rework")
+    # one left to decide: named in the command
+    one = f"`packline disposition {run_id} W04 release|rework|scrap --by NAME --reason TEXT`"
+    assert decide("W03", "scrap") == (
+        f"wafer W03 of run {run_id} scrapped by ben; W04 still held: decide it with {one}; "
         f"then {resume}\n"
     )
-    decide("W03", "rework")
     assert decide("W04", "scrap") == (
         f"wafer W04 of run {run_id} scrapped by ben; the rest is run by {resume}\n"
     )
-    assert decide("W03", "scrap") == (
-        f"wafer W03 of run {run_id} scrapped by ben (replaces rework by ben: chipped); run "
-        f"{run_id} is completed: no wafer of it is left to run\n"
-    )
+    said = ["--by", "ben", "--reason", "chipped", "--json"]
+    assert main(["disposition", run_id, "W02", "scrap", *said]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["replaces"] == "rework by ben: chipped"
+    assert answer["next"] == f"run {run_id} is completed: no wafer of it is left to run"
     store = RunStore(db, create=False)
     try:
         assert store.run(run_id)["status"] == "completed"
@@ -1081,7 +1084,12 @@ async def test_the_hints_resume_with_confirmed_by_while_a_confirmation_had_no_op
     assert (
         main(["disposition", run_id, "W05", "rework", "--by", "ana", "--reason", "again", *db]) == 0
     )
-    assert capsys.readouterr().out.endswith(f"; carried out by {resume}\n")
+    # the others still to decide first, which the resume would otherwise leave held
+    assert capsys.readouterr().out.endswith(
+        f"rework by ana; {', '.join(wafer_ids[:4])} still held: decide each with `packline "
+        f"disposition {run_id} WAFER release|rework|scrap --by NAME --reason TEXT`; then carried "
+        f"out by {resume}\n"
+    )
     for wafer_id in wafer_ids[:4]:
         record_disposition(store, run_id, wafer_id, Decision.SCRAP, "ana", "lot split")
     assert what_held_wafers_need(store, run_id).endswith(f"; then `packline resume {run_id}`")

@@ -115,11 +115,11 @@ class Geometry:
                 return noun
         return None
 
-    def unit_of(self, entries: int, entry: int | None) -> int | None:
-        """The unit (die, package unit) site `entry` of an array of `entries` entries over
-        this workpiece belongs to; None where the array is not one a site (`counted`) or no
-        entry is given."""
-        if entry is None or entries != self.site_count:
+    def unit_of(self, entries: int, entry: int) -> int | None:
+        """The unit (die, package unit) that entry `entry` of an array of `entries` entries
+        over this workpiece is on, where the array is one a site (`counted`); None for an
+        array of another kind (one a unit, or the workpiece)."""
+        if self.counted(entries) != self.entry_nouns[0]:
             return None
         return int(self.site_unit[entry])
 

@@ -30,3 +30,27 @@ def test_the_resume_names_the_wafers_it_runs_and_those_not_started_yet():
     finished = Plan.from_records(steps[1:2], wafers[1:2])
     assert finished.wafers_to_run(["W02"]) == []
     assert finished.wafers_to_run_text([]) == "runs no wafer"
+
+
+async def test_a_rework_a_later_decision_replaced_is_not_said_carried_out(store):
+    """A rework replaced before the resume by a release is not carried out: the resume
+    carries out the release. The wafer read as both released and reworked; it reads as
+    released, and a rework carried out reads with the session that did it."""
+    from packline.sequences.engine import Decision, open_resume, record_disposition
+    from packline.sequences.engine.plan import releases_carried_out, reworks_carried_out
+
+    from ..test_dispositions import held_lot
+
+    run_id = await held_lot(store)  # W01-W04 held in their cut-off plasma clean
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "clean again")
+    record_disposition(store, run_id, "W01", Decision.RELEASE, "ben", "looks clean")
+    record_disposition(store, run_id, "W02", Decision.RELEASE, "ana", "looks clean")
+    record_disposition(store, run_id, "W02", Decision.REWORK, "ben", "residue left")
+    async with open_resume(store, run_id) as resumed:
+        await resumed.run()
+    reworks = reworks_carried_out(store, run_id)
+    assert list(reworks) == ["W02"]
+    assert [(r["by"], r["reason"], r["session"]) for r in reworks["W02"]] == [
+        ("ben", "residue left", 3)
+    ]
+    assert list(releases_carried_out(store, run_id)) == ["W01"]

@@ -157,3 +157,19 @@ def test_openings_keep_what_each_process_left_and_which_one_opened_each_site():
     assert second.left_um[0] == 1.0
     assert not second.left_um[1:].any()
     assert openings.opened_by().tolist() == [-1] + [1] * (wafer.geometry.site_count - 1)
+
+
+def test_a_site_is_on_its_unit_and_a_units_or_the_wafers_entry_on_none():
+    """A claim check names the die a worst pad is on (decision 0131): a site array's entry
+    is on the unit the geometry puts it on, a wafer's pad on its die and a panel's site on
+    its package unit; an entry of a unit array or of the workpiece itself is on none."""
+    from packline.sim_instruments.twin import PanelSpec, new_panel
+
+    for workpiece in (new_wafer("W01", WaferSpec(diameter_mm=100)), new_panel("P01", PanelSpec())):
+        geometry = workpiece.geometry
+        last = geometry.site_count - 1
+        assert geometry.unit_of(geometry.site_count, 0) == int(geometry.site_unit[0])
+        assert geometry.unit_of(geometry.site_count, last) == int(geometry.site_unit[last])
+        assert geometry.unit_of(geometry.site_count, last) == geometry.unit_count - 1
+        assert geometry.unit_of(geometry.unit_count, 0) is None
+        assert geometry.unit_of(1, 0) is None
