@@ -22,6 +22,7 @@ from packline.sequences.engine.claim_check import (
     unchecked_wafers,
 )
 from packline.sequences.engine.confirmations import UNANSWERED, WAITING
+from packline.sequences.engine.dispositions import decision_text, replaced_in_run
 from packline.sequences.engine.events import (
     UNLISTED,
     UNLISTED_WHERE,
@@ -394,11 +395,13 @@ def wafers_section(records: RunRecords) -> str:
     """The wafers not completed and why, those completed on an operator's release or rework
     (a heading only where there is one: `wafer_outcomes`), and the operators' dispositions
     of held wafers, each with when it was decided (its date and time: a disposition is made
-    between sessions; the table had said none, where `show` gives it)."""
+    between sessions; the table had said none, where `show` gives it) and the decision that
+    replaced it before a resume carried it out, if one did (`replaced_in_run`)."""
     wafers = wafer_outcomes(records)
     held = wafers[~wafers["completed"]][["wafer_id", "status", "reason"]]
     decided = wafers[wafers["completed"] & wafers["decided"]][["wafer_id", "status"]]
     dispositions = records.dispositions()
+    replaced = replaced_in_run(records.store, records.run_id)
     return (
         f"<h3>Wafers not completed ({len(held)})</h3>\n"
         + (table(held) if len(held) else "<p>None: every wafer completed.</p>")
@@ -411,9 +414,13 @@ def wafers_section(records: RunRecords) -> str:
         + f"\n<h3>Dispositions of held wafers ({len(dispositions)})</h3>\n"
         + (
             table(
-                dispositions.assign(decided=[wall_time(wall) for wall in dispositions["wall"]])[
-                    ["wafer_id", "decided", "held_reason", "decision", "by", "reason"]
-                ]
+                dispositions.assign(
+                    decided=[wall_time(wall) for wall in dispositions["wall"]],
+                    replaced_by=[
+                        decision_text(replaced[i]) if i in replaced else ""
+                        for i in dispositions["id"]
+                    ],
+                )[["wafer_id", "decided", "held_reason", "decision", "by", "reason", "replaced_by"]]
             )
             if len(dispositions)
             else "<p>None.</p>"

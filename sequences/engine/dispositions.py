@@ -28,8 +28,9 @@ unfinished wafers are held becomes resumable again once one of them is released 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 from .clearances import awaiting_recovery, out_of_service_text
@@ -289,6 +290,33 @@ def after_a_decision(store: RunStore, run_id: str, decision: Decision) -> str:
     return "; ".join([*parts, last])
 
 
+def replaced_decisions(
+    decisions: Iterable[Mapping[str, Any]], sessions_started: Iterable[float]
+) -> dict[int, Mapping[str, Any]]:
+    """Decision id -> the decision that replaced it: the same wafer's next one, made before
+    any session began after it (a resume carries out the decision that stands as it starts,
+    `pending_decisions`). `decisions` are `dispositions` rows, or a run's `disposition`
+    events of decisions made (each with its `id`, `wafer_id` and `wall`); `sessions_started`
+    the walls of its `run-started` events. A replaced decision had read as made, beside the
+    one carried out: a wafer released, then reworked, read as both."""
+    starts = sorted(sessions_started)
+    by_wafer: dict[str, list[Mapping[str, Any]]] = {}
+    for decision in sorted(decisions, key=lambda decision: int(decision["id"])):
+        by_wafer.setdefault(decision["wafer_id"], []).append(decision)
+    return {
+        int(earlier["id"]): later
+        for made in by_wafer.values()
+        for earlier, later in pairwise(made)
+        if not any(earlier["wall"] < start < later["wall"] for start in starts)
+    }
+
+
+def replaced_in_run(store: RunStore, run_id: str) -> dict[int, Mapping[str, Any]]:
+    """`replaced_decisions` of run `run_id`'s `dispositions` rows."""
+    started = [e["wall"] for e in store.events(run_id) if e["kind"] == "run-started"]
+    return replaced_decisions(store.table("dispositions", run_id), started)
+
+
 def undecided_wafers(store: RunStore, run_id: str) -> list[str]:
     """The held wafers of run `run_id` that wait for a decision: none recorded since their
     hold (`pending_dispositions`), and not held only for want of a tool (which runs again
@@ -324,7 +352,7 @@ def pending_decisions(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]
     return pending
 
 
-def decision_text(row: dict[str, Any]) -> str:
+def decision_text(row: Mapping[str, Any]) -> str:
     """A recorded decision (a `dispositions` row) as the records tell it: `release by ana:
     looks clean`."""
     return f"{row['decision']} by {row['by']}: {row['reason']}"

@@ -62,6 +62,7 @@ from .dispositions import (
     disposition_command,
     latest_holds,
     pending_dispositions,
+    replaced_in_run,
 )
 from .records import RunStore, db_option
 from .report import step_labels
@@ -530,38 +531,28 @@ def reworks_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[str
     """Wafer -> each rework of it that a resume of run `run_id` carried out, in the order they
     were decided: who decided it and why (`by`, `reason`), why the wafer had been held
     (`held`, as the decision answered it) and the session that sent it back through its held
-    step (`session`: the first whose steps of the wafer began after the decision), the
-    wafer's latest decision before that session's steps (a later one replaced it: a release
-    is carried out, not the rework). A reworked wafer that went on to complete had read
-    `completed` as a first pass does; only its timeline said the step ran twice."""
+    step (`session`: the first whose steps of the wafer began after the decision); not one a
+    later decision replaced (`replaced_in_run`: a release is carried out, not the rework). A
+    reworked wafer that went on to complete had read `completed` as a first pass does; only
+    its timeline said the step ran twice."""
     steps = store.table("steps", run_id)
-    dispositions = store.table("dispositions", run_id)
+    replaced = replaced_in_run(store, run_id)
     by_wafer: dict[str, list[dict[str, Any]]] = {}
-    for decided in dispositions:
-        if decided["decision"] != Decision.REWORK:
+    for decided in store.table("dispositions", run_id):
+        if decided["decision"] != Decision.REWORK or decided["id"] in replaced:
             continue
-        wafer_id = decided["wafer_id"]
         later = [
             (step["started_wall"], step["session"])
             for step in steps
-            if step["wafer_id"] == wafer_id and step["started_wall"] > decided["wall"]
+            if step["wafer_id"] == decided["wafer_id"] and step["started_wall"] > decided["wall"]
         ]
-        if not later:
-            continue
-        resumed_wall, session = min(later)
-        replaced = any(
-            other["wafer_id"] == wafer_id
-            and other["id"] > decided["id"]
-            and other["wall"] < resumed_wall
-            for other in dispositions
-        )
-        if not replaced:
+        if later:
             by_wafer.setdefault(decided["wafer_id"], []).append(
                 {
                     "by": decided["by"],
                     "reason": decided["reason"],
                     "held": decided["held_reason"],
-                    "session": session,
+                    "session": min(later)[1],
                 }
             )
     return by_wafer

@@ -15,6 +15,7 @@ from .claim_check import margin_columns, overall, unchecked_wafers, what_did_not
 from .clearances import clear_wait, service_event
 from .confirmations import CONFIRMATION_ASKED, answers_to_asks, confirmations_asked
 from .control import terminating_json
+from .dispositions import replaced_decisions, replaced_in_run
 from .events import of_the_stopped_run
 from .injected_faults import faults_injected
 from .liveness import (
@@ -285,18 +286,24 @@ def holds_and_decisions(events: Sequence[dict[str, Any]]) -> dict[str, list[dict
     """Each wafer's holds but those for want of a tool (its `held` events: a step that failed,
     a confirmation declined; `tool_waits` gives the others, with what ran it again) and the
     operator's decisions on it (its `disposition` events: a release, a rework, a scrap, as
-    decided, not the resume's carrying one out), as rows of its timeline (`show`, `wafer`),
+    decided, not the resume's carrying one out; `replaced` where a later decision replaced
+    it before a resume, `replaced_decisions`), as rows of its timeline (`show`, `wafer`),
     rows as `tool_waits`'s: a trial's scrapped wafer's timeline had ended at its last step,
     with no hold and no scrap in it. Read from a run's events (`RunStore.events`); wafer id ->
     its rows."""
+    decided = [e for e in events if e["kind"] == "disposition" and "carried_out" not in e["data"]]
+    started = [e["wall"] for e in events if e["kind"] == "run-started"]
+    replaced = replaced_decisions(decided, started)
+    made = {int(event["id"]) for event in decided}
     rows: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         if event["wafer_id"] is None:
             continue
         if event["kind"] == "held" and not held_for_want_of_a_tool(event):
             row = _wait_row(event, "held", event["message"], "held")
-        elif event["kind"] == "disposition" and "carried_out" not in event["data"]:
-            row = _wait_row(event, "disposition", event["message"], "decided")
+        elif int(event["id"]) in made:
+            status = "replaced" if int(event["id"]) in replaced else "decided"
+            row = _wait_row(event, "disposition", event["message"], status)
         else:
             continue
         rows.setdefault(event["wafer_id"], []).append(row)
@@ -558,12 +565,23 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "measurements": [with_verdict(m) for m in measurements],
         "alarms": store.table("alarms", run_id),
         "confirmations": run_confirmations(store, run, events),
-        "dispositions": store.table("dispositions", run_id),
+        "dispositions": dispositions_report(store, run_id),
         "events": events,
         "traces": store.trace_summary(run_id),
         "tools": store.tools(run_id),
         "claim_check": claim_check_report(store, shown, wafers),
     }
+
+
+def dispositions_report(store: RunStore, run_id: str) -> list[dict[str, Any]]:
+    """Run `run_id`'s `dispositions` rows, each with the id of the decision that replaced it
+    before a resume carried it out (`replaced_by`, `replaced_in_run`; None: it stood): a
+    release an operator then changed to a rework had read as made beside the rework."""
+    replaced = replaced_in_run(store, run_id)
+    return [
+        {**row, "replaced_by": replaced[row["id"]]["id"] if row["id"] in replaced else None}
+        for row in store.table("dispositions", run_id)
+    ]
 
 
 def step_keys(steps: Sequence[Mapping[str, Any]]) -> dict[int, str]:
@@ -672,7 +690,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "measurements": [with_verdict(m) for m in own(store.table("measurements", run_id))],
                 "alarms": own(store.table("alarms", run_id)),
                 "confirmations": own(run_confirmations(store, run, events)),
-                "dispositions": [] if is_beside else own(store.table("dispositions", run_id)),
+                "dispositions": [] if is_beside else own(dispositions_report(store, run_id)),
                 "tool_waits": [] if is_beside else tool_waits(events, steps).get(wafer_id, []),
                 "taken_off": [] if is_beside else recovery_unloads(events).get(wafer_id, []),
                 "holds": [] if is_beside else holds_and_decisions(events).get(wafer_id, []),

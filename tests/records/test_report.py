@@ -476,7 +476,8 @@ def test_an_event_recorded_of_the_stopped_run_says_when_it_was_made(alarmed_run)
 
 def test_the_dispositions_table_says_when_each_was_decided(alarmed_run):
     """A trial's report listed the operators' dispositions with no time: which came first,
-    and whether before or after a session, was left to `show`."""
+    and whether before or after a session, was left to `show`; and a decision replaced
+    before a resume read as made, beside the one carried out."""
     store = alarmed_run.store
     held = "oven alarm E1"
     decided = {"run_id": "R1", "wafer_id": "W1", "by": "eve", "held_reason": held}
@@ -493,6 +494,10 @@ def test_the_dispositions_table_says_when_each_was_decided(alarmed_run):
     for wall, decision in ((1_700_000_000.0, "rework"), (1_700_000_600.0, "scrap")):
         row = f"<td>W1</td><td>{html.escape(wall_time(wall))}</td><td>{held}</td><td>{decision}"
         assert row in listed
+    # the rework, which the scrap replaced before any resume, says so
+    assert "<th>reason</th><th>replaced by</th>" in listed
+    assert "<td>bake again</td><td>scrap by eve: arcing marks</td></tr>" in listed
+    assert "<td>arcing marks</td><td></td></tr>" in listed
 
 
 def test_a_command_an_event_advises_names_the_reports_database(alarmed_run):

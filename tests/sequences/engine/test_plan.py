@@ -38,6 +38,7 @@ async def test_a_rework_a_later_decision_replaced_is_not_said_carried_out(store)
     released, and a rework carried out reads with the session that did it."""
     from packline.sequences.engine import Decision, open_resume, record_disposition
     from packline.sequences.engine.plan import releases_carried_out, reworks_carried_out
+    from packline.sequences.engine.report import run_report
 
     from ..test_dispositions import held_lot
 
@@ -54,3 +55,9 @@ async def test_a_rework_a_later_decision_replaced_is_not_said_carried_out(store)
         ("ben", "residue left", 3)
     ]
     assert list(releases_carried_out(store, run_id)) == ["W01"]
+    # the report and show --json say which decision replaced which
+    decided = {(d["wafer_id"], d["decision"]): d for d in run_report(store, run_id)["dispositions"]}
+    assert decided["W01", "rework"]["replaced_by"] == decided["W01", "release"]["id"]
+    assert decided["W02", "release"]["replaced_by"] == decided["W02", "rework"]["id"]
+    assert decided["W01", "release"]["replaced_by"] is None
+    assert decided["W02", "rework"]["replaced_by"] is None

@@ -211,3 +211,37 @@ def test_a_run_cut_off_ran_by_its_clock_to_the_time_its_cut_off_reads(db, store)
     cut = record_cut_off_session(store, store.run(run_id), {})
     assert report["duration_s"] == cut["t"]
     assert clocks_text(report).startswith(f"simulated time {clock_text(cut['t'])} when cut off")
+
+
+def test_a_decision_replaced_before_a_resume_reads_replaced_in_the_timeline():
+    """A trial released W01, then reworked it before the resume: its timeline read both
+    decisions as `decided`. The release reads `replaced`; a decision of a later hold, after
+    a session began, replaces none (W02's release stands, and its rework after the resume
+    is one of its own)."""
+    from packline.sequences.engine.report import holds_and_decisions
+
+    events = [
+        _event(1, 1, "held", 10.0, wafer_id="W01", message="clean cut off"),
+        _event(2, 1, "held", 10.0, wafer_id="W02", message="clean cut off"),
+        _event(3, 1, "disposition", 20.0, wafer_id="W01", message="release by ana: ok"),
+        _event(4, 1, "disposition", 21.0, wafer_id="W02", message="release by ana: ok"),
+        _event(5, 1, "disposition", 22.0, wafer_id="W01", message="rework by ben: no"),
+        _event(6, 2, "run-started", 30.0, message="session 2"),
+        _event(7, 2, "held", 40.0, wafer_id="W02", message="held again"),
+        _event(8, 2, "disposition", 50.0, wafer_id="W02", message="rework by ana: again"),
+    ]
+    rows = holds_and_decisions(events)
+    statuses = {w: [(r["detail"], r["status"]) for r in rows[w]] for w in rows}
+    assert statuses == {
+        "W01": [
+            ("clean cut off", "held"),
+            ("release by ana: ok", "replaced"),
+            ("rework by ben: no", "decided"),
+        ],
+        "W02": [
+            ("clean cut off", "held"),
+            ("release by ana: ok", "decided"),
+            ("held again", "held"),
+            ("rework by ana: again", "decided"),
+        ],
+    }
