@@ -457,7 +457,7 @@ def print_wafer(
             + (f"beside wafer {beside}, " if beside else "")
             + entry["status"]
             + decisions_note(entry["released"], entry["reworked"])
-            + (f" ({entry['reason']})" if entry["reason"] else "")
+            + (f" ({for_database(entry['reason'], db_option)})" if entry["reason"] else "")
             + (
                 f"; its steps are {beside}'s at the tools that changed it; its twin is "
                 f"recorded: packline report {entry['run_id']} --wafer {wafer_id}{db_option} "

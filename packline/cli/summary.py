@@ -25,7 +25,7 @@ from packline.sequences.engine.plan import (
     reworked_text,
     reworks_carried_out,
 )
-from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.progress import clock_text, for_database
 from packline.sequences.engine.recorded_station import process_time
 from packline.sequences.engine.records import RunStore, db_option
 from packline.sequences.engine.report import (
@@ -110,7 +110,7 @@ def print_summary(
             wafer["status"],
             clock_text(process_time(wafer["cycle_time_s"], scale)),
             *cells,
-            outcome_note(wafer),
+            for_database(outcome_note(wafer), db_option(store.path)),
         )
     console.print(table)
     if run["error"]:

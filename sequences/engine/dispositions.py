@@ -28,7 +28,7 @@ unfinished wafers are held becomes resumable again once one of them is released 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from itertools import pairwise
 from typing import Any
@@ -276,10 +276,8 @@ def after_a_decision(store: RunStore, run_id: str, decision: Decision) -> str:
         )
     parts = []
     if undecided := undecided_wafers(store, run_id):
-        wafer = undecided[0] if len(undecided) == 1 else "WAFER"
         parts.append(
-            f"{', '.join(undecided)} still held: decide {'each' if undecided[1:] else 'it'} with "
-            f"{disposition_command(run_id, wafer=wafer, db_option=db)}"
+            f"{', '.join(undecided)} still held: {decide_text(run_id, undecided, db_option=db)}"
         )
     if tools := out_of_service_text(store, run_id):
         parts.append(tools)
@@ -288,6 +286,15 @@ def after_a_decision(store: RunStore, run_id: str, decision: Decision) -> str:
     else:
         last = f"then carried out by {resume}" if parts else f"carried out by {resume}"
     return "; ".join([*parts, last])
+
+
+def decide_text(run_id: str, wafers: Sequence[str], why: str = "", *, db_option: str = "") -> str:
+    """What an operator is told to do of held `wafers` of run `run_id`: decide each, or it
+    (one wafer: the command names it), with the `disposition_command`; `why` (where to read
+    why they are held) between. `db_option` ends the command."""
+    wafer = wafers[0] if len(wafers) == 1 else "WAFER"
+    command = disposition_command(run_id, wafer=wafer, db_option=db_option)
+    return f"decide {'it' if len(wafers) == 1 else 'each'}{why} with {command}"
 
 
 def replaced_decisions(

@@ -45,6 +45,7 @@ from .clearances import (
     refuse_uncleared_dry_resume,
 )
 from .dispositions import (
+    decide_text,
     disposition_command,
     latest_holds,
     resume_command,
@@ -405,10 +406,8 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
     decide = [w for w in held if w not in unserved]
     parts = []
     if decide:
-        parts.append(
-            f"{', '.join(decide)} held: decide each (why it is held: `packline show {run_id}"
-            f"{db}`) with {disposition_command(run_id, db_option=db)}"
-        )
+        why = f" (why it is held: `packline show {run_id}{db}`)"
+        parts.append(f"{', '.join(decide)} held: {decide_text(run_id, decide, why, db_option=db)}")
     if unserved:
         parts.append(
             f"{', '.join(unserved)} held only for want of a tool, no decision needed: it runs "

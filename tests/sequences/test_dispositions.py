@@ -610,7 +610,8 @@ async def test_an_oven_whose_recovery_failed_is_named_with_what_brings_it_back(s
         store, "sprout-bump-csp", "reflow balls", "oven", "zone_sensor_break"
     )
     advice = what_held_wafers_need(store, run_id)
-    assert "W01 held: decide each" in advice
+    assert "W01 held: decide it (why it is held" in advice
+    assert f"`packline disposition {run_id} W01 release|rework|scrap" in advice
     assert "; oven is out of service: its recovery failed (oven: oven at " in advice
     assert "it takes no clear: fix its cause, and a resume's recovery tries it again" in advice
     assert advice.endswith(f"; then `packline resume {run_id}`")

@@ -170,3 +170,26 @@ def test_a_claim_check_passed_on_some_wafers_says_it_was_on_those_only():
     out = io.StringIO()
     print_claim_check(Console(file=out, width=160), {**check, "unchecked_wafers": []})
     assert out.getvalue().splitlines()[-1] == "claim check passed"
+
+
+def test_a_wafers_reason_advises_its_commands_for_the_database_read(tmp_path, capsys, monkeypatch):
+    """A trial's run into its own database printed W02's reason, held for want of the saw
+    its blade broke, as `clear it with `packline clear-tool R dicing_saw --by NAME``, without
+    the `--db` the footer gave every command: pasted, it cleared the saw of no run. The
+    summary and `wafer` give a reason's commands for the database read, as `show`'s events."""
+    from packline.cli import main
+
+    monkeypatch.setenv("COLUMNS", "400")  # a table's cell on one line
+    db = tmp_path / "own.db"
+    fault = "dicing_saw:blade_crack@dice"
+    run = ["run", "bump-seal-clean", "--sim", "--lot", "2", "--fault", fault, "--db", str(db)]
+    assert main([*run, "--quiet"]) == 1
+    clear = re.compile(r"`packline clear-tool \S+ dicing_saw --by NAME( --db \S+)?`")
+    (summary,) = [line for line in capsys.readouterr().out.splitlines() if "│ W02" in line]
+    told = clear.search(summary)
+    assert told is not None
+    assert told[1] == f" --db {db}"
+    assert main(["wafer", "W02", "--db", str(db)]) == 0
+    told = clear.search(capsys.readouterr().out)
+    assert told is not None
+    assert told[1] == f" --db {db}"
