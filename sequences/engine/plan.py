@@ -492,7 +492,8 @@ def releases_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[st
     a skip recorded after a failure or a cut-off of the step): the step by its label
     (`step_labels`), how it had ended (`failed`, `interrupted` or `running`: cut off), and who
     released it and why (`by`, `reason`: the wafer's latest release recorded before the
-    resume recorded the step skipped; None for records that keep no such decision). A wafer
+    resume recorded the step skipped; None for records that keep no such decision), and the
+    session that accepted it (`session`, as a rework's, `reworks_carried_out`). A wafer
     released past a failed step completes the method, and its record says `completed`; what
     the step was to make may not be there (a dicing a broken blade cut short leaves the dies
     joined), so `show` says it beside that outcome (`released_text`) and the claim check
@@ -514,6 +515,7 @@ def releases_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[st
                 "ended": held["status"],
                 "by": decided[-1]["by"] if decided else None,
                 "reason": decided[-1]["reason"] if decided else None,
+                "session": skipped["session"],
             }
         )
     return by_wafer

@@ -358,7 +358,13 @@ def test_a_wafer_released_past_a_dicing_its_blade_cut_short_reads_so_and_fails_i
     (wafer,) = report["wafers"]
     assert wafer["status"] == "completed"
     assert wafer["released"] == [
-        {"step": "dice", "ended": "failed", "by": "ana", "reason": "kerfs look through"}
+        {
+            "step": "dice",
+            "ended": "failed",
+            "by": "ana",
+            "reason": "kerfs look through",
+            "session": 2,
+        }
     ]
     assert report["claim_check"]["status"] == "failed"
     (dicing,) = [c for c in report["claim_check"]["conditions"] if c["claim"] == "003:23"]
