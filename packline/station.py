@@ -34,10 +34,9 @@ an example: docs/station-file.md, rendered from the declarations below (`station
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from functools import partial
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import (
@@ -80,6 +79,16 @@ MAX_ZONE_TRACE_INTERVAL_S = 3600
 
 class StationError(PacklineError):
     """A station file or station description is wrong; nothing was contacted."""
+
+
+class EntryProblem(NamedTuple):
+    """What a tool's driver refuses of its station entry (`ToolEntry.problems`): where below
+    the tool (`.options.timeout_s`, "" for the tool's own), why, and the key path below the
+    tool the file gives it at, which says the line (`address`; `limits`, `rf_power_w`)."""
+
+    place: str
+    why: str
+    key: tuple[str, ...]
 
 
 class ToolEntry(BaseModel):
@@ -224,15 +233,13 @@ class ToolEntry(BaseModel):
             **zones,
         )
 
-    def problems(
-        self, name: str, given_at: Callable[[Sequence[str]], str]
-    ) -> list[tuple[str, str]]:
+    def problems(self, name: str) -> list[EntryProblem]:
         """What the driver of this tool (named `name`) refuses of its address, options or
         limits, contacting nothing: each problem as its place below the tool's
-        (`.options.timeout_s`, or "" for the tool's own) and why, ending with where the file
-        gives it (`given_at` of its key path below the tool: `address`; `limits`,
-        `rf_power_w`). Every one at once: each option and each limit is checked alone, so a
-        second is not found only once the first is fixed."""
+        (`.options.timeout_s`, or "" for the tool's own), why, and the key path below the tool
+        that the file gives it at (`address`; `limits`, `rf_power_w`), which says where.
+        Every one at once: each option and each limit is checked alone, so a second is not
+        found only once the first is fixed."""
         try:
             self.open(name)
         except (TypeError, ValueError) as refused:
@@ -243,25 +250,23 @@ class ToolEntry(BaseModel):
         try:  # the address (its form, a link the driver speaks, each device's)
             self.model_copy(update=bare).open(name)
         except (TypeError, ValueError) as refused:
-            address = ("", _why(refused) + given_at(["address"]))
-            return [address, *self.at_a_stand_in_address()._limit_problems(name, given_at)]
+            address = EntryProblem("", _why(refused), ("address",))
+            return [address, *self.at_a_stand_in_address()._limit_problems(name)]
         devices = self._driver().devices
         options = {None: self.options} if not devices else self.options
         if devices and not (
             set(options) <= set(devices) and all(isinstance(o, Mapping) for o in options.values())
         ):
-            return [("", whole + given_at(["options"]))]  # not per device: none can be checked
+            return [EntryProblem("", whole, ("options",))]  # not per device: none can be checked
         problems = [
-            (place, why + given_at(place.split(".")[1:]))
+            EntryProblem(place, why, tuple(place.split(".")[1:]))
             for device, given in options.items()
             for place, why in self._option_problems(name, device, given)
         ]
-        problems += self._limit_problems(name, given_at)
-        return problems or [("", whole + given_at([]))]  # else options fine alone, not together
+        problems += self._limit_problems(name)
+        return problems or [EntryProblem("", whole, ())]  # options fine alone, not together
 
-    def _limit_problems(
-        self, name: str, given_at: Callable[[Sequence[str]], str]
-    ) -> list[tuple[str, str]]:
+    def _limit_problems(self, name: str) -> list[EntryProblem]:
         """What the driver of this tool refuses of each of its limits alone, without its link
         options, as `problems` tells them."""
         problems = []
@@ -275,7 +280,7 @@ class ToolEntry(BaseModel):
                 try:
                     self.model_copy(update={"options": {}, "limits": limits}).open(name)
                 except (TypeError, ValueError) as refused:
-                    problems.append(("", _why(refused) + given_at(["limits", *key])))
+                    problems.append(EntryProblem("", _why(refused), ("limits", *key)))
         return problems
 
     def at_a_stand_in_address(self) -> ToolEntry:
@@ -533,20 +538,30 @@ def _line_of(
     return None if line is None else f"line {line} of {source}"
 
 
+def _deepest_given(
+    lines: Mapping[tuple[str | int, ...], int], path: Sequence[str]
+) -> tuple[int, Sequence[str]] | None:
+    """The line of the deepest key of `path` a file whose keys are on `lines` (`yaml_lines`)
+    gives, and that key; None where it gives none of them."""
+    for end in range(len(path), 0, -1):
+        line = lines.get(tuple(path[:end]))
+        if line is not None:
+            return line, path[:end]
+    return None
+
+
 def _given_at(lines: Mapping[tuple[str | int, ...], int], source: str, path: Sequence[str]) -> str:
     """What a refusal of the key at `path` of a station file (read from `source`, its keys on
     `lines`) adds to say where the file gives it, by the line of its deepest key the file
-    gives (`_line_of`): '; the limit is on line 6 of station file line.yaml' for a tool's
-    limit (`tools`, `oven`, `limits`, `rf_power_w`), '; `capacity` is on line 9 of ...' for
-    another key, '; tool grinder is on line 4 of ...' for a key its tool leaves out (a
-    missing `address`); '' for data read from no file, or a key of no line."""
-    for end in range(len(path), 0, -1):
-        where = _line_of(lines, source, path[:end])
-        if where is not None:
-            break
-    else:
+    gives (`_deepest_given`): '; the limit is on line 6 of station file line.yaml' for a
+    tool's limit (`tools`, `oven`, `limits`, `rf_power_w`), '; `capacity` is on line 9 of
+    ...' for another key, '; tool grinder is on line 4 of ...' for a key its tool leaves out
+    (a missing `address`); '' for data read from no file, or a key of no line."""
+    found = _deepest_given(lines, path)
+    if found is None:
         return ""
-    given = path[:end]
+    line, given = found
+    where = f"line {line} of {source}"
     if len(path) > 3 and list(path[:3:2]) == ["tools", "limits"]:
         what = "the limit"
     elif len(given) == 2 and given[0] == "tools":
@@ -556,17 +571,12 @@ def _given_at(lines: Mapping[tuple[str | int, ...], int], source: str, path: Seq
     return f"; {what} is on {where}"
 
 
-def _validation_problems(
-    data: dict[str, Any],
-    error: ValidationError,
-    lines: Mapping[tuple[str | int, ...], int],
-    source: str,
-) -> list[str]:
-    """Each problem pydantic found in station `data` (its keys on `lines` of `source`), as
-    `PATH: why` ending with its line (`_given_at`): any in the file's words (`refusal`: a key
-    no station or tool has with the fields it may mean, a field left out with an example, a
-    value in `plain_words`), naming the value given; then each tool's limit that is no
-    [minimum, maximum], once however many of its items are wrong."""
+def _validation_problems(data: dict[str, Any], error: ValidationError) -> list[_Told]:
+    """Each problem pydantic found in station `data`, as its key path and `PATH: why`: any in
+    the file's words (`refusal`: a key no station or tool has with the fields it may mean, a
+    field left out with an example, a value in `plain_words`), naming the value given; then
+    each tool's limit that is no [minimum, maximum], once however many of its items are
+    wrong."""
     #: the refusals by their key path, each path's told together (`refusal_lines` merges them)
     refusals: dict[str, list[Refusal]] = {}
     #: each limit refused once, by its key path
@@ -582,12 +592,13 @@ def _validation_problems(
             found_refusal = refusal(problem, Station, _WHOSE)
             refusals.setdefault(found_refusal.path, []).append(found_refusal)
     told = [
-        (path.split("."), line) for path, each in refusals.items() for line in refusal_lines(each)
+        (tuple(path.split(".")), line)
+        for path, each in refusals.items()
+        for line in refusal_lines(each)
     ]
-    told += [
-        (list(path), line) for path, limit in limits.items() for line in refusal_lines([limit])
+    return told + [
+        (path, line) for path, limit in limits.items() for line in refusal_lines([limit])
     ]
-    return [line + _given_at(lines, source, path) for path, line in told]
 
 
 def _limit_refusal(data: dict[str, Any], loc: list[str]) -> tuple[tuple[str, ...], Refusal] | None:
@@ -618,8 +629,9 @@ def parse_station(
     """Validate station data already read from YAML; `StationError` naming `source` and every
     problem of it at once, a line each with its key path: pydantic's of its fields, and what
     the driver of each tool whose entry is right refuses of its address, options or limits,
-    a limit's with the line of the file it is on, where `lines` (`yaml_lines` of the file)
-    say it."""
+    each with the line of the file it is on, where `lines` (`yaml_lines` of the file) say it,
+    in the order of the file's lines (a trial's had read in the order the checks ran: lines
+    14, 26, 8, 20, 38), those of no line after them as they came."""
     if not isinstance(data, dict):
         raise StationError(f"{source}: a station is a mapping with 'name' and 'tools'")
     lines = lines or {}
@@ -627,24 +639,33 @@ def parse_station(
     try:
         station = Station.model_validate(data)
     except ValidationError as error:
-        problems = _validation_problems(data, error, lines, source)
+        told = _validation_problems(data, error)
         entries = _sound_entries(data, error)
     else:
-        problems, entries = [], station.tools
+        told, entries = [], station.tools
     for name, entry in entries.items():
-        given_at = partial(_tool_key_given_at, lines, source, name)
-        problems += [f"tools.{name}{place}: {why}" for place, why in entry.problems(name, given_at)]
-    if problems or station is None:
-        raise StationError("\n".join(f"{source}: {problem}" for problem in problems))
+        told += [
+            (("tools", name, *problem.key), f"tools.{name}{problem.place}: {problem.why}")
+            for problem in entry.problems(name)
+        ]
+    if told or station is None:
+
+        def file_order(problem: _Told) -> tuple[bool, int]:
+            given = _deepest_given(lines, problem[0])
+            return (True, 0) if given is None else (False, given[0])
+
+        raise StationError(
+            "\n".join(
+                f"{source}: {text}{_given_at(lines, source, path)}"
+                for path, text in sorted(told, key=file_order)
+            )
+        )
     station._source, station._lines = source, dict(lines)
     return station
 
 
-def _tool_key_given_at(
-    lines: Mapping[tuple[str | int, ...], int], source: str, tool: str, key: Sequence[str]
-) -> str:
-    """Where the file gives `key`, a key path below station tool `tool` (`_given_at`)."""
-    return _given_at(lines, source, ["tools", tool, *key])
+#: A problem of a station file: the key path it is about, and `PATH: why`.
+_Told = tuple[tuple[str, ...], str]
 
 
 def _sound_entries(data: dict[str, Any], error: ValidationError) -> dict[str, ToolEntry]:

@@ -276,11 +276,11 @@ def test_a_required_field_left_out_is_named_with_an_example_not_in_pydantics_wor
     path = write(tmp_path, "tools:\n  plasma_cleaner:\n    driver: plasma_cleaner\n")
     with pytest.raises(StationError) as error:
         load_station(path)
-    assert str(error.value).splitlines() == [
-        f"station file {path}: name: missing (required; e.g. `name: line-3`)",
+    assert str(error.value).splitlines() == [  # by the file's lines, one of none last
         f"station file {path}: tools.plasma_cleaner.address: missing (required; e.g. "
         f"`address: modbus+tcp://10.0.3.17:502`); tool plasma_cleaner is on line 2 of station "
         f"file {path}",
+        f"station file {path}: name: missing (required; e.g. `name: line-3`)",
     ]
 
 
@@ -742,7 +742,7 @@ def test_every_problem_of_a_station_file_is_told_at_once_each_at_its_place(tmp_p
     """A new user's file told one problem per attempt (the option `device_idd` first, its
     `timeout_s: -2` only once that was fixed), in pydantic's words or a link's class name;
     as a recipe's, every problem is a line of its own, at its tool and key, with what a
-    misspelt name may mean."""
+    misspelt name may mean; in the order of the file's lines, as a recipe's."""
     text = (
         GOOD.replace("driver: plasma_cleaner", "driver: plasma_claener")
         .replace("capacity: 4", "capacty: 4")
@@ -782,11 +782,6 @@ def test_every_problem_of_a_station_file_is_told_at_once_each_at_its_place(tmp_p
                 12,
             ),
             (
-                "tools.oven.limits.zone_1_c: must be [minimum, maximum] in the setpoint's unit, "
-                "got []; the limit",
-                17,
-            ),
-            (
                 "tools.oven.options.device_idd: not an option of oven's modbus link (did you mean "
                 f"'device_id'?); it takes {modbus}stopbits, timeout_s; `device_idd`",
                 16,
@@ -796,13 +791,18 @@ def test_every_problem_of_a_station_file_is_told_at_once_each_at_its_place(tmp_p
                 "got -2 (at most 600 s); `timeout_s`",
                 16,
             ),
+            (
+                "tools.oven.limits.zone_1_c: must be [minimum, maximum] in the setpoint's unit, "
+                "got []; the limit",
+                17,
+            ),
         )
     ]
     fixed = text.replace("plasma_claener", "plasma_cleaner").replace("capacty", "capacity")
     with pytest.raises(StationError) as error:  # its driver right: its own problems, each
         load_station(write(tmp_path, fixed))
     told = [line.removeprefix(f"station file {path}: ") for line in str(error.value).splitlines()]
-    assert told[2:6] == [
+    assert told[:4] == [  # lines 6 and 7, before the laser's and the oven's
         "tools.plasma_cleaner.options.device_idd: not an option of plasma_cleaner's modbus link "
         f"(did you mean 'device_id'?); it takes {modbus}stopbits, timeout_s; `device_idd` is on "
         f"line 6 of station file {path}",
@@ -900,12 +900,12 @@ tools:
 
 def test_a_misspelt_dictionary_is_told_with_the_one_it_may_mean(tmp_path: Path):
     path = write(tmp_path, GEM_SAW.replace("dictionary: dicing_saw", "dictionary: dicing_sew"))
-    told = refusals_of(path)
-    assert told[1].startswith(
+    told = refusals_of(path)  # the first: the file gives it first
+    assert told[0].startswith(
         "tools.dicing_saw.dictionary: unknown GEM dictionary 'dicing_sew' (did you mean "
         "'dicing_saw'?); known dictionaries: "
     )
-    assert told[1].endswith(f"; `dictionary` is on line 5 of station file {path}")
+    assert told[0].endswith(f"; `dictionary` is on line 5 of station file {path}")
 
 
 def test_the_limits_of_a_tool_are_told_with_an_address_of_a_link_its_driver_does_not_speak(
