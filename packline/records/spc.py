@@ -66,7 +66,8 @@ D2_D3: dict[int, tuple[float, float]] = {
 }  # fmt: skip
 #: What an X-bar/R chart says when no subgroup has any spread (identical dry runs: the
 #: simulated tools repeat a recipe exactly, wafer after wafer), instead of flagging every
-#: subgroup off the centre line.
+#: subgroup off the centre line; then `CHART_EACH_VALUE` or `NONE_BETWEEN`, which it ends
+#: before.
 NO_SPREAD_WITHIN = (
     "no spread within any {subgroup}: its values are all equal (dry runs of a recipe repeat "
     "it exactly), so sigma within is 0 and the X-bar limits collapse onto the centre line, "
