@@ -220,17 +220,26 @@ def check_wafer_ids(wafer_ids: Sequence[str]) -> None:
 
 def check_station(method: Method, recipe: Recipe, station: Station) -> None:
     """Refuse a station without a tool of every role `recipe` drives (only those: a plasma
-    clean needs no laser, decision 0093)."""
+    clean needs no laser, decision 0093), naming each tool's driver and role and where the
+    file gives it: a trial's tool named `plasma_cleaner` with an oven's driver had read as a
+    station that has the plasma cleaner it was told to add."""
     missing = [role for role in method.tools_for(recipe) if not station.tools_for_role(role)]
     if missing:
         drivers = "; ".join(
             f"{role}: driver {' or '.join(kind.name for kind in kinds_of((role,)))}"
             for role in missing
         )
+        has = [
+            f"{name} (driver {entry.driver}, role {entry.role}"
+            + ("" if (where := station.where("tools", name)) is None else f", on {where}")
+            + ")"
+            for name, entry in station.tools.items()
+        ]
         raise BadInput(
             f"station {station.name}: method {method.name} needs a tool for role(s) "
-            f"{', '.join(missing)} for this recipe; the station has "
-            f"{', '.join(station.tools) or 'no tools'} (add a tool entry of each, "
+            f"{', '.join(missing)} for this recipe; the station's tools: "
+            f"{', '.join(has) or 'none'}; a tool plays the role of its driver, whatever its "
+            f"name (add a tool entry of each role, or give one its driver, "
             f"docs/station-file.md: {drivers})"
         )
 

@@ -90,11 +90,34 @@ def test_a_station_without_a_tool_the_recipe_drives_is_refused_naming_its_role(t
     station = _station(tmp_path, tools, ("wire_bonder", "laminator", "plasma_cleaner", "laser"))
     with pytest.raises(BadInput) as refused:
         prepare(station_lot(station, 1, "bump-seal-clean"))
+    lines = station.read_text().splitlines()
+    listed = ", ".join(
+        f"{name} (driver {name}, role {name}, on line {lines.index(f'  {name}:') + 1} of station "
+        f"file {station})"
+        for name in ("laminator", "laser", "plasma_cleaner", "wire_bonder")  # as the file has them
+    )
     assert str(refused.value) == (
         "station line-7: method bump-seal-clean needs a tool for role(s) dicing_saw for this "
-        "recipe; the station has laminator, laser, plasma_cleaner, wire_bonder (add a tool "
-        "entry of each, docs/station-file.md: dicing_saw: driver dicing_saw)"
+        f"recipe; the station's tools: {listed}; a tool plays the role of its driver, whatever "
+        "its name (add a tool entry of each role, or give one its driver, docs/station-file.md: "
+        "dicing_saw: driver dicing_saw)"
     )
+
+
+def test_a_tool_named_for_a_role_its_driver_does_not_play_is_told_by_its_driver(tmp_path, tools):
+    """A trial named an oven's entry `plasma_cleaner`: the refusal read `needs a tool for
+    role(s) plasma_cleaner ...; the station has plasma_cleaner`, and told it to add the entry
+    it had. It names each tool's driver and role, and that the driver gives the role."""
+    path = tmp_path / "line.yaml"
+    path.write_text(yaml.safe_dump({"name": "line-7", "tools": {"plasma_cleaner": tools["oven"]}}))
+    with pytest.raises(BadInput) as refused:
+        prepare(station_lot(path, 1, "plasma-clean"))
+    told = str(refused.value)
+    assert "needs a tool for role(s) plasma_cleaner for this recipe" in told
+    assert (
+        f"the station's tools: plasma_cleaner (driver oven, role oven, on line 3 of station "
+        f"file {path}); a tool plays the role of its driver, whatever its name"
+    ) in told
 
 
 def test_a_station_short_of_a_role_and_too_tight_a_limit_is_refused_for_both_at_once(
