@@ -560,8 +560,8 @@ def _given_at(lines: Mapping[tuple[str | int, ...], int], source: str, path: Seq
     found = _deepest_given(lines, path)
     if found is None:
         return ""
-    line, given = found
-    where = f"line {line} of {source}"
+    given = found[1]
+    where = _line_of(lines, source, given)
     if len(path) > 3 and list(path[:3:2]) == ["tools", "limits"]:
         what = "the limit"
     elif len(given) == 2 and given[0] == "tools":

@@ -170,7 +170,9 @@ def cmd_disposition(args: argparse.Namespace) -> int:
             if row["decision"] == Decision.SCRAP
             else None
         )
-        after = after_a_decision(store, row["run_id"], Decision(row["decision"]))
+        after = after_a_decision(
+            store, row["run_id"], Decision(row["decision"]), resume_named=on_tool is not None
+        )
     finally:
         store.close()
     if warning is not None:
@@ -186,7 +188,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         still = f"; {on_tool['text']}" if on_tool is not None else ""
         print(
             f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}{replaces}"
-            f"{still}; {after}"
+            f"{still}" + (f"; {after}" if after else "")
         )
     else:
         print(

@@ -254,7 +254,9 @@ def _answered_in_advance(store: RunStore, run_id: str) -> str | None:
     return None
 
 
-def after_a_decision(store: RunStore, run_id: str, decision: Decision) -> str:
+def after_a_decision(
+    store: RunStore, run_id: str, decision: Decision, *, resume_named: bool = False
+) -> str:
     """What comes next for run `run_id` once an operator recorded `decision` for a held wafer
     of it, for that operator: that the run is completed where nothing of it is left to run,
     or that its resume completes it once it recovers the tools that wait for it
@@ -263,16 +265,20 @@ def after_a_decision(store: RunStore, run_id: str, decision: Decision) -> str:
     rest (`resume_command`). A scrap had said itself alone, though it may have been the last
     decision the run waited for, or completed it; a release or rework had named the resume
     alone, which a trial ran before deciding the lot's other held wafer: it ran the one
-    decided, and the other needed a chamber cycle of its own."""
+    decided, and the other needed a chamber cycle of its own. `resume_named`: the caller
+    names the resume already (a scrapped wafer's tool, which the resume's recovery empties),
+    so only what comes before it is said ('' where nothing does)."""
     if store.run(run_id)["status"] == "completed":
         return f"run {run_id} is completed: no wafer of it is left to run"
     db = db_option(store.path)
     resume = resume_command(store, run_id, db_option=db)
     if {wafer["status"] for wafer in store.wafers(run_id)} <= DONE:  # `completes_the_run`
-        tools = ", ".join(awaiting_recovery(store, run_id))
+        recovering = ", ".join(awaiting_recovery(store, run_id))
+        if not recovering:  # an aborted or terminated run: its status stays
+            return f"no wafer of run {run_id} is left to run"
         return (
             f"no wafer of run {run_id} is left to run; it is completed by {resume} once its "
-            f"recovery of {tools} succeeds"
+            f"recovery of {recovering} succeeds"
         )
     parts = []
     if undecided := undecided_wafers(store, run_id):
@@ -281,6 +287,8 @@ def after_a_decision(store: RunStore, run_id: str, decision: Decision) -> str:
         )
     if tools := out_of_service_text(store, run_id):
         parts.append(tools)
+    if resume_named:
+        return "; ".join(parts)
     if decision is Decision.SCRAP:  # nothing of the wafer is left to carry out
         last = f"then {resume}" if parts else f"the rest is run by {resume}"
     else:
@@ -297,16 +305,15 @@ def decide_text(run_id: str, wafers: Sequence[str], why: str = "", *, db_option:
     return f"decide {'it' if len(wafers) == 1 else 'each'}{why} with {command}"
 
 
-def replaced_decisions(
-    decisions: Iterable[Mapping[str, Any]], sessions_started: Iterable[float]
-) -> dict[int, Mapping[str, Any]]:
-    """Decision id -> the decision that replaced it: the same wafer's next one, made before
-    any session began after it (a resume carries out the decision that stands as it starts,
-    `pending_decisions`). `decisions` are `dispositions` rows, or a run's `disposition`
-    events of decisions made (each with its `id`, `wafer_id` and `wall`); `sessions_started`
-    the walls of its `run-started` events. A replaced decision had read as made, beside the
-    one carried out: a wafer released, then reworked, read as both."""
-    starts = sorted(sessions_started)
+def replaced_decisions(decisions: Iterable[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
+    """Decision id -> the decision that replaced it: the same wafer's next one, made while
+    the run stood stopped after the same session (a resume carries out the decision that
+    stands as it starts, `pending_decisions`). `decisions` are a run's `disposition` events
+    of decisions made, or its `dispositions` rows with their events' sessions
+    (`replaced_in_run`), each with its `id`, `wafer_id` and `session` (None: not known, and
+    replacing nothing). Told by session, not by time: a decision's time is never before the
+    run's last record, a resume's start is the clock's. A replaced decision had read as
+    made, beside the one carried out: a wafer released, then reworked, read as both."""
     by_wafer: dict[str, list[Mapping[str, Any]]] = {}
     for decision in sorted(decisions, key=lambda decision: int(decision["id"])):
         by_wafer.setdefault(decision["wafer_id"], []).append(decision)
@@ -314,14 +321,26 @@ def replaced_decisions(
         int(earlier["id"]): later
         for made in by_wafer.values()
         for earlier, later in pairwise(made)
-        if not any(earlier["wall"] < start < later["wall"] for start in starts)
+        if earlier["session"] is not None and earlier["session"] == later["session"]
     }
 
 
+def decisions_made(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """A run's `disposition` events of decisions made (not a resume's carrying one out)."""
+    return [e for e in events if e["kind"] == "disposition" and "carried_out" not in e["data"]]
+
+
 def replaced_in_run(store: RunStore, run_id: str) -> dict[int, Mapping[str, Any]]:
-    """`replaced_decisions` of run `run_id`'s `dispositions` rows."""
-    started = [e["wall"] for e in store.events(run_id) if e["kind"] == "run-started"]
-    return replaced_decisions(store.table("dispositions", run_id), started)
+    """`replaced_decisions` of run `run_id`'s `dispositions` rows, each in the session of its
+    event (recorded with it, at its time)."""
+    session_of = {
+        (event["wafer_id"], event["wall"]): event["session"]
+        for event in decisions_made(store.events(run_id))
+    }
+    return replaced_decisions(
+        {**row, "session": session_of.get((row["wafer_id"], row["wall"]))}
+        for row in store.table("dispositions", run_id)
+    )
 
 
 def undecided_wafers(store: RunStore, run_id: str) -> list[str]:

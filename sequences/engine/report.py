@@ -15,7 +15,7 @@ from .claim_check import margin_columns, overall, unchecked_wafers, what_did_not
 from .clearances import clear_wait, service_event
 from .confirmations import CONFIRMATION_ASKED, answers_to_asks, confirmations_asked
 from .control import terminating_json
-from .dispositions import replaced_decisions, replaced_in_run
+from .dispositions import decisions_made, replaced_decisions, replaced_in_run
 from .events import of_the_stopped_run
 from .injected_faults import faults_injected
 from .liveness import (
@@ -291,9 +291,8 @@ def holds_and_decisions(events: Sequence[dict[str, Any]]) -> dict[str, list[dict
     rows as `tool_waits`'s: a trial's scrapped wafer's timeline had ended at its last step,
     with no hold and no scrap in it. Read from a run's events (`RunStore.events`); wafer id ->
     its rows."""
-    decided = [e for e in events if e["kind"] == "disposition" and "carried_out" not in e["data"]]
-    started = [e["wall"] for e in events if e["kind"] == "run-started"]
-    replaced = replaced_decisions(decided, started)
+    decided = decisions_made(events)
+    replaced = replaced_decisions(decided)
     made = {int(event["id"]) for event in decided}
     rows: dict[str, list[dict[str, Any]]] = {}
     for event in events:

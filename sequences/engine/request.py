@@ -238,9 +238,9 @@ def check_station(method: Method, recipe: Recipe, station: Station) -> None:
         raise BadInput(
             f"station {station.name}: method {method.name} needs a tool for role(s) "
             f"{', '.join(missing)} for this recipe; the station's tools: "
-            f"{', '.join(has) or 'none'}; a tool plays the role of its driver, whatever its "
-            f"name (add a tool entry of each role, or give one its driver, "
-            f"docs/station-file.md: {drivers})"
+            f"{', '.join(has) or 'none'}; a tool plays the role of its driver (a GEM tool's: "
+            "its dictionary's), whatever its name (add a tool entry of each role, or give one "
+            f"its driver, docs/station-file.md: {drivers})"
         )
 
 

@@ -478,22 +478,17 @@ def test_the_dispositions_table_says_when_each_was_decided(alarmed_run):
     """A trial's report listed the operators' dispositions with no time: which came first,
     and whether before or after a session, was left to `show`; and a decision replaced
     before a resume read as made, beside the one carried out."""
+    from packline.sequences.engine import Decision, record_disposition
+
     store = alarmed_run.store
-    held = "oven alarm E1"
-    decided = {"run_id": "R1", "wafer_id": "W1", "by": "eve", "held_reason": held}
-    store.add_rows(
-        "dispositions",
-        [
-            {**decided, "decision": "rework", "reason": "bake again", "wall": 1_700_000_000.0},
-            {**decided, "decision": "scrap", "reason": "arcing marks", "wall": 1_700_000_600.0},
-        ],
-    )
+    record_disposition(store, "R1", "W1", Decision.REWORK, "eve", "bake again")
+    record_disposition(store, "R1", "W1", Decision.SCRAP, "eve", "arcing marks")
     page = render_report(alarmed_run)
     listed = page[page.index("Dispositions of held wafers (2)") :]
     assert "<th>decided</th><th>held reason</th>" in listed
-    for wall, decision in ((1_700_000_000.0, "rework"), (1_700_000_600.0, "scrap")):
-        row = f"<td>W1</td><td>{html.escape(wall_time(wall))}</td><td>{held}</td><td>{decision}"
-        assert row in listed
+    for row in store.table("dispositions", "R1"):
+        decided = f"<td>W1</td><td>{html.escape(wall_time(row['wall']))}</td>"
+        assert f"{decided}<td>oven alarm E1</td><td>{row['decision']}</td>" in listed
     # the rework, which the scrap replaced before any resume, says so
     assert "<th>reason</th><th>replaced by</th>" in listed
     assert "<td>bake again</td><td>scrap by eve: arcing marks</td></tr>" in listed

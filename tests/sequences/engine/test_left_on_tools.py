@@ -186,8 +186,7 @@ async def test_a_scrap_of_a_wafer_on_a_tool_says_where_it_is_and_what_its_resume
             f"wafers) and then {runs}; or unload it by hand (a run cut off in a step may have "
             "left its tool working: `packline station check` says; stop it first); "
             f"{', '.join(lot[1:4])} still held: decide each with `packline disposition {run_id} "
-            f"WAFER release|rework|scrap --by NAME --reason TEXT`; then `packline resume "
-            f"{run_id}`\n"
+            "WAFER release|rework|scrap --by NAME --reason TEXT`\n"
         )
         events: list = []
         async with open_resume(

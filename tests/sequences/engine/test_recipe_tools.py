@@ -98,9 +98,9 @@ def test_a_station_without_a_tool_the_recipe_drives_is_refused_naming_its_role(t
     )
     assert str(refused.value) == (
         "station line-7: method bump-seal-clean needs a tool for role(s) dicing_saw for this "
-        f"recipe; the station's tools: {listed}; a tool plays the role of its driver, whatever "
-        "its name (add a tool entry of each role, or give one its driver, docs/station-file.md: "
-        "dicing_saw: driver dicing_saw)"
+        f"recipe; the station's tools: {listed}; a tool plays the role of its driver (a GEM "
+        "tool's: its dictionary's), whatever its name (add a tool entry of each role, or give "
+        "one its driver, docs/station-file.md: dicing_saw: driver dicing_saw)"
     )
 
 
@@ -116,7 +116,8 @@ def test_a_tool_named_for_a_role_its_driver_does_not_play_is_told_by_its_driver(
     assert "needs a tool for role(s) plasma_cleaner for this recipe" in told
     assert (
         f"the station's tools: plasma_cleaner (driver oven, role oven, on line 3 of station "
-        f"file {path}); a tool plays the role of its driver, whatever its name"
+        f"file {path}); a tool plays the role of its driver (a GEM tool's: its dictionary's), "
+        "whatever its name"
     ) in told
 
 
