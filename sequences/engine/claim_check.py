@@ -16,6 +16,7 @@ On real tools there is no twin: the sequence checks what the tools measure (`waf
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -449,9 +450,11 @@ def _where(condition: Mapping[str, Any], workpiece: str) -> str:
 
 
 def _recorded_number(recorded: Any) -> int | None:
-    """A recorded column's whole number; None where it is absent: None, or NaN (in a data
-    frame)."""
-    return None if recorded is None or recorded != recorded else int(recorded)
+    """A recorded column's whole number; None where it is absent: None, NaN or pandas' NA
+    (a `RunRecords.claim_checks()` row's, whose entry columns are nullable integers)."""
+    if not isinstance(recorded, numbers.Real) or recorded != recorded:
+        return None
+    return int(float(recorded))
 
 
 def _figure(value: float, *limits: float, decimals: int = 0) -> str:

@@ -1294,3 +1294,27 @@ def test_the_two_process_predicates_tell_a_via_opened_by_a_second_process_from_a
     assert not concave(lasered_on)[1].any()
     assert not second(lasered_on)[1].any()
     assert not etched(lasered_on)[1].any()
+
+
+def test_a_claim_check_row_as_the_records_reader_gives_it_is_located_or_not():
+    """`RunRecords.claim_checks()` gives the entry columns as nullable integers: a row's
+    missing entry is pandas' NA, on which `located_margin_text` had raised (`NA != NA` has no
+    truth value); its whole numbers are numpy's."""
+    import pandas as pd
+
+    row = {
+        "margin_quantity": "tip projection", "margin_unit": "um", "margin_limit": 0.0,
+        "margin_above": 1, "margin_strict": 1, "margin_worst": 12.0, "margin": 12.0,
+        "verdict": "pass", "counted": "pad", "margin_workpiece": "W01",
+    }  # fmt: skip
+    frame = pd.DataFrame(
+        [
+            {**row, "margin_entry": 7, "margin_entry_unit": 0},
+            {**row, "margin_entry": 7, "margin_entry_unit": None},
+            {**row, "margin_entry": None, "margin_entry_unit": None},
+        ]
+    ).astype({"margin_entry": "Int64", "margin_entry_unit": "Int64"})
+    located = [located_margin_text(r) for r in frame.to_dict("records")]
+    assert [text.rsplit(" (", 1)[1] for text in located] == [
+        "W01 pad 7 on die 0)", "W01 pad 7)", "W01)",
+    ]  # fmt: skip
