@@ -20,9 +20,8 @@ from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.left_on_tools import left_report, left_text
 from packline.sequences.engine.liveness import DRIVEN, is_cut_off, last_record, status_text
 from packline.sequences.engine.plan import (
-    released_text,
+    decision_texts,
     releases_carried_out,
-    reworked_text,
     reworks_carried_out,
 )
 from packline.sequences.engine.progress import clock_text, for_database
@@ -65,13 +64,8 @@ def outcome_note(wafer: dict[str, Any]) -> str:
     step of it accepted as done on a release (`released_text`) and each rework of it carried
     out (`reworked_text`), as the reason column of the summary and the title of `show`'s
     timeline of it give them."""
-    return "; ".join(
-        [
-            *([wafer["reason"]] if wafer["reason"] else []),
-            *map(released_text, wafer["released"]),
-            *map(reworked_text, wafer["reworked"]),
-        ]
-    )
+    decided = decision_texts(wafer["released"], wafer["reworked"])
+    return "; ".join([*([wafer["reason"]] if wafer["reason"] else []), *decided])
 
 
 def print_summary(

@@ -577,7 +577,12 @@ def decisions_note(
     rework of it a resume carried out (`reworks`, `reworks_carried_out`), which `completed`
     alone does not say: `, step 'dice' released by ana (...): accepted as done though it
     failed`, `, reworked by ana (...): sent back through its held step in session 3`."""
-    return "".join(
-        [f", {released_text(release)}" for release in releases]
-        + [f", {reworked_text(rework)}" for rework in reworks]
-    )
+    return "".join(f", {text}" for text in decision_texts(releases, reworks))
+
+
+def decision_texts(
+    releases: Sequence[Mapping[str, Any]], reworks: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Each release a resume accepted as done (`released_text`), then each rework it carried
+    out (`reworked_text`): what `decisions_note` and the summary's reason column say."""
+    return [*map(released_text, releases), *map(reworked_text, reworks)]
