@@ -10,7 +10,7 @@ from packline.sequences.conditions.tips import SEALING_KINDS, every_site
 from packline.sequences.conditions.wiring import molten_on_the_metal, solder_resist_open_at_balls
 from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.twin import Workpiece
-from packline.sim_instruments.twin.parts import Face
+from packline.sim_instruments.twin.parts import DIELECTRICS, Face
 
 #: The least solder resist over the metal it covers, um (est): what solder resist makers ask
 #: over the copper, at least 10 um, for a film that insulates the conductors without
@@ -20,29 +20,41 @@ SOLDER_RESIST_COVER_UM = 10.0
 
 
 def resist_around_openings_um(w: Workpiece, face: Face) -> np.ndarray:
-    """Per site, the outermost resin of `face` around its opening, um: the solder resist's
-    field over the metal; 0 where the face carries none, or only its sealing resin (the
-    resin the front's tips project through covers no wiring)."""
+    """Per site, the outermost resin of `face` around its opening over the metal it covers,
+    um: on the front, its field less the conducting films of its own wiring level standing up
+    into it there (a front layer's thickness counts the metal standing in it, as
+    `Workpiece.depth_to_metal_um` reads it: over 5 um of plated wiring, a 15 um field keeps
+    10 um); on the back, its field (a layer there lies over the metal, a metal substrate's
+    etched plate). 0 where the face carries none, or only its sealing resin (the resin the
+    front's tips project through covers no wiring)."""
     top = w.top_resin(face)
     if top is None or top[0].kind in SEALING_KINDS:
         return np.zeros(w.geometry.site_count, np.float32)
-    return top[0].thickness_um
+    over: np.ndarray = top[0].thickness_um.copy()
+    if face is not Face.FRONT:
+        return over
+    level = len(w.resins.on(face)) - 1  # the resin layers under the resist
+    for film in w.films.at_level(level, face):
+        if film.material not in DIELECTRICS:
+            over -= np.where(film.present, film.thickness_um, np.float32(0.0))
+    return over
 
 
 def solder_resist_covering(claim: str, covered: str, face: Face) -> Condition:
     """Around every site's opening the solder resist of `face` stands at least the cover
-    solder resist makers ask over the copper (`SOLDER_RESIST_COVER_UM`): it covers the metal
-    (`covered` names it: `the wiring`) between the openings. The margin is the thinnest
-    resist there."""
+    solder resist makers ask over the copper (`SOLDER_RESIST_COVER_UM`) over the metal it
+    covers (`covered` names it: `the wiring`) between the openings, the metal's own
+    thickness not counted (`resist_around_openings_um`). The margin is the thinnest resist
+    over it."""
 
-    def around_um(w: Workpiece) -> np.ndarray:
+    def over_um(w: Workpiece) -> np.ndarray:
         return resist_around_openings_um(w, face)
 
     return Condition(
         claim,
         f"the solder resist covering {covered} (>= {SOLDER_RESIST_COVER_UM:g} um)",
-        lambda w: (every_site(w), around_um(w) >= SOLDER_RESIST_COVER_UM),
-        Margin("solder resist around the openings", "um", around_um, SOLDER_RESIST_COVER_UM),
+        lambda w: (every_site(w), over_um(w) >= SOLDER_RESIST_COVER_UM),
+        Margin(f"solder resist over {covered}", "um", over_um, SOLDER_RESIST_COVER_UM),
     )
 
 

@@ -615,47 +615,70 @@ class SolderResistRecipe(MouldRecipe):
     #: a reticle of the stepper's library, by its name (lowercase letters, digits, hyphens)
     mask: ReticleName = "ball-lands"
 
-    def require_covering(self, claim: str, path: str, covered: str) -> None:
+    def require_covering(
+        self,
+        claim: str,
+        path: str,
+        covered: str,
+        metal_um: float = 0.0,
+        thinner_metal: Callable[[float], str | None] | None = None,
+    ) -> None:
         """Refuse the solder resist of `claim` (at `path`) if the develop may leave less of
         it over the metal it covers (`covered` names it: `interconnections`) than the cover
-        solder resist makers ask
-        (`SOLDER_RESIST_COVER_UM`): the field the cell leaves (`MouldRecipe.developed`, its
-        dark loss counted). A negative film keeps of its exposed field only what the dose
-        cross-linked: the refusal names the dose and gives the least that keeps the cover
-        (the line's law, `cross_linking_dose_mj_cm2`); a film too thin at any dose names the
-        spin and gives the fastest that spins enough."""
-        kept_um = float(self.developed(self.dose_mj_cm2).field_um[0])
+        solder resist makers ask (`SOLDER_RESIST_COVER_UM`): the field the cell leaves
+        (`MouldRecipe.developed`, its dark loss counted) less `metal_um`, the metal standing
+        up into it (the front's wiring, a layer's thickness counting it as the claim check
+        does; 0 for a plate it lies over). A negative film keeps of its exposed field only
+        what the dose cross-linked: the refusal names the dose and gives the least that keeps
+        the cover (the line's law, `cross_linking_dose_mj_cm2`); a film too thin at any dose
+        names the spin and gives the fastest that spins enough. `thinner_metal`, given the
+        metal's excess (how much thinner it must be), names the thinner metal that would keep
+        the cover, the other way out (None where there is none)."""
+        field_um = float(self.developed(self.dose_mj_cm2).field_um[0])
+        kept_um = field_um - metal_um
         if kept_um >= SOLDER_RESIST_COVER_UM:
             return
         film_um = self.film_um()
         most_dose = tool_range("lithography", "dose_mj_cm2").maximum
         thickest_um = float(self.developed(most_dose).field_um[0])  # all of it cross-linked
         dark_um = film_um - thickest_um  # the developer's dark loss: what it takes off that field
+        over = f"{figure_text(kept_um, SOLDER_RESIST_COVER_UM)} um over the {covered}"
+        if metal_um:
+            left = um_left(field_um, metal_um)  # the figures said add up, unless it reads as 10
+            if float(left) >= SOLDER_RESIST_COVER_UM:
+                left = figure_text(kept_um, SOLDER_RESIST_COVER_UM)
+            over = (
+                f"a {um_text(field_um)} um field, {left} um over the {um_text(metal_um)} um "
+                f"of {covered} standing in it"
+            )
+        thinner = None if thinner_metal is None else thinner_metal(SOLDER_RESIST_COVER_UM - kept_um)
+        or_thinner = "" if thinner is None else f", or {thinner}"
         cover = (
             f"of the {um_text(film_um)} um of {self.material.value} that {path} spins at "
-            f"{self.spin_rpm} rpm and bakes, the develop leaves "
-            f"{figure_text(kept_um, SOLDER_RESIST_COVER_UM)} um over the "
-            f"{covered}, thinner than the {SOLDER_RESIST_COVER_UM:g} um solder resist "
-            "makers ask over the copper to insulate it"
+            f"{self.spin_rpm} rpm and bakes, the develop leaves {over}, thinner than the "
+            f"{SOLDER_RESIST_COVER_UM:g} um solder resist makers ask over the copper to "
+            "insulate it"
         )
-        if thickest_um >= SOLDER_RESIST_COVER_UM and MATERIALS[self.material].tone is Tone.NEGATIVE:
+        needed_um = SOLDER_RESIST_COVER_UM + metal_um  # the field that keeps the cover
+        if thickest_um >= needed_um and MATERIALS[self.material].tone is Tone.NEGATIVE:
             least = cross_linking_dose_mj_cm2(
-                self.material, SOLDER_RESIST_COVER_UM + dark_um, self.develop_time_s
+                self.material, needed_um + dark_um, self.develop_time_s
             )
             raise claim_violation(
                 claim,
                 f"{path}.dose_mj_cm2",
                 f"{self.dose_mj_cm2:g} mJ/cm^2",
                 f"a negative film keeps of its exposed field only what the dose cross-linked: "
-                f"{cover}: give at least {least} mJ/cm^2",
+                f"{cover}: give at least {least} mJ/cm^2{or_thinner}",
             )
         # the film thickens as 1 / sqrt(rpm); the developer's dark loss stays as it is
-        fastest = math.floor(self.spin_rpm * (film_um / (SOLDER_RESIST_COVER_UM + dark_um)) ** 2)
+        fastest = math.floor(self.spin_rpm * (film_um / (needed_um + dark_um)) ** 2)
         raise claim_violation(
             claim,
             f"{path}.spin_rpm",
             str(self.spin_rpm),
-            f"{cover}, whatever the dose: give at most {fastest} rpm, for a thicker film",
+            f"{cover}, whatever the dose: give at most {fastest} rpm, for a thicker film"
+            f"{or_thinner}",
         )
 
 
@@ -848,17 +871,12 @@ class TerminalsRecipe(SolderBallRecipe):
     solder_resist: SolderResistRecipe | None = None
 
     @recipe_check
-    def _a_solder_resist_that_stays_and_covers(self) -> Self:
-        """001:4's solder resist: a resin that stays, its field over the wiring the cover
-        that insulates it (`SolderResistRecipe.require_covering`), each on its own."""
-        resist, path = self.solder_resist, "solder_resist"
-        if resist is not None:
-            every_problem(
-                (
-                    functools.partial(require_a_resin_that_stays, resist, "001:4", path),
-                    functools.partial(resist.require_covering, "001:4", path, "wiring"),
-                )
-            )
+    def _a_solder_resist_that_stays(self) -> Self:
+        """001:4's solder resist: a resin that stays (`require_a_resin_that_stays`); the
+        cover it keeps over the wiring is the whole recipe's to check, which knows the wiring
+        (`SproutBumpRecipe._solder_resist_covering_the_wiring`)."""
+        if self.solder_resist is not None:
+            require_a_resin_that_stays(self.solder_resist, "001:4", "solder_resist")
         return self
 
 
@@ -1111,6 +1129,20 @@ class SproutBumpRecipe(Recipe):
             *((f"upper_levels.{i}.wiring", u.wiring) for i, u in upper),
         ]
 
+    def uppermost_wiring_um(self) -> float:
+        """The metal of the uppermost wiring the recipe plates, as thick as the etch after its
+        plating may leave it: its seed (the most of it, `to_clear`), or the metal support's
+        foil where that is the wiring (001:11, one level), and its plating, less the least the
+        copper etch takes off its top as it clears the field."""
+        wiring = self.levels()[-1].wiring
+        if wiring.seed is not None:
+            under_um = sum(wiring.seed.to_clear(tank).um for tank, _ in SEED_ETCH_DIPS)
+        else:
+            under_um = 0.0 if self.upper_levels else (self.foil_thickness_um or 0.0)
+        etch = wiring.etch
+        etched_um = 0.0 if etch is None else etch.copper_etch.least_removed_um(Tank.CU_ETCH)
+        return max(0.0, under_um + wiring.plating.thickness_um - etched_um)
+
     @recipe_check
     def _a_foil_on_the_metal_support_only(self) -> Self:
         foil_um = self.foil_thickness_um
@@ -1333,6 +1365,34 @@ class SproutBumpRecipe(Recipe):
             functools.partial(film.require_developed, claim, path) for film, claim, path in films
         )
         return self
+
+    @recipe_check
+    def _solder_resist_covering_the_wiring(self) -> Self:
+        """001:4's solder resist keeps the cover that insulates the uppermost wiring over it
+        (`SolderResistRecipe.require_covering`): the wiring stands up into the resist, whose
+        field keeps over it only that field less the wiring's metal
+        (`uppermost_wiring_um`): a 14.6 um field had passed over 5 um of wiring, which kept 9.6 um
+        over it."""
+        resist = None if self.terminals is None else self.terminals.solder_resist
+        if resist is not None:
+            resist.require_covering(
+                "001:4",
+                "terminals.solder_resist",
+                "wiring",
+                self.uppermost_wiring_um(),
+                self._thinner_uppermost_plating,
+            )
+        return self
+
+    def _thinner_uppermost_plating(self, excess_um: float) -> str | None:
+        """The uppermost wiring's plating `excess_um` thinner, rounded down as the gauge reads
+        it, for a refusal's other way out; None where that is below the plating's own
+        minimum."""
+        path, wiring = self.wirings()[-1]
+        most_um = rounded_down(wiring.plating.thickness_um - excess_um, XRF_DECIMALS)
+        if most_um < wiring.plating.min_thickness_um:
+            return None
+        return f"{path}.plating.thickness_um at most {most_um:g} um"
 
     def _require_etched(self, path: str, wiring: WiringRecipe, foil_um: float) -> None:
         """The wiring at `path`'s etch clears the metal between its patterns

@@ -75,7 +75,7 @@ def test_a_negative_film_needs_its_nominal_develop_whatever_its_thickness(capsys
     error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert (
         "terminals.solder_resist.develop_time_s = 60 s: unexposed, PI-N dissolves in the "
-        "developer at its bulk rate, 0.123 um/s (the whole film in 120 s): 60 s takes 7.39 um"
+        "developer at its bulk rate, 0.151 um/s (the whole film in 120 s): 60 s takes 9.051 um"
     ) in error
     assert "give at least 120 s (claim 001:4)" in error
 

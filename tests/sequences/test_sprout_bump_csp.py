@@ -303,8 +303,10 @@ def test_the_claim_check_holds_the_wiring_to_the_processs_minimum_not_the_recipe
 ):
     """The claim check's bar is the plated wiring's own (3 um), whatever the recipe's
     `min_thickness_um` (its target, which holds a wafer at the plating); a recipe may raise
-    its target above the bar, never lower it below."""
+    its target above the bar, never lower it below. (No solder resist: the reference's is no
+    cover over 10 um of wiring.)"""
     recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["terminals"]["solder_resist"] = None
     for target in ("4.5 um", "10 um"):
         recipe["wiring"]["plating"].update(thickness_um="10 um", min_thickness_um=target)
         model = SproutBumpRecipe.model_validate(recipe)
@@ -440,8 +442,10 @@ def _refused_with(recipe: dict) -> tuple[str, str] | None:
 def _thick_plating(recipe: dict) -> None:
     """`recipe`'s wiring plated 30 um thick at a 3 um minimum, past any minimum an etch
     refusal names, through a PR-THICK mould spun at 500 rpm (31.29 um), developed and
-    stripped for it: the sweeps of the etch's refusals meet no refusal of the plating's
-    thickness."""
+    stripped for it, and no solder resist over it (30 um of wiring stands past the cover any
+    spin of the cell keeps over it): the sweeps of the etch's refusals meet no refusal of
+    the plating's thickness."""
+    del recipe["terminals"]["solder_resist"]
     wiring = recipe["wiring"]
     wiring["plating"].update(min_thickness_um="3 um", thickness_um="30 um")
     wiring["mould"].update(material="PR-THICK", spin_rpm=500, develop_time_s="270 s")
@@ -618,28 +622,28 @@ def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
         (  # had validated and passed 001:4 with no margin shown (a new user's trial)
             {"ball_diameter_um": "399 um"},
             "terminals.ball_diameter_um = 399 um: the 400 um holes of "
-            "terminals.solder_resist.mask = ball-lands develop 397.3 um across (as the cell "
+            "terminals.solder_resist.mask = ball-lands develop 398.5 um across (as the cell "
             "develops them at solder_resist.dose_mj_cm2 = 400 mJ/cm^2), and a ball sits in its "
             "opening only with room on every side for the mounter's placement at its most "
             "(33.941 um off its site, its flux counted) and the stepper's overlay (10 um off the "
-            "balls): a 399 um ball may reach 44.797 um under the resist's edge: give at most "
-            "309.4 um, or a reticle of holes at least 489.6 um (none in the stepper library) "
+            "balls): a 399 um ball may reach 44.185 um under the resist's edge: give at most "
+            "310.6 um, or a reticle of holes at least 488.4 um (none in the stepper library) "
             "(claim 001:4)",
         ),
-        (  # past the largest that fits, 309.4 um (which runs: below)
-            {"ball_diameter_um": "309.5 um"},
-            "terminals.ball_diameter_um = 309.5 um: the 400 um holes of "
-            "terminals.solder_resist.mask = ball-lands develop 397.3 um across",
+        (  # past the largest that fits, 310.6 um (which runs: below)
+            {"ball_diameter_um": "310.7 um"},
+            "terminals.ball_diameter_um = 310.7 um: the 400 um holes of "
+            "terminals.solder_resist.mask = ball-lands develop 398.5 um across",
         ),
         (  # 300 um balls fit, but swim in a flux past 0.6 of their diameter
             {"flux_thickness_um": "190 um"},
             "terminals.flux_thickness_um = 190 um: the 400 um holes of "
-            "terminals.solder_resist.mask = ball-lands develop 397.3 um across (as the cell "
+            "terminals.solder_resist.mask = ball-lands develop 398.5 um across (as the cell "
             "develops them at solder_resist.dose_mj_cm2 = 400 mJ/cm^2), and a ball sits in its "
             "opening only with room on every side for the mounter's placement at its most "
             "(44.548 um off its site, its flux counted) and the stepper's overlay (10 um off the "
-            "balls): a 300 um ball may reach 5.904 um under the resist's edge: give at most "
-            "184.4 um (claim 001:4)",
+            "balls): a 300 um ball may reach 5.291 um under the resist's edge: give at most "
+            "185 um (claim 001:4)",
         ),
         (  # validated and ran checking 32 balls: the value quietly ignored
             {"balls_per_unit": 33},
@@ -677,8 +681,8 @@ def test_balls_past_any_opening_of_a_small_hole_reticle_are_refused_naming_the_l
     recipe = reference_recipe("sprout-bump-csp.yaml")
     recipe["terminals"]["solder_resist"]["mask"] = "land-openings"
     assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(
-        ": a 300 um ball may reach 120.297 um under the resist's edge: no ball the mounter "
-        "takes fits: give a reticle of holes at least 390.6 um (ball-lands 400 um) "
+        ": a 300 um ball may reach 119.685 um under the resist's edge: no ball the mounter "
+        "takes fits: give a reticle of holes at least 389.4 um (ball-lands 400 um) "
         "(claim 001:4)\n"
     )
 
@@ -689,23 +693,26 @@ def test_balls_past_any_opening_of_a_small_hole_reticle_are_refused_naming_the_l
         (  # had validated: the developer takes the underexposed field but 6.5 um
             {"dose_mj_cm2": "100 mJ/cm^2"},
             "terminals.solder_resist.dose_mj_cm2 = 100 mJ/cm^2: a negative film keeps of its "
-            "exposed field only what the dose cross-linked: of the 14.78 um of PI-N that "
-            "solder_resist spins at 3000 rpm and bakes, the develop leaves 6.493 um over the "
-            "wiring, thinner than the 10 um solder resist makers ask over the copper to "
-            "insulate it: give at least 153 mJ/cm^2 (claim 001:4)",
+            "exposed field only what the dose cross-linked: of the 18.102 um of PI-N that "
+            "terminals.solder_resist spins at 2000 rpm and bakes, the develop leaves a 6.493 um "
+            "field, 1.516 um over the 4.977 um of wiring standing in it, thinner than the 10 um "
+            "solder resist makers ask over the copper to insulate it: give at least 228 "
+            "mJ/cm^2 (claim 001:4)",
         ),
         (  # 1 mJ/cm^2 under the least the refusal gives
-            {"dose_mj_cm2": "152 mJ/cm^2"},
-            "the develop leaves 9.96 um over the wiring, thinner than the 10 um solder resist "
-            "makers ask over the copper to insulate it: give at least 153 mJ/cm^2 (claim 001:4)",
+            {"dose_mj_cm2": "227 mJ/cm^2"},
+            "the develop leaves a 14.96 um field, 9.983 um over the 4.977 um of wiring standing "
+            "in it, thinner than the 10 um solder resist makers ask over the copper to insulate "
+            "it: give at least 228 mJ/cm^2, or wiring.plating.thickness_um at most 4.98 um "
+            "(claim 001:4)",
         ),
         (  # a positive resin spun too thin to cover at any dose
             {"material": "PBO-P", "spin_rpm": 6000},
             "terminals.solder_resist.spin_rpm = 6000: of the 7.39 um of PBO-P that "
-            "solder_resist spins at 6000 rpm and bakes, the develop leaves 7.217 um over the "
-            "wiring, thinner than the 10 um solder resist makers ask over the copper to "
-            "insulate it, whatever the dose: give at most 3165 rpm, for a thicker film "
-            "(claim 001:4)",
+            "terminals.solder_resist spins at 6000 rpm and bakes, the develop leaves a 7.217 "
+            "um field, 2.24 um over the 4.977 um of wiring standing in it, thinner than the 10 "
+            "um solder resist makers ask over the copper to insulate it, whatever the dose: "
+            "give at most 1427 rpm, for a thicker film (claim 001:4)",
         ),
     ],
     ids=["underexposed", "just-underexposed", "spun-too-thin"],
@@ -718,6 +725,34 @@ def test_a_solder_resist_too_thin_over_the_wiring_is_refused_naming_the_least_do
     recipe = reference_recipe("sprout-bump-csp.yaml")
     recipe["terminals"]["solder_resist"].update(change)
     assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(f"{expected}\n")
+
+
+def test_a_wiring_too_thick_for_its_solder_resist_is_refused_naming_a_spin_or_a_plating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The uppermost wiring stands up into the solder resist (decision 0132): 10 um of plating
+    under the reference's 18.1 um of PI-N leaves 7.95 um over it, refused at the resist's
+    spin with the other way out, a thinner plating; each, applied, validates."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"]["thickness_um"] = "10 um"
+    assert without_lines(refusal(capsys, tmp_path, "sprout-bump-csp", recipe)).endswith(
+        ": terminals.solder_resist.spin_rpm = 2000: of the 18.102 um of PI-N that "
+        "terminals.solder_resist spins at 2000 rpm and bakes, the develop leaves a 17.928 um "
+        "field, 7.951 um over the 9.977 um of wiring standing in it, thinner than the 10 um "
+        "solder resist makers ask over the copper to insulate it, whatever the dose: give at "
+        "most 1614 rpm, for a thicker film, or wiring.plating.thickness_um at most 7.95 um "
+        "(claim 001:4)\n"
+    )
+    for section, field, value in (
+        (recipe["terminals"]["solder_resist"], "spin_rpm", 1614),
+        (recipe["wiring"]["plating"], "thickness_um", "7.95 um"),
+    ):
+        spoilt = section[field]
+        section[field] = value
+        path = str(write_recipe(tmp_path, recipe))
+        assert main(["validate", "sprout-bump-csp", "--recipe", path]) == 0
+        capsys.readouterr()
+        section[field] = spoilt
 
 
 def _thick_resin_over(sheet: str, *, solder_resist: bool) -> dict:
@@ -737,7 +772,7 @@ async def test_001_13_past_validate_fails_on_the_resin_sealing_layer_whatever_li
 ):
     """A 50 um sheet laid down to 48.5 um (3 % under), 0.6 um of it etched off by the
     descum's O2: the resin-sealing layer of 001:13 is 47.9 um at its thinnest, short of 50
-    um, with the 14.6 um solder resist over it or without: the check had counted the solder
+    um, with the 17.9 um solder resist over it or without: the check had counted the solder
     resist as resin, and passed 001:13 at 62.5 um."""
     recipe = _thick_resin_over("50 um", solder_resist=solder_resist)
     recipe["thick_resin"] = False  # validate refuses it (the test below): set on the model
@@ -796,15 +831,16 @@ async def test_an_underexposed_solder_resist_past_validate_fails_001_4_too_thin_
 ):
     """What the refusal of a dim exposure keeps from the line: 15 mJ/cm^2 on the negative
     polyimide, its openings clear of the balls, but the developer dissolves the field but its
-    cross-linked fraction: under 1 um is left over the wiring, and the claim check names
-    001:4 at its cover, its margin the thinnest resist (the reference's 14.6 um passes)."""
+    cross-linked fraction: its field is thinner than the wiring standing in it, and the claim
+    check names 001:4 at its cover, its margin the thinnest resist over the wiring, negative
+    (the reference's 12.98 um passes)."""
     check = await completed_past_validate(
         store, "sprout-bump-csp", "sprout-bump-csp.yaml", _solder_resist(dose_mj_cm2=15.0)
     )
     assert failing_claims(check) == {"001:4"}
     (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
     assert failed["condition"] == "the solder resist covering the wiring (>= 10 um)"
-    assert failed["margin_worst"] == pytest.approx(0.83, abs=0.01)
+    assert failed["margin_worst"] == pytest.approx(-4.12, abs=0.01)
 
 
 def _solder_resist(**update: object):
@@ -824,10 +860,10 @@ def _solder_resist(**update: object):
 @pytest.mark.parametrize(
     ("mask", "verdict", "worst"),
     [
-        # 397.3 um openings around 300 um balls set down up to 33.9 um off their sites
-        ("ball-lands", "pass", 17.3),
-        # 146.7 um openings: the resist laid over the balls' sides
-        ("land-openings", "fail", -107.7),
+        # 398.5 um openings around 300 um balls set down up to 33.9 um off their sites
+        ("ball-lands", "pass", 17.9),
+        # 148.5 um openings: the resist laid over the balls' sides
+        ("land-openings", "fail", -107.1),
     ],
 )
 async def test_the_solder_resist_s_room_around_the_balls_is_001_4_s_margin(
@@ -836,7 +872,7 @@ async def test_the_solder_resist_s_room_around_the_balls_is_001_4_s_margin(
     """What the refusal of balls past their openings keeps from the line: the claim check
     judges each opening clear of its ball, the least room between a ball and its opening's
     edge the margin (the twin's openings laid on the sites, its balls where the mounter set
-    them): the reference's 17.3 um, and the land-openings reticle's 150 um holes over 300 um
+    them): the reference's 17.9 um, and the land-openings reticle's 150 um holes over 300 um
     balls, which had passed 001:4 open at every ball."""
     check = await completed_past_validate(
         store, "sprout-bump-csp", "sprout-bump-csp.yaml", _solder_resist(mask=mask)
@@ -854,10 +890,10 @@ async def test_the_solder_resist_s_room_around_the_balls_is_001_4_s_margin(
         ("resin", "sheet_thickness_um", "52.4 um"),
         # the largest ball the refusal of a 399 um ball gives: inside its opening however the
         # mounter and the stepper lay them, none bridges
-        ("terminals", "ball_diameter_um", "309.4 um"),
-        # the least dose the refusal of an underexposed solder resist gives: 10.03 um over
-        # the wiring
-        ("terminals.solder_resist", "dose_mj_cm2", "153 mJ/cm^2"),
+        ("terminals", "ball_diameter_um", "310.6 um"),
+        # the least dose the refusal of an underexposed solder resist gives: 10 um over the
+        # wiring, its seed and its plating standing in the resist
+        ("terminals.solder_resist", "dose_mj_cm2", "228 mJ/cm^2"),
     ],
     ids=["thickest-sheet", "widest-ball", "dimmest-solder-resist"],
 )
@@ -946,7 +982,7 @@ async def test_a_reflow_too_short_to_wet_driven_past_validate_fails_the_claim_ch
     assert molten == [
         "smallest time molten on the metal 16.9 s, at least 20 s: 3.1 s short",
         "smallest time molten on the metal 16.9 s, at least 20 s: 3.1 s short",
-        "smallest solder resist around the openings 14.61 um, at least 10 um: 4.61 um to spare",
+        "smallest solder resist over the wiring 12.98 um, at least 10 um: 2.98 um to spare",
     ]
 
 
@@ -1634,8 +1670,10 @@ def test_a_plating_thicker_than_its_mould_is_refused_naming_the_mould(
     """A trial's 30 um plating through the reference's 11.06 um PR-THICK mould validated and
     passed the claim check, though past the mould's top the metal mushrooms over it and
     bridges the traces: refused by `validate` and `run`, with the thickest plating and the
-    fastest spin of a mould that thick, each level on its own."""
+    fastest spin of a mould that thick, each level on its own. (No solder resist: the
+    reference's is no cover over 11 um of wiring, a refusal of its own.)"""
     recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["terminals"]["solder_resist"] = None
     recipe["wiring"]["plating"]["thickness_um"] = "30 um"
     error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert without_lines(error).endswith(
