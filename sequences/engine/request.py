@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packline.drivers.equipment import Limit, validate_wafer_id
@@ -280,8 +280,27 @@ def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mappi
             for role in method.tools
         }
     return {
-        role: [station.open_tool(name).setpoint_limits() for name in station.tools_for_role(role)]
+        role: [
+            _where_narrowed(station, name, station.open_tool(name).setpoint_limits())
+            for name in station.tools_for_role(role)
+        ]
         for role in method.tools
+    }
+
+
+def _where_narrowed(station: Station, tool: str, limits: Mapping[str, Limit]) -> dict[str, Limit]:
+    """`limits` of the station's tool `tool`, each one its file narrowed naming the line that
+    narrows it (`Station.where`: 'line 7 of station file line.yaml'), so a recipe's refusal
+    points at the line to read, as a refusal of the limit itself does; a further device's
+    setpoint (`supply.voltage_v`) under its device's key."""
+    return {
+        setpoint: limit
+        if not limit.source
+        else replace(
+            limit,
+            source=station.where("tools", tool, "limits", *setpoint.split(".")) or limit.source,
+        )
+        for setpoint, limit in limits.items()
     }
 
 

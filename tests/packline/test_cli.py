@@ -173,7 +173,7 @@ def test_a_station_limit_refusal_lists_each_problem_in_json(db, tmp_path, capsys
     station.write_text(NARROW_STATION)
     assert main([command, "plasma-clean", "--station", str(station), "--json"]) == 2
     refusal = json.loads(capsys.readouterr().out.splitlines()[-1])
-    limit = f"of station file {station}"
+    limit = f"of line 6 of station file {station}"  # the line that narrows it
     assert refusal["problems"] == [
         {
             "path": "steps.0.rf_power_w",
