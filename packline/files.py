@@ -140,17 +140,55 @@ TAB_PROBLEM = (
 )
 
 
+#: What to look for where YAML's own words name its parser's state, not the mistake: by the
+#: start of the problem's words, the hint told after them.
+_HINTS = {
+    "expected <block end>": (
+        "the indentation here lines up with no key or `- ` item above it: the keys of one "
+        "mapping, and the items of one list, start in one column"
+    ),
+    "mapping values are not allowed here": (
+        "a `: ` here starts a key where none can begin: a value holding `: ` is quoted "
+        '(`"a: b"`), and a key is neither indented under a plain value nor after a line '
+        "missing its `:`"
+    ),
+    "could not find expected ':'": "a key without its `:`, or a value split over two lines",
+}
+
+
+def _hint(error: yaml.MarkedYAMLError) -> str:
+    """What a user can act on beside YAML's own words (`error.problem`), in parentheses: where
+    the bracket or quote still open began (its `context_mark`), or what the problem's words
+    mean; '' where there is nothing to add."""
+    context, began = error.context or "", error.context_mark
+    if began is not None:
+        at = f"line {began.line + 1}, column {began.column + 1}"
+        if context.endswith("quoted scalar"):
+            return f" (the quote opened on {at} is never closed)"
+        for what, bracket in (("flow mapping", "{"), ("flow sequence", "[")):
+            if context.endswith(what):
+                still = "is still open here: its end missing, or a comma"
+                return f" (the `{bracket}` opened on {at} {still})"
+    problem = error.problem or ""
+    for start, hint in _HINTS.items():
+        if problem.startswith(start):
+            return f" ({hint})"
+    return ""
+
+
 def parse_yaml(text: str, source: str) -> Any:
-    """YAML text as data; `source` names it in a `FileProblem`."""
+    """YAML text as data; `source` names it in a `FileProblem`, with where and what to change
+    where YAML's own words leave it unsaid (`_hint`)."""
     try:
         root, loader = _composed(text)
         return None if root is None else loader.construct_document(root)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = "" if mark is None else f"line {mark.line + 1}, column {mark.column + 1}: "
-        problem = error.problem
         if mark is not None and text[mark.index : mark.index + 1] == "\t":
             problem = TAB_PROBLEM
+        else:
+            problem = f"{error.problem}{_hint(error)}"
         raise FileProblem(f"{source}: not valid YAML: {where}{problem}") from None
     except yaml.YAMLError as error:
         raise FileProblem(f"{source}: not valid YAML ({error})") from None

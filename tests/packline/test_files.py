@@ -104,3 +104,46 @@ def test_an_alias_is_refused_before_it_is_expanded():
 def test_nothing_reads_as_none():
     assert parse_yaml("", "file") is None
     assert parse_yaml("# only a comment\n", "file") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        (  # a flow mapping left open: YAML names the next line, where it noticed
+            "tools:\n  p:\n    limits: {rf_power_w: [100, 200]\n    capacity: 4\n",
+            "line 4, column 5: expected ',' or '}', but got '<scalar>' (the `{` opened on "
+            "line 3, column 13 is still open here: its end missing, or a comma)",
+        ),
+        (
+            "a:\n  b: [1, 2\n  c: 3\n",
+            "line 3, column 4: expected ',' or ']', but got ':' (the `[` opened on line 2, "
+            "column 6 is still open here: its end missing, or a comma)",
+        ),
+        (
+            'name: "x\ntools: 1\n',
+            "line 3, column 1: found unexpected end of stream (the quote opened on line 1, "
+            "column 7 is never closed)",
+        ),
+        (  # a key one column short of its neighbours
+            "tools:\n  p:\n    driver: p\n   address: m\n",
+            "line 4, column 4: expected <block end>, but found '<block mapping start>' (the "
+            "indentation here lines up with no key or `- ` item above it: the keys of one "
+            "mapping, and the items of one list, start in one column)",
+        ),
+        (  # a value holding ': ' unquoted
+            "tools:\n  p:\n    driver: p: q\n",
+            "line 3, column 14: mapping values are not allowed here (a `: ` here starts a key "
+            'where none can begin: a value holding `: ` is quoted (`"a: b"`), and a key is '
+            "neither indented under a plain value nor after a line missing its `:`)",
+        ),
+    ],
+    ids=["open-mapping", "open-list", "open-quote", "indentation", "colon-in-value"],
+)
+def test_a_syntax_error_says_where_to_look_beside_yamls_own_words(text, told):
+    """YAML's words for a bracket or quote left open name the line where the parser noticed
+    it, often the next key's: the problem names where it was opened; for an indentation or a
+    stray `: `, what the words mean. A station trial read `line 9, column 5: expected ',' or
+    '}'` without seeing the `{` left open on line 8."""
+    with pytest.raises(FileProblem) as raised:
+        parse_yaml(text, "file")
+    assert str(raised.value) == f"file: not valid YAML: {told}"
