@@ -492,8 +492,9 @@ def releases_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[st
     a skip recorded after a failure or a cut-off of the step): the step by its label
     (`step_labels`), how it had ended (`failed`, `interrupted` or `running`: cut off), and who
     released it and why (`by`, `reason`: the wafer's latest release recorded before the
-    resume recorded the step skipped; None for records that keep no such decision), and the
-    session that accepted it (`session`, as a rework's, `reworks_carried_out`). A wafer
+    resume recorded the step skipped; None for records that keep no such decision), why the
+    wafer had been held (`held`, as the decision answered it, as a rework's), and the session
+    that accepted it (`session`, as a rework's, `reworks_carried_out`). A wafer
     released past a failed step completes the method, and its record says `completed`; what
     the step was to make may not be there (a dicing a broken blade cut short leaves the dies
     joined), so `show` says it beside that outcome (`released_text`) and the claim check
@@ -515,6 +516,7 @@ def releases_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[st
                 "ended": held["status"],
                 "by": decided[-1]["by"] if decided else None,
                 "reason": decided[-1]["reason"] if decided else None,
+                "held": decided[-1]["held_reason"] if decided else None,
                 "session": skipped["session"],
             }
         )
@@ -531,26 +533,38 @@ def released_text(release: Mapping[str, Any]) -> str:
 
 def reworks_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[str, Any]]]:
     """Wafer -> each rework of it that a resume of run `run_id` carried out, in the order they
-    were decided: who decided it and why (`by`, `reason`), why the wafer had been held
+    were decided: the held step it sent the wafer back through by its label (`step`: the
+    wafer's latest step that held it before the decision, as a release's; None where the
+    records hold none), who decided it and why (`by`, `reason`), why the wafer had been held
     (`held`, as the decision answered it) and the session that sent it back through its held
     step (`session`: the first whose steps of the wafer began after the decision); not one a
     later decision replaced (`replaced_in_run`: a release is carried out, not the rework). A
     reworked wafer that went on to complete had read `completed` as a first pass does; only
     its timeline said the step ran twice."""
     steps = store.table("steps", run_id)
+    labels = step_labels(steps)
     replaced = replaced_in_run(store, run_id)
     by_wafer: dict[str, list[dict[str, Any]]] = {}
     for decided in store.table("dispositions", run_id):
         if decided["decision"] != Decision.REWORK or decided["id"] in replaced:
             continue
+        of_wafer = [step for step in steps if step["wafer_id"] == decided["wafer_id"]]
         later = [
             (step["started_wall"], step["session"])
-            for step in steps
-            if step["wafer_id"] == decided["wafer_id"] and step["started_wall"] > decided["wall"]
+            for step in of_wafer
+            if step["started_wall"] > decided["wall"]
+        ]
+        held = [
+            step
+            for step in of_wafer
+            if step["kind"] not in HOLDING_KINDS
+            and step["started_wall"] <= decided["wall"]
+            and Plan._holds(step)
         ]
         if later:
             by_wafer.setdefault(decided["wafer_id"], []).append(
                 {
+                    "step": labels[held[-1]["id"]] if held else None,
                     "by": decided["by"],
                     "reason": decided["reason"],
                     "held": decided["held_reason"],
@@ -562,10 +576,12 @@ def reworks_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[str
 
 def reworked_text(rework: Mapping[str, Any]) -> str:
     """How `show` says that a resume carried out a rework (`reworks_carried_out`): `reworked
-    by ana (residue left: again): sent back through its held step in session 3`."""
+    by ana (residue left: again): sent back through step 'plasma clean' in session 3` (`its
+    held step` where the records name none)."""
+    step = "its held step" if rework["step"] is None else f"step {rework['step']!r}"
     return (
-        f"reworked by {rework['by']} ({rework['reason']}): sent back through its held step "
-        f"in session {rework['session']}"
+        f"reworked by {rework['by']} ({rework['reason']}): sent back through {step} in session "
+        f"{rework['session']}"
     )
 
 

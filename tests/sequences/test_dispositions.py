@@ -357,15 +357,15 @@ def test_a_wafer_released_past_a_dicing_its_blade_cut_short_reads_so_and_fails_i
     report = json.loads(capsys.readouterr().out)
     (wafer,) = report["wafers"]
     assert wafer["status"] == "completed"
-    assert wafer["released"] == [
-        {
-            "step": "dice",
-            "ended": "failed",
-            "by": "ana",
-            "reason": "kerfs look through",
-            "session": 2,
-        }
-    ]
+    (release,) = wafer["released"]
+    assert {k: v for k, v in release.items() if k != "held"} == {
+        "step": "dice",
+        "ended": "failed",
+        "by": "ana",
+        "reason": "kerfs look through",
+        "session": 2,
+    }
+    assert release["held"].startswith("step 'dice' of W01 failed: ")  # the hold it answered
     assert report["claim_check"]["status"] == "failed"
     (dicing,) = [c for c in report["claim_check"]["conditions"] if c["claim"] == "003:23"]
     assert (dicing["verdict"], dicing["failing_wafers"]) == ("fail", ["W01"])
@@ -400,14 +400,16 @@ def test_a_reworked_wafer_reads_so_beside_its_outcome_not_as_a_first_pass(db, ca
     (pending,) = [w for w in json.loads(capsys.readouterr().out)["wafers"] if w["wafer"] == "W02"]
     assert (pending["status"], pending["reworked"]) == ("held", [])
     assert main(["resume", run_id]) == 1  # W01, W03 and W04 are still held
-    reworked = "reworked by ana (residue left: again): sent back through its held step in session 3"
+    reworked = (
+        "reworked by ana (residue left: again): sent back through step 'plasma clean' in session 3"
+    )
     assert "reworked by ana (residue left: again)" in capsys.readouterr().out  # W02's reason
     assert main(["show", run_id, "--json"]) == 0
     (wafer,) = [w for w in json.loads(capsys.readouterr().out)["wafers"] if w["wafer"] == "W02"]
     assert wafer["status"] == "completed"
     (rework,) = wafer["reworked"]
     assert {k: v for k, v in rework.items() if k != "held"} == {
-        "by": "ana", "reason": "residue left: again", "session": 3,
+        "step": "plasma clean", "by": "ana", "reason": "residue left: again", "session": 3,
     }  # fmt: skip
     assert "plasma clean" in rework["held"]
     assert main(["show", run_id]) == 0
