@@ -51,7 +51,13 @@ from .output import (
 )
 from .parser import add_by, add_common, add_method, add_run_ref, ordered_by, person
 from .sim_options import SimOptions, read_sim_options
-from .summary import print_claim_check, print_summary, shown_run_status, summary_report
+from .summary import (
+    advised_for_database,
+    print_claim_check,
+    print_summary,
+    shown_run_status,
+    summary_report,
+)
 
 if TYPE_CHECKING:
     from packline.sequences.engine.schedule import NoOutline, RecipeOutline
@@ -459,7 +465,7 @@ async def _watched(
                     "status": status,
                     "status_text": shown_run_status(report),
                     "run_id": engine.run_id,
-                    "wafers": report["wafers"],
+                    "wafers": advised_for_database(report["wafers"], db_option(store.path)),
                     "duration_s": report["duration_s"],
                     "error": report["run"]["error"],
                     "claim_check": report["claim_check"],

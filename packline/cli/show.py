@@ -45,6 +45,7 @@ from packline.shown_figures import figure_text, limits_text, steps_text
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
 from .summary import (
+    advised_for_database,
     print_claim_check,
     print_summary,
     process_label,
@@ -59,7 +60,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         report = summary_report(store, store.resolve_run(args.run))
         return answer(
             args,
-            report,
+            advised_for_database(report, db_option(store.path)),
             lambda console: print_run(console, report, store, whole_recipe=args.whole_recipe),
         )
     finally:
@@ -86,7 +87,7 @@ def cmd_wafer(args: argparse.Namespace) -> int:
     db = db_option(store.path)
     return answer(
         args,
-        history,
+        advised_for_database(history, db),
         lambda console: print_wafer(console, wafer_id, history, others, db, ending),
     )
 

@@ -287,3 +287,27 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
         verdict += COMPLETED_ONLY
     tail = f": {check['note']}" if check["note"] else ""
     console.print(f"claim check {verdict}{tail}", markup=False, highlight=False)
+
+
+#: The keys of `show --json` and `wafer --json` whose text is a recipe as it was given (a
+#: comment of which may quote a command), never rewritten by `advised_for_database`.
+_AS_GIVEN = frozenset({"recipe", "recipe_json"})
+
+
+def advised_for_database(value: Any, db: str) -> Any:
+    """`value` (`show --json`'s report, `wafer --json`'s history, a run's `--json` summary's
+    wafers) with each packline command a record's text advises given the database read
+    (`db`, `for_database`), as the text output prints it: a clear pasted from `--json` had
+    gone to the default database. A recipe's own text (`_AS_GIVEN`) is left as given."""
+    if not db:
+        return value
+    if isinstance(value, str):
+        return for_database(value, db)
+    if isinstance(value, list):
+        return [advised_for_database(item, db) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: item if key in _AS_GIVEN else advised_for_database(item, db)
+            for key, item in value.items()
+        }
+    return value

@@ -26,7 +26,7 @@ from packline.cli.show import (
     tools_table,
     verdict_text,
 )
-from packline.cli.summary import summary_report
+from packline.cli.summary import advised_for_database, summary_report
 from packline.clock import ScaledClock
 from packline.sequences.engine import RunRequest, RunStore, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import record_clearance
@@ -1184,3 +1184,27 @@ def test_a_timeline_row_read_from_the_events_advises_its_command_for_the_databas
     assert rows[0]["detail"].endswith("--by NAME --db /data/line.db`")
     assert [r["detail"] for r in rows[1:]] == ["took off W01", "step failed"]
     assert event_rows(wafer, "")[0]["detail"] == clear
+
+
+def test_json_advises_each_command_for_the_database_as_the_text_does():
+    """`show --json` and `wafer --json` gave a record's message as recorded, its clear without
+    `--db`, which pasted went to the default database: every command a record's text advises
+    names the database read, as the text prints it, but a recipe's own text, as given."""
+    clear = "clear it with `packline clear-tool R1 plasma_cleaner --by NAME`"
+    report = {
+        "events": [{"message": f"alarmed: {clear}", "t": 1.0}],
+        "wafers": [{"reason": clear, "tool_waits": [{"detail": clear}]}],
+        "recipe": f"# {clear}\n",
+        "run": {"recipe_json": f'{{"note": "{clear}"}}', "status": "held"},
+    }
+    advised = advised_for_database(report, " --db /data/line.db")
+    with_db = "`packline clear-tool R1 plasma_cleaner --by NAME --db /data/line.db`"
+    assert advised["events"][0]["message"].endswith(with_db)
+    assert advised["wafers"][0]["reason"].endswith(with_db)
+    assert advised["wafers"][0]["tool_waits"][0]["detail"].endswith(with_db)
+    assert (advised["recipe"], advised["run"]["recipe_json"]) == (
+        report["recipe"],
+        report["run"]["recipe_json"],
+    )
+    assert (advised["events"][0]["t"], advised["run"]["status"]) == (1.0, "held")
+    assert advised_for_database(report, "") is report
