@@ -526,6 +526,31 @@ def test_a_scrap_says_what_comes_next_for_the_run(db, capsys):
         store.close()
 
 
+def test_a_scrap_of_an_aborted_runs_last_held_wafer_says_nothing_is_left_to_run(db, capsys):
+    """A lot of one aborted inside its irreversible plasma clean: its wafer held, the run
+    aborted, its tools safe. Scrapping the wafer leaves nothing to run and no recovery to
+    wait for, but the run stays aborted (a scrap completes only a run that ended held): the
+    scrap says so, naming no resume, and `--json`'s `next` says the same."""
+    store = RunStore(db)
+    try:
+        run_id = asyncio.run(
+            stopped_at(store, RunRequest("plasma-clean", lot=1), "plasma clean", command="abort")
+        )
+        assert [w["status"] for w in store.wafers(run_id)] == ["held"]
+    finally:
+        store.close()
+    said = ["--by", "ben", "--reason", "chipped", "--json"]
+    assert main(["disposition", run_id, "W01", "scrap", *said]) == 0
+    assert json.loads(capsys.readouterr().out)["next"] == (
+        f"no wafer of run {run_id} is left to run"
+    )
+    store = RunStore(db, create=False)
+    try:
+        assert store.run(run_id)["status"] == "aborted"
+    finally:
+        store.close()
+
+
 def test_a_wafer_is_named_by_a_unique_end_of_its_id_and_runs_count_the_scrapped(db, capsys):
     """`disposition RUN W03` for a station lot's `...-W03`, as docs/engine.md writes it."""
     store = RunStore(db)
