@@ -164,7 +164,15 @@ def _hint(error: yaml.MarkedYAMLError) -> str:
     if began is not None:
         at = f"line {began.line + 1}, column {began.column + 1}"
         if context.endswith("quoted scalar"):
-            return f" (the quote opened on {at} is never closed)"
+            problem = error.problem or ""
+            if "escape" in problem:
+                return (
+                    " (a backslash in a double-quoted value begins an escape: write it `\\\\`, "
+                    "or quote the value with single quotes)"
+                )
+            if "end of stream" in problem or "document separator" in problem:
+                return f" (the quote opened on {at} is never closed)"
+            return ""
         for what, bracket in (("flow mapping", "{"), ("flow sequence", "[")):
             if context.endswith(what):
                 still = "is still open here: its end missing, or a comma"

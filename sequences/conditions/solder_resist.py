@@ -19,14 +19,14 @@ from packline.sim_instruments.twin.parts import DIELECTRICS, Face
 SOLDER_RESIST_COVER_UM = 10.0
 
 
-def resist_around_openings_um(w: Workpiece, face: Face) -> np.ndarray:
+def resist_over_the_metal_um(w: Workpiece, face: Face) -> np.ndarray:
     """Per site, the outermost resin of `face` around its opening over the metal it covers,
-    um: on the front, its field less the conducting films of its own wiring level standing up
-    into it there (a front layer's thickness counts the metal standing in it, as
-    `Workpiece.depth_to_metal_um` reads it: over 5 um of plated wiring, a 15 um field keeps
-    10 um); on the back, its field (a layer there lies over the metal, a metal substrate's
-    etched plate). 0 where the face carries none, or only its sealing resin (the resin the
-    front's tips project through covers no wiring)."""
+    um: on the front, its field less the conducting films of its own wiring level (the resin
+    layers under it) standing up into it there, a front layer's thickness counting the
+    metal standing in it (over 5 um of plated wiring, a 15 um field keeps 10 um); on the
+    back, its field (a layer there lies over the metal, a metal substrate's etched plate). 0
+    where the face carries none, or only its sealing resin (the resin the front's tips
+    project through covers no wiring)."""
     top = w.top_resin(face)
     if top is None or top[0].kind in SEALING_KINDS:
         return np.zeros(w.geometry.site_count, np.float32)
@@ -44,11 +44,11 @@ def solder_resist_covering(claim: str, covered: str, face: Face) -> Condition:
     """Around every site's opening the solder resist of `face` stands at least the cover
     solder resist makers ask over the copper (`SOLDER_RESIST_COVER_UM`) over the metal it
     covers (`covered` names it: `the wiring`) between the openings, the metal's own
-    thickness not counted (`resist_around_openings_um`). The margin is the thinnest resist
+    thickness not counted (`resist_over_the_metal_um`). The margin is the thinnest resist
     over it."""
 
     def over_um(w: Workpiece) -> np.ndarray:
-        return resist_around_openings_um(w, face)
+        return resist_over_the_metal_um(w, face)
 
     return Condition(
         claim,

@@ -233,7 +233,7 @@ class Plan:
                 # stage is, by whichever session runs the wafer next, the step reworked or
                 # released (which the plan reads completed, its record failed all the same)
                 self.steps[key[0], row["stage"]] = {**stage, "status": "interrupted"}
-            if position < last[key[0]] and self._holds(row):
+            if position < last[key[0]] and holds_its_wafer(row):
                 del self.steps[key]  # the wafer ran on after this hold: its rework stands
 
     def run_unserved_again(self, wafer_id: str, steps: Iterable[dict[str, Any]]) -> None:
@@ -251,18 +251,13 @@ class Plan:
         for key, row in list(self.steps.items()):
             if key[0] != wafer_id:
                 continue
-            if row["kind"] not in HOLDING_KINDS and self._holds(row):
+            if row["kind"] not in HOLDING_KINDS and holds_its_wafer(row):
                 if decision is Decision.RELEASE:
                     self.released_now[key] = row
                     self.steps[key] = {**row, "status": "completed"}
                     self.released.add(key)
                 else:
                     del self.steps[key]
-
-    @staticmethod
-    def _holds(row: dict[str, Any]) -> bool:
-        """A step record that holds its wafer: failed, or irreversible and cut off."""
-        return row["status"] == "failed" or bool(row["irreversible"] and row["status"] in CUT_OFF)
 
     def released_step_ids(self) -> frozenset[int]:
         """The records of the held steps an operator released (now or in an earlier session):
@@ -290,7 +285,7 @@ class Plan:
         for (wafer, _), row in self.steps.items():
             if wafer != wafer_id or row["kind"] == "batch" or row["kind"] == "stage":
                 continue
-            if not self._holds(row):
+            if not holds_its_wafer(row):
                 continue
             step = step_labels(list(self.steps.values()))[row["id"]]
             if row["status"] == "failed":
@@ -486,6 +481,11 @@ def dry_run_release_warning(
     )
 
 
+def holds_its_wafer(row: Mapping[str, Any]) -> bool:
+    """Whether a step record holds its wafer: failed, or irreversible and cut off."""
+    return row["status"] == "failed" or bool(row["irreversible"] and row["status"] in CUT_OFF)
+
+
 def releases_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[str, Any]]]:
     """Wafer -> each step of it that a resume of run `run_id` accepted as done on an operator's
     release, in the order they were held, read by the plan's rules (`Plan.released_records`:
@@ -534,8 +534,9 @@ def released_text(release: Mapping[str, Any]) -> str:
 def reworks_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[str, Any]]]:
     """Wafer -> each rework of it that a resume of run `run_id` carried out, in the order they
     were decided: the held step it sent the wafer back through by its label (`step`: the
-    wafer's latest step that held it before the decision, as a release's; None where the
-    records hold none), who decided it and why (`by`, `reason`), why the wafer had been held
+    wafer's last step before the decision, where that held it, as the plan reads a hold;
+    None for a wafer held at no step, for want of an operator), who decided it and why
+    (`by`, `reason`), why the wafer had been held
     (`held`, as the decision answered it) and the session that sent it back through its held
     step (`session`: the first whose steps of the wafer began after the decision); not one a
     later decision replaced (`replaced_in_run`: a release is carried out, not the rework). A
@@ -554,17 +555,18 @@ def reworks_carried_out(store: RunStore, run_id: str) -> dict[str, list[dict[str
             for step in of_wafer
             if step["started_wall"] > decided["wall"]
         ]
-        held = [
+        # the wafer's last step before the decision, the one it was held at if it held it
+        # (a wafer held with no step failed, for want of an operator, names none)
+        before = [
             step
             for step in of_wafer
-            if step["kind"] not in HOLDING_KINDS
-            and step["started_wall"] <= decided["wall"]
-            and Plan._holds(step)
+            if step["kind"] not in HOLDING_KINDS and step["started_wall"] <= decided["wall"]
         ]
+        held = before[-1] if before and holds_its_wafer(before[-1]) else None
         if later:
             by_wafer.setdefault(decided["wafer_id"], []).append(
                 {
-                    "step": labels[held[-1]["id"]] if held else None,
+                    "step": None if held is None else labels[held["id"]],
                     "by": decided["by"],
                     "reason": decided["reason"],
                     "held": decided["held_reason"],
@@ -592,7 +594,7 @@ def decisions_note(
     resume accepted as done on a release (`releases`, its `releases_carried_out`) and of each
     rework of it a resume carried out (`reworks`, `reworks_carried_out`), which `completed`
     alone does not say: `, step 'dice' released by ana (...): accepted as done though it
-    failed`, `, reworked by ana (...): sent back through its held step in session 3`."""
+    failed`, `, reworked by ana (...): sent back through step 'plasma clean' in session 3`."""
     return "".join(f", {text}" for text in decision_texts(releases, reworks))
 
 

@@ -644,13 +644,15 @@ class SolderResistRecipe(MouldRecipe):
         dark_um = film_um - thickest_um  # the developer's dark loss: what it takes off that field
         over = f"{figure_text(kept_um, SOLDER_RESIST_COVER_UM)} um over the {covered}"
         if metal_um:
+            standing = f"the {um_text(metal_um)} um of {covered} standing in it"
             left = um_left(field_um, metal_um)  # the figures said add up, unless it reads as 10
             if float(left) >= SOLDER_RESIST_COVER_UM:
                 left = figure_text(kept_um, SOLDER_RESIST_COVER_UM)
-            over = (
-                f"a {um_text(field_um)} um field, {left} um over the {um_text(metal_um)} um "
-                f"of {covered} standing in it"
-            )
+            over = f"a {um_text(field_um)} um field, {left} um over {standing}"
+            if kept_um <= 0:
+                below = um_left(metal_um, field_um)
+                over = f"a {um_text(field_um)} um field, {below} um below the top of {standing}"
+                over += ": none over it"
         thinner = None if thinner_metal is None else thinner_metal(SOLDER_RESIST_COVER_UM - kept_um)
         or_thinner = "" if thinner is None else f", or {thinner}"
         cover = (
@@ -673,12 +675,20 @@ class SolderResistRecipe(MouldRecipe):
             )
         # the film thickens as 1 / sqrt(rpm); the developer's dark loss stays as it is
         fastest = math.floor(self.spin_rpm * (film_um / (needed_um + dark_um)) ** 2)
+        spun = self.model_copy(update={"spin_rpm": fastest})
+        dose = ""
+        if float(spun.developed(self.dose_mj_cm2).field_um[0]) < needed_um:
+            # a negative film's dose cross-links too little of the thicker film as well
+            least = cross_linking_dose_mj_cm2(
+                self.material, needed_um + dark_um, self.develop_time_s
+            )
+            dose = f", and {path}.dose_mj_cm2 at least {least} mJ/cm^2"
         raise claim_violation(
             claim,
             f"{path}.spin_rpm",
             str(self.spin_rpm),
             f"{cover}, whatever the dose: give at most {fastest} rpm, for a thicker film"
-            f"{or_thinner}",
+            f"{dose}{or_thinner}",
         )
 
 
@@ -1131,14 +1141,15 @@ class SproutBumpRecipe(Recipe):
 
     def uppermost_wiring_um(self) -> float:
         """The metal of the uppermost wiring the recipe plates, as thick as the etch after its
-        plating may leave it: its seed (the most of it, `to_clear`), or the metal support's
-        foil where that is the wiring (001:11, one level), and its plating, less the least the
-        copper etch takes off its top as it clears the field."""
+        plating may leave it: its seed (as `to_clear` counts it: a sputter's crystal end
+        point, an electroless bath's most), or on a metal support the foil its sheet came on
+        (001:11), and its plating, less the least the copper etch takes off its top as it
+        clears the field."""
         wiring = self.levels()[-1].wiring
         if wiring.seed is not None:
             under_um = sum(wiring.seed.to_clear(tank).um for tank, _ in SEED_ETCH_DIPS)
-        else:
-            under_um = 0.0 if self.upper_levels else (self.foil_thickness_um or 0.0)
+        else:  # every level's sheet comes on the foil (`sheet`)
+            under_um = self.foil_thickness_um or 0.0
         etch = wiring.etch
         etched_um = 0.0 if etch is None else etch.copper_etch.least_removed_um(Tank.CU_ETCH)
         return max(0.0, under_um + wiring.plating.thickness_um - etched_um)

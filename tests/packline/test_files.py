@@ -136,8 +136,21 @@ def test_nothing_reads_as_none():
             'where none can begin: a value holding `: ` is quoted (`"a: b"`), and a key is '
             "neither indented under a plain value nor after a line missing its `:`)",
         ),
+        (  # a Windows path in double quotes: a quote closed, its backslash an escape
+            'path: "C:\\qdir"\n',
+            "line 1, column 11: found unknown escape character 'q' (a backslash in a "
+            "double-quoted value begins an escape: write it `\\\\`, or quote the value with "
+            "single quotes)",
+        ),
     ],
-    ids=["open-mapping", "open-list", "open-quote", "indentation", "colon-in-value"],
+    ids=[
+        "open-mapping",
+        "open-list",
+        "open-quote",
+        "indentation",
+        "colon-in-value",
+        "backslash",
+    ],
 )
 def test_a_syntax_error_says_where_to_look_beside_yamls_own_words(text, told):
     """YAML's words for a bracket or quote left open name the line where the parser noticed

@@ -1318,3 +1318,31 @@ def test_a_claim_check_row_as_the_records_reader_gives_it_is_located_or_not():
     assert [text.rsplit(" (", 1)[1] for text in located] == [
         "W01 pad 7 on die 0)", "W01 pad 7)", "W01)",
     ]  # fmt: skip
+
+
+def test_001_4_judges_the_solder_resist_over_its_own_levels_metal_alone():
+    """The solder resist covers the wiring over the metal standing in it (decision 0132): its
+    field less the conducting films of its own wiring level, where present; a dielectric
+    film there, or a lower level's wiring under the resin beneath it, stands in nothing."""
+    wafer = TwinStore().get("W01")
+    count = wafer.geometry.site_count
+    condition = conditions.solder_resist_covering("001:4", "the wiring", Face.FRONT)
+    assert condition.margin is not None
+    every = np.ones(count, bool)
+
+    def film(material: FilmMaterial, um: float, level: int) -> None:
+        present = np.ones(count, bool)
+        present[0] = False  # one site the pattern leaves bare
+        thickness = np.full(count, um, np.float32)
+        wafer.films.layers.append(Film(material, thickness, present, present, level=level))
+
+    film(FilmMaterial.CU, 8.0, level=0)  # on the pads, under the sealing resin
+    wafer.add_resin(ResinKind.THERMOSET, 45.0)
+    film(FilmMaterial.CU, 5.0, level=1)  # the wiring on it
+    film(FilmMaterial.SIN, 3.0, level=1)  # a dielectric beside it: no metal
+    wafer.add_resin(ResinKind.SOLDER_RESIST, 14.6)
+    over = condition.margin.worst_site(wafer, every)
+    assert over.value == pytest.approx(9.6)  # 14.6 less the level's 5 um of copper alone
+    assert not condition.evaluate(wafer)[1][1:].any()
+    assert condition.evaluate(wafer)[1][0]  # no wiring there: the whole field covers
+    assert condition.margin.quantity == "solder resist over the wiring"

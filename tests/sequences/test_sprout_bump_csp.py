@@ -755,6 +755,54 @@ def test_a_wiring_too_thick_for_its_solder_resist_is_refused_naming_a_spin_or_a_
         section[field] = spoilt
 
 
+def test_a_slower_spin_a_dim_dose_cannot_cover_names_the_dose_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """At 100 mJ/cm^2 the field the develop leaves lies under the top of 10 um of wiring;
+    a thicker film at that dose would cross-link too little of it as well, so the refusal
+    at the spin names the dose with it (a review's 117 spins suggested that the recipe's own
+    dose then refused); both, applied, validate."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"]["thickness_um"] = "10 um"
+    resist = recipe["terminals"]["solder_resist"]
+    resist["dose_mj_cm2"] = "100 mJ/cm^2"
+    assert without_lines(refusal(capsys, tmp_path, "sprout-bump-csp", recipe)).endswith(
+        ": terminals.solder_resist.spin_rpm = 2000: of the 18.102 um of PI-N that "
+        "terminals.solder_resist spins at 2000 rpm and bakes, the develop leaves a 6.493 um "
+        "field, 3.484 um below the top of the 9.977 um of wiring standing in it: none over it, "
+        "thinner than the 10 um solder resist makers ask over the copper to insulate it, "
+        "whatever the dose: give at most 1614 rpm, for a thicker film, and "
+        "terminals.solder_resist.dose_mj_cm2 at least 303 mJ/cm^2 (claim 001:4)\n"
+    )
+    resist.update(spin_rpm=1614, dose_mj_cm2="303 mJ/cm^2")
+    path = str(write_recipe(tmp_path, recipe))
+    assert main(["validate", "sprout-bump-csp", "--recipe", path]) == 0
+
+
+def test_a_stacked_metal_supports_resist_covers_the_foil_of_its_uppermost_level(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Every level's sheet comes on the foil: the uppermost wiring of a stacked metal support
+    is its foil and plating too, which a review found the recipe check leaving out (2500 rpm
+    validated, and the dry run failed 001:4 at 9.4 um)."""
+    recipe = reference_recipe("sprout-bump-csp-metal-support.yaml")
+    upper = copy.deepcopy(reference_recipe("sprout-bump-csp-levels-2.yaml")["upper_levels"][0])
+    for seeded in ("seed", "descum"):  # the foil is the metal: no seed to lay or descum
+        del upper["wiring"][seeded]
+    upper["wiring"].update(copy.deepcopy({k: recipe["wiring"][k] for k in ("plating", "etch")}))
+    recipe["upper_levels"] = [upper]
+    recipe["terminals"]["solder_resist"]["spin_rpm"] = 2500
+    error = without_lines(refusal(capsys, tmp_path, "sprout-bump-csp", recipe))
+    assert "um over the 6.833 um of wiring standing in it" in error
+    assert error.endswith(
+        "give at most 2265 rpm, for a thicker film, or "
+        "upper_levels.0.wiring.plating.thickness_um at most 6.18 um (claim 001:4)\n"
+    )
+    recipe["terminals"]["solder_resist"]["spin_rpm"] = 1500  # the reference's
+    path = str(write_recipe(tmp_path, recipe))
+    assert main(["validate", "sprout-bump-csp", "--recipe", path]) == 0
+
+
 def _thick_resin_over(sheet: str, *, solder_resist: bool) -> dict:
     """The reference recipe with `thick_resin` on a sheet of `sheet`, with or without its
     solder resist: a trial's two recipes (sb1.yaml, sb2.yaml) at 50 um."""
