@@ -148,9 +148,9 @@ _HINTS = {
         "mapping, and the items of one list, start in one column"
     ),
     "mapping values are not allowed here": (
-        "a `: ` here starts a key where none can begin: a value holding `: ` is quoted "
-        '(`"a: b"`), and a key is neither indented under a plain value nor after a line '
-        "missing its `:`"
+        "a `: ` here starts a key where none can begin: a key indented under a plain value, "
+        "or after a line missing its `:`; or a value holding `: `, which is quoted "
+        '(`"a: b"`)'
     ),
     "could not find expected ':'": "a key without its `:`, or a value split over two lines",
 }

@@ -457,6 +457,7 @@ async def _watched(
         with operator.attached(engine), view or contextlib.nullcontext(), frozen_heap():
             status = await engine.run()
     report = summary_report(store, engine.run_id)
+    advice = what_held_wafers_need(store, engine.run_id, args.confirmed_by)
     if args.json:
         print(
             json_text(
@@ -470,12 +471,12 @@ async def _watched(
                     "error": report["run"]["error"],
                     "claim_check": report["claim_check"],
                     "left_on_tools": report["left_on_tools"],
+                    "next": advice,
                 },
                 default=str,
             )
         )
     else:
-        advice = what_held_wafers_need(store, engine.run_id, args.confirmed_by)
         print_summary(console, report, store, resume_advised=bool(advice))
         print_claim_check(console, report["claim_check"])
         if advice:

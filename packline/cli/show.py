@@ -58,13 +58,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     try:
         report = summary_report(store, store.resolve_run(args.run))
+        shown = {**report, "next": held_wafers_need(store, report["run"])}
         return answer(
             args,
-            advised_for_database(report, db_option(store.path)),
+            advised_for_database(shown, db_option(store.path)),
             lambda console: print_run(console, report, store, whole_recipe=args.whole_recipe),
         )
     finally:
         store.close()
+
+
+def held_wafers_need(store: RunStore, run: dict[str, Any]) -> str:
+    """What the held wafers of `run` (a runs row) need before a resume, as the run said it at
+    its end (`what_held_wafers_need`; '' while a process drives it): a held run's `show` had
+    named no next step until a wafer was decided, and its `--json` none at all (`next`)."""
+    return "" if run["status"] in DRIVEN else what_held_wafers_need(store, run["id"])
 
 
 def cmd_wafer(args: argparse.Namespace) -> int:
@@ -146,9 +154,7 @@ def print_run(
         for line in recipe_lines(run, db_option(store.path)):
             console.print(line, markup=False, highlight=False)
     console.print(tools_table(report["tools"], run["sessions"]))
-    # what its held wafers need before a resume, as the run said it at its end (a held run's
-    # `show` had named no next step until a wafer was decided)
-    advice = "" if run["status"] in DRIVEN else what_held_wafers_need(store, run["id"])
+    advice = held_wafers_need(store, run)
     print_summary(console, report, store, resume_advised=bool(advice))
     print_claim_check(console, report["claim_check"])
     if advice:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from packline.drivers.equipment import Limit, validate_wafer_id
 from packline.drivers.registry import kinds_of
-from packline.files import yaml_written
+from packline.files import Written, yaml_written
 from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
 from packline.spelling import did_you_mean
 from packline.station import Station, StationError, load_station
@@ -288,6 +288,18 @@ def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mappi
     }
 
 
+def _as_given(path: str, value: str, written: Mapping[tuple[str | int, ...], Written]) -> str:
+    """A refused setpoint's `value` in its limit's unit, after the text the recipe file gives
+    it in where that differs (`2 min (120 s)`): a trial searched its file for the `120 s` a
+    refusal named, where the file says `2 min`."""
+    key = tuple(int(part) if part.isdigit() else part for part in path.split("."))
+    given = written.get(key)
+    if given is None or given.kind in ("mapping", "list"):
+        return value
+    text = given.text.strip("'\"")
+    return value if text == value else f"{text} ({value})"
+
+
 def _where_narrowed(station: Station, tool: str, limits: Mapping[str, Limit]) -> dict[str, Limit]:
     """`limits` of the station's tool `tool`, each one its file narrowed naming the line that
     narrows it (`Station.where`: 'line 7 of station file line.yaml'), so a recipe's refusal
@@ -311,8 +323,10 @@ def check_tool_limits(
     naming `source`, the line of its YAML `text` that gives the field, its path, the value
     and the limit, a line and a `problems` entry each), before any tool moves."""
 
+    written = yaml_written(text)
+
     def refusal(problems: list[dict[str, str]]) -> RecipeError:
-        return RecipeError.of_fields(source, located(problems, yaml_written(text)))
+        return RecipeError.of_fields(source, located(problems, written))
 
     problems = []
     for point in recipe.tool_setpoints():
@@ -329,7 +343,7 @@ def check_tool_limits(
                 )
                 raise refusal([path_problem(point.path, f": a {point.role} {wrong}")])
             if not limit.contains(point.value):
-                given = quantity_text(point.value, limit.unit)
+                given = _as_given(point.path, quantity_text(point.value, limit.unit), written)
                 outside = f"outside the {point.role} limit {point.setpoint} {limit.described()}"
                 problems.append(path_problem(point.path, f" = {given}: {outside}"))
                 break

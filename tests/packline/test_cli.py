@@ -189,7 +189,7 @@ def test_a_station_limit_refusal_lists_each_problem_in_json(db, tmp_path, capsys
         },
         {
             "path": "steps.1.time_s",
-            "message": "steps.1.time_s = 120 s: outside the plasma_cleaner limit time_s "
+            "message": "steps.1.time_s = 2 min (120 s): outside the plasma_cleaner limit time_s "
             f"[30, 60] s {limit}",
             "line": 7,
         },

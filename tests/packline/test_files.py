@@ -133,8 +133,14 @@ def test_nothing_reads_as_none():
         (  # a value holding ': ' unquoted
             "tools:\n  p:\n    driver: p: q\n",
             "line 3, column 14: mapping values are not allowed here (a `: ` here starts a key "
-            'where none can begin: a value holding `: ` is quoted (`"a: b"`), and a key is '
-            "neither indented under a plain value nor after a line missing its `:`)",
+            "where none can begin: a key indented under a plain value, or after a line missing "
+            'its `:`; or a value holding `: `, which is quoted (`"a: b"`))',
+        ),
+        (  # a key indented under the plain value before it
+            "tools:\n  p:\n    driver: p\n      address: m\n",
+            "line 4, column 14: mapping values are not allowed here (a `: ` here starts a key "
+            "where none can begin: a key indented under a plain value, or after a line missing "
+            'its `:`; or a value holding `: `, which is quoted (`"a: b"`))',
         ),
         (  # a Windows path in double quotes: a quote closed, its backslash an escape
             'path: "C:\\qdir"\n',
@@ -149,6 +155,7 @@ def test_nothing_reads_as_none():
         "open-quote",
         "indentation",
         "colon-in-value",
+        "indented-under-a-value",
         "backslash",
     ],
 )

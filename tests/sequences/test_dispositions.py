@@ -1161,3 +1161,27 @@ def test_a_different_second_decision_says_what_it_replaces(tmp_path, capsys):
     assert "replaces" not in json.loads(capsys.readouterr().out)
     assert main(["disposition", run_id, "W02", "release", *common, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["replaces"] == "rework by ben: residue: again"
+
+
+def test_show_json_says_what_the_held_wafers_need_as_the_text_does(db, capsys):
+    """A newcomer's `show --json` of a held run had every next step the text ends with
+    (the decisions, the clears, the resume) nowhere: its `next` says them, as the text does,
+    and is empty once nothing is held."""
+    run_id = held_lot_in(db)  # W01-W04 held, W05 completed
+    assert main(["show", run_id, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["next"]
+    store = RunStore(db, create=False)
+    try:
+        assert shown == what_held_wafers_need(store, run_id)
+    finally:
+        store.close()
+    assert shown.startswith(
+        f"W01, W02, W03, W04 held: decide each (why it is held: `packline show {run_id}"
+    )
+    assert shown.endswith(f"; then `packline resume {run_id}`")  # `db` is the default
+    for wafer in ("W01", "W02", "W03", "W04"):
+        said = ["--by", "ben", "--reason", "chipped"]
+        assert main(["disposition", run_id, wafer, "scrap", *said]) == 0
+    capsys.readouterr()
+    assert main(["show", run_id, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["next"] == ""
