@@ -613,6 +613,9 @@ def _limit_refusal(data: dict[str, Any], loc: list[str]) -> tuple[tuple[str, ...
     if not isinstance(given, dict):
         if within[:1] and within[0].startswith("dict"):
             return None  # the device form's error of a setpoint's bounds
+        if key in ToolEntry.model_fields and key != "limits":
+            # a key of the tool's own indented into its limits (`capacity: 4`)
+            why += f" (`{key}` is a key of the tool, not a setpoint: indent it as `limits` is)"
         return (key,), Refusal(".".join(loc[:4]), why, given)
     if not within[:1] or not within[0].startswith("dict"):
         return None  # the bounds form's error of a device's mapping

@@ -926,3 +926,18 @@ def test_the_limits_of_a_tool_are_told_with_an_address_of_a_link_its_driver_does
     assert told[0].endswith(f"; `address` is on line 5 of station file {path}")
     assert told[1].startswith("tools.plasma_cleaner: limits.rf_power_w [0, 100000] W reaches ")
     assert told[1].endswith(f"; the limit is on line 7 of station file {path}")
+
+
+def test_a_key_of_the_tool_indented_into_its_limits_is_named_as_the_tools(tmp_path):
+    """A newcomer's `capacity: 4` indented one level too deep, into `limits:`, was refused as
+    a setpoint's bounds: the refusal says it is a key of the tool, to indent as `limits` is."""
+    text = GOOD.removesuffix("    capacity: 4\n").replace(
+        "    limits: {rf_power_w: [100, 600]}\n",
+        "    limits:\n      rf_power_w: [100, 600]\n      capacity: 4\n",
+    )
+    path = write(tmp_path, text)
+    assert refusals_of(path) == [
+        "tools.plasma_cleaner.limits.capacity: must be [minimum, maximum] in the setpoint's unit "
+        "(`capacity` is a key of the tool, not a setpoint: indent it as `limits` is), got 4; the "
+        f"limit is on line 9 of station file {path}"
+    ]
