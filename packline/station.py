@@ -325,7 +325,7 @@ class Station(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    #: The line's name, recorded with every run on it.
+    #: The line's name, recorded with every run on it: printable text (no tab or newline).
     name: str = Field(min_length=1, max_length=64, examples=["line-3"])
     #: The tools, by name (a run's records and its batches name them): each a tool entry
     #: (below). A method asks for its tools by role, the role of the tool's kind.
@@ -344,6 +344,18 @@ class Station(BaseModel):
     control: str | None = Field(default=None, examples=["/tmp/packline-sim-x1y2/control"])
     #: The in-process simulated line of a dry run (set by packline, never written to a file).
     simulated: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, name: str) -> str:
+        """A name printed with every run: printable text (a double-quoted `"C:\\temp\\new"`
+        is read by YAML as a tab and a newline, and printed the line's name over two lines)."""
+        if not name.isprintable():
+            raise ValueError(
+                f"{name!r} must be printable text: a tab or newline in it (YAML reads `\\t` "
+                "and `\\n` inside double quotes as those) breaks every line that prints it"
+            )
+        return name
 
     @staticmethod
     def served_line_name(method: str | None) -> str:

@@ -941,3 +941,12 @@ def test_a_key_of_the_tool_indented_into_its_limits_is_named_as_the_tools(tmp_pa
         "(`capacity` is a key of the tool, not a setpoint: indent it as `limits` is), got 4; the "
         f"limit is on line 9 of station file {path}"
     ]
+
+
+def test_a_station_name_yaml_read_as_a_tab_and_a_newline_is_refused(tmp_path):
+    """A newcomer's `name: "C:\\temp\\new"`: YAML reads `\\t` and `\\n` in double quotes as
+    a tab and a newline, and the line's name printed over two lines with every run. Refused,
+    naming what YAML read."""
+    path = write(tmp_path, GOOD.replace("name: line-3", r'name: "C:\temp\new"'))
+    (refused,) = refusals_of(path)
+    assert refused.startswith("name: 'C:\\temp\\new' must be printable text: a tab or newline")
