@@ -55,6 +55,10 @@ class HostilePeer:
         self.behaviour = behaviour
         self.transport = transport
         self.requests: list[bytes] = []
+        #: When (`time.monotonic()`) each request arrived and each answer's first bytes went
+        #: out: printed beside a case's outcome, so a failing one tells a request written late
+        #: (a starved host) from an answer lost on the way.
+        self.times: list[tuple[str, float]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
@@ -127,6 +131,16 @@ class HostilePeer:
         hang_up: Callable[[], None],
     ) -> None:
         self.requests.append(request)
+        self.times.append(("request", time.monotonic()))
+
+        sent = send
+
+        async def timed(data: bytes) -> None:
+            if self.times[-1][0] == "request":
+                self.times.append(("first bytes sent", time.monotonic()))
+            await sent(data)
+
+        send = timed
         match self.behaviour:
             case "flood":
                 self._spawn(_repeat(send, b"1" * 65536, 0))
@@ -243,11 +257,17 @@ async def test_a_hostile_tool_ends_in_a_clear_error_within_the_bound(
 
     await link.connect()
     watch = Stopwatch()
+    asked_at = time.monotonic()
     try:
         with pytest.raises(error_type, match=message) as raised:
             await ask()
         elapsed_s = watch.elapsed_s()
     finally:
+        # shown with a failure: when the peer got the request and answered, from the ask
+        print(
+            f"{kind} {behaviour}: peer",
+            [(what, round(at - asked_at, 3)) for what, at in peer.times],
+        )
         await link.close()
     closed_s = watch.elapsed_s()
     print(f"{kind} {behaviour}: {raised.type.__name__} after {elapsed_s:.2f} s: {raised.value}")
