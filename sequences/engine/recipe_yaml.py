@@ -172,9 +172,27 @@ def located(problems: Sequence[Mapping[str, Any]], written: WrittenValues) -> li
 def _line_of(path: str, written: WrittenValues) -> int | None:
     """The line of the file `written` that gives the field at `path` (`steps.0.gas`), or of
     its nearest section it gives; None for none."""
-    parts = tuple(int(part) if part.isdigit() else part for part in path.split(".") if part)
+    parts = _parts(path)
     for end in range(len(parts), 0, -1):
-        for key in (parts[:end], tuple(map(str, parts[:end]))):
-            if key in written:
-                return written[key].line
+        if (found := _written_at(parts[:end], written)) is not None:
+            return found.line
+    return None
+
+
+def written_field(path: str, written: WrittenValues) -> Written | None:
+    """How the file `written` gives the field at `path` (`steps.1.time_s`) itself; None where
+    it does not (left out, or a path of no field)."""
+    return _written_at(_parts(path), written)
+
+
+def _parts(path: str) -> tuple[str | int, ...]:
+    """A field path's keys, a list's index as a number (`steps.0.gas`: steps, 0, gas)."""
+    return tuple(int(part) if part.isdigit() else part for part in path.split(".") if part)
+
+
+def _written_at(parts: tuple[str | int, ...], written: WrittenValues) -> Written | None:
+    """The value at key path `parts`, a numeric key read as a list's index or as text."""
+    for key in (parts, tuple(map(str, parts))):
+        if key in written:
+            return written[key]
     return None

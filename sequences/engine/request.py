@@ -14,7 +14,7 @@ from pathlib import Path
 
 from packline.drivers.equipment import Limit, validate_wafer_id
 from packline.drivers.registry import kinds_of
-from packline.files import Written, yaml_written
+from packline.files import yaml_written
 from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
 from packline.spelling import did_you_mean
 from packline.station import Station, StationError, load_station
@@ -23,7 +23,7 @@ from packline.units import quantity_text
 from .errors import BadInput, RecipeError
 from .method import FailurePolicy, Method, get_method, reference_recipe_method
 from .recipe import Recipe, load_recipe, path_problem, read_recipe_text
-from .recipe_yaml import located
+from .recipe_yaml import WrittenValues, located, written_field
 
 MAX_LOT = 999
 
@@ -288,12 +288,11 @@ def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mappi
     }
 
 
-def _as_given(path: str, value: str, written: Mapping[tuple[str | int, ...], Written]) -> str:
+def _as_given(path: str, value: str, written: WrittenValues) -> str:
     """A refused setpoint's `value` in its limit's unit, after the text the recipe file gives
     it in where that differs (`2 min (120 s)`): a trial searched its file for the `120 s` a
     refusal named, where the file says `2 min`."""
-    key = tuple(int(part) if part.isdigit() else part for part in path.split("."))
-    given = written.get(key)
+    given = written_field(path, written)
     if given is None or given.kind in ("mapping", "list"):
         return value
     text = given.text.strip("'\"")

@@ -662,10 +662,9 @@ class SolderResistRecipe(MouldRecipe):
             "insulate it"
         )
         needed_um = SOLDER_RESIST_COVER_UM + metal_um  # the field that keeps the cover
+        # the least dose that cross-links that field and the developer's dark loss
+        least = cross_linking_dose_mj_cm2(self.material, needed_um + dark_um, self.develop_time_s)
         if thickest_um >= needed_um and MATERIALS[self.material].tone is Tone.NEGATIVE:
-            least = cross_linking_dose_mj_cm2(
-                self.material, needed_um + dark_um, self.develop_time_s
-            )
             raise claim_violation(
                 claim,
                 f"{path}.dose_mj_cm2",
@@ -679,9 +678,6 @@ class SolderResistRecipe(MouldRecipe):
         dose = ""
         if float(spun.developed(self.dose_mj_cm2).field_um[0]) < needed_um:
             # a negative film's dose cross-links too little of the thicker film as well
-            least = cross_linking_dose_mj_cm2(
-                self.material, needed_um + dark_um, self.develop_time_s
-            )
             dose = f", and {path}.dose_mj_cm2 at least {least} mJ/cm^2"
         raise claim_violation(
             claim,
