@@ -51,7 +51,7 @@ from pydantic import (
 
 from packline.clock import Clock
 from packline.drivers.equipment import Equipment
-from packline.drivers.equipment.limits import StationLimits
+from packline.drivers.equipment.limits import LimitsSource, StationLimits
 from packline.drivers.errors import PacklineError, SetupRefused
 from packline.drivers.gem.dictionary import (
     DictionaryError,
@@ -212,9 +212,11 @@ class ToolEntry(BaseModel):
         kind = tool_kind(self.kind)
         return kind.load_driver() if self.dictionary is None else kind.load_gem_driver()
 
-    def open(self, name: str, clock: Clock | None = None, limits_source: str = "") -> Equipment:
+    def open(
+        self, name: str, clock: Clock | None = None, limits_source: LimitsSource = ""
+    ) -> Equipment:
         """Build (not connect) the driver of this tool, named `name`, over its links; its
-        `limits` set by `limits_source` (the station file)."""
+        `limits` set by `limits_source` (the station file, or each bound's line in it)."""
         gem = {} if self.dictionary is None else {"dictionary": self.dictionary}
         zones = {}
         if self.zone_trace_interval_s is not None:
@@ -417,7 +419,17 @@ class Station(BaseModel):
             raise StationError(
                 f"station {self.name}: no tool {name!r}; tools: {', '.join(self.tools)}"
             )
-        return self.tools[name].open(name, clock, self._source)
+        return self.tools[name].open(name, clock, self._limit_lines(name))
+
+    def _limit_lines(self, tool: str) -> LimitsSource:
+        """Where the file narrows each limit of tool `tool`, given the bound's key in its entry
+        (`limits.supply.voltage_v`): its line, so that a driver refusing a value at run time
+        points at the line to read, as the recipe's check before it does."""
+
+        def line_of(key: str) -> str:
+            return self.where("tools", tool, *key.split(".")) or self._source
+
+        return line_of
 
 
 def build_driver(
@@ -429,7 +441,7 @@ def build_driver(
     name: str,
     clock: Clock | None = None,
     limits: StationLimits | None = None,
-    limits_source: str = "",
+    limits_source: LimitsSource = "",
     poll_interval_s: float = 1.0,
     **driver_options: Any,
 ) -> Equipment:

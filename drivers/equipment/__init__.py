@@ -40,7 +40,15 @@ from ..errors import (
 from ..links.base import Link
 from .alarms import AlarmList
 from .devices import check_device_links
-from .limits import Limit, StationLimits, check_limit, device_bounds, named_limits, narrow_limits
+from .limits import (
+    Limit,
+    LimitsSource,
+    StationLimits,
+    check_limit,
+    device_bounds,
+    named_limits,
+    narrow_limits,
+)
 from .recovery import Recovery
 from .states import (
     READY_STATES,
@@ -155,7 +163,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
         *,
         name: str | None = None,
         limits: StationLimits | None = None,
-        limits_source: str = "",
+        limits_source: LimitsSource = "",
         poll_interval_s: float = 1.0,
         devices: Mapping[str, Link] | None = None,
     ) -> None:

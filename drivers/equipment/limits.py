@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -30,6 +30,10 @@ Bounds: TypeAlias = tuple[float, float]
 #: A station file's `limits:` of one tool: setpoint -> bounds for the tool's own setpoints and,
 #: on a tool of several devices, a further device's name -> its setpoints' bounds.
 StationLimits: TypeAlias = Mapping[str, "Bounds | Mapping[str, Bounds]"]
+#: Where a station narrows a tool's limits, as a refusal names it: one text for all of them
+#: (`station file line.yaml`), or, given a bound's key in the tool's entry (`limits.supply.
+#: voltage_v`), the place of that key (`line 7 of station file line.yaml`).
+LimitsSource: TypeAlias = "str | Callable[[str], str]"
 
 #: How far past a bound, relative to it, a value is still judged at the bound: the rounding of
 #: a unit conversion. A scaling rounds in the last place or two ("3 mJ/mm^2" is 0.3 J/cm2 and
@@ -48,8 +52,9 @@ class Limit:
     unit: str
     #: Only whole numbers are sent (a count, a stack of studs): 2.5 is refused, never rounded.
     whole: bool = False
-    #: Where a limit narrower than the driver's was set (`station file line.yaml`); empty for
-    #: the driver's own. A refusal names it, so the operator knows which file to look at.
+    #: Where a limit narrower than the driver's was set (`line 7 of station file line.yaml`,
+    #: or the file where its line is not known); empty for the driver's own. A refusal names
+    #: it, so the operator knows which line to look at.
     source: str = ""
     #: What sets the minimum where the process does not ("the 25 degC room the oven cools
     #: to"), said where a recipe is explained; empty otherwise
@@ -110,12 +115,12 @@ def narrow_limits(
     tool: str,
     own_limits: Mapping[str, Limit],
     overrides: Mapping[str, tuple[float, float]],
-    source: str = "",
+    source: LimitsSource = "",
     key: str = "limits",
 ) -> dict[str, Limit]:
     """A driver's limits (`own_limits`) narrowed by `overrides` (a station file's `limits:`,
-    `source` naming it: `station file line.yaml`; `key`, where in the tool's entry they are
-    given: a further device's under `limits.<device>`).
+    `source` naming where: the file, or each bound's line in it; `key`, where in the tool's
+    entry they are given: a further device's under `limits.<device>`).
 
     An override may only narrow: a range reaching outside the driver's own is refused,
     naming the setpoint, the value and the driver's range, because the driver's range is
@@ -136,7 +141,8 @@ def narrow_limits(
             minimum, maximum = (float(bound) for bound in bounds)
             if not (math.isfinite(minimum) and math.isfinite(maximum)):
                 raise ValueError("limits must be finite")
-            narrowed = Limit(minimum, maximum, own.unit, own.whole, source)
+            where = source if isinstance(source, str) else source(f"{key}.{setpoint}")
+            narrowed = Limit(minimum, maximum, own.unit, own.whole, where)
         except (TypeError, ValueError) as error:
             raise SetupRefused(
                 tool,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packline.drivers.equipment import Limit, validate_wafer_id
@@ -271,19 +271,16 @@ def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mappi
     """Per tool role of the method, the setpoint limits of every tool that may play it, a
     further device's named `<device>.<setpoint>` (`Equipment.setpoint_limits`): with a
     station, each station tool's driver as the station builds it (its `limits:` overrides
-    count; nothing is connected); without one (the bundled simulated line), the defaults of
-    every registered driver kind of the role. (A loaded station passed `Station.check`, so
-    building its drivers cannot fail here.)"""
+    count, each naming its line; nothing is connected); without one (the bundled simulated
+    line), the defaults of every registered driver kind of the role. (A loaded station
+    passed `Station.check`, so building its drivers cannot fail here.)"""
     if station is None:
         return {
             role: [kind.load_driver().driver_limits() for kind in kinds_of((role,))]
             for role in method.tools
         }
     return {
-        role: [
-            _where_narrowed(station, name, station.open_tool(name).setpoint_limits())
-            for name in station.tools_for_role(role)
-        ]
+        role: [station.open_tool(name).setpoint_limits() for name in station.tools_for_role(role)]
         for role in method.tools
     }
 
@@ -297,22 +294,6 @@ def _as_given(path: str, value: str, written: WrittenValues) -> str:
         return value
     text = given.text.strip("'\"")
     return value if text == value else f"{text} ({value})"
-
-
-def _where_narrowed(station: Station, tool: str, limits: Mapping[str, Limit]) -> dict[str, Limit]:
-    """`limits` of the station's tool `tool`, each one its file narrowed naming the line that
-    narrows it (`Station.where`: 'line 7 of station file line.yaml'), so a recipe's refusal
-    points at the line to read, as a refusal of the limit itself does; a further device's
-    setpoint (`supply.voltage_v`) under its device's key."""
-    return {
-        setpoint: limit
-        if not limit.source
-        else replace(
-            limit,
-            source=station.where("tools", tool, "limits", *setpoint.split(".")) or limit.source,
-        )
-        for setpoint, limit in limits.items()
-    }
 
 
 def check_tool_limits(

@@ -447,6 +447,23 @@ tools:
 """
 
 
+def test_each_narrowed_limit_names_its_own_line(tmp_path: Path):
+    """A driver refusing a value at run time names the line of the bound it broke, as the
+    recipe's check before it does: the tool's own bound and a further device's, each its own
+    (the refusal itself: tests/sim_instruments/test_electroplater.py)."""
+    text = PLATER + (
+        "    limits:\n"
+        "      bath_temperature_c: [25, 30]\n"
+        "      supply:\n"
+        "        voltage_v: [0, 3]\n"
+    )
+    path = write(tmp_path, text)
+    driver = load_station(path).open_tool("electroplater")
+    assert isinstance(driver, ModbusScpiElectroplater)
+    assert driver.limits["bath_temperature_c"].source == f"line 10 of station file {path}"
+    assert driver.supply.limits["voltage_v"].source == f"line 12 of station file {path}"
+
+
 def test_a_tool_of_several_devices_gets_a_link_per_named_address(tmp_path: Path):
     station = load_station(write(tmp_path, PLATER))
     driver = station.open_tool("electroplater")
@@ -474,12 +491,11 @@ def test_a_further_devices_setpoints_are_narrowed_under_its_name(tmp_path: Path)
     path = write(tmp_path, text)
     driver = load_station(path).open_tool("electroplater")
     assert isinstance(driver, ModbusScpiElectroplater)
-    assert driver.limits["bath_temperature_c"].described() == (
-        f"[25, 30] degC of station file {path}"
-    )
-    assert driver.supply.limits["voltage_v"].described() == f"[0, 3] V of station file {path}"
+    line = f"line 9 of station file {path}"  # the line that narrows them
+    assert driver.limits["bath_temperature_c"].described() == f"[25, 30] degC of {line}"
+    assert driver.supply.limits["voltage_v"].described() == f"[0, 3] V of {line}"
     limits = driver.setpoint_limits()
-    assert limits["supply.list_current_a"].described() == f"[0, 0.5] A of station file {path}"
+    assert limits["supply.list_current_a"].described() == f"[0, 0.5] A of {line}"
     assert limits["supply.over_voltage_v"].described() == "[1, 25] V"  # the driver's own
 
 

@@ -447,7 +447,9 @@ async def test_a_measured_area_outside_the_stations_limit_is_withdrawn_unplated(
             "address": sim.station_address,
             "limits": {"plated_area_cm2": [1, 69.2]},
         }
-        station_file.write_text(yaml.safe_dump({"name": "line-3", "tools": {"plater": tool}}))
+        text = yaml.safe_dump({"name": "line-3", "tools": {"plater": tool}})
+        station_file.write_text(text)
+        narrowing = text.splitlines().index("      plated_area_cm2:") + 1
         async with load_station(station_file).open_tool("plater", sim.clock) as driver:
             assert isinstance(driver, ModbusScpiElectroplater)
             await driver.load("W01")
@@ -458,7 +460,8 @@ async def test_a_measured_area_outside_the_stations_limit_is_withdrawn_unplated(
         await sim.stop()
     assert (
         "the cell measured 69.4 cm^2 of exposed, connected seed, outside the limit "
-        f"plated_area_cm2 [1, 69.2] cm2 of station file {station_file}; the wafer was withdrawn "
+        f"plated_area_cm2 [1, 69.2] cm2 of line {narrowing} of station file {station_file}; "
+        "the wafer was withdrawn "
         "unplated"
     ) in str(error.value)
     assert sim.twin.get("W01").operations() == []
