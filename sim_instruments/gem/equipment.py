@@ -47,6 +47,8 @@ SOFTWARE_REVISION = "1.0"
 #: E30's standard status variables, which the equipment answers itself when its dictionary
 #: names them: TIME, the control state, the enabled CEIDs and ALIDs, the set ALIDs.
 STANDARD_STATUS = ("clock", "control_state", "events_enabled", "alarms_enabled", "alarms_set")
+#: E40's stream, of the process jobs (`process_jobs.py`): known only to a tool that has them.
+JOBS_STREAM = 16
 #: E40's status variables of the process jobs (`process_jobs.py`), the equipment's own too.
 JOB_STATUS = ("process_job_id", "process_job_state")
 
@@ -98,6 +100,13 @@ class GemEquipment:
         )
         jobs = dictionary.process_jobs
         self.process_jobs = ProcessJobs(self, jobs) if jobs is not None else None
+        #: The messages it answers: a tool without E40 process jobs knows nothing of stream 16,
+        #: which it answers S9F3 as E5 has an unknown stream answered, not S9F5.
+        self._handlers = {
+            key: handler
+            for key, handler in self._handlers.items()
+            if key[0] != JOBS_STREAM or self.process_jobs is not None
+        }
 
     @property
     def online(self) -> bool:
@@ -254,8 +263,6 @@ class GemEquipment:
         except Malformed as error:
             log.warning("%s: %s: %s", self.tool, message.name, error)
             return SecsMessage(message.stream, 0)
-        if body is None:  # a message of a capability the tool lacks (E40 jobs): S9F5
-            return None
         return SecsMessage(message.stream, message.function + 1, body)
 
     # each handler: the body of the request in, the body of the reply out
@@ -352,17 +359,23 @@ class GemEquipment:
     async def _program_list(self, body: Item | None) -> Item:
         return self.programs.listing()
 
-    async def _create_job(self, body: Item | None) -> Item | None:
-        return None if self.process_jobs is None else self.process_jobs.create(body)
+    # stream 16's: answered only by a tool with process jobs (`_handlers`)
 
-    async def _job_command(self, body: Item | None) -> Item | None:
-        return None if self.process_jobs is None else self.process_jobs.command(body)
+    async def _create_job(self, body: Item | None) -> Item:
+        assert self.process_jobs is not None
+        return self.process_jobs.create(body)
 
-    async def _dequeue_jobs(self, body: Item | None) -> Item | None:
-        return None if self.process_jobs is None else self.process_jobs.dequeue(body)
+    async def _job_command(self, body: Item | None) -> Item:
+        assert self.process_jobs is not None
+        return self.process_jobs.command(body)
 
-    async def _job_list(self, body: Item | None) -> Item | None:
-        return None if self.process_jobs is None else self.process_jobs.listing()
+    async def _dequeue_jobs(self, body: Item | None) -> Item:
+        assert self.process_jobs is not None
+        return self.process_jobs.dequeue(body)
+
+    async def _job_list(self, body: Item | None) -> Item:
+        assert self.process_jobs is not None
+        return self.process_jobs.listing()
 
     async def _terminal(self, body: Item | None) -> Item:
         tid, text = list_of(body, 2)
@@ -398,9 +411,9 @@ class GemEquipment:
         (7, 17): _delete_programs,
         (7, 19): _program_list,
         (10, 3): _terminal,
-        (16, 5): _job_command,
-        (16, 11): _create_job,
-        (16, 17): _dequeue_jobs,
-        (16, 19): _job_list,
+        (JOBS_STREAM, 5): _job_command,
+        (JOBS_STREAM, 11): _create_job,
+        (JOBS_STREAM, 17): _dequeue_jobs,
+        (JOBS_STREAM, 19): _job_list,
         (10, 5): _terminal,
     }

@@ -146,7 +146,8 @@ async def test_a_tool_without_process_jobs(grinder_bench) -> None:
     grinder = await grinder_bench.driver()
     with pytest.raises(ValueError, match="has no process_jobs"):
         await grinder.process_jobs.create("PJ1", "W1", recipe="GRIND")
-    with pytest.raises(ProtocolError, match="S9F5 unrecognized function"):
+    # E5: a stream the equipment does not know at all is answered S9F3, not S9F5
+    with pytest.raises(ProtocolError, match="S16F19: S9F3 unrecognized stream"):
         await grinder.gem.request_process_jobs()
 
 
