@@ -68,29 +68,43 @@ def _identification_request(
     class ReadDeviceIdentificationRequest(ReadDeviceInformationRequest):
         async def datastore_update(self, context: object, device_id: int) -> ModbusPDU:
             identity = identities.get(device_id, identities.get(0))
+            if identity is None:  # a device with no identity to read has no FC43 at all
+                return ExceptionResponse(self.function_code, ExcCodes.ILLEGAL_FUNCTION)
             # Read device id codes are 1 (basic) to 4 (specific); anything else is exception 3.
-            if identity is None or not 1 <= self.read_code <= DeviceInformation.SPECIFIC:
+            if not 1 <= self.read_code <= DeviceInformation.SPECIFIC:
                 return ExceptionResponse(self.function_code, ExcCodes.ILLEGAL_VALUE)
             information = DeviceInformationFactory.get(
                 _IdentityBlock(identity), self.read_code, self.object_id
             )
             if self.read_code == DeviceInformation.SPECIFIC and not information.get(self.object_id):
                 return ExceptionResponse(self.function_code, ExcCodes.ILLEGAL_ADDRESS)
-            return ReadDeviceInformationResponse(
+            response = ReadDeviceInformationResponse(
                 read_code=self.read_code,
                 information=information,
                 dev_id=device_id,
                 transaction_id=self.transaction_id,
             )
+            response.conformity = _conformity(identity)
+            return response
 
     return ReadDeviceIdentificationRequest
 
 
+def _conformity(identity: ModbusDeviceIdentification) -> int:
+    """The conformity level a device states in its FC43 replies: the highest category of the
+    objects it has (0x01 basic, 0x02 regular: objects 3-6, 0x03 extended: 0x80 and up), with
+    0x80 for individual access (read code 4), which every served device gives. pymodbus
+    states 0x83 whatever the device has, which tells a host extended objects are there."""
+    present = [number for number, value in identity if value]
+    if any(number >= 0x80 for number in present):
+        return 0x83
+    return 0x82 if any(number > 2 for number in present) else 0x81
+
+
 def _serve_identities(server: ModbusBaseServer, devices: Sequence[SimDevice]) -> None:
-    """Make `server` answer FC43 with each device's own identity."""
+    """Make `server` answer FC43 with each device's own identity (exception 1 from a device
+    that has none, where pymodbus would answer with an empty one of its own)."""
     identities = {device.id: device.identity for device in devices if device.identity}
-    if not identities:
-        return
     request = _identification_request(identities)
     # An instance-level copy of the sub-function table: the class-level one is shared by
     # every decoder in the process.

@@ -120,6 +120,40 @@ async def test_device_identification_with_an_invalid_read_code_is_illegal_data_v
     assert reply == bytes.fromhex("0003 0000 0003 01 ab 03")
 
 
+async def fc43_reply(server: ModbusToolServer, unit: int, read_code: int, length: int) -> bytes:
+    """The `length` bytes the TCP server answers an FC43/MEI 14 request of `read_code` to
+    `unit` with, as a host sends it (object 0 first)."""
+    port = int(server.address.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(bytes.fromhex("0007 0000 0005") + bytes([unit, 0x2B, 0x0E, read_code, 0]))
+        async with asyncio.timeout(2):
+            return await reader.readexactly(length)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_a_device_states_the_conformity_level_of_the_objects_it_has():
+    """Only the basic objects (0-2), each also read alone: conformity 0x81, not pymodbus's
+    0x83, which tells a host extended objects are there to read."""
+    async with ModbusToolServer(device()) as server:
+        reply = await fc43_reply(server, 1, 1, 14)
+    # MBAP, unit, 2B 0E, read code 1, conformity, more follows 00, next object 00, 3 objects
+    assert reply == bytes.fromhex("0007 0000") + reply[4:6] + bytes.fromhex(
+        "01 2b 0e 01 81 00 00 03"
+    )
+
+
+async def test_a_device_with_no_identity_has_no_fc43():
+    """A device that keeps no identity (an oven's zone controller) answers FC43 as a function
+    it does not have, exception 1; not exception 3, which says the read code was wrong."""
+    bare = SimDevice(id=1, simdata=[SimData(100, count=2, values=0, datatype=DataType.REGISTERS)])
+    async with ModbusToolServer(bare) as server:
+        reply = await fc43_reply(server, 1, 1, 9)
+    assert reply == bytes.fromhex("0007 0000 0003 01 ab 01")
+
+
 def rtu(unit: int, pdu: bytes) -> bytes:
     """An RTU frame: unit, PDU, CRC-16/Modbus (low byte first)."""
     crc = 0xFFFF
