@@ -105,19 +105,20 @@ class ScpiDcSupply(ScpiDriver):
     ) -> None:
         """`current_a` at the immediate level and as a list of one step lasting at least
         `duration_s` (a dwell of at most the tool's longest, repeated by `LIST:COUN`, rounded
-        up to its 1 ms), the compliance voltage and the over-voltage protection: the current
+        up to its step), the compliance voltage and the over-voltage protection: the current
         is the same through the transient and after it, and the transient, which `*OPC?`
         waits for, lasts that long unless something ends it first. Each value is checked
         against the limits before anything is sent, then all are sent as one group (any
         refusal refuses it)."""
-        longest_s = SPEC.setpoint_by_name["list_dwell_s"].machine_range.maximum
-        count = math.ceil(duration_s / longest_s)
+        dwell = SPEC.setpoint_by_name["list_dwell_s"]
+        count = math.ceil(duration_s / dwell.machine_range.maximum)
+        step_s = dwell.resolution or 0.0  # the spec declares the dwell's step
         levels = {
             "current_a": current_a,
             "voltage_v": voltage_v,
             "over_voltage_v": over_voltage_v,
             "list_current_a": current_a,
-            "list_dwell_s": math.ceil(duration_s / count * 1000) / 1000,
+            "list_dwell_s": dwell.resolved(math.ceil(duration_s / count / step_s) * step_s),
             "list_count": count,
         }
         lines = self._setting_lines(action, levels)

@@ -483,7 +483,7 @@ class HostLink:
                         f"`{s.placeholder}`",
                         " ".join(filter(None, (s.wire_range_text(), s.wire_unit))),
                         f"{plain(s.limit.minimum)}-{plain(s.limit.maximum)} {s.unit}",
-                        s.doc + (" (whole numbers)" if s.decimals == 0 else ""),
+                        s.meaning + (" (whole numbers)" if s.decimals == 0 else ""),
                     )
                     for s in host_setpoints(spec)
                 ),

@@ -64,8 +64,8 @@ SETPOINTS = (
     ),
     ScpiSetpoint(
         name="list_dwell_s", unit="s", machine_range=Range(0, 262.144),
-        header="[SOURce:]LIST:DWELl", tool_default=0.001,
-        doc="how long the list's step lasts (1 ms resolution)",
+        header="[SOURce:]LIST:DWELl", tool_default=0.001, resolution=0.001,
+        doc="how long the list's step lasts",
     ),
     ScpiSetpoint(
         name="list_count", unit="runs", machine_range=Range(1, 4096), integer=True,
@@ -103,7 +103,7 @@ COMMANDS = (
     *(
         ScpiCommand(
             name=setpoint.name, header=setpoint.header, form="both", syntax="<n>",
-            parameters=(setpoint.name,), doc=f"{setpoint.unit}, {setpoint.doc}",
+            parameters=(setpoint.name,), doc=f"{setpoint.unit}, {setpoint.meaning}",
             preconditions=(TRANSIENT_INITIATED,) if setpoint.name in LIST_SETTINGS else (),
         )
         for setpoint in SETPOINTS

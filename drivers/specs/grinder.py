@@ -252,7 +252,7 @@ COMMANDS = (
         ScpiCommand(
             name=setpoint.name, header=setpoint.header, form="both", syntax="<n>",
             parameters=(setpoint.name,), preconditions=(GRINDING,),
-            doc=f"{setpoint.unit}, {setpoint.doc}",
+            doc=f"{setpoint.unit}, {setpoint.meaning}",
         )
         for setpoint in SETPOINTS
         if setpoint.header

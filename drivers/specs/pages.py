@@ -66,7 +66,7 @@ def common_tables(spec: ToolSpec[Any]) -> dict[str, str]:
                     s.unit,
                     s.machine_range,
                     s.process_limit or s.machine_range,
-                    s.doc + (" (whole numbers)" if s.integer else ""),
+                    s.meaning + (" (whole numbers)" if s.integer else ""),
                 )
                 for s in spec.setpoints
             ),

@@ -409,7 +409,8 @@ class ScpiSimTool(SimulatedTool):
     ) -> float:
         """One number for `setpoint`, on the wire's scale, in the family's precedence: -104 if
         it is not a finite number (or not whole where the setpoint is), then `guard` (the
-        state and interlock checks of the setting), then -222 outside the tool's range."""
+        state and interlock checks of the setting), then -222 outside the tool's range; taken to
+        the setpoint's step where it declares one (`Setpoint.resolution`)."""
         entry = self._setpoint(setpoint)
         assert entry.header is not None
         header = short_form(entry.header)
@@ -428,7 +429,7 @@ class ScpiSimTool(SimulatedTool):
         bounds = entry.wire_range
         if not bounds.contains(value):
             raise ScpiError(-222, f"{header} {text} outside {bounds} {entry.unit_on_wire}")
-        return value
+        return entry.resolved(value, entry.wire_scale)
 
     # ----------------------------------------------------------------- settings kept in attributes
 

@@ -35,6 +35,18 @@ async def test_the_list_runs_its_count_of_dwells_then_the_level_again():
     assert not supply.operation_pending()
 
 
+@pytest.mark.parametrize(
+    ("sent", "taken"), [("0.0004", "0"), ("0.0012", "0.001"), ("0.0016", "0.002"), ("2.5", "2.5")]
+)
+async def test_a_dwell_is_taken_to_the_supplys_1_ms_step(sent: str, taken: str):
+    """The supply times its list in whole ms, as its page says: a dwell between steps is taken
+    to the nearest, and read back so (not the 0.0004 s it was sent)."""
+    supply = SimDcSupply("supply", TwinStore(), VirtualClock())
+    assert await supply.handle(f"LIST:DWEL {sent}") is None
+    assert await supply.handle("LIST:DWEL?") == taken
+    assert await supply.handle("SYST:ERR?") == '0,"No error"'
+
+
 @pytest.mark.parametrize("line", ["CURR:MODE FIX", "LIST:CURR 1", "LIST:DWEL 1", "INIT"])
 async def test_the_lists_settings_are_refused_while_it_runs(line: str):
     supply = await supply_running_a_list()
