@@ -36,7 +36,7 @@ from .equipment import Identity
 from .errors import ToolError, WrongTool
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command, setpoint, short_form
-from .specs.dc_supply import INHIBIT_MODES, SPEC
+from .specs.dc_supply import DWELL_STEP_S, INHIBIT_MODES, LIST_DWELL, SPEC
 
 #: The spec's measurement queries: current, then voltage.
 _MEASURED = ("measure_current", "measure_voltage")
@@ -110,15 +110,15 @@ class ScpiDcSupply(ScpiDriver):
         waits for, lasts that long unless something ends it first. Each value is checked
         against the limits before anything is sent, then all are sent as one group (any
         refusal refuses it)."""
-        dwell = SPEC.setpoint_by_name["list_dwell_s"]
-        count = math.ceil(duration_s / dwell.machine_range.maximum)
-        step_s = dwell.resolution or 0.0  # the spec declares the dwell's step
+        count = math.ceil(duration_s / LIST_DWELL.machine_range.maximum)
         levels = {
             "current_a": current_a,
             "voltage_v": voltage_v,
             "over_voltage_v": over_voltage_v,
             "list_current_a": current_a,
-            "list_dwell_s": dwell.resolved(math.ceil(duration_s / count / step_s) * step_s),
+            "list_dwell_s": LIST_DWELL.resolved(
+                math.ceil(duration_s / count / DWELL_STEP_S) * DWELL_STEP_S
+            ),
             "list_count": count,
         }
         lines = self._setting_lines(action, levels)

@@ -206,6 +206,29 @@ class ScpiSetpoint(Setpoint):
     wire_unit: str = ""
     #: What the tool holds after power-on and `*RST` (in the setpoint's unit); None: unset.
     tool_default: float | None = None
+    #: The step the tool takes a setting to, in the setpoint's unit (a dwell timed in whole
+    #: ms: 0.001 s): a value between steps is taken to the nearest (`resolved`). None: the
+    #: tool takes what it is sent, to the precision of its wire.
+    resolution: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.resolution is not None and not self.resolution > 0:
+            raise ValueError(f"setpoint {self.name}: resolution {self.resolution} is not above 0")
+
+    def resolved(self, value: float, scale: float = 1.0) -> float:
+        """`value` as the tool takes it, to the nearest step of its `resolution` (`value` and
+        the step both times `scale`: the wire's, `wire_scale`, for a value as sent)."""
+        if self.resolution is None:
+            return value
+        step = self.resolution * scale
+        return round(round(value / step) * step, 12)  # 12 places: no 0.0030000000000000001
+
+    @property
+    def meaning(self) -> str:
+        if self.resolution is None:
+            return self.doc
+        return f"{self.doc} (taken to steps of {self.resolution:g} {self.unit})"
 
     @property
     def wire_range(self) -> Range:

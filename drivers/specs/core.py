@@ -77,37 +77,18 @@ class Setpoint:
     doc: str = ""
     #: What sets the process limit's minimum where the process does not (an oven's room)
     floor: str = ""
-    #: The step the tool takes a setting to, in the setpoint's unit (a dwell timed in whole
-    #: ms: 0.001 s): a value between steps is taken to the nearest (`resolved`). None: the
-    #: tool takes what it is sent, to the precision of its wire.
-    resolution: float | None = None
 
     def __post_init__(self) -> None:
-        if self.resolution is not None and not self.resolution > 0:
-            raise ValueError(f"setpoint {self.name}: resolution {self.resolution} is not above 0")
         if self.process_limit is not None and not self.machine_range.covers(self.process_limit):
             raise ValueError(
                 f"setpoint {self.name}: process limit {self.process_limit} {self.unit} is not "
                 f"inside the machine range {self.machine_range} {self.unit}"
             )
 
-    def resolved(self, value: float, scale: float = 1.0) -> float:
-        """`value` as the tool takes it, to the nearest step of its `resolution` (`value` and
-        the step both times `scale`: on a wire that sends kHz as Hz, 1000)."""
-        if self.resolution is None:
-            return value
-        step = self.resolution * scale
-        return round(round(value / step) * step, 12)  # 12 places: no 0.0030000000000000001
-
     @property
     def meaning(self) -> str:
-        """What a page says of it: its doc, and the step it is taken to, if any."""
-        step = (
-            ""
-            if self.resolution is None
-            else f" (taken to steps of {self.resolution:g} {self.unit})"
-        )
-        return self.doc + step
+        """What a page says of it: its doc (a family's setpoint adds what its wire does to it)."""
+        return self.doc
 
     @property
     def limit(self) -> Limit:

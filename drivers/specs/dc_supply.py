@@ -42,6 +42,14 @@ INHIBIT_MODES = {"LATCHING": "LATChing", "LIVE": "LIVE", "OFF": "OFF"}
 #: the over-voltage protection, the over-current protection, the inhibit input.
 QUESTIONABLE_BITS = {"OVER_VOLTAGE": 1, "OVER_CURRENT": 2, "INHIBITED": 512}
 
+#: The list's dwell, timed in whole ms, as the driver rounds a plating's up to.
+DWELL_STEP_S = 0.001
+LIST_DWELL = ScpiSetpoint(
+    name="list_dwell_s", unit="s", machine_range=Range(0, 262.144),
+    header="[SOURce:]LIST:DWELl", tool_default=0.001, resolution=DWELL_STEP_S,
+    doc="how long the list's step lasts",
+)  # fmt: skip
+
 SETPOINTS = (
     ScpiSetpoint(
         name="current_a", unit="A", machine_range=Range(0, 50), header=CURRENT, tool_default=0,
@@ -62,11 +70,7 @@ SETPOINTS = (
         header="[SOURce:]LIST:CURRent[:LEVel]", tool_default=0,
         doc="the list's current: what flows while the transient runs in `CURR:MODE LIST`",
     ),
-    ScpiSetpoint(
-        name="list_dwell_s", unit="s", machine_range=Range(0, 262.144),
-        header="[SOURce:]LIST:DWELl", tool_default=0.001, resolution=0.001,
-        doc="how long the list's step lasts",
-    ),
+    LIST_DWELL,
     ScpiSetpoint(
         name="list_count", unit="runs", machine_range=Range(1, 4096), integer=True,
         header="[SOURce:]LIST:COUNt", tool_default=1,
