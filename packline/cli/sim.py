@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import secrets
 import signal
 import socket
@@ -17,7 +18,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,6 +79,7 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         async with contextlib.AsyncExitStack() as stack:
+            stack.enter_context(_logged_warnings_reported())
             if ":" in args.host:
                 raise BadInput(f"--host {args.host}: the simulated line serves IPv4 addresses")
             try:
@@ -232,6 +234,24 @@ def advertised(station: Station, host: str, name: str) -> Station:
 def report(message: str) -> None:
     """One line of what the served line does, on stderr, with the wall time."""
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+class _Reported(logging.Handler):
+    """A warning the line's servers log (a GEM session dropped at T7) told as `report` tells
+    the rest, with the wall time, not as Python's bare line of last resort."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        report(record.getMessage())
+
+
+@contextlib.contextmanager
+def _logged_warnings_reported() -> Iterator[None]:
+    handler = _Reported(logging.WARNING)
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
 
 
 @contextlib.asynccontextmanager

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -15,7 +17,12 @@ from pathlib import Path
 import yaml
 
 from packline.cli import main
-from packline.cli.sim import advertised, serial_on_tcp, tell_runs_on_line
+from packline.cli.sim import (
+    _logged_warnings_reported,
+    advertised,
+    serial_on_tcp,
+    tell_runs_on_line,
+)
 from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.liveness import this_host
@@ -619,3 +626,19 @@ def test_no_line_is_advised_where_the_methods_line_gives_the_refused_tool_nothin
     assert verdict[1].startswith("  grinder at TCPIP0::")
     assert "finer than this grinder's thickness gauge resolves, 1 um" in verdict[1]
     assert "sim serve --method" not in check.stdout
+
+
+def test_a_warning_a_served_tool_logs_is_a_line_with_the_wall_time(capsys):
+    """A GEM session dropped at T7 is logged by the link, not told by the line's watch: served,
+    it reads as every other line of `sim serve` does, with the wall time, and no handler is
+    left behind once the line stops."""
+    handlers = list(logging.getLogger().handlers)
+    with _logged_warnings_reported():
+        logging.getLogger("packline.drivers.secs.session").warning(
+            "%s at %s: %s; connection dropped", "grinder", "hsms://127.0.0.1:1", "not selected"
+        )
+    assert logging.getLogger().handlers == handlers
+    line = capsys.readouterr().err
+    assert re.fullmatch(
+        r"\d\d:\d\d:\d\d grinder at hsms://127.0.0.1:1: not selected; connection dropped\n", line
+    )
