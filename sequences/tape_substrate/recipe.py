@@ -57,7 +57,6 @@ from packline.drivers.roles.lithography import (
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile
 from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.drivers.specs.grinder import FINEST_GAUGE_RESOLUTION_UM
-from packline.rendering import counted
 from packline.sequences.engine import (
     Feeds,
     NeededWhen,
@@ -1064,7 +1063,7 @@ class TapeSubstrateRecipe(Recipe):
     def _holes_apart(self) -> Self:
         """Two neighbouring holes (closest where a die's edges meet at its corner) keep at
         least `LEAST_HOLE_WEB_UM` of tape between them: holes that overlap or nearly touch
-        had validated and passed. The refusal gives the most holes a side that keep it."""
+        had validated and passed. The refusal gives the counts of holes a side that keep it."""
         holes, panel = self.holes, self.panel
         if holes is None:
             return self
@@ -1470,21 +1469,42 @@ class TapeSubstrateRecipe(Recipe):
         return "no pitch of this area array inside the unit"
 
     def _holes_the_balls_fit(self, balls: ExternalTerminals, fits: Callable[[float], bool]) -> str:
-        """The most holes a side at whose pitch of the balls' sites (`nearest_site_pitch_um`)
-        they `fits` (`_holes_that_fit`)."""
+        """The counts of holes a side at whose pitch of the balls' sites
+        (`nearest_site_pitch_um`) they `fits` (`_holes_that_fit`)."""
         return self._holes_that_fit(lambda spec: fits(nearest_site_pitch_um(spec, balls.sites())))
 
     def _holes_that_fit(self, fits: Callable[[PanelSpec], bool]) -> str:
-        """The most holes a side of the panel's dies, fewer than its own, whose panel `fits`
-        (none: say so). Counted down: a pitch does not fall steadily with more holes (the
-        sites at a die's corners come closer and part again as the count changes), so a
-        bisection would not find the same count."""
-        panel = self.panel
-        for count in range(panel.holes_per_die_side - 1, 0, -1):
-            if fits(replace(panel.spec(), holes_per_die_side=count)):
-                most = counted(count, "hole")
-                return f"a panel of at most {most} a side (panel.holes_per_die_side)"
-        return "no layout of holes along these dies' edges"
+        """Every count of holes a side of the panel's dies, fewer than its own, whose panel
+        `fits`, most first (none: say so). Each is tried: a pitch does not fall steadily with
+        more holes (the sites at a die's corners come closer and part again as the count
+        changes), so below the most that fit some counts may not (27 and 26 fit, 10 to 25 do
+        not, 9 and fewer do), and "at most 27" would send a user to a count refused again."""
+        spec = self.panel.spec()
+        fitting = [
+            count
+            for count in range(spec.holes_per_die_side - 1, 0, -1)
+            if fits(replace(spec, holes_per_die_side=count))
+        ]
+        if not fitting:
+            return "no layout of holes along these dies' edges"
+        runs: list[list[int]] = []  # each [most, least] of counts that fit one after another
+        for count in fitting:
+            if runs and runs[-1][1] == count + 1:
+                runs[-1][1] = count
+            else:
+                runs.append([count, count])
+        texts = [
+            f"at most {most}"
+            if least == 1
+            else f"{most}"
+            if most == least
+            else f"{least} to {most}"
+            for most, least in runs
+        ]
+        holes = "hole" if texts == ["1"] else "holes"
+        first, *others = texts
+        also = "".join(f", or {text}" for text in others)
+        return f"a panel of {first} {holes} a side{also} (panel.holes_per_die_side)"
 
     def lot_problem(self, lot: int) -> str | None:
         """A lot that is not a whole number of stacks: its panels stack `stack.levels` at a
