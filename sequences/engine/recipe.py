@@ -54,7 +54,7 @@ from packline.units import quantity_text, to_magnitude
 from .errors import RecipeError
 from .recipe_fields import claims_text, facts_of, missing_section, section_kinds, unit_of
 from .recipe_meta import Feeds, unwrapped
-from .recipe_yaml import WrittenValues, located, written_type_problems
+from .recipe_yaml import WrittenValues, as_given, located, written_type_problems
 
 #: The pydantic error type of a claim constraint (see `claim_violation`).
 CLAIM_CONSTRAINT = "claim_constraint"
@@ -843,7 +843,9 @@ def format_validation_error(
 
 
 def validation_problems(
-    error: ValidationError, model: type[BaseModel] | None = None
+    error: ValidationError,
+    model: type[BaseModel] | None = None,
+    written: WrittenValues | None = None,
 ) -> list[dict[str, str]]:
     """Each problem as its field `path` and its `message`, which begins with the path: where,
     the value given, and what is wrong or what the limit is.
@@ -851,7 +853,8 @@ def validation_problems(
     A claim constraint reads `<path> = <value>: <message> (claim <id>)`, or `(claims <id>,
     <id>)` for one that serves several. The value of a whole mapping (a model-level problem)
     is not repeated: its fields are the recipe itself. With the `model`, the path is the YAML
-    file's (see `yaml_path`)."""
+    file's (see `yaml_path`); with the file's values as `written`, a constraint's value is
+    stated as the file gives it too, where that differs (`as_given`)."""
     lines: list[dict[str, str]] = []
     extras: dict[tuple[int | str, ...], list[str]] = {}
     for problem in error.errors():
@@ -884,7 +887,8 @@ def validation_problems(
         if problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT):
             path = ".".join([*loc, ctx["path"]])
             claim = f" ({claims_text(ctx['claim'])})" if "claim" in ctx else ""
-            lines.append(path_problem(path, f" = {ctx['value']}: {ctx['message']}{claim}"))
+            value = as_given(path, ctx["value"], written or {})
+            lines.append(path_problem(path, f" = {value}: {ctx['message']}{claim}"))
             continue
         path = ".".join(loc) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
@@ -1003,7 +1007,7 @@ def parse_recipe(
         problems = _another_methods(model, data)
         if not problems:  # a value of the wrong type is told once, by its type
             paths = {problem["path"] for problem in typed}
-            found = validation_problems(error, model)
+            found = validation_problems(error, model, written)
             problems = typed + [problem for problem in found if problem["path"] not in paths]
         raise RecipeError.of_fields(source, located(problems, written or {})) from None
     if typed:

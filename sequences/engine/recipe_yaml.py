@@ -185,6 +185,19 @@ def written_field(path: str, written: WrittenValues) -> Written | None:
     return _written_at(_parts(path), written)
 
 
+def as_given(path: str, value: str, written: WrittenValues) -> str:
+    """A refused quantity's `value` as a refusal states it (in the unit it was judged in),
+    after the text the recipe file gives it in where that is another unit (`2 min (120 s)`,
+    `175 degF (79.4444 degC)`): a user searches the file for what they wrote, and may not see
+    that a unit was the mistake in a value they never wrote."""
+    given = written_field(path, written)
+    if given is None or given.kind in ("mapping", "list"):
+        return value
+    text = given.text.strip("'\"")
+    units = [quantity.partition(" ")[2] for quantity in (text, value)]
+    return f"{text} ({value})" if all(units) and units[0] != units[1] else value
+
+
 def _parts(path: str) -> tuple[str | int, ...]:
     """A field path's keys, a list's index as a number (`steps.0.gas`: steps, 0, gas)."""
     return tuple(int(part) if part.isdigit() else part for part in path.split(".") if part)

@@ -23,7 +23,7 @@ from packline.units import quantity_text
 from .errors import BadInput, RecipeError
 from .method import FailurePolicy, Method, get_method, reference_recipe_method
 from .recipe import Recipe, load_recipe, path_problem, read_recipe_text
-from .recipe_yaml import WrittenValues, located, written_field
+from .recipe_yaml import as_given, located
 
 MAX_LOT = 999
 
@@ -285,17 +285,6 @@ def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mappi
     }
 
 
-def _as_given(path: str, value: str, written: WrittenValues) -> str:
-    """A refused setpoint's `value` in its limit's unit, after the text the recipe file gives
-    it in where that differs (`2 min (120 s)`): a trial searched its file for the `120 s` a
-    refusal named, where the file says `2 min`."""
-    given = written_field(path, written)
-    if given is None or given.kind in ("mapping", "list"):
-        return value
-    text = given.text.strip("'\"")
-    return value if text == value else f"{text} ({value})"
-
-
 def check_tool_limits(
     recipe: Recipe, source: str, limits: Mapping[str, list[Mapping[str, Limit]]], text: str
 ) -> None:
@@ -323,7 +312,7 @@ def check_tool_limits(
                 )
                 raise refusal([path_problem(point.path, f": a {point.role} {wrong}")])
             if not limit.contains(point.value):
-                given = _as_given(point.path, quantity_text(point.value, limit.unit), written)
+                given = as_given(point.path, quantity_text(point.value, limit.unit), written)
                 outside = f"outside the {point.role} limit {point.setpoint} {limit.described()}"
                 problems.append(path_problem(point.path, f" = {given}: {outside}"))
                 break

@@ -52,7 +52,8 @@ def test_the_kinetics_of_the_hold_are_the_simulated_ovens():
 def test_a_cure_that_does_not_cure_is_refused_with_the_least_hold(capsys, tmp_path):
     assert problem(cured_at("100 degC", "1 min"))["path"] == "cure.hold_s"
     assert (
-        "cure.hold_s = 60 s: held 60 s at 100 degC, the epoxy of the covering resin (THERMOSET) "
+        "cure.hold_s = 1 min (60 s): held 60 s at 100 degC, the epoxy of the covering resin "
+        "(THERMOSET) "
         "cures to 0.0012 by the line's kinetics, short of the 0.9 a cured layer has: give at "
         f"least {LEAST_S} s (claim 002:1g)"
     ) in refusal(capsys, tmp_path, "two-process-via", cured_at("100 degC", "1 min"))

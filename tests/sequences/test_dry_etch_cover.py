@@ -58,7 +58,8 @@ def problem(recipe: dict) -> dict:
 def test_an_etch_past_the_cover_is_refused_with_the_most_time(capsys, tmp_path):
     assert problem(thin_resin("8 min"))["path"] == "second.plasma.steps.0.time_s"
     assert (
-        "second.plasma.steps.0.time_s = 480 s: the dry etch's O2 takes 8 um of resin off the "
+        "second.plasma.steps.0.time_s = 8 min (480 s): the dry etch's O2 takes 8 um of resin "
+        "off the "
         "top as well as off the concave bottoms (the line's 1 um/min at 1000 W), baring the "
         "interconnects (0.606 um below their tops) where the covering resin is thinnest, "
         "7.394 um over one 5.042 um high (at least 1 um must stay): give at most 383 s (claim "

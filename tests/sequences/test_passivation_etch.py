@@ -27,7 +27,8 @@ def passivated(etch_time: str, **film: object) -> dict:
 
 def test_an_etch_short_of_the_film_is_refused_with_the_least_time(capsys, tmp_path):
     assert (
-        "passivation.etch.steps.0.time_s = 120 s: the etch's CF4/O2 takes 240 nm of SiN off "
+        "passivation.etch.steps.0.time_s = 2 min (120 s): the etch's CF4/O2 takes 240 nm of "
+        "SiN off "
         "(the line's 120 nm/min at 300 W), leaving 260 nm of its 500 nm (film.thickness_nm) "
         f"over the pads: give at least {LEAST_S} s (claim 002:15)"
     ) in refusal(capsys, tmp_path, "two-process-via", passivated("2 min"))

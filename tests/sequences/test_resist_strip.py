@@ -42,7 +42,8 @@ def strip_of(method: str, variant: str, section: str, time: str, **mould: object
 def test_a_strip_too_short_for_the_mould_is_refused_with_the_least_time(capsys, tmp_path):
     short = strip_of("sprout-bump-csp", "sprout-bump-csp.yaml", "wiring", "3 min")
     assert (
-        "wiring.etch.strip.time_s = 180 s: the bath dips within 1 degC of its 60 degC: at 59 "
+        "wiring.etch.strip.time_s = 3 min (180 s): the bath dips within 1 degC of its 60 degC: "
+        "at 59 "
         "degC the strip takes 8.397 um off the 11.064 um of PR-THICK that wiring.mould spins "
         f"at 4000 rpm and bakes, leaving 2.667 um of resist: give at least {LEAST_S} s "
         "(claim 001:8)"
@@ -57,7 +58,7 @@ def test_a_thicker_mould_needs_a_longer_strip(capsys, tmp_path):
     at 4000 rpm, not one spun at 1000 rpm (twice as thick)."""
     slow = strip_of("sprout-bump-csp", "sprout-bump-csp.yaml", "wiring", "5 min", spin_rpm=1000)
     error = refusal(capsys, tmp_path, "sprout-bump-csp", slow)
-    assert "wiring.etch.strip.time_s = 300 s: " in error
+    assert "wiring.etch.strip.time_s = 5 min (300 s): " in error
     assert "give at least 475 s (claim 001:8)" in error
 
 

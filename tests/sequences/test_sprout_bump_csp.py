@@ -1559,7 +1559,7 @@ def test_a_seed_films_settings_of_its_method_are_required_and_no_others(
         "wiring.seed.steps.0.pressure_mtorr = none: required to sputter, above 0 mTorr",
         "wiring.seed.steps.0.flow_sccm = none: required to sputter, above 0 sccm",
         "wiring.seed.steps.1.rate_nm_s = none: required to evaporate, above 0 nm/s",
-        "wiring.seed.steps.1.power_w = 1000 W: evaporate takes none: leave it out",
+        "wiring.seed.steps.1.power_w = 1 kW (1000 W): evaporate takes none: leave it out",
     ]  # in the file's order: a field left out at its step's line
 
 

@@ -397,7 +397,8 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
         (
             "two-process-via.yaml",
             {"second.plasma.steps": [dict(O2_10_MIN), dict(O2_10_MIN)]},
-            "second.plasma.steps.1.time_s = 600 s: the dry etch's O2 takes 20 um of resin off "
+            "second.plasma.steps.1.time_s = 10 min (600 s): the dry etch's O2 takes 20 um of "
+            "resin off "
             "the top as well as off the concave bottoms (the line's 1 um/min at 1000 W), baring "
             "the interconnects (7.323 um below their tops) where the covering resin is thinnest, "
             "12.677 um over one 5.042 um high (at least 1 um must stay): give at most 100 s "
