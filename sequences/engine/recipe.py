@@ -872,7 +872,7 @@ def validation_problems(
             if any(
                 loc[-1] in _closest_fields(key, fields[-1][0])
                 for key in extras.get(problem["loc"][:-1], [])
-            ):
+            ) or _given_a_level_off(problem["loc"], extras):
                 continue  # a key given for it says "did you mean" it: one line for one slip
             section = missing_section(fields)
         if section is not None:
@@ -967,9 +967,55 @@ def _not_a_field(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> s
     `devices` in bump-seal-clean's mounting -> `chips`)."""
     section = ".".join(loc[:-1]) or "the recipe's top level"
     closest = _closest_fields(loc[-1], fields[-1][0]) if fields and fields[-1][1] == loc[-1] else []
-    if not closest:
-        return f"not a field of {section}"
-    return f"not a field of {section}: did you mean {' or '.join(closest)}?"
+    if closest:
+        return f"not a field of {section}: did you mean {' or '.join(closest)}?"
+    if places := _indented_elsewhere(loc, fields):
+        return f"not a field of {section}: did you mean {' or '.join(places)}, indented there?"
+    return f"not a field of {section}"
+
+
+def _indented_elsewhere(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> list[str]:
+    """Where a key its section has no field of is a field one level in or out, as a key
+    indented too little or too much is: a section of this section's that has it (`tolerance_um`
+    at the top level: `grind.tolerance_um`), or the section this one is in."""
+    if not fields or fields[-1][1] != loc[-1]:
+        return []
+    key, model = loc[-1], fields[-1][0]
+    places = [
+        ".".join([*loc[:-1], name, key])
+        for name, info in model.model_fields.items()
+        for inner in _sections_of(info.annotation)
+        if key in inner.model_fields
+    ]
+    if len(fields) > 1 and fields[-2][1] == loc[-2] and key in fields[-2][0].model_fields:
+        places.append(".".join([*loc[:-2], key]))
+    return list(dict.fromkeys(places))
+
+
+def _given_a_level_off(
+    loc: tuple[int | str, ...], extras: Mapping[tuple[int | str, ...], Sequence[str]]
+) -> bool:
+    """Whether the field left out at `loc` was given by its name one section in or out
+    (`extras`: each section's keys it has no field of), which `_indented_elsewhere` names."""
+    section, name = loc[:-1], loc[-1]
+    return any(
+        name in keys
+        and abs(len(given) - len(section)) == 1
+        and (given[: len(section)] == section or section[: len(given)] == given)
+        for given, keys in extras.items()
+    )
+
+
+def _sections_of(annotation: Any) -> list[type[BaseModel]]:
+    """The section models a field may hold: its own, an optional one's, or each member of a
+    union of sections (a list of them is none: which item a key was meant for is not told)."""
+    annotation = unwrapped(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if get_origin(annotation) in (Union, UnionType):
+        members = [unwrapped(m) for m in get_args(annotation) if m is not type(None)]
+        return [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+    return []
 
 
 def _closest_fields(key: str, section: type[BaseModel]) -> list[str]:

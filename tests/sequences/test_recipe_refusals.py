@@ -399,6 +399,24 @@ def test_a_key_given_for_a_required_section_is_one_line_not_two():
     )
 
 
+def test_a_key_indented_a_level_off_is_named_where_it_belongs():
+    """A new user's `tolerance_um` indented to the top level, not under `grind:`, read only
+    `not a field of the recipe's top level`; a key of `seal:` indented into its `cure:` too."""
+    (method,) = [m for m in METHODS if m.name == "tape-substrate"]
+    too_little = reference_recipe("tape-substrate.yaml")
+    too_little["tolerance_um"] = too_little["grind"].pop("tolerance_um")
+    assert _refusal(method, too_little) == (
+        "recipe: tolerance_um = '2 um': not a field of the recipe's top level: did you mean "
+        "grind.tolerance_um, indented there?"
+    )
+    too_much = reference_recipe("tape-substrate.yaml")
+    too_much["seal"]["cure"]["height_um"] = too_much["seal"].pop("height_um")
+    assert _refusal(method, too_much) == (
+        "recipe: seal.cure.height_um = '500 um': not a field of seal.cure: did you mean "
+        "seal.height_um, indented there?"
+    )
+
+
 @pytest.mark.parametrize(("old", "new"), [("cu_etch", "copper_etch"), ("ti_etch", "barrier_etch")])
 def test_a_seed_etch_by_its_former_name_reads_renamed_in_every_method(old: str, new: str):
     """The renamed keys are every method's (two-process-via's were its own): sprout-bump-csp's
