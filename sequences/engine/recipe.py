@@ -904,8 +904,8 @@ def validation_problems(
                 message += f": {facts.doc}"
         elif (plain := plain_words(problem, unit or "")) is not None:
             message = plain
-            if problem["type"] in _BOUND_TYPES and (why := _range_reason(fields, loc)):
-                message += f" ({why})"
+            if problem["type"] in _BOUND_TYPES:
+                message += _range_reason(fields, loc)
         elif problem["type"] in _SECTION_TYPES:
             # pydantic names the section's model class, which no recipe spells
             method = getattr(model, "method_name", "") or "METHOD"
@@ -936,10 +936,15 @@ def _in_field_unit(given: object, unit: str) -> str:
 
 
 def _range_reason(fields: list[tuple[type[BaseModel], str]], loc: list[str]) -> str:
-    """Why the field at `loc` (the last of `fields`) has its own bounds (`Because`); "" for
-    none, or a location that is no field's."""
+    """Why the field at `loc` (the last of `fields`) has its own bounds (`Because`), in
+    brackets after a refusal of them, and the claim they serve after it as a claim's refusal
+    names it (` (the dispenser's camera ...) (claim 000:b)`); "" for none, or a location that
+    is no field's."""
     facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
-    return "" if facts is None else facts.range_reason
+    if facts is None or not facts.range_reason:
+        return ""
+    claim = f" ({claims_text([facts.range_claim])})" if facts.range_claim else ""
+    return f" ({facts.range_reason}){claim}"
 
 
 def _kind_problem(

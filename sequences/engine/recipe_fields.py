@@ -66,6 +66,8 @@ class FieldFacts:
     range_source: str = ""
     #: why the field's own bounds are what they are (`Because`): "" for none
     range_reason: str = ""
+    #: the claim whose constraint they are (`Because.claim`): "" for none
+    range_claim: str = ""
     #: a length range applies to the list the field holds (a tool takes N steps), not its items
     counts_items: bool = False
     #: a bound the field must meet in one use of it (`AtLeastFor`)
@@ -127,6 +129,8 @@ class FieldFacts:
         why = "; ".join(filter(None, (self.range_source, self.range_reason)))
         if text and why:
             text = f"{text} ({why})"
+        if text and self.range_claim:
+            text = f"{text} ({claims_text([self.range_claim])})"
         if self.at_least_for is not None:
             floor = self.at_least_for
             text = f"{text}; at least {floor.minimum:g}{unit} for {floor.use}"
@@ -206,6 +210,7 @@ def _range(metadata: list[Any]) -> dict[str, Any]:
             found["high"] = Bound(cast(float, item.lt), inclusive=False)
         elif isinstance(item, Because):
             found["range_reason"] = item.reason
+            found["range_claim"] = item.claim
         elif isinstance(item, AtLeastFor):
             found["at_least_for"] = item
         elif isinstance(item, CheckedFloor):

@@ -60,6 +60,9 @@ class Because:
     a range a tool's limits set names the tool (`Feeds`). Declared once, beside the bounds."""
 
     reason: str
+    #: the claim whose constraint the bounds are, named as a claim's refusal names it, after
+    #: the reason (`(claim 000:b)`); "" for a physical reason alone
+    claim: str = ""
 
 
 #: Why a batch waits at most a day for its tool to fill (a `batch_timeout_s`'s range).

@@ -153,8 +153,9 @@ class FillStep(Recipe):
         float,
         Field(gt=0, le=FILL_TOLERANCE),
         Because(
-            f"000:b: the dispenser's camera counts a hole more than {FILL_TOLERANCE:.0%} off "
-            "its volume as over- or underfilled, whatever the recipe allows"
+            f"the dispenser's camera counts a hole more than {FILL_TOLERANCE:.0%} off its "
+            "volume as over- or underfilled, whatever the recipe allows",
+            claim="000:b",
         ),
     ] = FILL_TOLERANCE
 
@@ -510,7 +511,9 @@ class StackStep(Recipe):
     levels: Annotated[
         int,
         Field(strict=True, ge=LEAST_LEVELS, le=MOST_LEVELS),
-        Because("000:x2 stacks two or more; the bonder's head clears a stack of 8 at most"),
+        Because(
+            "a stack is two panels or more; the bonder's head clears a stack of 8 at most", "000:x2"
+        ),
     ]
     bond: BondStep
     #: how long the first panel waits at the bonder for the others of its stack (process time)

@@ -798,9 +798,9 @@ def test_a_range_refusal_says_why_the_range_is_what_it_is():
     recipe = yaml.safe_load(method.default_recipe_text()[0])
     recipe["fill"]["tolerance"] = 0.5
     assert _refusal(method, recipe) == (
-        "recipe: fill.tolerance = 0.5: must be at most 0.05 (000:b: the dispenser's camera "
-        "counts a hole more than 5% off its volume as over- or underfilled, whatever the recipe "
-        "allows)"
+        "recipe: fill.tolerance = 0.5: must be at most 0.05 (the dispenser's camera counts a "
+        "hole more than 5% off its volume as over- or underfilled, whatever the recipe allows) "
+        "(claim 000:b)"
     )
     recipe["fill"]["tolerance"] = 0.05
     recipe["panel"]["rows"] = 21
