@@ -846,16 +846,17 @@ def validation_problems(
     error: ValidationError,
     model: type[BaseModel] | None = None,
     written: WrittenValues | None = None,
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """Each problem as its field `path` and its `message`, which begins with the path: where,
-    the value given, and what is wrong or what the limit is.
+    the value given, and what is wrong or what the limit is; a claim's constraint, with the
+    `claims` it serves.
 
     A claim constraint reads `<path> = <value>: <message> (claim <id>)`, or `(claims <id>,
     <id>)` for one that serves several. The value of a whole mapping (a model-level problem)
     is not repeated: its fields are the recipe itself. With the `model`, the path is the YAML
     file's (see `yaml_path`); with the file's values as `written`, a constraint's value is
     stated as the file gives it too, where that differs (`as_given`)."""
-    lines: list[dict[str, str]] = []
+    lines: list[dict[str, Any]] = []
     extras: dict[tuple[int | str, ...], list[str]] = {}
     for problem in error.errors():
         if problem["type"] == "extra_forbidden":
@@ -889,6 +890,8 @@ def validation_problems(
             claim = f" ({claims_text(ctx['claim'])})" if "claim" in ctx else ""
             value = as_given(path, ctx["value"], written or {})
             lines.append(path_problem(path, f" = {value}: {ctx['message']}{claim}"))
+            if "claim" in ctx:  # for a program reading `--json`'s problems
+                lines[-1]["claims"] = list(ctx["claim"])
             continue
         path = ".".join(loc) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")

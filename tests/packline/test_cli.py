@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib import resources
 
 import pytest
 import yaml
@@ -148,6 +149,19 @@ def test_validate_json_lists_each_problem_with_its_field_path(db, tmp_path, caps
     assert refusal["error"].splitlines() == [
         f"recipe file {recipe}: line 2: {problem['message']}" for problem in refusal["problems"]
     ]
+
+
+def test_validate_json_gives_the_claims_a_refused_constraint_serves(db, tmp_path, capsys):
+    """A program reading `--json` had the claim only inside the message's words: a claim's
+    constraint lists the claims it serves, as the message names them at its end."""
+    recipe = tmp_path / "r.yaml"
+    text = resources.files("packline.sequences").joinpath("recipes", "tape-substrate.yaml")
+    recipe.write_text(text.read_text().replace("holes_per_die_side: 6", "holes_per_die_side: 50"))
+    assert main(["validate", "tape-substrate", "--recipe", str(recipe), "--json"]) == 2
+    (problem,) = json.loads(capsys.readouterr().out)["problems"]
+    assert problem["path"] == "panel.holes_per_die_side"
+    assert problem["claims"] == ["000:a"]
+    assert problem["message"].endswith("(claim 000:a)")
 
 
 #: A station whose plasma cleaner's limits are narrower than the default recipe's setpoints
