@@ -116,8 +116,9 @@ class ScpiDcSupply(ScpiDriver):
             "voltage_v": voltage_v,
             "over_voltage_v": over_voltage_v,
             "list_current_a": current_a,
+            # up to the step; rounded first, so a whole 4.001 s is not taken for 4.0010000001
             "list_dwell_s": LIST_DWELL.resolved(
-                math.ceil(duration_s / count / DWELL_STEP_S) * DWELL_STEP_S
+                math.ceil(round(duration_s / count / DWELL_STEP_S, 9)) * DWELL_STEP_S
             ),
             "list_count": count,
         }

@@ -137,11 +137,11 @@ def narrow_limits(
                 f"known setpoints: {', '.join(known)}",
             )
         own = merged[setpoint]
+        where = source if isinstance(source, str) else source(f"{key}.{setpoint}")
         try:
             minimum, maximum = (float(bound) for bound in bounds)
             if not (math.isfinite(minimum) and math.isfinite(maximum)):
                 raise ValueError("limits must be finite")
-            where = source if isinstance(source, str) else source(f"{key}.{setpoint}")
             narrowed = Limit(minimum, maximum, own.unit, own.whole, where)
         except (TypeError, ValueError) as error:
             raise SetupRefused(

@@ -217,8 +217,9 @@ class ScpiSetpoint(Setpoint):
             raise ValueError(f"setpoint {self.name}: resolution {self.resolution} is not above 0")
 
     def resolved(self, value: float, scale: float = 1.0) -> float:
-        """`value` as the tool takes it, to the nearest step of its `resolution` (`value` and
-        the step both times `scale`: the wire's, `wire_scale`, for a value as sent)."""
+        """`value` as the tool takes it, to the nearest step of its `resolution` (a value
+        halfway between two to the even one, as IEEE 754 rounds: 0.0025 s to 0.002 s; `value`
+        and the step both times `scale`: the wire's, `wire_scale`, for a value as sent)."""
         if self.resolution is None:
             return value
         step = self.resolution * scale

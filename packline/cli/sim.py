@@ -241,11 +241,13 @@ class _Reported(logging.Handler):
     the rest, with the wall time, not as Python's bare line of last resort."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        report(record.getMessage())
+        report(self.format(record))  # with its traceback, where it has one
 
 
 @contextlib.contextmanager
 def _logged_warnings_reported() -> Iterator[None]:
+    """While the line is served, what its servers and links log at WARNING or above is told
+    on stderr as `report` tells its own lines (`_Reported`); nothing is left behind."""
     handler = _Reported(logging.WARNING)
     logging.getLogger().addHandler(handler)
     try:

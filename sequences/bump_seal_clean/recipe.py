@@ -675,9 +675,10 @@ class StencilPrint(Recipe):
         Unit("um"),
         Field(gt=0, le=THICKEST_STENCIL_UM),
         Because(
-            "a printed layer is at most as thick as its tip projects above the film (003:19), "
+            "a printed layer is at most as thick as its tip projects above the film, "
             "and a tip projects at most as far as the stencil over it is thick, "
-            f"{THICKEST_STENCIL_UM:g} um at most (the stencil printer's range)"
+            f"{THICKEST_STENCIL_UM:g} um at most (the stencil printer's range)",
+            claim="003:19",
         ),
     ]
 

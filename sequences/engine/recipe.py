@@ -52,7 +52,14 @@ from packline.spelling import spelt_closest
 from packline.units import quantity_text, to_magnitude
 
 from .errors import RecipeError
-from .recipe_fields import claims_text, facts_of, missing_section, section_kinds, unit_of
+from .recipe_fields import (
+    FieldFacts,
+    claims_text,
+    facts_of,
+    missing_section,
+    section_kinds,
+    unit_of,
+)
 from .recipe_meta import Feeds, unwrapped
 from .recipe_yaml import WrittenValues, as_given, located, written_type_problems
 
@@ -858,9 +865,13 @@ def validation_problems(
     stated as the file gives it too, where that differs (`as_given`)."""
     lines: list[dict[str, Any]] = []
     extras: dict[tuple[int | str, ...], list[str]] = {}
+    #: the fields a key given a level off is named as (`_indented_elsewhere`), by their paths
+    meant: set[str] = set()
     for problem in error.errors():
         if problem["type"] == "extra_forbidden":
             extras.setdefault(problem["loc"][:-1], []).append(str(problem["loc"][-1]))
+            if model is not None:
+                meant.update(_indented_elsewhere(*_walked(model, problem["loc"])))
     for problem in error.errors():
         loc, fields = (
             ([str(part) for part in problem["loc"]], [])
@@ -870,10 +881,13 @@ def validation_problems(
         ctx = problem.get("ctx", {})
         section = None
         if problem["type"] == "missing" and fields and fields[-1][1] == loc[-1]:
-            if any(
-                loc[-1] in _closest_fields(key, fields[-1][0])
-                for key in extras.get(problem["loc"][:-1], [])
-            ) or _given_a_level_off(problem["loc"], extras):
+            if (
+                any(
+                    loc[-1] in _closest_fields(key, fields[-1][0])
+                    for key in extras.get(problem["loc"][:-1], [])
+                )
+                or ".".join(loc) in meant
+            ):
                 continue  # a key given for it says "did you mean" it: one line for one slip
             section = missing_section(fields)
         if section is not None:
@@ -900,7 +914,7 @@ def validation_problems(
         if problem["type"] == "extra_forbidden":
             message = _not_a_field(loc, fields)
         elif problem["type"] == "missing" and loc:
-            facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
+            facts = _own_facts(fields, loc)
             if facts is not None:  # what it takes (pydantic's "Field required" says nothing)
                 message, left_out = ", ".join(["required", *facts.takes()]), True
             if facts is not None and facts.doc:  # what it is for, as a left-out section says
@@ -918,6 +932,9 @@ def validation_problems(
         if problem["type"] in _BOUND_TYPES and unit:
             given += _in_field_unit(problem["input"], unit)
         lines.append(path_problem(path, f"{given}: {message}"))
+        claimed = _own_facts(fields, loc) if problem["type"] in _BOUND_TYPES else None
+        if claimed is not None and claimed.range_claim:  # bounds a claim sets (`Because`)
+            lines[-1]["claims"] = [claimed.range_claim]
     return lines
 
 
@@ -943,11 +960,17 @@ def _range_reason(fields: list[tuple[type[BaseModel], str]], loc: list[str]) -> 
     brackets after a refusal of them, and the claim they serve after it as a claim's refusal
     names it (` (the dispenser's camera ...) (claim 000:b)`); "" for none, or a location that
     is no field's."""
-    facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
+    facts = _own_facts(fields, loc)
     if facts is None or not facts.range_reason:
         return ""
     claim = f" ({claims_text([facts.range_claim])})" if facts.range_claim else ""
     return f" ({facts.range_reason}){claim}"
+
+
+def _own_facts(fields: list[tuple[type[BaseModel], str]], loc: list[str]) -> FieldFacts | None:
+    """What the recipe says of the field at `loc` (the last of `fields`); None for a location
+    that is no field's."""
+    return facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
 
 
 def _kind_problem(
@@ -969,16 +992,17 @@ def path_problem(path: str, rest: str) -> dict[str, str]:
 
 
 def _not_a_field(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> str:
-    """What a key its section has no field of is refused with: the section, and the fields
-    whose names are closest to it (a misspelling: `peel_temperature_c` -> `peel_below_c`), or
-    that another method names by the key (`RENAMED_KEYS` the other way: two-process-via's
-    `devices` in bump-seal-clean's mounting -> `chips`)."""
+    """What a key its section has no field of is refused with: the section, and where a field
+    of its very name is a level in or out (`_indented_elsewhere`: a key indented off), else
+    the fields whose names are closest to it (a misspelling: `peel_temperature_c` ->
+    `peel_below_c`), or that another method names by the key (`RENAMED_KEYS` the other way:
+    two-process-via's `devices` in bump-seal-clean's mounting -> `chips`)."""
     section = ".".join(loc[:-1]) or "the recipe's top level"
+    if places := _indented_elsewhere(loc, fields):  # the very name, a level off: it first
+        return f"not a field of {section}: did you mean {' or '.join(places)}, indented there?"
     closest = _closest_fields(loc[-1], fields[-1][0]) if fields and fields[-1][1] == loc[-1] else []
     if closest:
         return f"not a field of {section}: did you mean {' or '.join(closest)}?"
-    if places := _indented_elsewhere(loc, fields):
-        return f"not a field of {section}: did you mean {' or '.join(places)}, indented there?"
     return f"not a field of {section}"
 
 
@@ -998,20 +1022,6 @@ def _indented_elsewhere(loc: list[str], fields: list[tuple[type[BaseModel], str]
     if len(fields) > 1 and fields[-2][1] == loc[-2] and key in fields[-2][0].model_fields:
         places.append(".".join([*loc[:-2], key]))
     return list(dict.fromkeys(places))
-
-
-def _given_a_level_off(
-    loc: tuple[int | str, ...], extras: Mapping[tuple[int | str, ...], Sequence[str]]
-) -> bool:
-    """Whether the field left out at `loc` was given by its name one section in or out
-    (`extras`: each section's keys it has no field of), which `_indented_elsewhere` names."""
-    section, name = loc[:-1], loc[-1]
-    return any(
-        name in keys
-        and abs(len(given) - len(section)) == 1
-        and (given[: len(section)] == section or section[: len(given)] == given)
-        for given, keys in extras.items()
-    )
 
 
 def _sections_of(annotation: Any) -> list[type[BaseModel]]:

@@ -54,10 +54,11 @@ class AtLeastFor:
 @dataclass(frozen=True)
 class Because:
     """Recipe field metadata: why the field's own range (its `Field` bounds) is what it is,
-    the claim it serves or the physical reason (a fill's `tolerance` at most 0.05: the
-    dispenser's camera counts a hole off by more as over- or underfilled). Every refusal of
-    a value past the bounds says it, and so does the range where the recipe is explained, as
-    a range a tool's limits set names the tool (`Feeds`). Declared once, beside the bounds."""
+    the physical reason, and the claim it serves where it serves one (a fill's `tolerance` at
+    most 0.05: the dispenser's camera counts a hole off by more as over- or underfilled,
+    000:b). Every refusal of a value past the bounds says it, and so does the range where the
+    recipe is explained, as a range a tool's limits set names the tool (`Feeds`). Declared
+    once, beside the bounds."""
 
     reason: str
     #: the claim whose constraint the bounds are, named as a claim's refusal names it, after

@@ -65,6 +65,7 @@ from packline.sequences.engine import (
     every_problem,
     recipe_check,
 )
+from packline.sequences.engine.recipe_fields import facts_of
 from packline.sequences.engine.recipe_meta import (
     COOLS_IN_4_HOURS,
     WAITS_A_DAY_AT_MOST,
@@ -512,7 +513,8 @@ class StackStep(Recipe):
         int,
         Field(strict=True, ge=LEAST_LEVELS, le=MOST_LEVELS),
         Because(
-            "a stack is two panels or more; the bonder's head clears a stack of 8 at most", "000:x2"
+            "a stack is two panels or more; the bonder's head clears a stack of 8 at most",
+            claim="000:x2",
         ),
     ]
     bond: BondStep
@@ -1477,16 +1479,19 @@ class TapeSubstrateRecipe(Recipe):
         return self._holes_that_fit(lambda spec: fits(nearest_site_pitch_um(spec, balls.sites())))
 
     def _holes_that_fit(self, fits: Callable[[PanelSpec], bool]) -> str:
-        """Every count of holes a side of the panel's dies, fewer than its own, whose panel
-        `fits`, most first (none: say so). Each is tried: a pitch does not fall steadily with
-        more holes (the sites at a die's corners come closer and part again as the count
-        changes), so below the most that fit some counts may not (27 and 26 fit, 10 to 25 do
-        not, 9 and fewer do), and "at most 27" would send a user to a count refused again."""
+        """Every other count of holes a side the panel's dies take (the field's range) whose
+        panel `fits`, most first (none: say so). Each is tried: a pitch does not fall steadily
+        with more holes (the sites at a die's corners come closer and part again as the count
+        changes), so some counts between two that fit do not (27 and 26 fit, 10 to 25 do not,
+        9 and fewer do): "at most 27" sent a user to 20, refused again, and a user at 20 is
+        told of 26 and 27 as well as of 9."""
         spec = self.panel.spec()
+        facts = facts_of(type(self.panel), "holes_per_die_side")
+        most = 1 if facts is None or facts.high is None else int(facts.high.value)
         fitting = [
             count
-            for count in range(spec.holes_per_die_side - 1, 0, -1)
-            if fits(replace(spec, holes_per_die_side=count))
+            for count in range(most, 0, -1)
+            if count != spec.holes_per_die_side and fits(replace(spec, holes_per_die_side=count))
         ]
         if not fitting:
             return "no layout of holes along these dies' edges"
@@ -1496,18 +1501,10 @@ class TapeSubstrateRecipe(Recipe):
                 runs[-1][1] = count
             else:
                 runs.append([count, count])
-        texts = [
-            f"at most {most}"
-            if least == 1
-            else f"{most}"
-            if most == least
-            else f"{least} to {most}"
-            for most, least in runs
-        ]
-        holes = "hole" if texts == ["1"] else "holes"
-        first, *others = texts
-        also = "".join(f", or {text}" for text in others)
-        return f"a panel of {first} {holes} a side{also} (panel.holes_per_die_side)"
+        texts = [_counts_text(high, low) for high, low in runs]
+        holes = "hole" if texts[0] == "1" else "holes"
+        also = "".join(f", or {text}" for text in texts[1:])
+        return f"a panel of {texts[0]} {holes} a side{also} (panel.holes_per_die_side)"
 
     def lot_problem(self, lot: int) -> str | None:
         """A lot that is not a whole number of stacks: its panels stack `stack.levels` at a
@@ -1561,3 +1558,13 @@ class TapeSubstrateRecipe(Recipe):
         if plate is None:
             return self.panel.spec()
         return replace(self.panel.spec(), metal_substrate=True, interconnect_um=plate.thickness_um)
+
+
+def _counts_text(most: int, least: int) -> str:
+    """Counts from `least` to `most`, one after another, as a refusal advises them: `27`,
+    `26 or 27`, `20 to 27`, `at most 9` (down to 1)."""
+    if least == most:
+        return str(most)
+    if least == 1:
+        return f"at most {most}"
+    return f"{least} or {most}" if most == least + 1 else f"{least} to {most}"

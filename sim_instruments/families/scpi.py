@@ -410,7 +410,7 @@ class ScpiSimTool(SimulatedTool):
         """One number for `setpoint`, on the wire's scale, in the family's precedence: -104 if
         it is not a finite number (or not whole where the setpoint is), then `guard` (the
         state and interlock checks of the setting), then -222 outside the tool's range; taken to
-        the setpoint's step where it declares one (`Setpoint.resolution`)."""
+        the setpoint's step where it declares one (`ScpiSetpoint.resolution`)."""
         entry = self._setpoint(setpoint)
         assert entry.header is not None
         header = short_form(entry.header)

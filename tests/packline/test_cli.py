@@ -162,6 +162,11 @@ def test_validate_json_gives_the_claims_a_refused_constraint_serves(db, tmp_path
     assert problem["path"] == "panel.holes_per_die_side"
     assert problem["claims"] == ["000:a"]
     assert problem["message"].endswith("(claim 000:a)")
+    # a field's own bounds that a claim sets name it too (`Because.claim`)
+    recipe.write_text(text.read_text().replace("tolerance: 0.05", "tolerance: 0.5"))
+    assert main(["validate", "tape-substrate", "--recipe", str(recipe), "--json"]) == 2
+    (problem,) = json.loads(capsys.readouterr().out)["problems"]
+    assert (problem["path"], problem["claims"]) == ("fill.tolerance", ["000:b"])
 
 
 #: A station whose plasma cleaner's limits are narrower than the default recipe's setpoints

@@ -409,6 +409,14 @@ def test_a_key_indented_a_level_off_is_named_where_it_belongs():
         "recipe: tolerance_um = '2 um': not a field of the recipe's top level: did you mean "
         "grind.tolerance_um, indented there?"
     )
+    # the very name a level off before any name spelt like it (`resin` read `did you mean
+    # grind?`, and the seal's resin, required, was never said to be missing)
+    resin = reference_recipe("tape-substrate.yaml")
+    resin["resin"] = resin["seal"].pop("resin")
+    assert _refusal(method, resin) == (
+        "recipe: resin = 'EPOXY': not a field of the recipe's top level: did you mean seal.resin, "
+        "indented there?"
+    )
     too_much = reference_recipe("tape-substrate.yaml")
     too_much["seal"]["cure"]["height_um"] = too_much["seal"].pop("height_um")
     assert _refusal(method, too_much) == (

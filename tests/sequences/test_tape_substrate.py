@@ -2078,7 +2078,7 @@ async def test_a_plate_s_solder_resist_underexposed_past_validate_fails_000_x3_t
             "a unit's 50 terminal sites a die side, the nearest two 84.9 um apart centre to "
             "centre: overlapping by 65.1 um, where there must be the 50 um web the tape needs "
             "between two holes (the laser chars each wall, the filler wets across a narrower "
-            "one): give a panel of 26 to 27 holes a side, or at most 9 "
+            "one): give a panel of 26 or 27 holes a side, or at most 9 "
             "(panel.holes_per_die_side)",  # 10 to 25 put the corner holes too close again
         ),
         (
@@ -2126,10 +2126,22 @@ def test_a_recipe_the_line_cannot_make_right_is_refused_naming_it_and_nothing_ru
     assert not db.exists()  # no run recorded: nothing was started, no tool contacted
 
 
+def test_a_count_of_holes_between_two_that_fit_is_told_of_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The corner holes' pitch rises and falls with the count: 20 a side is refused as 50 is,
+    and told every count that keeps the web, above it as well as below, not "at most 9"."""
+    recipe = small_recipe()
+    _change(recipe, "panel.holes_per_die_side", 20)
+    assert "give a panel of 26 or 27 holes a side, or at most 9 (panel.holes_per_die_side)" in (
+        refusal(capsys, tmp_path, "tape-substrate", recipe)
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "value", "advice", "unit"),
     [
-        ("panel.holes_per_die_side", 50, r"give a panel of (?:\d+ to )?(\d+) holes a side", None),
+        ("panel.holes_per_die_side", 50, r"give a panel of (?:\d+ or )?(\d+) holes a side", None),
         ("panel.unit_width_mm", "8 mm", r"give at least ([\d.]+) mm", "mm"),
         ("grind.thickness_um", "114 um", r"give at least ([\d.]+) um", "um"),
     ],

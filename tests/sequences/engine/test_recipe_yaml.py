@@ -11,9 +11,11 @@ import pytest
 import yaml
 
 from packline.cli import main
+from packline.files import yaml_written
 from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
 from packline.sequences.engine import RecipeError, read_recipe_text
 from packline.sequences.engine.recipe import parse_recipe
+from packline.sequences.engine.recipe_yaml import as_given
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 
 
@@ -128,3 +130,24 @@ def test_text_that_is_no_number_without_its_quotes_is_refused_without_that_advic
         f"r.yaml: line 11: bumps.stack = {written}: YAML reads it as text, but stack takes a "
         "whole number"
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "judged", "stated"),
+    [
+        ("175 degF", "79.4444 degC", "175 degF (79.4444 degC)"),  # another unit: both
+        ("'2 min'", "120 s", "2 min (120 s)"),  # quoted in the file
+        ("70 um", "70", "70"),  # a value a check states bare: as judged
+        ("70 um", "70 um", "70 um"),
+        ("0.07 mm", "70 um", "0.07 mm (70 um)"),
+        ("70", "70 um", "70 um"),  # a number the field's unit is taken for
+    ],
+)
+def test_a_refused_value_is_stated_as_written_where_its_unit_differs(
+    written: str, judged: str, stated: str
+):
+    """A newcomer typed `175 degF` and read only `79.4444 degC` in the refusal: a value the
+    file gives in another unit is stated as written, then as judged; in the same unit, or
+    with none on either side, once."""
+    values = yaml_written(f"hold:\n  value: {written}\n")
+    assert as_given("hold.value", judged, values) == stated
