@@ -112,12 +112,16 @@ class GemOvenModel(GemBatchPlcModel):
         return self.written(name)
 
     def constant_range(self, name: str) -> tuple[float, float] | None:
-        """The atmosphere's: the PLC's machine range; the zones' alarm 1: the controller's
-        (a profile's constants are arrays, each element judged by `accepts_constant`)."""
-        if name == "over_temperature_c":
-            accepts = self.tool.zones[0].map.accepts("A1")
-            return accepts.minimum, accepts.maximum
-        return None if name in PROFILE_FIELDS else super().constant_range(name)
+        """The atmosphere's: the PLC's machine range; the zones' alarm 1: the controller's; a
+        profile's (an array): each segment's target or rate, the controller's, as
+        `accepts_constant` judges it (a hold has no most)."""
+        if name not in ("over_temperature_c", *PROFILE_FIELDS):
+            return super().constant_range(name)
+        if name == "segment_hold_s":
+            return None
+        parameter = {"over_temperature_c": "A1", "segment_target_c": "TG.SP"}.get(name, "SP.RAT")
+        accepts = self.tool.zones[0].map.accepts(parameter)
+        return accepts.minimum, accepts.maximum
 
     def accepts_constant(self, name: str, value: Any) -> bool:
         """A profile's: at most `MAX_SEGMENTS`, each a segment's (`ProfileSegment`: a hold
@@ -126,11 +130,11 @@ class GemOvenModel(GemBatchPlcModel):
             return super().accepts_constant(name, value)
         if len(value) > MAX_SEGMENTS:
             return False
-        controller = self.tool.zones[0].map
         if name == "segment_hold_s":
             return all(v >= 0 for v in value)
-        accepts = controller.accepts("TG.SP" if name == "segment_target_c" else "SP.RAT")
-        return all(accepts.contains(v) for v in value)
+        bounds = self.constant_range(name)
+        assert bounds is not None  # a segment's target and rate have the controller's
+        return all(bounds[0] <= v <= bounds[1] for v in value)
 
     def set_constants(self, values: Mapping[str, Any]) -> None:
         """The atmosphere's as the PLC's setpoint registers (refused while a run goes on:

@@ -73,9 +73,14 @@ class GemChamberPlcModel(GemBatchPlcModel):
         return self.recipe[name] if name in self.recipe_fields else self.written(name)
 
     def constant_range(self, name: str) -> tuple[float, float] | None:
-        """None for a constant of the recipe: an array, each element judged by its step's
-        register (`accepts_constant`; the page's table gives the ranges)."""
-        return None if name in self.recipe_fields else super().constant_range(name)
+        """A constant of the recipe (an array): the range of each element, what its step's
+        register takes, as `accepts_constant` judges it (none for a gas, a code)."""
+        if name not in self.recipe_fields:
+            return super().constant_range(name)
+        entry = field(self.spec, self.recipe_fields[name])
+        if not isinstance(entry, PlcSetpoint):
+            return None
+        return entry.machine_range.minimum, entry.machine_range.maximum
 
     def accepts_constant(self, name: str, value: Any) -> bool:
         """A recipe's array: every element in what its step's register takes, at most

@@ -112,8 +112,8 @@ class Variables:
         return B(b"\x00")
 
     def constant_namelist(self, body: Item | None) -> Item:
-        """S2F29 in (no ECID: every EC), S2F30 out: each EC's name, range, default (`defaults`)
-        and unit."""
+        """S2F29 in (no ECID: every EC), S2F30 out: each EC's name, range (an array's: each
+        element's), default (`defaults`) and unit."""
         rows = []
         for ecid in ids_of(body) or list(self._ec_by_id):
             if ecid not in self._ec_by_id:
@@ -122,10 +122,13 @@ class Variables:
             name, constant = self._ec_by_id[ecid]
             bounds = self._model.constant_range(name)
             default = constant.to_wire(self.defaults[name])
+            # an array's range is each element's, an item of one element
             low, high = (
-                (constant.to_wire(bounds[0]), constant.to_wire(bounds[1]))
-                if bounds is not None
-                else (A(), A())
+                (A(), A())
+                if bounds is None
+                else (constant.to_wire((bounds[0],)), constant.to_wire((bounds[1],)))
+                if constant.array
+                else (constant.to_wire(bounds[0]), constant.to_wire(bounds[1]))
             )
             rows.append(L(self._id(ecid), A(name), low, high, default, A(constant.unit)))
         return L(*rows)

@@ -32,6 +32,7 @@ from packline.drivers.roles.oven import (
     cure_profile,
     reflow_profile,
 )
+from packline.drivers.secs.items import F8, A
 from packline.sim_instruments.oven import SimOven
 from packline.sim_instruments.twin import TwinStore
 
@@ -335,3 +336,18 @@ async def test_a_sensor_break_outside_a_run_alarms_at_once(oven_bench) -> None:
     assert zones[0].alarms == ("sensor break (thermocouple open)",)
     with pytest.raises(CommandRefused, match="START: HCACK 2: cannot perform now"):
         await oven.run_profile(REFLOW)
+
+
+async def test_s2f30_gives_each_profile_arrays_segment_range(oven_bench) -> None:
+    """A segment's target and rate: the zone controller's range, each element's, as S2F15
+    judges them; a hold has no most, so none is given."""
+    oven = await oven_bench.driver()
+    ranges = {
+        constant.name: (constant.minimum, constant.maximum)
+        for constant in (await oven.gem.request_equipment_constant_namelist()).values()
+    }
+    controller = oven_bench.model.tool.zones[0].map
+    target, rate = controller.accepts("TG.SP"), controller.accepts("SP.RAT")
+    assert ranges["segment_target_c"] == (F8(target.minimum), F8(target.maximum))
+    assert ranges["segment_rate_c_per_min"] == (F8(rate.minimum), F8(rate.maximum))
+    assert ranges["segment_hold_s"] == (A(), A())

@@ -26,6 +26,7 @@ from packline.drivers.roles.plasma_cleaner import (
 )
 from packline.drivers.secs.frames import data_frame
 from packline.drivers.secs.hsms import HsmsLink
+from packline.drivers.secs.items import F8, A
 from packline.drivers.secs.messages import SecsMessage
 
 from .conftest import GemBench
@@ -269,3 +270,16 @@ async def test_a_vent_mid_pump_down_is_followed_to_its_own_end(plasma_bench) -> 
     await plasma_bench.clock.sleep(5)
     await chamber.vent()  # the pump-down's watcher gives way to the vent's
     assert (await chamber.request_status()).chamber is ChamberState.VENTED
+
+
+async def test_s2f30_gives_each_recipe_arrays_element_range(plasma_bench) -> None:
+    """A conformance trial read ECMIN and ECMAX empty for the step arrays that S2F15 then
+    refused values of (EAC 3): a host could not learn what the tool takes. Each array's range
+    is its elements', as its step register takes them (the Modbus page's); a gas, a code, has
+    none."""
+    chamber = await plasma_bench.driver()
+    constants = await chamber.gem.request_equipment_constant_namelist([2001, 2004, 2005])
+    power, time = constants[2004], constants[2005]
+    assert (power.name, power.minimum, power.maximum) == ("step_rf_power_w", F8(100), F8(1000))
+    assert (time.minimum, time.maximum) == (F8(30), F8(600))
+    assert (constants[2001].minimum, constants[2001].maximum) == (A(), A())
