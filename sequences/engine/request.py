@@ -11,6 +11,7 @@ import getpass
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packline.drivers.equipment import Limit, validate_wafer_id
 from packline.drivers.registry import kinds_of
@@ -294,10 +295,10 @@ def check_tool_limits(
 
     written = yaml_written(text)
 
-    def refusal(problems: list[dict[str, str]]) -> RecipeError:
+    def refusal(problems: list[dict[str, Any]]) -> RecipeError:
         return RecipeError.of_fields(source, located(problems, written))
 
-    problems = []
+    problems: list[dict[str, Any]] = []
     for point in recipe.tool_setpoints():
         if point.role not in limits:
             wrong = (
@@ -315,6 +316,15 @@ def check_tool_limits(
                 given = as_given(point.path, quantity_text(point.value, limit.unit), written)
                 outside = f"outside the {point.role} limit {point.setpoint} {limit.described()}"
                 problems.append(path_problem(point.path, f" = {given}: {outside}"))
+                # for a program reading `--json`: the limit, and where it was set
+                problems[-1]["limit"] = {
+                    "role": point.role,
+                    "setpoint": point.setpoint,
+                    "minimum": limit.minimum,
+                    "maximum": limit.maximum,
+                    "unit": limit.unit,
+                    "set_by": limit.source or "the driver",
+                }
                 break
     if problems:
         raise refusal(problems)

@@ -192,25 +192,31 @@ def test_a_station_limit_refusal_lists_each_problem_in_json(db, tmp_path, capsys
     station.write_text(NARROW_STATION)
     assert main([command, "plasma-clean", "--station", str(station), "--json"]) == 2
     refusal = json.loads(capsys.readouterr().out.splitlines()[-1])
-    limit = f"of line 6 of station file {station}"  # the line that narrows it
+    at = f"line 6 of station file {station}"  # the line that narrows it
+    limit = f"of {at}"
+    power = {"role": "plasma_cleaner", "setpoint": "rf_power_w", "minimum": 100, "maximum": 200}
+    time_s = {"role": "plasma_cleaner", "setpoint": "time_s", "minimum": 30, "maximum": 60}
     assert refusal["problems"] == [
         {
             "path": "steps.0.rf_power_w",
             "message": "steps.0.rf_power_w = 300 W: outside the plasma_cleaner limit "
             f"rf_power_w [100, 200] W {limit}",
             "line": 6,
+            "limit": {**power, "unit": "W", "set_by": at},
         },
         {
             "path": "steps.1.rf_power_w",
             "message": "steps.1.rf_power_w = 500 W: outside the plasma_cleaner limit "
             f"rf_power_w [100, 200] W {limit}",
             "line": 7,
+            "limit": {**power, "unit": "W", "set_by": at},
         },
         {
             "path": "steps.1.time_s",
             "message": "steps.1.time_s = 2 min (120 s): outside the plasma_cleaner limit time_s "
             f"[30, 60] s {limit}",
             "line": 7,
+            "limit": {**time_s, "unit": "s", "set_by": at},
         },
     ]
     refused = ["run refused: nothing was run and nothing was recorded; no tool was contacted"]
