@@ -34,7 +34,7 @@ an example: docs/station-file.md, rendered from the declarations below (`station
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -421,7 +421,7 @@ class Station(BaseModel):
             )
         return self.tools[name].open(name, clock, self._limit_lines(name))
 
-    def _limit_lines(self, tool: str) -> LimitsSource:
+    def _limit_lines(self, tool: str) -> Callable[[str], str]:
         """Where the file narrows each limit of tool `tool`, given the bound's key in its entry
         (`limits.supply.voltage_v`): its line, so that a driver refusing a value at run time
         points at the line to read, as the recipe's check before it does."""

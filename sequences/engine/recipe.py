@@ -901,15 +901,13 @@ def validation_problems(
             continue
         if problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT):
             path = ".".join([*loc, ctx["path"]])
-            claim = f" ({claims_text(ctx['claim'])})" if "claim" in ctx else ""
             value = as_given(path, ctx["value"], written or {})
-            lines.append(path_problem(path, f" = {value}: {ctx['message']}{claim}"))
-            if "claim" in ctx:  # for a program reading `--json`'s problems
-                lines[-1]["claims"] = list(ctx["claim"])
+            lines.append(path_problem(path, f" = {value}: {ctx['message']}", ctx.get("claim", ())))
             continue
         path = ".".join(loc) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
         left_out = False
+        claims: tuple[str, ...] = ()  # the claim that sets a field's own bounds (`Because`)
         unit = unit_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else ""
         if problem["type"] == "extra_forbidden":
             message = _not_a_field(loc, fields)
@@ -921,8 +919,10 @@ def validation_problems(
                 message += f": {facts.doc}"
         elif (plain := plain_words(problem, unit or "")) is not None:
             message = plain
-            if problem["type"] in _BOUND_TYPES:
-                message += _range_reason(fields, loc)
+            facts = _own_facts(fields, loc)
+            if problem["type"] in _BOUND_TYPES and facts is not None and facts.range_reason:
+                message += f" ({facts.range_reason})"
+                claims = (facts.range_claim,) if facts.range_claim else ()
         elif problem["type"] in _SECTION_TYPES:
             # pydantic names the section's model class, which no recipe spells
             method = getattr(model, "method_name", "") or "METHOD"
@@ -931,10 +931,7 @@ def validation_problems(
         given = " = none" if left_out else "" if quiet else f" = {_given(problem['input'])}"
         if problem["type"] in _BOUND_TYPES and unit:
             given += _in_field_unit(problem["input"], unit)
-        lines.append(path_problem(path, f"{given}: {message}"))
-        claimed = _own_facts(fields, loc) if problem["type"] in _BOUND_TYPES else None
-        if claimed is not None and claimed.range_claim:  # bounds a claim sets (`Because`)
-            lines[-1]["claims"] = [claimed.range_claim]
+        lines.append(path_problem(path, f"{given}: {message}", claims))
     return lines
 
 
@@ -955,18 +952,6 @@ def _in_field_unit(given: object, unit: str) -> str:
     return "" if " ".join(given.split()) == judged else f" ({judged})"
 
 
-def _range_reason(fields: list[tuple[type[BaseModel], str]], loc: list[str]) -> str:
-    """Why the field at `loc` (the last of `fields`) has its own bounds (`Because`), in
-    brackets after a refusal of them, and the claim they serve after it as a claim's refusal
-    names it (` (the dispenser's camera ...) (claim 000:b)`); "" for none, or a location that
-    is no field's."""
-    facts = _own_facts(fields, loc)
-    if facts is None or not facts.range_reason:
-        return ""
-    claim = f" ({claims_text([facts.range_claim])})" if facts.range_claim else ""
-    return f" ({facts.range_reason}){claim}"
-
-
 def _own_facts(fields: list[tuple[type[BaseModel], str]], loc: list[str]) -> FieldFacts | None:
     """What the recipe says of the field at `loc` (the last of `fields`); None for a location
     that is no field's."""
@@ -985,10 +970,13 @@ def _kind_problem(
     return path_problem(f"{path}.{key}", f" = {_given(tag)}: {one_of(tag, kinds)}")
 
 
-def path_problem(path: str, rest: str) -> dict[str, str]:
+def path_problem(path: str, rest: str, claims: Sequence[str] = ()) -> dict[str, Any]:
     """A problem with the recipe field at `path` (`RecipeError.problems`): its message is the
-    path and `rest`."""
-    return {"path": path, "message": f"{path}{rest}"}
+    path and `rest`, then the `claims` whose constraint it breaks, in brackets (`(claim
+    000:b)`), which it also lists for a program reading `--json`."""
+    if not claims:
+        return {"path": path, "message": f"{path}{rest}"}
+    return {"path": path, "message": f"{path}{rest} ({claims_text(claims)})", "claims": [*claims]}
 
 
 def _not_a_field(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> str:
