@@ -36,7 +36,7 @@ from .equipment import Identity
 from .errors import ToolError, WrongTool
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command, setpoint, short_form
-from .specs.dc_supply import DWELL_STEP_S, INHIBIT_MODES, LIST_DWELL, SPEC
+from .specs.dc_supply import INHIBIT_MODES, LIST_DWELL, SPEC
 
 #: The spec's measurement queries: current, then voltage.
 _MEASURED = ("measure_current", "measure_voltage")
@@ -116,10 +116,7 @@ class ScpiDcSupply(ScpiDriver):
             "voltage_v": voltage_v,
             "over_voltage_v": over_voltage_v,
             "list_current_a": current_a,
-            # up to the step; rounded first, so a whole 4.001 s is not taken for 4.0010000001
-            "list_dwell_s": LIST_DWELL.resolved(
-                math.ceil(round(duration_s / count / DWELL_STEP_S, 9)) * DWELL_STEP_S
-            ),
+            "list_dwell_s": LIST_DWELL.resolved(duration_s / count, up=True),
             "list_count": count,
         }
         lines = self._setting_lines(action, levels)

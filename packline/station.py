@@ -34,7 +34,7 @@ an example: docs/station-file.md, rendered from the declarations below (`station
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -51,7 +51,7 @@ from pydantic import (
 
 from packline.clock import Clock
 from packline.drivers.equipment import Equipment
-from packline.drivers.equipment.limits import LimitsSource, StationLimits
+from packline.drivers.equipment.limits import LimitsSource, StationLimits, unplaced
 from packline.drivers.errors import PacklineError, SetupRefused
 from packline.drivers.gem.dictionary import (
     DictionaryError,
@@ -213,10 +213,10 @@ class ToolEntry(BaseModel):
         return kind.load_driver() if self.dictionary is None else kind.load_gem_driver()
 
     def open(
-        self, name: str, clock: Clock | None = None, limits_source: LimitsSource = ""
+        self, name: str, clock: Clock | None = None, limits_source: LimitsSource = unplaced
     ) -> Equipment:
         """Build (not connect) the driver of this tool, named `name`, over its links; its
-        `limits` set by `limits_source` (the station file, or each bound's line in it)."""
+        `limits` set where `limits_source` says (each bound's line in the station file)."""
         gem = {} if self.dictionary is None else {"dictionary": self.dictionary}
         zones = {}
         if self.zone_trace_interval_s is not None:
@@ -421,7 +421,7 @@ class Station(BaseModel):
             )
         return self.tools[name].open(name, clock, self._limit_lines(name))
 
-    def _limit_lines(self, tool: str) -> Callable[[str], str]:
+    def _limit_lines(self, tool: str) -> LimitsSource:
         """Where the file narrows each limit of tool `tool`, given the bound's key in its entry
         (`limits.supply.voltage_v`): its line, so that a driver refusing a value at run time
         points at the line to read, as the recipe's check before it does."""
@@ -441,7 +441,7 @@ def build_driver(
     name: str,
     clock: Clock | None = None,
     limits: StationLimits | None = None,
-    limits_source: LimitsSource = "",
+    limits_source: LimitsSource = unplaced,
     poll_interval_s: float = 1.0,
     **driver_options: Any,
 ) -> Equipment:

@@ -48,6 +48,7 @@ from .limits import (
     device_bounds,
     named_limits,
     narrow_limits,
+    unplaced,
 )
 from .recovery import Recovery
 from .states import (
@@ -163,7 +164,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
         *,
         name: str | None = None,
         limits: StationLimits | None = None,
-        limits_source: LimitsSource = "",
+        limits_source: LimitsSource = unplaced,
         poll_interval_s: float = 1.0,
         devices: Mapping[str, Link] | None = None,
     ) -> None:

@@ -30,10 +30,17 @@ Bounds: TypeAlias = tuple[float, float]
 #: A station file's `limits:` of one tool: setpoint -> bounds for the tool's own setpoints and,
 #: on a tool of several devices, a further device's name -> its setpoints' bounds.
 StationLimits: TypeAlias = Mapping[str, "Bounds | Mapping[str, Bounds]"]
-#: Where a station narrows a tool's limits, as a refusal names it: one text for all of them
-#: (`station file line.yaml`), or, given a bound's key in the tool's entry (`limits.supply.
-#: voltage_v`), the place of that key (`line 7 of station file line.yaml`).
-LimitsSource: TypeAlias = "str | Callable[[str], str]"
+#: Where a station narrows a tool's limits, as a refusal names it: given a bound's key in the
+#: tool's entry (`limits.supply.voltage_v`), the place of that key (`line 7 of station file
+#: line.yaml`).
+LimitsSource: TypeAlias = Callable[[str], str]
+
+
+def unplaced(key: str) -> str:
+    """The `LimitsSource` of limits set nowhere a refusal could name (none, or a recorded
+    station's): a refusal names the limit alone."""
+    return ""
+
 
 #: How far past a bound, relative to it, a value is still judged at the bound: the rounding of
 #: a unit conversion. A scaling rounds in the last place or two ("3 mJ/mm^2" is 0.3 J/cm2 and
@@ -115,11 +122,11 @@ def narrow_limits(
     tool: str,
     own_limits: Mapping[str, Limit],
     overrides: Mapping[str, tuple[float, float]],
-    source: LimitsSource = "",
+    source: LimitsSource = unplaced,
     key: str = "limits",
 ) -> dict[str, Limit]:
     """A driver's limits (`own_limits`) narrowed by `overrides` (a station file's `limits:`,
-    `source` naming where: the file, or each bound's line in it; `key`, where in the tool's
+    `source` naming where each bound is set: its line in the file; `key`, where in the tool's
     entry they are given: a further device's under `limits.<device>`).
 
     An override may only narrow: a range reaching outside the driver's own is refused,
@@ -137,7 +144,7 @@ def narrow_limits(
                 f"known setpoints: {', '.join(known)}",
             )
         own = merged[setpoint]
-        where = source if isinstance(source, str) else source(f"{key}.{setpoint}")
+        where = source(f"{key}.{setpoint}")
         try:
             minimum, maximum = (float(bound) for bound in bounds)
             if not (math.isfinite(minimum) and math.isfinite(maximum)):

@@ -21,6 +21,7 @@ renders the page's command and error tables.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -216,14 +217,19 @@ class ScpiSetpoint(Setpoint):
         if self.resolution is not None and not self.resolution > 0:
             raise ValueError(f"setpoint {self.name}: resolution {self.resolution} is not above 0")
 
-    def resolved(self, value: float, scale: float = 1.0) -> float:
+    def resolved(self, value: float, scale: float = 1.0, *, up: bool = False) -> float:
         """`value` as the tool takes it, to the nearest step of its `resolution` (a value
-        halfway between two to the even one, as IEEE 754 rounds: 0.0025 s to 0.002 s; `value`
-        and the step both times `scale`: the wire's, `wire_scale`, for a value as sent)."""
+        halfway between two to the even one, as IEEE 754 rounds: 0.0025 s to 0.002 s), or
+        with `up` to the step at or above it (a driver's dwell that must last at least so
+        long); `value` and the step both times `scale`: the wire's, `wire_scale`, for a value
+        as sent."""
         if self.resolution is None:
             return value
         step = self.resolution * scale
-        return round(round(value / step) * step, 12)  # 12 places: no 0.0030000000000000001
+        # a quotient a float's noise puts past a whole number (4.001 / 0.001) is that number
+        steps = round(value / step, 9)
+        # 12 places: no 0.0030000000000000001
+        return round((math.ceil(steps) if up else round(steps)) * step, 12)
 
     @property
     def meaning(self) -> str:

@@ -42,11 +42,10 @@ INHIBIT_MODES = {"LATCHING": "LATChing", "LIVE": "LIVE", "OFF": "OFF"}
 #: the over-voltage protection, the over-current protection, the inhibit input.
 QUESTIONABLE_BITS = {"OVER_VOLTAGE": 1, "OVER_CURRENT": 2, "INHIBITED": 512}
 
-#: The list's dwell, timed in whole ms, as the driver rounds a plating's up to.
-DWELL_STEP_S = 0.001
+#: The list's dwell, timed in whole ms (`resolution`), as the driver rounds a plating's up to.
 LIST_DWELL = ScpiSetpoint(
     name="list_dwell_s", unit="s", machine_range=Range(0, 262.144),
-    header="[SOURce:]LIST:DWELl", tool_default=0.001, resolution=DWELL_STEP_S,
+    header="[SOURce:]LIST:DWELl", tool_default=0.001, resolution=0.001,
     doc="how long the list's step lasts",
 )  # fmt: skip
 

@@ -56,6 +56,7 @@ from .recipe_fields import (
     FieldFacts,
     claims_text,
     facts_of,
+    fields_of,
     missing_section,
     section_kinds,
     unit_of,
@@ -866,12 +867,12 @@ def validation_problems(
     lines: list[dict[str, Any]] = []
     extras: dict[tuple[int | str, ...], list[str]] = {}
     #: the fields a key given a level off is named as (`_indented_elsewhere`), by their paths
-    meant: set[str] = set()
+    meant: dict[tuple[int | str, ...], list[str]] = {}
     for problem in error.errors():
         if problem["type"] == "extra_forbidden":
             extras.setdefault(problem["loc"][:-1], []).append(str(problem["loc"][-1]))
             if model is not None:
-                meant.update(_indented_elsewhere(*_walked(model, problem["loc"])))
+                meant[problem["loc"]] = _indented_elsewhere(*_walked(model, problem["loc"]))
     for problem in error.errors():
         loc, fields = (
             ([str(part) for part in problem["loc"]], [])
@@ -881,13 +882,10 @@ def validation_problems(
         ctx = problem.get("ctx", {})
         section = None
         if problem["type"] == "missing" and fields and fields[-1][1] == loc[-1]:
-            if (
-                any(
-                    loc[-1] in _closest_fields(key, fields[-1][0])
-                    for key in extras.get(problem["loc"][:-1], [])
-                )
-                or ".".join(loc) in meant
-            ):
+            if any(
+                loc[-1] in _closest_fields(key, fields[-1][0])
+                for key in extras.get(problem["loc"][:-1], [])
+            ) or any(".".join(loc) in places for places in meant.values()):
                 continue  # a key given for it says "did you mean" it: one line for one slip
             section = missing_section(fields)
         if section is not None:
@@ -910,7 +908,7 @@ def validation_problems(
         claims: tuple[str, ...] = ()  # the claim that sets a field's own bounds (`Because`)
         unit = unit_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else ""
         if problem["type"] == "extra_forbidden":
-            message = _not_a_field(loc, fields)
+            message = _not_a_field(loc, fields, meant.get(problem["loc"], []))
         elif problem["type"] == "missing" and loc:
             facts = _own_facts(fields, loc)
             if facts is not None:  # what it takes (pydantic's "Field required" says nothing)
@@ -970,23 +968,26 @@ def _kind_problem(
     return path_problem(f"{path}.{key}", f" = {_given(tag)}: {one_of(tag, kinds)}")
 
 
-def path_problem(path: str, rest: str, claims: Sequence[str] = ()) -> dict[str, Any]:
+def path_problem(path: str, rest: str, claims: Sequence[str] = (), **data: Any) -> dict[str, Any]:
     """A problem with the recipe field at `path` (`RecipeError.problems`): its message is the
     path and `rest`, then the `claims` whose constraint it breaks, in brackets (`(claim
-    000:b)`), which it also lists for a program reading `--json`."""
-    if not claims:
-        return {"path": path, "message": f"{path}{rest}"}
-    return {"path": path, "message": f"{path}{rest} ({claims_text(claims)})", "claims": [*claims]}
+    000:b)`), which it also lists, as it gives `data` (a station's `limit`), for a program
+    reading `--json`."""
+    said = f" ({claims_text(claims)})" if claims else ""
+    listed = {"claims": [*claims]} if claims else {}
+    return {"path": path, "message": f"{path}{rest}{said}", **listed, **data}
 
 
-def _not_a_field(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> str:
-    """What a key its section has no field of is refused with: the section, and where a field
-    of its very name is a level in or out (`_indented_elsewhere`: a key indented off), else
+def _not_a_field(
+    loc: list[str], fields: list[tuple[type[BaseModel], str]], places: Sequence[str]
+) -> str:
+    """What a key its section has no field of is refused with: the section, and the `places`
+    where a field of its very name is a level in or out (`_indented_elsewhere`), else
     the fields whose names are closest to it (a misspelling: `peel_temperature_c` ->
     `peel_below_c`), or that another method names by the key (`RENAMED_KEYS` the other way:
     two-process-via's `devices` in bump-seal-clean's mounting -> `chips`)."""
     section = ".".join(loc[:-1]) or "the recipe's top level"
-    if places := _indented_elsewhere(loc, fields):  # the very name, a level off: it first
+    if places:  # the very name, a level off: before any name spelt like it
         return f"not a field of {section}: did you mean {' or '.join(places)}, indented there?"
     closest = _closest_fields(loc[-1], fields[-1][0]) if fields and fields[-1][1] == loc[-1] else []
     if closest:
@@ -1001,27 +1002,16 @@ def _indented_elsewhere(loc: list[str], fields: list[tuple[type[BaseModel], str]
     if not fields or fields[-1][1] != loc[-1]:
         return []
     key, model = loc[-1], fields[-1][0]
-    places = [
-        ".".join([*loc[:-1], name, key])
-        for name, info in model.model_fields.items()
-        for inner in _sections_of(info.annotation)
+    places = [  # a list's items not: which item the key was meant for is not told
+        ".".join([*loc[:-1], found.name, key])
+        for found in fields_of(model)
+        if found.kind != "list of sections"
+        for inner in found.sections
         if key in inner.model_fields
     ]
     if len(fields) > 1 and fields[-2][1] == loc[-2] and key in fields[-2][0].model_fields:
         places.append(".".join([*loc[:-2], key]))
     return list(dict.fromkeys(places))
-
-
-def _sections_of(annotation: Any) -> list[type[BaseModel]]:
-    """The section models a field may hold: its own, an optional one's, or each member of a
-    union of sections (a list of them is none: which item a key was meant for is not told)."""
-    annotation = unwrapped(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    if get_origin(annotation) in (Union, UnionType):
-        members = [unwrapped(m) for m in get_args(annotation) if m is not type(None)]
-        return [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
-    return []
 
 
 def _closest_fields(key: str, section: type[BaseModel]) -> list[str]:

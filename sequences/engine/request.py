@@ -315,9 +315,7 @@ def check_tool_limits(
             if not limit.contains(point.value):
                 given = as_given(point.path, quantity_text(point.value, limit.unit), written)
                 outside = f"outside the {point.role} limit {point.setpoint} {limit.described()}"
-                problems.append(path_problem(point.path, f" = {given}: {outside}"))
-                # for a program reading `--json`: the limit, and where it was set
-                problems[-1]["limit"] = {
+                data = {  # the limit, and where it was set
                     "role": point.role,
                     "setpoint": point.setpoint,
                     "minimum": limit.minimum,
@@ -325,6 +323,7 @@ def check_tool_limits(
                     "unit": limit.unit,
                     "set_by": limit.source or "the driver",
                 }
+                problems.append(path_problem(point.path, f" = {given}: {outside}", limit=data))
                 break
     if problems:
         raise refusal(problems)

@@ -1487,7 +1487,9 @@ class TapeSubstrateRecipe(Recipe):
         told of 26 and 27 as well as of 9."""
         spec = self.panel.spec()
         facts = facts_of(type(self.panel), "holes_per_die_side")
-        most = 1 if facts is None or facts.high is None else int(facts.high.value)
+        assert facts is not None  # the field's range bounds it
+        assert facts.high is not None
+        most = int(facts.high.value)
         fitting = [
             count
             for count in range(most, 0, -1)

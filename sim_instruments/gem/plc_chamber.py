@@ -80,7 +80,8 @@ class GemChamberPlcModel(GemBatchPlcModel):
         entry = field(self.spec, self.recipe_fields[name])
         if not isinstance(entry, PlcSetpoint):
             return None
-        return entry.machine_range.minimum, entry.machine_range.maximum
+        register = entry.register_range
+        return register.minimum / entry.scale, register.maximum / entry.scale
 
     def accepts_constant(self, name: str, value: Any) -> bool:
         """A recipe's array: every element in what its step's register takes, at most

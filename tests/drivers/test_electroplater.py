@@ -120,7 +120,7 @@ async def plater(
             name="plater",
             poll_interval_s=poll_interval_s,
             limits=limits,
-            limits_source="station file line.yaml",
+            limits_source=lambda key: "station file line.yaml",
             devices={
                 "supply": VisaLink(
                     supply.address("visa"), tool="supply", timeout_s=1.0, clock=clock

@@ -184,3 +184,14 @@ def test_a_commands_own_fields_name_it_by_its_header():
     assert reload.own_fields == {"header": "WAF:REL"}
     assert grinder.GRINDING.words(**unload.own_fields) == "WAF:UNL not allowed while grinding"
     assert "-221 `WAF:REL not allowed while grinding`" in reload.meaning(grinder.SPEC)
+
+
+@pytest.mark.parametrize(
+    ("value", "up", "taken"),
+    [(0.0004, False, 0.0), (0.0016, False, 0.002), (4.001, True, 4.001), (4.0011, True, 4.002)],
+)
+def test_a_setting_is_taken_to_its_step_nearest_or_up(value: float, up: bool, taken: float):
+    """The supply times its list's dwell in whole ms: the tool takes a setting to the nearest
+    step, a driver that needs at least a duration to the step at or above it, and a whole
+    4.001 s, 4.0010000000000003 ms-steps as floats divide it, stays 4.001 s."""
+    assert dc_supply.LIST_DWELL.resolved(value, up=up) == taken
